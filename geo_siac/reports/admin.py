@@ -1,0 +1,54 @@
+from django.contrib import admin
+
+from geo_siac.geo_admin import GeoAdmin
+from geo_siac.reports.models import Category, CategoryGroup, Report, ReportEvent
+
+
+@admin.register(CategoryGroup)
+class CategoryGroupAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_es", "name_en", "order")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("service_code", "name_es", "group", "response_days", "department", "is_public", "is_active")
+    list_filter = ("group", "is_public", "is_active")
+    search_fields = ("service_code", "name_es", "name_en", "keywords")
+
+
+class ReportEventInline(admin.TabularInline):
+    model = ReportEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "from_status", "to_status", "note", "actor", "actor_label", "is_public")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(GeoAdmin):
+    """Reports are created and moved only through services; the admin reads them."""
+
+    list_display = ("tracking_code", "category", "commune", "status", "channel", "created_at", "expected_at")
+    list_filter = ("status", "channel", "commune", "category__group", "category")
+    search_fields = ("tracking_code", "description", "address", "source_id")
+    date_hierarchy = "created_at"
+    inlines = [ReportEventInline]
+    list_select_related = ("category", "commune")
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Report._meta.fields if f.name != "location"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        # The location is shown on the map but cannot be dragged: moving a report changes its comuna and cells.
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["location"].disabled = True
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here is editable; changes go through the crew workspace and services."""

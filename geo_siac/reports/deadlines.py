@@ -1,0 +1,44 @@
+"""Deadlines in business days: weekends and Chilean public holidays (the `holidays` package) do not count."""
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+SANTIAGO = ZoneInfo("America/Santiago")
+
+
+@lru_cache(maxsize=64)
+def chilean_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("CL", years=year))
+
+
+def is_business_day(day: date, extra_closed: Iterable[date] = ()) -> bool:
+    return day.weekday() < 5 and day not in chilean_holidays(day.year) and day not in extra_closed
+
+
+def add_business_days(start: date, days: int, extra_closed: Iterable[date] = ()) -> date:
+    """The date `days` business days after `start` (the start day itself never counts)."""
+    closed = frozenset(extra_closed)
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_business_day(day, closed):
+            remaining -= 1
+    return day
+
+
+def business_days_between(start: date, end: date, extra_closed: Iterable[date] = ()) -> int:
+    """Business days after `start` up to and including `end` (0 when end <= start)."""
+    closed = frozenset(extra_closed)
+    return sum(1 for n in range(1, (end - start).days + 1) if is_business_day(start + timedelta(days=n), closed))
+
+
+def deadline(created_at: datetime, days: int, extra_closed: Iterable[date] = ()) -> datetime:
+    """End of the `days`-th business day after the report's local (Santiago) date."""
+    local_day = created_at.astimezone(SANTIAGO).date()
+    due = add_business_days(local_day, days, extra_closed)
+    return datetime.combine(due, time(23, 59, 59), tzinfo=SANTIAGO)

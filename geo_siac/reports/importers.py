@@ -1,0 +1,417 @@
+"""Bulk import of report history: streams a CSV in chunks, validates every row with the same rules as
+report_create, computes comuna and H3 cells vectorised, and writes through PostgreSQL COPY into a staging
+table and one INSERT ... SELECT per chunk. Restartable: rows are keyed by (source, source_id)."""
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from django.conf import settings
+from django.db import connection, transaction
+from h3.api import basic_int as h3i
+from pyproj import Transformer
+
+from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
+from geo_siac.reports.deadlines import deadline
+from geo_siac.reports.mappings import Mapping
+from geo_siac.reports.models import Category, Report
+from geo_siac.reports.states import CLOSED, Channel, Status
+from geo_siac.reports.tracking import ALPHABET, LENGTH
+from geo_siac.reports.validation import format_distance
+from geo_siac.zones.models import Commune
+
+CHUNK_ROWS = 50_000
+OUR_FIELDS = ("source_id", "created_at", "updated_at", "closed_at", "category", "channel", "status",
+              "latitude", "longitude", "description", "address")
+STAGING_COLUMNS = (
+    "row_no", "source_id", "tracking_code", "commune_id", "category_id", "lng", "lat", "description", "address",
+    "status", "channel", "created_at", "updated_at", "expected_at", "closed_at",
+    *(f"h3_res{r}" for r in H3_RESOLUTIONS),
+)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (encoding, delimiter, missing columns)."""
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    inserted: int = 0
+    already_imported: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    reject_path: Path | None = None
+
+    def reject(self, reason: str, count: int) -> None:
+        self.rejected += count
+        self.reasons[reason] = self.reasons.get(reason, 0) + count
+
+
+@dataclass
+class CommuneIndex:
+    """Active comunas as prepared shapely geometries, for vectorised point-in-polygon."""
+
+    ids: list[int]
+    names: list[str]
+    prefixes: list[str]
+    geometries: list
+    metric: list
+
+    @classmethod
+    def load(cls, only_cut: str | None = None) -> "CommuneIndex":
+        queryset = Commune.objects.active().order_by("cut")
+        if only_cut:
+            queryset = queryset.filter(cut=only_cut)
+        communes = list(queryset)
+        if not communes:
+            raise ImportFileError("No hay comunas activas: cargue comunas con load_comunas --commit.")
+        transformer = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)
+
+        def to_metric(coords: np.ndarray) -> np.ndarray:
+            return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
+
+        geometries = [shapely.from_wkb(bytes(c.geometry.wkb)) for c in communes]
+        for geometry in geometries:
+            shapely.prepare(geometry)
+        return cls(
+            ids=[c.pk for c in communes],
+            names=[c.name for c in communes],
+            prefixes=[c.tracking_prefix for c in communes],
+            geometries=geometries,
+            metric=[shapely.transform(g, to_metric) for g in geometries],
+        )
+
+    def locate(self, lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Index into this list of the comuna holding each point, -1 for none (lowest CUT wins on borders)."""
+        found = np.full(len(lng), -1, dtype=np.int64)
+        for i in reversed(range(len(self.geometries))):
+            found[shapely.intersects_xy(self.geometries[i], lng, lat)] = i
+        return found
+
+    def nearest_message(self, lng: float, lat: float) -> str:
+        x, y = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True).transform(lng, lat)
+        point = shapely.Point(x, y)
+        distances = [g.distance(point) for g in self.metric]
+        best = int(np.argmin(distances))
+        return f"fuera de las comunas atendidas (la más cercana es {self.names[best]}, a {format_distance(distances[best])})"
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return shapely.union_all(self.geometries).bounds
+
+
+def open_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    if not path.exists():
+        raise ImportFileError(f"No existe el archivo {path}.")
+    try:
+        reader = pd.read_csv(
+            path, dtype=str, keep_default_na=False, chunksize=chunk_rows, encoding="utf-8",
+            sep=None if path.suffix.lower() not in (".csv", ".tsv") else ("\t" if path.suffix == ".tsv" else ","),
+            engine="c", on_bad_lines="error",
+        )
+        yield from reader
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path.name} no está en UTF-8 (byte {exc.start}): conviértalo antes de importar.") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise ImportFileError(f"{path.name} no es un CSV legible: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise ImportFileError(f"{path.name} está vacío.") from exc
+
+
+def resolve_columns(frame: pd.DataFrame, mapping: Mapping) -> dict[str, str]:
+    by_lower = {c.lower(): c for c in frame.columns}
+    columns = {}
+    for ours, theirs in mapping.columns.items():
+        if ours not in OUR_FIELDS:
+            raise ImportFileError(f"Campo desconocido en la correspondencia: {ours}.")
+        actual = by_lower.get(theirs.lower())
+        if actual is None:
+            if ours in Mapping.REQUIRED:
+                raise ImportFileError(
+                    f"Falta la columna '{theirs}' ({ours}) en el archivo; columnas presentes: {list(frame.columns)}."
+                )
+            continue
+        columns[ours] = actual
+    return columns
+
+
+OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
+
+
+def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
+    """Datetimes in the mapping's formats -> UTC; NaT where empty or unparseable. Values with an offset keep
+    it; naive values are local time in the mapping's timezone (in the repeated hour at the end of DST, the
+    later, standard-time reading is taken)."""
+    values = values.str.strip()
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    aware = values.str.contains(OFFSET, regex=True)
+    for fmt in mapping.date_formats:
+        pending = values.ne("") & result.isna()
+        if not pending.any():
+            break
+        with_offset = pending & aware
+        if with_offset.any():
+            parsed = pd.to_datetime(values[with_offset], format=fmt, errors="coerce", utc=True)
+            result.loc[with_offset] = parsed
+        naive = pending & ~aware
+        if naive.any():
+            parsed = pd.to_datetime(values[naive], format=fmt, errors="coerce")
+            if getattr(parsed.dt, "tz", None) is None:
+                local = parsed.dt.tz_localize(
+                    mapping.timezone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward"
+                )
+                result.loc[naive] = local.dt.tz_convert("UTC")
+    return result
+
+
+def random_codes(prefixes: np.ndarray) -> np.ndarray:
+    """Tracking codes from os.urandom, vectorised; rejection sampling keeps the alphabet uniform."""
+    n = len(prefixes)
+    limit = 256 - 256 % len(ALPHABET)
+    picks = np.empty(0, dtype=np.uint8)
+    while len(picks) < n * LENGTH:
+        raw = np.frombuffer(os.urandom(int(n * LENGTH * 1.2) + 16), dtype=np.uint8)
+        picks = np.concatenate([picks, raw[raw < limit]])
+    letters = np.frombuffer(ALPHABET.encode(), dtype="S1")[picks[: n * LENGTH] % len(ALPHABET)]
+    bodies = letters.reshape(n, LENGTH).view(f"S{LENGTH}").ravel().astype(str)
+    return np.char.add(np.char.add(np.char.add(prefixes.astype(str), "-"), np.char.add(
+        np.array([b[:4] for b in bodies]), "-")), np.array([b[4:] for b in bodies]))
+
+
+@lru_cache(maxsize=4096)
+def cached_deadline(day_utc, days: int):
+    return deadline(day_utc, days)
+
+
+class ReportImporter:
+    def __init__(self, *, mapping: Mapping, place_in: str | None = None, source: str | None = None,
+                 chunk_rows: int = CHUNK_ROWS, commit: bool = False,
+                 progress: Callable[[int], None] | None = None):
+        self.mapping = mapping
+        self.source = source or mapping.source
+        self.chunk_rows = chunk_rows
+        self.commit = commit
+        self.progress = progress
+        self.communes = CommuneIndex.load(only_cut=place_in)
+        self.placement = None
+        if place_in:
+            if mapping.source_bbox is None:
+                raise ImportFileError("Para trasladar puntos (--place-in) la correspondencia debe indicar source_bbox.")
+            self.placement = (mapping.source_bbox, self.communes.bounds)
+        categories = Category.objects.filter(is_active=True).values_list("service_code", "pk", "response_days")
+        self.categories = {code: (pk, days) for code, pk, days in categories}
+
+    def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
+        summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"))
+        row_offset = 0
+        with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:
+            writer = None
+            for chunk in open_chunks(path, self.chunk_rows):
+                columns = resolve_columns(chunk, self.mapping)
+                chunk.index = pd.RangeIndex(row_offset + 2, row_offset + 2 + len(chunk))  # file row numbers
+                row_offset += len(chunk)
+                good, rejects = self.prepare(chunk, columns, summary)
+                if writer is None:
+                    writer = csv.writer(reject_file)
+                    writer.writerow(["fila", "motivo", *chunk.columns])
+                for row_no, reason in rejects:
+                    writer.writerow([row_no, reason, *chunk.loc[row_no].tolist()])
+                if self.commit and len(good):
+                    inserted, existing = self.write(good)
+                    summary.inserted += inserted
+                    summary.already_imported += existing
+                summary.read += len(chunk)
+                if self.progress:
+                    self.progress(len(chunk))
+        return summary
+
+    def prepare(self, chunk: pd.DataFrame, columns: dict[str, str], summary: ImportSummary):
+        """Validate a chunk; returns the staging frame of good rows and (row, reason) for the bad ones."""
+        n = len(chunk)
+        reason = np.full(n, None, dtype=object)
+
+        def reject(mask: np.ndarray, message: str) -> None:
+            fresh = mask & (reason == None)  # noqa: E711 - elementwise on an object array
+            if fresh.any():
+                reason[fresh] = message
+                summary.reject(message, int(fresh.sum()))
+
+        def text(ours: str) -> pd.Series:
+            return chunk[columns[ours]].str.strip() if ours in columns else pd.Series("", index=chunk.index)
+
+        raw_lat, raw_lng = text("latitude"), text("longitude")
+        reject(((raw_lat == "") | (raw_lng == "")).to_numpy(), "sin coordenadas")
+        lat = pd.to_numeric(raw_lat.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
+        lng = pd.to_numeric(raw_lng.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
+        reject(np.isnan(lat) | np.isnan(lng), "coordenadas no numéricas")
+        with np.errstate(invalid="ignore"):
+            reject(~(np.isfinite(lat) & np.isfinite(lng)), "coordenadas no finitas")
+            reject((np.abs(lat) > 90) | (np.abs(lng) > 180), "coordenadas fuera de rango")
+            reject((lat == 0) & (lng == 0), "coordenadas nulas (0, 0)")
+            if self.placement:
+                lng, lat = self.place(lng, lat, reject)
+        lng = np.where(reason == None, lng, 0.0)  # noqa: E711
+        lat = np.where(reason == None, lat, 0.0)  # noqa: E711
+        commune_idx = self.communes.locate(lng, lat)
+        outside = (commune_idx < 0) & (reason == None)  # noqa: E711
+        if outside.any():
+            summary.reject("fuera de las comunas atendidas", int(outside.sum()))
+            for i in np.flatnonzero(outside):
+                reason[i] = self.communes.nearest_message(lng[i], lat[i])
+
+        created = parse_dates(text("created_at"), self.mapping)
+        closed = parse_dates(text("closed_at"), self.mapping)
+        updated = parse_dates(text("updated_at"), self.mapping)
+        reject(created.isna().to_numpy(), "fecha de creación ausente o ilegible")
+        bad_closed = (text("closed_at") != "") & closed.isna()
+        reject(bad_closed.to_numpy(), "fecha de cierre ilegible")
+        reject((closed < created).to_numpy(), "cerrada antes de ser creada")
+
+        source_category = text("category")
+        codes = source_category.map(self.mapping.categories) if self.mapping.categories else source_category
+        if self.mapping.default_category:
+            codes = codes.fillna(self.mapping.default_category)
+        category_pk = codes.map(lambda c: self.categories.get(c, (None, None))[0])
+        unknown = category_pk.isna().to_numpy()
+        for value in source_category[unknown & (reason == None)].unique():  # noqa: E711
+            reject(unknown & (source_category == value).to_numpy(), f"categoría desconocida: {value or '(vacía)'}")
+        days = codes.map(lambda c: self.categories.get(c, (None, 0))[1])
+
+        status = text("status").map(self.mapping.statuses).fillna(self.mapping.default_status)
+        channel = text("channel").map(self.mapping.channels).fillna(self.mapping.default_channel)
+        reject(~status.isin(Status.values).to_numpy(), "estado desconocido")
+        reject(~channel.isin(Channel.values).to_numpy(), "canal desconocido")
+        is_closed = status.isin(CLOSED)
+        closed = closed.where(is_closed, pd.NaT)
+        closed = closed.fillna(updated.where(is_closed & (updated >= created), pd.NaT))
+        reject((is_closed & closed.isna()).to_numpy(), "cerrada sin fecha de cierre")
+        description = text("description")
+        reject((description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION).to_numpy(), "descripción demasiado larga")
+
+        source_id = text("source_id")
+        source_id = source_id.where(source_id != "", "fila-" + pd.Series(chunk.index.astype(str), index=chunk.index))
+        reject(source_id.duplicated().to_numpy(), "fila repetida (mismo identificador de origen)")
+
+        ok = (reason == None)  # noqa: E711
+        rejects = list(zip(chunk.index[~ok], reason[~ok]))
+        rows = np.flatnonzero(ok)
+        good = pd.DataFrame({
+            "row_no": chunk.index[rows],
+            "source_id": source_id.iloc[rows].to_numpy(),
+            "commune_idx": commune_idx[rows],
+            "category_id": category_pk.iloc[rows].astype("int64").to_numpy(),
+            "lng": lng[rows], "lat": lat[rows],
+            "description": description.iloc[rows].to_numpy(),
+            "address": text("address").iloc[rows].str.slice(0, 300).to_numpy(),
+            "status": status.iloc[rows].to_numpy(), "channel": channel.iloc[rows].to_numpy(),
+            "created_at": created.iloc[rows].to_numpy(),
+            "updated_at": updated.iloc[rows].to_numpy(),
+            "closed_at": closed.iloc[rows].to_numpy(),
+            "days": days.iloc[rows].astype("int64").to_numpy(),
+        })
+        return self.enrich(good), rejects
+
+    def place(self, lng: np.ndarray, lat: np.ndarray, reject) -> tuple[np.ndarray, np.ndarray]:
+        (sx0, sy0, sx1, sy1), (tx0, ty0, tx1, ty1) = self.placement
+        reject((lng < sx0) | (lng > sx1) | (lat < sy0) | (lat > sy1), "fuera de la extensión de origen")
+        return tx0 + (lng - sx0) / (sx1 - sx0) * (tx1 - tx0), ty0 + (lat - sy0) / (sy1 - sy0) * (ty1 - ty0)
+
+    def enrich(self, good: pd.DataFrame) -> pd.DataFrame:
+        """H3 cells at every stored resolution, comuna id, tracking code and deadline for the valid rows."""
+        finest = [h3i.latlng_to_cell(y, x, H3_RESOLUTIONS[-1]) for x, y in zip(good["lng"], good["lat"])]
+        for res in H3_RESOLUTIONS[:-1]:
+            good[f"h3_res{res}"] = np.fromiter((h3i.cell_to_parent(c, res) for c in finest), dtype=np.int64,
+                                              count=len(finest))
+        good[f"h3_res{H3_RESOLUTIONS[-1]}"] = np.array(finest, dtype=np.int64)
+        idx = good.pop("commune_idx").to_numpy()
+        good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx] if len(idx) else []
+        prefixes = np.array(self.communes.prefixes, dtype=object)[idx] if len(idx) else np.array([], dtype=object)
+        good["tracking_code"] = random_codes(prefixes) if len(idx) else []
+        good["updated_at"] = good["updated_at"].fillna(good["closed_at"]).fillna(good["created_at"])
+        days = good.pop("days")
+        day = good["created_at"].dt.floor("D")
+        good["expected_at"] = [
+            cached_deadline(d.to_pydatetime() + timedelta(hours=12), n) for d, n in zip(day, days)
+        ]
+        return good
+
+    def write(self, good: pd.DataFrame) -> tuple[int, int]:
+        """COPY the chunk into a staging table and insert it; returns (inserted, already imported)."""
+        buffer = io.StringIO()
+        good.loc[:, list(STAGING_COLUMNS)].to_csv(buffer, index=False, header=False,
+                                                  date_format="%Y-%m-%d %H:%M:%S%z")
+        buffer.seek(0)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(STAGING_DDL)
+            cursor.cursor.copy_expert(
+                f"COPY import_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
+                "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))", buffer
+            )
+            cursor.execute(ALREADY_SQL, {"source": self.source})
+            already = cursor.fetchone()[0]
+            for _attempt in range(5):
+                cursor.execute(INSERT_SQL, {"source": self.source})
+                cursor.execute(LEFTOVER_SQL, {"source": self.source})
+                collided = cursor.fetchall()
+                if not collided:
+                    return len(good) - already, already
+                self.redraw_codes(cursor, collided)
+        raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+    def redraw_codes(self, cursor, rows: list[tuple[int, str]]) -> None:
+        prefixes = np.array([code.rsplit("-", 2)[0] for _row, code in rows], dtype=object)
+        fresh = random_codes(prefixes)
+        cursor.executemany(
+            "UPDATE import_staging SET tracking_code = %s WHERE row_no = %s",
+            [(code, row) for code, (row, _old) in zip(fresh.tolist(), rows)],
+        )
+
+
+H3_COLUMNS = ", ".join(f"h3_res{r}" for r in H3_RESOLUTIONS)
+STAGING_DDL = f"""
+CREATE TEMP TABLE IF NOT EXISTS import_staging (
+    row_no bigint, source_id text, tracking_code text, commune_id bigint, category_id bigint,
+    lng double precision, lat double precision, description text, address text, status text, channel text,
+    created_at timestamptz, updated_at timestamptz, expected_at timestamptz, closed_at timestamptz,
+    {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)}
+) ON COMMIT DROP
+"""
+# One statement inserts the reports and their history: a 'created' event, and a status event for closed ones.
+INSERT_SQL = f"""
+WITH inserted AS (
+    INSERT INTO reports_report (
+        tracking_code, commune_id, category_id, location, address, description, attributes, status, channel,
+        public_visibility, reporter_name, reporter_email, reporter_phone, language, created_at, updated_at,
+        expected_at, closed_at, source, source_id, {H3_COLUMNS})
+    SELECT tracking_code, commune_id, category_id, ST_SetSRID(ST_MakePoint(lng, lat), {STORAGE_SRID}),
+           address, description, '{{}}'::jsonb, status, channel, false, '', '', '', 'es', created_at, updated_at,
+           expected_at, closed_at, %(source)s, source_id, {H3_COLUMNS}
+      FROM import_staging
+    ON CONFLICT DO NOTHING
+    RETURNING id, status, created_at, closed_at
+), created AS (
+    INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, is_public, actor_label, created_at)
+    SELECT id, 'created', '', 'submitted', '', true, 'Importación', created_at FROM inserted
+)
+INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, is_public, actor_label, created_at)
+SELECT id, 'status', 'submitted', status, '', true, 'Importación', COALESCE(closed_at, created_at)
+  FROM inserted WHERE status <> 'submitted'
+"""
+ALREADY_SQL = """
+SELECT count(*) FROM import_staging s
+ WHERE EXISTS (SELECT 1 FROM reports_report r WHERE r.source = %(source)s AND r.source_id = s.source_id)
+"""
+# Staged rows still missing from the table after the insert: their tracking code collided with another.
+LEFTOVER_SQL = """
+SELECT s.row_no, s.tracking_code FROM import_staging s
+ WHERE NOT EXISTS (SELECT 1 FROM reports_report r WHERE r.source = %(source)s AND r.source_id = s.source_id)
+"""

