@@ -14,6 +14,7 @@ class LocalOSMWidget(OSMWidget):
     default_zoom = 11
 
     class Media:
+        extend = False  # replace, not add to, the parent's CDN references
         css = {"all": (OL + "ol.css", "gis/css/ol3.css")}
         js = (OL + "ol.js", "gis/js/OLMapWidget.js")
 

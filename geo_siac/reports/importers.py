@@ -336,7 +336,7 @@ class ReportImporter:
         good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx] if len(idx) else []
         prefixes = np.array(self.communes.prefixes, dtype=object)[idx] if len(idx) else np.array([], dtype=object)
         good["tracking_code"] = random_codes(prefixes) if len(idx) else []
-        good["updated_at"] = good["updated_at"].fillna(good["closed_at"]).fillna(good["created_at"])
+        good["updated_at"] = good["updated_at"].combine_first(good["closed_at"]).combine_first(good["created_at"])
         days = good.pop("days")
         day = good["created_at"].dt.floor("D")
         good["expected_at"] = [
@@ -352,6 +352,7 @@ class ReportImporter:
         buffer.seek(0)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(STAGING_DDL)
+            cursor.execute("TRUNCATE import_staging")  # an outer transaction keeps it alive between chunks
             cursor.cursor.copy_expert(
                 f"COPY import_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
                 "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))", buffer

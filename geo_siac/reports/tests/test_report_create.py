@@ -1,0 +1,114 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import h3
+import pytest
+from django.core.exceptions import ValidationError
+
+from geo_siac.geo import H3_RESOLUTIONS
+from geo_siac.reports.models import Category, Report, ReportEvent
+from geo_siac.reports.services import report_create
+from geo_siac.reports.states import Status
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
+
+
+def assert_rejected(make, field: str, fragment: str, **kwargs):
+    before = (Report.objects.count(), ReportEvent.objects.count())
+    with pytest.raises(ValidationError) as caught:
+        make(**kwargs)
+    assert field in caught.value.message_dict, caught.value.message_dict
+    assert fragment in caught.value.message_dict[field][0]
+    assert (Report.objects.count(), ReportEvent.objects.count()) == before
+    return caught.value.message_dict[field][0]
+
+
+def test_report_in_puente_alto_gets_commune_code_deadline_and_history(make_report, communes):
+    report = make_report(reporter_email="vecina@example.cl")
+    assert report.commune == communes["13201"]
+    assert report.status == Status.SUBMITTED
+    assert report.tracking_code.startswith("PA-") and len(report.tracking_code) == 12
+    assert report.expected_at > report.created_at
+    event = report.events.get()
+    assert (event.kind, event.to_status, event.actor_label) == ("created", "submitted", "Web")
+
+
+def test_report_in_penalolen_is_assigned_to_penalolen(make_report, communes):
+    report = make_report(point=PENALOLEN_CENTRE)
+    assert report.commune == communes["13122"]
+    assert report.tracking_code.startswith("PE-")
+
+
+def test_h3_cells_equal_h3_library_at_every_stored_resolution(make_report):
+    lat, lng = -33.59731, -70.56012
+    report = make_report(point=(lat, lng))
+    for res in H3_RESOLUTIONS:
+        assert getattr(report, f"h3_res{res}") == h3.str_to_int(h3.latlng_to_cell(lat, lng, res))
+    stored = Report.objects.get(pk=report.pk)
+    assert stored.h3_res9 == h3.str_to_int(h3.latlng_to_cell(lat, lng, 9))
+
+
+@pytest.mark.parametrize(
+    ("lat", "lng", "field", "fragment"),
+    [
+        (None, -70.57, "lat", "Falta la latitud"),
+        ("", -70.57, "lat", "Falta la latitud"),
+        (-33.6, None, "long", "Falta la longitud"),
+        ("abc", -70.57, "lat", "debe ser un número"),
+        (-33.6, "-70,57x", "long", "debe ser un número"),
+        (float("nan"), -70.57, "lat", "número finito"),
+        ("inf", -70.57, "lat", "número finito"),
+        (-91, -70.57, "lat", "entre -90 y 90"),
+        (-33.6, 181, "long", "entre -180 y 180"),
+        (True, -70.57, "lat", "debe ser un número"),
+    ],
+)
+def test_bad_coordinates_are_rejected_and_nothing_is_written(make_report, lat, lng, field, fragment):
+    assert_rejected(make_report, field, fragment, point=(lat, lng))
+
+
+def test_pin_outside_every_active_commune_names_the_nearest_and_its_distance(make_report):
+    # Plaza de Armas de Santiago: in comuna Santiago, not served by this installation.
+    message = assert_rejected(make_report, "location", "fuera de las comunas atendidas", point=(-33.4378, -70.6505))
+    assert "Peñalolén" in message
+    assert " km" in message
+
+
+def test_unknown_and_inactive_categories_are_rejected(make_report):
+    assert_rejected(make_report, "service_code", "no existe", category="no-existe")
+    Category.objects.filter(service_code="grafiti").update(is_active=False)
+    assert_rejected(make_report, "service_code", "no existe o no está activa", category="grafiti")
+
+
+def test_description_over_4000_characters_is_rejected(make_report):
+    assert_rejected(make_report, "description", "el máximo es 4.000", description="x" * 4001)
+    assert make_report(description="x" * 4000).description == "x" * 4000
+
+
+def test_several_errors_are_reported_together(make_report):
+    with pytest.raises(ValidationError) as caught:
+        make_report(point=("x", None), category="nope", reporter_email="not-an-email")
+    assert {"lat", "long", "service_code", "reporter_email"} <= set(caught.value.message_dict)
+
+
+def test_required_extra_question_must_be_answered(make_report):
+    assert_rejected(make_report, "attribute[plaga]", "obligatoria", category="control-plagas")
+    assert_rejected(make_report, "attribute[plaga]", "no permitidos", category="control-plagas",
+                    attributes={"plaga": ["dragones"]})
+    report = make_report(category="control-plagas", attributes={"plaga": ["roedores", "insectos"]})
+    assert report.attributes == {"plaga": ["roedores", "insectos"]}
+
+
+def test_deadline_counts_business_days_in_santiago(make_report, monkeypatch):
+    # Friday 2026-09-11 10:00 in Santiago, 5 business days: skips the weekend and 18-19 September.
+    friday = datetime(2026, 9, 11, 10, 0, tzinfo=ZoneInfo("America/Santiago"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: friday)
+    report = make_report(category="retiro-escombros")  # 5 business days
+    due = report.expected_at.astimezone(ZoneInfo("America/Santiago"))
+    assert due.date().isoformat() == "2026-09-21"
+
+
+def test_centre_constant_is_inside_puente_alto(communes):
+    from django.contrib.gis.geos import Point
+
+    lat, lng = PUENTE_ALTO_CENTRE
+    assert communes["13201"].geometry.contains(Point(lng, lat, srid=4326))

@@ -1,0 +1,46 @@
+"""Project-wide checks: migrations match the models, pages and admin render, no asset comes from a CDN."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from geo_siac.geo_admin import OL
+from geo_siac.testing import PROJECT_ROOT
+
+CDN = re.compile(r"""(?:src|href)=["']https?://""")
+
+
+@pytest.mark.django_db
+def test_migrations_match_models():
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
+
+
+def test_home_page_lists_communes_and_categories(client, communes):
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Puente Alto" in body and "Retiro de escombros" in body
+    assert not CDN.search(body)
+
+
+def test_home_page_in_english(client, communes):
+    client.cookies["django_language"] = "en"
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Debris removal" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/admin/zones/commune/", "/admin/reports/report/", "/admin/reports/category/"])
+def test_admin_lists_render(admin_client, make_report, url):
+    make_report()
+    assert admin_client.get(url).status_code == 200
+
+
+def test_admin_map_widgets_load_openlayers_from_local_static_files(admin_client, make_report, communes):
+    report = make_report()
+    for url in (f"/admin/reports/report/{report.pk}/change/", f"/admin/zones/commune/{communes['13201'].pk}/change/"):
+        body = admin_client.get(url).content.decode()
+        assert f"/static/{OL}ol.js" in body
+        assert not CDN.search(body), CDN.findall(body)
+    assert (PROJECT_ROOT / "geo_siac" / "static" / OL / "ol.js").exists()
