@@ -39,6 +39,9 @@ def business_days_between(start: date, end: date, extra_closed: Iterable[date] =
 
 def deadline(created_at: datetime, days: int, extra_closed: Iterable[date] = ()) -> datetime:
     """End of the `days`-th business day after the report's local (Santiago) date."""
-    local_day = created_at.astimezone(SANTIAGO).date()
+    return deadline_from_day(created_at.astimezone(SANTIAGO).date(), days, extra_closed)
+
+
+def deadline_from_day(local_day: date, days: int, extra_closed: Iterable[date] = ()) -> datetime:
     due = add_business_days(local_day, days, extra_closed)
     return datetime.combine(due, time(23, 59, 59), tzinfo=SANTIAGO)

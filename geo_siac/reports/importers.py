@@ -5,10 +5,10 @@ table and one INSERT ... SELECT per chunk. Restartable: rows are keyed by (sourc
 import csv
 import io
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from h3.api import basic_int as h3i
 from pyproj import Transformer
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
-from geo_siac.reports.deadlines import deadline
+from geo_siac.reports.deadlines import SANTIAGO, deadline_from_day
 from geo_siac.reports.mappings import Mapping
 from geo_siac.reports.models import Category, Report
 from geo_siac.reports.states import CLOSED, Channel, Status
@@ -187,9 +187,17 @@ def random_codes(prefixes: np.ndarray) -> np.ndarray:
         np.array([b[:4] for b in bodies]), "-")), np.array([b[4:] for b in bodies]))
 
 
-@lru_cache(maxsize=4096)
-def cached_deadline(day_utc, days: int):
-    return deadline(day_utc, days)
+def deadlines(created: pd.Series, days: pd.Series) -> pd.Series:
+    """deadline() for each row, computed once per distinct (local day, response days) pair."""
+    keys = pd.DataFrame({"day": created.dt.tz_convert(SANTIAGO).dt.date, "days": days})
+    unique = keys.drop_duplicates()
+    unique["due"] = [deadline_from_day(d, int(n)) for d, n in zip(unique["day"], unique["days"])]
+    return keys.merge(unique, on=["day", "days"], how="left")["due"].set_axis(created.index)
+
+
+def epoch_seconds(values: pd.Series) -> pd.Series:
+    """UTC datetimes as float seconds (NaN for missing): cheaper to write and parse than text timestamps."""
+    return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
 
 
 class ReportImporter:
@@ -212,17 +220,13 @@ class ReportImporter:
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
         summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"))
-        row_offset = 0
         with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:
-            writer = None
-            for chunk in open_chunks(path, self.chunk_rows):
-                columns = resolve_columns(chunk, self.mapping)
-                chunk.index = pd.RangeIndex(row_offset + 2, row_offset + 2 + len(chunk))  # file row numbers
-                row_offset += len(chunk)
-                good, rejects = self.prepare(chunk, columns, summary)
-                if writer is None:
-                    writer = csv.writer(reject_file)
+            writer = csv.writer(reject_file)
+            header_written = False
+            for chunk, good, rejects in self.prepared_chunks(path, summary):
+                if not header_written:
                     writer.writerow(["fila", "motivo", *chunk.columns])
+                    header_written = True
                 for row_no, reason in rejects:
                     writer.writerow([row_no, reason, *chunk.loc[row_no].tolist()])
                 if self.commit and len(good):
@@ -233,6 +237,45 @@ class ReportImporter:
                 if self.progress:
                     self.progress(len(chunk))
         return summary
+
+    def prepared_chunks(self, path: Path, summary: ImportSummary) -> Iterator[tuple]:
+        """Read and validate chunks in a worker thread while this thread writes the previous one to the
+        database: psycopg2 releases the GIL while PostgreSQL works, so both cores are busy. The queue holds
+        one chunk, so memory stays constant whatever the file size."""
+        handoff: queue.Queue = queue.Queue(maxsize=1)
+        done = object()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                row_offset = 0
+                for chunk in open_chunks(path, self.chunk_rows):
+                    columns = resolve_columns(chunk, self.mapping)
+                    chunk.index = pd.RangeIndex(row_offset + 2, row_offset + 2 + len(chunk))  # file row numbers
+                    row_offset += len(chunk)
+                    good, rejects = self.prepare(chunk, columns, summary)
+                    while not stop.is_set():
+                        try:
+                            handoff.put((chunk, good, rejects), timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+                handoff.put(done)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                handoff.put(exc)
+
+        worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+        worker.start()
+        try:
+            while (item := handoff.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join()
 
     def prepare(self, chunk: pd.DataFrame, columns: dict[str, str], summary: ImportSummary):
         """Validate a chunk; returns the staging frame of good rows and (row, reason) for the bad ones."""
@@ -337,20 +380,20 @@ class ReportImporter:
         prefixes = np.array(self.communes.prefixes, dtype=object)[idx] if len(idx) else np.array([], dtype=object)
         good["tracking_code"] = random_codes(prefixes) if len(idx) else []
         good["updated_at"] = good["updated_at"].combine_first(good["closed_at"]).combine_first(good["created_at"])
-        days = good.pop("days")
-        day = good["created_at"].dt.floor("D")
-        good["expected_at"] = [
-            cached_deadline(d.to_pydatetime() + timedelta(hours=12), n) for d, n in zip(day, days)
-        ]
+        good["expected_at"] = deadlines(good["created_at"], good.pop("days"))
         return good
 
     def write(self, good: pd.DataFrame) -> tuple[int, int]:
         """COPY the chunk into a staging table and insert it; returns (inserted, already imported)."""
+        frame = good.loc[:, list(STAGING_COLUMNS)]
+        for column in TIMESTAMPS:
+            frame[column] = epoch_seconds(frame[column])
         buffer = io.StringIO()
-        good.loc[:, list(STAGING_COLUMNS)].to_csv(buffer, index=False, header=False,
-                                                  date_format="%Y-%m-%d %H:%M:%S%z")
+        frame.to_csv(buffer, index=False, header=False)
         buffer.seek(0)
         with transaction.atomic(), connection.cursor() as cursor:
+            # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
+            cursor.execute("SET LOCAL synchronous_commit TO off")
             cursor.execute(STAGING_DDL)
             cursor.execute("TRUNCATE import_staging")  # an outer transaction keeps it alive between chunks
             cursor.cursor.copy_expert(
@@ -377,12 +420,14 @@ class ReportImporter:
         )
 
 
+TIMESTAMPS = ("created_at", "updated_at", "expected_at", "closed_at")
 H3_COLUMNS = ", ".join(f"h3_res{r}" for r in H3_RESOLUTIONS)
 STAGING_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS import_staging (
     row_no bigint, source_id text, tracking_code text, commune_id bigint, category_id bigint,
     lng double precision, lat double precision, description text, address text, status text, channel text,
-    created_at timestamptz, updated_at timestamptz, expected_at timestamptz, closed_at timestamptz,
+    created_at double precision, updated_at double precision, expected_at double precision,
+    closed_at double precision,
     {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)}
 ) ON COMMIT DROP
 """
@@ -394,8 +439,9 @@ WITH inserted AS (
         public_visibility, reporter_name, reporter_email, reporter_phone, language, created_at, updated_at,
         expected_at, closed_at, source, source_id, {H3_COLUMNS})
     SELECT tracking_code, commune_id, category_id, ST_SetSRID(ST_MakePoint(lng, lat), {STORAGE_SRID}),
-           address, description, '{{}}'::jsonb, status, channel, false, '', '', '', 'es', created_at, updated_at,
-           expected_at, closed_at, %(source)s, source_id, {H3_COLUMNS}
+           address, description, '{{}}'::jsonb, status, channel, false, '', '', '', 'es', to_timestamp(created_at),
+           to_timestamp(updated_at), to_timestamp(expected_at), to_timestamp(closed_at), %(source)s, source_id,
+           {H3_COLUMNS}
       FROM import_staging
     ON CONFLICT DO NOTHING
     RETURNING id, status, created_at, closed_at
