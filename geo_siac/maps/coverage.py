@@ -1,0 +1,259 @@
+"""Coverage algorithms for service points, in projected metres.
+
+Pure numerics on numpy arrays and GeoDataFrames (no Django). Callers project to
+a metric CRS first, EPSG:32719 (UTM 19S) for the Región Metropolitana. Distances
+are Euclidean in that plane and every radius or threshold is inclusive (``d <= r``).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from math import comb
+from typing import Any, Literal
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+DEFAULT_THRESHOLDS_M: tuple[int, ...] = (500, 1000, 2000)
+MAX_EXHAUSTIVE_COMBINATIONS = 200_000
+
+
+def nearest_distances(demand_xy: np.ndarray, supply_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from each demand point to its nearest supply point, and that point's index.
+
+    With no supply points every distance is ``inf`` and every index ``-1``.
+    """
+    demand = _points(demand_xy, "demand_xy")
+    supply = _points(supply_xy, "supply_xy")
+    if len(supply) == 0:
+        return np.full(len(demand), np.inf), np.full(len(demand), -1, dtype=np.intp)
+    dist, idx = cKDTree(supply).query(demand, k=1)
+    return np.asarray(dist, dtype=float), np.asarray(idx, dtype=np.intp)
+
+
+def coverage_shares(
+    population: np.ndarray, distance_m: np.ndarray, thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS_M
+) -> dict[int, dict[str, float]]:
+    """Population within each distance threshold, and its share of the total (0.0 if the total is 0)."""
+    pop = np.asarray(population, dtype=float)
+    dist = np.asarray(distance_m, dtype=float)
+    if pop.shape != dist.shape:
+        raise ValueError("population y distance_m deben tener el mismo largo.")
+    total = pop.sum()
+    shares = {}
+    for threshold in thresholds:
+        covered = float(pop[dist <= threshold].sum())
+        shares[int(threshold)] = {"population": covered, "share": covered / total if total > 0 else 0.0}
+    return shares
+
+
+def two_step_fca(
+    demand_xy: np.ndarray,
+    population: np.ndarray,
+    supply_xy: np.ndarray,
+    capacity: np.ndarray,
+    catchment_m: float,
+    decay: Literal["gaussian"] | None = None,
+    *,
+    per: float = 1000.0,
+) -> np.ndarray:
+    """Two-step floating catchment area accessibility (Luo & Wang 2003).
+
+    Step 1: ``R_j = S_j / sum(P_k * w(d_kj))``, step 2: ``A_i = sum(R_j * w(d_ij))``, over pairs
+    within ``catchment_m``. ``w`` is 1 (classic 2SFCA) or, with ``decay="gaussian"``, the Gaussian
+    weight of Dai (2010): ``(exp(-d²/2d0²) - exp(-1/2)) / (1 - exp(-1/2))``, which falls from 1 at
+    d=0 to 0 at d0. A supply point with no demand in its catchment gets ``R_j = 0``.
+    The result is supply per ``per`` inhabitants (default: per 1,000), i.e. ``A_i * per``.
+    """
+    demand = _points(demand_xy, "demand_xy")
+    supply = _points(supply_xy, "supply_xy")
+    pop = _weights(population, len(demand), "population")
+    cap = _weights(capacity, len(supply), "capacity")
+    if catchment_m <= 0:
+        raise ValueError("catchment_m debe ser positivo.")
+    if decay not in (None, "gaussian"):
+        raise ValueError(f"decay desconocido: {decay!r} (use None o 'gaussian').")
+    i, j = _pairs_within(supply, demand, catchment_m)
+    d = np.hypot(*(demand[i] - supply[j]).T)
+    w = _gaussian_weight(d, catchment_m) if decay == "gaussian" else np.ones_like(d)
+    served = np.bincount(j, weights=pop[i] * w, minlength=len(supply))
+    ratio = np.divide(cap, served, out=np.zeros(len(supply)), where=served > 0)
+    return np.bincount(i, weights=ratio[j] * w, minlength=len(demand)) * per
+
+
+def _gaussian_weight(d: np.ndarray, d0: float) -> np.ndarray:
+    edge = np.exp(-0.5)
+    return (np.exp(-0.5 * (d / d0) ** 2) - edge) / (1 - edge)
+
+
+def greedy_max_cover(
+    candidate_xy: np.ndarray,
+    demand_xy: np.ndarray,
+    population: np.ndarray,
+    radius_m: float,
+    k: int,
+    already_covered: np.ndarray | None = None,
+) -> list[dict[str, Any]]:
+    """Greedy maximal covering location: up to ``k`` candidates, in the order picked.
+
+    Each step takes the candidate covering the most still-uncovered population (ties: lowest
+    index); ``gain`` is that population. Demand flagged in ``already_covered`` (e.g. by existing
+    service points) counts as covered from the start. Stops early when no candidate adds anything.
+    """
+    cover, uncovered = _cover_problem(candidate_xy, demand_xy, population, radius_m, k, already_covered)
+    picks: list[dict[str, Any]] = []
+    for _ in range(min(k, cover.shape[0])):
+        gains = cover @ uncovered
+        gains[[pick["index"] for pick in picks]] = -1.0
+        best = int(np.argmax(gains))  # first maximum: lowest index on ties
+        if gains[best] <= 0:
+            break
+        picks.append({"index": best, "gain": float(gains[best])})
+        uncovered[cover.indices[cover.indptr[best] : cover.indptr[best + 1]]] = 0.0
+    return picks
+
+
+def exhaustive_max_cover(
+    candidate_xy: np.ndarray,
+    demand_xy: np.ndarray,
+    population: np.ndarray,
+    radius_m: float,
+    k: int,
+    already_covered: np.ndarray | None = None,
+) -> tuple[list[int], float]:
+    """Optimal ``min(k, m)`` candidates by brute force and the population they newly cover.
+
+    Same inputs and total as :func:`greedy_max_cover` (the sum of its gains), for checking it on
+    small instances; the lexicographically first optimum wins ties. Refuses more than
+    ``MAX_EXHAUSTIVE_COMBINATIONS`` subsets.
+    """
+    cover, uncovered = _cover_problem(candidate_xy, demand_xy, population, radius_m, k, already_covered)
+    m = cover.shape[0]
+    size = min(k, m)
+    if comb(m, size) > MAX_EXHAUSTIVE_COMBINATIONS:
+        raise ValueError(
+            f"Demasiadas combinaciones para la búsqueda exhaustiva: C({m}, {size}) = {comb(m, size)} "
+            f"(máximo {MAX_EXHAUSTIVE_COMBINATIONS})."
+        )
+    covers = cover.toarray().astype(bool)
+    best_subset: list[int] = []
+    best_total = -1.0
+    for subset in combinations(range(m), size):
+        total = float(uncovered[covers[list(subset)].any(axis=0)].sum())
+        if total > best_total:
+            best_subset, best_total = list(subset), total
+    return best_subset, best_total
+
+
+def _cover_problem(
+    candidate_xy: np.ndarray,
+    demand_xy: np.ndarray,
+    population: np.ndarray,
+    radius_m: float,
+    k: int,
+    already_covered: np.ndarray | None,
+) -> tuple[sparse.csr_array, np.ndarray]:
+    """Candidate x demand 0/1 coverage matrix and the population not yet covered."""
+    candidates = _points(candidate_xy, "candidate_xy")
+    demand = _points(demand_xy, "demand_xy")
+    uncovered = _weights(population, len(demand), "population").copy()
+    if k < 0:
+        raise ValueError("k no puede ser negativo.")
+    if radius_m < 0:
+        raise ValueError("radius_m no puede ser negativo.")
+    if already_covered is not None:
+        covered = np.asarray(already_covered, dtype=bool)
+        if covered.shape != uncovered.shape:
+            raise ValueError("already_covered debe tener un valor por punto de demanda.")
+        uncovered[covered] = 0.0
+    i, j = _pairs_within(candidates, demand, radius_m)
+    cover = sparse.csr_array((np.ones(len(i)), (j, i)), shape=(len(candidates), len(demand)))
+    return cover, uncovered
+
+
+def _pairs_within(centres: np.ndarray, demand: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(demand index, centre index) of every pair within ``radius_m``, distance included."""
+    if len(centres) == 0 or len(demand) == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    hits = cKDTree(demand).query_ball_point(centres, r=radius_m)
+    j = np.repeat(np.arange(len(centres)), [len(h) for h in hits])
+    i = np.concatenate([np.asarray(h, dtype=np.intp) for h in hits])
+    return i, j
+
+
+def _points(xy: np.ndarray, name: str) -> np.ndarray:
+    points = np.asarray(xy, dtype=float)
+    if points.size == 0:
+        points = points.reshape(0, 2)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"{name} debe ser un arreglo de forma (n, 2) con coordenadas x, y en metros.")
+    return points
+
+
+def _weights(values: np.ndarray, n: int, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.shape != (n,):
+        raise ValueError(f"{name} debe tener {n} valores, uno por punto.")
+    if np.any(array < 0) or not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} debe contener valores finitos y no negativos.")
+    return array
+
+
+def areal_interpolate(zones: gpd.GeoDataFrame, columns: list[str], cells: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Area-weighted interpolation of extensive values (counts) from zones to cells.
+
+    Each zone's values are split among cells by the share of the zone's area inside each cell.
+    The part of a zone outside every cell is lost, so totals are conserved only when the cells
+    cover the zones (see :func:`h3_cells_covering`); overlapping cells would count twice.
+    Returns one row per cell (``cells.index``) and one column per name in ``columns``.
+    """
+    missing = [column for column in columns if column not in zones.columns]
+    if missing:
+        raise ValueError(f"Columnas inexistentes en zones: {', '.join(missing)}.")
+    if zones.crs is None or zones.crs != cells.crs:
+        raise ValueError("zones y cells deben tener el mismo CRS definido.")
+    if not zones.crs.is_projected:
+        raise ValueError(f"Se requiere un CRS proyectado en metros (p. ej. EPSG:32719), no {zones.crs.to_string()}.")
+    zone_geoms = zones.geometry.to_numpy()
+    cell_geoms = cells.geometry.to_numpy()
+    zone_i, cell_i = cells.sindex.query(zone_geoms, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(zone_geoms[zone_i], cell_geoms[cell_i]))
+    zone_area = shapely.area(zone_geoms)[zone_i]
+    share = np.divide(overlap, zone_area, out=np.zeros_like(overlap), where=zone_area > 0)
+    values = zones[columns].to_numpy(dtype=float)[zone_i] * share[:, None]
+    result = np.zeros((len(cells), len(columns)))
+    np.add.at(result, cell_i, values)
+    return pd.DataFrame(result, index=cells.index, columns=columns)
+
+
+def h3_cells_covering(geometry_wgs84: shapely.Geometry, res: int) -> list[str]:
+    """Sorted H3 cells whose polygons intersect a lon/lat (EPSG:4326) geometry.
+
+    Uses h3's ``contain="overlap"`` mode rather than cell centres, so area-weighted
+    interpolation onto these cells loses nothing at the edges. Non-polygon parts are ignored.
+    """
+    cells: set[str] = set()
+    for polygon in _polygons(geometry_wgs84):
+        cells.update(h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(polygon), res, contain="overlap"))
+    return sorted(cells)
+
+
+def _polygons(geometry: shapely.Geometry) -> list[shapely.Polygon]:
+    """Non-empty polygons inside a geometry, e.g. a GeometryCollection left by make_valid."""
+    parts = np.array([geometry])
+    while np.any(shapely.get_type_id(parts) >= shapely.GeometryType.MULTIPOINT):
+        parts = shapely.get_parts(parts)
+    return [part for part in parts if shapely.get_type_id(part) == shapely.GeometryType.POLYGON and not part.is_empty]
+
+
+def h3_cells_gdf(cells: list[str], crs: Any = "EPSG:32719") -> gpd.GeoDataFrame:
+    """Cell polygons indexed by cell id (index name ``cell``), projected to ``crs``."""
+    # cell_to_boundary yields (lat, lng); shapely wants (x=lng, y=lat).
+    polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]) for cell in cells]
+    index = pd.Index(list(cells), name="cell")
+    return gpd.GeoDataFrame(geometry=polygons, index=index, crs="EPSG:4326").to_crs(crs)
