@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from h3.api import basic_int as h3i
 from pyproj import Transformer
 
-from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
+from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_parents
 from geo_siac.reports.deadlines import SANTIAGO, deadline_from_day
 from geo_siac.reports.mappings import Mapping
 from geo_siac.reports.models import Category, Report
@@ -370,11 +370,13 @@ class ReportImporter:
 
     def enrich(self, good: pd.DataFrame) -> pd.DataFrame:
         """H3 cells at every stored resolution, comuna id, tracking code and deadline for the valid rows."""
-        finest = [h3i.latlng_to_cell(y, x, H3_RESOLUTIONS[-1]) for x, y in zip(good["lng"], good["lat"])]
-        for res in H3_RESOLUTIONS[:-1]:
-            good[f"h3_res{res}"] = np.fromiter((h3i.cell_to_parent(c, res) for c in finest), dtype=np.int64,
-                                              count=len(finest))
-        good[f"h3_res{H3_RESOLUTIONS[-1]}"] = np.array(finest, dtype=np.int64)
+        finest_res = H3_RESOLUTIONS[-1]
+        finest = np.fromiter(
+            (h3i.latlng_to_cell(y, x, finest_res) for x, y in zip(good["lng"].tolist(), good["lat"].tolist())),
+            dtype=np.int64, count=len(good),
+        )
+        for res in H3_RESOLUTIONS:
+            good[f"h3_res{res}"] = h3_parents(finest, res) if res < finest_res else finest
         idx = good.pop("commune_idx").to_numpy()
         good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx] if len(idx) else []
         prefixes = np.array(self.communes.prefixes, dtype=object)[idx] if len(idx) else np.array([], dtype=object)
@@ -400,6 +402,7 @@ class ReportImporter:
                 f"COPY import_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
                 "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))", buffer
             )
+            cursor.execute("ANALYZE import_staging")
             cursor.execute(ALREADY_SQL, {"source": self.source})
             already = cursor.fetchone()[0]
             for _attempt in range(5):
@@ -453,12 +456,15 @@ INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, 
 SELECT id, 'status', 'submitted', status, '', true, 'Importación', COALESCE(closed_at, created_at)
   FROM inserted WHERE status <> 'submitted'
 """
+# `source_id <> ''` lets PostgreSQL use the partial unique index on (source, source_id).
 ALREADY_SQL = """
 SELECT count(*) FROM import_staging s
- WHERE EXISTS (SELECT 1 FROM reports_report r WHERE r.source = %(source)s AND r.source_id = s.source_id)
+ WHERE EXISTS (SELECT 1 FROM reports_report r
+                WHERE r.source = %(source)s AND r.source_id = s.source_id AND r.source_id <> '')
 """
 # Staged rows still missing from the table after the insert: their tracking code collided with another.
 LEFTOVER_SQL = """
 SELECT s.row_no, s.tracking_code FROM import_staging s
- WHERE NOT EXISTS (SELECT 1 FROM reports_report r WHERE r.source = %(source)s AND r.source_id = s.source_id)
+ WHERE NOT EXISTS (SELECT 1 FROM reports_report r
+                    WHERE r.source = %(source)s AND r.source_id = s.source_id AND r.source_id <> '')
 """

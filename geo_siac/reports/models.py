@@ -5,7 +5,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.states import Channel, Status
+from geo_siac.reports.states import OPEN, Channel, Status
 from geo_siac.zones.models import Commune
 
 
@@ -133,7 +133,10 @@ class Report(models.Model):
                 fields=["source", "source_id"], condition=~models.Q(source_id=""), name="report_unique_source_id"
             ),
         ]
-        indexes = [models.Index(fields=["status", "expected_at"], name="report_status_deadline")]
+        # Partial: only open reports are queried by deadline, and most stored history is closed.
+        indexes = [
+            models.Index(fields=["expected_at"], condition=models.Q(status__in=sorted(OPEN)), name="report_open_deadline"),
+        ]
 
     def __str__(self) -> str:
         return self.tracking_code

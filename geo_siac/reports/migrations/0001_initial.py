@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='report',
-            index=models.Index(fields=['status', 'expected_at'], name='report_status_deadline'),
+            index=models.Index(condition=models.Q(('status__in', ['acknowledged', 'in_progress', 'submitted'])), fields=['expected_at'], name='report_open_deadline'),
         ),
         migrations.AddConstraint(
             model_name='report',
