@@ -55,7 +55,7 @@ ensure_cluster() {
 ensure_database() {
   # PostGIS goes into template1 too, so the test database (created from it) has it without superuser rights.
   $AS_POSTGRES env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE \
-    psql -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres <<SQL
+    PGOPTIONS="-c client_min_messages=warning" psql -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres <<SQL
 SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$PGUSER', '$PGPASSWORD')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PGUSER') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', '$PGDATABASE', '$PGUSER')

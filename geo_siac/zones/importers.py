@@ -68,7 +68,9 @@ def resolve_fields(frame: gpd.GeoDataFrame, preset: str | None, overrides: dict[
         preset = next((name for name, f in PRESETS.items() if f["cut"] in frame.columns), None)
     if preset is not None and preset not in PRESETS:
         raise CommuneImportError(f"Preset desconocido '{preset}'; use uno de: {', '.join(PRESETS)}.")
-    mapping = dict(PRESETS[preset]) if preset else {}
+    # A preset's optional columns may be absent; explicitly named columns and cut/name must exist.
+    mapping = {k: v for k, v in (PRESETS[preset] if preset else {}).items()
+               if v in frame.columns or k in ("cut", "name")}
     mapping.update({k: v for k, v in overrides.items() if v})
     for required in ("cut", "name"):
         if required not in mapping:

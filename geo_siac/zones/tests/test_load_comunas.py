@@ -91,3 +91,30 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(CommandError, match="No se pudo leer"):
         run(str(bad))
+
+
+@pytest.mark.parametrize("driver,suffix", [("GPKG", ".gpkg"), ("ESRI Shapefile", ".shp")])
+def test_geopackage_and_shapefile_with_custom_field_names(tmp_path, driver, suffix):
+    import geopandas as gpd
+
+    square = shapely.Polygon([(-70.60, -33.60), (-70.58, -33.60), (-70.58, -33.58), (-70.60, -33.58)])
+    frame = gpd.GeoDataFrame({"codigo": ["13999"], "nombre": ["Comuna de Prueba"]}, geometry=[square], crs=4326)
+    path = tmp_path / f"comunas{suffix}"
+    frame.to_file(path, driver=driver)
+    out = run(str(path), "--field-cut", "codigo", "--field-name", "nombre", "--activate", "--commit")
+    assert "creadas: 1" in out
+    commune = Commune.objects.get(cut="13999")
+    assert (commune.name, commune.is_active, commune.tracking_prefix) == ("Comuna de Prueba", True, "CP")
+    assert commune.geometry.geom_type == "MultiPolygon"
+
+
+def test_projected_file_is_reprojected_to_wgs84(tmp_path):
+    import geopandas as gpd
+
+    square = shapely.Polygon([(-70.60, -33.60), (-70.58, -33.60), (-70.58, -33.58), (-70.60, -33.58)])
+    frame = gpd.GeoDataFrame({"CUT_COM": ["13998"], "COMUNA": ["Proyectada"]}, geometry=[square], crs=4326)
+    path = tmp_path / "utm.geojson"
+    frame.to_crs(32719).to_file(path, driver="GeoJSON")
+    run(str(path), "--commit")
+    x0, y0, x1, y1 = Commune.objects.get(cut="13998").geometry.extent
+    assert abs(x0 + 70.60) < 1e-6 and abs(y1 + 33.58) < 1e-6
