@@ -83,7 +83,8 @@ def read_table(path: Path, sep: str) -> pd.DataFrame:
 
 
 def resolve_columns(table: pd.DataFrame, preset: dict | None, overrides: dict[str, str]) -> dict[str, str]:
-    candidates = {**DEFAULT_COLUMNS, **(preset["columns"] if preset else {})}
+    preset_columns = preset["columns"] if preset else {}
+    candidates = {t: preset_columns.get(t, ()) + DEFAULT_COLUMNS.get(t, ()) for t in {*DEFAULT_COLUMNS, *preset_columns}}
     by_lower = {column.lower(): column for column in table.columns}
     mapping = {
         target: next(by_lower[c.lower()] for c in options if c.lower() in by_lower)
