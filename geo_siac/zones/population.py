@@ -115,12 +115,14 @@ def _clean_zones(frame: gpd.GeoDataFrame, summary: PopulationImportSummary) -> g
         geometries.append(fixed)
         keep.append(fixed is not None)
     frame = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs))[keep]
-    for band in BANDS:
-        values = pd.to_numeric(frame[band], errors="coerce")
-        if values.isna().any() or (values < 0).any():
-            bad = frame.loc[values.isna() | (values < 0), "geocodigo"].iloc[0]
-            raise PopulationImportError(f"Población inválida en {band} de la zona {bad}.")
-        frame[band] = values.round().astype(int)
+    values = frame[list(BANDS)].apply(pd.to_numeric, errors="coerce")
+    missing = values.isna().any(axis=1)
+    summary.skipped += [f"{geocodigo}: sin datos de población" for geocodigo in frame.loc[missing, "geocodigo"]]
+    frame, values = frame[~missing], values[~missing]
+    negative = (values < 0).any(axis=1)
+    if negative.any():
+        raise PopulationImportError(f"Población negativa en la zona {frame.loc[negative, 'geocodigo'].iloc[0]}.")
+    frame[list(BANDS)] = values.round().astype(int)
     summary.zones = len(frame)
     summary.population = float(frame["pob_total"].sum())
     return frame

@@ -38,18 +38,36 @@ def test_reloading_population_replaces_instead_of_adding(db):
     assert cell_total(9) == pytest.approx(PUENTE_ALTO_URBAN_POPULATION, rel=0.001)
 
 
+def zone(geocodigo: str, ring: list, population: dict) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"geocodigo": geocodigo, **population}}
+
+
+def write_zones(path, *features) -> None:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}), encoding="utf-8")
+
+
+SMALL_ZONE = {"pob_total": 100, "pob_0_a_5": 10, "pob_6_a_14": 20, "pob_15_a_64": 50, "pob_65_y_mas": 20}
+
+
 def test_invalid_geometries_are_repaired_and_reported(db, tmp_path):
-    bowtie = [[[-70.60, -33.60], [-70.58, -33.62], [-70.58, -33.60], [-70.60, -33.62], [-70.60, -33.60]]]
+    bowtie = [[-70.60, -33.60], [-70.58, -33.62], [-70.58, -33.60], [-70.60, -33.62], [-70.60, -33.60]]
     path = tmp_path / "zonas.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": bowtie},
-        "properties": {"geocodigo": "13201990001", "pob_total": 100, "pob_0_a_5": 10, "pob_6_a_14": 20,
-                       "pob_15_a_64": 50, "pob_65_y_mas": 20},
-    }]}), encoding="utf-8")
+    write_zones(path, zone("13201990001", bowtie, SMALL_ZONE))
     output = load(path, "--res", "10", "--commit")
     assert "reparada: 13201990001: Self-intersection" in output
     assert cell_total(10) == pytest.approx(100, rel=0.001)
     assert PopulationCell.objects.aggregate(u15=Sum("pob_under_15"))["u15"] == pytest.approx(30)
+
+
+def test_zones_without_population_figures_are_skipped_and_reported(db, tmp_path):
+    square = [[-70.60, -33.60], [-70.59, -33.60], [-70.59, -33.61], [-70.60, -33.61], [-70.60, -33.60]]
+    path = tmp_path / "zonas.geojson"
+    write_zones(path, zone("13201990001", square, SMALL_ZONE),
+                zone("13201990002", square, dict.fromkeys(SMALL_ZONE)))
+    output = load(path, "--res", "9", "--commit")
+    assert "omitida: 13201990002: sin datos de población" in output
+    assert list(CensusZone.objects.values_list("geocodigo", flat=True)) == ["13201990001"]
 
 
 def test_dry_run_writes_nothing(db):
