@@ -16,7 +16,13 @@ from django.db.models import Count
 from pyproj import Transformer
 
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID, h3_field
-from geo_siac.maps.coverage import DEFAULT_THRESHOLDS_M, coverage_shares, greedy_max_cover, nearest_distances, two_step_fca
+from geo_siac.maps.coverage import (
+    DEFAULT_THRESHOLDS_M,
+    coverage_shares,
+    greedy_max_cover,
+    nearest_distances,
+    two_step_fca,
+)
 from geo_siac.reports.models import Report
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
 
@@ -133,7 +139,8 @@ def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = No
 
     Demand already within `radius_m` (default: the middle threshold) of a service point counts as covered.
     """
-    radius = radius_m if radius_m is not None else sorted(result.options.thresholds)[len(result.options.thresholds) // 2]
+    thresholds = sorted(result.options.thresholds)
+    radius = radius_m if radius_m is not None else thresholds[len(thresholds) // 2]
     cells = result.cells
     xy = cells[["x", "y"]].to_numpy()
     picks = greedy_max_cover(xy, xy, cells["pob_total"].to_numpy(), radius, k,

@@ -66,7 +66,7 @@ class ServicePointImportSummary:
 
 
 def read_table(path: Path, sep: str) -> pd.DataFrame:
-    """Rows as strings; GeoJSON point geometries become `longitude`/`latitude` columns when those are absent."""
+    """Rows as strings; from GeoJSON, the point geometry gives the `longitude` and `latitude` columns."""
     if not path.exists():
         raise ServicePointImportError(f"No existe el archivo {path}.")
     try:
@@ -76,7 +76,7 @@ def read_table(path: Path, sep: str) -> pd.DataFrame:
     except Exception as exc:  # pandas, pyogrio and pyproj raise many types for unreadable files
         raise ServicePointImportError(f"No se pudo leer {path} como CSV o GeoJSON: {exc}") from exc
     points = frame.geometry.where(frame.geometry.geom_type == "Point")
-    table = pd.DataFrame(frame.drop(columns="geometry")).astype(str)
+    table = pd.DataFrame(frame.drop(columns="geometry")).fillna("").astype(str)
     table["longitude"] = shapely.get_x(points.to_numpy()).astype(str)
     table["latitude"] = shapely.get_y(points.to_numpy()).astype(str)
     return table
@@ -84,7 +84,10 @@ def read_table(path: Path, sep: str) -> pd.DataFrame:
 
 def resolve_columns(table: pd.DataFrame, preset: dict | None, overrides: dict[str, str]) -> dict[str, str]:
     preset_columns = preset["columns"] if preset else {}
-    candidates = {t: preset_columns.get(t, ()) + DEFAULT_COLUMNS.get(t, ()) for t in {*DEFAULT_COLUMNS, *preset_columns}}
+    candidates = {
+        target: preset_columns.get(target, ()) + DEFAULT_COLUMNS.get(target, ())
+        for target in {*DEFAULT_COLUMNS, *preset_columns}
+    }
     by_lower = {column.lower(): column for column in table.columns}
     mapping = {
         target: next(by_lower[c.lower()] for c in options if c.lower() in by_lower)
@@ -93,7 +96,9 @@ def resolve_columns(table: pd.DataFrame, preset: dict | None, overrides: dict[st
     }
     for target, column in overrides.items():
         if column not in table.columns:
-            raise ServicePointImportError(f"La columna '{column}' (para {target}) no existe; hay: {list(table.columns)}.")
+            raise ServicePointImportError(
+                f"La columna '{column}' (para {target}) no existe; hay: {list(table.columns)}."
+            )
         mapping[target] = column
     missing = [t for t in ("name", "latitude", "longitude") if t not in mapping]
     if missing:
@@ -122,19 +127,19 @@ def import_service_points(
     """
     if preset is not None and preset not in PRESETS:
         raise ServicePointImportError(f"Preset desconocido '{preset}'; use uno de: {', '.join(PRESETS)}.")
-    settings = PRESETS.get(preset, {})
+    layout = PRESETS.get(preset, {})
     if kind is not None and kind not in ServicePointKind.values:
         raise ServicePointImportError(f"Tipo desconocido '{kind}'; use uno de: {', '.join(ServicePointKind.values)}.")
-    table = read_table(path, sep or settings.get("sep", ","))
-    mapping = resolve_columns(table, settings or None, column_overrides or {})
-    row_kind = kind or settings.get("kind")
+    table = read_table(path, sep or layout.get("sep", ","))
+    mapping = resolve_columns(table, layout or None, column_overrides or {})
+    row_kind = kind or layout.get("kind")
     if row_kind is None and "kind" not in mapping:
         raise ServicePointImportError("Indique --kind o una columna de tipo (--map kind=columna).")
     context = _Context(
-        mapping=mapping, kind=row_kind, closed=settings.get("closed", {"cerrado", "closed"}),
+        mapping=mapping, kind=row_kind, closed=layout.get("closed", {"cerrado", "closed"}),
         cuts={c.zfill(5) for c in cuts} if cuts else None,
         communes={c.cut: c for c in Commune.objects.all()},
-        source=source or settings.get("source") or path.stem,
+        source=source or layout.get("source") or path.stem,
     )
     summary = ServicePointImportSummary()
     with transaction.atomic():
