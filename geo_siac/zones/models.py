@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +61,7 @@ class ServicePoint(models.Model):
     address = models.CharField(_("dirección"), max_length=300, blank=True)
     services = models.JSONField(
         _("servicios"), default=list, blank=True,
-        help_text=_('Lista de {"name": ..., "category": slug opcional}.'),
+        help_text=_('Lista de {"name": ..., "category": código de servicio opcional}.'),
     )
     channels = models.JSONField(_("canales"), default=list, blank=True)
     accessibility = models.TextField(_("accesibilidad"), blank=True)
@@ -89,6 +90,22 @@ class ServicePoint(models.Model):
                 self.opening_hours = hours.validate_opening_hours(self.opening_hours)
             except ValueError as exc:
                 raise ValidationError({"opening_hours": str(exc)}) from exc
+        self._check_services()
+
+    def _check_services(self):
+        if not isinstance(self.services, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"] for s in self.services
+        ):
+            raise ValidationError(
+                {"services": _('Use una lista de {"name": ..., "category": código de servicio opcional}.')}
+            )
+        # reports depends on zones, so its Category is looked up lazily.
+        category_model = apps.get_model("reports", "Category")
+        codes = {s["category"] for s in self.services if s.get("category")}
+        known = category_model.objects.filter(service_code__in=codes).values_list("service_code", flat=True)
+        unknown = codes - set(known)
+        if unknown:
+            raise ValidationError({"services": _("Categorías inexistentes: %s.") % ", ".join(sorted(unknown))})
 
     def is_open_at(self, when) -> bool:
         """False when the hours are unknown: a time-filtered analysis only counts points known to be open."""

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('municipal_office', 'oficina municipal'), ('oirs', 'OIRS'), ('health', 'CESFAM / salud'), ('library', 'biblioteca'), ('mobile_office', 'oficina móvil'), ('night_service', 'atención nocturna'), ('other', 'otro')], db_index=True, max_length=20, verbose_name='tipo')),
                 ('point', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='ubicación')),
                 ('address', models.CharField(blank=True, max_length=300, verbose_name='dirección')),
-                ('services', models.JSONField(blank=True, default=list, help_text='Lista de {"name": ..., "category": slug opcional}.', verbose_name='servicios')),
+                ('services', models.JSONField(blank=True, default=list, help_text='Lista de {"name": ..., "category": código de servicio opcional}.', verbose_name='servicios')),
                 ('channels', models.JSONField(blank=True, default=list, verbose_name='canales')),
                 ('accessibility', models.TextField(blank=True, verbose_name='accesibilidad')),
                 ('capacity_per_day', models.PositiveIntegerField(blank=True, null=True, verbose_name='atenciones por día')),

@@ -1,6 +1,8 @@
 from io import StringIO
 
 import pytest
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from geo_siac.testing import shared_data
@@ -94,11 +96,18 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(communes, tmp_p
     assert not ServicePoint.objects.exists()
 
 
-def test_invalid_opening_hours_are_rejected_by_model_validation(communes):
-    from django.contrib.gis.geos import Point
-    from django.core.exceptions import ValidationError
+def office(commune, **fields) -> ServicePoint:
+    return ServicePoint(name="OIRS Plaza", kind="oirs", point=Point(-70.5758, -33.6117, srid=4326), commune=commune,
+                        **fields)
 
-    point = ServicePoint(name="X", kind="oirs", point=Point(-70.57, -33.61, srid=4326),
-                         commune=communes["13201"], opening_hours={"weekly": {"mon": [["25:00", "26:00"]]}})
-    with pytest.raises(ValidationError):
-        point.full_clean()
+
+def test_invalid_opening_hours_are_rejected_by_model_validation(communes):
+    with pytest.raises(ValidationError, match="opening_hours"):
+        office(communes["13201"], opening_hours={"weekly": {"mon": [["25:00", "26:00"]]}}).full_clean()
+
+
+def test_services_may_name_existing_categories_only(communes):
+    office(communes["13201"], services=[{"name": "Retiro de escombros", "category": "retiro-escombros"},
+                                        {"name": "Certificados"}]).full_clean()
+    with pytest.raises(ValidationError, match="Categorías inexistentes: no-existe"):
+        office(communes["13201"], services=[{"name": "X", "category": "no-existe"}]).full_clean()
