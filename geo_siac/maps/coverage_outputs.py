@@ -80,7 +80,10 @@ def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool
 
 def _points_layer(result: Coverage) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="Puntos de atención y su área de influencia")
-    for _, row in result.points.iterrows():
+    points = result.points
+    # Neighbouring comunas' points matter only where they are someone's nearest.
+    shown = points[points["in_commune"] | points.index.isin(result.cells["nearest_point"])]
+    for _, row in shown.iterrows():
         folium.Circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
                       fill=True, fill_opacity=0.05).add_to(group)
         folium.CircleMarker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
@@ -111,7 +114,7 @@ def _cells_collection(result: Coverage) -> dict:
 
 
 def _cell_feature(cell: int, row: pd.Series) -> dict:
-    ring = [[lng, lat] for lat, lng in h3i.cell_to_boundary(int(cell))]
+    ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3i.cell_to_boundary(int(cell))]  # 6 decimals: ~0.1 m
     properties = {"role": "cell", "h3_cell": h3i.int_to_str(int(cell)), **{c: _number(row[c]) for c in CELL_COLUMNS}}
     return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
             "properties": properties}
