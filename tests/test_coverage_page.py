@@ -87,3 +87,10 @@ def test_bad_parameters_are_shown_back_with_status_400(staff_client, puente_alto
     response = staff_client.get(URL, {"commune": "13201", "res": 6, "thresholds": "x", "catchment_m": 2000, "k": 1})
     assert response.status_code == 400
     assert "Escriba distancias en metros" in response.content.decode()
+
+
+def test_a_comuna_without_population_says_so_instead_of_failing(staff_client, puente_alto):
+    response = staff_client.get(URL, {"commune": "13201", "res": 7, "thresholds": "1000", "catchment_m": 2000,
+                                      "k": 5})
+    assert response.status_code == 200
+    assert "No hay población cargada" in response.content.decode()

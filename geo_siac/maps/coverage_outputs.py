@@ -58,8 +58,10 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
     cells = _cells_collection(result)
     thresholds = sorted(result.options.thresholds)
     access_breaks = _quantile_breaks(result.cells["access"])
-    _cell_layer(cells, "Distancia al punto más cercano", "distance_m", thresholds, DISTANCE_COLOURS, True).add_to(fmap)
-    _cell_layer(cells, "Accesibilidad (2SFCA)", "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
+    if cells["features"]:
+        _cell_layer(cells, "Distancia al punto más cercano", "distance_m", thresholds, DISTANCE_COLOURS,
+                    True).add_to(fmap)
+        _cell_layer(cells, "Accesibilidad (2SFCA)", "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
     _points_layer(result).add_to(fmap)
     _sites_layer(sites).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
