@@ -57,7 +57,7 @@ class Coverage:
     commune: Commune
     options: CoverageOptions
     cells: pd.DataFrame  # index cell (int); pob_*, lat, lng, x, y, distance_m, nearest_point, access, reports...
-    points: pd.DataFrame  # index point id; name, kind, lat, lng, x, y, capacity
+    points: pd.DataFrame  # index point id; name, kind, lat, lng, x, y, capacity, in_commune
     shares: dict[str, dict[int, dict[str, float]]]  # group -> threshold -> population, share
 
 
