@@ -16,7 +16,7 @@ URL = "/mapas/cobertura/"
 
 @pytest.fixture
 def staff_client(client, db):
-    user = get_user_model().objects.create_user("planner", password="x", is_staff=True)
+    user = get_user_model().objects.create_user("planner", is_staff=True)
     client.force_login(user)
     return client
 
@@ -43,7 +43,7 @@ def test_anonymous_visitors_are_sent_to_login(client, puente_alto):
 
 
 def test_non_staff_users_are_sent_to_login(client, puente_alto):
-    client.force_login(get_user_model().objects.create_user("vecina", password="x"))
+    client.force_login(get_user_model().objects.create_user("vecina"))
     assert client.get(URL).status_code == 302
 
 
