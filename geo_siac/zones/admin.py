@@ -1,7 +1,7 @@
 from django.contrib.gis import admin
 
 from geo_siac.geo_admin import GeoAdmin
-from geo_siac.zones.models import Commune
+from geo_siac.zones.models import Commune, ServicePoint
 
 
 @admin.register(Commune)
@@ -10,3 +10,11 @@ class CommuneAdmin(GeoAdmin):
     list_filter = ("is_active", "region")
     search_fields = ("cut", "name")
     readonly_fields = ("updated_at", "source")
+
+
+@admin.register(ServicePoint)
+class ServicePointAdmin(GeoAdmin):
+    list_display = ("name", "kind", "commune", "capacity_per_day", "source")
+    list_filter = ("kind", "commune", "source")
+    search_fields = ("name", "address", "source_id")
+    readonly_fields = ("updated_at", "source", "source_id")

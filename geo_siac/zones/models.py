@@ -1,7 +1,10 @@
+from django.apps import apps
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.zones import opening_hours as hours
 
 
 class CommuneQuerySet(models.QuerySet):
@@ -36,3 +39,110 @@ class Commune(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cut})"
+
+
+class ServicePointKind(models.TextChoices):
+    MUNICIPAL_OFFICE = "municipal_office", _("oficina municipal")
+    OIRS = "oirs", _("OIRS")
+    HEALTH = "health", _("CESFAM / salud")
+    LIBRARY = "library", _("biblioteca")
+    MOBILE_OFFICE = "mobile_office", _("oficina móvil")
+    NIGHT_SERVICE = "night_service", _("atención nocturna")
+    OTHER = "other", _("otro")
+
+
+class ServicePoint(models.Model):
+    """A place where residents are attended. `opening_hours` null means the hours are unknown."""
+
+    name = models.CharField(_("nombre"), max_length=200)
+    kind = models.CharField(_("tipo"), max_length=20, choices=ServicePointKind.choices, db_index=True)
+    point = models.PointField(_("ubicación"), srid=STORAGE_SRID)
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="service_points")
+    address = models.CharField(_("dirección"), max_length=300, blank=True)
+    services = models.JSONField(
+        _("servicios"), default=list, blank=True,
+        help_text=_('Lista de {"name": ..., "category": código de servicio opcional}.'),
+    )
+    channels = models.JSONField(_("canales"), default=list, blank=True)
+    accessibility = models.TextField(_("accesibilidad"), blank=True)
+    capacity_per_day = models.PositiveIntegerField(_("atenciones por día"), null=True, blank=True)
+    opening_hours = models.JSONField(_("horario"), null=True, blank=True)
+    source = models.CharField(_("origen de importación"), max_length=100, blank=True)
+    source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("punto de atención")
+        verbose_name_plural = _("puntos de atención")
+        ordering = ["commune", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], condition=~models.Q(source_id=""), name="service_point_unique_source_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.opening_hours is not None:
+            try:
+                self.opening_hours = hours.validate_opening_hours(self.opening_hours)
+            except ValueError as exc:
+                raise ValidationError({"opening_hours": str(exc)}) from exc
+        self._check_services()
+
+    def _check_services(self):
+        if not isinstance(self.services, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"] for s in self.services
+        ):
+            raise ValidationError(
+                {"services": _('Use una lista de {"name": ..., "category": código de servicio opcional}.')}
+            )
+        # reports depends on zones, so its Category is looked up lazily.
+        category_model = apps.get_model("reports", "Category")
+        codes = {s["category"] for s in self.services if s.get("category")}
+        known = category_model.objects.filter(service_code__in=codes).values_list("service_code", flat=True)
+        unknown = codes - set(known)
+        if unknown:
+            raise ValidationError({"services": _("Categorías inexistentes: %s.") % ", ".join(sorted(unknown))})
+
+    def is_open_at(self, when) -> bool:
+        """False when the hours are unknown: a time-filtered analysis only counts points known to be open."""
+        return self.opening_hours is not None and hours.is_open_at(self.opening_hours, when)
+
+
+class CensusZone(models.Model):
+    """An INE census zone with its population by age band (Censo 2017)."""
+
+    geocodigo = models.CharField(_("geocódigo"), max_length=11, unique=True)
+    cut = models.CharField(_("código CUT"), max_length=5, db_index=True)
+    geometry = models.MultiPolygonField(_("límite"), srid=STORAGE_SRID)
+    pob_total = models.PositiveIntegerField()
+    pob_0_a_5 = models.PositiveIntegerField()
+    pob_6_a_14 = models.PositiveIntegerField()
+    pob_15_a_64 = models.PositiveIntegerField()
+    pob_65_y_mas = models.PositiveIntegerField()
+    source = models.CharField(_("fuente"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("zona censal")
+        verbose_name_plural = _("zonas censales")
+
+
+class PopulationCell(models.Model):
+    """Population of one comuna's census zones inside one H3 cell, by areal weighting in EPSG:32719.
+
+    Keyed by comuna as well as cell: a cell on a border holds one row per comuna, so each comuna's
+    total is conserved on its own.
+    """
+
+    cut = models.CharField(max_length=5)
+    res = models.PositiveSmallIntegerField()
+    cell = models.BigIntegerField()
+    pob_total = models.FloatField()
+    pob_under_15 = models.FloatField()
+    pob_65_plus = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cut", "res", "cell"], name="population_cell_unique")]

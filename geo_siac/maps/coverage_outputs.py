@@ -1,0 +1,132 @@
+"""What the coverage page shows and exports: the offline folium map, CSV, GeoJSON and the figures table."""
+
+import csv
+import io
+import json
+import math
+
+import folium
+import h3.api.basic_int as h3i
+import pandas as pd
+
+from geo_siac.maps.folium_offline import offline_map
+from geo_siac.maps.selectors import GROUPS, Coverage
+
+CELL_COLUMNS = ["pob_total", "pob_under_15", "pob_65_plus", "distance_m", "access", "reports", "reports_per_1000"]
+DISTANCE_COLOURS = ("#1a9850", "#fee08b", "#fc8d59", "#d73027")  # within each threshold, then beyond the last
+ACCESS_COLOURS = ("#f7fcf5", "#bae4b3", "#74c476", "#238b45")
+
+
+def figures(result: Coverage) -> list[dict]:
+    """One row per threshold: people covered and share, for everyone, under 15 and 65+."""
+    return [
+        {"threshold_m": threshold, **{
+            f"{group}_{key}": float(result.shares[group][threshold][key])
+            for group in GROUPS for key in ("population", "share")
+        }}
+        for threshold in result.options.thresholds
+    ]
+
+
+def cells_csv(result: Coverage) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["h3_cell", "lat", "lng", *CELL_COLUMNS])
+    for cell, row in result.cells.iterrows():
+        writer.writerow([h3i.int_to_str(int(cell)), f"{row.lat:.6f}", f"{row.lng:.6f}",
+                         *(_number(row[c]) for c in CELL_COLUMNS)])
+    return out.getvalue()
+
+
+def cells_geojson(result: Coverage, sites: pd.DataFrame) -> dict:
+    """Cells as polygons, plus the service points and the proposed sites as points."""
+    features = _cells_collection(result)["features"]
+    features += [_point_feature(row.lng, row.lat, {"role": "service_point", "id": int(pid), "name": row["name"],
+                                                   "kind": row.kind}) for pid, row in result.points.iterrows()]
+    features += [_point_feature(row.lng, row.lat, {"role": "proposed_site", "rank": int(row["rank"]),
+                                                   "gain": float(row.gain), "h3_cell": h3i.int_to_str(int(cell))})
+                 for cell, row in sites.iterrows()]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
+    commune = result.commune
+    fmap = offline_map(static_url=static_url, location=[commune.geometry.centroid.y, commune.geometry.centroid.x],
+                       zoom_start=12)
+    folium.GeoJson(json.loads(commune.geometry.geojson), name=commune.name,
+                   style_function=lambda _: {"fill": False, "color": "#333", "weight": 2}).add_to(fmap)
+    cells = _cells_collection(result)
+    thresholds = sorted(result.options.thresholds)
+    access_breaks = _quantile_breaks(result.cells["access"])
+    if cells["features"]:
+        _cell_layer(cells, "Distancia al punto más cercano", "distance_m", thresholds, DISTANCE_COLOURS,
+                    True).add_to(fmap)
+        _cell_layer(cells, "Accesibilidad (2SFCA)", "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
+    _points_layer(result).add_to(fmap)
+    _sites_layer(sites).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap.get_root().render()
+
+
+def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool) -> folium.GeoJson:
+    def style(feature):
+        value = feature["properties"][column]
+        index = next((i for i, b in enumerate(breaks) if value is not None and value <= b), len(breaks))
+        return {"fillColor": colours[min(index, len(colours) - 1)], "fillOpacity": 0.6, "weight": 0}
+
+    return folium.GeoJson(cells, name=name, show=show, style_function=style, tooltip=folium.GeoJsonTooltip(
+        ["h3_cell", "pob_total", "distance_m", "access", "reports_per_1000"],
+        aliases=["Celda", "Habitantes", "Distancia (m)", "2SFCA", "Reportes por 1.000"],
+    ))
+
+
+def _points_layer(result: Coverage) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Puntos de atención y su área de influencia")
+    points = result.points
+    # Neighbouring comunas' points matter only where they are someone's nearest.
+    shown = points[points["in_commune"] | points.index.isin(result.cells["nearest_point"])]
+    for _, row in shown.iterrows():
+        folium.Circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
+                      fill=True, fill_opacity=0.05).add_to(group)
+        folium.CircleMarker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
+                            tooltip=f"{row['name']} ({row.kind})").add_to(group)
+    return group
+
+
+def _sites_layer(sites: pd.DataFrame) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Sitios propuestos")
+    for _, row in sites.iterrows():
+        folium.Circle([row.lat, row.lng], radius=float(row.radius_m), color="#7a0177", weight=2,
+                      dash_array="6", fill=False).add_to(group)
+        folium.CircleMarker([row.lat, row.lng], radius=8, color="#7a0177", fill=True, fill_opacity=1,
+                            tooltip=f"Propuesta {int(row['rank'])}: +{row.gain:,.0f} habitantes").add_to(group)
+    return group
+
+
+def _quantile_breaks(values: pd.Series) -> list[float]:
+    positive = values[values > 0]
+    if positive.empty:
+        return [0.0]
+    return [0.0, *positive.quantile([1 / 3, 2 / 3]).tolist()]
+
+
+def _cells_collection(result: Coverage) -> dict:
+    return {"type": "FeatureCollection",
+            "features": [_cell_feature(cell, row) for cell, row in result.cells.iterrows()]}
+
+
+def _cell_feature(cell: int, row: pd.Series) -> dict:
+    ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3i.cell_to_boundary(int(cell))]  # 6 decimals: ~0.1 m
+    properties = {"role": "cell", "h3_cell": h3i.int_to_str(int(cell)), **{c: _number(row[c]) for c in CELL_COLUMNS}}
+    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+            "properties": properties}
+
+
+def _point_feature(lng: float, lat: float, properties: dict) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lng, lat]}, "properties": properties}
+
+
+def _number(value) -> float | None:
+    """Rounded for export; an infinite distance (no point at all) becomes null."""
+    value = float(value)
+    return None if math.isinf(value) else round(value, 3)

@@ -1,0 +1,169 @@
+"""Census-zone population importer and its areal interpolation to H3 cells (`load_population`)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import pandas as pd
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+
+from geo_siac.geo import METRIC_SRID, STORAGE_SRID
+from geo_siac.maps.coverage import areal_interpolate, h3_cells_covering, h3_cells_gdf
+from geo_siac.zones.importers import repair
+from geo_siac.zones.models import CensusZone, PopulationCell
+
+BANDS = ("pob_total", "pob_0_a_5", "pob_6_a_14", "pob_15_a_64", "pob_65_y_mas")
+CELL_RESOLUTIONS = (7, 8, 9, 10)
+MAX_RELATIVE_LOSS = 0.001  # the interpolated total must match the zones' total within 0.1%
+
+
+class PopulationImportError(Exception):
+    pass
+
+
+@dataclass
+class PopulationImportSummary:
+    zones: int = 0
+    population: float = 0.0
+    repaired: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    cells: dict[int, int] = field(default_factory=dict)
+    cell_population: dict[int, float] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"zonas censales: {self.zones}", f"población: {self.population:,.0f}"]
+        out += [
+            f"celdas H3 res {res}: {self.cells[res]} (población {self.cell_population[res]:,.1f})"
+            for res in sorted(self.cells)
+        ]
+        out += [f"reparada: {line}" for line in self.repaired]
+        out += [f"omitida: {line}" for line in self.skipped]
+        return out
+
+
+def read_zones(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise PopulationImportError(f"No existe el archivo {path}.")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise PopulationImportError(f"No se pudo leer {path} como GeoJSON, Shapefile o GeoPackage: {exc}") from exc
+    missing = [column for column in ("geocodigo", *BANDS) if column not in frame.columns]
+    if missing:
+        raise PopulationImportError(f"Faltan columnas {missing} en {path.name} (hay: {list(frame.columns)}).")
+    if frame.crs is None:
+        raise PopulationImportError(f"{path.name} no declara su sistema de coordenadas.")
+    frame = frame.to_crs(epsg=STORAGE_SRID)
+    frame["geocodigo"] = frame["geocodigo"].astype(str).str.strip()
+    frame["cut"] = frame["geocodigo"].str[:5]
+    return frame
+
+
+def import_population(
+    *,
+    path: Path,
+    cuts: list[str] | None = None,
+    resolutions: tuple[int, ...] = CELL_RESOLUTIONS,
+    commit: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> PopulationImportSummary:
+    """Upsert census zones and replace their comunas' H3 population cells. Dry run unless `commit`.
+
+    Raises PopulationImportError, writing nothing, when an interpolated total strays more than 0.1%.
+    """
+    bad = [res for res in resolutions if res not in CELL_RESOLUTIONS]
+    if bad:
+        raise PopulationImportError(f"Resolución H3 no admitida: {bad} (use {CELL_RESOLUTIONS}).")
+    frame = read_zones(path)
+    if cuts:
+        frame = frame[frame["cut"].isin({c.zfill(5) for c in cuts})]
+        if frame.empty:
+            raise PopulationImportError(f"No hay zonas censales de las comunas {', '.join(cuts)} en {path.name}.")
+    summary = PopulationImportSummary()
+    frame = _clean_zones(frame, summary)
+    with transaction.atomic():
+        _write_zones(frame, path.name)
+        PopulationCell.objects.filter(cut__in=frame["cut"].unique(), res__in=resolutions).delete()
+        for res in resolutions:
+            summary.cells[res], summary.cell_population[res] = 0, 0.0
+        for cut, zones in frame.groupby("cut"):
+            for res in resolutions:
+                cells = interpolate_to_cells(zones, res)
+                _check_conserved(cut, res, zones["pob_total"].sum(), cells["pob_total"].sum())
+                _write_cells(cut, res, cells)
+                summary.cells[res] += len(cells)
+                summary.cell_population[res] += float(cells["pob_total"].sum())
+            if progress:
+                progress(1)
+        if not commit:
+            transaction.set_rollback(True)
+    return summary
+
+
+def _clean_zones(frame: gpd.GeoDataFrame, summary: PopulationImportSummary) -> gpd.GeoDataFrame:
+    geometries, keep = [], []
+    for geocodigo, geometry in zip(frame["geocodigo"], frame.geometry):
+        fixed, note = repair(geometry)
+        if fixed is None:
+            summary.skipped.append(f"{geocodigo}: {note or 'sin polígonos'}")
+        elif note:
+            summary.repaired.append(f"{geocodigo}: {note}")
+        geometries.append(fixed)
+        keep.append(fixed is not None)
+    frame = frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs))[keep]
+    values = frame[list(BANDS)].apply(pd.to_numeric, errors="coerce")
+    missing = values.isna().any(axis=1)
+    summary.skipped += [f"{geocodigo}: sin datos de población" for geocodigo in frame.loc[missing, "geocodigo"]]
+    frame, values = frame[~missing], values[~missing]
+    negative = (values < 0).any(axis=1)
+    if negative.any():
+        raise PopulationImportError(f"Población negativa en la zona {frame.loc[negative, 'geocodigo'].iloc[0]}.")
+    frame[list(BANDS)] = values.round().astype(int)
+    summary.zones = len(frame)
+    summary.population = float(frame["pob_total"].sum())
+    return frame
+
+
+def interpolate_to_cells(zones: gpd.GeoDataFrame, res: int) -> pd.DataFrame:
+    """Population per H3 cell (int id) by area share in EPSG:32719; cells with no one are dropped."""
+    cover = h3_cells_covering(shapely.MultiPolygon(list(shapely.get_parts(zones.geometry.to_numpy()))), res)
+    cells = h3_cells_gdf(cover, crs=f"EPSG:{METRIC_SRID}")
+    values = areal_interpolate(zones.to_crs(epsg=METRIC_SRID), list(BANDS), cells)
+    values = values[values["pob_total"] > 0]
+    return pd.DataFrame({
+        "cell": [h3.str_to_int(cell) for cell in values.index],
+        "pob_total": values["pob_total"].to_numpy(),
+        "pob_under_15": (values["pob_0_a_5"] + values["pob_6_a_14"]).to_numpy(),
+        "pob_65_plus": values["pob_65_y_mas"].to_numpy(),
+    })
+
+
+def _check_conserved(cut: str, res: int, expected: float, got: float) -> None:
+    if expected > 0 and abs(got - expected) / expected > MAX_RELATIVE_LOSS:
+        raise PopulationImportError(
+            f"La interpolación a H3 res {res} de la comuna {cut} no conserva la población: "
+            f"{got:,.1f} frente a {expected:,.0f} (tolerancia {MAX_RELATIVE_LOSS:.1%}). No se escribió nada."
+        )
+
+
+def _write_zones(frame: gpd.GeoDataFrame, source: str) -> None:
+    CensusZone.objects.filter(geocodigo__in=list(frame["geocodigo"])).delete()
+    CensusZone.objects.bulk_create(
+        CensusZone(
+            geocodigo=row["geocodigo"], cut=row["cut"], source=source,
+            geometry=GEOSGeometry(memoryview(shapely.to_wkb(row["geometry"])), srid=STORAGE_SRID),
+            **{band: row[band] for band in BANDS},
+        )
+        for row in frame.to_dict("records")
+    )
+
+
+def _write_cells(cut: str, res: int, cells: pd.DataFrame) -> None:
+    PopulationCell.objects.bulk_create(
+        (PopulationCell(cut=cut, res=res, **row) for row in cells.to_dict("records")), batch_size=5000
+    )
+

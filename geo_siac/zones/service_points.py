@@ -1,0 +1,224 @@
+"""Service point importer (GeoJSON or CSV with a column mapping), shared by `load_service_points` and the tests."""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from django.contrib.gis.geos import Point
+from django.db import transaction
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.zones.importers import clean
+from geo_siac.zones.models import Commune, ServicePoint, ServicePointKind
+
+# Candidate columns per target, first present wins. DEIS: the raw registry CSV and the RM GeoJSON extract.
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "nombre"),
+    "kind": ("kind", "tipo"),
+    "latitude": ("latitude", "lat", "latitud"),
+    "longitude": ("longitude", "lng", "lon", "longitud"),
+    "cut": ("cut", "cut_comuna", "codigo_comuna"),
+    "address": ("address", "direccion"),
+    "source_id": ("id", "source_id", "codigo"),
+    "service": ("services", "servicio"),
+    "status": ("status", "estado"),
+}
+PRESETS: dict[str, dict] = {
+    "deis": {
+        "columns": {
+            "name": ("EstablecimientoGlosa",),
+            "latitude": ("Latitud",),
+            "longitude": ("Longitud",),
+            "cut": ("cut_comuna", "ComunaCodigo"),
+            "address": ("NombreVia",),
+            "number": ("Numero",),
+            "source_id": ("EstablecimientoCodigo",),
+            "service": ("TipoEstablecimientoGlosa",),
+            "status": ("EstadoFuncionamiento",),
+        },
+        "kind": ServicePointKind.HEALTH,
+        "sep": ";",
+        "closed": {"cerrado"},
+        "source": "deis",
+    },
+}
+
+
+class ServicePointImportError(Exception):
+    pass
+
+
+@dataclass
+class ServicePointImportSummary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        out = [f"leídas: {self.read}", f"creados: {self.created}", f"actualizados: {self.updated}"]
+        out += [f"omitidas ({count}): {reason}" for reason, count in self.skipped.most_common()]
+        return out
+
+
+def read_table(path: Path, sep: str) -> pd.DataFrame:
+    """Rows as strings; from GeoJSON, the point geometry gives the `longitude` and `latitude` columns."""
+    if not path.exists():
+        raise ServicePointImportError(f"No existe el archivo {path}.")
+    try:
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8", keep_default_na=False)
+        frame = gpd.read_file(path).to_crs(epsg=STORAGE_SRID)
+    except Exception as exc:  # pandas, pyogrio and pyproj raise many types for unreadable files
+        raise ServicePointImportError(f"No se pudo leer {path} como CSV o GeoJSON: {exc}") from exc
+    points = frame.geometry.where(frame.geometry.geom_type == "Point")
+    table = pd.DataFrame(frame.drop(columns="geometry")).fillna("").astype(str)
+    table["longitude"] = shapely.get_x(points.to_numpy()).astype(str)
+    table["latitude"] = shapely.get_y(points.to_numpy()).astype(str)
+    return table
+
+
+def resolve_columns(table: pd.DataFrame, preset: dict | None, overrides: dict[str, str]) -> dict[str, str]:
+    preset_columns = preset["columns"] if preset else {}
+    candidates = {
+        target: preset_columns.get(target, ()) + DEFAULT_COLUMNS.get(target, ())
+        for target in {*DEFAULT_COLUMNS, *preset_columns}
+    }
+    by_lower = {column.lower(): column for column in table.columns}
+    mapping = {
+        target: next(by_lower[c.lower()] for c in options if c.lower() in by_lower)
+        for target, options in candidates.items()
+        if any(c.lower() in by_lower for c in options)
+    }
+    for target, column in overrides.items():
+        if column not in table.columns:
+            raise ServicePointImportError(
+                f"La columna '{column}' (para {target}) no existe; hay: {list(table.columns)}."
+            )
+        mapping[target] = column
+    missing = [t for t in ("name", "latitude", "longitude") if t not in mapping]
+    if missing:
+        raise ServicePointImportError(
+            f"Faltan columnas para {', '.join(missing)}: indique --map campo=columna (hay: {list(table.columns)})."
+        )
+    return mapping
+
+
+def import_service_points(
+    *,
+    path: Path,
+    preset: str | None = None,
+    kind: str | None = None,
+    cuts: list[str] | None = None,
+    column_overrides: dict[str, str] | None = None,
+    sep: str | None = None,
+    source: str | None = None,
+    commit: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> ServicePointImportSummary:
+    """Upsert service points by (source, source id). Dry run unless `commit`.
+
+    Closed facilities, rows without valid coordinates and rows whose comuna is not loaded are counted
+    by reason and not loaded.
+    """
+    if preset is not None and preset not in PRESETS:
+        raise ServicePointImportError(f"Preset desconocido '{preset}'; use uno de: {', '.join(PRESETS)}.")
+    layout = PRESETS.get(preset, {})
+    if kind is not None and kind not in ServicePointKind.values:
+        raise ServicePointImportError(f"Tipo desconocido '{kind}'; use uno de: {', '.join(ServicePointKind.values)}.")
+    table = read_table(path, sep or layout.get("sep", ","))
+    mapping = resolve_columns(table, layout or None, column_overrides or {})
+    row_kind = kind or layout.get("kind")
+    if row_kind is None and "kind" not in mapping:
+        raise ServicePointImportError("Indique --kind o una columna de tipo (--map kind=columna).")
+    context = _Context(
+        mapping=mapping, kind=row_kind, closed=layout.get("closed", {"cerrado", "closed"}),
+        cuts={c.zfill(5) for c in cuts} if cuts else None,
+        communes={c.cut: c for c in Commune.objects.all()},
+        source=source or layout.get("source") or path.stem,
+    )
+    summary = ServicePointImportSummary()
+    with transaction.atomic():
+        for row in table.to_dict("records"):
+            _import_row(row, context, summary)
+            if progress:
+                progress(1)
+        if not commit:
+            transaction.set_rollback(True)
+    return summary
+
+
+@dataclass
+class _Context:
+    mapping: dict[str, str]
+    kind: str | None
+    closed: set[str]
+    cuts: set[str] | None
+    communes: dict[str, Commune]
+    source: str
+
+    def value(self, row: dict, target: str) -> str:
+        column = self.mapping.get(target)
+        return clean(row.get(column)) if column else ""
+
+
+def _import_row(row: dict, ctx: _Context, summary: ServicePointImportSummary) -> None:
+    cut = ctx.value(row, "cut").zfill(5) if ctx.value(row, "cut") else ""
+    if ctx.cuts is not None and cut not in ctx.cuts:
+        return
+    summary.read += 1
+    values, reason = _row_values(row, ctx, cut)
+    if reason:
+        summary.skipped[reason] += 1
+        return
+    source_id = ctx.value(row, "source_id")
+    if source_id:
+        _, created = ServicePoint.objects.update_or_create(source=ctx.source, source_id=source_id, defaults=values)
+    else:
+        ServicePoint.objects.create(source=ctx.source, **values)
+        created = True
+    if created:
+        summary.created += 1
+    else:
+        summary.updated += 1
+
+
+def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
+    if ctx.value(row, "status").lower() in ctx.closed:
+        return {}, "establecimiento cerrado"
+    point = _point(ctx.value(row, "latitude"), ctx.value(row, "longitude"))
+    if point is None:
+        return {}, "sin coordenadas válidas"
+    commune = ctx.communes.get(cut) if cut else _commune_at(point, ctx.communes)
+    if commune is None:
+        return {}, "comuna no cargada en la base" if cut else "fuera de toda comuna cargada"
+    kind = ctx.value(row, "kind") or ctx.kind
+    if kind not in ServicePointKind.values:
+        return {}, f"tipo desconocido '{kind}'"
+    name = ctx.value(row, "name")
+    if not name:
+        return {}, "sin nombre"
+    service = ctx.value(row, "service")
+    return {
+        "name": name[:200], "kind": kind, "point": point, "commune": commune,
+        "address": " ".join(filter(None, [ctx.value(row, "address"), ctx.value(row, "number")]))[:300],
+        "services": [{"name": service}] if service else [],
+    }, None
+
+
+def _point(latitude: str, longitude: str) -> Point | None:
+    try:
+        lat, lng = float(latitude.replace(",", ".")), float(longitude.replace(",", "."))
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or (lat == 0 and lng == 0) or lat != lat or lng != lng:
+        return None
+    return Point(lng, lat, srid=STORAGE_SRID)
+
+
+def _commune_at(point: Point, communes: dict[str, Commune]) -> Commune | None:
+    return next((c for c in sorted(communes.values(), key=lambda c: c.cut) if c.geometry.intersects(point)), None)

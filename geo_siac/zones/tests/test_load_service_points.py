@@ -1,0 +1,113 @@
+from io import StringIO
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from geo_siac.testing import shared_data
+from geo_siac.zones.models import ServicePoint
+
+DEIS_CSV = "service_points/deis_establecimientos_salud_20260310.csv"
+DEIS_GEOJSON = "service_points/salud_rm.geojson"
+
+
+def load(*args) -> str:
+    out = StringIO()
+    call_command("load_service_points", *map(str, args), "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+def test_deis_registry_gives_puente_alto_its_49_facilities_with_coordinates(communes):
+    output = load(shared_data(DEIS_CSV), "--preset", "deis", "--cut", "13201", "--commit")
+    assert "creados: 49" in output
+    points = ServicePoint.objects.filter(commune__cut="13201")
+    assert points.count() == 49
+    assert set(points.values_list("kind", flat=True)) == {"health"}
+    assert points.filter(services__contains=[{"name": "Centro de Salud Familiar (CESFAM)"}]).count() == 10
+
+
+def test_reloading_the_registry_updates_instead_of_duplicating(communes):
+    load(shared_data(DEIS_CSV), "--preset", "deis", "--cut", "13201", "--commit")
+    output = load(shared_data(DEIS_GEOJSON), "--preset", "deis", "--cut", "13201", "--commit")
+    assert "creados: 0" in output and "actualizados: 49" in output
+    assert ServicePoint.objects.count() == 49
+
+
+def test_closed_facilities_and_rows_without_coordinates_are_reported_not_loaded(communes):
+    output = load(shared_data(DEIS_CSV), "--preset", "deis", "--commit")
+    assert "omitidas (77): establecimiento cerrado" in output
+    assert "omitidas (19): sin coordenadas válidas" in output
+    assert "comuna no cargada en la base" in output
+    assert ServicePoint.objects.filter(commune__cut__in=["13201", "13122"]).count() == ServicePoint.objects.count()
+
+
+def test_dry_run_writes_nothing(communes):
+    output = load(shared_data(DEIS_CSV), "--preset", "deis", "--cut", "13201")
+    assert "Simulación" in output
+    assert not ServicePoint.objects.exists()
+
+
+def test_csv_with_column_mapping_finds_the_comuna_from_the_point(communes, tmp_path):
+    path = tmp_path / "oficinas.csv"
+    path.write_text(
+        "codigo,titulo,y,x,tipo\n"
+        "1,Oficina Plaza,-33.6117,-70.5758,municipal_office\n"
+        "2,Biblioteca,-33.4850,-70.5400,library\n"
+        "3,Sin coordenadas,,,library\n"
+        "4,Lejos,-20.0,-70.0,library\n",
+        encoding="utf-8",
+    )
+    output = load(path, "--map", "name=titulo", "--map", "latitude=y", "--map", "longitude=x",
+                  "--map", "kind=tipo", "--map", "source_id=codigo", "--commit")
+    assert "creados: 2" in output
+    assert "sin coordenadas válidas" in output and "fuera de toda comuna cargada" in output
+    assert dict(ServicePoint.objects.values_list("name", "commune__cut")) == {
+        "Oficina Plaza": "13201", "Biblioteca": "13122"
+    }
+
+
+def test_kind_option_applies_to_every_row(communes, tmp_path):
+    path = tmp_path / "moviles.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nombre": "Móvil 1"},'
+        ' "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]}}]}',
+        encoding="utf-8",
+    )
+    load(path, "--kind", "mobile_office", "--commit")
+    assert ServicePoint.objects.get().kind == "mobile_office"
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (None, [], "No existe el archivo"),
+        ("a,b\n1,2\n", ["--kind", "library"], "Faltan columnas para name, latitude, longitude"),
+        ("nombre,lat,lon\nX,-33.6,-70.5\n", [], "Indique --kind"),
+        ("nombre,lat,lon\nX,-33.6,-70.5\n", ["--kind", "library", "--map", "name=titulo"], "no existe"),
+    ],
+)
+def test_bad_input_fails_with_a_clear_message_and_writes_nothing(communes, tmp_path, content, args, message):
+    path = tmp_path / "puntos.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(CommandError, match=message):
+        load(path, *args, "--commit")
+    assert not ServicePoint.objects.exists()
+
+
+def office(commune, **fields) -> ServicePoint:
+    return ServicePoint(name="OIRS Plaza", kind="oirs", point=Point(-70.5758, -33.6117, srid=4326), commune=commune,
+                        **fields)
+
+
+def test_invalid_opening_hours_are_rejected_by_model_validation(communes):
+    with pytest.raises(ValidationError, match="opening_hours"):
+        office(communes["13201"], opening_hours={"weekly": {"mon": [["25:00", "26:00"]]}}).full_clean()
+
+
+def test_services_may_name_existing_categories_only(communes):
+    office(communes["13201"], services=[{"name": "Retiro de escombros", "category": "retiro-escombros"},
+                                        {"name": "Certificados"}]).full_clean()
+    with pytest.raises(ValidationError, match="Categorías inexistentes: no-existe"):
+        office(communes["13201"], services=[{"name": "X", "category": "no-existe"}]).full_clean()
