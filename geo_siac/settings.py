@@ -161,7 +161,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "GeoSIAC API",
     "DESCRIPTION": "GeoJSON API of public report fields and categories, and the Open311 GeoReport v2 server.",
     "VERSION": "1.0.0",
-    "OAS_VERSION": "3.1.0",
+    # Open311 answers errors as a list of code + description.
+    "ENABLE_LIST_MECHANICS_ON_NON_2XX": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui-dist/5.35.0",
     "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui-dist/5.35.0/favicon-32x32.png",

@@ -27,6 +27,13 @@ def bad(name: str, message: str) -> Open311Error:
     return Open311Error(400, f"{name}: {message}")
 
 
+def reject_null_characters(values) -> None:
+    """PostgreSQL text cannot hold NUL, so such a parameter is bad input, not a server error."""
+    for name in values:
+        if "\x00" in name or any("\x00" in str(value) for value in values.getlist(name)):
+            raise bad(name.replace("\x00", ""), _("no se permiten caracteres nulos."))
+
+
 def comma_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 

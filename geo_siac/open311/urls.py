@@ -14,4 +14,5 @@ urlpatterns = [
     re_path(r"^requests/(?P<service_request_id>[^/.]+)" + SUFFIX, views.RequestDetailView.as_view(),
             name="request"),
     re_path(r"^tokens/(?P<token>[^/.]+)" + SUFFIX, views.TokenView.as_view(), name="token"),
+    re_path(r"^.*$", views.UnknownEndpointView.as_view()),
 ]

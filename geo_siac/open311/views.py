@@ -29,9 +29,15 @@ def errors_response(status: int, descriptions: list[str]) -> Response:
 
 class Open311View(APIView):
     renderer_classes = [Open311XMLRenderer, Open311JSONRenderer]
+    parser_classes = [FormParser, MultiPartParser]
     authentication_classes: list = []
     permission_classes: list = []
     xml_root = "service_requests"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        params.reject_null_characters(request.query_params)
+        params.reject_null_characters(request.data)
 
     def handle_exception(self, exc):
         if isinstance(exc, Open311Error):
@@ -86,8 +92,6 @@ class ServiceDefinitionView(Open311View):
 
 
 class RequestListView(Open311View):
-    parser_classes = [FormParser, MultiPartParser]
-
     @schema.request_list
     def get(self, request, format=None):
         query = request.query_params
@@ -178,3 +182,13 @@ class TokenView(Open311View):
         if report is None:
             raise Http404(_("Token desconocido: %s") % token)
         return Response([{"service_request_id": str(report.pk), "token": token}])
+
+
+class UnknownEndpointView(Open311View):
+    """Any other path under /open311/v2/ answers the spec's error list, not an HTML page."""
+
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise Http404(_("No existe este recurso Open311: %s") % request.path)

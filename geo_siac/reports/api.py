@@ -97,6 +97,13 @@ class ReportPagination(GeoJsonPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
+    def get_paginated_response_schema(self, schema):
+        """drf-gis nests the whole FeatureCollection under `features` and requires `results`; the body is flat."""
+        link = {"type": "string", "format": "uri", "nullable": True}
+        page = {"type": "object", "required": ["type", "count", "features"],
+                "properties": {"count": {"type": "integer"}, "next": link, "previous": link}}
+        return {"allOf": [schema, page]}
+
 
 class CategoryPagination(PageNumberPagination):
     page_size = 100

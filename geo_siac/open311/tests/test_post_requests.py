@@ -152,3 +152,11 @@ def test_each_key_has_its_own_rate_limit_answered_with_429(client, communes):
     assert response.status_code == 429 and errors(body, "xml")[0]["code"] == "429"
     assert response["Retry-After"]
     assert post(client, "json", form(other_raw))[0].status_code == 201
+
+
+@pytest.mark.parametrize("field", ["service_code", "description", "api_key"])
+def test_null_characters_are_400_not_a_server_error(client, api_key, field):
+    data = form(api_key)
+    data[field] += "\x00"
+    response, body = post(client, "json", data)
+    assert response.status_code == 400 and body[0]["description"].startswith(f"{field}:")
