@@ -40,9 +40,9 @@ def service_request_create(*, api_key: ApiKey, jurisdiction: Commune | None, ser
         category=service_code, latitude=lat, longitude=long, channel=Channel.OPEN311, description=description,
         address=address, attributes=attributes, reporter_name=f"{first_name} {last_name}".strip(),
         reporter_email=email, reporter_phone=phone,
+        actor_label=f"{Channel.OPEN311.label}: {api_key.channel_label}"[:100],
     )
     if jurisdiction is not None and report.commune_id != jurisdiction.pk:
         raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.")
                                % {"name": jurisdiction.name}})
-    report.events.update(actor_label=f"{Channel.OPEN311.label}: {api_key.channel_label}")
     return report

@@ -122,9 +122,8 @@ class RequestListView(Open311View):
         if not within_rate_limit(key.pk, key.rate_limit_per_minute):
             raise Throttled(wait=60, detail=_("Se superó el límite de solicitudes por minuto de esta api_key."))
         jurisdiction = self.jurisdiction()
-        missing = [name for name in ("service_code",) if not (data.get(name) or "").strip()]
-        if not (data.get("lat") or data.get("long")):
-            missing.append("lat/long")
+        missing = [name for name, given in (("service_code", (data.get("service_code") or "").strip()),
+                                            ("lat/long", data.get("lat") or data.get("long"))) if not given]
         if missing:
             return errors_response(400, [missing_message(name, data) for name in missing])
         try:
