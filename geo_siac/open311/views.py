@@ -122,18 +122,10 @@ class RequestListView(Open311View):
         if not within_rate_limit(key.pk, key.rate_limit_per_minute):
             raise Throttled(wait=60, detail=_("Se superó el límite de solicitudes por minuto de esta api_key."))
         jurisdiction = self.jurisdiction()
-        missing = [name for name, given in (("service_code", (data.get("service_code") or "").strip()),
-                                            ("lat/long", data.get("lat") or data.get("long"))) if not given]
-        if missing:
-            return errors_response(400, [missing_message(name, data) for name in missing])
+        if problems := parameter_errors(data):
+            return errors_response(400, problems)
         try:
-            report = services.service_request_create(
-                api_key=key, jurisdiction=jurisdiction, service_code=data["service_code"].strip(),
-                lat=data.get("lat"), long=data.get("long"), attributes=attributes_from(data),
-                description=data.get("description", ""), address=data.get("address_string", ""),
-                email=data.get("email", ""), first_name=data.get("first_name", ""),
-                last_name=data.get("last_name", ""), phone=data.get("phone", ""),
-            )
+            report = services.service_request_create(api_key=key, jurisdiction=jurisdiction, **form_fields(data))
         except ValidationError as exc:
             return errors_response(400, [
                 f"{ERROR_FIELDS.get(field, field)}: {' '.join(messages)}"
@@ -143,10 +135,32 @@ class RequestListView(Open311View):
                         status=201)
 
 
-def missing_message(name: str, data) -> str:
-    if name == "lat/long" and (data.get("address_string") or data.get("address_id")):
-        return _("lat/long: esta instalación no geocodifica address_string ni address_id; envíe lat y long.")
-    return _("%s: falta este parámetro obligatorio.") % name
+def parameter_errors(data) -> list[str]:
+    """Descriptions of what a POST lacks; service_code must be one GET services lists."""
+    missing = []
+    service_code = (data.get("service_code") or "").strip()
+    if not service_code:
+        missing.append(_("service_code: falta este parámetro obligatorio."))
+    elif selectors.service(service_code) is None:
+        missing.append(_("service_code: servicio desconocido: %s") % service_code)
+    if not (data.get("lat") or data.get("long")):
+        if data.get("address_string") or data.get("address_id"):
+            missing.append(_("lat/long: esta instalación no geocodifica address_string ni address_id; "
+                             "envíe lat y long."))
+        else:
+            missing.append(_("lat/long: falta este parámetro obligatorio."))
+    return missing
+
+
+def form_fields(data) -> dict:
+    """The POST parameters service_request_create takes; device_id, account_id and media_url are not kept."""
+    return {
+        "service_code": data["service_code"].strip(), "lat": data.get("lat"), "long": data.get("long"),
+        "attributes": attributes_from(data), "description": data.get("description", ""),
+        "address": data.get("address_string", ""), "email": data.get("email", ""),
+        "first_name": data.get("first_name", ""), "last_name": data.get("last_name", ""),
+        "phone": data.get("phone", ""),
+    }
 
 
 def attributes_from(data) -> dict:

@@ -160,3 +160,12 @@ def test_null_characters_are_400_not_a_server_error(client, api_key, field):
     data[field] += "\x00"
     response, body = post(client, "json", data)
     assert response.status_code == 400 and body[0]["description"].startswith(f"{field}:")
+
+
+def test_categories_not_listed_in_services_cannot_be_posted_to(client, api_key):
+    from geo_siac.reports.models import Category
+
+    Category.objects.filter(service_code="retiro-escombros").update(is_public=False)
+    response, body = post(client, "json", form(api_key))
+    assert response.status_code == 400 and body[0]["description"].startswith("service_code:")
+    assert not Report.objects.exists()
