@@ -83,3 +83,12 @@ def test_unknown_jurisdiction_is_400(client, communes, fmt):
 def test_services_accept_a_served_jurisdiction(client, communes):
     response, _body = get(client, "services", "json", jurisdiction_id=communes["13201"].jurisdiction_id)
     assert response.status_code == 200
+
+
+def test_service_names_follow_accept_language_spanish_first(client, communes):
+    spanish = client.get("/open311/v2/services.json").json()
+    english = client.get("/open311/v2/services.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "Retiro de escombros" in {s["service_name"] for s in spanish}
+    assert "Debris removal" in {s["service_name"] for s in english}
+    error = client.get("/open311/v2/services/no-existe.json").json()[0]
+    assert error["description"].startswith("Servicio desconocido")

@@ -194,3 +194,12 @@ def test_token_is_the_tracking_code_and_answers_the_request_id(client, make_repo
     assert int(item["service_request_id"]) == report.pk and item["token"] == report.tracking_code
     response, _body = get(client, "tokens/PA-XXXX-XXXX", fmt)
     assert response.status_code == 404
+
+
+def test_reports_in_categories_not_public_are_never_listed(client, make_report):
+    from geo_siac.reports.models import Category
+
+    hidden = make_report(category="grafiti")
+    Category.objects.filter(service_code="grafiti").update(is_public=False)
+    assert requests(client) == []
+    assert get(client, f"requests/{hidden.pk}", "json")[0].status_code == 404
