@@ -92,7 +92,7 @@ def service_request(report: Report, *, extended: bool = False) -> dict:
             "jurisdiction_id": report.commune.jurisdiction_id,
             "zone": report.commune.name,
             "notes": [
-                {"datetime": iso(event.created_at), "status": event.to_status, "note": event.note}
+                {"datetime": iso(event.created_at), "status": event.to_status, "description": event.note}
                 for event in report.public_events
             ],
         }

@@ -62,7 +62,7 @@ class ServiceDefinitionSerializer(serializers.Serializer):
 class NoteSerializer(serializers.Serializer):
     datetime = serializers.DateTimeField()
     status = serializers.CharField(allow_blank=True)
-    note = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
 
 
 class ExtendedAttributesSerializer(serializers.Serializer):

@@ -183,7 +183,7 @@ def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make
     extended = item["extended_attributes"]
     assert extended["detailed_status"] == "in_progress"
     assert extended["zone"] == "Puente Alto"
-    assert [note["note"] for note in extended["notes"]] == ["", "Derivada a Aseo."]
+    assert [note["description"] for note in extended["notes"]] == ["", "Derivada a Aseo."]
     assert "extended_attributes" not in requests(client, fmt)[0]
 
 
