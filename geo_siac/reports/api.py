@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework_gis.fields import GeometrySerializerMethodField
+from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -17,10 +17,22 @@ from geo_siac.reports.selectors import public_categories, public_point, public_r
 from geo_siac.reports.states import Status, open311_status
 
 
+@extend_schema_field({"type": "object", "description": "GeoJSON Point"})
+class PublicLocationField(GeometryField):
+    """The shown point: exact when the citizen allowed it, else the report's H3 res-9 cell centre."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, report):
+        lat, lng = public_point(report)
+        return super().to_representation(Point(round(lng, 6), round(lat, 6), srid=STORAGE_SRID))
+
+
 class ReportSerializer(GeoFeatureModelSerializer):
     """Non-public reports: H3 res-9 cell centre, no address or description, as in Open311."""
 
-    point = GeometrySerializerMethodField()
+    location = PublicLocationField()
     category = serializers.CharField(source="category.service_code")
     category_name = serializers.CharField(source="category.name")
     commune = serializers.CharField(source="commune.cut")
@@ -33,15 +45,10 @@ class ReportSerializer(GeoFeatureModelSerializer):
 
     class Meta:
         model = Report
-        geo_field = "point"
+        geo_field = "location"
         fields = ["id", "status", "status_name", "open311_status", "category", "category_name", "commune",
                   "commune_name", "description", "address", "created_at", "updated_at", "expected_at", "closed_at",
                   "location_precision"]
-
-    @extend_schema_field({"type": "object", "description": "GeoJSON Point"})
-    def get_point(self, report) -> Point:
-        lat, lng = public_point(report)
-        return Point(round(lng, 6), round(lat, 6), srid=STORAGE_SRID)
 
     def get_status_name(self, report) -> str:
         return str(Status(report.status).label)
