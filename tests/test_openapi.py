@@ -4,6 +4,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -111,3 +112,7 @@ def test_fuzzed_open311_posts_never_fail_and_match_their_schema(client, schema, 
         assert_matches_its_schema(schema, operation, client.post("/open311/v2/requests.json", data))
 
     run()
+
+
+def test_schema_generates_without_warnings_and_validates(tmp_path, db):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
