@@ -1,6 +1,5 @@
 """Reading GeoReport v2 parameters. Each bad value raises Open311Error, answered as the spec's error list."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone

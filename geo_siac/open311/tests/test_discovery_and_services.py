@@ -55,7 +55,6 @@ def test_service_definition_lists_attributes_with_values(client, communes, fmt):
     if fmt == "xml":
         tag, body = body
         assert tag == "service_definition"
-        body["attributes"] = body["attributes"]
     assert body["service_code"] == "poda-arboles"
     (attribute,) = body["attributes"]
     assert_fields(attribute, ATTRIBUTE_FIELDS, fmt)
