@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "geo_siac.zones",
     "geo_siac.reports",
     "geo_siac.maps",
+    "geo_siac.open311",
+    "rest_framework",
+    "rest_framework_gis",
+    "django_filters",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +148,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GeoSIAC API",
+    "DESCRIPTION": "GeoJSON API of public report fields and categories, and the Open311 GeoReport v2 server.",
+    "VERSION": "1.0.0",
+    # Open311 answers errors as a list of code + description.
+    "ENABLE_LIST_MECHANICS_ON_NON_2XX": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui-dist/5.35.0",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui-dist/5.35.0/favicon-32x32.png",
+}
+
+# Open311 discovery: who to contact, and how client applications get an api_key.
+GEO_SIAC_OPEN311_CONTACT = env("GEO_SIAC_OPEN311_CONTACT", "OIRS municipal, oirs@geosiac.localhost")
+GEO_SIAC_OPEN311_KEY_SERVICE = env(
+    "GEO_SIAC_OPEN311_KEY_SERVICE", "Solicite una api_key a la OIRS municipal: oirs@geosiac.localhost"
+)
 
 # Base map tiles: a URL template, or empty for no base layer (maps still work on an offline intranet).
 GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -7,6 +7,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("mapas/", include("geo_siac.maps.urls")),
+    path("open311/v2/", include("geo_siac.open311.urls")),
+    path("api/", include("geo_siac.api_urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 

@@ -1,8 +1,16 @@
 """Reads on reports."""
 
-from django.db.models import Count, QuerySet
+import math
 
-from geo_siac.reports.models import Category, Report
+import h3
+from django.contrib.gis.db.models import Extent
+from django.contrib.gis.geos import Point, Polygon
+from django.db.models import Count, Prefetch, Q, QuerySet
+from h3.api import basic_int as h3i
+
+from geo_siac.geo import METRIC_SRID, STORAGE_SRID
+from geo_siac.reports.models import Category, Report, ReportEvent
+from geo_siac.zones.models import Commune
 from geo_siac.reports.tracking import normalize_tracking_code
 
 
@@ -20,3 +28,59 @@ def public_categories() -> QuerySet[Category]:
 
 def report_counts_by_commune() -> list[dict]:
     return list(Report.objects.values("commune__name").annotate(total=Count("id")).order_by("commune__name"))
+
+
+def public_reports() -> QuerySet[Report]:
+    """Reports in public categories, newest first, with what their public fields need (`public_events`)."""
+    public_events = Prefetch(
+        "events", queryset=ReportEvent.objects.filter(is_public=True).order_by("created_at", "id"),
+        to_attr="public_events",
+    )
+    return (
+        Report.objects.filter(category__is_public=True)
+        .select_related("category__group", "commune")
+        .prefetch_related(public_events)
+        .order_by("-created_at", "-id")
+    )
+
+
+def public_point(report: Report) -> tuple[float, float]:
+    """(lat, lng) shown publicly: exact when the citizen allowed it, else the centre of its H3 res-9 cell."""
+    if report.public_visibility:
+        return report.location.y, report.location.x
+    return h3i.cell_to_latlng(report.h3_res9)
+
+
+def _shown_within(queryset: QuerySet[Report], area: Polygon, cells: list[int]) -> QuerySet[Report]:
+    """Spatial filters match what is shown, so probing with them cannot locate a private report."""
+    return queryset.filter(
+        Q(public_visibility=True, location__intersects=area) | Q(public_visibility=False, h3_res9__in=cells)
+    )
+
+
+def reports_in_bbox(queryset: QuerySet[Report], *, west: float, south: float, east: float,
+                    north: float) -> QuerySet[Report]:
+    served = Commune.objects.active().aggregate(extent=Extent("geometry"))["extent"]
+    if served is None:
+        return queryset.none()
+    west, south = max(west, served[0]), max(south, served[1])
+    east, north = min(east, served[2]), min(north, served[3])
+    if west >= east or south >= north:
+        return queryset.none()
+    box = Polygon.from_bbox((west, south, east, north))
+    box.srid = STORAGE_SRID
+    shape = h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)])
+    cells = [h3.str_to_int(c) for c in h3.polygon_to_cells(shape, 9)]
+    return _shown_within(queryset, box, cells)
+
+
+def reports_near(queryset: QuerySet[Report], *, lat: float, lng: float, radius_m: float) -> QuerySet[Report]:
+    centre = Point(lng, lat, srid=STORAGE_SRID)
+    rings = math.ceil(radius_m / h3.average_hexagon_edge_length(9, unit="m")) + 1
+    cells = [
+        cell for cell in h3i.grid_disk(h3i.latlng_to_cell(lat, lng, 9), rings)
+        if h3.great_circle_distance((lat, lng), h3i.cell_to_latlng(cell), unit="m") <= radius_m
+    ]
+    circle = centre.transform(METRIC_SRID, clone=True).buffer(radius_m, 32)
+    circle.transform(STORAGE_SRID)
+    return _shown_within(queryset, circle, cells)

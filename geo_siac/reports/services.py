@@ -71,6 +71,7 @@ def report_create(
     public_visibility: bool = False,
     language: str = "es",
     created_by=None,
+    actor_label: str = "",
 ) -> Report:
     """Validate and store a citizen report with its comuna, H3 cells, deadline and first history event.
 
@@ -122,7 +123,7 @@ def report_create(
         kind=EventKind.CREATED,
         to_status=report.status,
         actor=created_by,
-        actor_label=Channel(channel).label,
+        actor_label=actor_label or Channel(channel).label,
         created_at=now,
     )
     return report

@@ -1,0 +1,108 @@
+"""Reports and categories as GeoReport v2 fields. Reporter data never leaves through here."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from geo_siac.reports.models import Category, Report
+from geo_siac.reports.selectors import public_point
+from geo_siac.reports.states import Status, open311_status
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# The date this API's behaviour last changed; clients compare it to notice changes.
+CHANGESET = "2026-11-23T00:00:00-03:00"
+FORMATS = ["text/xml", "application/json"]
+
+
+def iso(moment: datetime | None) -> str | None:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
+
+
+def discovery(base_url: str) -> dict:
+    return {
+        "changeset": CHANGESET,
+        "contact": settings.GEO_SIAC_OPEN311_CONTACT,
+        "key_service": settings.GEO_SIAC_OPEN311_KEY_SERVICE,
+        "endpoints": [
+            {"specification": SPECIFICATION, "url": base_url, "changeset": CHANGESET, "type": "production",
+             "formats": FORMATS},
+        ],
+    }
+
+
+def service(category: Category) -> dict:
+    return {
+        "service_code": category.service_code,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": bool(category.attributes),
+        "type": "realtime",
+        "keywords": category.keywords,
+        "group": category.group.name,
+    }
+
+
+def service_definition(category: Category) -> dict:
+    return {
+        "service_code": category.service_code,
+        "attributes": [attribute(item) for item in sorted(category.attributes, key=lambda a: a.get("order", 0))],
+    }
+
+
+def attribute(item: dict) -> dict:
+    return {
+        "variable": True,
+        "code": item["code"],
+        "datatype": item["datatype"],
+        "required": bool(item.get("required")),
+        "datatype_description": item.get("datatype_description", ""),
+        "order": item.get("order", 0),
+        "description": item.get("description", ""),
+        "values": [{"key": str(v["key"]), "name": v["name"]} for v in item.get("values", [])],
+    }
+
+
+def service_request(report: Report, *, extended: bool = False) -> dict:
+    """Non-public reports show their H3 res-9 cell centre and no address or description (see docs/open311.md)."""
+    lat, lng = public_point(report)
+    body = {
+        "service_request_id": str(report.pk),
+        "status": open311_status(report.status),
+        "status_notes": last_note(report),
+        "service_name": report.category.name,
+        "service_code": report.category.service_code,
+        "description": report.description if report.public_visibility else "",
+        "agency_responsible": report.category.department,
+        "service_notice": "",
+        "requested_datetime": iso(report.created_at),
+        "updated_datetime": iso(report.updated_at),
+        "expected_datetime": iso(report.expected_at),
+        "address": report.address if report.public_visibility else "",
+        "address_id": "",
+        "zipcode": "",
+        "lat": round(lat, 6),
+        "long": round(lng, 6),
+        "media_url": "",
+    }
+    if extended:
+        body["extended_attributes"] = {
+            "detailed_status": report.status,
+            "detailed_status_name": str(Status(report.status).label),
+            "jurisdiction_id": report.commune.jurisdiction_id,
+            "zone": report.commune.name,
+            "notes": [
+                {"datetime": iso(event.created_at), "status": event.to_status, "description": event.note}
+                for event in report.public_events
+            ],
+        }
+    return body
+
+
+def last_note(report: Report) -> str:
+    notes = [event.note for event in report.public_events if event.note]
+    return notes[-1] if notes else ""
+
+
+def error(code: int, description: str) -> dict:
+    return {"code": code, "description": description}

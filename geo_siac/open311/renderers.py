@@ -1,0 +1,48 @@
+"""GeoReport v2 bodies in XML and JSON. Lists are wrapped in the element names the specification uses."""
+
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+ITEM_NAMES = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+    "notes": "note",
+}
+
+
+class Open311JSONRenderer(JSONRenderer):
+    charset = "utf-8"
+
+
+class Open311XMLRenderer(BaseRenderer):
+    media_type = "text/xml"
+    format = "xml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        context = renderer_context or {}
+        response = context.get("response")
+        root_name = "errors" if response is not None and response.status_code >= 400 else context["view"].xml_root
+        root = Element(root_name)
+        fill(root, data)
+        return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(root, encoding="unicode").encode()
+
+
+def fill(element: Element, value) -> None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            fill(SubElement(element, key), child)
+    elif isinstance(value, list):
+        item_name = ITEM_NAMES.get(element.tag, "item")
+        for child in value:
+            fill(SubElement(element, item_name), child)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)

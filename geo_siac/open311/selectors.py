@@ -1,0 +1,66 @@
+"""Reads for Open311: keys, jurisdictions, services and service requests (public fields only)."""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from geo_siac.open311.keys import hash_key
+from geo_siac.open311.models import ApiKey
+from geo_siac.reports.models import Category, Report
+from geo_siac.reports.selectors import public_categories, public_reports, reports_in_bbox, reports_near
+from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.zones.models import Commune
+
+
+def usable_api_key(raw: str) -> ApiKey | None:
+    if not raw:
+        return None
+    return ApiKey.objects.usable().filter(key_hash=hash_key(raw)).first()
+
+
+def jurisdiction(jurisdiction_id: str) -> Commune | None:
+    return Commune.objects.active().filter(jurisdiction_id=jurisdiction_id).first()
+
+
+def service_requests(*, jurisdiction: Commune | None = None, ids: list[int] | None = None,
+                     service_codes: list[str] | None = None, window: tuple[datetime, datetime] | None = None,
+                     statuses: set[str] | None = None, updated_after: datetime | None = None,
+                     updated_before: datetime | None = None, bbox: dict | None = None,
+                     circle: dict | None = None) -> QuerySet[Report]:
+    """GET requests: service_request_id overrides every other filter, as the specification says."""
+    reports = public_reports()
+    if jurisdiction is not None:
+        reports = reports.filter(commune=jurisdiction)
+    if ids is not None:
+        return reports.filter(pk__in=ids)
+    if service_codes:
+        reports = reports.filter(category__service_code__in=service_codes)
+    if window is not None:
+        reports = reports.filter(created_at__gte=window[0], created_at__lte=window[1])
+    if statuses is not None:
+        reports = reports.filter(status__in=statuses)
+    if updated_after is not None:
+        reports = reports.filter(updated_at__gte=updated_after)
+    if updated_before is not None:
+        reports = reports.filter(updated_at__lte=updated_before)
+    if bbox is not None:
+        reports = reports_in_bbox(reports, **bbox)
+    if circle is not None:
+        reports = reports_near(reports, **circle)
+    return reports
+
+
+def service_request(pk: str) -> Report | None:
+    return public_reports().filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
+
+
+def service_request_by_token(token: str) -> Report | None:
+    return public_reports().filter(tracking_code=normalize_tracking_code(token)).first()
+
+
+def services() -> QuerySet[Category]:
+    return public_categories()
+
+
+def service(service_code: str) -> Category | None:
+    return public_categories().filter(service_code=service_code).first()

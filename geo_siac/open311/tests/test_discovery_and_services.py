@@ -1,0 +1,93 @@
+import pytest
+
+from geo_siac.open311.tests.contract import ATTRIBUTE_FIELDS, SERVICE_FIELDS, assert_fields, get, items
+
+FORMATS = ["xml", "json"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_discovery_lists_the_endpoint_with_specification_url_type_and_formats(client, communes, fmt):
+    response, body = get(client, "discovery", fmt)
+    assert response.status_code == 200
+    if fmt == "xml":
+        tag, body = body
+        assert tag == "discovery"
+    assert {"changeset", "contact", "key_service", "endpoints"} <= set(body)
+    (endpoint,) = body["endpoints"] if isinstance(body["endpoints"], list) else [body["endpoints"]["endpoint"]]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == "http://testserver/open311/v2/"
+    assert endpoint["type"] == "production"
+    assert endpoint["formats"] == ["text/xml", "application/json"]
+
+
+def test_xml_is_the_default_format_without_a_suffix(client, communes):
+    response = client.get("/open311/v2/services")
+    assert response["Content-Type"] == "text/xml; charset=utf-8"
+    assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_services_lists_public_categories_with_every_field(client, communes, fmt):
+    response, body = get(client, "services", fmt)
+    services = items(body, fmt, "services", "service")
+    assert response.status_code == 200
+    codes = {service["service_code"] for service in services}
+    assert {"retiro-escombros", "poda-arboles"} <= codes
+    for service in services:
+        assert_fields(service, SERVICE_FIELDS, fmt)
+    poda = next(s for s in services if s["service_code"] == "poda-arboles")
+    assert poda["metadata"] in (True, "true") and poda["type"] == "realtime"
+    assert poda["service_name"] == "Poda de árboles"
+
+
+def test_services_hide_non_public_categories(client, communes):
+    from geo_siac.reports.models import Category
+
+    Category.objects.filter(service_code="grafiti").update(is_public=False)
+    _response, body = get(client, "services", "json")
+    assert "grafiti" not in {service["service_code"] for service in body}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_service_definition_lists_attributes_with_values(client, communes, fmt):
+    response, body = get(client, "services/poda-arboles", fmt)
+    assert response.status_code == 200
+    if fmt == "xml":
+        tag, body = body
+        assert tag == "service_definition"
+    assert body["service_code"] == "poda-arboles"
+    (attribute,) = body["attributes"]
+    assert_fields(attribute, ATTRIBUTE_FIELDS, fmt)
+    assert attribute["code"] == "riesgo" and attribute["datatype"] == "singlevaluelist"
+    assert attribute["required"] in (True, "true")
+    assert attribute["values"] == [{"key": "si", "name": "Sí"}, {"key": "no", "name": "No"}]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unknown_service_is_404_with_the_error_list(client, communes, fmt):
+    response, body = get(client, "services/no-existe", fmt)
+    assert response.status_code == 404
+    (error,) = items(body, fmt, "errors", "error")
+    assert str(error["code"]) == "404" and "no-existe" in error["description"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unknown_jurisdiction_is_400(client, communes, fmt):
+    response, body = get(client, "services", fmt, jurisdiction_id="atlantida")
+    assert response.status_code == 400
+    (error,) = items(body, fmt, "errors", "error")
+    assert str(error["code"]) == "400" and error["description"].startswith("jurisdiction_id")
+
+
+def test_services_accept_a_served_jurisdiction(client, communes):
+    response, _body = get(client, "services", "json", jurisdiction_id=communes["13201"].jurisdiction_id)
+    assert response.status_code == 200
+
+
+def test_service_names_follow_accept_language_spanish_first(client, communes):
+    spanish = client.get("/open311/v2/services.json").json()
+    english = client.get("/open311/v2/services.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "Retiro de escombros" in {s["service_name"] for s in spanish}
+    assert "Debris removal" in {s["service_name"] for s in english}
+    error = client.get("/open311/v2/services/no-existe.json").json()[0]
+    assert error["description"].startswith("Servicio desconocido")

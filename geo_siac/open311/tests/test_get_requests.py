@@ -1,0 +1,205 @@
+from datetime import timedelta
+
+import h3
+import pytest
+from django.utils import timezone
+
+from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, items
+from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_change_status
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
+
+FORMATS = ["xml", "json"]
+
+
+def requests(client, fmt="json", path="requests", **query) -> list[dict]:
+    response, body = get(client, path, fmt, **query)
+    assert response.status_code == 200, body
+    return items(body, fmt, "service_requests", "request")
+
+
+def ids(found: list[dict]) -> set[int]:
+    return {int(item["service_request_id"]) for item in found}
+
+
+def age(report: Report, days: int) -> Report:
+    moment = timezone.now() - timedelta(days=days)
+    Report.objects.filter(pk=report.pk).update(created_at=moment, updated_at=moment)
+    return report
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_requests_list_every_spec_field_with_its_type(client, make_report, fmt):
+    make_report(public_visibility=True, address="Av. Concha y Toro 1820")
+    (item,) = requests(client, fmt)
+    assert_fields(item, REQUEST_FIELDS, fmt)
+    assert item["status"] == "open" and item["service_code"] == "retiro-escombros"
+    assert item["address"] == "Av. Concha y Toro 1820"
+    assert float(item["lat"]) == pytest.approx(PUENTE_ALTO_CENTRE[0])
+    assert item["requested_datetime"].endswith("-03:00")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_request_by_id_answers_a_one_item_list(client, make_report, fmt):
+    report = make_report()
+    (item,) = requests(client, fmt, path=f"requests/{report.pk}")
+    assert_fields(item, REQUEST_FIELDS, fmt)
+    assert int(item["service_request_id"]) == report.pk
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("request_id", ["999999999", "abc"])
+def test_unknown_request_id_is_404(client, communes, fmt, request_id):
+    response, body = get(client, f"requests/{request_id}", fmt)
+    assert response.status_code == 404
+    assert str(items(body, fmt, "errors", "error")[0]["code"]) == "404"
+
+
+def test_no_response_carries_reporter_data_and_private_reports_are_snapped_to_their_h3_cell(client, make_report):
+    report = make_report(reporter_name="Ana Rojas", reporter_email="ana@example.cl",
+                         reporter_phone="+56 9 1234 5678", address="Pasaje Los Aromos 123",
+                         description="Frente a mi casa, Pasaje Los Aromos 123", public_visibility=False)
+    for fmt in FORMATS:
+        for path in ("requests", f"requests/{report.pk}"):
+            response = client.get(f"/open311/v2/{path}.{fmt}", {"extensions": "true"})
+            text = response.content.decode()
+            for private in ("Ana Rojas", "ana@example.cl", "1234 5678", "Los Aromos"):
+                assert private not in text
+    (item,) = requests(client)
+    cell_lat, cell_lng = h3.cell_to_latlng(h3.int_to_str(report.h3_res9))
+    assert (item["lat"], item["long"]) == (round(cell_lat, 6), round(cell_lng, 6))
+    assert (item["lat"], item["long"]) != (round(report.location.y, 6), round(report.location.x, 6))
+
+
+def test_default_window_is_the_last_90_days(client, make_report):
+    recent, old = make_report(), age(make_report(), 91)
+    assert ids(requests(client)) == {recent.pk}
+    start = (timezone.now() - timedelta(days=100)).isoformat()
+    end = (timezone.now() - timedelta(days=80)).isoformat()
+    assert ids(requests(client, start_date=start, end_date=end)) == {old.pk}
+
+
+def test_a_window_over_90_days_is_400(client, communes):
+    response, body = get(client, "requests", "json", start_date="2026-01-01T00:00:00-03:00",
+                         end_date="2026-06-01T00:00:00-04:00")
+    assert response.status_code == 400 and body[0]["description"].startswith("end_date:")
+
+
+def test_start_date_alone_covers_the_next_90_days(client, make_report):
+    old = age(make_report(), 50)
+    start = (timezone.now() - timedelta(days=60)).isoformat()
+    assert ids(requests(client, start_date=start)) == {old.pk}
+
+
+@pytest.mark.parametrize(("query", "name"), [
+    ({"start_date": "ayer"}, "start_date"), ({"status": "pending"}, "status"), ({"page_size": "1001"}, "page_size"),
+    ({"page": "0"}, "page"), ({"bbox": "1,2,3"}, "bbox"), ({"bbox": "-70,-33,-71,-34"}, "bbox"),
+    ({"lat": "-33.6"}, "long"), ({"lat": "-33.6", "long": "-70.5", "radius": "99999"}, "radius"),
+    ({"service_request_id": "1,dos"}, "service_request_id"), ({"updated_after": "2026-02-30"}, "updated_after"),
+])
+def test_bad_query_parameters_are_400_naming_the_parameter(client, communes, query, name):
+    response, body = get(client, "requests", "xml", **query)
+    assert response.status_code == 400
+    (error,) = items(body, "xml", "errors", "error")
+    assert error["code"] == "400" and error["description"].startswith(f"{name}:")
+
+
+def test_default_limit_is_1000_requests(client, make_report):
+    template = make_report()
+    fields = {f.attname: getattr(template, f.attname) for f in Report._meta.concrete_fields if f.attname != "id"}
+    Report.objects.bulk_create(
+        [Report(**{**fields, "tracking_code": f"PA-T{n:03d}-TEST"}) for n in range(1000)]
+    )
+    assert len(requests(client)) == 1000
+    assert len(requests(client, page="2")) == 1
+
+
+def test_page_and_page_size_walk_the_list_newest_first(client, make_report):
+    first, second, third = (age(make_report(), days) for days in (3, 2, 1))
+    assert [int(r["service_request_id"]) for r in requests(client, page_size="2")] == [third.pk, second.pk]
+    assert ids(requests(client, page_size="2", page="2")) == {first.pk}
+
+
+def test_service_request_id_comma_list_overrides_other_filters(client, make_report):
+    one, two, _three = make_report(), age(make_report(category="grafiti"), 200), make_report()
+    found = requests(client, service_request_id=f"{one.pk},{two.pk}", service_code="poda-arboles", status="closed")
+    assert ids(found) == {one.pk, two.pk}
+
+
+def test_service_code_comma_list(client, make_report):
+    debris, graffiti, _lights = (make_report(category=c) for c in ("retiro-escombros", "grafiti", "areas-verdes"))
+    assert ids(requests(client, service_code="retiro-escombros,grafiti")) == {debris.pk, graffiti.pk}
+
+
+def test_status_open_closed_and_both(client, make_report):
+    opened, closed = make_report(), make_report()
+    report_change_status(report=closed, status="resolved", note="Retirado por la cuadrilla.")
+    assert ids(requests(client, status="open")) == {opened.pk}
+    assert ids(requests(client, status="closed")) == {closed.pk}
+    assert ids(requests(client, status="open,closed")) == {opened.pk, closed.pk}
+    (item,) = requests(client, "xml", status="closed")
+    assert item["status"] == "closed" and item["status_notes"] == "Retirado por la cuadrilla."
+
+
+def test_jurisdiction_id_selects_the_comuna(client, make_report, communes):
+    alto, penalolen = make_report(), make_report(point=PENALOLEN_CENTRE)
+    assert ids(requests(client, jurisdiction_id=communes["13201"].jurisdiction_id)) == {alto.pk}
+    assert ids(requests(client, jurisdiction_id=communes["13122"].jurisdiction_id)) == {penalolen.pk}
+
+
+def test_updated_after_and_before(client, make_report):
+    stale, fresh = age(make_report(), 10), make_report()
+    middle = (timezone.now() - timedelta(days=5)).isoformat()
+    assert ids(requests(client, updated_after=middle)) == {fresh.pk}
+    assert ids(requests(client, updated_before=middle)) == {stale.pk}
+
+
+def test_bbox_matches_the_shown_point(client, make_report):
+    public = make_report(public_visibility=True)
+    private = make_report(public_visibility=False, point=(-33.6130, -70.5770))
+    lat, lng = PUENTE_ALTO_CENTRE
+    tight = f"{lng - 0.0001},{lat - 0.0001},{lng + 0.0001},{lat + 0.0001}"
+    assert ids(requests(client, bbox=tight)) == {public.pk}
+    cell_lat, cell_lng = h3.cell_to_latlng(h3.int_to_str(private.h3_res9))
+    around_cell = f"{cell_lng - 0.0005},{cell_lat - 0.0005},{cell_lng + 0.0005},{cell_lat + 0.0005}"
+    assert private.pk in ids(requests(client, bbox=around_cell))
+    assert ids(requests(client, bbox="-70.0,-33.0,-69.9,-32.9")) == set()
+
+
+def test_lat_long_radius_finds_nearby_requests(client, make_report):
+    near = make_report(public_visibility=True)
+    far = make_report(public_visibility=True, point=PENALOLEN_CENTRE)
+    lat, lng = PUENTE_ALTO_CENTRE
+    assert ids(requests(client, lat=str(lat + 0.001), long=str(lng), radius="300")) == {near.pk}
+    assert far.pk in ids(requests(client, lat=str(PENALOLEN_CENTRE[0]), long=str(PENALOLEN_CENTRE[1])))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make_report, fmt):
+    report = make_report()
+    report_change_status(report=report, status="acknowledged", note="Derivada a Aseo.")
+    report_change_status(report=report, status="in_progress", note="Nota interna", is_public=False)
+    (item,) = requests(client, fmt, extensions="true")
+    extended = item["extended_attributes"]
+    assert extended["detailed_status"] == "in_progress"
+    assert extended["zone"] == "Puente Alto"
+    assert [note["description"] for note in extended["notes"]] == ["", "Derivada a Aseo."]
+    assert "extended_attributes" not in requests(client, fmt)[0]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_token_is_the_tracking_code_and_answers_the_request_id(client, make_report, fmt):
+    report = make_report()
+    (item,) = requests(client, fmt, path=f"tokens/{report.tracking_code}")
+    assert int(item["service_request_id"]) == report.pk and item["token"] == report.tracking_code
+    response, _body = get(client, "tokens/PA-XXXX-XXXX", fmt)
+    assert response.status_code == 404
+
+
+def test_reports_in_categories_not_public_are_never_listed(client, make_report):
+    from geo_siac.reports.models import Category
+
+    hidden = make_report(category="grafiti")
+    Category.objects.filter(service_code="grafiti").update(is_public=False)
+    assert requests(client) == []
+    assert get(client, f"requests/{hidden.pk}", "json")[0].status_code == 404

@@ -1,0 +1,134 @@
+"""GeoJSON API for the web pages and planners: public report fields and categories. Read-only."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema_field
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.pagination import GeoJsonPagination
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.models import Category, Report
+from geo_siac.reports.selectors import public_categories, public_point, public_reports, reports_in_bbox
+from geo_siac.reports.states import Status, open311_status
+
+
+@extend_schema_field({"type": "object", "description": "GeoJSON Point"})
+class PublicLocationField(GeometryField):
+    """The shown point: exact when the citizen allowed it, else the report's H3 res-9 cell centre."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, report):
+        lat, lng = public_point(report)
+        return super().to_representation(Point(round(lng, 6), round(lat, 6), srid=STORAGE_SRID))
+
+
+class ReportSerializer(GeoFeatureModelSerializer):
+    """Non-public reports: H3 res-9 cell centre, no address or description, as in Open311."""
+
+    location = PublicLocationField()
+    category = serializers.CharField(source="category.service_code")
+    category_name = serializers.CharField(source="category.name")
+    commune = serializers.CharField(source="commune.cut")
+    commune_name = serializers.CharField(source="commune.name")
+    status_name = serializers.SerializerMethodField()
+    open311_status = serializers.SerializerMethodField()
+    location_precision = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    address = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        geo_field = "location"
+        fields = ["id", "status", "status_name", "open311_status", "category", "category_name", "commune",
+                  "commune_name", "description", "address", "created_at", "updated_at", "expected_at", "closed_at",
+                  "location_precision"]
+
+    def get_status_name(self, report) -> str:
+        return str(Status(report.status).label)
+
+    def get_open311_status(self, report) -> str:
+        return open311_status(report.status)
+
+    def get_location_precision(self, report) -> str:
+        return "exact" if report.public_visibility else "h3-res9-centre"
+
+    def get_description(self, report) -> str:
+        return report.description if report.public_visibility else ""
+
+    def get_address(self, report) -> str:
+        return report.address if report.public_visibility else ""
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    group = serializers.CharField(source="group.name")
+
+    class Meta:
+        model = Category
+        fields = ["service_code", "name", "description", "group", "keywords", "response_days", "department",
+                  "attributes"]
+
+
+class ReportFilter(django_filters.FilterSet):
+    commune = django_filters.CharFilter(field_name="commune__cut", help_text=_("Código CUT de la comuna."))
+    category = django_filters.CharFilter(field_name="category__service_code")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    bbox = django_filters.CharFilter(method="in_bbox", help_text=_("oeste,sur,este,norte en grados."))
+
+    class Meta:
+        model = Report
+        fields = ["commune", "category", "status", "created_after", "created_before", "bbox"]
+
+    def in_bbox(self, queryset, name, value):
+        try:
+            west, south, east, north = (float(part) for part in value.split(","))
+        except ValueError:
+            raise ValidationError({"bbox": _("Se esperaban cuatro números: oeste,sur,este,norte.")}) from None
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValidationError({"bbox": _("Caja fuera de rango o invertida.")})
+        return reports_in_bbox(queryset, west=west, south=south, east=east, north=north)
+
+
+class ReportPagination(GeoJsonPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def get_paginated_response_schema(self, schema):
+        """drf-gis nests the whole FeatureCollection under `features` and requires `results`; the body is flat."""
+        link = {"type": "string", "format": "uri", "nullable": True}
+        page = {"type": "object", "required": ["type", "count", "features"],
+                "properties": {"count": {"type": "integer"}, "next": link, "previous": link}}
+        return {"allOf": [schema, page]}
+
+
+class CategoryPagination(PageNumberPagination):
+    page_size = 100
+
+
+class ReportViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+    pagination_class = ReportPagination
+
+    def get_queryset(self):
+        return public_reports()
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CategorySerializer
+    pagination_class = CategoryPagination
+    lookup_field = "service_code"
+
+    def get_queryset(self):
+        return public_categories()
