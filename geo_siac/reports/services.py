@@ -15,6 +15,7 @@ from geo_siac.reports.states import CLOSED, Channel, Status, can_transition
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
     contact_errors,
+    control_character_errors,
     coordinate_errors,
     description_error,
     format_distance,
@@ -84,9 +85,13 @@ def report_create(
         errors["service_code"] = category_error
     if (message := description_error(description)) is not None:
         errors["description"] = message
+    if len(address) > 300:
+        errors["address"] = _("La dirección es demasiado larga (máximo 300 caracteres).")
     if channel not in Channel.values:
         errors["channel"] = _("Canal desconocido: %s") % channel
     errors.update(contact_errors(name=reporter_name, email=reporter_email, phone=reporter_phone))
+    errors.update(control_character_errors(description=description, address=address, reporter_name=reporter_name,
+                                           reporter_email=reporter_email, reporter_phone=reporter_phone))
     answers = {}
     if found is not None:
         try:
@@ -102,7 +107,7 @@ def report_create(
         commune=commune,
         category=found,
         location=point,
-        address=address.strip()[:300],
+        address=address.strip(),
         description=description,
         attributes=answers,
         channel=channel,

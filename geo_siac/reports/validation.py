@@ -72,3 +72,12 @@ def format_distance(metres: float) -> str:
     if metres < 1000:
         return f"{metres:.0f} m"
     return f"{metres / 1000:.1f} km".replace(".", ",")
+
+
+def control_character_errors(**fields: str) -> dict[str, str]:
+    """NUL and other C0 control characters (PostgreSQL refuses NUL in text) are rejected by name."""
+    return {
+        name: _("El texto contiene caracteres de control no permitidos.")
+        for name, value in fields.items()
+        if value and any(ord(c) < 32 and c not in "\t\n\r" for c in value)
+    }

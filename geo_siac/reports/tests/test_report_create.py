@@ -112,3 +112,13 @@ def test_centre_constant_is_inside_puente_alto(communes):
 
     lat, lng = PUENTE_ALTO_CENTRE
     assert communes["13201"].geometry.contains(Point(lng, lat, srid=4326))
+
+
+def test_nul_and_control_characters_are_rejected_by_field(make_report):
+    assert_rejected(make_report, "description", "caracteres de control", description="hola\x00mundo")
+    assert_rejected(make_report, "address", "caracteres de control", address="Av.\x07 Concha y Toro")
+    assert make_report(description="línea 1\nlínea 2\ttab").description == "línea 1\nlínea 2\ttab"
+
+
+def test_address_over_300_characters_is_rejected(make_report):
+    assert_rejected(make_report, "address", "máximo 300", address="x" * 301)
