@@ -10,6 +10,7 @@
   var locationError = document.getElementById("error-location");
 
   var map = L.map("map");
+  window.geoSiacMap = map;  // lets browser tests and the console turn coordinates into clicks
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
   }
