@@ -19,25 +19,32 @@ LA_FLORIDA = (-33.55, -70.60)  # between Puente Alto and Peñalolén, served by 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture
-def browser_page(live_server, settings, tmp_path):
-    from django.db import connections
+@pytest.fixture(scope="module")
+def chromium():
     from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server, settings, tmp_path):
+    from django.db import connections
 
     settings.GEO_SIAC_TILE_URL = ""  # no network: the page must work on the boundary alone
     settings.MEDIA_ROOT = tmp_path
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 1300}, locale="es-CL",
-                                      permissions=["geolocation"])
-        page = context.new_page()
-        page.base_url = live_server.url
-        yield page
-        browser.close()
-        # Code under sync_playwright runs in another greenlet, hence another context and another database
-        # connection than pytest-django's; close it, or it blocks the test database's teardown.
-        connections.close_all()
+    context = chromium.new_context(viewport={"width": 1000, "height": 1300}, locale="es-CL",
+                                   permissions=["geolocation"])
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    context.close()
+    # Code run under sync_playwright is in another greenlet, hence another context and another database
+    # connection than pytest-django's; close it, or it blocks the test database's teardown.
+    connections.close_all()
 
 
 def click_map_at(page, lat: float, lng: float, zoom: int | None = None):
