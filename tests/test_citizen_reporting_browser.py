@@ -121,3 +121,13 @@ def test_second_report_20_m_from_an_open_one_is_offered_to_follow_it(browser_pag
     page.click("#seguir button")
     assert "le avisaremos por correo" in page.content()
     assert existing.followers.get().email == "vecino@example.cl"
+
+
+def test_report_page_fits_a_phone_screen(browser_page, communes):
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#map").bounding_box()["height"] >= 260
+    page.screenshot(path=OUTPUT / "6-phone.png", full_page=True)

@@ -106,7 +106,9 @@ def map_config() -> dict:
         "tileUrl": settings.GEO_SIAC_TILE_URL,
         "duplicatesUrl": reverse("reports:duplicates"),
         "followLabel": _("Seguir esta solicitud"),
-        "outsideMessage": _("Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."),
+        "outsideMessage": _(
+            "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
+        ),
         "locationError": _("No pudimos obtener su ubicación; marque el lugar en el mapa."),
         "distanceLabel": _("a %(m)s m"),
     }
