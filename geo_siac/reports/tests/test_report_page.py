@@ -142,3 +142,26 @@ def test_report_page_is_available_in_english(client, communes):
     html = client.get("/").content.decode()
     assert "Report a problem on the street" in html
     assert "Debris removal" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submissions_of_one_form_create_one_report(communes):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from geo_siac.reports.services import report_create
+
+    lat, lng = PUENTE_ALTO_CENTRE
+
+    def submit(_):
+        try:
+            return report_create(category="microbasural", latitude=lat, longitude=lng, channel="web",
+                                 submission_token="same-form").tracking_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = set(pool.map(submit, range(2)))
+    assert len(codes) == 1
+    assert Report.objects.count() == 1
