@@ -221,12 +221,12 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
 
 def notify_status_change(*, report: Report, note: str) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
-    recipients = [(Medium.EMAIL, f.email, f.language) for f in report.followers.all()]
+    recipients = {f.email: (Medium.EMAIL, f.language) for f in report.followers.all()}
     if report.reporter_email:
-        recipients.append((Medium.EMAIL, report.reporter_email, report.language))
+        recipients[report.reporter_email.lower()] = (Medium.EMAIL, report.language)
     elif report.reporter_phone:
-        recipients.append((Medium.SMS, report.reporter_phone, report.language))
-    for medium, recipient, language in recipients:
+        recipients[report.reporter_phone] = (Medium.SMS, report.language)
+    for recipient, (medium, language) in recipients.items():
         subject, body = status_message(report, language, note)
         notification_enqueue(report=report, recipient=recipient, language=language, subject=subject, body=body,
                              medium=medium)

@@ -115,3 +115,11 @@ def test_send_notifications_command_reports_what_it_sent(make_report, capsys):
     make_report(reporter_email="rosa@example.cl")
     call_command("send_notifications")
     assert "enviadas 1, reintentos 0, fallidas 0" in capsys.readouterr().out
+
+
+def test_reporter_who_also_follows_gets_one_message_per_change(make_report):
+    report = make_report(reporter_email="rosa@example.cl")
+    report_follow(report=report, email="Rosa@example.cl")
+    report_change_status(report=report, status="acknowledged")
+    notifications_send_due()
+    assert [m.subject for m in sent_to("rosa@example.cl")].count(f"Su solicitud {report.tracking_code}: Acogida") == 1
