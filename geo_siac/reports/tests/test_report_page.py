@@ -137,11 +137,14 @@ def test_bad_photo_is_rejected_next_to_the_photo_field_and_no_report_is_written(
     assert (Report.objects.count(), ReportPhoto.objects.count()) == (0, 0)
 
 
-def test_report_page_is_available_in_english(client, communes):
+def test_report_page_is_available_in_english_and_the_report_keeps_that_language(client, communes):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/").content.decode()
     assert "Report a problem on the street" in html
     assert "Debris removal" in html
+    confirmation = client.post("/", form_data(), follow=True).content.decode()
+    assert "Your tracking code is:" in confirmation
+    assert Report.objects.get().language == "en"
 
 
 @pytest.mark.django_db(transaction=True)
