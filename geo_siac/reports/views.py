@@ -87,18 +87,56 @@ def flat_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def render_report_form(request, *, values, errors=None, status=200):
+    groups = categories_by_group()
     return render(
         request,
         "reports/report_form.html",
         {
             "values": values,
             "errors": errors or {},
-            "groups": categories_by_group(),
+            "groups": groups,
+            "question_blocks": question_blocks(groups, values, errors or {}),
             "communes_geojson": active_communes_geojson(),
             "map_config": map_config(),
         },
         status=status,
     )
+
+
+def question_blocks(groups, values, errors: dict) -> list[dict]:
+    """Each category's extra questions as form fields, with what was posted selected again after an error."""
+    chosen_category = values.get("service_code", "")
+    return [
+        {
+            "service_code": category.service_code,
+            "questions": [
+                question_field(category.service_code, question, values,
+                               errors if category.service_code == chosen_category else {})
+                for question in sorted(category.attributes, key=lambda q: q.get("order", 0))
+            ],
+        }
+        for _group, categories in groups
+        for category in categories
+        if category.attributes
+    ]
+
+
+def question_field(service_code: str, question: dict, values, errors: dict) -> dict:
+    name = f"attribute[{service_code}][{question['code']}]"
+    posted = values.getlist(name) if hasattr(values, "getlist") else []
+    return {
+        "name": name,
+        "id": f"q-{service_code}-{question['code']}",
+        "datatype": question["datatype"],
+        "label": question.get("description") or question["code"],
+        "required": question.get("required", False),
+        "value": posted[0] if posted else "",
+        "options": [
+            {"key": str(v["key"]), "name": v["name"], "selected": str(v["key"]) in posted}
+            for v in question.get("values", [])
+        ],
+        "error": errors.get(f"attribute[{question['code']}]", ""),
+    }
 
 
 def map_config() -> dict:

@@ -71,7 +71,17 @@ def test_pin_outside_the_comunas_is_shown_next_to_the_map_and_nothing_is_written
     assert response.status_code == 400
     assert '<p id="error-location" class="field-error" role="alert">El punto está fuera de las comunas' in html
     assert Report.objects.count() == 0
-    assert 'value="Colchones y escombros en la vereda."' in html or "Colchones y escombros en la vereda." in html
+    assert ">Colchones y escombros en la vereda.</textarea>" in html
+    assert '<option value="1-3m3" selected>' in html
+
+
+def test_unanswered_required_question_is_flagged_under_it(client, communes):
+    response = client.post("/", form_data(service_code="poda-arboles"))
+    html = response.content.decode()
+    assert response.status_code == 400
+    question = html.split('id="q-poda-arboles-riesgo"')[1]
+    assert '<span class="field-error">Esta pregunta es obligatoria.</span>' in question[:400]
+    assert Report.objects.count() == 0
 
 
 def test_missing_category_and_bad_latitude_get_field_errors(client, communes):
