@@ -178,3 +178,10 @@ def test_two_simultaneous_submissions_of_one_form_create_one_report(communes):
         codes = set(pool.map(submit, range(2)))
     assert len(codes) == 1
     assert Report.objects.count() == 1
+
+
+def test_script_in_a_rejected_description_is_shown_back_escaped(client, communes):
+    response = client.post("/", form_data(point=OUTSIDE, description="</textarea><script>alert(1)</script>"))
+    html = response.content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html

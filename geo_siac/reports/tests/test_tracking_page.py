@@ -85,3 +85,17 @@ def test_following_with_a_bad_email_shows_the_error(client, make_report):
     assert response.status_code == 400
     assert "Escriba un correo electrónico válido" in response.content.decode()
     assert not Follower.objects.exists()
+
+
+def test_photo_thumbnail_is_shown_only_for_public_reports(client, make_report, settings, tmp_path):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 90, 200)).save(png, "PNG")
+    public = make_report(photo=png.getvalue(), public_visibility=True)
+    private = make_report(photo=png.getvalue())
+    assert "/media/reports/thumbnails/" in client.get(f"/seguimiento/{public.tracking_code}/").content.decode()
+    assert "/media/reports/" not in client.get(f"/seguimiento/{private.tracking_code}/").content.decode()
