@@ -102,8 +102,8 @@ def test_click_outside_the_comunas_shows_the_error_next_to_the_map(browser_page,
     page.screenshot(path=OUTPUT / "4-outside-error.png")
 
 
-def test_second_report_20_m_from_an_open_one_is_offered_to_follow_it(browser_page, make_report):
-    existing = make_report(point=PUENTE_ALTO_CENTRE)
+def test_second_report_20_m_from_an_open_public_one_is_offered_to_follow_it(browser_page, make_report):
+    existing = make_report(point=PUENTE_ALTO_CENTRE, public_visibility=True)
     page = browser_page
     lat, lng = PUENTE_ALTO_CENTRE[0] + 20 / 111_320, PUENTE_ALTO_CENTRE[1]
     page.context.set_geolocation({"latitude": lat, "longitude": lng})

@@ -26,9 +26,13 @@ def report_counts_by_commune() -> list[dict]:
 
 
 def open_duplicates(*, category: Category, point: Point, limit: int = 10) -> list[Report]:
-    """Open reports of the category within its duplicate radius, nearest first, with `distance_m`."""
+    """Open public reports of the category within its duplicate radius, nearest first, with `distance_m`.
+
+    Only public ones: answering "is there a report near here?" for private reports would let anyone locate
+    them by probing points.
+    """
     return list(
-        Report.objects.filter(status__in=OPEN, category=category)
+        Report.objects.filter(status__in=OPEN, category=category, public_visibility=True)
         .annotate(distance_m=RawSQL("ST_Distance(location::geography, ST_GeomFromEWKT(%s)::geography)", (point.ewkt,)))
         .filter(distance_m__lte=category.duplicate_radius_m)
         .select_related("category")
