@@ -35,17 +35,18 @@ def home(request):
         return render_report_form(request, values={"token": secrets.token_urlsafe(24)})
     if not submission_allowed(request):
         return render(request, "reports/rate_limited.html", status=429)
-    values = request.POST
-    errors = {}
-    if any(values.get(f, "").strip() for f in CONTACT_FIELDS) and not values.get("consent"):
-        errors["consent"] = _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")
+    if contact_without_consent(request.POST):
+        errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
+        return render_report_form(request, values=request.POST, errors=errors, status=400)
     try:
-        if errors:
-            raise ValidationError(errors)
         report = report_create(**report_arguments(request))
     except ValidationError as exc:
-        return render_report_form(request, values=values, errors=errors or flat_errors(exc), status=400)
+        return render_report_form(request, values=request.POST, errors=flat_errors(exc), status=400)
     return redirect("reports:submitted", code=report.tracking_code)
+
+
+def contact_without_consent(values) -> bool:
+    return any(values.get(f, "").strip() for f in CONTACT_FIELDS) and not values.get("consent")
 
 
 def report_arguments(request) -> dict:
@@ -212,10 +213,10 @@ def follow(request, code: str):
 
 @require_GET
 def duplicates(request):
-    """Open reports of a category near a point, for the form's "follow this one instead". No personal data and no
+    """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
     coordinates: only what the tracking page shows, plus a rounded distance."""
     category = Category.objects.public().filter(service_code=request.GET.get("category", "")).first()
-    lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("lng"))
+    lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("long"))
     if category is None:
         errors["category"] = _("Categoría desconocida.")
     if errors:

@@ -25,7 +25,7 @@ def make_public_report(make_report):
 
 
 def duplicates(client, category="retiro-escombros", point=PUENTE_ALTO_CENTRE):
-    return client.get("/api/duplicados/", {"category": category, "lat": point[0], "lng": point[1]})
+    return client.get("/api/duplicados/", {"category": category, "lat": point[0], "long": point[1]})
 
 
 def test_open_report_20_m_away_is_suggested_with_its_distance(client, make_public_report):
