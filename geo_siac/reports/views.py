@@ -203,6 +203,8 @@ def tracking_context(report, **extra) -> dict:
 @require_POST
 def follow(request, code: str):
     report = public_report_or_404(code)
+    if not submission_allowed(request):  # following sends email to the given address: same limit as reports
+        return render(request, "reports/rate_limited.html", status=429)
     try:
         report_follow(report=report, email=request.POST.get("email", ""), language=get_language() or "es")
     except ValidationError as exc:
