@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
+    "geo_siac.notifications",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,12 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "GeoSIAC <no-responder@geosiac.localhost>")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 
 # Domain settings.
 GEO_SIAC_TRACKING_CODE_LENGTH = 8
@@ -180,3 +187,17 @@ GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "https://tile.openstreetmap.org/{z}
 # GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from crafted spatial references. GeoSIAC
 # never hands user-supplied SRS strings to GDAL: boundary files come from staff through management commands.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Citizen reporting.
+GEO_SIAC_PHOTO_MAX_BYTES = env_int("GEO_SIAC_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+# Anonymous web submissions per client IP and window. The counter lives in the cache: LocMemCache is per
+# process, so production with several workers needs a shared cache (e.g. the database cache, see docs).
+GEO_SIAC_SUBMISSIONS_PER_WINDOW = env_int("GEO_SIAC_SUBMISSIONS_PER_WINDOW", 10)
+GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS", 3600)
+GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
+GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS", 60)
+GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
+GEO_SIAC_SMS_BACKEND = env("GEO_SIAC_SMS_BACKEND", "geo_siac.notifications.sms.LoggingSmsBackend")
+GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
+CACHES = {"default": {"BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+                      "LOCATION": env("CACHE_LOCATION", "geo-siac")}}

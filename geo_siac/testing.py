@@ -68,3 +68,12 @@ def make_report(communes):
         return report_create(**values)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The rate limiter counts in the cache; each test starts with no submissions counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

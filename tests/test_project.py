@@ -31,9 +31,9 @@ def test_home_page_in_english(client, communes):
     assert "Debris removal" in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    "url", ["/admin/zones/commune/", "/admin/zones/servicepoint/", "/admin/reports/report/", "/admin/reports/category/"]
-)
+@pytest.mark.parametrize("url", ["/admin/zones/commune/", "/admin/zones/servicepoint/", "/admin/reports/report/",
+                                 "/admin/reports/category/", "/admin/notifications/notification/",
+                                 "/admin/reports/surveyresponse/"])
 def test_admin_lists_render(admin_client, make_report, url):
     make_report()
     assert admin_client.get(url).status_code == 200

@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from geo_siac.geo_admin import GeoAdmin
-from geo_siac.reports.models import Category, CategoryGroup, Report, ReportEvent
+from geo_siac.reports.models import (
+    Category,
+    CategoryGroup,
+    Follower,
+    Report,
+    ReportEvent,
+    ReportPhoto,
+    SurveyResponse,
+)
 
 
 @admin.register(CategoryGroup)
@@ -27,6 +35,37 @@ class ReportEventInline(admin.TabularInline):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReportPhotoInline(ReadOnlyInline):
+    model = ReportPhoto
+    fields = ("created_at", "thumbnail", "image", "content_type", "width", "height")
+
+
+class FollowerInline(ReadOnlyInline):
+    model = Follower
+    fields = ("created_at", "email", "language")
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    list_display = ("report", "resolution_rating", "service_rating", "created_at")
+    list_filter = ("resolution_rating", "service_rating")
+    readonly_fields = ("report", "resolution_rating", "service_rating", "comment", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(Report)
 class ReportAdmin(GeoAdmin):
     """Reports are created and moved only through services; the admin reads them."""
@@ -35,7 +74,7 @@ class ReportAdmin(GeoAdmin):
     list_filter = ("status", "channel", "commune", "category__group", "category")
     search_fields = ("tracking_code", "description", "address", "source_id")
     date_hierarchy = "created_at"
-    inlines = [ReportEventInline]
+    inlines = [ReportEventInline, ReportPhotoInline, FollowerInline]
     list_select_related = ("category", "commune")
 
     def has_add_permission(self, request):

@@ -170,3 +170,59 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.kind} {self.to_status}"
+
+
+class ReportPhoto(models.Model):
+    """A citizen's photo, re-encoded without metadata by photos.process_photo, and its thumbnail for lists."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("foto"), upload_to="reports/photos/%Y/%m/")
+    thumbnail = models.FileField(_("miniatura"), upload_to="reports/thumbnails/%Y/%m/")
+    content_type = models.CharField(_("tipo"), max_length=32)
+    width = models.PositiveIntegerField(_("ancho"))
+    height = models.PositiveIntegerField(_("alto"))
+    created_at = models.DateTimeField(_("subida"))
+
+    class Meta:
+        verbose_name = _("foto")
+        verbose_name_plural = _("fotos")
+        ordering = ["created_at", "id"]
+
+
+class Submission(models.Model):
+    """The form token of a web submission, so a double click or a resubmitted form creates one report."""
+
+    token = models.CharField(max_length=64, unique=True)
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="submission")
+
+
+class Follower(models.Model):
+    """A citizen who chose to follow an existing report instead of filing a duplicate; gets its notifications."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
+    email = models.EmailField(_("correo"))
+    language = models.CharField(_("idioma de las notificaciones"), max_length=8, default="es")
+    created_at = models.DateTimeField(_("desde"))
+
+    class Meta:
+        verbose_name = _("seguidor")
+        verbose_name_plural = _("seguidores")
+        constraints = [models.UniqueConstraint(fields=["report", "email"], name="follower_unique_email")]
+
+
+class SurveyResponse(models.Model):
+    """The satisfaction survey linked from the closing message: one answer per report."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="survey")
+    resolution_rating = models.PositiveSmallIntegerField(_("evaluación de la solución"))
+    service_rating = models.PositiveSmallIntegerField(_("evaluación de la atención"))
+    comment = models.TextField(_("comentario"), blank=True)
+    created_at = models.DateTimeField(_("respondida"))
+
+    class Meta:
+        verbose_name = _("encuesta de satisfacción")
+        verbose_name_plural = _("encuestas de satisfacción")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(resolution_rating__range=(1, 5)), name="survey_resolution_1_5"),
+            models.CheckConstraint(condition=models.Q(service_rating__range=(1, 5)), name="survey_service_1_5"),
+        ]

@@ -6,10 +6,12 @@ import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Point, Polygon
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from h3.api import basic_int as h3i
 
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
-from geo_siac.reports.models import Category, Report, ReportEvent
+from geo_siac.reports.models import Category, CategoryGroup, Report, ReportEvent
+from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune
 from geo_siac.reports.tracking import normalize_tracking_code
 
@@ -84,3 +86,29 @@ def reports_near(queryset: QuerySet[Report], *, lat: float, lng: float, radius_m
     circle = centre.transform(METRIC_SRID, clone=True).buffer(radius_m, 32)
     circle.transform(STORAGE_SRID)
     return _shown_within(queryset, circle, cells)
+
+
+def open_duplicates(*, category: Category, point: Point, limit: int = 10) -> list[Report]:
+    """Open public reports of the category within its duplicate radius, nearest first, with `distance_m`.
+
+    Only public ones: answering "is there a report near here?" for private reports would let anyone locate
+    them by probing points.
+    """
+    return list(
+        Report.objects.filter(status__in=OPEN, category=category, public_visibility=True)
+        .annotate(distance_m=RawSQL("ST_Distance(location::geography, ST_GeomFromEWKT(%s)::geography)", (point.ewkt,)))
+        .filter(distance_m__lte=category.duplicate_radius_m)
+        .select_related("category")
+        .order_by("distance_m")[:limit]
+    )
+
+
+def public_timeline(report: Report) -> QuerySet[ReportEvent]:
+    return report.events.filter(is_public=True).order_by("created_at", "id")
+
+
+def categories_by_group() -> list[tuple[CategoryGroup, list[Category]]]:
+    groups: dict[int, tuple[CategoryGroup, list[Category]]] = {}
+    for category in public_categories():
+        groups.setdefault(category.group_id, (category.group, []))[1].append(category)
+    return list(groups.values())

@@ -1,17 +1,33 @@
 """Writes on reports. Every channel (web form, operator console, Open311, importer of history) goes through
 these functions, so validation, deadlines and history cannot drift apart."""
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.reports.attributes import clean_answers
 from geo_siac.reports.deadlines import deadline
-from geo_siac.reports.models import Category, EventKind, Report, ReportEvent
-from geo_siac.reports.states import CLOSED, Channel, Status, can_transition
+from geo_siac.notifications.models import Medium
+from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.messages import received_message, status_message
+from geo_siac.reports.models import (
+    Category,
+    EventKind,
+    Follower,
+    Report,
+    ReportEvent,
+    ReportPhoto,
+    Submission,
+    SurveyResponse,
+)
+from geo_siac.reports.photos import ProcessedPhoto, process_photo
+from geo_siac.reports.states import CLOSED, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
     contact_errors,
@@ -73,11 +89,22 @@ def report_create(
     language: str = "es",
     created_by=None,
     actor_label: str = "",
+    photo=None,
+    submission_token: str = "",
 ) -> Report:
-    """Validate and store a citizen report with its comuna, H3 cells, deadline and first history event.
+    """Validate and store a citizen report with its comuna, H3 cells, deadline, first history event, optional
+    photo and the reporter's confirmation in the notification outbox.
 
-    Raises ValidationError (field -> message) and writes nothing when any input is wrong.
+    Raises ValidationError (field -> message) and writes nothing when any input is wrong. A repeated
+    `submission_token` (double click, resubmitted form) returns the report the first submission created.
     """
+    if submission_token:
+        # Serialises concurrent submissions of the same form until the first one commits.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [submission_token])
+        previous = Submission.objects.filter(token=submission_token).select_related("report").first()
+        if previous is not None:
+            return previous.report
     description = (description or "").strip()
     lat, lng, errors = coordinate_errors(latitude, longitude)
     found, category_error = resolve_category(category)
@@ -98,6 +125,12 @@ def report_create(
             answers = clean_answers(found.attributes, attributes)
         except ValidationError as exc:
             errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    processed = None
+    if photo is not None:
+        try:
+            processed = process_photo(photo, max_bytes=settings.GEO_SIAC_PHOTO_MAX_BYTES)
+        except ValidationError as exc:
+            errors["photo"] = exc.messages[0]
     if errors:
         raise ValidationError(errors)
     point, commune = locate(lat, lng)
@@ -131,7 +164,26 @@ def report_create(
         actor_label=actor_label or Channel(channel).label,
         created_at=now,
     )
+    if processed is not None:
+        report_photo_store(report=report, processed=processed)
+    if submission_token:
+        Submission.objects.create(token=submission_token, report=report)
+    if report.reporter_email:
+        subject, body = received_message(report, report.language)
+        notification_enqueue(report=report, recipient=report.reporter_email, language=report.language,
+                             subject=subject, body=body)
     return report
+
+
+def report_photo_store(*, report: Report, processed: ProcessedPhoto) -> ReportPhoto:
+    """Store through Django's storage API. A rolled-back transaction can leave an orphan file, never a row."""
+    name = f"{report.tracking_code}.{processed.extension}"
+    photo = ReportPhoto(report=report, content_type=processed.content_type, width=processed.width,
+                        height=processed.height, created_at=report.created_at)
+    photo.image.save(name, ContentFile(processed.image), save=False)
+    photo.thumbnail.save(name, ContentFile(processed.thumbnail), save=False)
+    photo.save()
+    return photo
 
 
 def save_with_unique_code(report: Report, prefix: str) -> None:
@@ -169,4 +221,60 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
         report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status, note=note.strip(),
         is_public=is_public, actor=actor, actor_label=actor_label, created_at=now,
     )
+    notify_status_change(report=locked, note=note.strip() if is_public else "")
     return locked
+
+
+def notify_status_change(*, report: Report, note: str) -> None:
+    """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
+    recipients = {f.email: (Medium.EMAIL, f.language) for f in report.followers.all()}
+    if report.reporter_email:
+        recipients[report.reporter_email.lower()] = (Medium.EMAIL, report.language)
+    elif report.reporter_phone:
+        recipients[report.reporter_phone] = (Medium.SMS, report.language)
+    for recipient, (medium, language) in recipients.items():
+        subject, body = status_message(report, language, note)
+        notification_enqueue(report=report, recipient=recipient, language=language, subject=subject, body=body,
+                             medium=medium)
+
+
+@transaction.atomic
+def report_follow(*, report: Report, email: str, language: str = "es") -> Follower:
+    """Follow an open report instead of filing a duplicate: the follower gets its notifications."""
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Escriba un correo electrónico válido para recibir los avisos.")}) from None
+    if not is_open(report.status):
+        raise ValidationError({"email": _("Esta solicitud ya está cerrada; ya no envía avisos.")})
+    follower, _created = Follower.objects.get_or_create(
+        report=report, email=email.lower(),
+        defaults={"language": "en" if language.startswith("en") else "es", "created_at": timezone.now()},
+    )
+    return follower
+
+
+@transaction.atomic
+def survey_submit(*, report: Report, resolution_rating, service_rating, comment: str = "") -> SurveyResponse:
+    """Store the satisfaction survey of a closed report; one answer per report."""
+    errors = {}
+    ratings = {}
+    for field, value in (("resolution_rating", resolution_rating), ("service_rating", service_rating)):
+        try:
+            ratings[field] = int(value)
+        except (TypeError, ValueError):
+            ratings[field] = 0
+        if not 1 <= ratings[field] <= 5:
+            errors[field] = _("Elija una nota de 1 a 5.")
+    comment = (comment or "").strip()
+    if (message := description_error(comment)) is not None:
+        errors["comment"] = message
+    if report.status not in CLOSED:
+        errors["__all__"] = _("La encuesta se abre cuando la solicitud se cierra.")
+    Report.objects.select_for_update().filter(pk=report.pk).first()  # one survey writer per report at a time
+    if SurveyResponse.objects.filter(report=report).exists():
+        errors["__all__"] = _("Esta solicitud ya tiene una encuesta respondida. ¡Gracias!")
+    if errors:
+        raise ValidationError(errors)
+    return SurveyResponse.objects.create(report=report, comment=comment, created_at=timezone.now(), **ratings)

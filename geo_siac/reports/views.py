@@ -1,16 +1,260 @@
-from django.shortcuts import render
+import secrets
 
-from geo_siac.reports.selectors import public_categories, report_counts_by_commune
-from geo_siac.zones.models import Commune
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.messages import tracking_code_from_survey_token
+from geo_siac.reports.models import Category
+from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.selectors import (
+    categories_by_group,
+    open_duplicates,
+    public_timeline,
+    report_by_tracking_code,
+)
+from geo_siac.reports.services import report_create, report_follow, survey_submit
+from geo_siac.reports.states import CLOSED, Channel, Status
+from geo_siac.reports.validation import coordinate_errors
+from geo_siac.zones.selectors import active_communes_geojson
+
+CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 
+@require_http_methods(["GET", "POST"])
 def home(request):
+    if request.method == "GET":
+        return render_report_form(request, values={"token": secrets.token_urlsafe(24)})
+    if not submission_allowed(request):
+        return render(request, "reports/rate_limited.html", status=429)
+    if contact_without_consent(request.POST):
+        errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
+        return render_report_form(request, values=request.POST, errors=errors, status=400)
+    try:
+        report = report_create(**report_arguments(request))
+    except ValidationError as exc:
+        return render_report_form(request, values=request.POST, errors=flat_errors(exc), status=400)
+    return redirect("reports:submitted", code=report.tracking_code)
+
+
+def contact_without_consent(values) -> bool:
+    return any(values.get(f, "").strip() for f in CONTACT_FIELDS) and not values.get("consent")
+
+
+def report_arguments(request) -> dict:
+    values = request.POST
+    category = values.get("service_code", "")
+    return {
+        "category": category,
+        "latitude": values.get("lat"),
+        "longitude": values.get("long"),
+        "channel": Channel.WEB,
+        "description": values.get("description", ""),
+        "address": values.get("address", ""),
+        "attributes": attribute_answers(values, category),
+        **{field: values.get(field, "") for field in CONTACT_FIELDS},
+        "public_visibility": values.get("public_visibility") == "on",
+        "language": get_language() or "es",
+        "created_by": request.user if request.user.is_authenticated else None,
+        "photo": request.FILES.get("photo"),
+        "submission_token": values.get("token", "")[:64],
+    }
+
+
+def attribute_answers(values, service_code: str) -> dict:
+    """Only the questions of the chosen category: the form holds the inputs of every category."""
+    category = Category.objects.filter(service_code=service_code).first()
+    if category is None:
+        return {}
+    answers = {}
+    for question in category.attributes:
+        name = f"attribute[{service_code}][{question['code']}]"
+        answers[question["code"]] = (
+            values.getlist(name) if question["datatype"] == "multivaluelist" else values.get(name, "")
+        )
+    return answers
+
+
+def flat_errors(exc: ValidationError) -> dict[str, str]:
+    return {field: messages[0] for field, messages in exc.message_dict.items()}
+
+
+def render_report_form(request, *, values, errors=None, status=200):
+    groups = categories_by_group()
     return render(
         request,
-        "reports/home.html",
+        "reports/report_form.html",
         {
-            "communes": Commune.objects.active(),
-            "categories": public_categories(),
-            "counts": report_counts_by_commune(),
+            "values": values,
+            "errors": errors or {},
+            "groups": groups,
+            "question_blocks": question_blocks(groups, values, errors or {}),
+            "communes_geojson": active_communes_geojson(),
+            "map_config": map_config(),
         },
+        status=status,
     )
+
+
+def question_blocks(groups, values, errors: dict) -> list[dict]:
+    """Each category's extra questions as form fields, with what was posted selected again after an error."""
+    chosen_category = values.get("service_code", "")
+    return [
+        {
+            "service_code": category.service_code,
+            "questions": [
+                question_field(category.service_code, question, values,
+                               errors if category.service_code == chosen_category else {})
+                for question in sorted(category.attributes, key=lambda q: q.get("order", 0))
+            ],
+        }
+        for _group, categories in groups
+        for category in categories
+        if category.attributes
+    ]
+
+
+def question_field(service_code: str, question: dict, values, errors: dict) -> dict:
+    name = f"attribute[{service_code}][{question['code']}]"
+    posted = values.getlist(name) if hasattr(values, "getlist") else []
+    return {
+        "name": name,
+        "id": f"q-{service_code}-{question['code']}",
+        "datatype": question["datatype"],
+        "label": question.get("description") or question["code"],
+        "required": question.get("required", False),
+        "value": posted[0] if posted else "",
+        "options": [
+            {"key": str(v["key"]), "name": v["name"], "selected": str(v["key"]) in posted}
+            for v in question.get("values", [])
+        ],
+        "error": errors.get(f"attribute[{question['code']}]", ""),
+    }
+
+
+def map_config() -> dict:
+    return {
+        "tileUrl": settings.GEO_SIAC_TILE_URL,
+        "duplicatesUrl": reverse("reports:duplicates"),
+        "followLabel": _("Seguir esta solicitud"),
+        "outsideMessage": _(
+            "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
+        ),
+        "locationError": _("No pudimos obtener su ubicación; marque el lugar en el mapa."),
+        "distanceLabel": _("a %(m)s m"),
+    }
+
+
+def public_report_or_404(code: str):
+    report = report_by_tracking_code(code)
+    if report is None:
+        raise Http404(_("No encontramos una solicitud con ese código."))
+    return report
+
+
+@require_GET
+def submitted(request, code: str):
+    return render(request, "reports/submitted.html", {"report": public_report_or_404(code)})
+
+
+@require_GET
+def tracking_lookup(request):
+    code = request.GET.get("codigo", "").strip()
+    error = ""
+    if code:
+        report = report_by_tracking_code(code)
+        if report is not None:
+            return redirect("reports:tracking", code=report.tracking_code)
+        error = _("No encontramos una solicitud con el código «%(code)s». Revise que esté bien escrito.") % {
+            "code": code
+        }
+    return render(request, "reports/tracking_lookup.html", {"code": code, "error": error},
+                  status=404 if error else 200)
+
+
+@require_GET
+def tracking(request, code: str):
+    report = public_report_or_404(code)
+    return render(request, "reports/tracking.html", tracking_context(report))
+
+
+def tracking_context(report, **extra) -> dict:
+    remaining = report.expected_at - timezone.now()
+    return {
+        "report": report,
+        "status_label": Status(report.status).label,
+        "is_closed": report.status in CLOSED,
+        "timeline": public_timeline(report),
+        "days_left": remaining.days,
+        "overdue": remaining.total_seconds() < 0 and report.status not in CLOSED,
+        "photos": report.photos.all() if report.public_visibility else [],
+        **extra,
+    }
+
+
+@require_POST
+def follow(request, code: str):
+    report = public_report_or_404(code)
+    if not submission_allowed(request):  # following sends email to the given address: same limit as reports
+        return render(request, "reports/rate_limited.html", status=429)
+    try:
+        report_follow(report=report, email=request.POST.get("email", ""), language=get_language() or "es")
+    except ValidationError as exc:
+        return render(request, "reports/tracking.html",
+                      tracking_context(report, follow_errors=flat_errors(exc)), status=400)
+    return render(request, "reports/tracking.html", tracking_context(report, followed=True))
+
+
+@require_GET
+def duplicates(request):
+    """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
+    coordinates: only what the tracking page shows, plus a rounded distance."""
+    category = Category.objects.public().filter(service_code=request.GET.get("category", "")).first()
+    lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("long"))
+    if category is None:
+        errors["category"] = _("Categoría desconocida.")
+    if errors:
+        return JsonResponse({"errors": errors}, status=400)
+    nearby = open_duplicates(category=category, point=Point(lng, lat, srid=STORAGE_SRID))
+    return JsonResponse({
+        "radius_m": category.duplicate_radius_m,
+        "results": [
+            {
+                "tracking_code": r.tracking_code,
+                "category": r.category.name,
+                "status": Status(r.status).label,
+                "created_at": r.created_at.date().isoformat(),
+                "distance_m": round(r.distance_m / 5) * 5,
+                "url": reverse("reports:tracking", args=[r.tracking_code]),
+            }
+            for r in nearby
+        ],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request, token: str):
+    code = tracking_code_from_survey_token(token)
+    report = report_by_tracking_code(code) if code else None
+    if report is None:
+        return render(request, "reports/survey.html", {"invalid": True}, status=404)
+    context = {"report": report, "ratings": range(1, 6), "values": request.POST, "errors": {}}
+    if request.method == "POST":
+        try:
+            survey_submit(report=report, resolution_rating=request.POST.get("resolution_rating"),
+                          service_rating=request.POST.get("service_rating"), comment=request.POST.get("comment", ""))
+        except ValidationError as exc:
+            context["errors"] = flat_errors(exc)
+            return render(request, "reports/survey.html", context, status=400)
+        context["thanks"] = True
+    elif hasattr(report, "survey"):
+        context["errors"] = {"__all__": _("Esta solicitud ya tiene una encuesta respondida. ¡Gracias!")}
+    return render(request, "reports/survey.html", context)

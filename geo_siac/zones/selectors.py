@@ -1,3 +1,5 @@
+import json
+
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
@@ -36,3 +38,16 @@ def commune_nearest(point: Point) -> NearestCommune | None:
 
 def active_communes_with_geometry() -> list[Commune]:
     return list(Commune.objects.active().order_by("cut"))
+
+
+def active_communes_geojson(tolerance_deg: float = 0.0001) -> dict:
+    """The served comunas' boundaries, lightly simplified (about 10 m) to keep the page small."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"cut": c.cut, "name": c.name},
+            "geometry": json.loads(c.geometry.simplify(tolerance_deg, preserve_topology=True).geojson),
+        }
+        for c in active_communes_with_geometry()
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,88 @@
+"""The notification outbox: enqueue in the caller's transaction, send later with retries and backoff."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from geo_siac.notifications.models import Delivery, Medium, Notification
+from geo_siac.notifications.sms import sms_backend
+
+logger = logging.getLogger(__name__)
+
+
+def notification_enqueue(*, report, recipient: str, language: str, subject: str, body: str,
+                         medium: str = Medium.EMAIL) -> Notification:
+    """Write one message to the outbox. Call it inside the transaction of the change it announces."""
+    now = timezone.now()
+    return Notification.objects.create(
+        report=report, medium=medium, recipient=recipient, language=language, subject=subject[:200], body=body,
+        next_attempt_at=now, created_at=now,
+    )
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: base, 2×base, 4×base... capped, so an SMTP outage is not hammered."""
+    seconds = settings.GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+    return timedelta(seconds=min(seconds, settings.GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS))
+
+
+def notifications_send_due(*, now: datetime | None = None, limit: int = 100) -> SendSummary:
+    """Send the pending notifications that are due, each in its own transaction under a row lock.
+
+    A row is marked sent in the transaction that holds its lock, and a second worker skips locked rows, so
+    no message goes out twice; a failed send stays pending with a later attempt time, so none is lost.
+    """
+    now = now or timezone.now()
+    summary = SendSummary()
+    due = Notification.objects.filter(delivery=Delivery.PENDING, next_attempt_at__lte=now)
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        outcome = send_one(pk=pk, now=now)
+        if outcome is not None:
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+    return summary
+
+
+@transaction.atomic
+def send_one(*, pk: int, now: datetime) -> str | None:
+    notification = (
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, delivery=Delivery.PENDING, next_attempt_at__lte=now)
+        .first()
+    )
+    if notification is None:
+        return None
+    notification.attempts += 1
+    try:
+        deliver(notification)
+    except Exception as exc:  # any backend error (SMTP, network, provider) is retried later
+        logger.warning("notification %s failed (attempt %s): %s", pk, notification.attempts, exc)
+        notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if notification.attempts >= settings.GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS:
+            notification.delivery = Delivery.FAILED
+        else:
+            notification.next_attempt_at = now + retry_delay(notification.attempts)
+        notification.save(update_fields=["attempts", "last_error", "delivery", "next_attempt_at"])
+        return "failed" if notification.delivery == Delivery.FAILED else "retried"
+    notification.delivery = Delivery.SENT
+    notification.sent_at = timezone.now()
+    notification.save(update_fields=["attempts", "delivery", "sent_at"])
+    return "sent"
+
+
+def deliver(notification: Notification) -> None:
+    if notification.medium == Medium.SMS:
+        sms_backend().send(to=notification.recipient, body=notification.body)
+        return
+    EmailMessage(notification.subject, notification.body, to=[notification.recipient]).send(fail_silently=False)

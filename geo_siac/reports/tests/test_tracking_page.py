@@ -1,0 +1,101 @@
+"""/seguimiento/<code>: public timeline, status and deadline, never contact data; the lookup form; following."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from geo_siac.reports.models import Follower, Report
+from geo_siac.reports.services import report_change_status
+
+CONTACT = {"reporter_name": "Rosa Pérez Contreras", "reporter_email": "rosa.perez@example.cl",
+           "reporter_phone": "+56 9 8765 4321"}
+
+
+def assert_no_contact_data(html: str):
+    for value in CONTACT.values():
+        assert value not in html
+    assert "8765" not in html
+
+
+def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
+    report = make_report(**CONTACT)
+    report_change_status(report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.")
+    html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert 'id="status">Acogida<' in html
+    assert "Solicitud recibida" in html and "Derivada a la cuadrilla de aseo." in html
+    assert "quedan" in html and "días" in html
+    assert_no_contact_data(html)
+
+
+def test_internal_notes_are_not_on_the_tracking_page(client, make_report):
+    report = make_report()
+    report_change_status(report=report, status="acknowledged", note="Vecino conflictivo", is_public=False)
+    html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert "Vecino conflictivo" not in html
+
+
+def test_overdue_report_says_its_deadline_has_passed(client, make_report):
+    report = make_report()
+    Report.objects.filter(pk=report.pk).update(expected_at=timezone.now() - timedelta(days=2))
+    assert "plazo vencido" in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+
+
+def test_lookup_accepts_the_code_as_typed_over_the_phone(client, make_report):
+    report = make_report()
+    typed = report.tracking_code.replace("-", " ").lower()
+    response = client.get("/seguimiento/", {"codigo": typed})
+    assert response["Location"] == f"/seguimiento/{report.tracking_code}/"
+
+
+def test_lookup_of_an_unknown_code_says_so(client, communes):
+    response = client.get("/seguimiento/", {"codigo": "PA-ZZZZ-ZZZZ"})
+    assert response.status_code == 404
+    assert "No encontramos una solicitud con el código «PA-ZZZZ-ZZZZ»" in response.content.decode()
+
+
+def test_script_in_a_public_description_comes_back_escaped(client, make_report):
+    report = make_report(description='<script>alert("x")</script><img src=x onerror=alert(1)>',
+                         public_visibility=True)
+    html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_description_of_a_non_public_report_is_not_shown(client, make_report):
+    report = make_report(description="Frente a mi casa, Los Aromos 1234")
+    assert "Los Aromos 1234" not in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+
+
+def test_confirmation_page_has_no_contact_data(client, make_report):
+    report = make_report(**CONTACT)
+    assert_no_contact_data(client.get(f"/enviada/{report.tracking_code}/").content.decode())
+
+
+def test_citizen_can_follow_an_open_report_by_email(client, make_report):
+    report = make_report(**CONTACT)
+    response = client.post(f"/seguimiento/{report.tracking_code}/seguir/", {"email": "Vecino@Example.cl"})
+    assert "le avisaremos por correo" in response.content.decode()
+    assert_no_contact_data(response.content.decode())
+    assert Follower.objects.get().email == "vecino@example.cl"
+
+
+def test_following_with_a_bad_email_shows_the_error(client, make_report):
+    report = make_report()
+    response = client.post(f"/seguimiento/{report.tracking_code}/seguir/", {"email": "no-es-correo"})
+    assert response.status_code == 400
+    assert "Escriba un correo electrónico válido" in response.content.decode()
+    assert not Follower.objects.exists()
+
+
+def test_photo_thumbnail_is_shown_only_for_public_reports(client, make_report, settings, tmp_path):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), (0, 90, 200)).save(png, "PNG")
+    public = make_report(photo=png.getvalue(), public_visibility=True)
+    private = make_report(photo=png.getvalue())
+    assert "/media/reports/thumbnails/" in client.get(f"/seguimiento/{public.tracking_code}/").content.decode()
+    assert "/media/reports/" not in client.get(f"/seguimiento/{private.tracking_code}/").content.decode()

@@ -1,0 +1,109 @@
+/* The report page's map: the served comunas, a draggable pin synced with the latitude/longitude fields,
+   "use my location", the category's extra questions and the nearby open reports of the same category. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+  var communes = JSON.parse(document.getElementById("communes-geojson").textContent);
+  var latInput = document.getElementById("id_lat");
+  var lngInput = document.getElementById("id_long");
+  var categorySelect = document.getElementById("id_service_code");
+  var locationError = document.getElementById("error-location");
+
+  var map = L.map("map");
+  window.geoSiacMap = map;  // lets browser tests and the console turn coordinates into clicks
+  if (config.tileUrl) {
+    L.tileLayer(config.tileUrl, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
+  }
+  var boundary = L.geoJSON(communes, {style: {color: "#0b4f6c", weight: 2, fillOpacity: 0.05}}).addTo(map);
+  map.fitBounds(boundary.getBounds());
+  var marker = null;
+
+  function inside(latlng) {
+    var point = [latlng.lng, latlng.lat];
+    return communes.features.some(function (feature) {
+      var g = feature.geometry;
+      var polygons = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+      return polygons.some(function (rings) {
+        return ringContains(rings[0], point) && !rings.slice(1).some(function (hole) { return ringContains(hole, point); });
+      });
+    });
+  }
+
+  function ringContains(ring, p) {
+    var hit = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a[1] > p[1]) !== (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]) hit = !hit;
+    }
+    return hit;
+  }
+
+  function place(latlng, fromFields) {
+    if (!marker) {
+      marker = L.marker(latlng, {draggable: true, keyboard: true}).addTo(map);
+      marker.on("dragend", function () { place(marker.getLatLng(), false); });
+    } else {
+      marker.setLatLng(latlng);
+    }
+    if (!fromFields) {
+      latInput.value = latlng.lat.toFixed(6);
+      lngInput.value = latlng.lng.toFixed(6);
+    }
+    locationError.textContent = inside(latlng) ? "" : config.outsideMessage;
+    checkDuplicates();
+  }
+
+  function fieldsLatLng() {
+    var lat = parseFloat(latInput.value.replace(",", "."));
+    var lng = parseFloat(lngInput.value.replace(",", "."));
+    return isFinite(lat) && isFinite(lng) ? L.latLng(lat, lng) : null;
+  }
+
+  map.on("click", function (event) { place(event.latlng, false); });
+  [latInput, lngInput].forEach(function (input) {
+    input.addEventListener("change", function () {
+      var latlng = fieldsLatLng();
+      if (latlng) { place(latlng, true); map.panTo(latlng); }
+    });
+  });
+  if (fieldsLatLng()) place(fieldsLatLng(), true);
+
+  document.getElementById("use-location").addEventListener("click", function () {
+    if (!navigator.geolocation) { locationError.textContent = config.locationError; return; }
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var latlng = L.latLng(position.coords.latitude, position.coords.longitude);
+      place(latlng, false);
+      map.setView(latlng, 17);
+    }, function () { locationError.textContent = config.locationError; });
+  });
+
+  function showQuestions() {
+    document.querySelectorAll(".questions").forEach(function (block) {
+      block.hidden = block.dataset.category !== categorySelect.value;
+    });
+  }
+  categorySelect.addEventListener("change", function () { showQuestions(); checkDuplicates(); });
+  showQuestions();
+
+  function checkDuplicates() {
+    var latlng = fieldsLatLng();
+    var section = document.getElementById("duplicates");
+    if (!latlng || !categorySelect.value) { section.hidden = true; return; }
+    var query = new URLSearchParams({category: categorySelect.value, lat: latlng.lat, long: latlng.lng});
+    fetch(config.duplicatesUrl + "?" + query).then(function (response) { return response.json(); }).then(function (data) {
+      var list = document.getElementById("duplicates-list");
+      list.replaceChildren();
+      (data.results || []).forEach(function (item) {
+        var li = document.createElement("li");
+        li.textContent = item.category + " · " + item.status + " · " + item.created_at + " · " +
+          config.distanceLabel.replace("%(m)s", item.distance_m) + " ";
+        var link = document.createElement("a");
+        link.href = item.url + "#seguir";
+        link.textContent = config.followLabel;
+        li.appendChild(link);
+        list.appendChild(li);
+      });
+      section.hidden = !(data.results && data.results.length);
+    });
+  }
+})();
