@@ -3,6 +3,7 @@
 from django.db.models import Count, QuerySet
 
 from geo_siac.reports.models import Category, Report
+from geo_siac.reports.states import OPEN
 from geo_siac.reports.tracking import normalize_tracking_code
 
 
@@ -20,3 +21,12 @@ def public_categories() -> QuerySet[Category]:
 
 def report_counts_by_commune() -> list[dict]:
     return list(Report.objects.values("commune__name").annotate(total=Count("id")).order_by("commune__name"))
+
+
+def open_reports() -> QuerySet[Report]:
+    return Report.objects.filter(status__in=OPEN).select_related("category", "crew", "zone", "commune")
+
+
+def triage_queue() -> QuerySet[Report]:
+    """Open reports no crew answers: routing found no zone or no crew, or a crew handed them back."""
+    return open_reports().filter(crew__isnull=True).order_by("expected_at")

@@ -1,9 +1,10 @@
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.gis.geos import Point
 from django.db.models.expressions import RawSQL
 
-from geo_siac.zones.models import Commune
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Zone, ZoneResponsibility
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,23 @@ def commune_nearest(point: Point) -> NearestCommune | None:
 
 def active_communes_with_geometry() -> list[Commune]:
     return list(Commune.objects.active().order_by("cut"))
+
+
+def zone_containing(point: Point, commune: Commune) -> Zone | None:
+    """The current zone of the comuna covering the point; on a shared border the lowest key wins (stable)."""
+    return Zone.objects.current().filter(commune=commune, geometry__intersects=point).order_by("key").first()
+
+
+def crew_responsible(zone: Zone, category) -> Crew | None:
+    """The crew for this category in the zone: a row for the category beats one for its group beats the default."""
+    rows = ZoneResponsibility.objects.filter(zone=zone).select_related("crew__department")
+    for match in ({"category": category}, {"category_group_id": category.group_id},
+                  {"category__isnull": True, "category_group__isnull": True}):
+        row = rows.filter(**match).first()
+        if row is not None:
+            return row.crew
+    return None
+
+
+def closed_days() -> frozenset[date]:
+    return frozenset(ClosedDay.objects.values_list("day", flat=True))
