@@ -1,6 +1,9 @@
 """Reads on reports."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, CharField, Count, QuerySet, Value, When
+from django.utils import timezone
+
+from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 
 from geo_siac.reports.models import Category, Report
 from geo_siac.reports.states import OPEN
@@ -23,10 +26,26 @@ def report_counts_by_commune() -> list[dict]:
     return list(Report.objects.values("commune__name").annotate(total=Count("id")).order_by("commune__name"))
 
 
-def open_reports() -> QuerySet[Report]:
-    return Report.objects.filter(status__in=OPEN).select_related("category", "crew", "zone", "commune")
+def open_reports(now=None) -> QuerySet[Report]:
+    """Open reports with `deadline_state` (on time / due soon / overdue), soonest deadline first."""
+    now = now or timezone.now()
+    return (
+        Report.objects.filter(status__in=OPEN)
+        .select_related("category", "crew", "zone", "commune")
+        .annotate(deadline_state=Case(
+            When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
+            When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
+            default=Value(DeadlineState.ON_TIME),
+            output_field=CharField(),
+        ))
+        .order_by("expected_at")
+    )
+
+
+def overdue_reports(now=None) -> QuerySet[Report]:
+    return open_reports(now).filter(deadline_state=DeadlineState.OVERDUE)
 
 
 def triage_queue() -> QuerySet[Report]:
     """Open reports no crew answers: routing found no zone or no crew, or a crew handed them back."""
-    return open_reports().filter(crew__isnull=True).order_by("expected_at")
+    return open_reports().filter(crew__isnull=True)
