@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "geo_siac.zones",
     "geo_siac.reports",
     "geo_siac.maps",
+    "geo_siac.workspace",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,9 @@ LOCALE_PATHS = [BASE_DIR / "geo_siac" / "locale"]
 TIME_ZONE = "America/Santiago"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

@@ -1,5 +1,6 @@
 """Reads on reports."""
 
+from django.contrib.gis.measure import D
 from django.db.models import Case, CharField, Count, QuerySet, Value, When
 from django.utils import timezone
 
@@ -49,3 +50,13 @@ def overdue_reports(now=None) -> QuerySet[Report]:
 def triage_queue() -> QuerySet[Report]:
     """Open reports no crew answers: routing found no zone or no crew, or a crew handed them back."""
     return open_reports().filter(crew__isnull=True)
+
+
+def reports_of_crews(crews) -> QuerySet[Report]:
+    return open_reports().filter(crew__in=crews)
+
+
+def nearby_open_reports(point, category, radius_m: float | None = None) -> QuerySet[Report]:
+    """Open reports of the category within its duplicate radius: likely the same problem."""
+    radius = radius_m if radius_m is not None else category.duplicate_radius_m
+    return open_reports().filter(category=category, location__distance_lte=(point, D(m=radius)))

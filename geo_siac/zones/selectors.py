@@ -2,8 +2,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.gis.geos import Point
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
+from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import ClosedDay, Commune, Crew, Zone, ZoneResponsibility
 
 
@@ -57,3 +60,21 @@ def crew_responsible(zone: Zone, category) -> Crew | None:
 
 def closed_days() -> frozenset[date]:
     return frozenset(ClosedDay.objects.values_list("day", flat=True))
+
+
+def crews_of(user) -> QuerySet[Crew]:
+    return Crew.objects.filter(members=user) if user.is_authenticated else Crew.objects.none()
+
+
+def crew_workload() -> QuerySet[Crew]:
+    """Each crew with its open and overdue reports, to set against its daily capacity."""
+    now = timezone.now()
+    open_filter = Q(reports__status__in=OPEN)
+    return Crew.objects.select_related("department").annotate(
+        open_count=Count("reports", filter=open_filter),
+        overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
+    ).order_by("name")
+
+
+def current_zones_of(crews) -> QuerySet[Zone]:
+    return Zone.objects.current().filter(responsibilities__crew__in=crews).distinct()
