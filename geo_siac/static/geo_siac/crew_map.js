@@ -3,7 +3,8 @@
   const data = JSON.parse(document.getElementById("map-data").textContent);
   const tileUrl = JSON.parse(document.getElementById("tile-url").textContent);
   const colours = { on_time: "#2e7d32", due_soon: "#b26a00", overdue: "#c62828" };
-  const map = L.map("crew-map");
+  // Leaflet needs a view before vector layers are added; fitBounds below replaces it.
+  const map = L.map("crew-map").setView([-33.6117, -70.5758], 13);
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
   }
@@ -22,7 +23,5 @@
   const group = L.featureGroup(layers);
   if (layers.length) {
     map.fitBounds(group.getBounds(), { padding: [20, 20] });
-  } else {
-    map.setView([-33.6117, -70.5758], 13);
   }
 })();
