@@ -168,7 +168,10 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
 def stored_photo(photo, tracking_code: str) -> ContentFile | None:
     if photo is None:
         return None
-    processed = process_photo(photo)
+    try:
+        processed = process_photo(photo)
+    except ValidationError as exc:
+        raise ValidationError({"photo": exc.messages}) from exc
     return ContentFile(processed.image, name=f"{tracking_code}.{processed.extension}")
 
 
@@ -259,7 +262,7 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
     locked.deadline_extended_at = timezone.now()
     note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
         "days": business_days, "from": previous.astimezone(SANTIAGO).date().isoformat(),
-        "to": locked.expected_at.date().isoformat(), "reason": reason,
+        "to": locked.expected_at.astimezone(SANTIAGO).date().isoformat(), "reason": reason,
     }
     return record(locked, kind=EventKind.EXTENDED, note=note, actor=actor,
                   fields=["expected_at", "deadline_extended_at"])

@@ -24,7 +24,7 @@ from geo_siac.workspace.access import crew_required, supervisor_required, visibl
 from geo_siac.workspace.forms import BulkForm, ExtendForm, ReasonForm, RerouteForm, StatusForm
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import is_supervisor
-from geo_siac.zones.selectors import crew_workload, crews_of, current_zones_of
+from geo_siac.zones.selectors import crew_workload, crews_of, current_zones_of, served_area_centre
 
 
 def map_data(crews, reports) -> dict:
@@ -35,7 +35,7 @@ def map_data(crews, reports) -> dict:
          "url": reverse("crew:report", args=[r.tracking_code])}
         for r in reports
     ]
-    return {"zones": zones, "reports": points}
+    return {"zones": zones, "reports": points, "centre": served_area_centre()}
 
 
 @crew_required

@@ -13,7 +13,7 @@ from geo_siac.reports.selectors import nearby_open_reports
 from geo_siac.reports.services import report_create
 from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
-from geo_siac.zones.models import Commune
+from geo_siac.zones.selectors import served_area_centre
 
 FIELD_OF = {"service_code": "category", "location": "latitude"}
 
@@ -36,10 +36,8 @@ def new_report(request):
                 form.add_error(name if name in form.fields else None, errors)
         else:
             return redirect("operator:filed", code=report.tracking_code)
-    commune = Commune.objects.active().order_by("cut").first()
-    centre = commune.geometry.point_on_surface if commune else Point(-70.65, -33.45, srid=STORAGE_SRID)
     return render(request, "workspace/operator_new.html", {
-        "form": form, "centre": [centre.y, centre.x], "tile_url": settings.GEO_SIAC_TILE_URL,
+        "form": form, "centre": served_area_centre(), "tile_url": settings.GEO_SIAC_TILE_URL,
     },
                   status=400 if form.errors else 200)
 
@@ -54,7 +52,7 @@ def nearby(request):
     category = Category.objects.filter(service_code=request.GET.get("category", ""), is_active=True).first()
     if category is None:
         return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
-    reports = nearby_open_reports(point, category, radius_m=max(category.duplicate_radius_m, 100))[:20]
+    reports = nearby_open_reports(point, category)[:20]
     return JsonResponse({"reports": [
         {"tracking_code": r.tracking_code, "status": r.get_status_display(), "address": r.address,
          "created_at": r.created_at.isoformat()} for r in reports]})

@@ -78,3 +78,12 @@ def crew_workload() -> QuerySet[Crew]:
 
 def current_zones_of(crews) -> QuerySet[Zone]:
     return Zone.objects.current().filter(responsibilities__crew__in=crews).distinct()
+
+
+def served_area_centre() -> list[float]:
+    """[lat, lng] where an empty map opens: a point inside the first comuna served (Santiago if none)."""
+    commune = Commune.objects.active().order_by("cut").first()
+    if commune is None:
+        return [-33.45, -70.65]
+    centre = commune.geometry.point_on_surface
+    return [centre.y, centre.x]

@@ -141,3 +141,15 @@ def test_supervisor_reroutes_and_extends_from_the_report_page(client, make_repor
     assert report.crew == crews["B"] and report.deadline_extended_at is not None
     client.force_login(crews["member_b"])
     assert client.get(reverse("crew:report", args=[report.tracking_code])).status_code == 200
+
+
+def test_a_file_that_is_not_a_photo_is_refused_and_the_status_stays(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    fake = io.BytesIO(b"%PDF-1.4 no soy una foto")
+    fake.name = "foto.jpg"
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "in_progress", "note": "Con foto", "photo": fake})
+    assert response.status_code == 400
+    assert "JPEG, PNG o WebP" in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "submitted"
