@@ -1,7 +1,9 @@
 import json
 from io import StringIO
 
+import geopandas as gpd
 import pytest
+import shapely
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -104,3 +106,14 @@ def test_generated_zones_cover_the_whole_comuna_without_overlaps(communes, args)
     assert zones.count() > 10
     report = report_create(category="retiro-escombros", latitude=-33.61, longitude=-70.59, channel="web")
     assert report.zone in zones
+
+
+def test_geopackage_in_utm_is_read_and_reprojected(communes, tmp_path):
+    centre_west = shapely.box(-70.60, -33.63, BORDER, -33.59)
+    frame = gpd.GeoDataFrame({"zona": ["Poniente"]}, geometry=[centre_west], crs=4326).to_crs(epsg=32719)
+    path = tmp_path / "zonas.gpkg"
+    frame.to_file(path, driver="GPKG")
+    load(path, "--commit")
+    zone = Zone.objects.get(key="poniente")
+    assert zone.geometry.srid == 4326
+    assert zone.geometry.extent == pytest.approx((-70.60, -33.63, BORDER, -33.59), abs=1e-6)
