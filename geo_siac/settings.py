@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "geo_siac.notifications",
+    "geo_siac.workspace",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +119,9 @@ LOCALE_PATHS = [BASE_DIR / "geo_siac" / "locale"]
 TIME_ZONE = "America/Santiago"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

@@ -77,3 +77,57 @@ def fresh_cache():
 
     cache.clear()
     yield
+
+
+def box(west: float, south: float, east: float, north: float):
+    """A rectangle as a MultiPolygon in SRID 4326, for zones drawn in tests."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    ring = ((west, south), (east, south), (east, north), (west, north), (west, south))
+    return MultiPolygon(Polygon(ring), srid=4326)
+
+
+@pytest.fixture
+def crews(communes, django_user_model):
+    """Two crews of the same department sharing Puente Alto along the meridian of PUENTE_ALTO_CENTRE: crew A
+    answers the west zone, crew B the east one; the north of the comuna has no zone. Users for every role
+    (tests log them in with force_login)."""
+    from django.contrib.auth.models import Group
+
+    from geo_siac.zones.models import Crew, Department
+    from geo_siac.zones.roles import CREW_MEMBER, OPERATOR, SUPERVISOR
+    from geo_siac.zones.services import zone_assign_crew, zone_save_version
+
+    department, _ = Department.objects.get_or_create(name="Dirección de Medio Ambiente, Aseo y Ornato")
+    crew_a = Crew.objects.create(department=department, name="Cuadrilla Poniente", daily_capacity=3)
+    crew_b = Crew.objects.create(department=department, name="Cuadrilla Oriente", daily_capacity=3)
+    border = PUENTE_ALTO_CENTRE[1]
+    west = zone_save_version(commune=communes["13201"], key="poniente", name="Poniente",
+                             geometry=box(-70.60, -33.63, border, -33.59))
+    east = zone_save_version(commune=communes["13201"], key="oriente", name="Oriente",
+                             geometry=box(border, -33.63, -70.55, -33.59))
+    zone_assign_crew(zone=west, crew=crew_a)
+    zone_assign_crew(zone=east, crew=crew_b)
+
+    def user(name, *, role=None, crew=None, **flags):
+        person = django_user_model.objects.create_user(name, **flags)  # no password: hashing one costs ~0.3 s
+        if role:
+            person.groups.add(Group.objects.get_or_create(name=role)[0])
+        if crew:
+            crew.members.add(person)
+        return person
+
+    return {
+        "A": crew_a, "B": crew_b, "west": west, "east": east,
+        "member_a": user("ana", role=CREW_MEMBER, crew=crew_a),
+        "member_b": user("bruno", role=CREW_MEMBER, crew=crew_b),
+        "supervisor": user("sofia", role=SUPERVISOR),
+        "operator": user("oscar", role=OPERATOR),
+        "admin": user("admin", is_staff=True, is_superuser=True),
+    }
+
+
+# Points inside Puente Alto for the `crews` fixture: one per zone, and one in the uncovered north.
+WEST_POINT = (-33.61, -70.59)
+EAST_POINT = (-33.61, -70.56)
+GAP_POINT = (-33.57, -70.58)

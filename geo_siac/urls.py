@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
@@ -9,6 +10,9 @@ urlpatterns = [
     path("mapas/", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
     path("api/", include("geo_siac.api_urls")),
+    path("cuenta/ingresar/", auth_views.LoginView.as_view(), name="login"),
+    path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("geo_siac.workspace.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo_admin import GeoAdmin
 from geo_siac.reports.models import (
@@ -10,6 +12,7 @@ from geo_siac.reports.models import (
     ReportPhoto,
     SurveyResponse,
 )
+from geo_siac.reports.states import is_open
 
 
 @admin.register(CategoryGroup)
@@ -70,12 +73,17 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 class ReportAdmin(GeoAdmin):
     """Reports are created and moved only through services; the admin reads them."""
 
-    list_display = ("tracking_code", "category", "commune", "status", "channel", "created_at", "expected_at")
-    list_filter = ("status", "channel", "commune", "category__group", "category")
+    list_display = ("tracking_code", "category", "commune", "status", "channel", "crew", "created_at", "expected_at",
+                    "overdue")
+    list_filter = ("status", "channel", "commune", "crew", "category__group", "category")
     search_fields = ("tracking_code", "description", "address", "source_id")
     date_hierarchy = "created_at"
     inlines = [ReportEventInline, ReportPhotoInline, FollowerInline]
-    list_select_related = ("category", "commune")
+    list_select_related = ("category", "commune", "crew")
+
+    @admin.display(boolean=True, description=_("Vencida"))
+    def overdue(self, obj) -> bool:
+        return is_open(obj.status) and obj.expected_at < timezone.now()
 
     def has_add_permission(self, request):
         return False

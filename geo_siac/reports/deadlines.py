@@ -6,6 +6,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -45,3 +47,13 @@ def deadline(created_at: datetime, days: int, extra_closed: Iterable[date] = ())
 def deadline_from_day(local_day: date, days: int, extra_closed: Iterable[date] = ()) -> datetime:
     due = add_business_days(local_day, days, extra_closed)
     return datetime.combine(due, time(23, 59, 59), tzinfo=SANTIAGO)
+
+
+# A report is "due soon" in its last day and a half before the deadline, so the crew still has a working day.
+DUE_SOON = timedelta(hours=36)
+
+
+class DeadlineState(models.TextChoices):
+    ON_TIME = "on_time", _("En plazo")
+    DUE_SOON = "due_soon", _("Por vencer")
+    OVERDUE = "overdue", _("Vencida")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.states import OPEN, Channel, Status
-from geo_siac.zones.models import Commune
+from geo_siac.zones.models import Commune, Crew, Department, Zone
 
 
 def localized(obj, field: str) -> str:
@@ -112,6 +112,14 @@ class Report(models.Model):
     updated_at = models.DateTimeField(_("actualizada"))
     expected_at = models.DateTimeField(_("plazo"))
     closed_at = models.DateTimeField(_("cerrada"), null=True, blank=True)
+    deadline_extended_at = models.DateTimeField(_("plazo prorrogado"), null=True, blank=True)
+    # Routing: the zone version that held the point, and who answers. No crew means the triage queue.
+    zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
+                             verbose_name=_("zona"))
+    crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
+                             verbose_name=_("cuadrilla"))
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="reports", verbose_name=_("dirección responsable"))
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
@@ -146,6 +154,10 @@ class EventKind(models.TextChoices):
     CREATED = "created", _("Creada")
     STATUS = "status", _("Cambio de estado")
     NOTE = "note", _("Nota")
+    ROUTED = "routed", _("Asignación automática")
+    RETURNED = "returned", _("Devuelta por la cuadrilla")
+    REROUTED = "rerouted", _("Derivación")
+    EXTENDED = "extended", _("Prórroga")
 
 
 class ReportEvent(models.Model):
@@ -161,6 +173,7 @@ class ReportEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     actor_label = models.CharField(_("realizado por"), max_length=100, blank=True)
+    photo = models.FileField(_("foto"), upload_to="report-events/%Y/%m/", blank=True, db_default="")
     created_at = models.DateTimeField(_("fecha"))
 
     class Meta:

@@ -5,11 +5,14 @@ import math
 import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Point, Polygon
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.gis.measure import D
+from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from h3.api import basic_int as h3i
 
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
+from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 from geo_siac.reports.models import Category, CategoryGroup, Report, ReportEvent
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune
@@ -112,3 +115,38 @@ def categories_by_group() -> list[tuple[CategoryGroup, list[Category]]]:
     for category in public_categories():
         groups.setdefault(category.group_id, (category.group, []))[1].append(category)
     return list(groups.values())
+
+
+def open_reports(now=None) -> QuerySet[Report]:
+    """Open reports with `deadline_state` (on time / due soon / overdue), soonest deadline first."""
+    now = now or timezone.now()
+    return (
+        Report.objects.filter(status__in=OPEN)
+        .select_related("category", "crew", "zone", "commune")
+        .annotate(deadline_state=Case(
+            When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
+            When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
+            default=Value(DeadlineState.ON_TIME),
+            output_field=CharField(),
+        ))
+        .order_by("expected_at")
+    )
+
+
+def overdue_reports(now=None) -> QuerySet[Report]:
+    return open_reports(now).filter(deadline_state=DeadlineState.OVERDUE)
+
+
+def triage_queue() -> QuerySet[Report]:
+    """Open reports no crew answers: routing found no zone or no crew, or a crew handed them back."""
+    return open_reports().filter(crew__isnull=True)
+
+
+def reports_of_crews(crews) -> QuerySet[Report]:
+    return open_reports().filter(crew__in=crews)
+
+
+def nearby_open_reports(point, category, radius_m: float | None = None) -> QuerySet[Report]:
+    """Open reports of the category within its duplicate radius: likely the same problem."""
+    radius = radius_m if radius_m is not None else category.duplicate_radius_m
+    return open_reports().filter(category=category, location__distance_lte=(point, D(m=radius)))

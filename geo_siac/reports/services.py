@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.reports.attributes import clean_answers
-from geo_siac.reports.deadlines import deadline
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.deadlines import SANTIAGO, deadline, deadline_from_day
 from geo_siac.reports.messages import received_message, status_message
 from geo_siac.reports.models import (
     Category,
@@ -27,6 +27,7 @@ from geo_siac.reports.models import (
     SurveyResponse,
 )
 from geo_siac.reports.photos import ProcessedPhoto, process_photo
+from geo_siac.reports.routing import route
 from geo_siac.reports.states import CLOSED, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
@@ -36,7 +37,8 @@ from geo_siac.reports.validation import (
     description_error,
     format_distance,
 )
-from geo_siac.zones.selectors import commune_containing, commune_nearest
+from geo_siac.zones.models import Crew
+from geo_siac.zones.selectors import closed_days, commune_containing, commune_nearest
 
 TRACKING_CODE_ATTEMPTS = 5
 
@@ -134,6 +136,7 @@ def report_create(
     if errors:
         raise ValidationError(errors)
     point, commune = locate(lat, lng)
+    decision = route(point, commune, found)
 
     now = timezone.now()
     report = Report(
@@ -152,7 +155,10 @@ def report_create(
         created_by=created_by,
         created_at=now,
         updated_at=now,
-        expected_at=deadline(now, found.response_days),
+        expected_at=deadline(now, found.response_days, closed_days()),
+        zone=decision.zone,
+        crew=decision.crew,
+        department=decision.department,
         **h3_cells(lat, lng),
     )
     save_with_unique_code(report, commune.tracking_prefix)
@@ -162,6 +168,10 @@ def report_create(
         to_status=report.status,
         actor=created_by,
         actor_label=actor_label or Channel(channel).label,
+        created_at=now,
+    )
+    ReportEvent.objects.create(
+        report=report, kind=EventKind.ROUTED, note=decision.reason, is_public=False, actor_label="GeoSIAC",
         created_at=now,
     )
     if processed is not None:
@@ -199,11 +209,35 @@ def save_with_unique_code(report: Report, prefix: str) -> None:
     raise RuntimeError("could not draw a free tracking code")
 
 
+def lock_report(report: Report, seen_updated_at=None) -> Report:
+    """The report's row, locked until the transaction ends. With `seen_updated_at` (what the person's form
+    showed), refuse when someone else changed the report in between rather than overwrite their change."""
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if seen_updated_at is not None and locked.updated_at != seen_updated_at:
+        raise ValidationError(
+            {"__all__": _("Otra persona modificó esta solicitud mientras usted la tenía abierta. "
+                          "Revise su estado actual y vuelva a intentarlo.")}
+        )
+    return locked
+
+
+def stored_photo(photo, tracking_code: str) -> ContentFile | None:
+    if photo is None:
+        return None
+    try:
+        processed = process_photo(photo)
+    except ValidationError as exc:
+        raise ValidationError({"photo": exc.messages}) from exc
+    return ContentFile(processed.image, name=f"{tracking_code}.{processed.extension}")
+
+
 @transaction.atomic
 def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
-                         is_public: bool = True) -> Report:
-    """Move a report through an allowed transition, under a row lock so concurrent changes never interleave."""
-    locked = Report.objects.select_for_update().get(pk=report.pk)
+                         is_public: bool = True, photo=None, seen_updated_at=None) -> Report:
+    """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
+
+    `photo` (bytes or an uploaded file) is validated and stripped of metadata before anything is written."""
+    locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     if not can_transition(locked.status, status):
@@ -211,16 +245,20 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
             {"status": _("No se puede pasar de «%(from)s» a «%(to)s».")
              % {"from": Status(locked.status).label, "to": Status(status).label}}
         )
+    image = stored_photo(photo, locked.tracking_code)
     now = timezone.now()
     previous = locked.status
     locked.status = status
     locked.updated_at = now
     locked.closed_at = now if status in CLOSED else None
     locked.save(update_fields=["status", "updated_at", "closed_at"])
-    ReportEvent.objects.create(
+    event = ReportEvent(
         report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status, note=note.strip(),
         is_public=is_public, actor=actor, actor_label=actor_label, created_at=now,
     )
+    if image is not None:
+        event.photo.save(image.name, image, save=False)
+    event.save()
     notify_status_change(report=locked, note=note.strip() if is_public else "")
     return locked
 
@@ -278,3 +316,86 @@ def survey_submit(*, report: Report, resolution_rating, service_rating, comment:
     if errors:
         raise ValidationError(errors)
     return SurveyResponse.objects.create(report=report, comment=comment, created_at=timezone.now(), **ratings)
+
+
+def required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Indique el motivo.")})
+    return reason
+
+
+def record(report: Report, *, kind: str, note: str, actor, fields: list[str]) -> Report:
+    now = timezone.now()
+    report.updated_at = now
+    report.save(update_fields=[*fields, "updated_at"])
+    ReportEvent.objects.create(report=report, kind=kind, note=note, is_public=False, actor=actor,
+                               actor_label=actor.get_username() if actor else "", created_at=now)
+    return report
+
+
+@transaction.atomic
+def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=None) -> Report:
+    """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage."""
+    reason = required_reason(reason)
+    locked = lock_report(report, seen_updated_at)
+    if locked.crew_id is None:
+        raise ValidationError({"crew": _("La solicitud ya está en la cola de triage.")})
+    note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
+    locked.crew = None
+    return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"])
+
+
+@transaction.atomic
+def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, seen_updated_at=None) -> Report:
+    """A supervisor sends the report to a crew ("derivación"), from triage or from another crew."""
+    locked = lock_report(report, seen_updated_at)
+    previous = locked.crew.name if locked.crew_id else _("cola de triage")
+    note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
+    if reason.strip():
+        note = f"{note} {reason.strip()}"
+    locked.crew = crew
+    locked.department = crew.department
+    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
+
+
+@transaction.atomic
+def report_extend_deadline(*, report: Report, business_days: int, reason: str, actor=None,
+                           seen_updated_at=None) -> Report:
+    """A supervisor's one extension ("prórroga"): the deadline moves `business_days` business days later."""
+    reason = required_reason(reason)
+    locked = lock_report(report, seen_updated_at)
+    if locked.deadline_extended_at is not None:
+        raise ValidationError({"business_days": _("El plazo de esta solicitud ya fue prorrogado una vez.")})
+    if not 1 <= business_days <= 60:
+        raise ValidationError({"business_days": _("La prórroga debe ser de 1 a 60 días hábiles.")})
+    previous = locked.expected_at
+    locked.expected_at = deadline_from_day(previous.astimezone(SANTIAGO).date(), business_days, closed_days())
+    locked.deadline_extended_at = timezone.now()
+    note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
+        "days": business_days, "from": previous.astimezone(SANTIAGO).date().isoformat(),
+        "to": locked.expected_at.astimezone(SANTIAGO).date().isoformat(), "reason": reason,
+    }
+    return record(locked, kind=EventKind.EXTENDED, note=note, actor=actor,
+                  fields=["expected_at", "deadline_extended_at"])
+
+
+@transaction.atomic
+def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, status: str = "", note: str = "",
+                       actor=None) -> int:
+    """A supervisor's bulk assignment and/or status change, through the single-report paths. All or nothing:
+    the first report that cannot move stops the whole batch, and the message names it."""
+    if not reports:
+        raise ValidationError({"__all__": _("Seleccione al menos una solicitud.")})
+    if crew is None and not status:
+        raise ValidationError({"__all__": _("Elija una cuadrilla o un estado.")})
+    for report in reports:
+        try:
+            if crew is not None:
+                report_reroute(report=report, crew=crew, reason=note, actor=actor)
+            if status:
+                report_change_status(report=report, status=status, note=note, actor=actor,
+                                     actor_label=actor.get_username() if actor else "")
+        except ValidationError as exc:
+            raise ValidationError({"__all__": f"{report.tracking_code}: {' '.join(exc.messages)}"}) from exc
+    return len(reports)

@@ -1,7 +1,8 @@
+from django.contrib.admin import EmptyFieldListFilter
 from django.contrib.gis import admin
 
 from geo_siac.geo_admin import GeoAdmin
-from geo_siac.zones.models import Commune, ServicePoint
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, ServicePoint, Zone, ZoneResponsibility
 
 
 @admin.register(Commune)
@@ -18,3 +19,41 @@ class ServicePointAdmin(GeoAdmin):
     list_filter = ("kind", "commune", "source")
     search_fields = ("name", "address", "source_id")
     readonly_fields = ("updated_at", "source", "source_id")
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Crew)
+class CrewAdmin(admin.ModelAdmin):
+    list_display = ("name", "department", "daily_capacity")
+    search_fields = ("name",)
+    list_filter = ("department",)
+    filter_horizontal = ("members",)
+
+
+class ZoneResponsibilityInline(admin.TabularInline):
+    model = ZoneResponsibility
+    extra = 1
+    autocomplete_fields = ("crew",)
+
+
+@admin.register(Zone)
+class ZoneAdmin(GeoAdmin):
+    """Polygons are loaded with `load_zones`/`generate_zones`, which keep every version: not edited here."""
+
+    list_display = ("name", "key", "version", "commune", "created_at", "retired_at")
+    list_filter = ("commune", ("retired_at", EmptyFieldListFilter))
+    search_fields = ("name", "key")
+    readonly_fields = ("commune", "key", "version", "geometry", "created_at", "retired_at", "source")
+    inlines = [ZoneResponsibilityInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    list_display = ("day", "reason")

@@ -1,11 +1,14 @@
 import json
-
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.gis.geos import Point
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
-from geo_siac.zones.models import Commune
+from geo_siac.reports.states import OPEN
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Zone, ZoneResponsibility
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,50 @@ def active_communes_geojson(tolerance_deg: float = 0.0001) -> dict:
         for c in active_communes_with_geometry()
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def zone_containing(point: Point, commune: Commune) -> Zone | None:
+    """The current zone of the comuna covering the point; on a shared border the lowest key wins (stable)."""
+    return Zone.objects.current().filter(commune=commune, geometry__intersects=point).order_by("key").first()
+
+
+def crew_responsible(zone: Zone, category) -> Crew | None:
+    """The crew for this category in the zone: a row for the category beats one for its group beats the default."""
+    rows = ZoneResponsibility.objects.filter(zone=zone).select_related("crew__department")
+    for match in ({"category": category}, {"category_group_id": category.group_id},
+                  {"category__isnull": True, "category_group__isnull": True}):
+        row = rows.filter(**match).first()
+        if row is not None:
+            return row.crew
+    return None
+
+
+def closed_days() -> frozenset[date]:
+    return frozenset(ClosedDay.objects.values_list("day", flat=True))
+
+
+def crews_of(user) -> QuerySet[Crew]:
+    return Crew.objects.filter(members=user) if user.is_authenticated else Crew.objects.none()
+
+
+def crew_workload() -> QuerySet[Crew]:
+    """Each crew with its open and overdue reports, to set against its daily capacity."""
+    now = timezone.now()
+    open_filter = Q(reports__status__in=OPEN)
+    return Crew.objects.select_related("department").annotate(
+        open_count=Count("reports", filter=open_filter),
+        overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
+    ).order_by("name")
+
+
+def current_zones_of(crews) -> QuerySet[Zone]:
+    return Zone.objects.current().filter(responsibilities__crew__in=crews).distinct()
+
+
+def served_area_centre() -> list[float]:
+    """[lat, lng] where an empty map opens: a point inside the first comuna served (Santiago if none)."""
+    commune = Commune.objects.active().order_by("cut").first()
+    if commune is None:
+        return [-33.45, -70.65]
+    centre = commune.geometry.point_on_surface
+    return [centre.y, centre.x]

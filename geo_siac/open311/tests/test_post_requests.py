@@ -38,17 +38,21 @@ def test_post_creates_a_report_on_the_open311_channel_and_answers_its_id(client,
     report = Report.objects.get(pk=int(created["service_request_id"]))
     assert report.channel == "open311" and report.commune.cut == "13201"
     assert (report.reporter_name, report.reporter_email) == ("Ana Rojas", "vecina@example.cl")
-    assert report.events.get().actor_label == "API Open311: App Barrio (Android)"
+    assert report.events.get(kind="created").actor_label == "API Open311: App Barrio (Android)"
 
 
-def test_posted_report_gets_the_same_commune_deadline_and_history_as_a_web_report(client, api_key):
-    _response, body = post(client, "json", form(api_key))
+def test_posted_report_is_routed_and_notified_like_a_web_report(client, api_key, crews):
+    _response, body = post(client, "json", form(api_key, email="vecina@example.cl"))
     posted = Report.objects.get(pk=int(body[0]["service_request_id"]))
     lat, lng = PUENTE_ALTO_CENTRE
-    web = report_create(category="retiro-escombros", latitude=lat, longitude=lng, channel="web")
+    web = report_create(category="retiro-escombros", latitude=lat, longitude=lng, channel="web",
+                        reporter_email="otra@example.cl")
     assert (posted.commune, posted.expected_at, posted.h3_res10) == (web.commune, web.expected_at,
                                                                   web.h3_res10)
-    assert [e.kind for e in posted.events.all()] == [e.kind for e in web.events.all()] == ["created"]
+    assert (posted.zone, posted.crew, posted.department) == (web.zone, web.crew, web.department)
+    assert posted.crew is not None
+    assert [e.kind for e in posted.events.all()] == [e.kind for e in web.events.all()] == ["created", "routed"]
+    assert posted.notifications.count() == web.notifications.count() == 1
 
 
 def test_multivaluelist_answers_come_from_repeated_bracket_parameters(client, api_key, communes):

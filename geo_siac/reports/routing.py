@@ -1,0 +1,34 @@
+"""Routing: which zone holds a new report, and which crew and department must answer it."""
+
+from dataclasses import dataclass
+
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext as _
+
+from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.zones.selectors import crew_responsible, zone_containing
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    zone: Zone | None
+    crew: Crew | None
+    department: Department | None
+    reason: str
+
+
+def route(point: Point, commune: Commune, category) -> RoutingDecision:
+    """Zone containing the point + category -> crew; no zone or no crew -> triage (crew None), with the reason."""
+    fallback = Department.objects.filter(name=category.department).first()
+    zone = zone_containing(point, commune)
+    if zone is None:
+        return RoutingDecision(None, None, fallback, _("Sin zona en %(commune)s: a la cola de triage.")
+                               % {"commune": commune.name})
+    crew = crew_responsible(zone, category)
+    if crew is None:
+        return RoutingDecision(zone, None, fallback, _(
+            "Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage."
+        ) % {"zone": zone, "category": category.name})
+    return RoutingDecision(zone, crew, crew.department, _(
+        "Zona %(zone)s, categoría «%(category)s»: cuadrilla %(crew)s (%(department)s)."
+    ) % {"zone": zone, "category": category.name, "crew": crew.name, "department": crew.department.name})

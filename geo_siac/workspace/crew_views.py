@@ -1,0 +1,151 @@
+"""The field-crew workspace (/cuadrilla/): phone-first pages over the report services."""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from geo_siac.reports.deadlines import DeadlineState
+from geo_siac.reports.models import Report
+from geo_siac.reports.selectors import open_reports, triage_queue
+from geo_siac.reports.services import (
+    report_bulk_update,
+    report_change_status,
+    report_extend_deadline,
+    report_reroute,
+    report_return,
+)
+from geo_siac.workspace.access import crew_required, supervisor_required, visible_reports
+from geo_siac.workspace.forms import BulkForm, ExtendForm, ReasonForm, RerouteForm, StatusForm
+from geo_siac.zones.models import Crew
+from geo_siac.zones.roles import is_supervisor
+from geo_siac.zones.selectors import crew_workload, crews_of, current_zones_of, served_area_centre
+
+
+def map_data(crews, reports) -> dict:
+    zones = [{"name": str(z), "geometry": json.loads(z.geometry.geojson)} for z in current_zones_of(crews)]
+    points = [
+        {"code": r.tracking_code, "lat": r.location.y, "lng": r.location.x, "state": r.deadline_state,
+         "label": f"{r.tracking_code} · {r.category.name} · {r.get_status_display()}",
+         "url": reverse("crew:report", args=[r.tracking_code])}
+        for r in reports
+    ]
+    return {"zones": zones, "reports": points, "centre": served_area_centre()}
+
+
+@crew_required
+def home(request):
+    crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
+    reports = list(open_reports().filter(pk__in=visible_reports(request.user).filter(crew__in=crews)))
+    return render(request, "workspace/crew_home.html", {
+        "crews": crews, "reports": reports, "map_data": map_data(crews, reports),
+        "states": DeadlineState, "is_supervisor": is_supervisor(request.user),
+        "tile_url": settings.GEO_SIAC_TILE_URL,
+    })
+
+
+def detail_context(request, report: Report, **forms) -> dict:
+    annotated = open_reports().filter(pk=report.pk).first()
+    seen = {"seen": report.updated_at.isoformat()}
+    context = {
+        "report": report,
+        "deadline_state": annotated.deadline_state if annotated else None,
+        "events": report.events.select_related("actor"),
+        "status_form": forms.get("status_form") or StatusForm(current=report.status, initial=seen),
+        "return_form": forms.get("return_form") or ReasonForm(initial=seen),
+        "is_supervisor": is_supervisor(request.user),
+    }
+    if context["is_supervisor"]:
+        context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen)
+        context["extend_form"] = forms.get("extend_form") or ExtendForm(initial=seen)
+    return context
+
+
+def find_report(request, code: str) -> Report:
+    return get_object_or_404(visible_reports(request.user).select_related("category", "crew", "zone", "commune"),
+                             tracking_code=code)
+
+
+@crew_required
+def report_page(request, code):
+    report = find_report(request, code)
+    return render(request, "workspace/crew_report.html", detail_context(request, report))
+
+
+def apply(request, report, form_name, form, action):
+    """Run `action(form.cleaned_data)`; on bad input re-draw the page with the errors and HTTP 400."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Cambio guardado."))
+            return redirect("crew:report", code=report.tracking_code)
+    return render(request, "workspace/crew_report.html", detail_context(request, report, **{form_name: form}),
+                  status=400)
+
+
+@crew_required
+@require_POST
+def change_status(request, code):
+    report = find_report(request, code)
+    form = StatusForm(request.POST, request.FILES, current=report.status)
+    return apply(request, report, "status_form", form, lambda data: report_change_status(
+        report=report, status=data["status"], note=data["note"], photo=data["photo"], actor=request.user,
+        actor_label=request.user.get_username(), seen_updated_at=data["seen"],
+    ))
+
+
+@crew_required
+@require_POST
+def hand_back(request, code):
+    report = find_report(request, code)
+    return apply(request, report, "return_form", ReasonForm(request.POST), lambda data: report_return(
+        report=report, reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]))
+
+
+@supervisor_required
+@require_POST
+def reroute(request, code):
+    report = find_report(request, code)
+    return apply(request, report, "reroute_form", RerouteForm(request.POST), lambda data: report_reroute(
+        report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]))
+
+
+@supervisor_required
+@require_POST
+def extend(request, code):
+    report = find_report(request, code)
+    return apply(request, report, "extend_form", ExtendForm(request.POST), lambda data: report_extend_deadline(
+        report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
+        seen_updated_at=data["seen"]))
+
+
+@supervisor_required
+def supervision(request):
+    form = BulkForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        chosen = list(Report.objects.filter(tracking_code__in=request.POST.getlist("reports")))
+        try:
+            count = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
+                                       status=form.cleaned_data["status"], note=form.cleaned_data["note"],
+                                       actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("%d solicitudes actualizadas.") % count)
+            return redirect("crew:supervision")
+    if request.method == "POST":
+        status = 400
+    return render(request, "workspace/supervision.html", {
+        "form": form, "triage": triage_queue(), "workload": crew_workload(),
+        "open_reports": open_reports()[:300],
+    }, status=status)

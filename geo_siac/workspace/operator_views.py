@@ -1,0 +1,68 @@
+"""The operator console (/operador/): phone and front-desk staff file reports on a citizen's behalf."""
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.models import Category, Report
+from geo_siac.reports.selectors import nearby_open_reports
+from geo_siac.reports.services import report_create
+from geo_siac.workspace.access import operator_required
+from geo_siac.workspace.forms import OperatorReportForm
+from geo_siac.zones.selectors import served_area_centre
+
+FIELD_OF = {"service_code": "category", "location": "latitude"}
+
+
+@operator_required
+def new_report(request):
+    form = OperatorReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = report_create(
+                category=data["category"], latitude=data["latitude"], longitude=data["longitude"],
+                channel=data["channel"], description=data["description"], address=data["address"],
+                reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+                reporter_email=data["reporter_email"], created_by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                name = FIELD_OF.get(field, field)
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            return redirect("operator:filed", code=report.tracking_code)
+    return render(request, "workspace/operator_new.html", {
+        "form": form, "centre": served_area_centre(), "tile_url": settings.GEO_SIAC_TILE_URL,
+    },
+                  status=400 if form.errors else 200)
+
+
+@operator_required
+def nearby(request):
+    """Open reports of the category near the point, so the operator can tell the citizen it is known."""
+    try:
+        point = Point(float(request.GET["lng"]), float(request.GET["lat"]), srid=STORAGE_SRID)
+    except (KeyError, ValueError):
+        return JsonResponse({"error": _("Indique lat y lng numéricos.")}, status=400)
+    category = Category.objects.filter(service_code=request.GET.get("category", ""), is_active=True).first()
+    if category is None:
+        return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
+    reports = nearby_open_reports(point, category)[:20]
+    return JsonResponse({"reports": [
+        {"tracking_code": r.tracking_code, "status": r.get_status_display(), "address": r.address,
+         "created_at": r.created_at.isoformat()} for r in reports]})
+
+
+@operator_required
+def filed(request, code):
+    report = get_object_or_404(Report.objects.select_related("category", "crew", "commune"),
+                               tracking_code=code)
+    duplicates = nearby_open_reports(report.location, report.category).exclude(pk=report.pk)[:10]
+    return render(request, "workspace/operator_filed.html", {
+        "report": report, "spelled": " ".join(report.tracking_code), "duplicates": duplicates,
+    })

@@ -1,0 +1,155 @@
+import io
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from geo_siac.reports.models import Report
+from geo_siac.testing import EAST_POINT, GAP_POINT, WEST_POINT
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def jpeg_with_gps() -> io.BytesIO:
+    exif = Image.Exif()
+    exif[0x8825] = {1: "S", 2: (33.0, 36.0, 42.0)}  # GPSInfo: where the photo was taken
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(buffer, "JPEG", exif=exif)
+    buffer.seek(0)
+    buffer.name = "bache.jpg"
+    return buffer
+
+
+def test_crew_member_sees_only_their_crews_reports_on_map_and_list(client, make_report, crews):
+    mine = make_report(point=WEST_POINT)
+    theirs = make_report(point=EAST_POINT)
+    client.force_login(crews["member_a"])
+    response = client.get(reverse("crew:home"))
+    page = response.content.decode()
+    assert mine.tracking_code in page and theirs.tracking_code not in page
+    assert [r["code"] for r in response.context["map_data"]["reports"]] == [mine.tracking_code]
+    assert [z["name"] for z in response.context["map_data"]["zones"]] == ["Poniente v1"]
+    assert "vendor/leaflet/1.9.3/leaflet.js" in page
+
+
+def test_list_is_sorted_by_deadline_and_flags_overdue_reports(client, make_report, crews):
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=40)):
+        late = make_report(point=WEST_POINT)
+    fresh = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    page = client.get(reverse("crew:home")).content.decode()
+    assert page.index(late.tracking_code) < page.index(fresh.tracking_code)
+    late_item = page[page.rindex("<li>", 0, page.index(f"<strong>{late.tracking_code}")):]
+    fresh_item = page[page.rindex("<li>", 0, page.index(f"<strong>{fresh.tracking_code}")):]
+    assert late_item.split("</li>")[0].count('class="badge overdue">Vencida') == 1
+    assert fresh_item.split("</li>")[0].count('class="badge on_time">En plazo') == 1
+
+
+def test_status_change_with_note_and_photo_is_in_the_history_and_the_photo_lost_its_gps(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "in_progress", "note": "Llegamos con el camión", "photo": jpeg_with_gps(),
+                            "seen": report.updated_at.isoformat()})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "En ejecución" in page and "Llegamos con el camión" in page
+    event = Report.objects.get(pk=report.pk).events.get(kind="status")
+    assert event.actor == crews["member_a"]
+    with Image.open(event.photo.path) as stored:
+        assert 0x8825 not in stored.getexif()
+
+
+def test_page_offers_only_allowed_transitions_and_a_forged_one_is_refused_with_400(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "resolved"})
+    offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
+    assert [value for value, _label in offered.fields["status"].choices] == ["in_progress"]
+    response = client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "closed_duplicate"})
+    assert response.status_code == 400
+    assert "no es una de las opciones" in response.content.decode() or "Escoja" in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "resolved"
+
+
+def test_status_change_from_a_stale_page_is_refused_with_changed_by_someone_else(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    stale = report.updated_at.isoformat()
+    client.force_login(crews["supervisor"])
+    client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "acknowledged", "seen": stale})
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "closed_duplicate", "seen": stale})
+    assert response.status_code == 400
+    assert "Otra persona modificó esta solicitud" in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "acknowledged"
+
+
+def test_hand_back_needs_a_reason_and_then_the_report_leaves_the_crew(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    refused = client.post(reverse("crew:hand_back", args=[report.tracking_code]), {"reason": ""})
+    assert refused.status_code == 400
+    client.post(reverse("crew:hand_back", args=[report.tracking_code]), {"reason": "Es en Peñalolén"})
+    assert client.get(reverse("crew:report", args=[report.tracking_code])).status_code == 404
+    assert Report.objects.get(pk=report.pk).crew is None
+
+
+def test_supervisor_sees_triage_and_workload_and_assigns_in_bulk(client, make_report, crews):
+    stray = [make_report(point=GAP_POINT) for _ in range(2)]
+    for _ in range(4):
+        make_report(point=EAST_POINT)
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:supervision"))
+    assert all(r.tracking_code in page.content.decode() for r in stray)
+    workload = {crew.name: (crew.open_count, crew.daily_capacity) for crew in page.context["workload"]}
+    assert workload["Cuadrilla Oriente"] == (4, 3)
+    assert 'class="over-capacity">4' in page.content.decode()
+    response = client.post(reverse("crew:supervision"), {"reports": [r.tracking_code for r in stray],
+                                                         "crew": crews["A"].pk, "status": "acknowledged"})
+    assert response.status_code == 302
+    assert {(r.crew, r.status) for r in Report.objects.filter(pk__in=[r.pk for r in stray])} == {
+        (crews["A"], "acknowledged")}
+
+
+def test_bulk_change_that_fails_on_one_report_changes_none_and_names_it(client, make_report, crews):
+    done = make_report(point=WEST_POINT)
+    other = make_report(point=WEST_POINT)
+    client.force_login(crews["supervisor"])
+    client.post(reverse("crew:status", args=[done.tracking_code]), {"status": "resolved"})
+    response = client.post(reverse("crew:supervision"), {"reports": [other.tracking_code, done.tracking_code],
+                                                         "status": "closed_duplicate"})
+    assert response.status_code == 400
+    assert done.tracking_code in response.content.decode()
+    assert Report.objects.get(pk=other.pk).status == "submitted"
+
+
+def test_supervisor_reroutes_and_extends_from_the_report_page(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["supervisor"])
+    client.post(reverse("crew:reroute", args=[report.tracking_code]), {"crew": crews["B"].pk, "reason": "Apoyo"})
+    client.post(reverse("crew:extend", args=[report.tracking_code]), {"business_days": 2, "reason": "Lluvia"})
+    again = client.post(reverse("crew:extend", args=[report.tracking_code]), {"business_days": 1, "reason": "Otra"})
+    assert again.status_code == 400 and "ya fue prorrogado" in again.content.decode()
+    report.refresh_from_db()
+    assert report.crew == crews["B"] and report.deadline_extended_at is not None
+    client.force_login(crews["member_b"])
+    assert client.get(reverse("crew:report", args=[report.tracking_code])).status_code == 200
+
+
+def test_a_file_that_is_not_a_photo_is_refused_and_the_status_stays(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    fake = io.BytesIO(b"%PDF-1.4 no soy una foto")
+    fake.name = "foto.jpg"
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "in_progress", "note": "Con foto", "photo": fake})
+    assert response.status_code == 400
+    assert "JPEG, PNG o WebP" in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "submitted"

@@ -1,0 +1,60 @@
+from django.urls import reverse
+
+from geo_siac.reports.models import Report
+from geo_siac.testing import WEST_POINT
+
+
+def citizen_call(**overrides):
+    values = {"channel": "phone", "category": "retiro-escombros", "latitude": WEST_POINT[0],
+              "longitude": WEST_POINT[1], "description": "Llamó una vecina por escombros",
+              "address": "Av. Concha y Toro 1000"}
+    values.update(overrides)
+    return values
+
+
+def test_operator_files_a_phone_report_and_reads_the_tracking_code_back(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(), follow=True)
+    report = Report.objects.get()
+    assert (report.channel, report.created_by, report.crew) == ("phone", crews["operator"], crews["A"])
+    page = response.content.decode()
+    assert f'id="tracking-code">{report.tracking_code}<' in page
+    assert " ".join(report.tracking_code) in page
+    assert report.events.get(kind="created").actor == crews["operator"]
+
+
+def test_in_person_channel_is_recorded(client, crews):
+    client.force_login(crews["operator"])
+    client.post(reverse("operator:new"), citizen_call(channel="in_person"))
+    assert Report.objects.get().get_channel_display() == "Presencial (OIRS)"
+
+
+def test_point_outside_the_comunas_is_refused_naming_the_nearest_and_nothing_is_written(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(latitude=-33.70, longitude=-70.57))
+    assert response.status_code == 400
+    assert "La más cercana es Puente Alto" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_web_channel_cannot_be_chosen_by_an_operator(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(channel="web"))
+    assert response.status_code == 400 and not Report.objects.exists()
+
+
+def test_operator_sees_open_reports_nearby_before_and_after_filing(client, make_report, crews):
+    earlier = make_report(point=(WEST_POINT[0] + 0.0002, WEST_POINT[1]))  # about 22 m north
+    make_report(point=(WEST_POINT[0] + 0.01, WEST_POINT[1]))  # about 1.1 km north
+    client.force_login(crews["operator"])
+    nearby = client.get(reverse("operator:nearby"),
+                        {"lat": WEST_POINT[0], "lng": WEST_POINT[1], "category": "retiro-escombros"}).json()
+    assert [r["tracking_code"] for r in nearby["reports"]] == [earlier.tracking_code]
+    filed = client.post(reverse("operator:new"), citizen_call(), follow=True)
+    assert [d.tracking_code for d in filed.context["duplicates"]] == [earlier.tracking_code]
+
+
+def test_nearby_with_bad_coordinates_is_a_400_with_a_message(client, crews):
+    client.force_login(crews["operator"])
+    response = client.get(reverse("operator:nearby"), {"lat": "norte", "lng": "-70.5", "category": "x"})
+    assert response.status_code == 400 and "lat y lng" in response.json()["error"]

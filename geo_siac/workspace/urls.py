@@ -1,0 +1,24 @@
+from django.urls import include, path
+
+from geo_siac.workspace import crew_views, operator_views
+
+crew_patterns = ([
+    path("", crew_views.home, name="home"),
+    path("supervision/", crew_views.supervision, name="supervision"),
+    path("solicitud/<str:code>/", crew_views.report_page, name="report"),
+    path("solicitud/<str:code>/estado/", crew_views.change_status, name="status"),
+    path("solicitud/<str:code>/devolver/", crew_views.hand_back, name="hand_back"),
+    path("solicitud/<str:code>/derivar/", crew_views.reroute, name="reroute"),
+    path("solicitud/<str:code>/prorrogar/", crew_views.extend, name="extend"),
+], "crew")
+
+operator_patterns = ([
+    path("", operator_views.new_report, name="new"),
+    path("cercanas/", operator_views.nearby, name="nearby"),
+    path("registrada/<str:code>/", operator_views.filed, name="filed"),
+], "operator")
+
+urlpatterns = [
+    path("cuadrilla/", include(crew_patterns)),
+    path("operador/", include(operator_patterns)),
+]

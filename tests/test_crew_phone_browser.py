@@ -1,0 +1,82 @@
+"""A crew member on a phone-sized screen: logs in, sees the map with their reports, moves one to "in progress".
+
+The citizen tracking page is not on this branch yet, so the outcome is checked on the crew page and in the
+database (the status and the public history event the tracking page will show)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from geo_siac.reports.models import Report
+from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+SCREENSHOTS = PROJECT_ROOT / "test-output"
+PHONE = {"width": 390, "height": 844}
+
+
+def launch(playwright):
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
+    live_server, make_report, crews, settings
+):
+    settings.GEO_SIAC_TILE_URL = ""  # no base map: the test machine is offline
+    member = crews["member_a"]
+    member.set_password("clave-de-prueba-123")
+    member.save()
+    first, second = make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))
+    other_crews = make_report(point=EAST_POINT)
+
+    # Database checks come after the browser is closed: Playwright's sync API runs the test body in a
+    # greenlet, and a query made there would open a second connection that outlives the test.
+    with sync_playwright() as playwright:
+        page = launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        script_errors = []
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/")
+        page.fill("#id_username", "ana")
+        page.fill("#id_password", "clave-de-prueba-123")
+        page.click("button[type=submit]")
+
+        expect(page.locator("#crew-map .report-marker")).to_have_count(2)
+        expect(page.locator("#crew-map path.leaflet-interactive").first).to_be_visible()
+        expect(page.locator("#report-list")).to_contain_text(first.tracking_code)
+        expect(page.locator("#report-list")).not_to_contain_text(other_crews.tracking_code)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "crew-phone-map.png")
+        assert script_errors == []
+
+        page.click(f"text={second.tracking_code}")
+        expect(page.locator("#directions")).to_be_visible()
+        lat, lng = second.location.y, second.location.x
+        assert f"destination={lat:.6f},{lng:.6f}" in page.get_attribute("#directions", "href")
+        page.select_option("#id_status", "in_progress")
+        page.fill("#id_note", "Cuadrilla en camino con la camioneta")
+        page.click("#status-form button[type=submit]")
+
+        expect(page.locator("#report-status")).to_have_text("En ejecución")
+        expect(page.locator(".history")).to_contain_text("Cuadrilla en camino con la camioneta")
+        shot(page, "crew-phone-in-progress.png")
+
+    report = Report.objects.get(pk=second.pk)
+    assert report.status == "in_progress"
+    event = report.events.get(kind="status")
+    assert (event.to_status, event.note, event.is_public) == ("in_progress", "Cuadrilla en camino con la camioneta",
+                                                              True)
+

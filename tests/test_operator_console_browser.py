@@ -1,0 +1,54 @@
+"""A phone operator places the citizen's problem on the map, sees a likely duplicate, files the report and reads
+the tracking code back."""
+
+import os
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from geo_siac.reports.models import Report
+from geo_siac.testing import PROJECT_ROOT
+from geo_siac.zones.selectors import served_area_centre
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
+    live_server, make_report, crews, settings
+):
+    settings.GEO_SIAC_TILE_URL = ""
+    operator = crews["operator"]
+    operator.set_password("clave-de-prueba-123")
+    operator.save()
+    lat, lng = served_area_centre()  # the operator map opens centred here
+    earlier = make_report(point=(lat, lng))
+
+    # Database checks come after the browser is closed (see test_crew_phone_browser.py).
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1024, "height": 900}, locale="es-CL")
+        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/operador/")
+        page.fill("#id_username", "oscar")
+        page.fill("#id_password", "clave-de-prueba-123")
+        page.click("button[type=submit]")
+        page.select_option("#id_channel", "phone")
+        page.select_option("#id_category", "retiro-escombros")
+        page.click("#operator-map")  # the centre of the map
+        expect(page.locator("#nearby")).to_contain_text(earlier.tracking_code)
+        assert abs(float(page.input_value("#id_latitude")) - lat) < 0.001
+        page.fill("#id_description", "Vecina llamó: escombros frente a su casa")
+        (PROJECT_ROOT / "test-output").mkdir(exist_ok=True)
+        page.screenshot(path=PROJECT_ROOT / "test-output" / "operator-console.png", full_page=True)
+        page.click("#operator-form button[type=submit]")
+        code = page.locator("#tracking-code").inner_text()
+        page.screenshot(path=PROJECT_ROOT / "test-output" / "operator-filed.png", full_page=True)
+        browser.close()
+
+    report = Report.objects.get(tracking_code=code)
+    assert (report.channel, report.created_by) == ("phone", operator)
+    assert report.description == "Vecina llamó: escombros frente a su casa"
