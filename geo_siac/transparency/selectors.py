@@ -1,0 +1,210 @@
+"""Indicators and public aggregates: each defined once here (formulas in docs/indicators.md) and reused by the
+pages, the exports and the executive report."""
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from h3.api import basic_int as h3i
+
+from geo_siac.reports.deadlines import SANTIAGO, business_days_between
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, OPEN, Status
+from geo_siac.zones.models import PopulationCell
+
+# Dimension name -> the value each report is grouped by. The crew zone (issue 4) joins here as one more entry
+# once reports carry it; nothing else needs to change.
+DIMENSIONS = {
+    "commune": F("commune__cut"),
+    "category": F("category__service_code"),
+    "category_group": F("category__group__code"),
+    "department": F("category__department"),
+    "channel": F("channel"),
+    "month": TruncMonth("created_at", tzinfo=SANTIAGO),
+}
+
+
+def _first_response_at():
+    """The first status change out of `submitted`: the moment the municipality first answered."""
+    return Subquery(
+        ReportEvent.objects.filter(report=OuterRef("pk"), kind=EventKind.STATUS, from_status=Status.SUBMITTED)
+        .order_by("created_at", "id").values("created_at")[:1]
+    )
+
+
+def _was_reopened():
+    return Exists(ReportEvent.objects.filter(
+        report=OuterRef("pk"), kind=EventKind.STATUS, from_status__in=sorted(CLOSED), to_status__in=sorted(OPEN)
+    ))
+
+
+def indicator_rows(reports: QuerySet[Report], dimension: str | None = None) -> Iterable[dict]:
+    """One small dict per report with what the indicators need; `key` is its value on `dimension`."""
+    fields = reports.annotate(
+        key=DIMENSIONS[dimension] if dimension else F("commune__cut"),
+        first_response_at=_first_response_at(), reopened=_was_reopened(),
+        rating=F("survey__resolution_rating"),
+    ).values("key", "channel", "status", "created_at", "expected_at", "closed_at", "first_response_at",
+             "reopened", "rating")
+    return fields.order_by().iterator(chunk_size=5000)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (PostgreSQL percentile_cont, numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _calendar_days(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 86400
+
+
+def _business_days(start: datetime, end: datetime) -> int:
+    return business_days_between(start.astimezone(SANTIAGO).date(), end.astimezone(SANTIAGO).date())
+
+
+@dataclass
+class _Accumulator:
+    volume: int = 0
+    channels: Counter = None
+    response_calendar: list = None
+    response_business: list = None
+    closing_calendar: list = None
+    closing_business: list = None
+    closed: int = 0
+    closed_on_time: int = 0
+    unanswered: int = 0
+    unanswered_late: int = 0
+    backlog_ages: list = None
+    closed_once: int = 0
+    reopened: int = 0
+    ratings: Counter = None
+
+    def __post_init__(self):
+        self.channels, self.ratings = Counter(), Counter()
+        self.response_calendar, self.response_business = [], []
+        self.closing_calendar, self.closing_business, self.backlog_ages = [], [], []
+
+    def add(self, row: dict, as_of: datetime) -> None:
+        self.volume += 1
+        self.channels[row["channel"]] += 1
+        created = row["created_at"]
+        if row["first_response_at"] is not None:
+            self.response_calendar.append(_calendar_days(created, row["first_response_at"]))
+            self.response_business.append(_business_days(created, row["first_response_at"]))
+        if row["status"] in CLOSED:
+            self.closed += 1
+            self.closed_on_time += row["closed_at"] <= row["expected_at"]
+            self.closing_calendar.append(_calendar_days(created, row["closed_at"]))
+            self.closing_business.append(_business_days(created, row["closed_at"]))
+        else:
+            self.backlog_ages.append(_calendar_days(created, as_of))
+        if row["status"] == Status.SUBMITTED:
+            self.unanswered += 1
+            self.unanswered_late += row["expected_at"] < as_of
+        if row["status"] in CLOSED or row["reopened"]:
+            self.closed_once += 1
+            self.reopened += bool(row["reopened"])
+        if row["rating"] is not None:
+            self.ratings[row["rating"]] += 1
+
+    def result(self) -> dict:
+        digital = sum(n for channel, n in self.channels.items() if channel in DIGITAL_CHANNELS)
+        answers = sum(self.ratings.values())
+        return {
+            "volume": self.volume,
+            "channel_mix": dict(self.channels),
+            "digital_share": _share(digital, self.volume),
+            "first_response_median_days": percentile(self.response_calendar, 0.5),
+            "first_response_p90_days": percentile(self.response_calendar, 0.9),
+            "first_response_median_business_days": percentile(self.response_business, 0.5),
+            "first_response_p90_business_days": percentile(self.response_business, 0.9),
+            "closing_median_days": percentile(self.closing_calendar, 0.5),
+            "closing_p90_days": percentile(self.closing_calendar, 0.9),
+            "closing_median_business_days": percentile(self.closing_business, 0.5),
+            "closing_p90_business_days": percentile(self.closing_business, 0.9),
+            "closed": self.closed,
+            "closed_within_deadline_share": _share(self.closed_on_time, self.closed),
+            "unanswered_share": _share(self.unanswered, self.volume),
+            "unanswered_past_deadline_share": _share(self.unanswered_late, self.unanswered),
+            "backlog": len(self.backlog_ages),
+            "backlog_median_age_days": percentile(self.backlog_ages, 0.5),
+            "backlog_oldest_age_days": max(self.backlog_ages, default=None),
+            "reopened_share": _share(self.reopened, self.closed_once),
+            "satisfaction_responses": answers,
+            "satisfaction_average": (sum(r * n for r, n in self.ratings.items()) / answers) if answers else None,
+            "satisfaction_distribution": {rating: self.ratings[rating] for rating in range(1, 6)},
+        }
+
+
+def indicators(reports: QuerySet[Report], dimension: str | None = None, *, as_of: datetime | None = None) -> dict:
+    """Indicators of `reports` per value of `dimension` (or one entry keyed None for all), at `as_of` (now)."""
+    as_of = as_of or timezone.now()
+    groups: dict = defaultdict(_Accumulator)
+    for row in indicator_rows(reports, dimension):
+        groups[row["key"] if dimension else None].add(row, as_of)
+    results = {key: acc.result() for key, acc in groups.items()}
+    if dimension == "commune":
+        for cut, result in results.items():
+            result["per_1000_inhabitants"] = per_thousand(result["volume"], commune_population(cut))
+    return results
+
+
+def commune_population(cut: str) -> float | None:
+    """Population of the comuna from its H3 population cells (every resolution sums to the same total)."""
+    finest = PopulationCell.objects.filter(cut=cut).aggregate(res=Min("res"))["res"]
+    if finest is None:
+        return None
+    return PopulationCell.objects.filter(cut=cut, res=finest).aggregate(total=Sum("pob_total"))["total"]
+
+
+def per_thousand(volume: int, population: float | None) -> float | None:
+    return volume * 1000 / population if population else None
+
+
+def reports_between(start: date, end: date) -> QuerySet[Report]:
+    """Reports received on local (Santiago) days start <= day < end."""
+    return Report.objects.filter(created_at__date__gte=start, created_at__date__lt=end)
+
+
+def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> list[dict]:
+    """Report counts per H3 res-9 cell for the public map. A cell with fewer than `min_count` reports is merged
+    into its res-8 parent, and a parent that is still under `min_count` is left out, so no shown cell can
+    single out fewer than `min_count` reports."""
+    k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    counts = Counter(dict(reports.order_by().values_list("h3_res9").annotate(n=Count("id"))))
+    shown = [{"cell": cell, "count": n} for cell, n in counts.items() if n >= k]
+    parents: Counter = Counter()
+    for cell, n in counts.items():
+        if n < k:
+            parents[h3i.cell_to_parent(cell, 8)] += n
+    shown += [{"cell": cell, "count": n} for cell, n in parents.items() if n >= k]
+    return sorted(shown, key=lambda c: (-c["count"], c["cell"]))
+
+
+def cells_geojson(cells: list[dict]) -> dict:
+    features = []
+    for cell in cells:
+        ring = [[lng, lat] for lat, lng in h3i.cell_to_boundary(cell["cell"])]
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+            "properties": {"h3": h3i.int_to_str(cell["cell"]), "resolution": h3i.get_resolution(cell["cell"]),
+                           "count": cell["count"]},
+        })
+    return {"type": "FeatureCollection", "features": features}
