@@ -9,6 +9,7 @@ urlpatterns = [
     path("mapas/", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
     path("api/", include("geo_siac.api_urls")),
+    path("transparencia/", include("geo_siac.transparency.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 

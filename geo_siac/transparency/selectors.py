@@ -88,6 +88,7 @@ class _Accumulator:
     closing_business: list = None
     closed: int = 0
     closed_on_time: int = 0
+    due: int = 0
     unanswered: int = 0
     unanswered_late: int = 0
     backlog_ages: list = None
@@ -114,6 +115,7 @@ class _Accumulator:
             self.closing_business.append(_business_days(created, row["closed_at"]))
         else:
             self.backlog_ages.append(_calendar_days(created, as_of))
+        self.due += row["status"] in CLOSED or row["expected_at"] < as_of
         if row["status"] == Status.SUBMITTED:
             self.unanswered += 1
             self.unanswered_late += row["expected_at"] < as_of
@@ -140,6 +142,7 @@ class _Accumulator:
             "closing_p90_business_days": percentile(self.closing_business, 0.9),
             "closed": self.closed,
             "closed_within_deadline_share": _share(self.closed_on_time, self.closed),
+            "deadline_met_share": _share(self.closed_on_time, self.due),
             "unanswered_share": _share(self.unanswered, self.volume),
             "unanswered_past_deadline_share": _share(self.unanswered_late, self.unanswered),
             "backlog": len(self.backlog_ages),
@@ -208,3 +211,19 @@ def cells_geojson(cells: list[dict]) -> dict:
                            "count": cell["count"]},
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def transparency_reports() -> QuerySet[Report]:
+    """What the public pages, exports and indicators count: reports in categories shown to the public."""
+    return Report.objects.filter(category__is_public=True)
+
+
+OPEN_DATA_FIELDS = ("id", "status", "category__service_code", "category__name_es", "commune__cut", "channel",
+                    "created_at", "updated_at", "closed_at", "expected_at", "h3_res9", "public_visibility",
+                    "description")
+
+
+def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000) -> Iterable[tuple]:
+    """OPEN_DATA_FIELDS per report, oldest first, read through a server-side cursor so any number of rows
+    streams in constant memory. No location, address, contact data or photo is read at all."""
+    return reports.order_by("id").values_list(*OPEN_DATA_FIELDS).iterator(chunk_size=chunk_size)

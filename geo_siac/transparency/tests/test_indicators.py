@@ -82,6 +82,8 @@ def test_indicators_of_the_hand_computed_dataset(dataset):
     assert result["closing_median_business_days"] == 5.5
     assert result["closing_p90_business_days"] == pytest.approx(2 + 0.9 * 7)
     assert result["closed_within_deadline_share"] == 0.5  # A by 25 Sep; B on 21 Sep, after 14 Sep
+    # Deadline met: of the reports closed or already past their deadline (A, B, C; D is not due), A only.
+    assert result["deadline_met_share"] == pytest.approx(1 / 3)
     assert result["unanswered_share"] == 0.5  # C and D still submitted
     assert result["unanswered_past_deadline_share"] == 0.5  # C (8 Sep) yes, D (6 Oct) not yet
     assert result["backlog"] == 2
