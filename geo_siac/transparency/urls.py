@@ -13,4 +13,5 @@ urlpatterns = [
     path("datos/solicitudes.geojson", views.reports_geojson, name="reports_geojson"),
     path("datos/indicadores.csv", views.indicators_csv, name="indicators_csv"),
     path("datos/indicadores.json", views.indicators_json, name="indicators_json"),
+    path("informe/", views.executive, name="executive"),
 ]

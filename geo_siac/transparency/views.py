@@ -1,6 +1,8 @@
 from django.conf import settings
-from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.management.base import CommandError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,10 +13,13 @@ from django.views.decorators.http import require_GET
 from geo_siac.reports.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
+from geo_siac.transparency.executive import executive_report, render_html, render_pdf
+from geo_siac.transparency.management.commands.executive_report import parse_month
 from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
 from geo_siac.transparency.selectors import (
     cells_geojson, indicators, open_data_rows, public_cells, reports_between, transparency_reports,
 )
+from geo_siac.zones.models import Commune
 
 PUBLIC_CACHE_SECONDS = 300
 INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "channel", "month")
@@ -137,3 +142,20 @@ def indicators_csv(request):
 @cache_page(PUBLIC_CACHE_SECONDS)
 def indicators_json(request):
     return JsonResponse({"indicators": list(exports.indicator_records(_all_indicators()))})
+
+
+@staff_member_required
+@require_GET
+def executive(request):
+    """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
+    commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))
+    try:
+        month = parse_month(request.GET.get("month", ""))
+    except CommandError as exc:
+        return HttpResponseBadRequest(str(exc))
+    report = executive_report(commune=commune, month=month)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(render_pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="informe-{commune.cut}-{month:%Y-%m}.pdf"'
+        return response
+    return HttpResponse(render_html(report))
