@@ -4,7 +4,7 @@ table each chart sits next to."""
 from dataclasses import dataclass
 
 BAR_HEIGHT = 22
-LABEL_WIDTH = 260
+LABEL_WIDTH = 300
 PLOT_WIDTH = 320
 
 

@@ -111,7 +111,7 @@ def _deadline_figure(report: ExecutiveReport):
               color="#0b4f6c")
     axis.set_xlim(0, 100)
     axis.set_xlabel(_("% respondidas dentro del plazo"))
-    axis.set_title(_("Tipos de problema con menor cumplimiento de plazo"))
+    figure.suptitle(_("Tipos de problema con menor cumplimiento de plazo"), fontsize=12)
     figure.tight_layout()
     return figure
 

@@ -15,7 +15,7 @@
       style: function (f) { return {color: "#333", weight: 0.5, fillOpacity: 0.6, fillColor: colour(f.properties.count, top)}; },
       onEachFeature: function (f, l) { l.bindTooltip(String(f.properties.count)); }
     }).addTo(map);
-    if (data.features.length) { map.fitBounds(layer.getBounds()); }
+    if (data.features.length) { map.fitBounds(layer.getBounds(), {maxZoom: 14}); }
     document.getElementById("transparency-map").dataset.cells = String(data.features.length);
   });
 })();
