@@ -23,7 +23,7 @@ from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
 from geo_siac.reports.models import Category  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
-    commune_population, indicators, per_thousand, reports_between, transparency_reports,
+    commune_population, indicators, per_thousand, received_between, transparency_reports,
 )
 from geo_siac.zones.models import Commune, ServicePoint  # noqa: E402
 
@@ -87,9 +87,8 @@ def _judged_at(month_end: date) -> datetime:
 
 def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
     start, end = month_start(month), month_start(month, -1)
-    reports = reports_between(start, end).filter(commune=commune, pk__in=transparency_reports().values("pk"))
-    previous = reports_between(month_start(month, 1), start).filter(commune=commune,
-                                                                  pk__in=transparency_reports().values("pk"))
+    shown = transparency_reports().filter(commune=commune)
+    reports, previous = received_between(shown, start, end), received_between(shown, month_start(month, 1), start)
     as_of, previous_as_of = _judged_at(end), _judged_at(start)
     names = {c.service_code: c.name for c in Category.objects.all()}
     return ExecutiveReport(

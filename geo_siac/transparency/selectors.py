@@ -180,9 +180,9 @@ def per_thousand(volume: int, population: float | None) -> float | None:
     return volume * 1000 / population if population else None
 
 
-def reports_between(start: date, end: date) -> QuerySet[Report]:
-    """Reports received on local (Santiago) days start <= day < end."""
-    return Report.objects.filter(created_at__date__gte=start, created_at__date__lt=end)
+def received_between(reports: QuerySet[Report], start: date, end: date) -> QuerySet[Report]:
+    """Those of `reports` received on local (Santiago) days start <= day < end."""
+    return reports.filter(created_at__date__gte=start, created_at__date__lt=end)
 
 
 def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> list[dict]:

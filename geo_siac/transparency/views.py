@@ -17,7 +17,7 @@ from geo_siac.transparency.executive import executive_report, render_html, rende
 from geo_siac.transparency.management.commands.executive_report import parse_month
 from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
 from geo_siac.transparency.selectors import (
-    cells_geojson, indicators, open_data_rows, public_cells, reports_between, transparency_reports,
+    cells_geojson, indicators, open_data_rows, public_cells, received_between, transparency_reports,
 )
 from geo_siac.zones.models import Commune
 
@@ -27,7 +27,7 @@ INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "
 
 def _year_reports():
     start, end = trailing_year(timezone.localdate())
-    return reports_between(start, end).filter(pk__in=transparency_reports().values("pk"))
+    return received_between(transparency_reports(), start, end)
 
 
 def _percent(value: float | None) -> str:
@@ -91,8 +91,8 @@ def cells(request):
 @cache_page(PUBLIC_CACHE_SECONDS)
 def commitments(request):
     today = timezone.localdate()
-    month = indicators(reports_between(*last_month(today)), "category")
-    year = indicators(reports_between(*last_twelve_months(today)), "category")
+    month = indicators(received_between(transparency_reports(), *last_month(today)), "category")
+    year = indicators(received_between(transparency_reports(), *last_twelve_months(today)), "category")
     rows = [{"category": category, "month": month.get(category.service_code),
              "year": year.get(category.service_code)}
             for category in Category.objects.public().select_related("group")]

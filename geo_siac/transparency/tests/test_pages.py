@@ -114,3 +114,21 @@ def test_reports_in_hidden_categories_are_left_out_of_every_public_figure(client
     assert client.get("/transparencia/celdas.geojson").json()["features"] == []
     assert "service_request_id" in _content(client.get("/transparencia/datos/solicitudes.csv"))
     assert len(_content(client.get("/transparencia/datos/solicitudes.csv")).strip().splitlines()) == 1
+
+
+@pytest.mark.django_db
+def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client, make_report):
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(10, 5):  # retiro-escombros: due Tue 13 Oct (12 Oct is a holiday)
+        on_time, late = make_report(), make_report()
+        report_change_status(report=on_time, status="resolved")
+    with at(10, 20):
+        report_change_status(report=late, status="resolved")
+    with at(11, 15):
+        page = client.get("/transparencia/compromisos/").content.decode()
+
+    row = page.split("Retiro de escombros")[1].split("</tr>")[0]
+    assert "octubre 2026" in page
+    assert row.count("50 %") == 2  # last month and the last twelve months: the same two reports
