@@ -109,7 +109,7 @@ def _deadline_figure(report: ExecutiveReport):
     axis.barh([label[:40] for label, _r in rows], [r["deadline_met_share"] * 100 for _l, r in rows],
               color="#0b4f6c")
     axis.set_xlim(0, 100)
-    axis.set_xlabel(_("% respondidas dentro del plazo"))
+    axis.set_xlabel(_("Respondidas dentro del plazo, en porcentaje"))
     figure.suptitle(_("Tipos de problema con menor cumplimiento de plazo"), fontsize=12)
     figure.tight_layout()
     return figure

@@ -118,3 +118,12 @@ def test_indicators_by_commune_are_per_thousand_inhabitants_when_population_is_l
 
 def test_per_thousand_is_absent_without_population(dataset):
     assert indicators(dataset, "commune", as_of=AS_OF)["13201"]["per_1000_inhabitants"] is None
+
+
+def test_indicators_group_by_local_month_and_department(dataset):
+    by_month = indicators(dataset, "month", as_of=AS_OF)
+    by_department = indicators(dataset, "department", as_of=AS_OF)
+
+    assert {month.strftime("%Y-%m"): r["volume"] for month, r in by_month.items()} == {"2026-09": 4}
+    assert {department: r["volume"] for department, r in by_department.items()} == {
+        "Dirección de Medio Ambiente, Aseo y Ornato": 4}
