@@ -23,7 +23,7 @@ from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
 from geo_siac.reports.models import Category  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
-    commune_population, indicators, per_thousand, received_between, transparency_reports,
+    commune_population, indicators, indicators_by, per_thousand, received_between, transparency_reports,
 )
 from geo_siac.zones.models import Commune, ServicePoint  # noqa: E402
 
@@ -90,13 +90,14 @@ def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
     shown = transparency_reports().filter(commune=commune)
     reports, previous = received_between(shown, start, end), received_between(shown, month_start(month, 1), start)
     as_of, previous_as_of = _judged_at(end), _judged_at(start)
+    current = indicators_by(reports, [None, "category", "department"], as_of=as_of)
     names = {c.service_code: c.name for c in Category.objects.all()}
     return ExecutiveReport(
         commune=commune, month=start,
-        current=indicators(reports, as_of=as_of).get(None, {}),
+        current=current[None].get(None, {}),
         previous=indicators(previous, as_of=previous_as_of).get(None, {}),
-        worst_categories=_worst(indicators(reports, "category", as_of=as_of), names),
-        worst_departments=_worst(indicators(reports, "department", as_of=as_of), {}),
+        worst_categories=_worst(current["category"], names),
+        worst_departments=_worst(current["department"], {}),
         population=commune_population(commune.cut),
         service_points=ServicePoint.objects.filter(commune=commune).count(),
         cell_counts=dict(reports.order_by().values_list("h3_res8").annotate(n=Count("id"))),

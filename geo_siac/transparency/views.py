@@ -17,7 +17,7 @@ from geo_siac.transparency.executive import executive_report, render_html, rende
 from geo_siac.transparency.management.commands.executive_report import parse_month
 from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
 from geo_siac.transparency.selectors import (
-    cells_geojson, indicators, open_data_rows, public_cells, received_between, transparency_reports,
+    cells_geojson, indicators, indicators_by, open_data_rows, public_cells, received_between, transparency_reports,
 )
 from geo_siac.zones.models import Commune
 
@@ -47,11 +47,9 @@ def _rows(results: dict, labels: dict) -> list[dict]:
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def index(request):
-    reports = _year_reports()
-    overall = indicators(reports).get(None)
-    by_department = indicators(reports, "department")
-    by_category = indicators(reports, "category")
-    by_month = indicators(reports, "month")
+    results = indicators_by(_year_reports(), [None, "department", "category", "month"])
+    overall, by_department = results[None].get(None), results["department"]
+    by_category, by_month = results["category"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
     months = sorted(by_month.items())
     return render(request, "transparency/index.html", {
@@ -128,8 +126,7 @@ def reports_geojson(request):
 
 
 def _all_indicators() -> dict:
-    reports = _year_reports()
-    return {dimension: indicators(reports, dimension) for dimension in INDICATOR_DIMENSIONS}
+    return indicators_by(_year_reports(), INDICATOR_DIMENSIONS)
 
 
 @require_GET

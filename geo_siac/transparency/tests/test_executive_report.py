@@ -36,7 +36,8 @@ def test_executive_report_command_writes_html_with_the_figures_and_a_pdf(october
     assert '<tr data-key="volume">' in html
     volume_row = html.split('<tr data-key="volume">')[1].split("</tr>")[0]
     assert "<td>3</td><td>2</td><td>1</td>" in volume_row.replace("\n", "").replace("    ", "")
-    # Deadline met in October: on time of the two closed; the open one (due 13 Oct, 12 Oct being a holiday) is late by 1 Nov.
+    # Deadline met in October: one of the two closed was on time; the open one (due 13 Oct, 12 Oct being a
+    # holiday) is late by 1 Nov: 1 of 3.
     deadline_row = html.split('<tr data-key="deadline_met_share">')[1].split("</tr>")[0]
     assert "33 %" in deadline_row
     assert "Retiro de escombros: 33 %" in html
