@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "geo_siac.notifications",
     "geo_siac.workspace",
+    "geo_siac.transparency",
 ]
 
 MIDDLEWARE = [
@@ -203,5 +204,7 @@ GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_
 GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
 GEO_SIAC_SMS_BACKEND = env("GEO_SIAC_SMS_BACKEND", "geo_siac.notifications.sms.LoggingSmsBackend")
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
+# The public map never shows a cell holding fewer reports than this (smaller ones merge into their parent).
+GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
 CACHES = {"default": {"BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
                       "LOCATION": env("CACHE_LOCATION", "geo-siac")}}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cuenta/ingresar/", auth_views.LoginView.as_view(), name="login"),
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("geo_siac.workspace.urls")),
+    path("transparencia/", include("geo_siac.transparency.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 

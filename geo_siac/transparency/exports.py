@@ -1,0 +1,84 @@
+"""Open-data formats: anonymised reports in the spirit of Open311's bulk export, and the indicators."""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+
+from h3.api import basic_int as h3i
+
+from geo_siac.reports.states import open311_status
+
+REPORT_COLUMNS = ("service_request_id", "status", "detailed_status", "service_code", "service_name", "comuna_cut",
+                  "channel", "requested_datetime", "updated_datetime", "closed_datetime", "expected_datetime",
+                  "h3_cell", "cell_lat", "cell_long", "description")
+
+INDICATOR_COLUMNS = ("dimension", "value", "volume", "digital_share", "first_response_median_days",
+                     "first_response_p90_days", "first_response_median_business_days",
+                     "first_response_p90_business_days", "closing_median_days", "closing_p90_days",
+                     "closing_median_business_days", "closing_p90_business_days", "closed_within_deadline_share",
+                     "deadline_met_share", "unanswered_share", "unanswered_past_deadline_share", "backlog",
+                     "backlog_median_age_days", "backlog_oldest_age_days", "reopened_share",
+                     "satisfaction_responses", "satisfaction_average", "per_1000_inhabitants")
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def anonymised_record(row: tuple) -> dict:
+    """A report as published: its H3 res-9 cell and that cell's centre stand for the place, and the free text
+    is published only when the citizen allowed the report to be shown."""
+    (pk, status, code, name, cut, channel, created, updated, closed, expected, cell, is_public, description) = row
+    lat, lng = h3i.cell_to_latlng(cell)
+    return {
+        "service_request_id": str(pk), "status": open311_status(status), "detailed_status": status,
+        "service_code": code, "service_name": name, "comuna_cut": cut, "channel": channel,
+        "requested_datetime": _iso(created), "updated_datetime": _iso(updated), "closed_datetime": _iso(closed),
+        "expected_datetime": _iso(expected), "h3_cell": h3i.int_to_str(cell), "cell_lat": round(lat, 6),
+        "cell_long": round(lng, 6), "description": description if is_public else "",
+    }
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(columns: Iterable[str], records: Iterable[dict]) -> Iterator[str]:
+    writer = csv.DictWriter(_Echo(), fieldnames=list(columns), extrasaction="ignore")
+    yield writer.writeheader()
+    for record in records:
+        yield writer.writerow(record)
+
+
+def reports_csv(rows: Iterable[tuple]) -> Iterator[str]:
+    return csv_lines(REPORT_COLUMNS, (anonymised_record(row) for row in rows))
+
+
+def reports_geojson(rows: Iterable[tuple]) -> Iterator[str]:
+    yield '{"type":"FeatureCollection","features":['
+    separator = ""
+    for row in rows:
+        record = anonymised_record(row)
+        feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [record["cell_long"],
+                                                                                   record["cell_lat"]]},
+                   "properties": record}
+        yield separator + json.dumps(feature, ensure_ascii=False)
+        separator = ","
+    yield "]}"
+
+
+def dimension_value(value) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m") if hasattr(value, "strftime") else str(value)
+
+
+def indicator_records(results_by_dimension: dict[str, dict]) -> Iterator[dict]:
+    for dimension, results in results_by_dimension.items():
+        for value, result in results.items():
+            yield {"dimension": dimension, "value": dimension_value(value), **result}
+
+
+def indicators_csv(results_by_dimension: dict[str, dict]) -> Iterator[str]:
+    return csv_lines(INDICATOR_COLUMNS, indicator_records(results_by_dimension))

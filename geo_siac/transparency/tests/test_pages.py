@@ -1,0 +1,134 @@
+import csv
+import io
+import json
+from datetime import datetime
+from unittest.mock import patch
+
+import pytest
+
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.services import report_change_status
+
+
+def _content(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.fixture
+def five_reports(make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+    reports = [make_report(description=f"Escombros número {n}.", public_visibility=n == 0) for n in range(5)]
+    report_change_status(report=reports[0], status="resolved")
+    return reports
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/transparencia/", "/transparencia/compromisos/", "/transparencia/datos/",
+                                 "/transparencia/mapa/"])
+def test_transparency_pages_open_without_login(client, five_reports, url):
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_transparency_page_shows_volume_and_charts(client, five_reports):
+    page = client.get("/transparencia/").content.decode()
+
+    assert '<dd id="headline-volume">5</dd>' in page
+    assert page.count('class="bar-chart"') == 4
+    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in page
+    assert '&lt;iframe src="http://testserver/transparencia/mapa/"' in page
+
+
+@pytest.mark.django_db
+def test_transparency_page_speaks_english_when_asked(client, five_reports):
+    page = client.get("/transparencia/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "How we respond to residents' requests" in page
+
+
+@pytest.mark.django_db
+def test_only_the_embeddable_map_may_be_framed(client, five_reports):
+    assert "X-Frame-Options" not in client.get("/transparencia/mapa/").headers
+    assert client.get("/transparencia/").headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_public_map_cells_count_reports(client, five_reports):
+    cells = client.get("/transparencia/celdas.geojson").json()
+
+    assert [f["properties"]["count"] for f in cells["features"]] == [5]
+    assert cells["features"][0]["properties"]["h3"] == format(five_reports[0].h3_res9, "x")
+
+
+@pytest.mark.django_db
+def test_commitments_page_shows_each_category_deadline(client, five_reports):
+    page = client.get("/transparencia/compromisos/").content.decode()
+
+    assert "Retiro de escombros" in page
+    assert "5 días hábiles" in page
+
+
+@pytest.mark.django_db
+def test_reports_csv_streams_anonymised_rows(client, five_reports):
+    response = client.get("/transparencia/datos/solicitudes.csv")
+
+    assert response.streaming
+    rows = list(csv.DictReader(io.StringIO(_content(response))))
+    assert len(rows) == 5
+    by_id = {row["service_request_id"]: row for row in rows}
+    public, private = by_id[str(five_reports[0].pk)], by_id[str(five_reports[1].pk)]
+    assert public["status"] == "closed" and public["description"] == "Escombros número 0."
+    assert private["status"] == "open" and private["description"] == ""
+    assert private["h3_cell"] == format(five_reports[1].h3_res9, "x")
+
+
+@pytest.mark.django_db
+def test_reports_geojson_places_each_report_at_its_cell_centre(client, five_reports):
+    from h3.api import basic_int as h3i
+
+    collection = json.loads(_content(client.get("/transparencia/datos/solicitudes.geojson")))
+
+    lat, lng = h3i.cell_to_latlng(five_reports[0].h3_res9)
+    assert len(collection["features"]) == 5
+    assert collection["features"][0]["geometry"]["coordinates"] == [round(lng, 6), round(lat, 6)]
+
+
+@pytest.mark.django_db
+def test_indicators_csv_holds_one_row_per_dimension_value(client, five_reports):
+    rows = list(csv.DictReader(io.StringIO(_content(client.get("/transparencia/datos/indicadores.csv")))))
+
+    commune = next(r for r in rows if r["dimension"] == "commune")
+    assert commune["value"] == "13201" and commune["volume"] == "5"
+    assert {r["dimension"] for r in rows} == {"commune", "department", "category_group", "category", "channel",
+                                              "month"}
+
+
+@pytest.mark.django_db
+def test_reports_in_hidden_categories_are_left_out_of_every_public_figure(client, five_reports):
+    from geo_siac.reports.models import Category
+
+    Category.objects.filter(service_code="retiro-escombros").update(is_public=False)
+
+    assert client.get("/transparencia/celdas.geojson").json()["features"] == []
+    assert "service_request_id" in _content(client.get("/transparencia/datos/solicitudes.csv"))
+    assert len(_content(client.get("/transparencia/datos/solicitudes.csv")).strip().splitlines()) == 1
+
+
+@pytest.mark.django_db
+def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client, make_report):
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(10, 5):  # retiro-escombros: due Tue 13 Oct (12 Oct is a holiday)
+        on_time, late = make_report(), make_report()
+        report_change_status(report=on_time, status="resolved")
+    with at(10, 20):
+        report_change_status(report=late, status="resolved")
+    with at(11, 15):
+        page = client.get("/transparencia/compromisos/").content.decode()
+
+    row = page.split("Retiro de escombros")[1].split("</tr>")[0]
+    assert "octubre 2026" in page
+    assert row.count("50 %") == 2  # last month and the last twelve months: the same two reports

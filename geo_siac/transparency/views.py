@@ -1,0 +1,158 @@
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.management.base import CommandError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_page
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from geo_siac.reports.models import Category
+from geo_siac.transparency import exports
+from geo_siac.transparency.charts import bar_chart
+from geo_siac.transparency.executive import executive_report, render_html, render_pdf
+from geo_siac.transparency.management.commands.executive_report import parse_month
+from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
+from geo_siac.transparency.selectors import (
+    cells_geojson, indicators, indicators_by, open_data_rows, public_cells, received_between, transparency_reports,
+)
+from geo_siac.zones.models import Commune
+
+PUBLIC_CACHE_SECONDS = 300
+INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "channel", "month")
+
+
+def _year_reports():
+    start, end = trailing_year(timezone.localdate())
+    return received_between(transparency_reports(), start, end)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def _on_time_chart(results: dict, labels: dict) -> dict:
+    return bar_chart([(labels.get(key, key) or _("Sin unidad asignada"), r["deadline_met_share"],
+                       _percent(r["deadline_met_share"])) for key, r in results.items()], maximum=1)
+
+
+def _rows(results: dict, labels: dict) -> list[dict]:
+    return sorted(({"label": labels.get(key, key) or _("Sin unidad asignada"), **r} for key, r in results.items()),
+                  key=lambda row: -row["volume"])
+
+
+@require_GET
+@cache_page(PUBLIC_CACHE_SECONDS)
+def index(request):
+    results = indicators_by(_year_reports(), [None, "department", "category", "month"])
+    overall, by_department = results[None].get(None), results["department"]
+    by_category, by_month = results["category"], results["month"]
+    category_names = {c.service_code: c.name for c in Category.objects.public()}
+    months = sorted(by_month.items())
+    return render(request, "transparency/index.html", {
+        "overall": overall,
+        "departments": _rows(by_department, {}),
+        "categories": _rows(by_category, category_names),
+        "department_chart": _on_time_chart(by_department, {}),
+        "category_chart": _on_time_chart(by_category, category_names),
+        "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
+        "digital_chart": bar_chart([(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"]))
+                                    for month, r in months], maximum=1),
+        **_map_context(),
+        "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
+    })
+
+
+def _map_context() -> dict:
+    return {"map_config": {"tileUrl": settings.GEO_SIAC_TILE_URL, "cellsUrl": reverse("transparency:cells")},
+            "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
+
+
+@require_GET
+@xframe_options_exempt
+@cache_page(PUBLIC_CACHE_SECONDS)
+def embed_map(request):
+    """The one page other sites may frame: the municipality's website embeds it."""
+    return render(request, "transparency/embed_map.html", _map_context())
+
+
+@require_GET
+@cache_page(PUBLIC_CACHE_SECONDS)
+def cells(request):
+    return JsonResponse(cells_geojson(public_cells(_year_reports())))
+
+
+@require_GET
+@cache_page(PUBLIC_CACHE_SECONDS)
+def commitments(request):
+    today = timezone.localdate()
+    month = indicators(received_between(transparency_reports(), *last_month(today)), "category")
+    year = indicators(received_between(transparency_reports(), *last_twelve_months(today)), "category")
+    rows = [{"category": category, "month": month.get(category.service_code),
+             "year": year.get(category.service_code)}
+            for category in Category.objects.public().select_related("group")]
+    return render(request, "transparency/commitments.html", {
+        "rows": rows, "last_month": last_month(today)[0], "year_start": last_twelve_months(today)[0],
+        "year_end": last_twelve_months(today)[1],
+    })
+
+
+@require_GET
+def open_data(request):
+    return render(request, "transparency/open_data.html", {
+        "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
+    })
+
+
+def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def reports_csv(request):
+    return _download(exports.reports_csv(open_data_rows(transparency_reports())), "text/csv; charset=utf-8",
+                     "solicitudes.csv")
+
+
+@require_GET
+def reports_geojson(request):
+    return _download(exports.reports_geojson(open_data_rows(transparency_reports())),
+                     "application/geo+json", "solicitudes.geojson")
+
+
+def _all_indicators() -> dict:
+    return indicators_by(_year_reports(), INDICATOR_DIMENSIONS)
+
+
+@require_GET
+@cache_page(PUBLIC_CACHE_SECONDS)
+def indicators_csv(request):
+    return _download(exports.indicators_csv(_all_indicators()), "text/csv; charset=utf-8", "indicadores.csv")
+
+
+@require_GET
+@cache_page(PUBLIC_CACHE_SECONDS)
+def indicators_json(request):
+    return JsonResponse({"indicators": list(exports.indicator_records(_all_indicators()))})
+
+
+@staff_member_required
+@require_GET
+def executive(request):
+    """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
+    commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))
+    try:
+        month = parse_month(request.GET.get("month", ""))
+    except CommandError as exc:
+        return HttpResponseBadRequest(str(exc))
+    report = executive_report(commune=commune, month=month)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(render_pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="informe-{commune.cut}-{month:%Y-%m}.pdf"'
+        return response
+    return HttpResponse(render_html(report))

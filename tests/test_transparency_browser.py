@@ -1,0 +1,82 @@
+"""The transparency pages in headless Chromium: charts drawn, the cell map rendered, the embeddable map working
+inside an iframe of another page. Screenshots go to test-output/transparency/."""
+
+import os
+
+import pytest
+
+from geo_siac.reports.services import report_change_status
+from geo_siac.testing import PROJECT_ROOT
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
+
+pytestmark = pytest.mark.browser
+OUTPUT = PROJECT_ROOT / "test-output" / "transparency"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server, settings, make_report):
+    from django.db import connections
+
+    settings.GEO_SIAC_TILE_URL = ""  # no network
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+    reports = [make_report(channel="web" if n % 2 else "phone") for n in range(6)]
+    report_change_status(report=reports[0], status="resolved")
+    make_report(category="luminaria-apagada", channel="web")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1100, "height": 1400}, locale="es-CL")
+    browser_page = context.new_page()
+    browser_page.base_url = live_server.url
+    yield browser_page
+    context.close()
+    # Playwright runs in another greenlet with its own database connection; close it before teardown.
+    connections.close_all()
+
+
+def test_transparency_page_draws_its_charts_and_the_cell_map(page):
+    page.goto(page.base_url + "/transparencia/")
+    page.locator("#transparency-map[data-cells='1']").wait_for()
+
+    assert page.locator("#transparency-map path.leaflet-interactive").count() == 1
+    assert page.locator("svg.bar-chart").count() == 4
+    assert page.locator("svg.bar-chart rect").count() >= 4
+    assert page.locator("#headline-volume").text_content() == "7"
+    page.screenshot(path=OUTPUT / "1-transparencia.png", full_page=True)
+
+
+def test_commitments_page_lists_each_category_deadline(page):
+    page.goto(page.base_url + "/transparencia/compromisos/")
+
+    assert page.locator("#commitments tbody tr").count() > 10
+    page.screenshot(path=OUTPUT / "2-compromisos.png", full_page=True)
+
+
+def test_embedded_map_renders_inside_another_sites_iframe(page):
+    page.goto(page.base_url + "/transparencia/datos/")
+    page.evaluate("""url => { const f = document.createElement('iframe'); f.src = url; f.width = 600;
+                             f.height = 400; f.id = 'embed'; document.querySelector('main').prepend(f); }""",
+                  page.base_url + "/transparencia/mapa/")
+    frame = page.frame_locator("#embed")
+    frame.locator("#transparency-map[data-cells='1']").wait_for()
+
+    assert frame.locator("path.leaflet-interactive").count() == 1
+    page.screenshot(path=OUTPUT / "3-mapa-embebido.png")
+
+
+def test_transparency_page_in_english(page):
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.base_url}])
+    page.goto(page.base_url + "/transparencia/")
+
+    assert page.locator("h1").text_content() == "How we respond to residents' requests"
+    page.screenshot(path=OUTPUT / "4-transparency-en.png")
