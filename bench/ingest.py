@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["PGDATABASE"] = os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench")
+for _name, _default in (("PGHOST", "127.0.0.1"), ("PGPORT", "5432"), ("PGUSER", "geo_siac"), ("PGPASSWORD", "geo_siac")):
+    os.environ.setdefault(_name, _default)  # the same defaults as settings.py, for psql/createdb below
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_siac.settings")
 
 
