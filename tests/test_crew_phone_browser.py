@@ -1,7 +1,5 @@
-"""A crew member on a phone-sized screen: logs in, sees the map with their reports, moves one to "in progress".
-
-The citizen tracking page is not on this branch yet, so the outcome is checked on the crew page and in the
-database (the status and the public history event the tracking page will show)."""
+"""A crew member on a phone-sized screen: logs in, sees the map with their reports, moves one to "in progress",
+and the citizen's tracking page shows it."""
 
 import os
 from pathlib import Path
@@ -73,6 +71,12 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
         expect(page.locator("#report-status")).to_have_text("En ejecución")
         expect(page.locator(".history")).to_contain_text("Cuadrilla en camino con la camioneta")
         shot(page, "crew-phone-in-progress.png")
+
+        citizen = launch(playwright).new_page(viewport=PHONE, locale="es-CL")
+        citizen.goto(f"{live_server.url}/seguimiento/{second.tracking_code}/")
+        expect(citizen.locator("body")).to_contain_text("En ejecución")
+        expect(citizen.locator("body")).to_contain_text("Cuadrilla en camino con la camioneta")
+        shot(citizen, "crew-phone-citizen-tracking.png")
 
     report = Report.objects.get(pk=second.pk)
     assert report.status == "in_progress"
