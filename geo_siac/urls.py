@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("geo_siac.maps.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 
