@@ -102,7 +102,8 @@ def geojson_sizes() -> None:
         body = json.dumps(feature_collection(cell_table(9, CellFilters(communes=(cut,))), 9)).encode()
         elapsed = (time.perf_counter() - started) * 1000
         print(f"GeoJSON res 9, comuna {cut}: {len(json.loads(body)['features']):,} cells, {len(body) / 1024:.0f} KB, "
-              f"{len(gzip.compress(body)) / 1024:.0f} KB gzipped; counts + Gi* + emerging + GeoJSON in {elapsed:.0f} ms")
+              f"{len(gzip.compress(body)) / 1024:.0f} KB gzipped; "
+              f"counts + Gi* + emerging + GeoJSON in {elapsed:.0f} ms")
 
 
 def main() -> None:
@@ -133,7 +134,8 @@ def main() -> None:
             naive = naive_counts(keep(points), res)
             naive_ms = read_ms + (time.perf_counter() - started) * 1000
             assert sum(naive.values()) == sum(counts.values()), "the naive way must count the same reports"
-            print(f"{name:<16} {res:>3} {len(counts):>7,} {server:>12.1f} {naive_ms:>10,.0f} {naive_ms / server:>8.0f}x")
+            print(f"{name:<16} {res:>3} {len(counts):>7,} {server:>12.1f} {naive_ms:>10,.0f} "
+                  f"{naive_ms / server:>8.0f}x")
     geojson_sizes()
 
 

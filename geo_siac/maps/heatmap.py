@@ -37,7 +37,8 @@ def hex_id(cell: int) -> str:
 
 def hexagon(cell: int) -> list[list[float]]:
     """The cell's closed GeoJSON ring, [lng, lat] rounded to 6 decimals (about 0.1 m)."""
-    ring = [[round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in h3i.cell_to_boundary(cell)]
+    ring = [[round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)]
+            for lat, lng in h3i.cell_to_boundary(cell)]
     return ring + [ring[0]]
 
 

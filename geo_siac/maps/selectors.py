@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncWeek
 
 from geo_siac.geo import H3_RESOLUTIONS, h3_field
-from geo_siac.maps.hotspots import EmergingCell, HotspotCell, emerging_hotspots, gi_star
+from geo_siac.maps.hotspots import emerging_hotspots, gi_star
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 
@@ -109,21 +109,6 @@ def weekly_counts_by_category(filters: CellFilters = CellFilters()) -> list[dict
         .order_by("week", "category__service_code")
     )
     return [{"week": r["week"], "category": r["category__service_code"], "count": r["count"]} for r in rows]
-
-
-def hotspots(res: int, filters: CellFilters = CellFilters(), k: int = 1, permutations: int = 0) -> list[HotspotCell]:
-    """Gi* over the filtered counts. Classification uses the analytic z-scores with FDR, so the API and the map
-    skip the permutations by default (``p_sim`` is then NaN)."""
-    return gi_star(cell_counts(res, filters), k=k, permutations=permutations)
-
-
-def emerging(res: int, filters: CellFilters) -> list[EmergingCell]:
-    """Cells whose counts in [since, until) grew significantly against the previous period of equal length;
-    empty without both dates."""
-    previous = filters.previous_period()
-    if previous is None:
-        return []
-    return emerging_hotspots(cell_counts(res, filters), cell_counts(res, previous))
 
 
 @dataclass(frozen=True)
