@@ -10,7 +10,7 @@ from django.templatetags.static import static
 
 from geo_siac.maps.forms import HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
-from geo_siac.maps.selectors import cell_table
+from geo_siac.maps.selectors import cell_table, weekly_counts_by_category
 
 
 def staff_api(view):
@@ -51,6 +51,15 @@ def h3_csv(request):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="solicitudes_h3_res{form.resolution}.csv"'
     return response
+
+
+@staff_api
+def weekly_by_category(request):
+    form, error = _valid_form(request)
+    if error:
+        return error
+    rows = [{**row, "week": row["week"].date().isoformat()} for row in weekly_counts_by_category(form.filters())]
+    return JsonResponse({"weeks": rows})
 
 
 @staff_member_required

@@ -1,6 +1,7 @@
 import csv
 import io
 import re
+from datetime import date
 
 import h3
 import pytest
@@ -75,7 +76,13 @@ def test_heatmap_pages_send_anonymous_and_non_staff_users_to_the_login(client, c
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-@pytest.mark.parametrize("url", ["/api/maps/h3/", "/api/maps/h3.csv"])
+def test_weekly_counts_per_category_start_on_monday(staff_client, two_reports):
+    weeks = staff_client.get("/api/maps/weekly/", {"comuna": ["13201", "13122"]}).json()["weeks"]
+    assert sorted(row["category"] for row in weeks) == ["bache", "retiro-escombros"]
+    assert all(row["count"] == 1 and date.fromisoformat(row["week"]).weekday() == 0 for row in weeks)
+
+
+@pytest.mark.parametrize("url", ["/api/maps/h3/", "/api/maps/h3.csv", "/api/maps/weekly/"])
 def test_map_api_is_forbidden_to_non_staff(client, communes, url):
     assert client.get(url).status_code == 403
     client.force_login(User.objects.create_user("citizen", password="x"))
