@@ -1,5 +1,7 @@
 """Geometry conventions shared by every app: one storage SRID, one metric CRS, H3 cells as 64-bit ints."""
 
+from collections.abc import Sequence
+
 import numpy as np
 from h3.api import basic_int as h3i
 
@@ -12,18 +14,18 @@ def h3_field(res: int) -> str:
     return f"h3_res{res}"
 
 
-_RES_SHIFT = 52
-_RES_MASK = 0xF << _RES_SHIFT
-
-
-def h3_parents(cells: np.ndarray, res: int) -> np.ndarray:
-    """Vectorised h3 cell_to_parent for int64 cells of a finer resolution: set the resolution field to `res`
-    and every digit below it to 7 (unused), as the H3 index layout defines. Tested against h3 itself."""
-    unused_digits = (1 << (3 * (15 - res))) - 1
-    return (cells & ~np.int64(_RES_MASK)) | np.int64(res << _RES_SHIFT) | np.int64(unused_digits)
-
-
+# Each resolution is computed from the point, not as the parent of the finest cell: H3 is not exactly nested, and
+# near cell edges a point's coarse cell differs from its fine cell's parent. Maps must bin like latlng_to_cell.
 def h3_cells(lat: float, lng: float) -> dict[str, int]:
     """The point's H3 cell at every stored resolution, keyed by model field name."""
-    finest = h3i.latlng_to_cell(lat, lng, H3_RESOLUTIONS[-1])
-    return {h3_field(res): h3i.cell_to_parent(finest, res) for res in H3_RESOLUTIONS}
+    return {h3_field(res): h3i.latlng_to_cell(lat, lng, res) for res in H3_RESOLUTIONS}
+
+
+def h3_cells_many(lats: Sequence[float], lngs: Sequence[float]) -> dict[str, np.ndarray]:
+    """:func:`h3_cells` for many points, as int64 arrays keyed by model field name."""
+    lats, lngs = np.asarray(lats, dtype=float).tolist(), np.asarray(lngs, dtype=float).tolist()  # floats, not numpy scalars: faster calls
+    return {
+        h3_field(res): np.fromiter((h3i.latlng_to_cell(y, x, res) for y, x in zip(lats, lngs)), dtype=np.int64,
+                                   count=len(lats))
+        for res in H3_RESOLUTIONS
+    }

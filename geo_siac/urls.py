@@ -7,7 +7,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("mapas/", include("geo_siac.maps.urls")),
+    path("", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
     path("api/", include("geo_siac.api_urls")),
     path("cuenta/ingresar/", auth_views.LoginView.as_view(), name="login"),

@@ -1,12 +1,17 @@
-from zoneinfo import ZoneInfo
+"""Forms of the maps pages: the coverage options and the heat-map filters (read from the query string by the
+API, the CSV and the page alike)."""
+
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, DEFAULT_CATCHMENT_M, CoverageOptions
+from geo_siac.geo import H3_RESOLUTIONS
+from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, DEFAULT_CATCHMENT_M, CellFilters, CoverageOptions
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.models import Category, CategoryGroup
+from geo_siac.reports.states import Channel, Status
 from geo_siac.zones.models import Commune, ServicePointKind
-
-SANTIAGO = ZoneInfo("America/Santiago")
 
 
 class CoverageForm(forms.Form):
@@ -39,3 +44,66 @@ class CoverageForm(forms.Form):
         data = self.cleaned_data
         return CoverageOptions(res=data["res"], kinds=tuple(data["kinds"]), open_at=data["at"],
                                thresholds=data["thresholds"], catchment_m=data["catchment_m"])
+
+
+SCHEMES = (("quantiles", _("Cuantiles")), ("natural_breaks", _("Cortes naturales (Jenks)")))
+
+
+def _local_midnight(day) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=SANTIAGO) if day else None
+
+
+class HeatmapFilterForm(forms.Form):
+    res = forms.TypedChoiceField(
+        label=_("Resolución H3"), choices=[(r, r) for r in H3_RESOLUTIONS], coerce=int, initial=9, required=False
+    )
+    comuna = forms.MultipleChoiceField(label=_("Comuna"), required=False)
+    category = forms.MultipleChoiceField(label=_("Categoría"), required=False)
+    group = forms.MultipleChoiceField(label=_("Grupo de categorías"), required=False)
+    status = forms.MultipleChoiceField(label=_("Estado"), choices=Status.choices, required=False)
+    channel = forms.MultipleChoiceField(label=_("Canal"), choices=Channel.choices, required=False)
+    since = forms.DateField(label=_("Desde"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        label=_("Hasta (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    scheme = forms.ChoiceField(label=_("Clasificación"), choices=SCHEMES, initial="quantiles", required=False)
+    classes = forms.TypedChoiceField(
+        label=_("Clases"), choices=[(k, k) for k in range(3, 8)], coerce=int, initial=5, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comuna"].choices = list(Commune.objects.active().values_list("cut", "name"))
+        self.fields["category"].choices = list(Category.objects.values_list("service_code", "name_es"))
+        self.fields["group"].choices = list(CategoryGroup.objects.values_list("code", "name_es"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("«Desde» debe ser anterior a «Hasta»."))
+        return data
+
+    @property
+    def resolution(self) -> int:
+        return self.cleaned_data.get("res") or 9
+
+    @property
+    def scheme(self) -> str:
+        return self.cleaned_data.get("scheme") or "quantiles"
+
+    @property
+    def classes(self) -> int:
+        return self.cleaned_data.get("classes") or 5
+
+    def filters(self) -> CellFilters:
+        data = self.cleaned_data
+        until = data.get("until")
+        return CellFilters(
+            communes=tuple(data.get("comuna") or ()),
+            categories=tuple(data.get("category") or ()),
+            groups=tuple(data.get("group") or ()),
+            statuses=tuple(data.get("status") or ()),
+            channels=tuple(data.get("channel") or ()),
+            since=_local_midnight(data.get("since")),
+            until=_local_midnight(until + timedelta(days=1)) if until else None,
+        )

@@ -1,11 +1,18 @@
+"""Thin views over the maps selectors and outputs. Everything here is for municipal staff."""
+
+import io
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
-from geo_siac.maps.forms import CoverageForm
-from geo_siac.maps.selectors import coverage, recommend_sites, underserved_cells
+from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
+from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
+from geo_siac.maps.selectors import cell_table, coverage, recommend_sites, underserved_cells, weekly_counts_by_category
 from geo_siac.zones.models import Commune
 
 
@@ -39,4 +46,87 @@ def _defaults() -> dict | None:
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def staff_api(view):
+    """Like staff_member_required, but an API answers 403 instead of redirecting to a login page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_staff):
+            return JsonResponse({"detail": "Solo para funcionarios municipales."}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _valid_form(request):
+    form = HeatmapFilterForm(request.GET)
+    if form.is_valid():
+        return form, None
+    return form, JsonResponse({"errors": form.errors}, status=400)
+
+
+@staff_api
+def h3_geojson(request):
+    form, error = _valid_form(request)
+    if error:
+        return error
+    collection = feature_collection(cell_table(form.resolution, form.filters()), form.resolution)
+    return JsonResponse(collection, content_type="application/geo+json")
+
+
+@staff_api
+def h3_csv(request):
+    form, error = _valid_form(request)
+    if error:
+        return error
+    out = io.StringIO()
+    write_csv(cell_table(form.resolution, form.filters()), out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="solicitudes_h3_res{form.resolution}.csv"'
+    return response
+
+
+@staff_api
+def weekly_by_category(request):
+    form, error = _valid_form(request)
+    if error:
+        return error
+    rows = [{**row, "week": row["week"].date().isoformat()} for row in weekly_counts_by_category(form.filters())]
+    return JsonResponse({"weeks": rows})
+
+
+@staff_member_required
+def heatmap_page(request):
+    form = HeatmapFilterForm(request.GET or None)
+    query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
+    return render(request, "maps/heatmap.html", {"form": form, "query": query})
+
+
+def _map_options(form) -> dict:
+    return {"scheme": form.scheme, "classes": form.classes}
+
+
+@staff_member_required
+def heatmap_html(request):
+    form, error = _valid_form(request)
+    if error:
+        return error
+    html = map_html(form.resolution, form.filters(), static_url=static(""), **_map_options(form))
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    if request.GET.get("descargar"):
+        response["Content-Disposition"] = f'attachment; filename="mapa_calor_res{form.resolution}.html"'
+    return response
+
+
+@staff_member_required
+def heatmap_png(request):
+    form, error = _valid_form(request)
+    if error:
+        return error
+    png = map_png(form.resolution, form.filters(), **_map_options(form))
+    response = HttpResponse(png, content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="mapa_calor_res{form.resolution}.png"'
     return response

@@ -18,10 +18,9 @@ import pyarrow.csv as pa_csv
 import shapely
 from django.conf import settings
 from django.db import connection, transaction
-from h3.api import basic_int as h3i
 from pyproj import Transformer
 
-from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_parents
+from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_cells_many
 from geo_siac.reports.deadlines import SANTIAGO, deadline_from_day
 from geo_siac.reports.mappings import Mapping
 from geo_siac.reports.models import Category, Report
@@ -386,13 +385,8 @@ class ReportImporter:
 
     def enrich(self, good: pd.DataFrame) -> pd.DataFrame:
         """H3 cells at every stored resolution, comuna id, tracking code and deadline for the valid rows."""
-        finest_res = H3_RESOLUTIONS[-1]
-        finest = np.fromiter(
-            (h3i.latlng_to_cell(y, x, finest_res) for x, y in zip(good["lng"].tolist(), good["lat"].tolist())),
-            dtype=np.int64, count=len(good),
-        )
-        for res in H3_RESOLUTIONS:
-            good[f"h3_res{res}"] = h3_parents(finest, res) if res < finest_res else finest
+        for column, cells in h3_cells_many(good["lat"].to_numpy(), good["lng"].to_numpy()).items():
+            good[column] = cells
         idx = good.pop("commune_idx").to_numpy()
         good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx] if len(idx) else []
         prefixes = np.array(self.communes.prefixes, dtype=object)[idx] if len(idx) else np.array([], dtype=object)

@@ -1,0 +1,143 @@
+"""Heat-map benchmark (issue 6): counts per H3 cell in the database vs the naive geopandas + h3 way.
+
+    GEO_SIAC_BENCH_DB=geo_siac_bench .venv/bin/python bench/heatmap.py [--rows 1000000] [--repeat 7]
+
+Uses its own database (created and migrated like bench/ingest.py). When it holds fewer than --rows reports it is
+emptied and filled with synthetic reports over Puente Alto and Peñalolén through the bulk importer.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["PGDATABASE"] = os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_siac.settings")
+
+from bench.ingest import prepare_database  # noqa: E402
+
+RESOLUTIONS = (7, 9, 10)
+
+
+def load(rows: int) -> None:
+    from django.db import connection
+
+    from geo_siac.reports.importers import CommuneIndex, ReportImporter
+    from geo_siac.reports.mappings import NATIVE
+    from geo_siac.reports.models import Report
+    from geo_siac.reports.synthetic import write_synthetic_csv
+
+    if Report.objects.count() >= rows * 0.999:  # the importer rejects a few synthetic points on the boundary
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE reports_reportevent, reports_report RESTART IDENTITY CASCADE")
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_synthetic_csv(Path(folder) / "heatmap.csv", rows, CommuneIndex.load().geometries, seed=11,
+                                   prefix="heatmap")
+        started = time.perf_counter()
+        summary = ReportImporter(mapping=NATIVE, source="bench-heatmap", commit=True).run(path)
+    print(f"loaded {summary.inserted:,} reports in {time.perf_counter() - started:.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE reports_report")
+
+
+def median_ms(call, repeat: int) -> float:
+    call()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def scenarios():
+    from geo_siac.maps.selectors import CellFilters
+    from geo_siac.reports.models import Report
+
+    latest = Report.objects.latest("created_at").created_at
+    since = latest - timedelta(days=30)
+    return {
+        "no filter": (CellFilters(), lambda frame: frame),
+        "category bache": (CellFilters(categories=("bache",)), lambda frame: frame[frame["code"] == "bache"]),
+        "last 30 days": (CellFilters(since=since), lambda frame: frame[frame["created_at"] >= since]),
+    }
+
+
+def read_points():
+    """What a planner would do by hand: every report's point and attributes into a GeoDataFrame."""
+    import geopandas as gpd
+    from django.db import connection
+
+    sql = ("SELECT r.location, c.service_code AS code, r.created_at FROM reports_report r "
+           "JOIN reports_category c ON c.id = r.category_id")
+    connection.ensure_connection()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas prefers SQLAlchemy; a DBAPI connection works
+        return gpd.read_postgis(sql, connection.connection, geom_col="location", crs=4326)
+
+
+def naive_counts(frame, res: int) -> dict:
+    import h3
+
+    cells = [h3.latlng_to_cell(y, x, res) for x, y in zip(frame.geometry.x, frame.geometry.y)]
+    return frame.assign(cell=cells).groupby("cell").size().to_dict()
+
+
+def geojson_sizes() -> None:
+    from geo_siac.maps.heatmap import feature_collection
+    from geo_siac.maps.selectors import CellFilters, cell_table
+
+    for cut in ("13201", "13122"):
+        started = time.perf_counter()
+        body = json.dumps(feature_collection(cell_table(9, CellFilters(communes=(cut,))), 9)).encode()
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"GeoJSON res 9, comuna {cut}: {len(json.loads(body)['features']):,} cells, {len(body) / 1024:.0f} KB, "
+              f"{len(gzip.compress(body)) / 1024:.0f} KB gzipped; "
+              f"counts + Gi* + emerging + GeoJSON in {elapsed:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    prepare_database()
+
+    import django
+
+    django.setup()
+    from geo_siac.maps.selectors import cell_counts
+    from geo_siac.reports.models import Report
+
+    load(args.rows)
+    print(f"{Report.objects.count():,} reports in {os.environ['PGDATABASE']}")
+    started = time.perf_counter()
+    points = read_points()
+    read_ms = (time.perf_counter() - started) * 1000
+    print(f"naive: reading every point into geopandas takes {read_ms:,.0f} ms (counted in each naive figure)")
+    print(f"{'query':<16} {'res':>3} {'cells':>7} {'database ms':>12} {'naive ms':>10} {'speed-up':>9}")
+    for name, (filters, keep) in scenarios().items():
+        for res in RESOLUTIONS:
+            server = median_ms(lambda: cell_counts(res, filters), args.repeat)
+            counts = cell_counts(res, filters)
+            started = time.perf_counter()
+            naive = naive_counts(keep(points), res)
+            naive_ms = read_ms + (time.perf_counter() - started) * 1000
+            assert sum(naive.values()) == sum(counts.values()), "the naive way must count the same reports"
+            print(f"{name:<16} {res:>3} {len(counts):>7,} {server:>12.1f} {naive_ms:>10,.0f} "
+                  f"{naive_ms / server:>8.0f}x")
+    geojson_sizes()
+
+
+if __name__ == "__main__":
+    main()

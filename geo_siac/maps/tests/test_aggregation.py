@@ -1,0 +1,134 @@
+from collections import Counter
+from datetime import timedelta
+
+import h3
+import pytest
+from django.contrib.gis.geos import Point
+from django.db.models import F, FloatField, Func
+
+from geo_siac.geo import H3_RESOLUTIONS
+from geo_siac.maps.selectors import (
+    CellFilters,
+    cell_counts,
+    cell_counts_by_group,
+    cell_counts_by_week,
+    cell_table,
+    weekly_counts_by_category,
+)
+from geo_siac.maps.tests.conftest import SYNTHETIC_END
+from geo_siac.reports.models import Category, Report
+from geo_siac.reports.services import report_change_status
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
+
+INSIDE_PUENTE_ALTO = (-33.59731, -70.56012)
+
+FILTER_COMBINATIONS = {
+    "none": (CellFilters(), lambda r: True),
+    "comuna": (CellFilters(communes=("13201",)), lambda r: r["cut"] == "13201"),
+    "group and open statuses": (
+        CellFilters(groups=("aseo-ornato",), statuses=("submitted", "acknowledged", "in_progress")),
+        lambda r: r["group"] == "aseo-ornato" and r["status"] in {"submitted", "acknowledged", "in_progress"},
+    ),
+    "category, channel and 30 days": (
+        CellFilters(categories=("bache", "grafiti"), channels=("web", "phone"),
+                    since=SYNTHETIC_END - timedelta(days=30), until=SYNTHETIC_END),
+        lambda r: r["code"] in {"bache", "grafiti"} and r["channel"] in {"web", "phone"}
+        and SYNTHETIC_END - timedelta(days=30) <= r["created_at"] < SYNTHETIC_END,
+    ),
+}
+
+
+def raw_reports() -> list[dict]:
+    return list(
+        Report.objects.annotate(
+            lat=Func("location", function="ST_Y", output_field=FloatField()),
+            lng=Func("location", function="ST_X", output_field=FloatField()),
+            cut=F("commune__cut"), code=F("category__service_code"), group=F("category__group__code"),
+        ).values("lat", "lng", "cut", "code", "group", "status", "channel", "created_at")
+    )
+
+
+def recount(res: int, keep, reports: list[dict] | None = None) -> dict[int, int]:
+    """Independent of the stored cells: bins the raw points with h3.latlng_to_cell."""
+    rows = raw_reports() if reports is None else reports
+    return dict(Counter(h3.str_to_int(h3.latlng_to_cell(r["lat"], r["lng"], res)) for r in rows if keep(r)))
+
+
+def test_counts_per_cell_equal_a_recount_of_the_raw_points_for_every_filter_and_resolution(synthetic_reports):
+    assert synthetic_reports > 2900
+    reports = raw_reports()
+    for name, (filters, keep) in FILTER_COMBINATIONS.items():
+        for res in H3_RESOLUTIONS:
+            expected = recount(res, keep, reports)
+            assert expected, f"the filter {name!r} must keep some reports"
+            assert cell_counts(res, filters) == expected, f"{name} at res {res}"
+
+
+def test_counts_follow_creates_status_changes_category_changes_and_deletes(make_report):
+    first = make_report(point=PUENTE_ALTO_CENTRE, category="bache")
+    second = make_report(point=PENALOLEN_CENTRE, category="bache")
+    baches = CellFilters(categories=("bache",))
+    open_only = CellFilters(statuses=("submitted",))
+    assert cell_counts(9, baches) == recount(9, lambda r: r["code"] == "bache")
+
+    report_change_status(report=first, status="resolved")
+    assert cell_counts(9, open_only) == recount(9, lambda r: r["status"] == "submitted")
+    assert sum(cell_counts(9, open_only).values()) == 1
+
+    Report.objects.filter(pk=second.pk).update(category=Category.objects.get(service_code="grafiti"))
+    assert sum(cell_counts(9, baches).values()) == 1
+
+    Report.objects.filter(pk=first.pk).delete()
+    assert cell_counts(9, baches) == {}
+    assert cell_counts(9) == recount(9, lambda r: True)
+
+
+def test_group_and_week_breakdowns_add_up_to_the_total(synthetic_reports):
+    total = cell_counts(8)
+    by_group = cell_counts_by_group(8)
+    by_week = cell_counts_by_week(8)
+    for breakdown in (by_group, by_week):
+        summed = Counter()
+        for counts in breakdown.values():
+            summed.update(counts)
+        assert dict(summed) == total
+    weeks = list(by_week)
+    assert weeks == sorted(weeks) and all(w.weekday() == 0 and w.hour == 0 for w in weeks)
+    assert sum(row["count"] for row in weekly_counts_by_category()) == synthetic_reports
+
+
+def test_unknown_resolution_is_rejected():
+    with pytest.raises(ValueError, match="resolution"):
+        cell_counts(11)
+
+
+def cell_centres_inside(commune, lat: float, lng: float, k: int) -> list[tuple[float, float]]:
+    """Centres of the res-9 cells within k rings of the point that fall inside the comuna."""
+    centres = [h3.cell_to_latlng(cell) for cell in h3.grid_disk(h3.latlng_to_cell(lat, lng, 9), k)]
+    return [(y, x) for y, x in centres if commune.geometry.contains(Point(x, y, srid=4326))]
+
+
+def test_planted_cluster_is_a_99_percent_hotspot_and_its_growth_is_emerging(make_report, communes):
+    lat, lng = INSIDE_PUENTE_ALTO
+    for point in cell_centres_inside(communes["13201"], lat, lng, 5):
+        make_report(point=point)
+    centre = h3.str_to_int(h3.latlng_to_cell(lat, lng, 9))
+    for _ in range(40):
+        make_report(point=INSIDE_PUENTE_ALTO)
+    rows = {row.cell: row for row in cell_table(9)}
+    assert rows[centre].hotspot == 3
+    assert sum(1 for row in rows.values() if row.hotspot == 3) <= 7
+
+    now = Report.objects.latest("created_at").created_at
+    window = CellFilters(since=now - timedelta(hours=1), until=now + timedelta(seconds=1))
+    growing = {row.cell for row in cell_table(9, window) if row.emerging}
+    assert centre in growing
+
+
+def test_uniform_field_has_about_no_hotspots_after_fdr(make_report, communes):
+    for point in cell_centres_inside(communes["13201"], *INSIDE_PUENTE_ALTO, 5):
+        for _ in range(2):
+            make_report(point=point)
+    rows = cell_table(9)
+    assert sum(1 for row in rows if row.hotspot > 0) == 0
+    assert all(row.emerging is None for row in rows)
