@@ -88,11 +88,11 @@ class HeatmapFilterForm(forms.Form):
         return self.cleaned_data.get("res") or 9
 
     @property
-    def scheme(self) -> str:
+    def classification(self) -> str:
         return self.cleaned_data.get("scheme") or "quantiles"
 
     @property
-    def classes(self) -> int:
+    def class_count(self) -> int:
         return self.cleaned_data.get("classes") or 5
 
     def filters(self) -> CellFilters:

@@ -106,7 +106,7 @@ def heatmap_page(request):
 
 
 def _map_options(form) -> dict:
-    return {"scheme": form.scheme, "classes": form.classes}
+    return {"scheme": form.classification, "classes": form.class_count}
 
 
 @staff_member_required

@@ -23,7 +23,7 @@ from pyproj import Transformer
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_cells_many
 from geo_siac.reports.deadlines import SANTIAGO, deadline_from_day
 from geo_siac.reports.mappings import Mapping
-from geo_siac.reports.models import Category, Report
+from geo_siac.reports.models import Category
 from geo_siac.reports.states import CLOSED, Channel, Status
 from geo_siac.reports.tracking import ALPHABET, LENGTH
 from geo_siac.reports.validation import format_distance

@@ -113,3 +113,12 @@ def test_map_html_is_offline_with_choropleth_legend_layers_and_comuna_boundaries
 def test_png_export_is_an_image(staff_client, two_reports):
     response = staff_client.get("/mapas/calor/mapa.png", {"res": 9})
     assert response.status_code == 200 and response.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.django_db
+def test_classification_scheme_and_class_count_are_read_from_the_form():
+    from geo_siac.maps.forms import HeatmapFilterForm
+
+    form = HeatmapFilterForm({"scheme": "natural_breaks", "classes": "4"})
+    assert form.is_valid(), form.errors
+    assert (form.classification, form.class_count) == ("natural_breaks", 4)

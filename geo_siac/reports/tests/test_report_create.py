@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 
 from geo_siac.geo import H3_RESOLUTIONS
 from geo_siac.reports.models import Category, Report, ReportEvent
-from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
