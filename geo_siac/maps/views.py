@@ -5,11 +5,15 @@ from django.shortcuts import render
 
 from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
 from geo_siac.maps.forms import CoverageForm
+from geo_siac.web.csp import csp_allow
 from geo_siac.maps.selectors import coverage, recommend_sites, underserved_cells
 from geo_siac.zones.models import Commune
 
 
+# folium writes the map as inline <script>/<style> in the iframe's srcdoc, which inherits this page's policy;
+# the page is staff-only and the map HTML is built server-side from our own data.
 @staff_member_required
+@csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'")
 def coverage_page(request):
     form = CoverageForm(request.GET or _defaults())
     if not form.is_valid():

@@ -1,0 +1,62 @@
+"""The Content-Security-Policy lets the pages work: no violation in headless Chromium's console on the report
+page (Leaflet), the Swagger page and the staff coverage page (folium in an iframe)."""
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.test_citizen_reporting_browser import CHROMIUM_ARGS
+from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def staff_session(client, transactional_db):
+    client.force_login(get_user_model().objects.create_user("planner", is_staff=True))
+    return client.cookies["sessionid"].value
+
+
+def csp_violations(chromium, url: str, cookies: list[dict] | None = None) -> list[str]:
+    from django.db import connections
+
+    context = chromium.new_context()
+    if cookies:
+        context.add_cookies(cookies)
+    page = context.new_page()
+    messages = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(url, wait_until="networkidle")
+    status_ok = page.evaluate("document.readyState") == "complete"
+    context.close()
+    connections.close_all()
+    assert status_ok
+    return [text for text in messages if "Content Security Policy" in text or "Content-Security-Policy" in text]
+
+
+def test_report_page_runs_under_the_policy(chromium, live_server, communes, settings):
+    settings.GEO_SIAC_TILE_URL = ""
+    assert csp_violations(chromium, live_server.url + "/") == []
+
+
+def test_swagger_page_runs_under_the_policy(chromium, live_server):
+    assert csp_violations(chromium, live_server.url + "/api/docs/") == []
+
+
+def test_coverage_page_with_its_folium_map_runs_under_the_policy(chromium, live_server, puente_alto,  # noqa: F811
+                                                                 staff_session):
+    cookie = {"name": "sessionid", "value": staff_session, "url": live_server.url}
+    assert csp_violations(chromium, live_server.url + "/mapas/cobertura/", [cookie]) == []
