@@ -72,10 +72,13 @@ class ThrowawayPostgres:
         return f"postgis://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{NAME}"
 
     def query(self, sql: str, params=()) -> list[tuple]:
-        with psycopg2.connect(host="127.0.0.1", port=self.port, user=USER, password=PASSWORD, dbname=NAME) as conn:
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user=USER, password=PASSWORD, dbname=NAME)
+        try:
             with conn.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchall()
+        finally:
+            conn.close()
 
     def remove(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
@@ -256,8 +259,12 @@ def test_connection_lost_during_a_status_change_leaves_the_report_untouched(make
     events_before = ReportEvent.objects.filter(report=report).count()
 
     def lose_connection_then_notify(**kwargs):
-        with psycopg2.connect(**connection.get_connection_params()) as killer, killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        killer = psycopg2.connect(**connection.get_connection_params())
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        finally:
+            killer.close()
         Report.objects.filter(pk=report.pk).update(address="never written")
 
     monkeypatch.setattr("geo_siac.reports.services.notify_status_change", lose_connection_then_notify)
