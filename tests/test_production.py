@@ -22,7 +22,12 @@ PRODUCTION_ENV = {
 
 def manage(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+                          env={**deploy_environment(), **(env or {})}, timeout=120)
+
+
+def deploy_environment() -> dict:
+    """The test run's environment minus what the browser tests set for Playwright (never set in deployment)."""
+    return {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 @pytest.mark.slow
