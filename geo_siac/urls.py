@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from geo_siac.web.health import health
+from geo_siac.web.staff import admin_login
 
 urlpatterns = [
     path("salud/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("mapas/", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
