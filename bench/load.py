@@ -35,7 +35,7 @@ tracking_codes: list[str] = []
 
 def jitter() -> tuple[float, float]:
     lat, lng = PUENTE_ALTO
-    return round(lat + random.uniform(-0.01, 0.01), 6), round(lng + random.uniform(-0.01, 0.01), 6)
+    return round(lat + random.uniform(-0.005, 0.005), 6), round(lng + random.uniform(-0.005, 0.005), 6)
 
 
 class Citizen(HttpUser):
