@@ -34,7 +34,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        header = "Content-Security-Policy-Report-Only" if settings.GEO_SIAC_CSP_REPORT_ONLY else "Content-Security-Policy"
+        header = "Content-Security-Policy"
+        if settings.GEO_SIAC_CSP_REPORT_ONLY:
+            header += "-Report-Only"
         response.setdefault(header, policy(getattr(response, "csp_extra", {})))
         response.setdefault("Permissions-Policy", settings.GEO_SIAC_PERMISSIONS_POLICY)
         return response
