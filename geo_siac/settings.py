@@ -239,6 +239,8 @@ GEO_SIAC_CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+# GeoDjango's admin map widget (Django 5.2) initialises OpenLayers in an inline <script>; the admin is staff-only.
+GEO_SIAC_CSP_PATH_EXTRA = {"/admin/": {"script_src": "'unsafe-inline'"}}
 GEO_SIAC_CSP_REPORT_ONLY = env_bool("GEO_SIAC_CSP_REPORT_ONLY")
 # The report page offers "use my location"; nothing uses the camera, microphone or payments.
 GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"

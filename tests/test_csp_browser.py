@@ -64,3 +64,13 @@ def test_coverage_page_with_its_folium_map_runs_under_the_policy(chromium, live_
     cookie = {"name": "sessionid", "value": staff_session, "url": live_server.url}
     assert csp_violations(chromium, live_server.url + "/mapas/cobertura/", "iframe.coverage-map",
                           [cookie]) == []
+
+
+def test_admin_map_widget_runs_under_the_policy(chromium, live_server, make_report, staff_session):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username="planner").update(is_superuser=True)
+    report = make_report()
+    cookie = {"name": "sessionid", "value": staff_session, "url": live_server.url}
+    url = f"{live_server.url}/admin/reports/report/{report.pk}/change/"
+    assert csp_violations(chromium, url, ".dj_map canvas, .dj_map .ol-viewport", [cookie]) == []

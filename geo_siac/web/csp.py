@@ -28,6 +28,14 @@ def policy(extra_sources: dict[str, str]) -> str:
     return "; ".join(f"{name} {sources}".strip() for name, sources in directives.items())
 
 
+def path_extra(path: str) -> dict[str, str]:
+    """Widening for URL prefixes whose views are not ours to decorate (the admin), from GEO_SIAC_CSP_PATH_EXTRA."""
+    for prefix, extra in settings.GEO_SIAC_CSP_PATH_EXTRA.items():
+        if path.startswith(prefix):
+            return extra
+    return {}
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -37,6 +45,7 @@ class SecurityHeadersMiddleware:
         header = "Content-Security-Policy"
         if settings.GEO_SIAC_CSP_REPORT_ONLY:
             header += "-Report-Only"
-        response.setdefault(header, policy(getattr(response, "csp_extra", {})))
+        extra = getattr(response, "csp_extra", None) or path_extra(request.path)
+        response.setdefault(header, policy(extra))
         response.setdefault("Permissions-Policy", settings.GEO_SIAC_PERMISSIONS_POLICY)
         return response
