@@ -197,10 +197,8 @@ def test_import_reports_refuses_broken_files_and_writes_nothing(communes, tmp_pa
     path = tmp_path / "reports.csv"
     path.write_bytes(content)
     before = Report.objects.count()
-    try:
+    with pytest.raises(CommandError):
         run("import_reports", str(path), "--no-progress", "--rejects", str(tmp_path / "rejects.csv"))
-    except CommandError:
-        pass
     assert Report.objects.count() == before
 
 
@@ -217,6 +215,16 @@ def feature_collection(coordinates, crs: str | None = None) -> str:
     if crs:
         collection["crs"] = {"type": "name", "properties": {"name": crs}}
     return json.dumps(collection)
+
+
+def test_load_comunas_repairs_a_self_intersecting_boundary_and_says_so(communes, tmp_path):
+    path = tmp_path / "comunas.geojson"
+    path.write_text(feature_collection(
+        [[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]]))
+    out = io.StringIO()
+    call_command("load_comunas", str(path), "--field-cut", "CUT_COM", "--field-name", "COMUNA", "--commit", stdout=out)
+    assert "Self-intersection" in out.getvalue()
+    assert Commune.objects.get(cut="13999").geometry.valid
 
 
 @pytest.mark.parametrize("content", [
@@ -244,14 +252,12 @@ def test_load_comunas_refuses_or_repairs_bad_geometries_without_storing_invalid_
     b"\x00\x01\x02\x03",
     b"name|latitude|longitude\nx|1e309|-70\n",
 ])
-def test_load_service_points_refuses_broken_csv_and_writes_nothing_bad(communes, tmp_path, content):
+def test_load_service_points_refuses_broken_csv_and_writes_nothing(communes, tmp_path, content):
     path = tmp_path / "points.csv"
     path.write_bytes(content)
-    try:
+    with pytest.raises(CommandError):
         run("load_service_points", str(path), "--kind", "health", "--no-progress")
-    except CommandError:
-        pass
-    assert all(-90 <= p.point.y <= 90 and -180 <= p.point.x <= 180 for p in ServicePoint.objects.all())
+    assert not ServicePoint.objects.exists()
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00garbage", zip_bomb()])
