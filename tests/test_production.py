@@ -89,6 +89,13 @@ def test_lost_database_during_a_submission_is_a_503_with_retry_after(client, com
     assert b"Traceback" not in response.content
 
 
+def test_lost_database_during_an_open311_request_is_a_json_503(client, communes, monkeypatch):
+    monkeypatch.setattr("geo_siac.open311.views.selectors.usable_api_key", _raise_operational_error)
+    response = client.post("/open311/v2/requests.json", {"api_key": "x", "service_code": "grafiti"})
+    assert response.status_code == 503 and response["Retry-After"]
+    assert response.json()[0]["code"] == 503
+
+
 @override_settings(DEBUG=False)
 def test_lost_database_outside_a_view_is_still_a_503(rf):
     from geo_siac.web.database import server_error

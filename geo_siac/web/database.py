@@ -4,6 +4,7 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError, close_old_connections
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.defaults import server_error as django_server_error
 from django.utils.translation import gettext as _
@@ -14,8 +15,12 @@ RETRY_AFTER_SECONDS = 30
 
 
 def unavailable_response(request):
-    response = render(request, "503.html", {"message": _("El servicio no está disponible por un momento.")},
-                      status=503)
+    message = _("El servicio no está disponible por un momento.")
+    if request.path.startswith(("/open311/", "/api/")):
+        # Open311 clients read errors as a list of code + description, in JSON.
+        response = JsonResponse([{"code": 503, "description": message}], status=503, safe=False)
+    else:
+        response = render(request, "503.html", {"message": message}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
