@@ -69,13 +69,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "geo_siac.web.csp.SecurityHeadersMiddleware",
+    # Production serves static files from the process (collectstatic output); runserver serves them in dev.
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "geo_siac.web.staff.StaffSessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "geo_siac.web.database.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "geo_siac.urls"
@@ -127,6 +132,12 @@ LOGIN_REDIRECT_URL = "/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "geo_siac" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names need `collectstatic` first, so only production uses them.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 
@@ -147,8 +158,8 @@ GEO_SIAC_PROJECTED_SRID = 32719  # UTM 19S: metric work over Chile's central zon
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # GEO_SIAC_INSECURE_COOKIES=1 only for trying production mode over plain HTTP on 127.0.0.1 (serve.sh).
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not env_bool("GEO_SIAC_INSECURE_COOKIES")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -157,9 +168,21 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "geo_siac.web.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             **({"formatter": "json"} if env_bool("LOG_JSON", PRODUCTION) else {})}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Request bodies: a form field over the memory limit is a 400, not a worker holding megabytes. Photos are
+# files and have their own limit (GEO_SIAC_PHOTO_MAX_BYTES); files above FILE_UPLOAD_MAX_MEMORY_SIZE spool to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -208,3 +231,32 @@ GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
 GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
 CACHES = {"default": {"BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
                       "LOCATION": env("CACHE_LOCATION", "geo-siac")}}
+
+# Content-Security-Policy for every response; a view widens it only with geo_siac.web.csp.csp_allow.
+GEO_SIAC_TILE_ORIGIN = "/".join(GEO_SIAC_TILE_URL.split("/")[:3]).replace("{s}.", "*.") if GEO_SIAC_TILE_URL else ""
+GEO_SIAC_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": f"'self' data: blob: {GEO_SIAC_TILE_ORIGIN}".strip(),
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# GeoDjango's admin map widget (Django 5.2) initialises OpenLayers in an inline <script>; the admin is staff-only.
+GEO_SIAC_CSP_PATH_EXTRA = {"/admin/": {"script_src": "'unsafe-inline'"}}
+GEO_SIAC_CSP_REPORT_ONLY = env_bool("GEO_SIAC_CSP_REPORT_ONLY")
+# Who may frame the public embeddable map (/transparencia/mapa/): e.g. "https://www.mpuentealto.cl"; any site by default.
+GEO_SIAC_EMBED_FRAME_ANCESTORS = env("GEO_SIAC_EMBED_FRAME_ANCESTORS", "*")
+# The report page offers "use my location"; nothing uses the camera, microphone or payments.
+GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+
+# Staff accounts: admin login failures allowed per IP and per username before a lockout of this many seconds,
+# and staff sessions end after this long without a request (citizens have no sessions worth keeping).
+GEO_SIAC_LOGIN_FAILURES_ALLOWED = env_int("GEO_SIAC_LOGIN_FAILURES_ALLOWED", 5)
+GEO_SIAC_LOGIN_LOCKOUT_SECONDS = env_int("GEO_SIAC_LOGIN_LOCKOUT_SECONDS", 900)
+GEO_SIAC_STAFF_SESSION_IDLE_SECONDS = env_int("GEO_SIAC_STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

@@ -4,8 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from geo_siac.web.health import health
+from geo_siac.web.staff import admin_login
+
 urlpatterns = [
+    path("salud/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
@@ -19,3 +24,5 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler500 = "geo_siac.web.database.server_error"

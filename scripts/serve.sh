@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up (see scripts/setup.sh), loads the comunas, categories and demo reports, and serves
 # GeoSIAC at http://127.0.0.1:8000 (admin at /admin/).
+#   --production  serve in production mode locally: gunicorn + whitenoise, DEBUG off, CSP, JSON logs. Plain
+#                 HTTP on 127.0.0.1, so the HTTPS-only settings (SSL redirect, secure cookies) are relaxed here;
+#                 see docs/deployment.md for the real thing behind nginx.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 geo_siac_setup
@@ -8,5 +11,15 @@ geo_siac_setup
 "$PY" manage.py load_categories --commit
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"
 "$PY" manage.py ensure_demo_admin
-log "serving on http://127.0.0.1:${GEO_SIAC_PORT:-8000}"
-exec "$PY" manage.py runserver "127.0.0.1:${GEO_SIAC_PORT:-8000}"
+PORT="${GEO_SIAC_PORT:-8000}"
+if [ "${1:-}" = "--production" ]; then
+  mkdir -p var
+  [ -s var/local-secret-key ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' > var/local-secret-key
+  export GEO_SIAC_PRODUCTION=1 SECRET_KEY="$(cat var/local-secret-key)" ALLOWED_HOSTS=127.0.0.1,localhost
+  export SECURE_SSL_REDIRECT=0 GEO_SIAC_INSECURE_COOKIES=1 GUNICORN_BIND="127.0.0.1:$PORT"
+  "$PY" manage.py collectstatic --noinput -v 0
+  log "serving in production mode (gunicorn) on http://127.0.0.1:$PORT"
+  exec "$VENV/bin/gunicorn" -c geo_siac/gunicorn.conf.py geo_siac.wsgi
+fi
+log "serving on http://127.0.0.1:$PORT"
+exec "$PY" manage.py runserver "127.0.0.1:$PORT"

@@ -13,10 +13,14 @@ from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_ma
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
 from geo_siac.maps.selectors import cell_table, coverage, recommend_sites, underserved_cells, weekly_counts_by_category
+from geo_siac.web.csp import csp_allow
 from geo_siac.zones.models import Commune
 
 
+# folium writes the map as inline <script>/<style> in the iframe's srcdoc, which inherits this page's policy;
+# the page is staff-only and the map HTML is built server-side from our own data.
 @staff_member_required
+@csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'")
 def coverage_page(request):
     form = CoverageForm(request.GET or _defaults())
     if not form.is_valid():
@@ -99,6 +103,7 @@ def weekly_by_category(request):
 
 
 @staff_member_required
+@csp_allow(style_src="'unsafe-inline'")
 def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None)
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
@@ -109,7 +114,9 @@ def _map_options(form) -> dict:
     return {"scheme": form.classification, "classes": form.class_count}
 
 
+# folium writes its map as inline scripts and styles; the page is staff-only and built from our own data.
 @staff_member_required
+@csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'", frame_ancestors="'self'")
 def heatmap_html(request):
     form, error = _valid_form(request)
     if error:

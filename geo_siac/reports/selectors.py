@@ -13,7 +13,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
-from geo_siac.reports.models import Category, CategoryGroup, Report, ReportEvent
+from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -150,3 +150,25 @@ def nearby_open_reports(point, category, radius_m: float | None = None) -> Query
     """Open reports of the category within its duplicate radius: likely the same problem."""
     radius = radius_m if radius_m is not None else category.duplicate_radius_m
     return open_reports().filter(category=category, location__distance_lte=(point, D(m=radius)))
+
+
+def reporter_data(*, email: str) -> dict:
+    """Everything stored about one person by email (Ley 19.628 / 21.719 access request), as plain data."""
+    from geo_siac.notifications.models import Notification
+
+    reports = Report.objects.filter(reporter_email__iexact=email).select_related("category", "commune")
+    return {
+        "email": email,
+        "reports": [{
+            "tracking_code": r.tracking_code, "created_at": r.created_at.isoformat(),
+            "category": r.category.service_code if r.category else None, "status": r.status,
+            "commune": r.commune.name if r.commune else None, "latitude": r.location.y, "longitude": r.location.x,
+            "address": r.address, "description": r.description, "reporter_name": r.reporter_name,
+            "reporter_email": r.reporter_email, "reporter_phone": r.reporter_phone,
+            "photos": [p.image.name for p in r.photos.all()],
+        } for r in reports],
+        "following": [f.report.tracking_code for f in Follower.objects.filter(email__iexact=email)
+                      .select_related("report")],
+        "notifications": [{"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
+                          for n in Notification.objects.filter(recipient__iexact=email)],
+    }

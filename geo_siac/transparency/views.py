@@ -20,6 +20,7 @@ from geo_siac.transparency.selectors import (
     cells_geojson, indicators, indicators_by, open_data_rows, public_cells, received_between, transparency_reports,
 )
 from geo_siac.zones.models import Commune
+from geo_siac.web.csp import csp_allow
 
 PUBLIC_CACHE_SECONDS = 300
 INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "channel", "month")
@@ -71,6 +72,7 @@ def _map_context() -> dict:
             "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
 
 
+@csp_allow(frame_ancestors=settings.GEO_SIAC_EMBED_FRAME_ANCESTORS)
 @require_GET
 @xframe_options_exempt
 @cache_page(PUBLIC_CACHE_SECONDS)
@@ -141,7 +143,9 @@ def indicators_json(request):
     return JsonResponse({"indicators": list(exports.indicator_records(_all_indicators()))})
 
 
+# The executive report is one self-contained HTML document (also saved to files), so its CSS is inline.
 @staff_member_required
+@csp_allow(style_src="'unsafe-inline'")
 @require_GET
 def executive(request):
     """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""

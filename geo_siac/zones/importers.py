@@ -142,6 +142,7 @@ def import_communes(
     mapping = resolve_fields(frame, preset, field_overrides or {})
     if frame.crs is not None and frame.crs.to_epsg() != STORAGE_SRID:
         frame = frame.to_crs(epsg=STORAGE_SRID)
+    require_degrees(frame, source)
     frame["_cut"] = frame[mapping["cut"]].map(clean).str.zfill(5)
     wanted = {c.zfill(5) for c in cuts} if cuts else None
     if wanted:
@@ -159,6 +160,16 @@ def import_communes(
         if not commit:
             transaction.set_rollback(True)
     return summary
+
+
+def require_degrees(frame: gpd.GeoDataFrame, source: str) -> None:
+    """A file without a CRS is read as WGS84; projected metres there (e.g. UTM 19S) would be stored as degrees."""
+    west, south, east, north = frame.total_bounds
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise CommuneImportError(
+            f"Las coordenadas de {source} no son grados WGS84 ({west:.0f}, {south:.0f}, {east:.0f}, {north:.0f}); "
+            "declare el sistema de referencia del archivo (p. ej. EPSG:32719) o reproyecte a EPSG:4326."
+        )
 
 
 def upsert_commune(row: dict, mapping: dict[str, str], source: str, activate: bool, summary) -> None:

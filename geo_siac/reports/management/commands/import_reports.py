@@ -25,6 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path: Path = options["path"]
+        if not path.is_file():
+            raise CommandError(f"No existe el archivo {path}.")
         try:
             mapping = load_mapping(options["mapping"])
             size = path.stat().st_size if path.exists() else 0

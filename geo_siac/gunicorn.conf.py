@@ -1,0 +1,20 @@
+"""gunicorn settings for production: `gunicorn -c geo_siac/gunicorn.conf.py geo_siac.wsgi` (see docs/deployment.md)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: requests are short database round trips; (2 x cores) + 1 is gunicorn's documented default.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+# Recycle workers now and then so a slow leak (GDAL, matplotlib) cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+access_log_format = '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": "%(B)s", "ms": %(M)s}'
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket sits at one path per user, which several instances (tests, bench) would share;
+# systemd does the process control here.
+control_socket_disable = True

@@ -1,0 +1,41 @@
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+
+from geo_siac.reports.selectors import reporter_data
+from geo_siac.reports.services import reporter_data_erase
+
+
+class Command(BaseCommand):
+    help = ("Datos personales de una persona (Ley 19.628 / 21.719): exportarlos (--export) o borrarlos "
+            "(--erase, simulación salvo --commit). Los reportes quedan, anonimizados, en las estadísticas.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--email", required=True)
+        parser.add_argument("--export", type=Path, metavar="ARCHIVO", help="Escribir los datos en JSON.")
+        parser.add_argument("--erase", action="store_true", help="Borrar los datos personales.")
+        parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
+
+    def handle(self, *args, **options):
+        email = options["email"].strip()
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise CommandError(f"Correo no válido: {email!r}") from exc
+        if options["export"]:
+            data = reporter_data(email=email)
+            options["export"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+            self.stdout.write(f"exportado: {len(data['reports'])} reportes, {len(data['following'])} seguidos, "
+                              f"{len(data['notifications'])} mensajes -> {options['export']}")
+        if options["erase"]:
+            summary = reporter_data_erase(email=email, commit=options["commit"])
+            for name, count in asdict(summary).items():
+                self.stdout.write(f"{name}: {count}")
+            if not options["commit"]:
+                self.stdout.write(self.style.WARNING("Simulación: no se borró nada (use --commit)."))
+        if not (options["export"] or options["erase"]):
+            raise CommandError("Indique --export ARCHIVO y/o --erase.")

@@ -1,0 +1,48 @@
+"""A lost database connection answers 503 with Retry-After, never a stack trace."""
+
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError, close_old_connections
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.defaults import server_error as django_server_error
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("geo_siac.database")
+
+RETRY_AFTER_SECONDS = 30
+
+
+def unavailable_response(request):
+    message = _("El servicio no está disponible por un momento.")
+    if request.path.startswith(("/open311/", "/api/")):
+        # Open311 clients read errors as a list of code + description, in JSON.
+        response = JsonResponse([{"code": 503, "description": message}], status=503, safe=False)
+    else:
+        response = render(request, "503.html", {"message": message}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning("database unavailable: %s", exception.__class__.__name__)
+        # A broken connection must not be reused by the next request on this worker.
+        close_old_connections()
+        return unavailable_response(request)
+
+
+def server_error(request):
+    """handler500: database loss raised outside a view (e.g. in the session middleware) is still a 503."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return unavailable_response(request)
+    return django_server_error(request)

@@ -1,0 +1,57 @@
+"""Staff accounts: failed admin logins are throttled per IP and per username; staff sessions expire when idle."""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.cache import cache
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from geo_siac.reports.ratelimit import client_ip
+
+
+def failure_keys(request) -> list[str]:
+    username = request.POST.get("username", "").strip().lower()
+    user_hash = hashlib.sha256(username.encode()).hexdigest()[:32]
+    return [f"geo_siac:login:ip:{client_ip(request)}", f"geo_siac:login:user:{user_hash}"]
+
+
+def login_blocked(request) -> bool:
+    return any(cache.get(key, 0) >= settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED for key in failure_keys(request))
+
+
+def record_failure(request) -> None:
+    for key in failure_keys(request):
+        cache.add(key, 0, timeout=settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
+
+
+def admin_login(request, extra_context=None):
+    """The admin's login view, refusing with 429 after too many failures from one IP or for one username."""
+    if request.method == "POST" and login_blocked(request):
+        response = render(request, "429_login.html", {
+            "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
+        }, status=429)
+        response["Retry-After"] = str(settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
+        return response
+    response = admin.site.login(request, extra_context)
+    if request.method == "POST" and not request.user.is_authenticated:
+        record_failure(request)
+    return response
+
+
+class StaffSessionExpiryMiddleware:
+    """Each staff request pushes the expiry GEO_SIAC_STAFF_SESSION_IDLE_SECONDS ahead: idle staff sessions end."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            request.session.set_expiry(settings.GEO_SIAC_STAFF_SESSION_IDLE_SECONDS)
+        return self.get_response(request)

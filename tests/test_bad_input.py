@@ -1,0 +1,269 @@
+"""Malformed and hostile input at every entry point: a clear 4xx or CommandError, nothing written, no 500."""
+
+import io
+import json
+import struct
+import zipfile
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from geo_siac.reports.models import Report, ReportPhoto
+from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
+
+LAT, LNG = PUENTE_ALTO_CENTRE
+BAD_COORDINATES = ["NaN", "nan", "Infinity", "-inf", "1e309", "9" * 400, "1e5", "0x10", "", "  ", "--1", "1;DROP TABLE"]
+INJECTIONS = ["'; DROP TABLE reports_report; --", "<script>alert(1)</script>", "\" onmouseover=\"alert(1)",
+              "{{ settings.SECRET_KEY }}", "../../../../etc/passwd"]
+
+
+def form(**overrides) -> dict:
+    return {"service_code": "retiro-escombros", "lat": LAT, "long": LNG, "description": "Escombros.",
+            **overrides}
+
+
+def open311(api_key: str, **overrides) -> dict:
+    return {"api_key": api_key, "jurisdiction_id": "puente-alto", "service_code": "retiro-escombros",
+            "lat": LAT, "long": LNG, "description": "Escombros.", **overrides}
+
+
+@pytest.fixture
+def api_key(communes):
+    from geo_siac.open311.services import api_key_create
+
+    return api_key_create(name="app", rate_limit_per_minute=10_000)[1]
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limit(settings, tmp_path):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 10_000
+    settings.MEDIA_ROOT = tmp_path
+
+
+def png_bytes(size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def png_bomb() -> bytes:
+    """A valid PNG header claiming 60000 x 60000 pixels over a few hundred bytes of zeros."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10_000)) + chunk(
+        b"IEND", b"")
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.txt", b"\0" * 20_000_000)
+    return buffer.getvalue()
+
+
+def gif_js_polyglot() -> bytes:
+    return b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00;*/=alert(document.domain)//;" + b"\0" * 20
+
+
+# Web form ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", BAD_COORDINATES)
+def test_web_form_rejects_non_finite_or_out_of_range_coordinates(client, communes, value):
+    for field in ("lat", "long"):
+        response = client.post("/", form(**{field: value}))
+        assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_web_form_answers_400_to_a_10_mb_description_and_writes_nothing(client, communes):
+    response = client.post("/", form(description="x" * 10 * 1024 * 1024))
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_web_form_rejects_a_description_over_the_limit_by_field(client, communes):
+    response = client.post("/", form(description="x" * 5000))
+    assert response.status_code == 400
+    assert "máximo" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_web_form_rejects_unknown_categories_and_hostile_codes(client, communes):
+    for code in INJECTIONS:
+        assert client.post("/", form(service_code=code)).status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_injection_strings_are_stored_as_text_and_shown_escaped(client, communes):
+    for text in INJECTIONS:
+        response = client.post("/", form(description=text, address=text[:200], public_visibility="on"))
+        assert response.status_code == 302
+    assert Report.objects.count() == len(INJECTIONS)
+    report = Report.objects.get(description="<script>alert(1)</script>")
+    page = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize("name,content", [
+    ("bomb.png", png_bomb()),
+    ("foto.jpg", zip_bomb()),
+    ("polyglot.gif", gif_js_polyglot()),
+    ("foto.jpg", b"%PDF-1.4\n" + b"0" * 100),
+    ("foto.jpg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
+])
+def test_web_form_rejects_bombs_and_polyglots_as_photos(client, communes, name, content):
+    photo = SimpleUploadedFile(name, content, content_type="image/jpeg")
+    response = client.post("/", {**form(), "photo": photo})
+    assert response.status_code == 400
+    assert not Report.objects.exists() and not ReportPhoto.objects.exists()
+
+
+def test_path_traversal_in_a_photo_name_never_reaches_the_file_system(client, communes, tmp_path):
+    photo = SimpleUploadedFile("../../../../tmp/evil.png", png_bytes(), content_type="image/png")
+    assert client.post("/", {**form(), "photo": photo}).status_code == 302
+    stored = ReportPhoto.objects.get()
+    assert ".." not in stored.image.name and "evil" not in stored.image.name
+    assert all(tmp_path in path.parents for path in tmp_path.rglob("*"))
+    assert not (tmp_path.parent / "evil.png").exists()
+
+
+# Open311 ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", BAD_COORDINATES)
+def test_open311_rejects_non_finite_or_out_of_range_coordinates(client, api_key, value):
+    response = client.post("/open311/v2/requests.json", open311(api_key, lat=value))
+    assert response.status_code == 400
+    assert response.json()[0]["code"] == 400
+    assert not Report.objects.exists()
+
+
+def test_open311_answers_400_to_a_10_mb_description(client, api_key):
+    response = client.post("/open311/v2/requests.json", open311(api_key, description="x" * 10 * 1024 * 1024))
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("code", INJECTIONS)
+def test_open311_rejects_hostile_service_codes(client, api_key, code):
+    response = client.post("/open311/v2/requests.json", open311(api_key, service_code=code))
+    assert 400 <= response.status_code < 500
+    assert not Report.objects.exists()
+
+
+def test_open311_rejects_a_hostile_api_key_without_a_500(client, communes):
+    for key in INJECTIONS + ["\x00"]:
+        assert client.post("/open311/v2/requests.json", open311(key)).status_code in (400, 403)
+    assert not Report.objects.exists()
+
+
+# GeoJSON API query parameters -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("params", [
+    {"bbox": "NaN,NaN,NaN,NaN"}, {"bbox": "-inf,-90,inf,90"}, {"bbox": "1e309,0,0,0"}, {"bbox": "1,2,3"},
+    {"bbox": "-70,-33,-71,-34"}, {"bbox": "' OR 1=1 --"}, {"created_after": "not-a-date"},
+    {"created_after": "99999-01-01"}, {"status": "<script>"}, {"page": "-1"}, {"page": "1e309"},
+])
+def test_geojson_api_answers_4xx_to_malformed_query_parameters(client, make_report, params):
+    make_report()
+    response = client.get("/api/reports/", params)
+    assert 400 <= response.status_code < 500
+
+
+def test_geojson_api_treats_injection_in_filters_as_a_plain_value(client, make_report):
+    make_report()
+    response = client.get("/api/reports/", {"commune": "13201' OR '1'='1", "category": "x'; DROP TABLE x; --"})
+    assert response.status_code == 200
+    assert response.json()["features"] == []
+
+
+# Import commands --------------------------------------------------------------------------------------------
+
+def run(command: str, *args):
+    call_command(command, *args, "--commit", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.parametrize("content", [
+    b"\xff\xfe\x00\x00garbage\x00\x01\x02",
+    "id;categoria;lat;lon\n1;baches;-33,6;-70,5\n".encode("latin-1"),
+    b"",
+    zip_bomb(),
+])
+def test_import_reports_refuses_broken_files_and_writes_nothing(communes, tmp_path, content):
+    path = tmp_path / "reports.csv"
+    path.write_bytes(content)
+    before = Report.objects.count()
+    with pytest.raises(CommandError):
+        run("import_reports", str(path), "--no-progress", "--rejects", str(tmp_path / "rejects.csv"))
+    assert Report.objects.count() == before
+
+
+def test_import_reports_refuses_a_missing_file(communes, tmp_path):
+    with pytest.raises(CommandError):
+        run("import_reports", str(tmp_path / ".." / "nope" / "reports.csv"), "--no-progress")
+
+
+def feature_collection(coordinates, crs: str | None = None) -> str:
+    collection = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"CUT_COM": "13999", "COMUNA": "Prueba", "CUT_REG": "13",
+                                          "REGION": "RM", "CUT_PROV": "131", "PROVINCIA": "Santiago"},
+        "geometry": {"type": "Polygon", "coordinates": coordinates}}]}
+    if crs:
+        collection["crs"] = {"type": "name", "properties": {"name": crs}}
+    return json.dumps(collection)
+
+
+def test_load_comunas_repairs_a_self_intersecting_boundary_and_says_so(communes, tmp_path):
+    path = tmp_path / "comunas.geojson"
+    path.write_text(feature_collection(
+        [[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]]))
+    out = io.StringIO()
+    call_command("load_comunas", str(path), "--field-cut", "CUT_COM", "--field-name", "COMUNA", "--commit", stdout=out)
+    assert "Self-intersection" in out.getvalue()
+    assert Commune.objects.get(cut="13999").geometry.valid
+
+
+@pytest.mark.parametrize("content", [
+    "not json at all",
+    '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": null}]}',
+    feature_collection([[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]]),
+    feature_collection([[[float("nan"), -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.6, -33.6]]]).replace(
+        "NaN", "1e999"),
+    feature_collection([[[330000, 6280000], [340000, 6280000], [340000, 6290000], [330000, 6280000]]]),
+])
+def test_load_comunas_refuses_or_repairs_bad_geometries_without_storing_invalid_ones(communes, tmp_path, content):
+    path = tmp_path / "comunas.geojson"
+    path.write_text(content)
+    try:
+        run("load_comunas", str(path), "--field-cut", "CUT_COM", "--field-name", "COMUNA")
+    except CommandError:
+        pass
+    stored = Commune.objects.filter(cut="13999")
+    assert all(c.geometry.valid and -80 < c.geometry.extent[0] < -60 for c in stored)
+
+
+@pytest.mark.parametrize("content", [
+    b"nombre;latitud;longitud\nCESFAM;NaN;inf\n",
+    "name,latitude,longitude\nCESFAM \xd1u\xf1oa,-33.6,-70.5\n".encode("latin-1"),
+    b"\x00\x01\x02\x03",
+    b"name|latitude|longitude\nx|1e309|-70\n",
+])
+def test_load_service_points_refuses_broken_csv_and_writes_nothing(communes, tmp_path, content):
+    path = tmp_path / "points.csv"
+    path.write_bytes(content)
+    with pytest.raises(CommandError):
+        run("load_service_points", str(path), "--kind", "health", "--no-progress")
+    assert not ServicePoint.objects.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00garbage", zip_bomb()])
+def test_load_population_refuses_broken_files(communes, tmp_path, content):
+    path = tmp_path / "censo.parquet"
+    path.write_bytes(content)
+    with pytest.raises(CommandError):
+        run("load_population", str(path), "--no-progress")
+    assert not PopulationCell.objects.exists()
