@@ -6,7 +6,7 @@ import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
@@ -29,10 +29,6 @@ def report_by_tracking_code(code: str) -> Report | None:
 
 def public_categories() -> QuerySet[Category]:
     return Category.objects.public().select_related("group").order_by("group__order", "name_es")
-
-
-def report_counts_by_commune() -> list[dict]:
-    return list(Report.objects.values("commune__name").annotate(total=Count("id")).order_by("commune__name"))
 
 
 def public_reports() -> QuerySet[Report]:

@@ -44,10 +44,6 @@ def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
-def is_reopening(current: str, target: str) -> bool:
-    return current in CLOSED and target in OPEN
-
-
 class Channel(models.TextChoices):
     WEB = "web", _("Web")
     PHONE = "phone", _("Teléfono")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import open_reports, triage_queue
+from geo_siac.reports.selectors import open_reports, reports_of_crews, triage_queue
 from geo_siac.reports.services import (
     report_bulk_update,
     report_change_status,
@@ -41,7 +41,7 @@ def map_data(crews, reports) -> dict:
 @crew_required
 def home(request):
     crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
-    reports = list(open_reports().filter(pk__in=visible_reports(request.user).filter(crew__in=crews)))
+    reports = list(reports_of_crews(crews))
     return render(request, "workspace/crew_home.html", {
         "crews": crews, "reports": reports, "map_data": map_data(crews, reports),
         "states": DeadlineState, "is_supervisor": is_supervisor(request.user),

@@ -7,12 +7,16 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from PIL import Image
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.models import Follower, Report, ReportPhoto
-from geo_siac.reports.selectors import report_counts_by_commune
 from geo_siac.reports.services import ERASED, report_follow
+
+
+def report_counts_by_commune() -> list[dict]:
+    return list(Report.objects.values("commune__name").annotate(total=Count("id")).order_by("commune__name"))
 
 
 def photo() -> SimpleUploadedFile:
