@@ -13,6 +13,7 @@ import io
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class ImportSummary:
     reasons: dict[str, int] = field(default_factory=dict)
     reject_path: Path | None = None
     bulk: bool = False
+    rebuild_seconds: float = 0.0  # bulk mode: rebuilding the indexes and foreign keys at the end
 
     def reject(self, reason: str, count: int) -> None:
         self.rejected += count
@@ -265,7 +267,9 @@ class ReportImporter:
                 return self.read_and_write(path, summary)
             finally:
                 if summary.bulk:
+                    started = time.perf_counter()
                     restore_suspended()
+                    summary.rebuild_seconds = time.perf_counter() - started
 
     def read_and_write(self, path: Path, summary: ImportSummary) -> ImportSummary:
         with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:

@@ -62,7 +62,8 @@ class Command(BaseCommand):
         if mapping.note and options["place_in"]:
             self.stdout.write(self.style.WARNING(mapping.note))
         if summary.bulk:
-            self.stdout.write("modo masivo: índices y claves foráneas reconstruidos al final")
+            self.stdout.write(f"modo masivo: índices y claves foráneas reconstruidos al final "
+                              f"({summary.rebuild_seconds:.1f} s)")
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
         self.stdout.write(f"ya importadas antes: {summary.already_imported}")
