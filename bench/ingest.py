@@ -25,7 +25,10 @@ for _name, _default in (("PGHOST", "127.0.0.1"), ("PGPORT", "5432"), ("PGUSER", 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_siac.settings")
 
 
-def prepare_database() -> None:
+GREATER_SANTIAGO = tuple(str(c) for c in range(13101, 13133)) + ("13201", "13401")  # INE's 34 comunas
+
+
+def prepare_database(cuts: tuple[str, ...] = ("13201", "13122")) -> None:
     env = dict(os.environ)
     exists = subprocess.run(
         ["psql", "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{env['PGDATABASE']}'"],
@@ -34,7 +37,7 @@ def prepare_database() -> None:
     if exists != "1":
         subprocess.run(["createdb", env["PGDATABASE"]], check=True, env={**env, "PGDATABASE": "postgres"})
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], check=True)
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "load_comunas", "--cut", "13201", "--cut", "13122",
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "load_comunas", *(a for c in cuts for a in ("--cut", c)),
                     "--commit"], check=True, stdout=subprocess.DEVNULL)
 
 
