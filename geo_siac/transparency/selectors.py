@@ -9,18 +9,23 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Min, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, OPEN, Status
-from geo_siac.zones.models import PopulationCell
+from geo_siac.zones.models import PopulationCell, Zone
 
-# Dimension name -> the value each report is grouped by. The crew zone (issue 4) joins here as one more entry
-# once reports carry it; nothing else needs to change.
+# The crew zone a report was routed to (`Report.zone`, a zone version) as "<CUT>/<key>": every version of a
+# redrawn zone counts as the same zone, and the same key in two comunas as two zones. None: not routed to one.
+ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
+                default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
+                output_field=CharField())
+
+# Dimension name -> the value each report is grouped by.
 DIMENSIONS = {
     "commune": F("commune__cut"),
     "category": F("category__service_code"),
@@ -28,6 +33,7 @@ DIMENSIONS = {
     "department": F("category__department"),
     "channel": F("channel"),
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
+    "zone": ZONE_KEY,
 }
 
 
@@ -220,6 +226,15 @@ def commune_population(cut: str) -> float | None:
     if finest is None:
         return None
     return PopulationCell.objects.filter(cut=cut, res=finest).aggregate(total=Sum("pob_total"))["total"]
+
+
+def zone_names() -> dict[str, str]:
+    """Each zone's ZONE_KEY -> the name of its latest version, with its comuna's name."""
+    names = {}
+    for cut, key, name, commune in Zone.objects.order_by("commune__cut", "key", "version").values_list(
+            "commune__cut", "key", "name", "commune__name"):
+        names[f"{cut}/{key}"] = f"{name} ({commune})"
+    return names
 
 
 def per_thousand(volume: int, population: float | None) -> float | None:
