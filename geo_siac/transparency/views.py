@@ -114,6 +114,7 @@ def commitments(request):
 def open_data(request):
     return render(request, "transparency/open_data.html", {
         "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
+        "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
     })
 
 

@@ -81,7 +81,19 @@ def test_reports_csv_streams_anonymised_rows(client, five_reports):
     public, private = by_id[str(five_reports[0].pk)], by_id[str(five_reports[1].pk)]
     assert public["status"] == "closed" and public["description"] == "Escombros número 0."
     assert private["status"] == "open" and private["description"] == ""
-    assert private["h3_cell"] == format(five_reports[1].h3_res9, "x")
+    assert private["h3_cell"] == format(five_reports[1].h3_res9, "x")  # k = 5 reports share the res-9 cell
+    assert private["h3_resolution"] == "9"
+
+
+@pytest.mark.django_db
+def test_open_data_page_explains_where_reports_are_placed_with_the_configured_k(client, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 7
+
+    page = client.get("/transparencia/datos/").content.decode()
+
+    rule = page.split('id="place-rule">')[1].split("</p>")[0]
+    assert "al menos 7 solicitudes publicadas con esa misma zona" in rule
+    assert "<dt>h3_resolution</dt>" in page
 
 
 @pytest.mark.django_db
