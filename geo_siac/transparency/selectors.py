@@ -295,7 +295,7 @@ def open_data_cells(reports: QuerySet[Report], *, min_count: int | None = None) 
     published; the reports of the smaller ones move up to their res-8 cell, which is published when those
     reports together reach k (the reports already published at res 9 do not count again); what is still left
     moves up to res 7, then res 6, and the rest has no place. So every published cell is the place of at least
-    k rows of the export, and a row at a coarse cell cannot be narrowed down by subtracting finer cells.
+    k rows of the export, counting only the rows placed at it: subtracting finer cells never isolates fewer.
 
     One GROUP BY in SQL, before any row is streamed; the result has an entry per distinct combination of
     cells (about one per populated res-9 cell), however many reports there are."""
