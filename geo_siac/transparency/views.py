@@ -18,12 +18,13 @@ from geo_siac.transparency.management.commands.executive_report import parse_mon
 from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
 from geo_siac.transparency.selectors import (
     cells_geojson, indicators, indicators_by, open_data_rows, public_cells, received_between, transparency_reports,
+    zone_names,
 )
 from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
 
 PUBLIC_CACHE_SECONDS = 300
-INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "channel", "month")
+INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "zone", "channel", "month")
 
 
 def _year_reports():
@@ -35,30 +36,37 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
-def _on_time_chart(results: dict, labels: dict) -> dict:
-    return bar_chart([(labels.get(key, key) or _("Sin unidad asignada"), r["deadline_met_share"],
+def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> dict:
+    missing = missing or _("Sin unidad asignada")
+    return bar_chart([(labels.get(key, key) or missing, r["deadline_met_share"],
                        _percent(r["deadline_met_share"])) for key, r in results.items()], maximum=1)
 
 
-def _rows(results: dict, labels: dict) -> list[dict]:
-    return sorted(({"label": labels.get(key, key) or _("Sin unidad asignada"), **r} for key, r in results.items()),
+def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]:
+    missing = missing or _("Sin unidad asignada")
+    return sorted(({"label": labels.get(key, key) or missing, **r} for key, r in results.items()),
                   key=lambda row: -row["volume"])
 
 
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def index(request):
-    results = indicators_by(_year_reports(), [None, "department", "category", "month"])
+    results = indicators_by(_year_reports(), [None, "department", "category", "zone", "month"])
     overall, by_department = results[None].get(None), results["department"]
-    by_category, by_month = results["category"], results["month"]
+    by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
     months = sorted(by_month.items())
+    # Without crew zones every report is "without zone": the section would say nothing, so it is left out.
+    has_zones = any(key is not None for key in by_zone)
+    zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
     return render(request, "transparency/index.html", {
         "overall": overall,
         "departments": _rows(by_department, {}),
         "categories": _rows(by_category, category_names),
         "department_chart": _on_time_chart(by_department, {}),
         "category_chart": _on_time_chart(by_category, category_names),
+        "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
+        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
         "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
         "digital_chart": bar_chart([(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"]))
                                     for month, r in months], maximum=1),
@@ -106,6 +114,7 @@ def commitments(request):
 def open_data(request):
     return render(request, "transparency/open_data.html", {
         "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
+        "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
     })
 
 
