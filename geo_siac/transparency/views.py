@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
@@ -91,6 +92,7 @@ def embed_map(request):
 
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
+@gzip_page  # inside the cache, so the compressed body is what is cached (per Accept-Encoding)
 def cells(request):
     return JsonResponse(cells_geojson(public_cells(_year_reports())))
 

@@ -63,6 +63,18 @@ def test_public_map_cells_count_reports(client, five_reports):
 
 
 @pytest.mark.django_db
+def test_public_map_cells_are_sent_gzipped_to_browsers_that_accept_it(client, five_reports):
+    import gzip
+    import json
+
+    plain = client.get("/transparencia/celdas.geojson")
+    packed = client.get("/transparencia/celdas.geojson", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+
+
+@pytest.mark.django_db
 def test_commitments_page_shows_each_category_deadline(client, five_reports):
     page = client.get("/transparencia/compromisos/").content.decode()
 
