@@ -113,7 +113,7 @@ def heatmap_page(request):
 
 
 def _map_options(form) -> dict:
-    return {"scheme": form.classification, "classes": form.class_count}
+    return {"scheme": form.classification, "classes": form.class_count, "measure": form.map_measure}
 
 
 # folium writes its map as inline scripts and styles; the page is staff-only and built from our own data.
