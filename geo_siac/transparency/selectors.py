@@ -1,10 +1,12 @@
 """Indicators and public aggregates: each defined once here (formulas in docs/indicators.md) and reused by the
 pages, the exports and the executive report."""
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -17,7 +19,11 @@ from h3.api import basic_int as h3i
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
+from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
 from geo_siac.zones.models import PopulationCell
+
+logger = logging.getLogger(__name__)
 
 # Dimension name -> the value each report is grouped by, in the order the exports list them. A new dimension
 # (the crew zone, say) is one more entry here: the pages, exports and the executive report follow.
@@ -198,7 +204,7 @@ def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *
     full = (1 << len(keys)) - 1
     dimension_of = {full: None} | {full - (1 << (len(keys) - 1 - i)): d for i, d in enumerate(named)}
     for row in rows:
-        row = dict(zip(columns, row))
+        row = dict(zip(columns, row, strict=True))
         if row["outside_calendar"]:
             raise ValueError(f"{row['outside_calendar']} reports have dates outside the business-day calendar "
                              f"({CALENDAR_START} to {CALENDAR_END}, reports_calendarday).")
@@ -208,6 +214,74 @@ def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *
     for cut, result in results.get("commune", {}).items():
         result["per_1000_inhabitants"] = per_thousand(result["volume"], commune_population(cut))
     return results
+
+
+# The periods the public pages and exports show, with the dimensions each needs: what refresh_indicators stores.
+PUBLISHED = {
+    "trailing_year": (trailing_year, (None, *DIMENSIONS)),
+    "last_month": (last_month, ("category",)),
+    "last_twelve_months": (last_twelve_months, ("category",)),
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    """The indicators of a published period [start, end), judged at `as_of`."""
+
+    start: date
+    end: date
+    as_of: datetime
+    results: dict
+
+
+def published_indicators(period: str, dimensions: Iterable[str | None]) -> Published:
+    """The indicators of a published period, from its snapshot (refresh_indicators) when that is at most
+    GEO_SIAC_INDICATORS_MAX_AGE_MINUTES old and holds the dimensions; otherwise computed now."""
+    dimensions = list(dimensions)
+    oldest = timezone.now() - timedelta(minutes=settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES)
+    snapshot = IndicatorSnapshot.objects.filter(period=period, as_of__gte=oldest).first()
+    stored = decode_results(snapshot.results) if snapshot else {}
+    if snapshot and all(dimension in stored for dimension in dimensions):
+        return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions})
+    logger.warning("No recent indicator snapshot for %s: computing it on request (is refresh_indicators "
+                   "scheduled?)", period)
+    return compute_published(period, dimensions, as_of=timezone.now())
+
+
+def compute_published(period: str, dimensions: Iterable[str | None] | None = None, *,
+                      as_of: datetime) -> Published:
+    """The indicators of a published period as of `as_of` (its dimensions by default), from the reports."""
+    period_of, published_dimensions = PUBLISHED[period]
+    start, end = period_of(as_of.astimezone(SANTIAGO).date())
+    reports = received_between(transparency_reports(), start, end)
+    return Published(start, end, as_of, indicators_by(reports, dimensions or published_dimensions, as_of=as_of))
+
+
+def _encode_key(value):
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    return value
+
+
+def _decode_key(value):
+    if isinstance(value, dict):
+        ((kind, text),) = value.items()
+        return datetime.fromisoformat(text) if kind == "datetime" else date.fromisoformat(text)
+    return value
+
+
+def encode_results(results: dict) -> list:
+    """indicators_by's result as JSON: pairs instead of mappings, since its keys are None, months and numbers."""
+    return [[dimension, [[_encode_key(key), result] for key, result in by_key.items()]]
+            for dimension, by_key in results.items()]
+
+
+def decode_results(encoded: list) -> dict:
+    return {dimension: {_decode_key(key): {**result, "satisfaction_distribution": {
+        int(rating): n for rating, n in result["satisfaction_distribution"].items()}} for key, result in pairs}
+        for dimension, pairs in encoded}
 
 
 def commune_population(cut: str) -> float | None:
@@ -222,9 +296,16 @@ def per_thousand(volume: int, population: float | None) -> float | None:
     return volume * 1000 / population if population else None
 
 
+def local_midnight(day: date) -> datetime:
+    """The first instant of a local (Santiago) day. When the clocks jump from 00:00 to 01:00 (September), zoneinfo
+    reads the missing 00:00 with the offset before the jump, which is that day's 01:00."""
+    return datetime.combine(day, time.min, tzinfo=SANTIAGO)
+
+
 def received_between(reports: QuerySet[Report], start: date, end: date) -> QuerySet[Report]:
-    """Those of `reports` received on local (Santiago) days start <= day < end."""
-    return reports.filter(created_at__date__gte=start, created_at__date__lt=end)
+    """Those of `reports` received on local (Santiago) days start <= day < end. A range on created_at, not on its
+    local date, so PostgreSQL uses the index and estimates the rows (which decides how it joins the calendar)."""
+    return reports.filter(created_at__gte=local_midnight(start), created_at__lt=local_midnight(end))
 
 
 def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> list[dict]:

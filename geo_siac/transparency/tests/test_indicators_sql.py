@@ -204,3 +204,28 @@ def test_a_report_dated_outside_the_business_day_calendar_is_refused(make_report
 
     with pytest.raises(ValueError, match="outside the business-day calendar"):
         indicators_by(Report.objects.all(), [None], as_of=timezone.now())
+
+
+@pytest.mark.django_db
+def test_received_between_counts_local_days_across_both_dst_changes(make_report):
+    """The created_at range equals the local-date filter it replaced, at the edges of the days when Chile's
+    clocks jump (6 Sep 2026, 00:00 -> 01:00) and fall back (5 Apr 2026, 00:00 -> 23:00 the day before)."""
+    from datetime import date, timezone as dt_timezone
+
+    from geo_siac.transparency.selectors import received_between
+
+    instants = [datetime(2026, 9, 6, 3, 59, 59, tzinfo=dt_timezone.utc),  # Sat 5 Sep 23:59:59 -04
+                datetime(2026, 9, 6, 4, 0, tzinfo=dt_timezone.utc),  # Sun 6 Sep 01:00 -03, the first instant
+                datetime(2026, 4, 5, 2, 59, tzinfo=dt_timezone.utc),  # Sat 4 Apr 23:59 -03
+                datetime(2026, 4, 5, 3, 30, tzinfo=dt_timezone.utc),  # Sat 4 Apr 23:30 -04, the repeated hour
+                datetime(2026, 4, 5, 4, 0, tzinfo=dt_timezone.utc)]  # Sun 5 Apr 00:00 -04
+    for instant in instants:
+        with _at(instant):
+            make_report()
+    reports = Report.objects.all()
+    for start, end in [(date(2026, 9, 6), date(2026, 9, 7)), (date(2026, 9, 5), date(2026, 9, 6)),
+                       (date(2026, 4, 4), date(2026, 4, 5)), (date(2026, 4, 5), date(2026, 4, 6))]:
+        by_local_date = reports.filter(created_at__date__gte=start, created_at__date__lt=end)
+        assert set(received_between(reports, start, end)) == set(by_local_date), (start, end)
+    assert received_between(reports, date(2026, 4, 4), date(2026, 4, 5)).count() == 2
+    assert received_between(reports, date(2026, 9, 6), date(2026, 9, 7)).count() == 1
