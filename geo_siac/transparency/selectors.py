@@ -63,8 +63,10 @@ def _share(part: int, whole: int) -> float | None:
 
 def _literals(values: Iterable[str]) -> str:
     """States and channels are the code's own identifiers, never input, so they are inlined in the SQL."""
-    assert all(value.isidentifier() for value in values)
-    return ", ".join(f"'{value}'" for value in sorted(values))
+    values = sorted(values)
+    if not all(value.isidentifier() for value in values):
+        raise ValueError(f"not an identifier among {values}")
+    return ", ".join(f"'{value}'" for value in values)
 
 
 def _local_day(column: str) -> str:
@@ -103,12 +105,12 @@ SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
   LEFT JOIN reports_calendarday fr ON fr.day = {_local_day("r.fact_first_response")}
   LEFT JOIN reports_calendarday cl ON cl.day = {_local_day("r.fact_closed")}
 """
-_QUARTILES = "ARRAY[0.5, 0.9]"
+_MEDIAN_AND_P90 = "ARRAY[0.5, 0.9]"
 _AGGREGATES = ",\n       ".join([
     "count(*) AS volume",
     *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
     f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
-    *(f"percentile_cont({_QUARTILES}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
+    *(f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
       for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")),
     "count(*) FILTER (WHERE is_closed) AS closed",
     "count(*) FILTER (WHERE on_time) AS on_time",
@@ -137,14 +139,14 @@ def _indicators_sql(keys: list[str], with_overall: bool) -> str:
             f"  FROM ({measures}) AS m\n GROUP BY GROUPING SETS ({', '.join(sets)})")
 
 
-def _quartiles(values: list[float] | None) -> tuple[float | None, float | None]:
+def _median_and_p90(values: list[float] | None) -> tuple[float | None, float | None]:
     return tuple(values) if values else (None, None)
 
 
 def _result(row: dict) -> dict:
     """The indicators of one group from its SQL aggregates (formulas: docs/indicators.md)."""
-    response, response_business = _quartiles(row["response_days"]), _quartiles(row["response_business_days"])
-    closing, closing_business = _quartiles(row["closing_days"]), _quartiles(row["closing_business_days"])
+    response, response_business = (_median_and_p90(row[m]) for m in ("response_days", "response_business_days"))
+    closing, closing_business = (_median_and_p90(row[m]) for m in ("closing_days", "closing_business_days"))
     return {
         "volume": row["volume"],
         "channel_mix": {channel: row[f"channel_{channel}"] for channel in Channel.values if row[f"channel_{channel}"]},
