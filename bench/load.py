@@ -1,10 +1,13 @@
-"""Load test: citizens filing reports (web form and Open311), tracking lookups and public map reads, against a
-gunicorn server in production mode that this script starts on 127.0.0.1 and stops afterwards.
+"""Load test: citizens filing reports (web form and Open311), tracking lookups, public map views and crew
+updates, against a gunicorn server in production mode that this script starts on 127.0.0.1 and stops afterwards.
 
-    PGDATABASE=geo_siac .venv/bin/python bench/load.py --seconds 60 --users 40
+    .venv/bin/python bench/load.py --seconds 60 --users 60 [--reports 1000000]
 
-Uses the database the settings point at (it adds the reports it files). Bounded: at most 300 s and 200 users,
-and only 127.0.0.1. Crew updates come with issue 4 (crew workspace) and are not in the mix yet.
+Runs against its own database (GEO_SIAC_BENCH_DB, default geo_siac_bench, as bench/ingest.py; created and
+migrated if missing). With --reports N it first tops the table up to N synthetic reports through the bulk
+importer, so the public map is measured at that size. Bounded: at most 300 s and 400 users, and only 127.0.0.1.
+The load generator is locust (FastHttpUser, geventhttpclient) in this process, on the same 2 cores as the
+server and PostgreSQL.
 """
 
 from gevent import monkey
@@ -12,25 +15,35 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import collections  # noqa: E402
 import itertools  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
-from locust import HttpUser, between, task  # noqa: E402
+from locust import FastHttpUser, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ["PGDATABASE"] = os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench")
+for _name, _default in (("PGHOST", "127.0.0.1"), ("PGPORT", "5432"), ("PGUSER", "geo_siac"), ("PGPASSWORD", "geo_siac")):
+    os.environ.setdefault(_name, _default)
 PUENTE_ALTO = (-33.6117, -70.5758)
-BBOX = "-70.62,-33.64,-70.53,-33.57"
+# What a citizen's map shows zoomed in on their neighbourhood: about 1 km x 1 km.
+NEIGHBOURHOOD = "-70.581,-33.616,-70.571,-33.607"
+CREW_PASSWORD = "carga-" + "x" * 20
 counter = itertools.count()
 tracking_codes: list[str] = []
+to_update: collections.deque = collections.deque(maxlen=10_000)  # filed by the web form, for the crew to take
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def jitter() -> tuple[float, float]:
@@ -38,23 +51,28 @@ def jitter() -> tuple[float, float]:
     return round(lat + random.uniform(-0.005, 0.005), 6), round(lng + random.uniform(-0.005, 0.005), 6)
 
 
-class Citizen(HttpUser):
+class Citizen(FastHttpUser):
+    weight = 10
     wait_time = between(0.05, 0.2)
     api_key = ""
 
     def on_start(self):
-        self.client.get("/", name="GET / (form)")
+        page = self.client.get("/", name="GET / (form)")
+        self.csrf = CSRF.search(page.text).group(1)
 
     @task(4)
     def web_form(self):
         lat, lng = jitter()
         n = next(counter)
         with self.client.post("/", name="POST / (web form)", allow_redirects=False, catch_response=True,
-                              headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")},
-                              data={"service_code": "retiro-escombros", "lat": lat, "long": lng, "token": f"load-{n}",
-                                    "description": f"Prueba de carga {n}"}) as response:
+                              headers={"Referer": self.host + "/"},
+                              data={"service_code": "retiro-escombros", "lat": lat, "long": lng,
+                                    "token": f"load-{n}-{random.random()}", "description": f"Prueba de carga {n}",
+                                    "csrfmiddlewaretoken": self.csrf}) as response:
             if response.status_code == 302:
-                tracking_codes.append(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+                code = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+                tracking_codes.append(code)
+                to_update.append(code)
                 response.success()
             else:
                 response.failure(f"status {response.status_code}")
@@ -71,9 +89,51 @@ class Citizen(HttpUser):
         if tracking_codes:
             self.client.get(f"/seguimiento/{random.choice(tracking_codes)}/", name="GET /seguimiento/[code]/")
 
-    @task(3)
+    @task(2)
     def public_map(self):
-        self.client.get("/api/reports/", params={"bbox": BBOX, "page_size": 100}, name="GET /api/reports/?bbox")
+        """The transparency map's data: every H3 cell of the last year with k or more reports."""
+        self.client.get("/transparencia/celdas.geojson", name="GET public map (cells)")
+
+    @task(1)
+    def neighbourhood_map(self):
+        self.client.get("/api/reports/", params={"bbox": NEIGHBOURHOOD, "page_size": 100},
+                        name="GET public map (bbox API)")
+
+
+class CrewMember(FastHttpUser):
+    """A crew member on a phone: their queue, then a report of it moved to "en ejecución" with a note."""
+    weight = 1
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self):
+        page = self.client.get("/cuenta/ingresar/", name="GET login")
+        token = CSRF.search(page.text).group(1)
+        self.client.post("/cuenta/ingresar/", name="POST login", headers={"Referer": self.host + "/cuenta/ingresar/"},
+                         data={"username": "carga-cuadrilla", "password": CREW_PASSWORD,
+                               "csrfmiddlewaretoken": token})
+
+    @task(1)
+    def queue(self):
+        self.client.get("/cuadrilla/", name="GET /cuadrilla/ (queue)")
+
+    @task(3)
+    def update(self):
+        if not to_update:
+            return
+        code = to_update.popleft()
+        page = self.client.get(f"/cuadrilla/solicitud/{code}/", name="GET /cuadrilla/solicitud/[code]/")
+        match = CSRF.search(page.text)
+        if match is None:
+            return
+        with self.client.post(f"/cuadrilla/solicitud/{code}/estado/", name="POST crew status update",
+                              allow_redirects=False, catch_response=True,
+                              headers={"Referer": self.host + f"/cuadrilla/solicitud/{code}/"},
+                              data={"status": "in_progress", "note": "En camino (prueba de carga)",
+                                    "csrfmiddlewaretoken": match.group(1)}) as response:
+            if response.status_code == 302:
+                response.success()
+            else:
+                response.failure(f"status {response.status_code}")
 
 
 def free_port() -> int:
@@ -110,41 +170,112 @@ def start_server(env: dict, base: str) -> subprocess.Popen:
     raise SystemExit("the server did not answer /salud/")
 
 
-def report(env: Environment, seconds: float, workers: str) -> None:
+SETUP = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.gis.geos import MultiPolygon, Polygon
+from geo_siac.open311.services import api_key_create
+from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.zones.roles import CREW_MEMBER
+from geo_siac.zones.services import zone_assign_crew, zone_save_version
+
+commune = Commune.objects.get(cut="13201")
+department, _ = Department.objects.get_or_create(name="Dirección de Medio Ambiente, Aseo y Ornato")
+crew, _ = Crew.objects.get_or_create(name="Cuadrilla prueba de carga",
+                                     defaults={"department": department, "daily_capacity": 1000})
+if not Zone.objects.current().filter(commune=commune, key="prueba-carga").exists():
+    ring = ((-70.59, -33.625), (-70.56, -33.625), (-70.56, -33.60), (-70.59, -33.60), (-70.59, -33.625))
+    zone = zone_save_version(commune=commune, key="prueba-carga", name="Zona de la prueba de carga",
+                             geometry=MultiPolygon(Polygon(ring), srid=4326))
+    zone_assign_crew(zone=zone, crew=crew)
+user, _ = get_user_model().objects.get_or_create(username="carga-cuadrilla")
+user.set_password("%s")
+user.save()
+user.groups.add(Group.objects.get_or_create(name=CREW_MEMBER)[0])
+crew.members.add(user)
+print(api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
+""" % CREW_PASSWORD
+
+
+def prepare_database(env: dict, reports: int) -> None:
+    admin = {**env, "PGDATABASE": "postgres"}
+    exists = subprocess.run(["psql", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{env['PGDATABASE']}'"],
+                            capture_output=True, text=True, env=admin).stdout.strip()
+    if exists != "1":
+        subprocess.run(["createdb", env["PGDATABASE"]], check=True, env=admin)
+    manage(env, "migrate", "-v0")
+    manage(env, "load_comunas", "--cut", "13201", "--cut", "13122", "--commit")
+    stored = int(subprocess.run(["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True,
+                                text=True, env=env, check=True).stdout)
+    if reports > stored:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "more.csv"
+            manage(env, "shell", "-c", "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
+                   "from geo_siac.reports.synthetic import write_synthetic_csv;"
+                   f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
+                   f"seed={stored}, prefix='load{stored}')")
+            started = time.monotonic()
+            manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"load{stored}")
+            print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
+
+
+def merged_percentile(entries, q: float) -> float:
+    counts = collections.Counter()
+    for entry in entries:
+        counts.update(entry.response_times)
+    total, seen = sum(counts.values()), 0
+    for ms in sorted(counts):
+        seen += counts[ms]
+        if seen >= q * total:
+            return ms
+    return 0.0
+
+
+def report(env: Environment, seconds: float, workers: str, stored: int) -> None:
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}; gunicorn workers: {workers}; load generator on the same machine")
-    print(f"{'request':34} {'count':>7} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6}  (ms)")
+          f"Python {platform.python_version()}; gunicorn workers: {workers}; load generator on the same machine; "
+          f"{stored:,} reports stored at the start")
+    print(f"{'request':38} {'count':>7} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6}  (ms)")
     for entry in [*sorted(env.stats.entries.values(), key=lambda e: e.name), env.stats.total]:
-        print(f"{entry.name:34} {entry.num_requests:7d} {entry.num_failures:5d} {entry.num_requests / seconds:7.1f} "
+        print(f"{entry.name:38} {entry.num_requests:7d} {entry.num_failures:5d} {entry.num_requests / seconds:7.1f} "
               f"{entry.get_response_time_percentile(0.5):6.0f} {entry.get_response_time_percentile(0.95):6.0f} "
               f"{entry.get_response_time_percentile(0.99):6.0f} {entry.max_response_time:6.0f}")
-    submissions = sum(e.num_requests for e in env.stats.entries.values() if e.method == "POST")
-    print(f"submissions per second: {submissions / seconds:.1f}")
+    submissions = [e for e in env.stats.entries.values() if e.name in ("POST / (web form)", "POST open311")]
+    maps = [e for e in env.stats.entries.values() if e.name.startswith("GET public map")]
+    filed = sum(e.num_requests for e in submissions)
+    failed = sum(e.num_failures for e in submissions)
+    print(f"report submissions: {filed / seconds:.1f}/s, {failed} failed, p99 {merged_percentile(submissions, 0.99):.0f} ms "
+          f"(target >= 200/s, 0 errors, p99 <= 250 ms)")
+    print(f"public map: {sum(e.num_requests for e in maps) / seconds:.1f}/s, p99 {merged_percentile(maps, 0.99):.0f} ms "
+          f"(target p99 <= 200 ms at 1,000,000 reports)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--users", type=int, default=40)
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--reports", type=int, default=0, help="top the table up to this many reports first")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 0)) or None)
     options = parser.parse_args()
-    seconds, users = min(options.seconds, 300), min(options.users, 200)
+    seconds, users = min(options.seconds, 300), min(options.users, 400)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_environment(port)
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
-    Citizen.api_key = manage(env, "shell", "-c", "from geo_siac.open311.services import api_key_create;"
-                             "print(api_key_create(name='bench/load.py', rate_limit_per_minute=10**9)[1])").split()[-1]
+    prepare_database(env, options.reports)
+    stored = int(subprocess.run(["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True,
+                                text=True, env=env, check=True).stdout)
+    Citizen.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
     server = start_server(env, base)
     try:
-        load = Environment(user_classes=[Citizen], host=base)
+        load = Environment(user_classes=[Citizen, CrewMember], host=base)
         runner = load.create_local_runner()
         runner.start(users, spawn_rate=users)
         started = time.monotonic()
         gevent.spawn_later(seconds, runner.quit)
         runner.greenlet.join()
-        report(load, time.monotonic() - started, env.get("GUNICORN_WORKERS", "default (2 x cores + 1)"))
+        report(load, time.monotonic() - started, env.get("GUNICORN_WORKERS", "default (2 x cores + 1)"), stored)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -11,7 +11,7 @@ from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, DEFAULT_CATCHMENT_M, C
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Category, CategoryGroup
 from geo_siac.reports.states import Channel, Status
-from geo_siac.zones.models import Commune, ServicePointKind
+from geo_siac.zones.models import Commune, ServicePointKind, Zone
 
 
 class CoverageForm(forms.Form):
@@ -47,6 +47,7 @@ class CoverageForm(forms.Form):
 
 
 SCHEMES = (("quantiles", _("Cuantiles")), ("natural_breaks", _("Cortes naturales (Jenks)")))
+MEASURES = (("count", _("Conteo")), ("rate", _("Tasa por 1.000 hab.")))
 
 
 def _local_midnight(day) -> datetime | None:
@@ -62,10 +63,15 @@ class HeatmapFilterForm(forms.Form):
     group = forms.MultipleChoiceField(label=_("Grupo de categorías"), required=False)
     status = forms.MultipleChoiceField(label=_("Estado"), choices=Status.choices, required=False)
     channel = forms.MultipleChoiceField(label=_("Canal"), choices=Channel.choices, required=False)
+    zone = forms.TypedMultipleChoiceField(
+        label=_("Zona"), coerce=int, required=False,
+        help_text=_("Cuenta las solicitudes cuyo punto está dentro del polígono vigente de la zona."),
+    )
     since = forms.DateField(label=_("Desde"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(
         label=_("Hasta (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    measure = forms.ChoiceField(label=_("Medida"), choices=MEASURES, initial="count", required=False)
     scheme = forms.ChoiceField(label=_("Clasificación"), choices=SCHEMES, initial="quantiles", required=False)
     classes = forms.TypedChoiceField(
         label=_("Clases"), choices=[(k, k) for k in range(3, 8)], coerce=int, initial=5, required=False
@@ -76,11 +82,22 @@ class HeatmapFilterForm(forms.Form):
         self.fields["comuna"].choices = list(Commune.objects.active().values_list("cut", "name"))
         self.fields["category"].choices = list(Category.objects.values_list("service_code", "name_es"))
         self.fields["group"].choices = list(CategoryGroup.objects.values_list("code", "name_es"))
+        self.fields["zone"].choices = [
+            (zone.pk, f"{zone.commune.name} · {zone.name}")
+            for zone in Zone.objects.current().select_related("commune").order_by("commune__name", "name")
+        ]
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError(_("«Desde» debe ser anterior a «Hasta»."))
+        communes = set(data.get("comuna") or ())
+        if communes and data.get("zone"):
+            outside = Zone.objects.filter(pk__in=data["zone"]).exclude(commune__cut__in=communes)
+            if outside:
+                self.add_error("zone", _("Estas zonas no están en las comunas elegidas: %(zones)s.") % {
+                    "zones": ", ".join(zone.name for zone in outside)
+                })
         return data
 
     @property
@@ -95,6 +112,10 @@ class HeatmapFilterForm(forms.Form):
     def class_count(self) -> int:
         return self.cleaned_data.get("classes") or 5
 
+    @property
+    def map_measure(self) -> str:
+        return self.cleaned_data.get("measure") or "count"
+
     def filters(self) -> CellFilters:
         data = self.cleaned_data
         until = data.get("until")
@@ -104,6 +125,7 @@ class HeatmapFilterForm(forms.Form):
             groups=tuple(data.get("group") or ()),
             statuses=tuple(data.get("status") or ()),
             channels=tuple(data.get("channel") or ()),
+            zones=tuple(data.get("zone") or ()),
             since=_local_midnight(data.get("since")),
             until=_local_midnight(until + timedelta(days=1)) if until else None,
         )

@@ -4,33 +4,42 @@
   in EPSG:32719 from cell centres (population cells from `load_population`) and service points, with the pure
   algorithms in `geo_siac.maps.coverage`.
 - Heat maps: report counts per H3 cell, per week, and the hotspot analyses over them. Counts are a plain
-  GROUP BY on the stored ``h3_resN`` column (docs/maps.md explains why there is no rollup).
+  GROUP BY on the stored ``h3_resN`` column (docs/maps.md explains why there is no rollup). Rates divide them by
+  the census population of the same cells (``cell_population``).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import geopandas as gpd
 import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
-from django.db.models import Count, QuerySet
+import shapely
+from django.contrib.gis.db.models import Union
+from django.contrib.gis.geos import GEOSGeometry
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_field
 from geo_siac.maps.coverage import (
     DEFAULT_THRESHOLDS_M,
+    areal_interpolate,
     coverage_shares,
     greedy_max_cover,
+    h3_cells_gdf,
     nearest_distances,
     two_step_fca,
 )
 from geo_siac.maps.hotspots import emerging_hotspots, gi_star
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
+from geo_siac.zones.models import CensusZone, Commune, PopulationCell, ServicePoint, Zone
 
 COVERAGE_RESOLUTIONS = (7, 8, 9, 10)
 GROUPS = {"total": "pob_total", "under_15": "pob_under_15", "65_plus": "pob_65_plus"}
@@ -164,8 +173,8 @@ def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = No
 class CellFilters:
     """Which reports a map counts. Empty tuples and None mean "no filter".
 
-    Zones (crew zones) come with the zones issue: add a ``zones`` tuple here and one line in
-    :func:`filtered_reports` (``location__within`` the zones' union, or a stored zone id) when they land.
+    ``zones`` are Zone ids: a report counts when its point lies in one of those zone versions' polygons (on the
+    edge counts too), whatever zone it was routed to, if any. docs/maps.md says why the stored zone is not used.
     """
 
     communes: tuple[str, ...] = ()  # CUT codes
@@ -173,6 +182,7 @@ class CellFilters:
     groups: tuple[str, ...] = ()  # category group codes
     statuses: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    zones: tuple[int, ...] = ()  # Zone ids
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
 
@@ -195,11 +205,19 @@ def filtered_reports(filters: CellFilters) -> QuerySet[Report]:
         reports = reports.filter(status__in=filters.statuses)
     if filters.channels:
         reports = reports.filter(channel__in=filters.channels)
+    if filters.zones:
+        area = zones_area(filters.zones)
+        reports = reports.filter(location__intersects=area) if area is not None else reports.none()
     if filters.since is not None:
         reports = reports.filter(created_at__gte=filters.since)
     if filters.until is not None:
         reports = reports.filter(created_at__lt=filters.until)
     return reports
+
+
+def zones_area(zone_ids: Iterable[int]) -> GEOSGeometry | None:
+    """The union of the zones' polygons (None when none of the ids exists)."""
+    return Zone.objects.filter(pk__in=list(zone_ids)).aggregate(area=Union("geometry"))["area"]
 
 
 def _check_resolution(res: int) -> str:
@@ -254,16 +272,104 @@ def weekly_counts_by_category(filters: CellFilters = CellFilters()) -> list[dict
     return [{"week": r["week"], "category": r["category__service_code"], "count": r["count"]} for r in rows]
 
 
+def cell_population(res: int, cells: Iterable[int], filters: CellFilters = CellFilters()) -> dict[int, float]:
+    """Inhabitants (Censo 2017) of each cell within the area the filters count reports in; unknown cells are absent.
+
+    The area is the filtered comunas (every served comuna when none is given) or, with a zone filter, the part of
+    each cell inside the zones. A cell is unknown when it overlaps a comuna of that area whose population is not
+    loaded (``load_population``; PopulationCell at ``res``, or CensusZone for zones). Known cells with nobody in
+    them are 0.0.
+    """
+    _check_resolution(res)
+    cells = list(dict.fromkeys(int(cell) for cell in cells))
+    if not cells:
+        return {}
+    if filters.zones:
+        return _zone_cell_population(cells, filters.zones)
+    return _commune_cell_population(res, cells, filters.communes)
+
+
+def _commune_cell_population(res: int, cells: list[int], cuts: tuple[str, ...]) -> dict[int, float]:
+    """Summed over the comunas' PopulationCell rows at ``res`` (a border cell has one row per comuna)."""
+    scope = set(cuts) or set(Commune.objects.active().values_list("cut", flat=True))
+    known = set(PopulationCell.objects.filter(res=res, cut__in=scope).order_by().values_list("cut", flat=True)
+                .distinct())
+    if not known:
+        return {}
+    rows = (PopulationCell.objects.filter(res=res, cut__in=known, cell__in=cells).order_by()
+            .values_list("cell").annotate(total=Sum("pob_total")))
+    population = {cell: 0.0 for cell in cells} | dict(rows)
+    unknown = Commune.objects.filter(cut__in=scope - known)
+    for cell in _cells_overlapping(cells, [_shape(c.geometry) for c in unknown]):
+        del population[cell]
+    return population
+
+
+def _zone_cell_population(cells: list[int], zone_ids: tuple[int, ...]) -> dict[int, float]:
+    """Areal interpolation of each zone comuna's census zones onto (cell ∩ zones), in EPSG:32719.
+
+    It is how load_population builds PopulationCell, with the cells cut by the zones: census zones are
+    divided by area share, so a census zone half inside a clipped cell gives it half its people.
+    """
+    population = {cell: 0.0 for cell in cells}
+    grid = h3_cells_gdf([h3i.int_to_str(cell) for cell in cells], crs=f"EPSG:{METRIC_SRID}")
+    by_cut = defaultdict(list)
+    for zone in Zone.objects.filter(pk__in=zone_ids).select_related("commune"):
+        by_cut[zone.commune.cut].append(_shape(zone.geometry))
+    unknown = []
+    for cut, shapes in by_cut.items():
+        area = shapely.union_all(shapes)
+        census = list(CensusZone.objects.filter(cut=cut, geometry__intersects=_geos(area))
+                      .values_list("pob_total", "geometry"))
+        if not census:
+            if not CensusZone.objects.filter(cut=cut).exists():
+                unknown.append(area)
+            continue
+        sources = gpd.GeoDataFrame({"pob_total": [float(p) for p, _g in census]},
+                                   geometry=[_shape(g) for _p, g in census], crs=STORAGE_SRID)
+        inside = grid.geometry.intersection(gpd.GeoSeries([area], crs=STORAGE_SRID).to_crs(grid.crs).iloc[0])
+        values = areal_interpolate(sources.to_crs(grid.crs), ["pob_total"], gpd.GeoDataFrame(geometry=inside))
+        for cell, value in zip(cells, values["pob_total"]):
+            population[cell] += float(value)
+    for cell in _cells_overlapping(cells, unknown):
+        del population[cell]
+    return population
+
+
+def _shape(geometry: GEOSGeometry) -> shapely.Geometry:
+    return shapely.from_wkb(bytes(geometry.wkb))
+
+
+def _geos(geometry: shapely.Geometry) -> GEOSGeometry:
+    return GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=STORAGE_SRID)
+
+
+def _cells_overlapping(cells: list[int], areas: list[shapely.Geometry]) -> list[int]:
+    if not areas:
+        return []
+    area = shapely.union_all(areas)
+    polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3i.cell_to_boundary(cell)]) for cell in cells]
+    hits = shapely.intersects(np.array(polygons), area)
+    return [cell for cell, hit in zip(cells, hits) if hit]
+
+
+def per_1000(count: int, population: float | None) -> float | None:
+    """Reports per 1,000 inhabitants; None when the population is unknown or zero."""
+    return count * 1000 / population if population else None
+
+
 @dataclass(frozen=True)
 class CellRow:
-    """One cell of a map: its count, per-capita rate, Gi* result and whether it is emerging.
+    """One cell of a map: its count, population and per-capita rate, Gi* result and whether it is emerging.
 
-    ``rate`` stays None until population per cell is loaded (census issue). ``emerging`` is None when the filters
-    have no closed date range to compare against the previous period.
+    ``population`` is None where it is unknown (see :func:`cell_population`), and ``rate`` (reports per 1,000
+    inhabitants) is None where the population is unknown or zero. ``emerging`` is None when the filters have no
+    closed date range to compare against the previous period.
     """
 
     cell: int
     count: int
+    population: float | None
     rate: float | None
     z: float
     q: float
@@ -278,11 +384,13 @@ def cell_table(res: int, filters: CellFilters = CellFilters(), k: int = 1) -> li
     growth = {}
     if previous is not None:
         growth = {e.cell: e.significant for e in emerging_hotspots(counts, cell_counts(res, previous))}
+    kept = [h for h in gi_star(counts, k=k, permutations=0) if h.count > 0 or h.classification != 0]
+    population = cell_population(res, [h.cell for h in kept], filters)
     return [
         CellRow(
-            cell=h.cell, count=h.count, rate=None, z=h.z, q=h.q, hotspot=h.classification,
+            cell=h.cell, count=h.count, population=population.get(h.cell),
+            rate=per_1000(h.count, population.get(h.cell)), z=h.z, q=h.q, hotspot=h.classification,
             emerging=growth.get(h.cell, False) if previous is not None else None,
         )
-        for h in gi_star(counts, k=k, permutations=0)
-        if h.count > 0 or h.classification != 0
+        for h in kept
     ]

@@ -8,6 +8,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.views.decorators.gzip import gzip_page
 
 from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
@@ -73,6 +74,7 @@ def _valid_form(request):
 
 
 @staff_api
+@gzip_page
 def h3_geojson(request):
     form, error = _valid_form(request)
     if error:
@@ -111,7 +113,7 @@ def heatmap_page(request):
 
 
 def _map_options(form) -> dict:
-    return {"scheme": form.classification, "classes": form.class_count}
+    return {"scheme": form.classification, "classes": form.class_count, "measure": form.map_measure}
 
 
 # folium writes its map as inline scripts and styles; the page is staff-only and built from our own data.

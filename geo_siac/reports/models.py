@@ -164,6 +164,29 @@ class Report(models.Model):
         return self.tracking_code
 
 
+class SuspendedSchemaObject(models.Model):
+    """An index or foreign key of the report tables that a bulk-mode import dropped, with the SQL that puts it
+    back (importers.restore_suspended). A row left here outside a running import means an import died before
+    restoring it: `manage.py import_reports --restore-schema` puts it back, and `manage.py check` warns."""
+
+    class Kind(models.TextChoices):
+        INDEX = "index", _("índice")
+        FOREIGN_KEY = "foreign_key", _("clave foránea")
+
+    table = models.CharField(_("tabla"), max_length=63)
+    name = models.CharField(_("nombre"), max_length=63, unique=True)
+    kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
+    definition = models.TextField(_("definición SQL"))
+    suspended_at = models.DateTimeField(_("suspendido"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("índice o clave suspendido por una importación")
+        verbose_name_plural = _("índices y claves suspendidos por una importación")
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.name}"
+
+
 class CalendarDay(models.Model):
     """Every day of deadlines.CALENDAR_START..CALENDAR_END numbered by the business days up to it, so SQL counts
     the business days between two dates as a difference (deadlines.business_days_between). Kept equal to

@@ -19,16 +19,20 @@ class RoutingDecision:
 
 def route(point: Point, commune: Commune, category) -> RoutingDecision:
     """Zone containing the point + category -> crew; no zone or no crew -> triage (crew None), with the reason."""
-    fallback = Department.objects.filter(name=category.department).first()
     zone = zone_containing(point, commune)
     if zone is None:
-        return RoutingDecision(None, None, fallback, _("Sin zona en %(commune)s: a la cola de triage.")
+        return RoutingDecision(None, None, _department_named(category.department), _("Sin zona en %(commune)s: a la cola de triage.")
                                % {"commune": commune.name})
     crew = crew_responsible(zone, category)
     if crew is None:
-        return RoutingDecision(zone, None, fallback, _(
+        return RoutingDecision(zone, None, _department_named(category.department), _(
             "Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage."
         ) % {"zone": zone, "category": category.name})
     return RoutingDecision(zone, crew, crew.department, _(
         "Zona %(zone)s, categoría «%(category)s»: cuadrilla %(crew)s (%(department)s)."
     ) % {"zone": zone, "category": category.name, "crew": crew.name, "department": crew.department.name})
+
+
+def _department_named(name: str) -> Department | None:
+    """The category's department (text for now) when no crew answers: triage still knows whose it is."""
+    return Department.objects.filter(name=name).first() if name else None

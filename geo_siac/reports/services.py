@@ -165,18 +165,12 @@ def report_create(
         **h3_cells(lat, lng),
     )
     save_with_unique_code(report, commune.tracking_prefix)
-    ReportEvent.objects.create(
-        report=report,
-        kind=EventKind.CREATED,
-        to_status=report.status,
-        actor=created_by,
-        actor_label=actor_label or Channel(channel).label,
-        created_at=now,
-    )
-    ReportEvent.objects.create(
-        report=report, kind=EventKind.ROUTED, note=decision.reason, is_public=False, actor_label="GeoSIAC",
-        created_at=now,
-    )
+    ReportEvent.objects.bulk_create([
+        ReportEvent(report=report, kind=EventKind.CREATED, to_status=report.status, actor=created_by,
+                    actor_label=actor_label or Channel(channel).label, created_at=now),
+        ReportEvent(report=report, kind=EventKind.ROUTED, note=decision.reason, is_public=False,
+                    actor_label="GeoSIAC", created_at=now),
+    ])
     if processed is not None:
         report_photo_store(report=report, processed=processed)
     if submission_token:

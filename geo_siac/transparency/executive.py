@@ -4,33 +4,52 @@ and month, as HTML and as a PDF made with matplotlib's PdfPages."""
 import base64
 import io
 import math
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from django.contrib.gis.geos import Point  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django.utils.formats import number_format  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import ngettext  # noqa: E402
 from h3.api import basic_int as h3i  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
+from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
 from geo_siac.reports.models import Category  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
     commune_population, indicators, indicators_by, per_thousand, received_between, transparency_reports,
 )
-from geo_siac.zones.models import Commune, ServicePoint  # noqa: E402
+from geo_siac.zones.models import Commune, PopulationCell, ServicePoint  # noqa: E402
+from geo_siac.zones.selectors import zone_containing  # noqa: E402
 
 HEADLINES = ("volume", "digital_share", "deadline_met_share", "first_response_median_business_days",
              "closing_median_business_days", "unanswered_share", "backlog", "reopened_share",
              "satisfaction_average")
 WORST_LIMIT = 5
+COVERAGE_THRESHOLDS_M = (500, 1000)
+
+
+@dataclass
+class CoverageSummary:
+    """Who lives near a service point (any kind, whatever its hours), from `maps.selectors.coverage`."""
+
+    points_in_commune: int
+    points_nearby: int = 0  # in neighbouring comunas within NEIGHBOUR_MARGIN_M: they count in the distances
+    population: float | None = None  # None: no population cells loaded for the comuna
+    res: int | None = None
+    within: dict[int, dict[str, float]] = field(default_factory=dict)  # metres -> {"population", "share"}
+    least_covered: dict | None = None  # the most underserved cell beyond 1 km: population, distance_m, lat, lng, zone
 
 
 @dataclass
@@ -42,7 +61,7 @@ class ExecutiveReport:
     worst_categories: list[tuple[str, dict]]
     worst_departments: list[tuple[str, dict]]
     population: float | None
-    service_points: int
+    coverage: CoverageSummary
     cell_counts: dict[int, int]
 
     @property
@@ -99,7 +118,7 @@ def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
         worst_categories=_worst(current["category"], names),
         worst_departments=_worst(current["department"], {}),
         population=commune_population(commune.cut),
-        service_points=ServicePoint.objects.filter(commune=commune).count(),
+        coverage=coverage_summary(commune),
         cell_counts=dict(reports.order_by().values_list("h3_res8").annotate(n=Count("id"))),
     )
 
@@ -184,13 +203,83 @@ def _summary_page(report: ExecutiveReport):
     lines = [_("Peores unidades frente al plazo:")]
     lines += [f"  {label}: {_format(r['deadline_met_share'], True)} ({r['volume']})"
               for label, r in report.worst_departments]
-    lines += ["", coverage_headline(report)]
+    lines += ["", *(textwrap.fill(line, 95) for line in coverage_headline(report))]
     figure.text(0.08, 0.40, "\n".join(lines), fontsize=10, va="top")
     return figure
 
 
-def coverage_headline(report: ExecutiveReport) -> str:
-    if report.population is None:
-        return _("Sin datos de población cargados: no se calculan solicitudes por habitante.")
-    return _("%(per)s solicitudes por 1.000 habitantes (%(pop)s habitantes); %(points)s puntos de atención.") % {
-        "per": f"{report.per_1000:.1f}", "pop": f"{report.population:,.0f}", "points": report.service_points}
+def coverage_summary(commune: Commune) -> CoverageSummary:
+    """The shares of the comuna's population within 500 m and 1 km of a service point and the most underserved
+    cell, at res 9 (the coverage page's default) or, when res 9 is not loaded, the finest loaded resolution."""
+    # maps.selectors loads pandas, geopandas and scipy (about 140 MB more RSS, measured): imported only when a
+    # report is made, so the public views module, which imports this one, and its streamed exports stay small.
+    from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, CoverageOptions, coverage, underserved_cells
+
+    in_commune = ServicePoint.objects.filter(commune=commune).count()
+    loaded = set(PopulationCell.objects.filter(cut=commune.cut, res__in=COVERAGE_RESOLUTIONS)
+                 .values_list("res", flat=True).distinct())
+    if not loaded:
+        return CoverageSummary(points_in_commune=in_commune)
+    res = CoverageOptions.res if CoverageOptions.res in loaded else max(loaded)
+    result = coverage(commune, CoverageOptions(res=res, thresholds=COVERAGE_THRESHOLDS_M))
+    worst = underserved_cells(result, beyond_m=max(COVERAGE_THRESHOLDS_M), limit=1)
+    return CoverageSummary(
+        points_in_commune=in_commune, points_nearby=int((~result.points["in_commune"]).sum()),
+        population=float(result.cells["pob_total"].sum()), res=res, within=result.shares["total"],
+        least_covered=None if worst.empty else _least_covered(worst.iloc[0], commune),
+    )
+
+
+def _least_covered(cell, commune: Commune) -> dict:
+    zone = zone_containing(Point(cell["lng"], cell["lat"], srid=STORAGE_SRID), commune)
+    return {"population": float(cell["pob_total"]), "distance_m": float(cell["distance_m"]),
+            "lat": float(cell["lat"]), "lng": float(cell["lng"]), "zone": zone.name if zone else None}
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    return number_format(value, decimals, force_grouping=True)
+
+
+def _percent_of(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+def coverage_headline(report: ExecutiveReport) -> list[str]:
+    """The coverage headline as sentences: population and reports per 1,000, the shares within 500 m and 1 km,
+    the service points and the least-covered area; or why there is no coverage figure."""
+    summary = report.coverage
+    points = _("Puntos de atención en la comuna: %(count)s.") % {"count": summary.points_in_commune}
+    if summary.population is None:
+        return [_("Sin datos de población: no se calculan la cobertura de los puntos de atención ni las solicitudes "
+                  "por habitante (se cargan con manage.py load_population)."), points]
+    if summary.points_nearby:
+        points += " " + ngettext(
+            "También cuenta, para las distancias, %(count)s punto de una comuna vecina a menos de 5 km.",
+            "También cuentan, para las distancias, %(count)s puntos de comunas vecinas a menos de 5 km.",
+            summary.points_nearby) % {"count": summary.points_nearby}
+    near, far = summary.within[500], summary.within[1000]
+    lines = [
+        _("Población: %(people)s habitantes; %(per)s solicitudes del mes por 1.000 habitantes.") % {
+            "people": _number(summary.population), "per": _number(report.per_1000 or 0, 1)},
+        _("Vive a menos de 500 m de un punto de atención el %(near)s de la población, y a menos de 1 km el "
+          "%(far)s (%(far_people)s personas).") % {
+            "near": _percent_of(near["share"]), "far": _percent_of(far["share"]),
+            "far_people": _number(far["population"])},
+        points,
+    ]
+    return lines + [_least_covered_sentence(summary)]
+
+
+def _least_covered_sentence(summary: CoverageSummary) -> str:
+    worst = summary.least_covered
+    if worst is None:
+        return _("Toda la población vive a menos de 1 km de un punto de atención.")
+    if math.isinf(worst["distance_m"]):
+        return _("No hay ningún punto de atención en la comuna ni a menos de 5 km de ella.")
+    sentence = _("Área menos cubierta: %(people)s habitantes a %(km)s km del punto de atención más cercano, en "
+                 "torno a %(lat)s, %(lng)s (celda H3 de resolución %(res)s).") % {
+        "people": _number(worst["population"]), "km": _number(worst["distance_m"] / 1000, 1),
+        "lat": f"{worst['lat']:.4f}", "lng": f"{worst['lng']:.4f}", "res": summary.res}
+    if worst["zone"]:
+        sentence += " " + _("Está en la zona %(zone)s.") % {"zone": worst["zone"]}
+    return sentence

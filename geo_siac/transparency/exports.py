@@ -3,6 +3,7 @@
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from h3.api import basic_int as h3i
 
@@ -10,7 +11,7 @@ from geo_siac.reports.states import open311_status
 
 REPORT_COLUMNS = ("service_request_id", "status", "detailed_status", "service_code", "service_name", "comuna_cut",
                   "channel", "requested_datetime", "updated_datetime", "closed_datetime", "expected_datetime",
-                  "h3_cell", "cell_lat", "cell_long", "description")
+                  "h3_cell", "h3_resolution", "cell_lat", "cell_long", "description")
 
 INDICATOR_COLUMNS = ("dimension", "value", "volume", "digital_share", "first_response_median_days",
                      "first_response_p90_days", "first_response_median_business_days",
@@ -25,17 +26,26 @@ def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
-def anonymised_record(row: tuple) -> dict:
-    """A report as published: its H3 res-9 cell and that cell's centre stand for the place, and the free text
-    is published only when the citizen allowed the report to be shown."""
-    (pk, status, code, name, cut, channel, created, updated, closed, expected, cell, is_public, description) = row
+@lru_cache(maxsize=1 << 14)
+def _place(cell: int | None) -> dict:
+    """Memoised: an export has one place per populated cell, repeated over many rows."""
+    if cell is None:
+        return {"h3_cell": None, "h3_resolution": None, "cell_lat": None, "cell_long": None}
     lat, lng = h3i.cell_to_latlng(cell)
+    return {"h3_cell": h3i.int_to_str(cell), "h3_resolution": h3i.get_resolution(cell), "cell_lat": round(lat, 6),
+            "cell_long": round(lng, 6)}
+
+
+def anonymised_record(row: tuple) -> dict:
+    """A report as published (a row of `selectors.open_data_rows`): the H3 cell it is published at (the
+    k-anonymous one, res 9 to 6, or none) and that cell's centre stand for the place, and the free text is
+    published only when the citizen allowed the report to be shown."""
+    (pk, status, code, name, cut, channel, created, updated, closed, expected, is_public, description, cell) = row
     return {
         "service_request_id": str(pk), "status": open311_status(status), "detailed_status": status,
         "service_code": code, "service_name": name, "comuna_cut": cut, "channel": channel,
         "requested_datetime": _iso(created), "updated_datetime": _iso(updated), "closed_datetime": _iso(closed),
-        "expected_datetime": _iso(expected), "h3_cell": h3i.int_to_str(cell), "cell_lat": round(lat, 6),
-        "cell_long": round(lng, 6), "description": description if is_public else "",
+        "expected_datetime": _iso(expected), **_place(cell), "description": description if is_public else "",
     }
 
 
@@ -60,9 +70,9 @@ def reports_geojson(rows: Iterable[tuple]) -> Iterator[str]:
     separator = ""
     for row in rows:
         record = anonymised_record(row)
-        feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [record["cell_long"],
-                                                                                   record["cell_lat"]]},
-                   "properties": record}
+        place = None if record["h3_cell"] is None else {"type": "Point",
+                                                         "coordinates": [record["cell_long"], record["cell_lat"]]}
+        feature = {"type": "Feature", "geometry": place, "properties": record}
         yield separator + json.dumps(feature, ensure_ascii=False)
         separator = ","
     yield "]}"

@@ -4,34 +4,42 @@ pages, the exports and the executive report."""
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, Min, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
+from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.geo import h3_field
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
-from geo_siac.zones.models import PopulationCell
+from geo_siac.zones.models import PopulationCell, Zone
 
 logger = logging.getLogger(__name__)
 
+# The crew zone a report was routed to (`Report.zone`, a zone version) as "<CUT>/<key>": every version of a
+# redrawn zone counts as the same zone, and the same key in two comunas as two zones. None: not routed to one.
+ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
+                default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
+                output_field=CharField())
+
 # Dimension name -> the value each report is grouped by, in the order the exports list them. A new dimension
-# (the crew zone, say) is one more entry here: the pages, exports and the executive report follow.
+# is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
     "commune": F("commune__cut"),
     "department": F("category__department"),
     "category_group": F("category__group__code"),
     "category": F("category__service_code"),
+    "zone": ZONE_KEY,
     "channel": F("channel"),
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
 }
@@ -294,6 +302,15 @@ def commune_population(cut: str) -> float | None:
     return PopulationCell.objects.filter(cut=cut, res=finest).aggregate(total=Sum("pob_total"))["total"]
 
 
+def zone_names() -> dict[str, str]:
+    """Each zone's ZONE_KEY -> the name of its latest version, with its comuna's name."""
+    names = {}
+    for cut, key, name, commune in Zone.objects.order_by("commune__cut", "key", "version").values_list(
+            "commune__cut", "key", "name", "commune__name"):
+        names[f"{cut}/{key}"] = f"{name} ({commune})"
+    return names
+
+
 def per_thousand(volume: int, population: float | None) -> float | None:
     return volume * 1000 / population if population else None
 
@@ -344,11 +361,46 @@ def transparency_reports() -> QuerySet[Report]:
 
 
 OPEN_DATA_FIELDS = ("id", "status", "category__service_code", "category__name_es", "commune__cut", "channel",
-                    "created_at", "updated_at", "closed_at", "expected_at", "h3_res9", "public_visibility",
-                    "description")
+                    "created_at", "updated_at", "closed_at", "expected_at", "public_visibility", "description")
+# Where an exported report may be placed, finest first: H3 res 9 (about 0.1 km²) up to res 6 (about 36 km²).
+OPEN_DATA_RESOLUTIONS = (9, 8, 7, 6)
+_OPEN_DATA_CELLS = tuple(h3_field(res) for res in OPEN_DATA_RESOLUTIONS)
 
 
-def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000) -> Iterable[tuple]:
-    """OPEN_DATA_FIELDS per report, oldest first, read through a server-side cursor so any number of rows
-    streams in constant memory. No location, address, contact data or photo is read at all."""
-    return reports.order_by("id").values_list(*OPEN_DATA_FIELDS).iterator(chunk_size=chunk_size)
+def open_data_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> dict[tuple, int | None]:
+    """The cell each of `reports` is published at in the open data, keyed by the report's stored cells at
+    OPEN_DATA_RESOLUTIONS (None: published without a place).
+
+    The public map's rule (`public_cells`) carried down to res 6: a res-9 cell holding at least k reports is
+    published; the reports of the smaller ones move up to their res-8 cell, which is published when those
+    reports together reach k (the reports already published at res 9 do not count again); what is still left
+    moves up to res 7, then res 6, and the rest has no place. So every published cell is the place of at least
+    k rows of the export, counting only the rows placed at it: subtracting finer cells never isolates fewer.
+
+    One GROUP BY in SQL, before any row is streamed; the result has an entry per distinct combination of
+    cells (about one per populated res-9 cell), however many reports there are."""
+    k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    groups = reports.order_by().values_list(*_OPEN_DATA_CELLS).annotate(n=Count("id"))
+    pending = {row[:-1]: row[-1] for row in groups}
+    published: dict[tuple, int | None] = {}
+    for level in range(len(OPEN_DATA_RESOLUTIONS)):
+        counts: Counter = Counter()
+        for cells, n in pending.items():
+            counts[cells[level]] += n
+        published.update({cells: cells[level] for cells in pending if counts[cells[level]] >= k})
+        pending = {cells: n for cells, n in pending.items() if counts[cells[level]] < k}
+    published.update(dict.fromkeys(pending))
+    return published
+
+
+def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000,
+                   min_count: int | None = None) -> Iterator[tuple]:
+    """OPEN_DATA_FIELDS per report, oldest first, and then the cell its place is published at
+    (`open_data_cells`, counted before the first row; None: no place). The rows come through a server-side
+    cursor, so any number of them streams in constant memory. No location, address, contact data or photo is
+    read at all, only the stored H3 cells."""
+    published = open_data_cells(reports, min_count=min_count)
+    rows = reports.order_by("id").values_list(*OPEN_DATA_FIELDS, *_OPEN_DATA_CELLS).iterator(chunk_size=chunk_size)
+    width = len(OPEN_DATA_FIELDS)
+    # A report filed after the count is in no counted group: .get() leaves it without a place.
+    return (row[:width] + (published.get(row[width:]),) for row in rows)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
@@ -18,7 +19,7 @@ from geo_siac.transparency.management.commands.executive_report import parse_mon
 from geo_siac.transparency.periods import trailing_year
 from geo_siac.transparency.selectors import (
     DIMENSIONS, cells_geojson, open_data_rows, public_cells, published_indicators, received_between,
-    transparency_reports,
+    transparency_reports, zone_names,
 )
 from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
@@ -35,25 +36,30 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
-def _on_time_chart(results: dict, labels: dict) -> dict:
-    return bar_chart([(labels.get(key, key) or _("Sin unidad asignada"), r["deadline_met_share"],
+def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> dict:
+    missing = missing or _("Sin unidad asignada")
+    return bar_chart([(labels.get(key, key) or missing, r["deadline_met_share"],
                        _percent(r["deadline_met_share"])) for key, r in results.items()], maximum=1)
 
 
-def _rows(results: dict, labels: dict) -> list[dict]:
-    return sorted(({"label": labels.get(key, key) or _("Sin unidad asignada"), **r} for key, r in results.items()),
+def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]:
+    missing = missing or _("Sin unidad asignada")
+    return sorted(({"label": labels.get(key, key) or missing, **r} for key, r in results.items()),
                   key=lambda row: -row["volume"])
 
 
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def index(request):
-    year = published_indicators("trailing_year", [None, "department", "category", "month"])
+    year = published_indicators("trailing_year", [None, "department", "category", "zone", "month"])
     results = year.results
     overall, by_department = results[None].get(None), results["department"]
-    by_category, by_month = results["category"], results["month"]
+    by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
     months = sorted(by_month.items())
+    # Without crew zones every report is "without zone": the section would say nothing, so it is left out.
+    has_zones = any(key is not None for key in by_zone)
+    zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
     return render(request, "transparency/index.html", {
         "overall": overall,
         "as_of": year.as_of,
@@ -61,6 +67,8 @@ def index(request):
         "categories": _rows(by_category, category_names),
         "department_chart": _on_time_chart(by_department, {}),
         "category_chart": _on_time_chart(by_category, category_names),
+        "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
+        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
         "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
         "digital_chart": bar_chart([(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"]))
                                     for month, r in months], maximum=1),
@@ -85,6 +93,7 @@ def embed_map(request):
 
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
+@gzip_page  # inside the cache, so the compressed body is what is cached (per Accept-Encoding)
 def cells(request):
     return JsonResponse(cells_geojson(public_cells(_year_reports())))
 
@@ -107,6 +116,7 @@ def commitments(request):
 def open_data(request):
     return render(request, "transparency/open_data.html", {
         "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
+        "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
     })
 
 

@@ -11,13 +11,14 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
-from geo_siac.geo import METRIC_SRID, STORAGE_SRID
+from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
 from geo_siac.maps.coverage import areal_interpolate, h3_cells_covering, h3_cells_gdf
 from geo_siac.zones.importers import repair
 from geo_siac.zones.models import CensusZone, PopulationCell
 
 BANDS = ("pob_total", "pob_0_a_5", "pob_6_a_14", "pob_15_a_64", "pob_65_y_mas")
-CELL_RESOLUTIONS = (7, 8, 9, 10)
+# Every resolution the heat maps count reports at, so their rates divide by the same cells (docs/maps.md).
+CELL_RESOLUTIONS = H3_RESOLUTIONS
 MAX_RELATIVE_LOSS = 0.001  # the interpolated total must match the zones' total within 0.1%
 
 

@@ -19,7 +19,8 @@ class NearestCommune:
 
 def commune_containing(point: Point) -> Commune | None:
     """The active comuna covering the point; on a shared border the lowest CUT wins, so the answer is stable."""
-    return Commune.objects.active().filter(geometry__intersects=point).order_by("cut").first()
+    # The boundary is not loaded: callers need the comuna, and a comuna's polygon is tens of kilobytes.
+    return Commune.objects.active().filter(geometry__intersects=point).defer("geometry").order_by("cut").first()
 
 
 def commune_nearest(point: Point) -> NearestCommune | None:
@@ -58,18 +59,23 @@ def active_communes_geojson(tolerance_deg: float = 0.0001) -> dict:
 
 def zone_containing(point: Point, commune: Commune) -> Zone | None:
     """The current zone of the comuna covering the point; on a shared border the lowest key wins (stable)."""
-    return Zone.objects.current().filter(commune=commune, geometry__intersects=point).order_by("key").first()
+    return (Zone.objects.current().filter(commune=commune, geometry__intersects=point).defer("geometry")
+            .order_by("key").first())
 
 
 def crew_responsible(zone: Zone, category) -> Crew | None:
     """The crew for this category in the zone: a row for the category beats one for its group beats the default."""
-    rows = ZoneResponsibility.objects.filter(zone=zone).select_related("crew__department")
-    for match in ({"category": category}, {"category_group_id": category.group_id},
-                  {"category__isnull": True, "category_group__isnull": True}):
-        row = rows.filter(**match).first()
-        if row is not None:
-            return row.crew
-    return None
+    rows = ZoneResponsibility.objects.filter(
+        Q(category=category) | Q(category_group_id=category.group_id)
+        | Q(category__isnull=True, category_group__isnull=True),
+        zone=zone,
+    ).select_related("crew__department").order_by("id")
+
+    def specificity(row) -> int:
+        return 0 if row.category_id == category.pk else 1 if row.category_group_id == category.group_id else 2
+
+    best = min(rows, key=specificity, default=None)  # one query instead of one per level
+    return best.crew if best is not None else None
 
 
 def closed_days() -> frozenset[date]:

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import h3
 import pytest
+import shapely
 from django.contrib.gis.geos import Point
 from django.db.models import F, FloatField, Func
 
@@ -38,6 +39,31 @@ FILTER_COMBINATIONS = {
 }
 
 
+def zone_filter_combinations(zones) -> dict:
+    """Zone filters alone and combined with the others; membership is recounted with shapely on the polygons."""
+    arrow, triangle = (shapely.from_wkb(bytes(zones[key].geometry.wkb)) for key in ("arrow", "triangle"))
+    open_statuses = {"submitted", "acknowledged", "in_progress"}
+
+    def inside(shape):
+        return lambda r: shapely.intersects_xy(shape, r["lng"], r["lat"])
+
+    in_arrow, in_either = inside(arrow), inside(shapely.union(arrow, triangle))
+    return {
+        "zone": (CellFilters(zones=(zones["arrow"].pk,)), in_arrow),
+        "two zones and categories": (
+            CellFilters(zones=(zones["arrow"].pk, zones["triangle"].pk), categories=("bache", "grafiti",
+                                                                                       "retiro-escombros")),
+            lambda r: in_either(r) and r["code"] in {"bache", "grafiti", "retiro-escombros"},
+        ),
+        "zone, comuna, open statuses and 60 days": (
+            CellFilters(zones=(zones["arrow"].pk,), communes=("13201",), statuses=tuple(open_statuses),
+                        since=SYNTHETIC_END - timedelta(days=60), until=SYNTHETIC_END),
+            lambda r: in_arrow(r) and r["cut"] == "13201" and r["status"] in open_statuses
+            and SYNTHETIC_END - timedelta(days=60) <= r["created_at"] < SYNTHETIC_END,
+        ),
+    }
+
+
 def raw_reports() -> list[dict]:
     return list(
         Report.objects.annotate(
@@ -54,10 +80,14 @@ def recount(res: int, keep, reports: list[dict] | None = None) -> dict[int, int]
     return dict(Counter(h3.str_to_int(h3.latlng_to_cell(r["lat"], r["lng"], res)) for r in rows if keep(r)))
 
 
-def test_counts_per_cell_equal_a_recount_of_the_raw_points_for_every_filter_and_resolution(synthetic_reports):
+def test_counts_per_cell_equal_a_recount_of_the_raw_points_for_every_filter_and_resolution(synthetic_reports,
+                                                                                           map_zones):
     assert synthetic_reports > 2900
     reports = raw_reports()
-    for name, (filters, keep) in FILTER_COMBINATIONS.items():
+    combinations = FILTER_COMBINATIONS | zone_filter_combinations(map_zones)
+    in_zone = sum(1 for r in reports if combinations["zone"][1](r))
+    assert 300 < in_zone < synthetic_reports - 300, "the zone must split the reports"
+    for name, (filters, keep) in combinations.items():
         for res in H3_RESOLUTIONS:
             expected = recount(res, keep, reports)
             assert expected, f"the filter {name!r} must keep some reports"

@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 import re
 from datetime import date
 
@@ -7,8 +8,13 @@ import h3
 import pytest
 from django.contrib.auth.models import User
 
+from geo_siac.maps import heatmap
 from geo_siac.maps.folium_offline import assert_offline
-from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
+from geo_siac.maps.heatmap import NO_DATA_COLOUR
+from geo_siac.maps.selectors import CellRow
+from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, box
+from geo_siac.zones.models import PopulationCell
+from geo_siac.zones.services import zone_save_version
 
 DECIMALS_RE = re.compile(r"^-?\d+(\.\d{1,6})?$")
 
@@ -25,6 +31,7 @@ def two_reports(make_report):
 
 
 def test_geojson_has_one_feature_per_cell_with_count_null_rate_and_rounded_hexagon(staff_client, two_reports):
+    """No population is loaded here, so population and rate are null."""
     response = staff_client.get("/api/maps/h3/", {"res": 9})
     assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
     collection = response.json()
@@ -32,7 +39,8 @@ def test_geojson_has_one_feature_per_cell_with_count_null_rate_and_rounded_hexag
     feature = next(f for f in collection["features"]
                    if f["properties"]["hex_id"] == h3.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9))
     assert feature["properties"]["count"] == 1 and feature["properties"]["rate"] is None
-    assert set(feature["properties"]) >= {"hex_id", "count", "rate", "z", "q", "hotspot", "emerging"}
+    assert feature["properties"]["population"] is None
+    assert set(feature["properties"]) >= {"hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging"}
     ring = feature["geometry"]["coordinates"][0]
     assert feature["geometry"]["type"] == "Polygon" and len(ring) == 7 and ring[0] == ring[-1]
     assert all(DECIMALS_RE.match(repr(value)) for point in ring for value in point)
@@ -63,7 +71,7 @@ def test_csv_has_a_hex_id_column_that_kepler_reads_as_h3(staff_client, two_repor
     response = staff_client.get("/api/maps/h3.csv", {"res": 8})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert list(rows[0]) == ["hex_id", "count", "rate", "z", "q", "hotspot", "emerging"]
+    assert list(rows[0]) == ["hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging"]
     assert {r["hex_id"] for r in rows} == {h3.latlng_to_cell(*p, 8) for p in (PUENTE_ALTO_CENTRE, PENALOLEN_CENTRE)}
     assert all(h3.is_valid_cell(r["hex_id"]) and r["rate"] == "" for r in rows)
 
@@ -94,6 +102,7 @@ def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, tw
     html = response.content.decode()
     assert response.status_code == 200
     for expected in ('name="comuna"', 'name="group"', 'name="status"', 'name="channel"', 'name="since"',
+                     'name="zone"', 'name="measure"', "Tasa por 1.000 hab.",
                      "mapa.html?res=8&amp;scheme=natural_breaks", "mapa.png?", "h3.csv?"):
         assert expected in html
 
@@ -119,6 +128,111 @@ def test_png_export_is_an_image(staff_client, two_reports):
 def test_classification_scheme_and_class_count_are_read_from_the_form():
     from geo_siac.maps.forms import HeatmapFilterForm
 
-    form = HeatmapFilterForm({"scheme": "natural_breaks", "classes": "4"})
+    form = HeatmapFilterForm({"scheme": "natural_breaks", "classes": "4", "measure": "rate"})
     assert form.is_valid(), form.errors
-    assert (form.classification, form.class_count) == ("natural_breaks", 4)
+    assert (form.classification, form.class_count, form.map_measure) == ("natural_breaks", 4, "rate")
+
+
+def population_at(point, res: int, pob_total: float, cut: str = "13201") -> str:
+    cell = h3.latlng_to_cell(*point, res)
+    PopulationCell.objects.create(cut=cut, res=res, cell=h3.str_to_int(cell), pob_total=pob_total,
+                                  pob_under_15=0, pob_65_plus=0)
+    return cell
+
+
+def test_geojson_and_csv_give_population_and_rate_per_1000(staff_client, make_report):
+    for _ in range(3):
+        make_report(point=PUENTE_ALTO_CENTRE)
+    centre = population_at(PUENTE_ALTO_CENTRE, 9, 1234.56)
+    feature = staff_client.get("/api/maps/h3/", {"res": 9, "comuna": "13201"}).json()["features"][0]
+    assert feature["properties"]["hex_id"] == centre
+    assert feature["properties"]["population"] == 1234.6
+    assert feature["properties"]["rate"] == round(3 * 1000 / 1234.56, 3) == 2.43
+    (row,) = csv.DictReader(io.StringIO(staff_client.get("/api/maps/h3.csv", {"res": 9, "comuna": "13201"})
+                                        .content.decode()))
+    assert (row["hex_id"], row["count"], row["population"], row["rate"]) == (centre, "3", "1234.6", "2.43")
+
+
+def test_zone_filter_counts_only_reports_inside_the_current_polygon(staff_client, make_report, crews):
+    make_report(point=WEST_POINT)
+    make_report(point=EAST_POINT)
+    make_report(point=PENALOLEN_CENTRE)
+    west = staff_client.get("/api/maps/h3/", {"res": 9, "zone": crews["west"].pk}).json()["features"]
+    assert [f["properties"]["hex_id"] for f in west] == [h3.latlng_to_cell(*WEST_POINT, 9)]
+
+    redrawn = zone_save_version(commune=crews["west"].commune, key="poniente", name="Poniente",
+                                geometry=box(-70.60, -33.63, -70.55, -33.59))  # now takes the east point too
+    both = staff_client.get("/api/maps/h3/", {"res": 9, "zone": redrawn.pk}).json()["features"]
+    assert {f["properties"]["hex_id"] for f in both} == {h3.latlng_to_cell(*p, 9) for p in (WEST_POINT, EAST_POINT)}
+    retired = staff_client.get("/api/maps/h3/", {"res": 9, "zone": crews["west"].pk})
+    assert retired.status_code == 400 and "zone" in retired.json()["errors"]
+
+
+@pytest.mark.parametrize("params", [{"zone": "999999"}, {"zone": "oeste"}, {"comuna": "13122", "zone": "WEST"}])
+def test_bad_zone_filters_are_a_400_naming_the_zone_field(staff_client, crews, params):
+    params = {key: (crews["west"].pk if value == "WEST" else value) for key, value in params.items()}
+    for url in ("/api/maps/h3/", "/api/maps/h3.csv", "/mapas/calor/mapa.html"):
+        response = staff_client.get(url, params)
+        assert response.status_code == 400 and "zone" in response.json()["errors"], url
+
+
+def on_map(text: str, html: str) -> bool:
+    """folium writes names and properties as JSON, with non-ASCII letters escaped."""
+    return json.dumps(text)[1:-1] in html
+
+
+def test_map_draws_the_zone_boundaries_of_the_selected_comuna(staff_client, make_report, crews, communes):
+    zone_save_version(commune=communes["13122"], key="norte", name="Peñalolén Norte",
+                      geometry=box(-70.56, -33.49, -70.52, -33.47))
+    make_report(point=PUENTE_ALTO_CENTRE)
+    html = staff_client.get("/mapas/calor/mapa.html", {"res": 9, "comuna": "13201"}).content.decode()
+    assert on_map("Zonas de cuadrillas", html) and on_map("Poniente", html) and on_map("Oriente", html)
+    assert not on_map("Peñalolén Norte", html)
+    assert on_map("Peñalolén Norte", staff_client.get("/mapas/calor/mapa.html", {"res": 9}).content.decode())
+
+
+def test_rate_map_colours_by_rate_and_greys_cells_without_population(staff_client, make_report):
+    make_report(point=PUENTE_ALTO_CENTRE)
+    make_report(point=GAP_POINT)
+    population_at(PUENTE_ALTO_CENTRE, 9, 500)
+    html = staff_client.get("/mapas/calor/mapa.html", {"res": 9, "comuna": "13201", "measure": "rate"}).content
+    html = html.decode()
+    assert on_map("Solicitudes por 1.000 habitantes por celda H3", html) and on_map("Habitantes", html)
+    assert NO_DATA_COLOUR in html  # the cell with nobody in it
+    png = staff_client.get("/mapas/calor/mapa.png", {"res": 9, "comuna": "13201", "measure": "rate"})
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert staff_client.get("/mapas/calor/mapa.html", {"measure": "per_km2"}).status_code == 400
+
+
+def test_a_rate_map_without_any_population_loaded_is_grey_not_an_error(staff_client, make_report):
+    make_report(point=PUENTE_ALTO_CENTRE)
+    make_report(point=GAP_POINT)
+    html = staff_client.get("/mapas/calor/mapa.html", {"res": 9, "measure": "rate"})
+    png = staff_client.get("/mapas/calor/mapa.png", {"res": 9, "measure": "rate"})
+    assert html.status_code == 200 and NO_DATA_COLOUR in html.content.decode()
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+
+def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, monkeypatch):
+    """Each layer name, legend caption, tooltip label and popup value of the map is looked up in the catalogue."""
+    looked_up = []
+    monkeypatch.setattr(heatmap, "_", lambda text: looked_up.append(text) or text)
+    make_report(point=PUENTE_ALTO_CENTRE)
+    make_report(point=PUENTE_ALTO_CENTRE, category="bache")
+    population_at(PUENTE_ALTO_CENTRE, 9, 900)
+    for measure in ("count", "rate"):
+        staff_client.get("/mapas/calor/mapa.html", {"res": 9, "measure": measure, "since": "2020-01-01",
+                                                    "until": "2099-12-31"})
+    staff_client.get("/mapas/calor/mapa.png", {"res": 9, "measure": "rate"})
+    hot, cold = (h3.str_to_int(h3.latlng_to_cell(*point, 9)) for point in (WEST_POINT, EAST_POINT))
+    spots = [CellRow(cell=cell, count=5, population=None, rate=None, z=z, q=0.001, hotspot=level, emerging=True)
+             for cell, z, level in ((hot, 3.5, 3), (cold, -3.5, -3))]
+    heatmap._hotspot_layer(spots)
+    heatmap._emerging_layer(spots, heatmap.Measure("rate", {}))
+    for msgid in ("Todas las categorías", "Grupo: %(name)s", "Semana del %(date)s", "Comunas", "Comuna",
+                  "Zonas de cuadrillas", "Zona", "Solicitudes por celda H3",
+                  "Solicitudes por 1.000 habitantes por celda H3", "Celda", "Solicitudes", "Habitantes",
+                  "Por 1.000 hab.", "sin dato", "%(caption)s (resolución %(res)s)",
+                  "Puntos calientes y fríos (Gi*, FDR)", "caliente", "frío", "Tipo", "Confianza",
+                  "Puntos emergentes (crecen vs. período anterior)"):
+        assert msgid in looked_up, msgid

@@ -1,5 +1,5 @@
 """The per-report facts the indicators read (first response, reopenings) and the business-day calendar: kept by
-report_change_status and the bulk importer, backfilled from the history by migration 0007."""
+report_change_status and the bulk importer, backfilled from the history by migration 0008."""
 
 import importlib
 import random
@@ -15,7 +15,7 @@ from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO, b
 from geo_siac.reports.models import CalendarDay, Report
 from geo_siac.reports.services import business_calendar_sync, report_change_status
 
-backfill = importlib.import_module("geo_siac.reports.migrations.0007_indicator_facts_and_calendar")
+backfill = importlib.import_module("geo_siac.reports.migrations.0008_indicator_facts_and_calendar")
 
 
 def at(day, hour=10):

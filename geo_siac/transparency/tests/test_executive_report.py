@@ -1,11 +1,17 @@
-from datetime import datetime
+from datetime import date, datetime
 from unittest.mock import patch
 
+import h3
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.management import call_command
+from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_change_status
+from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.transparency.executive import coverage_headline, executive_report, render_html, render_pdf
+from geo_siac.zones.models import Commune
 
 
 def at(month, day):
@@ -54,3 +60,80 @@ def test_executive_report_page_is_for_staff_only(client, october, django_user_mo
 
     assert html.status_code == 200 and b"Informe ejecutivo" in html.content
     assert pdf.content.startswith(b"%PDF")
+
+
+def _population(cells: dict[int, float]) -> None:
+    from geo_siac.zones.models import PopulationCell
+
+    PopulationCell.objects.bulk_create(PopulationCell(cut="13201", res=h3i.get_resolution(cell), cell=cell,
+                                                      pob_total=people, pob_under_15=0, pob_65_plus=0)
+                                       for cell, people in cells.items())
+
+
+@pytest.fixture
+def served(crews, communes, make_report):
+    """One service point at the centre of H3 res-9 cell A in Puente Alto, and 250 people around it (distances
+    between cell centres, great circle):
+      A (the point's cell, 0 m): 100      B (first of ring 1, 316 m): 60      C (first of ring 2, 633 m): 30
+      D (easternmost of ring 4, 1,369 m): 20      E (westernmost of ring 5, 1,712 m): 40
+    Within 500 m: A + B = 160 (64 %); within 1 km: + C = 190 (76 %). Beyond 1 km, people x excess km:
+    D 20 x 0.369 = 7.4, E 40 x 0.712 = 28.5, so E is the least covered; it lies in the `crews` fixture's
+    west zone. Two reports in October 2026: 2 x 1,000 / 250 = 8 per 1,000 inhabitants."""
+    from geo_siac.zones.models import ServicePoint
+
+    a = h3i.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9)
+    lat, lng = h3i.cell_to_latlng(a)
+    ServicePoint.objects.create(name="Oficina municipal", kind="municipal", point=Point(lng, lat, srid=4326),
+                                commune=communes["13201"])
+    east = max(h3i.grid_ring(a, 4), key=lambda c: h3i.cell_to_latlng(c)[1])
+    west = min(h3i.grid_ring(a, 5), key=lambda c: h3i.cell_to_latlng(c)[1])
+    _population({a: 100, h3i.grid_ring(a, 1)[0]: 60, h3i.grid_ring(a, 2)[0]: 30, east: 20, west: 40})
+    with at(10, 5):
+        make_report()
+        make_report()
+    return {"point": (lat, lng), "least_covered": west}
+
+
+@pytest.mark.django_db
+def test_coverage_headline_gives_the_shares_within_500_m_and_1_km_and_the_least_covered_area(served):
+    report = executive_report(commune=Commune.objects.get(cut="13201"), month=date(2026, 10, 1))
+
+    summary = report.coverage
+    assert summary.population == 250 and summary.res == 9
+    assert summary.within[500] == {"population": 160, "share": 0.64}
+    assert summary.within[1000] == {"population": 190, "share": 0.76}
+    worst_lat, worst_lng = h3i.cell_to_latlng(served["least_covered"])
+    expected_m = h3.great_circle_distance(served["point"], (worst_lat, worst_lng), unit="m")
+    assert summary.least_covered["population"] == 40 and summary.least_covered["zone"] == "Poniente"
+    assert summary.least_covered["distance_m"] == pytest.approx(expected_m, rel=0.005)  # UTM 19S vs great circle
+    lines = coverage_headline(report)
+    assert lines[0] == "Población: 250 habitantes; 8,0 solicitudes del mes por 1.000 habitantes."
+    assert lines[1] == ("Vive a menos de 500 m de un punto de atención el 64 % de la población, y a menos de 1 km el "
+                        "76 % (190 personas).")
+    assert lines[2] == "Puntos de atención en la comuna: 1."
+    assert lines[3].startswith("Área menos cubierta: 40 habitantes a 1,7 km del punto de atención más cercano")
+    assert f"en torno a {worst_lat:.4f}, {worst_lng:.4f}" in lines[3] and lines[3].endswith("zona Poniente.")
+    assert f"<li>{lines[1]}</li>" in render_html(report)
+    assert render_pdf(report).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_coverage_headline_says_there_is_no_population_and_still_counts_the_points(communes):
+    html = render_html(executive_report(commune=communes["13201"], month=date(2026, 10, 1)))
+
+    coverage = html.split('<ul id="coverage">')[1].split("</ul>")[0]
+    assert "<li>Sin datos de población: no se calculan la cobertura" in coverage
+    assert "<li>Puntos de atención en la comuna: 0.</li>" in coverage
+
+
+@pytest.mark.django_db
+def test_coverage_uses_the_finest_loaded_resolution_when_res_9_is_not_loaded(communes):
+    a = h3i.latlng_to_cell(*PUENTE_ALTO_CENTRE, 8)
+    _population({a: 700, h3i.grid_ring(a, 3)[0]: 300})
+
+    summary = executive_report(commune=communes["13201"], month=date(2026, 10, 1)).coverage
+
+    assert summary.res == 8 and summary.population == 1000
+    assert summary.within[1000] == {"population": 0, "share": 0.0}  # no service point at all
+    assert coverage_headline(executive_report(commune=communes["13201"], month=date(2026, 10, 1)))[-1] == (
+        "No hay ningún punto de atención en la comuna ni a menos de 5 km de ella.")

@@ -22,7 +22,8 @@ import pytest
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, survey_submit
-from geo_siac.transparency.selectors import indicators, percentile
+from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.transparency.selectors import indicators, percentile, zone_names
 
 AS_OF = datetime(2026, 10, 1, 12, tzinfo=SANTIAGO)
 
@@ -127,3 +128,59 @@ def test_indicators_group_by_local_month_and_department(dataset):
     assert {month.strftime("%Y-%m"): r["volume"] for month, r in by_month.items()} == {"2026-09": 4}
     assert {department: r["volume"] for department, r in by_department.items()} == {
         "Dirección de Medio Ambiente, Aseo y Ornato": 4}
+
+
+@pytest.fixture
+def zoned(crews, make_report, communes):
+    """Reports in the `crews` fixture's zones of Puente Alto (5 business days each), as of AS_OF:
+      W1 west, received Mon 7 Sep (due Mon 14 Sep), resolved Wed 9 Sep: on time.
+      W2 west, received Tue 1 Sep (due Tue 8 Sep), never answered: past its deadline.
+      -- the west zone is redrawn (version 2, renamed) on Tue 15 Sep --
+      W3 west v2, received Tue 29 Sep (due Tue 6 Oct), open: not due yet.
+      E1 east, received Mon 7 Sep (due Mon 14 Sep), resolved Mon 21 Sep: late.
+      G1 in the north of Puente Alto that no zone covers, received Mon 7 Sep: open, past its deadline.
+      P1 in Peñalolén's own zone "poniente", received Mon 7 Sep: open, past its deadline.
+    """
+    from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, WEST_POINT, box
+    from geo_siac.zones.services import zone_save_version
+
+    lat, lng = PENALOLEN_CENTRE
+    zone_save_version(commune=communes["13122"], key="poniente", name="Poniente",
+                      geometry=box(lng - 0.01, lat - 0.01, lng + 0.01, lat + 0.01))
+    with at(9, 7):
+        w1, e1 = make_report(point=WEST_POINT), make_report(point=EAST_POINT)
+        make_report(point=GAP_POINT)
+        make_report(point=PENALOLEN_CENTRE)
+    with at(9, 1):
+        make_report(point=WEST_POINT)
+    with at(9, 9):
+        report_change_status(report=w1, status="resolved")
+    with at(9, 21):
+        report_change_status(report=e1, status="resolved")
+    with at(9, 15):
+        zone_save_version(commune=communes["13201"], key="poniente", name="Poniente Alto",
+                          geometry=box(-70.60, -33.63, PUENTE_ALTO_CENTRE[1], -33.59))
+    with at(9, 29):
+        w3 = make_report(point=WEST_POINT)
+    assert (w1.zone.version, w3.zone.version) == (1, 2)
+    return Report.objects.all()
+
+
+def test_indicators_group_by_zone_across_its_versions(zoned):
+    by_zone = indicators(zoned, "zone", as_of=AS_OF)
+
+    assert {zone: r["volume"] for zone, r in by_zone.items()} == {
+        "13201/poniente": 3, "13201/oriente": 1, "13122/poniente": 1, None: 1}
+    west, east, nowhere = by_zone["13201/poniente"], by_zone["13201/oriente"], by_zone[None]
+    # West: W1 closed on time; W2 open past its deadline; W3 not due: 1 met of 2 due.
+    assert west["deadline_met_share"] == 0.5
+    assert west["closed_within_deadline_share"] == 1.0
+    assert west["backlog"] == 2
+    assert west["unanswered_past_deadline_share"] == 0.5  # W2 yes, W3 not yet
+    assert east["deadline_met_share"] == 0.0 and east["closed"] == 1
+    assert nowhere["backlog"] == 1 and nowhere["deadline_met_share"] == 0.0
+
+
+def test_zone_names_use_the_latest_version_and_the_comuna(zoned):
+    assert zone_names() == {"13201/poniente": "Poniente Alto (Puente Alto)", "13201/oriente": "Oriente (Puente Alto)",
+                            "13122/poniente": "Poniente (Peñalolén)"}

@@ -63,6 +63,18 @@ def test_public_map_cells_count_reports(client, five_reports):
 
 
 @pytest.mark.django_db
+def test_public_map_cells_are_sent_gzipped_to_browsers_that_accept_it(client, five_reports):
+    import gzip
+    import json
+
+    plain = client.get("/transparencia/celdas.geojson")
+    packed = client.get("/transparencia/celdas.geojson", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+
+
+@pytest.mark.django_db
 def test_commitments_page_shows_each_category_deadline(client, five_reports):
     page = client.get("/transparencia/compromisos/").content.decode()
 
@@ -81,7 +93,19 @@ def test_reports_csv_streams_anonymised_rows(client, five_reports):
     public, private = by_id[str(five_reports[0].pk)], by_id[str(five_reports[1].pk)]
     assert public["status"] == "closed" and public["description"] == "Escombros número 0."
     assert private["status"] == "open" and private["description"] == ""
-    assert private["h3_cell"] == format(five_reports[1].h3_res9, "x")
+    assert private["h3_cell"] == format(five_reports[1].h3_res9, "x")  # k = 5 reports share the res-9 cell
+    assert private["h3_resolution"] == "9"
+
+
+@pytest.mark.django_db
+def test_open_data_page_explains_where_reports_are_placed_with_the_configured_k(client, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 7
+
+    page = client.get("/transparencia/datos/").content.decode()
+
+    rule = page.split('id="place-rule">')[1].split("</p>")[0]
+    assert "al menos 7 solicitudes publicadas con esa misma zona" in rule
+    assert "<dt>h3_resolution</dt>" in page
 
 
 @pytest.mark.django_db
@@ -101,8 +125,38 @@ def test_indicators_csv_holds_one_row_per_dimension_value(client, five_reports):
 
     commune = next(r for r in rows if r["dimension"] == "commune")
     assert commune["value"] == "13201" and commune["volume"] == "5"
-    assert {r["dimension"] for r in rows} == {"commune", "department", "category_group", "category", "channel",
-                                              "month"}
+    assert {r["dimension"] for r in rows} == {"commune", "department", "category_group", "category", "zone",
+                                              "channel", "month"}
+    assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "zone"] == [("", "5")]
+
+
+@pytest.mark.django_db
+def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crews, make_report):
+    from geo_siac.testing import EAST_POINT, GAP_POINT, WEST_POINT
+
+    west, _west, east, _gap = (make_report(point=point) for point in (WEST_POINT, WEST_POINT, EAST_POINT, GAP_POINT))
+    for report in (west, east):
+        report_change_status(report=report, status="resolved")
+
+    page = client.get("/transparencia/").content.decode()
+    rows = list(csv.DictReader(io.StringIO(_content(client.get("/transparencia/datos/indicadores.csv")))))
+    records = client.get("/transparencia/datos/indicadores.json").json()["indicators"]
+
+    zones = page.split('id="by-zone"')[1]
+    assert '<th scope="row">Poniente (Puente Alto)</th>\n    <td>2</td>' in zones
+    assert '<th scope="row">Oriente (Puente Alto)</th>\n    <td>1</td>' in zones
+    assert '<th scope="row">Sin zona asignada</th>\n    <td>1</td>' in zones
+    chart = zones.split("</svg>")[0]  # bars for the zones with a deadline due: the two resolved reports
+    assert chart.count("<rect ") == 2 and ">Poniente (Puente Alto)</text>" in chart and "100 %" in chart
+    volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone"}
+    assert volumes == {"13201/poniente": "2", "13201/oriente": "1", "": "1"}
+    assert {r["value"]: r["volume"] for r in records if r["dimension"] == "zone"} == {
+        "13201/poniente": 2, "13201/oriente": 1, "": 1}
+
+
+@pytest.mark.django_db
+def test_the_zone_section_is_left_out_when_no_report_has_a_zone(client, five_reports):
+    assert 'id="by-zone"' not in client.get("/transparencia/").content.decode()
 
 
 @pytest.mark.django_db

@@ -23,10 +23,11 @@ def cell_total(res: int) -> float:
 
 
 def test_puente_alto_census_zones_hold_549921_people_and_h3_cells_conserve_them(db):
-    load(shared_data(CENSUS), "--cut", "13201", "--res", "9", "--commit")
+    load(shared_data(CENSUS), "--cut", "13201", "--res", "6", "--res", "9", "--commit")
     zones_total = CensusZone.objects.filter(cut="13201").aggregate(total=Sum("pob_total"))["total"]
     assert zones_total == PUENTE_ALTO_URBAN_POPULATION
     assert cell_total(9) == pytest.approx(PUENTE_ALTO_URBAN_POPULATION, rel=0.001)
+    assert cell_total(6) == pytest.approx(PUENTE_ALTO_URBAN_POPULATION, rel=0.001)
     assert not PopulationCell.objects.filter(res=10).exists()
 
 
@@ -94,7 +95,7 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(db, tmp_path, c
     assert not CensusZone.objects.exists()
 
 
-def test_resolution_outside_7_to_10_is_refused_before_writing(db):
+def test_resolution_outside_6_to_10_is_refused_before_writing(db):
     with pytest.raises(CommandError, match="Resolución H3 no admitida"):
-        load(shared_data(CENSUS), "--cut", "13201", "--res", "6", "--commit")
+        load(shared_data(CENSUS), "--cut", "13201", "--res", "5", "--commit")
     assert not CensusZone.objects.exists()

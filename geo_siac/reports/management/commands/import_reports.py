@@ -1,9 +1,10 @@
+import argparse
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from geo_siac.reports.importers import ImportFileError, ReportImporter
+from geo_siac.reports.importers import ImportFileError, ReportImporter, import_lock, restore_suspended
 from geo_siac.reports.mappings import load_mapping
 
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", type=Path)
+        parser.add_argument("path", type=Path, nargs="?")
         parser.add_argument("--mapping", default="geosiac", help="Preset (geosiac, la311) o archivo JSON.")
         parser.add_argument("--place-in", metavar="CUT", help="Trasladar los puntos a la extensión de esta comuna.")
         parser.add_argument("--source", help="Nombre del origen (por defecto, el de la correspondencia).")
@@ -22,9 +23,28 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-rows", type=int, default=50_000)
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
+        parser.add_argument(
+            "--bulk", action=argparse.BooleanOptionalAction, default=None,
+            help="Modo masivo: suspende los índices no únicos y las claves foráneas y los reconstruye al final "
+                 "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
+        )
+        parser.add_argument(
+            "--restore-schema", action="store_true",
+            help="Solo reconstruir los índices y claves que dejó suspendidos una importación interrumpida.",
+        )
 
     def handle(self, *args, **options):
-        path: Path = options["path"]
+        if options["restore_schema"]:
+            try:
+                with import_lock():
+                    restored = restore_suspended()
+            except ImportFileError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"reconstruidos: {len(restored)} ({', '.join(restored) or 'nada pendiente'})")
+            return
+        path: Path | None = options["path"]
+        if path is None:
+            raise CommandError("Indique el archivo CSV a importar.")
         if not path.is_file():
             raise CommandError(f"No existe el archivo {path}.")
         try:
@@ -33,13 +53,17 @@ class Command(BaseCommand):
             with tqdm(total=None, unit=" filas", disable=options["no_progress"] or size < 1_000_000) as bar:
                 importer = ReportImporter(
                     mapping=mapping, place_in=options["place_in"], source=options["source"],
-                    chunk_rows=options["chunk_rows"], commit=options["commit"], progress=bar.update,
+                    chunk_rows=options["chunk_rows"], commit=options["commit"], bulk=options["bulk"],
+                    progress=bar.update,
                 )
                 summary = importer.run(path, options["rejects"])
         except (ImportFileError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if mapping.note and options["place_in"]:
             self.stdout.write(self.style.WARNING(mapping.note))
+        if summary.bulk:
+            self.stdout.write(f"modo masivo: índices y claves foráneas reconstruidos al final "
+                              f"({summary.rebuild_seconds:.1f} s)")
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
         self.stdout.write(f"ya importadas antes: {summary.already_imported}")

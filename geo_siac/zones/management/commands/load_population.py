@@ -9,7 +9,7 @@ from geo_siac.zones.population import CELL_RESOLUTIONS, PopulationImportError, i
 class Command(BaseCommand):
     help = (
         "Carga zonas censales con población por tramo de edad, repara geometrías inválidas e interpola la "
-        "población a celdas H3 (res 7-10) por área en EPSG:32719, comprobando que el total se conserva (0,1%). "
+        "población a celdas H3 (res 6-10) por área en EPSG:32719, comprobando que el total se conserva (0,1%). "
         "Simulación salvo --commit."
     )
 

@@ -35,7 +35,7 @@ def fill_calendar(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0006_h3_cells_from_points'),
+        ('reports', '0007_suspended_schema_objects'),
     ]
 
     operations = [

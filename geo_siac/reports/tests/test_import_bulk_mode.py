@@ -1,0 +1,106 @@
+"""Bulk mode of the importer: indexes and foreign keys dropped for the load and rebuilt after, never lost."""
+
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from geo_siac.reports import importers
+from geo_siac.reports.checks import suspended_schema
+from geo_siac.reports.importers import ImportFileError, suspend_secondary_schema
+from geo_siac.reports.models import Report, SuspendedSchemaObject
+
+HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
+
+
+def schema() -> set[tuple[str, str]]:
+    """Every index and foreign key of the report tables, with its definition."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+                       [list(importers.BULK_TABLES)])
+        indexes = set(cursor.fetchall())
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [list(importers.BULK_TABLES)])
+        return indexes | set(cursor.fetchall())
+
+
+def write_csv(path, rows: int, *, start: int = 0):
+    lines = [f"b{i},2026-10-0{1 + i % 5} 10:00,,bache,web,submitted,{-33.6117 + i * 1e-5},{-70.5758},x\n"
+             for i in range(start, start + rows)]
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def run_import(*args) -> str:
+    out = StringIO()
+    call_command("import_reports", *args, "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+def test_an_import_into_an_empty_table_runs_in_bulk_mode_and_gives_back_every_index_and_key(communes, tmp_path):
+    before = schema()
+    assert any("report_heatmap_created" in name for name, _ in before)
+    out = run_import(str(write_csv(tmp_path / "a.csv", 120)), "--commit", "--chunk-rows", "50")
+    assert "modo masivo" in out and "insertadas: 120" in out
+    assert schema() == before
+    assert not SuspendedSchemaObject.objects.exists()
+    assert Report.objects.count() == 120 and Report.objects.filter(events__kind="created").count() == 120
+
+
+def test_an_import_into_a_table_with_reports_keeps_the_indexes(communes, make_report, tmp_path, monkeypatch):
+    make_report()
+    monkeypatch.setattr(importers, "suspend_secondary_schema", lambda: pytest.fail("bulk mode on a live table"))
+    out = run_import(str(write_csv(tmp_path / "a.csv", 10)), "--commit")
+    assert "modo masivo" not in out and "insertadas: 10" in out
+
+
+def test_an_import_that_fails_half_way_still_rebuilds_the_indexes(communes, tmp_path, monkeypatch):
+    before = schema()
+    real_write = importers.ReportImporter.write
+    calls = []
+
+    def failing_write(self, rows, payload):
+        calls.append(rows)
+        if len(calls) == 2:
+            raise ImportFileError("simulated failure")
+        return real_write(self, rows, payload)
+
+    monkeypatch.setattr(importers.ReportImporter, "write", failing_write)
+    with pytest.raises(Exception, match="simulated failure"):
+        run_import(str(write_csv(tmp_path / "a.csv", 100)), "--commit", "--chunk-rows", "40")
+    assert schema() == before and not SuspendedSchemaObject.objects.exists()
+    assert Report.objects.count() == 40  # the first chunk was committed; a rerun adds only the rest
+    out = run_import(str(write_csv(tmp_path / "a.csv", 100)), "--commit", "--chunk-rows", "40")
+    assert "insertadas: 60" in out and "ya importadas antes: 40" in out
+
+
+def test_a_killed_import_is_reported_by_check_and_restored_by_the_command(communes):
+    before = schema()
+    dropped = suspend_secondary_schema()  # what a bulk import does first; the process then "dies"
+    assert dropped >= 10 and schema() < before
+    warnings = suspended_schema(databases=["default"])
+    assert [w.id for w in warnings] == ["reports.W001"] and "report_heatmap_created" in warnings[0].msg
+    out = run_import("--restore-schema")
+    assert f"reconstruidos: {dropped}" in out
+    assert schema() == before and suspended_schema(databases=["default"]) == []
+
+
+def test_tracking_codes_that_repeat_or_are_taken_are_redrawn(communes, make_report, tmp_path, monkeypatch):
+    taken = make_report().tracking_code
+    real_draw = importers._draw_codes
+    draws = []
+
+    def draw(prefixes):
+        draws.append(len(prefixes))
+        if len(draws) == 1:  # every code of the chunk the same, and already stored
+            return np.array([taken] * len(prefixes), dtype=object)
+        return real_draw(prefixes)
+
+    monkeypatch.setattr(importers, "_draw_codes", draw)
+    out = run_import(str(write_csv(tmp_path / "a.csv", 30)), "--commit")
+    assert "insertadas: 30" in out
+    codes = list(Report.objects.filter(source="geosiac").values_list("tracking_code", flat=True))
+    assert len(codes) == len(set(codes)) == 30 and taken not in codes
+    assert len(draws) >= 3  # the first draw, the redraw of 29 repeats, then of the one taken code
