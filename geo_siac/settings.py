@@ -229,6 +229,9 @@ GEO_SIAC_SMS_BACKEND = env("GEO_SIAC_SMS_BACKEND", "geo_siac.notifications.sms.L
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
 # The public map never shows a cell holding fewer reports than this (smaller ones merge into their parent).
 GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
+# The public indicators come from the snapshots `manage.py refresh_indicators` stores (run it on a timer, more
+# often than this); an older or missing snapshot is computed on request instead (docs/indicators.md).
+GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = env_int("GEO_SIAC_INDICATORS_MAX_AGE_MINUTES", 60)
 CACHES = {"default": {"BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
                       "LOCATION": env("CACHE_LOCATION", "geo-siac")}}
 

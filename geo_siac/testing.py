@@ -43,6 +43,15 @@ def ensure_default_catalogue() -> None:
         load_catalogue(Category, CategoryGroup)
 
 
+def ensure_business_calendar() -> None:
+    """The calendar table a migration fills; transactional tests (live server, browser) empty every table."""
+    from geo_siac.reports.models import CalendarDay
+    from geo_siac.reports.services import business_calendar_sync
+
+    if not CalendarDay.objects.exists():
+        business_calendar_sync()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
@@ -52,6 +61,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def communes(db) -> dict[str, Commune]:
     ensure_default_catalogue()
+    ensure_business_calendar()
     return ensure_default_communes()
 
 

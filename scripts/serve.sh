@@ -10,6 +10,7 @@ geo_siac_setup
 "$PY" manage.py load_comunas --cut 13201 --cut 13122 --commit
 "$PY" manage.py load_categories --commit
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"
+"$PY" manage.py refresh_indicators  # production runs it on a timer (docs/deployment.md)
 "$PY" manage.py ensure_demo_admin
 PORT="${GEO_SIAC_PORT:-8000}"
 if [ "${1:-}" = "--production" ]; then

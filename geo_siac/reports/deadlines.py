@@ -1,6 +1,6 @@
 """Deadlines in business days: weekends and Chilean public holidays (the `holidays` package) do not count."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -37,6 +37,21 @@ def business_days_between(start: date, end: date, extra_closed: Iterable[date] =
     """Business days after `start` up to and including `end` (0 when end <= start)."""
     closed = frozenset(extra_closed)
     return sum(1 for n in range(1, (end - start).days + 1) if is_business_day(start + timedelta(days=n), closed))
+
+
+# The days the SQL calendar (models.CalendarDay) covers: every date a report can carry.
+CALENDAR_START, CALENDAR_END = date(1970, 1, 1), date(2100, 12, 31)
+
+
+def calendar_days(start: date = CALENDAR_START, end: date = CALENDAR_END) -> Iterator[tuple[date, bool, int]]:
+    """(day, is business day, business days from `start` up to and including day) for start <= day <= end, so
+    that business_days_between(a, b) is the difference of the third values of b and a (when b > a)."""
+    count = 0
+    for n in range((end - start).days + 1):
+        day = start + timedelta(days=n)
+        business = is_business_day(day)
+        count += business
+        yield day, business, count
 
 
 def deadline(created_at: datetime, days: int, extra_closed: Iterable[date] = ()) -> datetime:

@@ -488,18 +488,19 @@ CREATE TEMP TABLE IF NOT EXISTS import_staging (
     {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)}
 ) ON COMMIT DROP
 """
-# One statement inserts the reports and their history (a 'created' event, and a status event for closed ones)
-# and returns how many reports it inserted.
+# One statement inserts the reports and their history (a 'created' event, and a status event for the others, not
+# 'submitted', which is also their first response) and returns how many reports it inserted.
 INSERT_SQL = f"""
 WITH inserted AS (
     INSERT INTO reports_report (
         tracking_code, commune_id, category_id, location, address, description, attributes, status, channel,
         public_visibility, reporter_name, reporter_email, reporter_phone, language, created_at, updated_at,
-        expected_at, closed_at, source, source_id, {H3_COLUMNS})
+        expected_at, closed_at, first_response_at, source, source_id, {H3_COLUMNS})
     SELECT tracking_code, commune_id, category_id, ST_SetSRID(ST_MakePoint(lng, lat), {STORAGE_SRID}),
            address, description, '{{}}'::jsonb, status, channel, false, '', '', '', 'es', to_timestamp(created_at),
-           to_timestamp(updated_at), to_timestamp(expected_at), to_timestamp(closed_at), %(source)s, source_id,
-           {H3_COLUMNS}
+           to_timestamp(updated_at), to_timestamp(expected_at), to_timestamp(closed_at),
+           CASE WHEN status <> 'submitted' THEN to_timestamp(COALESCE(closed_at, created_at)) END,
+           %(source)s, source_id, {H3_COLUMNS}
       FROM import_staging
     ON CONFLICT DO NOTHING
     RETURNING id, status, created_at, closed_at

@@ -116,6 +116,10 @@ class Report(models.Model):
     updated_at = models.DateTimeField(_("actualizada"))
     expected_at = models.DateTimeField(_("plazo"))
     closed_at = models.DateTimeField(_("cerrada"), null=True, blank=True)
+    # Facts the indicators read (docs/indicators.md), kept by report_change_status and the bulk importer so the
+    # indicators need no pass over the history: the first change out of "submitted", and the reopenings.
+    first_response_at = models.DateTimeField(_("primera respuesta"), null=True, blank=True)
+    times_reopened = models.PositiveSmallIntegerField(_("veces reabierta"), default=0, db_default=0)
     deadline_extended_at = models.DateTimeField(_("plazo prorrogado"), null=True, blank=True)
     # Routing: the zone version that held the point, and who answers. No crew means the triage queue.
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
@@ -181,6 +185,19 @@ class SuspendedSchemaObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table}.{self.name}"
+
+
+class CalendarDay(models.Model):
+    """Every day of deadlines.CALENDAR_START..CALENDAR_END numbered by the business days up to it, so SQL counts
+    the business days between two dates as a difference (deadlines.business_days_between). Kept equal to
+    deadlines.calendar_days() by services.business_calendar_sync."""
+
+    day = models.DateField(primary_key=True)
+    is_business_day = models.BooleanField()
+    business_days = models.IntegerField(help_text="Business days from CALENDAR_START up to and including this day.")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.business_days}"
 
 
 class EventKind(models.TextChoices):

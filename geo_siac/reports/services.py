@@ -16,9 +16,10 @@ from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.reports.attributes import clean_answers
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.deadlines import SANTIAGO, deadline, deadline_from_day
+from geo_siac.reports.deadlines import SANTIAGO, calendar_days, deadline, deadline_from_day
 from geo_siac.reports.messages import received_message, status_message
 from geo_siac.reports.models import (
+    CalendarDay,
     Category,
     EventKind,
     Follower,
@@ -30,7 +31,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.photos import ProcessedPhoto, process_photo
 from geo_siac.reports.routing import route
-from geo_siac.reports.states import CLOSED, Channel, Status, can_transition, is_open
+from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
     contact_errors,
@@ -247,7 +248,11 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     locked.status = status
     locked.updated_at = now
     locked.closed_at = now if status in CLOSED else None
-    locked.save(update_fields=["status", "updated_at", "closed_at"])
+    if previous == Status.SUBMITTED and locked.first_response_at is None:
+        locked.first_response_at = now
+    if previous in CLOSED and status in OPEN:
+        locked.times_reopened += 1
+    locked.save(update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened"])
     event = ReportEvent(
         report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status, note=note.strip(),
         is_public=is_public, actor=actor, actor_label=actor_label, created_at=now,
@@ -257,6 +262,22 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     event.save()
     notify_status_change(report=locked, note=note.strip() if is_public else "")
     return locked
+
+
+@transaction.atomic
+def business_calendar_sync() -> int:
+    """Make the SQL calendar equal to deadlines.calendar_days() (it changes when the `holidays` package learns a
+    new holiday); returns the number of days rewritten, 0 when it was already equal."""
+    expected = {day: (business, count) for day, business, count in calendar_days()}
+    stored = {day: (business, count) for day, business, count in
+              CalendarDay.objects.values_list("day", "is_business_day", "business_days")}
+    changed = [day for day, values in expected.items() if stored.get(day) != values]
+    if not changed and stored.keys() == expected.keys():
+        return 0
+    CalendarDay.objects.all().delete()
+    CalendarDay.objects.bulk_create((CalendarDay(day=day, is_business_day=business, business_days=count)
+                                     for day, (business, count) in expected.items()), batch_size=5000)
+    return len(changed) + len(stored.keys() - expected.keys())
 
 
 def notify_status_change(*, report: Report, note: str) -> None:

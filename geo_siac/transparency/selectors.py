@@ -1,24 +1,30 @@
 """Indicators and public aggregates: each defined once here (formulas in docs/indicators.md) and reused by the
 pages, the exports and the executive report."""
 
+import logging
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
 from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
 from geo_siac.geo import h3_field
-from geo_siac.reports.deadlines import SANTIAGO, business_days_between
-from geo_siac.reports.models import EventKind, Report, ReportEvent
-from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, OPEN, Status
+from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
+from geo_siac.reports.models import Report
+from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
+from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
 from geo_siac.zones.models import PopulationCell, Zone
+
+logger = logging.getLogger(__name__)
 
 # The crew zone a report was routed to (`Report.zone`, a zone version) as "<CUT>/<key>": every version of a
 # redrawn zone counts as the same zone, and the same key in two comunas as two zones. None: not routed to one.
@@ -26,46 +32,31 @@ ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
                 default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
                 output_field=CharField())
 
-# Dimension name -> the value each report is grouped by.
+# Dimension name -> the value each report is grouped by, in the order the exports list them. A new dimension
+# is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
     "commune": F("commune__cut"),
-    "category": F("category__service_code"),
-    "category_group": F("category__group__code"),
     "department": F("category__department"),
+    "category_group": F("category__group__code"),
+    "category": F("category__service_code"),
+    "zone": ZONE_KEY,
     "channel": F("channel"),
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
-    "zone": ZONE_KEY,
 }
 
-
-def _first_response_at():
-    """The first status change out of `submitted`: the moment the municipality first answered."""
-    return Subquery(
-        ReportEvent.objects.filter(report=OuterRef("pk"), kind=EventKind.STATUS, from_status=Status.SUBMITTED)
-        .order_by("created_at", "id").values("created_at")[:1]
-    )
-
-
-def _was_reopened():
-    return Exists(ReportEvent.objects.filter(
-        report=OuterRef("pk"), kind=EventKind.STATUS, from_status__in=sorted(CLOSED), to_status__in=sorted(OPEN)
-    ))
-
-
-def indicator_rows(reports: QuerySet[Report], dimensions: Iterable[str] = ()) -> Iterable[dict]:
-    """One small dict per report with what the indicators need, and its value on each dimension as
-    `key_<dimension>`."""
-    keys = {f"key_{dimension}": DIMENSIONS[dimension] for dimension in dimensions}
-    fields = reports.annotate(
-        **keys, first_response_at=_first_response_at(), reopened=_was_reopened(),
-        rating=F("survey__resolution_rating"),
-    ).values(*keys, "channel", "status", "created_at", "expected_at", "closed_at", "first_response_at",
-             "reopened", "rating")
-    return fields.order_by().iterator(chunk_size=5000)
+# What the indicators read of each report: its own columns, the facts report_change_status and the importer keep
+# on it (first response, reopenings), and the survey answer.
+_FACTS = {
+    "fact_channel": F("channel"), "fact_status": F("status"), "fact_created": F("created_at"),
+    "fact_expected": F("expected_at"), "fact_closed": F("closed_at"), "fact_first_response": F("first_response_at"),
+    "fact_reopened": F("times_reopened"), "fact_rating": F("survey__resolution_rating"),
+}
+RATINGS = range(1, 6)
 
 
 def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (PostgreSQL percentile_cont, numpy's default)."""
+    """Linear interpolation between closest ranks: the definition the indicators use, which PostgreSQL's
+    percentile_cont computes (tests check the SQL against this)."""
     if not values:
         return None
     ordered = sorted(values)
@@ -78,126 +69,117 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _calendar_days(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 86400
+def _literals(values: Iterable[str]) -> str:
+    """States and channels are the code's own identifiers, never input, so they are inlined in the SQL."""
+    values = sorted(values)
+    if not all(value.isidentifier() for value in values):
+        raise ValueError(f"not an identifier among {values}")
+    return ", ".join(f"'{value}'" for value in values)
 
 
-def _business_days(start: datetime, end: datetime) -> int:
-    return _business_days_between(start.astimezone(SANTIAGO).date(), end.astimezone(SANTIAGO).date())
+def _local_day(column: str) -> str:
+    return f"({column} AT TIME ZONE '{SANTIAGO.key}')::date"
 
 
-@lru_cache(maxsize=1 << 16)
-def _business_days_between(start: date, end: date) -> int:
-    """Memoised: a year of reports has only a few thousand distinct (start, end) day pairs, and counting
-    business days was 60% of computing the indicators of 200,000 reports."""
-    return business_days_between(start, end)
+def _days(end: str, start: str) -> str:
+    """Elapsed calendar days as (end - start).total_seconds() / 86400 in Python: the exact difference in seconds,
+    rounded once to a double, then divided."""
+    return f"(EXTRACT(EPOCH FROM {end}) - EXTRACT(EPOCH FROM {start}))::float8 / 86400"
 
 
-@dataclass(slots=True)
-class _Measured:
-    """One report's durations, computed once however many groups it counts in."""
+_CLOSED = _literals(CLOSED)
+# One row per report with its measures. Business days between two dates are the difference of their numbers in
+# the calendar table (deadlines.calendar_days); a date the calendar lacks is counted, and refused, below.
+# GREATEST ignores NULLs, hence the CASEs around it.
+_MEASURES_SQL = f"""
+SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
+       r.fact_status IN ({_CLOSED}) AS is_closed,
+       r.fact_status = '{Status.SUBMITTED.value}' AS unanswered,
+       r.fact_status NOT IN ({_CLOSED}) AND r.fact_expected < p.as_of AS late,
+       r.fact_status IN ({_CLOSED}) AND r.fact_closed <= r.fact_expected AS on_time,
+       r.fact_reopened > 0 AS reopened,
+       {_days("r.fact_first_response", "r.fact_created")} AS response_days,
+       CASE WHEN r.fact_first_response IS NOT NULL THEN GREATEST(fr.business_days - cr.business_days, 0)::float8
+       END AS response_business_days,
+       CASE WHEN r.fact_status IN ({_CLOSED}) THEN {_days("r.fact_closed", "r.fact_created")} END AS closing_days,
+       CASE WHEN r.fact_status IN ({_CLOSED}) THEN GREATEST(cl.business_days - cr.business_days, 0)::float8 END
+           AS closing_business_days,
+       CASE WHEN r.fact_status NOT IN ({_CLOSED}) THEN {_days("p.as_of", "r.fact_created")} END AS backlog_age,
+       cr.day IS NULL OR (r.fact_first_response IS NOT NULL AND fr.day IS NULL)
+           OR (r.fact_status IN ({_CLOSED}) AND cl.day IS NULL) AS outside_calendar
+  FROM ({{reports}}) AS r
+ CROSS JOIN (SELECT %s::timestamptz AS as_of) AS p
+  LEFT JOIN reports_calendarday cr ON cr.day = {_local_day("r.fact_created")}
+  LEFT JOIN reports_calendarday fr ON fr.day = {_local_day("r.fact_first_response")}
+  LEFT JOIN reports_calendarday cl ON cl.day = {_local_day("r.fact_closed")}
+"""
+_MEDIAN_AND_P90 = "ARRAY[0.5, 0.9]"
+_AGGREGATES = ",\n       ".join([
+    "count(*) AS volume",
+    *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
+    f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
+    *(f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
+      for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")),
+    "count(*) FILTER (WHERE is_closed) AS closed",
+    "count(*) FILTER (WHERE on_time) AS on_time",
+    "count(*) FILTER (WHERE late) AS late",
+    "count(*) FILTER (WHERE unanswered) AS unanswered",
+    "count(*) FILTER (WHERE unanswered AND late) AS unanswered_late",
+    "count(backlog_age) AS backlog",
+    "percentile_cont(0.5) WITHIN GROUP (ORDER BY backlog_age) AS backlog_median_age",
+    "max(backlog_age) AS backlog_oldest_age",
+    "count(*) FILTER (WHERE is_closed OR reopened) AS closed_once",
+    "count(*) FILTER (WHERE reopened) AS reopened",
+    "count(rating) AS ratings",
+    "sum(rating) AS rating_sum",
+    *(f"count(*) FILTER (WHERE rating = {rating}) AS rating_{rating}" for rating in RATINGS),
+    "count(*) FILTER (WHERE outside_calendar) AS outside_calendar",
+])
 
-    channel: str
-    response: tuple[float, int] | None  # (calendar days, business days) to the first response
-    closing: tuple[float, int] | None  # the same to closing, when closed
-    on_time: bool
-    late: bool  # open and past its deadline
-    unanswered: bool
-    age: float
-    reopened: bool
-    rating: int | None
+
+def _indicators_sql(keys: list[str], with_overall: bool) -> str:
+    """Every indicator of every requested grouping in one pass: GROUPING SETS (one per dimension, () for all)."""
+    measures = _MEASURES_SQL.replace("{keys}", "".join(f"r.{key}, " for key in keys))
+    if not keys:
+        return f"SELECT 0 AS grouping_set,\n       {_AGGREGATES}\n  FROM ({measures}) AS m"
+    sets = [f"({key})" for key in keys] + (["()"] if with_overall else [])
+    return (f"SELECT {', '.join(keys)}, GROUPING({', '.join(keys)}) AS grouping_set,\n       {_AGGREGATES}\n"
+            f"  FROM ({measures}) AS m\n GROUP BY GROUPING SETS ({', '.join(sets)})")
 
 
-def _measure(row: dict, as_of: datetime) -> _Measured:
-    created, first, closed = row["created_at"], row["first_response_at"], row["closed_at"]
-    is_closed = row["status"] in CLOSED
-    return _Measured(
-        channel=row["channel"],
-        response=(_calendar_days(created, first), _business_days(created, first)) if first else None,
-        closing=(_calendar_days(created, closed), _business_days(created, closed)) if is_closed else None,
-        on_time=is_closed and closed <= row["expected_at"],
-        late=not is_closed and row["expected_at"] < as_of,
-        unanswered=row["status"] == Status.SUBMITTED,
-        age=_calendar_days(created, as_of),
-        reopened=bool(row["reopened"]),
-        rating=row["rating"],
-    )
+def _median_and_p90(values: list[float] | None) -> tuple[float | None, float | None]:
+    return tuple(values) if values else (None, None)
 
 
-@dataclass
-class _Accumulator:
-    volume: int = 0
-    channels: Counter = None
-    response_calendar: list = None
-    response_business: list = None
-    closing_calendar: list = None
-    closing_business: list = None
-    closed: int = 0
-    closed_on_time: int = 0
-    due: int = 0
-    unanswered: int = 0
-    unanswered_late: int = 0
-    backlog_ages: list = None
-    closed_once: int = 0
-    reopened: int = 0
-    ratings: Counter = None
-
-    def __post_init__(self):
-        self.channels, self.ratings = Counter(), Counter()
-        self.response_calendar, self.response_business = [], []
-        self.closing_calendar, self.closing_business, self.backlog_ages = [], [], []
-
-    def add(self, m: "_Measured") -> None:
-        self.volume += 1
-        self.channels[m.channel] += 1
-        if m.response is not None:
-            self.response_calendar.append(m.response[0])
-            self.response_business.append(m.response[1])
-        if m.closing is not None:
-            self.closed += 1
-            self.closed_on_time += m.on_time
-            self.closing_calendar.append(m.closing[0])
-            self.closing_business.append(m.closing[1])
-        else:
-            self.backlog_ages.append(m.age)
-        self.due += m.closing is not None or m.late
-        if m.unanswered:
-            self.unanswered += 1
-            self.unanswered_late += m.late
-        if m.closing is not None or m.reopened:
-            self.closed_once += 1
-            self.reopened += m.reopened
-        if m.rating is not None:
-            self.ratings[m.rating] += 1
-
-    def result(self) -> dict:
-        digital = sum(n for channel, n in self.channels.items() if channel in DIGITAL_CHANNELS)
-        answers = sum(self.ratings.values())
-        return {
-            "volume": self.volume,
-            "channel_mix": dict(self.channels),
-            "digital_share": _share(digital, self.volume),
-            "first_response_median_days": percentile(self.response_calendar, 0.5),
-            "first_response_p90_days": percentile(self.response_calendar, 0.9),
-            "first_response_median_business_days": percentile(self.response_business, 0.5),
-            "first_response_p90_business_days": percentile(self.response_business, 0.9),
-            "closing_median_days": percentile(self.closing_calendar, 0.5),
-            "closing_p90_days": percentile(self.closing_calendar, 0.9),
-            "closing_median_business_days": percentile(self.closing_business, 0.5),
-            "closing_p90_business_days": percentile(self.closing_business, 0.9),
-            "closed": self.closed,
-            "closed_within_deadline_share": _share(self.closed_on_time, self.closed),
-            "deadline_met_share": _share(self.closed_on_time, self.due),
-            "unanswered_share": _share(self.unanswered, self.volume),
-            "unanswered_past_deadline_share": _share(self.unanswered_late, self.unanswered),
-            "backlog": len(self.backlog_ages),
-            "backlog_median_age_days": percentile(self.backlog_ages, 0.5),
-            "backlog_oldest_age_days": max(self.backlog_ages, default=None),
-            "reopened_share": _share(self.reopened, self.closed_once),
-            "satisfaction_responses": answers,
-            "satisfaction_average": (sum(r * n for r, n in self.ratings.items()) / answers) if answers else None,
-            "satisfaction_distribution": {rating: self.ratings[rating] for rating in range(1, 6)},
-        }
+def _result(row: dict) -> dict:
+    """The indicators of one group from its SQL aggregates (formulas: docs/indicators.md)."""
+    response, response_business = (_median_and_p90(row[m]) for m in ("response_days", "response_business_days"))
+    closing, closing_business = (_median_and_p90(row[m]) for m in ("closing_days", "closing_business_days"))
+    return {
+        "volume": row["volume"],
+        "channel_mix": {channel: row[f"channel_{channel}"] for channel in Channel.values if row[f"channel_{channel}"]},
+        "digital_share": _share(row["digital"], row["volume"]),
+        "first_response_median_days": response[0],
+        "first_response_p90_days": response[1],
+        "first_response_median_business_days": response_business[0],
+        "first_response_p90_business_days": response_business[1],
+        "closing_median_days": closing[0],
+        "closing_p90_days": closing[1],
+        "closing_median_business_days": closing_business[0],
+        "closing_p90_business_days": closing_business[1],
+        "closed": row["closed"],
+        "closed_within_deadline_share": _share(row["on_time"], row["closed"]),
+        "deadline_met_share": _share(row["on_time"], row["closed"] + row["late"]),
+        "unanswered_share": _share(row["unanswered"], row["volume"]),
+        "unanswered_past_deadline_share": _share(row["unanswered_late"], row["unanswered"]),
+        "backlog": row["backlog"],
+        "backlog_median_age_days": row["backlog_median_age"],
+        "backlog_oldest_age_days": row["backlog_oldest_age"],
+        "reopened_share": _share(row["reopened"], row["closed_once"]),
+        "satisfaction_responses": row["ratings"],
+        "satisfaction_average": row["rating_sum"] / row["ratings"] if row["ratings"] else None,
+        "satisfaction_distribution": {rating: row[f"rating_{rating}"] for rating in RATINGS},
+    }
 
 
 def indicators(reports: QuerySet[Report], dimension: str | None = None, *, as_of: datetime | None = None) -> dict:
@@ -207,18 +189,109 @@ def indicators(reports: QuerySet[Report], dimension: str | None = None, *, as_of
 
 def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *,
                   as_of: datetime | None = None) -> dict:
-    """{dimension: {value: indicators}} for several dimensions in one read of the reports (None: all)."""
+    """{dimension: {value: indicators}} for several dimensions (None: all) in one SQL statement over `reports`."""
     as_of = as_of or timezone.now()
-    dimensions = list(dimensions)
-    groups: dict = {dimension: defaultdict(_Accumulator) for dimension in dimensions}
-    for row in indicator_rows(reports, [d for d in dimensions if d is not None]):
-        measured = _measure(row, as_of)
-        for dimension in dimensions:
-            groups[dimension][row[f"key_{dimension}"] if dimension else None].add(measured)
-    results = {dimension: {key: acc.result() for key, acc in accs.items()} for dimension, accs in groups.items()}
+    dimensions = list(dict.fromkeys(dimensions))
+    named = [dimension for dimension in dimensions if dimension is not None]
+    keys = [f"key_{dimension}" for dimension in named]
+    selection = reports.order_by().annotate(**{f"key_{d}": DIMENSIONS[d] for d in named}, **_FACTS)
+    selection = selection.values(*keys, *_FACTS)
+    compiler = selection.query.get_compiler(using=selection.db)
+    results: dict = {dimension: {} for dimension in dimensions}
+    try:
+        reports_sql, params = compiler.as_sql()
+    except EmptyResultSet:  # e.g. Report.objects.none(): nothing to group
+        return results
+    sql = _indicators_sql(keys, with_overall=None in dimensions).replace("{reports}", reports_sql)
+    with connections[selection.db].cursor() as cursor:
+        cursor.execute(sql, [*params, as_of])
+        columns = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    # The keys come back as the database gives them; Django's converters make them what the ORM would return
+    # (the month as an aware datetime, for instance).
+    converters = compiler.get_converters([selection.query.annotations[key] for key in keys])
+    rows = compiler.apply_converters(rows, converters) if converters else rows
+    full = (1 << len(keys)) - 1
+    dimension_of = {full: None} | {full - (1 << (len(keys) - 1 - i)): d for i, d in enumerate(named)}
+    for row in rows:
+        row = dict(zip(columns, row, strict=True))
+        if row["outside_calendar"]:
+            raise ValueError(f"{row['outside_calendar']} reports have dates outside the business-day calendar "
+                             f"({CALENDAR_START} to {CALENDAR_END}, reports_calendarday).")
+        if row["volume"]:  # the overall row of an empty selection
+            dimension = dimension_of[row["grouping_set"]]
+            results[dimension][row[f"key_{dimension}"] if dimension else None] = _result(row)
     for cut, result in results.get("commune", {}).items():
         result["per_1000_inhabitants"] = per_thousand(result["volume"], commune_population(cut))
     return results
+
+
+# The periods the public pages and exports show, with the dimensions each needs: what refresh_indicators stores.
+PUBLISHED = {
+    "trailing_year": (trailing_year, (None, *DIMENSIONS)),
+    "last_month": (last_month, ("category",)),
+    "last_twelve_months": (last_twelve_months, ("category",)),
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    """The indicators of a published period [start, end), judged at `as_of`."""
+
+    start: date
+    end: date
+    as_of: datetime
+    results: dict
+
+
+def published_indicators(period: str, dimensions: Iterable[str | None]) -> Published:
+    """The indicators of a published period, from its snapshot (refresh_indicators) when that is at most
+    GEO_SIAC_INDICATORS_MAX_AGE_MINUTES old and holds the dimensions; otherwise computed now."""
+    dimensions = list(dimensions)
+    oldest = timezone.now() - timedelta(minutes=settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES)
+    snapshot = IndicatorSnapshot.objects.filter(period=period, as_of__gte=oldest).first()
+    stored = decode_results(snapshot.results) if snapshot else {}
+    if snapshot and all(dimension in stored for dimension in dimensions):
+        return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions})
+    logger.warning("No recent indicator snapshot for %s: computing it on request (is refresh_indicators "
+                   "scheduled?)", period)
+    return compute_published(period, dimensions, as_of=timezone.now())
+
+
+def compute_published(period: str, dimensions: Iterable[str | None] | None = None, *,
+                      as_of: datetime) -> Published:
+    """The indicators of a published period as of `as_of` (its dimensions by default), from the reports."""
+    period_of, published_dimensions = PUBLISHED[period]
+    start, end = period_of(as_of.astimezone(SANTIAGO).date())
+    reports = received_between(transparency_reports(), start, end)
+    return Published(start, end, as_of, indicators_by(reports, dimensions or published_dimensions, as_of=as_of))
+
+
+def _encode_key(value):
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    return value
+
+
+def _decode_key(value):
+    if isinstance(value, dict):
+        ((kind, text),) = value.items()
+        return datetime.fromisoformat(text) if kind == "datetime" else date.fromisoformat(text)
+    return value
+
+
+def encode_results(results: dict) -> list:
+    """indicators_by's result as JSON: pairs instead of mappings, since its keys are None, months and numbers."""
+    return [[dimension, [[_encode_key(key), result] for key, result in by_key.items()]]
+            for dimension, by_key in results.items()]
+
+
+def decode_results(encoded: list) -> dict:
+    return {dimension: {_decode_key(key): {**result, "satisfaction_distribution": {
+        int(rating): n for rating, n in result["satisfaction_distribution"].items()}} for key, result in pairs}
+        for dimension, pairs in encoded}
 
 
 def commune_population(cut: str) -> float | None:
@@ -242,9 +315,16 @@ def per_thousand(volume: int, population: float | None) -> float | None:
     return volume * 1000 / population if population else None
 
 
+def local_midnight(day: date) -> datetime:
+    """The first instant of a local (Santiago) day. When the clocks jump from 00:00 to 01:00 (September), zoneinfo
+    reads the missing 00:00 with the offset before the jump, which is that day's 01:00."""
+    return datetime.combine(day, time.min, tzinfo=SANTIAGO)
+
+
 def received_between(reports: QuerySet[Report], start: date, end: date) -> QuerySet[Report]:
-    """Those of `reports` received on local (Santiago) days start <= day < end."""
-    return reports.filter(created_at__date__gte=start, created_at__date__lt=end)
+    """Those of `reports` received on local (Santiago) days start <= day < end. A range on created_at, not on its
+    local date, so PostgreSQL uses the index and estimates the rows (which decides how it joins the calendar)."""
+    return reports.filter(created_at__gte=local_midnight(start), created_at__lt=local_midnight(end))
 
 
 def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> list[dict]:

@@ -16,16 +16,15 @@ from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
 from geo_siac.transparency.management.commands.executive_report import parse_month
-from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
+from geo_siac.transparency.periods import trailing_year
 from geo_siac.transparency.selectors import (
-    cells_geojson, indicators, indicators_by, open_data_rows, public_cells, received_between, transparency_reports,
-    zone_names,
+    DIMENSIONS, cells_geojson, open_data_rows, public_cells, published_indicators, received_between,
+    transparency_reports, zone_names,
 )
 from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
 
 PUBLIC_CACHE_SECONDS = 300
-INDICATOR_DIMENSIONS = ("commune", "department", "category_group", "category", "zone", "channel", "month")
 
 
 def _year_reports():
@@ -52,7 +51,8 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def index(request):
-    results = indicators_by(_year_reports(), [None, "department", "category", "zone", "month"])
+    year = published_indicators("trailing_year", [None, "department", "category", "zone", "month"])
+    results = year.results
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
@@ -62,6 +62,7 @@ def index(request):
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
     return render(request, "transparency/index.html", {
         "overall": overall,
+        "as_of": year.as_of,
         "departments": _rows(by_department, {}),
         "categories": _rows(by_category, category_names),
         "department_chart": _on_time_chart(by_department, {}),
@@ -100,15 +101,14 @@ def cells(request):
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def commitments(request):
-    today = timezone.localdate()
-    month = indicators(received_between(transparency_reports(), *last_month(today)), "category")
-    year = indicators(received_between(transparency_reports(), *last_twelve_months(today)), "category")
-    rows = [{"category": category, "month": month.get(category.service_code),
-             "year": year.get(category.service_code)}
+    month = published_indicators("last_month", ["category"])
+    year = published_indicators("last_twelve_months", ["category"])
+    rows = [{"category": category, "month": month.results["category"].get(category.service_code),
+             "year": year.results["category"].get(category.service_code)}
             for category in Category.objects.public().select_related("group")]
     return render(request, "transparency/commitments.html", {
-        "rows": rows, "last_month": last_month(today)[0], "year_start": last_twelve_months(today)[0],
-        "year_end": last_twelve_months(today)[1],
+        "rows": rows, "last_month": month.start, "year_start": year.start, "year_end": year.end,
+        "as_of": min(month.as_of, year.as_of),
     })
 
 
@@ -138,20 +138,23 @@ def reports_geojson(request):
                      "application/geo+json", "solicitudes.geojson")
 
 
-def _all_indicators() -> dict:
-    return indicators_by(_year_reports(), INDICATOR_DIMENSIONS)
+def _all_indicators():
+    return published_indicators("trailing_year", DIMENSIONS)
 
 
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def indicators_csv(request):
-    return _download(exports.indicators_csv(_all_indicators()), "text/csv; charset=utf-8", "indicadores.csv")
+    return _download(exports.indicators_csv(_all_indicators().results), "text/csv; charset=utf-8",
+                     "indicadores.csv")
 
 
 @require_GET
 @cache_page(PUBLIC_CACHE_SECONDS)
 def indicators_json(request):
-    return JsonResponse({"indicators": list(exports.indicator_records(_all_indicators()))})
+    published = _all_indicators()
+    return JsonResponse({"start": published.start, "end": published.end, "as_of": published.as_of,
+                         "indicators": list(exports.indicator_records(published.results))})
 
 
 # The executive report is one self-contained HTML document (also saved to files), so its CSS is inline.

@@ -1,0 +1,120 @@
+"""The published indicators: `manage.py refresh_indicators` stores them, the public pages and exports read the
+stored snapshot while it is fresh, and compute them on request when it is missing, old or lacks a dimension."""
+
+import json
+from datetime import datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from geo_siac.reports.services import report_change_status
+from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.selectors import (
+    DIMENSIONS, PUBLISHED, compute_published, decode_results, encode_results, published_indicators,
+)
+from geo_siac.transparency.services import indicator_snapshots_refresh
+
+
+@pytest.fixture
+def three_reports(make_report):
+    reports = [make_report(channel=channel) for channel in ("web", "phone", "web")]
+    report_change_status(report=reports[0], status="resolved")
+    return reports
+
+
+def refresh() -> str:
+    out = StringIO()
+    call_command("refresh_indicators", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_refresh_stores_every_published_period_as_computed_at_that_instant(three_reports):
+    out = refresh()
+
+    assert IndicatorSnapshot.objects.count() == len(PUBLISHED)
+    assert "trailing_year:" in out and "3 reports" in out
+    for snapshot in IndicatorSnapshot.objects.all():
+        live = compute_published(snapshot.period, as_of=snapshot.as_of)
+        assert (snapshot.start, snapshot.end) == (live.start, live.end)
+        assert decode_results(snapshot.results) == live.results
+    year = decode_results(IndicatorSnapshot.objects.get(period="trailing_year").results)
+    assert set(year) == {None, *DIMENSIONS}
+    assert year[None][None]["volume"] == 3 and year["channel"]["web"]["closed"] == 1
+
+
+@pytest.mark.django_db
+def test_stored_month_keys_come_back_as_the_same_months(three_reports):
+    live = compute_published("trailing_year", ["month"], as_of=timezone.now()).results
+
+    stored = decode_results(json.loads(json.dumps(encode_results(live))))
+
+    assert stored == live
+    assert [month.strftime("%Y-%m") for month in stored["month"]] == [timezone.localdate().strftime("%Y-%m")]
+
+
+@pytest.mark.django_db
+def test_pages_and_exports_read_the_fresh_snapshot_not_the_reports(client, three_reports, make_report):
+    refresh()
+    make_report()  # arrives after the snapshot: not shown until the next refresh
+
+    page = client.get("/transparencia/").content.decode()
+    data = client.get("/transparencia/datos/indicadores.json").json()
+
+    assert '<dd id="headline-volume">3</dd>' in page
+    assert 'id="as-of"' in page
+    overall_by_commune = next(r for r in data["indicators"] if r["dimension"] == "commune")
+    assert overall_by_commune["volume"] == 3
+    as_of = datetime.fromisoformat(data["as_of"].replace("Z", "+00:00"))
+    assert abs(as_of - IndicatorSnapshot.objects.get(period="trailing_year").as_of) < timedelta(milliseconds=1)
+
+
+@pytest.mark.django_db
+def test_an_old_snapshot_is_ignored_and_the_figures_computed_on_request(client, three_reports, make_report,
+                                                                       settings):
+    settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = 30
+    indicator_snapshots_refresh(as_of=timezone.now() - timedelta(minutes=31))
+    make_report()
+
+    page = client.get("/transparencia/").content.decode()
+
+    assert '<dd id="headline-volume">4</dd>' in page
+
+
+@pytest.mark.django_db
+def test_a_snapshot_without_a_requested_dimension_is_computed_on_request(three_reports):
+    """A dimension added after the last refresh (as the crew zone will be) never reads as empty."""
+    indicator_snapshots_refresh()
+    snapshot = IndicatorSnapshot.objects.get(period="trailing_year")
+    snapshot.results = [pair for pair in snapshot.results if pair[0] != "channel"]
+    snapshot.save()
+
+    published = published_indicators("trailing_year", [None, "channel"])
+
+    assert published.results["channel"]["web"]["volume"] == 2
+    assert published.as_of > snapshot.as_of
+
+
+@pytest.mark.django_db
+def test_commitments_page_reads_both_periods_from_their_snapshots(client, three_reports):
+    refresh()
+    IndicatorSnapshot.objects.filter(period="last_twelve_months").update(
+        results=[["category", [["retiro-escombros", {**compute_published(
+            "trailing_year", ["category"], as_of=timezone.now()).results["category"]["retiro-escombros"],
+            "deadline_met_share": 0.42}]]]])
+
+    page = client.get("/transparencia/compromisos/").content.decode()
+
+    assert "42 %" in page
+
+
+@pytest.mark.django_db
+def test_an_unknown_period_is_refused_and_nothing_is_stored(three_reports):
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("refresh_indicators", "--period", "last_week", stdout=StringIO())
+    with pytest.raises(ValueError, match="unknown period"):
+        indicator_snapshots_refresh(periods=["trailing_year", "last_week"])
+
+    assert not IndicatorSnapshot.objects.exists()
