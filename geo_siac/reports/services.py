@@ -107,9 +107,9 @@ def report_create(
         # Serialises concurrent submissions of the same form until the first one commits.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [submission_token])
-        previous = Submission.objects.filter(token=submission_token).select_related("report").first()
+        previous = Submission.objects.filter(token=submission_token).values_list("report_id", flat=True).first()
         if previous is not None:
-            return previous.report
+            return Report.objects.get(pk=previous)
     description = (description or "").strip()
     lat, lng, errors = coordinate_errors(latitude, longitude)
     found, category_error = resolve_category(category)

@@ -51,9 +51,11 @@ def contact_without_consent(values) -> bool:
 
 def report_arguments(request) -> dict:
     values = request.POST
-    category = values.get("service_code", "")
+    code = values.get("service_code", "")
+    # The Category itself goes to report_create (which checks it is active), so it is read once per request.
+    category = Category.objects.filter(service_code=code).first() if code else None
     return {
-        "category": category,
+        "category": category or code,
         "latitude": values.get("lat"),
         "longitude": values.get("long"),
         "channel": Channel.WEB,
@@ -69,11 +71,11 @@ def report_arguments(request) -> dict:
     }
 
 
-def attribute_answers(values, service_code: str) -> dict:
+def attribute_answers(values, category: Category | None) -> dict:
     """Only the questions of the chosen category: the form holds the inputs of every category."""
-    category = Category.objects.filter(service_code=service_code).first()
     if category is None:
         return {}
+    service_code = category.service_code
     answers = {}
     for question in category.attributes:
         name = f"attribute[{service_code}][{question['code']}]"
