@@ -146,7 +146,9 @@ def server_environment(port: int) -> dict:
     return {**os.environ, "GEO_SIAC_PRODUCTION": "1", "SECRET_KEY": "bench-only-" + "k" * 50,
             "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "GEO_SIAC_INSECURE_COOKIES": "1",
             "GUNICORN_BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-            "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000000"}
+            "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000000",
+            # The production default cache directory, but empty and this run's own.
+            "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_load_cache_")}
 
 
 def manage(env: dict, *args: str) -> str:

@@ -110,6 +110,10 @@ DATABASES = {
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
+# PostgreSQL's JIT compiles any plan whose estimated cost passes jit_above_cost; for this application's queries
+# (index scans, GROUP BY over covering indexes) compiling took longer than running: 40-80 ms added to a 30 ms
+# map query (docs/performance.md). PG_SESSION_OPTIONS replaces these libpq options.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("PG_SESSION_OPTIONS", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -232,8 +236,15 @@ GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
 # The public indicators come from the snapshots `manage.py refresh_indicators` stores (run it on a timer, more
 # often than this); an older or missing snapshot is computed on request instead (docs/indicators.md).
 GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = env_int("GEO_SIAC_INDICATORS_MAX_AGE_MINUTES", 60)
-CACHES = {"default": {"BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
-                      "LOCATION": env("CACHE_LOCATION", "geo-siac")}}
+# Rate limits, login throttling and the cached public pages live in this cache. In production the default is a
+# directory every gunicorn worker of the machine shares (a per-process cache would multiply the limits by the
+# number of workers, and compute each public page once per worker); CACHE_BACKEND/CACHE_LOCATION replace it.
+CACHES = {"default": {
+    "BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache" if PRODUCTION
+                   else "django.core.cache.backends.locmem.LocMemCache"),
+    "LOCATION": env("CACHE_LOCATION", str(BASE_DIR / "var" / "cache") if PRODUCTION else "geo-siac"),
+    "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
+}}
 
 # Content-Security-Policy for every response; a view widens it only with geo_siac.web.csp.csp_allow.
 GEO_SIAC_TILE_ORIGIN = "/".join(GEO_SIAC_TILE_URL.split("/")[:3]).replace("{s}.", "*.") if GEO_SIAC_TILE_URL else ""

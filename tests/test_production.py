@@ -37,6 +37,18 @@ def test_check_deploy_is_clean_in_production_mode():
     assert "no issues" in result.stdout
 
 
+def test_production_workers_share_one_cache_so_rate_limits_and_cached_pages_are_not_per_process(tmp_path):
+    shared = tmp_path / "cache"
+    script = ("from django.core.cache import cache; from django.conf import settings; "
+              "print(settings.CACHES['default']['BACKEND']); print(cache.incr('hits') if cache.get('hits') else "
+              "cache.set('hits', 1) or 1)")
+    env = {**PRODUCTION_ENV, "CACHE_LOCATION": str(shared)}
+    first, second = (manage("shell", "-v", "0", "-c", script, env=env) for _ in range(2))  # two processes
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split() == ["django.core.cache.backends.filebased.FileBasedCache", "1"]
+    assert second.stdout.split()[-1] == "2"
+
+
 def test_production_mode_refuses_to_start_without_a_secret_key():
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": ""})
     assert result.returncode != 0

@@ -40,6 +40,8 @@ def public_reports() -> QuerySet[Report]:
     return (
         Report.objects.filter(category__is_public=True)
         .select_related("category__group", "commune")
+        # The comuna's boundary (tens of kilobytes) would otherwise travel and be parsed once per report.
+        .defer("commune__geometry")
         .prefetch_related(public_events)
         .order_by("-created_at", "-id")
     )
