@@ -439,12 +439,7 @@ class ReportImporter:
         with transaction.atomic(), connection.cursor() as cursor:
             # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
             cursor.execute("SET LOCAL synchronous_commit TO off")
-            # The staging table is new in each chunk, so it has no statistics, and PostgreSQL then hashes the
-            # whole report table to match the staged rows (0.5 s per chunk at a million reports, growing).
-            # One unique-index probe per staged row is what the lookup after a conflict needs.
-            cursor.execute("SET LOCAL enable_hashjoin TO off")
-            cursor.execute("SET LOCAL enable_mergejoin TO off")
-            cursor.execute("SET LOCAL jit TO off")  # compiling the probe plan cost more than running it
+            cursor.execute("SET LOCAL jit TO off")  # compiling the insert's expressions cost more than running them
             cursor.execute(STAGING_DDL)
             cursor.execute("TRUNCATE import_staging")  # an outer transaction keeps it alive between chunks
             cursor.cursor.copy_expert(
@@ -459,12 +454,17 @@ class ReportImporter:
                 inserted += cursor.fetchone()[0]
                 if inserted == rows:
                     return inserted, 0
-                # Skipped rows were imported before (same source id) or drew a tracking code already taken.
-                cursor.execute(DELETE_STORED_SQL, {"source": self.source})
-                cursor.execute("SELECT row_no, tracking_code FROM import_staging")
-                collided = cursor.fetchall()
+                # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
+                # lookup is one array probe of the unique index, not a join, so its cost cannot depend on what
+                # the planner guesses about a staging table without statistics (a join once took minutes).
+                cursor.execute("SELECT row_no, source_id, tracking_code FROM import_staging")
+                staged = cursor.fetchall()
+                cursor.execute(STORED_SOURCE_IDS_SQL, {"source": self.source, "ids": [sid for _row, sid, _code in staged]})
+                stored = {sid for (sid,) in cursor.fetchall()}
+                collided = [(row, code) for row, sid, code in staged if sid not in stored]
                 if not collided:
                     return inserted, rows - inserted
+                cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
                 self.redraw_codes(cursor, collided)
         raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
 
@@ -514,11 +514,9 @@ WITH inserted AS (
 )
 SELECT count(*) FROM inserted
 """
-# Staged rows now stored (this chunk's, or imported before); `source_id <> ''` matches the partial unique index.
-DELETE_STORED_SQL = """
-DELETE FROM import_staging s
- WHERE EXISTS (SELECT 1 FROM reports_report r
-                WHERE r.source = %(source)s AND r.source_id = s.source_id AND r.source_id <> '')
+# Which of these source ids are stored; `source_id <> ''` matches the partial unique index.
+STORED_SOURCE_IDS_SQL = """
+SELECT source_id FROM reports_report WHERE source = %(source)s AND source_id = ANY(%(ids)s) AND source_id <> ''
 """
 
 # Bulk mode (see the module docstring). Partial indexes stay: they are cheap (the open-deadline index holds only
