@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
@@ -230,7 +231,12 @@ def cell_counts(res: int, filters: CellFilters = CellFilters()) -> dict[int, int
     """Reports per H3 cell (64-bit int) at ``res``; cells without reports are absent."""
     column = _check_resolution(res)
     rows = filtered_reports(filters).order_by().values_list(column).annotate(n=Count("*"))
-    return dict(rows)
+    # The ORM's row handling cost 50-70 ms of 450 ms for the 176,000 res-10 cells of 10M reports: the SQL it
+    # builds is run as is and its (cell, count) tuples become the dict directly.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
 
 
 def cell_counts_by_group(res: int, filters: CellFilters = CellFilters()) -> dict[str, dict[int, int]]:
