@@ -230,9 +230,12 @@ def stored_photo(photo, tracking_code: str) -> ContentFile | None:
 
 @transaction.atomic
 def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
-                         is_public: bool = True, photo=None, seen_updated_at=None) -> Report:
+                         note_is_public: bool = False, photo=None, seen_updated_at=None) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
+    The change itself is public (the citizen is told of every change). The note is internal unless
+    `note_is_public`: crews write for each other ("vecino conflictivo", a neighbour's name), so a note reaches the
+    citizen only when its author chose so; an internal note is kept as a separate staff-only history event.
     `photo` (bytes or an uploaded file) is validated and stripped of metadata before anything is written."""
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -253,14 +256,18 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     if previous in CLOSED and status in OPEN:
         locked.times_reopened += 1
     locked.save(update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened"])
+    note = note.strip()
     event = ReportEvent(
-        report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status, note=note.strip(),
-        is_public=is_public, actor=actor, actor_label=actor_label, created_at=now,
+        report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status,
+        note=note if note_is_public else "", is_public=True, actor=actor, actor_label=actor_label, created_at=now,
     )
     if image is not None:
         event.photo.save(image.name, image, save=False)
     event.save()
-    notify_status_change(report=locked, note=note.strip() if is_public else "")
+    if note and not note_is_public:
+        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
+                                   actor_label=actor_label, created_at=now)
+    notify_status_change(report=locked, note=note if note_is_public else "")
     return locked
 
 

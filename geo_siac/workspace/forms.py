@@ -26,6 +26,10 @@ class SeenField(forms.CharField):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Nuevo estado"))
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
+    note_is_public = forms.BooleanField(
+        label=_("Visible para el vecino"), required=False,
+        help_text=_("Sin marcar, la nota queda solo para el equipo municipal; el vecino ve el cambio de estado."),
+    )
     photo = forms.FileField(label=_("Foto"), required=False)
     seen = SeenField(required=False)
 

@@ -19,7 +19,7 @@ def assert_no_contact_data(html: str):
 
 def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
     report = make_report(**CONTACT)
-    report_change_status(report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.")
+    report_change_status(report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.", note_is_public=True)
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert 'id="status">Acogida<' in html
     assert "Solicitud recibida" in html and "Derivada a la cuadrilla de aseo." in html
@@ -29,7 +29,7 @@ def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
 
 def test_internal_notes_are_not_on_the_tracking_page(client, make_report):
     report = make_report()
-    report_change_status(report=report, status="acknowledged", note="Vecino conflictivo", is_public=False)
+    report_change_status(report=report, status="acknowledged", note="Vecino conflictivo", note_is_public=False)
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert "Vecino conflictivo" not in html
 

@@ -153,3 +153,27 @@ def test_a_file_that_is_not_a_photo_is_refused_and_the_status_stays(client, make
     assert response.status_code == 400
     assert "JPEG, PNG o WebP" in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
+
+
+@pytest.mark.parametrize("shown", [False, True])
+def test_a_crew_note_reaches_the_citizen_only_when_marked_visible(client, make_report, crews, shown):
+    from geo_siac.notifications.models import Notification
+
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    note = "Vecino del 12 no deja pasar al camión"
+    client.force_login(crews["member_a"])
+    form = {"status": "in_progress", "note": note, "seen": report.updated_at.isoformat()}
+    if shown:
+        form["note_is_public"] = "on"
+    response = client.post(reverse("crew:status", args=[report.tracking_code]), form)
+    assert response.status_code == 302
+    assert note in client.get(response["Location"]).content.decode()  # the crew's history always has it
+    client.logout()
+
+    tracking = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert "En ejecución" in tracking  # the change itself is always public
+    public_api = client.get("/open311/v2/requests.json", {"extensions": "true"}).content.decode()
+    bodies = " ".join(Notification.objects.filter(report=report).values_list("body", flat=True))
+    assert Notification.objects.filter(report=report, body__contains="En ejecución").exists()
+    for public_text in (tracking, public_api, bodies):
+        assert (note in public_text) is shown
