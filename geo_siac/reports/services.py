@@ -168,6 +168,7 @@ def report_create(
         report=report,
         kind=EventKind.CREATED,
         to_status=report.status,
+        is_public=True,
         actor=created_by,
         actor_label=actor_label or Channel(channel).label,
         created_at=now,
@@ -234,11 +235,14 @@ def stored_photo(photo, tracking_code: str) -> ContentFile | None:
 
 
 @transaction.atomic
-def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
-                         is_public: bool = True, photo=None, seen_updated_at=None) -> Report:
+def report_change_status(*, report: Report, status: str, note: str = "", note_is_public: bool = False, actor=None,
+                         actor_label: str = "", photo=None, seen_updated_at=None) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
-    `photo` (bytes or an uploaded file) is validated and stripped of metadata before anything is written."""
+    The status change is public: the tracking page, Open311 and the notification show it. The note is internal
+    unless `note_is_public` (the crew ticked "visible para el vecino"): an internal note is recorded as its own
+    internal `note` event, so no public reader ever receives it. `photo` (bytes or an uploaded file) is validated
+    and stripped of metadata before anything is written."""
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
@@ -254,14 +258,19 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     locked.updated_at = now
     locked.closed_at = now if status in CLOSED else None
     locked.save(update_fields=["status", "updated_at", "closed_at"])
+    note = note.strip()
+    public_note = note if note_is_public else ""
     event = ReportEvent(
-        report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status, note=note.strip(),
-        is_public=is_public, actor=actor, actor_label=actor_label, created_at=now,
+        report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status, note=public_note,
+        is_public=True, actor=actor, actor_label=actor_label, created_at=now,
     )
     if image is not None:
         event.photo.save(image.name, image, save=False)
     event.save()
-    notify_status_change(report=locked, note=note.strip() if is_public else "")
+    if note and not note_is_public:
+        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
+                                   actor_label=actor_label, created_at=now)
+    notify_status_change(report=locked, note=public_note)
     return locked
 
 
@@ -384,7 +393,7 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
 
 @transaction.atomic
 def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, status: str = "", note: str = "",
-                       actor=None) -> int:
+                       note_is_public: bool = False, actor=None) -> int:
     """A supervisor's bulk assignment and/or status change, through the single-report paths. All or nothing:
     the first report that cannot move stops the whole batch, and the message names it."""
     if not reports:
@@ -396,8 +405,8 @@ def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, statu
             if crew is not None:
                 report_reroute(report=report, crew=crew, reason=note, actor=actor)
             if status:
-                report_change_status(report=report, status=status, note=note, actor=actor,
-                                     actor_label=actor.get_username() if actor else "")
+                report_change_status(report=report, status=status, note=note, note_is_public=note_is_public,
+                                     actor=actor, actor_label=actor.get_username() if actor else "")
         except ValidationError as exc:
             raise ValidationError({"__all__": f"{report.tracking_code}: {' '.join(exc.messages)}"}) from exc
     return len(reports)

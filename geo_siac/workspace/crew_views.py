@@ -98,8 +98,8 @@ def change_status(request, code):
     report = find_report(request, code)
     form = StatusForm(request.POST, request.FILES, current=report.status)
     return apply(request, report, "status_form", form, lambda data: report_change_status(
-        report=report, status=data["status"], note=data["note"], photo=data["photo"], actor=request.user,
-        actor_label=request.user.get_username(), seen_updated_at=data["seen"],
+        report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
+        photo=data["photo"], actor=request.user, actor_label=request.user.get_username(), seen_updated_at=data["seen"],
     ))
 
 
@@ -137,7 +137,7 @@ def supervision(request):
         try:
             count = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
                                        status=form.cleaned_data["status"], note=form.cleaned_data["note"],
-                                       actor=request.user)
+                                       note_is_public=form.cleaned_data["note_is_public"], actor=request.user)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:

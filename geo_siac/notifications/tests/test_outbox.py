@@ -36,7 +36,7 @@ def test_reporter_gets_a_confirmation_with_the_tracking_link(make_report):
 def test_status_change_notifies_reporter_and_followers_each_in_their_language(make_report):
     report = make_report(reporter_email="rosa@example.cl")
     report_follow(report=report, email="neighbour@example.com", language="en")
-    report_change_status(report=report, status="in_progress", note="La cuadrilla va en camino.")
+    report_change_status(report=report, status="in_progress", note="La cuadrilla va en camino.", note_is_public=True)
     notifications_send_due()
     assert "cambió a: En ejecución" in sent_to("rosa@example.cl")[-1].body
     english = sent_to("neighbour@example.com")[-1]

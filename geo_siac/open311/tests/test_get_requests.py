@@ -133,7 +133,7 @@ def test_service_code_comma_list(client, make_report):
 
 def test_status_open_closed_and_both(client, make_report):
     opened, closed = make_report(), make_report()
-    report_change_status(report=closed, status="resolved", note="Retirado por la cuadrilla.")
+    report_change_status(report=closed, status="resolved", note="Retirado por la cuadrilla.", note_is_public=True)
     assert ids(requests(client, status="open")) == {opened.pk}
     assert ids(requests(client, status="closed")) == {closed.pk}
     assert ids(requests(client, status="open,closed")) == {opened.pk, closed.pk}
@@ -177,13 +177,15 @@ def test_lat_long_radius_finds_nearby_requests(client, make_report):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make_report, fmt):
     report = make_report()
-    report_change_status(report=report, status="acknowledged", note="Derivada a Aseo.")
-    report_change_status(report=report, status="in_progress", note="Nota interna", is_public=False)
+    report_change_status(report=report, status="acknowledged", note="Derivada a Aseo.", note_is_public=True)
+    report_change_status(report=report, status="in_progress", note="Nota interna")
     (item,) = requests(client, fmt, extensions="true")
     extended = item["extended_attributes"]
     assert extended["detailed_status"] == "in_progress"
     assert extended["zone"] == "Puente Alto"
-    assert [note["description"] for note in extended["notes"]] == ["", "Derivada a Aseo."]
+    assert [(note["status"], note["description"]) for note in extended["notes"]] == [
+        ("submitted", ""), ("acknowledged", "Derivada a Aseo."), ("in_progress", "")]
+    assert item["status_notes"] == "Derivada a Aseo."
     assert "extended_attributes" not in requests(client, fmt)[0]
 
 
