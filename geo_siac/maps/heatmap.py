@@ -13,6 +13,7 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 from branca.colormap import StepColormap
+from django.utils.translation import gettext as _
 from h3.api import basic_int as h3i
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
@@ -109,7 +110,7 @@ def _choropleth(counts: dict[int, int], name: str, colormap: StepColormap, show:
         show=show,
         style_function=lambda f: {"fillColor": colormap(f["properties"]["count"]), "fillOpacity": 0.7,
                                   "color": "#555555", "weight": 0.3},
-        tooltip=folium.GeoJsonTooltip(fields=["hex_id", "count"], aliases=["Celda", "Solicitudes"]),
+        tooltip=folium.GeoJsonTooltip(fields=["hex_id", "count"], aliases=[_("Celda"), _("Solicitudes")]),
     )
 
 
@@ -124,9 +125,9 @@ def _communes_layer(cuts: tuple[str, ...]) -> folium.GeoJson:
     ]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name="Comunas",
+        name=_("Comunas"),
         style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "dashArray": "6 4"},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Comuna"]),
+        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[_("Comuna")]),
     )
 
 
@@ -138,18 +139,18 @@ def _hotspot_layer(rows: list[CellRow]) -> folium.GeoJson:
             {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [hexagon(r.cell)]},
              "properties": {"hex_id": hex_id(r.cell), "count": r.count, "hotspot": r.hotspot,
                             "confianza": f"{[0, 90, 95, 99][abs(r.hotspot)]}%",
-                            "tipo": "caliente" if r.hotspot > 0 else "frío"}}
+                            "tipo": _("caliente") if r.hotspot > 0 else _("frío")}}
             for r in significant
         ],
     }
     return folium.GeoJson(
         collection,
-        name="Puntos calientes y fríos (Gi*, FDR)",
+        name=_("Puntos calientes y fríos (Gi*, FDR)"),
         show=False,
         style_function=lambda f: {"fillColor": HOTSPOT_COLOURS[f["properties"]["hotspot"]], "fillOpacity": 0.75,
                                   "color": "#333333", "weight": 0.5},
         tooltip=folium.GeoJsonTooltip(fields=["hex_id", "count", "tipo", "confianza"],
-                                      aliases=["Celda", "Solicitudes", "Tipo", "Confianza"]),
+                                      aliases=[_("Celda"), _("Solicitudes"), _("Tipo"), _("Confianza")]),
     )
 
 
@@ -157,14 +158,14 @@ def _emerging_layer(rows: list[CellRow]) -> folium.GeoJson:
     growing = {r.cell: r.count for r in rows if r.emerging}
     return folium.GeoJson(
         _cells_geojson(growing),
-        name="Puntos emergentes (crecen vs. período anterior)",
+        name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
         style_function=lambda f: {"fill": False, "color": "#7b3294", "weight": 3},
     )
 
 
 def _week_label(week: datetime) -> str:
-    return f"Semana del {week:%d-%m-%Y}"
+    return _("Semana del %(date)s") % {"date": f"{week:%d-%m-%Y}"}
 
 
 def build_map(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
@@ -177,11 +178,12 @@ def build_map(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "
     if counts:
         edges = class_edges(list(counts.values()), scheme, classes)
         colormap = StepColormap(_colours(len(edges) - 1), index=edges, vmin=edges[0], vmax=edges[-1],
-                                caption="Solicitudes por celda H3")
-        _choropleth(counts, "Todas las categorías", colormap, show=True).add_to(fmap)
-        names = dict(CategoryGroup.objects.values_list("code", "name_es"))
+                                caption=_("Solicitudes por celda H3"))
+        _choropleth(counts, _("Todas las categorías"), colormap, show=True).add_to(fmap)
+        names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
-            _choropleth(group_counts, f"Grupo: {names.get(group, group)}", colormap, show=False).add_to(fmap)
+            _choropleth(group_counts, _("Grupo: %(name)s") % {"name": names.get(group, group)}, colormap,
+                        show=False).add_to(fmap)
         weeks = cell_counts_by_week(res, filters)
         for week in list(weeks)[-WEEK_LAYERS:]:
             _choropleth(weeks[week], _week_label(week), colormap, show=False).add_to(fmap)
@@ -214,7 +216,7 @@ def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "qu
     figure = Figure(figsize=(8, 8), dpi=120)
     ax = figure.add_subplot()
     ax.set_axis_off()
-    ax.set_title(title or f"Solicitudes por celda H3 (resolución {res})")
+    ax.set_title(title or _("Solicitudes por celda H3 (resolución %(res)s)") % {"res": res})
     if rows:
         cells = gpd.GeoDataFrame(
             {"count": [r.count for r in rows], "hotspot": [r.hotspot for r in rows]},
@@ -224,7 +226,7 @@ def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "qu
         k = min(classes, cells["count"].nunique())
         cells.plot(ax=ax, column="count", cmap="YlOrRd", scheme=scheme if k > 1 else None, k=max(k, 1),
                    legend=True, edgecolor="#555555", linewidth=0.1,
-                   legend_kwds={"title": "Solicitudes", "loc": "lower left"} if k > 1 else None)
+                   legend_kwds={"title": _("Solicitudes"), "loc": "lower left"} if k > 1 else None)
         hot = cells[cells["hotspot"] >= 3]
         if not hot.empty:
             hot.boundary.plot(ax=ax, color="#b2182b", linewidth=1.2)
