@@ -14,7 +14,8 @@ def first_holds_the_lock(report, status, seen, outcome, holding, release):
     """Change the report and keep the transaction open until told, so the second person arrives meanwhile."""
     try:
         with transaction.atomic():
-            report_change_status(report=report, status=status, note="primera", note_is_public=True, seen_updated_at=seen)
+            report_change_status(report=report, status=status, note="primera", note_is_public=True,
+                                 seen_updated_at=seen)
             holding.set()
             release.wait(timeout=30)
         outcome["first"] = "ok"
@@ -25,7 +26,8 @@ def first_holds_the_lock(report, status, seen, outcome, holding, release):
 
 def second(report, status, seen, outcome):
     try:
-        report_change_status(report=report, status=status, note="segunda", note_is_public=True, seen_updated_at=seen)
+        report_change_status(report=report, status=status, note="segunda", note_is_public=True,
+                             seen_updated_at=seen)
         outcome["second"] = "ok"
     except ValidationError as exc:
         outcome["second"] = exc.messages[0]

@@ -66,7 +66,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
         assert f"destination={lat:.6f},{lng:.6f}" in page.get_attribute("#directions", "href")
         page.select_option("#id_status", "in_progress")
         page.fill("#id_note", "Cuadrilla en camino con la camioneta")
-        page.check("#id_note_is_public")  # notes are internal unless the crew member says so
+        page.check("#id_note_is_public")
         page.click("#status-form button[type=submit]")
 
         expect(page.locator("#report-status")).to_have_text("En ejecución")

@@ -8,6 +8,7 @@ import math
 import folium
 import h3.api.basic_int as h3i
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from geo_siac.maps.folium_offline import offline_map
 from geo_siac.maps.selectors import GROUPS, Coverage
@@ -59,9 +60,9 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
     thresholds = sorted(result.options.thresholds)
     access_breaks = _quantile_breaks(result.cells["access"])
     if cells["features"]:
-        _cell_layer(cells, "Distancia al punto más cercano", "distance_m", thresholds, DISTANCE_COLOURS,
+        _cell_layer(cells, _("Distancia al punto más cercano"), "distance_m", thresholds, DISTANCE_COLOURS,
                     True).add_to(fmap)
-        _cell_layer(cells, "Accesibilidad (2SFCA)", "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
+        _cell_layer(cells, _("Accesibilidad (2SFCA)"), "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
     _points_layer(result).add_to(fmap)
     _sites_layer(sites).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -76,16 +77,16 @@ def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool
 
     return folium.GeoJson(cells, name=name, show=show, style_function=style, tooltip=folium.GeoJsonTooltip(
         ["h3_cell", "pob_total", "distance_m", "access", "reports_per_1000"],
-        aliases=["Celda", "Habitantes", "Distancia (m)", "2SFCA", "Reportes por 1.000"],
+        aliases=[_("Celda"), _("Habitantes"), _("Distancia (m)"), "2SFCA", _("Reportes por 1.000")],
     ))
 
 
 def _points_layer(result: Coverage) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Puntos de atención y su área de influencia")
+    group = folium.FeatureGroup(name=_("Puntos de atención y su área de influencia"))
     points = result.points
     # Neighbouring comunas' points matter only where they are someone's nearest.
     shown = points[points["in_commune"] | points.index.isin(result.cells["nearest_point"])]
-    for _, row in shown.iterrows():
+    for _index, row in shown.iterrows():
         folium.Circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
                       fill=True, fill_opacity=0.05).add_to(group)
         folium.CircleMarker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
@@ -94,12 +95,13 @@ def _points_layer(result: Coverage) -> folium.FeatureGroup:
 
 
 def _sites_layer(sites: pd.DataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Sitios propuestos")
-    for _, row in sites.iterrows():
+    group = folium.FeatureGroup(name=_("Sitios propuestos"))
+    for _index, row in sites.iterrows():
         folium.Circle([row.lat, row.lng], radius=float(row.radius_m), color="#7a0177", weight=2,
                       dash_array="6", fill=False).add_to(group)
         folium.CircleMarker([row.lat, row.lng], radius=8, color="#7a0177", fill=True, fill_opacity=1,
-                            tooltip=f"Propuesta {int(row['rank'])}: +{row.gain:,.0f} habitantes").add_to(group)
+                            tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes") % {
+                                "rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"}).add_to(group)
     return group
 
 

@@ -8,6 +8,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 
 from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
@@ -60,7 +61,7 @@ def staff_api(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not (request.user.is_active and request.user.is_staff):
-            return JsonResponse({"detail": "Solo para funcionarios municipales."}, status=403)
+            return JsonResponse({"detail": _("Solo para funcionarios municipales.")}, status=403)
         return view(request, *args, **kwargs)
 
     return wrapper

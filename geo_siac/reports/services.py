@@ -406,7 +406,7 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
 
 @transaction.atomic
 def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, status: str = "", note: str = "",
-                       actor=None) -> int:
+                       note_is_public: bool = False, actor=None) -> int:
     """A supervisor's bulk assignment and/or status change, through the single-report paths. All or nothing:
     the first report that cannot move stops the whole batch, and the message names it."""
     if not reports:
@@ -418,8 +418,8 @@ def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, statu
             if crew is not None:
                 report_reroute(report=report, crew=crew, reason=note, actor=actor)
             if status:
-                report_change_status(report=report, status=status, note=note, actor=actor,
-                                     actor_label=actor.get_username() if actor else "")
+                report_change_status(report=report, status=status, note=note, note_is_public=note_is_public,
+                                     actor=actor, actor_label=actor.get_username() if actor else "")
         except ValidationError as exc:
             raise ValidationError({"__all__": f"{report.tracking_code}: {' '.join(exc.messages)}"}) from exc
     return len(reports)

@@ -137,7 +137,7 @@ def supervision(request):
         try:
             count = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
                                        status=form.cleaned_data["status"], note=form.cleaned_data["note"],
-                                       actor=request.user)
+                                       note_is_public=form.cleaned_data["note_is_public"], actor=request.user)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:

@@ -23,13 +23,15 @@ class SeenField(forms.CharField):
             raise forms.ValidationError(_("Marca de versión inválida.")) from exc
 
 
+NOTE_IS_PUBLIC_HELP = _("Sin marcar, la nota es interna: solo la ve el personal municipal. El vecino ve siempre el "
+                        "cambio de estado.")
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Nuevo estado"))
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
-    note_is_public = forms.BooleanField(
-        label=_("Visible para el vecino"), required=False,
-        help_text=_("Sin marcar, la nota queda solo para el equipo municipal; el vecino ve el cambio de estado."),
-    )
+    note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
+                                        help_text=NOTE_IS_PUBLIC_HELP)
     photo = forms.FileField(label=_("Foto"), required=False)
     seen = SeenField(required=False)
 
@@ -62,6 +64,8 @@ class BulkForm(forms.Form):
     status = forms.ChoiceField(label=_("Cambiar estado a"), required=False,
                                choices=[("", "—"), *Status.choices])
     note = forms.CharField(label=_("Nota"), required=False, max_length=1000)
+    note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
+                                        help_text=NOTE_IS_PUBLIC_HELP)
 
 
 class OperatorReportForm(forms.Form):

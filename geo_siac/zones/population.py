@@ -13,13 +13,20 @@ from django.db import transaction
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
 from geo_siac.maps.coverage import areal_interpolate, h3_cells_covering, h3_cells_gdf
-from geo_siac.zones.importers import repair
+from geo_siac.zones.importers import in_degrees, read_geo_file, repair
 from geo_siac.zones.models import CensusZone, PopulationCell
 
 BANDS = ("pob_total", "pob_0_a_5", "pob_6_a_14", "pob_15_a_64", "pob_65_y_mas")
 # Every resolution the heat maps count reports at, so their rates divide by the same cells (docs/maps.md).
 CELL_RESOLUTIONS = H3_RESOLUTIONS
 MAX_RELATIVE_LOSS = 0.001  # the interpolated total must match the zones' total within 0.1%
+# Cells per comuna and resolution. The RM's 52 urban areas take 85,845 res-10 cells in all; a comuna needing more
+# than this has coordinates in the wrong place (e.g. a vertex at 0,0), and covering it would run for hours.
+MAX_CELLS_PER_COMMUNE = 250_000
+KM2_PER_SQUARE_DEGREE = 111.32**2  # at the equator: an upper bound elsewhere
+# An urban census zone is a few blocks across. One spanning a degree (~100 km) has a vertex out of place; a thin
+# one reaching the South Pole took 7 s to cover with res-7 cells although its area was small.
+MAX_ZONE_SPAN_DEG = 1.0
 
 
 class PopulationImportError(Exception):
@@ -47,18 +54,13 @@ class PopulationImportSummary:
 
 
 def read_zones(path: Path) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise PopulationImportError(f"No existe el archivo {path}.")
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise PopulationImportError(f"No se pudo leer {path} como GeoJSON, Shapefile o GeoPackage: {exc}") from exc
+    frame = read_geo_file(path, PopulationImportError)
     missing = [column for column in ("geocodigo", *BANDS) if column not in frame.columns]
     if missing:
         raise PopulationImportError(f"Faltan columnas {missing} en {path.name} (hay: {list(frame.columns)}).")
     if frame.crs is None:
         raise PopulationImportError(f"{path.name} no declara su sistema de coordenadas.")
-    frame = frame.to_crs(epsg=STORAGE_SRID)
+    frame = in_degrees(frame, path.name, PopulationImportError)
     frame["geocodigo"] = frame["geocodigo"].astype(str).str.strip()
     frame["cut"] = frame["geocodigo"].str[:5]
     return frame
@@ -86,6 +88,8 @@ def import_population(
             raise PopulationImportError(f"No hay zonas censales de las comunas {', '.join(cuts)} en {path.name}.")
     summary = PopulationImportSummary()
     frame = _clean_zones(frame, summary)
+    for cut, zones in frame.groupby("cut"):
+        _check_size(cut, zones, resolutions)
     with transaction.atomic():
         _write_zones(frame, path.name)
         PopulationCell.objects.filter(cut__in=frame["cut"].unique(), res__in=resolutions).delete()
@@ -93,7 +97,7 @@ def import_population(
             summary.cells[res], summary.cell_population[res] = 0, 0.0
         for cut, zones in frame.groupby("cut"):
             for res in resolutions:
-                cells = interpolate_to_cells(zones, res)
+                cells = _interpolate(cut, zones, res)
                 _check_conserved(cut, res, zones["pob_total"].sum(), cells["pob_total"].sum())
                 _write_cells(cut, res, cells)
                 summary.cells[res] += len(cells)
@@ -108,9 +112,9 @@ def import_population(
 def _clean_zones(frame: gpd.GeoDataFrame, summary: PopulationImportSummary) -> gpd.GeoDataFrame:
     geometries, keep = [], []
     for geocodigo, geometry in zip(frame["geocodigo"], frame.geometry):
-        fixed, note = repair(geometry)
+        fixed, note = _repaired_zone(geometry)
         if fixed is None:
-            summary.skipped.append(f"{geocodigo}: {note or 'sin polígonos'}")
+            summary.skipped.append(f"{geocodigo}: {note}")
         elif note:
             summary.repaired.append(f"{geocodigo}: {note}")
         geometries.append(fixed)
@@ -127,6 +131,39 @@ def _clean_zones(frame: gpd.GeoDataFrame, summary: PopulationImportSummary) -> g
     summary.zones = len(frame)
     summary.population = float(frame["pob_total"].sum())
     return frame
+
+
+def _repaired_zone(geometry):
+    fixed, note = repair(geometry)
+    if fixed is not None:
+        west, south, east, north = fixed.bounds
+        if (span := max(east - west, north - south)) > MAX_ZONE_SPAN_DEG:
+            return None, f"se extiende {span:.1f}° (más de {MAX_ZONE_SPAN_DEG:.0f}°): una coordenada fuera de lugar"
+    return fixed, note
+
+
+def _check_size(cut: str, zones: gpd.GeoDataFrame, resolutions: tuple[int, ...]) -> None:
+    area_km2 = float(shapely.area(zones.geometry.to_numpy()).sum()) * KM2_PER_SQUARE_DEGREE
+    for res in resolutions:
+        cells = area_km2 / h3.average_hexagon_area(res, unit="km^2")
+        if cells > MAX_CELLS_PER_COMMUNE:
+            raise PopulationImportError(
+                f"Las zonas censales de la comuna {cut} cubren hasta {area_km2:,.0f} km2: serían unas {cells:,.0f} "
+                f"celdas H3 res {res} (máximo {MAX_CELLS_PER_COMMUNE:,}). Revise las coordenadas y el sistema de "
+                "referencia del archivo, o use una resolución menor (--res). No se escribió nada."
+            )
+
+
+def _interpolate(cut: str, zones: gpd.GeoDataFrame, res: int) -> pd.DataFrame:
+    # A zone valid in degrees can fold over itself in UTM 19S when it reaches far from central Chile (a vertex
+    # at the South Pole): GEOS then cannot intersect it with the cells.
+    try:
+        return interpolate_to_cells(zones, res)
+    except shapely.errors.GEOSException as exc:
+        raise PopulationImportError(
+            f"No se pudo interpolar la comuna {cut} a H3 res {res} en EPSG:{METRIC_SRID} ({exc}); revise si hay "
+            "zonas lejos de Chile central. No se escribió nada."
+        ) from exc
 
 
 def interpolate_to_cells(zones: gpd.GeoDataFrame, res: int) -> pd.DataFrame:

@@ -178,13 +178,14 @@ def test_lat_long_radius_finds_nearby_requests(client, make_report):
 def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make_report, fmt):
     report = make_report()
     report_change_status(report=report, status="acknowledged", note="Derivada a Aseo.", note_is_public=True)
-    report_change_status(report=report, status="in_progress", note="Nota interna", note_is_public=False)
+    report_change_status(report=report, status="in_progress", note="Nota interna")
     (item,) = requests(client, fmt, extensions="true")
     extended = item["extended_attributes"]
     assert extended["detailed_status"] == "in_progress"
     assert extended["zone"] == "Puente Alto"
-    # The change with an internal note is public; its note is not.
-    assert [note["description"] for note in extended["notes"]] == ["", "Derivada a Aseo.", ""]
+    assert [(note["status"], note["description"]) for note in extended["notes"]] == [
+        ("submitted", ""), ("acknowledged", "Derivada a Aseo."), ("in_progress", "")]
+    assert item["status_notes"] == "Derivada a Aseo."
     assert "extended_attributes" not in requests(client, fmt)[0]
 
 

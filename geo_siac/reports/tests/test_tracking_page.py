@@ -19,7 +19,8 @@ def assert_no_contact_data(html: str):
 
 def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
     report = make_report(**CONTACT)
-    report_change_status(report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.", note_is_public=True)
+    report_change_status(report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.",
+                         note_is_public=True)
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert 'id="status">Acogida<' in html
     assert "Solicitud recibida" in html and "Derivada a la cuadrilla de aseo." in html
@@ -27,11 +28,12 @@ def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
     assert_no_contact_data(html)
 
 
-def test_internal_notes_are_not_on_the_tracking_page(client, make_report):
+def test_a_crew_note_is_internal_by_default_the_status_change_still_shows(client, make_report):
     report = make_report()
-    report_change_status(report=report, status="acknowledged", note="Vecino conflictivo", note_is_public=False)
+    report_change_status(report=report, status="acknowledged", note="Vecino conflictivo")
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert "Vecino conflictivo" not in html
+    assert html.count("Acogida") == 2  # the current status and its step in the timeline
 
 
 def test_overdue_report_says_its_deadline_has_passed(client, make_report):
