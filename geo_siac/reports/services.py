@@ -1,6 +1,7 @@
 """Writes on reports. Every channel (web form, operator console, Open311, importer of history) goes through
 these functions, so validation, deadlines and history cannot drift apart."""
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -182,9 +183,15 @@ def report_create(
     return report
 
 
+def photo_file_name(extension: str) -> str:
+    """A random name: media files are served without access control, so a name derived from the tracking code
+    and the month would let anyone holding a code (or guessing one) fetch the crew's photos of that report."""
+    return f"{secrets.token_urlsafe(18)}.{extension}"
+
+
 def report_photo_store(*, report: Report, processed: ProcessedPhoto) -> ReportPhoto:
     """Store through Django's storage API. A rolled-back transaction can leave an orphan file, never a row."""
-    name = f"{report.tracking_code}.{processed.extension}"
+    name = photo_file_name(processed.extension)
     photo = ReportPhoto(report=report, content_type=processed.content_type, width=processed.width,
                         height=processed.height, created_at=report.created_at)
     photo.image.save(name, ContentFile(processed.image), save=False)
@@ -218,14 +225,14 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
     return locked
 
 
-def stored_photo(photo, tracking_code: str) -> ContentFile | None:
+def stored_photo(photo) -> ContentFile | None:
     if photo is None:
         return None
     try:
         processed = process_photo(photo)
     except ValidationError as exc:
         raise ValidationError({"photo": exc.messages}) from exc
-    return ContentFile(processed.image, name=f"{tracking_code}.{processed.extension}")
+    return ContentFile(processed.image, name=photo_file_name(processed.extension))
 
 
 @transaction.atomic
@@ -245,7 +252,7 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
             {"status": _("No se puede pasar de «%(from)s» a «%(to)s».")
              % {"from": Status(locked.status).label, "to": Status(status).label}}
         )
-    image = stored_photo(photo, locked.tracking_code)
+    image = stored_photo(photo)
     now = timezone.now()
     previous = locked.status
     locked.status = status

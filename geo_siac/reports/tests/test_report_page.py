@@ -123,8 +123,12 @@ def test_png_photo_is_stored_with_a_thumbnail(client, communes):
 
 def test_gps_exif_is_gone_from_the_stored_photo(client, communes):
     client.post("/", form_data(photo=SimpleUploadedFile("foto.jpg", jpeg_with_gps(), "image/jpeg")))
-    with ReportPhoto.objects.get().image.open() as stored:
+    photo = ReportPhoto.objects.get()
+    with photo.image.open() as stored:
         assert not Image.open(stored).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    # Media is served without access control, so the file names must not be derivable from the tracking code.
+    for name in (photo.image.name, photo.thumbnail.name):
+        assert photo.report.tracking_code not in name and len(name.rsplit("/", 1)[-1]) >= 24
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,8 @@ def test_status_change_with_note_and_photo_is_in_the_history_and_the_photo_lost_
     assert event.actor == crews["member_a"]
     with Image.open(event.photo.path) as stored:
         assert 0x8825 not in stored.getexif()
+    # Media files have no access control: the URL must not be derivable from the tracking code.
+    assert report.tracking_code not in event.photo.name and len(event.photo.name.rsplit("/", 1)[-1]) >= 24
 
 
 def test_page_offers_only_allowed_transitions_and_a_forged_one_is_refused_with_400(client, make_report, crews):
