@@ -60,7 +60,8 @@ class ImportSummary:
     reasons: dict[str, int] = field(default_factory=dict)
     reject_path: Path | None = None
     bulk: bool = False
-    rebuild_seconds: float = 0.0  # bulk mode: rebuilding the indexes and foreign keys at the end
+    rebuild_seconds: float = 0.0
+    source: str = ""  # what the rows are keyed by, with their source ids  # bulk mode: rebuilding the indexes and foreign keys at the end
 
     def reject(self, reason: str, count: int) -> None:
         self.rejected += count
@@ -254,7 +255,8 @@ class ReportImporter:
         self.categories = {code: (pk, days) for code, pk, days in categories}
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
-        summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"))
+        summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"),
+                                source=self.source)
         if not self.commit:
             return self.read_and_write(path, summary)
         with import_lock():
@@ -556,6 +558,9 @@ def suspend_secondary_schema() -> int:
     (in the same transaction) so restore_suspended can rebuild it. Returns how many were dropped."""
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
+        # Dropping a foreign key alters the referenced table too, which PostgreSQL refuses while checks deferred
+        # by earlier writes of an enclosing transaction are pending: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(SECONDARY_INDEXES_SQL, [list(BULK_TABLES)])
         indexes = cursor.fetchall()
         cursor.execute(FOREIGN_KEYS_SQL, [list(BULK_TABLES)])

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -375,6 +376,32 @@ def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=No
     note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
     locked.crew = None
     return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"])
+
+
+def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> int:
+    """Route the open reports that were never routed: the bulk importer writes history rows, not decisions, so
+    an imported report still open would otherwise wait in triage. Each gets what report_create would have
+    decided for it (zone, crew, department) and the same internal `routed` event; a report with that event is
+    never routed twice, so running this again changes nothing. Returns how many were routed."""
+    already = ReportEvent.objects.filter(report=OuterRef("pk"), kind=EventKind.ROUTED)
+    pending = (Report.objects.filter(status__in=OPEN).exclude(Exists(already))
+               .select_related("category", "commune").defer("commune__geometry").order_by("pk"))
+    if source is not None:
+        pending = pending.filter(source=source)
+    routed = 0
+    while chunk := list(pending[:batch]):
+        with transaction.atomic():
+            now = timezone.now()
+            events = []
+            for report in chunk:
+                decision = route(report.location, report.commune, report.category)
+                report.zone, report.crew, report.department = decision.zone, decision.crew, decision.department
+                report.save(update_fields=["zone", "crew", "department"])
+                events.append(ReportEvent(report=report, kind=EventKind.ROUTED, note=decision.reason,
+                                          is_public=False, actor_label="GeoSIAC", created_at=now))
+            ReportEvent.objects.bulk_create(events)
+        routed += len(chunk)
+    return routed
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from geo_siac.reports.importers import ImportFileError, ReportImporter, import_lock, restore_suspended
 from geo_siac.reports.mappings import load_mapping
+from geo_siac.reports.services import reports_route_unrouted
 
 
 class Command(BaseCommand):
@@ -27,6 +28,11 @@ class Command(BaseCommand):
             "--bulk", action=argparse.BooleanOptionalAction, default=None,
             help="Modo masivo: suspende los índices no únicos y las claves foráneas y los reconstruye al final "
                  "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
+        )
+        parser.add_argument(
+            "--route", action="store_true",
+            help="Después de importar, asignar zona, cuadrilla y dirección a las solicitudes abiertas importadas "
+                 "(como si hubieran entrado por la web); sin esto esperan en la cola de triage.",
         )
         parser.add_argument(
             "--restore-schema", action="store_true",
@@ -70,5 +76,8 @@ class Command(BaseCommand):
         self.stdout.write(f"rechazadas: {summary.rejected} (detalle en {summary.reject_path})")
         for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
             self.stdout.write(f"  {count:>8}  {reason}")
+        if options["route"] and options["commit"]:
+            routed = reports_route_unrouted(source=summary.source)
+            self.stdout.write(f"enrutadas: {routed} solicitudes abiertas")
         if not options["commit"]:
             self.stdout.write(self.style.WARNING("Simulación: no se escribió nada en la base (use --commit)."))

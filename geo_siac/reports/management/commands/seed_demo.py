@@ -5,7 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from geo_siac.reports.importers import CommuneIndex, ImportFileError, ReportImporter
 from geo_siac.reports.mappings import NATIVE
+from geo_siac.reports.models import Category
+from geo_siac.reports.services import reports_route_unrouted
 from geo_siac.reports.synthetic import write_synthetic_csv
+from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.zones.services import zone_assign_crew
+from geo_siac.zones.zone_importers import generate_zones
+
+DEMO_GRID_M = 4000  # square demo zones of 4 km, clipped to each comuna
 
 
 class Command(BaseCommand):
@@ -17,6 +24,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--reports", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--no-crews", action="store_true",
+                            help="Sin zonas ni cuadrillas de demostración (las solicitudes abiertas quedan en triage).")
 
     def handle(self, *args, **options):
         try:
@@ -31,3 +40,28 @@ class Command(BaseCommand):
             f"demo: {summary.inserted} solicitudes nuevas, {summary.already_imported} ya existían, "
             f"{summary.rejected} rechazadas"
         )
+        if options["no_crews"]:
+            return
+        zones, crews = self.ensure_crews()
+        routed = reports_route_unrouted(source="demo")
+        self.stdout.write(f"demo: {zones} zonas y {crews} cuadrillas nuevas; {routed} solicitudes abiertas enrutadas")
+
+    def ensure_crews(self) -> tuple[int, int]:
+        """A 4 km grid of zones in each served comuna that has none, and per comuna one crew for each department
+        named by the categories, answering that department's categories in every zone of the comuna. Running it
+        again adds nothing."""
+        new_zones = new_crews = 0
+        categories = list(Category.objects.filter(is_active=True).exclude(department=""))
+        for commune in Commune.objects.active().defer("geometry").order_by("cut"):
+            if not Zone.objects.current().filter(commune=commune).exists():
+                new_zones += len(generate_zones(cut=commune.cut, grid_m=DEMO_GRID_M, commit=True).zones)
+            zones = list(Zone.objects.current().filter(commune=commune))
+            for name in sorted({c.department for c in categories}):
+                department, _ = Department.objects.get_or_create(name=name)
+                crew, created = Crew.objects.get_or_create(
+                    name=f"{name} · {commune.name}"[:120], defaults={"department": department, "daily_capacity": 15})
+                new_crews += created
+                for zone in zones:
+                    for category in (c for c in categories if c.department == name):
+                        zone_assign_crew(zone=zone, crew=crew, category=category)
+        return new_zones, new_crews
