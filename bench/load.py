@@ -28,14 +28,14 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB, like this script)
+
 import gevent  # noqa: E402
 from locust import FastHttpUser, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ["PGDATABASE"] = os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench")
-for _name, _default in (("PGHOST", "127.0.0.1"), ("PGPORT", "5432"), ("PGUSER", "geo_siac"), ("PGPASSWORD", "geo_siac")):
-    os.environ.setdefault(_name, _default)
 PUENTE_ALTO = (-33.6117, -70.5758)
 # What a citizen's map shows zoomed in on their neighbourhood: about 1 km x 1 km.
 NEIGHBOURHOOD = "-70.581,-33.616,-70.571,-33.607"
@@ -209,26 +209,25 @@ print(api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
 """ % CREW_PASSWORD
 
 
-def prepare_database(env: dict, reports: int) -> None:
-    admin = {**env, "PGDATABASE": "postgres"}
-    exists = subprocess.run(["psql", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{env['PGDATABASE']}'"],
-                            capture_output=True, text=True, env=admin).stdout.strip()
-    if exists != "1":
-        subprocess.run(["createdb", env["PGDATABASE"]], check=True, env=admin)
-    manage(env, "migrate", "-v0")
-    manage(env, "load_comunas", "--cut", "13201", "--cut", "13122", "--commit")
-    stored = int(subprocess.run(["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True,
-                                text=True, env=env, check=True).stdout)
-    if reports > stored:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "more.csv"
-            manage(env, "shell", "-c", "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
-                   "from geo_siac.reports.synthetic import write_synthetic_csv;"
-                   f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
-                   f"seed={stored}, prefix='load{stored}')")
-            started = time.monotonic()
-            manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"load{stored}")
-            print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
+def stored_reports(env: dict) -> int:
+    return int(subprocess.run(["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True,
+                              text=True, env=env, check=True).stdout)
+
+
+def top_up(env: dict, reports: int) -> None:
+    """Add synthetic reports through the bulk importer until the table holds `reports`."""
+    stored = stored_reports(env)
+    if reports <= stored:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "more.csv"
+        manage(env, "shell", "-c", "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
+               "from geo_siac.reports.synthetic import write_synthetic_csv;"
+               f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
+               f"seed={stored}, prefix='load{stored}')")
+        started = time.monotonic()
+        manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"load{stored}")
+        print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
 
 
 def merged_percentile(entries, q: float) -> float:
@@ -276,9 +275,9 @@ def main() -> None:
     env = server_environment(port)
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
-    prepare_database(env, options.reports)
-    stored = int(subprocess.run(["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True,
-                                text=True, env=env, check=True).stdout)
+    prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
+    top_up(env, options.reports)
+    stored = stored_reports(env)
     Citizen.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
     server = start_server(env, base)
     try:
