@@ -136,6 +136,14 @@ class CrewMember(FastHttpUser):
                 response.failure(f"status {response.status_code}")
 
 
+class Submitter(FastHttpUser):
+    """--submissions-only: citizens who only file reports (web form and Open311), without pause, to show the
+    most submissions per second this machine takes when nothing else is served."""
+    wait_time = between(0, 0)
+    on_start = Citizen.on_start
+    tasks = {Citizen.web_form: 1, Citizen.open311: 1}
+
+
 class HealthProbe(FastHttpUser):
     """--ceiling: the lightest request the server has (the health check: one `SELECT 1`), as fast as possible,
     to show how many requests per second this machine serves at all with the generator sharing its cores."""
@@ -265,9 +273,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=10, help="seconds of load before the counted window")
     parser.add_argument("--reports", type=int, default=0, help="top the table up to this many reports first")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 0)) or None)
     parser.add_argument("--ceiling", action="store_true", help="only the health check, as fast as possible")
+    parser.add_argument("--submissions-only", action="store_true",
+                        help="only report submissions (web form and Open311), as fast as possible")
     options = parser.parse_args()
     seconds, users = min(options.seconds, 300), min(options.users, 400)
     port = free_port()
@@ -278,12 +289,16 @@ def main() -> None:
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
     top_up(env, options.reports)
     stored = stored_reports(env)
-    Citizen.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
+    Citizen.api_key = Submitter.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
     server = start_server(env, base)
     try:
-        load = Environment(user_classes=[HealthProbe] if options.ceiling else [Citizen, CrewMember], host=base)
+        load = Environment(user_classes=([HealthProbe] if options.ceiling else [Submitter] if options.submissions_only
+                                         else [Citizen, CrewMember]), host=base)
         runner = load.create_local_runner()
         runner.start(users, spawn_rate=users)
+        # Let every user log in and every worker serve its first requests, then count from zero.
+        gevent.sleep(options.warmup)
+        load.stats.reset_all()
         started = time.monotonic()
         gevent.spawn_later(seconds, runner.quit)
         runner.greenlet.join()

@@ -8,6 +8,17 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
+# Load the application (and every view) once in the master and fork ready workers from it: a worker costs no
+# import time when it starts or is recycled, and the workers share the imported code's memory.
+preload_app = True
+
+
+def when_ready(server):
+    from geo_siac.wsgi import warm_up  # the application is loaded by now (preload_app)
+
+    warm_up()
+
+
 # Recycle workers now and then so a slow leak (GDAL, matplotlib) cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200

@@ -214,6 +214,8 @@ GEO_SIAC_OPEN311_KEY_SERVICE = env(
 )
 
 # Base map tiles: a URL template, or empty for no base layer (maps still work on an offline intranet).
+# Open reports per page of a crew's queue (/cuadrilla/), list and map.
+GEO_SIAC_CREW_QUEUE_PAGE_SIZE = env_int("GEO_SIAC_CREW_QUEUE_PAGE_SIZE", 50)
 GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 
 # GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from crafted spatial references. GeoSIAC

@@ -6,7 +6,7 @@ import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Case, CharField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
@@ -121,13 +121,15 @@ def open_reports(now=None) -> QuerySet[Report]:
     return (
         Report.objects.filter(status__in=OPEN)
         .select_related("category", "crew", "zone", "commune")
+        # A list never draws the comuna's or the zone's polygon, and a comuna boundary is thousands of points.
+        .defer("commune__geometry", "zone__geometry")
         .annotate(deadline_state=Case(
             When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
             When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
             default=Value(DeadlineState.ON_TIME),
             output_field=CharField(),
         ))
-        .order_by("expected_at")
+        .order_by("expected_at", "pk")  # the key makes pages stable where deadlines tie
     )
 
 
@@ -142,6 +144,14 @@ def triage_queue() -> QuerySet[Report]:
 
 def reports_of_crews(crews) -> QuerySet[Report]:
     return open_reports().filter(crew__in=crews)
+
+
+def deadline_state_counts(reports: QuerySet[Report]) -> dict[str, int]:
+    """How many of these open reports are on time, due soon and overdue: one GROUP BY, whatever their number."""
+    counts = {state.value: 0 for state in DeadlineState}
+    for row in reports.order_by().values("deadline_state").annotate(n=Count("pk")):
+        counts[row["deadline_state"]] = row["n"]
+    return counts
 
 
 def nearby_open_reports(point, category, radius_m: float | None = None) -> QuerySet[Report]:

@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import open_reports, reports_of_crews, triage_queue
+from geo_siac.reports.selectors import deadline_state_counts, open_reports, reports_of_crews, triage_queue
 from geo_siac.reports.services import (
     report_bulk_update,
     report_change_status,
@@ -40,11 +41,17 @@ def map_data(crews, reports) -> dict:
 
 @crew_required
 def home(request):
+    """The crew's open reports, soonest deadline first, one page at a time: a crew with a backlog of thousands
+    still gets a page a phone can load. The map shows the page's reports; the counts cover the whole queue."""
     crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
-    reports = list(reports_of_crews(crews))
+    queue = reports_of_crews(crews)
+    page = Paginator(queue.defer("description", "attributes", "category__attributes", "category__description_es",
+                                 "category__description_en"),
+                     settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    reports = list(page.object_list)
     return render(request, "workspace/crew_home.html", {
-        "crews": crews, "reports": reports, "map_data": map_data(crews, reports),
-        "states": DeadlineState, "is_supervisor": is_supervisor(request.user),
+        "crews": crews, "reports": reports, "page": page, "state_counts": deadline_state_counts(queue),
+        "map_data": map_data(crews, reports), "states": DeadlineState, "is_supervisor": is_supervisor(request.user),
         "tile_url": settings.GEO_SIAC_TILE_URL,
     })
 
@@ -146,6 +153,7 @@ def supervision(request):
     if request.method == "POST":
         status = 400
     return render(request, "workspace/supervision.html", {
-        "form": form, "triage": triage_queue(), "workload": crew_workload(),
+        "form": form, "triage": triage_queue()[:300], "triage_count": triage_queue().count(),
+        "workload": crew_workload(),
         "open_reports": open_reports()[:300],
     }, status=status)

@@ -179,3 +179,26 @@ def test_a_crew_note_reaches_the_citizen_only_when_marked_visible(client, make_r
     assert Notification.objects.filter(report=report, body__contains="En ejecución").exists()
     for public_text in (tracking, public_api, bodies):
         assert (note in public_text) is shown
+
+
+def test_queue_is_paged_by_deadline_with_counts_over_the_whole_queue(client, make_report, crews, settings):
+    settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE = 2
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=40)):
+        late = make_report(point=WEST_POINT)
+    fresh = [make_report(point=WEST_POINT) for _ in range(3)]
+    make_report(point=EAST_POINT)  # another crew's: neither listed nor counted
+    client.force_login(crews["member_a"])
+
+    first = client.get(reverse("crew:home"))
+    assert [r.tracking_code for r in first.context["reports"]] == [late.tracking_code, fresh[0].tracking_code]
+    assert [r["code"] for r in first.context["map_data"]["reports"]] == [late.tracking_code, fresh[0].tracking_code]
+    assert first.context["state_counts"] == {"on_time": 3, "due_soon": 0, "overdue": 1}
+    page = first.content.decode()
+    assert "4 solicitudes abiertas" in page and "1–2 de 4" in page and 'href="?pagina=2"' in page
+    assert fresh[2].tracking_code not in page
+
+    second = client.get(reverse("crew:home"), {"pagina": 2})
+    assert [r.tracking_code for r in second.context["reports"]] == [fresh[1].tracking_code, fresh[2].tracking_code]
+    # A page past the end or not a number shows the nearest real page instead of an error.
+    assert client.get(reverse("crew:home"), {"pagina": "99"}).context["page"].number == 2
+    assert client.get(reverse("crew:home"), {"pagina": "x"}).context["page"].number == 1
