@@ -19,7 +19,7 @@ def usable_api_key(raw: str) -> ApiKey | None:
 
 
 def jurisdiction(jurisdiction_id: str) -> Commune | None:
-    return Commune.objects.active().filter(jurisdiction_id=jurisdiction_id).first()
+    return Commune.objects.active().filter(jurisdiction_id=jurisdiction_id).defer("geometry").first()
 
 
 def service_requests(*, jurisdiction: Commune | None = None, ids: list[int] | None = None,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.open311.keys import PREFIX_LENGTH, hash_key, new_raw_key
 from geo_siac.open311.models import ApiKey
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Category, Report
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
 from geo_siac.zones.models import Commune
@@ -32,12 +32,12 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
 
 
 @transaction.atomic
-def service_request_create(*, api_key: ApiKey, jurisdiction: Commune | None, service_code: str, lat, long,
+def service_request_create(*, api_key: ApiKey, jurisdiction: Commune | None, service: Category | str, lat, long,
                            attributes: dict, description: str = "", address: str = "", email: str = "",
                            first_name: str = "", last_name: str = "", phone: str = "") -> Report:
     """A GeoReport v2 POST: report_create on the open311 channel, then the jurisdiction check (rolled back)."""
     report = report_create(
-        category=service_code, latitude=lat, longitude=long, channel=Channel.OPEN311, description=description,
+        category=service, latitude=lat, longitude=long, channel=Channel.OPEN311, description=description,
         address=address, attributes=attributes, reporter_name=f"{first_name} {last_name}".strip(),
         reporter_email=email, reporter_phone=phone,
         actor_label=f"{Channel.OPEN311.label}: {api_key.channel_label}"[:100],

@@ -13,6 +13,7 @@ from geo_siac.open311 import params, presenters, schema, selectors, services
 from geo_siac.open311.keys import within_rate_limit
 from geo_siac.open311.params import Open311Error
 from geo_siac.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
+from geo_siac.reports.models import Category
 
 # report_create's field names, as the POST parameters a client sent.
 ERROR_FIELDS = {
@@ -122,10 +123,12 @@ class RequestListView(Open311View):
         if not within_rate_limit(key.pk, key.rate_limit_per_minute):
             raise Throttled(wait=60, detail=_("Se superó el límite de solicitudes por minuto de esta api_key."))
         jurisdiction = self.jurisdiction()
-        if problems := parameter_errors(data):
+        problems, category = parameter_errors(data)
+        if problems:
             return errors_response(400, problems)
         try:
-            report = services.service_request_create(api_key=key, jurisdiction=jurisdiction, **form_fields(data))
+            report = services.service_request_create(api_key=key, jurisdiction=jurisdiction,
+                                                     **form_fields(data, category))
         except ValidationError as exc:
             return errors_response(400, [
                 f"{ERROR_FIELDS.get(field, field)}: {' '.join(messages)}"
@@ -135,13 +138,14 @@ class RequestListView(Open311View):
                         status=201)
 
 
-def parameter_errors(data) -> list[str]:
-    """Descriptions of what a POST lacks; service_code must be one GET services lists."""
+def parameter_errors(data) -> tuple[list[str], Category | None]:
+    """Descriptions of what a POST lacks, and the service asked for: service_code must be one GET services lists."""
     missing = []
     service_code = (data.get("service_code") or "").strip()
+    category = selectors.service(service_code) if service_code else None
     if not service_code:
         missing.append(_("service_code: falta este parámetro obligatorio."))
-    elif selectors.service(service_code) is None:
+    elif category is None:
         missing.append(_("service_code: servicio desconocido: %s") % service_code)
     if not (data.get("lat") or data.get("long")):
         if data.get("address_string") or data.get("address_id"):
@@ -149,13 +153,13 @@ def parameter_errors(data) -> list[str]:
                              "envíe lat y long."))
         else:
             missing.append(_("lat/long: falta este parámetro obligatorio."))
-    return missing
+    return missing, category
 
 
-def form_fields(data) -> dict:
+def form_fields(data, category: Category) -> dict:
     """The POST parameters service_request_create takes; device_id, account_id and media_url are not kept."""
     return {
-        "service_code": data["service_code"].strip(), "lat": data.get("lat"), "long": data.get("long"),
+        "service": category, "lat": data.get("lat"), "long": data.get("long"),
         "attributes": attributes_from(data), "description": data.get("description", ""),
         "address": data.get("address_string", ""), "email": data.get("email", ""),
         "first_name": data.get("first_name", ""), "last_name": data.get("last_name", ""),

@@ -6,7 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 
 from geo_siac.zones.models import Commune, Crew, Department, Zone
-from geo_siac.zones.selectors import crew_responsible, zone_containing
+from geo_siac.zones.selectors import Placement, placement
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,15 @@ class RoutingDecision:
 
 def route(point: Point, commune: Commune, category) -> RoutingDecision:
     """Zone containing the point + category -> crew; no zone or no crew -> triage (crew None), with the reason."""
-    zone = zone_containing(point, commune)
+    return decide(placement(point, category, commune=commune), category)
+
+
+def decide(placed: Placement, category) -> RoutingDecision:
+    """The routing decision for a placed report (see zones.selectors.placement)."""
+    commune, zone, crew = placed.commune, placed.zone, placed.crew
     if zone is None:
-        return RoutingDecision(None, None, _department_named(category.department), _("Sin zona en %(commune)s: a la cola de triage.")
-                               % {"commune": commune.name})
-    crew = crew_responsible(zone, category)
+        return RoutingDecision(None, None, _department_named(category.department),
+                               _("Sin zona en %(commune)s: a la cola de triage.") % {"commune": commune.name})
     if crew is None:
         return RoutingDecision(zone, None, _department_named(category.department), _(
             "Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage."

@@ -32,7 +32,7 @@ from geo_siac.reports.models import (
     SurveyResponse,
 )
 from geo_siac.reports.photos import ProcessedPhoto, process_photo
-from geo_siac.reports.routing import route
+from geo_siac.reports.routing import decide, route
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
@@ -43,7 +43,7 @@ from geo_siac.reports.validation import (
     format_distance,
 )
 from geo_siac.zones.models import Crew
-from geo_siac.zones.selectors import closed_days, commune_containing, commune_nearest
+from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement
 
 TRACKING_CODE_ATTEMPTS = 5
 
@@ -60,12 +60,13 @@ def resolve_category(category: Category | str | None) -> tuple[Category | None, 
     return found, None
 
 
-def locate(lat: float, lng: float):
-    """The active comuna holding the point, or a ValidationError naming the nearest one and its distance."""
+def locate(lat: float, lng: float, category: Category) -> tuple[Point, Placement]:
+    """The point and where it belongs (active comuna, zone, crew), or a ValidationError naming the nearest comuna
+    and its distance."""
     point = Point(lng, lat, srid=STORAGE_SRID)
-    commune = commune_containing(point)
-    if commune is not None:
-        return point, commune
+    placed = placement(point, category)
+    if placed is not None:
+        return point, placed
     nearest = commune_nearest(point)
     if nearest is None:
         raise ValidationError({"location": _("No hay comunas activas configuradas.")})
@@ -140,8 +141,8 @@ def report_create(
             errors["photo"] = exc.messages[0]
     if errors:
         raise ValidationError(errors)
-    point, commune = locate(lat, lng)
-    decision = route(point, commune, found)
+    point, placed = locate(lat, lng, found)
+    commune, decision = placed.commune, decide(placed, found)
 
     now = timezone.now()
     report = Report(

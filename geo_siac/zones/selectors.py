@@ -3,12 +3,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import ClosedDay, Commune, Crew, Zone, ZoneResponsibility
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, Zone, ZoneResponsibility
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,72 @@ def crew_responsible(zone: Zone, category) -> Crew | None:
 
 def closed_days() -> frozenset[date]:
     return frozenset(ClosedDay.objects.values_list("day", flat=True))
+
+
+@dataclass(frozen=True)
+class Placement:
+    commune: Commune
+    zone: Zone | None
+    crew: Crew | None  # with its department loaded
+
+
+# The comuna covering the point (lowest CUT on a shared border, as commune_containing), its current zone there
+# (lowest key, as zone_containing) and the crew answering the category in that zone (a row for the category beats
+# one for its group beats the zone's default, then the oldest row, as crew_responsible), in one round trip: this
+# runs for every report filed, and three ORM queries cost more Python than the database work they ask for.
+PLACEMENT_SQL = """
+SELECT c.id, c.cut, c.name, c.tracking_prefix, c.jurisdiction_id,
+       z.id, z.key, z.name, z.version,
+       crew.id, crew.name, d.id, d.name
+FROM (SELECT id, cut, name, tracking_prefix, jurisdiction_id FROM zones_commune
+      WHERE {commune} ORDER BY cut LIMIT 1) c
+LEFT JOIN LATERAL (
+    SELECT id, key, name, version FROM zones_zone
+    WHERE commune_id = c.id AND retired_at IS NULL
+      AND ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326))
+    ORDER BY key LIMIT 1) z ON true
+LEFT JOIN LATERAL (
+    SELECT crew_id FROM zones_zoneresponsibility r
+    WHERE r.zone_id = z.id
+      AND (r.category_id = %(category)s OR r.category_group_id = %(group)s
+           OR (r.category_id IS NULL AND r.category_group_id IS NULL))
+    ORDER BY CASE WHEN r.category_id = %(category)s THEN 0 WHEN r.category_group_id = %(group)s THEN 1 ELSE 2 END,
+             r.id
+    LIMIT 1) r ON true
+LEFT JOIN zones_crew crew ON crew.id = r.crew_id
+LEFT JOIN zones_department d ON d.id = crew.department_id
+"""
+
+
+def loaded(model, **values):
+    """A model instance as the ORM would load it with only these fields (the others load on access)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def placement(point: Point, category, commune: Commune | None = None) -> Placement | None:
+    """Where a report of `category` at `point` belongs: its comuna (the active one covering the point, or
+    `commune` when already known), zone and crew. None when no active comuna covers the point. The instances carry
+    only the fields routing and tracking codes use; any other field loads on access."""
+    where = ("id = %(commune)s" if commune else
+             "is_active AND ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326))")
+    with connection.cursor() as cursor:
+        cursor.execute(PLACEMENT_SQL.format(commune=where), {
+            "lng": point.x, "lat": point.y, "commune": commune.pk if commune else None,
+            "category": category.pk, "group": category.group_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    found = commune or loaded(Commune, id=row[0], cut=row[1], name=row[2], tracking_prefix=row[3],
+                              jurisdiction_id=row[4])
+    zone = crew = None
+    if row[5] is not None:
+        zone = loaded(Zone, id=row[5], commune_id=found.pk, key=row[6], name=row[7], version=row[8])
+        zone.commune = found
+    if row[9] is not None:
+        crew = loaded(Crew, id=row[9], name=row[10], department_id=row[11])
+        crew.department = loaded(Department, id=row[11], name=row[12])
+    return Placement(commune=found, zone=zone, crew=crew)
 
 
 def crews_of(user) -> QuerySet[Crew]:

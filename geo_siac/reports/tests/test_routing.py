@@ -92,3 +92,37 @@ def test_hand_back_without_a_reason_is_refused_and_changes_nothing(make_report, 
     assert "motivo" in caught.value.message_dict["reason"][0]
     report.refresh_from_db()
     assert report.crew == crews["A"] and report.events.count() == 2
+
+
+def test_one_query_placement_agrees_with_the_selectors_it_replaces(crews, django_assert_num_queries):
+    """zones.selectors.placement answers comuna, zone and crew in one round trip; on a grid over Puente Alto and
+    its neighbours, for every category, it must give what commune_containing, zone_containing and
+    crew_responsible give."""
+    from django.contrib.gis.geos import Point
+
+    from geo_siac.zones.selectors import commune_containing, crew_responsible, placement, zone_containing
+
+    category = Category.objects.get(service_code="retiro-escombros")
+    zone_assign_crew(zone=crews["west"], crew=Crew.objects.create(department=crews["A"].department, name="Aseo"),
+                     category_group=category.group)
+    zone_assign_crew(zone=crews["east"], crew=Crew.objects.create(department=crews["A"].department, name="Esc."),
+                     category=category)
+    checked = 0
+    for lat in [-33.66 + i * 0.01 for i in range(10)]:
+        for lng in [-70.64 + j * 0.01 for j in range(12)]:
+            point = Point(lng, lat, srid=4326)
+            for each in Category.objects.all():
+                with django_assert_num_queries(1):
+                    placed = placement(point, each)
+                commune = commune_containing(point)
+                if commune is None:
+                    assert placed is None
+                    continue
+                zone = zone_containing(point, commune)
+                crew = crew_responsible(zone, each) if zone else None
+                assert (placed.commune, placed.zone, placed.crew) == (commune, zone, crew)
+                assert placed.commune.tracking_prefix == commune.tracking_prefix
+                if crew is not None:
+                    assert placed.crew.department.name == crew.department.name
+                checked += 1
+    assert checked > 100
