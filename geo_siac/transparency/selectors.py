@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
-from django.db.models.functions import Concat, TruncMonth
+from django.db.models.functions import Coalesce, Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
@@ -36,7 +36,9 @@ ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
 # is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
     "commune": F("commune__cut"),
-    "department": F("category__department"),
+    # The department routing made responsible (the crew's, or the catalogue's for triage); reports without one
+    # (history imported before routing) fall back to the department their category names.
+    "department": Coalesce(F("department__name"), F("category__department"), output_field=CharField()),
     "category_group": F("category__group__code"),
     "category": F("category__service_code"),
     "zone": ZONE_KEY,

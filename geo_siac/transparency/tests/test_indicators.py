@@ -184,3 +184,24 @@ def test_indicators_group_by_zone_across_its_versions(zoned):
 def test_zone_names_use_the_latest_version_and_the_comuna(zoned):
     assert zone_names() == {"13201/poniente": "Poniente Alto (Puente Alto)", "13201/oriente": "Oriente (Puente Alto)",
                             "13122/poniente": "Poniente (Peñalolén)"}
+
+
+def test_department_is_the_one_routing_made_responsible_and_the_catalogues_without_routing(crews, make_report):
+    from django.utils import timezone
+
+    from geo_siac.testing import EAST_POINT, WEST_POINT
+    from geo_siac.zones.models import Department
+
+    parks = Department.objects.create(name="Dirección de Parques")
+    crews["B"].department = parks
+    crews["B"].save()
+    make_report(point=WEST_POINT)  # crew A: the catalogue's department
+    routed_to_parks = make_report(point=EAST_POINT)
+    imported = make_report(point=WEST_POINT)
+    Report.objects.filter(pk=imported.pk).update(department=None, crew=None, zone=None)
+    assert routed_to_parks.department == parks
+
+    by_department = indicators(Report.objects.all(), "department", as_of=timezone.now())
+
+    assert {department: r["volume"] for department, r in by_department.items()} == {
+        "Dirección de Medio Ambiente, Aseo y Ornato": 2, "Dirección de Parques": 1}
