@@ -13,7 +13,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Category, Report
-from geo_siac.reports.selectors import public_categories, public_point, public_reports, reports_in_bbox
+from geo_siac.reports.selectors import public_categories, public_point, public_report_features, reports_in_bbox
 from geo_siac.reports.states import Status, open311_status
 
 
@@ -122,7 +122,7 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = ReportPagination
 
     def get_queryset(self):
-        return public_reports()
+        return public_report_features()
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
