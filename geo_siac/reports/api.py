@@ -3,6 +3,8 @@
 import django_filters
 from drf_spectacular.utils import extend_schema_field
 from django.contrib.gis.geos import Point
+from django.core.paginator import Paginator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
@@ -13,7 +15,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Category, Report
-from geo_siac.reports.selectors import public_categories, public_point, public_reports, reports_in_bbox
+from geo_siac.reports.selectors import public_categories, public_point, public_report_features, reports_in_bbox
 from geo_siac.reports.states import Status, open311_status
 
 
@@ -29,6 +31,14 @@ class PublicLocationField(GeometryField):
         return super().to_representation(Point(round(lng, 6), round(lat, 6), srid=STORAGE_SRID))
 
 
+def _iso(value, zone) -> str:
+    """DRF's DateTimeField output: ISO 8601 in the active time zone, "Z" for UTC."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# The fields describe the feature and make its OpenAPI schema (so does the docstring); to_representation builds the
+# same feature directly, and geo_siac/reports/tests/test_api.py holds it equal to the field-by-field output.
 class ReportSerializer(GeoFeatureModelSerializer):
     """Non-public reports: H3 res-9 cell centre, no address or description, as in Open311."""
 
@@ -49,6 +59,33 @@ class ReportSerializer(GeoFeatureModelSerializer):
         fields = ["id", "status", "status_name", "open311_status", "category", "category_name", "commune",
                   "commune_name", "description", "address", "created_at", "updated_at", "expected_at", "closed_at",
                   "location_precision"]
+
+    def to_representation(self, report):
+        """Going field by field, through GEOS, OGR and JSON text for each point, was two thirds of the CPU of a
+        100-feature page; this is the same dictionary, built directly."""
+        lat, lng = public_point(report)
+        category, commune, zone = report.category, report.commune, timezone.get_current_timezone()
+        return {
+            "id": report.id,
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+            "properties": {
+                "status": report.status,
+                "status_name": self.get_status_name(report),
+                "open311_status": self.get_open311_status(report),
+                "category": category.service_code,
+                "category_name": category.name,
+                "commune": commune.cut,
+                "commune_name": commune.name,
+                "description": self.get_description(report),
+                "address": self.get_address(report),
+                "created_at": _iso(report.created_at, zone),
+                "updated_at": _iso(report.updated_at, zone),
+                "expected_at": _iso(report.expected_at, zone),
+                "closed_at": None if report.closed_at is None else _iso(report.closed_at, zone),
+                "location_precision": self.get_location_precision(report),
+            },
+        }
 
     def get_status_name(self, report) -> str:
         return str(Status(report.status).label)
@@ -99,7 +136,16 @@ class ReportFilter(django_filters.FilterSet):
         return reports_in_bbox(queryset, west=west, south=south, east=east, north=north)
 
 
+class PageByKeyPaginator(Paginator):
+    """Finds the page's keys first, then loads those rows: sorting every match with its columns to keep 100 took
+    PostgreSQL 88 ms instead of 31 (one process, 50,000 reports in a neighbourhood box of the 1.1M bench)."""
+
+    def _get_page(self, object_list, number, paginator):
+        return super()._get_page(self.object_list.filter(pk__in=object_list.values("pk")), number, paginator)
+
+
 class ReportPagination(GeoJsonPagination):
+    django_paginator_class = PageByKeyPaginator
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
@@ -122,7 +168,7 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = ReportPagination
 
     def get_queryset(self):
-        return public_reports()
+        return public_report_features()
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):

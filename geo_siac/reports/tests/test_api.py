@@ -1,6 +1,11 @@
 import h3
 import pytest
+from django.core.paginator import Paginator
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
+from geo_siac.reports.models import Category
+from geo_siac.reports.selectors import public_reports
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
@@ -69,3 +74,86 @@ def test_categories_list_public_categories_with_their_questions(client, communes
     poda = next(item for item in body["results"] if item["service_code"] == "poda-arboles")
     assert poda["name"] == "Poda de árboles" and poda["attributes"][0]["code"] == "riesgo"
     assert client.get("/api/categories/poda-arboles/").json()["group"] == "Aseo y ornato"
+
+
+class FieldByFieldSerializer(ReportSerializer):
+    to_representation = GeoFeatureModelSerializer.to_representation
+
+
+class DjangoPagination(ReportPagination):
+    django_paginator_class = Paginator
+
+
+def as_before_the_fast_path(monkeypatch):
+    """The list as drf-gis builds it from the declared fields, over Django's paginator and public_reports()."""
+    monkeypatch.setattr(ReportViewSet, "serializer_class", FieldByFieldSerializer)
+    monkeypatch.setattr(ReportViewSet, "pagination_class", DjangoPagination)
+    monkeypatch.setattr(ReportViewSet, "get_queryset", lambda view: public_reports())
+
+
+@pytest.fixture
+def mixed_reports(make_report):
+    """Public and private reports in both comunas, open and closed, with a description and an address."""
+    lat, lng = PUENTE_ALTO_CENTRE
+    reports = [
+        make_report(point=(lat + i * 0.0013, lng - i * 0.0021), public_visibility=i % 2 == 0,
+                    category=["retiro-escombros", "grafiti"][i % 2], address=f"Pasaje Los Aromos {i}",
+                    description=f"Escombros, caso {i}.")
+        for i in range(5)
+    ]
+    reports += [make_report(point=PENALOLEN_CENTRE, public_visibility=public, category="grafiti", address="Calle 1")
+                for public in (True, False)]
+    report_change_status(report=reports[1], status="resolved", note="Retirado.")
+    report_change_status(report=reports[2], status="in_progress")
+    report_change_status(report=reports[5], status="closed_duplicate")
+    return reports
+
+
+LIST_QUERIES = [
+    {}, {"page_size": 3}, {"page_size": 3, "page": 2}, {"page_size": 3, "page": "last"}, {"page_size": 3, "page": 9},
+    {"bbox": f"{PUENTE_ALTO_CENTRE[1] - 0.01},{PUENTE_ALTO_CENTRE[0] - 0.01},"
+             f"{PUENTE_ALTO_CENTRE[1] + 0.01},{PUENTE_ALTO_CENTRE[0] + 0.01}", "page_size": 2, "page": 2},
+    {"status": "resolved"}, {"commune": "13122"}, {"category": "grafiti", "page_size": 1},
+]
+
+
+def responses(client, mixed_reports) -> list[tuple[int, bytes]]:
+    found = []
+    for language in ("es", "en"):
+        for query in LIST_QUERIES:
+            found.append(client.get("/api/reports/", query, HTTP_ACCEPT_LANGUAGE=language))
+        for report in mixed_reports:
+            found.append(client.get(f"/api/reports/{report.pk}/", HTTP_ACCEPT_LANGUAGE=language))
+    return [(response.status_code, response.content) for response in found]
+
+
+@pytest.mark.parametrize("time_zone", ["America/Santiago", "UTC"])
+def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_serializer(
+        client, make_report, mixed_reports, monkeypatch, settings, time_zone):
+    settings.TIME_ZONE = time_zone
+    hidden = make_report(category="ruidos-molestos", public_visibility=True)
+    Category.objects.filter(service_code="ruidos-molestos").update(is_public=False)
+    body = client.get("/api/reports/", {"page_size": 3, "page": 2}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["count"] == 7 and body["next"] and body["previous"] and len(body["features"]) == 3
+    english = client.get("/api/reports/", HTTP_ACCEPT_LANGUAGE="en").json()
+    shown = [feature["properties"] for feature in english["features"]]
+    assert {p["location_precision"] for p in shown} == {"exact", "h3-res9-centre"}
+    assert {p["status_name"] for p in shown} >= {"Resolved", "Received"}
+    assert "Graffiti" in {p["category_name"] for p in shown}
+    assert any(p["closed_at"] for p in shown) and any(p["closed_at"] is None for p in shown)
+
+    fast = responses(client, [*mixed_reports, hidden])
+    assert [status for status, _ in fast].count(404) == 4  # page 9, and the hidden report, in each language
+    as_before_the_fast_path(monkeypatch)
+    assert responses(client, [*mixed_reports, hidden]) == fast
+
+
+def test_a_page_of_features_costs_the_same_few_queries_however_many_it_holds(client, make_report,
+                                                                                django_assert_num_queries):
+    make_report(public_visibility=True)
+    with django_assert_num_queries(2):  # the count, then the page
+        client.get("/api/reports/")
+    for public in (True, False) * 5:
+        make_report(public_visibility=public, category="grafiti")
+    with django_assert_num_queries(2):
+        client.get("/api/reports/")
