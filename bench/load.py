@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB, like this script)
 
 import gevent  # noqa: E402
-from locust import FastHttpUser, between, task  # noqa: E402
+from locust import FastHttpUser, between, constant_throughput, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,6 +282,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10, help="seconds of load before the counted window")
     parser.add_argument("--reports", type=int, default=0, help="top the table up to this many reports first")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 0)) or None)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="offer this many report submissions per second (with the rest of the mix in proportion) "
+                             "instead of letting every citizen go as fast as 0.05-0.2 s of thinking allows")
     parser.add_argument("--ceiling", action="store_true", help="only the health check, as fast as possible")
     parser.add_argument("--submissions-only", action="store_true",
                         help="only report submissions (web form and Open311), as fast as possible")
@@ -292,6 +295,13 @@ def main() -> None:
     env = server_environment(port)
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
+    if options.rate:
+        # Each citizen runs `per_citizen` tasks a second (fewer if a request takes longer than 1/per_citizen s);
+        # 8 of the 13 task weights are submissions.
+        citizens = round(users * Citizen.weight / (Citizen.weight + CrewMember.weight))
+        per_citizen = options.rate * 13 / 8 / citizens
+        Citizen.wait_time = constant_throughput(per_citizen)
+        print(f"offering {options.rate:.0f} submissions/s: {citizens} citizens at {per_citizen:.2f} tasks/s each")
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
     top_up(env, options.reports)
     stored = stored_reports(env)
