@@ -112,8 +112,15 @@ DATABASES = {
 }
 # PostgreSQL's JIT compiles any plan whose estimated cost passes jit_above_cost; for this application's queries
 # (index scans, GROUP BY over covering indexes) compiling took longer than running: 40-80 ms added to a 30 ms
-# map query (docs/performance.md). PG_SESSION_OPTIONS replaces these libpq options.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("PG_SESSION_OPTIONS", "-c jit=off")
+# map query (docs/performance.md). Parallel query is off too: under a load of many small requests on few cores,
+# the worker processes PostgreSQL starts for the bigger ones took the CPU the others needed (a request mix went
+# from 96 to 136 requests/s without them). The analytical reads that gain from it (heat-map counts over millions
+# of reports, the indicator refresh) ask for it back: geo_siac.db.parallel_query. PG_SESSION_OPTIONS replaces
+# these libpq options.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = env(
+    "PG_SESSION_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
+# Parallel workers per query inside geo_siac.db.parallel_query (PostgreSQL's own default is 2).
+GEO_SIAC_PARALLEL_WORKERS = env_int("GEO_SIAC_PARALLEL_WORKERS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -265,7 +272,8 @@ GEO_SIAC_CSP = {
 # GeoDjango's admin map widget (Django 5.2) initialises OpenLayers in an inline <script>; the admin is staff-only.
 GEO_SIAC_CSP_PATH_EXTRA = {"/admin/": {"script_src": "'unsafe-inline'"}}
 GEO_SIAC_CSP_REPORT_ONLY = env_bool("GEO_SIAC_CSP_REPORT_ONLY")
-# Who may frame the public embeddable map (/transparencia/mapa/): e.g. "https://www.mpuentealto.cl"; any site by default.
+# Who may frame the public embeddable map (/transparencia/mapa/): e.g. "https://www.mpuentealto.cl"; any site by
+# default.
 GEO_SIAC_EMBED_FRAME_ANCESTORS = env("GEO_SIAC_EMBED_FRAME_ANCESTORS", "*")
 # The report page offers "use my location"; nothing uses the camera, microphone or payments.
 GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"

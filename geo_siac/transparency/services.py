@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from geo_siac.db import parallel_query
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.selectors import PUBLISHED, compute_published, encode_results
 
@@ -22,7 +23,8 @@ def indicator_snapshots_refresh(*, periods: Iterable[str] | None = None,
         raise ValueError(f"unknown period(s) {', '.join(unknown)}; known: {', '.join(PUBLISHED)}")
     snapshots = []
     for period in periods:
-        published = compute_published(period, as_of=as_of)
+        with parallel_query():
+            published = compute_published(period, as_of=as_of)
         snapshot, _created = IndicatorSnapshot.objects.update_or_create(period=period, defaults={
             "start": published.start, "end": published.end, "as_of": as_of,
             "results": encode_results(published.results)})
