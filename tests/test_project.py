@@ -46,3 +46,20 @@ def test_admin_map_widgets_load_openlayers_from_local_static_files(admin_client,
         assert f"/static/{OL}ol.js" in body
         assert not CDN.search(body), CDN.findall(body)
     assert (PROJECT_ROOT / "geo_siac" / "static" / OL / "ol.js").exists()
+
+
+@pytest.mark.parametrize("url", ["/", "/salud/", "/transparencia/", "/transparencia/mapa/",
+                                 "/transparencia/celdas.geojson", "/transparencia/compromisos/",
+                                 "/transparencia/datos/"])
+def test_public_pages_answer_head_like_get_without_a_body(client, communes, url):
+    """Uptime monitors and link checkers ask with HEAD: the same status and headers as GET, no body, and never
+    taken for a submission."""
+    from geo_siac.reports.models import Report
+
+    got = client.get(url)
+    head = client.head(url)
+    assert not Report.objects.exists()
+    assert got.status_code == head.status_code == 200
+    assert head["Content-Type"] == got["Content-Type"]
+    assert head.content == b""
+    assert client.put(url).status_code == 405

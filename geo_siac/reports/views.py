@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.messages import tracking_code_from_survey_token
@@ -29,9 +29,9 @@ from geo_siac.zones.selectors import active_communes_geojson
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def home(request):
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (the same page without its body)
         return render_report_form(request, values={"token": secrets.token_urlsafe(24)})
     if not submission_allowed(request):
         return render(request, "reports/rate_limited.html", status=429)
@@ -162,12 +162,12 @@ def public_report_or_404(code: str):
     return report
 
 
-@require_GET
+@require_safe
 def submitted(request, code: str):
     return render(request, "reports/submitted.html", {"report": public_report_or_404(code)})
 
 
-@require_GET
+@require_safe
 def tracking_lookup(request):
     code = request.GET.get("codigo", "").strip()
     error = ""
@@ -182,7 +182,7 @@ def tracking_lookup(request):
                   status=404 if error else 200)
 
 
-@require_GET
+@require_safe
 def tracking(request, code: str):
     report = public_report_or_404(code)
     return render(request, "reports/tracking.html", tracking_context(report))
@@ -215,7 +215,7 @@ def follow(request, code: str):
     return render(request, "reports/tracking.html", tracking_context(report, followed=True))
 
 
-@require_GET
+@require_safe
 def duplicates(request):
     """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
     coordinates: only what the tracking page shows, plus a rounded distance."""
@@ -242,7 +242,7 @@ def duplicates(request):
     })
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey(request, token: str):
     code = tracking_code_from_survey_token(token)
     report = report_by_tracking_code(code) if code else None

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from geo_siac.reports.models import Category
 from geo_siac.transparency import exports
@@ -48,7 +48,7 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
                   key=lambda row: -row["volume"])
 
 
-@require_GET
+@require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def index(request):
     year = published_indicators("trailing_year", [None, "department", "category", "zone", "month"])
@@ -83,7 +83,7 @@ def _map_context() -> dict:
 
 
 @csp_allow(frame_ancestors=settings.GEO_SIAC_EMBED_FRAME_ANCESTORS)
-@require_GET
+@require_safe
 @xframe_options_exempt
 @cache_page(PUBLIC_CACHE_SECONDS)
 def embed_map(request):
@@ -91,14 +91,14 @@ def embed_map(request):
     return render(request, "transparency/embed_map.html", _map_context())
 
 
-@require_GET
+@require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 @gzip_page  # inside the cache, so the compressed body is what is cached (per Accept-Encoding)
 def cells(request):
     return JsonResponse(cells_geojson(public_cells(_year_reports())))
 
 
-@require_GET
+@require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def commitments(request):
     month = published_indicators("last_month", ["category"])
@@ -112,7 +112,7 @@ def commitments(request):
     })
 
 
-@require_GET
+@require_safe
 def open_data(request):
     return render(request, "transparency/open_data.html", {
         "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
@@ -126,13 +126,13 @@ def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def reports_csv(request):
     return _download(exports.reports_csv(open_data_rows(transparency_reports())), "text/csv; charset=utf-8",
                      "solicitudes.csv")
 
 
-@require_GET
+@require_safe
 def reports_geojson(request):
     return _download(exports.reports_geojson(open_data_rows(transparency_reports())),
                      "application/geo+json", "solicitudes.geojson")
@@ -142,14 +142,14 @@ def _all_indicators():
     return published_indicators("trailing_year", DIMENSIONS)
 
 
-@require_GET
+@require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def indicators_csv(request):
     return _download(exports.indicators_csv(_all_indicators().results), "text/csv; charset=utf-8",
                      "indicadores.csv")
 
 
-@require_GET
+@require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def indicators_json(request):
     published = _all_indicators()
@@ -160,7 +160,7 @@ def indicators_json(request):
 # The executive report is one self-contained HTML document (also saved to files), so its CSS is inline.
 @staff_member_required
 @csp_allow(style_src="'unsafe-inline'")
-@require_GET
+@require_safe
 def executive(request):
     """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
     commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))

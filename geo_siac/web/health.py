@@ -1,7 +1,7 @@
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 def database_answers() -> bool:
@@ -14,7 +14,7 @@ def database_answers() -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def health(request):
     """Load balancers and monitoring poll this: 200 when the database answers, 503 otherwise."""
     if not database_answers():
