@@ -1,9 +1,13 @@
 """Load test: citizens filing reports (web form and Open311), tracking lookups, public map views and crew
 updates, against a gunicorn server in production mode that this script starts on 127.0.0.1 and stops afterwards.
 
-    .venv/bin/python bench/load.py --seconds 60 --users 60 [--reports 1000000]
+    .venv/bin/python bench/load.py --seconds 60 --users 60 --workers 3 [--rate 100] [--reports 1000000]
+    .venv/bin/python bench/load.py --seconds 60 --users 20 --workers 3 --submissions-only
+    .venv/bin/python bench/load.py --seconds 20 --users 20 --ceiling
 
-Runs against its own database (GEO_SIAC_BENCH_DB, default geo_siac_bench, as bench/ingest.py; created and
+Without --rate every citizen goes as fast as 0.05-0.2 s of thinking allows (the machine saturates); with
+--rate N the citizens offer N submissions per second and the rest of the mix in proportion, so latency is
+measured at a stated load. The first --warmup seconds (10) are not counted. Runs against its own database (GEO_SIAC_BENCH_DB, default geo_siac_bench, as bench/ingest.py; created and
 migrated if missing). With --reports N it first tops the table up to N synthetic reports through the bulk
 importer, so the public map is measured at that size. Bounded: at most 300 s and 400 users, and only 127.0.0.1.
 The load generator is locust (FastHttpUser, geventhttpclient) in this process, on the same 2 cores as the
