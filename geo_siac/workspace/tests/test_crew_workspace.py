@@ -202,3 +202,11 @@ def test_queue_is_paged_by_deadline_with_counts_over_the_whole_queue(client, mak
     # A page past the end or not a number shows the nearest real page instead of an error.
     assert client.get(reverse("crew:home"), {"pagina": "99"}).context["page"].number == 2
     assert client.get(reverse("crew:home"), {"pagina": "x"}).context["page"].number == 1
+
+
+def test_heading_names_the_members_crew_and_tells_a_supervisor_they_see_all(client, crews):
+    client.force_login(crews["member_a"])
+    assert "<h1>Cuadrilla Poniente</h1>" in client.get(reverse("crew:home")).content.decode()
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:home")).content.decode()
+    assert "<h1>Todas las cuadrillas (2)</h1>" in page and "Cuadrilla Oriente, " not in page
