@@ -8,7 +8,8 @@ import pytest
 from geo_siac.zones.models import Commune
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# ../shared/data next to the checkout; GEO_SIAC_SHARED_DATA names it for a checkout elsewhere (e.g. in /tmp).
+SHARED_DATA = Path(os.environ.get("GEO_SIAC_SHARED_DATA") or PROJECT_ROOT.parent / "shared" / "data")
 
 # Points well inside each comuna (WGS84), used across tests.
 PUENTE_ALTO_CENTRE = (-33.6117, -70.5758)  # lat, lng: Plaza de Puente Alto

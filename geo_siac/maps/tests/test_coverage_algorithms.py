@@ -1,6 +1,4 @@
 import math
-import os
-from pathlib import Path
 
 import geopandas as gpd
 import h3
@@ -19,9 +17,9 @@ from geo_siac.maps.coverage import (
     nearest_distances,
     two_step_fca,
 )
+from geo_siac.testing import shared_data
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
-CENSUS_ZONES = SHARED_DATA / "census" / "rm_zonas_censales_2017_poblacion.geojson"
+CENSUS_ZONES = "census/rm_zonas_censales_2017_poblacion.geojson"
 PUENTE_ALTO_URBAN_POPULATION = 549_921
 UTM_19S = "EPSG:32719"
 # South-west corner of the synthetic 4 km x 4 km comuna, near Puente Alto in UTM 19S.
@@ -237,11 +235,7 @@ def test_h3_covering_ignores_lines_left_by_make_valid():
 
 
 def test_puente_alto_census_population_on_h3_cells():
-    if not CENSUS_ZONES.is_file():
-        if os.environ.get("GEO_SIAC_REQUIRE_SHARED_DATA") == "1":
-            pytest.fail(f"Falta el archivo de datos compartidos: {CENSUS_ZONES}")
-        pytest.skip(f"Datos compartidos no disponibles: {CENSUS_ZONES}")
-    zones = gpd.read_file(CENSUS_ZONES)
+    zones = gpd.read_file(shared_data(CENSUS_ZONES))
     zones = zones[zones["geocodigo"].str.startswith("13201")].copy()
     zones["geometry"] = shapely.make_valid(zones.geometry.to_numpy())
     cells = h3_cells_covering(zones.union_all(), 9)
