@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_siac.settings")
-DATA = ROOT.parent / "shared" / "data"
 RESOLUTIONS = (9, 10)
 
 
@@ -39,16 +38,19 @@ def command(*args) -> str:
 
 
 def load() -> None:
+    from django.conf import settings
+
+    data = settings.GEO_SIAC_SHARED_DATA  # ../shared/data unless GEO_SIAC_SHARED_DATA says otherwise
     timed("load_comunas (52 RM comunas)", lambda: command(
-        "load_comunas", DATA / "comunas/rm_comunas_ine2017.geojson", "--commit"))
+        "load_comunas", data / "comunas/rm_comunas_ine2017.geojson", "--commit"))
     output = timed("load_population (1,865 census zones -> H3 res 9 and 10)", lambda: command(
-        "load_population", DATA / "census/rm_zonas_censales_2017_poblacion.geojson",
+        "load_population", data / "census/rm_zonas_censales_2017_poblacion.geojson",
         "--res", 9, "--res", 10, "--no-progress", "--commit"))
     lines = output.splitlines()
     print("  " + "\n  ".join(line for line in lines if not line.startswith("reparada")))
     print(f"  reparadas: {sum(line.startswith('reparada') for line in lines)}")
     output = timed("load_service_points (salud_rm.geojson)", lambda: command(
-        "load_service_points", DATA / "service_points/salud_rm.geojson", "--preset", "deis", "--no-progress",
+        "load_service_points", data / "service_points/salud_rm.geojson", "--preset", "deis", "--no-progress",
         "--commit"))
     print("  " + "\n  ".join(output.splitlines()))
 

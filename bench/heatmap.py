@@ -28,7 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_siac.settings")
 from bench.ingest import GREATER_SANTIAGO, prepare_database  # noqa: E402
 
 RESOLUTIONS = (7, 9, 10)
-CENSUS = ROOT.parent / "shared" / "data" / "census" / "rm_zonas_censales_2017_poblacion.geojson"
+CENSUS = "census/rm_zonas_censales_2017_poblacion.geojson"  # in settings.GEO_SIAC_SHARED_DATA
 
 
 def load(rows: int) -> None:
@@ -54,16 +54,19 @@ def load(rows: int) -> None:
 
 
 def prepare_zones_and_population() -> None:
+    from django.conf import settings
+
     from geo_siac.zones.models import PopulationCell, Zone
     from geo_siac.zones.population import import_population
     from geo_siac.zones.zone_importers import generate_zones
 
+    census = settings.GEO_SIAC_SHARED_DATA / CENSUS
     if not Zone.objects.current().filter(commune__cut="13201").exists():
         generate_zones(cut="13201", grid_m=4000, commit=True)
-    if CENSUS.exists() and not PopulationCell.objects.filter(cut__in=("13201", "13122")).exists():
-        import_population(path=CENSUS, cuts=["13201", "13122"], commit=True)
-    elif not CENSUS.exists():
-        print(f"no census file at {CENSUS}: rates stay null")
+    if census.exists() and not PopulationCell.objects.filter(cut__in=("13201", "13122")).exists():
+        import_population(path=census, cuts=["13201", "13122"], commit=True)
+    elif not census.exists():
+        print(f"no census file at {census}: rates stay null")
 
 
 def largest_zone():

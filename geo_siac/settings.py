@@ -221,6 +221,8 @@ GEO_SIAC_OPEN311_KEY_SERVICE = env(
 )
 
 # Base map tiles: a URL template, or empty for no base layer (maps still work on an offline intranet).
+# The public data the tests, benchmarks and notebooks read (../shared/data next to the checkout by default).
+GEO_SIAC_SHARED_DATA = Path(env("GEO_SIAC_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data")))
 # Open reports per page of a crew's queue (/cuadrilla/), list and map.
 GEO_SIAC_CREW_QUEUE_PAGE_SIZE = env_int("GEO_SIAC_CREW_QUEUE_PAGE_SIZE", 50)
 GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -8,8 +8,6 @@ import pytest
 from geo_siac.zones.models import Commune
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# ../shared/data next to the checkout; GEO_SIAC_SHARED_DATA names it for a checkout elsewhere (e.g. in /tmp).
-SHARED_DATA = Path(os.environ.get("GEO_SIAC_SHARED_DATA") or PROJECT_ROOT.parent / "shared" / "data")
 
 # Points well inside each comuna (WGS84), used across tests.
 PUENTE_ALTO_CENTRE = (-33.6117, -70.5758)  # lat, lng: Plaza de Puente Alto
@@ -17,8 +15,11 @@ PENALOLEN_CENTRE = (-33.4850, -70.5400)
 
 
 def shared_data(relative: str) -> Path:
-    """A file from ../shared/data; skips the test when absent, fails in CI (GEO_SIAC_REQUIRE_SHARED_DATA / CI)."""
-    path = SHARED_DATA / relative
+    """A file from the shared public data (settings.GEO_SIAC_SHARED_DATA, ../shared/data by default); skips the test
+    when absent, fails in CI (GEO_SIAC_REQUIRE_SHARED_DATA / CI)."""
+    from django.conf import settings
+
+    path = settings.GEO_SIAC_SHARED_DATA / relative
     if not path.exists():
         message = f"missing shared data file {path} (see ../shared/data/README.md)"
         if os.environ.get("GEO_SIAC_REQUIRE_SHARED_DATA") == "1" or os.environ.get("CI") == "true":
