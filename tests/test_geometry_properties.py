@@ -59,6 +59,15 @@ def assert_storable(queryset):
         assert -180 <= west <= east <= 180 and -90 <= south <= north <= 90
 
 
+def assert_each_feature_kept_or_reported(features, key: str, kept: set, out: str, crs) -> None:
+    """Each input feature is stored or named as skipped, and one stored from an invalid shape is named as repaired."""
+    for properties, geometry in features:
+        code = properties[key]
+        assert code in kept or f"omitida: {code}" in out, out
+        if code in kept and is_invalid(input_shape(crs, geometry)):
+            assert f"reparada: {code}" in out, out
+
+
 def input_shape(crs, geometry):
     """The shapely geometry a file in degrees describes, when shapely can build it (else None)."""
     if crs not in (None, "urn:ogc:def:crs:EPSG::4326") or geometry is None:
@@ -125,12 +134,7 @@ def test_load_comunas_stores_valid_boundaries_and_reports_repairs_or_refuses_wri
         outcome(out)
         stored = Commune.objects.filter(cut__in=CUTS)
         assert_storable(stored)
-        kept = set(stored.values_list("cut", flat=True))
-        for properties, geometry in features:
-            cut = properties["CUT_COM"]
-            assert cut in kept or f"omitida: {cut}" in out, out
-            if cut in kept and is_invalid(input_shape(crs, geometry)):
-                assert f"reparada: {cut}" in out, out
+        assert_each_feature_kept_or_reported(features, "CUT_COM", set(stored.values_list("cut", flat=True)), out, crs)
 
 
 # load_zones ------------------------------------------------------------------------------------------------------
@@ -224,12 +228,8 @@ def test_load_population_stores_valid_zones_and_conserves_people_or_refuses_writ
         outcome(out)
         zones = CensusZone.objects.all()
         assert_storable(zones)
-        kept = set(zones.values_list("geocodigo", flat=True))
-        for properties, geometry in features:
-            code = properties["geocodigo"]
-            assert code in kept or f"omitida: {code}" in out, out
-            if code in kept and is_invalid(input_shape(crs, geometry)):
-                assert f"reparada: {code}" in out, out
+        assert_each_feature_kept_or_reported(features, "geocodigo", set(zones.values_list("geocodigo", flat=True)),
+                                             out, crs)
         people = sum(z.pob_total for z in zones)
         in_cells = sum(PopulationCell.objects.filter(res=7).values_list("pob_total", flat=True))
         assert in_cells == pytest.approx(people, rel=0.001)

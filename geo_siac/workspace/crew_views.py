@@ -45,12 +45,15 @@ def home(request):
     still gets a page a phone can load. The map shows the page's reports; the counts cover the whole queue."""
     crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
     queue = reports_of_crews(crews)
-    page = Paginator(queue.defer("description", "attributes", "category__attributes", "category__description_es",
-                                 "category__description_en"),
-                     settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    state_counts = deadline_state_counts(queue)
+    paginator = Paginator(queue.defer("description", "attributes", "category__attributes",
+                                      "category__description_es", "category__description_en"),
+                          settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
+    paginator.count = sum(state_counts.values())  # the rows the GROUP BY just counted: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("pagina"))
     reports = list(page.object_list)
     return render(request, "workspace/crew_home.html", {
-        "crews": crews, "reports": reports, "page": page, "state_counts": deadline_state_counts(queue),
+        "crews": crews, "reports": reports, "page": page, "state_counts": state_counts,
         "map_data": map_data(crews, reports), "states": DeadlineState, "is_supervisor": is_supervisor(request.user),
         "tile_url": settings.GEO_SIAC_TILE_URL,
     })

@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, Zone, ZoneResponsibility
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, Zone
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,6 @@ def zone_containing(point: Point, commune: Commune) -> Zone | None:
             .order_by("key").first())
 
 
-def crew_responsible(zone: Zone, category) -> Crew | None:
-    """The crew for this category in the zone: a row for the category beats one for its group beats the default."""
-    rows = ZoneResponsibility.objects.filter(
-        Q(category=category) | Q(category_group_id=category.group_id)
-        | Q(category__isnull=True, category_group__isnull=True),
-        zone=zone,
-    ).select_related("crew__department").order_by("id")
-
-    def specificity(row) -> int:
-        return 0 if row.category_id == category.pk else 1 if row.category_group_id == category.group_id else 2
-
-    best = min(rows, key=specificity, default=None)  # one query instead of one per level
-    return best.crew if best is not None else None
-
-
 def closed_days() -> frozenset[date]:
     return frozenset(ClosedDay.objects.values_list("day", flat=True))
 
@@ -92,7 +77,7 @@ class Placement:
 
 # The comuna covering the point (lowest CUT on a shared border, as commune_containing), its current zone there
 # (lowest key, as zone_containing) and the crew answering the category in that zone (a row for the category beats
-# one for its group beats the zone's default, then the oldest row, as crew_responsible), in one round trip: this
+# one for its group beats the zone's default, then the oldest row), in one round trip: this
 # runs for every report filed, and three ORM queries cost more Python than the database work they ask for.
 PLACEMENT_SQL = """
 SELECT c.id, c.cut, c.name, c.tracking_prefix, c.jurisdiction_id,
