@@ -1,6 +1,8 @@
 import h3
 import pytest
 from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
@@ -157,3 +159,14 @@ def test_a_page_of_features_costs_the_same_few_queries_however_many_it_holds(cli
         make_report(public_visibility=public, category="grafiti")
     with django_assert_num_queries(2):
         client.get("/api/reports/")
+
+
+def test_a_page_and_its_count_come_from_one_scan(client, make_report):
+    for _ in range(3):
+        make_report()
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/reports/", {"page_size": 2, "page": 2}).json()
+    assert body["count"] == 3 and len(body["features"]) == 1 and body["previous"]
+    report_scans = [q["sql"] for q in queries if 'FROM "reports_report"' in q["sql"]]
+    assert len(report_scans) == 2 and "OVER ()" in report_scans[0], report_scans
+    assert not any(sql.startswith("SELECT COUNT(*)") for sql in report_scans)
