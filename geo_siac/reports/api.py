@@ -143,7 +143,8 @@ class PageByKeyPaginator(Paginator):
 
     The keys come with the number of matches (`COUNT(*) OVER ()`), so the matches are scanned once, not once to
     count them and again to find the page: 18 -> 16 ms of PostgreSQL for 100 of the 8,200 reports in a
-    neighbourhood box of the 1.27M bench (visiting the 7,800 table pages they sit on is most of what is left). An empty page (past the end) or `page=last` counts on its own.
+    neighbourhood box of the 1.27M bench (visiting the 7,800 table pages they sit on is most of what is left).
+    An empty page (past the end) or `page=last` counts on its own.
     """
 
     def page(self, number):

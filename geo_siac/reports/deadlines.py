@@ -43,13 +43,15 @@ def business_days_between(start: date, end: date, extra_closed: Iterable[date] =
 CALENDAR_START, CALENDAR_END = date(1970, 1, 1), date(2100, 12, 31)
 
 
-def calendar_days(start: date = CALENDAR_START, end: date = CALENDAR_END) -> Iterator[tuple[date, bool, int]]:
+def calendar_days(start: date = CALENDAR_START, end: date = CALENDAR_END,
+                  extra_closed: Iterable[date] = ()) -> Iterator[tuple[date, bool, int]]:
     """(day, is business day, business days from `start` up to and including day) for start <= day <= end, so
-    that business_days_between(a, b) is the difference of the third values of b and a (when b > a)."""
+    that business_days_between(a, b, extra_closed) is the difference of the third values of b and a (when b > a)."""
+    closed = frozenset(extra_closed)
     count = 0
     for n in range((end - start).days + 1):
         day = start + timedelta(days=n)
-        business = is_business_day(day)
+        business = is_business_day(day, closed)
         count += business
         yield day, business, count
 

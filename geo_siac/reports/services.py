@@ -282,9 +282,11 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
 
 @transaction.atomic
 def business_calendar_sync() -> int:
-    """Make the SQL calendar equal to deadlines.calendar_days() (it changes when the `holidays` package learns a
-    new holiday); returns the number of days rewritten, 0 when it was already equal."""
-    expected = {day: (business, count) for day, business, count in calendar_days()}
+    """Make the SQL calendar equal to deadlines.calendar_days() with the installation's closed days, the calendar
+    deadlines use. It changes when a closed day is added or removed (the admin calls this) or the `holidays`
+    package learns a new holiday (refresh_indicators calls this). Returns the number of days rewritten, 0 when it
+    was already equal."""
+    expected = {day: (business, count) for day, business, count in calendar_days(extra_closed=closed_days())}
     stored = {day: (business, count) for day, business, count in
               CalendarDay.objects.values_list("day", "is_business_day", "business_days")}
     changed = [day for day, values in expected.items() if stored.get(day) != values]

@@ -1,0 +1,66 @@
+"""A closed day added or removed in the admin moves the SQL business-day calendar with it, so the indicators'
+business-day durations skip the same days the deadlines skip."""
+
+from datetime import date, datetime
+from unittest import mock
+
+from geo_siac.reports.deadlines import SANTIAGO, business_days_between
+from geo_siac.reports.models import CalendarDay, Report
+from geo_siac.reports.services import report_change_status
+from geo_siac.transparency.selectors import indicators_by
+from geo_siac.zones.models import ClosedDay
+from geo_siac.zones.selectors import closed_days
+
+ANNIVERSARY = date(2026, 10, 14)  # a Wednesday
+
+
+def numbers(*days: date) -> list[int]:
+    found = dict(CalendarDay.objects.filter(day__in=days).values_list("day", "business_days"))
+    return [found[day] for day in days]
+
+
+def closing_business_days(report) -> float:
+    return indicators_by(Report.objects.filter(pk=report.pk), [None])[None][None]["closing_median_business_days"]
+
+
+def test_a_closed_day_from_the_admin_is_skipped_by_the_calendar_until_it_is_removed(client, crews, make_report):
+    client.force_login(crews["admin"])
+    monday, friday = date(2026, 10, 12), date(2026, 10, 16)
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 10, 12, 10, tzinfo=SANTIAGO)):
+        report = make_report()
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 10, 16, 12, tzinfo=SANTIAGO)):
+        report_change_status(report=report, status="resolved", note="Hecho.")
+    assert closing_business_days(report) == 4
+
+    response = client.post("/admin/zones/closedday/add/", {"day": "2026-10-14", "reason": "Aniversario comunal"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert CalendarDay.objects.get(day=ANNIVERSARY).is_business_day is False
+    later, earlier = numbers(friday, monday)
+    assert later - earlier == business_days_between(monday, friday, closed_days()) == 3
+    assert closing_business_days(report) == 3
+
+    closed = ClosedDay.objects.get(day=ANNIVERSARY)
+    response = client.post(f"/admin/zones/closedday/{closed.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert CalendarDay.objects.get(day=ANNIVERSARY).is_business_day is True
+    assert closing_business_days(report) == 4
+
+
+def test_closed_days_deleted_in_bulk_from_the_list_leave_the_calendar_as_before(client, crews):
+    client.force_login(crews["admin"])
+    before = numbers(date(2026, 12, 31))
+    for day in ("2026-11-04", "2026-11-05"):
+        assert client.post("/admin/zones/closedday/add/", {"day": day, "reason": "Cierre"}).status_code == 302
+    assert numbers(date(2026, 12, 31))[0] == before[0] - 2
+    response = client.post("/admin/zones/closedday/", {
+        "action": "delete_selected", "post": "yes",
+        "_selected_action": [str(pk) for pk in ClosedDay.objects.values_list("pk", flat=True)]})
+    assert response.status_code == 302 and not ClosedDay.objects.exists()
+    assert numbers(date(2026, 12, 31)) == before
+
+
+def test_a_weekend_closed_day_changes_nothing(crews, client):
+    client.force_login(crews["admin"])
+    before = numbers(date(2026, 12, 31))
+    assert client.post("/admin/zones/closedday/add/", {"day": "2026-10-17", "reason": "Sábado"}).status_code == 302
+    assert numbers(date(2026, 12, 31)) == before
