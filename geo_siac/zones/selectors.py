@@ -2,6 +2,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -153,9 +154,10 @@ def current_zones_of(crews) -> QuerySet[Zone]:
 
 
 def served_area_centre() -> list[float]:
-    """[lat, lng] where an empty map opens: a point inside the first comuna served (Santiago if none)."""
-    commune = Commune.objects.active().order_by("cut").first()
-    if commune is None:
+    """[lat, lng] where an empty map opens: a point inside the first comuna served (Santiago if none). PostGIS
+    finds the point, so the comuna's boundary (thousands of vertices) is not sent to Python on every crew page."""
+    centre = (Commune.objects.active().order_by("cut").annotate(centre=PointOnSurface("geometry"))
+              .values_list("centre", flat=True).first())
+    if centre is None:
         return [-33.45, -70.65]
-    centre = commune.geometry.point_on_surface
     return [centre.y, centre.x]
