@@ -286,6 +286,11 @@ def business_calendar_sync() -> int:
     deadlines use. It changes when a closed day is added or removed (the admin calls this) or the `holidays`
     package learns a new holiday (refresh_indicators calls this). Returns the number of days rewritten, 0 when it
     was already equal."""
+    with connection.cursor() as cursor:
+        # One rewrite at a time (two admins, the admin and refresh_indicators): the second waits here, then reads
+        # the closed days the first committed, instead of failing on the rows the first inserted. SHARE ROW
+        # EXCLUSIVE conflicts with itself and with writes, not with reads: the indicators keep reading.
+        cursor.execute(f"LOCK TABLE {CalendarDay._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
     expected = {day: (business, count) for day, business, count in calendar_days(extra_closed=closed_days())}
     stored = {day: (business, count) for day, business, count in
               CalendarDay.objects.values_list("day", "is_business_day", "business_days")}

@@ -1,12 +1,16 @@
 """A closed day added or removed in the admin moves the SQL business-day calendar with it, so the indicators'
 business-day durations skip the same days the deadlines skip."""
 
+import threading
 from datetime import date, datetime
 from unittest import mock
 
+import pytest
+from django.db import connection, transaction
+
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import CalendarDay, Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import business_calendar_sync, report_change_status
 from geo_siac.transparency.selectors import indicators_by
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.selectors import closed_days
@@ -64,3 +68,41 @@ def test_a_weekend_closed_day_changes_nothing(crews, client):
     before = numbers(date(2026, 12, 31))
     assert client.post("/admin/zones/closedday/add/", {"day": "2026-10-17", "reason": "Sábado"}).status_code == 302
     assert numbers(date(2026, 12, 31)) == before
+
+
+def add_closed_day_and_sync(day, outcome, name, holding=None, release=None):
+    """Add a closed day and rewrite the calendar in one transaction, as the admin does; the first of two keeps
+    its transaction open until told, so the second arrives meanwhile."""
+    try:
+        with transaction.atomic():
+            ClosedDay.objects.create(day=day, reason=name)
+            business_calendar_sync()
+            if holding is not None:
+                holding.set()
+                release.wait(timeout=30)
+        outcome[name] = "ok"
+    except Exception as exc:  # the outcome is what the test checks
+        outcome[name] = repr(exc)
+    finally:
+        if holding is not None:
+            holding.set()
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_closed_days_added_at_once_both_reach_the_calendar(communes):
+    first_day, second_day = date(2026, 11, 4), date(2026, 11, 5)
+    outcome, holding, release = {}, threading.Event(), threading.Event()
+    one = threading.Thread(target=add_closed_day_and_sync, args=(first_day, outcome, "first", holding, release))
+    one.start()
+    holding.wait(timeout=30)
+    two = threading.Thread(target=add_closed_day_and_sync, args=(second_day, outcome, "second"))
+    two.start()
+    two.join(timeout=0.5)  # gives the second time to queue behind the first; no assertion on timing
+    release.set()
+    one.join(timeout=60)
+    two.join(timeout=60)
+    assert outcome == {"first": "ok", "second": "ok"}
+    calendar = dict(CalendarDay.objects.filter(day__in=[first_day, second_day]).values_list("day", "is_business_day"))
+    assert calendar == {first_day: False, second_day: False}
+    assert business_calendar_sync() == 0
