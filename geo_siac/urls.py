@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
 from geo_siac.web.staff import admin_login
 
 urlpatterns = [
     path("salud/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

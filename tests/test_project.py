@@ -4,6 +4,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from geo_siac.geo_admin import OL
@@ -63,3 +64,11 @@ def test_public_pages_answer_head_like_get_without_a_body(client, communes, url)
     assert head["Content-Type"] == got["Content-Type"]
     assert head.content == b""
     assert client.put(url).status_code == 405
+
+
+def test_favicon_ico_points_at_the_icon_among_the_static_files(client, communes):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith("geo_siac/favicon.svg")
+    assert finders.find("geo_siac/favicon.svg") is not None
+    page = client.get("/").content.decode()
+    assert 'rel="icon"' in page and "geo_siac/favicon.svg" in page
