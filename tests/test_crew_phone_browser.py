@@ -85,3 +85,43 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
     assert (event.to_status, event.note, event.is_public) == ("in_progress", "Cuadrilla en camino con la camioneta",
                                                               True)
 
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_supervisor_on_a_phone_picks_two_reports_and_hands_them_to_the_other_crew(
+    live_server, make_report, crews, settings
+):
+    settings.GEO_SIAC_TILE_URL = ""
+    supervisor = crews["supervisor"]
+    supervisor.set_password("clave-de-prueba-123")
+    supervisor.save()
+    picked = [make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))]
+    left = make_report(point=(WEST_POINT[0] - 0.002, WEST_POINT[1]))
+
+    with sync_playwright() as playwright:
+        page = launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/supervision/")
+        page.fill("#id_username", "sofia")
+        page.fill("#id_password", "clave-de-prueba-123")
+        page.click("button[type=submit]")
+
+        # The page fits the phone (the workload table scrolls inside its box), and each report's box sits at the
+        # left of its line, thumb-sized, beside the report's code, not stretched across the screen above it.
+        expect(page.locator("h1")).to_have_text("Supervisión")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        for report in picked:
+            box = page.locator(f"input[name=reports][value='{report.tracking_code}']")
+            code = page.locator(f"li:has(input[value='{report.tracking_code}']) a")
+            square, link = box.bounding_box(), code.bounding_box()
+            assert 16 <= square["width"] <= 40 and square["x"] + square["width"] <= link["x"], (square, link)
+            assert square["y"] < link["y"] + link["height"] and link["y"] < square["y"] + square["height"]
+            box.check()
+        page.select_option("#id_crew", label="Cuadrilla Oriente")
+        page.fill("#id_note", "Reasignadas por carga de trabajo")
+        shot(page, "supervisor-phone-bulk.png")
+        page.click("#bulk-form button[type=submit]")
+        expect(page.locator(".messages")).to_be_visible()
+
+    assert {r.crew_id for r in Report.objects.filter(pk__in=[r.pk for r in picked])} == {crews["B"].pk}
+    assert Report.objects.get(pk=left.pk).crew_id == crews["A"].pk
