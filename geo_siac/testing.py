@@ -14,6 +14,25 @@ PUENTE_ALTO_CENTRE = (-33.6117, -70.5758)  # lat, lng: Plaza de Puente Alto
 PENALOLEN_CENTRE = (-33.4850, -70.5400)
 
 
+# Debian's chromium, headless, for the browser tests (tests/*_browser.py); offline, so no background traffic.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium_launch(playwright):
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser for a module's tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        yield browser
+        browser.close()
+
+
 def shared_data(relative: str) -> Path:
     """A file from the shared public data (settings.GEO_SIAC_SHARED_DATA, ../shared/data by default); skips the test
     when absent, fails in CI (GEO_SIAC_REQUIRE_SHARED_DATA / CI)."""

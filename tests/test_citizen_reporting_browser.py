@@ -16,17 +16,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside
 pytestmark = pytest.mark.browser
 OUTPUT = PROJECT_ROOT / "test-output" / "citizen_reporting"
 LA_FLORIDA = (-33.55, -70.60)  # between Puente Alto and Peñalolén, served by neither
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,18 +8,11 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.reports.models import Report
-from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT
+from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT, chromium_launch
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 SCREENSHOTS = PROJECT_ROOT / "test-output"
 PHONE = {"width": 390, "height": 844}
-
-
-def launch(playwright):
-    return playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
-        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    )
 
 
 def shot(page, name: str) -> Path:
@@ -44,7 +37,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
     # Database checks come after the browser is closed: Playwright's sync API runs the test body in a
     # greenlet, and a query made there would open a second connection that outlives the test.
     with sync_playwright() as playwright:
-        page = launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
         page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/")
@@ -73,7 +66,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
         expect(page.locator(".history")).to_contain_text("Cuadrilla en camino con la camioneta")
         shot(page, "crew-phone-in-progress.png")
 
-        citizen = launch(playwright).new_page(viewport=PHONE, locale="es-CL")
+        citizen = chromium_launch(playwright).new_page(viewport=PHONE, locale="es-CL")
         citizen.goto(f"{live_server.url}/seguimiento/{second.tracking_code}/")
         expect(citizen.locator("body")).to_contain_text("En ejecución")
         expect(citizen.locator("body")).to_contain_text("Cuadrilla en camino con la camioneta")
@@ -100,7 +93,7 @@ def test_supervisor_on_a_phone_picks_two_reports_and_hands_them_to_the_other_cre
     left = make_report(point=(WEST_POINT[0] - 0.002, WEST_POINT[1]))
 
     with sync_playwright() as playwright:
-        page = launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
         page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/supervision/")
         page.fill("#id_username", "sofia")
         page.fill("#id_password", "clave-de-prueba-123")

@@ -6,22 +6,11 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.test_citizen_reporting_browser import CHROMIUM_ARGS
 from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

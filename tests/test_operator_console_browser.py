@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.reports.models import Report
-from geo_siac.testing import PROJECT_ROOT
+from geo_siac.testing import PROJECT_ROOT, chromium_launch
 from geo_siac.zones.selectors import served_area_centre
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
@@ -27,10 +27,7 @@ def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
 
     # Database checks come after the browser is closed (see test_crew_phone_browser.py).
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = chromium_launch(playwright)
         page = browser.new_page(viewport={"width": 1024, "height": 900}, locale="es-CL")
         page.goto(f"{live_server.url}/cuenta/ingresar/?next=/operador/")
         page.fill("#id_username", "oscar")
