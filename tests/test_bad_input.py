@@ -99,6 +99,27 @@ def test_web_form_rejects_unknown_categories_and_hostile_codes(client, communes)
     assert not Report.objects.exists()
 
 
+@pytest.mark.parametrize("code", ["retiro-escombros\x00", "\x00", "retiro-escombros\u202e", "a" * 51])
+def test_web_form_names_a_category_no_category_can_have(client, communes, code):
+    response = client.post("/", form(service_code=code))
+    assert response.status_code == 400
+    assert "no existe o no está activa" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_web_form_names_a_tampered_form_token(client, communes):
+    response = client.post("/", form(token="abc\x00def"))
+    assert response.status_code == 400
+    assert "El formulario llegó dañado" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["retiro-escombros\x00", "\x00", "' OR 1=1 --"])
+def test_duplicate_lookup_names_a_category_no_category_can_have(client, communes, code):
+    response = client.get("/api/duplicados/", {"lat": LAT, "long": LNG, "category": code})
+    assert response.status_code == 400 and "category" in response.json()["errors"]
+
+
 def test_injection_strings_are_stored_as_text_and_shown_escaped(client, communes):
     for text in INJECTIONS:
         response = client.post("/", form(description=text, address=text[:200], public_visibility="on"))
@@ -132,6 +153,23 @@ def test_path_traversal_in_a_photo_name_never_reaches_the_file_system(client, co
     assert not (tmp_path.parent / "evil.png").exists()
 
 
+# Staff pages ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["/cuadrilla/solicitud/%00/", "/cuadrilla/solicitud/PA-%00/estado/",
+                                 "/operador/registrada/%00/", "/cuadrilla/solicitud/..%2F..%2Fetc%2Fpasswd/"])
+def test_a_hostile_tracking_code_in_a_staff_url_is_a_404(client, crews, url):
+    client.force_login(crews["admin"])
+    assert client.get(url).status_code in (404, 405)
+
+
+def test_a_crew_finds_a_report_by_its_code_typed_in_lower_case(client, crews, make_report):
+    from geo_siac.testing import WEST_POINT
+
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code.lower()}/").status_code == 200
+
+
 # Open311 ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", BAD_COORDINATES)
@@ -148,7 +186,7 @@ def test_open311_answers_400_to_a_10_mb_description(client, api_key):
     assert not Report.objects.exists()
 
 
-@pytest.mark.parametrize("code", INJECTIONS)
+@pytest.mark.parametrize("code", INJECTIONS + ["retiro-escombros\x00", "\x00"])
 def test_open311_rejects_hostile_service_codes(client, api_key, code):
     response = client.post("/open311/v2/requests.json", open311(api_key, service_code=code))
     assert 400 <= response.status_code < 500

@@ -7,7 +7,13 @@ from django.db.models import QuerySet
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
 from geo_siac.reports.models import Category, Report
-from geo_siac.reports.selectors import public_categories, public_reports, reports_in_bbox, reports_near
+from geo_siac.reports.selectors import (
+    category_by_code,
+    public_categories,
+    public_reports,
+    reports_in_bbox,
+    reports_near,
+)
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.zones.models import Commune
 
@@ -63,4 +69,4 @@ def services() -> QuerySet[Category]:
 
 
 def service(service_code: str) -> Category | None:
-    return public_categories().filter(service_code=service_code).first()
+    return category_by_code(service_code, public_categories())

@@ -1,6 +1,7 @@
 """Reads on reports."""
 
 import math
+import re
 
 import h3
 from django.contrib.gis.db.models import Extent
@@ -25,6 +26,18 @@ def report_by_tracking_code(code: str) -> Report | None:
         .filter(tracking_code=normalize_tracking_code(code))
         .first()
     )
+
+
+# What Category.service_code (a SlugField of 50) can hold.
+SERVICE_CODE = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+def category_by_code(code: str | None, categories: QuerySet[Category] | None = None) -> Category | None:
+    """The category (among `categories`, all by default) with this service code; None for a code no category can
+    have (empty, too long, spaces, control characters) without asking PostgreSQL, which refuses NUL in text."""
+    if not isinstance(code, str) or not SERVICE_CODE.fullmatch(code):
+        return None
+    return (Category.objects.all() if categories is None else categories).filter(service_code=code).first()
 
 
 def public_categories() -> QuerySet[Category]:

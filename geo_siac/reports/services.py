@@ -33,6 +33,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.photos import ProcessedPhoto, process_photo
 from geo_siac.reports.routing import decide, route
+from geo_siac.reports.selectors import category_by_code
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
@@ -52,11 +53,11 @@ def resolve_category(category: Category | str | None) -> tuple[Category | None, 
     if isinstance(category, Category):
         found = category if category.is_active else None
     else:
-        found = Category.objects.filter(service_code=category or "", is_active=True).first()
+        found = category_by_code(category, Category.objects.filter(is_active=True))
     if found is None:
-        return None, _("La categoría '%s' no existe o no está activa.") % (
-            category.service_code if isinstance(category, Category) else category
-        )
+        shown = category.service_code if isinstance(category, Category) else str(category or "")
+        return None, _("La categoría '%s' no existe o no está activa.") % "".join(
+            c if c.isprintable() else "?" for c in shown[:60])
     return found, None
 
 
@@ -106,6 +107,10 @@ def report_create(
     Raises ValidationError (field -> message) and writes nothing when any input is wrong. A repeated
     `submission_token` (double click, resubmitted form) returns the report the first submission created.
     """
+    if submission_token and control_character_errors(token=submission_token):
+        # The form's hidden token, tampered with: PostgreSQL refuses NUL in text, so it is refused here by name.
+        raise ValidationError({"token": _("El formulario llegó dañado (su código de envío no es válido). "
+                                          "Recargue la página e inténtelo de nuevo.")})
     if submission_token:
         # Serialises concurrent submissions of the same form until the first one commits.
         with connection.cursor() as cursor:

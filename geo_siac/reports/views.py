@@ -17,6 +17,7 @@ from geo_siac.reports.models import Category
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import (
     categories_by_group,
+    category_by_code,
     open_duplicates,
     public_timeline,
     report_by_tracking_code,
@@ -53,7 +54,7 @@ def report_arguments(request) -> dict:
     values = request.POST
     code = values.get("service_code", "")
     # The Category itself goes to report_create (which checks it is active), so it is read once per request.
-    category = Category.objects.filter(service_code=code).first() if code else None
+    category = category_by_code(code)
     return {
         "category": category or code,
         "latitude": values.get("lat"),
@@ -219,7 +220,7 @@ def follow(request, code: str):
 def duplicates(request):
     """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
     coordinates: only what the tracking page shows, plus a rounded distance."""
-    category = Category.objects.public().filter(service_code=request.GET.get("category", "")).first()
+    category = category_by_code(request.GET.get("category"), Category.objects.public())
     lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("long"))
     if category is None:
         errors["category"] = _("Categoría desconocida.")

@@ -21,6 +21,7 @@ from geo_siac.reports.services import (
     report_reroute,
     report_return,
 )
+from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.workspace.access import crew_required, supervisor_required, visible_reports
 from geo_siac.workspace.forms import BulkForm, ExtendForm, ReasonForm, RerouteForm, StatusForm
 from geo_siac.zones.models import Crew
@@ -78,7 +79,7 @@ def detail_context(request, report: Report, **forms) -> dict:
 
 def find_report(request, code: str) -> Report:
     return get_object_or_404(visible_reports(request.user).select_related("category", "crew", "zone", "commune"),
-                             tracking_code=code)
+                             tracking_code=normalize_tracking_code(code))
 
 
 @crew_required

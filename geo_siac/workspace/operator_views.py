@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Category, Report
-from geo_siac.reports.selectors import nearby_open_reports
+from geo_siac.reports.selectors import category_by_code, nearby_open_reports
+from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.reports.validation import coordinate_errors
 from geo_siac.reports.services import report_create
 from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
@@ -45,11 +47,11 @@ def new_report(request):
 @operator_required
 def nearby(request):
     """Open reports of the category near the point, so the operator can tell the citizen it is known."""
-    try:
-        point = Point(float(request.GET["lng"]), float(request.GET["lat"]), srid=STORAGE_SRID)
-    except (KeyError, ValueError):
-        return JsonResponse({"error": _("Indique lat y lng numéricos.")}, status=400)
-    category = Category.objects.filter(service_code=request.GET.get("category", ""), is_active=True).first()
+    lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("lng"))
+    if errors:  # not numbers, NaN, infinite or out of range: the same rule as the citizen's form
+        return JsonResponse({"error": " ".join([_("Indique lat y lng numéricos."), *errors.values()])}, status=400)
+    point = Point(lng, lat, srid=STORAGE_SRID)
+    category = category_by_code(request.GET.get("category"), Category.objects.filter(is_active=True))
     if category is None:
         return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
     reports = nearby_open_reports(point, category)[:20]
@@ -61,7 +63,7 @@ def nearby(request):
 @operator_required
 def filed(request, code):
     report = get_object_or_404(Report.objects.select_related("category", "crew", "commune"),
-                               tracking_code=code)
+                               tracking_code=normalize_tracking_code(code))
     duplicates = nearby_open_reports(report.location, report.category).exclude(pk=report.pk)[:10]
     return render(request, "workspace/operator_filed.html", {
         "report": report, "spelled": " ".join(report.tracking_code), "duplicates": duplicates,

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from geo_siac.reports.models import Report
@@ -54,7 +55,17 @@ def test_operator_sees_open_reports_nearby_before_and_after_filing(client, make_
     assert [d.tracking_code for d in filed.context["duplicates"]] == [earlier.tracking_code]
 
 
-def test_nearby_with_bad_coordinates_is_a_400_with_a_message(client, crews):
+@pytest.mark.parametrize("lat,lng", [("norte", "-70.5"), ("nan", "-70.5"), ("-33.6", "inf"), ("1e400", "-70.5"),
+                                     ("-95", "-70.5"), ("-33.6", None)])
+def test_nearby_with_bad_coordinates_is_a_400_with_a_message(client, crews, lat, lng):
     client.force_login(crews["operator"])
-    response = client.get(reverse("operator:nearby"), {"lat": "norte", "lng": "-70.5", "category": "x"})
+    query = {"lat": lat, "category": "retiro-escombros", **({"lng": lng} if lng is not None else {})}
+    response = client.get(reverse("operator:nearby"), query)
     assert response.status_code == 400 and "lat y lng" in response.json()["error"]
+
+
+@pytest.mark.parametrize("category", ["x", "retiro escombros", "retiro-escombros\x00", "' OR 1=1 --", "a" * 51])
+def test_nearby_with_an_unknown_or_hostile_category_is_a_400(client, crews, category):
+    client.force_login(crews["operator"])
+    response = client.get(reverse("operator:nearby"), {"lat": "-33.6117", "lng": "-70.5758", "category": category})
+    assert response.status_code == 400 and response.json()["error"] == "Categoría desconocida."
