@@ -170,3 +170,9 @@ def test_a_page_and_its_count_come_from_one_scan(client, make_report):
     report_scans = [q["sql"] for q in queries if 'FROM "reports_report"' in q["sql"]]
     assert len(report_scans) == 2 and "OVER ()" in report_scans[0], report_scans
     assert not any(sql.startswith("SELECT COUNT(*)") for sql in report_scans)
+
+
+@pytest.mark.parametrize("page", ["1" * 40, str(2**63), "99999"])
+def test_a_page_number_past_the_end_is_a_404_however_large(client, make_report, page):
+    make_report()
+    assert client.get("/api/reports/", {"page": page}).status_code == 404
