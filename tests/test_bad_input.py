@@ -240,6 +240,45 @@ def test_import_reports_refuses_broken_files_and_writes_nothing(communes, tmp_pa
     assert Report.objects.count() == before
 
 
+def test_import_reports_lists_a_chunk_whose_every_row_is_bad_instead_of_crashing(communes, tmp_path):
+    """Two chunks of two rows: the first all bad (no date, a NUL, NaN), the second half good."""
+    header = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
+    good = f"2026-11-02T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},Escombros,Calle 1\n"
+    path = tmp_path / "reports.csv"
+    path.write_text(header + f"a,,,retiro-escombros,web,submitted,{LAT},{LNG},x,y\n"
+                    f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,NaN,{LNG},x,y\n"
+                    "c," + good + f"d,2026-11-01,,grafiti\x00,web,submitted,{LAT},{LNG},x,y\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_reports", str(path), "--no-progress", "--commit", "--chunk-rows", "2",
+                 "--rejects", str(tmp_path / "rejects.csv"), stdout=out, stderr=io.StringIO())
+    assert list(Report.objects.values_list("source_id", flat=True)) == ["c"]
+    assert "rechazadas: 3" in out.getvalue()
+
+
+@pytest.mark.parametrize("created,closed,status,reason", [
+    ("1969-12-31T12:00:00Z", "", "submitted", "fecha de creación fuera de rango"),
+    ("2099-01-01T12:00:00Z", "", "submitted", "fecha de creación fuera de rango"),
+    ("2026-11-01T10:00:00-03:00", "2150-01-01T10:00:00Z", "resolved", "fecha de cierre fuera de rango"),
+    ("00000101T000000", "", "submitted", "fecha de creación ausente o ilegible"),
+    ("9999/12/31T210000", "", "submitted", "fecha de creación ausente o ilegible"),
+    ("+10000-01-01T00:00:00", "", "submitted", "fecha de creación ausente o ilegible"),
+])
+def test_import_reports_rejects_dates_outside_the_calendar_by_row(communes, tmp_path, created, closed, status,
+                                                                  reason):
+    """A date before 1970 or after today would stop the indicators (they refuse what their business-day
+    calendar lacks); a year 0 or 10000 made pandas raise instead of reading the row as unreadable."""
+    path = tmp_path / "reports.csv"
+    path.write_text("source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
+                    f"a,{created},{closed},retiro-escombros,web,{status},{LAT},{LNG},x,y\n"
+                    f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},x,y\n",
+                    encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_reports", str(path), "--no-progress", "--commit", "--rejects", str(tmp_path / "r.csv"),
+                 stdout=out, stderr=io.StringIO())
+    assert list(Report.objects.values_list("source_id", flat=True)) == ["b"]
+    assert reason in (tmp_path / "r.csv").read_text(encoding="utf-8")
+
+
 def test_import_reports_refuses_a_missing_file(communes, tmp_path):
     with pytest.raises(CommandError):
         run("import_reports", str(tmp_path / ".." / "nope" / "reports.csv"), "--no-progress")

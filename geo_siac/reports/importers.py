@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from pyproj import Transformer
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_cells_many
-from geo_siac.reports.deadlines import SANTIAGO, deadline_from_day
+from geo_siac.reports.deadlines import CALENDAR_START, SANTIAGO, deadline_from_day
 from geo_siac.reports.mappings import Mapping
 from geo_siac.reports.models import Category, Report, SuspendedSchemaObject
 from geo_siac.reports.states import CLOSED, Channel, Status
@@ -159,6 +159,29 @@ def resolve_columns(frame: pd.DataFrame, mapping: Mapping) -> dict[str, str]:
 OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
 
 
+# What pandas raises instead of coercing when a column holds a date it cannot represent (year 0, year 10000).
+UNREPRESENTABLE = (ValueError, OverflowError, AssertionError, NotImplementedError, pd.errors.OutOfBoundsDatetime)
+
+
+def each_or_nat(convert: Callable[[pd.Series], pd.Series], values: pd.Series) -> pd.Series:
+    """convert(values), vectorised; when pandas refuses the whole column because of one value, value by value,
+    with NaT (then rejected as unreadable) where a value alone is refused: one hostile row must not stop an
+    import."""
+    def in_nanoseconds(column: pd.Series) -> pd.Series:  # where pandas may have chosen seconds for year 0
+        return convert(column).astype("datetime64[ns, UTC]")
+
+    try:
+        return in_nanoseconds(values)
+    except UNREPRESENTABLE:
+        converted = []
+        for label in values.index:
+            try:
+                converted.append(in_nanoseconds(values.loc[[label]]).iloc[0])
+            except UNREPRESENTABLE:
+                converted.append(pd.NaT)
+        return pd.Series(converted, index=values.index, dtype="datetime64[ns, UTC]")
+
+
 def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
     """Datetimes in the mapping's formats -> UTC; NaT where empty or unparseable. Values with an offset keep
     it; naive values are local time in the mapping's timezone (in the repeated hour at the end of DST, the
@@ -166,22 +189,28 @@ def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
     values = values.str.strip()
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     aware = values.str.contains(OFFSET, regex=True)
+
+    def localised(fmt: str) -> Callable[[pd.Series], pd.Series]:
+        def convert(naive: pd.Series) -> pd.Series:
+            parsed = pd.to_datetime(naive, format=fmt, errors="coerce")
+            if getattr(parsed.dt, "tz", None) is not None:
+                return parsed.dt.tz_convert("UTC")
+            return parsed.dt.tz_localize(
+                mapping.timezone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward"
+            ).dt.tz_convert("UTC")
+        return convert
+
     for fmt in mapping.date_formats:
         pending = values.ne("") & result.isna()
         if not pending.any():
             break
         with_offset = pending & aware
         if with_offset.any():
-            parsed = pd.to_datetime(values[with_offset], format=fmt, errors="coerce", utc=True)
-            result.loc[with_offset] = parsed
+            result.loc[with_offset] = each_or_nat(
+                lambda column: pd.to_datetime(column, format=fmt, errors="coerce", utc=True), values[with_offset])
         naive = pending & ~aware
         if naive.any():
-            parsed = pd.to_datetime(values[naive], format=fmt, errors="coerce")
-            if getattr(parsed.dt, "tz", None) is None:
-                local = parsed.dt.tz_localize(
-                    mapping.timezone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward"
-                )
-                result.loc[naive] = local.dt.tz_convert("UTC")
+            result.loc[naive] = each_or_nat(localised(fmt), values[naive])
     return result
 
 
@@ -372,6 +401,11 @@ class ReportImporter:
         reject(created.isna().to_numpy(), "fecha de creación ausente o ilegible")
         bad_closed = (text("closed_at") != "") & closed.isna()
         reject(bad_closed.to_numpy(), "fecha de cierre ilegible")
+        # The business-day calendar starts in 1970, and nothing has happened after now (a day of clock skew
+        # allowed): a date outside would stop the indicators, which refuse to count it wrongly.
+        earliest, latest = pd.Timestamp(CALENDAR_START, tz="UTC"), pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+        for dates, what in ((created, "creación"), (closed, "cierre"), (updated, "actualización")):
+            reject(((dates < earliest) | (dates > latest)).to_numpy(), f"fecha de {what} fuera de rango (1970 a hoy)")
         reject((closed < created).to_numpy(), "cerrada antes de ser creada")
 
         source_category = text("category")
@@ -425,12 +459,13 @@ class ReportImporter:
 
     def enrich(self, good: pd.DataFrame) -> pd.DataFrame:
         """H3 cells at every stored resolution, comuna id, tracking code and deadline for the valid rows."""
+        if good.empty:  # every row of the chunk was rejected: nothing to enrich (an empty column has no dates)
+            return good
         for column, cells in h3_cells_many(good["lat"].to_numpy(), good["lng"].to_numpy()).items():
             good[column] = cells
         idx = good.pop("commune_idx").to_numpy()
-        good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx] if len(idx) else []
-        prefixes = np.array(self.communes.prefixes, dtype=object)[idx] if len(idx) else np.array([], dtype=object)
-        good["tracking_code"] = random_codes(prefixes) if len(idx) else []
+        good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx]
+        good["tracking_code"] = random_codes(np.array(self.communes.prefixes, dtype=object)[idx])
         good["updated_at"] = good["updated_at"].combine_first(good["closed_at"]).combine_first(good["created_at"])
         good["expected_at"] = deadlines(good["created_at"], good.pop("days"))
         return good
