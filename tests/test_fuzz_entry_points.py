@@ -1,7 +1,8 @@
 """Property-based: any query string or form body at the public entry points gets an answer below 500, and a
 submission either stores exactly one report (201 / 302) or nothing (4xx). Hostile values (NUL, NaN, injection,
 traversal, huge numbers, bidi controls) are mixed into otherwise valid requests, so every field's validation
-is reached, not only the first one."""
+is reached, not only the first one. The same for rows of `import_reports`: each is stored or rejected with a
+reason, and the command never stops on one."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -76,3 +77,39 @@ def test_any_open311_body_stores_one_report_or_nothing(client, api_key, mutation
 @given(st.sampled_from(READS), QUERIES)
 def test_any_query_string_on_a_public_read_is_answered_below_500(client, communes, url, query):
     assert client.get(url, query).status_code < 500
+
+
+IMPORT_COLUMNS = ["source_id", "created_at", "closed_at", "service_code", "channel", "status", "lat", "lng",
+                  "description", "address"]
+IMPORT_ROW = {"created_at": "2026-11-01T10:00:00-03:00", "closed_at": "", "service_code": "retiro-escombros",
+              "channel": "web", "status": "submitted", "lat": "-33.6117", "lng": "-70.5758", "description": "x",
+              "address": "y"}
+DATES = st.sampled_from(["", "2026-02-30", "0001-01-01", "9999-12-31T23:59:59", "00000101T000000",
+                         "9999/12/31T210000", "1969-12-31T23:59:59Z", "2101-01-01T00:00:00Z", "2026-13-45",
+                         "2026-11-01T10:00:00-03:00", "2026-11-01", "2026-11-01 10:00:00+03"])
+IMPORT_MUTATIONS = st.lists(st.dictionaries(st.sampled_from(IMPORT_COLUMNS[1:]), st.one_of(HOSTILE, DATES),
+                                            max_size=3), min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(IMPORT_MUTATIONS)
+def test_any_import_row_is_stored_or_rejected_with_a_reason(communes, tmp_path_factory, rows):
+    import csv
+    import io
+
+    from django.core.management import call_command
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS)
+    writer.writeheader()
+    before = Report.objects.count()
+    for i, row in enumerate(rows):
+        writer.writerow({**IMPORT_ROW, "source_id": f"fuzz-{before}-{i}", **row})
+    folder = tmp_path_factory.mktemp("import")
+    (folder / "reports.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_reports", str(folder / "reports.csv"), "--no-progress", "--commit", "--no-bulk",
+                 "--rejects", str(folder / "rejects.csv"), stdout=out, stderr=io.StringIO())
+    summary = dict(line.split(": ", 1) for line in out.getvalue().splitlines() if ": " in line)
+    inserted, rejected = int(summary["insertadas"]), int(summary["rechazadas"].split()[0])
+    assert inserted + rejected == len(rows) and Report.objects.count() - before == inserted
