@@ -65,6 +65,17 @@ class ServicePointImportSummary:
         return out
 
 
+def property_text(value) -> str:
+    """A GeoJSON property as the text a CSV cell would hold: "" when missing, 3639 rather than 3639.0 for a whole
+    number that pandas stored as a float because another feature lacked it (an id must read the same in every
+    file, or the upsert by source id would create a second point)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def read_table(path: Path, sep: str) -> pd.DataFrame:
     """Rows as strings; from GeoJSON, the point geometry gives the `longitude` and `latitude` columns."""
     if not path.exists():
@@ -76,7 +87,7 @@ def read_table(path: Path, sep: str) -> pd.DataFrame:
     except Exception as exc:  # pandas, pyogrio and pyproj raise many types for unreadable files
         raise ServicePointImportError(f"No se pudo leer {path} como CSV o GeoJSON: {exc}") from exc
     points = frame.geometry.where(frame.geometry.geom_type == "Point")
-    table = pd.DataFrame(frame.drop(columns="geometry")).fillna("").astype(str)
+    table = pd.DataFrame(frame.drop(columns="geometry")).astype(object).map(property_text)
     table["longitude"] = shapely.get_x(points.to_numpy()).astype(str)
     table["latitude"] = shapely.get_y(points.to_numpy()).astype(str)
     return table
@@ -108,6 +119,10 @@ def resolve_columns(table: pd.DataFrame, preset: dict | None, overrides: dict[st
     return mapping
 
 
+SOURCE_MAX = ServicePoint._meta.get_field("source").max_length
+SOURCE_ID_MAX = ServicePoint._meta.get_field("source_id").max_length
+
+
 def import_service_points(
     *,
     path: Path,
@@ -135,11 +150,15 @@ def import_service_points(
     row_kind = kind or layout.get("kind")
     if row_kind is None and "kind" not in mapping:
         raise ServicePointImportError("Indique --kind o una columna de tipo (--map kind=columna).")
+    source = source or layout.get("source") or path.stem
+    if len(source) > SOURCE_MAX:
+        raise ServicePointImportError(f"El nombre del origen tiene {len(source)} caracteres; el máximo es "
+                                      f"{SOURCE_MAX}: indíquelo con --source.")
     context = _Context(
         mapping=mapping, kind=row_kind, closed=layout.get("closed", {"cerrado", "closed"}),
         cuts={c.zfill(5) for c in cuts} if cuts else None,
         communes={c.cut: c for c in Commune.objects.all()},
-        source=source or layout.get("source") or path.stem,
+        source=source,
     )
     summary = ServicePointImportSummary()
     with transaction.atomic():
@@ -190,6 +209,11 @@ def _import_row(row: dict, ctx: _Context, summary: ServicePointImportSummary) ->
 def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
     if ctx.value(row, "status").lower() in ctx.closed:
         return {}, "establecimiento cerrado"
+    texts = [ctx.value(row, target) for target in ("name", "address", "number", "service", "source_id")]
+    if any(ord(c) < 32 and c not in "\t\n\r" for text in texts for c in text):  # PostgreSQL refuses NUL in text
+        return {}, "texto con caracteres de control"
+    if len(ctx.value(row, "source_id")) > SOURCE_ID_MAX:
+        return {}, f"identificador de origen de más de {SOURCE_ID_MAX} caracteres"
     point = _point(ctx.value(row, "latitude"), ctx.value(row, "longitude"))
     if point is None:
         return {}, "sin coordenadas válidas"

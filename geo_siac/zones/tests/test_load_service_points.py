@@ -1,3 +1,4 @@
+import json
 from io import StringIO
 
 import pytest
@@ -111,3 +112,43 @@ def test_services_may_name_existing_categories_only(communes):
                                         {"name": "Certificados"}]).full_clean()
     with pytest.raises(ValidationError, match="Categorías inexistentes: no-existe"):
         office(communes["13201"], services=[{"name": "X", "category": "no-existe"}]).full_clean()
+
+
+def test_geojson_ids_read_the_same_whether_or_not_another_feature_lacks_one(communes, tmp_path):
+    """pandas stores a numeric property as a float when a feature lacks it; the id must still read 3639, not
+    3639.0, or loading the file again would not find the point it created."""
+    def feature(properties):
+        return {"type": "Feature", "properties": properties,
+                "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]}}
+
+    first, second = tmp_path / "a.geojson", tmp_path / "b.geojson"
+    first.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature({"id": 3639, "nombre": "OIRS Plaza"})]}), encoding="utf-8")
+    second.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature({"id": 3639, "nombre": "OIRS Plaza (nuevo nombre)"}), feature({"nombre": "Sin id"})]}),
+        encoding="utf-8")
+    load(first, "--kind", "oirs", "--source", "oirs", "--commit")
+    load(second, "--kind", "oirs", "--source", "oirs", "--commit")
+    assert sorted(ServicePoint.objects.values_list("source_id", "name")) == [
+        ("", "Sin id"), ("3639", "OIRS Plaza (nuevo nombre)")]
+
+
+@pytest.mark.parametrize("row,reason", [
+    ("7,Oficina\x00Plaza,-33.6117,-70.5758,municipal_office", "texto con caracteres de control"),
+    ("{},Oficina,-33.6117,-70.5758,municipal_office".format("9" * 101), "identificador de origen de más de 100"),
+])
+def test_a_row_with_hostile_text_is_skipped_with_its_reason(communes, tmp_path, row, reason):
+    path = tmp_path / "oficinas.csv"
+    path.write_text("codigo,titulo,y,x,tipo\n" + row + "\n1,Oficina Plaza,-33.6117,-70.5758,municipal_office\n",
+                    encoding="utf-8")
+    output = load(path, "--map", "name=titulo", "--map", "latitude=y", "--map", "longitude=x",
+                  "--map", "kind=tipo", "--map", "source_id=codigo", "--commit")
+    assert reason in output and list(ServicePoint.objects.values_list("source_id", flat=True)) == ["1"]
+
+
+def test_a_source_name_longer_than_the_column_is_refused_by_name(communes, tmp_path):
+    path = tmp_path / ("x" * 120 + ".csv")
+    path.write_text("nombre,lat,lon\nX,-33.6117,-70.5758\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="el máximo es 100"):
+        load(path, "--kind", "library", "--commit")
+    assert not ServicePoint.objects.exists()
