@@ -4,11 +4,12 @@ API, the CSV and the page alike)."""
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import H3_RESOLUTIONS
 from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, DEFAULT_CATCHMENT_M, CellFilters, CoverageOptions
-from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Category, CategoryGroup
 from geo_siac.reports.states import Channel, Status
 from geo_siac.zones.models import Commune, ServicePointKind, Zone
@@ -54,6 +55,9 @@ def _local_midnight(day) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=SANTIAGO) if day else None
 
 
+DATE_INPUT = {"type": "date", "min": CALENDAR_START.isoformat(), "max": CALENDAR_END.isoformat()}
+
+
 class HeatmapFilterForm(forms.Form):
     res = forms.TypedChoiceField(
         label=_("Resolución H3"), choices=[(r, r) for r in H3_RESOLUTIONS], coerce=int, initial=9, required=False
@@ -67,9 +71,13 @@ class HeatmapFilterForm(forms.Form):
         label=_("Zona"), coerce=int, required=False,
         help_text=_("Cuenta las solicitudes cuyo punto está dentro del polígono vigente de la zona."),
     )
-    since = forms.DateField(label=_("Desde"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Dates a report can carry (the business-day calendar's range): beyond, "until + 1 day" and the comparison
+    # period's start would overflow Python's dates.
+    since = forms.DateField(label=_("Desde"), required=False, widget=forms.DateInput(attrs=DATE_INPUT),
+                            validators=[MinValueValidator(CALENDAR_START), MaxValueValidator(CALENDAR_END)])
     until = forms.DateField(
-        label=_("Hasta (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Hasta (inclusive)"), required=False, widget=forms.DateInput(attrs=DATE_INPUT),
+        validators=[MinValueValidator(CALENDAR_START), MaxValueValidator(CALENDAR_END)],
     )
     measure = forms.ChoiceField(label=_("Medida"), choices=MEASURES, initial="count", required=False)
     scheme = forms.ChoiceField(label=_("Clasificación"), choices=SCHEMES, initial="quantiles", required=False)

@@ -67,6 +67,16 @@ def test_bad_filters_are_a_400_naming_the_field(staff_client, communes):
     assert response.status_code == 400 and "res" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("url", ["/api/maps/h3/", "/api/maps/h3.csv", "/mapas/calor/mapa.html"])
+@pytest.mark.parametrize("field,value", [("until", "9999-12-31"), ("since", "0001-01-01"), ("since", "1969-12-31"),
+                                         ("until", "2101-01-01")])
+def test_dates_a_report_cannot_carry_are_a_400_naming_the_field(staff_client, communes, url, field, value):
+    """9999-12-31 overflowed Python's dates ("until" is exclusive: one day more); the range is the business-day
+    calendar's, 1970 to 2100."""
+    response = staff_client.get(url, {"res": 8, field: value})
+    assert response.status_code == 400 and field in response.content.decode()
+
+
 def test_csv_has_a_hex_id_column_that_kepler_reads_as_h3(staff_client, two_reports):
     response = staff_client.get("/api/maps/h3.csv", {"res": 8})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
