@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -94,3 +95,16 @@ def test_a_comuna_without_population_says_so_instead_of_failing(staff_client, pu
                                       "k": 5})
     assert response.status_code == 200
     assert "No hay población cargada" in response.content.decode()
+
+
+def test_a_service_point_name_is_text_in_the_map_not_markup_or_script(staff_client, puente_alto):
+    """Names come from imported registries; folium writes tooltips into a template literal without escaping."""
+    import html as html_lib
+
+    hostile = 'CESFAM `${document.title="x"}` <img src="x" id="injected">'
+    ServicePoint.objects.filter(name="CESFAM Plaza").update(name=hostile)
+    page = staff_client.get(URL, {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000, "k": 1})
+    assert page.status_code == 200
+    map_html = html_lib.unescape(re.search(r'srcdoc="([^"]*)"', page.content.decode()).group(1))
+    assert "CESFAM &#96;&#36;{document.title=&quot;x&quot;}&#96; &lt;img src=&quot;x&quot;" in map_html
+    assert hostile not in map_html and '<img src="x"' not in map_html

@@ -118,3 +118,37 @@ def test_supervisor_on_a_phone_picks_two_reports_and_hands_them_to_the_other_cre
 
     assert {r.crew_id for r in Report.objects.filter(pk__in=[r.pk for r in picked])} == {crews["B"].pk}
     assert Report.objects.get(pk=left.pk).crew_id == crews["A"].pk
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_zone_names_and_report_labels_reach_the_crew_map_as_text_not_markup(live_server, make_report, crews,
+                                                                            settings):
+    """A zone's name comes from an imported GIS file: markup in it stays text in the map's tooltip."""
+    from geo_siac.zones.models import Zone
+
+    settings.GEO_SIAC_TILE_URL = ""
+    hostile = '<img src="x" id="injected">Poniente'
+    Zone.objects.filter(pk=crews["west"].pk).update(name=hostile)
+    member = crews["member_a"]
+    member.set_password("clave-de-prueba-123")
+    member.save()
+    report = make_report(point=WEST_POINT)
+
+    with sync_playwright() as playwright:
+        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/")
+        page.fill("#id_username", "ana")
+        page.fill("#id_password", "clave-de-prueba-123")
+        page.click("button[type=submit]")
+        expect(page.locator("#crew-map .report-marker")).to_have_count(1)
+        page.evaluate("""() => {  // open the zone's tooltip as a pointer over it would
+            const zone = document.querySelector('#crew-map path.leaflet-interactive:not(.report-marker)');
+            zone.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+        }""")
+        expect(page.locator(".leaflet-tooltip")).to_have_text(f"{hostile} v1")  # str(zone): name and version
+        page.locator("#crew-map .report-marker").dispatch_event("click")
+        popup_link = page.locator(".leaflet-popup-content a")
+        expect(popup_link).to_contain_text(report.tracking_code)
+        assert popup_link.get_attribute("href").endswith(f"/cuadrilla/solicitud/{report.tracking_code}/")
+        assert page.locator("#injected").count() == 0

@@ -11,6 +11,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from geo_siac.maps.folium_offline import offline_map
+from geo_siac.maps.folium_text import tooltip_text
 from geo_siac.maps.selectors import GROUPS, Coverage
 
 CELL_COLUMNS = ["pob_total", "pob_under_15", "pob_65_plus", "distance_m", "access", "reports", "reports_per_1000"]
@@ -90,7 +91,7 @@ def _points_layer(result: Coverage) -> folium.FeatureGroup:
         folium.Circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
                       fill=True, fill_opacity=0.05).add_to(group)
         folium.CircleMarker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
-                            tooltip=f"{row['name']} ({row.kind})").add_to(group)
+                            tooltip=tooltip_text(f"{row['name']} ({row.kind})")).add_to(group)
     return group
 
 

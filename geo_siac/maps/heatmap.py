@@ -28,6 +28,7 @@ from shapely.geometry import Polygon
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
+from geo_siac.maps.folium_text import tooltip_text
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -188,7 +189,7 @@ def map_communes(filters: CellFilters) -> list[Commune]:
 def _communes_layer(communes: list[Commune]) -> folium.GeoJson:
     features = [
         {"type": "Feature", "geometry": json.loads(c.geometry.simplify(0.0002, preserve_topology=True).geojson),
-         "properties": {"name": c.name}}
+         "properties": {"name": tooltip_text(c.name)}}
         for c in communes
     ]
     return folium.GeoJson(
@@ -209,7 +210,8 @@ def map_zones(filters: CellFilters) -> list[Zone]:
 def _zones_layer(zones: list[Zone], selected: tuple[int, ...]) -> folium.GeoJson:
     features = [
         {"type": "Feature", "geometry": json.loads(z.geometry.simplify(0.0001, preserve_topology=True).geojson),
-         "properties": {"name": z.name, "commune": z.commune.name, "selected": z.pk in selected}}
+         "properties": {"name": tooltip_text(z.name), "commune": tooltip_text(z.commune.name),
+                        "selected": z.pk in selected}}
         for z in zones
     ]
     return folium.GeoJson(

@@ -246,3 +246,14 @@ def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, 
                   "Puntos calientes y fríos (Gi*, FDR)", "caliente", "frío", "Tipo", "Confianza",
                   "Puntos emergentes (crecen vs. período anterior)"):
         assert msgid in looked_up, msgid
+
+
+def test_zone_and_comuna_names_are_text_in_the_map_tooltips(staff_client, two_reports, crews):
+    """Zone names come from imported GIS files; folium puts tooltip fields into HTML without escaping."""
+    from geo_siac.zones.models import Zone
+
+    Zone.objects.filter(pk=crews["west"].pk).update(name='<img src="x" id="injected">Poniente')
+    html = staff_client.get("/mapas/calor/mapa.html", {"res": 9, "comuna": "13201"}).content.decode()
+    # folium writes the GeoJSON with "<", ">" and "&" as JSON escapes: the name arrives HTML-escaped, not as a tag.
+    assert '"name": "\\u0026lt;img src=\\u0026quot;x\\u0026quot; id=\\u0026quot;injected' in html
+    assert "\\u003cimg" not in html

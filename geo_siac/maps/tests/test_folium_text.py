@@ -1,0 +1,51 @@
+"""Names from imported files are text in folium tooltips: never markup, never script (folium does not escape)."""
+
+import os
+
+import folium
+import pytest
+
+from geo_siac.maps.folium_offline import offline_map
+from geo_siac.maps.folium_text import tooltip_text
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
+
+HOSTILE = 'Posta `${document.title="pwned"}` <img src="x" id="injected"> \\u & "ñ"'
+CENTRE = [-33.6117, -70.5758]
+
+
+def test_tooltip_text_escapes_markup_and_the_template_literal():
+    text = tooltip_text(HOSTILE)
+    assert not set("<>`$\\") & set(text)
+    assert text.startswith("Posta &#96;&#36;{document.title=&quot;pwned&quot;}&#96; &lt;img")
+
+
+@pytest.mark.browser
+def test_a_hostile_name_reads_as_itself_in_a_chromium_tooltip_and_runs_nothing(chromium, live_server, tmp_path,
+                                                                                 transactional_db):
+    fmap = offline_map(live_server.url + "/static/", location=CENTRE, zoom_start=14)
+    folium.CircleMarker(CENTRE, radius=40, tooltip=tooltip_text(HOSTILE)).add_to(fmap)
+    west, south = CENTRE[1] + 0.004, CENTRE[0] - 0.002
+    square = [[west, south], [west + 0.003, south], [west + 0.003, south + 0.003], [west, south + 0.003],
+              [west, south]]
+    zone = {"type": "Feature", "properties": {"name": tooltip_text(HOSTILE)},
+            "geometry": {"type": "Polygon", "coordinates": [square]}}
+    folium.GeoJson({"type": "FeatureCollection", "features": [zone]},
+                   tooltip=folium.GeoJsonTooltip(fields=["name"])).add_to(fmap)
+    path = tmp_path / "map.html"
+    path.write_text(fmap.get_root().render(), encoding="utf-8")
+
+    page = chromium.new_page(viewport={"width": 800, "height": 600})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    page.wait_for_selector("path.leaflet-interactive")
+    shapes = page.locator("path.leaflet-interactive")
+    for index in range(shapes.count()):
+        shapes.nth(index).dispatch_event("mouseover")
+        page.wait_for_selector(".leaflet-tooltip")
+        assert HOSTILE in page.locator(".leaflet-tooltip").last.inner_text()
+    title = page.title()
+    injected = page.locator("#injected").count()
+    page.close()
+    assert errors == [] and injected == 0 and title != "pwned"
