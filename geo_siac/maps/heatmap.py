@@ -281,7 +281,7 @@ def build_map(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "
         _choropleth(counts, _("Todas las categorías"), colormap, shown, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
-            name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
+            name = _("Grupo: %(name)s") % {"name": tooltip_text(names.get(group, group))}  # the layer list is HTML
             _choropleth(group_counts, name, colormap, shown, show=False).add_to(fmap)
         weeks = cell_counts_by_week(res, filters)
         for week in list(weeks)[-WEEK_LAYERS:]:
