@@ -54,15 +54,29 @@ class _Echo:
         return value
 
 
-def csv_lines(columns: Iterable[str], records: Iterable[dict]) -> Iterator[str]:
+# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula (CSV injection: a citizen's
+# "=HYPERLINK(...)" would become a link in a journalist's Excel). Free text goes out with a leading apostrophe,
+# which spreadsheets hide and treat as "this is text".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def csv_lines(columns: Iterable[str], records: Iterable[dict], free_text: tuple[str, ...] = ()) -> Iterator[str]:
+    """CSV text, one line at a time; the `free_text` columns (written by people, not by the system) are made
+    safe for spreadsheets. Each record is a fresh dict, changed in place."""
     writer = csv.DictWriter(_Echo(), fieldnames=list(columns), extrasaction="ignore")
     yield writer.writeheader()
     for record in records:
+        for column in free_text:
+            record[column] = spreadsheet_text(record[column])
         yield writer.writerow(record)
 
 
 def reports_csv(rows: Iterable[tuple]) -> Iterator[str]:
-    return csv_lines(REPORT_COLUMNS, (anonymised_record(row) for row in rows))
+    return csv_lines(REPORT_COLUMNS, (anonymised_record(row) for row in rows), free_text=("description",))
 
 
 def reports_geojson(rows: Iterable[tuple]) -> Iterator[str]:
@@ -91,4 +105,5 @@ def indicator_records(results_by_dimension: dict[str, dict]) -> Iterator[dict]:
 
 
 def indicators_csv(results_by_dimension: dict[str, dict]) -> Iterator[str]:
-    return csv_lines(INDICATOR_COLUMNS, indicator_records(results_by_dimension))
+    # The values include department names, typed in the admin.
+    return csv_lines(INDICATOR_COLUMNS, indicator_records(results_by_dimension), free_text=("value",))

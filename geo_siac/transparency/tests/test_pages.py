@@ -98,6 +98,36 @@ def test_reports_csv_streams_anonymised_rows(client, five_reports):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://example.com","ver")', "+56 9 1234 5678", "-1+1", "@SUM(1)"])
+def test_reports_csv_keeps_a_citizen_formula_as_text_for_spreadsheets(client, make_report, settings, text):
+    """CSV injection: a spreadsheet would run a cell starting with = + - @ or a tab; the GeoJSON keeps the text."""
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
+    make_report(description=text, public_visibility=True)
+    row = next(csv.DictReader(io.StringIO(_content(client.get("/transparencia/datos/solicitudes.csv")))))
+    assert row["description"] == "'" + text
+    collection = json.loads(_content(client.get("/transparencia/datos/solicitudes.geojson")))
+    assert collection["features"][0]["properties"]["description"] == text
+
+
+@pytest.mark.django_db
+def test_indicators_csv_keeps_a_department_name_formula_as_text(client, crews, make_report):
+    from geo_siac.testing import WEST_POINT
+
+    crews["A"].department.__class__.objects.filter(pk=crews["A"].department_id).update(name="=1+1")
+    make_report(point=WEST_POINT)
+    rows = list(csv.DictReader(io.StringIO(_content(client.get("/transparencia/datos/indicadores.csv")))))
+    assert [r["value"] for r in rows if r["dimension"] == "department"] == ["'=1+1"]
+
+
+@pytest.mark.parametrize("value,shown", [("=1", "'=1"), ("\t=1", "'\t=1"), ("\r@x", "'\r@x"), ("a=1", "a=1"),
+                                         ("", ""), (None, None), (5, 5), ("2026-01", "2026-01")])
+def test_spreadsheet_text_marks_only_what_a_spreadsheet_would_run(value, shown):
+    from geo_siac.transparency.exports import spreadsheet_text
+
+    assert spreadsheet_text(value) == shown
+
+
+@pytest.mark.django_db
 def test_open_data_page_explains_where_reports_are_placed_with_the_configured_k(client, settings):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 7
 
