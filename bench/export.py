@@ -1,11 +1,13 @@
-"""Open-data export benchmark (issue 8): stream the anonymised reports CSV/GeoJSON, with rows/s and memory.
+"""Open-data export benchmark (issue 8): generate the anonymised reports CSV/GeoJSON, with rows/s and memory.
 
     .venv/bin/python bench/export.py [--rows 1000000] [--format csv|geojson]
 
-Runs against its own database (GEO_SIAC_BENCH_DB, default geo_siac_wt8_bench), loading synthetic reports
+Runs against its own database (GEO_SIAC_BENCH_DB, default geo_siac_bench_export), loading synthetic reports
 with the bulk importer (bench/ingest.py) until it holds --rows. The export runs in a child process through
 the real view, so the peak memory printed is the export's own; RSS is also sampled every 100,000 rows to show
-it stays flat.
+it stays flat. The view is given an empty GEO_SIAC_OPEN_DATA_DIR, so it generates the file as
+`manage.py publish_open_data` does rather than serving one already written: this is the cost of one
+publication per format.
 """
 
 import argparse
@@ -17,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("GEO_SIAC_BENCH_DB", "geo_siac_wt8_bench")
+os.environ.setdefault("GEO_SIAC_BENCH_DB", "geo_siac_bench_export")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import prepare_database, write_csv  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB)
@@ -54,6 +56,7 @@ def load(rows: int) -> None:
 def export(fmt: str) -> None:
     import django
 
+    os.environ["GEO_SIAC_OPEN_DATA_DIR"] = tempfile.mkdtemp(prefix="geo_siac_export_bench_")  # nothing published
     django.setup()
     from django.test import RequestFactory
 

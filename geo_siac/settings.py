@@ -247,6 +247,10 @@ GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
 # The public indicators come from the snapshots `manage.py refresh_indicators` stores (run it on a timer, more
 # often than this); an older or missing snapshot is computed on request instead (docs/indicators.md).
 GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = env_int("GEO_SIAC_INDICATORS_MAX_AGE_MINUTES", 60)
+# The open-data report files (manage.py publish_open_data, on a timer) and how old they may be before the
+# application logs that the timer is not running. Without the files the downloads are generated per request.
+GEO_SIAC_OPEN_DATA_DIR = Path(env("GEO_SIAC_OPEN_DATA_DIR", str(BASE_DIR / "var" / "open-data")))
+GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES = env_int("GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES", 180)
 # Rate limits, login throttling and the cached public pages live in this cache. In production the default is a
 # directory every gunicorn worker of the machine shares (a per-process cache would multiply the limits by the
 # number of workers, and compute each public page once per worker); CACHE_BACKEND/CACHE_LOCATION replace it.

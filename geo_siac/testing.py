@@ -102,6 +102,12 @@ def make_report(communes):
 
 
 @pytest.fixture(autouse=True)
+def no_published_open_data(settings, tmp_path_factory):
+    """Files publish_open_data wrote in this checkout (the demo) must not answer a test's download."""
+    settings.GEO_SIAC_OPEN_DATA_DIR = tmp_path_factory.mktemp("open-data")
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """The rate limiter counts in the cache; each test starts with no submissions counted."""
     from django.core.cache import cache

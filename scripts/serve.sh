@@ -11,6 +11,7 @@ geo_siac_setup
 "$PY" manage.py load_categories --commit
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"
 "$PY" manage.py refresh_indicators  # production runs it on a timer (docs/deployment.md)
+"$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files
 "$PY" manage.py ensure_demo_admin
 PORT="${GEO_SIAC_PORT:-8000}"
 if [ "${1:-}" = "--production" ]; then

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 
 import pytest
+from django.core.management import call_command
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.services import report_change_status
@@ -79,8 +80,11 @@ def _secrets() -> list[str]:
 
 
 @pytest.mark.django_db
-def test_no_public_page_api_or_export_shows_contact_data_or_exact_points(client, known_people):
+@pytest.mark.parametrize("published", [False, True], ids=["generated per download", "published files"])
+def test_no_public_page_api_or_export_shows_contact_data_or_exact_points(client, known_people, published):
     reports, _lonely, _alone = known_people
+    if published:  # the downloads then serve the files publish_open_data wrote
+        call_command("publish_open_data", stdout=io.StringIO())
     urls = PUBLIC_URLS + [f"/seguimiento/{r.tracking_code}/" for r in reports]
 
     leaks = [(url, secret) for url in urls for body in [_body(client.get(url))] for secret in _secrets()

@@ -8,6 +8,7 @@ from functools import lru_cache
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.states import open311_status
+from geo_siac.transparency.selectors import open_data_rows, transparency_reports
 
 REPORT_COLUMNS = ("service_request_id", "status", "detailed_status", "service_code", "service_name", "comuna_cut",
                   "channel", "requested_datetime", "updated_datetime", "closed_datetime", "expected_datetime",
@@ -77,6 +78,13 @@ def csv_lines(columns: Iterable[str], records: Iterable[dict], free_text: tuple[
 
 def reports_csv(rows: Iterable[tuple]) -> Iterator[str]:
     return csv_lines(REPORT_COLUMNS, (anonymised_record(row) for row in rows), free_text=("description",))
+
+
+def open_data_lines(name: str) -> Iterator[str]:
+    """The pieces of an open-data report file (one of selectors.OPEN_DATA_FILES), read from the database now: what
+    publish_open_data writes, and what a download streams while no file has been written."""
+    rows = open_data_rows(transparency_reports())
+    return reports_csv(rows) if name.endswith(".csv") else reports_geojson(rows)
 
 
 def reports_geojson(rows: Iterable[tuple]) -> Iterator[str]:

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -226,6 +228,28 @@ def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *
     for cut, result in results.get("commune", {}).items():
         result["per_1000_inhabitants"] = per_thousand(result["volume"], commune_population(cut))
     return results
+
+
+# The open-data report files publish_open_data writes and the downloads serve.
+OPEN_DATA_FILES = ("solicitudes.csv", "solicitudes.geojson")
+
+
+@dataclass(frozen=True)
+class OpenDataFile:
+    path: Path
+    written_at: datetime
+    is_stale: bool  # older than GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES: the timer has stopped
+
+
+def open_data_file(name: str) -> OpenDataFile | None:
+    """The published file `name` (one of OPEN_DATA_FILES), or None when publish_open_data has not written it."""
+    path = Path(settings.GEO_SIAC_OPEN_DATA_DIR) / name
+    try:
+        written_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
+    except FileNotFoundError:
+        return None
+    oldest = timezone.now() - timedelta(minutes=settings.GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES)
+    return OpenDataFile(path, written_at, written_at < oldest)
 
 
 # The periods the public pages and exports show, with the dimensions each needs: what refresh_indicators stores.

@@ -1,10 +1,13 @@
+import logging
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.management.base import CommandError
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 from django.views.decorators.gzip import gzip_page
@@ -18,13 +21,14 @@ from geo_siac.transparency.executive import executive_report, render_html, rende
 from geo_siac.transparency.management.commands.executive_report import parse_month
 from geo_siac.transparency.periods import trailing_year
 from geo_siac.transparency.selectors import (
-    DIMENSIONS, cells_geojson, open_data_rows, public_cells, published_indicators, received_between,
+    DIMENSIONS, cells_geojson, open_data_file, public_cells, published_indicators, received_between,
     transparency_reports, zone_names,
 )
 from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
 
 PUBLIC_CACHE_SECONDS = 300
+logger = logging.getLogger(__name__)
 
 
 def _year_reports():
@@ -114,9 +118,12 @@ def commitments(request):
 
 @require_safe
 def open_data(request):
+    published = {name: open_data_file(name) for name in ("solicitudes.csv", "solicitudes.geojson")}
     return render(request, "transparency/open_data.html", {
         "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
         "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+        "csv_written_at": published["solicitudes.csv"] and published["solicitudes.csv"].written_at,
+        "geojson_written_at": published["solicitudes.geojson"] and published["solicitudes.geojson"].written_at,
     })
 
 
@@ -126,16 +133,30 @@ def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:
     return response
 
 
+def _report_file(name: str, content_type: str):
+    """The file publish_open_data wrote, served as it is (a million reports take a minute to write, which a
+    download must not cost the server each time); generated now, streamed, only while none has been written."""
+    published = open_data_file(name)
+    if published is None:
+        logger.warning("No open-data file %s: generating it for this download (is publish_open_data scheduled?)",
+                       name)
+        return _download(exports.open_data_lines(name), content_type, name)
+    if published.is_stale:
+        logger.warning("The open-data file %s was written at %s: is publish_open_data scheduled?", name,
+                       published.written_at.isoformat())
+    response = FileResponse(published.path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    response["Last-Modified"] = http_date(published.written_at.timestamp())
+    return response
+
+
 @require_safe
 def reports_csv(request):
-    return _download(exports.reports_csv(open_data_rows(transparency_reports())), "text/csv; charset=utf-8",
-                     "solicitudes.csv")
+    return _report_file("solicitudes.csv", "text/csv; charset=utf-8")
 
 
 @require_safe
 def reports_geojson(request):
-    return _download(exports.reports_geojson(open_data_rows(transparency_reports())),
-                     "application/geo+json", "solicitudes.geojson")
+    return _report_file("solicitudes.geojson", "application/geo+json")
 
 
 def _all_indicators():

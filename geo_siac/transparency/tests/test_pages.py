@@ -5,6 +5,8 @@ from datetime import datetime
 from unittest.mock import patch
 
 import pytest
+from django.core.management import call_command
+from django.http import FileResponse
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_change_status
@@ -216,3 +218,67 @@ def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client
     row = page.split("Retiro de escombros")[1].split("</tr>")[0]
     assert "octubre 2026" in page
     assert row.count("50 %") == 2  # last month and the last twelve months: the same two reports
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["solicitudes.csv", "solicitudes.geojson"])
+def test_downloads_serve_the_published_file_once_written(client, five_reports, make_report, settings, name):
+    """Without a file the download is generated now; publish_open_data writes the same bytes, and from then on the
+    download is that file (a report filed later appears at the next publication, not in the download)."""
+    url = f"/transparencia/datos/{name}"
+    generated = _content(client.get(url))
+    out = io.StringIO()
+    call_command("publish_open_data", stdout=out)
+    assert "5 reports" in out.getvalue()
+    path = settings.GEO_SIAC_OPEN_DATA_DIR / name
+    assert path.read_bytes().decode() == generated
+    assert [p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()] and not [
+        p for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir() if p.name.endswith(".partial")]
+
+    make_report(description="Después de publicar.", public_visibility=True)
+    served = client.get(url)
+    assert isinstance(served, FileResponse)
+    assert b"".join(served.streaming_content).decode() == generated
+    assert served["Content-Disposition"] == f'attachment; filename="{name}"' and served["Last-Modified"]
+
+
+@pytest.mark.django_db
+def test_open_data_page_says_when_the_files_were_generated(client, five_reports):
+    assert "archivo generado el" not in client.get("/transparencia/datos/").content.decode()
+    call_command("publish_open_data", stdout=io.StringIO())
+    page = client.get("/transparencia/datos/").content.decode()
+    assert page.count('class="written-at"') == 2 and "archivo generado el" in page
+
+
+@pytest.mark.django_db
+def test_a_stale_published_file_is_still_served_and_logged(client, five_reports, settings, caplog):
+    import os
+    import time
+
+    call_command("publish_open_data", stdout=io.StringIO())
+    path = settings.GEO_SIAC_OPEN_DATA_DIR / "solicitudes.csv"
+    old = time.time() - (settings.GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES + 5) * 60
+    os.utime(path, (old, old))
+    with caplog.at_level("WARNING", logger="geo_siac.transparency.views"):
+        response = client.get("/transparencia/datos/solicitudes.csv")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == path.read_bytes()
+    assert "is publish_open_data scheduled?" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_failed_publication_leaves_the_previous_file_and_no_partial_one(five_reports, settings, monkeypatch):
+    from geo_siac.transparency import exports
+
+    call_command("publish_open_data", stdout=io.StringIO())
+    before = (settings.GEO_SIAC_OPEN_DATA_DIR / "solicitudes.csv").read_bytes()
+
+    def failing(name):
+        yield "service_request_id\r\n"
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(exports, "open_data_lines", failing)
+    with pytest.raises(RuntimeError):
+        call_command("publish_open_data", stdout=io.StringIO())
+    assert (settings.GEO_SIAC_OPEN_DATA_DIR / "solicitudes.csv").read_bytes() == before
+    assert sorted(p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()) == ["solicitudes.csv",
+                                                                                 "solicitudes.geojson"]
