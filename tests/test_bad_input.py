@@ -170,6 +170,21 @@ def test_a_crew_finds_a_report_by_its_code_typed_in_lower_case(client, crews, ma
     assert client.get(f"/cuadrilla/solicitud/{report.tracking_code.lower()}/").status_code == 200
 
 
+def test_supervision_bulk_change_with_a_hostile_code_changes_nothing(client, crews, make_report):
+    from geo_siac.testing import WEST_POINT
+
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["supervisor"])
+    response = client.post("/cuadrilla/supervision/", {"reports": ["\x00", "' OR 1=1 --"], "crew": crews["B"].pk})
+    assert response.status_code == 400 and "Seleccione al menos una solicitud" in response.content.decode()
+    report.refresh_from_db()
+    assert report.crew_id == crews["A"].pk
+    response = client.post("/cuadrilla/supervision/",
+                           {"reports": [report.tracking_code.lower()], "crew": crews["B"].pk})
+    report.refresh_from_db()
+    assert response.status_code == 302 and report.crew_id == crews["B"].pk
+
+
 # Open311 ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", BAD_COORDINATES)

@@ -144,7 +144,9 @@ def supervision(request):
     form = BulkForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        chosen = list(Report.objects.filter(tracking_code__in=request.POST.getlist("reports")))
+        # Normalised as on every page that takes a code (a NUL would reach PostgreSQL, which refuses it).
+        codes = {normalize_tracking_code(code) for code in request.POST.getlist("reports")}
+        chosen = list(Report.objects.filter(tracking_code__in=codes))
         try:
             count = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
                                        status=form.cleaned_data["status"], note=form.cleaned_data["note"],
