@@ -1,8 +1,8 @@
 """Property-based: any query string or form body at the public entry points gets an answer below 500, and a
 submission either stores exactly one report (201 / 302) or nothing (4xx). Hostile values (NUL, NaN, injection,
 traversal, huge numbers, bidi controls) are mixed into otherwise valid requests, so every field's validation
-is reached, not only the first one. The same for rows of `import_reports`: each is stored or rejected with a
-reason, and the command never stops on one."""
+is reached, not only the first one. The same for rows of `import_reports` (each is stored or rejected with a
+reason, and the command never stops on one) and for the supervisor's forms."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -113,3 +113,22 @@ def test_any_import_row_is_stored_or_rejected_with_a_reason(communes, tmp_path_f
     summary = dict(line.split(": ", 1) for line in out.getvalue().splitlines() if ": " in line)
     inserted, rejected = int(summary["insertadas"]), int(summary["rechazadas"].split()[0])
     assert inserted + rejected == len(rows) and Report.objects.count() - before == inserted
+
+
+STAFF_FIELDS = ["status", "note", "note_is_public", "seen", "reason", "crew", "business_days", "reports"]
+STAFF_ACTIONS = ["estado", "devolver", "derivar", "prorrogar", "supervision"]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(STAFF_ACTIONS), st.dictionaries(st.sampled_from(STAFF_FIELDS), HOSTILE, min_size=1, max_size=3))
+def test_any_staff_form_body_is_answered_below_500(client, crews, make_report, action, mutation):
+    """A supervisor's forms (status, hand back, reroute, extend, bulk change) with one to three hostile fields."""
+    from geo_siac.testing import WEST_POINT
+
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["supervisor"])
+    body = {"status": "in_progress", "note": "ok", "seen": report.updated_at.isoformat(), "reason": "motivo",
+            "crew": str(crews["B"].pk), "business_days": "2", "reports": report.tracking_code, **mutation}
+    url = ("/cuadrilla/supervision/" if action == "supervision"
+           else f"/cuadrilla/solicitud/{report.tracking_code}/{action}/")
+    assert client.post(url, body).status_code < 500
