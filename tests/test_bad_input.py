@@ -294,6 +294,30 @@ def test_import_reports_rejects_dates_outside_the_calendar_by_row(communes, tmp_
     assert reason in (tmp_path / "r.csv").read_text(encoding="utf-8")
 
 
+def test_import_reports_rejects_control_characters_as_report_create_does(communes, tmp_path):
+    path = tmp_path / "reports.csv"
+    path.write_text("source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
+                    f"a,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},\"x\x0by\",calle\n"
+                    f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},x,\"calle\x01\"\n"
+                    f"c,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},\"dos\nlíneas\",c\n",
+                    encoding="utf-8")
+    call_command("import_reports", str(path), "--no-progress", "--commit", "--rejects", str(tmp_path / "r.csv"),
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    assert list(Report.objects.values_list("source_id", flat=True)) == ["c"]
+    rejects = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    assert "description: texto con caracteres de control" in rejects and "address: texto con caracteres" in rejects
+
+
+def test_open311_xml_stays_well_formed_whatever_a_stored_description_holds(client, make_report):
+    """Reports written before the importer refused control characters, or by any other path."""
+    from xml.etree import ElementTree
+
+    report = make_report(public_visibility=True)
+    Report.objects.filter(pk=report.pk).update(description="antes\x0b\x01después\ufffe")
+    body = client.get("/open311/v2/requests.xml").content
+    assert ElementTree.fromstring(body).find("request/description").text == "antesdespués"
+
+
 def test_import_reports_refuses_a_missing_file(communes, tmp_path):
     with pytest.raises(CommandError):
         run("import_reports", str(tmp_path / ".." / "nope" / "reports.csv"), "--no-progress")

@@ -1,5 +1,6 @@
 """GeoReport v2 bodies in XML and JSON. Lists are wrapped in the element names the specification uses."""
 
+import re
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -45,4 +46,10 @@ def fill(element: Element, value) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = NOT_XML.sub("", str(value))
+
+
+# Characters XML 1.0 cannot hold at all, even escaped: C0 controls other than tab and line ends, surrogates and
+# U+FFFE/U+FFFF. ElementTree writes them as they are, and one such character in one old report's description
+# would make the whole list unreadable to every XML client.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -34,7 +34,7 @@ from geo_siac.reports.mappings import Mapping
 from geo_siac.reports.models import Category, Report, SuspendedSchemaObject
 from geo_siac.reports.states import CLOSED, Channel, Status
 from geo_siac.reports.tracking import ALPHABET, LENGTH
-from geo_siac.reports.validation import format_distance
+from geo_siac.reports.validation import CONTROL_CHARACTERS, format_distance
 from geo_siac.zones.models import Commune
 
 CHUNK_ROWS = 50_000
@@ -428,6 +428,11 @@ class ReportImporter:
         reject((is_closed & closed.isna()).to_numpy(), "cerrada sin fecha de cierre")
         description = text("description")
         reject((description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION).to_numpy(), "descripción demasiado larga")
+        # As report_create: C0 control characters (a NUL, a vertical tab from a spreadsheet) are refused by name;
+        # one would make the Open311 XML unreadable and PostgreSQL refuses NUL.
+        for column in ("description", "address"):
+            reject(text(column).str.contains(CONTROL_CHARACTERS.pattern, regex=True).to_numpy(),
+                   f"{column}: texto con caracteres de control")
 
         source_id = text("source_id")
         source_id = source_id.where(source_id != "", "fila-" + pd.Series(chunk.index.astype(str), index=chunk.index))

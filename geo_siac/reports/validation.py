@@ -2,6 +2,7 @@
 the same message."""
 
 import math
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -74,10 +75,15 @@ def format_distance(metres: float) -> str:
     return f"{metres / 1000:.1f} km".replace(".", ",")
 
 
+# C0 control characters other than tab and line ends: PostgreSQL refuses NUL in text, and XML 1.0 (Open311) cannot
+# hold any of them. The one rule for every text a person or a file gives us.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def control_character_errors(**fields: str) -> dict[str, str]:
-    """NUL and other C0 control characters (PostgreSQL refuses NUL in text) are rejected by name."""
+    """The fields holding a CONTROL_CHARACTERS character, each with the message that names the problem."""
     return {
         name: _("El texto contiene caracteres de control no permitidos.")
         for name, value in fields.items()
-        if value and any(ord(c) < 32 and c not in "\t\n\r" for c in value)
+        if value and CONTROL_CHARACTERS.search(value)
     }

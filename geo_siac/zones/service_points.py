@@ -12,6 +12,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.validation import CONTROL_CHARACTERS
 from geo_siac.zones.importers import clean
 from geo_siac.zones.models import Commune, ServicePoint, ServicePointKind
 
@@ -210,7 +211,7 @@ def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
     if ctx.value(row, "status").lower() in ctx.closed:
         return {}, "establecimiento cerrado"
     texts = [ctx.value(row, target) for target in ("name", "address", "number", "service", "source_id")]
-    if any(ord(c) < 32 and c not in "\t\n\r" for text in texts for c in text):  # PostgreSQL refuses NUL in text
+    if any(CONTROL_CHARACTERS.search(text) for text in texts):  # PostgreSQL refuses NUL in text
         return {}, "texto con caracteres de control"
     if len(ctx.value(row, "source_id")) > SOURCE_ID_MAX:
         return {}, f"identificador de origen de más de {SOURCE_ID_MAX} caracteres"
