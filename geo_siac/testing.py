@@ -22,6 +22,23 @@ def chromium_launch(playwright):
     return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
 
 
+BROWSER_PASSWORD = "clave-de-prueba-123"
+
+
+def browser_user(user):
+    """A fixture user who can log in through the browser (fixtures make users without a password)."""
+    user.set_password(BROWSER_PASSWORD)
+    user.save()
+    return user
+
+
+def browser_log_in(page, base_url: str, username: str, next_url: str) -> None:
+    page.goto(f"{base_url}/cuenta/ingresar/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", BROWSER_PASSWORD)
+    page.click("button[type=submit]")
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """One browser for a module's tests."""

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.reports.models import Report
-from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT, chromium_launch
+from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 SCREENSHOTS = PROJECT_ROOT / "test-output"
@@ -28,9 +28,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
     live_server, make_report, crews, settings
 ):
     settings.GEO_SIAC_TILE_URL = ""  # no base map: the test machine is offline
-    member = crews["member_a"]
-    member.set_password("clave-de-prueba-123")
-    member.save()
+    browser_user(crews["member_a"])
     first, second = make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))
     other_crews = make_report(point=EAST_POINT)
 
@@ -40,10 +38,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
         page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
-        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/")
-        page.fill("#id_username", "ana")
-        page.fill("#id_password", "clave-de-prueba-123")
-        page.click("button[type=submit]")
+        browser_log_in(page, live_server.url, "ana", "/cuadrilla/")
 
         expect(page.locator("#crew-map .report-marker")).to_have_count(2)
         expect(page.locator("#crew-map path.leaflet-interactive").first).to_be_visible()
@@ -86,18 +81,13 @@ def test_supervisor_on_a_phone_picks_two_reports_and_hands_them_to_the_other_cre
     live_server, make_report, crews, settings
 ):
     settings.GEO_SIAC_TILE_URL = ""
-    supervisor = crews["supervisor"]
-    supervisor.set_password("clave-de-prueba-123")
-    supervisor.save()
+    browser_user(crews["supervisor"])
     picked = [make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))]
     left = make_report(point=(WEST_POINT[0] - 0.002, WEST_POINT[1]))
 
     with sync_playwright() as playwright:
         page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
-        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/supervision/")
-        page.fill("#id_username", "sofia")
-        page.fill("#id_password", "clave-de-prueba-123")
-        page.click("button[type=submit]")
+        browser_log_in(page, live_server.url, "sofia", "/cuadrilla/supervision/")
 
         # The page fits the phone (the workload table scrolls inside its box), and each report's box sits at the
         # left of its line, thumb-sized, beside the report's code, not stretched across the screen above it.
@@ -130,17 +120,12 @@ def test_zone_names_and_report_labels_reach_the_crew_map_as_text_not_markup(live
     settings.GEO_SIAC_TILE_URL = ""
     hostile = '<img src="x" id="injected">Poniente'
     Zone.objects.filter(pk=crews["west"].pk).update(name=hostile)
-    member = crews["member_a"]
-    member.set_password("clave-de-prueba-123")
-    member.save()
+    browser_user(crews["member_a"])
     report = make_report(point=WEST_POINT)
 
     with sync_playwright() as playwright:
         page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
-        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/cuadrilla/")
-        page.fill("#id_username", "ana")
-        page.fill("#id_password", "clave-de-prueba-123")
-        page.click("button[type=submit]")
+        browser_log_in(page, live_server.url, "ana", "/cuadrilla/")
         expect(page.locator("#crew-map .report-marker")).to_have_count(1)
         page.evaluate("""() => {  // open the zone's tooltip as a pointer over it would
             const zone = document.querySelector('#crew-map path.leaflet-interactive:not(.report-marker)');

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.reports.models import Report
-from geo_siac.testing import PROJECT_ROOT, chromium_launch
+from geo_siac.testing import PROJECT_ROOT, browser_log_in, browser_user, chromium_launch
 from geo_siac.zones.selectors import served_area_centre
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
@@ -19,9 +19,7 @@ def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
     live_server, make_report, crews, settings
 ):
     settings.GEO_SIAC_TILE_URL = ""
-    operator = crews["operator"]
-    operator.set_password("clave-de-prueba-123")
-    operator.save()
+    operator = browser_user(crews["operator"])
     lat, lng = served_area_centre()  # the operator map opens centred here
     earlier = make_report(point=(lat, lng))
 
@@ -29,10 +27,7 @@ def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         page = browser.new_page(viewport={"width": 1024, "height": 900}, locale="es-CL")
-        page.goto(f"{live_server.url}/cuenta/ingresar/?next=/operador/")
-        page.fill("#id_username", "oscar")
-        page.fill("#id_password", "clave-de-prueba-123")
-        page.click("button[type=submit]")
+        browser_log_in(page, live_server.url, "oscar", "/operador/")
         page.select_option("#id_channel", "phone")
         page.select_option("#id_category", "retiro-escombros")
         page.click("#operator-map")  # the centre of the map
