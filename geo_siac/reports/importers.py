@@ -430,8 +430,9 @@ class ReportImporter:
         reject((description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION).to_numpy(), "descripción demasiado larga")
         # As report_create: C0 control characters (a NUL, a vertical tab from a spreadsheet) are refused by name;
         # one would make the Open311 XML unreadable and PostgreSQL refuses NUL.
-        for column in ("description", "address"):
-            reject(text(column).str.contains(CONTROL_CHARACTERS.pattern, regex=True).to_numpy(),
+        address = text("address")
+        for column, values in (("description", description), ("address", address)):
+            reject(values.str.contains(CONTROL_CHARACTERS.pattern, regex=True).to_numpy(),
                    f"{column}: texto con caracteres de control")
 
         source_id = text("source_id")
@@ -448,7 +449,7 @@ class ReportImporter:
             "category_id": category_pk.iloc[rows].astype("int64").to_numpy(),
             "lng": lng[rows], "lat": lat[rows],
             "description": description.iloc[rows].to_numpy(),
-            "address": text("address").iloc[rows].str.slice(0, 300).to_numpy(),
+            "address": address.iloc[rows].str.slice(0, 300).to_numpy(),
             "status": status.iloc[rows].to_numpy(), "channel": channel.iloc[rows].to_numpy(),
             "created_at": created.iloc[rows].to_numpy(),
             "updated_at": updated.iloc[rows].to_numpy(),

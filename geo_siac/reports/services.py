@@ -37,6 +37,7 @@ from geo_siac.reports.selectors import category_by_code
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
+    CONTROL_CHARACTERS,
     contact_errors,
     control_character_errors,
     coordinate_errors,
@@ -107,7 +108,7 @@ def report_create(
     Raises ValidationError (field -> message) and writes nothing when any input is wrong. A repeated
     `submission_token` (double click, resubmitted form) returns the report the first submission created.
     """
-    if submission_token and control_character_errors(token=submission_token):
+    if CONTROL_CHARACTERS.search(submission_token):
         # The form's hidden token, tampered with: PostgreSQL refuses NUL in text, so it is refused here by name.
         raise ValidationError({"token": _("El formulario llegó dañado (su código de envío no es válido). "
                                           "Recargue la página e inténtelo de nuevo.")})

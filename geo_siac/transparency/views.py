@@ -21,8 +21,8 @@ from geo_siac.transparency.executive import executive_report, render_html, rende
 from geo_siac.transparency.management.commands.executive_report import parse_month
 from geo_siac.transparency.periods import trailing_year
 from geo_siac.transparency.selectors import (
-    DIMENSIONS, cells_geojson, open_data_file, public_cells, published_indicators, received_between,
-    transparency_reports, zone_names,
+    DIMENSIONS, OPEN_DATA_FILES, cells_geojson, open_data_file, public_cells,
+    published_indicators, received_between, transparency_reports, zone_names,
 )
 from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
@@ -118,12 +118,12 @@ def commitments(request):
 
 @require_safe
 def open_data(request):
-    published = {name: open_data_file(name) for name in ("solicitudes.csv", "solicitudes.geojson")}
+    written_at = {name: published.written_at for name in OPEN_DATA_FILES if (published := open_data_file(name))}
     return render(request, "transparency/open_data.html", {
         "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
         "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
-        "csv_written_at": published["solicitudes.csv"] and published["solicitudes.csv"].written_at,
-        "geojson_written_at": published["solicitudes.geojson"] and published["solicitudes.geojson"].written_at,
+        "csv_written_at": written_at.get("solicitudes.csv"),
+        "geojson_written_at": written_at.get("solicitudes.geojson"),
     })
 
 
