@@ -78,7 +78,8 @@ def detail_context(request, report: Report, **forms) -> dict:
 
 
 def find_report(request, code: str) -> Report:
-    return get_object_or_404(visible_reports(request.user).select_related("category", "crew", "zone", "commune"),
+    return get_object_or_404(visible_reports(request.user).select_related("category", "crew", "zone", "commune")
+                             .defer("commune__geometry", "zone__geometry"),  # the page draws neither polygon
                              tracking_code=normalize_tracking_code(code))
 
 

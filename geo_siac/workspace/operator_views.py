@@ -62,7 +62,7 @@ def nearby(request):
 
 @operator_required
 def filed(request, code):
-    report = get_object_or_404(Report.objects.select_related("category", "crew", "commune"),
+    report = get_object_or_404(Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
                                tracking_code=normalize_tracking_code(code))
     duplicates = nearby_open_reports(report.location, report.category).exclude(pk=report.pk)[:10]
     return render(request, "workspace/operator_filed.html", {
