@@ -51,6 +51,11 @@ class StaffSessionExpiryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Without a session cookie nobody is logged in. Asking `request.user` would load the (empty) session, and
+        # SessionMiddleware then marks every response `Vary: Cookie`: the cached public pages would be cached once
+        # per visitor's CSRF cookie instead of once for everyone.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             request.session.set_expiry(settings.GEO_SIAC_STAFF_SESSION_IDLE_SECONDS)

@@ -77,6 +77,23 @@ def test_public_map_cells_are_sent_gzipped_to_browsers_that_accept_it(client, fi
 
 
 @pytest.mark.django_db
+def test_the_public_map_is_cached_once_for_every_visitor_not_once_per_csrf_cookie(five_reports, crews):
+    from django.test import Client
+
+    first, second = Client(), Client()
+    first.get("/"), second.get("/")  # the report form gives each visitor a CSRF cookie of their own
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+    page = first.get("/transparencia/mapa/")
+    assert "Cookie" not in page.headers["Vary"]
+    with patch("geo_siac.transparency.views._map_context", side_effect=AssertionError("not cached")):
+        assert second.get("/transparencia/mapa/").content == page.content
+    # Someone logged in still gets a page of their own (their session is read, so the answer varies by cookie).
+    staff = Client()
+    staff.force_login(crews["supervisor"])
+    assert "Cookie" in staff.get("/transparencia/").headers["Vary"]
+
+
+@pytest.mark.django_db
 def test_commitments_page_shows_each_category_deadline(client, five_reports):
     page = client.get("/transparencia/compromisos/").content.decode()
 
