@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "geo_siac.notifications",
     "geo_siac.workspace",
     "geo_siac.transparency",
+    "geo_siac.web",
 ]
 
 MIDDLEWARE = [
@@ -233,8 +234,8 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Citizen reporting.
 GEO_SIAC_PHOTO_MAX_BYTES = env_int("GEO_SIAC_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
-# Anonymous web submissions per client IP and window. The counter lives in the cache: LocMemCache is per
-# process, so production with several workers needs a shared cache (e.g. the database cache, see docs).
+# Anonymous web submissions per client IP and window (from the client's first one). Counted in PostgreSQL
+# (geo_siac.web.ratelimit), like the Open311 key limits and the admin login lockout, so every worker shares them.
 GEO_SIAC_SUBMISSIONS_PER_WINDOW = env_int("GEO_SIAC_SUBMISSIONS_PER_WINDOW", 10)
 GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS", 3600)
 GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
@@ -251,9 +252,9 @@ GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = env_int("GEO_SIAC_INDICATORS_MAX_AGE_MINUT
 # application logs that the timer is not running. Without the files the downloads are generated per request.
 GEO_SIAC_OPEN_DATA_DIR = Path(env("GEO_SIAC_OPEN_DATA_DIR", str(BASE_DIR / "var" / "open-data")))
 GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES = env_int("GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES", 180)
-# Rate limits, login throttling and the cached public pages live in this cache. In production the default is a
-# directory every gunicorn worker of the machine shares (a per-process cache would multiply the limits by the
-# number of workers, and compute each public page once per worker); CACHE_BACKEND/CACHE_LOCATION replace it.
+# The cached public pages live in this cache (the rate limits do not: they count in PostgreSQL). In production
+# the default is a directory every gunicorn worker of the machine shares (a per-process cache would compute each
+# public page once per worker); CACHE_BACKEND/CACHE_LOCATION replace it.
 CACHES = {"default": {
     "BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache" if PRODUCTION
                    else "django.core.cache.backends.locmem.LocMemCache"),
@@ -284,8 +285,9 @@ GEO_SIAC_EMBED_FRAME_ANCESTORS = env("GEO_SIAC_EMBED_FRAME_ANCESTORS", "*")
 # The report page offers "use my location"; nothing uses the camera, microphone or payments.
 GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
 
-# Staff accounts: admin login failures allowed per IP and per username before a lockout of this many seconds,
-# and staff sessions end after this long without a request (citizens have no sessions worth keeping).
+# Staff accounts: admin login failures allowed per IP and per username before a lockout, which ends this many
+# seconds after the first failure; staff sessions end after this long without a request (citizens have no
+# sessions worth keeping).
 GEO_SIAC_LOGIN_FAILURES_ALLOWED = env_int("GEO_SIAC_LOGIN_FAILURES_ALLOWED", 5)
 GEO_SIAC_LOGIN_LOCKOUT_SECONDS = env_int("GEO_SIAC_LOGIN_LOCKOUT_SECONDS", 900)
 GEO_SIAC_STAFF_SESSION_IDLE_SECONDS = env_int("GEO_SIAC_STAFF_SESSION_IDLE_SECONDS", 30 * 60)

@@ -126,7 +126,7 @@ def no_published_open_data(settings, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """The rate limiter counts in the cache; each test starts with no submissions counted."""
+    """Each test starts with no cached public page (rate counters are rows: each test's rollback or flush ends them)."""
     from django.core.cache import cache
 
     cache.clear()

@@ -37,7 +37,7 @@ def test_check_deploy_is_clean_in_production_mode():
     assert "no issues" in result.stdout
 
 
-def test_production_workers_share_one_cache_so_rate_limits_and_cached_pages_are_not_per_process(tmp_path):
+def test_production_workers_share_one_cache_so_cached_pages_are_not_per_process(tmp_path):
     shared = tmp_path / "cache"
     script = ("from django.core.cache import cache; from django.conf import settings; "
               "print(settings.CACHES['default']['BACKEND']); print(cache.incr('hits') if cache.get('hits') else "

@@ -33,6 +33,17 @@ def test_one_ip_trying_many_usernames_is_locked_out(client, operator, settings):
     assert login(client, username="operadora", password="clave-correcta-123").status_code == 429
 
 
+def test_the_lockout_ends_lockout_seconds_after_the_first_failure(client, operator, settings, monkeypatch):
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS = 2, 900
+    monkeypatch.setattr("geo_siac.web.ratelimit.time", lambda: 1_000_000)
+    login(client)
+    monkeypatch.setattr("geo_siac.web.ratelimit.time", lambda: 1_000_800)
+    login(client)
+    assert login(client, password="clave-correcta-123").status_code == 429
+    monkeypatch.setattr("geo_siac.web.ratelimit.time", lambda: 1_000_900)
+    assert login(client, password="clave-correcta-123").status_code == 302
+
+
 def test_a_correct_login_under_the_limit_works(client, operator):
     login(client)
     response = login(client, password="clave-correcta-123")

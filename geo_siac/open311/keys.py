@@ -2,9 +2,8 @@
 
 import hashlib
 import secrets
-import time
 
-from django.core.cache import cache
+from geo_siac.web.ratelimit import count_attempt
 
 PREFIX_LENGTH = 8
 
@@ -18,7 +17,5 @@ def hash_key(raw: str) -> str:
 
 
 def within_rate_limit(key_id: int, per_minute: int) -> bool:
-    """A fixed one-minute window per key, counted in the cache (set a shared CACHES backend with several workers)."""
-    bucket = f"open311:rate:{key_id}:{int(time.time() // 60)}"
-    cache.add(bucket, 0, timeout=120)
-    return cache.incr(bucket) <= per_minute
+    """A one-minute window per key, from its first request (geo_siac.web.ratelimit, shared by every worker)."""
+    return count_attempt(f"open311:{key_id}", 60) <= per_minute

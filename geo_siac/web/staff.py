@@ -4,30 +4,27 @@ import hashlib
 
 from django.conf import settings
 from django.contrib import admin
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.ratelimit import client_ip
+from geo_siac.web.ratelimit import attempts, client_ip, count_attempt
 
 
 def failure_keys(request) -> list[str]:
     username = request.POST.get("username", "").strip().lower()
     user_hash = hashlib.sha256(username.encode()).hexdigest()[:32]
-    return [f"geo_siac:login:ip:{client_ip(request)}", f"geo_siac:login:user:{user_hash}"]
+    return [f"login:ip:{client_ip(request)}", f"login:user:{user_hash}"]
 
 
 def login_blocked(request) -> bool:
-    return any(cache.get(key, 0) >= settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED for key in failure_keys(request))
+    return any(attempts(key) >= settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED for key in failure_keys(request))
 
 
 def record_failure(request) -> None:
+    """Failures count for GEO_SIAC_LOGIN_LOCKOUT_SECONDS from the first one: reaching the allowed number locks the
+    IP or username until then, and the next failure after it starts a new count."""
     for key in failure_keys(request):
-        cache.add(key, 0, timeout=settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
+        count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
 
 
 def admin_login(request, extra_context=None):
