@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from geo_siac.db import unique_row
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
 from geo_siac.reports.models import Category, Report
@@ -21,11 +22,11 @@ from geo_siac.zones.models import Commune
 def usable_api_key(raw: str) -> ApiKey | None:
     if not raw:
         return None
-    return ApiKey.objects.usable().filter(key_hash=hash_key(raw)).first()
+    return unique_row(ApiKey.objects.usable().filter(key_hash=hash_key(raw)))
 
 
 def jurisdiction(jurisdiction_id: str) -> Commune | None:
-    return Commune.objects.active().filter(jurisdiction_id=jurisdiction_id).defer("geometry").first()
+    return unique_row(Commune.objects.active().filter(jurisdiction_id=jurisdiction_id).defer("geometry"))
 
 
 def service_requests(*, jurisdiction: Commune | None = None, ids: list[int] | None = None,

@@ -12,6 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.db import unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
@@ -21,14 +22,14 @@ from geo_siac.reports.tracking import normalize_tracking_code
 
 
 def report_by_tracking_code(code: str) -> Report | None:
-    return (
+    reports = (
         Report.objects.select_related("category", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")
         .filter(tracking_code=normalize_tracking_code(code))
-        .first()
     )
+    return unique_row(reports)
 
 
 # What Category.service_code (a SlugField of 50) can hold.
@@ -40,7 +41,7 @@ def category_by_code(code: str | None, categories: QuerySet[Category] | None = N
     have (empty, too long, spaces, control characters) without asking PostgreSQL, which refuses NUL in text."""
     if not isinstance(code, str) or not SERVICE_CODE.fullmatch(code):
         return None
-    return (Category.objects.all() if categories is None else categories).filter(service_code=code).first()
+    return unique_row((Category.objects.all() if categories is None else categories).filter(service_code=code))
 
 
 def public_categories() -> QuerySet[Category]:

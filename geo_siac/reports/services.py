@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.db import unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.reports.attributes import clean_answers
 from geo_siac.notifications.models import Delivery, Medium, Notification
@@ -116,7 +117,7 @@ def report_create(
         # Serialises concurrent submissions of the same form until the first one commits.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [submission_token])
-        previous = Submission.objects.filter(token=submission_token).values_list("report_id", flat=True).first()
+        previous = unique_row(Submission.objects.filter(token=submission_token).values_list("report_id", flat=True))
         if previous is not None:
             return Report.objects.get(pk=previous)
     description = (description or "").strip()
