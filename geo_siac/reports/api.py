@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
 from django.db.models import Count, Window
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
@@ -15,7 +15,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.models import Category, Report
+from geo_siac.reports.models import Category, Report, localized_value
 from geo_siac.reports.selectors import (feature_rows, public_categories, public_point, public_report_features,
                                         reports_in_bbox, shown_point)
 from geo_siac.reports.states import Status, open311_status
@@ -64,9 +64,8 @@ class ReportSerializer(GeoFeatureModelSerializer):
 
     def to_representation(self, row):
         """Going field by field, through GEOS, OGR and JSON text for each point, was two thirds of the CPU of a
-        100-feature page; this is the same dictionary, built directly from a row of `public_report_features()`."""
+        100-feature page; this is the same dictionary, built directly from a row of `feature_rows()`."""
         lat, lng = shown_point(row["public_visibility"], row["lat"], row["lng"], row["h3_res9"])
-        english = (translation.get_language() or "es").split("-")[0] == "en"
         zone = timezone.get_current_timezone()
         public = row["public_visibility"]
         return {
@@ -78,7 +77,7 @@ class ReportSerializer(GeoFeatureModelSerializer):
                 "status_name": status_name(row["status"]),
                 "open311_status": open311_status(row["status"]),
                 "category": row["category__service_code"],
-                "category_name": english and row["category__name_en"] or row["category__name_es"],
+                "category_name": localized_value(row["category__name_es"], row["category__name_en"]),
                 "commune": row["commune__cut"],
                 "commune_name": row["commune__name"],
                 "description": row["description"] if public else "",

@@ -11,8 +11,13 @@ from geo_siac.zones.models import Commune, Crew, Department, Zone
 
 def localized(obj, field: str) -> str:
     """The Spanish or English variant of a bilingual field, following the active language."""
+    return localized_value(getattr(obj, f"{field}_es"), getattr(obj, f"{field}_en"))
+
+
+def localized_value(spanish: str, english: str) -> str:
+    """English when it is the active language and there is an English text; Spanish otherwise."""
     language = (translation.get_language() or "es").split("-")[0]
-    return getattr(obj, f"{field}_en" if language == "en" else f"{field}_es") or getattr(obj, f"{field}_es")
+    return english if language == "en" and english else spanish
 
 
 class CategoryGroup(models.Model):
