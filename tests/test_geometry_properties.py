@@ -14,10 +14,11 @@ import shapely
 from django.contrib.gis.db.models.functions import IsValid
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from h3.api import basic_int as h3i
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from geo_siac.reports.selectors import public_point
+from geo_siac.reports.selectors import box_cells, public_point
 from geo_siac.zones.importers import repair
 from geo_siac.zones.models import CensusZone, Commune, PopulationCell, Zone
 from tests.strategies import FRAMES, admin_geometry_texts, bbox_values, feature_collections, geojson_geometry
@@ -302,6 +303,27 @@ def assert_filtered(value: str, status: int, returned: dict[int, tuple[float, fl
         assert inside(point, box, 1e-6), f"report {pk} shown at {point} is outside {box}"
     expected = {pk for pk, point in shown.items() if inside(point, box, -1e-6)}
     assert expected <= set(returned)
+
+
+box_corner = st.tuples(st.floats(min_value=-75.0, max_value=-66.0), st.floats(min_value=-56.0, max_value=-17.0))
+box_size = st.tuples(st.floats(min_value=1e-6, max_value=0.05), st.floats(min_value=1e-6, max_value=0.05))
+# Where in the box: its edges and corners (0 and 1) as often as anywhere between.
+box_fraction = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(min_value=0.0, max_value=1.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(corner=box_corner, size=box_size, spots=st.lists(st.tuples(box_fraction, box_fraction), min_size=1, max_size=8))
+def test_the_cells_a_box_is_searched_in_hold_every_point_of_it_and_every_cell_centred_in_it(corner, size, spots):
+    """reports_in_bbox finds a box's reports only among the cells box_cells says overlap it: a point of the box in
+    any other cell would be missing from the API's answer."""
+    (west, south), (width, height) = corner, size
+    east, north = west + width, south + height
+    centred, overlapping = box_cells(west=west, south=south, east=east, north=north)
+    cells = set(overlapping)
+    assert set(centred) <= cells
+    for fx, fy in spots:
+        lat, lng = min(south + fy * height, north), min(west + fx * width, east)
+        assert h3i.latlng_to_cell(lat, lng, 9) in cells, f"({lat}, {lng}) in {(west, south, east, north)}"
 
 
 @examples

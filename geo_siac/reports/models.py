@@ -163,6 +163,11 @@ class Report(models.Model):
             models.Index(
                 fields=["category", "created_at"], include=HEATMAP_COLUMNS[1:], name="report_heatmap_category"
             ),
+            # What the public lists filter a map box by, and order by (selectors.reports_in_bbox): the box's count
+            # and page are read from this index alone. The plain h3_res9 index stays for the heat map's unfiltered
+            # count, which this wider one would make read ten times the pages.
+            models.Index(fields=["h3_res9"], include=["public_visibility", "category", "created_at", "id", "location"],
+                         name="report_shown_cell"),
         ]
 
     def __str__(self) -> str:
