@@ -1,9 +1,6 @@
 """Writes for Open311: API keys, and service requests through the one write path, reports.report_create."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from geo_siac.open311.keys import PREFIX_LENGTH, hash_key, new_raw_key
 from geo_siac.open311.models import ApiKey
@@ -31,18 +28,13 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     return key
 
 
-@transaction.atomic
 def service_request_create(*, api_key: ApiKey, jurisdiction: Commune | None, service: Category | str, lat, long,
                            attributes: dict, description: str = "", address: str = "", email: str = "",
                            first_name: str = "", last_name: str = "", phone: str = "") -> Report:
-    """A GeoReport v2 POST: report_create on the open311 channel, then the jurisdiction check (rolled back)."""
-    report = report_create(
+    """A GeoReport v2 POST: report_create on the open311 channel, the point checked against the jurisdiction."""
+    return report_create(
         category=service, latitude=lat, longitude=long, channel=Channel.OPEN311, description=description,
         address=address, attributes=attributes, reporter_name=f"{first_name} {last_name}".strip(),
-        reporter_email=email, reporter_phone=phone,
+        reporter_email=email, reporter_phone=phone, within=jurisdiction,
         actor_label=f"{Channel.OPEN311.label}: {api_key.channel_label}"[:100],
     )
-    if jurisdiction is not None and report.commune_id != jurisdiction.pk:
-        raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.")
-                               % {"name": jurisdiction.name}})
-    return report

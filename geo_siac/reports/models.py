@@ -265,8 +265,13 @@ class ReportPhoto(models.Model):
 class Submission(models.Model):
     """The form token of a web submission, so a double click or a resubmitted form creates one report."""
 
-    token = models.CharField(max_length=64, unique=True)
+    token = models.CharField(max_length=64)
     report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="submission")
+
+    class Meta:
+        # A constraint, not unique=True: tokens are only ever compared whole, and unique=True would add a LIKE index
+        # PostgreSQL maintains on every web submission. services.submission_claim inserts ON CONFLICT against it.
+        constraints = [models.UniqueConstraint(fields=["token"], name="submission_unique_token")]
 
 
 class Follower(models.Model):

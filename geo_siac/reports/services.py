@@ -45,7 +45,7 @@ from geo_siac.reports.validation import (
     description_error,
     format_distance,
 )
-from geo_siac.zones.models import Crew
+from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement
 
 TRACKING_CODE_ATTEMPTS = 5
@@ -83,7 +83,6 @@ def locate(lat: float, lng: float, category: Category) -> tuple[Point, Placement
     )
 
 
-@transaction.atomic
 def report_create(
     *,
     category: Category | str,
@@ -102,24 +101,24 @@ def report_create(
     actor_label: str = "",
     photo=None,
     submission_token: str = "",
+    within: Commune | None = None,
 ) -> Report:
     """Validate and store a citizen report with its comuna, H3 cells, deadline, first history event, optional
     photo and the reporter's confirmation in the notification outbox.
 
-    Raises ValidationError (field -> message) and writes nothing when any input is wrong. A repeated
-    `submission_token` (double click, resubmitted form) returns the report the first submission created.
+    Raises ValidationError (field -> message) and writes nothing when any input is wrong, or when the point is
+    outside `within` (an Open311 jurisdiction). A repeated `submission_token` (double click, resubmitted form)
+    returns the report the first submission created.
+
+    Everything is checked first; then one transaction writes (report_store). The rare tracking code already
+    taken makes PostgreSQL refuse the report's row, and the transaction is run again with a new code: guarding
+    every insert with a savepoint instead cost two round trips per report for a clash that comes once in
+    hundreds of thousands.
     """
     if CONTROL_CHARACTERS.search(submission_token):
         # The form's hidden token, tampered with: PostgreSQL refuses NUL in text, so it is refused here by name.
         raise ValidationError({"token": _("El formulario llegó dañado (su código de envío no es válido). "
                                           "Recargue la página e inténtelo de nuevo.")})
-    if submission_token:
-        # Serialises concurrent submissions of the same form until the first one commits.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [submission_token])
-        previous = unique_row(Submission.objects.filter(token=submission_token).values_list("report_id", flat=True))
-        if previous is not None:
-            return Report.objects.get(pk=previous)
     description = (description or "").strip()
     lat, lng, errors = coordinate_errors(latitude, longitude)
     found, category_error = resolve_category(category)
@@ -149,6 +148,8 @@ def report_create(
     if errors:
         raise ValidationError(errors)
     point, placed = locate(lat, lng, found)
+    if within is not None and placed.commune.pk != within.pk:
+        raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {"name": within.name}})
     commune, decision = placed.commune, decide(placed, found)
 
     now = timezone.now()
@@ -168,28 +169,73 @@ def report_create(
         created_by=created_by,
         created_at=now,
         updated_at=now,
-        expected_at=deadline(now, found.response_days, closed_days()),
+        expected_at=deadline(now, found.response_days, placed.closed_days),
         zone=decision.zone,
         crew=decision.crew,
         department=decision.department,
         **h3_cells(lat, lng),
     )
-    save_with_unique_code(report, commune.tracking_prefix)
-    ReportEvent.objects.bulk_create([
+    events = [
         ReportEvent(report=report, kind=EventKind.CREATED, to_status=report.status, actor=created_by,
                     actor_label=actor_label or Channel(channel).label, created_at=now),
         ReportEvent(report=report, kind=EventKind.ROUTED, note=decision.reason, is_public=False,
                     actor_label="GeoSIAC", created_at=now),
-    ])
-    if processed is not None:
-        report_photo_store(report=report, processed=processed)
-    if submission_token:
-        Submission.objects.create(token=submission_token, report=report)
+    ]
+    for _attempt in range(TRACKING_CODE_ATTEMPTS):
+        report.pk, report.tracking_code = None, new_tracking_code(commune.tracking_prefix)
+        try:
+            return report_store(report, events=events, photo=processed, submission_token=submission_token)
+        except IntegrityError as exc:
+            if constraint_name(exc) != TRACKING_CODE_CONSTRAINT:
+                raise
+        except AlreadySubmitted as exc:
+            return Report.objects.get(pk=exc.report_id)
+    raise RuntimeError("could not draw a free tracking code")
+
+
+TRACKING_CODE_CONSTRAINT = "report_unique_tracking_code"
+
+
+class AlreadySubmitted(Exception):
+    """The form token was claimed by a report another transaction committed: this one is rolled back."""
+
+    def __init__(self, report_id: int):
+        super().__init__(report_id)
+        self.report_id = report_id
+
+
+def constraint_name(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+
+
+@transaction.atomic
+def report_store(report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None,
+                 submission_token: str) -> Report:
+    """Write a checked report (report_create), its first events, photo, form token and confirmation message.
+
+    The token is claimed right after the report's row: a second submission of the same form waits there until
+    the first one commits (PostgreSQL holds a unique key being inserted), then finds it claimed and raises
+    AlreadySubmitted, rolling back its own report before any photo is stored."""
+    report.save(force_insert=True)
+    if submission_token and not submission_claim(submission_token, report):
+        raise AlreadySubmitted(unique_row(Submission.objects.filter(token=submission_token)
+                                          .values_list("report_id", flat=True)))
+    ReportEvent.objects.bulk_create(events)
+    if photo is not None:
+        report_photo_store(report=report, processed=photo)
     if report.reporter_email:
         subject, body = received_message(report, report.language)
         notification_enqueue(report=report, recipient=report.reporter_email, language=report.language,
                              subject=subject, body=body)
     return report
+
+
+def submission_claim(token: str, report: Report) -> bool:
+    """Record the form token for this report; False when another report holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Submission._meta.db_table} (token, report_id) VALUES (%s, %s) "
+                       "ON CONFLICT (token) DO NOTHING RETURNING id", [token, report.pk])
+        return cursor.fetchone() is not None
 
 
 def photo_file_name(extension: str) -> str:
@@ -207,19 +253,6 @@ def report_photo_store(*, report: Report, processed: ProcessedPhoto) -> ReportPh
     photo.thumbnail.save(name, ContentFile(processed.thumbnail), save=False)
     photo.save()
     return photo
-
-
-def save_with_unique_code(report: Report, prefix: str) -> None:
-    for _attempt in range(TRACKING_CODE_ATTEMPTS):
-        report.tracking_code = new_tracking_code(prefix)
-        try:
-            with transaction.atomic():
-                report.save(force_insert=True)
-            return
-        except IntegrityError:
-            if not Report.objects.filter(tracking_code=report.tracking_code).exists():
-                raise
-    raise RuntimeError("could not draw a free tracking code")
 
 
 def lock_report(report: Report, seen_updated_at=None) -> Report:

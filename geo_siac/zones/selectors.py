@@ -74,16 +74,19 @@ class Placement:
     commune: Commune
     zone: Zone | None
     crew: Crew | None  # with its department loaded
+    closed_days: frozenset[date] = frozenset()  # the installation's (closed_days()), read with the rest for deadlines
 
 
 # The comuna covering the point (lowest CUT on a shared border, as commune_containing), its current zone there
 # (lowest key, as zone_containing) and the crew answering the category in that zone (a row for the category beats
 # one for its group beats the zone's default, then the oldest row), in one round trip: this
-# runs for every report filed, and three ORM queries cost more Python than the database work they ask for.
+# runs for every report filed, and three ORM queries cost more Python than the database work they ask for. The
+# closed days come along, for the report's deadline, instead of in a round trip of their own.
 PLACEMENT_SQL = """
 SELECT c.id, c.cut, c.name, c.tracking_prefix, c.jurisdiction_id,
        z.id, z.key, z.name, z.version,
-       crew.id, crew.name, d.id, d.name
+       crew.id, crew.name, d.id, d.name,
+       ARRAY(SELECT day FROM zones_closedday)
 FROM (SELECT id, cut, name, tracking_prefix, jurisdiction_id FROM zones_commune
       WHERE {commune} ORDER BY cut LIMIT 1) c
 LEFT JOIN LATERAL (
@@ -112,8 +115,8 @@ def loaded(model, **values):
 
 def placement(point: Point, category, commune: Commune | None = None) -> Placement | None:
     """Where a report of `category` at `point` belongs: its comuna (the active one covering the point, or
-    `commune` when already known), zone and crew. None when no active comuna covers the point. The instances carry
-    only the fields routing and tracking codes use; any other field loads on access."""
+    `commune` when already known), zone and crew, and the closed days. None when no active comuna covers the
+    point. The instances carry only the fields routing and tracking codes use; any other field loads on access."""
     where = ("id = %(commune)s" if commune else
              "is_active AND ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326))")
     with connection.cursor() as cursor:
@@ -132,7 +135,7 @@ def placement(point: Point, category, commune: Commune | None = None) -> Placeme
     if row[9] is not None:
         crew = loaded(Crew, id=row[9], name=row[10], department_id=row[11])
         crew.department = loaded(Department, id=row[11], name=row[12])
-    return Placement(commune=found, zone=zone, crew=crew)
+    return Placement(commune=found, zone=zone, crew=crew, closed_days=frozenset(row[13]))
 
 
 def crews_of(user) -> QuerySet[Crew]:

@@ -3,7 +3,7 @@ import pytest
 from geo_siac.open311.models import ApiKey
 from geo_siac.open311.services import api_key_create, api_key_revoke
 from geo_siac.open311.tests.contract import items, post
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.services import report_create
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
@@ -109,12 +109,13 @@ def test_address_string_alone_is_400_because_nothing_is_geocoded(client, api_key
     assert "address_string" in body[0]["description"]
 
 
-def test_point_outside_the_requested_jurisdiction_is_400_and_rolled_back(client, api_key, communes):
+def test_point_outside_the_requested_jurisdiction_is_400_and_nothing_is_written(client, api_key, communes):
     lat, lng = PENALOLEN_CENTRE
     response, body = post(client, "json", form(api_key, lat=str(lat), long=str(lng),
                                                jurisdiction_id=communes["13201"].jurisdiction_id))
     assert response.status_code == 400 and body[0]["description"].startswith("lat/long:")
-    assert not Report.objects.exists()
+    assert "fuera de la comuna Puente Alto" in body[0]["description"]
+    assert not Report.objects.exists() and not ReportEvent.objects.exists()
 
 
 def test_point_in_the_requested_jurisdiction_is_accepted(client, api_key, communes):

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import h3
@@ -104,6 +104,45 @@ def test_deadline_counts_business_days_in_santiago(make_report, monkeypatch):
     report = make_report(category="retiro-escombros")  # 5 business days
     due = report.expected_at.astimezone(ZoneInfo("America/Santiago"))
     assert due.date().isoformat() == "2026-09-21"
+
+
+def test_deadline_skips_the_installations_closed_days(make_report, monkeypatch):
+    """The closed days reach report_create with the placement's round trip (zones.selectors.placement)."""
+    from geo_siac.zones.models import ClosedDay
+
+    friday = datetime(2026, 9, 11, 10, 0, tzinfo=ZoneInfo("America/Santiago"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: friday)
+    ClosedDay.objects.create(day=date(2026, 9, 15), reason="Aniversario comunal")
+    ClosedDay.objects.create(day=date(2026, 9, 28), reason="Después del plazo: no cuenta")
+    report = make_report(category="retiro-escombros")  # 5 business days: the 21st without the closed day
+    assert report.expected_at.astimezone(ZoneInfo("America/Santiago")).date().isoformat() == "2026-09-22"
+
+
+def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is_written(make_report, monkeypatch):
+    first = make_report()
+    drawn = iter([first.tracking_code, first.tracking_code, "PA-2345-6789"])
+    monkeypatch.setattr("geo_siac.reports.services.new_tracking_code", lambda prefix: next(drawn))
+    second = make_report(reporter_email="vecina@example.cl")
+    assert second.tracking_code == "PA-2345-6789"
+    assert Report.objects.count() == 2 and Report.objects.get(tracking_code=first.tracking_code) == first
+    assert list(second.events.values_list("kind", flat=True).order_by("id")) == ["created", "routed"]
+    assert second.notifications.count() == 1
+
+
+def test_when_every_tracking_code_drawn_is_taken_nothing_is_written(make_report, monkeypatch):
+    first = make_report()
+    before = (Report.objects.count(), ReportEvent.objects.count())
+    monkeypatch.setattr("geo_siac.reports.services.new_tracking_code", lambda prefix: first.tracking_code)
+    with pytest.raises(RuntimeError, match="free tracking code"):
+        make_report()
+    assert (Report.objects.count(), ReportEvent.objects.count()) == before
+
+
+def test_the_same_form_token_twice_returns_the_first_report_and_writes_nothing_more(make_report):
+    first = make_report(submission_token="formulario-1", reporter_email="vecina@example.cl")
+    before = (Report.objects.count(), ReportEvent.objects.count(), first.notifications.count())
+    assert make_report(submission_token="formulario-1", reporter_email="vecina@example.cl") == first
+    assert (Report.objects.count(), ReportEvent.objects.count(), first.notifications.count()) == before
 
 
 def test_centre_constant_is_inside_puente_alto(communes):
