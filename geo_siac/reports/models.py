@@ -159,6 +159,9 @@ class Report(models.Model):
         indexes = [
             # Partial: only open reports are queried by deadline, and most stored history is closed.
             models.Index(fields=["expected_at"], condition=models.Q(status__in=sorted(OPEN)), name="report_open_deadline"),
+            # A crew's queue (selectors.reports_of_crews), already in deadline order.
+            models.Index(fields=["crew", "expected_at", "id"], condition=models.Q(status__in=sorted(OPEN)),
+                         name="report_open_crew_deadline"),
             models.Index(fields=["created_at"], include=HEATMAP_COLUMNS, name="report_heatmap_created"),
             models.Index(
                 fields=["category", "created_at"], include=HEATMAP_COLUMNS[1:], name="report_heatmap_category"
