@@ -49,6 +49,17 @@ def test_production_workers_share_one_cache_so_cached_pages_are_not_per_process(
     assert second.stdout.split()[-1] == "2"
 
 
+def test_the_gunicorn_master_freezes_what_it_loaded_before_forking_workers():
+    """when_ready runs in the master after preload_app, before any worker is forked: the loaded application is then
+    out of reach of the workers' full garbage collections."""
+    script = ("import gc, runpy; conf = runpy.run_path('geo_siac/gunicorn.conf.py'); "
+              "before = gc.get_freeze_count(); conf['when_ready'](None); print(before, gc.get_freeze_count())")
+    result = manage("shell", "-v", "0", "-c", script, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    before, after = map(int, result.stdout.split())
+    assert before == 0 and after > 100_000
+
+
 def test_production_mode_refuses_to_start_without_a_secret_key():
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": ""})
     assert result.returncode != 0
