@@ -7,6 +7,7 @@ from unittest.mock import patch
 import pytest
 from django.core.management import call_command
 from django.http import FileResponse
+from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_change_status
@@ -62,6 +63,11 @@ def test_public_map_cells_count_reports(client, five_reports):
 
     assert [f["properties"]["count"] for f in cells["features"]] == [5]
     assert cells["features"][0]["properties"]["h3"] == format(five_reports[0].h3_res9, "x")
+    ring = cells["features"][0]["geometry"]["coordinates"][0]
+    exact = [(lng, lat) for lat, lng in h3i.cell_to_boundary(five_reports[0].h3_res9)]
+    assert ring[0] == ring[-1] and len(ring) == len(exact) + 1
+    for (lng, lat), (x, y) in zip(ring, exact):  # to 6 decimals: within 0.1 m of H3's vertex
+        assert abs(lng - x) <= 5e-7 and abs(lat - y) <= 5e-7 and round(lng, 6) == lng and round(lat, 6) == lat
 
 
 @pytest.mark.django_db
