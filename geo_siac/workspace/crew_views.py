@@ -47,12 +47,15 @@ def home(request):
     crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
     queue = reports_of_crews(crews)
     state_counts = deadline_state_counts(queue)
-    paginator = Paginator(queue.defer("description", "attributes", "category__attributes",
-                                      "category__description_es", "category__description_en"),
-                          settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
+    # The page's keys first, then its rows with what they show: sorting the whole queue joined to its categories,
+    # crews and zones to keep 50 took PostgreSQL 65 ms for a crew with 13,000 open reports; the keys alone take
+    # 0.2-5 ms (an index in deadline order, or the crew's index when statistics do not know the crew yet).
+    paginator = Paginator(queue.values_list("pk", flat=True), settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
     paginator.count = sum(state_counts.values())  # the rows the GROUP BY just counted: no second COUNT(*)
     page = paginator.get_page(request.GET.get("pagina"))
-    reports = list(page.object_list)
+    reports = list(open_reports().filter(pk__in=list(page.object_list))
+                   .defer("description", "attributes", "category__attributes", "category__description_es",
+                          "category__description_en"))
     return render(request, "workspace/crew_home.html", {
         "crews": crews, "reports": reports, "page": page, "state_counts": state_counts,
         "map_data": map_data(crews, reports), "states": DeadlineState, "is_supervisor": is_supervisor(request.user),
