@@ -78,33 +78,11 @@ class Placement:
 
 
 # The comuna covering the point (lowest CUT on a shared border, as commune_containing), its current zone there
-# (lowest key, as zone_containing) and the crew answering the category in that zone (a row for the category beats
-# one for its group beats the zone's default, then the oldest row), in one round trip: this
-# runs for every report filed, and three ORM queries cost more Python than the database work they ask for. The
-# closed days come along, for the report's deadline, instead of in a round trip of their own.
-PLACEMENT_SQL = """
-SELECT c.id, c.cut, c.name, c.tracking_prefix, c.jurisdiction_id,
-       z.id, z.key, z.name, z.version,
-       crew.id, crew.name, d.id, d.name,
-       ARRAY(SELECT day FROM zones_closedday)
-FROM (SELECT id, cut, name, tracking_prefix, jurisdiction_id FROM zones_commune
-      WHERE {commune} ORDER BY cut LIMIT 1) c
-LEFT JOIN LATERAL (
-    SELECT id, key, name, version FROM zones_zone
-    WHERE commune_id = c.id AND retired_at IS NULL
-      AND ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326))
-    ORDER BY key LIMIT 1) z ON true
-LEFT JOIN LATERAL (
-    SELECT crew_id FROM zones_zoneresponsibility r
-    WHERE r.zone_id = z.id
-      AND (r.category_id = %(category)s OR r.category_group_id = %(group)s
-           OR (r.category_id IS NULL AND r.category_group_id IS NULL))
-    ORDER BY CASE WHEN r.category_id = %(category)s THEN 0 WHEN r.category_group_id = %(group)s THEN 1 ELSE 2 END,
-             r.id
-    LIMIT 1) r ON true
-LEFT JOIN zones_crew crew ON crew.id = r.crew_id
-LEFT JOIN zones_department d ON d.id = crew.department_id
-"""
+# (lowest key, as zone_containing), the crew answering the category in that zone (a row for the category beats one
+# for its group beats the zone's default, then the oldest row) and the closed days, in one round trip: this runs
+# for every report filed, and three ORM queries cost more Python than the database work they ask for. The SQL is
+# the PL/pgSQL function of migration zones/0005, so PostgreSQL keeps its plan instead of planning it each time.
+PLACEMENT_SQL = "SELECT * FROM geo_siac_placement(%s, %s, %s, %s, %s)"
 
 
 def loaded(model, **values):
@@ -117,12 +95,9 @@ def placement(point: Point, category, commune: Commune | None = None) -> Placeme
     """Where a report of `category` at `point` belongs: its comuna (the active one covering the point, or
     `commune` when already known), zone and crew, and the closed days. None when no active comuna covers the
     point. The instances carry only the fields routing and tracking codes use; any other field loads on access."""
-    where = ("id = %(commune)s" if commune else
-             "is_active AND ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326))")
     with connection.cursor() as cursor:
-        cursor.execute(PLACEMENT_SQL.format(commune=where), {
-            "lng": point.x, "lat": point.y, "commune": commune.pk if commune else None,
-            "category": category.pk, "group": category.group_id})
+        cursor.execute(PLACEMENT_SQL, [point.x, point.y, commune.pk if commune else None, category.pk,
+                                       category.group_id])
         row = cursor.fetchone()
     if row is None:
         return None
