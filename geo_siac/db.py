@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.sql import InsertQuery
 
 
 def unique_row(queryset):
@@ -27,3 +28,24 @@ def parallel_query():
         cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {int(settings.GEO_SIAC_PARALLEL_WORKERS)}")
         yield
         cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {previous}")
+
+
+def insert_sql(obj) -> tuple[str, tuple]:
+    """The INSERT `obj.save(force_insert=True)` would send, without RETURNING, to be embedded in a larger statement:
+    the columns and values come from the model's own fields (defaults, pre_save, geometry and JSON adapters)
+    through Django's compiler, as save() does."""
+    meta = obj._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, params
+
+
+def typed_values(objs, fields) -> tuple[str, list]:
+    """`VALUES` rows for these objects' fields, each value cast to its column's type (a NULL in VALUES has no type
+    of its own), for an `INSERT ... SELECT` that takes other columns from elsewhere in the statement."""
+    casts = [f"%s::{field.cast_db_type(connection)}" for field in fields]
+    row = f"({', '.join(casts)})"
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for obj in objs for field in fields]
+    return ", ".join([row] * len(objs)), params

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.db import unique_row
+from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.reports.attributes import clean_answers
 from geo_siac.notifications.models import Delivery, Medium, Notification
@@ -208,19 +208,41 @@ def constraint_name(exc: IntegrityError) -> str | None:
     return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
 
 
+# The report, its first events and its form token in one statement: as three ORM inserts (save, bulk_create, the
+# token), they took 0.55 ms of CPU and three round trips per report filed.
+REPORT_INSERT = """
+WITH report AS ({report} RETURNING id),
+events AS (INSERT INTO {events_table} ({report_column}, {event_columns})
+           SELECT report.id, event.* FROM report, (VALUES {event_rows}) AS event),
+claim AS (INSERT INTO {submission_table} (token, report_id) SELECT %s, report.id FROM report WHERE %s
+          ON CONFLICT (token) DO NOTHING RETURNING 1)
+SELECT report.id, EXISTS (SELECT FROM claim) FROM report
+"""
+EVENT_FIELDS = [f for f in ReportEvent._meta.local_concrete_fields if f.name not in ("id", "report")]
+
+
 @transaction.atomic
 def report_store(report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None,
                  submission_token: str) -> Report:
-    """Write a checked report (report_create), its first events, photo, form token and confirmation message.
+    """Write a checked report (report_create), its first events, form token, photo and confirmation message.
 
-    The token is claimed right after the report's row: a second submission of the same form waits there until
-    the first one commits (PostgreSQL holds a unique key being inserted), then finds it claimed and raises
+    The token is claimed in the report's own statement: a second submission of the same form waits there until the
+    first one commits (PostgreSQL holds a unique key being inserted), then finds it claimed and raises
     AlreadySubmitted, rolling back its own report before any photo is stored."""
-    report.save(force_insert=True)
-    if submission_token and not submission_claim(submission_token, report):
+    report_sql, report_params = insert_sql(report)
+    event_rows, event_params = typed_values(events, EVENT_FIELDS)
+    statement = REPORT_INSERT.format(
+        report=report_sql, events_table=ReportEvent._meta.db_table,
+        report_column=ReportEvent._meta.get_field("report").column,
+        event_columns=", ".join(f.column for f in EVENT_FIELDS), event_rows=event_rows,
+        submission_table=Submission._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*report_params, *event_params, submission_token, bool(submission_token)])
+        report.pk, claimed = cursor.fetchone()
+    report._state.adding, report._state.db = False, connection.alias
+    if submission_token and not claimed:
         raise AlreadySubmitted(unique_row(Submission.objects.filter(token=submission_token)
                                           .values_list("report_id", flat=True)))
-    ReportEvent.objects.bulk_create(events)
     if photo is not None:
         report_photo_store(report=report, processed=photo)
     if report.reporter_email:
@@ -228,14 +250,6 @@ def report_store(report: Report, *, events: list[ReportEvent], photo: ProcessedP
         notification_enqueue(report=report, recipient=report.reporter_email, language=report.language,
                              subject=subject, body=body)
     return report
-
-
-def submission_claim(token: str, report: Report) -> bool:
-    """Record the form token for this report; False when another report holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {Submission._meta.db_table} (token, report_id) VALUES (%s, %s) "
-                       "ON CONFLICT (token) DO NOTHING RETURNING id", [token, report.pk])
-        return cursor.fetchone() is not None
 
 
 def photo_file_name(extension: str) -> str:

@@ -118,6 +118,32 @@ def test_deadline_skips_the_installations_closed_days(make_report, monkeypatch):
     assert report.expected_at.astimezone(ZoneInfo("America/Santiago")).date().isoformat() == "2026-09-22"
 
 
+def test_the_one_statement_insert_writes_every_column_as_the_orm_save_would(make_report, crews):
+    """report_store inserts the report, its events and the form token in one statement built from the models'
+    own fields (geo_siac.db.insert_sql, typed_values): the same report saved by the ORM is the same row."""
+    filed = make_report(category="control-plagas", attributes={"plaga": ["roedores"]}, reporter_name="Ana",
+                        reporter_email="ana@example.cl", public_visibility=True, address="Pasaje 1",
+                        created_by=crews["operator"], actor_label="OIRS", submission_token="t-1")
+    stored = Report.objects.get(pk=filed.pk)
+    copy = Report.objects.get(pk=filed.pk)
+    copy.pk, copy.tracking_code = None, "PA-ZZZZ-ZZZZ"
+    copy.save(force_insert=True)
+    ours, orms = ({k: v for k, v in Report.objects.filter(pk=pk).values().get().items()
+                   if k not in ("id", "tracking_code")} for pk in (stored.pk, copy.pk))
+    assert ours == orms and len(ours) == len(Report._meta.concrete_fields) - 2
+    assert stored.location.equals_exact(filed.location) and stored.attributes == {"plaga": ["roedores"]}
+    events = list(stored.events.order_by("id").values("kind", "to_status", "is_public", "actor_id", "actor_label",
+                                                      "note", "photo", "created_at"))
+    assert events == [
+        {"kind": "created", "to_status": "submitted", "is_public": True, "actor_id": crews["operator"].pk,
+         "actor_label": "OIRS", "note": "", "photo": "", "created_at": stored.created_at},
+        {"kind": "routed", "to_status": "", "is_public": False, "actor_id": None, "actor_label": "GeoSIAC",
+         "note": events[1]["note"], "photo": "", "created_at": stored.created_at},
+    ]
+    assert events[1]["note"]  # the routing decision, said in words
+    assert stored.submission.token == "t-1"
+
+
 def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is_written(make_report, monkeypatch):
     first = make_report()
     drawn = iter([first.tracking_code, first.tracking_code, "PA-2345-6789"])
