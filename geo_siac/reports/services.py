@@ -189,7 +189,10 @@ def report_create(
             if constraint_name(exc) != TRACKING_CODE_CONSTRAINT:
                 raise
         except AlreadySubmitted as exc:
-            return Report.objects.get(pk=exc.report_id)
+            found = unique_row(Report.objects.filter(pk=exc.report_id)) if exc.report_id is not None else None
+            if found is not None:
+                return found
+            # The first submission's report was deleted in between: this one files it after all.
     raise RuntimeError("could not draw a free tracking code")
 
 
@@ -199,7 +202,7 @@ TRACKING_CODE_CONSTRAINT = "report_unique_tracking_code"
 class AlreadySubmitted(Exception):
     """The form token was claimed by a report another transaction committed: this one is rolled back."""
 
-    def __init__(self, report_id: int):
+    def __init__(self, report_id: int | None):
         super().__init__(report_id)
         self.report_id = report_id
 
