@@ -43,7 +43,11 @@ def coordinates_problem(geometry) -> str | None:
     bounds = srid_bounds(geometry.srid)
     if bounds is None:
         return _("Sistema de referencia desconocido (SRID %(srid)s).") % {"srid": geometry.srid}
-    xy = shapely.get_coordinates(shapely.from_wkb(bytes(geometry.wkb)))
+    try:
+        wkb = bytes(geometry.wkb)
+    except ValueError:  # GEOS writes no WKB for a point it holds as empty, such as one with a NaN coordinate
+        return _("Hay coordenadas no numéricas o infinitas.")
+    xy = shapely.get_coordinates(shapely.from_wkb(wkb))
     if not np.isfinite(xy).all():
         return _("Hay coordenadas no numéricas o infinitas.")
     west, south, east, north = bounds

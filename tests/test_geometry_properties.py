@@ -384,6 +384,10 @@ def one_feature(geometry, properties, crs=None) -> str:
      "fuera de los rangos"),
     # An unclosed ring made the whole file unreadable; now only that feature is skipped, and said why.
     ({"type": "Polygon", "coordinates": [[A, B, C]]}, None, "omitida: 13991 Prueba 0: geometría vacía o ilegible"),
+    # A NaN point beside a polygon reads as an empty part: the polygon was stored and the dropped part not said.
+    ({"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [NAN, NAN]},
+                                                   {"type": "Polygon", "coordinates": [[A, B, C, A]]}]}, None,
+     "reparada: 13991 Prueba 0: se descartaron partes que no son polígonos"),
 ])
 def test_load_comunas_regressions_store_valid_or_skip_with_the_reason(communes, tmp_path, geometry, crs, said):
     path = tmp_path / "comunas.geojson"
@@ -433,6 +437,7 @@ def test_a_census_zone_reaching_null_island_is_skipped_and_a_huge_one_refused_be
     "SRID=3857;MULTIPOLYGON (((25000000 0, 25000001 0, 25000001 1, 25000000 0)))",  # wrapped to a longitude
     "SRID=999999;MULTIPOLYGON (((-70.6 -33.6, -70.5 -33.6, -70.5 -33.5, -70.6 -33.6)))",  # 500: unknown SRID
     "SRID=4326;MULTIPOLYGON Z (((-70.6 -33.6 1, -70.5 -33.6 1, -70.5 -33.5 1, -70.6 -33.6 1)))",  # DataError
+    '{"type": "Point", "coordinates": [-7865835.0, NaN]}',  # 500: GEOS holds it as empty and writes no WKB
 ])
 def test_admin_refuses_geometries_it_cannot_reproject_or_store_and_redraws_the_form(client, admin_user, communes,
                                                                                      text):

@@ -149,6 +149,9 @@ def repair(geometry) -> tuple[shapely.MultiPolygon | None, str | None]:
     if not geometry.is_valid:
         note = shapely.is_valid_reason(geometry)
         geometry = made_valid(geometry)
+    elif any(part.is_empty or part.geom_type != "Polygon" for part in shapely.get_parts(geometry)):
+        # A collection's points, lines or empty parts (a NaN point reads as empty) are left out: said, not silent.
+        note = "se descartaron partes que no son polígonos (puntos, líneas o vacías)"
     shape = polygonal(geometry) if geometry is not None else None
     return shape, note if shape is not None else note or "sin polígonos"
 
