@@ -74,7 +74,7 @@ class Placement:
     commune: Commune
     zone: Zone | None
     crew: Crew | None  # with its department loaded
-    closed_days: frozenset[date] = frozenset()  # the installation's (closed_days()), read with the rest for deadlines
+    closed_days: frozenset[date]  # the installation's (closed_days()), read with the rest for deadlines
 
 
 # The comuna covering the point (lowest CUT on a shared border, as commune_containing), its current zone there
