@@ -192,6 +192,22 @@ def categories_by_group() -> list[tuple[CategoryGroup, list[Category]]]:
     return list(groups.values())
 
 
+def deadline_state(now) -> Case:
+    """An open report's deadline state (on time / due soon / overdue) at `now`, computed by PostgreSQL."""
+    return Case(
+        When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
+        When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
+        default=Value(DeadlineState.ON_TIME),
+        output_field=CharField(),
+    )
+
+
+def with_deadline_state(reports: QuerySet[Report], now=None) -> QuerySet[Report]:
+    """These reports with `deadline_state`, None for a closed one: a report's page reads it with the report."""
+    return reports.annotate(deadline_state=Case(When(status__in=OPEN, then=deadline_state(now or timezone.now())),
+                                                default=None, output_field=CharField()))
+
+
 def open_reports(now=None) -> QuerySet[Report]:
     """Open reports with `deadline_state` (on time / due soon / overdue), soonest deadline first."""
     now = now or timezone.now()
@@ -200,12 +216,7 @@ def open_reports(now=None) -> QuerySet[Report]:
         .select_related("category", "crew", "zone", "commune")
         # A list never draws the comuna's or the zone's polygon, and a comuna boundary is thousands of points.
         .defer("commune__geometry", "zone__geometry")
-        .annotate(deadline_state=Case(
-            When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
-            When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
-            default=Value(DeadlineState.ON_TIME),
-            output_field=CharField(),
-        ))
+        .annotate(deadline_state=deadline_state(now))
         .order_by("expected_at", "pk")  # the key makes pages stable where deadlines tie
     )
 

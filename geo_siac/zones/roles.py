@@ -11,7 +11,17 @@ ROLES = (CREW_MEMBER, SUPERVISOR, OPERATOR)
 def has_role(user, role: str) -> bool:
     if not user.is_authenticated:
         return False
-    return user.is_superuser or user.groups.filter(name=role).exists()
+    return user.is_superuser or role in group_names(user)
+
+
+def group_names(user) -> frozenset[str]:
+    """The user's group names, read once per user object, as Django caches permissions (`_perm_cache`): a request
+    loads its user afresh, and a crew page asked "supervisor?" three times, one query each."""
+    try:
+        return user._geo_siac_groups
+    except AttributeError:
+        user._geo_siac_groups = frozenset(user.groups.values_list("name", flat=True))
+        return user._geo_siac_groups
 
 
 def is_supervisor(user) -> bool:
