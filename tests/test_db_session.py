@@ -47,3 +47,55 @@ def test_heat_map_counts_run_with_parallel_workers_allowed():
     with mock.patch.object(selectors, "parallel_query", spy):
         assert selectors.cell_counts(9) == {}
     assert seen == ["parallel"]
+
+
+# geo_siac.db.KeyLookup: the ORM's query compiled once, run with each value.
+
+def fields_of(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
+            if f.attname not in instance.get_deferred_fields()}
+
+
+def test_key_lookup_returns_the_row_the_queryset_returns(communes):
+    from geo_siac.db import KeyLookup, unique_row
+    from geo_siac.reports.models import Category
+    from geo_siac.zones.models import Commune
+
+    category = Category.objects.filter(is_active=True).exclude(attributes=[]).first() or Category.objects.first()
+    by_code = KeyLookup(lambda code: Category.objects.filter(is_active=True, service_code=code))
+    found = by_code(category.service_code)
+    assert type(found) is Category and found._state.adding is False and found._state.db == "default"
+    assert fields_of(found) == fields_of(unique_row(Category.objects.filter(service_code=category.service_code)))
+    assert isinstance(found.attributes, list)  # the JSON column went through its converter
+
+    by_id = KeyLookup(lambda key: Commune.objects.active().filter(jurisdiction_id=key).defer("geometry"))
+    commune = next(iter(communes.values()))
+    loaded = by_id(commune.jurisdiction_id)
+    assert loaded.get_deferred_fields() == {"geometry"}
+    assert fields_of(loaded) == fields_of(Commune.objects.defer("geometry").get(pk=commune.pk))
+    assert loaded.geometry.equals(commune.geometry)  # a deferred column still loads when asked
+
+
+def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
+    from geo_siac.db import KeyLookup
+    from geo_siac.reports.models import Category
+
+    category = Category.objects.filter(is_active=True).first()
+    active = KeyLookup(lambda code: Category.objects.filter(is_active=True, service_code=code))
+    assert active(category.service_code).pk == category.pk
+    Category.objects.filter(pk=category.pk).update(is_active=False)
+    assert active(category.service_code) is None  # the SQL is kept, never the answer
+    assert active("x' OR '1'='1") is None and active("nada") is None
+    Category.objects.filter(pk=category.pk).update(is_active=True)
+    assert active(category.service_code).pk == category.pk
+
+
+def test_key_lookup_refuses_queries_it_cannot_reproduce():
+    from geo_siac.db import KeyLookup
+    from geo_siac.reports.models import Category, Report
+
+    for build in (lambda code: Report.objects.select_related("category").filter(tracking_code=code),
+                  lambda code: Category.objects.filter(service_code=code, name_es=code),
+                  lambda code: Category.objects.filter(is_active=True)):
+        with pytest.raises(ValueError, match="KeyLookup"):
+            KeyLookup(build)("x")

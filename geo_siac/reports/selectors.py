@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
-from geo_siac.db import unique_row
+from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
@@ -36,12 +36,21 @@ def report_by_tracking_code(code: str) -> Report | None:
 SERVICE_CODE = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
-def category_by_code(code: str | None, categories: QuerySet[Category] | None = None) -> Category | None:
-    """The category (among `categories`, all by default) with this service code; None for a code no category can
-    have (empty, too long, spaces, control characters) without asking PostgreSQL, which refuses NUL in text."""
+# The categories a service code is looked up among: all of them (a form re-drawn with what was posted), the active
+# ones (what a report can be filed in) and the public ones (what Open311 and the public pages list).
+CATEGORY_BY_CODE = {
+    "all": KeyLookup(lambda code: Category.objects.filter(service_code=code)),
+    "active": KeyLookup(lambda code: Category.objects.filter(is_active=True, service_code=code)),
+    "public": KeyLookup(lambda code: Category.objects.public().filter(service_code=code)),
+}
+
+
+def category_by_code(code: str | None, among: str = "all") -> Category | None:
+    """The category with this service code among `among` (CATEGORY_BY_CODE); None for a code no category can have
+    (empty, too long, spaces, control characters) without asking PostgreSQL, which refuses NUL in text."""
     if not isinstance(code, str) or not SERVICE_CODE.fullmatch(code):
         return None
-    return unique_row((Category.objects.all() if categories is None else categories).filter(service_code=code))
+    return CATEGORY_BY_CODE[among](code)
 
 
 def public_categories() -> QuerySet[Category]:

@@ -55,7 +55,7 @@ def resolve_category(category: Category | str | None) -> tuple[Category | None, 
     if isinstance(category, Category):
         found = category if category.is_active else None
     else:
-        found = category_by_code(category, Category.objects.filter(is_active=True))
+        found = category_by_code(category, "active")
     if found is None:
         shown = category.service_code if isinstance(category, Category) else str(category or "")
         return None, _("La categoría '%s' no existe o no está activa.") % "".join(

@@ -220,7 +220,7 @@ def follow(request, code: str):
 def duplicates(request):
     """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
     coordinates: only what the tracking page shows, plus a rounded distance."""
-    category = category_by_code(request.GET.get("category"), Category.objects.public())
+    category = category_by_code(request.GET.get("category"), "public")
     lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("long"))
     if category is None:
         errors["category"] = _("Categoría desconocida.")

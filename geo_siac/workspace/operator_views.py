@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.models import Category, Report
+from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, nearby_open_reports
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors
@@ -51,7 +51,7 @@ def nearby(request):
     if errors:  # not numbers, NaN, infinite or out of range: the same rule as the citizen's form
         return JsonResponse({"error": " ".join([_("Indique lat y lng numéricos."), *errors.values()])}, status=400)
     point = Point(lng, lat, srid=STORAGE_SRID)
-    category = category_by_code(request.GET.get("category"), Category.objects.filter(is_active=True))
+    category = category_by_code(request.GET.get("category"), "active")
     if category is None:
         return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
     reports = nearby_open_reports(point, category)[:20]
