@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
-from geo_siac.web.staff import admin_login
+from geo_siac.web.staff import admin_login, login
 
 urlpatterns = [
     path("salud/", health, name="health"),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
     path("api/", include("geo_siac.api_urls")),
-    path("cuenta/ingresar/", auth_views.LoginView.as_view(), name="login"),
+    path("cuenta/ingresar/", login, name="login"),
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("geo_siac.workspace.urls")),
     path("transparencia/", include("geo_siac.transparency.urls")),

@@ -1,4 +1,5 @@
-"""Admin login brute force is throttled per IP and per username; idle staff sessions expire."""
+"""Login brute force (the admin's and the crews' and operators' login page) is throttled per IP and per username;
+idle staff sessions expire."""
 
 from datetime import timedelta
 
@@ -13,9 +14,8 @@ def operator(db):
     return get_user_model().objects.create_user("operadora", password="clave-correcta-123", is_staff=True)
 
 
-def login(client, username="operadora", password="mala", ip="10.0.0.1"):
-    return client.post("/admin/login/", {"username": username, "password": password, "next": "/admin/"},
-                       REMOTE_ADDR=ip)
+def login(client, username="operadora", password="mala", ip="10.0.0.1", page="/admin/login/"):
+    return client.post(page, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip)
 
 
 def test_fifth_failure_locks_the_username_even_with_the_right_password(client, operator, settings):
@@ -48,6 +48,59 @@ def test_a_correct_login_under_the_limit_works(client, operator):
     login(client)
     response = login(client, password="clave-correcta-123")
     assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_the_crew_and_operator_login_page_is_throttled_too(client, operator, settings):
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED = 3
+    page = "/cuenta/ingresar/"
+    assert [login(client, page=page).status_code for _ in range(3)] == [200] * 3
+    response = login(client, password="clave-correcta-123", ip="10.0.0.99", page=page)
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
+    # The two pages share the count: failing on one locks the other.
+    assert login(client, password="clave-correcta-123", ip="10.0.0.98").status_code == 429
+
+
+def test_successful_logins_do_not_count_as_failures(client, operator, settings):
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED = 2
+    for _ in range(5):
+        assert login(client, password="clave-correcta-123", page="/cuenta/ingresar/").status_code == 302
+        client.logout()
+    assert login(client).status_code == 200  # the first failure
+    assert login(client, password="clave-correcta-123").status_code == 302
+
+
+def test_a_failure_while_logged_in_still_counts(client, operator, settings):
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED = 2
+    client.force_login(operator)
+    for _ in range(2):
+        login(client, page="/cuenta/ingresar/")
+    assert login(client, password="clave-correcta-123", page="/cuenta/ingresar/").status_code == 429
+
+
+def test_an_attempt_made_while_another_is_checking_its_password_finds_it_counted(client, operator, settings,
+                                                                                monkeypatch):
+    """Two guesses at once, the second arriving while the first is checking its password: counted only after the
+    check, both saw the same count and both were checked (one guess past the limit per busy worker)."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.test import Client
+
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED = 3
+    login(client)
+    login(client)
+    checked, answers = [], []
+    authenticate = ModelBackend.authenticate
+
+    def checking(backend, request, username=None, password=None, **kwargs):
+        checked.append(password)
+        if password == "primera":  # the other guess arrives during this check
+            answers.append(login(Client(), password="segunda", ip="10.0.0.2").status_code)
+        return authenticate(backend, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", checking)
+    assert login(client, password="primera").status_code == 200  # the third guess, within the limit
+    assert answers == [429]  # the fourth, on the same username
+    assert checked == ["primera"]
 
 
 def test_staff_sessions_expire_after_the_idle_timeout(client, operator, settings):

@@ -53,6 +53,13 @@ def count_attempt(key: str, window_seconds: int) -> int:
     return count
 
 
+def uncount_attempt(key: str) -> None:
+    """Takes back one attempt counted under `key` in its current window (one that turned out not to count)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE web_ratecounter SET count = count - 1 WHERE key = %s AND window_end > %s AND count > 0",
+                       [key, int(time())])
+
+
 def attempts(key: str) -> int:
     """The attempts counted under `key` in its current window; 0 when it has none or its window is over."""
     with connection.cursor() as cursor:

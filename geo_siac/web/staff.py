@@ -1,13 +1,15 @@
-"""Staff accounts: failed admin logins are throttled per IP and per username; staff sessions expire when idle."""
+"""Staff accounts: failed logins are throttled per IP and per username; staff sessions expire when idle."""
 
 import hashlib
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from geo_siac.web.ratelimit import attempts, client_ip, count_attempt
+from geo_siac.web.ratelimit import client_ip, count_attempt, uncount_attempt
 
 
 def failure_keys(request) -> list[str]:
@@ -16,29 +18,42 @@ def failure_keys(request) -> list[str]:
     return [f"login:ip:{client_ip(request)}", f"login:user:{user_hash}"]
 
 
-def login_blocked(request) -> bool:
-    return any(attempts(key) >= settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED for key in failure_keys(request))
+def login_throttled(view):
+    """A login view that refuses with 429 after GEO_SIAC_LOGIN_FAILURES_ALLOWED failures from one IP or for one
+    username, until GEO_SIAC_LOGIN_LOCKOUT_SECONDS after the first of them; the next failure then starts a new count.
 
+    Every attempt is counted before the password is checked, and given back when it logs in: counting failures
+    only after checking let parallel guesses through, each one seeing the count before the others had added to it
+    (one more guess per busy worker). Counted first, concurrent attempts each get their own number (one upsert),
+    so no more than the allowed number reach the password check in a window.
+    """
 
-def record_failure(request) -> None:
-    """Failures count for GEO_SIAC_LOGIN_LOCKOUT_SECONDS from the first one: reaching the allowed number locks the
-    IP or username until then, and the next failure after it starts a new count."""
-    for key in failure_keys(request):
-        count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
-
-
-def admin_login(request, extra_context=None):
-    """The admin's login view, refusing with 429 after too many failures from one IP or for one username."""
-    if request.method == "POST" and login_blocked(request):
-        response = render(request, "429_login.html", {
-            "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
-        }, status=429)
-        response["Retry-After"] = str(settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
+    @wraps(view)
+    def throttled(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        keys = failure_keys(request)
+        counts = [count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in keys]
+        if max(counts) > settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED:
+            response = render(request, "429_login.html", {
+                "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
+            }, status=429)
+            response["Retry-After"] = str(settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
+            return response
+        session_before = request.session.session_key
+        response = view(request, *args, **kwargs)
+        # Logging in always gives the session a new key (django.contrib.auth.login); a failure, even by someone
+        # already logged in, leaves it as it was.
+        if request.user.is_authenticated and request.session.session_key != session_before:
+            for key in keys:
+                uncount_attempt(key)
         return response
-    response = admin.site.login(request, extra_context)
-    if request.method == "POST" and not request.user.is_authenticated:
-        record_failure(request)
-    return response
+
+    return throttled
+
+
+admin_login = login_throttled(admin.site.login)
+login = login_throttled(auth_views.LoginView.as_view())
 
 
 class StaffSessionExpiryMiddleware:
