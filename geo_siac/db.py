@@ -1,9 +1,12 @@
 """Database session helpers shared by every app."""
 
+import hashlib
 from contextlib import contextmanager
+from time import time
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.db.models.sql import InsertQuery
 
@@ -96,3 +99,35 @@ def typed_values(objs, fields) -> tuple[str, list]:
     row = f"({', '.join(casts)})"
     params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for obj in objs for field in fields]
     return ", ".join([row] * len(objs)), params
+
+
+def advisory_lock_id(name: str) -> int:
+    """A PostgreSQL advisory lock number (bigint) for a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def refreshed_by_one(key: str, compute, fresh_seconds: int):
+    """`compute()`, kept in the cache under `key` and recomputed every `fresh_seconds` by one process at a time.
+
+    Once the value is due, the first request to take the key's PostgreSQL advisory lock recomputes it while every
+    other process keeps serving the previous value: the public map's cells take 0.5 s of PostgreSQL at 2M
+    reports, and each worker used to recompute them at once whenever the cached page expired, the requests behind
+    them waiting. With no value at all (a cold start, an eviction) the others wait for the lock and read what the
+    first one computed. The previous value is kept for eleven more periods, should refreshing fail meanwhile.
+    """
+    entry = cache.get(key)
+    if entry is not None and entry["fresh_until"] > time():
+        return entry["value"]
+    with transaction.atomic(), connection.cursor() as cursor:  # the lock ends with the transaction
+        if entry is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(key)])
+            entry = cache.get(key)
+            if entry is not None and entry["fresh_until"] > time():
+                return entry["value"]  # computed by the process this one waited for
+        else:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [advisory_lock_id(key)])
+            if not cursor.fetchone()[0]:
+                return entry["value"]  # another process is refreshing it
+        value = compute()
+    cache.set(key, {"value": value, "fresh_until": time() + fresh_seconds}, timeout=fresh_seconds * 12)
+    return value

@@ -99,3 +99,79 @@ def test_key_lookup_refuses_queries_it_cannot_reproduce():
                   lambda code: Category.objects.filter(is_active=True)):
         with pytest.raises(ValueError, match="KeyLookup"):
             KeyLookup(build)("x")
+
+
+# geo_siac.db.refreshed_by_one: one process recomputes a cached value; the others serve the previous one.
+
+def lock_holder(key: str):
+    """Another database session (another worker) holding the key's lock, as while it recomputes the value."""
+    import psycopg2
+
+    from geo_siac.db import advisory_lock_id
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    other = psycopg2.connect(**params)
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [advisory_lock_id(key)])
+    return other
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr("geo_siac.db.time", lambda: now[0])
+    return now
+
+
+def test_a_fresh_value_is_served_without_computing(clock):
+    from geo_siac.db import refreshed_by_one
+
+    assert refreshed_by_one("prueba:fresco", lambda: "primero", 60) == "primero"
+    clock[0] += 59
+    assert refreshed_by_one("prueba:fresco", lambda: pytest.fail("recomputed while fresh"), 60) == "primero"
+    clock[0] += 2
+    assert refreshed_by_one("prueba:fresco", lambda: "segundo", 60) == "segundo"
+    assert refreshed_by_one("prueba:fresco", lambda: pytest.fail("recomputed while fresh"), 60) == "segundo"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_another_process_refreshes_a_due_value_the_previous_one_is_served(clock):
+    from geo_siac.db import refreshed_by_one
+
+    refreshed_by_one("prueba:vencido", lambda: "anterior", 60)
+    clock[0] += 61
+    other = lock_holder("prueba:vencido")
+    try:
+        assert refreshed_by_one("prueba:vencido", lambda: pytest.fail("computed twice at once"), 60) == "anterior"
+    finally:
+        other.close()  # the other process finished (or died): its lock is gone
+    assert refreshed_by_one("prueba:vencido", lambda: "nuevo", 60) == "nuevo"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_value_at_all_the_others_wait_and_read_what_the_first_computed(clock):
+    import threading
+
+    from django.core.cache import cache
+
+    from geo_siac.db import refreshed_by_one
+
+    other = lock_holder("prueba:frio")
+    outcome = {}
+
+    def second():
+        try:
+            outcome["value"] = refreshed_by_one("prueba:frio", lambda: "calculado dos veces", 60)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1)  # time to reach the lock and wait there; nothing is asserted on timing
+    assert thread.is_alive(), "did not wait for the process computing the value"
+    cache.set("prueba:frio", {"value": "calculado una vez", "fresh_until": clock[0] + 60})  # the first one's result
+    other.close()
+    thread.join(timeout=30)
+    assert outcome == {"value": "calculado una vez"}

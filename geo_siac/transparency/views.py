@@ -14,6 +14,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from geo_siac.db import refreshed_by_one
 from geo_siac.reports.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
@@ -95,11 +96,19 @@ def embed_map(request):
     return render(request, "transparency/embed_map.html", _map_context())
 
 
+CELLS_CACHE_SECONDS = 60
+
+
 @require_safe
-@cache_page(PUBLIC_CACHE_SECONDS)
+@cache_page(CELLS_CACHE_SECONDS)
 @gzip_page  # inside the cache, so the compressed body is what is cached (per Accept-Encoding)
 def cells(request):
-    return JsonResponse(cells_geojson(public_cells(_year_reports())))
+    """The public map's cells. Their counts are recomputed by one worker at a time (db.refreshed_by_one), the
+    others answering with the previous ones meanwhile; the page around them (JSON and gzip, 30 ms) is cached
+    for a minute, so the cells shown are at most PUBLIC_CACHE_SECONDS old, plus a minute, plus one refresh."""
+    return JsonResponse(refreshed_by_one(
+        "transparency:cells", lambda: cells_geojson(public_cells(_year_reports())),
+        PUBLIC_CACHE_SECONDS - CELLS_CACHE_SECONDS))
 
 
 @require_safe

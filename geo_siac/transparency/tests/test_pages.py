@@ -1,5 +1,6 @@
 import csv
 import io
+import gzip
 import json
 from datetime import datetime
 from unittest.mock import patch
@@ -305,3 +306,15 @@ def test_a_failed_publication_leaves_the_previous_file_and_no_partial_one(five_r
     assert (settings.GEO_SIAC_OPEN_DATA_DIR / "solicitudes.csv").read_bytes() == before
     assert sorted(p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()) == ["solicitudes.csv",
                                                                                  "solicitudes.geojson"]
+
+
+@pytest.mark.django_db
+def test_the_public_map_cells_are_counted_once_while_fresh_whatever_page_is_cached(client, five_reports):
+    """Each page of cells (gzipped or not, every worker's) is built from one count, refreshed by one worker at a
+    time (geo_siac.db.refreshed_by_one) and not at every page expiry."""
+    gzipped = client.get("/transparencia/celdas.geojson", HTTP_ACCEPT_ENCODING="gzip")
+    assert gzipped["Content-Encoding"] == "gzip"
+    with patch("geo_siac.transparency.views.public_cells", side_effect=AssertionError("counted again")):
+        plain = client.get("/transparencia/celdas.geojson")  # another cached page: built, not counted
+    assert "Content-Encoding" not in plain and json.loads(gzip.decompress(gzipped.content)) == plain.json()
+    assert [f["properties"]["count"] for f in plain.json()["features"]] == [5]
