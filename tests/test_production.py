@@ -60,6 +60,15 @@ def test_the_gunicorn_master_freezes_what_it_loaded_before_forking_workers():
     assert before == 0 and after > 100_000
 
 
+def test_workers_are_recycled_after_gunicorn_max_requests_give_or_take_a_tenth(monkeypatch):
+    import runpy
+
+    assert runpy.run_path("geo_siac/gunicorn.conf.py")["max_requests"] == 100_000
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "5000")
+    conf = runpy.run_path("geo_siac/gunicorn.conf.py")
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (5000, 500)
+
+
 def test_production_mode_refuses_to_start_without_a_secret_key():
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": ""})
     assert result.returncode != 0
