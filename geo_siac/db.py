@@ -52,7 +52,8 @@ class KeyLookup:
         query = self.compiled = self.compiled or self.compile()
         params = query.params.copy()
         params[query.index] = value
-        with connections[query.alias].cursor() as cursor:
+        database = connections[query.alias]
+        with database.cursor() as cursor:
             cursor.execute(query.sql, params)
             row = cursor.fetchone()
         if row is None:
@@ -61,7 +62,7 @@ class KeyLookup:
             row = list(row)
             for position, (converters, expression) in query.converters.items():
                 for converter in converters:
-                    row[position] = converter(row[position], expression, connections[query.alias])
+                    row[position] = converter(row[position], expression, database)
         return query.model.from_db(query.alias, query.names, row)
 
 

@@ -19,7 +19,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Category, Report, localized_value
 from geo_siac.reports.selectors import (feature_rows, public_categories, public_point, public_report_features,
                                         reports_in_bbox, shown_point)
-from geo_siac.reports.states import Status, open311_status
+from geo_siac.reports.states import Status, open311_status, status_names
 
 
 @extend_schema_field({"type": "object", "description": "GeoJSON Point"})
@@ -96,7 +96,7 @@ class ReportSerializer(GeoFeatureModelSerializer):
     def page_terms(self) -> tuple:
         """The time zone and the status names in the request's language, for every feature of the page this
         serializer draws (a name through gettext was a third of a feature's CPU)."""
-        return timezone.get_current_timezone(), {value: str(label) for value, label in Status.choices}
+        return timezone.get_current_timezone(), status_names()
 
     # The fields above, one by one: what the OpenAPI schema describes; the API's test builds features with them.
     def get_status_name(self, report) -> str:

@@ -35,6 +35,12 @@ def is_open(status: str) -> bool:
     return status in OPEN
 
 
+def status_names() -> dict[str, str]:
+    """Each status's name in the active language, for a page that names many reports' statuses: looked up once
+    rather than through gettext (or get_status_display) per report."""
+    return {value: str(label) for value, label in Status.choices}
+
+
 def open311_status(status: str) -> str:
     """GeoReport v2 knows only 'open' and 'closed'."""
     return "open" if is_open(status) else "closed"

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
-from geo_siac.reports.states import Status
+from geo_siac.reports.states import status_names
 from geo_siac.reports.selectors import (deadline_state_counts, open_reports, reports_of_crews, triage_queue,
                                         with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
@@ -50,10 +50,10 @@ def queue_rows(keys) -> list[Report]:
     reports = list(open_reports().filter(pk__in=keys).select_related(None).select_related("category")
                    .only("tracking_code", "status", "expected_at", "address", "category__name_es",
                          "category__name_en").annotate(lng=LONGITUDE, lat=LATITUDE))
-    status_names = {value: str(label) for value, label in Status.choices}
+    names = status_names()
     for report in reports:
         report.url = reverse("crew:report", args=[report.tracking_code])
-        report.status_name = status_names[report.status]
+        report.status_name = names[report.status]
     return reports
 
 
