@@ -1,6 +1,8 @@
-"""Bulk import of report history: streams a CSV in chunks, validates every row with the same rules as
-report_create, computes comuna and H3 cells vectorised, and writes through PostgreSQL COPY into a staging
-table and one INSERT ... SELECT per chunk. Restartable: rows are keyed by (source, source_id).
+"""Bulk import of report history: streams a CSV in chunks and writes through PostgreSQL COPY into a staging table
+and one INSERT ... SELECT per chunk, computing comuna and H3 cells vectorised. It is not report_create, but reads
+what report_create reads: the rule table (validation.py: a row is refused under the same field with the same
+message), the deadline function with the installation's closed days, and the tracking-code generator.
+Restartable: rows are keyed by (source, source_id).
 
 Into an empty table (or with bulk=True) the import runs in bulk mode, as PostgreSQL's "Populating a Database"
 advises: the non-unique indexes and the foreign keys of the report tables are dropped first and rebuilt once at
@@ -10,7 +12,6 @@ indexes are put back by the next import or by `import_reports --restore-schema`.
 
 import csv
 import io
-import os
 import queue
 import threading
 import time
@@ -24,18 +25,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import shapely
-from django.conf import settings
 from django.db import connection, transaction
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_cells_many
-from geo_siac.reports.deadlines import CALENDAR_START, SANTIAGO, deadline_from_day
+from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.mappings import Mapping
-from geo_siac.reports.models import Category, Report, SuspendedSchemaObject
-from geo_siac.reports.states import CLOSED, Channel, Status
-from geo_siac.reports.tracking import ALPHABET, LENGTH
-from geo_siac.reports.validation import CONTROL_CHARACTERS, format_distance
+from geo_siac.reports.models import Category, EventKind, Report, ReportEvent, SuspendedSchemaObject
+from geo_siac.reports.states import CLOSED, Status
+from geo_siac.reports.tracking import tracking_codes
+from geo_siac.reports.validation import (
+    channel_error,
+    coordinate_columns,
+    date_out_of_range_message,
+    date_range,
+    outside_message,
+    text_columns_errors,
+    unknown_category_message,
+)
 from geo_siac.zones.models import Commune
+from geo_siac.zones.selectors import closed_days
 
 CHUNK_ROWS = 50_000
 OUR_FIELDS = ("source_id", "created_at", "updated_at", "closed_at", "category", "channel", "status",
@@ -109,12 +118,17 @@ class CommuneIndex:
             found[shapely.intersects_xy(self.geometries[i], lng, lat)] = i
         return found
 
-    def nearest_message(self, lng: float, lat: float) -> str:
-        x, y = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True).transform(lng, lat)
-        point = shapely.Point(x, y)
-        distances = [g.distance(point) for g in self.metric]
-        best = int(np.argmin(distances))
-        return f"fuera de las comunas atendidas (la más cercana es {self.names[best]}, a {format_distance(distances[best])})"
+    def outside_messages(self, lng: np.ndarray, lat: np.ndarray) -> list[str]:
+        """validation.outside_message for each point, as report_create words it: the nearest comuna is found in
+        metres (UTM 19S) and the distance to its nearest point measured on the WGS84 spheroid, as PostGIS measures
+        on geography for report_create."""
+        to_metric = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)
+        points = shapely.points(*to_metric.transform(lng, lat))
+        nearest = np.argmin(np.stack([shapely.distance(g, points) for g in self.metric]), axis=0)
+        ends = shapely.get_coordinates(shapely.shortest_line(np.array(self.metric, dtype=object)[nearest], points))
+        end_lng, end_lat = to_metric.transform(ends[::2, 0], ends[::2, 1], direction="INVERSE")
+        _forward, _back, metres = Geod(ellps="WGS84").inv(lng, lat, end_lng, end_lat)
+        return [outside_message(self.names[i], m) for i, m in zip(nearest, metres, strict=True)]
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -214,35 +228,11 @@ def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
     return result
 
 
-def random_codes(prefixes: np.ndarray) -> np.ndarray:
-    """Distinct tracking codes from os.urandom, vectorised; rejection sampling keeps the alphabet uniform."""
-    codes = _draw_codes(prefixes)
-    while True:
-        _values, first = np.unique(codes, return_index=True)
-        repeated = np.setdiff1d(np.arange(len(codes)), first)
-        if not len(repeated):
-            return codes
-        codes[repeated] = _draw_codes(prefixes[repeated])
-
-
-def _draw_codes(prefixes: np.ndarray) -> np.ndarray:
-    n = len(prefixes)
-    limit = 256 - 256 % len(ALPHABET)
-    picks = np.empty(0, dtype=np.uint8)
-    while len(picks) < n * LENGTH:
-        raw = np.frombuffer(os.urandom(int(n * LENGTH * 1.2) + 16), dtype=np.uint8)
-        picks = np.concatenate([picks, raw[raw < limit]])
-    letters = np.frombuffer(ALPHABET.encode(), dtype="S1")[picks[: n * LENGTH] % len(ALPHABET)]
-    bodies = letters.reshape(n, LENGTH).view(f"S{LENGTH}").ravel().astype(str)
-    return np.char.add(np.char.add(np.char.add(prefixes.astype(str), "-"), np.char.add(
-        np.array([b[:4] for b in bodies]), "-")), np.array([b[4:] for b in bodies])).astype(object)
-
-
-def deadlines(created: pd.Series, days: pd.Series) -> pd.Series:
-    """deadline() for each row, computed once per distinct (local day, response days) pair."""
+def deadlines(created: pd.Series, days: pd.Series, closed: frozenset) -> pd.Series:
+    """deadlines.deadline for each row, computed once per distinct (local day, response days) pair."""
     keys = pd.DataFrame({"day": created.dt.tz_convert(SANTIAGO).dt.date, "days": days})
     unique = keys.drop_duplicates()
-    unique["due"] = [deadline_from_day(d, int(n)) for d, n in zip(unique["day"], unique["days"])]
+    unique["due"] = [deadline(d, int(n), closed_days=closed) for d, n in zip(unique["day"], unique["days"])]
     return keys.merge(unique, on=["day", "days"], how="left")["due"].set_axis(created.index)
 
 
@@ -282,6 +272,7 @@ class ReportImporter:
             self.placement = (mapping.source_bbox, self.communes.bounds)
         categories = Category.objects.filter(is_active=True).values_list("service_code", "pk", "response_days")
         self.categories = {code: (pk, days) for code, pk, days in categories}
+        self.closed_days = closed_days()
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
         summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"),
@@ -308,10 +299,10 @@ class ReportImporter:
             header_written = False
             for chunk, rows, payload, rejects in self.prepared_chunks(path, summary):
                 if not header_written:
-                    writer.writerow(["fila", "motivo", *chunk.columns])
+                    writer.writerow(["fila", "campo", "motivo", *chunk.columns])
                     header_written = True
-                for row_no, reason in rejects:
-                    writer.writerow([row_no, reason, *chunk.loc[row_no].tolist()])
+                for row_no, field_name, reason in rejects:
+                    writer.writerow([row_no, field_name, reason, *chunk.loc[row_no].tolist()])
                 if self.commit and rows:
                     inserted, existing = self.write(rows, payload)
                     summary.inserted += inserted
@@ -362,85 +353,86 @@ class ReportImporter:
             worker.join()
 
     def prepare(self, chunk: pd.DataFrame, columns: dict[str, str], summary: ImportSummary):
-        """Validate a chunk; returns the staging frame of good rows and (row, reason) for the bad ones."""
+        """Validate a chunk with validation.py's rules, in report_create's order, then the importer's own (the
+        source extent, dates, status, source ids); returns the staging frame of good rows and (row, field, message)
+        for the bad ones: the first refusal of each row."""
         n = len(chunk)
         reason = np.full(n, None, dtype=object)
+        field_of = np.full(n, None, dtype=object)
 
-        def reject(mask: np.ndarray, message: str) -> None:
+        def reject(mask: np.ndarray, field_name: str, message: str) -> None:
             fresh = mask & (reason == None)  # noqa: E711 - elementwise on an object array
             if fresh.any():
-                reason[fresh] = message
-                summary.reject(message, int(fresh.sum()))
+                reason[fresh], field_of[fresh] = message, field_name
+                summary.reject(f"{field_name}: {message}", int(fresh.sum()))
+
+        def reject_each(errors: dict[int, tuple[str, str]], label: str | None = None) -> None:
+            """Messages that differ by row (a comuna's distance, a length), counted in the summary by `label`."""
+            for i, (field_name, message) in errors.items():
+                if reason[i] is None:
+                    reason[i], field_of[i] = message, field_name
+                    summary.reject(f"{field_name}: {label or message}", 1)
 
         def text(ours: str) -> pd.Series:
             return chunk[columns[ours]].str.strip() if ours in columns else pd.Series("", index=chunk.index)
 
-        raw_lat, raw_lng = text("latitude"), text("longitude")
-        reject(((raw_lat == "") | (raw_lng == "")).to_numpy(), "sin coordenadas")
-        lat = pd.to_numeric(raw_lat.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
-        lng = pd.to_numeric(raw_lng.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
-        reject(np.isnan(lat) | np.isnan(lng), "coordenadas no numéricas")
-        with np.errstate(invalid="ignore"):
-            reject(~(np.isfinite(lat) & np.isfinite(lng)), "coordenadas no finitas")
-            reject((np.abs(lat) > 90) | (np.abs(lng) > 180), "coordenadas fuera de rango")
-            reject((lat == 0) & (lng == 0), "coordenadas nulas (0, 0)")
-            if self.placement:
+        lat, lng, coordinate_errors = coordinate_columns(text("latitude"), text("longitude"))
+        reject_each(coordinate_errors)
+        if self.placement:
+            with np.errstate(invalid="ignore"):
                 lng, lat = self.place(lng, lat, reject)
-        lng = np.where(reason == None, lng, 0.0)  # noqa: E711
-        lat = np.where(reason == None, lat, 0.0)  # noqa: E711
-        commune_idx = self.communes.locate(lng, lat)
-        outside = (commune_idx < 0) & (reason == None)  # noqa: E711
-        if outside.any():
-            summary.reject("fuera de las comunas atendidas", int(outside.sum()))
-            for i in np.flatnonzero(outside):
-                reason[i] = self.communes.nearest_message(lng[i], lat[i])
-
-        created = parse_dates(text("created_at"), self.mapping)
-        closed = parse_dates(text("closed_at"), self.mapping)
-        updated = parse_dates(text("updated_at"), self.mapping)
-        reject(created.isna().to_numpy(), "fecha de creación ausente o ilegible")
-        bad_closed = (text("closed_at") != "") & closed.isna()
-        reject(bad_closed.to_numpy(), "fecha de cierre ilegible")
-        # The business-day calendar starts in 1970, and nothing has happened after now (a day of clock skew
-        # allowed): a date outside would stop the indicators, which refuse to count it wrongly.
-        earliest, latest = pd.Timestamp(CALENDAR_START, tz="UTC"), pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
-        for dates, what in ((created, "creación"), (closed, "cierre"), (updated, "actualización")):
-            reject(((dates < earliest) | (dates > latest)).to_numpy(), f"fecha de {what} fuera de rango (1970 a hoy)")
-        reject((closed < created).to_numpy(), "cerrada antes de ser creada")
-
         source_category = text("category")
         codes = source_category.map(self.mapping.categories) if self.mapping.categories else source_category
         if self.mapping.default_category:
             codes = codes.fillna(self.mapping.default_category)
         category_pk = codes.map(lambda c: self.categories.get(c, (None, None))[0])
         unknown = category_pk.isna().to_numpy()
-        for value in source_category[unknown & (reason == None)].unique():  # noqa: E711
-            reject(unknown & (source_category == value).to_numpy(), f"categoría desconocida: {value or '(vacía)'}")
+        shown = codes.fillna(source_category)
+        for value in shown[unknown & (reason == None)].unique():  # noqa: E711
+            reject(unknown & (shown == value).to_numpy(), "service_code", unknown_category_message(value))
         days = codes.map(lambda c: self.categories.get(c, (None, 0))[1])
 
-        status = text("status").map(self.mapping.statuses).fillna(self.mapping.default_status)
         channel = text("channel").map(self.mapping.channels).fillna(self.mapping.default_channel)
-        reject(~status.isin(Status.values).to_numpy(), "estado desconocido")
-        reject(~channel.isin(Channel.values).to_numpy(), "canal desconocido")
+        for value in channel.unique():
+            if (message := channel_error(value)) is not None:
+                reject((channel == value).to_numpy(), "channel", message)
+        description, address = text("description"), text("address")
+        reject_each(text_columns_errors(description, address))
+        # As report_create, the comuna is looked for once every field is right.
+        lng = np.where(reason == None, lng, 0.0)  # noqa: E711
+        lat = np.where(reason == None, lat, 0.0)  # noqa: E711
+        commune_idx = self.communes.locate(lng, lat)
+        outside = np.flatnonzero((commune_idx < 0) & (reason == None))  # noqa: E711
+        if len(outside):
+            messages = self.communes.outside_messages(lng[outside], lat[outside])
+            reject_each({i: ("location", m) for i, m in zip(outside, messages, strict=True)},
+                        "fuera de las comunas atendidas")
+
+        created = parse_dates(text("created_at"), self.mapping)
+        closed = parse_dates(text("closed_at"), self.mapping)
+        updated = parse_dates(text("updated_at"), self.mapping)
+        reject(created.isna().to_numpy(), "created_at", "fecha de creación ausente o ilegible")
+        bad_closed = (text("closed_at") != "") & closed.isna()
+        reject(bad_closed.to_numpy(), "closed_at", "fecha de cierre ilegible")
+        earliest, latest = (pd.Timestamp(bound) for bound in date_range(pd.Timestamp.now(tz="UTC")))
+        for dates, name, what in ((created, "created_at", "creación"), (closed, "closed_at", "cierre"),
+                                  (updated, "updated_at", "actualización")):
+            reject(((dates < earliest) | (dates > latest)).to_numpy(), name, date_out_of_range_message(what))
+        reject((closed < created).to_numpy(), "closed_at", "cerrada antes de ser creada")
+
+        status = text("status").map(self.mapping.statuses).fillna(self.mapping.default_status)
+        reject(~status.isin(Status.values).to_numpy(), "status", "estado desconocido")
         is_closed = status.isin(CLOSED)
         closed = closed.where(is_closed, pd.NaT)
         closed = closed.fillna(updated.where(is_closed & (updated >= created), pd.NaT))
-        reject((is_closed & closed.isna()).to_numpy(), "cerrada sin fecha de cierre")
-        description = text("description")
-        reject((description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION).to_numpy(), "descripción demasiado larga")
-        # As report_create: C0 control characters (a NUL, a vertical tab from a spreadsheet) are refused by name;
-        # one would make the Open311 XML unreadable and PostgreSQL refuses NUL.
-        address = text("address")
-        for column, values in (("description", description), ("address", address)):
-            reject(values.str.contains(CONTROL_CHARACTERS.pattern, regex=True).to_numpy(),
-                   f"{column}: texto con caracteres de control")
+        reject((is_closed & closed.isna()).to_numpy(), "closed_at", "cerrada sin fecha de cierre")
 
         source_id = text("source_id")
         source_id = source_id.where(source_id != "", "fila-" + pd.Series(chunk.index.astype(str), index=chunk.index))
-        reject(source_id.duplicated().to_numpy(), "fila repetida (mismo identificador de origen)")
+        reject(source_id.duplicated().to_numpy(), "source_id", "fila repetida (mismo identificador de origen)")
 
         ok = (reason == None)  # noqa: E711
-        rejects = list(zip(chunk.index[~ok], reason[~ok]))
+        rejects = list(zip(chunk.index[~ok], field_of[~ok], reason[~ok], strict=True))
         rows = np.flatnonzero(ok)
         good = pd.DataFrame({
             "row_no": chunk.index[rows],
@@ -449,7 +441,7 @@ class ReportImporter:
             "category_id": category_pk.iloc[rows].astype("int64").to_numpy(),
             "lng": lng[rows], "lat": lat[rows],
             "description": description.iloc[rows].to_numpy(),
-            "address": address.iloc[rows].str.slice(0, 300).to_numpy(),
+            "address": address.iloc[rows].to_numpy(),
             "status": status.iloc[rows].to_numpy(), "channel": channel.iloc[rows].to_numpy(),
             "created_at": created.iloc[rows].to_numpy(),
             "updated_at": updated.iloc[rows].to_numpy(),
@@ -460,7 +452,7 @@ class ReportImporter:
 
     def place(self, lng: np.ndarray, lat: np.ndarray, reject) -> tuple[np.ndarray, np.ndarray]:
         (sx0, sy0, sx1, sy1), (tx0, ty0, tx1, ty1) = self.placement
-        reject((lng < sx0) | (lng > sx1) | (lat < sy0) | (lat > sy1), "fuera de la extensión de origen")
+        reject((lng < sx0) | (lng > sx1) | (lat < sy0) | (lat > sy1), "location", "fuera de la extensión de origen")
         return tx0 + (lng - sx0) / (sx1 - sx0) * (tx1 - tx0), ty0 + (lat - sy0) / (sy1 - sy0) * (ty1 - ty0)
 
     def enrich(self, good: pd.DataFrame) -> pd.DataFrame:
@@ -471,9 +463,9 @@ class ReportImporter:
             good[column] = cells
         idx = good.pop("commune_idx").to_numpy()
         good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx]
-        good["tracking_code"] = random_codes(np.array(self.communes.prefixes, dtype=object)[idx])
+        good["tracking_code"] = tracking_codes(np.array(self.communes.prefixes, dtype=object)[idx].tolist())
         good["updated_at"] = good["updated_at"].combine_first(good["closed_at"]).combine_first(good["created_at"])
-        good["expected_at"] = deadlines(good["created_at"], good.pop("days"))
+        good["expected_at"] = deadlines(good["created_at"], good.pop("days"), self.closed_days)
         return good
 
     def write(self, rows: int, payload: bytes) -> tuple[int, int]:
@@ -493,7 +485,7 @@ class ReportImporter:
             # insert, so a chunk without conflicts costs no lookups at all.
             inserted = 0
             for _attempt in range(10):
-                cursor.execute(INSERT_SQL, {"source": self.source})
+                cursor.execute(insert_statement(), {**INSERT_PARAMS, "source": self.source})
                 inserted += cursor.fetchone()[0]
                 if inserted == rows:
                     return inserted, 0
@@ -502,7 +494,8 @@ class ReportImporter:
                 # the planner guesses about a staging table without statistics (a join once took minutes).
                 cursor.execute("SELECT row_no, source_id, tracking_code FROM import_staging")
                 staged = cursor.fetchall()
-                cursor.execute(STORED_SOURCE_IDS_SQL, {"source": self.source, "ids": [sid for _row, sid, _code in staged]})
+                cursor.execute(stored_source_ids_statement(),
+                               {"source": self.source, "ids": [sid for _row, sid, _code in staged]})
                 stored = {sid for (sid,) in cursor.fetchall()}
                 collided = [(row, code) for row, sid, code in staged if sid not in stored]
                 if not collided:
@@ -512,16 +505,14 @@ class ReportImporter:
         raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
 
     def redraw_codes(self, cursor, rows: list[tuple[int, str]]) -> None:
-        prefixes = np.array([code.rsplit("-", 2)[0] for _row, code in rows], dtype=object)
-        fresh = random_codes(prefixes)
+        fresh = tracking_codes([code.rsplit("-", 2)[0] for _row, code in rows])
         cursor.executemany(
             "UPDATE import_staging SET tracking_code = %s WHERE row_no = %s",
-            [(code, row) for code, (row, _old) in zip(fresh.tolist(), rows)],
+            [(code, row) for code, (row, _old) in zip(fresh, rows, strict=True)],
         )
 
 
 TIMESTAMPS = ("created_at", "updated_at", "expected_at", "closed_at")
-H3_COLUMNS = ", ".join(f"h3_res{r}" for r in H3_RESOLUTIONS)
 STAGING_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS import_staging (
     row_no bigint, source_id text, tracking_code text, commune_id bigint, category_id bigint,
@@ -531,40 +522,68 @@ CREATE TEMP TABLE IF NOT EXISTS import_staging (
     {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)}
 ) ON COMMIT DROP
 """
-# One statement inserts the reports and their history (a 'created' event, and a status event for the others, not
-# 'submitted', which is also their first response) and returns how many reports it inserted.
-INSERT_SQL = f"""
-WITH inserted AS (
-    INSERT INTO reports_report (
-        tracking_code, commune_id, category_id, location, address, description, attributes, status, channel,
-        public_visibility, reporter_name, reporter_email, reporter_phone, language, created_at, updated_at,
-        expected_at, closed_at, first_response_at, source, source_id, {H3_COLUMNS})
-    SELECT tracking_code, commune_id, category_id, ST_SetSRID(ST_MakePoint(lng, lat), {STORAGE_SRID}),
-           address, description, '{{}}'::jsonb, status, channel, false, '', '', '', 'es', to_timestamp(created_at),
-           to_timestamp(updated_at), to_timestamp(expected_at), to_timestamp(closed_at),
-           CASE WHEN status <> 'submitted' THEN to_timestamp(COALESCE(closed_at, created_at)) END,
-           %(source)s, source_id, {H3_COLUMNS}
-      FROM import_staging
+# What each report column is filled with, by Report field: the staging table's columns, or the values report_create
+# leaves at their defaults for an imported report (no reporter, no answers, not public).
+REPORT_VALUES = {
+    "tracking_code": "s.tracking_code", "commune": "s.commune_id", "category": "s.category_id",
+    "location": f"ST_SetSRID(ST_MakePoint(s.lng, s.lat), {STORAGE_SRID})", "address": "s.address",
+    "description": "s.description", "attributes": "'{}'::jsonb", "status": "s.status", "channel": "s.channel",
+    "public_visibility": "false", "reporter_name": "''", "reporter_email": "''", "reporter_phone": "''",
+    "language": "'es'", "created_at": "to_timestamp(s.created_at)", "updated_at": "to_timestamp(s.updated_at)",
+    "expected_at": "to_timestamp(s.expected_at)", "closed_at": "to_timestamp(s.closed_at)",
+    "first_response_at": "CASE WHEN s.status <> %(submitted)s THEN to_timestamp(COALESCE(s.closed_at, s.created_at)) END",
+    "source": "%(source)s", "source_id": "s.source_id",
+    **{f"h3_res{r}": f"s.h3_res{r}" for r in H3_RESOLUTIONS},
+}
+EVENT_FIELDS = ("report", "kind", "from_status", "to_status", "note", "is_public", "actor_label", "created_at")
+
+
+def columns_of(model, names) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def insert_statement() -> str:
+    """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
+    not 'submitted', which is also their first response) and returns how many reports it inserted. Table and column
+    names come from the models, as report_store's statement."""
+    quote = connection.ops.quote_name
+    returned = columns_of(Report, ("id", "status", "created_at", "closed_at"))
+    event_columns = columns_of(ReportEvent, EVENT_FIELDS)
+    return f"""
+WITH inserted (id, status, created_at, closed_at) AS (
+    INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
+    SELECT {", ".join(REPORT_VALUES.values())}
+      FROM import_staging s
     ON CONFLICT DO NOTHING
-    RETURNING id, status, created_at, closed_at
+    RETURNING {returned}
 ), created AS (
-    INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, is_public, actor_label, created_at)
-    SELECT id, 'created', '', 'submitted', '', true, 'Importación', created_at FROM inserted
+    INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
+    SELECT id, %(created)s, '', %(submitted)s, '', true, %(actor)s, created_at FROM inserted
 ), changed AS (
-    INSERT INTO reports_reportevent (report_id, kind, from_status, to_status, note, is_public, actor_label, created_at)
-    SELECT id, 'status', 'submitted', status, '', true, 'Importación', COALESCE(closed_at, created_at)
-      FROM inserted WHERE status <> 'submitted'
+    INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
+    SELECT id, %(changed)s, %(submitted)s, status, '', true, %(actor)s, COALESCE(closed_at, created_at)
+      FROM inserted WHERE status <> %(submitted)s
 )
 SELECT count(*) FROM inserted
 """
-# Which of these source ids are stored; `source_id <> ''` matches the partial unique index.
-STORED_SOURCE_IDS_SQL = """
-SELECT source_id FROM reports_report WHERE source = %(source)s AND source_id = ANY(%(ids)s) AND source_id <> ''
-"""
+
+
+INSERT_PARAMS = {"submitted": Status.SUBMITTED.value, "created": EventKind.CREATED.value,
+                 "changed": EventKind.STATUS.value, "actor": "Importación"}
+
+
+def stored_source_ids_statement() -> str:
+    """Which of these source ids are stored; `source_id <> ''` matches the partial unique index."""
+    table = connection.ops.quote_name(Report._meta.db_table)
+    source, source_id = (connection.ops.quote_name(Report._meta.get_field(f).column) for f in ("source", "source_id"))
+    return (f"SELECT {source_id} FROM {table} WHERE {source} = %(source)s AND {source_id} = ANY(%(ids)s) "
+            f"AND {source_id} <> ''")
+
 
 # Bulk mode (see the module docstring). Partial indexes stay: they are cheap (the open-deadline index holds only
 # open reports) and their predicate does not survive pg_get_indexdef's round trip textually unchanged.
-BULK_TABLES = ("reports_report", "reports_reportevent")
+BULK_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table)
 # pg_advisory_lock key: one import at a time (two bulk imports would drop each other's indexes).
 IMPORT_LOCK_KEY = 4_711_311
 SECONDARY_INDEXES_SQL = """

@@ -2,12 +2,11 @@
 
 from io import StringIO
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from geo_siac.reports import importers
+from geo_siac.reports import importers, tracking
 from geo_siac.reports.checks import suspended_schema
 from geo_siac.reports.importers import ImportFileError, suspend_secondary_schema
 from geo_siac.reports.models import Report, SuspendedSchemaObject
@@ -89,16 +88,16 @@ def test_a_killed_import_is_reported_by_check_and_restored_by_the_command(commun
 
 def test_tracking_codes_that_repeat_or_are_taken_are_redrawn(communes, make_report, tmp_path, monkeypatch):
     taken = make_report().tracking_code
-    real_draw = importers._draw_codes
+    real_draw = tracking.draw_codes
     draws = []
 
     def draw(prefixes):
         draws.append(len(prefixes))
         if len(draws) == 1:  # every code of the chunk the same, and already stored
-            return np.array([taken] * len(prefixes), dtype=object)
+            return [taken] * len(prefixes)
         return real_draw(prefixes)
 
-    monkeypatch.setattr(importers, "_draw_codes", draw)
+    monkeypatch.setattr(tracking, "draw_codes", draw)
     out = run_import(str(write_csv(tmp_path / "a.csv", 30)), "--commit")
     assert "insertadas: 30" in out
     codes = list(Report.objects.filter(source="geosiac").values_list("tracking_code", flat=True))
