@@ -1,5 +1,5 @@
 """Writes on reports. The web form, the operator console and Open311 file reports through report_create; the bulk
-importer of history (importers.py) writes whole chunks its own vectorised way, but reads the same rule table
+importer of history (the importers package) writes whole chunks its own vectorised way, but reads the same rule table
 (validation.py), deadline function (deadlines.deadline, with the closed days) and tracking-code generator
 (tracking.py), so what either accepts or refuses, and the deadline and code it gives, cannot drift apart."""
 
