@@ -1,5 +1,6 @@
 """Malformed and hostile input at every entry point: a clear 4xx or CommandError, nothing written, no 500."""
 
+import csv
 import io
 import json
 import struct
@@ -304,8 +305,10 @@ def test_import_reports_rejects_control_characters_as_report_create_does(commune
     call_command("import_reports", str(path), "--no-progress", "--commit", "--rejects", str(tmp_path / "r.csv"),
                  stdout=io.StringIO(), stderr=io.StringIO())
     assert list(Report.objects.values_list("source_id", flat=True)) == ["c"]
-    rejects = (tmp_path / "r.csv").read_text(encoding="utf-8")
-    assert "description: texto con caracteres de control" in rejects and "address: texto con caracteres" in rejects
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8") as handle:
+        rejects = {row["source_id"]: (row["campo"], row["motivo"]) for row in csv.DictReader(handle)}
+    message = "El texto contiene caracteres de control no permitidos."
+    assert rejects == {"a": ("description", message), "b": ("address", message)}
 
 
 def test_open311_xml_stays_well_formed_whatever_a_stored_description_holds(client, make_report):

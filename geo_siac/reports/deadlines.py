@@ -1,6 +1,7 @@
-"""Deadlines in business days: weekends and Chilean public holidays (the `holidays` package) do not count."""
+"""Deadlines in business days: weekends, Chilean public holidays (the `holidays` package) and the installation's
+closed days (zones.ClosedDay, read by zones.selectors.closed_days) do not count."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -21,9 +22,9 @@ def is_business_day(day: date, extra_closed: Iterable[date] = ()) -> bool:
     return day.weekday() < 5 and day not in chilean_holidays(day.year) and day not in extra_closed
 
 
-def add_business_days(start: date, days: int, extra_closed: Iterable[date] = ()) -> date:
+def add_business_days(start: date, days: int, *, closed_days: Collection[date]) -> date:
     """The date `days` business days after `start` (the start day itself never counts)."""
-    closed = frozenset(extra_closed)
+    closed = frozenset(closed_days)
     day = start
     remaining = days
     while remaining > 0:
@@ -56,13 +57,14 @@ def calendar_days(start: date = CALENDAR_START, end: date = CALENDAR_END,
         yield day, business, count
 
 
-def deadline(created_at: datetime, days: int, extra_closed: Iterable[date] = ()) -> datetime:
-    """End of the `days`-th business day after the report's local (Santiago) date."""
-    return deadline_from_day(created_at.astimezone(SANTIAGO).date(), days, extra_closed)
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(SANTIAGO).date()
 
 
-def deadline_from_day(local_day: date, days: int, extra_closed: Iterable[date] = ()) -> datetime:
-    due = add_business_days(local_day, days, extra_closed)
+def deadline(day: date, business_days: int, *, closed_days: Collection[date]) -> datetime:
+    """End (23:59:59, Santiago time) of the `business_days`-th business day after the local date `day`. The
+    installation's closed days have no default, so that no caller can leave them out by forgetting them."""
+    due = add_business_days(day, business_days, closed_days=closed_days)
     return datetime.combine(due, time(23, 59, 59), tzinfo=SANTIAGO)
 
 

@@ -1,5 +1,7 @@
-"""Writes on reports. Every channel (web form, operator console, Open311, importer of history) goes through
-these functions, so validation, deadlines and history cannot drift apart."""
+"""Writes on reports. The web form, the operator console and Open311 file reports through report_create; the bulk
+importer of history (the importers package) writes whole chunks its own vectorised way, but reads the same rule table
+(validation.py), deadline function (deadlines.deadline, with the closed days) and tracking-code generator
+(tracking.py), so what either accepts or refuses, and the deadline and code it gives, cannot drift apart."""
 
 import secrets
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.reports.attributes import clean_answers
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.deadlines import SANTIAGO, calendar_days, deadline, deadline_from_day
+from geo_siac.reports.deadlines import SANTIAGO, calendar_days, deadline, local_day
 from geo_siac.reports.messages import received_message, status_message
 from geo_siac.reports.models import (
     CalendarDay,
@@ -39,11 +41,14 @@ from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transitio
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
     CONTROL_CHARACTERS,
+    address_error,
+    channel_error,
     contact_errors,
     control_character_errors,
     coordinate_errors,
     description_error,
-    format_distance,
+    outside_message,
+    unknown_category_message,
 )
 from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement
@@ -58,8 +63,7 @@ def resolve_category(category: Category | str | None) -> tuple[Category | None, 
         found = category_by_code(category, "active")
     if found is None:
         shown = category.service_code if isinstance(category, Category) else str(category or "")
-        return None, _("La categoría '%s' no existe o no está activa.") % "".join(
-            c if c.isprintable() else "?" for c in shown[:60])
+        return None, unknown_category_message(shown)
     return found, None
 
 
@@ -73,14 +77,7 @@ def locate(lat: float, lng: float, category: Category) -> tuple[Point, Placement
     nearest = commune_nearest(point)
     if nearest is None:
         raise ValidationError({"location": _("No hay comunas activas configuradas.")})
-    raise ValidationError(
-        {
-            "location": _(
-                "El punto está fuera de las comunas atendidas. La más cercana es %(name)s, a %(distance)s."
-            )
-            % {"name": nearest.commune.name, "distance": format_distance(nearest.distance_m)}
-        }
-    )
+    raise ValidationError({"location": outside_message(nearest.commune.name, nearest.distance_m)})
 
 
 def report_create(
@@ -126,10 +123,10 @@ def report_create(
         errors["service_code"] = category_error
     if (message := description_error(description)) is not None:
         errors["description"] = message
-    if len(address) > 300:
-        errors["address"] = _("La dirección es demasiado larga (máximo 300 caracteres).")
-    if channel not in Channel.values:
-        errors["channel"] = _("Canal desconocido: %s") % channel
+    if (message := address_error(address)) is not None:
+        errors["address"] = message
+    if (message := channel_error(channel)) is not None:
+        errors["channel"] = message
     errors.update(contact_errors(name=reporter_name, email=reporter_email, phone=reporter_phone))
     errors.update(control_character_errors(description=description, address=address, reporter_name=reporter_name,
                                            reporter_email=reporter_email, reporter_phone=reporter_phone))
@@ -169,7 +166,7 @@ def report_create(
         created_by=created_by,
         created_at=now,
         updated_at=now,
-        expected_at=deadline(now, found.response_days, placed.closed_days),
+        expected_at=deadline(local_day(now), found.response_days, closed_days=placed.closed_days),
         zone=decision.zone,
         crew=decision.crew,
         department=decision.department,
@@ -493,7 +490,7 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
     if not 1 <= business_days <= 60:
         raise ValidationError({"business_days": _("La prórroga debe ser de 1 a 60 días hábiles.")})
     previous = locked.expected_at
-    locked.expected_at = deadline_from_day(previous.astimezone(SANTIAGO).date(), business_days, closed_days())
+    locked.expected_at = deadline(local_day(previous), business_days, closed_days=closed_days())
     locked.deadline_extended_at = timezone.now()
     note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
         "days": business_days, "from": previous.astimezone(SANTIAGO).date().isoformat(),

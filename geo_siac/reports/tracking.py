@@ -1,20 +1,52 @@
 """Tracking codes: short, readable over the phone, unguessable. E.g. PA-7K3M-Q9XD.
 
 The alphabet drops 0/O, 1/I/L and U, which are misheard or misread; 30^8 ≈ 6.6e11 codes per comuna prefix,
-drawn with `secrets`, so a code cannot be guessed from another.
+drawn from os.urandom (as `secrets` does), so a code cannot be guessed from another. One generator for the single
+report (report_create) and for a chunk of the bulk importer.
 """
 
+import os
 import re
-import secrets
+from collections.abc import Sequence
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8
 _CLEAN = re.compile(r"[^A-Z0-9]")
+# A random byte below 240 (8 x 30) picks a letter uniformly; the bytes above are dropped (rejection sampling).
+_USABLE = 256 - 256 % len(ALPHABET)
+_LETTER_OF_BYTE = bytes(ord(ALPHABET[b % len(ALPHABET)]) if b < _USABLE else 0 for b in range(256))
+_DROPPED = bytes(range(_USABLE, 256))
+
+
+def draw_codes(prefixes: Sequence[str]) -> list[str]:
+    """A random code for each prefix; two may repeat (tracking_codes makes them distinct)."""
+    needed = len(prefixes) * LENGTH
+    letters = b""
+    while len(letters) < needed:
+        letters += os.urandom(needed - len(letters) + needed // 8 + 8).translate(_LETTER_OF_BYTE, _DROPPED)
+    text = letters[:needed].decode("ascii")
+    return [f"{prefix}-{text[i:i + 4]}-{text[i + 4:i + LENGTH]}"
+            for prefix, i in zip(prefixes, range(0, needed, LENGTH), strict=True)]
+
+
+def tracking_codes(prefixes: Sequence[str]) -> list[str]:
+    """A distinct code for each prefix (those already stored are PostgreSQL's unique index to refuse)."""
+    codes = draw_codes(prefixes)
+    while True:
+        seen: set[str] = set()
+        repeated = []
+        for i, code in enumerate(codes):
+            if code in seen:
+                repeated.append(i)
+            seen.add(code)
+        if not repeated:
+            return codes
+        for i, code in zip(repeated, draw_codes([prefixes[i] for i in repeated]), strict=True):
+            codes[i] = code
 
 
 def new_tracking_code(prefix: str) -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-    return f"{prefix}-{body[:4]}-{body[4:]}"
+    return tracking_codes([prefix])[0]
 
 
 def normalize_tracking_code(raw: str) -> str:

@@ -1,15 +1,29 @@
-"""Field rules shared by report_create and the bulk importer, so every channel rejects the same input with
-the same message."""
+"""The rule table of a report's fields, read by report_create and by the bulk importer, so both refuse the same
+input under the same field with the same message: coordinates, comuna, category, channel, description, address,
+control characters and dates.
+
+Each rule is one function on one value. The importer's column forms (the `*_columns` functions) only pick, with
+numpy, the rows a rule could refuse, and then ask the rule itself about those rows: the rule decides and words
+the message, once."""
 
 import math
 import re
+from datetime import UTC, datetime, time, timedelta
 
+import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from geo_siac.reports.deadlines import CALENDAR_START
+from geo_siac.reports.states import Channel
+
 PHONE_CHARS = set("0123456789+-() ")
+LATITUDE = (-90, 90)
+LONGITUDE = (-180, 180)
+ADDRESS_MAX_LENGTH = 300
 
 
 def parse_coordinate(value, *, name: str, low: float, high: float) -> float:
@@ -35,14 +49,51 @@ def coordinate_errors(latitude, longitude) -> tuple[float | None, float | None, 
     errors: dict[str, str] = {}
     lat = lng = None
     try:
-        lat = parse_coordinate(latitude, name=_("latitud"), low=-90, high=90)
+        lat = parse_coordinate(latitude, name=_("latitud"), low=LATITUDE[0], high=LATITUDE[1])
     except ValueError as exc:
         errors["lat"] = str(exc)
     try:
-        lng = parse_coordinate(longitude, name=_("longitud"), low=-180, high=180)
+        lng = parse_coordinate(longitude, name=_("longitud"), low=LONGITUDE[0], high=LONGITUDE[1])
     except ValueError as exc:
         errors["long"] = str(exc)
     return lat, lng, errors
+
+
+def coordinate_columns(latitude: pd.Series, longitude: pd.Series) -> tuple[np.ndarray, np.ndarray, dict]:
+    """coordinate_errors over two columns of text: (latitudes, longitudes, {row position: (field, message)}), NaN
+    where refused. A value that reads at once as an in-range number (with a point or a comma) is taken; any other
+    goes through coordinate_errors, which accepts or refuses it as for a single report."""
+    lat, lng = _numbers(latitude), _numbers(longitude)
+    with np.errstate(invalid="ignore"):
+        doubtful = ~(np.isfinite(lat) & np.isfinite(lng) & (lat >= LATITUDE[0]) & (lat <= LATITUDE[1])
+                     & (lng >= LONGITUDE[0]) & (lng <= LONGITUDE[1]))
+    errors = {}
+    for i in np.flatnonzero(doubtful):
+        one_lat, one_lng, found = coordinate_errors(latitude.iat[i], longitude.iat[i])
+        if found:
+            errors[i] = next(iter(found.items()))
+            one_lat = one_lng = math.nan
+        lat[i], lng[i] = one_lat, one_lng
+    return lat, lng, errors
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float, copy=True)
+
+
+def outside_message(name: str, distance_m: float) -> str:
+    """A point no active comuna covers, with the nearest one and its geodesic distance."""
+    return _("El punto está fuera de las comunas atendidas. La más cercana es %(name)s, a %(distance)s.") % {
+        "name": name, "distance": format_distance(distance_m)}
+
+
+def unknown_category_message(code: str) -> str:
+    return _("La categoría '%s' no existe o no está activa.") % "".join(
+        c if c.isprintable() else "?" for c in code[:60])
+
+
+def channel_error(channel: str) -> str | None:
+    return None if channel in Channel.values else _("Canal desconocido: %s") % channel
 
 
 def description_error(description: str) -> str | None:
@@ -53,6 +104,29 @@ def description_error(description: str) -> str | None:
             "max": f"{limit:,}".replace(",", "."),
         }
     return None
+
+
+def address_error(address: str) -> str | None:
+    if len(address) > ADDRESS_MAX_LENGTH:
+        return _("La dirección es demasiado larga (máximo 300 caracteres).")
+    return None
+
+
+def text_columns_errors(description: pd.Series, address: pd.Series) -> dict[int, tuple[str, str]]:
+    """description_error, address_error and control_character_errors over two columns: {row position: (field,
+    message)}, the first refusal of each row in report_create's order."""
+    suspect = ((description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION) | (address.str.len() > ADDRESS_MAX_LENGTH)
+               | description.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+               | address.str.contains(CONTROL_CHARACTERS.pattern, regex=True))
+    errors = {}
+    for i in np.flatnonzero(suspect.to_numpy()):
+        text, where = description.iat[i], address.iat[i]
+        found = {"description": description_error(text), "address": address_error(where),
+                 **control_character_errors(description=text, address=where)}
+        first = next(((field, message) for field, message in found.items() if message), None)
+        if first is not None:
+            errors[i] = first
+    return errors
 
 
 def contact_errors(*, name: str, email: str, phone: str) -> dict[str, str]:
@@ -87,3 +161,13 @@ def control_character_errors(**fields: str) -> dict[str, str]:
         for name, value in fields.items()
         if value and CONTROL_CHARACTERS.search(value)
     }
+
+
+# The dates a report can carry: the business-day calendar starts in 1970 and nothing has happened after now (a day
+# of clock skew allowed). report_create stamps now; the importer reads them from a file.
+def date_range(now: datetime) -> tuple[datetime, datetime]:
+    return datetime.combine(CALENDAR_START, time(), tzinfo=UTC), now + timedelta(days=1)
+
+
+def date_out_of_range_message(what: str) -> str:
+    return f"fecha de {what} fuera de rango (1970 a hoy)"

@@ -2,14 +2,14 @@
 
 from io import StringIO
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from geo_siac.reports import importers
+from geo_siac.reports import tracking
 from geo_siac.reports.checks import suspended_schema
-from geo_siac.reports.importers import ImportFileError, suspend_secondary_schema
+from geo_siac.reports.importers import ImportFileError, importer, suspend_secondary_schema
+from geo_siac.reports.importers.bulk_mode import BULK_TABLES
 from geo_siac.reports.models import Report, SuspendedSchemaObject
 
 HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
@@ -19,10 +19,10 @@ def schema() -> set[tuple[str, str]]:
     """Every index and foreign key of the report tables, with its definition."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
-                       [list(importers.BULK_TABLES)])
+                       [list(BULK_TABLES)])
         indexes = set(cursor.fetchall())
         cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                       "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [list(importers.BULK_TABLES)])
+                       "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [list(BULK_TABLES)])
         return indexes | set(cursor.fetchall())
 
 
@@ -51,23 +51,23 @@ def test_an_import_into_an_empty_table_runs_in_bulk_mode_and_gives_back_every_in
 
 def test_an_import_into_a_table_with_reports_keeps_the_indexes(communes, make_report, tmp_path, monkeypatch):
     make_report()
-    monkeypatch.setattr(importers, "suspend_secondary_schema", lambda: pytest.fail("bulk mode on a live table"))
+    monkeypatch.setattr(importer, "suspend_secondary_schema", lambda: pytest.fail("bulk mode on a live table"))
     out = run_import(str(write_csv(tmp_path / "a.csv", 10)), "--commit")
     assert "modo masivo" not in out and "insertadas: 10" in out
 
 
 def test_an_import_that_fails_half_way_still_rebuilds_the_indexes(communes, tmp_path, monkeypatch):
     before = schema()
-    real_write = importers.ReportImporter.write
+    real_write = importer.chunk_write
     calls = []
 
-    def failing_write(self, rows, payload):
+    def failing_write(rows, payload, *, source):
         calls.append(rows)
         if len(calls) == 2:
             raise ImportFileError("simulated failure")
-        return real_write(self, rows, payload)
+        return real_write(rows, payload, source=source)
 
-    monkeypatch.setattr(importers.ReportImporter, "write", failing_write)
+    monkeypatch.setattr(importer, "chunk_write", failing_write)
     with pytest.raises(Exception, match="simulated failure"):
         run_import(str(write_csv(tmp_path / "a.csv", 100)), "--commit", "--chunk-rows", "40")
     assert schema() == before and not SuspendedSchemaObject.objects.exists()
@@ -89,16 +89,16 @@ def test_a_killed_import_is_reported_by_check_and_restored_by_the_command(commun
 
 def test_tracking_codes_that_repeat_or_are_taken_are_redrawn(communes, make_report, tmp_path, monkeypatch):
     taken = make_report().tracking_code
-    real_draw = importers._draw_codes
+    real_draw = tracking.draw_codes
     draws = []
 
     def draw(prefixes):
         draws.append(len(prefixes))
         if len(draws) == 1:  # every code of the chunk the same, and already stored
-            return np.array([taken] * len(prefixes), dtype=object)
+            return [taken] * len(prefixes)
         return real_draw(prefixes)
 
-    monkeypatch.setattr(importers, "_draw_codes", draw)
+    monkeypatch.setattr(tracking, "draw_codes", draw)
     out = run_import(str(write_csv(tmp_path / "a.csv", 30)), "--commit")
     assert "insertadas: 30" in out
     codes = list(Report.objects.filter(source="geosiac").values_list("tracking_code", flat=True))

@@ -46,7 +46,7 @@ def test_la311_rejects_rows_without_coordinates_and_with_dates_out_of_order(comm
     by_reason = {}
     for row in rejected:
         by_reason.setdefault(row["motivo"], set()).add(row["SRNumber"])
-    assert by_reason["sin coordenadas"] == no_coords
+    assert by_reason["Falta la latitud."] | by_reason.get("Falta la longitud.", set()) == no_coords
     # A row can fail several checks; the reject file gives the first (location before dates).
     assert by_reason["cerrada antes de ser creada"] and by_reason["cerrada antes de ser creada"] <= backwards
     assert backwards <= {row["SRNumber"] for row in rejected}
@@ -142,13 +142,14 @@ def test_every_bad_row_gets_its_reason(communes, tmp_path):
     )
     rejects = tmp_path / "r.csv"
     run_import(str(path), "--rejects", str(rejects), "--commit")
-    reasons = {row["source_id"]: row["motivo"] for row in read_rejects(rejects)}
-    assert reasons["nolat"] == "sin coordenadas"
-    assert reasons["text"] == "coordenadas no numéricas"
-    assert reasons["range"] == "coordenadas fuera de rango"
-    assert reasons["far"].startswith("fuera de las comunas atendidas (la más cercana es Peñalolén")
-    assert reasons["cat"] == "categoría desconocida: dragones"
-    assert reasons["date"] == "fecha de creación ausente o ilegible"
-    assert reasons["order"] == "cerrada antes de ser creada"
+    reasons = {row["source_id"]: (row["campo"], row["motivo"]) for row in read_rejects(rejects)}
+    assert reasons["nolat"] == ("lat", "Falta la latitud.")
+    assert reasons["text"] == ("lat", "La latitud debe ser un número.")
+    assert reasons["range"] == ("lat", "La latitud debe estar entre -90 y 90.")
+    assert reasons["far"][0] == "location"
+    assert reasons["far"][1].startswith("El punto está fuera de las comunas atendidas. La más cercana es Peñalolén")
+    assert reasons["cat"] == ("service_code", "La categoría 'dragones' no existe o no está activa.")
+    assert reasons["date"] == ("created_at", "fecha de creación ausente o ilegible")
+    assert reasons["order"] == ("closed_at", "cerrada antes de ser creada")
     assert list(Report.objects.values_list("source_id", flat=True)) == ["ok"]
     assert len(read_rejects(rejects)) == 8

@@ -1,0 +1,98 @@
+"""Bulk mode, as PostgreSQL's "Populating a Database" advises: into an empty table (or with bulk=True) the
+non-unique indexes and the foreign keys of the report tables are dropped first and rebuilt once at the end, which is
+several times cheaper than maintaining them row by row. The unique indexes stay, so restarting never duplicates.
+What was dropped is recorded in SuspendedSchemaObject, so a crashed import's indexes are put back by the next import
+or by `import_reports --restore-schema`."""
+
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+from geo_siac.reports.importers.results import ImportFileError
+from geo_siac.reports.models import Report, ReportEvent, SuspendedSchemaObject
+
+# Partial indexes stay: they are cheap (the open-deadline index holds only
+# open reports) and their predicate does not survive pg_get_indexdef's round trip textually unchanged.
+BULK_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table)
+# pg_advisory_lock key: one import at a time (two bulk imports would drop each other's indexes).
+IMPORT_LOCK_KEY = 4_711_311
+SECONDARY_INDEXES_SQL = """
+SELECT t.relname, i.relname, pg_get_indexdef(i.oid)
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+ WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisunique AND x.indpred IS NULL
+ ORDER BY t.relname, i.relname
+"""
+FOREIGN_KEYS_SQL = """
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+  FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+ WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+ ORDER BY t.relname, c.conname
+"""
+
+
+@contextmanager
+def import_lock():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [IMPORT_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise ImportFileError("Otra importación está en curso en esta base de datos; espere a que termine.")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
+
+
+def suspend_secondary_schema() -> int:
+    """Drop the non-unique indexes and the foreign keys of the report tables, recording each definition first
+    (in the same transaction) so restore_suspended can rebuild it. Returns how many were dropped."""
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Dropping a foreign key alters the referenced table too, which PostgreSQL refuses while checks deferred
+        # by earlier writes of an enclosing transaction are pending: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(SECONDARY_INDEXES_SQL, [list(BULK_TABLES)])
+        indexes = cursor.fetchall()
+        cursor.execute(FOREIGN_KEYS_SQL, [list(BULK_TABLES)])
+        keys = cursor.fetchall()
+        SuspendedSchemaObject.objects.bulk_create(
+            [SuspendedSchemaObject(table=t, name=n, kind=SuspendedSchemaObject.Kind.INDEX, definition=d)
+             for t, n, d in indexes]
+            + [SuspendedSchemaObject(table=t, name=n, kind=SuspendedSchemaObject.Kind.FOREIGN_KEY, definition=d)
+               for t, n, d in keys],
+            ignore_conflicts=True,
+        )
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for _table, name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    return len(indexes) + len(keys)
+
+
+def restore_suspended() -> list[str]:
+    """Rebuild every suspended index, then re-add every suspended foreign key (validated in one pass each).
+    Each object in its own transaction, so one that cannot come back (a row referencing a deleted category,
+    say) does not hold back the others; its error names it and it stays recorded. Returns the names restored."""
+    quote = connection.ops.quote_name
+    restored, failed = [], []
+    pending = sorted(SuspendedSchemaObject.objects.all(), key=lambda o: (o.kind != o.Kind.INDEX, o.table, o.name))
+    for item in pending:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+                if item.kind == item.Kind.INDEX:
+                    cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+                else:
+                    cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
+                                   [item.name, item.table])
+                    if cursor.fetchone() is None:
+                        cursor.execute(f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} "
+                                       f"{item.definition}")
+                item.delete()
+        except Exception as exc:  # noqa: BLE001 - reported with the object's name below
+            failed.append(f"{item}: {exc}".strip())
+            continue
+        restored.append(item.name)
+    if failed:
+        raise ImportFileError("No se pudieron reconstruir: " + "; ".join(failed))
+    return restored

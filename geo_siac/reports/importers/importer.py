@@ -1,0 +1,111 @@
+"""ReportImporter: reads and checks chunks in one thread while the other writes the previous one."""
+
+import csv
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema
+from geo_siac.reports.importers.results import ImportSummary
+from geo_siac.reports.importers.rows import ChunkPreparer
+from geo_siac.reports.importers.source import open_chunks, resolve_columns
+from geo_siac.reports.importers.staging import chunk_write, encode_staging
+from geo_siac.reports.mappings import Mapping
+from geo_siac.reports.models import Report
+
+CHUNK_ROWS = 50_000
+
+
+class ReportImporter:
+    def __init__(self, *, mapping: Mapping, place_in: str | None = None, source: str | None = None,
+                 chunk_rows: int = CHUNK_ROWS, commit: bool = False, bulk: bool | None = None,
+                 progress: Callable[[int], None] | None = None):
+        self.mapping = mapping
+        self.bulk = bulk  # None: bulk mode when the report table is empty
+        self.source = source or mapping.source
+        self.chunk_rows = chunk_rows
+        self.commit = commit
+        self.progress = progress
+        self.preparer = ChunkPreparer(mapping=mapping, place_in=place_in)
+
+    def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
+        summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"),
+                                source=self.source)
+        if not self.commit:
+            return self.read_and_write(path, summary)
+        with import_lock():
+            summary.bulk = self.bulk if self.bulk is not None else not Report.objects.exists()
+            if summary.bulk:
+                suspend_secondary_schema()
+            else:
+                restore_suspended()  # a crashed bulk import's indexes, before rows are added one by one
+            try:
+                return self.read_and_write(path, summary)
+            finally:
+                if summary.bulk:
+                    started = time.perf_counter()
+                    restore_suspended()
+                    summary.rebuild_seconds = time.perf_counter() - started
+
+    def read_and_write(self, path: Path, summary: ImportSummary) -> ImportSummary:
+        with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:
+            writer = csv.writer(reject_file)
+            header_written = False
+            for chunk, rows, payload, rejects in self.prepared_chunks(path, summary):
+                if not header_written:
+                    writer.writerow(["fila", "campo", "motivo", *chunk.columns])
+                    header_written = True
+                for row_no, field_name, reason in rejects:
+                    writer.writerow([row_no, field_name, reason, *chunk.loc[row_no].tolist()])
+                if self.commit and rows:
+                    inserted, existing = chunk_write(rows, payload, source=self.source)
+                    summary.inserted += inserted
+                    summary.already_imported += existing
+                summary.read += len(chunk)
+                if self.progress:
+                    self.progress(len(chunk))
+        return summary
+
+    def prepared_chunks(self, path: Path, summary: ImportSummary) -> Iterator[tuple]:
+        """Read and validate chunks in a worker thread while this thread writes the previous one to the
+        database: psycopg2 releases the GIL while PostgreSQL works, so both cores are busy. The queue holds
+        one chunk, so memory stays constant whatever the file size."""
+        handoff: queue.Queue = queue.Queue(maxsize=1)
+        done = object()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                row_offset = 0
+                for chunk in open_chunks(path, self.chunk_rows):
+                    columns = resolve_columns(chunk, self.mapping)
+                    chunk.index = pd.RangeIndex(row_offset + 2, row_offset + 2 + len(chunk))  # file row numbers
+                    row_offset += len(chunk)
+                    good, rejects = self.preparer.prepare(chunk, columns, summary)
+                    payload = encode_staging(good) if self.commit and len(good) else b""
+                    while not stop.is_set():
+                        try:
+                            handoff.put((chunk, len(good), payload, rejects), timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+                handoff.put(done)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                handoff.put(exc)
+
+        worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+        worker.start()
+        try:
+            while (item := handoff.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join()

@@ -1,0 +1,25 @@
+"""What an import tells its caller: a file it cannot read at all, and the summary of the rows."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (encoding, delimiter, missing columns)."""
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    inserted: int = 0
+    already_imported: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    reject_path: Path | None = None
+    bulk: bool = False
+    rebuild_seconds: float = 0.0  # bulk mode: rebuilding the indexes and foreign keys at the end
+    source: str = ""  # what the rows are keyed by, with their source ids
+
+    def reject(self, reason: str, count: int) -> None:
+        self.rejected += count
+        self.reasons[reason] = self.reasons.get(reason, 0) + count

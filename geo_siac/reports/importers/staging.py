@@ -1,0 +1,150 @@
+"""Writing a checked chunk: COPY into a temporary staging table, then one INSERT ... SELECT that writes the reports
+and their history, with the table and column names of the models."""
+
+import io
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from django.db import connection, transaction
+
+from geo_siac.geo import H3_RESOLUTIONS, STORAGE_SRID
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.states import Status
+from geo_siac.reports.tracking import tracking_codes
+
+STAGING_COLUMNS = (
+    "row_no", "source_id", "tracking_code", "commune_id", "category_id", "lng", "lat", "description", "address",
+    "status", "channel", "created_at", "updated_at", "expected_at", "closed_at",
+    *(f"h3_res{r}" for r in H3_RESOLUTIONS),
+)
+TIMESTAMPS = ("created_at", "updated_at", "expected_at", "closed_at")
+STAGING_DDL = f"""
+CREATE TEMP TABLE IF NOT EXISTS import_staging (
+    row_no bigint, source_id text, tracking_code text, commune_id bigint, category_id bigint,
+    lng double precision, lat double precision, description text, address text, status text, channel text,
+    created_at double precision, updated_at double precision, expected_at double precision,
+    closed_at double precision,
+    {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)}
+) ON COMMIT DROP
+"""
+# What each report column is filled with, by Report field: the staging table's columns, or the values report_create
+# leaves at their defaults for an imported report (no reporter, no answers, not public).
+REPORT_VALUES = {
+    "tracking_code": "s.tracking_code", "commune": "s.commune_id", "category": "s.category_id",
+    "location": f"ST_SetSRID(ST_MakePoint(s.lng, s.lat), {STORAGE_SRID})", "address": "s.address",
+    "description": "s.description", "attributes": "'{}'::jsonb", "status": "s.status", "channel": "s.channel",
+    "public_visibility": "false", "reporter_name": "''", "reporter_email": "''", "reporter_phone": "''",
+    "language": "'es'", "created_at": "to_timestamp(s.created_at)", "updated_at": "to_timestamp(s.updated_at)",
+    "expected_at": "to_timestamp(s.expected_at)", "closed_at": "to_timestamp(s.closed_at)",
+    "first_response_at": "CASE WHEN s.status <> %(submitted)s THEN to_timestamp(COALESCE(s.closed_at, s.created_at)) END",
+    "source": "%(source)s", "source_id": "s.source_id",
+    **{f"h3_res{r}": f"s.h3_res{r}" for r in H3_RESOLUTIONS},
+}
+EVENT_FIELDS = ("report", "kind", "from_status", "to_status", "note", "is_public", "actor_label", "created_at")
+
+
+def columns_of(model, names) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def insert_statement() -> str:
+    """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
+    not 'submitted', which is also their first response) and returns how many reports it inserted. Table and column
+    names come from the models, as report_store's statement."""
+    quote = connection.ops.quote_name
+    returned = columns_of(Report, ("id", "status", "created_at", "closed_at"))
+    event_columns = columns_of(ReportEvent, EVENT_FIELDS)
+    return f"""
+WITH inserted (id, status, created_at, closed_at) AS (
+    INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
+    SELECT {", ".join(REPORT_VALUES.values())}
+      FROM import_staging s
+    ON CONFLICT DO NOTHING
+    RETURNING {returned}
+), created AS (
+    INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
+    SELECT id, %(created)s, '', %(submitted)s, '', true, %(actor)s, created_at FROM inserted
+), changed AS (
+    INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
+    SELECT id, %(changed)s, %(submitted)s, status, '', true, %(actor)s, COALESCE(closed_at, created_at)
+      FROM inserted WHERE status <> %(submitted)s
+)
+SELECT count(*) FROM inserted
+"""
+
+
+INSERT_PARAMS = {"submitted": Status.SUBMITTED.value, "created": EventKind.CREATED.value,
+                 "changed": EventKind.STATUS.value, "actor": "Importación"}
+
+
+def stored_source_ids_statement() -> str:
+    """Which of these source ids are stored; `source_id <> ''` matches the partial unique index."""
+    table = connection.ops.quote_name(Report._meta.db_table)
+    source, source_id = (connection.ops.quote_name(Report._meta.get_field(f).column) for f in ("source", "source_id"))
+    return (f"SELECT {source_id} FROM {table} WHERE {source} = %(source)s AND {source_id} = ANY(%(ids)s) "
+            f"AND {source_id} <> ''")
+
+
+def encode_staging(good: pd.DataFrame) -> bytes:
+    """The staging rows as CSV for COPY, written by Arrow's C++ writer (pandas' to_csv cost more than the
+    whole validation of a chunk in bench/ingest.py). Arrow quotes every string, so an empty string stays an
+    empty string and only missing values become NULL."""
+    frame = good.loc[:, list(STAGING_COLUMNS)].copy()
+    for column in TIMESTAMPS:
+        frame[column] = epoch_seconds(frame[column])
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink,
+                     pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue().to_pybytes()
+
+
+def epoch_seconds(values: pd.Series) -> pd.Series:
+    """UTC datetimes as float seconds (NaN for missing): cheaper to write and parse than text timestamps."""
+    return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+
+
+def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
+    """COPY an encoded chunk into a staging table and insert it; returns (inserted, already imported)."""
+    buffer = io.BytesIO(payload)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
+        cursor.execute("SET LOCAL synchronous_commit TO off")
+        cursor.execute("SET LOCAL jit TO off")  # compiling the insert's expressions cost more than running them
+        cursor.execute(STAGING_DDL)
+        cursor.execute("TRUNCATE import_staging")  # an outer transaction keeps it alive between chunks
+        cursor.cursor.copy_expert(
+            f"COPY import_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
+            "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))", buffer
+        )
+        # ON CONFLICT DO NOTHING lets the unique indexes (source id, tracking code) do the checking during the
+        # insert, so a chunk without conflicts costs no lookups at all.
+        inserted = 0
+        for _attempt in range(10):
+            cursor.execute(insert_statement(), {**INSERT_PARAMS, "source": source})
+            inserted += cursor.fetchone()[0]
+            if inserted == rows:
+                return inserted, 0
+            # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
+            # lookup is one array probe of the unique index, not a join, so its cost cannot depend on what
+            # the planner guesses about a staging table without statistics (a join once took minutes).
+            cursor.execute("SELECT row_no, source_id, tracking_code FROM import_staging")
+            staged = cursor.fetchall()
+            cursor.execute(stored_source_ids_statement(),
+                           {"source": source, "ids": [sid for _row, sid, _code in staged]})
+            stored = {sid for (sid,) in cursor.fetchall()}
+            collided = [(row, code) for row, sid, code in staged if sid not in stored]
+            if not collided:
+                return inserted, rows - inserted
+            cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
+            redraw_codes(cursor, collided)
+    raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+
+def redraw_codes(cursor, rows: list[tuple[int, str]]) -> None:
+    fresh = tracking_codes([code.rsplit("-", 2)[0] for _row, code in rows])
+    cursor.executemany(
+        "UPDATE import_staging SET tracking_code = %s WHERE row_no = %s",
+        [(code, row) for code, (row, _old) in zip(fresh, rows, strict=True)],
+    )
