@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,11 +39,28 @@ def default_database_url() -> str:
     )
 
 
+# The development default, which .env.example shows too: public, so production refuses any key that contains it.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me"
+MAKE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
+def production_secret_key_problem(key: str) -> str:
+    """What makes `key` unfit to sign production sessions and links, or "" (Django's own bar, security.W009: at
+    least 50 characters, at least 5 different ones)."""
+    if not key:
+        return "SECRET_KEY must be set when GEO_SIAC_PRODUCTION=1"
+    if DEVELOPMENT_SECRET_KEY in key:
+        return "SECRET_KEY is (or contains) the public example from .env.example"
+    if len(key) < 50 or len(set(key)) < 5:
+        return f"SECRET_KEY has {len(key)} characters, {len(set(key))} of them different; it needs at least 50 and 5"
+    return ""
+
+
 PRODUCTION = env_bool("GEO_SIAC_PRODUCTION")
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
-SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-key-change-me")
-if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when GEO_SIAC_PRODUCTION=1")
+SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (problem := production_secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(f"{problem}. Make one with: {MAKE_SECRET_KEY}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
