@@ -3,6 +3,7 @@
 The defaults run locally with no edits; GEO_SIAC_PRODUCTION=1 switches production hardening on.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def production_secret_key_problem(key: str) -> str:
     if len(key) < 50 or len(set(key)) < 5:
         return f"SECRET_KEY has {len(key)} characters, {len(set(key))} of them different; it needs at least 50 and 5"
     return ""
+
+
+def trusted_proxies(name: str) -> list[str]:
+    """The addresses or networks of name's comma-separated list, each checked so that a typo stops the start."""
+    proxies = env_list(name)
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {proxy!r} is not an IP address or network") from None
+    return proxies
 
 
 PRODUCTION = env_bool("GEO_SIAC_PRODUCTION")
@@ -303,10 +315,17 @@ GEO_SIAC_EMBED_FRAME_ANCESTORS = env("GEO_SIAC_EMBED_FRAME_ANCESTORS", "*")
 # The report page offers "use my location"; nothing uses the camera, microphone or payments.
 GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
 
-# Staff accounts: admin login failures allowed per IP and per username before a lockout, which ends this many
-# seconds after the first failure; staff sessions end after this long without a request (citizens have no
-# sessions worth keeping).
+# The reverse proxies (addresses or networks, e.g. "127.0.0.1,::1" for nginx on the same machine) whose
+# X-Forwarded-For is believed: every per-client limit counts the address the first untrusted hop had
+# (geo_siac.web.ratelimit.client_ip). Empty by default: the header is then ignored and REMOTE_ADDR is the client.
+GEO_SIAC_TRUSTED_PROXIES = trusted_proxies("GEO_SIAC_TRUSTED_PROXIES")
+
+# Staff accounts: login failures allowed for one account from one client, and from one client for all accounts,
+# before that client is locked out (docs/security.md, "Staff accounts"); the lockout ends this many seconds after
+# the first failure. Staff sessions end after this long without a request (citizens have no sessions worth
+# keeping).
 GEO_SIAC_LOGIN_FAILURES_ALLOWED = env_int("GEO_SIAC_LOGIN_FAILURES_ALLOWED", 5)
+GEO_SIAC_LOGIN_FAILURES_PER_CLIENT = env_int("GEO_SIAC_LOGIN_FAILURES_PER_CLIENT", 20)
 GEO_SIAC_LOGIN_LOCKOUT_SECONDS = env_int("GEO_SIAC_LOGIN_LOCKOUT_SECONDS", 900)
 GEO_SIAC_STAFF_SESSION_IDLE_SECONDS = env_int("GEO_SIAC_STAFF_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
