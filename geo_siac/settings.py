@@ -320,6 +320,11 @@ GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), pay
 # (geo_siac.web.ratelimit.client_ip). Empty by default: the header is then ignored and REMOTE_ADDR is the client.
 GEO_SIAC_TRUSTED_PROXIES = trusted_proxies("GEO_SIAC_TRUSTED_PROXIES")
 
+# Tracking codes: lookups of an unknown code (/seguimiento/, /enviada/, ?codigo=, Open311 tokens/) allowed per
+# client and window; past them every lookup from that client is refused until the window ends.
+GEO_SIAC_TRACKING_FAILURES_ALLOWED = env_int("GEO_SIAC_TRACKING_FAILURES_ALLOWED", 20)
+GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS = env_int("GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS", 3600)
+
 # Staff accounts: login failures allowed for one account from one client, and from one client for all accounts,
 # before that client is locked out (docs/security.md, "Staff accounts"); the lockout ends this many seconds after
 # the first failure. Staff sessions end after this long without a request (citizens have no sessions worth
