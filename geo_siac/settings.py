@@ -3,10 +3,12 @@
 The defaults run locally with no edits; GEO_SIAC_PRODUCTION=1 switches production hardening on.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,11 +40,39 @@ def default_database_url() -> str:
     )
 
 
+# The development default, which .env.example shows too: public, so production refuses any key that contains it.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me"
+MAKE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
+def production_secret_key_problem(key: str) -> str:
+    """What makes `key` unfit to sign production sessions and links, or "" (Django's own bar, security.W009: at
+    least 50 characters, at least 5 different ones)."""
+    if not key:
+        return "SECRET_KEY must be set when GEO_SIAC_PRODUCTION=1"
+    if DEVELOPMENT_SECRET_KEY in key:
+        return "SECRET_KEY is (or contains) the public example from .env.example"
+    if len(key) < 50 or len(set(key)) < 5:
+        return f"SECRET_KEY has {len(key)} characters, {len(set(key))} of them different; it needs at least 50 and 5"
+    return ""
+
+
+def trusted_proxies(name: str) -> list[str]:
+    """The addresses or networks of name's comma-separated list, each checked so that a typo stops the start."""
+    proxies = env_list(name)
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {proxy!r} is not an IP address or network") from None
+    return proxies
+
+
 PRODUCTION = env_bool("GEO_SIAC_PRODUCTION")
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
-SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-key-change-me")
-if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when GEO_SIAC_PRODUCTION=1")
+SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (problem := production_secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(f"{problem}. Make one with: {MAKE_SECRET_KEY}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
@@ -285,10 +315,22 @@ GEO_SIAC_EMBED_FRAME_ANCESTORS = env("GEO_SIAC_EMBED_FRAME_ANCESTORS", "*")
 # The report page offers "use my location"; nothing uses the camera, microphone or payments.
 GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
 
-# Staff accounts: admin login failures allowed per IP and per username before a lockout, which ends this many
-# seconds after the first failure; staff sessions end after this long without a request (citizens have no
-# sessions worth keeping).
+# The reverse proxies (addresses or networks, e.g. "127.0.0.1,::1" for nginx on the same machine) whose
+# X-Forwarded-For is believed: every per-client limit counts the address the first untrusted hop had
+# (geo_siac.web.ratelimit.client_ip). Empty by default: the header is then ignored and REMOTE_ADDR is the client.
+GEO_SIAC_TRUSTED_PROXIES = trusted_proxies("GEO_SIAC_TRUSTED_PROXIES")
+
+# Tracking codes: lookups of an unknown code (/seguimiento/, /enviada/, ?codigo=, Open311 tokens/) allowed per
+# client and window; past them every lookup from that client is refused until the window ends.
+GEO_SIAC_TRACKING_FAILURES_ALLOWED = env_int("GEO_SIAC_TRACKING_FAILURES_ALLOWED", 20)
+GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS = env_int("GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS", 3600)
+
+# Staff accounts: login failures allowed for one account from one client, and from one client for all accounts,
+# before that client is locked out (docs/security.md, "Staff accounts"); the lockout ends this many seconds after
+# the first failure. Staff sessions end after this long without a request (citizens have no sessions worth
+# keeping).
 GEO_SIAC_LOGIN_FAILURES_ALLOWED = env_int("GEO_SIAC_LOGIN_FAILURES_ALLOWED", 5)
+GEO_SIAC_LOGIN_FAILURES_PER_CLIENT = env_int("GEO_SIAC_LOGIN_FAILURES_PER_CLIENT", 20)
 GEO_SIAC_LOGIN_LOCKOUT_SECONDS = env_int("GEO_SIAC_LOGIN_LOCKOUT_SECONDS", 900)
 GEO_SIAC_STAFF_SESSION_IDLE_SECONDS = env_int("GEO_SIAC_STAFF_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

@@ -75,6 +75,20 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize("secret_key", [
+    "dev-only-insecure-key-change-me",  # .env.example's, and the development default
+    "dev-only-insecure-key-change-me" + "-and-something-appended-to-pass-the-length",
+    "a-short-secret-key-of-40-characters-xyz",
+    "ab" * 40,
+])
+def test_production_mode_refuses_an_example_short_or_repetitive_secret_key_and_says_how_to_make_one(secret_key):
+    result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": secret_key})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(50))"' in result.stderr
+    assert secret_key not in result.stderr  # a secret is never echoed into logs
+
+
 @pytest.mark.slow
 def test_collectstatic_in_production_writes_hashed_compressed_vendored_files(tmp_path):
     result = manage("collectstatic", "--noinput", env={**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)})

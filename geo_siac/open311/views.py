@@ -1,5 +1,6 @@
 """GeoReport v2 endpoints. Thin: parameters in params.py, reads in selectors.py, the write in services.py."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
@@ -14,6 +15,7 @@ from geo_siac.open311.keys import within_rate_limit
 from geo_siac.open311.params import Open311Error
 from geo_siac.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
 from geo_siac.reports.models import Category
+from geo_siac.reports.ratelimit import TrackingLookupsExhausted, tracked_report
 
 # report_create's field names, as the POST parameters a client sent.
 ERROR_FIELDS = {
@@ -195,7 +197,11 @@ class RequestDetailView(Open311View):
 class TokenView(Open311View):
     @schema.token
     def get(self, request, token, format=None):
-        report = selectors.service_request_by_token(token)
+        try:
+            report = tracked_report(request, token, selectors.service_request_by_token)
+        except TrackingLookupsExhausted:
+            raise Throttled(wait=settings.GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS, detail=_(
+                "Demasiados tokens desconocidos desde esta conexión; espere antes de volver a intentarlo.")) from None
         if report is None:
             raise Http404(_("Token desconocido: %s") % token)
         return Response([{"service_request_id": str(report.pk), "token": token}])

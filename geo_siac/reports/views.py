@@ -1,4 +1,5 @@
 import secrets
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_safe, require_http_methods, req
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.messages import tracking_code_from_survey_token
 from geo_siac.reports.models import Category
-from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,
     category_by_code,
@@ -156,24 +157,41 @@ def map_config() -> dict:
     }
 
 
-def public_report_or_404(code: str):
-    report = report_by_tracking_code(code)
+def lookups_limited(view):
+    """A view that looks tracking codes up answers 429 once its client has failed too many lookups."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except TrackingLookupsExhausted:
+            response = render(request, "reports/lookups_limited.html", status=429)
+            response["Retry-After"] = str(settings.GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS)
+            return response
+
+    return limited
+
+
+def public_report_or_404(request, code: str):
+    report = tracked_report(request, code, report_by_tracking_code)
     if report is None:
         raise Http404(_("No encontramos una solicitud con ese código."))
     return report
 
 
 @require_safe
+@lookups_limited
 def submitted(request, code: str):
-    return render(request, "reports/submitted.html", {"report": public_report_or_404(code)})
+    return render(request, "reports/submitted.html", {"report": public_report_or_404(request, code)})
 
 
 @require_safe
+@lookups_limited
 def tracking_lookup(request):
     code = request.GET.get("codigo", "").strip()
     error = ""
     if code:
-        report = report_by_tracking_code(code)
+        report = tracked_report(request, code, report_by_tracking_code)
         if report is not None:
             return redirect("reports:tracking", code=report.tracking_code)
         error = _("No encontramos una solicitud con el código «%(code)s». Revise que esté bien escrito.") % {
@@ -184,8 +202,9 @@ def tracking_lookup(request):
 
 
 @require_safe
+@lookups_limited
 def tracking(request, code: str):
-    report = public_report_or_404(code)
+    report = public_report_or_404(request, code)
     return render(request, "reports/tracking.html", tracking_context(report))
 
 
@@ -204,8 +223,9 @@ def tracking_context(report, **extra) -> dict:
 
 
 @require_POST
+@lookups_limited
 def follow(request, code: str):
-    report = public_report_or_404(code)
+    report = public_report_or_404(request, code)
     if not submission_allowed(request):  # following sends email to the given address: same limit as reports
         return render(request, "reports/rate_limited.html", status=429)
     try:

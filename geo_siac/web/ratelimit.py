@@ -12,9 +12,12 @@ The views that count run in autocommit (ATOMIC_REQUESTS is off), so each count c
 included. Inside a transaction the row would stay locked until it ends, and a rollback would take the count along.
 """
 
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from random import random
 from time import time
 
+from django.conf import settings
 from django.db import connection
 
 PURGE_ONE_CALL_IN = 1000
@@ -36,9 +39,28 @@ DELETE FROM web_ratecounter WHERE key IN (
 """
 
 
+@lru_cache(maxsize=8)
+def networks(proxies: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def is_trusted_proxy(address: str) -> bool:
+    try:
+        peer = ip_address(address)
+    except ValueError:
+        return False
+    return any(peer in network for network in networks(tuple(settings.GEO_SIAC_TRUSTED_PROXIES)))
+
+
 def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR", "")
+    """The address every per-client limit counts. REMOTE_ADDR, unless it is a proxy of GEO_SIAC_TRUSTED_PROXIES:
+    then the address that proxy appended to X-Forwarded-For, and so on back through each trusted proxy. Whatever
+    stands left of the first untrusted hop was written by the client itself, and is never read."""
+    address = request.META.get("REMOTE_ADDR", "")
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    while hops and is_trusted_proxy(address):
+        address = hops.pop()
+    return address
 
 
 def count_attempt(key: str, window_seconds: int) -> int:

@@ -1,4 +1,5 @@
-"""Staff accounts: failed logins are throttled per IP and per username; staff sessions expire when idle."""
+"""Staff accounts: failed logins are throttled per client and per account from that client; staff sessions expire
+when idle."""
 
 import hashlib
 from functools import wraps
@@ -12,15 +13,23 @@ from django.utils.translation import gettext as _
 from geo_siac.web.ratelimit import client_ip, count_attempt, uncount_attempt
 
 
-def failure_keys(request) -> list[str]:
+def failure_limits(request) -> dict[str, int]:
+    """The counts a login attempt adds to, each with the failures it allows: the client's, over all accounts, and
+    the account's from this client only. No count is the account's alone: anyone could then lock a named person
+    out by failing on purpose, as django-axes's username-and-address combination prevents too."""
     username = request.POST.get("username", "").strip().lower()
     user_hash = hashlib.sha256(username.encode()).hexdigest()[:32]
-    return [f"login:ip:{client_ip(request)}", f"login:user:{user_hash}"]
+    client = client_ip(request)
+    return {
+        f"login:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_PER_CLIENT,
+        f"login:user:{user_hash}:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED,
+    }
 
 
 def login_throttled(view):
-    """A login view that refuses with 429 after GEO_SIAC_LOGIN_FAILURES_ALLOWED failures from one IP or for one
-    username, until GEO_SIAC_LOGIN_LOCKOUT_SECONDS after the first of them; the next failure then starts a new count.
+    """A login view that refuses a client with 429 after GEO_SIAC_LOGIN_FAILURES_ALLOWED failures on one account or
+    GEO_SIAC_LOGIN_FAILURES_PER_CLIENT on all of them, until GEO_SIAC_LOGIN_LOCKOUT_SECONDS after the first of
+    them; the next failure then starts a new count.
 
     Every attempt is counted before the password is checked, and given back when it logs in: counting failures
     only after checking let parallel guesses through, each one seeing the count before the others had added to it
@@ -32,9 +41,9 @@ def login_throttled(view):
     def throttled(request, *args, **kwargs):
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        keys = failure_keys(request)
-        counts = [count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in keys]
-        if max(counts) > settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED:
+        limits = failure_limits(request)
+        counted = [count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in limits]
+        if any(count > allowed for count, allowed in zip(counted, limits.values())):
             response = render(request, "429_login.html", {
                 "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
             }, status=429)
@@ -45,7 +54,7 @@ def login_throttled(view):
         # Logging in always gives the session a new key (django.contrib.auth.login); a failure, even by someone
         # already logged in, leaves it as it was.
         if request.user.is_authenticated and request.session.session_key != session_before:
-            for key in keys:
+            for key in limits:
                 uncount_attempt(key)
         return response
 
