@@ -1,6 +1,13 @@
 """The reporting periods the public pages use, as local (Santiago) half-open day ranges [start, end)."""
 
+import re
 from datetime import date, timedelta
+
+from django.utils.translation import gettext as _
+
+from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 def month_start(day: date, months_back: int = 0) -> date:
@@ -20,3 +27,20 @@ def last_twelve_months(today: date) -> tuple[date, date]:
 def trailing_year(today: date) -> tuple[date, date]:
     """The last 365 days, today included."""
     return today - timedelta(days=364), today + timedelta(days=1)
+
+
+def _in_calendar(year: int, value: str) -> int:
+    # The indicators count business days in the calendar table, which covers these years only.
+    if not CALENDAR_START.year <= year <= CALENDAR_END.year:
+        raise ValueError(_("El año de «%(value)s» debe estar entre %(first)s y %(last)s.") % {
+            "value": value, "first": CALENDAR_START.year, "last": CALENDAR_END.year})
+    return year
+
+
+def parse_month(value: str) -> date:
+    """The first day of the calendar month written YYYY-MM; ValueError naming the problem otherwise."""
+    match = _MONTH.fullmatch(value)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(_("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».")
+                         % {"value": value})
+    return date(_in_calendar(int(match[1]), value), int(match[2]), 1)

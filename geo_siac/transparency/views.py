@@ -2,8 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.management.base import CommandError
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,14 +18,14 @@ from geo_siac.reports.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
-from geo_siac.transparency.management.commands.executive_report import parse_month
-from geo_siac.transparency.periods import trailing_year
+from geo_siac.transparency.periods import parse_month, trailing_year
 from geo_siac.transparency.selectors import (
     DIMENSIONS, OPEN_DATA_FILES, cells_geojson, open_data_file, public_cells,
     published_indicators, received_between, transparency_reports, zone_names,
 )
-from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
+from geo_siac.web.responses import text_error
+from geo_siac.zones.models import Commune
 
 PUBLIC_CACHE_SECONDS = 300
 logger = logging.getLogger(__name__)
@@ -196,8 +195,8 @@ def executive(request):
     commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))
     try:
         month = parse_month(request.GET.get("month", ""))
-    except CommandError as exc:
-        return HttpResponseBadRequest(str(exc))
+    except ValueError as exc:
+        return text_error(str(exc))
     report = executive_report(commune=commune, month=month)
     if request.GET.get("format") == "pdf":
         response = HttpResponse(render_pdf(report), content_type="application/pdf")
