@@ -1,4 +1,7 @@
-"""The reporting periods the public pages use, as local (Santiago) half-open day ranges [start, end)."""
+"""The reporting periods the public pages use, as local (Santiago) half-open day ranges [start, end).
+
+Relative periods (the last 365 days, the last month...) move with the day they are computed on; named periods are
+a calendar month ("2025-03") or a calendar year ("2025") and always cover the same days."""
 
 import re
 from datetime import date, timedelta
@@ -8,6 +11,7 @@ from django.utils.translation import gettext as _
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+_YEAR = re.compile(r"\d{4}")
 
 
 def month_start(day: date, months_back: int = 0) -> date:
@@ -44,3 +48,19 @@ def parse_month(value: str) -> date:
         raise ValueError(_("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».")
                          % {"value": value})
     return date(_in_calendar(int(match[1]), value), int(match[2]), 1)
+
+
+def is_named(period: str) -> bool:
+    return bool(_YEAR.fullmatch(period) or _MONTH.fullmatch(period))
+
+
+def named_period(value: str) -> tuple[date, date]:
+    """The days of a calendar year ("2025") or month ("2025-03"); ValueError naming the problem otherwise."""
+    if _YEAR.fullmatch(value):
+        year = _in_calendar(int(value), value)
+        return date(year, 1, 1), date(year + 1, 1, 1)
+    if not _MONTH.fullmatch(value):
+        raise ValueError(_("El periodo debe ser un año (AAAA, por ejemplo 2025) o un mes (AAAA-MM, por ejemplo "
+                           "2025-03), y no «%(value)s».") % {"value": value})
+    start = parse_month(value)
+    return start, month_start(start, -1)
