@@ -3,8 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class IndicatorSnapshot(models.Model):
-    """The indicators of one published period (selectors.PUBLISHED), computed by `manage.py refresh_indicators`
-    on a timer, so the public pages and exports read one row instead of aggregating every report on request."""
+    """The indicators of one published period (a relative one of selectors.PUBLISHED, or a named year "2024" or
+    month "2024-03"), computed by `manage.py refresh_indicators`, so the public pages and exports read one row
+    instead of aggregating every report on request."""
 
     period = models.CharField(_("periodo"), max_length=32, unique=True)
     start = models.DateField(_("desde"))

@@ -1,6 +1,17 @@
-"""The reporting periods the public pages use, as local (Santiago) half-open day ranges [start, end)."""
+"""The reporting periods the public pages use, as local (Santiago) half-open day ranges [start, end).
 
+Relative periods (the last 365 days, the last month...) move with the day they are computed on; named periods are
+a calendar month ("2025-03") or a calendar year ("2025") and always cover the same days."""
+
+import re
 from datetime import date, timedelta
+
+from django.utils.translation import gettext as _
+
+from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_YEAR = re.compile(r"\d{4}")
 
 
 def month_start(day: date, months_back: int = 0) -> date:
@@ -20,3 +31,36 @@ def last_twelve_months(today: date) -> tuple[date, date]:
 def trailing_year(today: date) -> tuple[date, date]:
     """The last 365 days, today included."""
     return today - timedelta(days=364), today + timedelta(days=1)
+
+
+def _in_calendar(year: int, value: str) -> int:
+    # The indicators count business days in the calendar table, which covers these years only.
+    if not CALENDAR_START.year <= year <= CALENDAR_END.year:
+        raise ValueError(_("El año de «%(value)s» debe estar entre %(first)s y %(last)s.") % {
+            "value": value, "first": CALENDAR_START.year, "last": CALENDAR_END.year})
+    return year
+
+
+def parse_month(value: str) -> date:
+    """The first day of the calendar month written YYYY-MM; ValueError naming the problem otherwise."""
+    match = _MONTH.fullmatch(value)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(_("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».")
+                         % {"value": value})
+    return date(_in_calendar(int(match[1]), value), int(match[2]), 1)
+
+
+def is_named(period: str) -> bool:
+    return bool(_YEAR.fullmatch(period) or _MONTH.fullmatch(period))
+
+
+def named_period(value: str) -> tuple[date, date]:
+    """The days of a calendar year ("2025") or month ("2025-03"); ValueError naming the problem otherwise."""
+    if _YEAR.fullmatch(value):
+        year = _in_calendar(int(value), value)
+        return date(year, 1, 1), date(year + 1, 1, 1)
+    if not _MONTH.fullmatch(value):
+        raise ValueError(_("El periodo debe ser un año (AAAA, por ejemplo 2025) o un mes (AAAA-MM, por ejemplo "
+                           "2025-03), y no «%(value)s».") % {"value": value})
+    start = parse_month(value)
+    return start, month_start(start, -1)

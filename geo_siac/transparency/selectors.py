@@ -23,7 +23,7 @@ from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import IndicatorSnapshot
-from geo_siac.transparency.periods import last_month, last_twelve_months, trailing_year
+from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
 from geo_siac.zones.models import PopulationCell, Zone
 
 logger = logging.getLogger(__name__)
@@ -252,12 +252,15 @@ def open_data_file(name: str) -> OpenDataFile | None:
     return OpenDataFile(path, written_at, written_at < oldest)
 
 
-# The periods the public pages and exports show, with the dimensions each needs: what refresh_indicators stores.
+# The relative periods the public pages and exports show, with the dimensions each needs: what refresh_indicators
+# stores on its timer. Named periods (a calendar year "2025", a month "2025-03") are stored on demand, with every
+# dimension, and the pages offer those that are stored (`named_periods`).
 PUBLISHED = {
     "trailing_year": (trailing_year, (None, *DIMENSIONS)),
     "last_month": (last_month, ("category",)),
     "last_twelve_months": (last_twelve_months, ("category",)),
 }
+NAMED_DIMENSIONS = (None, *DIMENSIONS)
 
 
 @dataclass(frozen=True)
@@ -270,27 +273,50 @@ class Published:
     results: dict
 
 
+def period_range(period: str, as_of: datetime) -> tuple[date, date]:
+    """The local days [start, end) of a relative period computed at `as_of`, or of a named one; ValueError when
+    `period` is neither."""
+    if period in PUBLISHED:
+        return PUBLISHED[period][0](as_of.astimezone(SANTIAGO).date())
+    return named_period(period)
+
+
 def published_indicators(period: str, dimensions: Iterable[str | None]) -> Published:
-    """The indicators of a published period, from its snapshot (refresh_indicators) when that is at most
-    GEO_SIAC_INDICATORS_MAX_AGE_MINUTES old and holds the dimensions; otherwise computed now."""
+    """The indicators of a published period from its snapshot. A relative period's snapshot is read when it is at
+    most GEO_SIAC_INDICATORS_MAX_AGE_MINUTES old and holds the dimensions, and otherwise computed now; a named
+    period's is read whatever its age (IndicatorSnapshot.DoesNotExist when it was never stored), and a dimension
+    it lacks is computed at its `as_of`."""
     dimensions = list(dimensions)
-    oldest = timezone.now() - timedelta(minutes=settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES)
-    snapshot = IndicatorSnapshot.objects.filter(period=period, as_of__gte=oldest).first()
+    snapshots = IndicatorSnapshot.objects.filter(period=period)
+    if is_named(period):
+        snapshot = snapshots.get()
+        as_of = snapshot.as_of
+    else:
+        as_of = timezone.now()
+        oldest = as_of - timedelta(minutes=settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES)
+        snapshot = snapshots.filter(as_of__gte=oldest).first()
     stored = decode_results(snapshot.results) if snapshot else {}
     if snapshot and all(dimension in stored for dimension in dimensions):
         return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions})
-    logger.warning("No recent indicator snapshot for %s: computing it on request (is refresh_indicators "
-                   "scheduled?)", period)
-    return compute_published(period, dimensions, as_of=timezone.now())
+    logger.warning("No recent indicator snapshot for %s with %s: computing it on request (is refresh_indicators "
+                   "scheduled?)", period, dimensions)
+    return compute_published(period, dimensions, as_of=as_of)
 
 
 def compute_published(period: str, dimensions: Iterable[str | None] | None = None, *,
                       as_of: datetime) -> Published:
-    """The indicators of a published period as of `as_of` (its dimensions by default), from the reports."""
-    period_of, published_dimensions = PUBLISHED[period]
-    start, end = period_of(as_of.astimezone(SANTIAGO).date())
+    """The indicators of a period as of `as_of` (the dimensions it publishes by default), from the reports."""
+    start, end = period_range(period, as_of)
+    published_dimensions = PUBLISHED[period][1] if period in PUBLISHED else NAMED_DIMENSIONS
     reports = received_between(transparency_reports(), start, end)
     return Published(start, end, as_of, indicators_by(reports, dimensions or published_dimensions, as_of=as_of))
+
+
+def named_periods() -> list[tuple[str, date]]:
+    """The stored named periods (period, first day), years first, each newest first: what the pages offer."""
+    stored = IndicatorSnapshot.objects.exclude(period__in=PUBLISHED).values_list("period", "start")
+    newest_first = sorted(stored, key=lambda row: row[1], reverse=True)
+    return sorted(newest_first, key=lambda row: len(row[0]))
 
 
 def _encode_key(value):

@@ -11,32 +11,60 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from geo_siac.db import parallel_query
+from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.transparency import exports
 from geo_siac.transparency.models import IndicatorSnapshot
-from geo_siac.transparency.selectors import OPEN_DATA_FILES, PUBLISHED, compute_published, encode_results
+from geo_siac.transparency.periods import is_named
+from geo_siac.transparency.selectors import (
+    OPEN_DATA_FILES, PUBLISHED, compute_published, encode_results, local_midnight, period_range,
+)
 
 
 @transaction.atomic
 def indicator_snapshots_refresh(*, periods: Iterable[str] | None = None,
                                 as_of: datetime | None = None) -> list[IndicatorSnapshot]:
-    """Compute the published periods (all by default) at one instant and replace their snapshots together, so
-    readers see either the old set or the new one."""
+    """Compute the periods (the relative ones of PUBLISHED by default; also named ones, "2025" or "2025-03") at one
+    instant and replace their snapshots together, so readers see either the old set or the new one. A named period
+    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it."""
     as_of = as_of or timezone.now()
-    periods = list(periods or PUBLISHED)
-    unknown = sorted(set(periods) - set(PUBLISHED))
-    if unknown:
-        raise ValueError(f"unknown period(s) {', '.join(unknown)}; known: {', '.join(PUBLISHED)}")
+    periods = list(dict.fromkeys(periods or PUBLISHED))
+    _check_periods(periods, as_of)
     snapshots = []
     for period in periods:
         with parallel_query():
             published = compute_published(period, as_of=as_of)
+        if is_named(period) and not published.results[None]:
+            IndicatorSnapshot.objects.filter(period=period).delete()
+            continue
         snapshot, _created = IndicatorSnapshot.objects.update_or_create(period=period, defaults={
             "start": published.start, "end": published.end, "as_of": as_of,
             "results": encode_results(published.results)})
         snapshots.append(snapshot)
     return snapshots
+
+
+def _check_periods(periods: list[str], as_of: datetime) -> None:
+    """Every period is known and none starts after `as_of`, or nothing is computed (ValueError naming them)."""
+    problems = []
+    for period in periods:
+        if period not in PUBLISHED and not is_named(period):
+            problems.append(_("Periodo desconocido «%(period)s»: debe ser %(relative)s, un año (AAAA) o un mes "
+                              "(AAAA-MM).") % {"period": period, "relative": ", ".join(PUBLISHED)})
+            continue
+        try:
+            start, _end = period_range(period, as_of)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if local_midnight(start) >= as_of:
+            problems.append(_("El periodo %(period)s empieza el %(start)s, no antes del instante del cálculo "
+                              "(%(as_of)s).") % {"period": period, "start": start,
+                                                 "as_of": f"{as_of.astimezone(SANTIAGO):%Y-%m-%d %H:%M}"})
+    if problems:
+        raise ValueError(" ".join(problems))
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 import logging
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.management.base import CommandError
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,21 +19,42 @@ from geo_siac.reports.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
-from geo_siac.transparency.management.commands.executive_report import parse_month
-from geo_siac.transparency.periods import trailing_year
+from geo_siac.transparency.periods import named_period, parse_month
 from geo_siac.transparency.selectors import (
-    DIMENSIONS, OPEN_DATA_FILES, cells_geojson, open_data_file, public_cells,
+    DIMENSIONS, OPEN_DATA_FILES, cells_geojson, named_periods, open_data_file, period_range, public_cells,
     published_indicators, received_between, transparency_reports, zone_names,
 )
-from geo_siac.zones.models import Commune
 from geo_siac.web.csp import csp_allow
+from geo_siac.web.responses import text_error
+from geo_siac.zones.models import Commune
 
 PUBLIC_CACHE_SECONDS = 300
 logger = logging.getLogger(__name__)
+DEFAULT_PERIOD = "trailing_year"  # the last 365 days, refreshed by the timer
 
 
-def _year_reports():
-    start, end = trailing_year(timezone.localdate())
+def with_period(view):
+    """A view of one period: ?periodo=YYYY or YYYY-MM, a named period refresh_indicators stored, or none for the last
+    365 days. A malformed value is a 400 and a period that was never stored a 404, each saying so in plain text."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        value = request.GET.get("periodo", "")
+        if value:
+            try:
+                named_period(value)
+            except ValueError as exc:
+                return text_error(str(exc))
+            if value not in dict(named_periods()):
+                return text_error(_("No hay cifras publicadas del periodo %(period)s.") % {"period": value},
+                                  status=404)
+        return view(request, *args, period=value or DEFAULT_PERIOD, **kwargs)
+
+    return wrapper
+
+
+def _period_reports(period: str):
+    start, end = period_range(period, timezone.now())
     return received_between(transparency_reports(), start, end)
 
 
@@ -55,8 +76,9 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
 
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
-def index(request):
-    year = published_indicators("trailing_year", [None, "department", "category", "zone", "month"])
+@with_period
+def index(request, period):
+    year = published_indicators(period, [None, "department", "category", "zone", "month"])
     results = year.results
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
@@ -65,7 +87,12 @@ def index(request):
     # Without crew zones every report is "without zone": the section would say nothing, so it is left out.
     has_zones = any(key is not None for key in by_zone)
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
+    stored = named_periods()
     return render(request, "transparency/index.html", {
+        "period": None if period == DEFAULT_PERIOD else period,
+        "period_start": year.start,
+        "years": [row for row in stored if len(row[0]) == 4],
+        "months": [row for row in stored if len(row[0]) != 4],
         "overall": overall,
         "as_of": year.as_of,
         "departments": _rows(by_department, {}),
@@ -77,13 +104,14 @@ def index(request):
         "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
         "digital_chart": bar_chart([(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"]))
                                     for month, r in months], maximum=1),
-        **_map_context(),
+        **_map_context(period),
         "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
     })
 
 
-def _map_context() -> dict:
-    return {"map_config": {"tileUrl": settings.GEO_SIAC_TILE_URL, "cellsUrl": reverse("transparency:cells")},
+def _map_context(period: str = DEFAULT_PERIOD) -> dict:
+    cells_url = reverse("transparency:cells") + ("" if period == DEFAULT_PERIOD else f"?periodo={period}")
+    return {"map_config": {"tileUrl": settings.GEO_SIAC_TILE_URL, "cellsUrl": cells_url},
             "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
 
 
@@ -102,12 +130,14 @@ CELLS_CACHE_SECONDS = 60
 @require_safe
 @cache_page(CELLS_CACHE_SECONDS)
 @gzip_page  # inside the cache, so the compressed body is what is cached (per Accept-Encoding)
-def cells(request):
-    """The public map's cells. Their counts are recomputed by one worker at a time (db.refreshed_by_one), the
-    others answering with the previous ones meanwhile; the page around them (JSON and gzip, 30 ms) is cached
-    for a minute, so the cells shown are at most PUBLIC_CACHE_SECONDS old, plus a minute, plus one refresh."""
+@with_period
+def cells(request, period):
+    """The public map's cells of a period. Their counts are recomputed by one worker at a time
+    (db.refreshed_by_one), the others answering with the previous ones meanwhile; the page around them (JSON and
+    gzip, 30 ms) is cached for a minute, so the cells shown are at most PUBLIC_CACHE_SECONDS old, plus a minute,
+    plus one refresh."""
     return JsonResponse(refreshed_by_one(
-        "transparency:cells", lambda: cells_geojson(public_cells(_year_reports())),
+        f"transparency:cells:{period}", lambda: cells_geojson(public_cells(_period_reports(period))),
         PUBLIC_CACHE_SECONDS - CELLS_CACHE_SECONDS))
 
 
@@ -168,22 +198,24 @@ def reports_geojson(request):
     return _report_file("solicitudes.geojson", "application/geo+json")
 
 
-def _all_indicators():
-    return published_indicators("trailing_year", DIMENSIONS)
+def _indicators_file(period: str) -> str:
+    return "indicadores.csv" if period == DEFAULT_PERIOD else f"indicadores-{period}.csv"
 
 
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
-def indicators_csv(request):
-    return _download(exports.indicators_csv(_all_indicators().results), "text/csv; charset=utf-8",
-                     "indicadores.csv")
+@with_period
+def indicators_csv(request, period):
+    return _download(exports.indicators_csv(published_indicators(period, DIMENSIONS).results),
+                     "text/csv; charset=utf-8", _indicators_file(period))
 
 
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
-def indicators_json(request):
-    published = _all_indicators()
-    return JsonResponse({"start": published.start, "end": published.end, "as_of": published.as_of,
+@with_period
+def indicators_json(request, period):
+    published = published_indicators(period, DIMENSIONS)
+    return JsonResponse({"period": period, "start": published.start, "end": published.end, "as_of": published.as_of,
                          "indicators": list(exports.indicator_records(published.results))})
 
 
@@ -196,8 +228,8 @@ def executive(request):
     commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))
     try:
         month = parse_month(request.GET.get("month", ""))
-    except CommandError as exc:
-        return HttpResponseBadRequest(str(exc))
+    except ValueError as exc:
+        return text_error(str(exc))
     report = executive_report(commune=commune, month=month)
     if request.GET.get("format") == "pdf":
         response = HttpResponse(render_pdf(report), content_type="application/pdf")

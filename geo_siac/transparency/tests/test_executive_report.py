@@ -137,3 +137,26 @@ def test_coverage_uses_the_finest_loaded_resolution_when_res_9_is_not_loaded(com
     assert summary.within[1000] == {"population": 0, "share": 0.0}  # no service point at all
     assert coverage_headline(executive_report(commune=communes["13201"], month=date(2026, 10, 1)))[-1] == (
         "No hay ningún punto de atención en la comuna ni a menos de 5 km de ella.")
+
+
+@pytest.mark.django_db
+def test_executive_report_page_sends_a_bad_month_back_as_text_not_markup(client, communes, django_user_model):
+    """The month used to come back inside an HTML page: a <meta> refresh in the link sent staff to another site."""
+    client.force_login(django_user_model.objects.create_user("jefa", is_staff=True))
+    injected = '<meta http-equiv="refresh" content="0;url=https://evil.example/">'
+
+    response = client.get("/transparencia/informe/", {"commune": "13201", "month": injected})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "El mes debe tener la forma AAAA-MM" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", ["2026-13", "2026-1", "octubre", "1969-12"])
+def test_executive_report_command_names_a_bad_month(communes, tmp_path, month):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match=f"--month: El (mes debe tener la forma AAAA-MM|año de «{month}»)"):
+        call_command("executive_report", commune="13201", month=month, out=str(tmp_path))
+    assert not list(tmp_path.iterdir())

@@ -112,9 +112,9 @@ def test_commitments_page_reads_both_periods_from_their_snapshots(client, three_
 
 @pytest.mark.django_db
 def test_an_unknown_period_is_refused_and_nothing_is_stored(three_reports):
-    with pytest.raises(CommandError, match="invalid choice"):
+    with pytest.raises(CommandError, match="Periodo desconocido «last_week»"):
         call_command("refresh_indicators", "--period", "last_week", stdout=StringIO())
-    with pytest.raises(ValueError, match="unknown period"):
+    with pytest.raises(ValueError, match="Periodo desconocido «last_week»"):
         indicator_snapshots_refresh(periods=["trailing_year", "last_week"])
 
     assert not IndicatorSnapshot.objects.exists()

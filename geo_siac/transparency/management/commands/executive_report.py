@@ -1,19 +1,11 @@
-from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
+from geo_siac.transparency.periods import parse_month
 from geo_siac.zones.models import Commune
-
-
-def parse_month(value: str) -> date:
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except ValueError as exc:
-        raise CommandError(f"--month must look like 2026-10, got {value!r}") from exc
 
 
 class Command(BaseCommand):
@@ -28,10 +20,14 @@ class Command(BaseCommand):
         found = Commune.objects.filter(cut=commune).first()
         if found is None:
             raise CommandError(f"unknown comuna {commune}")
+        try:
+            first_day = parse_month(month)
+        except ValueError as exc:
+            raise CommandError(f"--month: {exc}") from exc
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         with translation.override("es"):
-            report = executive_report(commune=found, month=parse_month(month))
+            report = executive_report(commune=found, month=first_day)
             stem = folder / f"informe-{found.cut}-{report.month:%Y-%m}"
             stem.with_suffix(".html").write_text(render_html(report), encoding="utf-8")
             stem.with_suffix(".pdf").write_bytes(render_pdf(report))
