@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -160,7 +160,7 @@ class ProductionServer:
 
 
 @pytest.fixture(scope="session")
-def production_stack(django_db_setup, django_db_blocker, tmp_path_factory):
+def production_stack(django_db_setup, tmp_path_factory):
     """One ProductionServer per test session, started by the first test that asks for it (`collectstatic` and
     gunicorn's start take most of a minute), stopped before the test database is dropped."""
     from django.db import connection
