@@ -1,7 +1,16 @@
 """Test fixtures and factories (test data is built in code, never from JSON fixtures)."""
 
 import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -48,6 +57,134 @@ def chromium():
         browser = chromium_launch(playwright)
         yield browser
         browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# A request a page makes that must never fail: any server error, or a missing static file, script, stylesheet, font
+# or image (e.g. a name the hashed static manifest does not have).
+_ACCESS_LINE = re.compile(r'"request": "(?P<request>[^"]*)", "status": (?P<status>\d+)')
+_ASSET = re.compile(r"^\S+ (/static/\S*|\S+\.(?:js|css|png|svg|ico|woff2?|ttf|map))(\?\S*)? ")
+
+
+class ProductionServer:
+    """GeoSIAC as production runs it: gunicorn with geo_siac/gunicorn.conf.py, GEO_SIAC_PRODUCTION=1, DEBUG off,
+    whitenoise serving `collectstatic` output (hashed manifest names), the file cache, on a free loopback port,
+    against the test database. The settings come from `environment()`; a test's `settings` fixture does not reach it.
+    """
+
+    workers = 2
+
+    def __init__(self, root: Path, database: dict):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.secret_key = secrets.token_urlsafe(64)  # 86 characters, new each session
+        self.database = database
+        self.log = root / "gunicorn.log"
+        self.cache = root / "cache"
+        self.process = None
+
+    def environment(self) -> dict:
+        db = self.database
+        run = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        return {
+            **run,
+            "GEO_SIAC_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": self.secret_key, "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": self.url,
+            "DATABASE_URL": f"postgis://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/"
+                            f"{quote(db['NAME'])}",
+            # Plain HTTP on loopback: no SSL redirect, and cookies the browser sends back over http.
+            "SECURE_SSL_REDIRECT": "0", "GEO_SIAC_INSECURE_COOKIES": "1",
+            "STATIC_ROOT": str(self.root / "static"), "MEDIA_ROOT": str(self.root / "media"),
+            "GEO_SIAC_OPEN_DATA_DIR": str(self.root / "open-data"),
+            "CACHE_BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "CACHE_LOCATION": str(self.cache),
+            "GEO_SIAC_TILE_URL": "",  # no network: the maps must work without a base layer
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(self.workers), "LOG_LEVEL": "WARNING",
+        }
+
+    def collect_static(self) -> None:
+        result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                                cwd=PROJECT_ROOT, env=self.environment(), capture_output=True, text=True, timeout=600)
+        if result.returncode:
+            raise RuntimeError(f"collectstatic failed:\n{result.stderr[-4000:]}")
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "geo_siac/gunicorn.conf.py", "geo_siac.wsgi"],
+                cwd=PROJECT_ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(self.url + "/salud/", timeout=10) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer /salud/ on {self.url}:\n{self.log_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def clear_cache(self) -> None:
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def log_text(self, start: int = 0) -> str:
+        with self.log.open("rb") as log:
+            log.seek(start)
+            return log.read().decode("utf-8", "replace")
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def failed_requests(self, since: int) -> list[str]:
+        """Requests since the log offset `since` that answered 5xx, or 404 for a static file or asset."""
+        failed = []
+        for match in _ACCESS_LINE.finditer(self.log_text(since)):
+            status = int(match["status"])
+            if status >= 500 or (status == 404 and _ASSET.match(match["request"])):
+                failed.append(f"{status} {match['request']}")
+        return failed
+
+
+@pytest.fixture(scope="session")
+def production_stack(django_db_setup, tmp_path_factory):
+    """One ProductionServer per test session, started by the first test that asks for it (`collectstatic` and
+    gunicorn's start take most of a minute), stopped before the test database is dropped."""
+    from django.db import connection
+
+    server = ProductionServer(tmp_path_factory.mktemp("production"), connection.settings_dict)
+    server.collect_static()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def production_server(production_stack, transactional_db, settings):
+    """The production server for one test: use it as pytest-django's `live_server` (`production_server.url`).
+    The test's data must be committed, hence transactional_db; the server's cache starts empty; sessions the test
+    makes (client.force_login) are valid on it. A test fails if any request it caused was a server error or a
+    missing static file (the server's log is shown)."""
+    settings.SECRET_KEY = production_stack.secret_key
+    production_stack.clear_cache()
+    start = production_stack.log_size()
+    yield production_stack
+    failed = production_stack.failed_requests(start)
+    assert not failed, "the production server answered:\n" + "\n".join(failed) + "\n" + \
+        production_stack.log_text(start)[-6000:]
 
 
 def shared_data(relative: str) -> Path:

@@ -19,16 +19,14 @@ LA_FLORIDA = (-33.55, -70.60)  # between Puente Alto and Peñalolén, served by 
 
 
 @pytest.fixture
-def browser_page(chromium, live_server, settings, tmp_path):
+def browser_page(chromium, production_server):
     from django.db import connections
 
-    settings.GEO_SIAC_TILE_URL = ""  # no network: the page must work on the boundary alone
-    settings.MEDIA_ROOT = tmp_path
     OUTPUT.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport={"width": 1000, "height": 1300}, locale="es-CL",
                                    permissions=["geolocation"])
     page = context.new_page()
-    page.base_url = live_server.url
+    page.base_url = production_server.url
     yield page
     context.close()
     # Code run under sync_playwright is in another greenlet, hence another context and another database
@@ -60,6 +58,7 @@ def test_citizen_reports_with_a_pin_and_a_photo_then_tracks_it(browser_page, com
     page.goto(page.base_url + "/")
     page.locator(".leaflet-interactive").first.wait_for()
     click_map_at(page, *PUENTE_ALTO_CENTRE)
+    assert page.locator("#map img.leaflet-marker-icon").evaluate("pin => pin.decode().then(() => pin.naturalWidth)")
     assert page.locator("#id_lat").input_value().startswith("-33.61")
     assert page.locator("#error-location").text_content() == ""
     page.select_option("#id_service_code", "retiro-escombros")

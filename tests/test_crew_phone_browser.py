@@ -23,11 +23,9 @@ def shot(page, name: str) -> Path:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
-    live_server, make_report, crews, settings
+    production_server, make_report, crews
 ):
-    settings.GEO_SIAC_TILE_URL = ""  # no base map: the test machine is offline
     browser_user(crews["member_a"])
     first, second = make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))
     other_crews = make_report(point=EAST_POINT)
@@ -38,7 +36,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
         page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
-        browser_log_in(page, live_server.url, "ana", "/cuadrilla/")
+        browser_log_in(page, production_server.url, "ana", "/cuadrilla/")
 
         expect(page.locator("#crew-map .report-marker")).to_have_count(2)
         expect(page.locator("#crew-map path.leaflet-interactive").first).to_be_visible()
@@ -62,7 +60,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
         shot(page, "crew-phone-in-progress.png")
 
         citizen = chromium_launch(playwright).new_page(viewport=PHONE, locale="es-CL")
-        citizen.goto(f"{live_server.url}/seguimiento/{second.tracking_code}/")
+        citizen.goto(f"{production_server.url}/seguimiento/{second.tracking_code}/")
         expect(citizen.locator("body")).to_contain_text("En ejecución")
         expect(citizen.locator("body")).to_contain_text("Cuadrilla en camino con la camioneta")
         shot(citizen, "crew-phone-citizen-tracking.png")
@@ -76,18 +74,16 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_supervisor_on_a_phone_picks_two_reports_and_hands_them_to_the_other_crew(
-    live_server, make_report, crews, settings
+    production_server, make_report, crews
 ):
-    settings.GEO_SIAC_TILE_URL = ""
     browser_user(crews["supervisor"])
     picked = [make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))]
     left = make_report(point=(WEST_POINT[0] - 0.002, WEST_POINT[1]))
 
     with sync_playwright() as playwright:
         page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
-        browser_log_in(page, live_server.url, "sofia", "/cuadrilla/supervision/")
+        browser_log_in(page, production_server.url, "sofia", "/cuadrilla/supervision/")
 
         # The page fits the phone (the workload table scrolls inside its box), and each report's box sits at the
         # left of its line, thumb-sized, beside the report's code, not stretched across the screen above it.
@@ -111,13 +107,10 @@ def test_supervisor_on_a_phone_picks_two_reports_and_hands_them_to_the_other_cre
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_zone_names_and_report_labels_reach_the_crew_map_as_text_not_markup(live_server, make_report, crews,
-                                                                            settings):
+def test_zone_names_and_report_labels_reach_the_crew_map_as_text_not_markup(production_server, make_report, crews):
     """A zone's name comes from an imported GIS file: markup in it stays text in the map's tooltip."""
     from geo_siac.zones.models import Zone
 
-    settings.GEO_SIAC_TILE_URL = ""
     hostile = '<img src="x" id="injected">Poniente'
     Zone.objects.filter(pk=crews["west"].pk).update(name=hostile)
     browser_user(crews["member_a"])
@@ -125,7 +118,7 @@ def test_zone_names_and_report_labels_reach_the_crew_map_as_text_not_markup(live
 
     with sync_playwright() as playwright:
         page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
-        browser_log_in(page, live_server.url, "ana", "/cuadrilla/")
+        browser_log_in(page, production_server.url, "ana", "/cuadrilla/")
         expect(page.locator("#crew-map .report-marker")).to_have_count(1)
         page.evaluate("""() => {  // open the zone's tooltip as a pointer over it would
             const zone = document.querySelector('#crew-map path.leaflet-interactive:not(.report-marker)');

@@ -9,7 +9,6 @@ database connection dies midway leaves the report untouched.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,17 +20,11 @@ import psycopg2
 import pytest
 import requests
 
-from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE
+from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE, free_port
 
 pytestmark = pytest.mark.slow
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 USER, PASSWORD, NAME = "geo_siac", "geo_siac", "geo_siac_fault"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def as_postgres(*args: str) -> None:

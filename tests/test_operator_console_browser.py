@@ -14,11 +14,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
-    live_server, make_report, crews, settings
+    production_server, make_report, crews
 ):
-    settings.GEO_SIAC_TILE_URL = ""
     operator = browser_user(crews["operator"])
     lat, lng = served_area_centre()  # the operator map opens centred here
     earlier = make_report(point=(lat, lng))
@@ -27,7 +25,7 @@ def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         page = browser.new_page(viewport={"width": 1024, "height": 900}, locale="es-CL")
-        browser_log_in(page, live_server.url, "oscar", "/operador/")
+        browser_log_in(page, production_server.url, "oscar", "/operador/")
         page.select_option("#id_channel", "phone")
         page.select_option("#id_category", "retiro-escombros")
         page.click("#operator-map")  # the centre of the map

@@ -15,18 +15,16 @@ OUTPUT = PROJECT_ROOT / "test-output" / "transparency"
 
 
 @pytest.fixture
-def page(chromium, live_server, settings, make_report):
+def page(chromium, production_server, make_report):
     from django.db import connections
 
-    settings.GEO_SIAC_TILE_URL = ""  # no network
-    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
     reports = [make_report(channel="web" if n % 2 else "phone") for n in range(6)]
     report_change_status(report=reports[0], status="resolved")
     make_report(category="luminaria-apagada", channel="web")
     OUTPUT.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport={"width": 1100, "height": 1400}, locale="es-CL")
     browser_page = context.new_page()
-    browser_page.base_url = live_server.url
+    browser_page.base_url = production_server.url
     yield browser_page
     context.close()
     # Playwright runs in another greenlet with its own database connection; close it before teardown.

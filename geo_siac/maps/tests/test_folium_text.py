@@ -21,9 +21,8 @@ def test_tooltip_text_escapes_markup_and_the_template_literal():
 
 
 @pytest.mark.browser
-def test_a_hostile_name_reads_as_itself_in_a_chromium_tooltip_and_runs_nothing(chromium, live_server, tmp_path,
-                                                                                 transactional_db):
-    fmap = offline_map(live_server.url + "/static/", location=CENTRE, zoom_start=14)
+def test_a_hostile_name_reads_as_itself_in_a_chromium_tooltip_and_runs_nothing(chromium, production_server, tmp_path):
+    fmap = offline_map(production_server.url + "/static/", location=CENTRE, zoom_start=14)
     folium.CircleMarker(CENTRE, radius=40, tooltip=tooltip_text(HOSTILE)).add_to(fmap)
     west, south = CENTRE[1] + 0.004, CENTRE[0] - 0.002
     square = [[west, south], [west + 0.003, south], [west + 0.003, south + 0.003], [west, south + 0.003],
