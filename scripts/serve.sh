@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets everything up (see scripts/setup.sh), loads the comunas, categories and demo reports, and serves
-# GeoSIAC at http://127.0.0.1:8000 (admin at /admin/).
-#   --production  serve in production mode locally: gunicorn + whitenoise, DEBUG off, CSP, JSON logs. Plain
-#                 HTTP on 127.0.0.1, so the HTTPS-only settings (SSL redirect, secure cookies) are relaxed here;
-#                 see docs/deployment.md for the real thing behind nginx.
+# GeoSIAC at http://127.0.0.1:8000 (admin at /admin/) as it runs in production: gunicorn + whitenoise (hashed,
+# compressed static files), DEBUG off, CSP and the other security headers, JSON logs. Plain HTTP on 127.0.0.1, so
+# the HTTPS-only settings (SSL redirect, secure cookies) are relaxed here; see docs/deployment.md for the real
+# thing behind nginx.
+#   --dev         Django's runserver with DEBUG on instead, for development (reloads on code changes).
+#   --production  the default; accepted for the scripts that still pass it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 geo_siac_setup
@@ -14,7 +16,11 @@ geo_siac_setup
 "$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files
 "$PY" manage.py ensure_demo_admin
 PORT="${GEO_SIAC_PORT:-8000}"
-if [ "${1:-}" = "--production" ]; then
+case "${1:---production}" in
+  --dev|--production) ;;
+  *) echo "usage: $0 [--dev|--production]" >&2; exit 2 ;;
+esac
+if [ "${1:-}" != "--dev" ]; then
   mkdir -p var
   [ -s var/local-secret-key ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' > var/local-secret-key
   export GEO_SIAC_PRODUCTION=1 SECRET_KEY="$(cat var/local-secret-key)" ALLOWED_HOSTS=127.0.0.1,localhost
