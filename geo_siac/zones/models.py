@@ -42,6 +42,34 @@ class Commune(models.Model):
         return f"{self.name} ({self.cut})"
 
 
+class CommuneBoundary(models.Model):
+    """One version of a comuna's boundary as its source drew it (repaired). A load that brings a different
+    boundary retires the current version and adds the next; `Commune.geometry` is derived from the current
+    versions of every comuna, with the overlaps between neighbours split (docs/boundaries.md)."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="boundaries")
+    version = models.PositiveIntegerField(_("versión"))
+    # Read whole, never searched by location: the derived Commune.geometry carries the spatial index.
+    geometry = models.MultiPolygonField(_("límite según la fuente"), srid=STORAGE_SRID, spatial_index=False)
+    source = models.CharField(_("fuente del límite"), max_length=200, blank=True)
+    loaded_at = models.DateTimeField(_("cargado"))
+    retired_at = models.DateTimeField(_("reemplazado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("versión de límite comunal")
+        verbose_name_plural = _("versiones de límites comunales")
+        ordering = ["commune", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "version"], name="commune_boundary_unique_version"),
+            models.UniqueConstraint(
+                fields=["commune"], condition=models.Q(retired_at__isnull=True), name="commune_boundary_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune} v{self.version}"
+
+
 class Department(models.Model):
     """The municipal unit that must answer a report, e.g. "Dirección de Medio Ambiente, Aseo y Ornato"."""
 
