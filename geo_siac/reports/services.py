@@ -103,8 +103,10 @@ def report_create(
     """Validate and store a citizen report with its comuna, H3 cells, deadline, first history event, optional
     photo and the reporter's confirmation in the notification outbox.
 
-    Raises ValidationError (field -> message) and writes nothing when any input is wrong, or when the point is
-    outside `within` (an Open311 jurisdiction). A repeated `submission_token` (double click, resubmitted form)
+    Raises ValidationError and writes nothing when any input is wrong, or when the point is outside `within` (an
+    Open311 jurisdiction). Its keys are this function's parameters (`attribute[code]` for one of `attributes`), and
+    `location` for a point no comuna (or not `within`) covers, a fault of the pair rather than of either coordinate;
+    callers show them as they are, and Open311 maps them to the specification's names at its edge. A repeated `submission_token` (double click, resubmitted form)
     returns the report the first submission created.
 
     Everything is checked first; then one transaction writes (report_store). The rare tracking code already
@@ -114,13 +116,13 @@ def report_create(
     """
     if CONTROL_CHARACTERS.search(submission_token):
         # The form's hidden token, tampered with: PostgreSQL refuses NUL in text, so it is refused here by name.
-        raise ValidationError({"token": _("El formulario llegó dañado (su código de envío no es válido). "
-                                          "Recargue la página e inténtelo de nuevo.")})
+        raise ValidationError({"submission_token": _("El formulario llegó dañado (su código de envío no es "
+                                                     "válido). Recargue la página e inténtelo de nuevo.")})
     description = (description or "").strip()
     lat, lng, errors = coordinate_errors(latitude, longitude)
     found, category_error = resolve_category(category)
     if category_error:
-        errors["service_code"] = category_error
+        errors["category"] = category_error
     if (message := description_error(description)) is not None:
         errors["description"] = message
     if (message := address_error(address)) is not None:
