@@ -147,7 +147,7 @@ def test_the_one_statement_insert_writes_every_column_as_the_orm_save_would(make
 def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is_written(make_report, monkeypatch):
     first = make_report()
     drawn = iter([first.tracking_code, first.tracking_code, "PA-2345-6789"])
-    monkeypatch.setattr("geo_siac.reports.services.new_tracking_code", lambda prefix: next(drawn))
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: next(drawn))
     second = make_report(reporter_email="vecina@example.cl")
     assert second.tracking_code == "PA-2345-6789"
     assert Report.objects.count() == 2 and Report.objects.get(tracking_code=first.tracking_code) == first
@@ -158,7 +158,7 @@ def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is
 def test_when_every_tracking_code_drawn_is_taken_nothing_is_written(make_report, monkeypatch):
     first = make_report()
     before = (Report.objects.count(), ReportEvent.objects.count())
-    monkeypatch.setattr("geo_siac.reports.services.new_tracking_code", lambda prefix: first.tracking_code)
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: first.tracking_code)
     with pytest.raises(RuntimeError, match="free tracking code"):
         make_report()
     assert (Report.objects.count(), ReportEvent.objects.count()) == before
