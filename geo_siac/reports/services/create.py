@@ -89,8 +89,8 @@ def report_create(
     Raises ValidationError and writes nothing when any input is wrong, or when the point is outside `within` (an
     Open311 jurisdiction). Its keys are this function's parameters (`attribute[code]` for one of `attributes`), and
     `location` for a point no comuna (or not `within`) covers, a fault of the pair rather than of either coordinate;
-    callers show them as they are, and Open311 maps them to the specification's names at its edge. A repeated `submission_token` (double click, resubmitted form)
-    returns the report the first submission created.
+    callers show them as they are, and Open311 maps them to the specification's names at its edge. A repeated
+    `submission_token` (double click, resubmitted form) returns the report the first submission created.
 
     Everything is checked first; then one transaction writes (report_store). The rare tracking code already
     taken makes PostgreSQL refuse the report's row, and the transaction is run again with a new code: guarding
