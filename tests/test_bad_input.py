@@ -117,7 +117,7 @@ def test_web_form_names_a_tampered_form_token(client, communes):
 
 @pytest.mark.parametrize("code", ["retiro-escombros\x00", "\x00", "' OR 1=1 --"])
 def test_duplicate_lookup_names_a_category_no_category_can_have(client, communes, code):
-    response = client.get("/api/duplicados/", {"lat": LAT, "long": LNG, "category": code})
+    response = client.get("/api/duplicados/", {"latitude": LAT, "longitude": LNG, "category": code})
     assert response.status_code == 400 and "category" in response.json()["errors"]
 
 

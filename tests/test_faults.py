@@ -269,7 +269,7 @@ def test_connection_lost_during_a_status_change_leaves_the_report_untouched(make
             killer.close()
         Report.objects.filter(pk=report.pk).update(address="never written")
 
-    monkeypatch.setattr("geo_siac.reports.services.notify_status_change", lose_connection_then_notify)
+    monkeypatch.setattr("geo_siac.reports.services.status.notify_status_change", lose_connection_then_notify)
     with pytest.raises(OperationalError):
         report_change_status(report=report, status="acknowledged")
     connection.close()

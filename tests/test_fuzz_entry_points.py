@@ -30,8 +30,9 @@ READS = ["/api/reports/", "/api/categories/", "/api/duplicados/", "/open311/v2/r
          "/open311/v2/tokens/abc.json", "/open311/v2/requests/1.json", "/transparencia/datos/solicitudes.csv",
          "/transparencia/datos/solicitudes.geojson", "/transparencia/datos/indicadores.json"]
 QUERIES = st.dictionaries(st.sampled_from([
-    "lat", "long", "category", "service_code", "jurisdiction_id", "bbox", "page", "page_size", "status", "commune",
-    "created_after", "created_before", "start_date", "end_date", "service_request_id", "radius", "codigo"]),
+    "lat", "long", "latitude", "longitude", "category", "service_code", "jurisdiction_id", "bbox", "page", "page_size",
+    "status", "commune", "created_after", "created_before", "start_date", "end_date", "service_request_id", "radius",
+    "codigo"]),
     HOSTILE, max_size=6)
 
 

@@ -17,9 +17,14 @@ from geo_siac.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
 from geo_siac.reports.models import Category
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, tracked_report
 
-# report_create's field names, as the POST parameters a client sent.
+# report_create's error keys (its parameters, and `location` for the point as a whole) as the specification's POST
+# parameters a client sent; the others (description, attribute[code]) are the same in both.
 ERROR_FIELDS = {
+    "category": "service_code",
+    "latitude": "lat",
+    "longitude": "long",
     "location": "lat/long",
+    "address": "address_string",
     "reporter_email": "email",
     "reporter_phone": "phone",
     "reporter_name": "first_name/last_name",

@@ -46,16 +46,17 @@ def parse_coordinate(value, *, name: str, low: float, high: float) -> float:
 
 
 def coordinate_errors(latitude, longitude) -> tuple[float | None, float | None, dict[str, str]]:
+    """The two numbers, and the refused ones' messages under report_create's parameter names."""
     errors: dict[str, str] = {}
     lat = lng = None
     try:
         lat = parse_coordinate(latitude, name=_("latitud"), low=LATITUDE[0], high=LATITUDE[1])
     except ValueError as exc:
-        errors["lat"] = str(exc)
+        errors["latitude"] = str(exc)
     try:
         lng = parse_coordinate(longitude, name=_("longitud"), low=LONGITUDE[0], high=LONGITUDE[1])
     except ValueError as exc:
-        errors["long"] = str(exc)
+        errors["longitude"] = str(exc)
     return lat, lng, errors
 
 

@@ -241,7 +241,7 @@ def duplicates(request):
     """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
     coordinates: only what the tracking page shows, plus a rounded distance."""
     category = category_by_code(request.GET.get("category"), "public")
-    lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("long"))
+    lat, lng, errors = coordinate_errors(request.GET.get("latitude"), request.GET.get("longitude"))
     if category is None:
         errors["category"] = _("Categoría desconocida.")
     if errors:

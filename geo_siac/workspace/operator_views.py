@@ -17,8 +17,6 @@ from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
 from geo_siac.zones.selectors import served_area_centre
 
-FIELD_OF = {"service_code": "category", "location": "latitude"}
-
 
 @operator_required
 def new_report(request):
@@ -33,9 +31,9 @@ def new_report(request):
                 reporter_email=data["reporter_email"], created_by=request.user,
             )
         except ValidationError as exc:
+            # Keyed by report_create's parameters, the form's own fields; a point outside (location) heads the form.
             for field, errors in exc.message_dict.items():
-                name = FIELD_OF.get(field, field)
-                form.add_error(name if name in form.fields else None, errors)
+                form.add_error(field if field in form.fields else None, errors)
         else:
             return redirect("operator:filed", code=report.tracking_code)
     return render(request, "workspace/operator_new.html", {

@@ -174,3 +174,26 @@ def test_categories_not_listed_in_services_cannot_be_posted_to(client, api_key):
     response, body = post(client, "json", form(api_key))
     assert response.status_code == 400 and body[0]["description"].startswith("service_code:")
     assert not Report.objects.exists()
+
+
+# A latitude out of range, an over-long address and a bad email, under the specification's parameter names.
+REFUSED = {
+    "json": '[{"code":400,"description":"lat: La latitud debe estar entre -90 y 90."},'
+            '{"code":400,"description":"address_string: La dirección es demasiado larga (máximo 300 caracteres)."},'
+            '{"code":400,"description":"email: El correo electrónico no es válido."}]',
+    "xml": '<?xml version="1.0" encoding="utf-8"?>\n<errors>'
+           "<error><code>400</code><description>lat: La latitud debe estar entre -90 y 90.</description></error>"
+           "<error><code>400</code><description>address_string: La dirección es demasiado larga "
+           "(máximo 300 caracteres).</description></error>"
+           "<error><code>400</code><description>email: El correo electrónico no es válido.</description></error>"
+           "</errors>",
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_refused_post_names_the_specs_parameters_byte_for_byte(client, api_key, fmt):
+    response = client.post(f"/open311/v2/requests.{fmt}", form(api_key, lat="-95", address_string="x" * 301,
+                                                                email="no-es-correo"))
+    assert response.status_code == 400
+    assert response.content.decode() == REFUSED[fmt]
+    assert not Report.objects.exists()

@@ -76,7 +76,7 @@ class ChunkPreparer:
         unknown = category_pk.isna().to_numpy()
         shown = codes.fillna(source_category)
         for value in shown[unknown & (reason == None)].unique():  # noqa: E711
-            reject(unknown & (shown == value).to_numpy(), "service_code", unknown_category_message(value))
+            reject(unknown & (shown == value).to_numpy(), "category", unknown_category_message(value))
         days = codes.map(lambda c: self.categories.get(c, (None, 0))[1])
 
         channel = text("channel").map(self.mapping.channels).fillna(self.mapping.default_channel)

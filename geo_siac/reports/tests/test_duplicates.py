@@ -25,7 +25,7 @@ def make_public_report(make_report):
 
 
 def duplicates(client, category="retiro-escombros", point=PUENTE_ALTO_CENTRE):
-    return client.get("/api/duplicados/", {"category": category, "lat": point[0], "long": point[1]})
+    return client.get("/api/duplicados/", {"category": category, "latitude": point[0], "longitude": point[1]})
 
 
 def test_open_report_20_m_away_is_suggested_with_its_distance(client, make_public_report):
@@ -64,6 +64,6 @@ def test_suggestions_carry_no_personal_data_nor_coordinates(client, make_public_
 
 
 def test_bad_query_gets_field_errors(client, communes):
-    response = client.get("/api/duplicados/", {"category": "no-existe", "lat": "x"})
+    response = client.get("/api/duplicados/", {"category": "no-existe", "latitude": "x"})
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"category", "lat", "long"}
+    assert set(response.json()["errors"]) == {"category", "latitude", "longitude"}

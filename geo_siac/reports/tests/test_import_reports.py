@@ -143,12 +143,12 @@ def test_every_bad_row_gets_its_reason(communes, tmp_path):
     rejects = tmp_path / "r.csv"
     run_import(str(path), "--rejects", str(rejects), "--commit")
     reasons = {row["source_id"]: (row["campo"], row["motivo"]) for row in read_rejects(rejects)}
-    assert reasons["nolat"] == ("lat", "Falta la latitud.")
-    assert reasons["text"] == ("lat", "La latitud debe ser un número.")
-    assert reasons["range"] == ("lat", "La latitud debe estar entre -90 y 90.")
+    assert reasons["nolat"] == ("latitude", "Falta la latitud.")
+    assert reasons["text"] == ("latitude", "La latitud debe ser un número.")
+    assert reasons["range"] == ("latitude", "La latitud debe estar entre -90 y 90.")
     assert reasons["far"][0] == "location"
     assert reasons["far"][1].startswith("El punto está fuera de las comunas atendidas. La más cercana es Peñalolén")
-    assert reasons["cat"] == ("service_code", "La categoría 'dragones' no existe o no está activa.")
+    assert reasons["cat"] == ("category", "La categoría 'dragones' no existe o no está activa.")
     assert reasons["date"] == ("created_at", "fecha de creación ausente o ilegible")
     assert reasons["order"] == ("closed_at", "cerrada antes de ser creada")
     assert list(Report.objects.values_list("source_id", flat=True)) == ["ok"]

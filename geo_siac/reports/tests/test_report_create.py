@@ -49,16 +49,16 @@ def test_h3_cells_equal_h3_library_at_every_stored_resolution(make_report):
 @pytest.mark.parametrize(
     ("lat", "lng", "field", "fragment"),
     [
-        (None, -70.57, "lat", "Falta la latitud"),
-        ("", -70.57, "lat", "Falta la latitud"),
-        (-33.6, None, "long", "Falta la longitud"),
-        ("abc", -70.57, "lat", "debe ser un número"),
-        (-33.6, "-70,57x", "long", "debe ser un número"),
-        (float("nan"), -70.57, "lat", "número finito"),
-        ("inf", -70.57, "lat", "número finito"),
-        (-91, -70.57, "lat", "entre -90 y 90"),
-        (-33.6, 181, "long", "entre -180 y 180"),
-        (True, -70.57, "lat", "debe ser un número"),
+        (None, -70.57, "latitude", "Falta la latitud"),
+        ("", -70.57, "latitude", "Falta la latitud"),
+        (-33.6, None, "longitude", "Falta la longitud"),
+        ("abc", -70.57, "latitude", "debe ser un número"),
+        (-33.6, "-70,57x", "longitude", "debe ser un número"),
+        (float("nan"), -70.57, "latitude", "número finito"),
+        ("inf", -70.57, "latitude", "número finito"),
+        (-91, -70.57, "latitude", "entre -90 y 90"),
+        (-33.6, 181, "longitude", "entre -180 y 180"),
+        (True, -70.57, "latitude", "debe ser un número"),
     ],
 )
 def test_bad_coordinates_are_rejected_and_nothing_is_written(make_report, lat, lng, field, fragment):
@@ -73,9 +73,9 @@ def test_pin_outside_every_active_commune_names_the_nearest_and_its_distance(mak
 
 
 def test_unknown_and_inactive_categories_are_rejected(make_report):
-    assert_rejected(make_report, "service_code", "no existe", category="no-existe")
+    assert_rejected(make_report, "category", "no existe", category="no-existe")
     Category.objects.filter(service_code="grafiti").update(is_active=False)
-    assert_rejected(make_report, "service_code", "no existe o no está activa", category="grafiti")
+    assert_rejected(make_report, "category", "no existe o no está activa", category="grafiti")
 
 
 def test_description_over_4000_characters_is_rejected(make_report):
@@ -86,7 +86,7 @@ def test_description_over_4000_characters_is_rejected(make_report):
 def test_several_errors_are_reported_together(make_report):
     with pytest.raises(ValidationError) as caught:
         make_report(point=("x", None), category="nope", reporter_email="not-an-email")
-    assert {"lat", "long", "service_code", "reporter_email"} <= set(caught.value.message_dict)
+    assert {"latitude", "longitude", "category", "reporter_email"} <= set(caught.value.message_dict)
 
 
 def test_required_extra_question_must_be_answered(make_report):
@@ -147,7 +147,7 @@ def test_the_one_statement_insert_writes_every_column_as_the_orm_save_would(make
 def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is_written(make_report, monkeypatch):
     first = make_report()
     drawn = iter([first.tracking_code, first.tracking_code, "PA-2345-6789"])
-    monkeypatch.setattr("geo_siac.reports.services.new_tracking_code", lambda prefix: next(drawn))
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: next(drawn))
     second = make_report(reporter_email="vecina@example.cl")
     assert second.tracking_code == "PA-2345-6789"
     assert Report.objects.count() == 2 and Report.objects.get(tracking_code=first.tracking_code) == first
@@ -158,7 +158,7 @@ def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is
 def test_when_every_tracking_code_drawn_is_taken_nothing_is_written(make_report, monkeypatch):
     first = make_report()
     before = (Report.objects.count(), ReportEvent.objects.count())
-    monkeypatch.setattr("geo_siac.reports.services.new_tracking_code", lambda prefix: first.tracking_code)
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: first.tracking_code)
     with pytest.raises(RuntimeError, match="free tracking code"):
         make_report()
     assert (Report.objects.count(), ReportEvent.objects.count()) == before

@@ -89,7 +89,7 @@
     var latlng = fieldsLatLng();
     var section = document.getElementById("duplicates");
     if (!latlng || !categorySelect.value) { section.hidden = true; return; }
-    var query = new URLSearchParams({category: categorySelect.value, lat: latlng.lat, long: latlng.lng});
+    var query = new URLSearchParams({category: categorySelect.value, latitude: latlng.lat, longitude: latlng.lng});
     fetch(config.duplicatesUrl + "?" + query).then(function (response) { return response.json(); }).then(function (data) {
       var list = document.getElementById("duplicates-list");
       list.replaceChildren();

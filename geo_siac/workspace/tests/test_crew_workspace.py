@@ -1,4 +1,5 @@
 import io
+import os
 from datetime import timedelta
 from unittest import mock
 
@@ -154,6 +155,22 @@ def test_a_file_that_is_not_a_photo_is_refused_and_the_status_stays(client, make
                            {"status": "in_progress", "note": "Con foto", "photo": fake})
     assert response.status_code == 400
     assert "JPEG, PNG o WebP" in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "submitted"
+
+
+def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_stays(client, make_report, crews,
+                                                                                     settings):
+    settings.GEO_SIAC_PHOTO_MAX_BYTES = 512 * 1024
+    report = make_report(point=WEST_POINT)
+    noise = io.BytesIO()
+    Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3)).save(noise, "PNG")
+    noise.seek(0)
+    noise.name = "foto.png"
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "in_progress", "note": "Con foto", "photo": noise})
+    assert response.status_code == 400
+    assert "La foto supera el tamaño máximo de 0,5 MB." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
 
 

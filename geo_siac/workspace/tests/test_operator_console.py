@@ -34,7 +34,16 @@ def test_point_outside_the_comunas_is_refused_naming_the_nearest_and_nothing_is_
     client.force_login(crews["operator"])
     response = client.post(reverse("operator:new"), citizen_call(latitude=-33.70, longitude=-70.57))
     assert response.status_code == 400
-    assert "La más cercana es Puente Alto" in response.content.decode()
+    assert response.content.decode().count("La más cercana es Puente Alto") == 1
+    assert not Report.objects.exists()
+
+
+def test_a_latitude_out_of_range_is_shown_next_to_the_latitude_field(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(latitude=-95))
+    assert response.status_code == 400
+    latitude_errors = response.content.decode().split('id="id_latitude_error"')[1].split("</ul>")[0]
+    assert "La latitud debe estar entre -90 y 90." in latitude_errors
     assert not Report.objects.exists()
 
 

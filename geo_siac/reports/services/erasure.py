@@ -1,0 +1,46 @@
+"""Erasure of one person's data on request (Ley 19.628 / 21.719)."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from geo_siac.notifications.models import Delivery, Notification
+from geo_siac.reports.models import Follower, Report, ReportPhoto
+
+ERASED = "[borrado a petición del titular]"
+
+
+@dataclass
+class ErasureSummary:
+    reports_anonymised: int = 0
+    photos_deleted: int = 0
+    follows_removed: int = 0
+    notifications_redacted: int = 0
+
+
+def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
+    """Erase one person's data on request (Ley 19.628 / 21.719); their reports stay, anonymised, in statistics.
+
+    Removes name, email and phone from their reports and their photos (which may show people or plates),
+    their follows, and the recipient and text of messages to them. Dry run unless `commit`. Photo files are
+    deleted only after the transaction commits, so a failure never leaves rows pointing at missing files.
+    """
+    summary = ErasureSummary()
+    files: list[str] = []
+    with transaction.atomic():
+        reports = Report.objects.select_for_update().filter(reporter_email__iexact=email)
+        photos = ReportPhoto.objects.filter(report__in=reports)
+        files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
+        summary.photos_deleted = photos.delete()[0]
+        summary.reports_anonymised = reports.update(reporter_name="", reporter_email="", reporter_phone="")
+        summary.follows_removed = Follower.objects.filter(email__iexact=email).delete()[0]
+        messages = Notification.objects.filter(recipient__iexact=email)
+        messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)
+        summary.notifications_redacted = messages.update(recipient=ERASED, subject=ERASED, body="")
+        if not commit:
+            transaction.set_rollback(True)
+    if commit:
+        storage = ReportPhoto._meta.get_field("image").storage
+        for name in files:
+            storage.delete(name)
+    return summary

@@ -1,0 +1,43 @@
+"""Photos: the one path by which a citizen's photo (report_create) and a crew's (report_change_status) are checked,
+re-encoded without metadata and stored."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db.models.fields.files import FieldFile
+
+from geo_siac.reports.models import Report, ReportPhoto
+from geo_siac.reports.photos import ProcessedPhoto, process_photo
+
+
+def photo_process(photo) -> ProcessedPhoto:
+    """Any photo a person sends (bytes or an uploaded file), checked and re-encoded by reports.photos under the
+    installation's size limit, GEO_SIAC_PHOTO_MAX_BYTES. Raises ValidationError under `photo`; callers run it
+    before they write anything."""
+    try:
+        return process_photo(photo, max_bytes=settings.GEO_SIAC_PHOTO_MAX_BYTES)
+    except ValidationError as exc:
+        raise ValidationError({"photo": exc.messages}) from exc
+
+
+def photo_save(processed: ProcessedPhoto, image: FieldFile, thumbnail: FieldFile | None = None) -> None:
+    """Write a checked photo, and its thumbnail where the row has a place for one, through Django's storage. A
+    rolled-back transaction can leave an orphan file, never a row.
+
+    The name is random: media files are served without access control, so a name derived from the tracking code
+    and the month would let anyone holding a code (or guessing one) fetch the photos of that report."""
+    name = f"{secrets.token_urlsafe(18)}.{processed.extension}"
+    image.save(name, ContentFile(processed.image), save=False)
+    if thumbnail is not None:
+        thumbnail.save(name, ContentFile(processed.thumbnail), save=False)
+
+
+def report_photo_store(*, report: Report, processed: ProcessedPhoto) -> ReportPhoto:
+    """A citizen's photo, with its thumbnail for lists."""
+    photo = ReportPhoto(report=report, content_type=processed.content_type, width=processed.width,
+                        height=processed.height, created_at=report.created_at)
+    photo_save(processed, photo.image, photo.thumbnail)
+    photo.save()
+    return photo

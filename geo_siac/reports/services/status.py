@@ -1,0 +1,81 @@
+"""Status changes: a report moved through an allowed transition under a row lock, and the messages that tell its
+reporter and followers."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geo_siac.notifications.models import Medium
+from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.messages import status_message
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.services.photos import photo_process, photo_save
+from geo_siac.reports.states import CLOSED, OPEN, Status, can_transition
+
+def lock_report(report: Report, seen_updated_at=None) -> Report:
+    """The report's row, locked until the transaction ends. With `seen_updated_at` (what the person's form
+    showed), refuse when someone else changed the report in between rather than overwrite their change."""
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if seen_updated_at is not None and locked.updated_at != seen_updated_at:
+        raise ValidationError(
+            {"__all__": _("Otra persona modificó esta solicitud mientras usted la tenía abierta. "
+                          "Revise su estado actual y vuelva a intentarlo.")}
+        )
+    return locked
+
+
+@transaction.atomic
+def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
+                         note_is_public: bool = False, photo=None, seen_updated_at=None) -> Report:
+    """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
+
+    The change itself is public (the citizen is told of every change). The note is internal unless
+    `note_is_public`: crews write for each other ("vecino conflictivo", a neighbour's name), so a note reaches the
+    citizen only when its author chose so; an internal note is kept as a separate staff-only history event.
+    `photo` (bytes or an uploaded file) is validated and stripped of metadata before anything is written."""
+    locked = lock_report(report, seen_updated_at)
+    if status not in Status.values:
+        raise ValidationError({"status": _("Estado desconocido: %s") % status})
+    if not can_transition(locked.status, status):
+        raise ValidationError(
+            {"status": _("No se puede pasar de «%(from)s» a «%(to)s».")
+             % {"from": Status(locked.status).label, "to": Status(status).label}}
+        )
+    processed = photo_process(photo) if photo is not None else None
+    now = timezone.now()
+    previous = locked.status
+    locked.status = status
+    locked.updated_at = now
+    locked.closed_at = now if status in CLOSED else None
+    if previous == Status.SUBMITTED and locked.first_response_at is None:
+        locked.first_response_at = now
+    if previous in CLOSED and status in OPEN:
+        locked.times_reopened += 1
+    locked.save(update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened"])
+    note = note.strip()
+    event = ReportEvent(
+        report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status,
+        note=note if note_is_public else "", is_public=True, actor=actor, actor_label=actor_label, created_at=now,
+    )
+    if processed is not None:
+        photo_save(processed, event.photo)
+    event.save()
+    if note and not note_is_public:
+        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
+                                   actor_label=actor_label, created_at=now)
+    notify_status_change(report=locked, note=note if note_is_public else "")
+    return locked
+
+
+def notify_status_change(*, report: Report, note: str) -> None:
+    """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
+    recipients = {f.email: (Medium.EMAIL, f.language) for f in report.followers.all()}
+    if report.reporter_email:
+        recipients[report.reporter_email.lower()] = (Medium.EMAIL, report.language)
+    elif report.reporter_phone:
+        recipients[report.reporter_phone] = (Medium.SMS, report.language)
+    for recipient, (medium, language) in recipients.items():
+        subject, body = status_message(report, language, note)
+        notification_enqueue(report=report, recipient=recipient, language=language, subject=subject, body=body,
+                             medium=medium)
