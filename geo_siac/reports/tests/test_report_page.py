@@ -93,6 +93,17 @@ def test_missing_category_and_bad_latitude_get_field_errors(client, communes):
     assert Report.objects.count() == 0
 
 
+def test_an_address_the_service_refuses_is_marked_next_to_the_address_field(client, communes):
+    response = client.post("/", form_data(address="Av. Concha y Toro " + "1" * 300))
+    html = response.content.decode()
+    assert response.status_code == 400
+    field = html[html.index('id="id_address"'):]
+    tag, after = field.split(">", 1)
+    assert 'aria-invalid="true"' in tag
+    assert after.lstrip().startswith('<span id="error-address" class="field-error">La dirección')
+    assert Report.objects.count() == 0
+
+
 def test_contact_data_without_consent_is_refused(client, communes):
     response = client.post("/", form_data(reporter_email="vecina@example.cl"))
     assert response.status_code == 400
