@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from geo_siac.reports.models import (
     SurveyResponse,
 )
 from geo_siac.reports.photos import ProcessedPhoto, process_photo
+from geo_siac.reports.privacy import GROUP_COLUMNS, published_cells
 from geo_siac.reports.routing import decide, route
 from geo_siac.reports.selectors import category_by_code
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition, is_open
@@ -525,6 +526,45 @@ def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, statu
 
 
 ERASED = "[borrado a petición del titular]"
+
+
+# Where each group of reports (privacy.GROUP_COLUMNS) is published, stored on the reports of the group in public
+# categories; only rows whose place changes are written. A report filed after the count joins its group's place
+# (a cell of at least k reports plus it) or, in a group not counted, keeps none.
+_PUBLIC_CELL_SQL = """
+UPDATE reports_report AS r SET public_cell = g.cell
+  FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
+       AS g(commune_id, h3_res9, h3_res8, h3_res7, h3_res6, cell),
+       reports_category AS c
+ WHERE r.category_id = c.id AND c.is_public
+   AND (r.commune_id, r.h3_res9, r.h3_res8, r.h3_res7, r.h3_res6)
+       = (g.commune_id, g.h3_res9, g.h3_res8, g.h3_res7, g.h3_res6)
+   AND r.public_cell IS DISTINCT FROM g.cell
+"""
+# Reports of hidden categories are never placed in public.
+_HIDDEN_CELL_SQL = """
+UPDATE reports_report AS r SET public_cell = NULL
+  FROM reports_category AS c
+ WHERE r.category_id = c.id AND NOT c.is_public AND r.public_cell IS NOT NULL
+"""
+
+
+@transaction.atomic
+def report_public_cells_refresh(*, min_count: int | None = None) -> int:
+    """Decide where every report in a public category is placed in public (privacy.published_cells, k =
+    GEO_SIAC_PUBLIC_MIN_CELL_COUNT) and store it in `public_cell`; returns how many reports changed place.
+    One process at a time (an advisory lock), so two publish runs cannot interleave their writes."""
+    k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports:public_cell'))")
+        groups = (Report.objects.filter(category__is_public=True).order_by().values_list(*GROUP_COLUMNS)
+                  .annotate(n=Count("id")))
+        placed = published_cells({row[:-1]: row[-1] for row in groups}, k)
+        columns = list(zip(*[(*group, cell) for group, cell in placed.items()])) or [()] * (len(GROUP_COLUMNS) + 1)
+        cursor.execute(_PUBLIC_CELL_SQL, [list(column) for column in columns])
+        changed = cursor.rowcount
+        cursor.execute(_HIDDEN_CELL_SQL)
+        return changed + cursor.rowcount
 
 
 @dataclass
