@@ -76,9 +76,9 @@ def public_reports() -> QuerySet[Report]:
 
 # The columns one public GeoJSON feature shows (reports.api.ReportSerializer.to_representation), with the point's
 # longitude and latitude as numbers (`lng`, `lat`): no GEOS geometry to decode per row.
-FEATURE_FIELDS = ("id", "public_cell", "public_visibility", "status", "description", "address", "created_at", "updated_at",
-                  "expected_at", "closed_at", "category__service_code", "category__name_es", "category__name_en",
-                  "commune__cut", "commune__name", "lng", "lat")
+FEATURE_FIELDS = ("id", "public_cell", "public_visibility", "status", "description", "address", "created_at",
+                  "updated_at", "expected_at", "closed_at", "category__service_code", "category__name_es",
+                  "category__name_en", "commune__cut", "commune__name", "lng", "lat")
 
 
 def public_report_features() -> QuerySet[Report]:
