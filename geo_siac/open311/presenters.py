@@ -11,7 +11,7 @@ from geo_siac.reports.states import Status, open311_status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this API's behaviour last changed; clients compare it to notice changes.
-CHANGESET = "2026-11-23T00:00:00-03:00"
+CHANGESET = "2026-12-02T00:00:00-03:00"
 FORMATS = ["text/xml", "application/json"]
 
 
