@@ -18,7 +18,9 @@ from h3.api import basic_int as h3i
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import box_cells, public_point
+from geo_siac.reports.services import report_public_cells_refresh
 from geo_siac.zones.importers import repair
 from geo_siac.zones.models import CensusZone, Commune, PopulationCell, Zone
 from tests.strategies import FRAMES, admin_geometry_texts, bbox_values, feature_collections, geojson_geometry
@@ -282,11 +284,13 @@ def inside(point, box, margin: float) -> bool:
 
 @pytest.fixture
 def shown_points(make_report):
-    """Public and private reports in both comunas, by id, with the point each API shows for them."""
+    """Public and private reports in both comunas, by id, with the point each API shows for them: each private
+    report shares its res-9 cell with the public one beside it, so with k = 2 it is shown at that cell's centre."""
     reports = [make_report(point=point, public_visibility=public)
                for point in [(-33.6117, -70.5758), (-33.5901, -70.5601), (-33.6402, -70.6003), (-33.4850, -70.5400)]
                for public in (True, False)]
-    return {report.pk: public_point(report) for report in reports}
+    report_public_cells_refresh(min_count=2)
+    return {report.pk: public_point(Report.objects.get(pk=report.pk)) for report in reports}
 
 
 def assert_filtered(value: str, status: int, returned: dict[int, tuple[float, float]], shown: dict):
@@ -320,7 +324,7 @@ def test_the_cells_a_box_is_searched_in_hold_every_point_of_it_and_every_cell_ce
     east, north = west + width, south + height
     centred, overlapping = box_cells(west=west, south=south, east=east, north=north)
     cells = set(overlapping)
-    assert set(centred) <= cells
+    assert {cell for cell in centred if h3i.get_resolution(cell) == 9} <= cells
     for fx, fy in spots:
         lat, lng = min(south + fy * height, north), min(west + fx * width, east)
         assert h3i.latlng_to_cell(lat, lng, 9) in cells, f"({lat}, {lng}) in {(west, south, east, north)}"

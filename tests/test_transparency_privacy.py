@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from h3.api import basic_int as h3i
 
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
 K = 5
@@ -59,6 +59,7 @@ def known_people(make_report, settings):
     name, email, phone = ALONE_PERSON
     alone = make_report(point=ALONE_POINT, reporter_name=name, reporter_email=email, reporter_phone=phone)
     assert (alone.h3_res9, alone.h3_res8) == (_NEIGHBOUR, reports[0].h3_res8)
+    report_public_cells_refresh()  # what the hourly publish step does: decide where each report is shown
     return reports, lonely, alone
 
 

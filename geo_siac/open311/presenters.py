@@ -11,7 +11,7 @@ from geo_siac.reports.states import Status, open311_status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this API's behaviour last changed; clients compare it to notice changes.
-CHANGESET = "2026-11-23T00:00:00-03:00"
+CHANGESET = "2026-12-02T00:00:00-03:00"
 FORMATS = ["text/xml", "application/json"]
 
 
@@ -64,8 +64,8 @@ def attribute(item: dict) -> dict:
 
 
 def service_request(report: Report, *, extended: bool = False) -> dict:
-    """Non-public reports show their H3 res-9 cell centre and no address or description (see docs/open311.md)."""
-    lat, lng = public_point(report)
+    """Non-public reports show their published cell's centre, or no lat/long when they have no place, and no
+    address or description (see docs/open311.md)."""
     body = {
         "service_request_id": str(report.pk),
         "status": open311_status(report.status),
@@ -81,10 +81,11 @@ def service_request(report: Report, *, extended: bool = False) -> dict:
         "address": report.address if report.public_visibility else "",
         "address_id": "",
         "zipcode": "",
-        "lat": round(lat, 6),
-        "long": round(lng, 6),
-        "media_url": "",
     }
+    point = public_point(report)
+    if point is not None:  # the specification lets a request have no location
+        body["lat"], body["long"] = round(point[0], 6), round(point[1], 6)
+    body["media_url"] = ""
     if extended:
         body["extended_attributes"] = {
             "detailed_status": report.status,

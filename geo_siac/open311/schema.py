@@ -88,8 +88,8 @@ class ServiceRequestSerializer(serializers.Serializer):
     address = serializers.CharField(allow_blank=True)
     address_id = serializers.CharField(allow_blank=True)
     zipcode = serializers.CharField(allow_blank=True)
-    lat = serializers.FloatField()
-    long = serializers.FloatField()
+    lat = serializers.FloatField(required=False, help_text="Absent for a non-public request with no published place.")
+    long = serializers.FloatField(required=False)
     media_url = serializers.CharField(allow_blank=True)
     extended_attributes = ExtendedAttributesSerializer(required=False, help_text="Only with extensions=true.")
 

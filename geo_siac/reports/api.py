@@ -1,6 +1,7 @@
 """GeoJSON API for the web pages and planners: public report fields and categories. Read-only."""
 
 import django_filters
+from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
@@ -17,21 +18,30 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Category, Report, localized_value
+from geo_siac.reports.privacy import location_precision, shown_point
 from geo_siac.reports.selectors import (feature_rows, public_categories, public_point, public_report_features,
-                                        reports_in_bbox, shown_point)
+                                        reports_in_bbox)
 from geo_siac.reports.states import Status, open311_status, status_names
 
 
 @extend_schema_field({"type": "object", "description": "GeoJSON Point"})
 class PublicLocationField(GeometryField):
-    """The shown point: exact when the citizen allowed it, else the report's H3 res-9 cell centre."""
+    """The shown point: exact when the citizen allowed it, else the centre of the report's published cell, or
+    none (reports.privacy)."""
 
     def __init__(self, **kwargs):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, report):
-        lat, lng = public_point(report)
+        point = public_point(report)
+        if point is None:
+            return None
+        lat, lng = point
         return super().to_representation(Point(round(lng, 6), round(lat, 6), srid=STORAGE_SRID))
+
+
+def _geometry(point: tuple[float, float] | None) -> dict | None:
+    return None if point is None else {"type": "Point", "coordinates": [round(point[1], 6), round(point[0], 6)]}
 
 
 def _iso(value, zone) -> str:
@@ -43,7 +53,7 @@ def _iso(value, zone) -> str:
 # The fields describe the feature and make its OpenAPI schema (so does the docstring); to_representation builds the
 # same feature directly, and geo_siac/reports/tests/test_api.py holds it equal to the field-by-field output.
 class ReportSerializer(GeoFeatureModelSerializer):
-    """Non-public reports: H3 res-9 cell centre, no address or description, as in Open311."""
+    """Non-public reports: their published cell's centre or no place, no address or description, as in Open311."""
 
     location = PublicLocationField()
     category = serializers.CharField(source="category.service_code")
@@ -67,13 +77,12 @@ class ReportSerializer(GeoFeatureModelSerializer):
         """Going field by field, through GEOS, OGR and JSON text for each point, was two thirds of the CPU of a
         100-feature page; this is the same dictionary, built directly from a row of `feature_rows()`, with the
         status names looked up once per page (`page_terms`)."""
-        lat, lng = shown_point(row["public_visibility"], row["lat"], row["lng"], row["h3_res9"])
         zone, status_names = self.page_terms
         public = row["public_visibility"]
         return {
             "id": row["id"],
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+            "geometry": _geometry(shown_point(public, row["lat"], row["lng"], row["public_cell"])),
             "properties": {
                 "status": row["status"],
                 "status_name": status_names[row["status"]],
@@ -88,7 +97,7 @@ class ReportSerializer(GeoFeatureModelSerializer):
                 "updated_at": _iso(row["updated_at"], zone),
                 "expected_at": _iso(row["expected_at"], zone),
                 "closed_at": None if row["closed_at"] is None else _iso(row["closed_at"], zone),
-                "location_precision": location_precision(public),
+                "location_precision": location_precision(public, row["public_cell"]),
             },
         }
 
@@ -106,7 +115,7 @@ class ReportSerializer(GeoFeatureModelSerializer):
         return open311_status(report.status)
 
     def get_location_precision(self, report) -> str:
-        return location_precision(report.public_visibility)
+        return location_precision(report.public_visibility, report.public_cell)
 
     def get_description(self, report) -> str:
         return report.description if report.public_visibility else ""
@@ -115,12 +124,21 @@ class ReportSerializer(GeoFeatureModelSerializer):
         return report.address if report.public_visibility else ""
 
 
+class ReportSchema(GeoFeatureModelSerializerExtension):
+    """The OpenAPI schema of a report feature: drf-spectacular's for GeoJSON features, with a geometry that may be
+    null (a non-public report with no published place)."""
+
+    target_class = "geo_siac.reports.api.ReportSerializer"
+    priority = 1
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        schema["properties"]["geometry"]["nullable"] = True
+        return schema
+
+
 def status_name(status: str) -> str:
     return str(Status(status).label)
-
-
-def location_precision(public_visibility: bool) -> str:
-    return "exact" if public_visibility else "h3-res9-centre"
 
 
 class CategorySerializer(serializers.ModelSerializer):

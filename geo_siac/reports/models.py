@@ -141,6 +141,9 @@ class Report(models.Model):
     h3_res8 = models.BigIntegerField(db_index=True)
     h3_res9 = models.BigIntegerField(db_index=True)
     h3_res10 = models.BigIntegerField(db_index=True)
+    # The H3 cell (res 9 to 6) public outputs place the report at, or none: privacy.published_cells, stored by
+    # services.report_public_cells_refresh (the open-data publish step).
+    public_cell = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("solicitud")
@@ -171,6 +174,10 @@ class Report(models.Model):
             # count, which this wider one would make read ten times the pages.
             models.Index(fields=["h3_res9"], include=["public_visibility", "category", "created_at", "id", "location"],
                          name="report_shown_cell"),
+            # Reports placed publicly, by their published cell (the box and radius filters). Partial: a new report
+            # has none until the next refresh, so a submission or an import adds no entry to it.
+            models.Index(fields=["public_cell"], include=["public_visibility", "category", "created_at", "id"],
+                         condition=models.Q(public_cell__isnull=False), name="report_public_cell"),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
+from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -75,9 +76,9 @@ def public_reports() -> QuerySet[Report]:
 
 # The columns one public GeoJSON feature shows (reports.api.ReportSerializer.to_representation), with the point's
 # longitude and latitude as numbers (`lng`, `lat`): no GEOS geometry to decode per row.
-FEATURE_FIELDS = ("id", "h3_res9", "public_visibility", "status", "description", "address", "created_at", "updated_at",
-                  "expected_at", "closed_at", "category__service_code", "category__name_es", "category__name_en",
-                  "commune__cut", "commune__name", "lng", "lat")
+FEATURE_FIELDS = ("id", "public_cell", "public_visibility", "status", "description", "address", "created_at",
+                  "updated_at", "expected_at", "closed_at", "category__service_code", "category__name_es",
+                  "category__name_en", "commune__cut", "commune__name", "lng", "lat")
 
 
 def public_report_features() -> QuerySet[Report]:
@@ -102,14 +103,10 @@ def feature_rows(reports: QuerySet[Report]) -> QuerySet:
     return reports.annotate(lng=LONGITUDE, lat=LATITUDE).values(*FEATURE_FIELDS)
 
 
-def public_point(report: Report) -> tuple[float, float]:
-    """(lat, lng) shown publicly: exact when the citizen allowed it, else the centre of its H3 res-9 cell."""
-    return shown_point(report.public_visibility, report.location.y, report.location.x, report.h3_res9)
-
-
-def shown_point(public_visibility: bool, lat: float, lng: float, h3_res9: int) -> tuple[float, float]:
-    """`public_point` from a report's columns."""
-    return (lat, lng) if public_visibility else h3i.cell_to_latlng(h3_res9)
+def public_point(report: Report) -> tuple[float, float] | None:
+    """(lat, lng) shown publicly (privacy.shown_point): exact when the citizen allowed it, else the centre of the
+    report's published cell, or None."""
+    return shown_point(report.public_visibility, report.location.y, report.location.x, report.public_cell)
 
 
 def _shown_within(queryset: QuerySet[Report], area: Polygon, cells: list[int]) -> QuerySet[Report]:
@@ -117,7 +114,8 @@ def _shown_within(queryset: QuerySet[Report], area: Polygon, cells: list[int]) -
     return queryset.filter(
         # The flag first: PostgreSQL tests the ANDed terms in the order written, and ST_Intersects on every private
         # report in the box before finding it private cost ~30% of the query.
-        (Q(public_visibility=True) & Q(location__intersects=area)) | (Q(public_visibility=False) & Q(h3_res9__in=cells))
+        (Q(public_visibility=True) & Q(location__intersects=area))
+        | (Q(public_visibility=False) & Q(public_cell__in=cells))
     )
 
 
@@ -127,47 +125,59 @@ BOX_MARGIN_DEG = 1e-5  # about 1 m
 
 
 def box_cells(*, west: float, south: float, east: float, north: float) -> tuple[list[int], list[int]]:
-    """The res-9 cells whose centre lies in the box (where a private report is shown) and the res-9 cells holding
-    any point of the box (where a public report in the box is stored)."""
+    """The cells of every published resolution whose centre lies in the box (where a private report is shown)
+    and the res-9 cells holding any point of the box (where a public report in the box is stored)."""
     shape = h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)])
-    centred = [h3.str_to_int(c) for c in h3.polygon_to_cells(shape, 9)]
+    centred = [h3.str_to_int(c) for res in PLACE_RESOLUTIONS for c in h3.polygon_to_cells(shape, res)]
     m = BOX_MARGIN_DEG
     wider = h3.LatLngPoly([(south - m, west - m), (south - m, east + m), (north + m, east + m), (north + m, west - m)])
     overlapping = [h3.str_to_int(c) for c in h3.h3shape_to_cells_experimental(wider, 9, contain="overlap")]
     return centred, overlapping
 
 
+# A published cell holds a report of a served comuna, so its centre is at most a res-6 cell's radius (about 4 km)
+# outside their extent: a box is clipped to the extent grown by this much.
+PUBLISHED_CELL_MARGIN_DEG = 0.05
+
+
 def reports_in_bbox(queryset: QuerySet[Report], *, west: float, south: float, east: float,
                     north: float) -> QuerySet[Report]:
-    """The reports shown in the box: public ones whose point lies in it, private ones whose cell centre does.
+    """The reports shown in the box: public ones whose point lies in it, private ones whose published cell's
+    centre does.
 
-    Both are found through the cells the box touches, whose index (report_shown_cell) carries every column this
-    filter, the hidden-category filter and the API's order read: counting the 8,200 reports of a neighbourhood
-    box of the 1.4M bench is then an index-only scan of 270 index pages instead of a visit to the 7,800 table
-    pages they sit on (7 -> 2.4 ms). A point lies in a box exactly when its coordinates are within the bounds,
-    which PostgreSQL tests on the index entry; ST_Intersects would also have let it pick the table visit.
+    Public ones are found through the res-9 cells the box touches, whose index (report_shown_cell) carries every
+    column this filter, the hidden-category filter and the API's order read: counting the 8,200 reports of a
+    neighbourhood box of the 1.4M bench is then an index-only scan of 270 index pages instead of a visit to the
+    7,800 table pages they sit on (7 -> 2.4 ms). A point lies in a box exactly when its coordinates are within
+    the bounds, which PostgreSQL tests on the index entry; ST_Intersects would also have let it pick the table
+    visit. Private ones are found by their published cell, from report_public_cell alone. The two sets are a
+    UNION of keys: written as one OR, PostgreSQL walked every report in date order looking for the page (1.2 s
+    at 200,000 reports, docs/performance.md).
     """
     served = Commune.objects.active().aggregate(extent=Extent("geometry"))["extent"]
     if served is None:
         return queryset.none()
-    west, south = max(west, served[0]), max(south, served[1])
-    east, north = min(east, served[2]), min(north, served[3])
+    m = PUBLISHED_CELL_MARGIN_DEG
+    west, south = max(west, served[0] - m), max(south, served[1] - m)
+    east, north = min(east, served[2] + m), min(north, served[3] + m)
     if west >= east or south >= north:
         return queryset.none()
     centred, overlapping = box_cells(west=west, south=south, east=east, north=north)
-    return (
-        queryset.alias(point_x=LONGITUDE, point_y=LATITUDE)
-        .filter(h3_res9__in=overlapping)
-        .filter((Q(public_visibility=True) & Q(point_x__range=(west, east)) & Q(point_y__range=(south, north)))
-                | (Q(public_visibility=False) & Q(h3_res9__in=centred)))
-    )
+    shown_public = Report.objects.alias(point_x=LONGITUDE, point_y=LATITUDE).filter(
+        h3_res9__in=overlapping, public_visibility=True, point_x__range=(west, east), point_y__range=(south, north))
+    shown_private = Report.objects.filter(public_cell__in=centred, public_visibility=False)
+    shown = shown_public.order_by().values("pk").union(shown_private.order_by().values("pk"), all=True)
+    return queryset.filter(pk__in=shown)
 
 
 def reports_near(queryset: QuerySet[Report], *, lat: float, lng: float, radius_m: float) -> QuerySet[Report]:
+    """The reports shown within `radius_m` of the point: public ones by their point, private ones by their
+    published cell's centre."""
     centre = Point(lng, lat, srid=STORAGE_SRID)
-    rings = math.ceil(radius_m / h3.average_hexagon_edge_length(9, unit="m")) + 1
     cells = [
-        cell for cell in h3i.grid_disk(h3i.latlng_to_cell(lat, lng, 9), rings)
+        cell for res in PLACE_RESOLUTIONS
+        for cell in h3i.grid_disk(h3i.latlng_to_cell(lat, lng, res),
+                                  math.ceil(radius_m / h3.average_hexagon_edge_length(res, unit="m")) + 1)
         if h3.great_circle_distance((lat, lng), h3i.cell_to_latlng(cell), unit="m") <= radius_m
     ]
     circle = centre.transform(METRIC_SRID, clone=True).buffer(radius_m, 32)

@@ -3,7 +3,6 @@ pages, the exports and the executive report."""
 
 import logging
 import math
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,7 +17,6 @@ from django.db.models.functions import Coalesce, Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
-from geo_siac.geo import h3_field
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
@@ -380,17 +378,13 @@ def received_between(reports: QuerySet[Report], start: date, end: date) -> Query
 
 
 def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> list[dict]:
-    """Report counts per H3 res-9 cell for the public map. A cell with fewer than `min_count` reports is merged
-    into its res-8 parent, and a parent that is still under `min_count` is left out, so no shown cell can
-    single out fewer than `min_count` reports."""
+    """Report counts per published cell (`Report.public_cell`, reports.privacy) for the public map: the cells and
+    the grid of the open data, so the map shows nothing the open data's rows do not (differencing the two cannot
+    single anyone out). A cell is shown when at least `min_count` of `reports` are placed at it."""
     k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
-    counts = Counter(dict(reports.order_by().values_list("h3_res9").annotate(n=Count("id"))))
-    shown = [{"cell": cell, "count": n} for cell, n in counts.items() if n >= k]
-    parents: Counter = Counter()
-    for cell, n in counts.items():
-        if n < k:
-            parents[h3i.cell_to_parent(cell, 8)] += n
-    shown += [{"cell": cell, "count": n} for cell, n in parents.items() if n >= k]
+    counts = (reports.filter(public_cell__isnull=False).order_by().values_list("public_cell")
+              .annotate(n=Count("id")))
+    shown = [{"cell": cell, "count": n} for cell, n in counts if n >= k]
     return sorted(shown, key=lambda c: (-c["count"], c["cell"]))
 
 
@@ -416,45 +410,10 @@ def transparency_reports() -> QuerySet[Report]:
 
 OPEN_DATA_FIELDS = ("id", "status", "category__service_code", "category__name_es", "commune__cut", "channel",
                     "created_at", "updated_at", "closed_at", "expected_at", "public_visibility", "description")
-# Where an exported report may be placed, finest first: H3 res 9 (about 0.1 km²) up to res 6 (about 36 km²).
-OPEN_DATA_RESOLUTIONS = (9, 8, 7, 6)
-_OPEN_DATA_CELLS = tuple(h3_field(res) for res in OPEN_DATA_RESOLUTIONS)
 
 
-def open_data_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> dict[tuple, int | None]:
-    """The cell each of `reports` is published at in the open data, keyed by the report's stored cells at
-    OPEN_DATA_RESOLUTIONS (None: published without a place).
-
-    The public map's rule (`public_cells`) carried down to res 6: a res-9 cell holding at least k reports is
-    published; the reports of the smaller ones move up to their res-8 cell, which is published when those
-    reports together reach k (the reports already published at res 9 do not count again); what is still left
-    moves up to res 7, then res 6, and the rest has no place. So every published cell is the place of at least
-    k rows of the export, counting only the rows placed at it: subtracting finer cells never isolates fewer.
-
-    One GROUP BY in SQL, before any row is streamed; the result has an entry per distinct combination of
-    cells (about one per populated res-9 cell), however many reports there are."""
-    k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
-    groups = reports.order_by().values_list(*_OPEN_DATA_CELLS).annotate(n=Count("id"))
-    pending = {row[:-1]: row[-1] for row in groups}
-    published: dict[tuple, int | None] = {}
-    for level in range(len(OPEN_DATA_RESOLUTIONS)):
-        counts: Counter = Counter()
-        for cells, n in pending.items():
-            counts[cells[level]] += n
-        published.update({cells: cells[level] for cells in pending if counts[cells[level]] >= k})
-        pending = {cells: n for cells, n in pending.items() if counts[cells[level]] < k}
-    published.update(dict.fromkeys(pending))
-    return published
-
-
-def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000,
-                   min_count: int | None = None) -> Iterator[tuple]:
-    """OPEN_DATA_FIELDS per report, oldest first, and then the cell its place is published at
-    (`open_data_cells`, counted before the first row; None: no place). The rows come through a server-side
-    cursor, so any number of them streams in constant memory. No location, address, contact data or photo is
-    read at all, only the stored H3 cells."""
-    published = open_data_cells(reports, min_count=min_count)
-    rows = reports.order_by("id").values_list(*OPEN_DATA_FIELDS, *_OPEN_DATA_CELLS).iterator(chunk_size=chunk_size)
-    width = len(OPEN_DATA_FIELDS)
-    # A report filed after the count is in no counted group: .get() leaves it without a place.
-    return (row[:width] + (published.get(row[width:]),) for row in rows)
+def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000) -> Iterator[tuple]:
+    """OPEN_DATA_FIELDS per report, oldest first, and then the cell its place is published at (`public_cell`,
+    the place every public output gives it; None: no place). The rows come through a server-side cursor, so any
+    number of them streams in constant memory. No location, address, contact data or photo is read at all."""
+    return reports.order_by("id").values_list(*OPEN_DATA_FIELDS, "public_cell").iterator(chunk_size=chunk_size)

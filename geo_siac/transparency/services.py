@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.db import parallel_query
 from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.services import report_public_cells_refresh
 from geo_siac.transparency import exports
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.periods import is_named
@@ -79,9 +80,11 @@ def open_data_publish(directory: Path | None = None) -> list[PublishedFile]:
     """Write every open-data report file (OPEN_DATA_FILES) into `directory` (GEO_SIAC_OPEN_DATA_DIR). Each is
     written beside its final name and renamed over it when complete, so a download never gets half a file. A
     million reports take about a minute (CSV and GeoJSON), once per run instead of once per download: served from
-    the files, a download costs the server nothing but the transfer."""
+    the files, a download costs the server nothing but the transfer. First it decides every report's public place
+    (reports.services.report_public_cells_refresh), which the files then publish."""
     directory = Path(directory or settings.GEO_SIAC_OPEN_DATA_DIR)
     directory.mkdir(parents=True, exist_ok=True)
+    report_public_cells_refresh()  # the places the files, Open311, the API and the map all give
     published = []
     for name in OPEN_DATA_FILES:
         started = time.monotonic()

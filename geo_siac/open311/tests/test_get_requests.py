@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, items
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
 FORMATS = ["xml", "json"]
@@ -41,7 +41,7 @@ def test_requests_list_every_spec_field_with_its_type(client, make_report, fmt):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_request_by_id_answers_a_one_item_list(client, make_report, fmt):
-    report = make_report()
+    report = make_report(public_visibility=True)  # shown at its point: a request with every field
     (item,) = requests(client, fmt, path=f"requests/{report.pk}")
     assert_fields(item, REQUEST_FIELDS, fmt)
     assert int(item["service_request_id"]) == report.pk
@@ -59,6 +59,7 @@ def test_no_response_carries_reporter_data_and_private_reports_are_snapped_to_th
     report = make_report(reporter_name="Ana Rojas", reporter_email="ana@example.cl",
                          reporter_phone="+56 9 1234 5678", address="Pasaje Los Aromos 123",
                          description="Frente a mi casa, Pasaje Los Aromos 123", public_visibility=False)
+    report_public_cells_refresh(min_count=1)  # alone, it is published at its res-9 cell only when k = 1
     for fmt in FORMATS:
         for path in ("requests", f"requests/{report.pk}"):
             response = client.get(f"/open311/v2/{path}.{fmt}", {"extensions": "true"})
@@ -157,6 +158,7 @@ def test_updated_after_and_before(client, make_report):
 def test_bbox_matches_the_shown_point(client, make_report):
     public = make_report(public_visibility=True)
     private = make_report(public_visibility=False, point=(-33.6130, -70.5770))
+    report_public_cells_refresh(min_count=1)  # alone, it is published at its res-9 cell only when k = 1
     lat, lng = PUENTE_ALTO_CENTRE
     tight = f"{lng - 0.0001},{lat - 0.0001},{lng + 0.0001},{lat + 0.0001}"
     assert ids(requests(client, bbox=tight)) == {public.pk}

@@ -8,7 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
 from geo_siac.reports.models import Category
 from geo_siac.reports.selectors import public_reports
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
 
@@ -38,6 +38,7 @@ def test_reports_are_geojson_features_with_public_fields_only(client, make_repor
 
 def test_private_reports_show_their_h3_cell_centre_without_address_or_description(client, make_report):
     report = make_report(public_visibility=False, address="Pasaje Los Aromos 123", description="Mi casa")
+    report_public_cells_refresh(min_count=1)  # alone, it is published at its res-9 cell only when k = 1
     (feature,) = features(client)
     lat, lng = h3.cell_to_latlng(h3.int_to_str(report.h3_res9))
     assert feature["geometry"]["coordinates"] == [pytest.approx(lng, abs=1e-6), pytest.approx(lat, abs=1e-6)]
@@ -108,6 +109,7 @@ def mixed_reports(make_report):
     report_change_status(report=reports[1], status="resolved", note="Retirado.")
     report_change_status(report=reports[2], status="in_progress")
     report_change_status(report=reports[5], status="closed_duplicate")
+    report_public_cells_refresh(min_count=2)  # the private ones get a published cell at various resolutions
     return reports
 
 
@@ -139,7 +141,7 @@ def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_
     assert body["count"] == 7 and body["next"] and body["previous"] and len(body["features"]) == 3
     english = client.get("/api/reports/", HTTP_ACCEPT_LANGUAGE="en").json()
     shown = [feature["properties"] for feature in english["features"]]
-    assert {p["location_precision"] for p in shown} == {"exact", "h3-res9-centre"}
+    assert {p["location_precision"] for p in shown} >= {"exact", "h3-res9-centre"}
     assert {p["status_name"] for p in shown} >= {"Resolved", "Received"}
     assert "Graffiti" in {p["category_name"] for p in shown}
     assert any(p["closed_at"] for p in shown) and any(p["closed_at"] is None for p in shown)

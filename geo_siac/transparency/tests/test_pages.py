@@ -11,7 +11,7 @@ from django.http import FileResponse
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 
 
 def _content(response) -> str:
@@ -25,6 +25,7 @@ def five_reports(make_report, settings):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
     reports = [make_report(description=f"Escombros número {n}.", public_visibility=n == 0) for n in range(5)]
     report_change_status(report=reports[0], status="resolved")
+    report_public_cells_refresh()  # what the hourly publish step does: decide where each report is shown
     return reports
 
 
