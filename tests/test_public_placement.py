@@ -226,8 +226,8 @@ def test_no_public_output_places_a_private_report_in_a_cell_of_fewer_than_k_repo
     placed = Counter((row["h3_cell"], row["comuna_cut"]) for row in open_data.values() if row["h3_cell"])
     map_cells = {f["properties"]["h3"] for f in client.get("/transparencia/celdas.geojson").json()["features"]}
     lat, lng = PUENTE_ALTO_CENTRE
-    duplicates = json.loads(_body(client.get("/api/duplicados/", {"category": "retiro-escombros", "lat": lat,
-                                                                    "long": lng})))["results"]
+    duplicates = json.loads(_body(client.get("/api/duplicados/", {"category": "retiro-escombros", "latitude": lat,
+                                                                    "longitude": lng})))["results"]
 
     assert all(n >= k for n in placed.values()), placed
     assert map_cells <= {cell for cell, _cut in placed}

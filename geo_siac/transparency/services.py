@@ -33,6 +33,7 @@ def indicator_snapshots_refresh(*, periods: Iterable[str] | None = None,
     as_of = as_of or timezone.now()
     periods = list(dict.fromkeys(periods or PUBLISHED))
     _check_periods(periods, as_of)
+    report_public_cells_refresh()  # the public map counts these places: new reports reach it on this timer
     snapshots = []
     for period in periods:
         with parallel_query():
