@@ -3,8 +3,8 @@ import logging
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.management.base import CommandError
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -25,7 +25,7 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS, OPEN_DATA_FILES, cells_geojson, open_data_file, public_cells,
     published_indicators, received_between, transparency_reports, zone_names,
 )
-from geo_siac.zones.models import Commune
+from geo_siac.zones.selectors import commune_by_cut
 from geo_siac.web.csp import csp_allow
 
 PUBLIC_CACHE_SECONDS = 300
@@ -193,7 +193,9 @@ def indicators_json(request):
 @require_safe
 def executive(request):
     """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
-    commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))
+    commune = commune_by_cut(request.GET.get("commune"))
+    if commune is None:
+        raise Http404
     try:
         month = parse_month(request.GET.get("month", ""))
     except CommandError as exc:
