@@ -90,6 +90,17 @@ def test_bad_parameters_are_shown_back_with_status_400(staff_client, puente_alto
     assert "Escriba distancias en metros" in response.content.decode()
 
 
+ELEVEN_THRESHOLDS = ",".join(str(metres) for metres in range(100, 1200, 100))
+
+
+@pytest.mark.parametrize("thresholds", ["9" * 400, "500,500001", "1" * 5000, ELEVEN_THRESHOLDS])
+def test_thresholds_too_large_too_long_or_too_many_are_a_400_naming_the_field(staff_client, puente_alto, thresholds):
+    response = staff_client.get(URL, {"commune": "13201", "res": 9, "thresholds": thresholds, "catchment_m": 2000,
+                                      "k": 1})
+    assert response.status_code == 400
+    assert response.context["form"].errors.keys() == {"thresholds"}
+
+
 def test_a_comuna_without_population_says_so_instead_of_failing(staff_client, puente_alto):
     response = staff_client.get(URL, {"commune": "13201", "res": 7, "thresholds": "1000", "catchment_m": 2000,
                                       "k": 5})

@@ -4,10 +4,25 @@ traversal, huge numbers, bidi controls) are mixed into otherwise valid requests,
 is reached, not only the first one. The same for rows of `import_reports` (each is stored or rejected with a
 reason, and the command never stops on one) and for the supervisor's forms."""
 
+import re
+import zlib
+from contextlib import contextmanager
+from unittest import mock
+
 import pytest
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.http import QueryDict
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve
+from django.urls.converters import get_converters
+from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from geo_siac.reports.messages import survey_token
 from geo_siac.reports.models import Report, Submission
+from geo_siac.testing import EAST_POINT, WEST_POINT
+from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)
 
 HOSTILE = st.one_of(st.text(max_size=40), st.sampled_from([
     "", "NaN", "inf", "-inf", "1e309", "0x10", "' OR 1=1 --", "<script>", "../../etc/passwd", "\x00", "a\x00b",
@@ -133,3 +148,164 @@ def test_any_staff_form_body_is_answered_below_500(client, crews, make_report, a
     url = ("/cuadrilla/supervision/" if action == "supervision"
            else f"/cuadrilla/solicitud/{report.tracking_code}/{action}/")
     assert client.post(url, body).status_code < 500
+
+
+# --- Every URL pattern, every role, hostile values in every parameter it reads ------------------------------------
+
+ROLES = ["anonymous", "citizen", "crew", "supervisor", "operator", "planner", "superuser"]
+# One value per parameter, role and method, in turn: of any four turns, one is NUL and one a 400-digit number.
+OTHERS = ["-" + "9" * 400, "9223372036854775808", "1e309", "NaN", "-1", "", "x" * 5000, "2026-13-45", "2026-02-30",
+          "0001-01-01T00:00", "9999-12-31", "a\x00b", "' OR 1=1 --", "<img src=x onerror=alert(1)>",
+          "../../etc/passwd", "\u202e", "ñandú", "10001,-1"]
+TURNS = [value for pair in zip(OTHERS[::2], OTHERS[1::2], strict=True) for value in ("\x00", "9" * 400, *pair)]
+PATH_TURNS = ["\x00", "9" * 400, "x" * 5000, "..%2F..%2Fetc%2Fpasswd"]
+# What a valid request holds, so that one hostile parameter reaches the code behind the others' validation.
+VALID = {
+    **WEB, **OPEN311, "category": "retiro-escombros", "service_code": "retiro-escombros", "commune": "13201",
+    "comuna": "13201", "res": "9", "thresholds": "500,1000", "catchment_m": "2000", "k": "1", "month": "2026-10",
+    "since": "2026-01-01", "until": "2026-12-31", "measure": "count", "scheme": "quantiles", "classes": "5",
+    "status": "in_progress", "channel": "phone", "latitude": "-33.61", "longitude": "-70.59", "lat": "-33.61",
+    "lng": "-70.59", "note": "ok", "reason": "motivo", "business_days": "2", "codigo": "", "pagina": "1",
+    "resolution_rating": "5", "service_rating": "4", "comment": "Bien", "email": "vecina@example.cl",
+    "language": "es", "next": "/", "username": "nadie", "password": "x", "at": "2026-03-03T10:00",
+    "kinds": "health",
+}
+# Path parameters that name no record of ours (formats, admin app labels) keep what the pattern allows.
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+NAMED_GROUP = re.compile(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)")
+REGEX_SYNTAX = [("(?:", ""), (")?", ""), ("/?", ""), ("^", ""), ("$", ""), ("\\.", "."), (".*", "x")]
+
+
+def every_route(patterns=None, prefix: str = "") -> list[str]:
+    """Every URL pattern of the project (admin, APIs, Open311, every app), as the resolver's full route."""
+    routes = []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            routes += every_route(pattern.url_patterns, joined(prefix, str(pattern.pattern)))
+        else:
+            routes.append(joined(prefix, str(pattern.pattern)))
+    return routes
+
+
+def joined(prefix: str, route: str) -> str:
+    """As the resolver joins an include's route to its patterns' (ResolverMatch.route)."""
+    return prefix + route.removeprefix("^") if prefix else route
+
+
+def path_for(route: str, values: dict[str, str]) -> str:
+    path = NAMED_GROUP.sub(lambda m: values.get(m[1]) or re.split(r"[|)\]]", m[2].lstrip("("))[0], route)
+    path = CONVERTER.sub(lambda m: converted(m[1], values[m[2]]), path)
+    for syntax, text in REGEX_SYNTAX:
+        path = path.replace(syntax, text)
+    return "/" + path
+
+
+def path_parameters(route: str) -> set[str]:
+    converters = CONVERTER.finditer(NAMED_GROUP.sub("", route))
+    return {m[1] for m in NAMED_GROUP.finditer(route)} | {m[2] for m in converters}
+
+
+def converted(converter: str | None, value: str) -> str:
+    """DRF's format suffix converter takes the suffix with its dot."""
+    if converter and not re.fullmatch(get_converters()[converter].regex, value):
+        return f".{value}" if re.fullmatch(get_converters()[converter].regex, f".{value}") else value
+    return value
+
+
+@contextmanager
+def parameters_read():
+    """The names the view asked the request's query string or form body for (whether it held them or not): the
+    one of the two the test filled, so a POST's hostile values go only where a POST is read."""
+    names = set()
+
+    def spy(method):
+        def read(self, key, *args, **kwargs):
+            if isinstance(self, QueryDict) and len(self):
+                names.add(key)
+            return method(self, key, *args, **kwargs)
+        return read
+
+    methods = ("__contains__", "get", "getlist")  # not [...]: iterating over every item reads them all
+    with mock.patch.multiple(MultiValueDict, **{m: spy(getattr(MultiValueDict, m)) for m in methods}):
+        yield names
+
+
+def hostile(name: str, turn: int) -> str:
+    return TURNS[(zlib.crc32(name.encode()) + turn) % len(TURNS)]
+
+
+def role_user(role: str, crews: dict, django_user_model):
+    if role in ("anonymous", "citizen"):
+        return None
+    if role == "planner":
+        return django_user_model.objects.create_user("planificadora", is_staff=True)
+    user = {"crew": crews["member_a"], "supervisor": crews["supervisor"], "operator": crews["operator"],
+            "superuser": crews["admin"]}[role]
+    if role in ("supervisor", "operator"):
+        user.is_staff = True
+        user.save()
+    if role == "supervisor":
+        user.user_permissions.set(Permission.objects.filter(content_type__model__in=["report", "servicepoint"]))
+    return django_user_model.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def production(settings):
+    """GEO_SIAC_PRODUCTION's security settings; requests come over HTTPS, as behind the production proxy."""
+    settings.DEBUG = False
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True
+    # A log-in attempt hashes a password (~0.3 s with the real hasher); the answer's status does not depend on it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_url_answers_hostile_parameters_below_500_for_every_role(role, production, crews, make_report,
+                                                                       puente_alto, django_user_model, api_key):
+    """Every URL pattern from the resolver (so a new view is covered without editing this test), its path
+    parameters filled with our own records and with hostile values; then each parameter the view reads, one at a
+    time, set to a hostile value in an otherwise valid GET query and POST body. No answer may be a 5xx."""
+    report = make_report(point=WEST_POINT, public_visibility=True)
+    make_report(point=EAST_POINT, category="bache")
+    real = role != "anonymous"
+    own = {"code": report.tracking_code if real else "ZZZZ9999", "token": survey_token(report) if real else "x",
+           "id": str(report.pk), "pk": str(report.pk), "object_id": str(report.pk), "service_request_id":
+           str(report.pk), "service_code": "retiro-escombros", "content_type_id": "1", "path": "x.jpg", "url": "x",
+           "format": "json"}
+    valid = {**VALID, "reports": report.tracking_code, "crew": str(crews["B"].pk), "zone": str(crews["west"].pk),
+             "seen": report.updated_at.isoformat(), "api_key": api_key, "token": f"fuzz-{role}"}
+    client = Client(raise_request_exception=True)
+    if (user := role_user(role, crews, django_user_model)) is not None:
+        client.force_login(user)
+    failures = []
+
+    def ask(method: str, path: str, data: dict, note: str = "") -> None:
+        try:
+            with transaction.atomic():
+                response = getattr(client, method)(path, data, secure=True)
+            status = response.status_code
+            if user is not None and "sessionid" in response.cookies and not response.cookies["sessionid"].value:
+                client.force_login(user)  # the log-out pages ended the session: the rest is still asked as `role`
+        except Exception as exc:  # noqa: BLE001 (each failure is listed, then the test fails on the list)
+            status = f"{type(exc).__name__}: {str(exc)[:120]}"
+        if not isinstance(status, int) or status >= 500:
+            failures.append(f"{method.upper()} {path[:80]!r} {note[:60]}: {status}")
+
+    for turn, route in enumerate(every_route()):
+        turn += ROLES.index(role)
+        if filled := path_parameters(route) & set(own) - {"format"}:
+            for value in (PATH_TURNS[turn % 4], PATH_TURNS[(turn + 1) % 4]):
+                ask("get", path_for(route, {**own, **dict.fromkeys(filled, value)}), valid, "hostile path")
+        path = path_for(route, own)
+        assert resolve(path.split("?")[0]).route == route, f"cannot fill {route!r}: got {path!r}"
+        for method in ("get", "post"):
+            with parameters_read() as names:
+                ask(method, path, valid)
+            if route.startswith("admin/"):  # Django's generic views over our ModelAdmins: every field at once
+                ask(method, path, {**valid, **{name: hostile(name, turn) for name in names}}, "every parameter")
+                continue
+            for name in sorted(names):
+                ask(method, path, {**valid, name: hostile(name, turn)}, f"{name}={hostile(name, turn)!r}")
+    assert failures == []

@@ -5,13 +5,12 @@ import io
 import json
 import math
 
-import folium
 import h3.api.basic_int as h3i
 import pandas as pd
 from django.utils.translation import gettext as _
 
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import tooltip_text
+from geo_siac.maps.folium_text import circle, circle_marker, feature_group, geojson_layer, layer_control
 from geo_siac.maps.selectors import GROUPS, Coverage
 
 CELL_COLUMNS = ["pob_total", "pob_under_15", "pob_65_plus", "distance_m", "access", "reports", "reports_per_1000"]
@@ -55,8 +54,8 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
     commune = result.commune
     fmap = offline_map(static_url=static_url, location=[commune.geometry.centroid.y, commune.geometry.centroid.x],
                        zoom_start=12)
-    folium.GeoJson(json.loads(commune.geometry.geojson), name=commune.name,
-                   style_function=lambda _: {"fill": False, "color": "#333", "weight": 2}).add_to(fmap)
+    geojson_layer(json.loads(commune.geometry.geojson), name=commune.name,
+                  style_function=lambda _: {"fill": False, "color": "#333", "weight": 2}).add_to(fmap)
     cells = _cells_collection(result)
     thresholds = sorted(result.options.thresholds)
     access_breaks = _quantile_breaks(result.cells["access"])
@@ -66,43 +65,43 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
         _cell_layer(cells, _("Accesibilidad (2SFCA)"), "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
     _points_layer(result).add_to(fmap)
     _sites_layer(sites).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    layer_control(fmap)
     return fmap.get_root().render()
 
 
-def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool) -> folium.GeoJson:
+def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool):
     def style(feature):
         value = feature["properties"][column]
         index = next((i for i, b in enumerate(breaks) if value is not None and value <= b), len(breaks))
         return {"fillColor": colours[min(index, len(colours) - 1)], "fillOpacity": 0.6, "weight": 0}
 
-    return folium.GeoJson(cells, name=name, show=show, style_function=style, tooltip=folium.GeoJsonTooltip(
-        ["h3_cell", "pob_total", "distance_m", "access", "reports_per_1000"],
-        aliases=[_("Celda"), _("Habitantes"), _("Distancia (m)"), "2SFCA", _("Reportes por 1.000")],
-    ))
+    return geojson_layer(cells, name=name, show=show, style_function=style, tooltip={
+        "h3_cell": _("Celda"), "pob_total": _("Habitantes"), "distance_m": _("Distancia (m)"), "access": "2SFCA",
+        "reports_per_1000": _("Reportes por 1.000"),
+    })
 
 
-def _points_layer(result: Coverage) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=_("Puntos de atención y su área de influencia"))
+def _points_layer(result: Coverage):
+    group = feature_group(name=_("Puntos de atención y su área de influencia"))
     points = result.points
     # Neighbouring comunas' points matter only where they are someone's nearest.
     shown = points[points["in_commune"] | points.index.isin(result.cells["nearest_point"])]
     for _index, row in shown.iterrows():
-        folium.Circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
-                      fill=True, fill_opacity=0.05).add_to(group)
-        folium.CircleMarker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
-                            tooltip=tooltip_text(f"{row['name']} ({row.kind})")).add_to(group)
+        circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
+               fill=True, fill_opacity=0.05).add_to(group)
+        circle_marker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
+                      tooltip=f"{row['name']} ({row.kind})").add_to(group)
     return group
 
 
-def _sites_layer(sites: pd.DataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=_("Sitios propuestos"))
+def _sites_layer(sites: pd.DataFrame):
+    group = feature_group(name=_("Sitios propuestos"))
     for _index, row in sites.iterrows():
-        folium.Circle([row.lat, row.lng], radius=float(row.radius_m), color="#7a0177", weight=2,
-                      dash_array="6", fill=False).add_to(group)
-        folium.CircleMarker([row.lat, row.lng], radius=8, color="#7a0177", fill=True, fill_opacity=1,
-                            tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes") % {
-                                "rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"}).add_to(group)
+        circle([row.lat, row.lng], radius=float(row.radius_m), color="#7a0177", weight=2,
+               dash_array="6", fill=False).add_to(group)
+        circle_marker([row.lat, row.lng], radius=8, color="#7a0177", fill=True, fill_opacity=1,
+                      tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes") % {
+                          "rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"}).add_to(group)
     return group
 
 

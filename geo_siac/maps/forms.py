@@ -8,7 +8,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import H3_RESOLUTIONS
-from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, DEFAULT_CATCHMENT_M, CellFilters, CoverageOptions
+from geo_siac.maps.selectors import (
+    COVERAGE_RESOLUTIONS,
+    DEFAULT_CATCHMENT_M,
+    MAX_THRESHOLD_M,
+    MAX_THRESHOLDS,
+    CellFilters,
+    CoverageOptions,
+)
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Category, CategoryGroup
 from geo_siac.reports.states import Channel, Status
@@ -23,7 +30,7 @@ class CoverageForm(forms.Form):
                                       widget=forms.CheckboxSelectMultiple)
     at = forms.DateTimeField(label=_("Abiertos el (hora de Santiago)"), required=False,
                              widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    thresholds = forms.CharField(label=_("Umbrales (m)"), initial="500,1000,2000")
+    thresholds = forms.CharField(label=_("Umbrales (m)"), initial="500,1000,2000", max_length=100)
     catchment_m = forms.IntegerField(label=_("Área de influencia 2SFCA (m)"), initial=DEFAULT_CATCHMENT_M,
                                      min_value=100, max_value=20_000)
     k = forms.IntegerField(label=_("Sitios propuestos"), initial=5, min_value=0, max_value=20)
@@ -33,8 +40,10 @@ class CoverageForm(forms.Form):
             values = tuple(sorted({int(v) for v in self.cleaned_data["thresholds"].split(",") if v.strip()}))
         except ValueError as exc:
             raise forms.ValidationError(_("Escriba distancias en metros separadas por comas.")) from exc
-        if not values or values[0] <= 0:
-            raise forms.ValidationError(_("Los umbrales deben ser positivos."))
+        if not values or values[0] <= 0 or values[-1] > MAX_THRESHOLD_M:
+            raise forms.ValidationError(_("Los umbrales deben estar entre 1 y %(max)s m.") % {"max": MAX_THRESHOLD_M})
+        if len(values) > MAX_THRESHOLDS:
+            raise forms.ValidationError(_("Escriba a lo más %(count)s umbrales.") % {"count": MAX_THRESHOLDS})
         return values
 
     def clean_at(self):

@@ -13,11 +13,9 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
-import folium
 import geopandas as gpd
 import mapclassify
 import numpy as np
-from branca.colormap import StepColormap
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from h3.api import basic_int as h3i
@@ -28,7 +26,7 @@ from shapely.geometry import Polygon
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import tooltip_text
+from geo_siac.maps.folium_text import geojson_layer, layer_control, legend
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -158,22 +156,21 @@ def _cells_geojson(counts: dict[int, int], measure: Measure) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _cell_tooltip(measure: Measure) -> folium.GeoJsonTooltip:
+def _cell_tooltip(measure: Measure) -> dict[str, str]:
     if measure.is_rate:
-        return folium.GeoJsonTooltip(fields=["hex_id", "count", "population", "rate"],
-                                     aliases=[_("Celda"), _("Solicitudes"), _("Habitantes"), _("Por 1.000 hab.")])
-    return folium.GeoJsonTooltip(fields=["hex_id", "count"], aliases=[_("Celda"), _("Solicitudes")])
+        return {"hex_id": _("Celda"), "count": _("Solicitudes"), "population": _("Habitantes"),
+                "rate": _("Por 1.000 hab.")}
+    return {"hex_id": _("Celda"), "count": _("Solicitudes")}
 
 
-def _choropleth(counts: dict[int, int], name: str, colormap: StepColormap, measure: Measure,
-                show: bool) -> folium.GeoJson:
+def _choropleth(counts: dict[int, int], name: str, colormap, measure: Measure, show: bool):
     def style(feature):
         value = feature["properties"]["value"]
         return {"fillColor": NO_DATA_COLOUR if value is None else colormap(value), "fillOpacity": 0.7,
                 "color": "#555555", "weight": 0.3}
 
-    return folium.GeoJson(_cells_geojson(counts, measure), name=name, show=show, style_function=style,
-                          tooltip=_cell_tooltip(measure))
+    return geojson_layer(_cells_geojson(counts, measure), name=name, show=show, style_function=style,
+                         tooltip=_cell_tooltip(measure))
 
 
 def map_communes(filters: CellFilters) -> list[Commune]:
@@ -186,17 +183,17 @@ def map_communes(filters: CellFilters) -> list[Commune]:
     return list(communes.order_by("cut"))
 
 
-def _communes_layer(communes: list[Commune]) -> folium.GeoJson:
+def _communes_layer(communes: list[Commune]):
     features = [
         {"type": "Feature", "geometry": json.loads(c.geometry.simplify(0.0002, preserve_topology=True).geojson),
-         "properties": {"name": tooltip_text(c.name)}}
+         "properties": {"name": c.name}}
         for c in communes
     ]
-    return folium.GeoJson(
+    return geojson_layer(
         {"type": "FeatureCollection", "features": features},
         name=_("Comunas"),
         style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "dashArray": "6 4"},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[_("Comuna")]),
+        tooltip={"name": _("Comuna")},
     )
 
 
@@ -207,23 +204,22 @@ def map_zones(filters: CellFilters) -> list[Zone]:
     return list(zones.distinct().select_related("commune").order_by("commune__cut", "key"))
 
 
-def _zones_layer(zones: list[Zone], selected: tuple[int, ...]) -> folium.GeoJson:
+def _zones_layer(zones: list[Zone], selected: tuple[int, ...]):
     features = [
         {"type": "Feature", "geometry": json.loads(z.geometry.simplify(0.0001, preserve_topology=True).geojson),
-         "properties": {"name": tooltip_text(z.name), "commune": tooltip_text(z.commune.name),
-                        "selected": z.pk in selected}}
+         "properties": {"name": z.name, "commune": z.commune.name, "selected": z.pk in selected}}
         for z in zones
     ]
-    return folium.GeoJson(
+    return geojson_layer(
         {"type": "FeatureCollection", "features": features},
         name=_("Zonas de cuadrillas"),
         style_function=lambda f: {"fill": False, "color": ZONE_COLOUR,
                                   "weight": 4 if f["properties"]["selected"] else 1.5},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "commune"], aliases=[_("Zona"), _("Comuna")]),
+        tooltip={"name": _("Zona"), "commune": _("Comuna")},
     )
 
 
-def _hotspot_layer(rows: list[CellRow]) -> folium.GeoJson:
+def _hotspot_layer(rows: list[CellRow]):
     significant = [r for r in rows if r.hotspot != 0]
     collection = {
         "type": "FeatureCollection",
@@ -235,20 +231,19 @@ def _hotspot_layer(rows: list[CellRow]) -> folium.GeoJson:
             for r in significant
         ],
     }
-    return folium.GeoJson(
+    return geojson_layer(
         collection,
         name=_("Puntos calientes y fríos (Gi*, FDR)"),
         show=False,
         style_function=lambda f: {"fillColor": HOTSPOT_COLOURS[f["properties"]["hotspot"]], "fillOpacity": 0.75,
                                   "color": "#333333", "weight": 0.5},
-        tooltip=folium.GeoJsonTooltip(fields=["hex_id", "count", "kind", "confidence"],
-                                      aliases=[_("Celda"), _("Solicitudes"), _("Tipo"), _("Confianza")]),
+        tooltip={"hex_id": _("Celda"), "count": _("Solicitudes"), "kind": _("Tipo"), "confidence": _("Confianza")},
     )
 
 
-def _emerging_layer(rows: list[CellRow], measure: Measure) -> folium.GeoJson:
+def _emerging_layer(rows: list[CellRow], measure: Measure):
     growing = {r.cell: r.count for r in rows if r.emerging}
-    return folium.GeoJson(
+    return geojson_layer(
         _cells_geojson(growing, measure),
         name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
@@ -261,10 +256,11 @@ def _week_label(week: datetime) -> str:
     return _("Semana del %(date)s") % {"date": f"{week:%d-%m-%Y}"}
 
 
-def build_map(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
-              measure: str = "count", static_url: str = "/static/") -> folium.Map:
-    """The planners' heat map: all categories, one layer per category group, the last weeks, hotspots, emerging
-    cells, comuna and crew-zone boundaries, with a layer control and a legend. Loads only GeoSIAC's static files.
+def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
+             measure: str = "count", static_url: str = "/static/") -> str:
+    """The planners' heat map as a standalone HTML page: all categories, one layer per category group, the last
+    weeks, hotspots, emerging cells, comuna and crew-zone boundaries, with a layer control and a legend. It loads
+    only GeoSIAC's static files, from ``static_url``.
 
     ``measure`` is "count" or "rate"; with "rate", cells whose population is unknown or zero are grey. Every
     choropleth shares the classes computed on the "all categories" values.
@@ -276,19 +272,19 @@ def build_map(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "
     values = [v for v in (shown.value(cell, n) for cell, n in counts.items()) if v is not None]
     if values:
         edges = class_edges(values, scheme, classes)
-        colormap = StepColormap(_colours(len(edges) - 1), index=edges, vmin=edges[0], vmax=edges[-1],
-                                caption=shown.caption())
+        colormap = legend(_colours(len(edges) - 1), index=edges, vmin=edges[0], vmax=edges[-1],
+                          caption=shown.caption())
         _choropleth(counts, _("Todas las categorías"), colormap, shown, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
-            name = _("Grupo: %(name)s") % {"name": tooltip_text(names.get(group, group))}  # the layer list is HTML
+            name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
             _choropleth(group_counts, name, colormap, shown, show=False).add_to(fmap)
         weeks = cell_counts_by_week(res, filters)
         for week in list(weeks)[-WEEK_LAYERS:]:
             _choropleth(weeks[week], _week_label(week), colormap, shown, show=False).add_to(fmap)
         colormap.add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
-        no_data = StepColormap([NO_DATA_COLOUR], vmin=0, vmax=1)
+        no_data = legend([NO_DATA_COLOUR], vmin=0, vmax=1)
         _choropleth(counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
     if any(r.hotspot for r in rows):
         _hotspot_layer(rows).add_to(fmap)
@@ -298,8 +294,8 @@ def build_map(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "
     zones = map_zones(filters)
     if zones:
         _zones_layer(zones, filters.zones).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    return fmap
+    layer_control(fmap)
+    return fmap.get_root().render()
 
 
 def _centre(counts: dict[int, int]) -> tuple[float, float]:
@@ -307,11 +303,6 @@ def _centre(counts: dict[int, int]) -> tuple[float, float]:
         return (-33.55, -70.56)
     lats, lngs = zip(*(h3i.cell_to_latlng(c) for c in counts))
     return (float(np.mean(lats)), float(np.mean(lngs)))
-
-
-def map_html(res: int, filters: CellFilters = CellFilters(), **options) -> str:
-    """A standalone HTML page of the map (it needs GeoSIAC's static files at ``static_url``)."""
-    return build_map(res, filters, **options).get_root().render()
 
 
 def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,

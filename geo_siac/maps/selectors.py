@@ -46,6 +46,9 @@ from geo_siac.zones.models import CensusZone, Commune, PopulationCell, ServicePo
 COVERAGE_RESOLUTIONS = (7, 8, 9, 10)
 GROUPS = {"total": "pob_total", "under_15": "pob_under_15", "65_plus": "pob_65_plus"}
 DEFAULT_CATCHMENT_M = 2000
+# Longer than any comuna is wide, and a number numpy's floats hold.
+MAX_THRESHOLD_M = 500_000
+MAX_THRESHOLDS = 10
 # Points farther than this outside the comuna cannot be the nearest for anyone inside who has one closer.
 NEIGHBOUR_MARGIN_M = 5000
 # A point without a recorded capacity counts as one unit, so 2SFCA then reads "points per 1,000 inhabitants".
@@ -65,8 +68,10 @@ class CoverageOptions:
     def __post_init__(self):
         if self.res not in COVERAGE_RESOLUTIONS:
             raise ValueError(f"Resolución H3 no admitida: {self.res} (use {COVERAGE_RESOLUTIONS}).")
-        if not self.thresholds or any(t <= 0 for t in self.thresholds):
-            raise ValueError("Los umbrales de distancia deben ser positivos.")
+        if not self.thresholds or any(t <= 0 or t > MAX_THRESHOLD_M for t in self.thresholds):
+            raise ValueError(f"Los umbrales de distancia deben estar entre 1 y {MAX_THRESHOLD_M} m.")
+        if len(self.thresholds) > MAX_THRESHOLDS:
+            raise ValueError(f"A lo más {MAX_THRESHOLDS} umbrales de distancia.")
 
 
 @dataclass

@@ -3,8 +3,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -26,7 +26,7 @@ from geo_siac.transparency.selectors import (
 )
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
-from geo_siac.zones.models import Commune
+from geo_siac.zones.selectors import commune_by_cut
 
 PUBLIC_CACHE_SECONDS = 300
 logger = logging.getLogger(__name__)
@@ -225,7 +225,9 @@ def indicators_json(request, period):
 @require_safe
 def executive(request):
     """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
-    commune = get_object_or_404(Commune, cut=request.GET.get("commune", ""))
+    commune = commune_by_cut(request.GET.get("commune"))
+    if commune is None:
+        raise Http404
     try:
         month = parse_month(request.GET.get("month", ""))
     except ValueError as exc:

@@ -1,4 +1,5 @@
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,8 +10,19 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from geo_siac.db import unique_row
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, Zone
+
+CUT = re.compile(r"[0-9]{5}")
+
+
+def commune_by_cut(cut: str | None) -> Commune | None:
+    """The comuna with this CUT code; None for a value no CUT can be (five digits) without asking PostgreSQL, which
+    refuses NUL in text."""
+    if not isinstance(cut, str) or not CUT.fullmatch(cut):
+        return None
+    return unique_row(Commune.objects.filter(cut=cut))
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,13 @@ def served(crews, communes, make_report):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("commune", ["\x00", "13201\x00", "9" * 400, "x" * 5000, "99999"])
+def test_a_commune_that_is_no_cut_code_is_a_404_on_the_executive_report(client, communes, django_user_model,
+                                                                       commune):
+    client.force_login(django_user_model.objects.create_user("jefa", is_staff=True))
+    assert client.get("/transparencia/informe/", {"commune": commune, "month": "2026-10"}).status_code == 404
+
+
 def test_coverage_headline_gives_the_shares_within_500_m_and_1_km_and_the_least_covered_area(served):
     report = executive_report(commune=Commune.objects.get(cut="13201"), month=date(2026, 10, 1))
 
