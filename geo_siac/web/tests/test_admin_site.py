@@ -1,0 +1,18 @@
+"""The admin site refuses request parameters Django's own admin views cannot handle, before they reach them."""
+
+import pytest
+
+
+@pytest.mark.parametrize("page", ["change", "delete", "history"])
+@pytest.mark.parametrize("model", ["auth/user", "zones/commune"])
+def test_an_empty_to_field_is_a_400_on_every_admin_object_page(admin_client, admin_user, communes, model, page):
+    pk = admin_user.pk if model == "auth/user" else communes["13201"].pk
+    response = admin_client.get(f"/admin/{model}/{pk}/{page}/", {"_to_field": ""})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert "_to_field" in response.content.decode()
+
+
+def test_an_empty_to_field_still_sends_a_visitor_to_the_login_first(client, admin_user):
+    response = client.get(f"/admin/auth/user/{admin_user.pk}/change/", {"_to_field": ""})
+    assert response.status_code == 302 and "/login/" in response["Location"]
