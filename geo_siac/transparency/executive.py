@@ -1,5 +1,5 @@
 """The monthly executive report for the authorities: the same indicators as the public pages, for one comuna
-and month, as HTML and as a PDF made with matplotlib's PdfPages."""
+and month, as HTML (printable on A4) and as a PDF of two A4 pages drawn with matplotlib (no new dependency)."""
 
 import base64
 import io
@@ -13,31 +13,36 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
-from django.db.models import Count  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from django.utils.formats import number_format  # noqa: E402
+from django.utils.formats import date_format, number_format  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from django.utils.translation import ngettext  # noqa: E402
-from h3.api import basic_int as h3i  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
 from geo_siac.reports.models import Category  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
-    commune_population, indicators, indicators_by, per_thousand, received_between, transparency_reports,
+    commune_population, indicators_by, per_thousand, received_between, transparency_reports,
 )
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint  # noqa: E402
 from geo_siac.zones.selectors import zone_containing  # noqa: E402
 
-HEADLINES = ("volume", "digital_share", "deadline_met_share", "first_response_median_business_days",
-             "closing_median_business_days", "unanswered_share", "backlog", "reopened_share",
-             "satisfaction_average")
+HEADLINES = ("volume", "deadline_met_share", "first_response_median_business_days", "closing_median_business_days",
+             "backlog", "satisfaction_average")
+OTHER_FIGURES = ("digital_share", "unanswered_share", "reopened_share")
+WHOLE_NUMBERS = {"volume", "backlog"}
 WORST_LIMIT = 5
+BUSIEST_LIMIT = 8
+DEPARTMENT_LIMIT = 10  # rows that fit page 2 beside its chart; the rest are counted in a sentence
 COVERAGE_THRESHOLDS_M = (500, 1000)
+A4_INCHES = (8.27, 11.69)
+# Greyscale-safe: this month dark, the previous month light grey with a hatch, so a black-and-white print tells them
+# apart.
+THIS_MONTH, PREVIOUS_MONTH = "#1f2d3a", "#b8c2cc"
 
 
 @dataclass
@@ -56,27 +61,97 @@ class CoverageSummary:
 class ExecutiveReport:
     commune: Commune
     month: date
-    current: dict
-    previous: dict
-    worst_categories: list[tuple[str, dict]]
-    worst_departments: list[tuple[str, dict]]
+    current: dict  # {None: {None: overall}, "category": {...}, "department": {...}}
+    previous: dict  # the same for the month before
+    category_names: dict[str, str]
     population: float | None
     coverage: CoverageSummary
-    cell_counts: dict[int, int]
+
+    @property
+    def overall(self) -> dict:
+        return self.current[None].get(None, {})
+
+    @property
+    def previous_overall(self) -> dict:
+        return self.previous[None].get(None, {})
+
+    @property
+    def month_name(self) -> str:
+        return date_format(self.month, "YEAR_MONTH_FORMAT")
+
+    @property
+    def previous_month_name(self) -> str:
+        return date_format(month_start(self.month, 1), "YEAR_MONTH_FORMAT")
 
     @property
     def headlines(self) -> list[dict]:
-        labels = headline_labels()
-        return [{"key": key, "label": labels[key], "value": self.current.get(key),
-                 "previous": self.previous.get(key), "change": _change(self.current.get(key), self.previous.get(key)),
-                 "is_share": key.endswith("_share")} for key in HEADLINES]
+        return [self._figure(key) for key in HEADLINES]
+
+    @property
+    def other_figures(self) -> list[dict]:
+        return [self._figure(key) for key in OTHER_FIGURES]
+
+    def _figure(self, key: str) -> dict:
+        none = 0 if key in WHOLE_NUMBERS else None  # a month without reports received none and has none open
+        value, previous = self.overall.get(key, none), self.previous_overall.get(key, none)
+        texts = {"label": figure_labels()[key], "value": figure_text(key, value),
+                 "previous": figure_text(key, previous), "change": change_text(key, _change(value, previous))}
+        return {"key": key, "label": texts["label"], "text": texts["value"],
+                "comparison": _("Mes anterior: %(previous)s · cambio: %(change)s") % texts,
+                "sentence": _("%(label)s: %(value)s (mes anterior: %(previous)s; cambio: %(change)s)") % texts}
 
     @property
     def per_1000(self) -> float | None:
-        return per_thousand(self.current.get("volume", 0), self.population)
+        return per_thousand(self.overall.get("volume", 0), self.population)
+
+    @property
+    def busiest_categories(self) -> list[dict]:
+        """The categories with the most reports this month, with their count the month before."""
+        rows = sorted(self.current["category"].items(), key=lambda item: (-item[1]["volume"], item[0]))
+        return [{"label": self.category_names.get(code, code), "value": r["volume"],
+                 "previous": self.previous["category"].get(code, {}).get("volume", 0)}
+                for code, r in rows[:BUSIEST_LIMIT]]
+
+    @property
+    def worst_categories(self) -> list[dict]:
+        """The categories with the lowest share of deadlines met this month, with their share the month before."""
+        judged = [(code, r) for code, r in self.current["category"].items() if r["deadline_met_share"] is not None]
+        rows = sorted(judged, key=lambda item: (item[1]["deadline_met_share"], -item[1]["volume"], item[0]))
+        return [{"label": self.category_names.get(code, code), "value": r["deadline_met_share"],
+                 "previous": self.previous["category"].get(code, {}).get("deadline_met_share"), "volume": r["volume"]}
+                for code, r in rows[:WORST_LIMIT]]
+
+    @property
+    def departments(self) -> list[dict]:
+        """Every municipal department with reports this month or the month before, busiest first."""
+        keys = set(self.current["department"]) | set(self.previous["department"])
+        rows = []
+        for key in keys:
+            now, before = self.current["department"].get(key, {}), self.previous["department"].get(key, {})
+            rows.append({
+                "label": key or _("Sin unidad asignada"),
+                "volume": now.get("volume", 0), "previous_volume": before.get("volume", 0),
+                "met": figure_text("deadline_met_share", now.get("deadline_met_share")),
+                "previous_met": figure_text("deadline_met_share", before.get("deadline_met_share")),
+                "closing": figure_text("closing_median_business_days", now.get("closing_median_business_days")),
+                "backlog": now.get("backlog", 0),
+            })
+        return sorted(rows, key=lambda row: (-row["volume"], -row["previous_volume"], row["label"]))
+
+    @property
+    def missing(self) -> list[str]:
+        """The reports the month and its comparison lack, in words (the coverage section names its own gaps)."""
+        sentences = []
+        if not self.overall:
+            sentences.append(_("No se recibieron solicitudes en %(month)s en las categorías públicas.")
+                             % {"month": self.month_name})
+        if not self.previous_overall:
+            sentences.append(_("No se recibieron solicitudes en %(month)s: no hay mes anterior con el que comparar.")
+                             % {"month": self.previous_month_name})
+        return sentences
 
 
-def headline_labels() -> dict[str, str]:
+def figure_labels() -> dict[str, str]:
     return {
         "volume": _("Solicitudes recibidas"), "digital_share": _("Ingresadas por canales digitales"),
         "deadline_met_share": _("Respondidas dentro del plazo"),
@@ -93,10 +168,31 @@ def _change(current, previous):
     return current - previous
 
 
-def _worst(results: dict, labels: dict) -> list[tuple[str, dict]]:
-    ranked = [(labels.get(key, key) or _("Sin unidad asignada"), r) for key, r in results.items()
-              if r["deadline_met_share"] is not None]
-    return sorted(ranked, key=lambda item: (item[1]["deadline_met_share"], -item[1]["volume"]))[:WORST_LIMIT]
+def _decimals(value: float) -> int:
+    return 0 if float(value).is_integer() else 1
+
+
+def figure_text(key: str, value) -> str:
+    """A figure as the report prints it, in the active language's number format."""
+    if value is None:
+        return "—"
+    if key.endswith("_share"):
+        return f"{number_format(value * 100, 0)} %"
+    if key in WHOLE_NUMBERS:
+        return number_format(value, 0, force_grouping=True)
+    return number_format(round(value, 1), _decimals(round(value, 1)))
+
+
+def change_text(key: str, change) -> str:
+    """The change from the month before: signed, in percentage points for shares."""
+    if change is None:
+        return "—"
+    if key.endswith("_share"):
+        points = round(change * 100)
+        return f"{'+' if points > 0 else '−' if points < 0 else '±'}{number_format(abs(points), 0)} pp"
+    rounded = round(change, 1)
+    sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
+    return sign + number_format(abs(rounded), _decimals(abs(rounded)), force_grouping=True)
 
 
 def _judged_at(month_end: date) -> datetime:
@@ -105,107 +201,272 @@ def _judged_at(month_end: date) -> datetime:
 
 
 def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
-    start, end = month_start(month), month_start(month, -1)
+    start, end, before = month_start(month), month_start(month, -1), month_start(month, 1)
     shown = transparency_reports().filter(commune=commune)
-    reports, previous = received_between(shown, start, end), received_between(shown, month_start(month, 1), start)
-    as_of, previous_as_of = _judged_at(end), _judged_at(start)
-    current = indicators_by(reports, [None, "category", "department"], as_of=as_of)
-    names = {c.service_code: c.name for c in Category.objects.all()}
+    dimensions = [None, "category", "department"]
     return ExecutiveReport(
         commune=commune, month=start,
-        current=current[None].get(None, {}),
-        previous=indicators(previous, as_of=previous_as_of).get(None, {}),
-        worst_categories=_worst(current["category"], names),
-        worst_departments=_worst(current["department"], {}),
+        current=indicators_by(received_between(shown, start, end), dimensions, as_of=_judged_at(end)),
+        previous=indicators_by(received_between(shown, before, start), dimensions, as_of=_judged_at(start)),
+        category_names={c.service_code: c.name for c in Category.objects.all()},
         population=commune_population(commune.cut),
         coverage=coverage_summary(commune),
-        cell_counts=dict(reports.order_by().values_list("h3_res8").annotate(n=Count("id"))),
     )
 
 
-def _deadline_figure(report: ExecutiveReport):
-    figure, axis = plt.subplots(figsize=(7, 3.2))
-    rows = list(reversed(report.worst_categories))
-    axis.barh([label[:40] for label, _r in rows], [r["deadline_met_share"] * 100 for _l, r in rows],
-              color="#0b4f6c")
-    axis.set_xlim(0, 100)
-    axis.set_xlabel(_("Respondidas dentro del plazo, en porcentaje"))
-    figure.suptitle(_("Tipos de problema con menor cumplimiento de plazo"), fontsize=12)
-    figure.tight_layout()
-    return figure
+def _wrapped(label: str, width: int = 26) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
 
 
-def _density_figure(report: ExecutiveReport):
-    figure, axis = plt.subplots(figsize=(7, 6))
-    geometry = report.commune.geometry
-    for polygon in geometry:
-        ring = polygon.exterior_ring.coords
-        axis.plot([x for x, _y in ring], [y for _x, y in ring], color="#333", linewidth=1)
-    if report.cell_counts:
-        cells = list(report.cell_counts.items())
-        polygons = [[(lng, lat) for lat, lng in h3i.cell_to_boundary(cell)] for cell, _n in cells]
-        collection = PolyCollection(polygons, array=[n for _c, n in cells], cmap="RdPu", edgecolor="none")
-        axis.add_collection(collection)
-        figure.colorbar(collection, ax=axis, label=_("Solicitudes por celda H3 (res. 8)"))
-    axis.set_aspect(1 / math.cos(math.radians(geometry.centroid.y)))
-    axis.set_title(_("Densidad de solicitudes del mes"))
-    axis.set_xticks([])
-    axis.set_yticks([])
-    return figure
+def _paired_bars(axis, rows: list[dict], *, share: bool, report: ExecutiveReport) -> None:
+    """Horizontal bars, this month over the previous month, each with its value written at its end."""
+    scale = 100 if share else 1
+    positions = range(len(rows))
+    height = 0.38
+    current = [row["value"] * scale for row in rows]
+    previous = [(row["previous"] or 0) * scale for row in rows]
+    axis.barh([p - height / 2 for p in positions], current, height, color=THIS_MONTH, label=report.month_name)
+    axis.barh([p + height / 2 for p in positions], previous, height, color=PREVIOUS_MONTH, hatch="///",
+              edgecolor="#5b6670", linewidth=0.4, label=report.previous_month_name)
+    top = 100 if share else max(current + previous + [1])
+    for p, row, a, b in zip(positions, rows, current, previous, strict=True):
+        axis.text(a + top * 0.01, p - height / 2, _bar_value(row["value"], share), va="center", fontsize=8)
+        axis.text(b + top * 0.01, p + height / 2, _bar_value(row["previous"], share), va="center", fontsize=8,
+                  color="#333")
+    axis.set_yticks(list(positions), [_wrapped(row["label"]) for row in rows], fontsize=8.5)
+    axis.invert_yaxis()
+    axis.set_xlim(0, top * 1.15)
+    axis.tick_params(axis="x", labelsize=8)
+    axis.spines[["top", "right"]].set_visible(False)
+    if not share:
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False, borderaxespad=0.2)
 
 
-def figures(report: ExecutiveReport) -> list:
-    return [_deadline_figure(report), _density_figure(report)]
+def _bar_value(value, share: bool) -> str:
+    if value is None:
+        return "—"
+    return f"{number_format(value * 100, 0)} %" if share else number_format(value, 0, force_grouping=True)
 
 
-def _png(figure) -> str:
+@dataclass
+class Chart:
+    name: str
+    title: str
+    rows: list[dict]
+    share: bool
+    axis_label: str
+    empty: str  # said instead of the chart when it has no rows
+
+    @property
+    def description(self) -> str:
+        """The chart's figures as text, for screen readers."""
+        return "; ".join(_("%(label)s: %(value)s (mes anterior: %(previous)s)") % {
+            "label": row["label"], "value": _bar_value(row["value"], self.share),
+            "previous": _bar_value(row["previous"], self.share)} for row in self.rows)
+
+
+def charts(report: ExecutiveReport) -> list[Chart]:
+    return [
+        Chart("busiest", _("Solicitudes por tipo de problema: los %(count)s más frecuentes del mes")
+              % {"count": BUSIEST_LIMIT}, report.busiest_categories, False, _("Solicitudes recibidas"),
+              _("No se recibieron solicitudes en %(month)s en las categorías públicas.")
+              % {"month": report.month_name}),
+        Chart("worst", _("Tipos de problema con menor cumplimiento de plazo"), report.worst_categories, True,
+              _("Respondidas dentro del plazo, en porcentaje"),
+              _("Aún no hay solicitudes del mes cuyo plazo se pueda evaluar.")),
+    ]
+
+
+def draw_chart(axis, chart: Chart, report: ExecutiveReport) -> None:
+    _paired_bars(axis, chart.rows, share=chart.share, report=report)
+    axis.set_xlabel(chart.axis_label, fontsize=8.5)
+
+
+def _png(chart: Chart, report: ExecutiveReport) -> str:
+    figure = plt.figure(figsize=(7.2, 3.6))
+    figure.text(0.01, 0.98, chart.title, fontsize=10.5, weight="bold", va="top")
+    draw_chart(figure.add_axes([0.36, 0.13, 0.6, 0.7]), chart, report)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
+    figure.savefig(buffer, format="png", dpi=150)
     plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
 def render_html(report: ExecutiveReport) -> str:
     return render_to_string("transparency/executive_report.html", {
-        "report": report, "images": [_png(figure) for figure in figures(report)],
+        "report": report, "charts": [(chart, _png(chart, report) if chart.rows else None) for chart in charts(report)],
         "coverage": coverage_headline(report),
+        "departments": report.departments[:DEPARTMENT_LIMIT],
+        "more_departments": max(len(report.departments) - DEPARTMENT_LIMIT, 0),
+        "department_columns": department_columns(), "notes": notes(),
     })
 
 
 def render_pdf(report: ExecutiveReport) -> bytes:
+    """Two A4 pages: the figures, coverage and reports per category; then the departments, deadlines and notes."""
     buffer = io.BytesIO()
+    # A month without reports has neither departments nor deadlines to show: one page, with the notes.
+    pages = (_first_page, _second_page) if report.overall else (_single_page,)
     with PdfPages(buffer, metadata={"Title": f"GeoSIAC {report.commune.name} {report.month:%Y-%m}"}) as pdf:
-        pdf.savefig(_summary_page(report))
-        for figure in figures(report):
-            pdf.savefig(figure)
-            plt.close(figure)
+        for draw_page in pages:
+            page = _Page()
+            draw_page(page, report)
+            pdf.savefig(page.figure)
+            plt.close(page.figure)
     return buffer.getvalue()
 
 
-def _format(value, is_share: bool) -> str:
-    if value is None:
-        return "—"
-    if is_share:
-        return f"{value * 100:.0f} %"
-    return f"{value:,.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+class _Page:
+    """An A4 figure written from the top down, like a document: `y` is the distance in inches from the top."""
+
+    MARGIN = 0.7
+    CHARS_PER_INCH_AT_10PT = 13.2  # DejaVu Sans, measured on the rendered page
+
+    def __init__(self):
+        self.figure = plt.figure(figsize=A4_INCHES)
+        self.y = self.MARGIN
+
+    @property
+    def width(self) -> float:
+        return A4_INCHES[0] - 2 * self.MARGIN
+
+    def text(self, x: float, y: float, text: str, **kwargs):
+        return self.figure.text(x / A4_INCHES[0], 1 - y / A4_INCHES[1], text, va="top", **kwargs)
+
+    def paragraph(self, text: str, size: float = 10, *, indent: float = 0, gap: float = 0.06, **kwargs) -> None:
+        bold = 0.9 if kwargs.get("weight") == "bold" else 1
+        chars = int((self.width - indent) * self.CHARS_PER_INCH_AT_10PT * 10 / size * bold)
+        lines = textwrap.wrap(text, chars) or [""]
+        self.text(self.MARGIN + indent, self.y, "\n".join(lines), fontsize=size, linespacing=1.3, **kwargs)
+        self.y += len(lines) * size * 1.3 / 72 + gap
+
+    def heading(self, text: str) -> None:
+        self.y += 0.12
+        self.paragraph(text, 12.5, weight="bold", gap=0.1)
+
+    def axes(self, height: float, left: float = 2.45):
+        """An axes box `height` inches tall under a legend row; `left` inches are kept for the category labels."""
+        box = [(self.MARGIN + left) / A4_INCHES[0], 1 - (self.y + height - 0.45) / A4_INCHES[1],
+               (self.width - left - 0.1) / A4_INCHES[0], (height - 0.75) / A4_INCHES[1]]
+        self.y += height
+        return self.figure.add_axes(box)
 
 
-def _summary_page(report: ExecutiveReport):
-    figure = plt.figure(figsize=(8.27, 11.69))
-    figure.text(0.08, 0.95, _("Informe ejecutivo de solicitudes vecinales"), fontsize=16, weight="bold")
-    figure.text(0.08, 0.92, f"{report.commune.name} · {report.month:%Y-%m}", fontsize=12)
-    rows = [[h["label"], _format(h["value"], h["is_share"]), _format(h["previous"], h["is_share"])]
-            for h in report.headlines]
-    table = figure.add_axes([0.08, 0.45, 0.84, 0.42])
-    table.axis("off")
-    table.table(cellText=rows, colLabels=[_("Indicador"), _("Este mes"), _("Mes anterior")], loc="upper left",
-                colWidths=[0.64, 0.18, 0.18])
-    lines = [_("Peores unidades frente al plazo:")]
-    lines += [f"  {label}: {_format(r['deadline_met_share'], True)} ({r['volume']})"
-              for label, r in report.worst_departments]
-    lines += ["", *(textwrap.fill(line, 95) for line in coverage_headline(report))]
-    figure.text(0.08, 0.40, "\n".join(lines), fontsize=10, va="top")
-    return figure
+def _title(page: _Page, report: ExecutiveReport, size: float) -> None:
+    page.paragraph(_("Informe ejecutivo de solicitudes vecinales"), size, weight="bold", gap=0.04)
+    page.paragraph(f"{report.commune.name} · {report.month_name}", size * 0.75, gap=0.08)
+
+
+def _first_page(page: _Page, report: ExecutiveReport) -> None:
+    _title(page, report, 19)
+    page.paragraph(_("Solicitudes recibidas en %(month)s en las categorías públicas, comparadas con %(previous)s.")
+                   % {"month": report.month_name, "previous": report.previous_month_name}, 9.5, color="#333")
+    for sentence in report.missing:
+        page.paragraph(f"• {sentence}", 9.5, weight="bold")
+    _figure_cards(page, report)
+    for figure in report.other_figures:
+        page.paragraph(figure["sentence"], 9.5, gap=0.02)
+    page.heading(_("Cobertura de los puntos de atención"))
+    for line in coverage_headline(report):
+        page.paragraph(line, 9.5, gap=0.03)
+    _chart(page, charts(report)[0], report, A4_INCHES[1] - page.MARGIN - page.y)
+
+
+def _figure_cards(page: _Page, report: ExecutiveReport) -> None:
+    """The headline figures, three to a row: label, this month in large type, the previous month and the change."""
+    width, height, top = page.width / 3, 1.18, page.y + 0.12
+    for i, figure in enumerate(report.headlines):
+        x, y = page.MARGIN + (i % 3) * width, top + (i // 3) * height
+        page.figure.add_artist(plt.Rectangle(
+            ((x + 0.04) / A4_INCHES[0], 1 - (y + height - 0.08) / A4_INCHES[1]), (width - 0.08) / A4_INCHES[0],
+            (height - 0.1) / A4_INCHES[1], transform=page.figure.transFigure, facecolor="#f2f4f6",
+            edgecolor="#8a96a3", linewidth=0.6))
+        page.text(x + 0.14, y + 0.08, textwrap.fill(figure["label"], 30), fontsize=8.5, linespacing=1.2)
+        page.text(x + 0.14, y + 0.42, figure["text"], fontsize=20, weight="bold")
+        page.text(x + 0.14, y + 0.8, figure["comparison"], fontsize=8, color="#333")
+    page.y = top + 2 * height + 0.08
+
+
+def _second_page(page: _Page, report: ExecutiveReport) -> None:
+    _title(page, report, 13)
+    page.heading(_("Unidades municipales"))
+    departments = report.departments
+    if departments:
+        _department_table(page, departments[:DEPARTMENT_LIMIT])
+        if len(departments) > DEPARTMENT_LIMIT:
+            page.paragraph(ngettext("Y %(count)s unidad más.", "Y %(count)s unidades más.",
+                                    len(departments) - DEPARTMENT_LIMIT)
+                           % {"count": len(departments) - DEPARTMENT_LIMIT}, 9)
+    else:
+        page.paragraph(_("Ninguna unidad municipal recibió solicitudes en estos dos meses."), 10)
+    _chart(page, charts(report)[1], report, 4.2)
+    _notes(page)
+
+
+def _single_page(page: _Page, report: ExecutiveReport) -> None:
+    _first_page(page, report)
+    _notes(page)
+
+
+def _chart(page: _Page, chart: Chart, report: ExecutiveReport, height: float) -> None:
+    page.heading(chart.title)
+    if chart.rows:
+        draw_chart(page.axes(height), chart, report)
+    else:
+        page.paragraph(chart.empty, 10)
+
+
+def _notes(page: _Page) -> None:
+    page.heading(_("Cómo leer este informe"))
+    for sentence in notes():
+        page.paragraph(f"• {sentence}", 9, gap=0.04)
+
+
+def department_columns() -> list[str]:
+    return [_("Unidad municipal"), _("Solicitudes del mes"), _("Mes anterior"), _("Dentro del plazo"),
+            _("Mes anterior"), _("Días hábiles al cierre (mediana)"), _("En curso")]
+
+
+def _department_table(page: _Page, rows: list[dict]) -> None:
+    cells = [[_wrapped(row["label"], 34), number_format(row["volume"], 0, force_grouping=True),
+              number_format(row["previous_volume"], 0, force_grouping=True), row["met"], row["previous_met"],
+              row["closing"], number_format(row["backlog"], 0, force_grouping=True)] for row in rows]
+    headers = [textwrap.fill(header, 11, break_long_words=False) for header in department_columns()]
+    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in headers)]
+    heights += [0.2 + 0.15 * row[0].count("\n") for row in cells]
+    height = sum(heights)
+    axis = page.figure.add_axes([page.MARGIN / A4_INCHES[0], 1 - (page.y + height) / A4_INCHES[1],
+                                 page.width / A4_INCHES[0], height / A4_INCHES[1]])
+    axis.axis("off")
+    table = axis.table(cellText=cells, colLabels=headers, loc="upper left", cellLoc="right",
+                       colWidths=[0.32, 0.11, 0.1, 0.11, 0.1, 0.15, 0.11], bbox=[0, 0, 1, 1])
+    table.auto_set_font_size(False)
+    table.set_fontsize(8.5)
+    for (row, column), cell in table.get_celld().items():
+        cell.set_edgecolor("#8a96a3")
+        cell.set_linewidth(0.4)
+        if column == 0:
+            cell.set_text_props(ha="left")
+            cell.PAD = 0.02
+        if row == 0:
+            cell.set_facecolor("#e3e8ed")
+            cell.set_text_props(weight="bold", fontsize=8)
+    for (row, _column), cell in table.get_celld().items():
+        cell.set_height(heights[row] / height)
+    page.y += height + 0.08
+
+
+def notes() -> list[str]:
+    return [
+        _("Cada mes cuenta las solicitudes recibidas en él, en las categorías que se publican, y se juzga al "
+          "cierre del mes: un mes ya informado no cambia."),
+        _("Respondidas dentro del plazo: de las solicitudes cerradas o con el plazo vencido, las que se cerraron "
+          "dentro del plazo de su categoría, en días hábiles."),
+        _("Los cambios se dan frente al mes anterior; en los porcentajes, en puntos porcentuales (pp)."),
+        _("La cobertura cuenta a quienes viven a menos de 500 m o 1 km en línea recta de un punto de atención, con "
+          "la población del Censo 2017."),
+    ]
 
 
 def coverage_summary(commune: Commune) -> CoverageSummary:
@@ -248,10 +509,11 @@ def coverage_headline(report: ExecutiveReport) -> list[str]:
     """The coverage headline as sentences: population and reports per 1,000, the shares within 500 m and 1 km,
     the service points and the least-covered area; or why there is no coverage figure."""
     summary = report.coverage
-    points = _("Puntos de atención en la comuna: %(count)s.") % {"count": summary.points_in_commune}
+    points = (_("Puntos de atención en la comuna: %(count)s.") % {"count": summary.points_in_commune}
+              if summary.points_in_commune else _("No hay puntos de atención cargados para esta comuna."))
     if summary.population is None:
-        return [_("Sin datos de población: no se calculan la cobertura de los puntos de atención ni las solicitudes "
-                  "por habitante (se cargan con manage.py load_population)."), points]
+        return [_("No hay población censal cargada para esta comuna: no se calculan la cobertura de los puntos de "
+                  "atención ni las solicitudes por cada 1.000 habitantes."), points]
     if summary.points_nearby:
         points += " " + ngettext(
             "También cuenta, para las distancias, %(count)s punto de una comuna vecina a menos de 5 km.",

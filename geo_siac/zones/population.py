@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
+from django.db.models import Count
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
 from geo_siac.maps.coverage import areal_interpolate, h3_cells_covering, h3_cells_gdf
@@ -41,9 +42,13 @@ class PopulationImportSummary:
     skipped: list[str] = field(default_factory=list)
     cells: dict[int, int] = field(default_factory=dict)
     cell_population: dict[int, float] = field(default_factory=dict)
+    already_loaded: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"zonas censales: {self.zones}", f"población: {self.population:,.0f}"]
+        out = [f"ya cargada, no se vuelve a cargar: comuna {cut}" for cut in self.already_loaded]
+        if out and not self.zones:
+            return out
+        out += [f"zonas censales: {self.zones}", f"población: {self.population:,.0f}"]
         out += [
             f"celdas H3 res {res}: {self.cells[res]} (población {self.cell_population[res]:,.1f})"
             for res in sorted(self.cells)
@@ -72,21 +77,30 @@ def import_population(
     cuts: list[str] | None = None,
     resolutions: tuple[int, ...] = CELL_RESOLUTIONS,
     commit: bool = False,
+    skip_loaded: bool = False,
     progress: Callable[[int], object] | None = None,
 ) -> PopulationImportSummary:
-    """Upsert census zones and replace their comunas' H3 population cells. Dry run unless `commit`.
+    """Upsert census zones and replace their comunas' H3 population cells. Dry run unless `commit`. With
+    `skip_loaded`, a comuna that already has cells at every resolution asked for is left as it is.
 
     Raises PopulationImportError, writing nothing, when an interpolated total strays more than 0.1%.
     """
     bad = [res for res in resolutions if res not in CELL_RESOLUTIONS]
     if bad:
         raise PopulationImportError(f"Resolución H3 no admitida: {bad} (use {CELL_RESOLUTIONS}).")
+    wanted = {c.zfill(5) for c in cuts} if cuts else None
+    loaded = loaded_cuts(resolutions) if skip_loaded else set()
+    summary = PopulationImportSummary()
+    if wanted and wanted <= loaded:  # nothing to do: the file is not even read
+        summary.already_loaded = sorted(wanted)
+        return summary
     frame = read_zones(path)
-    if cuts:
-        frame = frame[frame["cut"].isin({c.zfill(5) for c in cuts})]
+    if wanted:
+        frame = frame[frame["cut"].isin(wanted)]
         if frame.empty:
             raise PopulationImportError(f"No hay zonas censales de las comunas {', '.join(cuts)} en {path.name}.")
-    summary = PopulationImportSummary()
+    summary.already_loaded = sorted(set(frame["cut"]) & loaded)
+    frame = frame[~frame["cut"].isin(loaded)]
     frame = _clean_zones(frame, summary)
     for cut, zones in frame.groupby("cut"):
         _check_size(cut, zones, resolutions)
@@ -107,6 +121,13 @@ def import_population(
         if not commit:
             transaction.set_rollback(True)
     return summary
+
+
+def loaded_cuts(resolutions: tuple[int, ...]) -> set[str]:
+    """The comunas that have population cells at every one of these resolutions."""
+    rows = (PopulationCell.objects.filter(res__in=resolutions).values("cut")
+            .annotate(resolutions=Count("res", distinct=True)).filter(resolutions=len(set(resolutions))))
+    return {row["cut"] for row in rows}
 
 
 def _clean_zones(frame: gpd.GeoDataFrame, summary: PopulationImportSummary) -> gpd.GeoDataFrame:

@@ -59,9 +59,13 @@ class ServicePointImportSummary:
     created: int = 0
     updated: int = 0
     skipped: Counter = field(default_factory=Counter)
+    already_loaded: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"leídas: {self.read}", f"creados: {self.created}", f"actualizados: {self.updated}"]
+        out = [f"ya cargados, no se vuelven a cargar: puntos de la comuna {cut}" for cut in self.already_loaded]
+        if out and not self.read:
+            return out
+        out += [f"leídas: {self.read}", f"creados: {self.created}", f"actualizados: {self.updated}"]
         out += [f"omitidas ({count}): {reason}" for reason, count in self.skipped.most_common()]
         return out
 
@@ -134,9 +138,11 @@ def import_service_points(
     sep: str | None = None,
     source: str | None = None,
     commit: bool = False,
+    skip_loaded: bool = False,
     progress: Callable[[int], object] | None = None,
 ) -> ServicePointImportSummary:
-    """Upsert service points by (source, source id). Dry run unless `commit`.
+    """Upsert service points by (source, source id). Dry run unless `commit`. With `skip_loaded`, the rows of a
+    comuna that already has points from this source are left out.
 
     Closed facilities, rows without valid coordinates and rows whose comuna is not loaded are counted
     by reason and not loaded.
@@ -146,22 +152,27 @@ def import_service_points(
     layout = PRESETS.get(preset, {})
     if kind is not None and kind not in ServicePointKind.values:
         raise ServicePointImportError(f"Tipo desconocido '{kind}'; use uno de: {', '.join(ServicePointKind.values)}.")
+    source = source or layout.get("source") or path.stem
+    if len(source) > SOURCE_MAX:
+        raise ServicePointImportError(f"El nombre del origen tiene {len(source)} caracteres; el máximo es "
+                                      f"{SOURCE_MAX}: indíquelo con --source.")
+    wanted = {c.zfill(5) for c in cuts} if cuts else None
+    loaded = set(ServicePoint.objects.filter(source=source).values_list("commune__cut", flat=True)) if skip_loaded \
+        else set()
+    summary = ServicePointImportSummary(already_loaded=sorted(loaded & wanted if wanted else loaded))
+    if wanted and wanted <= loaded:  # nothing to do: the file is not even read
+        return summary
     table = read_table(path, sep or layout.get("sep", ","))
     mapping = resolve_columns(table, layout or None, column_overrides or {})
     row_kind = kind or layout.get("kind")
     if row_kind is None and "kind" not in mapping:
         raise ServicePointImportError("Indique --kind o una columna de tipo (--map kind=columna).")
-    source = source or layout.get("source") or path.stem
-    if len(source) > SOURCE_MAX:
-        raise ServicePointImportError(f"El nombre del origen tiene {len(source)} caracteres; el máximo es "
-                                      f"{SOURCE_MAX}: indíquelo con --source.")
     context = _Context(
         mapping=mapping, kind=row_kind, closed=layout.get("closed", {"cerrado", "closed"}),
-        cuts={c.zfill(5) for c in cuts} if cuts else None,
+        cuts={c.zfill(5) for c in cuts} if cuts else None, loaded=loaded,
         communes={c.cut: c for c in Commune.objects.all()},
         source=source,
     )
-    summary = ServicePointImportSummary()
     with transaction.atomic():
         for row in table.to_dict("records"):
             _import_row(row, context, summary)
@@ -178,6 +189,7 @@ class _Context:
     kind: str | None
     closed: set[str]
     cuts: set[str] | None
+    loaded: set[str]
     communes: dict[str, Commune]
     source: str
 
@@ -190,8 +202,10 @@ def _import_row(row: dict, ctx: _Context, summary: ServicePointImportSummary) ->
     cut = ctx.value(row, "cut").zfill(5) if ctx.value(row, "cut") else ""
     if ctx.cuts is not None and cut not in ctx.cuts:
         return
-    summary.read += 1
     values, reason = _row_values(row, ctx, cut)
+    if not reason and values["commune"].cut in ctx.loaded:
+        return
+    summary.read += 1
     if reason:
         summary.skipped[reason] += 1
         return

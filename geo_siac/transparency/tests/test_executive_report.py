@@ -1,3 +1,5 @@
+import io
+import re
 from datetime import date, datetime
 from unittest.mock import patch
 
@@ -39,15 +41,53 @@ def test_executive_report_command_writes_html_with_the_figures_and_a_pdf(october
     html = (tmp_path / "informe-13201-2026-10.html").read_text()
     pdf = (tmp_path / "informe-13201-2026-10.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
-    assert '<tr data-key="volume">' in html
-    volume_row = html.split('<tr data-key="volume">')[1].split("</tr>")[0]
-    assert "<td>3</td><td>2</td><td>1</td>" in volume_row.replace("\n", "").replace("    ", "")
+    assert _card(html, "volume") == ["Solicitudes recibidas", "3", "Mes anterior: 2 · cambio: +1"]
     # Deadline met in October: one of the two closed was on time; the open one (due 13 Oct, 12 Oct being a
-    # holiday) is late by 1 Nov: 1 of 3.
-    deadline_row = html.split('<tr data-key="deadline_met_share">')[1].split("</tr>")[0]
-    assert "33 %" in deadline_row
-    assert "Retiro de escombros: 33 %" in html
+    # holiday) is late by 1 Nov: 1 of 3. September's two phone reports are still open and late: 0 %.
+    assert _card(html, "deadline_met_share") == ["Respondidas dentro del plazo", "33 %",
+                                                 "Mes anterior: 0 % · cambio: +33 pp"]
+    assert "Retiro de escombros: 33 % (mes anterior: 0 %)" in html
     assert html.count("data:image/png;base64,") == 2
+
+
+def _card(html: str, key: str) -> list[str]:
+    """The texts of a headline figure's card, in order."""
+    card = html.split(f'<li data-key="{key}">')[1].split("</li>")[0]
+    return re.findall(r">([^<]+)<", card)
+
+
+def _pdf_pages(pdf: bytes) -> list:
+    from pypdf import PdfReader
+
+    return list(PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.mark.django_db
+def test_executive_report_pdf_is_at_most_two_a4_pages_each_with_text(october):
+    pages = _pdf_pages(render_pdf(executive_report(commune=Commune.objects.get(cut="13201"), month=date(2026, 10, 1))))
+
+    assert 1 <= len(pages) <= 2
+    for page in pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)  # A4 in points
+        assert len(page.extract_text().split()) > 40
+    first = pages[0].extract_text()
+    assert "Puente Alto · octubre de 2026" in first
+    assert "Mes anterior: 2 · cambio: +1" in first
+
+
+@pytest.mark.django_db
+def test_executive_report_of_a_month_without_reports_says_so_on_one_page(october):
+    report = executive_report(commune=Commune.objects.get(cut="13201"), month=date(2026, 8, 1))
+
+    pages = _pdf_pages(render_pdf(report))
+    html = render_html(report)
+
+    assert len(pages) == 1
+    text = " ".join(pages[0].extract_text().split())
+    assert "No se recibieron solicitudes en agosto de 2026 en las categorías públicas." in text
+    assert "No se recibieron solicitudes en julio de 2026: no hay mes anterior con el que comparar." in text
+    assert "No se recibieron solicitudes en agosto de 2026 en las categorías públicas." in html
+    assert _card(html, "volume") == ["Solicitudes recibidas", "0", "Mes anterior: 0 · cambio: ±0"]
 
 
 @pytest.mark.django_db
@@ -125,12 +165,17 @@ def test_coverage_headline_gives_the_shares_within_500_m_and_1_km_and_the_least_
 
 
 @pytest.mark.django_db
-def test_coverage_headline_says_there_is_no_population_and_still_counts_the_points(communes):
-    html = render_html(executive_report(commune=communes["13201"], month=date(2026, 10, 1)))
+def test_executive_report_of_a_comuna_without_census_names_the_missing_population_in_words(communes):
+    report = executive_report(commune=communes["13201"], month=date(2026, 10, 1))
+    html, pdf = render_html(report), render_pdf(report)
 
-    coverage = html.split('<ul id="coverage">')[1].split("</ul>")[0]
-    assert "<li>Sin datos de población: no se calculan la cobertura" in coverage
-    assert "<li>Puntos de atención en la comuna: 0.</li>" in coverage
+    coverage = html.split('<ul id="coverage"')[1].split("</ul>")[0]
+    assert ("<li>No hay población censal cargada para esta comuna: no se calculan la cobertura de los puntos de "
+            "atención ni las solicitudes por cada 1.000 habitantes.</li>") in coverage
+    assert "<li>No hay puntos de atención cargados para esta comuna.</li>" in coverage
+    pdf_text = " ".join(" ".join(page.extract_text() for page in _pdf_pages(pdf)).split())
+    assert "No hay población censal cargada para esta comuna" in pdf_text
+    assert "manage.py" not in html and "manage.py" not in pdf_text
 
 
 @pytest.mark.django_db
@@ -167,3 +212,15 @@ def test_executive_report_command_names_a_bad_month(communes, tmp_path, month):
     with pytest.raises(CommandError, match=f"--month: El (mes debe tener la forma AAAA-MM|año de «{month}»)"):
         call_command("executive_report", commune="13201", month=month, out=str(tmp_path))
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.django_db
+def test_executive_report_reads_in_english_through_the_catalogue(october):
+    from django.utils import translation
+
+    with translation.override("en"):
+        html = render_html(executive_report(commune=Commune.objects.get(cut="13201"), month=date(2026, 10, 1)))
+
+    assert "Puente Alto · October 2026" in html
+    assert _card(html, "volume")[2] == "Previous month: 2 · change: +1"
+    assert "No census population is loaded for this comuna" in html

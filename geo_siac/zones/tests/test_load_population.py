@@ -99,3 +99,31 @@ def test_resolution_outside_6_to_10_is_refused_before_writing(db):
     with pytest.raises(CommandError, match="Resolución H3 no admitida"):
         load(shared_data(CENSUS), "--cut", "13201", "--res", "5", "--commit")
     assert not CensusZone.objects.exists()
+
+
+def test_skip_loaded_leaves_a_loaded_comuna_as_it_is_and_loads_the_others(db, tmp_path):
+    square = [[-70.60, -33.60], [-70.58, -33.60], [-70.58, -33.62], [-70.60, -33.62], [-70.60, -33.60]]
+    path = tmp_path / "zonas.geojson"
+    write_zones(path, zone("13201990001", square, SMALL_ZONE))
+    load(path, "--res", "9", "--commit")
+    write_zones(path, zone("13201990001", square, {**SMALL_ZONE, "pob_total": 999}),
+                zone("13122990001", square, SMALL_ZONE))
+
+    output = load(path, "--res", "9", "--skip-loaded", "--commit")
+
+    assert "ya cargada, no se vuelve a cargar: comuna 13201" in output
+    assert cell_total(9) == pytest.approx(100, rel=0.001)
+    assert PopulationCell.objects.filter(cut="13122", res=9).exists()
+
+
+def test_skip_loaded_with_every_comuna_loaded_does_not_read_the_file(db, tmp_path):
+    square = [[-70.60, -33.60], [-70.58, -33.60], [-70.58, -33.62], [-70.60, -33.62], [-70.60, -33.60]]
+    path = tmp_path / "zonas.geojson"
+    write_zones(path, zone("13201990001", square, SMALL_ZONE))
+    load(path, "--res", "9", "--commit")
+    path.write_text("not a census file", encoding="utf-8")
+
+    output = load(path, "--cut", "13201", "--res", "9", "--skip-loaded", "--commit")
+
+    assert "ya cargada, no se vuelve a cargar: comuna 13201" in output
+    assert cell_total(9) == pytest.approx(100, rel=0.001)

@@ -152,3 +152,19 @@ def test_a_source_name_longer_than_the_column_is_refused_by_name(communes, tmp_p
     with pytest.raises(CommandError, match="el máximo es 100"):
         load(path, "--kind", "library", "--commit")
     assert not ServicePoint.objects.exists()
+
+
+def test_skip_loaded_leaves_a_comuna_with_points_from_the_source_and_loads_the_others(communes, tmp_path):
+    path = tmp_path / "oficinas.csv"
+    path.write_text("codigo,nombre,lat,lon\n1,Oficina Plaza,-33.6117,-70.5758\n", encoding="utf-8")
+    load(path, "--kind", "municipal_office", "--commit")
+    path.write_text("codigo,nombre,lat,lon\n1,Oficina renombrada,-33.6117,-70.5758\n2,Biblioteca,-33.4850,-70.5400\n",
+                    encoding="utf-8")
+
+    output = load(path, "--kind", "municipal_office", "--skip-loaded", "--commit")
+
+    assert "ya cargados, no se vuelven a cargar: puntos de la comuna 13201" in output
+    assert "creados: 1" in output
+    assert dict(ServicePoint.objects.values_list("name", "commune__cut")) == {
+        "Oficina Plaza": "13201", "Biblioteca": "13122"
+    }

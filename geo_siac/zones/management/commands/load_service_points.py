@@ -22,6 +22,8 @@ class Command(BaseCommand):
                             help="Columna para un campo: name, kind, latitude, longitude, cut, address, source_id.")
         parser.add_argument("--sep", help="Separador del CSV (por defecto ',' o el del preset).")
         parser.add_argument("--source", help="Nombre del origen (por defecto el preset o el nombre del archivo).")
+        parser.add_argument("--skip-loaded", action="store_true",
+                            help="No volver a cargar las comunas que ya tienen puntos de este origen.")
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
@@ -35,7 +37,7 @@ class Command(BaseCommand):
                 summary = import_service_points(
                     path=options["path"], preset=options["preset"], kind=options["kind"], cuts=options["cuts"],
                     column_overrides=overrides, sep=options["sep"], source=options["source"],
-                    commit=options["commit"], progress=bar.update,
+                    commit=options["commit"], skip_loaded=options["skip_loaded"], progress=bar.update,
                 )
         except ServicePointImportError as exc:
             raise CommandError(str(exc)) from exc
