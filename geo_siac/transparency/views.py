@@ -1,7 +1,6 @@
 import logging
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.management.base import CommandError
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -26,6 +25,7 @@ from geo_siac.transparency.selectors import (
     published_indicators, received_between, transparency_reports, zone_names,
 )
 from geo_siac.zones.models import Commune
+from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 
 PUBLIC_CACHE_SECONDS = 300
@@ -188,7 +188,7 @@ def indicators_json(request):
 
 
 # The executive report is one self-contained HTML document (also saved to files), so its CSS is inline.
-@staff_member_required
+@staff_required
 @csp_allow(style_src="'unsafe-inline'")
 @require_safe
 def executive(request):
