@@ -164,6 +164,7 @@ LANGUAGE_CODE = "es-cl"
 # Each language is named in itself, so a reader finds their own whatever the page's language.
 LANGUAGES = [("es-cl", "Español (Chile)"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "geo_siac" / "locale"]
+FORMAT_MODULE_PATH = ["geo_siac.formats"]
 TIME_ZONE = "America/Santiago"
 USE_I18N = True
 USE_TZ = True

@@ -23,11 +23,13 @@ branca colormap legends (d3 v3, e.g. ``folium.Choropleth`` or ``LinearColormap.a
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
 from collections.abc import Iterable
 
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
+from django.utils.translation import gettext as _
 from folium.elements import JSCSSMixin
 
 __all__ = [
@@ -225,6 +227,10 @@ def offline_map(static_url: str = "/static/", **folium_map_kwargs) -> folium.Map
     fmap.default_js = [(name, local_url(path, static_url)) for name, path in _MAP_JS]
     fmap.default_css = [(name, local_url(path, static_url)) for name, path in _MAP_CSS]
     localize(fmap, static_url)
+    # Leaflet's zoom buttons are titled in English only; the figure's script runs after leaflet.js, before the map.
+    zoom_text = {"zoomInTitle": _("Acercar"), "zoomOutTitle": _("Alejar")}
+    fmap.get_root().script.add_child(
+        Element(f"Object.assign(L.Control.Zoom.prototype.options, {json.dumps(zoom_text)});"), name="zoom_text")
     return fmap
 
 
