@@ -14,8 +14,8 @@ SANTIAGO = ZoneInfo("America/Santiago")
 
 def test_tracking_page_writes_dates_in_the_readers_language(client, make_report):
     report = make_report()
-    report.__class__.objects.filter(pk=report.pk).update(
-        created_at=datetime(2026, 11, 20, 9, 5, tzinfo=SANTIAGO), expected_at=datetime(2026, 12, 2, 18, tzinfo=SANTIAGO))
+    report.__class__.objects.filter(pk=report.pk).update(created_at=datetime(2026, 11, 20, 9, 5, tzinfo=SANTIAGO),
+                                                         expected_at=datetime(2026, 12, 2, 18, tzinfo=SANTIAGO))
     url = f"/seguimiento/{report.tracking_code}/"
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es-cl").content.decode()
