@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -162,14 +161,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "es-cl"
-LANGUAGES = [("es-cl", _("Español (Chile)")), ("en", _("English"))]
+# Each language is named in itself, so a reader finds their own whatever the page's language.
+LANGUAGES = [("es-cl", "Español (Chile)"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "geo_siac" / "locale"]
+FORMAT_MODULE_PATH = ["geo_siac.formats"]
 TIME_ZONE = "America/Santiago"
 USE_I18N = True
 USE_TZ = True
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "landing"  # each person's own workspace (workspace.access.landing_page)
+LOGOUT_REDIRECT_URL = "login"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

@@ -34,6 +34,7 @@ ensure_system_packages() {
   command -v python3 >/dev/null || missing+=(python3)
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+  if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
@@ -77,10 +78,22 @@ ensure_venv() {
   echo "$want" > "$VENV/.requirements.sha256"
 }
 
+# The browser tests inject axe-core from here (tests/test_accessibility_browser.py), pinned by test-tools'
+# package-lock.json; `npm ci` again only when the lock file changes.
+ensure_browser_tools() {
+  local want; want="$(sha256sum test-tools/package-lock.json | cut -d' ' -f1)"
+  local stamp=test-tools/node_modules/.geo_siac.sha256
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  log "npm ci in test-tools (axe-core)"
+  (cd test-tools && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
 geo_siac_setup() {
   ensure_system_packages
   if [ -z "${DATABASE_URL:-}" ]; then ensure_cluster; ensure_database; fi
   ensure_venv
+  if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ]; then ensure_browser_tools; fi
   log "migrating"
   "$PY" manage.py migrate --noinput -v 0
 }

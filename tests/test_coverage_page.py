@@ -40,12 +40,12 @@ def puente_alto(communes):
 
 def test_anonymous_visitors_are_sent_to_login(client, puente_alto):
     response = client.get(URL)
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert response.status_code == 302 and response["Location"].startswith("/cuenta/ingresar/?next=")
 
 
-def test_non_staff_users_are_sent_to_login(client, puente_alto):
+def test_non_staff_users_are_refused(client, puente_alto):
     client.force_login(get_user_model().objects.create_user("vecina"))
-    assert client.get(URL).status_code == 302
+    assert client.get(URL).status_code == 403
 
 
 def test_staff_see_an_offline_map_with_figures_and_proposed_sites(staff_client, puente_alto):

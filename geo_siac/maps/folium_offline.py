@@ -23,11 +23,14 @@ branca colormap legends (d3 v3, e.g. ``folium.Choropleth`` or ``LinearColormap.a
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
 from collections.abc import Iterable
 
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from folium.elements import JSCSSMixin
 
 __all__ = [
@@ -204,6 +207,18 @@ def localize(figure_or_map: Element, static_url: str = "/static/", *, strict: bo
     return figure_or_map
 
 
+class _PageFigure(Figure):
+    """folium's page with the request's language on <html> and a title, which screen readers announce (branca's
+    page template has neither)."""
+
+    def __init__(self):
+        super().__init__(title=_("Mapa de GeoSIAC"))
+        self.lang = get_language()
+
+    def render(self, **kwargs) -> str:
+        return super().render(**kwargs).replace("<html>", f'<html lang="{self.lang}">', 1)
+
+
 def offline_map(static_url: str = "/static/", **folium_map_kwargs) -> folium.Map:
     """A ``folium.Map`` whose rendered HTML references only ``{static_url}vendor/...`` files.
 
@@ -222,9 +237,14 @@ def offline_map(static_url: str = "/static/", **folium_map_kwargs) -> folium.Map
             else "GeoSIAC"
         )
     fmap = folium.Map(tiles=tiles, **folium_map_kwargs)
+    _PageFigure().add_child(fmap)
     fmap.default_js = [(name, local_url(path, static_url)) for name, path in _MAP_JS]
     fmap.default_css = [(name, local_url(path, static_url)) for name, path in _MAP_CSS]
     localize(fmap, static_url)
+    # Leaflet's zoom buttons are titled in English only; the figure's script runs after leaflet.js, before the map.
+    zoom_text = {"zoomInTitle": _("Acercar"), "zoomOutTitle": _("Alejar")}
+    fmap.get_root().script.add_child(
+        Element(f"Object.assign(L.Control.Zoom.prototype.options, {json.dumps(zoom_text)});"), name="zoom_text")
     return fmap
 
 

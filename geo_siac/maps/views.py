@@ -4,7 +4,6 @@ import io
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -14,13 +13,14 @@ from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_ma
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
 from geo_siac.maps.selectors import cell_table, coverage, recommend_sites, underserved_cells, weekly_counts_by_category
+from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.zones.models import Commune
 
 
 # folium writes the map as inline <script>/<style> in the iframe's srcdoc, which inherits this page's policy;
 # the page is staff-only and the map HTML is built server-side from our own data.
-@staff_member_required
+@staff_required
 @csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'")
 def coverage_page(request):
     form = CoverageForm(request.GET or _defaults())
@@ -55,7 +55,7 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 
 
 def staff_api(view):
-    """Like staff_member_required, but an API answers 403 instead of redirecting to a login page."""
+    """Like staff_required, but an API answers 403 instead of redirecting to a login page."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -104,7 +104,7 @@ def weekly_by_category(request):
     return JsonResponse({"weeks": rows})
 
 
-@staff_member_required
+@staff_required
 @csp_allow(style_src="'unsafe-inline'")
 def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None)
@@ -117,7 +117,7 @@ def _map_options(form) -> dict:
 
 
 # folium writes its map as inline scripts and styles; the page is staff-only and built from our own data.
-@staff_member_required
+@staff_required
 @csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'", frame_ancestors="'self'")
 def heatmap_html(request):
     form, error = _valid_form(request)
@@ -131,7 +131,7 @@ def heatmap_html(request):
     return response
 
 
-@staff_member_required
+@staff_required
 def heatmap_png(request):
     form, error = _valid_form(request)
     if error:

@@ -16,7 +16,9 @@ class Delivery(models.TextChoices):
 class Notification(models.Model):
     """The outbox: written in the same transaction as the change it announces, sent later by the worker."""
 
-    report = models.ForeignKey("reports.Report", on_delete=models.CASCADE, related_name="notifications")
+    report = models.ForeignKey(
+        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications"
+    )
     medium = models.CharField(_("medio"), max_length=8, choices=Medium.choices, default=Medium.EMAIL)
     recipient = models.CharField(_("destinatario"), max_length=254)
     language = models.CharField(_("idioma"), max_length=8, default="es")

@@ -48,7 +48,9 @@ class Category(models.Model):
     """A kind of problem citizens report: an Open311 service."""
 
     service_code = models.SlugField(_("código de servicio"), max_length=50, unique=True)
-    group = models.ForeignKey(CategoryGroup, on_delete=models.PROTECT, related_name="categories")
+    group = models.ForeignKey(
+        CategoryGroup, verbose_name=_("grupo"), on_delete=models.PROTECT, related_name="categories"
+    )
     name_es = models.CharField(_("nombre (español)"), max_length=120)
     name_en = models.CharField(_("nombre (inglés)"), max_length=120, blank=True)
     description_es = models.TextField(_("descripción (español)"), blank=True)
@@ -97,9 +99,11 @@ class Report(models.Model):
     """A citizen report (Open311 service request). Created only through services.report_create."""
 
     tracking_code = models.CharField(_("código de seguimiento"), max_length=16)
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="reports")
+    commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="reports")
     # Indexed by report_heatmap_category below (category_id leads it), not by a separate FK index.
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports", db_index=False)
+    category = models.ForeignKey(
+        Category, verbose_name=_("categoría"), on_delete=models.PROTECT, related_name="reports", db_index=False
+    )
     location = models.PointField(_("ubicación"), srid=STORAGE_SRID)
     address = models.CharField(_("dirección"), max_length=300, blank=True)
     description = models.TextField(
@@ -136,14 +140,14 @@ class Report(models.Model):
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
-    h3_res6 = models.BigIntegerField(db_index=True)
-    h3_res7 = models.BigIntegerField(db_index=True)
-    h3_res8 = models.BigIntegerField(db_index=True)
-    h3_res9 = models.BigIntegerField(db_index=True)
-    h3_res10 = models.BigIntegerField(db_index=True)
+    h3_res6 = models.BigIntegerField(_("celda H3 de resolución 6"), db_index=True)
+    h3_res7 = models.BigIntegerField(_("celda H3 de resolución 7"), db_index=True)
+    h3_res8 = models.BigIntegerField(_("celda H3 de resolución 8"), db_index=True)
+    h3_res9 = models.BigIntegerField(_("celda H3 de resolución 9"), db_index=True)
+    h3_res10 = models.BigIntegerField(_("celda H3 de resolución 10"), db_index=True)
     # The H3 cell (res 9 to 6) public outputs place the report at, or none: privacy.published_cells, stored by
     # services.report_public_cells_refresh (the open-data publish step).
-    public_cell = models.BigIntegerField(null=True, blank=True, editable=False)
+    public_cell = models.BigIntegerField(_("celda pública"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("solicitud")
@@ -233,14 +237,15 @@ class EventKind(models.TextChoices):
 class ReportEvent(models.Model):
     """The report's history: every status change and note, with who or what made it."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("tipo"), max_length=16, choices=EventKind.choices)
     from_status = models.CharField(_("estado anterior"), max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(_("estado nuevo"), max_length=24, choices=Status.choices, blank=True)
     note = models.TextField(_("nota"), blank=True)
     is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        verbose_name=_("persona"),
     )
     actor_label = models.CharField(_("realizado por"), max_length=100, blank=True)
     photo = models.FileField(_("foto"), upload_to="report-events/%Y/%m/", blank=True, db_default="")
@@ -258,7 +263,7 @@ class ReportEvent(models.Model):
 class ReportPhoto(models.Model):
     """A citizen's photo, re-encoded without metadata by photos.process_photo, and its thumbnail for lists."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("foto"), upload_to="reports/photos/%Y/%m/")
     thumbnail = models.FileField(_("miniatura"), upload_to="reports/thumbnails/%Y/%m/")
     content_type = models.CharField(_("tipo"), max_length=32)
@@ -276,7 +281,9 @@ class Submission(models.Model):
     """The form token of a web submission, so a double click or a resubmitted form creates one report."""
 
     token = models.CharField(max_length=64)
-    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="submission")
+    report = models.OneToOneField(
+        Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="submission"
+    )
 
     class Meta:
         # A constraint, not unique=True: tokens are only ever compared whole, and unique=True would add a LIKE index
@@ -287,7 +294,7 @@ class Submission(models.Model):
 class Follower(models.Model):
     """A citizen who chose to follow an existing report instead of filing a duplicate; gets its notifications."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="followers")
     email = models.EmailField(_("correo"))
     language = models.CharField(_("idioma de las notificaciones"), max_length=8, default="es")
     created_at = models.DateTimeField(_("desde"))
@@ -301,7 +308,7 @@ class Follower(models.Model):
 class SurveyResponse(models.Model):
     """The satisfaction survey linked from the closing message: one answer per report."""
 
-    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="survey")
+    report = models.OneToOneField(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="survey")
     resolution_rating = models.PositiveSmallIntegerField(_("evaluación de la solución"))
     service_rating = models.PositiveSmallIntegerField(_("evaluación de la atención"))
     comment = models.TextField(_("comentario"), blank=True)

@@ -1,31 +1,46 @@
 """Horizontal bar charts drawn as server-side SVG: no JavaScript, readable by screen readers through the
-table each chart sits next to."""
+table each chart sits next to.
 
+Each label sits on its own lines above its bar, wrapped and never cut: beside the bar, a 300-unit label column
+left a phone 40 characters at 7 px, so long category and department names were truncated."""
+
+import textwrap
 from dataclasses import dataclass
 
 BAR_HEIGHT = 22
-LABEL_WIDTH = 300
-PLOT_WIDTH = 320
+LINE_HEIGHT = 16
+GAP = 10
+WIDTH = 480
+PLOT_WIDTH = 400  # leaves room after the longest bar for its value
+# At font-size 13 a character is at most ~7.5 units wide, so a line of 60 fits the chart's width.
+LINE_CHARS = 60
 
 
 @dataclass
 class Bar:
-    label: str
+    lines: list[str]
     value: float
     text: str
     y: int
     width: float
 
     @property
+    def bar_y(self) -> int:
+        return len(self.lines) * LINE_HEIGHT + 2
+
+    @property
     def text_x(self) -> float:
-        return LABEL_WIDTH + self.width + 6
+        return self.width + 6
 
 
 def bar_chart(items: list[tuple[str, float | None, str]], *, maximum: float | None = None) -> dict:
     """items: (label, value, value as shown). Bars scale to `maximum` (default the largest value)."""
     shown = [(label, value, text) for label, value, text in items if value is not None]
     top = maximum or max((value for _label, value, _text in shown), default=0) or 1
-    bars = [Bar(label, value, text, y=i * (BAR_HEIGHT + 6), width=PLOT_WIDTH * value / top)
-            for i, (label, value, text) in enumerate(shown)]
-    return {"bars": bars, "height": max(len(bars), 1) * (BAR_HEIGHT + 6), "label_width": LABEL_WIDTH,
-            "plot_width": PLOT_WIDTH, "bar_height": BAR_HEIGHT, "width": LABEL_WIDTH + PLOT_WIDTH + 70}
+    bars, y = [], 0
+    for label, value, text in shown:
+        bar = Bar(textwrap.wrap(label, LINE_CHARS) or [""], value, text, y=y, width=PLOT_WIDTH * value / top)
+        bars.append(bar)
+        y += bar.bar_y + BAR_HEIGHT + GAP
+    return {"bars": bars, "height": max(y, LINE_HEIGHT + BAR_HEIGHT), "width": WIDTH, "bar_height": BAR_HEIGHT,
+            "line_height": LINE_HEIGHT}

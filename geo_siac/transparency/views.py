@@ -2,7 +2,6 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS, OPEN_DATA_FILES, cells_geojson, named_periods, open_data_file, period_range, public_cells,
     published_indicators, received_between, transparency_reports, zone_names,
 )
+from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
 from geo_siac.zones.selectors import commune_by_cut
@@ -220,7 +220,7 @@ def indicators_json(request, period):
 
 
 # The executive report is one self-contained HTML document (also saved to files), so its CSS is inline.
-@staff_member_required
+@staff_required
 @csp_allow(style_src="'unsafe-inline'")
 @require_safe
 def executive(request):

@@ -1,12 +1,11 @@
-"""Who may open the crew workspace and the operator console, and which reports each person may see."""
+"""Who may open which staff page (the navigation bar and the landing after login read it here), and which reports
+each person may see."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from geo_siac.reports.models import Report
+from geo_siac.web.access import is_staff_member, role_required
 from geo_siac.zones.roles import is_operator, is_supervisor
 from geo_siac.zones.selectors import crews_of
 
@@ -18,20 +17,36 @@ def visible_reports(user) -> QuerySet[Report]:
     return Report.objects.filter(crew__in=crews_of(user))
 
 
-def role_required(test):
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not test(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+def may_use_crew_pages(user) -> bool:
+    return is_supervisor(user) or crews_of(user).exists()
 
 
-crew_required = role_required(lambda user: is_supervisor(user) or crews_of(user).exists())
+crew_required = role_required(may_use_crew_pages)
 supervisor_required = role_required(is_supervisor)
 operator_required = role_required(is_operator)
+
+
+# Every staff page a person may be shown, in the navigation bar's order: (URL name, label, who may use it).
+STAFF_PAGES = (
+    ("operator:new", _("Consola de operación"), is_operator),
+    ("crew:home", _("Cola de la cuadrilla"), may_use_crew_pages),
+    ("crew:supervision", _("Supervisión"), is_supervisor),
+    ("maps:heatmap", _("Mapa de calor"), is_staff_member),
+    ("maps:coverage", _("Cobertura"), is_staff_member),
+    ("admin:index", _("Administración"), is_staff_member),
+)
+# Where a login without ?next= lands: the first of these the person may use (a superuser oversees, so supervision).
+LANDING_ORDER = ("crew:supervision", "operator:new", "crew:home", "maps:heatmap")
+
+
+def staff_pages(user) -> list[tuple[str, str]]:
+    """The (URL name, label) of each staff page this person may use; none for a visitor."""
+    if not user.is_authenticated:
+        return []
+    return [(name, label) for name, label, may_use in STAFF_PAGES if may_use(user)]
+
+
+def landing_page(user) -> str | None:
+    """The URL name of the person's own workspace, or None when no staff page is theirs."""
+    usable = {name for name, _label in staff_pages(user)}
+    return next((name for name in LANDING_ORDER if name in usable), None)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from geo_siac.workspace import crew_views, operator_views
+from geo_siac.workspace import crew_views, operator_views, views
 
 crew_patterns = ([
     path("", crew_views.home, name="home"),
@@ -19,6 +19,7 @@ operator_patterns = ([
 ], "operator")
 
 urlpatterns = [
+    path("cuenta/inicio/", views.landing, name="landing"),
     path("cuadrilla/", include(crew_patterns)),
     path("operador/", include(operator_patterns)),
 ]

@@ -87,7 +87,9 @@ class Department(models.Model):
 class Crew(models.Model):
     """A department's field team."""
 
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="crews")
+    department = models.ForeignKey(
+        Department, verbose_name=_("dirección municipal"), on_delete=models.PROTECT, related_name="crews"
+    )
     name = models.CharField(_("nombre"), max_length=120, unique=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="crews", verbose_name=_("integrantes")
@@ -112,7 +114,7 @@ class Zone(models.Model):
     """One version of a named crew zone inside a comuna. Redrawing retires this row and adds the next version,
     so a report keeps pointing at the polygon it was routed by."""
 
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="zones")
+    commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="zones")
     key = models.SlugField(_("clave"), max_length=80, help_text=_("Igual en todas las versiones de la zona."))
     name = models.CharField(_("nombre"), max_length=120)
     version = models.PositiveIntegerField(_("versión"), default=1)
@@ -142,11 +144,17 @@ class ZoneResponsibility(models.Model):
     """Which crew answers a zone's reports: for one category, for a category group, or (neither) for the rest.
     The most specific row wins."""
 
-    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="responsibilities")
-    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="responsibilities")
-    category = models.ForeignKey("reports.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    zone = models.ForeignKey(Zone, verbose_name=_("zona"), on_delete=models.CASCADE, related_name="responsibilities")
+    crew = models.ForeignKey(
+        Crew, verbose_name=_("cuadrilla"), on_delete=models.PROTECT, related_name="responsibilities"
+    )
+    category = models.ForeignKey(
+        "reports.Category", verbose_name=_("categoría"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
     category_group = models.ForeignKey(
-        "reports.CategoryGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "reports.CategoryGroup", verbose_name=_("grupo de categorías"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="+",
     )
 
     class Meta:
@@ -197,7 +205,9 @@ class ServicePoint(models.Model):
     name = models.CharField(_("nombre"), max_length=200)
     kind = models.CharField(_("tipo"), max_length=20, choices=ServicePointKind.choices, db_index=True)
     point = models.PointField(_("ubicación"), srid=STORAGE_SRID)
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="service_points")
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="service_points"
+    )
     address = models.CharField(_("dirección"), max_length=300, blank=True)
     services = models.JSONField(
         _("servicios"), default=list, blank=True,

@@ -87,11 +87,11 @@ def test_csv_has_a_hex_id_column_that_kepler_reads_as_h3(staff_client, two_repor
 
 
 @pytest.mark.parametrize("url", ["/mapas/calor/", "/mapas/calor/mapa.html", "/mapas/calor/mapa.png"])
-def test_heatmap_pages_send_anonymous_and_non_staff_users_to_the_login(client, communes, url):
-    assert client.get(url).status_code == 302
-    client.force_login(User.objects.create_user("citizen", password="x"))
+def test_heatmap_pages_send_anonymous_users_to_the_login_and_refuse_non_staff(client, communes, url):
     response = client.get(url)
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert response.status_code == 302 and response["Location"].startswith("/cuenta/ingresar/?next=")
+    client.force_login(User.objects.create_user("citizen", password="x"))
+    assert client.get(url).status_code == 403
 
 
 def test_weekly_counts_per_category_start_on_monday(staff_client, two_reports):

@@ -1,5 +1,5 @@
 /* Leaflet finds its default marker's images from the name of leaflet.css, which carries a hash in production
-   (collectstatic): the page names them instead (templates/leaflet_markers.html). */
+   (collectstatic): the page names them instead (templates/_leaflet.html). */
 (function () {
   "use strict";
   var urls = document.currentScript.dataset;

@@ -204,7 +204,7 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     assert '<th scope="row">Oriente (Puente Alto)</th>\n    <td>1</td>' in zones
     assert '<th scope="row">Sin zona asignada</th>\n    <td>1</td>' in zones
     chart = zones.split("</svg>")[0]  # bars for the zones with a deadline due: the two resolved reports
-    assert chart.count("<rect ") == 2 and ">Poniente (Puente Alto)</text>" in chart and "100 %" in chart
+    assert chart.count("<rect ") == 2 and ">Poniente (Puente Alto)</tspan>" in chart and "100 %" in chart
     volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone"}
     assert volumes == {"13201/poniente": "2", "13201/oriente": "1", "": "1"}
     assert {r["value"]: r["volume"] for r in records if r["dimension"] == "zone"} == {

@@ -1,0 +1,16 @@
+from django import template
+from django.urls import reverse
+
+from geo_siac.workspace.access import staff_pages
+
+register = template.Library()
+
+
+@register.inclusion_tag("workspace/_staff_nav.html", takes_context=True)
+def staff_nav(context):
+    """The navigation bar of the staff pages: the pages the person may use, their name and a logout."""
+    request = context["request"]
+    links = [{"url": reverse(name), "label": label} for name, label in staff_pages(request.user)]
+    for link in links:
+        link["current"] = request.path == link["url"]
+    return {"links": links, "user": request.user, "csrf_token": context.get("csrf_token")}
