@@ -29,7 +29,7 @@ def new_report(request):
             report = report_create(
                 category=data["category"], latitude=data["latitude"], longitude=data["longitude"],
                 channel=data["channel"], description=data["description"], address=data["address"],
-                attributes=posted_answers(request.POST, data["category"]),
+                attributes=posted_answers(request.POST, data["category"]), received_at=data["received_at"],
                 reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
                 reporter_email=data["reporter_email"], created_by=request.user,
             )
