@@ -134,7 +134,8 @@ def change_status(request, code):
     form = StatusForm(request.POST, request.FILES, current=report.status)
     return apply(request, report, "status_form", form, lambda data: report_change_status(
         report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
-        photos=data["photos"], actor=request.user, actor_label=request.user.get_username(), seen_updated_at=data["seen"],
+        photos=data["photos"], actor=request.user, actor_label=request.user.get_username(),
+        seen_updated_at=data["seen"],
     ))
 
 

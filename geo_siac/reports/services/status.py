@@ -31,10 +31,10 @@ def status_photos_process(photos: Sequence) -> list[ProcessedPhoto]:
         try:
             processed.append(photo_process(photo))
         except ValidationError as exc:
-            raise ValidationError({"photos": _("La foto %(number)d (%(name)s) no se puede usar: %(reason)s No se guardó "
-                                               "ningún cambio; quítela o reemplácela y vuelva a intentarlo.")
-                                   % {"number": number, "name": getattr(photo, "name", "") or "—",
-                                      "reason": " ".join(exc.messages)}}) from exc
+            message = _("La foto %(number)d (%(name)s) no se puede usar: %(reason)s No se guardó ningún cambio; "
+                        "quítela o reemplácela y vuelva a intentarlo.")
+            raise ValidationError({"photos": message % {
+                "number": number, "name": getattr(photo, "name", "") or "—", "reason": " ".join(exc.messages)}}) from exc
     return processed
 
 
