@@ -1,6 +1,7 @@
 """A crew member on a phone-sized screen: logs in, sees the map with their reports, moves one to "in progress",
 and the citizen's tracking page shows it."""
 
+import io
 import os
 from pathlib import Path
 
@@ -130,3 +131,76 @@ def test_zone_names_and_report_labels_reach_the_crew_map_as_text_not_markup(prod
         expect(popup_link).to_contain_text(report.tracking_code)
         assert popup_link.get_attribute("href").endswith(f"/cuadrilla/solicitud/{report.tracking_code}/")
         assert page.locator("#injected").count() == 0
+
+
+def png_bytes(colour: str, size=(640, 480)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def serve_media_as_nginx(page, media_root: Path) -> None:
+    """Production serves /media/ from nginx (docs/deployment.md), not gunicorn: the browser gets it here the same."""
+    def fulfil(route):
+        path = media_root / route.request.url.split("/media/", 1)[1]
+        if path.is_file():
+            route.fulfill(path=path)
+        else:
+            route.fulfill(status=404)
+
+    page.route("**/media/**", fulfil)
+
+
+@pytest.mark.browser
+def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves_with_two_photos(
+    production_server, make_report, crews, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    media = production_server.root / "media"
+    settings.MEDIA_ROOT = media  # where the server keeps and finds photos
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT, category="poda-arboles", attributes={"riesgo": "si"},
+                         address="Pasaje Los Aromos 123", description="Rama apoyada en el cable de la luz",
+                         photo=SimpleUploadedFile("arbol.png", png_bytes("forestgreen"), "image/png"))
+
+    with sync_playwright() as playwright:
+        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        script_errors = []
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        serve_media_as_nginx(page, media)
+        browser_log_in(page, production_server.url, "ana", "/cuadrilla/")
+        page.click(f"text={report.tracking_code}")
+
+        photo = page.locator("#citizen-photos img")
+        expect(photo).to_be_visible()
+        assert photo.evaluate("img => img.complete && img.naturalWidth > 0")  # the photo itself, not a broken icon
+        facts = page.locator("#report-facts")
+        expect(facts).to_contain_text("¿La rama o el árbol representa un riesgo inmediato?")
+        expect(facts.locator("dd.answer")).to_have_text("Sí")
+        expect(facts).to_contain_text("Pasaje Los Aromos 123")
+        expect(facts).to_contain_text("Rama apoyada en el cable de la luz")
+        lat, lng = f"{report.location.y:.6f}", f"{report.location.x:.6f}"
+        assert page.get_attribute("#navigate", "href").startswith(f"geo:{lat},{lng}?q={lat},{lng}(")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "crew-phone-citizen-report.png")
+
+        page.select_option("#id_status", "resolved")
+        page.fill("#id_note", "Rama retirada; cable despejado")
+        page.check("#id_note_is_public")
+        page.set_input_files("#id_photos", [
+            {"name": "antes.png", "mimeType": "image/png", "buffer": png_bytes("saddlebrown")},
+            {"name": "despues.png", "mimeType": "image/png", "buffer": png_bytes("skyblue")},
+        ])
+        shot(page, "crew-phone-resolving.png")
+        page.click("#status-form button[type=submit]")
+        expect(page.locator("#report-status")).to_have_text("Resuelta")
+        expect(page.locator(".history")).to_contain_text("foto 2")
+        shot(page, "crew-phone-resolved.png")
+        assert script_errors == []
+
+    event = Report.objects.get(pk=report.pk).events.get(kind="status")
+    assert (event.to_status, event.note) == ("resolved", "Rama retirada; cable despejado")
+    assert [(media / p.image.name).is_file() for p in event.photos.all()] == [True, True]

@@ -78,3 +78,74 @@ def clean_answer(item: dict, value):
     if len(value) > 2000:
         raise ValueError(_("La respuesta es demasiado larga (máximo 2.000 caracteres)."))
     return value
+
+
+def posted_answers(values, category) -> dict:
+    """The answers to `category`'s questions in a posted form (the citizen's page or the operator console): the
+    form holds the inputs of every category, named `attribute[service_code][code]`, and only the chosen one's count."""
+    if category is None:
+        return {}
+    answers = {}
+    for question in category.attributes:
+        name = question_input_name(category.service_code, question)
+        answers[question["code"]] = (
+            values.getlist(name) if question["datatype"] == "multivaluelist" else values.get(name, "")
+        )
+    return answers
+
+
+def question_input_name(service_code: str, question: dict) -> str:
+    return f"attribute[{service_code}][{question['code']}]"
+
+
+def question_blocks(categories, values, errors: dict, chosen: str) -> list[dict]:
+    """Each category's extra questions as form fields for reports/questions.html, with what was posted selected
+    again after an error and report_create's `attribute[code]` errors beside the chosen category's questions."""
+    return [
+        {
+            "service_code": category.service_code,
+            "questions": [
+                question_field(category.service_code, question, values,
+                               errors if category.service_code == chosen else {})
+                for question in sorted(category.attributes, key=lambda q: q.get("order", 0))
+            ],
+        }
+        for category in categories
+        if category.attributes
+    ]
+
+
+def question_field(service_code: str, question: dict, values, errors: dict) -> dict:
+    name = question_input_name(service_code, question)
+    posted = values.getlist(name) if hasattr(values, "getlist") else []
+    return {
+        "name": name,
+        "id": f"q-{service_code}-{question['code']}",
+        "datatype": question["datatype"],
+        "label": question_label(question),
+        "required": question.get("required", False),
+        "value": posted[0] if posted else "",
+        "options": [
+            {"key": str(v["key"]), "name": v["name"], "selected": str(v["key"]) in posted}
+            for v in question.get("values", [])
+        ],
+        "error": errors.get(f"attribute[{question['code']}]", ""),
+    }
+
+
+def question_label(question: dict) -> str:
+    return question.get("description") or question["code"]
+
+
+def answers_shown(definitions: list[dict], answers: dict) -> list[tuple[str, str]]:
+    """A report's answers as (question, answer) in the category's order, each listed value by its name: what the
+    citizen read and picked, for the crew. An answer to a question since removed from the category keeps its code."""
+    known = {item["code"]: item for item in definitions}
+    order = sorted(answers, key=lambda code: (code not in known, known.get(code, {}).get("order", 0), code))
+    shown = []
+    for code in order:
+        item = known.get(code, {"code": code})
+        names = {str(v["key"]): v["name"] for v in item.get("values", [])}
+        values = answers[code] if isinstance(answers[code], list) else [answers[code]]
+        shown.append((question_label(item), ", ".join(names.get(str(v), str(v)) for v in values)))
+    return shown

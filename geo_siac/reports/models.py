@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.states import OPEN, Channel, Status
-from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.zones.models import Commune, Crew, Department, ServicePoint, Zone
 
 
 def localized(obj, field: str) -> str:
@@ -121,6 +121,11 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("registrada por"), db_index=False,
     )
+    # Where an operator took the request (a service point's desk or phone line), for each point's statistics.
+    received_at = models.ForeignKey(
+        ServicePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
+        verbose_name=_("recibida en"), db_index=False,  # report_received_at below
+    )
     created_at = models.DateTimeField(_("recibida"))  # indexed by report_heatmap_created
     updated_at = models.DateTimeField(_("actualizada"))
     expected_at = models.DateTimeField(_("plazo"))
@@ -176,6 +181,10 @@ class Report(models.Model):
             # What the public lists filter a map box by, and order by (selectors.reports_in_bbox): the box's count
             # and page are read from this index alone. The plain h3_res9 index stays for the heat map's unfiltered
             # count, which this wider one would make read ten times the pages.
+            # Partial: the importer's rows (no service point) cost it nothing; per-point counts and a service
+            # point's deletion check (PROTECT) read it.
+            models.Index(fields=["received_at"], condition=models.Q(received_at__isnull=False),
+                         name="report_received_at"),
             models.Index(fields=["h3_res9"], include=["public_visibility", "category", "created_at", "id", "location"],
                          name="report_shown_cell"),
             # Reports placed publicly, by their published cell (the box and radius filters). Partial: a new report
@@ -248,7 +257,6 @@ class ReportEvent(models.Model):
         verbose_name=_("persona"),
     )
     actor_label = models.CharField(_("realizado por"), max_length=100, blank=True)
-    photo = models.FileField(_("foto"), upload_to="report-events/%Y/%m/", blank=True, db_default="")
     created_at = models.DateTimeField(_("fecha"))
 
     class Meta:
@@ -258,6 +266,18 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.kind} {self.to_status}"
+
+
+class EventPhoto(models.Model):
+    """A crew's photo of a status change (several per change), re-encoded without metadata like a citizen's."""
+
+    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("foto"), upload_to="report-events/%Y/%m/")
+
+    class Meta:
+        verbose_name = _("foto de un cambio de estado")
+        verbose_name_plural = _("fotos de cambios de estado")
+        ordering = ["id"]
 
 
 class ReportPhoto(models.Model):

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.attributes import posted_answers, question_blocks
 from geo_siac.reports.messages import tracking_code_from_survey_token
-from geo_siac.reports.models import Category
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,
@@ -63,7 +63,7 @@ def report_arguments(request) -> dict:
         "channel": Channel.WEB,
         "description": values.get("description", ""),
         "address": values.get("address", ""),
-        "attributes": attribute_answers(values, category),
+        "attributes": posted_answers(values, category),
         **{field: values.get(field, "") for field in CONTACT_FIELDS},
         "public_visibility": values.get("public_visibility") == "on",
         "language": get_language() or "es",
@@ -71,20 +71,6 @@ def report_arguments(request) -> dict:
         "photo": request.FILES.get("photo"),
         "submission_token": values.get("token", "")[:64],
     }
-
-
-def attribute_answers(values, category: Category | None) -> dict:
-    """Only the questions of the chosen category: the form holds the inputs of every category."""
-    if category is None:
-        return {}
-    service_code = category.service_code
-    answers = {}
-    for question in category.attributes:
-        name = f"attribute[{service_code}][{question['code']}]"
-        answers[question["code"]] = (
-            values.getlist(name) if question["datatype"] == "multivaluelist" else values.get(name, "")
-        )
-    return answers
 
 
 def flat_errors(exc: ValidationError) -> dict[str, str]:
@@ -100,48 +86,13 @@ def render_report_form(request, *, values, errors=None, status=200):
             "values": values,
             "errors": errors or {},
             "groups": groups,
-            "question_blocks": question_blocks(groups, values, errors or {}),
+            "question_blocks": question_blocks([c for _group, categories in groups for c in categories], values,
+                                              errors or {}, values.get("service_code", "")),
             "communes_geojson": active_communes_geojson(),
             "map_config": map_config(),
         },
         status=status,
     )
-
-
-def question_blocks(groups, values, errors: dict) -> list[dict]:
-    """Each category's extra questions as form fields, with what was posted selected again after an error."""
-    chosen_category = values.get("service_code", "")
-    return [
-        {
-            "service_code": category.service_code,
-            "questions": [
-                question_field(category.service_code, question, values,
-                               errors if category.service_code == chosen_category else {})
-                for question in sorted(category.attributes, key=lambda q: q.get("order", 0))
-            ],
-        }
-        for _group, categories in groups
-        for category in categories
-        if category.attributes
-    ]
-
-
-def question_field(service_code: str, question: dict, values, errors: dict) -> dict:
-    name = f"attribute[{service_code}][{question['code']}]"
-    posted = values.getlist(name) if hasattr(values, "getlist") else []
-    return {
-        "name": name,
-        "id": f"q-{service_code}-{question['code']}",
-        "datatype": question["datatype"],
-        "label": question.get("description") or question["code"],
-        "required": question.get("required", False),
-        "value": posted[0] if posted else "",
-        "options": [
-            {"key": str(v["key"]), "name": v["name"], "selected": str(v["key"]) in posted}
-            for v in question.get("values", [])
-        ],
-        "error": errors.get(f"attribute[{question['code']}]", ""),
-    }
 
 
 def map_config() -> dict:

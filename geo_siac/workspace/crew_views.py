@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from geo_siac.reports.attributes import answers_shown
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import status_names
@@ -83,7 +84,10 @@ def detail_context(request, report: Report, **forms) -> dict:
     context = {
         "report": report,
         "deadline_state": report.deadline_state,
-        "events": report.events.select_related("actor"),
+        "events": report.events.select_related("actor").prefetch_related("photos"),
+        "citizen_photos": report.photos.all(),
+        "answers": answers_shown(report.category.attributes, report.attributes),
+        "geo_label": f"{report.tracking_code} {report.category.name}",
         "status_form": forms.get("status_form") or StatusForm(current=report.status, initial=seen),
         "return_form": forms.get("return_form") or ReasonForm(initial=seen),
         "is_supervisor": is_supervisor(request.user),
@@ -130,7 +134,8 @@ def change_status(request, code):
     form = StatusForm(request.POST, request.FILES, current=report.status)
     return apply(request, report, "status_form", form, lambda data: report_change_status(
         report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
-        photo=data["photo"], actor=request.user, actor_label=request.user.get_username(), seen_updated_at=data["seen"],
+        photos=data["photos"], actor=request.user, actor_label=request.user.get_username(),
+        seen_updated_at=data["seen"],
     ))
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from geo_siac.reports.models import Category
 from geo_siac.reports.states import TRANSITIONS, Channel, Status
 from geo_siac.zones.models import Crew
+from geo_siac.zones.selectors import served_service_points
 
 
 class SeenField(forms.CharField):
@@ -23,6 +24,25 @@ class SeenField(forms.CharField):
             raise forms.ValidationError(_("Marca de versión inválida.")) from exc
 
 
+class PhotosInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several files from one input, as a list; report_change_status checks each photo and how many."""
+
+    widget = PhotosInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(PhotosField, self).clean(item, initial) for item in files if item]
+
+
+class ServicePointField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} · {obj.commune.name}"
+
+
 NOTE_IS_PUBLIC_HELP = _("Sin marcar, la nota es interna: solo la ve el personal municipal. El vecino ve siempre el "
                         "cambio de estado.")
 
@@ -32,7 +52,7 @@ class StatusForm(forms.Form):
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
     note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
                                         help_text=NOTE_IS_PUBLIC_HELP)
-    photo = forms.FileField(label=_("Foto"), required=False)
+    photos = PhotosField(label=_("Fotos (puede elegir varias)"), required=False)
     seen = SeenField(required=False)
 
     def __init__(self, *args, current: str, **kwargs):
@@ -75,6 +95,8 @@ class OperatorReportForm(forms.Form):
                                       to_field_name="service_code")
     latitude = forms.FloatField(label=_("Latitud"))
     longitude = forms.FloatField(label=_("Longitud"))
+    received_at = ServicePointField(label=_("Recibida en (punto de atención u oficina)"), required=False,
+                                    empty_label="—", queryset=served_service_points())
     address = forms.CharField(label=_("Dirección o referencia"), required=False, max_length=300)
     description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     reporter_name = forms.CharField(label=_("Nombre de quien llama"), required=False, max_length=200)

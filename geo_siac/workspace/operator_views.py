@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.attributes import posted_answers, question_blocks
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, nearby_open_reports
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -15,31 +16,42 @@ from geo_siac.reports.validation import coordinate_errors
 from geo_siac.reports.services import report_create
 from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
-from geo_siac.zones.selectors import served_area_centre
+from geo_siac.zones.selectors import active_communes_geojson, served_area_centre
 
 
 @operator_required
 def new_report(request):
     form = OperatorReportForm(request.POST or None)
+    answer_errors = {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             report = report_create(
                 category=data["category"], latitude=data["latitude"], longitude=data["longitude"],
                 channel=data["channel"], description=data["description"], address=data["address"],
+                attributes=posted_answers(request.POST, data["category"]), received_at=data["received_at"],
                 reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
                 reporter_email=data["reporter_email"], created_by=request.user,
             )
         except ValidationError as exc:
-            # Keyed by report_create's parameters, the form's own fields; a point outside (location) heads the form.
+            # Keyed by report_create's parameters, the form's own fields; an answer's error goes beside its question
+            # (questions.html); a point outside (location) heads the form.
             for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+                if field.startswith("attribute["):
+                    answer_errors[field] = errors[0]
+                else:
+                    form.add_error(field if field in form.fields else None, errors)
+            if answer_errors:
+                form.add_error("category", _("Responda las preguntas de esta categoría."))
         else:
             return redirect("operator:filed", code=report.tracking_code)
+    categories = form.fields["category"].queryset
     return render(request, "workspace/operator_new.html", {
         "form": form, "centre": served_area_centre(), "tile_url": settings.GEO_SIAC_TILE_URL,
-    },
-                  status=400 if form.errors else 200)
+        "communes_geojson": active_communes_geojson(),
+        "question_blocks": question_blocks(categories, request.POST, answer_errors, request.POST.get("category", "")),
+        "chosen_category": request.POST.get("category", ""),
+    }, status=400 if form.errors else 200)
 
 
 @operator_required

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from geo_siac.db import unique_row
 from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, Zone
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
 
@@ -141,6 +141,12 @@ def crew_workload() -> QuerySet[Crew]:
 
 def current_zones_of(crews) -> QuerySet[Zone]:
     return Zone.objects.current().filter(responsibilities__crew__in=crews).distinct()
+
+
+def served_service_points() -> QuerySet[ServicePoint]:
+    """The service points of the served (active) comunas: where an operator may record a request as received."""
+    return (ServicePoint.objects.filter(commune__is_active=True).select_related("commune")
+            .defer("commune__geometry").order_by("commune__name", "name"))
 
 
 def served_area_centre() -> list[float]:

@@ -33,8 +33,8 @@ from geo_siac.reports.validation import (
     outside_message,
     unknown_category_message,
 )
-from geo_siac.zones.models import Commune
-from geo_siac.zones.selectors import Placement, commune_nearest, placement
+from geo_siac.zones.models import Commune, ServicePoint
+from geo_siac.zones.selectors import Placement, commune_nearest, placement, served_service_points
 
 TRACKING_CODE_ATTEMPTS = 5
 
@@ -82,6 +82,7 @@ def report_create(
     photo=None,
     submission_token: str = "",
     within: Commune | None = None,
+    received_at: ServicePoint | None = None,
 ) -> Report:
     """Validate and store a citizen report with its comuna, H3 cells, deadline, first history event, optional
     photo and the reporter's confirmation in the notification outbox.
@@ -89,7 +90,8 @@ def report_create(
     Raises ValidationError and writes nothing when any input is wrong, or when the point is outside `within` (an
     Open311 jurisdiction). Its keys are this function's parameters (`attribute[code]` for one of `attributes`), and
     `location` for a point no comuna (or not `within`) covers, a fault of the pair rather than of either coordinate;
-    callers show them as they are, and Open311 maps them to the specification's names at its edge. A repeated
+    callers show them as they are, and Open311 maps them to the specification's names at its edge.
+    `received_at` is the service point where an operator took the request, one of a served comuna's. A repeated
     `submission_token` (double click, resubmitted form) returns the report the first submission created.
 
     Everything is checked first; then one transaction writes (report_store). The rare tracking code already
@@ -115,6 +117,9 @@ def report_create(
     errors.update(contact_errors(name=reporter_name, email=reporter_email, phone=reporter_phone))
     errors.update(control_character_errors(description=description, address=address, reporter_name=reporter_name,
                                            reporter_email=reporter_email, reporter_phone=reporter_phone))
+    if received_at is not None and not served_service_points().filter(pk=received_at.pk).exists():
+        errors["received_at"] = _("El punto de atención «%(name)s» no pertenece a una comuna atendida.") % {
+            "name": received_at.name}
     answers = {}
     if found is not None:
         try:
@@ -149,6 +154,7 @@ def report_create(
         reporter_phone=reporter_phone.strip(),
         language="en" if language.startswith("en") else "es",
         created_by=created_by,
+        received_at=received_at,
         created_at=now,
         updated_at=now,
         expected_at=deadline(local_day(now), found.response_days, closed_days=placed.closed_days),

@@ -1,6 +1,8 @@
 """Status changes: a report moved through an allowed transition under a row lock, and the messages that tell its
 reporter and followers."""
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,9 +11,32 @@ from django.utils.translation import gettext as _
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import status_message
-from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent
+from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.states import CLOSED, OPEN, Status, can_transition
+
+# A crew shows the place before and after; more is a mistake (the same shot picked twice) or a slow upload.
+MAX_STATUS_PHOTOS = 4
+
+
+def status_photos_process(photos: Sequence) -> list[ProcessedPhoto]:
+    """Every photo of one change checked and re-encoded (photo_process) before anything is written: one bad photo
+    refuses the whole change, under `photos`, naming which one and why."""
+    if len(photos) > MAX_STATUS_PHOTOS:
+        raise ValidationError({"photos": _("Se pueden adjuntar hasta %(max)d fotos por cambio; llegaron %(count)d.")
+                               % {"max": MAX_STATUS_PHOTOS, "count": len(photos)}})
+    processed = []
+    for number, photo in enumerate(photos, start=1):
+        try:
+            processed.append(photo_process(photo))
+        except ValidationError as exc:
+            message = _("La foto %(number)d (%(name)s) no se puede usar: %(reason)s No se guardó ningún cambio; "
+                        "quítela o reemplácela y vuelva a intentarlo.")
+            raise ValidationError({"photos": message % {
+                "number": number, "name": getattr(photo, "name", "") or "—", "reason": " ".join(exc.messages)}}) from exc
+    return processed
+
 
 def lock_report(report: Report, seen_updated_at=None) -> Report:
     """The report's row, locked until the transaction ends. With `seen_updated_at` (what the person's form
@@ -27,13 +52,15 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
 
 @transaction.atomic
 def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
-                         note_is_public: bool = False, photo=None, seen_updated_at=None) -> Report:
+                         note_is_public: bool = False, photos: Sequence = (), seen_updated_at=None) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
     The change itself is public (the citizen is told of every change). The note is internal unless
     `note_is_public`: crews write for each other ("vecino conflictivo", a neighbour's name), so a note reaches the
     citizen only when its author chose so; an internal note is kept as a separate staff-only history event.
-    `photo` (bytes or an uploaded file) is validated and stripped of metadata before anything is written."""
+    `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
+    bad photo refuses the change and nothing is written."""
+    processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
@@ -42,7 +69,6 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
             {"status": _("No se puede pasar de «%(from)s» a «%(to)s».")
              % {"from": Status(locked.status).label, "to": Status(status).label}}
         )
-    processed = photo_process(photo) if photo is not None else None
     now = timezone.now()
     previous = locked.status
     locked.status = status
@@ -58,9 +84,11 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
         report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status,
         note=note if note_is_public else "", is_public=True, actor=actor, actor_label=actor_label, created_at=now,
     )
-    if processed is not None:
-        photo_save(processed, event.photo)
     event.save()
+    for photo in processed:
+        stored = EventPhoto(event=event)
+        photo_save(photo, stored.image)
+        stored.save()
     if note and not note_is_public:
         ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
                                    actor_label=actor_label, created_at=now)

@@ -133,12 +133,12 @@ def test_the_one_statement_insert_writes_every_column_as_the_orm_save_would(make
     assert ours == orms and len(ours) == len(Report._meta.concrete_fields) - 2
     assert stored.location.equals_exact(filed.location) and stored.attributes == {"plaga": ["roedores"]}
     events = list(stored.events.order_by("id").values("kind", "to_status", "is_public", "actor_id", "actor_label",
-                                                      "note", "photo", "created_at"))
+                                                      "note", "created_at"))
     assert events == [
         {"kind": "created", "to_status": "submitted", "is_public": True, "actor_id": crews["operator"].pk,
-         "actor_label": "OIRS", "note": "", "photo": "", "created_at": stored.created_at},
+         "actor_label": "OIRS", "note": "", "created_at": stored.created_at},
         {"kind": "routed", "to_status": "", "is_public": False, "actor_id": None, "actor_label": "GeoSIAC",
-         "note": events[1]["note"], "photo": "", "created_at": stored.created_at},
+         "note": events[1]["note"], "created_at": stored.created_at},
     ]
     assert events[1]["note"]  # the routing decision, said in words
     assert stored.submission.token == "t-1"
@@ -186,3 +186,21 @@ def test_nul_and_control_characters_are_rejected_by_field(make_report):
 
 def test_address_over_300_characters_is_rejected(make_report):
     assert_rejected(make_report, "address", "máximo 300", address="x" * 301)
+
+
+def test_a_service_point_of_a_comuna_not_served_is_refused_by_name_and_nothing_is_written(make_report, communes):
+    from django.contrib.gis.geos import Point
+
+    from geo_siac.zones.models import Commune, ServicePoint
+
+    penalolen = communes["13122"]
+    desk = ServicePoint.objects.create(name="OIRS Peñalolén", kind="oirs", commune=penalolen,
+                                       point=Point(PENALOLEN_CENTRE[1], PENALOLEN_CENTRE[0], srid=4326))
+    Commune.objects.filter(pk=penalolen.pk).update(is_active=False)
+    with pytest.raises(ValidationError) as caught:
+        make_report(channel="in_person", received_at=desk)
+    assert caught.value.message_dict["received_at"] == [
+        "El punto de atención «OIRS Peñalolén» no pertenece a una comuna atendida."]
+    assert not Report.objects.exists()
+    Commune.objects.filter(pk=penalolen.pk).update(is_active=True)
+    assert make_report(channel="in_person", received_at=desk).received_at == desk

@@ -1,19 +1,37 @@
-// The operator console map: place the pin by click or typed coordinates, and show open reports nearby.
+// The operator console map: the served comunas outlined and named, the pin placed by a click or by typed
+// coordinates (the map pans to it), and the open reports of the category nearby.
 (function () {
   const centre = JSON.parse(document.getElementById("map-centre").textContent);
   const tileUrl = JSON.parse(document.getElementById("tile-url").textContent);
+  const communes = JSON.parse(document.getElementById("communes-geojson").textContent);
   const mapElement = document.getElementById("operator-map");
   const map = L.map(mapElement).setView(centre, 14);
   if (tileUrl) { L.tileLayer(tileUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map); }
+  L.geoJSON(communes, {
+    style: { color: "#0b4f6c", weight: 2, fillOpacity: 0.03 },
+    interactive: false,
+    onEachFeature: function (feature, layer) {
+      // A name from an imported boundary file: text, never markup (Leaflet sets a string tooltip as HTML).
+      const label = document.createElement("span");
+      label.textContent = feature.properties.name;
+      layer.bindTooltip(label, { permanent: true, direction: "center", className: "commune-label" });
+    },
+  }).addTo(map);
+  window.geoSiacOperatorMap = map;  // lets browser tests read where the map is
   const lat = document.getElementById("id_latitude"), lng = document.getElementById("id_longitude");
   const category = document.getElementById("id_category"), nearby = document.getElementById("nearby");
   let marker = null;
-  function place() {
-    if (!lat.value || !lng.value) { return; }
-    const at = [parseFloat(lat.value), parseFloat(lng.value)];
+  function typedPoint() {
+    const at = [parseFloat(lat.value.replace(",", ".")), parseFloat(lng.value.replace(",", "."))];
+    return isFinite(at[0]) && isFinite(at[1]) ? at : null;
+  }
+  function place(pan) {
+    const at = typedPoint();
+    if (!at) { return; }
     marker = marker ? marker.setLatLng(at) : L.marker(at).addTo(map);
+    if (pan) { map.panTo(at); }
     if (!category.value) { return; }
-    const params = new URLSearchParams({ lat: lat.value, lng: lng.value, category: category.value });
+    const params = new URLSearchParams({ lat: at[0], lng: at[1], category: category.value });
     fetch(mapElement.dataset.nearbyUrl + "?" + params).then(function (r) { return r.json(); }).then(function (data) {
       nearby.textContent = "";
       (data.reports || []).forEach(function (r) {
@@ -23,7 +41,8 @@
       });
     });
   }
-  map.on("click", function (e) { lat.value = e.latlng.lat.toFixed(6); lng.value = e.latlng.lng.toFixed(6); place(); });
-  [lat, lng, category].forEach(function (el) { el.addEventListener("change", place); });
-  place();
+  map.on("click", function (e) { lat.value = e.latlng.lat.toFixed(6); lng.value = e.latlng.lng.toFixed(6); place(false); });
+  [lat, lng].forEach(function (el) { el.addEventListener("change", function () { place(true); }); });
+  category.addEventListener("change", function () { place(false); });
+  place(true);
 })();

@@ -1,5 +1,5 @@
 /* The report page's map: the served comunas, a draggable pin synced with the latitude/longitude fields,
-   "use my location", the category's extra questions and the nearby open reports of the same category. */
+   "use my location" and the nearby open reports of the same category. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("map-config").textContent);
@@ -77,13 +77,7 @@
     }, function () { locationError.textContent = config.locationError; });
   });
 
-  function showQuestions() {
-    document.querySelectorAll(".questions").forEach(function (block) {
-      block.hidden = block.dataset.category !== categorySelect.value;
-    });
-  }
-  categorySelect.addEventListener("change", function () { showQuestions(); checkDuplicates(); });
-  showQuestions();
+  categorySelect.addEventListener("change", checkDuplicates);
 
   function checkDuplicates() {
     var latlng = fieldsLatLng();

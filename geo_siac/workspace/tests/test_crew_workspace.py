@@ -1,6 +1,7 @@
 import io
 import os
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -56,17 +57,18 @@ def test_status_change_with_note_and_photo_is_in_the_history_and_the_photo_lost_
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
     response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "note": "Llegamos con el camión", "photo": jpeg_with_gps(),
+                           {"status": "in_progress", "note": "Llegamos con el camión", "photos": jpeg_with_gps(),
                             "seen": report.updated_at.isoformat()})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "En ejecución" in page and "Llegamos con el camión" in page
     event = Report.objects.get(pk=report.pk).events.get(kind="status")
     assert event.actor == crews["member_a"]
-    with Image.open(event.photo.path) as stored:
+    photo = event.photos.get().image
+    with Image.open(photo.path) as stored:
         assert 0x8825 not in stored.getexif()
     # Media files have no access control: the URL must not be derivable from the tracking code.
-    assert report.tracking_code not in event.photo.name and len(event.photo.name.rsplit("/", 1)[-1]) >= 24
+    assert report.tracking_code not in photo.name and len(photo.name.rsplit("/", 1)[-1]) >= 24
 
 
 def test_page_offers_only_allowed_transitions_and_a_forged_one_is_refused_with_400(client, make_report, crews):
@@ -152,7 +154,7 @@ def test_a_file_that_is_not_a_photo_is_refused_and_the_status_stays(client, make
     fake = io.BytesIO(b"%PDF-1.4 no soy una foto")
     fake.name = "foto.jpg"
     response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "note": "Con foto", "photo": fake})
+                           {"status": "in_progress", "note": "Con foto", "photos": fake})
     assert response.status_code == 400
     assert "JPEG, PNG o WebP" in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
@@ -168,7 +170,7 @@ def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_sta
     noise.name = "foto.png"
     client.force_login(crews["member_a"])
     response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "note": "Con foto", "photo": noise})
+                           {"status": "in_progress", "note": "Con foto", "photos": noise})
     assert response.status_code == 400
     assert "La foto supera el tamaño máximo de 0,5 MB." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
@@ -227,3 +229,69 @@ def test_heading_names_the_members_crew_and_tells_a_supervisor_they_see_all(clie
     client.force_login(crews["supervisor"])
     page = client.get(reverse("crew:home")).content.decode()
     assert "<h1>Todas las cuadrillas (2)</h1>" in page and "Cuadrilla Oriente, " not in page
+
+
+def png(name: str, colour: str = "green") -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), colour).save(buffer, "PNG")
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
+
+
+def test_crew_page_shows_what_the_citizen_gave_and_a_link_that_opens_navigation(client, make_report, crews):
+    report = make_report(point=WEST_POINT, category="poda-arboles", attributes={"riesgo": "si"},
+                         address="Pasaje Los Aromos 123", description="Rama apoyada en el cable",
+                         photo=png("arbol.png"))
+    client.force_login(crews["member_a"])
+    page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
+    facts = page.split('id="report-facts"')[1].split("</dl>")[0]
+    assert "<dt>¿La rama o el árbol representa un riesgo inmediato?</dt><dd class=\"answer\">Sí</dd>" in facts
+    assert "Pasaje Los Aromos 123" in facts and "Rama apoyada en el cable" in facts
+    photo = report.photos.get()
+    assert f'<a href="{photo.image.url}"><img src="{photo.thumbnail.url}"' in page
+    lat, lng = f"{report.location.y:.6f}", f"{report.location.x:.6f}"
+    assert f'id="navigate" href="geo:{lat},{lng}?q={lat},{lng}({report.tracking_code}%20Poda%20de%20%C3%A1rboles)"' \
+        in page
+
+
+def test_a_status_change_keeps_several_photos_each_stripped_of_its_location(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "resolved", "note": "Antes y después", "seen": report.updated_at.isoformat(),
+                            "photos": [jpeg_with_gps(), png("despues.png")]})
+    assert response.status_code == 302
+    event = Report.objects.get(pk=report.pk).events.get(kind="status")
+    photos = [p.image for p in event.photos.all()]
+    assert len(photos) == 2
+    with Image.open(photos[0].path) as stored:
+        assert 0x8825 not in stored.getexif()
+    page = client.get(response["Location"]).content.decode()
+    assert all(f'href="{p.url}"' in page for p in photos)
+
+
+def test_a_bad_third_photo_refuses_the_whole_change_naming_it_and_writes_nothing(client, make_report, crews,
+                                                                                 settings):
+    report = make_report(point=WEST_POINT)
+    fake = io.BytesIO(b"%PDF-1.4 no soy una foto")
+    fake.name = "informe.pdf"
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "resolved", "note": "Listo", "photos": [png("a.png"), png("b.png"), fake]})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "La foto 3 (informe.pdf) no se puede usar:" in page and "No se guardó ningún cambio" in page
+    stored = Report.objects.get(pk=report.pk)
+    assert stored.status == "submitted" and not stored.events.filter(kind__in=["status", "note"]).exists()
+    assert not any(path.is_file() for path in Path(settings.MEDIA_ROOT).rglob("*"))
+
+
+def test_more_photos_than_a_change_may_carry_are_refused_with_the_limit(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:status", args=[report.tracking_code]),
+                           {"status": "in_progress", "photos": [png(f"{n}.png") for n in range(5)]})
+    assert response.status_code == 400
+    assert "Se pueden adjuntar hasta 4 fotos por cambio; llegaron 5." in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "submitted"

@@ -78,3 +78,57 @@ def test_nearby_with_an_unknown_or_hostile_category_is_a_400(client, crews, cate
     client.force_login(crews["operator"])
     response = client.get(reverse("operator:nearby"), {"lat": "-33.6117", "lng": "-70.5758", "category": category})
     assert response.status_code == 400 and response.json()["error"] == "Categoría desconocida."
+
+
+def service_point(commune, name="OIRS Plaza de Puente Alto"):
+    from django.contrib.gis.geos import Point
+
+    from geo_siac.zones.models import ServicePoint
+
+    return ServicePoint.objects.create(name=name, kind="oirs", commune=commune,
+                                       point=Point(WEST_POINT[1], WEST_POINT[0], srid=4326))
+
+
+def test_console_asks_each_categorys_questions_as_the_citizen_page_does(client, crews):
+    client.force_login(crews["operator"])
+    console = client.get(reverse("operator:new")).content.decode()
+    citizen = client.get(reverse("reports:home")).content.decode()
+    for page in (console, citizen):
+        assert 'name="attribute[poda-arboles][riesgo]"' in page
+        assert "¿La rama o el árbol representa un riesgo inmediato? *" in page
+
+
+def test_operator_files_a_tree_pruning_by_phone_with_its_required_answer(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(
+        category="poda-arboles", description="Rama sobre el cable", **{"attribute[poda-arboles][riesgo]": "si"}))
+    assert response.status_code == 302
+    assert Report.objects.get().attributes == {"riesgo": "si"}
+
+
+def test_a_required_question_left_unanswered_is_marked_beside_it_once_and_nothing_is_filed(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(category="poda-arboles"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    block = page.split('data-category="poda-arboles"')[1].split("</div>")[0]
+    assert "Esta pregunta es obligatoria." in block and page.count("Esta pregunta es obligatoria.") == 1
+    assert "hidden" not in page.split('data-category="poda-arboles"')[1].split(">")[0]  # the chosen one shows
+    assert not Report.objects.exists()
+
+
+def test_operator_records_the_service_point_where_the_request_was_received(client, crews):
+    desk = service_point(crews["west"].commune)
+    client.force_login(crews["operator"])
+    form = client.get(reverse("operator:new")).content.decode()
+    assert f'<option value="{desk.pk}">OIRS Plaza de Puente Alto · Puente Alto</option>' in form
+    client.post(reverse("operator:new"), citizen_call(channel="in_person", received_at=desk.pk))
+    assert Report.objects.get().received_at == desk
+
+
+def test_console_map_gets_the_served_comunas_outlines_with_their_names(client, crews):
+    client.force_login(crews["operator"])
+    response = client.get(reverse("operator:new"))
+    names = {f["properties"]["name"] for f in response.context["communes_geojson"]["features"]}
+    assert names == {"Puente Alto", "Peñalolén"}
+    assert 'id="communes-geojson"' in response.content.decode()
