@@ -57,7 +57,9 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args, current: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s.value, s.label) for s in Status if s in TRANSITIONS[current]]
+        # No status is chosen for the crew: one tap on "Guardar" must not move a report by accident.
+        allowed = [(s.value, s.label) for s in Status if s in TRANSITIONS[current]]
+        self.fields["status"].choices = [("", _("— Elija el nuevo estado —")), *allowed]
 
 
 class ReasonForm(forms.Form):

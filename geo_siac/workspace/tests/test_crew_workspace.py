@@ -76,11 +76,22 @@ def test_page_offers_only_allowed_transitions_and_a_forged_one_is_refused_with_4
     client.force_login(crews["member_a"])
     client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "resolved"})
     offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
-    assert [value for value, _label in offered.fields["status"].choices] == ["in_progress"]
+    assert [value for value, _label in offered.fields["status"].choices] == ["", "in_progress"]
     response = client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "closed_duplicate"})
     assert response.status_code == 400
     assert "no es una de las opciones" in response.content.decode() or "Escoja" in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "resolved"
+
+
+def test_no_status_is_chosen_for_the_crew_so_saving_without_one_changes_nothing(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
+    select = page[page.index('name="status"'):]
+    assert select[select.index("<option"):].startswith('<option value="" selected>')
+    response = client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "", "note": "Listo"})
+    assert response.status_code == 400
+    assert Report.objects.get(pk=report.pk).status == report.status
 
 
 def test_status_change_from_a_stale_page_is_refused_with_changed_by_someone_else(client, make_report, crews):
