@@ -133,6 +133,10 @@ class Report(models.Model):
                              verbose_name=_("cuadrilla"))
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="reports", verbose_name=_("dirección responsable"))
+    # A merged duplicate (services.report_merge_duplicate): closed, its followers moved to this original report,
+    # and left out of the indicators so the problem counts once.
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates",
+                                     verbose_name=_("duplicada de"), db_index=False)
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
@@ -171,6 +175,9 @@ class Report(models.Model):
             # count, which this wider one would make read ten times the pages.
             models.Index(fields=["h3_res9"], include=["public_visibility", "category", "created_at", "id", "location"],
                          name="report_shown_cell"),
+            # Partial: few reports are merged duplicates, and only a merge asks which ones point at a report.
+            models.Index(fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False),
+                         name="report_duplicate_of"),
         ]
 
     def __str__(self) -> str:
