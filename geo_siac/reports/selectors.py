@@ -239,6 +239,26 @@ def triage_queue() -> QuerySet[Report]:
     return open_reports().filter(crew__isnull=True)
 
 
+def supervision_reports(*, category: Category | None = None, zone=None, crew=None, triage: bool = False,
+                        status: str = "", overdue: bool = False) -> QuerySet[Report]:
+    """Open reports under the supervision page's filters, soonest deadline first. `zone` matches every version of
+    that zone (a redrawn zone is the same zone); `triage` keeps the reports no crew answers."""
+    reports = open_reports()
+    if category is not None:
+        reports = reports.filter(category=category)
+    if zone is not None:
+        reports = reports.filter(zone__commune_id=zone.commune_id, zone__key=zone.key)
+    if triage:
+        reports = reports.filter(crew__isnull=True)
+    elif crew is not None:
+        reports = reports.filter(crew=crew)
+    if status:
+        reports = reports.filter(status=status)
+    if overdue:
+        reports = reports.filter(deadline_state=DeadlineState.OVERDUE)
+    return reports
+
+
 def reports_of_crews(crews) -> QuerySet[Report]:
     """The crews' open reports, soonest deadline first. The crews' keys reach PostgreSQL as values, not as a
     subquery: knowing them, it reads a crew's page from report_open_crew_deadline in order (0.15 ms), where with

@@ -5,6 +5,7 @@ in bulk, citizen.py holds follows and surveys, calendar.py keeps the SQL busines
 person's data on request. Callers import from here."""
 
 from geo_siac.reports.services.assignment import (
+    BulkResult,
     report_bulk_update,
     report_extend_deadline,
     report_reroute,
@@ -20,6 +21,7 @@ from geo_siac.reports.services.status import Unchanged, report_change_status
 
 __all__ = [
     "ERASED",
+    "BulkResult",
     "ErasureSummary",
     "Unchanged",
     "business_calendar_sync",
