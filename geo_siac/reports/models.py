@@ -5,6 +5,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
 from geo_siac.zones.models import Commune, Crew, Department, Zone
 
@@ -314,3 +315,35 @@ class SurveyResponse(models.Model):
             models.CheckConstraint(condition=models.Q(resolution_rating__range=(1, 5)), name="survey_resolution_1_5"),
             models.CheckConstraint(condition=models.Q(service_rating__range=(1, 5)), name="survey_service_1_5"),
         ]
+
+
+class ResponseTemplate(models.Model):
+    """A "respuesta tipo": a citizen-visible text a crew or supervisor picks when answering or closing a report of
+    its category, or of any category its department answers. The placeholders are responses.PLACEHOLDERS."""
+
+    title = models.CharField(_("título"), max_length=120)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="response_templates", verbose_name=_("categoría"))
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="response_templates", verbose_name=_("dirección responsable"))
+    body = models.TextField(
+        _("texto"), max_length=2000, validators=[validate_placeholders],
+        help_text=_("Texto que recibe el vecino. Marcadores: {codigo} {categoria} {plazo} {cuadrilla}."),
+    )
+    is_active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("respuesta tipo")
+        verbose_name_plural = _("respuestas tipo")
+        ordering = ["title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__isnull=False, department__isnull=True)
+                | models.Q(category__isnull=True, department__isnull=False),
+                name="response_template_one_scope",
+                violation_error_message=_("Elija una categoría o una dirección (una de las dos)."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

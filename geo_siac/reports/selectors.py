@@ -15,7 +15,7 @@ from h3.api import basic_int as h3i
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
-from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
+from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -257,6 +257,14 @@ def supervision_reports(*, category: Category | None = None, zone=None, crew=Non
     if overdue:
         reports = reports.filter(deadline_state=DeadlineState.OVERDUE)
     return reports
+
+
+def response_templates_for(report: Report) -> QuerySet[ResponseTemplate]:
+    """The active response templates a report may be answered with: its category's and its department's."""
+    scope = Q(category_id=report.category_id)
+    if report.department_id is not None:
+        scope |= Q(department_id=report.department_id)
+    return ResponseTemplate.objects.filter(scope, is_active=True).order_by("title", "pk")
 
 
 def reports_of_crews(crews) -> QuerySet[Report]:

@@ -92,7 +92,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         "report": report,
         "deadline_state": report.deadline_state,
         "events": report.events.select_related("actor"),
-        "status_form": forms.get("status_form") or StatusForm(current=report.status, initial=seen),
+        "status_form": forms.get("status_form") or StatusForm(current=report.status, report=report, initial=seen),
         "return_form": forms.get("return_form") or ReasonForm(initial=seen),
         "is_supervisor": is_supervisor(request.user),
     }
@@ -135,7 +135,7 @@ def apply(request, report, form_name, form, action):
 @require_POST
 def change_status(request, code):
     report = find_report(request, code)
-    form = StatusForm(request.POST, request.FILES, current=report.status)
+    form = StatusForm(request.POST, request.FILES, current=report.status, report=report)
     return apply(request, report, "status_form", form, lambda data: report_change_status(
         report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
         photo=data["photo"], actor=request.user, actor_label=request.user.get_username(), seen_updated_at=data["seen"],

@@ -3,8 +3,9 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.reports.models import Category
-from geo_siac.reports.selectors import report_by_tracking_code
+from geo_siac.reports.models import Category, ResponseTemplate
+from geo_siac.reports.responses import response_text
+from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
 from geo_siac.reports.states import OPEN, TRANSITIONS, Channel, Status
 from geo_siac.zones.models import Crew, Zone
 
@@ -34,11 +35,28 @@ class StatusForm(forms.Form):
     note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
                                         help_text=NOTE_IS_PUBLIC_HELP)
     photo = forms.FileField(label=_("Foto"), required=False)
+    response = forms.ModelChoiceField(
+        label=_("Respuesta tipo"), required=False, queryset=ResponseTemplate.objects.none(), empty_label=_("Ninguna"),
+        help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."))
     seen = SeenField(required=False)
 
-    def __init__(self, *args, current: str, **kwargs):
+    def __init__(self, *args, current: str, report=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.report = report
         self.fields["status"].choices = [(s.value, s.label) for s in Status if s in TRANSITIONS[current]]
+        if report is None:
+            del self.fields["response"]
+        else:
+            self.fields["response"].queryset = response_templates_for(report)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("response") is not None:
+            if data.get("note"):
+                raise forms.ValidationError(_("Elija una respuesta tipo o escriba una nota, no ambas."))
+            data["note"] = response_text(data["response"].body, self.report)
+            data["note_is_public"] = True
+        return data
 
 
 class ReasonForm(forms.Form):
