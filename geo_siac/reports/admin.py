@@ -10,6 +10,7 @@ from geo_siac.reports.models import (
     Report,
     ReportEvent,
     ReportPhoto,
+    ResponseTemplate,
     SurveyResponse,
 )
 from geo_siac.reports.states import is_open
@@ -99,3 +100,10 @@ class ReportAdmin(GeoAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing here is editable; changes go through the crew workspace and services."""
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "department", "is_active")
+    list_filter = ("is_active", "department", "category")
+    search_fields = ("title", "body")

@@ -54,10 +54,17 @@ def status_message(report: Report, language: str, note: str = "") -> tuple[str, 
         ]
         if note:
             lines.append(note)
-        lines.append(_("Siga la solicitud en %(link)s") % {
-            "link": absolute(reverse("reports:tracking", args=[report.tracking_code]))
-        })
-        if report.status in CLOSED:
+        if report.duplicate_of_id is not None:
+            original = report.duplicate_of.tracking_code
+            lines.append(_("Es el mismo problema que la solicitud %(original)s: lo atendemos allí y usted recibirá "
+                           "sus avisos. Siga la solicitud %(original)s en %(link)s") % {
+                "original": original, "link": absolute(reverse("reports:tracking", args=[original]))
+            })
+        else:
+            lines.append(_("Siga la solicitud en %(link)s") % {
+                "link": absolute(reverse("reports:tracking", args=[report.tracking_code]))
+            })
+        if report.status in CLOSED and report.duplicate_of_id is None:
             lines.append(_("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s") % {
                 "link": absolute(reverse("reports:survey", args=[survey_token(report)]))
             })

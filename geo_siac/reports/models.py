@@ -5,6 +5,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
 from geo_siac.zones.models import Commune, Crew, Department, ServicePoint, Zone
 
@@ -142,6 +143,10 @@ class Report(models.Model):
                              verbose_name=_("cuadrilla"))
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="reports", verbose_name=_("dirección responsable"))
+    # A merged duplicate (services.report_merge_duplicate): closed, its followers moved to this original report,
+    # and left out of the indicators so the problem counts once.
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates",
+                                     verbose_name=_("duplicada de"), db_index=False)
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
@@ -191,6 +196,9 @@ class Report(models.Model):
             # has none until the next refresh, so a submission or an import adds no entry to it.
             models.Index(fields=["public_cell"], include=["public_visibility", "category", "created_at", "id"],
                          condition=models.Q(public_cell__isnull=False), name="report_public_cell"),
+            # Partial: few reports are merged duplicates, and only a merge asks which ones point at a report.
+            models.Index(fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False),
+                         name="report_duplicate_of"),
         ]
 
     def __str__(self) -> str:
@@ -341,3 +349,35 @@ class SurveyResponse(models.Model):
             models.CheckConstraint(condition=models.Q(resolution_rating__range=(1, 5)), name="survey_resolution_1_5"),
             models.CheckConstraint(condition=models.Q(service_rating__range=(1, 5)), name="survey_service_1_5"),
         ]
+
+
+class ResponseTemplate(models.Model):
+    """A "respuesta tipo": a citizen-visible text a crew or supervisor picks when answering or closing a report of
+    its category, or of any category its department answers. The placeholders are responses.PLACEHOLDERS."""
+
+    title = models.CharField(_("título"), max_length=120)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="response_templates", verbose_name=_("categoría"))
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="response_templates", verbose_name=_("dirección responsable"))
+    body = models.TextField(
+        _("texto"), max_length=2000, validators=[validate_placeholders],
+        help_text=_("Texto que recibe el vecino. Marcadores: {codigo} {categoria} {plazo} {cuadrilla}."),
+    )
+    is_active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("respuesta tipo")
+        verbose_name_plural = _("respuestas tipo")
+        ordering = ["title", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__isnull=False, department__isnull=True)
+                | models.Q(category__isnull=True, department__isnull=False),
+                name="response_template_one_scope",
+                violation_error_message=_("Elija una categoría o una dirección (una de las dos)."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

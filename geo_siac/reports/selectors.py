@@ -15,7 +15,7 @@ from h3.api import basic_int as h3i
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
-from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
+from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune
@@ -247,6 +247,34 @@ def overdue_reports(now=None) -> QuerySet[Report]:
 def triage_queue() -> QuerySet[Report]:
     """Open reports no crew answers: routing found no zone or no crew, or a crew handed them back."""
     return open_reports().filter(crew__isnull=True)
+
+
+def supervision_reports(*, category: Category | None = None, zone=None, crew=None, triage: bool = False,
+                        status: str = "", overdue: bool = False) -> QuerySet[Report]:
+    """Open reports under the supervision page's filters, soonest deadline first. `zone` matches every version of
+    that zone (a redrawn zone is the same zone); `triage` keeps the reports no crew answers."""
+    reports = open_reports()
+    if category is not None:
+        reports = reports.filter(category=category)
+    if zone is not None:
+        reports = reports.filter(zone__commune_id=zone.commune_id, zone__key=zone.key)
+    if triage:
+        reports = reports.filter(crew__isnull=True)
+    elif crew is not None:
+        reports = reports.filter(crew=crew)
+    if status:
+        reports = reports.filter(status=status)
+    if overdue:
+        reports = reports.filter(deadline_state=DeadlineState.OVERDUE)
+    return reports
+
+
+def response_templates_for(report: Report) -> QuerySet[ResponseTemplate]:
+    """The active response templates a report may be answered with: its category's and its department's."""
+    scope = Q(category_id=report.category_id)
+    if report.department_id is not None:
+        scope |= Q(department_id=report.department_id)
+    return ResponseTemplate.objects.filter(scope, is_active=True).order_by("title", "pk")
 
 
 def reports_of_crews(crews) -> QuerySet[Report]:

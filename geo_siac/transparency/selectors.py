@@ -404,8 +404,9 @@ def cells_geojson(cells: list[dict]) -> dict:
 
 
 def transparency_reports() -> QuerySet[Report]:
-    """What the public pages, exports and indicators count: reports in categories shown to the public."""
-    return Report.objects.filter(category__is_public=True)
+    """What the public pages, exports and indicators count: reports in categories shown to the public, each problem
+    once (a merged duplicate counts in its original)."""
+    return Report.objects.filter(category__is_public=True, duplicate_of__isnull=True)
 
 
 OPEN_DATA_FIELDS = ("id", "status", "category__service_code", "category__name_es", "commune__cut", "channel",

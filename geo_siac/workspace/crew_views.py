@@ -15,18 +15,20 @@ from geo_siac.reports.attributes import answers_shown
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import status_names
-from geo_siac.reports.selectors import (deadline_state_counts, open_reports, reports_of_crews, triage_queue,
-                                        with_deadline_state, LONGITUDE, LATITUDE)
+from geo_siac.reports.selectors import (deadline_state_counts, open_reports, reports_of_crews, supervision_reports,
+                                        triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
     report_bulk_update,
     report_change_status,
     report_extend_deadline,
+    report_merge_duplicate,
     report_reroute,
     report_return,
 )
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.workspace.access import crew_required, supervisor_required, visible_reports
-from geo_siac.workspace.forms import BulkForm, ExtendForm, ReasonForm, RerouteForm, StatusForm
+from geo_siac.workspace.forms import (BulkForm, ExtendForm, MergeForm, ReasonForm, RerouteForm, StatusForm,
+                                     SupervisionFilterForm)
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import is_supervisor
 from geo_siac.zones.selectors import crew_workload, crews_of, current_zones_of, served_area_centre
@@ -51,6 +53,12 @@ def queue_rows(keys) -> list[Report]:
     reports = list(open_reports().filter(pk__in=keys).select_related(None).select_related("category")
                    .only("tracking_code", "status", "expected_at", "address", "category__name_es",
                          "category__name_en").annotate(lng=LONGITUDE, lat=LATITUDE))
+    return labelled(reports)
+
+
+def labelled(reports) -> list[Report]:
+    """These reports with their link and status name (`url`, `status_name`), worked out once for list and map."""
+    reports = list(reports)
     names = status_names()
     for report in reports:
         report.url = reverse("crew:report", args=[report.tracking_code])
@@ -88,7 +96,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         "citizen_photos": report.photos.all(),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
-        "status_form": forms.get("status_form") or StatusForm(current=report.status, initial=seen),
+        "status_form": forms.get("status_form") or StatusForm(current=report.status, report=report, initial=seen),
         "return_form": forms.get("return_form") or ReasonForm(initial=seen),
         "is_supervisor": is_supervisor(request.user),
     }
@@ -131,7 +139,7 @@ def apply(request, report, form_name, form, action):
 @require_POST
 def change_status(request, code):
     report = find_report(request, code)
-    form = StatusForm(request.POST, request.FILES, current=report.status)
+    form = StatusForm(request.POST, request.FILES, current=report.status, report=report)
     return apply(request, report, "status_form", form, lambda data: report_change_status(
         report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
         photos=data["photos"], actor=request.user, actor_label=request.user.get_username(),
@@ -164,27 +172,68 @@ def extend(request, code):
         seen_updated_at=data["seen"]))
 
 
+# A bulk change's result per report, as a message of its level (the page lists them after the POST).
+RESULT_LEVELS = {"changed": messages.SUCCESS, "unchanged": messages.INFO, "error": messages.ERROR}
+
+
 @supervisor_required
 def supervision(request):
+    """Triage, workload, and the open reports under the filters (a map and a page of the list), with the bulk change.
+    A bulk change answers per report; when any report was refused the page is drawn again (400) with the same
+    reports ticked, otherwise it redirects to the same filtered page with the results."""
     form = BulkForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        # Normalised as on every page that takes a code (a NUL would reach PostgreSQL, which refuses it).
-        codes = {normalize_tracking_code(code) for code in request.POST.getlist("reports")}
-        chosen = list(Report.objects.filter(tracking_code__in=codes))
-        try:
-            count = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
-                                       status=form.cleaned_data["status"], note=form.cleaned_data["note"],
-                                       note_is_public=form.cleaned_data["note_is_public"], actor=request.user)
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, _("%d solicitudes actualizadas.") % count)
-            return redirect("crew:supervision")
+    selected = set()
     if request.method == "POST":
-        status = 400
+        # Normalised as on every page that takes a code (a NUL would reach PostgreSQL, which refuses it).
+        selected = {normalize_tracking_code(code) for code in request.POST.getlist("reports")}
+        if form.is_valid():
+            chosen = list(Report.objects.filter(tracking_code__in=selected).order_by("expected_at", "pk"))
+            try:
+                results = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
+                                             status=form.cleaned_data["status"], note=form.cleaned_data["note"],
+                                             note_is_public=form.cleaned_data["note_is_public"], actor=request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                for result in results:
+                    messages.add_message(request, RESULT_LEVELS[result.outcome], f"{result.code}: {result.text}",
+                                         extra_tags=f"bulk-{result.outcome}")
+                if all(result.outcome != "error" for result in results):
+                    return redirect(request.get_full_path())
+    return supervision_page(request, form=form, selected=selected, failed=request.method == "POST")
+
+
+@supervisor_required
+@require_POST
+def merge(request):
+    """Mark a report as a duplicate of another (report_merge_duplicate)."""
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        try:
+            duplicate = report_merge_duplicate(duplicate=form.cleaned_data["duplicate"],
+                                               original=form.cleaned_data["original"], by=request.user)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("%(duplicate)s cerrada como duplicada de %(original)s; sus seguidores siguen "
+                                        "ahora %(original)s.") % {"duplicate": duplicate.tracking_code,
+                                                                  "original": duplicate.duplicate_of.tracking_code})
+            return redirect("crew:supervision")
+    return supervision_page(request, merge_form=form, failed=True)
+
+
+def supervision_page(request, *, form=None, merge_form=None, selected=frozenset(), failed=False):
+    filters = SupervisionFilterForm(request.GET)
+    reports = supervision_reports(**filters.filters()) if filters.is_valid() else open_reports()
+    paginator = Paginator(reports.values_list("pk", flat=True), settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("pagina"))
+    rows = labelled(open_reports().filter(pk__in=list(page.object_list)).annotate(lng=LONGITUDE, lat=LATITUDE))
+    query = request.GET.copy()
+    query.pop("pagina", None)
     return render(request, "workspace/supervision.html", {
-        "form": form, "triage": triage_queue()[:300], "triage_count": triage_queue().count(),
-        "workload": crew_workload(),
-        "open_reports": open_reports()[:300],
-    }, status=status)
+        "filters": filters, "form": form or BulkForm(), "merge_form": merge_form or MergeForm(),
+        "selected": selected, "reports": rows, "page": page, "query": query.urlencode(),
+        "triage_count": triage_queue().count(), "workload": crew_workload(),
+        "map_data": map_data(Crew.objects.all(), rows), "tile_url": settings.GEO_SIAC_TILE_URL,
+    }, status=400 if failed or filters.errors else 200)

@@ -3,9 +3,11 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.reports.models import Category
-from geo_siac.reports.states import TRANSITIONS, Channel, Status
-from geo_siac.zones.models import Crew
+from geo_siac.reports.models import Category, ResponseTemplate
+from geo_siac.reports.responses import response_text
+from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
+from geo_siac.reports.states import OPEN, TRANSITIONS, Channel, Status
+from geo_siac.zones.models import Crew, Zone
 from geo_siac.zones.selectors import served_service_points
 
 
@@ -53,13 +55,30 @@ class StatusForm(forms.Form):
     note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
                                         help_text=NOTE_IS_PUBLIC_HELP)
     photos = PhotosField(label=_("Fotos (puede elegir varias)"), required=False)
+    response = forms.ModelChoiceField(
+        label=_("Respuesta tipo"), required=False, queryset=ResponseTemplate.objects.none(), empty_label=_("Ninguna"),
+        help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."))
     seen = SeenField(required=False)
 
-    def __init__(self, *args, current: str, **kwargs):
+    def __init__(self, *args, current: str, report=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.report = report
         # No status is chosen for the crew: one tap on "Guardar" must not move a report by accident.
         allowed = [(s.value, s.label) for s in Status if s in TRANSITIONS[current]]
         self.fields["status"].choices = [("", _("— Elija el nuevo estado —")), *allowed]
+        if report is None:
+            del self.fields["response"]
+        else:
+            self.fields["response"].queryset = response_templates_for(report)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("response") is not None:
+            if data.get("note"):
+                raise forms.ValidationError(_("Elija una respuesta tipo o escriba una nota, no ambas."))
+            data["note"] = response_text(data["response"].body, self.report)
+            data["note_is_public"] = True
+        return data
 
 
 class ReasonForm(forms.Form):
@@ -88,6 +107,50 @@ class BulkForm(forms.Form):
     note = forms.CharField(label=_("Nota"), required=False, max_length=1000)
     note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
                                         help_text=NOTE_IS_PUBLIC_HELP)
+
+
+TRIAGE = "triage"
+
+
+class SupervisionFilterForm(forms.Form):
+    """The supervision list's filters, a GET form of single selects and one checkbox (keyboard and screen-reader
+    friendly, no Ctrl-click multi-select). `filters()` gives supervision_reports' arguments."""
+
+    categoria = forms.ModelChoiceField(label=_("Categoría"), queryset=Category.objects.order_by("name_es"),
+                                       to_field_name="service_code", required=False, empty_label=_("Todas"))
+    zona = forms.ModelChoiceField(label=_("Zona"), required=False, empty_label=_("Todas"),
+                                  queryset=Zone.objects.current().defer("geometry").order_by("name", "pk"))
+    cuadrilla = forms.ChoiceField(label=_("Cuadrilla"), required=False)
+    estado = forms.ChoiceField(label=_("Estado"), required=False,
+                               choices=[("", _("Todos los abiertos")), *[(s.value, s.label) for s in Status if s in OPEN]])
+    vencidas = forms.BooleanField(label=_("Solo vencidas"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.crews = {str(crew.pk): crew for crew in Crew.objects.order_by("name")}
+        self.fields["cuadrilla"].choices = [("", _("Todas")), (TRIAGE, _("Cola de triage (sin cuadrilla)")),
+                                            *[(key, crew.name) for key, crew in self.crews.items()]]
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {"category": data["categoria"], "zone": data["zona"], "crew": self.crews.get(data["cuadrilla"]),
+                "triage": data["cuadrilla"] == TRIAGE, "status": data["estado"], "overdue": data["vencidas"]}
+
+
+class ReportCodeField(forms.CharField):
+    """A tracking code, as a citizen or a supervisor types it, cleaned to the report it names."""
+
+    def clean(self, value):
+        code = super().clean(value)
+        report = report_by_tracking_code(code)
+        if report is None:
+            raise forms.ValidationError(_("No hay una solicitud con el código «%(code)s».") % {"code": code})
+        return report
+
+
+class MergeForm(forms.Form):
+    duplicate = ReportCodeField(label=_("Solicitud duplicada (se cierra)"), max_length=40)
+    original = ReportCodeField(label=_("Solicitud original (sigue abierta)"), max_length=40)
 
 
 class OperatorReportForm(forms.Form):

@@ -5,6 +5,7 @@ from geo_siac.workspace import crew_views, operator_views, views
 crew_patterns = ([
     path("", crew_views.home, name="home"),
     path("supervision/", crew_views.supervision, name="supervision"),
+    path("supervision/duplicadas/", crew_views.merge, name="merge"),
     path("solicitud/<str:code>/", crew_views.report_page, name="report"),
     path("solicitud/<str:code>/estado/", crew_views.change_status, name="status"),
     path("solicitud/<str:code>/devolver/", crew_views.hand_back, name="hand_back"),

@@ -1,9 +1,12 @@
 """Writes on reports, a module per job: create.py files a report (report_create, the one path of the web form, the
 operator console and Open311), photos.py checks and stores any photo, status.py moves a report through its states,
-assignment.py routes, hands back, reroutes and extends, citizen.py holds follows and surveys, calendar.py keeps the
-SQL business-day calendar, publication.py stores where each report is placed in public, erasure.py erases a person's data on request. Callers import from here."""
+duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, extends and changes
+in bulk, citizen.py holds follows and surveys, calendar.py keeps the SQL business-day calendar, publication.py
+stores where each report is placed in public, erasure.py erases a person's data on request. Callers import from
+here."""
 
 from geo_siac.reports.services.assignment import (
+    BulkResult,
     report_bulk_update,
     report_extend_deadline,
     report_reroute,
@@ -13,19 +16,23 @@ from geo_siac.reports.services.assignment import (
 from geo_siac.reports.services.calendar import business_calendar_sync
 from geo_siac.reports.services.citizen import report_follow, survey_submit
 from geo_siac.reports.services.create import report_create
+from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.publication import report_public_cells_refresh
-from geo_siac.reports.services.status import report_change_status
+from geo_siac.reports.services.status import Unchanged, report_change_status
 
 __all__ = [
     "ERASED",
+    "BulkResult",
     "ErasureSummary",
+    "Unchanged",
     "business_calendar_sync",
     "report_bulk_update",
     "report_change_status",
     "report_create",
     "report_extend_deadline",
     "report_follow",
+    "report_merge_duplicate",
     "report_public_cells_refresh",
     "report_reroute",
     "report_return",

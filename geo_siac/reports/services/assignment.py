@@ -1,6 +1,8 @@
 """Who handles a report and by when: routing of imported reports, a crew handing one back, a supervisor's
 rerouting, deadline extension and bulk changes."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -10,8 +12,8 @@ from django.utils.translation import gettext as _
 from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.routing import route
-from geo_siac.reports.services.status import lock_report, report_change_status
-from geo_siac.reports.states import OPEN
+from geo_siac.reports.services.status import Unchanged, lock_report, report_change_status
+from geo_siac.reports.states import OPEN, Status
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import closed_days
 
@@ -73,6 +75,8 @@ def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> in
 def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, seen_updated_at=None) -> Report:
     """A supervisor sends the report to a crew ("derivación"), from triage or from another crew."""
     locked = lock_report(report, seen_updated_at)
+    if locked.crew_id == crew.pk:
+        raise Unchanged({"crew": _("Ya está asignada a %(crew)s.") % {"crew": crew.name}})
     previous = locked.crew.name if locked.crew_id else _("cola de triage")
     note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
     if reason.strip():
@@ -103,22 +107,51 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
                   fields=["expected_at", "deadline_extended_at"])
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk change did to one report: `outcome` is "changed", "unchanged" or "error"; `text` says what."""
+
+    code: str
+    outcome: str
+    text: str
+
+
 def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, status: str = "", note: str = "",
-                       note_is_public: bool = False, actor=None) -> int:
-    """A supervisor's bulk assignment and/or status change, through the single-report paths. All or nothing:
-    the first report that cannot move stops the whole batch, and the message names it."""
+                       note_is_public: bool = False, actor=None) -> list[BulkResult]:
+    """A supervisor's bulk assignment and/or status change, report by report through the single-report paths.
+    Each report changes wholly or not at all (its own savepoint), and one that cannot move does not stop the
+    others: the result says, per report, what changed, what already was as asked, and what was refused and why."""
     if not reports:
         raise ValidationError({"__all__": _("Seleccione al menos una solicitud.")})
     if crew is None and not status:
         raise ValidationError({"__all__": _("Elija una cuadrilla o un estado.")})
-    for report in reports:
-        try:
-            if crew is not None:
-                report_reroute(report=report, crew=crew, reason=note, actor=actor)
-            if status:
-                report_change_status(report=report, status=status, note=note, note_is_public=note_is_public,
-                                     actor=actor, actor_label=actor.get_username() if actor else "")
-        except ValidationError as exc:
-            raise ValidationError({"__all__": f"{report.tracking_code}: {' '.join(exc.messages)}"}) from exc
-    return len(reports)
+    if status and status not in Status.values:
+        raise ValidationError({"status": _("Estado desconocido: %s") % status})
+    steps = []
+    if crew is not None:
+        steps.append((lambda r: report_reroute(report=r, crew=crew, reason=note, actor=actor),
+                      _("derivada a %(crew)s") % {"crew": crew.name}))
+    if status:
+        steps.append((lambda r: report_change_status(report=r, status=status, note=note, note_is_public=note_is_public,
+                                                     actor=actor, actor_label=actor.get_username() if actor else ""),
+                      _("pasó a «%(status)s»") % {"status": Status(status).label}))
+    return [bulk_apply(report, steps) for report in reports]
+
+
+def bulk_apply(report: Report, steps) -> BulkResult:
+    """Run each (step, what it says when done) on the report in one savepoint; any refusal undoes its steps."""
+    done, already = [], []
+    try:
+        with transaction.atomic():
+            for step, says in steps:
+                try:
+                    step(report)
+                except Unchanged as exc:
+                    already.extend(exc.messages)
+                else:
+                    done.append(says)
+    except ValidationError as exc:
+        return BulkResult(report.tracking_code, "error", _("error: %s") % " ".join(exc.messages))
+    if done:
+        return BulkResult(report.tracking_code, "changed", " ".join([", ".join(done) + ".", *already]))
+    return BulkResult(report.tracking_code, "unchanged", _("sin cambios. %s") % " ".join(already))

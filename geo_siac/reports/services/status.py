@@ -16,6 +16,11 @@ from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.states import CLOSED, OPEN, Status, can_transition
 
+class Unchanged(ValidationError):
+    """The report is already as asked (status, crew): a single change says so; a bulk change reports it as
+    unchanged rather than refusing the batch."""
+
+
 # A crew shows the place before and after; more is a mistake (the same shot picked twice) or a slow upload.
 MAX_STATUS_PHOTOS = 4
 
@@ -64,6 +69,8 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
+    if locked.status == status:
+        raise Unchanged({"status": _("Ya está en «%(status)s».") % {"status": Status(status).label}})
     if not can_transition(locked.status, status):
         raise ValidationError(
             {"status": _("No se puede pasar de «%(from)s» a «%(to)s».")
@@ -78,7 +85,9 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
         locked.first_response_at = now
     if previous in CLOSED and status in OPEN:
         locked.times_reopened += 1
-    locked.save(update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened"])
+        locked.duplicate_of = None  # reopened: not the same problem after all, so it counts on its own again
+    locked.save(update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened",
+                               "duplicate_of"])
     note = note.strip()
     event = ReportEvent(
         report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status,

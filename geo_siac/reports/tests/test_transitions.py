@@ -24,7 +24,9 @@ def test_every_disallowed_transition_is_rejected_and_leaves_the_report_as_it_was
     events = report.events.count()
     with pytest.raises(ValidationError) as caught:
         report_change_status(report=report, status=target, note="intento")
-    assert "No se puede pasar" in caught.value.message_dict["status"][0]
+    # The same status is not a transition: it is refused as already done (a bulk change reports it as unchanged).
+    expected = f"Ya está en «{Status(target).label}»." if target == current else "No se puede pasar"
+    assert expected in caught.value.message_dict["status"][0]
     report.refresh_from_db()
     assert report.status == current and report.events.count() == events
 

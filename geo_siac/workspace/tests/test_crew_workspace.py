@@ -134,18 +134,6 @@ def test_supervisor_sees_triage_and_workload_and_assigns_in_bulk(client, make_re
         (crews["A"], "acknowledged")}
 
 
-def test_bulk_change_that_fails_on_one_report_changes_none_and_names_it(client, make_report, crews):
-    done = make_report(point=WEST_POINT)
-    other = make_report(point=WEST_POINT)
-    client.force_login(crews["supervisor"])
-    client.post(reverse("crew:status", args=[done.tracking_code]), {"status": "resolved"})
-    response = client.post(reverse("crew:supervision"), {"reports": [other.tracking_code, done.tracking_code],
-                                                         "status": "closed_duplicate"})
-    assert response.status_code == 400
-    assert done.tracking_code in response.content.decode()
-    assert Report.objects.get(pk=other.pk).status == "submitted"
-
-
 def test_supervisor_reroutes_and_extends_from_the_report_page(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["supervisor"])
