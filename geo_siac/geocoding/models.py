@@ -1,6 +1,7 @@
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db.models import F, Func
+from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
@@ -39,7 +40,10 @@ class GazetteerEntry(models.Model):
         verbose_name = _("entrada del nomenclátor")
         verbose_name_plural = _("nomenclátor")
         constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="gazetteer_unique_source_id")]
-        indexes = [GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="gazetteer_search_trgm")]
+        indexes = [
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="gazetteer_search_trgm"),
+            models.Index(Collate(F("search_text"), "C"), name="gazetteer_search_prefix"),
+        ]
 
     def __str__(self) -> str:
         return self.label

@@ -2,6 +2,7 @@ import django.contrib.gis.db.models.fields
 from django.contrib.postgres.operations import CreateExtension
 import django.contrib.postgres.indexes
 import django.db.models.deletion
+import django.db.models.functions.comparison
 import geo_siac.geocoding.models
 from django.db import migrations, models
 
@@ -77,7 +78,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'entrada del nomenclátor',
                 'verbose_name_plural': 'nomenclátor',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('search_text', name='gin_trgm_ops'), name='gazetteer_search_trgm')],
+                'indexes': [django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('search_text', name='gin_trgm_ops'), name='gazetteer_search_trgm'), models.Index(django.db.models.functions.comparison.Collate(models.F('search_text'), 'C'), name='gazetteer_search_prefix')],
                 'constraints': [models.UniqueConstraint(fields=('source', 'source_id'), name='gazetteer_unique_source_id')],
             },
         ),

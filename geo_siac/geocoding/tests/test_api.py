@@ -70,3 +70,9 @@ def test_both_endpoints_are_in_the_openapi_document(client, communes):
     paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
     assert {"q", "limit", "comuna"} <= {p["name"] for p in paths["/api/geocode/"]["get"]["parameters"]}
     assert {"lat", "lon"} <= {p["name"] for p in paths["/api/geocode/reverse/"]["get"]["parameters"]}
+
+
+def test_reverse_describes_the_pin_in_english_for_an_english_client(client, gazetteer):
+    body = client.get("/api/geocode/reverse/", {"lat": CROSSING[1], "lon": CROSSING[0]}, HTTP_ACCEPT_LANGUAGE="en")
+    assert body.json()["features"][0]["properties"]["description"] == \
+        "near Av. Ejército Libertador / Esq. Pedro Núñez F."

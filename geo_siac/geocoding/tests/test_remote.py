@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import translation
 
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.selectors import geocode_reverse, geocode_search
@@ -93,7 +94,8 @@ def test_a_failing_remote_geocoder_is_answered_by_the_gazetteer(nominatim):
 
 def test_a_remote_reverse_describes_the_pin(nominatim):
     place = geocode_reverse(Point(-70.5758, -33.6117, srid=4326))
-    assert place.description == "cerca de José Luis Coo 1"
+    with translation.override("es-cl"):
+        assert place.description == "cerca de José Luis Coo 1"
     assert nominatim.requests[0]["path"] == "/reverse"
 
 

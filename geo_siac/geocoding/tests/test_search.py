@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import translation
 
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.selectors import geocode_reverse, geocode_search, normalise
@@ -74,10 +75,10 @@ def test_results_come_only_from_served_comunas(gazetteer, communes):
                                      tracking_prefix="LF", geometry=box(-70.62, -33.56, -70.54, -33.50))
     gazetteer_load(source="prueba-florida", commit=True,
                    entries=[Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58, -33.53, "f1", number=1820)])
-    assert [p.commune_cut for p in geocode_search("concha y toro 1820")] == ["13201"] * 3
+    assert {p.commune_cut for p in geocode_search("concha y toro 18")} == {"13201"}
     florida.is_active = True
     florida.save()
-    assert "13110" in {p.commune_cut for p in geocode_search("concha y toro 1820")}
+    assert {p.commune_cut for p in geocode_search("concha y toro 18")} == {"13201", "13110"}
     assert [p.commune_cut for p in geocode_search("concha y toro 1820", communes=["13110"])] == ["13110"]
     assert geocode_search("concha y toro 1820", communes=["13122"]) == []
 
@@ -93,7 +94,8 @@ def test_limit_caps_the_answers(gazetteer):
 
 def test_a_dropped_pin_is_described_by_the_nearest_intersection(gazetteer):
     place = geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326))
-    assert place.description == "cerca de Av. Ejército Libertador / Esq. Pedro Núñez F."
+    with translation.override("es-cl"):
+        assert place.description == "cerca de Av. Ejército Libertador / Esq. Pedro Núñez F."
     assert 15 < place.distance_m < 25
 
 
