@@ -6,7 +6,7 @@ import math
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response

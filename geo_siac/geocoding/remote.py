@@ -42,8 +42,8 @@ class NominatimGeocoder:
         return None if "error" in found else self.place(found, None)
 
     def get(self, endpoint: str, params: dict):
-        request = urllib.request.Request(f"{self.base_url}/{endpoint}?{urlencode(params)}",
-                                         headers={"User-Agent": f"GeoSIAC ({settings.SITE_URL})", "Accept": "application/json"})
+        headers = {"User-Agent": f"GeoSIAC ({settings.SITE_URL})", "Accept": "application/json"}
+        request = urllib.request.Request(f"{self.base_url}/{endpoint}?{urlencode(params)}", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
                 return json.loads(response.read())

@@ -96,8 +96,8 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
     last = text.rsplit(" ", 1)[-1]
     # Normalised text holds only [a-z0-9 ]: the texts that begin with `text` sort before `text` with its last
     # character raised by one.
-    params = {"text": text, "after": text[:-1] + chr(ord(text[-1]) + 1), "number": int(last) if last.isdigit() else None,
-              "communes": served_commune_ids(communes), "limit": limit}
+    params = {"text": text, "after": text[:-1] + chr(ord(text[-1]) + 1),
+              "number": int(last) if last.isdigit() else None, "communes": served_commune_ids(communes), "limit": limit}
     statements = [PREFIX_SEARCH] + ([WORDS_SEARCH] if len(text) >= MIN_SIMILAR_LENGTH else [])
     if crossing and all(crossing):
         params.update(first=crossing[0], second=crossing[1])
@@ -109,12 +109,13 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
             rows = cursor.fetchall()
             if rows:
                 break
-    return [Place(label, kind, x, y, cut, name, score=float(score)) for _id, label, kind, x, y, cut, name, score in rows]
+    return [Place(label, kind, x, y, cut, name, score=float(score))
+            for _id, label, kind, x, y, cut, name, score in rows]
 
 
 REVERSE = """
-SELECT label, kind, x, y, cut, name, ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography)
-    AS distance_m
+SELECT label, kind, x, y, cut, name,
+       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography) AS distance_m
 FROM (
     SELECT e.label, e.kind, e.point, ST_X(e.point) AS x, ST_Y(e.point) AS y, c.cut, c.name
     FROM geocoding_gazetteerentry e JOIN zones_commune c ON c.id = e.commune_id

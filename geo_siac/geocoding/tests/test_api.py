@@ -1,6 +1,8 @@
 """GET /api/geocode/ and /api/geocode/reverse/: GeoJSON for the pages and other clients, limited per client."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.services import Entry, gazetteer_load
@@ -76,3 +78,17 @@ def test_reverse_describes_the_pin_in_english_for_an_english_client(client, gaze
     body = client.get("/api/geocode/reverse/", {"lat": CROSSING[1], "lon": CROSSING[0]}, HTTP_ACCEPT_LANGUAGE="en")
     assert body.json()["features"][0]["properties"]["description"] == \
         "near Av. Ejército Libertador / Esq. Pedro Núñez F."
+
+
+HOSTILE = st.one_of(st.text(max_size=60), st.sampled_from([
+    "", "NaN", "inf", "-inf", "1e309", "' OR 1=1 --", "%", "_", "\\", "a\x00b", "\u202e", "ñandú", "9" * 30, "1" * 500,
+    "con", "esq.", "/", " con / & ", "Av. # N°", "zzzz", "-33.6", "-70.59"]))
+
+
+# Fewer examples than GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW (120), so none is a 429.
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(url=st.sampled_from(["/api/geocode/", "/api/geocode/reverse/"]),
+       query=st.dictionaries(st.sampled_from(["q", "limit", "comuna", "lat", "lon"]), HOSTILE, max_size=4))
+def test_any_query_string_is_answered_below_500(client, gazetteer, url, query):
+    response = client.get(url, query)
+    assert response.status_code in (200, 400), response.content

@@ -39,8 +39,8 @@ def labels(places) -> list[str]:
 
 
 def test_the_normaliser_reads_abbreviations_accents_case_and_number_signs_alike(db):
-    assert normalise("concha y toro 1820", "Av. Concha y Toro 1820", "CONCHA Y TORO #1820", "Avda. Concha y Toro N° 1820",
-                     "avenida concha y toro nº1820") == ["concha y toro 1820"] * 5
+    assert normalise("concha y toro 1820", "Av. Concha y Toro 1820", "CONCHA Y TORO #1820",
+                     "Avda. Concha y Toro N° 1820", "avenida concha y toro nº1820") == ["concha y toro 1820"] * 5
     assert normalise("Pje. Gral. Ñuñez", "Psje. General Nuñez", "pasaje general nunez") == ["general nunez"] * 3
     assert normalise("Alc. Sta. María Esq. Cesfam") == ["alcalde santa maria centro de salud familiar"]
 
