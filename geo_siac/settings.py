@@ -83,7 +83,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",
     "geo_siac.zones",
+    "geo_siac.geocoding",
     "geo_siac.reports",
     "geo_siac.maps",
     "geo_siac.open311",
@@ -336,3 +338,15 @@ GEO_SIAC_LOGIN_FAILURES_PER_CLIENT = env_int("GEO_SIAC_LOGIN_FAILURES_PER_CLIENT
 GEO_SIAC_LOGIN_LOCKOUT_SECONDS = env_int("GEO_SIAC_LOGIN_LOCKOUT_SECONDS", 900)
 GEO_SIAC_STAFF_SESSION_IDLE_SECONDS = env_int("GEO_SIAC_STAFF_SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+
+# Geocoding (docs/geocoding.md). An optional remote geocoder (a Nominatim /search and /reverse base URL, e.g.
+# "https://nominatim.example.cl"); empty: only the local gazetteer answers. A remote that fails or is slower than
+# the timeout is answered by the gazetteer.
+GEO_SIAC_GEOCODER_URL = env("GEO_SIAC_GEOCODER_URL", "")
+GEO_SIAC_GEOCODER_TIMEOUT_SECONDS = float(env("GEO_SIAC_GEOCODER_TIMEOUT_SECONDS", "2"))
+# A dropped pin is described by the nearest gazetteer entry within this distance ("cerca de ...").
+GEO_SIAC_REVERSE_MAX_METRES = env_int("GEO_SIAC_REVERSE_MAX_METRES", 250)
+# Requests to /api/geocode/ and /api/geocode/reverse/ per client and window (a search box asks once per pause in
+# typing).
+GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW = env_int("GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW", 120)
+GEO_SIAC_GEOCODE_WINDOW_SECONDS = env_int("GEO_SIAC_GEOCODE_WINDOW_SECONDS", 60)

@@ -54,7 +54,8 @@ ensure_cluster() {
 }
 
 ensure_database() {
-  # PostGIS goes into template1 too, so the test database (created from it) has it without superuser rights.
+  # PostGIS, pg_trgm and unaccent go into template1 too, so the test database (created from it) has them without
+  # superuser rights; the geocoding migration then finds them (CREATE EXTENSION IF NOT EXISTS).
   $AS_POSTGRES env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE \
     PGOPTIONS="-c client_min_messages=warning" psql -q -v ON_ERROR_STOP=1 -p "$PGPORT" -d postgres <<SQL
 SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$PGUSER', '$PGPASSWORD')
@@ -63,8 +64,12 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$PGDATABASE', '$PGUSER')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE') \gexec
 \c template1
 CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
 \c $PGDATABASE
 CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
 SQL
 }
 

@@ -1,0 +1,49 @@
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db.models import F, Func
+from django.db.models.functions import Collate
+from django.utils.translation import gettext_lazy as _
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.zones.models import Commune
+
+
+class EntryKind(models.TextChoices):
+    STREET = "street", _("calle")
+    INTERSECTION = "intersection", _("intersección")
+    ADDRESS = "address", _("dirección")
+    PLACE = "place", _("lugar")
+
+
+class Normalised(Func):
+    """geocoding_normalise(text), the SQL function (migration 0001) that both indexes and queries go through."""
+
+    function = "geocoding_normalise"
+    output_field = models.TextField()
+
+
+class GazetteerEntry(models.Model):
+    """A place a citizen or an operator can search for: a street, an intersection, a numbered address or a named
+    place. `search_text` is the label as the normaliser reads it, kept by PostgreSQL itself."""
+
+    kind = models.CharField(_("tipo"), max_length=12, choices=EntryKind.choices)
+    label = models.CharField(_("nombre"), max_length=300)
+    search_text = models.GeneratedField(expression=Normalised(F("label")), output_field=models.TextField(),
+                                        db_persist=True)
+    number = models.PositiveIntegerField(_("número"), null=True, blank=True)
+    point = models.PointField(_("ubicación"), srid=STORAGE_SRID)
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+", verbose_name=_("comuna"))
+    source = models.CharField(_("origen"), max_length=40)
+    source_id = models.CharField(_("identificador en el origen"), max_length=200)
+
+    class Meta:
+        verbose_name = _("entrada del nomenclátor")
+        verbose_name_plural = _("nomenclátor")
+        constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="gazetteer_unique_source_id")]
+        indexes = [
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="gazetteer_search_trgm"),
+            models.Index(Collate(F("search_text"), "C"), name="gazetteer_search_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,0 +1,31 @@
+"""What a geocoder answers, local or remote."""
+
+from dataclasses import dataclass
+
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext as _
+
+from geo_siac.geo import STORAGE_SRID
+
+
+@dataclass(frozen=True)
+class Place:
+    """One answer: what the API's features carry."""
+
+    label: str
+    kind: str
+    longitude: float
+    latitude: float
+    commune_cut: str
+    commune_name: str
+    score: float = 1.0
+    distance_m: float | None = None
+
+    @property
+    def point(self) -> Point:
+        return Point(self.longitude, self.latitude, srid=STORAGE_SRID)
+
+    @property
+    def description(self) -> str:
+        """What a citizen who dropped a pin here is shown, and what a report without an address stores."""
+        return _("cerca de %(lugar)s") % {"lugar": self.label}

@@ -1,0 +1,136 @@
+"""The writes of the gazetteer: one path loads every source's entries (load_addresses, the benchmark, the tests)."""
+
+import csv
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from geo_siac.geocoding.models import EntryKind, GazetteerEntry
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+LABEL_MAX_LENGTH = GazetteerEntry._meta.get_field("label").max_length
+CHUNK_ROWS = 50_000
+
+STAGING = """
+CREATE TEMPORARY TABLE gazetteer_staging (
+    kind text, label text, number integer, longitude float8, latitude float8, cut text, source_id text
+) ON COMMIT DROP
+"""
+# A point whose CUT is missing or not a loaded comuna takes the comuna it lies in (the lowest CUT on a border).
+PLACE_IN_COMMUNES = """
+UPDATE gazetteer_staging s SET cut = (
+    SELECT c.cut FROM zones_commune c
+    WHERE ST_Intersects(c.geometry, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326))
+    ORDER BY c.cut LIMIT 1
+)
+WHERE s.cut IS NULL OR NOT EXISTS (SELECT 1 FROM zones_commune c WHERE c.cut = s.cut)
+"""
+UPSERT = """
+WITH written AS (
+    INSERT INTO geocoding_gazetteerentry AS e (kind, label, number, point, commune_id, source, source_id)
+    SELECT s.kind, s.label, s.number, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), c.id, %(source)s,
+           s.source_id
+    FROM gazetteer_staging s JOIN zones_commune c ON c.cut = s.cut
+    ON CONFLICT (source, source_id) DO UPDATE SET
+        kind = EXCLUDED.kind, label = EXCLUDED.label, number = EXCLUDED.number, point = EXCLUDED.point,
+        commune_id = EXCLUDED.commune_id
+    RETURNING xmax = 0 AS created
+)
+SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One gazetteer entry as a source gives it. `cut` when the source knows the comuna; else its point decides."""
+
+    kind: str
+    label: str
+    longitude: float
+    latitude: float
+    source_id: str
+    number: int | None = None
+    cut: str | None = None
+
+
+@dataclass
+class LoadSummary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    loaded_by_kind: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        out = [f"leídas: {self.read}", f"creadas: {self.created}", f"actualizadas: {self.updated}"]
+        out += [f"  {EntryKind(kind).label}: {count}" for kind, count in sorted(self.loaded_by_kind.items())]
+        out += [f"omitidas ({count}): {reason}" for reason, count in self.skipped.most_common()]
+        return out
+
+
+def entry_problem(entry: Entry) -> str | None:
+    """Why `entry` cannot be stored, or None."""
+    if not entry.label.strip():
+        return "sin nombre"
+    if len(entry.label) > LABEL_MAX_LENGTH:
+        return f"nombre de más de {LABEL_MAX_LENGTH} caracteres"
+    if CONTROL_CHARACTERS.search(entry.label) or CONTROL_CHARACTERS.search(entry.source_id):
+        return "caracteres de control en el nombre"
+    if not (math.isfinite(entry.longitude) and math.isfinite(entry.latitude)
+            and -180 <= entry.longitude <= 180 and -90 <= entry.latitude <= 90):
+        return "coordenadas inválidas"
+    if entry.kind not in EntryKind.values:
+        return f"tipo desconocido {entry.kind!r}"
+    return None
+
+
+def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
+                   summary: LoadSummary | None = None) -> LoadSummary:
+    """Stores `entries` under `source`, replacing the entries with the same (source, source_id). All or nothing,
+    and nothing when not `commit` (a dry run counts what would be written: it writes, then rolls back).
+    `summary` carries what the source itself read and skipped."""
+    summary = summary or LoadSummary()
+    seen: set[str] = set()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(STAGING)
+        chunk: list[Entry] = []
+        for entry in entries:
+            problem = entry_problem(entry) or ("repetida en el origen" if entry.source_id in seen else None)
+            if problem:
+                summary.skipped[problem] += 1
+                continue
+            seen.add(entry.source_id)
+            chunk.append(entry)
+            if len(chunk) == CHUNK_ROWS:
+                stage(cursor, chunk)
+                chunk = []
+        stage(cursor, chunk)
+        cursor.execute(PLACE_IN_COMMUNES)
+        cursor.execute("SELECT kind, count(*) FILTER (WHERE cut IS NOT NULL), count(*) FILTER (WHERE cut IS NULL)"
+                       " FROM gazetteer_staging GROUP BY kind")
+        for kind, placed, outside in cursor.fetchall():
+            summary.loaded_by_kind[kind] += placed
+            if outside:
+                summary.skipped["fuera de las comunas cargadas"] += outside
+        cursor.execute(UPSERT, {"source": source})
+        summary.created, summary.updated = cursor.fetchone()
+        # ON COMMIT DROP does not fire when the caller's transaction goes on (a second load in it, a test).
+        cursor.execute("DROP TABLE gazetteer_staging")
+        if not commit:
+            transaction.set_rollback(True)
+    return summary
+
+
+def stage(cursor, entries: list[Entry]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for e in entries:
+        writer.writerow([e.kind, e.label, "" if e.number is None else e.number, repr(e.longitude), repr(e.latitude),
+                         e.cut or "", e.source_id])
+    buffer.seek(0)
+    cursor.copy_expert("COPY gazetteer_staging FROM STDIN WITH (FORMAT csv, NULL '')", buffer)

@@ -1,0 +1,119 @@
+"""Accuracy on the real data (issue #22, point 1): the gazetteer built by load_addresses from DTPM's stops of Puente
+Alto and Peñalolén and from the DEIS health-facility registry, searched with queries typed as people type them:
+lower case, no accents, "avenida" for "Av.", "#" before a number, one letter wrong in one word, the words of a name
+in another order."""
+
+import json
+import math
+import unicodedata
+from collections import defaultdict
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from geo_siac.geocoding.selectors import geocode_search
+from geo_siac.testing import shared_data
+
+pytestmark = pytest.mark.slow
+SERVED = {"13201", "13122"}
+
+
+def metres(a, b) -> float:
+    dx = (a[0] - b[0]) * math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot(dx, a[1] - b[1]) * 111_320
+
+
+def plain(text: str) -> str:
+    """Lower case, without accents, as typed on a phone."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+
+
+def one_letter_wrong(text: str) -> str:
+    """The middle letter of the longest word replaced by the next letter of the alphabet."""
+    words = text.split()
+    i = max(range(len(words)), key=lambda k: len(words[k]))
+    word = words[i]
+    if len(word) < 5:
+        return text
+    middle = len(word) // 2
+    letter = word[middle]
+    wrong = "a" if letter == "z" else chr(ord(letter) + 1) if letter.isalpha() else letter
+    words[i] = word[:middle] + wrong + word[middle + 1:]
+    return " ".join(words)
+
+
+def reordered(text: str) -> str:
+    """The first word moved to the end ("cesfam san geronimo" -> "san geronimo cesfam")."""
+    words = text.split()
+    return " ".join(words[1:] + words[:1])
+
+
+def spelled_out(street: str) -> str:
+    return plain(street).replace("av. ", "avenida ").replace("avda. ", "avenida ")
+
+
+def first_within(query: str, point, radius_m: float) -> bool:
+    found = geocode_search(query, limit=5)
+    return bool(found) and metres((found[0].longitude, found[0].latitude), point) <= radius_m
+
+
+@pytest.fixture
+def real_gazetteer(communes):
+    stops = shared_data("streets/dtpm_stops_puente_alto_penalolen.geojson")
+    facilities = shared_data("service_points/salud_rm.geojson")
+    call_command("load_service_points", facilities, "--preset", "deis", "--no-progress", "--commit", stdout=StringIO())
+    call_command("load_addresses", stops, "--preset", "dtpm", "--no-progress", "--commit", stdout=StringIO())
+    call_command("load_addresses", "--no-progress", "--commit", stdout=StringIO())
+    return {"stops": json.loads(stops.read_text())["features"], "facilities": json.loads(facilities.read_text())}
+
+
+def test_95_percent_of_the_facilities_are_found_by_their_name_or_street_address_within_150_m(real_gazetteer):
+    facilities = [f for f in real_gazetteer["facilities"]["features"]
+                  if f["properties"]["cut_comuna"] in SERVED
+                  and "cerrado" not in f["properties"]["EstadoFuncionamiento"].lower()]
+    by_name = by_address = either = 0
+    missed = []
+    for i, feature in enumerate(facilities):
+        p, point = feature["properties"], tuple(feature["geometry"]["coordinates"])
+        name = plain(p["EstablecimientoGlosa"])
+        name_query = one_letter_wrong(name) if i % 2 else reordered(name)
+        address_query = f"{spelled_out(p['NombreVia'])} #{p['Numero']}"
+        address_query = one_letter_wrong(address_query) if i % 2 == 0 else address_query
+        name_hit, address_hit = first_within(name_query, point, 150), first_within(address_query, point, 150)
+        by_name += name_hit
+        by_address += address_hit
+        either += name_hit or address_hit
+        if not (name_hit or address_hit):
+            missed.append((name_query, address_query))
+    n = len(facilities)
+    message = (f"{n} facilities of Puente Alto and Peñalolén: by name {by_name / n:.1%}, by address "
+               f"{by_address / n:.1%}, by either {either / n:.1%}; missed: {missed}")
+    print(message)
+    assert n > 60
+    assert either / n >= 0.95, message
+
+
+def test_95_percent_of_the_stops_intersections_are_found_by_x_con_y_within_50_m(real_gazetteer):
+    corners = defaultdict(list)
+    for feature in real_gazetteer["stops"]:
+        p = feature["properties"]
+        if p["kind"] == "intersection" and not p["cross_street"].lower().startswith("altura"):
+            corners[(p["street"], p["cross_street"])].append(tuple(feature["geometry"]["coordinates"]))
+    found = 0
+    missed = []
+    for i, ((street, cross), points) in enumerate(sorted(corners.items())):
+        first, second = (spelled_out(street), plain(cross)) if i % 2 else (plain(cross), spelled_out(street))
+        query = f"{first} {'con' if i % 4 < 2 else 'esquina'} {second}"
+        query = one_letter_wrong(query) if i % 3 == 0 else query
+        results = geocode_search(query, limit=5)
+        hit = bool(results) and any(metres((results[0].longitude, results[0].latitude), point) <= 50
+                                    for point in points)
+        found += hit
+        if not hit:
+            missed.append(query)
+    n = len(corners)
+    message = f"{n} distinct intersections named by the stops: found {found / n:.1%}; missed: {missed}"
+    print(message)
+    assert n > 500
+    assert found / n >= 0.95, message

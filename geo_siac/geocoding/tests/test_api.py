@@ -1,0 +1,94 @@
+"""GET /api/geocode/ and /api/geocode/reverse/: GeoJSON for the pages and other clients, limited per client."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo_siac.geocoding.models import EntryKind
+from geo_siac.geocoding.services import Entry, gazetteer_load
+
+CROSSING = (-70.59849, -33.57794)
+
+
+@pytest.fixture
+def gazetteer(communes):
+    gazetteer_load(source="prueba", commit=True, entries=[
+        Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58450, -33.59830, "a1", number=1820),
+        Entry(EntryKind.INTERSECTION, "Av. Ejército Libertador / Esq. Pedro Núñez F.", *CROSSING, "i1"),
+    ])
+
+
+def test_search_answers_a_feature_collection_best_first_with_label_kind_and_comuna(client, gazetteer):
+    body = client.get("/api/geocode/", {"q": "CONCHA Y TORO #1820"}).json()
+    assert body["type"] == "FeatureCollection"
+    assert body["features"][0] == {
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [-70.5845, -33.5983]},
+        "properties": {"label": "Av. Concha y Toro 1820", "kind": "address", "comuna": "Puente Alto", "cut": "13201"},
+    }
+
+
+def test_search_in_another_served_comuna_only_finds_nothing_there(client, gazetteer):
+    assert client.get("/api/geocode/", {"q": "concha y toro 1820", "comuna": "13122"}).json()["features"] == []
+
+
+def test_reverse_describes_a_dropped_pin(client, gazetteer):
+    body = client.get("/api/geocode/reverse/", {"lat": CROSSING[1], "lon": CROSSING[0] + 0.0002}).json()
+    properties = body["features"][0]["properties"]
+    assert properties["description"] == "cerca de Av. Ejército Libertador / Esq. Pedro Núñez F."
+    assert properties["kind"] == "intersection" and 15 < properties["distance_m"] < 25
+
+
+def test_reverse_far_from_everything_is_an_empty_collection(client, gazetteer):
+    assert client.get("/api/geocode/reverse/", {"lat": -33.0, "lon": -71.0}).json() == {
+        "type": "FeatureCollection", "features": []}
+
+
+@pytest.mark.parametrize("url,params,field", [
+    ("/api/geocode/", {}, "q"),
+    ("/api/geocode/", {"q": "a\x00b"}, "q"),
+    ("/api/geocode/", {"q": "x" * 201}, "q"),
+    ("/api/geocode/", {"q": "concha", "limit": "0"}, "limit"),
+    ("/api/geocode/", {"q": "concha", "comuna": "Puente Alto"}, "comuna"),
+    ("/api/geocode/reverse/", {"lat": "-33.6"}, "lon"),
+    ("/api/geocode/reverse/", {"lat": "91", "lon": "-70.5"}, "lat"),
+    ("/api/geocode/reverse/", {"lat": "nan", "lon": "-70.5"}, "lat"),
+])
+def test_bad_parameters_are_a_400_naming_the_parameter(client, gazetteer, url, params, field):
+    response = client.get(url, params)
+    assert response.status_code == 400
+    assert field in response.json() or field in str(response.json())
+
+
+def test_a_client_past_its_limit_gets_429_with_retry_after_and_others_are_still_served(client, gazetteer, settings):
+    settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW = 3
+    for _ in range(3):
+        assert client.get("/api/geocode/", {"q": "concha y toro"}).status_code == 200
+    refused = client.get("/api/geocode/reverse/", {"lat": CROSSING[1], "lon": CROSSING[0]})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert client.get("/api/geocode/", {"q": "concha"}, REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_both_endpoints_are_in_the_openapi_document(client, communes):
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    assert {"q", "limit", "comuna"} <= {p["name"] for p in paths["/api/geocode/"]["get"]["parameters"]}
+    assert {"lat", "lon"} <= {p["name"] for p in paths["/api/geocode/reverse/"]["get"]["parameters"]}
+
+
+def test_reverse_describes_the_pin_in_english_for_an_english_client(client, gazetteer):
+    body = client.get("/api/geocode/reverse/", {"lat": CROSSING[1], "lon": CROSSING[0]}, HTTP_ACCEPT_LANGUAGE="en")
+    assert body.json()["features"][0]["properties"]["description"] == \
+        "near Av. Ejército Libertador / Esq. Pedro Núñez F."
+
+
+HOSTILE = st.one_of(st.text(max_size=60), st.sampled_from([
+    "", "NaN", "inf", "-inf", "1e309", "' OR 1=1 --", "%", "_", "\\", "a\x00b", "\u202e", "ñandú", "9" * 30, "1" * 500,
+    "con", "esq.", "/", " con / & ", "Av. # N°", "zzzz", "-33.6", "-70.59"]))
+
+
+# Fewer examples than GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW (120), so none is a 429.
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(url=st.sampled_from(["/api/geocode/", "/api/geocode/reverse/"]),
+       query=st.dictionaries(st.sampled_from(["q", "limit", "comuna", "lat", "lon"]), HOSTILE, max_size=4))
+def test_any_query_string_is_answered_below_500(client, gazetteer, url, query):
+    response = client.get(url, query)
+    assert response.status_code in (200, 400), response.content

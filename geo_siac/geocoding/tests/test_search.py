@@ -1,0 +1,105 @@
+"""Searching the gazetteer as people type, and describing a dropped pin."""
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import translation
+
+from geo_siac.geocoding.models import EntryKind
+from geo_siac.geocoding.selectors import geocode_reverse, geocode_search, normalise
+from geo_siac.geocoding.services import Entry, gazetteer_load
+from geo_siac.testing import box
+from geo_siac.zones.models import Commune
+
+# Real places of Puente Alto (the DEIS registry and DTPM's stops), at their real coordinates.
+CONCHA_Y_TORO_1820 = (-70.58450, -33.59830)
+CESFAM = (-70.57030, -33.60530)
+CROSSING = (-70.59849, -33.57794)  # Av. Ejército Libertador / Esq. Pedro Núñez F.
+
+
+@pytest.fixture
+def gazetteer(communes):
+    entries = [
+        Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", *CONCHA_Y_TORO_1820, "a1", number=1820),
+        Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1830", -70.58452, -33.59845, "a2", number=1830),
+        Entry(EntryKind.STREET, "Av. Concha y Toro", -70.5840, -33.6000, "s1"),
+        Entry(EntryKind.STREET, "Av. Ejército Libertador", -70.5985, -33.5760, "s2"),
+        Entry(EntryKind.STREET, "Pedro Núñez F.", -70.5990, -33.5780, "s3"),
+        Entry(EntryKind.INTERSECTION, "Av. Ejército Libertador / Esq. Pedro Núñez F.", *CROSSING, "i1"),
+        Entry(EntryKind.INTERSECTION, "Av. Ejército Libertador / Esq. Omar Herrera G.", -70.59953, -33.57304, "i2"),
+        Entry(EntryKind.PLACE, "Centro de Salud Familiar Padre Manuel Villaseca", *CESFAM, "p1"),
+        Entry(EntryKind.PLACE, "Escuela Gral. Bernardo O'Higgins", -70.5700, -33.6150, "p2"),
+    ]
+    summary = gazetteer_load(source="prueba", entries=entries, commit=True)
+    assert summary.created == len(entries)
+    return entries
+
+
+def labels(places) -> list[str]:
+    return [place.label for place in places]
+
+
+def test_the_normaliser_reads_abbreviations_accents_case_and_number_signs_alike(db):
+    assert normalise("concha y toro 1820", "Av. Concha y Toro 1820", "CONCHA Y TORO #1820",
+                     "Avda. Concha y Toro N° 1820", "avenida concha y toro nº1820") == ["concha y toro 1820"] * 5
+    assert normalise("Pje. Gral. Ñuñez", "Psje. General Nuñez", "pasaje general nunez") == ["general nunez"] * 3
+    assert normalise("Alc. Sta. María Esq. Cesfam") == ["alcalde santa maria centro de salud familiar"]
+
+
+@pytest.mark.parametrize("q", ["concha y toro 1820", "Av. Concha y Toro 1820", "CONCHA Y TORO #1820",
+                               "avenida concha y toro 1820", "conxha y toro 1820"])
+def test_an_address_typed_any_way_is_found_first(gazetteer, q):
+    assert labels(geocode_search(q))[0] == "Av. Concha y Toro 1820"
+
+
+def test_a_street_and_its_numbers_come_up_while_typing_a_prefix(gazetteer):
+    found = labels(geocode_search("concha y to"))
+    assert set(found) >= {"Av. Concha y Toro", "Av. Concha y Toro 1820", "Av. Concha y Toro 1830"}
+
+
+@pytest.mark.parametrize("q", ["ejercito libertador con pedro nunez", "Pedro Núñez esquina Ejército Libertador",
+                               "av ejercito libertador esq. pedro nunez", "ejercito libertador / pedro nunez"])
+def test_calle_con_calle_finds_the_intersection_in_either_order(gazetteer, q):
+    found = geocode_search(q)
+    assert found[0].label == "Av. Ejército Libertador / Esq. Pedro Núñez F."
+    assert found[0].kind == "intersection" and (found[0].longitude, found[0].latitude) == pytest.approx(CROSSING)
+
+
+def test_words_of_a_place_name_in_another_order_find_it(gazetteer):
+    assert labels(geocode_search("cesfam villaseca padre manuel"))[0] == \
+        "Centro de Salud Familiar Padre Manuel Villaseca"
+    assert labels(geocode_search("escuela general bernardo ohiggins"))[0] == "Escuela Gral. Bernardo O'Higgins"
+
+
+def test_results_come_only_from_served_comunas(gazetteer, communes):
+    florida = Commune.objects.create(cut="13110", name="La Florida", jurisdiction_id="la-florida",
+                                     tracking_prefix="LF", geometry=box(-70.62, -33.56, -70.54, -33.50))
+    gazetteer_load(source="prueba-florida", commit=True,
+                   entries=[Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58, -33.53, "f1", number=1820)])
+    assert {p.commune_cut for p in geocode_search("concha y toro 18")} == {"13201"}
+    florida.is_active = True
+    florida.save()
+    assert {p.commune_cut for p in geocode_search("concha y toro 18")} == {"13201", "13110"}
+    assert [p.commune_cut for p in geocode_search("concha y toro 1820", communes=["13110"])] == ["13110"]
+    assert geocode_search("concha y toro 1820", communes=["13122"]) == []
+
+
+def test_a_query_of_one_or_two_letters_or_only_street_words_finds_nothing(gazetteer):
+    assert geocode_search("co") == []
+    assert geocode_search("Av. #") == []
+
+
+def test_limit_caps_the_answers(gazetteer):
+    assert len(geocode_search("concha y toro", limit=2)) == 2
+
+
+def test_a_dropped_pin_is_described_by_the_nearest_intersection(gazetteer):
+    place = geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326))
+    with translation.override("es-cl"):
+        assert place.description == "cerca de Av. Ejército Libertador / Esq. Pedro Núñez F."
+    assert 15 < place.distance_m < 25
+
+
+def test_a_pin_far_from_every_entry_or_outside_the_served_comunas_has_no_description(gazetteer, settings):
+    assert geocode_reverse(Point(-70.50, -33.64, srid=4326)) is None
+    settings.GEO_SIAC_REVERSE_MAX_METRES = 10
+    assert geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326)) is None
