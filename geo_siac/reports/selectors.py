@@ -17,7 +17,7 @@ from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
 from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import Commune
+from geo_siac.zones.models import Commune, Crew
 from geo_siac.reports.tracking import normalize_tracking_code
 
 
@@ -282,3 +282,13 @@ def reporter_data(*, email: str) -> dict:
         "notifications": [{"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
                           for n in Notification.objects.filter(recipient__iexact=email)],
     }
+
+
+def crew_workload() -> QuerySet[Crew]:
+    """Each crew with its open and overdue reports, to set against its daily capacity."""
+    now = timezone.now()
+    open_filter = Q(reports__status__in=OPEN)
+    return Crew.objects.select_related("department").annotate(
+        open_count=Count("reports", filter=open_filter),
+        overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
+    ).order_by("name")

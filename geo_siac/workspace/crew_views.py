@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import status_names
-from geo_siac.reports.selectors import (deadline_state_counts, open_reports, reports_of_crews, triage_queue,
-                                        with_deadline_state, LONGITUDE, LATITUDE)
+from geo_siac.reports.selectors import (crew_workload, deadline_state_counts, open_reports, reports_of_crews,
+                                        triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
     report_bulk_update,
     report_change_status,
@@ -28,7 +28,7 @@ from geo_siac.workspace.access import crew_required, supervisor_required, visibl
 from geo_siac.workspace.forms import BulkForm, ExtendForm, ReasonForm, RerouteForm, StatusForm
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import is_supervisor
-from geo_siac.zones.selectors import crew_workload, crews_of, current_zones_of, served_area_centre
+from geo_siac.zones.selectors import crews_of, current_zones_of, served_area_centre
 
 
 def map_data(crews, reports) -> dict:
