@@ -12,7 +12,9 @@ from geo_siac.reports.models import (
     ReportPhoto,
     SurveyResponse,
 )
+from geo_siac.reports.services import closed_day_save, closed_days_delete
 from geo_siac.reports.states import is_open
+from geo_siac.zones.models import ClosedDay
 
 
 @admin.register(CategoryGroup)
@@ -99,3 +101,19 @@ class ReportAdmin(GeoAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing here is editable; changes go through the crew workspace and services."""
+
+
+# Registered here, not in zones: a closed day rewrites the reports' business calendar (closed_day_save), and zones
+# sits below reports (docs/architecture.md, "Layers").
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    list_display = ("day", "reason")
+
+    def save_model(self, request, obj, form, change):
+        closed_day_save(closed_day=obj)
+
+    def delete_model(self, request, obj):
+        closed_days_delete(days=ClosedDay.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        closed_days_delete(days=queryset)

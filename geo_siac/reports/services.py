@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +50,7 @@ from geo_siac.reports.validation import (
     outside_message,
     unknown_category_message,
 )
-from geo_siac.zones.models import Commune, Crew
+from geo_siac.zones.models import ClosedDay, Commune, Crew
 from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement
 
 TRACKING_CODE_ATTEMPTS = 5
@@ -355,6 +355,23 @@ def business_calendar_sync() -> int:
     CalendarDay.objects.bulk_create((CalendarDay(day=day, is_business_day=business, business_days=count)
                                      for day, (business, count) in expected.items()), batch_size=5000)
     return len(changed) + len(stored.keys() - expected.keys())
+
+
+@transaction.atomic
+def closed_day_save(*, closed_day: ClosedDay) -> ClosedDay:
+    """Add or change an extra closed day, and the SQL calendar with it: deadlines of reports filed from then on skip
+    it, and the indicators' business-day durations count it as a non-working day."""
+    closed_day.save()
+    business_calendar_sync()
+    return closed_day
+
+
+@transaction.atomic
+def closed_days_delete(*, days: QuerySet[ClosedDay]) -> int:
+    """Remove closed days, and the SQL calendar's record of them. Returns how many were removed."""
+    removed = days.delete()[0]
+    business_calendar_sync()
+    return removed
 
 
 def notify_status_change(*, report: Report, note: str) -> None:
