@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "geo_siac.catalogue",
     "geo_siac.zones",
     "geo_siac.reports",
     "geo_siac.maps",

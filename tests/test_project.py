@@ -33,7 +33,7 @@ def test_home_page_in_english(client, communes):
 
 
 @pytest.mark.parametrize("url", ["/admin/zones/commune/", "/admin/zones/servicepoint/", "/admin/reports/report/",
-                                 "/admin/reports/category/", "/admin/notifications/notification/",
+                                 "/admin/catalogue/category/", "/admin/notifications/notification/",
                                  "/admin/reports/surveyresponse/"])
 def test_admin_lists_render(admin_client, make_report, url):
     make_report()

@@ -4,8 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo_admin import GeoAdmin
 from geo_siac.reports.models import (
-    Category,
-    CategoryGroup,
     Follower,
     Report,
     ReportEvent,
@@ -15,18 +13,6 @@ from geo_siac.reports.models import (
 from geo_siac.reports.services import closed_day_save, closed_days_delete
 from geo_siac.reports.states import is_open
 from geo_siac.zones.models import ClosedDay
-
-
-@admin.register(CategoryGroup)
-class CategoryGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_es", "name_en", "order")
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("service_code", "name_es", "group", "response_days", "department", "is_public", "is_active")
-    list_filter = ("group", "is_public", "is_active")
-    search_fields = ("service_code", "name_es", "name_en", "keywords")
 
 
 class ReportEventInline(admin.TabularInline):

@@ -12,10 +12,11 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
-from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent
+from geo_siac.reports.models import Follower, Report, ReportEvent
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune, Crew
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -23,7 +24,7 @@ from geo_siac.reports.tracking import normalize_tracking_code
 
 def report_by_tracking_code(code: str) -> Report | None:
     reports = (
-        Report.objects.select_related("category", "commune")
+        Report.objects.select_related("category__department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")
@@ -54,7 +55,7 @@ def category_by_code(code: str | None, among: str = "all") -> Category | None:
 
 
 def public_categories() -> QuerySet[Category]:
-    return Category.objects.public().select_related("group").order_by("group__order", "name_es")
+    return Category.objects.public().select_related("group", "department").order_by("group__order", "name_es")
 
 
 def public_reports() -> QuerySet[Report]:
@@ -65,7 +66,7 @@ def public_reports() -> QuerySet[Report]:
     )
     return (
         Report.objects.filter(category__is_public=True)
-        .select_related("category__group", "commune")
+        .select_related("category__group", "category__department", "commune")
         # The comuna's boundary (tens of kilobytes) would otherwise travel and be parsed once per report.
         .defer("commune__geometry")
         .prefetch_related(public_events)

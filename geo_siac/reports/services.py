@@ -16,16 +16,16 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.attributes import clean_answers
+from geo_siac.catalogue.models import Category
 from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
-from geo_siac.reports.attributes import clean_answers
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.deadlines import SANTIAGO, calendar_days, deadline, local_day
 from geo_siac.reports.messages import received_message, status_message
 from geo_siac.reports.models import (
     CalendarDay,
-    Category,
     EventKind,
     Follower,
     Report,
@@ -40,7 +40,6 @@ from geo_siac.reports.selectors import category_by_code
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition, is_open
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
-    CONTROL_CHARACTERS,
     address_error,
     channel_error,
     contact_errors,
@@ -50,6 +49,7 @@ from geo_siac.reports.validation import (
     outside_message,
     unknown_category_message,
 )
+from geo_siac.text import CONTROL_CHARACTERS
 from geo_siac.zones.models import ClosedDay, Commune, Crew
 from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe, require_http_methods, req
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.messages import tracking_code_from_survey_token
-from geo_siac.reports.models import Category
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,

@@ -3,7 +3,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.reports.models import Category
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.states import TRANSITIONS, Channel, Status
 from geo_siac.zones.models import Crew
 

@@ -2,7 +2,7 @@ from django.contrib.admin import EmptyFieldListFilter
 from django.contrib.gis import admin
 
 from geo_siac.geo_admin import GeoAdmin
-from geo_siac.zones.models import Commune, Crew, Department, ServicePoint, Zone, ZoneResponsibility
+from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone, ZoneResponsibility
 
 
 @admin.register(Commune)
@@ -19,11 +19,6 @@ class ServicePointAdmin(GeoAdmin):
     list_filter = ("kind", "commune", "source")
     search_fields = ("name", "address", "source_id")
     readonly_fields = ("updated_at", "source", "source_id")
-
-
-@admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
-    search_fields = ("name",)
 
 
 @admin.register(Crew)

@@ -8,7 +8,8 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, Zone
+from geo_siac.catalogue.models import Department
+from geo_siac.zones.models import ClosedDay, Commune, Crew, Zone
 
 
 @dataclass(frozen=True)
