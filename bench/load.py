@@ -203,7 +203,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from geo_siac.open311.services import api_key_create
-from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.catalogue.models import Department
+from geo_siac.zones.models import Commune, Crew, Zone
 from geo_siac.zones.roles import CREW_MEMBER
 from geo_siac.zones.services import zone_assign_crew, zone_save_version
 import time

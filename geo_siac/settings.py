@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "django.contrib.postgres",
+    "geo_siac.catalogue",
     "geo_siac.zones",
     "geo_siac.geocoding",
     "geo_siac.reports",

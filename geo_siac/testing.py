@@ -211,11 +211,11 @@ def ensure_default_communes() -> dict[str, Commune]:
 
 
 def ensure_default_catalogue() -> None:
-    from geo_siac.reports.catalogue import load_catalogue
-    from geo_siac.reports.models import Category, CategoryGroup
+    from geo_siac.catalogue.catalogue import load_catalogue
+    from geo_siac.catalogue.models import Category
 
     if not Category.objects.exists():
-        load_catalogue(Category, CategoryGroup)
+        load_catalogue()
 
 
 def ensure_business_calendar() -> None:
@@ -285,7 +285,8 @@ def crews(communes, django_user_model):
     (tests log them in with force_login)."""
     from django.contrib.auth.models import Group
 
-    from geo_siac.zones.models import Crew, Department
+    from geo_siac.catalogue.models import Department
+    from geo_siac.zones.models import Crew
     from geo_siac.zones.roles import CREW_MEMBER, OPERATOR, SUPERVISOR
     from geo_siac.zones.services import zone_assign_crew, zone_save_version
 

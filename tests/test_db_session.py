@@ -57,8 +57,8 @@ def fields_of(instance) -> dict:
 
 
 def test_key_lookup_returns_the_row_the_queryset_returns(communes):
+    from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup, unique_row
-    from geo_siac.reports.models import Category
     from geo_siac.zones.models import Commune
 
     category = Category.objects.filter(is_active=True).exclude(attributes=[]).first() or Category.objects.first()
@@ -77,8 +77,8 @@ def test_key_lookup_returns_the_row_the_queryset_returns(communes):
 
 
 def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
+    from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup
-    from geo_siac.reports.models import Category
 
     category = Category.objects.filter(is_active=True).first()
     active = KeyLookup(lambda code: Category.objects.filter(is_active=True, service_code=code))
@@ -91,8 +91,9 @@ def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
 
 
 def test_key_lookup_refuses_queries_it_cannot_reproduce():
+    from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup
-    from geo_siac.reports.models import Category, Report
+    from geo_siac.reports.models import Report
 
     for build in (lambda code: Report.objects.select_related("category").filter(tracking_code=code),
                   lambda code: Category.objects.filter(service_code=code, name_es=code),

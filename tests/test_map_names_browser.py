@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from geo_siac.reports.models import Category, CategoryGroup
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.testing import EAST_POINT, PUENTE_ALTO_CENTRE, WEST_POINT
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)

@@ -1,5 +1,7 @@
-"""Project-wide checks: migrations match the models, pages and admin render, no asset comes from a CDN."""
+"""Project-wide checks: migrations match the models, imports point down the layers, pages and admin render, no asset
+comes from a CDN."""
 
+import ast
 import re
 from io import StringIO
 
@@ -11,6 +13,65 @@ from geo_siac.geo_admin import OL
 from geo_siac.testing import PROJECT_ROOT
 
 CDN = re.compile(r"""(?:src|href)=["']https?://""")
+
+# docs/architecture.md, "Layers", from the ground up: a module imports only from its own layer or below. The project
+# modules (settings, URLs, servers, the test fixtures) sit on top, and so do tests: they build data with any app.
+LAYERS = [
+    {"web", "notifications", "db", "geo", "geo_frames", "geo_admin", "text"},
+    {"catalogue"},
+    {"zones"},
+    {"geocoding"},
+    {"reports"},
+    {"maps", "open311", "workspace"},
+    {"transparency"},
+    {"__init__", "settings", "urls", "api_urls", "asgi", "wsgi", "gunicorn", "testing"},
+]
+LAYER_OF = {name: level for level, names in enumerate(LAYERS) for name in names}
+
+
+def imported_modules(path, package: str):
+    """(line, module) for every geo_siac module the file imports, at the top or inside a function."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            yield node.lineno, module
+
+
+def upward_imports(root) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if "tests" in parts:
+            continue
+        own = parts[1].split(".")[0]
+        assert own in LAYER_OF, f"{'/'.join(parts)}: geo_siac.{own} has no layer in LAYERS (docs/architecture.md)"
+        package = ".".join(parts[:-1])
+        for line, module in imported_modules(path, package):
+            names = module.split(".")
+            if names[0] != "geo_siac" or len(names) < 2:
+                continue
+            target = names[1]
+            assert target in LAYER_OF, f"{'/'.join(parts)}:{line}: geo_siac.{target} has no layer in LAYERS"
+            if LAYER_OF[target] > LAYER_OF[own]:
+                found.append(f"{'/'.join(parts)}.py:{line} imports {module} ({own} sits below {target})")
+    return found
+
+
+def test_every_import_points_down_the_layers():
+    assert upward_imports(PROJECT_ROOT / "geo_siac") == []
+
+
+def test_an_upward_import_is_named_with_its_file_and_line(tmp_path):
+    zones = tmp_path / "geo_siac" / "zones"
+    zones.mkdir(parents=True)
+    (zones / "selectors.py").write_text("def f():\n    from geo_siac.reports.states import OPEN\n")
+    (zones / "models.py").write_text("from geo_siac.catalogue.models import Category\nfrom . import selectors\n")
+    assert upward_imports(tmp_path / "geo_siac") == [
+        "geo_siac/zones/selectors.py:2 imports geo_siac.reports.states (zones sits below reports)"
+    ]
 
 
 @pytest.mark.django_db
@@ -33,7 +94,7 @@ def test_home_page_in_english(client, communes):
 
 
 @pytest.mark.parametrize("url", ["/admin/zones/commune/", "/admin/zones/servicepoint/", "/admin/reports/report/",
-                                 "/admin/reports/category/", "/admin/notifications/notification/",
+                                 "/admin/catalogue/category/", "/admin/notifications/notification/",
                                  "/admin/reports/surveyresponse/"])
 def test_admin_lists_render(admin_client, make_report, url):
     make_report()

@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.geo import H3_RESOLUTIONS
 from geo_siac.maps.selectors import (
     COVERAGE_RESOLUTIONS,
@@ -17,7 +18,6 @@ from geo_siac.maps.selectors import (
     CoverageOptions,
 )
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
-from geo_siac.reports.models import Category, CategoryGroup
 from geo_siac.reports.states import Channel, Status
 from geo_siac.zones.models import Commune, ServicePointKind, Zone
 

@@ -24,6 +24,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from shapely.geometry import Polygon
 
+from geo_siac.catalogue.models import CategoryGroup
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
 from geo_siac.maps.folium_text import geojson_layer, layer_control, legend
@@ -35,7 +36,6 @@ from geo_siac.maps.selectors import (
     cell_table,
     per_1000,
 )
-from geo_siac.reports.models import CategoryGroup
 from geo_siac.zones.models import Commune, Zone
 
 COORDINATE_DECIMALS = 6

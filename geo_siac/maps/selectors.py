@@ -29,12 +29,11 @@ from pyproj import Transformer
 
 from geo_siac.db import parallel_query
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_field
+from geo_siac.geo_frames import areal_interpolate, h3_cells_gdf
 from geo_siac.maps.coverage import (
     DEFAULT_THRESHOLDS_M,
-    areal_interpolate,
     coverage_shares,
     greedy_max_cover,
-    h3_cells_gdf,
     nearest_distances,
     two_step_fca,
 )

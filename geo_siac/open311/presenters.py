@@ -5,7 +5,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from geo_siac.reports.models import Category, Report
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import public_point
 from geo_siac.reports.states import Status, open311_status
 
@@ -73,7 +74,7 @@ def service_request(report: Report, *, extended: bool = False) -> dict:
         "service_name": report.category.name,
         "service_code": report.category.service_code,
         "description": report.description if report.public_visibility else "",
-        "agency_responsible": report.category.department,
+        "agency_responsible": report.category.department_name,
         "service_notice": "",
         "requested_datetime": iso(report.created_at),
         "updated_datetime": iso(report.updated_at),

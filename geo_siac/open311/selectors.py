@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from geo_siac.db import KeyLookup
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
-from geo_siac.reports.models import Category, Report
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
     category_by_code,
     public_categories,

@@ -2,9 +2,10 @@
 
 from django.utils import timezone
 
+from geo_siac.catalogue.models import Category
 from geo_siac.open311.keys import PREFIX_LENGTH, hash_key, new_raw_key
 from geo_siac.open311.models import ApiKey
-from geo_siac.reports.models import Category, Report
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
 from geo_siac.zones.models import Commune

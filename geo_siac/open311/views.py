@@ -10,11 +10,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo_siac.catalogue.models import Category
 from geo_siac.open311 import params, presenters, schema, selectors, services
 from geo_siac.open311.keys import within_rate_limit
 from geo_siac.open311.params import Open311Error
 from geo_siac.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
-from geo_siac.reports.models import Category
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, tracked_report
 
 # report_create's error keys (its parameters, and `location` for the point as a whole) as the specification's POST

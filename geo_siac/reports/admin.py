@@ -4,8 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo_admin import GeoAdmin
 from geo_siac.reports.models import (
-    Category,
-    CategoryGroup,
     Follower,
     Report,
     ReportEvent,
@@ -13,19 +11,9 @@ from geo_siac.reports.models import (
     ResponseTemplate,
     SurveyResponse,
 )
+from geo_siac.reports.services import closed_day_save, closed_days_delete
 from geo_siac.reports.states import is_open
-
-
-@admin.register(CategoryGroup)
-class CategoryGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_es", "name_en", "order")
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("service_code", "name_es", "group", "response_days", "department", "is_public", "is_active")
-    list_filter = ("group", "is_public", "is_active")
-    search_fields = ("service_code", "name_es", "name_en", "keywords")
+from geo_siac.zones.models import ClosedDay
 
 
 class ReportEventInline(admin.TabularInline):
@@ -107,3 +95,19 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
     list_display = ("title", "category", "department", "is_active")
     list_filter = ("is_active", "department", "category")
     search_fields = ("title", "body")
+
+
+# Registered here, not in zones: a closed day rewrites the reports' business calendar (closed_day_save), and zones
+# sits below reports (docs/architecture.md, "Layers").
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    list_display = ("day", "reason")
+
+    def save_model(self, request, obj, form, change):
+        closed_day_save(closed_day=obj)
+
+    def delete_model(self, request, obj):
+        closed_days_delete(days=ClosedDay.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        closed_days_delete(days=queryset)

@@ -17,7 +17,8 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.models import Category, Report, localized_value
+from geo_siac.catalogue.models import Category, localized_value
+from geo_siac.reports.models import Report
 from geo_siac.reports.privacy import location_precision, shown_point
 from geo_siac.reports.selectors import (feature_rows, public_categories, public_point, public_report_features,
                                         reports_in_bbox)
@@ -145,6 +146,7 @@ class CategorySerializer(serializers.ModelSerializer):
     name = serializers.CharField()
     description = serializers.CharField()
     group = serializers.CharField(source="group.name")
+    department = serializers.CharField(source="department_name")
 
     class Meta:
         model = Category

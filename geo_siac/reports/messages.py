@@ -36,7 +36,7 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
         ) % {
             "category": report.category.name,
             "code": report.tracking_code,
-            "department": report.category.department,
+            "department": report.category.department_name,
             "link": absolute(reverse("reports:tracking", args=[report.tracking_code])),
         }
     return subject, body

@@ -1,97 +1,13 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.models import Category, Department
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
-from geo_siac.zones.models import Commune, Crew, Department, ServicePoint, Zone
-
-
-def localized(obj, field: str) -> str:
-    """The Spanish or English variant of a bilingual field, following the active language."""
-    return localized_value(getattr(obj, f"{field}_es"), getattr(obj, f"{field}_en"))
-
-
-def localized_value(spanish: str, english: str) -> str:
-    """English when it is the active language and there is an English text; Spanish otherwise."""
-    language = (translation.get_language() or "es").split("-")[0]
-    return english if language == "en" and english else spanish
-
-
-class CategoryGroup(models.Model):
-    code = models.SlugField(_("código"), max_length=50, unique=True)
-    name_es = models.CharField(_("nombre (español)"), max_length=100)
-    name_en = models.CharField(_("nombre (inglés)"), max_length=100, blank=True)
-    order = models.PositiveSmallIntegerField(_("orden"), default=0)
-
-    class Meta:
-        verbose_name = _("grupo de categorías")
-        verbose_name_plural = _("grupos de categorías")
-        ordering = ["order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return localized(self, "name")
-
-
-class CategoryQuerySet(models.QuerySet):
-    def public(self):
-        return self.filter(is_active=True, is_public=True)
-
-
-class Category(models.Model):
-    """A kind of problem citizens report: an Open311 service."""
-
-    service_code = models.SlugField(_("código de servicio"), max_length=50, unique=True)
-    group = models.ForeignKey(
-        CategoryGroup, verbose_name=_("grupo"), on_delete=models.PROTECT, related_name="categories"
-    )
-    name_es = models.CharField(_("nombre (español)"), max_length=120)
-    name_en = models.CharField(_("nombre (inglés)"), max_length=120, blank=True)
-    description_es = models.TextField(_("descripción (español)"), blank=True)
-    description_en = models.TextField(_("descripción (inglés)"), blank=True)
-    keywords = models.CharField(_("palabras clave"), max_length=300, blank=True, help_text=_("Separadas por coma."))
-    response_days = models.PositiveSmallIntegerField(_("plazo de respuesta (días hábiles)"), default=10)
-    department = models.CharField(_("unidad responsable"), max_length=200, blank=True)
-    is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
-    is_active = models.BooleanField(_("activa"), default=True)
-    duplicate_radius_m = models.PositiveIntegerField(_("radio de posibles duplicados (m)"), default=50)
-    attributes = models.JSONField(
-        _("preguntas adicionales"),
-        default=list,
-        blank=True,
-        help_text=_("Atributos Open311: code, datatype, required, order, description, values [{key, name}]."),
-    )
-
-    objects = CategoryQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("categoría")
-        verbose_name_plural = _("categorías")
-        ordering = ["group__order", "name_es"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return localized(self, "name")
-
-    @property
-    def description(self) -> str:
-        return localized(self, "description")
-
-    def clean(self):
-        from geo_siac.reports.attributes import validate_attribute_definitions
-
-        validate_attribute_definitions(self.attributes)
-
+from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 
 HEATMAP_COLUMNS = ("category", "commune", "status", "channel", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
 

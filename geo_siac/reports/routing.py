@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 
-from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.catalogue.models import Department
+from geo_siac.zones.models import Commune, Crew, Zone
 from geo_siac.zones.selectors import Placement, placement
 
 
@@ -26,17 +27,12 @@ def decide(placed: Placement, category) -> RoutingDecision:
     """The routing decision for a placed report (see zones.selectors.placement)."""
     commune, zone, crew = placed.commune, placed.zone, placed.crew
     if zone is None:
-        return RoutingDecision(None, None, _department_named(category.department),
+        return RoutingDecision(None, None, category.department,
                                _("Sin zona en %(commune)s: a la cola de triage.") % {"commune": commune.name})
     if crew is None:
-        return RoutingDecision(zone, None, _department_named(category.department), _(
+        return RoutingDecision(zone, None, category.department, _(
             "Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage."
         ) % {"zone": zone, "category": category.name})
     return RoutingDecision(zone, crew, crew.department, _(
         "Zona %(zone)s, categoría «%(category)s»: cuadrilla %(crew)s (%(department)s)."
     ) % {"zone": zone, "category": category.name, "crew": crew.name, "department": crew.department.name})
-
-
-def _department_named(name: str) -> Department | None:
-    """The category's department (text for now) when no crew answers: triage still knows whose it is."""
-    return Department.objects.filter(name=name).first() if name else None

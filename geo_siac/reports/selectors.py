@@ -12,19 +12,20 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
-from geo_siac.reports.models import Category, CategoryGroup, Follower, Report, ReportEvent, ResponseTemplate
+from geo_siac.reports.models import Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import Commune
+from geo_siac.zones.models import Commune, Crew
 from geo_siac.reports.tracking import normalize_tracking_code
 
 
 def report_by_tracking_code(code: str) -> Report | None:
     reports = (
-        Report.objects.select_related("category", "commune")
+        Report.objects.select_related("category__department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")
@@ -55,7 +56,7 @@ def category_by_code(code: str | None, among: str = "all") -> Category | None:
 
 
 def public_categories() -> QuerySet[Category]:
-    return Category.objects.public().select_related("group").order_by("group__order", "name_es")
+    return Category.objects.public().select_related("group", "department").order_by("group__order", "name_es")
 
 
 def public_reports() -> QuerySet[Report]:
@@ -66,7 +67,7 @@ def public_reports() -> QuerySet[Report]:
     )
     return (
         Report.objects.filter(category__is_public=True)
-        .select_related("category__group", "commune")
+        .select_related("category__group", "category__department", "commune")
         # The comuna's boundary (tens of kilobytes) would otherwise travel and be parsed once per report.
         .defer("commune__geometry")
         .prefetch_related(public_events)
@@ -320,3 +321,13 @@ def reporter_data(*, email: str) -> dict:
         "notifications": [{"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
                           for n in Notification.objects.filter(recipient__iexact=email)],
     }
+
+
+def crew_workload() -> QuerySet[Crew]:
+    """Each crew with its open and overdue reports, to set against its daily capacity."""
+    now = timezone.now()
+    open_filter = Q(reports__status__in=OPEN)
+    return Crew.objects.select_related("department").annotate(
+        open_count=Count("reports", filter=open_filter),
+        overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
+    ).order_by("name")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo_siac.reports.catalogue import CATEGORIES
+from geo_siac.catalogue.catalogue import CATEGORIES
 
 CHANNELS = (("web", 0.45), ("phone", 0.25), ("in_person", 0.12), ("open311", 0.08), ("email", 0.06),
             ("social", 0.04))

@@ -7,7 +7,6 @@ numpy, the rows a rule could refuse, and then ask the rule itself about those ro
 the message, once."""
 
 import math
-import re
 from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.reports.deadlines import CALENDAR_START
 from geo_siac.reports.states import Channel
+from geo_siac.text import CONTROL_CHARACTERS
 
 PHONE_CHARS = set("0123456789+-() ")
 LATITUDE = (-90, 90)
@@ -148,11 +148,6 @@ def format_distance(metres: float) -> str:
     if metres < 1000:
         return f"{metres:.0f} m"
     return f"{metres / 1000:.1f} km".replace(".", ",")
-
-
-# C0 control characters other than tab and line ends: PostgreSQL refuses NUL in text, and XML 1.0 (Open311) cannot
-# hold any of them. The one rule for every text a person or a file gives us.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def control_character_errors(**fields: str) -> dict[str, str]:

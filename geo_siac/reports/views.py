@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.attributes import posted_answers, question_blocks
+from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.reports.messages import tracking_code_from_survey_token
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,

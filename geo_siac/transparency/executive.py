@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
-from geo_siac.reports.models import Category  # noqa: E402
+from geo_siac.catalogue.models import Category  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
     commune_population, indicators_by, per_thousand, received_between, transparency_reports,

@@ -38,7 +38,7 @@ DIMENSIONS = {
     "commune": F("commune__cut"),
     # The department routing made responsible (the crew's, or the catalogue's for triage); reports without one
     # (history imported before routing) fall back to the department their category names.
-    "department": Coalesce(F("department__name"), F("category__department"), output_field=CharField()),
+    "department": Coalesce(F("department__name"), F("category__department__name")),
     "category_group": F("category__group__code"),
     "category": F("category__service_code"),
     "zone": ZONE_KEY,

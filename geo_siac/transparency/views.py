@@ -14,7 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from geo_siac.db import refreshed_by_one
-from geo_siac.reports.models import Category
+from geo_siac.catalogue.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
@@ -148,7 +148,7 @@ def commitments(request):
     year = published_indicators("last_twelve_months", ["category"])
     rows = [{"category": category, "month": month.results["category"].get(category.service_code),
              "year": year.results["category"].get(category.service_code)}
-            for category in Category.objects.public().select_related("group")]
+            for category in Category.objects.public().select_related("group", "department")]
     return render(request, "transparency/commitments.html", {
         "rows": rows, "last_month": month.start, "year_start": year.start, "year_end": year.end,
         "as_of": min(month.as_of, year.as_of),

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from geo_siac.reports.attributes import answers_shown
+from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import status_names
-from geo_siac.reports.selectors import (deadline_state_counts, open_reports, reports_of_crews, supervision_reports,
+from geo_siac.reports.selectors import (crew_workload, deadline_state_counts, open_reports, reports_of_crews,
+                                        supervision_reports,
                                         triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
     report_bulk_update,
@@ -31,7 +32,7 @@ from geo_siac.workspace.forms import (BulkForm, ExtendForm, MergeForm, ReasonFor
                                      SupervisionFilterForm)
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import is_supervisor
-from geo_siac.zones.selectors import crew_workload, crews_of, current_zones_of, served_area_centre
+from geo_siac.zones.selectors import crews_of, current_zones_of, served_area_centre
 
 
 def map_data(crews, reports) -> dict:

@@ -3,7 +3,8 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.reports.models import Category, ResponseTemplate
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.models import ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
 from geo_siac.reports.states import OPEN, TRANSITIONS, Channel, Status

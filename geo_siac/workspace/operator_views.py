@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.attributes import posted_answers, question_blocks
+from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, nearby_open_reports
 from geo_siac.reports.tracking import normalize_tracking_code

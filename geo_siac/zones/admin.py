@@ -1,10 +1,8 @@
 from django.contrib.admin import EmptyFieldListFilter
 from django.contrib.gis import admin
-from django.db import transaction
 
 from geo_siac.geo_admin import GeoAdmin
-from geo_siac.reports.services import business_calendar_sync
-from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, ServicePoint, Zone, ZoneResponsibility
+from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone, ZoneResponsibility
 
 
 @admin.register(Commune)
@@ -21,11 +19,6 @@ class ServicePointAdmin(GeoAdmin):
     list_filter = ("kind", "commune", "source")
     search_fields = ("name", "address", "source_id")
     readonly_fields = ("updated_at", "source", "source_id")
-
-
-@admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
-    search_fields = ("name",)
 
 
 @admin.register(Crew)
@@ -55,25 +48,3 @@ class ZoneAdmin(GeoAdmin):
     def has_add_permission(self, request):
         return False
 
-
-@admin.register(ClosedDay)
-class ClosedDayAdmin(admin.ModelAdmin):
-    """A closed day moves the deadlines of reports filed from then on, and counts as a non-working day in the
-    indicators' business-day durations: the SQL calendar is rewritten in the same transaction as the change."""
-
-    list_display = ("day", "reason")
-
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            business_calendar_sync()
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            super().delete_model(request, obj)
-            business_calendar_sync()
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            super().delete_queryset(request, queryset)
-            business_calendar_sync()

@@ -1,9 +1,9 @@
-from django.apps import apps
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.models import Category, CategoryGroup, Department
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.zones import opening_hours as hours
 
@@ -68,20 +68,6 @@ class CommuneBoundary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commune} v{self.version}"
-
-
-class Department(models.Model):
-    """The municipal unit that must answer a report, e.g. "Dirección de Medio Ambiente, Aseo y Ornato"."""
-
-    name = models.CharField(_("nombre"), max_length=200, unique=True)
-
-    class Meta:
-        verbose_name = _("dirección municipal")
-        verbose_name_plural = _("direcciones municipales")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Crew(models.Model):
@@ -149,11 +135,10 @@ class ZoneResponsibility(models.Model):
         Crew, verbose_name=_("cuadrilla"), on_delete=models.PROTECT, related_name="responsibilities"
     )
     category = models.ForeignKey(
-        "reports.Category", verbose_name=_("categoría"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="+",
+        Category, verbose_name=_("categoría"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     category_group = models.ForeignKey(
-        "reports.CategoryGroup", verbose_name=_("grupo de categorías"), null=True, blank=True,
+        CategoryGroup, verbose_name=_("grupo de categorías"), null=True, blank=True,
         on_delete=models.CASCADE, related_name="+",
     )
 
@@ -249,10 +234,8 @@ class ServicePoint(models.Model):
             raise ValidationError(
                 {"services": _('Use una lista de {"name": ..., "category": código de servicio opcional}.')}
             )
-        # reports depends on zones, so its Category is looked up lazily.
-        category_model = apps.get_model("reports", "Category")
         codes = {s["category"] for s in self.services if s.get("category")}
-        known = category_model.objects.filter(service_code__in=codes).values_list("service_code", flat=True)
+        known = Category.objects.filter(service_code__in=codes).values_list("service_code", flat=True)
         unknown = codes - set(known)
         if unknown:
             raise ValidationError({"services": _("Categorías inexistentes: %s.") % ", ".join(sorted(unknown))})

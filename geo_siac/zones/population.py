@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID
-from geo_siac.maps.coverage import areal_interpolate, h3_cells_covering, h3_cells_gdf
+from geo_siac.geo_frames import areal_interpolate, h3_cells_covering, h3_cells_gdf
 from geo_siac.zones.importers import in_degrees, read_geo_file, repair
 from geo_siac.zones.models import CensusZone, PopulationCell
 

@@ -6,13 +6,12 @@ from datetime import date
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
-from django.utils import timezone
 
+from geo_siac.catalogue.models import Department
 from geo_siac.db import unique_row
-from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import ClosedDay, Commune, Crew, Department, ServicePoint, Zone
+from geo_siac.zones.models import ClosedDay, Commune, Crew, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
 
@@ -127,16 +126,6 @@ def placement(point: Point, category, commune: Commune | None = None) -> Placeme
 
 def crews_of(user) -> QuerySet[Crew]:
     return Crew.objects.filter(members=user) if user.is_authenticated else Crew.objects.none()
-
-
-def crew_workload() -> QuerySet[Crew]:
-    """Each crew with its open and overdue reports, to set against its daily capacity."""
-    now = timezone.now()
-    open_filter = Q(reports__status__in=OPEN)
-    return Crew.objects.select_related("department").annotate(
-        open_count=Count("reports", filter=open_filter),
-        overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
-    ).order_by("name")
 
 
 def current_zones_of(crews) -> QuerySet[Zone]:

@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.validation import CONTROL_CHARACTERS
+from geo_siac.text import CONTROL_CHARACTERS
 from geo_siac.zones.importers import clean
 from geo_siac.zones.models import Commune, ServicePoint, ServicePointKind
 

@@ -7,6 +7,7 @@ import shapely
 from django.contrib.gis.geos import Point
 from django.db.models import F, FloatField, Func
 
+from geo_siac.catalogue.models import Category
 from geo_siac.geo import H3_RESOLUTIONS
 from geo_siac.maps.selectors import (
     CellFilters,
@@ -17,7 +18,7 @@ from geo_siac.maps.selectors import (
     weekly_counts_by_category,
 )
 from geo_siac.maps.tests.conftest import SYNTHETIC_END
-from geo_siac.reports.models import Category, Report
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 

@@ -7,13 +7,11 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
+from geo_siac.geo_frames import areal_interpolate, h3_cells_covering, h3_cells_gdf
 from geo_siac.maps.coverage import (
-    areal_interpolate,
     coverage_shares,
     exhaustive_max_cover,
     greedy_max_cover,
-    h3_cells_covering,
-    h3_cells_gdf,
     nearest_distances,
     two_step_fca,
 )

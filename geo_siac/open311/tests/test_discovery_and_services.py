@@ -41,7 +41,7 @@ def test_services_lists_public_categories_with_every_field(client, communes, fmt
 
 
 def test_services_hide_non_public_categories(client, communes):
-    from geo_siac.reports.models import Category
+    from geo_siac.catalogue.models import Category
 
     Category.objects.filter(service_code="grafiti").update(is_public=False)
     _response, body = get(client, "services", "json")

@@ -201,9 +201,19 @@ def test_token_is_the_tracking_code_and_answers_the_request_id(client, make_repo
 
 
 def test_reports_in_categories_not_public_are_never_listed(client, make_report):
-    from geo_siac.reports.models import Category
+    from geo_siac.catalogue.models import Category
 
     hidden = make_report(category="grafiti")
     Category.objects.filter(service_code="grafiti").update(is_public=False)
     assert requests(client) == []
     assert get(client, f"requests/{hidden.pk}", "json")[0].status_code == 404
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_agency_responsible_is_the_categorys_department_under_its_current_name(client, make_report, fmt):
+    from geo_siac.catalogue.models import Department
+
+    make_report(category="bache")
+    Department.objects.filter(name="Dirección de Obras Municipales").update(name="Dirección de Obras")
+    (item,) = requests(client, fmt)
+    assert item["agency_responsible"] == "Dirección de Obras"

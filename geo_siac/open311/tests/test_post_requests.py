@@ -56,7 +56,7 @@ def test_posted_report_is_routed_and_notified_like_a_web_report(client, api_key,
 
 
 def test_multivaluelist_answers_come_from_repeated_bracket_parameters(client, api_key, communes):
-    from geo_siac.reports.models import Category
+    from geo_siac.catalogue.models import Category
 
     category = Category.objects.get(service_code="retiro-escombros")
     category.attributes = [*category.attributes, {"code": "tipo", "datatype": "multivaluelist", "required": True,
@@ -168,7 +168,7 @@ def test_null_characters_are_400_not_a_server_error(client, api_key, field):
 
 
 def test_categories_not_listed_in_services_cannot_be_posted_to(client, api_key):
-    from geo_siac.reports.models import Category
+    from geo_siac.catalogue.models import Category
 
     Category.objects.filter(service_code="retiro-escombros").update(is_public=False)
     response, body = post(client, "json", form(api_key))

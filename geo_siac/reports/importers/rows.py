@@ -3,13 +3,13 @@
 import numpy as np
 import pandas as pd
 
+from geo_siac.catalogue.models import Category
 from geo_siac.geo import h3_cells_many
 from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.importers.communes import CommuneIndex
 from geo_siac.reports.importers.results import ImportFileError, ImportSummary
 from geo_siac.reports.importers.source import parse_dates
 from geo_siac.reports.mappings import Mapping
-from geo_siac.reports.models import Category
 from geo_siac.reports.states import CLOSED, Status
 from geo_siac.reports.tracking import tracking_codes
 from geo_siac.reports.validation import (

@@ -13,7 +13,7 @@ from geo_siac.reports.services.assignment import (
     report_return,
     reports_route_unrouted,
 )
-from geo_siac.reports.services.calendar import business_calendar_sync
+from geo_siac.reports.services.calendar import business_calendar_sync, closed_day_save, closed_days_delete
 from geo_siac.reports.services.citizen import report_follow, survey_submit
 from geo_siac.reports.services.create import report_create
 from geo_siac.reports.services.duplicates import report_merge_duplicate
@@ -27,6 +27,8 @@ __all__ = [
     "ErasureSummary",
     "Unchanged",
     "business_calendar_sync",
+    "closed_day_save",
+    "closed_days_delete",
     "report_bulk_update",
     "report_change_status",
     "report_create",

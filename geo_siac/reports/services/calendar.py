@@ -1,9 +1,11 @@
 """The numbered business-day calendar in SQL (CalendarDay), kept equal to the one deadlines use."""
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from geo_siac.reports.deadlines import calendar_days
 from geo_siac.reports.models import CalendarDay
+from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.selectors import closed_days
 
 @transaction.atomic
@@ -27,3 +29,20 @@ def business_calendar_sync() -> int:
     CalendarDay.objects.bulk_create((CalendarDay(day=day, is_business_day=business, business_days=count)
                                      for day, (business, count) in expected.items()), batch_size=5000)
     return len(changed) + len(stored.keys() - expected.keys())
+
+
+@transaction.atomic
+def closed_day_save(*, closed_day: ClosedDay) -> ClosedDay:
+    """Add or change an extra closed day, and the SQL calendar with it: deadlines of reports filed from then on skip
+    it, and the indicators' business-day durations count it as a non-working day."""
+    closed_day.save()
+    business_calendar_sync()
+    return closed_day
+
+
+@transaction.atomic
+def closed_days_delete(*, days: QuerySet[ClosedDay]) -> int:
+    """Remove closed days, and the SQL calendar's record of them. Returns how many were removed."""
+    removed = days.delete()[0]
+    business_calendar_sync()
+    return removed

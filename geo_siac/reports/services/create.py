@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.attributes import clean_answers
+from geo_siac.catalogue.attributes import clean_answers
 from geo_siac.reports.deadlines import deadline, local_day
 from geo_siac.reports.messages import received_message
-from geo_siac.reports.models import Category, EventKind, Report, ReportEvent, Submission
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.models import EventKind, Report, ReportEvent, Submission
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.routing import decide
 from geo_siac.reports.selectors import category_by_code

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 
-from geo_siac.reports.models import Category, Report
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.models import Report
 from geo_siac.reports.privacy import GROUP_COLUMNS, published_cells
 
 REPORTS = Report._meta.db_table

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
-from geo_siac.reports.models import Category
 from geo_siac.reports.selectors import public_reports
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from geo_siac.reports.models import Category
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.selectors import open_reports, overdue_reports
 from geo_siac.reports.services import report_change_status, report_extend_deadline
 from geo_siac.zones.models import ClosedDay

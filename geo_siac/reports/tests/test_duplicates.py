@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from geo_siac.reports.models import Category
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.deadlines import SANTIAGO, deadline
-from geo_siac.reports.models import Category, Report
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_create
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 from geo_siac.zones.models import ClosedDay

@@ -2,7 +2,8 @@
 
 import pytest
 
-from geo_siac.reports.models import Category, Report
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_public_cells_refresh
 
 

@@ -5,8 +5,9 @@ import h3
 import pytest
 from django.core.exceptions import ValidationError
 
+from geo_siac.catalogue.models import Category
 from geo_siac.geo import H3_RESOLUTIONS
-from geo_siac.reports.models import Category, Report, ReportEvent
+from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.states import Status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from geo_siac.reports.models import Category, CategoryGroup
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.reports.selectors import triage_queue
 from geo_siac.reports.services import report_reroute, report_return
 from geo_siac.testing import EAST_POINT, GAP_POINT, PUENTE_ALTO_CENTRE, WEST_POINT, box
@@ -35,6 +35,16 @@ def test_point_in_a_gap_goes_to_triage_with_the_catalogue_department(make_report
     assert report.department.name == "Dirección de Medio Ambiente, Aseo y Ornato"
     assert "cola de triage" in routed_note(report)
     assert report in triage_queue()
+
+
+def test_triage_keeps_the_catalogue_department_after_it_is_renamed(make_report, crews):
+    department = crews["A"].department
+    department.name = "Dirección de Aseo"
+    department.save()
+    report = make_report(point=GAP_POINT)
+    assert report.crew is None
+    assert report.department == department
+    assert report.department.name == "Dirección de Aseo"
 
 
 def test_zone_without_a_crew_for_the_category_goes_to_triage(make_report, crews):

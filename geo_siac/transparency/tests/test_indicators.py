@@ -189,8 +189,8 @@ def test_zone_names_use_the_latest_version_and_the_comuna(zoned):
 def test_department_is_the_one_routing_made_responsible_and_the_catalogues_without_routing(crews, make_report):
     from django.utils import timezone
 
+    from geo_siac.catalogue.models import Department
     from geo_siac.testing import EAST_POINT, WEST_POINT
-    from geo_siac.zones.models import Department
 
     parks = Department.objects.create(name="Dirección de Parques")
     crews["B"].department = parks

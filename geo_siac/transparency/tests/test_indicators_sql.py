@@ -21,8 +21,9 @@ import pytest
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
-from geo_siac.reports.models import Category, EventKind, Report, ReportEvent
+from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import report_change_status, survey_submit
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, OPEN, TRANSITIONS, Channel, Status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE

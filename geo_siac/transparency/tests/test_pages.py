@@ -218,7 +218,7 @@ def test_the_zone_section_is_left_out_when_no_report_has_a_zone(client, five_rep
 
 @pytest.mark.django_db
 def test_reports_in_hidden_categories_are_left_out_of_every_public_figure(client, five_reports):
-    from geo_siac.reports.models import Category
+    from geo_siac.catalogue.models import Category
 
     Category.objects.filter(service_code="retiro-escombros").update(is_public=False)
 

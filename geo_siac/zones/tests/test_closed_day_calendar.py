@@ -10,7 +10,12 @@ from django.db import connection, transaction
 
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import CalendarDay, Report
-from geo_siac.reports.services import business_calendar_sync, report_change_status
+from geo_siac.reports.services import (
+    business_calendar_sync,
+    closed_day_save,
+    closed_days_delete,
+    report_change_status,
+)
 from geo_siac.transparency.selectors import indicators_by
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.selectors import closed_days
@@ -48,6 +53,14 @@ def test_a_closed_day_from_the_admin_is_skipped_by_the_calendar_until_it_is_remo
     assert response.status_code == 302
     assert CalendarDay.objects.get(day=ANNIVERSARY).is_business_day is True
     assert closing_business_days(report) == 4
+
+
+def test_closed_day_services_write_the_day_and_the_calendar_together(db):
+    closed = closed_day_save(closed_day=ClosedDay(day=ANNIVERSARY, reason="Aniversario comunal"))
+    assert ClosedDay.objects.get(day=ANNIVERSARY) == closed
+    assert CalendarDay.objects.get(day=ANNIVERSARY).is_business_day is False
+    assert closed_days_delete(days=ClosedDay.objects.filter(day=ANNIVERSARY)) == 1
+    assert CalendarDay.objects.get(day=ANNIVERSARY).is_business_day is True
 
 
 def test_closed_days_deleted_in_bulk_from_the_list_leave_the_calendar_as_before(client, crews):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from geo_siac.testing import WEST_POINT
 
 
-@pytest.mark.parametrize("url", ["/admin/zones/zone/", "/admin/zones/crew/", "/admin/zones/department/",
+@pytest.mark.parametrize("url", ["/admin/zones/zone/", "/admin/zones/crew/", "/admin/catalogue/department/",
                                  "/admin/zones/closedday/"])
 def test_crew_and_zone_admin_lists_render(client, crews, url):
     client.force_login(crews["admin"])

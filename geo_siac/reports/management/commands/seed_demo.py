@@ -3,12 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from geo_siac.catalogue.models import Category
 from geo_siac.reports.importers import CommuneIndex, ImportFileError, ReportImporter
 from geo_siac.reports.mappings import NATIVE
-from geo_siac.reports.models import Category
 from geo_siac.reports.services import reports_route_unrouted
 from geo_siac.reports.synthetic import write_synthetic_csv
-from geo_siac.zones.models import Commune, Crew, Department, Zone
+from geo_siac.zones.models import Commune, Crew, Zone
 from geo_siac.zones.services import zone_assign_crew
 from geo_siac.zones.zone_importers import generate_zones
 
@@ -51,17 +51,17 @@ class Command(BaseCommand):
         named by the categories, answering that department's categories in every zone of the comuna. Running it
         again adds nothing."""
         new_zones = new_crews = 0
-        categories = list(Category.objects.filter(is_active=True).exclude(department=""))
+        categories = list(Category.objects.filter(is_active=True, department__isnull=False)
+                          .select_related("department"))
         for commune in Commune.objects.active().defer("geometry").order_by("cut"):
             if not Zone.objects.current().filter(commune=commune).exists():
                 new_zones += len(generate_zones(cut=commune.cut, grid_m=DEMO_GRID_M, commit=True).zones)
             zones = list(Zone.objects.current().filter(commune=commune))
-            for name in sorted({c.department for c in categories}):
-                department, _ = Department.objects.get_or_create(name=name)
-                crew, created = Crew.objects.get_or_create(
-                    name=f"{name} · {commune.name}"[:120], defaults={"department": department, "daily_capacity": 15})
+            for department in sorted({c.department for c in categories}, key=lambda d: d.name):
+                crew, created = Crew.objects.get_or_create(name=f"{department.name} · {commune.name}"[:120],
+                                                           defaults={"department": department, "daily_capacity": 15})
                 new_crews += created
                 for zone in zones:
-                    for category in (c for c in categories if c.department == name):
+                    for category in (c for c in categories if c.department == department):
                         zone_assign_crew(zone=zone, crew=crew, category=category)
         return new_zones, new_crews

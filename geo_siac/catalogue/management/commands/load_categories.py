@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from geo_siac.reports.catalogue import load_catalogue
-from geo_siac.reports.models import Category, CategoryGroup
+from geo_siac.catalogue.catalogue import load_catalogue
 
 
 class Command(BaseCommand):
@@ -14,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            created, updated = load_catalogue(Category, CategoryGroup, overwrite=options["reset"])
+            created, updated = load_catalogue(overwrite=options["reset"])
             if not options["commit"]:
                 transaction.set_rollback(True)
         self.stdout.write(f"categorías creadas: {created}, restablecidas: {updated}")

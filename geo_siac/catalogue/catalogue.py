@@ -1,5 +1,10 @@
-"""The default service catalogue (categories and their groups), loaded by a data migration and by
-`manage.py load_categories`. Response days are business days; municipalities adjust them in the admin."""
+"""The default service catalogue (categories, their groups and departments), loaded by `manage.py load_categories`
+(the first data migration keeps its own copy of the loader, as it was). Response days are business days;
+municipalities adjust them in the admin."""
+
+from functools import partial
+
+from geo_siac.catalogue.models import Category, CategoryGroup, Department
 
 GROUPS = [
     # code, Spanish name, English name
@@ -86,26 +91,32 @@ CATEGORIES = [
 ]
 
 
-def load_catalogue(category_model, group_model, *, overwrite: bool = False) -> tuple[int, int]:
-    """Create missing groups and categories by code; with `overwrite`, also reset existing ones to the defaults
-    (otherwise a municipality's edits in the admin survive a reload). Returns (created, updated).
-    Works with historical models too, so the data migration can call it."""
+def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
+    """Create missing groups and categories by code, and the departments they name; with `overwrite`, also reset
+    existing ones to the defaults (otherwise a municipality's edits in the admin survive a reload).
+    Returns (created, updated)."""
     groups = {}
     for order, (code, name_es, name_en) in enumerate(GROUPS):
         values = {"name_es": name_es, "name_en": name_en, "order": order}
-        method = group_model.objects.update_or_create if overwrite else group_model.objects.get_or_create
+        method = CategoryGroup.objects.update_or_create if overwrite else CategoryGroup.objects.get_or_create
         groups[code], _ = method(code=code, defaults=values)
     created = updated = 0
     for code, group, name_es, name_en, desc_es, desc_en, keywords, days, department, attributes in CATEGORIES:
-        method = category_model.objects.update_or_create if overwrite else category_model.objects.get_or_create
+        method = Category.objects.update_or_create if overwrite else Category.objects.get_or_create
         _, was_created = method(
             service_code=code,
             defaults={
                 "group": groups[group], "name_es": name_es, "name_en": name_en,
                 "description_es": desc_es, "description_en": desc_en, "keywords": keywords,
-                "response_days": days, "department": department, "attributes": attributes,
+                "response_days": days, "department": partial(_department, department),
+                "attributes": attributes,
             },
         )
         created += was_created
         updated += overwrite and not was_created
     return created, updated
+
+
+def _department(name: str) -> Department:
+    # Called by get_or_create only for a category it writes, so a department renamed in the admin is not recreated.
+    return Department.objects.get_or_create(name=name)[0]

@@ -1,0 +1,115 @@
+"""The service catalogue: the categories citizens report under, their groups, and the municipal departments
+that answer them. The ground floor under zones and reports (docs/architecture.md, "Layers"); the tables keep the
+names they had when categories lived in reports and departments in zones."""
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from geo_siac.catalogue.attributes import validate_attribute_definitions
+
+
+def localized(obj, field: str) -> str:
+    """The Spanish or English variant of a bilingual field, following the active language."""
+    return localized_value(getattr(obj, f"{field}_es"), getattr(obj, f"{field}_en"))
+
+
+def localized_value(spanish: str, english: str) -> str:
+    """English when it is the active language and there is an English text; Spanish otherwise."""
+    language = (translation.get_language() or "es").split("-")[0]
+    return english if language == "en" and english else spanish
+
+
+class Department(models.Model):
+    """The municipal unit that must answer a report, e.g. "Dirección de Medio Ambiente, Aseo y Ornato"."""
+
+    name = models.CharField(_("nombre"), max_length=200, unique=True)
+
+    class Meta:
+        db_table = "zones_department"
+        verbose_name = _("dirección municipal")
+        verbose_name_plural = _("direcciones municipales")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryGroup(models.Model):
+    code = models.SlugField(_("código"), max_length=50, unique=True)
+    name_es = models.CharField(_("nombre (español)"), max_length=100)
+    name_en = models.CharField(_("nombre (inglés)"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("orden"), default=0)
+
+    class Meta:
+        db_table = "reports_categorygroup"
+        verbose_name = _("grupo de categorías")
+        verbose_name_plural = _("grupos de categorías")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+
+class CategoryQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_active=True, is_public=True)
+
+
+class Category(models.Model):
+    """A kind of problem citizens report: an Open311 service."""
+
+    service_code = models.SlugField(_("código de servicio"), max_length=50, unique=True)
+    group = models.ForeignKey(
+        CategoryGroup, verbose_name=_("grupo"), on_delete=models.PROTECT, related_name="categories"
+    )
+    name_es = models.CharField(_("nombre (español)"), max_length=120)
+    name_en = models.CharField(_("nombre (inglés)"), max_length=120, blank=True)
+    description_es = models.TextField(_("descripción (español)"), blank=True)
+    description_en = models.TextField(_("descripción (inglés)"), blank=True)
+    keywords = models.CharField(_("palabras clave"), max_length=300, blank=True, help_text=_("Separadas por coma."))
+    response_days = models.PositiveSmallIntegerField(_("plazo de respuesta (días hábiles)"), default=10)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="categories",
+        verbose_name=_("unidad responsable"),
+    )
+    is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
+    is_active = models.BooleanField(_("activa"), default=True)
+    duplicate_radius_m = models.PositiveIntegerField(_("radio de posibles duplicados (m)"), default=50)
+    attributes = models.JSONField(
+        _("preguntas adicionales"),
+        default=list,
+        blank=True,
+        help_text=_("Atributos Open311: code, datatype, required, order, description, values [{key, name}]."),
+    )
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        db_table = "reports_category"
+        verbose_name = _("categoría")
+        verbose_name_plural = _("categorías")
+        ordering = ["group__order", "name_es"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return localized(self, "description")
+
+    @property
+    def department_name(self) -> str:
+        """The department's name as the citizen and Open311 read it; empty when the category names none."""
+        return self.department.name if self.department else ""
+
+    def clean(self):
+        validate_attribute_definitions(self.attributes)

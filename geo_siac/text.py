@@ -1,0 +1,7 @@
+"""Text rules shared by every app, beside geo.py."""
+
+import re
+
+# C0 control characters other than tab and line ends: PostgreSQL refuses NUL in text, and XML 1.0 (Open311) cannot
+# hold any of them. The one rule for every text a person or a file gives us.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
