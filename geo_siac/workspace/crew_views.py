@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from geo_siac.reports.states import status_names
 from geo_siac.reports.selectors import (deadline_state_counts, open_reports, reports_of_crews, supervision_reports,
                                         triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
+    crew_action_apply,
     report_bulk_update,
     report_change_status,
     report_extend_deadline,
@@ -26,7 +28,7 @@ from geo_siac.reports.services import (
     report_return,
 )
 from geo_siac.reports.tracking import normalize_tracking_code
-from geo_siac.workspace.access import crew_required, supervisor_required, visible_reports
+from geo_siac.workspace.access import crew_required, seen_report, supervisor_required, visible_reports
 from geo_siac.workspace.forms import (BulkForm, ExtendForm, MergeForm, ReasonForm, RerouteForm, StatusForm,
                                      SupervisionFilterForm)
 from geo_siac.zones.models import Crew
@@ -170,6 +172,25 @@ def extend(request, code):
     return apply(request, report, "extend_form", ExtendForm(request.POST), lambda data: report_extend_deadline(
         report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
         seen_updated_at=data["seen"]))
+
+
+@crew_required
+@require_POST
+def action(request):
+    """The offline app's outbox, one change per request (multipart, for the photos): 200 with the result, 409 when
+    the change was held because someone else re-routed, merged or closed the report, 400 naming what is wrong. A
+    replayed key answers what it answered the first time."""
+    data = request.POST
+    try:
+        report, seen = seen_report(request.user, data.get("seen", ""))
+        outcome = crew_action_apply(
+            key=data.get("key", ""), kind=data.get("kind", ""), report=report, actor=request.user,
+            seen_updated_at=seen, status=data.get("status", ""), note=data.get("note", ""),
+            note_is_public=data.get("note_is_public") == "1", photos=request.FILES.getlist("photos"),
+            latitude=data.get("latitude"), longitude=data.get("longitude"), accuracy_m=data.get("accuracy"))
+    except ValidationError as exc:
+        return JsonResponse({"outcome": "error", "errors": exc.message_dict}, status=400)
+    return JsonResponse({**outcome.result, "replayed": outcome.replayed}, status=409 if outcome.conflict else 200)
 
 
 # A bulk change's result per report, as a message of its level (the page lists them after the POST).

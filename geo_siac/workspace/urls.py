@@ -4,6 +4,7 @@ from geo_siac.workspace import crew_views, operator_views, views
 
 crew_patterns = ([
     path("", crew_views.home, name="home"),
+    path("api/acciones/", crew_views.action, name="action"),
     path("supervision/", crew_views.supervision, name="supervision"),
     path("supervision/duplicadas/", crew_views.merge, name="merge"),
     path("solicitud/<str:code>/", crew_views.report_page, name="report"),
