@@ -32,7 +32,7 @@ def photo(name="trabajo.jpg") -> io.BytesIO:
 
 def post_action(client, user, report, **fields):
     values = {"key": str(uuid.uuid4()), "kind": "status", "seen": seen_token(user, report)} | fields
-    return client.post(reverse("crew:action"), values)
+    return client.post(reverse("crew:action"), values | {"complete": "1"})
 
 
 def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the_first_answer(
@@ -132,6 +132,16 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(client, ma
     assert response.json()["errors"][field][0].startswith(message)
     assert not CrewAction.objects.exists()
     assert list(Report.objects.get(pk=report.pk).events.values_list("kind", flat=True)) == ["created", "routed"]
+
+
+def test_a_body_without_its_closing_field_is_refused_whole_as_a_cut_upload(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    response = client.post(reverse("crew:action"), {"key": str(uuid.uuid4()), "kind": "status", "status": "resolved",
+                                                    "seen": seen_token(crews["member_a"], report)})
+    assert response.status_code == 400
+    assert "El envío llegó incompleto" in response.json()["errors"]["complete"][0]
+    assert not CrewAction.objects.exists() and Report.objects.get(pk=report.pk).status == "submitted"
 
 
 def test_another_persons_version_token_is_refused(client, make_report, crews):
