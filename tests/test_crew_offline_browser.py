@@ -16,7 +16,9 @@ from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import CrewAction, EventPhoto, Report
+from geo_siac.reports.services import report_reroute
 from geo_siac.testing import WEST_POINT, browser_log_in, browser_user, chromium_launch
+from geo_siac.workspace.access import seen_token
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 PHONE = {"width": 390, "height": 844}
@@ -124,8 +126,6 @@ def multipart(fields: dict, photo: bytes) -> tuple[str, bytes]:
 @pytest.mark.browser
 def test_an_upload_cut_mid_body_then_replayed_three_times_is_applied_exactly_once(production_server, make_report,
                                                                                 crews, client):
-    from geo_siac.workspace.access import seen_token
-
     browser_user(crews["member_a"])
     report = make_report(point=WEST_POINT, reporter_email="uno@example.cl")
     notified = Notification.objects.filter(report=report).count()
@@ -164,8 +164,6 @@ def test_an_upload_cut_mid_body_then_replayed_three_times_is_applied_exactly_onc
 
 def reroute(report, crew, supervisor):
     """The supervisor's change, on its own connection: a query in Playwright's greenlet would leave one open."""
-    from geo_siac.reports.services import report_reroute
-
     try:
         report_reroute(report=Report.objects.get(pk=report.pk), crew=crew, actor=supervisor)
     finally:
