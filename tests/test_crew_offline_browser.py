@@ -42,6 +42,7 @@ def open_queue(page, base_url):
         if page.evaluate("navigator.serviceWorker.controller !== null"):
             break
         page.wait_for_timeout(100)
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == base_url + "/cuadrilla/sw.js"
     page.reload()
     page.wait_for_selector("html[data-offline-ready='1']")
 
