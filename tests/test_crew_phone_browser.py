@@ -167,7 +167,9 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
                          photo=SimpleUploadedFile("arbol.png", png_bytes("forestgreen"), "image/png"))
 
     with sync_playwright() as playwright:
-        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL")
+        # The "nginx" below answers only the page's own requests, not those of the crew app's service worker.
+        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL",
+                                                    service_workers="block")
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
         serve_media_as_nginx(page, media)

@@ -297,3 +297,33 @@ class ResponseTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CrewAction(models.Model):
+    """A crew's change sent by the offline app under the key the phone gave it, written in the same transaction as
+    the change: a replay of the key answers `result` and applies nothing (docs/crews.md, "The offline app")."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Cambio de estado")
+        NOTE = "note", _("Nota")
+        RETURN = "return", _("Devolución")
+
+    key = models.UUIDField(_("clave"), unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("persona"))
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE,
+                               related_name="crew_actions")
+    kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
+    result = models.JSONField(_("resultado"), default=dict)
+    conflict = models.BooleanField(_("retenida por conflicto"), default=False)
+    # Where the crew worked, as the phone measured it: staff-only, never in a public read.
+    location = models.PointField(_("ubicación del trabajo"), srid=STORAGE_SRID, null=True, blank=True)
+    location_accuracy_m = models.FloatField(_("precisión de la ubicación (m)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recibida"))
+
+    class Meta:
+        verbose_name = _("acción de cuadrilla")
+        verbose_name_plural = _("acciones de cuadrilla")
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.kind}"

@@ -1,6 +1,10 @@
 """Who may open which staff page (the navigation bar and the landing after login read it here), and which reports
 each person may see."""
 
+from datetime import datetime, timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -50,3 +54,24 @@ def landing_page(user) -> str | None:
     """The URL name of the person's own workspace, or None when no staff page is theirs."""
     usable = {name for name, _label in staff_pages(user)}
     return next((name for name in LANDING_ORDER if name in usable), None)
+
+
+# How long a phone may keep a change recorded offline before it must reload the report (docs/crews.md).
+SEEN_MAX_AGE = timedelta(days=14)
+
+
+def seen_token(user, report: Report) -> str:
+    """The report and its version as this person's page showed them, signed: the offline app sends it back with a
+    change, proving the report was theirs to see even if it has since been re-routed away from them."""
+    return signing.dumps([report.pk, report.updated_at.isoformat()], salt=f"geo_siac.crew-seen.{user.pk}")
+
+
+def seen_report(user, token: str) -> tuple[Report, datetime]:
+    """The report and version a `seen_token` names; ValidationError if it is not one, another person's or too old."""
+    try:
+        pk, seen = signing.loads(token, salt=f"geo_siac.crew-seen.{user.pk}", max_age=SEEN_MAX_AGE)
+        return Report.objects.select_related("crew").get(pk=pk), datetime.fromisoformat(seen)
+    except (signing.BadSignature, Report.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"seen": _("La versión de la solicitud no es válida o tiene más de %(days)d días: "
+                                         "abra la solicitud con conexión y registre el cambio otra vez.")
+                               % {"days": SEEN_MAX_AGE.days}}) from None

@@ -1,15 +1,20 @@
 """The field-crew workspace (/cuadrilla/): phone-first pages over the report services."""
 
 import json
+from functools import cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.reports.deadlines import DeadlineState
@@ -19,6 +24,7 @@ from geo_siac.reports.selectors import (crew_workload, deadline_state_counts, op
                                         supervision_reports,
                                         triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
+    crew_action_apply,
     report_bulk_update,
     report_change_status,
     report_extend_deadline,
@@ -27,7 +33,8 @@ from geo_siac.reports.services import (
     report_return,
 )
 from geo_siac.reports.tracking import normalize_tracking_code
-from geo_siac.workspace.access import crew_required, supervisor_required, visible_reports
+from geo_siac.web.csp import csp_allow
+from geo_siac.workspace.access import crew_required, seen_report, seen_token, supervisor_required, visible_reports
 from geo_siac.workspace.forms import (BulkForm, ExtendForm, MergeForm, ReasonForm, RerouteForm, StatusForm,
                                      SupervisionFilterForm)
 from geo_siac.zones.models import Crew
@@ -99,6 +106,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         "geo_label": f"{report.tracking_code} {report.category.name}",
         "status_form": forms.get("status_form") or StatusForm(current=report.status, report=report, initial=seen),
         "return_form": forms.get("return_form") or ReasonForm(initial=seen),
+        "seen_token": seen_token(request.user, report),
         "is_supervisor": is_supervisor(request.user),
     }
     if context["is_supervisor"]:
@@ -171,6 +179,62 @@ def extend(request, code):
     return apply(request, report, "extend_form", ExtendForm(request.POST), lambda data: report_extend_deadline(
         report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
         seen_updated_at=data["seen"]))
+
+
+@crew_required
+@require_POST
+def action(request):
+    """The offline app's outbox, one change per request (multipart, for the photos, with `complete` as its last
+    field): 200 with the result, 409 when the change was held because someone else re-routed, merged or closed the
+    report, 400 naming what is wrong. A replayed key answers what it answered the first time."""
+    data = request.POST
+    if data.get("complete") != "1":
+        # Django parses a multipart body cut short by a dropped connection as if it had ended there, keeping the
+        # fields before the cut: the phone sends `complete` last, so a body without it is refused whole.
+        return JsonResponse({"outcome": "error", "errors": {"complete": [_(
+            "El envío llegó incompleto (se cortó la conexión); no se guardó nada y el teléfono lo reintentará.")]}},
+            status=400)
+    try:
+        report, seen = seen_report(request.user, data.get("seen", ""))
+        outcome = crew_action_apply(
+            key=data.get("key", ""), kind=data.get("kind", ""), report=report, actor=request.user,
+            seen_updated_at=seen, status=data.get("status", ""), note=data.get("note", ""),
+            note_is_public=data.get("note_is_public") == "1", photos=request.FILES.getlist("photos"),
+            latitude=data.get("latitude"), longitude=data.get("longitude"), accuracy_m=data.get("accuracy"))
+    except ValidationError as exc:
+        return JsonResponse({"outcome": "error", "errors": exc.message_dict}, status=400)
+    return JsonResponse({**outcome.result, "replayed": outcome.replayed}, status=409 if outcome.conflict else 200)
+
+
+@require_GET
+@cache_control(max_age=3600)
+def manifest(request):
+    """The crew app's web app manifest (installable to the home screen), Spanish first; public, as browsers fetch it
+    without the session cookie."""
+    icons = [{"src": static(f"geo_siac/icons/crew-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png",
+              "purpose": "any maskable"} for size in (192, 512)]
+    body = {
+        "name": _("GeoSIAC · Cuadrilla"), "short_name": _("Cuadrilla"), "lang": "es-CL",
+        "description": _("La cola de la cuadrilla, también sin conexión."),
+        "start_url": reverse("crew:home"), "scope": reverse("crew:home"), "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#1b5e20", "icons": icons,
+    }
+    return JsonResponse(body, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+
+
+@cache
+def service_worker_source() -> str:
+    with open(finders.find("geo_siac/crew_sw.js"), encoding="utf-8") as source:
+        return source.read().replace("OUTBOX_SCRIPT_URL", static("geo_siac/crew_outbox.js"))
+
+
+@require_GET
+@cache_control(no_cache=True)  # browsers check for a new worker on each visit rather than keep a stale one
+@csp_allow(connect_src=settings.GEO_SIAC_TILE_ORIGIN)  # the worker fetches the base-layer tiles it caches
+def service_worker(request):
+    """The service worker, served from /cuadrilla/ so that its scope covers the crew pages (a worker controls only
+    pages at or below its own path); its outbox script under its hashed static name."""
+    return HttpResponse(service_worker_source(), content_type="text/javascript; charset=utf-8")
 
 
 # A bulk change's result per report, as a message of its level (the page lists them after the POST).

@@ -4,6 +4,9 @@ from geo_siac.workspace import crew_views, operator_views, views
 
 crew_patterns = ([
     path("", crew_views.home, name="home"),
+    path("api/acciones/", crew_views.action, name="action"),
+    path("manifest.webmanifest", crew_views.manifest, name="manifest"),
+    path("sw.js", crew_views.service_worker, name="service_worker"),
     path("supervision/", crew_views.supervision, name="supervision"),
     path("supervision/duplicadas/", crew_views.merge, name="merge"),
     path("solicitud/<str:code>/", crew_views.report_page, name="report"),

@@ -2,9 +2,10 @@
 operator console and Open311), photos.py checks and stores any photo, status.py moves a report through its states,
 duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, extends and changes
 in bulk, citizen.py holds follows and surveys, calendar.py keeps the SQL business-day calendar, publication.py
-stores where each report is placed in public, erasure.py erases a person's data on request. Callers import from
-here."""
+stores where each report is placed in public, erasure.py erases a person's data on request, actions.py applies a
+crew's offline change once per key. Callers import from here."""
 
+from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
 from geo_siac.reports.services.assignment import (
     BulkResult,
     report_bulk_update,
@@ -23,12 +24,14 @@ from geo_siac.reports.services.status import Unchanged, report_change_status
 
 __all__ = [
     "ERASED",
+    "ActionOutcome",
     "BulkResult",
     "ErasureSummary",
     "Unchanged",
     "business_calendar_sync",
     "closed_day_save",
     "closed_days_delete",
+    "crew_action_apply",
     "report_bulk_update",
     "report_change_status",
     "report_create",

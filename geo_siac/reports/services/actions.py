@@ -1,0 +1,163 @@
+"""A crew's change sent by the offline app: applied exactly once per key, whatever the retries, and held (not applied)
+when someone else re-routed, merged or closed the report while the phone was offline."""
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.models import CrewAction, EventKind, EventPhoto, Report, ReportEvent
+from geo_siac.reports.services.assignment import report_return
+from geo_siac.reports.services.photos import photo_save
+from geo_siac.reports.services.status import lock_report, report_change_status, status_photos_process
+from geo_siac.reports.states import CLOSED, Status
+from geo_siac.reports.validation import coordinate_errors
+from geo_siac.zones.roles import is_supervisor
+from geo_siac.zones.selectors import crews_of
+
+# A phone's fix worse than this says nothing about where the crew worked (a cell-tower guess, not GPS).
+MAX_ACCURACY_M = 5000
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What the phone is answered: `result` as first stored; `conflict` when the change was held."""
+
+    result: dict
+    conflict: bool
+    replayed: bool
+
+
+def action_key(key) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(key))
+    except ValueError:
+        raise ValidationError({"key": _("La clave de la acción debe ser un UUID; llegó «%(key)s».")
+                               % {"key": str(key)[:40]}}) from None
+
+
+def work_location(latitude, longitude, accuracy_m) -> tuple[Point | None, float | None]:
+    """The phone's position and its accuracy, both or neither; the errors name the field."""
+    if latitude in (None, "") and longitude in (None, ""):
+        return None, None
+    lat, lng, errors = coordinate_errors(latitude, longitude)
+    try:
+        accuracy = float(accuracy_m)
+    except (TypeError, ValueError):
+        accuracy = math.nan
+    if not 0 <= accuracy <= MAX_ACCURACY_M:
+        errors["accuracy"] = _("La precisión de la ubicación debe ser un número de metros entre 0 y %(max)d.") % {
+            "max": MAX_ACCURACY_M}
+    if errors:
+        raise ValidationError(errors)
+    return Point(lng, lat, srid=STORAGE_SRID), accuracy
+
+
+def replayed(stored: CrewAction, *, actor, report: Report, kind: str) -> ActionOutcome:
+    if (stored.user_id, stored.report_id, stored.kind) != (actor.pk, report.pk, kind):
+        raise ValidationError({"key": _("Esta clave ya se usó para otra acción; el teléfono debe generar una nueva.")})
+    return ActionOutcome(result=stored.result, conflict=stored.conflict, replayed=True)
+
+
+def what_happened(locked: Report, *, actor, seen_updated_at: datetime) -> str:
+    """Why the crew's change must not be applied blindly, or "" when it may be: the report was merged, closed, or
+    taken from the crew's queue (re-routed or handed back) by someone else since the phone saw it."""
+    if locked.updated_at == seen_updated_at:
+        return ""
+    if locked.duplicate_of_id is not None:
+        return _("Fue unida a %(original)s como duplicada.") % {"original": locked.duplicate_of.tracking_code}
+    if locked.status in CLOSED:
+        return _("Fue cerrada («%(status)s»).") % {"status": Status(locked.status).label}
+    if not is_supervisor(actor) and not crews_of(actor).filter(pk=locked.crew_id).exists():
+        crew = locked.crew.name if locked.crew_id else _("la cola de triage")
+        return _("Fue derivada a %(crew)s.") % {"crew": crew}
+    return ""
+
+
+def intended(kind: str, status: str) -> str:
+    if kind == CrewAction.Kind.STATUS:
+        return _("pasar a «%(status)s»") % {"status": Status(status).label}
+    if kind == CrewAction.Kind.RETURN:
+        return _("devolverla a triage")
+    return _("agregar una nota")
+
+
+def hold(locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str) -> dict:
+    """Keep the crew's intent, note and photos as an internal note the supervisor sees; change nothing else."""
+    kept = _("Cambio de la cuadrilla no aplicado: quería %(intended)s, pero mientras estaba sin conexión la solicitud "
+             "cambió. %(happened)s") % {"intended": intended(kind, status), "happened": happened}
+    if note:
+        kept += " " + _("Nota de la cuadrilla: %(note)s") % {"note": note}
+    processed = status_photos_process(photos)
+    event = ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=kept, is_public=False, actor=actor,
+                                       actor_label=actor.get_username(), created_at=timezone.now())
+    for photo in processed:
+        photo_save(photo, (stored := EventPhoto(event=event)).image)
+        stored.save()
+    return {
+        "outcome": "conflict", "report": locked.tracking_code, "happened": happened,
+        "kept": _("Su nota y sus fotos quedaron como nota interna para la supervisión; no se cambió nada más."),
+        "status": locked.status, "status_label": str(Status(locked.status).label),
+        "crew": locked.crew.name if locked.crew_id else None,
+        "duplicate_of": locked.duplicate_of.tracking_code if locked.duplicate_of_id else None,
+    }
+
+
+def perform(locked: Report, *, kind: str, status: str, note: str, note_is_public: bool, photos, actor) -> dict:
+    label = actor.get_username()
+    if kind == CrewAction.Kind.STATUS:
+        report_change_status(report=locked, status=status, note=note, note_is_public=note_is_public, photos=photos,
+                             actor=actor, actor_label=label)
+    elif kind == CrewAction.Kind.RETURN:
+        report_return(report=locked, reason=note, actor=actor)
+    elif not note:
+        raise ValidationError({"note": _("Escriba la nota.")})
+    else:
+        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=note_is_public,
+                                   actor=actor, actor_label=label, created_at=timezone.now())
+    locked.refresh_from_db(fields=["status"])
+    return {"outcome": "applied", "report": locked.tracking_code, "status": locked.status,
+            "status_label": str(Status(locked.status).label), "message": _("Cambio guardado.")}
+
+
+@transaction.atomic
+def crew_action_apply(*, key: str, kind: str, report: Report, actor, seen_updated_at: datetime, status: str = "",
+                      note: str = "", note_is_public: bool = False, photos: Sequence = (), latitude=None,
+                      longitude=None, accuracy_m=None) -> ActionOutcome:
+    """Apply one change recorded by the offline app, once per `key`. The key's row is inserted first, in the same
+    transaction as the change: a concurrent replay waits on the unique index and, once the first commits, gets the
+    stored result; a refused change (bad input) rolls back with its key, so nothing is half-written. A change made
+    where someone else re-routed, merged or closed the report since `seen_updated_at` is held (`hold`), and that
+    outcome is stored like any other. `note` is the hand-back reason for a return."""
+    key = action_key(key)
+    if kind not in CrewAction.Kind.values:
+        raise ValidationError({"kind": _("Tipo de acción desconocido: %s") % kind})
+    if kind == CrewAction.Kind.STATUS and status not in Status.values:
+        raise ValidationError({"status": _("Estado desconocido: %s") % status})
+    location, accuracy = work_location(latitude, longitude, accuracy_m)
+    try:
+        with transaction.atomic():
+            action = CrewAction.objects.create(key=key, user=actor, report=report, kind=kind, location=location,
+                                               location_accuracy_m=accuracy, created_at=timezone.now())
+    except IntegrityError:
+        return replayed(CrewAction.objects.get(key=key), actor=actor, report=report, kind=kind)
+    locked = lock_report(report)
+    note = note.strip()
+    happened = what_happened(locked, actor=actor, seen_updated_at=seen_updated_at)
+    if happened:
+        action.result = hold(locked, kind=kind, status=status, note=note, photos=photos, actor=actor,
+                             happened=happened)
+        action.conflict = True
+    else:
+        action.result = perform(locked, kind=kind, status=status, note=note, note_is_public=note_is_public,
+                                photos=photos, actor=actor)
+    action.save(update_fields=["result", "conflict"])
+    return ActionOutcome(result=action.result, conflict=action.conflict, replayed=False)

@@ -1,0 +1,154 @@
+// The crew pages as an offline app (docs/crews.md, "The offline app"): registers the service worker and asks it to
+// keep this page, its files and its reports' pages; records the status and hand-back forms in the outbox when there is
+// no network; lists the changes on this phone; sends them when the network returns.
+(function () {
+  "use strict";
+  var app = document.getElementById("offline-app");
+  if (!app || !("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
+  var outbox = window.GeoSiacOutbox;
+  var msg = app.dataset;
+  var list = document.getElementById("pending-changes");
+  var notice = document.getElementById("offline-notice");
+  var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
+
+  function say(text) { notice.textContent = text; }
+
+  function showAge() {
+    var generated = new Date(msg.generatedAt);
+    var minutes = Math.max(0, Math.round((Date.now() - generated.getTime()) / 60000));
+    var time = generated.toLocaleString(document.documentElement.lang || "es-CL",
+      { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    var text = msg.msgAge.replace("%(time)s", time).replace("%(minutes)s", String(minutes));
+    document.getElementById("data-age").textContent = (navigator.onLine ? "" : msg.msgOffline + " ") + text;
+  }
+
+  function describe(change) {
+    var item = document.createElement("li");
+    item.className = "pending-" + change.state;
+    var text = change.report + " · " + change.label;
+    if (change.state === "pending") {
+      text += " · " + msg.msgPending;
+    } else if (change.state === "conflict") {
+      text += " · " + msg.msgConflict + ": " + change.answer.happened + " " + change.answer.kept;
+    } else {
+      text += " · " + msg.msgError + ": " + Object.keys(change.answer.errors).map(function (field) {
+        return change.answer.errors[field].join(" ");
+      }).join(" ");
+    }
+    item.appendChild(document.createTextNode(text));
+    if (change.state !== "pending") {
+      var dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.className = "secondary";
+      dismiss.textContent = msg.msgDismiss;
+      dismiss.addEventListener("click", function () { outbox.remove(change.id).then(render); });
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(dismiss);
+    }
+    return item;
+  }
+
+  function render() {
+    return outbox.all().then(function (changes) {
+      list.replaceChildren.apply(list, changes.map(describe));
+      document.getElementById("pending-section").hidden = changes.length === 0;
+      showAge();
+    });
+  }
+
+  function flush() {
+    if (!navigator.onLine) { return render(); }
+    return outbox.flush().then(function (sent) {
+      if (sent) { say(msg.msgSent.replace("%(count)s", String(sent))); }
+      return render();
+    });
+  }
+
+  function resized(file) {
+    return createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.85); });
+    }).then(function (blob) {
+      return { blob: blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg" };
+    }, function () {
+      return { blob: file, name: file.name };  // not an image the phone can read: the server says why
+    });
+  }
+
+  function position() {
+    var wanted = document.getElementById("record-location");
+    if (!wanted || !wanted.checked || !navigator.geolocation) { return Promise.resolve({}); }
+    return new Promise(function (resolve) {
+      navigator.geolocation.getCurrentPosition(function (p) {
+        resolve({ latitude: p.coords.latitude.toFixed(6), longitude: p.coords.longitude.toFixed(6),
+                  accuracy: p.coords.accuracy.toFixed(1) });
+      }, function () { resolve({}); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
+
+  function record(form) {
+    var data = new FormData(form);
+    var kind = form.dataset.offline;
+    var fields = { key: crypto.randomUUID(), kind: kind, seen: app.dataset.seen,
+                   note: String(data.get(kind === "return" ? "reason" : "note") || "") };
+    var label = msg.msgReturn;
+    if (kind === "status") {
+      fields.status = String(data.get("status") || "");
+      fields.note_is_public = data.get("note_is_public") ? "1" : "0";
+      var select = form.querySelector("[name=status]");
+      label = select.options[select.selectedIndex].text;
+    }
+    var files = data.getAll("photos").filter(function (f) { return f && f.size; });
+    return Promise.all([Promise.all(files.map(resized)), position()]).then(function (results) {
+      Object.assign(fields, results[1]);
+      return outbox.add({ report: app.dataset.report, label: label, fields: fields, photos: results[0],
+                          csrf: String(data.get("csrfmiddlewaretoken")) });
+    }).then(function () {
+      form.reset();
+      say(msg.msgRecorded);
+      return navigator.serviceWorker.ready.then(function (registration) {
+        return registration.sync ? registration.sync.register("crew-outbox").catch(function () {}) : undefined;
+      });
+    }).then(render);
+  }
+
+  document.querySelectorAll("form[data-offline]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (navigator.onLine) { return; }  // online, the form posts as usual and the server answers on the page
+      event.preventDefault();
+      record(form);
+    });
+  });
+
+  function keepForOffline(registration) {
+    var here = location.pathname + location.search;
+    var pages = [here].concat(Array.prototype.map.call(document.querySelectorAll("#report-list a[href]"),
+      function (a) { return a.getAttribute("href"); }));
+    var files = performance.getEntriesByType("resource").map(function (e) { return e.name; })
+      .filter(function (url) { return url.indexOf(location.origin + "/static/") === 0; });
+    var channel = new MessageChannel();
+    channel.port1.onmessage = function () { document.documentElement.dataset.offlineReady = "1"; };
+    registration.active.postMessage({ type: "store", pages: pages, files: files }, [channel.port2]);
+  }
+
+  document.getElementById("clear-offline").addEventListener("click", function () {
+    outbox.all().then(function (changes) {
+      if (changes.some(function (c) { return c.state === "pending"; }) && !window.confirm(msg.msgClearConfirm)) { return; }
+      return outbox.clear().then(function () { return navigator.serviceWorker.ready; }).then(function (registration) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function () { say(msg.msgCleared); render(); };
+        registration.active.postMessage({ type: "clear" }, [channel.port2]);
+      });
+    });
+  });
+
+  window.addEventListener("online", flush);
+  window.addEventListener("offline", showAge);
+  navigator.serviceWorker.register(msg.sw, { scope: msg.scope });
+  if (navigator.onLine) { navigator.serviceWorker.ready.then(keepForOffline); }
+  flush();
+})();
