@@ -75,6 +75,7 @@ def point(request, pk: int):
     })
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2100
 WEEKDAY_NAMES = {"mon": _lazy("lunes"), "tue": _lazy("martes"), "wed": _lazy("miércoles"), "thu": _lazy("jueves"),
                  "fri": _lazy("viernes"), "sat": _lazy("sábado"), "sun": _lazy("domingo")}
 
@@ -114,13 +115,15 @@ def procedure(request, slug: str):
     })
 
 
-def _day(value: str, default: date) -> date | None:
+def _day(value: str, default: date | None) -> date | None:
+    """A YYYY-MM-DD date of the years the pages can show (later ones overflow datetime arithmetic), else None."""
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -132,8 +135,9 @@ def book(request, pk: int):
     today = selectors.local_date(offering.service_point, now)
     days = selectors.booking_days(offering, today)
     day = _day(request.GET.get("dia", ""), days[0] if days else today)
-    if day is None:
-        return text_error(_("Fecha inválida: use AAAA-MM-DD."))
+    if day is None or (days and day not in days):
+        return text_error(_("Elija un día de los próximos %(days)s con horario, con la forma AAAA-MM-DD.")
+                          % {"days": selectors.BOOKING_HORIZON_DAYS})
     errors, values = {}, {}
     if request.method == "POST":
         if not submission_allowed(request):
