@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "geo_siac.reports",
     "geo_siac.maps",
     "geo_siac.open311",
+    "geo_siac.attention",
     "rest_framework",
     "rest_framework_gis",
     "django_filters",

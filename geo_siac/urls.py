@@ -21,6 +21,7 @@ urlpatterns = [
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("geo_siac.workspace.urls")),
     path("transparencia/", include("geo_siac.transparency.urls")),
+    path("", include("geo_siac.attention.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 

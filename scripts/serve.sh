@@ -37,6 +37,7 @@ else
       "with manage.py load_service_points FILE --preset deis ${SERVED[*]} --commit"
 fi
 "$PY" manage.py load_categories --commit
+"$PY" manage.py seed_attention_demo  # service points, procedures guide and appointments (docs/attention.md)
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"
 "$PY" manage.py refresh_indicators  # production runs it on a timer (docs/deployment.md)
 "$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from geo_siac.testing import BROWSER_PASSWORD, browser_user
 
 STAFF_PAGES = ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/mapas/calor/", "/mapas/calor/mapa.html",
-               "/mapas/calor/mapa.png", "/mapas/cobertura/", "/transparencia/informe/?commune=13201&month=2026-10"]
+               "/mapas/calor/mapa.png", "/mapas/cobertura/", "/transparencia/informe/?commune=13201&month=2026-10",
+               "/atencion/agenda/", "/atencion/eficiencia/"]
 
 
 def person(crews, role: str):
@@ -59,9 +60,10 @@ def nav_links(html: str) -> list[str]:
     ("operator", "/operador/", ["/operador/"]),
     ("crew", "/cuadrilla/", ["/cuadrilla/"]),
     ("supervisor", "/cuadrilla/supervision/", ["/cuadrilla/", "/cuadrilla/supervision/"]),
-    ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/admin/"]),
+    ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/"]),
+    ("planner", "/atencion/agenda/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/"]),
     ("admin", "/mapas/calor/", ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/mapas/calor/",
-                                "/mapas/cobertura/", "/admin/"]),
+                                "/mapas/cobertura/", "/atencion/agenda/", "/admin/"]),
 ])
 def test_staff_page_shows_the_pages_the_role_may_use_the_name_and_a_logout(client, crews, role, page, links):
     user = person(crews, role)

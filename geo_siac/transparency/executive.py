@@ -21,6 +21,7 @@ from django.utils.translation import ngettext  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from geo_siac.attention.selectors import point_efficiency  # noqa: E402
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
 from geo_siac.catalogue.models import Category  # noqa: E402
@@ -300,6 +301,7 @@ def render_html(report: ExecutiveReport) -> str:
         "departments": report.departments[:DEPARTMENT_LIMIT],
         "more_departments": max(len(report.departments) - DEPARTMENT_LIMIT, 0),
         "department_columns": department_columns(), "notes": notes(),
+        "service_points": point_efficiency(month=report.month, commune=report.commune),
     })
 
 

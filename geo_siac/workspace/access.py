@@ -37,6 +37,7 @@ STAFF_PAGES = (
     ("crew:supervision", _("Supervisión"), is_supervisor),
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
+    ("attention:agenda", _("Agenda de citas"), is_staff_member),
     ("admin:index", _("Administración"), is_staff_member),
 )
 # Where a login without ?next= lands: the first of these the person may use (a superuser oversees, so supervision).

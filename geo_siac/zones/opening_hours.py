@@ -278,6 +278,34 @@ def is_open_at(spec: dict[str, Any], when: datetime, extra_closed_days: set[date
     )
 
 
+def sessions_on(
+    spec: dict[str, Any], day: date, extra_closed_days: set[date] | None = None
+) -> list[tuple[str, datetime, datetime]]:
+    """The named sessions (label, start, end) held on local date ``day`` under the rules above.
+
+    A special session counts on the dates its rule picks that no exception or closure replaces; an exception
+    with a label and hours is a session of its own (e.g. a night session moved to another date).
+    """
+    normalised = validate_opening_hours(spec)
+    tz = _zone(normalised["timezone"])
+    midnight = datetime.combine(day, time())
+    iso = day.isoformat()
+    exception = next((item for item in normalised["exceptions"] if item["date"] == iso), None)
+    if exception is not None:
+        named = [(exception["label"], exception["hours"])] if exception.get("label") else []
+    elif day in (extra_closed_days or set()) or (normalised["closed_on_public_holidays"] and is_public_holiday(day)):
+        named = []
+    else:
+        weekday = WEEKDAYS[day.weekday()]
+        named = [(session["label"], session["hours"]) for session in normalised["special_sessions"]
+                 if session["weekday"] == weekday and _session_applies(session, day)]
+    return [
+        (label, _instant(midnight + timedelta(minutes=start), tz), _instant(midnight + timedelta(minutes=end), tz))
+        for label, hours_ in named
+        for start, end in _minutes(hours_)
+    ]
+
+
 def _open_intervals(spec: dict[str, Any], day: date, extra_closed_days: set[date]) -> list[tuple[datetime, datetime]]:
     tz = _zone(spec["timezone"])
     midnight = datetime.combine(day, time())

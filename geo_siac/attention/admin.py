@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from geo_siac.attention.models import Appointment, Offering, Procedure
+
+
+class OfferingInline(admin.TabularInline):
+    model = Offering
+    extra = 0
+    autocomplete_fields = ["service_point"]
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ("name", "responsible", "cost", "legal_deadline")
+    search_fields = ("name", "summary", "requirements")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [OfferingInline]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Read only: appointments change through the booking page, the signed link and the desk's agenda."""
+
+    list_display = ("code", "slot", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("code",)
+    readonly_fields = [f.name for f in Appointment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
