@@ -14,10 +14,12 @@ class Delivery(models.TextChoices):
 
 
 class Notification(models.Model):
-    """The outbox: written in the same transaction as the change it announces, sent later by the worker."""
+    """The outbox: written in the same transaction as the change it announces, sent later by the worker. A staff
+    digest (alerts) is about many reports, so it names none."""
 
     report = models.ForeignKey(
-        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications"
+        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications",
+        null=True, blank=True,
     )
     medium = models.CharField(_("medio"), max_length=8, choices=Medium.choices, default=Medium.EMAIL)
     recipient = models.CharField(_("destinatario"), max_length=254)

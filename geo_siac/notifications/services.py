@@ -25,6 +25,27 @@ def notification_enqueue(*, report, recipient: str, language: str, subject: str,
     )
 
 
+@dataclass(frozen=True)
+class Message:
+    recipient: str
+    language: str
+    subject: str
+    body: str
+    report_id: int | None = None
+
+
+def notifications_enqueue(*, messages: list[Message]) -> int:
+    """Write many email messages to the outbox in one statement (a run of staff alerts), in the caller's
+    transaction like notification_enqueue."""
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [Notification(report_id=m.report_id, medium=Medium.EMAIL, recipient=m.recipient, language=m.language,
+                      subject=m.subject[:200], body=m.body, next_attempt_at=now, created_at=now) for m in messages],
+        batch_size=2000,
+    )
+    return len(messages)
+
+
 @dataclass
 class SendSummary:
     sent: int = 0

@@ -1,0 +1,173 @@
+"""The alerts run behind `manage.py escalate` (docs/escalation.md) and the daily staff digest.
+
+The run finds every alert due at `now` in one set-wise statement over the open reports, then fires them in
+batches, each its own transaction: the alert rows (INSERT ... ON CONFLICT DO NOTHING against the unique report,
+kind and level), the inbox rows and the immediate emails (the outbox) commit together. So a crash loses at most the
+batch in flight, which the next run finds again, and a second process that fires the same alert at the same time
+waits on the unique index and then inserts nothing: each alert is fired, and told, once."""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from geo_siac.alerts.models import Alert, AlertKind, EscalationRule, StaffAlert
+from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
+from geo_siac.notifications.services import Message, notifications_enqueue
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.messages import absolute
+from geo_siac.reports.models import Report
+from geo_siac.reports.states import OPEN
+
+_REPORTS = Report._meta.db_table
+_ALERTS = Alert._meta.db_table
+_OPEN = ", ".join(f"'{status}'" for status in sorted(OPEN))
+_CANDIDATES = "alerts_run_candidates"
+
+
+@dataclass
+class RunSummary:
+    fired: Counter = field(default_factory=Counter)  # per kind
+    delivered: int = 0  # inbox rows
+    emails: int = 0  # immediate messages enqueued
+    unaddressed: int = 0  # alerts that reached nobody (no head, no crew member...)
+    batches: int = 0
+
+
+def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetime, now: datetime,
+                    triage: datetime, assigned: datetime) -> tuple[str, list]:
+    """Every (report, kind, level) due at the run's instant and not fired yet, numbered in report order, over open
+    reports only: an answered or closed request leaves the candidates, an extended one is judged by its new
+    deadline."""
+    open_reports = f"FROM {_REPORTS} r WHERE r.status IN ({_OPEN})"
+    parts, params = [], []
+    if rules:
+        values = ", ".join("(%s, %s, %s::timestamptz)" for _rule in rules)
+        parts.append(f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
+                     f"JOIN (VALUES {values}) AS rule(department_id, level, cutoff) "
+                     f"ON rule.department_id = r.department_id "
+                     f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff")
+        params += [value for rule in rules for value in rule]
+    parts += [
+        f"SELECT r.id, '{AlertKind.DUE_SOON}', 0 {open_reports} AND r.expected_at < %s",
+        f"SELECT r.id, '{AlertKind.OVERDUE}', 0 {open_reports} AND r.expected_at < %s",
+        f"SELECT r.id, '{AlertKind.TRIAGE_WAIT}', 0 {open_reports} AND r.crew_id IS NULL AND r.created_at < %s",
+        f"SELECT r.id, '{AlertKind.REOPENED}', r.times_reopened {open_reports} AND r.times_reopened > 0",
+        f"SELECT r.id, '{AlertKind.ASSIGNED}', r.crew_id {open_reports} AND r.crew_id IS NOT NULL "
+        f"AND r.updated_at >= %s",
+    ]
+    params += [due_soon, now, triage, assigned]
+    sql = (f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER (ORDER BY c.report_id, c.kind, "
+           f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level) "
+           f"WHERE NOT EXISTS (SELECT 1 FROM {_ALERTS} a WHERE a.report_id = c.report_id AND a.kind = c.kind "
+           f"AND a.level = c.level)")
+    return sql, params
+
+
+def alerts_run(*, now: datetime | None = None, batch_size: int | None = None,
+               after_batch: Callable[[int], None] | None = None) -> RunSummary:
+    """Fire every staff alert and escalation due at `now` (see the module's docstring). Safe to repeat, to run in
+    several processes at once and to run again after a crash. `after_batch(n)` is called after each commit."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.GEO_SIAC_ESCALATE_BATCH
+    directory = alert_directory()
+    thresholds = {rule.threshold_business_days for rule in EscalationRule.objects.all()}
+    cutoffs = {threshold: deadline_cutoff(now, threshold) for threshold in thresholds}
+    rules = [(rule.department_id, rule.level, cutoffs[rule.threshold_business_days])
+             for rule in EscalationRule.objects.all()]
+    sql, params = _candidates_sql(
+        rules, due_soon=deadline_cutoff(now, -settings.GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS), now=now,
+        triage=now - timedelta(hours=settings.GEO_SIAC_ALERT_TRIAGE_HOURS),
+        assigned=now - timedelta(hours=settings.GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS),
+    )
+    summary = RunSummary()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
+        cursor.execute(sql, params)
+        cursor.execute(f"SELECT count(*) FROM {_CANDIDATES}")
+        (total,) = cursor.fetchone()
+    try:
+        for start in range(0, total, batch_size):
+            _fire_batch(first=start + 1, last=start + batch_size, now=now, directory=directory, summary=summary)
+            summary.batches += 1
+            if after_batch is not None:
+                after_batch(summary.batches)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
+    return summary
+
+
+@transaction.atomic
+def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, summary: RunSummary) -> None:
+    """Candidates first..last: the alerts this process is the first to insert, their inbox rows and emails."""
+    with connection.cursor() as cursor:
+        # In report order, so two processes take the unique index's entries in the same order and never deadlock.
+        cursor.execute(
+            f"WITH fired AS (INSERT INTO {_ALERTS} (report_id, kind, level, fired_at) "
+            f"SELECT c.report_id, c.kind, c.level, %s FROM {_CANDIDATES} c "
+            f"JOIN {_REPORTS} r ON r.id = c.report_id AND r.status IN ({_OPEN}) "
+            f"WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
+            f"RETURNING id, report_id, kind, level) "
+            f"SELECT f.id, f.kind, f.level, r.id, r.tracking_code, r.crew_id, r.department_id, r.expected_at "
+            f"FROM fired f JOIN {_REPORTS} r ON r.id = f.report_id",
+            [now, first, last],
+        )
+        fired = cursor.fetchall()
+    deliveries, messages = [], []
+    for alert_id, kind, level, report_id, code, crew_id, department_id, expected_at in fired:
+        summary.fired[kind] += 1
+        users = _recipients(directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id)
+        if not users:
+            summary.unaddressed += 1
+        for user_id in users:
+            deliveries.append(StaffAlert(alert_id=alert_id, user_id=user_id))
+            person = directory.people.get(user_id)
+            if person and person.email and not person.digest:
+                messages.append(alert_message(person.email, person.language, kind=kind, level=level, code=code,
+                                              expected_at=expected_at, report_id=report_id))
+    StaffAlert.objects.bulk_create(deliveries, batch_size=5000)
+    notifications_enqueue(messages=messages)
+    summary.delivered += len(deliveries)
+    summary.emails += len(messages)
+
+
+def _recipients(directory: Directory, *, kind: str, level: int, crew_id: int | None,
+                department_id: int | None) -> list[int]:
+    if kind == AlertKind.ESCALATION:
+        return directory.escalation(department_id=department_id, level=level, crew_id=crew_id)
+    if kind == AlertKind.TRIAGE_WAIT:
+        return directory.supervisors
+    return directory.crew_or_triage(crew_id)
+
+
+def alert_text(kind: str, level: int) -> str:
+    """What an alert says, in the active language (the inbox and the emails)."""
+    texts = {
+        AlertKind.ASSIGNED: _("Asignada a su cuadrilla"),
+        AlertKind.DUE_SOON: _("Vence pronto"),
+        AlertKind.OVERDUE: _("Vencida"),
+        AlertKind.REOPENED: _("Reabierta por la ciudadanía"),
+        AlertKind.TRIAGE_WAIT: _("Espera en triage"),
+    }
+    if kind == AlertKind.ESCALATION:
+        return _("Escalamiento, nivel %(level)s") % {"level": level}
+    return texts[kind]
+
+
+def alert_message(email: str, language: str, *, kind: str, level: int, code: str, expected_at: datetime,
+                  report_id: int) -> Message:
+    with translation.override(language):
+        what = alert_text(kind, level)
+        subject = _("%(what)s: solicitud %(code)s") % {"what": what, "code": code}
+        body = _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s") % {
+            "what": what, "code": code, "deadline": expected_at.astimezone(SANTIAGO).strftime("%Y-%m-%d %H:%M"),
+            "link": absolute(reverse("crew:report", args=[code])),
+        }
+    return Message(recipient=email, language=language, subject=subject, body=body, report_id=report_id)
