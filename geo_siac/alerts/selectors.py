@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncWeek
 
 from geo_siac.alerts.models import (
     MUNICIPAL_ADMINISTRATION,
@@ -18,9 +19,11 @@ from geo_siac.alerts.models import (
     StaffAlertPreference,
 )
 from geo_siac.reports.deadlines import SANTIAGO, local_day
-from geo_siac.reports.models import CalendarDay
+from geo_siac.reports.models import CalendarDay, Report
+from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_compliance
+from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Crew
-from geo_siac.zones.roles import SUPERVISOR
+from geo_siac.zones.roles import SUPERVISOR, is_supervisor
 
 
 @dataclass(frozen=True)
@@ -122,5 +125,98 @@ def inbox(user) -> QuerySet[StaffAlert]:
             .order_by("-alert__fired_at", "-pk"))
 
 
+def may_use_inbox(user) -> bool:
+    """Every active account: the inbox shows only the person's own alerts."""
+    return user.is_authenticated and user.is_active
+
+
 def unread_count(user) -> int:
     return StaffAlert.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# The board's groupings: each a label and the expression the reports are grouped by.
+BOARD_DIMENSIONS = {
+    "department": DEPARTMENT_NAME,
+    "crew": F("crew__name"),
+    "category": F("category__name_es"),
+}
+# Ages of open requests, in calendar days since received: (label, from, to excluded).
+AGE_BANDS = (("0-7", 0, 8), ("8-30", 8, 31), ("31+", 31, None))
+TREND_WEEKS = 12
+
+
+@dataclass
+class BoardRow:
+    group: str | None
+    due_today: int = 0
+    due_this_week: int = 0
+    overdue: int = 0
+    ages: dict[str, int] = field(default_factory=dict)
+    trend: list[float | None] = field(default_factory=list)  # share met of the requests due each week, oldest first
+    share: float | None = None  # share met of the requests received in the last 365 days
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=SANTIAGO)
+
+
+def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime) -> list[BoardRow]:
+    """"Por vencer y vencidas" per `dimension`: the open requests due today, later this week and overdue, the open
+    ones by age, the share met of the requests due in each of the last 12 weeks and of those received in the last
+    365 days. Overdue and the shares come from reports.punctuality, the definition the public indicators use."""
+    key = BOARD_DIMENSIONS[dimension]
+    today = local_day(as_of)
+    tomorrow, next_week = local_midnight(today + timedelta(days=1)), local_midnight(week_start(today) + timedelta(7))
+    open_reports = reports.filter(status__in=OPEN).order_by().annotate(group=key).values("group")
+    counts = {"due_today": Count("pk", filter=Q(expected_at__gte=as_of, expected_at__lt=tomorrow)),
+              "due_this_week": Count("pk", filter=Q(expected_at__gte=tomorrow, expected_at__lt=next_week))}
+    for label, start, end in AGE_BANDS:
+        band = Q(created_at__lte=as_of - timedelta(days=start))
+        if end is not None:
+            band &= Q(created_at__gt=as_of - timedelta(days=end))
+        counts[f"age_{label}"] = Count("pk", filter=band)
+    rows: dict = {}
+    for values in open_reports.annotate(**counts):
+        row = rows.setdefault(values["group"], BoardRow(group=values["group"]))
+        row.due_today, row.due_this_week = values["due_today"], values["due_this_week"]
+        row.ages = {label: values[f"age_{label}"] for label, _start, _end in AGE_BANDS}
+    first_week = week_start(today) - timedelta(weeks=TREND_WEEKS - 1)
+    weeks = [first_week + timedelta(weeks=n) for n in range(TREND_WEEKS)]
+    due_lately = reports.filter(expected_at__gte=local_midnight(first_week), expected_at__lt=as_of)
+    trend = deadline_compliance(due_lately, (key, TruncWeek("expected_at", tzinfo=SANTIAGO)), as_of=as_of)
+    received = reports.filter(created_at__gte=as_of - timedelta(days=365), created_at__lte=as_of)
+    for (group,), figures in deadline_compliance(received, (key,), as_of=as_of).items():
+        rows.setdefault(group, BoardRow(group=group)).share = figures["share"]
+    for (group,), figures in deadline_compliance(reports.filter(status__in=OPEN), (key,), as_of=as_of).items():
+        if group in rows:
+            rows[group].overdue = figures["late"]
+    for row in rows.values():
+        shares = {week.astimezone(SANTIAGO).date(): figures["share"]
+                  for (group, week), figures in trend.items() if group == row.group}
+        row.trend = [shares.get(week) for week in weeks]
+    return sorted(rows.values(), key=lambda row: (-row.overdue, -row.due_today, str(row.group)))
+
+
+def may_act_on(user, report: Report) -> bool:
+    """Reassign and extend from the board: supervisors, and the head of the report's department."""
+    return is_supervisor(user) or (report.department_id is not None
+                                   and DepartmentHead.objects.filter(department_id=report.department_id,
+                                                                     user=user).exists())
+
+
+def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
+    """The requests the board lists for action: open, due by the end of today, of the departments the person heads
+    (every department for a supervisor), most overdue first."""
+    tomorrow = local_midnight(local_day(as_of) + timedelta(days=1))
+    reports = Report.objects.filter(status__in=OPEN, expected_at__lt=tomorrow)
+    if not is_supervisor(user):
+        reports = reports.filter(department__head__user=user)
+    return reports.select_related("crew", "category", "department").order_by("expected_at", "pk")
+
+
+def may_use_board(user) -> bool:
+    return is_supervisor(user) or (user.is_authenticated and DepartmentHead.objects.filter(user=user).exists())

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geo_siac.alerts.models import Alert, AlertKind, EscalationRule, StaffAlert
+from geo_siac.alerts.models import Alert, AlertKind, Delivery, EscalationRule, StaffAlert, StaffAlertPreference
 from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
 from geo_siac.notifications.services import Message, notifications_enqueue
 from geo_siac.reports.deadlines import SANTIAGO
@@ -171,3 +172,63 @@ def alert_message(email: str, language: str, *, kind: str, level: int, code: str
             "link": absolute(reverse("crew:report", args=[code])),
         }
     return Message(recipient=email, language=language, subject=subject, body=body, report_id=report_id)
+
+
+@dataclass
+class DigestSummary:
+    digests: int = 0
+    alerts: int = 0
+
+
+def staff_digests_send(*, now: datetime | None = None) -> DigestSummary:
+    """The daily digest: for each person who chose it, one email with their counts per kind and the list of the
+    alerts no digest carried yet. Each person in one transaction that marks what it carried, under row locks a
+    second process skips, so a digest is never sent twice nor an alert left out."""
+    now = now or timezone.now()
+    summary = DigestSummary()
+    directory = alert_directory()
+    for user_id, person in directory.people.items():
+        if person.digest and person.email:
+            carried = _digest_one(user_id=user_id, email=person.email, language=person.language, now=now)
+            summary.digests += carried > 0
+            summary.alerts += carried
+    return summary
+
+
+@transaction.atomic
+def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> int:
+    pending = (StaffAlert.objects.select_for_update(skip_locked=True, of=("self",))
+               .filter(user_id=user_id, digested_at__isnull=True, alert__fired_at__lte=now)
+               .order_by("alert__report__expected_at", "pk")
+               .values_list("pk", "alert__kind", "alert__level", "alert__report__tracking_code",
+                            "alert__report__expected_at"))
+    rows = list(pending)
+    if not rows:
+        return 0
+    with translation.override(language):
+        counts = Counter(alert_text(kind, level) for _pk, kind, level, _code, _due in rows)
+        lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
+        lines += [f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {alert_text(kind, level)}"
+                  for _pk, kind, level, code, due in rows]
+        lines += ["", absolute(reverse("alerts:inbox"))]
+        subject = _("Resumen de avisos: %(count)s") % {"count": len(rows)}
+    notifications_enqueue(messages=[Message(recipient=email, language=language, subject=subject,
+                                            body="\n".join(lines))])
+    StaffAlert.objects.filter(pk__in=[row[0] for row in rows]).update(digested_at=now)
+    return len(rows)
+
+
+def staff_alerts_mark_read(*, user, now: datetime | None = None) -> int:
+    """The person has seen their inbox: every unread alert of theirs is read."""
+    return StaffAlert.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+def staff_alert_preference_set(*, user, delivery: str, language: str) -> StaffAlertPreference:
+    """Immediate emails or one daily digest, in Spanish or English."""
+    if delivery not in Delivery.values:
+        raise ValidationError({"delivery": _("Elija envío inmediato o resumen diario.")})
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Idioma desconocido: %s") % language})
+    preference, _created = StaffAlertPreference.objects.update_or_create(
+        user=user, defaults={"delivery": delivery, "language": language})
+    return preference
