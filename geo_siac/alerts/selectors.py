@@ -220,3 +220,35 @@ def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
 
 def may_use_board(user) -> bool:
     return is_supervisor(user) or (user.is_authenticated and DepartmentHead.objects.filter(user=user).exists())
+
+
+def escalation_replay(reports: QuerySet[Report], thresholds: dict[int, int], *,
+                      as_of: datetime) -> dict[date, dict[int, int]]:
+    """{month: {level: requests}} that would have reached each level (threshold in business days after the due
+    day, as EscalationRule) had `manage.py escalate` run at the start of every day: a request reaches a level on
+    the first day whose business-day number is its due day's plus the threshold (or on the day it was received,
+    if later), unless it was closed before that day began. The run's own rule (deadline_cutoff), counted set-wise
+    over history; a request reopened and closed again is judged by its last closing."""
+    values = ", ".join("(%s, %s)" for _level in thresholds)
+    selection = reports.order_by().values("created_at", "closed_at", "expected_at")
+    reports_sql, params = selection.query.get_compiler(using=selection.db).as_sql()
+    zone = SANTIAGO.key
+    sql = f"""
+WITH rules(level, threshold) AS (VALUES {values}),
+     first_day AS (SELECT business_days, min(day) AS day FROM {CalendarDay._meta.db_table} GROUP BY business_days),
+     fired AS (
+       SELECT rules.level, r.closed_at,
+              GREATEST(f.day, (r.created_at AT TIME ZONE '{zone}')::date) AS day
+         FROM ({reports_sql}) AS r
+         JOIN {CalendarDay._meta.db_table} due ON due.day = (r.expected_at AT TIME ZONE '{zone}')::date
+        CROSS JOIN rules
+         JOIN first_day f ON f.business_days = due.business_days + rules.threshold)
+SELECT date_trunc('month', day)::date, level, count(*) FROM fired
+ WHERE day <= %s AND (closed_at IS NULL OR closed_at >= (day::timestamp AT TIME ZONE '{zone}'))
+ GROUP BY 1, 2 ORDER BY 1, 2"""
+    months: dict[date, dict[int, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(v for item in thresholds.items() for v in item), *params, local_day(as_of)])
+        for month, level, count in cursor.fetchall():
+            months.setdefault(month, {})[level] = count
+    return months

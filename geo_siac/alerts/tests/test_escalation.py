@@ -24,6 +24,7 @@ from geo_siac.alerts.models import (
     Recipient,
     StaffAlert,
 )
+from geo_siac.alerts.selectors import escalation_replay
 from geo_siac.alerts.services import alerts_run
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO, deadline
@@ -158,3 +159,24 @@ def test_an_escalate_killed_half_way_and_run_again_sends_what_was_missing_and_no
     _out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert_told_once(reports)
+
+
+@pytest.mark.django_db
+def test_the_replay_counts_what_the_daily_runs_fired(crews, make_report, django_user_model):
+    escalation_setup(crews, django_user_model)
+    late = report_due(make_report, date(2025, 9, 10), 8)
+    answered = report_due(make_report, date(2025, 9, 10), 8)
+    october = report_due(make_report, date(2025, 9, 29), 8)
+    day = date(2025, 9, 10)
+    while day <= date(2025, 10, 31):
+        alerts_run(now=datetime.combine(day, datetime.min.time(), tzinfo=SANTIAGO))
+        if day == date(2025, 9, 23):  # after level 1, before level 2
+            report_change_status(report=answered, status="resolved")
+            Report.objects.filter(pk=answered.pk).update(closed_at=datetime(2025, 9, 23, 12, tzinfo=SANTIAGO))
+        day += timedelta(days=1)
+    fired = Counter((at.astimezone(SANTIAGO).date().replace(day=1), level) for level, at in
+                    Alert.objects.filter(kind=AlertKind.ESCALATION).values_list("level", "fired_at"))
+    replayed = escalation_replay(Report.objects.filter(pk__in=[late.pk, answered.pk, october.pk]),
+                                 {1: -2, 2: 1, 3: 5}, as_of=datetime(2025, 10, 31, 12, tzinfo=SANTIAGO))
+    assert {(month, level): n for month, counts in replayed.items() for level, n in counts.items()} == fired
+    assert replayed == {date(2025, 9, 1): {1: 2, 2: 1}, date(2025, 10, 1): {1: 1, 2: 1, 3: 2}}
