@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "geo_siac.notifications",
     "geo_siac.workspace",
+    "geo_siac.alerts",
     "geo_siac.transparency",
     "geo_siac.web",
 ]
@@ -277,6 +278,13 @@ GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS
 GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
 GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS", 60)
 GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
+# Staff alerts and escalation (manage.py escalate, docs/escalation.md): "due soon" is this many business days before
+# the deadline, a request waits in triage this long before supervisors hear of it, an assignment is announced when
+# it is at most this recent (so the first run does not announce every old assignment), reports per transaction.
+GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS", 2)
+GEO_SIAC_ALERT_TRIAGE_HOURS = env_int("GEO_SIAC_ALERT_TRIAGE_HOURS", 24)
+GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS = env_int("GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS", 48)
+GEO_SIAC_ESCALATE_BATCH = env_int("GEO_SIAC_ESCALATE_BATCH", 2000)
 GEO_SIAC_SMS_BACKEND = env("GEO_SIAC_SMS_BACKEND", "geo_siac.notifications.sms.LoggingSmsBackend")
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
 # The public map never shows a cell holding fewer reports than this (smaller ones merge into their parent).

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("geo_siac.api_urls")),
     path("cuenta/ingresar/", login, name="login"),
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("geo_siac.alerts.urls")),
     path("", include("geo_siac.workspace.urls")),
     path("transparencia/", include("geo_siac.transparency.urls")),
     path("", include("geo_siac.attention.urls")),

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 
 from geo_siac.testing import BROWSER_PASSWORD, browser_user
 
-STAFF_PAGES = ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/mapas/calor/", "/mapas/calor/mapa.html",
-               "/mapas/calor/mapa.png", "/mapas/cobertura/", "/transparencia/informe/?commune=13201&month=2026-10",
-               "/atencion/agenda/", "/atencion/eficiencia/"]
+STAFF_PAGES = ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/avisos/", "/cuadrilla/plazos/",
+               "/mapas/calor/", "/mapas/calor/mapa.html", "/mapas/calor/mapa.png", "/mapas/cobertura/",
+               "/transparencia/informe/?commune=13201&month=2026-10", "/atencion/agenda/", "/atencion/eficiencia/"]
 
 
 def person(crews, role: str):
@@ -57,13 +57,17 @@ def nav_links(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("role", "page", "links"), [
-    ("operator", "/operador/", ["/operador/"]),
-    ("crew", "/cuadrilla/", ["/cuadrilla/"]),
-    ("supervisor", "/cuadrilla/supervision/", ["/cuadrilla/", "/cuadrilla/supervision/"]),
-    ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/"]),
-    ("planner", "/atencion/agenda/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/"]),
-    ("admin", "/mapas/calor/", ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/mapas/calor/",
-                                "/mapas/cobertura/", "/atencion/agenda/", "/admin/"]),
+    ("operator", "/operador/", ["/operador/", "/cuadrilla/avisos/"]),
+    ("crew", "/cuadrilla/", ["/cuadrilla/", "/cuadrilla/avisos/"]),
+    ("supervisor", "/cuadrilla/supervision/", ["/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/",
+                                               "/cuadrilla/avisos/"]),
+    ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/",
+                                      "/cuadrilla/avisos/"]),
+    ("planner", "/atencion/agenda/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/",
+                                      "/cuadrilla/avisos/"]),
+    ("admin", "/mapas/calor/", ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/",
+                                "/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/",
+                                "/cuadrilla/avisos/"]),
 ])
 def test_staff_page_shows_the_pages_the_role_may_use_the_name_and_a_logout(client, crews, role, page, links):
     user = person(crews, role)

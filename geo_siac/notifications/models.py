@@ -14,7 +14,8 @@ class Delivery(models.TextChoices):
 
 
 class Notification(models.Model):
-    """The outbox: written in the same transaction as the change it announces, sent later by the worker."""
+    """The outbox: written in the same transaction as the change it announces, sent later by the worker. A staff
+    digest (alerts) is about many reports, so it names none."""
 
     # None for a message about no report (an appointment's confirmation, reminder or cancellation).
     report = models.ForeignKey(

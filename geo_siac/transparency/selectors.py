@@ -13,12 +13,13 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, Concat, TruncMonth
+from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
+from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_met_share, late_sql, on_time_sql
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
@@ -36,9 +37,7 @@ ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
 # is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
     "commune": F("commune__cut"),
-    # The department routing made responsible (the crew's, or the catalogue's for triage); reports without one
-    # (history imported before routing) fall back to the department their category names.
-    "department": Coalesce(F("department__name"), F("category__department__name")),
+    "department": DEPARTMENT_NAME,  # routing's department, else the category's (reports.punctuality)
     "category_group": F("category__group__code"),
     "category": F("category__service_code"),
     "zone": ZONE_KEY,
@@ -97,8 +96,8 @@ _MEASURES_SQL = f"""
 SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
        r.fact_status IN ({_CLOSED}) AS is_closed,
        r.fact_status = '{Status.SUBMITTED.value}' AS unanswered,
-       r.fact_status NOT IN ({_CLOSED}) AND r.fact_expected < p.as_of AS late,
-       r.fact_status IN ({_CLOSED}) AND r.fact_closed <= r.fact_expected AS on_time,
+       {late_sql("r.fact_status", "r.fact_expected", "p.as_of")} AS late,
+       {on_time_sql("r.fact_status", "r.fact_closed", "r.fact_expected")} AS on_time,
        r.fact_reopened > 0 AS reopened,
        {_days("r.fact_first_response", "r.fact_created")} AS response_days,
        CASE WHEN r.fact_first_response IS NOT NULL THEN GREATEST(fr.business_days - cr.business_days, 0)::float8
@@ -171,7 +170,7 @@ def _result(row: dict) -> dict:
         "closing_p90_business_days": closing_business[1],
         "closed": row["closed"],
         "closed_within_deadline_share": _share(row["on_time"], row["closed"]),
-        "deadline_met_share": _share(row["on_time"], row["closed"] + row["late"]),
+        "deadline_met_share": deadline_met_share(on_time=row["on_time"], closed=row["closed"], late=row["late"]),
         "unanswered_share": _share(row["unanswered"], row["volume"]),
         "unanswered_past_deadline_share": _share(row["unanswered_late"], row["unanswered"]),
         "backlog": row["backlog"],

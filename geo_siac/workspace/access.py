@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.alerts.selectors import may_use_board, may_use_inbox
 from geo_siac.reports.models import Report
 from geo_siac.web.access import is_staff_member, role_required
 from geo_siac.zones.roles import is_operator, is_supervisor
@@ -35,10 +36,12 @@ STAFF_PAGES = (
     ("operator:new", _("Consola de operación"), is_operator),
     ("crew:home", _("Cola de la cuadrilla"), may_use_crew_pages),
     ("crew:supervision", _("Supervisión"), is_supervisor),
+    ("alerts:board", _("Por vencer y vencidas"), may_use_board),
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
     ("attention:agenda", _("Agenda de citas"), is_staff_member),
     ("admin:index", _("Administración"), is_staff_member),
+    ("alerts:inbox", _("Avisos"), may_use_inbox),
 )
 # Where a login without ?next= lands: the first of these the person may use (a superuser oversees, so supervision).
 LANDING_ORDER = ("crew:supervision", "operator:new", "crew:home", "maps:heatmap")

@@ -1,6 +1,7 @@
 from django import template
 from django.urls import reverse
 
+from geo_siac.alerts.selectors import unread_count
 from geo_siac.workspace.access import staff_pages
 
 register = template.Library()
@@ -13,4 +14,5 @@ def staff_nav(context):
     links = [{"url": reverse(name), "label": label} for name, label in staff_pages(request.user)]
     for link in links:
         link["current"] = request.path == link["url"]
+        link["unread"] = unread_count(request.user) if link["url"] == reverse("alerts:inbox") else 0
     return {"links": links, "user": request.user, "csrf_token": context.get("csrf_token")}

@@ -1,0 +1,52 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from geo_siac.alerts.models import Alert, DepartmentHead, EscalationRule, Recipient, StaffAlertPreference
+
+
+class EscalationRuleForm(forms.ModelForm):
+    recipients = forms.TypedMultipleChoiceField(choices=Recipient.choices, widget=forms.CheckboxSelectMultiple,
+                                                label=_("avisar a"))
+
+    class Meta:
+        model = EscalationRule
+        fields = ["department", "level", "threshold_business_days", "recipients"]
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    """Each department's escalation levels, edited by an administrator (docs/escalation.md)."""
+
+    form = EscalationRuleForm
+    list_display = ("department", "level", "threshold_business_days", "recipients")
+    list_filter = ("department",)
+
+
+@admin.register(DepartmentHead)
+class DepartmentHeadAdmin(admin.ModelAdmin):
+    list_display = ("department", "user")
+    autocomplete_fields = ["user"]
+
+
+@admin.register(StaffAlertPreference)
+class StaffAlertPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "delivery", "language")
+    list_filter = ("delivery",)
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    """What fired, read only: only manage.py escalate writes here."""
+
+    list_display = ("fired_at", "report", "kind", "level")
+    list_filter = ("kind",)
+    search_fields = ("report__tracking_code",)
+    readonly_fields = ("report", "kind", "level", "fired_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

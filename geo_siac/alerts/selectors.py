@@ -1,0 +1,254 @@
+"""Reads for staff alerts: who hears of what (the directory a run resolves recipients with), the business-day
+cut-offs of the rules, and each person's inbox."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncWeek
+
+from geo_siac.alerts.models import (
+    MUNICIPAL_ADMINISTRATION,
+    OIRS_COORDINATION,
+    DepartmentHead,
+    EscalationRule,
+    Recipient,
+    StaffAlert,
+    StaffAlertPreference,
+)
+from geo_siac.reports.deadlines import SANTIAGO, local_day
+from geo_siac.reports.models import CalendarDay, Report
+from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_compliance
+from geo_siac.reports.states import OPEN
+from geo_siac.zones.models import Crew
+from geo_siac.zones.roles import SUPERVISOR, is_supervisor
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    language: str
+    digest: bool
+
+
+@dataclass
+class Directory:
+    """Everyone an alert can reach, read once per run (a few queries), so a batch resolves recipients in memory."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    crew_members: dict[int, list[int]] = field(default_factory=dict)
+    crew_supervisors: dict[int, list[int]] = field(default_factory=dict)
+    supervisors: list[int] = field(default_factory=list)
+    heads: dict[int, list[int]] = field(default_factory=dict)
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    rules: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+
+    def crew_or_triage(self, crew_id: int | None) -> list[int]:
+        """A crew's own alerts go to its members; a request in triage (no crew) is the supervisors'."""
+        return self.crew_members.get(crew_id, []) if crew_id else self.supervisors
+
+    def escalation(self, *, department_id: int, level: int, crew_id: int | None) -> list[int]:
+        users: list[int] = []
+        for recipient in self.rules.get((department_id, level), []):
+            if recipient == Recipient.CREW:
+                users += self.crew_or_triage(crew_id)
+            elif recipient == Recipient.CREW_SUPERVISOR:
+                # The crew's members who supervise; a crew without one, or triage, reaches every supervisor.
+                users += self.crew_supervisors.get(crew_id) or self.supervisors
+            elif recipient == Recipient.DEPARTMENT_HEAD:
+                users += self.heads.get(department_id, [])
+            elif recipient == Recipient.OIRS_COORDINATOR:
+                users += self.groups.get(OIRS_COORDINATION, [])
+            else:
+                users += self.groups.get(MUNICIPAL_ADMINISTRATION, [])
+        return list(dict.fromkeys(users))
+
+
+def alert_directory() -> Directory:
+    directory = Directory()
+    users = get_user_model().objects.filter(is_active=True)
+    preferences = {p.user_id: p for p in StaffAlertPreference.objects.all()}
+    for user_id, email in users.values_list("pk", "email"):
+        preference = preferences.get(user_id)
+        directory.people[user_id] = Person(
+            email=email, language=preference.language if preference else "es-cl",
+            digest=preference is not None and preference.delivery == "digest",
+        )
+    in_group = {name: [] for name in (SUPERVISOR, OIRS_COORDINATION, MUNICIPAL_ADMINISTRATION)}
+    for user_id, name in users.filter(groups__name__in=in_group).values_list("pk", "groups__name"):
+        in_group[name].append(user_id)
+    directory.supervisors = in_group.pop(SUPERVISOR)
+    directory.groups = in_group
+    supervisors = set(directory.supervisors)
+    for crew_id, user_id in Crew.members.through.objects.filter(user__is_active=True).values_list("crew_id",
+                                                                                                   "user_id"):
+        directory.crew_members.setdefault(crew_id, []).append(user_id)
+        if user_id in supervisors:
+            directory.crew_supervisors.setdefault(crew_id, []).append(user_id)
+    for department_id, user_id in DepartmentHead.objects.filter(user__is_active=True).values_list("department_id",
+                                                                                                   "user_id"):
+        directory.heads.setdefault(department_id, []).append(user_id)
+    for rule in EscalationRule.objects.all():
+        directory.rules[(rule.department_id, rule.level)] = list(rule.recipients)
+    return directory
+
+
+def business_day_number(day: date) -> int:
+    """The day's number in the SQL business-day calendar (CalendarDay), the one the deadlines were counted with."""
+    number = CalendarDay.objects.filter(day=day).values_list("business_days", flat=True).first()
+    if number is None:
+        raise ValueError(f"{day} is outside the business-day calendar (reports_calendarday): run migrate, or "
+                         "business_calendar_sync.")
+    return number
+
+
+def deadline_cutoff(now: datetime, threshold_business_days: int) -> datetime:
+    """The instant before which a deadline has reached `threshold_business_days` business days after its due day
+    at `now`: a report whose due day is D crosses when number(today) - number(D) >= threshold, i.e. when D is at
+    most the last day numbered number(today) - threshold (its weekend and holidays included)."""
+    target = business_day_number(local_day(now)) - threshold_business_days
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(day) FROM {CalendarDay._meta.db_table} WHERE business_days <= %s", [target])
+        (last_day,) = cursor.fetchone()
+    if last_day is None:
+        raise ValueError(f"threshold {threshold_business_days} reaches before the business-day calendar.")
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=SANTIAGO)
+
+
+def inbox(user) -> QuerySet[StaffAlert]:
+    """The person's alerts, newest first, with what the inbox shows of each."""
+    return (StaffAlert.objects.filter(user=user).select_related("alert__report")
+            .only("read_at", "alert__kind", "alert__level", "alert__fired_at", "alert__report__tracking_code",
+                  "alert__report__expected_at", "alert__report__status")
+            .order_by("-alert__fired_at", "-pk"))
+
+
+def may_use_inbox(user) -> bool:
+    """Every active account: the inbox shows only the person's own alerts."""
+    return user.is_authenticated and user.is_active
+
+
+def unread_count(user) -> int:
+    return StaffAlert.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# The board's groupings: each a label and the expression the reports are grouped by.
+BOARD_DIMENSIONS = {
+    "department": DEPARTMENT_NAME,
+    "crew": F("crew__name"),
+    "category": F("category__name_es"),
+}
+# Ages of open requests, in calendar days since received: (label, from, to excluded).
+AGE_BANDS = (("0-7", 0, 8), ("8-30", 8, 31), ("31+", 31, None))
+TREND_WEEKS = 12
+
+
+@dataclass
+class BoardRow:
+    group: str | None
+    due_today: int = 0
+    due_this_week: int = 0
+    overdue: int = 0
+    ages: dict[str, int] = field(default_factory=dict)
+    trend: list[float | None] = field(default_factory=list)  # share met of the requests due each week, oldest first
+    share: float | None = None  # share met of the requests received in the last 365 days
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=SANTIAGO)
+
+
+def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime) -> list[BoardRow]:
+    """"Por vencer y vencidas" per `dimension`: the open requests due today, later this week and overdue, the open
+    ones by age, the share met of the requests due in each of the last 12 weeks and of those received in the last
+    365 days. Overdue and the shares come from reports.punctuality, the definition the public indicators use."""
+    key = BOARD_DIMENSIONS[dimension]
+    today = local_day(as_of)
+    tomorrow, next_week = local_midnight(today + timedelta(days=1)), local_midnight(week_start(today) + timedelta(7))
+    open_reports = reports.filter(status__in=OPEN).order_by().annotate(group=key).values("group")
+    counts = {"due_today": Count("pk", filter=Q(expected_at__gte=as_of, expected_at__lt=tomorrow)),
+              "due_this_week": Count("pk", filter=Q(expected_at__gte=tomorrow, expected_at__lt=next_week))}
+    for label, start, end in AGE_BANDS:
+        band = Q(created_at__lte=as_of - timedelta(days=start))
+        if end is not None:
+            band &= Q(created_at__gt=as_of - timedelta(days=end))
+        counts[f"age_{label}"] = Count("pk", filter=band)
+    rows: dict = {}
+    for values in open_reports.annotate(**counts):
+        row = rows.setdefault(values["group"], BoardRow(group=values["group"]))
+        row.due_today, row.due_this_week = values["due_today"], values["due_this_week"]
+        row.ages = {label: values[f"age_{label}"] for label, _start, _end in AGE_BANDS}
+    first_week = week_start(today) - timedelta(weeks=TREND_WEEKS - 1)
+    weeks = [first_week + timedelta(weeks=n) for n in range(TREND_WEEKS)]
+    due_lately = reports.filter(expected_at__gte=local_midnight(first_week), expected_at__lt=as_of)
+    trend = deadline_compliance(due_lately, (key, TruncWeek("expected_at", tzinfo=SANTIAGO)), as_of=as_of)
+    received = reports.filter(created_at__gte=as_of - timedelta(days=365), created_at__lte=as_of)
+    for (group,), figures in deadline_compliance(received, (key,), as_of=as_of).items():
+        rows.setdefault(group, BoardRow(group=group)).share = figures["share"]
+    for (group,), figures in deadline_compliance(reports.filter(status__in=OPEN), (key,), as_of=as_of).items():
+        if group in rows:
+            rows[group].overdue = figures["late"]
+    for row in rows.values():
+        shares = {week.astimezone(SANTIAGO).date(): figures["share"]
+                  for (group, week), figures in trend.items() if group == row.group}
+        row.trend = [shares.get(week) for week in weeks]
+    return sorted(rows.values(), key=lambda row: (-row.overdue, -row.due_today, str(row.group)))
+
+
+def may_act_on(user, report: Report) -> bool:
+    """Reassign and extend from the board: supervisors, and the head of the report's department."""
+    return is_supervisor(user) or (report.department_id is not None
+                                   and DepartmentHead.objects.filter(department_id=report.department_id,
+                                                                     user=user).exists())
+
+
+def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
+    """The requests the board lists for action: open, due by the end of today, of the departments the person heads
+    (every department for a supervisor), most overdue first."""
+    tomorrow = local_midnight(local_day(as_of) + timedelta(days=1))
+    reports = Report.objects.filter(status__in=OPEN, expected_at__lt=tomorrow)
+    if not is_supervisor(user):
+        reports = reports.filter(department__head__user=user)
+    return reports.select_related("crew", "category", "department").order_by("expected_at", "pk")
+
+
+def may_use_board(user) -> bool:
+    return is_supervisor(user) or (user.is_authenticated and DepartmentHead.objects.filter(user=user).exists())
+
+
+def escalation_replay(reports: QuerySet[Report], thresholds: dict[int, int], *,
+                      as_of: datetime) -> dict[date, dict[int, int]]:
+    """{month: {level: requests}} that would have reached each level (threshold in business days after the due
+    day, as EscalationRule) had `manage.py escalate` run at the start of every day: a request reaches a level on
+    the first day whose business-day number is its due day's plus the threshold (or on the day it was received,
+    if later), unless it was closed before that day began. The run's own rule (deadline_cutoff), counted set-wise
+    over history; a request reopened and closed again is judged by its last closing."""
+    values = ", ".join("(%s, %s)" for _level in thresholds)
+    selection = reports.order_by().values("created_at", "closed_at", "expected_at")
+    reports_sql, params = selection.query.get_compiler(using=selection.db).as_sql()
+    zone = SANTIAGO.key
+    sql = f"""
+WITH rules(level, threshold) AS (VALUES {values}),
+     first_day AS (SELECT business_days, min(day) AS day FROM {CalendarDay._meta.db_table} GROUP BY business_days),
+     fired AS (
+       SELECT rules.level, r.closed_at,
+              GREATEST(f.day, (r.created_at AT TIME ZONE '{zone}')::date) AS day
+         FROM ({reports_sql}) AS r
+         JOIN {CalendarDay._meta.db_table} due ON due.day = (r.expected_at AT TIME ZONE '{zone}')::date
+        CROSS JOIN rules
+         JOIN first_day f ON f.business_days = due.business_days + rules.threshold)
+SELECT date_trunc('month', day)::date, level, count(*) FROM fired
+ WHERE day <= %s AND (closed_at IS NULL OR closed_at >= (day::timestamp AT TIME ZONE '{zone}'))
+ GROUP BY 1, 2 ORDER BY 1, 2"""
+    months: dict[date, dict[int, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(v for item in thresholds.items() for v in item), *params, local_day(as_of)])
+        for month, level, count in cursor.fetchall():
+            months.setdefault(month, {})[level] = count
+    return months

@@ -1,0 +1,247 @@
+"""The alerts run behind `manage.py escalate` (docs/escalation.md) and the daily staff digest.
+
+The run finds every alert due at `now` in one set-wise statement over the open reports, then fires them in
+batches, each its own transaction: the alert rows (INSERT ... ON CONFLICT DO NOTHING against the unique report,
+kind and level), the inbox rows and the immediate emails (the outbox) commit together. So a crash loses at most the
+batch in flight, which the next run finds again, and a second process that fires the same alert at the same time
+waits on the unique index and then inserts nothing: each alert is fired, and told, once."""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from psycopg2.extras import execute_values
+
+from geo_siac.alerts.models import Alert, AlertKind, Delivery, EscalationRule, StaffAlert, StaffAlertPreference
+from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
+from geo_siac.notifications.services import Message, notifications_enqueue
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.messages import absolute
+from geo_siac.reports.models import Report
+from geo_siac.reports.states import OPEN
+
+_REPORTS = Report._meta.db_table
+_ALERTS = Alert._meta.db_table
+_OPEN = ", ".join(f"'{status}'" for status in sorted(OPEN))
+_CANDIDATES = "alerts_run_candidates"
+
+
+@dataclass
+class RunSummary:
+    fired: Counter = field(default_factory=Counter)  # per kind
+    delivered: int = 0  # inbox rows
+    emails: int = 0  # immediate messages enqueued
+    unaddressed: int = 0  # alerts that reached nobody (no head, no crew member...)
+    batches: int = 0
+
+
+def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetime, now: datetime,
+                    triage: datetime, assigned: datetime) -> tuple[str, list]:
+    """Every (report, kind, level) due at the run's instant and not fired yet, numbered in report order, over open
+    reports only: an answered or closed request leaves the candidates, an extended one is judged by its new
+    deadline."""
+    open_reports = f"FROM {_REPORTS} r WHERE r.status IN ({_OPEN})"
+    parts, params = [], []
+    if rules:
+        values = ", ".join("(%s, %s, %s::timestamptz)" for _rule in rules)
+        parts.append(f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
+                     f"JOIN (VALUES {values}) AS rule(department_id, level, cutoff) "
+                     f"ON rule.department_id = r.department_id "
+                     f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff")
+        params += [value for rule in rules for value in rule]
+    parts += [
+        f"SELECT r.id, '{AlertKind.DUE_SOON}', 0 {open_reports} AND r.expected_at < %s",
+        f"SELECT r.id, '{AlertKind.OVERDUE}', 0 {open_reports} AND r.expected_at < %s",
+        f"SELECT r.id, '{AlertKind.TRIAGE_WAIT}', 0 {open_reports} AND r.crew_id IS NULL AND r.created_at < %s",
+        f"SELECT r.id, '{AlertKind.REOPENED}', r.times_reopened {open_reports} AND r.times_reopened > 0",
+        f"SELECT r.id, '{AlertKind.ASSIGNED}', r.crew_id {open_reports} AND r.crew_id IS NOT NULL "
+        f"AND r.updated_at >= %s",
+    ]
+    params += [due_soon, now, triage, assigned]
+    sql = (f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER (ORDER BY c.report_id, c.kind, "
+           f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level) "
+           f"WHERE NOT EXISTS (SELECT 1 FROM {_ALERTS} a WHERE a.report_id = c.report_id AND a.kind = c.kind "
+           f"AND a.level = c.level)")
+    return sql, params
+
+
+def alerts_run(*, now: datetime | None = None, batch_size: int | None = None,
+               after_batch: Callable[[int], None] | None = None) -> RunSummary:
+    """Fire every staff alert and escalation due at `now` (see the module's docstring). Safe to repeat, to run in
+    several processes at once and to run again after a crash. `after_batch(n)` is called after each commit."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.GEO_SIAC_ESCALATE_BATCH
+    directory = alert_directory()
+    thresholds = {rule.threshold_business_days for rule in EscalationRule.objects.all()}
+    cutoffs = {threshold: deadline_cutoff(now, threshold) for threshold in thresholds}
+    rules = [(rule.department_id, rule.level, cutoffs[rule.threshold_business_days])
+             for rule in EscalationRule.objects.all()]
+    sql, params = _candidates_sql(
+        rules, due_soon=deadline_cutoff(now, -settings.GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS), now=now,
+        triage=now - timedelta(hours=settings.GEO_SIAC_ALERT_TRIAGE_HOURS),
+        assigned=now - timedelta(hours=settings.GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS),
+    )
+    summary = RunSummary()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
+        cursor.execute(sql, params)
+        cursor.execute(f"SELECT count(*) FROM {_CANDIDATES}")
+        (total,) = cursor.fetchone()
+    try:
+        for start in range(0, total, batch_size):
+            _fire_batch(first=start + 1, last=start + batch_size, now=now, directory=directory, summary=summary)
+            summary.batches += 1
+            if after_batch is not None:
+                after_batch(summary.batches)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_CANDIDATES}")
+    return summary
+
+
+@transaction.atomic
+def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, summary: RunSummary) -> None:
+    """Candidates first..last: the alerts this process is the first to insert, their inbox rows and emails."""
+    with connection.cursor() as cursor:
+        # In report order, so two processes take the unique index's entries in the same order and never deadlock.
+        cursor.execute(
+            f"WITH fired AS (INSERT INTO {_ALERTS} (report_id, kind, level, fired_at) "
+            f"SELECT c.report_id, c.kind, c.level, %s FROM {_CANDIDATES} c "
+            f"JOIN {_REPORTS} r ON r.id = c.report_id AND r.status IN ({_OPEN}) "
+            f"WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
+            f"RETURNING id, report_id, kind, level) "
+            f"SELECT f.id, f.kind, f.level, r.id, r.tracking_code, r.crew_id, r.department_id, r.expected_at "
+            f"FROM fired f JOIN {_REPORTS} r ON r.id = f.report_id",
+            [now, first, last],
+        )
+        fired = cursor.fetchall()
+    deliveries, emails = [], []
+    for alert_id, kind, level, report_id, code, crew_id, department_id, expected_at in fired:
+        summary.fired[kind] += 1
+        users = _recipients(directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id)
+        if not users:
+            summary.unaddressed += 1
+        for user_id in users:
+            deliveries.append((alert_id, user_id))
+            person = directory.people.get(user_id)
+            if person and person.email and not person.digest:
+                emails.append((person, kind, level, code, expected_at, report_id))
+    with connection.cursor() as cursor:
+        execute_values(cursor.cursor, f"INSERT INTO {StaffAlert._meta.db_table} (alert_id, user_id) VALUES %s",
+                       deliveries, page_size=5000)
+    notifications_enqueue(messages=alert_messages(emails))
+    summary.delivered += len(deliveries)
+    summary.emails += len(emails)
+
+
+def _recipients(directory: Directory, *, kind: str, level: int, crew_id: int | None,
+                department_id: int | None) -> list[int]:
+    if kind == AlertKind.ESCALATION:
+        return directory.escalation(department_id=department_id, level=level, crew_id=crew_id)
+    if kind == AlertKind.TRIAGE_WAIT:
+        return directory.supervisors
+    return directory.crew_or_triage(crew_id)
+
+
+_TEXTS = {
+    AlertKind.ASSIGNED: gettext_lazy("Asignada a su cuadrilla"),
+    AlertKind.DUE_SOON: gettext_lazy("Vence pronto"),
+    AlertKind.OVERDUE: gettext_lazy("Vencida"),
+    AlertKind.REOPENED: gettext_lazy("Reabierta por la ciudadanía"),
+    AlertKind.TRIAGE_WAIT: gettext_lazy("Espera en triage"),
+}
+
+
+def alert_text(kind: str, level: int) -> str:
+    """What an alert says, in the active language (the inbox, the emails and the digest)."""
+    if kind == AlertKind.ESCALATION:
+        return _("Escalamiento, nivel %(level)s") % {"level": level}
+    return str(_TEXTS[kind])
+
+
+def alert_messages(emails: list[tuple]) -> list[Message]:
+    """The emails of a batch: (person, kind, level, code, deadline, report id) each. Texts are translated once per
+    language and kind, not once per message: at 180,000 messages gettext and reverse() cost more than the rest."""
+    before, after = absolute(reverse("crew:report", args=["CODE"])).rsplit("CODE", 1)
+    texts: dict[tuple, tuple[str, str, str]] = {}
+    messages = []
+    for person, kind, level, code, expected_at, report_id in emails:
+        key = (person.language, kind, level)
+        if key not in texts:
+            with translation.override(person.language):
+                texts[key] = (alert_text(kind, level), _("%(what)s: solicitud %(code)s"),
+                              _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s"))
+        what, subject, body = texts[key]
+        values = {"what": what, "code": code, "deadline": f"{expected_at.astimezone(SANTIAGO):%Y-%m-%d %H:%M}",
+                  "link": f"{before}{code}{after}"}
+        messages.append(Message(recipient=person.email, language=person.language, subject=subject % values,
+                                body=body % values, report_id=report_id))
+    return messages
+
+
+@dataclass
+class DigestSummary:
+    digests: int = 0
+    alerts: int = 0
+
+
+def staff_digests_send(*, now: datetime | None = None) -> DigestSummary:
+    """The daily digest: for each person who chose it, one email with their counts per kind and the list of the
+    alerts no digest carried yet. Each person in one transaction that marks what it carried, under row locks a
+    second process skips, so a digest is never sent twice nor an alert left out."""
+    now = now or timezone.now()
+    summary = DigestSummary()
+    directory = alert_directory()
+    for user_id, person in directory.people.items():
+        if person.digest and person.email:
+            carried = _digest_one(user_id=user_id, email=person.email, language=person.language, now=now)
+            summary.digests += carried > 0
+            summary.alerts += carried
+    return summary
+
+
+@transaction.atomic
+def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> int:
+    pending = (StaffAlert.objects.select_for_update(skip_locked=True, of=("self",))
+               .filter(user_id=user_id, digested_at__isnull=True, alert__fired_at__lte=now)
+               .order_by("alert__report__expected_at", "pk")
+               .values_list("pk", "alert__kind", "alert__level", "alert__report__tracking_code",
+                            "alert__report__expected_at"))
+    rows = list(pending)
+    if not rows:
+        return 0
+    with translation.override(language):
+        counts = Counter(alert_text(kind, level) for _pk, kind, level, _code, _due in rows)
+        lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
+        lines += [f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {alert_text(kind, level)}"
+                  for _pk, kind, level, code, due in rows]
+        lines += ["", absolute(reverse("alerts:inbox"))]
+        subject = _("Resumen de avisos: %(count)s") % {"count": len(rows)}
+    notifications_enqueue(messages=[Message(recipient=email, language=language, subject=subject,
+                                            body="\n".join(lines))])
+    StaffAlert.objects.filter(pk__in=[row[0] for row in rows]).update(digested_at=now)
+    return len(rows)
+
+
+def staff_alerts_mark_read(*, user, now: datetime | None = None) -> int:
+    """The person has seen their inbox: every unread alert of theirs is read."""
+    return StaffAlert.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+def staff_alert_preference_set(*, user, delivery: str, language: str) -> StaffAlertPreference:
+    """Immediate emails or one daily digest, in Spanish or English."""
+    if delivery not in Delivery.values:
+        raise ValidationError({"delivery": _("Elija envío inmediato o resumen diario.")})
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Idioma desconocido: %s") % language})
+    preference, _created = StaffAlertPreference.objects.update_or_create(
+        user=user, defaults={"delivery": delivery, "language": language})
+    return preference

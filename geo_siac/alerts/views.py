@@ -1,0 +1,116 @@
+"""The staff inbox (every staff page's navigation shows its unread count) and the deadline board."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from geo_siac.alerts.models import Delivery
+from geo_siac.alerts.selectors import (
+    AGE_BANDS,
+    BOARD_DIMENSIONS,
+    board_reports,
+    deadline_board,
+    inbox,
+    may_act_on,
+    may_use_board,
+    may_use_inbox,
+)
+from geo_siac.alerts.services import alert_text, staff_alert_preference_set, staff_alerts_mark_read
+from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_extend_deadline, report_reroute
+from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.web.access import role_required
+from geo_siac.workspace.forms import ExtendForm, RerouteForm
+from geo_siac.zones.models import Crew
+
+INBOX_SIZE = 200
+BOARD_LIST_SIZE = 100
+
+
+inbox_required = role_required(may_use_inbox)
+board_required = role_required(may_use_board)
+
+
+class PreferenceForm(forms.Form):
+    delivery = forms.ChoiceField(label=gettext_lazy("Avisos por correo"), choices=Delivery.choices)
+    language = forms.ChoiceField(label=gettext_lazy("Idioma"), choices=settings.LANGUAGES)
+
+
+@inbox_required
+def inbox_page(request):
+    preference = getattr(request.user, "alert_preference", None)
+    form = PreferenceForm(request.POST or None, initial={
+        "delivery": preference.delivery if preference else Delivery.IMMEDIATE,
+        "language": preference.language if preference else settings.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        staff_alert_preference_set(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Preferencia guardada."))
+        return redirect("alerts:inbox")
+    alerts = list(inbox(request.user)[:INBOX_SIZE])
+    for item in alerts:
+        item.text = alert_text(item.alert.kind, item.alert.level)
+    return render(request, "alerts/inbox.html", {"alerts": alerts, "form": form}, status=400 if form.errors else 200)
+
+
+@inbox_required
+@require_POST
+def mark_read(request):
+    staff_alerts_mark_read(user=request.user)
+    return redirect("alerts:inbox")
+
+
+@board_required
+def board(request):
+    dimension = request.GET.get("por", "department")
+    if dimension not in BOARD_DIMENSIONS:
+        dimension = "department"
+    now = timezone.now()
+    rows = deadline_board(Report.objects.all(), dimension, as_of=now)
+    actionable = list(board_reports(request.user, as_of=now)[:BOARD_LIST_SIZE])
+    return render(request, "alerts/board.html", {
+        "rows": rows, "dimension": dimension, "dimensions": BOARD_DIMENSIONS, "age_bands": AGE_BANDS,
+        "reports": actionable, "crews": Crew.objects.order_by("name"),
+    })
+
+
+def _board_report(request, code: str) -> Report:
+    report = get_object_or_404(Report, tracking_code=normalize_tracking_code(code))
+    if not may_act_on(request.user, report):
+        raise PermissionDenied
+    return report
+
+
+def _apply(request, form: forms.Form, action) -> object:
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Cambio guardado."))
+    else:
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+    return redirect("alerts:board")
+
+
+@board_required
+@require_POST
+def board_reroute(request, code):
+    report = _board_report(request, code)
+    return _apply(request, RerouteForm(request.POST), lambda data: report_reroute(
+        report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]))
+
+
+@board_required
+@require_POST
+def board_extend(request, code):
+    report = _board_report(request, code)
+    return _apply(request, ExtendForm(request.POST), lambda data: report_extend_deadline(
+        report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
+        seen_updated_at=data["seen"]))
