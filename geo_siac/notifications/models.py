@@ -16,8 +16,10 @@ class Delivery(models.TextChoices):
 class Notification(models.Model):
     """The outbox: written in the same transaction as the change it announces, sent later by the worker."""
 
+    # None for a message about no single report: a citizen's sign-in link to "Mis solicitudes".
     report = models.ForeignKey(
-        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications"
+        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications",
+        null=True, blank=True,
     )
     medium = models.CharField(_("medio"), max_length=8, choices=Medium.choices, default=Medium.EMAIL)
     recipient = models.CharField(_("destinatario"), max_length=254)

@@ -15,7 +15,7 @@ from geo_siac.notifications.sms import sms_backend
 logger = logging.getLogger(__name__)
 
 
-def notification_enqueue(*, report, recipient: str, language: str, subject: str, body: str,
+def notification_enqueue(*, report=None, recipient: str, language: str, subject: str, body: str,
                          medium: str = Medium.EMAIL) -> Notification:
     """Write one message to the outbox. Call it inside the transaction of the change it announces."""
     now = timezone.now()
