@@ -21,6 +21,7 @@ urlpatterns = [
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("geo_siac.workspace.urls")),
     path("transparencia/", include("geo_siac.transparency.urls")),
+    path("mis-solicitudes/", include("geo_siac.citizens.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
 
