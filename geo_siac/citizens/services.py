@@ -16,6 +16,7 @@ from geo_siac.citizens.models import SignInLink
 from geo_siac.citizens.selectors import has_reports, token_hash, usable_sign_in_links
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import absolute, sign_in_message
+from geo_siac.reports.services import ErasureSummary, reporter_data_erase
 
 # The session key of a signed-in citizen: their email. Staff sessions use Django's auth keys, never this one.
 CITIZEN_EMAIL = "citizen_email"
@@ -40,6 +41,8 @@ def sign_in_link_request(*, email: str, language: str = "es") -> bool:
         return False
     token = secrets.token_urlsafe(32)
     now = timezone.now()
+    # Links past their time are of no use: each request clears them, so no address lingers in the table.
+    SignInLink.objects.filter(expires_at__lte=now).delete()
     SignInLink.objects.create(email=email, token_hash=token_hash(token), created_at=now,
                               expires_at=now + timedelta(minutes=settings.GEO_SIAC_SIGN_IN_LINK_MINUTES))
     language = "en" if language.startswith("en") else "es"
@@ -63,3 +66,10 @@ def sign_in_link_redeem(*, token: str, session) -> str:
     session.set_expiry(settings.GEO_SIAC_CITIZEN_SESSION_SECONDS)
     session.save()
     return link.email
+
+
+def citizen_data_erase(*, email: str) -> ErasureSummary:
+    """Erase a signed-in citizen's data (reporter_data_erase, committed) and their sign-in links."""
+    summary = reporter_data_erase(email=email, commit=True)
+    SignInLink.objects.filter(email__iexact=email).delete()
+    return summary

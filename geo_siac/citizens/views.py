@@ -13,7 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from geo_siac.citizens import selectors
 from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
-from geo_siac.citizens.services import CITIZEN_EMAIL, clean_email, sign_in_link_redeem, sign_in_link_request
+from geo_siac.citizens.services import (
+    CITIZEN_EMAIL,
+    citizen_data_erase,
+    clean_email,
+    sign_in_link_redeem,
+    sign_in_link_request,
+)
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code, reporter_data
@@ -21,7 +27,6 @@ from geo_siac.reports.services import (
     report_add_citizen_info,
     report_reopen_by_citizen,
     report_unfollow,
-    reporter_data_erase,
     reporter_language_update,
 )
 from geo_siac.reports.states import CLOSED, status_names
@@ -184,7 +189,7 @@ def erase(request, email: str):
     if request.POST.get("confirm") != "on":
         return render(request, "citizens/erase.html", {
             "email": email, "error": _("Marque la casilla para confirmar que quiere borrar sus datos.")}, status=400)
-    reporter_data_erase(email=email, commit=True)
+    citizen_data_erase(email=email)
     request.session.flush()
     return render(request, "citizens/erase.html", {"erased": True})
 

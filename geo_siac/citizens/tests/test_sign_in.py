@@ -77,13 +77,15 @@ def test_opening_the_link_does_not_use_it_and_signing_in_uses_it_once(client, ro
     assert client.get(link).status_code == 404
 
 
-def test_the_link_expires_after_twenty_minutes(client, rosa_reports, monkeypatch):
+def test_the_link_expires_after_twenty_minutes_and_is_cleared_by_the_next_request(client, rosa_reports, monkeypatch):
     request_link(client, ROSA)
     link = emailed_link(ROSA)
     later = timezone.now() + timedelta(minutes=20, seconds=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert client.post(link).status_code == 404
     assert client.get("/mis-solicitudes/").status_code == 302
+    request_link(client, ROSA)
+    assert SignInLink.objects.count() == 1 and emailed_link(ROSA) != link
 
 
 def test_a_link_still_works_just_before_it_expires(client, rosa_reports, monkeypatch):
@@ -179,5 +181,5 @@ def test_the_citizen_erases_their_data_and_is_signed_out(client, rosa_reports):
     response = client.post("/mis-solicitudes/borrar/", {"confirm": "on"})
     assert "Borramos sus datos personales" in response.content.decode()
     assert not Report.objects.filter(reporter_email__iexact=ROSA).exists()
-    assert not Follower.objects.filter(email=ROSA).exists()
+    assert not Follower.objects.filter(email=ROSA).exists() and not SignInLink.objects.exists()
     assert client.get("/mis-solicitudes/").status_code == 302
