@@ -183,3 +183,11 @@ def test_the_citizen_erases_their_data_and_is_signed_out(client, rosa_reports):
     assert not Report.objects.filter(reporter_email__iexact=ROSA).exists()
     assert not Follower.objects.filter(email=ROSA).exists() and not SignInLink.objects.exists()
     assert client.get("/mis-solicitudes/").status_code == 302
+
+
+def test_an_english_speaker_gets_the_page_and_the_link_in_english(client, rosa_reports):
+    page = client.get("/mis-solicitudes/ingresar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Send me the link" in page
+    client.post("/mis-solicitudes/ingresar/", {"email": ROSA}, HTTP_ACCEPT_LANGUAGE="en")
+    message = Notification.objects.get(recipient=ROSA, report=None)
+    assert message.subject == "Your link to sign in to My requests" and "It works once." in message.body
