@@ -16,4 +16,5 @@ def link_request_allowed_for_client(request) -> bool:
 def link_request_allowed_for_email(email: str) -> bool:
     # Hashed: the counter table then holds no address.
     key = "sign-in:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return count_attempt(key, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS) <= settings.GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL
+    count = count_attempt(key, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)
+    return count <= settings.GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL

@@ -114,7 +114,8 @@ def citizen_report_or_404(email: str, code: str):
 def render_report(request, email: str, report, status: int = 200, **extra):
     return render(request, "citizens/report.html", {
         "report": report, "status_label": status_names()[report.status], "is_closed": report.status in CLOSED,
-        "timeline": public_timeline(report), "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
+        "timeline": public_timeline(report),
+        "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
         "errors": {}, "values": {}, **extra,
     }, status=status)
 

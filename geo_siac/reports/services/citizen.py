@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.deadlines import business_days_between, local_day
@@ -128,9 +128,10 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
                                             "agregarle información.") % {"code": locked.tracking_code}})
     if (message := reopen_window_error(locked)) is not None:
         raise ValidationError({"__all__": message})
-    return report_change_status(report=locked, status=reopening_status(locked.status),
-                                note=_("No fue resuelto: %(reason)s") % {"reason": reason}, note_is_public=True,
-                                actor_label=CITIZEN_ACTOR)
+    with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
+        note = _("No fue resuelto: %(reason)s") % {"reason": reason}
+    return report_change_status(report=locked, status=reopening_status(locked.status), note=note,
+                                note_is_public=True, actor_label=CITIZEN_ACTOR)
 
 
 @transaction.atomic
@@ -155,6 +156,8 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
         report_photo_store(report=locked, processed=processed, created_at=now)
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
-    return ReportEvent.objects.create(report=locked, kind=EventKind.NOTE,
-                                      note=note or _("La persona que reporta agregó una foto."), is_public=True,
+    if not note:
+        with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
+            note = _("La persona que reporta agregó una foto.")
+    return ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=True,
                                       actor_label=CITIZEN_ACTOR, created_at=now)

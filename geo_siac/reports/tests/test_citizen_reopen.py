@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from geo_siac.notifications.models import Notification
@@ -52,6 +52,12 @@ def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_in_pu
     page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
     assert "En ejecución" in page and "No fue resuelto: El hoyo sigue ahí." in page
     assert "rosa@example.cl" not in page
+
+
+def test_the_reason_is_kept_in_the_installations_language_whatever_the_citizens_page(closed):
+    with translation.override("en"):
+        report_reopen_by_citizen(report=closed, reason="Still there.", by_email=ROSA)
+    assert closed.events.filter(is_public=True).latest("id").note == "No fue resuelto: Still there."
 
 
 def test_a_follower_may_reopen_too(closed, make_report):
