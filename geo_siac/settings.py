@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "geo_siac.notifications",
     "geo_siac.workspace",
     "geo_siac.alerts",
+    "geo_siac.citizens",
     "geo_siac.transparency",
     "geo_siac.web",
 ]
@@ -287,6 +288,15 @@ GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS = env_int("GEO_SIAC_ALERT_ASSIGNED_LOOKBA
 GEO_SIAC_ESCALATE_BATCH = env_int("GEO_SIAC_ESCALATE_BATCH", 2000)
 GEO_SIAC_SMS_BACKEND = env("GEO_SIAC_SMS_BACKEND", "geo_siac.notifications.sms.LoggingSmsBackend")
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
+# "Mis solicitudes" (docs/citizen-accounts.md): a closed report can be reopened by its citizen for this many
+# business days; a sign-in link lasts this many minutes and is used once; link requests allowed per client and per
+# email in a window; a citizen session lasts this long.
+GEO_SIAC_REOPEN_BUSINESS_DAYS = env_int("GEO_SIAC_REOPEN_BUSINESS_DAYS", 10)
+GEO_SIAC_SIGN_IN_LINK_MINUTES = env_int("GEO_SIAC_SIGN_IN_LINK_MINUTES", 20)
+GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT = env_int("GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT", 10)
+GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL = env_int("GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL", 3)
+GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS = env_int("GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS", 3600)
+GEO_SIAC_CITIZEN_SESSION_SECONDS = env_int("GEO_SIAC_CITIZEN_SESSION_SECONDS", 2 * 3600)
 # The public map never shows a cell holding fewer reports than this (smaller ones merge into their parent).
 GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
 # The public indicators come from the snapshots `manage.py refresh_indicators` stores (run it on a timer, more

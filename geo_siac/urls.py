@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("geo_siac.alerts.urls")),
     path("", include("geo_siac.workspace.urls")),
     path("transparencia/", include("geo_siac.transparency.urls")),
+    path("mis-solicitudes/", include("geo_siac.citizens.urls")),
     path("", include("geo_siac.attention.urls")),
     path("", include("geo_siac.reports.urls")),
 ]

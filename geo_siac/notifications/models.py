@@ -17,7 +17,8 @@ class Notification(models.Model):
     """The outbox: written in the same transaction as the change it announces, sent later by the worker. A staff
     digest (alerts) is about many reports, so it names none."""
 
-    # None for a message about no report (an appointment's confirmation, reminder or cancellation).
+    # None for a message about no single report: an appointment's confirmation, reminder or cancellation, a staff
+    # digest, a citizen's sign-in link to "Mis solicitudes".
     report = models.ForeignKey(
         "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications",
         null=True, blank=True,

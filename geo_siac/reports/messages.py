@@ -10,6 +10,10 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.states import CLOSED, Status
 
 SURVEY_SALT = "geo_siac.reports.survey"
+REOPEN_SALT = "geo_siac.reports.reopen"
+# The reopening window (GEO_SIAC_REOPEN_BUSINESS_DAYS) is checked by report_reopen_by_citizen; the link only has to
+# outlive it, holidays included.
+REOPEN_LINK_MAX_AGE_DAYS = 31
 
 
 def survey_token(report: Report) -> str:
@@ -21,6 +25,20 @@ def tracking_code_from_survey_token(token: str) -> str | None:
         return signing.loads(token, salt=SURVEY_SALT, max_age=settings.GEO_SIAC_SURVEY_MAX_AGE_DAYS * 86400)
     except signing.BadSignature:
         return None
+
+
+def reopen_token(report: Report, email: str) -> str:
+    """The closing message's "No fue resuelto" link for one recipient: it names the report and who may reopen it."""
+    return signing.dumps([report.tracking_code, email.lower()], salt=REOPEN_SALT)
+
+
+def reopen_from_token(token: str) -> tuple[str, str] | None:
+    """(tracking code, email) of a reopening link, or None when it was altered or is too old."""
+    try:
+        code, email = signing.loads(token, salt=REOPEN_SALT, max_age=REOPEN_LINK_MAX_AGE_DAYS * 86400)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return code, email
 
 
 def absolute(path: str) -> str:
@@ -42,7 +60,9 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
     return subject, body
 
 
-def status_message(report: Report, language: str, note: str = "") -> tuple[str, str]:
+def status_message(report: Report, language: str, note: str = "", email: str = "") -> tuple[str, str]:
+    """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
+    solicitudes" (an SMS recipient has no email to sign in with)."""
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
             "code": report.tracking_code, "status": Status(report.status).label,
@@ -68,4 +88,20 @@ def status_message(report: Report, language: str, note: str = "") -> tuple[str, 
             lines.append(_("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s") % {
                 "link": absolute(reverse("reports:survey", args=[survey_token(report)]))
             })
+            if email:
+                lines.append(_("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s") % {
+                    "days": settings.GEO_SIAC_REOPEN_BUSINESS_DAYS,
+                    "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)])),
+                })
+                lines.append(_("Vea todas sus solicitudes en %(link)s") % {
+                    "link": absolute(reverse("citizens:sign_in_request"))})
     return subject, "\n".join(lines)
+
+
+def sign_in_message(link: str, language: str) -> tuple[str, str]:
+    with translation.override(language):
+        subject = _("Su enlace para entrar a Mis solicitudes")
+        body = _("Para ver sus solicitudes, abra este enlace dentro de %(minutes)d minutos. Sirve una sola vez.\n"
+                 "%(link)s\nSi usted no lo pidió, ignore este mensaje: nadie entra sin abrir el enlace.") % {
+            "minutes": settings.GEO_SIAC_SIGN_IN_LINK_MINUTES, "link": link}
+    return subject, body

@@ -50,6 +50,12 @@ def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
+def reopening_status(status: str) -> str:
+    """The open status a closed report goes back to when reopened: each closed status allows exactly one."""
+    (target,) = TRANSITIONS[status] & OPEN
+    return target
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("Web")
     PHONE = "phone", _("Teléfono")

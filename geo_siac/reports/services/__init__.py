@@ -1,9 +1,10 @@
 """Writes on reports, a module per job: create.py files a report (report_create, the one path of the web form, the
 operator console and Open311), photos.py checks and stores any photo, status.py moves a report through its states,
 duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, extends and changes
-in bulk, citizen.py holds follows and surveys, calendar.py keeps the SQL business-day calendar, publication.py
-stores where each report is placed in public, erasure.py erases a person's data on request, actions.py applies a
-crew's offline change once per key. Callers import from here."""
+in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
+calendar.py keeps the SQL business-day calendar, publication.py stores where each report is placed in public,
+erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key. Callers
+import from here."""
 
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
 from geo_siac.reports.services.assignment import (
@@ -15,7 +16,14 @@ from geo_siac.reports.services.assignment import (
     reports_route_unrouted,
 )
 from geo_siac.reports.services.calendar import business_calendar_sync, closed_day_save, closed_days_delete
-from geo_siac.reports.services.citizen import report_follow, survey_submit
+from geo_siac.reports.services.citizen import (
+    report_add_citizen_info,
+    report_follow,
+    report_reopen_by_citizen,
+    report_unfollow,
+    reporter_language_update,
+    survey_submit,
+)
 from geo_siac.reports.services.create import report_create
 from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
@@ -32,6 +40,7 @@ __all__ = [
     "closed_day_save",
     "closed_days_delete",
     "crew_action_apply",
+    "report_add_citizen_info",
     "report_bulk_update",
     "report_change_status",
     "report_create",
@@ -39,9 +48,12 @@ __all__ = [
     "report_follow",
     "report_merge_duplicate",
     "report_public_cells_refresh",
+    "report_reopen_by_citizen",
     "report_reroute",
     "report_return",
+    "report_unfollow",
     "reporter_data_erase",
+    "reporter_language_update",
     "reports_route_unrouted",
     "survey_submit",
 ]

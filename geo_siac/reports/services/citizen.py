@@ -1,14 +1,28 @@
-"""What a citizen does after filing: follow an open report, answer the survey of a closed one."""
+"""What a citizen does after filing: follow an open report or stop following it, answer the survey of a closed one,
+reopen a closing they do not accept ("No fue resuelto"), add a note or photo to an open report, and choose the
+language of their messages."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.models import Follower, Report, SurveyResponse
-from geo_siac.reports.states import CLOSED, is_open
-from geo_siac.reports.validation import description_error
+from geo_siac.reports.deadlines import business_days_between, local_day
+from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.services.photos import photo_process, report_photo_store
+from geo_siac.reports.services.status import lock_report, report_change_status
+from geo_siac.reports.states import CLOSED, is_open, reopening_status
+from geo_siac.reports.validation import control_character_errors, description_error
+from geo_siac.zones.selectors import closed_days
+
+# Who wrote a citizen's reopening or note, in the history the crew reads; never their email.
+CITIZEN_ACTOR = "Vecino/a"
+# The languages messages are written in (Report.language, Follower.language).
+MESSAGE_LANGUAGES = ("es", "en")
+
 
 @transaction.atomic
 def report_follow(*, report: Report, email: str, language: str = "es") -> Follower:
@@ -25,6 +39,22 @@ def report_follow(*, report: Report, email: str, language: str = "es") -> Follow
         defaults={"language": "en" if language.startswith("en") else "es", "created_at": timezone.now()},
     )
     return follower
+
+
+@transaction.atomic
+def report_unfollow(*, report: Report, email: str) -> None:
+    """Stop the notifications of a report one follows."""
+    if not Follower.objects.filter(report=report, email__iexact=email).delete()[0]:
+        raise ValidationError({"__all__": _("Usted no sigue la solicitud %(code)s.") % {"code": report.tracking_code}})
+
+
+@transaction.atomic
+def reporter_language_update(*, email: str, language: str) -> int:
+    """The language of every message to `email`: their own reports' and the ones they follow. Returns the rows."""
+    if language not in MESSAGE_LANGUAGES:
+        raise ValidationError({"language": _("Idioma desconocido: %s") % language})
+    return (Report.objects.filter(reporter_email__iexact=email).update(language=language)
+            + Follower.objects.filter(email__iexact=email).update(language=language))
 
 
 @transaction.atomic
@@ -50,3 +80,84 @@ def survey_submit(*, report: Report, resolution_rating, service_rating, comment:
     if errors:
         raise ValidationError(errors)
     return SurveyResponse.objects.create(report=report, comment=comment, created_at=timezone.now(), **ratings)
+
+
+def citizen_text_error(text: str, field: str) -> str | None:
+    """The problem with a citizen's free text (too long, control characters), or None."""
+    return description_error(text) or control_character_errors(**{field: text}).get(field)
+
+
+def concerns(report: Report, email: str) -> bool:
+    """Whether `email` filed the report or follows it: who gets its messages, and may act on them."""
+    email = (email or "").strip()
+    return bool(email) and Report.objects.filter(
+        Q(reporter_email__iexact=email) | Q(followers__email__iexact=email), pk=report.pk).exists()
+
+
+def reopen_window_error(report: Report) -> str | None:
+    """Why a closed report can no longer be reopened: past GEO_SIAC_REOPEN_BUSINESS_DAYS business days (weekends,
+    Chilean holidays and the installation's closed days do not count) after the local day of its closing."""
+    days = settings.GEO_SIAC_REOPEN_BUSINESS_DAYS
+    if business_days_between(local_day(report.closed_at), local_day(timezone.now()), closed_days()) <= days:
+        return None
+    return _("Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "
+             "sigue, ingrese una nueva solicitud.") % {"days": days, "closed": local_day(report.closed_at)
+                                                        .strftime("%d-%m-%Y")}
+
+
+@transaction.atomic
+def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> Report:
+    """"No fue resuelto": the reporter or a follower reopens a closed report within the window, with a reason. The
+    report goes back to the same crew through report_change_status (the one status path: public history event
+    with the reason, counted in times_reopened, everyone told)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Cuéntenos por qué no fue resuelto.")})
+    if (message := citizen_text_error(reason, "reason")) is not None:
+        raise ValidationError({"reason": message})
+    locked = lock_report(report)
+    if not concerns(locked, by_email):
+        raise ValidationError({"__all__": _("La solicitud %(code)s no está asociada a su correo.")
+                               % {"code": locked.tracking_code}})
+    if locked.duplicate_of_id is not None:
+        raise ValidationError({"__all__": _(
+            "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
+            "solicitud.") % {"original": locked.duplicate_of.tracking_code}})
+    if locked.status not in CLOSED:
+        raise ValidationError({"__all__": _("La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede "
+                                            "agregarle información.") % {"code": locked.tracking_code}})
+    if (message := reopen_window_error(locked)) is not None:
+        raise ValidationError({"__all__": message})
+    with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
+        note = _("No fue resuelto: %(reason)s") % {"reason": reason}
+    return report_change_status(report=locked, status=reopening_status(locked.status), note=note,
+                                note_is_public=True, actor_label=CITIZEN_ACTOR)
+
+
+@transaction.atomic
+def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: str) -> ReportEvent:
+    """"Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as a public
+    history event (the photo through the one photo path, kept with the report's photos)."""
+    note = (note or "").strip()
+    if not note and not photo:
+        raise ValidationError({"note": _("Escriba una nota o adjunte una foto.")})
+    if (message := citizen_text_error(note, "note")) is not None:
+        raise ValidationError({"note": message})
+    processed = photo_process(photo) if photo else None
+    locked = lock_report(report)
+    if not concerns(locked, by_email):
+        raise ValidationError({"__all__": _("La solicitud %(code)s no está asociada a su correo.")
+                               % {"code": locked.tracking_code}})
+    if not is_open(locked.status):
+        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada: solo se agrega información a una "
+                                            "solicitud abierta.") % {"code": locked.tracking_code}})
+    now = timezone.now()
+    if processed is not None:
+        report_photo_store(report=locked, processed=processed, created_at=now)
+    locked.updated_at = now
+    locked.save(update_fields=["updated_at"])
+    if not note:
+        with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
+            note = _("La persona que reporta agregó una foto.")
+    return ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=True,
+                                      actor_label=CITIZEN_ACTOR, created_at=now)

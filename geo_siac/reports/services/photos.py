@@ -34,10 +34,10 @@ def photo_save(processed: ProcessedPhoto, image: FieldFile, thumbnail: FieldFile
         thumbnail.save(name, ContentFile(processed.thumbnail), save=False)
 
 
-def report_photo_store(*, report: Report, processed: ProcessedPhoto) -> ReportPhoto:
-    """A citizen's photo, with its thumbnail for lists."""
+def report_photo_store(*, report: Report, processed: ProcessedPhoto, created_at=None) -> ReportPhoto:
+    """A citizen's photo, with its thumbnail for lists: sent with the report, or later (`created_at`)."""
     photo = ReportPhoto(report=report, content_type=processed.content_type, width=processed.width,
-                        height=processed.height, created_at=report.created_at)
+                        height=processed.height, created_at=created_at or report.created_at)
     photo_save(processed, photo.image, photo.thumbnail)
     photo.save()
     return photo

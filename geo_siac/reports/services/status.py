@@ -113,6 +113,6 @@ def notify_status_change(*, report: Report, note: str) -> None:
     elif report.reporter_phone:
         recipients[report.reporter_phone] = (Medium.SMS, report.language)
     for recipient, (medium, language) in recipients.items():
-        subject, body = status_message(report, language, note)
+        subject, body = status_message(report, language, note, email=recipient if medium == Medium.EMAIL else "")
         notification_enqueue(report=report, recipient=recipient, language=language, subject=subject, body=body,
                              medium=medium)

@@ -1,0 +1,47 @@
+"""What "Mis solicitudes" reads: a sign-in link by its token, and the reports a citizen filed or follows, by email."""
+
+import hashlib
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from geo_siac.citizens.models import SignInLink
+from geo_siac.reports.models import Follower, Report
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def usable_sign_in_links(token: str) -> QuerySet[SignInLink]:
+    """The link of `token` if it is unused and unexpired: the one rule the link page and its use both read."""
+    return SignInLink.objects.filter(token_hash=token_hash(token or ""), used_at__isnull=True,
+                                     expires_at__gt=timezone.now())
+
+
+def filed_reports(email: str) -> QuerySet[Report]:
+    return Report.objects.filter(reporter_email__iexact=email).select_related("category").order_by("-created_at")
+
+
+def followed_reports(email: str) -> QuerySet[Report]:
+    return (Report.objects.filter(followers__email__iexact=email).exclude(reporter_email__iexact=email)
+            .select_related("category").order_by("-created_at"))
+
+
+def has_reports(email: str) -> bool:
+    return filed_reports(email).exists() or Follower.objects.filter(email__iexact=email).exists()
+
+
+def citizen_report(email: str, code: str) -> Report | None:
+    """The report `code` if `email` filed or follows it; None otherwise, whether or not the code exists."""
+    return (filed_reports(email).filter(tracking_code=code).first()
+            or followed_reports(email).filter(tracking_code=code).first())
+
+
+def message_language(email: str) -> str:
+    """The language of the citizen's messages ("es" or "en"), as their latest report or follow has it."""
+    report = filed_reports(email).first()
+    if report is not None:
+        return report.language
+    follow = Follower.objects.filter(email__iexact=email).order_by("-created_at").first()
+    return follow.language if follow else "es"

@@ -1,0 +1,216 @@
+"""The "Mis solicitudes" pages: thin views over citizens.services and the report services. A citizen session holds
+only the citizen's email (services.CITIZEN_EMAIL), never a Django user."""
+
+from functools import wraps
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from geo_siac.citizens import selectors
+from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
+from geo_siac.citizens.services import (
+    CITIZEN_EMAIL,
+    citizen_data_erase,
+    clean_email,
+    sign_in_link_redeem,
+    sign_in_link_request,
+)
+from geo_siac.reports.messages import reopen_from_token
+from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.selectors import public_timeline, report_by_tracking_code, reporter_data
+from geo_siac.reports.services import (
+    report_add_citizen_info,
+    report_reopen_by_citizen,
+    report_unfollow,
+    reporter_language_update,
+)
+from geo_siac.reports.states import CLOSED, status_names
+from geo_siac.reports.views import flat_errors
+
+
+def citizen_required(view):
+    """A page of a signed-in citizen, called with their email; anyone else goes to the sign-in form."""
+
+    @wraps(view)
+    def signed_in(request, *args, **kwargs):
+        email = request.session.get(CITIZEN_EMAIL)
+        if not email:
+            return redirect("citizens:sign_in_request")
+        return view(request, email, *args, **kwargs)
+
+    return signed_in
+
+
+def rate_limited(request):
+    return render(request, "reports/rate_limited.html", status=429)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_in_request(request):
+    if request.method != "POST":
+        return render(request, "citizens/sign_in_request.html", {})
+    if not link_request_allowed_for_client(request):
+        return rate_limited(request)
+    try:
+        email = clean_email(request.POST.get("email", ""))
+    except ValidationError as exc:
+        return render(request, "citizens/sign_in_request.html", {"errors": flat_errors(exc),
+                                                                 "email": request.POST.get("email", "")}, status=400)
+    # Past the per-email limit nothing is sent, and the page says what it always says.
+    if link_request_allowed_for_email(email):
+        sign_in_link_request(email=email, language=get_language() or "es")
+    return render(request, "citizens/sign_in_request.html", {"sent": True})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_in(request, token: str):
+    """The emailed link shows a button rather than signing in on GET: mail scanners that open links would
+    otherwise use it up before the citizen does."""
+    if request.method != "POST":
+        usable = selectors.usable_sign_in_links(token).exists()
+        return render(request, "citizens/sign_in.html", {"invalid": not usable}, status=200 if usable else 404)
+    try:
+        sign_in_link_redeem(token=token, session=request.session)
+    except ValidationError:
+        return render(request, "citizens/sign_in.html", {"invalid": True}, status=404)
+    return redirect("citizens:reports")
+
+
+@require_POST
+def sign_out(request):
+    request.session.flush()
+    return redirect("reports:home")
+
+
+def render_reports(request, email: str, status: int = 200, **extra):
+    filed, followed = list(selectors.filed_reports(email)), list(selectors.followed_reports(email))
+    names = status_names()
+    for report in filed + followed:
+        report.status_label = names[report.status]
+    return render(request, "citizens/reports.html", {
+        "email": email, "filed": filed, "followed": followed, "errors": {},
+        "message_language": selectors.message_language(email), **extra,
+    }, status=status)
+
+
+@require_safe
+@citizen_required
+def reports(request, email: str):
+    return render_reports(request, email, saved="guardado" in request.GET)
+
+
+def citizen_report_or_404(email: str, code: str):
+    report = selectors.citizen_report(email, code)
+    if report is None:
+        raise Http404(_("No encontramos esa solicitud entre las suyas."))
+    return report
+
+
+def render_report(request, email: str, report, status: int = 200, **extra):
+    return render(request, "citizens/report.html", {
+        "report": report, "status_label": status_names()[report.status], "is_closed": report.status in CLOSED,
+        "timeline": public_timeline(report),
+        "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
+        "errors": {}, "values": {}, **extra,
+    }, status=status)
+
+
+@require_safe
+@citizen_required
+def report_detail(request, email: str, code: str):
+    return render_report(request, email, citizen_report_or_404(email, code), added="agregada" in request.GET)
+
+
+@require_POST
+@citizen_required
+def reopen(request, email: str, code: str):
+    report = citizen_report_or_404(email, code)
+    if not submission_allowed(request):
+        return rate_limited(request)
+    try:
+        report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=email)
+    except ValidationError as exc:
+        return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)
+    return redirect("reports:tracking", code=report.tracking_code)
+
+
+@require_POST
+@citizen_required
+def add_info(request, email: str, code: str):
+    report = citizen_report_or_404(email, code)
+    if not submission_allowed(request):
+        return rate_limited(request)
+    try:
+        report_add_citizen_info(report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"),
+                                by_email=email)
+    except ValidationError as exc:
+        return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)
+    return redirect(reverse("citizens:report", args=[report.tracking_code]) + "?agregada")
+
+
+@require_POST
+@citizen_required
+def unfollow(request, email: str, code: str):
+    report = citizen_report_or_404(email, code)
+    try:
+        report_unfollow(report=report, email=email)
+    except ValidationError as exc:
+        return render_report(request, email, report, status=400, errors=flat_errors(exc))
+    return redirect("citizens:reports")
+
+
+@require_POST
+@citizen_required
+def preferences(request, email: str):
+    try:
+        reporter_language_update(email=email, language=request.POST.get("language", ""))
+    except ValidationError as exc:
+        return render_reports(request, email, status=400, errors=flat_errors(exc))
+    return redirect(reverse("citizens:reports") + "?guardado")
+
+
+@require_safe
+@citizen_required
+def export(request, email: str):
+    response = JsonResponse(reporter_data(email=email), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="mis-datos-geosiac.json"'
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@citizen_required
+def erase(request, email: str):
+    if request.method != "POST":
+        return render(request, "citizens/erase.html", {"email": email})
+    if request.POST.get("confirm") != "on":
+        return render(request, "citizens/erase.html", {
+            "email": email, "error": _("Marque la casilla para confirmar que quiere borrar sus datos.")}, status=400)
+    citizen_data_erase(email=email)
+    request.session.flush()
+    return render(request, "citizens/erase.html", {"erased": True})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def reopen_link(request, token: str):
+    """"No fue resuelto" from the closing message: the signed link names the report and the recipient, so no
+    sign-in is needed."""
+    found = reopen_from_token(token)
+    report = report_by_tracking_code(found[0]) if found else None
+    if report is None:
+        return render(request, "citizens/reopen_link.html", {"invalid": True}, status=404)
+    context = {"report": report, "status_label": status_names()[report.status], "errors": {}, "values": {}}
+    if request.method != "POST":
+        return render(request, "citizens/reopen_link.html", context)
+    if not submission_allowed(request):
+        return rate_limited(request)
+    try:
+        report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=found[1])
+    except ValidationError as exc:
+        context.update(errors=flat_errors(exc), values=request.POST)
+        return render(request, "citizens/reopen_link.html", context, status=400)
+    return redirect("reports:tracking", code=report.tracking_code)

@@ -1,0 +1,173 @@
+""""No fue resuelto" and "agregar información": a citizen reopens a closed report within 10 business days (from the
+closing message's signed link or from "Mis solicitudes"), and adds a note or a photo to an open one."""
+
+import io
+import re
+from datetime import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+from PIL import Image
+
+from geo_siac.notifications.models import Notification
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.messages import reopen_token
+from geo_siac.reports.models import EventKind, Report
+from geo_siac.reports.services import (
+    report_add_citizen_info,
+    report_change_status,
+    report_follow,
+    report_merge_duplicate,
+    report_reopen_by_citizen,
+)
+from geo_siac.testing import WEST_POINT
+from geo_siac.zones.models import ClosedDay
+
+ROSA = "rosa@example.cl"
+
+
+@pytest.fixture
+def closed(make_report, crews):
+    report = make_report(point=WEST_POINT, reporter_email=ROSA, public_visibility=True)
+    return report_change_status(report=report, status="resolved", actor=crews["member_a"])
+
+
+def at(monkeypatch, year, month, day, hour=12):
+    """Make "now" a Santiago local time (every module reads it through django.utils.timezone.now)."""
+    moment = datetime(year, month, day, hour, tzinfo=SANTIAGO)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def closed_on(report, year, month, day):
+    Report.objects.filter(pk=report.pk).update(closed_at=datetime(year, month, day, 12, tzinfo=SANTIAGO))
+    report.refresh_from_db()
+    return report
+
+
+def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_in_public_history(closed, crews, client):
+    reopened = report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email="Rosa@Example.cl")
+    assert (reopened.status, reopened.crew, reopened.times_reopened, reopened.closed_at) == (
+        "in_progress", crews["A"], 1, None)
+    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    assert "En ejecución" in page and "No fue resuelto: El hoyo sigue ahí." in page
+    assert "rosa@example.cl" not in page
+
+
+def test_the_reason_is_kept_in_the_installations_language_whatever_the_citizens_page(closed):
+    with translation.override("en"):
+        report_reopen_by_citizen(report=closed, reason="Still there.", by_email=ROSA)
+    assert closed.events.filter(is_public=True).latest("id").note == "No fue resuelto: Still there."
+
+
+def test_a_follower_may_reopen_too(closed, make_report):
+    report = make_report(point=WEST_POINT)
+    report_follow(report=report, email="vecino@example.cl")
+    report_change_status(report=report, status="closed_unfixable")
+    reopened = report_reopen_by_citizen(report=report, reason="Se puede arreglar.", by_email="vecino@example.cl")
+    assert reopened.status == "acknowledged" and reopened.times_reopened == 1
+
+
+def test_the_window_is_ten_business_days_not_counting_a_chilean_holiday(closed, monkeypatch):
+    # Closed Monday 30 Nov 2026; Tuesday 8 Dec (Inmaculada Concepción) does not count, so the 10th business day is
+    # Tuesday 15 Dec (counting the holiday it would be Monday 14 Dec).
+    closed_on(closed, 2026, 11, 30)
+    at(monkeypatch, 2026, 12, 16, hour=9)
+    with pytest.raises(ValidationError, match="dentro de 10 días hábiles desde el cierre \\(30-11-2026\\)"):
+        report_reopen_by_citizen(report=closed, reason="Sigue igual.", by_email=ROSA)
+    assert Report.objects.get(pk=closed.pk).status == "resolved"
+    at(monkeypatch, 2026, 12, 15, hour=23)
+    assert report_reopen_by_citizen(report=closed, reason="Sigue igual.", by_email=ROSA).status == "in_progress"
+
+
+def test_the_installations_closed_days_lengthen_the_window(closed, monkeypatch):
+    closed_on(closed, 2026, 11, 30)
+    ClosedDay.objects.create(day=datetime(2026, 12, 14).date(), reason="Aniversario comunal")
+    at(monkeypatch, 2026, 12, 16, hour=9)
+    assert report_reopen_by_citizen(report=closed, reason="Sigue igual.", by_email=ROSA).times_reopened == 1
+
+
+def test_an_open_report_is_not_reopened_and_the_citizen_is_told_to_add_information(make_report):
+    report = make_report(reporter_email=ROSA)
+    with pytest.raises(ValidationError, match="sigue abierta: no hay nada que reabrir. Puede agregarle información"):
+        report_reopen_by_citizen(report=report, reason="Urgente.", by_email=ROSA)
+
+
+def test_a_merged_duplicate_points_the_citizen_to_its_original(make_report, crews):
+    original = make_report(point=WEST_POINT)
+    duplicate = make_report(point=WEST_POINT, reporter_email=ROSA)
+    report_merge_duplicate(duplicate=duplicate, original=original, by=crews["supervisor"])
+    with pytest.raises(ValidationError, match=f"se unió a la solicitud {original.tracking_code}"):
+        report_reopen_by_citizen(report=duplicate, reason="No es lo mismo.", by_email=ROSA)
+    assert Report.objects.get(pk=duplicate.pk).status == "closed_duplicate"
+
+
+def test_someone_who_neither_filed_nor_follows_the_report_cannot_reopen_it(closed):
+    with pytest.raises(ValidationError, match="no está asociada a su correo"):
+        report_reopen_by_citizen(report=closed, reason="Sigue.", by_email="otra@example.cl")
+    assert Report.objects.get(pk=closed.pk).times_reopened == 0
+
+
+def test_a_reopening_needs_a_reason(closed):
+    with pytest.raises(ValidationError, match="Cuéntenos por qué no fue resuelto"):
+        report_reopen_by_citizen(report=closed, reason="   ", by_email=ROSA)
+    assert Report.objects.get(pk=closed.pk).status == "resolved"
+
+
+def test_the_closing_message_links_to_reopen_and_the_link_reopens_without_signing_in(closed, client):
+    closing = Notification.objects.filter(report=closed, recipient=ROSA).latest("id")
+    path = re.search(r"/mis-solicitudes/reabrir/[^/\s]+/", closing.body).group(0)
+    assert "/mis-solicitudes/ingresar/" in closing.body
+    assert closed.tracking_code in client.get(path).content.decode()
+    response = client.post(path, {"reason": "Quedó a medias."})
+    assert response.status_code == 302 and response["Location"] == f"/seguimiento/{closed.tracking_code}/"
+    assert Report.objects.get(pk=closed.pk).times_reopened == 1
+
+
+def test_a_tampered_reopening_link_is_refused(closed, client):
+    response = client.post(f"/mis-solicitudes/reabrir/{reopen_token(closed, ROSA)[:-3]}abc/", {"reason": "x"})
+    assert response.status_code == 404
+    assert "no es válido o ya venció" in response.content.decode()
+    assert Report.objects.get(pk=closed.pk).times_reopened == 0
+
+
+def test_a_reopening_link_past_the_window_says_why(closed, client, monkeypatch):
+    closed_on(closed, 2026, 11, 30)
+    at(monkeypatch, 2026, 12, 28)
+    response = client.post(f"/mis-solicitudes/reabrir/{reopen_token(closed, ROSA)}/", {"reason": "Sigue."})
+    assert response.status_code == 400
+    assert "Solo se puede reabrir dentro de 10 días hábiles" in response.content.decode()
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_citizen_adds_a_note_and_a_photo_to_an_open_report(make_report, client):
+    report = make_report(reporter_email=ROSA, public_visibility=True)
+    event = report_add_citizen_info(report=report, note="Ahora hay más escombros.", photo=png(), by_email=ROSA)
+    assert (event.kind, event.is_public) == (EventKind.NOTE, True)
+    assert report.photos.count() == 1
+    page = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert "Ahora hay más escombros." in page and page.count("Foto de la solicitud") == 1
+
+
+def test_information_is_only_added_to_an_open_report(closed):
+    with pytest.raises(ValidationError, match="está cerrada: solo se agrega información a una solicitud abierta"):
+        report_add_citizen_info(report=closed, note="Otra cosa.", photo=None, by_email=ROSA)
+
+
+def test_a_bad_photo_is_refused_and_nothing_is_written(make_report):
+    report = make_report(reporter_email=ROSA)
+    with pytest.raises(ValidationError) as error:
+        report_add_citizen_info(report=report, note="Con foto.", photo=b"no es una imagen", by_email=ROSA)
+    assert "photo" in error.value.message_dict
+    assert report.photos.count() == 0 and not report.events.filter(kind=EventKind.NOTE).exists()
+
+
+def test_adding_nothing_is_refused(make_report):
+    report = make_report(reporter_email=ROSA)
+    with pytest.raises(ValidationError, match="Escriba una nota o adjunte una foto"):
+        report_add_citizen_info(report=report, note=" ", photo=None, by_email=ROSA)
