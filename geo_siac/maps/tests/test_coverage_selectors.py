@@ -113,6 +113,18 @@ def test_nobody_is_covered_on_a_second_thursday_night(square):
     assert result.shares["total"][2000]["population"] == 0
 
 
+def test_a_point_of_unknown_hours_is_neither_open_nor_closed_at_a_time(square):
+    commune, cells = square
+    lat, lng = h3i.cell_to_latlng(cells["E"])
+    ServicePoint.objects.create(name="Posta E", kind="health", point=Point(lng, lat, srid=4326), commune=commune)
+    result = coverage(commune, CoverageOptions(res=RES, open_at=datetime(2026, 3, 5, 20, 0, tzinfo=SCL)))
+    assert list(result.points["name"]) == ["Noche C"] and list(result.unknown_hours["name"]) == ["Posta E"]
+    assert result.shares["total"][500]["population"] == pytest.approx(250)  # C only
+    assert result.shares_if_unknown_open["total"][500]["population"] == pytest.approx(500)  # C and E
+    untimed = coverage(commune, CoverageOptions(res=RES))
+    assert untimed.unknown_hours.empty and untimed.shares_if_unknown_open is None
+
+
 def test_the_office_is_closed_on_a_public_holiday(square):
     commune, _ = square
     navy_day = datetime(2026, 5, 21, 10, 0, tzinfo=SCL)
