@@ -215,10 +215,13 @@ def test_a_row_with_unreadable_hours_is_skipped_with_its_reason(communes, tmp_pa
     assert list(ServicePoint.objects.values_list("name", flat=True)) == ["Otra"]
 
 
-def test_reloading_a_file_without_hours_keeps_the_hours_entered_since(communes, tmp_path):
-    path = tmp_path / "oficinas.csv"
-    path.write_text("id,nombre,lat,lng\n1,Oficina,-33.6117,-70.5758\n", encoding="utf-8")
-    load(path, "--kind", "municipal_office", "--commit")
-    ServicePoint.objects.update(opening_hours=WEEKDAYS_8_TO_17)
-    assert "actualizados: 1" in load(path, "--kind", "municipal_office", "--commit")
-    assert ServicePoint.objects.get().opening_hours == WEEKDAYS_8_TO_17
+def test_a_reload_with_hours_updates_them_and_a_reload_without_the_column_keeps_them(communes, tmp_path):
+    bare, timed = tmp_path / "oficinas.csv", tmp_path / "oficinas_con_horario.csv"
+    bare.write_text("id,nombre,lat,lng\n1,Oficina,-33.6117,-70.5758\n", encoding="utf-8")
+    hours = json.dumps(WEEKDAYS_8_TO_17).replace('"', '""')
+    timed.write_text(f'id,nombre,lat,lng,horario\n1,Oficina,-33.6117,-70.5758,"{hours}"\n', encoding="utf-8")
+    load(bare, "--kind", "municipal_office", "--source", "oficinas", "--commit")
+    assert "actualizados: 1" in load(timed, "--kind", "municipal_office", "--source", "oficinas", "--commit")
+    assert ServicePoint.objects.get().opening_hours == validate_opening_hours(WEEKDAYS_8_TO_17)
+    load(bare, "--kind", "municipal_office", "--source", "oficinas", "--commit")
+    assert ServicePoint.objects.get().opening_hours == validate_opening_hours(WEEKDAYS_8_TO_17)
