@@ -15,7 +15,7 @@ from geo_siac.zones.zone_importers import generate_zones
 
 DEMO_GRID_M = 4000  # square demo zones of 4 km, clipped to each comuna
 # Made-up offices and night services with hours, so that "covered at 20:00" has something to show.
-DEMO_SERVICE_POINTS = Path(__file__).resolve().parents[3] / "zones" / "demo_service_points.geojson"
+DEMO_SERVICE_POINTS = Path(__file__).resolve().parents[3] / "zones/demo_service_points.geojson"
 
 
 class Command(BaseCommand):
@@ -45,7 +45,9 @@ class Command(BaseCommand):
         )
         served = list(Commune.objects.active().values_list("cut", flat=True))
         points = import_service_points(path=DEMO_SERVICE_POINTS, source="demo", cuts=served, commit=True)
-        self.stdout.write(f"demo: {points.created} puntos de atención con horario nuevos, {points.updated} ya existían")
+        self.stdout.write(
+            f"demo: {points.created} puntos de atención con horario nuevos, {points.updated} ya existían"
+        )
         if options["no_crews"]:
             return
         zones, crews = self.ensure_crews()
