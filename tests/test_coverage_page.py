@@ -38,6 +38,29 @@ def puente_alto(communes):
     return communes["13201"]
 
 
+@pytest.fixture
+def line_comuna(communes):
+    """Seven populated cells two steps (~600 m) apart on one H3 axis, no service point: with a 1 km radius a site
+    covers its own cell and its neighbours. Greedy takes 4 + 1 + 3 hundred people, then 1 + 1 + 2; the optimum,
+    the third and sixth cells, covers 1 + 2 + 4 and 1 + 3 + 3 hundred."""
+    import h3.api.basic_int as h3i
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geo_siac.zones.models import Commune
+
+    lat, lng = -34.80, -71.40
+    ring = ((lng - 0.1, lat - 0.1), (lng + 0.1, lat - 0.1), (lng + 0.1, lat + 0.1), (lng - 0.1, lat + 0.1),
+            (lng - 0.1, lat - 0.1))
+    Commune.objects.create(cut="99921", name="Comuna Lineal", geometry=MultiPolygon(Polygon(ring), srid=4326),
+                           jurisdiction_id="lineal", tracking_prefix="CL", is_active=True)
+    origin = h3i.latlng_to_cell(lat, lng, 9)
+    i, j = h3i.cell_to_local_ij(origin, origin)
+    for step, people in enumerate([100, 100, 200, 400, 100, 300, 300]):
+        PopulationCell.objects.create(cut="99921", res=9, cell=h3i.local_ij_to_cell(origin, i + 2 * step, j),
+                                      pob_total=people, pob_under_15=0, pob_65_plus=0)
+    return "99921"
+
+
 def test_anonymous_visitors_are_sent_to_login(client, puente_alto):
     response = client.get(URL)
     assert response.status_code == 302 and response["Location"].startswith("/cuenta/ingresar/?next=")
@@ -119,3 +142,42 @@ def test_a_service_point_name_is_text_in_the_map_not_markup_or_script(staff_clie
     map_html = html_lib.unescape(re.search(r'srcdoc="([^"]*)"', page.content.decode()).group(1))
     assert "CESFAM &#96;&#36;{document.title=&quot;x&quot;}&#96; &lt;img src=&quot;x&quot;" in map_html
     assert hostile not in map_html and '<img src="x"' not in map_html
+
+
+def test_the_optimal_sites_are_shown_beside_the_greedy_ones_with_the_greedy_gap(staff_client, line_comuna):
+    params = {"commune": line_comuna, "res": 9, "thresholds": "1000", "catchment_m": 2000, "k": 2}
+    html = staff_client.get(URL, params).content.decode()
+    assert "sitios óptimos (cobertura máxima, programa entero exacto)" in html
+    assert html.count("<tbody><tr><td>1</td>") == 2  # both tables rank their sites 1, 2 (not "1,0")
+    # 200 of 1,400 people: 14.3 % below the optimum.
+    assert re.search(r"cubren 1\W?200 habitantes nuevos y los óptimos 1\W?400: el voraz queda 14,3 % bajo", html)
+    features = staff_client.get(URL, {**params, "format": "geojson"}).json()["features"]
+    optimal = [f["properties"] for f in features if f["properties"]["role"] == "optimal_site"]
+    assert [site["gain"] for site in optimal] == [700, 700]
+
+
+def test_points_of_unknown_hours_are_shown_as_unknown_not_as_closed(staff_client, puente_alto):
+    from geo_siac.testing import PUENTE_ALTO_CENTRE
+
+    lat, lng = PUENTE_ALTO_CENTRE
+    ServicePoint.objects.create(name="Posta sin horario", kind="health", point=Point(lng + 0.01, lat, srid=4326),
+                                commune=puente_alto)
+    params = {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000, "k": 0, "at": "2026-03-08T10:00"}
+    html = staff_client.get(URL, params).content.decode()
+    assert "1 punto de atención cercano tiene horario desconocido: no se cuenta como abierto ni como cerrado" in html
+    assert "Total si abren los de horario desconocido" in html
+    roles = [f["properties"] for f in staff_client.get(URL, {**params, "format": "geojson"}).json()["features"]]
+    assert [p["name"] for p in roles if p["role"] == "service_point_unknown_hours"] == ["Posta sin horario"]
+    assert [p for p in roles if p["role"] == "service_point"] == []  # the CESFAM is closed on Sundays
+    without_time = staff_client.get(URL, {**params, "at": ""}).content.decode()
+    assert "horario desconocido" not in without_time  # with no time every point counts, whatever its hours
+
+
+def test_the_default_page_export_links_download_the_analysis_it_shows(staff_client, puente_alto):
+    html = staff_client.get(URL).content.decode()
+    links = re.findall(r'href="\?([^"]*format=(?:csv|geojson))"', html)
+    assert len(links) == 2
+    for link in links:
+        response = staff_client.get(f"{URL}?{link.replace('&amp;', '&')}")
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith('attachment; filename="cobertura_13122_res9.')

@@ -19,12 +19,14 @@ ACCESS_COLOURS = ("#f7fcf5", "#bae4b3", "#74c476", "#238b45")
 
 
 def figures(result: Coverage) -> list[dict]:
-    """One row per threshold: people covered and share, for everyone, under 15 and 65+."""
+    """One row per threshold: people covered and share, for everyone, under 15 and 65+; with `if_unknown_open`,
+    the total if every point of unknown hours were open too (None when no point's hours are unknown)."""
+    if_open = result.shares_if_unknown_open
     return [
         {"threshold_m": threshold, **{
             f"{group}_{key}": float(result.shares[group][threshold][key])
             for group in GROUPS for key in ("population", "share")
-        }}
+        }, "if_unknown_open": if_open["total"][threshold] if if_open else None}
         for threshold in result.options.thresholds
     ]
 
@@ -39,18 +41,21 @@ def cells_csv(result: Coverage) -> str:
     return out.getvalue()
 
 
-def cells_geojson(result: Coverage, sites: pd.DataFrame) -> dict:
-    """Cells as polygons, plus the service points and the proposed sites as points."""
+def cells_geojson(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame) -> dict:
+    """Cells as polygons, plus as points the service points (open, or of unknown hours when the analysis has a
+    time), the greedy proposed sites and the optimal ones."""
     features = _cells_collection(result)["features"]
-    features += [_point_feature(row.lng, row.lat, {"role": "service_point", "id": int(pid), "name": row["name"],
-                                                   "kind": row.kind}) for pid, row in result.points.iterrows()]
-    features += [_point_feature(row.lng, row.lat, {"role": "proposed_site", "rank": int(row["rank"]),
-                                                   "gain": float(row.gain), "h3_cell": h3i.int_to_str(int(cell))})
-                 for cell, row in sites.iterrows()]
+    for role, points in (("service_point", result.points), ("service_point_unknown_hours", result.unknown_hours)):
+        features += [_point_feature(row.lng, row.lat, {"role": role, "id": int(pid), "name": row["name"],
+                                                       "kind": row.kind}) for pid, row in points.iterrows()]
+    for role, chosen in (("proposed_site", sites), ("optimal_site", optimal)):
+        features += [_point_feature(row.lng, row.lat, {"role": role, "rank": int(row["rank"]), "gain": float(row.gain),
+                                                       "h3_cell": h3i.int_to_str(int(cell))})
+                     for cell, row in chosen.iterrows()]
     return {"type": "FeatureCollection", "features": features}
 
 
-def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
+def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, static_url: str) -> str:
     commune = result.commune
     fmap = offline_map(static_url=static_url, location=[commune.geometry.centroid.y, commune.geometry.centroid.x],
                        zoom_start=12)
@@ -64,7 +69,10 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, static_url: str) -> str:
                     True).add_to(fmap)
         _cell_layer(cells, _("Accesibilidad (2SFCA)"), "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
     _points_layer(result).add_to(fmap)
-    _sites_layer(sites).add_to(fmap)
+    if not result.unknown_hours.empty:
+        _unknown_hours_layer(result).add_to(fmap)
+    _sites_layer(sites, _("Sitios propuestos (voraz)"), "#7a0177").add_to(fmap)
+    _sites_layer(optimal, _("Sitios óptimos (programa entero)"), "#e66101").add_to(fmap)
     layer_control(fmap)
     return fmap.get_root().render()
 
@@ -94,12 +102,21 @@ def _points_layer(result: Coverage):
     return group
 
 
-def _sites_layer(sites: pd.DataFrame):
-    group = feature_group(name=_("Sitios propuestos"))
+def _unknown_hours_layer(result: Coverage):
+    group = feature_group(name=_("Puntos de horario desconocido (ni abiertos ni cerrados)"))
+    for _index, row in result.unknown_hours.iterrows():
+        circle_marker([row.lat, row.lng], radius=5, color="#737373", fill=True, fill_color="#ffffff", fill_opacity=1,
+                      tooltip=_("%(name)s (%(kind)s): horario desconocido") % {"name": row["name"], "kind": row.kind}
+                      ).add_to(group)
+    return group
+
+
+def _sites_layer(sites: pd.DataFrame, name: str, colour: str):
+    group = feature_group(name=name)
     for _index, row in sites.iterrows():
-        circle([row.lat, row.lng], radius=float(row.radius_m), color="#7a0177", weight=2,
+        circle([row.lat, row.lng], radius=float(row.radius_m), color=colour, weight=2,
                dash_array="6", fill=False).add_to(group)
-        circle_marker([row.lat, row.lng], radius=8, color="#7a0177", fill=True, fill_opacity=1,
+        circle_marker([row.lat, row.lng], radius=8, color=colour, fill=True, fill_opacity=1,
                       tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes") % {
                           "rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"}).add_to(group)
     return group

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
 import geopandas as gpd
 import h3.api.basic_int as h3i
@@ -33,6 +34,7 @@ from geo_siac.geo_frames import areal_interpolate, h3_cells_gdf
 from geo_siac.maps.coverage import (
     DEFAULT_THRESHOLDS_M,
     coverage_shares,
+    exact_max_cover,
     greedy_max_cover,
     nearest_distances,
     two_step_fca,
@@ -80,14 +82,30 @@ class Coverage:
     cells: pd.DataFrame  # index cell (int); pob_*, lat, lng, x, y, distance_m, nearest_point, access, reports...
     points: pd.DataFrame  # index point id; name, kind, lat, lng, x, y, capacity, in_commune
     shares: dict[str, dict[int, dict[str, float]]]  # group -> threshold -> population, share
+    # With `open_at`: the points whose hours are unknown, and the shares if they all were open then.
+    unknown_hours: pd.DataFrame
+    shares_if_unknown_open: dict[str, dict[int, dict[str, float]]] | None
 
 
-def service_points_near(commune: Commune, *, kinds=(), open_at: datetime | None = None) -> pd.DataFrame:
-    """Service points in or within NEIGHBOUR_MARGIN_M of the comuna, of the given kinds, open at `open_at`."""
-    queryset = ServicePoint.objects.filter(point__dwithin=(commune.geometry, _degrees(NEIGHBOUR_MARGIN_M)))
-    if kinds:
-        queryset = queryset.filter(kind__in=kinds)
-    points = [p for p in queryset.order_by("id") if open_at is None or p.is_open_at(open_at)]
+def service_points_near(commune: Commune, *, kinds=(), open_at: datetime | None = None,
+                        margin_m: float = NEIGHBOUR_MARGIN_M) -> pd.DataFrame:
+    """Service points in or within `margin_m` of the comuna, of the given kinds, known to be open at `open_at`."""
+    points = [p for p in _points_near(commune, kinds, margin_m) if open_at is None or p.is_open_at(open_at)]
+    return _points_frame(points, commune)
+
+
+def service_points_of_unknown_hours(commune: Commune, *, kinds=(), margin_m: float = NEIGHBOUR_MARGIN_M
+                                    ) -> pd.DataFrame:
+    """The points `service_points_near` would consider whose opening hours nobody has entered."""
+    return _points_frame(list(_points_near(commune, kinds, margin_m).filter(opening_hours__isnull=True)), commune)
+
+
+def _points_near(commune: Commune, kinds, margin_m: float) -> QuerySet[ServicePoint]:
+    queryset = ServicePoint.objects.filter(point__dwithin=(commune.geometry, _degrees(margin_m)))
+    return (queryset.filter(kind__in=kinds) if kinds else queryset).order_by("id")
+
+
+def _points_frame(points: list[ServicePoint], commune: Commune) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "name": [p.name for p in points], "kind": [p.kind for p in points],
@@ -111,6 +129,21 @@ def population_cells(cut: str, res: int) -> pd.DataFrame:
         "cell", "pob_total", "pob_under_15", "pob_65_plus"
     ))
     frame = pd.DataFrame(rows, columns=["cell", "pob_total", "pob_under_15", "pob_65_plus"]).set_index("cell")
+    return _with_centres(frame)
+
+
+def demand_cells(commune: Commune, res: int, *, margin_m: float) -> pd.DataFrame:
+    """People per cell in every loaded comuna within `margin_m` of this one, a border cell's rows summed.
+
+    2SFCA's demand: a point near the border serves its neighbours too (docs/coverage.md).
+    """
+    cuts = Commune.objects.filter(geometry__dwithin=(commune.geometry, _degrees(margin_m))).values("cut")
+    rows = list(PopulationCell.objects.filter(res=res, cut__in=cuts).order_by("cell").values("cell")
+                .annotate(pob_total=Sum("pob_total")))
+    return _with_centres(pd.DataFrame(rows, columns=["cell", "pob_total"]).set_index("cell"))
+
+
+def _with_centres(frame: pd.DataFrame) -> pd.DataFrame:
     centres = [h3i.cell_to_latlng(int(cell)) for cell in frame.index]
     frame["lat"] = [lat for lat, _ in centres]
     frame["lng"] = [lng for _, lng in centres]
@@ -127,24 +160,35 @@ def report_counts(commune: Commune, res: int) -> pd.Series:
 def coverage(commune: Commune, options: CoverageOptions = CoverageOptions()) -> Coverage:
     """Distance, shares within thresholds (all, under 15, 65+), 2SFCA and reports per 1,000 per cell."""
     cells = population_cells(commune.cut, options.res)
-    points = service_points_near(commune, kinds=options.kinds, open_at=options.open_at)
-    demand = cells[["x", "y"]].to_numpy()
+    # A point up to one catchment away from a cell shares its capacity with that cell.
+    margin = max(NEIGHBOUR_MARGIN_M, options.catchment_m)
+    points = service_points_near(commune, kinds=options.kinds, open_at=options.open_at, margin_m=margin)
+    xy = cells[["x", "y"]].to_numpy()
     supply = points[["x", "y"]].to_numpy()
-    distance, nearest = nearest_distances(demand, supply)
+    distance, nearest = nearest_distances(xy, supply)
     cells["distance_m"] = distance
     point_ids = np.append(points.index.to_numpy(dtype=np.int64), -1)
     cells["nearest_point"] = point_ids[nearest]  # index -1 (no point at all) picks the trailing -1
-    cells["access"] = two_step_fca(demand, cells["pob_total"].to_numpy(), supply, points["capacity"].to_numpy(),
-                                   options.catchment_m)
+    demand = demand_cells(commune, options.res, margin_m=margin + options.catchment_m)
+    cells["access"] = two_step_fca(demand[["x", "y"]].to_numpy(), demand["pob_total"].to_numpy(), supply,
+                                   points["capacity"].to_numpy(), options.catchment_m, at_xy=xy)
     cells["reports"] = report_counts(commune, options.res).reindex(cells.index, fill_value=0.0)
     cells["reports_per_1000"] = np.divide(
         cells["reports"] * 1000, cells["pob_total"], out=np.zeros(len(cells)), where=cells["pob_total"] > 0
     )
-    shares = {
-        group: coverage_shares(cells[column].to_numpy(), distance, options.thresholds)
-        for group, column in GROUPS.items()
-    }
-    return Coverage(commune=commune, options=options, cells=cells, points=points, shares=shares)
+    unknown = (service_points_of_unknown_hours(commune, kinds=options.kinds, margin_m=margin)
+               if options.open_at is not None else _points_frame([], commune))
+    if_open = None
+    if not unknown.empty:
+        nearest_unknown, _ = nearest_distances(xy, unknown[["x", "y"]].to_numpy())
+        if_open = _shares(cells, np.minimum(distance, nearest_unknown), options.thresholds)
+    return Coverage(commune=commune, options=options, cells=cells, points=points,
+                    shares=_shares(cells, distance, options.thresholds), unknown_hours=unknown,
+                    shares_if_unknown_open=if_open)
+
+
+def _shares(cells: pd.DataFrame, distance: np.ndarray, thresholds: tuple[int, ...]) -> dict:
+    return {group: coverage_shares(cells[column].to_numpy(), distance, thresholds) for group, column in GROUPS.items()}
 
 
 def underserved_cells(result: Coverage, *, beyond_m: float | None = None, limit: int = 20) -> pd.DataFrame:
@@ -155,17 +199,22 @@ def underserved_cells(result: Coverage, *, beyond_m: float | None = None, limit:
     return far.sort_values(["need", "pob_total"], ascending=False).head(limit)
 
 
-def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = None) -> pd.DataFrame:
-    """Greedy maximal covering: up to k populated cells of the comuna that newly cover the most people.
+def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = None,
+                    method: Literal["greedy", "exact"] = "greedy") -> pd.DataFrame:
+    """Maximal covering: up to k populated cells of the comuna that newly cover the most people.
 
     Demand already within `radius_m` (default: the middle threshold) of a service point counts as covered.
+    `method` "greedy" picks one best site after another; "exact" solves the integer program (the optimum), its
+    sites ranked as greedy would take them among themselves.
     """
+    if method not in SITE_METHODS:
+        raise ValueError(f"Método desconocido: {method!r} (use {' o '.join(SITE_METHODS)}).")
     thresholds = sorted(result.options.thresholds)
     radius = radius_m if radius_m is not None else thresholds[len(thresholds) // 2]
     cells = result.cells
     xy = cells[["x", "y"]].to_numpy()
-    picks = greedy_max_cover(xy, xy, cells["pob_total"].to_numpy(), radius, k,
-                             already_covered=cells["distance_m"].to_numpy() <= radius)
+    picks = SITE_METHODS[method](xy, xy, cells["pob_total"].to_numpy(), radius, k,
+                                 already_covered=cells["distance_m"].to_numpy() <= radius)
     chosen = cells.iloc[[pick["index"] for pick in picks]][["lat", "lng", "pob_total", "distance_m"]].copy()
     total = cells["pob_total"].sum()
     chosen["gain"] = [pick["gain"] for pick in picks]
@@ -173,6 +222,15 @@ def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = No
     chosen["radius_m"] = radius
     chosen.insert(0, "rank", range(1, len(chosen) + 1))
     return chosen
+
+
+SITE_METHODS = {"greedy": greedy_max_cover, "exact": exact_max_cover}
+
+
+def greedy_gap(greedy: pd.DataFrame, exact: pd.DataFrame) -> float:
+    """How far below the optimum the greedy sites fall, as a share of the optimum (0.0 when nothing is coverable)."""
+    optimum = exact["gain"].sum()
+    return float(1 - greedy["gain"].sum() / optimum) if optimum > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 import io
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
@@ -12,7 +13,14 @@ from django.views.decorators.gzip import gzip_page
 from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
-from geo_siac.maps.selectors import cell_table, coverage, recommend_sites, underserved_cells, weekly_counts_by_category
+from geo_siac.maps.selectors import (
+    cell_table,
+    coverage,
+    greedy_gap,
+    recommend_sites,
+    underserved_cells,
+    weekly_counts_by_category,
+)
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.zones.models import Commune
@@ -28,25 +36,34 @@ def coverage_page(request):
         return render(request, "maps/coverage.html", {"form": form}, status=400 if request.GET else 200)
     result = coverage(form.cleaned_data["commune"], form.options())
     sites = recommend_sites(result, k=form.cleaned_data["k"])
+    optimal = recommend_sites(result, k=form.cleaned_data["k"], method="exact")
     export = request.GET.get("format")
     name = f"cobertura_{result.commune.cut}_res{result.options.res}"
     if export == "csv":
         return _attachment(HttpResponse(cells_csv(result), content_type="text/csv; charset=utf-8"), f"{name}.csv")
     if export == "geojson":
-        response = JsonResponse(cells_geojson(result, sites), content_type="application/geo+json")
+        response = JsonResponse(cells_geojson(result, sites, optimal), content_type="application/geo+json")
         return _attachment(response, f"{name}.geojson")
     return render(request, "maps/coverage.html", {
-        "form": form, "result": result, "figures": figures(result), "sites": sites,
-        "underserved": underserved_cells(result, limit=10),
-        "map_html": coverage_map(result, sites, settings.STATIC_URL),
-        "query": request.GET.urlencode() if request.GET else "",
+        "form": form, "result": result, "figures": figures(result), "sites": sites, "optimal": optimal,
+        "greedy_total": sites["gain"].sum(), "optimal_total": optimal["gain"].sum(),
+        "greedy_gap_percent": 100 * greedy_gap(sites, optimal), "underserved": underserved_cells(result, limit=10),
+        "map_html": coverage_map(result, sites, optimal, settings.STATIC_URL),
+        "query": _analysis_query(form),
     })
 
 
-def _defaults() -> dict | None:
+def _analysis_query(form: CoverageForm) -> str:
+    """The analysis shown as a query string, the default one included, for the export links to add a format to."""
+    query = form.data.copy()
+    query.pop("format", None)
+    return query.urlencode()
+
+
+def _defaults() -> QueryDict | None:
     commune = Commune.objects.active().order_by("cut").first()
     initial = {name: field.initial for name, field in CoverageForm.base_fields.items() if field.initial is not None}
-    return {**initial, "commune": commune.cut} if commune else None
+    return QueryDict(urlencode({**initial, "commune": commune.cut})) if commune else None
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:

@@ -1,5 +1,6 @@
 """Service point importer (GeoJSON or CSV with a column mapping), shared by `load_service_points` and the tests."""
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.text import CONTROL_CHARACTERS
 from geo_siac.zones.importers import clean
 from geo_siac.zones.models import Commune, ServicePoint, ServicePointKind
+from geo_siac.zones.opening_hours import validate_opening_hours
 
 # Candidate columns per target, first present wins. DEIS: the raw registry CSV and the RM GeoJSON extract.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -27,6 +29,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "source_id": ("id", "source_id", "codigo"),
     "service": ("services", "servicio"),
     "status": ("status", "estado"),
+    "hours": ("hours", "horario", "opening_hours"),
 }
 PRESETS: dict[str, dict] = {
     "deis": {
@@ -71,11 +74,13 @@ class ServicePointImportSummary:
 
 
 def property_text(value) -> str:
-    """A GeoJSON property as the text a CSV cell would hold: "" when missing, 3639 rather than 3639.0 for a whole
-    number that pandas stored as a float because another feature lacked it (an id must read the same in every
-    file, or the upsert by source id would create a second point)."""
+    """A GeoJSON property as the text a CSV cell would hold: "" when missing, JSON for an object, 3639 rather than
+    3639.0 for a whole number that pandas stored as a float because another feature lacked it (an id must read the
+    same in every file, or the upsert by source id would create a second point)."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
+    if isinstance(value, dict | list):  # an object property, such as the hours, as the JSON a CSV cell holds
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -242,11 +247,29 @@ def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
     if not name:
         return {}, "sin nombre"
     service = ctx.value(row, "service")
-    return {
+    values = {
         "name": name[:200], "kind": kind, "point": point, "commune": commune,
         "address": " ".join(filter(None, [ctx.value(row, "address"), ctx.value(row, "number")]))[:300],
         "services": [{"name": service}] if service else [],
-    }, None
+    }
+    if "hours" not in ctx.mapping:  # a file without hours leaves the hours entered in the admin as they are
+        return values, None
+    try:
+        values["opening_hours"] = opening_hours(ctx.value(row, "hours"))
+    except ValueError as exc:
+        return {}, f"horario no válido: {exc}"
+    return values, None
+
+
+def opening_hours(text: str) -> dict | None:
+    """An hours cell: empty means unknown (None); otherwise the JSON spec of `opening_hours.py`, validated."""
+    if not text:
+        return None
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"no es JSON ({exc.msg}, carácter {exc.pos + 1})") from exc
+    return validate_opening_hours(spec)
 
 
 def _point(latitude: str, longitude: str) -> Point | None:

@@ -10,6 +10,7 @@ from shapely.geometry import Polygon, box
 from geo_siac.geo_frames import areal_interpolate, h3_cells_covering, h3_cells_gdf
 from geo_siac.maps.coverage import (
     coverage_shares,
+    exact_max_cover,
     exhaustive_max_cover,
     greedy_max_cover,
     nearest_distances,
@@ -101,6 +102,18 @@ def test_two_step_fca_supply_without_demand_and_demand_without_supply():
         two_step_fca(FCA_DEMAND, FCA_POPULATION, FCA_SUPPLY, FCA_CAPACITY, 1200, decay="linear")
 
 
+def test_two_step_fca_counts_demand_beyond_the_cells_it_reports_on():
+    """A border case: D0 is a sliver of 0.5 people in the analysed comuna, D1 and D2 are the neighbour's people
+    in S0's catchment. Only D0 is reported on, but S0's 3 doctors are shared with everyone within reach."""
+    access = two_step_fca(FCA_DEMAND, np.array([0.5, 2000.0, 500.0]), FCA_SUPPLY, FCA_CAPACITY, 1200,
+                          at_xy=FCA_DEMAND[:1])
+    # R0 = 3 / (0.5 + 2000): the neighbour's 2,000 people dilute the sliver's share; counting the sliver alone,
+    # as 2SFCA over one comuna does, gives it 3 / 0.5 = 6 doctors per person, 6,000 per 1,000.
+    np.testing.assert_allclose(access, [1000 * 3 / 2000.5])
+    alone = two_step_fca(FCA_DEMAND[:1], np.array([0.5]), FCA_SUPPLY, FCA_CAPACITY, 1200)
+    np.testing.assert_allclose(alone, [6000.0])
+
+
 # Candidates at the four quadrant centres and the comuna centre; a 750 m radius reaches the four
 # block centres around each (707 m away): 400 people each with uniform population.
 QUADRANTS = np.array([[1000, 1000], [3000, 1000], [1000, 3000], [3000, 3000], [2000, 2000]], dtype=float)
@@ -137,6 +150,48 @@ def test_greedy_can_be_suboptimal():
     best, total = exhaustive_max_cover(candidates, demand, population, 1000, 2)
     assert (best, total) == ([0, 2], 22.0)
     assert sum(p["gain"] for p in greedy) == 17.0 <= total
+
+
+def test_exact_max_cover_finds_the_optimum_greedy_misses():
+    demand = np.array([[0, 0], [2000, 0], [4000, 0], [6000, 0]], dtype=float)
+    candidates = np.array([[1000, 0], [3000, 0], [5000, 0]], dtype=float)
+    exact = exact_max_cover(candidates, demand, np.array([5.0, 6.0, 6.0, 5.0]), 1000, 2)
+    # Both outer candidates (5 + 6 each), ranked by their gain among themselves: the first on ties.
+    assert exact == [{"index": 0, "gain": 11.0}, {"index": 2, "gain": 11.0}]
+
+
+# Six people-weighted points 1 km apart, each a candidate covering itself and its neighbours within 1 km.
+# Greedy takes site 3 (4 + 1 + 4), then site 0 (1 + 3, the first of three ties); sites 1 and 4 cover all 17.
+LINE = np.array([[x, 0] for x in range(0, 6000, 1000)], dtype=float)
+LINE_PEOPLE = np.array([1.0, 3.0, 4.0, 1.0, 4.0, 4.0])
+
+
+def test_exact_max_cover_covers_everyone_where_greedy_falls_short_on_a_line():
+    greedy = greedy_max_cover(LINE, LINE, LINE_PEOPLE, 1000, 2)
+    exact = exact_max_cover(LINE, LINE, LINE_PEOPLE, 1000, 2)
+    assert [p["index"] for p in greedy] == [3, 0] and sum(p["gain"] for p in greedy) == 13.0
+    assert sorted(p["index"] for p in exact) == [1, 4] and sum(p["gain"] for p in exact) == 17.0
+
+
+def test_exact_max_cover_equals_exhaustive_search_on_random_instances():
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        candidates, demand = rng.uniform(0, 5000, (10, 2)), rng.uniform(0, 5000, (40, 2))
+        people = rng.integers(0, 100, 40).astype(float)
+        covered = rng.random(40) < 0.2
+        k = int(rng.integers(1, 5))
+        exact = exact_max_cover(candidates, demand, people, 900, k, covered)
+        best, total = exhaustive_max_cover(candidates, demand, people, 900, k, covered)
+        assert sum(p["gain"] for p in exact) == pytest.approx(total)
+        assert len(exact) <= k and all(p["gain"] > 0 for p in exact)
+
+
+def test_exact_max_cover_with_nothing_left_to_cover_or_no_sites_asked():
+    covered = np.ones(16, dtype=bool)
+    assert exact_max_cover(QUADRANTS, CENTRES, UNIFORM, 750, 3, covered) == []
+    assert exact_max_cover(QUADRANTS, CENTRES, UNIFORM, 750, 0) == []
+    # More sites than needed: the four quadrants cover all 1,600 and the centre would add nothing.
+    assert sorted(p["index"] for p in exact_max_cover(QUADRANTS, CENTRES, UNIFORM, 750, 5)) == [0, 1, 2, 3]
 
 
 def test_exhaustive_refuses_large_instances():

@@ -14,7 +14,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from pyproj import Geod
 
 from geo_siac.maps.coverage import exhaustive_max_cover
-from geo_siac.maps.selectors import CoverageOptions, coverage, recommend_sites, underserved_cells
+from geo_siac.maps.selectors import CoverageOptions, coverage, greedy_gap, recommend_sites, underserved_cells
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
 
 SCL = ZoneInfo("America/Santiago")
@@ -113,6 +113,18 @@ def test_nobody_is_covered_on_a_second_thursday_night(square):
     assert result.shares["total"][2000]["population"] == 0
 
 
+def test_a_point_of_unknown_hours_is_neither_open_nor_closed_at_a_time(square):
+    commune, cells = square
+    lat, lng = h3i.cell_to_latlng(cells["E"])
+    ServicePoint.objects.create(name="Posta E", kind="health", point=Point(lng, lat, srid=4326), commune=commune)
+    result = coverage(commune, CoverageOptions(res=RES, open_at=datetime(2026, 3, 5, 20, 0, tzinfo=SCL)))
+    assert list(result.points["name"]) == ["Noche C"] and list(result.unknown_hours["name"]) == ["Posta E"]
+    assert result.shares["total"][500]["population"] == pytest.approx(250)  # C only
+    assert result.shares_if_unknown_open["total"][500]["population"] == pytest.approx(500)  # C and E
+    untimed = coverage(commune, CoverageOptions(res=RES))
+    assert untimed.unknown_hours.empty and untimed.shares_if_unknown_open is None
+
+
 def test_the_office_is_closed_on_a_public_holiday(square):
     commune, _ = square
     navy_day = datetime(2026, 5, 21, 10, 0, tzinfo=SCL)
@@ -158,6 +170,58 @@ def test_greedy_sites_cover_what_nobody_covers_and_match_the_exhaustive_optimum(
     _, optimum = exhaustive_max_cover(xy, xy, result.cells["pob_total"].to_numpy(), 1000, 2,
                                       already_covered=result.cells["distance_m"].to_numpy() <= 1000)
     assert sites["gain"].sum() == optimum
+
+
+def test_exact_sites_are_the_exhaustive_optimum_through_the_database(square):
+    commune, cells = square
+    result = coverage(commune, CoverageOptions(res=RES, kinds=("night_service",)))
+    exact = recommend_sites(result, k=2, radius_m=1000, method="exact")
+    xy = result.cells[["x", "y"]].to_numpy()
+    _, optimum = exhaustive_max_cover(xy, xy, result.cells["pob_total"].to_numpy(), 1000, 2,
+                                      already_covered=result.cells["distance_m"].to_numpy() <= 1000)
+    # A site at A or at B covers both (1,500 people); E's 250 need a site of their own.
+    assert exact.index[0] in {cells["A"], cells["B"]} and exact.index[1] == cells["E"]
+    assert list(exact["gain"]) == [1500, 250] and exact["gain"].sum() == optimum
+    assert greedy_gap(recommend_sites(result, k=2, radius_m=1000), exact) == 0.0
+
+
+def test_an_unknown_site_method_is_refused(square):
+    commune, _ = square
+    with pytest.raises(ValueError, match="Método desconocido"):
+        recommend_sites(coverage(commune, CoverageOptions(res=RES)), method="random")
+
+
+@pytest.fixture
+def border(communes):
+    """West and East, two comunas side by side; a clinic (3 per day) in East, 3 cells from West's edge cell X.
+
+    X is a sliver of West (0.0014 people) and also holds 200 of East's people; East's cell Y, at the clinic,
+    holds 1,000.
+    """
+    lat, lng = -34.60, -71.20
+    x = h3i.latlng_to_cell(lat, lng, RES)
+    y = cell_along_axis(x, 3)
+    for cut, name, west, east in (("99911", "Oeste", lng - 0.1, lng), ("99912", "Este", lng, lng + 0.1)):
+        ring = ((west, lat - 0.1), (east, lat - 0.1), (east, lat + 0.1), (west, lat + 0.1), (west, lat - 0.1))
+        Commune.objects.create(cut=cut, name=name, geometry=MultiPolygon(Polygon(ring), srid=4326),
+                               jurisdiction_id=name.lower(), tracking_prefix=name[:2].upper(), is_active=True)
+    for cut, cell, people in (("99911", x, 0.0014), ("99912", x, 200), ("99912", y, 1000)):
+        PopulationCell.objects.create(cut=cut, res=RES, cell=cell, pob_total=people, pob_under_15=0, pob_65_plus=0)
+    clinic_lat, clinic_lng = h3i.cell_to_latlng(y)
+    ServicePoint.objects.create(name="Clínica Este", kind="health", point=Point(clinic_lng, clinic_lat, srid=4326),
+                                commune=Commune.objects.get(cut="99912"), capacity_per_day=3)
+    return x, y
+
+
+def test_two_step_fca_at_the_border_counts_the_neighbours_people_in_the_catchment(border):
+    x, y = border
+    assert metres(x, y) < 2000
+    west = coverage(Commune.objects.get(cut="99911"), CoverageOptions(res=RES, catchment_m=2000))
+    east = coverage(Commune.objects.get(cut="99912"), CoverageOptions(res=RES, catchment_m=2000))
+    per_1000 = 3 / (0.0014 + 200 + 1000) * 1000  # the clinic's 3 among everyone within 2 km, whichever comuna
+    assert west.cells.loc[x, "access"] == pytest.approx(per_1000)
+    assert east.cells.loc[x, "access"] == east.cells.loc[y, "access"] == pytest.approx(per_1000)
+    assert west.cells.loc[x, "pob_total"] == pytest.approx(0.0014)  # the shares stay the comuna's own
 
 
 def test_reports_per_thousand_inhabitants_sit_next_to_coverage(square, make_report):

@@ -53,3 +53,17 @@ def test_import_with_route_assigns_the_open_rows_to_the_crew_of_their_zone(commu
     opened, closed = Report.objects.get(source_id="o1"), Report.objects.get(source_id="c1")
     assert (opened.zone, opened.crew) == (crews["west"], crews["A"])
     assert closed.crew is None and not closed.events.filter(kind=EventKind.ROUTED).exists()
+
+
+def test_the_demo_has_service_points_open_on_a_tuesday_night_in_each_served_comuna(communes):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from geo_siac.zones.models import ServicePoint
+
+    assert "4 puntos de atención con horario nuevos" in seed("--no-crews")
+    tuesday_night = datetime(2026, 3, 3, 20, 0, tzinfo=ZoneInfo("America/Santiago"))
+    open_then = [p for p in ServicePoint.objects.filter(source="demo") if p.is_open_at(tuesday_night)]
+    assert sorted(p.commune.cut for p in open_then) == ["13122", "13201"]
+    assert {p.kind for p in open_then} == {"night_service"}
+    assert "0 puntos de atención con horario nuevos, 4 ya existían" in seed("--no-crews")

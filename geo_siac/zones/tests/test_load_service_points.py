@@ -1,5 +1,7 @@
 import json
+from datetime import datetime
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -8,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from geo_siac.testing import shared_data
 from geo_siac.zones.models import ServicePoint
+from geo_siac.zones.opening_hours import validate_opening_hours
 
 DEIS_CSV = "service_points/deis_establecimientos_salud_20260310.csv"
 DEIS_GEOJSON = "service_points/salud_rm.geojson"
@@ -168,3 +171,57 @@ def test_skip_loaded_leaves_a_comuna_with_points_from_the_source_and_loads_the_o
     assert dict(ServicePoint.objects.values_list("name", "commune__cut")) == {
         "Oficina Plaza": "13201", "Biblioteca": "13122"
     }
+
+
+WEEKDAYS_8_TO_17 = {"weekly": {day: [["08:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}}
+
+
+def test_an_hours_column_in_csv_loads_each_points_hours_and_an_empty_cell_is_unknown(communes, tmp_path):
+    path = tmp_path / "oficinas.csv"
+    hours = json.dumps({"weekly": {"tue": [["18:00", "22:00"]]}}).replace('"', '""')
+    path.write_text(
+        "id,nombre,lat,lng,horario\n"
+        f'1,Oficina nocturna,-33.6117,-70.5758,"{hours}"\n'
+        "2,Biblioteca,-33.6100,-70.5700,\n",
+        encoding="utf-8",
+    )
+    output = load(path, "--kind", "municipal_office", "--commit")
+    assert "creados: 2" in output
+    night, library = ServicePoint.objects.order_by("source_id")
+    assert night.opening_hours["weekly"]["tue"] == [["18:00", "22:00"]] and library.opening_hours is None
+    tuesday_night = datetime(2026, 3, 3, 20, 0, tzinfo=ZoneInfo("America/Santiago"))
+    assert night.is_open_at(tuesday_night) and not library.is_open_at(tuesday_night)
+
+
+def test_hours_in_a_geojson_property_are_loaded_as_given(communes, tmp_path):
+    path = tmp_path / "puntos.geojson"
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]},
+               "properties": {"id": "7", "name": "Oficina Plaza", "opening_hours": WEEKDAYS_8_TO_17}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    load(path, "--kind", "municipal_office", "--commit")
+    assert ServicePoint.objects.get().opening_hours == validate_opening_hours(WEEKDAYS_8_TO_17)
+
+
+@pytest.mark.parametrize(("cell", "reason"), [
+    ('"{""weekly"": {""mon"": [[""25:00"", ""26:00""]]}}"', "horario no válido: "),
+    ("lunes a viernes", "horario no válido: no es JSON"),
+])
+def test_a_row_with_unreadable_hours_is_skipped_with_its_reason(communes, tmp_path, cell, reason):
+    path = tmp_path / "oficinas.csv"
+    path.write_text(f"id,nombre,lat,lng,horario\n1,Oficina,-33.6117,-70.5758,{cell}\n2,Otra,-33.61,-70.57,\n",
+                    encoding="utf-8")
+    output = load(path, "--kind", "municipal_office", "--commit")
+    assert f"omitidas (1): {reason}" in output
+    assert list(ServicePoint.objects.values_list("name", flat=True)) == ["Otra"]
+
+
+def test_a_reload_with_hours_updates_them_and_a_reload_without_the_column_keeps_them(communes, tmp_path):
+    bare, timed = tmp_path / "oficinas.csv", tmp_path / "oficinas_con_horario.csv"
+    bare.write_text("id,nombre,lat,lng\n1,Oficina,-33.6117,-70.5758\n", encoding="utf-8")
+    hours = json.dumps(WEEKDAYS_8_TO_17).replace('"', '""')
+    timed.write_text(f'id,nombre,lat,lng,horario\n1,Oficina,-33.6117,-70.5758,"{hours}"\n', encoding="utf-8")
+    load(bare, "--kind", "municipal_office", "--source", "oficinas", "--commit")
+    assert "actualizados: 1" in load(timed, "--kind", "municipal_office", "--source", "oficinas", "--commit")
+    assert ServicePoint.objects.get().opening_hours == validate_opening_hours(WEEKDAYS_8_TO_17)
+    load(bare, "--kind", "municipal_office", "--source", "oficinas", "--commit")
+    assert ServicePoint.objects.get().opening_hours == validate_opening_hours(WEEKDAYS_8_TO_17)

@@ -9,10 +9,13 @@ from geo_siac.reports.mappings import NATIVE
 from geo_siac.reports.services import reports_route_unrouted
 from geo_siac.reports.synthetic import write_synthetic_csv
 from geo_siac.zones.models import Commune, Crew, Zone
+from geo_siac.zones.service_points import import_service_points
 from geo_siac.zones.services import zone_assign_crew
 from geo_siac.zones.zone_importers import generate_zones
 
 DEMO_GRID_M = 4000  # square demo zones of 4 km, clipped to each comuna
+# Made-up offices and night services with hours, so that "covered at 20:00" has something to show.
+DEMO_SERVICE_POINTS = Path(__file__).resolve().parents[3] / "zones/demo_service_points.geojson"
 
 
 class Command(BaseCommand):
@@ -39,6 +42,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"demo: {summary.inserted} solicitudes nuevas, {summary.already_imported} ya existían, "
             f"{summary.rejected} rechazadas"
+        )
+        served = list(Commune.objects.active().values_list("cut", flat=True))
+        points = import_service_points(path=DEMO_SERVICE_POINTS, source="demo", cuts=served, commit=True)
+        self.stdout.write(
+            f"demo: {points.created} puntos de atención con horario nuevos, {points.updated} ya existían"
         )
         if options["no_crews"]:
             return

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--preset", choices=sorted(PRESETS), help="Formato conocido (deis: registro DEIS).")
         parser.add_argument("--cut", action="append", dest="cuts", help="Cargar solo esta comuna (repetible).")
         parser.add_argument("--map", action="append", default=[], metavar="CAMPO=COLUMNA",
-                            help="Columna para un campo: name, kind, latitude, longitude, cut, address, source_id.")
+                            help="Columna para un campo: name, kind, latitude, longitude, cut, address, source_id, "
+                                 "hours (el horario en JSON; vacío: desconocido).")
         parser.add_argument("--sep", help="Separador del CSV (por defecto ',' o el del preset).")
         parser.add_argument("--source", help="Nombre del origen (por defecto el preset o el nombre del archivo).")
         parser.add_argument("--skip-loaded", action="store_true",
