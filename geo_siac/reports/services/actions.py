@@ -69,13 +69,13 @@ def replayed(stored: CrewAction, *, actor, report: Report, kind: str) -> ActionO
 
 def what_happened(locked: Report, *, actor, seen_updated_at: datetime) -> str:
     """Why the crew's change must not be applied blindly, or "" when it may be: the report was merged, closed, or
-    taken from the crew's queue (re-routed or handed back) by someone else since the phone saw it."""
-    if locked.updated_at == seen_updated_at:
-        return ""
-    if locked.duplicate_of_id is not None:
-        return _("Fue unida a %(original)s como duplicada.") % {"original": locked.duplicate_of.tracking_code}
-    if locked.status in CLOSED:
-        return _("Fue cerrada («%(status)s»).") % {"status": Status(locked.status).label}
+    taken from the crew's queue (re-routed or handed back) by someone else since the phone saw it; or it is not in
+    the queue of a crew this person belongs to now (the phone's token is up to 14 days old)."""
+    if locked.updated_at != seen_updated_at:
+        if locked.duplicate_of_id is not None:
+            return _("Fue unida a %(original)s como duplicada.") % {"original": locked.duplicate_of.tracking_code}
+        if locked.status in CLOSED:
+            return _("Fue cerrada («%(status)s»).") % {"status": Status(locked.status).label}
     if not is_supervisor(actor) and not crews_of(actor).filter(pk=locked.crew_id).exists():
         crew = locked.crew.name if locked.crew_id else _("la cola de triage")
         return _("Fue derivada a %(crew)s.") % {"crew": crew}
@@ -121,7 +121,8 @@ def perform(locked: Report, *, kind: str, status: str, note: str, note_is_public
     elif not note:
         raise ValidationError({"note": _("Escriba la nota.")})
     else:
-        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=note_is_public,
+        # A note alone stays internal: the online pages publish a crew's words only with a status change.
+        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False,
                                    actor=actor, actor_label=label, created_at=timezone.now())
     locked.refresh_from_db(fields=["status"])
     return {"outcome": "applied", "report": locked.tracking_code, "status": locked.status,

@@ -11,8 +11,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.deadlines import business_days_between, local_day
-from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, SurveyResponse
-from geo_siac.reports.services.photos import photo_process, report_photo_store
+from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.services.status import lock_report, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
@@ -130,14 +130,15 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
         raise ValidationError({"__all__": message})
     with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
         note = _("No fue resuelto: %(reason)s") % {"reason": reason}
+    # The reason goes to the crew, not the public timeline: a follower's or reporter's words may name people.
     return report_change_status(report=locked, status=reopening_status(locked.status), note=note,
-                                note_is_public=True, actor_label=CITIZEN_ACTOR)
+                                note_is_public=False, actor_label=CITIZEN_ACTOR)
 
 
 @transaction.atomic
 def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: str) -> ReportEvent:
-    """"Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as a public
-    history event (the photo through the one photo path, kept with the report's photos)."""
+    """"Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as an internal
+    history event the crew reads (the photo through the one photo path, attached to that event)."""
     note = (note or "").strip()
     if not note and not photo:
         raise ValidationError({"note": _("Escriba una nota o adjunte una foto.")})
@@ -152,12 +153,16 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
         raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada: solo se agrega información a una "
                                             "solicitud abierta.") % {"code": locked.tracking_code}})
     now = timezone.now()
-    if processed is not None:
-        report_photo_store(report=locked, processed=processed, created_at=now)
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
     if not note:
         with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
             note = _("La persona que reporta agregó una foto.")
-    return ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=True,
-                                      actor_label=CITIZEN_ACTOR, created_at=now)
+    # Internal, for the crew: a follower's words or photo never reach the public timeline or the report's photos,
+    # which are published under the reporter's consent.
+    event = ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False,
+                                       actor_label=CITIZEN_ACTOR, created_at=now)
+    if processed is not None:
+        photo_save(processed, (stored := EventPhoto(event=event)).image)
+        stored.save()
+    return event

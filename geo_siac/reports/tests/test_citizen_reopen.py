@@ -45,19 +45,20 @@ def closed_on(report, year, month, day):
     return report
 
 
-def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_in_public_history(closed, crews, client):
+def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_for_the_crew_only(closed, crews, client):
     reopened = report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email="Rosa@Example.cl")
     assert (reopened.status, reopened.crew, reopened.times_reopened, reopened.closed_at) == (
         "in_progress", crews["A"], 1, None)
+    assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: El hoyo sigue ahí."
     page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
-    assert "En ejecución" in page and "No fue resuelto: El hoyo sigue ahí." in page
+    assert "En ejecución" in page and "El hoyo sigue ahí." not in page
     assert "rosa@example.cl" not in page
 
 
 def test_the_reason_is_kept_in_the_installations_language_whatever_the_citizens_page(closed):
     with translation.override("en"):
         report_reopen_by_citizen(report=closed, reason="Still there.", by_email=ROSA)
-    assert closed.events.filter(is_public=True).latest("id").note == "No fue resuelto: Still there."
+    assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: Still there."
 
 
 def test_a_follower_may_reopen_too(closed, make_report):
@@ -145,13 +146,13 @@ def png() -> bytes:
     return out.getvalue()
 
 
-def test_citizen_adds_a_note_and_a_photo_to_an_open_report(make_report, client):
+def test_a_note_and_photo_a_citizen_adds_reach_the_crew_and_never_the_public_page(make_report, client):
     report = make_report(reporter_email=ROSA, public_visibility=True)
     event = report_add_citizen_info(report=report, note="Ahora hay más escombros.", photo=png(), by_email=ROSA)
-    assert (event.kind, event.is_public) == (EventKind.NOTE, True)
-    assert report.photos.count() == 1
+    assert (event.kind, event.is_public, event.photos.count()) == (EventKind.NOTE, False, 1)
+    assert report.photos.count() == 0
     page = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
-    assert "Ahora hay más escombros." in page and page.count("Foto de la solicitud") == 1
+    assert "Ahora hay más escombros." not in page and "Foto de la solicitud" not in page
 
 
 def test_information_is_only_added_to_an_open_report(closed):

@@ -79,6 +79,20 @@ def test_a_change_on_a_report_rerouted_meanwhile_is_held_and_its_note_kept_for_t
     assert EventPhoto.objects.filter(event__report=report).count() == 1
 
 
+def test_a_change_from_someone_no_longer_in_the_reports_crew_is_held_even_if_the_report_did_not_change(
+        client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    seen = seen_token(crews["member_a"], report)
+    crews["A"].members.remove(crews["member_a"])
+    crews["B"].members.add(crews["member_a"])  # still a crew member, so the workspace lets the request in
+    client.force_login(crews["member_a"])
+    response = post_action(client, crews["member_a"], report, seen=seen, status="resolved", note="Hecho")
+    assert response.status_code == 409
+    assert response.json()["happened"] == "Fue derivada a Cuadrilla Poniente."
+    report.refresh_from_db()
+    assert report.status == "submitted"
+
+
 def test_a_change_on_a_report_merged_meanwhile_is_held_and_names_the_original(client, make_report, crews):
     original = make_report(point=WEST_POINT)
     duplicate = make_report(point=WEST_POINT)
