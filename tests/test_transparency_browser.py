@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PROJECT_ROOT
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
@@ -21,6 +21,7 @@ def page(chromium, production_server, make_report):
     reports = [make_report(channel="web" if n % 2 else "phone") for n in range(6)]
     report_change_status(report=reports[0], status="resolved")
     make_report(category="luminaria-apagada", channel="web")
+    report_public_cells_refresh()  # what the timers do: the public map counts each report at its published cell
     OUTPUT.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport={"width": 1100, "height": 1400}, locale="es-CL")
     browser_page = context.new_page()
