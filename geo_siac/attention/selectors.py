@@ -17,6 +17,8 @@ from django.utils.translation import get_language
 
 from geo_siac.attention.models import HOLDS_SEAT, Appointment, AppointmentStatus, Offering, Procedure, Slot
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.selectors import received_by_point
+from geo_siac.reports.states import Channel
 from geo_siac.zones import opening_hours as hours
 from geo_siac.zones.models import Commune, ServicePoint
 from geo_siac.zones.selectors import closed_days
@@ -201,20 +203,31 @@ GROUP BY o.service_point_id
 
 
 def point_efficiency(*, month: date, commune: Commune | None = None) -> list[dict]:
-    """Per service point with procedures, for the month of the slots: appointments booked (not cancelled), served,
-    no-shows, cancelled and the median wait in minutes between arrival and service. Requests received per point
-    wait for the report's point of reception (docs/attention.md)."""
+    """Per service point with procedures or with requests received in the month: the requests received there
+    (`reports.selectors.received_by_point`: how many, by channel, the share answered in time, judged at the month's
+    end or now), and for the slots of the month the appointments booked (not cancelled), served, no-shows,
+    cancelled and the median wait in minutes between arrival and service."""
     tz = ZoneInfo(hours.DEFAULT_TIMEZONE)
     start = datetime(month.year, month.month, 1, tzinfo=tz)
     end = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=tz)
     with connection.cursor() as cursor:
         cursor.execute(EFFICIENCY_SQL, {"start": start, "end": end})
         columns = [c.name for c in cursor.description]
-        figures = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
-    points = points_with_offerings()
+        figures = {row[0]: dict(zip(columns[1:], row[1:])) for row in cursor.fetchall()}
+    received = received_by_point(start=start, end=end, as_of=min(timezone.now(), end))
+    points = (ServicePoint.objects.filter(Q(offerings__isnull=False) | Q(pk__in=list(received))).distinct()
+              .defer("point").order_by("name"))
     if commune is not None:
         points = points.filter(commune=commune)
     empty = {"booked": 0, "served": 0, "no_shows": 0, "cancelled": 0, "median_wait_minutes": None}
-    return [{"point": point, **empty, **{k: v for k, v in figures.get(point.pk, {}).items()
-                                         if k != "service_point_id"}}
+    return [{"point": point, **empty, **figures.get(point.pk, {}), **_received_row(received.get(point.pk))}
             for point in points]
+
+
+def _received_row(received: dict | None) -> dict:
+    """The requests received at a point, with its channels by name, most used first."""
+    if received is None:
+        return {"received": 0, "channels": [], "on_time_share": None}
+    channels = sorted(received["channels"].items(), key=lambda item: (-item[1], item[0]))
+    return {"received": received["received"], "on_time_share": received["on_time_share"],
+            "channels": [{"label": Channel(code).label, "count": count} for code, count in channels]}

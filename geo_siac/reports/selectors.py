@@ -2,12 +2,13 @@
 
 import math
 import re
+from datetime import datetime
 
 import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Case, CharField, Count, FloatField, Func, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from h3.api import basic_int as h3i
@@ -18,6 +19,7 @@ from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
 from geo_siac.reports.models import Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
+from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune, Crew
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -321,6 +323,23 @@ def reporter_data(*, email: str) -> dict:
         "notifications": [{"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
                           for n in Notification.objects.filter(recipient__iexact=email)],
     }
+
+
+def received_by_point(*, start: datetime, end: datetime, as_of: datetime) -> dict[int, dict]:
+    """Per service point (`Report.received_at`), the requests received start <= created_at < end: how many, how
+    many by channel, and the share answered in time at `as_of` (reports.punctuality; a merged duplicate is left
+    out of the share, as the indicators leave it, since its original is what gets answered)."""
+    received = Report.objects.filter(received_at__isnull=False, created_at__gte=start, created_at__lt=end)
+    figures: dict[int, dict] = {}
+    counts = received.order_by().values_list("received_at", "channel").annotate(n=Count("id"))
+    for point_id, channel, count in counts:
+        row = figures.setdefault(point_id, {"received": 0, "channels": {}, "on_time_share": None})
+        row["received"] += count
+        row["channels"][channel] = count
+    judged = deadline_compliance(received.filter(duplicate_of__isnull=True), (F("received_at"),), as_of=as_of)
+    for (point_id,), compliance in judged.items():
+        figures[point_id]["on_time_share"] = compliance["share"]
+    return figures
 
 
 def crew_workload() -> QuerySet[Crew]:

@@ -39,6 +39,8 @@ WHOLE_NUMBERS = {"volume", "backlog"}
 WORST_LIMIT = 5
 BUSIEST_LIMIT = 8
 DEPARTMENT_LIMIT = 10  # rows that fit page 2 beside its chart; the rest are counted in a sentence
+POINT_LIMIT = 6  # service points on page 2, busiest first; the rest are counted in a sentence
+DEADLINE_CHART_INCHES = (2.2, 4.2)  # page 2's chart shrinks to its minimum to make room for the service points
 COVERAGE_THRESHOLDS_M = (500, 1000)
 A4_INCHES = (8.27, 11.69)
 # Greyscale-safe: this month dark, the previous month light grey with a hatch, so a black-and-white print tells them
@@ -305,6 +307,13 @@ def render_html(report: ExecutiveReport) -> str:
     })
 
 
+def busiest_points(report: ExecutiveReport) -> list[dict]:
+    """The comuna's service points with requests received or appointments in the month, busiest first."""
+    rows = [row for row in point_efficiency(month=report.month, commune=report.commune)
+            if row["received"] or row["booked"] or row["cancelled"]]
+    return sorted(rows, key=lambda row: (-row["received"], -row["booked"], row["point"].name))
+
+
 def render_pdf(report: ExecutiveReport) -> bytes:
     """Two A4 pages: the figures, coverage and reports per category; then the departments, deadlines and notes."""
     buffer = io.BytesIO()
@@ -336,12 +345,26 @@ class _Page:
     def text(self, x: float, y: float, text: str, **kwargs):
         return self.figure.text(x / A4_INCHES[0], 1 - y / A4_INCHES[1], text, va="top", **kwargs)
 
+    @property
+    def bottom(self) -> float:
+        return A4_INCHES[1] - self.MARGIN
+
+    def _lines(self, text: str, size: float, indent: float, bold: bool) -> list[str]:
+        chars = int((self.width - indent) * self.CHARS_PER_INCH_AT_10PT * 10 / size * (0.9 if bold else 1))
+        return textwrap.wrap(text, chars) or [""]
+
+    def paragraph_height(self, text: str, size: float = 10, *, indent: float = 0, gap: float = 0.06,
+                         bold: bool = False) -> float:
+        return len(self._lines(text, size, indent, bold)) * size * 1.3 / 72 + gap
+
     def paragraph(self, text: str, size: float = 10, *, indent: float = 0, gap: float = 0.06, **kwargs) -> None:
-        bold = 0.9 if kwargs.get("weight") == "bold" else 1
-        chars = int((self.width - indent) * self.CHARS_PER_INCH_AT_10PT * 10 / size * bold)
-        lines = textwrap.wrap(text, chars) or [""]
+        bold = kwargs.get("weight") == "bold"
+        lines = self._lines(text, size, indent, bold)
         self.text(self.MARGIN + indent, self.y, "\n".join(lines), fontsize=size, linespacing=1.3, **kwargs)
-        self.y += len(lines) * size * 1.3 / 72 + gap
+        self.y += self.paragraph_height(text, size, indent=indent, gap=gap, bold=bold)
+
+    def heading_height(self, text: str) -> float:
+        return 0.12 + self.paragraph_height(text, 12.5, gap=0.1, bold=True)
 
     def heading(self, text: str) -> None:
         self.y += 0.12
@@ -391,23 +414,49 @@ def _figure_cards(page: _Page, report: ExecutiveReport) -> None:
 
 
 def _second_page(page: _Page, report: ExecutiveReport) -> None:
+    """Departments, the deadline chart, the service points and the notes. Long names wrap, so the tables take the
+    rows that fit (at most their limits, the rest counted in a sentence) and the chart takes what is left."""
     _title(page, report, 13)
     page.heading(_("Unidades municipales"))
-    departments = report.departments
+    departments, points, deadlines = report.departments, busiest_points(report), charts(report)[1]
+    below = page.heading_height(deadlines.title) + DEADLINE_CHART_INCHES[0] + _notes_height(page)
     if departments:
-        _department_table(page, departments[:DEPARTMENT_LIMIT])
-        if len(departments) > DEPARTMENT_LIMIT:
-            page.paragraph(ngettext("Y %(count)s unidad más.", "Y %(count)s unidades más.",
-                                    len(departments) - DEPARTMENT_LIMIT)
-                           % {"count": len(departments) - DEPARTMENT_LIMIT}, 9)
+        kept_for_points = _points_height(page, points, min(len(points), 3))
+        shown = _fitting(lambda n: _departments_height(page, departments, n), DEPARTMENT_LIMIT,
+                         page.bottom - page.y - below - kept_for_points)
+        _department_table(page, departments[:shown])
+        if len(departments) > shown:
+            page.paragraph(_more_departments(len(departments) - shown), 9)
     else:
         page.paragraph(_("Ninguna unidad municipal recibió solicitudes en estos dos meses."), 10)
-    _chart(page, charts(report)[1], report, 4.2)
+    shown_points = _fitting(lambda n: _points_height(page, points, n), POINT_LIMIT, page.bottom - page.y - below)
+    room = (page.bottom - page.y - page.heading_height(deadlines.title) - _points_height(page, points, shown_points)
+            - _notes_height(page))
+    _chart(page, deadlines, report, max(DEADLINE_CHART_INCHES[0], min(DEADLINE_CHART_INCHES[1], room)))
+    _points(page, points, shown_points)
     _notes(page)
+
+
+def _fitting(height_of, limit: int, room: float) -> int:
+    """The most rows, at least one and at most `limit`, whose block `height_of(rows)` fits in `room` inches."""
+    return max([1] + [n for n in range(1, limit + 1) if height_of(n) <= room])
+
+
+def _more_departments(count: int) -> str:
+    return ngettext("Y %(count)s unidad más.", "Y %(count)s unidades más.", count) % {"count": count}
+
+
+def _departments_height(page: _Page, departments: list[dict], shown: int) -> float:
+    height = sum(_table_heights(department_columns(), _department_cells(departments[:shown]))) + 0.08
+    return height + (page.paragraph_height(_more_departments(len(departments) - shown), 9)
+                     if len(departments) > shown else 0)
 
 
 def _single_page(page: _Page, report: ExecutiveReport) -> None:
     _first_page(page, report)
+    points = busiest_points(report)
+    _points(page, points, _fitting(lambda n: _points_height(page, points, n), POINT_LIMIT,
+                                   page.bottom - page.y - _notes_height(page)))
     _notes(page)
 
 
@@ -425,24 +474,91 @@ def _notes(page: _Page) -> None:
         page.paragraph(f"• {sentence}", 9, gap=0.04)
 
 
+def _notes_height(page: _Page) -> float:
+    return page.heading_height(_("Cómo leer este informe")) + sum(
+        page.paragraph_height(f"• {sentence}", 9, gap=0.04) for sentence in notes())
+
+
+def points_heading() -> str:
+    return _("Puntos de atención: solicitudes recibidas y citas")
+
+
+def point_columns() -> list[str]:
+    return [_("Punto de atención"), _("Solicitudes recibidas"), _("Por canal"), _("Dentro del plazo"),
+            _("Citas reservadas"), _("Atendidas"), _("No se presentaron"), _("Espera mediana (min)")]
+
+
+POINT_WIDTHS = [0.22, 0.1, 0.19, 0.09, 0.1, 0.1, 0.11, 0.09]
+
+
+def _point_cells(rows: list[dict]) -> list[list[str]]:
+    return [[_wrapped(row["point"].name, 28), number_format(row["received"], 0, force_grouping=True),
+             _wrapped(" · ".join(f"{c['label']}: {c['count']}" for c in row["channels"]) or "—", 24),
+             figure_text("deadline_met_share", row["on_time_share"]),
+             number_format(row["booked"], 0, force_grouping=True), number_format(row["served"], 0),
+             number_format(row["no_shows"], 0),
+             "—" if row["median_wait_minutes"] is None else number_format(round(row["median_wait_minutes"]), 0)]
+            for row in rows]
+
+
+def _more_points(count: int) -> str:
+    return ngettext("Y %(count)s punto más.", "Y %(count)s puntos más.", count) % {"count": count}
+
+
+def _points_height(page: _Page, rows: list[dict], shown: int) -> float:
+    if not rows:
+        return 0
+    height = (page.heading_height(points_heading()) + 0.08
+              + sum(_table_heights(point_columns(), _point_cells(rows[:shown]))))
+    return height + (page.paragraph_height(_more_points(len(rows) - shown), 9) if len(rows) > shown else 0)
+
+
+def _points(page: _Page, rows: list[dict], shown: int) -> None:
+    """Requests received and appointments at the first `shown` service points (nothing when the comuna's points
+    had neither), the rest counted in a sentence."""
+    if not rows:
+        return
+    page.heading(points_heading())
+    _table(page, point_columns(), _point_cells(rows[:shown]), POINT_WIDTHS)
+    if len(rows) > shown:
+        page.paragraph(_more_points(len(rows) - shown), 9)
+
+
 def department_columns() -> list[str]:
     return [_("Unidad municipal"), _("Solicitudes del mes"), _("Mes anterior"), _("Dentro del plazo"),
             _("Mes anterior"), _("Días hábiles al cierre (mediana)"), _("En curso")]
 
 
+def _department_cells(rows: list[dict]) -> list[list[str]]:
+    return [[_wrapped(row["label"], 34), number_format(row["volume"], 0, force_grouping=True),
+             number_format(row["previous_volume"], 0, force_grouping=True), row["met"], row["previous_met"],
+             row["closing"], number_format(row["backlog"], 0, force_grouping=True)] for row in rows]
+
+
 def _department_table(page: _Page, rows: list[dict]) -> None:
-    cells = [[_wrapped(row["label"], 34), number_format(row["volume"], 0, force_grouping=True),
-              number_format(row["previous_volume"], 0, force_grouping=True), row["met"], row["previous_met"],
-              row["closing"], number_format(row["backlog"], 0, force_grouping=True)] for row in rows]
-    headers = [textwrap.fill(header, 11, break_long_words=False) for header in department_columns()]
-    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in headers)]
-    heights += [0.2 + 0.15 * row[0].count("\n") for row in cells]
+    _table(page, department_columns(), _department_cells(rows), [0.32, 0.11, 0.1, 0.11, 0.1, 0.15, 0.11])
+
+
+def _headers(columns: list[str]) -> list[str]:
+    return [textwrap.fill(header, 11, break_long_words=False) for header in columns]
+
+
+def _table_heights(columns: list[str], cells: list[list[str]]) -> list[float]:
+    """The header's and each row's height in inches: a row as tall as its most wrapped cell."""
+    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in _headers(columns))]
+    return heights + [0.2 + 0.15 * max(cell.count("\n") for cell in row) for row in cells]
+
+
+def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list[float]) -> None:
+    """A table the page's width, first column left-aligned, the header shaded."""
+    headers = _headers(columns)
+    heights = _table_heights(columns, cells)
     height = sum(heights)
     axis = page.figure.add_axes([page.MARGIN / A4_INCHES[0], 1 - (page.y + height) / A4_INCHES[1],
                                  page.width / A4_INCHES[0], height / A4_INCHES[1]])
     axis.axis("off")
     table = axis.table(cellText=cells, colLabels=headers, loc="upper left", cellLoc="right",
-                       colWidths=[0.32, 0.11, 0.1, 0.11, 0.1, 0.15, 0.11], bbox=[0, 0, 1, 1])
+                       colWidths=widths, bbox=[0, 0, 1, 1])
     table.auto_set_font_size(False)
     table.set_fontsize(8.5)
     for (row, column), cell in table.get_celld().items():

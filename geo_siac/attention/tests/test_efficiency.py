@@ -2,9 +2,13 @@
 
 import itertools
 from datetime import datetime, timedelta
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from geo_siac.attention.models import Appointment, AppointmentStatus, Slot
+from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_change_status
+from geo_siac.reports.states import CLOSED
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -31,8 +35,47 @@ def test_efficiency_page_counts_each_points_month(client, make_offering, crews):
     seat(offering, datetime(2026, 12, 1, 9, 0, tzinfo=SANTIAGO), AppointmentStatus.SERVED, 60)  # next month
     client.force_login(crews["admin"])
     page = client.get("/atencion/eficiencia/", {"mes": "2026-11"}).content.decode()
-    row = page[page.index(f"<th scope=\"row\">{offering.service_point.name}</th>"):].split("</tr>")[0]
-    assert [cell for cell in row.split("<td>")[1:]] == ["4</td>", "3</td>", "1</td>", "1</td>", "10</td>"]
+    assert cells(page, offering.service_point.name) == ["0", "–", "–", "4", "3", "1", "1", "10"]
+
+
+def at(when: datetime):
+    return patch("django.utils.timezone.now", return_value=when)
+
+
+def cells(page: str, name: str) -> list[str]:
+    row = page[page.index(f'<th scope="row">{name}</th>'):].split("</tr>")[0]
+    return [cell.removesuffix("</td>") for cell in row.split("<td>")[1:]]
+
+
+def test_efficiency_page_counts_the_requests_each_point_received_by_channel_and_in_time(
+        client, make_point, make_offering, make_report, crews):
+    desk = make_offering().service_point
+    office = make_point(name="Oficina de la Delegación", opening_hours={})  # no procedures: shown for its requests
+    with at(datetime(2026, 9, 28, 10, tzinfo=SANTIAGO)):
+        make_report(received_at=desk, channel="phone")  # September: not October's
+    with at(datetime(2026, 10, 5, 10, tzinfo=SANTIAGO)):
+        on_time, late, _open = (make_report(received_at=desk, channel=channel)
+                                for channel in ("phone", "phone", "in_person"))
+        make_report(received_at=office, channel="in_person")
+        make_report(channel="web")  # received at no point
+    with at(datetime(2026, 10, 6, 10, tzinfo=SANTIAGO)):
+        report_change_status(report=on_time, status="resolved")
+    with at(datetime(2026, 10, 29, 10, tzinfo=SANTIAGO)):
+        report_change_status(report=late, status="resolved")
+    month_end = datetime(2026, 11, 1, tzinfo=SANTIAGO)
+    october = Report.objects.filter(received_at=desk, created_at__gte=datetime(2026, 10, 1, tzinfo=SANTIAGO),
+                                    created_at__lt=month_end)
+    closed = [r for r in october if r.status in CLOSED]
+    due = closed + [r for r in october if r.status not in CLOSED and r.expected_at < month_end]
+    expected_share = round(100 * sum(r.closed_at <= r.expected_at for r in closed) / len(due))
+
+    client.force_login(crews["admin"])
+    with at(datetime(2026, 11, 20, 10, tzinfo=SANTIAGO)):
+        page = client.get("/atencion/eficiencia/", {"mes": "2026-10"}).content.decode()
+
+    assert len(october) == 3 and expected_share == 33  # on time, late, and open past its 5 business days
+    assert cells(page, desk.name)[:3] == ["3", "Teléfono: 2 · Presencial (OIRS): 1", f"{expected_share} %"]
+    assert cells(page, office.name)[:4] == ["1", "Presencial (OIRS): 1", "0 %", "0"]
 
 
 def test_efficiency_page_names_a_bad_month(client, crews):
@@ -48,4 +91,4 @@ def test_executive_report_shows_the_service_points_figures(client, make_offering
     client.force_login(crews["admin"])
     page = client.get("/transparencia/informe/", {"commune": "13201", "month": "2026-11"})
     text = page.content.decode()
-    assert "Atención en los puntos con cita previa" in text and offering.service_point.name in text
+    assert "Puntos de atención: solicitudes recibidas y citas" in text and offering.service_point.name in text

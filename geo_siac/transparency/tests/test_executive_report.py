@@ -224,3 +224,58 @@ def test_executive_report_reads_in_english_through_the_catalogue(october):
     assert "Puente Alto · October 2026" in html
     assert _card(html, "volume")[2] == "Previous month: 2 · change: +1"
     assert "No census population is loaded for this comuna" in html
+
+
+def _text_heights(page) -> list[float]:
+    """The height above the page's foot (points) of every piece of text drawn on it."""
+    heights = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            heights.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+
+    page.extract_text(visitor_text=visit)
+    return heights
+
+
+@pytest.mark.django_db
+def test_executive_report_pdf_keeps_departments_and_service_points_within_two_a4_pages(make_report):
+    """A busy month: as many departments as page 2 lists and one service point more, every name long enough to
+    wrap. Page 2 shows the rows that fit, counts the others in a sentence, and draws nothing off the page."""
+    from geo_siac.catalogue.models import Category, Department
+    from geo_siac.transparency.executive import DEPARTMENT_LIMIT, POINT_LIMIT, notes
+    from geo_siac.zones.models import ServicePoint, ServicePointKind
+
+    puente_alto = Commune.objects.get(cut="13201")
+    categories = [c for c in Category.objects.filter(is_public=True, is_active=True).order_by("service_code")
+                  if not any(a.get("required") for a in c.attributes)][:DEPARTMENT_LIMIT]
+    points = [ServicePoint.objects.create(
+        name=f"Delegación municipal territorial número {n} del sector sur oriente", commune=puente_alto,
+        kind=ServicePointKind.MUNICIPAL_OFFICE, point=Point(*reversed(PUENTE_ALTO_CENTRE), srid=4326))
+        for n in range(POINT_LIMIT + 1)]
+    for n, category in enumerate(categories):
+        category.department = Department.objects.create(
+            name=f"Dirección municipal de servicios a la comunidad y gestión territorial {n}")
+        category.save()
+    with at(10, 5):
+        for n, category in enumerate(categories):
+            make_report(category=category.service_code, channel="phone", received_at=points[n % len(points)])
+
+    pages = _pdf_pages(render_pdf(executive_report(commune=puente_alto, month=date(2026, 10, 1))))
+
+    assert len(categories) == DEPARTMENT_LIMIT and len(pages) == 2
+    second = " ".join(pages[1].extract_text().split())
+    assert "Puntos de atención: solicitudes recibidas y citas" in second
+    departments_shown = sum(d.name in second for d in Department.objects.filter(categories__in=categories))
+    points_shown = sum(p.name in second for p in points)
+    assert 0 < departments_shown < DEPARTMENT_LIMIT and 0 < points_shown < len(points)
+    assert _more(second, "unidad|unidades") == DEPARTMENT_LIMIT - departments_shown
+    assert _more(second, "punto|puntos") == len(points) - points_shown
+    assert " ".join(notes()[-1].split()[-4:]) in second  # the last note is drawn, so nothing was pushed off
+    for page in pages:
+        heights = _text_heights(page)
+        assert heights and min(heights) > 0 and max(heights) < 842
+
+
+def _more(text: str, noun: str) -> int:
+    return int(re.search(rf"Y (\d+) (?:{noun}) más\.", text).group(1))
