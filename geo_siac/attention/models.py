@@ -107,13 +107,16 @@ class Appointment(models.Model):
     reminder_queued_at = models.DateTimeField(_("recordatorio encolado"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("llegada"), null=True, blank=True)
     served_at = models.DateTimeField(_("atendida el"), null=True, blank=True)
+    # Set when the citizen's data is erased on request: the row stays, without contact, for the point's figures.
+    erased_at = models.DateTimeField(_("datos borrados el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("cita")
         verbose_name_plural = _("citas")
         ordering = ["slot__starts_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(email="", phone=""), name="appointment_has_contact"),
+            models.CheckConstraint(condition=~models.Q(email="", phone="") | models.Q(erased_at__isnull=False),
+                                   name="appointment_has_contact"),
         ]
         indexes = [models.Index(fields=["status", "reminder_queued_at"], name="appointment_reminder_due")]
 

@@ -173,6 +173,12 @@ def appointment_by_code(code: str) -> Appointment | None:
             .filter(code=code).first())
 
 
+def appointments_of(email: str) -> QuerySet[Appointment]:
+    """The appointments booked with `email`, oldest first: what a citizen's data export lists."""
+    return (Appointment.objects.filter(email__iexact=email)
+            .select_related("slot__offering__procedure", "slot__offering__service_point").order_by("slot__starts_at"))
+
+
 def day_agenda(point: ServicePoint, day: date) -> QuerySet[Appointment]:
     """The appointments of a point's local date, cancelled ones included (the desk sees them struck out)."""
     tz = ZoneInfo((point.opening_hours or {}).get("timezone", hours.DEFAULT_TIMEZONE))

@@ -15,6 +15,7 @@ from geo_siac.attention.models import HOLDS_SEAT, Appointment, AppointmentStatus
 from geo_siac.attention.selectors import local_date, slot_bounds
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.services import ERASED
 from geo_siac.zones.selectors import closed_days
 
 PHONE = re.compile(r"\+?[0-9]{8,15}")
@@ -111,6 +112,18 @@ def appointment_cancel(*, appointment: Appointment, now: datetime | None = None)
         appointment.save(update_fields=["status", "cancelled_at"])
         _enqueue(appointment, cancellation_message(appointment))
     return appointment
+
+
+def appointments_personal_data_erase(*, email: str, now: datetime | None = None) -> int:
+    """Erase the name, email and phone of every appointment booked with `email` (a citizen's erasure request);
+    the rows stay for the points' figures. Appointments still ahead are cancelled, freeing their seats, with no
+    notice: there is no one left to tell. Returns how many were erased."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        theirs = Appointment.objects.filter(email__iexact=email)
+        theirs.filter(status=AppointmentStatus.BOOKED, slot__starts_at__gt=now).update(
+            status=AppointmentStatus.CANCELLED, cancelled_at=now)
+        return theirs.update(name=ERASED, email="", phone="", erased_at=now)
 
 
 def appointments_remind_due(*, now: datetime | None = None) -> int:

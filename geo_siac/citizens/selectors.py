@@ -5,8 +5,11 @@ import hashlib
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from geo_siac.attention.selectors import appointments_of
 from geo_siac.citizens.models import SignInLink
 from geo_siac.reports.models import Follower, Report
+from geo_siac.reports.selectors import reporter_data
+from geo_siac.reports.tracking import normalize_tracking_code
 
 
 def token_hash(token: str) -> str:
@@ -33,9 +36,25 @@ def has_reports(email: str) -> bool:
 
 
 def citizen_report(email: str, code: str) -> Report | None:
-    """The report `code` if `email` filed or follows it; None otherwise, whether or not the code exists."""
+    """The report `code` (as a citizen types it: any case, spaces, no dashes; reports.tracking's one rule) if
+    `email` filed or follows it; None otherwise, whether or not the code exists, and for what no code can be."""
+    code = normalize_tracking_code(code)
+    if not code:
+        return None
     return (filed_reports(email).filter(tracking_code=code).first()
             or followed_reports(email).filter(tracking_code=code).first())
+
+
+def citizen_data(email: str) -> dict:
+    """Everything stored about one email (Ley 19.628 / 21.719 access request): what `reports` holds about them,
+    their appointments and their area alerts; the page's download and `manage.py reporter_data --export`."""
+    data = reporter_data(email=email)
+    data["appointments"] = [{
+        "code": a.code, "procedure": a.slot.offering.procedure.name, "service_point": a.slot.offering.service_point.name,
+        "starts_at": a.slot.starts_at.isoformat(), "status": a.status, "name": a.name, "email": a.email,
+        "phone": a.phone, "created_at": a.created_at.isoformat(),
+    } for a in appointments_of(email)]
+    return data
 
 
 def message_language(email: str) -> str:

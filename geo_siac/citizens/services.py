@@ -2,6 +2,7 @@
 GEO_SIAC_SIGN_IN_LINK_MINUTES, and turned into a citizen session (never a staff one)."""
 
 import secrets
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.attention.services import appointments_personal_data_erase
 from geo_siac.citizens.models import SignInLink
 from geo_siac.citizens.selectors import has_reports, token_hash, usable_sign_in_links
 from geo_siac.notifications.services import notification_enqueue
@@ -68,8 +70,20 @@ def sign_in_link_redeem(*, token: str, session) -> str:
     return link.email
 
 
-def citizen_data_erase(*, email: str) -> ErasureSummary:
-    """Erase a signed-in citizen's data (reporter_data_erase, committed) and their sign-in links."""
-    summary = reporter_data_erase(email=email, commit=True)
-    SignInLink.objects.filter(email__iexact=email).delete()
+@dataclass
+class CitizenErasureSummary(ErasureSummary):
+    appointments_anonymised: int = 0
+    sign_in_links_deleted: int = 0
+
+
+def citizen_data_erase(*, email: str, commit: bool = False) -> CitizenErasureSummary:
+    """Erase everything stored about one email on request (Ley 19.628 / 21.719): what `reports` holds
+    (reporter_data_erase), their appointments and their sign-in links, in one transaction: all of it or, on any
+    failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`."""
+    with transaction.atomic():
+        summary = CitizenErasureSummary(**asdict(reporter_data_erase(email=email, commit=True)))
+        summary.appointments_anonymised = appointments_personal_data_erase(email=email)
+        summary.sign_in_links_deleted = SignInLink.objects.filter(email__iexact=email).delete()[0]
+        if not commit:
+            transaction.set_rollback(True)
     return summary

@@ -22,7 +22,7 @@ from geo_siac.citizens.services import (
 )
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
-from geo_siac.reports.selectors import public_timeline, report_by_tracking_code, reporter_data
+from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
     report_add_citizen_info,
     report_reopen_by_citizen,
@@ -177,7 +177,7 @@ def preferences(request, email: str):
 @require_safe
 @citizen_required
 def export(request, email: str):
-    response = JsonResponse(reporter_data(email=email), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response = JsonResponse(selectors.citizen_data(email), json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="mis-datos-geosiac.json"'
     return response
 
@@ -190,7 +190,7 @@ def erase(request, email: str):
     if request.POST.get("confirm") != "on":
         return render(request, "citizens/erase.html", {
             "email": email, "error": _("Marque la casilla para confirmar que quiere borrar sus datos.")}, status=400)
-    citizen_data_erase(email=email)
+    citizen_data_erase(email=email, commit=True)
     request.session.flush()
     return render(request, "citizens/erase.html", {"erased": True})
 

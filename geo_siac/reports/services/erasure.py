@@ -1,6 +1,7 @@
 """Erasure of one person's data on request (Ley 19.628 / 21.719)."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 
@@ -22,11 +23,11 @@ def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
     """Erase one person's data on request (Ley 19.628 / 21.719); their reports stay, anonymised, in statistics.
 
     Removes name, email and phone from their reports and their photos (which may show people or plates),
-    their follows, and the recipient and text of messages to them. Dry run unless `commit`. Photo files are
-    deleted only after the transaction commits, so a failure never leaves rows pointing at missing files.
+    their follows, and the recipient and text of messages to them. Dry run unless `commit`. Called inside a
+    larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files are
+    deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing files.
     """
     summary = ErasureSummary()
-    files: list[str] = []
     with transaction.atomic():
         reports = Report.objects.select_for_update().filter(reporter_email__iexact=email)
         photos = ReportPhoto.objects.filter(report__in=reports)
@@ -37,10 +38,14 @@ def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
         messages = Notification.objects.filter(recipient__iexact=email)
         messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)
         summary.notifications_redacted = messages.update(recipient=ERASED, subject=ERASED, body="")
-        if not commit:
+        if commit:
+            transaction.on_commit(partial(_delete_files, files))
+        else:
             transaction.set_rollback(True)
-    if commit:
-        storage = ReportPhoto._meta.get_field("image").storage
-        for name in files:
-            storage.delete(name)
     return summary
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = ReportPhoto._meta.get_field("image").storage
+    for name in names:
+        storage.delete(name)

@@ -57,13 +57,15 @@ def test_erase_is_a_dry_run_without_commit(rosa):
     assert ReportPhoto.objects.exists()
 
 
-def test_erase_removes_personal_data_and_photos_but_keeps_the_report_in_statistics(rosa, tmp_path):
+def test_erase_removes_personal_data_and_photos_but_keeps_the_report_in_statistics(
+        rosa, tmp_path, django_capture_on_commit_callbacks):
     mine, other = rosa
     counts_before = report_counts_by_commune()
     files = [tmp_path / p.image.name for p in ReportPhoto.objects.all()]
     assert all(f.exists() for f in files)
 
-    command("--email", "rosa@example.cl", "--erase", "--commit")
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the erasure commits
+        command("--email", "rosa@example.cl", "--erase", "--commit")
 
     mine.refresh_from_db()
     assert (mine.reporter_name, mine.reporter_email, mine.reporter_phone) == ("", "", "")

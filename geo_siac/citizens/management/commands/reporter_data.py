@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
-from geo_siac.reports.selectors import reporter_data
-from geo_siac.reports.services import reporter_data_erase
+from geo_siac.citizens.selectors import citizen_data
+from geo_siac.citizens.services import citizen_data_erase
 
 
 class Command(BaseCommand):
     help = ("Datos personales de una persona (Ley 19.628 / 21.719): exportarlos (--export) o borrarlos "
-            "(--erase, simulación salvo --commit). Los reportes quedan, anonimizados, en las estadísticas.")
+            "(--erase, simulación salvo --commit). Los reportes y las citas quedan, anonimizados, en las "
+            "estadísticas.")
 
     def add_arguments(self, parser):
         parser.add_argument("--email", required=True)
@@ -27,12 +28,13 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(f"Correo no válido: {email!r}") from exc
         if options["export"]:
-            data = reporter_data(email=email)
+            data = citizen_data(email)
             options["export"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
             self.stdout.write(f"exportado: {len(data['reports'])} reportes, {len(data['following'])} seguidos, "
-                              f"{len(data['notifications'])} mensajes -> {options['export']}")
+                              f"{len(data['notifications'])} mensajes, {len(data['appointments'])} citas "
+                              f"-> {options['export']}")
         if options["erase"]:
-            summary = reporter_data_erase(email=email, commit=options["commit"])
+            summary = citizen_data_erase(email=email, commit=options["commit"])
             for name, count in asdict(summary).items():
                 self.stdout.write(f"{name}: {count}")
             if not options["commit"]:

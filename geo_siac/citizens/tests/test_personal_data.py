@@ -1,0 +1,148 @@
+"""A citizen's data (Ley 19.628 / 21.719) from "Mis solicitudes" and `manage.py reporter_data`: the export and the
+erasure cover their appointments, the erasure is all or nothing, and a report's page takes a code as typed."""
+
+import io
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import DatabaseError, connection
+from django.utils import timezone
+from PIL import Image
+
+from geo_siac.attention.models import Appointment, AppointmentStatus, Offering, Procedure, Slot
+from geo_siac.attention.selectors import booking_days, free_slots, local_date
+from geo_siac.attention.services import appointment_book
+from geo_siac.citizens.models import SignInLink
+from geo_siac.citizens.services import citizen_data_erase
+from geo_siac.citizens.tests.test_sign_in import ROSA, sign_in
+from geo_siac.notifications.models import Notification
+from geo_siac.reports.models import Follower, Report, ReportPhoto
+from geo_siac.reports.services import ERASED, report_follow
+from geo_siac.zones.models import ServicePoint, ServicePointKind
+
+WEEKDAYS = {day: [["08:30", "14:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 20), "blue").save(buffer, "PNG")
+    return SimpleUploadedFile("foto.png", buffer.getvalue(), content_type="image/png")
+
+
+@pytest.fixture
+def offering(communes):
+    point = ServicePoint.objects.create(
+        name="Edificio consistorial", kind=ServicePointKind.MUNICIPAL_OFFICE, commune=communes["13201"],
+        point=Point(-70.5759, -33.6106, srid=4326), address="Av. Concha y Toro 1820",
+        opening_hours={"weekly": WEEKDAYS})
+    procedure = Procedure.objects.create(slug="certificado-de-residencia", name="Certificado de residencia")
+    return Offering.objects.create(service_point=point, procedure=procedure, capacity_per_slot=3)
+
+
+def next_slot(offering) -> datetime:
+    now = timezone.now()
+    day = booking_days(offering, local_date(offering.service_point, now))[0]
+    return (free_slots(offering, day, now) or free_slots(offering, day + timedelta(days=1), now))[0]["starts_at"]
+
+
+@pytest.fixture
+def rosa(make_report, offering, settings, tmp_path):
+    """Rosa's report with a photo, a follow, an appointment ahead, one served last month; and someone else's."""
+    settings.MEDIA_ROOT = tmp_path
+    mine = make_report(reporter_name="Rosa Pérez", reporter_email=ROSA, reporter_phone="+56912345678", photo=photo())
+    report_follow(report=make_report(), email=ROSA)
+    ahead = appointment_book(offering=offering, starts_at=next_slot(offering), name="Rosa Pérez",
+                             email="Rosa@Example.cl", phone="+56912345678")
+    starts = timezone.now() - timedelta(days=30)
+    slot = Slot.objects.create(offering=offering, starts_at=starts, ends_at=starts + timedelta(minutes=30), capacity=1)
+    served = Appointment.objects.create(slot=slot, code="C-SERVED01", name="Rosa Pérez", email=ROSA,
+                                        status=AppointmentStatus.SERVED, created_at=starts, served_at=starts)
+    other = appointment_book(offering=offering, starts_at=next_slot(offering), name="Ana Soto",
+                             email="ana@example.cl")
+    return {"report": mine, "ahead": ahead, "served": served, "other": other}
+
+
+def test_the_download_and_the_command_export_the_citizens_appointments(client, rosa, tmp_path):
+    sign_in(client)
+    downloaded = json.loads(client.get("/mis-solicitudes/mis-datos.json").content)
+    out = io.StringIO()
+    call_command("reporter_data", "--email", ROSA, "--export", str(tmp_path / "rosa.json"), stdout=out)
+    exported = json.loads((tmp_path / "rosa.json").read_text())
+
+    for data in (downloaded, exported):
+        assert [(a["code"], a["name"], a["phone"], a["status"]) for a in data["appointments"]] == [
+            ("C-SERVED01", "Rosa Pérez", "", "served"), (rosa["ahead"].code, "Rosa Pérez", "+56912345678", "booked")]
+        assert data["appointments"][1]["procedure"] == "Certificado de residencia"
+    assert "2 citas" in out.getvalue()
+
+
+def test_erasing_from_the_page_anonymises_the_appointments_and_cancels_those_ahead(client, rosa):
+    sign_in(client)
+    response = client.post("/mis-solicitudes/borrar/", {"confirm": "on"})
+
+    assert "Borramos sus datos personales" in response.content.decode()
+    for key, status in (("ahead", AppointmentStatus.CANCELLED), ("served", AppointmentStatus.SERVED)):
+        appointment = Appointment.objects.get(pk=rosa[key].pk)
+        assert (appointment.name, appointment.email, appointment.phone, appointment.status) == (ERASED, "", "", status)
+    other = Appointment.objects.get(pk=rosa["other"].pk)
+    assert (other.name, other.email, other.status) == ("Ana Soto", "ana@example.cl", AppointmentStatus.BOOKED)
+    assert not Notification.objects.filter(recipient__iexact=ROSA).exists()
+
+
+def test_the_erasure_command_is_a_dry_run_without_commit_and_then_erases_the_appointments(rosa):
+    out = io.StringIO()
+    call_command("reporter_data", "--email", ROSA, "--erase", stdout=out)
+    assert "appointments_anonymised: 2" in out.getvalue()
+    assert Appointment.objects.filter(email__iexact=ROSA).count() == 2
+
+    call_command("reporter_data", "--email", ROSA, "--erase", "--commit", stdout=io.StringIO())
+    assert not Appointment.objects.filter(email__iexact=ROSA).exists()
+    assert Appointment.objects.filter(name=ERASED).count() == 2
+
+
+def test_a_failure_midway_through_the_erasure_leaves_everything_as_it_was(client, rosa, tmp_path,
+                                                                          django_capture_on_commit_callbacks):
+    sign_in(client)  # leaves Rosa a used sign-in link: deleting it is the erasure's last step, made to fail here
+    files = [tmp_path / name for p in ReportPhoto.objects.all() for name in (p.image.name, p.thumbnail.name)]
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'disco lleno'; END $$;
+            CREATE TRIGGER test_refuse BEFORE DELETE ON citizens_signinlink FOR EACH ROW EXECUTE FUNCTION test_refuse();
+        """)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(DatabaseError):
+        citizen_data_erase(email=ROSA, commit=True)
+
+    report = Report.objects.get(pk=rosa["report"].pk)
+    assert (report.reporter_name, report.reporter_email) == ("Rosa Pérez", ROSA)
+    assert ReportPhoto.objects.filter(report=report).exists() and files and all(f.exists() for f in files)
+    assert callbacks == []
+    assert Follower.objects.filter(email=ROSA).exists()
+    assert Notification.objects.filter(recipient__iexact=ROSA).exists()
+    ahead = Appointment.objects.get(pk=rosa["ahead"].pk)
+    assert (ahead.name, ahead.status) == ("Rosa Pérez", AppointmentStatus.BOOKED)
+    assert SignInLink.objects.filter(email=ROSA).exists()
+
+
+@pytest.mark.parametrize("typed", ["{code}", "{lower}", " {spaced} ", "{bare}"])
+def test_a_report_page_finds_the_code_as_the_citizen_types_it(client, rosa, typed):
+    code = rosa["report"].tracking_code
+    sign_in(client)
+    path = typed.format(code=code, lower=code.lower(), spaced=code.replace("-", " "), bare=code.replace("-", ""))
+
+    response = client.get(f"/mis-solicitudes/solicitud/{path}/")
+
+    assert response.status_code == 200 and code in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["%00", "PA-%00", "---", "%20"])
+def test_a_report_page_for_what_no_code_can_be_is_a_404(client, rosa, path):
+    sign_in(client)
+
+    assert client.get(f"/mis-solicitudes/solicitud/{path}/").status_code == 404
+    assert client.post(f"/mis-solicitudes/solicitud/{path}/agregar/", {"note": "Hola"}).status_code == 404
