@@ -1,5 +1,6 @@
-"""Requests for sign-in links, counted per client and per email (geo_siac.web.ratelimit): a client cannot flood
-the outbox, and nobody can bury one person's inbox in links from many clients."""
+"""Requests that email a link (a sign-in link, an area alert's confirmation), counted per client and per email
+(geo_siac.web.ratelimit), each purpose apart: a client cannot flood the outbox, and nobody can bury one person's
+inbox in links from many clients."""
 
 import hashlib
 
@@ -8,13 +9,13 @@ from django.conf import settings
 from geo_siac.web.ratelimit import client_ip, count_attempt
 
 
-def link_request_allowed_for_client(request) -> bool:
-    count = count_attempt(f"sign-in:client:{client_ip(request)}", settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)
+def link_request_allowed_for_client(request, purpose: str = "sign-in") -> bool:
+    count = count_attempt(f"{purpose}:client:{client_ip(request)}", settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)
     return count <= settings.GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT
 
 
-def link_request_allowed_for_email(email: str) -> bool:
+def link_request_allowed_for_email(email: str, purpose: str = "sign-in") -> bool:
     # Hashed: the counter table then holds no address.
-    key = "sign-in:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    key = f"{purpose}:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
     count = count_attempt(key, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)
     return count <= settings.GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL

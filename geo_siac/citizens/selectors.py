@@ -1,15 +1,20 @@
 """What "Mis solicitudes" reads: a sign-in link by its token, and the reports a citizen filed or follows, by email."""
 
 import hashlib
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from geo_siac.attention.selectors import appointments_of
-from geo_siac.citizens.models import SignInLink
+from geo_siac.citizens.models import AreaAlert, SignInLink
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.selectors import reporter_data
+from geo_siac.reports.selectors import public_reports, reporter_data, reports_in_area, reports_near
 from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.zones.models import Zone
+
+# Reports listed in one summary; the rest are counted.
+SUMMARY_LIMIT = 30
 
 
 def token_hash(token: str) -> str:
@@ -54,7 +59,36 @@ def citizen_data(email: str) -> dict:
         "starts_at": a.slot.starts_at.isoformat(), "status": a.status, "name": a.name, "email": a.email,
         "phone": a.phone, "created_at": a.created_at.isoformat(),
     } for a in appointments_of(email)]
+    data["area_alerts"] = [{
+        "zone": alert.zone_name or alert.zone_key or None, "radius_m": alert.radius_m,
+        "latitude": alert.centre.y if alert.centre else None, "longitude": alert.centre.x if alert.centre else None,
+        "created_at": alert.created_at.isoformat(),
+        "confirmed_at": alert.confirmed_at.isoformat() if alert.confirmed_at else None,
+    } for alert in AreaAlert.objects.filter(email__iexact=email).order_by("created_at")]
     return data
+
+
+def area_alert_zones() -> QuerySet[Zone]:
+    """The crew zones a citizen may subscribe to: the current version of each, in the served comunas."""
+    return (Zone.objects.current().filter(commune__is_active=True).select_related("commune")
+            .defer("geometry", "commune__geometry").order_by("commune__name", "name"))
+
+
+def area_alert_reports(alert: AreaAlert, *, after: datetime, up_to: datetime) -> tuple[list[Report], int]:
+    """The public reports received after `after` and up to `up_to` that the public pages place in the alert's
+    area (reports.selectors: a public report by its point, another by its published cell's centre, a report with
+    no published place nowhere), oldest first: the first SUMMARY_LIMIT and how many more."""
+    reports = public_reports().filter(created_at__gt=after, created_at__lte=up_to)
+    if alert.zone_commune_id:
+        zone = Zone.objects.current().filter(commune_id=alert.zone_commune_id, key=alert.zone_key).first()
+        if zone is None:
+            return [], 0
+        reports = reports_in_area(reports, area=zone.geometry)
+    else:
+        reports = reports_near(reports, lat=alert.centre.y, lng=alert.centre.x, radius_m=alert.radius_m)
+    listed = list(reports.order_by("created_at", "id")[:SUMMARY_LIMIT + 1])
+    more = reports.count() - SUMMARY_LIMIT if len(listed) > SUMMARY_LIMIT else 0
+    return listed[:SUMMARY_LIMIT], more
 
 
 def message_language(email: str) -> str:

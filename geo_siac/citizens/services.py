@@ -1,11 +1,13 @@
-"""Sign-in to "Mis solicitudes" by a one-time link: requested with an email, used once within
-GEO_SIAC_SIGN_IN_LINK_MINUTES, and turned into a citizen session (never a staff one)."""
+"""Writes of the citizens' app: sign-in to "Mis solicitudes" by a one-time link (requested with an email, used once
+within GEO_SIAC_SIGN_IN_LINK_MINUTES, turned into a citizen session, never a staff one), the erasure of a citizen's
+data, and area alerts (subscribed, confirmed by a link, summarised weekly, unsubscribed by a link)."""
 
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -14,11 +16,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.attention.services import appointments_personal_data_erase
-from geo_siac.citizens.models import SignInLink
-from geo_siac.citizens.selectors import has_reports, token_hash, usable_sign_in_links
+from geo_siac.citizens import messages
+from geo_siac.citizens.models import ALERT_RADII_M, AreaAlert, SignInLink
+from geo_siac.citizens.selectors import (
+    area_alert_reports,
+    area_alert_zones,
+    has_reports,
+    token_hash,
+    usable_sign_in_links,
+)
+from geo_siac.geo import STORAGE_SRID
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import absolute, sign_in_message
 from geo_siac.reports.services import ErasureSummary, reporter_data_erase
+from geo_siac.reports.validation import coordinate_errors, outside_message
+from geo_siac.zones.selectors import commune_containing, commune_nearest
+
+# An alert is summarised weekly; a timer's run a few minutes earlier than last week's must not put it off a day.
+AREA_ALERT_EVERY = timedelta(days=7) - timedelta(hours=1)
 
 # The session key of a signed-in citizen: their email. Staff sessions use Django's auth keys, never this one.
 CITIZEN_EMAIL = "citizen_email"
@@ -73,17 +88,117 @@ def sign_in_link_redeem(*, token: str, session) -> str:
 @dataclass
 class CitizenErasureSummary(ErasureSummary):
     appointments_anonymised: int = 0
+    area_alerts_deleted: int = 0
     sign_in_links_deleted: int = 0
 
 
 def citizen_data_erase(*, email: str, commit: bool = False) -> CitizenErasureSummary:
     """Erase everything stored about one email on request (Ley 19.628 / 21.719): what `reports` holds
-    (reporter_data_erase), their appointments and their sign-in links, in one transaction: all of it or, on any
-    failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`."""
+    (reporter_data_erase), their appointments, area alerts and sign-in links, in one transaction: all of it or, on
+    any failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`."""
     with transaction.atomic():
         summary = CitizenErasureSummary(**asdict(reporter_data_erase(email=email, commit=True)))
         summary.appointments_anonymised = appointments_personal_data_erase(email=email)
+        summary.area_alerts_deleted = AreaAlert.objects.filter(email__iexact=email).delete()[0]
         summary.sign_in_links_deleted = SignInLink.objects.filter(email__iexact=email).delete()[0]
         if not commit:
             transaction.set_rollback(True)
     return summary
+
+
+def _area(*, latitude, longitude, radius_m, zone_id) -> dict:
+    """The area of a subscription, a circle or a crew zone, as AreaAlert's fields; ValidationError naming the
+    problem otherwise."""
+    if zone_id not in (None, ""):
+        zone = area_alert_zones().filter(pk=zone_id).first() if str(zone_id).isdigit() else None
+        if zone is None:
+            raise ValidationError({"zone": _("Elija una de las zonas de la lista.")})
+        return {"zone_commune": zone.commune, "zone_key": zone.key, "zone_name": zone.name}
+    lat, lng, errors = coordinate_errors(latitude, longitude)
+    if str(radius_m) not in {str(r) for r in ALERT_RADII_M}:
+        errors["radius_m"] = _("Elija un radio de la lista: %(radii)s m.") % {
+            "radii": ", ".join(str(r) for r in ALERT_RADII_M)}
+    if errors:
+        raise ValidationError(errors)
+    centre = Point(lng, lat, srid=STORAGE_SRID)
+    if commune_containing(centre) is None:
+        nearest = commune_nearest(centre)
+        raise ValidationError({"location": outside_message(nearest.commune.name, nearest.distance_m) if nearest
+                               else _("No hay comunas atendidas.")})
+    return {"centre": centre, "radius_m": int(radius_m)}
+
+
+@transaction.atomic
+def area_alert_subscribe(*, email: str, language: str = "es", latitude=None, longitude=None, radius_m=None,
+                         zone_id=None) -> AreaAlert:
+    """Ask for a weekly summary of the new public reports in an area: a circle (`latitude`, `longitude` in a served
+    comuna and `radius_m` from ALERT_RADII_M) or a crew zone (`zone_id`, a current zone). Nothing is sent to the
+    address until it confirms by the emailed link (double opt-in). Each request deletes the unconfirmed
+    subscriptions whose link is past its time."""
+    errors = {}
+    try:
+        email = clean_email(email)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        area = _area(latitude=latitude, longitude=longitude, radius_m=radius_m, zone_id=zone_id)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    AreaAlert.objects.filter(confirmed_at__isnull=True,
+                             created_at__lte=now - timedelta(days=messages.AREA_ALERT_CONFIRM_DAYS)).delete()
+    alert = AreaAlert.objects.create(email=email, language="en" if language.startswith("en") else "es",
+                                     created_at=now, **area)
+    subject, body = messages.confirmation_message(alert)
+    notification_enqueue(recipient=email, language=alert.language, subject=subject, body=body)
+    return alert
+
+
+@transaction.atomic
+def area_alert_confirm(*, token: str) -> AreaAlert:
+    """Confirm a subscription by its emailed link; confirming twice changes nothing. The first summary covers the
+    reports received from now on."""
+    alert_id = messages.alert_id_from_confirm_token(token)
+    alert = AreaAlert.objects.select_for_update().filter(pk=alert_id).first() if alert_id else None
+    if alert is None:
+        raise ValidationError({"token": _("Este enlace no es válido o venció. Pida el aviso de nuevo.")})
+    if alert.confirmed_at is None:
+        alert.confirmed_at = alert.sent_up_to = timezone.now()
+        alert.save(update_fields=["confirmed_at", "sent_up_to"])
+    return alert
+
+
+@transaction.atomic
+def area_alert_unsubscribe(*, token: str) -> bool:
+    """Delete the subscription of an unsubscribe link; False when the link is not valid or was already used."""
+    alert_id = messages.alert_id_from_unsubscribe_token(token)
+    return bool(alert_id) and AreaAlert.objects.filter(pk=alert_id).delete()[0] > 0
+
+
+def area_alerts_send(*, now: datetime | None = None) -> int:
+    """Queue each confirmed alert's summary when a week has passed since its mark (`sent_up_to`): the public
+    reports received after the mark and up to `now`, then the mark moves to `now` in the same transaction. An alert
+    with nothing new moves its mark and gets no message. Each alert is taken under a row lock (skipping locked
+    ones) and its due time checked again, so two runs at once, or one after the other, send it once. Returns the
+    number of summaries queued."""
+    now = now or timezone.now()
+    due = AreaAlert.objects.filter(confirmed_at__isnull=False, sent_up_to__lte=now - AREA_ALERT_EVERY)
+    return sum(_area_alert_send(pk=pk, now=now) for pk in list(due.order_by("pk").values_list("pk", flat=True)))
+
+
+@transaction.atomic
+def _area_alert_send(*, pk: int, now: datetime) -> int:
+    alert = (AreaAlert.objects.select_for_update(skip_locked=True)
+             .filter(pk=pk, confirmed_at__isnull=False, sent_up_to__lte=now - AREA_ALERT_EVERY).first())
+    if alert is None:
+        return 0
+    reports, more = area_alert_reports(alert, after=alert.sent_up_to, up_to=now)
+    if reports:
+        subject, body = messages.summary_message(alert, reports, more)
+        notification_enqueue(recipient=alert.email, language=alert.language, subject=subject, body=body,
+                             unsubscribe_url=messages.unsubscribe_url(alert))
+    alert.sent_up_to = now
+    alert.save(update_fields=["sent_up_to"])
+    return 1 if reports else 0

@@ -16,4 +16,7 @@ urlpatterns = [
     path("mis-datos.json", views.export, name="export"),
     path("borrar/", views.erase, name="erase"),
     path("reabrir/<str:token>/", views.reopen_link, name="reopen_link"),
+    path("avisos/", views.area_alert, name="area_alert"),
+    path("avisos/confirmar/<str:token>/", views.area_alert_confirm, name="area_alert_confirm"),
+    path("avisos/baja/<str:token>/", views.area_alert_unsubscribe, name="area_alert_unsubscribe"),
 ]

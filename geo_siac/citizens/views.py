@@ -9,12 +9,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from geo_siac.citizens import selectors
+from geo_siac.citizens import messages, selectors
+from geo_siac.citizens.models import ALERT_RADII_M
 from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
 from geo_siac.citizens.services import (
     CITIZEN_EMAIL,
+    area_alert_confirm as confirm_alert,
+    area_alert_subscribe,
+    area_alert_unsubscribe as unsubscribe_alert,
     citizen_data_erase,
     clean_email,
     sign_in_link_redeem,
@@ -30,7 +35,8 @@ from geo_siac.reports.services import (
     reporter_language_update,
 )
 from geo_siac.reports.states import CLOSED, status_names
-from geo_siac.reports.views import flat_errors
+from geo_siac.reports.views import flat_errors, map_config
+from geo_siac.zones.selectors import active_communes_geojson
 
 
 def citizen_required(view):
@@ -214,3 +220,63 @@ def reopen_link(request, token: str):
         context.update(errors=flat_errors(exc), values=request.POST)
         return render(request, "citizens/reopen_link.html", context, status=400)
     return redirect("reports:tracking", code=report.tracking_code)
+
+
+ALERT_FIELDS = ("email", "latitude", "longitude", "radius_m", "zone_id")
+
+
+def render_area_alert(request, status: int = 200, **extra):
+    return render(request, "citizens/area_alert.html", {
+        "zones": selectors.area_alert_zones(), "radii": ALERT_RADII_M, "errors": {}, "values": {},
+        "communes_geojson": active_communes_geojson(), "map_config": map_config(), **extra,
+    }, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def area_alert(request):
+    """Subscribe to the weekly summary of an area: the form, and its POST, which emails the confirmation link."""
+    if request.method != "POST":
+        return render_area_alert(request, values={"radius_m": "500"})
+    values = {field: request.POST.get(field, "") for field in ALERT_FIELDS}
+    if request.POST.get("kind") != "zone":
+        values["zone_id"] = ""
+    if not link_request_allowed_for_client(request, "area-alert"):
+        return rate_limited(request)
+    try:
+        email = clean_email(values["email"])
+        # Past the per-email limit nothing is sent, and the page says what it always says.
+        if link_request_allowed_for_email(email, "area-alert"):
+            area_alert_subscribe(email=email, language=get_language() or "es", latitude=values["latitude"],
+                                 longitude=values["longitude"], radius_m=values["radius_m"],
+                                 zone_id=values["zone_id"])
+    except ValidationError as exc:
+        return render_area_alert(request, status=400, errors=flat_errors(exc), values=values)
+    return render_area_alert(request, sent=True)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def area_alert_confirm(request, token: str):
+    """The emailed link shows a button and the POST confirms, so a mail scanner opening links confirms nothing."""
+    if request.method != "POST":
+        valid = messages.alert_id_from_confirm_token(token) is not None
+        return render(request, "citizens/area_alert_link.html", {"action": "confirm", "invalid": not valid},
+                      status=200 if valid else 404)
+    try:
+        alert = confirm_alert(token=token)
+    except ValidationError:
+        return render(request, "citizens/area_alert_link.html", {"action": "confirm", "invalid": True}, status=404)
+    return render(request, "citizens/area_alert_link.html", {"action": "confirm", "done": True,
+                                                             "area": messages.area_text(alert)})
+
+
+# RFC 8058: a mail client's one-click unsubscribe is a POST with no page, so no CSRF token; the signed link is the
+# proof, and all it can do is delete its own subscription.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def area_alert_unsubscribe(request, token: str):
+    valid = messages.alert_id_from_unsubscribe_token(token) is not None
+    if request.method != "POST" or not valid:
+        return render(request, "citizens/area_alert_link.html", {"action": "unsubscribe", "invalid": not valid},
+                      status=200 if valid else 404)
+    unsubscribe_alert(token=token)
+    return render(request, "citizens/area_alert_link.html", {"action": "unsubscribe", "done": True})

@@ -34,6 +34,9 @@ class Notification(models.Model):
     last_error = models.TextField(_("último error"), blank=True)
     sent_at = models.DateTimeField(_("enviada"), null=True, blank=True)
     created_at = models.DateTimeField(_("creada"))
+    # A message of a mailing (an area alert's summary): its one-click unsubscribe link, sent as List-Unsubscribe.
+    unsubscribe_url = models.URLField(_("enlace para darse de baja"), max_length=500, blank=True, default="",
+                                      db_default="")
 
     class Meta:
         verbose_name = _("notificación")

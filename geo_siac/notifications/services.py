@@ -17,12 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 def notification_enqueue(*, report=None, recipient: str, language: str, subject: str, body: str,
-                         medium: str = Medium.EMAIL) -> Notification:
+                         medium: str = Medium.EMAIL, unsubscribe_url: str = "") -> Notification:
     """Write one message to the outbox. Call it inside the transaction of the change it announces."""
     now = timezone.now()
     return Notification.objects.create(
         report=report, medium=medium, recipient=recipient, language=language, subject=subject[:200], body=body,
-        next_attempt_at=now, created_at=now,
+        next_attempt_at=now, created_at=now, unsubscribe_url=unsubscribe_url,
     )
 
 
@@ -110,4 +110,12 @@ def deliver(notification: Notification) -> None:
     if notification.medium == Medium.SMS:
         sms_backend().send(to=notification.recipient, body=notification.body)
         return
-    EmailMessage(notification.subject, notification.body, to=[notification.recipient]).send(fail_silently=False)
+    EmailMessage(notification.subject, notification.body, to=[notification.recipient],
+                 headers=unsubscribe_headers(notification.unsubscribe_url)).send(fail_silently=False)
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369's List-Unsubscribe and RFC 8058's one-click POST, which mail clients show as "unsubscribe"."""
+    if not url:
+        return {}
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

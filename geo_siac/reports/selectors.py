@@ -1,12 +1,13 @@
 """Reads on reports."""
 
+import json
 import math
 import re
 from datetime import datetime
 
 import h3
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.contrib.gis.measure import D
 from django.db.models import Case, CharField, Count, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
@@ -186,6 +187,14 @@ def reports_near(queryset: QuerySet[Report], *, lat: float, lng: float, radius_m
     circle = centre.transform(METRIC_SRID, clone=True).buffer(radius_m, 32)
     circle.transform(STORAGE_SRID)
     return _shown_within(queryset, circle, cells)
+
+
+def reports_in_area(queryset: QuerySet[Report], *, area: MultiPolygon) -> QuerySet[Report]:
+    """The reports shown inside `area` (a crew zone): public ones by their point, private ones by their published
+    cell's centre, as reports_near and reports_in_bbox place them."""
+    shape = h3.geo_to_h3shape(json.loads(area.geojson))
+    cells = [h3.str_to_int(cell) for res in PLACE_RESOLUTIONS for cell in h3.h3shape_to_cells(shape, res)]
+    return _shown_within(queryset, area, cells)
 
 
 def open_duplicates(*, category: Category, point: Point, limit: int = 10) -> list[Report]:

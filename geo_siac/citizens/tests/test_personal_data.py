@@ -16,8 +16,8 @@ from PIL import Image
 from geo_siac.attention.models import Appointment, AppointmentStatus, Offering, Procedure, Slot
 from geo_siac.attention.selectors import booking_days, free_slots, local_date
 from geo_siac.attention.services import appointment_book
-from geo_siac.citizens.models import SignInLink
-from geo_siac.citizens.services import citizen_data_erase
+from geo_siac.citizens.models import AreaAlert, SignInLink
+from geo_siac.citizens.services import area_alert_subscribe, citizen_data_erase
 from geo_siac.citizens.tests.test_sign_in import ROSA, sign_in
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Follower, Report, ReportPhoto
@@ -51,7 +51,8 @@ def next_slot(offering) -> datetime:
 
 @pytest.fixture
 def rosa(make_report, offering, settings, tmp_path):
-    """Rosa's report with a photo, a follow, an appointment ahead, one served last month; and someone else's."""
+    """Rosa's report with a photo, a follow, an appointment ahead, one served last month, an area alert; and
+    someone else's appointment."""
     settings.MEDIA_ROOT = tmp_path
     mine = make_report(reporter_name="Rosa Pérez", reporter_email=ROSA, reporter_phone="+56912345678", photo=photo())
     report_follow(report=make_report(), email=ROSA)
@@ -63,6 +64,7 @@ def rosa(make_report, offering, settings, tmp_path):
                                         status=AppointmentStatus.SERVED, created_at=starts, served_at=starts)
     other = appointment_book(offering=offering, starts_at=next_slot(offering), name="Ana Soto",
                              email="ana@example.cl")
+    area_alert_subscribe(email=ROSA, latitude=-33.6117, longitude=-70.5758, radius_m=500)
     return {"report": mine, "ahead": ahead, "served": served, "other": other}
 
 
@@ -77,6 +79,8 @@ def test_the_download_and_the_command_export_the_citizens_appointments(client, r
         assert [(a["code"], a["name"], a["phone"], a["status"]) for a in data["appointments"]] == [
             ("C-SERVED01", "Rosa Pérez", "", "served"), (rosa["ahead"].code, "Rosa Pérez", "+56912345678", "booked")]
         assert data["appointments"][1]["procedure"] == "Certificado de residencia"
+        assert [(a["radius_m"], a["latitude"], a["confirmed_at"]) for a in data["area_alerts"]] == [
+            (500, -33.6117, None)]
     assert "2 citas" in out.getvalue()
 
 
@@ -91,6 +95,7 @@ def test_erasing_from_the_page_anonymises_the_appointments_and_cancels_those_ahe
     other = Appointment.objects.get(pk=rosa["other"].pk)
     assert (other.name, other.email, other.status) == ("Ana Soto", "ana@example.cl", AppointmentStatus.BOOKED)
     assert not Notification.objects.filter(recipient__iexact=ROSA).exists()
+    assert not AreaAlert.objects.exists()
 
 
 def test_the_erasure_command_is_a_dry_run_without_commit_and_then_erases_the_appointments(rosa):
@@ -126,7 +131,7 @@ def test_a_failure_midway_through_the_erasure_leaves_everything_as_it_was(client
     assert Notification.objects.filter(recipient__iexact=ROSA).exists()
     ahead = Appointment.objects.get(pk=rosa["ahead"].pk)
     assert (ahead.name, ahead.status) == ("Rosa Pérez", AppointmentStatus.BOOKED)
-    assert SignInLink.objects.filter(email=ROSA).exists()
+    assert SignInLink.objects.filter(email=ROSA).exists() and AreaAlert.objects.filter(email=ROSA).exists()
 
 
 @pytest.mark.parametrize("typed", ["{code}", "{lower}", " {spaced} ", "{bare}"])
