@@ -68,7 +68,9 @@ def report_line(report: Report, statuses: dict[str, str]) -> str:
         return head + "\n  " + _("Lugar aproximado (zona de la publicación): cerca de %(lat).4f, %(lng).4f") % {
             "lat": lat, "lng": lng}
     place = report.address or f"{lat:.5f}, {lng:.5f}"
-    description = report.description[:DESCRIPTION_CHARS] + ("…" if len(report.description) > DESCRIPTION_CHARS else "")
+    description = report.description
+    if len(description) > DESCRIPTION_CHARS:
+        description = description[:DESCRIPTION_CHARS] + "…"
     return head + f"\n  {place}" + (f"\n  {description}" if description else "")
 
 

@@ -55,7 +55,8 @@ def citizen_data(email: str) -> dict:
     their appointments and their area alerts; the page's download and `manage.py reporter_data --export`."""
     data = reporter_data(email=email)
     data["appointments"] = [{
-        "code": a.code, "procedure": a.slot.offering.procedure.name, "service_point": a.slot.offering.service_point.name,
+        "code": a.code, "procedure": a.slot.offering.procedure.name,
+        "service_point": a.slot.offering.service_point.name,
         "starts_at": a.slot.starts_at.isoformat(), "status": a.status, "name": a.name, "email": a.email,
         "phone": a.phone, "created_at": a.created_at.isoformat(),
     } for a in appointments_of(email)]
