@@ -200,11 +200,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 
-# Domain settings.
-GEO_SIAC_TRACKING_CODE_LENGTH = 8
+# Domain settings. The tracking code's length (reports/tracking.py), the H3 resolutions and the SRIDs (geo.py) are
+# constants of the code, not settings: the stored columns and codes depend on them.
 GEO_SIAC_MAX_DESCRIPTION = 4000
-GEO_SIAC_H3_RESOLUTIONS = (6, 7, 8, 9, 10)
-GEO_SIAC_PROJECTED_SRID = 32719  # UTM 19S: metric work over Chile's central zone.
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
