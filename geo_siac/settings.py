@@ -277,10 +277,12 @@ GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS
 GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
 GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS", 60)
 GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
-# Staff alerts and escalation (manage.py escalate, docs/escalation.md): "due soon" is this many business days before
-# the deadline, a request waits in triage this long before supervisors hear of it, an assignment is announced when
-# it is at most this recent (so the first run does not announce every old assignment), reports per transaction.
-GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS", 2)
+# An open request is "due soon" when its due day is at most this many business days away (0: due today): the crew's
+# queue, the supervision list, the board and the staff alert all read it through reports.deadlines.due_soon_before.
+GEO_SIAC_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_DUE_SOON_BUSINESS_DAYS", 2)
+# Staff alerts and escalation (manage.py escalate, docs/escalation.md): a request waits in triage this long before
+# supervisors hear of it, an assignment is announced when it is at most this recent (so the first run does not
+# announce every old assignment), reports per transaction.
 GEO_SIAC_ALERT_TRIAGE_HOURS = env_int("GEO_SIAC_ALERT_TRIAGE_HOURS", 24)
 GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS = env_int("GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS", 48)
 GEO_SIAC_ESCALATE_BATCH = env_int("GEO_SIAC_ESCALATE_BATCH", 2000)

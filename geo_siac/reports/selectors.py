@@ -14,11 +14,12 @@ from h3.api import basic_int as h3i
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
-from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
+from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune, Crew
+from geo_siac.zones.selectors import closed_days
 from geo_siac.reports.tracking import normalize_tracking_code
 
 
@@ -225,7 +226,7 @@ def deadline_state(now) -> Case:
     """An open report's deadline state (on time / due soon / overdue) at `now`, computed by PostgreSQL."""
     return Case(
         When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
-        When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
+        When(expected_at__lt=due_soon_before(now, closed_days=closed_days()), then=Value(DeadlineState.DUE_SOON)),
         default=Value(DeadlineState.ON_TIME),
         output_field=CharField(),
     )
