@@ -200,11 +200,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 
-# Domain settings.
-GEO_SIAC_TRACKING_CODE_LENGTH = 8
+# Domain settings. The tracking code's length (reports/tracking.py), the H3 resolutions and the SRIDs (geo.py) are
+# constants of the code, not settings: the stored columns and codes depend on them.
 GEO_SIAC_MAX_DESCRIPTION = 4000
-GEO_SIAC_H3_RESOLUTIONS = (6, 7, 8, 9, 10)
-GEO_SIAC_PROJECTED_SRID = 32719  # UTM 19S: metric work over Chile's central zone.
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -279,10 +277,12 @@ GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS
 GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
 GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS", 60)
 GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
-# Staff alerts and escalation (manage.py escalate, docs/escalation.md): "due soon" is this many business days before
-# the deadline, a request waits in triage this long before supervisors hear of it, an assignment is announced when
-# it is at most this recent (so the first run does not announce every old assignment), reports per transaction.
-GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS", 2)
+# An open request is "due soon" when its due day is at most this many business days away (0: due today): the crew's
+# queue, the supervision list, the board and the staff alert all read it through reports.deadlines.due_soon_before.
+GEO_SIAC_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_DUE_SOON_BUSINESS_DAYS", 2)
+# Staff alerts and escalation (manage.py escalate, docs/escalation.md): a request waits in triage this long before
+# supervisors hear of it, an assignment is announced when it is at most this recent (so the first run does not
+# announce every old assignment), reports per transaction.
 GEO_SIAC_ALERT_TRIAGE_HOURS = env_int("GEO_SIAC_ALERT_TRIAGE_HOURS", 24)
 GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS = env_int("GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS", 48)
 GEO_SIAC_ESCALATE_BATCH = env_int("GEO_SIAC_ESCALATE_BATCH", 2000)

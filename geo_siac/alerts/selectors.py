@@ -18,12 +18,13 @@ from geo_siac.alerts.models import (
     StaffAlert,
     StaffAlertPreference,
 )
-from geo_siac.reports.deadlines import SANTIAGO, local_day
+from geo_siac.reports.deadlines import SANTIAGO, due_soon_before, local_day
 from geo_siac.reports.models import CalendarDay, Report
 from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_compliance
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import SUPERVISOR, is_supervisor
+from geo_siac.zones.selectors import closed_days
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ TREND_WEEKS = 12
 class BoardRow:
     group: str | None
     due_today: int = 0
-    due_this_week: int = 0
+    due_soon: int = 0  # due soon (reports.deadlines.due_soon_before), after today
     overdue: int = 0
     ages: dict[str, int] = field(default_factory=dict)
     trend: list[float | None] = field(default_factory=list)  # share met of the requests due each week, oldest first
@@ -165,15 +166,16 @@ def local_midnight(day: date) -> datetime:
 
 
 def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime) -> list[BoardRow]:
-    """"Por vencer y vencidas" per `dimension`: the open requests due today, later this week and overdue, the open
+    """"Por vencer y vencidas" per `dimension`: the open requests due today, due soon after today and overdue, the open
     ones by age, the share met of the requests due in each of the last 12 weeks and of those received in the last
     365 days. Overdue and the shares come from reports.punctuality, the definition the public indicators use."""
     key = BOARD_DIMENSIONS[dimension]
     today = local_day(as_of)
-    tomorrow, next_week = local_midnight(today + timedelta(days=1)), local_midnight(week_start(today) + timedelta(7))
+    tomorrow = local_midnight(today + timedelta(days=1))
+    soon = due_soon_before(as_of, closed_days=closed_days())
     open_reports = reports.filter(status__in=OPEN).order_by().annotate(group=key).values("group")
     counts = {"due_today": Count("pk", filter=Q(expected_at__gte=as_of, expected_at__lt=tomorrow)),
-              "due_this_week": Count("pk", filter=Q(expected_at__gte=tomorrow, expected_at__lt=next_week))}
+              "due_soon": Count("pk", filter=Q(expected_at__gte=tomorrow, expected_at__lt=soon))}
     for label, start, end in AGE_BANDS:
         band = Q(created_at__lte=as_of - timedelta(days=start))
         if end is not None:
@@ -182,7 +184,7 @@ def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime
     rows: dict = {}
     for values in open_reports.annotate(**counts):
         row = rows.setdefault(values["group"], BoardRow(group=values["group"]))
-        row.due_today, row.due_this_week = values["due_today"], values["due_this_week"]
+        row.due_today, row.due_soon = values["due_today"], values["due_soon"]
         row.ages = {label: values[f"age_{label}"] for label, _start, _end in AGE_BANDS}
     first_week = week_start(today) - timedelta(weeks=TREND_WEEKS - 1)
     weeks = [first_week + timedelta(weeks=n) for n in range(TREND_WEEKS)]

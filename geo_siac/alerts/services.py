@@ -23,10 +23,11 @@ from psycopg2.extras import execute_values
 from geo_siac.alerts.models import Alert, AlertKind, Delivery, EscalationRule, StaffAlert, StaffAlertPreference
 from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
 from geo_siac.notifications.services import Message, notifications_enqueue
-from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.deadlines import SANTIAGO, due_soon_before
 from geo_siac.reports.messages import absolute
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import OPEN
+from geo_siac.zones.selectors import closed_days
 
 _REPORTS = Report._meta.db_table
 _ALERTS = Alert._meta.db_table
@@ -85,7 +86,7 @@ def alerts_run(*, now: datetime | None = None, batch_size: int | None = None,
     rules = [(rule.department_id, rule.level, cutoffs[rule.threshold_business_days])
              for rule in EscalationRule.objects.all()]
     sql, params = _candidates_sql(
-        rules, due_soon=deadline_cutoff(now, -settings.GEO_SIAC_ALERT_DUE_SOON_BUSINESS_DAYS), now=now,
+        rules, due_soon=due_soon_before(now, closed_days=closed_days()), now=now,
         triage=now - timedelta(hours=settings.GEO_SIAC_ALERT_TRIAGE_HOURS),
         assigned=now - timedelta(hours=settings.GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS),
     )

@@ -1,11 +1,9 @@
 """Writes of the attention app: booking, cancelling and the desk's marks on an appointment, and the reminders."""
 
-import re
 import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,30 +14,26 @@ from geo_siac.attention.selectors import local_date, slot_bounds
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.services import ERASED
+from geo_siac.reports.validation import control_character_errors, email_error, name_error, phone_error
 from geo_siac.zones.selectors import closed_days
 
-PHONE = re.compile(r"\+?[0-9]{8,15}")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NAME_MAX_LENGTH = Appointment._meta.get_field("name").max_length
+PHONE_MAX_LENGTH = Appointment._meta.get_field("phone").max_length
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at the desk
 REMINDER_AHEAD = timedelta(hours=24)
 
 
 def _contact_errors(name: str, email: str, phone: str) -> dict[str, str]:
-    errors = {}
-    if not name.strip():
-        errors["name"] = _("Escriba su nombre.")
-    elif len(name) > 120 or CONTROL.search(name):
-        errors["name"] = _("El nombre admite hasta 120 caracteres, sin caracteres de control.")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = _("El correo «%(email)s» no es válido.") % {"email": email[:80]}
-    if phone and not PHONE.fullmatch(phone.replace(" ", "")):
-        errors["phone"] = _("El teléfono debe tener de 8 a 15 dígitos, con + opcional (p. ej. +56912345678).")
+    """The reports' contact rules (reports.validation), with an appointment's lengths and a contact required."""
+    found = {
+        "name": (_("Escriba su nombre.") if not name.strip() else name_error(name, max_length=NAME_MAX_LENGTH)
+                 or control_character_errors(name=name).get("name")),
+        "email": email_error(email) if email else None,
+        "phone": phone_error(phone, max_length=PHONE_MAX_LENGTH) if phone else None,
+    }
     if not email and not phone:
-        errors["email"] = _("Indique un correo o un teléfono para enviarle la confirmación.")
-    return errors
+        found["email"] = _("Indique un correo o un teléfono para enviarle la confirmación.")
+    return {field: message for field, message in found.items() if message}
 
 
 def _slot_end(offering: Offering, starts_at: datetime) -> datetime | None:

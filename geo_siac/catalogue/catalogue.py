@@ -1,6 +1,6 @@
 """The default service catalogue (categories, their groups and departments), loaded by `manage.py load_categories`
-(the first data migration keeps its own copy of the loader, as it was). Response days are business days;
-municipalities adjust them in the admin."""
+(the first data migration, reports.0002, keeps its own copy of the loader and the data). Response days are business
+days; municipalities adjust them in the admin."""
 
 from functools import partial
 

@@ -3,7 +3,6 @@
 import csv
 import io
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,8 +10,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
+from geo_siac.text import CONTROL_CHARACTERS
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 LABEL_MAX_LENGTH = GazetteerEntry._meta.get_field("label").max_length
 CHUNK_ROWS = 50_000
 

@@ -146,6 +146,6 @@ def _point_feature(lng: float, lat: float, properties: dict) -> dict:
 
 
 def _number(value) -> float | None:
-    """Rounded for export; an infinite distance (no point at all) becomes null."""
+    """Rounded for export; an infinite distance (no point at all) and an unknown rate (NaN) become null."""
     value = float(value)
-    return None if math.isinf(value) else round(value, 3)
+    return round(value, 3) if math.isfinite(value) else None

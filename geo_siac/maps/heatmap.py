@@ -34,8 +34,8 @@ from geo_siac.maps.selectors import (
     cell_counts_by_group,
     cell_counts_by_week,
     cell_table,
-    per_1000,
 )
+from geo_siac.rates import per_1000
 from geo_siac.zones.models import Commune, Zone
 
 COORDINATE_DECIMALS = 6

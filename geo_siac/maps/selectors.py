@@ -30,6 +30,7 @@ from pyproj import Transformer
 
 from geo_siac.db import parallel_query
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_field
+from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.geo_frames import areal_interpolate, h3_cells_gdf
 from geo_siac.maps.coverage import (
     DEFAULT_THRESHOLDS_M,
@@ -173,9 +174,7 @@ def coverage(commune: Commune, options: CoverageOptions = CoverageOptions()) -> 
     cells["access"] = two_step_fca(demand[["x", "y"]].to_numpy(), demand["pob_total"].to_numpy(), supply,
                                    points["capacity"].to_numpy(), options.catchment_m, at_xy=xy)
     cells["reports"] = report_counts(commune, options.res).reindex(cells.index, fill_value=0.0)
-    cells["reports_per_1000"] = np.divide(
-        cells["reports"] * 1000, cells["pob_total"], out=np.zeros(len(cells)), where=cells["pob_total"] > 0
-    )
+    cells["reports_per_1000"] = per_1000_many(cells["reports"], cells["pob_total"])
     unknown = (service_points_of_unknown_hours(commune, kinds=options.kinds, margin_m=margin)
                if options.open_at is not None else _points_frame([], commune))
     if_open = None
@@ -424,11 +423,6 @@ def _cells_overlapping(cells: list[int], areas: list[shapely.Geometry]) -> list[
     polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3i.cell_to_boundary(cell)]) for cell in cells]
     hits = shapely.intersects(np.array(polygons), area)
     return [cell for cell, hit in zip(cells, hits) if hit]
-
-
-def per_1000(count: int, population: float | None) -> float | None:
-    """Reports per 1,000 inhabitants; None when the population is unknown or zero."""
-    return count * 1000 / population if population else None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -68,8 +69,13 @@ def deadline(day: date, business_days: int, *, closed_days: Collection[date]) ->
     return datetime.combine(due, time(23, 59, 59), tzinfo=SANTIAGO)
 
 
-# A report is "due soon" in its last day and a half before the deadline, so the crew still has a working day.
-DUE_SOON = timedelta(hours=36)
+def due_soon_before(now: datetime, *, closed_days: Collection[date]) -> datetime:
+    """An open report is due soon at `now` when its deadline falls before this instant: its due day is at most
+    GEO_SIAC_DUE_SOON_BUSINESS_DAYS business days after today (today being the 0th), so that the crew still has
+    working days to act. The one rule of the crew's queue, the supervision list, the board and the staff alert."""
+    first_not_soon = add_business_days(local_day(now), settings.GEO_SIAC_DUE_SOON_BUSINESS_DAYS + 1,
+                                       closed_days=closed_days)
+    return datetime.combine(first_not_soon, time(0), tzinfo=SANTIAGO)
 
 
 class DeadlineState(models.TextChoices):

@@ -8,21 +8,21 @@ from datetime import datetime
 import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.contrib.gis.measure import D
-from django.db.models import Case, CharField, Count, F, FloatField, Func, Prefetch, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import (BooleanField, Case, CharField, Count, F, FloatField, Func, Prefetch, Q, QuerySet, Value,
+                              When)
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
-from geo_siac.geo import METRIC_SRID, STORAGE_SRID
-from geo_siac.reports.deadlines import DUE_SOON, DeadlineState
+from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
+from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune, Crew
+from geo_siac.zones.selectors import closed_days
 from geo_siac.reports.tracking import normalize_tracking_code
 
 
@@ -113,16 +113,6 @@ def public_point(report: Report) -> tuple[float, float] | None:
     return shown_point(report.public_visibility, report.location.y, report.location.x, report.public_cell)
 
 
-def _shown_within(queryset: QuerySet[Report], area: Polygon, cells: list[int]) -> QuerySet[Report]:
-    """Spatial filters match what is shown, so probing with them cannot locate a private report."""
-    return queryset.filter(
-        # The flag first: PostgreSQL tests the ANDed terms in the order written, and ST_Intersects on every private
-        # report in the box before finding it private cost ~30% of the query.
-        (Q(public_visibility=True) & Q(location__intersects=area))
-        | (Q(public_visibility=False) & Q(public_cell__in=cells))
-    )
-
-
 # A point on a cell's edge belongs to one cell, and H3 draws the box's edges (planar in degrees) and the cells'
 # (arcs) slightly differently: the cells overlapping a box this much wider hold every point of the box.
 BOX_MARGIN_DEG = 1e-5  # about 1 m
@@ -174,42 +164,67 @@ def reports_in_bbox(queryset: QuerySet[Report], *, west: float, south: float, ea
     return queryset.filter(pk__in=shown)
 
 
+def within_m(point: Point, radius_m: float) -> Q:
+    """Reports whose location lies within `radius_m` metres of the point, measured on the spheroid (PostGIS
+    geography): the one "near a point" rule, behind the duplicates of the citizen page and the operator console and
+    Open311's lat/long/radius. ST_DWithin on geography decides; the box before it lets the location's GiST index
+    (on geometry) find the candidates, which the cast to geography alone would not."""
+    near = Q(Func(_geography(F("location")), _geography_of(point), Value(float(radius_m)), function="ST_DWithin",
+                  output_field=BooleanField()))
+    box = geodesic_box(point.y, point.x, radius_m)
+    return near if box is None else Q(location__bboverlaps=Polygon.from_bbox(box)) & near
+
+
+def distance_m(point: Point) -> Func:
+    """A report's distance in metres to the point on the spheroid, as within_m measures it."""
+    return Func(_geography(F("location")), _geography_of(point), function="ST_Distance", output_field=FloatField())
+
+
+def _geography(expression) -> Func:
+    return Func(expression, template="(%(expressions)s)::geography")
+
+
+def _geography_of(point: Point) -> Func:
+    return Func(Value(point.ewkt), function="ST_GeogFromText")
+
+
 def reports_near(queryset: QuerySet[Report], *, lat: float, lng: float, radius_m: float) -> QuerySet[Report]:
-    """The reports shown within `radius_m` of the point: public ones by their point, private ones by their
-    published cell's centre."""
-    centre = Point(lng, lat, srid=STORAGE_SRID)
+    """The reports shown within `radius_m` of the point: public ones by their point (within_m), private ones by
+    their published cell's centre, at a distance measured the same way."""
     cells = [
         cell for res in PLACE_RESOLUTIONS
         for cell in h3i.grid_disk(h3i.latlng_to_cell(lat, lng, res),
                                   math.ceil(radius_m / h3.average_hexagon_edge_length(res, unit="m")) + 1)
-        if h3.great_circle_distance((lat, lng), h3i.cell_to_latlng(cell), unit="m") <= radius_m
+        if geodesic_distance_m(lat, lng, *h3i.cell_to_latlng(cell)) <= radius_m
     ]
-    circle = centre.transform(METRIC_SRID, clone=True).buffer(radius_m, 32)
-    circle.transform(STORAGE_SRID)
-    return _shown_within(queryset, circle, cells)
+    return queryset.filter(
+        (Q(public_visibility=True) & within_m(Point(lng, lat, srid=STORAGE_SRID), radius_m))
+        | (Q(public_visibility=False) & Q(public_cell__in=cells))
+    )
 
 
 def reports_in_area(queryset: QuerySet[Report], *, area: MultiPolygon) -> QuerySet[Report]:
     """The reports shown inside `area` (a crew zone): public ones by their point, private ones by their published
-    cell's centre, as reports_near and reports_in_bbox place them."""
+    cell's centre, as reports_near and reports_in_bbox place them. Spatial filters match what is shown, so probing
+    with them cannot locate a private report."""
     shape = h3.geo_to_h3shape(json.loads(area.geojson))
     cells = [h3.str_to_int(cell) for res in PLACE_RESOLUTIONS for cell in h3.h3shape_to_cells(shape, res)]
-    return _shown_within(queryset, area, cells)
-
-
-def open_duplicates(*, category: Category, point: Point, limit: int = 10) -> list[Report]:
-    """Open public reports of the category within its duplicate radius, nearest first, with `distance_m`.
-
-    Only public ones: answering "is there a report near here?" for private reports would let anyone locate
-    them by probing points.
-    """
-    return list(
-        Report.objects.filter(status__in=OPEN, category=category, public_visibility=True)
-        .annotate(distance_m=RawSQL("ST_Distance(location::geography, ST_GeomFromEWKT(%s)::geography)", (point.ewkt,)))
-        .filter(distance_m__lte=category.duplicate_radius_m)
-        .select_related("category")
-        .order_by("distance_m")[:limit]
+    return queryset.filter(
+        # The flag first: PostgreSQL tests the ANDed terms in the order written.
+        (Q(public_visibility=True) & Q(location__intersects=area))
+        | (Q(public_visibility=False) & Q(public_cell__in=cells))
     )
+
+
+def open_reports_near(*, category: Category, point: Point, public_only: bool) -> QuerySet[Report]:
+    """Open reports of the category within its duplicate radius (`Category.duplicate_radius_m`, the one setting),
+    nearest first, with `distance_m`: likely the same problem. The citizen page and the operator console both ask
+    this; `public_only` for the citizen's, since answering "is there a report near here?" for private reports
+    would let anyone locate them by probing points."""
+    reports = open_reports().filter(within_m(point, category.duplicate_radius_m), category=category)
+    if public_only:
+        reports = reports.filter(public_visibility=True)
+    return reports.annotate(distance_m=distance_m(point)).order_by("distance_m", "pk")
 
 
 def public_timeline(report: Report) -> QuerySet[ReportEvent]:
@@ -227,7 +242,7 @@ def deadline_state(now) -> Case:
     """An open report's deadline state (on time / due soon / overdue) at `now`, computed by PostgreSQL."""
     return Case(
         When(expected_at__lt=now, then=Value(DeadlineState.OVERDUE)),
-        When(expected_at__lt=now + DUE_SOON, then=Value(DeadlineState.DUE_SOON)),
+        When(expected_at__lt=due_soon_before(now, closed_days=closed_days()), then=Value(DeadlineState.DUE_SOON)),
         default=Value(DeadlineState.ON_TIME),
         output_field=CharField(),
     )
@@ -303,12 +318,6 @@ def deadline_state_counts(reports: QuerySet[Report]) -> dict[str, int]:
     for row in reports.order_by().values("deadline_state").annotate(n=Count("pk")):
         counts[row["deadline_state"]] = row["n"]
     return counts
-
-
-def nearby_open_reports(point, category, radius_m: float | None = None) -> QuerySet[Report]:
-    """Open reports of the category within its duplicate radius: likely the same problem."""
-    radius = radius_m if radius_m is not None else category.duplicate_radius_m
-    return open_reports().filter(category=category, location__distance_lte=(point, D(m=radius)))
 
 
 def reporter_data(*, email: str) -> dict:

@@ -15,14 +15,12 @@ class Status(models.TextChoices):
 
 
 OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS})
-CLOSED = frozenset({Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE})
-
-_CLOSINGS = {Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE}
+CLOSED = frozenset(Status) - OPEN
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.SUBMITTED: frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, *_CLOSINGS}),
-    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, *_CLOSINGS}),
-    Status.IN_PROGRESS: frozenset({Status.ACKNOWLEDGED, *_CLOSINGS}),
+    Status.SUBMITTED: frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, *CLOSED}),
+    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, *CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.ACKNOWLEDGED, *CLOSED}),
     # Reopening: a closed report goes back to work and counts as reopened in the indicators.
     Status.RESOLVED: frozenset({Status.IN_PROGRESS}),
     Status.CLOSED_DUPLICATE: frozenset({Status.ACKNOWLEDGED}),

@@ -21,6 +21,8 @@ from geo_siac.reports.states import Channel
 from geo_siac.text import CONTROL_CHARACTERS
 
 PHONE_CHARS = set("0123456789+-() ")
+NAME_MAX_LENGTH = 200  # Report.reporter_name
+PHONE_MAX_LENGTH = 40  # Report.reporter_phone
 LATITUDE = (-90, 90)
 LONGITUDE = (-180, 180)
 ADDRESS_MAX_LENGTH = 300
@@ -131,17 +133,33 @@ def text_columns_errors(description: pd.Series, address: pd.Series) -> dict[int,
 
 
 def contact_errors(*, name: str, email: str, phone: str) -> dict[str, str]:
-    errors = {}
-    if len(name) > 200:
-        errors["reporter_name"] = _("El nombre es demasiado largo (máximo 200 caracteres).")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["reporter_email"] = _("El correo electrónico no es válido.")
-    if phone and (len(phone) > 40 or not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 8):
-        errors["reporter_phone"] = _("El teléfono debe tener al menos 8 dígitos y solo números, +, -, ( ).")
-    return errors
+    """A reporter's contact, keyed by report_create's parameters."""
+    found = {"reporter_name": name_error(name, max_length=NAME_MAX_LENGTH),
+             "reporter_email": email_error(email) if email else None,
+             "reporter_phone": phone_error(phone, max_length=PHONE_MAX_LENGTH) if phone else None}
+    return {field: message for field, message in found.items() if message}
+
+
+def name_error(name: str, *, max_length: int) -> str | None:
+    if len(name) > max_length:
+        return _("El nombre es demasiado largo (máximo %(max)s caracteres).") % {"max": max_length}
+    return None
+
+
+def email_error(email: str) -> str | None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("El correo electrónico no es válido.")
+    return None
+
+
+def phone_error(phone: str, *, max_length: int) -> str | None:
+    """The one phone rule (a report's contact, an appointment's): at least 8 digits, written with digits, +, -, ( )
+    and spaces only."""
+    if len(phone) > max_length or not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 8:
+        return _("El teléfono debe tener al menos 8 dígitos y solo números, +, -, ( ).")
+    return None
 
 
 def format_distance(metres: float) -> str:

@@ -20,7 +20,7 @@ from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allo
 from geo_siac.reports.selectors import (
     categories_by_group,
     category_by_code,
-    open_duplicates,
+    open_reports_near,
     public_timeline,
     report_by_tracking_code,
 )
@@ -198,7 +198,7 @@ def duplicates(request):
         errors["category"] = _("Categoría desconocida.")
     if errors:
         return JsonResponse({"errors": errors}, status=400)
-    nearby = open_duplicates(category=category, point=Point(lng, lat, srid=STORAGE_SRID))
+    nearby = open_reports_near(category=category, point=Point(lng, lat, srid=STORAGE_SRID), public_only=True)[:10]
     return JsonResponse({
         "radius_m": category.duplicate_radius_m,
         "results": [

@@ -17,6 +17,7 @@ from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.rates import per_1000
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_met_share, late_sql, on_time_sql
@@ -223,7 +224,7 @@ def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *
             dimension = dimension_of[row["grouping_set"]]
             results[dimension][row[f"key_{dimension}"] if dimension else None] = _result(row)
     for cut, result in results.get("commune", {}).items():
-        result["per_1000_inhabitants"] = per_thousand(result["volume"], commune_population(cut))
+        result["per_1000_inhabitants"] = per_1000(result["volume"], commune_population(cut))
     return results
 
 
@@ -358,10 +359,6 @@ def zone_names() -> dict[str, str]:
             "commune__cut", "key", "name", "commune__name"):
         names[f"{cut}/{key}"] = f"{name} ({commune})"
     return names
-
-
-def per_thousand(volume: int, population: float | None) -> float | None:
-    return volume * 1000 / population if population else None
 
 
 def local_midnight(day: date) -> datetime:

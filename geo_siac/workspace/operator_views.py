@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import category_by_code, nearby_open_reports
+from geo_siac.reports.selectors import category_by_code, open_reports_near
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.reports.services import report_create
@@ -64,7 +64,7 @@ def nearby(request):
     category = category_by_code(request.GET.get("category"), "active")
     if category is None:
         return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
-    reports = nearby_open_reports(point, category)[:20]
+    reports = open_reports_near(category=category, point=point, public_only=False)[:20]
     return JsonResponse({"reports": [
         {"tracking_code": r.tracking_code, "status": r.get_status_display(), "address": r.address,
          "created_at": r.created_at.isoformat()} for r in reports]})
@@ -74,7 +74,8 @@ def nearby(request):
 def filed(request, code):
     report = get_object_or_404(Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
                                tracking_code=normalize_tracking_code(code))
-    duplicates = nearby_open_reports(report.location, report.category).exclude(pk=report.pk)[:10]
+    duplicates = open_reports_near(category=report.category, point=report.location,
+                                   public_only=False).exclude(pk=report.pk)[:10]
     return render(request, "workspace/operator_filed.html", {
         "report": report, "spelled": " ".join(report.tracking_code), "duplicates": duplicates,
     })

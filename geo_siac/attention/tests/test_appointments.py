@@ -134,8 +134,10 @@ def test_reminder_is_queued_once_for_appointments_within_a_day_by_their_medium(o
 
 @pytest.mark.parametrize("contact, field, message", [
     ({"email": "", "phone": ""}, "email", "Indique un correo o un teléfono"),
-    ({"email": "no-es-correo"}, "email", "El correo «no-es-correo» no es válido."),
-    ({"phone": "12"}, "phone", "El teléfono debe tener de 8 a 15 dígitos"),
+    ({"email": "no-es-correo"}, "email", "El correo electrónico no es válido."),
+    ({"phone": "12"}, "phone", "El teléfono debe tener al menos 8 dígitos"),
+    ({"phone": "+569123456789012345678"}, "phone", "El teléfono debe tener al menos 8 dígitos"),  # over 20
+    ({"name": "Ana\x00"}, "name", "El texto contiene caracteres de control"),
     ({"name": "   "}, "name", "Escriba su nombre."),
 ])
 def test_bad_contact_is_refused_by_field_and_writes_nothing(offering, contact, field, message):

@@ -5,6 +5,9 @@ other. A health office stands at A's centre (weekdays and Sunday mornings), a ni
 (first Thursday of the month, 19:00-22:30).
 """
 
+import csv
+import io
+import math
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,6 +17,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from pyproj import Geod
 
 from geo_siac.maps.coverage import exhaustive_max_cover
+from geo_siac.maps.coverage_outputs import cells_csv
 from geo_siac.maps.selectors import CoverageOptions, coverage, greedy_gap, recommend_sites, underserved_cells
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
 
@@ -232,6 +236,17 @@ def test_reports_per_thousand_inhabitants_sit_next_to_coverage(square, make_repo
     assert rows["A"]["reports_per_1000"] == pytest.approx(1.0)
     assert rows["E"]["reports_per_1000"] == pytest.approx(4.0)
     assert rows["B"]["reports"] == 0
+
+
+def test_a_cell_nobody_lives_in_has_no_rate_as_on_the_heat_map_and_its_export_says_null(square, make_report):
+    commune, cells = square
+    PopulationCell.objects.filter(cell=cells["B"]).update(pob_total=0)
+    make_report(point=h3i.cell_to_latlng(cells["B"]))
+    result = coverage(commune, CoverageOptions(res=RES))
+    assert math.isnan(result.cells.loc[cells["B"], "reports_per_1000"])
+    exported = {row["h3_cell"]: row for row in csv.DictReader(io.StringIO(cells_csv(result)))}
+    assert exported[h3i.int_to_str(cells["B"])]["reports_per_1000"] == ""
+    assert float(exported[h3i.int_to_str(cells["A"])]["reports_per_1000"]) == 0
 
 
 def test_resolution_outside_7_to_10_is_refused():
