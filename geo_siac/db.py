@@ -13,8 +13,7 @@ from django.db.models.sql import InsertQuery
 
 def unique_row(queryset):
     """The one row of a lookup by a unique key, or None. `first()` would sort by the model's ordering (for a
-    category, a join on its group) and Django builds that ORDER BY on every call: 0.34 -> 0.21 ms of CPU per
-    category lookup, on every report submission."""
+    category, a join on its group) and Django builds that ORDER BY on every call, on every report submission."""
     found = list(queryset.order_by()[:1])
     return found[0] if found else None
 
@@ -25,9 +24,9 @@ class KeyLookup:
     `build` takes the looked-up value (text) and returns a queryset of one model, without select_related or
     annotations, whose every other condition is a constant (a flag, never "now"). The first call compiles it with
     a marker in place of the value; later calls send the same SQL with the value in the marker's place, and turn
-    the row into an instance with the compiler's own columns and converters, as a queryset's iteration does. A lookup by
-    API key, jurisdiction or service code costs 0.2 ms of CPU through the ORM and 0.05 ms this way; each Open311
-    POST makes three.
+    the row into an instance with the compiler's own columns and converters, as a queryset's iteration does. Each
+    Open311 POST makes three such lookups (API key, jurisdiction, service code), and compiling them was most of
+    their cost.
     """
 
     MARKER = "geo-siac-key-lookup-marker"
@@ -70,8 +69,7 @@ class KeyLookup:
 def parallel_query():
     """Let PostgreSQL use parallel workers for the queries of this block (settings.GEO_SIAC_PARALLEL_WORKERS per
     query). Application sessions start with parallel query off (settings.PG_SESSION_OPTIONS): it suits the few
-    analytical reads over millions of rows (an unfiltered res-10 heat map of 10M reports: 622 ms without, 416 ms
-    with) and costs everyone else CPU when many small requests run at once. The block runs in a transaction (a
+    analytical reads over millions of rows (docs/performance.md) and costs everyone else CPU when many small requests run at once. The block runs in a transaction (a
     savepoint inside another one); the setting is put back when it ends, and rolled back with it when it fails."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
@@ -111,8 +109,8 @@ def refreshed_by_one(key: str, compute, fresh_seconds: int):
     """`compute()`, kept in the cache under `key` and recomputed every `fresh_seconds` by one process at a time.
 
     Once the value is due, the first request to take the key's PostgreSQL advisory lock recomputes it while every
-    other process keeps serving the previous value: the public map's cells take 0.5 s of PostgreSQL at 2M
-    reports, and each worker used to recompute them at once whenever the cached page expired, the requests behind
+    other process keeps serving the previous value: the public map's cells are an expensive query, and each worker
+    used to recompute them at once whenever the cached page expired, the requests behind
     them waiting. With no value at all (a cold start, an eviction) the others wait for the lock and read what the
     first one computed. The previous value is kept for eleven more periods, should refreshing fail meanwhile.
     """

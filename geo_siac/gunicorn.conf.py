@@ -18,17 +18,14 @@ def when_ready(server):
     from geo_siac.wsgi import warm_up  # the application is loaded by now (preload_app)
 
     warm_up()
-    # Everything loaded so far (Django, GeoDjango, pandas, PySAL: ~280,000 objects) lives as long as the process.
-    # Frozen, the workers forked from here never scan it again in their full garbage collections (~110 ms each,
-    # about 0.1 ms per request on average), and their pages stay shared with the master.
+    # Everything loaded so far (Django, GeoDjango, pandas) lives as long as the process. Frozen, the workers forked
+    # from here never scan it again in their full garbage collections, and their pages stay shared with the master.
     gc.freeze()
 
 
 # Recycle workers now and then so a slow leak (GDAL, matplotlib) cannot grow without bound. Not too often: a new
 # worker starts in milliseconds (preloaded), but then warms its own caches and database connection while the
-# others carry its share. At 10,000 requests each of three workers was replaced every ~75 s under full load, and a
-# 300 s run at 200 submissions/s had submissions p99 240 ms (p95 160 ms); at 100,000 (about every 13 minutes at
-# that load, hours at a municipality's usual one), the same run had p99 120 ms (p95 75 ms). docs/performance.md.
+# others carry its share, which showed in the tail latency at 10,000 (docs/performance.md).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 100_000))
 max_requests_jitter = max_requests // 10
 accesslog = "-"

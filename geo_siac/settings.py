@@ -147,10 +147,9 @@ DATABASES = {
     )
 }
 # PostgreSQL's JIT compiles any plan whose estimated cost passes jit_above_cost; for this application's queries
-# (index scans, GROUP BY over covering indexes) compiling took longer than running: 40-80 ms added to a 30 ms
-# map query (docs/performance.md). Parallel query is off too: under a load of many small requests on few cores,
-# the worker processes PostgreSQL starts for the bigger ones took the CPU the others needed (a request mix went
-# from 96 to 136 requests/s without them). The analytical reads that gain from it (heat-map counts over millions
+# (index scans, GROUP BY over covering indexes) compiling took longer than running (docs/performance.md).
+# Parallel query is off too: under a load of many small requests on few cores, the worker processes PostgreSQL
+# starts for the bigger ones took the CPU the others needed. The analytical reads that gain from it (heat-map counts over millions
 # of reports, the indicator refresh) ask for it back: geo_siac.db.parallel_query. PG_SESSION_OPTIONS replaces
 # these libpq options.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env(

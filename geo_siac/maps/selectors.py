@@ -293,8 +293,8 @@ def cell_counts(res: int, filters: CellFilters = CellFilters()) -> dict[int, int
     """Reports per H3 cell (64-bit int) at ``res``; cells without reports are absent."""
     column = _check_resolution(res)
     rows = filtered_reports(filters).order_by().values_list(column).annotate(n=Count("*"))
-    # The ORM's row handling cost 50-70 ms of 450 ms for the 176,000 res-10 cells of 10M reports: the SQL it
-    # builds is run as is and its (cell, count) tuples become the dict directly.
+    # The ORM's row handling was a sizeable share of big maps (docs/performance.md): its SQL is run as is and the
+    # (cell, count) tuples become the dict directly.
     sql, params = rows.query.sql_with_params()
     with parallel_query(), connection.cursor() as cursor:
         cursor.execute(sql, params)

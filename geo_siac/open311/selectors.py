@@ -76,6 +76,6 @@ def services() -> QuerySet[Category]:
 
 
 def service(service_code: str) -> Category | None:
-    """The category a request names, without its group: every POST looks one up, and joining the group for it cost
-    0.16 ms of CPU a request (the service definition, which shows the group, loads it when asked)."""
+    """The category a request names, without its group: every POST looks one up, and the join is not needed for
+    it (the service definition, which shows the group, loads it when asked)."""
     return category_by_code(service_code, "public")

@@ -180,14 +180,11 @@ MAX_OFFSET = 2**62
 
 
 class PageByKeyPaginator(Paginator):
-    """Finds the page's keys first, then loads those rows (`feature_rows`): sorting every match with its columns to
-    keep 100 took PostgreSQL 88 ms instead of 31 (one process, 50,000 reports in a neighbourhood box of the 1.1M
-    bench).
+    """Finds the page's keys first, then loads those rows (`feature_rows`): sorting every match with all its
+    columns to keep 100 costs PostgreSQL far more.
 
     The keys come with the number of matches (`COUNT(*) OVER ()`), so the matches are scanned once, not once to
-    count them and again to find the page: 18 -> 16 ms of PostgreSQL for 100 of the 8,200 reports in a
-    neighbourhood box of the 1.27M bench, then 2.4 ms once the box was read from its index alone
-    (selectors.reports_in_bbox). An empty page (past the end) or `page=last` counts on its own.
+    count them and again to find the page. An empty page (past the end) or `page=last` counts on its own.
     """
 
     def page(self, number):
@@ -209,8 +206,8 @@ class PageByKeyPaginator(Paginator):
         return self._get_page(self._rows(page_keys), number, self)
 
     def _rows(self, keys):
-        """The page's rows by key alone: the keys were found with the filters, and applying them again to 100 rows
-        cost PostgreSQL 1.7 of the 2 ms of this query in a neighbourhood box."""
+        """The page's rows by key alone: the keys were found with the filters, and applying them again to the
+        rows was most of this query's cost."""
         reports = self.object_list
         return feature_rows(reports.model.objects.filter(pk__in=keys).order_by(*reports.query.order_by))
 

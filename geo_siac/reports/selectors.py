@@ -90,8 +90,8 @@ def public_report_features() -> QuerySet[Report]:
     join (a page's rows come from `feature_rows`).
 
     Hidden categories are excluded by `NOT IN` rather than joined for `is_public`: misjudging how many reports a
-    map box holds, the planner probed the category index once per matching report (~50,000 probes, +25 ms on
-    the bench's busiest neighbourhood at 1.1M reports). No events: the list does not show them.
+    map box holds, the planner probed the category index once per matching report. No events: the list does not
+    show them.
     """
     return Report.objects.exclude(category__in=Category.objects.filter(is_public=False)).order_by("-created_at", "-id")
 
@@ -140,13 +140,11 @@ def reports_in_bbox(queryset: QuerySet[Report], *, west: float, south: float, ea
     centre does.
 
     Public ones are found through the res-9 cells the box touches, whose index (report_shown_cell) carries every
-    column this filter, the hidden-category filter and the API's order read: counting the 8,200 reports of a
-    neighbourhood box of the 1.4M bench is then an index-only scan of 270 index pages instead of a visit to the
-    7,800 table pages they sit on (7 -> 2.4 ms). A point lies in a box exactly when its coordinates are within
-    the bounds, which PostgreSQL tests on the index entry; ST_Intersects would also have let it pick the table
-    visit. Private ones are found by their published cell, from report_public_cell alone. The two sets are a
-    UNION of keys: written as one OR, PostgreSQL walked every report in date order looking for the page (1.2 s
-    at 200,000 reports, docs/performance.md).
+    column this filter, the hidden-category filter and the API's order read, so counting a box is an index-only
+    scan. A point lies in a box exactly when its coordinates are within the bounds, which PostgreSQL tests on the
+    index entry; ST_Intersects would also have let it pick the table visit. Private ones are found by their
+    published cell, from report_public_cell alone. The two sets are a UNION of keys: written as one OR,
+    PostgreSQL walked every report in date order looking for the page (docs/performance.md).
     """
     served = Commune.objects.active().aggregate(extent=Extent("geometry"))["extent"]
     if served is None:
@@ -306,9 +304,8 @@ def response_templates_for(report: Report) -> QuerySet[ResponseTemplate]:
 
 def reports_of_crews(crews) -> QuerySet[Report]:
     """The crews' open reports, soonest deadline first. The crews' keys reach PostgreSQL as values, not as a
-    subquery: knowing them, it reads a crew's page from report_open_crew_deadline in order (0.15 ms), where with
-    the subquery it walked every open report by deadline looking for the crew's (190 ms for a crew with 13,000
-    of the 390,000 open reports of the 1.4M bench)."""
+    subquery: knowing them, it reads a crew's page from report_open_crew_deadline in order, where with the
+    subquery it walked every open report by deadline looking for the crew's."""
     return open_reports().filter(crew__in=[crew.pk for crew in crews])
 
 

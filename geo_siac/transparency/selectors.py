@@ -385,8 +385,8 @@ def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> 
 
 
 def cells_geojson(cells: list[dict]) -> dict:
-    """The cells as hexagons. Vertices to 6 decimals (about 0.1 m, as RFC 7946 suggests): at full float precision
-    the year's 1,700 cells of the 1.4M bench were 746 KB (159 KB gzipped) for every visitor of the public map."""
+    """The cells as hexagons. Vertices to 6 decimals (about 0.1 m, as RFC 7946 suggests): full float precision
+    made the public map's download several times larger for nothing (docs/performance.md)."""
     features = []
     for cell in cells:
         ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3i.cell_to_boundary(cell["cell"])]

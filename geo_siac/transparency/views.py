@@ -134,7 +134,7 @@ CELLS_CACHE_SECONDS = 60
 def cells(request, period):
     """The public map's cells of a period. Their counts are recomputed by one worker at a time
     (db.refreshed_by_one), the others answering with the previous ones meanwhile; the page around them (JSON and
-    gzip, 30 ms) is cached for a minute, so the cells shown are at most PUBLIC_CACHE_SECONDS old, plus a minute,
+    gzip) is cached for a minute, so the cells shown are at most PUBLIC_CACHE_SECONDS old, plus a minute,
     plus one refresh."""
     return JsonResponse(refreshed_by_one(
         f"transparency:cells:{period}", lambda: cells_geojson(public_cells(_period_reports(period))),

@@ -1,9 +1,8 @@
 """Rate limits count attempts in PostgreSQL (web.RateCounter), one upsert per attempt, shared by every worker.
 
 Not in Django's cache: FileBasedCache's incr is a get then a set, so concurrent workers lost each other's
-increments (and the login throttle leaked) and each incr pushed the expiry to the cache's default 300 s; it also
-cost about 0.25-0.3 ms per attempt (a temporary file, two renames, a glob of the directory), where the upsert costs
-0.03-0.05 ms of client CPU. LocMemCache, the development default, is per process.
+increments (and the login throttle leaked), and it cost more than the upsert (docs/performance.md). LocMemCache,
+the development default, is per process.
 
 A key's window opens at its first attempt and lasts window_seconds, as the cache's add-with-timeout did; the first
 attempt after it opens the next one. Windows that are over are deleted now and then by count_attempt itself.

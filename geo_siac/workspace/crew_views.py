@@ -56,8 +56,7 @@ def map_data(crews, reports) -> dict:
 def queue_rows(keys) -> list[Report]:
     """A queue page's reports, in deadline order, with what the list and the map show of each: its category and no
     other relation, its point as two numbers, and its link and status name worked out once (`url`,
-    `status_name`) for both; a page of 50 full reports with their crews, zones and comunas took 3.5 ms of
-    Python to load and as much to label."""
+    `status_name`) for both: loading full reports with their crews, zones and comunas cost more than the query."""
     reports = list(open_reports().filter(pk__in=keys).select_related(None).select_related("category")
                    .only("tracking_code", "status", "expected_at", "address", "category__name_es",
                          "category__name_en").annotate(lng=LONGITUDE, lat=LATITUDE))
@@ -81,9 +80,8 @@ def home(request):
     crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
     queue = reports_of_crews(crews)
     state_counts = deadline_state_counts(queue)
-    # The page's keys first, then its rows with what they show: sorting the whole queue joined to its categories,
-    # crews and zones to keep 50 took PostgreSQL 65 ms for a crew with 13,000 open reports; the keys alone take
-    # 0.2-5 ms (an index in deadline order, or the crew's index when statistics do not know the crew yet).
+    # The page's keys first, then its rows: sorting the whole queue joined to its relations to keep 50 cost far
+    # more than finding the keys by index (docs/performance.md).
     paginator = Paginator(queue.values_list("pk", flat=True), settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
     paginator.count = sum(state_counts.values())  # the rows the GROUP BY just counted: no second COUNT(*)
     page = paginator.get_page(request.GET.get("pagina"))

@@ -25,8 +25,8 @@ MAX_RELATIVE_LOSS = 0.001  # the interpolated total must match the zones' total 
 # than this has coordinates in the wrong place (e.g. a vertex at 0,0), and covering it would run for hours.
 MAX_CELLS_PER_COMMUNE = 250_000
 KM2_PER_SQUARE_DEGREE = 111.32**2  # at the equator: an upper bound elsewhere
-# An urban census zone is a few blocks across. One spanning a degree (~100 km) has a vertex out of place; a thin
-# one reaching the South Pole took 7 s to cover with res-7 cells although its area was small.
+# An urban census zone is a few blocks across. One spanning a degree (~100 km) has a vertex out of place, and a
+# thin one that long costs seconds to cover with cells although its area is small.
 MAX_ZONE_SPAN_DEG = 1.0
 
 

@@ -88,8 +88,8 @@ def stored_source_ids_statement() -> str:
 
 
 def encode_staging(good: pd.DataFrame) -> bytes:
-    """The staging rows as CSV for COPY, written by Arrow's C++ writer (pandas' to_csv cost more than the
-    whole validation of a chunk in bench/ingest.py). Arrow quotes every string, so an empty string stays an
+    """The staging rows as CSV for COPY, written by Arrow's C++ writer (pandas' to_csv was slower than the
+    validation itself). Arrow quotes every string, so an empty string stays an
     empty string and only missing values become NULL."""
     frame = good.loc[:, list(STAGING_COLUMNS)].copy()
     for column in TIMESTAMPS:
