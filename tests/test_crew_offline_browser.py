@@ -12,6 +12,7 @@ import uuid
 import pytest
 from django.db import connection
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.notifications.models import Notification
@@ -201,3 +202,104 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
     note = report.events.get(kind="note")
     assert "Nota de la cuadrilla: Hecho sin señal" in note.note and not note.is_public
     assert json.loads(json.dumps(CrewAction.objects.get(report=report).result))["outcome"] == "conflict"
+
+
+@pytest.mark.browser
+def test_a_change_queued_offline_is_sent_by_the_service_workers_background_sync_with_no_page_open(
+        production_server, make_report, crews):
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT)
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        context = phone(browser)
+        page = context.new_page()
+        open_queue(page, production_server.url)
+        context.set_offline(True)
+        record_offline(page, production_server.url, report, status="resolved", note="Enviado por el worker")
+        assert page.evaluate("navigator.serviceWorker.ready.then(r => r.sync.getTags())") == ["crew-outbox"]
+        page.close()  # no page left to send it on load or on `online`: only the worker's sync event can
+        time.sleep(1)
+        assert Report.objects.get(pk=report.pk).status == "submitted"
+        context.set_offline(False)
+        for _ in range(100):
+            if Report.objects.get(pk=report.pk).status == "resolved":
+                break
+            time.sleep(0.2)
+        browser.close()
+    report = Report.objects.get(pk=report.pk)
+    assert report.status == "resolved"
+    assert report.events.filter(kind="status").count() == 1
+    assert CrewAction.objects.filter(report=report).count() == 1
+
+
+@pytest.mark.browser
+def test_an_online_status_change_records_where_the_crew_worked_when_asked(production_server, make_report, crews):
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT)
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL",
+                                      geolocation={"latitude": -33.6102, "longitude": -70.5903, "accuracy": 9},
+                                      permissions=["geolocation"])
+        page = context.new_page()
+        browser_log_in(page, production_server.url, "ana", f"/cuadrilla/solicitud/{report.tracking_code}/")
+        page.select_option("#id_status", "in_progress")
+        page.check("#record-location")
+        page.click("#status-form button[type=submit]")
+        expect(page.locator("#report-status")).to_have_text("En ejecución")
+        browser.close()
+    event = Report.objects.get(pk=report.pk).events.get(kind="status", to_status="in_progress")
+    assert (round(event.work_location.y, 4), round(event.work_location.x, 4), event.work_location_accuracy_m) == (
+        -33.6102, -70.5903, 9)
+
+
+def phone_data(page) -> dict:
+    """What the crew app keeps on this phone: its caches' names and the outbox's changes."""
+    return page.evaluate("""Promise.all([caches.keys(), new Promise((resolve, reject) => {
+          const open = indexedDB.open("geo-siac-crew", 1);
+          open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "id", autoIncrement: true});
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const count = open.result.transaction("outbox").objectStore("outbox").count();
+            count.onsuccess = () => { open.result.close(); resolve(count.result); };
+          };
+        })]).then(([names, outbox]) => ({caches: names.filter(n => n.startsWith("geo-siac-crew-")), outbox}))""")
+
+
+@pytest.mark.browser
+def test_logging_out_offers_to_send_pending_changes_first_then_clears_the_phone(production_server, make_report,
+                                                                                crews):
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT)
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        context = phone(browser)
+        page = context.new_page()
+        open_queue(page, production_server.url)
+        context.set_offline(True)
+        record_offline(page, production_server.url, report, status="resolved", note="Antes de salir")
+
+        page.click("#logout-form button[type=submit]")
+        warning = page.locator("#logout-warning")
+        expect(warning).to_contain_text("Cambios sin enviar en este teléfono: 1.")
+        page.click("#logout-send")  # still offline: nothing can be sent, nothing is deleted, no logout
+        expect(warning).to_contain_text("No se pudieron enviar")
+        assert phone_data(page)["outbox"] == 1 and phone_data(page)["caches"]
+        assert page.url.endswith(f"/cuadrilla/solicitud/{report.tracking_code}/")
+
+        context.set_offline(False)
+        page.click("#logout-send")
+        page.wait_for_url("**/cuenta/ingresar/")
+        assert phone_data(page) == {"caches": [], "outbox": 0}
+
+        context.set_offline(True)
+        for url in ("/cuadrilla/", f"/cuadrilla/solicitud/{report.tracking_code}/"):
+            try:
+                page.goto(production_server.url + url)
+            except PlaywrightError as error:
+                assert "ERR_" in str(error)  # nothing kept to answer with
+            else:
+                assert report.tracking_code not in page.content()
+        browser.close()
+    report = Report.objects.get(pk=report.pk)
+    assert report.status == "resolved" and report.events.filter(kind="status").count() == 1

@@ -27,6 +27,7 @@ class AlertKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Por vencer")
     OVERDUE = "overdue", _("Vencida")
     REOPENED = "reopened", _("Reabierta")
+    CITIZEN_INFO = "citizen_info", _("Información de la ciudadanía")
     TRIAGE_WAIT = "triage_wait", _("Esperando en triage")
     ESCALATION = "escalation", _("Escalamiento")
 

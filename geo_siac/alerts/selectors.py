@@ -20,7 +20,9 @@ from geo_siac.alerts.models import (
 )
 from geo_siac.reports.deadlines import SANTIAGO, due_soon_before, local_day
 from geo_siac.reports.models import CalendarDay, Report
-from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_compliance
+from geo_siac.reports.punctuality import deadline_compliance
+from geo_siac.reports.responsibility import DEPARTMENT_NAME, RESPONSIBLE_DEPARTMENT, responsible_department_id
+from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import SUPERVISOR, is_supervisor
@@ -203,11 +205,20 @@ def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime
     return sorted(rows.values(), key=lambda row: (-row.overdue, -row.due_today, str(row.group)))
 
 
+def headed_departments(user) -> QuerySet:
+    return DepartmentHead.objects.filter(user=user).values("department_id")
+
+
 def may_act_on(user, report: Report) -> bool:
-    """Reassign and extend from the board: supervisors, and the head of the report's department."""
-    return is_supervisor(user) or (report.department_id is not None
-                                   and DepartmentHead.objects.filter(department_id=report.department_id,
-                                                                     user=user).exists())
+    """Reassign and extend from the board: supervisors, and the head of the report's responsible department."""
+    return is_supervisor(user) or headed_departments(user).filter(
+        department_id=responsible_department_id(report)).exists()
+
+
+def reroute_crews(user) -> QuerySet[Crew]:
+    """The crews a person may reroute to from the board: any for a supervisor, their own departments' for a head."""
+    crews = Crew.objects.order_by("name")
+    return crews if is_supervisor(user) else crews.filter(department_id__in=headed_departments(user))
 
 
 def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
@@ -216,8 +227,14 @@ def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
     tomorrow = local_midnight(local_day(as_of) + timedelta(days=1))
     reports = Report.objects.filter(status__in=OPEN, expected_at__lt=tomorrow)
     if not is_supervisor(user):
-        reports = reports.filter(department__head__user=user)
+        reports = reports.alias(responsible=RESPONSIBLE_DEPARTMENT).filter(
+            responsible__in=headed_departments(user))
     return reports.select_related("crew", "category", "department").order_by("expected_at", "pk")
+
+
+def board_figures(dimension: str, *, as_of: datetime) -> list[BoardRow]:
+    """The board's table over the requests the public indicators count (each problem once), every category."""
+    return deadline_board(counted_reports(), dimension, as_of=as_of)
 
 
 def may_use_board(user) -> bool:

@@ -25,12 +25,14 @@ from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutof
 from geo_siac.notifications.services import Message, notifications_enqueue
 from geo_siac.reports.deadlines import SANTIAGO, due_soon_before
 from geo_siac.reports.messages import absolute
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.responsibility import responsible_department_sql
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.selectors import closed_days
 
 _REPORTS = Report._meta.db_table
 _ALERTS = Alert._meta.db_table
+_EVENTS = ReportEvent._meta.db_table
 _OPEN = ", ".join(f"'{status}'" for status in sorted(OPEN))
 _CANDIDATES = "alerts_run_candidates"
 
@@ -55,7 +57,7 @@ def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetim
         values = ", ".join("(%s, %s, %s::timestamptz)" for _rule in rules)
         parts.append(f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
                      f"JOIN (VALUES {values}) AS rule(department_id, level, cutoff) "
-                     f"ON rule.department_id = r.department_id "
+                     f"ON rule.department_id = {responsible_department_sql('r')} "
                      f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff")
         params += [value for rule in rules for value in rule]
     parts += [
@@ -63,6 +65,10 @@ def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetim
         f"SELECT r.id, '{AlertKind.OVERDUE}', 0 {open_reports} AND r.expected_at < %s",
         f"SELECT r.id, '{AlertKind.TRIAGE_WAIT}', 0 {open_reports} AND r.crew_id IS NULL AND r.created_at < %s",
         f"SELECT r.id, '{AlertKind.REOPENED}', r.times_reopened {open_reports} AND r.times_reopened > 0",
+        # Level: how many times citizens added to it so far, so each addition seen by a run fires once.
+        f"SELECT e.report_id, '{AlertKind.CITIZEN_INFO}', count(*) FROM {_EVENTS} e JOIN {_REPORTS} r "
+        f"ON r.id = e.report_id WHERE e.kind = '{EventKind.CITIZEN_INFO}' AND r.status IN ({_OPEN}) "
+        f"GROUP BY e.report_id",
         f"SELECT r.id, '{AlertKind.ASSIGNED}', r.crew_id {open_reports} AND r.crew_id IS NOT NULL "
         f"AND r.updated_at >= %s",
     ]
@@ -119,7 +125,8 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             f"JOIN {_REPORTS} r ON r.id = c.report_id AND r.status IN ({_OPEN}) "
             f"WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
             f"RETURNING id, report_id, kind, level) "
-            f"SELECT f.id, f.kind, f.level, r.id, r.tracking_code, r.crew_id, r.department_id, r.expected_at "
+            f"SELECT f.id, f.kind, f.level, r.id, r.tracking_code, r.crew_id, {responsible_department_sql('r')}, "
+            f"r.expected_at "
             f"FROM fired f JOIN {_REPORTS} r ON r.id = f.report_id",
             [now, first, last],
         )
@@ -157,6 +164,7 @@ _TEXTS = {
     AlertKind.DUE_SOON: gettext_lazy("Vence pronto"),
     AlertKind.OVERDUE: gettext_lazy("Vencida"),
     AlertKind.REOPENED: gettext_lazy("Reabierta por la ciudadanía"),
+    AlertKind.CITIZEN_INFO: gettext_lazy("La ciudadanía agregó información"),
     AlertKind.TRIAGE_WAIT: gettext_lazy("Espera en triage"),
 }
 

@@ -14,12 +14,13 @@ from geo_siac.alerts.models import Delivery
 from geo_siac.alerts.selectors import (
     AGE_BANDS,
     BOARD_DIMENSIONS,
+    board_figures,
     board_reports,
-    deadline_board,
     inbox,
     may_act_on,
     may_use_board,
     may_use_inbox,
+    reroute_crews,
 )
 from geo_siac.alerts.services import alert_text, staff_alert_preference_set, staff_alerts_mark_read
 from geo_siac.reports.models import Report
@@ -27,7 +28,6 @@ from geo_siac.reports.services import report_extend_deadline, report_reroute
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.web.access import role_required
 from geo_siac.workspace.forms import ExtendForm, RerouteForm
-from geo_siac.zones.models import Crew
 
 INBOX_SIZE = 200
 BOARD_LIST_SIZE = 100
@@ -71,11 +71,11 @@ def board(request):
     if dimension not in BOARD_DIMENSIONS:
         dimension = "department"
     now = timezone.now()
-    rows = deadline_board(Report.objects.all(), dimension, as_of=now)
+    rows = board_figures(dimension, as_of=now)
     actionable = list(board_reports(request.user, as_of=now)[:BOARD_LIST_SIZE])
     return render(request, "alerts/board.html", {
         "rows": rows, "dimension": dimension, "dimensions": BOARD_DIMENSIONS, "age_bands": AGE_BANDS,
-        "reports": actionable, "crews": Crew.objects.order_by("name"),
+        "reports": actionable, "crews": reroute_crews(request.user),
     })
 
 
@@ -103,8 +103,16 @@ def _apply(request, form: forms.Form, action) -> object:
 @require_POST
 def board_reroute(request, code):
     report = _board_report(request, code)
-    return _apply(request, RerouteForm(request.POST), lambda data: report_reroute(
-        report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]))
+
+    def reroute(data):
+        crew = data["crew"]
+        if not reroute_crews(request.user).filter(pk=crew.pk).exists():
+            raise ValidationError(_("Solo puede derivar a cuadrillas de la dirección que encabeza; %(crew)s es de "
+                                    "%(department)s.") % {"crew": crew.name, "department": crew.department.name})
+        report_reroute(report=report, crew=crew, reason=data["reason"], actor=request.user,
+                       seen_updated_at=data["seen"])
+
+    return _apply(request, RerouteForm(request.POST), reroute)
 
 
 @board_required

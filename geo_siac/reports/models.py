@@ -165,6 +165,7 @@ class EventKind(models.TextChoices):
     RETURNED = "returned", _("Devuelta por la cuadrilla")
     REROUTED = "rerouted", _("Derivación")
     EXTENDED = "extended", _("Prórroga")
+    CITIZEN_INFO = "citizen_info", _("Información agregada por el vecino")
 
 
 class ReportEvent(models.Model):
@@ -182,11 +183,21 @@ class ReportEvent(models.Model):
     )
     actor_label = models.CharField(_("realizado por"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("fecha"))
+    # Where the crew worked when it made this change, as its phone measured it: staff-only, never in a public read.
+    work_location = models.PointField(_("ubicación del trabajo"), srid=STORAGE_SRID, null=True, blank=True)
+    work_location_accuracy_m = models.FloatField(_("precisión de la ubicación (m)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("evento")
         verbose_name_plural = _("eventos")
         ordering = ["created_at", "id"]
+        # The alerts run counts each open report's citizen additions; they are few among millions of events.
+        indexes = [models.Index(fields=["report"], condition=models.Q(kind="citizen_info"),
+                                name="event_citizen_info")]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(work_location__isnull=True, work_location_accuracy_m__isnull=True)
+            | models.Q(work_location__isnull=False, work_location_accuracy_m__isnull=False),
+            name="event_work_location_with_accuracy")]
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.kind} {self.to_status}"
@@ -316,9 +327,6 @@ class CrewAction(models.Model):
     kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
     result = models.JSONField(_("resultado"), default=dict)
     conflict = models.BooleanField(_("retenida por conflicto"), default=False)
-    # Where the crew worked, as the phone measured it: staff-only, never in a public read.
-    location = models.PointField(_("ubicación del trabajo"), srid=STORAGE_SRID, null=True, blank=True)
-    location_accuracy_m = models.FloatField(_("precisión de la ubicación (m)"), null=True, blank=True)
     created_at = models.DateTimeField(_("recibida"))
 
     class Meta:

@@ -8,16 +8,11 @@ from datetime import datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import CharField, F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import F, QuerySet
 from django.db.models.expressions import BaseExpression
 
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import CLOSED
-
-# The department a request is counted under: the one routing made responsible, else (history imported before
-# routing) the department its category names. The indicators' "department" dimension and the board group by it.
-DEPARTMENT_NAME = Coalesce(F("department__name"), F("category__department__name"), output_field=CharField())
 
 _CLOSED = ", ".join(f"'{status}'" for status in sorted(CLOSED))
 

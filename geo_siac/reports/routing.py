@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.models import Department
+from geo_siac.reports.responsibility import responsible_department
 from geo_siac.zones.models import Commune, Crew, Zone
 from geo_siac.zones.selectors import Placement, placement
 
@@ -26,13 +27,14 @@ def route(point: Point, commune: Commune, category) -> RoutingDecision:
 def decide(placed: Placement, category) -> RoutingDecision:
     """The routing decision for a placed report (see zones.selectors.placement)."""
     commune, zone, crew = placed.commune, placed.zone, placed.crew
+    department = responsible_department(crew.department if crew is not None else None, category)
     if zone is None:
-        return RoutingDecision(None, None, category.department,
+        return RoutingDecision(None, None, department,
                                _("Sin zona en %(commune)s: a la cola de triage.") % {"commune": commune.name})
     if crew is None:
-        return RoutingDecision(zone, None, category.department, _(
+        return RoutingDecision(zone, None, department, _(
             "Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage."
         ) % {"zone": zone, "category": category.name})
-    return RoutingDecision(zone, crew, crew.department, _(
+    return RoutingDecision(zone, crew, department, _(
         "Zona %(zone)s, categoría «%(category)s»: cuadrilla %(crew)s (%(department)s)."
-    ) % {"zone": zone, "category": category.name, "crew": crew.name, "department": crew.department.name})
+    ) % {"zone": zone, "category": category.name, "crew": crew.name, "department": department.name})

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import h3
 from django.contrib.gis.db.models import Extent
+from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db.models import (BooleanField, Case, CharField, Count, F, FloatField, Func, Prefetch, Q, QuerySet, Value,
                               When)
@@ -20,6 +21,7 @@ from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
+from geo_siac.reports.responsibility import responsible_department_id
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import closed_days
@@ -56,6 +58,20 @@ def category_by_code(code: str | None, among: str = "all") -> Category | None:
     if not isinstance(code, str) or not SERVICE_CODE.fullmatch(code):
         return None
     return CATEGORY_BY_CODE[among](code)
+
+
+def report_history(report: Report) -> QuerySet[ReportEvent]:
+    """Every event of the report, oldest first, internal ones included (staff pages only), with its photos and
+    `work_distance` (a Distance, `.m` in metres): how far from the reported point the crew worked, measured on the
+    spheroid; None when the change recorded no position."""
+    return (report.events.select_related("actor").prefetch_related("photos")
+            .annotate(work_distance=Distance("work_location", report.location, spheroid=True)))
+
+
+def counted_reports() -> QuerySet[Report]:
+    """Each problem once, a merged duplicate counted in its original: the base of every count of requests, the
+    public indicators' (transparency_reports) and the staff deadline board's, so the two cannot disagree."""
+    return Report.objects.filter(duplicate_of__isnull=True)
 
 
 def public_categories() -> QuerySet[Category]:
@@ -295,10 +311,11 @@ def supervision_reports(*, category: Category | None = None, zone=None, crew=Non
 
 
 def response_templates_for(report: Report) -> QuerySet[ResponseTemplate]:
-    """The active response templates a report may be answered with: its category's and its department's."""
+    """The active response templates a report may be answered with: its category's and its responsible
+    department's."""
     scope = Q(category_id=report.category_id)
-    if report.department_id is not None:
-        scope |= Q(department_id=report.department_id)
+    if (department_id := responsible_department_id(report)) is not None:
+        scope |= Q(department_id=department_id)
     return ResponseTemplate.objects.filter(scope, is_active=True).order_by("title", "pk")
 
 
@@ -351,7 +368,7 @@ def received_by_point(*, start: datetime, end: datetime, as_of: datetime) -> dic
         row = figures.setdefault(point_id, {"received": 0, "channels": {}, "on_time_share": None})
         row["received"] += count
         row["channels"][channel] = count
-    judged = deadline_compliance(received.filter(duplicate_of__isnull=True), (F("received_at"),), as_of=as_of)
+    judged = deadline_compliance(received & counted_reports(), (F("received_at"),), as_of=as_of)
     for (point_id,), compliance in judged.items():
         figures[point_id]["on_time_share"] = compliance["share"]
     return figures

@@ -20,7 +20,9 @@ from h3.api import basic_int as h3i
 from geo_siac.rates import per_1000
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.reports.punctuality import DEPARTMENT_NAME, deadline_met_share, late_sql, on_time_sql
+from geo_siac.reports.punctuality import deadline_met_share, late_sql, on_time_sql
+from geo_siac.reports.responsibility import DEPARTMENT_NAME
+from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
@@ -38,7 +40,7 @@ ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
 # is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
     "commune": F("commune__cut"),
-    "department": DEPARTMENT_NAME,  # routing's department, else the category's (reports.punctuality)
+    "department": DEPARTMENT_NAME,  # routing's department, else the category's (reports.responsibility)
     "category_group": F("category__group__code"),
     "category": F("category__service_code"),
     "zone": ZONE_KEY,
@@ -402,7 +404,7 @@ def cells_geojson(cells: list[dict]) -> dict:
 def transparency_reports() -> QuerySet[Report]:
     """What the public pages, exports and indicators count: reports in categories shown to the public, each problem
     once (a merged duplicate counts in its original)."""
-    return Report.objects.filter(category__is_public=True, duplicate_of__isnull=True)
+    return counted_reports().filter(category__is_public=True)
 
 
 OPEN_DATA_FIELDS = ("id", "status", "category__service_code", "category__name_es", "commune__cut", "channel",

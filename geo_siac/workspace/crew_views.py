@@ -20,8 +20,8 @@ from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import status_names
-from geo_siac.reports.selectors import (crew_workload, deadline_state_counts, open_reports, reports_of_crews,
-                                        supervision_reports,
+from geo_siac.reports.selectors import (crew_workload, deadline_state_counts, open_reports, report_history,
+                                        reports_of_crews, supervision_reports,
                                         triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
 from geo_siac.reports.services import (
     crew_action_apply,
@@ -33,6 +33,7 @@ from geo_siac.reports.services import (
     report_return,
 )
 from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.reports.work_location import work_location
 from geo_siac.web.csp import csp_allow
 from geo_siac.workspace.access import crew_required, seen_report, seen_token, supervisor_required, visible_reports
 from geo_siac.workspace.forms import (BulkForm, ExtendForm, MergeForm, ReasonForm, RerouteForm, StatusForm,
@@ -98,7 +99,7 @@ def detail_context(request, report: Report, **forms) -> dict:
     context = {
         "report": report,
         "deadline_state": report.deadline_state,
-        "events": report.events.select_related("actor").prefetch_related("photos"),
+        "events": report_history(report),
         "citizen_photos": report.photos.all(),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
@@ -151,6 +152,7 @@ def change_status(request, code):
         report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
         photos=data["photos"], actor=request.user, actor_label=request.user.get_username(),
         seen_updated_at=data["seen"],
+        work_location=work_location(data["latitude"], data["longitude"], data["accuracy"]),
     ))
 
 

@@ -60,6 +60,10 @@ class StatusForm(forms.Form):
         label=_("Respuesta tipo"), required=False, queryset=ResponseTemplate.objects.none(), empty_label=_("Ninguna"),
         help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."))
     seen = SeenField(required=False)
+    # Where the crew worked, filled by crew_offline.js from the phone when "Registrar dónde trabajé" is ticked.
+    latitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    longitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    accuracy = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, current: str, report=None, **kwargs):
         super().__init__(*args, **kwargs)

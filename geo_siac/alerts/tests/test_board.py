@@ -7,12 +7,13 @@ import pytest
 from django.utils import timezone
 
 from geo_siac.alerts.models import DepartmentHead
-from geo_siac.alerts.selectors import deadline_board
+from geo_siac.alerts.selectors import board_figures, deadline_board
+from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_merge_duplicate
 from geo_siac.testing import EAST_POINT, WEST_POINT
-from geo_siac.transparency.selectors import indicators
-from geo_siac.catalogue.models import Department
+from geo_siac.transparency.selectors import indicators, transparency_reports
+from geo_siac.zones.models import Crew
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,61 @@ def test_the_head_of_another_department_may_not_act_on_a_request(client, crews, 
 def test_a_crew_member_may_not_open_the_board(client, crews):
     client.force_login(crews["member_a"])
     assert client.get("/cuadrilla/plazos/").status_code == 403
+
+
+def test_a_merged_duplicate_does_not_change_the_board_which_gives_the_public_share(client, crews, make_report):
+    history(make_report)
+    as_of = timezone.now() + timedelta(minutes=1)
+    before = [vars(row) for row in board_figures("department", as_of=as_of)]
+    original = Report.objects.get(crew=crews["A"], status="submitted", expected_at__gt=as_of)
+    report_merge_duplicate(duplicate=make_report(point=WEST_POINT), original=original, by=crews["supervisor"])
+    (row,) = board_figures("department", as_of=as_of)
+    assert [vars(row)] == before
+    public = indicators(transparency_reports(), "department", as_of=as_of)[row.group]
+    assert row.share == public["deadline_met_share"] == pytest.approx(1 / 3)
+    client.force_login(crews["supervisor"])
+    assert "<td>33%</td>" in client.get("/cuadrilla/plazos/").content.decode()
+
+
+def other_department_crew() -> Crew:
+    return Crew.objects.create(department=Department.objects.create(name="Dirección de Tránsito"),
+                               name="Cuadrilla Señalética")
+
+
+def test_a_head_reroutes_only_to_crews_of_their_department(client, crews, make_report, django_user_model):
+    history(make_report)
+    elsewhere = other_department_crew()
+    head = django_user_model.objects.create_user("jefa")
+    DepartmentHead.objects.create(department=crews["A"].department, user=head)
+    overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
+    client.force_login(head)
+    page = client.get("/cuadrilla/plazos/").content.decode()
+    assert "Cuadrilla Oriente" in page and "Cuadrilla Señalética" not in page
+    response = client.post(f"/cuadrilla/plazos/{overdue.tracking_code}/derivar/",
+                           {"crew": elsewhere.pk, "seen": overdue.updated_at.isoformat()}, follow=True)
+    assert ("Solo puede derivar a cuadrillas de la dirección que encabeza; Cuadrilla Señalética es de Dirección de "
+            "Tránsito.") in response.content.decode()
+    overdue.refresh_from_db()
+    assert overdue.crew == crews["A"]
+    client.force_login(crews["supervisor"])
+    assert "Cuadrilla Señalética" in client.get("/cuadrilla/plazos/").content.decode()
+    client.post(f"/cuadrilla/plazos/{overdue.tracking_code}/derivar/", {"crew": elsewhere.pk})
+    overdue.refresh_from_db()
+    assert overdue.crew == elsewhere
+
+
+def test_a_request_without_department_belongs_to_its_categorys_on_the_board(client, crews, make_report,
+                                                                           django_user_model):
+    department = crews["A"].department
+    Category.objects.filter(service_code="retiro-escombros").update(department=department)
+    imported = make_report(point=WEST_POINT)
+    Report.objects.filter(pk=imported.pk).update(department=None, expected_at=timezone.now() - timedelta(days=3))
+    head = django_user_model.objects.create_user("jefa")
+    DepartmentHead.objects.create(department=department, user=head)
+    (row,) = board_figures("department", as_of=timezone.now())
+    assert (row.group, row.overdue) == (department.name, 1)
+    client.force_login(head)
+    assert imported.tracking_code in client.get("/cuadrilla/plazos/").content.decode()
+    client.post(f"/cuadrilla/plazos/{imported.tracking_code}/prorrogar/", {"business_days": 5, "reason": "material"})
+    imported.refresh_from_db()
+    assert imported.deadline_extended_at is not None

@@ -180,3 +180,16 @@ def test_the_replay_counts_what_the_daily_runs_fired(crews, make_report, django_
                                  {1: -2, 2: 1, 3: 5}, as_of=datetime(2025, 10, 31, 12, tzinfo=SANTIAGO))
     assert {(month, level): n for month, counts in replayed.items() for level, n in counts.items()} == fired
     assert replayed == {date(2025, 9, 1): {1: 2, 2: 1}, date(2025, 10, 1): {1: 1, 2: 1, 3: 2}}
+
+
+@pytest.mark.django_db
+def test_a_request_without_department_escalates_to_the_head_of_its_categorys_department(
+        crews, make_report, django_user_model):
+    escalation_setup(crews, django_user_model)
+    report = make_report(point=WEST_POINT)
+    assert report.category.department == crews["A"].department
+    Report.objects.filter(pk=report.pk).update(department=None, expected_at=timezone.now() - timedelta(days=20))
+    alerts_run()
+    heads = StaffAlert.objects.filter(alert__report=report, alert__kind=AlertKind.ESCALATION, alert__level=2)
+    assert list(heads.values_list("user__username", flat=True)) == ["jefa"]
+    assert Notification.objects.filter(recipient="jefa@muni.example", report=report).count() == 1

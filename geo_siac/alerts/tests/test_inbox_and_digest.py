@@ -67,3 +67,36 @@ def test_the_preference_form_saves_the_choice(client, crews):
     assert response.status_code == 302
     preference = StaffAlertPreference.objects.get(user=crews["member_a"])
     assert (preference.delivery, preference.language) == ("digest", "en")
+
+
+def test_information_a_citizen_adds_alerts_the_crew_once_per_addition_by_email_digest_and_inbox(
+        client, crews, make_report, django_user_model):
+    from geo_siac.alerts.models import Alert, AlertKind
+    from geo_siac.reports.services import report_add_citizen_info
+
+    member = crews["member_a"]
+    member.email = "ana@muni.example"
+    member.save()
+    colleague = django_user_model.objects.create_user("carlos", email="carlos@muni.example")
+    crews["A"].members.add(colleague)
+    staff_alert_preference_set(user=colleague, delivery=Delivery.DIGEST, language="es-cl")
+    report = make_report(point=WEST_POINT, reporter_email="rosa@example.cl")
+    alerts_run()
+    told = Notification.objects.filter(recipient="ana@muni.example", subject__startswith="La ciudadanía")
+
+    report_add_citizen_info(report=report, note="Ahora hay más escombros.", by_email="rosa@example.cl")
+    alerts_run()
+    alerts_run()
+    assert list(told.values_list("subject", flat=True)) == [
+        f"La ciudadanía agregó información: solicitud {report.tracking_code}"]
+    report_add_citizen_info(report=report, note="Y un colchón.", by_email="rosa@example.cl")
+    alerts_run()
+    assert told.count() == 2
+    assert sorted(Alert.objects.filter(report=report, kind=AlertKind.CITIZEN_INFO).values_list("level", flat=True)) \
+        == [1, 2]
+
+    staff_digests_send()
+    (digest,) = Notification.objects.filter(recipient="carlos@muni.example")
+    assert "- La ciudadanía agregó información: 2" in digest.body
+    client.force_login(member)
+    assert "La ciudadanía agregó información" in client.get("/cuadrilla/avisos/").content.decode()

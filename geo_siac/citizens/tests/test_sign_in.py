@@ -147,7 +147,7 @@ def test_adding_information_is_rate_limited_per_client(client, rosa_reports, set
     url = f"/mis-solicitudes/solicitud/{rosa_reports[0].tracking_code}/agregar/"
     assert client.post(url, {"note": "Uno."}).status_code == 302
     assert client.post(url, {"note": "Dos."}).status_code == 429
-    assert list(rosa_reports[0].events.filter(kind="note").values_list("note", flat=True)) == ["Uno."]
+    assert list(rosa_reports[0].events.filter(kind="citizen_info").values_list("note", flat=True)) == ["Uno."]
 
 
 def test_the_citizen_chooses_the_language_of_every_message(client, rosa_reports):

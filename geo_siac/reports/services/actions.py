@@ -1,30 +1,24 @@
 """A crew's change sent by the offline app: applied exactly once per key, whatever the retries, and held (not applied)
 when someone else re-routed, merged or closed the report while the phone was offline."""
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import CrewAction, EventKind, EventPhoto, Report, ReportEvent
 from geo_siac.reports.services.assignment import report_return
 from geo_siac.reports.services.photos import photo_save
 from geo_siac.reports.services.status import lock_report, report_change_status, status_photos_process
 from geo_siac.reports.states import CLOSED, Status
-from geo_siac.reports.validation import coordinate_errors
+from geo_siac.reports.work_location import WorkLocation, event_fields, work_location
 from geo_siac.zones.roles import is_supervisor
 from geo_siac.zones.selectors import crews_of
-
-# A phone's fix worse than this says nothing about where the crew worked (a cell-tower guess, not GPS).
-MAX_ACCURACY_M = 5000
 
 
 @dataclass(frozen=True)
@@ -42,23 +36,6 @@ def action_key(key) -> uuid.UUID:
     except ValueError:
         raise ValidationError({"key": _("La clave de la acción debe ser un UUID; llegó «%(key)s».")
                                % {"key": str(key)[:40]}}) from None
-
-
-def work_location(latitude, longitude, accuracy_m) -> tuple[Point | None, float | None]:
-    """The phone's position and its accuracy, both or neither; the errors name the field."""
-    if latitude in (None, "") and longitude in (None, ""):
-        return None, None
-    lat, lng, errors = coordinate_errors(latitude, longitude)
-    try:
-        accuracy = float(accuracy_m)
-    except (TypeError, ValueError):
-        accuracy = math.nan
-    if not 0 <= accuracy <= MAX_ACCURACY_M:
-        errors["accuracy"] = _("La precisión de la ubicación debe ser un número de metros entre 0 y %(max)d.") % {
-            "max": MAX_ACCURACY_M}
-    if errors:
-        raise ValidationError(errors)
-    return Point(lng, lat, srid=STORAGE_SRID), accuracy
 
 
 def replayed(stored: CrewAction, *, actor, report: Report, kind: str) -> ActionOutcome:
@@ -90,7 +67,8 @@ def intended(kind: str, status: str) -> str:
     return _("agregar una nota")
 
 
-def hold(locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str) -> dict:
+def hold(locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str,
+         location: WorkLocation | None) -> dict:
     """Keep the crew's intent, note and photos as an internal note the supervisor sees; change nothing else."""
     kept = _("Cambio de la cuadrilla no aplicado: quería %(intended)s, pero mientras estaba sin conexión la solicitud "
              "cambió. %(happened)s") % {"intended": intended(kind, status), "happened": happened}
@@ -98,7 +76,8 @@ def hold(locked: Report, *, kind: str, status: str, note: str, photos, actor, ha
         kept += " " + _("Nota de la cuadrilla: %(note)s") % {"note": note}
     processed = status_photos_process(photos)
     event = ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=kept, is_public=False, actor=actor,
-                                       actor_label=actor.get_username(), created_at=timezone.now())
+                                       actor_label=actor.get_username(), created_at=timezone.now(),
+                                       **event_fields(location))
     for photo in processed:
         photo_save(photo, (stored := EventPhoto(event=event)).image)
         stored.save()
@@ -111,19 +90,20 @@ def hold(locked: Report, *, kind: str, status: str, note: str, photos, actor, ha
     }
 
 
-def perform(locked: Report, *, kind: str, status: str, note: str, note_is_public: bool, photos, actor) -> dict:
+def perform(locked: Report, *, kind: str, status: str, note: str, note_is_public: bool, photos, actor,
+            location: WorkLocation | None) -> dict:
     label = actor.get_username()
     if kind == CrewAction.Kind.STATUS:
         report_change_status(report=locked, status=status, note=note, note_is_public=note_is_public, photos=photos,
-                             actor=actor, actor_label=label)
+                             actor=actor, actor_label=label, work_location=location)
     elif kind == CrewAction.Kind.RETURN:
-        report_return(report=locked, reason=note, actor=actor)
+        report_return(report=locked, reason=note, actor=actor, work_location=location)
     elif not note:
         raise ValidationError({"note": _("Escriba la nota.")})
     else:
         # A note alone stays internal: the online pages publish a crew's words only with a status change.
         ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False,
-                                   actor=actor, actor_label=label, created_at=timezone.now())
+                                   actor=actor, actor_label=label, created_at=timezone.now(), **event_fields(location))
     locked.refresh_from_db(fields=["status"])
     return {"outcome": "applied", "report": locked.tracking_code, "status": locked.status,
             "status_label": str(Status(locked.status).label), "message": _("Cambio guardado.")}
@@ -143,11 +123,11 @@ def crew_action_apply(*, key: str, kind: str, report: Report, actor, seen_update
         raise ValidationError({"kind": _("Tipo de acción desconocido: %s") % kind})
     if kind == CrewAction.Kind.STATUS and status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
-    location, accuracy = work_location(latitude, longitude, accuracy_m)
+    location = work_location(latitude, longitude, accuracy_m)
     try:
         with transaction.atomic():
-            action = CrewAction.objects.create(key=key, user=actor, report=report, kind=kind, location=location,
-                                               location_accuracy_m=accuracy, created_at=timezone.now())
+            action = CrewAction.objects.create(key=key, user=actor, report=report, kind=kind,
+                                               created_at=timezone.now())
     except IntegrityError:
         return replayed(CrewAction.objects.get(key=key), actor=actor, report=report, kind=kind)
     locked = lock_report(report)
@@ -155,10 +135,10 @@ def crew_action_apply(*, key: str, kind: str, report: Report, actor, seen_update
     happened = what_happened(locked, actor=actor, seen_updated_at=seen_updated_at)
     if happened:
         action.result = hold(locked, kind=kind, status=status, note=note, photos=photos, actor=actor,
-                             happened=happened)
+                             happened=happened, location=location)
         action.conflict = True
     else:
         action.result = perform(locked, kind=kind, status=status, note=note, note_is_public=note_is_public,
-                                photos=photos, actor=actor)
+                                photos=photos, actor=actor, location=location)
     action.save(update_fields=["result", "conflict"])
     return ActionOutcome(result=action.result, conflict=action.conflict, replayed=False)

@@ -14,6 +14,7 @@ from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.routing import route
 from geo_siac.reports.services.status import Unchanged, lock_report, report_change_status
 from geo_siac.reports.states import OPEN, Status
+from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import closed_days
 
@@ -24,17 +25,20 @@ def required_reason(reason: str) -> str:
     return reason
 
 
-def record(report: Report, *, kind: str, note: str, actor, fields: list[str]) -> Report:
+def record(report: Report, *, kind: str, note: str, actor, fields: list[str],
+           work_location: WorkLocation | None = None) -> Report:
     now = timezone.now()
     report.updated_at = now
     report.save(update_fields=[*fields, "updated_at"])
     ReportEvent.objects.create(report=report, kind=kind, note=note, is_public=False, actor=actor,
-                               actor_label=actor.get_username() if actor else "", created_at=now)
+                               actor_label=actor.get_username() if actor else "", created_at=now,
+                               **event_fields(work_location))
     return report
 
 
 @transaction.atomic
-def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=None) -> Report:
+def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=None,
+                  work_location: WorkLocation | None = None) -> Report:
     """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
@@ -42,7 +46,8 @@ def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=No
         raise ValidationError({"crew": _("La solicitud ya está en la cola de triage.")})
     note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
     locked.crew = None
-    return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"])
+    return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"],
+                  work_location=work_location)
 
 
 def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> int:

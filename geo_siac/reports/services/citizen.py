@@ -138,7 +138,8 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
 @transaction.atomic
 def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: str) -> ReportEvent:
     """"Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as an internal
-    history event the crew reads (the photo through the one photo path, attached to that event)."""
+    history event the crew reads (the photo through the one photo path, attached to that event); the next alerts
+    run tells the crew (alerts, `citizen_info`)."""
     note = (note or "").strip()
     if not note and not photo:
         raise ValidationError({"note": _("Escriba una nota o adjunte una foto.")})
@@ -160,7 +161,7 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
             note = _("La persona que reporta agregó una foto.")
     # Internal, for the crew: a follower's words or photo never reach the public timeline or the report's photos,
     # which are published under the reporter's consent.
-    event = ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False,
+    event = ReportEvent.objects.create(report=locked, kind=EventKind.CITIZEN_INFO, note=note, is_public=False,
                                        actor_label=CITIZEN_ACTOR, created_at=now)
     if processed is not None:
         photo_save(processed, (stored := EventPhoto(event=event)).image)

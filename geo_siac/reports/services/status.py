@@ -15,6 +15,7 @@ from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.states import CLOSED, OPEN, Status, can_transition
+from geo_siac.reports.work_location import WorkLocation, event_fields
 
 class Unchanged(ValidationError):
     """The report is already as asked (status, crew): a single change says so; a bulk change reports it as
@@ -57,14 +58,16 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
 
 @transaction.atomic
 def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
-                         note_is_public: bool = False, photos: Sequence = (), seen_updated_at=None) -> Report:
+                         note_is_public: bool = False, photos: Sequence = (), seen_updated_at=None,
+                         work_location: WorkLocation | None = None) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
     The change itself is public (the citizen is told of every change). The note is internal unless
     `note_is_public`: crews write for each other ("vecino conflictivo", a neighbour's name), so a note reaches the
     citizen only when its author chose so; an internal note is kept as a separate staff-only history event.
     `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
-    bad photo refuses the change and nothing is written."""
+    bad photo refuses the change and nothing is written. `work_location`, where the crew worked, is kept on the
+    status event for staff only (no public read selects it)."""
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -92,6 +95,7 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     event = ReportEvent(
         report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status,
         note=note if note_is_public else "", is_public=True, actor=actor, actor_label=actor_label, created_at=now,
+        **event_fields(work_location),
     )
     event.save()
     for photo in processed:

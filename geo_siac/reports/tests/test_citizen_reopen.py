@@ -149,7 +149,7 @@ def png() -> bytes:
 def test_a_note_and_photo_a_citizen_adds_reach_the_crew_and_never_the_public_page(make_report, client):
     report = make_report(reporter_email=ROSA, public_visibility=True)
     event = report_add_citizen_info(report=report, note="Ahora hay más escombros.", photo=png(), by_email=ROSA)
-    assert (event.kind, event.is_public, event.photos.count()) == (EventKind.NOTE, False, 1)
+    assert (event.kind, event.is_public, event.photos.count()) == (EventKind.CITIZEN_INFO, False, 1)
     assert report.photos.count() == 0
     page = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert "Ahora hay más escombros." not in page and "Foto de la solicitud" not in page
@@ -165,7 +165,7 @@ def test_a_bad_photo_is_refused_and_nothing_is_written(make_report):
     with pytest.raises(ValidationError) as error:
         report_add_citizen_info(report=report, note="Con foto.", photo=b"no es una imagen", by_email=ROSA)
     assert "photo" in error.value.message_dict
-    assert report.photos.count() == 0 and not report.events.filter(kind=EventKind.NOTE).exists()
+    assert report.photos.count() == 0 and not report.events.filter(kind=EventKind.CITIZEN_INFO).exists()
 
 
 def test_adding_nothing_is_refused(make_report):

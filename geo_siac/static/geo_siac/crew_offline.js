@@ -116,9 +116,26 @@
     }).then(render);
   }
 
+  // Online, the form posts as usual and the server answers on the page; with "Registrar dónde trabajé" ticked, once
+  // the phone has given its position (or refused to).
+  function postLocated(form) {
+    return position().then(function (where) {
+      ["latitude", "longitude", "accuracy"].forEach(function (name) { form.elements[name].value = where[name] || ""; });
+      form.dataset.located = "1";
+      form.submit();
+    });
+  }
+
   document.querySelectorAll("form[data-offline]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (navigator.onLine) { return; }  // online, the form posts as usual and the server answers on the page
+      if (navigator.onLine) {
+        var wanted = document.getElementById("record-location");
+        if (wanted && wanted.checked && form.elements.latitude && !form.dataset.located) {
+          event.preventDefault();
+          postLocated(form);
+        }
+        return;
+      }
       event.preventDefault();
       record(form);
     });

@@ -188,10 +188,11 @@ def test_hand_back_internal_note_and_work_location_are_recorded_and_the_location
     assert handed.status_code == 200
     report.refresh_from_db()
     assert report.crew is None
-    assert report.events.get(kind="note").is_public is False
-    action = CrewAction.objects.get(kind="note")
-    assert (round(action.location.y, 4), round(action.location.x, 4), action.location_accuracy_m) == (
+    event = report.events.get(kind="note")
+    assert event.is_public is False
+    assert (round(event.work_location.y, 4), round(event.work_location.x, 4), event.work_location_accuracy_m) == (
         -33.6101, -70.5902, 12.5)
+    assert report.events.get(kind="returned").work_location is None
     tracking = client.get(reverse("reports:tracking", args=[report.tracking_code])).content.decode()
     assert "Perro bravo" not in tracking and "-33.6101" not in tracking
 

@@ -1,0 +1,26 @@
+"""Which department must answer a request: the one routing made responsible (`Report.department`), else the one its
+category names (history imported before routing, or a report whose crew had no department). The one rule behind
+routing, the alerts and escalation, the deadline board and the indicators' "department" dimension."""
+
+from django.db.models import CharField, F
+from django.db.models.functions import Coalesce
+
+from geo_siac.catalogue.models import Category, Department
+
+RESPONSIBLE_DEPARTMENT = Coalesce(F("department_id"), F("category__department_id"))
+DEPARTMENT_NAME = Coalesce(F("department__name"), F("category__department__name"), output_field=CharField())
+
+
+def responsible_department(department: Department | None, category: Category) -> Department | None:
+    """The department a request with this department (its crew's, or none) and category answers to."""
+    return department if department is not None else category.department
+
+
+def responsible_department_id(report) -> int | None:
+    return report.department_id if report.department_id is not None else report.category.department_id
+
+
+def responsible_department_sql(report: str) -> str:
+    """RESPONSIBLE_DEPARTMENT in SQL, for the report table aliased `report` (the alerts run's set-wise statements)."""
+    return (f"COALESCE({report}.department_id, (SELECT c.department_id FROM {Category._meta.db_table} c "
+            f"WHERE c.id = {report}.category_id))")
