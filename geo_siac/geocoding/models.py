@@ -50,6 +50,21 @@ class GazetteerName(models.Model):
         return self.text
 
 
+class GazetteerWord(models.Model):
+    """A word of the names (a few hundred to tens of thousands): a query's misspelt word is read as the words it is
+    most like. Kept by services.gazetteer_load alone."""
+
+    word = models.TextField(_("palabra"), primary_key=True)
+
+    class Meta:
+        verbose_name = _("palabra del nomenclátor")
+        verbose_name_plural = _("palabras del nomenclátor")
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="gazetteer_word_trgm")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class GazetteerEntry(models.Model):
     """A place a citizen or an operator can search for: a street, an intersection, a numbered address or a named
     place. `search_text` is the label as the normaliser reads it, kept by PostgreSQL itself."""

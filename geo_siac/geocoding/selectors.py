@@ -66,11 +66,15 @@ LIMIT %(limit)s
 SIMILAR_SEARCH = """
 SELECT {columns}, {score} AS score {source}
 WHERE {match} AND e.commune_id = ANY(%(communes)s)
-ORDER BY score DESC, similarity(%(text)s, e.search_text) DESC, e.label, e.id
+ORDER BY score DESC, {then} DESC, e.label, e.id
 LIMIT %(limit)s
 """
-# The entries of the names chosen for the query: an address with the query's house number comes first.
+LIKENESS = "similarity(%(text)s, e.search_text)"
+# The entries of the names chosen for the query: an address with the query's house number comes first. Among the
+# entries of one name, the shortest adds the fewest words to it (the street before its addresses and corners), and
+# length costs nothing where similarity() costs 15 us a row on the hundreds of entries of 10 names.
 NAMED_SEARCH = SIMILAR_SEARCH.format(
+    then="-length(e.search_text)",
     columns=COLUMNS, source=FROM_SERVED + """
 JOIN LATERAL (SELECT max(n.score) AS score FROM unnest(%(names)s::bigint[], %(scores)s::float8[]) AS n(id, score)
               WHERE n.id IN (e.name_id, e.cross_name_id)) AS named ON true""",
@@ -79,6 +83,7 @@ JOIN LATERAL (SELECT max(n.score) AS score FROM unnest(%(names)s::bigint[], %(sc
 )
 # The intersections of a name chosen for A with one chosen for B, in either order, ranked by both word similarities.
 CROSSING_NAMED_SEARCH = SIMILAR_SEARCH.format(
+    then=LIKENESS,
     columns=COLUMNS, source=FROM_SERVED,
     match="""e.kind = 'intersection'
   AND ((e.name_id = ANY(%(first_names)s) AND e.cross_name_id = ANY(%(second_names)s))
@@ -88,53 +93,63 @@ CROSSING_NAMED_SEARCH = SIMILAR_SEARCH.format(
 # When the names find nothing: every word of the query within a word of the entry (pg_trgm's <%, word_similarity >=
 # 0.6, on the GIN index), over all the entries.
 WORDS_SEARCH = SIMILAR_SEARCH.format(
+    then=LIKENESS,
     columns=COLUMNS, source=FROM_SERVED,
     match="%(text)s <%% e.search_text",
     score="word_similarity(%(text)s, e.search_text)"
           " + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
 )
 CROSSING_SEARCH = SIMILAR_SEARCH.format(
+    then=LIKENESS,
     columns=COLUMNS, source=FROM_SERVED,
     match="e.kind = 'intersection' AND %(first)s <%% e.search_text AND %(second)s <%% e.search_text",
     score="word_similarity(%(first)s, e.search_text) + word_similarity(%(second)s, e.search_text)",
 )
 
-# How each word of a query is looked for among the names: a word some name holds as it is must be there; another (a
-# typo, a word being typed) must be like a part of the name (pg_trgm's <%); one that is like no name, or of fewer
-# than three letters, is left out.
-WORD_KINDS = """
-SELECT w,
-       EXISTS (SELECT 1 FROM geocoding_gazetteername n WHERE string_to_array(n.text, ' ') @> ARRAY[w]),
-       length(w) >= 3 AND EXISTS (SELECT 1 FROM geocoding_gazetteername n WHERE w <%% n.text)
-FROM unnest(%(words)s::text[]) AS w
+# A query's word that no name holds (a typo, a word being typed) is read as the words of the names most like it (the
+# trigram similarity of pg_trgm's %, on the words' GIN index); one like no word is left out.
+KNOWN_WORDS = "SELECT word FROM geocoding_gazetteerword WHERE word = ANY(%(words)s)"
+LIKE_WORDS = """
+SELECT word FROM geocoding_gazetteerword WHERE word %% %(word)s
+ORDER BY similarity(word, %(word)s) DESC, word
+LIMIT %(count)s
 """
-# The names holding the query's words, best first. Only the shortest NAME_POOL are ranked: the word filter already
-# holds every query word, so a longer name only adds words, and ranking thousands (a common name) costs 20 us each.
+WORD_READINGS = 5
+# The names holding one reading of every word of the query, best first: word_similarity to the whole query (the
+# house number too), and the whole name's similarity to the words, which tells "soto carrasco" from "soto carrera"
+# for "soto carrbsco" and "molina morales" from "metro molina morales" for "molina morbles". Only the shortest NAME_POOL are ranked: each
+# holds all the query's words, so a longer one only adds words, and ranking thousands (a common name) costs 20 us each.
 NAME_SEARCH = """
-SELECT id, word_similarity(%(text)s, text) AS score FROM (
+SELECT id, (word_similarity(%(text)s, text) + similarity(%(words)s, text)) / 2 AS score FROM (
     SELECT n.id, n.text FROM geocoding_gazetteername n WHERE {conditions}
     ORDER BY length(n.text), n.id LIMIT %(pool)s
 ) AS shortest
 ORDER BY score DESC, length(text), id
 LIMIT %(names)s
 """
-NAME_POOL = 200
-NAME_CANDIDATES = 20
+NAME_POOL = 100
+NAME_CANDIDATES = 10
 
 
 def names_like(cursor, words: str, ranked_by: str) -> tuple[list[int], list[float]]:
-    """The ids and scores of the names that hold `words` (normalised), ranked by their likeness to `ranked_by`."""
-    cursor.execute(WORD_KINDS, {"words": words.split()})
-    kinds = cursor.fetchall()
-    exact = [word for word, held, _like in kinds if held]
-    like = [word for word, held, similar in kinds if not held and similar]
-    if not exact and not like:
+    """The ids and scores of the names that hold `words` (normalised) or the words most like them, ranked by their
+    likeness to `ranked_by` and to `words`."""
+    cursor.execute(KNOWN_WORDS, {"words": words.split()})
+    known = {row[0] for row in cursor.fetchall()}
+    readings = []
+    for word in dict.fromkeys(words.split()):
+        if word not in known and len(word) >= MIN_NORMALISED_LENGTH:
+            cursor.execute(LIKE_WORDS, {"word": word, "count": WORD_READINGS})
+            readings.append([row[0] for row in cursor.fetchall()])
+        else:
+            readings.append([word] if word in known else [])
+    readings = [words for words in readings if words]
+    if not readings:
         return [], []
-    conditions = (["string_to_array(n.text, ' ') @> %(exact)s"] if exact else []) + \
-        [f"%(like{i})s <%% n.text" for i in range(len(like))]
-    cursor.execute(NAME_SEARCH.format(conditions=" AND ".join(conditions)),
-                   {"text": ranked_by, "exact": exact, "pool": NAME_POOL, "names": NAME_CANDIDATES,
-                    **{f"like{i}": word for i, word in enumerate(like)}})
+    conditions = " AND ".join(f"string_to_array(n.text, ' ') && %(words{i})s" for i in range(len(readings)))
+    cursor.execute(NAME_SEARCH.format(conditions=conditions),
+                   {"text": ranked_by, "words": words, "pool": NAME_POOL, "names": NAME_CANDIDATES,
+                    **{f"words{i}": words for i, words in enumerate(readings)}})
     rows = cursor.fetchall()
     return [row[0] for row in rows], [row[1] for row in rows]
 

@@ -50,11 +50,19 @@ SELECT name FROM gazetteer_staging WHERE name IS NOT NULL
 UNION SELECT cross_name FROM gazetteer_staging WHERE cross_name IS NOT NULL
 ON CONFLICT (text) DO NOTHING
 """
+WORDS_INSERT = """
+INSERT INTO geocoding_gazetteerword (word)
+SELECT unnest(string_to_array(name, ' ')) FROM gazetteer_staging
+UNION SELECT unnest(string_to_array(cross_name, ' ')) FROM gazetteer_staging
+ON CONFLICT (word) DO NOTHING
+"""
 # A name no entry carries any more (a reloaded label, an entry gone with its comuna) would take a candidate's place.
 NAMES_PRUNE = """
 DELETE FROM geocoding_gazetteername n
 WHERE NOT EXISTS (SELECT 1 FROM geocoding_gazetteerentry e WHERE e.name_id = n.id)
-  AND NOT EXISTS (SELECT 1 FROM geocoding_gazetteerentry e WHERE e.cross_name_id = n.id)
+  AND NOT EXISTS (SELECT 1 FROM geocoding_gazetteerentry e WHERE e.cross_name_id = n.id);
+DELETE FROM geocoding_gazetteerword
+WHERE word NOT IN (SELECT unnest(string_to_array(text, ' ')) FROM geocoding_gazetteername)
 """
 UPSERT = """
 WITH written AS (
@@ -121,7 +129,7 @@ def entry_problem(entry: Entry) -> str | None:
 def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
                    summary: LoadSummary | None = None) -> LoadSummary:
     """Stores `entries` under `source`, replacing the entries with the same (source, source_id), and keeps the
-    names they carry (GazetteerName) in the same transaction. All or nothing,
+    names they carry and their words (GazetteerName, GazetteerWord) in the same transaction. All or nothing,
     and nothing when not `commit` (a dry run counts what would be written: it writes, then rolls back).
     `summary` carries what the source itself read and skipped."""
     summary = summary or LoadSummary()
@@ -149,6 +157,7 @@ def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
                 summary.skipped["fuera de las comunas cargadas"] += outside
         cursor.execute(NAME_STAGING)
         cursor.execute(NAMES_INSERT)
+        cursor.execute(WORDS_INSERT)
         cursor.execute(UPSERT, {"source": source})
         summary.created, summary.updated = cursor.fetchone()
         cursor.execute(NAMES_PRUNE)
