@@ -117,8 +117,9 @@ LIMIT %(count)s
 WORD_READINGS = 5
 # The names holding one reading of every word of the query, best first: word_similarity to the whole query (the
 # house number too), and the whole name's similarity to the words, which tells "soto carrasco" from "soto carrera"
-# for "soto carrbsco" and "molina morales" from "metro molina morales" for "molina morbles". Only the shortest NAME_POOL are ranked: each
-# holds all the query's words, so a longer one only adds words, and ranking thousands (a common name) costs 20 us each.
+# for "soto carrbsco" and "molina morales" from "metro molina morales" for "molina morbles". Only the shortest
+# NAME_POOL are ranked: each holds all the query's words, so a longer one only adds words, and ranking thousands (a
+# common name) costs 20 us each.
 NAME_SEARCH = """
 SELECT id, (word_similarity(%(text)s, text) + similarity(%(words)s, text)) / 2 AS score FROM (
     SELECT n.id, n.text FROM geocoding_gazetteername n WHERE {conditions}
