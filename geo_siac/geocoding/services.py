@@ -17,7 +17,8 @@ CHUNK_ROWS = 50_000
 
 STAGING = """
 CREATE TEMPORARY TABLE gazetteer_staging (
-    kind text, label text, number integer, longitude float8, latitude float8, cut text, source_id text
+    kind text, label text, number integer, longitude float8, latitude float8, cut text, source_id text,
+    name text, cross_name text
 ) ON COMMIT DROP
 """
 # A point whose CUT is missing or not a loaded comuna takes the comuna it lies in (the lowest CUT on a border).
@@ -29,15 +30,51 @@ UPDATE gazetteer_staging s SET cut = (
 )
 WHERE s.cut IS NULL OR NOT EXISTS (SELECT 1 FROM zones_commune c WHERE c.cut = s.cut)
 """
+# Each entry's names (GazetteerName), what a search looks in first: an address's street is its text without the
+# number; an intersection ("First / Esq. Second", as every source writes it) names two streets.
+NAME_STAGING = """
+UPDATE gazetteer_staging SET
+    name = NULLIF(CASE
+        WHEN kind = 'intersection' AND strpos(label, ' / Esq. ') > 0
+            THEN geocoding_normalise(split_part(label, ' / Esq. ', 1))
+        WHEN number IS NOT NULL THEN regexp_replace(geocoding_normalise(label), ' ' || number || '$', '')
+        ELSE geocoding_normalise(label) END, ''),
+    cross_name = CASE WHEN kind = 'intersection' AND strpos(label, ' / Esq. ') > 0
+        THEN NULLIF(geocoding_normalise(split_part(label, ' / Esq. ', 2)), '') END
+WHERE cut IS NOT NULL
+"""
+NAMES_INSERT = """
+INSERT INTO geocoding_gazetteername (text)
+SELECT name FROM gazetteer_staging WHERE name IS NOT NULL
+UNION SELECT cross_name FROM gazetteer_staging WHERE cross_name IS NOT NULL
+ON CONFLICT (text) DO NOTHING
+"""
+WORDS_INSERT = """
+INSERT INTO geocoding_gazetteerword (word)
+SELECT unnest(string_to_array(name, ' ')) FROM gazetteer_staging
+UNION SELECT unnest(string_to_array(cross_name, ' ')) FROM gazetteer_staging
+ON CONFLICT (word) DO NOTHING
+"""
+# A name no entry carries any more (a reloaded label, an entry gone with its comuna) would take a candidate's place.
+NAMES_PRUNE = """
+DELETE FROM geocoding_gazetteername n
+WHERE NOT EXISTS (SELECT 1 FROM geocoding_gazetteerentry e WHERE e.name_id = n.id)
+  AND NOT EXISTS (SELECT 1 FROM geocoding_gazetteerentry e WHERE e.cross_name_id = n.id);
+DELETE FROM geocoding_gazetteerword
+WHERE word NOT IN (SELECT unnest(string_to_array(text, ' ')) FROM geocoding_gazetteername)
+"""
 UPSERT = """
 WITH written AS (
-    INSERT INTO geocoding_gazetteerentry AS e (kind, label, number, point, commune_id, source, source_id)
+    INSERT INTO geocoding_gazetteerentry AS e (kind, label, number, point, commune_id, source, source_id, name_id,
+                                               cross_name_id)
     SELECT s.kind, s.label, s.number, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), c.id, %(source)s,
-           s.source_id
+           s.source_id, n.id, x.id
     FROM gazetteer_staging s JOIN zones_commune c ON c.cut = s.cut
+    LEFT JOIN geocoding_gazetteername n ON n.text = s.name
+    LEFT JOIN geocoding_gazetteername x ON x.text = s.cross_name
     ON CONFLICT (source, source_id) DO UPDATE SET
         kind = EXCLUDED.kind, label = EXCLUDED.label, number = EXCLUDED.number, point = EXCLUDED.point,
-        commune_id = EXCLUDED.commune_id
+        commune_id = EXCLUDED.commune_id, name_id = EXCLUDED.name_id, cross_name_id = EXCLUDED.cross_name_id
     RETURNING xmax = 0 AS created
 )
 SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written
@@ -90,7 +127,8 @@ def entry_problem(entry: Entry) -> str | None:
 
 def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
                    summary: LoadSummary | None = None) -> LoadSummary:
-    """Stores `entries` under `source`, replacing the entries with the same (source, source_id). All or nothing,
+    """Stores `entries` under `source`, replacing the entries with the same (source, source_id), and keeps the
+    names they carry and their words (GazetteerName, GazetteerWord) in the same transaction. All or nothing,
     and nothing when not `commit` (a dry run counts what would be written: it writes, then rolls back).
     `summary` carries what the source itself read and skipped."""
     summary = summary or LoadSummary()
@@ -116,8 +154,12 @@ def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
             summary.loaded_by_kind[kind] += placed
             if outside:
                 summary.skipped["fuera de las comunas cargadas"] += outside
+        cursor.execute(NAME_STAGING)
+        cursor.execute(NAMES_INSERT)
+        cursor.execute(WORDS_INSERT)
         cursor.execute(UPSERT, {"source": source})
         summary.created, summary.updated = cursor.fetchone()
+        cursor.execute(NAMES_PRUNE)
         # ON COMMIT DROP does not fire when the caller's transaction goes on (a second load in it, a test).
         cursor.execute("DROP TABLE gazetteer_staging")
         if not commit:
@@ -132,4 +174,5 @@ def stage(cursor, entries: list[Entry]) -> None:
         writer.writerow([e.kind, e.label, "" if e.number is None else e.number, repr(e.longitude), repr(e.latitude),
                          e.cut or "", e.source_id])
     buffer.seek(0)
-    cursor.copy_expert("COPY gazetteer_staging FROM STDIN WITH (FORMAT csv, NULL '')", buffer)
+    cursor.copy_expert("COPY gazetteer_staging (kind, label, number, longitude, latitude, cut, source_id) FROM STDIN"
+                       " WITH (FORMAT csv, NULL '')", buffer)

@@ -7,8 +7,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 
-from geo_siac.geocoding.models import GazetteerEntry
+from geo_siac.geocoding.models import EntryKind, GazetteerEntry, GazetteerName, GazetteerWord
 from geo_siac.geocoding.selectors import geocode_search
+from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.zones.models import ServicePoint
 
 # (lon, lat) around Plaza de Puente Alto.
@@ -68,6 +69,7 @@ def test_without_commit_nothing_is_written_but_the_summary_says_what_would_be(co
     output = load(osm_extract)
     assert "creadas: 5" in output and "Simulación" in output
     assert not GazetteerEntry.objects.exists()
+    assert not GazetteerName.objects.exists() and not GazetteerWord.objects.exists()
 
 
 def test_loading_the_same_source_again_updates_instead_of_duplicating(communes, osm_extract):
@@ -75,6 +77,23 @@ def test_loading_the_same_source_again_updates_instead_of_duplicating(communes, 
     output = load(osm_extract, "--commit")
     assert "creadas: 0" in output and "actualizadas: 5" in output
     assert GazetteerEntry.objects.count() == 5
+
+
+def test_a_relabelled_entry_is_found_by_its_new_name_misspelt_and_its_old_name_is_gone(communes):
+    def relabel(street: str):
+        gazetteer_load(source="prueba", commit=True, entries=[
+            Entry(EntryKind.ADDRESS, f"Av. {street} 1820", *WEST, "a1", number=1820),
+            Entry(EntryKind.INTERSECTION, f"{street} / Esq. Eyzaguirre", *CROSS, "i1"),
+        ])
+
+    relabel("Concha y Toro")
+    assert geocode_search("conxha y toro 1820")[0].label == "Av. Concha y Toro 1820"
+    relabel("Vicuña Mackenna")
+    assert geocode_search("vicuna mackemna 1820")[0].label == "Av. Vicuña Mackenna 1820"
+    assert geocode_search("eyzaguirre con vicuna mackenna")[0].label == "Vicuña Mackenna / Esq. Eyzaguirre"
+    assert geocode_search("conxha y toro 1820") == []
+    assert set(GazetteerName.objects.values_list("text", flat=True)) == {"vicuna mackenna", "eyzaguirre"}
+    assert set(GazetteerWord.objects.values_list("word", flat=True)) == {"vicuna", "mackenna", "eyzaguirre"}
 
 
 def test_csv_address_points_with_the_ine_preset(communes, tmp_path):

@@ -57,7 +57,8 @@ def test_a_street_and_its_numbers_come_up_while_typing_a_prefix(gazetteer):
 
 
 @pytest.mark.parametrize("q", ["ejercito libertador con pedro nunez", "Pedro Núñez esquina Ejército Libertador",
-                               "av ejercito libertador esq. pedro nunez", "ejercito libertador / pedro nunez"])
+                               "av ejercito libertador esq. pedro nunez", "ejercito libertador / pedro nunez",
+                               "ejercito libertasor con pedro nunez"])
 def test_calle_con_calle_finds_the_intersection_in_either_order(gazetteer, q):
     found = geocode_search(q)
     assert found[0].label == "Av. Ejército Libertador / Esq. Pedro Núñez F."
