@@ -77,7 +77,7 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 browser_log_in(page, production_server.url, "planificadora", "/mapas/calor/")
                 expect(page.locator("h1")).to_have_text("Mapa de calor de solicitudes")
 
-                categories = page.get_by_role("group", name="Categorías")
+                categories = page.get_by_role("group", name="Categorías", exact=True)
                 categories.get_by_role("checkbox", name="Bache en calzada").click()
                 categories.get_by_role("checkbox", name="Retiro de escombros").click()
                 page.get_by_label("Desde").fill("2025-10-01")
@@ -85,12 +85,14 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 shot(page, f"planner-{viewport}-filters.png")
                 page.get_by_role("button", name="Aplicar filtros").click()
 
-                page.get_by_text("Filtros y opciones del mapa").click()  # folded once applied: the map first
-                expect(categories).to_contain_text("Marcadas: Retiro de escombros, Bache en calzada")
-                expect(categories.get_by_role("checkbox", name="Bache en calzada")).to_be_checked()
                 frame = page.frame_locator("iframe.heatmap-frame")
                 legend = frame.locator(".map-legend li")
                 expect(legend).to_have_count(5)
+                expect(categories).to_be_hidden()  # folded once applied: the map comes first
+                shot(page, f"planner-{viewport}-map.png")
+                page.get_by_text("Filtros y opciones del mapa").click()
+                expect(categories).to_contain_text("Marcadas: Retiro de escombros, Bache en calzada")
+                expect(categories.get_by_role("checkbox", name="Bache en calzada")).to_be_checked()
                 labels = legend.all_inner_texts()
                 lines = frame.locator(".map-title li").all_inner_texts()
                 expect(frame.locator(".leaflet-control-layers-toggle")).to_have_attribute("title", "Capas")
@@ -99,7 +101,6 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 covered = cells_under_controls(frame, colours)
                 legend_box = frame.locator(".map-legend").bounding_box()
                 map_box = frame.locator(".folium-map").bounding_box()
-                shot(page, f"planner-{viewport}-map.png")
 
                 with page.expect_download() as png_download:
                     page.get_by_role("link", name="Descargar PNG").click()

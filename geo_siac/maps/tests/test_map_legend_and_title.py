@@ -119,3 +119,14 @@ def test_an_unfiltered_title_says_everything_is_counted(db):
 def test_a_map_without_reports_says_so_below_it(staff_client, communes):
     html = staff_client.get("/mapas/calor/mapa.html", {"since": "2025-10-01", "until": "2025-10-31"}).content
     assert "<p>Ninguna solicitud con estos filtros.</p>" in html.decode()
+
+
+def test_a_hostile_category_name_is_text_in_the_exports_title(staff_client, make_report):
+    """Category names come from the admin; the title and the page's <title> show them as text."""
+    from geo_siac.catalogue.models import Category
+
+    october_reports(make_report)
+    Category.objects.filter(service_code="bache").update(name_es='<img src="x" id="injected">Bache')
+    html = staff_client.get("/mapas/calor/mapa.html", FILTERS).content.decode()
+    assert "<li>Categorías: &lt;img src=&quot;x&quot; id=&quot;injected&quot;&gt;Bache, Retiro de escombros</li>" in html
+    assert 'id="injected"' not in html
