@@ -76,6 +76,8 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 page.on("pageerror", lambda error: errors.append(str(error)))
                 browser_log_in(page, production_server.url, "planificadora", "/mapas/calor/")
                 expect(page.locator("h1")).to_have_text("Mapa de calor de solicitudes")
+                frame = page.frame_locator("iframe.heatmap-frame")
+                expect(frame.locator(".map-title li").first).to_have_text("Categorías: todas")  # every report
 
                 categories = page.get_by_role("group", name="Categorías", exact=True)
                 categories.get_by_role("checkbox", name="Bache en calzada").click()
@@ -84,8 +86,7 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 page.get_by_label("Hasta (inclusive)").fill("2025-10-31")
                 shot(page, f"planner-{viewport}-filters.png")
                 page.get_by_role("button", name="Aplicar filtros").click()
-
-                frame = page.frame_locator("iframe.heatmap-frame")
+                page.wait_for_url("**/mapas/calor/?category=*")
                 legend = frame.locator(".map-legend li")
                 expect(legend).to_have_count(5)
                 expect(categories).to_be_hidden()  # folded once applied: the map comes first
@@ -101,6 +102,8 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 covered = cells_under_controls(frame, colours)
                 legend_box = frame.locator(".map-legend").bounding_box()
                 map_box = frame.locator(".folium-map").bounding_box()
+                frame.locator(".leaflet-control-layers-toggle").press("Enter")  # the layers, from the keyboard
+                expect(frame.locator(".leaflet-control-layers-list")).to_contain_text("Todas las categorías")
 
                 with page.expect_download() as png_download:
                     page.get_by_role("link", name="Descargar PNG").click()

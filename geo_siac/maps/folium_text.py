@@ -79,6 +79,28 @@ def layer_control(fmap: folium.Map, *, collapsed: bool = False, title: str = "")
         control.add_child(_ButtonTitle(title))
 
 
+class _FitBounds(MacroElement):
+    """folium's FitBounds without Leaflet's zoom animation, which would still be scaling the cells when the page
+    is read (or printed, or screenshot) right after it loads."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, "
+        "{{ this.options }});{% endmacro %}")
+
+    def __init__(self, bounds: list[list[float]], options: dict):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = json.dumps(bounds)
+        self.options = json.dumps({**options, "animate": False})
+
+
+def fit_bounds(fmap: folium.Map, bounds: list[list[float]], *, top_left: tuple[int, int],
+               bottom_right: tuple[int, int], max_zoom: int) -> None:
+    """Open `fmap` on `bounds` ([[south, west], [north, east]]) with the given room, in pixels, at the corners."""
+    fmap.add_child(_FitBounds(bounds, {"paddingTopLeft": top_left, "paddingBottomRight": bottom_right,
+                                       "maxZoom": max_zoom}))
+
+
 # The page around a map: a title above it and a legend below it, so neither covers the map's data. The map's own
 # rule sets its height to 100% by id, which only !important overrides; the flex column gives it what is left.
 _PAGE_STYLE = """<style>

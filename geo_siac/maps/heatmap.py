@@ -31,7 +31,7 @@ from shapely.geometry import Polygon
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import geojson_layer, layer_control, map_page
+from geo_siac.maps.folium_text import fit_bounds, geojson_layer, layer_control, map_page
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -379,8 +379,7 @@ def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "q
     fmap = offline_map(static_url, location=_centre(counts), zoom_start=12, control_scale=True)
     if counts:
         # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
-        fmap.fit_bounds(_bounds(counts), padding_top_left=(50, 50), padding_bottom_right=(50, 30),
-                        max_zoom=15)
+        fit_bounds(fmap, _bounds(counts), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
     all_values = [shown.value(cell, n) for cell, n in counts.items()]
     values = [v for v in all_values if v is not None]
     legend_items, note = [], ""
