@@ -154,7 +154,7 @@ def _class_labels(lowest: float, uppers, whole: bool) -> list[str]:
             labels.append(f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
             low = high + 1
         else:
-            labels.append(f"{_display(low, 2)}–{_display(high, 2)}")
+            labels.append(_display(high, 2) if low == high else f"{_display(low, 2)}–{_display(high, 2)}")
             low = high
     return labels
 

@@ -68,6 +68,7 @@ def test_rate_classes_keep_decimals():
     classes = map_classes([0.25, 0.5, 1.125, 2.5, 3.75, 8.0, 12.5], "quantiles", 3, whole=False)
     assert len(classes.labels) == 3
     assert classes.labels[0].startswith("0,25–") and classes.labels[-1].endswith("–12,50")
+    assert map_classes([0.5, 0.75, 1.5], "quantiles", 5, whole=False).labels == ("0,50", "0,50–0,75", "0,75–1,50")
 
 
 def october_reports(make_report):
