@@ -10,10 +10,12 @@ passes through :func:`map_text` here, and no other module of the project imports
 """
 
 import html
+import json
 from collections.abc import Callable
 
 import folium
-from branca.colormap import StepColormap
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 # After HTML escaping, what still means something inside a template literal: its end, an interpolation and an
 # escape (an invalid one, such as \u without hex digits, is a syntax error that would blank the whole map).
@@ -57,11 +59,92 @@ def circle_marker(location, *, tooltip: str, **style) -> folium.CircleMarker:
     return folium.CircleMarker(location, tooltip=map_text(tooltip), **style)
 
 
-def legend(colours: list[str], *, index: list[float] | None = None, vmin: float, vmax: float,
-           caption: str = "") -> StepColormap:
-    """A colour scale; branca draws its caption with d3's ``.text()``, so it stays plain text."""
-    return StepColormap(colours, index=index, vmin=vmin, vmax=vmax, caption=caption)
+class _ButtonTitle(MacroElement):
+    """Renders after its parent, the layer control, whose button Leaflet titles "Layers" in English only."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}._layersLink.title = {{ this.title }};"
+        "{% endmacro %}")
+
+    def __init__(self, title: str):
+        super().__init__()
+        self._name = "ButtonTitle"
+        self.title = json.dumps(title)
 
 
-def layer_control(fmap: folium.Map) -> None:
-    folium.LayerControl(collapsed=False).add_to(fmap)
+def layer_control(fmap: folium.Map, *, collapsed: bool = False, title: str = "") -> None:
+    """The layer list; `collapsed`, it is a button in the corner until opened, and `title` names that button."""
+    control = folium.LayerControl(collapsed=collapsed).add_to(fmap)
+    if title:
+        control.add_child(_ButtonTitle(title))
+
+
+class _FitBounds(MacroElement):
+    """folium's FitBounds without Leaflet's zoom animation, which would still be scaling the cells when the page
+    is read (or printed, or screenshot) right after it loads."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, "
+        "{{ this.options }});{% endmacro %}")
+
+    def __init__(self, bounds: list[list[float]], options: dict):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = json.dumps(bounds)
+        self.options = json.dumps({**options, "animate": False})
+
+
+def fit_bounds(fmap: folium.Map, bounds: list[list[float]], *, top_left: tuple[int, int],
+               bottom_right: tuple[int, int], max_zoom: int) -> None:
+    """Open `fmap` on `bounds` ([[south, west], [north, east]]) with the given room, in pixels, at the corners."""
+    fmap.add_child(_FitBounds(bounds, {"paddingTopLeft": top_left, "paddingBottomRight": bottom_right,
+                                       "maxZoom": max_zoom}))
+
+
+# The page around a map: a title above it and a legend below it, so neither covers the map's data. The map's own
+# rule sets its height to 100% by id, which only !important overrides; the flex column gives it what is left.
+_PAGE_STYLE = """<style>
+body { display: flex; flex-direction: column; font-family: system-ui, sans-serif; color: #1d2733; }
+body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem; }
+.map-title { padding: .4rem .8rem; border-bottom: 1px solid #c5ced6; }
+.map-title h1 { font-size: 1.05rem; margin: 0; }
+.map-title ul, .map-legend ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; }
+.map-title ul { gap: 0 1.2rem; font-size: .85rem; }
+.map-legend { padding: .4rem .8rem; border-top: 1px solid #c5ced6; font-size: .85rem; }
+.map-legend h2 { font-size: .9rem; margin: 0 0 .2rem; }
+.map-legend ul { gap: .2rem 1rem; }
+.map-legend li { display: flex; align-items: center; gap: .35rem; }
+.map-legend .swatch { display: inline-block; width: 1.6rem; height: .9rem; border: 1px solid #555; }
+.map-legend p { margin: .2rem 0 0; color: #44525f; }
+</style>"""
+
+
+class _BelowMap(MacroElement):
+    """HTML placed in the page after the map's own element (figure children render in the order they are added)."""
+
+    _template = Template("{% macro html(this, kwargs) %}{{ this.markup }}{% endmacro %}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self._name = "BelowMap"
+        self.markup = markup
+
+
+def map_page(fmap: folium.Map, *, title: str, lines: list[str], caption: str,
+             items: list[tuple[str, str]], note: str = "", legend_name: str = "") -> None:
+    """Frame `fmap` as a page: `title` and `lines` (what the map shows) above it, and below it a legend of
+    `caption`, the (colour, label) `items` and a `note`. Call it before the map is rendered."""
+    figure = fmap.get_root()
+    figure.title = map_text(title)
+    figure.header.add_child(Element(_PAGE_STYLE), name="map_page_style")
+    shown = "".join(f"<li>{map_text(line)}</li>" for line in lines)
+    figure.html.add_child(Element(f'<header class="map-title"><h1>{map_text(title)}</h1><ul>{shown}</ul></header>'),
+                          name="map_title")
+    if not items and not note:
+        return
+    swatches = "".join(f'<li><span class="swatch" style="background:{colour}"></span>{map_text(label)}</li>'
+                       for colour, label in items)
+    explained = f"<p>{map_text(note)}</p>" if note else ""
+    figure.add_child(_BelowMap(
+        f'<section class="map-legend" aria-label="{map_text(legend_name or caption)}">'
+        f"<h2>{map_text(caption)}</h2><ul>{swatches}</ul>{explained}</section>"), name="map_legend")

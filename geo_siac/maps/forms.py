@@ -67,17 +67,25 @@ def _local_midnight(day) -> datetime | None:
 DATE_INPUT = {"type": "date", "min": CALENDAR_START.isoformat(), "max": CALENDAR_END.isoformat()}
 
 
+def _checkboxes(label, **kwargs) -> forms.MultipleChoiceField:
+    """A multiple choice ticked in a list of checkboxes: no Ctrl-click, each box reached with the keyboard."""
+    return forms.MultipleChoiceField(label=label, required=False, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+
 class HeatmapFilterForm(forms.Form):
+    # The lists of choices, in the order the page shows them (each a scrollable fieldset of checkboxes).
+    CHOICE_LISTS = ("category", "group", "comuna", "zone", "status", "channel")
+
     res = forms.TypedChoiceField(
         label=_("Resolución H3"), choices=[(r, r) for r in H3_RESOLUTIONS], coerce=int, initial=9, required=False
     )
-    comuna = forms.MultipleChoiceField(label=_("Comuna"), required=False)
-    category = forms.MultipleChoiceField(label=_("Categoría"), required=False)
-    group = forms.MultipleChoiceField(label=_("Grupo de categorías"), required=False)
-    status = forms.MultipleChoiceField(label=_("Estado"), choices=Status.choices, required=False)
-    channel = forms.MultipleChoiceField(label=_("Canal"), choices=Channel.choices, required=False)
+    comuna = _checkboxes(_("Comunas"))
+    category = _checkboxes(_("Categorías"))
+    group = _checkboxes(_("Grupos de categorías"))
+    status = _checkboxes(_("Estados"), choices=Status.choices)
+    channel = _checkboxes(_("Canales"), choices=Channel.choices)
     zone = forms.TypedMultipleChoiceField(
-        label=_("Zona"), coerce=int, required=False,
+        label=_("Zonas"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
         help_text=_("Cuenta las solicitudes cuyo punto está dentro del polígono vigente de la zona."),
     )
     # Dates a report can carry (the business-day calendar's range): beyond, "until + 1 day" and the comparison
@@ -96,13 +104,22 @@ class HeatmapFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["comuna"].choices = list(Commune.objects.active().values_list("cut", "name"))
-        self.fields["category"].choices = list(Category.objects.values_list("service_code", "name_es"))
-        self.fields["group"].choices = list(CategoryGroup.objects.values_list("code", "name_es"))
+        self.fields["comuna"].choices = list(Commune.objects.active().order_by("name").values_list("cut", "name"))
+        self.fields["category"].choices = [(c.service_code, c.name) for c in Category.objects.all()]
+        self.fields["group"].choices = [(g.code, g.name) for g in CategoryGroup.objects.all()]
         self.fields["zone"].choices = [
             (zone.pk, f"{zone.commune.name} · {zone.name}")
             for zone in Zone.objects.current().select_related("commune").order_by("commune__name", "name")
         ]
+
+    def choice_lists(self) -> list[tuple[forms.BoundField, list[str]]]:
+        """The lists that have something to choose (no zones before any is drawn), each with the labels of its
+        ticked boxes, which a scrolled list may hide."""
+        return [(self[name], [str(box.choice_label) for box in self[name] if box.data["selected"]])
+                for name in self.CHOICE_LISTS if self.fields[name].choices]
+
+    def other_fields(self):
+        return [field for field in self if field.name not in self.CHOICE_LISTS]
 
     def clean(self):
         data = super().clean()

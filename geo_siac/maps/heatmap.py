@@ -6,28 +6,32 @@ names, legends and tooltips go through gettext, so they follow the language of t
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
+import textwrap
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import geopandas as gpd
 import mapclassify
 import numpy as np
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from h3.api import basic_int as h3i
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from shapely.geometry import Polygon
 
-from geo_siac.catalogue.models import CategoryGroup
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import geojson_layer, layer_control, legend
+from geo_siac.maps.folium_text import fit_bounds, geojson_layer, layer_control, map_page
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -36,6 +40,7 @@ from geo_siac.maps.selectors import (
     cell_table,
 )
 from geo_siac.rates import per_1000
+from geo_siac.reports.states import Channel, Status
 from geo_siac.zones.models import Commune, Zone
 
 COORDINATE_DECIMALS = 6
@@ -45,6 +50,7 @@ WEEK_LAYERS = 8
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 NO_DATA_COLOUR = "#bdbdbd"
 ZONE_COLOUR = "#1b7837"
+PNG_LINE_CHARACTERS = 95
 CSV_HEADER = ("hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging")
 
 
@@ -100,25 +106,73 @@ def _blank(value):
     return "" if value is None else value
 
 
-def class_edges(values: list[float], scheme: str, classes: int) -> list[float]:
-    """Class boundaries from the minimum to the maximum value (quantiles or Jenks natural breaks)."""
+@dataclass(frozen=True)
+class MapClasses:
+    """The classes a map colours by, shared by the folium map and the PNG: each class's inclusive upper bound, its
+    label and colour, and a note that says why there are fewer classes than asked for ("" when there are not)."""
+
+    uppers: tuple[float, ...]
+    labels: tuple[str, ...]
+    colours: tuple[str, ...]
+    note: str = ""
+
+    def colour(self, value: float | None) -> str:
+        if value is None:
+            return NO_DATA_COLOUR
+        return self.colours[min(bisect.bisect_left(self.uppers, value), len(self.uppers) - 1)]
+
+
+def map_classes(values: list[float], scheme: str, classes: int, *, whole: bool) -> MapClasses:
+    """`classes` classes of `values` by quantiles or Jenks natural breaks, fewer only when the values cannot
+    make them (and then the note says why). `whole` values (counts) get whole-number bounds and labels such as
+    "2–3"; others (rates) keep two decimals."""
     values = np.asarray(values, dtype=float)
-    k = max(1, min(classes, np.unique(values).size))
-    if k == 1:
-        return [float(values.min()), float(values.max()) + 1]
-    with warnings.catch_warnings():
-        # Quantiles lowers k itself (and says so) when many counts tie; the legend shows the classes it kept.
-        warnings.simplefilter("ignore", UserWarning)
-        classifier = mapclassify.NaturalBreaks(values, k=k) if scheme == "natural_breaks" else (
-            mapclassify.Quantiles(values, k=k)
-        )
-    edges = np.unique(np.concatenate([[values.min()], classifier.bins]))
-    return [float(e) for e in edges]
+    distinct = np.unique(values)
+    if distinct.size <= classes:
+        uppers = distinct
+    else:
+        with warnings.catch_warnings():
+            # Quantiles lowers k itself (and warns) when many values tie; the legend's note says so instead.
+            warnings.simplefilter("ignore", UserWarning)
+            classifier = mapclassify.NaturalBreaks(values, k=classes) if scheme == "natural_breaks" else (
+                mapclassify.Quantiles(values, k=classes)
+            )
+        # A whole value is at most a bound exactly when it is at most the bound's floor: same classes, whole bounds.
+        uppers = np.unique(np.floor(classifier.bins) if whole else classifier.bins)
+    return MapClasses(
+        uppers=tuple(float(u) for u in uppers),
+        labels=tuple(_class_labels(float(distinct[0]), uppers, whole)),
+        colours=tuple(_colours(len(uppers))),
+        note=_fewer_classes_note(len(uppers), classes, distinct.size),
+    )
+
+
+def _class_labels(lowest: float, uppers, whole: bool) -> list[str]:
+    labels, low = [], lowest
+    for high in uppers:
+        if whole:
+            labels.append(f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
+            low = high + 1
+        else:
+            labels.append(_display(high, 2) if low == high else f"{_display(low, 2)}–{_display(high, 2)}")
+            low = high
+    return labels
 
 
 def _colours(n: int) -> list[str]:
     ramp = colormaps["YlOrRd"]
     return [to_hex(ramp(0.15 + 0.85 * i / max(n - 1, 1))) for i in range(n)]
+
+
+def _fewer_classes_note(made: int, asked: int, distinct: int) -> str:
+    if made == asked:
+        return ""
+    if made == distinct:
+        return ngettext("%(asked)s clases pedidas: hay un solo valor distinto.",
+                        "%(asked)s clases pedidas: solo hay %(made)s valores distintos.", made) % {
+            "asked": asked, "made": made}
+    return _("%(asked)s clases pedidas, %(made)s hechas: muchas celdas tienen el mismo valor.") % {
+        "asked": asked, "made": made}
 
 
 @dataclass(frozen=True)
@@ -163,10 +217,9 @@ def _cell_tooltip(measure: Measure) -> dict[str, str]:
     return {"hex_id": _("Celda"), "count": _("Solicitudes")}
 
 
-def _choropleth(counts: dict[int, int], name: str, colormap, measure: Measure, show: bool):
+def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, show: bool):
     def style(feature):
-        value = feature["properties"]["value"]
-        return {"fillColor": NO_DATA_COLOUR if value is None else colormap(value), "fillOpacity": 0.7,
+        return {"fillColor": classes.colour(feature["properties"]["value"]), "fillOpacity": 0.7,
                 "color": "#555555", "weight": 0.3}
 
     return geojson_layer(_cells_geojson(counts, measure), name=name, show=show, style_function=style,
@@ -256,11 +309,66 @@ def _week_label(week: datetime) -> str:
     return _("Semana del %(date)s") % {"date": f"{week:%d-%m-%Y}"}
 
 
+@dataclass(frozen=True)
+class MapTitle:
+    """What a map export says it shows, in the active language: a title and one line per filter."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+def map_title(res: int, filters: CellFilters, *, measure: str = "count", scheme: str = "quantiles",
+              classes: int = 5) -> MapTitle:
+    """The title of the map and the PNG: the categories, comunas, period, measure and resolution, and any other
+    filter that was chosen."""
+    everything = _("todas")
+    chosen = [
+        (_("Categorías"), _names(Category.objects.filter(service_code__in=filters.categories)), True),
+        (_("Grupos de categorías"), _names(CategoryGroup.objects.filter(code__in=filters.groups)), False),
+        (_("Comunas"), ", ".join(Commune.objects.filter(cut__in=filters.communes).order_by("name")
+                                 .values_list("name", flat=True)), True),
+        (_("Zonas"), ", ".join(z.name for z in Zone.objects.filter(pk__in=filters.zones).order_by("name")), False),
+        (_("Estados"), ", ".join(str(Status(s).label) for s in filters.statuses), False),
+        (_("Canales"), ", ".join(str(Channel(c).label) for c in filters.channels), False),
+    ]
+    lines = [f"{label}: {names or everything}" for label, names, always in chosen if names or always]
+    scheme_name = _("cuantiles") if scheme == "quantiles" else _("cortes naturales (Jenks)")
+    lines += [
+        _("Período: %(period)s") % {"period": _period(filters)},
+        _("Medida: %(measure)s") % {"measure": Measure(measure, {}).caption()},
+        _("Resolución H3: %(res)s · %(classes)s clases por %(scheme)s") % {
+            "res": res, "classes": classes, "scheme": scheme_name},
+    ]
+    return MapTitle(_("Mapa de calor de solicitudes"), tuple(lines))
+
+
+def _names(objects) -> str:
+    return ", ".join(sorted(o.name for o in objects))
+
+
+def _period(filters: CellFilters) -> str:
+    since = date_format(filters.since.date()) if filters.since else ""
+    # `until` is the midnight after the last day counted.
+    until = date_format((filters.until - timedelta(days=1)).date()) if filters.until else ""
+    if since and until:
+        return _("del %(since)s al %(until)s") % {"since": since, "until": until}
+    if since:
+        return _("desde el %(since)s") % {"since": since}
+    if until:
+        return _("hasta el %(until)s") % {"until": until}
+    return _("todas las fechas")
+
+
+def _legend_items(classes: MapClasses, values: list[float | None]) -> list[tuple[str, str]]:
+    items = list(zip(classes.colours, classes.labels))
+    return items + [(NO_DATA_COLOUR, _("sin dato"))] if None in values else items
+
+
 def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
              measure: str = "count", static_url: str = "/static/") -> str:
     """The planners' heat map as a standalone HTML page: all categories, one layer per category group, the last
-    weeks, hotspots, emerging cells, comuna and crew-zone boundaries, with a layer control and a legend. It loads
-    only GeoSIAC's static files, from ``static_url``.
+    weeks, hotspots, emerging cells, comuna and crew-zone boundaries, with a collapsed layer control, the title
+    (the filters) above the map and the legend below it. It loads only GeoSIAC's static files, from ``static_url``.
 
     ``measure`` is "count" or "rate"; with "rate", cells whose population is unknown or zero are grey. Every
     choropleth shares the classes computed on the "all categories" values.
@@ -269,22 +377,26 @@ def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "q
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
     fmap = offline_map(static_url, location=_centre(counts), zoom_start=12, control_scale=True)
-    values = [v for v in (shown.value(cell, n) for cell, n in counts.items()) if v is not None]
+    if counts:
+        # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
+        fit_bounds(fmap, _bounds(counts), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
+    all_values = [shown.value(cell, n) for cell, n in counts.items()]
+    values = [v for v in all_values if v is not None]
+    legend_items, note = [], ""
     if values:
-        edges = class_edges(values, scheme, classes)
-        colormap = legend(_colours(len(edges) - 1), index=edges, vmin=edges[0], vmax=edges[-1],
-                          caption=shown.caption())
-        _choropleth(counts, _("Todas las categorías"), colormap, shown, show=True).add_to(fmap)
+        scale = map_classes(values, scheme, classes, whole=not shown.is_rate)
+        legend_items, note = _legend_items(scale, all_values), scale.note
+        _choropleth(counts, _("Todas las categorías"), scale, shown, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
             name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
-            _choropleth(group_counts, name, colormap, shown, show=False).add_to(fmap)
+            _choropleth(group_counts, name, scale, shown, show=False).add_to(fmap)
         weeks = cell_counts_by_week(res, filters)
         for week in list(weeks)[-WEEK_LAYERS:]:
-            _choropleth(weeks[week], _week_label(week), colormap, shown, show=False).add_to(fmap)
-        colormap.add_to(fmap)
+            _choropleth(weeks[week], _week_label(week), scale, shown, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
-        no_data = legend([NO_DATA_COLOUR], vmin=0, vmax=1)
+        no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
+        legend_items = [(NO_DATA_COLOUR, _("sin dato"))]
         _choropleth(counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
     if any(r.hotspot for r in rows):
         _hotspot_layer(rows).add_to(fmap)
@@ -294,8 +406,17 @@ def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "q
     zones = map_zones(filters)
     if zones:
         _zones_layer(zones, filters.zones).add_to(fmap)
-    layer_control(fmap)
+    layer_control(fmap, collapsed=True, title=_("Capas"))
+    title = map_title(res, filters, measure=measure, scheme=scheme, classes=classes)
+    map_page(fmap, title=title.title, lines=list(title.lines), caption=shown.caption(), items=legend_items,
+             note=note if counts else _("Ninguna solicitud con estos filtros."), legend_name=_("Leyenda"))
     return fmap.get_root().render()
+
+
+def _bounds(counts: dict[int, int]) -> list[list[float]]:
+    points = [point for cell in counts for point in h3i.cell_to_boundary(cell)]
+    lats, lngs = zip(*points)
+    return [[min(lats), min(lngs)], [max(lats), max(lngs)]]
 
 
 def _centre(counts: dict[int, int]) -> tuple[float, float]:
@@ -306,28 +427,37 @@ def _centre(counts: dict[int, int]) -> tuple[float, float]:
 
 
 def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
-            measure: str = "count", title: str = "") -> bytes:
-    """The same choropleth as a PNG for printed reports (geopandas + matplotlib, no browser)."""
+            measure: str = "count") -> bytes:
+    """The same choropleth as a PNG for printed reports (geopandas + matplotlib, no browser), with the title and
+    the filters above the map (also in the PNG's Title and Description text chunks) and the legend beside it."""
     rows = [r for r in cell_table(res, filters) if r.count > 0]
     shown = Measure(measure, {r.cell: r.population for r in rows})
-    figure = Figure(figsize=(8, 8), dpi=120)
-    ax = figure.add_subplot()
+    title = map_title(res, filters, measure=measure, scheme=scheme, classes=classes)
+    lines = "\n".join(textwrap.fill(line, PNG_LINE_CHARACTERS) for line in title.lines)
+    header_inches = 0.45 + 0.19 * (lines.count("\n") + 1)
+    figure = Figure(figsize=(8, 8 + header_inches), dpi=120)
+    header, ax = figure.subplots(2, 1, gridspec_kw={"height_ratios": [header_inches, 8], "hspace": 0})
+    header.set_axis_off()
+    header.text(0, 1, title.title, fontsize=13, fontweight="bold", va="top", transform=header.transAxes)
+    header.text(0, 1 - 0.4 / header_inches, lines, fontsize=9, va="top", linespacing=1.5, transform=header.transAxes)
     ax.set_axis_off()
-    ax.set_title(title or _("%(caption)s (resolución %(res)s)") % {"caption": shown.caption(), "res": res})
     if rows:
+        values = [shown.value(r.cell, r.count) for r in rows]
+        known = [v for v in values if v is not None]
+        scale = map_classes(known, scheme, classes, whole=not shown.is_rate) if known else None
         cells = gpd.GeoDataFrame(
-            {"value": [shown.value(r.cell, r.count) for r in rows], "hotspot": [r.hotspot for r in rows]},
+            {"colour": [scale.colour(v) if scale else NO_DATA_COLOUR for v in values],
+             "hotspot": [r.hotspot for r in rows]},
             geometry=[Polygon([(lng, lat) for lat, lng in h3i.cell_to_boundary(r.cell)]) for r in rows],
             crs=STORAGE_SRID,
         )
-        cells["value"] = cells["value"].astype(float)
-        k = min(classes, cells["value"].nunique())
+        cells.plot(ax=ax, color=cells["colour"], edgecolor="#555555", linewidth=0.1)
+        items = _legend_items(scale, values) if scale else [(NO_DATA_COLOUR, _("sin dato"))]
         legend_title = _("Por 1.000 hab.") if shown.is_rate else _("Solicitudes")
-        cells.plot(ax=ax, column="value", cmap="YlOrRd", scheme=scheme if k > 1 else None, k=max(k, 1),
-                   legend=True, edgecolor="#555555", linewidth=0.1,
-                   missing_kwds={"color": NO_DATA_COLOUR, "label": _("sin dato")},
-                   legend_kwds={"title": legend_title, "loc": "lower left", "bbox_to_anchor": (1, 0)}
-                   if k > 1 else None)
+        if scale and scale.note:
+            legend_title += "\n" + textwrap.fill(scale.note, 28)
+        ax.legend(handles=[Patch(facecolor=colour, edgecolor="#555555", label=label) for colour, label in items],
+                  title=legend_title, loc="lower left", bbox_to_anchor=(1, 0), fontsize=9, title_fontsize=9)
         hot = cells[cells["hotspot"] >= 3]
         if not hot.empty:
             hot.boundary.plot(ax=ax, color="#b2182b", linewidth=1.2)
@@ -341,5 +471,6 @@ def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "qu
     if not boundaries.empty:
         boundaries.boundary.plot(ax=ax, color="#222222", linewidth=1)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
+    figure.savefig(buffer, format="png", bbox_inches="tight",
+                   metadata={"Title": title.title, "Description": "\n".join(title.lines)})
     return buffer.getvalue()

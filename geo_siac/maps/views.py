@@ -122,7 +122,6 @@ def weekly_by_category(request):
 
 
 @staff_required
-@csp_allow(style_src="'unsafe-inline'")
 def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None)
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""

@@ -107,14 +107,32 @@ def test_map_api_is_forbidden_to_non_staff(client, communes, url):
     assert client.get(url).status_code == 403
 
 
-def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, two_reports):
+def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, two_reports, crews):
     response = staff_client.get("/mapas/calor/", {"res": 8, "scheme": "natural_breaks"})
     html = response.content.decode()
     assert response.status_code == 200
-    for expected in ('name="comuna"', 'name="group"', 'name="status"', 'name="channel"', 'name="since"',
-                     'name="zone"', 'name="measure"', "Tasa por 1.000 hab.",
+    for expected in ('name="since"', 'name="measure"', "Tasa por 1.000 hab.",
                      "mapa.html?res=8&amp;scheme=natural_breaks", "mapa.png?", "h3.csv?"):
         assert expected in html
+    # Each multiple choice is a fieldset of checkboxes (ticked one by one, no Ctrl-click), named by its legend.
+    for name, legend in (("category", "Categorías"), ("group", "Grupos de categorías"), ("comuna", "Comunas"),
+                         ("zone", "Zonas"), ("status", "Estados"), ("channel", "Canales")):
+        assert re.search(rf'<fieldset class="choice-list"[^>]*>\s*<legend>{legend}</legend>', html), legend
+        assert f'type="checkbox" name="{name}"' in html, name
+    assert "multiple" not in html  # no <select multiple> left
+
+
+def test_choice_lists_without_choices_are_left_out(staff_client, two_reports):
+    html = staff_client.get("/mapas/calor/").content.decode()
+    assert 'name="category"' in html and 'name="zone"' not in html  # no zone is drawn yet
+
+
+def test_ticked_boxes_filter_the_map_and_stay_ticked(staff_client, two_reports):
+    response = staff_client.get("/mapas/calor/", {"category": ["bache", "poda-arboles"], "comuna": "13122"})
+    html = response.content.decode()
+    assert re.search(r'type="checkbox" name="category" value="bache"[^>]*checked', html)
+    assert re.search(r'type="checkbox" name="comuna" value="13122"[^>]*checked', html)
+    assert "mapa.html?category=bache&amp;category=poda-arboles&amp;comuna=13122" in html
 
 
 def test_map_html_is_offline_with_choropleth_legend_layers_and_comuna_boundaries(staff_client, two_reports):
@@ -122,11 +140,11 @@ def test_map_html_is_offline_with_choropleth_legend_layers_and_comuna_boundaries
     html = response.content.decode()
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     assert_offline(html)
-    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in html and "/static/vendor/d3/3.5.5/d3.min.js" in html
-    for layer in ("Todas las categor", "Grupo: Aseo y ornato", "Grupo: Vialidad", "Semana del", "Comunas",
-                  "Solicitudes por celda H3"):
+    assert "/static/vendor/leaflet/1.9.3/leaflet.js" in html
+    for layer in ("Todas las categor", "Grupo: Aseo y ornato", "Grupo: Vialidad", "Semana del", "Comunas"):
         assert layer in html
-    assert "L.control.layers" in html
+    assert "L.control.layers" in html and '"collapsed": true' in html
+    assert re.search(r'<section class="map-legend"[^>]*><h2>Solicitudes por celda H3</h2>', html)
 
 
 def test_png_export_is_an_image(staff_client, two_reports):
@@ -242,7 +260,9 @@ def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, 
     for msgid in ("Todas las categorías", "Grupo: %(name)s", "Semana del %(date)s", "Comunas", "Comuna",
                   "Zonas de cuadrillas", "Zona", "Solicitudes por celda H3",
                   "Solicitudes por 1.000 habitantes por celda H3", "Celda", "Solicitudes", "Habitantes",
-                  "Por 1.000 hab.", "sin dato", "%(caption)s (resolución %(res)s)",
+                  "Por 1.000 hab.", "sin dato", "Mapa de calor de solicitudes", "Categorías", "Comunas", "todas",
+                  "Período: %(period)s", "Medida: %(measure)s", "del %(since)s al %(until)s", "cuantiles",
+                  "Resolución H3: %(res)s · %(classes)s clases por %(scheme)s", "Capas", "Leyenda",
                   "Puntos calientes y fríos (Gi*, FDR)", "caliente", "frío", "Tipo", "Confianza",
                   "Puntos emergentes (crecen vs. período anterior)"):
         assert msgid in looked_up, msgid
