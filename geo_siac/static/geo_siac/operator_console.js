@@ -9,7 +9,7 @@
   const mapElement = document.getElementById("operator-map");
   const map = L.map(mapElement).setView(centre, 14);
   const tiles = tileUrl ? L.tileLayer(tileUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map) : null;
-  places.communes(map, communes, { color: "#0b4f6c", weight: 2, fillOpacity: 0.03 });
+  places.communes(map, communes, { style: { color: "#0b4f6c", weight: 2, fillOpacity: 0.03 }, interactive: false });
   places.names(map, tiles);
   window.geoSiacOperatorMap = map;  // lets browser tests read where the map is
   const lat = document.getElementById("id_latitude"), lng = document.getElementById("id_longitude");

@@ -73,8 +73,8 @@ window.GeoSiacPlaceSearch = (function () {
       list.hidden = !features.length;
       input.setAttribute("aria-expanded", features.length ? "true" : "false");
       active = -1;
-      status.textContent = features.length ? format(text.results, {n: features.length})
-        : format(text.noResults, {q: query});
+      status.textContent = !features.length ? format(text.noResults, {q: query})
+        : features.length === 1 ? text.oneResult : format(text.results, {n: features.length});
     }
 
     function search() {
@@ -135,16 +135,14 @@ window.GeoSiacPlaceSearch = (function () {
       .catch(function () { if (ask === asked) { element.textContent = ""; } });
   }
 
-  /* The served comunas, outlined and named. */
-  function communes(map, geojson, style) {
-    return L.geoJSON(geojson, {
-      style: style,
-      interactive: false,
+  /* The served comunas, outlined and named; `options` are L.geoJSON's (style, interactive). */
+  function communes(map, geojson, options) {
+    return L.geoJSON(geojson, Object.assign({}, options, {
       onEachFeature: function (feature, layer) {
         layer.bindTooltip(label(feature.properties.name), {permanent: true, direction: "center",
                                                            className: "commune-label"});
       },
-    }).addTo(map);
+    })).addTo(map);
   }
 
   /* The gazetteer's places and streets named in the view, when the map has no tiles or its tile server cannot be
@@ -165,9 +163,24 @@ window.GeoSiacPlaceSearch = (function () {
         var place = feature.properties.kind === "place";
         L.circleMarker(at, {radius: place ? 4 : 0, weight: 1, color: "#5a4a00", fillColor: "#f2a900",
                             fillOpacity: 1, opacity: place ? 1 : 0, interactive: false})
-          .bindTooltip(label(feature.properties.label), {permanent: true, direction: place ? "right" : "center",
+          .bindTooltip(label(feature.properties.label), {permanent: true, direction: place ? "auto" : "center",
                                                          className: place ? "map-place-label" : "map-street-label"})
           .addTo(layer);
+      });
+      declutter();
+    }
+    // Two streets of one corner share a point: a label that would overlap one already shown (places come first)
+    // is hidden, as a tiled map would drop it.
+    function declutter() {
+      var shown = [];
+      layer.eachLayer(function (marker) {
+        var element = marker.getTooltip().getElement();
+        var box = element.getBoundingClientRect();
+        var overlaps = shown.some(function (other) {
+          return box.left < other.right && other.left < box.right && box.top < other.bottom && other.top < box.bottom;
+        });
+        element.style.visibility = overlaps ? "hidden" : "";
+        if (!overlaps) { shown.push(box); }
       });
     }
     function refresh() {

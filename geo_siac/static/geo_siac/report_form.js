@@ -13,13 +13,13 @@
   var near = document.getElementById("place-near");
   var nearbySummary = document.getElementById("nearby-summary");
 
-  var map = L.map("map");
+  var map = L.map("map", {maxZoom: 19});  // the clusters need it when there is no tile layer to give it
   window.geoSiacMap = map;  // lets browser tests and the console turn coordinates into clicks
   var tiles = null;
   if (config.tileUrl) {
     tiles = L.tileLayer(config.tileUrl, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
   }
-  var boundary = places.communes(map, communes, {color: "#0b4f6c", weight: 2, fillOpacity: 0.05});
+  var boundary = places.communes(map, communes, {style: {color: "#0b4f6c", weight: 2, fillOpacity: 0.05}});
   map.fitBounds(boundary.getBounds());
   places.names(map, tiles);
   var reported = L.markerClusterGroup({showCoverageOnHover: false, maxClusterRadius: 40}).addTo(map);
