@@ -84,7 +84,7 @@ def test_citizen_types_an_intersection_picks_it_sees_what_is_reported_near_and_f
     assert abs(float(page.input_value("#id_lat")) - corner[0]) < 1e-5
     assert page.evaluate("window.geoSiacMap.getZoom()") == 17
     assert page.locator("#map img.leaflet-marker-icon").count() == 1  # the pin
-    expect(page.locator("#nearby-summary")).to_contain_text(": 4")
+    expect(page.locator("#nearby-summary")).to_contain_text("Ya hay 4 solicitudes abiertas")
     page.locator("#map").screenshot(path=OUTPUT / "2-pin-and-reported-near.png")
     page.screenshot(path=OUTPUT / "2-place-step.png", full_page=True)
 

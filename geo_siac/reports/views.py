@@ -108,7 +108,10 @@ def map_config() -> dict:
         "alreadyReported": _("Ya reportado"),
         "followThisOne": _("Seguir este reporte"),
         "approximate": _("Ubicación aproximada: el vecino no pidió mostrarla en el mapa."),
-        "nearbyCount": _("Solicitudes abiertas ya reportadas cerca del marcador: %(n)s (en el mapa)."),
+        "nearbyOne": _("Ya hay 1 solicitud abierta cerca del marcador: tóquela en el mapa (en rojo) para verla o "
+                       "seguirla."),
+        "nearbyMany": _("Ya hay %(n)s solicitudes abiertas cerca del marcador: tóquelas en el mapa (en rojo) para "
+                        "verlas o seguirlas."),
         "outsideMessage": _(
             "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
         ),

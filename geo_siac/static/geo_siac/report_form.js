@@ -22,7 +22,14 @@
   var boundary = places.communes(map, communes, {style: {color: "#0b4f6c", weight: 2, fillOpacity: 0.05}});
   map.fitBounds(boundary.getBounds());
   places.names(map, tiles);
-  var reported = L.markerClusterGroup({showCoverageOnHover: false, maxClusterRadius: 40}).addTo(map);
+  // Clusters drawn like the reports they hold, so a group reads as "already reported" too.
+  var reported = L.markerClusterGroup({
+    showCoverageOnHover: false, maxClusterRadius: 40,
+    iconCreateFunction: function (cluster) {
+      return L.divIcon({className: "reported-icon reported-cluster", iconSize: [30, 30],
+                        html: String(cluster.getChildCount())});
+    },
+  }).addTo(map);
   var marker = null;
 
   function inside(latlng) {
@@ -107,10 +114,12 @@
                               iconSize: [22, 22], html: "!"});
         reported.addLayer(L.marker(at, {icon: icon, keyboard: true,
                                         title: config.alreadyReported + ": " + feature.properties.category})
-          .bindPopup(reportedPopup(feature.properties)));
+          // Clear of the zoom buttons, and narrow enough for a phone's map.
+          .bindPopup(reportedPopup(feature.properties), {maxWidth: 240, autoPanPaddingTopLeft: L.point(50, 20)}));
       });
       var count = (data.features || []).length;
-      nearbySummary.textContent = count ? config.nearbyCount.replace("%(n)s", count) : "";
+      nearbySummary.textContent = !count ? "" : count === 1 ? config.nearbyOne
+        : config.nearbyMany.replace("%(n)s", count);
     });
   }
 
