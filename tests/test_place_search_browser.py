@@ -88,7 +88,7 @@ def test_citizen_types_an_intersection_picks_it_sees_what_is_reported_near_and_f
     page.locator("#map").screenshot(path=OUTPUT / "2-pin-and-reported-near.png")
     page.screenshot(path=OUTPUT / "2-place-step.png", full_page=True)
 
-    page.locator(".reported-icon:not(.approximate)").click()
+    page.locator(".reported-icon:not(.approximate):not(.reported-cluster)").click()
     follow = page.locator(".leaflet-popup-content a")
     expect(follow).to_have_text("Seguir este reporte")
     assert follow.get_attribute("href") == f"/seguimiento/{followed.tracking_code}/#seguir"

@@ -37,14 +37,14 @@ class ReverseParams(serializers.Serializer):
         return attrs
 
 
-# A map asks for names only once zoomed in to a few streets (Leaflet's zoom 15 on a phone is about 0.01 degrees
-# across): a wider box would name too many places to read, and cost a scraper one request for a whole comuna.
-MAX_BOX_DEGREES = 0.05
+# A map asks for names only once zoomed in to a few streets (Leaflet's zoom 15 is 0.017 degrees across a phone,
+# 0.056 across a 1280-pixel screen): a wider box names too many places to read, and a whole comuna per request.
+MAX_BOX_DEGREES = 0.08
 MAX_PLACES = 200
 
 
 class BoxParams(serializers.Serializer):
-    bbox = serializers.CharField(help_text="oeste,sur,este,norte en grados, a lo más 0,05° por lado.")
+    bbox = serializers.CharField(help_text="oeste,sur,este,norte en grados, a lo más 0,08° por lado.")
 
     def validate_bbox(self, value):
         try:

@@ -106,6 +106,7 @@ def map_config() -> dict:
         "nearbyUrl": reverse("reports:nearby"),
         "followLabel": _("Seguir esta solicitud"),
         "alreadyReported": _("Ya reportado"),
+        "reportedHere": _("solicitudes ya reportadas aquí; acerque el mapa para verlas"),
         "followThisOne": _("Seguir este reporte"),
         "approximate": _("Ubicación aproximada: el vecino no pidió mostrarla en el mapa."),
         "nearbyOne": _("Ya hay 1 solicitud abierta cerca del marcador: tóquela en el mapa (en rojo) para verla o "

@@ -26,8 +26,14 @@
   var reported = L.markerClusterGroup({
     showCoverageOnHover: false, maxClusterRadius: 40,
     iconCreateFunction: function (cluster) {
-      return L.divIcon({className: "reported-icon reported-cluster", iconSize: [30, 30],
-                        html: String(cluster.getChildCount())});
+      var count = document.createElement("span");
+      count.textContent = cluster.getChildCount();
+      var name = document.createElement("span");
+      name.className = "visually-hidden";
+      name.textContent = " " + config.reportedHere;  // what a screen reader says of the group, not just its number
+      var icon = document.createElement("span");
+      icon.append(count, name);
+      return L.divIcon({className: "reported-icon reported-cluster", iconSize: [30, 30], html: icon});
     },
   }).addTo(map);
   var marker = null;
