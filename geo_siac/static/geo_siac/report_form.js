@@ -121,7 +121,7 @@
         reported.addLayer(L.marker(at, {icon: icon, keyboard: true,
                                         title: config.alreadyReported + ": " + feature.properties.category})
           // Clear of the zoom buttons, and narrow enough for a phone's map.
-          .bindPopup(reportedPopup(feature.properties), {maxWidth: 240, autoPanPaddingTopLeft: L.point(50, 20)}));
+          .bindPopup(reportedPopup(feature.properties), {maxWidth: 210, autoPanPaddingTopLeft: L.point(50, 20), autoPanPaddingBottomRight: L.point(20, 10)}));
       });
       var count = (data.features || []).length;
       nearbySummary.textContent = !count ? "" : count === 1 ? config.nearbyOne
