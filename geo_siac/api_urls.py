@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from geo_siac.geocoding.api import GeocodeReverseView, GeocodeSearchView
+from geo_siac.geocoding.api import GeocodePlacesView, GeocodeReverseView, GeocodeSearchView
 from geo_siac.reports.api import CategoryViewSet, ReportViewSet
 from geo_siac.web.csp import csp_allow
 
@@ -17,5 +17,6 @@ urlpatterns = [
          name="docs"),
     path("geocode/", GeocodeSearchView.as_view(), name="geocode-search"),
     path("geocode/reverse/", GeocodeReverseView.as_view(), name="geocode-reverse"),
+    path("geocode/places/", GeocodePlacesView.as_view(), name="geocode-places"),
     path("", include(router.urls)),
 ]

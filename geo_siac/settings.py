@@ -261,7 +261,14 @@ GEO_SIAC_OPEN311_KEY_SERVICE = env(
 GEO_SIAC_SHARED_DATA = Path(env("GEO_SIAC_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data")))
 # Open reports per page of a crew's queue (/cuadrilla/), list and map.
 GEO_SIAC_CREW_QUEUE_PAGE_SIZE = env_int("GEO_SIAC_CREW_QUEUE_PAGE_SIZE", 50)
-GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# Base map tiles the application serves itself at /teselas/{z}/{x}/{y} (an intranet with no tile server): an XYZ
+# directory ({z}/{x}/{y}.png, .jpg or .webp) or an MBTiles file of raster tiles (geo_siac/web/tiles.py). Once set,
+# it is what GEO_SIAC_TILE_URL defaults to.
+GEO_SIAC_TILES_PATH = env("GEO_SIAC_TILES_PATH", "")
+if GEO_SIAC_TILES_PATH and not Path(GEO_SIAC_TILES_PATH).exists():
+    raise ImproperlyConfigured(f"GEO_SIAC_TILES_PATH names {GEO_SIAC_TILES_PATH}, which does not exist")
+GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "/teselas/{z}/{x}/{y}" if GEO_SIAC_TILES_PATH
+                        else "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 
 # GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from crafted spatial references. GeoSIAC
 # never hands user-supplied SRS strings to GDAL: boundary files come from staff through management commands.
@@ -316,7 +323,9 @@ CACHES = {"default": {
 }}
 
 # Content-Security-Policy for every response; a view widens it only with geo_siac.web.csp.csp_allow.
-GEO_SIAC_TILE_ORIGIN = "/".join(GEO_SIAC_TILE_URL.split("/")[:3]).replace("{s}.", "*.") if GEO_SIAC_TILE_URL else ""
+# A tile URL on this site ("/teselas/...") needs nothing beyond 'self'.
+GEO_SIAC_TILE_ORIGIN = ("/".join(GEO_SIAC_TILE_URL.split("/")[:3]).replace("{s}.", "*.")
+                        if GEO_SIAC_TILE_URL.startswith(("http://", "https://")) else "")
 GEO_SIAC_CSP = {
     "default-src": "'self'",
     "script-src": "'self'",

@@ -7,10 +7,12 @@ from django.urls import include, path
 from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
 from geo_siac.web.staff import admin_login, login
+from geo_siac.web.tiles import tile
 
 urlpatterns = [
     path("salud/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
+    path("teselas/<int:z>/<int:x>/<int:y>", tile, name="tile"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

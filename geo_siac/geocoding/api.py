@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.places import Place
-from geo_siac.geocoding.selectors import MAX_LIMIT, MAX_QUERY_LENGTH, geocode_reverse, geocode_search
+from geo_siac.geocoding.selectors import (MAX_LIMIT, MAX_QUERY_LENGTH, gazetteer_in_box, geocode_reverse,
+                                          geocode_search)
 from geo_siac.web.ratelimit import client_ip, count_attempt
 
 
@@ -34,6 +35,29 @@ class ReverseParams(serializers.Serializer):
         if not all(math.isfinite(value) for value in attrs.values()):
             raise serializers.ValidationError("lat y lon deben ser números finitos.")
         return attrs
+
+
+# A map asks for names only once zoomed in to a few streets (Leaflet's zoom 15 is 0.017 degrees across a phone,
+# 0.056 across a 1280-pixel screen): a wider box names too many places to read, and a whole comuna per request.
+MAX_BOX_DEGREES = 0.08
+MAX_PLACES = 200
+
+
+class BoxParams(serializers.Serializer):
+    bbox = serializers.CharField(help_text="oeste,sur,este,norte en grados, a lo más 0,08° por lado.")
+
+    def validate_bbox(self, value):
+        try:
+            west, south, east, north = (float(part) for part in value.split(","))
+        except ValueError:
+            raise serializers.ValidationError("Se esperaban cuatro números: oeste,sur,este,norte.") from None
+        if not all(math.isfinite(v) for v in (west, south, east, north)):
+            raise serializers.ValidationError("Los cuatro números deben ser finitos.")
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise serializers.ValidationError("Caja fuera de rango o invertida.")
+        if east - west > MAX_BOX_DEGREES or north - south > MAX_BOX_DEGREES:
+            raise serializers.ValidationError(f"La caja mide más de {MAX_BOX_DEGREES}° por lado; acerque el mapa.")
+        return {"west": west, "south": south, "east": east, "north": north}
 
 
 FEATURE = {
@@ -135,3 +159,19 @@ class GeocodeReverseView(GeocodeView):
         place = geocode_reverse(Point(params["lon"], params["lat"], srid=STORAGE_SRID))
         features = [] if place is None else [feature(place, reverse=True)]
         return Response(collection(features), status=status.HTTP_200_OK)
+
+
+class GeocodePlacesView(GeocodeView):
+    @extend_schema(
+        operation_id="geocode_places",
+        summary="Lugares con nombre y calles en una caja (un mapa sin teselas)",
+        description="Los lugares con nombre y las calles (cada una en un punto) de las comunas atendidas dentro de "
+                    f"la caja, los lugares primero, a lo más {MAX_PLACES}. Lo que el mapa muestra cuando no llegan "
+                    "las teselas. Limitado por cliente, con las búsquedas.",
+        parameters=[BoxParams],
+        responses={200: OpenApiResponse(FEATURE_COLLECTION, description="GeoJSON FeatureCollection"), **ERRORS},
+        tags=["geocode"],
+    )
+    def get(self, request):
+        box = self.params(BoxParams, request)["bbox"]
+        return Response(collection([feature(place) for place in gazetteer_in_box(**box, limit=MAX_PLACES)]))

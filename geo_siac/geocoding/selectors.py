@@ -231,6 +231,27 @@ def gazetteer_reverse(point: Point) -> Place | None:
     return Place(label, kind, x, y, cut, name, distance_m=distance_m)
 
 
+# What names a map without tiles: the named places, and each street at its one point (a label, not a line).
+MAP_KINDS = (EntryKind.PLACE, EntryKind.STREET)
+IN_BOX = f"""
+SELECT {COLUMNS} {FROM_SERVED}
+WHERE e.point && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)
+  AND e.kind = ANY(%(kinds)s) AND c.is_active
+ORDER BY e.kind = 'place' DESC, e.label, e.id
+LIMIT %(limit)s
+"""
+
+
+def gazetteer_in_box(*, west: float, south: float, east: float, north: float, limit: int = 200) -> list[Place]:
+    """The named places and streets of served comunas in the box, places first: what a map shows when its tile
+    server cannot be reached."""
+    with connection.cursor() as cursor:
+        cursor.execute(IN_BOX, {"west": west, "south": south, "east": east, "north": north,
+                                "kinds": [str(kind) for kind in MAP_KINDS], "limit": limit})
+        rows = cursor.fetchall()
+    return [Place(label, kind, x, y, cut, name) for _id, label, kind, x, y, cut, name in rows]
+
+
 def geocode_search(q: str, *, communes: Iterable[str] | None = None, limit: int = 10) -> list[Place]:
     """Places matching `q` in the served comunas, best first: from the remote geocoder when one is configured and
     answers within its timeout with places in those comunas, from the local gazetteer otherwise."""

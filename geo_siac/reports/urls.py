@@ -10,5 +10,6 @@ urlpatterns = [
     path("seguimiento/<str:code>/", views.tracking, name="tracking"),
     path("seguimiento/<str:code>/seguir/", views.follow, name="follow"),
     path("api/duplicados/", views.duplicates, name="duplicates"),
+    path("api/cercanos/", views.nearby, name="nearby"),
     path("encuesta/<str:token>/", views.survey, name="survey"),
 ]

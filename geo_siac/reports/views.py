@@ -21,11 +21,14 @@ from geo_siac.reports.selectors import (
     categories_by_group,
     category_by_code,
     open_reports_near,
+    public_point,
+    public_report_features,
     public_timeline,
     report_by_tracking_code,
+    reports_near,
 )
 from geo_siac.reports.services import report_create, report_follow, survey_submit
-from geo_siac.reports.states import CLOSED, Channel, Status
+from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.zones.selectors import active_communes_geojson
 
@@ -100,7 +103,16 @@ def map_config() -> dict:
     return {
         "tileUrl": settings.GEO_SIAC_TILE_URL,
         "duplicatesUrl": reverse("reports:duplicates"),
+        "nearbyUrl": reverse("reports:nearby"),
         "followLabel": _("Seguir esta solicitud"),
+        "alreadyReported": _("Ya reportado"),
+        "reportedHere": _("solicitudes ya reportadas aquí; acerque el mapa para verlas"),
+        "followThisOne": _("Seguir este reporte"),
+        "approximate": _("Ubicación aproximada: el vecino no pidió mostrarla en el mapa."),
+        "nearbyOne": _("Ya hay 1 solicitud abierta cerca del marcador: tóquela en el mapa (en rojo) para verla o "
+                       "seguirla."),
+        "nearbyMany": _("Ya hay %(n)s solicitudes abiertas cerca del marcador: tóquelas en el mapa (en rojo) para "
+                        "verlas o seguirlas."),
         "outsideMessage": _(
             "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
         ),
@@ -213,6 +225,35 @@ def duplicates(request):
             for r in nearby
         ],
     })
+
+
+# Around the pin while the citizen chooses: a few blocks, what they can see from where they stand.
+NEARBY_RADIUS_M = 300
+NEARBY_LIMIT = 100
+
+
+@require_safe
+def nearby(request):
+    """The open public reports around a point, for the report page's map: GeoJSON placed as the public API places
+    them (a non-public report at its published cell's centre, or not at all), newest first. A report the citizen
+    made public links to its tracking page to follow it; a non-public one's tracking code is never published."""
+    lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("lon"))
+    if errors:
+        return JsonResponse({"errors": errors}, status=400)
+    reports = reports_near(public_report_features().filter(status__in=OPEN), lat=lat, lng=lng,
+                           radius_m=NEARBY_RADIUS_M).select_related("category")[:NEARBY_LIMIT]
+    features = []
+    for report in reports:
+        shown = public_point(report)
+        if shown is None:
+            continue
+        properties = {"category": report.category.name, "status": Status(report.status).label,
+                      "created_at": report.created_at.date().isoformat(), "exact": report.public_visibility}
+        if report.public_visibility:
+            properties["url"] = reverse("reports:tracking", args=[report.tracking_code]) + "#seguir"
+        features.append({"type": "Feature", "properties": properties,
+                         "geometry": {"type": "Point", "coordinates": [round(shown[1], 6), round(shown[0], 6)]}})
+    return JsonResponse({"type": "FeatureCollection", "radius_m": NEARBY_RADIUS_M, "features": features})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

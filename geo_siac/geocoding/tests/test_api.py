@@ -92,3 +92,35 @@ HOSTILE = st.one_of(st.text(max_size=60), st.sampled_from([
 def test_any_query_string_is_answered_below_500(client, gazetteer, url, query):
     response = client.get(url, query)
     assert response.status_code in (200, 400), response.content
+
+
+@pytest.fixture
+def named_places(communes):
+    gazetteer_load(source="prueba-mapa", commit=True, entries=[
+        Entry(EntryKind.PLACE, "Metro Las Mercedes", -70.5810, -33.5990, "p1"),
+        Entry(EntryKind.STREET, "Av. Concha y Toro", -70.5840, -33.6000, "s1"),
+        Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58450, -33.59830, "a1", number=1820),
+        Entry(EntryKind.PLACE, "Plaza lejana", -70.5500, -33.6300, "p2"),
+    ])
+
+
+def test_places_in_a_box_name_the_map_without_tiles_places_first(client, named_places):
+    body = client.get("/api/geocode/places/", {"bbox": "-70.59,-33.61,-70.57,-33.59"}).json()
+    assert [(f["properties"]["label"], f["properties"]["kind"]) for f in body["features"]] == [
+        ("Metro Las Mercedes", "place"), ("Av. Concha y Toro", "street")]
+    assert body["features"][0]["geometry"]["coordinates"] == [-70.581, -33.599]
+
+
+@pytest.mark.parametrize("bbox", ["-70.59,-33.61,-70.57", "a,b,c,d", "-70.57,-33.61,-70.59,-33.59",
+                                  "-70.7,-33.61,-70.5,-33.59", "nan,-33.61,-70.57,-33.59"])
+def test_a_bad_or_too_wide_box_is_a_400_naming_bbox(client, named_places, bbox):
+    response = client.get("/api/geocode/places/", {"bbox": bbox})
+    assert response.status_code == 400 and "bbox" in response.json()
+
+
+def test_places_share_the_search_limit_per_client(client, named_places, settings):
+    settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW = 2
+    client.get("/api/geocode/", {"q": "concha"})
+    assert client.get("/api/geocode/places/", {"bbox": "-70.59,-33.61,-70.57,-33.59"}).status_code == 200
+    refused = client.get("/api/geocode/places/", {"bbox": "-70.59,-33.61,-70.57,-33.59"})
+    assert refused.status_code == 429 and refused["Retry-After"]

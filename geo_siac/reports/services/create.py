@@ -3,14 +3,17 @@ importer of history (the importers package) writes whole chunks its own vectoris
 (validation.py), deadline function (deadlines.deadline, with the closed days) and tracking-code generator
 (tracking.py), so what either accepts or refuses, and the deadline and code it gives, cannot drift apart."""
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
+from geo_siac.geocoding.selectors import geocode_reverse
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.catalogue.attributes import clean_answers
 from geo_siac.reports.deadlines import deadline, local_day
@@ -24,6 +27,7 @@ from geo_siac.reports.services.photos import photo_process, report_photo_store
 from geo_siac.reports.states import Channel
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
+    ADDRESS_MAX_LENGTH,
     CONTROL_CHARACTERS,
     address_error,
     channel_error,
@@ -38,6 +42,16 @@ from geo_siac.zones.models import Commune, ServicePoint
 from geo_siac.zones.selectors import Placement, commune_nearest, placement, served_service_points
 
 TRACKING_CODE_ATTEMPTS = 5
+
+
+def nearby_address(point: Point) -> str:
+    """What is near the point ("cerca de Av. X / Esq. Y"), for a report filed without an address, or "". In the
+    installation's language: the stored address is read by its staff, whatever language the citizen used."""
+    place = geocode_reverse(point)
+    if place is None:
+        return ""
+    with translation.override(settings.LANGUAGE_CODE):
+        return place.description[:ADDRESS_MAX_LENGTH]  # a 300-character label with "cerca de " before it
 
 
 def resolve_category(category: Category | str | None) -> tuple[Category | None, str | None]:
@@ -139,13 +153,14 @@ def report_create(
     if within is not None and placed.commune.pk != within.pk:
         raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {"name": within.name}})
     commune, decision = placed.commune, decide(placed, found)
+    address = address.strip() or nearby_address(point)
 
     now = timezone.now()
     report = Report(
         commune=commune,
         category=found,
         location=point,
-        address=address.strip(),
+        address=address,
         description=description,
         attributes=answers,
         channel=channel,

@@ -1,25 +1,20 @@
-// The operator console map: the served comunas outlined and named, the pin placed by a click or by typed
-// coordinates (the map pans to it), and the open reports of the category nearby.
+// The operator console map: the served comunas outlined and named, the place search (place_search.js), the pin
+// placed by a found place, a click or typed coordinates (the map pans to it) and described ("cerca de ..."), and the
+// open reports of the category nearby.
 (function () {
+  const places = window.GeoSiacPlaceSearch;
   const centre = JSON.parse(document.getElementById("map-centre").textContent);
   const tileUrl = JSON.parse(document.getElementById("tile-url").textContent);
   const communes = JSON.parse(document.getElementById("communes-geojson").textContent);
   const mapElement = document.getElementById("operator-map");
   const map = L.map(mapElement).setView(centre, 14);
-  if (tileUrl) { L.tileLayer(tileUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map); }
-  L.geoJSON(communes, {
-    style: { color: "#0b4f6c", weight: 2, fillOpacity: 0.03 },
-    interactive: false,
-    onEachFeature: function (feature, layer) {
-      // A name from an imported boundary file: text, never markup (Leaflet sets a string tooltip as HTML).
-      const label = document.createElement("span");
-      label.textContent = feature.properties.name;
-      layer.bindTooltip(label, { permanent: true, direction: "center", className: "commune-label" });
-    },
-  }).addTo(map);
+  const tiles = tileUrl ? L.tileLayer(tileUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map) : null;
+  places.communes(map, communes, { style: { color: "#0b4f6c", weight: 2, fillOpacity: 0.03 }, interactive: false });
+  places.names(map, tiles);
   window.geoSiacOperatorMap = map;  // lets browser tests read where the map is
   const lat = document.getElementById("id_latitude"), lng = document.getElementById("id_longitude");
   const category = document.getElementById("id_category"), nearby = document.getElementById("nearby");
+  const near = document.getElementById("place-near");
   let marker = null;
   function typedPoint() {
     const at = [parseFloat(lat.value.replace(",", ".")), parseFloat(lng.value.replace(",", "."))];
@@ -30,6 +25,7 @@
     if (!at) { return; }
     marker = marker ? marker.setLatLng(at) : L.marker(at).addTo(map);
     if (pan) { map.panTo(at); }
+    places.describe(L.latLng(at[0], at[1]), near);
     if (!category.value) { return; }
     const params = new URLSearchParams({ lat: at[0], lng: at[1], category: category.value });
     fetch(mapElement.dataset.nearbyUrl + "?" + params).then(function (r) { return r.json(); }).then(function (data) {
@@ -44,5 +40,11 @@
   map.on("click", function (e) { lat.value = e.latlng.lat.toFixed(6); lng.value = e.latlng.lng.toFixed(6); place(false); });
   [lat, lng].forEach(function (el) { el.addEventListener("change", function () { place(true); }); });
   category.addEventListener("change", function () { place(false); });
+  places.attach(function (found) {
+    lat.value = found.lat.toFixed(6);
+    lng.value = found.lng.toFixed(6);
+    map.setView([found.lat, found.lng], 17);
+    place(false);
+  });
   place(true);
 })();

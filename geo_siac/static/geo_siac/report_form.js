@@ -1,21 +1,41 @@
-/* The report page's map: the served comunas, a draggable pin synced with the latitude/longitude fields,
-   "use my location" and the nearby open reports of the same category. */
+/* The report page's map: the served comunas named, the place search (place_search.js), a draggable pin synced with
+   the latitude/longitude fields and described ("cerca de ..."), "use my location", the open reports already made
+   around the pin (clustered) and those of the same category nearby. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var communes = JSON.parse(document.getElementById("communes-geojson").textContent);
+  var places = window.GeoSiacPlaceSearch;
   var latInput = document.getElementById("id_lat");
   var lngInput = document.getElementById("id_long");
   var categorySelect = document.getElementById("id_service_code");
   var locationError = document.getElementById("error-location");
+  var near = document.getElementById("place-near");
+  var nearbySummary = document.getElementById("nearby-summary");
 
-  var map = L.map("map");
+  var map = L.map("map", {maxZoom: 19});  // the clusters need it when there is no tile layer to give it
   window.geoSiacMap = map;  // lets browser tests and the console turn coordinates into clicks
+  var tiles = null;
   if (config.tileUrl) {
-    L.tileLayer(config.tileUrl, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
+    tiles = L.tileLayer(config.tileUrl, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
   }
-  var boundary = L.geoJSON(communes, {style: {color: "#0b4f6c", weight: 2, fillOpacity: 0.05}}).addTo(map);
+  var boundary = places.communes(map, communes, {style: {color: "#0b4f6c", weight: 2, fillOpacity: 0.05}});
   map.fitBounds(boundary.getBounds());
+  places.names(map, tiles);
+  // Clusters drawn like the reports they hold, so a group reads as "already reported" too.
+  var reported = L.markerClusterGroup({
+    showCoverageOnHover: false, maxClusterRadius: 40,
+    iconCreateFunction: function (cluster) {
+      var count = document.createElement("span");
+      count.textContent = cluster.getChildCount();
+      var name = document.createElement("span");
+      name.className = "visually-hidden";
+      name.textContent = " " + config.reportedHere;  // what a screen reader says of the group, not just its number
+      var icon = document.createElement("span");
+      icon.append(count, name);
+      return L.divIcon({className: "reported-icon reported-cluster", iconSize: [30, 30], html: icon});
+    },
+  }).addTo(map);
   var marker = null;
 
   function inside(latlng) {
@@ -40,7 +60,7 @@
 
   function place(latlng, fromFields) {
     if (!marker) {
-      marker = L.marker(latlng, {draggable: true, keyboard: true}).addTo(map);
+      marker = L.marker(latlng, {draggable: true, keyboard: true, zIndexOffset: 1000}).addTo(map);
       marker.on("dragend", function () { place(marker.getLatLng(), false); });
     } else {
       marker.setLatLng(latlng);
@@ -49,8 +69,64 @@
       latInput.value = latlng.lat.toFixed(6);
       lngInput.value = latlng.lng.toFixed(6);
     }
-    locationError.textContent = inside(latlng) ? "" : config.outsideMessage;
+    var served = inside(latlng);
+    locationError.textContent = served ? "" : config.outsideMessage;
+    if (served) {
+      places.describe(latlng, near);
+    } else {
+      near.textContent = "";
+    }
+    showReported(latlng);
     checkDuplicates();
+  }
+
+  places.attach(function (found) {
+    var latlng = L.latLng(found.lat, found.lng);
+    place(latlng, false);
+    map.setView(latlng, 17);
+  });
+
+  function reportedPopup(properties) {
+    var box = document.createElement("div");
+    var title = document.createElement("strong");
+    title.textContent = config.alreadyReported;
+    box.appendChild(title);
+    var what = document.createElement("p");
+    what.textContent = properties.category + " · " + properties.status + " · " + properties.created_at;
+    box.appendChild(what);
+    if (properties.url) {
+      var link = document.createElement("a");
+      link.href = properties.url;
+      link.textContent = config.followThisOne;
+      box.appendChild(link);
+    } else {
+      var note = document.createElement("p");
+      note.textContent = config.approximate;
+      box.appendChild(note);
+    }
+    return box;
+  }
+
+  var reportedAsked = 0;
+  function showReported(latlng) {
+    var ask = ++reportedAsked;
+    var query = new URLSearchParams({lat: latlng.lat.toFixed(6), lon: latlng.lng.toFixed(6)});
+    fetch(config.nearbyUrl + "?" + query).then(function (response) { return response.json(); }).then(function (data) {
+      if (ask !== reportedAsked) { return; }
+      reported.clearLayers();
+      (data.features || []).forEach(function (feature) {
+        var at = [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
+        var icon = L.divIcon({className: "reported-icon" + (feature.properties.exact ? "" : " approximate"),
+                              iconSize: [22, 22], html: "!"});
+        reported.addLayer(L.marker(at, {icon: icon, keyboard: true,
+                                        title: config.alreadyReported + ": " + feature.properties.category})
+          // Clear of the zoom buttons, and narrow enough for a phone's map.
+          .bindPopup(reportedPopup(feature.properties), {maxWidth: 210, autoPanPaddingTopLeft: L.point(50, 20), autoPanPaddingBottomRight: L.point(20, 10)}));
+      });
+      var count = (data.features || []).length;
+      nearbySummary.textContent = !count ? "" : count === 1 ? config.nearbyOne
+        : config.nearbyMany.replace("%(n)s", count);
+    });
   }
 
   function fieldsLatLng() {

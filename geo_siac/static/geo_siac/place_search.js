@@ -1,0 +1,210 @@
+/* Finding the place by its name, shared by the report page and the operator console (templates/_place_search.html):
+   the search box (an ARIA combobox over /api/geocode/), "cerca de ..." for the pin (/api/geocode/reverse/), the
+   comunas named on the map, and, when there are no tiles, the gazetteer's places and streets named in the view. */
+window.GeoSiacPlaceSearch = (function () {
+  "use strict";
+  var root = document.getElementById("place-search");
+  var text = root.dataset;
+  var DEBOUNCE_MS = 250;
+  var MIN_CHARACTERS = 3;
+  // Names only once a few streets fill the view: zoomed out they would cover the map (and the API refuses wide boxes).
+  var NAMES_MIN_ZOOM = 15;
+  var NAMES_MAX_DEGREES = 0.08;
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_all, name) { return values[name]; });
+  }
+
+  function label(content, className) {
+    // Names come from imported files: text, never markup (Leaflet sets a string tooltip as HTML).
+    var span = document.createElement("span");
+    span.textContent = content;
+    if (className) { span.className = className; }
+    return span;
+  }
+
+  /* The search box: suggestions while typing (one request per pause), up/down to move, Enter or a tap to pick;
+     onPick receives {lat, lng, label}. */
+  function attach(onPick) {
+    var input = document.getElementById("place-search-input");
+    var list = document.getElementById("place-search-list");
+    var status = document.getElementById("place-search-status");
+    var places = [], active = -1, timer = null, pending = null;
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(index) {
+      active = index;
+      Array.prototype.forEach.call(list.children, function (option, i) {
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index < 0) { input.removeAttribute("aria-activedescendant"); return; }
+      input.setAttribute("aria-activedescendant", list.children[index].id);
+      list.children[index].scrollIntoView({block: "nearest"});
+    }
+
+    function pick(index) {
+      var place = places[index];
+      input.value = place.properties.label;
+      close();
+      onPick({lat: place.geometry.coordinates[1], lng: place.geometry.coordinates[0], label: place.properties.label});
+    }
+
+    function show(features, query) {
+      places = features;
+      list.replaceChildren();
+      features.forEach(function (feature, i) {
+        var option = document.createElement("li");
+        option.id = "place-option-" + i;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.appendChild(label(feature.properties.label, "place-label-text"));
+        option.appendChild(label((text["kind" + feature.properties.kind.charAt(0).toUpperCase() +
+          feature.properties.kind.slice(1)] || "") + " · " + feature.properties.comuna, "place-detail"));
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keeps the focus
+        option.addEventListener("click", function () { pick(i); });
+        list.appendChild(option);
+      });
+      list.hidden = !features.length;
+      input.setAttribute("aria-expanded", features.length ? "true" : "false");
+      active = -1;
+      status.textContent = !features.length ? format(text.noResults, {q: query})
+        : features.length === 1 ? text.oneResult : format(text.results, {n: features.length});
+    }
+
+    function search() {
+      var query = input.value.trim();
+      if (pending) { pending.abort(); }
+      if (query.length < MIN_CHARACTERS) { close(); status.textContent = ""; return; }
+      pending = new AbortController();
+      fetch(text.searchUrl + "?" + new URLSearchParams({q: query, limit: 8}), {signal: pending.signal})
+        .then(function (response) {
+          if (response.status === 429) { throw new Error(text.tooMany); }
+          if (!response.ok) { throw new Error(text.failed); }
+          return response.json();
+        })
+        .then(function (data) { show(data.features, query); })
+        .catch(function (error) {
+          if (error.name === "AbortError") { return; }
+          close();
+          status.textContent = error.message;
+        });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, DEBOUNCE_MS);
+    });
+    input.addEventListener("keydown", function (event) {
+      var open = !list.hidden;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!places.length) { return; }
+        event.preventDefault();
+        if (!open) { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        highlight((active + step + places.length) % places.length);
+      } else if (event.key === "Enter") {
+        event.preventDefault();  // Enter in the box searches or picks; it never sends the report form
+        if (open && active >= 0) { pick(active); } else if (open && places.length) { pick(0); } else { search(); }
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", close);
+  }
+
+  /* "cerca de Av. X / Esq. Y" for the pin, in `element`; only the answer for the latest point is shown. */
+  var asked = 0, described = "";
+  function describe(latlng, element) {
+    var point = {lat: latlng.lat.toFixed(6), lon: latlng.lng.toFixed(6)};
+    if (point.lat + "," + point.lon === described) { return; }
+    described = point.lat + "," + point.lon;
+    var ask = ++asked;
+    fetch(text.reverseUrl + "?" + new URLSearchParams(point))
+      .then(function (response) { return response.ok ? response.json() : {features: []}; })
+      .then(function (data) {
+        if (ask !== asked) { return; }
+        element.textContent = data.features.length ? data.features[0].properties.description : text.nowhere;
+      })
+      .catch(function () { if (ask === asked) { element.textContent = ""; } });
+  }
+
+  /* The served comunas, outlined and named; `options` are L.geoJSON's (style, interactive). */
+  function communes(map, geojson, options) {
+    return L.geoJSON(geojson, Object.assign({}, options, {
+      onEachFeature: function (feature, layer) {
+        layer.bindTooltip(label(feature.properties.name), {permanent: true, direction: "center",
+                                                           className: "commune-label"});
+      },
+    })).addTo(map);
+  }
+
+  /* The gazetteer's places and streets named in the view, when the map has no tiles or its tile server cannot be
+     reached (no tile has loaded and one has failed). */
+  function names(map, tiles) {
+    var layer = L.layerGroup().addTo(map);
+    var wanted = !tiles, tileLoaded = false, timer = null, asked = 0;
+    if (tiles) {
+      tiles.on("tileload", function () { tileLoaded = true; });
+      tiles.on("tileerror", function () {
+        if (!tileLoaded && !wanted) { wanted = true; refresh(); }
+      });
+    }
+    function draw(features) {
+      layer.clearLayers();
+      features.forEach(function (feature) {
+        var at = [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
+        var place = feature.properties.kind === "place";
+        L.circleMarker(at, {radius: place ? 4 : 0, weight: 1, color: "#5a4a00", fillColor: "#f2a900",
+                            fillOpacity: 1, opacity: place ? 1 : 0, interactive: false})
+          .bindTooltip(label(feature.properties.label), {permanent: true, direction: place ? "auto" : "center",
+                                                         className: place ? "map-place-label" : "map-street-label"})
+          .addTo(layer);
+      });
+      declutter();
+    }
+    // Two streets of one corner share a point: a label that would overlap one already shown (places come first)
+    // is hidden, as a tiled map would drop it.
+    function declutter() {
+      var shown = [];
+      layer.eachLayer(function (marker) {
+        var element = marker.getTooltip().getElement();
+        var box = element.getBoundingClientRect();
+        var overlaps = shown.some(function (other) {
+          return box.left < other.right && other.left < box.right && box.top < other.bottom && other.top < box.bottom;
+        });
+        element.style.visibility = overlaps ? "hidden" : "";
+        if (!overlaps) { shown.push(box); }
+      });
+    }
+    function refresh() {
+      var box = map.getBounds(), ask = ++asked;
+      if (!wanted || map.getZoom() < NAMES_MIN_ZOOM || box.getEast() - box.getWest() > NAMES_MAX_DEGREES ||
+          box.getNorth() - box.getSouth() > NAMES_MAX_DEGREES) {
+        layer.clearLayers();
+        return;
+      }
+      var bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
+        return v.toFixed(5);
+      }).join(",");
+      fetch(text.placesUrl + "?" + new URLSearchParams({bbox: bbox}))
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data && ask === asked) { draw(data.features); } })
+        .catch(function () {});
+    }
+    map.on("moveend", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, DEBOUNCE_MS);
+    });
+    refresh();
+    return layer;
+  }
+
+  return {attach: attach, describe: describe, communes: communes, names: names};
+})();
