@@ -11,7 +11,7 @@ from geo_siac.catalogue.models import Category
 from geo_siac.geo import WGS84
 from geo_siac.open311.tests.contract import get, items
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import open_reports_near
+from geo_siac.reports.selectors import open_reports_near, within_m
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 LAT, LNG = PUENTE_ALTO_CENTRE
@@ -84,10 +84,11 @@ def test_the_citizen_sees_only_public_reports_near_the_point_and_the_operator_ev
 
 
 def test_the_search_reaches_the_location_index(make_report):
-    """Without the box before ST_DWithin on geography, no plan could use the GiST index on the geometry."""
+    """Without the box before ST_DWithin on geography, no plan could use the GiST index on the geometry. The rule
+    alone is explained: with the category and status filters, statistics left by earlier tests may favour another
+    index, which says nothing about the rule."""
     make_report()
-    category = Category.objects.get(service_code=CATEGORY)
-    reports = open_reports_near(category=category, point=Point(LNG, LAT, srid=4326), public_only=True)
+    reports = Report.objects.filter(within_m(Point(LNG, LAT, srid=4326), 300))
     index = next(name for name, spec in connection.introspection.get_constraints(
         connection.cursor(), Report._meta.db_table).items() if spec["columns"] == ["location"] and spec["index"])
     with connection.cursor() as cursor:
