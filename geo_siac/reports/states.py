@@ -12,12 +12,16 @@ class Status(models.TextChoices):
     CLOSED_DUPLICATE = "closed_duplicate", _("Cerrada: duplicada")
     CLOSED_NOT_MUNICIPAL = "closed_not_municipal", _("Cerrada: no corresponde al municipio")
     CLOSED_UNFIXABLE = "closed_unfixable", _("Cerrada: no se pudo resolver")
+    # Ley 20.285 art. 12: a subsanación not answered in time; or a citizen who withdrew the request.
+    CLOSED_WITHDRAWN = "closed_withdrawn", _("Cerrada: desistida")
 
 
 OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS})
-CLOSED = frozenset({Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE})
+CLOSED = frozenset({Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE,
+                    Status.CLOSED_WITHDRAWN})
 
-_CLOSINGS = {Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE}
+_CLOSINGS = {Status.RESOLVED, Status.CLOSED_DUPLICATE, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE,
+             Status.CLOSED_WITHDRAWN}
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.SUBMITTED: frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, *_CLOSINGS}),
@@ -28,6 +32,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED_DUPLICATE: frozenset({Status.ACKNOWLEDGED}),
     Status.CLOSED_NOT_MUNICIPAL: frozenset({Status.ACKNOWLEDGED}),
     Status.CLOSED_UNFIXABLE: frozenset({Status.ACKNOWLEDGED}),
+    Status.CLOSED_WITHDRAWN: frozenset({Status.ACKNOWLEDGED}),
 }
 
 

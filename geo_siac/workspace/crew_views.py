@@ -43,12 +43,12 @@ from geo_siac.zones.selectors import crews_of, current_zones_of, served_area_cen
 
 
 def map_data(crews, reports) -> dict:
-    """The crews' zones and the page's reports (rows of `queue_rows`) for crew_map.js."""
+    """The crews' zones and the page's reports with a place (rows of `queue_rows`) for crew_map.js."""
     zones = [{"name": str(z), "geometry": json.loads(z.geometry.geojson)} for z in current_zones_of(crews)]
     points = [
         {"code": r.tracking_code, "lat": r.lat, "lng": r.lng, "state": r.deadline_state,
          "label": f"{r.tracking_code} · {r.category.name} · {r.status_name}", "url": r.url}
-        for r in reports
+        for r in reports if r.lat is not None  # a request without a place is in the list, never on the map
     ]
     return {"zones": zones, "reports": points, "centre": served_area_centre()}
 

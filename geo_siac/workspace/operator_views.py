@@ -74,7 +74,8 @@ def nearby(request):
 def filed(request, code):
     report = get_object_or_404(Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
                                tracking_code=normalize_tracking_code(code))
-    duplicates = nearby_open_reports(report.location, report.category).exclude(pk=report.pk)[:10]
+    duplicates = (nearby_open_reports(report.location, report.category).exclude(pk=report.pk)[:10]
+                  if report.location is not None else [])
     return render(request, "workspace/operator_filed.html", {
         "report": report, "spelled": " ".join(report.tracking_code), "duplicates": duplicates,
     })
