@@ -57,12 +57,15 @@ NEEDS_GROUND = frozenset({LegalOutcome.DENIED, LegalOutcome.PARTLY_DELIVERED})
 
 @dataclass(frozen=True)
 class KindRule:
+    # Required: a service request's point. Without one, the request is its text, so the text is required.
     place_required: bool
     # The longest the law lets the answer take, in business days (Ley 19.880 art. 25: days are business days);
     # None: no legal term, the topic's own response days apply.
     legal_days: int | None
     legal_reference: str
     actions: frozenset[str]
+    # Ley 20.285 art. 12: the request names the requester and where to send the answer.
+    identity_required: bool = False
 
 
 # Ley 19.880 art. 24: a final decision within 20 (business) days; a topic may promise less, never more.
@@ -81,7 +84,8 @@ RULES: dict[str, KindRule] = {
     RequestKind.COMPLIMENT: KindRule(False, None, "", frozenset()),
     RequestKind.INFORMATION: KindRule(
         False, LEY_20285_DAYS, "Ley 20.285, art. 14",
-        frozenset({Action.LEGAL_EXTEND, Action.CORRECTION, Action.REFERRAL, Action.LEGAL_ANSWER})),
+        frozenset({Action.LEGAL_EXTEND, Action.CORRECTION, Action.REFERRAL, Action.LEGAL_ANSWER}),
+        identity_required=True),
 }
 
 # The kinds a citizen files without a place, in the order the web chooser offers them.

@@ -142,6 +142,13 @@ def report_create(
     elif found.kind != kind:
         errors["category"] = _("«%(category)s» no es un tema de «%(kind)s».") % {
             "category": found.name, "kind": RequestKind(kind).label}
+    kind_rule = rule(kind)
+    if not kind_rule.place_required and not description:
+        errors["description"] = _("Escriba su %(kind)s.") % {"kind": RequestKind(kind).label.lower()}
+    if kind_rule.identity_required and not reporter_name.strip():
+        errors["reporter_name"] = _("La Ley 20.285 pide el nombre de quien solicita.")
+    if kind_rule.identity_required and not (reporter_email.strip() or reporter_phone.strip()):
+        errors["reporter_email"] = _("Indique un correo (o un teléfono) para enviarle la respuesta.")
     placeless = lat is None and not errors.keys() & {"latitude", "longitude"}
     home = placeless_commune(within or commune, received_at) if placeless else None
     if placeless and home is None:

@@ -48,7 +48,7 @@ def information_request(communes):
     def make(moment):
         return run_at(moment, report_create, kind=RequestKind.INFORMATION, category="acceso-informacion",
                       commune=communes["13201"], channel="web", description="Contratos de alumbrado 2025.",
-                      reporter_email=CITIZEN)
+                      reporter_name="Rosa Pérez", reporter_email=CITIZEN)
     return make
 
 

@@ -88,7 +88,8 @@ def test_a_request_taken_at_a_desk_belongs_to_the_desks_comuna(communes, crews):
     desk = ServicePoint.objects.create(name="OIRS Peñalolén", kind="municipal_office", commune=communes["13122"],
                                        point=Point(-70.54, -33.485, srid=4326))
     report = file(kind=RequestKind.INFORMATION, category="acceso-informacion", received_at=desk,
-                  description="Copia del contrato de recolección de basura.", created_by=crews["operator"])
+                  description="Copia del contrato de recolección de basura.", created_by=crews["operator"],
+                  reporter_name="Rosa Pérez", reporter_phone="+56 9 8765 4321")
     assert report.commune.cut == "13122" and report.received_at == desk
     # Ley 20.285: 20 business days whatever the topic says: Wed 14 October.
     assert report.expected_at.astimezone(SANTIAGO).date() == date(2026, 10, 14)
@@ -108,7 +109,21 @@ def test_the_database_refuses_a_place_without_its_cells(make_report):
 
 def test_an_information_request_is_not_extended_by_the_supervisors_extension(communes, crews):
     report = file(kind=RequestKind.INFORMATION, category="acceso-informacion", commune=communes["13201"],
-                  description="Actas del concejo de 2025.")
+                  description="Actas del concejo de 2025.", reporter_name="Rosa Pérez",
+                  reporter_email="rosa@example.cl")
     with pytest.raises(ValidationError) as caught:
         report_extend_deadline(report=report, business_days=5, reason="Mucho trabajo", actor=crews["supervisor"])
     assert "prórroga legal de 10 días hábiles" in caught.value.message_dict["business_days"][0]
+
+
+def test_a_request_without_a_place_needs_its_text_and_an_information_request_its_requester(communes):
+    with pytest.raises(ValidationError) as caught:
+        file(kind=RequestKind.COMPLIMENT, category="felicitacion", commune=communes["13201"], description="  ")
+    assert caught.value.message_dict == {"description": ["Escriba su felicitación."]}
+    with pytest.raises(ValidationError) as caught:
+        file(kind=RequestKind.INFORMATION, category="acceso-informacion", commune=communes["13201"],
+             description="Actas del concejo.")
+    assert caught.value.message_dict == {
+        "reporter_name": ["La Ley 20.285 pide el nombre de quien solicita."],
+        "reporter_email": ["Indique un correo (o un teléfono) para enviarle la respuesta."]}
+    assert not Report.objects.exists()
