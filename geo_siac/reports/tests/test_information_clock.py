@@ -172,3 +172,18 @@ def test_the_legal_clock_is_refused_for_a_kind_without_it(communes, crews):
     with pytest.raises(ValidationError) as caught:
         information_extend(report=report, reason="x", actor=crews["supervisor"])
     assert "no admite «Prórroga legal (Ley 20.285)»" in caught.value.messages[0]
+
+
+def test_the_lapse_command_closes_a_request_whose_correction_lapsed(information_request, crews):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    report = information_request(at(2026, 9, 14))
+    run_at(at(2026, 9, 16), information_correction_request, report=report, note="Precise.", actor=crews["supervisor"])
+    out = StringIO()
+    with mock.patch("django.utils.timezone.now", return_value=at(2026, 9, 28)):
+        call_command("lapse_corrections", stdout=out)
+    assert out.getvalue() == "solicitudes desistidas: 1\n"
+    report.refresh_from_db()
+    assert report.status == Status.CLOSED_WITHDRAWN
