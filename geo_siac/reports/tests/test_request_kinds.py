@@ -9,6 +9,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
@@ -70,7 +71,7 @@ def test_a_service_request_without_a_place_is_refused_naming_the_coordinates(com
 
 
 def test_a_topic_of_another_kind_is_refused_under_category(communes):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught, translation.override("es"):
         file(kind=RequestKind.COMPLAINT, category="sugerencia", commune=communes["13201"], description="x")
     assert caught.value.message_dict["category"] == ["«Sugerencia» no es un tema de «Reclamo»."]
     with pytest.raises(ValidationError) as caught:
