@@ -271,7 +271,8 @@ def test_every_url_answers_hostile_parameters_below_500_for_every_role(role, pro
     own = {"code": report.tracking_code if real else "ZZZZ9999", "token": survey_token(report) if real else "x",
            "id": str(report.pk), "pk": str(report.pk), "object_id": str(report.pk), "service_request_id":
            str(report.pk), "service_code": "retiro-escombros", "content_type_id": "1", "path": "x.jpg", "url": "x",
-           "format": "json", "slug": "permiso-de-circulacion", "z": "12", "x": "1245", "y": "2467"}
+           "format": "json", "slug": "permiso-de-circulacion", "z": "12", "x": "1245", "y": "2467",
+           "step": "legal_extend"}
     valid = {**VALID, "reports": report.tracking_code, "crew": str(crews["B"].pk), "zone": str(crews["west"].pk),
              "seen": report.updated_at.isoformat(), "api_key": api_key, "token": f"fuzz-{role}"}
     client = Client(raise_request_exception=True)

@@ -4,6 +4,7 @@ days; municipalities adjust them in the admin."""
 
 from functools import partial
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
 
 GROUPS = [
@@ -14,6 +15,7 @@ GROUPS = [
     ("vialidad", "Vialidad", "Roads and sidewalks"),
     ("convivencia", "Convivencia y seguridad", "Community and safety"),
     ("otros", "Otros", "Other"),
+    ("atencion-ciudadana", "Atención ciudadana (OIRS)", "Citizen services (OIRS)"),
 ]
 
 DMAAO = "Dirección de Medio Ambiente, Aseo y Ornato"
@@ -21,6 +23,7 @@ DOM = "Dirección de Obras Municipales"
 TRANSITO = "Dirección de Tránsito y Transporte Público"
 SEGURIDAD = "Dirección de Seguridad Pública"
 OIRS = "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)"
+TRANSPARENCIA = "Unidad de Transparencia Municipal"
 
 # service_code, group, name_es, name_en, description_es, description_en, keywords, days, department, attributes
 CATEGORIES = [
@@ -90,6 +93,21 @@ CATEGORIES = [
      "otro", 15, OIRS, []),
 ]
 
+# The topics of the requests without a place (docs/request-kinds.md): kind, service_code, name_es, name_en, days,
+# department. Response days are capped by each kind's legal term (kinds.response_days).
+TOPICS = [
+    (RequestKind.COMPLAINT, "reclamo-atencion", "Reclamo por la atención recibida", "Complaint about the service "
+     "received", 10, OIRS),
+    (RequestKind.COMPLAINT, "reclamo-servicio", "Reclamo por un servicio municipal", "Complaint about a municipal "
+     "service", 10, OIRS),
+    (RequestKind.QUERY, "consulta-tramites", "Consulta sobre trámites y beneficios", "Question about procedures and "
+     "benefits", 10, OIRS),
+    (RequestKind.SUGGESTION, "sugerencia", "Sugerencia", "Suggestion", 15, OIRS),
+    (RequestKind.COMPLIMENT, "felicitacion", "Felicitación", "Compliment", 15, OIRS),
+    (RequestKind.INFORMATION, "acceso-informacion", "Acceso a información pública (Ley 20.285)",
+     "Access to public information (Ley 20.285)", 20, TRANSPARENCIA),
+]
+
 
 def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
     """Create missing groups and categories by code, and the departments they name; with `overwrite`, also reset
@@ -112,6 +130,13 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
                 "attributes": attributes,
             },
         )
+        created += was_created
+        updated += overwrite and not was_created
+    for kind, code, name_es, name_en, days, department in TOPICS:
+        method = Category.objects.update_or_create if overwrite else Category.objects.get_or_create
+        _, was_created = method(service_code=code, defaults={
+            "kind": kind, "group": groups["atencion-ciudadana"], "name_es": name_es, "name_en": name_en,
+            "response_days": days, "department": partial(_department, department)})
         created += was_created
         updated += overwrite and not was_created
     return created, updated

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.attributes import validate_attribute_definitions
+from geo_siac.catalogue.kinds import RequestKind
 
 
 def localized(obj, field: str) -> str:
@@ -61,9 +62,12 @@ class CategoryQuerySet(models.QuerySet):
 
 
 class Category(models.Model):
-    """A kind of problem citizens report: an Open311 service."""
+    """A kind of problem citizens report (an Open311 service), or the topic of a request of another kind (a
+    reclamo, a consulta...): `kind` says which, and routing sends it to the topic's department."""
 
     service_code = models.SlugField(_("código de servicio"), max_length=50, unique=True)
+    kind = models.CharField(_("tipo de solicitud"), max_length=24, choices=RequestKind.choices,
+                            default=RequestKind.SERVICE_REQUEST, db_default=RequestKind.SERVICE_REQUEST)
     group = models.ForeignKey(
         CategoryGroup, verbose_name=_("grupo"), on_delete=models.PROTECT, related_name="categories"
     )

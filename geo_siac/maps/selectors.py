@@ -154,7 +154,8 @@ def _with_centres(frame: pd.DataFrame) -> pd.DataFrame:
 
 def report_counts(commune: Commune, res: int) -> pd.Series:
     field = h3_field(res)
-    rows = Report.objects.filter(commune=commune).values(field).annotate(n=Count("id")).values_list(field, "n")
+    rows = (Report.objects.filter(commune=commune, **{f"{field}__isnull": False}).values(field).annotate(n=Count("id"))
+            .values_list(field, "n"))
     return pd.Series(dict(rows), dtype=float)
 
 
@@ -257,7 +258,9 @@ class CellFilters:
 
 
 def filtered_reports(filters: CellFilters) -> QuerySet[Report]:
-    reports = Report.objects.all()
+    """The reports the maps count: those with a place (a request without one has no cell), under the filters. The
+    cells are all set or all empty (a CHECK), and h3_res9 is in both heat-map indexes, so counts stay index-only."""
+    reports = Report.objects.filter(h3_res9__isnull=False)
     if filters.communes:
         reports = reports.filter(commune__cut__in=filters.communes)
     if filters.categories:

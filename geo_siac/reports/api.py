@@ -98,7 +98,7 @@ class ReportSerializer(GeoFeatureModelSerializer):
                 "updated_at": _iso(row["updated_at"], zone),
                 "expected_at": _iso(row["expected_at"], zone),
                 "closed_at": None if row["closed_at"] is None else _iso(row["closed_at"], zone),
-                "location_precision": location_precision(public, row["public_cell"]),
+                "location_precision": location_precision(public, row["public_cell"], row["lat"] is not None),
             },
         }
 
@@ -116,7 +116,7 @@ class ReportSerializer(GeoFeatureModelSerializer):
         return open311_status(report.status)
 
     def get_location_precision(self, report) -> str:
-        return location_precision(report.public_visibility, report.public_cell)
+        return location_precision(report.public_visibility, report.public_cell, report.location is not None)
 
     def get_description(self, report) -> str:
         return report.description if report.public_visibility else ""

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.kinds import LEY_20285_DAYS
+
 SANTIAGO = ZoneInfo("America/Santiago")
 
 
@@ -82,3 +84,47 @@ class DeadlineState(models.TextChoices):
     ON_TIME = "on_time", _("En plazo")
     DUE_SOON = "due_soon", _("Por vencer")
     OVERDUE = "overdue", _("Vencida")
+
+
+# The Ley 20.285 clock (docs/request-kinds.md). Art. 14: the answer within 20 business days, extendable once by 10
+# when the citizen is told before the 20 end; art. 12: a request to correct or complete it ("subsanación") gives
+# the citizen 5 business days, after which it is deemed withdrawn; once corrected, the 20 days count from then
+# (the Consejo para la Transparencia's reading, Instrucción General N°10, 2.2).
+INFORMATION_DAYS = LEY_20285_DAYS
+INFORMATION_EXTENSION_DAYS = 10
+CORRECTION_DAYS = 5
+
+
+def information_extended(expected_at: datetime, *, closed_days: Collection[date]) -> datetime:
+    """The deadline after the one extension: 10 business days after the current deadline's day."""
+    return deadline(local_day(expected_at), INFORMATION_EXTENSION_DAYS, closed_days=closed_days)
+
+
+def correction_due(asked_at: datetime, *, closed_days: Collection[date]) -> datetime:
+    """When a subsanación asked at `asked_at` lapses: the end of the 5th business day after it was asked."""
+    return deadline(local_day(asked_at), CORRECTION_DAYS, closed_days=closed_days)
+
+
+def information_restarted(answered_at: datetime, *, closed_days: Collection[date]) -> datetime:
+    """The deadline once the citizen corrected the request: 20 business days from the correction."""
+    return deadline(local_day(answered_at), INFORMATION_DAYS, closed_days=closed_days)
+
+
+class ClockPhase(models.TextChoices):
+    RUNNING = "running", _("En plazo")
+    EXTENDED = "extended", _("En plazo prorrogado")
+    WAITING_CORRECTION = "waiting_correction", _("Esperando subsanación del solicitante")
+    OVERDUE = "overdue", _("Plazo vencido")
+    CLOSED = "closed", _("Cerrada")
+
+
+def clock_phase(*, is_open: bool, expected_at: datetime, extended: bool, correction_due_at: datetime | None,
+                now: datetime) -> ClockPhase:
+    """Where a Ley 20.285 request's clock stands at `now`, as the tracking page and the officer's page show it."""
+    if not is_open:
+        return ClockPhase.CLOSED
+    if correction_due_at is not None:
+        return ClockPhase.WAITING_CORRECTION
+    if now > expected_at:
+        return ClockPhase.OVERDUE
+    return ClockPhase.EXTENDED if extended else ClockPhase.RUNNING

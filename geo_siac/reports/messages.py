@@ -98,6 +98,17 @@ def status_message(report: Report, language: str, note: str = "", email: str = "
     return subject, "\n".join(lines)
 
 
+def notice_message(report: Report, language: str, headline, params: dict, note: str = "") -> tuple[str, str]:
+    """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked):
+    `headline` (a lazy text with `params`) in the recipient's language, then the officer's `note`."""
+    with translation.override(language):
+        text = str(headline) % params
+        subject = _("Su solicitud %(code)s: aviso") % {"code": report.tracking_code}
+        lines = [text, note, _("Siga la solicitud en %(link)s") % {
+            "link": absolute(reverse("reports:tracking", args=[report.tracking_code]))}]
+    return subject, "\n".join(line for line in lines if line)
+
+
 def sign_in_message(link: str, language: str) -> tuple[str, str]:
     with translation.override(language):
         subject = _("Su enlace para entrar a Mis solicitudes")

@@ -3,6 +3,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
@@ -16,12 +17,17 @@ class Report(models.Model):
     """A citizen report (Open311 service request). Created only through services.report_create."""
 
     tracking_code = models.CharField(_("código de seguimiento"), max_length=16)
+    # What the request is (catalogue.kinds, its legal rules); always its category's (topic's) kind.
+    kind = models.CharField(_("tipo de solicitud"), max_length=24, choices=RequestKind.choices,
+                            default=RequestKind.SERVICE_REQUEST, db_default=RequestKind.SERVICE_REQUEST)
     commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="reports")
     # Indexed by report_heatmap_category below (category_id leads it), not by a separate FK index.
     category = models.ForeignKey(
         Category, verbose_name=_("categoría"), on_delete=models.PROTECT, related_name="reports", db_index=False
     )
-    location = models.PointField(_("ubicación"), srid=STORAGE_SRID)
+    # None for a request without a place (only kinds whose rule allows it: the CHECK below); such a request is
+    # on no map, cell count or public place.
+    location = models.PointField(_("ubicación"), srid=STORAGE_SRID, null=True, blank=True)
     address = models.CharField(_("dirección"), max_length=300, blank=True)
     description = models.TextField(
         _("descripción"), blank=True, validators=[MaxLengthValidator(settings.GEO_SIAC_MAX_DESCRIPTION)]
@@ -52,6 +58,16 @@ class Report(models.Model):
     first_response_at = models.DateTimeField(_("primera respuesta"), null=True, blank=True)
     times_reopened = models.PositiveSmallIntegerField(_("veces reabierta"), default=0, db_default=0)
     deadline_extended_at = models.DateTimeField(_("plazo prorrogado"), null=True, blank=True)
+    # The Ley 20.285 clock (deadlines.py, services/information.py): a subsanación asked and by when the citizen
+    # must answer it (the clock waits meanwhile), and the answer's legal outcome and, for a denial, its ground.
+    correction_requested_at = models.DateTimeField(_("subsanación pedida"), null=True, blank=True)
+    correction_due_at = models.DateTimeField(_("plazo de subsanación"), null=True, blank=True)
+    legal_outcome = models.CharField(_("resultado legal"), max_length=24, choices=LegalOutcome.choices, blank=True,
+                                     default="", db_default="")
+    denial_ground = models.CharField(_("causal de denegación"), max_length=32, choices=DenialGround.choices,
+                                     blank=True, default="", db_default="")
+    # The competent body a request was referred to ("derivación"), which closed it for the municipality.
+    referred_to = models.CharField(_("derivada a"), max_length=200, blank=True, default="", db_default="")
     # Routing: the zone version that held the point, and who answers. No crew means the triage queue.
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
                              verbose_name=_("zona"))
@@ -66,11 +82,11 @@ class Report(models.Model):
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
-    h3_res6 = models.BigIntegerField(_("celda H3 de resolución 6"), db_index=True)
-    h3_res7 = models.BigIntegerField(_("celda H3 de resolución 7"), db_index=True)
-    h3_res8 = models.BigIntegerField(_("celda H3 de resolución 8"), db_index=True)
-    h3_res9 = models.BigIntegerField(_("celda H3 de resolución 9"), db_index=True)
-    h3_res10 = models.BigIntegerField(_("celda H3 de resolución 10"), db_index=True)
+    h3_res6 = models.BigIntegerField(_("celda H3 de resolución 6"), db_index=True, null=True, blank=True)
+    h3_res7 = models.BigIntegerField(_("celda H3 de resolución 7"), db_index=True, null=True, blank=True)
+    h3_res8 = models.BigIntegerField(_("celda H3 de resolución 8"), db_index=True, null=True, blank=True)
+    h3_res9 = models.BigIntegerField(_("celda H3 de resolución 9"), db_index=True, null=True, blank=True)
+    h3_res10 = models.BigIntegerField(_("celda H3 de resolución 10"), db_index=True, null=True, blank=True)
     # The H3 cell (res 9 to 6) public outputs place the report at, or none: privacy.published_cells, stored by
     # services.report_public_cells_refresh (the open-data publish step).
     public_cell = models.BigIntegerField(_("celda pública"), null=True, blank=True, editable=False)
@@ -85,6 +101,17 @@ class Report(models.Model):
             models.UniqueConstraint(fields=["tracking_code"], name="report_unique_tracking_code"),
             models.UniqueConstraint(
                 fields=["source", "source_id"], condition=~models.Q(source_id=""), name="report_unique_source_id"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=RequestKind.SERVICE_REQUEST) | models.Q(location__isnull=False),
+                name="report_service_request_has_place",
+                violation_error_message=_("Una solicitud de servicio necesita un lugar."),
+            ),
+            # The maps group by the cells and the public outputs read them: a place has all of them or none.
+            models.CheckConstraint(
+                condition=models.Q(location__isnull=False, **{f"h3_res{r}__isnull": False for r in range(6, 11)})
+                | models.Q(location__isnull=True, **{f"h3_res{r}__isnull": True for r in range(6, 11)}),
+                name="report_place_and_cells_together",
             ),
         ]
         # The two heat-map indexes carry every column the maps filter and group by, so the counts per H3 cell
@@ -166,6 +193,7 @@ class EventKind(models.TextChoices):
     REROUTED = "rerouted", _("Derivación")
     EXTENDED = "extended", _("Prórroga")
     CITIZEN_INFO = "citizen_info", _("Información agregada por el vecino")
+    CORRECTION = "correction", _("Subsanación")
 
 
 class ReportEvent(models.Model):

@@ -36,16 +36,21 @@ def published_cells(groups: dict[tuple, int], k: int) -> dict[tuple, int | None]
     return published
 
 
-def shown_point(public_visibility: bool, lat: float, lng: float, public_cell: int | None) -> tuple[float, float] | None:
+def shown_point(public_visibility: bool, lat: float | None, lng: float | None,
+                public_cell: int | None) -> tuple[float, float] | None:
     """(lat, lng) a public output shows: the exact point when the citizen allowed it, else the centre of the
-    report's published cell, or None (no place)."""
+    report's published cell, or None (no place: also a request filed without one, whose lat is None)."""
+    if lat is None:
+        return None
     if public_visibility:
         return lat, lng
     return None if public_cell is None else h3i.cell_to_latlng(public_cell)
 
 
-def location_precision(public_visibility: bool, public_cell: int | None) -> str:
-    """How precise the shown point is: "exact", "h3-resN-centre" or "none"."""
+def location_precision(public_visibility: bool, public_cell: int | None, has_place: bool = True) -> str:
+    """How precise the shown point is: "exact", "h3-resN-centre" or "none" (also for a request without a place)."""
+    if not has_place:
+        return "none"
     if public_visibility:
         return "exact"
     return "none" if public_cell is None else f"h3-res{h3i.get_resolution(public_cell)}-centre"

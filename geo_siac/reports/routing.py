@@ -24,6 +24,17 @@ def route(point: Point, commune: Commune, category) -> RoutingDecision:
     return decide(placement(point, category, commune=commune), category)
 
 
+def decide_without_place(commune: Commune, category) -> RoutingDecision:
+    """A request without a place (a reclamo, a consulta...) goes to its topic's department, or to the OIRS triage
+    queue when the topic names none; crews work places, so none is chosen."""
+    if category.department is None:
+        return RoutingDecision(None, None, None, _("«%(category)s» en %(commune)s sin dirección responsable: a la "
+                                                   "cola de triage de la OIRS.")
+                               % {"category": category.name, "commune": commune.name})
+    return RoutingDecision(None, None, category.department, _("«%(category)s» en %(commune)s: %(department)s.") % {
+        "category": category.name, "commune": commune.name, "department": category.department.name})
+
+
 def decide(placed: Placement, category) -> RoutingDecision:
     """The routing decision for a placed report (see zones.selectors.placement)."""
     commune, zone, crew = placed.commune, placed.zone, placed.crew

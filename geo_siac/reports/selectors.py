@@ -14,6 +14,7 @@ from django.db.models import (BooleanField, Case, CharField, Count, F, FloatFiel
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
@@ -64,8 +65,10 @@ def report_history(report: Report) -> QuerySet[ReportEvent]:
     """Every event of the report, oldest first, internal ones included (staff pages only), with its photos and
     `work_distance` (a Distance, `.m` in metres): how far from the reported point the crew worked, measured on the
     spheroid; None when the change recorded no position."""
-    return (report.events.select_related("actor").prefetch_related("photos")
-            .annotate(work_distance=Distance("work_location", report.location, spheroid=True)))
+    events = report.events.select_related("actor").prefetch_related("photos")
+    if report.location is None:  # a request without a place: no distance to measure
+        return events.annotate(work_distance=Value(None, output_field=FloatField()))
+    return events.annotate(work_distance=Distance("work_location", report.location, spheroid=True))
 
 
 def counted_reports() -> QuerySet[Report]:
@@ -74,8 +77,11 @@ def counted_reports() -> QuerySet[Report]:
     return Report.objects.filter(duplicate_of__isnull=True)
 
 
-def public_categories() -> QuerySet[Category]:
-    return Category.objects.public().select_related("group", "department").order_by("group__order", "name_es")
+def public_categories(kind: str = RequestKind.SERVICE_REQUEST) -> QuerySet[Category]:
+    """The public categories of one request kind: the service catalogue (the report page, Open311, the API) by
+    default, or the topics a request of another kind is filed under."""
+    return (Category.objects.public().filter(kind=kind).select_related("group", "department")
+            .order_by("group__order", "name_es"))
 
 
 def public_reports() -> QuerySet[Report]:
@@ -126,6 +132,8 @@ def feature_rows(reports: QuerySet[Report]) -> QuerySet:
 def public_point(report: Report) -> tuple[float, float] | None:
     """(lat, lng) shown publicly (privacy.shown_point): exact when the citizen allowed it, else the centre of the
     report's published cell, or None."""
+    if report.location is None:
+        return None
     return shown_point(report.public_visibility, report.location.y, report.location.x, report.public_cell)
 
 
@@ -345,7 +353,8 @@ def reporter_data(*, email: str) -> dict:
         "reports": [{
             "tracking_code": r.tracking_code, "created_at": r.created_at.isoformat(),
             "category": r.category.service_code if r.category else None, "status": r.status,
-            "commune": r.commune.name if r.commune else None, "latitude": r.location.y, "longitude": r.location.x,
+            "commune": r.commune.name if r.commune else None, "latitude": r.location.y if r.location else None,
+            "longitude": r.location.x if r.location else None,
             "address": r.address, "description": r.description, "reporter_name": r.reporter_name,
             "reporter_email": r.reporter_email, "reporter_phone": r.reporter_phone,
             "photos": [p.image.name for p in r.photos.all()],

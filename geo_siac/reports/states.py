@@ -12,6 +12,8 @@ class Status(models.TextChoices):
     CLOSED_DUPLICATE = "closed_duplicate", _("Cerrada: duplicada")
     CLOSED_NOT_MUNICIPAL = "closed_not_municipal", _("Cerrada: no corresponde al municipio")
     CLOSED_UNFIXABLE = "closed_unfixable", _("Cerrada: no se pudo resolver")
+    # Ley 20.285 art. 12: a subsanación not answered in time; or a citizen who withdrew the request.
+    CLOSED_WITHDRAWN = "closed_withdrawn", _("Cerrada: desistida")
 
 
 OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS})
@@ -26,6 +28,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED_DUPLICATE: frozenset({Status.ACKNOWLEDGED}),
     Status.CLOSED_NOT_MUNICIPAL: frozenset({Status.ACKNOWLEDGED}),
     Status.CLOSED_UNFIXABLE: frozenset({Status.ACKNOWLEDGED}),
+    Status.CLOSED_WITHDRAWN: frozenset({Status.ACKNOWLEDGED}),
 }
 
 

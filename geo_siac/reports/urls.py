@@ -1,10 +1,12 @@
 from django.urls import path
 
-from geo_siac.reports import views
+from geo_siac.reports import request_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("solicitud/", request_views.choose, name="choose"),
+    path("solicitud/<slug:slug>/", request_views.request_form, name="request_form"),
     path("enviada/<str:code>/", views.submitted, name="submitted"),
     path("seguimiento/", views.tracking_lookup, name="tracking_lookup"),
     path("seguimiento/<str:code>/", views.tracking, name="tracking"),

@@ -29,6 +29,8 @@ from geo_siac.reports.selectors import (
 )
 from geo_siac.reports.services import report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
+from geo_siac.catalogue.kinds import RequestKind, response_days
+from geo_siac.reports.deadlines import clock_phase
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.zones.selectors import active_communes_geojson
 
@@ -146,7 +148,11 @@ def public_report_or_404(request, code: str):
 @require_safe
 @lookups_limited
 def submitted(request, code: str):
-    return render(request, "reports/submitted.html", {"report": public_report_or_404(request, code)})
+    report = public_report_or_404(request, code)
+    return render(request, "reports/submitted.html", {
+        "report": report, "kind_label": RequestKind(report.kind).label,
+        "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
+        "response_days": response_days(report.kind, report.category.response_days)})
 
 
 @require_safe
@@ -176,6 +182,8 @@ def tracking_context(report, **extra) -> dict:
     remaining = report.expected_at - timezone.now()
     return {
         "report": report,
+        "kind_label": RequestKind(report.kind).label,
+        "clock": information_clock(report),
         "status_label": Status(report.status).label,
         "is_closed": report.status in CLOSED,
         "timeline": public_timeline(report),
@@ -184,6 +192,19 @@ def tracking_context(report, **extra) -> dict:
         "photos": report.photos.all() if report.public_visibility else [],
         **extra,
     }
+
+
+def information_clock(report) -> dict | None:
+    """What the tracking page shows of a Ley 20.285 request's clock: its phase, deadline, extension and subsanación."""
+    if report.kind != RequestKind.INFORMATION:
+        return None
+    phase = clock_phase(is_open=report.status not in CLOSED, expected_at=report.expected_at,
+                        extended=report.deadline_extended_at is not None,
+                        correction_due_at=report.correction_due_at, now=timezone.now())
+    return {"phase": phase.label, "phase_code": phase.value, "extended_at": report.deadline_extended_at,
+            "correction_due_at": report.correction_due_at, "expected_at": report.expected_at,
+            "outcome": report.get_legal_outcome_display(), "ground": report.get_denial_ground_display(),
+            "referred_to": report.referred_to}
 
 
 @require_POST

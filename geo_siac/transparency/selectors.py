@@ -45,6 +45,7 @@ DIMENSIONS = {
     "category": F("category__service_code"),
     "zone": ZONE_KEY,
     "channel": F("channel"),
+    "kind": F("kind"),  # catalogue.kinds: service requests, reclamos, consultas... (docs/request-kinds.md)
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
 }
 

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.templatetags.static import static
@@ -27,16 +27,22 @@ from geo_siac.reports.services import (
     crew_action_apply,
     report_bulk_update,
     report_change_status,
+    information_answer,
+    information_correction_request,
+    information_extend,
     report_extend_deadline,
+    report_refer,
     report_merge_duplicate,
     report_reroute,
     report_return,
 )
+from geo_siac.catalogue.kinds import rule
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.work_location import work_location
 from geo_siac.web.csp import csp_allow
 from geo_siac.workspace.access import crew_required, seen_report, seen_token, supervisor_required, visible_reports
-from geo_siac.workspace.forms import (BulkForm, ExtendForm, MergeForm, ReasonForm, RerouteForm, StatusForm,
+from geo_siac.workspace.forms import (BulkForm, CorrectionForm, ExtendForm, LegalAnswerForm, LegalExtendForm,
+                                     MergeForm, ReasonForm, ReferForm, RerouteForm, StatusForm,
                                      SupervisionFilterForm)
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import is_supervisor
@@ -44,12 +50,12 @@ from geo_siac.zones.selectors import crews_of, current_zones_of, served_area_cen
 
 
 def map_data(crews, reports) -> dict:
-    """The crews' zones and the page's reports (rows of `queue_rows`) for crew_map.js."""
+    """The crews' zones and the page's reports with a place (rows of `queue_rows`) for crew_map.js."""
     zones = [{"name": str(z), "geometry": json.loads(z.geometry.geojson)} for z in current_zones_of(crews)]
     points = [
         {"code": r.tracking_code, "lat": r.lat, "lng": r.lng, "state": r.deadline_state,
          "label": f"{r.tracking_code} · {r.category.name} · {r.status_name}", "url": r.url}
-        for r in reports
+        for r in reports if r.lat is not None  # a request without a place is in the list, never on the map
     ]
     return {"zones": zones, "reports": points, "centre": served_area_centre()}
 
@@ -111,6 +117,9 @@ def detail_context(request, report: Report, **forms) -> dict:
     if context["is_supervisor"]:
         context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen)
         context["extend_form"] = forms.get("extend_form") or ExtendForm(initial=seen)
+        context["kind_actions"] = rule(report.kind).actions
+        for name, (form_class, _action) in KIND_STEPS.items():
+            context[f"{name}_form"] = forms.get(f"{name}_form") or form_class(initial=seen)
     return context
 
 
@@ -179,6 +188,31 @@ def extend(request, code):
     return apply(request, report, "extend_form", ExtendForm(request.POST), lambda data: report_extend_deadline(
         report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
         seen_updated_at=data["seen"]))
+
+
+# A supervisor's steps of a request's kind (catalogue.kinds): the form and the service each one runs.
+KIND_STEPS = {
+    "legal_extend": (LegalExtendForm, lambda report, data, user: information_extend(
+        report=report, reason=data["reason"], actor=user, seen_updated_at=data["seen"])),
+    "correction": (CorrectionForm, lambda report, data, user: information_correction_request(
+        report=report, note=data["note"], actor=user, seen_updated_at=data["seen"])),
+    "legal_answer": (LegalAnswerForm, lambda report, data, user: information_answer(
+        report=report, outcome=data["outcome"], ground=data["ground"], note=data["note"], actor=user,
+        seen_updated_at=data["seen"])),
+    "referral": (ReferForm, lambda report, data, user: report_refer(
+        report=report, body=data["body"], note=data["note"], actor=user, seen_updated_at=data["seen"])),
+}
+
+
+@supervisor_required
+@require_POST
+def kind_step(request, code, step):
+    if step not in KIND_STEPS:
+        raise Http404(_("Paso desconocido."))
+    report = find_report(request, code)
+    form_class, run = KIND_STEPS[step]
+    return apply(request, report, f"{step}_form", form_class(request.POST),
+                 lambda data: run(report, data, request.user))
 
 
 @crew_required

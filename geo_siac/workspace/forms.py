@@ -3,12 +3,13 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.models import ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
 from geo_siac.reports.states import OPEN, TRANSITIONS, Channel, Status
-from geo_siac.zones.models import Crew, Zone
+from geo_siac.zones.models import Commune, Crew, Zone
 from geo_siac.zones.selectors import served_service_points
 
 
@@ -103,6 +104,31 @@ class ExtendForm(forms.Form):
     seen = SeenField(required=False)
 
 
+class LegalExtendForm(forms.Form):
+    reason = forms.CharField(label=_("Motivo de la prórroga (se comunica al solicitante)"), max_length=1000)
+    seen = SeenField(required=False)
+
+
+class CorrectionForm(forms.Form):
+    note = forms.CharField(label=_("Qué debe corregir o completar el solicitante"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    seen = SeenField(required=False)
+
+
+class LegalAnswerForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Resultado"), choices=LegalOutcome.choices)
+    ground = forms.ChoiceField(label=_("Causal de denegación (si se deniega total o parcialmente)"), required=False,
+                               choices=[("", "—"), *DenialGround.choices])
+    note = forms.CharField(label=_("Respuesta"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    seen = SeenField(required=False)
+
+
+class ReferForm(forms.Form):
+    body = forms.CharField(label=_("Organismo competente"), max_length=200)
+    note = forms.CharField(label=_("Nota para el vecino (opcional)"), max_length=1000, required=False)
+    seen = SeenField(required=False)
+
+
 class BulkForm(forms.Form):
     reports = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     crew = forms.ModelChoiceField(label=_("Asignar a cuadrilla"), queryset=Crew.objects.order_by("name"),
@@ -159,14 +185,22 @@ class MergeForm(forms.Form):
 
 
 class OperatorReportForm(forms.Form):
+    # The kind decides whether the map step applies (operator_console.js hides it for a kind without a place).
+    # Left out, a service request (what the console filed before kinds existed).
+    kind = forms.ChoiceField(label=_("Tipo de solicitud"), choices=RequestKind.choices,
+                             initial=RequestKind.SERVICE_REQUEST, required=False)
     channel = forms.ChoiceField(label=_("Canal"), choices=[(c.value, c.label) for c in (Channel.PHONE,
                                                                                          Channel.IN_PERSON)])
     category = forms.ModelChoiceField(label=_("Categoría"), queryset=Category.objects.filter(is_active=True),
                                       to_field_name="service_code")
-    latitude = forms.FloatField(label=_("Latitud"))
-    longitude = forms.FloatField(label=_("Longitud"))
+    # Optional here: report_create requires them for the kinds that need a place, with its own message.
+    latitude = forms.FloatField(label=_("Latitud"), required=False)
+    longitude = forms.FloatField(label=_("Longitud"), required=False)
     received_at = ServicePointField(label=_("Recibida en (punto de atención u oficina)"), required=False,
                                     empty_label="—", queryset=served_service_points())
+    commune = forms.ModelChoiceField(label=_("Comuna (sin lugar: si no la da el punto de atención)"), required=False,
+                                     queryset=Commune.objects.active().defer("geometry").order_by("name"),
+                                     to_field_name="cut", empty_label="—")
     address = forms.CharField(label=_("Dirección o referencia"), required=False, max_length=300)
     description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     reporter_name = forms.CharField(label=_("Nombre de quien llama"), required=False, max_length=200)

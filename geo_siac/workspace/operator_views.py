@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, open_reports_near
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -27,6 +28,7 @@ def new_report(request):
         data = form.cleaned_data
         try:
             report = report_create(
+                kind=data["kind"] or RequestKind.SERVICE_REQUEST, commune=data["commune"],
                 category=data["category"], latitude=data["latitude"], longitude=data["longitude"],
                 channel=data["channel"], description=data["description"], address=data["address"],
                 attributes=posted_answers(request.POST, data["category"]), received_at=data["received_at"],
@@ -51,6 +53,7 @@ def new_report(request):
         "communes_geojson": active_communes_geojson(),
         "question_blocks": question_blocks(categories, request.POST, answer_errors, request.POST.get("category", "")),
         "chosen_category": request.POST.get("category", ""),
+        "category_kinds": dict(categories.values_list("service_code", "kind")),
     }, status=400 if form.errors else 200)
 
 
@@ -74,8 +77,9 @@ def nearby(request):
 def filed(request, code):
     report = get_object_or_404(Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
                                tracking_code=normalize_tracking_code(code))
-    duplicates = open_reports_near(category=report.category, point=report.location,
-                                   public_only=False).exclude(pk=report.pk)[:10]
+    duplicates = (open_reports_near(category=report.category, point=report.location,
+                                    public_only=False).exclude(pk=report.pk)[:10]
+                  if report.location is not None else [])
     return render(request, "workspace/operator_filed.html", {
         "report": report, "spelled": " ".join(report.tracking_code), "duplicates": duplicates,
     })

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.geo import h3_cells_many
 from geo_siac.reports.deadlines import SANTIAGO, deadline
@@ -35,7 +36,9 @@ class ChunkPreparer:
             if mapping.source_bbox is None:
                 raise ImportFileError("Para trasladar puntos (--place-in) la correspondencia debe indicar source_bbox.")
             self.placement = (mapping.source_bbox, self.communes.bounds)
-        categories = Category.objects.filter(is_active=True).values_list("service_code", "pk", "response_days")
+        # History is of service requests (a point each): a topic of another kind is an unknown category here.
+        categories = (Category.objects.filter(is_active=True, kind=RequestKind.SERVICE_REQUEST)
+                      .values_list("service_code", "pk", "response_days"))
         self.categories = {code: (pk, days) for code, pk, days in categories}
         self.closed_days = closed_days()
 

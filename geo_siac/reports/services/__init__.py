@@ -3,7 +3,8 @@ operator console and Open311), photos.py checks and stores any photo, status.py 
 duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, extends and changes
 in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
 calendar.py keeps the SQL business-day calendar, publication.py stores where each report is placed in public,
-erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key. Callers
+erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key,
+information.py runs the Ley 20.285 clock and refers a request to another institution. Callers
 import from here."""
 
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
@@ -25,6 +26,14 @@ from geo_siac.reports.services.citizen import (
     survey_submit,
 )
 from geo_siac.reports.services.create import report_create
+from geo_siac.reports.services.information import (
+    information_answer,
+    information_correction_receive,
+    information_correction_request,
+    information_corrections_lapse,
+    information_extend,
+    report_refer,
+)
 from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.publication import report_public_cells_refresh
@@ -40,6 +49,11 @@ __all__ = [
     "closed_day_save",
     "closed_days_delete",
     "crew_action_apply",
+    "information_answer",
+    "information_correction_receive",
+    "information_correction_request",
+    "information_corrections_lapse",
+    "information_extend",
     "report_add_citizen_info",
     "report_bulk_update",
     "report_change_status",
@@ -48,6 +62,7 @@ __all__ = [
     "report_follow",
     "report_merge_duplicate",
     "report_public_cells_refresh",
+    "report_refer",
     "report_reopen_by_citizen",
     "report_reroute",
     "report_return",

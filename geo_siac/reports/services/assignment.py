@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.routing import route
@@ -97,6 +98,10 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
     """A supervisor's one extension ("prórroga"): the deadline moves `business_days` business days later."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
+    if not allows(locked.kind, Action.DEADLINE_EXTEND):
+        raise ValidationError({"business_days": _("Una solicitud de tipo «%(kind)s» no se prorroga así: una de "
+                                                  "acceso a información tiene su prórroga legal de 10 días hábiles.")
+                               % {"kind": RequestKind(locked.kind).label}})
     if locked.deadline_extended_at is not None:
         raise ValidationError({"business_days": _("El plazo de esta solicitud ya fue prorrogado una vez.")})
     if not 1 <= business_days <= 60:

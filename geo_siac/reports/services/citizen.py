@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.reports.deadlines import business_days_between, local_day
 from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.services.status import lock_report, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
@@ -166,4 +167,6 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
     if processed is not None:
         photo_save(processed, (stored := EventPhoto(event=event)).image)
         stored.save()
+    if locked.correction_due_at is not None and by_email.lower() == locked.reporter_email.lower():
+        correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

@@ -16,12 +16,13 @@ from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.geocoding.selectors import geocode_reverse
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.catalogue.attributes import clean_answers
+from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.reports.deadlines import deadline, local_day
 from geo_siac.reports.messages import received_message
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.models import EventKind, Report, ReportEvent, Submission
 from geo_siac.reports.photos import ProcessedPhoto
-from geo_siac.reports.routing import decide
+from geo_siac.reports.routing import decide, decide_without_place
 from geo_siac.reports.selectors import category_by_code
 from geo_siac.reports.services.photos import photo_process, report_photo_store
 from geo_siac.reports.states import Channel
@@ -39,7 +40,7 @@ from geo_siac.reports.validation import (
     unknown_category_message,
 )
 from geo_siac.zones.models import Commune, ServicePoint
-from geo_siac.zones.selectors import Placement, commune_nearest, placement, served_service_points
+from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement, served_service_points
 
 TRACKING_CODE_ATTEMPTS = 5
 
@@ -78,12 +79,36 @@ def locate(lat: float, lng: float, category: Category) -> tuple[Point, Placement
     raise ValidationError({"location": outside_message(nearest.commune.name, nearest.distance_m)})
 
 
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def place_errors(kind: str, latitude, longitude) -> tuple[float | None, float | None, dict[str, str]]:
+    """The point's two numbers, or (None, None) for no place when the kind allows it (both left empty)."""
+    if not rule(kind).place_required and is_blank(latitude) and is_blank(longitude):
+        return None, None, {}
+    return coordinate_errors(latitude, longitude)
+
+
+def placeless_commune(commune: Commune | None, received_at: ServicePoint | None) -> Commune | None:
+    """The comuna a request without a place belongs to: the one chosen, else the service point's where it was
+    received, else the only one served; None when that leaves a choice to make."""
+    if commune is not None:
+        return commune if commune.is_active else None
+    if received_at is not None:
+        return received_at.commune
+    served = list(Commune.objects.active().defer("geometry")[:2])
+    return served[0] if len(served) == 1 else None
+
+
 def report_create(
     *,
     category: Category | str,
-    latitude,
-    longitude,
+    latitude=None,
+    longitude=None,
     channel: str,
+    kind: str = RequestKind.SERVICE_REQUEST,
+    commune: Commune | None = None,
     description: str = "",
     address: str = "",
     attributes: dict | None = None,
@@ -106,7 +131,10 @@ def report_create(
     Open311 jurisdiction). Its keys are this function's parameters (`attribute[code]` for one of `attributes`), and
     `location` for a point no comuna (or not `within`) covers, a fault of the pair rather than of either coordinate;
     callers show them as they are, and Open311 maps them to the specification's names at its edge.
-    `received_at` is the service point where an operator took the request, one of a served comuna's. A repeated
+    `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
+    (catalogue.kinds) must be the category's (its topic's); a kind whose rule does not require a place may leave
+    both coordinates empty, and then belongs to `commune` (an active one), else the service point's comuna, else the
+    only comuna served, and is routed to the topic's department or the OIRS triage queue. A repeated
     `submission_token` (double click, resubmitted form) returns the report the first submission created.
 
     Everything is checked first; then one transaction writes (report_store). The rare tracking code already
@@ -119,10 +147,26 @@ def report_create(
         raise ValidationError({"submission_token": _("El formulario llegó dañado (su código de envío no es "
                                                      "válido). Recargue la página e inténtelo de nuevo.")})
     description = (description or "").strip()
-    lat, lng, errors = coordinate_errors(latitude, longitude)
+    if kind not in RequestKind.values:
+        raise ValidationError({"kind": _("Tipo de solicitud desconocido: «%s».") % kind})
+    lat, lng, errors = place_errors(kind, latitude, longitude)
     found, category_error = resolve_category(category)
     if category_error:
         errors["category"] = category_error
+    elif found.kind != kind:
+        errors["category"] = _("«%(category)s» no es un tema de «%(kind)s».") % {
+            "category": found.name, "kind": RequestKind(kind).label}
+    kind_rule = rule(kind)
+    if not kind_rule.place_required and not description:
+        errors["description"] = _("Escriba su %(kind)s.") % {"kind": RequestKind(kind).label.lower()}
+    if kind_rule.identity_required and not reporter_name.strip():
+        errors["reporter_name"] = _("La Ley 20.285 pide el nombre de quien solicita.")
+    if kind_rule.identity_required and not (reporter_email.strip() or reporter_phone.strip()):
+        errors["reporter_email"] = _("Indique un correo (o un teléfono) para enviarle la respuesta.")
+    placeless = lat is None and not errors.keys() & {"latitude", "longitude"}
+    home = placeless_commune(within or commune, received_at) if placeless else None
+    if placeless and home is None:
+        errors["commune"] = _("Elija la comuna a la que dirige su solicitud.")
     if (message := description_error(description)) is not None:
         errors["description"] = message
     if (message := address_error(address)) is not None:
@@ -149,14 +193,21 @@ def report_create(
             errors["photo"] = exc.messages[0]
     if errors:
         raise ValidationError(errors)
-    point, placed = locate(lat, lng, found)
-    if within is not None and placed.commune.pk != within.pk:
-        raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {"name": within.name}})
-    commune, decision = placed.commune, decide(placed, found)
-    address = address.strip() or nearby_address(point)
+    if placeless:
+        point, commune, cells = None, home, {}
+        decision, closed = decide_without_place(home, found), closed_days()
+        address = address.strip()
+    else:
+        point, placed = locate(lat, lng, found)
+        if within is not None and placed.commune.pk != within.pk:
+            raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {
+                "name": within.name}})
+        commune, decision, closed, cells = placed.commune, decide(placed, found), placed.closed_days, h3_cells(lat, lng)
+        address = address.strip() or nearby_address(point)
 
     now = timezone.now()
     report = Report(
+        kind=kind,
         commune=commune,
         category=found,
         location=point,
@@ -173,11 +224,11 @@ def report_create(
         received_at=received_at,
         created_at=now,
         updated_at=now,
-        expected_at=deadline(local_day(now), found.response_days, closed_days=placed.closed_days),
+        expected_at=deadline(local_day(now), response_days(kind, found.response_days), closed_days=closed),
         zone=decision.zone,
         crew=decision.crew,
         department=decision.department,
-        **h3_cells(lat, lng),
+        **cells,
     )
     events = [
         ReportEvent(report=report, kind=EventKind.CREATED, to_status=report.status, actor=created_by,

@@ -40,7 +40,8 @@ def report_public_cells_refresh(*, min_count: int | None = None) -> int:
     k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports:public_cell'))")
-        groups = (Report.objects.filter(category__is_public=True).order_by().values_list(*GROUP_COLUMNS)
+        # A request without a place has no cells: it is placed nowhere, and its NULLs must not form a group.
+        groups = (Report.objects.filter(category__is_public=True, h3_res9__isnull=False).order_by().values_list(*GROUP_COLUMNS)
                   .annotate(n=Count("id")))
         placed = published_cells({row[:-1]: row[-1] for row in groups}, k)
         columns = list(zip(*[(*group, cell) for group, cell in placed.items()])) or [()] * (len(GROUP_COLUMNS) + 1)

@@ -1,7 +1,7 @@
 """Status changes: a report moved through an allowed transition under a row lock, and the messages that tell its
 reporter and followers."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -111,12 +111,19 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
 
 def notify_status_change(*, report: Report, note: str) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
+    notify_citizens(report=report, message=lambda language, email: status_message(report, language, note,
+                                                                                  email=email))
+
+
+def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, str]]) -> None:
+    """Queue `message(language, email)` (its subject and body; email empty for an SMS) for the reporter (email, or
+    SMS when only a phone was left) and every follower."""
     recipients = {f.email: (Medium.EMAIL, f.language) for f in report.followers.all()}
     if report.reporter_email:
         recipients[report.reporter_email.lower()] = (Medium.EMAIL, report.language)
     elif report.reporter_phone:
         recipients[report.reporter_phone] = (Medium.SMS, report.language)
     for recipient, (medium, language) in recipients.items():
-        subject, body = status_message(report, language, note, email=recipient if medium == Medium.EMAIL else "")
+        subject, body = message(language, recipient if medium == Medium.EMAIL else "")
         notification_enqueue(report=report, recipient=recipient, language=language, subject=subject, body=body,
                              medium=medium)

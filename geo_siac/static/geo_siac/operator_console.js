@@ -48,3 +48,28 @@
   });
   place(true);
 })();
+
+// The request kind: a service request is placed on the map; any other kind hides the map step and offers only
+// its own topics (report_create refuses a topic of another kind anyway).
+(function () {
+  const kind = document.getElementById("id_kind");
+  if (!kind) { return; }
+  const kinds = JSON.parse(document.getElementById("category-kinds").textContent);
+  const category = document.getElementById("id_category");
+  const placeParts = [document.getElementById("place-search"), document.getElementById("place-near"),
+    document.getElementById("operator-map"), document.getElementById("map-step-help"),
+    document.querySelector('[data-field="latitude"]'), document.querySelector('[data-field="longitude"]'),
+    document.querySelector('[data-field="address"]'), document.getElementById("nearby")];
+  function apply() {
+    const withPlace = kind.value === "service_request";
+    placeParts.forEach(function (el) { if (el) { el.hidden = !withPlace; } });
+    document.querySelector('[data-field="commune"]').hidden = withPlace;
+    Array.prototype.forEach.call(category.options, function (option) {
+      option.hidden = option.value !== "" && kinds[option.value] !== kind.value;
+    });
+    if (category.selectedOptions.length && category.selectedOptions[0].hidden) { category.value = ""; }
+    if (withPlace && window.geoSiacOperatorMap) { window.geoSiacOperatorMap.invalidateSize(); }
+  }
+  kind.addEventListener("change", apply);
+  apply();
+})();

@@ -147,8 +147,10 @@ def _at(instant):
 
 
 def _categories():
-    """Public categories whose extra questions are all optional, from at least two departments."""
-    return [c for c in Category.objects.public() if not any(a.get("required") for a in c.attributes)]
+    """Public service categories (the history is of points) whose extra questions are all optional, from at least two
+    departments."""
+    return [c for c in Category.objects.public().filter(kind="service_request")
+            if not any(a.get("required") for a in c.attributes)]
 
 
 @pytest.fixture

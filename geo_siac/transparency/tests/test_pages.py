@@ -183,7 +183,8 @@ def test_indicators_csv_holds_one_row_per_dimension_value(client, five_reports):
     commune = next(r for r in rows if r["dimension"] == "commune")
     assert commune["value"] == "13201" and commune["volume"] == "5"
     assert {r["dimension"] for r in rows} == {"commune", "department", "category_group", "category", "zone",
-                                              "channel", "month"}
+                                              "channel", "kind", "month"}
+    assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "kind"] == [("service_request", "5")]
     assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "zone"] == [("", "5")]
 
 

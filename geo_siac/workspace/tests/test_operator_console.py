@@ -132,3 +132,32 @@ def test_console_map_gets_the_served_comunas_outlines_with_their_names(client, c
     names = {f["properties"]["name"] for f in response.context["communes_geojson"]["features"]}
     assert names == {"Puente Alto", "Peñalolén"}
     assert 'id="communes-geojson"' in response.content.decode()
+
+
+def test_operator_files_an_information_request_at_the_oirs_desk_without_a_place(client, crews):
+    from django.contrib.gis.geos import Point
+
+    from geo_siac.zones.models import ServicePoint
+
+    desk = ServicePoint.objects.create(name="OIRS Puente Alto", kind="municipal_office",
+                                       commune=crews["west"].commune, point=Point(-70.5758, -33.6117, srid=4326))
+    client.force_login(crews["operator"])
+    form = client.get(reverse("operator:new")).content.decode()
+    assert 'id="id_kind"' in form and '"acceso-informacion": "information"' in form
+    response = client.post(reverse("operator:new"), {
+        "kind": "information", "channel": "in_person", "category": "acceso-informacion", "received_at": desk.pk,
+        "description": "Copia del contrato de alumbrado público.", "reporter_name": "Rosa Pérez",
+        "reporter_phone": "+56 9 8765 4321"}, follow=True)
+    report = Report.objects.get()
+    assert (report.kind, report.location, report.received_at, report.commune.cut) == (
+        "information", None, desk, "13201")
+    page = response.content.decode()
+    assert f'id="tracking-code">{report.tracking_code}<' in page and "OIRS Puente Alto" in page
+    assert "Solicitud de acceso a información pública" in page
+
+
+def test_operator_without_a_place_for_a_service_request_sees_the_coordinates_refused(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(latitude="", longitude=""))
+    assert response.status_code == 400 and not Report.objects.exists()
+    assert "latitud" in response.content.decode().lower()

@@ -141,3 +141,21 @@ def test_only_supervisors_merge(client, make_report, crews):
                                                    "original": original.tracking_code})
     assert response.status_code == 403
     assert Report.objects.get(pk=duplicate.pk).status == "submitted"
+
+
+def test_supervisor_extends_an_information_request_once_from_its_page(client, crews):
+    from geo_siac.catalogue.kinds import RequestKind
+    from geo_siac.reports.services import report_create
+
+    report = report_create(kind=RequestKind.INFORMATION, category="acceso-informacion", channel="web",
+                           commune=crews["west"].commune, description="Actas.", reporter_name="Rosa",
+                           reporter_email="rosa@example.cl")
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
+    assert 'id="legal-extend-form"' in page and 'id="correction-form"' in page
+    assert "Prorrogar el plazo (una sola vez)" not in page  # the supervisor's own extension is not for this kind
+    url = reverse("crew:kind_step", args=[report.tracking_code, "legal_extend"])
+    assert client.post(url, {"reason": "Volumen de documentos"}).status_code == 302
+    response = client.post(url, {"reason": "Otra vez"})
+    assert response.status_code == 400 and "la ley permite una sola prórroga" in response.content.decode()
+    assert client.post(reverse("crew:kind_step", args=[report.tracking_code, "nada"]), {}).status_code == 404

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.importers import CommuneIndex, ImportFileError, ReportImporter
 from geo_siac.reports.mappings import NATIVE
@@ -59,8 +60,9 @@ class Command(BaseCommand):
         named by the categories, answering that department's categories in every zone of the comuna. Running it
         again adds nothing."""
         new_zones = new_crews = 0
-        categories = list(Category.objects.filter(is_active=True, department__isnull=False)
-                          .select_related("department"))
+        # Crews work places: the topics of requests without one (docs/request-kinds.md) get none.
+        categories = list(Category.objects.filter(is_active=True, department__isnull=False,
+                                                  kind=RequestKind.SERVICE_REQUEST).select_related("department"))
         for commune in Commune.objects.active().defer("geometry").order_by("cut"):
             if not Zone.objects.current().filter(commune=commune).exists():
                 new_zones += len(generate_zones(cut=commune.cut, grid_m=DEMO_GRID_M, commit=True).zones)

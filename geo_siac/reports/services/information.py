@@ -1,0 +1,202 @@
+"""The Ley 20.285 clock of an access-to-information request (deadlines.py holds its day counts), and the
+referral ("derivación") of any request to the competent body. Each step is one transaction under the report's row
+lock, leaves a history event and tells the citizen through the outbox (docs/request-kinds.md)."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from geo_siac.catalogue.kinds import NEEDS_GROUND, Action, DenialGround, LegalOutcome, RequestKind, allows
+from geo_siac.reports.deadlines import (
+    INFORMATION_EXTENSION_DAYS,
+    SANTIAGO,
+    correction_due,
+    information_extended,
+    information_restarted,
+)
+from geo_siac.reports.messages import notice_message
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.services.assignment import required_reason
+from geo_siac.reports.services.status import lock_report, notify_citizens, notify_status_change, report_change_status
+from geo_siac.reports.states import OPEN, Status
+from geo_siac.zones.selectors import closed_days
+
+REFERRED_TO_MAX = Report._meta.get_field("referred_to").max_length
+
+
+def shown_day(moment: datetime) -> str:
+    return moment.astimezone(SANTIAGO).date().isoformat()
+
+
+def clock_report(report: Report, action: str, seen_updated_at=None) -> Report:
+    """The report locked, refused unless its kind allows `action` and it is open and not waiting for the citizen."""
+    locked = lock_report(report, seen_updated_at)
+    if not allows(locked.kind, action):
+        raise ValidationError({"__all__": _("Una solicitud de tipo «%(kind)s» no admite «%(action)s».") % {
+            "kind": RequestKind(locked.kind).label, "action": Action(action).label}})
+    if locked.status not in OPEN:
+        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}})
+    if locked.correction_due_at is not None and action != Action.REFERRAL:
+        raise ValidationError({"__all__": _("La solicitud espera la subsanación del solicitante hasta el %(day)s.")
+                               % {"day": shown_day(locked.correction_due_at)}})
+    return locked
+
+
+def public_event(report: Report, *, kind: str, note: str, actor, now: datetime) -> None:
+    report.updated_at = now
+    ReportEvent.objects.create(report=report, kind=kind, note=note, is_public=True, actor=actor,
+                               actor_label=actor.get_username() if actor else "", created_at=now)
+
+
+@transaction.atomic
+def information_extend(*, report: Report, reason: str, actor=None, seen_updated_at=None) -> Report:
+    """The one Ley 20.285 extension (art. 14): 10 business days more, only before the deadline, with a notice."""
+    reason = required_reason(reason)
+    locked = clock_report(report, Action.LEGAL_EXTEND, seen_updated_at)
+    if locked.deadline_extended_at is not None:
+        raise ValidationError({"reason": _("El plazo ya fue prorrogado el %(day)s: la ley permite una sola prórroga.")
+                               % {"day": shown_day(locked.deadline_extended_at)}})
+    now = timezone.now()
+    if now > locked.expected_at:
+        raise ValidationError({"reason": _("El plazo venció el %(day)s: la prórroga debe comunicarse antes del "
+                                           "vencimiento.") % {"day": shown_day(locked.expected_at)}})
+    previous = locked.expected_at
+    locked.expected_at = information_extended(previous, closed_days=closed_days())
+    locked.deadline_extended_at = now
+    headline = gettext_lazy("El plazo para responder se prorrogó %(days)d días hábiles, del %(from)s al %(to)s "
+                            "(Ley 20.285, art. 14).")
+    params = {"days": INFORMATION_EXTENSION_DAYS, "from": shown_day(previous), "to": shown_day(locked.expected_at)}
+    public_event(locked, kind=EventKind.EXTENDED, note=f"{str(headline) % params} {reason}", actor=actor, now=now)
+    locked.save(update_fields=["expected_at", "deadline_extended_at", "updated_at"])
+    notify_citizens(report=locked, message=lambda language, email: notice_message(locked, language, headline,
+                                                                                   params, reason))
+    return locked
+
+
+@transaction.atomic
+def information_correction_request(*, report: Report, note: str, actor=None, seen_updated_at=None) -> Report:
+    """A subsanación (art. 12): the officer asks the citizen to correct or complete the request. The clock waits:
+    the request's deadline becomes the citizen's (5 business days), after which it is deemed withdrawn."""
+    note = required_reason(note)
+    locked = clock_report(report, Action.CORRECTION, seen_updated_at)
+    now = timezone.now()
+    if now > locked.expected_at:
+        raise ValidationError({"reason": _("El plazo venció el %(day)s: ya no se puede pedir una subsanación.")
+                               % {"day": shown_day(locked.expected_at)}})
+    locked.correction_requested_at = now
+    locked.correction_due_at = locked.expected_at = correction_due(now, closed_days=closed_days())
+    headline = gettext_lazy("Necesitamos que corrija o complete su solicitud hasta el %(day)s; si no lo hace, se "
+                            "tendrá por desistida (Ley 20.285, art. 12).")
+    params = {"day": shown_day(locked.correction_due_at)}
+    public_event(locked, kind=EventKind.CORRECTION, note=f"{str(headline) % params} {note}", actor=actor, now=now)
+    locked.save(update_fields=["correction_requested_at", "correction_due_at", "expected_at", "updated_at"])
+    notify_citizens(report=locked, message=lambda language, email: notice_message(locked, language, headline,
+                                                                                   params, note))
+    return locked
+
+
+@transaction.atomic
+def information_correction_receive(*, report: Report, note: str, actor=None, actor_label: str = "") -> Report:
+    """The citizen's correction arrived (through "Mis solicitudes" or at a desk): the 20 business days count again
+    from today. `note` is what the citizen sent, kept as an internal note for the officer."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Escriba lo que el solicitante corrigió o completó.")})
+    locked = lock_report(report)
+    if locked.correction_due_at is None or locked.status not in OPEN:
+        raise ValidationError({"note": _("La solicitud %(code)s no espera una subsanación.")
+                               % {"code": locked.tracking_code}})
+    now = timezone.now()
+    label = actor_label or (actor.get_username() if actor else "")
+    ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
+                               actor_label=label, created_at=now)
+    return correction_received(locked, now=now, actor=actor, actor_label=label)
+
+
+def correction_received(locked: Report, *, now: datetime, actor=None, actor_label: str = "") -> Report:
+    """Restart the clock of a locked request waiting for its subsanación: 20 business days from `now`."""
+    locked.correction_due_at = None
+    locked.expected_at = information_restarted(now, closed_days=closed_days())
+    locked.updated_at = now
+    locked.save(update_fields=["correction_due_at", "expected_at", "updated_at"])
+    ReportEvent.objects.create(
+        report=locked, kind=EventKind.CORRECTION, is_public=True, actor=actor, actor_label=actor_label,
+        created_at=now, note=_("Subsanación recibida: el plazo de 20 días hábiles corre de nuevo, hasta el %(day)s.")
+        % {"day": shown_day(locked.expected_at)})
+    return locked
+
+
+def information_corrections_lapse(*, now: datetime | None = None) -> int:
+    """Close as withdrawn ("se tiene por desistida", art. 12) every request whose subsanación was not answered by
+    its due time, at that time; one transaction per request. Behind `manage.py lapse_corrections`, run by a
+    timer; returns how many lapsed."""
+    now = now or timezone.now()
+    lapsed = 0
+    for pk in Report.objects.filter(correction_due_at__lt=now, status__in=OPEN).values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = lock_report(Report(pk=pk))
+            if locked.correction_due_at is None or locked.correction_due_at >= now or locked.status not in OPEN:
+                continue  # answered or closed meanwhile
+            previous, due = locked.status, locked.correction_due_at
+            locked.status, locked.closed_at, locked.updated_at = Status.CLOSED_WITHDRAWN, due, now
+            locked.correction_due_at = None
+            if locked.first_response_at is None and previous == Status.SUBMITTED:
+                locked.first_response_at = now
+            locked.save(update_fields=["status", "closed_at", "updated_at", "correction_due_at",
+                                       "first_response_at"])
+            note = _("No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley "
+                     "20.285, art. 12).") % {"day": shown_day(due)}
+            ReportEvent.objects.create(report=locked, kind=EventKind.STATUS, from_status=previous,
+                                       to_status=locked.status, note=note, is_public=True, actor_label="GeoSIAC",
+                                       created_at=now)
+            notify_status_change(report=locked, note=note)
+            lapsed += 1
+    return lapsed
+
+
+@transaction.atomic
+def information_answer(*, report: Report, outcome: str, note: str, ground: str = "", actor=None,
+                       seen_updated_at=None) -> Report:
+    """The answer with its legal outcome (delivered, partly delivered, denied with its art. 21/20 ground, not
+    held): the request is resolved and the citizen told, with the officer's `note` as the public answer."""
+    note = (note or "").strip()
+    errors = {}
+    if outcome not in LegalOutcome.values:
+        errors["outcome"] = _("Elija el resultado de la respuesta.")
+    elif outcome in NEEDS_GROUND and ground not in DenialGround.values:
+        errors["ground"] = _("Indique la causal legal de la denegación (art. 21 o art. 20).")
+    elif outcome not in NEEDS_GROUND and ground:
+        errors["ground"] = _("Solo una denegación, total o parcial, lleva causal.")
+    if not note:
+        errors["note"] = _("Escriba la respuesta.")
+    if errors:
+        raise ValidationError(errors)
+    locked = clock_report(report, Action.LEGAL_ANSWER, seen_updated_at)
+    locked.legal_outcome, locked.denial_ground = outcome, ground
+    locked.save(update_fields=["legal_outcome", "denial_ground"])
+    text = str(LegalOutcome(outcome).label) + (f" ({DenialGround(ground).label})" if ground else "") + f". {note}"
+    return report_change_status(report=locked, status=Status.RESOLVED, note=text, note_is_public=True, actor=actor,
+                                actor_label=actor.get_username() if actor else "")
+
+
+@transaction.atomic
+def report_refer(*, report: Report, body: str, note: str = "", actor=None, seen_updated_at=None) -> Report:
+    """"Derivar": the request belongs to another institution (`body`); it is closed for the municipality with that
+    outcome and the citizen is told where it went."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Indique el organismo al que se deriva.")})
+    if len(body) > REFERRED_TO_MAX:
+        raise ValidationError({"body": _("El nombre del organismo admite hasta %(max)d caracteres.")
+                               % {"max": REFERRED_TO_MAX}})
+    locked = clock_report(report, Action.REFERRAL, seen_updated_at)
+    locked.referred_to, locked.correction_due_at = body, None
+    locked.save(update_fields=["referred_to", "correction_due_at"])
+    text = _("Derivada a %(body)s, el organismo competente.") % {"body": body}
+    return report_change_status(report=locked, status=Status.CLOSED_NOT_MUNICIPAL,
+                                note=f"{text} {note.strip()}".strip(), note_is_public=True, actor=actor,
+                                actor_label=actor.get_username() if actor else "")
