@@ -191,7 +191,8 @@ def production_server(production_stack, transactional_db, settings):
 
 OIDC_PROVIDER_SCRIPT = PROJECT_ROOT / "test-tools" / "oidc-provider.mjs"
 # The provider's login and consent pages: a form posting back a hidden `prompt`.
-_PROVIDER_FORM = re.compile(r'<form[^>]*action="(?P<action>[^"]+)"[^>]*>.*?name="prompt" value="(?P<prompt>\w+)"', re.S)
+_PROVIDER_FORM = re.compile(r'<form[^>]*action="(?P<action>[^"]+)"[^>]*>.*?name="prompt" value="(?P<prompt>\w+)"',
+                            re.DOTALL)
 
 
 class OidcProvider:

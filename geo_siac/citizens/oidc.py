@@ -51,7 +51,7 @@ def reason_page(reason: str) -> tuple[int, str]:
                                "minutos, o entre con un enlace enviado a su correo.")),
         "state": (400, _("Esta respuesta del proveedor de identidad no corresponde a un ingreso iniciado en este "
                          "navegador, o llegó después de 10 minutos. Vuelva a empezar el ingreso.")),
-        "denied": (400, _("El ingreso se canceló en el proveedor de identidad. No se guardó nada.")),
+        "denied": (400, _("El ingreso se canceló en el proveedor de identidad.")),
         "refused": (400, _("El proveedor de identidad no aceptó completar el ingreso. Vuelva a empezarlo.")),
         "signature": (400, _("La firma de la identidad que envió el proveedor no es válida, así que no la "
                              "aceptamos.")),
@@ -61,7 +61,7 @@ def reason_page(reason: str) -> tuple[int, str]:
                             "buscan por el correo que usted dejó: entre con un enlace enviado a ese correo.")),
         "unverified": (403, _("El proveedor de identidad no confirma que su correo esté verificado, así que no "
                               "podemos mostrar solicitudes con él. Entre con un enlace enviado a ese correo.")),
-    }.get(reason, (400, _("No se pudo completar el ingreso con el proveedor de identidad.")))
+    }[reason]
 
 
 def enabled() -> bool:

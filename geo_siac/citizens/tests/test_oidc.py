@@ -25,6 +25,7 @@ OTHER_ID, OTHER_SECRET = "otra-app", "secreto-de-prueba-otra-app"
 ACCOUNTS = {
     "rosa": {"email": "Rosa@Example.cl", "email_verified": True},
     "pedro": {"email": "pedro@example.cl", "email_verified": False},
+    "sin-correo": {},
 }
 
 
@@ -144,6 +145,11 @@ def test_a_sign_in_older_than_ten_minutes_is_refused(client, configured, rosa_re
 def test_an_email_the_provider_does_not_call_verified_is_refused(client, configured, rosa_reports):
     assert_refused(client.get(come_back(client, configured, "pedro")), 403,
                    "no confirma que su correo esté verificado", client)
+
+
+def test_an_identity_without_an_email_is_refused(client, configured, rosa_reports):
+    assert_refused(client.get(come_back(client, configured, "sin-correo")), 403,
+                   "El proveedor de identidad no nos entregó un correo electrónico", client)
 
 
 def test_a_citizen_who_cancels_at_the_provider_gets_a_clear_page(client, configured, db):
