@@ -303,6 +303,14 @@ GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT = env_int("GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT",
 GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL = env_int("GEO_SIAC_SIGN_IN_LINKS_PER_EMAIL", 3)
 GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS = env_int("GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS", 3600)
 GEO_SIAC_CITIZEN_SESSION_SECONDS = env_int("GEO_SIAC_CITIZEN_SESSION_SECONDS", 2 * 3600)
+# Optional sign-in to "Mis solicitudes" through an OpenID Connect provider (ClaveÚnica or another), found by its
+# issuer's discovery document; no button without an issuer and a client id. The name is shown on the button.
+GEO_SIAC_OIDC_ISSUER = env("GEO_SIAC_OIDC_ISSUER", "").rstrip("/")
+GEO_SIAC_OIDC_CLIENT_ID = env("GEO_SIAC_OIDC_CLIENT_ID", "")
+GEO_SIAC_OIDC_CLIENT_SECRET = env("GEO_SIAC_OIDC_CLIENT_SECRET", "")
+GEO_SIAC_OIDC_SCOPES = env("GEO_SIAC_OIDC_SCOPES", "openid email")
+GEO_SIAC_OIDC_NAME = env("GEO_SIAC_OIDC_NAME", "")
+GEO_SIAC_OIDC_TIMEOUT_SECONDS = float(env("GEO_SIAC_OIDC_TIMEOUT_SECONDS", "5"))
 # The public map never shows a cell holding fewer reports than this (smaller ones merge into their parent).
 GEO_SIAC_PUBLIC_MIN_CELL_COUNT = env_int("GEO_SIAC_PUBLIC_MIN_CELL_COUNT", 5)
 # The public indicators come from the snapshots `manage.py refresh_indicators` stores (run it on a timer, more

@@ -1,5 +1,7 @@
 """Test fixtures and factories (test data is built in code, never from JSON fixtures)."""
 
+import html
+import json
 import os
 import re
 import secrets
@@ -10,7 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import pytest
 
@@ -185,6 +187,69 @@ def production_server(production_stack, transactional_db, settings):
     failed = production_stack.failed_requests(start)
     assert not failed, "the production server answered:\n" + "\n".join(failed) + "\n" + \
         production_stack.log_text(start)[-6000:]
+
+
+OIDC_PROVIDER_SCRIPT = PROJECT_ROOT / "test-tools" / "oidc-provider.mjs"
+# The provider's login and consent pages: a form posting back a hidden `prompt`.
+_PROVIDER_FORM = re.compile(r'<form[^>]*action="(?P<action>[^"]+)"[^>]*>.*?name="prompt" value="(?P<prompt>\w+)"',
+                            re.DOTALL)
+
+
+class OidcProvider:
+    """A real OpenID Connect provider on a free loopback port: node-oidc-provider (test-tools/oidc-provider.mjs)
+    with `clients` (its client metadata) and `accounts` (login -> claims), a new RS256 key at each start. `sign_in`
+    goes through its login and consent pages by HTTP, as a browser would."""
+
+    def __init__(self, root: Path, *, clients: list[dict], accounts: dict[str, dict]):
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.config = {"port": self.port, "clients": clients, "accounts": accounts}
+        self.log = root / f"oidc-provider-{self.port}.log"
+        self.process = None
+
+    def start(self) -> None:
+        installed = PROJECT_ROOT / "test-tools" / "node_modules" / "oidc-provider"
+        assert installed.exists(), f"{installed} is missing: run scripts/setup.sh with GEO_SIAC_WITH_BROWSER=1"
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(["node", str(OIDC_PROVIDER_SCRIPT), json.dumps(self.config)],
+                                            cwd=OIDC_PROVIDER_SCRIPT.parent, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(self.issuer + "/.well-known/openid-configuration", timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the OIDC provider did not start on {self.issuer}:\n{self.log.read_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def sign_in(self, authorize_url: str, login: str, *, redirect_uri: str) -> str:
+        """Open `authorize_url` in a fresh browser session, sign in as `login` (any password) and consent; the URL
+        the provider sends the browser back to (at `redirect_uri`), with its code and state."""
+        import requests
+
+        browser = requests.Session()
+        response = browser.get(authorize_url, allow_redirects=False, timeout=30)
+        for _ in range(12):
+            if response.is_redirect:
+                url = urljoin(response.url, response.headers["Location"])
+                if url.startswith(redirect_uri):
+                    return url
+                response = browser.get(url, allow_redirects=False, timeout=30)
+                continue
+            form = _PROVIDER_FORM.search(response.text)
+            assert form, f"{response.status_code} {response.url}:\n{response.text[:3000]}"
+            data = {"prompt": form["prompt"]}
+            if form["prompt"] == "login":
+                data.update(login=login, password="cualquiera")
+            response = browser.post(urljoin(response.url, html.unescape(form["action"])), data=data,
+                                    allow_redirects=False, timeout=30)
+        raise AssertionError(f"the provider never sent the browser back to {redirect_uri}")
 
 
 def shared_data(relative: str) -> Path:

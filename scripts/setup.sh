@@ -83,13 +83,14 @@ ensure_venv() {
   echo "$want" > "$VENV/.requirements.sha256"
 }
 
-# The browser tests inject axe-core from here (tests/test_accessibility_browser.py), pinned by test-tools'
+# The browser tests inject axe-core from here (tests/test_accessibility_browser.py) and the OIDC sign-in tests run
+# oidc-provider from here (geo_siac/citizens/tests/test_oidc.py), pinned by test-tools'
 # package-lock.json; `npm ci` again only when the lock file changes.
 ensure_browser_tools() {
   local want; want="$(sha256sum test-tools/package-lock.json | cut -d' ' -f1)"
   local stamp=test-tools/node_modules/.geo_siac.sha256
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  log "npm ci in test-tools (axe-core)"
+  log "npm ci in test-tools (axe-core, oidc-provider)"
   (cd test-tools && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$want" > "$stamp"
 }

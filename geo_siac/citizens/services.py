@@ -1,6 +1,7 @@
 """Writes of the citizens' app: sign-in to "Mis solicitudes" by a one-time link (requested with an email, used once
-within GEO_SIAC_SIGN_IN_LINK_MINUTES, turned into a citizen session, never a staff one), the erasure of a citizen's
-data, and area alerts (subscribed, confirmed by a link, summarised weekly, unsubscribed by a link)."""
+within GEO_SIAC_SIGN_IN_LINK_MINUTES) or through an OpenID Connect provider (citizens/oidc.py), both turned into a
+citizen session, never a staff one, by citizen_session_start; the erasure of a citizen's data, and area alerts
+(subscribed, confirmed by a link, summarised weekly, unsubscribed by a link)."""
 
 import secrets
 from dataclasses import asdict, dataclass
@@ -78,11 +79,19 @@ def sign_in_link_redeem(*, token: str, session) -> str:
         raise ValidationError({"token": _("Este enlace no es válido, ya se usó o venció. Pida uno nuevo.")})
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
+    return citizen_session_start(email=link.email, session=session)
+
+
+@transaction.atomic
+def citizen_session_start(*, email: str, session) -> str:
+    """Sign a citizen in, by a link or through an OpenID Connect provider: a new session holding only their email,
+    for GEO_SIAC_CITIZEN_SESSION_SECONDS. Whatever the session held before (a staff login, a sign-in under way) is
+    dropped. Returns the email."""
     session.flush()
-    session[CITIZEN_EMAIL] = link.email
+    session[CITIZEN_EMAIL] = email
     session.set_expiry(settings.GEO_SIAC_CITIZEN_SESSION_SECONDS)
     session.save()
-    return link.email
+    return email
 
 
 @dataclass

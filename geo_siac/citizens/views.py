@@ -3,6 +3,7 @@ only the citizen's email (services.CITIZEN_EMAIL), never a Django user."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from geo_siac.citizens import messages, selectors
+from geo_siac.citizens import messages, oidc, selectors
 from geo_siac.citizens.models import ALERT_RADII_M
 from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
 from geo_siac.citizens.services import (
@@ -21,6 +22,7 @@ from geo_siac.citizens.services import (
     area_alert_subscribe,
     area_alert_unsubscribe as unsubscribe_alert,
     citizen_data_erase,
+    citizen_session_start,
     clean_email,
     sign_in_link_redeem,
     sign_in_link_request,
@@ -56,21 +58,59 @@ def rate_limited(request):
     return render(request, "reports/rate_limited.html", status=429)
 
 
+def render_sign_in_request(request, status: int = 200, **extra):
+    return render(request, "citizens/sign_in_request.html", {
+        "oidc_enabled": oidc.enabled(), "oidc_name": settings.GEO_SIAC_OIDC_NAME, **extra}, status=status)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_in_request(request):
     if request.method != "POST":
-        return render(request, "citizens/sign_in_request.html", {})
+        return render_sign_in_request(request)
     if not link_request_allowed_for_client(request):
         return rate_limited(request)
     try:
         email = clean_email(request.POST.get("email", ""))
     except ValidationError as exc:
-        return render(request, "citizens/sign_in_request.html", {"errors": flat_errors(exc),
-                                                                 "email": request.POST.get("email", "")}, status=400)
+        return render_sign_in_request(request, status=400, errors=flat_errors(exc), email=request.POST.get("email", ""))
     # Past the per-email limit nothing is sent, and the page says what it always says.
     if link_request_allowed_for_email(email):
         sign_in_link_request(email=email, language=get_language() or "es")
-    return render(request, "citizens/sign_in_request.html", {"sent": True})
+    return render_sign_in_request(request, sent=True)
+
+
+def oidc_failure(request, error: oidc.OidcError):
+    oidc.log_failure(error)
+    status, message = oidc.reason_page(error.reason)
+    return render(request, "citizens/oidc_error.html", {"message": message, "reason": error.reason}, status=status)
+
+
+@require_safe
+def oidc_start(request):
+    """A link, not a form: the Content-Security-Policy's form-action would stop a form redirected to the provider."""
+    if not oidc.enabled():
+        raise Http404(_("El ingreso con un proveedor de identidad no está habilitado."))
+    try:
+        url, flow = oidc.authorization_request()
+    except oidc.OidcError as exc:
+        return oidc_failure(request, exc)
+    request.session[oidc.FLOW] = flow
+    return redirect(url)
+
+
+@require_safe
+def oidc_callback(request):
+    """The provider sends the citizen back here. The flow is taken out of the session first, so a state is used
+    once whatever happens; the citizen's session starts only once every check has passed."""
+    if not oidc.enabled():
+        raise Http404(_("El ingreso con un proveedor de identidad no está habilitado."))
+    flow = request.session.pop(oidc.FLOW, None)
+    try:
+        email = oidc.sign_in_email(flow, request.GET)
+    except oidc.OidcError as exc:
+        return oidc_failure(request, exc)
+    citizen_session_start(email=email, session=request.session)
+    return redirect("citizens:reports")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
