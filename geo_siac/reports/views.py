@@ -16,6 +16,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.reports.messages import tracking_code_from_survey_token
 from geo_siac.catalogue.models import Category
+from geo_siac.db_router import public_read
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,
@@ -32,6 +33,7 @@ from geo_siac.zones.selectors import active_communes_geojson
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 
+@public_read
 @require_http_methods(["GET", "HEAD", "POST"])
 def home(request):
     if request.method != "POST":  # GET, or HEAD (the same page without its body)
@@ -131,12 +133,14 @@ def public_report_or_404(request, code: str):
     return report
 
 
+@public_read
 @require_safe
 @lookups_limited
 def submitted(request, code: str):
     return render(request, "reports/submitted.html", {"report": public_report_or_404(request, code)})
 
 
+@public_read
 @require_safe
 @lookups_limited
 def tracking_lookup(request):
@@ -153,6 +157,7 @@ def tracking_lookup(request):
                   status=404 if error else 200)
 
 
+@public_read
 @require_safe
 @lookups_limited
 def tracking(request, code: str):
@@ -188,6 +193,7 @@ def follow(request, code: str):
     return render(request, "reports/tracking.html", tracking_context(report, followed=True))
 
 
+@public_read
 @require_safe
 def duplicates(request):
     """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no
