@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, connections, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models.sql import InsertQuery
 
 
@@ -44,14 +44,16 @@ class KeyLookup:
             raise ValueError("KeyLookup needs a plain model query with the value in exactly one condition")
         columns = [column for column, _, _ in compiler.select]
         return SimpleNamespace(
-            model=queryset.model, alias=queryset.db, sql=sql, params=list(params), index=params.index(self.MARKER),
+            model=queryset.model, sql=sql, params=list(params), index=params.index(self.MARKER),
             names=[column.target.attname for column in columns], converters=compiler.get_converters(columns))
 
     def __call__(self, value):
         query = self.compiled = self.compiled or self.compile()
         params = query.params.copy()
         params[query.index] = value
-        database = connections[query.alias]
+        # Routed on every call: a public page's lookup reads from the replica, a submission's from the primary.
+        alias = router.db_for_read(query.model)
+        database = connections[alias]
         with database.cursor() as cursor:
             cursor.execute(query.sql, params)
             row = cursor.fetchone()
@@ -62,7 +64,7 @@ class KeyLookup:
             for position, (converters, expression) in query.converters.items():
                 for converter in converters:
                     row[position] = converter(row[position], expression, database)
-        return query.model.from_db(query.alias, query.names, row)
+        return query.model.from_db(alias, query.names, row)
 
 
 @contextmanager

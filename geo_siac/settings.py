@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "geo_siac.web.database.DatabaseUnavailableMiddleware",
+    "geo_siac.db_router.ReplicaReadsMiddleware",  # after the 503 answer: it retries a lost replica on the primary
 ]
 
 ROOT_URLCONF = "geo_siac.urls"
@@ -154,6 +155,22 @@ DATABASES = {
 # these libpq options.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env(
     "PG_SESSION_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
+# A streaming replica for the public reads (geo_siac.db_router, docs/deployment.md "A replica for public reads"):
+# unset, everything reads from the primary. A replica that does not answer within the connect timeout is left alone
+# for the retry seconds; one further behind than the lag limit is not read; its state is checked at most every check
+# seconds per process. The test runner points it at the primary's test database (MIRROR).
+GEO_SIAC_REPLICA_MAX_LAG_SECONDS = env_int("GEO_SIAC_REPLICA_MAX_LAG_SECONDS", 30)
+GEO_SIAC_REPLICA_CHECK_SECONDS = float(env("GEO_SIAC_REPLICA_CHECK_SECONDS", "2"))
+GEO_SIAC_REPLICA_RETRY_SECONDS = float(env("GEO_SIAC_REPLICA_RETRY_SECONDS", "10"))
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        engine="django.contrib.gis.db.backends.postgis")
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(
+        options=DATABASES["default"]["OPTIONS"]["options"],
+        connect_timeout=env_int("GEO_SIAC_REPLICA_CONNECT_TIMEOUT", 2))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["geo_siac.db_router.PublicReadRouter"]
 # Parallel workers per query inside geo_siac.db.parallel_query (PostgreSQL's own default is 2).
 GEO_SIAC_PARALLEL_WORKERS = env_int("GEO_SIAC_PARALLEL_WORKERS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

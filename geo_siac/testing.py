@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -250,6 +251,138 @@ class OidcProvider:
             response = browser.post(urljoin(response.url, html.unescape(form["action"])), data=data,
                                     allow_redirects=False, timeout=30)
         raise AssertionError(f"the provider never sent the browser back to {redirect_uri}")
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+REPLICATION_ROLE = "geo_siac_replication"
+# A hot standby refuses to start when one of these is lower than on its primary.
+STANDBY_MINIMUMS = ("max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions",
+                    "max_locks_per_transaction")
+
+
+def as_postgres(*args: str) -> str:
+    result = subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=600)
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result.stdout.strip()
+
+
+class StreamingReplica:
+    """A second PostgreSQL cluster of this machine, copied from the test database's cluster by `pg_basebackup -R` and
+    streaming from it, on a free port of 127.0.0.1, in a temporary directory owned by the postgres user. The primary
+    gets a replication role and a loopback `host replication` line in pg_hba.conf when it has none."""
+
+    def __init__(self, primary_port: str):
+        self.primary_port = str(primary_port)
+        self.base = Path(tempfile.mkdtemp(prefix="pgreplica-"))
+        shutil.chown(self.base, "postgres", "postgres")
+        self.data = self.base / "data"
+        self.port = free_port()
+        self.password = REPLICATION_ROLE  # fixed: sessions running at once must not change each other's
+
+    def primary_sql(self, sql: str) -> str:
+        return as_postgres(str(PG_BIN / "psql"), "-X", "-p", self.primary_port, "-d", "postgres", "-v",
+                           "ON_ERROR_STOP=1", "-Atc", sql)
+
+    def sql(self, sql: str) -> str:
+        """`sql` on the replica, as its superuser."""
+        return as_postgres(str(PG_BIN / "psql"), "-X", "-h", str(self.base), "-p", str(self.port), "-d", "postgres",
+                           "-v", "ON_ERROR_STOP=1", "-Atc", sql)
+
+    def allow_replication(self) -> None:
+        self.primary_sql(f"""DO $$ BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATION_ROLE}') THEN
+                ALTER ROLE {REPLICATION_ROLE} LOGIN REPLICATION PASSWORD '{self.password}';
+            ELSE CREATE ROLE {REPLICATION_ROLE} LOGIN REPLICATION PASSWORD '{self.password}'; END IF; END $$""")
+        allowed = self.primary_sql("SELECT count(*) FROM pg_hba_file_rules WHERE type = 'host' AND error IS NULL"
+                                   " AND 'replication' = ANY(database) AND address = '127.0.0.1'")
+        if allowed == "0":
+            with open(self.primary_sql("SHOW hba_file"), "a") as hba:
+                hba.write("host    replication     all             127.0.0.1/32            scram-sha-256\n")
+            self.primary_sql("SELECT pg_reload_conf()")
+
+    def create(self) -> None:
+        self.allow_replication()
+        minimums = "\n".join(f"{name} = {self.primary_sql(f'SHOW {name}')}" for name in STANDBY_MINIMUMS)
+        as_postgres("env", f"PGPASSWORD={self.password}", str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1",
+                    "-p", self.primary_port, "-U", REPLICATION_ROLE, "-D", str(self.data), "-R", "-X", "stream",
+                    "-c", "fast", "--no-sync")
+        # Debian keeps the configuration outside the data directory, so the copy has none of its own.
+        (self.data / "postgresql.conf").write_text(
+            f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.base}'\n"
+            f"hot_standby = on\n{minimums}\n")
+        (self.data / "pg_hba.conf").write_text("local all postgres peer\nhost all all 127.0.0.1/32 scram-sha-256\n")
+        (self.data / "pg_ident.conf").write_text("")
+        for name in ("postgresql.conf", "pg_hba.conf", "pg_ident.conf"):
+            shutil.chown(self.data / name, "postgres", "postgres")
+        self.start()
+
+    def start(self) -> None:
+        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"), "-w", "start")
+        self.wait_for("SELECT status = 'streaming' FROM pg_stat_wal_receiver")
+
+    def stop(self) -> None:
+        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def wait_for(self, condition_sql: str, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if self.sql(condition_sql) == "t":
+                    return
+            except RuntimeError:
+                pass  # not accepting connections yet
+            time.sleep(0.1)
+        raise RuntimeError(f"the replica did not reach {condition_sql!r} in {seconds} s:\n"
+                           f"{(self.base / 'log').read_text()[-4000:]}")
+
+    def wait_caught_up(self) -> None:
+        """Until the replica has replayed everything the primary has written so far."""
+        written = self.primary_sql("SELECT pg_current_wal_insert_lsn()")
+        self.wait_for(f"SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn")
+
+    def pause(self) -> None:
+        """Stop replaying, just after replaying a fresh transaction (the lag is counted from the last one replayed:
+        after an idle minute on the primary it would start at a minute)."""
+        self.primary_sql("SELECT txid_current()")
+        self.wait_caught_up()
+        self.sql("SELECT pg_wal_replay_pause()")
+
+    def resume(self) -> None:
+        self.sql("SELECT pg_wal_replay_resume()")
+
+    def remove(self) -> None:
+        if self.running():
+            as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def streaming_replica(django_db_setup):
+    """A StreamingReplica of the cluster holding the test database, made after that database (so it has it too), for
+    the whole session; removed before the test database is dropped. Skips when the PostgreSQL binaries are missing
+    (fails under CI=true), or when the test database is not on this machine."""
+    from django.db import connection
+
+    primary = connection.settings_dict
+    reason = ""
+    if not (PG_BIN / "pg_basebackup").exists():
+        reason = f"{PG_BIN}/pg_basebackup is missing: the replica tests need the PostgreSQL 15 binaries"
+    elif primary["HOST"] not in ("127.0.0.1", "localhost", "::1", ""):
+        reason = f"the test database is on {primary['HOST']}: the replica tests copy a cluster of this machine"
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    replica = StreamingReplica(primary["PORT"] or "5432")
+    try:
+        replica.create()
+        yield replica
+    finally:
+        replica.remove()
 
 
 def shared_data(relative: str) -> Path:

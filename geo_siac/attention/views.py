@@ -19,6 +19,7 @@ from geo_siac.attention.calendar_feed import sessions_calendar
 from geo_siac.attention.messages import appointment_token, code_from_token
 from geo_siac.attention.models import Appointment
 from geo_siac.attention.services import appointment_book, appointment_cancel, appointment_mark
+from geo_siac.db_router import public_read
 from geo_siac.reports.messages import absolute
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.validation import coordinate_errors
@@ -37,6 +38,7 @@ def _coordinates(request) -> tuple[float, float] | None:
     return None if errors else (latitude, longitude)
 
 
+@public_read
 @require_safe
 def points(request):
     now = timezone.now()
@@ -56,6 +58,7 @@ def points(request):
     })
 
 
+@public_read
 @require_safe
 def point(request, pk: int):
     service_point = get_object_or_404(selectors.public_points(), pk=pk)
@@ -86,6 +89,7 @@ def weekly_rows(spec: dict) -> list[tuple[str, str]]:
             for day, name in WEEKDAY_NAMES.items()]
 
 
+@public_read
 @require_safe
 def sessions_ics(request):
     now = timezone.now()
@@ -95,6 +99,7 @@ def sessions_ics(request):
     return response
 
 
+@public_read
 @require_safe
 def procedures(request):
     query = request.GET.get("q", "")[:100]
@@ -103,6 +108,7 @@ def procedures(request):
     })
 
 
+@public_read
 @require_safe
 def procedure(request, slug: str):
     found = selectors.procedure_by_slug(slug)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo_siac.catalogue.models import Category
+from geo_siac.db_router import public_read
 from geo_siac.open311 import params, presenters, schema, selectors, services
 from geo_siac.open311.keys import within_rate_limit
 from geo_siac.open311.params import Open311Error
@@ -35,6 +36,7 @@ def errors_response(status: int, descriptions: list[str]) -> Response:
     return Response([presenters.error(status, text) for text in descriptions], status=status)
 
 
+@public_read  # the GETs; a POST (a new request) always goes to the primary
 class Open311View(APIView):
     renderer_classes = [Open311XMLRenderer, Open311JSONRenderer]
     parser_classes = [FormParser, MultiPartParser]

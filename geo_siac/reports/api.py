@@ -18,6 +18,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.models import Category, localized_value
+from geo_siac.db_router import public_read
 from geo_siac.reports.models import Report
 from geo_siac.reports.privacy import location_precision, shown_point
 from geo_siac.reports.selectors import (feature_rows, public_categories, public_point, public_report_features,
@@ -230,6 +231,7 @@ class CategoryPagination(PageNumberPagination):
     page_size = 100
 
 
+@public_read
 class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReportSerializer
     filterset_class = ReportFilter
@@ -242,6 +244,7 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
         return reports if self.action == "list" else feature_rows(reports)
 
 
+@public_read
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
     pagination_class = CategoryPagination

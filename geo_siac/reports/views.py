@@ -16,6 +16,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.reports.messages import tracking_code_from_survey_token
 from geo_siac.catalogue.models import Category
+from geo_siac.db_router import public_read
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,
@@ -37,6 +38,7 @@ from geo_siac.zones.selectors import active_communes_geojson
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 
+@public_read
 @require_http_methods(["GET", "HEAD", "POST"])
 def home(request):
     if request.method != "POST":  # GET, or HEAD (the same page without its body)
@@ -145,6 +147,7 @@ def public_report_or_404(request, code: str):
     return report
 
 
+@public_read
 @require_safe
 @lookups_limited
 def submitted(request, code: str):
@@ -155,6 +158,7 @@ def submitted(request, code: str):
         "response_days": response_days(report.kind, report.category.response_days)})
 
 
+@public_read
 @require_safe
 @lookups_limited
 def tracking_lookup(request):
@@ -171,6 +175,7 @@ def tracking_lookup(request):
                   status=404 if error else 200)
 
 
+@public_read
 @require_safe
 @lookups_limited
 def tracking(request, code: str):
@@ -221,6 +226,7 @@ def follow(request, code: str):
     return render(request, "reports/tracking.html", tracking_context(report, followed=True))
 
 
+@public_read
 @require_safe
 def duplicates(request):
     """Open public reports of a category near a point, for the form's "follow this one instead". No personal data, no

@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from geo_siac.db import refreshed_by_one
+from geo_siac.db_router import public_read
 from geo_siac.catalogue.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
@@ -74,6 +75,7 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
                   key=lambda row: -row["volume"])
 
 
+@public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 @with_period
@@ -115,6 +117,7 @@ def _map_context(period: str = DEFAULT_PERIOD) -> dict:
             "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
 
 
+@public_read
 @csp_allow(frame_ancestors=settings.GEO_SIAC_EMBED_FRAME_ANCESTORS)
 @require_safe
 @xframe_options_exempt
@@ -127,6 +130,7 @@ def embed_map(request):
 CELLS_CACHE_SECONDS = 60
 
 
+@public_read
 @require_safe
 @cache_page(CELLS_CACHE_SECONDS)
 @gzip_page  # inside the cache, so the compressed body is what is cached (per Accept-Encoding)
@@ -141,6 +145,7 @@ def cells(request, period):
         PUBLIC_CACHE_SECONDS - CELLS_CACHE_SECONDS))
 
 
+@public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def commitments(request):
@@ -155,6 +160,7 @@ def commitments(request):
     })
 
 
+@public_read
 @require_safe
 def open_data(request):
     written_at = {name: published.written_at for name in OPEN_DATA_FILES if (published := open_data_file(name))}
@@ -188,11 +194,13 @@ def _report_file(name: str, content_type: str):
     return response
 
 
+@public_read
 @require_safe
 def reports_csv(request):
     return _report_file("solicitudes.csv", "text/csv; charset=utf-8")
 
 
+@public_read
 @require_safe
 def reports_geojson(request):
     return _report_file("solicitudes.geojson", "application/geo+json")
@@ -202,6 +210,7 @@ def _indicators_file(period: str) -> str:
     return "indicadores.csv" if period == DEFAULT_PERIOD else f"indicadores-{period}.csv"
 
 
+@public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 @with_period
@@ -210,6 +219,7 @@ def indicators_csv(request, period):
                      "text/csv; charset=utf-8", _indicators_file(period))
 
 
+@public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 @with_period
