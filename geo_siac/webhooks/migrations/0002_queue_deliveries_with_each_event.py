@@ -3,7 +3,7 @@
 Events are written in many places (report_store's single statement, each service, bulk routing, the importer): a
 trigger is the one place that sees them all, in their own transaction, so an event that commits has its deliveries
 and one that rolls back has none. Statement-level with a transition table: one INSERT per statement, however many
-events it wrote. The importer marks its transactions (geo_siac.loading_history) because history is not news."""
+events it wrote. The importer marks its inserts (geo_siac.loading_history): history is not news."""
 
 from django.db import migrations
 

@@ -1,5 +1,6 @@
 """Webhooks against a real HTTP server on loopback: signed, public or internal, retried, delivered once."""
 
+import io
 import json
 import re
 import threading
@@ -267,3 +268,39 @@ def test_two_delivery_runs_at_once_deliver_each_event_once(receivers, make_repor
     assert sum(s.delivered for s in summaries) == 6
     assert all(s.delivered for s in summaries)  # both runs took part
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+
+
+def test_an_endpoint_is_added_in_the_admin_with_its_kinds(admin_client):
+    response = admin_client.post("/admin/webhooks/webhookendpoint/add/", {
+        "description": "Órdenes de trabajo", "url": "erp.example.cl/geosiac", "is_active": "on",
+        "event_kinds": ["created", "status"], "secret": "s3creto-largo"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.url, endpoint.event_kinds, endpoint.is_internal) == ("https://erp.example.cl/geosiac",
+                                                                           ["created", "status"], False)
+    refused = admin_client.post("/admin/webhooks/webhookendpoint/add/", {
+        "description": "FTP", "url": "ftp://erp.example.cl/", "is_active": "on", "secret": "x"})
+    assert refused.status_code == 200 and WebhookEndpoint.objects.count() == 1
+    listing = admin_client.get("/admin/webhooks/webhookendpoint/").content.decode()
+    assert f"/admin/webhooks/webhookattempt/?endpoint__id__exact={endpoint.pk}" in listing
+    for page in ("webhookattempt", "webhookdelivery"):
+        assert admin_client.get(f"/admin/webhooks/{page}/?endpoint__id__exact={endpoint.pk}").status_code == 200
+
+
+def test_imported_history_queues_nothing_but_a_later_change_is_sent(receivers, communes, tmp_path):
+    from django.core.management import call_command
+
+    from geo_siac.reports.models import Report
+    from geo_siac.reports.states import TRANSITIONS
+    from geo_siac.testing import shared_data
+
+    receiver = receivers()
+    endpoint_for(receiver)
+    call_command("import_reports", str(shared_data("service_requests/myla311_2018-01_mini.csv")), "--mapping",
+                 "la311", "--place-in", "13201", "--rejects", str(tmp_path / "r.csv"), "--commit", "--no-progress",
+                 stdout=io.StringIO())
+    assert ReportEvent.objects.exists() and not WebhookDelivery.objects.exists()
+    report = Report.objects.first()
+    report_change_status(report=report, status=sorted(TRANSITIONS[report.status])[0])
+    assert webhook_deliveries_send_due().delivered == 1
+    assert receiver.bodies()[0]["request"]["service_request_id"] == str(report.pk)
