@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "geo_siac.workspace",
     "geo_siac.alerts",
     "geo_siac.citizens",
+    "geo_siac.webhooks",
     "geo_siac.transparency",
     "geo_siac.web",
 ]
@@ -300,6 +301,12 @@ GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS
 GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
 GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS", 60)
 GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
+# Webhooks to back-office systems (docs/webhooks.md): how long a receiver may take to answer, and the retries with
+# the outbox's backoff (base, 2 x base, 4 x base... capped) before a delivery is given up.
+GEO_SIAC_WEBHOOK_TIMEOUT_SECONDS = env_int("GEO_SIAC_WEBHOOK_TIMEOUT_SECONDS", 10)
+GEO_SIAC_WEBHOOK_MAX_ATTEMPTS = env_int("GEO_SIAC_WEBHOOK_MAX_ATTEMPTS", 12)
+GEO_SIAC_WEBHOOK_RETRY_BASE_SECONDS = env_int("GEO_SIAC_WEBHOOK_RETRY_BASE_SECONDS", 60)
+GEO_SIAC_WEBHOOK_RETRY_MAX_SECONDS = env_int("GEO_SIAC_WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
 # An open request is "due soon" when its due day is at most this many business days away (0: due today): the crew's
 # queue, the supervision list, the board and the staff alert all read it through reports.deadlines.due_soon_before.
 GEO_SIAC_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_DUE_SOON_BUSINESS_DAYS", 2)

@@ -57,10 +57,12 @@ class SendSummary:
     failed: int = 0
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: base, 2×base, 4×base... capped, so an SMTP outage is not hammered."""
-    seconds = settings.GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
-    return timedelta(seconds=min(seconds, settings.GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS))
+def retry_delay(attempts: int, *, base_seconds: int | None = None, max_seconds: int | None = None) -> timedelta:
+    """Exponential backoff: base, 2×base, 4×base... capped, so an SMTP outage (or a webhook receiver's, with its own
+    base and cap) is not hammered."""
+    base = settings.GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS if base_seconds is None else base_seconds
+    cap = settings.GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS if max_seconds is None else max_seconds
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), cap))
 
 
 def notifications_send_due(*, now: datetime | None = None, limit: int = 100) -> SendSummary:

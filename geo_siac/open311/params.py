@@ -57,9 +57,14 @@ def _start_of_day(day):
 def requested_window(query) -> tuple[datetime, datetime] | None:
     """start_date/end_date, at most 90 days apart; the last 90 days when neither (nor updated_*) is given."""
     start, end = moment(query, "start_date"), moment(query, "end_date")
+    if start is None and end is None and (moment(query, "updated_after") or moment(query, "updated_before")):
+        return None
+    return window(start, end)
+
+
+def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """At most 90 days from start or up to end; the last 90 days when neither is given."""
     if start is None and end is None:
-        if moment(query, "updated_after") or moment(query, "updated_before"):
-            return None
         end = timezone.now()
     try:
         start = start or end - MAX_WINDOW
@@ -71,6 +76,11 @@ def requested_window(query) -> tuple[datetime, datetime] | None:
     if end - start > MAX_WINDOW:
         raise bad("end_date", _("el intervalo no puede superar 90 días."))
     return start, end
+
+
+def updates_window(query) -> tuple[datetime, datetime]:
+    """start_date/end_date of GET servicerequestupdates, under the rules of GET requests' window."""
+    return window(moment(query, "start_date"), moment(query, "end_date"))
 
 
 def integer(query, name: str, *, default: int, low: int, high: int) -> int:

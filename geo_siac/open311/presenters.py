@@ -6,9 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from geo_siac.catalogue.models import Category
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.selectors import public_point
-from geo_siac.reports.states import Status, open311_status
+from geo_siac.reports.states import Status, open311_status, open311_update_status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this API's behaviour last changed; clients compare it to notice changes.
@@ -86,7 +86,7 @@ def service_request(report: Report, *, extended: bool = False) -> dict:
     point = public_point(report)
     if point is not None:  # the specification lets a request have no location
         body["lat"], body["long"] = round(point[0], 6), round(point[1], 6)
-    body["media_url"] = ""
+    body["media_url"] = report.media_url if report.public_visibility else ""
     if extended:
         body["extended_attributes"] = {
             "detailed_status": report.status,
@@ -99,6 +99,20 @@ def service_request(report: Report, *, extended: bool = False) -> dict:
             ],
         }
     return body
+
+
+def request_update(event: ReportEvent) -> dict:
+    """One public event (reports.selectors.public_updates) as FixMyStreet's request_update. No one's name: who made a
+    change is staff data. Photos of a change are not public, so media_url is empty."""
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": str(event.report_id),
+        "status": open311_update_status(event.status_after),
+        "external_status_code": event.status_after,
+        "updated_datetime": iso(event.created_at),
+        "description": event.note,
+        "media_url": "",
+    }
 
 
 def last_note(report: Report) -> str:

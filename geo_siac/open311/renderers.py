@@ -8,6 +8,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 ITEM_NAMES = {
     "services": "service",
     "service_requests": "request",
+    "service_requests_updates": "request_update",
     "errors": "error",
     "endpoints": "endpoint",
     "formats": "format",

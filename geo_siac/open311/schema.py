@@ -94,6 +94,17 @@ class ServiceRequestSerializer(serializers.Serializer):
     extended_attributes = ExtendedAttributesSerializer(required=False, help_text="Only with extensions=true.")
 
 
+class RequestUpdateSerializer(serializers.Serializer):
+    update_id = serializers.CharField()
+    service_request_id = serializers.CharField()
+    status = serializers.ChoiceField(["open", "closed", "investigating", "in_progress", "fixed", "duplicate",
+                                      "not_councils_responsibility", "no_further_action"])
+    external_status_code = serializers.CharField(help_text="GeoSIAC's own status (reports/states.py).")
+    updated_datetime = serializers.DateTimeField()
+    description = serializers.CharField(allow_blank=True)
+    media_url = serializers.CharField(allow_blank=True)
+
+
 class CreatedSerializer(serializers.Serializer):
     service_request_id = serializers.CharField()
     service_notice = serializers.CharField(allow_blank=True)
@@ -120,7 +131,8 @@ class CreateFormSerializer(serializers.Serializer):
     last_name = serializers.CharField(required=False)
     phone = serializers.CharField(required=False)
     description = serializers.CharField(required=False)
-    media_url = serializers.URLField(required=False)
+    media_url = serializers.URLField(required=False, help_text="http(s) link to the client's copy, kept as given.")
+    media = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo; multipart/form-data only.")
 
 
 def query(name: str, description: str, kind=OpenApiTypes.STR) -> OpenApiParameter:
@@ -156,8 +168,10 @@ service_definition = extend_schema(tags=TAGS, parameters=[JURISDICTION],
 request_list = extend_schema(tags=TAGS, parameters=REQUEST_FILTERS,
                              responses={200: ServiceRequestSerializer(many=True), 400: ERRORS})
 request_create = extend_schema(
-    tags=TAGS, request={"application/x-www-form-urlencoded": CreateFormSerializer},
-    description="Form-encoded; attribute[code]=value, attribute[code][]=value for multivaluelist questions.",
+    tags=TAGS, request={"application/x-www-form-urlencoded": CreateFormSerializer,
+                        "multipart/form-data": CreateFormSerializer},
+    description="Form-encoded, or multipart to upload a photo as media; attribute[code]=value, "
+                "attribute[code][]=value for multivaluelist questions.",
     responses={201: CreatedSerializer(many=True), 400: ERRORS, 403: ERRORS, 429: ERRORS},
 )
 request_detail = extend_schema(
@@ -165,6 +179,17 @@ request_detail = extend_schema(
     parameters=[OpenApiParameter("service_request_id", OpenApiTypes.STR, OpenApiParameter.PATH), JURISDICTION,
                 query("extensions", "true adds extended_attributes.")],
     responses={200: ServiceRequestSerializer(many=True), 404: ERRORS},
+)
+request_updates = extend_schema(
+    tags=TAGS, operation_id="open311_v2_servicerequestupdates_list",
+    description="FixMyStreet's extension: public status changes and notes, oldest first.",
+    parameters=[JURISDICTION,
+                query("start_date", "ISO 8601. With end_date at most 90 days apart; default: the last 90 days.",
+                      OpenApiTypes.DATETIME),
+                query("end_date", "ISO 8601.", OpenApiTypes.DATETIME),
+                query("page", "Extension: page number, from 1.", OpenApiTypes.INT),
+                query("page_size", "Extension: 1 to 1000 (the default).", OpenApiTypes.INT)],
+    responses={200: RequestUpdateSerializer(many=True), 400: ERRORS},
 )
 token = extend_schema(
     tags=TAGS, parameters=[OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH,

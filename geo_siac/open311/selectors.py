@@ -8,11 +8,12 @@ from geo_siac.db import KeyLookup
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
 from geo_siac.catalogue.models import Category
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.selectors import (
     category_by_code,
     public_categories,
     public_reports,
+    public_updates,
     reports_in_bbox,
     reports_near,
 )
@@ -79,3 +80,11 @@ def service(service_code: str) -> Category | None:
     """The category a request names, without its group: every POST looks one up, and the join is not needed for
     it (the service definition, which shows the group, loads it when asked)."""
     return category_by_code(service_code, "public")
+
+
+def request_updates(*, jurisdiction: Commune | None, window: tuple[datetime, datetime]) -> QuerySet[ReportEvent]:
+    """GET servicerequestupdates: the public updates made in the window, oldest first."""
+    updates = public_updates().filter(created_at__gte=window[0], created_at__lte=window[1])
+    if jurisdiction is not None:
+        updates = updates.filter(report__commune=jurisdiction)
+    return updates

@@ -31,11 +31,13 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
 
 def service_request_create(*, api_key: ApiKey, jurisdiction: Commune | None, service: Category | str, lat, long,
                            attributes: dict, description: str = "", address: str = "", email: str = "",
-                           first_name: str = "", last_name: str = "", phone: str = "") -> Report:
-    """A GeoReport v2 POST: report_create on the open311 channel, the point checked against the jurisdiction."""
+                           first_name: str = "", last_name: str = "", phone: str = "", media_url: str = "",
+                           media=None) -> Report:
+    """A GeoReport v2 POST: report_create on the open311 channel, the point checked against the jurisdiction.
+    `media_url` is kept as given; an uploaded `media` file goes through report_create's one photo path."""
     return report_create(
         category=service, latitude=lat, longitude=long, channel=Channel.OPEN311, description=description,
         address=address, attributes=attributes, reporter_name=f"{first_name} {last_name}".strip(),
-        reporter_email=email, reporter_phone=phone, within=jurisdiction,
+        reporter_email=email, reporter_phone=phone, within=jurisdiction, media_url=media_url, photo=media,
         actor_label=f"{Channel.OPEN311.label}: {api_key.channel_label}"[:100],
     )

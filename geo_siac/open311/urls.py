@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^requests" + SUFFIX, views.RequestListView.as_view(), name="requests"),
     re_path(r"^requests/(?P<service_request_id>[^/.]+)" + SUFFIX, views.RequestDetailView.as_view(),
             name="request"),
+    re_path(r"^servicerequestupdates" + SUFFIX, views.RequestUpdatesView.as_view(), name="request_updates"),
     re_path(r"^tokens/(?P<token>[^/.]+)" + SUFFIX, views.TokenView.as_view(), name="token"),
     re_path(r"^.*$", views.UnknownEndpointView.as_view()),
 ]

@@ -29,6 +29,7 @@ ERROR_FIELDS = {
     "reporter_email": "email",
     "reporter_phone": "phone",
     "reporter_name": "first_name/last_name",
+    "photo": "media",
 }
 
 
@@ -133,10 +134,13 @@ class RequestListView(Open311View):
             raise Throttled(wait=60, detail=_("Se superó el límite de solicitudes por minuto de esta api_key."))
         jurisdiction = self.jurisdiction()
         problems, category = parameter_errors(data)
+        media = request.FILES.get("media")
+        if media is None and data.get("media"):
+            problems.append(_("media: se esperaba un archivo de imagen enviado como multipart/form-data."))
         if problems:
             return errors_response(400, problems)
         try:
-            report = services.service_request_create(api_key=key, jurisdiction=jurisdiction,
+            report = services.service_request_create(api_key=key, jurisdiction=jurisdiction, media=media,
                                                      **form_fields(data, category))
         except ValidationError as exc:
             return errors_response(400, [
@@ -166,13 +170,14 @@ def parameter_errors(data) -> tuple[list[str], Category | None]:
 
 
 def form_fields(data, category: Category) -> dict:
-    """The POST parameters service_request_create takes; device_id, account_id and media_url are not kept."""
+    """The POST parameters service_request_create takes, but the uploaded media; device_id and account_id are not
+    kept."""
     return {
         "service": category, "lat": data.get("lat"), "long": data.get("long"),
         "attributes": attributes_from(data), "description": data.get("description", ""),
         "address": data.get("address_string", ""), "email": data.get("email", ""),
         "first_name": data.get("first_name", ""), "last_name": data.get("last_name", ""),
-        "phone": data.get("phone", ""),
+        "phone": data.get("phone", ""), "media_url": data.get("media_url", ""),
     }
 
 
@@ -188,6 +193,22 @@ def attributes_from(data) -> dict:
         else:
             answers[name[len("attribute["):-1]] = values if len(values) > 1 else values[0]
     return answers
+
+
+class RequestUpdatesView(Open311View):
+    """FixMyStreet's extension: what happened to requests in a window (status changes and public notes)."""
+
+    xml_root = "service_requests_updates"
+
+    @schema.request_updates
+    def get(self, request, format=None):
+        query = request.query_params
+        page_size = params.integer(query, "page_size", default=params.MAX_PAGE_SIZE, low=1,
+                                   high=params.MAX_PAGE_SIZE)
+        page = params.integer(query, "page", default=1, low=1, high=1_000_000)
+        updates = selectors.request_updates(jurisdiction=self.jurisdiction(), window=params.updates_window(query))
+        return Response([presenters.request_update(event) for event in updates[(page - 1) * page_size:
+                                                                                page * page_size]])
 
 
 class RequestDetailView(Open311View):

@@ -33,6 +33,9 @@ class Report(models.Model):
         _("descripción"), blank=True, validators=[MaxLengthValidator(settings.GEO_SIAC_MAX_DESCRIPTION)]
     )
     attributes = models.JSONField(_("respuestas a preguntas adicionales"), default=dict, blank=True)
+    # A link to a photo or video the client keeps (Open311's media_url), stored as given; shown where the description
+    # is. A default in the database too, so the bulk importer's INSERT need not name it.
+    media_url = models.URLField(_("enlace a foto o video"), max_length=500, blank=True, default="", db_default="")
     status = models.CharField(_("estado"), max_length=24, choices=Status.choices, default=Status.SUBMITTED)
     channel = models.CharField(_("canal"), max_length=16, choices=Channel.choices)
     public_visibility = models.BooleanField(_("puede mostrarse públicamente"), default=False)

@@ -9,8 +9,8 @@ import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.db.models import (BooleanField, Case, CharField, Count, F, FloatField, Func, Prefetch, Q, QuerySet, Value,
-                              When)
+from django.db.models import (BooleanField, Case, CharField, Count, F, FloatField, Func, OuterRef, Prefetch, Q,
+                              QuerySet, Subquery, Value, When)
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
@@ -19,7 +19,7 @@ from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
-from geo_siac.reports.models import Follower, Report, ReportEvent, ResponseTemplate
+from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.responsibility import responsible_department_id
@@ -86,12 +86,18 @@ def public_categories(kind: str = RequestKind.SERVICE_REQUEST) -> QuerySet[Categ
 
 def public_reports() -> QuerySet[Report]:
     """Reports in public categories, newest first, with what their public fields need (`public_events`)."""
+    return reports_with_public_fields().filter(category__is_public=True)
+
+
+def reports_with_public_fields() -> QuerySet[Report]:
+    """Every report, newest first, with what its public fields need (`public_events`): public_reports, and the
+    internal back offices that also see reports of hidden categories (webhooks)."""
     public_events = Prefetch(
         "events", queryset=ReportEvent.objects.filter(is_public=True).order_by("created_at", "id"),
         to_attr="public_events",
     )
     return (
-        Report.objects.filter(category__is_public=True)
+        Report.objects
         .select_related("category__group", "category__department", "commune")
         # The comuna's boundary (tens of kilobytes) would otherwise travel and be parsed once per report.
         .defer("commune__geometry")
@@ -251,6 +257,21 @@ def open_reports_near(*, category: Category, point: Point, public_only: bool) ->
 
 def public_timeline(report: Report) -> QuerySet[ReportEvent]:
     return report.events.filter(is_public=True).order_by("created_at", "id")
+
+
+def public_updates() -> QuerySet[ReportEvent]:
+    """What happened to requests after they were filed, as their public timelines show it: public events of
+    reports in public categories, oldest first, each with `status_after`, the report's status once it happened
+    (an event that changed none, such as a public note, inherits the latest change before it)."""
+    earlier = (ReportEvent.objects.filter(report=OuterRef("report"), is_public=True,
+                                          created_at__lte=OuterRef("created_at"))
+               .exclude(to_status="").order_by("-created_at", "-id").values("to_status")[:1])
+    return (
+        ReportEvent.objects.filter(is_public=True, report__category__is_public=True)
+        .exclude(kind=EventKind.CREATED)
+        .annotate(status_after=Case(When(~Q(to_status=""), then=F("to_status")), default=Subquery(earlier)))
+        .order_by("created_at", "id")
+    )
 
 
 def categories_by_group() -> list[tuple[CategoryGroup, list[Category]]]:

@@ -47,6 +47,22 @@ def open311_status(status: str) -> str:
     return "open" if is_open(status) else "closed"
 
 
+# The statuses of FixMyStreet's Open311 extension (GET servicerequestupdates), which says more than open/closed.
+OPEN311_UPDATE_STATUS = {
+    Status.SUBMITTED: "open",
+    Status.ACKNOWLEDGED: "investigating",
+    Status.IN_PROGRESS: "in_progress",
+    Status.RESOLVED: "fixed",
+    Status.CLOSED_DUPLICATE: "duplicate",
+    Status.CLOSED_NOT_MUNICIPAL: "not_councils_responsibility",
+    Status.CLOSED_UNFIXABLE: "no_further_action",
+}
+
+
+def open311_update_status(status: str) -> str:
+    return OPEN311_UPDATE_STATUS.get(status) or open311_status(status)
+
+
 def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.deadlines import CALENDAR_START
@@ -26,6 +26,7 @@ PHONE_MAX_LENGTH = 40  # Report.reporter_phone
 LATITUDE = (-90, 90)
 LONGITUDE = (-180, 180)
 ADDRESS_MAX_LENGTH = 300
+MEDIA_URL_MAX_LENGTH = 500  # Report.media_url
 
 
 def parse_coordinate(value, *, name: str, low: float, high: float) -> float:
@@ -112,6 +113,18 @@ def description_error(description: str) -> str | None:
 def address_error(address: str) -> str | None:
     if len(address) > ADDRESS_MAX_LENGTH:
         return _("La dirección es demasiado larga (máximo 300 caracteres).")
+    return None
+
+
+def media_url_error(media_url: str) -> str | None:
+    """A link to the request's photo or video kept as given (Open311's media_url): http or https only, so no
+    javascript:, file: or data: link ever reaches a page or a back office."""
+    if len(media_url) > MEDIA_URL_MAX_LENGTH:
+        return _("El enlace es demasiado largo (máximo %(max)s caracteres).") % {"max": MEDIA_URL_MAX_LENGTH}
+    try:
+        URLValidator(schemes=["http", "https"])(media_url)
+    except ValidationError:
+        return _("Se esperaba un enlace http:// o https:// completo, por ejemplo https://ejemplo.cl/foto.jpg.")
     return None
 
 

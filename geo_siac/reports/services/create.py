@@ -36,6 +36,7 @@ from geo_siac.reports.validation import (
     control_character_errors,
     coordinate_errors,
     description_error,
+    media_url_error,
     outside_message,
     unknown_category_message,
 )
@@ -120,6 +121,7 @@ def report_create(
     created_by=None,
     actor_label: str = "",
     photo=None,
+    media_url: str = "",
     submission_token: str = "",
     within: Commune | None = None,
     received_at: ServicePoint | None = None,
@@ -131,7 +133,8 @@ def report_create(
     Open311 jurisdiction). Its keys are this function's parameters (`attribute[code]` for one of `attributes`), and
     `location` for a point no comuna (or not `within`) covers, a fault of the pair rather than of either coordinate;
     callers show them as they are, and Open311 maps them to the specification's names at its edge.
-    `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
+    `media_url` is a link to the client's own copy of a photo or video (Open311), kept as given once it is an http(s)
+    URL. `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
     (catalogue.kinds) must be the category's (its topic's); a kind whose rule does not require a place may leave
     both coordinates empty, and then belongs to `commune` (an active one), else the service point's comuna, else the
     only comuna served, and is routed to the topic's department or the OIRS triage queue. A repeated
@@ -173,6 +176,9 @@ def report_create(
         errors["address"] = message
     if (message := channel_error(channel)) is not None:
         errors["channel"] = message
+    media_url = (media_url or "").strip()
+    if media_url and (message := media_url_error(media_url)) is not None:
+        errors["media_url"] = message
     errors.update(contact_errors(name=reporter_name, email=reporter_email, phone=reporter_phone))
     errors.update(control_character_errors(description=description, address=address, reporter_name=reporter_name,
                                            reporter_email=reporter_email, reporter_phone=reporter_phone))
@@ -214,6 +220,7 @@ def report_create(
         address=address,
         description=description,
         attributes=answers,
+        media_url=media_url,
         channel=channel,
         public_visibility=public_visibility,
         reporter_name=reporter_name.strip(),

@@ -1,0 +1,54 @@
+"""What a webhook says about an event. A public endpoint sees the request as Open311 shows it (the one public view:
+published place, no address or description of a non-public report) and only public events of public categories;
+an internal one also sees internal events and the request's exact fields. No endpoint sees the citizen's contact
+data: a back office that must reach the citizen does so from GeoSIAC."""
+
+import hashlib
+import hmac
+import json
+
+from geo_siac.db import unique_row
+from geo_siac.open311.presenters import iso, service_request
+from geo_siac.reports.models import Report, ReportEvent
+from geo_siac.reports.selectors import public_reports, reports_with_public_fields
+
+
+def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
+    """The event and its request as this endpoint may see them, or None when it may not see the event at all."""
+    if not (internal or event.is_public):
+        return None
+    reports = reports_with_public_fields() if internal else public_reports()
+    report = unique_row(reports.filter(pk=event.report_id))
+    if report is None:
+        return None
+    request = service_request(report, extended=True)
+    happened = {"id": str(event.pk), "kind": event.kind, "from_status": event.from_status,
+                "to_status": event.to_status, "note": event.note, "created_at": iso(event.created_at)}
+    if internal:
+        request.update(internal_fields(report))
+        happened.update({"is_public": event.is_public, "actor": event.actor_label})
+    return {"event": happened, "request": request}
+
+
+def internal_fields(report: Report) -> dict:
+    return {
+        "tracking_code": report.tracking_code,
+        "lat": round(report.location.y, 6),
+        "long": round(report.location.x, 6),
+        "address": report.address,
+        "description": report.description,
+        "media_url": report.media_url,
+        "channel": report.channel,
+        "public_visibility": report.public_visibility,
+        "department": report.department.name if report.department_id else "",
+        "crew": report.crew.name if report.crew_id else "",
+    }
+
+
+def encoded(body: dict, *, timestamp: int) -> bytes:
+    """The bytes sent and signed: the timestamp sits inside them, so a replayed body carries its old time."""
+    return json.dumps({**body, "timestamp": timestamp}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def signature(secret: str, raw: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
