@@ -247,7 +247,8 @@ def test_executive_report_pdf_keeps_departments_and_service_points_within_two_a4
     from geo_siac.zones.models import ServicePoint, ServicePointKind
 
     puente_alto = Commune.objects.get(cut="13201")
-    categories = [c for c in Category.objects.filter(is_public=True, is_active=True).order_by("service_code")
+    categories = [c for c in Category.objects.filter(is_public=True, is_active=True, kind="service_request")
+                  .order_by("service_code")
                   if not any(a.get("required") for a in c.attributes)][:DEPARTMENT_LIMIT]
     points = [ServicePoint.objects.create(
         name=f"Delegación municipal territorial número {n} del sector sur oriente", commune=puente_alto,
