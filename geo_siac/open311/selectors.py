@@ -85,9 +85,9 @@ PUBLIC_NOTES = ReportEvent.objects.filter(is_public=True).exclude(note="").order
 def request_rows(reports: QuerySet[Report]) -> list[dict]:
     """These reports as plain rows (dicts of REQUEST_FIELDS): a page of 100 as model instances, with their category,
     group, department, comuna and events, was 670 objects to build and most of the list's CPU."""
-    last_note = Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("note")[:1])
-    return list(reports.prefetch_related(None).annotate(lng=LONGITUDE, lat=LATITUDE,
-                                                        status_notes=Coalesce(last_note, Value(""), output_field=TextField()))
+    last_note = Coalesce(Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("note")[:1]), Value(""),
+                         output_field=TextField())
+    return list(reports.prefetch_related(None).annotate(lng=LONGITUDE, lat=LATITUDE, status_notes=last_note)
                 .values(*REQUEST_FIELDS))
 
 
