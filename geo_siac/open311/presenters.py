@@ -5,9 +5,9 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from geo_siac.catalogue.models import Category
-from geo_siac.reports.models import Report, ReportEvent
-from geo_siac.reports.selectors import public_point
+from geo_siac.catalogue.models import Category, localized_value
+from geo_siac.reports.models import ReportEvent
+from geo_siac.reports.privacy import shown_point
 from geo_siac.reports.states import Status, open311_status, open311_update_status
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -64,39 +64,38 @@ def attribute(item: dict) -> dict:
     }
 
 
-def service_request(report: Report, *, extended: bool = False) -> dict:
-    """Non-public reports show their published cell's centre, or no lat/long when they have no place, and no
-    address or description (see docs/open311.md)."""
+def service_request(row: dict, *, history: list[dict] | None = None) -> dict:
+    """A request from its row (selectors.request_rows), with extended_attributes when its public history is given.
+    Non-public reports show their published cell's centre, or no lat/long when they have no place, and no address
+    or description (see docs/open311.md)."""
+    public = row["public_visibility"]
     body = {
-        "service_request_id": str(report.pk),
-        "status": open311_status(report.status),
-        "status_notes": last_note(report),
-        "service_name": report.category.name,
-        "service_code": report.category.service_code,
-        "description": report.description if report.public_visibility else "",
-        "agency_responsible": report.category.department_name,
+        "service_request_id": str(row["id"]),
+        "status": open311_status(row["status"]),
+        "status_notes": row["status_notes"],
+        "service_name": localized_value(row["category__name_es"], row["category__name_en"]),
+        "service_code": row["category__service_code"],
+        "description": row["description"] if public else "",
+        "agency_responsible": row["agency_responsible"] or "",
         "service_notice": "",
-        "requested_datetime": iso(report.created_at),
-        "updated_datetime": iso(report.updated_at),
-        "expected_datetime": iso(report.expected_at),
-        "address": report.address if report.public_visibility else "",
+        "requested_datetime": iso(row["created_at"]),
+        "updated_datetime": iso(row["updated_at"]),
+        "expected_datetime": iso(row["expected_at"]),
+        "address": row["address"] if public else "",
         "address_id": "",
         "zipcode": "",
     }
-    point = public_point(report)
+    point = shown_point(public, row["lat"], row["lng"], row["public_cell"])
     if point is not None:  # the specification lets a request have no location
         body["lat"], body["long"] = round(point[0], 6), round(point[1], 6)
-    body["media_url"] = report.media_url if report.public_visibility else ""
-    if extended:
+    body["media_url"] = row["media_url"] if public else ""
+    if history is not None:
         body["extended_attributes"] = {
-            "detailed_status": report.status,
-            "detailed_status_name": str(Status(report.status).label),
-            "jurisdiction_id": report.commune.jurisdiction_id,
-            "zone": report.commune.name,
-            "notes": [
-                {"datetime": iso(event.created_at), "status": event.to_status, "description": event.note}
-                for event in report.public_events
-            ],
+            "detailed_status": row["status"],
+            "detailed_status_name": str(Status(row["status"]).label),
+            "jurisdiction_id": row["commune__jurisdiction_id"],
+            "zone": row["commune__name"],
+            "notes": [{**note, "datetime": iso(note["datetime"])} for note in history],
         }
     return body
 
@@ -113,11 +112,6 @@ def request_update(event: ReportEvent) -> dict:
         "description": event.note,
         "media_url": "",
     }
-
-
-def last_note(report: Report) -> str:
-    notes = [event.note for event in report.public_events if event.note]
-    return notes[-1] if notes else ""
 
 
 def error(code: int, description: str) -> dict:

@@ -120,9 +120,8 @@ class RequestListView(Open311View):
             bbox=params.bbox(query),
             circle=params.circle(query),
         )
-        extended = params.is_true(query, "extensions")
-        page_of = reports[(page - 1) * page_size: page * page_size]
-        return Response([presenters.service_request(report, extended=extended) for report in page_of])
+        rows = selectors.request_rows(reports[(page - 1) * page_size: page * page_size])
+        return Response(request_bodies(rows, extended=params.is_true(query, "extensions")))
 
     @schema.request_create
     def post(self, request, format=None):
@@ -215,11 +214,18 @@ class RequestDetailView(Open311View):
     @schema.request_detail
     def get(self, request, service_request_id, format=None):
         self.jurisdiction()
-        report = selectors.service_request(service_request_id)
-        if report is None:
+        row = selectors.service_request(service_request_id)
+        if row is None:
             raise Http404(_("Solicitud desconocida: %s") % service_request_id)
-        return Response([presenters.service_request(report, extended=params.is_true(request.query_params,
-                                                                                     "extensions"))])
+        return Response(request_bodies([row], extended=params.is_true(request.query_params, "extensions")))
+
+
+def request_bodies(rows: list[dict], *, extended: bool) -> list[dict]:
+    """GET requests and GET requests/{id}; with extensions=true each with its public history (one more query)."""
+    if not extended:
+        return [presenters.service_request(row) for row in rows]
+    history = selectors.public_notes([row["id"] for row in rows])
+    return [presenters.service_request(row, history=history[row["id"]]) for row in rows]
 
 
 class TokenView(Open311View):

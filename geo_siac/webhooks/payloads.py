@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import json
 
-from geo_siac.db import unique_row
 from geo_siac.open311.presenters import iso, service_request
+from geo_siac.open311.selectors import public_notes, request_rows
 from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.selectors import public_reports, reports_with_public_fields
 
@@ -18,14 +18,14 @@ def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
     if not (internal or event.is_public):
         return None
     reports = reports_with_public_fields() if internal else public_reports()
-    report = unique_row(reports.filter(pk=event.report_id))
-    if report is None:
+    rows = request_rows(reports.filter(pk=event.report_id))
+    if not rows:
         return None
-    request = service_request(report, extended=True)
+    request = service_request(rows[0], history=public_notes([event.report_id])[event.report_id])
     happened = {"id": str(event.pk), "kind": event.kind, "from_status": event.from_status,
                 "to_status": event.to_status, "note": event.note, "created_at": iso(event.created_at)}
     if internal:
-        request.update(internal_fields(report))
+        request.update(internal_fields(reports.select_related("department", "crew").get(pk=event.report_id)))
         happened.update({"is_public": event.is_public, "actor": event.actor_label})
     return {"event": happened, "request": request}
 
@@ -33,8 +33,8 @@ def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
 def internal_fields(report: Report) -> dict:
     return {
         "tracking_code": report.tracking_code,
-        "lat": round(report.location.y, 6),
-        "long": round(report.location.x, 6),
+        "lat": round(report.location.y, 6) if report.location is not None else None,  # a request without a place
+        "long": round(report.location.x, 6) if report.location is not None else None,
         "address": report.address,
         "description": report.description,
         "media_url": report.media_url,

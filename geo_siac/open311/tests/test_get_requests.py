@@ -217,3 +217,25 @@ def test_agency_responsible_is_the_categorys_department_under_its_current_name(c
     Department.objects.filter(name="Dirección de Obras Municipales").update(name="Dirección de Obras")
     (item,) = requests(client, fmt)
     assert item["agency_responsible"] == "Dirección de Obras"
+
+
+def test_queries_per_request_do_not_grow_with_the_page(client, make_report, django_assert_num_queries):
+    """A page is one query for its rows, last notes included, plus one for the served extent when a bbox is given
+    and one for the history with extensions=true; by id, one (docs/performance.md, "Open311")."""
+    reports = [make_report(public_visibility=True) for _ in range(3)]
+    for report in reports:
+        report_change_status(report=report, status="acknowledged", note="En revisión.", note_is_public=True)
+    lat, lng = PUENTE_ALTO_CENTRE
+    box = f"{lng - 0.01},{lat - 0.01},{lng + 0.01},{lat + 0.01}"
+    with django_assert_num_queries(1):
+        assert len(requests(client)) == 3
+    with django_assert_num_queries(2):
+        found = requests(client, bbox=box, status="open", page_size="100")
+    assert ids(found) == {report.pk for report in reports}
+    assert {item["status_notes"] for item in found} == {"En revisión."}
+    with django_assert_num_queries(2):
+        found = requests(client, "xml", extensions="true")
+    assert [len(item["extended_attributes"]["notes"]) for item in found] == [2, 2, 2]
+    with django_assert_num_queries(1):
+        (item,) = requests(client, path=f"requests/{reports[0].pk}")
+    assert item["status_notes"] == "En revisión."
