@@ -304,3 +304,21 @@ def test_imported_history_queues_nothing_but_a_later_change_is_sent(receivers, c
     report_change_status(report=report, status=sorted(TRANSITIONS[report.status])[0])
     assert webhook_deliveries_send_due().delivered == 1
     assert receiver.bodies()[0]["request"]["service_request_id"] == str(report.pk)
+
+
+def test_a_request_without_a_place_reaches_both_kinds_of_endpoint_with_no_coordinates(receivers, communes):
+    from geo_siac.catalogue.kinds import RequestKind
+    from geo_siac.reports.services import report_create
+
+    public, internal = receivers(), receivers()
+    endpoint_for(public, event_kinds=["created"])
+    endpoint_for(internal, event_kinds=["created"], is_internal=True)
+    report = report_create(channel="web", kind=RequestKind.SUGGESTION, category="sugerencia",
+                           commune=communes["13201"], description="Más árboles en la plaza.")
+
+    assert webhook_deliveries_send_due().delivered == 2
+    (shown,), (exact,) = public.bodies(), internal.bodies()
+    assert shown["request"]["service_request_id"] == exact["request"]["service_request_id"] == str(report.pk)
+    assert "lat" not in shown["request"] and "long" not in shown["request"]
+    assert (exact["request"]["lat"], exact["request"]["long"]) == (None, None)
+    assert exact["request"]["description"] == "Más árboles en la plaza."
