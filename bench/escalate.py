@@ -118,9 +118,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from geo_siac.alerts.services import alerts_run, staff_digests_send
     from django.urls import reverse
 
+    from geo_siac.alerts.services import alerts_run, staff_digests_send
     from geo_siac.notifications.models import Notification
 
     fill(args.rows, args.crossing, args.digest)

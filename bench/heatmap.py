@@ -173,7 +173,7 @@ def main() -> None:
     print(f"{'query':<16} {'res':>3} {'cells':>7} {'database ms':>12} {'naive ms':>10} {'speed-up':>9}")
     for name, (filters, keep) in scenarios().items():
         for res in RESOLUTIONS:
-            server = median_ms(lambda: cell_counts(res, filters), args.repeat)
+            server = median_ms(lambda res=res, filters=filters: cell_counts(res, filters), args.repeat)
             counts = cell_counts(res, filters)
             if args.no_naive:
                 print(f"{name:<16} {res:>3} {len(counts):>7,} {server:>12.1f}")

@@ -82,7 +82,8 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
         for icon in body["icons"]:
             image = context.request.get(production_server.url + icon["src"])
             assert image.headers["content-type"] == "image/png"
-            assert "%dx%d" % Image.open(io.BytesIO(image.body())).size == icon["sizes"]
+            width, height = Image.open(io.BytesIO(image.body())).size
+            assert f"{width}x{height}" == icon["sizes"]
         assert {icon["sizes"] for icon in body["icons"]} == {"192x192", "512x512"}
 
         context.set_offline(True)

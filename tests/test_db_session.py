@@ -30,7 +30,7 @@ def test_parallel_query_allows_workers_inside_the_block_only(settings):
 
 def test_parallel_query_ends_with_its_block_when_the_block_fails():
     with pytest.raises(ZeroDivisionError), parallel_query():
-        1 / 0
+        1 / 0  # noqa: B018 (the failure is the point)
     assert setting("max_parallel_workers_per_gather") == "0"
 
 

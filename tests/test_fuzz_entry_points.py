@@ -16,7 +16,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.urls.converters import get_converters
 from django.utils.datastructures import MultiValueDict
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geo_siac.reports.messages import survey_token
 from geo_siac.reports.models import Report, Submission

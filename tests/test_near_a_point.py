@@ -11,7 +11,7 @@ from geo_siac.catalogue.models import Category
 from geo_siac.geo import WGS84
 from geo_siac.open311.tests.contract import get, items
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import open_reports_near, within_m
+from geo_siac.reports.selectors import within_m
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 LAT, LNG = PUENTE_ALTO_CENTRE

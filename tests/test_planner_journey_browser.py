@@ -73,7 +73,7 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 context = browser.new_context(viewport=size, locale="es-CL", accept_downloads=True)
                 page = context.new_page()
                 errors = []
-                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
                 browser_log_in(page, production_server.url, "planificadora", "/mapas/calor/")
                 expect(page.locator("h1")).to_have_text("Mapa de calor de solicitudes")
                 frame = page.frame_locator("iframe.heatmap-frame")

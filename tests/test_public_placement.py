@@ -14,7 +14,9 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from h3.api import basic_int as h3i
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from geo_siac.reports.models import Report
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE

@@ -1,6 +1,6 @@
 """The iCalendar feed of the service points' sessions (RFC 5545, written by the icalendar package)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import icalendar
 from django.urls import reverse
@@ -18,10 +18,10 @@ def sessions_calendar(items: list[tuple[ServicePoint, Session]], now: datetime) 
     for point, session in items:
         event = icalendar.Event()
         # Stable across regenerations, so a subscribed calendar updates an event instead of duplicating it.
-        event.add("uid", f"punto-{point.pk}-{session.starts_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}@geosiac")
-        event.add("dtstamp", now.astimezone(timezone.utc))
-        event.add("dtstart", session.starts_at.astimezone(timezone.utc))
-        event.add("dtend", session.ends_at.astimezone(timezone.utc))
+        event.add("uid", f"punto-{point.pk}-{session.starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}@geosiac")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", session.starts_at.astimezone(UTC))
+        event.add("dtend", session.ends_at.astimezone(UTC))
         event.add("summary", f"{session.label or point.name} · {point.name}")
         event.add("location", ", ".join(part for part in (point.address, point.name) if part))
         event.add("url", absolute(reverse("attention:point", args=[point.pk])))

@@ -18,14 +18,18 @@ from geo_siac.citizens.models import ALERT_RADII_M
 from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
 from geo_siac.citizens.services import (
     CITIZEN_EMAIL,
-    area_alert_confirm as confirm_alert,
     area_alert_subscribe,
-    area_alert_unsubscribe as unsubscribe_alert,
     citizen_data_erase,
     citizen_session_start,
     clean_email,
     sign_in_link_redeem,
     sign_in_link_request,
+)
+from geo_siac.citizens.services import (
+    area_alert_confirm as confirm_alert,
+)
+from geo_siac.citizens.services import (
+    area_alert_unsubscribe as unsubscribe_alert,
 )
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed

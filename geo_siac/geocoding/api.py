@@ -15,8 +15,7 @@ from rest_framework.views import APIView
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.places import Place
-from geo_siac.geocoding.selectors import (MAX_LIMIT, MAX_QUERY_LENGTH, gazetteer_in_box, geocode_reverse,
-                                          geocode_search)
+from geo_siac.geocoding.selectors import MAX_LIMIT, MAX_QUERY_LENGTH, gazetteer_in_box, geocode_reverse, geocode_search
 from geo_siac.web.ratelimit import client_ip, count_attempt
 
 

@@ -17,7 +17,6 @@ from geo_siac.geocoding.places import Place
 from geo_siac.zones.models import Commune
 
 
-
 class RemoteGeocoderError(Exception):
     """The remote geocoder did not answer in time, or answered something that is not Nominatim's JSON."""
 

@@ -30,7 +30,6 @@ from pyproj import Transformer
 
 from geo_siac.db import parallel_query
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_field
-from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.geo_frames import areal_interpolate, h3_cells_gdf
 from geo_siac.maps.coverage import (
     DEFAULT_THRESHOLDS_M,
@@ -41,6 +40,7 @@ from geo_siac.maps.coverage import (
     two_step_fca,
 )
 from geo_siac.maps.hotspots import emerging_hotspots, gi_star
+from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.zones.models import CensusZone, Commune, PopulationCell, ServicePoint, Zone

@@ -5,10 +5,10 @@ from datetime import datetime
 from django.db.models import OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 
+from geo_siac.catalogue.models import Category
 from geo_siac.db import KeyLookup
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
-from geo_siac.catalogue.models import Category
 from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.responsibility import DEPARTMENT_NAME
 from geo_siac.reports.selectors import (
@@ -23,7 +23,6 @@ from geo_siac.reports.selectors import (
 )
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.zones.models import Commune
-
 
 API_KEY_BY_HASH = KeyLookup(lambda key_hash: ApiKey.objects.usable().filter(key_hash=key_hash))
 JURISDICTION_BY_ID = KeyLookup(lambda jurisdiction_id: Commune.objects.active().filter(jurisdiction_id=jurisdiction_id)

@@ -1,14 +1,14 @@
 """GeoJSON API for the web pages and planners: public report fields and categories. Read-only."""
 
 import django_filters
-from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
-from drf_spectacular.utils import extend_schema_field
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
 from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -16,13 +16,18 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.models import Category, localized_value
 from geo_siac.db_router import public_read
+from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Report
 from geo_siac.reports.privacy import location_precision, shown_point
-from geo_siac.reports.selectors import (feature_rows, public_categories, public_point, public_report_features,
-                                        reports_in_bbox)
+from geo_siac.reports.selectors import (
+    feature_rows,
+    public_categories,
+    public_point,
+    public_report_features,
+    reports_in_bbox,
+)
 from geo_siac.reports.states import Status, open311_status, status_names
 
 

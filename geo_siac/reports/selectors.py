@@ -9,8 +9,22 @@ import h3
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.db.models import (BooleanField, Case, CharField, Count, F, FloatField, Func, OuterRef, Prefetch, Q,
-                              QuerySet, Subquery, Value, When)
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
@@ -24,9 +38,9 @@ from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.responsibility import responsible_department_id
 from geo_siac.reports.states import OPEN
+from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import closed_days
-from geo_siac.reports.tracking import normalize_tracking_code
 
 
 def report_by_tracking_code(code: str) -> Report | None:

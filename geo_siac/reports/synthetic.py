@@ -2,7 +2,7 @@
 inside the active comunas, categories, channels and a status history. Never used as real data."""
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ def write_synthetic_csv(path: Path, n: int, geometries: list, *, seed: int = 0, 
                         prefix: str = "syn", end: datetime | None = None, batch: int = 200_000) -> Path:
     """Write n synthetic reports in the importer's native layout, in batches (constant memory)."""
     rng = np.random.default_rng(seed)
-    end = end or datetime.now(timezone.utc).replace(microsecond=0)
+    end = end or datetime.now(UTC).replace(microsecond=0)
     codes = [c[0] for c in CATEGORIES]
     weights = np.linspace(2, 1, len(codes))
     weights /= weights.sum()

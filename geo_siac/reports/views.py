@@ -10,13 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
-from geo_siac.reports.messages import tracking_code_from_survey_token
-from geo_siac.catalogue.models import Category
+from geo_siac.catalogue.kinds import RequestKind, response_days
 from geo_siac.db_router import public_read
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.reports.deadlines import clock_phase
+from geo_siac.reports.messages import tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     categories_by_group,
@@ -30,8 +31,6 @@ from geo_siac.reports.selectors import (
 )
 from geo_siac.reports.services import report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
-from geo_siac.catalogue.kinds import RequestKind, response_days
-from geo_siac.reports.deadlines import clock_phase
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.zones.selectors import active_communes_geojson
 

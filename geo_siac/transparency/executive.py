@@ -22,13 +22,16 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from geo_siac.attention.selectors import point_efficiency  # noqa: E402
+from geo_siac.catalogue.models import Category  # noqa: E402
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.rates import per_1000  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
-from geo_siac.catalogue.models import Category  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
-    commune_population, indicators_by, received_between, transparency_reports,
+    commune_population,
+    indicators_by,
+    received_between,
+    transparency_reports,
 )
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint  # noqa: E402
 from geo_siac.zones.selectors import zone_containing  # noqa: E402

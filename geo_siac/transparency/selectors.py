@@ -5,8 +5,7 @@ import logging
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -246,7 +245,7 @@ def open_data_file(name: str) -> OpenDataFile | None:
     """The published file `name` (one of OPEN_DATA_FILES), or None when publish_open_data has not written it."""
     path = Path(settings.GEO_SIAC_OPEN_DATA_DIR) / name
     try:
-        written_at = datetime.fromtimestamp(path.stat().st_mtime, tz=dt_timezone.utc)
+        written_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     except FileNotFoundError:
         return None
     oldest = timezone.now() - timedelta(minutes=settings.GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES)

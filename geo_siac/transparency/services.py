@@ -20,7 +20,12 @@ from geo_siac.transparency import exports
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.periods import is_named
 from geo_siac.transparency.selectors import (
-    OPEN_DATA_FILES, PUBLISHED, compute_published, encode_results, local_midnight, period_range,
+    OPEN_DATA_FILES,
+    PUBLISHED,
+    compute_published,
+    encode_results,
+    local_midnight,
+    period_range,
 )
 
 

@@ -9,20 +9,29 @@ from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
+from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
-from geo_siac.catalogue.models import Category
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
 from geo_siac.transparency.periods import named_period, parse_month
 from geo_siac.transparency.selectors import (
-    DIMENSIONS, OPEN_DATA_FILES, cells_geojson, named_periods, open_data_file, period_range, public_cells,
-    published_indicators, received_between, transparency_reports, zone_names,
+    DIMENSIONS,
+    OPEN_DATA_FILES,
+    cells_geojson,
+    named_periods,
+    open_data_file,
+    period_range,
+    public_cells,
+    published_indicators,
+    received_between,
+    transparency_reports,
+    zone_names,
 )
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow

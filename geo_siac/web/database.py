@@ -6,8 +6,8 @@ import sys
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.defaults import server_error as django_server_error
 from django.utils.translation import gettext as _
+from django.views.defaults import server_error as django_server_error
 
 logger = logging.getLogger("geo_siac.database")
 

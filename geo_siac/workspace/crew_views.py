@@ -10,40 +10,59 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
+from geo_siac.catalogue.kinds import rule
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.models import Report
-from geo_siac.reports.states import status_names
-from geo_siac.reports.selectors import (crew_workload, deadline_state_counts, open_reports, report_history,
-                                        reports_of_crews, supervision_reports,
-                                        triage_queue, with_deadline_state, LONGITUDE, LATITUDE)
+from geo_siac.reports.selectors import (
+    LATITUDE,
+    LONGITUDE,
+    crew_workload,
+    deadline_state_counts,
+    open_reports,
+    report_history,
+    reports_of_crews,
+    supervision_reports,
+    triage_queue,
+    with_deadline_state,
+)
 from geo_siac.reports.services import (
     crew_action_apply,
-    report_bulk_update,
-    report_change_status,
     information_answer,
     information_correction_request,
     information_extend,
+    report_bulk_update,
+    report_change_status,
     report_extend_deadline,
-    report_refer,
     report_merge_duplicate,
+    report_refer,
     report_reroute,
     report_return,
 )
-from geo_siac.catalogue.kinds import rule
+from geo_siac.reports.states import status_names
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.work_location import work_location
 from geo_siac.web.csp import csp_allow
 from geo_siac.workspace.access import crew_required, seen_report, seen_token, supervisor_required, visible_reports
-from geo_siac.workspace.forms import (BulkForm, CorrectionForm, ExtendForm, LegalAnswerForm, LegalExtendForm,
-                                     MergeForm, ReasonForm, ReferForm, RerouteForm, StatusForm,
-                                     SupervisionFilterForm)
+from geo_siac.workspace.forms import (
+    BulkForm,
+    CorrectionForm,
+    ExtendForm,
+    LegalAnswerForm,
+    LegalExtendForm,
+    MergeForm,
+    ReasonForm,
+    ReferForm,
+    RerouteForm,
+    StatusForm,
+    SupervisionFilterForm,
+)
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import is_supervisor
 from geo_siac.zones.selectors import crews_of, current_zones_of, served_area_centre

@@ -7,14 +7,14 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from geo_siac.geo import STORAGE_SRID
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, open_reports_near
+from geo_siac.reports.services import report_create
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors
-from geo_siac.reports.services import report_create
 from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
 from geo_siac.zones.selectors import active_communes_geojson, served_area_centre

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -367,11 +367,11 @@ def _merge(intervals: list[Interval]) -> list[Interval]:
 def _resolve_wall_time(naive: datetime, tz: ZoneInfo) -> datetime:
     """Aware datetime for a wall time: first occurrence if ambiguous, end of the gap if skipped."""
     aware = naive.replace(tzinfo=tz)  # fold=0: the first occurrence of an ambiguous time
-    if aware.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) == naive:
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive:
         return aware
     # In a DST gap fold=1 lands before the transition and fold=0 after it; bisect to the transition.
-    low = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
-    high = aware.astimezone(timezone.utc)
+    low = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    high = aware.astimezone(UTC)
     while (high - low) > timedelta(seconds=1):
         middle = low + timedelta(seconds=int((high - low).total_seconds()) // 2)
         if middle.astimezone(tz).replace(tzinfo=None) >= naive:

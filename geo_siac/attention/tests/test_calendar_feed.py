@@ -1,6 +1,6 @@
 """The iCalendar feed of the sessions, read back by a real parser (icalendar)."""
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -34,7 +34,7 @@ def test_feed_keeps_the_wall_clock_hour_across_dst_and_skips_a_holiday(client, m
     make_point(opening_hours={"weekly": {}, "special_sessions": [
         {"weekday": "sat", "nth": 1, "hours": [["19:00", "22:30"]], "label": "Sesión sabatina"}]})
     monkeypatch.setattr(timezone, "now", lambda: datetime(2027, 3, 20, 10, 0, tzinfo=SANTIAGO))
-    starts = [event.decoded("DTSTART").astimezone(dt_timezone.utc) for event in feed_events(client)[:2]]
+    starts = [event.decoded("DTSTART").astimezone(UTC) for event in feed_events(client)[:2]]
     # 3 April 2027 is still summer time (UTC-3); 1 May (Labour Day) is a holiday; 5 June is winter time (UTC-4).
-    assert starts == [datetime(2027, 4, 3, 22, 0, tzinfo=dt_timezone.utc),
-                      datetime(2027, 6, 5, 23, 0, tzinfo=dt_timezone.utc)]
+    assert starts == [datetime(2027, 4, 3, 22, 0, tzinfo=UTC),
+                      datetime(2027, 6, 5, 23, 0, tzinfo=UTC)]

@@ -1,10 +1,11 @@
 import django.contrib.gis.db.models.fields
-from django.contrib.postgres.operations import CreateExtension
 import django.contrib.postgres.indexes
 import django.db.models.deletion
 import django.db.models.functions.comparison
-import geo_siac.geocoding.models
+from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations, models
+
+import geo_siac.geocoding.models
 
 # Abbreviations Chilean street names carry (DTPM's stops, the DEIS registry, OSM), each read as its full word; street
 # types are dropped ("Av. Concha y Toro", "avenida concha y toro" and "concha y toro" read the same), and so are the

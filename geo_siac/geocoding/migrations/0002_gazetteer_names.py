@@ -2,8 +2,9 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.deletion
-import geo_siac.geocoding.models
 from django.db import migrations, models
+
+import geo_siac.geocoding.models
 
 # The names of the entries already loaded, as services.gazetteer_load gives them to new ones.
 NAMES = """

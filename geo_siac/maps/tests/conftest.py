@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -7,7 +7,7 @@ from geo_siac.reports.importers import CommuneIndex, ReportImporter
 from geo_siac.reports.mappings import NATIVE
 from geo_siac.reports.synthetic import write_synthetic_csv
 
-SYNTHETIC_END = datetime(2026, 11, 1, tzinfo=timezone.utc)
+SYNTHETIC_END = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def import_synthetic(folder: Path, n: int, *, seed: int = 1, days: int = 120) -> int:

@@ -8,7 +8,7 @@ other. A health office stands at A's centre (weekdays and Sunday mornings), a ni
 import csv
 import io
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import h3.api.basic_int as h3i
@@ -138,10 +138,10 @@ def test_the_office_is_closed_on_a_public_holiday(square):
 @pytest.mark.parametrize(
     ("instant", "is_open"),
     [
-        (datetime(2026, 4, 5, 16, 45, tzinfo=timezone.utc), True),  # 12:45 at UTC-4, the day DST ends
-        (datetime(2026, 4, 5, 17, 15, tzinfo=timezone.utc), False),  # 13:15 at UTC-4
-        (datetime(2026, 9, 6, 12, 15, tzinfo=timezone.utc), True),  # 09:15 at UTC-3, the day DST starts
-        (datetime(2026, 9, 6, 11, 45, tzinfo=timezone.utc), False),  # 08:45 at UTC-3
+        (datetime(2026, 4, 5, 16, 45, tzinfo=UTC), True),  # 12:45 at UTC-4, the day DST ends
+        (datetime(2026, 4, 5, 17, 15, tzinfo=UTC), False),  # 13:15 at UTC-4
+        (datetime(2026, 9, 6, 12, 15, tzinfo=UTC), True),  # 09:15 at UTC-3, the day DST starts
+        (datetime(2026, 9, 6, 11, 45, tzinfo=UTC), False),  # 08:45 at UTC-3
     ],
 )
 def test_sunday_morning_hours_hold_on_dst_change_days(square, instant, is_open):

@@ -100,7 +100,7 @@ def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
         with_offset = pending & aware
         if with_offset.any():
             result.loc[with_offset] = each_or_nat(
-                lambda column: pd.to_datetime(column, format=fmt, errors="coerce", utc=True), values[with_offset])
+                lambda column, fmt=fmt: pd.to_datetime(column, format=fmt, errors="coerce", utc=True), values[with_offset])
         naive = pending & ~aware
         if naive.any():
             result.loc[naive] = each_or_nat(localised(fmt), values[naive])

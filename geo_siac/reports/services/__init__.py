@@ -26,6 +26,8 @@ from geo_siac.reports.services.citizen import (
     survey_submit,
 )
 from geo_siac.reports.services.create import report_create
+from geo_siac.reports.services.duplicates import report_merge_duplicate
+from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.information import (
     information_answer,
     information_correction_receive,
@@ -34,8 +36,6 @@ from geo_siac.reports.services.information import (
     information_extend,
     report_refer,
 )
-from geo_siac.reports.services.duplicates import report_merge_duplicate
-from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.services.status import Unchanged, report_change_status
 

@@ -19,6 +19,7 @@ from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import closed_days
 
+
 def required_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:

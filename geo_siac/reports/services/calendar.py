@@ -8,6 +8,7 @@ from geo_siac.reports.models import CalendarDay
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.selectors import closed_days
 
+
 @transaction.atomic
 def business_calendar_sync() -> int:
     """Make the SQL calendar equal to deadlines.calendar_days() with the installation's closed days, the calendar

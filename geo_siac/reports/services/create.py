@@ -7,19 +7,18 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.attributes import clean_answers
+from geo_siac.catalogue.kinds import RequestKind, response_days, rule
+from geo_siac.catalogue.models import Category
 from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.geocoding.selectors import geocode_reverse
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.catalogue.attributes import clean_answers
-from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.reports.deadlines import deadline, local_day
 from geo_siac.reports.messages import received_message
-from geo_siac.catalogue.models import Category
 from geo_siac.reports.models import EventKind, Report, ReportEvent, Submission
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.routing import decide, decide_without_place

@@ -17,6 +17,7 @@ from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.states import CLOSED, OPEN, Status, can_transition
 from geo_siac.reports.work_location import WorkLocation, event_fields
 
+
 class Unchanged(ValidationError):
     """The report is already as asked (status, crew): a single change says so; a bulk change reports it as
     unchanged rather than refusing the batch."""

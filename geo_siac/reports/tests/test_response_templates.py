@@ -2,9 +2,9 @@
 
 from django.urls import reverse
 
+from geo_siac.catalogue.models import Category
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.catalogue.models import Category
 from geo_siac.reports.models import Report, ResponseTemplate
 from geo_siac.testing import WEST_POINT
 

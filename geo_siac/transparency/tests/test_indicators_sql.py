@@ -13,7 +13,7 @@ those facts.
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from unittest.mock import patch
 
@@ -220,15 +220,15 @@ def test_a_report_dated_outside_the_business_day_calendar_is_refused(make_report
 def test_received_between_counts_local_days_across_both_dst_changes(make_report):
     """The created_at range equals the local-date filter it replaced, at the edges of the days when Chile's
     clocks jump (6 Sep 2026, 00:00 -> 01:00) and fall back (5 Apr 2026, 00:00 -> 23:00 the day before)."""
-    from datetime import date, timezone as dt_timezone
+    from datetime import date
 
     from geo_siac.transparency.selectors import received_between
 
-    instants = [datetime(2026, 9, 6, 3, 59, 59, tzinfo=dt_timezone.utc),  # Sat 5 Sep 23:59:59 -04
-                datetime(2026, 9, 6, 4, 0, tzinfo=dt_timezone.utc),  # Sun 6 Sep 01:00 -03, the first instant
-                datetime(2026, 4, 5, 2, 59, tzinfo=dt_timezone.utc),  # Sat 4 Apr 23:59 -03
-                datetime(2026, 4, 5, 3, 30, tzinfo=dt_timezone.utc),  # Sat 4 Apr 23:30 -04, the repeated hour
-                datetime(2026, 4, 5, 4, 0, tzinfo=dt_timezone.utc)]  # Sun 5 Apr 00:00 -04
+    instants = [datetime(2026, 9, 6, 3, 59, 59, tzinfo=UTC),  # Sat 5 Sep 23:59:59 -04
+                datetime(2026, 9, 6, 4, 0, tzinfo=UTC),  # Sun 6 Sep 01:00 -03, the first instant
+                datetime(2026, 4, 5, 2, 59, tzinfo=UTC),  # Sat 4 Apr 23:59 -03
+                datetime(2026, 4, 5, 3, 30, tzinfo=UTC),  # Sat 4 Apr 23:30 -04, the repeated hour
+                datetime(2026, 4, 5, 4, 0, tzinfo=UTC)]  # Sun 5 Apr 00:00 -04
     for instant in instants:
         with _at(instant):
             make_report()

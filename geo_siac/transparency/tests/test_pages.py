@@ -1,6 +1,6 @@
 import csv
-import io
 import gzip
+import io
 import json
 from datetime import datetime
 from unittest.mock import patch

@@ -12,7 +12,12 @@ from django.utils import timezone
 from geo_siac.reports.services import report_change_status
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.selectors import (
-    DIMENSIONS, PUBLISHED, compute_published, decode_results, encode_results, published_indicators,
+    DIMENSIONS,
+    PUBLISHED,
+    compute_published,
+    decode_results,
+    encode_results,
+    published_indicators,
 )
 from geo_siac.transparency.services import indicator_snapshots_refresh
 

@@ -3,8 +3,9 @@
 import django.contrib.postgres.fields
 import django.core.validators
 import django.db.models.deletion
-import geo_siac.webhooks.models
 from django.db import migrations, models
+
+import geo_siac.webhooks.models
 
 
 class Migration(migrations.Migration):

@@ -4,7 +4,6 @@ import django.contrib.gis.db.models.fields
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # The boundaries stored so far were stored as their files drew them: each becomes its comuna's first version.
 FIRST_VERSIONS = """
 INSERT INTO zones_communeboundary (commune_id, version, geometry, source, loaded_at)
