@@ -43,17 +43,37 @@ def load() -> None:
     from django.conf import settings
 
     data = settings.GEO_SIAC_SHARED_DATA  # ../shared/data unless GEO_SIAC_SHARED_DATA says otherwise
-    timed("load_comunas (52 RM comunas)", lambda: command(
-        "load_comunas", data / "comunas/rm_comunas_ine2017.geojson", "--commit"))
-    output = timed("load_population (1,865 census zones -> H3 res 9 and 10)", lambda: command(
-        "load_population", data / "census/rm_zonas_censales_2017_poblacion.geojson",
-        "--res", 9, "--res", 10, "--no-progress", "--commit"))
+    timed(
+        "load_comunas (52 RM comunas)",
+        lambda: command("load_comunas", data / "comunas/rm_comunas_ine2017.geojson", "--commit"),
+    )
+    output = timed(
+        "load_population (1,865 census zones -> H3 res 9 and 10)",
+        lambda: command(
+            "load_population",
+            data / "census/rm_zonas_censales_2017_poblacion.geojson",
+            "--res",
+            9,
+            "--res",
+            10,
+            "--no-progress",
+            "--commit",
+        ),
+    )
     lines = output.splitlines()
     print("  " + "\n  ".join(line for line in lines if not line.startswith("reparada")))
     print(f"  reparadas: {sum(line.startswith('reparada') for line in lines)}")
-    output = timed("load_service_points (salud_rm.geojson)", lambda: command(
-        "load_service_points", data / "service_points/salud_rm.geojson", "--preset", "deis", "--no-progress",
-        "--commit"))
+    output = timed(
+        "load_service_points (salud_rm.geojson)",
+        lambda: command(
+            "load_service_points",
+            data / "service_points/salud_rm.geojson",
+            "--preset",
+            "deis",
+            "--no-progress",
+            "--commit",
+        ),
+    )
     print("  " + "\n  ".join(output.splitlines()))
 
 
@@ -74,8 +94,10 @@ def analyse_region(res: int) -> None:
             cells += len(result.cells)
 
     timed(f"full coverage analysis, {len(communes)} comunas, res {res}", run)
-    print(f"  {ServicePoint.objects.count()} service points, {cells:,.0f} populated cells, "
-          f"{people:,.0f} people, {covered / people:.1%} within 1 km of a health facility")
+    print(
+        f"  {ServicePoint.objects.count()} service points, {cells:,.0f} populated cells, "
+        f"{people:,.0f} people, {covered / people:.1%} within 1 km of a health facility"
+    )
 
 
 def recommend_puente_alto(res: int) -> None:
@@ -83,11 +105,14 @@ def recommend_puente_alto(res: int) -> None:
     from geo_siac.zones.models import Commune
 
     puente_alto = Commune.objects.get(cut="13201")
-    sites = timed(f"5-site recommendation for Puente Alto, res {res} (analysis included)",
-                  lambda: recommend_sites(coverage(puente_alto, CoverageOptions(res=res)), k=5))
+    sites = timed(
+        f"5-site recommendation for Puente Alto, res {res} (analysis included)",
+        lambda: recommend_sites(coverage(puente_alto, CoverageOptions(res=res)), k=5),
+    )
     for _, site in sites.iterrows():
-        print(f"  {int(site['rank'])}. ({site.lat:.5f}, {site.lng:.5f}) +{site.gain:,.0f} people "
-              f"({site.gain_share:.1%})")
+        print(
+            f"  {int(site['rank'])}. ({site.lat:.5f}, {site.lng:.5f}) +{site.gain:,.0f} people ({site.gain_share:.1%})"
+        )
 
 
 def exact_sites_region(res: int) -> None:
@@ -103,12 +128,15 @@ def exact_sites_region(res: int) -> None:
             start = time.perf_counter()
             exact = recommend_sites(result, k=k, method="exact")
             solver += time.perf_counter() - start
-            gaps.append((greedy_gap(recommend_sites(result, k=k), exact), k, commune.name, exact["gain"].sum(),
-                         commune.cut))
+            gaps.append(
+                (greedy_gap(recommend_sites(result, k=k), exact), k, commune.name, exact["gain"].sum(), commune.cut)
+            )
         if commune.cut == "13122":
             people = result.cells["pob_total"]
-            print(f"  Peñalolén, 2SFCA per 1,000 (region-wide demand): max {result.cells['access'].max():,.2f}, "
-                  f"population-weighted mean {(result.cells['access'] * people).sum() / people.sum():,.3f}")
+            print(
+                f"  Peñalolén, 2SFCA per 1,000 (region-wide demand): max {result.cells['access'].max():,.2f}, "
+                f"population-weighted mean {(result.cells['access'] * people).sum() / people.sum():,.3f}"
+            )
     print(f"exact maximal covering, 1-5 sites in {len(gaps) // 5} comunas, res {res}: solver {solver:.2f} s in total")
     suboptimal = sorted((gap for gap in gaps if gap[0] > 0), reverse=True)
     print(f"  greedy below the optimum in {len(suboptimal)} of {len(gaps)} cases")

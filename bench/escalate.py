@@ -64,23 +64,35 @@ def fill(rows: int, crossing: float, digest: int) -> None:
         if not DepartmentHead.objects.filter(department=department).exists():
             head = users.objects.create_user(name, email=f"{name}@bench.example")
             DepartmentHead.objects.create(department=department, user=head)
-            EscalationRule.objects.create(department=department, level=1, threshold_business_days=-2,
-                                          recipients=[Recipient.CREW_SUPERVISOR, Recipient.DEPARTMENT_HEAD])
-            EscalationRule.objects.create(department=department, level=2, threshold_business_days=1,
-                                          recipients=[Recipient.DEPARTMENT_HEAD])
+            EscalationRule.objects.create(
+                department=department,
+                level=1,
+                threshold_business_days=-2,
+                recipients=[Recipient.CREW_SUPERVISOR, Recipient.DEPARTMENT_HEAD],
+            )
+            EscalationRule.objects.create(
+                department=department, level=2, threshold_business_days=1, recipients=[Recipient.DEPARTMENT_HEAD]
+            )
     head_b = DepartmentHead.objects.get(department=departments[1]).user
     StaffAlertPreference.objects.update_or_create(user=head_b, defaults={"delivery": "digest"})
     missing = rows - Report.objects.count()
     if missing > 0:
-        template = report_create(category="retiro-escombros", latitude=-33.61, longitude=-70.59, channel="web",
-                                 description="Escombros en la vereda.")
+        template = report_create(
+            category="retiro-escombros",
+            latitude=-33.61,
+            longitude=-70.59,
+            channel="web",
+            description="Escombros en la vereda.",
+        )
         columns = [f.column for f in Report._meta.concrete_fields if f.column not in ("id", "tracking_code")]
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO reports_report (tracking_code, {', '.join(columns)}) "
-                           f"SELECT 'BE-' || to_char(g, 'FM00000000'), {', '.join(f't.{c}' for c in columns)} "
-                           f"FROM reports_report t, generate_series(%s, %s) g WHERE t.id = %s",
-                           [rows - missing, rows - 1, template.pk])
+            cursor.execute(
+                f"INSERT INTO reports_report (tracking_code, {', '.join(columns)}) "
+                f"SELECT 'BE-' || to_char(g, 'FM00000000'), {', '.join(f't.{c}' for c in columns)} "
+                f"FROM reports_report t, generate_series(%s, %s) g WHERE t.id = %s",
+                [rows - missing, rows - 1, template.pk],
+            )
             cursor.execute("VACUUM ANALYZE reports_report")
         print(f"inserted {missing:,} requests in {time.perf_counter() - started:.0f} s")
     now = timezone.now()
@@ -99,12 +111,26 @@ def fill(rows: int, crossing: float, digest: int) -> None:
             "crew_id = CASE WHEN numbered.n <= %s THEN %s ELSE (%s::int[])[1 + numbered.n %% 9] END, "
             "department_id = CASE WHEN numbered.n <= %s THEN %s ELSE %s END "
             "FROM numbered WHERE numbered.id = r.id",
-            [old, old, crossing_rows, soon, later, digest, crews[9].pk, [c.pk for c in crews[:9]], digest,
-             departments[1].pk, departments[0].pk])
+            [
+                old,
+                old,
+                crossing_rows,
+                soon,
+                later,
+                digest,
+                crews[9].pk,
+                [c.pk for c in crews[:9]],
+                digest,
+                departments[1].pk,
+                departments[0].pk,
+            ],
+        )
         cursor.execute("TRUNCATE alerts_alert, alerts_staffalert, notifications_notification")
         cursor.execute("VACUUM ANALYZE reports_report")
-    print(f"{rows:,} open requests, {crossing_rows:,} crossing, {digest:,} of them department B's "
-          f"(prepared in {time.perf_counter() - started:.0f} s)")
+    print(
+        f"{rows:,} open requests, {crossing_rows:,} crossing, {digest:,} of them department B's "
+        f"(prepared in {time.perf_counter() - started:.0f} s)"
+    )
 
 
 def main() -> None:
@@ -130,15 +156,19 @@ def main() -> None:
     before = peak_rss_mb()
     started = time.perf_counter()
     summary = alerts_run()
-    print(f"escalate: {time.perf_counter() - started:.1f} s, fired {dict(summary.fired)}, inbox {summary.delivered:,}"
-          f", emails {summary.emails:,}, batches {summary.batches}; peak RSS {peak_rss_mb():.0f} MB "
-          f"(before the run {before:.0f} MB)")
+    print(
+        f"escalate: {time.perf_counter() - started:.1f} s, fired {dict(summary.fired)}, inbox {summary.delivered:,}"
+        f", emails {summary.emails:,}, batches {summary.batches}; peak RSS {peak_rss_mb():.0f} MB "
+        f"(before the run {before:.0f} MB)"
+    )
     started = time.perf_counter()
     digests = staff_digests_send()
     digest = Notification.objects.filter(report__isnull=True).order_by("-pk").first()
-    print(f"digest: {time.perf_counter() - started:.1f} s for {digests.digests} digest(s) carrying "
-          f"{digests.alerts:,} alerts; the department head's message is {len(digest.body) if digest else 0:,} "
-          f"characters")
+    print(
+        f"digest: {time.perf_counter() - started:.1f} s for {digests.digests} digest(s) carrying "
+        f"{digests.alerts:,} alerts; the department head's message is {len(digest.body) if digest else 0:,} "
+        f"characters"
+    )
     started = time.perf_counter()
     again = alerts_run()
     print(f"escalate again at once: {time.perf_counter() - started:.1f} s, fired {sum(again.fired.values())}")

@@ -31,24 +31,154 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_siac.settings")
 
 from bench.ingest import prepare_database  # noqa: E402
 
-RM = (tuple(str(c) for c in range(13101, 13133)) + ("13201", "13202", "13203", "13301", "13302", "13303", "13401",
-      "13402", "13403", "13404", "13501", "13502", "13503", "13504", "13505", "13601", "13602", "13603", "13604",
-      "13605"))
-GIVEN = ("José", "Luis", "Manuel", "Pedro", "Juan", "Carlos", "Francisco", "Diego", "Bernardo", "Arturo", "Gabriela",
-         "María", "Teresa", "Javiera", "Isabel", "Ana", "Rosa", "Santa Rosa", "San Pedro", "San José", "Ramón",
-         "Domingo", "Vicente", "Eduardo", "Alberto", "Benjamín", "Andrés", "Ignacio", "Tomás", "Salvador")
-SURNAMES = ("Carrera", "O'Higgins", "Prat", "Balmaceda", "Montt", "Errázuriz", "Vicuña Mackenna", "Concha y Toro",
-            "Matte", "Larraín", "Eyzaguirre", "Tocornal", "Núñez", "Pérez", "González", "Rodríguez", "Muñoz",
-            "Rojas", "Díaz", "Soto", "Contreras", "Silva", "Martínez", "Sepúlveda", "Morales", "Fuentes", "Valenzuela",
-            "Araya", "Espinoza", "Castillo", "Tapia", "Reyes", "Gutiérrez", "Castro", "Pizarro", "Álvarez", "Vásquez",
-            "Sánchez", "Fernández", "Ramírez", "Carrasco", "Gómez", "Cortés", "Herrera", "Núñez", "Jara", "Vergara",
-            "Rivera", "Figueroa", "Riquelme", "García", "Miranda", "Bravo", "Vera", "Molina", "Vega", "Campos")
-NOUNS = ("Los Aromos", "Las Acacias", "El Peumo", "Los Boldos", "El Roble", "Las Perdices", "Los Quillayes",
-         "La Cordillera", "El Volcán", "Los Copihues", "Las Rosas", "El Canelo", "Los Álamos", "La Florida",
-         "El Manzano", "Los Presidentes", "Las Torres", "El Valle", "La Serena", "Los Cerezos")
+RM = tuple(str(c) for c in range(13101, 13133)) + (
+    "13201",
+    "13202",
+    "13203",
+    "13301",
+    "13302",
+    "13303",
+    "13401",
+    "13402",
+    "13403",
+    "13404",
+    "13501",
+    "13502",
+    "13503",
+    "13504",
+    "13505",
+    "13601",
+    "13602",
+    "13603",
+    "13604",
+    "13605",
+)
+GIVEN = (
+    "José",
+    "Luis",
+    "Manuel",
+    "Pedro",
+    "Juan",
+    "Carlos",
+    "Francisco",
+    "Diego",
+    "Bernardo",
+    "Arturo",
+    "Gabriela",
+    "María",
+    "Teresa",
+    "Javiera",
+    "Isabel",
+    "Ana",
+    "Rosa",
+    "Santa Rosa",
+    "San Pedro",
+    "San José",
+    "Ramón",
+    "Domingo",
+    "Vicente",
+    "Eduardo",
+    "Alberto",
+    "Benjamín",
+    "Andrés",
+    "Ignacio",
+    "Tomás",
+    "Salvador",
+)
+SURNAMES = (
+    "Carrera",
+    "O'Higgins",
+    "Prat",
+    "Balmaceda",
+    "Montt",
+    "Errázuriz",
+    "Vicuña Mackenna",
+    "Concha y Toro",
+    "Matte",
+    "Larraín",
+    "Eyzaguirre",
+    "Tocornal",
+    "Núñez",
+    "Pérez",
+    "González",
+    "Rodríguez",
+    "Muñoz",
+    "Rojas",
+    "Díaz",
+    "Soto",
+    "Contreras",
+    "Silva",
+    "Martínez",
+    "Sepúlveda",
+    "Morales",
+    "Fuentes",
+    "Valenzuela",
+    "Araya",
+    "Espinoza",
+    "Castillo",
+    "Tapia",
+    "Reyes",
+    "Gutiérrez",
+    "Castro",
+    "Pizarro",
+    "Álvarez",
+    "Vásquez",
+    "Sánchez",
+    "Fernández",
+    "Ramírez",
+    "Carrasco",
+    "Gómez",
+    "Cortés",
+    "Herrera",
+    "Núñez",
+    "Jara",
+    "Vergara",
+    "Rivera",
+    "Figueroa",
+    "Riquelme",
+    "García",
+    "Miranda",
+    "Bravo",
+    "Vera",
+    "Molina",
+    "Vega",
+    "Campos",
+)
+NOUNS = (
+    "Los Aromos",
+    "Las Acacias",
+    "El Peumo",
+    "Los Boldos",
+    "El Roble",
+    "Las Perdices",
+    "Los Quillayes",
+    "La Cordillera",
+    "El Volcán",
+    "Los Copihues",
+    "Las Rosas",
+    "El Canelo",
+    "Los Álamos",
+    "La Florida",
+    "El Manzano",
+    "Los Presidentes",
+    "Las Torres",
+    "El Valle",
+    "La Serena",
+    "Los Cerezos",
+)
 PREFIXES = ("Av. ", "Avda. ", "Pje. ", "Psje. ", "Calle ", "Gral. ", "Alc. ", "Sta. ", "", "", "", "")
-PLACES = ("CESFAM", "Escuela", "Liceo", "Plaza", "Jardín Infantil", "Parroquia", "Sede Vecinal", "Cancha",
-          "Colegio", "Metro")
+PLACES = (
+    "CESFAM",
+    "Escuela",
+    "Liceo",
+    "Plaza",
+    "Jardín Infantil",
+    "Parroquia",
+    "Sede Vecinal",
+    "Cancha",
+    "Colegio",
+    "Metro",
+)
 
 
 def street_names(rng: random.Random, count: int) -> list[str]:
@@ -68,8 +198,11 @@ def street_names(rng: random.Random, count: int) -> list[str]:
         elif kind < 0.8:
             core = f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)}"
         else:
-            core = f"{rng.choice(NOUNS)} {rng.randint(1, 40)}" if rng.random() < 0.3 else rng.choice(NOUNS) + \
-                f" {rng.choice(SURNAMES)}"
+            core = (
+                f"{rng.choice(NOUNS)} {rng.randint(1, 40)}"
+                if rng.random() < 0.3
+                else rng.choice(NOUNS) + f" {rng.choice(SURNAMES)}"
+            )
         names.add(rng.choice(PREFIXES) + core)
     return sorted(names)
 
@@ -111,8 +244,10 @@ def load(entries: int) -> None:
     GazetteerEntry.objects.all().delete()
     started = time.perf_counter()
     summary = gazetteer_load(source="bench", entries=synthetic_entries(entries, random.Random(22)), commit=True)
-    print(f"loaded {summary.created:,} entries in {time.perf_counter() - started:.0f} s "
-          f"(skipped {sum(summary.skipped.values())})")
+    print(
+        f"loaded {summary.created:,} entries in {time.perf_counter() - started:.0f} s "
+        f"(skipped {sum(summary.skipped.values())})"
+    )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE geocoding_gazetteerentry")
 
@@ -123,7 +258,7 @@ def one_letter_wrong(text: str) -> str:
     i = max(range(len(words)), key=lambda k: len(words[k]))
     middle = len(words[i]) // 2
     letter = words[i][middle]
-    words[i] = words[i][:middle] + ("a" if letter == "z" else chr(ord(letter) + 1)) + words[i][middle + 1:]
+    words[i] = words[i][:middle] + ("a" if letter == "z" else chr(ord(letter) + 1)) + words[i][middle + 1 :]
     return " ".join(words)
 
 
@@ -135,8 +270,10 @@ def first_is(entry, places) -> bool:
 def percentiles(label: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    print(f"{label:<28} n={len(samples):>5}  p50 {statistics.median(samples):6.1f} ms  p95 {p95:6.1f} ms  "
-          f"max {ordered[-1]:6.1f} ms")
+    print(
+        f"{label:<28} n={len(samples):>5}  p50 {statistics.median(samples):6.1f} ms  p95 {p95:6.1f} ms  "
+        f"max {ordered[-1]:6.1f} ms"
+    )
 
 
 def timed(action) -> float:
@@ -164,10 +301,11 @@ def main() -> None:
     rng = random.Random(7)
     total = GazetteerEntry.objects.count()
     print(f"gazetteer: {total:,} entries")
-    ids = rng.sample(range(1, GazetteerEntry.objects.order_by("-id").values_list("id", flat=True).first() + 1),
-                     args.queries * 2)
-    sampled = list(GazetteerEntry.objects.filter(id__in=ids).exclude(kind="intersection")[:args.queries])
-    crossings = list(GazetteerEntry.objects.filter(kind="intersection", id__in=ids)[:args.queries // 3])
+    ids = rng.sample(
+        range(1, GazetteerEntry.objects.order_by("-id").values_list("id", flat=True).first() + 1), args.queries * 2
+    )
+    sampled = list(GazetteerEntry.objects.filter(id__in=ids).exclude(kind="intersection")[: args.queries])
+    crossings = list(GazetteerEntry.objects.filter(kind="intersection", id__in=ids)[: args.queries // 3])
     for warm in sampled[:20]:
         geocode_search(warm.label.lower())
     every = []
@@ -176,14 +314,18 @@ def main() -> None:
         percentiles(f"search prefix {length or 'whole'}", samples)
         every += samples
     firsts = []
-    samples = [timed(lambda e=entry: firsts.append(first_is(e, geocode_search(one_letter_wrong(e.label.lower())))))
-               for entry in sampled]
+    samples = [
+        timed(lambda e=entry: firsts.append(first_is(e, geocode_search(one_letter_wrong(e.label.lower())))))
+        for entry in sampled
+    ]
     percentiles("search, one letter wrong", samples)
     print(f"{'':<28} first answer is the entry's label: {sum(firsts) / len(firsts):.1%}")
     every += samples
     firsts = []
-    samples = [timed(lambda e=entry: firsts.append(first_is(e, geocode_search(
-        e.label.lower().replace(" / esq. ", " con "))))) for entry in crossings]
+    samples = [
+        timed(lambda e=entry: firsts.append(first_is(e, geocode_search(e.label.lower().replace(" / esq. ", " con ")))))
+        for entry in crossings
+    ]
     percentiles("search 'A con B'", samples)
     print(f"{'':<28} first answer is the entry's label: {sum(firsts) / len(firsts):.1%}")
     percentiles("search, all", every + samples)

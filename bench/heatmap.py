@@ -44,8 +44,9 @@ def load(rows: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE reports_reportevent, reports_report RESTART IDENTITY CASCADE")
     with tempfile.TemporaryDirectory() as folder:
-        path = write_synthetic_csv(Path(folder) / "heatmap.csv", rows, CommuneIndex.load().geometries, seed=11,
-                                   prefix="heatmap")
+        path = write_synthetic_csv(
+            Path(folder) / "heatmap.csv", rows, CommuneIndex.load().geometries, seed=11, prefix="heatmap"
+        )
         started = time.perf_counter()
         summary = ReportImporter(mapping=NATIVE, source="bench-heatmap", commit=True).run(path)
     print(f"loaded {summary.inserted:,} reports in {time.perf_counter() - started:.0f} s")
@@ -111,8 +112,10 @@ def read_points():
     import geopandas as gpd
     from django.db import connection
 
-    sql = ("SELECT r.location, c.service_code AS code, r.created_at FROM reports_report r "
-           "JOIN reports_category c ON c.id = r.category_id")
+    sql = (
+        "SELECT r.location, c.service_code AS code, r.created_at FROM reports_report r "
+        "JOIN reports_category c ON c.id = r.category_id"
+    )
     connection.ensure_connection()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas prefers SQLAlchemy; a DBAPI connection works
@@ -131,8 +134,11 @@ def geojson_sizes(repeat: int) -> None:
     from geo_siac.maps.selectors import CellFilters, cell_counts, cell_population, cell_table
 
     zone = largest_zone()
-    cases = {"comuna 13201": CellFilters(communes=("13201",)), "comuna 13122": CellFilters(communes=("13122",)),
-             f"zone {zone.name}": CellFilters(zones=(zone.pk,))}
+    cases = {
+        "comuna 13201": CellFilters(communes=("13201",)),
+        "comuna 13122": CellFilters(communes=("13122",)),
+        f"zone {zone.name}": CellFilters(zones=(zone.pk,)),
+    }
     for name, filters in cases.items():
         started = time.perf_counter()
         body = json.dumps(feature_collection(cell_table(9, filters), 9)).encode()
@@ -141,17 +147,22 @@ def geojson_sizes(repeat: int) -> None:
         rated = sum(1 for f in features if f["properties"]["rate"] is not None)
         cells = list(cell_counts(9, filters))
         population_ms = median_ms(lambda cells=cells, filters=filters: cell_population(9, cells, filters), repeat)
-        print(f"GeoJSON res 9, {name}: {len(features):,} cells ({rated:,} with a rate), {len(body) / 1024:.0f} KB, "
-              f"{len(gzip.compress(body)) / 1024:.0f} KB gzipped; counts + population + Gi* + emerging + GeoJSON "
-              f"in {elapsed:.0f} ms, of which the population of the cells {population_ms:.0f} ms (median)")
+        print(
+            f"GeoJSON res 9, {name}: {len(features):,} cells ({rated:,} with a rate), {len(body) / 1024:.0f} KB, "
+            f"{len(gzip.compress(body)) / 1024:.0f} KB gzipped; counts + population + Gi* + emerging + GeoJSON "
+            f"in {elapsed:.0f} ms, of which the population of the cells {population_ms:.0f} ms (median)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--santiago", action="store_true",
-                        help="spread the reports over the 34 comunas of Gran Santiago (use another GEO_SIAC_BENCH_DB)")
+    parser.add_argument(
+        "--santiago",
+        action="store_true",
+        help="spread the reports over the 34 comunas of Gran Santiago (use another GEO_SIAC_BENCH_DB)",
+    )
     parser.add_argument("--no-naive", action="store_true", help="time the database only (the 10M run)")
     args = parser.parse_args()
     prepare_database(GREATER_SANTIAGO if args.santiago else ("13201", "13122"))
@@ -182,8 +193,9 @@ def main() -> None:
             naive = naive_counts(keep(points), res)
             naive_ms = read_ms + (time.perf_counter() - started) * 1000
             assert sum(naive.values()) == sum(counts.values()), "the naive way must count the same reports"
-            print(f"{name:<16} {res:>3} {len(counts):>7,} {server:>12.1f} {naive_ms:>10,.0f} "
-                  f"{naive_ms / server:>8.0f}x")
+            print(
+                f"{name:<16} {res:>3} {len(counts):>7,} {server:>12.1f} {naive_ms:>10,.0f} {naive_ms / server:>8.0f}x"
+            )
     geojson_sizes(args.repeat)
 
 

@@ -48,8 +48,9 @@ def load(rows: int, reset: bool) -> int:
             path = os.path.join(folder, "bench.csv")
             write_csv(path, missing)
             started = time.perf_counter()
-            summary = ReportImporter(mapping=NATIVE, source=f"bench-indicators-{time.time_ns()}",
-                                     commit=True).run(Path(path))
+            summary = ReportImporter(mapping=NATIVE, source=f"bench-indicators-{time.time_ns()}", commit=True).run(
+                Path(path)
+            )
             print(f"loaded {summary.inserted:,} reports in {time.perf_counter() - started:.0f} s")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE reports_report")
@@ -62,8 +63,9 @@ def timed(label: str, repeat: int, function) -> object:
         started = time.perf_counter()
         result = function()
         times.append(time.perf_counter() - started)
-    print(f"{label:<66} {statistics.median(times) * 1000:>9.1f} ms  (runs: "
-          f"{', '.join(f'{t * 1000:.0f}' for t in times)})")
+    print(
+        f"{label:<66} {statistics.median(times) * 1000:>9.1f} ms  (runs: {', '.join(f'{t * 1000:.0f}' for t in times)})"
+    )
     return result
 
 
@@ -90,30 +92,47 @@ def main() -> None:
     total = load(args.rows, args.reset)
     now = timezone.now()
     year = compute_published("trailing_year", [None], as_of=now)
-    print(f"{total:,} reports in the database, {year.results[None][None]['volume']:,} public ones received "
-          f"{year.start} to {year.end} (excluded)\n")
+    print(
+        f"{total:,} reports in the database, {year.results[None][None]['volume']:,} public ones received "
+        f"{year.start} to {year.end} (excluded)\n"
+    )
 
-    page = timed("SQL, the page's total and four dimensions (no snapshot)", args.repeat,
-                 lambda: compute_published("trailing_year", PAGE_DIMENSIONS, as_of=now).results)
-    timed(f"SQL, total + the exports' {len(DIMENSIONS)} dimensions (no snapshot)", args.repeat,
-          lambda: compute_published("trailing_year", [None, *DIMENSIONS], as_of=now))
+    page = timed(
+        "SQL, the page's total and four dimensions (no snapshot)",
+        args.repeat,
+        lambda: compute_published("trailing_year", PAGE_DIMENSIONS, as_of=now).results,
+    )
+    timed(
+        f"SQL, total + the exports' {len(DIMENSIONS)} dimensions (no snapshot)",
+        args.repeat,
+        lambda: compute_published("trailing_year", [None, *DIMENSIONS], as_of=now),
+    )
     if args.oracle:
         from geo_siac.transparency.selectors import received_between, transparency_reports
         from geo_siac.transparency.tests.test_indicators_sql import oracle
 
         reports = received_between(transparency_reports(), year.start, year.end)
-        expected = timed("previous Python definition, the page's total and four dimensions", 1,
-                         lambda: oracle(reports, PAGE_DIMENSIONS, now))
+        expected = timed(
+            "previous Python definition, the page's total and four dimensions",
+            1,
+            lambda: oracle(reports, PAGE_DIMENSIONS, now),
+        )
         print(f"{'':<66} {'same figures' if expected == page else 'DIFFERENT FIGURES'}")
-    timed("manage.py refresh_indicators (every published period)", args.repeat,
-          lambda: call_command("refresh_indicators", stdout=io.StringIO()))
+    timed(
+        "manage.py refresh_indicators (every published period)",
+        args.repeat,
+        lambda: call_command("refresh_indicators", stdout=io.StringIO()),
+    )
 
     factory = RequestFactory()
-    for label, view in [("/transparencia/celdas.geojson (map cells, counted on request)", views.cells),
-                        ("/transparencia/ from the snapshot", views.index),
-                        ("/transparencia/compromisos/ from the snapshots", views.commitments),
-                        ("/transparencia/datos/indicadores.csv from the snapshot", views.indicators_csv),
-                        ("/transparencia/datos/indicadores.json from the snapshot", views.indicators_json)]:
+    for label, view in [
+        ("/transparencia/celdas.geojson (map cells, counted on request)", views.cells),
+        ("/transparencia/ from the snapshot", views.index),
+        ("/transparencia/compromisos/ from the snapshots", views.commitments),
+        ("/transparencia/datos/indicadores.csv from the snapshot", views.indicators_csv),
+        ("/transparencia/datos/indicadores.json from the snapshot", views.indicators_json),
+    ]:
+
         def request(view=view):
             cache.clear()
             response = view(factory.get("/", HTTP_HOST="127.0.0.1"))

@@ -68,11 +68,21 @@ class Citizen(FastHttpUser):
     def web_form(self):
         lat, lng = jitter()
         n = next(counter)
-        with self.client.post("/", name="POST / (web form)", allow_redirects=False, catch_response=True,
-                              headers={"Referer": self.host + "/"},
-                              data={"service_code": "retiro-escombros", "lat": lat, "long": lng,
-                                    "token": f"load-{n}-{random.random()}", "description": f"Prueba de carga {n}",
-                                    "csrfmiddlewaretoken": self.csrf}) as response:
+        with self.client.post(
+            "/",
+            name="POST / (web form)",
+            allow_redirects=False,
+            catch_response=True,
+            headers={"Referer": self.host + "/"},
+            data={
+                "service_code": "retiro-escombros",
+                "lat": lat,
+                "long": lng,
+                "token": f"load-{n}-{random.random()}",
+                "description": f"Prueba de carga {n}",
+                "csrfmiddlewaretoken": self.csrf,
+            },
+        ) as response:
             if response.status_code == 302:
                 code = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
                 tracking_codes.append(code)
@@ -84,9 +94,18 @@ class Citizen(FastHttpUser):
     @task(4)
     def open311(self):
         lat, lng = jitter()
-        self.client.post("/open311/v2/requests.json", name="POST open311", data={
-            "api_key": self.api_key, "jurisdiction_id": "puente-alto", "service_code": "retiro-escombros",
-            "lat": lat, "long": lng, "description": f"Prueba de carga {next(counter)}"})
+        self.client.post(
+            "/open311/v2/requests.json",
+            name="POST open311",
+            data={
+                "api_key": self.api_key,
+                "jurisdiction_id": "puente-alto",
+                "service_code": "retiro-escombros",
+                "lat": lat,
+                "long": lng,
+                "description": f"Prueba de carga {next(counter)}",
+            },
+        )
 
     @task(2)
     def tracking(self):
@@ -103,21 +122,26 @@ class Citizen(FastHttpUser):
     @task(1)
     def neighbourhood_api(self):
         """A third-party app or a planner's script reading the GeoJSON API for about 1 km x 1 km, 100 features."""
-        self.client.get("/api/reports/", params={"bbox": NEIGHBOURHOOD, "page_size": 100},
-                        name="GET GeoJSON API (bbox, 100)")
+        self.client.get(
+            "/api/reports/", params={"bbox": NEIGHBOURHOOD, "page_size": 100}, name="GET GeoJSON API (bbox, 100)"
+        )
 
 
 class CrewMember(FastHttpUser):
     """A crew member on a phone: their queue, then a report of it moved to "en ejecución" with a note."""
+
     weight = 1
     wait_time = between(0.5, 1.5)
 
     def on_start(self):
         page = self.client.get("/cuenta/ingresar/", name="GET login")
         token = CSRF.search(page.text).group(1)
-        self.client.post("/cuenta/ingresar/", name="POST login", headers={"Referer": self.host + "/cuenta/ingresar/"},
-                         data={"username": "carga-cuadrilla", "password": CREW_PASSWORD,
-                               "csrfmiddlewaretoken": token})
+        self.client.post(
+            "/cuenta/ingresar/",
+            name="POST login",
+            headers={"Referer": self.host + "/cuenta/ingresar/"},
+            data={"username": "carga-cuadrilla", "password": CREW_PASSWORD, "csrfmiddlewaretoken": token},
+        )
 
     @task(1)
     def queue(self):
@@ -132,11 +156,18 @@ class CrewMember(FastHttpUser):
         match = CSRF.search(page.text)
         if match is None:
             return
-        with self.client.post(f"/cuadrilla/solicitud/{code}/estado/", name="POST crew status update",
-                              allow_redirects=False, catch_response=True,
-                              headers={"Referer": self.host + f"/cuadrilla/solicitud/{code}/"},
-                              data={"status": "in_progress", "note": "En camino (prueba de carga)",
-                                    "csrfmiddlewaretoken": match.group(1)}) as response:
+        with self.client.post(
+            f"/cuadrilla/solicitud/{code}/estado/",
+            name="POST crew status update",
+            allow_redirects=False,
+            catch_response=True,
+            headers={"Referer": self.host + f"/cuadrilla/solicitud/{code}/"},
+            data={
+                "status": "in_progress",
+                "note": "En camino (prueba de carga)",
+                "csrfmiddlewaretoken": match.group(1),
+            },
+        ) as response:
             if response.status_code == 302:
                 response.success()
             else:
@@ -146,6 +177,7 @@ class CrewMember(FastHttpUser):
 class Submitter(FastHttpUser):
     """--submissions-only: citizens who only file reports (web form and Open311), without pause, to show the
     most submissions per second this machine takes when nothing else is served."""
+
     wait_time = between(0, 0)
     on_start = Citizen.on_start
     tasks = {Citizen.web_form: 1, Citizen.open311: 1}
@@ -154,6 +186,7 @@ class Submitter(FastHttpUser):
 class HealthProbe(FastHttpUser):
     """--ceiling: the lightest request the server has (the health check: one `SELECT 1`), as fast as possible,
     to show how many requests per second this machine serves at all with the generator sharing its cores."""
+
     wait_time = between(0, 0)
 
     @task
@@ -168,23 +201,43 @@ def free_port() -> int:
 
 
 def server_environment(port: int) -> dict:
-    return {**os.environ, "GEO_SIAC_PRODUCTION": "1", "SECRET_KEY": "bench-only-" + "k" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "GEO_SIAC_INSECURE_COOKIES": "1",
-            "GUNICORN_BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-            "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000000",
-            # The production default cache directory, but empty and this run's own.
-            "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_load_cache_")}
+    return {
+        **os.environ,
+        "GEO_SIAC_PRODUCTION": "1",
+        "SECRET_KEY": "bench-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "GEO_SIAC_INSECURE_COOKIES": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000000",
+        # The production default cache directory, but empty and this run's own.
+        "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_load_cache_"),
+    }
 
 
 def manage(env: dict, *args: str) -> str:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def start_server(env: dict, base: str) -> subprocess.Popen:
     manage(env, "collectstatic", "--noinput", "-v", "0")
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "geo_siac/gunicorn.conf.py",
-                                "--access-logfile", "/dev/null", "geo_siac.wsgi"], cwd=ROOT, env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "geo_siac/gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+            "geo_siac.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     import requests
 
     for _ in range(300):
@@ -221,19 +274,22 @@ if zone is None:
                              geometry=MultiPolygon(Polygon(ring), srid=4326))
 zone_assign_crew(zone=zone, crew=crew)
 user, _ = get_user_model().objects.get_or_create(username="carga-cuadrilla")
-user.set_password("%s")
+user.set_password("@CREW_PASSWORD@")
 user.save()
 user.groups.add(Group.objects.get_or_create(name=CREW_MEMBER)[0])
 for earlier in Crew.objects.filter(members=user):
     earlier.members.remove(user)
 crew.members.add(user)
 print(api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
-""" % CREW_PASSWORD  # noqa: UP031 (the code it holds has braces of its own)
+""".replace("@CREW_PASSWORD@", CREW_PASSWORD)
 
 
 def stored_reports(env: dict) -> int:
-    return int(subprocess.run(["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True,
-                              text=True, env=env, check=True).stdout)
+    return int(
+        subprocess.run(
+            ["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True, text=True, env=env, check=True
+        ).stdout
+    )
 
 
 def top_up(env: dict, reports: int) -> None:
@@ -243,10 +299,15 @@ def top_up(env: dict, reports: int) -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "more.csv"
-        manage(env, "shell", "-c", "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
-               "from geo_siac.reports.synthetic import write_synthetic_csv;"
-               f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
-               f"seed={stored}, prefix='load{stored}')")
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
+            "from geo_siac.reports.synthetic import write_synthetic_csv;"
+            f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
+            f"seed={stored}, prefix='load{stored}')",
+        )
         started = time.monotonic()
         manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"load{stored}")
         print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
@@ -265,22 +326,30 @@ def merged_percentile(entries, q: float) -> float:
 
 
 def report(env: Environment, seconds: float, workers: str, stored: int) -> None:
-    print(f"machine: {platform.node()}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}; gunicorn workers: {workers}; load generator on the same machine; "
-          f"{stored:,} reports stored at the start")
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; gunicorn workers: {workers}; load generator on the same machine; "
+        f"{stored:,} reports stored at the start"
+    )
     print(f"{'request':38} {'count':>7} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6}  (ms)")
     for entry in [*sorted(env.stats.entries.values(), key=lambda e: e.name), env.stats.total]:
-        print(f"{entry.name:38} {entry.num_requests:7d} {entry.num_failures:5d} {entry.num_requests / seconds:7.1f} "
-              f"{entry.get_response_time_percentile(0.5):6.0f} {entry.get_response_time_percentile(0.95):6.0f} "
-              f"{entry.get_response_time_percentile(0.99):6.0f} {entry.max_response_time:6.0f}")
+        print(
+            f"{entry.name:38} {entry.num_requests:7d} {entry.num_failures:5d} {entry.num_requests / seconds:7.1f} "
+            f"{entry.get_response_time_percentile(0.5):6.0f} {entry.get_response_time_percentile(0.95):6.0f} "
+            f"{entry.get_response_time_percentile(0.99):6.0f} {entry.max_response_time:6.0f}"
+        )
     submissions = [e for e in env.stats.entries.values() if e.name in ("POST / (web form)", "POST open311")]
     maps = [e for e in env.stats.entries.values() if e.name.startswith("GET public map")]
     filed = sum(e.num_requests for e in submissions)
     failed = sum(e.num_failures for e in submissions)
-    print(f"report submissions: {filed / seconds:.1f}/s, {failed} failed, p99 {merged_percentile(submissions, 0.99):.0f} ms "
-          f"(target >= 200/s, 0 errors, p99 <= 250 ms)")
-    print(f"public map: {sum(e.num_requests for e in maps) / seconds:.1f}/s, p99 {merged_percentile(maps, 0.99):.0f} ms "
-          f"(target p99 <= 200 ms at 1,000,000 reports)")
+    print(
+        f"report submissions: {filed / seconds:.1f}/s, {failed} failed, p99 {merged_percentile(submissions, 0.99):.0f} ms "
+        f"(target >= 200/s, 0 errors, p99 <= 250 ms)"
+    )
+    print(
+        f"public map: {sum(e.num_requests for e in maps) / seconds:.1f}/s, p99 {merged_percentile(maps, 0.99):.0f} ms "
+        f"(target p99 <= 200 ms at 1,000,000 reports)"
+    )
 
 
 def main() -> None:
@@ -290,12 +359,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10, help="seconds of load before the counted window")
     parser.add_argument("--reports", type=int, default=0, help="top the table up to this many reports first")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 0)) or None)
-    parser.add_argument("--rate", type=float, default=0,
-                        help="offer this many report submissions per second (with the rest of the mix in proportion) "
-                             "instead of letting every citizen go as fast as 0.05-0.2 s of thinking allows")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="offer this many report submissions per second (with the rest of the mix in proportion) "
+        "instead of letting every citizen go as fast as 0.05-0.2 s of thinking allows",
+    )
     parser.add_argument("--ceiling", action="store_true", help="only the health check, as fast as possible")
-    parser.add_argument("--submissions-only", action="store_true",
-                        help="only report submissions (web form and Open311), as fast as possible")
+    parser.add_argument(
+        "--submissions-only",
+        action="store_true",
+        help="only report submissions (web form and Open311), as fast as possible",
+    )
     options = parser.parse_args()
     seconds, users = min(options.seconds, 300), min(options.users, 400)
     port = free_port()
@@ -316,8 +392,12 @@ def main() -> None:
     Citizen.api_key = Submitter.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
     server = start_server(env, base)
     try:
-        load = Environment(user_classes=([HealthProbe] if options.ceiling else [Submitter] if options.submissions_only
-                                         else [Citizen, CrewMember]), host=base)
+        load = Environment(
+            user_classes=(
+                [HealthProbe] if options.ceiling else [Submitter] if options.submissions_only else [Citizen, CrewMember]
+            ),
+            host=base,
+        )
         runner = load.create_local_runner()
         runner.start(users, spawn_rate=users)
         # Let every user log in and every worker serve its first requests, then count from zero.

@@ -51,18 +51,26 @@ def free_port() -> int:
 
 
 def server_environment(port: int) -> dict:
-    return {**os.environ, "GEO_SIAC_PRODUCTION": "1", "SECRET_KEY": "bench-only-" + "k" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "GEO_SIAC_INSECURE_COOKIES": "1",
-            "GUNICORN_BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-            # Each worker keeps one backend for the whole run (production reconnects every 60 s), so that the
-            # backends' CPU read at the start and at the end of a workload is all of it.
-            "DB_CONN_MAX_AGE": "3600",
-            "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_open311_cache_")}
+    return {
+        **os.environ,
+        "GEO_SIAC_PRODUCTION": "1",
+        "SECRET_KEY": "bench-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "GEO_SIAC_INSECURE_COOKIES": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        # Each worker keeps one backend for the whole run (production reconnects every 60 s), so that the
+        # backends' CPU read at the start and at the end of a workload is all of it.
+        "DB_CONN_MAX_AGE": "3600",
+        "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_open311_cache_"),
+    }
 
 
 def manage(env: dict, *args: str) -> str:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def psql(env: dict, sql: str) -> str:
@@ -75,21 +83,42 @@ def top_up(env: dict, reports: int) -> None:
     if reports > stored:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "more.csv"
-            manage(env, "shell", "-c", "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
-                   "from geo_siac.reports.synthetic import write_synthetic_csv;"
-                   f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
-                   f"seed={stored}, prefix='o311-{stored}')")
+            manage(
+                env,
+                "shell",
+                "-c",
+                "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
+                "from geo_siac.reports.synthetic import write_synthetic_csv;"
+                f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
+                f"seed={stored}, prefix='o311-{stored}')",
+            )
             started = time.monotonic()
             manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"o311-{stored}")
             print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
-    manage(env, "shell", "-c", "from geo_siac.reports.services import report_public_cells_refresh;"
-           "report_public_cells_refresh()")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from geo_siac.reports.services import report_public_cells_refresh;report_public_cells_refresh()",
+    )
 
 
 def start_server(env: dict, base: str) -> subprocess.Popen:
     manage(env, "collectstatic", "--noinput", "-v", "0")
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "geo_siac/gunicorn.conf.py",
-                                "--access-logfile", "/dev/null", "geo_siac.wsgi"], cwd=ROOT, env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "geo_siac/gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+            "geo_siac.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(300):
         try:
             with urllib.request.urlopen(base + "/salud/", timeout=5) as answer:
@@ -120,9 +149,14 @@ def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
 
 def worker_pids(master: int, env: dict) -> list[int]:
     """The master's workers, once it has started as many as its configuration asks for."""
-    expected = subprocess.run([sys.executable, "-c", "import runpy; print(runpy.run_path("
-                               "'geo_siac/gunicorn.conf.py')['workers'])"], cwd=ROOT, env=env, check=True,
-                              capture_output=True, text=True).stdout
+    expected = subprocess.run(
+        [sys.executable, "-c", "import runpy; print(runpy.run_path('geo_siac/gunicorn.conf.py')['workers'])"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     for _ in range(300):
         pids = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
         if len(pids) >= int(expected):
@@ -162,8 +196,10 @@ def http_get(path: str) -> bytes:
 
 def http_post(path: str, fields: dict) -> bytes:
     body = urllib.parse.urlencode(fields).encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def drive(port: int, requests: list[bytes], expected: int) -> tuple[list[float], int, float]:
@@ -194,15 +230,28 @@ def percentile(values: list[float], q: float) -> float:
 
 def workloads(env: dict, counts: dict, api_key: str) -> dict:
     rng = random.Random(311)
-    ids = [int(line) for line in psql(env, "SELECT r.id FROM reports_report r JOIN reports_category c "
-                                           "ON c.id = r.category_id WHERE c.is_public").split()]
+    ids = [
+        int(line)
+        for line in psql(
+            env, "SELECT r.id FROM reports_report r JOIN reports_category c ON c.id = r.category_id WHERE c.is_public"
+        ).split()
+    ]
     return {
         "list": [http_get(f"/open311/v2/requests.json?bbox={LIST_BBOX}&status=open&page_size=100")] * counts["list"],
         "by id": [http_get(f"/open311/v2/requests/{rng.choice(ids)}.json") for _ in range(counts["by id"])],
-        "post": [http_post("/open311/v2/requests.json", {
-            "api_key": api_key, "service_code": "bache", "lat": f"{rng.uniform(*POST_AREA[0]):.6f}",
-            "long": f"{rng.uniform(*POST_AREA[1]):.6f}", "description": f"Prueba de rendimiento Open311 {n}"})
-            for n in range(counts["post"])],
+        "post": [
+            http_post(
+                "/open311/v2/requests.json",
+                {
+                    "api_key": api_key,
+                    "service_code": "bache",
+                    "lat": f"{rng.uniform(*POST_AREA[0]):.6f}",
+                    "long": f"{rng.uniform(*POST_AREA[1]):.6f}",
+                    "description": f"Prueba de rendimiento Open311 {n}",
+                },
+            )
+            for n in range(counts["post"])
+        ],
     }
 
 
@@ -222,27 +271,36 @@ def main() -> None:
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
     top_up(env, options.reports)
     stored = int(psql(env, "SELECT count(*) FROM reports_report"))
-    api_key = manage(env, "shell", "-c", "from geo_siac.open311.services import api_key_create;"
-                     "print(api_key_create(name='bench/open311.py', rate_limit_per_minute=10**9)[1])").split()[-1]
+    api_key = manage(
+        env,
+        "shell",
+        "-c",
+        "from geo_siac.open311.services import api_key_create;"
+        "print(api_key_create(name='bench/open311.py', rate_limit_per_minute=10**9)[1])",
+    ).split()[-1]
     counts = {"list": options.list, "by id": options.by_id, "post": options.post}
     planned = workloads(env, {name: count + options.warmup for name, count in counts.items()}, api_key)
     server = start_server(env, f"http://127.0.0.1:{port}")
     try:
         workers = worker_pids(server.pid, env)
-        print(f"{os.cpu_count()} cores, gunicorn workers: {len(workers)}, {stored:,} reports stored at the start, "
-              f"{CONCURRENCY} connections, client on the same machine")
+        print(
+            f"{os.cpu_count()} cores, gunicorn workers: {len(workers)}, {stored:,} reports stored at the start, "
+            f"{CONCURRENCY} connections, client on the same machine"
+        )
         print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for name, requests in planned.items():
             expected = 201 if name == "post" else 200
-            asyncio.run(drive(port, requests[:options.warmup], expected))
+            asyncio.run(drive(port, requests[: options.warmup], expected))
             workers_before, backends_before = cpu_seconds(workers), cpu_seconds(backend_pids(env["PGDATABASE"]))
-            latencies, errors, seconds = asyncio.run(drive(port, requests[options.warmup:], expected))
+            latencies, errors, seconds = asyncio.run(drive(port, requests[options.warmup :], expected))
             worker_cpu = cpu_since(workers_before, cpu_seconds(workers)) * 1000 / len(latencies)
             backends_now = cpu_seconds(backend_pids(env["PGDATABASE"]))
             backend_cpu = cpu_since(backends_before, backends_now) * 1000 / len(latencies)
-            print(f"{name}: {len(latencies) / seconds:.0f} req/s, p50 {percentile(latencies, 0.5):.1f} ms, "
-                  f"p99 {percentile(latencies, 0.99):.1f} ms, errors {errors}"
-                  f"  (CPU per request: workers {worker_cpu:.2f} ms, PostgreSQL {backend_cpu:.2f} ms)")
+            print(
+                f"{name}: {len(latencies) / seconds:.0f} req/s, p50 {percentile(latencies, 0.5):.1f} ms, "
+                f"p99 {percentile(latencies, 0.99):.1f} ms, errors {errors}"
+                f"  (CPU per request: workers {worker_cpu:.2f} ms, PostgreSQL {backend_cpu:.2f} ms)"
+            )
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         server.terminate()

@@ -13,8 +13,11 @@ router.register("categories", CategoryViewSet, basename="category")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # drf-spectacular's Swagger template carries an inline <style> block; the split view serves its script as a file.
-    path("docs/", csp_allow(style_src="'unsafe-inline'")(SpectacularSwaggerSplitView.as_view(url_name="schema")),
-         name="docs"),
+    path(
+        "docs/",
+        csp_allow(style_src="'unsafe-inline'")(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="docs",
+    ),
     path("geocode/", GeocodeSearchView.as_view(), name="geocode-search"),
     path("geocode/reverse/", GeocodeReverseView.as_view(), name="geocode-reverse"),
     path("geocode/places/", GeocodePlacesView.as_view(), name="geocode-places"),

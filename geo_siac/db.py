@@ -39,13 +39,21 @@ class KeyLookup:
         queryset = self.build(self.MARKER).order_by()[:1]
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        if (params.count(self.MARKER) != 1 or compiler.klass_info.get("related_klass_infos")
-                or compiler.annotation_col_map):
+        if (
+            params.count(self.MARKER) != 1
+            or compiler.klass_info.get("related_klass_infos")
+            or compiler.annotation_col_map
+        ):
             raise ValueError("KeyLookup needs a plain model query with the value in exactly one condition")
         columns = [column for column, _, _ in compiler.select]
         return SimpleNamespace(
-            model=queryset.model, sql=sql, params=list(params), index=params.index(self.MARKER),
-            names=[column.target.attname for column in columns], converters=compiler.get_converters(columns))
+            model=queryset.model,
+            sql=sql,
+            params=list(params),
+            index=params.index(self.MARKER),
+            names=[column.target.attname for column in columns],
+            converters=compiler.get_converters(columns),
+        )
 
     def __call__(self, value):
         query = self.compiled = self.compiled or self.compile()

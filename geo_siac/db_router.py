@@ -112,8 +112,11 @@ def standby() -> Standby | None:
 
 def replica_failed(exc: Exception) -> None:
     """Read from the primary for GEO_SIAC_REPLICA_RETRY_SECONDS, and drop the broken connection."""
-    logger.warning("replica unavailable (%s); public reads from the primary for %s s",
-                   exc.__class__.__name__, settings.GEO_SIAC_REPLICA_RETRY_SECONDS)
+    logger.warning(
+        "replica unavailable (%s); public reads from the primary for %s s",
+        exc.__class__.__name__,
+        settings.GEO_SIAC_REPLICA_RETRY_SECONDS,
+    )
     _memory.down_until = monotonic() + settings.GEO_SIAC_REPLICA_RETRY_SECONDS
     _memory.standby = None
     with suppress(DatabaseError):
@@ -128,8 +131,11 @@ def client_written(request) -> int:
 
 def replica_serves(request) -> bool:
     found = standby()
-    return (found is not None and found.lag_seconds <= settings.GEO_SIAC_REPLICA_MAX_LAG_SECONDS
-            and found.replayed >= client_written(request))
+    return (
+        found is not None
+        and found.lag_seconds <= settings.GEO_SIAC_REPLICA_MAX_LAG_SECONDS
+        and found.replayed >= client_written(request)
+    )
 
 
 def remember_write(response) -> None:
@@ -141,8 +147,14 @@ def remember_write(response) -> None:
         logger.warning("could not read the primary's WAL position after a write: %s", exc.__class__.__name__)
         return
     # Once it expires a replica within its lag limit has replayed the write (with a margin for the checks' cache).
-    response.set_cookie(WRITTEN_COOKIE, str(written), max_age=settings.GEO_SIAC_REPLICA_MAX_LAG_SECONDS + 60,
-                        httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    response.set_cookie(
+        WRITTEN_COOKIE,
+        str(written),
+        max_age=settings.GEO_SIAC_REPLICA_MAX_LAG_SECONDS + 60,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 class ReplicaReadsMiddleware:
@@ -163,8 +175,12 @@ class ReplicaReadsMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method in SAFE_METHODS and replica_configured() and _is_public(view_func) \
-                and replica_serves(request):
+        if (
+            request.method in SAFE_METHODS
+            and replica_configured()
+            and _is_public(view_func)
+            and replica_serves(request)
+        ):
             _reads.set(REPLICA)
 
     def process_exception(self, request, exception):

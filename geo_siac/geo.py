@@ -53,9 +53,13 @@ def h3_cells(lat: float, lng: float) -> dict[str, int]:
 
 def h3_cells_many(lats: Sequence[float], lngs: Sequence[float]) -> dict[str, np.ndarray]:
     """:func:`h3_cells` for many points, as int64 arrays keyed by model field name."""
-    lats, lngs = np.asarray(lats, dtype=float).tolist(), np.asarray(lngs, dtype=float).tolist()  # floats, not numpy scalars: faster calls
+    lats, lngs = (
+        np.asarray(lats, dtype=float).tolist(),
+        np.asarray(lngs, dtype=float).tolist(),
+    )  # floats, not numpy scalars: faster calls
     return {
-        h3_field(res): np.fromiter((h3i.latlng_to_cell(y, x, res) for y, x in zip(lats, lngs)), dtype=np.int64,
-                                   count=len(lats))
+        h3_field(res): np.fromiter(
+            (h3i.latlng_to_cell(y, x, res) for y, x in zip(lats, lngs)), dtype=np.int64, count=len(lats)
+        )
         for res in H3_RESOLUTIONS
     }

@@ -53,7 +53,8 @@ def coordinates_problem(geometry) -> str | None:
     west, south, east, north = bounds
     if ((xy[:, 0] < west) | (xy[:, 0] > east) | (xy[:, 1] < south) | (xy[:, 1] > north)).any():
         return _("Hay coordenadas fuera del área de uso de su sistema de referencia (SRID %(srid)s).") % {
-            "srid": geometry.srid}
+            "srid": geometry.srid
+        }
     return None
 
 
@@ -85,8 +86,10 @@ class LocalOSMWidget(OSMWidget):
 
 class CheckedGeometryField(forms.GeometryField):
     default_error_messages = {
-        "invalid_geom": _("Geometría ilegible, o con coordenadas no numéricas, infinitas o fuera del área de uso de "
-                          "su sistema de referencia (o un SRID desconocido)."),
+        "invalid_geom": _(
+            "Geometría ilegible, o con coordenadas no numéricas, infinitas o fuera del área de uso de "
+            "su sistema de referencia (o un SRID desconocido)."
+        ),
     }
 
     def clean(self, value):
@@ -99,8 +102,10 @@ class CheckedGeometryField(forms.GeometryField):
             raise ValidationError(_("La geometría tiene coordenada Z; use solo longitud y latitud."), code="z_geom")
         if not geometry.valid:
             raise ValidationError(
-                _("Geometría inválida: %(reason)s. Corríjala, o cárguela con su comando de importación, que la "
-                  "repara.") % {"reason": geometry.valid_reason}, code="invalid_geom")
+                _("Geometría inválida: %(reason)s. Corríjala, o cárguela con su comando de importación, que la repara.")
+                % {"reason": geometry.valid_reason},
+                code="invalid_geom",
+            )
         return geometry
 
 

@@ -155,7 +155,8 @@ DATABASES = {
 # of reports, the indicator refresh) ask for it back: geo_siac.db.parallel_query. PG_SESSION_OPTIONS replaces
 # these libpq options.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = env(
-    "PG_SESSION_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
+    "PG_SESSION_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0"
+)
 # A streaming replica for the public reads (geo_siac.db_router, docs/deployment.md "A replica for public reads"):
 # unset, everything reads from the primary. A replica that does not answer within the connect timeout is left alone
 # for the retry seconds; one further behind than the lag limit is not read; its state is checked at most every check
@@ -165,11 +166,14 @@ GEO_SIAC_REPLICA_CHECK_SECONDS = float(env("GEO_SIAC_REPLICA_CHECK_SECONDS", "2"
 GEO_SIAC_REPLICA_RETRY_SECONDS = float(env("GEO_SIAC_REPLICA_RETRY_SECONDS", "10"))
 if env("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
-        env("DATABASE_REPLICA_URL"), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
-        engine="django.contrib.gis.db.backends.postgis")
+        env("DATABASE_REPLICA_URL"),
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        engine="django.contrib.gis.db.backends.postgis",
+    )
     DATABASES["replica"].setdefault("OPTIONS", {}).update(
         options=DATABASES["default"]["OPTIONS"]["options"],
-        connect_timeout=env_int("GEO_SIAC_REPLICA_CONNECT_TIMEOUT", 2))
+        connect_timeout=env_int("GEO_SIAC_REPLICA_CONNECT_TIMEOUT", 2),
+    )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["geo_siac.db_router.PublicReadRouter"]
 # Parallel workers per query inside geo_siac.db.parallel_query (PostgreSQL's own default is 2).
@@ -202,8 +206,11 @@ STATICFILES_DIRS = [BASE_DIR / "geo_siac" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed names need `collectstatic` first, so only production uses them.
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
-                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -234,8 +241,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "geo_siac.web.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler",
-                             **({"formatter": "json"} if env_bool("LOG_JSON", PRODUCTION) else {})}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if env_bool("LOG_JSON", PRODUCTION) else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 
@@ -285,8 +296,10 @@ GEO_SIAC_CREW_QUEUE_PAGE_SIZE = env_int("GEO_SIAC_CREW_QUEUE_PAGE_SIZE", 50)
 GEO_SIAC_TILES_PATH = env("GEO_SIAC_TILES_PATH", "")
 if GEO_SIAC_TILES_PATH and not Path(GEO_SIAC_TILES_PATH).exists():
     raise ImproperlyConfigured(f"GEO_SIAC_TILES_PATH names {GEO_SIAC_TILES_PATH}, which does not exist")
-GEO_SIAC_TILE_URL = env("GEO_SIAC_TILE_URL", "/teselas/{z}/{x}/{y}" if GEO_SIAC_TILES_PATH
-                        else "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+GEO_SIAC_TILE_URL = env(
+    "GEO_SIAC_TILE_URL",
+    "/teselas/{z}/{x}/{y}" if GEO_SIAC_TILES_PATH else "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+)
 
 # GDAL < 3.9 (Debian 12 ships 3.6) cannot block file/network access from crafted spatial references. GeoSIAC
 # never hands user-supplied SRS strings to GDAL: boundary files come from staff through management commands.
@@ -347,17 +360,26 @@ GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES = env_int("GEO_SIAC_OPEN_DATA_MAX_AGE_MINUTES
 # The cached public pages live in this cache (the rate limits do not: they count in PostgreSQL). In production
 # the default is a directory every gunicorn worker of the machine shares (a per-process cache would compute each
 # public page once per worker); CACHE_BACKEND/CACHE_LOCATION replace it.
-CACHES = {"default": {
-    "BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache" if PRODUCTION
-                   else "django.core.cache.backends.locmem.LocMemCache"),
-    "LOCATION": env("CACHE_LOCATION", str(BASE_DIR / "var" / "cache") if PRODUCTION else "geo-siac"),
-    "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
-}}
+CACHES = {
+    "default": {
+        "BACKEND": env(
+            "CACHE_BACKEND",
+            "django.core.cache.backends.filebased.FileBasedCache"
+            if PRODUCTION
+            else "django.core.cache.backends.locmem.LocMemCache",
+        ),
+        "LOCATION": env("CACHE_LOCATION", str(BASE_DIR / "var" / "cache") if PRODUCTION else "geo-siac"),
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
+    }
+}
 
 # Content-Security-Policy for every response; a view widens it only with geo_siac.web.csp.csp_allow.
 # A tile URL on this site ("/teselas/...") needs nothing beyond 'self'.
-GEO_SIAC_TILE_ORIGIN = ("/".join(GEO_SIAC_TILE_URL.split("/")[:3]).replace("{s}.", "*.")
-                        if GEO_SIAC_TILE_URL.startswith(("http://", "https://")) else "")
+GEO_SIAC_TILE_ORIGIN = (
+    "/".join(GEO_SIAC_TILE_URL.split("/")[:3]).replace("{s}.", "*.")
+    if GEO_SIAC_TILE_URL.startswith(("http://", "https://"))
+    else ""
+)
 GEO_SIAC_CSP = {
     "default-src": "'self'",
     "script-src": "'self'",

@@ -97,22 +97,36 @@ class ProductionServer:
         run = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         return {
             **run,
-            "GEO_SIAC_PRODUCTION": "1", "DEBUG": "0", "SECRET_KEY": self.secret_key, "ALLOWED_HOSTS": "127.0.0.1",
+            "GEO_SIAC_PRODUCTION": "1",
+            "DEBUG": "0",
+            "SECRET_KEY": self.secret_key,
+            "ALLOWED_HOSTS": "127.0.0.1",
             "SITE_URL": self.url,
             "DATABASE_URL": f"postgis://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/"
-                            f"{quote(db['NAME'])}",
+            f"{quote(db['NAME'])}",
             # Plain HTTP on loopback: no SSL redirect, and cookies the browser sends back over http.
-            "SECURE_SSL_REDIRECT": "0", "GEO_SIAC_INSECURE_COOKIES": "1",
-            "STATIC_ROOT": str(self.root / "static"), "MEDIA_ROOT": str(self.root / "media"),
+            "SECURE_SSL_REDIRECT": "0",
+            "GEO_SIAC_INSECURE_COOKIES": "1",
+            "STATIC_ROOT": str(self.root / "static"),
+            "MEDIA_ROOT": str(self.root / "media"),
             "GEO_SIAC_OPEN_DATA_DIR": str(self.root / "open-data"),
-            "CACHE_BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "CACHE_LOCATION": str(self.cache),
+            "CACHE_BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "CACHE_LOCATION": str(self.cache),
             "GEO_SIAC_TILE_URL": "",  # no network: the maps must work without a base layer
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(self.workers), "LOG_LEVEL": "WARNING",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(self.workers),
+            "LOG_LEVEL": "WARNING",
         }
 
     def collect_static(self) -> None:
-        result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                                cwd=PROJECT_ROOT, env=self.environment(), capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=PROJECT_ROOT,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if result.returncode:
             raise RuntimeError(f"collectstatic failed:\n{result.stderr[-4000:]}")
 
@@ -120,7 +134,11 @@ class ProductionServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "geo_siac/gunicorn.conf.py", "geo_siac.wsgi"],
-                cwd=PROJECT_ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+                cwd=PROJECT_ROOT,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
@@ -186,14 +204,16 @@ def production_server(production_stack, transactional_db, settings):
     start = production_stack.log_size()
     yield production_stack
     failed = production_stack.failed_requests(start)
-    assert not failed, "the production server answered:\n" + "\n".join(failed) + "\n" + \
-        production_stack.log_text(start)[-6000:]
+    assert not failed, (
+        "the production server answered:\n" + "\n".join(failed) + "\n" + production_stack.log_text(start)[-6000:]
+    )
 
 
 OIDC_PROVIDER_SCRIPT = PROJECT_ROOT / "test-tools" / "oidc-provider.mjs"
 # The provider's login and consent pages: a form posting back a hidden `prompt`.
-_PROVIDER_FORM = re.compile(r'<form[^>]*action="(?P<action>[^"]+)"[^>]*>.*?name="prompt" value="(?P<prompt>\w+)"',
-                            re.DOTALL)
+_PROVIDER_FORM = re.compile(
+    r'<form[^>]*action="(?P<action>[^"]+)"[^>]*>.*?name="prompt" value="(?P<prompt>\w+)"', re.DOTALL
+)
 
 
 class OidcProvider:
@@ -212,8 +232,12 @@ class OidcProvider:
         installed = PROJECT_ROOT / "test-tools" / "node_modules" / "oidc-provider"
         assert installed.exists(), f"{installed} is missing: run scripts/setup.sh with GEO_SIAC_WITH_BROWSER=1"
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(["node", str(OIDC_PROVIDER_SCRIPT), json.dumps(self.config)],
-                                            cwd=OIDC_PROVIDER_SCRIPT.parent, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                ["node", str(OIDC_PROVIDER_SCRIPT), json.dumps(self.config)],
+                cwd=OIDC_PROVIDER_SCRIPT.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
@@ -248,16 +272,22 @@ class OidcProvider:
             data = {"prompt": form["prompt"]}
             if form["prompt"] == "login":
                 data.update(login=login, password="cualquiera")
-            response = browser.post(urljoin(response.url, html.unescape(form["action"])), data=data,
-                                    allow_redirects=False, timeout=30)
+            response = browser.post(
+                urljoin(response.url, html.unescape(form["action"])), data=data, allow_redirects=False, timeout=30
+            )
         raise AssertionError(f"the provider never sent the browser back to {redirect_uri}")
 
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REPLICATION_ROLE = "geo_siac_replication"
 # A hot standby refuses to start when one of these is lower than on its primary.
-STANDBY_MINIMUMS = ("max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions",
-                    "max_locks_per_transaction")
+STANDBY_MINIMUMS = (
+    "max_connections",
+    "max_worker_processes",
+    "max_wal_senders",
+    "max_prepared_transactions",
+    "max_locks_per_transaction",
+)
 
 
 def as_postgres(*args: str) -> str:
@@ -281,21 +311,36 @@ class StreamingReplica:
         self.password = REPLICATION_ROLE  # fixed: sessions running at once must not change each other's
 
     def primary_sql(self, sql: str) -> str:
-        return as_postgres(str(PG_BIN / "psql"), "-X", "-p", self.primary_port, "-d", "postgres", "-v",
-                           "ON_ERROR_STOP=1", "-Atc", sql)
+        return as_postgres(
+            str(PG_BIN / "psql"), "-X", "-p", self.primary_port, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-Atc", sql
+        )
 
     def sql(self, sql: str) -> str:
         """`sql` on the replica, as its superuser."""
-        return as_postgres(str(PG_BIN / "psql"), "-X", "-h", str(self.base), "-p", str(self.port), "-d", "postgres",
-                           "-v", "ON_ERROR_STOP=1", "-Atc", sql)
+        return as_postgres(
+            str(PG_BIN / "psql"),
+            "-X",
+            "-h",
+            str(self.base),
+            "-p",
+            str(self.port),
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            sql,
+        )
 
     def allow_replication(self) -> None:
         self.primary_sql(f"""DO $$ BEGIN
             IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATION_ROLE}') THEN
                 ALTER ROLE {REPLICATION_ROLE} LOGIN REPLICATION PASSWORD '{self.password}';
             ELSE CREATE ROLE {REPLICATION_ROLE} LOGIN REPLICATION PASSWORD '{self.password}'; END IF; END $$""")
-        allowed = self.primary_sql("SELECT count(*) FROM pg_hba_file_rules WHERE type = 'host' AND error IS NULL"
-                                   " AND 'replication' = ANY(database) AND address = '127.0.0.1'")
+        allowed = self.primary_sql(
+            "SELECT count(*) FROM pg_hba_file_rules WHERE type = 'host' AND error IS NULL"
+            " AND 'replication' = ANY(database) AND address = '127.0.0.1'"
+        )
         if allowed == "0":
             with open(self.primary_sql("SHOW hba_file"), "a") as hba:
                 hba.write("host    replication     all             127.0.0.1/32            scram-sha-256\n")
@@ -304,13 +349,30 @@ class StreamingReplica:
     def create(self) -> None:
         self.allow_replication()
         minimums = "\n".join(f"{name} = {self.primary_sql(f'SHOW {name}')}" for name in STANDBY_MINIMUMS)
-        as_postgres("env", f"PGPASSWORD={self.password}", str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1",
-                    "-p", self.primary_port, "-U", REPLICATION_ROLE, "-D", str(self.data), "-R", "-X", "stream",
-                    "-c", "fast", "--no-sync")
+        as_postgres(
+            "env",
+            f"PGPASSWORD={self.password}",
+            str(PG_BIN / "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            self.primary_port,
+            "-U",
+            REPLICATION_ROLE,
+            "-D",
+            str(self.data),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        )
         # Debian keeps the configuration outside the data directory, so the copy has none of its own.
         (self.data / "postgresql.conf").write_text(
             f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.base}'\n"
-            f"hot_standby = on\n{minimums}\n")
+            f"hot_standby = on\n{minimums}\n"
+        )
         (self.data / "pg_hba.conf").write_text("local all postgres peer\nhost all all 127.0.0.1/32 scram-sha-256\n")
         (self.data / "pg_ident.conf").write_text("")
         for name in ("postgresql.conf", "pg_hba.conf", "pg_ident.conf"):
@@ -336,8 +398,9 @@ class StreamingReplica:
             except RuntimeError:
                 pass  # not accepting connections yet
             time.sleep(0.1)
-        raise RuntimeError(f"the replica did not reach {condition_sql!r} in {seconds} s:\n"
-                           f"{(self.base / 'log').read_text()[-4000:]}")
+        raise RuntimeError(
+            f"the replica did not reach {condition_sql!r} in {seconds} s:\n{(self.base / 'log').read_text()[-4000:]}"
+        )
 
     def wait_caught_up(self) -> None:
         """Until the replica has replayed everything the primary has written so far."""
@@ -445,8 +508,13 @@ def make_report(communes):
 
     def make(**overrides):
         lat, lng = overrides.pop("point", PUENTE_ALTO_CENTRE)
-        values = {"category": "retiro-escombros", "latitude": lat, "longitude": lng, "channel": "web",
-                  "description": "Escombros en la vereda."}
+        values = {
+            "category": "retiro-escombros",
+            "latitude": lat,
+            "longitude": lng,
+            "channel": "web",
+            "description": "Escombros en la vereda.",
+        }
         values.update(overrides)
         return report_create(**values)
 
@@ -492,10 +560,12 @@ def crews(communes, django_user_model):
     crew_a = Crew.objects.create(department=department, name="Cuadrilla Poniente", daily_capacity=3)
     crew_b = Crew.objects.create(department=department, name="Cuadrilla Oriente", daily_capacity=3)
     border = PUENTE_ALTO_CENTRE[1]
-    west = zone_save_version(commune=communes["13201"], key="poniente", name="Poniente",
-                             geometry=box(-70.60, -33.63, border, -33.59))
-    east = zone_save_version(commune=communes["13201"], key="oriente", name="Oriente",
-                             geometry=box(border, -33.63, -70.55, -33.59))
+    west = zone_save_version(
+        commune=communes["13201"], key="poniente", name="Poniente", geometry=box(-70.60, -33.63, border, -33.59)
+    )
+    east = zone_save_version(
+        commune=communes["13201"], key="oriente", name="Oriente", geometry=box(border, -33.63, -70.55, -33.59)
+    )
     zone_assign_crew(zone=west, crew=crew_a)
     zone_assign_crew(zone=east, crew=crew_b)
 
@@ -508,7 +578,10 @@ def crews(communes, django_user_model):
         return person
 
     return {
-        "A": crew_a, "B": crew_b, "west": west, "east": east,
+        "A": crew_a,
+        "B": crew_b,
+        "west": west,
+        "east": east,
         "member_a": user("ana", role=CREW_MEMBER, crew=crew_a),
         "member_b": user("bruno", role=CREW_MEMBER, crew=crew_b),
         "supervisor": user("sofia", role=SUPERVISOR),

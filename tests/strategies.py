@@ -85,8 +85,7 @@ def polygon_coordinates(draw, frame, z):
 def geojson_geometry(draw, frame):
     """A GeoJSON geometry object (or None) with coordinates in `frame`."""
     z = draw(st.one_of(st.none(), st.none(), st.none(), st.sampled_from([0.0, 512.5, math.nan])))
-    kind = draw(st.sampled_from(["Polygon"] * 6 + ["MultiPolygon"] * 3 + ["Point", "LineString", "Collection",
-                                                                           "null"]))
+    kind = draw(st.sampled_from(["Polygon"] * 6 + ["MultiPolygon"] * 3 + ["Point", "LineString", "Collection", "null"]))
     if kind == "null":
         return None
     if kind == "Point":
@@ -110,16 +109,20 @@ def feature_collections(draw, properties, max_features: int = 3):
     crs = draw(st.sampled_from(list(FRAMES)))
     count = draw(st.integers(min_value=1, max_value=max_features))
     features = [(properties(i), draw(geojson_geometry(FRAMES[crs]))) for i in range(count)]
-    collection = {"type": "FeatureCollection",
-                  "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features]}
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features],
+    }
     if crs is not None:
         collection["crs"] = {"type": "name", "properties": {"name": crs}}
     return json.dumps(collection), crs, features  # json writes NaN and Infinity as bare tokens, as some tools do
 
 
 sane_degrees_box = st.tuples(
-    st.floats(min_value=-70.70, max_value=-70.50), st.floats(min_value=-33.70, max_value=-33.50),
-    st.floats(min_value=1e-4, max_value=0.3), st.floats(min_value=1e-4, max_value=0.3),
+    st.floats(min_value=-70.70, max_value=-70.50),
+    st.floats(min_value=-33.70, max_value=-33.50),
+    st.floats(min_value=1e-4, max_value=0.3),
+    st.floats(min_value=1e-4, max_value=0.3),
 ).map(lambda t: (t[0], t[1], t[0] + t[2], t[1] + t[3]))
 
 bbox_number = st.one_of(

@@ -57,8 +57,9 @@ def named_views(patterns, namespace: str = "") -> set[str]:
 
 
 def test_the_table_has_a_row_for_every_named_url_outside_the_admin():
-    documented = {resolve(url.format(code="PA-XXXX-XXXX", id=1, token="t").split("?")[0]).view_name
-                  for _, url, _ in table()}
+    documented = {
+        resolve(url.format(code="PA-XXXX-XXXX", id=1, token="t").split("?")[0]).view_name for _, url, _ in table()
+    }
     # POST-only endpoints are covered by their own tests (crew status changes, follows, Open311 writes).
     post_only = {"crew:status", "crew:hand_back", "crew:reroute", "crew:extend", "crew:kind_step"}
     assert named_views(get_resolver().url_patterns) - documented - post_only == set()
@@ -70,8 +71,11 @@ def test_every_role_gets_the_documented_answer_for_every_url(role, make_report, 
     report = make_report(point=WEST_POINT, public_visibility=True)
     assert report.crew == crews["A"]
     real = role != "anonymous"
-    values = {"code": report.tracking_code if real else "ZZZZ9999", "id": report.pk,
-              "token": survey_token(report) if real else "no-es-un-token"}
+    values = {
+        "code": report.tracking_code if real else "ZZZZ9999",
+        "id": report.pk,
+        "token": survey_token(report) if real else "no-es-un-token",
+    }
     client = client_for(role, crews)
     wrong = []
     for method, url, expected in table():

@@ -56,12 +56,14 @@ def axe_findings(page) -> list[str]:
     return [
         f"{violation['impact']} {violation['id']}: {violation['help']} ({len(violation['nodes'])}x, e.g. "
         f"{violation['nodes'][0]['target']})"
-        for violation in results["violations"] if violation["impact"] in ("critical", "serious")
+        for violation in results["violations"]
+        if violation["impact"] in ("critical", "serious")
     ]
 
 
-def test_every_page_has_no_serious_axe_violation_on_a_desktop_or_a_phone(chromium, site_url, make_report, crews,
-                                                                         settings):
+def test_every_page_has_no_serious_axe_violation_on_a_desktop_or_a_phone(
+    chromium, site_url, make_report, crews, settings
+):
     assert AXE.exists(), f"{AXE} is missing: run scripts/setup.sh with GEO_SIAC_WITH_BROWSER=1"
     settings.GEO_SIAC_TILE_URL = ""
     settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 10_000
@@ -80,8 +82,9 @@ def test_every_page_has_no_serious_axe_violation_on_a_desktop_or_a_phone(chromiu
             # checks the policy itself).
             contexts[who] = chromium.new_context(viewport=size, bypass_csp=True)
             if "sessionid" in client.cookies:
-                contexts[who].add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                                            "url": site_url}])
+                contexts[who].add_cookies(
+                    [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site_url}]
+                )
         try:
             tabs = {who: context.new_page() for who, context in contexts.items()}
             for who, path, status in pages(values):
@@ -92,7 +95,8 @@ def test_every_page_has_no_serious_axe_violation_on_a_desktop_or_a_phone(chromiu
                 checked.append(path)
                 findings += [f"{viewport} {path} ({who}): {finding}" for finding in axe_findings(tabs[who])]
                 if viewport == "phone" and tabs[who].evaluate(
-                        "document.documentElement.scrollWidth > window.innerWidth"):
+                    "document.documentElement.scrollWidth > window.innerWidth"
+                ):
                     findings.append(f"{viewport} {path} ({who}): the page scrolls sideways")
         finally:
             for context in contexts.values():

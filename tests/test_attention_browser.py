@@ -40,16 +40,28 @@ def night_point(communes):
     """A municipal building whose monthly night session falls tomorrow (its rule is "the nth <weekday>" of
     tomorrow's date), and an OIRS farther away without one."""
     tomorrow = timezone.localdate() + timedelta(days=1)
-    session = {"weekday": WEEKDAYS[tomorrow.weekday()], "nth": (tomorrow.day - 1) // 7 + 1,
-               "hours": [["19:00", "22:30"]], "label": "Atención Nocturna"}
+    session = {
+        "weekday": WEEKDAYS[tomorrow.weekday()],
+        "nth": (tomorrow.day - 1) // 7 + 1,
+        "hours": [["19:00", "22:30"]],
+        "label": "Atención Nocturna",
+    }
     point = ServicePoint.objects.create(
-        name="Municipalidad de Puente Alto", kind=ServicePointKind.MUNICIPAL_OFFICE, commune=communes["13201"],
-        point=Point(-70.5759, -33.6106, srid=4326), address="Av. Concha y Toro 1820, Puente Alto",
-        opening_hours={"weekly": {}, "closed_on_public_holidays": False, "special_sessions": [session]})
+        name="Municipalidad de Puente Alto",
+        kind=ServicePointKind.MUNICIPAL_OFFICE,
+        commune=communes["13201"],
+        point=Point(-70.5759, -33.6106, srid=4326),
+        address="Av. Concha y Toro 1820, Puente Alto",
+        opening_hours={"weekly": {}, "closed_on_public_holidays": False, "special_sessions": [session]},
+    )
     ServicePoint.objects.create(
-        name="OIRS de Peñalolén", kind=ServicePointKind.OIRS, commune=communes["13122"],
-        point=Point(-70.5571, -33.4687, srid=4326), address="Av. Grecia 8735, Peñalolén",
-        opening_hours={"weekly": {"mon": [["08:30", "14:00"]]}})
+        name="OIRS de Peñalolén",
+        kind=ServicePointKind.OIRS,
+        commune=communes["13122"],
+        point=Point(-70.5571, -33.4687, srid=4326),
+        address="Av. Grecia 8735, Peñalolén",
+        opening_hours={"weekly": {"mon": [["08:30", "14:00"]]}},
+    )
     procedure = Procedure.objects.create(slug="permiso-de-circulacion", name="Permiso de circulación")
     Offering.objects.create(service_point=point, procedure=procedure, slot_minutes=30, capacity_per_slot=2)
     return point

@@ -15,19 +15,31 @@ pytestmark = pytest.mark.slow
 
 def libpq_environment() -> dict:
     params = connection.settings_dict
-    return {**os.environ, "PGHOST": params["HOST"] or "127.0.0.1", "PGPORT": str(params["PORT"] or 5432),
-            "PGUSER": params["USER"], "PGPASSWORD": params["PASSWORD"], "PGDATABASE": params["NAME"]}
+    return {
+        **os.environ,
+        "PGHOST": params["HOST"] or "127.0.0.1",
+        "PGPORT": str(params["PORT"] or 5432),
+        "PGUSER": params["USER"],
+        "PGPASSWORD": params["PASSWORD"],
+        "PGDATABASE": params["NAME"],
+    }
 
 
 def script(name: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / name), *args], env=libpq_environment(),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["bash", str(PROJECT_ROOT / "scripts" / name), *args],
+        env=libpq_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def tracking_codes(database: str) -> set[str]:
     env = libpq_environment()
-    conn = psycopg2.connect(host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"], password=env["PGPASSWORD"],
-                            dbname=database)
+    conn = psycopg2.connect(
+        host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"], password=env["PGPASSWORD"], dbname=database
+    )
     try:
         with conn.cursor() as cursor:
             cursor.execute("SELECT tracking_code FROM reports_report")
@@ -56,6 +68,11 @@ def test_restore_refuses_a_damaged_dump_and_creates_nothing(tmp_path, db):
     damaged.write_bytes(b"PGDMP\x00 not really")
     fresh = f"{connection.settings_dict['NAME']}_restore_{uuid.uuid4().hex[:8]}"
     assert script("restore.sh", str(damaged), fresh).returncode != 0
-    exists = subprocess.run(["psql", "-X", "-At", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{fresh}'"],
-                            env=libpq_environment(), capture_output=True, text=True, timeout=60).stdout.strip()
+    exists = subprocess.run(
+        ["psql", "-X", "-At", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{fresh}'"],
+        env=libpq_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
     assert exists == ""

@@ -18,18 +18,29 @@ from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
 
 LAT, LNG = PUENTE_ALTO_CENTRE
 BAD_COORDINATES = ["NaN", "nan", "Infinity", "-inf", "1e309", "9" * 400, "1e5", "0x10", "", "  ", "--1", "1;DROP TABLE"]
-INJECTIONS = ["'; DROP TABLE reports_report; --", "<script>alert(1)</script>", "\" onmouseover=\"alert(1)",
-              "{{ settings.SECRET_KEY }}", "../../../../etc/passwd"]
+INJECTIONS = [
+    "'; DROP TABLE reports_report; --",
+    "<script>alert(1)</script>",
+    '" onmouseover="alert(1)',
+    "{{ settings.SECRET_KEY }}",
+    "../../../../etc/passwd",
+]
 
 
 def form(**overrides) -> dict:
-    return {"service_code": "retiro-escombros", "lat": LAT, "long": LNG, "description": "Escombros.",
-            **overrides}
+    return {"service_code": "retiro-escombros", "lat": LAT, "long": LNG, "description": "Escombros.", **overrides}
 
 
 def open311(api_key: str, **overrides) -> dict:
-    return {"api_key": api_key, "jurisdiction_id": "puente-alto", "service_code": "retiro-escombros",
-            "lat": LAT, "long": LNG, "description": "Escombros.", **overrides}
+    return {
+        "api_key": api_key,
+        "jurisdiction_id": "puente-alto",
+        "service_code": "retiro-escombros",
+        "lat": LAT,
+        "long": LNG,
+        "description": "Escombros.",
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -53,11 +64,17 @@ def png_bytes(size=(40, 30)) -> bytes:
 
 def png_bomb() -> bytes:
     """A valid PNG header claiming 60000 x 60000 pixels over a few hundred bytes of zeros."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10_000)) + chunk(
-        b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10_000))
+        + chunk(b"IEND", b"")
+    )
 
 
 def zip_bomb() -> bytes:
@@ -72,6 +89,7 @@ def gif_js_polyglot() -> bytes:
 
 
 # Web form ---------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", BAD_COORDINATES)
 def test_web_form_rejects_non_finite_or_out_of_range_coordinates(client, communes, value):
@@ -131,13 +149,16 @@ def test_injection_strings_are_stored_as_text_and_shown_escaped(client, communes
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-@pytest.mark.parametrize("name,content", [
-    ("bomb.png", png_bomb()),
-    ("foto.jpg", zip_bomb()),
-    ("polyglot.gif", gif_js_polyglot()),
-    ("foto.jpg", b"%PDF-1.4\n" + b"0" * 100),
-    ("foto.jpg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("bomb.png", png_bomb()),
+        ("foto.jpg", zip_bomb()),
+        ("polyglot.gif", gif_js_polyglot()),
+        ("foto.jpg", b"%PDF-1.4\n" + b"0" * 100),
+        ("foto.jpg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
+    ],
+)
 def test_web_form_rejects_bombs_and_polyglots_as_photos(client, communes, name, content):
     photo = SimpleUploadedFile(name, content, content_type="image/jpeg")
     response = client.post("/", {**form(), "photo": photo})
@@ -156,8 +177,16 @@ def test_path_traversal_in_a_photo_name_never_reaches_the_file_system(client, co
 
 # Staff pages ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/cuadrilla/solicitud/%00/", "/cuadrilla/solicitud/PA-%00/estado/",
-                                 "/operador/registrada/%00/", "/cuadrilla/solicitud/..%2F..%2Fetc%2Fpasswd/"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cuadrilla/solicitud/%00/",
+        "/cuadrilla/solicitud/PA-%00/estado/",
+        "/operador/registrada/%00/",
+        "/cuadrilla/solicitud/..%2F..%2Fetc%2Fpasswd/",
+    ],
+)
 def test_a_hostile_tracking_code_in_a_staff_url_is_a_404(client, crews, url):
     client.force_login(crews["admin"])
     assert client.get(url).status_code in (404, 405)
@@ -180,13 +209,15 @@ def test_supervision_bulk_change_with_a_hostile_code_changes_nothing(client, cre
     assert response.status_code == 400 and "Seleccione al menos una solicitud" in response.content.decode()
     report.refresh_from_db()
     assert report.crew_id == crews["A"].pk
-    response = client.post("/cuadrilla/supervision/",
-                           {"reports": [report.tracking_code.lower()], "crew": crews["B"].pk})
+    response = client.post(
+        "/cuadrilla/supervision/", {"reports": [report.tracking_code.lower()], "crew": crews["B"].pk}
+    )
     report.refresh_from_db()
     assert response.status_code == 302 and report.crew_id == crews["B"].pk
 
 
 # Open311 ----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", BAD_COORDINATES)
 def test_open311_rejects_non_finite_or_out_of_range_coordinates(client, api_key, value):
@@ -217,11 +248,23 @@ def test_open311_rejects_a_hostile_api_key_without_a_500(client, communes):
 
 # GeoJSON API query parameters -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("params", [
-    {"bbox": "NaN,NaN,NaN,NaN"}, {"bbox": "-inf,-90,inf,90"}, {"bbox": "1e309,0,0,0"}, {"bbox": "1,2,3"},
-    {"bbox": "-70,-33,-71,-34"}, {"bbox": "' OR 1=1 --"}, {"created_after": "not-a-date"},
-    {"created_after": "99999-01-01"}, {"status": "<script>"}, {"page": "-1"}, {"page": "1e309"},
-])
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "NaN,NaN,NaN,NaN"},
+        {"bbox": "-inf,-90,inf,90"},
+        {"bbox": "1e309,0,0,0"},
+        {"bbox": "1,2,3"},
+        {"bbox": "-70,-33,-71,-34"},
+        {"bbox": "' OR 1=1 --"},
+        {"created_after": "not-a-date"},
+        {"created_after": "99999-01-01"},
+        {"status": "<script>"},
+        {"page": "-1"},
+        {"page": "1e309"},
+    ],
+)
 def test_geojson_api_answers_4xx_to_malformed_query_parameters(client, make_report, params):
     make_report()
     response = client.get("/api/reports/", params)
@@ -237,16 +280,20 @@ def test_geojson_api_treats_injection_in_filters_as_a_plain_value(client, make_r
 
 # Import commands --------------------------------------------------------------------------------------------
 
+
 def run(command: str, *args):
     call_command(command, *args, "--commit", stdout=io.StringIO(), stderr=io.StringIO())
 
 
-@pytest.mark.parametrize("content", [
-    b"\xff\xfe\x00\x00garbage\x00\x01\x02",
-    "id;categoria;lat;lon\n1;baches;-33,6;-70,5\n".encode("latin-1"),
-    b"",
-    zip_bomb(),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe\x00\x00garbage\x00\x01\x02",
+        "id;categoria;lat;lon\n1;baches;-33,6;-70,5\n".encode("latin-1"),
+        b"",
+        zip_bomb(),
+    ],
+)
 def test_import_reports_refuses_broken_files_and_writes_nothing(communes, tmp_path, content):
     path = tmp_path / "reports.csv"
     path.write_bytes(content)
@@ -261,49 +308,84 @@ def test_import_reports_lists_a_chunk_whose_every_row_is_bad_instead_of_crashing
     header = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
     good = f"2026-11-02T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},Escombros,Calle 1\n"
     path = tmp_path / "reports.csv"
-    path.write_text(header + f"a,,,retiro-escombros,web,submitted,{LAT},{LNG},x,y\n"
-                    f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,NaN,{LNG},x,y\n"
-                    "c," + good + f"d,2026-11-01,,grafiti\x00,web,submitted,{LAT},{LNG},x,y\n", encoding="utf-8")
+    path.write_text(
+        header + f"a,,,retiro-escombros,web,submitted,{LAT},{LNG},x,y\n"
+        f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,NaN,{LNG},x,y\n"
+        "c," + good + f"d,2026-11-01,,grafiti\x00,web,submitted,{LAT},{LNG},x,y\n",
+        encoding="utf-8",
+    )
     out = io.StringIO()
-    call_command("import_reports", str(path), "--no-progress", "--commit", "--chunk-rows", "2",
-                 "--rejects", str(tmp_path / "rejects.csv"), stdout=out, stderr=io.StringIO())
+    call_command(
+        "import_reports",
+        str(path),
+        "--no-progress",
+        "--commit",
+        "--chunk-rows",
+        "2",
+        "--rejects",
+        str(tmp_path / "rejects.csv"),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     assert list(Report.objects.values_list("source_id", flat=True)) == ["c"]
     assert "rechazadas: 3" in out.getvalue()
 
 
-@pytest.mark.parametrize("created,closed,status,reason", [
-    ("1969-12-31T12:00:00Z", "", "submitted", "fecha de creación fuera de rango"),
-    ("2099-01-01T12:00:00Z", "", "submitted", "fecha de creación fuera de rango"),
-    ("2026-11-01T10:00:00-03:00", "2150-01-01T10:00:00Z", "resolved", "fecha de cierre fuera de rango"),
-    ("00000101T000000", "", "submitted", "fecha de creación ausente o ilegible"),
-    ("9999/12/31T210000", "", "submitted", "fecha de creación ausente o ilegible"),
-    ("+10000-01-01T00:00:00", "", "submitted", "fecha de creación ausente o ilegible"),
-])
-def test_import_reports_rejects_dates_outside_the_calendar_by_row(communes, tmp_path, created, closed, status,
-                                                                  reason):
+@pytest.mark.parametrize(
+    "created,closed,status,reason",
+    [
+        ("1969-12-31T12:00:00Z", "", "submitted", "fecha de creación fuera de rango"),
+        ("2099-01-01T12:00:00Z", "", "submitted", "fecha de creación fuera de rango"),
+        ("2026-11-01T10:00:00-03:00", "2150-01-01T10:00:00Z", "resolved", "fecha de cierre fuera de rango"),
+        ("00000101T000000", "", "submitted", "fecha de creación ausente o ilegible"),
+        ("9999/12/31T210000", "", "submitted", "fecha de creación ausente o ilegible"),
+        ("+10000-01-01T00:00:00", "", "submitted", "fecha de creación ausente o ilegible"),
+    ],
+)
+def test_import_reports_rejects_dates_outside_the_calendar_by_row(communes, tmp_path, created, closed, status, reason):
     """A date before 1970 or after today would stop the indicators (they refuse what their business-day
     calendar lacks); a year 0 or 10000 made pandas raise instead of reading the row as unreadable."""
     path = tmp_path / "reports.csv"
-    path.write_text("source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
-                    f"a,{created},{closed},retiro-escombros,web,{status},{LAT},{LNG},x,y\n"
-                    f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},x,y\n",
-                    encoding="utf-8")
+    path.write_text(
+        "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
+        f"a,{created},{closed},retiro-escombros,web,{status},{LAT},{LNG},x,y\n"
+        f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},x,y\n",
+        encoding="utf-8",
+    )
     out = io.StringIO()
-    call_command("import_reports", str(path), "--no-progress", "--commit", "--rejects", str(tmp_path / "r.csv"),
-                 stdout=out, stderr=io.StringIO())
+    call_command(
+        "import_reports",
+        str(path),
+        "--no-progress",
+        "--commit",
+        "--rejects",
+        str(tmp_path / "r.csv"),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     assert list(Report.objects.values_list("source_id", flat=True)) == ["b"]
     assert reason in (tmp_path / "r.csv").read_text(encoding="utf-8")
 
 
 def test_import_reports_rejects_control_characters_as_report_create_does(communes, tmp_path):
     path = tmp_path / "reports.csv"
-    path.write_text("source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
-                    f"a,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},\"x\x0by\",calle\n"
-                    f"b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},x,\"calle\x01\"\n"
-                    f"c,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},\"dos\nlíneas\",c\n",
-                    encoding="utf-8")
-    call_command("import_reports", str(path), "--no-progress", "--commit", "--rejects", str(tmp_path / "r.csv"),
-                 stdout=io.StringIO(), stderr=io.StringIO())
+    path.write_text(
+        "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
+        f'a,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},"x\x0by",calle\n'
+        f'b,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},x,"calle\x01"\n'
+        f'c,2026-11-01T10:00:00-03:00,,retiro-escombros,web,submitted,{LAT},{LNG},"dos\nlíneas",c\n',
+        encoding="utf-8",
+    )
+    call_command(
+        "import_reports",
+        str(path),
+        "--no-progress",
+        "--commit",
+        "--rejects",
+        str(tmp_path / "r.csv"),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     assert list(Report.objects.values_list("source_id", flat=True)) == ["c"]
     with open(tmp_path / "r.csv", newline="", encoding="utf-8") as handle:
         rejects = {row["source_id"]: (row["campo"], row["motivo"]) for row in csv.DictReader(handle)}
@@ -327,10 +409,23 @@ def test_import_reports_refuses_a_missing_file(communes, tmp_path):
 
 
 def feature_collection(coordinates, crs: str | None = None) -> str:
-    collection = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"CUT_COM": "13999", "COMUNA": "Prueba", "CUT_REG": "13",
-                                          "REGION": "RM", "CUT_PROV": "131", "PROVINCIA": "Santiago"},
-        "geometry": {"type": "Polygon", "coordinates": coordinates}}]}
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "CUT_COM": "13999",
+                    "COMUNA": "Prueba",
+                    "CUT_REG": "13",
+                    "REGION": "RM",
+                    "CUT_PROV": "131",
+                    "PROVINCIA": "Santiago",
+                },
+                "geometry": {"type": "Polygon", "coordinates": coordinates},
+            }
+        ],
+    }
     if crs:
         collection["crs"] = {"type": "name", "properties": {"name": crs}}
     return json.dumps(collection)
@@ -338,22 +433,27 @@ def feature_collection(coordinates, crs: str | None = None) -> str:
 
 def test_load_comunas_repairs_a_self_intersecting_boundary_and_says_so(communes, tmp_path):
     path = tmp_path / "comunas.geojson"
-    path.write_text(feature_collection(
-        [[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]]))
+    path.write_text(
+        feature_collection([[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]])
+    )
     out = io.StringIO()
     call_command("load_comunas", str(path), "--field-cut", "CUT_COM", "--field-name", "COMUNA", "--commit", stdout=out)
     assert "Self-intersection" in out.getvalue()
     assert Commune.objects.get(cut="13999").geometry.valid
 
 
-@pytest.mark.parametrize("content", [
-    "not json at all",
-    '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": null}]}',
-    feature_collection([[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]]),
-    feature_collection([[[float("nan"), -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.6, -33.6]]]).replace(
-        "NaN", "1e999"),
-    feature_collection([[[330000, 6280000], [340000, 6280000], [340000, 6290000], [330000, 6280000]]]),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json at all",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": null}]}',
+        feature_collection([[[-70.6, -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.5, -33.6], [-70.6, -33.6]]]),
+        feature_collection([[[float("nan"), -33.6], [-70.5, -33.5], [-70.6, -33.5], [-70.6, -33.6]]]).replace(
+            "NaN", "1e999"
+        ),
+        feature_collection([[[330000, 6280000], [340000, 6280000], [340000, 6290000], [330000, 6280000]]]),
+    ],
+)
 def test_load_comunas_refuses_or_repairs_bad_geometries_without_storing_invalid_ones(communes, tmp_path, content):
     path = tmp_path / "comunas.geojson"
     path.write_text(content)
@@ -365,12 +465,15 @@ def test_load_comunas_refuses_or_repairs_bad_geometries_without_storing_invalid_
     assert all(c.geometry.valid and -80 < c.geometry.extent[0] < -60 for c in stored)
 
 
-@pytest.mark.parametrize("content", [
-    b"nombre;latitud;longitud\nCESFAM;NaN;inf\n",
-    "name,latitude,longitude\nCESFAM \xd1u\xf1oa,-33.6,-70.5\n".encode("latin-1"),
-    b"\x00\x01\x02\x03",
-    b"name|latitude|longitude\nx|1e309|-70\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"nombre;latitud;longitud\nCESFAM;NaN;inf\n",
+        "name,latitude,longitude\nCESFAM \xd1u\xf1oa,-33.6,-70.5\n".encode("latin-1"),
+        b"\x00\x01\x02\x03",
+        b"name|latitude|longitude\nx|1e309|-70\n",
+    ],
+)
 def test_load_service_points_refuses_broken_csv_and_writes_nothing(communes, tmp_path, content):
     path = tmp_path / "points.csv"
     path.write_bytes(content)

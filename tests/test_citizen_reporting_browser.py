@@ -23,8 +23,9 @@ def browser_page(chromium, production_server):
     from django.db import connections
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    context = chromium.new_context(viewport={"width": 1000, "height": 1300}, locale="es-CL",
-                                   permissions=["geolocation"])
+    context = chromium.new_context(
+        viewport={"width": 1000, "height": 1300}, locale="es-CL", permissions=["geolocation"]
+    )
     page = context.new_page()
     page.base_url = production_server.url
     yield page
@@ -36,8 +37,9 @@ def browser_page(chromium, production_server):
 
 def click_map_at(page, lat: float, lng: float, zoom: int | None = None):
     if zoom is not None:
-        page.evaluate("([lat, lng, zoom]) => window.geoSiacMap.setView([lat, lng], zoom, {animate: false})",
-                      [lat, lng, zoom])
+        page.evaluate(
+            "([lat, lng, zoom]) => window.geoSiacMap.setView([lat, lng], zoom, {animate: false})", [lat, lng, zoom]
+        )
     x, y = page.evaluate(
         "([lat, lng]) => { const p = window.geoSiacMap.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
         [lat, lng],

@@ -14,8 +14,9 @@ def first_holds_the_lock(report, status, seen, outcome, holding, release):
     """Change the report and keep the transaction open until told, so the second person arrives meanwhile."""
     try:
         with transaction.atomic():
-            report_change_status(report=report, status=status, note="primera", note_is_public=True,
-                                 seen_updated_at=seen)
+            report_change_status(
+                report=report, status=status, note="primera", note_is_public=True, seen_updated_at=seen
+            )
             holding.set()
             release.wait(timeout=30)
         outcome["first"] = "ok"
@@ -26,8 +27,7 @@ def first_holds_the_lock(report, status, seen, outcome, holding, release):
 
 def second(report, status, seen, outcome):
     try:
-        report_change_status(report=report, status=status, note="segunda", note_is_public=True,
-                             seen_updated_at=seen)
+        report_change_status(report=report, status=status, note="segunda", note_is_public=True, seen_updated_at=seen)
         outcome["second"] = "ok"
     except ValidationError as exc:
         outcome["second"] = exc.messages[0]
@@ -37,8 +37,7 @@ def second(report, status, seen, outcome):
 
 def race(report, *, first_status, second_status, seen=None) -> dict:
     outcome, holding, release = {}, threading.Event(), threading.Event()
-    one = threading.Thread(target=first_holds_the_lock,
-                           args=(report, first_status, seen, outcome, holding, release))
+    one = threading.Thread(target=first_holds_the_lock, args=(report, first_status, seen, outcome, holding, release))
     one.start()
     holding.wait(timeout=30)
     two = threading.Thread(target=second, args=(report, second_status, seen, outcome))

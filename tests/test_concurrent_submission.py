@@ -26,9 +26,14 @@ def other_connection():
 
 def submit(outcome: dict):
     try:
-        outcome["report"] = report_create(category="retiro-escombros", latitude=PUENTE_ALTO_CENTRE[0],
-                                          longitude=PUENTE_ALTO_CENTRE[1], channel="web",
-                                          description="Escombros.", submission_token=TOKEN)
+        outcome["report"] = report_create(
+            category="retiro-escombros",
+            latitude=PUENTE_ALTO_CENTRE[0],
+            longitude=PUENTE_ALTO_CENTRE[1],
+            channel="web",
+            description="Escombros.",
+            submission_token=TOKEN,
+        )
     except Exception as exc:  # noqa: BLE001 - handed to the test, which shows it
         outcome["error"] = exc
     finally:
@@ -41,8 +46,9 @@ def second_while_first_is_in_flight(first_report: Report, first_commits: bool) -
     first = other_connection()
     try:
         with first.cursor() as cursor:
-            cursor.execute("INSERT INTO reports_submission (token, report_id) VALUES (%s, %s)",
-                           [TOKEN, first_report.pk])
+            cursor.execute(
+                "INSERT INTO reports_submission (token, report_id) VALUES (%s, %s)", [TOKEN, first_report.pk]
+            )
         outcome = {}
         thread = threading.Thread(target=submit, args=(outcome,))
         thread.start()

@@ -30,11 +30,17 @@ def puente_alto(communes):
 
     centre = h3i.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9)
     for distance, cell in enumerate([centre, *h3i.grid_ring(centre, 10)[::20]]):
-        PopulationCell.objects.create(cut="13201", res=9, cell=cell, pob_total=100 + distance,
-                                      pob_under_15=20, pob_65_plus=10)
+        PopulationCell.objects.create(
+            cut="13201", res=9, cell=cell, pob_total=100 + distance, pob_under_15=20, pob_65_plus=10
+        )
     lat, lng = PUENTE_ALTO_CENTRE
-    ServicePoint.objects.create(name="CESFAM Plaza", kind="health", point=Point(lng, lat, srid=4326),
-                                commune=communes["13201"], opening_hours={"weekly": {"tue": [["08:00", "17:00"]]}})
+    ServicePoint.objects.create(
+        name="CESFAM Plaza",
+        kind="health",
+        point=Point(lng, lat, srid=4326),
+        commune=communes["13201"],
+        opening_hours={"weekly": {"tue": [["08:00", "17:00"]]}},
+    )
     return communes["13201"]
 
 
@@ -49,15 +55,32 @@ def line_comuna(communes):
     from geo_siac.zones.models import Commune
 
     lat, lng = -34.80, -71.40
-    ring = ((lng - 0.1, lat - 0.1), (lng + 0.1, lat - 0.1), (lng + 0.1, lat + 0.1), (lng - 0.1, lat + 0.1),
-            (lng - 0.1, lat - 0.1))
-    Commune.objects.create(cut="99921", name="Comuna Lineal", geometry=MultiPolygon(Polygon(ring), srid=4326),
-                           jurisdiction_id="lineal", tracking_prefix="CL", is_active=True)
+    ring = (
+        (lng - 0.1, lat - 0.1),
+        (lng + 0.1, lat - 0.1),
+        (lng + 0.1, lat + 0.1),
+        (lng - 0.1, lat + 0.1),
+        (lng - 0.1, lat - 0.1),
+    )
+    Commune.objects.create(
+        cut="99921",
+        name="Comuna Lineal",
+        geometry=MultiPolygon(Polygon(ring), srid=4326),
+        jurisdiction_id="lineal",
+        tracking_prefix="CL",
+        is_active=True,
+    )
     origin = h3i.latlng_to_cell(lat, lng, 9)
     i, j = h3i.cell_to_local_ij(origin, origin)
     for step, people in enumerate([100, 100, 200, 400, 100, 300, 300]):
-        PopulationCell.objects.create(cut="99921", res=9, cell=h3i.local_ij_to_cell(origin, i + 2 * step, j),
-                                      pob_total=people, pob_under_15=0, pob_65_plus=0)
+        PopulationCell.objects.create(
+            cut="99921",
+            res=9,
+            cell=h3i.local_ij_to_cell(origin, i + 2 * step, j),
+            pob_total=people,
+            pob_under_15=0,
+            pob_65_plus=0,
+        )
     return "99921"
 
 
@@ -72,8 +95,9 @@ def test_non_staff_users_are_refused(client, puente_alto):
 
 
 def test_staff_see_an_offline_map_with_figures_and_proposed_sites(staff_client, puente_alto):
-    response = staff_client.get(URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000",
-                                      "catchment_m": 2000, "k": 2})
+    response = staff_client.get(
+        URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000", "catchment_m": 2000, "k": 2}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert_offline(html)
@@ -83,8 +107,7 @@ def test_staff_see_an_offline_map_with_figures_and_proposed_sites(staff_client, 
 
 
 def test_time_selector_keeps_only_points_open_then(staff_client, puente_alto):
-    params = {"commune": "13201", "res": 9, "thresholds": "1000", "catchment_m": 2000, "k": 0,
-              "format": "geojson"}
+    params = {"commune": "13201", "res": 9, "thresholds": "1000", "catchment_m": 2000, "k": 0, "format": "geojson"}
     tuesday = staff_client.get(URL, {**params, "at": "2026-03-03T10:00"}).json()
     sunday = staff_client.get(URL, {**params, "at": "2026-03-08T10:00"}).json()
     role = lambda data: [f for f in data["features"] if f["properties"]["role"] == "service_point"]  # noqa: E731
@@ -92,8 +115,9 @@ def test_time_selector_keeps_only_points_open_then(staff_client, puente_alto):
 
 
 def test_csv_export_has_one_row_per_populated_cell(staff_client, puente_alto):
-    response = staff_client.get(URL, {"commune": "13201", "res": 9, "thresholds": "500,1000",
-                                      "catchment_m": 2000, "k": 1, "format": "csv"})
+    response = staff_client.get(
+        URL, {"commune": "13201", "res": 9, "thresholds": "500,1000", "catchment_m": 2000, "k": 1, "format": "csv"}
+    )
     assert response["Content-Disposition"] == 'attachment; filename="cobertura_13201_res9.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 4
@@ -101,8 +125,9 @@ def test_csv_export_has_one_row_per_populated_cell(staff_client, puente_alto):
 
 
 def test_geojson_export_holds_cells_points_and_sites(staff_client, puente_alto):
-    response = staff_client.get(URL, {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000,
-                                      "k": 3, "format": "geojson"})
+    response = staff_client.get(
+        URL, {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000, "k": 3, "format": "geojson"}
+    )
     roles = [f["properties"]["role"] for f in json.loads(response.content)["features"]]
     assert roles.count("cell") == 4 and roles.count("service_point") == 1 and roles.count("proposed_site") == 3
 
@@ -118,15 +143,15 @@ ELEVEN_THRESHOLDS = ",".join(str(metres) for metres in range(100, 1200, 100))
 
 @pytest.mark.parametrize("thresholds", ["9" * 400, "500,500001", "1" * 5000, ELEVEN_THRESHOLDS])
 def test_thresholds_too_large_too_long_or_too_many_are_a_400_naming_the_field(staff_client, puente_alto, thresholds):
-    response = staff_client.get(URL, {"commune": "13201", "res": 9, "thresholds": thresholds, "catchment_m": 2000,
-                                      "k": 1})
+    response = staff_client.get(
+        URL, {"commune": "13201", "res": 9, "thresholds": thresholds, "catchment_m": 2000, "k": 1}
+    )
     assert response.status_code == 400
     assert response.context["form"].errors.keys() == {"thresholds"}
 
 
 def test_a_comuna_without_population_says_so_instead_of_failing(staff_client, puente_alto):
-    response = staff_client.get(URL, {"commune": "13201", "res": 7, "thresholds": "1000", "catchment_m": 2000,
-                                      "k": 5})
+    response = staff_client.get(URL, {"commune": "13201", "res": 7, "thresholds": "1000", "catchment_m": 2000, "k": 5})
     assert response.status_code == 200
     assert "No hay población cargada" in response.content.decode()
 
@@ -160,8 +185,9 @@ def test_points_of_unknown_hours_are_shown_as_unknown_not_as_closed(staff_client
     from geo_siac.testing import PUENTE_ALTO_CENTRE
 
     lat, lng = PUENTE_ALTO_CENTRE
-    ServicePoint.objects.create(name="Posta sin horario", kind="health", point=Point(lng + 0.01, lat, srid=4326),
-                                commune=puente_alto)
+    ServicePoint.objects.create(
+        name="Posta sin horario", kind="health", point=Point(lng + 0.01, lat, srid=4326), commune=puente_alto
+    )
     params = {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000, "k": 0, "at": "2026-03-08T10:00"}
     html = staff_client.get(URL, params).content.decode()
     assert "1 punto de atención cercano tiene horario desconocido: no se cuenta como abierto ni como cerrado" in html

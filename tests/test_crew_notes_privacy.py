@@ -23,8 +23,10 @@ def changed(client, make_report, crews):
     page = client.get(reverse("crew:report", args=[internal.tracking_code])).content.decode()
     assert 'name="note_is_public"' in page and "checked" not in page.split('name="note_is_public"')[1].split(">")[0]
     for report, form in ((internal, {"note": INTERNAL}), (visible, {"note": VISIBLE, "note_is_public": "on"})):
-        response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                               {"status": "in_progress", "seen": report.updated_at.isoformat(), **form})
+        response = client.post(
+            reverse("crew:status", args=[report.tracking_code]),
+            {"status": "in_progress", "seen": report.updated_at.isoformat(), **form},
+        )
         assert response.status_code == 302
     client.logout()
     return internal, visible
@@ -32,6 +34,7 @@ def changed(client, make_report, crews):
 
 def public_texts(client, report: Report) -> dict[str, str]:
     """Everything a citizen or an API client can read about the report, by where it came from."""
+
     def get(url, **headers):
         response = client.get(url, **headers)
         assert response.status_code == 200, url
@@ -89,9 +92,10 @@ def test_a_bulk_note_is_internal_unless_ticked(client, make_report, crews):
     quiet, told = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
     client.force_login(crews["supervisor"])
     for report, extra in ((quiet, {}), (told, {"note_is_public": "on"})):
-        response = client.post(reverse("crew:supervision"), {"reports": [report.tracking_code],
-                                                             "status": "acknowledged", "note": "Lote del martes",
-                                                             **extra})
+        response = client.post(
+            reverse("crew:supervision"),
+            {"reports": [report.tracking_code], "status": "acknowledged", "note": "Lote del martes", **extra},
+        )
         assert response.status_code == 302
     client.logout()
     assert "Lote del martes" not in client.get(f"/seguimiento/{quiet.tracking_code}/").content.decode()

@@ -60,8 +60,9 @@ def record_offline(page, base_url, report, *, status, note, photo: bytes | None 
 
 
 @pytest.mark.browser
-def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_photos(production_server, make_report,
-                                                                                     crews):
+def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_photos(
+    production_server, make_report, crews
+):
     browser_user(crews["member_a"])
     first = make_report(point=WEST_POINT, reporter_email="uno@example.cl")
     second = make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]), reporter_email="dos@example.cl")
@@ -78,7 +79,12 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
         assert manifest.headers["content-type"] == "application/manifest+json"
         body = manifest.json()
         assert (body["name"], body["lang"], body["start_url"], body["scope"], body["display"]) == (
-            "GeoSIAC · Cuadrilla", "es-CL", "/cuadrilla/", "/cuadrilla/", "standalone")
+            "GeoSIAC · Cuadrilla",
+            "es-CL",
+            "/cuadrilla/",
+            "/cuadrilla/",
+            "standalone",
+        )
         for icon in body["icons"]:
             image = context.request.get(production_server.url + icon["src"])
             assert image.headers["content-type"] == "image/png"
@@ -117,44 +123,68 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
 
 def multipart(fields: dict, photo: bytes) -> tuple[str, bytes]:
     boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-             for name, value in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="f.jpg"\r\n'
-                 f"Content-Type: image/jpeg\r\n\r\n".encode() + photo + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="f.jpg"\r\n'
+        f"Content-Type: image/jpeg\r\n\r\n".encode()
+        + photo
+        + b"\r\n"
+    )
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="complete"\r\n\r\n1\r\n'.encode())
     parts.append(f"--{boundary}--\r\n".encode())
     return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
 @pytest.mark.browser
-def test_an_upload_cut_mid_body_then_replayed_three_times_is_applied_exactly_once(production_server, make_report,
-                                                                                crews, client):
+def test_an_upload_cut_mid_body_then_replayed_three_times_is_applied_exactly_once(
+    production_server, make_report, crews, client
+):
     browser_user(crews["member_a"])
     report = make_report(point=WEST_POINT, reporter_email="uno@example.cl")
     notified = Notification.objects.filter(report=report).count()
     client.force_login(crews["member_a"])
     session = client.cookies["sessionid"].value
-    fields = {"key": str(uuid.uuid4()), "kind": "status", "status": "resolved", "note": "Listo",
-              "seen": seen_token(crews["member_a"], report)}
+    fields = {
+        "key": str(uuid.uuid4()),
+        "kind": "status",
+        "status": "resolved",
+        "note": "Listo",
+        "seen": seen_token(crews["member_a"], report),
+    }
     content_type, body = multipart(fields, jpeg(800, 600))
     host = production_server.url.removeprefix("http://")
-    head = (f"POST /cuadrilla/api/acciones/ HTTP/1.1\r\nHost: {host}\r\n"
-            f"Cookie: sessionid={session}; csrftoken={CSRF}\r\nX-CSRFToken: {CSRF}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /cuadrilla/api/acciones/ HTTP/1.1\r\nHost: {host}\r\n"
+        f"Cookie: sessionid={session}; csrftoken={CSRF}\r\nX-CSRFToken: {CSRF}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
     hostname, port = host.split(":")
     with socket.create_connection((hostname, int(port)), timeout=10) as cut:
         cut.sendall(head + body[: len(body) // 2])  # the signal drops halfway through the photo
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         context = phone(browser)
-        context.add_cookies([{"name": "sessionid", "value": session, "url": production_server.url},
-                             {"name": "csrftoken", "value": CSRF, "url": production_server.url}])
-        answers = [context.request.post(f"{production_server.url}/cuadrilla/api/acciones/",
-                                        headers={"X-CSRFToken": CSRF},
-                                        multipart={**fields, "photos": {"name": "f.jpg", "mimeType": "image/jpeg",
-                                                                        "buffer": jpeg(800, 600)},
-                                                   "complete": "1"})
-                   for _ in range(3)]
+        context.add_cookies(
+            [
+                {"name": "sessionid", "value": session, "url": production_server.url},
+                {"name": "csrftoken", "value": CSRF, "url": production_server.url},
+            ]
+        )
+        answers = [
+            context.request.post(
+                f"{production_server.url}/cuadrilla/api/acciones/",
+                headers={"X-CSRFToken": CSRF},
+                multipart={
+                    **fields,
+                    "photos": {"name": "f.jpg", "mimeType": "image/jpeg", "buffer": jpeg(800, 600)},
+                    "complete": "1",
+                },
+            )
+            for _ in range(3)
+        ]
         results = [(a.status, a.json()["replayed"], a.json()["status"]) for a in answers]
         browser.close()
     assert results == [(200, False, "resolved"), (200, True, "resolved"), (200, True, "resolved")]
@@ -174,8 +204,9 @@ def reroute(report, crew, supervisor):
 
 
 @pytest.mark.browser
-def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_the_phone(production_server,
-                                                                                     make_report, crews):
+def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_the_phone(
+    production_server, make_report, crews
+):
     browser_user(crews["member_a"])
     report = make_report(point=WEST_POINT)
     with sync_playwright() as playwright:
@@ -207,7 +238,8 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
 
 @pytest.mark.browser
 def test_a_change_queued_offline_is_sent_by_the_service_workers_background_sync_with_no_page_open(
-        production_server, make_report, crews):
+    production_server, make_report, crews
+):
     browser_user(crews["member_a"])
     report = make_report(point=WEST_POINT)
     with sync_playwright() as playwright:
@@ -239,9 +271,14 @@ def test_an_online_status_change_records_where_the_crew_worked_when_asked(produc
     report = make_report(point=WEST_POINT)
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL",
-                                      geolocation={"latitude": -33.6102, "longitude": -70.5903, "accuracy": 9},
-                                      permissions=["geolocation"])
+        context = browser.new_context(
+            viewport=PHONE,
+            is_mobile=True,
+            has_touch=True,
+            locale="es-CL",
+            geolocation={"latitude": -33.6102, "longitude": -70.5903, "accuracy": 9},
+            permissions=["geolocation"],
+        )
         page = context.new_page()
         browser_log_in(page, production_server.url, "ana", f"/cuadrilla/solicitud/{report.tracking_code}/")
         page.select_option("#id_status", "in_progress")
@@ -251,7 +288,10 @@ def test_an_online_status_change_records_where_the_crew_worked_when_asked(produc
         browser.close()
     event = Report.objects.get(pk=report.pk).events.get(kind="status", to_status="in_progress")
     assert (round(event.work_location.y, 4), round(event.work_location.x, 4), event.work_location_accuracy_m) == (
-        -33.6102, -70.5903, 9)
+        -33.6102,
+        -70.5903,
+        9,
+    )
 
 
 def phone_data(page) -> dict:
@@ -268,8 +308,7 @@ def phone_data(page) -> dict:
 
 
 @pytest.mark.browser
-def test_logging_out_offers_to_send_pending_changes_first_then_clears_the_phone(production_server, make_report,
-                                                                                crews):
+def test_logging_out_offers_to_send_pending_changes_first_then_clears_the_phone(production_server, make_report, crews):
     browser_user(crews["member_a"])
     report = make_report(point=WEST_POINT)
     with sync_playwright() as playwright:

@@ -24,9 +24,7 @@ def shot(page, name: str) -> Path:
 
 
 @pytest.mark.browser
-def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
-    production_server, make_report, crews
-):
+def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(production_server, make_report, crews):
     browser_user(crews["member_a"])
     first, second = make_report(point=WEST_POINT), make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]))
     other_crews = make_report(point=EAST_POINT)
@@ -69,9 +67,11 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(
     report = Report.objects.get(pk=second.pk)
     assert report.status == "in_progress"
     event = report.events.get(kind="status")
-    assert (event.to_status, event.note, event.is_public) == ("in_progress", "Cuadrilla en camino con la camioneta",
-                                                              True)
-
+    assert (event.to_status, event.note, event.is_public) == (
+        "in_progress",
+        "Cuadrilla en camino con la camioneta",
+        True,
+    )
 
 
 @pytest.mark.browser
@@ -143,6 +143,7 @@ def png_bytes(colour: str, size=(640, 480)) -> bytes:
 
 def serve_media_as_nginx(page, media_root: Path) -> None:
     """Production serves /media/ from nginx (docs/deployment.md), not gunicorn: the browser gets it here the same."""
+
     def fulfil(route):
         path = media_root / route.request.url.split("/media/", 1)[1]
         if path.is_file():
@@ -162,14 +163,20 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
     media = production_server.root / "media"
     settings.MEDIA_ROOT = media  # where the server keeps and finds photos
     browser_user(crews["member_a"])
-    report = make_report(point=WEST_POINT, category="poda-arboles", attributes={"riesgo": "si"},
-                         address="Pasaje Los Aromos 123", description="Rama apoyada en el cable de la luz",
-                         photo=SimpleUploadedFile("arbol.png", png_bytes("forestgreen"), "image/png"))
+    report = make_report(
+        point=WEST_POINT,
+        category="poda-arboles",
+        attributes={"riesgo": "si"},
+        address="Pasaje Los Aromos 123",
+        description="Rama apoyada en el cable de la luz",
+        photo=SimpleUploadedFile("arbol.png", png_bytes("forestgreen"), "image/png"),
+    )
 
     with sync_playwright() as playwright:
         # The "nginx" below answers only the page's own requests, not those of the crew app's service worker.
-        page = chromium_launch(playwright).new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL",
-                                                    service_workers="block")
+        page = chromium_launch(playwright).new_page(
+            viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL", service_workers="block"
+        )
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
         serve_media_as_nginx(page, media)
@@ -192,10 +199,13 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
         page.select_option("#id_status", "resolved")
         page.fill("#id_note", "Rama retirada; cable despejado")
         page.check("#id_note_is_public")
-        page.set_input_files("#id_photos", [
-            {"name": "antes.png", "mimeType": "image/png", "buffer": png_bytes("saddlebrown")},
-            {"name": "despues.png", "mimeType": "image/png", "buffer": png_bytes("skyblue")},
-        ])
+        page.set_input_files(
+            "#id_photos",
+            [
+                {"name": "antes.png", "mimeType": "image/png", "buffer": png_bytes("saddlebrown")},
+                {"name": "despues.png", "mimeType": "image/png", "buffer": png_bytes("skyblue")},
+            ],
+        )
         shot(page, "crew-phone-resolving.png")
         page.click("#status-form button[type=submit]")
         expect(page.locator("#report-status")).to_have_text("Resuelta")

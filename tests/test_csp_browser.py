@@ -48,11 +48,14 @@ def test_swagger_page_runs_under_the_policy(chromium, production_server):
     assert csp_violations(chromium, production_server.url + "/api/docs/", ".swagger-ui .info") == []
 
 
-def test_coverage_page_with_its_folium_map_runs_under_the_policy(chromium, production_server, puente_alto,  # noqa: F811
-                                                                 staff_session):
+def test_coverage_page_with_its_folium_map_runs_under_the_policy(
+    chromium,
+    production_server,
+    puente_alto,  # noqa: F811
+    staff_session,
+):
     cookie = {"name": "sessionid", "value": staff_session, "url": production_server.url}
-    assert csp_violations(chromium, production_server.url + "/mapas/cobertura/", "iframe.coverage-map",
-                          [cookie]) == []
+    assert csp_violations(chromium, production_server.url + "/mapas/cobertura/", "iframe.coverage-map", [cookie]) == []
 
 
 def test_admin_map_widget_runs_under_the_policy(chromium, production_server, make_report, staff_session):
@@ -89,5 +92,4 @@ def test_crew_workspace_and_operator_console_run_under_the_policy(chromium, prod
     crew_cookie = session_cookie(client, crews["member_a"], base)
     assert csp_violations(chromium, base + "/cuadrilla/", "#crew-map.leaflet-container", crew_cookie) == []
     operator_cookie = session_cookie(client, crews["operator"], base)
-    assert csp_violations(chromium, base + "/operador/", "#operator-map.leaflet-container",
-                          operator_cookie) == []
+    assert csp_violations(chromium, base + "/operador/", "#operator-map.leaflet-container", operator_cookie) == []

@@ -51,9 +51,13 @@ def test_heat_map_counts_run_with_parallel_workers_allowed():
 
 # geo_siac.db.KeyLookup: the ORM's query compiled once, run with each value.
 
+
 def fields_of(instance) -> dict:
-    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
-            if f.attname not in instance.get_deferred_fields()}
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if f.attname not in instance.get_deferred_fields()
+    }
 
 
 def test_key_lookup_returns_the_row_the_queryset_returns(communes):
@@ -95,14 +99,17 @@ def test_key_lookup_refuses_queries_it_cannot_reproduce():
     from geo_siac.db import KeyLookup
     from geo_siac.reports.models import Report
 
-    for build in (lambda code: Report.objects.select_related("category").filter(tracking_code=code),
-                  lambda code: Category.objects.filter(service_code=code, name_es=code),
-                  lambda code: Category.objects.filter(is_active=True)):
+    for build in (
+        lambda code: Report.objects.select_related("category").filter(tracking_code=code),
+        lambda code: Category.objects.filter(service_code=code, name_es=code),
+        lambda code: Category.objects.filter(is_active=True),
+    ):
         with pytest.raises(ValueError, match="KeyLookup"):
             KeyLookup(build)("x")
 
 
 # geo_siac.db.refreshed_by_one: one process recomputes a cached value; the others serve the previous one.
+
 
 def lock_holder(key: str):
     """Another database session (another worker) holding the key's lock, as while it recomputes the value."""

@@ -10,9 +10,13 @@ from geo_siac.web.database import server_error
 BACK_HOME = {"es-cl": '<a href="/">Volver al inicio</a>', "en": '<a href="/">Back to the home page</a>'}
 
 
-@pytest.mark.parametrize(("language", "heading"), [
-    ("es-cl", "No tiene acceso a esta página"), ("en", "You do not have access to this page"),
-])
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("es-cl", "No tiene acceso a esta página"),
+        ("en", "You do not have access to this page"),
+    ],
+)
 def test_a_page_the_role_may_not_use_answers_a_friendly_403(client, crews, language, heading):
     client.force_login(crews["member_a"])
     response = client.get("/operador/", HTTP_ACCEPT_LANGUAGE=language)
@@ -22,9 +26,13 @@ def test_a_page_the_role_may_not_use_answers_a_friendly_403(client, crews, langu
     assert f'<html lang="{language}">' in html
 
 
-@pytest.mark.parametrize(("language", "heading"), [
-    ("es-cl", "No encontramos esta página"), ("en", "We could not find this page"),
-])
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("es-cl", "No encontramos esta página"),
+        ("en", "We could not find this page"),
+    ],
+)
 def test_an_unknown_address_answers_a_friendly_404(client, db, language, heading):
     response = client.get("/no-existe/", HTTP_ACCEPT_LANGUAGE=language)
     html = response.content.decode()

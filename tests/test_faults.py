@@ -41,12 +41,30 @@ class ThrowawayPostgres:
         shutil.chown(self.base, "postgres", "postgres")
 
     def start(self) -> None:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"), "-w", "-o",
-                    f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1", "start")
+        as_postgres(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def restart(self) -> None:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"), "-m", "immediate",
-                    "-w", "restart")
+        as_postgres(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "log"),
+            "-m",
+            "immediate",
+            "-w",
+            "restart",
+        )
 
     def stop(self) -> None:
         as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
@@ -54,8 +72,17 @@ class ThrowawayPostgres:
     def create(self) -> None:
         as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "--no-sync", "-E", "UTF8")
         self.start()
-        psql = [str(PG_BIN / "psql"), "-h", str(self.base), "-p", str(self.port), "-U", "postgres",
-                "-v", "ON_ERROR_STOP=1"]
+        psql = [
+            str(PG_BIN / "psql"),
+            "-h",
+            str(self.base),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ]
         as_postgres(*psql, "-d", "postgres", "-c", f"CREATE ROLE {USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
         as_postgres(*psql, "-d", "postgres", "-c", f"CREATE DATABASE {NAME} OWNER {USER}")
         as_postgres(*psql, "-d", NAME, "-c", "CREATE EXTENSION postgis")
@@ -89,8 +116,14 @@ def throwaway_postgres():
         server.create()
         env = {**os.environ, "DATABASE_URL": server.url}
         for command in (["migrate", "--noinput", "-v", "0"], ["load_comunas", "--cut", "13201", "--commit"]):
-            subprocess.run([sys.executable, "manage.py", *command], cwd=PROJECT_ROOT, env=env, check=True,
-                           capture_output=True, timeout=300)
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=PROJECT_ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
         yield server
     finally:
         if (server.data / "postmaster.pid").exists():
@@ -102,17 +135,39 @@ def throwaway_postgres():
 def live_gunicorn(throwaway_postgres):
     """The production WSGI server with persistent database connections, which go stale on a restart."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": throwaway_postgres.url, "DEBUG": "0", "DB_CONN_MAX_AGE": "600",
-           "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000", "GUNICORN_BIND": f"127.0.0.1:{port}",
-           "GUNICORN_WORKERS": "3", "LOG_LEVEL": "ERROR"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": throwaway_postgres.url,
+        "DEBUG": "0",
+        "DB_CONN_MAX_AGE": "600",
+        "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "3",
+        "LOG_LEVEL": "ERROR",
+    }
     key = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "from geo_siac.open311.services import api_key_create;"
-         "print(api_key_create(name='fault harness', rate_limit_per_minute=100000)[1])"],
-        cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from geo_siac.open311.services import api_key_create;"
+            "print(api_key_create(name='fault harness', rate_limit_per_minute=100000)[1])",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout.split()[-1]
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "geo_siac/gunicorn.conf.py", "geo_siac.wsgi"],
-                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "geo_siac/gunicorn.conf.py", "geo_siac.wsgi"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -148,12 +203,31 @@ class Submitter(threading.Thread):
         lat, lng = PUENTE_ALTO_CENTRE
         if self.channel == "web":
             token = session.cookies["csrftoken"]
-            return session.post(self.base + "/", timeout=30, allow_redirects=False, headers={"X-CSRFToken": token},
-                                data={"service_code": "retiro-escombros", "lat": lat, "long": lng,
-                                      "description": description, "token": description})
-        return session.post(self.base + "/open311/v2/requests.json", timeout=30, data={
-            "api_key": self.api_key, "jurisdiction_id": "puente-alto", "service_code": "retiro-escombros",
-            "lat": lat, "long": lng, "description": description})
+            return session.post(
+                self.base + "/",
+                timeout=30,
+                allow_redirects=False,
+                headers={"X-CSRFToken": token},
+                data={
+                    "service_code": "retiro-escombros",
+                    "lat": lat,
+                    "long": lng,
+                    "description": description,
+                    "token": description,
+                },
+            )
+        return session.post(
+            self.base + "/open311/v2/requests.json",
+            timeout=30,
+            data={
+                "api_key": self.api_key,
+                "jurisdiction_id": "puente-alto",
+                "service_code": "retiro-escombros",
+                "lat": lat,
+                "long": lng,
+                "description": description,
+            },
+        )
 
 
 def accepted(channel: str, response: requests.Response) -> bool:
@@ -176,8 +250,11 @@ def test_database_restart_during_submissions_loses_nothing_accepted(throwaway_po
     for thread in threads:
         thread.join(timeout=60)
 
-    stored = dict(throwaway_postgres.query(
-        "SELECT description, count(*) FROM reports_report WHERE description LIKE 'fault-%%' GROUP BY 1"))
+    stored = dict(
+        throwaway_postgres.query(
+            "SELECT description, count(*) FROM reports_report WHERE description LIKE 'fault-%%' GROUP BY 1"
+        )
+    )
     answers = [(t.channel, description, response) for t in threads for description, response in t.answers]
     successes = [d for channel, d, r in answers if accepted(channel, r)]
     failures = [r for channel, d, r in answers if not accepted(channel, r)]
@@ -250,8 +327,7 @@ def test_smtp_refusal_then_recovery_sends_every_notification_exactly_once(make_r
     assert sorted(mailbox.received) == ["rosa@example.cl", "rosa@example.cl", "vecino@example.cl"]
 
 
-def test_connection_lost_during_a_status_change_leaves_the_report_untouched(make_report, monkeypatch,
-                                                                            transactional_db):
+def test_connection_lost_during_a_status_change_leaves_the_report_untouched(make_report, monkeypatch, transactional_db):
     from django.db import OperationalError, connection
 
     from geo_siac.reports.models import Report, ReportEvent

@@ -24,31 +24,118 @@ from geo_siac.reports.models import Report, Submission
 from geo_siac.testing import EAST_POINT, WEST_POINT
 from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)
 
-HOSTILE = st.one_of(st.text(max_size=40), st.sampled_from([
-    "", "NaN", "inf", "-inf", "1e309", "0x10", "' OR 1=1 --", "<script>", "../../etc/passwd", "\x00", "a\x00b",
-    "2026-13-45", "2026-11-23T25:00:00", "-33.6117", "-70.5758", "-70.6,-33.7,-70.5,-33.5", "last", "9" * 30, "-1",
-    "open,closed", "retiro-escombros", "puente-alto", "13201", "[]", "{}", "%00", "ñandú", "\u202e", "1" * 500]))
+HOSTILE = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            "NaN",
+            "inf",
+            "-inf",
+            "1e309",
+            "0x10",
+            "' OR 1=1 --",
+            "<script>",
+            "../../etc/passwd",
+            "\x00",
+            "a\x00b",
+            "2026-13-45",
+            "2026-11-23T25:00:00",
+            "-33.6117",
+            "-70.5758",
+            "-70.6,-33.7,-70.5,-33.5",
+            "last",
+            "9" * 30,
+            "-1",
+            "open,closed",
+            "retiro-escombros",
+            "puente-alto",
+            "13201",
+            "[]",
+            "{}",
+            "%00",
+            "ñandú",
+            "\u202e",
+            "1" * 500,
+        ]
+    ),
+)
 # Derandomised, as tests/test_openapi.py: the same examples on every run, so CI is repeatable.
 EXAMPLES = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
-WEB = {"service_code": "poda-arboles", "lat": "-33.6117", "long": "-70.5758", "description": "Rama caída",
-       "attribute[poda-arboles][riesgo]": "si", "reporter_name": "Ana", "reporter_email": "ana@example.cl",
-       "reporter_phone": "+56912345678", "consent": "on", "public_visibility": "on", "address": "Calle 1"}
-OPEN311 = {"jurisdiction_id": "puente-alto", "service_code": "poda-arboles", "lat": "-33.6117", "long": "-70.5758",
-           "description": "Rama caída", "attribute[riesgo]": "si", "email": "ana@example.cl",
-           "phone": "+56912345678", "first_name": "Ana", "last_name": "Soto", "address_string": "Calle 1",
-           "device_id": "d1", "account_id": "a1", "media_url": "https://example.cl/x.jpg"}
+WEB = {
+    "service_code": "poda-arboles",
+    "lat": "-33.6117",
+    "long": "-70.5758",
+    "description": "Rama caída",
+    "attribute[poda-arboles][riesgo]": "si",
+    "reporter_name": "Ana",
+    "reporter_email": "ana@example.cl",
+    "reporter_phone": "+56912345678",
+    "consent": "on",
+    "public_visibility": "on",
+    "address": "Calle 1",
+}
+OPEN311 = {
+    "jurisdiction_id": "puente-alto",
+    "service_code": "poda-arboles",
+    "lat": "-33.6117",
+    "long": "-70.5758",
+    "description": "Rama caída",
+    "attribute[riesgo]": "si",
+    "email": "ana@example.cl",
+    "phone": "+56912345678",
+    "first_name": "Ana",
+    "last_name": "Soto",
+    "address_string": "Calle 1",
+    "device_id": "d1",
+    "account_id": "a1",
+    "media_url": "https://example.cl/x.jpg",
+}
 FIELDS = sorted(set(WEB) | set(OPEN311) | {"token", "attribute[otro]", "attribute[poda-arboles][otro]"})
 MUTATIONS = st.dictionaries(st.sampled_from(FIELDS), HOSTILE, min_size=1, max_size=3)
-READS = ["/api/reports/", "/api/categories/", "/api/duplicados/", "/open311/v2/requests.json",
-         "/open311/v2/requests.xml", "/open311/v2/services.json", "/open311/v2/discovery.json", "/seguimiento/",
-         "/open311/v2/tokens/abc.json", "/open311/v2/requests/1.json", "/transparencia/datos/solicitudes.csv",
-         "/transparencia/datos/solicitudes.geojson", "/transparencia/datos/indicadores.json"]
-QUERIES = st.dictionaries(st.sampled_from([
-    "lat", "long", "latitude", "longitude", "category", "service_code", "jurisdiction_id", "bbox", "page", "page_size",
-    "status", "commune", "created_after", "created_before", "start_date", "end_date", "service_request_id", "radius",
-    "codigo"]),
-    HOSTILE, max_size=6)
+READS = [
+    "/api/reports/",
+    "/api/categories/",
+    "/api/duplicados/",
+    "/open311/v2/requests.json",
+    "/open311/v2/requests.xml",
+    "/open311/v2/services.json",
+    "/open311/v2/discovery.json",
+    "/seguimiento/",
+    "/open311/v2/tokens/abc.json",
+    "/open311/v2/requests/1.json",
+    "/transparencia/datos/solicitudes.csv",
+    "/transparencia/datos/solicitudes.geojson",
+    "/transparencia/datos/indicadores.json",
+]
+QUERIES = st.dictionaries(
+    st.sampled_from(
+        [
+            "lat",
+            "long",
+            "latitude",
+            "longitude",
+            "category",
+            "service_code",
+            "jurisdiction_id",
+            "bbox",
+            "page",
+            "page_size",
+            "status",
+            "commune",
+            "created_after",
+            "created_before",
+            "start_date",
+            "end_date",
+            "service_request_id",
+            "radius",
+            "codigo",
+        ]
+    ),
+    HOSTILE,
+    max_size=6,
+)
 
 
 @pytest.fixture
@@ -95,16 +182,48 @@ def test_any_query_string_on_a_public_read_is_answered_below_500(client, commune
     assert client.get(url, query).status_code < 500
 
 
-IMPORT_COLUMNS = ["source_id", "created_at", "closed_at", "service_code", "channel", "status", "lat", "lng",
-                  "description", "address"]
-IMPORT_ROW = {"created_at": "2026-11-01T10:00:00-03:00", "closed_at": "", "service_code": "retiro-escombros",
-              "channel": "web", "status": "submitted", "lat": "-33.6117", "lng": "-70.5758", "description": "x",
-              "address": "y"}
-DATES = st.sampled_from(["", "2026-02-30", "0001-01-01", "9999-12-31T23:59:59", "00000101T000000",
-                         "9999/12/31T210000", "1969-12-31T23:59:59Z", "2101-01-01T00:00:00Z", "2026-13-45",
-                         "2026-11-01T10:00:00-03:00", "2026-11-01", "2026-11-01 10:00:00+03"])
-IMPORT_MUTATIONS = st.lists(st.dictionaries(st.sampled_from(IMPORT_COLUMNS[1:]), st.one_of(HOSTILE, DATES),
-                                            max_size=3), min_size=1, max_size=4)
+IMPORT_COLUMNS = [
+    "source_id",
+    "created_at",
+    "closed_at",
+    "service_code",
+    "channel",
+    "status",
+    "lat",
+    "lng",
+    "description",
+    "address",
+]
+IMPORT_ROW = {
+    "created_at": "2026-11-01T10:00:00-03:00",
+    "closed_at": "",
+    "service_code": "retiro-escombros",
+    "channel": "web",
+    "status": "submitted",
+    "lat": "-33.6117",
+    "lng": "-70.5758",
+    "description": "x",
+    "address": "y",
+}
+DATES = st.sampled_from(
+    [
+        "",
+        "2026-02-30",
+        "0001-01-01",
+        "9999-12-31T23:59:59",
+        "00000101T000000",
+        "9999/12/31T210000",
+        "1969-12-31T23:59:59Z",
+        "2101-01-01T00:00:00Z",
+        "2026-13-45",
+        "2026-11-01T10:00:00-03:00",
+        "2026-11-01",
+        "2026-11-01 10:00:00+03",
+    ]
+)
+IMPORT_MUTATIONS = st.lists(
+    st.dictionaries(st.sampled_from(IMPORT_COLUMNS[1:]), st.one_of(HOSTILE, DATES), max_size=3), min_size=1, max_size=4
+)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -124,8 +243,17 @@ def test_any_import_row_is_stored_or_rejected_with_a_reason(communes, tmp_path_f
     folder = tmp_path_factory.mktemp("import")
     (folder / "reports.csv").write_text(buffer.getvalue(), encoding="utf-8")
     out = io.StringIO()
-    call_command("import_reports", str(folder / "reports.csv"), "--no-progress", "--commit", "--no-bulk",
-                 "--rejects", str(folder / "rejects.csv"), stdout=out, stderr=io.StringIO())
+    call_command(
+        "import_reports",
+        str(folder / "reports.csv"),
+        "--no-progress",
+        "--commit",
+        "--no-bulk",
+        "--rejects",
+        str(folder / "rejects.csv"),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     summary = dict(line.split(": ", 1) for line in out.getvalue().splitlines() if ": " in line)
     inserted, rejected = int(summary["insertadas"]), int(summary["rechazadas"].split()[0])
     assert inserted + rejected == len(rows) and Report.objects.count() - before == inserted
@@ -143,10 +271,21 @@ def test_any_staff_form_body_is_answered_below_500(client, crews, make_report, a
 
     report = make_report(point=WEST_POINT)
     client.force_login(crews["supervisor"])
-    body = {"status": "in_progress", "note": "ok", "seen": report.updated_at.isoformat(), "reason": "motivo",
-            "crew": str(crews["B"].pk), "business_days": "2", "reports": report.tracking_code, **mutation}
-    url = ("/cuadrilla/supervision/" if action == "supervision"
-           else f"/cuadrilla/solicitud/{report.tracking_code}/{action}/")
+    body = {
+        "status": "in_progress",
+        "note": "ok",
+        "seen": report.updated_at.isoformat(),
+        "reason": "motivo",
+        "crew": str(crews["B"].pk),
+        "business_days": "2",
+        "reports": report.tracking_code,
+        **mutation,
+    }
+    url = (
+        "/cuadrilla/supervision/"
+        if action == "supervision"
+        else f"/cuadrilla/solicitud/{report.tracking_code}/{action}/"
+    )
     assert client.post(url, body).status_code < 500
 
 
@@ -154,20 +293,66 @@ def test_any_staff_form_body_is_answered_below_500(client, crews, make_report, a
 
 ROLES = ["anonymous", "citizen", "crew", "supervisor", "operator", "planner", "superuser"]
 # One value per parameter, role and method, in turn: of any four turns, one is NUL and one a 400-digit number.
-OTHERS = ["-" + "9" * 400, "9223372036854775808", "1e309", "NaN", "-1", "", "x" * 5000, "2026-13-45", "2026-02-30",
-          "0001-01-01T00:00", "9999-12-31", "a\x00b", "' OR 1=1 --", "<img src=x onerror=alert(1)>",
-          "../../etc/passwd", "\u202e", "ñandú", "10001,-1"]
+OTHERS = [
+    "-" + "9" * 400,
+    "9223372036854775808",
+    "1e309",
+    "NaN",
+    "-1",
+    "",
+    "x" * 5000,
+    "2026-13-45",
+    "2026-02-30",
+    "0001-01-01T00:00",
+    "9999-12-31",
+    "a\x00b",
+    "' OR 1=1 --",
+    "<img src=x onerror=alert(1)>",
+    "../../etc/passwd",
+    "\u202e",
+    "ñandú",
+    "10001,-1",
+]
 TURNS = [value for pair in zip(OTHERS[::2], OTHERS[1::2], strict=True) for value in ("\x00", "9" * 400, *pair)]
 PATH_TURNS = ["\x00", "9" * 400, "x" * 5000, "..%2F..%2Fetc%2Fpasswd"]
 # What a valid request holds, so that one hostile parameter reaches the code behind the others' validation.
 VALID = {
-    **WEB, **OPEN311, "category": "retiro-escombros", "service_code": "retiro-escombros", "commune": "13201",
-    "comuna": "13201", "res": "9", "thresholds": "500,1000", "catchment_m": "2000", "k": "1", "month": "2026-10",
-    "since": "2026-01-01", "until": "2026-12-31", "measure": "count", "scheme": "quantiles", "classes": "5",
-    "status": "in_progress", "channel": "phone", "latitude": "-33.61", "longitude": "-70.59", "lat": "-33.61",
-    "lng": "-70.59", "note": "ok", "reason": "motivo", "business_days": "2", "codigo": "", "pagina": "1",
-    "resolution_rating": "5", "service_rating": "4", "comment": "Bien", "email": "vecina@example.cl",
-    "language": "es", "next": "/", "username": "nadie", "password": "x", "at": "2026-03-03T10:00",
+    **WEB,
+    **OPEN311,
+    "category": "retiro-escombros",
+    "service_code": "retiro-escombros",
+    "commune": "13201",
+    "comuna": "13201",
+    "res": "9",
+    "thresholds": "500,1000",
+    "catchment_m": "2000",
+    "k": "1",
+    "month": "2026-10",
+    "since": "2026-01-01",
+    "until": "2026-12-31",
+    "measure": "count",
+    "scheme": "quantiles",
+    "classes": "5",
+    "status": "in_progress",
+    "channel": "phone",
+    "latitude": "-33.61",
+    "longitude": "-70.59",
+    "lat": "-33.61",
+    "lng": "-70.59",
+    "note": "ok",
+    "reason": "motivo",
+    "business_days": "2",
+    "codigo": "",
+    "pagina": "1",
+    "resolution_rating": "5",
+    "service_rating": "4",
+    "comment": "Bien",
+    "email": "vecina@example.cl",
+    "language": "es",
+    "next": "/",
+    "username": "nadie",
+    "password": "x",
+    "at": "2026-03-03T10:00",
     "kinds": "health",
 }
 # Path parameters that name no record of ours (formats, admin app labels) keep what the pattern allows.
@@ -223,6 +408,7 @@ def parameters_read():
             if isinstance(self, QueryDict) and len(self):
                 names.add(key)
             return method(self, key, *args, **kwargs)
+
         return read
 
     methods = ("__contains__", "get", "getlist")  # not [...]: iterating over every item reads them all
@@ -239,8 +425,12 @@ def role_user(role: str, crews: dict, django_user_model):
         return None
     if role == "planner":
         return django_user_model.objects.create_user("planificadora", is_staff=True)
-    user = {"crew": crews["member_a"], "supervisor": crews["supervisor"], "operator": crews["operator"],
-            "superuser": crews["admin"]}[role]
+    user = {
+        "crew": crews["member_a"],
+        "supervisor": crews["supervisor"],
+        "operator": crews["operator"],
+        "superuser": crews["admin"],
+    }[role]
     if role in ("supervisor", "operator"):
         user.is_staff = True
         user.save()
@@ -260,8 +450,9 @@ def production(settings):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_url_answers_hostile_parameters_below_500_for_every_role(role, production, crews, make_report,
-                                                                       puente_alto, django_user_model, api_key):
+def test_every_url_answers_hostile_parameters_below_500_for_every_role(
+    role, production, crews, make_report, puente_alto, django_user_model, api_key
+):
     """Every URL pattern from the resolver (so a new view is covered without editing this test), its path
     parameters filled with our own records and with a hostile value; then every parameter the view reads set to a
     hostile value in an otherwise valid GET query and POST body, all at once and (as the superuser, whom every view
@@ -269,13 +460,33 @@ def test_every_url_answers_hostile_parameters_below_500_for_every_role(role, pro
     report = make_report(point=WEST_POINT, public_visibility=True)
     make_report(point=EAST_POINT, category="bache")
     real = role != "anonymous"
-    own = {"code": report.tracking_code if real else "ZZZZ9999", "token": survey_token(report) if real else "x",
-           "id": str(report.pk), "pk": str(report.pk), "object_id": str(report.pk), "service_request_id":
-           str(report.pk), "service_code": "retiro-escombros", "content_type_id": "1", "path": "x.jpg", "url": "x",
-           "format": "json", "slug": "permiso-de-circulacion", "z": "12", "x": "1245", "y": "2467",
-           "step": "legal_extend"}
-    valid = {**VALID, "reports": report.tracking_code, "crew": str(crews["B"].pk), "zone": str(crews["west"].pk),
-             "seen": report.updated_at.isoformat(), "api_key": api_key, "token": f"fuzz-{role}"}
+    own = {
+        "code": report.tracking_code if real else "ZZZZ9999",
+        "token": survey_token(report) if real else "x",
+        "id": str(report.pk),
+        "pk": str(report.pk),
+        "object_id": str(report.pk),
+        "service_request_id": str(report.pk),
+        "service_code": "retiro-escombros",
+        "content_type_id": "1",
+        "path": "x.jpg",
+        "url": "x",
+        "format": "json",
+        "slug": "permiso-de-circulacion",
+        "z": "12",
+        "x": "1245",
+        "y": "2467",
+        "step": "legal_extend",
+    }
+    valid = {
+        **VALID,
+        "reports": report.tracking_code,
+        "crew": str(crews["B"].pk),
+        "zone": str(crews["west"].pk),
+        "seen": report.updated_at.isoformat(),
+        "api_key": api_key,
+        "token": f"fuzz-{role}",
+    }
     client = Client(raise_request_exception=True)
     if (user := role_user(role, crews, django_user_model)) is not None:
         client.force_login(user)

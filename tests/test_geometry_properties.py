@@ -27,8 +27,11 @@ from tests.strategies import FRAMES, admin_geometry_texts, bbox_values, feature_
 
 # A file example costs a GDAL read and a few queries (~10-50 ms): the module takes about 20 s.
 FILE_EXAMPLES = 100
-examples = settings(max_examples=FILE_EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+examples = settings(
+    max_examples=FILE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # GDAL warns about the unclosed rings we feed it
 
@@ -90,6 +93,7 @@ def is_invalid(shape) -> bool:
 
 # The shared repair step ------------------------------------------------------------------------------------
 
+
 @settings(max_examples=400, deadline=None)
 @given(geojson_geometry(FRAMES[None]))
 def test_repair_returns_a_valid_2d_polygonal_geometry_in_degrees_or_the_reason_it_cannot(geometry):
@@ -121,7 +125,8 @@ def comuna(i: int) -> dict:
 @examples
 @given(collection=feature_collections(comuna))
 def test_load_comunas_stores_valid_boundaries_and_reports_repairs_or_refuses_writing_nothing(
-        communes, tmp_path, collection):
+    communes, tmp_path, collection
+):
     text, crs, features = collection
     path = tmp_path / "comunas.geojson"
     path.write_text(text)
@@ -169,7 +174,8 @@ def thickest_cm(sql: str, params) -> int:
 @examples
 @given(collection=feature_collections(zone), resolve=st.sampled_from([None, "first"]))
 def test_load_zones_stores_valid_zones_inside_the_comuna_without_overlaps_or_refuses_writing_nothing(
-        communes, tmp_path, collection, resolve):
+    communes, tmp_path, collection, resolve
+):
     text, crs, features = collection
     path = tmp_path / "zonas.geojson"
     path.write_text(text)
@@ -189,13 +195,19 @@ def test_load_zones_stores_valid_zones_inside_the_comuna_without_overlaps_or_ref
         for stored in zones:
             area = geodesic_m2("SELECT ST_Area(geometry::geography) FROM zones_zone WHERE id = %s", [stored.pk])
             assert area > 0.9, f"{stored.name}: a sliver of {area} m2 was stored as a zone"
-            outside = thickest_cm("SELECT ST_Difference(z.geometry, c.geometry) FROM zones_zone z, zones_commune c "
-                                  "WHERE z.id = %s AND c.id = %s", [stored.pk, commune.pk])
+            outside = thickest_cm(
+                "SELECT ST_Difference(z.geometry, c.geometry) FROM zones_zone z, zones_commune c "
+                "WHERE z.id = %s AND c.id = %s",
+                [stored.pk, commune.pk],
+            )
             assert outside < 10, f"{stored.name} reaches {outside} cm or more outside the comuna"
         pairs = [(a.pk, b.pk) for a in zones for b in zones if a.pk < b.pk]
         for a, b in pairs:
-            overlap = thickest_cm("SELECT ST_Intersection(a.geometry, b.geometry) FROM zones_zone a, zones_zone b "
-                                  "WHERE a.id = %s AND b.id = %s", [a, b])
+            overlap = thickest_cm(
+                "SELECT ST_Intersection(a.geometry, b.geometry) FROM zones_zone a, zones_zone b "
+                "WHERE a.id = %s AND b.id = %s",
+                [a, b],
+            )
             assert overlap < 10, f"zones {a} and {b} overlap by {overlap} cm or more"
         for properties, geometry in features:
             assert properties["nombre"] in out, out
@@ -206,15 +218,23 @@ def test_load_zones_stores_valid_zones_inside_the_comuna_without_overlaps_or_ref
 
 # load_population ------------------------------------------------------------------------------------------------
 
+
 def census_zone(i: int) -> dict:
-    return {"geocodigo": f"13201{i + 1:06d}", "pob_total": 100 * (i + 1), "pob_0_a_5": 10, "pob_6_a_14": 15,
-            "pob_15_a_64": 60 * (i + 1), "pob_65_y_mas": 15}
+    return {
+        "geocodigo": f"13201{i + 1:06d}",
+        "pob_total": 100 * (i + 1),
+        "pob_0_a_5": 10,
+        "pob_6_a_14": 15,
+        "pob_15_a_64": 60 * (i + 1),
+        "pob_65_y_mas": 15,
+    }
 
 
 @examples
 @given(collection=feature_collections(census_zone))
 def test_load_population_stores_valid_zones_and_conserves_people_or_refuses_writing_nothing(
-        communes, tmp_path, monkeypatch, collection):
+    communes, tmp_path, monkeypatch, collection
+):
     # A lower cap than the real one refuses a vertex at 0,0 before covering it with cells takes seconds.
     monkeypatch.setattr("geo_siac.zones.population.MAX_CELLS_PER_COMMUNE", 5_000)
     text, crs, features = collection
@@ -231,8 +251,9 @@ def test_load_population_stores_valid_zones_and_conserves_people_or_refuses_writ
         outcome(out)
         zones = CensusZone.objects.all()
         assert_storable(zones)
-        assert_each_feature_kept_or_reported(features, "geocodigo", set(zones.values_list("geocodigo", flat=True)),
-                                             out, crs)
+        assert_each_feature_kept_or_reported(
+            features, "geocodigo", set(zones.values_list("geocodigo", flat=True)), out, crs
+        )
         people = sum(z.pob_total for z in zones)
         in_cells = sum(PopulationCell.objects.filter(res=7).values_list("pob_total", flat=True))
         assert in_cells == pytest.approx(people, rel=0.001)
@@ -240,15 +261,25 @@ def test_load_population_stores_valid_zones_and_conserves_people_or_refuses_writ
 
 # The admin's map widget ----------------------------------------------------------------------------------------
 
+
 @examples
 @given(text=admin_geometry_texts())
 def test_admin_saves_a_valid_comuna_boundary_or_redraws_the_form_with_the_reason(client, admin_user, communes, text):
     commune = communes["13201"]
     before = commune.geometry.wkb
     client.force_login(admin_user)
-    data = {"cut": commune.cut, "name": commune.name, "region": commune.region, "region_code": commune.region_code,
-            "province": commune.province, "province_code": commune.province_code, "geometry": text,
-            "jurisdiction_id": commune.jurisdiction_id, "tracking_prefix": commune.tracking_prefix, "is_active": "on"}
+    data = {
+        "cut": commune.cut,
+        "name": commune.name,
+        "region": commune.region,
+        "region_code": commune.region_code,
+        "province": commune.province,
+        "province_code": commune.province_code,
+        "geometry": text,
+        "jurisdiction_id": commune.jurisdiction_id,
+        "tracking_prefix": commune.tracking_prefix,
+        "is_active": "on",
+    }
     with rolled_back():
         response = client.post(f"/admin/zones/commune/{commune.pk}/change/", data)
         event(f"HTTP {response.status_code}")
@@ -263,6 +294,7 @@ def test_admin_saves_a_valid_comuna_boundary_or_redraws_the_form_with_the_reason
 
 
 # The bbox of the GeoJSON API and of Open311 ----------------------------------------------------------------------
+
 
 def lenient_box(value: str):
     """West, south, east, north if `value` is four in-range numbers in order, ignoring blanks; else None."""
@@ -286,9 +318,11 @@ def inside(point, box, margin: float) -> bool:
 def shown_points(make_report):
     """Public and private reports in both comunas, by id, with the point each API shows for them: each private
     report shares its res-9 cell with the public one beside it, so with k = 2 it is shown at that cell's centre."""
-    reports = [make_report(point=point, public_visibility=public)
-               for point in [(-33.6117, -70.5758), (-33.5901, -70.5601), (-33.6402, -70.6003), (-33.4850, -70.5400)]
-               for public in (True, False)]
+    reports = [
+        make_report(point=point, public_visibility=public)
+        for point in [(-33.6117, -70.5758), (-33.5901, -70.5601), (-33.6402, -70.6003), (-33.4850, -70.5400)]
+        for public in (True, False)
+    ]
     report_public_cells_refresh(min_count=2)
     return {report.pk: public_point(Report.objects.get(pk=report.pk)) for report in reports}
 
@@ -365,34 +399,67 @@ NAN = float("nan")
 
 
 def one_feature(geometry, properties, crs=None) -> str:
-    collection = {"type": "FeatureCollection",
-                  "features": [{"type": "Feature", "properties": properties, "geometry": geometry}]}
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": properties, "geometry": geometry}],
+    }
     if crs:
         collection["crs"] = {"type": "name", "properties": {"name": crs}}
     return json.dumps(collection)
 
 
-@pytest.mark.parametrize("geometry,crs,said", [
-    # NaN inside a ring made GEOS raise in is_valid / make_valid.
-    ({"type": "Polygon", "coordinates": [[A, B, C, A], [A, [NAN, -33.6], B, A]]}, None, "omitida: 13991"),
-    # A Z coordinate reached the 2-D column: DataError.
-    ({"type": "Polygon", "coordinates": [[A + [5], B + [5], C + [5], A + [5]]]}, None, "creadas: 1"),
-    # A NaN Z broke ring closure while reprojecting: GEOSException.
-    ({"type": "Polygon", "coordinates": [[[350000, 6280000, NAN], [352000, 6280000, NAN], [352000, 6282000, NAN],
-                                          [350000, 6280000, NAN]]]}, "urn:ogc:def:crs:EPSG::32719", "creadas: 1"),
-    # A collapsed shell around a crossed hole: make_valid's default method raises "mixed-dimension".
-    ({"type": "Polygon", "coordinates": [[A, A, A, A], [[-70.66, -33.68], [-70.48, -33.53], [-70.66, -33.53],
-                                                         [-70.48, -33.68], [-70.66, -33.68]]]}, None, "13991"),
-    # A hole far outside its shell (1e300) escaped the file's bounds check and was stored.
-    ({"type": "Polygon", "coordinates": [[A, B, C, A], [[1e300, 0], [1e300, 1], [0, 1], [1e300, 0]]]}, None,
-     "fuera de los rangos"),
-    # An unclosed ring made the whole file unreadable; now only that feature is skipped, and said why.
-    ({"type": "Polygon", "coordinates": [[A, B, C]]}, None, "omitida: 13991 Prueba 0: geometría vacía o ilegible"),
-    # A NaN point beside a polygon reads as an empty part: the polygon was stored and the dropped part not said.
-    ({"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [NAN, NAN]},
-                                                   {"type": "Polygon", "coordinates": [[A, B, C, A]]}]}, None,
-     "reparada: 13991 Prueba 0: se descartaron partes que no son polígonos"),
-])
+@pytest.mark.parametrize(
+    "geometry,crs,said",
+    [
+        # NaN inside a ring made GEOS raise in is_valid / make_valid.
+        ({"type": "Polygon", "coordinates": [[A, B, C, A], [A, [NAN, -33.6], B, A]]}, None, "omitida: 13991"),
+        # A Z coordinate reached the 2-D column: DataError.
+        ({"type": "Polygon", "coordinates": [[A + [5], B + [5], C + [5], A + [5]]]}, None, "creadas: 1"),
+        # A NaN Z broke ring closure while reprojecting: GEOSException.
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[350000, 6280000, NAN], [352000, 6280000, NAN], [352000, 6282000, NAN], [350000, 6280000, NAN]]
+                ],
+            },
+            "urn:ogc:def:crs:EPSG::32719",
+            "creadas: 1",
+        ),
+        # A collapsed shell around a crossed hole: make_valid's default method raises "mixed-dimension".
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [A, A, A, A],
+                    [[-70.66, -33.68], [-70.48, -33.53], [-70.66, -33.53], [-70.48, -33.68], [-70.66, -33.68]],
+                ],
+            },
+            None,
+            "13991",
+        ),
+        # A hole far outside its shell (1e300) escaped the file's bounds check and was stored.
+        (
+            {"type": "Polygon", "coordinates": [[A, B, C, A], [[1e300, 0], [1e300, 1], [0, 1], [1e300, 0]]]},
+            None,
+            "fuera de los rangos",
+        ),
+        # An unclosed ring made the whole file unreadable; now only that feature is skipped, and said why.
+        ({"type": "Polygon", "coordinates": [[A, B, C]]}, None, "omitida: 13991 Prueba 0: geometría vacía o ilegible"),
+        # A NaN point beside a polygon reads as an empty part: the polygon was stored and the dropped part not said.
+        (
+            {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {"type": "Point", "coordinates": [NAN, NAN]},
+                    {"type": "Polygon", "coordinates": [[A, B, C, A]]},
+                ],
+            },
+            None,
+            "reparada: 13991 Prueba 0: se descartaron partes que no son polígonos",
+        ),
+    ],
+)
 def test_load_comunas_regressions_store_valid_or_skip_with_the_reason(communes, tmp_path, geometry, crs, said):
     path = tmp_path / "comunas.geojson"
     path.write_text(one_feature(geometry, comuna(0), crs))
@@ -403,52 +470,93 @@ def test_load_comunas_regressions_store_valid_or_skip_with_the_reason(communes, 
 
 def test_zones_sharing_a_repaired_edge_stay_inside_the_comuna_after_first_wins(communes, tmp_path):
     """Floating-point overlays moved an edge 2 cm: 15 m2 of a zone outside Puente Alto."""
-    north = {"type": "MultiPolygon", "coordinates": [[[[-70.66, -33.68]] * 4, [
-        [-70.66, -33.68], [-70.48, -33.5505078125], [-70.66, -33.5505078125], [-70.48, -33.68], [-70.66, -33.68]]]]}
-    south = {"type": "MultiPolygon", "coordinates": [[[
-        [-70.66, -33.53], [-70.48, -33.558125], [-70.66, -33.558125], [-70.48, -33.53], [-70.66, -33.53]]]]}
+    north = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [
+                [[-70.66, -33.68]] * 4,
+                [
+                    [-70.66, -33.68],
+                    [-70.48, -33.5505078125],
+                    [-70.66, -33.5505078125],
+                    [-70.48, -33.68],
+                    [-70.66, -33.68],
+                ],
+            ]
+        ],
+    }
+    south = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[-70.66, -33.53], [-70.48, -33.558125], [-70.66, -33.558125], [-70.48, -33.53], [-70.66, -33.53]]]
+        ],
+    }
     path = tmp_path / "zonas.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"nombre": "Norte"}, "geometry": north},
-        {"type": "Feature", "properties": {"nombre": "Sur"}, "geometry": south}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {"nombre": "Norte"}, "geometry": north},
+                    {"type": "Feature", "properties": {"nombre": "Sur"}, "geometry": south},
+                ],
+            }
+        )
+    )
     command("load_zones", path, "--commune", "13201", "--resolve-overlaps", "first", "--commit")
     assert Zone.objects.count() == 2
-    outside = geodesic_m2("SELECT max(ST_Area(ST_Difference(z.geometry, c.geometry)::geography)) "
-                          "FROM zones_zone z, zones_commune c WHERE c.cut = '13201'", [])
+    outside = geodesic_m2(
+        "SELECT max(ST_Area(ST_Difference(z.geometry, c.geometry)::geography)) "
+        "FROM zones_zone z, zones_commune c WHERE c.cut = '13201'",
+        [],
+    )
     assert outside < 0.01
 
 
 def test_a_census_zone_reaching_null_island_is_skipped_and_a_huge_one_refused_before_computing_cells(
-        communes, tmp_path):
+    communes, tmp_path
+):
     """Covering these with H3 cells would have run for hours: one vertex at 0,0, or a zone a degree across at
     res 10 (~800,000 cells)."""
     path = tmp_path / "censo.geojson"
-    path.write_text(one_feature({"type": "Polygon", "coordinates": [[A, B, [0, 0], A]]}, census_zone(0),
-                                "urn:ogc:def:crs:EPSG::4326"))
+    path.write_text(
+        one_feature(
+            {"type": "Polygon", "coordinates": [[A, B, [0, 0], A]]}, census_zone(0), "urn:ogc:def:crs:EPSG::4326"
+        )
+    )
     out = command("load_population", path, "--res", "10", "--no-progress", "--commit")
     assert "omitida: 13201000001: se extiende 70.6°" in out
     huge = [[-71.4, -34.4], [-70.5, -34.4], [-70.5, -33.5], [-71.4, -33.5], [-71.4, -34.4]]
-    path.write_text(one_feature({"type": "Polygon", "coordinates": [huge]}, census_zone(0),
-                                "urn:ogc:def:crs:EPSG::4326"))
+    path.write_text(
+        one_feature({"type": "Polygon", "coordinates": [huge]}, census_zone(0), "urn:ogc:def:crs:EPSG::4326")
+    )
     with pytest.raises(CommandError, match="celdas H3 res 10"):
         command("load_population", path, "--res", "10", "--no-progress", "--commit")
     assert not CensusZone.objects.exists() and not PopulationCell.objects.exists()
 
 
-@pytest.mark.parametrize("text", [
-    "SRID=3857;MULTIPOLYGON (((1e300 0, 1 0, 1 1, 1e300 0)))",  # GDAL 3.6 aborted the process reprojecting this
-    '{"type": "MultiPolygon", "coordinates": [[[[1e30, 1e30], [2e30, 1e30], [2e30, 2e30], [1e30, 1e30]]]]}',
-    "SRID=3857;MULTIPOLYGON (((25000000 0, 25000001 0, 25000001 1, 25000000 0)))",  # wrapped to a longitude
-    "SRID=999999;MULTIPOLYGON (((-70.6 -33.6, -70.5 -33.6, -70.5 -33.5, -70.6 -33.6)))",  # 500: unknown SRID
-    "SRID=4326;MULTIPOLYGON Z (((-70.6 -33.6 1, -70.5 -33.6 1, -70.5 -33.5 1, -70.6 -33.6 1)))",  # DataError
-    '{"type": "Point", "coordinates": [-7865835.0, NaN]}',  # 500: GEOS holds it as empty and writes no WKB
-])
-def test_admin_refuses_geometries_it_cannot_reproject_or_store_and_redraws_the_form(client, admin_user, communes,
-                                                                                     text):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SRID=3857;MULTIPOLYGON (((1e300 0, 1 0, 1 1, 1e300 0)))",  # GDAL 3.6 aborted the process reprojecting this
+        '{"type": "MultiPolygon", "coordinates": [[[[1e30, 1e30], [2e30, 1e30], [2e30, 2e30], [1e30, 1e30]]]]}',
+        "SRID=3857;MULTIPOLYGON (((25000000 0, 25000001 0, 25000001 1, 25000000 0)))",  # wrapped to a longitude
+        "SRID=999999;MULTIPOLYGON (((-70.6 -33.6, -70.5 -33.6, -70.5 -33.5, -70.6 -33.6)))",  # 500: unknown SRID
+        "SRID=4326;MULTIPOLYGON Z (((-70.6 -33.6 1, -70.5 -33.6 1, -70.5 -33.5 1, -70.6 -33.6 1)))",  # DataError
+        '{"type": "Point", "coordinates": [-7865835.0, NaN]}',  # 500: GEOS holds it as empty and writes no WKB
+    ],
+)
+def test_admin_refuses_geometries_it_cannot_reproject_or_store_and_redraws_the_form(client, admin_user, communes, text):
     commune = communes["13201"]
     client.force_login(admin_user)
-    data = {"cut": commune.cut, "name": commune.name, "geometry": text, "jurisdiction_id": commune.jurisdiction_id,
-            "tracking_prefix": commune.tracking_prefix, "is_active": "on"}
+    data = {
+        "cut": commune.cut,
+        "name": commune.name,
+        "geometry": text,
+        "jurisdiction_id": commune.jurisdiction_id,
+        "tracking_prefix": commune.tracking_prefix,
+        "is_active": "on",
+    }
     response = client.post(f"/admin/zones/commune/{commune.pk}/change/", data)
     assert response.status_code == 200
     assert list(response.context["adminform"].form.errors) == ["geometry"]

@@ -13,8 +13,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside
 pytestmark = pytest.mark.browser
 
 
-def test_heat_map_its_folium_frame_and_the_html_export_work_in_production(chromium, production_server, make_report,
-                                                                           django_user_model):
+def test_heat_map_its_folium_frame_and_the_html_export_work_in_production(
+    chromium, production_server, make_report, django_user_model
+):
     from django.db import connections
 
     make_report(point=PUENTE_ALTO_CENTRE)

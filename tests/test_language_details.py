@@ -14,8 +14,9 @@ SANTIAGO = ZoneInfo("America/Santiago")
 
 def test_tracking_page_writes_dates_in_the_readers_language(client, make_report):
     report = make_report()
-    report.__class__.objects.filter(pk=report.pk).update(created_at=datetime(2026, 11, 20, 9, 5, tzinfo=SANTIAGO),
-                                                         expected_at=datetime(2026, 12, 2, 18, tzinfo=SANTIAGO))
+    report.__class__.objects.filter(pk=report.pk).update(
+        created_at=datetime(2026, 11, 20, 9, 5, tzinfo=SANTIAGO), expected_at=datetime(2026, 12, 2, 18, tzinfo=SANTIAGO)
+    )
     url = f"/seguimiento/{report.tracking_code}/"
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es-cl").content.decode()
@@ -38,8 +39,9 @@ def test_language_list_names_each_language_in_that_language(client, communes, la
     assert re.search(r'<option value="en" lang="en"( selected)?>English</option>', page)
 
 
-@pytest.mark.parametrize(("language", "zoom_in", "zoom_out"), [("es-cl", "Acercar", "Alejar"),
-                                                                ("en", "Zoom in", "Zoom out")])
+@pytest.mark.parametrize(
+    ("language", "zoom_in", "zoom_out"), [("es-cl", "Acercar", "Alejar"), ("en", "Zoom in", "Zoom out")]
+)
 def test_map_zoom_buttons_are_titled_in_the_pages_language(client, make_report, crews, language, zoom_in, zoom_out):
     make_report()
     report_page = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()

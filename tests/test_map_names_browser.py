@@ -61,14 +61,16 @@ def names_as_markup(crews, puente_alto, make_report):  # noqa: F811
     Commune.objects.filter(cut="13201").update(name=hostile("comuna"))
     Zone.objects.filter(pk=crews["west"].pk).update(name=hostile("zona"))
     Crew.objects.filter(pk=crews["A"].pk).update(name=hostile("cuadrilla"))
-    Category.objects.filter(service_code="retiro-escombros").update(name_es=hostile("categoria"),
-                                                                     name_en=hostile("categoria"))
+    Category.objects.filter(service_code="retiro-escombros").update(
+        name_es=hostile("categoria"), name_en=hostile("categoria")
+    )
     CategoryGroup.objects.update(name_es=hostile("grupo"), name_en=hostile("grupo"))
     ServicePoint.objects.update(name=hostile("punto"))
 
 
-def test_names_run_nothing_on_the_coverage_and_heat_map_pages_or_their_frames(chromium, production_server, client,
-                                                                             names_as_markup, crews):
+def test_names_run_nothing_on_the_coverage_and_heat_map_pages_or_their_frames(
+    chromium, production_server, client, names_as_markup, crews
+):
     client.force_login(crews["admin"])
     cookies = [{"name": "sessionid", "value": client.cookies["sessionid"].value}]
     assert dialogs_on_map_pages(chromium, production_server.url, cookies, [COVERAGE, HEAT_MAP]) == []

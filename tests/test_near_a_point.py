@@ -1,4 +1,4 @@
-""""Open reports near a point" has one answer (reports.selectors.within_m): the citizen's duplicates, the operator
+""" "Open reports near a point" has one answer (reports.selectors.within_m): the citizen's duplicates, the operator
 console and Open311's lat/long/radius agree at the edge of the radius, measured on the spheroid."""
 
 import pytest
@@ -50,15 +50,25 @@ def open311_near(client, radius: float) -> set[int]:
 
 
 def test_every_caller_finds_the_report_half_a_metre_inside_the_radius_and_not_the_one_half_a_metre_outside(
-        client, crews, edge):
+    client, crews, edge
+):
     radius, inside, outside = edge
     assert citizen_duplicates(client) == [inside.tracking_code]
     assert open311_near(client, radius) == {inside.pk}
     client.force_login(crews["operator"])
     assert operator_nearby(client) == [inside.tracking_code]
-    filed = client.post(reverse("operator:new"), {
-        "channel": "phone", "category": CATEGORY, "latitude": LAT, "longitude": LNG,
-        "description": "Llamó un vecino por escombros", "address": "Plaza de Puente Alto"}, follow=True)
+    filed = client.post(
+        reverse("operator:new"),
+        {
+            "channel": "phone",
+            "category": CATEGORY,
+            "latitude": LAT,
+            "longitude": LNG,
+            "description": "Llamó un vecino por escombros",
+            "address": "Plaza de Puente Alto",
+        },
+        follow=True,
+    )
     assert [d.tracking_code for d in filed.context["duplicates"]] == [inside.tracking_code]
 
 
@@ -74,8 +84,9 @@ def test_a_private_report_is_placed_by_its_published_cells_centre_measured_on_th
         assert {int(i["service_request_id"]) for i in items(body, "json", "service_requests", "request")} == expected
 
 
-def test_the_citizen_sees_only_public_reports_near_the_point_and_the_operator_every_open_one(client, crews,
-                                                                                            make_report):
+def test_the_citizen_sees_only_public_reports_near_the_point_and_the_operator_every_open_one(
+    client, crews, make_report
+):
     private = make_report(point=at(10, 90))
     public = make_report(point=at(20, 90), public_visibility=True)
     assert citizen_duplicates(client) == [public.tracking_code]
@@ -89,8 +100,11 @@ def test_the_search_reaches_the_location_index(make_report):
     index, which says nothing about the rule."""
     make_report()
     reports = Report.objects.filter(within_m(Point(LNG, LAT, srid=4326), 300))
-    index = next(name for name, spec in connection.introspection.get_constraints(
-        connection.cursor(), Report._meta.db_table).items() if spec["columns"] == ["location"] and spec["index"])
+    index = next(
+        name
+        for name, spec in connection.introspection.get_constraints(connection.cursor(), Report._meta.db_table).items()
+        if spec["columns"] == ["location"] and spec["index"]
+    )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = reports.explain()

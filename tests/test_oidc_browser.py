@@ -20,9 +20,19 @@ PHONE = {"width": 390, "height": 844}
 def provider_for(live_server, settings, tmp_path):
     """A provider whose client sends the browser back to the live server, and GeoSIAC configured for it."""
     settings.SITE_URL = live_server.url
-    provider = OidcProvider(tmp_path, accounts=ACCOUNTS, clients=[{
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "grant_types": ["authorization_code"],
-        "response_types": ["code"], "redirect_uris": [live_server.url + "/mis-solicitudes/oidc/vuelta/"]}])
+    provider = OidcProvider(
+        tmp_path,
+        accounts=ACCOUNTS,
+        clients=[
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+                "redirect_uris": [live_server.url + "/mis-solicitudes/oidc/vuelta/"],
+            }
+        ],
+    )
     provider.start()
     configure(settings, provider.issuer)
     yield provider
@@ -48,8 +58,9 @@ def provider_sign_in(page, provider: OidcProvider, login: str) -> None:
     page.click("button[type=submit] >> text=Continue")  # the consent page
 
 
-def test_citizen_signs_in_through_the_provider_and_sees_their_requests(phone_page, live_server, provider_for,
-                                                                       make_report):
+def test_citizen_signs_in_through_the_provider_and_sees_their_requests(
+    phone_page, live_server, provider_for, make_report
+):
     page = phone_page
     mine = make_report(reporter_email=ROSA, description="Luminaria apagada.")
     others = make_report(reporter_email="otra@example.cl")

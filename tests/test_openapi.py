@@ -13,14 +13,35 @@ from geo_siac.open311.services import api_key_create
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 CDN = re.compile(r"""(?:src|href)=["']https?://""")
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 WORDS = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "\x00", "a\x00b", "true", "open,closed", "retiro-escombros", "1", "-1", "0", "1001", "nan",
-                     "1e400",
-                     "-70.6,-33.7,-70.5,-33.5", "2026-01-01", "2026-01-01T00:00:00-03:00", "9999-12-31"]),
-    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(
+        [
+            "",
+            "\x00",
+            "a\x00b",
+            "true",
+            "open,closed",
+            "retiro-escombros",
+            "1",
+            "-1",
+            "0",
+            "1001",
+            "nan",
+            "1e400",
+            "-70.6,-33.7,-70.5,-33.5",
+            "2026-01-01",
+            "2026-01-01T00:00:00-03:00",
+            "9999-12-31",
+        ]
+    ),
+    st.integers(-(10**20), 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
 )
 
@@ -67,9 +88,16 @@ def assert_matches_its_schema(document: dict, operation: dict, response) -> None
 
 def test_schema_describes_the_geojson_api_and_every_open311_endpoint(schema):
     assert schema["openapi"].startswith("3.0")
-    assert {"/api/reports/", "/api/categories/", "/open311/v2/discovery", "/open311/v2/services",
-            "/open311/v2/services/{service_code}", "/open311/v2/requests", "/open311/v2/requests/{service_request_id}",
-            "/open311/v2/tokens/{token}"} <= set(schema["paths"])
+    assert {
+        "/api/reports/",
+        "/api/categories/",
+        "/open311/v2/discovery",
+        "/open311/v2/services",
+        "/open311/v2/services/{service_code}",
+        "/open311/v2/requests",
+        "/open311/v2/requests/{service_request_id}",
+        "/open311/v2/tokens/{token}",
+    } <= set(schema["paths"])
 
 
 def test_docs_page_loads_swagger_ui_from_local_static_files(client, communes):
@@ -91,8 +119,7 @@ def test_fuzzed_get_requests_never_fail_and_match_their_schema(client, schema, m
         path, operation = data.draw(st.sampled_from(gets))
         names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
         query = data.draw(st.dictionaries(st.sampled_from(names), WORDS, max_size=4)) if names else {}
-        url = re.sub(r"\{[^}]+\}", lambda _m: data.draw(st.sampled_from(["1", "poda-arboles", "x", "%20", "é"])),
-                     path)
+        url = re.sub(r"\{[^}]+\}", lambda _m: data.draw(st.sampled_from(["1", "poda-arboles", "x", "%20", "é"])), path)
         assert_matches_its_schema(schema, operation, client.get(url, query, HTTP_ACCEPT="application/json"))
 
     run()
@@ -101,8 +128,19 @@ def test_fuzzed_get_requests_never_fail_and_match_their_schema(client, schema, m
 def test_fuzzed_open311_posts_never_fail_and_match_their_schema(client, schema, communes):
     _key, raw = api_key_create(name="Fuzz", rate_limit_per_minute=10_000)
     operation = schema["paths"]["/open311/v2/requests"]["post"]
-    fields = ["service_code", "lat", "long", "description", "email", "phone", "first_name", "jurisdiction_id",
-              "attribute[volumen]", "attribute[tipo][]", "address_string"]
+    fields = [
+        "service_code",
+        "lat",
+        "long",
+        "description",
+        "email",
+        "phone",
+        "first_name",
+        "jurisdiction_id",
+        "attribute[volumen]",
+        "attribute[tipo][]",
+        "address_string",
+    ]
     lat, lng = PUENTE_ALTO_CENTRE
 
     @FUZZ

@@ -14,9 +14,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 
 
 @pytest.mark.browser
-def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
-    production_server, make_report, crews
-):
+def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(production_server, make_report, crews):
     operator = browser_user(crews["operator"])
     lat, lng = served_area_centre()  # the operator map opens centred here
     earlier = make_report(point=(lat, lng))
@@ -45,16 +43,18 @@ def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(
 
 
 @pytest.mark.browser
-def test_operator_files_a_tree_pruning_by_phone_answering_its_question_at_typed_coordinates(
-    production_server, crews
-):
+def test_operator_files_a_tree_pruning_by_phone_answering_its_question_at_typed_coordinates(production_server, crews):
     from django.contrib.gis.geos import Point
 
     from geo_siac.zones.models import ServicePoint
 
     browser_user(crews["operator"])
-    desk = ServicePoint.objects.create(name="Call center municipal", kind="municipal_office",
-                                       commune=crews["west"].commune, point=Point(-70.5758, -33.6117, srid=4326))
+    desk = ServicePoint.objects.create(
+        name="Call center municipal",
+        kind="municipal_office",
+        commune=crews["west"].commune,
+        point=Point(-70.5758, -33.6117, srid=4326),
+    )
     lat, lng = WEST_POINT  # in Puente Alto; the map opens on the first comuna served, Peñalolén
 
     with sync_playwright() as playwright:
@@ -78,7 +78,8 @@ def test_operator_files_a_tree_pruning_by_phone_answering_its_question_at_typed_
         page.press("#id_longitude", "Tab")  # the change event, as leaving the field does
         expect(page.locator("#operator-map .leaflet-marker-icon")).to_have_count(1)
         page.wait_for_function(
-            f"() => window.geoSiacOperatorMap.getCenter().distanceTo([{lat}, {lng}]) < 50")  # panned to the pin
+            f"() => window.geoSiacOperatorMap.getCenter().distanceTo([{lat}, {lng}]) < 50"
+        )  # panned to the pin
         page.fill("#id_description", "Vecino llamó: rama sobre el cable de la luz")
         (PROJECT_ROOT / "test-output").mkdir(exist_ok=True)
         page.screenshot(path=PROJECT_ROOT / "test-output" / "operator-tree-pruning.png", full_page=True)

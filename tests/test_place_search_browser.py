@@ -52,8 +52,9 @@ def metres_north(point: tuple[float, float], metres: float) -> tuple[float, floa
     return point[0] + metres / 111_320, point[1]
 
 
-def test_citizen_types_an_intersection_picks_it_sees_what_is_reported_near_and_files(phone_page, gazetteer,
-                                                                                     make_report, settings):
+def test_citizen_types_an_intersection_picks_it_sees_what_is_reported_near_and_files(
+    phone_page, gazetteer, make_report, settings
+):
     assert AXE.exists(), f"{AXE} is missing: run scripts/setup.sh with GEO_SIAC_WITH_BROWSER=1"
     crossing = geocode_search("concha y toro con eyzaguirre")[0]
     corner = (crossing.latitude, crossing.longitude)
@@ -121,8 +122,9 @@ def test_the_map_names_the_gazetteer_places_when_no_tiles_load(phone_page, gazet
     page.goto(page.base_url + "/")
     page.locator(".leaflet-interactive").first.wait_for()
     assert page.locator(".commune-label", has_text="Puente Alto").count() == 1
-    page.evaluate("([lat, lng]) => window.geoSiacMap.setView([lat, lng], 16, {animate: false})",
-                  [metro.latitude, metro.longitude])
+    page.evaluate(
+        "([lat, lng]) => window.geoSiacMap.setView([lat, lng], 16, {animate: false})", [metro.latitude, metro.longitude]
+    )
     expect(page.locator(".map-place-label", has_text=metro.label).first).to_be_visible()
     assert page.locator(".map-street-label").count() > 0
     page.locator("#map").screenshot(path=OUTPUT / "5-names-without-tiles.png")

@@ -47,14 +47,21 @@ def october_reports(make_report):
 
 
 def overlaps(box, other) -> bool:
-    return not (box["x"] + box["width"] <= other["x"] or other["x"] + other["width"] <= box["x"]
-                or box["y"] + box["height"] <= other["y"] or other["y"] + other["height"] <= box["y"])
+    return not (
+        box["x"] + box["width"] <= other["x"]
+        or other["x"] + other["width"] <= box["x"]
+        or box["y"] + box["height"] <= other["y"]
+        or other["y"] + other["height"] <= box["y"]
+    )
 
 
 def cells_under_controls(frame, colours: list[str]) -> list[str]:
     """The map's coloured cells that a Leaflet control (zoom, layers, scale) sits on."""
-    cells = [path.bounding_box() for path in frame.locator("path.leaflet-interactive").all()
-             if path.get_attribute("fill") in colours]
+    cells = [
+        path.bounding_box()
+        for path in frame.locator("path.leaflet-interactive").all()
+        if path.get_attribute("fill") in colours
+    ]
     controls = [control.bounding_box() for control in frame.locator(".leaflet-control").all()]
     assert cells and controls
     return [f"{cell} under {control}" for cell in cells for control in controls if overlaps(cell, control)]
@@ -97,8 +104,10 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 labels = legend.all_inner_texts()
                 lines = frame.locator(".map-title li").all_inner_texts()
                 expect(frame.locator(".leaflet-control-layers-toggle")).to_have_attribute("title", "Capas")
-                colours = [swatch.get_attribute("style").removeprefix("background:")
-                           for swatch in frame.locator(".map-legend .swatch").all()]
+                colours = [
+                    swatch.get_attribute("style").removeprefix("background:")
+                    for swatch in frame.locator(".map-legend .swatch").all()
+                ]
                 covered = cells_under_controls(frame, colours)
                 legend_box = frame.locator(".map-legend").bounding_box()
                 map_box = frame.locator(".folium-map").bounding_box()
@@ -118,8 +127,11 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 assert errors == []
                 assert all(WHOLE_RANGE.match(label) for label in labels), labels
                 assert labels[0].startswith("1") and labels[-1].endswith("8")
-                assert lines[:3] == ["Categorías: Bache en calzada, Retiro de escombros", "Comunas: todas",
-                                     "Período: del 1 de octubre de 2025 al 31 de octubre de 2025"]
+                assert lines[:3] == [
+                    "Categorías: Bache en calzada, Retiro de escombros",
+                    "Comunas: todas",
+                    "Período: del 1 de octubre de 2025 al 31 de octubre de 2025",
+                ]
                 assert "Medida: Solicitudes por celda H3" in lines
                 assert covered == []
                 assert legend_box["y"] >= map_box["y"] + map_box["height"]  # the legend sits below the map

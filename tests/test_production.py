@@ -21,8 +21,14 @@ PRODUCTION_ENV = {
 
 
 def manage(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          env={**deploy_environment(), **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**deploy_environment(), **(env or {})},
+        timeout=120,
+    )
 
 
 def deploy_environment() -> dict:
@@ -39,9 +45,11 @@ def test_check_deploy_is_clean_in_production_mode():
 
 def test_production_workers_share_one_cache_so_cached_pages_are_not_per_process(tmp_path):
     shared = tmp_path / "cache"
-    script = ("from django.core.cache import cache; from django.conf import settings; "
-              "print(settings.CACHES['default']['BACKEND']); print(cache.incr('hits') if cache.get('hits') else "
-              "cache.set('hits', 1) or 1)")
+    script = (
+        "from django.core.cache import cache; from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND']); print(cache.incr('hits') if cache.get('hits') else "
+        "cache.set('hits', 1) or 1)"
+    )
     env = {**PRODUCTION_ENV, "CACHE_LOCATION": str(shared)}
     first, second = (manage("shell", "-v", "0", "-c", script, env=env) for _ in range(2))  # two processes
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
@@ -52,8 +60,10 @@ def test_production_workers_share_one_cache_so_cached_pages_are_not_per_process(
 def test_the_gunicorn_master_freezes_what_it_loaded_before_forking_workers():
     """when_ready runs in the master after preload_app, before any worker is forked: the loaded application is then
     out of reach of the workers' full garbage collections."""
-    script = ("import gc, runpy; conf = runpy.run_path('geo_siac/gunicorn.conf.py'); "
-              "before = gc.get_freeze_count(); conf['when_ready'](None); print(before, gc.get_freeze_count())")
+    script = (
+        "import gc, runpy; conf = runpy.run_path('geo_siac/gunicorn.conf.py'); "
+        "before = gc.get_freeze_count(); conf['when_ready'](None); print(before, gc.get_freeze_count())"
+    )
     result = manage("shell", "-v", "0", "-c", script, env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     before, after = map(int, result.stdout.split())
@@ -75,12 +85,15 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-@pytest.mark.parametrize("secret_key", [
-    "dev-only-insecure-key-change-me",  # .env.example's, and the development default
-    "dev-only-insecure-key-change-me" + "-and-something-appended-to-pass-the-length",
-    "a-short-secret-key-of-40-characters-xyz",
-    "ab" * 40,
-])
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        "dev-only-insecure-key-change-me",  # .env.example's, and the development default
+        "dev-only-insecure-key-change-me" + "-and-something-appended-to-pass-the-length",
+        "a-short-secret-key-of-40-characters-xyz",
+        "ab" * 40,
+    ],
+)
 def test_production_mode_refuses_an_example_short_or_repetitive_secret_key_and_says_how_to_make_one(secret_key):
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": secret_key})
     assert result.returncode != 0

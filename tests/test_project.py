@@ -93,9 +93,17 @@ def test_home_page_in_english(client, communes):
     assert "Debris removal" in response.content.decode()
 
 
-@pytest.mark.parametrize("url", ["/admin/zones/commune/", "/admin/zones/servicepoint/", "/admin/reports/report/",
-                                 "/admin/catalogue/category/", "/admin/notifications/notification/",
-                                 "/admin/reports/surveyresponse/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/zones/commune/",
+        "/admin/zones/servicepoint/",
+        "/admin/reports/report/",
+        "/admin/catalogue/category/",
+        "/admin/notifications/notification/",
+        "/admin/reports/surveyresponse/",
+    ],
+)
 def test_admin_lists_render(admin_client, make_report, url):
     make_report()
     assert admin_client.get(url).status_code == 200
@@ -110,9 +118,18 @@ def test_admin_map_widgets_load_openlayers_from_local_static_files(admin_client,
     assert (PROJECT_ROOT / "geo_siac" / "static" / OL / "ol.js").exists()
 
 
-@pytest.mark.parametrize("url", ["/", "/salud/", "/transparencia/", "/transparencia/mapa/",
-                                 "/transparencia/celdas.geojson", "/transparencia/compromisos/",
-                                 "/transparencia/datos/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/salud/",
+        "/transparencia/",
+        "/transparencia/mapa/",
+        "/transparencia/celdas.geojson",
+        "/transparencia/compromisos/",
+        "/transparencia/datos/",
+    ],
+)
 def test_public_pages_answer_head_like_get_without_a_body(client, communes, url):
     """Uptime monitors and link checkers ask with HEAD: the same status and headers as GET, no body, and never
     taken for a submission."""

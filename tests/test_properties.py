@@ -10,8 +10,15 @@ from hypothesis import strategies as st
 from geo_siac.reports.deadlines import add_business_days, business_days_between, is_business_day
 from geo_siac.reports.validation import coordinate_columns, coordinate_errors, parse_coordinate
 
-anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                     st.text(), st.binary(), st.lists(st.integers(), max_size=2))
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(),
+    st.binary(),
+    st.lists(st.integers(), max_size=2),
+)
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31))
 
 
@@ -43,15 +50,18 @@ def test_non_finite_or_out_of_range_latitudes_are_always_rejected(number):
 
 # What a coordinate column of a file can hold: numbers written every way, with a comma, and near-numbers.
 coordinate_text = st.one_of(
-    st.floats().map(repr), st.floats().map(lambda x: repr(x).replace(".", ",")),
-    st.text(alphabet="0123456789.,-+eEinfatyINFA_ \u0661", max_size=12), st.text(max_size=6),
+    st.floats().map(repr),
+    st.floats().map(lambda x: repr(x).replace(".", ",")),
+    st.text(alphabet="0123456789.,-+eEinfatyINFA_ \u0661", max_size=12),
+    st.text(max_size=6),
 ).map(str.strip)
 
 
 @given(st.lists(st.tuples(coordinate_text, coordinate_text), min_size=1, max_size=6))
 def test_the_importer_reads_every_coordinate_as_report_create_does(pairs):
-    latitudes, longitudes, errors = coordinate_columns(pd.Series([a for a, _ in pairs]),
-                                                       pd.Series([b for _, b in pairs]))
+    latitudes, longitudes, errors = coordinate_columns(
+        pd.Series([a for a, _ in pairs]), pd.Series([b for _, b in pairs])
+    )
     for i, (latitude, longitude) in enumerate(pairs):
         lat, lng, found = coordinate_errors(latitude, longitude)
         if found:
@@ -70,7 +80,8 @@ def test_a_deadline_lands_on_a_business_day_exactly_n_business_days_later(start,
 @given(days, st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=30))
 def test_business_days_add_up(start, a, b):
     assert add_business_days(add_business_days(start, a, closed_days=()), b, closed_days=()) == add_business_days(
-        start, a + b, closed_days=())
+        start, a + b, closed_days=()
+    )
 
 
 @given(days, st.integers(min_value=1, max_value=20), st.sets(days, max_size=5))

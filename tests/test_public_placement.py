@@ -70,8 +70,9 @@ def _api_ids(client, **params) -> set[int]:
 
 
 @pytest.mark.django_db
-def test_a_private_report_alone_in_its_cell_has_no_place_in_open311_the_api_or_any_search(client, make_report,
-                                                                                           settings):
+def test_a_private_report_alone_in_its_cell_has_no_place_in_open311_the_api_or_any_search(
+    client, make_report, settings
+):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
     crowd = [make_report() for _ in range(K)]
     alone = make_report(point=PENALOLEN_CENTRE)
@@ -93,8 +94,11 @@ def test_a_private_report_alone_in_its_cell_has_no_place_in_open311_the_api_or_a
 def _res8_group(make_report) -> tuple[list[Report], int]:
     """K private reports, each alone in its res-9 cell, inside one res-8 cell: the open data places them there."""
     res8 = h3i.latlng_to_cell(*PUENTE_ALTO_CENTRE, 8)
-    points = [h3i.cell_to_latlng(child) for child in sorted(h3i.cell_to_children(res8, 9))
-              if h3i.latlng_to_cell(*h3i.cell_to_latlng(child), 8) == res8][:K]
+    points = [
+        h3i.cell_to_latlng(child)
+        for child in sorted(h3i.cell_to_children(res8, 9))
+        if h3i.latlng_to_cell(*h3i.cell_to_latlng(child), 8) == res8
+    ][:K]
     return [make_report(point=point) for point in points], res8
 
 
@@ -125,25 +129,30 @@ def test_open311_the_api_and_searches_place_a_private_report_at_its_open_data_ce
 def _border_points(cut_a: str, cut_b: str) -> tuple[tuple[float, float], tuple[float, float], int]:
     """A point on each side of the border of two comunas, in the same res-9 cell (that cell)."""
     with connection.cursor() as cursor:
-        cursor.execute("""SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_ClosestPoint(a.geometry, b.geometry) AS p
+        cursor.execute(
+            """SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_ClosestPoint(a.geometry, b.geometry) AS p
                           FROM zones_commune a, zones_commune b WHERE a.cut = %s AND b.cut = %s) AS border""",
-                       [cut_a, cut_b])
+            [cut_a, cut_b],
+        )
         cell = h3i.latlng_to_cell(*cursor.fetchone(), 9)
         ring = h3i.cell_to_boundary(cell)
         hexagon = "POLYGON((" + ", ".join(f"{lng} {lat}" for lat, lng in [*ring, ring[0]]) + "))"
         points = []
         for cut in (cut_a, cut_b):
-            cursor.execute("""SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(ST_Intersection(geometry,
+            cursor.execute(
+                """SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(ST_Intersection(geometry,
                               ST_GeomFromText(%s, 4326))) AS p FROM zones_commune WHERE cut = %s) AS side""",
-                           [hexagon, cut])
+                [hexagon, cut],
+            )
             points.append(cursor.fetchone())
     assert all(h3i.latlng_to_cell(*point, 9) == cell for point in points)
     return points[0], points[1], cell
 
 
 @pytest.mark.django_db
-def test_a_cell_across_a_comuna_border_is_not_published_for_fewer_than_k_reports_of_one_comuna(client, make_report,
-                                                                                               settings):
+def test_a_cell_across_a_comuna_border_is_not_published_for_fewer_than_k_reports_of_one_comuna(
+    client, make_report, settings
+):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
     import_communes(path=None, cuts=["13110"], commit=True)  # La Florida, beside Puente Alto
     puente_alto, la_florida, cell = _border_points("13201", "13110")
@@ -177,23 +186,37 @@ def test_the_public_map_shows_the_open_data_cells_with_the_number_of_rows_placed
     does not have, or with another count, would let the two be subtracted."""
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 2
     cell, parent, split_point = _split_res9_cell()
-    beside = next(c for c in h3i.cell_to_children(parent, 9)
-                  if c != cell and h3i.latlng_to_cell(*h3i.cell_to_latlng(c), 8) == parent)
+    beside = next(
+        c
+        for c in h3i.cell_to_children(parent, 9)
+        if c != cell and h3i.latlng_to_cell(*h3i.cell_to_latlng(c), 8) == parent
+    )
     make_report(point=split_point)
     make_report(point=h3i.cell_to_latlng(beside))
     _publish()
 
     rows_per_cell = Counter(row["h3_cell"] for row in _open_data(client).values() if row["h3_cell"])
-    shown = {f["properties"]["h3"]: f["properties"]["count"]
-             for f in client.get("/transparencia/celdas.geojson").json()["features"]}
+    shown = {
+        f["properties"]["h3"]: f["properties"]["count"]
+        for f in client.get("/transparencia/celdas.geojson").json()["features"]
+    }
 
     assert shown == {place: n for place, n in rows_per_cell.items() if n >= 2}
 
 
 # Where random reports go: a few spots around Puente Alto's centre, some alone, some sharing cells at every level.
-SPOTS = [(PUENTE_ALTO_CENTRE[0] + dlat, PUENTE_ALTO_CENTRE[1] + dlng)
-         for dlat, dlng in [(0, 0), (0.0004, -0.0003), (0.004, -0.002), (-0.006, -0.008), (0.011, -0.012),
-                            (-0.011, -0.02), (0.008, -0.024)]]
+SPOTS = [
+    (PUENTE_ALTO_CENTRE[0] + dlat, PUENTE_ALTO_CENTRE[1] + dlng)
+    for dlat, dlng in [
+        (0, 0),
+        (0.0004, -0.0003),
+        (0.004, -0.002),
+        (-0.006, -0.008),
+        (0.011, -0.012),
+        (-0.011, -0.02),
+        (0.008, -0.024),
+    ]
+]
 report_sets = st.lists(st.tuples(st.sampled_from(SPOTS), st.booleans()), min_size=1, max_size=14)
 
 
@@ -201,12 +224,15 @@ def _shown_places(client, pk: int) -> list[tuple[str, tuple[float, float] | None
     """(output, point) for every public output that can give report `pk` a place."""
     item, xml, feature = _open311(client, pk), _open311_xml(client, pk), _api(client, pk)
     listed = [f for f in json.loads(_body(client.get("/api/reports/")))["features"] if f["id"] == pk]
-    in_list = [r for r in json.loads(_body(client.get("/open311/v2/requests.json")))
-               if r["service_request_id"] == str(pk)]
+    in_list = [
+        r for r in json.loads(_body(client.get("/open311/v2/requests.json"))) if r["service_request_id"] == str(pk)
+    ]
     places = [
         ("open311 json", (item["lat"], item["long"]) if "lat" in item else None),
-        ("open311 xml", None if xml.find("lat") is None else (float(xml.find("lat").text),
-                                                              float(xml.find("long").text))),
+        (
+            "open311 xml",
+            None if xml.find("lat") is None else (float(xml.find("lat").text), float(xml.find("long").text)),
+        ),
         ("open311 list", (in_list[0]["lat"], in_list[0]["long"]) if "lat" in in_list[0] else None),
     ]
     for name, f in [("api", feature), ("api list", listed[0])]:
@@ -217,8 +243,9 @@ def _shown_places(client, pk: int) -> list[tuple[str, tuple[float, float] | None
 @pytest.mark.django_db
 @hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(drawn=report_sets, k=st.integers(min_value=2, max_value=4))
-def test_no_public_output_places_a_private_report_in_a_cell_of_fewer_than_k_reports(client, make_report, settings,
-                                                                                    drawn, k):
+def test_no_public_output_places_a_private_report_in_a_cell_of_fewer_than_k_reports(
+    client, make_report, settings, drawn, k
+):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = k
     Report.objects.all().delete()
     cache.clear()  # the map's cells of the previous example
@@ -228,8 +255,9 @@ def test_no_public_output_places_a_private_report_in_a_cell_of_fewer_than_k_repo
     placed = Counter((row["h3_cell"], row["comuna_cut"]) for row in open_data.values() if row["h3_cell"])
     map_cells = {f["properties"]["h3"] for f in client.get("/transparencia/celdas.geojson").json()["features"]}
     lat, lng = PUENTE_ALTO_CENTRE
-    duplicates = json.loads(_body(client.get("/api/duplicados/", {"category": "retiro-escombros", "latitude": lat,
-                                                                    "longitude": lng})))["results"]
+    duplicates = json.loads(
+        _body(client.get("/api/duplicados/", {"category": "retiro-escombros", "latitude": lat, "longitude": lng}))
+    )["results"]
 
     assert all(n >= k for n in placed.values()), placed
     assert map_cells <= {cell for cell, _cut in placed}
@@ -241,4 +269,5 @@ def test_no_public_output_places_a_private_report_in_a_cell_of_fewer_than_k_repo
             assert getattr(report, f"h3_res{h3i.get_resolution(cell)}") == cell
         expected = None if cell is None else _centre(cell)
         assert _shown_places(client, report.pk) == [
-            (name, expected) for name in ("open311 json", "open311 xml", "open311 list", "api", "api list")]
+            (name, expected) for name in ("open311 json", "open311 xml", "open311 list", "api", "api list")
+        ]

@@ -54,8 +54,9 @@ def replica(replica_alias, settings, communes):
 def queries(*aliases):
     """The queries each alias ran inside the block."""
     with ExitStack() as stack:
-        yield SimpleNamespace(**{alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
-                                 for alias in aliases})
+        yield SimpleNamespace(
+            **{alias: stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in aliases}
+        )
 
 
 def read_reports(captured) -> bool:
@@ -64,11 +65,17 @@ def read_reports(captured) -> bool:
 
 def file_report(client) -> str:
     lat, lng = PUENTE_ALTO_CENTRE
-    response = client.post("/", {
-        "token": f"replica-{time.monotonic_ns()}", "lat": str(lat), "long": str(lng),
-        "service_code": "retiro-escombros", "attribute[retiro-escombros][volumen]": "1-3m3",
-        "description": "Escombros frente al consultorio.",
-    })
+    response = client.post(
+        "/",
+        {
+            "token": f"replica-{time.monotonic_ns()}",
+            "lat": str(lat),
+            "long": str(lng),
+            "service_code": "retiro-escombros",
+            "attribute[retiro-escombros][volumen]": "1-3m3",
+            "description": "Escombros frente al consultorio.",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     return response["Location"].rstrip("/").rsplit("/", 1)[-1]
 
@@ -80,10 +87,12 @@ def test_public_pages_read_from_the_replica_and_staff_pages_from_the_primary(rep
         cursor.execute("SELECT pg_is_in_recovery()")
         assert cursor.fetchone() == (True,)
 
-    for path, shown in [(f"/seguimiento/{report.tracking_code}/", report.tracking_code),
-                        (f"/open311/v2/requests/{report.pk}.json", report.description),
-                        ("/api/reports/", report.description),
-                        ("/transparencia/", "Puente Alto")]:
+    for path, shown in [
+        (f"/seguimiento/{report.tracking_code}/", report.tracking_code),
+        (f"/open311/v2/requests/{report.pk}.json", report.description),
+        ("/api/reports/", report.description),
+        ("/transparencia/", "Puente Alto"),
+    ]:
         with queries("default", REPLICA) as seen:
             response = client.get(path)
         assert response.status_code == 200 and shown in response.content.decode(), path

@@ -18,13 +18,15 @@ OUTPUT = PROJECT_ROOT / "test-output" / "request_kinds"
 
 
 @pytest.mark.browser
-def test_a_suggestion_and_an_information_request_without_a_place_through_web_desk_and_officer(
-    production_server, crews
-):
+def test_a_suggestion_and_an_information_request_without_a_place_through_web_desk_and_officer(production_server, crews):
     browser_user(crews["operator"])
     browser_user(crews["supervisor"])
-    desk = ServicePoint.objects.create(name="OIRS Puente Alto", kind="municipal_office",
-                                       commune=crews["west"].commune, point=Point(-70.5758, -33.6117, srid=4326))
+    desk = ServicePoint.objects.create(
+        name="OIRS Puente Alto",
+        kind="municipal_office",
+        commune=crews["west"].commune,
+        point=Point(-70.5758, -33.6117, srid=4326),
+    )
     OUTPUT.mkdir(parents=True, exist_ok=True)
 
     with sync_playwright() as playwright:
@@ -67,8 +69,7 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
 
         officer = browser.new_page(viewport={"width": 1024, "height": 1300}, locale="es-CL")
         browser_log_in(officer, production_server.url, "sofia", f"/cuadrilla/solicitud/{information_code}/")
-        officer.fill("#legal-extend-form input[name=reason]",
-                     "Se deben reunir contratos de tres direcciones.")
+        officer.fill("#legal-extend-form input[name=reason]", "Se deben reunir contratos de tres direcciones.")
         officer.click("#legal-extend-form button[type=submit]")
         expect(officer.locator("body")).to_contain_text("Cambio guardado.")
         officer.fill("#legal-extend-form input[name=reason]", "Una segunda vez")
@@ -86,5 +87,9 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
     assert (suggestion.kind, suggestion.location, suggestion.channel) == ("suggestion", None, "web")
     information = Report.objects.get(tracking_code=information_code)
     assert (information.kind, information.location, information.received_at, information.channel) == (
-        "information", None, desk, "in_person")
+        "information",
+        None,
+        desk,
+        "in_person",
+    )
     assert information.events.filter(kind="extended").count() == 1

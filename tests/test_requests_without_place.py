@@ -22,12 +22,28 @@ def mixed_requests(make_report, communes):
     Category.objects.filter(kind__in=[RequestKind.SUGGESTION, RequestKind.COMPLAINT]).update(is_public=True)
     placed = [make_report(public_visibility=True) for _ in range(3)]
     placeless = [
-        report_create(kind=RequestKind.SUGGESTION, category="sugerencia", commune=communes["13201"], channel="web",
-                      description="Más bancas.", public_visibility=True),
-        report_create(kind=RequestKind.SUGGESTION, category="sugerencia", commune=communes["13201"],
-                      channel="phone", description="Más árboles."),
-        report_create(kind=RequestKind.COMPLAINT, category="reclamo-servicio", commune=communes["13201"],
-                      channel="web", description="No pasó el camión."),
+        report_create(
+            kind=RequestKind.SUGGESTION,
+            category="sugerencia",
+            commune=communes["13201"],
+            channel="web",
+            description="Más bancas.",
+            public_visibility=True,
+        ),
+        report_create(
+            kind=RequestKind.SUGGESTION,
+            category="sugerencia",
+            commune=communes["13201"],
+            channel="phone",
+            description="Más árboles.",
+        ),
+        report_create(
+            kind=RequestKind.COMPLAINT,
+            category="reclamo-servicio",
+            commune=communes["13201"],
+            channel="web",
+            description="No pasó el camión.",
+        ),
     ]
     report_public_cells_refresh(min_count=1)
     return placed, placeless
@@ -52,8 +68,10 @@ def test_the_open_data_gives_a_request_without_a_place_no_place(mixed_requests, 
         rows = {row["service_request_id"]: row for row in csv.DictReader(handle)}
     assert all(rows[str(r.pk)]["h3_cell"] and rows[str(r.pk)]["cell_lat"] for r in placed)
     assert all(rows[str(r.pk)]["h3_cell"] == rows[str(r.pk)]["cell_lat"] == "" for r in placeless)
-    features = {f["properties"]["service_request_id"]: f
-                for f in json.loads((tmp_path / "solicitudes.geojson").read_text())["features"]}
+    features = {
+        f["properties"]["service_request_id"]: f
+        for f in json.loads((tmp_path / "solicitudes.geojson").read_text())["features"]
+    }
     assert all(features[str(r.pk)]["geometry"] is None for r in placeless)
     assert all(features[str(r.pk)]["geometry"] is not None for r in placed)
 
@@ -79,4 +97,7 @@ def test_the_indicators_count_requests_without_a_place_by_kind(mixed_requests):
     by_kind = indicators_by(transparency_reports(), [None, "kind"])
     assert by_kind[None][None]["volume"] == 6
     assert {kind: result["volume"] for kind, result in by_kind["kind"].items()} == {
-        "service_request": 3, "suggestion": 2, "complaint": 1}
+        "service_request": 3,
+        "suggestion": 2,
+        "complaint": 1,
+    }

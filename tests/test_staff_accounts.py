@@ -15,8 +15,7 @@ def operator(db):
 
 
 def login(client, username="operadora", password="mala", ip="10.0.0.1", page="/admin/login/", **headers):
-    return client.post(page, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip,
-                       **headers)
+    return client.post(page, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip, **headers)
 
 
 def test_fifth_failure_locks_the_account_from_that_client_even_with_the_right_password(client, operator, settings):
@@ -102,8 +101,9 @@ def test_a_failure_while_logged_in_still_counts(client, operator, settings):
     assert login(client, password="clave-correcta-123", page="/cuenta/ingresar/").status_code == 429
 
 
-def test_an_attempt_made_while_another_is_checking_its_password_finds_it_counted(client, operator, settings,
-                                                                                monkeypatch):
+def test_an_attempt_made_while_another_is_checking_its_password_finds_it_counted(
+    client, operator, settings, monkeypatch
+):
     """Two guesses at once, the second arriving while the first is checking its password: counted only after the
     check, both saw the same count and both were checked (one guess past the limit per busy worker)."""
     from django.contrib.auth.backends import ModelBackend

@@ -6,16 +6,31 @@ from django.contrib.auth import get_user_model
 
 from geo_siac.testing import BROWSER_PASSWORD, browser_user
 
-STAFF_PAGES = ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/avisos/", "/cuadrilla/plazos/",
-               "/mapas/calor/", "/mapas/calor/mapa.html", "/mapas/calor/mapa.png", "/mapas/cobertura/",
-               "/transparencia/informe/?commune=13201&month=2026-10", "/atencion/agenda/", "/atencion/eficiencia/"]
+STAFF_PAGES = [
+    "/operador/",
+    "/cuadrilla/",
+    "/cuadrilla/supervision/",
+    "/cuadrilla/avisos/",
+    "/cuadrilla/plazos/",
+    "/mapas/calor/",
+    "/mapas/calor/mapa.html",
+    "/mapas/calor/mapa.png",
+    "/mapas/cobertura/",
+    "/transparencia/informe/?commune=13201&month=2026-10",
+    "/atencion/agenda/",
+    "/atencion/eficiencia/",
+]
 
 
 def person(crews, role: str):
     if role == "planner":
         return get_user_model().objects.create_user("paula", first_name="Paula", last_name="Rojas", is_staff=True)
-    return {"operator": crews["operator"], "crew": crews["member_a"], "supervisor": crews["supervisor"],
-            "admin": crews["admin"]}[role]
+    return {
+        "operator": crews["operator"],
+        "crew": crews["member_a"],
+        "supervisor": crews["supervisor"],
+        "admin": crews["admin"],
+    }[role]
 
 
 @pytest.mark.parametrize("path", STAFF_PAGES)
@@ -25,14 +40,19 @@ def test_anonymous_visitor_to_a_staff_page_is_sent_to_the_staff_login(client, co
     assert response["Location"].startswith("/cuenta/ingresar/?next=/")
 
 
-@pytest.mark.parametrize(("role", "landing"), [
-    ("operator", "/operador/"), ("crew", "/cuadrilla/"), ("supervisor", "/cuadrilla/supervision/"),
-    ("planner", "/mapas/calor/"), ("admin", "/cuadrilla/supervision/"),
-])
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        ("operator", "/operador/"),
+        ("crew", "/cuadrilla/"),
+        ("supervisor", "/cuadrilla/supervision/"),
+        ("planner", "/mapas/calor/"),
+        ("admin", "/cuadrilla/supervision/"),
+    ],
+)
 def test_login_without_next_lands_on_the_persons_own_workspace(client, crews, role, landing):
     user = browser_user(person(crews, role))
-    response = client.post("/cuenta/ingresar/", {"username": user.username, "password": BROWSER_PASSWORD},
-                           follow=True)
+    response = client.post("/cuenta/ingresar/", {"username": user.username, "password": BROWSER_PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == landing
     assert response.status_code == 200
 
@@ -56,19 +76,43 @@ def nav_links(html: str) -> list[str]:
     return [part.split('"', 1)[0] for part in nav.split('href="')[1:]]
 
 
-@pytest.mark.parametrize(("role", "page", "links"), [
-    ("operator", "/operador/", ["/operador/", "/cuadrilla/avisos/"]),
-    ("crew", "/cuadrilla/", ["/cuadrilla/", "/cuadrilla/avisos/"]),
-    ("supervisor", "/cuadrilla/supervision/", ["/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/",
-                                               "/cuadrilla/avisos/"]),
-    ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/",
-                                      "/cuadrilla/avisos/"]),
-    ("planner", "/atencion/agenda/", ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/",
-                                      "/cuadrilla/avisos/"]),
-    ("admin", "/mapas/calor/", ["/operador/", "/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/",
-                                "/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/",
-                                "/cuadrilla/avisos/"]),
-])
+@pytest.mark.parametrize(
+    ("role", "page", "links"),
+    [
+        ("operator", "/operador/", ["/operador/", "/cuadrilla/avisos/"]),
+        ("crew", "/cuadrilla/", ["/cuadrilla/", "/cuadrilla/avisos/"]),
+        (
+            "supervisor",
+            "/cuadrilla/supervision/",
+            ["/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/", "/cuadrilla/avisos/"],
+        ),
+        (
+            "planner",
+            "/mapas/cobertura/",
+            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
+        ),
+        (
+            "planner",
+            "/atencion/agenda/",
+            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
+        ),
+        (
+            "admin",
+            "/mapas/calor/",
+            [
+                "/operador/",
+                "/cuadrilla/",
+                "/cuadrilla/supervision/",
+                "/cuadrilla/plazos/",
+                "/mapas/calor/",
+                "/mapas/cobertura/",
+                "/atencion/agenda/",
+                "/admin/",
+                "/cuadrilla/avisos/",
+            ],
+        ),
+    ],
+)
 def test_staff_page_shows_the_pages_the_role_may_use_the_name_and_a_logout(client, crews, role, page, links):
     user = person(crews, role)
     client.force_login(user)

@@ -46,7 +46,8 @@ def test_supervisor_merges_two_duplicates_and_bulk_changes_five_reports_one_alre
         shot(page, "supervisor-merge-form.png")
         page.click("#merge-form button[type=submit]")
         expect(page.locator("#results")).to_contain_text(
-            f"{duplicate.tracking_code} cerrada como duplicada de {original.tracking_code}")
+            f"{duplicate.tracking_code} cerrada como duplicada de {original.tracking_code}"
+        )
         expect(page.locator("#report-list")).not_to_contain_text(duplicate.tracking_code)
 
         page.select_option("#id_cuadrilla", label="Cuadrilla Poniente")
@@ -63,7 +64,8 @@ def test_supervisor_merges_two_duplicates_and_bulk_changes_five_reports_one_alre
         results = page.locator("#results li")
         expect(results).to_have_count(5)
         expect(page.locator("#results .bulk-unchanged")).to_have_text(
-            f"{five[3].tracking_code}: sin cambios. Ya está en «Acogida».")
+            f"{five[3].tracking_code}: sin cambios. Ya está en «Acogida»."
+        )
         expect(page.locator("#results .bulk-changed")).to_have_count(4)
         assert "cuadrilla=" in page.url  # back on the filtered list
         expect(page.locator("#id_cuadrilla")).to_have_value(str(crews["A"].pk))
@@ -81,6 +83,9 @@ def test_supervisor_merges_two_duplicates_and_bulk_changes_five_reports_one_alre
     assert {r.status for r in Report.objects.filter(pk__in=[r.pk for r in five])} == {"acknowledged"}
     assert Report.objects.get(pk=duplicate.pk).duplicate_of_id == original.pk
     assert set(Follower.objects.filter(report=original).values_list("email", flat=True)) == {
-        "segunda@example.cl", "vecino@example.cl"}
-    assert Notification.objects.filter(report=duplicate, recipient="vecino@example.cl",
-                                       body__contains=f"Siga la solicitud {original.tracking_code}").exists()
+        "segunda@example.cl",
+        "vecino@example.cl",
+    }
+    assert Notification.objects.filter(
+        report=duplicate, recipient="vecino@example.cl", body__contains=f"Siga la solicitud {original.tracking_code}"
+    ).exists()

@@ -52,8 +52,13 @@ ENTRIES = [e for e in po_entries(LOCALE / "django.po") if e["msgid"]]  # the hea
 def test_the_english_catalogue_holds_the_strings_of_every_app():
     referenced = {e["msgid"] for e in ENTRIES}
     assert len(ENTRIES) > 500
-    assert {"Visible para el vecino", "api_key: falta o no es válida.", "Puntos calientes y fríos (Gi*, FDR)",
-            "Enviar solicitud", "Datos abiertos"} <= referenced
+    assert {
+        "Visible para el vecino",
+        "api_key: falta o no es válida.",
+        "Puntos calientes y fríos (Gi*, FDR)",
+        "Enviar solicitud",
+        "Datos abiertos",
+    } <= referenced
 
 
 def test_every_msgid_in_the_english_catalogue_has_a_translation_that_is_not_fuzzy():
@@ -82,12 +87,15 @@ def test_the_committed_mo_is_compiled_from_the_po():
             if catalog.gettext(entry["msgid"]) != entry["msgstr"][0]:
                 stale.append(entry["msgid"])
         elif [catalog.ngettext(entry["msgid"], entry["msgid_plural"], n) for n in (1, 2)] != [
-                entry["msgstr"][0], entry["msgstr"][1]]:
+            entry["msgstr"][0],
+            entry["msgstr"][1],
+        ]:
             stale.append(entry["msgid"])
     assert stale == [], "run scripts/messages.sh (it compiles the .mo) and commit django.mo"
 
 
 # Pages in English ------------------------------------------------------------------------------------------------
+
 
 def english(client):
     """Choose English as a citizen does: the language switcher in the header posts to /i18n/setlang/."""
@@ -103,8 +111,15 @@ def test_crew_pages_render_in_english(client, make_report, crews):
     home = client.get(reverse("crew:home")).content.decode()
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
     assert "Map of zones and open requests" in home and "1 open request, by deadline" in home
-    for text in ("Back to the list", "Change status", "Visible to the resident", "Unticked, the note is internal",
-                 "Directions", "Hand back to triage", "Save change"):
+    for text in (
+        "Back to the list",
+        "Change status",
+        "Visible to the resident",
+        "Unticked, the note is internal",
+        "Directions",
+        "Hand back to triage",
+        "Save change",
+    ):
         assert text in page, text
     assert "Cambiar estado" not in page and "Visible para el vecino" not in page
 

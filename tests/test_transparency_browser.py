@@ -52,9 +52,11 @@ def test_commitments_page_lists_each_category_deadline(page):
 
 def test_embedded_map_renders_inside_another_sites_iframe(page):
     page.goto(page.base_url + "/transparencia/datos/")
-    page.evaluate("""url => { const f = document.createElement('iframe'); f.src = url; f.width = 600;
+    page.evaluate(
+        """url => { const f = document.createElement('iframe'); f.src = url; f.width = 600;
                              f.height = 400; f.id = 'embed'; document.querySelector('main').prepend(f); }""",
-                  page.base_url + "/transparencia/mapa/")
+        page.base_url + "/transparencia/mapa/",
+    )
     frame = page.frame_locator("#embed")
     frame.locator("#transparency-map[data-cells='1']").wait_for()
 

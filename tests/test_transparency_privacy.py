@@ -21,27 +21,46 @@ K = 5
 # Points 30-70 m from the centre of one H3 res-9 cell, so they share the cell but none of their coordinates
 # equals the published centre even at 4 decimals.
 _CENTRE = h3i.cell_to_latlng(h3i.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9))
-PRIVATE_POINTS = [(_CENTRE[0] + dlat, _CENTRE[1] + dlng) for dlat, dlng in
-                  [(0.000437, 0.000523), (-0.000381, 0.000291), (0.000263, -0.000447), (-0.000319, -0.000358),
-                   (0.000512, -0.000231)]]
-PEOPLE = [("Ramona Quintupray", "ramona.q@correo.example", "+56 9 8765 4321"),
-          ("Eleuterio Caniulef", "eleu.caniulef@correo.example", "+56 9 1234 9876"),
-          ("Filomena Aravena", "filo.aravena@correo.example", "+56 2 2987 6543"),
-          ("Segismundo Painemal", "segis.p@correo.example", "+56 9 5555 1212"),
-          ("Hermenegilda Curihual", "hermi.c@correo.example", "+56 9 4444 3131")]
+PRIVATE_POINTS = [
+    (_CENTRE[0] + dlat, _CENTRE[1] + dlng)
+    for dlat, dlng in [
+        (0.000437, 0.000523),
+        (-0.000381, 0.000291),
+        (0.000263, -0.000447),
+        (-0.000319, -0.000358),
+        (0.000512, -0.000231),
+    ]
+]
+PEOPLE = [
+    ("Ramona Quintupray", "ramona.q@correo.example", "+56 9 8765 4321"),
+    ("Eleuterio Caniulef", "eleu.caniulef@correo.example", "+56 9 1234 9876"),
+    ("Filomena Aravena", "filo.aravena@correo.example", "+56 2 2987 6543"),
+    ("Segismundo Painemal", "segis.p@correo.example", "+56 9 5555 1212"),
+    ("Hermenegilda Curihual", "hermi.c@correo.example", "+56 9 4444 3131"),
+]
 
 # Alone in its res-9 cell, next to the cell of PRIVATE_POINTS and in the same res-8 cell: its res-8 cell holds
 # K + 1 reports, but only it is not published at res 9, so no cell may be published for it.
-_NEIGHBOUR = next(cell for cell in h3i.grid_ring(h3i.latlng_to_cell(*_CENTRE, 9), 1)
-                  if h3i.latlng_to_cell(*h3i.cell_to_latlng(cell), 8) == h3i.latlng_to_cell(*_CENTRE, 8))
+_NEIGHBOUR = next(
+    cell
+    for cell in h3i.grid_ring(h3i.latlng_to_cell(*_CENTRE, 9), 1)
+    if h3i.latlng_to_cell(*h3i.cell_to_latlng(cell), 8) == h3i.latlng_to_cell(*_CENTRE, 8)
+)
 ALONE_POINT = (h3i.cell_to_latlng(_NEIGHBOUR)[0] + 0.000291, h3i.cell_to_latlng(_NEIGHBOUR)[1] - 0.000347)
 ALONE_PERSON = ("Clodomiro Huenchumilla", "clodo.h@correo.example", "+56 9 7777 2323")
 
 PUBLIC_URLS = [
-    "/transparencia/", "/transparencia/compromisos/", "/transparencia/datos/", "/transparencia/mapa/",
-    "/transparencia/celdas.geojson", "/transparencia/datos/solicitudes.csv",
-    "/transparencia/datos/solicitudes.geojson", "/transparencia/datos/indicadores.csv",
-    "/transparencia/datos/indicadores.json", "/api/reports/", "/open311/v2/requests.json",
+    "/transparencia/",
+    "/transparencia/compromisos/",
+    "/transparencia/datos/",
+    "/transparencia/mapa/",
+    "/transparencia/celdas.geojson",
+    "/transparencia/datos/solicitudes.csv",
+    "/transparencia/datos/solicitudes.geojson",
+    "/transparencia/datos/indicadores.csv",
+    "/transparencia/datos/indicadores.json",
+    "/api/reports/",
+    "/open311/v2/requests.json",
 ]
 
 
@@ -49,8 +68,14 @@ PUBLIC_URLS = [
 def known_people(make_report, settings):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
     reports = [
-        make_report(point=point, reporter_name=name, reporter_email=email, reporter_phone=phone,
-                    description="Escombros frente al pasaje.", address="Pasaje Los Aromos 1234")
+        make_report(
+            point=point,
+            reporter_name=name,
+            reporter_email=email,
+            reporter_phone=phone,
+            description="Escombros frente al pasaje.",
+            address="Pasaje Los Aromos 1234",
+        )
         for point, (name, email, phone) in zip(PRIVATE_POINTS, PEOPLE)
     ]
     report_change_status(report=reports[0], status="resolved", note="Retirado por la cuadrilla.")
@@ -88,8 +113,9 @@ def test_no_public_page_api_or_export_shows_contact_data_or_exact_points(client,
         call_command("publish_open_data", stdout=io.StringIO())
     urls = PUBLIC_URLS + [f"/seguimiento/{r.tracking_code}/" for r in reports]
 
-    leaks = [(url, secret) for url in urls for body in [_body(client.get(url))] for secret in _secrets()
-             if secret in body]
+    leaks = [
+        (url, secret) for url in urls for body in [_body(client.get(url))] for secret in _secrets() if secret in body
+    ]
 
     assert leaks == []
 
@@ -99,8 +125,10 @@ def test_a_cell_with_k_minus_one_reports_is_not_shown_on_the_public_map(client, 
     reports, lonely, _alone = known_people
     lonely_cell, its_parent = lonely[0].h3_res9, h3i.cell_to_parent(lonely[0].h3_res9, 8)
 
-    shown = {f["properties"]["h3"]: f["properties"]["count"]
-             for f in client.get("/transparencia/celdas.geojson").json()["features"]}
+    shown = {
+        f["properties"]["h3"]: f["properties"]["count"]
+        for f in client.get("/transparencia/celdas.geojson").json()["features"]
+    }
 
     assert h3i.int_to_str(lonely_cell) not in shown
     assert h3i.int_to_str(its_parent) not in shown
@@ -126,8 +154,13 @@ def test_no_transparency_page_or_export_places_a_report_that_is_alone_or_among_f
     hidden = _cells_and_centres([alone.h3_res9, alone.h3_res8, alone.h3_res7, alone.h3_res6])
     hidden += _cells_and_centres([lonely[0].h3_res9, lonely[0].h3_res8, lonely[0].h3_res7, lonely[0].h3_res6])
 
-    leaks = [(url, value) for url in TRANSPARENCY_URLS for body in [_body(client.get(url))] for value in hidden
-             if value in body]
+    leaks = [
+        (url, value)
+        for url in TRANSPARENCY_URLS
+        for body in [_body(client.get(url))]
+        for value in hidden
+        if value in body
+    ]
 
     assert leaks == []
 
@@ -142,7 +175,10 @@ def test_every_place_in_the_open_data_stands_for_at_least_k_reports(client, know
     assert rows_per_cell == {h3i.int_to_str(reports[0].h3_res9): K}
     unplaced = {str(r.pk) for r in [*lonely, alone]}
     assert {row["service_request_id"] for row in rows if not row["h3_cell"]} == unplaced
-    assert all(row["h3_resolution"] == row["cell_lat"] == row["cell_long"] == "" for row in rows
-               if row["service_request_id"] in unplaced)
+    assert all(
+        row["h3_resolution"] == row["cell_lat"] == row["cell_long"] == ""
+        for row in rows
+        if row["service_request_id"] in unplaced
+    )
     assert {f["properties"]["service_request_id"] for f in features if f["geometry"] is None} == unplaced
     assert Counter(f["properties"]["h3_cell"] for f in features if f["geometry"]) == rows_per_cell

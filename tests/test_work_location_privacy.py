@@ -20,13 +20,30 @@ def worked(client, make_report, crews):
     online = make_report(point=WEST_POINT, reporter_email="rosa@example.cl", public_visibility=True)
     offline = make_report(point=WEST_POINT, reporter_email="juan@example.cl", public_visibility=True)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[online.tracking_code]), {
-        "status": "resolved", "seen": online.updated_at.isoformat(), "latitude": f"{WORKED[0]:.6f}",
-        "longitude": f"{WORKED[1]:.6f}", "accuracy": "12"})
+    response = client.post(
+        reverse("crew:status", args=[online.tracking_code]),
+        {
+            "status": "resolved",
+            "seen": online.updated_at.isoformat(),
+            "latitude": f"{WORKED[0]:.6f}",
+            "longitude": f"{WORKED[1]:.6f}",
+            "accuracy": "12",
+        },
+    )
     assert response.status_code == 302
-    response = client.post(reverse("crew:action"), {
-        "key": str(uuid.uuid4()), "kind": "status", "status": "resolved", "seen": seen_token(crews["member_a"], offline),
-        "latitude": f"{WORKED[0]:.6f}", "longitude": f"{WORKED[1]:.6f}", "accuracy": "12", "complete": "1"})
+    response = client.post(
+        reverse("crew:action"),
+        {
+            "key": str(uuid.uuid4()),
+            "kind": "status",
+            "status": "resolved",
+            "seen": seen_token(crews["member_a"], offline),
+            "latitude": f"{WORKED[0]:.6f}",
+            "longitude": f"{WORKED[1]:.6f}",
+            "accuracy": "12",
+            "complete": "1",
+        },
+    )
     assert response.status_code == 200
     client.logout()
     return online, offline
@@ -53,9 +70,16 @@ def test_the_crew_page_shows_the_history_but_not_where_the_crew_worked_to_a_crew
 def test_a_bad_position_is_refused_by_name_and_nothing_is_changed(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]), {
-        "status": "resolved", "seen": report.updated_at.isoformat(), "latitude": "-33.61", "longitude": "-70.59",
-        "accuracy": "lejos"})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {
+            "status": "resolved",
+            "seen": report.updated_at.isoformat(),
+            "latitude": "-33.61",
+            "longitude": "-70.59",
+            "accuracy": "lejos",
+        },
+    )
     assert response.status_code == 400
     assert "La precisión de la ubicación debe ser un número de metros entre 0 y 5000." in response.content.decode()
     report.refresh_from_db()
@@ -66,6 +90,9 @@ def test_the_work_location_reaches_no_public_page_message_api_or_export(client, 
     for report in worked:
         texts = public_texts(client, report)
         assert "Resuelta" in texts["tracking page"]
-        leaks = [where for where, text in texts.items()
-                 if f"{WORKED[0]:.5f}" in text or f"{WORKED[1]:.5f}" in text or "Ubicación de trabajo" in text]
+        leaks = [
+            where
+            for where, text in texts.items()
+            if f"{WORKED[0]:.5f}" in text or f"{WORKED[1]:.5f}" in text or "Ubicación de trabajo" in text
+        ]
         assert leaks == []

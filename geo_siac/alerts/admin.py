@@ -6,8 +6,9 @@ from geo_siac.alerts.models import Alert, DepartmentHead, EscalationRule, Recipi
 
 
 class EscalationRuleForm(forms.ModelForm):
-    recipients = forms.TypedMultipleChoiceField(choices=Recipient.choices, widget=forms.CheckboxSelectMultiple,
-                                                label=_("avisar a"))
+    recipients = forms.TypedMultipleChoiceField(
+        choices=Recipient.choices, widget=forms.CheckboxSelectMultiple, label=_("avisar a")
+    )
 
     class Meta:
         model = EscalationRule

@@ -35,10 +35,15 @@ class AlertKind(models.TextChoices):
 class DepartmentHead(models.Model):
     """Who heads a department: escalation reaches them, and the deadline board lets them reassign and extend."""
 
-    department = models.OneToOneField(Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE,
-                                      related_name="head")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("jefatura"), on_delete=models.CASCADE,
-                             related_name="headed_departments")
+    department = models.OneToOneField(
+        Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE, related_name="head"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("jefatura"),
+        on_delete=models.CASCADE,
+        related_name="headed_departments",
+    )
 
     class Meta:
         verbose_name = _("jefatura de dirección")
@@ -52,13 +57,16 @@ class EscalationRule(models.Model):
     """Level `level` of a department's escalation: reached `threshold_business_days` business days after the
     request's due day (negative: before it; 0: on the due day itself), it tells `recipients`."""
 
-    department = models.ForeignKey(Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE,
-                                   related_name="escalation_rules")
+    department = models.ForeignKey(
+        Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE, related_name="escalation_rules"
+    )
     level = models.PositiveSmallIntegerField(_("nivel"))
     threshold_business_days = models.SmallIntegerField(
         _("umbral (días hábiles desde el plazo)"),
-        help_text=_("Negativo: antes del día del plazo (-2: faltan dos días hábiles); 0: el día del plazo; "
-                    "1: vencida desde el día hábil siguiente; 5: vencida hace cinco días hábiles."),
+        help_text=_(
+            "Negativo: antes del día del plazo (-2: faltan dos días hábiles); 0: el día del plazo; "
+            "1: vencida desde el día hábil siguiente; 5: vencida hace cinco días hábiles."
+        ),
     )
     recipients = ArrayField(models.CharField(max_length=32, choices=Recipient.choices), verbose_name=_("avisar a"))
 
@@ -69,8 +77,9 @@ class EscalationRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["department", "level"], name="escalation_rule_unique_level"),
             models.CheckConstraint(condition=models.Q(level__gte=1), name="escalation_rule_level_from_1"),
-            models.CheckConstraint(condition=models.Q(threshold_business_days__range=(-60, 250)),
-                                   name="escalation_rule_threshold_range"),
+            models.CheckConstraint(
+                condition=models.Q(threshold_business_days__range=(-60, 250)), name="escalation_rule_threshold_range"
+            ),
             models.CheckConstraint(condition=~models.Q(recipients=[]), name="escalation_rule_has_recipients"),
         ]
 
@@ -83,8 +92,9 @@ class Alert(models.Model):
     CONFLICT DO NOTHING, so however many runs overlap or repeat, each fires once. `level` is the escalation level,
     the reopening's number (reopened) or the crew (assigned), 0 otherwise."""
 
-    report = models.ForeignKey("reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE,
-                               related_name="alerts", db_index=False)
+    report = models.ForeignKey(
+        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="alerts", db_index=False
+    )
     kind = models.CharField(_("tipo"), max_length=16, choices=AlertKind.choices)
     level = models.IntegerField(_("nivel"), default=0)
     fired_at = models.DateTimeField(_("emitido"))
@@ -102,8 +112,13 @@ class StaffAlert(models.Model):
     """One alert in one person's inbox; `digested_at` is when a daily digest carried it."""
 
     alert = models.ForeignKey(Alert, verbose_name=_("aviso"), on_delete=models.CASCADE, related_name="deliveries")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("persona"), on_delete=models.CASCADE,
-                             related_name="staff_alerts", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("persona"),
+        on_delete=models.CASCADE,
+        related_name="staff_alerts",
+        db_index=False,
+    )
     read_at = models.DateTimeField(_("leído"), null=True, blank=True)
     digested_at = models.DateTimeField(_("enviado en resumen"), null=True, blank=True)
 
@@ -122,8 +137,9 @@ class Delivery(models.TextChoices):
 class StaffAlertPreference(models.Model):
     """How a person hears of their alerts by email; without a row, immediately, in Spanish."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("persona"), on_delete=models.CASCADE,
-                                related_name="alert_preference")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("persona"), on_delete=models.CASCADE, related_name="alert_preference"
+    )
     delivery = models.CharField(_("envío"), max_length=16, choices=Delivery.choices, default=Delivery.IMMEDIATE)
     language = models.CharField(_("idioma"), max_length=8, choices=settings.LANGUAGES, default="es-cl")
 

@@ -76,7 +76,8 @@ def alert_directory() -> Directory:
     for user_id, email in users.values_list("pk", "email"):
         preference = preferences.get(user_id)
         directory.people[user_id] = Person(
-            email=email, language=preference.language if preference else "es-cl",
+            email=email,
+            language=preference.language if preference else "es-cl",
             digest=preference is not None and preference.delivery == "digest",
         )
     in_group = {name: [] for name in (SUPERVISOR, OIRS_COORDINATION, MUNICIPAL_ADMINISTRATION)}
@@ -85,13 +86,13 @@ def alert_directory() -> Directory:
     directory.supervisors = in_group.pop(SUPERVISOR)
     directory.groups = in_group
     supervisors = set(directory.supervisors)
-    for crew_id, user_id in Crew.members.through.objects.filter(user__is_active=True).values_list("crew_id",
-                                                                                                   "user_id"):
+    for crew_id, user_id in Crew.members.through.objects.filter(user__is_active=True).values_list("crew_id", "user_id"):
         directory.crew_members.setdefault(crew_id, []).append(user_id)
         if user_id in supervisors:
             directory.crew_supervisors.setdefault(crew_id, []).append(user_id)
-    for department_id, user_id in DepartmentHead.objects.filter(user__is_active=True).values_list("department_id",
-                                                                                                   "user_id"):
+    for department_id, user_id in DepartmentHead.objects.filter(user__is_active=True).values_list(
+        "department_id", "user_id"
+    ):
         directory.heads.setdefault(department_id, []).append(user_id)
     for rule in EscalationRule.objects.all():
         directory.rules[(rule.department_id, rule.level)] = list(rule.recipients)
@@ -102,8 +103,9 @@ def business_day_number(day: date) -> int:
     """The day's number in the SQL business-day calendar (CalendarDay), the one the deadlines were counted with."""
     number = CalendarDay.objects.filter(day=day).values_list("business_days", flat=True).first()
     if number is None:
-        raise ValueError(f"{day} is outside the business-day calendar (reports_calendarday): run migrate, or "
-                         "business_calendar_sync.")
+        raise ValueError(
+            f"{day} is outside the business-day calendar (reports_calendarday): run migrate, or business_calendar_sync."
+        )
     return number
 
 
@@ -122,10 +124,20 @@ def deadline_cutoff(now: datetime, threshold_business_days: int) -> datetime:
 
 def inbox(user) -> QuerySet[StaffAlert]:
     """The person's alerts, newest first, with what the inbox shows of each."""
-    return (StaffAlert.objects.filter(user=user).select_related("alert__report")
-            .only("read_at", "alert__kind", "alert__level", "alert__fired_at", "alert__report__tracking_code",
-                  "alert__report__expected_at", "alert__report__status")
-            .order_by("-alert__fired_at", "-pk"))
+    return (
+        StaffAlert.objects.filter(user=user)
+        .select_related("alert__report")
+        .only(
+            "read_at",
+            "alert__kind",
+            "alert__level",
+            "alert__fired_at",
+            "alert__report__tracking_code",
+            "alert__report__expected_at",
+            "alert__report__status",
+        )
+        .order_by("-alert__fired_at", "-pk")
+    )
 
 
 def may_use_inbox(user) -> bool:
@@ -168,7 +180,7 @@ def local_midnight(day: date) -> datetime:
 
 
 def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime) -> list[BoardRow]:
-    """"Por vencer y vencidas" per `dimension`: the open requests due today, due soon after today and overdue, the open
+    """ "Por vencer y vencidas" per `dimension`: the open requests due today, due soon after today and overdue, the open
     ones by age, the share met of the requests due in each of the last 12 weeks and of those received in the last
     365 days. Overdue and the shares come from reports.punctuality, the definition the public indicators use."""
     key = BOARD_DIMENSIONS[dimension]
@@ -176,8 +188,10 @@ def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime
     tomorrow = local_midnight(today + timedelta(days=1))
     soon = due_soon_before(as_of, closed_days=closed_days())
     open_reports = reports.filter(status__in=OPEN).order_by().annotate(group=key).values("group")
-    counts = {"due_today": Count("pk", filter=Q(expected_at__gte=as_of, expected_at__lt=tomorrow)),
-              "due_soon": Count("pk", filter=Q(expected_at__gte=tomorrow, expected_at__lt=soon))}
+    counts = {
+        "due_today": Count("pk", filter=Q(expected_at__gte=as_of, expected_at__lt=tomorrow)),
+        "due_soon": Count("pk", filter=Q(expected_at__gte=tomorrow, expected_at__lt=soon)),
+    }
     for label, start, end in AGE_BANDS:
         band = Q(created_at__lte=as_of - timedelta(days=start))
         if end is not None:
@@ -199,8 +213,11 @@ def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime
         if group in rows:
             rows[group].overdue = figures["late"]
     for row in rows.values():
-        shares = {week.astimezone(SANTIAGO).date(): figures["share"]
-                  for (group, week), figures in trend.items() if group == row.group}
+        shares = {
+            week.astimezone(SANTIAGO).date(): figures["share"]
+            for (group, week), figures in trend.items()
+            if group == row.group
+        }
         row.trend = [shares.get(week) for week in weeks]
     return sorted(rows.values(), key=lambda row: (-row.overdue, -row.due_today, str(row.group)))
 
@@ -211,8 +228,9 @@ def headed_departments(user) -> QuerySet:
 
 def may_act_on(user, report: Report) -> bool:
     """Reassign and extend from the board: supervisors, and the head of the report's responsible department."""
-    return is_supervisor(user) or headed_departments(user).filter(
-        department_id=responsible_department_id(report)).exists()
+    return (
+        is_supervisor(user) or headed_departments(user).filter(department_id=responsible_department_id(report)).exists()
+    )
 
 
 def reroute_crews(user) -> QuerySet[Crew]:
@@ -227,8 +245,7 @@ def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
     tomorrow = local_midnight(local_day(as_of) + timedelta(days=1))
     reports = Report.objects.filter(status__in=OPEN, expected_at__lt=tomorrow)
     if not is_supervisor(user):
-        reports = reports.alias(responsible=RESPONSIBLE_DEPARTMENT).filter(
-            responsible__in=headed_departments(user))
+        reports = reports.alias(responsible=RESPONSIBLE_DEPARTMENT).filter(responsible__in=headed_departments(user))
     return reports.select_related("crew", "category", "department").order_by("expected_at", "pk")
 
 
@@ -241,8 +258,9 @@ def may_use_board(user) -> bool:
     return is_supervisor(user) or (user.is_authenticated and DepartmentHead.objects.filter(user=user).exists())
 
 
-def escalation_replay(reports: QuerySet[Report], thresholds: dict[int, int], *,
-                      as_of: datetime) -> dict[date, dict[int, int]]:
+def escalation_replay(
+    reports: QuerySet[Report], thresholds: dict[int, int], *, as_of: datetime
+) -> dict[date, dict[int, int]]:
     """{month: {level: requests}} that would have reached each level (threshold in business days after the due
     day, as EscalationRule) had `manage.py escalate` run at the start of every day: a request reaches a level on
     the first day whose business-day number is its due day's plus the threshold (or on the day it was received,

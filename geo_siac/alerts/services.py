@@ -46,8 +46,9 @@ class RunSummary:
     batches: int = 0
 
 
-def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetime, now: datetime,
-                    triage: datetime, assigned: datetime) -> tuple[str, list]:
+def _candidates_sql(
+    rules: list[tuple[int, int, datetime]], *, due_soon: datetime, now: datetime, triage: datetime, assigned: datetime
+) -> tuple[str, list]:
     """Every (report, kind, level) due at the run's instant and not fired yet, numbered in report order, over open
     reports only: an answered or closed request leaves the candidates, an extended one is judged by its new
     deadline."""
@@ -55,10 +56,12 @@ def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetim
     parts, params = [], []
     if rules:
         values = ", ".join("(%s, %s, %s::timestamptz)" for _rule in rules)
-        parts.append(f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
-                     f"JOIN (VALUES {values}) AS rule(department_id, level, cutoff) "
-                     f"ON rule.department_id = {responsible_department_sql('r')} "
-                     f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff")
+        parts.append(
+            f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
+            f"JOIN (VALUES {values}) AS rule(department_id, level, cutoff) "
+            f"ON rule.department_id = {responsible_department_sql('r')} "
+            f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff"
+        )
         params += [value for rule in rules for value in rule]
     parts += [
         f"SELECT r.id, '{AlertKind.DUE_SOON}', 0 {open_reports} AND r.expected_at < %s",
@@ -73,15 +76,18 @@ def _candidates_sql(rules: list[tuple[int, int, datetime]], *, due_soon: datetim
         f"AND r.updated_at >= %s",
     ]
     params += [due_soon, now, triage, assigned]
-    sql = (f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER (ORDER BY c.report_id, c.kind, "
-           f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level) "
-           f"WHERE NOT EXISTS (SELECT 1 FROM {_ALERTS} a WHERE a.report_id = c.report_id AND a.kind = c.kind "
-           f"AND a.level = c.level)")
+    sql = (
+        f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER (ORDER BY c.report_id, c.kind, "
+        f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_ALERTS} a WHERE a.report_id = c.report_id AND a.kind = c.kind "
+        f"AND a.level = c.level)"
+    )
     return sql, params
 
 
-def alerts_run(*, now: datetime | None = None, batch_size: int | None = None,
-               after_batch: Callable[[int], None] | None = None) -> RunSummary:
+def alerts_run(
+    *, now: datetime | None = None, batch_size: int | None = None, after_batch: Callable[[int], None] | None = None
+) -> RunSummary:
     """Fire every staff alert and escalation due at `now` (see the module's docstring). Safe to repeat, to run in
     several processes at once and to run again after a crash. `after_batch(n)` is called after each commit."""
     now = now or timezone.now()
@@ -89,10 +95,13 @@ def alerts_run(*, now: datetime | None = None, batch_size: int | None = None,
     directory = alert_directory()
     thresholds = {rule.threshold_business_days for rule in EscalationRule.objects.all()}
     cutoffs = {threshold: deadline_cutoff(now, threshold) for threshold in thresholds}
-    rules = [(rule.department_id, rule.level, cutoffs[rule.threshold_business_days])
-             for rule in EscalationRule.objects.all()]
+    rules = [
+        (rule.department_id, rule.level, cutoffs[rule.threshold_business_days]) for rule in EscalationRule.objects.all()
+    ]
     sql, params = _candidates_sql(
-        rules, due_soon=due_soon_before(now, closed_days=closed_days()), now=now,
+        rules,
+        due_soon=due_soon_before(now, closed_days=closed_days()),
+        now=now,
         triage=now - timedelta(hours=settings.GEO_SIAC_ALERT_TRIAGE_HOURS),
         assigned=now - timedelta(hours=settings.GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS),
     )
@@ -143,15 +152,20 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             if person and person.email and not person.digest:
                 emails.append((person, kind, level, code, expected_at, report_id))
     with connection.cursor() as cursor:
-        execute_values(cursor.cursor, f"INSERT INTO {StaffAlert._meta.db_table} (alert_id, user_id) VALUES %s",
-                       deliveries, page_size=5000)
+        execute_values(
+            cursor.cursor,
+            f"INSERT INTO {StaffAlert._meta.db_table} (alert_id, user_id) VALUES %s",
+            deliveries,
+            page_size=5000,
+        )
     notifications_enqueue(messages=alert_messages(emails))
     summary.delivered += len(deliveries)
     summary.emails += len(emails)
 
 
-def _recipients(directory: Directory, *, kind: str, level: int, crew_id: int | None,
-                department_id: int | None) -> list[int]:
+def _recipients(
+    directory: Directory, *, kind: str, level: int, crew_id: int | None, department_id: int | None
+) -> list[int]:
     if kind == AlertKind.ESCALATION:
         return directory.escalation(department_id=department_id, level=level, crew_id=crew_id)
     if kind == AlertKind.TRIAGE_WAIT:
@@ -186,13 +200,27 @@ def alert_messages(emails: list[tuple]) -> list[Message]:
         key = (person.language, kind, level)
         if key not in texts:
             with translation.override(person.language):
-                texts[key] = (alert_text(kind, level), _("%(what)s: solicitud %(code)s"),
-                              _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s"))
+                texts[key] = (
+                    alert_text(kind, level),
+                    _("%(what)s: solicitud %(code)s"),
+                    _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s"),
+                )
         what, subject, body = texts[key]
-        values = {"what": what, "code": code, "deadline": f"{expected_at.astimezone(SANTIAGO):%Y-%m-%d %H:%M}",
-                  "link": f"{before}{code}{after}"}
-        messages.append(Message(recipient=person.email, language=person.language, subject=subject % values,
-                                body=body % values, report_id=report_id))
+        values = {
+            "what": what,
+            "code": code,
+            "deadline": f"{expected_at.astimezone(SANTIAGO):%Y-%m-%d %H:%M}",
+            "link": f"{before}{code}{after}",
+        }
+        messages.append(
+            Message(
+                recipient=person.email,
+                language=person.language,
+                subject=subject % values,
+                body=body % values,
+                report_id=report_id,
+            )
+        )
     return messages
 
 
@@ -219,23 +247,27 @@ def staff_digests_send(*, now: datetime | None = None) -> DigestSummary:
 
 @transaction.atomic
 def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> int:
-    pending = (StaffAlert.objects.select_for_update(skip_locked=True, of=("self",))
-               .filter(user_id=user_id, digested_at__isnull=True, alert__fired_at__lte=now)
-               .order_by("alert__report__expected_at", "pk")
-               .values_list("pk", "alert__kind", "alert__level", "alert__report__tracking_code",
-                            "alert__report__expected_at"))
+    pending = (
+        StaffAlert.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(user_id=user_id, digested_at__isnull=True, alert__fired_at__lte=now)
+        .order_by("alert__report__expected_at", "pk")
+        .values_list("pk", "alert__kind", "alert__level", "alert__report__tracking_code", "alert__report__expected_at")
+    )
     rows = list(pending)
     if not rows:
         return 0
     with translation.override(language):
         counts = Counter(alert_text(kind, level) for _pk, kind, level, _code, _due in rows)
         lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
-        lines += [f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {alert_text(kind, level)}"
-                  for _pk, kind, level, code, due in rows]
+        lines += [
+            f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {alert_text(kind, level)}"
+            for _pk, kind, level, code, due in rows
+        ]
         lines += ["", absolute(reverse("alerts:inbox"))]
         subject = _("Resumen de avisos: %(count)s") % {"count": len(rows)}
-    notifications_enqueue(messages=[Message(recipient=email, language=language, subject=subject,
-                                            body="\n".join(lines))])
+    notifications_enqueue(
+        messages=[Message(recipient=email, language=language, subject=subject, body="\n".join(lines))]
+    )
     StaffAlert.objects.filter(pk__in=[row[0] for row in rows]).update(digested_at=now)
     return len(rows)
 
@@ -252,5 +284,6 @@ def staff_alert_preference_set(*, user, delivery: str, language: str) -> StaffAl
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Idioma desconocido: %s") % language})
     preference, _created = StaffAlertPreference.objects.update_or_create(
-        user=user, defaults={"delivery": delivery, "language": language})
+        user=user, defaults={"delivery": delivery, "language": language}
+    )
     return preference

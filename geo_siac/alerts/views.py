@@ -45,9 +45,13 @@ class PreferenceForm(forms.Form):
 @inbox_required
 def inbox_page(request):
     preference = getattr(request.user, "alert_preference", None)
-    form = PreferenceForm(request.POST or None, initial={
-        "delivery": preference.delivery if preference else Delivery.IMMEDIATE,
-        "language": preference.language if preference else settings.LANGUAGE_CODE})
+    form = PreferenceForm(
+        request.POST or None,
+        initial={
+            "delivery": preference.delivery if preference else Delivery.IMMEDIATE,
+            "language": preference.language if preference else settings.LANGUAGE_CODE,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         staff_alert_preference_set(user=request.user, **form.cleaned_data)
         messages.success(request, _("Preferencia guardada."))
@@ -73,10 +77,18 @@ def board(request):
     now = timezone.now()
     rows = board_figures(dimension, as_of=now)
     actionable = list(board_reports(request.user, as_of=now)[:BOARD_LIST_SIZE])
-    return render(request, "alerts/board.html", {
-        "rows": rows, "dimension": dimension, "dimensions": BOARD_DIMENSIONS, "age_bands": AGE_BANDS,
-        "reports": actionable, "crews": reroute_crews(request.user),
-    })
+    return render(
+        request,
+        "alerts/board.html",
+        {
+            "rows": rows,
+            "dimension": dimension,
+            "dimensions": BOARD_DIMENSIONS,
+            "age_bands": AGE_BANDS,
+            "reports": actionable,
+            "crews": reroute_crews(request.user),
+        },
+    )
 
 
 def _board_report(request, code: str) -> Report:
@@ -107,10 +119,13 @@ def board_reroute(request, code):
     def reroute(data):
         crew = data["crew"]
         if not reroute_crews(request.user).filter(pk=crew.pk).exists():
-            raise ValidationError(_("Solo puede derivar a cuadrillas de la dirección que encabeza; %(crew)s es de "
-                                    "%(department)s.") % {"crew": crew.name, "department": crew.department.name})
-        report_reroute(report=report, crew=crew, reason=data["reason"], actor=request.user,
-                       seen_updated_at=data["seen"])
+            raise ValidationError(
+                _("Solo puede derivar a cuadrillas de la dirección que encabeza; %(crew)s es de %(department)s.")
+                % {"crew": crew.name, "department": crew.department.name}
+            )
+        report_reroute(
+            report=report, crew=crew, reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
+        )
 
     return _apply(request, RerouteForm(request.POST), reroute)
 
@@ -119,6 +134,14 @@ def board_reroute(request, code):
 @require_POST
 def board_extend(request, code):
     report = _board_report(request, code)
-    return _apply(request, ExtendForm(request.POST), lambda data: report_extend_deadline(
-        report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
-        seen_updated_at=data["seen"]))
+    return _apply(
+        request,
+        ExtendForm(request.POST),
+        lambda data: report_extend_deadline(
+            report=report,
+            business_days=data["business_days"],
+            reason=data["reason"],
+            actor=request.user,
+            seen_updated_at=data["seen"],
+        ),
+    )

@@ -14,47 +14,84 @@ WEEKDAYS_MORNING = {day: [["08:30", "14:00"]] for day in ("mon", "tue", "wed", "
 
 POINTS = [
     {
-        "source_id": "puente-alto-edificio-consistorial", "cut": "13201",
-        "name": "Municipalidad de Puente Alto, edificio consistorial", "kind": ServicePointKind.MUNICIPAL_OFFICE,
-        "address": "Av. Concha y Toro 1820, Puente Alto", "lat": -33.6106, "lng": -70.5759,
+        "source_id": "puente-alto-edificio-consistorial",
+        "cut": "13201",
+        "name": "Municipalidad de Puente Alto, edificio consistorial",
+        "kind": ServicePointKind.MUNICIPAL_OFFICE,
+        "address": "Av. Concha y Toro 1820, Puente Alto",
+        "lat": -33.6106,
+        "lng": -70.5759,
         "accessibility": "Acceso a nivel por Av. Concha y Toro; ascensor.",
-        "opening_hours": {"weekly": WEEKDAYS_MORNING, "closed_on_public_holidays": True, "special_sessions": [
-            {"weekday": "thu", "nth": 1, "hours": [["19:00", "22:30"]], "label": "Atención Nocturna"}]},
+        "opening_hours": {
+            "weekly": WEEKDAYS_MORNING,
+            "closed_on_public_holidays": True,
+            "special_sessions": [
+                {"weekday": "thu", "nth": 1, "hours": [["19:00", "22:30"]], "label": "Atención Nocturna"}
+            ],
+        },
     },
     {
-        "source_id": "penalolen-oirs", "cut": "13122", "name": "OIRS de Peñalolén", "kind": ServicePointKind.OIRS,
-        "address": "Av. Grecia 8735, Peñalolén", "lat": -33.4687, "lng": -70.5571, "accessibility": "",
+        "source_id": "penalolen-oirs",
+        "cut": "13122",
+        "name": "OIRS de Peñalolén",
+        "kind": ServicePointKind.OIRS,
+        "address": "Av. Grecia 8735, Peñalolén",
+        "lat": -33.4687,
+        "lng": -70.5571,
+        "accessibility": "",
         "opening_hours": {"weekly": WEEKDAYS_MORNING, "closed_on_public_holidays": True},
     },
 ]
 
 PROCEDURES = [
-    {"slug": "permiso-de-circulacion", "name": "Permiso de circulación",
-     "summary": "Pago anual del permiso para circular de un vehículo inscrito en la comuna.",
-     "requirements": "Certificado de revisión técnica vigente\nSeguro obligatorio (SOAP) vigente\n"
-                     "Permiso del año anterior",
-     "cost": "Según la tasación fiscal del vehículo (tabla del SII)", "legal_deadline": "Se entrega en el acto",
-     "responsible": "Dirección de Tránsito y Transporte Público"},
-    {"slug": "registro-social-de-hogares", "name": "Registro Social de Hogares",
-     "summary": "Ingreso, actualización o rectificación de la información de su hogar.",
-     "requirements": "Cédula de identidad de quien solicita\nCédulas de los integrantes del hogar",
-     "cost": "Gratuito", "legal_deadline": "Según la solicitud; el seguimiento se consulta en línea",
-     "online_url": "https://www.registrosocial.gob.cl/", "responsible": "Dirección de Desarrollo Comunitario"},
-    {"slug": "patente-comercial", "name": "Patente comercial",
-     "summary": "Autorización para ejercer una actividad comercial en un local de la comuna.",
-     "requirements": "Inicio de actividades ante el SII\nAcreditación del uso del local\n"
-                     "Informe de zonificación de la Dirección de Obras",
-     "cost": "Entre 2,5 y 5 por mil del capital propio (Ley de Rentas Municipales)",
-     "legal_deadline": "Según la revisión de los antecedentes", "responsible": "Departamento de Rentas y Patentes"},
-    {"slug": "certificado-de-residencia", "name": "Certificado de residencia",
-     "summary": "Certificado que acredita su domicilio en la comuna.",
-     "requirements": "Cédula de identidad\nComprobante de domicilio (cuenta de un servicio básico)",
-     "cost": "Gratuito", "legal_deadline": "Se entrega en el acto", "responsible": "Oficina de Partes"},
-    {"slug": "reclamo-o-sugerencia-oirs", "name": "Reclamo, sugerencia o felicitación (OIRS)",
-     "summary": "Ingreso de un reclamo, sugerencia o felicitación a la municipalidad.",
-     "requirements": "Cédula de identidad\nDescripción de lo ocurrido",
-     "cost": "Gratuito", "legal_deadline": "Respuesta dentro del plazo de la Ley 19.880",
-     "responsible": "Oficina de Informaciones, Reclamos y Sugerencias"},
+    {
+        "slug": "permiso-de-circulacion",
+        "name": "Permiso de circulación",
+        "summary": "Pago anual del permiso para circular de un vehículo inscrito en la comuna.",
+        "requirements": "Certificado de revisión técnica vigente\nSeguro obligatorio (SOAP) vigente\n"
+        "Permiso del año anterior",
+        "cost": "Según la tasación fiscal del vehículo (tabla del SII)",
+        "legal_deadline": "Se entrega en el acto",
+        "responsible": "Dirección de Tránsito y Transporte Público",
+    },
+    {
+        "slug": "registro-social-de-hogares",
+        "name": "Registro Social de Hogares",
+        "summary": "Ingreso, actualización o rectificación de la información de su hogar.",
+        "requirements": "Cédula de identidad de quien solicita\nCédulas de los integrantes del hogar",
+        "cost": "Gratuito",
+        "legal_deadline": "Según la solicitud; el seguimiento se consulta en línea",
+        "online_url": "https://www.registrosocial.gob.cl/",
+        "responsible": "Dirección de Desarrollo Comunitario",
+    },
+    {
+        "slug": "patente-comercial",
+        "name": "Patente comercial",
+        "summary": "Autorización para ejercer una actividad comercial en un local de la comuna.",
+        "requirements": "Inicio de actividades ante el SII\nAcreditación del uso del local\n"
+        "Informe de zonificación de la Dirección de Obras",
+        "cost": "Entre 2,5 y 5 por mil del capital propio (Ley de Rentas Municipales)",
+        "legal_deadline": "Según la revisión de los antecedentes",
+        "responsible": "Departamento de Rentas y Patentes",
+    },
+    {
+        "slug": "certificado-de-residencia",
+        "name": "Certificado de residencia",
+        "summary": "Certificado que acredita su domicilio en la comuna.",
+        "requirements": "Cédula de identidad\nComprobante de domicilio (cuenta de un servicio básico)",
+        "cost": "Gratuito",
+        "legal_deadline": "Se entrega en el acto",
+        "responsible": "Oficina de Partes",
+    },
+    {
+        "slug": "reclamo-o-sugerencia-oirs",
+        "name": "Reclamo, sugerencia o felicitación (OIRS)",
+        "summary": "Ingreso de un reclamo, sugerencia o felicitación a la municipalidad.",
+        "requirements": "Cédula de identidad\nDescripción de lo ocurrido",
+        "cost": "Gratuito",
+        "legal_deadline": "Respuesta dentro del plazo de la Ley 19.880",
+        "responsible": "Oficina de Informaciones, Reclamos y Sugerencias",
+    },
 ]
 
 # (point source_id, procedure slug, responsible at the point, minutes per slot, people per slot)
@@ -78,12 +115,18 @@ def seed_attention_demo() -> dict[str, int]:
         if spec["cut"] not in communes:
             continue
         points[spec["source_id"]], _ = ServicePoint.objects.update_or_create(
-            source=SOURCE, source_id=spec["source_id"], defaults={
-                "name": spec["name"], "kind": spec["kind"], "address": spec["address"],
-                "commune": communes[spec["cut"]], "accessibility": spec["accessibility"],
+            source=SOURCE,
+            source_id=spec["source_id"],
+            defaults={
+                "name": spec["name"],
+                "kind": spec["kind"],
+                "address": spec["address"],
+                "commune": communes[spec["cut"]],
+                "accessibility": spec["accessibility"],
                 "point": Point(spec["lng"], spec["lat"], srid=STORAGE_SRID),
                 "opening_hours": validate_opening_hours(spec["opening_hours"]),
-            })
+            },
+        )
     procedures = {}
     for spec in PROCEDURES:
         values = {key: value for key, value in spec.items() if key != "slug"}
@@ -92,7 +135,9 @@ def seed_attention_demo() -> dict[str, int]:
     for point_key, slug, responsible, minutes, capacity in OFFERINGS:
         if point_key in points:
             Offering.objects.update_or_create(
-                service_point=points[point_key], procedure=procedures[slug],
-                defaults={"responsible": responsible, "slot_minutes": minutes, "capacity_per_slot": capacity})
+                service_point=points[point_key],
+                procedure=procedures[slug],
+                defaults={"responsible": responsible, "slot_minutes": minutes, "capacity_per_slot": capacity},
+            )
             offerings += 1
     return {"points": len(points), "procedures": len(procedures), "offerings": offerings}

@@ -35,17 +35,27 @@ def _when(appointment: Appointment) -> str:
 
 def _facts(appointment: Appointment) -> dict:
     offering = appointment.slot.offering
-    return {"code": appointment.code, "procedure": offering.procedure.name, "point": offering.service_point.name,
-            "address": offering.service_point.address, "when": _when(appointment),
-            "link": appointment_link(appointment)}
+    return {
+        "code": appointment.code,
+        "procedure": offering.procedure.name,
+        "point": offering.service_point.name,
+        "address": offering.service_point.address,
+        "when": _when(appointment),
+        "link": appointment_link(appointment),
+    }
 
 
 def confirmation_message(appointment: Appointment) -> tuple[str, str]:
     with translation.override(appointment.language):
         facts = _facts(appointment)
         subject = _("Cita %(code)s confirmada: %(procedure)s") % facts
-        body = _("Su cita para «%(procedure)s» quedó reservada el %(when)s en %(point)s, %(address)s.\n"
-                 "Código: %(code)s.\nSi no puede asistir, cancélela en %(link)s") % facts
+        body = (
+            _(
+                "Su cita para «%(procedure)s» quedó reservada el %(when)s en %(point)s, %(address)s.\n"
+                "Código: %(code)s.\nSi no puede asistir, cancélela en %(link)s"
+            )
+            % facts
+        )
     return subject, body
 
 
@@ -53,8 +63,13 @@ def reminder_message(appointment: Appointment) -> tuple[str, str]:
     with translation.override(appointment.language):
         facts = _facts(appointment)
         subject = _("Recordatorio: su cita %(code)s es el %(when)s") % facts
-        body = _("Le esperamos el %(when)s en %(point)s, %(address)s, para «%(procedure)s».\n"
-                 "Si no puede asistir, cancélela en %(link)s") % facts
+        body = (
+            _(
+                "Le esperamos el %(when)s en %(point)s, %(address)s, para «%(procedure)s».\n"
+                "Si no puede asistir, cancélela en %(link)s"
+            )
+            % facts
+        )
     return subject, body
 
 
@@ -62,8 +77,10 @@ def cancellation_message(appointment: Appointment) -> tuple[str, str]:
     with translation.override(appointment.language):
         facts = _facts(appointment)
         subject = _("Cita %(code)s cancelada") % facts
-        body = _("Su cita para «%(procedure)s» del %(when)s en %(point)s fue cancelada. "
-                 "Puede reservar otra en %(booking)s") % {
-            **facts, "booking": absolute(reverse("attention:book", args=[appointment.slot.offering_id])),
+        body = _(
+            "Su cita para «%(procedure)s» del %(when)s en %(point)s fue cancelada. Puede reservar otra en %(booking)s"
+        ) % {
+            **facts,
+            "booking": absolute(reverse("attention:book", args=[appointment.slot.offering_id])),
         }
     return subject, body

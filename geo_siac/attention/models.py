@@ -66,8 +66,9 @@ class Offering(models.Model):
 class Slot(models.Model):
     """A bookable slot, written at its first booking: the row every booking of the slot locks."""
 
-    offering = models.ForeignKey(Offering, verbose_name=_("trámite en el punto"), on_delete=models.CASCADE,
-                                 related_name="slots")
+    offering = models.ForeignKey(
+        Offering, verbose_name=_("trámite en el punto"), on_delete=models.CASCADE, related_name="slots"
+    )
     starts_at = models.DateTimeField(_("inicio"))
     ends_at = models.DateTimeField(_("fin"))
     capacity = models.PositiveSmallIntegerField(_("cupos"))
@@ -100,8 +101,9 @@ class Appointment(models.Model):
     email = models.EmailField(_("correo electrónico"), blank=True)
     phone = models.CharField(_("teléfono"), max_length=20, blank=True)
     language = models.CharField(_("idioma"), max_length=8, default="es")
-    status = models.CharField(_("estado"), max_length=10, choices=AppointmentStatus.choices,
-                              default=AppointmentStatus.BOOKED)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
     created_at = models.DateTimeField(_("reservada el"))
     cancelled_at = models.DateTimeField(_("cancelada el"), null=True, blank=True)
     reminder_queued_at = models.DateTimeField(_("recordatorio encolado"), null=True, blank=True)
@@ -115,8 +117,10 @@ class Appointment(models.Model):
         verbose_name_plural = _("citas")
         ordering = ["slot__starts_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(email="", phone="") | models.Q(erased_at__isnull=False),
-                                   name="appointment_has_contact"),
+            models.CheckConstraint(
+                condition=~models.Q(email="", phone="") | models.Q(erased_at__isnull=False),
+                name="appointment_has_contact",
+            ),
         ]
         indexes = [models.Index(fields=["status", "reminder_queued_at"], name="appointment_reminder_due")]
 

@@ -45,8 +45,12 @@ class Closure:
 def public_points() -> QuerySet[ServicePoint]:
     """The service points of the served comunas, with the procedures done at each."""
     offerings = Offering.objects.select_related("procedure").order_by("procedure__name")
-    return (ServicePoint.objects.filter(commune__is_active=True).select_related("commune")
-            .defer("commune__geometry").prefetch_related(Prefetch("offerings", queryset=offerings)))
+    return (
+        ServicePoint.objects.filter(commune__is_active=True)
+        .select_related("commune")
+        .defer("commune__geometry")
+        .prefetch_related(Prefetch("offerings", queryset=offerings))
+    )
 
 
 def points_near(points: QuerySet[ServicePoint], latitude: float, longitude: float) -> QuerySet[ServicePoint]:
@@ -57,12 +61,15 @@ def points_near(points: QuerySet[ServicePoint], latitude: float, longitude: floa
 
 def point_sessions(point: ServicePoint, start: date, days: int, closed: frozenset[date]) -> list[Session]:
     """The named sessions (e.g. a monthly night session) of the local dates start .. start + days - 1."""
-    if not point.opening_hours or not (point.opening_hours.get("special_sessions")
-                                       or point.opening_hours.get("exceptions")):
+    if not point.opening_hours or not (
+        point.opening_hours.get("special_sessions") or point.opening_hours.get("exceptions")
+    ):
         return []
-    return [Session(label, begin, end)
-            for offset in range(days)
-            for label, begin, end in hours.sessions_on(point.opening_hours, start + timedelta(days=offset), closed)]
+    return [
+        Session(label, begin, end)
+        for offset in range(days)
+        for label, begin, end in hours.sessions_on(point.opening_hours, start + timedelta(days=offset), closed)
+    ]
 
 
 def next_session(point: ServicePoint, now: datetime, closed: frozenset[date]) -> Session | None:
@@ -99,16 +106,21 @@ def holiday_names(year: int) -> dict[date, str]:
 def points_with_status(points, now: datetime) -> list[dict]:
     """Each point with whether it is open now and its next session, as the list page and the map show them."""
     closed = closed_days()
-    return [{"point": point, "open_now": point.is_open_at(now), "next_session": next_session(point, now, closed)}
-            for point in points]
+    return [
+        {"point": point, "open_now": point.is_open_at(now), "next_session": next_session(point, now, closed)}
+        for point in points
+    ]
 
 
 def sessions_feed(now: datetime) -> list[tuple[ServicePoint, Session]]:
     """Every session of every public point from today to FEED_DAYS ahead, in time order."""
     closed = closed_days()
     points = ServicePoint.objects.filter(commune__is_active=True, opening_hours__isnull=False).defer("commune")
-    items = [(point, session) for point in points
-             for session in point_sessions(point, local_date(point, now), FEED_DAYS, closed)]
+    items = [
+        (point, session)
+        for point in points
+        for session in point_sessions(point, local_date(point, now), FEED_DAYS, closed)
+    ]
     return sorted(items, key=lambda item: (item[1].starts_at, item[0].pk))
 
 
@@ -122,9 +134,14 @@ def procedures_search(query: str) -> list[Procedure]:
     or without accents. A guide holds tens of procedures, so they are matched in Python."""
     words = fold(query).split()
     procedures = Procedure.objects.prefetch_related("offerings__service_point")
-    return [procedure for procedure in procedures
-            if all(word in fold(" ".join((procedure.name, procedure.summary, procedure.requirements,
-                                          procedure.responsible))) for word in words)]
+    return [
+        procedure
+        for procedure in procedures
+        if all(
+            word in fold(" ".join((procedure.name, procedure.summary, procedure.requirements, procedure.responsible)))
+            for word in words
+        )
+    ]
 
 
 def procedure_by_slug(slug: str) -> Procedure | None:
@@ -153,38 +170,57 @@ def slot_bounds(offering: Offering, day: date, closed: frozenset[date]) -> list[
 def free_slots(offering: Offering, day: date, now: datetime) -> list[dict]:
     """The day's slots still ahead, each with its free seats."""
     bounds = [b for b in slot_bounds(offering, day, closed_days()) if b[0] > now]
-    taken = dict(Slot.objects.filter(offering=offering, starts_at__in=[b[0] for b in bounds])
-                 .annotate(taken=Count("appointments", filter=Q(appointments__status__in=HOLDS_SEAT)))
-                 .values_list("starts_at", "taken"))
-    return [{"starts_at": start, "ends_at": end, "free": offering.capacity_per_slot - taken.get(start, 0)}
-            for start, end in bounds]
+    taken = dict(
+        Slot.objects.filter(offering=offering, starts_at__in=[b[0] for b in bounds])
+        .annotate(taken=Count("appointments", filter=Q(appointments__status__in=HOLDS_SEAT)))
+        .values_list("starts_at", "taken")
+    )
+    return [
+        {"starts_at": start, "ends_at": end, "free": offering.capacity_per_slot - taken.get(start, 0)}
+        for start, end in bounds
+    ]
 
 
 def booking_days(offering: Offering, today: date) -> list[date]:
     """The dates of the next BOOKING_HORIZON_DAYS with any opening hours."""
     closed = closed_days()
-    return [day for day in (today + timedelta(days=n) for n in range(BOOKING_HORIZON_DAYS))
-            if slot_bounds(offering, day, closed)]
+    return [
+        day
+        for day in (today + timedelta(days=n) for n in range(BOOKING_HORIZON_DAYS))
+        if slot_bounds(offering, day, closed)
+    ]
 
 
 def appointment_by_code(code: str) -> Appointment | None:
-    return (Appointment.objects.select_related("slot__offering__procedure", "slot__offering__service_point")
-            .filter(code=code).first())
+    return (
+        Appointment.objects.select_related("slot__offering__procedure", "slot__offering__service_point")
+        .filter(code=code)
+        .first()
+    )
 
 
 def appointments_of(email: str) -> QuerySet[Appointment]:
     """The appointments booked with `email`, oldest first: what a citizen's data export lists."""
-    return (Appointment.objects.filter(email__iexact=email)
-            .select_related("slot__offering__procedure", "slot__offering__service_point").order_by("slot__starts_at"))
+    return (
+        Appointment.objects.filter(email__iexact=email)
+        .select_related("slot__offering__procedure", "slot__offering__service_point")
+        .order_by("slot__starts_at")
+    )
 
 
 def day_agenda(point: ServicePoint, day: date) -> QuerySet[Appointment]:
     """The appointments of a point's local date, cancelled ones included (the desk sees them struck out)."""
     tz = ZoneInfo((point.opening_hours or {}).get("timezone", hours.DEFAULT_TIMEZONE))
     start = datetime.combine(day, datetime.min.time(), tz)
-    return (Appointment.objects.filter(slot__offering__service_point=point, slot__starts_at__gte=start,
-                                       slot__starts_at__lt=start + timedelta(days=1))
-            .select_related("slot__offering__procedure").order_by("slot__starts_at", "id"))
+    return (
+        Appointment.objects.filter(
+            slot__offering__service_point=point,
+            slot__starts_at__gte=start,
+            slot__starts_at__lt=start + timedelta(days=1),
+        )
+        .select_related("slot__offering__procedure")
+        .order_by("slot__starts_at", "id")
+    )
 
 
 def points_with_offerings() -> QuerySet[ServicePoint]:
@@ -220,13 +256,19 @@ def point_efficiency(*, month: date, commune: Commune | None = None) -> list[dic
         columns = [c.name for c in cursor.description]
         figures = {row[0]: dict(zip(columns[1:], row[1:])) for row in cursor.fetchall()}
     received = received_by_point(start=start, end=end, as_of=min(timezone.now(), end))
-    points = (ServicePoint.objects.filter(Q(offerings__isnull=False) | Q(pk__in=list(received))).distinct()
-              .defer("point").order_by("name"))
+    points = (
+        ServicePoint.objects.filter(Q(offerings__isnull=False) | Q(pk__in=list(received)))
+        .distinct()
+        .defer("point")
+        .order_by("name")
+    )
     if commune is not None:
         points = points.filter(commune=commune)
     empty = {"booked": 0, "served": 0, "no_shows": 0, "cancelled": 0, "median_wait_minutes": None}
-    return [{"point": point, **empty, **figures.get(point.pk, {}), **_received_row(received.get(point.pk))}
-            for point in points]
+    return [
+        {"point": point, **empty, **figures.get(point.pk, {}), **_received_row(received.get(point.pk))}
+        for point in points
+    ]
 
 
 def _received_row(received: dict | None) -> dict:
@@ -234,5 +276,8 @@ def _received_row(received: dict | None) -> dict:
     if received is None:
         return {"received": 0, "channels": [], "on_time_share": None}
     channels = sorted(received["channels"].items(), key=lambda item: (-item[1], item[0]))
-    return {"received": received["received"], "on_time_share": received["on_time_share"],
-            "channels": [{"label": Channel(code).label, "count": count} for code, count in channels]}
+    return {
+        "received": received["received"],
+        "on_time_share": received["on_time_share"],
+        "channels": [{"label": Channel(code).label, "count": count} for code, count in channels],
+    }

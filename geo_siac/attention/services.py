@@ -26,8 +26,11 @@ REMINDER_AHEAD = timedelta(hours=24)
 def _contact_errors(name: str, email: str, phone: str) -> dict[str, str]:
     """The reports' contact rules (reports.validation), with an appointment's lengths and a contact required."""
     found = {
-        "name": (_("Escriba su nombre.") if not name.strip() else name_error(name, max_length=NAME_MAX_LENGTH)
-                 or control_character_errors(name=name).get("name")),
+        "name": (
+            _("Escriba su nombre.")
+            if not name.strip()
+            else name_error(name, max_length=NAME_MAX_LENGTH) or control_character_errors(name=name).get("name")
+        ),
         "email": email_error(email) if email else None,
         "phone": phone_error(phone, max_length=PHONE_MAX_LENGTH) if phone else None,
     }
@@ -61,12 +64,19 @@ def _new_code() -> str:
 def _enqueue(appointment: Appointment, message: tuple[str, str]) -> None:
     subject, body = message
     medium, recipient = (Medium.EMAIL, appointment.email) if appointment.email else (Medium.SMS, appointment.phone)
-    notification_enqueue(recipient=recipient, language=appointment.language, subject=subject, body=body,
-                         medium=medium)
+    notification_enqueue(recipient=recipient, language=appointment.language, subject=subject, body=body, medium=medium)
 
 
-def appointment_book(*, offering: Offering, starts_at: datetime | None, name: str, email: str = "", phone: str = "",
-                     language: str = "es", now: datetime | None = None) -> Appointment:
+def appointment_book(
+    *,
+    offering: Offering,
+    starts_at: datetime | None,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    language: str = "es",
+    now: datetime | None = None,
+) -> Appointment:
     """Book one seat of a slot and queue the confirmation. Errors (ValidationError) are keyed by parameter."""
     now = now or timezone.now()
     name, email, phone = name.strip(), email.strip(), phone.replace(" ", "").strip()
@@ -84,8 +94,9 @@ def appointment_book(*, offering: Offering, starts_at: datetime | None, name: st
         slot = _locked_slot(offering, starts_at, ends_at)
         if slot.appointments.filter(status__in=HOLDS_SEAT).count() >= slot.capacity:
             raise ValidationError({"starts_at": _("Ese cupo ya no tiene lugares libres; elija otro horario.")})
-        appointment = Appointment.objects.create(slot=slot, code=_new_code(), name=name, email=email, phone=phone,
-                                                 language=language, created_at=now)
+        appointment = Appointment.objects.create(
+            slot=slot, code=_new_code(), name=name, email=email, phone=phone, language=language, created_at=now
+        )
         _enqueue(appointment, confirmation_message(appointment))
     return appointment
 
@@ -94,11 +105,18 @@ def appointment_cancel(*, appointment: Appointment, now: datetime | None = None)
     """Cancel a booked appointment before its slot starts, freeing its seat, and queue the notice."""
     now = now or timezone.now()
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().select_related(
-            "slot__offering__procedure", "slot__offering__service_point").get(pk=appointment.pk)
+        appointment = (
+            Appointment.objects.select_for_update()
+            .select_related("slot__offering__procedure", "slot__offering__service_point")
+            .get(pk=appointment.pk)
+        )
         if appointment.status != AppointmentStatus.BOOKED:
-            raise ValidationError({"appointment": _("La cita %(code)s ya está %(status)s.") % {
-                "code": appointment.code, "status": appointment.get_status_display()}})
+            raise ValidationError(
+                {
+                    "appointment": _("La cita %(code)s ya está %(status)s.")
+                    % {"code": appointment.code, "status": appointment.get_status_display()}
+                }
+            )
         if appointment.slot.starts_at <= now:
             raise ValidationError({"appointment": _("La cita ya comenzó; ya no se puede cancelar en línea.")})
         appointment.status = AppointmentStatus.CANCELLED
@@ -116,7 +134,8 @@ def appointments_personal_data_erase(*, email: str, now: datetime | None = None)
     with transaction.atomic():
         theirs = Appointment.objects.filter(email__iexact=email)
         theirs.filter(status=AppointmentStatus.BOOKED, slot__starts_at__gt=now).update(
-            status=AppointmentStatus.CANCELLED, cancelled_at=now)
+            status=AppointmentStatus.CANCELLED, cancelled_at=now
+        )
         return theirs.update(name=ERASED, email="", phone="", erased_at=now)
 
 
@@ -125,10 +144,16 @@ def appointments_remind_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     queued = 0
     with transaction.atomic():
-        due = (Appointment.objects.select_for_update(skip_locked=True, of=("self",))
-               .filter(status=AppointmentStatus.BOOKED, reminder_queued_at__isnull=True,
-                       slot__starts_at__gt=now, slot__starts_at__lte=now + REMINDER_AHEAD)
-               .select_related("slot__offering__procedure", "slot__offering__service_point"))
+        due = (
+            Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=AppointmentStatus.BOOKED,
+                reminder_queued_at__isnull=True,
+                slot__starts_at__gt=now,
+                slot__starts_at__lte=now + REMINDER_AHEAD,
+            )
+            .select_related("slot__offering__procedure", "slot__offering__service_point")
+        )
         for appointment in due:
             _enqueue(appointment, reminder_message(appointment))
             appointment.reminder_queued_at = now
@@ -152,8 +177,12 @@ def appointment_mark(*, appointment: Appointment, mark: str, now: datetime | Non
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update().select_related("slot").get(pk=appointment.pk)
         if appointment.status != AppointmentStatus.BOOKED:
-            raise ValidationError({"mark": _("La cita %(code)s ya está %(status)s.") % {
-                "code": appointment.code, "status": appointment.get_status_display()}})
+            raise ValidationError(
+                {
+                    "mark": _("La cita %(code)s ya está %(status)s.")
+                    % {"code": appointment.code, "status": appointment.get_status_display()}
+                }
+            )
         if mark == "no_show" and appointment.slot.starts_at > now:
             raise ValidationError({"mark": _("Solo se registra la inasistencia cuando el cupo ya comenzó.")})
         if mark == "arrived":

@@ -49,13 +49,27 @@ def points(request):
     rows = selectors.points_with_status(queryset, now)
     if request.GET.get("nocturna"):
         rows = [row for row in rows if row["next_session"]]
-    map_points = [{"lat": row["point"].point.y, "lng": row["point"].point.x, "name": row["point"].name,
-                   "url": reverse("attention:point", args=[row["point"].pk]), "open": row["open_now"]}
-                  for row in rows]
-    return render(request, "attention/points.html", {
-        "rows": rows, "here": here, "night_only": bool(request.GET.get("nocturna")), "map_points": map_points,
-        "tile_url": settings.GEO_SIAC_TILE_URL,
-    })
+    map_points = [
+        {
+            "lat": row["point"].point.y,
+            "lng": row["point"].point.x,
+            "name": row["point"].name,
+            "url": reverse("attention:point", args=[row["point"].pk]),
+            "open": row["open_now"],
+        }
+        for row in rows
+    ]
+    return render(
+        request,
+        "attention/points.html",
+        {
+            "rows": rows,
+            "here": here,
+            "night_only": bool(request.GET.get("nocturna")),
+            "map_points": map_points,
+            "tile_url": settings.GEO_SIAC_TILE_URL,
+        },
+    )
 
 
 @public_read
@@ -66,35 +80,52 @@ def point(request, pk: int):
     today = selectors.local_date(service_point, now)
     closed = closed_days()
     spec = service_point.opening_hours
-    return render(request, "attention/point.html", {
-        "point": service_point, "open_now": service_point.is_open_at(now),
-        "next_session": selectors.next_session(service_point, now, closed),
-        "sessions": [s for s in selectors.point_sessions(service_point, today, selectors.SESSION_HORIZON_DAYS,
-                                                         closed) if s.ends_at > now][:3],
-        "weekly": weekly_rows(spec) if spec else None,
-        "session_rules": spec.get("special_sessions", []) if spec else [],
-        "closed_on_holidays": spec.get("closed_on_public_holidays", True) if spec else None,
-        "closures": selectors.upcoming_closures(service_point, today, closed),
-    })
+    return render(
+        request,
+        "attention/point.html",
+        {
+            "point": service_point,
+            "open_now": service_point.is_open_at(now),
+            "next_session": selectors.next_session(service_point, now, closed),
+            "sessions": [
+                s
+                for s in selectors.point_sessions(service_point, today, selectors.SESSION_HORIZON_DAYS, closed)
+                if s.ends_at > now
+            ][:3],
+            "weekly": weekly_rows(spec) if spec else None,
+            "session_rules": spec.get("special_sessions", []) if spec else [],
+            "closed_on_holidays": spec.get("closed_on_public_holidays", True) if spec else None,
+            "closures": selectors.upcoming_closures(service_point, today, closed),
+        },
+    )
 
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-WEEKDAY_NAMES = {"mon": _lazy("lunes"), "tue": _lazy("martes"), "wed": _lazy("miércoles"), "thu": _lazy("jueves"),
-                 "fri": _lazy("viernes"), "sat": _lazy("sábado"), "sun": _lazy("domingo")}
+WEEKDAY_NAMES = {
+    "mon": _lazy("lunes"),
+    "tue": _lazy("martes"),
+    "wed": _lazy("miércoles"),
+    "thu": _lazy("jueves"),
+    "fri": _lazy("viernes"),
+    "sat": _lazy("sábado"),
+    "sun": _lazy("domingo"),
+}
 
 
 def weekly_rows(spec: dict) -> list[tuple[str, str]]:
     weekly = validate_opening_hours(spec)["weekly"]
-    return [(name, ", ".join(f"{a}–{b}" for a, b in weekly[day]) or _("cerrado"))
-            for day, name in WEEKDAY_NAMES.items()]
+    return [
+        (name, ", ".join(f"{a}–{b}" for a, b in weekly[day]) or _("cerrado")) for day, name in WEEKDAY_NAMES.items()
+    ]
 
 
 @public_read
 @require_safe
 def sessions_ics(request):
     now = timezone.now()
-    response = HttpResponse(sessions_calendar(selectors.sessions_feed(now), now),
-                            content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        sessions_calendar(selectors.sessions_feed(now), now), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = 'inline; filename="sesiones.ics"'
     return response
 
@@ -103,9 +134,14 @@ def sessions_ics(request):
 @require_safe
 def procedures(request):
     query = request.GET.get("q", "")[:100]
-    return render(request, "attention/procedures.html", {
-        "query": query, "procedures": selectors.procedures_search(query),
-    })
+    return render(
+        request,
+        "attention/procedures.html",
+        {
+            "query": query,
+            "procedures": selectors.procedures_search(query),
+        },
+    )
 
 
 @public_read
@@ -115,10 +151,15 @@ def procedure(request, slug: str):
     if found is None:
         raise Http404
     offerings = found.offerings.select_related("service_point").order_by("service_point__name")
-    return render(request, "attention/procedure.html", {
-        "procedure": found, "offerings": offerings,
-        "share_link": absolute(reverse("attention:procedure", args=[found.slug])),
-    })
+    return render(
+        request,
+        "attention/procedure.html",
+        {
+            "procedure": found,
+            "offerings": offerings,
+            "share_link": absolute(reverse("attention:procedure", args=[found.slug])),
+        },
+    )
 
 
 def _day(value: str, default: date | None) -> date | None:
@@ -142,8 +183,10 @@ def book(request, pk: int):
     days = selectors.booking_days(offering, today)
     day = _day(request.GET.get("dia", ""), days[0] if days else today)
     if day is None or (days and day not in days):
-        return text_error(_("Elija un día de los próximos %(days)s con horario, con la forma AAAA-MM-DD.")
-                          % {"days": selectors.BOOKING_HORIZON_DAYS})
+        return text_error(
+            _("Elija un día de los próximos %(days)s con horario, con la forma AAAA-MM-DD.")
+            % {"days": selectors.BOOKING_HORIZON_DAYS}
+        )
     errors, values = {}, {}
     if request.method == "POST":
         if not submission_allowed(request):
@@ -151,16 +194,30 @@ def book(request, pk: int):
         values = request.POST
         try:
             booked = appointment_book(
-                offering=offering, starts_at=_instant(values.get("starts_at", "")), name=values.get("name", ""),
-                email=values.get("email", ""), phone=values.get("phone", ""), language=get_language() or "es")
+                offering=offering,
+                starts_at=_instant(values.get("starts_at", "")),
+                name=values.get("name", ""),
+                email=values.get("email", ""),
+                phone=values.get("phone", ""),
+                language=get_language() or "es",
+            )
         except ValidationError as exc:
             errors = {key: " ".join(messages) for key, messages in exc.message_dict.items()}
         else:
             return redirect("attention:appointment", token=appointment_token(booked))
-    return render(request, "attention/book.html", {
-        "offering": offering, "days": days, "day": day, "slots": selectors.free_slots(offering, day, now),
-        "errors": errors, "values": values,
-    }, status=400 if errors else 200)
+    return render(
+        request,
+        "attention/book.html",
+        {
+            "offering": offering,
+            "days": days,
+            "day": day,
+            "slots": selectors.free_slots(offering, day, now),
+            "errors": errors,
+            "values": values,
+        },
+        status=400 if errors else 200,
+    )
 
 
 def _instant(value: str) -> datetime | None:
@@ -183,9 +240,15 @@ def _appointment_or_404(token: str) -> Appointment:
 
 @require_safe
 def appointment(request, token: str):
-    return render(request, "attention/appointment.html", {
-        "appointment": _appointment_or_404(token), "token": token, "cancelled": request.GET.get("cancelada"),
-    })
+    return render(
+        request,
+        "attention/appointment.html",
+        {
+            "appointment": _appointment_or_404(token),
+            "token": token,
+            "cancelled": request.GET.get("cancelada"),
+        },
+    )
 
 
 @require_POST
@@ -194,8 +257,12 @@ def cancel(request, token: str):
     try:
         appointment_cancel(appointment=found)
     except ValidationError as exc:
-        return render(request, "attention/appointment.html", {
-            "appointment": found, "token": token, "error": " ".join(exc.messages)}, status=409)
+        return render(
+            request,
+            "attention/appointment.html",
+            {"appointment": found, "token": token, "error": " ".join(exc.messages)},
+            status=409,
+        )
     return redirect(reverse("attention:appointment", args=[token]) + "?cancelada=1")
 
 
@@ -203,16 +270,25 @@ def cancel(request, token: str):
 @require_safe
 def agenda(request):
     points_list = selectors.points_with_offerings()
-    chosen = points_list.filter(pk=request.GET.get("punto")).first() if request.GET.get("punto", "").isdigit() \
+    chosen = (
+        points_list.filter(pk=request.GET.get("punto")).first()
+        if request.GET.get("punto", "").isdigit()
         else points_list.first()
+    )
     today = selectors.local_date(chosen, timezone.now()) if chosen else timezone.localdate()
     day = _day(request.GET.get("dia", ""), today)
     if day is None:
         return text_error(_("Fecha inválida: use AAAA-MM-DD."))
-    return render(request, "attention/agenda.html", {
-        "points": points_list, "chosen": chosen, "day": day,
-        "appointments": selectors.day_agenda(chosen, day) if chosen else [],
-    })
+    return render(
+        request,
+        "attention/agenda.html",
+        {
+            "points": points_list,
+            "chosen": chosen,
+            "day": day,
+            "appointments": selectors.day_agenda(chosen, day) if chosen else [],
+        },
+    )
 
 
 @staff_required
@@ -234,8 +310,14 @@ def efficiency(request):
     value = request.GET.get("mes", "")
     month = _day(f"{value}-01", None) if value else timezone.localdate().replace(day=1)
     if month is None:
-        return text_error(_("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».")
-                          % {"value": value[:20]})
-    return render(request, "attention/efficiency.html", {
-        "month": month, "rows": selectors.point_efficiency(month=month),
-    })
+        return text_error(
+            _("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».") % {"value": value[:20]}
+        )
+    return render(
+        request,
+        "attention/efficiency.html",
+        {
+            "month": month,
+            "rows": selectors.point_efficiency(month=month),
+        },
+    )

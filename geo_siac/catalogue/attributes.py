@@ -18,8 +18,10 @@ def validate_attribute_definitions(definitions) -> None:
         codes.add(item["code"])
         if item.get("datatype") not in DATATYPES:
             raise ValidationError(
-                {"attributes": _("Tipo de dato inválido en '%(code)s': use %(types)s.")
-                 % {"code": item["code"], "types": ", ".join(sorted(DATATYPES))}}
+                {
+                    "attributes": _("Tipo de dato inválido en '%(code)s': use %(types)s.")
+                    % {"code": item["code"], "types": ", ".join(sorted(DATATYPES))}
+                }
             )
         if item["datatype"].endswith("valuelist") and not item.get("values"):
             raise ValidationError({"attributes": _("La pregunta '%s' necesita valores.") % item["code"]})
@@ -105,8 +107,9 @@ def question_blocks(categories, values, errors: dict, chosen: str) -> list[dict]
         {
             "service_code": category.service_code,
             "questions": [
-                question_field(category.service_code, question, values,
-                               errors if category.service_code == chosen else {})
+                question_field(
+                    category.service_code, question, values, errors if category.service_code == chosen else {}
+                )
                 for question in sorted(category.attributes, key=lambda q: q.get("order", 0))
             ],
         }

@@ -76,16 +76,24 @@ LEY_20285_DAYS = 20
 _ANSWERED = frozenset({Action.DEADLINE_EXTEND, Action.REFERRAL})
 RULES: dict[str, KindRule] = {
     RequestKind.SERVICE_REQUEST: KindRule(
-        True, None, "", frozenset({Action.CREW_WORK, Action.DUPLICATE_MERGE, Action.CITIZEN_REOPEN,
-                                   Action.DEADLINE_EXTEND, Action.REFERRAL})),
+        True,
+        None,
+        "",
+        frozenset(
+            {Action.CREW_WORK, Action.DUPLICATE_MERGE, Action.CITIZEN_REOPEN, Action.DEADLINE_EXTEND, Action.REFERRAL}
+        ),
+    ),
     RequestKind.COMPLAINT: KindRule(False, LEY_19880_DAYS, "Ley 19.880, art. 24", _ANSWERED | {Action.CITIZEN_REOPEN}),
     RequestKind.QUERY: KindRule(False, LEY_19880_DAYS, "Ley 19.880, art. 24", _ANSWERED),
     RequestKind.SUGGESTION: KindRule(False, None, "", _ANSWERED),
     RequestKind.COMPLIMENT: KindRule(False, None, "", frozenset()),
     RequestKind.INFORMATION: KindRule(
-        False, LEY_20285_DAYS, "Ley 20.285, art. 14",
+        False,
+        LEY_20285_DAYS,
+        "Ley 20.285, art. 14",
         frozenset({Action.LEGAL_EXTEND, Action.CORRECTION, Action.REFERRAL, Action.LEGAL_ANSWER}),
-        identity_required=True),
+        identity_required=True,
+    ),
 }
 
 # The kinds a citizen files without a place, in the order the web chooser offers them.

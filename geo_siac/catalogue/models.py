@@ -66,8 +66,13 @@ class Category(models.Model):
     reclamo, a consulta...): `kind` says which, and routing sends it to the topic's department."""
 
     service_code = models.SlugField(_("código de servicio"), max_length=50, unique=True)
-    kind = models.CharField(_("tipo de solicitud"), max_length=24, choices=RequestKind.choices,
-                            default=RequestKind.SERVICE_REQUEST, db_default=RequestKind.SERVICE_REQUEST)
+    kind = models.CharField(
+        _("tipo de solicitud"),
+        max_length=24,
+        choices=RequestKind.choices,
+        default=RequestKind.SERVICE_REQUEST,
+        db_default=RequestKind.SERVICE_REQUEST,
+    )
     group = models.ForeignKey(
         CategoryGroup, verbose_name=_("grupo"), on_delete=models.PROTECT, related_name="categories"
     )
@@ -78,7 +83,11 @@ class Category(models.Model):
     keywords = models.CharField(_("palabras clave"), max_length=300, blank=True, help_text=_("Separadas por coma."))
     response_days = models.PositiveSmallIntegerField(_("plazo de respuesta (días hábiles)"), default=10)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="categories",
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="categories",
         verbose_name=_("unidad responsable"),
     )
     is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)

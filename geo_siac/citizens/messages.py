@@ -45,16 +45,20 @@ def area_text(alert: AreaAlert) -> str:
     if alert.zone_commune_id:
         return _("la zona %(zone)s") % {"zone": alert.zone_name or alert.zone_key}
     return _("%(radius)s m alrededor de %(lat).5f, %(lng).5f") % {
-        "radius": alert.radius_m, "lat": alert.centre.y, "lng": alert.centre.x}
+        "radius": alert.radius_m,
+        "lat": alert.centre.y,
+        "lng": alert.centre.x,
+    }
 
 
 def confirmation_message(alert: AreaAlert) -> tuple[str, str]:
     with translation.override(alert.language):
         subject = _("Confirme su aviso de solicitudes en %(area)s") % {"area": area_text(alert)}
-        body = _("Pidió recibir cada semana las nuevas solicitudes públicas en %(area)s. Para activarlo, abra este "
-                 "enlace dentro de %(days)d días:\n%(link)s\nSi usted no lo pidió, ignore este mensaje: sin "
-                 "confirmar, no le enviaremos nada.") % {
-            "area": area_text(alert), "days": AREA_ALERT_CONFIRM_DAYS, "link": confirm_url(alert)}
+        body = _(
+            "Pidió recibir cada semana las nuevas solicitudes públicas en %(area)s. Para activarlo, abra este "
+            "enlace dentro de %(days)d días:\n%(link)s\nSi usted no lo pidió, ignore este mensaje: sin "
+            "confirmar, no le enviaremos nada."
+        ) % {"area": area_text(alert), "days": AREA_ALERT_CONFIRM_DAYS, "link": confirm_url(alert)}
     return subject, body
 
 
@@ -65,8 +69,11 @@ def report_line(report: Report, statuses: dict[str, str]) -> str:
     day = date_format(timezone.localtime(report.created_at), "SHORT_DATE_FORMAT")
     head = f"• {day} · {report.category.name} · {statuses[report.status]}"
     if not report.public_visibility:
-        return head + "\n  " + _("Lugar aproximado (zona de la publicación): cerca de %(lat).4f, %(lng).4f") % {
-            "lat": lat, "lng": lng}
+        return (
+            head
+            + "\n  "
+            + _("Lugar aproximado (zona de la publicación): cerca de %(lat).4f, %(lng).4f") % {"lat": lat, "lng": lng}
+        )
     place = report.address or f"{lat:.5f}, {lng:.5f}"
     description = report.description
     if len(description) > DESCRIPTION_CHARS:
@@ -78,8 +85,11 @@ def summary_message(alert: AreaAlert, reports: list[Report], more: int) -> tuple
     with translation.override(alert.language):
         statuses = status_names()
         subject = _("Nuevas solicitudes en %(area)s") % {"area": area_text(alert)}
-        lines = [_("Nuevas solicitudes públicas en %(area)s desde el último resumen:") % {"area": area_text(alert)},
-                 "", *[report_line(report, statuses) for report in reports]]
+        lines = [
+            _("Nuevas solicitudes públicas en %(area)s desde el último resumen:") % {"area": area_text(alert)},
+            "",
+            *[report_line(report, statuses) for report in reports],
+        ]
         if more:
             lines.append(_("… y %(count)d más en el mapa de transparencia.") % {"count": more})
         lines += ["", _("Para dejar de recibir este aviso: %(link)s") % {"link": unsubscribe_url(alert)}]

@@ -37,10 +37,12 @@ class AreaAlert(models.Model):
     email = models.EmailField(_("correo"))
     language = models.CharField(_("idioma"), max_length=8, default="es")
     centre = models.PointField(_("centro"), srid=STORAGE_SRID, null=True, blank=True)
-    radius_m = models.PositiveIntegerField(_("radio (m)"), null=True, blank=True,
-                                           choices=[(r, f"{r} m") for r in ALERT_RADII_M])
-    zone_commune = models.ForeignKey(Commune, verbose_name=_("comuna de la zona"), null=True, blank=True,
-                                     on_delete=models.CASCADE, related_name="+")
+    radius_m = models.PositiveIntegerField(
+        _("radio (m)"), null=True, blank=True, choices=[(r, f"{r} m") for r in ALERT_RADII_M]
+    )
+    zone_commune = models.ForeignKey(
+        Commune, verbose_name=_("comuna de la zona"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     zone_key = models.SlugField(_("clave de la zona"), max_length=80, blank=True)
     zone_name = models.CharField(_("zona"), max_length=120, blank=True)
     created_at = models.DateTimeField(_("pedido"))
@@ -52,14 +54,20 @@ class AreaAlert(models.Model):
         verbose_name_plural = _("avisos por zona")
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(centre__isnull=False, radius_m__isnull=False, zone_commune__isnull=True)
-                           | models.Q(centre__isnull=True, radius_m__isnull=True, zone_commune__isnull=False)),
-                name="area_alert_circle_or_zone"),
-            models.CheckConstraint(condition=models.Q(confirmed_at__isnull=True) | models.Q(sent_up_to__isnull=False),
-                                   name="area_alert_confirmed_has_mark"),
+                condition=(
+                    models.Q(centre__isnull=False, radius_m__isnull=False, zone_commune__isnull=True)
+                    | models.Q(centre__isnull=True, radius_m__isnull=True, zone_commune__isnull=False)
+                ),
+                name="area_alert_circle_or_zone",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed_at__isnull=True) | models.Q(sent_up_to__isnull=False),
+                name="area_alert_confirmed_has_mark",
+            ),
         ]
-        indexes = [models.Index(fields=["sent_up_to"], condition=models.Q(confirmed_at__isnull=False),
-                                name="area_alert_due")]
+        indexes = [
+            models.Index(fields=["sent_up_to"], condition=models.Q(confirmed_at__isnull=False), name="area_alert_due")
+        ]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.area_label}"

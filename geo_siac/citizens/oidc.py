@@ -47,20 +47,44 @@ class OidcError(Exception):
 def reason_page(reason: str) -> tuple[int, str]:
     """The HTTP status and the message of the error page for an OidcError's reason."""
     return {
-        "unreachable": (502, _("No pudimos comunicarnos con el proveedor de identidad. Intente de nuevo en unos "
-                               "minutos, o entre con un enlace enviado a su correo.")),
-        "state": (400, _("Esta respuesta del proveedor de identidad no corresponde a un ingreso iniciado en este "
-                         "navegador, o llegó después de 10 minutos. Vuelva a empezar el ingreso.")),
+        "unreachable": (
+            502,
+            _(
+                "No pudimos comunicarnos con el proveedor de identidad. Intente de nuevo en unos "
+                "minutos, o entre con un enlace enviado a su correo."
+            ),
+        ),
+        "state": (
+            400,
+            _(
+                "Esta respuesta del proveedor de identidad no corresponde a un ingreso iniciado en este "
+                "navegador, o llegó después de 10 minutos. Vuelva a empezar el ingreso."
+            ),
+        ),
         "denied": (400, _("El ingreso se canceló en el proveedor de identidad.")),
         "refused": (400, _("El proveedor de identidad no aceptó completar el ingreso. Vuelva a empezarlo.")),
-        "signature": (400, _("La firma de la identidad que envió el proveedor no es válida, así que no la "
-                             "aceptamos.")),
-        "claims": (400, _("La identidad que envió el proveedor no es para este sitio, venció o no corresponde a "
-                          "este ingreso, así que no la aceptamos.")),
-        "no_email": (403, _("El proveedor de identidad no nos entregó un correo electrónico. Mis solicitudes se "
-                            "buscan por el correo que usted dejó: entre con un enlace enviado a ese correo.")),
-        "unverified": (403, _("El proveedor de identidad no confirma que su correo esté verificado, así que no "
-                              "podemos mostrar solicitudes con él. Entre con un enlace enviado a ese correo.")),
+        "signature": (400, _("La firma de la identidad que envió el proveedor no es válida, así que no la aceptamos.")),
+        "claims": (
+            400,
+            _(
+                "La identidad que envió el proveedor no es para este sitio, venció o no corresponde a "
+                "este ingreso, así que no la aceptamos."
+            ),
+        ),
+        "no_email": (
+            403,
+            _(
+                "El proveedor de identidad no nos entregó un correo electrónico. Mis solicitudes se "
+                "buscan por el correo que usted dejó: entre con un enlace enviado a ese correo."
+            ),
+        ),
+        "unverified": (
+            403,
+            _(
+                "El proveedor de identidad no confirma que su correo esté verificado, así que no "
+                "podemos mostrar solicitudes con él. Entre con un enlace enviado a ese correo."
+            ),
+        ),
     }[reason]
 
 
@@ -96,8 +120,12 @@ def provider_configuration() -> dict:
     key = "oidc-discovery:" + hashlib.sha256(issuer.encode()).hexdigest()
     config = cache.get(key)
     if config is None:
-        config = _fetch_json(urllib.request.Request(issuer + "/.well-known/openid-configuration",
-                                                    headers={"Accept": "application/json"}), "discovery")
+        config = _fetch_json(
+            urllib.request.Request(
+                issuer + "/.well-known/openid-configuration", headers={"Accept": "application/json"}
+            ),
+            "discovery",
+        )
         missing = [name for name in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not config.get(name)]
         if config.get("issuer") != issuer or missing:
             raise OidcError("unreachable", f"discovery: issuer {config.get('issuer')!r}, missing {missing}")
@@ -114,11 +142,19 @@ def authorization_request() -> tuple[str, dict]:
     comes back: a random state (against a response forged into this browser), a nonce (against a replayed ID token)
     and the PKCE verifier (against a stolen code), each used once."""
     config = provider_configuration()
-    flow = {"state": secrets.token_urlsafe(32), "nonce": secrets.token_urlsafe(32),
-            "verifier": secrets.token_urlsafe(48), "started": time.time()}
+    flow = {
+        "state": secrets.token_urlsafe(32),
+        "nonce": secrets.token_urlsafe(32),
+        "verifier": secrets.token_urlsafe(48),
+        "started": time.time(),
+    }
     params = {
-        "response_type": "code", "client_id": settings.GEO_SIAC_OIDC_CLIENT_ID, "redirect_uri": redirect_uri(),
-        "scope": settings.GEO_SIAC_OIDC_SCOPES, "state": flow["state"], "nonce": flow["nonce"],
+        "response_type": "code",
+        "client_id": settings.GEO_SIAC_OIDC_CLIENT_ID,
+        "redirect_uri": redirect_uri(),
+        "scope": settings.GEO_SIAC_OIDC_SCOPES,
+        "state": flow["state"],
+        "nonce": flow["nonce"],
         "code_challenge": _b64url(hashlib.sha256(flow["verifier"].encode()).digest()),
         "code_challenge_method": "S256",
     }
@@ -146,8 +182,7 @@ def _check_response(flow: dict | None, params) -> str:
 def _token_request(config: dict, code: str, verifier: str) -> dict:
     """Exchange the code at the token endpoint, authenticated by the client secret: HTTP Basic unless the provider
     only takes it in the body (as ClaveÚnica's examples do)."""
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(),
-            "code_verifier": verifier}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(), "code_verifier": verifier}
     headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
     methods = config.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     client_id, secret = settings.GEO_SIAC_OIDC_CLIENT_ID, settings.GEO_SIAC_OIDC_CLIENT_SECRET
@@ -185,9 +220,15 @@ def id_token_claims(config: dict, id_token: str, *, nonce: str) -> dict:
     not expired, and carrying the nonce of this sign-in (OpenID Connect Core 3.1.3.7)."""
     client_id = settings.GEO_SIAC_OIDC_CLIENT_ID
     try:
-        claims = jwt.decode(id_token, _signing_key(config, id_token), algorithms=["RS256"], audience=client_id,
-                            issuer=settings.GEO_SIAC_OIDC_ISSUER, leeway=LEEWAY_SECONDS,
-                            options={"require": ["iss", "sub", "aud", "exp", "iat"]})
+        claims = jwt.decode(
+            id_token,
+            _signing_key(config, id_token),
+            algorithms=["RS256"],
+            audience=client_id,
+            issuer=settings.GEO_SIAC_OIDC_ISSUER,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["iss", "sub", "aud", "exp", "iat"]},
+        )
     except jwt.InvalidSignatureError as exc:
         raise OidcError("signature", str(exc)) from exc
     except jwt.PyJWTError as exc:  # audience, issuer, expiry, a missing claim, another algorithm
@@ -205,8 +246,9 @@ def _userinfo(config: dict, access_token: str, sub: str) -> dict:
     Connect Core 5.3.2)."""
     if not config.get("userinfo_endpoint") or not access_token:
         return {}
-    request = urllib.request.Request(config["userinfo_endpoint"], headers={
-        "Accept": "application/json", "Authorization": f"Bearer {access_token}"})
+    request = urllib.request.Request(
+        config["userinfo_endpoint"], headers={"Accept": "application/json", "Authorization": f"Bearer {access_token}"}
+    )
     info = _fetch_json(request, "userinfo")
     if info.get("sub") != sub:
         raise OidcError("claims", f"userinfo sub {info.get('sub')!r} is not the ID token's {sub!r}")

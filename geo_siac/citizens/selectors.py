@@ -23,8 +23,9 @@ def token_hash(token: str) -> str:
 
 def usable_sign_in_links(token: str) -> QuerySet[SignInLink]:
     """The link of `token` if it is unused and unexpired: the one rule the link page and its use both read."""
-    return SignInLink.objects.filter(token_hash=token_hash(token or ""), used_at__isnull=True,
-                                     expires_at__gt=timezone.now())
+    return SignInLink.objects.filter(
+        token_hash=token_hash(token or ""), used_at__isnull=True, expires_at__gt=timezone.now()
+    )
 
 
 def filed_reports(email: str) -> QuerySet[Report]:
@@ -32,8 +33,12 @@ def filed_reports(email: str) -> QuerySet[Report]:
 
 
 def followed_reports(email: str) -> QuerySet[Report]:
-    return (Report.objects.filter(followers__email__iexact=email).exclude(reporter_email__iexact=email)
-            .select_related("category").order_by("-created_at"))
+    return (
+        Report.objects.filter(followers__email__iexact=email)
+        .exclude(reporter_email__iexact=email)
+        .select_related("category")
+        .order_by("-created_at")
+    )
 
 
 def has_reports(email: str) -> bool:
@@ -46,33 +51,53 @@ def citizen_report(email: str, code: str) -> Report | None:
     code = normalize_tracking_code(code)
     if not code:
         return None
-    return (filed_reports(email).filter(tracking_code=code).first()
-            or followed_reports(email).filter(tracking_code=code).first())
+    return (
+        filed_reports(email).filter(tracking_code=code).first()
+        or followed_reports(email).filter(tracking_code=code).first()
+    )
 
 
 def citizen_data(email: str) -> dict:
     """Everything stored about one email (Ley 19.628 / 21.719 access request): what `reports` holds about them,
     their appointments and their area alerts; the page's download and `manage.py reporter_data --export`."""
     data = reporter_data(email=email)
-    data["appointments"] = [{
-        "code": a.code, "procedure": a.slot.offering.procedure.name,
-        "service_point": a.slot.offering.service_point.name,
-        "starts_at": a.slot.starts_at.isoformat(), "status": a.status, "name": a.name, "email": a.email,
-        "phone": a.phone, "created_at": a.created_at.isoformat(),
-    } for a in appointments_of(email)]
-    data["area_alerts"] = [{
-        "zone": alert.zone_name or alert.zone_key or None, "radius_m": alert.radius_m,
-        "latitude": alert.centre.y if alert.centre else None, "longitude": alert.centre.x if alert.centre else None,
-        "created_at": alert.created_at.isoformat(),
-        "confirmed_at": alert.confirmed_at.isoformat() if alert.confirmed_at else None,
-    } for alert in AreaAlert.objects.filter(email__iexact=email).order_by("created_at")]
+    data["appointments"] = [
+        {
+            "code": a.code,
+            "procedure": a.slot.offering.procedure.name,
+            "service_point": a.slot.offering.service_point.name,
+            "starts_at": a.slot.starts_at.isoformat(),
+            "status": a.status,
+            "name": a.name,
+            "email": a.email,
+            "phone": a.phone,
+            "created_at": a.created_at.isoformat(),
+        }
+        for a in appointments_of(email)
+    ]
+    data["area_alerts"] = [
+        {
+            "zone": alert.zone_name or alert.zone_key or None,
+            "radius_m": alert.radius_m,
+            "latitude": alert.centre.y if alert.centre else None,
+            "longitude": alert.centre.x if alert.centre else None,
+            "created_at": alert.created_at.isoformat(),
+            "confirmed_at": alert.confirmed_at.isoformat() if alert.confirmed_at else None,
+        }
+        for alert in AreaAlert.objects.filter(email__iexact=email).order_by("created_at")
+    ]
     return data
 
 
 def area_alert_zones() -> QuerySet[Zone]:
     """The crew zones a citizen may subscribe to: the current version of each, in the served comunas."""
-    return (Zone.objects.current().filter(commune__is_active=True).select_related("commune")
-            .defer("geometry", "commune__geometry").order_by("commune__name", "name"))
+    return (
+        Zone.objects.current()
+        .filter(commune__is_active=True)
+        .select_related("commune")
+        .defer("geometry", "commune__geometry")
+        .order_by("commune__name", "name")
+    )
 
 
 def area_alert_reports(alert: AreaAlert, *, after: datetime, up_to: datetime) -> tuple[list[Report], int]:
@@ -87,7 +112,7 @@ def area_alert_reports(alert: AreaAlert, *, after: datetime, up_to: datetime) ->
         reports = reports_in_area(reports, area=zone.geometry)
     else:
         reports = reports_near(reports, lat=alert.centre.y, lng=alert.centre.x, radius_m=alert.radius_m)
-    listed = list(reports.order_by("created_at", "id")[:SUMMARY_LIMIT + 1])
+    listed = list(reports.order_by("created_at", "id")[: SUMMARY_LIMIT + 1])
     more = reports.count() - SUMMARY_LIMIT if len(listed) > SUMMARY_LIMIT else 0
     return listed[:SUMMARY_LIMIT], more
 

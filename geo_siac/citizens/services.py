@@ -61,8 +61,12 @@ def sign_in_link_request(*, email: str, language: str = "es") -> bool:
     now = timezone.now()
     # Links past their time are of no use: each request clears them, so no address lingers in the table.
     SignInLink.objects.filter(expires_at__lte=now).delete()
-    SignInLink.objects.create(email=email, token_hash=token_hash(token), created_at=now,
-                              expires_at=now + timedelta(minutes=settings.GEO_SIAC_SIGN_IN_LINK_MINUTES))
+    SignInLink.objects.create(
+        email=email,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.GEO_SIAC_SIGN_IN_LINK_MINUTES),
+    )
     language = "en" if language.startswith("en") else "es"
     subject, body = sign_in_message(absolute(reverse("citizens:sign_in", args=[token])), language)
     notification_enqueue(recipient=email, language=language, subject=subject, body=body)
@@ -126,20 +130,27 @@ def _area(*, latitude, longitude, radius_m, zone_id) -> dict:
     lat, lng, errors = coordinate_errors(latitude, longitude)
     if str(radius_m) not in {str(r) for r in ALERT_RADII_M}:
         errors["radius_m"] = _("Elija un radio de la lista: %(radii)s m.") % {
-            "radii": ", ".join(str(r) for r in ALERT_RADII_M)}
+            "radii": ", ".join(str(r) for r in ALERT_RADII_M)
+        }
     if errors:
         raise ValidationError(errors)
     centre = Point(lng, lat, srid=STORAGE_SRID)
     if commune_containing(centre) is None:
         nearest = commune_nearest(centre)
-        raise ValidationError({"location": outside_message(nearest.commune.name, nearest.distance_m) if nearest
-                               else _("No hay comunas atendidas.")})
+        raise ValidationError(
+            {
+                "location": outside_message(nearest.commune.name, nearest.distance_m)
+                if nearest
+                else _("No hay comunas atendidas.")
+            }
+        )
     return {"centre": centre, "radius_m": int(radius_m)}
 
 
 @transaction.atomic
-def area_alert_subscribe(*, email: str, language: str = "es", latitude=None, longitude=None, radius_m=None,
-                         zone_id=None) -> AreaAlert:
+def area_alert_subscribe(
+    *, email: str, language: str = "es", latitude=None, longitude=None, radius_m=None, zone_id=None
+) -> AreaAlert:
     """Ask for a weekly summary of the new public reports in an area: a circle (`latitude`, `longitude` in a served
     comuna and `radius_m` from ALERT_RADII_M) or a crew zone (`zone_id`, a current zone). Nothing is sent to the
     address until it confirms by the emailed link (double opt-in). Each request deletes the unconfirmed
@@ -156,10 +167,12 @@ def area_alert_subscribe(*, email: str, language: str = "es", latitude=None, lon
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    AreaAlert.objects.filter(confirmed_at__isnull=True,
-                             created_at__lte=now - timedelta(days=messages.AREA_ALERT_CONFIRM_DAYS)).delete()
-    alert = AreaAlert.objects.create(email=email, language="en" if language.startswith("en") else "es",
-                                     created_at=now, **area)
+    AreaAlert.objects.filter(
+        confirmed_at__isnull=True, created_at__lte=now - timedelta(days=messages.AREA_ALERT_CONFIRM_DAYS)
+    ).delete()
+    alert = AreaAlert.objects.create(
+        email=email, language="en" if language.startswith("en") else "es", created_at=now, **area
+    )
     subject, body = messages.confirmation_message(alert)
     notification_enqueue(recipient=email, language=alert.language, subject=subject, body=body)
     return alert
@@ -199,15 +212,23 @@ def area_alerts_send(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def _area_alert_send(*, pk: int, now: datetime) -> int:
-    alert = (AreaAlert.objects.select_for_update(skip_locked=True)
-             .filter(pk=pk, confirmed_at__isnull=False, sent_up_to__lte=now - AREA_ALERT_EVERY).first())
+    alert = (
+        AreaAlert.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, confirmed_at__isnull=False, sent_up_to__lte=now - AREA_ALERT_EVERY)
+        .first()
+    )
     if alert is None:
         return 0
     reports, more = area_alert_reports(alert, after=alert.sent_up_to, up_to=now)
     if reports:
         subject, body = messages.summary_message(alert, reports, more)
-        notification_enqueue(recipient=alert.email, language=alert.language, subject=subject, body=body,
-                             unsubscribe_url=messages.unsubscribe_url(alert))
+        notification_enqueue(
+            recipient=alert.email,
+            language=alert.language,
+            subject=subject,
+            body=body,
+            unsubscribe_url=messages.unsubscribe_url(alert),
+        )
     alert.sent_up_to = now
     alert.save(update_fields=["sent_up_to"])
     return 1 if reports else 0

@@ -63,8 +63,12 @@ def rate_limited(request):
 
 
 def render_sign_in_request(request, status: int = 200, **extra):
-    return render(request, "citizens/sign_in_request.html", {
-        "oidc_enabled": oidc.enabled(), "oidc_name": settings.GEO_SIAC_OIDC_NAME, **extra}, status=status)
+    return render(
+        request,
+        "citizens/sign_in_request.html",
+        {"oidc_enabled": oidc.enabled(), "oidc_name": settings.GEO_SIAC_OIDC_NAME, **extra},
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -142,10 +146,19 @@ def render_reports(request, email: str, status: int = 200, **extra):
     names = status_names()
     for report in filed + followed:
         report.status_label = names[report.status]
-    return render(request, "citizens/reports.html", {
-        "email": email, "filed": filed, "followed": followed, "errors": {},
-        "message_language": selectors.message_language(email), **extra,
-    }, status=status)
+    return render(
+        request,
+        "citizens/reports.html",
+        {
+            "email": email,
+            "filed": filed,
+            "followed": followed,
+            "errors": {},
+            "message_language": selectors.message_language(email),
+            **extra,
+        },
+        status=status,
+    )
 
 
 @require_safe
@@ -162,12 +175,21 @@ def citizen_report_or_404(email: str, code: str):
 
 
 def render_report(request, email: str, report, status: int = 200, **extra):
-    return render(request, "citizens/report.html", {
-        "report": report, "status_label": status_names()[report.status], "is_closed": report.status in CLOSED,
-        "timeline": public_timeline(report),
-        "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
-        "errors": {}, "values": {}, **extra,
-    }, status=status)
+    return render(
+        request,
+        "citizens/report.html",
+        {
+            "report": report,
+            "status_label": status_names()[report.status],
+            "is_closed": report.status in CLOSED,
+            "timeline": public_timeline(report),
+            "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
+            "errors": {},
+            "values": {},
+            **extra,
+        },
+        status=status,
+    )
 
 
 @require_safe
@@ -196,8 +218,9 @@ def add_info(request, email: str, code: str):
     if not submission_allowed(request):
         return rate_limited(request)
     try:
-        report_add_citizen_info(report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"),
-                                by_email=email)
+        report_add_citizen_info(
+            report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"), by_email=email
+        )
     except ValidationError as exc:
         return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)
     return redirect(reverse("citizens:report", args=[report.tracking_code]) + "?agregada")
@@ -238,8 +261,12 @@ def erase(request, email: str):
     if request.method != "POST":
         return render(request, "citizens/erase.html", {"email": email})
     if request.POST.get("confirm") != "on":
-        return render(request, "citizens/erase.html", {
-            "email": email, "error": _("Marque la casilla para confirmar que quiere borrar sus datos.")}, status=400)
+        return render(
+            request,
+            "citizens/erase.html",
+            {"email": email, "error": _("Marque la casilla para confirmar que quiere borrar sus datos.")},
+            status=400,
+        )
     citizen_data_erase(email=email, commit=True)
     request.session.flush()
     return render(request, "citizens/erase.html", {"erased": True})
@@ -247,7 +274,7 @@ def erase(request, email: str):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def reopen_link(request, token: str):
-    """"No fue resuelto" from the closing message: the signed link names the report and the recipient, so no
+    """ "No fue resuelto" from the closing message: the signed link names the report and the recipient, so no
     sign-in is needed."""
     found = reopen_from_token(token)
     report = report_by_tracking_code(found[0]) if found else None
@@ -270,10 +297,20 @@ ALERT_FIELDS = ("email", "latitude", "longitude", "radius_m", "zone_id")
 
 
 def render_area_alert(request, status: int = 200, **extra):
-    return render(request, "citizens/area_alert.html", {
-        "zones": selectors.area_alert_zones(), "radii": ALERT_RADII_M, "errors": {}, "values": {},
-        "communes_geojson": active_communes_geojson(), "map_config": map_config(), **extra,
-    }, status=status)
+    return render(
+        request,
+        "citizens/area_alert.html",
+        {
+            "zones": selectors.area_alert_zones(),
+            "radii": ALERT_RADII_M,
+            "errors": {},
+            "values": {},
+            "communes_geojson": active_communes_geojson(),
+            "map_config": map_config(),
+            **extra,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -290,9 +327,14 @@ def area_alert(request):
         email = clean_email(values["email"])
         # Past the per-email limit nothing is sent, and the page says what it always says.
         if link_request_allowed_for_email(email, "area-alert"):
-            area_alert_subscribe(email=email, language=get_language() or "es", latitude=values["latitude"],
-                                 longitude=values["longitude"], radius_m=values["radius_m"],
-                                 zone_id=values["zone_id"])
+            area_alert_subscribe(
+                email=email,
+                language=get_language() or "es",
+                latitude=values["latitude"],
+                longitude=values["longitude"],
+                radius_m=values["radius_m"],
+                zone_id=values["zone_id"],
+            )
     except ValidationError as exc:
         return render_area_alert(request, status=400, errors=flat_errors(exc), values=values)
     return render_area_alert(request, sent=True)
@@ -303,14 +345,19 @@ def area_alert_confirm(request, token: str):
     """The emailed link shows a button and the POST confirms, so a mail scanner opening links confirms nothing."""
     if request.method != "POST":
         valid = messages.alert_id_from_confirm_token(token) is not None
-        return render(request, "citizens/area_alert_link.html", {"action": "confirm", "invalid": not valid},
-                      status=200 if valid else 404)
+        return render(
+            request,
+            "citizens/area_alert_link.html",
+            {"action": "confirm", "invalid": not valid},
+            status=200 if valid else 404,
+        )
     try:
         alert = confirm_alert(token=token)
     except ValidationError:
         return render(request, "citizens/area_alert_link.html", {"action": "confirm", "invalid": True}, status=404)
-    return render(request, "citizens/area_alert_link.html", {"action": "confirm", "done": True,
-                                                             "area": messages.area_text(alert)})
+    return render(
+        request, "citizens/area_alert_link.html", {"action": "confirm", "done": True, "area": messages.area_text(alert)}
+    )
 
 
 # RFC 8058: a mail client's one-click unsubscribe is a POST with no page, so no CSRF token; the signed link is the
@@ -320,7 +367,11 @@ def area_alert_confirm(request, token: str):
 def area_alert_unsubscribe(request, token: str):
     valid = messages.alert_id_from_unsubscribe_token(token) is not None
     if request.method != "POST" or not valid:
-        return render(request, "citizens/area_alert_link.html", {"action": "unsubscribe", "invalid": not valid},
-                      status=200 if valid else 404)
+        return render(
+            request,
+            "citizens/area_alert_link.html",
+            {"action": "unsubscribe", "invalid": not valid},
+            status=200 if valid else 404,
+        )
     unsubscribe_alert(token=token)
     return render(request, "citizens/area_alert_link.html", {"action": "unsubscribe", "done": True})

@@ -20,8 +20,11 @@ from geo_siac.web.ratelimit import client_ip, count_attempt
 
 
 class SearchParams(serializers.Serializer):
-    q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True,
-                              help_text="Lo que se busca: una dirección, «calle con calle», un lugar.")
+    q = serializers.CharField(
+        max_length=MAX_QUERY_LENGTH,
+        trim_whitespace=True,
+        help_text="Lo que se busca: una dirección, «calle con calle», un lugar.",
+    )
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=10)
     comuna = serializers.RegexField(r"^\d{5}$", required=False, help_text="Código CUT de una comuna atendida.")
 
@@ -66,9 +69,10 @@ FEATURE = {
         "type": {"type": "string", "enum": ["Feature"]},
         "geometry": {
             "type": "object",
-            "properties": {"type": {"type": "string", "enum": ["Point"]},
-                           "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2,
-                                           "maxItems": 2}},
+            "properties": {
+                "type": {"type": "string", "enum": ["Point"]},
+                "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            },
         },
         "properties": {
             "type": "object",
@@ -87,8 +91,10 @@ FEATURE = {
 FEATURE_COLLECTION = {
     "type": "object",
     "required": ["type", "features"],
-    "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
-                   "features": {"type": "array", "items": FEATURE}},
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": FEATURE},
+    },
 }
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Parámetros inválidos, con el motivo por parámetro."),
@@ -102,8 +108,11 @@ def feature(place: Place, *, reverse: bool = False) -> dict:
         properties["description"] = place.description
         if place.distance_m is not None:
             properties["distance_m"] = round(place.distance_m, 1)
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
-            "properties": properties}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
+        "properties": properties,
+    }
 
 
 def collection(features: list[dict]) -> dict:
@@ -131,7 +140,7 @@ class GeocodeSearchView(GeocodeView):
         operation_id="geocode_search",
         summary="Buscar una dirección, una esquina o un lugar",
         description="Direcciones, calles, esquinas («Concha y Toro con Eyzaguirre») y lugares de las comunas "
-                    "atendidas, el mejor primero. Limitado por cliente.",
+        "atendidas, el mejor primero. Limitado por cliente.",
         parameters=[SearchParams],
         responses={200: OpenApiResponse(FEATURE_COLLECTION, description="GeoJSON FeatureCollection"), **ERRORS},
         tags=["geocode"],
@@ -148,7 +157,7 @@ class GeocodeReverseView(GeocodeView):
         operation_id="geocode_reverse",
         summary="Describir un punto («cerca de …»)",
         description="La esquina, dirección o lugar más cercano al punto dentro de las comunas atendidas, como "
-                    "FeatureCollection de cero o un elemento. Limitado por cliente.",
+        "FeatureCollection de cero o un elemento. Limitado por cliente.",
         parameters=[ReverseParams],
         responses={200: OpenApiResponse(FEATURE_COLLECTION, description="GeoJSON FeatureCollection"), **ERRORS},
         tags=["geocode"],
@@ -165,8 +174,8 @@ class GeocodePlacesView(GeocodeView):
         operation_id="geocode_places",
         summary="Lugares con nombre y calles en una caja (un mapa sin teselas)",
         description="Los lugares con nombre y las calles (cada una en un punto) de las comunas atendidas dentro de "
-                    f"la caja, los lugares primero, a lo más {MAX_PLACES}. Lo que el mapa muestra cuando no llegan "
-                    "las teselas. Limitado por cliente, con las búsquedas.",
+        f"la caja, los lugares primero, a lo más {MAX_PLACES}. Lo que el mapa muestra cuando no llegan "
+        "las teselas. Limitado por cliente, con las búsquedas.",
         parameters=[BoxParams],
         responses={200: OpenApiResponse(FEATURE_COLLECTION, description="GeoJSON FeatureCollection"), **ERRORS},
         tags=["geocode"],

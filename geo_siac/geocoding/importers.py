@@ -75,7 +75,7 @@ def normalised(names) -> dict[str, str]:
     distinct = sorted(set(names))
     out: dict[str, str] = {}
     for start in range(0, len(distinct), 1000):
-        batch = distinct[start:start + 1000]
+        batch = distinct[start : start + 1000]
         out.update(zip(batch, normalise(*batch), strict=True))
     return out
 
@@ -111,8 +111,9 @@ class StreetNetwork:
         self.crossing_points[(first, second)].append((point, first, second))
 
     def entries(self) -> Iterator[Entry]:
-        keys = normalised([name for name, _cut in self.street_points] + [n for pair in self.crossing_points
-                                                                           for n in pair])
+        keys = normalised(
+            [name for name, _cut in self.street_points] + [n for pair in self.crossing_points for n in pair]
+        )
         streets: dict[tuple[str, str | None], list] = defaultdict(list)
         for (name, cut), points in self.street_points.items():
             streets[(keys[name], cut)].append((name, points))
@@ -133,8 +134,13 @@ class StreetNetwork:
             for group in clusters([point for point, _a, _b in seen], SAME_CROSSING_METRES):
                 x, y = centroid([seen[i][0] for i in group])
                 _point, first, second = seen[group[0]]
-                yield Entry(EntryKind.INTERSECTION, f"{first} / Esq. {second}", x, y,
-                            f"esquina:{pair[0]}:{pair[1]}:{round(y, 4)}:{round(x, 4)}")
+                yield Entry(
+                    EntryKind.INTERSECTION,
+                    f"{first} / Esq. {second}",
+                    x,
+                    y,
+                    f"esquina:{pair[0]}:{pair[1]}:{round(y, 4)}:{round(x, 4)}",
+                )
 
 
 class PointTableSource(AddressSource):
@@ -173,11 +179,15 @@ class PointTableSource(AddressSource):
             frame["_lon"] = frame.geometry.x.where(frame.geometry.geom_type == "Point")
             frame["_lat"] = frame.geometry.y.where(frame.geometry.geom_type == "Point")
         lower = {column.lower(): column for column in frame.columns}
-        self.column = {target: next((lower[c.lower()] for c in names if c.lower() in lower), None)
-                       for target, names in self.columns.items()}
+        self.column = {
+            target: next((lower[c.lower()] for c in names if c.lower() in lower), None)
+            for target, names in self.columns.items()
+        }
         if self.column["street"] is None and self.column["name"] is None:
-            raise AddressSourceError(f"{self.path.name}: no tiene columna de calle ni de nombre "
-                                     f"({', '.join(self.columns['street'] + self.columns['name'])})")
+            raise AddressSourceError(
+                f"{self.path.name}: no tiene columna de calle ni de nombre "
+                f"({', '.join(self.columns['street'] + self.columns['name'])})"
+            )
         return frame
 
     def value(self, row, target: str) -> str:
@@ -190,7 +200,8 @@ class PointTableSource(AddressSource):
             if "_lon" in row:
                 return float(row["_lon"]), float(row["_lat"])
             return float(self.value(row, "longitude").replace(",", ".")), float(
-                self.value(row, "latitude").replace(",", "."))
+                self.value(row, "latitude").replace(",", ".")
+            )
         except ValueError:
             return None
 
@@ -205,8 +216,11 @@ class PointTableSource(AddressSource):
                 continue
             source_id = self.value(row, "id") or str(index)
             cut = cuts(self.value(row, "comuna"))
-            street, number, name = self.value(row, "street"), house_number(self.value(row, "number")), \
-                self.value(row, "name")
+            street, number, name = (
+                self.value(row, "street"),
+                house_number(self.value(row, "number")),
+                self.value(row, "name"),
+            )
             if street:
                 label = f"{street} {number}" if number is not None else street
                 kind = EntryKind.ADDRESS if number is not None else EntryKind.STREET
@@ -246,8 +260,9 @@ class StopsSource(PointTableSource):
             elif street and cross and (at := AT_NUMBER.match(cross)):
                 number = int(at.group(1))
                 network.add_street(street, point, cut)
-                yield Entry(EntryKind.ADDRESS, f"{street} {number}", *point, source_id=f"altura:{stop}",
-                            number=number, cut=cut)
+                yield Entry(
+                    EntryKind.ADDRESS, f"{street} {number}", *point, source_id=f"altura:{stop}", number=number, cut=cut
+                )
             elif street and cross:
                 network.add_street(street, point, cut)
                 network.add_street(cross, point, cut)
@@ -307,7 +322,7 @@ class OsmSource(AddressSource):
         for ref, names in names_at.items():
             ordered = sorted(names)
             for i, first in enumerate(ordered):
-                for second in ordered[i + 1:]:
+                for second in ordered[i + 1 :]:
                     network.add_crossing(first, second, located[ref])
         yield from found
         yield from network.entries()
@@ -316,8 +331,13 @@ class OsmSource(AddressSource):
         point = (node.location.lon, node.location.lat)
         number = house_number(tags.get("addr:housenumber"))
         if tags.get("addr:street") and number is not None:
-            yield Entry(EntryKind.ADDRESS, f"{tags['addr:street']} {number}", *point, source_id=f"n{node.id}:addr",
-                        number=number)
+            yield Entry(
+                EntryKind.ADDRESS,
+                f"{tags['addr:street']} {number}",
+                *point,
+                source_id=f"n{node.id}:addr",
+                number=number,
+            )
         if tags.get("name") and any(key in tags for key in POI_KEYS):
             yield Entry(EntryKind.PLACE, tags["name"], *point, source_id=f"n{node.id}")
         elif not tags.get("addr:street") or number is None:
@@ -337,14 +357,25 @@ class ServicePointSource(AddressSource):
             street, _, tail = sp.address.rpartition(" ")
             number = house_number(tail) if street else None
             if number is not None:
-                yield Entry(EntryKind.ADDRESS, f"{street} {number}", *point, source_id=f"punto:{sp.id}:direccion",
-                            number=number, cut=cut)
+                yield Entry(
+                    EntryKind.ADDRESS,
+                    f"{street} {number}",
+                    *point,
+                    source_id=f"punto:{sp.id}:direccion",
+                    number=number,
+                    cut=cut,
+                )
 
 
 PRESETS = {
     # INE's national address layer: street, house number, comuna code, and the point as the layer's geometry.
-    "ine": {"street": ("NOMBRE_VIA", "NOM_CALLE", "CALLE"), "number": ("NUMERO", "NUM_DOMICILIO", "NRO"),
-            "name": (), "comuna": ("CUT", "COD_COMUNA", "COMUNA"), "id": ("ID", "OBJECTID")},
+    "ine": {
+        "street": ("NOMBRE_VIA", "NOM_CALLE", "CALLE"),
+        "number": ("NUMERO", "NUM_DOMICILIO", "NRO"),
+        "name": (),
+        "comuna": ("CUT", "COD_COMUNA", "COMUNA"),
+        "id": ("ID", "OBJECTID"),
+    },
 }
 
 

@@ -71,8 +71,9 @@ class GazetteerEntry(models.Model):
 
     kind = models.CharField(_("tipo"), max_length=12, choices=EntryKind.choices)
     label = models.CharField(_("nombre"), max_length=300)
-    search_text = models.GeneratedField(expression=Normalised(F("label")), output_field=models.TextField(),
-                                        db_persist=True)
+    search_text = models.GeneratedField(
+        expression=Normalised(F("label")), output_field=models.TextField(), db_persist=True
+    )
     number = models.PositiveIntegerField(_("número"), null=True, blank=True)
     point = models.PointField(_("ubicación"), srid=STORAGE_SRID)
     commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+", verbose_name=_("comuna"))

@@ -27,8 +27,9 @@ class NominatimGeocoder:
         self.timeout_seconds = timeout_seconds
 
     def search(self, q: str, *, communes: Iterable[str] | None = None, limit: int = 10) -> list[Place]:
-        found = self.get("search", {"q": q, "format": "jsonv2", "addressdetails": 1, "limit": limit,
-                                    "countrycodes": "cl"})
+        found = self.get(
+            "search", {"q": q, "format": "jsonv2", "addressdetails": 1, "limit": limit, "countrycodes": "cl"}
+        )
         if not isinstance(found, list):
             raise RemoteGeocoderError(f"/search answered {type(found).__name__}, not a list")
         places = [self.place(item, communes) for item in found]
@@ -68,8 +69,9 @@ class NominatimGeocoder:
         else:
             label = item.get("name") or str(item.get("display_name", "")).split(",")[0]
             kind = EntryKind.STREET if item.get("category") == "highway" else EntryKind.PLACE
-        return Place(label, str(kind), point.x, point.y, commune.cut, commune.name,
-                     score=float(item.get("importance") or 0))
+        return Place(
+            label, str(kind), point.x, point.y, commune.cut, commune.name, score=float(item.get("importance") or 0)
+        )
 
 
 def remote_geocoder() -> NominatimGeocoder | None:

@@ -75,7 +75,9 @@ LIKENESS = "similarity(%(text)s, e.search_text)"
 # length costs nothing where similarity() costs 15 us a row on the hundreds of entries of 10 names.
 NAMED_SEARCH = SIMILAR_SEARCH.format(
     then="-length(e.search_text)",
-    columns=COLUMNS, source=FROM_SERVED + """
+    columns=COLUMNS,
+    source=FROM_SERVED
+    + """
 JOIN LATERAL (SELECT max(n.score) AS score FROM unnest(%(names)s::bigint[], %(scores)s::float8[]) AS n(id, score)
               WHERE n.id IN (e.name_id, e.cross_name_id)) AS named ON true""",
     match="(e.name_id = ANY(%(names)s) OR e.cross_name_id = ANY(%(names)s))",
@@ -84,7 +86,8 @@ JOIN LATERAL (SELECT max(n.score) AS score FROM unnest(%(names)s::bigint[], %(sc
 # The intersections of a name chosen for A with one chosen for B, in either order, ranked by both word similarities.
 CROSSING_NAMED_SEARCH = SIMILAR_SEARCH.format(
     then=LIKENESS,
-    columns=COLUMNS, source=FROM_SERVED,
+    columns=COLUMNS,
+    source=FROM_SERVED,
     match="""e.kind = 'intersection'
   AND ((e.name_id = ANY(%(first_names)s) AND e.cross_name_id = ANY(%(second_names)s))
     OR (e.name_id = ANY(%(second_names)s) AND e.cross_name_id = ANY(%(first_names)s)))""",
@@ -94,14 +97,16 @@ CROSSING_NAMED_SEARCH = SIMILAR_SEARCH.format(
 # 0.6, on the GIN index), over all the entries.
 WORDS_SEARCH = SIMILAR_SEARCH.format(
     then=LIKENESS,
-    columns=COLUMNS, source=FROM_SERVED,
+    columns=COLUMNS,
+    source=FROM_SERVED,
     match="%(text)s <%% e.search_text",
     score="word_similarity(%(text)s, e.search_text)"
-          " + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
+    " + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
 )
 CROSSING_SEARCH = SIMILAR_SEARCH.format(
     then=LIKENESS,
-    columns=COLUMNS, source=FROM_SERVED,
+    columns=COLUMNS,
+    source=FROM_SERVED,
     match="e.kind = 'intersection' AND %(first)s <%% e.search_text AND %(second)s <%% e.search_text",
     score="word_similarity(%(first)s, e.search_text) + word_similarity(%(second)s, e.search_text)",
 )
@@ -148,9 +153,16 @@ def names_like(cursor, words: str, ranked_by: str) -> tuple[list[int], list[floa
     if not readings:
         return [], []
     conditions = " AND ".join(f"string_to_array(n.text, ' ') && %(words{i})s" for i in range(len(readings)))
-    cursor.execute(NAME_SEARCH.format(conditions=conditions),
-                   {"text": ranked_by, "words": words, "pool": NAME_POOL, "names": NAME_CANDIDATES,
-                    **{f"words{i}": words for i, words in enumerate(readings)}})
+    cursor.execute(
+        NAME_SEARCH.format(conditions=conditions),
+        {
+            "text": ranked_by,
+            "words": words,
+            "pool": NAME_POOL,
+            "names": NAME_CANDIDATES,
+            **{f"words{i}": words for i, words in enumerate(readings)},
+        },
+    )
     rows = cursor.fetchall()
     return [row[0] for row in rows], [row[1] for row in rows]
 
@@ -164,8 +176,11 @@ def crossing_rows(cursor, params: dict) -> list[tuple]:
     """The intersections of the names like A with those like B; of all the entries when the names give none."""
     first_names, _scores = names_like(cursor, params["first"], params["first"])
     second_names, _scores = names_like(cursor, params["second"], params["second"])
-    rows = fetch(cursor, CROSSING_NAMED_SEARCH, {**params, "first_names": first_names, "second_names": second_names}) \
-        if first_names and second_names else []
+    rows = (
+        fetch(cursor, CROSSING_NAMED_SEARCH, {**params, "first_names": first_names, "second_names": second_names})
+        if first_names and second_names
+        else []
+    )
     return rows or fetch(cursor, CROSSING_SEARCH, params)
 
 
@@ -190,8 +205,13 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
     street = text.rsplit(" ", 1)[0] if last.isdigit() and " " in text else text
     # Normalised text holds only [a-z0-9 ]: the texts that begin with `text` sort before `text` with its last
     # character raised by one.
-    params = {"text": text, "after": text[:-1] + chr(ord(text[-1]) + 1),
-              "number": int(last) if last.isdigit() else None, "communes": served_commune_ids(communes), "limit": limit}
+    params = {
+        "text": text,
+        "after": text[:-1] + chr(ord(text[-1]) + 1),
+        "number": int(last) if last.isdigit() else None,
+        "communes": served_commune_ids(communes),
+        "limit": limit,
+    }
     with connection.cursor() as cursor:
         rows = []
         if crossing and all(crossing):
@@ -199,8 +219,9 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
         rows = rows or fetch(cursor, PREFIX_SEARCH, params)
         if not rows and len(text) >= MIN_SIMILAR_LENGTH:
             rows = similar_rows(cursor, street, params)
-    return [Place(label, kind, x, y, cut, name, score=float(score))
-            for _id, label, kind, x, y, cut, name, score in rows]
+    return [
+        Place(label, kind, x, y, cut, name, score=float(score)) for _id, label, kind, x, y, cut, name, score in rows
+    ]
 
 
 REVERSE = """
@@ -222,8 +243,10 @@ def gazetteer_reverse(point: Point) -> Place | None:
     """The nearest intersection, address or named place of a served comuna within GEO_SIAC_REVERSE_MAX_METRES."""
     point = point.transform(STORAGE_SRID, clone=True) if point.srid not in (None, STORAGE_SRID) else point
     with connection.cursor() as cursor:
-        cursor.execute(REVERSE, {"x": point.x, "y": point.y, "kinds": [str(kind) for kind in NEAR_KINDS],
-                                 "candidates": NEAR_CANDIDATES})
+        cursor.execute(
+            REVERSE,
+            {"x": point.x, "y": point.y, "kinds": [str(kind) for kind in NEAR_KINDS], "candidates": NEAR_CANDIDATES},
+        )
         row = cursor.fetchone()
     if row is None or row[6] > settings.GEO_SIAC_REVERSE_MAX_METRES:
         return None
@@ -246,8 +269,17 @@ def gazetteer_in_box(*, west: float, south: float, east: float, north: float, li
     """The named places and streets of served comunas in the box, places first: what a map shows when its tile
     server cannot be reached."""
     with connection.cursor() as cursor:
-        cursor.execute(IN_BOX, {"west": west, "south": south, "east": east, "north": north,
-                                "kinds": [str(kind) for kind in MAP_KINDS], "limit": limit})
+        cursor.execute(
+            IN_BOX,
+            {
+                "west": west,
+                "south": south,
+                "east": east,
+                "north": north,
+                "kinds": [str(kind) for kind in MAP_KINDS],
+                "limit": limit,
+            },
+        )
         rows = cursor.fetchall()
     return [Place(label, kind, x, y, cut, name) for _id, label, kind, x, y, cut, name in rows]
 

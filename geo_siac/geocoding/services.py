@@ -117,16 +117,21 @@ def entry_problem(entry: Entry) -> str | None:
         return f"nombre de más de {LABEL_MAX_LENGTH} caracteres"
     if CONTROL_CHARACTERS.search(entry.label) or CONTROL_CHARACTERS.search(entry.source_id):
         return "caracteres de control en el nombre"
-    if not (math.isfinite(entry.longitude) and math.isfinite(entry.latitude)
-            and -180 <= entry.longitude <= 180 and -90 <= entry.latitude <= 90):
+    if not (
+        math.isfinite(entry.longitude)
+        and math.isfinite(entry.latitude)
+        and -180 <= entry.longitude <= 180
+        and -90 <= entry.latitude <= 90
+    ):
         return "coordenadas inválidas"
     if entry.kind not in EntryKind.values:
         return f"tipo desconocido {entry.kind!r}"
     return None
 
 
-def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
-                   summary: LoadSummary | None = None) -> LoadSummary:
+def gazetteer_load(
+    *, source: str, entries: Iterable[Entry], commit: bool, summary: LoadSummary | None = None
+) -> LoadSummary:
     """Stores `entries` under `source`, replacing the entries with the same (source, source_id), and keeps the
     names they carry and their words (GazetteerName, GazetteerWord) in the same transaction. All or nothing,
     and nothing when not `commit` (a dry run counts what would be written: it writes, then rolls back).
@@ -148,8 +153,10 @@ def gazetteer_load(*, source: str, entries: Iterable[Entry], commit: bool,
                 chunk = []
         stage(cursor, chunk)
         cursor.execute(PLACE_IN_COMMUNES)
-        cursor.execute("SELECT kind, count(*) FILTER (WHERE cut IS NOT NULL), count(*) FILTER (WHERE cut IS NULL)"
-                       " FROM gazetteer_staging GROUP BY kind")
+        cursor.execute(
+            "SELECT kind, count(*) FILTER (WHERE cut IS NOT NULL), count(*) FILTER (WHERE cut IS NULL)"
+            " FROM gazetteer_staging GROUP BY kind"
+        )
         for kind, placed, outside in cursor.fetchall():
             summary.loaded_by_kind[kind] += placed
             if outside:
@@ -171,8 +178,20 @@ def stage(cursor, entries: list[Entry]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for e in entries:
-        writer.writerow([e.kind, e.label, "" if e.number is None else e.number, repr(e.longitude), repr(e.latitude),
-                         e.cut or "", e.source_id])
+        writer.writerow(
+            [
+                e.kind,
+                e.label,
+                "" if e.number is None else e.number,
+                repr(e.longitude),
+                repr(e.latitude),
+                e.cut or "",
+                e.source_id,
+            ]
+        )
     buffer.seek(0)
-    cursor.copy_expert("COPY gazetteer_staging (kind, label, number, longitude, latitude, cut, source_id) FROM STDIN"
-                       " WITH (FORMAT csv, NULL '')", buffer)
+    cursor.copy_expert(
+        "COPY gazetteer_staging (kind, label, number, longitude, latitude, cut, source_id) FROM STDIN"
+        " WITH (FORMAT csv, NULL '')",
+        buffer,
+    )

@@ -188,8 +188,9 @@ def exact_max_cover(
     if solved.status != 0:
         raise RuntimeError(f"El solver exacto no llegó al óptimo: {solved.message}")
     chosen = useful[solved.x[:m] > 0.5]
-    picks = greedy_max_cover(np.asarray(candidate_xy, dtype=float)[chosen], demand_xy, population, radius_m,
-                             len(chosen), already_covered)
+    picks = greedy_max_cover(
+        np.asarray(candidate_xy, dtype=float)[chosen], demand_xy, population, radius_m, len(chosen), already_covered
+    )
     return [{"index": int(chosen[pick["index"]]), "gain": pick["gain"]} for pick in picks]
 
 

@@ -23,10 +23,15 @@ def figures(result: Coverage) -> list[dict]:
     the total if every point of unknown hours were open too (None when no point's hours are unknown)."""
     if_open = result.shares_if_unknown_open
     return [
-        {"threshold_m": threshold, **{
-            f"{group}_{key}": float(result.shares[group][threshold][key])
-            for group in GROUPS for key in ("population", "share")
-        }, "if_unknown_open": if_open["total"][threshold] if if_open else None}
+        {
+            "threshold_m": threshold,
+            **{
+                f"{group}_{key}": float(result.shares[group][threshold][key])
+                for group in GROUPS
+                for key in ("population", "share")
+            },
+            "if_unknown_open": if_open["total"][threshold] if if_open else None,
+        }
         for threshold in result.options.thresholds
     ]
 
@@ -36,8 +41,9 @@ def cells_csv(result: Coverage) -> str:
     writer = csv.writer(out)
     writer.writerow(["h3_cell", "lat", "lng", *CELL_COLUMNS])
     for cell, row in result.cells.iterrows():
-        writer.writerow([h3i.int_to_str(int(cell)), f"{row.lat:.6f}", f"{row.lng:.6f}",
-                         *(_number(row[c]) for c in CELL_COLUMNS)])
+        writer.writerow(
+            [h3i.int_to_str(int(cell)), f"{row.lat:.6f}", f"{row.lng:.6f}", *(_number(row[c]) for c in CELL_COLUMNS)]
+        )
     return out.getvalue()
 
 
@@ -46,27 +52,39 @@ def cells_geojson(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame) 
     time), the greedy proposed sites and the optimal ones."""
     features = _cells_collection(result)["features"]
     for role, points in (("service_point", result.points), ("service_point_unknown_hours", result.unknown_hours)):
-        features += [_point_feature(row.lng, row.lat, {"role": role, "id": int(pid), "name": row["name"],
-                                                       "kind": row.kind}) for pid, row in points.iterrows()]
+        features += [
+            _point_feature(row.lng, row.lat, {"role": role, "id": int(pid), "name": row["name"], "kind": row.kind})
+            for pid, row in points.iterrows()
+        ]
     for role, chosen in (("proposed_site", sites), ("optimal_site", optimal)):
-        features += [_point_feature(row.lng, row.lat, {"role": role, "rank": int(row["rank"]), "gain": float(row.gain),
-                                                       "h3_cell": h3i.int_to_str(int(cell))})
-                     for cell, row in chosen.iterrows()]
+        features += [
+            _point_feature(
+                row.lng,
+                row.lat,
+                {"role": role, "rank": int(row["rank"]), "gain": float(row.gain), "h3_cell": h3i.int_to_str(int(cell))},
+            )
+            for cell, row in chosen.iterrows()
+        ]
     return {"type": "FeatureCollection", "features": features}
 
 
 def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, static_url: str) -> str:
     commune = result.commune
-    fmap = offline_map(static_url=static_url, location=[commune.geometry.centroid.y, commune.geometry.centroid.x],
-                       zoom_start=12)
-    geojson_layer(json.loads(commune.geometry.geojson), name=commune.name,
-                  style_function=lambda _: {"fill": False, "color": "#333", "weight": 2}).add_to(fmap)
+    fmap = offline_map(
+        static_url=static_url, location=[commune.geometry.centroid.y, commune.geometry.centroid.x], zoom_start=12
+    )
+    geojson_layer(
+        json.loads(commune.geometry.geojson),
+        name=commune.name,
+        style_function=lambda _: {"fill": False, "color": "#333", "weight": 2},
+    ).add_to(fmap)
     cells = _cells_collection(result)
     thresholds = sorted(result.options.thresholds)
     access_breaks = _quantile_breaks(result.cells["access"])
     if cells["features"]:
-        _cell_layer(cells, _("Distancia al punto más cercano"), "distance_m", thresholds, DISTANCE_COLOURS,
-                    True).add_to(fmap)
+        _cell_layer(
+            cells, _("Distancia al punto más cercano"), "distance_m", thresholds, DISTANCE_COLOURS, True
+        ).add_to(fmap)
         _cell_layer(cells, _("Accesibilidad (2SFCA)"), "access", access_breaks, ACCESS_COLOURS, False).add_to(fmap)
     _points_layer(result).add_to(fmap)
     if not result.unknown_hours.empty:
@@ -83,10 +101,19 @@ def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool
         index = next((i for i, b in enumerate(breaks) if value is not None and value <= b), len(breaks))
         return {"fillColor": colours[min(index, len(colours) - 1)], "fillOpacity": 0.6, "weight": 0}
 
-    return geojson_layer(cells, name=name, show=show, style_function=style, tooltip={
-        "h3_cell": _("Celda"), "pob_total": _("Habitantes"), "distance_m": _("Distancia (m)"), "access": "2SFCA",
-        "reports_per_1000": _("Reportes por 1.000"),
-    })
+    return geojson_layer(
+        cells,
+        name=name,
+        show=show,
+        style_function=style,
+        tooltip={
+            "h3_cell": _("Celda"),
+            "pob_total": _("Habitantes"),
+            "distance_m": _("Distancia (m)"),
+            "access": "2SFCA",
+            "reports_per_1000": _("Reportes por 1.000"),
+        },
+    )
 
 
 def _points_layer(result: Coverage):
@@ -95,30 +122,55 @@ def _points_layer(result: Coverage):
     # Neighbouring comunas' points matter only where they are someone's nearest.
     shown = points[points["in_commune"] | points.index.isin(result.cells["nearest_point"])]
     for _index, row in shown.iterrows():
-        circle([row.lat, row.lng], radius=result.options.catchment_m, color="#3182bd", weight=1,
-               fill=True, fill_opacity=0.05).add_to(group)
-        circle_marker([row.lat, row.lng], radius=5, color="#08519c", fill=True, fill_opacity=1,
-                      tooltip=f"{row['name']} ({row.kind})").add_to(group)
+        circle(
+            [row.lat, row.lng],
+            radius=result.options.catchment_m,
+            color="#3182bd",
+            weight=1,
+            fill=True,
+            fill_opacity=0.05,
+        ).add_to(group)
+        circle_marker(
+            [row.lat, row.lng],
+            radius=5,
+            color="#08519c",
+            fill=True,
+            fill_opacity=1,
+            tooltip=f"{row['name']} ({row.kind})",
+        ).add_to(group)
     return group
 
 
 def _unknown_hours_layer(result: Coverage):
     group = feature_group(name=_("Puntos de horario desconocido (ni abiertos ni cerrados)"))
     for _index, row in result.unknown_hours.iterrows():
-        circle_marker([row.lat, row.lng], radius=5, color="#737373", fill=True, fill_color="#ffffff", fill_opacity=1,
-                      tooltip=_("%(name)s (%(kind)s): horario desconocido") % {"name": row["name"], "kind": row.kind}
-                      ).add_to(group)
+        circle_marker(
+            [row.lat, row.lng],
+            radius=5,
+            color="#737373",
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=1,
+            tooltip=_("%(name)s (%(kind)s): horario desconocido") % {"name": row["name"], "kind": row.kind},
+        ).add_to(group)
     return group
 
 
 def _sites_layer(sites: pd.DataFrame, name: str, colour: str):
     group = feature_group(name=name)
     for _index, row in sites.iterrows():
-        circle([row.lat, row.lng], radius=float(row.radius_m), color=colour, weight=2,
-               dash_array="6", fill=False).add_to(group)
-        circle_marker([row.lat, row.lng], radius=8, color=colour, fill=True, fill_opacity=1,
-                      tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes") % {
-                          "rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"}).add_to(group)
+        circle(
+            [row.lat, row.lng], radius=float(row.radius_m), color=colour, weight=2, dash_array="6", fill=False
+        ).add_to(group)
+        circle_marker(
+            [row.lat, row.lng],
+            radius=8,
+            color=colour,
+            fill=True,
+            fill_opacity=1,
+            tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes")
+            % {"rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"},
+        ).add_to(group)
     return group
 
 
@@ -130,15 +182,20 @@ def _quantile_breaks(values: pd.Series) -> list[float]:
 
 
 def _cells_collection(result: Coverage) -> dict:
-    return {"type": "FeatureCollection",
-            "features": [_cell_feature(cell, row) for cell, row in result.cells.iterrows()]}
+    return {
+        "type": "FeatureCollection",
+        "features": [_cell_feature(cell, row) for cell, row in result.cells.iterrows()],
+    }
 
 
 def _cell_feature(cell: int, row: pd.Series) -> dict:
     ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3i.cell_to_boundary(int(cell))]  # 6 decimals: ~0.1 m
     properties = {"role": "cell", "h3_cell": h3i.int_to_str(int(cell)), **{c: _number(row[c]) for c in CELL_COLUMNS}}
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
-            "properties": properties}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+        "properties": properties,
+    }
 
 
 def _point_feature(lng: float, lat: float, properties: dict) -> dict:

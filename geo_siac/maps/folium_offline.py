@@ -244,7 +244,8 @@ def offline_map(static_url: str = "/static/", **folium_map_kwargs) -> folium.Map
     # Leaflet's zoom buttons are titled in English only; the figure's script runs after leaflet.js, before the map.
     zoom_text = {"zoomInTitle": _("Acercar"), "zoomOutTitle": _("Alejar")}
     fmap.get_root().script.add_child(
-        Element(f"Object.assign(L.Control.Zoom.prototype.options, {json.dumps(zoom_text)});"), name="zoom_text")
+        Element(f"Object.assign(L.Control.Zoom.prototype.options, {json.dumps(zoom_text)});"), name="zoom_text"
+    )
     return fmap
 
 

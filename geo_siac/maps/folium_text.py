@@ -32,17 +32,28 @@ def _shown(value):
     return value if value is None or isinstance(value, (int, float)) else map_text(value)
 
 
-def geojson_layer(data: dict, *, name: str, style_function: Callable, tooltip: dict[str, str] | None = None,
-                  show: bool = True) -> folium.GeoJson:
+def geojson_layer(
+    data: dict, *, name: str, style_function: Callable, tooltip: dict[str, str] | None = None, show: bool = True
+) -> folium.GeoJson:
     """A GeoJSON layer named `name`; `tooltip` maps the properties it shows to their labels (a FeatureCollection)."""
     if tooltip is None:
         return folium.GeoJson(data, name=map_text(name), show=show, style_function=style_function)
     fields = list(tooltip)
-    features = [{**feature, "properties": {**feature["properties"],
-                                           **{field: _shown(feature["properties"][field]) for field in fields}}}
-                for feature in data["features"]]
+    features = [
+        {
+            **feature,
+            "properties": {
+                **feature["properties"],
+                **{field: _shown(feature["properties"][field]) for field in fields},
+            },
+        }
+        for feature in data["features"]
+    ]
     return folium.GeoJson(
-        {**data, "features": features}, name=map_text(name), show=show, style_function=style_function,
+        {**data, "features": features},
+        name=map_text(name),
+        show=show,
+        style_function=style_function,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[map_text(label) for label in tooltip.values()]),
     )
 
@@ -64,7 +75,8 @@ class _ButtonTitle(MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}._layersLink.title = {{ this.title }};"
-        "{% endmacro %}")
+        "{% endmacro %}"
+    )
 
     def __init__(self, title: str):
         super().__init__()
@@ -85,7 +97,8 @@ class _FitBounds(MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, "
-        "{{ this.options }});{% endmacro %}")
+        "{{ this.options }});{% endmacro %}"
+    )
 
     def __init__(self, bounds: list[list[float]], options: dict):
         super().__init__()
@@ -94,11 +107,18 @@ class _FitBounds(MacroElement):
         self.options = json.dumps({**options, "animate": False})
 
 
-def fit_bounds(fmap: folium.Map, bounds: list[list[float]], *, top_left: tuple[int, int],
-               bottom_right: tuple[int, int], max_zoom: int) -> None:
+def fit_bounds(
+    fmap: folium.Map,
+    bounds: list[list[float]],
+    *,
+    top_left: tuple[int, int],
+    bottom_right: tuple[int, int],
+    max_zoom: int,
+) -> None:
     """Open `fmap` on `bounds` ([[south, west], [north, east]]) with the given room, in pixels, at the corners."""
-    fmap.add_child(_FitBounds(bounds, {"paddingTopLeft": top_left, "paddingBottomRight": bottom_right,
-                                       "maxZoom": max_zoom}))
+    fmap.add_child(
+        _FitBounds(bounds, {"paddingTopLeft": top_left, "paddingBottomRight": bottom_right, "maxZoom": max_zoom})
+    )
 
 
 # The page around a map: a title above it and a legend below it, so neither covers the map's data. The map's own
@@ -130,21 +150,35 @@ class _BelowMap(MacroElement):
         self.markup = markup
 
 
-def map_page(fmap: folium.Map, *, title: str, lines: list[str], caption: str,
-             items: list[tuple[str, str]], note: str = "", legend_name: str = "") -> None:
+def map_page(
+    fmap: folium.Map,
+    *,
+    title: str,
+    lines: list[str],
+    caption: str,
+    items: list[tuple[str, str]],
+    note: str = "",
+    legend_name: str = "",
+) -> None:
     """Frame `fmap` as a page: `title` and `lines` (what the map shows) above it, and below it a legend of
     `caption`, the (colour, label) `items` and a `note`. Call it before the map is rendered."""
     figure = fmap.get_root()
     figure.title = map_text(title)
     figure.header.add_child(Element(_PAGE_STYLE), name="map_page_style")
     shown = "".join(f"<li>{map_text(line)}</li>" for line in lines)
-    figure.html.add_child(Element(f'<header class="map-title"><h1>{map_text(title)}</h1><ul>{shown}</ul></header>'),
-                          name="map_title")
+    figure.html.add_child(
+        Element(f'<header class="map-title"><h1>{map_text(title)}</h1><ul>{shown}</ul></header>'), name="map_title"
+    )
     if not items and not note:
         return
-    swatches = "".join(f'<li><span class="swatch" style="background:{colour}"></span>{map_text(label)}</li>'
-                       for colour, label in items)
+    swatches = "".join(
+        f'<li><span class="swatch" style="background:{colour}"></span>{map_text(label)}</li>' for colour, label in items
+    )
     explained = f"<p>{map_text(note)}</p>" if note else ""
-    figure.add_child(_BelowMap(
-        f'<section class="map-legend" aria-label="{map_text(legend_name or caption)}">'
-        f"<h2>{map_text(caption)}</h2><ul>{swatches}</ul>{explained}</section>"), name="map_legend")
+    figure.add_child(
+        _BelowMap(
+            f'<section class="map-legend" aria-label="{map_text(legend_name or caption)}">'
+            f"<h2>{map_text(caption)}</h2><ul>{swatches}</ul>{explained}</section>"
+        ),
+        name="map_legend",
+    )

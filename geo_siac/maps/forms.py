@@ -24,15 +24,21 @@ from geo_siac.zones.models import Commune, ServicePointKind, Zone
 
 class CoverageForm(forms.Form):
     commune = forms.ModelChoiceField(Commune.objects.active(), label=_("Comuna"), to_field_name="cut")
-    res = forms.TypedChoiceField(label=_("Resolución H3"), coerce=int, initial=9,
-                                 choices=[(r, r) for r in COVERAGE_RESOLUTIONS])
-    kinds = forms.MultipleChoiceField(label=_("Tipos"), choices=ServicePointKind.choices, required=False,
-                                      widget=forms.CheckboxSelectMultiple)
-    at = forms.DateTimeField(label=_("Abiertos el (hora de Santiago)"), required=False,
-                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    res = forms.TypedChoiceField(
+        label=_("Resolución H3"), coerce=int, initial=9, choices=[(r, r) for r in COVERAGE_RESOLUTIONS]
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("Tipos"), choices=ServicePointKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    at = forms.DateTimeField(
+        label=_("Abiertos el (hora de Santiago)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
     thresholds = forms.CharField(label=_("Umbrales (m)"), initial="500,1000,2000", max_length=100)
-    catchment_m = forms.IntegerField(label=_("Área de influencia 2SFCA (m)"), initial=DEFAULT_CATCHMENT_M,
-                                     min_value=100, max_value=20_000)
+    catchment_m = forms.IntegerField(
+        label=_("Área de influencia 2SFCA (m)"), initial=DEFAULT_CATCHMENT_M, min_value=100, max_value=20_000
+    )
     k = forms.IntegerField(label=_("Sitios propuestos"), initial=5, min_value=0, max_value=20)
 
     def clean_thresholds(self):
@@ -52,8 +58,13 @@ class CoverageForm(forms.Form):
 
     def options(self) -> CoverageOptions:
         data = self.cleaned_data
-        return CoverageOptions(res=data["res"], kinds=tuple(data["kinds"]), open_at=data["at"],
-                               thresholds=data["thresholds"], catchment_m=data["catchment_m"])
+        return CoverageOptions(
+            res=data["res"],
+            kinds=tuple(data["kinds"]),
+            open_at=data["at"],
+            thresholds=data["thresholds"],
+            catchment_m=data["catchment_m"],
+        )
 
 
 SCHEMES = (("quantiles", _("Cuantiles")), ("natural_breaks", _("Cortes naturales (Jenks)")))
@@ -85,15 +96,24 @@ class HeatmapFilterForm(forms.Form):
     status = _checkboxes(_("Estados"), choices=Status.choices)
     channel = _checkboxes(_("Canales"), choices=Channel.choices)
     zone = forms.TypedMultipleChoiceField(
-        label=_("Zonas"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Zonas"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("Cuenta las solicitudes cuyo punto está dentro del polígono vigente de la zona."),
     )
     # Dates a report can carry (the business-day calendar's range): beyond, "until + 1 day" and the comparison
     # period's start would overflow Python's dates.
-    since = forms.DateField(label=_("Desde"), required=False, widget=forms.DateInput(attrs=DATE_INPUT),
-                            validators=[MinValueValidator(CALENDAR_START), MaxValueValidator(CALENDAR_END)])
+    since = forms.DateField(
+        label=_("Desde"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_INPUT),
+        validators=[MinValueValidator(CALENDAR_START), MaxValueValidator(CALENDAR_END)],
+    )
     until = forms.DateField(
-        label=_("Hasta (inclusive)"), required=False, widget=forms.DateInput(attrs=DATE_INPUT),
+        label=_("Hasta (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_INPUT),
         validators=[MinValueValidator(CALENDAR_START), MaxValueValidator(CALENDAR_END)],
     )
     measure = forms.ChoiceField(label=_("Medida"), choices=MEASURES, initial="count", required=False)
@@ -115,8 +135,11 @@ class HeatmapFilterForm(forms.Form):
     def choice_lists(self) -> list[tuple[forms.BoundField, list[str]]]:
         """The lists that have something to choose (no zones before any is drawn), each with the labels of its
         ticked boxes, which a scrolled list may hide."""
-        return [(self[name], [str(box.choice_label) for box in self[name] if box.data["selected"]])
-                for name in self.CHOICE_LISTS if self.fields[name].choices]
+        return [
+            (self[name], [str(box.choice_label) for box in self[name] if box.data["selected"]])
+            for name in self.CHOICE_LISTS
+            if self.fields[name].choices
+        ]
 
     def other_fields(self):
         return [field for field in self if field.name not in self.CHOICE_LISTS]
@@ -129,9 +152,11 @@ class HeatmapFilterForm(forms.Form):
         if communes and data.get("zone"):
             outside = Zone.objects.filter(pk__in=data["zone"]).exclude(commune__cut__in=communes)
             if outside:
-                self.add_error("zone", _("Estas zonas no están en las comunas elegidas: %(zones)s.") % {
-                    "zones": ", ".join(zone.name for zone in outside)
-                })
+                self.add_error(
+                    "zone",
+                    _("Estas zonas no están en las comunas elegidas: %(zones)s.")
+                    % {"zones": ", ".join(zone.name for zone in outside)},
+                )
         return data
 
     @property

@@ -60,8 +60,9 @@ def hex_id(cell: int) -> str:
 
 def hexagon(cell: int) -> list[list[float]]:
     """The cell's closed GeoJSON ring, [lng, lat] rounded to 6 decimals (about 0.1 m)."""
-    ring = [[round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)]
-            for lat, lng in h3i.cell_to_boundary(cell)]
+    ring = [
+        [round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in h3i.cell_to_boundary(cell)
+    ]
     return ring + [ring[0]]
 
 
@@ -79,10 +80,14 @@ def feature_collection(rows: list[CellRow], res: int) -> dict:
                 "id": hex_id(row.cell),
                 "geometry": {"type": "Polygon", "coordinates": [hexagon(row.cell)]},
                 "properties": {
-                    "hex_id": hex_id(row.cell), "count": row.count,
+                    "hex_id": hex_id(row.cell),
+                    "count": row.count,
                     "population": _rounded(row.population, POPULATION_DECIMALS),
-                    "rate": _rounded(row.rate, RATE_DECIMALS), "z": round(row.z, 3), "q": round(row.q, 4),
-                    "hotspot": row.hotspot, "emerging": row.emerging,
+                    "rate": _rounded(row.rate, RATE_DECIMALS),
+                    "z": round(row.z, 3),
+                    "q": round(row.q, 4),
+                    "hotspot": row.hotspot,
+                    "emerging": row.emerging,
                 },
             }
             for row in rows
@@ -95,11 +100,18 @@ def write_csv(rows: list[CellRow], out) -> None:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow((
-            hex_id(row.cell), row.count, _blank(_rounded(row.population, POPULATION_DECIMALS)),
-            _blank(_rounded(row.rate, RATE_DECIMALS)), f"{row.z:.3f}", f"{row.q:.4f}", row.hotspot,
-            _blank(None if row.emerging is None else int(row.emerging)),
-        ))
+        writer.writerow(
+            (
+                hex_id(row.cell),
+                row.count,
+                _blank(_rounded(row.population, POPULATION_DECIMALS)),
+                _blank(_rounded(row.rate, RATE_DECIMALS)),
+                f"{row.z:.3f}",
+                f"{row.q:.4f}",
+                row.hotspot,
+                _blank(None if row.emerging is None else int(row.emerging)),
+            )
+        )
 
 
 def _blank(value):
@@ -134,8 +146,10 @@ def map_classes(values: list[float], scheme: str, classes: int, *, whole: bool) 
         with warnings.catch_warnings():
             # Quantiles lowers k itself (and warns) when many values tie; the legend's note says so instead.
             warnings.simplefilter("ignore", UserWarning)
-            classifier = mapclassify.NaturalBreaks(values, k=classes) if scheme == "natural_breaks" else (
-                mapclassify.Quantiles(values, k=classes)
+            classifier = (
+                mapclassify.NaturalBreaks(values, k=classes)
+                if scheme == "natural_breaks"
+                else (mapclassify.Quantiles(values, k=classes))
             )
         # A whole value is at most a bound exactly when it is at most the bound's floor: same classes, whole bounds.
         uppers = np.unique(np.floor(classifier.bins) if whole else classifier.bins)
@@ -168,11 +182,15 @@ def _fewer_classes_note(made: int, asked: int, distinct: int) -> str:
     if made == asked:
         return ""
     if made == distinct:
-        return ngettext("%(asked)s clases pedidas: hay un solo valor distinto.",
-                        "%(asked)s clases pedidas: solo hay %(made)s valores distintos.", made) % {
-            "asked": asked, "made": made}
+        return ngettext(
+            "%(asked)s clases pedidas: hay un solo valor distinto.",
+            "%(asked)s clases pedidas: solo hay %(made)s valores distintos.",
+            made,
+        ) % {"asked": asked, "made": made}
     return _("%(asked)s clases pedidas, %(made)s hechas: muchas celdas tienen el mismo valor.") % {
-        "asked": asked, "made": made}
+        "asked": asked,
+        "made": made,
+    }
 
 
 @dataclass(frozen=True)
@@ -205,25 +223,39 @@ def _cells_geojson(counts: dict[int, int], measure: Measure) -> dict:
         if measure.is_rate:  # only then: the tooltips show them, and a count map stays smaller
             population = measure.population.get(cell)
             properties |= {"population": _display(population, 0), "rate": _display(per_1000(n, population), 2)}
-        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [hexagon(cell)]},
-                         "properties": properties})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [hexagon(cell)]},
+                "properties": properties,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
 def _cell_tooltip(measure: Measure) -> dict[str, str]:
     if measure.is_rate:
-        return {"hex_id": _("Celda"), "count": _("Solicitudes"), "population": _("Habitantes"),
-                "rate": _("Por 1.000 hab.")}
+        return {
+            "hex_id": _("Celda"),
+            "count": _("Solicitudes"),
+            "population": _("Habitantes"),
+            "rate": _("Por 1.000 hab."),
+        }
     return {"hex_id": _("Celda"), "count": _("Solicitudes")}
 
 
 def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, show: bool):
     def style(feature):
-        return {"fillColor": classes.colour(feature["properties"]["value"]), "fillOpacity": 0.7,
-                "color": "#555555", "weight": 0.3}
+        return {
+            "fillColor": classes.colour(feature["properties"]["value"]),
+            "fillOpacity": 0.7,
+            "color": "#555555",
+            "weight": 0.3,
+        }
 
-    return geojson_layer(_cells_geojson(counts, measure), name=name, show=show, style_function=style,
-                         tooltip=_cell_tooltip(measure))
+    return geojson_layer(
+        _cells_geojson(counts, measure), name=name, show=show, style_function=style, tooltip=_cell_tooltip(measure)
+    )
 
 
 def map_communes(filters: CellFilters) -> list[Commune]:
@@ -238,8 +270,11 @@ def map_communes(filters: CellFilters) -> list[Commune]:
 
 def _communes_layer(communes: list[Commune]):
     features = [
-        {"type": "Feature", "geometry": json.loads(c.geometry.simplify(0.0002, preserve_topology=True).geojson),
-         "properties": {"name": c.name}}
+        {
+            "type": "Feature",
+            "geometry": json.loads(c.geometry.simplify(0.0002, preserve_topology=True).geojson),
+            "properties": {"name": c.name},
+        }
         for c in communes
     ]
     return geojson_layer(
@@ -259,15 +294,21 @@ def map_zones(filters: CellFilters) -> list[Zone]:
 
 def _zones_layer(zones: list[Zone], selected: tuple[int, ...]):
     features = [
-        {"type": "Feature", "geometry": json.loads(z.geometry.simplify(0.0001, preserve_topology=True).geojson),
-         "properties": {"name": z.name, "commune": z.commune.name, "selected": z.pk in selected}}
+        {
+            "type": "Feature",
+            "geometry": json.loads(z.geometry.simplify(0.0001, preserve_topology=True).geojson),
+            "properties": {"name": z.name, "commune": z.commune.name, "selected": z.pk in selected},
+        }
         for z in zones
     ]
     return geojson_layer(
         {"type": "FeatureCollection", "features": features},
         name=_("Zonas de cuadrillas"),
-        style_function=lambda f: {"fill": False, "color": ZONE_COLOUR,
-                                  "weight": 4 if f["properties"]["selected"] else 1.5},
+        style_function=lambda f: {
+            "fill": False,
+            "color": ZONE_COLOUR,
+            "weight": 4 if f["properties"]["selected"] else 1.5,
+        },
         tooltip={"name": _("Zona"), "commune": _("Comuna")},
     )
 
@@ -277,10 +318,17 @@ def _hotspot_layer(rows: list[CellRow]):
     collection = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [hexagon(r.cell)]},
-             "properties": {"hex_id": hex_id(r.cell), "count": r.count, "hotspot": r.hotspot,
-                            "confidence": f"{[0, 90, 95, 99][abs(r.hotspot)]}%",
-                            "kind": _("caliente") if r.hotspot > 0 else _("frío")}}
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [hexagon(r.cell)]},
+                "properties": {
+                    "hex_id": hex_id(r.cell),
+                    "count": r.count,
+                    "hotspot": r.hotspot,
+                    "confidence": f"{[0, 90, 95, 99][abs(r.hotspot)]}%",
+                    "kind": _("caliente") if r.hotspot > 0 else _("frío"),
+                },
+            }
             for r in significant
         ],
     }
@@ -288,8 +336,12 @@ def _hotspot_layer(rows: list[CellRow]):
         collection,
         name=_("Puntos calientes y fríos (Gi*, FDR)"),
         show=False,
-        style_function=lambda f: {"fillColor": HOTSPOT_COLOURS[f["properties"]["hotspot"]], "fillOpacity": 0.75,
-                                  "color": "#333333", "weight": 0.5},
+        style_function=lambda f: {
+            "fillColor": HOTSPOT_COLOURS[f["properties"]["hotspot"]],
+            "fillOpacity": 0.75,
+            "color": "#333333",
+            "weight": 0.5,
+        },
         tooltip={"hex_id": _("Celda"), "count": _("Solicitudes"), "kind": _("Tipo"), "confidence": _("Confianza")},
     )
 
@@ -317,16 +369,20 @@ class MapTitle:
     lines: tuple[str, ...]
 
 
-def map_title(res: int, filters: CellFilters, *, measure: str = "count", scheme: str = "quantiles",
-              classes: int = 5) -> MapTitle:
+def map_title(
+    res: int, filters: CellFilters, *, measure: str = "count", scheme: str = "quantiles", classes: int = 5
+) -> MapTitle:
     """The title of the map and the PNG: the categories, comunas, period, measure and resolution, and any other
     filter that was chosen."""
     everything = _("todas")
     chosen = [
         (_("Categorías"), _names(Category.objects.filter(service_code__in=filters.categories)), True),
         (_("Grupos de categorías"), _names(CategoryGroup.objects.filter(code__in=filters.groups)), False),
-        (_("Comunas"), ", ".join(Commune.objects.filter(cut__in=filters.communes).order_by("name")
-                                 .values_list("name", flat=True)), True),
+        (
+            _("Comunas"),
+            ", ".join(Commune.objects.filter(cut__in=filters.communes).order_by("name").values_list("name", flat=True)),
+            True,
+        ),
         (_("Zonas"), ", ".join(z.name for z in Zone.objects.filter(pk__in=filters.zones).order_by("name")), False),
         (_("Estados"), ", ".join(str(Status(s).label) for s in filters.statuses), False),
         (_("Canales"), ", ".join(str(Channel(c).label) for c in filters.channels), False),
@@ -336,8 +392,8 @@ def map_title(res: int, filters: CellFilters, *, measure: str = "count", scheme:
     lines += [
         _("Período: %(period)s") % {"period": _period(filters)},
         _("Medida: %(measure)s") % {"measure": Measure(measure, {}).caption()},
-        _("Resolución H3: %(res)s · %(classes)s clases por %(scheme)s") % {
-            "res": res, "classes": classes, "scheme": scheme_name},
+        _("Resolución H3: %(res)s · %(classes)s clases por %(scheme)s")
+        % {"res": res, "classes": classes, "scheme": scheme_name},
     ]
     return MapTitle(_("Mapa de calor de solicitudes"), tuple(lines))
 
@@ -364,8 +420,15 @@ def _legend_items(classes: MapClasses, values: list[float | None]) -> list[tuple
     return items + [(NO_DATA_COLOUR, _("sin dato"))] if None in values else items
 
 
-def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
-             measure: str = "count", static_url: str = "/static/") -> str:
+def map_html(
+    res: int,
+    filters: CellFilters = CellFilters(),
+    *,
+    scheme: str = "quantiles",
+    classes: int = 5,
+    measure: str = "count",
+    static_url: str = "/static/",
+) -> str:
     """The planners' heat map as a standalone HTML page: all categories, one layer per category group, the last
     weeks, hotspots, emerging cells, comuna and crew-zone boundaries, with a collapsed layer control, the title
     (the filters) above the map and the legend below it. It loads only GeoSIAC's static files, from ``static_url``.
@@ -408,8 +471,15 @@ def map_html(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "q
         _zones_layer(zones, filters.zones).add_to(fmap)
     layer_control(fmap, collapsed=True, title=_("Capas"))
     title = map_title(res, filters, measure=measure, scheme=scheme, classes=classes)
-    map_page(fmap, title=title.title, lines=list(title.lines), caption=shown.caption(), items=legend_items,
-             note=note if counts else _("Ninguna solicitud con estos filtros."), legend_name=_("Leyenda"))
+    map_page(
+        fmap,
+        title=title.title,
+        lines=list(title.lines),
+        caption=shown.caption(),
+        items=legend_items,
+        note=note if counts else _("Ninguna solicitud con estos filtros."),
+        legend_name=_("Leyenda"),
+    )
     return fmap.get_root().render()
 
 
@@ -426,8 +496,14 @@ def _centre(counts: dict[int, int]) -> tuple[float, float]:
     return (float(np.mean(lats)), float(np.mean(lngs)))
 
 
-def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "quantiles", classes: int = 5,
-            measure: str = "count") -> bytes:
+def map_png(
+    res: int,
+    filters: CellFilters = CellFilters(),
+    *,
+    scheme: str = "quantiles",
+    classes: int = 5,
+    measure: str = "count",
+) -> bytes:
     """The same choropleth as a PNG for printed reports (geopandas + matplotlib, no browser), with the title and
     the filters above the map (also in the PNG's Title and Description text chunks) and the legend beside it."""
     rows = [r for r in cell_table(res, filters) if r.count > 0]
@@ -446,8 +522,10 @@ def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "qu
         known = [v for v in values if v is not None]
         scale = map_classes(known, scheme, classes, whole=not shown.is_rate) if known else None
         cells = gpd.GeoDataFrame(
-            {"colour": [scale.colour(v) if scale else NO_DATA_COLOUR for v in values],
-             "hotspot": [r.hotspot for r in rows]},
+            {
+                "colour": [scale.colour(v) if scale else NO_DATA_COLOUR for v in values],
+                "hotspot": [r.hotspot for r in rows],
+            },
             geometry=[Polygon([(lng, lat) for lat, lng in h3i.cell_to_boundary(r.cell)]) for r in rows],
             crs=STORAGE_SRID,
         )
@@ -456,8 +534,14 @@ def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "qu
         legend_title = _("Por 1.000 hab.") if shown.is_rate else _("Solicitudes")
         if scale and scale.note:
             legend_title += "\n" + textwrap.fill(scale.note, 28)
-        ax.legend(handles=[Patch(facecolor=colour, edgecolor="#555555", label=label) for colour, label in items],
-                  title=legend_title, loc="lower left", bbox_to_anchor=(1, 0), fontsize=9, title_fontsize=9)
+        ax.legend(
+            handles=[Patch(facecolor=colour, edgecolor="#555555", label=label) for colour, label in items],
+            title=legend_title,
+            loc="lower left",
+            bbox_to_anchor=(1, 0),
+            fontsize=9,
+            title_fontsize=9,
+        )
         hot = cells[cells["hotspot"] >= 3]
         if not hot.empty:
             hot.boundary.plot(ax=ax, color="#b2182b", linewidth=1.2)
@@ -465,12 +549,17 @@ def map_png(res: int, filters: CellFilters = CellFilters(), *, scheme: str = "qu
     for selected in (False, True):
         zones = [z.geometry.wkt for z in drawn if (z.pk in filters.zones) == selected]
         if zones:
-            gpd.GeoSeries.from_wkt(zones, crs=STORAGE_SRID).boundary.plot(ax=ax, color=ZONE_COLOUR,
-                                                                          linewidth=2 if selected else 0.6)
+            gpd.GeoSeries.from_wkt(zones, crs=STORAGE_SRID).boundary.plot(
+                ax=ax, color=ZONE_COLOUR, linewidth=2 if selected else 0.6
+            )
     boundaries = gpd.GeoSeries.from_wkt([c.geometry.wkt for c in map_communes(filters)], crs=STORAGE_SRID)
     if not boundaries.empty:
         boundaries.boundary.plot(ax=ax, color="#222222", linewidth=1)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight",
-                   metadata={"Title": title.title, "Description": "\n".join(title.lines)})
+    figure.savefig(
+        buffer,
+        format="png",
+        bbox_inches="tight",
+        metadata={"Title": title.title, "Description": "\n".join(title.lines)},
+    )
     return buffer.getvalue()

@@ -93,9 +93,7 @@ def study_cells(cells_with_counts: dict[int, int], k: int = 1, fill: bool = True
 def _neighbour_lists(cells: list[int], k: int) -> list[list[int]]:
     """Positions of each cell's k-ring members (itself included) within ``cells``."""
     position = {cell: i for i, cell in enumerate(cells)}
-    return [
-        [position[n] for n in h3i.grid_disk(cell, k) if n in position] for cell in cells
-    ]
+    return [[position[n] for n in h3i.grid_disk(cell, k) if n in position] for cell in cells]
 
 
 def _gi_star_z(y: np.ndarray, neighbour_sum: np.ndarray, cardinality: np.ndarray) -> np.ndarray:
@@ -170,9 +168,7 @@ def _conditional_pseudo_p(
         values = np.where(draws[None] >= cell_index, drawn_value_shifted[None], drawn_value[None])
         random_sums = (values * column_used[start:stop]).sum(axis=2)
         observed = observed_other_sum[start:stop, None]
-        extreme = np.where(
-            upper_tail[start:stop, None], random_sums >= observed, random_sums <= observed
-        )
+        extreme = np.where(upper_tail[start:stop, None], random_sums >= observed, random_sums <= observed)
         as_extreme[start:stop] = extreme.sum(axis=1)
     return (as_extreme + 1) / (permutations + 1)
 
@@ -212,9 +208,7 @@ def gi_star(
     p_norm = stats.norm.sf(np.abs(z))
     q = benjamini_hochberg(np.minimum(2.0 * p_norm, 1.0))
     if permutations > 0 and n_others.max(initial=0) > 0:
-        p_sim = _conditional_pseudo_p(
-            y, observed_other_sum, n_others, z >= 0, permutations, seed
-        )
+        p_sim = _conditional_pseudo_p(y, observed_other_sum, n_others, z >= 0, permutations, seed)
     else:
         p_sim = np.full(y.size, np.nan)
     classification = _classify(z, q)
@@ -233,9 +227,7 @@ def gi_star(
     ]
 
 
-def emerging_hotspots(
-    current: dict[int, int], previous: dict[int, int], alpha: float = 0.05
-) -> list[EmergingCell]:
+def emerging_hotspots(current: dict[int, int], previous: dict[int, int], alpha: float = 0.05) -> list[EmergingCell]:
     """Cells whose counts grew significantly against the previous equal-length period.
 
     Conditional on n = current + previous reports, under "no change" each

@@ -88,15 +88,17 @@ class Coverage:
     shares_if_unknown_open: dict[str, dict[int, dict[str, float]]] | None
 
 
-def service_points_near(commune: Commune, *, kinds=(), open_at: datetime | None = None,
-                        margin_m: float = NEIGHBOUR_MARGIN_M) -> pd.DataFrame:
+def service_points_near(
+    commune: Commune, *, kinds=(), open_at: datetime | None = None, margin_m: float = NEIGHBOUR_MARGIN_M
+) -> pd.DataFrame:
     """Service points in or within `margin_m` of the comuna, of the given kinds, known to be open at `open_at`."""
     points = [p for p in _points_near(commune, kinds, margin_m) if open_at is None or p.is_open_at(open_at)]
     return _points_frame(points, commune)
 
 
-def service_points_of_unknown_hours(commune: Commune, *, kinds=(), margin_m: float = NEIGHBOUR_MARGIN_M
-                                    ) -> pd.DataFrame:
+def service_points_of_unknown_hours(
+    commune: Commune, *, kinds=(), margin_m: float = NEIGHBOUR_MARGIN_M
+) -> pd.DataFrame:
     """The points `service_points_near` would consider whose opening hours nobody has entered."""
     return _points_frame(list(_points_near(commune, kinds, margin_m).filter(opening_hours__isnull=True)), commune)
 
@@ -109,8 +111,10 @@ def _points_near(commune: Commune, kinds, margin_m: float) -> QuerySet[ServicePo
 def _points_frame(points: list[ServicePoint], commune: Commune) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
-            "name": [p.name for p in points], "kind": [p.kind for p in points],
-            "lat": [p.point.y for p in points], "lng": [p.point.x for p in points],
+            "name": [p.name for p in points],
+            "kind": [p.kind for p in points],
+            "lat": [p.point.y for p in points],
+            "lng": [p.point.x for p in points],
             "capacity": [float(p.capacity_per_day or DEFAULT_CAPACITY) for p in points],
             "in_commune": [p.commune_id == commune.pk for p in points],
         },
@@ -126,9 +130,11 @@ def _degrees(metres: float) -> float:
 
 
 def population_cells(cut: str, res: int) -> pd.DataFrame:
-    rows = list(PopulationCell.objects.filter(cut=cut, res=res).order_by("cell").values(
-        "cell", "pob_total", "pob_under_15", "pob_65_plus"
-    ))
+    rows = list(
+        PopulationCell.objects.filter(cut=cut, res=res)
+        .order_by("cell")
+        .values("cell", "pob_total", "pob_under_15", "pob_65_plus")
+    )
     frame = pd.DataFrame(rows, columns=["cell", "pob_total", "pob_under_15", "pob_65_plus"]).set_index("cell")
     return _with_centres(frame)
 
@@ -139,8 +145,12 @@ def demand_cells(commune: Commune, res: int, *, margin_m: float) -> pd.DataFrame
     2SFCA's demand: a point near the border serves its neighbours too (docs/coverage.md).
     """
     cuts = Commune.objects.filter(geometry__dwithin=(commune.geometry, _degrees(margin_m))).values("cut")
-    rows = list(PopulationCell.objects.filter(res=res, cut__in=cuts).order_by("cell").values("cell")
-                .annotate(pob_total=Sum("pob_total")))
+    rows = list(
+        PopulationCell.objects.filter(res=res, cut__in=cuts)
+        .order_by("cell")
+        .values("cell")
+        .annotate(pob_total=Sum("pob_total"))
+    )
     return _with_centres(pd.DataFrame(rows, columns=["cell", "pob_total"]).set_index("cell"))
 
 
@@ -154,8 +164,12 @@ def _with_centres(frame: pd.DataFrame) -> pd.DataFrame:
 
 def report_counts(commune: Commune, res: int) -> pd.Series:
     field = h3_field(res)
-    rows = (Report.objects.filter(commune=commune, **{f"{field}__isnull": False}).values(field).annotate(n=Count("id"))
-            .values_list(field, "n"))
+    rows = (
+        Report.objects.filter(commune=commune, **{f"{field}__isnull": False})
+        .values(field)
+        .annotate(n=Count("id"))
+        .values_list(field, "n")
+    )
     return pd.Series(dict(rows), dtype=float)
 
 
@@ -172,19 +186,34 @@ def coverage(commune: Commune, options: CoverageOptions = CoverageOptions()) -> 
     point_ids = np.append(points.index.to_numpy(dtype=np.int64), -1)
     cells["nearest_point"] = point_ids[nearest]  # index -1 (no point at all) picks the trailing -1
     demand = demand_cells(commune, options.res, margin_m=margin + options.catchment_m)
-    cells["access"] = two_step_fca(demand[["x", "y"]].to_numpy(), demand["pob_total"].to_numpy(), supply,
-                                   points["capacity"].to_numpy(), options.catchment_m, at_xy=xy)
+    cells["access"] = two_step_fca(
+        demand[["x", "y"]].to_numpy(),
+        demand["pob_total"].to_numpy(),
+        supply,
+        points["capacity"].to_numpy(),
+        options.catchment_m,
+        at_xy=xy,
+    )
     cells["reports"] = report_counts(commune, options.res).reindex(cells.index, fill_value=0.0)
     cells["reports_per_1000"] = per_1000_many(cells["reports"], cells["pob_total"])
-    unknown = (service_points_of_unknown_hours(commune, kinds=options.kinds, margin_m=margin)
-               if options.open_at is not None else _points_frame([], commune))
+    unknown = (
+        service_points_of_unknown_hours(commune, kinds=options.kinds, margin_m=margin)
+        if options.open_at is not None
+        else _points_frame([], commune)
+    )
     if_open = None
     if not unknown.empty:
         nearest_unknown, _ = nearest_distances(xy, unknown[["x", "y"]].to_numpy())
         if_open = _shares(cells, np.minimum(distance, nearest_unknown), options.thresholds)
-    return Coverage(commune=commune, options=options, cells=cells, points=points,
-                    shares=_shares(cells, distance, options.thresholds), unknown_hours=unknown,
-                    shares_if_unknown_open=if_open)
+    return Coverage(
+        commune=commune,
+        options=options,
+        cells=cells,
+        points=points,
+        shares=_shares(cells, distance, options.thresholds),
+        unknown_hours=unknown,
+        shares_if_unknown_open=if_open,
+    )
 
 
 def _shares(cells: pd.DataFrame, distance: np.ndarray, thresholds: tuple[int, ...]) -> dict:
@@ -199,8 +228,9 @@ def underserved_cells(result: Coverage, *, beyond_m: float | None = None, limit:
     return far.sort_values(["need", "pob_total"], ascending=False).head(limit)
 
 
-def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = None,
-                    method: Literal["greedy", "exact"] = "greedy") -> pd.DataFrame:
+def recommend_sites(
+    result: Coverage, *, k: int = 5, radius_m: float | None = None, method: Literal["greedy", "exact"] = "greedy"
+) -> pd.DataFrame:
     """Maximal covering: up to k populated cells of the comuna that newly cover the most people.
 
     Demand already within `radius_m` (default: the middle threshold) of a service point counts as covered.
@@ -213,8 +243,9 @@ def recommend_sites(result: Coverage, *, k: int = 5, radius_m: float | None = No
     radius = radius_m if radius_m is not None else thresholds[len(thresholds) // 2]
     cells = result.cells
     xy = cells[["x", "y"]].to_numpy()
-    picks = SITE_METHODS[method](xy, xy, cells["pob_total"].to_numpy(), radius, k,
-                                 already_covered=cells["distance_m"].to_numpy() <= radius)
+    picks = SITE_METHODS[method](
+        xy, xy, cells["pob_total"].to_numpy(), radius, k, already_covered=cells["distance_m"].to_numpy() <= radius
+    )
     chosen = cells.iloc[[pick["index"] for pick in picks]][["lat", "lng", "pob_total", "distance_m"]].copy()
     total = cells["pob_total"].sum()
     chosen["gain"] = [pick["gain"] for pick in picks]
@@ -367,12 +398,17 @@ def cell_population(res: int, cells: Iterable[int], filters: CellFilters = CellF
 def _commune_cell_population(res: int, cells: list[int], cuts: tuple[str, ...]) -> dict[int, float]:
     """Summed over the comunas' PopulationCell rows at ``res`` (a border cell has one row per comuna)."""
     scope = set(cuts) or set(Commune.objects.active().values_list("cut", flat=True))
-    known = set(PopulationCell.objects.filter(res=res, cut__in=scope).order_by().values_list("cut", flat=True)
-                .distinct())
+    known = set(
+        PopulationCell.objects.filter(res=res, cut__in=scope).order_by().values_list("cut", flat=True).distinct()
+    )
     if not known:
         return {}
-    rows = (PopulationCell.objects.filter(res=res, cut__in=known, cell__in=cells).order_by()
-            .values_list("cell").annotate(total=Sum("pob_total")))
+    rows = (
+        PopulationCell.objects.filter(res=res, cut__in=known, cell__in=cells)
+        .order_by()
+        .values_list("cell")
+        .annotate(total=Sum("pob_total"))
+    )
     population = {cell: 0.0 for cell in cells} | dict(rows)
     unknown = Commune.objects.filter(cut__in=scope - known)
     for cell in _cells_overlapping(cells, [_shape(c.geometry) for c in unknown]):
@@ -394,14 +430,16 @@ def _zone_cell_population(cells: list[int], zone_ids: tuple[int, ...]) -> dict[i
     unknown = []
     for cut, shapes in by_cut.items():
         area = shapely.union_all(shapes)
-        census = list(CensusZone.objects.filter(cut=cut, geometry__intersects=_geos(area))
-                      .values_list("pob_total", "geometry"))
+        census = list(
+            CensusZone.objects.filter(cut=cut, geometry__intersects=_geos(area)).values_list("pob_total", "geometry")
+        )
         if not census:
             if not CensusZone.objects.filter(cut=cut).exists():
                 unknown.append(area)
             continue
-        sources = gpd.GeoDataFrame({"pob_total": [float(p) for p, _g in census]},
-                                   geometry=[_shape(g) for _p, g in census], crs=STORAGE_SRID)
+        sources = gpd.GeoDataFrame(
+            {"pob_total": [float(p) for p, _g in census]}, geometry=[_shape(g) for _p, g in census], crs=STORAGE_SRID
+        )
         inside = grid.geometry.intersection(gpd.GeoSeries([area], crs=STORAGE_SRID).to_crs(grid.crs).iloc[0])
         values = areal_interpolate(sources.to_crs(grid.crs), ["pob_total"], gpd.GeoDataFrame(geometry=inside))
         for cell, value in zip(cells, values["pob_total"]):
@@ -458,8 +496,13 @@ def cell_table(res: int, filters: CellFilters = CellFilters(), k: int = 1) -> li
     population = cell_population(res, [h.cell for h in kept], filters)
     return [
         CellRow(
-            cell=h.cell, count=h.count, population=population.get(h.cell),
-            rate=per_1000(h.count, population.get(h.cell)), z=h.z, q=h.q, hotspot=h.classification,
+            cell=h.cell,
+            count=h.count,
+            population=population.get(h.cell),
+            rate=per_1000(h.count, population.get(h.cell)),
+            z=h.z,
+            q=h.q,
+            hotspot=h.classification,
             emerging=growth.get(h.cell, False) if previous is not None else None,
         )
         for h in kept

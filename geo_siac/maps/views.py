@@ -44,13 +44,23 @@ def coverage_page(request):
     if export == "geojson":
         response = JsonResponse(cells_geojson(result, sites, optimal), content_type="application/geo+json")
         return _attachment(response, f"{name}.geojson")
-    return render(request, "maps/coverage.html", {
-        "form": form, "result": result, "figures": figures(result), "sites": sites, "optimal": optimal,
-        "greedy_total": sites["gain"].sum(), "optimal_total": optimal["gain"].sum(),
-        "greedy_gap_percent": 100 * greedy_gap(sites, optimal), "underserved": underserved_cells(result, limit=10),
-        "map_html": coverage_map(result, sites, optimal, settings.STATIC_URL),
-        "query": _analysis_query(form),
-    })
+    return render(
+        request,
+        "maps/coverage.html",
+        {
+            "form": form,
+            "result": result,
+            "figures": figures(result),
+            "sites": sites,
+            "optimal": optimal,
+            "greedy_total": sites["gain"].sum(),
+            "optimal_total": optimal["gain"].sum(),
+            "greedy_gap_percent": 100 * greedy_gap(sites, optimal),
+            "underserved": underserved_cells(result, limit=10),
+            "map_html": coverage_map(result, sites, optimal, settings.STATIC_URL),
+            "query": _analysis_query(form),
+        },
+    )
 
 
 def _analysis_query(form: CoverageForm) -> str:

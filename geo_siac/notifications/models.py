@@ -20,8 +20,12 @@ class Notification(models.Model):
     # None for a message about no single report: an appointment's confirmation, reminder or cancellation, a staff
     # digest, a citizen's sign-in link to "Mis solicitudes".
     report = models.ForeignKey(
-        "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="notifications",
-        null=True, blank=True,
+        "reports.Report",
+        verbose_name=_("solicitud"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
     medium = models.CharField(_("medio"), max_length=8, choices=Medium.choices, default=Medium.EMAIL)
     recipient = models.CharField(_("destinatario"), max_length=254)
@@ -35,8 +39,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("enviada"), null=True, blank=True)
     created_at = models.DateTimeField(_("creada"))
     # A message of a mailing (an area alert's summary): its one-click unsubscribe link, sent as List-Unsubscribe.
-    unsubscribe_url = models.URLField(_("enlace para darse de baja"), max_length=500, blank=True, default="",
-                                      db_default="")
+    unsubscribe_url = models.URLField(
+        _("enlace para darse de baja"), max_length=500, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("notificación")

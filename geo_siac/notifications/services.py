@@ -16,13 +16,28 @@ from geo_siac.notifications.sms import sms_backend
 logger = logging.getLogger(__name__)
 
 
-def notification_enqueue(*, report=None, recipient: str, language: str, subject: str, body: str,
-                         medium: str = Medium.EMAIL, unsubscribe_url: str = "") -> Notification:
+def notification_enqueue(
+    *,
+    report=None,
+    recipient: str,
+    language: str,
+    subject: str,
+    body: str,
+    medium: str = Medium.EMAIL,
+    unsubscribe_url: str = "",
+) -> Notification:
     """Write one message to the outbox. Call it inside the transaction of the change it announces."""
     now = timezone.now()
     return Notification.objects.create(
-        report=report, medium=medium, recipient=recipient, language=language, subject=subject[:200], body=body,
-        next_attempt_at=now, created_at=now, unsubscribe_url=unsubscribe_url,
+        report=report,
+        medium=medium,
+        recipient=recipient,
+        language=language,
+        subject=subject[:200],
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+        unsubscribe_url=unsubscribe_url,
     )
 
 
@@ -40,13 +55,42 @@ def notifications_enqueue(*, messages: list[Message]) -> int:
     notification_enqueue. Rows are sent with execute_values rather than built as model objects: at 180,000 messages
     the objects cost more than the insert (docs/performance.md, "Escalation")."""
     now = timezone.now()
-    columns = ["report_id", "medium", "recipient", "language", "subject", "body", "delivery", "attempts",
-               "next_attempt_at", "last_error", "created_at"]
-    rows = [(m.report_id, Medium.EMAIL.value, m.recipient, m.language, m.subject[:200], m.body,
-             Delivery.PENDING.value, 0, now, "", now) for m in messages]
+    columns = [
+        "report_id",
+        "medium",
+        "recipient",
+        "language",
+        "subject",
+        "body",
+        "delivery",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+    ]
+    rows = [
+        (
+            m.report_id,
+            Medium.EMAIL.value,
+            m.recipient,
+            m.language,
+            m.subject[:200],
+            m.body,
+            Delivery.PENDING.value,
+            0,
+            now,
+            "",
+            now,
+        )
+        for m in messages
+    ]
     with connection.cursor() as cursor:
-        execute_values(cursor.cursor, f"INSERT INTO {Notification._meta.db_table} ({', '.join(columns)}) VALUES %s",
-                       rows, page_size=2000)
+        execute_values(
+            cursor.cursor,
+            f"INSERT INTO {Notification._meta.db_table} ({', '.join(columns)}) VALUES %s",
+            rows,
+            page_size=2000,
+        )
     return len(messages)
 
 
@@ -112,8 +156,12 @@ def deliver(notification: Notification) -> None:
     if notification.medium == Medium.SMS:
         sms_backend().send(to=notification.recipient, body=notification.body)
         return
-    EmailMessage(notification.subject, notification.body, to=[notification.recipient],
-                 headers=unsubscribe_headers(notification.unsubscribe_url)).send(fail_silently=False)
+    EmailMessage(
+        notification.subject,
+        notification.body,
+        to=[notification.recipient],
+        headers=unsubscribe_headers(notification.unsubscribe_url),
+    ).send(fail_silently=False)
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

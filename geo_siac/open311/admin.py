@@ -11,8 +11,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "channel_label", "rate_limit_per_minute", "created_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "channel_label")
-    fields = ("name", "channel_label", "rate_limit_per_minute", "contact_email", "prefix", "created_at",
-              "revoked_at")
+    fields = ("name", "channel_label", "rate_limit_per_minute", "contact_email", "prefix", "created_at", "revoked_at")
     readonly_fields = ("prefix", "created_at", "revoked_at")
     actions = ["revoke"]
 
@@ -20,16 +19,20 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         created, raw = api_key_create(
-            name=obj.name, channel_label=obj.channel_label, rate_limit_per_minute=obj.rate_limit_per_minute,
+            name=obj.name,
+            channel_label=obj.channel_label,
+            rate_limit_per_minute=obj.rate_limit_per_minute,
             contact_email=obj.contact_email,
         )
         obj.pk, obj.prefix, obj.key_hash = created.pk, created.prefix, created.key_hash
-        messages.warning(request, _("Clave para %(name)s: %(key)s — cópiela ahora, no se volverá a mostrar.")
-                         % {"name": created.name, "key": raw})
+        messages.warning(
+            request,
+            _("Clave para %(name)s: %(key)s — cópiela ahora, no se volverá a mostrar.")
+            % {"name": created.name, "key": raw},
+        )
 
     @admin.action(description=_("Revocar las claves seleccionadas"))
     def revoke(self, request, queryset):
         for key in queryset:
             api_key_revoke(key=key)
-        messages.success(request, ngettext("%d clave revocada.", "%d claves revocadas.", len(queryset))
-                         % len(queryset))
+        messages.success(request, ngettext("%d clave revocada.", "%d claves revocadas.", len(queryset)) % len(queryset))

@@ -26,8 +26,13 @@ def discovery(base_url: str) -> dict:
         "contact": settings.GEO_SIAC_OPEN311_CONTACT,
         "key_service": settings.GEO_SIAC_OPEN311_KEY_SERVICE,
         "endpoints": [
-            {"specification": SPECIFICATION, "url": base_url, "changeset": CHANGESET, "type": "production",
-             "formats": FORMATS},
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": FORMATS,
+            },
         ],
     }
 

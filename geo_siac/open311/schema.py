@@ -45,8 +45,7 @@ class ValueSerializer(serializers.Serializer):
 class AttributeSerializer(serializers.Serializer):
     variable = serializers.BooleanField()
     code = serializers.CharField()
-    datatype = serializers.ChoiceField(["string", "number", "datetime", "text", "singlevaluelist",
-                                        "multivaluelist"])
+    datatype = serializers.ChoiceField(["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"])
     required = serializers.BooleanField()
     datatype_description = serializers.CharField(allow_blank=True)
     order = serializers.IntegerField()
@@ -97,8 +96,18 @@ class ServiceRequestSerializer(serializers.Serializer):
 class RequestUpdateSerializer(serializers.Serializer):
     update_id = serializers.CharField()
     service_request_id = serializers.CharField()
-    status = serializers.ChoiceField(["open", "closed", "investigating", "in_progress", "fixed", "duplicate",
-                                      "not_councils_responsibility", "no_further_action"])
+    status = serializers.ChoiceField(
+        [
+            "open",
+            "closed",
+            "investigating",
+            "in_progress",
+            "fixed",
+            "duplicate",
+            "not_councils_responsibility",
+            "no_further_action",
+        ]
+    )
     external_status_code = serializers.CharField(help_text="GeoSIAC's own status (reports/states.py).")
     updated_datetime = serializers.DateTimeField()
     description = serializers.CharField(allow_blank=True)
@@ -145,8 +154,9 @@ REQUEST_FILTERS = [
     JURISDICTION,
     query("service_request_id", "Comma list of ids; overrides every other filter."),
     query("service_code", "Comma list of service codes."),
-    query("start_date", "ISO 8601. With end_date at most 90 days apart; default: the last 90 days.",
-          OpenApiTypes.DATETIME),
+    query(
+        "start_date", "ISO 8601. With end_date at most 90 days apart; default: the last 90 days.", OpenApiTypes.DATETIME
+    ),
     query("end_date", "ISO 8601.", OpenApiTypes.DATETIME),
     query("status", "Comma list of open, closed."),
     query("page", "Extension: page number, from 1.", OpenApiTypes.INT),
@@ -161,38 +171,55 @@ REQUEST_FILTERS = [
 ]
 
 discovery = extend_schema(tags=TAGS, responses={200: DiscoverySerializer})
-service_list = extend_schema(tags=TAGS, parameters=[JURISDICTION], responses={200: ServiceSerializer(many=True),
-                                                                               400: ERRORS})
-service_definition = extend_schema(tags=TAGS, parameters=[JURISDICTION],
-                                   responses={200: ServiceDefinitionSerializer, 400: ERRORS, 404: ERRORS})
-request_list = extend_schema(tags=TAGS, parameters=REQUEST_FILTERS,
-                             responses={200: ServiceRequestSerializer(many=True), 400: ERRORS})
+service_list = extend_schema(
+    tags=TAGS, parameters=[JURISDICTION], responses={200: ServiceSerializer(many=True), 400: ERRORS}
+)
+service_definition = extend_schema(
+    tags=TAGS, parameters=[JURISDICTION], responses={200: ServiceDefinitionSerializer, 400: ERRORS, 404: ERRORS}
+)
+request_list = extend_schema(
+    tags=TAGS, parameters=REQUEST_FILTERS, responses={200: ServiceRequestSerializer(many=True), 400: ERRORS}
+)
 request_create = extend_schema(
-    tags=TAGS, request={"application/x-www-form-urlencoded": CreateFormSerializer,
-                        "multipart/form-data": CreateFormSerializer},
+    tags=TAGS,
+    request={"application/x-www-form-urlencoded": CreateFormSerializer, "multipart/form-data": CreateFormSerializer},
     description="Form-encoded, or multipart to upload a photo as media; attribute[code]=value, "
-                "attribute[code][]=value for multivaluelist questions.",
+    "attribute[code][]=value for multivaluelist questions.",
     responses={201: CreatedSerializer(many=True), 400: ERRORS, 403: ERRORS, 429: ERRORS},
 )
 request_detail = extend_schema(
-    tags=TAGS, operation_id="open311_v2_request_retrieve",
-    parameters=[OpenApiParameter("service_request_id", OpenApiTypes.STR, OpenApiParameter.PATH), JURISDICTION,
-                query("extensions", "true adds extended_attributes.")],
+    tags=TAGS,
+    operation_id="open311_v2_request_retrieve",
+    parameters=[
+        OpenApiParameter("service_request_id", OpenApiTypes.STR, OpenApiParameter.PATH),
+        JURISDICTION,
+        query("extensions", "true adds extended_attributes."),
+    ],
     responses={200: ServiceRequestSerializer(many=True), 404: ERRORS},
 )
 request_updates = extend_schema(
-    tags=TAGS, operation_id="open311_v2_servicerequestupdates_list",
+    tags=TAGS,
+    operation_id="open311_v2_servicerequestupdates_list",
     description="FixMyStreet's extension: public status changes and notes, oldest first.",
-    parameters=[JURISDICTION,
-                query("start_date", "ISO 8601. With end_date at most 90 days apart; default: the last 90 days.",
-                      OpenApiTypes.DATETIME),
-                query("end_date", "ISO 8601.", OpenApiTypes.DATETIME),
-                query("page", "Extension: page number, from 1.", OpenApiTypes.INT),
-                query("page_size", "Extension: 1 to 1000 (the default).", OpenApiTypes.INT)],
+    parameters=[
+        JURISDICTION,
+        query(
+            "start_date",
+            "ISO 8601. With end_date at most 90 days apart; default: the last 90 days.",
+            OpenApiTypes.DATETIME,
+        ),
+        query("end_date", "ISO 8601.", OpenApiTypes.DATETIME),
+        query("page", "Extension: page number, from 1.", OpenApiTypes.INT),
+        query("page_size", "Extension: 1 to 1000 (the default).", OpenApiTypes.INT),
+    ],
     responses={200: RequestUpdateSerializer(many=True), 400: ERRORS},
 )
 token = extend_schema(
-    tags=TAGS, parameters=[OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH,
-                                            description="A tracking code, e.g. PA-7K3M-Q9XD.")],
+    tags=TAGS,
+    parameters=[
+        OpenApiParameter(
+            "token", OpenApiTypes.STR, OpenApiParameter.PATH, description="A tracking code, e.g. PA-7K3M-Q9XD."
+        )
+    ],
     responses={200: TokenSerializer(many=True), 404: ERRORS},
 )

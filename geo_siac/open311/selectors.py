@@ -25,8 +25,9 @@ from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.zones.models import Commune
 
 API_KEY_BY_HASH = KeyLookup(lambda key_hash: ApiKey.objects.usable().filter(key_hash=key_hash))
-JURISDICTION_BY_ID = KeyLookup(lambda jurisdiction_id: Commune.objects.active().filter(jurisdiction_id=jurisdiction_id)
-                               .defer("geometry"))
+JURISDICTION_BY_ID = KeyLookup(
+    lambda jurisdiction_id: Commune.objects.active().filter(jurisdiction_id=jurisdiction_id).defer("geometry")
+)
 
 
 def usable_api_key(raw: str) -> ApiKey | None:
@@ -39,11 +40,18 @@ def jurisdiction(jurisdiction_id: str) -> Commune | None:
     return JURISDICTION_BY_ID(jurisdiction_id)
 
 
-def service_requests(*, jurisdiction: Commune | None = None, ids: list[int] | None = None,
-                     service_codes: list[str] | None = None, window: tuple[datetime, datetime] | None = None,
-                     statuses: set[str] | None = None, updated_after: datetime | None = None,
-                     updated_before: datetime | None = None, bbox: dict | None = None,
-                     circle: dict | None = None) -> QuerySet[Report]:
+def service_requests(
+    *,
+    jurisdiction: Commune | None = None,
+    ids: list[int] | None = None,
+    service_codes: list[str] | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    statuses: set[str] | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    bbox: dict | None = None,
+    circle: dict | None = None,
+) -> QuerySet[Report]:
     """GET requests: service_request_id overrides every other filter, as the specification says."""
     reports = public_reports()
     if jurisdiction is not None:
@@ -76,28 +84,51 @@ def service_request(pk: str) -> dict | None:
 
 # What a GeoReport v2 request shows (presenters.service_request), the point as two numbers, and its last public note
 # (status_notes) from a subquery: plain rows in one query, no model instances, GEOS geometries or prefetch.
-REQUEST_FIELDS = ("id", "status", "public_visibility", "public_cell", "description", "address", "created_at",
-                  "updated_at", "expected_at", "category__service_code", "category__name_es", "category__name_en",
-                  "agency_responsible", "commune__jurisdiction_id", "commune__name", "media_url", "lng", "lat",
-                  "status_notes")
+REQUEST_FIELDS = (
+    "id",
+    "status",
+    "public_visibility",
+    "public_cell",
+    "description",
+    "address",
+    "created_at",
+    "updated_at",
+    "expected_at",
+    "category__service_code",
+    "category__name_es",
+    "category__name_en",
+    "agency_responsible",
+    "commune__jurisdiction_id",
+    "commune__name",
+    "media_url",
+    "lng",
+    "lat",
+    "status_notes",
+)
 PUBLIC_NOTES = ReportEvent.objects.filter(is_public=True).exclude(note="").order_by("-created_at", "-id")
 
 
 def request_rows(reports: QuerySet[Report]) -> list[dict]:
     """These reports as plain rows (dicts of REQUEST_FIELDS): a page of 100 as model instances, with their category,
     group, department, comuna and events, was 670 objects to build and most of the list's CPU."""
-    last_note = Coalesce(Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("note")[:1]), Value(""),
-                         output_field=TextField())
-    return list(reports.prefetch_related(None).annotate(lng=LONGITUDE, lat=LATITUDE, status_notes=last_note,
-                                                              agency_responsible=DEPARTMENT_NAME)
-                .values(*REQUEST_FIELDS))
+    last_note = Coalesce(
+        Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("note")[:1]), Value(""), output_field=TextField()
+    )
+    return list(
+        reports.prefetch_related(None)
+        .annotate(lng=LONGITUDE, lat=LATITUDE, status_notes=last_note, agency_responsible=DEPARTMENT_NAME)
+        .values(*REQUEST_FIELDS)
+    )
 
 
 def public_notes(report_ids: list[int]) -> dict[int, list[dict]]:
     """The public history of these reports (extensions=true), oldest first, by report."""
     notes = {pk: [] for pk in report_ids}
-    events = (ReportEvent.objects.filter(report__in=report_ids, is_public=True).order_by("created_at", "id")
-              .values_list("report_id", "created_at", "to_status", "note"))
+    events = (
+        ReportEvent.objects.filter(report__in=report_ids, is_public=True)
+        .order_by("created_at", "id")
+        .values_list("report_id", "created_at", "to_status", "note")
+    )
     for report_id, created_at, status, note in events:
         notes[report_id].append({"datetime": created_at, "status": status, "description": note})
     return notes

@@ -63,8 +63,9 @@ class Open311View(APIView):
         return super().handle_exception(exc)
 
     def jurisdiction(self):
-        jurisdiction_id = (self.request.query_params.get("jurisdiction_id")
-                           or self.request.data.get("jurisdiction_id") or "").strip()
+        jurisdiction_id = (
+            self.request.query_params.get("jurisdiction_id") or self.request.data.get("jurisdiction_id") or ""
+        ).strip()
         if not jurisdiction_id:
             return None
         found = selectors.jurisdiction(jurisdiction_id)
@@ -106,8 +107,7 @@ class RequestListView(Open311View):
     @schema.request_list
     def get(self, request, format=None):
         query = request.query_params
-        page_size = params.integer(query, "page_size", default=params.MAX_PAGE_SIZE, low=1,
-                                   high=params.MAX_PAGE_SIZE)
+        page_size = params.integer(query, "page_size", default=params.MAX_PAGE_SIZE, low=1, high=params.MAX_PAGE_SIZE)
         page = params.integer(query, "page", default=1, low=1, high=1_000_000)
         reports = selectors.service_requests(
             jurisdiction=self.jurisdiction(),
@@ -120,7 +120,7 @@ class RequestListView(Open311View):
             bbox=params.bbox(query),
             circle=params.circle(query),
         )
-        rows = selectors.request_rows(reports[(page - 1) * page_size: page * page_size])
+        rows = selectors.request_rows(reports[(page - 1) * page_size : page * page_size])
         return Response(request_bodies(rows, extended=params.is_true(query, "extensions")))
 
     @schema.request_create
@@ -139,15 +139,18 @@ class RequestListView(Open311View):
         if problems:
             return errors_response(400, problems)
         try:
-            report = services.service_request_create(api_key=key, jurisdiction=jurisdiction, media=media,
-                                                     **form_fields(data, category))
+            report = services.service_request_create(
+                api_key=key, jurisdiction=jurisdiction, media=media, **form_fields(data, category)
+            )
         except ValidationError as exc:
-            return errors_response(400, [
-                f"{ERROR_FIELDS.get(field, field)}: {' '.join(messages)}"
-                for field, messages in exc.message_dict.items()
-            ])
-        return Response([{"service_request_id": str(report.pk), "service_notice": "", "account_id": None}],
-                        status=201)
+            return errors_response(
+                400,
+                [
+                    f"{ERROR_FIELDS.get(field, field)}: {' '.join(messages)}"
+                    for field, messages in exc.message_dict.items()
+                ],
+            )
+        return Response([{"service_request_id": str(report.pk), "service_notice": "", "account_id": None}], status=201)
 
 
 def parameter_errors(data) -> tuple[list[str], Category | None]:
@@ -161,8 +164,9 @@ def parameter_errors(data) -> tuple[list[str], Category | None]:
         missing.append(_("service_code: servicio desconocido: %s") % service_code)
     if not (data.get("lat") or data.get("long")):
         if data.get("address_string") or data.get("address_id"):
-            missing.append(_("lat/long: esta instalación no geocodifica address_string ni address_id; "
-                             "envíe lat y long."))
+            missing.append(
+                _("lat/long: esta instalación no geocodifica address_string ni address_id; envíe lat y long.")
+            )
         else:
             missing.append(_("lat/long: falta este parámetro obligatorio."))
     return missing, category
@@ -172,11 +176,17 @@ def form_fields(data, category: Category) -> dict:
     """The POST parameters service_request_create takes, but the uploaded media; device_id and account_id are not
     kept."""
     return {
-        "service": category, "lat": data.get("lat"), "long": data.get("long"),
-        "attributes": attributes_from(data), "description": data.get("description", ""),
-        "address": data.get("address_string", ""), "email": data.get("email", ""),
-        "first_name": data.get("first_name", ""), "last_name": data.get("last_name", ""),
-        "phone": data.get("phone", ""), "media_url": data.get("media_url", ""),
+        "service": category,
+        "lat": data.get("lat"),
+        "long": data.get("long"),
+        "attributes": attributes_from(data),
+        "description": data.get("description", ""),
+        "address": data.get("address_string", ""),
+        "email": data.get("email", ""),
+        "first_name": data.get("first_name", ""),
+        "last_name": data.get("last_name", ""),
+        "phone": data.get("phone", ""),
+        "media_url": data.get("media_url", ""),
     }
 
 
@@ -188,9 +198,9 @@ def attributes_from(data) -> dict:
             continue
         values = data.getlist(name)
         if name.endswith("[]"):
-            answers[name[len("attribute["):-len("][]")]] = values
+            answers[name[len("attribute[") : -len("][]")]] = values
         else:
-            answers[name[len("attribute["):-1]] = values if len(values) > 1 else values[0]
+            answers[name[len("attribute[") : -1]] = values if len(values) > 1 else values[0]
     return answers
 
 
@@ -202,12 +212,12 @@ class RequestUpdatesView(Open311View):
     @schema.request_updates
     def get(self, request, format=None):
         query = request.query_params
-        page_size = params.integer(query, "page_size", default=params.MAX_PAGE_SIZE, low=1,
-                                   high=params.MAX_PAGE_SIZE)
+        page_size = params.integer(query, "page_size", default=params.MAX_PAGE_SIZE, low=1, high=params.MAX_PAGE_SIZE)
         page = params.integer(query, "page", default=1, low=1, high=1_000_000)
         updates = selectors.request_updates(jurisdiction=self.jurisdiction(), window=params.updates_window(query))
-        return Response([presenters.request_update(event) for event in updates[(page - 1) * page_size:
-                                                                                page * page_size]])
+        return Response(
+            [presenters.request_update(event) for event in updates[(page - 1) * page_size : page * page_size]]
+        )
 
 
 class RequestDetailView(Open311View):
@@ -234,8 +244,10 @@ class TokenView(Open311View):
         try:
             report = tracked_report(request, token, selectors.service_request_by_token)
         except TrackingLookupsExhausted:
-            raise Throttled(wait=settings.GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS, detail=_(
-                "Demasiados tokens desconocidos desde esta conexión; espere antes de volver a intentarlo.")) from None
+            raise Throttled(
+                wait=settings.GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS,
+                detail=_("Demasiados tokens desconocidos desde esta conexión; espere antes de volver a intentarlo."),
+            ) from None
         if report is None:
             raise Http404(_("Token desconocido: %s") % token)
         return Response([{"service_request_id": str(report.pk), "token": token}])

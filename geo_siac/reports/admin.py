@@ -62,8 +62,17 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 class ReportAdmin(GeoAdmin):
     """Reports are created and moved only through services; the admin reads them."""
 
-    list_display = ("tracking_code", "category", "commune", "status", "channel", "crew", "created_at", "expected_at",
-                    "overdue")
+    list_display = (
+        "tracking_code",
+        "category",
+        "commune",
+        "status",
+        "channel",
+        "crew",
+        "created_at",
+        "expected_at",
+        "overdue",
+    )
     list_filter = ("status", "channel", "commune", "crew", "category__group", "category")
     search_fields = ("tracking_code", "description", "address", "source_id")
     date_hierarchy = "created_at"

@@ -76,9 +76,23 @@ class ReportSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = Report
         geo_field = "location"
-        fields = ["id", "status", "status_name", "open311_status", "category", "category_name", "commune",
-                  "commune_name", "description", "address", "created_at", "updated_at", "expected_at", "closed_at",
-                  "location_precision"]
+        fields = [
+            "id",
+            "status",
+            "status_name",
+            "open311_status",
+            "category",
+            "category_name",
+            "commune",
+            "commune_name",
+            "description",
+            "address",
+            "created_at",
+            "updated_at",
+            "expected_at",
+            "closed_at",
+            "location_precision",
+        ]
 
     def to_representation(self, row):
         """Going field by field, through GEOS, OGR and JSON text for each point, was two thirds of the CPU of a
@@ -156,8 +170,16 @@ class CategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["service_code", "name", "description", "group", "keywords", "response_days", "department",
-                  "attributes"]
+        fields = [
+            "service_code",
+            "name",
+            "description",
+            "group",
+            "keywords",
+            "response_days",
+            "department",
+            "attributes",
+        ]
 
 
 class ReportFilter(django_filters.FilterSet):
@@ -200,15 +222,18 @@ class PageByKeyPaginator(Paginator):
             except (TypeError, ValueError):
                 bottom = -1  # not a number: validate_number says so
             if 0 <= bottom <= MAX_OFFSET:  # beyond, PostgreSQL's OFFSET overflows; counting says "no such page"
-                found = list(self.object_list.annotate(matches=Window(Count("pk")))
-                             .values_list("pk", "matches")[bottom:bottom + self.per_page])
+                found = list(
+                    self.object_list.annotate(matches=Window(Count("pk"))).values_list("pk", "matches")[
+                        bottom : bottom + self.per_page
+                    ]
+                )
                 if found:
                     self.__dict__["count"] = found[0][1]
                     number = self.validate_number(number)
                     return self._get_page(self._rows([pk for pk, _ in found]), number, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        page_keys = self.object_list.values("pk")[bottom:bottom + self.per_page]
+        page_keys = self.object_list.values("pk")[bottom : bottom + self.per_page]
         return self._get_page(self._rows(page_keys), number, self)
 
     def _rows(self, keys):
@@ -227,8 +252,11 @@ class ReportPagination(GeoJsonPagination):
     def get_paginated_response_schema(self, schema):
         """drf-gis nests the whole FeatureCollection under `features` and requires `results`; the body is flat."""
         link = {"type": "string", "format": "uri", "nullable": True}
-        page = {"type": "object", "required": ["type", "count", "features"],
-                "properties": {"count": {"type": "integer"}, "next": link, "previous": link}}
+        page = {
+            "type": "object",
+            "required": ["type", "count", "features"],
+            "properties": {"count": {"type": "integer"}, "next": link, "previous": link},
+        }
         return {"allOf": [schema, page]}
 
 

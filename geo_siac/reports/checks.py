@@ -16,8 +16,10 @@ def suspended_schema(app_configs=None, databases=None, **kwargs):
         return []
     if not names:
         return []
-    return [checks.Warning(
-        f"Una importación masiva interrumpida dejó sin reconstruir: {', '.join(names)}.",
-        hint="Ejecute: manage.py import_reports --restore-schema",
-        id="reports.W001",
-    )]
+    return [
+        checks.Warning(
+            f"Una importación masiva interrumpida dejó sin reconstruir: {', '.join(names)}.",
+            hint="Ejecute: manage.py import_reports --restore-schema",
+            id="reports.W001",
+        )
+    ]

@@ -47,8 +47,9 @@ def business_days_between(start: date, end: date, extra_closed: Iterable[date] =
 CALENDAR_START, CALENDAR_END = date(1970, 1, 1), date(2100, 12, 31)
 
 
-def calendar_days(start: date = CALENDAR_START, end: date = CALENDAR_END,
-                  extra_closed: Iterable[date] = ()) -> Iterator[tuple[date, bool, int]]:
+def calendar_days(
+    start: date = CALENDAR_START, end: date = CALENDAR_END, extra_closed: Iterable[date] = ()
+) -> Iterator[tuple[date, bool, int]]:
     """(day, is business day, business days from `start` up to and including day) for start <= day <= end, so
     that business_days_between(a, b, extra_closed) is the difference of the third values of b and a (when b > a)."""
     closed = frozenset(extra_closed)
@@ -75,8 +76,9 @@ def due_soon_before(now: datetime, *, closed_days: Collection[date]) -> datetime
     """An open report is due soon at `now` when its deadline falls before this instant: its due day is at most
     GEO_SIAC_DUE_SOON_BUSINESS_DAYS business days after today (today being the 0th), so that the crew still has
     working days to act. The one rule of the crew's queue, the supervision list, the board and the staff alert."""
-    first_not_soon = add_business_days(local_day(now), settings.GEO_SIAC_DUE_SOON_BUSINESS_DAYS + 1,
-                                       closed_days=closed_days)
+    first_not_soon = add_business_days(
+        local_day(now), settings.GEO_SIAC_DUE_SOON_BUSINESS_DAYS + 1, closed_days=closed_days
+    )
     return datetime.combine(first_not_soon, time(0), tzinfo=SANTIAGO)
 
 
@@ -118,8 +120,9 @@ class ClockPhase(models.TextChoices):
     CLOSED = "closed", _("Cerrada")
 
 
-def clock_phase(*, is_open: bool, expected_at: datetime, extended: bool, correction_due_at: datetime | None,
-                now: datetime) -> ClockPhase:
+def clock_phase(
+    *, is_open: bool, expected_at: datetime, extended: bool, correction_due_at: datetime | None, now: datetime
+) -> ClockPhase:
     """Where a Ley 20.285 request's clock stands at `now`, as the tracking page and the officer's page show it."""
     if not is_open:
         return ClockPhase.CLOSED

@@ -65,36 +65,49 @@ def status_message(report: Report, language: str, note: str = "", email: str = "
     solicitudes" (an SMS recipient has no email to sign in with)."""
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
-            "code": report.tracking_code, "status": Status(report.status).label,
+            "code": report.tracking_code,
+            "status": Status(report.status).label,
         }
         lines = [
-            _("La solicitud %(code)s («%(category)s») cambió a: %(status)s.") % {
-                "code": report.tracking_code, "category": report.category.name, "status": Status(report.status).label,
+            _("La solicitud %(code)s («%(category)s») cambió a: %(status)s.")
+            % {
+                "code": report.tracking_code,
+                "category": report.category.name,
+                "status": Status(report.status).label,
             }
         ]
         if note:
             lines.append(note)
         if report.duplicate_of_id is not None:
             original = report.duplicate_of.tracking_code
-            lines.append(_("Es el mismo problema que la solicitud %(original)s: lo atendemos allí y usted recibirá "
-                           "sus avisos. Siga la solicitud %(original)s en %(link)s") % {
-                "original": original, "link": absolute(reverse("reports:tracking", args=[original]))
-            })
+            lines.append(
+                _(
+                    "Es el mismo problema que la solicitud %(original)s: lo atendemos allí y usted recibirá "
+                    "sus avisos. Siga la solicitud %(original)s en %(link)s"
+                )
+                % {"original": original, "link": absolute(reverse("reports:tracking", args=[original]))}
+            )
         else:
-            lines.append(_("Siga la solicitud en %(link)s") % {
-                "link": absolute(reverse("reports:tracking", args=[report.tracking_code]))
-            })
+            lines.append(
+                _("Siga la solicitud en %(link)s")
+                % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]))}
+            )
         if report.status in CLOSED and report.duplicate_of_id is None:
-            lines.append(_("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s") % {
-                "link": absolute(reverse("reports:survey", args=[survey_token(report)]))
-            })
+            lines.append(
+                _("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s")
+                % {"link": absolute(reverse("reports:survey", args=[survey_token(report)]))}
+            )
             if email:
-                lines.append(_("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s") % {
-                    "days": settings.GEO_SIAC_REOPEN_BUSINESS_DAYS,
-                    "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)])),
-                })
-                lines.append(_("Vea todas sus solicitudes en %(link)s") % {
-                    "link": absolute(reverse("citizens:sign_in_request"))})
+                lines.append(
+                    _("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s")
+                    % {
+                        "days": settings.GEO_SIAC_REOPEN_BUSINESS_DAYS,
+                        "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)])),
+                    }
+                )
+                lines.append(
+                    _("Vea todas sus solicitudes en %(link)s") % {"link": absolute(reverse("citizens:sign_in_request"))}
+                )
     return subject, "\n".join(lines)
 
 
@@ -104,15 +117,20 @@ def notice_message(report: Report, language: str, headline, params: dict, note: 
     with translation.override(language):
         text = str(headline) % params
         subject = _("Su solicitud %(code)s: aviso") % {"code": report.tracking_code}
-        lines = [text, note, _("Siga la solicitud en %(link)s") % {
-            "link": absolute(reverse("reports:tracking", args=[report.tracking_code]))}]
+        lines = [
+            text,
+            note,
+            _("Siga la solicitud en %(link)s")
+            % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]))},
+        ]
     return subject, "\n".join(line for line in lines if line)
 
 
 def sign_in_message(link: str, language: str) -> tuple[str, str]:
     with translation.override(language):
         subject = _("Su enlace para entrar a Mis solicitudes")
-        body = _("Para ver sus solicitudes, abra este enlace dentro de %(minutes)d minutos. Sirve una sola vez.\n"
-                 "%(link)s\nSi usted no lo pidió, ignore este mensaje: nadie entra sin abrir el enlace.") % {
-            "minutes": settings.GEO_SIAC_SIGN_IN_LINK_MINUTES, "link": link}
+        body = _(
+            "Para ver sus solicitudes, abra este enlace dentro de %(minutes)d minutos. Sirve una sola vez.\n"
+            "%(link)s\nSi usted no lo pidió, ignore este mensaje: nadie entra sin abrir el enlace."
+        ) % {"minutes": settings.GEO_SIAC_SIGN_IN_LINK_MINUTES, "link": link}
     return subject, body

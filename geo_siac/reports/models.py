@@ -18,8 +18,13 @@ class Report(models.Model):
 
     tracking_code = models.CharField(_("código de seguimiento"), max_length=16)
     # What the request is (catalogue.kinds, its legal rules); always its category's (topic's) kind.
-    kind = models.CharField(_("tipo de solicitud"), max_length=24, choices=RequestKind.choices,
-                            default=RequestKind.SERVICE_REQUEST, db_default=RequestKind.SERVICE_REQUEST)
+    kind = models.CharField(
+        _("tipo de solicitud"),
+        max_length=24,
+        choices=RequestKind.choices,
+        default=RequestKind.SERVICE_REQUEST,
+        db_default=RequestKind.SERVICE_REQUEST,
+    )
     commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="reports")
     # Indexed by report_heatmap_category below (category_id leads it), not by a separate FK index.
     category = models.ForeignKey(
@@ -44,13 +49,23 @@ class Report(models.Model):
     reporter_phone = models.CharField(_("teléfono de quien reporta"), max_length=40, blank=True)
     language = models.CharField(_("idioma de las notificaciones"), max_length=8, default="es")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("registrada por"), db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("registrada por"),
+        db_index=False,
     )
     # Where an operator took the request (a service point's desk or phone line), for each point's statistics.
     received_at = models.ForeignKey(
-        ServicePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
-        verbose_name=_("recibida en"), db_index=False,  # report_received_at below
+        ServicePoint,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("recibida en"),
+        db_index=False,  # report_received_at below
     )
     created_at = models.DateTimeField(_("recibida"))  # indexed by report_heatmap_created
     updated_at = models.DateTimeField(_("actualizada"))
@@ -65,23 +80,40 @@ class Report(models.Model):
     # must answer it (the clock waits meanwhile), and the answer's legal outcome and, for a denial, its ground.
     correction_requested_at = models.DateTimeField(_("subsanación pedida"), null=True, blank=True)
     correction_due_at = models.DateTimeField(_("plazo de subsanación"), null=True, blank=True)
-    legal_outcome = models.CharField(_("resultado legal"), max_length=24, choices=LegalOutcome.choices, blank=True,
-                                     default="", db_default="")
-    denial_ground = models.CharField(_("causal de denegación"), max_length=32, choices=DenialGround.choices,
-                                     blank=True, default="", db_default="")
+    legal_outcome = models.CharField(
+        _("resultado legal"), max_length=24, choices=LegalOutcome.choices, blank=True, default="", db_default=""
+    )
+    denial_ground = models.CharField(
+        _("causal de denegación"), max_length=32, choices=DenialGround.choices, blank=True, default="", db_default=""
+    )
     # The competent body a request was referred to ("derivación"), which closed it for the municipality.
     referred_to = models.CharField(_("derivada a"), max_length=200, blank=True, default="", db_default="")
     # Routing: the zone version that held the point, and who answers. No crew means the triage queue.
-    zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
-                             verbose_name=_("zona"))
-    crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
-                             verbose_name=_("cuadrilla"))
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="reports", verbose_name=_("dirección responsable"))
+    zone = models.ForeignKey(
+        Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="reports", verbose_name=_("zona")
+    )
+    crew = models.ForeignKey(
+        Crew, null=True, blank=True, on_delete=models.PROTECT, related_name="reports", verbose_name=_("cuadrilla")
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("dirección responsable"),
+    )
     # A merged duplicate (services.report_merge_duplicate): closed, its followers moved to this original report,
     # and left out of the indicators so the problem counts once.
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates",
-                                     verbose_name=_("duplicada de"), db_index=False)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        verbose_name=_("duplicada de"),
+        db_index=False,
+    )
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     # The point's H3 cell at each resolution the maps query (geo.H3_RESOLUTIONS), as 64-bit ints.
@@ -121,10 +153,15 @@ class Report(models.Model):
         # are index-only scans (docs/maps.md); they replace the plain created_at and category_id indexes.
         indexes = [
             # Partial: only open reports are queried by deadline, and most stored history is closed.
-            models.Index(fields=["expected_at"], condition=models.Q(status__in=sorted(OPEN)), name="report_open_deadline"),
+            models.Index(
+                fields=["expected_at"], condition=models.Q(status__in=sorted(OPEN)), name="report_open_deadline"
+            ),
             # A crew's queue (selectors.reports_of_crews), already in deadline order.
-            models.Index(fields=["crew", "expected_at", "id"], condition=models.Q(status__in=sorted(OPEN)),
-                         name="report_open_crew_deadline"),
+            models.Index(
+                fields=["crew", "expected_at", "id"],
+                condition=models.Q(status__in=sorted(OPEN)),
+                name="report_open_crew_deadline",
+            ),
             models.Index(fields=["created_at"], include=HEATMAP_COLUMNS, name="report_heatmap_created"),
             models.Index(
                 fields=["category", "created_at"], include=HEATMAP_COLUMNS[1:], name="report_heatmap_category"
@@ -134,17 +171,26 @@ class Report(models.Model):
             # count, which this wider one would make read ten times the pages.
             # Partial: the importer's rows (no service point) cost it nothing; per-point counts and a service
             # point's deletion check (PROTECT) read it.
-            models.Index(fields=["received_at"], condition=models.Q(received_at__isnull=False),
-                         name="report_received_at"),
-            models.Index(fields=["h3_res9"], include=["public_visibility", "category", "created_at", "id", "location"],
-                         name="report_shown_cell"),
+            models.Index(
+                fields=["received_at"], condition=models.Q(received_at__isnull=False), name="report_received_at"
+            ),
+            models.Index(
+                fields=["h3_res9"],
+                include=["public_visibility", "category", "created_at", "id", "location"],
+                name="report_shown_cell",
+            ),
             # Reports placed publicly, by their published cell (the box and radius filters). Partial: a new report
             # has none until the next refresh, so a submission or an import adds no entry to it.
-            models.Index(fields=["public_cell"], include=["public_visibility", "category", "created_at", "id"],
-                         condition=models.Q(public_cell__isnull=False), name="report_public_cell"),
+            models.Index(
+                fields=["public_cell"],
+                include=["public_visibility", "category", "created_at", "id"],
+                condition=models.Q(public_cell__isnull=False),
+                name="report_public_cell",
+            ),
             # Partial: few reports are merged duplicates, and only a merge asks which ones point at a report.
-            models.Index(fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False),
-                         name="report_duplicate_of"),
+            models.Index(
+                fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False), name="report_duplicate_of"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -209,7 +255,12 @@ class ReportEvent(models.Model):
     note = models.TextField(_("nota"), blank=True)
     is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
         verbose_name=_("persona"),
     )
     actor_label = models.CharField(_("realizado por"), max_length=100, blank=True)
@@ -223,12 +274,14 @@ class ReportEvent(models.Model):
         verbose_name_plural = _("eventos")
         ordering = ["created_at", "id"]
         # The alerts run counts each open report's citizen additions; they are few among millions of events.
-        indexes = [models.Index(fields=["report"], condition=models.Q(kind="citizen_info"),
-                                name="event_citizen_info")]
-        constraints = [models.CheckConstraint(
-            condition=models.Q(work_location__isnull=True, work_location_accuracy_m__isnull=True)
-            | models.Q(work_location__isnull=False, work_location_accuracy_m__isnull=False),
-            name="event_work_location_with_accuracy")]
+        indexes = [models.Index(fields=["report"], condition=models.Q(kind="citizen_info"), name="event_citizen_info")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(work_location__isnull=True, work_location_accuracy_m__isnull=True)
+                | models.Q(work_location__isnull=False, work_location_accuracy_m__isnull=False),
+                name="event_work_location_with_accuracy",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.kind} {self.to_status}"
@@ -314,12 +367,26 @@ class ResponseTemplate(models.Model):
     its category, or of any category its department answers. The placeholders are responses.PLACEHOLDERS."""
 
     title = models.CharField(_("título"), max_length=120)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="response_templates", verbose_name=_("categoría"))
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE,
-                                   related_name="response_templates", verbose_name=_("dirección responsable"))
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="response_templates",
+        verbose_name=_("categoría"),
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="response_templates",
+        verbose_name=_("dirección responsable"),
+    )
     body = models.TextField(
-        _("texto"), max_length=2000, validators=[validate_placeholders],
+        _("texto"),
+        max_length=2000,
+        validators=[validate_placeholders],
         help_text=_("Texto que recibe el vecino. Marcadores: {codigo} {categoria} {plazo} {cuadrilla}."),
     )
     is_active = models.BooleanField(_("activa"), default=True)
@@ -351,10 +418,12 @@ class CrewAction(models.Model):
         RETURN = "return", _("Devolución")
 
     key = models.UUIDField(_("clave"), unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("persona"))
-    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE,
-                               related_name="crew_actions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("persona")
+    )
+    report = models.ForeignKey(
+        Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="crew_actions"
+    )
     kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
     result = models.JSONField(_("resultado"), default=dict)
     conflict = models.BooleanField(_("retenida por conflicto"), default=False)

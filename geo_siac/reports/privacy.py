@@ -36,8 +36,9 @@ def published_cells(groups: dict[tuple, int], k: int) -> dict[tuple, int | None]
     return published
 
 
-def shown_point(public_visibility: bool, lat: float | None, lng: float | None,
-                public_cell: int | None) -> tuple[float, float] | None:
+def shown_point(
+    public_visibility: bool, lat: float | None, lng: float | None, public_cell: int | None
+) -> tuple[float, float] | None:
     """(lat, lng) a public output shows: the exact point when the citizen allowed it, else the centre of the
     report's published cell, or None (no place: also a request filed without one, whose lat is None)."""
     if lat is None:

@@ -32,8 +32,11 @@ SLUG_OF = {kind: slug for slug, kind in KIND_SLUGS.items()}
 
 @require_safe
 def choose(request):
-    return render(request, "reports/request_choose.html",
-                  {"kinds": [(SLUG_OF[kind], RequestKind(kind).label) for kind in PLACELESS_KINDS]})
+    return render(
+        request,
+        "reports/request_choose.html",
+        {"kinds": [(SLUG_OF[kind], RequestKind(kind).label) for kind in PLACELESS_KINDS]},
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -52,10 +55,14 @@ def request_form(request, slug: str):
     commune = Commune.objects.active().defer("geometry").filter(cut=values.get("commune", "")[:5]).first()
     try:
         report = report_create(
-            kind=kind, category=category_by_code(values.get("service_code", "")) or values.get("service_code", ""),
-            commune=commune, channel=Channel.WEB, description=values.get("description", ""),
+            kind=kind,
+            category=category_by_code(values.get("service_code", "")) or values.get("service_code", ""),
+            commune=commune,
+            channel=Channel.WEB,
+            description=values.get("description", ""),
             **{field: values.get(field, "") for field in CONTACT_FIELDS},
-            language=get_language() or "es", photo=request.FILES.get("photo"),
+            language=get_language() or "es",
+            photo=request.FILES.get("photo"),
             created_by=request.user if request.user.is_authenticated else None,
             submission_token=values.get("token", "")[:64],
         )
@@ -66,7 +73,18 @@ def request_form(request, slug: str):
 
 def render_request_form(request, kind: str, *, values, errors=None, status=200):
     communes = list(Commune.objects.active().defer("geometry").order_by("name"))
-    return render(request, "reports/request_form.html", {
-        "kind": kind, "kind_label": RequestKind(kind).label, "slug": SLUG_OF[kind], "rule": rule(kind),
-        "topics": public_categories(kind), "communes": communes, "values": values, "errors": errors or {},
-    }, status=status)
+    return render(
+        request,
+        "reports/request_form.html",
+        {
+            "kind": kind,
+            "kind_label": RequestKind(kind).label,
+            "slug": SLUG_OF[kind],
+            "rule": rule(kind),
+            "topics": public_categories(kind),
+            "communes": communes,
+            "values": values,
+            "errors": errors or {},
+        },
+        status=status,
+    )

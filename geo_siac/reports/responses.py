@@ -17,13 +17,24 @@ def validate_placeholders(body: str) -> None:
     try:
         fields = list(Formatter().parse(body))
     except ValueError:
-        raise ValidationError(_("Hay una llave sin cerrar o sin abrir. Use solo %(known)s (para una llave escriba "
-                                "{{ o }}).") % {"known": known}, code="braces") from None
-    unknown = sorted({f"{{{name}}}" for _text, name, spec, conversion in fields
-                      if name is not None and (name not in PLACEHOLDERS or spec or conversion)})
+        raise ValidationError(
+            _("Hay una llave sin cerrar o sin abrir. Use solo %(known)s (para una llave escriba {{ o }}).")
+            % {"known": known},
+            code="braces",
+        ) from None
+    unknown = sorted(
+        {
+            f"{{{name}}}"
+            for _text, name, spec, conversion in fields
+            if name is not None and (name not in PLACEHOLDERS or spec or conversion)
+        }
+    )
     if unknown:
-        raise ValidationError(_("Marcadores desconocidos: %(unknown)s. Use solo %(known)s.")
-                              % {"unknown": ", ".join(unknown), "known": known}, code="placeholder")
+        raise ValidationError(
+            _("Marcadores desconocidos: %(unknown)s. Use solo %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": known},
+            code="placeholder",
+        )
 
 
 def response_text(body: str, report) -> str:

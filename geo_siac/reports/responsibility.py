@@ -22,5 +22,7 @@ def responsible_department_id(report) -> int | None:
 
 def responsible_department_sql(report: str) -> str:
     """RESPONSIBLE_DEPARTMENT in SQL, for the report table aliased `report` (the alerts run's set-wise statements)."""
-    return (f"COALESCE({report}.department_id, (SELECT c.department_id FROM {Category._meta.db_table} c "
-            f"WHERE c.id = {report}.category_id))")
+    return (
+        f"COALESCE({report}.department_id, (SELECT c.department_id FROM {Category._meta.db_table} c "
+        f"WHERE c.id = {report}.category_id))"
+    )

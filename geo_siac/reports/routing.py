@@ -28,11 +28,20 @@ def decide_without_place(commune: Commune, category) -> RoutingDecision:
     """A request without a place (a reclamo, a consulta...) goes to its topic's department, or to the OIRS triage
     queue when the topic names none; crews work places, so none is chosen."""
     if category.department is None:
-        return RoutingDecision(None, None, None, _("«%(category)s» en %(commune)s sin dirección responsable: a la "
-                                                   "cola de triage de la OIRS.")
-                               % {"category": category.name, "commune": commune.name})
-    return RoutingDecision(None, None, category.department, _("«%(category)s» en %(commune)s: %(department)s.") % {
-        "category": category.name, "commune": commune.name, "department": category.department.name})
+        return RoutingDecision(
+            None,
+            None,
+            None,
+            _("«%(category)s» en %(commune)s sin dirección responsable: a la cola de triage de la OIRS.")
+            % {"category": category.name, "commune": commune.name},
+        )
+    return RoutingDecision(
+        None,
+        None,
+        category.department,
+        _("«%(category)s» en %(commune)s: %(department)s.")
+        % {"category": category.name, "commune": commune.name, "department": category.department.name},
+    )
 
 
 def decide(placed: Placement, category) -> RoutingDecision:
@@ -40,12 +49,21 @@ def decide(placed: Placement, category) -> RoutingDecision:
     commune, zone, crew = placed.commune, placed.zone, placed.crew
     department = responsible_department(crew.department if crew is not None else None, category)
     if zone is None:
-        return RoutingDecision(None, None, department,
-                               _("Sin zona en %(commune)s: a la cola de triage.") % {"commune": commune.name})
+        return RoutingDecision(
+            None, None, department, _("Sin zona en %(commune)s: a la cola de triage.") % {"commune": commune.name}
+        )
     if crew is None:
-        return RoutingDecision(zone, None, department, _(
-            "Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage."
-        ) % {"zone": zone, "category": category.name})
-    return RoutingDecision(zone, crew, department, _(
-        "Zona %(zone)s, categoría «%(category)s»: cuadrilla %(crew)s (%(department)s)."
-    ) % {"zone": zone, "category": category.name, "crew": crew.name, "department": department.name})
+        return RoutingDecision(
+            zone,
+            None,
+            department,
+            _("Zona %(zone)s sin cuadrilla para «%(category)s»: a la cola de triage.")
+            % {"zone": zone, "category": category.name},
+        )
+    return RoutingDecision(
+        zone,
+        crew,
+        department,
+        _("Zona %(zone)s, categoría «%(category)s»: cuadrilla %(crew)s (%(department)s).")
+        % {"zone": zone, "category": category.name, "crew": crew.name, "department": department.name},
+    )

@@ -94,8 +94,12 @@ def counted_reports() -> QuerySet[Report]:
 def public_categories(kind: str = RequestKind.SERVICE_REQUEST) -> QuerySet[Category]:
     """The public categories of one request kind: the service catalogue (the report page, Open311, the API) by
     default, or the topics a request of another kind is filed under."""
-    return (Category.objects.public().filter(kind=kind).select_related("group", "department")
-            .order_by("group__order", "name_es"))
+    return (
+        Category.objects.public()
+        .filter(kind=kind)
+        .select_related("group", "department")
+        .order_by("group__order", "name_es")
+    )
 
 
 def public_reports() -> QuerySet[Report]:
@@ -107,12 +111,12 @@ def reports_with_public_fields() -> QuerySet[Report]:
     """Every report, newest first, with what its public fields need (`public_events`): public_reports, and the
     internal back offices that also see reports of hidden categories (webhooks)."""
     public_events = Prefetch(
-        "events", queryset=ReportEvent.objects.filter(is_public=True).order_by("created_at", "id"),
+        "events",
+        queryset=ReportEvent.objects.filter(is_public=True).order_by("created_at", "id"),
         to_attr="public_events",
     )
     return (
-        Report.objects
-        .select_related("category__group", "category__department", "commune")
+        Report.objects.select_related("category__group", "category__department", "commune")
         # The comuna's boundary (tens of kilobytes) would otherwise travel and be parsed once per report.
         .defer("commune__geometry")
         .prefetch_related(public_events)
@@ -122,9 +126,25 @@ def reports_with_public_fields() -> QuerySet[Report]:
 
 # The columns one public GeoJSON feature shows (reports.api.ReportSerializer.to_representation), with the point's
 # longitude and latitude as numbers (`lng`, `lat`): no GEOS geometry to decode per row.
-FEATURE_FIELDS = ("id", "public_cell", "public_visibility", "status", "description", "address", "created_at",
-                  "updated_at", "expected_at", "closed_at", "category__service_code", "category__name_es",
-                  "category__name_en", "commune__cut", "commune__name", "lng", "lat")
+FEATURE_FIELDS = (
+    "id",
+    "public_cell",
+    "public_visibility",
+    "status",
+    "description",
+    "address",
+    "created_at",
+    "updated_at",
+    "expected_at",
+    "closed_at",
+    "category__service_code",
+    "category__name_es",
+    "category__name_en",
+    "commune__cut",
+    "commune__name",
+    "lng",
+    "lat",
+)
 
 
 def public_report_features() -> QuerySet[Report]:
@@ -178,8 +198,9 @@ def box_cells(*, west: float, south: float, east: float, north: float) -> tuple[
 PUBLISHED_CELL_MARGIN_DEG = 0.05
 
 
-def reports_in_bbox(queryset: QuerySet[Report], *, west: float, south: float, east: float,
-                    north: float) -> QuerySet[Report]:
+def reports_in_bbox(
+    queryset: QuerySet[Report], *, west: float, south: float, east: float, north: float
+) -> QuerySet[Report]:
     """The reports shown in the box: public ones whose point lies in it, private ones whose published cell's
     centre does.
 
@@ -200,7 +221,8 @@ def reports_in_bbox(queryset: QuerySet[Report], *, west: float, south: float, ea
         return queryset.none()
     centred, overlapping = box_cells(west=west, south=south, east=east, north=north)
     shown_public = Report.objects.alias(point_x=LONGITUDE, point_y=LATITUDE).filter(
-        h3_res9__in=overlapping, public_visibility=True, point_x__range=(west, east), point_y__range=(south, north))
+        h3_res9__in=overlapping, public_visibility=True, point_x__range=(west, east), point_y__range=(south, north)
+    )
     shown_private = Report.objects.filter(public_cell__in=centred, public_visibility=False)
     shown = shown_public.order_by().values("pk").union(shown_private.order_by().values("pk"), all=True)
     return queryset.filter(pk__in=shown)
@@ -211,8 +233,15 @@ def within_m(point: Point, radius_m: float) -> Q:
     geography): the one "near a point" rule, behind the duplicates of the citizen page and the operator console and
     Open311's lat/long/radius. ST_DWithin on geography decides; the box before it lets the location's GiST index
     (on geometry) find the candidates, which the cast to geography alone would not."""
-    near = Q(Func(_geography(F("location")), _geography_of(point), Value(float(radius_m)), function="ST_DWithin",
-                  output_field=BooleanField()))
+    near = Q(
+        Func(
+            _geography(F("location")),
+            _geography_of(point),
+            Value(float(radius_m)),
+            function="ST_DWithin",
+            output_field=BooleanField(),
+        )
+    )
     box = geodesic_box(point.y, point.x, radius_m)
     return near if box is None else Q(location__bboverlaps=Polygon.from_bbox(box)) & near
 
@@ -234,9 +263,11 @@ def reports_near(queryset: QuerySet[Report], *, lat: float, lng: float, radius_m
     """The reports shown within `radius_m` of the point: public ones by their point (within_m), private ones by
     their published cell's centre, at a distance measured the same way."""
     cells = [
-        cell for res in PLACE_RESOLUTIONS
-        for cell in h3i.grid_disk(h3i.latlng_to_cell(lat, lng, res),
-                                  math.ceil(radius_m / h3.average_hexagon_edge_length(res, unit="m")) + 1)
+        cell
+        for res in PLACE_RESOLUTIONS
+        for cell in h3i.grid_disk(
+            h3i.latlng_to_cell(lat, lng, res), math.ceil(radius_m / h3.average_hexagon_edge_length(res, unit="m")) + 1
+        )
         if geodesic_distance_m(lat, lng, *h3i.cell_to_latlng(cell)) <= radius_m
     ]
     return queryset.filter(
@@ -277,9 +308,12 @@ def public_updates() -> QuerySet[ReportEvent]:
     """What happened to requests after they were filed, as their public timelines show it: public events of
     reports in public categories, oldest first, each with `status_after`, the report's status once it happened
     (an event that changed none, such as a public note, inherits the latest change before it)."""
-    earlier = (ReportEvent.objects.filter(report=OuterRef("report"), is_public=True,
-                                          created_at__lte=OuterRef("created_at"))
-               .exclude(to_status="").order_by("-created_at", "-id").values("to_status")[:1])
+    earlier = (
+        ReportEvent.objects.filter(report=OuterRef("report"), is_public=True, created_at__lte=OuterRef("created_at"))
+        .exclude(to_status="")
+        .order_by("-created_at", "-id")
+        .values("to_status")[:1]
+    )
     return (
         ReportEvent.objects.filter(is_public=True, report__category__is_public=True)
         .exclude(kind=EventKind.CREATED)
@@ -307,8 +341,11 @@ def deadline_state(now) -> Case:
 
 def with_deadline_state(reports: QuerySet[Report], now=None) -> QuerySet[Report]:
     """These reports with `deadline_state`, None for a closed one: a report's page reads it with the report."""
-    return reports.annotate(deadline_state=Case(When(status__in=OPEN, then=deadline_state(now or timezone.now())),
-                                                default=None, output_field=CharField()))
+    return reports.annotate(
+        deadline_state=Case(
+            When(status__in=OPEN, then=deadline_state(now or timezone.now())), default=None, output_field=CharField()
+        )
+    )
 
 
 def open_reports(now=None) -> QuerySet[Report]:
@@ -333,8 +370,15 @@ def triage_queue() -> QuerySet[Report]:
     return open_reports().filter(crew__isnull=True)
 
 
-def supervision_reports(*, category: Category | None = None, zone=None, crew=None, triage: bool = False,
-                        status: str = "", overdue: bool = False) -> QuerySet[Report]:
+def supervision_reports(
+    *,
+    category: Category | None = None,
+    zone=None,
+    crew=None,
+    triage: bool = False,
+    status: str = "",
+    overdue: bool = False,
+) -> QuerySet[Report]:
     """Open reports under the supervision page's filters, soonest deadline first. `zone` matches every version of
     that zone (a redrawn zone is the same zone); `triage` keeps the reports no crew answers."""
     reports = open_reports()
@@ -381,23 +425,38 @@ def reporter_data(*, email: str) -> dict:
     """Everything stored about one person by email (Ley 19.628 / 21.719 access request), as plain data."""
     from geo_siac.notifications.models import Notification
 
-    reports = (Report.objects.filter(reporter_email__iexact=email).select_related("category", "commune")
-               .defer("commune__geometry"))
+    reports = (
+        Report.objects.filter(reporter_email__iexact=email)
+        .select_related("category", "commune")
+        .defer("commune__geometry")
+    )
     return {
         "email": email,
-        "reports": [{
-            "tracking_code": r.tracking_code, "created_at": r.created_at.isoformat(),
-            "category": r.category.service_code if r.category else None, "status": r.status,
-            "commune": r.commune.name if r.commune else None, "latitude": r.location.y if r.location else None,
-            "longitude": r.location.x if r.location else None,
-            "address": r.address, "description": r.description, "reporter_name": r.reporter_name,
-            "reporter_email": r.reporter_email, "reporter_phone": r.reporter_phone,
-            "photos": [p.image.name for p in r.photos.all()],
-        } for r in reports],
-        "following": [f.report.tracking_code for f in Follower.objects.filter(email__iexact=email)
-                      .select_related("report")],
-        "notifications": [{"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
-                          for n in Notification.objects.filter(recipient__iexact=email)],
+        "reports": [
+            {
+                "tracking_code": r.tracking_code,
+                "created_at": r.created_at.isoformat(),
+                "category": r.category.service_code if r.category else None,
+                "status": r.status,
+                "commune": r.commune.name if r.commune else None,
+                "latitude": r.location.y if r.location else None,
+                "longitude": r.location.x if r.location else None,
+                "address": r.address,
+                "description": r.description,
+                "reporter_name": r.reporter_name,
+                "reporter_email": r.reporter_email,
+                "reporter_phone": r.reporter_phone,
+                "photos": [p.image.name for p in r.photos.all()],
+            }
+            for r in reports
+        ],
+        "following": [
+            f.report.tracking_code for f in Follower.objects.filter(email__iexact=email).select_related("report")
+        ],
+        "notifications": [
+            {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
+            for n in Notification.objects.filter(recipient__iexact=email)
+        ],
     }
 
 
@@ -422,7 +481,11 @@ def crew_workload() -> QuerySet[Crew]:
     """Each crew with its open and overdue reports, to set against its daily capacity."""
     now = timezone.now()
     open_filter = Q(reports__status__in=OPEN)
-    return Crew.objects.select_related("department").annotate(
-        open_count=Count("reports", filter=open_filter),
-        overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
-    ).order_by("name")
+    return (
+        Crew.objects.select_related("department")
+        .annotate(
+            open_count=Count("reports", filter=open_filter),
+            overdue_count=Count("reports", filter=open_filter & Q(reports__expected_at__lt=now)),
+        )
+        .order_by("name")
+    )

@@ -10,10 +10,19 @@ import shapely
 
 from geo_siac.catalogue.catalogue import CATEGORIES
 
-CHANNELS = (("web", 0.45), ("phone", 0.25), ("in_person", 0.12), ("open311", 0.08), ("email", 0.06),
-            ("social", 0.04))
-HEADER = ("source_id", "created_at", "closed_at", "service_code", "channel", "status", "lat", "lng",
-          "description", "address")
+CHANNELS = (("web", 0.45), ("phone", 0.25), ("in_person", 0.12), ("open311", 0.08), ("email", 0.06), ("social", 0.04))
+HEADER = (
+    "source_id",
+    "created_at",
+    "closed_at",
+    "service_code",
+    "channel",
+    "status",
+    "lat",
+    "lng",
+    "description",
+    "address",
+)
 
 
 def points_in(geometries: list, n: int, rng: np.random.Generator, cluster_share: float = 0.3):
@@ -39,8 +48,17 @@ def points_in(geometries: list, n: int, rng: np.random.Generator, cluster_share:
     return xs[:n], ys[:n]
 
 
-def write_synthetic_csv(path: Path, n: int, geometries: list, *, seed: int = 0, days: int = 365,
-                        prefix: str = "syn", end: datetime | None = None, batch: int = 200_000) -> Path:
+def write_synthetic_csv(
+    path: Path,
+    n: int,
+    geometries: list,
+    *,
+    seed: int = 0,
+    days: int = 365,
+    prefix: str = "syn",
+    end: datetime | None = None,
+    batch: int = 200_000,
+) -> Path:
     """Write n synthetic reports in the importer's native layout, in batches (constant memory)."""
     rng = np.random.default_rng(seed)
     end = end or datetime.now(UTC).replace(microsecond=0)
@@ -58,14 +76,27 @@ def write_synthetic_csv(path: Path, n: int, geometries: list, *, seed: int = 0, 
             created = [end - timedelta(days=float(a)) for a in age_days]
             resolve_days = rng.gamma(2.0, 4.0, m)
             closed_mask = resolve_days < age_days
-            status = np.where(closed_mask, rng.choice(["resolved", "resolved", "resolved", "closed_duplicate",
-                                                      "closed_not_municipal"], m),
-                              rng.choice(["submitted", "acknowledged", "in_progress"], m))
+            status = np.where(
+                closed_mask,
+                rng.choice(["resolved", "resolved", "resolved", "closed_duplicate", "closed_not_municipal"], m),
+                rng.choice(["submitted", "acknowledged", "in_progress"], m),
+            )
             category = rng.choice(codes, m, p=weights)
             channel = rng.choice(channels, m, p=channel_p)
             for i in range(m):
                 closed = (created[i] + timedelta(days=float(resolve_days[i]))).isoformat() if closed_mask[i] else ""
-                writer.writerow((f"{prefix}-{start + i}", created[i].isoformat(), closed, category[i], channel[i],
-                                 status[i], f"{lat[i]:.6f}", f"{lng[i]:.6f}", "Reporte sintético de demostración.",
-                                 ""))
+                writer.writerow(
+                    (
+                        f"{prefix}-{start + i}",
+                        created[i].isoformat(),
+                        closed,
+                        category[i],
+                        channel[i],
+                        status[i],
+                        f"{lat[i]:.6f}",
+                        f"{lng[i]:.6f}",
+                        "Reporte sintético de demostración.",
+                        "",
+                    )
+                )
     return path

@@ -25,8 +25,10 @@ def draw_codes(prefixes: Sequence[str]) -> list[str]:
     while len(letters) < needed:
         letters += os.urandom(needed - len(letters) + needed // 8 + 8).translate(_LETTER_OF_BYTE, _DROPPED)
     text = letters[:needed].decode("ascii")
-    return [f"{prefix}-{text[i:i + 4]}-{text[i + 4:i + LENGTH]}"
-            for prefix, i in zip(prefixes, range(0, needed, LENGTH), strict=True)]
+    return [
+        f"{prefix}-{text[i : i + 4]}-{text[i + 4 : i + LENGTH]}"
+        for prefix, i in zip(prefixes, range(0, needed, LENGTH), strict=True)
+    ]
 
 
 def tracking_codes(prefixes: Sequence[str]) -> list[str]:

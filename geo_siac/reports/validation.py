@@ -69,8 +69,14 @@ def coordinate_columns(latitude: pd.Series, longitude: pd.Series) -> tuple[np.nd
     goes through coordinate_errors, which accepts or refuses it as for a single report."""
     lat, lng = _numbers(latitude), _numbers(longitude)
     with np.errstate(invalid="ignore"):
-        doubtful = ~(np.isfinite(lat) & np.isfinite(lng) & (lat >= LATITUDE[0]) & (lat <= LATITUDE[1])
-                     & (lng >= LONGITUDE[0]) & (lng <= LONGITUDE[1]))
+        doubtful = ~(
+            np.isfinite(lat)
+            & np.isfinite(lng)
+            & (lat >= LATITUDE[0])
+            & (lat <= LATITUDE[1])
+            & (lng >= LONGITUDE[0])
+            & (lng <= LONGITUDE[1])
+        )
     errors = {}
     for i in np.flatnonzero(doubtful):
         one_lat, one_lng, found = coordinate_errors(latitude.iat[i], longitude.iat[i])
@@ -88,12 +94,15 @@ def _numbers(values: pd.Series) -> np.ndarray:
 def outside_message(name: str, distance_m: float) -> str:
     """A point no active comuna covers, with the nearest one and its geodesic distance."""
     return _("El punto está fuera de las comunas atendidas. La más cercana es %(name)s, a %(distance)s.") % {
-        "name": name, "distance": format_distance(distance_m)}
+        "name": name,
+        "distance": format_distance(distance_m),
+    }
 
 
 def unknown_category_message(code: str) -> str:
     return _("La categoría '%s' no existe o no está activa.") % "".join(
-        c if c.isprintable() else "?" for c in code[:60])
+        c if c.isprintable() else "?" for c in code[:60]
+    )
 
 
 def channel_error(channel: str) -> str | None:
@@ -131,14 +140,20 @@ def media_url_error(media_url: str) -> str | None:
 def text_columns_errors(description: pd.Series, address: pd.Series) -> dict[int, tuple[str, str]]:
     """description_error, address_error and control_character_errors over two columns: {row position: (field,
     message)}, the first refusal of each row in report_create's order."""
-    suspect = ((description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION) | (address.str.len() > ADDRESS_MAX_LENGTH)
-               | description.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
-               | address.str.contains(CONTROL_CHARACTERS.pattern, regex=True))
+    suspect = (
+        (description.str.len() > settings.GEO_SIAC_MAX_DESCRIPTION)
+        | (address.str.len() > ADDRESS_MAX_LENGTH)
+        | description.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+        | address.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+    )
     errors = {}
     for i in np.flatnonzero(suspect.to_numpy()):
         text, where = description.iat[i], address.iat[i]
-        found = {"description": description_error(text), "address": address_error(where),
-                 **control_character_errors(description=text, address=where)}
+        found = {
+            "description": description_error(text),
+            "address": address_error(where),
+            **control_character_errors(description=text, address=where),
+        }
         first = next(((field, message) for field, message in found.items() if message), None)
         if first is not None:
             errors[i] = first
@@ -147,9 +162,11 @@ def text_columns_errors(description: pd.Series, address: pd.Series) -> dict[int,
 
 def contact_errors(*, name: str, email: str, phone: str) -> dict[str, str]:
     """A reporter's contact, keyed by report_create's parameters."""
-    found = {"reporter_name": name_error(name, max_length=NAME_MAX_LENGTH),
-             "reporter_email": email_error(email) if email else None,
-             "reporter_phone": phone_error(phone, max_length=PHONE_MAX_LENGTH) if phone else None}
+    found = {
+        "reporter_name": name_error(name, max_length=NAME_MAX_LENGTH),
+        "reporter_email": email_error(email) if email else None,
+        "reporter_phone": phone_error(phone, max_length=PHONE_MAX_LENGTH) if phone else None,
+    }
     return {field: message for field, message in found.items() if message}
 
 

@@ -93,8 +93,12 @@ def render_report_form(request, *, values, errors=None, status=200):
             "values": values,
             "errors": errors or {},
             "groups": groups,
-            "question_blocks": question_blocks([c for _group, categories in groups for c in categories], values,
-                                              errors or {}, values.get("service_code", "")),
+            "question_blocks": question_blocks(
+                [c for _group, categories in groups for c in categories],
+                values,
+                errors or {},
+                values.get("service_code", ""),
+            ),
             "communes_geojson": active_communes_geojson(),
             "map_config": map_config(),
         },
@@ -112,10 +116,13 @@ def map_config() -> dict:
         "reportedHere": _("solicitudes ya reportadas aquí; acerque el mapa para verlas"),
         "followThisOne": _("Seguir este reporte"),
         "approximate": _("Ubicación aproximada: el vecino no pidió mostrarla en el mapa."),
-        "nearbyOne": _("Ya hay 1 solicitud abierta cerca del marcador: tóquela en el mapa (en rojo) para verla o "
-                       "seguirla."),
-        "nearbyMany": _("Ya hay %(n)s solicitudes abiertas cerca del marcador: tóquelas en el mapa (en rojo) para "
-                        "verlas o seguirlas."),
+        "nearbyOne": _(
+            "Ya hay 1 solicitud abierta cerca del marcador: tóquela en el mapa (en rojo) para verla o seguirla."
+        ),
+        "nearbyMany": _(
+            "Ya hay %(n)s solicitudes abiertas cerca del marcador: tóquelas en el mapa (en rojo) para "
+            "verlas o seguirlas."
+        ),
         "outsideMessage": _(
             "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
         ),
@@ -151,10 +158,16 @@ def public_report_or_404(request, code: str):
 @lookups_limited
 def submitted(request, code: str):
     report = public_report_or_404(request, code)
-    return render(request, "reports/submitted.html", {
-        "report": report, "kind_label": RequestKind(report.kind).label,
-        "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
-        "response_days": response_days(report.kind, report.category.response_days)})
+    return render(
+        request,
+        "reports/submitted.html",
+        {
+            "report": report,
+            "kind_label": RequestKind(report.kind).label,
+            "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
+            "response_days": response_days(report.kind, report.category.response_days),
+        },
+    )
 
 
 @public_read
@@ -170,8 +183,7 @@ def tracking_lookup(request):
         error = _("No encontramos una solicitud con el código «%(code)s». Revise que esté bien escrito.") % {
             "code": code
         }
-    return render(request, "reports/tracking_lookup.html", {"code": code, "error": error},
-                  status=404 if error else 200)
+    return render(request, "reports/tracking_lookup.html", {"code": code, "error": error}, status=404 if error else 200)
 
 
 @public_read
@@ -202,13 +214,23 @@ def information_clock(report) -> dict | None:
     """What the tracking page shows of a Ley 20.285 request's clock: its phase, deadline, extension and subsanación."""
     if report.kind != RequestKind.INFORMATION:
         return None
-    phase = clock_phase(is_open=report.status not in CLOSED, expected_at=report.expected_at,
-                        extended=report.deadline_extended_at is not None,
-                        correction_due_at=report.correction_due_at, now=timezone.now())
-    return {"phase": phase.label, "phase_code": phase.value, "extended_at": report.deadline_extended_at,
-            "correction_due_at": report.correction_due_at, "expected_at": report.expected_at,
-            "outcome": report.get_legal_outcome_display(), "ground": report.get_denial_ground_display(),
-            "referred_to": report.referred_to}
+    phase = clock_phase(
+        is_open=report.status not in CLOSED,
+        expected_at=report.expected_at,
+        extended=report.deadline_extended_at is not None,
+        correction_due_at=report.correction_due_at,
+        now=timezone.now(),
+    )
+    return {
+        "phase": phase.label,
+        "phase_code": phase.value,
+        "extended_at": report.deadline_extended_at,
+        "correction_due_at": report.correction_due_at,
+        "expected_at": report.expected_at,
+        "outcome": report.get_legal_outcome_display(),
+        "ground": report.get_denial_ground_display(),
+        "referred_to": report.referred_to,
+    }
 
 
 @require_POST
@@ -220,8 +242,9 @@ def follow(request, code: str):
     try:
         report_follow(report=report, email=request.POST.get("email", ""), language=get_language() or "es")
     except ValidationError as exc:
-        return render(request, "reports/tracking.html",
-                      tracking_context(report, follow_errors=flat_errors(exc)), status=400)
+        return render(
+            request, "reports/tracking.html", tracking_context(report, follow_errors=flat_errors(exc)), status=400
+        )
     return render(request, "reports/tracking.html", tracking_context(report, followed=True))
 
 
@@ -237,20 +260,22 @@ def duplicates(request):
     if errors:
         return JsonResponse({"errors": errors}, status=400)
     nearby = open_reports_near(category=category, point=Point(lng, lat, srid=STORAGE_SRID), public_only=True)[:10]
-    return JsonResponse({
-        "radius_m": category.duplicate_radius_m,
-        "results": [
-            {
-                "tracking_code": r.tracking_code,
-                "category": r.category.name,
-                "status": Status(r.status).label,
-                "created_at": r.created_at.date().isoformat(),
-                "distance_m": round(r.distance_m / 5) * 5,
-                "url": reverse("reports:tracking", args=[r.tracking_code]),
-            }
-            for r in nearby
-        ],
-    })
+    return JsonResponse(
+        {
+            "radius_m": category.duplicate_radius_m,
+            "results": [
+                {
+                    "tracking_code": r.tracking_code,
+                    "category": r.category.name,
+                    "status": Status(r.status).label,
+                    "created_at": r.created_at.date().isoformat(),
+                    "distance_m": round(r.distance_m / 5) * 5,
+                    "url": reverse("reports:tracking", args=[r.tracking_code]),
+                }
+                for r in nearby
+            ],
+        }
+    )
 
 
 # Around the pin while the citizen chooses: a few blocks, what they can see from where they stand.
@@ -266,19 +291,29 @@ def nearby(request):
     lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("lon"))
     if errors:
         return JsonResponse({"errors": errors}, status=400)
-    reports = reports_near(public_report_features().filter(status__in=OPEN), lat=lat, lng=lng,
-                           radius_m=NEARBY_RADIUS_M).select_related("category")[:NEARBY_LIMIT]
+    reports = reports_near(
+        public_report_features().filter(status__in=OPEN), lat=lat, lng=lng, radius_m=NEARBY_RADIUS_M
+    ).select_related("category")[:NEARBY_LIMIT]
     features = []
     for report in reports:
         shown = public_point(report)
         if shown is None:
             continue
-        properties = {"category": report.category.name, "status": Status(report.status).label,
-                      "created_at": report.created_at.date().isoformat(), "exact": report.public_visibility}
+        properties = {
+            "category": report.category.name,
+            "status": Status(report.status).label,
+            "created_at": report.created_at.date().isoformat(),
+            "exact": report.public_visibility,
+        }
         if report.public_visibility:
             properties["url"] = reverse("reports:tracking", args=[report.tracking_code]) + "#seguir"
-        features.append({"type": "Feature", "properties": properties,
-                         "geometry": {"type": "Point", "coordinates": [round(shown[1], 6), round(shown[0], 6)]}})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": properties,
+                "geometry": {"type": "Point", "coordinates": [round(shown[1], 6), round(shown[0], 6)]},
+            }
+        )
     return JsonResponse({"type": "FeatureCollection", "radius_m": NEARBY_RADIUS_M, "features": features})
 
 
@@ -291,8 +326,12 @@ def survey(request, token: str):
     context = {"report": report, "ratings": range(1, 6), "values": request.POST, "errors": {}}
     if request.method == "POST":
         try:
-            survey_submit(report=report, resolution_rating=request.POST.get("resolution_rating"),
-                          service_rating=request.POST.get("service_rating"), comment=request.POST.get("comment", ""))
+            survey_submit(
+                report=report,
+                resolution_rating=request.POST.get("resolution_rating"),
+                service_rating=request.POST.get("service_rating"),
+                comment=request.POST.get("comment", ""),
+            )
         except ValidationError as exc:
             context["errors"] = flat_errors(exc)
             return render(request, "reports/survey.html", context, status=400)

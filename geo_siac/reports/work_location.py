@@ -34,7 +34,8 @@ def work_location(latitude, longitude, accuracy_m) -> WorkLocation | None:
         accuracy = math.nan
     if not 0 <= accuracy <= MAX_ACCURACY_M:
         errors["accuracy"] = _("La precisión de la ubicación debe ser un número de metros entre 0 y %(max)d.") % {
-            "max": MAX_ACCURACY_M}
+            "max": MAX_ACCURACY_M
+        }
     if errors:
         raise ValidationError(errors)
     return WorkLocation(point=Point(lng, lat, srid=STORAGE_SRID), accuracy_m=accuracy)

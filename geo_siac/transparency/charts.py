@@ -42,5 +42,10 @@ def bar_chart(items: list[tuple[str, float | None, str]], *, maximum: float | No
         bar = Bar(textwrap.wrap(label, LINE_CHARS) or [""], value, text, y=y, width=PLOT_WIDTH * value / top)
         bars.append(bar)
         y += bar.bar_y + BAR_HEIGHT + GAP
-    return {"bars": bars, "height": max(y, LINE_HEIGHT + BAR_HEIGHT), "width": WIDTH, "bar_height": BAR_HEIGHT,
-            "line_height": LINE_HEIGHT}
+    return {
+        "bars": bars,
+        "height": max(y, LINE_HEIGHT + BAR_HEIGHT),
+        "width": WIDTH,
+        "bar_height": BAR_HEIGHT,
+        "line_height": LINE_HEIGHT,
+    }

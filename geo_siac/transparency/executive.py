@@ -36,8 +36,14 @@ from geo_siac.transparency.selectors import (  # noqa: E402
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint  # noqa: E402
 from geo_siac.zones.selectors import zone_containing  # noqa: E402
 
-HEADLINES = ("volume", "deadline_met_share", "first_response_median_business_days", "closing_median_business_days",
-             "backlog", "satisfaction_average")
+HEADLINES = (
+    "volume",
+    "deadline_met_share",
+    "first_response_median_business_days",
+    "closing_median_business_days",
+    "backlog",
+    "satisfaction_average",
+)
 OTHER_FIGURES = ("digital_share", "unanswered_share", "reopened_share")
 WHOLE_NUMBERS = {"volume", "backlog"}
 WORST_LIMIT = 5
@@ -101,11 +107,19 @@ class ExecutiveReport:
     def _figure(self, key: str) -> dict:
         none = 0 if key in WHOLE_NUMBERS else None  # a month without reports received none and has none open
         value, previous = self.overall.get(key, none), self.previous_overall.get(key, none)
-        texts = {"label": figure_labels()[key], "value": figure_text(key, value),
-                 "previous": figure_text(key, previous), "change": change_text(key, _change(value, previous))}
-        return {"key": key, "label": texts["label"], "text": texts["value"],
-                "comparison": _("Mes anterior: %(previous)s · cambio: %(change)s") % texts,
-                "sentence": _("%(label)s: %(value)s (mes anterior: %(previous)s; cambio: %(change)s)") % texts}
+        texts = {
+            "label": figure_labels()[key],
+            "value": figure_text(key, value),
+            "previous": figure_text(key, previous),
+            "change": change_text(key, _change(value, previous)),
+        }
+        return {
+            "key": key,
+            "label": texts["label"],
+            "text": texts["value"],
+            "comparison": _("Mes anterior: %(previous)s · cambio: %(change)s") % texts,
+            "sentence": _("%(label)s: %(value)s (mes anterior: %(previous)s; cambio: %(change)s)") % texts,
+        }
 
     @property
     def per_1000(self) -> float | None:
@@ -115,18 +129,29 @@ class ExecutiveReport:
     def busiest_categories(self) -> list[dict]:
         """The categories with the most reports this month, with their count the month before."""
         rows = sorted(self.current["category"].items(), key=lambda item: (-item[1]["volume"], item[0]))
-        return [{"label": self.category_names.get(code, code), "value": r["volume"],
-                 "previous": self.previous["category"].get(code, {}).get("volume", 0)}
-                for code, r in rows[:BUSIEST_LIMIT]]
+        return [
+            {
+                "label": self.category_names.get(code, code),
+                "value": r["volume"],
+                "previous": self.previous["category"].get(code, {}).get("volume", 0),
+            }
+            for code, r in rows[:BUSIEST_LIMIT]
+        ]
 
     @property
     def worst_categories(self) -> list[dict]:
         """The categories with the lowest share of deadlines met this month, with their share the month before."""
         judged = [(code, r) for code, r in self.current["category"].items() if r["deadline_met_share"] is not None]
         rows = sorted(judged, key=lambda item: (item[1]["deadline_met_share"], -item[1]["volume"], item[0]))
-        return [{"label": self.category_names.get(code, code), "value": r["deadline_met_share"],
-                 "previous": self.previous["category"].get(code, {}).get("deadline_met_share"), "volume": r["volume"]}
-                for code, r in rows[:WORST_LIMIT]]
+        return [
+            {
+                "label": self.category_names.get(code, code),
+                "value": r["deadline_met_share"],
+                "previous": self.previous["category"].get(code, {}).get("deadline_met_share"),
+                "volume": r["volume"],
+            }
+            for code, r in rows[:WORST_LIMIT]
+        ]
 
     @property
     def departments(self) -> list[dict]:
@@ -135,14 +160,17 @@ class ExecutiveReport:
         rows = []
         for key in keys:
             now, before = self.current["department"].get(key, {}), self.previous["department"].get(key, {})
-            rows.append({
-                "label": key or _("Sin unidad asignada"),
-                "volume": now.get("volume", 0), "previous_volume": before.get("volume", 0),
-                "met": figure_text("deadline_met_share", now.get("deadline_met_share")),
-                "previous_met": figure_text("deadline_met_share", before.get("deadline_met_share")),
-                "closing": figure_text("closing_median_business_days", now.get("closing_median_business_days")),
-                "backlog": now.get("backlog", 0),
-            })
+            rows.append(
+                {
+                    "label": key or _("Sin unidad asignada"),
+                    "volume": now.get("volume", 0),
+                    "previous_volume": before.get("volume", 0),
+                    "met": figure_text("deadline_met_share", now.get("deadline_met_share")),
+                    "previous_met": figure_text("deadline_met_share", before.get("deadline_met_share")),
+                    "closing": figure_text("closing_median_business_days", now.get("closing_median_business_days")),
+                    "backlog": now.get("backlog", 0),
+                }
+            )
         return sorted(rows, key=lambda row: (-row["volume"], -row["previous_volume"], row["label"]))
 
     @property
@@ -150,22 +178,28 @@ class ExecutiveReport:
         """The reports the month and its comparison lack, in words (the coverage section names its own gaps)."""
         sentences = []
         if not self.overall:
-            sentences.append(_("No se recibieron solicitudes en %(month)s en las categorías públicas.")
-                             % {"month": self.month_name})
+            sentences.append(
+                _("No se recibieron solicitudes en %(month)s en las categorías públicas.") % {"month": self.month_name}
+            )
         if not self.previous_overall:
-            sentences.append(_("No se recibieron solicitudes en %(month)s: no hay mes anterior con el que comparar.")
-                             % {"month": self.previous_month_name})
+            sentences.append(
+                _("No se recibieron solicitudes en %(month)s: no hay mes anterior con el que comparar.")
+                % {"month": self.previous_month_name}
+            )
         return sentences
 
 
 def figure_labels() -> dict[str, str]:
     return {
-        "volume": _("Solicitudes recibidas"), "digital_share": _("Ingresadas por canales digitales"),
+        "volume": _("Solicitudes recibidas"),
+        "digital_share": _("Ingresadas por canales digitales"),
         "deadline_met_share": _("Respondidas dentro del plazo"),
         "first_response_median_business_days": _("Días hábiles hasta la primera respuesta (mediana)"),
         "closing_median_business_days": _("Días hábiles hasta el cierre (mediana)"),
-        "unanswered_share": _("Sin respuesta aún"), "backlog": _("Solicitudes en curso"),
-        "reopened_share": _("Reabiertas"), "satisfaction_average": _("Satisfacción promedio (1 a 5)"),
+        "unanswered_share": _("Sin respuesta aún"),
+        "backlog": _("Solicitudes en curso"),
+        "reopened_share": _("Reabiertas"),
+        "satisfaction_average": _("Satisfacción promedio (1 a 5)"),
     }
 
 
@@ -212,7 +246,8 @@ def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
     shown = transparency_reports().filter(commune=commune)
     dimensions = [None, "category", "department"]
     return ExecutiveReport(
-        commune=commune, month=start,
+        commune=commune,
+        month=start,
         current=indicators_by(received_between(shown, start, end), dimensions, as_of=_judged_at(end)),
         previous=indicators_by(received_between(shown, before, start), dimensions, as_of=_judged_at(start)),
         category_names={c.service_code: c.name for c in Category.objects.all()},
@@ -233,13 +268,22 @@ def _paired_bars(axis, rows: list[dict], *, share: bool, report: ExecutiveReport
     current = [row["value"] * scale for row in rows]
     previous = [(row["previous"] or 0) * scale for row in rows]
     axis.barh([p - height / 2 for p in positions], current, height, color=THIS_MONTH, label=report.month_name)
-    axis.barh([p + height / 2 for p in positions], previous, height, color=PREVIOUS_MONTH, hatch="///",
-              edgecolor="#5b6670", linewidth=0.4, label=report.previous_month_name)
+    axis.barh(
+        [p + height / 2 for p in positions],
+        previous,
+        height,
+        color=PREVIOUS_MONTH,
+        hatch="///",
+        edgecolor="#5b6670",
+        linewidth=0.4,
+        label=report.previous_month_name,
+    )
     top = 100 if share else max(current + previous + [1])
     for p, row, a, b in zip(positions, rows, current, previous, strict=True):
         axis.text(a + top * 0.01, p - height / 2, _bar_value(row["value"], share), va="center", fontsize=8)
-        axis.text(b + top * 0.01, p + height / 2, _bar_value(row["previous"], share), va="center", fontsize=8,
-                  color="#333")
+        axis.text(
+            b + top * 0.01, p + height / 2, _bar_value(row["previous"], share), va="center", fontsize=8, color="#333"
+        )
     axis.set_yticks(list(positions), [_wrapped(row["label"]) for row in rows], fontsize=8.5)
     axis.invert_yaxis()
     axis.set_xlim(0, top * 1.15)
@@ -268,20 +312,35 @@ class Chart:
     @property
     def description(self) -> str:
         """The chart's figures as text, for screen readers."""
-        return "; ".join(_("%(label)s: %(value)s (mes anterior: %(previous)s)") % {
-            "label": row["label"], "value": _bar_value(row["value"], self.share),
-            "previous": _bar_value(row["previous"], self.share)} for row in self.rows)
+        return "; ".join(
+            _("%(label)s: %(value)s (mes anterior: %(previous)s)")
+            % {
+                "label": row["label"],
+                "value": _bar_value(row["value"], self.share),
+                "previous": _bar_value(row["previous"], self.share),
+            }
+            for row in self.rows
+        )
 
 
 def charts(report: ExecutiveReport) -> list[Chart]:
     return [
-        Chart("busiest", _("Solicitudes por tipo de problema: los %(count)s más frecuentes del mes")
-              % {"count": BUSIEST_LIMIT}, report.busiest_categories, False, _("Solicitudes recibidas"),
-              _("No se recibieron solicitudes en %(month)s en las categorías públicas.")
-              % {"month": report.month_name}),
-        Chart("worst", _("Tipos de problema con menor cumplimiento de plazo"), report.worst_categories, True,
-              _("Respondidas dentro del plazo, en porcentaje"),
-              _("Aún no hay solicitudes del mes cuyo plazo se pueda evaluar.")),
+        Chart(
+            "busiest",
+            _("Solicitudes por tipo de problema: los %(count)s más frecuentes del mes") % {"count": BUSIEST_LIMIT},
+            report.busiest_categories,
+            False,
+            _("Solicitudes recibidas"),
+            _("No se recibieron solicitudes en %(month)s en las categorías públicas.") % {"month": report.month_name},
+        ),
+        Chart(
+            "worst",
+            _("Tipos de problema con menor cumplimiento de plazo"),
+            report.worst_categories,
+            True,
+            _("Respondidas dentro del plazo, en porcentaje"),
+            _("Aún no hay solicitudes del mes cuyo plazo se pueda evaluar."),
+        ),
     ]
 
 
@@ -301,20 +360,28 @@ def _png(chart: Chart, report: ExecutiveReport) -> str:
 
 
 def render_html(report: ExecutiveReport) -> str:
-    return render_to_string("transparency/executive_report.html", {
-        "report": report, "charts": [(chart, _png(chart, report) if chart.rows else None) for chart in charts(report)],
-        "coverage": coverage_headline(report),
-        "departments": report.departments[:DEPARTMENT_LIMIT],
-        "more_departments": max(len(report.departments) - DEPARTMENT_LIMIT, 0),
-        "department_columns": department_columns(), "notes": notes(),
-        "service_points": point_efficiency(month=report.month, commune=report.commune),
-    })
+    return render_to_string(
+        "transparency/executive_report.html",
+        {
+            "report": report,
+            "charts": [(chart, _png(chart, report) if chart.rows else None) for chart in charts(report)],
+            "coverage": coverage_headline(report),
+            "departments": report.departments[:DEPARTMENT_LIMIT],
+            "more_departments": max(len(report.departments) - DEPARTMENT_LIMIT, 0),
+            "department_columns": department_columns(),
+            "notes": notes(),
+            "service_points": point_efficiency(month=report.month, commune=report.commune),
+        },
+    )
 
 
 def busiest_points(report: ExecutiveReport) -> list[dict]:
     """The comuna's service points with requests received or appointments in the month, busiest first."""
-    rows = [row for row in point_efficiency(month=report.month, commune=report.commune)
-            if row["received"] or row["booked"] or row["cancelled"]]
+    rows = [
+        row
+        for row in point_efficiency(month=report.month, commune=report.commune)
+        if row["received"] or row["booked"] or row["cancelled"]
+    ]
     return sorted(rows, key=lambda row: (-row["received"], -row["booked"], row["point"].name))
 
 
@@ -357,8 +424,9 @@ class _Page:
         chars = int((self.width - indent) * self.CHARS_PER_INCH_AT_10PT * 10 / size * (0.9 if bold else 1))
         return textwrap.wrap(text, chars) or [""]
 
-    def paragraph_height(self, text: str, size: float = 10, *, indent: float = 0, gap: float = 0.06,
-                         bold: bool = False) -> float:
+    def paragraph_height(
+        self, text: str, size: float = 10, *, indent: float = 0, gap: float = 0.06, bold: bool = False
+    ) -> float:
         return len(self._lines(text, size, indent, bold)) * size * 1.3 / 72 + gap
 
     def paragraph(self, text: str, size: float = 10, *, indent: float = 0, gap: float = 0.06, **kwargs) -> None:
@@ -376,8 +444,12 @@ class _Page:
 
     def axes(self, height: float, left: float = 2.45):
         """An axes box `height` inches tall under a legend row; `left` inches are kept for the category labels."""
-        box = [(self.MARGIN + left) / A4_INCHES[0], 1 - (self.y + height - 0.45) / A4_INCHES[1],
-               (self.width - left - 0.1) / A4_INCHES[0], (height - 0.75) / A4_INCHES[1]]
+        box = [
+            (self.MARGIN + left) / A4_INCHES[0],
+            1 - (self.y + height - 0.45) / A4_INCHES[1],
+            (self.width - left - 0.1) / A4_INCHES[0],
+            (height - 0.75) / A4_INCHES[1],
+        ]
         self.y += height
         return self.figure.add_axes(box)
 
@@ -389,8 +461,12 @@ def _title(page: _Page, report: ExecutiveReport, size: float) -> None:
 
 def _first_page(page: _Page, report: ExecutiveReport) -> None:
     _title(page, report, 19)
-    page.paragraph(_("Solicitudes recibidas en %(month)s en las categorías públicas, comparadas con %(previous)s.")
-                   % {"month": report.month_name, "previous": report.previous_month_name}, 9.5, color="#333")
+    page.paragraph(
+        _("Solicitudes recibidas en %(month)s en las categorías públicas, comparadas con %(previous)s.")
+        % {"month": report.month_name, "previous": report.previous_month_name},
+        9.5,
+        color="#333",
+    )
     for sentence in report.missing:
         page.paragraph(f"• {sentence}", 9.5, weight="bold")
     _figure_cards(page, report)
@@ -407,10 +483,17 @@ def _figure_cards(page: _Page, report: ExecutiveReport) -> None:
     width, height, top = page.width / 3, 1.18, page.y + 0.12
     for i, figure in enumerate(report.headlines):
         x, y = page.MARGIN + (i % 3) * width, top + (i // 3) * height
-        page.figure.add_artist(plt.Rectangle(
-            ((x + 0.04) / A4_INCHES[0], 1 - (y + height - 0.08) / A4_INCHES[1]), (width - 0.08) / A4_INCHES[0],
-            (height - 0.1) / A4_INCHES[1], transform=page.figure.transFigure, facecolor="#f2f4f6",
-            edgecolor="#8a96a3", linewidth=0.6))
+        page.figure.add_artist(
+            plt.Rectangle(
+                ((x + 0.04) / A4_INCHES[0], 1 - (y + height - 0.08) / A4_INCHES[1]),
+                (width - 0.08) / A4_INCHES[0],
+                (height - 0.1) / A4_INCHES[1],
+                transform=page.figure.transFigure,
+                facecolor="#f2f4f6",
+                edgecolor="#8a96a3",
+                linewidth=0.6,
+            )
+        )
         page.text(x + 0.14, y + 0.08, textwrap.fill(figure["label"], 30), fontsize=8.5, linespacing=1.2)
         page.text(x + 0.14, y + 0.42, figure["text"], fontsize=20, weight="bold")
         page.text(x + 0.14, y + 0.8, figure["comparison"], fontsize=8, color="#333")
@@ -426,16 +509,24 @@ def _second_page(page: _Page, report: ExecutiveReport) -> None:
     below = page.heading_height(deadlines.title) + DEADLINE_CHART_INCHES[0] + _notes_height(page)
     if departments:
         kept_for_points = _points_height(page, points, min(len(points), 3))
-        shown = _fitting(lambda n: _departments_height(page, departments, n), DEPARTMENT_LIMIT,
-                         page.bottom - page.y - below - kept_for_points)
+        shown = _fitting(
+            lambda n: _departments_height(page, departments, n),
+            DEPARTMENT_LIMIT,
+            page.bottom - page.y - below - kept_for_points,
+        )
         _department_table(page, departments[:shown])
         if len(departments) > shown:
             page.paragraph(_more_departments(len(departments) - shown), 9)
     else:
         page.paragraph(_("Ninguna unidad municipal recibió solicitudes en estos dos meses."), 10)
     shown_points = _fitting(lambda n: _points_height(page, points, n), POINT_LIMIT, page.bottom - page.y - below)
-    room = (page.bottom - page.y - page.heading_height(deadlines.title) - _points_height(page, points, shown_points)
-            - _notes_height(page))
+    room = (
+        page.bottom
+        - page.y
+        - page.heading_height(deadlines.title)
+        - _points_height(page, points, shown_points)
+        - _notes_height(page)
+    )
     _chart(page, deadlines, report, max(DEADLINE_CHART_INCHES[0], min(DEADLINE_CHART_INCHES[1], room)))
     _points(page, points, shown_points)
     _notes(page)
@@ -452,15 +543,19 @@ def _more_departments(count: int) -> str:
 
 def _departments_height(page: _Page, departments: list[dict], shown: int) -> float:
     height = sum(_table_heights(department_columns(), _department_cells(departments[:shown]))) + 0.08
-    return height + (page.paragraph_height(_more_departments(len(departments) - shown), 9)
-                     if len(departments) > shown else 0)
+    return height + (
+        page.paragraph_height(_more_departments(len(departments) - shown), 9) if len(departments) > shown else 0
+    )
 
 
 def _single_page(page: _Page, report: ExecutiveReport) -> None:
     _first_page(page, report)
     points = busiest_points(report)
-    _points(page, points, _fitting(lambda n: _points_height(page, points, n), POINT_LIMIT,
-                                   page.bottom - page.y - _notes_height(page)))
+    _points(
+        page,
+        points,
+        _fitting(lambda n: _points_height(page, points, n), POINT_LIMIT, page.bottom - page.y - _notes_height(page)),
+    )
     _notes(page)
 
 
@@ -480,7 +575,8 @@ def _notes(page: _Page) -> None:
 
 def _notes_height(page: _Page) -> float:
     return page.heading_height(_("Cómo leer este informe")) + sum(
-        page.paragraph_height(f"• {sentence}", 9, gap=0.04) for sentence in notes())
+        page.paragraph_height(f"• {sentence}", 9, gap=0.04) for sentence in notes()
+    )
 
 
 def points_heading() -> str:
@@ -488,21 +584,35 @@ def points_heading() -> str:
 
 
 def point_columns() -> list[str]:
-    return [_("Punto de atención"), _("Solicitudes recibidas"), _("Por canal"), _("Dentro del plazo"),
-            _("Citas reservadas"), _("Atendidas"), _("No se presentaron"), _("Espera mediana (min)")]
+    return [
+        _("Punto de atención"),
+        _("Solicitudes recibidas"),
+        _("Por canal"),
+        _("Dentro del plazo"),
+        _("Citas reservadas"),
+        _("Atendidas"),
+        _("No se presentaron"),
+        _("Espera mediana (min)"),
+    ]
 
 
 POINT_WIDTHS = [0.22, 0.1, 0.19, 0.09, 0.1, 0.1, 0.11, 0.09]
 
 
 def _point_cells(rows: list[dict]) -> list[list[str]]:
-    return [[_wrapped(row["point"].name, 28), number_format(row["received"], 0, force_grouping=True),
-             _wrapped(" · ".join(f"{c['label']}: {c['count']}" for c in row["channels"]) or "—", 24),
-             figure_text("deadline_met_share", row["on_time_share"]),
-             number_format(row["booked"], 0, force_grouping=True), number_format(row["served"], 0),
-             number_format(row["no_shows"], 0),
-             "—" if row["median_wait_minutes"] is None else number_format(round(row["median_wait_minutes"]), 0)]
-            for row in rows]
+    return [
+        [
+            _wrapped(row["point"].name, 28),
+            number_format(row["received"], 0, force_grouping=True),
+            _wrapped(" · ".join(f"{c['label']}: {c['count']}" for c in row["channels"]) or "—", 24),
+            figure_text("deadline_met_share", row["on_time_share"]),
+            number_format(row["booked"], 0, force_grouping=True),
+            number_format(row["served"], 0),
+            number_format(row["no_shows"], 0),
+            "—" if row["median_wait_minutes"] is None else number_format(round(row["median_wait_minutes"]), 0),
+        ]
+        for row in rows
+    ]
 
 
 def _more_points(count: int) -> str:
@@ -512,8 +622,9 @@ def _more_points(count: int) -> str:
 def _points_height(page: _Page, rows: list[dict], shown: int) -> float:
     if not rows:
         return 0
-    height = (page.heading_height(points_heading()) + 0.08
-              + sum(_table_heights(point_columns(), _point_cells(rows[:shown]))))
+    height = (
+        page.heading_height(points_heading()) + 0.08 + sum(_table_heights(point_columns(), _point_cells(rows[:shown])))
+    )
     return height + (page.paragraph_height(_more_points(len(rows) - shown), 9) if len(rows) > shown else 0)
 
 
@@ -529,14 +640,30 @@ def _points(page: _Page, rows: list[dict], shown: int) -> None:
 
 
 def department_columns() -> list[str]:
-    return [_("Unidad municipal"), _("Solicitudes del mes"), _("Mes anterior"), _("Dentro del plazo"),
-            _("Mes anterior"), _("Días hábiles al cierre (mediana)"), _("En curso")]
+    return [
+        _("Unidad municipal"),
+        _("Solicitudes del mes"),
+        _("Mes anterior"),
+        _("Dentro del plazo"),
+        _("Mes anterior"),
+        _("Días hábiles al cierre (mediana)"),
+        _("En curso"),
+    ]
 
 
 def _department_cells(rows: list[dict]) -> list[list[str]]:
-    return [[_wrapped(row["label"], 34), number_format(row["volume"], 0, force_grouping=True),
-             number_format(row["previous_volume"], 0, force_grouping=True), row["met"], row["previous_met"],
-             row["closing"], number_format(row["backlog"], 0, force_grouping=True)] for row in rows]
+    return [
+        [
+            _wrapped(row["label"], 34),
+            number_format(row["volume"], 0, force_grouping=True),
+            number_format(row["previous_volume"], 0, force_grouping=True),
+            row["met"],
+            row["previous_met"],
+            row["closing"],
+            number_format(row["backlog"], 0, force_grouping=True),
+        ]
+        for row in rows
+    ]
 
 
 def _department_table(page: _Page, rows: list[dict]) -> None:
@@ -558,11 +685,18 @@ def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list
     headers = _headers(columns)
     heights = _table_heights(columns, cells)
     height = sum(heights)
-    axis = page.figure.add_axes([page.MARGIN / A4_INCHES[0], 1 - (page.y + height) / A4_INCHES[1],
-                                 page.width / A4_INCHES[0], height / A4_INCHES[1]])
+    axis = page.figure.add_axes(
+        [
+            page.MARGIN / A4_INCHES[0],
+            1 - (page.y + height) / A4_INCHES[1],
+            page.width / A4_INCHES[0],
+            height / A4_INCHES[1],
+        ]
+    )
     axis.axis("off")
-    table = axis.table(cellText=cells, colLabels=headers, loc="upper left", cellLoc="right",
-                       colWidths=widths, bbox=[0, 0, 1, 1])
+    table = axis.table(
+        cellText=cells, colLabels=headers, loc="upper left", cellLoc="right", colWidths=widths, bbox=[0, 0, 1, 1]
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(8.5)
     for (row, column), cell in table.get_celld().items():
@@ -581,13 +715,19 @@ def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list
 
 def notes() -> list[str]:
     return [
-        _("Cada mes cuenta las solicitudes recibidas en él, en las categorías que se publican, y se juzga al "
-          "cierre del mes: un mes ya informado no cambia."),
-        _("Respondidas dentro del plazo: de las solicitudes cerradas o con el plazo vencido, las que se cerraron "
-          "dentro del plazo de su categoría, en días hábiles."),
+        _(
+            "Cada mes cuenta las solicitudes recibidas en él, en las categorías que se publican, y se juzga al "
+            "cierre del mes: un mes ya informado no cambia."
+        ),
+        _(
+            "Respondidas dentro del plazo: de las solicitudes cerradas o con el plazo vencido, las que se cerraron "
+            "dentro del plazo de su categoría, en días hábiles."
+        ),
         _("Los cambios se dan frente al mes anterior; en los porcentajes, en puntos porcentuales (pp)."),
-        _("La cobertura cuenta a quienes viven a menos de 500 m o 1 km en línea recta de un punto de atención, con "
-          "la población del Censo 2017."),
+        _(
+            "La cobertura cuenta a quienes viven a menos de 500 m o 1 km en línea recta de un punto de atención, con "
+            "la población del Censo 2017."
+        ),
     ]
 
 
@@ -599,24 +739,35 @@ def coverage_summary(commune: Commune) -> CoverageSummary:
     from geo_siac.maps.selectors import COVERAGE_RESOLUTIONS, CoverageOptions, coverage, underserved_cells
 
     in_commune = ServicePoint.objects.filter(commune=commune).count()
-    loaded = set(PopulationCell.objects.filter(cut=commune.cut, res__in=COVERAGE_RESOLUTIONS)
-                 .values_list("res", flat=True).distinct())
+    loaded = set(
+        PopulationCell.objects.filter(cut=commune.cut, res__in=COVERAGE_RESOLUTIONS)
+        .values_list("res", flat=True)
+        .distinct()
+    )
     if not loaded:
         return CoverageSummary(points_in_commune=in_commune)
     res = CoverageOptions.res if CoverageOptions.res in loaded else max(loaded)
     result = coverage(commune, CoverageOptions(res=res, thresholds=COVERAGE_THRESHOLDS_M))
     worst = underserved_cells(result, beyond_m=max(COVERAGE_THRESHOLDS_M), limit=1)
     return CoverageSummary(
-        points_in_commune=in_commune, points_nearby=int((~result.points["in_commune"]).sum()),
-        population=float(result.cells["pob_total"].sum()), res=res, within=result.shares["total"],
+        points_in_commune=in_commune,
+        points_nearby=int((~result.points["in_commune"]).sum()),
+        population=float(result.cells["pob_total"].sum()),
+        res=res,
+        within=result.shares["total"],
         least_covered=None if worst.empty else _least_covered(worst.iloc[0], commune),
     )
 
 
 def _least_covered(cell, commune: Commune) -> dict:
     zone = zone_containing(Point(cell["lng"], cell["lat"], srid=STORAGE_SRID), commune)
-    return {"population": float(cell["pob_total"]), "distance_m": float(cell["distance_m"]),
-            "lat": float(cell["lat"]), "lng": float(cell["lng"]), "zone": zone.name if zone else None}
+    return {
+        "population": float(cell["pob_total"]),
+        "distance_m": float(cell["distance_m"]),
+        "lat": float(cell["lat"]),
+        "lng": float(cell["lng"]),
+        "zone": zone.name if zone else None,
+    }
 
 
 def _number(value: float, decimals: int = 0) -> str:
@@ -631,24 +782,38 @@ def coverage_headline(report: ExecutiveReport) -> list[str]:
     """The coverage headline as sentences: population and reports per 1,000, the shares within 500 m and 1 km,
     the service points and the least-covered area; or why there is no coverage figure."""
     summary = report.coverage
-    points = (_("Puntos de atención en la comuna: %(count)s.") % {"count": summary.points_in_commune}
-              if summary.points_in_commune else _("No hay puntos de atención cargados para esta comuna."))
+    points = (
+        _("Puntos de atención en la comuna: %(count)s.") % {"count": summary.points_in_commune}
+        if summary.points_in_commune
+        else _("No hay puntos de atención cargados para esta comuna.")
+    )
     if summary.population is None:
-        return [_("No hay población censal cargada para esta comuna: no se calculan la cobertura de los puntos de "
-                  "atención ni las solicitudes por cada 1.000 habitantes."), points]
+        return [
+            _(
+                "No hay población censal cargada para esta comuna: no se calculan la cobertura de los puntos de "
+                "atención ni las solicitudes por cada 1.000 habitantes."
+            ),
+            points,
+        ]
     if summary.points_nearby:
         points += " " + ngettext(
             "También cuenta, para las distancias, %(count)s punto de una comuna vecina a menos de 5 km.",
             "También cuentan, para las distancias, %(count)s puntos de comunas vecinas a menos de 5 km.",
-            summary.points_nearby) % {"count": summary.points_nearby}
+            summary.points_nearby,
+        ) % {"count": summary.points_nearby}
     near, far = summary.within[500], summary.within[1000]
     lines = [
-        _("Población: %(people)s habitantes; %(per)s solicitudes del mes por 1.000 habitantes.") % {
-            "people": _number(summary.population), "per": _number(report.per_1000 or 0, 1)},
-        _("Vive a menos de 500 m de un punto de atención el %(near)s de la población, y a menos de 1 km el "
-          "%(far)s (%(far_people)s personas).") % {
-            "near": _percent_of(near["share"]), "far": _percent_of(far["share"]),
-            "far_people": _number(far["population"])},
+        _("Población: %(people)s habitantes; %(per)s solicitudes del mes por 1.000 habitantes.")
+        % {"people": _number(summary.population), "per": _number(report.per_1000 or 0, 1)},
+        _(
+            "Vive a menos de 500 m de un punto de atención el %(near)s de la población, y a menos de 1 km el "
+            "%(far)s (%(far_people)s personas)."
+        )
+        % {
+            "near": _percent_of(near["share"]),
+            "far": _percent_of(far["share"]),
+            "far_people": _number(far["population"]),
+        },
         points,
     ]
     return lines + [_least_covered_sentence(summary)]
@@ -660,10 +825,16 @@ def _least_covered_sentence(summary: CoverageSummary) -> str:
         return _("Toda la población vive a menos de 1 km de un punto de atención.")
     if math.isinf(worst["distance_m"]):
         return _("No hay ningún punto de atención en la comuna ni a menos de 5 km de ella.")
-    sentence = _("Área menos cubierta: %(people)s habitantes a %(km)s km del punto de atención más cercano, en "
-                 "torno a %(lat)s, %(lng)s (celda H3 de resolución %(res)s).") % {
-        "people": _number(worst["population"]), "km": _number(worst["distance_m"] / 1000, 1),
-        "lat": f"{worst['lat']:.4f}", "lng": f"{worst['lng']:.4f}", "res": summary.res}
+    sentence = _(
+        "Área menos cubierta: %(people)s habitantes a %(km)s km del punto de atención más cercano, en "
+        "torno a %(lat)s, %(lng)s (celda H3 de resolución %(res)s)."
+    ) % {
+        "people": _number(worst["population"]),
+        "km": _number(worst["distance_m"] / 1000, 1),
+        "lat": f"{worst['lat']:.4f}",
+        "lng": f"{worst['lng']:.4f}",
+        "res": summary.res,
+    }
     if worst["zone"]:
         sentence += " " + _("Está en la zona %(zone)s.") % {"zone": worst["zone"]}
     return sentence

@@ -10,17 +10,50 @@ from h3.api import basic_int as h3i
 from geo_siac.reports.states import open311_status
 from geo_siac.transparency.selectors import open_data_rows, transparency_reports
 
-REPORT_COLUMNS = ("service_request_id", "status", "detailed_status", "service_code", "service_name", "comuna_cut",
-                  "channel", "requested_datetime", "updated_datetime", "closed_datetime", "expected_datetime",
-                  "h3_cell", "h3_resolution", "cell_lat", "cell_long", "description")
+REPORT_COLUMNS = (
+    "service_request_id",
+    "status",
+    "detailed_status",
+    "service_code",
+    "service_name",
+    "comuna_cut",
+    "channel",
+    "requested_datetime",
+    "updated_datetime",
+    "closed_datetime",
+    "expected_datetime",
+    "h3_cell",
+    "h3_resolution",
+    "cell_lat",
+    "cell_long",
+    "description",
+)
 
-INDICATOR_COLUMNS = ("dimension", "value", "volume", "digital_share", "first_response_median_days",
-                     "first_response_p90_days", "first_response_median_business_days",
-                     "first_response_p90_business_days", "closing_median_days", "closing_p90_days",
-                     "closing_median_business_days", "closing_p90_business_days", "closed_within_deadline_share",
-                     "deadline_met_share", "unanswered_share", "unanswered_past_deadline_share", "backlog",
-                     "backlog_median_age_days", "backlog_oldest_age_days", "reopened_share",
-                     "satisfaction_responses", "satisfaction_average", "per_1000_inhabitants")
+INDICATOR_COLUMNS = (
+    "dimension",
+    "value",
+    "volume",
+    "digital_share",
+    "first_response_median_days",
+    "first_response_p90_days",
+    "first_response_median_business_days",
+    "first_response_p90_business_days",
+    "closing_median_days",
+    "closing_p90_days",
+    "closing_median_business_days",
+    "closing_p90_business_days",
+    "closed_within_deadline_share",
+    "deadline_met_share",
+    "unanswered_share",
+    "unanswered_past_deadline_share",
+    "backlog",
+    "backlog_median_age_days",
+    "backlog_oldest_age_days",
+    "reopened_share",
+    "satisfaction_responses",
+    "satisfaction_average",
+    "per_1000_inhabitants",
+)
 
 
 def _iso(value) -> str:
@@ -33,8 +66,12 @@ def _place(cell: int | None) -> dict:
     if cell is None:
         return {"h3_cell": None, "h3_resolution": None, "cell_lat": None, "cell_long": None}
     lat, lng = h3i.cell_to_latlng(cell)
-    return {"h3_cell": h3i.int_to_str(cell), "h3_resolution": h3i.get_resolution(cell), "cell_lat": round(lat, 6),
-            "cell_long": round(lng, 6)}
+    return {
+        "h3_cell": h3i.int_to_str(cell),
+        "h3_resolution": h3i.get_resolution(cell),
+        "cell_lat": round(lat, 6),
+        "cell_long": round(lng, 6),
+    }
 
 
 def anonymised_record(row: tuple) -> dict:
@@ -43,10 +80,19 @@ def anonymised_record(row: tuple) -> dict:
     published only when the citizen allowed the report to be shown."""
     (pk, status, code, name, cut, channel, created, updated, closed, expected, is_public, description, cell) = row
     return {
-        "service_request_id": str(pk), "status": open311_status(status), "detailed_status": status,
-        "service_code": code, "service_name": name, "comuna_cut": cut, "channel": channel,
-        "requested_datetime": _iso(created), "updated_datetime": _iso(updated), "closed_datetime": _iso(closed),
-        "expected_datetime": _iso(expected), **_place(cell), "description": description if is_public else "",
+        "service_request_id": str(pk),
+        "status": open311_status(status),
+        "detailed_status": status,
+        "service_code": code,
+        "service_name": name,
+        "comuna_cut": cut,
+        "channel": channel,
+        "requested_datetime": _iso(created),
+        "updated_datetime": _iso(updated),
+        "closed_datetime": _iso(closed),
+        "expected_datetime": _iso(expected),
+        **_place(cell),
+        "description": description if is_public else "",
     }
 
 
@@ -92,8 +138,11 @@ def reports_geojson(rows: Iterable[tuple]) -> Iterator[str]:
     separator = ""
     for row in rows:
         record = anonymised_record(row)
-        place = None if record["h3_cell"] is None else {"type": "Point",
-                                                         "coordinates": [record["cell_long"], record["cell_lat"]]}
+        place = (
+            None
+            if record["h3_cell"] is None
+            else {"type": "Point", "coordinates": [record["cell_long"], record["cell_lat"]]}
+        )
         feature = {"type": "Feature", "geometry": place, "properties": record}
         yield separator + json.dumps(feature, ensure_ascii=False)
         separator = ","

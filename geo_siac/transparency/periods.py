@@ -36,8 +36,10 @@ def trailing_year(today: date) -> tuple[date, date]:
 def _in_calendar(year: int, value: str) -> int:
     # The indicators count business days in the calendar table, which covers these years only.
     if not CALENDAR_START.year <= year <= CALENDAR_END.year:
-        raise ValueError(_("El año de «%(value)s» debe estar entre %(first)s y %(last)s.") % {
-            "value": value, "first": CALENDAR_START.year, "last": CALENDAR_END.year})
+        raise ValueError(
+            _("El año de «%(value)s» debe estar entre %(first)s y %(last)s.")
+            % {"value": value, "first": CALENDAR_START.year, "last": CALENDAR_END.year}
+        )
     return year
 
 
@@ -45,8 +47,9 @@ def parse_month(value: str) -> date:
     """The first day of the calendar month written YYYY-MM; ValueError naming the problem otherwise."""
     match = _MONTH.fullmatch(value)
     if not match or not 1 <= int(match[2]) <= 12:
-        raise ValueError(_("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».")
-                         % {"value": value})
+        raise ValueError(
+            _("El mes debe tener la forma AAAA-MM, por ejemplo 2026-10, y no «%(value)s».") % {"value": value}
+        )
     return date(_in_calendar(int(match[1]), value), int(match[2]), 1)
 
 
@@ -60,7 +63,12 @@ def named_period(value: str) -> tuple[date, date]:
         year = _in_calendar(int(value), value)
         return date(year, 1, 1), date(year + 1, 1, 1)
     if not _MONTH.fullmatch(value):
-        raise ValueError(_("El periodo debe ser un año (AAAA, por ejemplo 2025) o un mes (AAAA-MM, por ejemplo "
-                           "2025-03), y no «%(value)s».") % {"value": value})
+        raise ValueError(
+            _(
+                "El periodo debe ser un año (AAAA, por ejemplo 2025) o un mes (AAAA-MM, por ejemplo "
+                "2025-03), y no «%(value)s»."
+            )
+            % {"value": value}
+        )
     start = parse_month(value)
     return start, month_start(start, -1)

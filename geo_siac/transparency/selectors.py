@@ -31,9 +31,11 @@ logger = logging.getLogger(__name__)
 
 # The crew zone a report was routed to (`Report.zone`, a zone version) as "<CUT>/<key>": every version of a
 # redrawn zone counts as the same zone, and the same key in two comunas as two zones. None: not routed to one.
-ZONE_KEY = Case(When(zone__isnull=True, then=Value(None)),
-                default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
-                output_field=CharField())
+ZONE_KEY = Case(
+    When(zone__isnull=True, then=Value(None)),
+    default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
+    output_field=CharField(),
+)
 
 # Dimension name -> the value each report is grouped by, in the order the exports list them. A new dimension
 # is one more entry here: the pages, exports, snapshots and the executive report follow.
@@ -51,9 +53,14 @@ DIMENSIONS = {
 # What the indicators read of each report: its own columns, the facts report_change_status and the importer keep
 # on it (first response, reopenings), and the survey answer.
 _FACTS = {
-    "fact_channel": F("channel"), "fact_status": F("status"), "fact_created": F("created_at"),
-    "fact_expected": F("expected_at"), "fact_closed": F("closed_at"), "fact_first_response": F("first_response_at"),
-    "fact_reopened": F("times_reopened"), "fact_rating": F("survey__resolution_rating"),
+    "fact_channel": F("channel"),
+    "fact_status": F("status"),
+    "fact_created": F("created_at"),
+    "fact_expected": F("expected_at"),
+    "fact_closed": F("closed_at"),
+    "fact_first_response": F("first_response_at"),
+    "fact_reopened": F("times_reopened"),
+    "fact_rating": F("survey__resolution_rating"),
 }
 RATINGS = range(1, 6)
 
@@ -118,27 +125,31 @@ SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
   LEFT JOIN reports_calendarday cl ON cl.day = {_local_day("r.fact_closed")}
 """
 _MEDIAN_AND_P90 = "ARRAY[0.5, 0.9]"
-_AGGREGATES = ",\n       ".join([
-    "count(*) AS volume",
-    *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
-    f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
-    *(f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
-      for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")),
-    "count(*) FILTER (WHERE is_closed) AS closed",
-    "count(*) FILTER (WHERE on_time) AS on_time",
-    "count(*) FILTER (WHERE late) AS late",
-    "count(*) FILTER (WHERE unanswered) AS unanswered",
-    "count(*) FILTER (WHERE unanswered AND late) AS unanswered_late",
-    "count(backlog_age) AS backlog",
-    "percentile_cont(0.5) WITHIN GROUP (ORDER BY backlog_age) AS backlog_median_age",
-    "max(backlog_age) AS backlog_oldest_age",
-    "count(*) FILTER (WHERE is_closed OR reopened) AS closed_once",
-    "count(*) FILTER (WHERE reopened) AS reopened",
-    "count(rating) AS ratings",
-    "sum(rating) AS rating_sum",
-    *(f"count(*) FILTER (WHERE rating = {rating}) AS rating_{rating}" for rating in RATINGS),
-    "count(*) FILTER (WHERE outside_calendar) AS outside_calendar",
-])
+_AGGREGATES = ",\n       ".join(
+    [
+        "count(*) AS volume",
+        *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
+        f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
+        *(
+            f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
+            for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")
+        ),
+        "count(*) FILTER (WHERE is_closed) AS closed",
+        "count(*) FILTER (WHERE on_time) AS on_time",
+        "count(*) FILTER (WHERE late) AS late",
+        "count(*) FILTER (WHERE unanswered) AS unanswered",
+        "count(*) FILTER (WHERE unanswered AND late) AS unanswered_late",
+        "count(backlog_age) AS backlog",
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY backlog_age) AS backlog_median_age",
+        "max(backlog_age) AS backlog_oldest_age",
+        "count(*) FILTER (WHERE is_closed OR reopened) AS closed_once",
+        "count(*) FILTER (WHERE reopened) AS reopened",
+        "count(rating) AS ratings",
+        "sum(rating) AS rating_sum",
+        *(f"count(*) FILTER (WHERE rating = {rating}) AS rating_{rating}" for rating in RATINGS),
+        "count(*) FILTER (WHERE outside_calendar) AS outside_calendar",
+    ]
+)
 
 
 def _indicators_sql(keys: list[str], with_overall: bool) -> str:
@@ -147,8 +158,10 @@ def _indicators_sql(keys: list[str], with_overall: bool) -> str:
     if not keys:
         return f"SELECT 0 AS grouping_set,\n       {_AGGREGATES}\n  FROM ({measures}) AS m"
     sets = [f"({key})" for key in keys] + (["()"] if with_overall else [])
-    return (f"SELECT {', '.join(keys)}, GROUPING({', '.join(keys)}) AS grouping_set,\n       {_AGGREGATES}\n"
-            f"  FROM ({measures}) AS m\n GROUP BY GROUPING SETS ({', '.join(sets)})")
+    return (
+        f"SELECT {', '.join(keys)}, GROUPING({', '.join(keys)}) AS grouping_set,\n       {_AGGREGATES}\n"
+        f"  FROM ({measures}) AS m\n GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
 
 
 def _median_and_p90(values: list[float] | None) -> tuple[float | None, float | None]:
@@ -191,8 +204,9 @@ def indicators(reports: QuerySet[Report], dimension: str | None = None, *, as_of
     return indicators_by(reports, [dimension], as_of=as_of)[dimension]
 
 
-def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *,
-                  as_of: datetime | None = None) -> dict:
+def indicators_by(
+    reports: QuerySet[Report], dimensions: Iterable[str | None], *, as_of: datetime | None = None
+) -> dict:
     """{dimension: {value: indicators}} for several dimensions (None: all) in one SQL statement over `reports`."""
     as_of = as_of or timezone.now()
     dimensions = list(dict.fromkeys(dimensions))
@@ -220,8 +234,10 @@ def indicators_by(reports: QuerySet[Report], dimensions: Iterable[str | None], *
     for row in rows:
         row = dict(zip(columns, row, strict=True))
         if row["outside_calendar"]:
-            raise ValueError(f"{row['outside_calendar']} reports have dates outside the business-day calendar "
-                             f"({CALENDAR_START} to {CALENDAR_END}, reports_calendarday).")
+            raise ValueError(
+                f"{row['outside_calendar']} reports have dates outside the business-day calendar "
+                f"({CALENDAR_START} to {CALENDAR_END}, reports_calendarday)."
+            )
         if row["volume"]:  # the overall row of an empty selection
             dimension = dimension_of[row["grouping_set"]]
             results[dimension][row[f"key_{dimension}"] if dimension else None] = _result(row)
@@ -298,13 +314,15 @@ def published_indicators(period: str, dimensions: Iterable[str | None]) -> Publi
     stored = decode_results(snapshot.results) if snapshot else {}
     if snapshot and all(dimension in stored for dimension in dimensions):
         return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions})
-    logger.warning("No recent indicator snapshot for %s with %s: computing it on request (is refresh_indicators "
-                   "scheduled?)", period, dimensions)
+    logger.warning(
+        "No recent indicator snapshot for %s with %s: computing it on request (is refresh_indicators scheduled?)",
+        period,
+        dimensions,
+    )
     return compute_published(period, dimensions, as_of=as_of)
 
 
-def compute_published(period: str, dimensions: Iterable[str | None] | None = None, *,
-                      as_of: datetime) -> Published:
+def compute_published(period: str, dimensions: Iterable[str | None] | None = None, *, as_of: datetime) -> Published:
     """The indicators of a period as of `as_of` (the dimensions it publishes by default), from the reports."""
     start, end = period_range(period, as_of)
     published_dimensions = PUBLISHED[period][1] if period in PUBLISHED else NAMED_DIMENSIONS
@@ -336,14 +354,25 @@ def _decode_key(value):
 
 def encode_results(results: dict) -> list:
     """indicators_by's result as JSON: pairs instead of mappings, since its keys are None, months and numbers."""
-    return [[dimension, [[_encode_key(key), result] for key, result in by_key.items()]]
-            for dimension, by_key in results.items()]
+    return [
+        [dimension, [[_encode_key(key), result] for key, result in by_key.items()]]
+        for dimension, by_key in results.items()
+    ]
 
 
 def decode_results(encoded: list) -> dict:
-    return {dimension: {_decode_key(key): {**result, "satisfaction_distribution": {
-        int(rating): n for rating, n in result["satisfaction_distribution"].items()}} for key, result in pairs}
-        for dimension, pairs in encoded}
+    return {
+        dimension: {
+            _decode_key(key): {
+                **result,
+                "satisfaction_distribution": {
+                    int(rating): n for rating, n in result["satisfaction_distribution"].items()
+                },
+            }
+            for key, result in pairs
+        }
+        for dimension, pairs in encoded
+    }
 
 
 def commune_population(cut: str) -> float | None:
@@ -358,7 +387,8 @@ def zone_names() -> dict[str, str]:
     """Each zone's ZONE_KEY -> the name of its latest version, with its comuna's name."""
     names = {}
     for cut, key, name, commune in Zone.objects.order_by("commune__cut", "key", "version").values_list(
-            "commune__cut", "key", "name", "commune__name"):
+        "commune__cut", "key", "name", "commune__name"
+    ):
         names[f"{cut}/{key}"] = f"{name} ({commune})"
     return names
 
@@ -380,8 +410,7 @@ def public_cells(reports: QuerySet[Report], *, min_count: int | None = None) -> 
     the grid of the open data, so the map shows nothing the open data's rows do not (differencing the two cannot
     single anyone out). A cell is shown when at least `min_count` of `reports` are placed at it."""
     k = min_count if min_count is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
-    counts = (reports.filter(public_cell__isnull=False).order_by().values_list("public_cell")
-              .annotate(n=Count("id")))
+    counts = reports.filter(public_cell__isnull=False).order_by().values_list("public_cell").annotate(n=Count("id"))
     shown = [{"cell": cell, "count": n} for cell, n in counts if n >= k]
     return sorted(shown, key=lambda c: (-c["count"], c["cell"]))
 
@@ -392,12 +421,17 @@ def cells_geojson(cells: list[dict]) -> dict:
     features = []
     for cell in cells:
         ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3i.cell_to_boundary(cell["cell"])]
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
-            "properties": {"h3": h3i.int_to_str(cell["cell"]), "resolution": h3i.get_resolution(cell["cell"]),
-                           "count": cell["count"]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+                "properties": {
+                    "h3": h3i.int_to_str(cell["cell"]),
+                    "resolution": h3i.get_resolution(cell["cell"]),
+                    "count": cell["count"],
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -407,8 +441,20 @@ def transparency_reports() -> QuerySet[Report]:
     return counted_reports().filter(category__is_public=True)
 
 
-OPEN_DATA_FIELDS = ("id", "status", "category__service_code", "category__name_es", "commune__cut", "channel",
-                    "created_at", "updated_at", "closed_at", "expected_at", "public_visibility", "description")
+OPEN_DATA_FIELDS = (
+    "id",
+    "status",
+    "category__service_code",
+    "category__name_es",
+    "commune__cut",
+    "channel",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "expected_at",
+    "public_visibility",
+    "description",
+)
 
 
 def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000) -> Iterator[tuple]:

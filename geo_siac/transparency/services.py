@@ -30,8 +30,9 @@ from geo_siac.transparency.selectors import (
 
 
 @transaction.atomic
-def indicator_snapshots_refresh(*, periods: Iterable[str] | None = None,
-                                as_of: datetime | None = None) -> list[IndicatorSnapshot]:
+def indicator_snapshots_refresh(
+    *, periods: Iterable[str] | None = None, as_of: datetime | None = None
+) -> list[IndicatorSnapshot]:
     """Compute the periods (the relative ones of PUBLISHED by default; also named ones, "2025" or "2025-03") at one
     instant and replace their snapshots together, so readers see either the old set or the new one. A named period
     without reports is not published (its old snapshot, if any, is removed), so the pages never offer it."""
@@ -46,9 +47,15 @@ def indicator_snapshots_refresh(*, periods: Iterable[str] | None = None,
         if is_named(period) and not published.results[None]:
             IndicatorSnapshot.objects.filter(period=period).delete()
             continue
-        snapshot, _created = IndicatorSnapshot.objects.update_or_create(period=period, defaults={
-            "start": published.start, "end": published.end, "as_of": as_of,
-            "results": encode_results(published.results)})
+        snapshot, _created = IndicatorSnapshot.objects.update_or_create(
+            period=period,
+            defaults={
+                "start": published.start,
+                "end": published.end,
+                "as_of": as_of,
+                "results": encode_results(published.results),
+            },
+        )
         snapshots.append(snapshot)
     return snapshots
 
@@ -58,8 +65,10 @@ def _check_periods(periods: list[str], as_of: datetime) -> None:
     problems = []
     for period in periods:
         if period not in PUBLISHED and not is_named(period):
-            problems.append(_("Periodo desconocido «%(period)s»: debe ser %(relative)s, un año (AAAA) o un mes "
-                              "(AAAA-MM).") % {"period": period, "relative": ", ".join(PUBLISHED)})
+            problems.append(
+                _("Periodo desconocido «%(period)s»: debe ser %(relative)s, un año (AAAA) o un mes (AAAA-MM).")
+                % {"period": period, "relative": ", ".join(PUBLISHED)}
+            )
             continue
         try:
             start, _end = period_range(period, as_of)
@@ -67,9 +76,10 @@ def _check_periods(periods: list[str], as_of: datetime) -> None:
             problems.append(str(exc))
             continue
         if local_midnight(start) >= as_of:
-            problems.append(_("El periodo %(period)s empieza el %(start)s, no antes del instante del cálculo "
-                              "(%(as_of)s).") % {"period": period, "start": start,
-                                                 "as_of": f"{as_of.astimezone(SANTIAGO):%Y-%m-%d %H:%M}"})
+            problems.append(
+                _("El periodo %(period)s empieza el %(start)s, no antes del instante del cálculo (%(as_of)s).")
+                % {"period": period, "start": start, "as_of": f"{as_of.astimezone(SANTIAGO):%Y-%m-%d %H:%M}"}
+            )
     if problems:
         raise ValueError(" ".join(problems))
 
@@ -109,6 +119,7 @@ def open_data_publish(directory: Path | None = None) -> list[PublishedFile]:
             Path(partial).unlink(missing_ok=True)
             raise
         reports = pieces - (1 if name.endswith(".csv") else 2)
-        published.append(PublishedFile(directory / name, reports, (directory / name).stat().st_size,
-                                       time.monotonic() - started))
+        published.append(
+            PublishedFile(directory / name, reports, (directory / name).stat().st_size, time.monotonic() - started)
+        )
     return published

@@ -56,8 +56,7 @@ def with_period(view):
             except ValueError as exc:
                 return text_error(str(exc))
             if value not in dict(named_periods()):
-                return text_error(_("No hay cifras publicadas del periodo %(period)s.") % {"period": value},
-                                  status=404)
+                return text_error(_("No hay cifras publicadas del periodo %(period)s.") % {"period": value}, status=404)
         return view(request, *args, period=value or DEFAULT_PERIOD, **kwargs)
 
     return wrapper
@@ -74,14 +73,20 @@ def _percent(value: float | None) -> str:
 
 def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> dict:
     missing = missing or _("Sin unidad asignada")
-    return bar_chart([(labels.get(key, key) or missing, r["deadline_met_share"],
-                       _percent(r["deadline_met_share"])) for key, r in results.items()], maximum=1)
+    return bar_chart(
+        [
+            (labels.get(key, key) or missing, r["deadline_met_share"], _percent(r["deadline_met_share"]))
+            for key, r in results.items()
+        ],
+        maximum=1,
+    )
 
 
 def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]:
     missing = missing or _("Sin unidad asignada")
-    return sorted(({"label": labels.get(key, key) or missing, **r} for key, r in results.items()),
-                  key=lambda row: -row["volume"])
+    return sorted(
+        ({"label": labels.get(key, key) or missing, **r} for key, r in results.items()), key=lambda row: -row["volume"]
+    )
 
 
 @public_read
@@ -99,31 +104,39 @@ def index(request, period):
     has_zones = any(key is not None for key in by_zone)
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
     stored = named_periods()
-    return render(request, "transparency/index.html", {
-        "period": None if period == DEFAULT_PERIOD else period,
-        "period_start": year.start,
-        "years": [row for row in stored if len(row[0]) == 4],
-        "months": [row for row in stored if len(row[0]) != 4],
-        "overall": overall,
-        "as_of": year.as_of,
-        "departments": _rows(by_department, {}),
-        "categories": _rows(by_category, category_names),
-        "department_chart": _on_time_chart(by_department, {}),
-        "category_chart": _on_time_chart(by_category, category_names),
-        "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
-        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
-        "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
-        "digital_chart": bar_chart([(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"]))
-                                    for month, r in months], maximum=1),
-        **_map_context(period),
-        "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
-    })
+    return render(
+        request,
+        "transparency/index.html",
+        {
+            "period": None if period == DEFAULT_PERIOD else period,
+            "period_start": year.start,
+            "years": [row for row in stored if len(row[0]) == 4],
+            "months": [row for row in stored if len(row[0]) != 4],
+            "overall": overall,
+            "as_of": year.as_of,
+            "departments": _rows(by_department, {}),
+            "categories": _rows(by_category, category_names),
+            "department_chart": _on_time_chart(by_department, {}),
+            "category_chart": _on_time_chart(by_category, category_names),
+            "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
+            "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
+            "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
+            "digital_chart": bar_chart(
+                [(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"])) for month, r in months],
+                maximum=1,
+            ),
+            **_map_context(period),
+            "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
+        },
+    )
 
 
 def _map_context(period: str = DEFAULT_PERIOD) -> dict:
     cells_url = reverse("transparency:cells") + ("" if period == DEFAULT_PERIOD else f"?periodo={period}")
-    return {"map_config": {"tileUrl": settings.GEO_SIAC_TILE_URL, "cellsUrl": cells_url},
-            "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
+    return {
+        "map_config": {"tileUrl": settings.GEO_SIAC_TILE_URL, "cellsUrl": cells_url},
+        "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+    }
 
 
 @public_read
@@ -149,9 +162,13 @@ def cells(request, period):
     (db.refreshed_by_one), the others answering with the previous ones meanwhile; the page around them (JSON and
     gzip) is cached for a minute, so the cells shown are at most PUBLIC_CACHE_SECONDS old, plus a minute,
     plus one refresh."""
-    return JsonResponse(refreshed_by_one(
-        f"transparency:cells:{period}", lambda: cells_geojson(public_cells(_period_reports(period))),
-        PUBLIC_CACHE_SECONDS - CELLS_CACHE_SECONDS))
+    return JsonResponse(
+        refreshed_by_one(
+            f"transparency:cells:{period}",
+            lambda: cells_geojson(public_cells(_period_reports(period))),
+            PUBLIC_CACHE_SECONDS - CELLS_CACHE_SECONDS,
+        )
+    )
 
 
 @public_read
@@ -160,25 +177,42 @@ def cells(request, period):
 def commitments(request):
     month = published_indicators("last_month", ["category"])
     year = published_indicators("last_twelve_months", ["category"])
-    rows = [{"category": category, "month": month.results["category"].get(category.service_code),
-             "year": year.results["category"].get(category.service_code)}
-            for category in Category.objects.public().select_related("group", "department")]
-    return render(request, "transparency/commitments.html", {
-        "rows": rows, "last_month": month.start, "year_start": year.start, "year_end": year.end,
-        "as_of": min(month.as_of, year.as_of),
-    })
+    rows = [
+        {
+            "category": category,
+            "month": month.results["category"].get(category.service_code),
+            "year": year.results["category"].get(category.service_code),
+        }
+        for category in Category.objects.public().select_related("group", "department")
+    ]
+    return render(
+        request,
+        "transparency/commitments.html",
+        {
+            "rows": rows,
+            "last_month": month.start,
+            "year_start": year.start,
+            "year_end": year.end,
+            "as_of": min(month.as_of, year.as_of),
+        },
+    )
 
 
 @public_read
 @require_safe
 def open_data(request):
     written_at = {name: published.written_at for name in OPEN_DATA_FILES if (published := open_data_file(name))}
-    return render(request, "transparency/open_data.html", {
-        "report_columns": exports.REPORT_COLUMNS, "indicator_columns": exports.INDICATOR_COLUMNS,
-        "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
-        "csv_written_at": written_at.get("solicitudes.csv"),
-        "geojson_written_at": written_at.get("solicitudes.geojson"),
-    })
+    return render(
+        request,
+        "transparency/open_data.html",
+        {
+            "report_columns": exports.REPORT_COLUMNS,
+            "indicator_columns": exports.INDICATOR_COLUMNS,
+            "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+            "csv_written_at": written_at.get("solicitudes.csv"),
+            "geojson_written_at": written_at.get("solicitudes.geojson"),
+        },
+    )
 
 
 def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:
@@ -192,12 +226,14 @@ def _report_file(name: str, content_type: str):
     download must not cost the server each time); generated now, streamed, only while none has been written."""
     published = open_data_file(name)
     if published is None:
-        logger.warning("No open-data file %s: generating it for this download (is publish_open_data scheduled?)",
-                       name)
+        logger.warning("No open-data file %s: generating it for this download (is publish_open_data scheduled?)", name)
         return _download(exports.open_data_lines(name), content_type, name)
     if published.is_stale:
-        logger.warning("The open-data file %s was written at %s: is publish_open_data scheduled?", name,
-                       published.written_at.isoformat())
+        logger.warning(
+            "The open-data file %s was written at %s: is publish_open_data scheduled?",
+            name,
+            published.written_at.isoformat(),
+        )
     response = FileResponse(published.path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
     response["Last-Modified"] = http_date(published.written_at.timestamp())
     return response
@@ -224,8 +260,11 @@ def _indicators_file(period: str) -> str:
 @cache_page(PUBLIC_CACHE_SECONDS)
 @with_period
 def indicators_csv(request, period):
-    return _download(exports.indicators_csv(published_indicators(period, DIMENSIONS).results),
-                     "text/csv; charset=utf-8", _indicators_file(period))
+    return _download(
+        exports.indicators_csv(published_indicators(period, DIMENSIONS).results),
+        "text/csv; charset=utf-8",
+        _indicators_file(period),
+    )
 
 
 @public_read
@@ -234,8 +273,15 @@ def indicators_csv(request, period):
 @with_period
 def indicators_json(request, period):
     published = published_indicators(period, DIMENSIONS)
-    return JsonResponse({"period": period, "start": published.start, "end": published.end, "as_of": published.as_of,
-                         "indicators": list(exports.indicator_records(published.results))})
+    return JsonResponse(
+        {
+            "period": period,
+            "start": published.start,
+            "end": published.end,
+            "as_of": published.as_of,
+            "indicators": list(exports.indicator_records(published.results)),
+        }
+    )
 
 
 # The executive report is one self-contained HTML document (also saved to files), so its CSS is inline.

@@ -77,8 +77,10 @@ def count_attempt(key: str, window_seconds: int) -> int:
 def uncount_attempt(key: str) -> None:
     """Takes back one attempt counted under `key` in its current window (one that turned out not to count)."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE web_ratecounter SET count = count - 1 WHERE key = %s AND window_end > %s AND count > 0",
-                       [key, int(time())])
+        cursor.execute(
+            "UPDATE web_ratecounter SET count = count - 1 WHERE key = %s AND window_end > %s AND count > 0",
+            [key, int(time())],
+        )
 
 
 def attempts(key: str) -> int:

@@ -44,9 +44,14 @@ def login_throttled(view):
         limits = failure_limits(request)
         counted = [count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in limits]
         if any(count > allowed for count, allowed in zip(counted, limits.values())):
-            response = render(request, "429_login.html", {
-                "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
-            }, status=429)
+            response = render(
+                request,
+                "429_login.html",
+                {
+                    "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
+                },
+                status=429,
+            )
             response["Retry-After"] = str(settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
             return response
         session_before = request.session.session_key

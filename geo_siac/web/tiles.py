@@ -29,8 +29,10 @@ def mbtiles_tile(path: Path, z: int, x: int, y: int) -> tuple[bytes, str] | None
     """The MBTiles specification numbers rows from the south (TMS): row = 2^z - 1 - y."""
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        row = connection.execute("SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-                                 (z, x, (1 << z) - 1 - y)).fetchone()
+        row = connection.execute(
+            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+            (z, x, (1 << z) - 1 - y),
+        ).fetchone()
         if row is None:
             return None
         found = connection.execute("SELECT value FROM metadata WHERE name = 'format'").fetchone()

@@ -11,9 +11,13 @@ from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEnd
 class WebhookEndpointForm(forms.ModelForm):
     # A URL typed without its scheme is read as https: a receiver outside the network must not get plain http.
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
-    event_kinds = forms.MultipleChoiceField(label=_("tipos de evento"), choices=EventKind.choices, required=False,
-                                            widget=forms.CheckboxSelectMultiple,
-                                            help_text=_("Ninguno marcado: todos."))
+    event_kinds = forms.MultipleChoiceField(
+        label=_("tipos de evento"),
+        choices=EventKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Ninguno marcado: todos."),
+    )
 
     class Meta:
         model = WebhookEndpoint

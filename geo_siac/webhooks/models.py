@@ -21,17 +21,31 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(_("descripción"), max_length=200)
     url = models.URLField(_("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])])
     # Kept readable: each body is signed with it (HMAC-SHA256), so the receiver must hold the same value.
-    secret = models.CharField(_("secreto para firmar"), max_length=128, default=new_secret,
-                              help_text=_("Entréguelo al sistema receptor: con él verifica la firma de cada envío."))
-    is_active = models.BooleanField(_("activo"), default=True,
-                                    help_text=_("Un destino inactivo acumula sus envíos y los recibe al reactivarlo."))
+    secret = models.CharField(
+        _("secreto para firmar"),
+        max_length=128,
+        default=new_secret,
+        help_text=_("Entréguelo al sistema receptor: con él verifica la firma de cada envío."),
+    )
+    is_active = models.BooleanField(
+        _("activo"), default=True, help_text=_("Un destino inactivo acumula sus envíos y los recibe al reactivarlo.")
+    )
     is_internal = models.BooleanField(
-        _("interno"), default=False,
-        help_text=_("Un destino interno recibe también los eventos internos, el código de seguimiento, la ubicación "
-                    "exacta, la dirección y la descripción. Nunca los datos de contacto del vecino."))
+        _("interno"),
+        default=False,
+        help_text=_(
+            "Un destino interno recibe también los eventos internos, el código de seguimiento, la ubicación "
+            "exacta, la dirección y la descripción. Nunca los datos de contacto del vecino."
+        ),
+    )
     # No choices on the column: the admin form offers EventKind's, and a new kind needs no migration here.
-    event_kinds = ArrayField(models.CharField(max_length=16), blank=True, default=list,
-                             verbose_name=_("tipos de evento"), help_text=_("Ninguno marcado: todos."))
+    event_kinds = ArrayField(
+        models.CharField(max_length=16),
+        blank=True,
+        default=list,
+        verbose_name=_("tipos de evento"),
+        help_text=_("Ninguno marcado: todos."),
+    )
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:
@@ -53,11 +67,11 @@ class DeliveryState(models.TextChoices):
 class WebhookDelivery(models.Model):
     """One event for one endpoint: the unique pair is what makes each event reach each endpoint at most once."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("destino"), on_delete=models.CASCADE,
-                                 related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("destino"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     event = models.ForeignKey(ReportEvent, verbose_name=_("evento"), on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(_("estado"), max_length=16, choices=DeliveryState.choices,
-                             default=DeliveryState.PENDING)
+    state = models.CharField(_("estado"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     next_attempt_at = models.DateTimeField(_("próximo intento"))
     delivered_at = models.DateTimeField(_("entregado"), null=True, blank=True)
@@ -69,8 +83,11 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once")]
         # Partial: the worker asks only for pending rows, and most rows are delivered history.
-        indexes = [models.Index(fields=["next_attempt_at", "id"], condition=models.Q(state="pending"),
-                                name="webhook_delivery_due")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"], condition=models.Q(state="pending"), name="webhook_delivery_due"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.endpoint}: {self.event_id}"
@@ -79,10 +96,10 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """The log of one endpoint: every try, what it answered and how long it took."""
 
-    delivery = models.ForeignKey(WebhookDelivery, verbose_name=_("envío"), on_delete=models.CASCADE,
-                                 related_name="log")
-    endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("destino"), on_delete=models.CASCADE,
-                                 related_name="attempts")
+    delivery = models.ForeignKey(WebhookDelivery, verbose_name=_("envío"), on_delete=models.CASCADE, related_name="log")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("destino"), on_delete=models.CASCADE, related_name="attempts"
+    )
     attempted_at = models.DateTimeField(_("intento"))
     status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
     latency_ms = models.PositiveIntegerField(_("latencia (ms)"))

@@ -22,8 +22,14 @@ def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
     if not rows:
         return None
     request = service_request(rows[0], history=public_notes([event.report_id])[event.report_id])
-    happened = {"id": str(event.pk), "kind": event.kind, "from_status": event.from_status,
-                "to_status": event.to_status, "note": event.note, "created_at": iso(event.created_at)}
+    happened = {
+        "id": str(event.pk),
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+        "created_at": iso(event.created_at),
+    }
     if internal:
         request.update(internal_fields(reports.select_related("department", "crew").get(pk=event.report_id)))
         happened.update({"is_public": event.is_public, "actor": event.actor_label})

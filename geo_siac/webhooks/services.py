@@ -37,9 +37,11 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 100
     delivery is sent in the transaction that holds its row lock (SKIP LOCKED), and marked there."""
     now = now or timezone.now()
     summary = DeliverySummary()
-    due = (WebhookDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now,
-                                          endpoint__is_active=True)
-           .order_by("next_attempt_at", "id").values_list("pk", "endpoint_id"))
+    due = (
+        WebhookDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", "endpoint_id")
+    )
     for pk, endpoint_id in list(due[:limit]):
         if endpoint_id in summary.failing:
             continue
@@ -56,10 +58,12 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 100
 def webhook_delivery_send(*, pk: int, now: datetime) -> str | None:
     """One delivery, if it is still due and no other worker holds it: 'delivered', 'retried', 'failed',
     'skipped' (the endpoint may not see this event), or None."""
-    delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("endpoint", "event")
-                .filter(pk=pk, state=DeliveryState.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
-                .first())
+    delivery = (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("endpoint", "event")
+        .filter(pk=pk, state=DeliveryState.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
+        .first()
+    )
     if delivery is None:
         return None
     endpoint = delivery.endpoint
@@ -77,9 +81,11 @@ def webhook_delivery_send(*, pk: int, now: datetime) -> str | None:
     elif delivery.attempts >= settings.GEO_SIAC_WEBHOOK_MAX_ATTEMPTS:
         delivery.state = DeliveryState.FAILED
     else:
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts,
-                                                     base_seconds=settings.GEO_SIAC_WEBHOOK_RETRY_BASE_SECONDS,
-                                                     max_seconds=settings.GEO_SIAC_WEBHOOK_RETRY_MAX_SECONDS)
+        delivery.next_attempt_at = now + retry_delay(
+            delivery.attempts,
+            base_seconds=settings.GEO_SIAC_WEBHOOK_RETRY_BASE_SECONDS,
+            max_seconds=settings.GEO_SIAC_WEBHOOK_RETRY_MAX_SECONDS,
+        )
     delivery.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
     return {DeliveryState.DELIVERED: "delivered", DeliveryState.FAILED: "failed"}.get(delivery.state, "retried")
 
@@ -99,13 +105,18 @@ def post(url: str, secret: str, body: dict, *, event_id: int) -> WebhookAttempt:
     started_at = timezone.now()
     timestamp = int(started_at.timestamp())
     raw = encoded(body, timestamp=timestamp)
-    request = urllib.request.Request(url, data=raw, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": "GeoSIAC-Webhooks/1",
-        "X-GeoSIAC-Event-Id": str(event_id),
-        "X-GeoSIAC-Timestamp": str(timestamp),
-        "X-GeoSIAC-Signature": signature(secret, raw),
-    })
+    request = urllib.request.Request(
+        url,
+        data=raw,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "GeoSIAC-Webhooks/1",
+            "X-GeoSIAC-Event-Id": str(event_id),
+            "X-GeoSIAC-Timestamp": str(timestamp),
+            "X-GeoSIAC-Signature": signature(secret, raw),
+        },
+    )
     attempt = WebhookAttempt(attempted_at=started_at)
     clock = time.monotonic()
     try:

@@ -76,6 +76,12 @@ def seen_report(user, token: str) -> tuple[Report, datetime]:
         pk, seen = signing.loads(token, salt=f"geo_siac.crew-seen.{user.pk}", max_age=SEEN_MAX_AGE)
         return Report.objects.select_related("crew").get(pk=pk), datetime.fromisoformat(seen)
     except (signing.BadSignature, Report.DoesNotExist, TypeError, ValueError):
-        raise ValidationError({"seen": _("La versión de la solicitud no es válida o tiene más de %(days)d días: "
-                                         "abra la solicitud con conexión y registre el cambio otra vez.")
-                               % {"days": SEEN_MAX_AGE.days}}) from None
+        raise ValidationError(
+            {
+                "seen": _(
+                    "La versión de la solicitud no es válida o tiene más de %(days)d días: "
+                    "abra la solicitud con conexión y registre el cambio otra vez."
+                )
+                % {"days": SEEN_MAX_AGE.days}
+            }
+        ) from None

@@ -72,9 +72,16 @@ def map_data(crews, reports) -> dict:
     """The crews' zones and the page's reports with a place (rows of `queue_rows`) for crew_map.js."""
     zones = [{"name": str(z), "geometry": json.loads(z.geometry.geojson)} for z in current_zones_of(crews)]
     points = [
-        {"code": r.tracking_code, "lat": r.lat, "lng": r.lng, "state": r.deadline_state,
-         "label": f"{r.tracking_code} · {r.category.name} · {r.status_name}", "url": r.url}
-        for r in reports if r.lat is not None  # a request without a place is in the list, never on the map
+        {
+            "code": r.tracking_code,
+            "lat": r.lat,
+            "lng": r.lng,
+            "state": r.deadline_state,
+            "label": f"{r.tracking_code} · {r.category.name} · {r.status_name}",
+            "url": r.url,
+        }
+        for r in reports
+        if r.lat is not None  # a request without a place is in the list, never on the map
     ]
     return {"zones": zones, "reports": points, "centre": served_area_centre()}
 
@@ -83,9 +90,14 @@ def queue_rows(keys) -> list[Report]:
     """A queue page's reports, in deadline order, with what the list and the map show of each: its category and no
     other relation, its point as two numbers, and its link and status name worked out once (`url`,
     `status_name`) for both: loading full reports with their crews, zones and comunas cost more than the query."""
-    reports = list(open_reports().filter(pk__in=keys).select_related(None).select_related("category")
-                   .only("tracking_code", "status", "expected_at", "address", "category__name_es",
-                         "category__name_en").annotate(lng=LONGITUDE, lat=LATITUDE))
+    reports = list(
+        open_reports()
+        .filter(pk__in=keys)
+        .select_related(None)
+        .select_related("category")
+        .only("tracking_code", "status", "expected_at", "address", "category__name_es", "category__name_en")
+        .annotate(lng=LONGITUDE, lat=LATITUDE)
+    )
     return labelled(reports)
 
 
@@ -112,11 +124,20 @@ def home(request):
     paginator.count = sum(state_counts.values())  # the rows the GROUP BY just counted: no second COUNT(*)
     page = paginator.get_page(request.GET.get("pagina"))
     reports = queue_rows(list(page.object_list))
-    return render(request, "workspace/crew_home.html", {
-        "crews": crews, "reports": reports, "page": page, "state_counts": state_counts,
-        "map_data": map_data(crews, reports), "states": DeadlineState, "is_supervisor": is_supervisor(request.user),
-        "tile_url": settings.GEO_SIAC_TILE_URL,
-    })
+    return render(
+        request,
+        "workspace/crew_home.html",
+        {
+            "crews": crews,
+            "reports": reports,
+            "page": page,
+            "state_counts": state_counts,
+            "map_data": map_data(crews, reports),
+            "states": DeadlineState,
+            "is_supervisor": is_supervisor(request.user),
+            "tile_url": settings.GEO_SIAC_TILE_URL,
+        },
+    )
 
 
 def detail_context(request, report: Report, **forms) -> dict:
@@ -144,9 +165,11 @@ def detail_context(request, report: Report, **forms) -> dict:
 
 def find_report(request, code: str) -> Report:
     """The report, with its `deadline_state` (None once closed), if this person may see it; else 404."""
-    reports = (with_deadline_state(visible_reports(request.user))
-               .select_related("category", "crew", "zone", "commune")
-               .defer("commune__geometry", "zone__geometry"))  # the page draws neither polygon
+    reports = (
+        with_deadline_state(visible_reports(request.user))
+        .select_related("category", "crew", "zone", "commune")
+        .defer("commune__geometry", "zone__geometry")
+    )  # the page draws neither polygon
     return get_object_or_404(reports, tracking_code=normalize_tracking_code(code))
 
 
@@ -167,8 +190,9 @@ def apply(request, report, form_name, form, action):
         else:
             messages.success(request, _("Cambio guardado."))
             return redirect("crew:report", code=report.tracking_code)
-    return render(request, "workspace/crew_report.html", detail_context(request, report, **{form_name: form}),
-                  status=400)
+    return render(
+        request, "workspace/crew_report.html", detail_context(request, report, **{form_name: form}), status=400
+    )
 
 
 @crew_required
@@ -176,50 +200,105 @@ def apply(request, report, form_name, form, action):
 def change_status(request, code):
     report = find_report(request, code)
     form = StatusForm(request.POST, request.FILES, current=report.status, report=report)
-    return apply(request, report, "status_form", form, lambda data: report_change_status(
-        report=report, status=data["status"], note=data["note"], note_is_public=data["note_is_public"],
-        photos=data["photos"], actor=request.user, actor_label=request.user.get_username(),
-        seen_updated_at=data["seen"],
-        work_location=work_location(data["latitude"], data["longitude"], data["accuracy"]),
-    ))
+    return apply(
+        request,
+        report,
+        "status_form",
+        form,
+        lambda data: report_change_status(
+            report=report,
+            status=data["status"],
+            note=data["note"],
+            note_is_public=data["note_is_public"],
+            photos=data["photos"],
+            actor=request.user,
+            actor_label=request.user.get_username(),
+            seen_updated_at=data["seen"],
+            work_location=work_location(data["latitude"], data["longitude"], data["accuracy"]),
+        ),
+    )
 
 
 @crew_required
 @require_POST
 def hand_back(request, code):
     report = find_report(request, code)
-    return apply(request, report, "return_form", ReasonForm(request.POST), lambda data: report_return(
-        report=report, reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]))
+    return apply(
+        request,
+        report,
+        "return_form",
+        ReasonForm(request.POST),
+        lambda data: report_return(
+            report=report, reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
+        ),
+    )
 
 
 @supervisor_required
 @require_POST
 def reroute(request, code):
     report = find_report(request, code)
-    return apply(request, report, "reroute_form", RerouteForm(request.POST), lambda data: report_reroute(
-        report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]))
+    return apply(
+        request,
+        report,
+        "reroute_form",
+        RerouteForm(request.POST),
+        lambda data: report_reroute(
+            report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
+        ),
+    )
 
 
 @supervisor_required
 @require_POST
 def extend(request, code):
     report = find_report(request, code)
-    return apply(request, report, "extend_form", ExtendForm(request.POST), lambda data: report_extend_deadline(
-        report=report, business_days=data["business_days"], reason=data["reason"], actor=request.user,
-        seen_updated_at=data["seen"]))
+    return apply(
+        request,
+        report,
+        "extend_form",
+        ExtendForm(request.POST),
+        lambda data: report_extend_deadline(
+            report=report,
+            business_days=data["business_days"],
+            reason=data["reason"],
+            actor=request.user,
+            seen_updated_at=data["seen"],
+        ),
+    )
 
 
 # A supervisor's steps of a request's kind (catalogue.kinds): the form and the service each one runs.
 KIND_STEPS = {
-    "legal_extend": (LegalExtendForm, lambda report, data, user: information_extend(
-        report=report, reason=data["reason"], actor=user, seen_updated_at=data["seen"])),
-    "correction": (CorrectionForm, lambda report, data, user: information_correction_request(
-        report=report, note=data["note"], actor=user, seen_updated_at=data["seen"])),
-    "legal_answer": (LegalAnswerForm, lambda report, data, user: information_answer(
-        report=report, outcome=data["outcome"], ground=data["ground"], note=data["note"], actor=user,
-        seen_updated_at=data["seen"])),
-    "referral": (ReferForm, lambda report, data, user: report_refer(
-        report=report, body=data["body"], note=data["note"], actor=user, seen_updated_at=data["seen"])),
+    "legal_extend": (
+        LegalExtendForm,
+        lambda report, data, user: information_extend(
+            report=report, reason=data["reason"], actor=user, seen_updated_at=data["seen"]
+        ),
+    ),
+    "correction": (
+        CorrectionForm,
+        lambda report, data, user: information_correction_request(
+            report=report, note=data["note"], actor=user, seen_updated_at=data["seen"]
+        ),
+    ),
+    "legal_answer": (
+        LegalAnswerForm,
+        lambda report, data, user: information_answer(
+            report=report,
+            outcome=data["outcome"],
+            ground=data["ground"],
+            note=data["note"],
+            actor=user,
+            seen_updated_at=data["seen"],
+        ),
+    ),
+    "referral": (
+        ReferForm,
+        lambda report, data, user: report_refer(
+            report=report, body=data["body"], note=data["note"], actor=user, seen_updated_at=data["seen"]
+        ),
+    ),
 }
 
 
@@ -230,8 +309,9 @@ def kind_step(request, code, step):
         raise Http404(_("Paso desconocido."))
     report = find_report(request, code)
     form_class, run = KIND_STEPS[step]
-    return apply(request, report, f"{step}_form", form_class(request.POST),
-                 lambda data: run(report, data, request.user))
+    return apply(
+        request, report, f"{step}_form", form_class(request.POST), lambda data: run(report, data, request.user)
+    )
 
 
 @crew_required
@@ -244,16 +324,35 @@ def action(request):
     if data.get("complete") != "1":
         # Django parses a multipart body cut short by a dropped connection as if it had ended there, keeping the
         # fields before the cut: the phone sends `complete` last, so a body without it is refused whole.
-        return JsonResponse({"outcome": "error", "errors": {"complete": [_(
-            "El envío llegó incompleto (se cortó la conexión); no se guardó nada y el teléfono lo reintentará.")]}},
-            status=400)
+        return JsonResponse(
+            {
+                "outcome": "error",
+                "errors": {
+                    "complete": [
+                        _(
+                            "El envío llegó incompleto (se cortó la conexión); no se guardó nada y el teléfono lo reintentará."
+                        )
+                    ]
+                },
+            },
+            status=400,
+        )
     try:
         report, seen = seen_report(request.user, data.get("seen", ""))
         outcome = crew_action_apply(
-            key=data.get("key", ""), kind=data.get("kind", ""), report=report, actor=request.user,
-            seen_updated_at=seen, status=data.get("status", ""), note=data.get("note", ""),
-            note_is_public=data.get("note_is_public") == "1", photos=request.FILES.getlist("photos"),
-            latitude=data.get("latitude"), longitude=data.get("longitude"), accuracy_m=data.get("accuracy"))
+            key=data.get("key", ""),
+            kind=data.get("kind", ""),
+            report=report,
+            actor=request.user,
+            seen_updated_at=seen,
+            status=data.get("status", ""),
+            note=data.get("note", ""),
+            note_is_public=data.get("note_is_public") == "1",
+            photos=request.FILES.getlist("photos"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            accuracy_m=data.get("accuracy"),
+        )
     except ValidationError as exc:
         return JsonResponse({"outcome": "error", "errors": exc.message_dict}, status=400)
     return JsonResponse({**outcome.result, "replayed": outcome.replayed}, status=409 if outcome.conflict else 200)
@@ -264,13 +363,26 @@ def action(request):
 def manifest(request):
     """The crew app's web app manifest (installable to the home screen), Spanish first; public, as browsers fetch it
     without the session cookie."""
-    icons = [{"src": static(f"geo_siac/icons/crew-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png",
-              "purpose": "any maskable"} for size in (192, 512)]
+    icons = [
+        {
+            "src": static(f"geo_siac/icons/crew-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "any maskable",
+        }
+        for size in (192, 512)
+    ]
     body = {
-        "name": _("GeoSIAC · Cuadrilla"), "short_name": _("Cuadrilla"), "lang": "es-CL",
+        "name": _("GeoSIAC · Cuadrilla"),
+        "short_name": _("Cuadrilla"),
+        "lang": "es-CL",
         "description": _("La cola de la cuadrilla, también sin conexión."),
-        "start_url": reverse("crew:home"), "scope": reverse("crew:home"), "display": "standalone",
-        "background_color": "#ffffff", "theme_color": "#1b5e20", "icons": icons,
+        "start_url": reverse("crew:home"),
+        "scope": reverse("crew:home"),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1b5e20",
+        "icons": icons,
     }
     return JsonResponse(body, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
 
@@ -307,15 +419,24 @@ def supervision(request):
         if form.is_valid():
             chosen = list(Report.objects.filter(tracking_code__in=selected).order_by("expected_at", "pk"))
             try:
-                results = report_bulk_update(reports=chosen, crew=form.cleaned_data["crew"],
-                                             status=form.cleaned_data["status"], note=form.cleaned_data["note"],
-                                             note_is_public=form.cleaned_data["note_is_public"], actor=request.user)
+                results = report_bulk_update(
+                    reports=chosen,
+                    crew=form.cleaned_data["crew"],
+                    status=form.cleaned_data["status"],
+                    note=form.cleaned_data["note"],
+                    note_is_public=form.cleaned_data["note_is_public"],
+                    actor=request.user,
+                )
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
                 for result in results:
-                    messages.add_message(request, RESULT_LEVELS[result.outcome], f"{result.code}: {result.text}",
-                                         extra_tags=f"bulk-{result.outcome}")
+                    messages.add_message(
+                        request,
+                        RESULT_LEVELS[result.outcome],
+                        f"{result.code}: {result.text}",
+                        extra_tags=f"bulk-{result.outcome}",
+                    )
                 if all(result.outcome != "error" for result in results):
                     return redirect(request.get_full_path())
     return supervision_page(request, form=form, selected=selected, failed=request.method == "POST")
@@ -328,15 +449,18 @@ def merge(request):
     form = MergeForm(request.POST)
     if form.is_valid():
         try:
-            duplicate = report_merge_duplicate(duplicate=form.cleaned_data["duplicate"],
-                                               original=form.cleaned_data["original"], by=request.user)
+            duplicate = report_merge_duplicate(
+                duplicate=form.cleaned_data["duplicate"], original=form.cleaned_data["original"], by=request.user
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("%(duplicate)s cerrada como duplicada de %(original)s; sus seguidores siguen "
-                                        "ahora %(original)s.") % {"duplicate": duplicate.tracking_code,
-                                                                  "original": duplicate.duplicate_of.tracking_code})
+            messages.success(
+                request,
+                _("%(duplicate)s cerrada como duplicada de %(original)s; sus seguidores siguen ahora %(original)s.")
+                % {"duplicate": duplicate.tracking_code, "original": duplicate.duplicate_of.tracking_code},
+            )
             return redirect("crew:supervision")
     return supervision_page(request, merge_form=form, failed=True)
 
@@ -349,9 +473,21 @@ def supervision_page(request, *, form=None, merge_form=None, selected=frozenset(
     rows = labelled(open_reports().filter(pk__in=list(page.object_list)).annotate(lng=LONGITUDE, lat=LATITUDE))
     query = request.GET.copy()
     query.pop("pagina", None)
-    return render(request, "workspace/supervision.html", {
-        "filters": filters, "form": form or BulkForm(), "merge_form": merge_form or MergeForm(),
-        "selected": selected, "reports": rows, "page": page, "query": query.urlencode(),
-        "triage_count": triage_queue().count(), "workload": crew_workload(),
-        "map_data": map_data(Crew.objects.all(), rows), "tile_url": settings.GEO_SIAC_TILE_URL,
-    }, status=400 if failed or filters.errors else 200)
+    return render(
+        request,
+        "workspace/supervision.html",
+        {
+            "filters": filters,
+            "form": form or BulkForm(),
+            "merge_form": merge_form or MergeForm(),
+            "selected": selected,
+            "reports": rows,
+            "page": page,
+            "query": query.urlencode(),
+            "triage_count": triage_queue().count(),
+            "workload": crew_workload(),
+            "map_data": map_data(Crew.objects.all(), rows),
+            "tile_url": settings.GEO_SIAC_TILE_URL,
+        },
+        status=400 if failed or filters.errors else 200,
+    )

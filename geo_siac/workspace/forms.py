@@ -47,19 +47,25 @@ class ServicePointField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.commune.name}"
 
 
-NOTE_IS_PUBLIC_HELP = _("Sin marcar, la nota es interna: solo la ve el personal municipal. El vecino ve siempre el "
-                        "cambio de estado.")
+NOTE_IS_PUBLIC_HELP = _(
+    "Sin marcar, la nota es interna: solo la ve el personal municipal. El vecino ve siempre el cambio de estado."
+)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Nuevo estado"))
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
-    note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
-                                        help_text=NOTE_IS_PUBLIC_HELP)
+    note_is_public = forms.BooleanField(
+        label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
+    )
     photos = PhotosField(label=_("Fotos (puede elegir varias)"), required=False)
     response = forms.ModelChoiceField(
-        label=_("Respuesta tipo"), required=False, queryset=ResponseTemplate.objects.none(), empty_label=_("Ninguna"),
-        help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."))
+        label=_("Respuesta tipo"),
+        required=False,
+        queryset=ResponseTemplate.objects.none(),
+        empty_label=_("Ninguna"),
+        help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."),
+    )
     seen = SeenField(required=False)
     # Where the crew worked, filled by crew_offline.js from the phone when "Registrar dónde trabajé" is ticked.
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -110,15 +116,21 @@ class LegalExtendForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    note = forms.CharField(label=_("Qué debe corregir o completar el solicitante"), max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Qué debe corregir o completar el solicitante"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     seen = SeenField(required=False)
 
 
 class LegalAnswerForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Resultado"), choices=LegalOutcome.choices)
-    ground = forms.ChoiceField(label=_("Causal de denegación (si se deniega total o parcialmente)"), required=False,
-                               choices=[("", "—"), *DenialGround.choices])
+    ground = forms.ChoiceField(
+        label=_("Causal de denegación (si se deniega total o parcialmente)"),
+        required=False,
+        choices=[("", "—"), *DenialGround.choices],
+    )
     note = forms.CharField(label=_("Respuesta"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     seen = SeenField(required=False)
 
@@ -131,13 +143,14 @@ class ReferForm(forms.Form):
 
 class BulkForm(forms.Form):
     reports = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
-    crew = forms.ModelChoiceField(label=_("Asignar a cuadrilla"), queryset=Crew.objects.order_by("name"),
-                                  required=False)
-    status = forms.ChoiceField(label=_("Cambiar estado a"), required=False,
-                               choices=[("", "—"), *Status.choices])
+    crew = forms.ModelChoiceField(
+        label=_("Asignar a cuadrilla"), queryset=Crew.objects.order_by("name"), required=False
+    )
+    status = forms.ChoiceField(label=_("Cambiar estado a"), required=False, choices=[("", "—"), *Status.choices])
     note = forms.CharField(label=_("Nota"), required=False, max_length=1000)
-    note_is_public = forms.BooleanField(label=_("Visible para el vecino"), required=False,
-                                        help_text=NOTE_IS_PUBLIC_HELP)
+    note_is_public = forms.BooleanField(
+        label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
+    )
 
 
 TRIAGE = "triage"
@@ -147,25 +160,46 @@ class SupervisionFilterForm(forms.Form):
     """The supervision list's filters, a GET form of single selects and one checkbox (keyboard and screen-reader
     friendly, no Ctrl-click multi-select). `filters()` gives supervision_reports' arguments."""
 
-    categoria = forms.ModelChoiceField(label=_("Categoría"), queryset=Category.objects.order_by("name_es"),
-                                       to_field_name="service_code", required=False, empty_label=_("Todas"))
-    zona = forms.ModelChoiceField(label=_("Zona"), required=False, empty_label=_("Todas"),
-                                  queryset=Zone.objects.current().defer("geometry").order_by("name", "pk"))
+    categoria = forms.ModelChoiceField(
+        label=_("Categoría"),
+        queryset=Category.objects.order_by("name_es"),
+        to_field_name="service_code",
+        required=False,
+        empty_label=_("Todas"),
+    )
+    zona = forms.ModelChoiceField(
+        label=_("Zona"),
+        required=False,
+        empty_label=_("Todas"),
+        queryset=Zone.objects.current().defer("geometry").order_by("name", "pk"),
+    )
     cuadrilla = forms.ChoiceField(label=_("Cuadrilla"), required=False)
-    estado = forms.ChoiceField(label=_("Estado"), required=False,
-                               choices=[("", _("Todos los abiertos")), *[(s.value, s.label) for s in Status if s in OPEN]])
+    estado = forms.ChoiceField(
+        label=_("Estado"),
+        required=False,
+        choices=[("", _("Todos los abiertos")), *[(s.value, s.label) for s in Status if s in OPEN]],
+    )
     vencidas = forms.BooleanField(label=_("Solo vencidas"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.crews = {str(crew.pk): crew for crew in Crew.objects.order_by("name")}
-        self.fields["cuadrilla"].choices = [("", _("Todas")), (TRIAGE, _("Cola de triage (sin cuadrilla)")),
-                                            *[(key, crew.name) for key, crew in self.crews.items()]]
+        self.fields["cuadrilla"].choices = [
+            ("", _("Todas")),
+            (TRIAGE, _("Cola de triage (sin cuadrilla)")),
+            *[(key, crew.name) for key, crew in self.crews.items()],
+        ]
 
     def filters(self) -> dict:
         data = self.cleaned_data
-        return {"category": data["categoria"], "zone": data["zona"], "crew": self.crews.get(data["cuadrilla"]),
-                "triage": data["cuadrilla"] == TRIAGE, "status": data["estado"], "overdue": data["vencidas"]}
+        return {
+            "category": data["categoria"],
+            "zone": data["zona"],
+            "crew": self.crews.get(data["cuadrilla"]),
+            "triage": data["cuadrilla"] == TRIAGE,
+            "status": data["estado"],
+            "overdue": data["vencidas"],
+        }
 
 
 class ReportCodeField(forms.CharField):
@@ -187,20 +221,31 @@ class MergeForm(forms.Form):
 class OperatorReportForm(forms.Form):
     # The kind decides whether the map step applies (operator_console.js hides it for a kind without a place).
     # Left out, a service request (what the console filed before kinds existed).
-    kind = forms.ChoiceField(label=_("Tipo de solicitud"), choices=RequestKind.choices,
-                             initial=RequestKind.SERVICE_REQUEST, required=False)
-    channel = forms.ChoiceField(label=_("Canal"), choices=[(c.value, c.label) for c in (Channel.PHONE,
-                                                                                         Channel.IN_PERSON)])
-    category = forms.ModelChoiceField(label=_("Categoría"), queryset=Category.objects.filter(is_active=True),
-                                      to_field_name="service_code")
+    kind = forms.ChoiceField(
+        label=_("Tipo de solicitud"), choices=RequestKind.choices, initial=RequestKind.SERVICE_REQUEST, required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Canal"), choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.IN_PERSON)]
+    )
+    category = forms.ModelChoiceField(
+        label=_("Categoría"), queryset=Category.objects.filter(is_active=True), to_field_name="service_code"
+    )
     # Optional here: report_create requires them for the kinds that need a place, with its own message.
     latitude = forms.FloatField(label=_("Latitud"), required=False)
     longitude = forms.FloatField(label=_("Longitud"), required=False)
-    received_at = ServicePointField(label=_("Recibida en (punto de atención u oficina)"), required=False,
-                                    empty_label="—", queryset=served_service_points())
-    commune = forms.ModelChoiceField(label=_("Comuna (sin lugar: si no la da el punto de atención)"), required=False,
-                                     queryset=Commune.objects.active().defer("geometry").order_by("name"),
-                                     to_field_name="cut", empty_label="—")
+    received_at = ServicePointField(
+        label=_("Recibida en (punto de atención u oficina)"),
+        required=False,
+        empty_label="—",
+        queryset=served_service_points(),
+    )
+    commune = forms.ModelChoiceField(
+        label=_("Comuna (sin lugar: si no la da el punto de atención)"),
+        required=False,
+        queryset=Commune.objects.active().defer("geometry").order_by("name"),
+        to_field_name="cut",
+        empty_label="—",
+    )
     address = forms.CharField(label=_("Dirección o referencia"), required=False, max_length=300)
     description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     reporter_name = forms.CharField(label=_("Nombre de quien llama"), required=False, max_length=200)

@@ -28,12 +28,20 @@ def new_report(request):
         data = form.cleaned_data
         try:
             report = report_create(
-                kind=data["kind"] or RequestKind.SERVICE_REQUEST, commune=data["commune"],
-                category=data["category"], latitude=data["latitude"], longitude=data["longitude"],
-                channel=data["channel"], description=data["description"], address=data["address"],
-                attributes=posted_answers(request.POST, data["category"]), received_at=data["received_at"],
-                reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
-                reporter_email=data["reporter_email"], created_by=request.user,
+                kind=data["kind"] or RequestKind.SERVICE_REQUEST,
+                commune=data["commune"],
+                category=data["category"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                channel=data["channel"],
+                description=data["description"],
+                address=data["address"],
+                attributes=posted_answers(request.POST, data["category"]),
+                received_at=data["received_at"],
+                reporter_name=data["reporter_name"],
+                reporter_phone=data["reporter_phone"],
+                reporter_email=data["reporter_email"],
+                created_by=request.user,
             )
         except ValidationError as exc:
             # Keyed by report_create's parameters, the form's own fields; an answer's error goes beside its question
@@ -48,13 +56,22 @@ def new_report(request):
         else:
             return redirect("operator:filed", code=report.tracking_code)
     categories = form.fields["category"].queryset
-    return render(request, "workspace/operator_new.html", {
-        "form": form, "centre": served_area_centre(), "tile_url": settings.GEO_SIAC_TILE_URL,
-        "communes_geojson": active_communes_geojson(),
-        "question_blocks": question_blocks(categories, request.POST, answer_errors, request.POST.get("category", "")),
-        "chosen_category": request.POST.get("category", ""),
-        "category_kinds": dict(categories.values_list("service_code", "kind")),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "workspace/operator_new.html",
+        {
+            "form": form,
+            "centre": served_area_centre(),
+            "tile_url": settings.GEO_SIAC_TILE_URL,
+            "communes_geojson": active_communes_geojson(),
+            "question_blocks": question_blocks(
+                categories, request.POST, answer_errors, request.POST.get("category", "")
+            ),
+            "chosen_category": request.POST.get("category", ""),
+            "category_kinds": dict(categories.values_list("service_code", "kind")),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @operator_required
@@ -68,18 +85,38 @@ def nearby(request):
     if category is None:
         return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
     reports = open_reports_near(category=category, point=point, public_only=False)[:20]
-    return JsonResponse({"reports": [
-        {"tracking_code": r.tracking_code, "status": r.get_status_display(), "address": r.address,
-         "created_at": r.created_at.isoformat()} for r in reports]})
+    return JsonResponse(
+        {
+            "reports": [
+                {
+                    "tracking_code": r.tracking_code,
+                    "status": r.get_status_display(),
+                    "address": r.address,
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in reports
+            ]
+        }
+    )
 
 
 @operator_required
 def filed(request, code):
-    report = get_object_or_404(Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
-                               tracking_code=normalize_tracking_code(code))
-    duplicates = (open_reports_near(category=report.category, point=report.location,
-                                    public_only=False).exclude(pk=report.pk)[:10]
-                  if report.location is not None else [])
-    return render(request, "workspace/operator_filed.html", {
-        "report": report, "spelled": " ".join(report.tracking_code), "duplicates": duplicates,
-    })
+    report = get_object_or_404(
+        Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
+        tracking_code=normalize_tracking_code(code),
+    )
+    duplicates = (
+        open_reports_near(category=report.category, point=report.location, public_only=False).exclude(pk=report.pk)[:10]
+        if report.location is not None
+        else []
+    )
+    return render(
+        request,
+        "workspace/operator_filed.html",
+        {
+            "report": report,
+            "spelled": " ".join(report.tracking_code),
+            "duplicates": duplicates,
+        },
+    )

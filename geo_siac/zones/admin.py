@@ -47,4 +47,3 @@ class ZoneAdmin(GeoAdmin):
 
     def has_add_permission(self, request):
         return False
-

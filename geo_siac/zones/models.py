@@ -138,8 +138,12 @@ class ZoneResponsibility(models.Model):
         Category, verbose_name=_("categoría"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     category_group = models.ForeignKey(
-        CategoryGroup, verbose_name=_("grupo de categorías"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="+",
+        CategoryGroup,
+        verbose_name=_("grupo de categorías"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
 
     class Meta:
@@ -195,7 +199,9 @@ class ServicePoint(models.Model):
     )
     address = models.CharField(_("dirección"), max_length=300, blank=True)
     services = models.JSONField(
-        _("servicios"), default=list, blank=True,
+        _("servicios"),
+        default=list,
+        blank=True,
         help_text=_('Lista de {"name": ..., "category": código de servicio opcional}.'),
     )
     channels = models.JSONField(_("canales"), default=list, blank=True)

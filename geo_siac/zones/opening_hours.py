@@ -124,9 +124,7 @@ def _check_week_overlaps(parsed: dict[str, list[Interval]]) -> None:
             raise ValueError(f"Intervalos superpuestos en 'weekly' entre {day} y {next_day}.")
 
 
-def _validate_list(
-    items: Any, key: str, validate_item: Callable[[Any, str], dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _validate_list(items: Any, key: str, validate_item: Callable[[Any, str], dict[str, Any]]) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise ValueError(f"'{key}' debe ser una lista.")
     return [validate_item(item, f"{key}[{i}]") for i, item in enumerate(items)]
@@ -196,7 +194,7 @@ def _parse_date(value: Any, where: str, required: bool = False) -> date | None:
 def _parse_intervals(raw: Any, where: str) -> list[Interval]:
     """Parse ``[["HH:MM", "HH:MM"], ...]``, sorted; overlaps within the list are errors."""
     if not isinstance(raw, list):
-        raise ValueError(f"{where} debe ser una lista de intervalos [\"HH:MM\", \"HH:MM\"].")
+        raise ValueError(f'{where} debe ser una lista de intervalos ["HH:MM", "HH:MM"].')
     intervals = sorted(_parse_interval(pair, f"{where}[{i}]") for i, pair in enumerate(raw))
     for (_, end), (next_start, _) in zip(intervals, intervals[1:]):
         if end > next_start:
@@ -206,7 +204,7 @@ def _parse_intervals(raw: Any, where: str) -> list[Interval]:
 
 def _parse_interval(pair: Any, where: str) -> Interval:
     if not (isinstance(pair, list | tuple) and len(pair) == 2):
-        raise ValueError(f"{where} debe ser un par [\"HH:MM\", \"HH:MM\"], no {pair!r}.")
+        raise ValueError(f'{where} debe ser un par ["HH:MM", "HH:MM"], no {pair!r}.')
     start = _parse_minutes(pair[0], f"{where} (inicio)", allow_24=False)
     end = _parse_minutes(pair[1], f"{where} (fin)", allow_24=True)
     if end == start:
@@ -297,8 +295,11 @@ def sessions_on(
         named = []
     else:
         weekday = WEEKDAYS[day.weekday()]
-        named = [(session["label"], session["hours"]) for session in normalised["special_sessions"]
-                 if session["weekday"] == weekday and _session_applies(session, day)]
+        named = [
+            (session["label"], session["hours"])
+            for session in normalised["special_sessions"]
+            if session["weekday"] == weekday and _session_applies(session, day)
+        ]
     return [
         (label, _instant(midnight + timedelta(minutes=start), tz), _instant(midnight + timedelta(minutes=end), tz))
         for label, hours_ in named

@@ -125,8 +125,12 @@ def import_population(
 
 def loaded_cuts(resolutions: tuple[int, ...]) -> set[str]:
     """The comunas that have population cells at every one of these resolutions."""
-    rows = (PopulationCell.objects.filter(res__in=resolutions).values("cut")
-            .annotate(resolutions=Count("res", distinct=True)).filter(resolutions=len(set(resolutions))))
+    rows = (
+        PopulationCell.objects.filter(res__in=resolutions)
+        .values("cut")
+        .annotate(resolutions=Count("res", distinct=True))
+        .filter(resolutions=len(set(resolutions)))
+    )
     return {row["cut"] for row in rows}
 
 
@@ -193,12 +197,14 @@ def interpolate_to_cells(zones: gpd.GeoDataFrame, res: int) -> pd.DataFrame:
     cells = h3_cells_gdf(cover, crs=f"EPSG:{METRIC_SRID}")
     values = areal_interpolate(zones.to_crs(epsg=METRIC_SRID), list(BANDS), cells)
     values = values[values["pob_total"] > 0]
-    return pd.DataFrame({
-        "cell": [h3.str_to_int(cell) for cell in values.index],
-        "pob_total": values["pob_total"].to_numpy(),
-        "pob_under_15": (values["pob_0_a_5"] + values["pob_6_a_14"]).to_numpy(),
-        "pob_65_plus": values["pob_65_y_mas"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "cell": [h3.str_to_int(cell) for cell in values.index],
+            "pob_total": values["pob_total"].to_numpy(),
+            "pob_under_15": (values["pob_0_a_5"] + values["pob_6_a_14"]).to_numpy(),
+            "pob_65_plus": values["pob_65_y_mas"].to_numpy(),
+        }
+    )
 
 
 def _check_conserved(cut: str, res: int, expected: float, got: float) -> None:
@@ -213,7 +219,9 @@ def _write_zones(frame: gpd.GeoDataFrame, source: str) -> None:
     CensusZone.objects.filter(geocodigo__in=list(frame["geocodigo"])).delete()
     CensusZone.objects.bulk_create(
         CensusZone(
-            geocodigo=row["geocodigo"], cut=row["cut"], source=source,
+            geocodigo=row["geocodigo"],
+            cut=row["cut"],
+            source=source,
             geometry=GEOSGeometry(memoryview(shapely.to_wkb(row["geometry"])), srid=STORAGE_SRID),
             **{band: row[band] for band in BANDS},
         )
@@ -225,4 +233,3 @@ def _write_cells(cut: str, res: int, cells: pd.DataFrame) -> None:
     PopulationCell.objects.bulk_create(
         (PopulationCell(cut=cut, res=res, **row) for row in cells.to_dict("records")), batch_size=5000
     )
-

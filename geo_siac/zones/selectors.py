@@ -40,11 +40,7 @@ def commune_nearest(point: Point) -> NearestCommune | None:
     """The nearest active comuna and its geodesic distance in metres (on the WGS84 spheroid)."""
     commune = (
         Commune.objects.active()
-        .annotate(
-            distance_m=RawSQL(
-                "ST_Distance(geometry::geography, ST_GeomFromEWKT(%s)::geography)", (point.ewkt,)
-            )
-        )
+        .annotate(distance_m=RawSQL("ST_Distance(geometry::geography, ST_GeomFromEWKT(%s)::geography)", (point.ewkt,)))
         .order_by("distance_m")
         .first()
     )
@@ -72,8 +68,13 @@ def active_communes_geojson(tolerance_deg: float = 0.0001) -> dict:
 
 def zone_containing(point: Point, commune: Commune) -> Zone | None:
     """The current zone of the comuna covering the point; on a shared border the lowest key wins (stable)."""
-    return (Zone.objects.current().filter(commune=commune, geometry__intersects=point).defer("geometry")
-            .order_by("key").first())
+    return (
+        Zone.objects.current()
+        .filter(commune=commune, geometry__intersects=point)
+        .defer("geometry")
+        .order_by("key")
+        .first()
+    )
 
 
 def closed_days() -> frozenset[date]:
@@ -107,13 +108,15 @@ def placement(point: Point, category, commune: Commune | None = None) -> Placeme
     `commune` when already known), zone and crew, and the closed days. None when no active comuna covers the
     point. The instances carry only the fields routing and tracking codes use; any other field loads on access."""
     with connection.cursor() as cursor:
-        cursor.execute(PLACEMENT_SQL, [point.x, point.y, commune.pk if commune else None, category.pk,
-                                       category.group_id])
+        cursor.execute(
+            PLACEMENT_SQL, [point.x, point.y, commune.pk if commune else None, category.pk, category.group_id]
+        )
         row = cursor.fetchone()
     if row is None:
         return None
-    found = commune or loaded(Commune, id=row[0], cut=row[1], name=row[2], tracking_prefix=row[3],
-                              jurisdiction_id=row[4])
+    found = commune or loaded(
+        Commune, id=row[0], cut=row[1], name=row[2], tracking_prefix=row[3], jurisdiction_id=row[4]
+    )
     zone = crew = None
     if row[5] is not None:
         zone = loaded(Zone, id=row[5], commune_id=found.pk, key=row[6], name=row[7], version=row[8])
@@ -134,15 +137,24 @@ def current_zones_of(crews) -> QuerySet[Zone]:
 
 def served_service_points() -> QuerySet[ServicePoint]:
     """The service points of the served (active) comunas: where an operator may record a request as received."""
-    return (ServicePoint.objects.filter(commune__is_active=True).select_related("commune")
-            .defer("commune__geometry").order_by("commune__name", "name"))
+    return (
+        ServicePoint.objects.filter(commune__is_active=True)
+        .select_related("commune")
+        .defer("commune__geometry")
+        .order_by("commune__name", "name")
+    )
 
 
 def served_area_centre() -> list[float]:
     """[lat, lng] where an empty map opens: a point inside the first comuna served (Santiago if none). PostGIS
     finds the point, so the comuna's boundary (thousands of vertices) is not sent to Python on every crew page."""
-    centre = (Commune.objects.active().order_by("cut").annotate(centre=PointOnSurface("geometry"))
-              .values_list("centre", flat=True).first())
+    centre = (
+        Commune.objects.active()
+        .order_by("cut")
+        .annotate(centre=PointOnSurface("geometry"))
+        .values_list("centre", flat=True)
+        .first()
+    )
     if centre is None:
         return [-33.45, -70.65]
     return [centre.y, centre.x]

@@ -159,11 +159,13 @@ def import_service_points(
         raise ServicePointImportError(f"Tipo desconocido '{kind}'; use uno de: {', '.join(ServicePointKind.values)}.")
     source = source or layout.get("source") or path.stem
     if len(source) > SOURCE_MAX:
-        raise ServicePointImportError(f"El nombre del origen tiene {len(source)} caracteres; el máximo es "
-                                      f"{SOURCE_MAX}: indíquelo con --source.")
+        raise ServicePointImportError(
+            f"El nombre del origen tiene {len(source)} caracteres; el máximo es {SOURCE_MAX}: indíquelo con --source."
+        )
     wanted = {c.zfill(5) for c in cuts} if cuts else None
-    loaded = set(ServicePoint.objects.filter(source=source).values_list("commune__cut", flat=True)) if skip_loaded \
-        else set()
+    loaded = (
+        set(ServicePoint.objects.filter(source=source).values_list("commune__cut", flat=True)) if skip_loaded else set()
+    )
     summary = ServicePointImportSummary(already_loaded=sorted(loaded & wanted if wanted else loaded))
     if wanted and wanted <= loaded:  # nothing to do: the file is not even read
         return summary
@@ -173,8 +175,11 @@ def import_service_points(
     if row_kind is None and "kind" not in mapping:
         raise ServicePointImportError("Indique --kind o una columna de tipo (--map kind=columna).")
     context = _Context(
-        mapping=mapping, kind=row_kind, closed=layout.get("closed", {"cerrado", "closed"}),
-        cuts={c.zfill(5) for c in cuts} if cuts else None, loaded=loaded,
+        mapping=mapping,
+        kind=row_kind,
+        closed=layout.get("closed", {"cerrado", "closed"}),
+        cuts={c.zfill(5) for c in cuts} if cuts else None,
+        loaded=loaded,
         communes={c.cut: c for c in Commune.objects.all()},
         source=source,
     )
@@ -248,7 +253,10 @@ def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
         return {}, "sin nombre"
     service = ctx.value(row, "service")
     values = {
-        "name": name[:200], "kind": kind, "point": point, "commune": commune,
+        "name": name[:200],
+        "kind": kind,
+        "point": point,
+        "commune": commune,
         "address": " ".join(filter(None, [ctx.value(row, "address"), ctx.value(row, "number")]))[:300],
         "services": [{"name": service}] if service else [],
     }

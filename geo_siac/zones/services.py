@@ -17,12 +17,14 @@ def zone_save_version(*, commune: Commune, key: str, name: str, geometry: MultiP
         current.retired_at = now
         current.save(update_fields=["retired_at"])
         version = current.version + 1
-    zone = Zone.objects.create(commune=commune, key=key, name=name, version=version, geometry=geometry,
-                               created_at=now, source=source)
+    zone = Zone.objects.create(
+        commune=commune, key=key, name=name, version=version, geometry=geometry, created_at=now, source=source
+    )
     if current is not None:
         ZoneResponsibility.objects.bulk_create(
-            ZoneResponsibility(zone=zone, crew_id=r.crew_id, category_id=r.category_id,
-                               category_group_id=r.category_group_id)
+            ZoneResponsibility(
+                zone=zone, crew_id=r.crew_id, category_id=r.category_id, category_group_id=r.category_group_id
+            )
             for r in current.responsibilities.all()
         )
     return zone

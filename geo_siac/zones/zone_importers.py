@@ -107,7 +107,7 @@ def prepare(rows, boundary, summary: ZoneImportSummary) -> list[tuple[str, shape
 
 def find_overlaps(zones, summary: ZoneImportSummary) -> None:
     for i, (name_a, shape_a) in enumerate(zones):
-        for name_b, shape_b in zones[i + 1:]:
+        for name_b, shape_b in zones[i + 1 :]:
             if shape_a.intersects(shape_b):
                 area = metric(shapely.intersection(shape_a, shape_b, grid_size=GRID)).area
                 if area > OVERLAP_TOLERANCE_M2:
@@ -128,8 +128,9 @@ def first_wins(zones) -> list[tuple[str, shapely.Geometry]]:
 def uncovered_share(zones, boundary) -> float:
     if not zones:
         return 1.0
-    covered = shapely.intersection(shapely.union_all([shape for _name, shape in zones], grid_size=GRID), boundary,
-                                   grid_size=GRID)
+    covered = shapely.intersection(
+        shapely.union_all([shape for _name, shape in zones], grid_size=GRID), boundary, grid_size=GRID
+    )
     return max(0.0, 1 - metric(covered).area / metric(boundary).area)
 
 
@@ -143,8 +144,9 @@ def save_zones(*, commune: Commune, zones, source: str, summary: ZoneImportSumma
     summary.committed = True
 
 
-def import_zones(*, path: Path, cut: str, name_field: str | None = None, resolve: str | None = None,
-                 commit: bool = False) -> ZoneImportSummary:
+def import_zones(
+    *, path: Path, cut: str, name_field: str | None = None, resolve: str | None = None, commit: bool = False
+) -> ZoneImportSummary:
     """Check (and with `commit`, save) the zones in a file. Overlaps refuse the commit unless `resolve`."""
     if resolve is not None and resolve not in RESOLUTIONS:
         raise ZoneImportError(f"Resolución de traslapes desconocida '{resolve}'; use: {', '.join(RESOLUTIONS)}.")
@@ -169,8 +171,11 @@ def h3_zones(boundary, resolution: int) -> list[tuple[str, shapely.Geometry]]:
     # "overlap" keeps the cells along the border too, so the clipped cells cover the whole comuna.
     cells = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(boundary), resolution, contain="overlap")
     shapes = [(f"H3 {cell}", shapely.geometry.shape(h3.cells_to_geo([cell]))) for cell in sorted(cells)]
-    return [(name, clipped) for name, shape in shapes
-            if (clipped := polygonal(shapely.intersection(shape, boundary, grid_size=GRID))) is not None]
+    return [
+        (name, clipped)
+        for name, shape in shapes
+        if (clipped := polygonal(shapely.intersection(shape, boundary, grid_size=GRID))) is not None
+    ]
 
 
 def grid_zones(boundary, size_m: float) -> list[tuple[str, shapely.Geometry]]:
@@ -182,12 +187,16 @@ def grid_zones(boundary, size_m: float) -> list[tuple[str, shapely.Geometry]]:
             cells.append((f"Cuadro {i + 1}-{j + 1}", shapely.box(x, y, x + size_m, y + size_m)))
     frame = gpd.GeoDataFrame({"name": [n for n, _ in cells]}, geometry=[c for _, c in cells], crs=METRIC_SRID)
     frame = frame.to_crs(epsg=STORAGE_SRID)
-    return [(name, clipped) for name, shape in zip(frame["name"], frame.geometry)
-            if (clipped := polygonal(shapely.intersection(shape, boundary, grid_size=GRID))) is not None]
+    return [
+        (name, clipped)
+        for name, shape in zip(frame["name"], frame.geometry)
+        if (clipped := polygonal(shapely.intersection(shape, boundary, grid_size=GRID))) is not None
+    ]
 
 
-def generate_zones(*, cut: str, h3_resolution: int | None = None, grid_m: float | None = None,
-                   commit: bool = False) -> ZoneImportSummary:
+def generate_zones(
+    *, cut: str, h3_resolution: int | None = None, grid_m: float | None = None, commit: bool = False
+) -> ZoneImportSummary:
     """Zones for a municipality that has none: H3 cells or a square grid in metres, clipped to the comuna."""
     if (h3_resolution is None) == (grid_m is None):
         raise ZoneImportError("Indique --h3-res o --grid-m (uno de los dos).")

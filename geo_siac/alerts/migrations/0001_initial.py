@@ -7,111 +7,227 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reports', '0019_crew_actions'),
-        ('catalogue', '0004_labels_after_catalogue_move'),
-        ('zones', '0009_labels_after_catalogue_move'),
+        ("reports", "0019_crew_actions"),
+        ("catalogue", "0004_labels_after_catalogue_move"),
+        ("zones", "0009_labels_after_catalogue_move"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('assigned', 'Asignada'), ('due_soon', 'Por vencer'), ('overdue', 'Vencida'), ('reopened', 'Reabierta'), ('triage_wait', 'Esperando en triage'), ('escalation', 'Escalamiento')], max_length=16, verbose_name='tipo')),
-                ('level', models.IntegerField(default=0, verbose_name='nivel')),
-                ('fired_at', models.DateTimeField(verbose_name='emitido')),
-                ('report', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='reports.report', verbose_name='solicitud')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("assigned", "Asignada"),
+                            ("due_soon", "Por vencer"),
+                            ("overdue", "Vencida"),
+                            ("reopened", "Reabierta"),
+                            ("triage_wait", "Esperando en triage"),
+                            ("escalation", "Escalamiento"),
+                        ],
+                        max_length=16,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("level", models.IntegerField(default=0, verbose_name="nivel")),
+                ("fired_at", models.DateTimeField(verbose_name="emitido")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="reports.report",
+                        verbose_name="solicitud",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aviso emitido',
-                'verbose_name_plural': 'avisos emitidos',
+                "verbose_name": "aviso emitido",
+                "verbose_name_plural": "avisos emitidos",
             },
         ),
         migrations.CreateModel(
-            name='DepartmentHead',
+            name="DepartmentHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('department', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='head', to='catalogue.department', verbose_name='dirección municipal')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='headed_departments', to=settings.AUTH_USER_MODEL, verbose_name='jefatura')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "department",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="head",
+                        to="catalogue.department",
+                        verbose_name="dirección municipal",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="headed_departments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="jefatura",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'jefatura de dirección',
-                'verbose_name_plural': 'jefaturas de dirección',
+                "verbose_name": "jefatura de dirección",
+                "verbose_name_plural": "jefaturas de dirección",
             },
         ),
         migrations.CreateModel(
-            name='EscalationRule',
+            name="EscalationRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(verbose_name='nivel')),
-                ('threshold_business_days', models.SmallIntegerField(help_text='Negativo: antes del día del plazo (-2: faltan dos días hábiles); 0: el día del plazo; 1: vencida desde el día hábil siguiente; 5: vencida hace cinco días hábiles.', verbose_name='umbral (días hábiles desde el plazo)')),
-                ('recipients', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('crew', 'Integrantes de la cuadrilla'), ('crew_supervisor', 'Supervisión de la cuadrilla'), ('department_head', 'Jefatura de la dirección'), ('oirs_coordinator', 'Coordinación OIRS'), ('municipal_administrator', 'Administración municipal')], max_length=32), size=None, verbose_name='avisar a')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalation_rules', to='catalogue.department', verbose_name='dirección municipal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("level", models.PositiveSmallIntegerField(verbose_name="nivel")),
+                (
+                    "threshold_business_days",
+                    models.SmallIntegerField(
+                        help_text="Negativo: antes del día del plazo (-2: faltan dos días hábiles); 0: el día del plazo; 1: vencida desde el día hábil siguiente; 5: vencida hace cinco días hábiles.",
+                        verbose_name="umbral (días hábiles desde el plazo)",
+                    ),
+                ),
+                (
+                    "recipients",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("crew", "Integrantes de la cuadrilla"),
+                                ("crew_supervisor", "Supervisión de la cuadrilla"),
+                                ("department_head", "Jefatura de la dirección"),
+                                ("oirs_coordinator", "Coordinación OIRS"),
+                                ("municipal_administrator", "Administración municipal"),
+                            ],
+                            max_length=32,
+                        ),
+                        size=None,
+                        verbose_name="avisar a",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalation_rules",
+                        to="catalogue.department",
+                        verbose_name="dirección municipal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'regla de escalamiento',
-                'verbose_name_plural': 'reglas de escalamiento',
-                'ordering': ['department', 'level'],
+                "verbose_name": "regla de escalamiento",
+                "verbose_name_plural": "reglas de escalamiento",
+                "ordering": ["department", "level"],
             },
         ),
         migrations.CreateModel(
-            name='StaffAlert',
+            name="StaffAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='leído')),
-                ('digested_at', models.DateTimeField(blank=True, null=True, verbose_name='enviado en resumen')),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='alerts.alert', verbose_name='aviso')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='staff_alerts', to=settings.AUTH_USER_MODEL, verbose_name='persona')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="leído")),
+                ("digested_at", models.DateTimeField(blank=True, null=True, verbose_name="enviado en resumen")),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="alerts.alert",
+                        verbose_name="aviso",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_alerts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="persona",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aviso en bandeja',
-                'verbose_name_plural': 'avisos en bandeja',
+                "verbose_name": "aviso en bandeja",
+                "verbose_name_plural": "avisos en bandeja",
             },
         ),
         migrations.CreateModel(
-            name='StaffAlertPreference',
+            name="StaffAlertPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delivery', models.CharField(choices=[('immediate', 'Inmediato'), ('digest', 'Resumen diario')], default='immediate', max_length=16, verbose_name='envío')),
-                ('language', models.CharField(choices=[('es-cl', 'Español (Chile)'), ('en', 'English')], default='es-cl', max_length=8, verbose_name='idioma')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alert_preference', to=settings.AUTH_USER_MODEL, verbose_name='persona')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "delivery",
+                    models.CharField(
+                        choices=[("immediate", "Inmediato"), ("digest", "Resumen diario")],
+                        default="immediate",
+                        max_length=16,
+                        verbose_name="envío",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("es-cl", "Español (Chile)"), ("en", "English")],
+                        default="es-cl",
+                        max_length=8,
+                        verbose_name="idioma",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_preference",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="persona",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'preferencia de avisos',
-                'verbose_name_plural': 'preferencias de avisos',
+                "verbose_name": "preferencia de avisos",
+                "verbose_name_plural": "preferencias de avisos",
             },
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(fields=('report', 'kind', 'level'), name='alert_fires_once'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(fields=("report", "kind", "level"), name="alert_fires_once"),
         ),
         migrations.AddConstraint(
-            model_name='escalationrule',
-            constraint=models.UniqueConstraint(fields=('department', 'level'), name='escalation_rule_unique_level'),
+            model_name="escalationrule",
+            constraint=models.UniqueConstraint(fields=("department", "level"), name="escalation_rule_unique_level"),
         ),
         migrations.AddConstraint(
-            model_name='escalationrule',
-            constraint=models.CheckConstraint(condition=models.Q(('level__gte', 1)), name='escalation_rule_level_from_1'),
+            model_name="escalationrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level__gte", 1)), name="escalation_rule_level_from_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationrule',
-            constraint=models.CheckConstraint(condition=models.Q(('threshold_business_days__range', (-60, 250))), name='escalation_rule_threshold_range'),
+            model_name="escalationrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("threshold_business_days__range", (-60, 250))),
+                name="escalation_rule_threshold_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationrule',
-            constraint=models.CheckConstraint(condition=models.Q(('recipients', []), _negated=True), name='escalation_rule_has_recipients'),
+            model_name="escalationrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("recipients", []), _negated=True), name="escalation_rule_has_recipients"
+            ),
         ),
         migrations.AddIndex(
-            model_name='staffalert',
-            index=models.Index(fields=['user', 'read_at'], name='staff_alert_unread'),
+            model_name="staffalert",
+            index=models.Index(fields=["user", "read_at"], name="staff_alert_unread"),
         ),
         migrations.AddConstraint(
-            model_name='staffalert',
-            constraint=models.UniqueConstraint(fields=('user', 'alert'), name='staff_alert_unique'),
+            model_name="staffalert",
+            constraint=models.UniqueConstraint(fields=("user", "alert"), name="staff_alert_unique"),
         ),
     ]

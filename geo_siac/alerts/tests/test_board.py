@@ -95,8 +95,9 @@ def test_a_merged_duplicate_does_not_change_the_board_which_gives_the_public_sha
 
 
 def other_department_crew() -> Crew:
-    return Crew.objects.create(department=Department.objects.create(name="Dirección de Tránsito"),
-                               name="Cuadrilla Señalética")
+    return Crew.objects.create(
+        department=Department.objects.create(name="Dirección de Tránsito"), name="Cuadrilla Señalética"
+    )
 
 
 def test_a_head_reroutes_only_to_crews_of_their_department(client, crews, make_report, django_user_model):
@@ -108,10 +109,15 @@ def test_a_head_reroutes_only_to_crews_of_their_department(client, crews, make_r
     client.force_login(head)
     page = client.get("/cuadrilla/plazos/").content.decode()
     assert "Cuadrilla Oriente" in page and "Cuadrilla Señalética" not in page
-    response = client.post(f"/cuadrilla/plazos/{overdue.tracking_code}/derivar/",
-                           {"crew": elsewhere.pk, "seen": overdue.updated_at.isoformat()}, follow=True)
-    assert ("Solo puede derivar a cuadrillas de la dirección que encabeza; Cuadrilla Señalética es de Dirección de "
-            "Tránsito.") in response.content.decode()
+    response = client.post(
+        f"/cuadrilla/plazos/{overdue.tracking_code}/derivar/",
+        {"crew": elsewhere.pk, "seen": overdue.updated_at.isoformat()},
+        follow=True,
+    )
+    assert (
+        "Solo puede derivar a cuadrillas de la dirección que encabeza; Cuadrilla Señalética es de Dirección de "
+        "Tránsito."
+    ) in response.content.decode()
     overdue.refresh_from_db()
     assert overdue.crew == crews["A"]
     client.force_login(crews["supervisor"])
@@ -121,8 +127,9 @@ def test_a_head_reroutes_only_to_crews_of_their_department(client, crews, make_r
     assert overdue.crew == elsewhere
 
 
-def test_a_request_without_department_belongs_to_its_categorys_on_the_board(client, crews, make_report,
-                                                                           django_user_model):
+def test_a_request_without_department_belongs_to_its_categorys_on_the_board(
+    client, crews, make_report, django_user_model
+):
     department = crews["A"].department
     Category.objects.filter(service_code="retiro-escombros").update(department=department)
     imported = make_report(point=WEST_POINT)

@@ -44,31 +44,44 @@ def escalation_setup(crews, django_user_model):
     DepartmentHead.objects.create(department=department, user=head)
     for username, group in (("olga", OIRS_COORDINATION), ("adam", MUNICIPAL_ADMINISTRATION)):
         django_user_model.objects.create_user(username, email=f"{username}@muni.example").groups.add(
-            Group.objects.get_or_create(name=group)[0])
+            Group.objects.get_or_create(name=group)[0]
+        )
     crew_supervisor = django_user_model.objects.create_user("carla", email="carla@muni.example")
     crew_supervisor.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
     crews["A"].members.add(crew_supervisor)
-    EscalationRule.objects.create(department=department, level=1, threshold_business_days=-2,
-                                  recipients=[Recipient.CREW_SUPERVISOR])
-    EscalationRule.objects.create(department=department, level=2, threshold_business_days=1,
-                                  recipients=[Recipient.DEPARTMENT_HEAD])
-    EscalationRule.objects.create(department=department, level=3, threshold_business_days=5,
-                                  recipients=[Recipient.OIRS_COORDINATOR, Recipient.MUNICIPAL_ADMINISTRATOR])
+    EscalationRule.objects.create(
+        department=department, level=1, threshold_business_days=-2, recipients=[Recipient.CREW_SUPERVISOR]
+    )
+    EscalationRule.objects.create(
+        department=department, level=2, threshold_business_days=1, recipients=[Recipient.DEPARTMENT_HEAD]
+    )
+    EscalationRule.objects.create(
+        department=department,
+        level=3,
+        threshold_business_days=5,
+        recipients=[Recipient.OIRS_COORDINATOR, Recipient.MUNICIPAL_ADMINISTRATOR],
+    )
 
 
 def report_due(make_report, received: date, business_days: int) -> Report:
     report = make_report(point=WEST_POINT)
     created = datetime.combine(received, datetime.min.time().replace(hour=10), tzinfo=SANTIAGO)
     Report.objects.filter(pk=report.pk).update(
-        created_at=created, updated_at=created,
-        expected_at=deadline(received, business_days, closed_days=frozenset({date(2025, 9, 29)})))
+        created_at=created,
+        updated_at=created,
+        expected_at=deadline(received, business_days, closed_days=frozenset({date(2025, 9, 29)})),
+    )
     report.refresh_from_db()
     return report
 
 
 def fired_days(report: Report) -> dict[int, date]:
-    return {level: fired.astimezone(SANTIAGO).date() for level, fired in
-            Alert.objects.filter(report=report, kind=AlertKind.ESCALATION).values_list("level", "fired_at")}
+    return {
+        level: fired.astimezone(SANTIAGO).date()
+        for level, fired in Alert.objects.filter(report=report, kind=AlertKind.ESCALATION).values_list(
+            "level", "fired_at"
+        )
+    }
 
 
 @pytest.mark.django_db
@@ -113,8 +126,14 @@ def run_escalate(*, pause: float = 0, batch: int = 2) -> subprocess.Popen:
     database = {**connection.settings_dict, "PORT": connection.settings_dict["PORT"] or 5432}
     url = "postgis://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**database)  # the test database
     environment = {**os.environ, "DATABASE_URL": url, "GEO_SIAC_ESCALATE_TEST_PAUSE": str(pause)}
-    return subprocess.Popen([sys.executable, "manage.py", "escalate", "--batch", str(batch)], cwd=PROJECT_ROOT,
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "escalate", "--batch", str(batch)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def overdue_reports(crews, make_report, django_user_model, count: int) -> list[Report]:
@@ -146,7 +165,8 @@ def test_two_escalate_processes_started_together_escalate_each_request_once(crew
 
 @pytest.mark.django_db(transaction=True)
 def test_an_escalate_killed_half_way_and_run_again_sends_what_was_missing_and_nothing_twice(
-        crews, make_report, django_user_model):
+    crews, make_report, django_user_model
+):
     reports = overdue_reports(crews, make_report, django_user_model, 12)
     process = run_escalate(pause=60)
     waited = time.monotonic() + 60
@@ -174,17 +194,23 @@ def test_the_replay_counts_what_the_daily_runs_fired(crews, make_report, django_
             report_change_status(report=answered, status="resolved")
             Report.objects.filter(pk=answered.pk).update(closed_at=datetime(2025, 9, 23, 12, tzinfo=SANTIAGO))
         day += timedelta(days=1)
-    fired = Counter((at.astimezone(SANTIAGO).date().replace(day=1), level) for level, at in
-                    Alert.objects.filter(kind=AlertKind.ESCALATION).values_list("level", "fired_at"))
-    replayed = escalation_replay(Report.objects.filter(pk__in=[late.pk, answered.pk, october.pk]),
-                                 {1: -2, 2: 1, 3: 5}, as_of=datetime(2025, 10, 31, 12, tzinfo=SANTIAGO))
+    fired = Counter(
+        (at.astimezone(SANTIAGO).date().replace(day=1), level)
+        for level, at in Alert.objects.filter(kind=AlertKind.ESCALATION).values_list("level", "fired_at")
+    )
+    replayed = escalation_replay(
+        Report.objects.filter(pk__in=[late.pk, answered.pk, october.pk]),
+        {1: -2, 2: 1, 3: 5},
+        as_of=datetime(2025, 10, 31, 12, tzinfo=SANTIAGO),
+    )
     assert {(month, level): n for month, counts in replayed.items() for level, n in counts.items()} == fired
     assert replayed == {date(2025, 9, 1): {1: 2, 2: 1}, date(2025, 10, 1): {1: 1, 2: 1, 3: 2}}
 
 
 @pytest.mark.django_db
 def test_a_request_without_department_escalates_to_the_head_of_its_categorys_department(
-        crews, make_report, django_user_model):
+    crews, make_report, django_user_model
+):
     escalation_setup(crews, django_user_model)
     report = make_report(point=WEST_POINT)
     assert report.category.department == crews["A"].department

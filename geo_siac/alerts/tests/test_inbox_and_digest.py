@@ -70,7 +70,8 @@ def test_the_preference_form_saves_the_choice(client, crews):
 
 
 def test_information_a_citizen_adds_alerts_the_crew_once_per_addition_by_email_digest_and_inbox(
-        client, crews, make_report, django_user_model):
+    client, crews, make_report, django_user_model
+):
     from geo_siac.alerts.models import Alert, AlertKind
     from geo_siac.reports.services import report_add_citizen_info
 
@@ -88,12 +89,15 @@ def test_information_a_citizen_adds_alerts_the_crew_once_per_addition_by_email_d
     alerts_run()
     alerts_run()
     assert list(told.values_list("subject", flat=True)) == [
-        f"La ciudadanía agregó información: solicitud {report.tracking_code}"]
+        f"La ciudadanía agregó información: solicitud {report.tracking_code}"
+    ]
     report_add_citizen_info(report=report, note="Y un colchón.", by_email="rosa@example.cl")
     alerts_run()
     assert told.count() == 2
-    assert sorted(Alert.objects.filter(report=report, kind=AlertKind.CITIZEN_INFO).values_list("level", flat=True)) \
-        == [1, 2]
+    assert sorted(Alert.objects.filter(report=report, kind=AlertKind.CITIZEN_INFO).values_list("level", flat=True)) == [
+        1,
+        2,
+    ]
 
     staff_digests_send()
     (digest,) = Notification.objects.filter(recipient="carlos@muni.example")

@@ -6,110 +6,185 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('zones', '0007_field_labels'),
+        ("zones", "0007_field_labels"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Procedure',
+            name="Procedure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='identificador en la dirección')),
-                ('name', models.CharField(max_length=200, verbose_name='nombre')),
-                ('summary', models.TextField(blank=True, verbose_name='descripción')),
-                ('requirements', models.TextField(blank=True, help_text='Uno por línea.', verbose_name='requisitos')),
-                ('cost', models.CharField(blank=True, max_length=200, verbose_name='costo')),
-                ('legal_deadline', models.CharField(blank=True, max_length=200, verbose_name='plazo legal')),
-                ('online_url', models.URLField(blank=True, verbose_name='trámite en línea')),
-                ('responsible', models.CharField(blank=True, max_length=200, verbose_name='unidad responsable')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="identificador en la dirección")),
+                ("name", models.CharField(max_length=200, verbose_name="nombre")),
+                ("summary", models.TextField(blank=True, verbose_name="descripción")),
+                ("requirements", models.TextField(blank=True, help_text="Uno por línea.", verbose_name="requisitos")),
+                ("cost", models.CharField(blank=True, max_length=200, verbose_name="costo")),
+                ("legal_deadline", models.CharField(blank=True, max_length=200, verbose_name="plazo legal")),
+                ("online_url", models.URLField(blank=True, verbose_name="trámite en línea")),
+                ("responsible", models.CharField(blank=True, max_length=200, verbose_name="unidad responsable")),
             ],
             options={
-                'verbose_name': 'trámite',
-                'verbose_name_plural': 'trámites',
-                'ordering': ['name'],
+                "verbose_name": "trámite",
+                "verbose_name_plural": "trámites",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Offering',
+            name="Offering",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('responsible', models.CharField(blank=True, max_length=200, verbose_name='responsable en el punto')),
-                ('bookable', models.BooleanField(default=True, verbose_name='con cita previa')),
-                ('slot_minutes', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(240)], verbose_name='minutos por cupo')),
-                ('capacity_per_slot', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='personas por cupo')),
-                ('service_point', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offerings', to='zones.servicepoint', verbose_name='punto de atención')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offerings', to='attention.procedure', verbose_name='trámite')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("responsible", models.CharField(blank=True, max_length=200, verbose_name="responsable en el punto")),
+                ("bookable", models.BooleanField(default=True, verbose_name="con cita previa")),
+                (
+                    "slot_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(240),
+                        ],
+                        verbose_name="minutos por cupo",
+                    ),
+                ),
+                (
+                    "capacity_per_slot",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="personas por cupo",
+                    ),
+                ),
+                (
+                    "service_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offerings",
+                        to="zones.servicepoint",
+                        verbose_name="punto de atención",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offerings",
+                        to="attention.procedure",
+                        verbose_name="trámite",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'trámite en un punto de atención',
-                'verbose_name_plural': 'trámites en puntos de atención',
-                'ordering': ['service_point', 'procedure'],
+                "verbose_name": "trámite en un punto de atención",
+                "verbose_name_plural": "trámites en puntos de atención",
+                "ordering": ["service_point", "procedure"],
             },
         ),
         migrations.CreateModel(
-            name='Slot',
+            name="Slot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(verbose_name='inicio')),
-                ('ends_at', models.DateTimeField(verbose_name='fin')),
-                ('capacity', models.PositiveSmallIntegerField(verbose_name='cupos')),
-                ('offering', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='attention.offering', verbose_name='trámite en el punto')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField(verbose_name="inicio")),
+                ("ends_at", models.DateTimeField(verbose_name="fin")),
+                ("capacity", models.PositiveSmallIntegerField(verbose_name="cupos")),
+                (
+                    "offering",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slots",
+                        to="attention.offering",
+                        verbose_name="trámite en el punto",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cupo',
-                'verbose_name_plural': 'cupos',
-                'ordering': ['starts_at'],
+                "verbose_name": "cupo",
+                "verbose_name_plural": "cupos",
+                "ordering": ["starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True, verbose_name='código')),
-                ('name', models.CharField(max_length=120, verbose_name='nombre')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='correo electrónico')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='teléfono')),
-                ('language', models.CharField(default='es', max_length=8, verbose_name='idioma')),
-                ('status', models.CharField(choices=[('booked', 'reservada'), ('cancelled', 'cancelada'), ('served', 'atendida'), ('no_show', 'no se presentó')], default='booked', max_length=10, verbose_name='estado')),
-                ('created_at', models.DateTimeField(verbose_name='reservada el')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelada el')),
-                ('reminder_queued_at', models.DateTimeField(blank=True, null=True, verbose_name='recordatorio encolado')),
-                ('arrived_at', models.DateTimeField(blank=True, null=True, verbose_name='llegada')),
-                ('served_at', models.DateTimeField(blank=True, null=True, verbose_name='atendida el')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='attention.slot', verbose_name='cupo')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=12, unique=True, verbose_name="código")),
+                ("name", models.CharField(max_length=120, verbose_name="nombre")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="correo electrónico")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="teléfono")),
+                ("language", models.CharField(default="es", max_length=8, verbose_name="idioma")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("booked", "reservada"),
+                            ("cancelled", "cancelada"),
+                            ("served", "atendida"),
+                            ("no_show", "no se presentó"),
+                        ],
+                        default="booked",
+                        max_length=10,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="reservada el")),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True, verbose_name="cancelada el")),
+                (
+                    "reminder_queued_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="recordatorio encolado"),
+                ),
+                ("arrived_at", models.DateTimeField(blank=True, null=True, verbose_name="llegada")),
+                ("served_at", models.DateTimeField(blank=True, null=True, verbose_name="atendida el")),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="attention.slot",
+                        verbose_name="cupo",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cita',
-                'verbose_name_plural': 'citas',
-                'ordering': ['slot__starts_at', 'id'],
+                "verbose_name": "cita",
+                "verbose_name_plural": "citas",
+                "ordering": ["slot__starts_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='offering',
-            constraint=models.UniqueConstraint(fields=('service_point', 'procedure'), name='offering_unique_point_procedure'),
+            model_name="offering",
+            constraint=models.UniqueConstraint(
+                fields=("service_point", "procedure"), name="offering_unique_point_procedure"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offering',
-            constraint=models.CheckConstraint(condition=models.Q(('slot_minutes__gte', 5)), name='offering_slot_minutes_positive'),
+            model_name="offering",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slot_minutes__gte", 5)), name="offering_slot_minutes_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offering',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity_per_slot__gte', 1)), name='offering_capacity_positive'),
+            model_name="offering",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity_per_slot__gte", 1)), name="offering_capacity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.UniqueConstraint(fields=('offering', 'starts_at'), name='slot_unique_start'),
+            model_name="slot",
+            constraint=models.UniqueConstraint(fields=("offering", "starts_at"), name="slot_unique_start"),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['status', 'reminder_queued_at'], name='appointment_reminder_due'),
+            model_name="appointment",
+            index=models.Index(fields=["status", "reminder_queued_at"], name="appointment_reminder_due"),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('email', ''), ('phone', ''), _negated=True), name='appointment_has_contact'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email", ""), ("phone", ""), _negated=True), name="appointment_has_contact"
+            ),
         ),
     ]

@@ -4,23 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attention', '0001_initial'),
+        ("attention", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='appointment',
-            name='appointment_has_contact',
+            model_name="appointment",
+            name="appointment_has_contact",
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='datos borrados el'),
+            model_name="appointment",
+            name="erased_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="datos borrados el"),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('email', ''), ('phone', ''), _negated=True), ('erased_at__isnull', False), _connector='OR'), name='appointment_has_contact'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("email", ""), ("phone", ""), _negated=True), ("erased_at__isnull", False), _connector="OR"
+                ),
+                name="appointment_has_contact",
+            ),
         ),
     ]

@@ -15,8 +15,10 @@ from geo_siac.attention.selectors import booking_days, free_slots, local_date
 from geo_siac.attention.services import appointment_book, appointment_mark, appointments_remind_due
 from geo_siac.notifications.models import Medium, Notification
 
-EVERY_DAY = {"weekly": {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-             "closed_on_public_holidays": False}
+EVERY_DAY = {
+    "weekly": {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    "closed_on_public_holidays": False,
+}
 
 
 @pytest.fixture
@@ -32,8 +34,12 @@ def next_slot(offering, skip: int = 2):
 
 
 def book(offering, starts_at, **contact):
-    return appointment_book(offering=offering, starts_at=starts_at, name=contact.pop("name", "Ana Pérez"),
-                            **({"email": "ana@example.cl"} | contact))
+    return appointment_book(
+        offering=offering,
+        starts_at=starts_at,
+        name=contact.pop("name", "Ana Pérez"),
+        **({"email": "ana@example.cl"} | contact),
+    )
 
 
 def book_concurrently(offering, starts_at, attempts: int = 50) -> tuple[int, list[str]]:
@@ -95,8 +101,11 @@ def test_booking_queues_a_confirmation_with_the_signed_link_that_cancels_it(clie
     assert appointment.status == AppointmentStatus.CANCELLED
     cancellation = Notification.objects.get(subject=f"Cita {appointment.code} cancelada")
     assert f"/citas/reservar/{offering.pk}/" in cancellation.body
-    assert [s["free"] for s in free_slots(offering, local_date(offering.service_point, starts_at), timezone.now())
-            if s["starts_at"] == starts_at] == [4]
+    assert [
+        s["free"]
+        for s in free_slots(offering, local_date(offering.service_point, starts_at), timezone.now())
+        if s["starts_at"] == starts_at
+    ] == [4]
 
 
 def test_a_tampered_link_finds_no_appointment(client, offering):
@@ -127,19 +136,24 @@ def test_reminder_is_queued_once_for_appointments_within_a_day_by_their_medium(o
     assert appointments_remind_due(now=starts_at - timedelta(hours=2)) == 2
     assert appointments_remind_due(now=starts_at - timedelta(hours=1)) == 0
     reminders = Notification.objects.filter(subject__startswith="Recordatorio")
-    assert {(n.recipient, n.medium) for n in reminders} == {("ana@example.cl", Medium.EMAIL),
-                                                           ("+56912345678", Medium.SMS)}
+    assert {(n.recipient, n.medium) for n in reminders} == {
+        ("ana@example.cl", Medium.EMAIL),
+        ("+56912345678", Medium.SMS),
+    }
     assert all(a.code in n.subject for a, n in zip((by_email, by_phone), reminders.order_by("id")))
 
 
-@pytest.mark.parametrize("contact, field, message", [
-    ({"email": "", "phone": ""}, "email", "Indique un correo o un teléfono"),
-    ({"email": "no-es-correo"}, "email", "El correo electrónico no es válido."),
-    ({"phone": "12"}, "phone", "El teléfono debe tener al menos 8 dígitos"),
-    ({"phone": "+569123456789012345678"}, "phone", "El teléfono debe tener al menos 8 dígitos"),  # over 20
-    ({"name": "Ana\x00"}, "name", "El texto contiene caracteres de control"),
-    ({"name": "   "}, "name", "Escriba su nombre."),
-])
+@pytest.mark.parametrize(
+    "contact, field, message",
+    [
+        ({"email": "", "phone": ""}, "email", "Indique un correo o un teléfono"),
+        ({"email": "no-es-correo"}, "email", "El correo electrónico no es válido."),
+        ({"phone": "12"}, "phone", "El teléfono debe tener al menos 8 dígitos"),
+        ({"phone": "+569123456789012345678"}, "phone", "El teléfono debe tener al menos 8 dígitos"),  # over 20
+        ({"name": "Ana\x00"}, "name", "El texto contiene caracteres de control"),
+        ({"name": "   "}, "name", "Escriba su nombre."),
+    ],
+)
 def test_bad_contact_is_refused_by_field_and_writes_nothing(offering, contact, field, message):
     with pytest.raises(ValidationError) as refused:
         book(offering, next_slot(offering), **contact)
@@ -149,8 +163,10 @@ def test_bad_contact_is_refused_by_field_and_writes_nothing(offering, contact, f
 
 def test_a_time_outside_the_slots_is_refused_on_the_page(client, offering):
     starts_at = next_slot(offering) + timedelta(minutes=7)
-    response = client.post(f"/citas/reservar/{offering.pk}/", {
-        "starts_at": starts_at.isoformat(), "name": "Ana", "email": "ana@example.cl"})
+    response = client.post(
+        f"/citas/reservar/{offering.pk}/",
+        {"starts_at": starts_at.isoformat(), "name": "Ana", "email": "ana@example.cl"},
+    )
     assert response.status_code == 400
     assert "No hay un cupo que comience a esa hora en este punto de atención." in response.content.decode()
     assert not Appointment.objects.exists()
@@ -158,8 +174,11 @@ def test_a_time_outside_the_slots_is_refused_on_the_page(client, offering):
 
 def test_booking_page_books_and_shows_the_appointment(client, offering):
     starts_at = next_slot(offering)
-    response = client.post(f"/citas/reservar/{offering.pk}/", {
-        "starts_at": starts_at.isoformat(), "name": "Ana", "email": "ana@example.cl"}, follow=True)
+    response = client.post(
+        f"/citas/reservar/{offering.pk}/",
+        {"starts_at": starts_at.isoformat(), "name": "Ana", "email": "ana@example.cl"},
+        follow=True,
+    )
     appointment = Appointment.objects.get()
     assert appointment.code in response.content.decode()
     assert "Le enviamos la confirmación" in response.content.decode()
@@ -178,8 +197,10 @@ def test_desk_agenda_lists_the_day_and_records_arrival_service_and_no_show(clien
     early = client.post(f"/atencion/citas/{beto.pk}/", {"mark": "no_show"})
     assert early.status_code == 409  # the slot has not started yet
     appointment_mark(appointment=beto, mark="no_show", now=starts_at + timedelta(minutes=10))
-    assert [a.status for a in Appointment.objects.order_by("id")] == [AppointmentStatus.SERVED,
-                                                                       AppointmentStatus.NO_SHOW]
+    assert [a.status for a in Appointment.objects.order_by("id")] == [
+        AppointmentStatus.SERVED,
+        AppointmentStatus.NO_SHOW,
+    ]
 
 
 def test_agenda_is_for_staff_only(client, offering):

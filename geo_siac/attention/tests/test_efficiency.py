@@ -17,12 +17,20 @@ CODES = itertools.count(1)
 
 
 def seat(offering, starts_at, status, wait_minutes=None):
-    slot, _ = Slot.objects.get_or_create(offering=offering, starts_at=starts_at,
-                                         defaults={"ends_at": starts_at + timedelta(minutes=30), "capacity": 9})
+    slot, _ = Slot.objects.get_or_create(
+        offering=offering, starts_at=starts_at, defaults={"ends_at": starts_at + timedelta(minutes=30), "capacity": 9}
+    )
     arrived = starts_at if wait_minutes is not None else None
     return Appointment.objects.create(
-        slot=slot, code=f"C-T{next(CODES):06d}", name="Vecina", email="v@example.cl", status=status,
-        created_at=starts_at, arrived_at=arrived, served_at=arrived + timedelta(minutes=wait_minutes) if arrived else None)
+        slot=slot,
+        code=f"C-T{next(CODES):06d}",
+        name="Vecina",
+        email="v@example.cl",
+        status=status,
+        created_at=starts_at,
+        arrived_at=arrived,
+        served_at=arrived + timedelta(minutes=wait_minutes) if arrived else None,
+    )
 
 
 def test_efficiency_page_counts_each_points_month(client, make_offering, crews):
@@ -43,19 +51,21 @@ def at(when: datetime):
 
 
 def cells(page: str, name: str) -> list[str]:
-    row = page[page.index(f'<th scope="row">{name}</th>'):].split("</tr>")[0]
+    row = page[page.index(f'<th scope="row">{name}</th>') :].split("</tr>")[0]
     return [cell.removesuffix("</td>") for cell in row.split("<td>")[1:]]
 
 
 def test_efficiency_page_counts_the_requests_each_point_received_by_channel_and_in_time(
-        client, make_point, make_offering, make_report, crews):
+    client, make_point, make_offering, make_report, crews
+):
     desk = make_offering().service_point
     office = make_point(name="Oficina de la Delegación", opening_hours={})  # no procedures: shown for its requests
     with at(datetime(2026, 9, 28, 10, tzinfo=SANTIAGO)):
         make_report(received_at=desk, channel="phone")  # September: not October's
     with at(datetime(2026, 10, 5, 10, tzinfo=SANTIAGO)):
-        on_time, late, _open = (make_report(received_at=desk, channel=channel)
-                                for channel in ("phone", "phone", "in_person"))
+        on_time, late, _open = (
+            make_report(received_at=desk, channel=channel) for channel in ("phone", "phone", "in_person")
+        )
         make_report(received_at=office, channel="in_person")
         make_report(channel="web")  # received at no point
     with at(datetime(2026, 10, 6, 10, tzinfo=SANTIAGO)):
@@ -63,8 +73,9 @@ def test_efficiency_page_counts_the_requests_each_point_received_by_channel_and_
     with at(datetime(2026, 10, 29, 10, tzinfo=SANTIAGO)):
         report_change_status(report=late, status="resolved")
     month_end = datetime(2026, 11, 1, tzinfo=SANTIAGO)
-    october = Report.objects.filter(received_at=desk, created_at__gte=datetime(2026, 10, 1, tzinfo=SANTIAGO),
-                                    created_at__lt=month_end)
+    october = Report.objects.filter(
+        received_at=desk, created_at__gte=datetime(2026, 10, 1, tzinfo=SANTIAGO), created_at__lt=month_end
+    )
     closed = [r for r in october if r.status in CLOSED]
     due = closed + [r for r in october if r.status not in CLOSED and r.expected_at < month_end]
     expected_share = round(100 * sum(r.closed_at <= r.expected_at for r in closed) / len(due))

@@ -8,12 +8,20 @@ from geo_siac.attention.models import Procedure
 
 @pytest.fixture
 def guide(db):
-    Procedure.objects.create(slug="permiso-de-circulacion", name="Permiso de circulación",
-                             requirements="Revisión técnica vigente\nSeguro obligatorio (SOAP)",
-                             cost="Según tasación fiscal", legal_deadline="En el acto",
-                             responsible="Dirección de Tránsito")
-    Procedure.objects.create(slug="registro-social-de-hogares", name="Registro Social de Hogares",
-                             summary="Actualización de la información del hogar en Peñalolén.", cost="Gratuito")
+    Procedure.objects.create(
+        slug="permiso-de-circulacion",
+        name="Permiso de circulación",
+        requirements="Revisión técnica vigente\nSeguro obligatorio (SOAP)",
+        cost="Según tasación fiscal",
+        legal_deadline="En el acto",
+        responsible="Dirección de Tránsito",
+    )
+    Procedure.objects.create(
+        slug="registro-social-de-hogares",
+        name="Registro Social de Hogares",
+        summary="Actualización de la información del hogar en Peñalolén.",
+        cost="Gratuito",
+    )
 
 
 def names(client, query: str) -> list[str]:
@@ -40,7 +48,13 @@ def test_search_without_a_match_says_so(client, guide):
 def test_procedure_page_shows_requirements_cost_deadline_where_and_a_link_to_send(client, guide, make_offering):
     offering = make_offering(slug="permiso-de-circulacion")
     page = client.get("/tramites/permiso-de-circulacion/").content.decode()
-    for text in ("Revisión técnica vigente", "Según tasación fiscal", "En el acto", "Dirección de Tránsito",
-                 offering.service_point.name, f"/citas/reservar/{offering.pk}/"):
+    for text in (
+        "Revisión técnica vigente",
+        "Según tasación fiscal",
+        "En el acto",
+        "Dirección de Tránsito",
+        offering.service_point.name,
+        f"/citas/reservar/{offering.pk}/",
+    ):
         assert text in page
     assert f'value="{settings.SITE_URL.rstrip("/")}/tramites/permiso-de-circulacion/"' in page

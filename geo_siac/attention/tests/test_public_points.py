@@ -12,9 +12,11 @@ SANTIAGO = ZoneInfo("America/Santiago")
 @pytest.fixture
 def at(monkeypatch):
     """Pages read the clock through django.utils.timezone.now; this sets it to a Santiago wall time."""
+
     def set_clock(*args):
         instant = datetime(*args, tzinfo=SANTIAGO)
         monkeypatch.setattr(timezone, "now", lambda: instant)
+
     return set_clock
 
 
@@ -51,8 +53,12 @@ def test_a_first_thursday_on_a_public_holiday_is_skipped_and_listed_as_closed(cl
 
 
 def test_night_session_across_the_end_of_dst_shows_its_wall_clock_hours(client, make_point, at):
-    hours = {"weekly": {}, "special_sessions": [
-        {"weekday": "sat", "nth": 1, "hours": [["21:00", "01:00"]], "label": "Sesión de medianoche"}]}
+    hours = {
+        "weekly": {},
+        "special_sessions": [
+            {"weekday": "sat", "nth": 1, "hours": [["21:00", "01:00"]], "label": "Sesión de medianoche"}
+        ],
+    }
     point = make_point(opening_hours=hours)
     at(2027, 3, 20, 12, 0)  # DST ends at 24:00 on Saturday 3 April 2027: the session lasts five real hours
     page = client.get(f"/puntos-de-atencion/{point.pk}/").content.decode()
@@ -63,8 +69,13 @@ def test_night_session_across_the_end_of_dst_shows_its_wall_clock_hours(client, 
 
 def test_list_marks_open_points_and_sorts_them_by_distance_from_the_citizen(client, make_point, at):
     near = make_point(name="Punto cercano")
-    far = make_point(name="OIRS lejana", cut="13122", lat=-33.4687, lng=-70.5571,
-                     opening_hours={"weekly": {"wed": [["08:30", "14:00"]]}})
+    far = make_point(
+        name="OIRS lejana",
+        cut="13122",
+        lat=-33.4687,
+        lng=-70.5571,
+        opening_hours={"weekly": {"wed": [["08:30", "14:00"]]}},
+    )
     at(2026, 12, 2, 10, 0)
     page = client.get("/puntos-de-atencion/", {"lat": "-33.47", "lng": "-70.556"}).content.decode()
     assert page.index("OIRS lejana") < page.index("Punto cercano")

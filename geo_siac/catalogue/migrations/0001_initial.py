@@ -37,8 +37,12 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="Department",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
-                                                   verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("name", models.CharField(max_length=200, unique=True, verbose_name="nombre")),
                     ],
                     options={
@@ -51,8 +55,12 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="CategoryGroup",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
-                                                   verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("code", models.SlugField(unique=True, verbose_name="código")),
                         ("name_es", models.CharField(max_length=100, verbose_name="nombre (español)")),
                         ("name_en", models.CharField(blank=True, max_length=100, verbose_name="nombre (inglés)")),
@@ -68,30 +76,57 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="Category",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
-                                                   verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("service_code", models.SlugField(unique=True, verbose_name="código de servicio")),
                         ("name_es", models.CharField(max_length=120, verbose_name="nombre (español)")),
                         ("name_en", models.CharField(blank=True, max_length=120, verbose_name="nombre (inglés)")),
                         ("description_es", models.TextField(blank=True, verbose_name="descripción (español)")),
                         ("description_en", models.TextField(blank=True, verbose_name="descripción (inglés)")),
-                        ("keywords", models.CharField(blank=True, help_text="Separadas por coma.", max_length=300,
-                                                      verbose_name="palabras clave")),
-                        ("response_days", models.PositiveSmallIntegerField(
-                            default=10, verbose_name="plazo de respuesta (días hábiles)")),
-                        ("department", models.CharField(blank=True, max_length=200,
-                                                        verbose_name="unidad responsable")),
+                        (
+                            "keywords",
+                            models.CharField(
+                                blank=True,
+                                help_text="Separadas por coma.",
+                                max_length=300,
+                                verbose_name="palabras clave",
+                            ),
+                        ),
+                        (
+                            "response_days",
+                            models.PositiveSmallIntegerField(
+                                default=10, verbose_name="plazo de respuesta (días hábiles)"
+                            ),
+                        ),
+                        ("department", models.CharField(blank=True, max_length=200, verbose_name="unidad responsable")),
                         ("is_public", models.BooleanField(default=True, verbose_name="visible para la ciudadanía")),
                         ("is_active", models.BooleanField(default=True, verbose_name="activa")),
-                        ("duplicate_radius_m", models.PositiveIntegerField(
-                            default=50, verbose_name="radio de posibles duplicados (m)")),
-                        ("attributes", models.JSONField(
-                            blank=True, default=list,
-                            help_text="Atributos Open311: code, datatype, required, order, description, values "
-                                      "[{key, name}].",
-                            verbose_name="preguntas adicionales")),
-                        ("group", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT,
-                                                    related_name="categories", to="catalogue.categorygroup")),
+                        (
+                            "duplicate_radius_m",
+                            models.PositiveIntegerField(default=50, verbose_name="radio de posibles duplicados (m)"),
+                        ),
+                        (
+                            "attributes",
+                            models.JSONField(
+                                blank=True,
+                                default=list,
+                                help_text="Atributos Open311: code, datatype, required, order, description, values "
+                                "[{key, name}].",
+                                verbose_name="preguntas adicionales",
+                            ),
+                        ),
+                        (
+                            "group",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.PROTECT,
+                                related_name="categories",
+                                to="catalogue.categorygroup",
+                            ),
+                        ),
                     ],
                     options={
                         "verbose_name": "categoría",

@@ -29,9 +29,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="category",
             name="department",
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT,
-                                    related_name="categories", to="catalogue.department",
-                                    verbose_name="unidad responsable"),
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="categories",
+                to="catalogue.department",
+                verbose_name="unidad responsable",
+            ),
         ),
         migrations.RunPython(names_to_keys, keys_to_names),
     ]

@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0003_remove_category_department_name'),
+        ("catalogue", "0003_remove_category_department_name"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='category',
-            name='group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='categories', to='catalogue.categorygroup', verbose_name='grupo'),
+            model_name="category",
+            name="group",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="categories",
+                to="catalogue.categorygroup",
+                verbose_name="grupo",
+            ),
         ),
     ]

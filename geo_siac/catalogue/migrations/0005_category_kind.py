@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0004_labels_after_catalogue_move'),
+        ("catalogue", "0004_labels_after_catalogue_move"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='category',
-            name='kind',
-            field=models.CharField(choices=[('service_request', 'Solicitud de servicio'), ('complaint', 'Reclamo'), ('query', 'Consulta'), ('suggestion', 'Sugerencia'), ('compliment', 'Felicitación'), ('information', 'Solicitud de acceso a información pública')], db_default='service_request', default='service_request', max_length=24, verbose_name='tipo de solicitud'),
+            model_name="category",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("service_request", "Solicitud de servicio"),
+                    ("complaint", "Reclamo"),
+                    ("query", "Consulta"),
+                    ("suggestion", "Sugerencia"),
+                    ("compliment", "Felicitación"),
+                    ("information", "Solicitud de acceso a información pública"),
+                ],
+                db_default="service_request",
+                default="service_request",
+                max_length=24,
+                verbose_name="tipo de solicitud",
+            ),
         ),
     ]

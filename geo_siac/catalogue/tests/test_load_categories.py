@@ -12,7 +12,8 @@ def test_reset_links_each_category_to_the_department_of_its_name_without_duplica
     assert "restablecidas: 18" in out.getvalue()  # 12 service categories and the 6 topics of other kinds
     assert Category.objects.get(service_code="bache").department.name == "Dirección de Obras Municipales"
     assert Category.objects.get(service_code="otro").department.name == (
-        "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)")
+        "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)"
+    )
     assert Department.objects.filter(name="Dirección de Obras Municipales").count() == 1
     topic = Category.objects.get(service_code="acceso-informacion")
     assert (topic.kind, topic.department.name) == ("information", "Unidad de Transparencia Municipal")

@@ -4,27 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SignInLink',
+            name="SignInLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='correo')),
-                ('token_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(verbose_name='pedido')),
-                ('expires_at', models.DateTimeField(verbose_name='vence')),
-                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='usado')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, verbose_name="correo")),
+                ("token_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(verbose_name="pedido")),
+                ("expires_at", models.DateTimeField(verbose_name="vence")),
+                ("used_at", models.DateTimeField(blank=True, null=True, verbose_name="usado")),
             ],
             options={
-                'verbose_name': 'enlace de ingreso',
-                'verbose_name_plural': 'enlaces de ingreso',
-                'constraints': [models.UniqueConstraint(fields=('token_hash',), name='sign_in_link_unique_token_hash')],
+                "verbose_name": "enlace de ingreso",
+                "verbose_name_plural": "enlaces de ingreso",
+                "constraints": [models.UniqueConstraint(fields=("token_hash",), name="sign_in_link_unique_token_hash")],
             },
         ),
     ]

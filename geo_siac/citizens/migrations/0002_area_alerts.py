@@ -6,33 +6,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('citizens', '0001_initial'),
-        ('zones', '0009_labels_after_catalogue_move'),
+        ("citizens", "0001_initial"),
+        ("zones", "0009_labels_after_catalogue_move"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AreaAlert',
+            name="AreaAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='correo')),
-                ('language', models.CharField(default='es', max_length=8, verbose_name='idioma')),
-                ('centre', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='centro')),
-                ('radius_m', models.PositiveIntegerField(blank=True, choices=[(250, '250 m'), (500, '500 m'), (1000, '1000 m'), (2000, '2000 m')], null=True, verbose_name='radio (m)')),
-                ('zone_key', models.SlugField(blank=True, max_length=80, verbose_name='clave de la zona')),
-                ('zone_name', models.CharField(blank=True, max_length=120, verbose_name='zona')),
-                ('created_at', models.DateTimeField(verbose_name='pedido')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmado')),
-                ('sent_up_to', models.DateTimeField(blank=True, null=True, verbose_name='resumido hasta')),
-                ('zone_commune', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='zones.commune', verbose_name='comuna de la zona')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, verbose_name="correo")),
+                ("language", models.CharField(default="es", max_length=8, verbose_name="idioma")),
+                (
+                    "centre",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="centro"
+                    ),
+                ),
+                (
+                    "radius_m",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        choices=[(250, "250 m"), (500, "500 m"), (1000, "1000 m"), (2000, "2000 m")],
+                        null=True,
+                        verbose_name="radio (m)",
+                    ),
+                ),
+                ("zone_key", models.SlugField(blank=True, max_length=80, verbose_name="clave de la zona")),
+                ("zone_name", models.CharField(blank=True, max_length=120, verbose_name="zona")),
+                ("created_at", models.DateTimeField(verbose_name="pedido")),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True, verbose_name="confirmado")),
+                ("sent_up_to", models.DateTimeField(blank=True, null=True, verbose_name="resumido hasta")),
+                (
+                    "zone_commune",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="zones.commune",
+                        verbose_name="comuna de la zona",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aviso por zona',
-                'verbose_name_plural': 'avisos por zona',
-                'indexes': [models.Index(condition=models.Q(('confirmed_at__isnull', False)), fields=['sent_up_to'], name='area_alert_due')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('centre__isnull', False), ('radius_m__isnull', False), ('zone_commune__isnull', True)), models.Q(('centre__isnull', True), ('radius_m__isnull', True), ('zone_commune__isnull', False)), _connector='OR'), name='area_alert_circle_or_zone'), models.CheckConstraint(condition=models.Q(('confirmed_at__isnull', True), ('sent_up_to__isnull', False), _connector='OR'), name='area_alert_confirmed_has_mark')],
+                "verbose_name": "aviso por zona",
+                "verbose_name_plural": "avisos por zona",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("confirmed_at__isnull", False)),
+                        fields=["sent_up_to"],
+                        name="area_alert_due",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("centre__isnull", False), ("radius_m__isnull", False), ("zone_commune__isnull", True)
+                            ),
+                            models.Q(
+                                ("centre__isnull", True), ("radius_m__isnull", True), ("zone_commune__isnull", False)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="area_alert_circle_or_zone",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("confirmed_at__isnull", True), ("sent_up_to__isnull", False), _connector="OR"
+                        ),
+                        name="area_alert_confirmed_has_mark",
+                    ),
+                ],
             },
         ),
     ]

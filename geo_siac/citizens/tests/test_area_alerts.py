@@ -61,7 +61,8 @@ def test_nothing_is_sent_to_an_address_that_did_not_confirm(client, make_report,
 
 
 def test_the_summary_lists_new_public_reports_inside_and_places_a_private_one_only_at_its_cell(
-        circle, make_report, settings):
+    circle, make_report, settings
+):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1  # every report is then published at its res-9 cell
     cell = h3i.latlng_to_cell(LAT, LNG, 9)
     private_point = h3i.cell_to_latlng(cell)[0] + 0.0002, h3i.cell_to_latlng(cell)[1]
@@ -135,16 +136,23 @@ def test_a_crew_zone_alert_lists_the_reports_of_that_zone_only(client, crews, ma
     assert "Calle Poniente 1" in summary.body and "Calle Oriente 2" not in summary.body
 
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"latitude": "abc", "longitude": str(LNG), "radius_m": "500"}, "error-lat", "La latitud debe ser un número."),
-    ({"latitude": str(LAT), "longitude": str(LNG), "radius_m": "300"}, "error-radius", "Elija un radio de la lista"),
-    ({"latitude": "-33.45", "longitude": "-70.30", "radius_m": "500"}, "error-location", "fuera de las comunas"),
-    ({"kind": "zone", "zone_id": "999999"}, "error-zone", "Elija una de las zonas de la lista."),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"latitude": "abc", "longitude": str(LNG), "radius_m": "500"}, "error-lat", "La latitud debe ser un número."),
+        (
+            {"latitude": str(LAT), "longitude": str(LNG), "radius_m": "300"},
+            "error-radius",
+            "Elija un radio de la lista",
+        ),
+        ({"latitude": "-33.45", "longitude": "-70.30", "radius_m": "500"}, "error-location", "fuera de las comunas"),
+        ({"kind": "zone", "zone_id": "999999"}, "error-zone", "Elija una de las zonas de la lista."),
+    ],
+)
 def test_a_bad_area_is_refused_naming_the_problem_and_nothing_is_stored(client, crews, fields, field, message):
     response = subscribe(client, **{"kind": "circle", **fields})
 
     assert response.status_code == 400
     page = response.content.decode()
-    assert message in page[page.index(f'id="{field}"'):]
+    assert message in page[page.index(f'id="{field}"') :]
     assert not AreaAlert.objects.exists() and not Notification.objects.exists()

@@ -1,4 +1,4 @@
-""""Mis solicitudes" through an OpenID Connect provider, against a real one run on loopback (node-oidc-provider,
+""" "Mis solicitudes" through an OpenID Connect provider, against a real one run on loopback (node-oidc-provider,
 geo_siac.testing.OidcProvider): the Authorization Code flow with PKCE, state and nonce, the ID token's signature and
 claims, a verified email only, and a clear page for each failure with no session started."""
 
@@ -35,10 +35,14 @@ def redirect_uri() -> str:
 
 def start_provider(root) -> OidcProvider:
     client = {"redirect_uris": [redirect_uri()], "grant_types": ["authorization_code"], "response_types": ["code"]}
-    provider = OidcProvider(root, accounts=ACCOUNTS, clients=[
-        {**client, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
-        {**client, "client_id": OTHER_ID, "client_secret": OTHER_SECRET},
-    ])
+    provider = OidcProvider(
+        root,
+        accounts=ACCOUNTS,
+        clients=[
+            {**client, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+            {**client, "client_id": OTHER_ID, "client_secret": OTHER_SECRET},
+        ],
+    )
     provider.start()
     return provider
 
@@ -95,7 +99,8 @@ def test_without_an_issuer_there_is_no_button_and_no_route(client, db):
 
 
 def test_signing_in_through_the_provider_lands_on_mis_solicitudes_with_that_emails_requests(
-        client, configured, rosa_reports):
+    client, configured, rosa_reports
+):
     mine, followed, others = rosa_reports
     page = client.get("/mis-solicitudes/ingresar/").content.decode()
     assert 'id="oidc-sign-in" href="/mis-solicitudes/oidc/"' in page and "Entrar con ClaveÚnica de prueba" in page
@@ -130,8 +135,9 @@ def test_a_forged_state_is_refused_and_the_real_one_is_then_used_up(client, conf
 def test_an_answer_in_a_browser_that_did_not_start_the_sign_in_is_refused(client, configured, rosa_reports):
     back = come_back(client, configured, "rosa")
     other_browser = Client()
-    assert_refused(other_browser.get(back), 400, "no corresponde a un ingreso iniciado en este navegador",
-                   other_browser)
+    assert_refused(
+        other_browser.get(back), 400, "no corresponde a un ingreso iniciado en este navegador", other_browser
+    )
 
 
 def test_a_sign_in_older_than_ten_minutes_is_refused(client, configured, rosa_reports):
@@ -143,20 +149,27 @@ def test_a_sign_in_older_than_ten_minutes_is_refused(client, configured, rosa_re
 
 
 def test_an_email_the_provider_does_not_call_verified_is_refused(client, configured, rosa_reports):
-    assert_refused(client.get(come_back(client, configured, "pedro")), 403,
-                   "no confirma que su correo esté verificado", client)
+    assert_refused(
+        client.get(come_back(client, configured, "pedro")), 403, "no confirma que su correo esté verificado", client
+    )
 
 
 def test_an_identity_without_an_email_is_refused(client, configured, rosa_reports):
-    assert_refused(client.get(come_back(client, configured, "sin-correo")), 403,
-                   "El proveedor de identidad no nos entregó un correo electrónico", client)
+    assert_refused(
+        client.get(come_back(client, configured, "sin-correo")),
+        403,
+        "El proveedor de identidad no nos entregó un correo electrónico",
+        client,
+    )
 
 
 def test_a_citizen_who_cancels_at_the_provider_gets_a_clear_page(client, configured, db):
     start = client.get("/mis-solicitudes/oidc/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
-    response = client.get("/mis-solicitudes/oidc/vuelta/?" + urlencode(
-        {"error": "access_denied", "state": state, "iss": configured.issuer}))
+    response = client.get(
+        "/mis-solicitudes/oidc/vuelta/?"
+        + urlencode({"error": "access_denied", "state": state, "iss": configured.issuer})
+    )
     assert_refused(response, 400, "El ingreso se canceló en el proveedor de identidad", client)
 
 
@@ -166,8 +179,9 @@ def test_an_unreachable_provider_gives_a_clear_error(client, settings, db):
     assert_refused(client.get("/mis-solicitudes/oidc/"), 502, "No pudimos comunicarnos con el proveedor", client)
 
 
-def test_a_provider_that_goes_down_before_the_citizen_returns_gives_a_clear_error(client, settings, rosa_reports,
-                                                                                 tmp_path):
+def test_a_provider_that_goes_down_before_the_citizen_returns_gives_a_clear_error(
+    client, settings, rosa_reports, tmp_path
+):
     provider = start_provider(tmp_path)
     try:
         configure(settings, provider.issuer)
@@ -181,12 +195,34 @@ def tokens_for(provider: OidcProvider, client_id: str, secret: str, login: str, 
     """The tokens another application gets from the same provider for the same citizen: the code flow with PKCE."""
     verifier = secrets.token_urlsafe(48)
     challenge = oidc._b64url(hashlib.sha256(verifier.encode()).digest())
-    authorize = provider.issuer + "/auth?" + urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri(), "scope": "openid email",
-        "state": "s", "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"})
+    authorize = (
+        provider.issuer
+        + "/auth?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri(),
+                "scope": "openid email",
+                "state": "s",
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
     code = parse_qs(urlsplit(provider.sign_in(authorize, login, redirect_uri=redirect_uri())).query)["code"][0]
-    answer = requests.post(provider.issuer + "/token", auth=(client_id, secret), timeout=30, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(), "code_verifier": verifier})
+    answer = requests.post(
+        provider.issuer + "/token",
+        auth=(client_id, secret),
+        timeout=30,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri(),
+            "code_verifier": verifier,
+        },
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -219,8 +255,12 @@ def test_an_id_token_not_signed_by_the_provider_is_refused(configured, db):
     claims = jwt.decode(genuine, options={"verify_signature": False})
     # The same claims and key id, signed by a key the provider never published.
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode({**claims, "sub": "pedro"}, forger, algorithm="RS256",
-                        headers={"kid": jwt.get_unverified_header(genuine)["kid"]})
+    forged = jwt.encode(
+        {**claims, "sub": "pedro"},
+        forger,
+        algorithm="RS256",
+        headers={"kid": jwt.get_unverified_header(genuine)["kid"]},
+    )
     error = refusal(forged, nonce)
     assert error.reason == "signature"
     head, body, signature = genuine.split(".")

@@ -36,9 +36,13 @@ def photo() -> SimpleUploadedFile:
 @pytest.fixture
 def offering(communes):
     point = ServicePoint.objects.create(
-        name="Edificio consistorial", kind=ServicePointKind.MUNICIPAL_OFFICE, commune=communes["13201"],
-        point=Point(-70.5759, -33.6106, srid=4326), address="Av. Concha y Toro 1820",
-        opening_hours={"weekly": WEEKDAYS})
+        name="Edificio consistorial",
+        kind=ServicePointKind.MUNICIPAL_OFFICE,
+        commune=communes["13201"],
+        point=Point(-70.5759, -33.6106, srid=4326),
+        address="Av. Concha y Toro 1820",
+        opening_hours={"weekly": WEEKDAYS},
+    )
     procedure = Procedure.objects.create(slug="certificado-de-residencia", name="Certificado de residencia")
     return Offering.objects.create(service_point=point, procedure=procedure, capacity_per_slot=3)
 
@@ -56,14 +60,25 @@ def rosa(make_report, offering, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     mine = make_report(reporter_name="Rosa Pérez", reporter_email=ROSA, reporter_phone="+56912345678", photo=photo())
     report_follow(report=make_report(), email=ROSA)
-    ahead = appointment_book(offering=offering, starts_at=next_slot(offering), name="Rosa Pérez",
-                             email="Rosa@Example.cl", phone="+56912345678")
+    ahead = appointment_book(
+        offering=offering,
+        starts_at=next_slot(offering),
+        name="Rosa Pérez",
+        email="Rosa@Example.cl",
+        phone="+56912345678",
+    )
     starts = timezone.now() - timedelta(days=30)
     slot = Slot.objects.create(offering=offering, starts_at=starts, ends_at=starts + timedelta(minutes=30), capacity=1)
-    served = Appointment.objects.create(slot=slot, code="C-SERVED01", name="Rosa Pérez", email=ROSA,
-                                        status=AppointmentStatus.SERVED, created_at=starts, served_at=starts)
-    other = appointment_book(offering=offering, starts_at=next_slot(offering), name="Ana Soto",
-                             email="ana@example.cl")
+    served = Appointment.objects.create(
+        slot=slot,
+        code="C-SERVED01",
+        name="Rosa Pérez",
+        email=ROSA,
+        status=AppointmentStatus.SERVED,
+        created_at=starts,
+        served_at=starts,
+    )
+    other = appointment_book(offering=offering, starts_at=next_slot(offering), name="Ana Soto", email="ana@example.cl")
     area_alert_subscribe(email=ROSA, latitude=-33.6117, longitude=-70.5758, radius_m=500)
     return {"report": mine, "ahead": ahead, "served": served, "other": other}
 
@@ -77,10 +92,13 @@ def test_the_download_and_the_command_export_the_citizens_appointments(client, r
 
     for data in (downloaded, exported):
         assert [(a["code"], a["name"], a["phone"], a["status"]) for a in data["appointments"]] == [
-            ("C-SERVED01", "Rosa Pérez", "", "served"), (rosa["ahead"].code, "Rosa Pérez", "+56912345678", "booked")]
+            ("C-SERVED01", "Rosa Pérez", "", "served"),
+            (rosa["ahead"].code, "Rosa Pérez", "+56912345678", "booked"),
+        ]
         assert data["appointments"][1]["procedure"] == "Certificado de residencia"
         assert [(a["radius_m"], a["latitude"], a["confirmed_at"]) for a in data["area_alerts"]] == [
-            (500, -33.6117, None)]
+            (500, -33.6117, None)
+        ]
     assert "2 citas" in out.getvalue()
 
 
@@ -109,8 +127,9 @@ def test_the_erasure_command_is_a_dry_run_without_commit_and_then_erases_the_app
     assert Appointment.objects.filter(name=ERASED).count() == 2
 
 
-def test_a_failure_midway_through_the_erasure_leaves_everything_as_it_was(client, rosa, tmp_path,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_failure_midway_through_the_erasure_leaves_everything_as_it_was(
+    client, rosa, tmp_path, django_capture_on_commit_callbacks
+):
     sign_in(client)  # leaves Rosa a used sign-in link: deleting it is the erasure's last step, made to fail here
     files = [tmp_path / name for p in ReportPhoto.objects.all() for name in (p.image.name, p.thumbnail.name)]
     with connection.cursor() as cursor:

@@ -1,4 +1,4 @@
-""""Mis solicitudes": sign-in by a one-time link (no password, no enumeration, rate-limited), the citizen's list,
+""" "Mis solicitudes": sign-in by a one-time link (no password, no enumeration, rate-limited), the citizen's list,
 preferences, data download and erasure."""
 
 import json

@@ -31,38 +31,52 @@ DROP TABLE entry_names;
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geocoding', '0001_gazetteer'),
-        ('zones', '0009_labels_after_catalogue_move'),
+        ("geocoding", "0001_gazetteer"),
+        ("zones", "0009_labels_after_catalogue_move"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GazetteerName',
+            name="GazetteerName",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(unique=True, verbose_name='nombre normalizado')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField(unique=True, verbose_name="nombre normalizado")),
             ],
             options={
-                'verbose_name': 'nombre del nomenclátor',
-                'verbose_name_plural': 'nombres del nomenclátor',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(geo_siac.geocoding.models.Words(models.F('text')), name='gazetteer_name_words'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('text', name='gin_trgm_ops'), name='gazetteer_name_trgm')],
+                "verbose_name": "nombre del nomenclátor",
+                "verbose_name_plural": "nombres del nomenclátor",
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        geo_siac.geocoding.models.Words(models.F("text")), name="gazetteer_name_words"
+                    ),
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass("text", name="gin_trgm_ops"), name="gazetteer_name_trgm"
+                    ),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='gazetteerentry',
-            name='cross_name',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geocoding.gazetteername'),
+            model_name="gazetteerentry",
+            name="cross_name",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="geocoding.gazetteername"
+            ),
         ),
         migrations.AddField(
-            model_name='gazetteerentry',
-            name='name',
-            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geocoding.gazetteername'),
+            model_name="gazetteerentry",
+            name="name",
+            field=models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="geocoding.gazetteername",
+            ),
         ),
         migrations.RunSQL(NAMES, migrations.RunSQL.noop),
         migrations.AddIndex(
-            model_name='gazetteerentry',
-            index=models.Index(fields=['name', 'cross_name'], name='gazetteer_entry_names'),
+            model_name="gazetteerentry",
+            index=models.Index(fields=["name", "cross_name"], name="gazetteer_entry_names"),
         ),
     ]

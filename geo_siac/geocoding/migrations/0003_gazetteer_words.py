@@ -11,21 +11,24 @@ SELECT DISTINCT unnest(string_to_array(text, ' ')) FROM geocoding_gazetteername
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geocoding', '0002_gazetteer_names'),
+        ("geocoding", "0002_gazetteer_names"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GazetteerWord',
+            name="GazetteerWord",
             fields=[
-                ('word', models.TextField(primary_key=True, serialize=False, verbose_name='palabra')),
+                ("word", models.TextField(primary_key=True, serialize=False, verbose_name="palabra")),
             ],
             options={
-                'verbose_name': 'palabra del nomenclátor',
-                'verbose_name_plural': 'palabras del nomenclátor',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('word', name='gin_trgm_ops'), name='gazetteer_word_trgm')],
+                "verbose_name": "palabra del nomenclátor",
+                "verbose_name_plural": "palabras del nomenclátor",
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass("word", name="gin_trgm_ops"), name="gazetteer_word_trgm"
+                    )
+                ],
             },
         ),
         migrations.RunSQL(WORDS, migrations.RunSQL.noop),

@@ -39,7 +39,7 @@ def one_letter_wrong(text: str) -> str:
     middle = len(word) // 2
     letter = word[middle]
     wrong = "a" if letter == "z" else chr(ord(letter) + 1) if letter.isalpha() else letter
-    words[i] = word[:middle] + wrong + word[middle + 1:]
+    words[i] = word[:middle] + wrong + word[middle + 1 :]
     return " ".join(words)
 
 
@@ -69,9 +69,11 @@ def real_gazetteer(communes):
 
 
 def test_95_percent_of_the_facilities_are_found_by_their_name_or_street_address_within_150_m(real_gazetteer):
-    facilities = [f for f in real_gazetteer["facilities"]["features"]
-                  if f["properties"]["cut_comuna"] in SERVED
-                  and "cerrado" not in f["properties"]["EstadoFuncionamiento"].lower()]
+    facilities = [
+        f
+        for f in real_gazetteer["facilities"]["features"]
+        if f["properties"]["cut_comuna"] in SERVED and "cerrado" not in f["properties"]["EstadoFuncionamiento"].lower()
+    ]
     by_name = by_address = either = 0
     missed = []
     for i, feature in enumerate(facilities):
@@ -87,8 +89,10 @@ def test_95_percent_of_the_facilities_are_found_by_their_name_or_street_address_
         if not (name_hit or address_hit):
             missed.append((name_query, address_query))
     n = len(facilities)
-    message = (f"{n} facilities of Puente Alto and Peñalolén: by name {by_name / n:.1%}, by address "
-               f"{by_address / n:.1%}, by either {either / n:.1%}; missed: {missed}")
+    message = (
+        f"{n} facilities of Puente Alto and Peñalolén: by name {by_name / n:.1%}, by address "
+        f"{by_address / n:.1%}, by either {either / n:.1%}; missed: {missed}"
+    )
     print(message)
     assert n > 60
     assert either / n >= 0.95, message
@@ -107,8 +111,9 @@ def test_95_percent_of_the_stops_intersections_are_found_by_x_con_y_within_50_m(
         query = f"{first} {'con' if i % 4 < 2 else 'esquina'} {second}"
         query = one_letter_wrong(query) if i % 3 == 0 else query
         results = geocode_search(query, limit=5)
-        hit = bool(results) and any(metres((results[0].longitude, results[0].latitude), point) <= 50
-                                    for point in points)
+        hit = bool(results) and any(
+            metres((results[0].longitude, results[0].latitude), point) <= 50 for point in points
+        )
         found += hit
         if not hit:
             missed.append(query)

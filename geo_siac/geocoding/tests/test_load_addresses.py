@@ -38,10 +38,16 @@ def osm_extract(tmp_path):
     writer = osmium.SimpleWriter(str(path))
     for ref, location in enumerate([WEST, CROSS, EAST, NORTH, SOUTH], start=1):
         writer.add_node(Node(id=ref, location=location))
-    writer.add_node(Node(id=6, location=(-70.5770, -33.6110),
-                         tags={"addr:street": "Avenida Concha y Toro", "addr:housenumber": "1820"}))
-    writer.add_node(Node(id=7, location=(-70.5765, -33.6125),
-                         tags={"amenity": "school", "name": "Escuela República de Grecia"}))
+    writer.add_node(
+        Node(
+            id=6,
+            location=(-70.5770, -33.6110),
+            tags={"addr:street": "Avenida Concha y Toro", "addr:housenumber": "1820"},
+        )
+    )
+    writer.add_node(
+        Node(id=7, location=(-70.5765, -33.6125), tags={"amenity": "school", "name": "Escuela República de Grecia"})
+    )
     writer.add_node(Node(id=8, location=(-70.5766, -33.6126), tags={"amenity": "bench"}))
     writer.add_node(Node(id=9, location=(-71.5, -33.0)))
     writer.add_node(Node(id=10, location=(-71.6, -33.0)))
@@ -54,9 +60,13 @@ def osm_extract(tmp_path):
 
 def test_an_osm_extract_loads_streets_their_crossing_addresses_and_named_places(communes, osm_extract):
     output = load(osm_extract, "--commit")
-    assert stored() == {("street", "Avenida Concha y Toro"), ("street", "Eyzaguirre"),
-                        ("intersection", "Avenida Concha y Toro / Esq. Eyzaguirre"),
-                        ("address", "Avenida Concha y Toro 1820"), ("place", "Escuela República de Grecia")}
+    assert stored() == {
+        ("street", "Avenida Concha y Toro"),
+        ("street", "Eyzaguirre"),
+        ("intersection", "Avenida Concha y Toro / Esq. Eyzaguirre"),
+        ("address", "Avenida Concha y Toro 1820"),
+        ("place", "Escuela República de Grecia"),
+    }
     assert "creadas: 5" in output
     assert "omitidas (1): fuera de las comunas cargadas" in output
     assert "omitidas (1): ni calle con nombre, ni dirección, ni lugar con nombre" in output
@@ -81,10 +91,14 @@ def test_loading_the_same_source_again_updates_instead_of_duplicating(communes, 
 
 def test_a_relabelled_entry_is_found_by_its_new_name_misspelt_and_its_old_name_is_gone(communes):
     def relabel(street: str):
-        gazetteer_load(source="prueba", commit=True, entries=[
-            Entry(EntryKind.ADDRESS, f"Av. {street} 1820", *WEST, "a1", number=1820),
-            Entry(EntryKind.INTERSECTION, f"{street} / Esq. Eyzaguirre", *CROSS, "i1"),
-        ])
+        gazetteer_load(
+            source="prueba",
+            commit=True,
+            entries=[
+                Entry(EntryKind.ADDRESS, f"Av. {street} 1820", *WEST, "a1", number=1820),
+                Entry(EntryKind.INTERSECTION, f"{street} / Esq. Eyzaguirre", *CROSS, "i1"),
+            ],
+        )
 
     relabel("Concha y Toro")
     assert geocode_search("conxha y toro 1820")[0].label == "Av. Concha y Toro 1820"
@@ -98,10 +112,13 @@ def test_a_relabelled_entry_is_found_by_its_new_name_misspelt_and_its_old_name_i
 
 def test_csv_address_points_with_the_ine_preset(communes, tmp_path):
     path = tmp_path / "direcciones.csv"
-    path.write_text("NOMBRE_VIA,NUMERO,CUT,LATITUD,LONGITUD\n"
-                    "Av. Concha y Toro,1820,13201,-33.5983,-70.5845\n"
-                    "Pje. Los Aromos,15,13122,-33.4850,-70.5400\n"
-                    "Sin Coordenadas,1,13201,,\n", encoding="utf-8")
+    path.write_text(
+        "NOMBRE_VIA,NUMERO,CUT,LATITUD,LONGITUD\n"
+        "Av. Concha y Toro,1820,13201,-33.5983,-70.5845\n"
+        "Pje. Los Aromos,15,13122,-33.4850,-70.5400\n"
+        "Sin Coordenadas,1,13201,,\n",
+        encoding="utf-8",
+    )
     output = load(path, "--preset", "ine", "--commit")
     assert stored() == {("address", "Av. Concha y Toro 1820"), ("address", "Pje. Los Aromos 15")}
     assert "omitidas (1): sin coordenadas" in output
@@ -110,8 +127,13 @@ def test_csv_address_points_with_the_ine_preset(communes, tmp_path):
 
 def test_geojson_points_take_the_comuna_they_lie_in_when_they_name_none(communes, tmp_path):
     path = tmp_path / "lugares.geojson"
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(CROSS)},
-                 "properties": {"nombre": "Plaza de Puente Alto", "id": "p1"}}]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": list(CROSS)},
+            "properties": {"nombre": "Plaza de Puente Alto", "id": "p1"},
+        }
+    ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     load(path, "--commit")
     assert GazetteerEntry.objects.get().commune.name == "Puente Alto"
@@ -119,9 +141,18 @@ def test_geojson_points_take_the_comuna_they_lie_in_when_they_name_none(communes
 
 def test_dtpm_stops_become_intersections_numbered_addresses_and_landmarks(communes, tmp_path):
     def stop(stop_id, kind, point, street=None, cross=None, landmark=None):
-        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(point)},
-                "properties": {"stop_id": stop_id, "kind": kind, "street": street, "cross_street": cross,
-                               "landmark": landmark, "cut": "13201"}}
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": list(point)},
+            "properties": {
+                "stop_id": stop_id,
+                "kind": kind,
+                "street": street,
+                "cross_street": cross,
+                "landmark": landmark,
+                "cut": "13201",
+            },
+        }
 
     path = tmp_path / "paradas.geojson"
     features = [
@@ -134,29 +165,41 @@ def test_dtpm_stops_become_intersections_numbered_addresses_and_landmarks(commun
     ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     output = load(path, "--preset", "dtpm", "--commit")
-    assert stored() == {("intersection", "Av. Concha Y Toro / Esq. Eyzaguirre"), ("street", "Av. Concha Y Toro"),
-                        ("street", "Eyzaguirre"), ("address", "Av. Concha Y Toro 5800"),
-                        ("place", "Metro Las Mercedes")}
+    assert stored() == {
+        ("intersection", "Av. Concha Y Toro / Esq. Eyzaguirre"),
+        ("street", "Av. Concha Y Toro"),
+        ("street", "Eyzaguirre"),
+        ("address", "Av. Concha Y Toro 5800"),
+        ("place", "Metro Las Mercedes"),
+    }
     assert "omitidas (1): parada sin calle, esquina ni hito" in output
     crossing = GazetteerEntry.objects.get(kind="intersection")
     assert crossing.point.coords == pytest.approx((-70.57585, -33.61170))
 
 
 def test_service_points_load_as_places_and_their_addresses(communes):
-    ServicePoint.objects.create(name="CESFAM Padre Manuel Villaseca", kind="health", commune=communes["13201"],
-                                point=Point(-70.5703, -33.6053, srid=4326), address="Eduardo Cordero 431")
+    ServicePoint.objects.create(
+        name="CESFAM Padre Manuel Villaseca",
+        kind="health",
+        commune=communes["13201"],
+        point=Point(-70.5703, -33.6053, srid=4326),
+        address="Eduardo Cordero 431",
+    )
     output = load("--commit")
     assert stored() == {("place", "CESFAM Padre Manuel Villaseca"), ("address", "Eduardo Cordero 431")}
     assert "creadas: 2" in output
     assert geocode_search("villaseca cesfam")[0].label == "CESFAM Padre Manuel Villaseca"
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("nada.osm.pbf", None, "no existe el archivo"),
-    ("roto.osm.pbf", b"esto no es un pbf", "no se pudo leer"),
-    ("tabla.xlsx", b"", "formato no reconocido"),
-    ("sin-calle.csv", b"a,b\n1,2\n", "no tiene columna de calle ni de nombre"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("nada.osm.pbf", None, "no existe el archivo"),
+        ("roto.osm.pbf", b"esto no es un pbf", "no se pudo leer"),
+        ("tabla.xlsx", b"", "formato no reconocido"),
+        ("sin-calle.csv", b"a,b\n1,2\n", "no tiene columna de calle ni de nombre"),
+    ],
+)
 def test_a_bad_file_is_a_clear_error_and_writes_nothing(communes, tmp_path, name, content, message):
     path = tmp_path / name
     if content is not None:

@@ -32,13 +32,21 @@ class Nominatim(BaseHTTPRequestHandler):
         if url.path == "/search":
             body = [
                 {**IN_SANTIAGO_CENTRE, "name": "Plaza de Armas", "category": "place", "importance": 0.9},
-                {**IN_PUENTE_ALTO, "category": "building", "importance": 0.5, "display_name": "x",
-                 "address": {"road": "Avenida Concha y Toro", "house_number": "1820"}},
+                {
+                    **IN_PUENTE_ALTO,
+                    "category": "building",
+                    "importance": 0.5,
+                    "display_name": "x",
+                    "address": {"road": "Avenida Concha y Toro", "house_number": "1820"},
+                },
                 {**IN_PUENTE_ALTO, "name": "Avenida Concha y Toro", "category": "highway", "importance": 0.4},
             ]
         else:
-            body = {**IN_PUENTE_ALTO, "display_name": "Plaza de Puente Alto, Puente Alto, Chile",
-                    "address": {"road": "José Luis Coo", "house_number": "1"}}
+            body = {
+                **IN_PUENTE_ALTO,
+                "display_name": "Plaza de Puente Alto, Puente Alto, Chile",
+                "address": {"road": "José Luis Coo", "house_number": "1"},
+            }
         payload = json.dumps(body).encode()
         try:
             self.send_response(self.status)
@@ -60,8 +68,11 @@ def nominatim(settings, communes):
     Nominatim.delay, Nominatim.status, Nominatim.requests = 0.0, 200, []
     settings.GEO_SIAC_GEOCODER_URL = f"http://127.0.0.1:{server.server_port}/"
     settings.GEO_SIAC_GEOCODER_TIMEOUT_SECONDS = 0.5
-    gazetteer_load(source="prueba", commit=True, entries=[
-        Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58450, -33.59830, "a1", number=1820)])
+    gazetteer_load(
+        source="prueba",
+        commit=True,
+        entries=[Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58450, -33.59830, "a1", number=1820)],
+    )
     yield Nominatim
     server.shutdown()
     server.server_close()
@@ -73,8 +84,14 @@ def test_a_configured_remote_geocoder_answers_with_its_places_in_the_served_comu
         ("Avenida Concha y Toro 1820", "address", "Puente Alto"),
         ("Avenida Concha y Toro", "street", "Puente Alto"),
     ]
-    assert nominatim.requests[0] == {"path": "/search", "q": "concha y toro 1820", "format": "jsonv2",
-                                     "addressdetails": "1", "limit": "5", "countrycodes": "cl"}
+    assert nominatim.requests[0] == {
+        "path": "/search",
+        "q": "concha y toro 1820",
+        "format": "jsonv2",
+        "addressdetails": "1",
+        "limit": "5",
+        "countrycodes": "cl",
+    }
 
 
 def test_a_remote_geocoder_slower_than_the_timeout_is_answered_by_the_gazetteer(nominatim):

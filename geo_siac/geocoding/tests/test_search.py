@@ -39,14 +39,30 @@ def labels(places) -> list[str]:
 
 
 def test_the_normaliser_reads_abbreviations_accents_case_and_number_signs_alike(db):
-    assert normalise("concha y toro 1820", "Av. Concha y Toro 1820", "CONCHA Y TORO #1820",
-                     "Avda. Concha y Toro N° 1820", "avenida concha y toro nº1820") == ["concha y toro 1820"] * 5
+    assert (
+        normalise(
+            "concha y toro 1820",
+            "Av. Concha y Toro 1820",
+            "CONCHA Y TORO #1820",
+            "Avda. Concha y Toro N° 1820",
+            "avenida concha y toro nº1820",
+        )
+        == ["concha y toro 1820"] * 5
+    )
     assert normalise("Pje. Gral. Ñuñez", "Psje. General Nuñez", "pasaje general nunez") == ["general nunez"] * 3
     assert normalise("Alc. Sta. María Esq. Cesfam") == ["alcalde santa maria centro de salud familiar"]
 
 
-@pytest.mark.parametrize("q", ["concha y toro 1820", "Av. Concha y Toro 1820", "CONCHA Y TORO #1820",
-                               "avenida concha y toro 1820", "conxha y toro 1820"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "concha y toro 1820",
+        "Av. Concha y Toro 1820",
+        "CONCHA Y TORO #1820",
+        "avenida concha y toro 1820",
+        "conxha y toro 1820",
+    ],
+)
 def test_an_address_typed_any_way_is_found_first(gazetteer, q):
     assert labels(geocode_search(q))[0] == "Av. Concha y Toro 1820"
 
@@ -56,9 +72,16 @@ def test_a_street_and_its_numbers_come_up_while_typing_a_prefix(gazetteer):
     assert set(found) >= {"Av. Concha y Toro", "Av. Concha y Toro 1820", "Av. Concha y Toro 1830"}
 
 
-@pytest.mark.parametrize("q", ["ejercito libertador con pedro nunez", "Pedro Núñez esquina Ejército Libertador",
-                               "av ejercito libertador esq. pedro nunez", "ejercito libertador / pedro nunez",
-                               "ejercito libertasor con pedro nunez"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "ejercito libertador con pedro nunez",
+        "Pedro Núñez esquina Ejército Libertador",
+        "av ejercito libertador esq. pedro nunez",
+        "ejercito libertador / pedro nunez",
+        "ejercito libertasor con pedro nunez",
+    ],
+)
 def test_calle_con_calle_finds_the_intersection_in_either_order(gazetteer, q):
     found = geocode_search(q)
     assert found[0].label == "Av. Ejército Libertador / Esq. Pedro Núñez F."
@@ -66,16 +89,25 @@ def test_calle_con_calle_finds_the_intersection_in_either_order(gazetteer, q):
 
 
 def test_words_of_a_place_name_in_another_order_find_it(gazetteer):
-    assert labels(geocode_search("cesfam villaseca padre manuel"))[0] == \
-        "Centro de Salud Familiar Padre Manuel Villaseca"
+    assert (
+        labels(geocode_search("cesfam villaseca padre manuel"))[0] == "Centro de Salud Familiar Padre Manuel Villaseca"
+    )
     assert labels(geocode_search("escuela general bernardo ohiggins"))[0] == "Escuela Gral. Bernardo O'Higgins"
 
 
 def test_results_come_only_from_served_comunas(gazetteer, communes):
-    florida = Commune.objects.create(cut="13110", name="La Florida", jurisdiction_id="la-florida",
-                                     tracking_prefix="LF", geometry=box(-70.62, -33.56, -70.54, -33.50))
-    gazetteer_load(source="prueba-florida", commit=True,
-                   entries=[Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58, -33.53, "f1", number=1820)])
+    florida = Commune.objects.create(
+        cut="13110",
+        name="La Florida",
+        jurisdiction_id="la-florida",
+        tracking_prefix="LF",
+        geometry=box(-70.62, -33.56, -70.54, -33.50),
+    )
+    gazetteer_load(
+        source="prueba-florida",
+        commit=True,
+        entries=[Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58, -33.53, "f1", number=1820)],
+    )
     assert {p.commune_cut for p in geocode_search("concha y toro 18")} == {"13201"}
     florida.is_active = True
     florida.save()

@@ -12,8 +12,15 @@ SYNTHETIC_END = datetime(2026, 11, 1, tzinfo=UTC)
 
 def import_synthetic(folder: Path, n: int, *, seed: int = 1, days: int = 120) -> int:
     """n synthetic reports (uniform background and clusters) over both comunas, through the bulk importer."""
-    path = write_synthetic_csv(folder / f"synthetic-{seed}.csv", n, CommuneIndex.load().geometries, seed=seed,
-                               days=days, prefix=f"maps-{seed}", end=SYNTHETIC_END)
+    path = write_synthetic_csv(
+        folder / f"synthetic-{seed}.csv",
+        n,
+        CommuneIndex.load().geometries,
+        seed=seed,
+        days=days,
+        prefix=f"maps-{seed}",
+        end=SYNTHETIC_END,
+    )
     return ReportImporter(mapping=NATIVE, source="maps-tests", commit=True).run(path).inserted
 
 
@@ -42,8 +49,13 @@ def map_zones(communes):
     """Two crew zones (current versions) drawn over the synthetic reports' area."""
     from geo_siac.zones.services import zone_save_version
 
-    arrow = zone_save_version(commune=communes["13201"], key="flecha", name="Flecha",
-                              geometry=multipolygon(ARROW_ZONE["shell"], ARROW_ZONE["hole"]))
-    triangle = zone_save_version(commune=communes["13122"], key="triangulo", name="Triángulo",
-                                 geometry=multipolygon(PENALOLEN_TRIANGLE))
+    arrow = zone_save_version(
+        commune=communes["13201"],
+        key="flecha",
+        name="Flecha",
+        geometry=multipolygon(ARROW_ZONE["shell"], ARROW_ZONE["hole"]),
+    )
+    triangle = zone_save_version(
+        commune=communes["13122"], key="triangulo", name="Triángulo", geometry=multipolygon(PENALOLEN_TRIANGLE)
+    )
     return {"arrow": arrow, "triangle": triangle}

@@ -32,10 +32,17 @@ FILTER_COMBINATIONS = {
         lambda r: r["group"] == "aseo-ornato" and r["status"] in {"submitted", "acknowledged", "in_progress"},
     ),
     "category, channel and 30 days": (
-        CellFilters(categories=("bache", "grafiti"), channels=("web", "phone"),
-                    since=SYNTHETIC_END - timedelta(days=30), until=SYNTHETIC_END),
-        lambda r: r["code"] in {"bache", "grafiti"} and r["channel"] in {"web", "phone"}
-        and SYNTHETIC_END - timedelta(days=30) <= r["created_at"] < SYNTHETIC_END,
+        CellFilters(
+            categories=("bache", "grafiti"),
+            channels=("web", "phone"),
+            since=SYNTHETIC_END - timedelta(days=30),
+            until=SYNTHETIC_END,
+        ),
+        lambda r: (
+            r["code"] in {"bache", "grafiti"}
+            and r["channel"] in {"web", "phone"}
+            and SYNTHETIC_END - timedelta(days=30) <= r["created_at"] < SYNTHETIC_END
+        ),
     ),
 }
 
@@ -52,15 +59,25 @@ def zone_filter_combinations(zones) -> dict:
     return {
         "zone": (CellFilters(zones=(zones["arrow"].pk,)), in_arrow),
         "two zones and categories": (
-            CellFilters(zones=(zones["arrow"].pk, zones["triangle"].pk), categories=("bache", "grafiti",
-                                                                                       "retiro-escombros")),
+            CellFilters(
+                zones=(zones["arrow"].pk, zones["triangle"].pk), categories=("bache", "grafiti", "retiro-escombros")
+            ),
             lambda r: in_either(r) and r["code"] in {"bache", "grafiti", "retiro-escombros"},
         ),
         "zone, comuna, open statuses and 60 days": (
-            CellFilters(zones=(zones["arrow"].pk,), communes=("13201",), statuses=tuple(open_statuses),
-                        since=SYNTHETIC_END - timedelta(days=60), until=SYNTHETIC_END),
-            lambda r: in_arrow(r) and r["cut"] == "13201" and r["status"] in open_statuses
-            and SYNTHETIC_END - timedelta(days=60) <= r["created_at"] < SYNTHETIC_END,
+            CellFilters(
+                zones=(zones["arrow"].pk,),
+                communes=("13201",),
+                statuses=tuple(open_statuses),
+                since=SYNTHETIC_END - timedelta(days=60),
+                until=SYNTHETIC_END,
+            ),
+            lambda r: (
+                in_arrow(r)
+                and r["cut"] == "13201"
+                and r["status"] in open_statuses
+                and SYNTHETIC_END - timedelta(days=60) <= r["created_at"] < SYNTHETIC_END
+            ),
         ),
     }
 
@@ -70,7 +87,9 @@ def raw_reports() -> list[dict]:
         Report.objects.annotate(
             lat=Func("location", function="ST_Y", output_field=FloatField()),
             lng=Func("location", function="ST_X", output_field=FloatField()),
-            cut=F("commune__cut"), code=F("category__service_code"), group=F("category__group__code"),
+            cut=F("commune__cut"),
+            code=F("category__service_code"),
+            group=F("category__group__code"),
         ).values("lat", "lng", "cut", "code", "group", "status", "channel", "created_at")
     )
 
@@ -81,8 +100,9 @@ def recount(res: int, keep, reports: list[dict] | None = None) -> dict[int, int]
     return dict(Counter(h3.str_to_int(h3.latlng_to_cell(r["lat"], r["lng"], res)) for r in rows if keep(r)))
 
 
-def test_counts_per_cell_equal_a_recount_of_the_raw_points_for_every_filter_and_resolution(synthetic_reports,
-                                                                                           map_zones):
+def test_counts_per_cell_equal_a_recount_of_the_raw_points_for_every_filter_and_resolution(
+    synthetic_reports, map_zones
+):
     assert synthetic_reports > 2900
     reports = raw_reports()
     combinations = FILTER_COMBINATIONS | zone_filter_combinations(map_zones)

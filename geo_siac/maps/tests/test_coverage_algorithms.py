@@ -105,8 +105,9 @@ def test_two_step_fca_supply_without_demand_and_demand_without_supply():
 def test_two_step_fca_counts_demand_beyond_the_cells_it_reports_on():
     """A border case: D0 is a sliver of 0.5 people in the analysed comuna, D1 and D2 are the neighbour's people
     in S0's catchment. Only D0 is reported on, but S0's 3 doctors are shared with everyone within reach."""
-    access = two_step_fca(FCA_DEMAND, np.array([0.5, 2000.0, 500.0]), FCA_SUPPLY, FCA_CAPACITY, 1200,
-                          at_xy=FCA_DEMAND[:1])
+    access = two_step_fca(
+        FCA_DEMAND, np.array([0.5, 2000.0, 500.0]), FCA_SUPPLY, FCA_CAPACITY, 1200, at_xy=FCA_DEMAND[:1]
+    )
     # R0 = 3 / (0.5 + 2000): the neighbour's 2,000 people dilute the sliver's share; counting the sliver alone,
     # as 2SFCA over one comuna does, gives it 3 / 0.5 = 6 doctors per person, 6,000 per 1,000.
     np.testing.assert_allclose(access, [1000 * 3 / 2000.5])

@@ -24,8 +24,9 @@ from geo_siac.zones.models import Commune, PopulationCell, ServicePoint
 SCL = ZoneInfo("America/Santiago")
 RES = 9
 CENTRE = (-34.30, -70.90)  # lat, lng: away from the real comunas in the test database
-OFFICE_HOURS = {"weekly": {day: [["08:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
-                | {"sun": [["09:00", "13:00"]]}}
+OFFICE_HOURS = {
+    "weekly": {day: [["08:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")} | {"sun": [["09:00", "13:00"]]}
+}
 NIGHT_HOURS = {"special_sessions": [{"weekday": "thu", "nth": 1, "hours": [["19:00", "22:30"]]}]}
 POPULATION = {"A": (1000, 100, 300), "B": (500, 200, 0), "C": (250, 50, 50), "E": (250, 0, 100)}
 
@@ -43,22 +44,40 @@ def metres(cell_a: int, cell_b: int) -> float:
 @pytest.fixture
 def square(communes):
     lat, lng = CENTRE
-    ring = ((lng - 0.1, lat - 0.1), (lng + 0.1, lat - 0.1), (lng + 0.1, lat + 0.1), (lng - 0.1, lat + 0.1),
-            (lng - 0.1, lat - 0.1))
+    ring = (
+        (lng - 0.1, lat - 0.1),
+        (lng + 0.1, lat - 0.1),
+        (lng + 0.1, lat + 0.1),
+        (lng - 0.1, lat + 0.1),
+        (lng - 0.1, lat - 0.1),
+    )
     commune = Commune.objects.create(
-        cut="99901", name="Comuna Cuadrada", geometry=MultiPolygon(Polygon(ring), srid=4326),
-        jurisdiction_id="cuadrada", tracking_prefix="CC", is_active=True,
+        cut="99901",
+        name="Comuna Cuadrada",
+        geometry=MultiPolygon(Polygon(ring), srid=4326),
+        jurisdiction_id="cuadrada",
+        tracking_prefix="CC",
+        is_active=True,
     )
     a = h3i.latlng_to_cell(lat, lng, RES)
     cells = {"A": a, "B": cell_along_axis(a, 3), "C": cell_along_axis(a, 20), "E": cell_along_axis(a, -20)}
     for name, (total, under_15, over_65) in POPULATION.items():
-        PopulationCell.objects.create(cut="99901", res=RES, cell=cells[name], pob_total=total,
-                                      pob_under_15=under_15, pob_65_plus=over_65)
-    for name, kind, at, capacity, hours in (("Oficina A", "health", "A", 10, OFFICE_HOURS),
-                                            ("Noche C", "night_service", "C", 5, NIGHT_HOURS)):
+        PopulationCell.objects.create(
+            cut="99901", res=RES, cell=cells[name], pob_total=total, pob_under_15=under_15, pob_65_plus=over_65
+        )
+    for name, kind, at, capacity, hours in (
+        ("Oficina A", "health", "A", 10, OFFICE_HOURS),
+        ("Noche C", "night_service", "C", 5, NIGHT_HOURS),
+    ):
         lat_c, lng_c = h3i.cell_to_latlng(cells[at])
-        ServicePoint.objects.create(name=name, kind=kind, point=Point(lng_c, lat_c, srid=4326), commune=commune,
-                                    capacity_per_day=capacity, opening_hours=hours)
+        ServicePoint.objects.create(
+            name=name,
+            kind=kind,
+            point=Point(lng_c, lat_c, srid=4326),
+            commune=commune,
+            capacity_per_day=capacity,
+            opening_hours=hours,
+        )
     return commune, cells
 
 
@@ -171,8 +190,14 @@ def test_greedy_sites_cover_what_nobody_covers_and_match_the_exhaustive_optimum(
     assert set(sites.index) == {cells["C"], cells["E"]}
     assert list(sites["gain"]) == [250, 250]
     xy = result.cells[["x", "y"]].to_numpy()
-    _, optimum = exhaustive_max_cover(xy, xy, result.cells["pob_total"].to_numpy(), 1000, 2,
-                                      already_covered=result.cells["distance_m"].to_numpy() <= 1000)
+    _, optimum = exhaustive_max_cover(
+        xy,
+        xy,
+        result.cells["pob_total"].to_numpy(),
+        1000,
+        2,
+        already_covered=result.cells["distance_m"].to_numpy() <= 1000,
+    )
     assert sites["gain"].sum() == optimum
 
 
@@ -181,8 +206,14 @@ def test_exact_sites_are_the_exhaustive_optimum_through_the_database(square):
     result = coverage(commune, CoverageOptions(res=RES, kinds=("night_service",)))
     exact = recommend_sites(result, k=2, radius_m=1000, method="exact")
     xy = result.cells[["x", "y"]].to_numpy()
-    _, optimum = exhaustive_max_cover(xy, xy, result.cells["pob_total"].to_numpy(), 1000, 2,
-                                      already_covered=result.cells["distance_m"].to_numpy() <= 1000)
+    _, optimum = exhaustive_max_cover(
+        xy,
+        xy,
+        result.cells["pob_total"].to_numpy(),
+        1000,
+        2,
+        already_covered=result.cells["distance_m"].to_numpy() <= 1000,
+    )
     # A site at A or at B covers both (1,500 people); E's 250 need a site of their own.
     assert exact.index[0] in {cells["A"], cells["B"]} and exact.index[1] == cells["E"]
     assert list(exact["gain"]) == [1500, 250] and exact["gain"].sum() == optimum
@@ -207,13 +238,24 @@ def border(communes):
     y = cell_along_axis(x, 3)
     for cut, name, west, east in (("99911", "Oeste", lng - 0.1, lng), ("99912", "Este", lng, lng + 0.1)):
         ring = ((west, lat - 0.1), (east, lat - 0.1), (east, lat + 0.1), (west, lat + 0.1), (west, lat - 0.1))
-        Commune.objects.create(cut=cut, name=name, geometry=MultiPolygon(Polygon(ring), srid=4326),
-                               jurisdiction_id=name.lower(), tracking_prefix=name[:2].upper(), is_active=True)
+        Commune.objects.create(
+            cut=cut,
+            name=name,
+            geometry=MultiPolygon(Polygon(ring), srid=4326),
+            jurisdiction_id=name.lower(),
+            tracking_prefix=name[:2].upper(),
+            is_active=True,
+        )
     for cut, cell, people in (("99911", x, 0.0014), ("99912", x, 200), ("99912", y, 1000)):
         PopulationCell.objects.create(cut=cut, res=RES, cell=cell, pob_total=people, pob_under_15=0, pob_65_plus=0)
     clinic_lat, clinic_lng = h3i.cell_to_latlng(y)
-    ServicePoint.objects.create(name="Clínica Este", kind="health", point=Point(clinic_lng, clinic_lat, srid=4326),
-                                commune=Commune.objects.get(cut="99912"), capacity_per_day=3)
+    ServicePoint.objects.create(
+        name="Clínica Este",
+        kind="health",
+        point=Point(clinic_lng, clinic_lat, srid=4326),
+        commune=Commune.objects.get(cut="99912"),
+        capacity_per_day=3,
+    )
     return x, y
 
 

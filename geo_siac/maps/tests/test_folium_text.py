@@ -26,12 +26,18 @@ def test_a_hostile_name_reads_as_itself_in_a_chromium_tooltip_and_runs_nothing(c
     fmap = offline_map(production_server.url + "/static/", location=CENTRE, zoom_start=14)
     circle_marker(CENTRE, radius=40, tooltip=HOSTILE).add_to(fmap)
     west, south = CENTRE[1] + 0.004, CENTRE[0] - 0.002
-    square = [[west, south], [west + 0.003, south], [west + 0.003, south + 0.003], [west, south + 0.003],
-              [west, south]]
-    zone = {"type": "Feature", "properties": {"name": HOSTILE},
-            "geometry": {"type": "Polygon", "coordinates": [square]}}
-    geojson_layer({"type": "FeatureCollection", "features": [zone]}, name=HOSTILE, style_function=lambda _: {},
-                  tooltip={"name": HOSTILE}).add_to(fmap)
+    square = [[west, south], [west + 0.003, south], [west + 0.003, south + 0.003], [west, south + 0.003], [west, south]]
+    zone = {
+        "type": "Feature",
+        "properties": {"name": HOSTILE},
+        "geometry": {"type": "Polygon", "coordinates": [square]},
+    }
+    geojson_layer(
+        {"type": "FeatureCollection", "features": [zone]},
+        name=HOSTILE,
+        style_function=lambda _: {},
+        tooltip={"name": HOSTILE},
+    ).add_to(fmap)
     layer_control(fmap)
     path = tmp_path / "map.html"
     path.write_text(fmap.get_root().render(), encoding="utf-8")
@@ -60,8 +66,13 @@ def test_no_module_but_folium_text_builds_folium_elements():
         if "tests" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(name.split(".")[0] in ("folium", "branca") for name in names):
                 importers.add(str(path.relative_to(PROJECT_ROOT)))
     assert importers == {"geo_siac/maps/folium_text.py", "geo_siac/maps/folium_offline.py"}

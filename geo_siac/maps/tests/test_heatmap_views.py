@@ -36,8 +36,9 @@ def test_geojson_has_one_feature_per_cell_with_count_null_rate_and_rounded_hexag
     assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
     collection = response.json()
     assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 2
-    feature = next(f for f in collection["features"]
-                   if f["properties"]["hex_id"] == h3.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9))
+    feature = next(
+        f for f in collection["features"] if f["properties"]["hex_id"] == h3.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9)
+    )
     assert feature["properties"]["count"] == 1 and feature["properties"]["rate"] is None
     assert feature["properties"]["population"] is None
     assert set(feature["properties"]) >= {"hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging"}
@@ -68,8 +69,9 @@ def test_bad_filters_are_a_400_naming_the_field(staff_client, communes):
 
 
 @pytest.mark.parametrize("url", ["/api/maps/h3/", "/api/maps/h3.csv", "/mapas/calor/mapa.html"])
-@pytest.mark.parametrize("field,value", [("until", "9999-12-31"), ("since", "0001-01-01"), ("since", "1969-12-31"),
-                                         ("until", "2101-01-01")])
+@pytest.mark.parametrize(
+    "field,value", [("until", "9999-12-31"), ("since", "0001-01-01"), ("since", "1969-12-31"), ("until", "2101-01-01")]
+)
 def test_dates_a_report_cannot_carry_are_a_400_naming_the_field(staff_client, communes, url, field, value):
     """9999-12-31 overflowed Python's dates ("until" is exclusive: one day more); the range is the business-day
     calendar's, 1970 to 2100."""
@@ -111,12 +113,24 @@ def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, tw
     response = staff_client.get("/mapas/calor/", {"res": 8, "scheme": "natural_breaks"})
     html = response.content.decode()
     assert response.status_code == 200
-    for expected in ('name="since"', 'name="measure"', "Tasa por 1.000 hab.",
-                     "mapa.html?res=8&amp;scheme=natural_breaks", "mapa.png?", "h3.csv?"):
+    for expected in (
+        'name="since"',
+        'name="measure"',
+        "Tasa por 1.000 hab.",
+        "mapa.html?res=8&amp;scheme=natural_breaks",
+        "mapa.png?",
+        "h3.csv?",
+    ):
         assert expected in html
     # Each multiple choice is a fieldset of checkboxes (ticked one by one, no Ctrl-click), named by its legend.
-    for name, legend in (("category", "Categorías"), ("group", "Grupos de categorías"), ("comuna", "Comunas"),
-                         ("zone", "Zonas"), ("status", "Estados"), ("channel", "Canales")):
+    for name, legend in (
+        ("category", "Categorías"),
+        ("group", "Grupos de categorías"),
+        ("comuna", "Comunas"),
+        ("zone", "Zonas"),
+        ("status", "Estados"),
+        ("channel", "Canales"),
+    ):
         assert re.search(rf'<fieldset class="choice-list"[^>]*>\s*<legend>{legend}</legend>', html), legend
         assert f'type="checkbox" name="{name}"' in html, name
     assert "multiple" not in html  # no <select multiple> left
@@ -163,8 +177,9 @@ def test_classification_scheme_and_class_count_are_read_from_the_form():
 
 def population_at(point, res: int, pob_total: float, cut: str = "13201") -> str:
     cell = h3.latlng_to_cell(*point, res)
-    PopulationCell.objects.create(cut=cut, res=res, cell=h3.str_to_int(cell), pob_total=pob_total,
-                                  pob_under_15=0, pob_65_plus=0)
+    PopulationCell.objects.create(
+        cut=cut, res=res, cell=h3.str_to_int(cell), pob_total=pob_total, pob_under_15=0, pob_65_plus=0
+    )
     return cell
 
 
@@ -176,8 +191,9 @@ def test_geojson_and_csv_give_population_and_rate_per_1000(staff_client, make_re
     assert feature["properties"]["hex_id"] == centre
     assert feature["properties"]["population"] == 1234.6
     assert feature["properties"]["rate"] == round(3 * 1000 / 1234.56, 3) == 2.43
-    (row,) = csv.DictReader(io.StringIO(staff_client.get("/api/maps/h3.csv", {"res": 9, "comuna": "13201"})
-                                        .content.decode()))
+    (row,) = csv.DictReader(
+        io.StringIO(staff_client.get("/api/maps/h3.csv", {"res": 9, "comuna": "13201"}).content.decode())
+    )
     assert (row["hex_id"], row["count"], row["population"], row["rate"]) == (centre, "3", "1234.6", "2.43")
 
 
@@ -188,8 +204,9 @@ def test_zone_filter_counts_only_reports_inside_the_current_polygon(staff_client
     west = staff_client.get("/api/maps/h3/", {"res": 9, "zone": crews["west"].pk}).json()["features"]
     assert [f["properties"]["hex_id"] for f in west] == [h3.latlng_to_cell(*WEST_POINT, 9)]
 
-    redrawn = zone_save_version(commune=crews["west"].commune, key="poniente", name="Poniente",
-                                geometry=box(-70.60, -33.63, -70.55, -33.59))  # now takes the east point too
+    redrawn = zone_save_version(
+        commune=crews["west"].commune, key="poniente", name="Poniente", geometry=box(-70.60, -33.63, -70.55, -33.59)
+    )  # now takes the east point too
     both = staff_client.get("/api/maps/h3/", {"res": 9, "zone": redrawn.pk}).json()["features"]
     assert {f["properties"]["hex_id"] for f in both} == {h3.latlng_to_cell(*p, 9) for p in (WEST_POINT, EAST_POINT)}
     retired = staff_client.get("/api/maps/h3/", {"res": 9, "zone": crews["west"].pk})
@@ -210,8 +227,9 @@ def on_map(text: str, html: str) -> bool:
 
 
 def test_map_draws_the_zone_boundaries_of_the_selected_comuna(staff_client, make_report, crews, communes):
-    zone_save_version(commune=communes["13122"], key="norte", name="Peñalolén Norte",
-                      geometry=box(-70.56, -33.49, -70.52, -33.47))
+    zone_save_version(
+        commune=communes["13122"], key="norte", name="Peñalolén Norte", geometry=box(-70.56, -33.49, -70.52, -33.47)
+    )
     make_report(point=PUENTE_ALTO_CENTRE)
     html = staff_client.get("/mapas/calor/mapa.html", {"res": 9, "comuna": "13201"}).content.decode()
     assert on_map("Zonas de cuadrillas", html) and on_map("Poniente", html) and on_map("Oriente", html)
@@ -249,22 +267,50 @@ def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, 
     make_report(point=PUENTE_ALTO_CENTRE, category="bache")
     population_at(PUENTE_ALTO_CENTRE, 9, 900)
     for measure in ("count", "rate"):
-        staff_client.get("/mapas/calor/mapa.html", {"res": 9, "measure": measure, "since": "2020-01-01",
-                                                    "until": "2099-12-31"})
+        staff_client.get(
+            "/mapas/calor/mapa.html", {"res": 9, "measure": measure, "since": "2020-01-01", "until": "2099-12-31"}
+        )
     staff_client.get("/mapas/calor/mapa.png", {"res": 9, "measure": "rate"})
     hot, cold = (h3.str_to_int(h3.latlng_to_cell(*point, 9)) for point in (WEST_POINT, EAST_POINT))
-    spots = [CellRow(cell=cell, count=5, population=None, rate=None, z=z, q=0.001, hotspot=level, emerging=True)
-             for cell, z, level in ((hot, 3.5, 3), (cold, -3.5, -3))]
+    spots = [
+        CellRow(cell=cell, count=5, population=None, rate=None, z=z, q=0.001, hotspot=level, emerging=True)
+        for cell, z, level in ((hot, 3.5, 3), (cold, -3.5, -3))
+    ]
     heatmap._hotspot_layer(spots)
     heatmap._emerging_layer(spots, heatmap.Measure("rate", {}))
-    for msgid in ("Todas las categorías", "Grupo: %(name)s", "Semana del %(date)s", "Comunas", "Comuna",
-                  "Zonas de cuadrillas", "Zona", "Solicitudes por celda H3",
-                  "Solicitudes por 1.000 habitantes por celda H3", "Celda", "Solicitudes", "Habitantes",
-                  "Por 1.000 hab.", "sin dato", "Mapa de calor de solicitudes", "Categorías", "Comunas", "todas",
-                  "Período: %(period)s", "Medida: %(measure)s", "del %(since)s al %(until)s", "cuantiles",
-                  "Resolución H3: %(res)s · %(classes)s clases por %(scheme)s", "Capas", "Leyenda",
-                  "Puntos calientes y fríos (Gi*, FDR)", "caliente", "frío", "Tipo", "Confianza",
-                  "Puntos emergentes (crecen vs. período anterior)"):
+    for msgid in (
+        "Todas las categorías",
+        "Grupo: %(name)s",
+        "Semana del %(date)s",
+        "Comunas",
+        "Comuna",
+        "Zonas de cuadrillas",
+        "Zona",
+        "Solicitudes por celda H3",
+        "Solicitudes por 1.000 habitantes por celda H3",
+        "Celda",
+        "Solicitudes",
+        "Habitantes",
+        "Por 1.000 hab.",
+        "sin dato",
+        "Mapa de calor de solicitudes",
+        "Categorías",
+        "Comunas",
+        "todas",
+        "Período: %(period)s",
+        "Medida: %(measure)s",
+        "del %(since)s al %(until)s",
+        "cuantiles",
+        "Resolución H3: %(res)s · %(classes)s clases por %(scheme)s",
+        "Capas",
+        "Leyenda",
+        "Puntos calientes y fríos (Gi*, FDR)",
+        "caliente",
+        "frío",
+        "Tipo",
+        "Confianza",
+        "Puntos emergentes (crecen vs. período anterior)",
+    ):
         assert msgid in looked_up, msgid
 
 

@@ -31,8 +31,7 @@ def pysal_weights(cells: list[int], k: int) -> W:
     """Binary k-ring weights without self-neighbours, ids = positions in ``cells``."""
     position = {cell: i for i, cell in enumerate(cells)}
     neighbours = {
-        i: [position[n] for n in h3i.grid_disk(cell, k) if n in position and n != cell]
-        for i, cell in enumerate(cells)
+        i: [position[n] for n in h3i.grid_disk(cell, k) if n in position and n != cell] for i, cell in enumerate(cells)
     }
     return W(neighbours, id_order=list(range(len(cells))), silence_warnings=True)
 
@@ -91,8 +90,16 @@ def test_pseudo_p_values_agree_with_esda_conditional_randomisation(cluster_resul
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             esda_p[alternative], _ = crand(
-                y, lg.w, lg.Gs, permutations, False, 1, _g_local_star_crand,
-                scaling=y.sum(), seed=11, alternative=alternative,
+                y,
+                lg.w,
+                lg.Gs,
+                permutations,
+                False,
+                1,
+                _g_local_star_crand,
+                scaling=y.sum(),
+                seed=11,
+                alternative=alternative,
             )
     theirs = np.where(z >= 0, esda_p["greater"], esda_p["lesser"])
 

@@ -72,16 +72,30 @@ def test_rate_classes_keep_decimals():
 
 
 def october_reports(make_report):
-    for point, category in ((PUENTE_ALTO_CENTRE, "bache"), (PUENTE_ALTO_CENTRE, "retiro-escombros"),
-                            (PENALOLEN_CENTRE, "bache")):
+    for point, category in (
+        (PUENTE_ALTO_CENTRE, "bache"),
+        (PUENTE_ALTO_CENTRE, "retiro-escombros"),
+        (PENALOLEN_CENTRE, "bache"),
+    ):
         Report.objects.filter(pk=make_report(point=point, category=category).pk).update(created_at=OCTOBER)
 
 
-FILTERS = {"category": ["bache", "retiro-escombros"], "comuna": "13201", "status": "submitted",
-           "since": "2025-10-01", "until": "2025-10-31", "res": "8"}
-SPANISH_LINES = ["Categorías: Bache en calzada, Retiro de escombros", "Comunas: Puente Alto", "Estados: Recibida",
-                 "Período: del 1 de octubre de 2025 al 31 de octubre de 2025", "Medida: Solicitudes por celda H3",
-                 "Resolución H3: 8 · 5 clases por cuantiles"]
+FILTERS = {
+    "category": ["bache", "retiro-escombros"],
+    "comuna": "13201",
+    "status": "submitted",
+    "since": "2025-10-01",
+    "until": "2025-10-31",
+    "res": "8",
+}
+SPANISH_LINES = [
+    "Categorías: Bache en calzada, Retiro de escombros",
+    "Comunas: Puente Alto",
+    "Estados: Recibida",
+    "Período: del 1 de octubre de 2025 al 31 de octubre de 2025",
+    "Medida: Solicitudes por celda H3",
+    "Resolución H3: 8 · 5 clases por cuantiles",
+]
 
 
 def test_the_html_export_is_titled_with_the_filters_and_dates(staff_client, make_report):
@@ -107,9 +121,14 @@ def test_the_exports_title_is_in_the_pages_language(staff_client, make_report):
     query = {**FILTERS, "measure": "rate", "scheme": "natural_breaks", "classes": "4"}
     html = staff_client.get("/mapas/calor/mapa.html", query, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     png = staff_client.get("/mapas/calor/mapa.png", query, HTTP_ACCEPT_LANGUAGE="en").content
-    english = ["Categories: Debris removal, Pothole", "Comunas: Puente Alto", "Statuses: Received",
-               "Period: from 1 October 2025 to 31 October 2025", "Measure: Requests per 1,000 inhabitants per H3 cell",
-               "H3 resolution: 8 · 4 classes by natural breaks (Jenks)"]
+    english = [
+        "Categories: Debris removal, Pothole",
+        "Comunas: Puente Alto",
+        "Statuses: Received",
+        "Period: from 1 October 2025 to 31 October 2025",
+        "Measure: Requests per 1,000 inhabitants per H3 cell",
+        "H3 resolution: 8 · 4 classes by natural breaks (Jenks)",
+    ]
     assert "<h1>Heat map of requests</h1>" in html
     assert re.findall(r"<li>(.*?)</li>", html.split('class="map-title"')[1].split("</header>")[0]) == english
     assert Image.open(io.BytesIO(png)).text["Description"].split("\n") == english

@@ -26,8 +26,9 @@ def test_heatmaps_notebook_runs_top_to_bottom_against_the_test_database(committe
     out = tmp_path / "out"
     monkeypatch.setenv("GEO_SIAC_NOTEBOOK_OUTPUT", str(out))
     notebook = nbformat.read(NOTEBOOKS / "heatmaps.ipynb", as_version=4)
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
     client.execute()
     assert sorted(p.name for p in out.iterdir()) == ["celdas_h3.csv", "mapa_calor.html", "mapa_calor.png"]
     assert (out / "celdas_h3.csv").read_text().startswith("hex_id,")

@@ -86,8 +86,16 @@ def test_with_a_zone_filter_the_rate_divides_by_the_people_inside_the_zone(make_
     lat, lng = h3.cell_to_latlng(h3.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9))
     census_square = square(lat, lng, 0.0005)  # about 90 x 110 m, all inside one res-9 cell
     assert {h3.latlng_to_cell(y, x, 9) for x, y in census_square} == {h3.latlng_to_cell(lat, lng, 9)}
-    CensusZone.objects.create(geocodigo="13201000001", cut="13201", geometry=multipolygon(census_square),
-                              pob_total=400, pob_0_a_5=0, pob_6_a_14=0, pob_15_a_64=400, pob_65_y_mas=0)
+    CensusZone.objects.create(
+        geocodigo="13201000001",
+        cut="13201",
+        geometry=multipolygon(census_square),
+        pob_total=400,
+        pob_0_a_5=0,
+        pob_6_a_14=0,
+        pob_15_a_64=400,
+        pob_65_y_mas=0,
+    )
     west_half = [(lng - 0.01, lat - 0.01), (lng, lat - 0.01), (lng, lat + 0.01), (lng - 0.01, lat + 0.01)]
     zone = zone_save_version(commune=communes["13201"], key="oeste", name="Oeste", geometry=multipolygon(west_half))
     make_report(point=(lat, lng - 0.0002))
@@ -101,20 +109,26 @@ def test_with_a_zone_filter_the_rate_divides_by_the_people_inside_the_zone(make_
 
 def test_zone_in_a_comuna_without_census_zones_has_no_rate(make_report, communes):
     lat, lng = PENALOLEN_CENTRE
-    zone = zone_save_version(commune=communes["13122"], key="centro", name="Centro",
-                             geometry=multipolygon(square(lat, lng, 0.01)))
+    zone = zone_save_version(
+        commune=communes["13122"], key="centro", name="Centro", geometry=multipolygon(square(lat, lng, 0.01))
+    )
     make_report(point=PENALOLEN_CENTRE)
     (row,) = cell_table(9, CellFilters(zones=(zone.pk,)))
     assert (row.count, row.population, row.rate) == (1, None, None)
 
 
 def test_a_zone_around_the_whole_comuna_has_the_population_cells_own_figures(communes):
-    call_command("load_population", shared_data(CENSUS), "--cut", "13201", "--res", "8", "--commit",
-                 "--no-progress", verbosity=0)
+    call_command(
+        "load_population", shared_data(CENSUS), "--cut", "13201", "--res", "8", "--commit", "--no-progress", verbosity=0
+    )
     cells = list(PopulationCell.objects.filter(cut="13201", res=8).values_list("cell", flat=True))
     west, south, east, north = communes["13201"].geometry.extent
-    everything = [(west - 0.05, south - 0.05), (east + 0.05, south - 0.05), (east + 0.05, north + 0.05),
-                  (west - 0.05, north + 0.05)]
+    everything = [
+        (west - 0.05, south - 0.05),
+        (east + 0.05, south - 0.05),
+        (east + 0.05, north + 0.05),
+        (west - 0.05, north + 0.05),
+    ]
     zone = zone_save_version(commune=communes["13201"], key="todo", name="Todo", geometry=multipolygon(everything))
     by_cells = cell_population(8, cells, CellFilters(communes=("13201",)))
     by_zone = cell_population(8, cells, CellFilters(zones=(zone.pk,)))

@@ -5,36 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reports', '0003_photos_submissions_followers_surveys'),
+        ("reports", "0003_photos_submissions_followers_surveys"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('medium', models.CharField(choices=[('email', 'Correo electrónico'), ('sms', 'SMS')], default='email', max_length=8, verbose_name='medio')),
-                ('recipient', models.CharField(max_length=254, verbose_name='destinatario')),
-                ('language', models.CharField(default='es', max_length=8, verbose_name='idioma')),
-                ('subject', models.CharField(max_length=200, verbose_name='asunto')),
-                ('body', models.TextField(verbose_name='mensaje')),
-                ('delivery', models.CharField(choices=[('pending', 'Pendiente'), ('sent', 'Enviada'), ('failed', 'Fallida definitivamente')], default='pending', max_length=8, verbose_name='envío')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='intentos')),
-                ('next_attempt_at', models.DateTimeField(verbose_name='próximo intento')),
-                ('last_error', models.TextField(blank=True, verbose_name='último error')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='enviada')),
-                ('created_at', models.DateTimeField(verbose_name='creada')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='reports.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "medium",
+                    models.CharField(
+                        choices=[("email", "Correo electrónico"), ("sms", "SMS")],
+                        default="email",
+                        max_length=8,
+                        verbose_name="medio",
+                    ),
+                ),
+                ("recipient", models.CharField(max_length=254, verbose_name="destinatario")),
+                ("language", models.CharField(default="es", max_length=8, verbose_name="idioma")),
+                ("subject", models.CharField(max_length=200, verbose_name="asunto")),
+                ("body", models.TextField(verbose_name="mensaje")),
+                (
+                    "delivery",
+                    models.CharField(
+                        choices=[("pending", "Pendiente"), ("sent", "Enviada"), ("failed", "Fallida definitivamente")],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="envío",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="intentos")),
+                ("next_attempt_at", models.DateTimeField(verbose_name="próximo intento")),
+                ("last_error", models.TextField(blank=True, verbose_name="último error")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="enviada")),
+                ("created_at", models.DateTimeField(verbose_name="creada")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notifications", to="reports.report"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notificación',
-                'verbose_name_plural': 'notificaciones',
-                'ordering': ['next_attempt_at', 'id'],
-                'indexes': [models.Index(fields=['delivery', 'next_attempt_at'], name='notification_due')],
+                "verbose_name": "notificación",
+                "verbose_name_plural": "notificaciones",
+                "ordering": ["next_attempt_at", "id"],
+                "indexes": [models.Index(fields=["delivery", "next_attempt_at"], name="notification_due")],
             },
         ),
     ]

@@ -5,16 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
-        ('reports', '0012_report_public_cell'),
+        ("notifications", "0001_initial"),
+        ("reports", "0012_report_public_cell"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='report',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='reports.report', verbose_name='solicitud'),
+            model_name="notification",
+            name="report",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="reports.report",
+                verbose_name="solicitud",
+            ),
         ),
     ]

@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_field_labels'),
-        ('reports', '0013_field_labels'),
+        ("notifications", "0002_field_labels"),
+        ("reports", "0013_field_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='report',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='reports.report', verbose_name='solicitud'),
+            model_name="notification",
+            name="report",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="reports.report",
+                verbose_name="solicitud",
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_alter_notification_report'),
+        ("notifications", "0003_alter_notification_report"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='unsubscribe_url',
-            field=models.URLField(blank=True, db_default='', default='', max_length=500, verbose_name='enlace para darse de baja'),
+            model_name="notification",
+            name="unsubscribe_url",
+            field=models.URLField(
+                blank=True, db_default="", default="", max_length=500, verbose_name="enlace para darse de baja"
+            ),
         ),
     ]

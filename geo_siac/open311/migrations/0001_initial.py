@@ -4,30 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='aplicación')),
-                ('prefix', models.CharField(editable=False, max_length=8, verbose_name='prefijo')),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='hash SHA-256')),
-                ('channel_label', models.CharField(help_text='Aparece en el historial de cada solicitud recibida.', max_length=100, verbose_name='etiqueta del canal')),
-                ('rate_limit_per_minute', models.PositiveIntegerField(default=30, verbose_name='límite de solicitudes por minuto')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='correo de contacto')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creada')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revocada')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="aplicación")),
+                ("prefix", models.CharField(editable=False, max_length=8, verbose_name="prefijo")),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True, verbose_name="hash SHA-256")),
+                (
+                    "channel_label",
+                    models.CharField(
+                        help_text="Aparece en el historial de cada solicitud recibida.",
+                        max_length=100,
+                        verbose_name="etiqueta del canal",
+                    ),
+                ),
+                (
+                    "rate_limit_per_minute",
+                    models.PositiveIntegerField(default=30, verbose_name="límite de solicitudes por minuto"),
+                ),
+                ("contact_email", models.EmailField(blank=True, max_length=254, verbose_name="correo de contacto")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creada")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revocada")),
             ],
             options={
-                'verbose_name': 'clave de API',
-                'verbose_name_plural': 'claves de API',
-                'ordering': ['name'],
+                "verbose_name": "clave de API",
+                "verbose_name_plural": "claves de API",
+                "ordering": ["name"],
             },
         ),
     ]

@@ -5,18 +5,42 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 
 REQUEST_FIELDS = {
-    "service_request_id": str, "status": str, "status_notes": str, "service_name": str, "service_code": str,
-    "description": str, "agency_responsible": str, "service_notice": str, "requested_datetime": datetime,
-    "updated_datetime": datetime, "expected_datetime": datetime, "address": str, "address_id": str,
-    "zipcode": str, "lat": float, "long": float, "media_url": str,
+    "service_request_id": str,
+    "status": str,
+    "status_notes": str,
+    "service_name": str,
+    "service_code": str,
+    "description": str,
+    "agency_responsible": str,
+    "service_notice": str,
+    "requested_datetime": datetime,
+    "updated_datetime": datetime,
+    "expected_datetime": datetime,
+    "address": str,
+    "address_id": str,
+    "zipcode": str,
+    "lat": float,
+    "long": float,
+    "media_url": str,
 }
 SERVICE_FIELDS = {
-    "service_code": str, "service_name": str, "description": str, "metadata": bool, "type": str, "keywords": str,
+    "service_code": str,
+    "service_name": str,
+    "description": str,
+    "metadata": bool,
+    "type": str,
+    "keywords": str,
     "group": str,
 }
 ATTRIBUTE_FIELDS = {
-    "variable": bool, "code": str, "datatype": str, "required": bool, "datatype_description": str, "order": int,
-    "description": str, "values": list,
+    "variable": bool,
+    "code": str,
+    "datatype": str,
+    "required": bool,
+    "datatype_description": str,
+    "order": int,
+    "description": str,
+    "values": list,
 }
 LIST_ELEMENTS = {"endpoints", "formats", "attributes", "values", "notes"}
 

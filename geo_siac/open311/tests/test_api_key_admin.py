@@ -16,8 +16,9 @@ def test_admin_creates_a_key_shows_it_once_and_stores_only_its_hash(admin_client
 
 
 def test_admin_action_revokes_keys(admin_client, communes):
-    admin_client.post("/admin/open311/apikey/add/", {"name": "Vieja", "channel_label": "Vieja",
-                                                     "rate_limit_per_minute": 5})
+    admin_client.post(
+        "/admin/open311/apikey/add/", {"name": "Vieja", "channel_label": "Vieja", "rate_limit_per_minute": 5}
+    )
     key = ApiKey.objects.get()
     admin_client.post("/admin/open311/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     key.refresh_from_db()

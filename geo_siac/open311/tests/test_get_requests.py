@@ -56,9 +56,14 @@ def test_unknown_request_id_is_404(client, communes, fmt, request_id):
 
 
 def test_no_response_carries_reporter_data_and_private_reports_are_snapped_to_their_h3_cell(client, make_report):
-    report = make_report(reporter_name="Ana Rojas", reporter_email="ana@example.cl",
-                         reporter_phone="+56 9 1234 5678", address="Pasaje Los Aromos 123",
-                         description="Frente a mi casa, Pasaje Los Aromos 123", public_visibility=False)
+    report = make_report(
+        reporter_name="Ana Rojas",
+        reporter_email="ana@example.cl",
+        reporter_phone="+56 9 1234 5678",
+        address="Pasaje Los Aromos 123",
+        description="Frente a mi casa, Pasaje Los Aromos 123",
+        public_visibility=False,
+    )
     report_public_cells_refresh(min_count=1)  # alone, it is published at its res-9 cell only when k = 1
     for fmt in FORMATS:
         for path in ("requests", f"requests/{report.pk}"):
@@ -81,8 +86,9 @@ def test_default_window_is_the_last_90_days(client, make_report):
 
 
 def test_a_window_over_90_days_is_400(client, communes):
-    response, body = get(client, "requests", "json", start_date="2026-01-01T00:00:00-03:00",
-                         end_date="2026-06-01T00:00:00-04:00")
+    response, body = get(
+        client, "requests", "json", start_date="2026-01-01T00:00:00-03:00", end_date="2026-06-01T00:00:00-04:00"
+    )
     assert response.status_code == 400 and body[0]["description"].startswith("end_date:")
 
 
@@ -92,12 +98,21 @@ def test_start_date_alone_covers_the_next_90_days(client, make_report):
     assert ids(requests(client, start_date=start)) == {old.pk}
 
 
-@pytest.mark.parametrize(("query", "name"), [
-    ({"start_date": "ayer"}, "start_date"), ({"status": "pending"}, "status"), ({"page_size": "1001"}, "page_size"),
-    ({"page": "0"}, "page"), ({"bbox": "1,2,3"}, "bbox"), ({"bbox": "-70,-33,-71,-34"}, "bbox"),
-    ({"lat": "-33.6"}, "long"), ({"lat": "-33.6", "long": "-70.5", "radius": "99999"}, "radius"),
-    ({"service_request_id": "1,dos"}, "service_request_id"), ({"updated_after": "2026-02-30"}, "updated_after"),
-])
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ({"start_date": "ayer"}, "start_date"),
+        ({"status": "pending"}, "status"),
+        ({"page_size": "1001"}, "page_size"),
+        ({"page": "0"}, "page"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "-70,-33,-71,-34"}, "bbox"),
+        ({"lat": "-33.6"}, "long"),
+        ({"lat": "-33.6", "long": "-70.5", "radius": "99999"}, "radius"),
+        ({"service_request_id": "1,dos"}, "service_request_id"),
+        ({"updated_after": "2026-02-30"}, "updated_after"),
+    ],
+)
 def test_bad_query_parameters_are_400_naming_the_parameter(client, communes, query, name):
     response, body = get(client, "requests", "xml", **query)
     assert response.status_code == 400
@@ -108,9 +123,7 @@ def test_bad_query_parameters_are_400_naming_the_parameter(client, communes, que
 def test_default_limit_is_1000_requests(client, make_report):
     template = make_report()
     fields = {f.attname: getattr(template, f.attname) for f in Report._meta.concrete_fields if f.attname != "id"}
-    Report.objects.bulk_create(
-        [Report(**{**fields, "tracking_code": f"PA-T{n:03d}-TEST"}) for n in range(1000)]
-    )
+    Report.objects.bulk_create([Report(**{**fields, "tracking_code": f"PA-T{n:03d}-TEST"}) for n in range(1000)])
     assert len(requests(client)) == 1000
     assert len(requests(client, page="2")) == 1
 
@@ -186,7 +199,10 @@ def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make
     assert extended["detailed_status"] == "in_progress"
     assert extended["zone"] == "Puente Alto"
     assert [(note["status"], note["description"]) for note in extended["notes"]] == [
-        ("submitted", ""), ("acknowledged", "Derivada a Aseo."), ("in_progress", "")]
+        ("submitted", ""),
+        ("acknowledged", "Derivada a Aseo."),
+        ("in_progress", ""),
+    ]
     assert item["status_notes"] == "Derivada a Aseo."
     assert "extended_attributes" not in requests(client, fmt)[0]
 

@@ -38,8 +38,10 @@ def test_media_url_is_kept_as_given_and_shown_where_the_description_is(client, a
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("link", ["javascript:alert(1)", "ftp://fotos.example.cl/a.jpg", "fotos.example.cl/a.jpg",
-                                  "https://" + "a" * 500 + ".cl/"])
+@pytest.mark.parametrize(
+    "link",
+    ["javascript:alert(1)", "ftp://fotos.example.cl/a.jpg", "fotos.example.cl/a.jpg", "https://" + "a" * 500 + ".cl/"],
+)
 def test_a_media_url_that_is_not_an_http_link_is_a_400_naming_it(client, api_key, fmt, link):
     response, body = post(client, fmt, form(api_key, media_url=link))
     assert response.status_code == 400
@@ -58,10 +60,13 @@ def test_an_uploaded_jpeg_is_kept_as_the_request_photo(client, api_key):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("content", "message"), [
-    (b"esto no es una foto", "El archivo no es una imagen JPEG, PNG o WebP válida."),
-    (b"%PDF-1.4 un informe", "El formato PDF no está permitido: solo se aceptan fotos JPEG, PNG o WebP."),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"esto no es una foto", "El archivo no es una imagen JPEG, PNG o WebP válida."),
+        (b"%PDF-1.4 un informe", "El formato PDF no está permitido: solo se aceptan fotos JPEG, PNG o WebP."),
+    ],
+)
 def test_a_file_that_is_not_a_photo_is_a_400_and_nothing_is_written(client, api_key, fmt, content, message):
     fake = SimpleUploadedFile("bache.jpg", content, content_type="image/jpeg")
     response, body = post(client, fmt, {**form(api_key), "media": fake})

@@ -18,8 +18,13 @@ def api_key(communes):
 
 def form(api_key: str, **overrides) -> dict:
     lat, lng = PUENTE_ALTO_CENTRE
-    data = {"api_key": api_key, "service_code": "retiro-escombros", "lat": str(lat), "long": str(lng),
-            "description": "Sillón abandonado en la vereda."}
+    data = {
+        "api_key": api_key,
+        "service_code": "retiro-escombros",
+        "lat": str(lat),
+        "long": str(lng),
+        "description": "Sillón abandonado en la vereda.",
+    }
     data.update(overrides)
     return data
 
@@ -30,8 +35,11 @@ def errors(body, fmt: str) -> list[dict]:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_creates_a_report_on_the_open311_channel_and_answers_its_id(client, api_key, fmt):
-    response, body = post(client, fmt, form(api_key, email="vecina@example.cl", first_name="Ana",
-                                            last_name="Rojas", phone="+56 9 1234 5678"))
+    response, body = post(
+        client,
+        fmt,
+        form(api_key, email="vecina@example.cl", first_name="Ana", last_name="Rojas", phone="+56 9 1234 5678"),
+    )
     assert response.status_code == 201
     (created,) = items(body, fmt, "service_requests", "request")
     assert {"service_request_id", "service_notice", "account_id"} <= set(created)
@@ -45,10 +53,10 @@ def test_posted_report_is_routed_and_notified_like_a_web_report(client, api_key,
     _response, body = post(client, "json", form(api_key, email="vecina@example.cl"))
     posted = Report.objects.get(pk=int(body[0]["service_request_id"]))
     lat, lng = PUENTE_ALTO_CENTRE
-    web = report_create(category="retiro-escombros", latitude=lat, longitude=lng, channel="web",
-                        reporter_email="otra@example.cl")
-    assert (posted.commune, posted.expected_at, posted.h3_res10) == (web.commune, web.expected_at,
-                                                                  web.h3_res10)
+    web = report_create(
+        category="retiro-escombros", latitude=lat, longitude=lng, channel="web", reporter_email="otra@example.cl"
+    )
+    assert (posted.commune, posted.expected_at, posted.h3_res10) == (web.commune, web.expected_at, web.h3_res10)
     assert (posted.zone, posted.crew, posted.department) == (web.zone, web.crew, web.department)
     assert posted.crew is not None
     assert [e.kind for e in posted.events.all()] == [e.kind for e in web.events.all()] == ["created", "routed"]
@@ -59,13 +67,21 @@ def test_multivaluelist_answers_come_from_repeated_bracket_parameters(client, ap
     from geo_siac.catalogue.models import Category
 
     category = Category.objects.get(service_code="retiro-escombros")
-    category.attributes = [*category.attributes, {"code": "tipo", "datatype": "multivaluelist", "required": True,
-                                                  "order": 2, "description": "Tipo",
-                                                  "values": [{"key": "mueble", "name": "Mueble"},
-                                                             {"key": "ramas", "name": "Ramas"}]}]
+    category.attributes = [
+        *category.attributes,
+        {
+            "code": "tipo",
+            "datatype": "multivaluelist",
+            "required": True,
+            "order": 2,
+            "description": "Tipo",
+            "values": [{"key": "mueble", "name": "Mueble"}, {"key": "ramas", "name": "Ramas"}],
+        },
+    ]
     category.save()
-    response, body = post(client, "json", form(api_key, **{"attribute[tipo][]": ["mueble", "ramas"],
-                                                           "attribute[volumen]": "1-3m3"}))
+    response, body = post(
+        client, "json", form(api_key, **{"attribute[tipo][]": ["mueble", "ramas"], "attribute[volumen]": "1-3m3"})
+    )
     assert response.status_code == 201, body
     report = Report.objects.get(pk=int(body[0]["service_request_id"]))
     assert report.attributes == {"tipo": ["mueble", "ramas"], "volumen": "1-3m3"}
@@ -111,8 +127,9 @@ def test_address_string_alone_is_400_because_nothing_is_geocoded(client, api_key
 
 def test_point_outside_the_requested_jurisdiction_is_400_and_nothing_is_written(client, api_key, communes):
     lat, lng = PENALOLEN_CENTRE
-    response, body = post(client, "json", form(api_key, lat=str(lat), long=str(lng),
-                                               jurisdiction_id=communes["13201"].jurisdiction_id))
+    response, body = post(
+        client, "json", form(api_key, lat=str(lat), long=str(lng), jurisdiction_id=communes["13201"].jurisdiction_id)
+    )
     assert response.status_code == 400 and body[0]["description"].startswith("lat/long:")
     assert "fuera de la comuna Puente Alto" in body[0]["description"]
     assert not Report.objects.exists() and not ReportEvent.objects.exists()
@@ -120,8 +137,9 @@ def test_point_outside_the_requested_jurisdiction_is_400_and_nothing_is_written(
 
 def test_point_in_the_requested_jurisdiction_is_accepted(client, api_key, communes):
     lat, lng = PENALOLEN_CENTRE
-    response, _body = post(client, "json", form(api_key, lat=str(lat), long=str(lng),
-                                                jurisdiction_id=communes["13122"].jurisdiction_id))
+    response, _body = post(
+        client, "json", form(api_key, lat=str(lat), long=str(lng), jurisdiction_id=communes["13122"].jurisdiction_id)
+    )
     assert response.status_code == 201
     assert Report.objects.get().commune.cut == "13122"
 
@@ -179,21 +197,22 @@ def test_categories_not_listed_in_services_cannot_be_posted_to(client, api_key):
 # A latitude out of range, an over-long address and a bad email, under the specification's parameter names.
 REFUSED = {
     "json": '[{"code":400,"description":"lat: La latitud debe estar entre -90 y 90."},'
-            '{"code":400,"description":"address_string: La dirección es demasiado larga (máximo 300 caracteres)."},'
-            '{"code":400,"description":"email: El correo electrónico no es válido."}]',
+    '{"code":400,"description":"address_string: La dirección es demasiado larga (máximo 300 caracteres)."},'
+    '{"code":400,"description":"email: El correo electrónico no es válido."}]',
     "xml": '<?xml version="1.0" encoding="utf-8"?>\n<errors>'
-           "<error><code>400</code><description>lat: La latitud debe estar entre -90 y 90.</description></error>"
-           "<error><code>400</code><description>address_string: La dirección es demasiado larga "
-           "(máximo 300 caracteres).</description></error>"
-           "<error><code>400</code><description>email: El correo electrónico no es válido.</description></error>"
-           "</errors>",
+    "<error><code>400</code><description>lat: La latitud debe estar entre -90 y 90.</description></error>"
+    "<error><code>400</code><description>address_string: La dirección es demasiado larga "
+    "(máximo 300 caracteres).</description></error>"
+    "<error><code>400</code><description>email: El correo electrónico no es válido.</description></error>"
+    "</errors>",
 }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_refused_post_names_the_specs_parameters_byte_for_byte(client, api_key, fmt):
-    response = client.post(f"/open311/v2/requests.{fmt}", form(api_key, lat="-95", address_string="x" * 301,
-                                                                email="no-es-correo"))
+    response = client.post(
+        f"/open311/v2/requests.{fmt}", form(api_key, lat="-95", address_string="x" * 301, email="no-es-correo")
+    )
     assert response.status_code == 400
     assert response.content.decode() == REFUSED[fmt]
     assert not Report.objects.exists()

@@ -11,8 +11,15 @@ from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE
 
 FORMATS = ["xml", "json"]
-UPDATE_FIELDS = {"update_id", "service_request_id", "status", "external_status_code", "updated_datetime",
-                 "description", "media_url"}
+UPDATE_FIELDS = {
+    "update_id",
+    "service_request_id",
+    "status",
+    "external_status_code",
+    "updated_datetime",
+    "description",
+    "media_url",
+}
 
 
 def updates(client, fmt, **query) -> list[dict]:
@@ -50,8 +57,17 @@ def test_the_window_and_jurisdiction_choose_the_updates(client, make_report):
     for report in (puente_alto, penalolen):
         report_change_status(report=report, status="in_progress")
     now = timezone.now()
-    assert len(updates(client, "json", start_date=(now - timedelta(hours=1)).isoformat(),
-                       end_date=(now + timedelta(hours=1)).isoformat())) == 2
+    assert (
+        len(
+            updates(
+                client,
+                "json",
+                start_date=(now - timedelta(hours=1)).isoformat(),
+                end_date=(now + timedelta(hours=1)).isoformat(),
+            )
+        )
+        == 2
+    )
     assert updates(client, "json", start_date=(now + timedelta(hours=1)).isoformat()) == []
     (only,) = updates(client, "json", jurisdiction_id="penalolen")
     assert only["service_request_id"] == str(penalolen.pk)
@@ -64,12 +80,15 @@ def test_requests_of_hidden_categories_have_no_updates(client, make_report):
     assert updates(client, "json") == []
 
 
-@pytest.mark.parametrize(("query", "named"), [
-    ({"start_date": "ayer"}, "start_date"),
-    ({"start_date": "2026-01-01T00:00:00-03:00", "end_date": "2026-06-01T00:00:00-04:00"}, "end_date"),
-    ({"jurisdiction_id": "valparaiso"}, "jurisdiction_id"),
-    ({"page_size": "0"}, "page_size"),
-])
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"start_date": "ayer"}, "start_date"),
+        ({"start_date": "2026-01-01T00:00:00-03:00", "end_date": "2026-06-01T00:00:00-04:00"}, "end_date"),
+        ({"jurisdiction_id": "valparaiso"}, "jurisdiction_id"),
+        ({"page_size": "0"}, "page_size"),
+    ],
+)
 def test_bad_parameters_are_a_400_naming_them(client, communes, query, named):
     response, body = get(client, "servicerequestupdates", "json", **query)
     assert response.status_code == 400

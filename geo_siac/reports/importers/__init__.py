@@ -14,5 +14,12 @@ from geo_siac.reports.importers.communes import CommuneIndex
 from geo_siac.reports.importers.importer import ReportImporter
 from geo_siac.reports.importers.results import ImportFileError, ImportSummary
 
-__all__ = ["CommuneIndex", "ImportFileError", "ImportSummary", "ReportImporter", "import_lock", "restore_suspended",
-           "suspend_secondary_schema"]
+__all__ = [
+    "CommuneIndex",
+    "ImportFileError",
+    "ImportSummary",
+    "ReportImporter",
+    "import_lock",
+    "restore_suspended",
+    "suspend_secondary_schema",
+]

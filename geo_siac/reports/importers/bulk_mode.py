@@ -56,10 +56,14 @@ def suspend_secondary_schema() -> int:
         cursor.execute(FOREIGN_KEYS_SQL, [list(BULK_TABLES)])
         keys = cursor.fetchall()
         SuspendedSchemaObject.objects.bulk_create(
-            [SuspendedSchemaObject(table=t, name=n, kind=SuspendedSchemaObject.Kind.INDEX, definition=d)
-             for t, n, d in indexes]
-            + [SuspendedSchemaObject(table=t, name=n, kind=SuspendedSchemaObject.Kind.FOREIGN_KEY, definition=d)
-               for t, n, d in keys],
+            [
+                SuspendedSchemaObject(table=t, name=n, kind=SuspendedSchemaObject.Kind.INDEX, definition=d)
+                for t, n, d in indexes
+            ]
+            + [
+                SuspendedSchemaObject(table=t, name=n, kind=SuspendedSchemaObject.Kind.FOREIGN_KEY, definition=d)
+                for t, n, d in keys
+            ],
             ignore_conflicts=True,
         )
         for table, name, _definition in keys:
@@ -83,11 +87,14 @@ def restore_suspended() -> list[str]:
                 if item.kind == item.Kind.INDEX:
                     cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
                 else:
-                    cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
-                                   [item.name, item.table])
+                    cursor.execute(
+                        "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
+                        [item.name, item.table],
+                    )
                     if cursor.fetchone() is None:
-                        cursor.execute(f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} "
-                                       f"{item.definition}")
+                        cursor.execute(
+                            f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} {item.definition}"
+                        )
                 item.delete()
         except Exception as exc:  # noqa: BLE001 - reported with the object's name below
             failed.append(f"{item}: {exc}".strip())

@@ -21,9 +21,17 @@ CHUNK_ROWS = 50_000
 
 
 class ReportImporter:
-    def __init__(self, *, mapping: Mapping, place_in: str | None = None, source: str | None = None,
-                 chunk_rows: int = CHUNK_ROWS, commit: bool = False, bulk: bool | None = None,
-                 progress: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        *,
+        mapping: Mapping,
+        place_in: str | None = None,
+        source: str | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+        commit: bool = False,
+        bulk: bool | None = None,
+        progress: Callable[[int], None] | None = None,
+    ):
         self.mapping = mapping
         self.bulk = bulk  # None: bulk mode when the report table is empty
         self.source = source or mapping.source
@@ -33,8 +41,9 @@ class ReportImporter:
         self.preparer = ChunkPreparer(mapping=mapping, place_in=place_in)
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
-        summary = ImportSummary(reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"),
-                                source=self.source)
+        summary = ImportSummary(
+            reject_path=reject_path or path.with_name(path.stem + ".rechazos.csv"), source=self.source
+        )
         if not self.commit:
             return self.read_and_write(path, summary)
         with import_lock():

@@ -37,8 +37,9 @@ class ChunkPreparer:
                 raise ImportFileError("Para trasladar puntos (--place-in) la correspondencia debe indicar source_bbox.")
             self.placement = (mapping.source_bbox, self.communes.bounds)
         # History is of service requests (a point each): a topic of another kind is an unknown category here.
-        categories = (Category.objects.filter(is_active=True, kind=RequestKind.SERVICE_REQUEST)
-                      .values_list("service_code", "pk", "response_days"))
+        categories = Category.objects.filter(is_active=True, kind=RequestKind.SERVICE_REQUEST).values_list(
+            "service_code", "pk", "response_days"
+        )
         self.categories = {code: (pk, days) for code, pk, days in categories}
         self.closed_days = closed_days()
 
@@ -95,8 +96,9 @@ class ChunkPreparer:
         outside = np.flatnonzero((commune_idx < 0) & (reason == None))  # noqa: E711
         if len(outside):
             messages = self.communes.outside_messages(lng[outside], lat[outside])
-            reject_each({i: ("location", m) for i, m in zip(outside, messages, strict=True)},
-                        "fuera de las comunas atendidas")
+            reject_each(
+                {i: ("location", m) for i, m in zip(outside, messages, strict=True)}, "fuera de las comunas atendidas"
+            )
 
         created = parse_dates(text("created_at"), self.mapping)
         closed = parse_dates(text("closed_at"), self.mapping)
@@ -105,8 +107,11 @@ class ChunkPreparer:
         bad_closed = (text("closed_at") != "") & closed.isna()
         reject(bad_closed.to_numpy(), "closed_at", "fecha de cierre ilegible")
         earliest, latest = (pd.Timestamp(bound) for bound in date_range(pd.Timestamp.now(tz="UTC")))
-        for dates, name, what in ((created, "created_at", "creación"), (closed, "closed_at", "cierre"),
-                                  (updated, "updated_at", "actualización")):
+        for dates, name, what in (
+            (created, "created_at", "creación"),
+            (closed, "closed_at", "cierre"),
+            (updated, "updated_at", "actualización"),
+        ):
             reject(((dates < earliest) | (dates > latest)).to_numpy(), name, date_out_of_range_message(what))
         reject((closed < created).to_numpy(), "closed_at", "cerrada antes de ser creada")
 
@@ -121,23 +126,27 @@ class ChunkPreparer:
         source_id = source_id.where(source_id != "", "fila-" + pd.Series(chunk.index.astype(str), index=chunk.index))
         reject(source_id.duplicated().to_numpy(), "source_id", "fila repetida (mismo identificador de origen)")
 
-        ok = (reason == None)  # noqa: E711
+        ok = reason == None  # noqa: E711
         rejects = list(zip(chunk.index[~ok], field_of[~ok], reason[~ok], strict=True))
         rows = np.flatnonzero(ok)
-        good = pd.DataFrame({
-            "row_no": chunk.index[rows],
-            "source_id": source_id.iloc[rows].to_numpy(),
-            "commune_idx": commune_idx[rows],
-            "category_id": category_pk.iloc[rows].astype("int64").to_numpy(),
-            "lng": lng[rows], "lat": lat[rows],
-            "description": description.iloc[rows].to_numpy(),
-            "address": address.iloc[rows].to_numpy(),
-            "status": status.iloc[rows].to_numpy(), "channel": channel.iloc[rows].to_numpy(),
-            "created_at": created.iloc[rows].to_numpy(),
-            "updated_at": updated.iloc[rows].to_numpy(),
-            "closed_at": closed.iloc[rows].to_numpy(),
-            "days": days.iloc[rows].astype("int64").to_numpy(),
-        })
+        good = pd.DataFrame(
+            {
+                "row_no": chunk.index[rows],
+                "source_id": source_id.iloc[rows].to_numpy(),
+                "commune_idx": commune_idx[rows],
+                "category_id": category_pk.iloc[rows].astype("int64").to_numpy(),
+                "lng": lng[rows],
+                "lat": lat[rows],
+                "description": description.iloc[rows].to_numpy(),
+                "address": address.iloc[rows].to_numpy(),
+                "status": status.iloc[rows].to_numpy(),
+                "channel": channel.iloc[rows].to_numpy(),
+                "created_at": created.iloc[rows].to_numpy(),
+                "updated_at": updated.iloc[rows].to_numpy(),
+                "closed_at": closed.iloc[rows].to_numpy(),
+                "days": days.iloc[rows].astype("int64").to_numpy(),
+            }
+        )
         return self.enrich(good), rejects
 
     def place(self, lng: np.ndarray, lat: np.ndarray, reject) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,19 @@ import pandas as pd
 from geo_siac.reports.importers.results import ImportFileError
 from geo_siac.reports.mappings import Mapping
 
-OUR_FIELDS = ("source_id", "created_at", "updated_at", "closed_at", "category", "channel", "status",
-              "latitude", "longitude", "description", "address")
+OUR_FIELDS = (
+    "source_id",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "category",
+    "channel",
+    "status",
+    "latitude",
+    "longitude",
+    "description",
+    "address",
+)
 
 
 def open_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -19,13 +30,20 @@ def open_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise ImportFileError(f"No existe el archivo {path}.")
     try:
         reader = pd.read_csv(
-            path, dtype=str, keep_default_na=False, chunksize=chunk_rows, encoding="utf-8",
+            path,
+            dtype=str,
+            keep_default_na=False,
+            chunksize=chunk_rows,
+            encoding="utf-8",
             sep=None if path.suffix.lower() not in (".csv", ".tsv") else ("\t" if path.suffix == ".tsv" else ","),
-            engine="c", on_bad_lines="error",
+            engine="c",
+            on_bad_lines="error",
         )
         yield from reader
     except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path.name} no está en UTF-8 (byte {exc.start}): conviértalo antes de importar.") from exc
+        raise ImportFileError(
+            f"{path.name} no está en UTF-8 (byte {exc.start}): conviértalo antes de importar."
+        ) from exc
     except (pd.errors.ParserError, csv.Error) as exc:
         raise ImportFileError(f"{path.name} no es un CSV legible: {exc}") from exc
     except pd.errors.EmptyDataError as exc:
@@ -60,6 +78,7 @@ def each_or_nat(convert: Callable[[pd.Series], pd.Series], values: pd.Series) ->
     """convert(values), vectorised; when pandas refuses the whole column because of one value, value by value,
     with NaT (then rejected as unreadable) where a value alone is refused: one hostile row must not stop an
     import."""
+
     def in_nanoseconds(column: pd.Series) -> pd.Series:  # where pandas may have chosen seconds for year 0
         return convert(column).astype("datetime64[ns, UTC]")
 
@@ -91,6 +110,7 @@ def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
             return parsed.dt.tz_localize(
                 mapping.timezone, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward"
             ).dt.tz_convert("UTC")
+
         return convert
 
     for fmt in mapping.date_formats:
@@ -100,7 +120,9 @@ def parse_dates(values: pd.Series, mapping: Mapping) -> pd.Series:
         with_offset = pending & aware
         if with_offset.any():
             result.loc[with_offset] = each_or_nat(
-                lambda column, fmt=fmt: pd.to_datetime(column, format=fmt, errors="coerce", utc=True), values[with_offset])
+                lambda column, fmt=fmt: pd.to_datetime(column, format=fmt, errors="coerce", utc=True),
+                values[with_offset],
+            )
         naive = pending & ~aware
         if naive.any():
             result.loc[naive] = each_or_nat(localised(fmt), values[naive])

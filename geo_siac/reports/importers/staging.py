@@ -14,8 +14,21 @@ from geo_siac.reports.states import Status
 from geo_siac.reports.tracking import tracking_codes
 
 STAGING_COLUMNS = (
-    "row_no", "source_id", "tracking_code", "commune_id", "category_id", "lng", "lat", "description", "address",
-    "status", "channel", "created_at", "updated_at", "expected_at", "closed_at",
+    "row_no",
+    "source_id",
+    "tracking_code",
+    "commune_id",
+    "category_id",
+    "lng",
+    "lat",
+    "description",
+    "address",
+    "status",
+    "channel",
+    "created_at",
+    "updated_at",
+    "expected_at",
+    "closed_at",
     *(f"h3_res{r}" for r in H3_RESOLUTIONS),
 )
 TIMESTAMPS = ("created_at", "updated_at", "expected_at", "closed_at")
@@ -31,14 +44,27 @@ CREATE TEMP TABLE IF NOT EXISTS import_staging (
 # What each report column is filled with, by Report field: the staging table's columns, or the values report_create
 # leaves at their defaults for an imported report (no reporter, no answers, not public).
 REPORT_VALUES = {
-    "tracking_code": "s.tracking_code", "commune": "s.commune_id", "category": "s.category_id",
-    "location": f"ST_SetSRID(ST_MakePoint(s.lng, s.lat), {STORAGE_SRID})", "address": "s.address",
-    "description": "s.description", "attributes": "'{}'::jsonb", "status": "s.status", "channel": "s.channel",
-    "public_visibility": "false", "reporter_name": "''", "reporter_email": "''", "reporter_phone": "''",
-    "language": "'es'", "created_at": "to_timestamp(s.created_at)", "updated_at": "to_timestamp(s.updated_at)",
-    "expected_at": "to_timestamp(s.expected_at)", "closed_at": "to_timestamp(s.closed_at)",
+    "tracking_code": "s.tracking_code",
+    "commune": "s.commune_id",
+    "category": "s.category_id",
+    "location": f"ST_SetSRID(ST_MakePoint(s.lng, s.lat), {STORAGE_SRID})",
+    "address": "s.address",
+    "description": "s.description",
+    "attributes": "'{}'::jsonb",
+    "status": "s.status",
+    "channel": "s.channel",
+    "public_visibility": "false",
+    "reporter_name": "''",
+    "reporter_email": "''",
+    "reporter_phone": "''",
+    "language": "'es'",
+    "created_at": "to_timestamp(s.created_at)",
+    "updated_at": "to_timestamp(s.updated_at)",
+    "expected_at": "to_timestamp(s.expected_at)",
+    "closed_at": "to_timestamp(s.closed_at)",
     "first_response_at": "CASE WHEN s.status <> %(submitted)s THEN to_timestamp(COALESCE(s.closed_at, s.created_at)) END",
-    "source": "%(source)s", "source_id": "s.source_id",
+    "source": "%(source)s",
+    "source_id": "s.source_id",
     **{f"h3_res{r}": f"s.h3_res{r}" for r in H3_RESOLUTIONS},
 }
 EVENT_FIELDS = ("report", "kind", "from_status", "to_status", "note", "is_public", "actor_label", "created_at")
@@ -75,16 +101,22 @@ SELECT count(*) FROM inserted
 """
 
 
-INSERT_PARAMS = {"submitted": Status.SUBMITTED.value, "created": EventKind.CREATED.value,
-                 "changed": EventKind.STATUS.value, "actor": "Importación"}
+INSERT_PARAMS = {
+    "submitted": Status.SUBMITTED.value,
+    "created": EventKind.CREATED.value,
+    "changed": EventKind.STATUS.value,
+    "actor": "Importación",
+}
 
 
 def stored_source_ids_statement() -> str:
     """Which of these source ids are stored; `source_id <> ''` matches the partial unique index."""
     table = connection.ops.quote_name(Report._meta.db_table)
     source, source_id = (connection.ops.quote_name(Report._meta.get_field(f).column) for f in ("source", "source_id"))
-    return (f"SELECT {source_id} FROM {table} WHERE {source} = %(source)s AND {source_id} = ANY(%(ids)s) "
-            f"AND {source_id} <> ''")
+    return (
+        f"SELECT {source_id} FROM {table} WHERE {source} = %(source)s AND {source_id} = ANY(%(ids)s) "
+        f"AND {source_id} <> ''"
+    )
 
 
 def encode_staging(good: pd.DataFrame) -> bytes:
@@ -95,8 +127,7 @@ def encode_staging(good: pd.DataFrame) -> bytes:
     for column in TIMESTAMPS:
         frame[column] = epoch_seconds(frame[column])
     sink = pa.BufferOutputStream()
-    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink,
-                     pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink, pa_csv.WriteOptions(include_header=False))
     return sink.getvalue().to_pybytes()
 
 
@@ -116,7 +147,8 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
         cursor.execute("TRUNCATE import_staging")  # an outer transaction keeps it alive between chunks
         cursor.cursor.copy_expert(
             f"COPY import_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
-            "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))", buffer
+            "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))",
+            buffer,
         )
         # ON CONFLICT DO NOTHING lets the unique indexes (source id, tracking code) do the checking during the
         # insert, so a chunk without conflicts costs no lookups at all.
@@ -135,8 +167,9 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             # the planner guesses about a staging table without statistics (a join once took minutes).
             cursor.execute("SELECT row_no, source_id, tracking_code FROM import_staging")
             staged = cursor.fetchall()
-            cursor.execute(stored_source_ids_statement(),
-                           {"source": source, "ids": [sid for _row, sid, _code in staged]})
+            cursor.execute(
+                stored_source_ids_statement(), {"source": source, "ids": [sid for _row, sid, _code in staged]}
+            )
             stored = {sid for (sid,) in cursor.fetchall()}
             collided = [(row, code) for row, sid, code in staged if sid not in stored]
             if not collided:

@@ -5,67 +5,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0002_default_catalogue'),
+        ("reports", "0002_default_catalogue"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportPhoto',
+            name="ReportPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.FileField(upload_to='reports/photos/%Y/%m/', verbose_name='foto')),
-                ('thumbnail', models.FileField(upload_to='reports/thumbnails/%Y/%m/', verbose_name='miniatura')),
-                ('content_type', models.CharField(max_length=32, verbose_name='tipo')),
-                ('width', models.PositiveIntegerField(verbose_name='ancho')),
-                ('height', models.PositiveIntegerField(verbose_name='alto')),
-                ('created_at', models.DateTimeField(verbose_name='subida')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='reports.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image", models.FileField(upload_to="reports/photos/%Y/%m/", verbose_name="foto")),
+                ("thumbnail", models.FileField(upload_to="reports/thumbnails/%Y/%m/", verbose_name="miniatura")),
+                ("content_type", models.CharField(max_length=32, verbose_name="tipo")),
+                ("width", models.PositiveIntegerField(verbose_name="ancho")),
+                ("height", models.PositiveIntegerField(verbose_name="alto")),
+                ("created_at", models.DateTimeField(verbose_name="subida")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="photos", to="reports.report"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'foto',
-                'verbose_name_plural': 'fotos',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "foto",
+                "verbose_name_plural": "fotos",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('report', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='submission', to='reports.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.CharField(max_length=64, unique=True)),
+                (
+                    "report",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="submission", to="reports.report"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Follower',
+            name="Follower",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='correo')),
-                ('language', models.CharField(default='es', max_length=8, verbose_name='idioma de las notificaciones')),
-                ('created_at', models.DateTimeField(verbose_name='desde')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='followers', to='reports.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, verbose_name="correo")),
+                ("language", models.CharField(default="es", max_length=8, verbose_name="idioma de las notificaciones")),
+                ("created_at", models.DateTimeField(verbose_name="desde")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="followers", to="reports.report"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seguidor',
-                'verbose_name_plural': 'seguidores',
-                'constraints': [models.UniqueConstraint(fields=('report', 'email'), name='follower_unique_email')],
+                "verbose_name": "seguidor",
+                "verbose_name_plural": "seguidores",
+                "constraints": [models.UniqueConstraint(fields=("report", "email"), name="follower_unique_email")],
             },
         ),
         migrations.CreateModel(
-            name='SurveyResponse',
+            name="SurveyResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('resolution_rating', models.PositiveSmallIntegerField(verbose_name='evaluación de la solución')),
-                ('service_rating', models.PositiveSmallIntegerField(verbose_name='evaluación de la atención')),
-                ('comment', models.TextField(blank=True, verbose_name='comentario')),
-                ('created_at', models.DateTimeField(verbose_name='respondida')),
-                ('report', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='survey', to='reports.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("resolution_rating", models.PositiveSmallIntegerField(verbose_name="evaluación de la solución")),
+                ("service_rating", models.PositiveSmallIntegerField(verbose_name="evaluación de la atención")),
+                ("comment", models.TextField(blank=True, verbose_name="comentario")),
+                ("created_at", models.DateTimeField(verbose_name="respondida")),
+                (
+                    "report",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="survey", to="reports.report"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'encuesta de satisfacción',
-                'verbose_name_plural': 'encuestas de satisfacción',
-                'constraints': [models.CheckConstraint(condition=models.Q(('resolution_rating__range', (1, 5))), name='survey_resolution_1_5'), models.CheckConstraint(condition=models.Q(('service_rating__range', (1, 5))), name='survey_service_1_5')],
+                "verbose_name": "encuesta de satisfacción",
+                "verbose_name_plural": "encuestas de satisfacción",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("resolution_rating__range", (1, 5))), name="survey_resolution_1_5"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("service_rating__range", (1, 5))), name="survey_service_1_5"
+                    ),
+                ],
             },
         ),
     ]

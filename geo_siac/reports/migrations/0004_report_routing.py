@@ -5,41 +5,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0003_photos_submissions_followers_surveys'),
-        ('zones', '0004_roles_and_departments'),
+        ("reports", "0003_photos_submissions_followers_surveys"),
+        ("zones", "0004_roles_and_departments"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='crew',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='zones.crew', verbose_name='cuadrilla'),
+            model_name="report",
+            name="crew",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="zones.crew",
+                verbose_name="cuadrilla",
+            ),
         ),
         migrations.AddField(
-            model_name='report',
-            name='deadline_extended_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='plazo prorrogado'),
+            model_name="report",
+            name="deadline_extended_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="plazo prorrogado"),
         ),
         migrations.AddField(
-            model_name='report',
-            name='department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='zones.department', verbose_name='dirección responsable'),
+            model_name="report",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="zones.department",
+                verbose_name="dirección responsable",
+            ),
         ),
         migrations.AddField(
-            model_name='report',
-            name='zone',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='zones.zone', verbose_name='zona'),
+            model_name="report",
+            name="zone",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="zones.zone",
+                verbose_name="zona",
+            ),
         ),
         migrations.AddField(
-            model_name='reportevent',
-            name='photo',
-            field=models.FileField(blank=True, db_default='', upload_to='report-events/%Y/%m/', verbose_name='foto'),
+            model_name="reportevent",
+            name="photo",
+            field=models.FileField(blank=True, db_default="", upload_to="report-events/%Y/%m/", verbose_name="foto"),
         ),
         migrations.AlterField(
-            model_name='reportevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Creada'), ('status', 'Cambio de estado'), ('note', 'Nota'), ('routed', 'Asignación automática'), ('returned', 'Devuelta por la cuadrilla'), ('rerouted', 'Derivación'), ('extended', 'Prórroga')], max_length=16, verbose_name='tipo'),
+            model_name="reportevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Creada"),
+                    ("status", "Cambio de estado"),
+                    ("note", "Nota"),
+                    ("routed", "Asignación automática"),
+                    ("returned", "Devuelta por la cuadrilla"),
+                    ("rerouted", "Derivación"),
+                    ("extended", "Prórroga"),
+                ],
+                max_length=16,
+                verbose_name="tipo",
+            ),
         ),
     ]

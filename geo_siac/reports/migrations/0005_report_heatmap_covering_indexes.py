@@ -6,29 +6,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0004_report_routing'),
+        ("reports", "0004_report_routing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='report',
-            name='category',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='reports.category'),
+            model_name="report",
+            name="category",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="reports.category",
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='created_at',
-            field=models.DateTimeField(verbose_name='recibida'),
+            model_name="report",
+            name="created_at",
+            field=models.DateTimeField(verbose_name="recibida"),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['created_at'], include=('category', 'commune', 'status', 'channel', 'h3_res6', 'h3_res7', 'h3_res8', 'h3_res9', 'h3_res10'), name='report_heatmap_created'),
+            model_name="report",
+            index=models.Index(
+                fields=["created_at"],
+                include=(
+                    "category",
+                    "commune",
+                    "status",
+                    "channel",
+                    "h3_res6",
+                    "h3_res7",
+                    "h3_res8",
+                    "h3_res9",
+                    "h3_res10",
+                ),
+                name="report_heatmap_created",
+            ),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['category', 'created_at'], include=('commune', 'status', 'channel', 'h3_res6', 'h3_res7', 'h3_res8', 'h3_res9', 'h3_res10'), name='report_heatmap_category'),
+            model_name="report",
+            index=models.Index(
+                fields=["category", "created_at"],
+                include=("commune", "status", "channel", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10"),
+                name="report_heatmap_category",
+            ),
         ),
     ]

@@ -4,25 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0006_h3_cells_from_points'),
+        ("reports", "0006_h3_cells_from_points"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SuspendedSchemaObject',
+            name="SuspendedSchemaObject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.CharField(max_length=63, verbose_name='tabla')),
-                ('name', models.CharField(max_length=63, unique=True, verbose_name='nombre')),
-                ('kind', models.CharField(choices=[('index', 'índice'), ('foreign_key', 'clave foránea')], max_length=16, verbose_name='tipo')),
-                ('definition', models.TextField(verbose_name='definición SQL')),
-                ('suspended_at', models.DateTimeField(auto_now_add=True, verbose_name='suspendido')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("table", models.CharField(max_length=63, verbose_name="tabla")),
+                ("name", models.CharField(max_length=63, unique=True, verbose_name="nombre")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("index", "índice"), ("foreign_key", "clave foránea")],
+                        max_length=16,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("definition", models.TextField(verbose_name="definición SQL")),
+                ("suspended_at", models.DateTimeField(auto_now_add=True, verbose_name="suspendido")),
             ],
             options={
-                'verbose_name': 'índice o clave suspendido por una importación',
-                'verbose_name_plural': 'índices y claves suspendidos por una importación',
+                "verbose_name": "índice o clave suspendido por una importación",
+                "verbose_name_plural": "índices y claves suspendidos por una importación",
             },
         ),
     ]

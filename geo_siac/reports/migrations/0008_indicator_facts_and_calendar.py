@@ -27,35 +27,40 @@ UPDATE reports_report AS r SET times_reopened = f.times
 def fill_calendar(apps, schema_editor):
     CalendarDay = apps.get_model("reports", "CalendarDay")
     CalendarDay.objects.bulk_create(
-        (CalendarDay(day=day, is_business_day=business, business_days=count)
-         for day, business, count in calendar_days()), batch_size=5000,
+        (
+            CalendarDay(day=day, is_business_day=business, business_days=count)
+            for day, business, count in calendar_days()
+        ),
+        batch_size=5000,
     )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0007_suspended_schema_objects'),
+        ("reports", "0007_suspended_schema_objects"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('day', models.DateField(primary_key=True, serialize=False)),
-                ('is_business_day', models.BooleanField()),
-                ('business_days', models.IntegerField(help_text='Business days from CALENDAR_START up to and including this day.')),
+                ("day", models.DateField(primary_key=True, serialize=False)),
+                ("is_business_day", models.BooleanField()),
+                (
+                    "business_days",
+                    models.IntegerField(help_text="Business days from CALENDAR_START up to and including this day."),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='report',
-            name='first_response_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='primera respuesta'),
+            model_name="report",
+            name="first_response_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="primera respuesta"),
         ),
         migrations.AddField(
-            model_name='report',
-            name='times_reopened',
-            field=models.PositiveSmallIntegerField(db_default=0, default=0, verbose_name='veces reabierta'),
+            model_name="report",
+            name="times_reopened",
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, verbose_name="veces reabierta"),
         ),
         migrations.RunPython(fill_calendar, migrations.RunPython.noop),
         migrations.RunSQL(BACKFILL_FIRST_RESPONSE, migrations.RunSQL.noop),

@@ -15,7 +15,10 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name="report",
-            index=models.Index(fields=["h3_res9"], include=("public_visibility", "category", "created_at", "id",
-                                                            "location"), name="report_shown_cell"),
+            index=models.Index(
+                fields=["h3_res9"],
+                include=("public_visibility", "category", "created_at", "id", "location"),
+                name="report_shown_cell",
+            ),
         ),
     ]

@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0009_report_shown_cell_index'),
+        ("reports", "0009_report_shown_cell_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='submission',
-            name='token',
+            model_name="submission",
+            name="token",
             field=models.CharField(max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('token',), name='submission_unique_token'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(fields=("token",), name="submission_unique_token"),
         ),
     ]

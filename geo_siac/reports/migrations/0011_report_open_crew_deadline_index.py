@@ -14,8 +14,10 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name="report",
-            index=models.Index(fields=["crew", "expected_at", "id"],
-                               condition=models.Q(status__in=["acknowledged", "in_progress", "submitted"]),
-                               name="report_open_crew_deadline"),
+            index=models.Index(
+                fields=["crew", "expected_at", "id"],
+                condition=models.Q(status__in=["acknowledged", "in_progress", "submitted"]),
+                name="report_open_crew_deadline",
+            ),
         ),
     ]

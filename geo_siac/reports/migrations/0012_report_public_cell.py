@@ -5,21 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0011_report_open_crew_deadline_index'),
-        ('zones', '0005_placement_function'),
+        ("reports", "0011_report_open_crew_deadline_index"),
+        ("zones", "0005_placement_function"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='public_cell',
+            model_name="report",
+            name="public_cell",
             field=models.BigIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('public_cell__isnull', False)), fields=['public_cell'], include=('public_visibility', 'category', 'created_at', 'id'), name='report_public_cell'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("public_cell__isnull", False)),
+                fields=["public_cell"],
+                include=("public_visibility", "category", "created_at", "id"),
+                name="report_public_cell",
+            ),
         ),
     ]

@@ -14,38 +14,52 @@ UPDATE reports_reportevent e SET photo = p.image
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0013_field_labels'),
-        ('zones', '0007_field_labels'),
+        ("reports", "0013_field_labels"),
+        ("zones", "0007_field_labels"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='received_at',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='zones.servicepoint', verbose_name='recibida en'),
+            model_name="report",
+            name="received_at",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="zones.servicepoint",
+                verbose_name="recibida en",
+            ),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('received_at__isnull', False)), fields=['received_at'], name='report_received_at'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("received_at__isnull", False)), fields=["received_at"], name="report_received_at"
+            ),
         ),
         migrations.CreateModel(
-            name='EventPhoto',
+            name="EventPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.FileField(upload_to='report-events/%Y/%m/', verbose_name='foto')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='reports.reportevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image", models.FileField(upload_to="report-events/%Y/%m/", verbose_name="foto")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="photos", to="reports.reportevent"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'foto de un cambio de estado',
-                'verbose_name_plural': 'fotos de cambios de estado',
-                'ordering': ['id'],
+                "verbose_name": "foto de un cambio de estado",
+                "verbose_name_plural": "fotos de cambios de estado",
+                "ordering": ["id"],
             },
         ),
         migrations.RunSQL(MOVE_EVENT_PHOTOS, RESTORE_EVENT_PHOTOS),
         migrations.RemoveField(
-            model_name='reportevent',
-            name='photo',
+            model_name="reportevent",
+            name="photo",
         ),
     ]

@@ -8,49 +8,88 @@ import geo_siac.reports.responses
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0014_received_at_and_event_photos'),
-        ('zones', '0007_field_labels'),
+        ("reports", "0014_received_at_and_event_photos"),
+        ("zones", "0007_field_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ResponseTemplate',
+            name="ResponseTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='título')),
-                ('body', models.TextField(help_text='Texto que recibe el vecino. Marcadores: {codigo} {categoria} {plazo} {cuadrilla}.', max_length=2000, validators=[geo_siac.reports.responses.validate_placeholders], verbose_name='texto')),
-                ('is_active', models.BooleanField(default=True, verbose_name='activa')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=120, verbose_name="título")),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Texto que recibe el vecino. Marcadores: {codigo} {categoria} {plazo} {cuadrilla}.",
+                        max_length=2000,
+                        validators=[geo_siac.reports.responses.validate_placeholders],
+                        verbose_name="texto",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="activa")),
             ],
             options={
-                'verbose_name': 'respuesta tipo',
-                'verbose_name_plural': 'respuestas tipo',
-                'ordering': ['title', 'pk'],
+                "verbose_name": "respuesta tipo",
+                "verbose_name_plural": "respuestas tipo",
+                "ordering": ["title", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='report',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='reports.report', verbose_name='duplicada de'),
+            model_name="report",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="duplicates",
+                to="reports.report",
+                verbose_name="duplicada de",
+            ),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('duplicate_of__isnull', False)), fields=['duplicate_of'], name='report_duplicate_of'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("duplicate_of__isnull", False)), fields=["duplicate_of"], name="report_duplicate_of"
+            ),
         ),
         migrations.AddField(
-            model_name='responsetemplate',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='response_templates', to='reports.category', verbose_name='categoría'),
+            model_name="responsetemplate",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="response_templates",
+                to="reports.category",
+                verbose_name="categoría",
+            ),
         ),
         migrations.AddField(
-            model_name='responsetemplate',
-            name='department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='response_templates', to='zones.department', verbose_name='dirección responsable'),
+            model_name="responsetemplate",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="response_templates",
+                to="zones.department",
+                verbose_name="dirección responsable",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='responsetemplate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('category__isnull', False), ('department__isnull', True)), models.Q(('category__isnull', True), ('department__isnull', False)), _connector='OR'), name='response_template_one_scope', violation_error_message='Elija una categoría o una dirección (una de las dos).'),
+            model_name="responsetemplate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("category__isnull", False), ("department__isnull", True)),
+                    models.Q(("category__isnull", True), ("department__isnull", False)),
+                    _connector="OR",
+                ),
+                name="response_template_one_scope",
+                violation_error_message="Elija una categoría o una dirección (una de las dos).",
+            ),
         ),
     ]

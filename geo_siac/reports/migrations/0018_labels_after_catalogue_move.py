@@ -5,21 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0004_labels_after_catalogue_move'),
-        ('reports', '0017_catalogue_models_leave_reports'),
+        ("catalogue", "0004_labels_after_catalogue_move"),
+        ("reports", "0017_catalogue_models_leave_reports"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='report',
-            name='category',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='catalogue.category', verbose_name='categoría'),
+            model_name="report",
+            name="category",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reports",
+                to="catalogue.category",
+                verbose_name="categoría",
+            ),
         ),
         migrations.AlterField(
-            model_name='responsetemplate',
-            name='department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='response_templates', to='catalogue.department', verbose_name='dirección responsable'),
+            model_name="responsetemplate",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="response_templates",
+                to="catalogue.department",
+                verbose_name="dirección responsable",
+            ),
         ),
     ]

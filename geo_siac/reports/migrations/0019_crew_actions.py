@@ -7,30 +7,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0018_labels_after_catalogue_move'),
+        ("reports", "0018_labels_after_catalogue_move"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrewAction',
+            name="CrewAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.UUIDField(unique=True, verbose_name='clave')),
-                ('kind', models.CharField(choices=[('status', 'Cambio de estado'), ('note', 'Nota'), ('return', 'Devolución')], max_length=16, verbose_name='tipo')),
-                ('result', models.JSONField(default=dict, verbose_name='resultado')),
-                ('conflict', models.BooleanField(default=False, verbose_name='retenida por conflicto')),
-                ('location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='ubicación del trabajo')),
-                ('location_accuracy_m', models.FloatField(blank=True, null=True, verbose_name='precisión de la ubicación (m)')),
-                ('created_at', models.DateTimeField(verbose_name='recibida')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crew_actions', to='reports.report', verbose_name='solicitud')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='persona')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.UUIDField(unique=True, verbose_name="clave")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("status", "Cambio de estado"), ("note", "Nota"), ("return", "Devolución")],
+                        max_length=16,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("result", models.JSONField(default=dict, verbose_name="resultado")),
+                ("conflict", models.BooleanField(default=False, verbose_name="retenida por conflicto")),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="ubicación del trabajo"
+                    ),
+                ),
+                (
+                    "location_accuracy_m",
+                    models.FloatField(blank=True, null=True, verbose_name="precisión de la ubicación (m)"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="recibida")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="crew_actions",
+                        to="reports.report",
+                        verbose_name="solicitud",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="persona",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'acción de cuadrilla',
-                'verbose_name_plural': 'acciones de cuadrilla',
+                "verbose_name": "acción de cuadrilla",
+                "verbose_name_plural": "acciones de cuadrilla",
             },
         ),
     ]

@@ -12,20 +12,34 @@ UNMARK_CITIZEN_INFO = "UPDATE reports_reportevent SET kind = 'note' WHERE kind =
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0019_crew_actions'),
+        ("reports", "0019_crew_actions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reportevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Creada'), ('status', 'Cambio de estado'), ('note', 'Nota'), ('routed', 'Asignación automática'), ('returned', 'Devuelta por la cuadrilla'), ('rerouted', 'Derivación'), ('extended', 'Prórroga'), ('citizen_info', 'Información agregada por el vecino')], max_length=16, verbose_name='tipo'),
+            model_name="reportevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Creada"),
+                    ("status", "Cambio de estado"),
+                    ("note", "Nota"),
+                    ("routed", "Asignación automática"),
+                    ("returned", "Devuelta por la cuadrilla"),
+                    ("rerouted", "Derivación"),
+                    ("extended", "Prórroga"),
+                    ("citizen_info", "Información agregada por el vecino"),
+                ],
+                max_length=16,
+                verbose_name="tipo",
+            ),
         ),
         migrations.RunSQL(MARK_CITIZEN_INFO, UNMARK_CITIZEN_INFO),
         migrations.AddIndex(
-            model_name='reportevent',
-            index=models.Index(condition=models.Q(('kind', 'citizen_info')), fields=['report'], name='event_citizen_info'),
+            model_name="reportevent",
+            index=models.Index(
+                condition=models.Q(("kind", "citizen_info")), fields=["report"], name="event_citizen_info"
+            ),
         ),
     ]

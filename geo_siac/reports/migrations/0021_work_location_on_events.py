@@ -15,33 +15,41 @@ UPDATE reports_reportevent e
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0020_citizen_info_events'),
+        ("reports", "0020_citizen_info_events"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reportevent',
-            name='work_location',
-            field=django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='ubicación del trabajo'),
+            model_name="reportevent",
+            name="work_location",
+            field=django.contrib.gis.db.models.fields.PointField(
+                blank=True, null=True, srid=4326, verbose_name="ubicación del trabajo"
+            ),
         ),
         migrations.AddField(
-            model_name='reportevent',
-            name='work_location_accuracy_m',
-            field=models.FloatField(blank=True, null=True, verbose_name='precisión de la ubicación (m)'),
+            model_name="reportevent",
+            name="work_location_accuracy_m",
+            field=models.FloatField(blank=True, null=True, verbose_name="precisión de la ubicación (m)"),
         ),
         migrations.AddConstraint(
-            model_name='reportevent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('work_location__isnull', True), ('work_location_accuracy_m__isnull', True)), models.Q(('work_location__isnull', False), ('work_location_accuracy_m__isnull', False)), _connector='OR'), name='event_work_location_with_accuracy'),
+            model_name="reportevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("work_location__isnull", True), ("work_location_accuracy_m__isnull", True)),
+                    models.Q(("work_location__isnull", False), ("work_location_accuracy_m__isnull", False)),
+                    _connector="OR",
+                ),
+                name="event_work_location_with_accuracy",
+            ),
         ),
         migrations.RunSQL(COPY_TO_EVENTS, migrations.RunSQL.noop),
         migrations.RemoveField(
-            model_name='crewaction',
-            name='location',
+            model_name="crewaction",
+            name="location",
         ),
         migrations.RemoveField(
-            model_name='crewaction',
-            name='location_accuracy_m',
+            model_name="crewaction",
+            name="location_accuracy_m",
         ),
     ]

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0022_request_kinds_and_information_clock'),
+        ("reports", "0022_request_kinds_and_information_clock"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reportevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Creada'), ('status', 'Cambio de estado'), ('note', 'Nota'), ('routed', 'Asignación automática'), ('returned', 'Devuelta por la cuadrilla'), ('rerouted', 'Derivación'), ('extended', 'Prórroga'), ('citizen_info', 'Información agregada por el vecino'), ('correction', 'Subsanación')], max_length=16, verbose_name='tipo'),
+            model_name="reportevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Creada"),
+                    ("status", "Cambio de estado"),
+                    ("note", "Nota"),
+                    ("routed", "Asignación automática"),
+                    ("returned", "Devuelta por la cuadrilla"),
+                    ("rerouted", "Derivación"),
+                    ("extended", "Prórroga"),
+                    ("citizen_info", "Información agregada por el vecino"),
+                    ("correction", "Subsanación"),
+                ],
+                max_length=16,
+                verbose_name="tipo",
+            ),
         ),
     ]

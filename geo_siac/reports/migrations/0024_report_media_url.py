@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0023_event_kinds_after_merge'),
+        ("reports", "0023_event_kinds_after_merge"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='media_url',
-            field=models.URLField(blank=True, db_default='', default='', max_length=500, verbose_name='enlace a foto o video'),
+            model_name="report",
+            name="media_url",
+            field=models.URLField(
+                blank=True, db_default="", default="", max_length=500, verbose_name="enlace a foto o video"
+            ),
         ),
     ]

@@ -34,8 +34,9 @@ def action_key(key) -> uuid.UUID:
     try:
         return uuid.UUID(str(key))
     except ValueError:
-        raise ValidationError({"key": _("La clave de la acción debe ser un UUID; llegó «%(key)s».")
-                               % {"key": str(key)[:40]}}) from None
+        raise ValidationError(
+            {"key": _("La clave de la acción debe ser un UUID; llegó «%(key)s».") % {"key": str(key)[:40]}}
+        ) from None
 
 
 def replayed(stored: CrewAction, *, actor, report: Report, kind: str) -> ActionOutcome:
@@ -67,52 +68,107 @@ def intended(kind: str, status: str) -> str:
     return _("agregar una nota")
 
 
-def hold(locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str,
-         location: WorkLocation | None) -> dict:
+def hold(
+    locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str, location: WorkLocation | None
+) -> dict:
     """Keep the crew's intent, note and photos as an internal note the supervisor sees; change nothing else."""
-    kept = _("Cambio de la cuadrilla no aplicado: quería %(intended)s, pero mientras estaba sin conexión la solicitud "
-             "cambió. %(happened)s") % {"intended": intended(kind, status), "happened": happened}
+    kept = _(
+        "Cambio de la cuadrilla no aplicado: quería %(intended)s, pero mientras estaba sin conexión la solicitud "
+        "cambió. %(happened)s"
+    ) % {"intended": intended(kind, status), "happened": happened}
     if note:
         kept += " " + _("Nota de la cuadrilla: %(note)s") % {"note": note}
     processed = status_photos_process(photos)
-    event = ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=kept, is_public=False, actor=actor,
-                                       actor_label=actor.get_username(), created_at=timezone.now(),
-                                       **event_fields(location))
+    event = ReportEvent.objects.create(
+        report=locked,
+        kind=EventKind.NOTE,
+        note=kept,
+        is_public=False,
+        actor=actor,
+        actor_label=actor.get_username(),
+        created_at=timezone.now(),
+        **event_fields(location),
+    )
     for photo in processed:
         photo_save(photo, (stored := EventPhoto(event=event)).image)
         stored.save()
     return {
-        "outcome": "conflict", "report": locked.tracking_code, "happened": happened,
+        "outcome": "conflict",
+        "report": locked.tracking_code,
+        "happened": happened,
         "kept": _("Su nota y sus fotos quedaron como nota interna para la supervisión; no se cambió nada más."),
-        "status": locked.status, "status_label": str(Status(locked.status).label),
+        "status": locked.status,
+        "status_label": str(Status(locked.status).label),
         "crew": locked.crew.name if locked.crew_id else None,
         "duplicate_of": locked.duplicate_of.tracking_code if locked.duplicate_of_id else None,
     }
 
 
-def perform(locked: Report, *, kind: str, status: str, note: str, note_is_public: bool, photos, actor,
-            location: WorkLocation | None) -> dict:
+def perform(
+    locked: Report,
+    *,
+    kind: str,
+    status: str,
+    note: str,
+    note_is_public: bool,
+    photos,
+    actor,
+    location: WorkLocation | None,
+) -> dict:
     label = actor.get_username()
     if kind == CrewAction.Kind.STATUS:
-        report_change_status(report=locked, status=status, note=note, note_is_public=note_is_public, photos=photos,
-                             actor=actor, actor_label=label, work_location=location)
+        report_change_status(
+            report=locked,
+            status=status,
+            note=note,
+            note_is_public=note_is_public,
+            photos=photos,
+            actor=actor,
+            actor_label=label,
+            work_location=location,
+        )
     elif kind == CrewAction.Kind.RETURN:
         report_return(report=locked, reason=note, actor=actor, work_location=location)
     elif not note:
         raise ValidationError({"note": _("Escriba la nota.")})
     else:
         # A note alone stays internal: the online pages publish a crew's words only with a status change.
-        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False,
-                                   actor=actor, actor_label=label, created_at=timezone.now(), **event_fields(location))
+        ReportEvent.objects.create(
+            report=locked,
+            kind=EventKind.NOTE,
+            note=note,
+            is_public=False,
+            actor=actor,
+            actor_label=label,
+            created_at=timezone.now(),
+            **event_fields(location),
+        )
     locked.refresh_from_db(fields=["status"])
-    return {"outcome": "applied", "report": locked.tracking_code, "status": locked.status,
-            "status_label": str(Status(locked.status).label), "message": _("Cambio guardado.")}
+    return {
+        "outcome": "applied",
+        "report": locked.tracking_code,
+        "status": locked.status,
+        "status_label": str(Status(locked.status).label),
+        "message": _("Cambio guardado."),
+    }
 
 
 @transaction.atomic
-def crew_action_apply(*, key: str, kind: str, report: Report, actor, seen_updated_at: datetime, status: str = "",
-                      note: str = "", note_is_public: bool = False, photos: Sequence = (), latitude=None,
-                      longitude=None, accuracy_m=None) -> ActionOutcome:
+def crew_action_apply(
+    *,
+    key: str,
+    kind: str,
+    report: Report,
+    actor,
+    seen_updated_at: datetime,
+    status: str = "",
+    note: str = "",
+    note_is_public: bool = False,
+    photos: Sequence = (),
+    latitude=None,
+    longitude=None,
+    accuracy_m=None,
+) -> ActionOutcome:
     """Apply one change recorded by the offline app, once per `key`. The key's row is inserted first, in the same
     transaction as the change: a concurrent replay waits on the unique index and, once the first commits, gets the
     stored result; a refused change (bad input) rolls back with its key, so nothing is half-written. A change made
@@ -126,19 +182,34 @@ def crew_action_apply(*, key: str, kind: str, report: Report, actor, seen_update
     location = work_location(latitude, longitude, accuracy_m)
     try:
         with transaction.atomic():
-            action = CrewAction.objects.create(key=key, user=actor, report=report, kind=kind,
-                                               created_at=timezone.now())
+            action = CrewAction.objects.create(key=key, user=actor, report=report, kind=kind, created_at=timezone.now())
     except IntegrityError:
         return replayed(CrewAction.objects.get(key=key), actor=actor, report=report, kind=kind)
     locked = lock_report(report)
     note = note.strip()
     happened = what_happened(locked, actor=actor, seen_updated_at=seen_updated_at)
     if happened:
-        action.result = hold(locked, kind=kind, status=status, note=note, photos=photos, actor=actor,
-                             happened=happened, location=location)
+        action.result = hold(
+            locked,
+            kind=kind,
+            status=status,
+            note=note,
+            photos=photos,
+            actor=actor,
+            happened=happened,
+            location=location,
+        )
         action.conflict = True
     else:
-        action.result = perform(locked, kind=kind, status=status, note=note, note_is_public=note_is_public,
-                                photos=photos, actor=actor, location=location)
+        action.result = perform(
+            locked,
+            kind=kind,
+            status=status,
+            note=note,
+            note_is_public=note_is_public,
+            photos=photos,
+            actor=actor,
+            location=location,
+        )
     action.save(update_fields=["result", "conflict"])
     return ActionOutcome(result=action.result, conflict=action.conflict, replayed=False)

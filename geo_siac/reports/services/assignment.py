@@ -27,20 +27,29 @@ def required_reason(reason: str) -> str:
     return reason
 
 
-def record(report: Report, *, kind: str, note: str, actor, fields: list[str],
-           work_location: WorkLocation | None = None) -> Report:
+def record(
+    report: Report, *, kind: str, note: str, actor, fields: list[str], work_location: WorkLocation | None = None
+) -> Report:
     now = timezone.now()
     report.updated_at = now
     report.save(update_fields=[*fields, "updated_at"])
-    ReportEvent.objects.create(report=report, kind=kind, note=note, is_public=False, actor=actor,
-                               actor_label=actor.get_username() if actor else "", created_at=now,
-                               **event_fields(work_location))
+    ReportEvent.objects.create(
+        report=report,
+        kind=kind,
+        note=note,
+        is_public=False,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+        created_at=now,
+        **event_fields(work_location),
+    )
     return report
 
 
 @transaction.atomic
-def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=None,
-                  work_location: WorkLocation | None = None) -> Report:
+def report_return(
+    *, report: Report, reason: str, actor=None, seen_updated_at=None, work_location: WorkLocation | None = None
+) -> Report:
     """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
@@ -48,8 +57,7 @@ def report_return(*, report: Report, reason: str, actor=None, seen_updated_at=No
         raise ValidationError({"crew": _("La solicitud ya está en la cola de triage.")})
     note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
     locked.crew = None
-    return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"],
-                  work_location=work_location)
+    return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"], work_location=work_location)
 
 
 def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> int:
@@ -58,8 +66,13 @@ def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> in
     decided for it (zone, crew, department) and the same internal `routed` event; a report with that event is
     never routed twice, so running this again changes nothing. Returns how many were routed."""
     already = ReportEvent.objects.filter(report=OuterRef("pk"), kind=EventKind.ROUTED)
-    pending = (Report.objects.filter(status__in=OPEN).exclude(Exists(already))
-               .select_related("category", "commune").defer("commune__geometry").order_by("pk"))
+    pending = (
+        Report.objects.filter(status__in=OPEN)
+        .exclude(Exists(already))
+        .select_related("category", "commune")
+        .defer("commune__geometry")
+        .order_by("pk")
+    )
     if source is not None:
         pending = pending.filter(source=source)
     routed = 0
@@ -71,8 +84,16 @@ def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> in
                 decision = route(report.location, report.commune, report.category)
                 report.zone, report.crew, report.department = decision.zone, decision.crew, decision.department
                 report.save(update_fields=["zone", "crew", "department"])
-                events.append(ReportEvent(report=report, kind=EventKind.ROUTED, note=decision.reason,
-                                          is_public=False, actor_label="GeoSIAC", created_at=now))
+                events.append(
+                    ReportEvent(
+                        report=report,
+                        kind=EventKind.ROUTED,
+                        note=decision.reason,
+                        is_public=False,
+                        actor_label="GeoSIAC",
+                        created_at=now,
+                    )
+                )
             ReportEvent.objects.bulk_create(events)
         routed += len(chunk)
     return routed
@@ -94,15 +115,22 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
 
 
 @transaction.atomic
-def report_extend_deadline(*, report: Report, business_days: int, reason: str, actor=None,
-                           seen_updated_at=None) -> Report:
+def report_extend_deadline(
+    *, report: Report, business_days: int, reason: str, actor=None, seen_updated_at=None
+) -> Report:
     """A supervisor's one extension ("prórroga"): the deadline moves `business_days` business days later."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
     if not allows(locked.kind, Action.DEADLINE_EXTEND):
-        raise ValidationError({"business_days": _("Una solicitud de tipo «%(kind)s» no se prorroga así: una de "
-                                                  "acceso a información tiene su prórroga legal de 10 días hábiles.")
-                               % {"kind": RequestKind(locked.kind).label}})
+        raise ValidationError(
+            {
+                "business_days": _(
+                    "Una solicitud de tipo «%(kind)s» no se prorroga así: una de "
+                    "acceso a información tiene su prórroga legal de 10 días hábiles."
+                )
+                % {"kind": RequestKind(locked.kind).label}
+            }
+        )
     if locked.deadline_extended_at is not None:
         raise ValidationError({"business_days": _("El plazo de esta solicitud ya fue prorrogado una vez.")})
     if not 1 <= business_days <= 60:
@@ -111,11 +139,14 @@ def report_extend_deadline(*, report: Report, business_days: int, reason: str, a
     locked.expected_at = deadline(local_day(previous), business_days, closed_days=closed_days())
     locked.deadline_extended_at = timezone.now()
     note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
-        "days": business_days, "from": previous.astimezone(SANTIAGO).date().isoformat(),
-        "to": locked.expected_at.astimezone(SANTIAGO).date().isoformat(), "reason": reason,
+        "days": business_days,
+        "from": previous.astimezone(SANTIAGO).date().isoformat(),
+        "to": locked.expected_at.astimezone(SANTIAGO).date().isoformat(),
+        "reason": reason,
     }
-    return record(locked, kind=EventKind.EXTENDED, note=note, actor=actor,
-                  fields=["expected_at", "deadline_extended_at"])
+    return record(
+        locked, kind=EventKind.EXTENDED, note=note, actor=actor, fields=["expected_at", "deadline_extended_at"]
+    )
 
 
 @dataclass(frozen=True)
@@ -127,8 +158,15 @@ class BulkResult:
     text: str
 
 
-def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, status: str = "", note: str = "",
-                       note_is_public: bool = False, actor=None) -> list[BulkResult]:
+def report_bulk_update(
+    *,
+    reports: list[Report],
+    crew: Crew | None = None,
+    status: str = "",
+    note: str = "",
+    note_is_public: bool = False,
+    actor=None,
+) -> list[BulkResult]:
     """A supervisor's bulk assignment and/or status change, report by report through the single-report paths.
     Each report changes wholly or not at all (its own savepoint), and one that cannot move does not stop the
     others: the result says, per report, what changed, what already was as asked, and what was refused and why."""
@@ -140,12 +178,26 @@ def report_bulk_update(*, reports: list[Report], crew: Crew | None = None, statu
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     steps = []
     if crew is not None:
-        steps.append((lambda r: report_reroute(report=r, crew=crew, reason=note, actor=actor),
-                      _("derivada a %(crew)s") % {"crew": crew.name}))
+        steps.append(
+            (
+                lambda r: report_reroute(report=r, crew=crew, reason=note, actor=actor),
+                _("derivada a %(crew)s") % {"crew": crew.name},
+            )
+        )
     if status:
-        steps.append((lambda r: report_change_status(report=r, status=status, note=note, note_is_public=note_is_public,
-                                                     actor=actor, actor_label=actor.get_username() if actor else ""),
-                      _("pasó a «%(status)s»") % {"status": Status(status).label}))
+        steps.append(
+            (
+                lambda r: report_change_status(
+                    report=r,
+                    status=status,
+                    note=note,
+                    note_is_public=note_is_public,
+                    actor=actor,
+                    actor_label=actor.get_username() if actor else "",
+                ),
+                _("pasó a «%(status)s»") % {"status": Status(status).label},
+            )
+        )
     return [bulk_apply(report, steps) for report in reports]
 
 

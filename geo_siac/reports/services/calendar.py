@@ -21,14 +21,21 @@ def business_calendar_sync() -> int:
         # EXCLUSIVE conflicts with itself and with writes, not with reads: the indicators keep reading.
         cursor.execute(f"LOCK TABLE {CalendarDay._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
     expected = {day: (business, count) for day, business, count in calendar_days(extra_closed=closed_days())}
-    stored = {day: (business, count) for day, business, count in
-              CalendarDay.objects.values_list("day", "is_business_day", "business_days")}
+    stored = {
+        day: (business, count)
+        for day, business, count in CalendarDay.objects.values_list("day", "is_business_day", "business_days")
+    }
     changed = [day for day, values in expected.items() if stored.get(day) != values]
     if not changed and stored.keys() == expected.keys():
         return 0
     CalendarDay.objects.all().delete()
-    CalendarDay.objects.bulk_create((CalendarDay(day=day, is_business_day=business, business_days=count)
-                                     for day, (business, count) in expected.items()), batch_size=5000)
+    CalendarDay.objects.bulk_create(
+        (
+            CalendarDay(day=day, is_business_day=business, business_days=count)
+            for day, (business, count) in expected.items()
+        ),
+        batch_size=5000,
+    )
     return len(changed) + len(stored.keys() - expected.keys())
 
 

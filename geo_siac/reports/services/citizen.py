@@ -36,7 +36,8 @@ def report_follow(*, report: Report, email: str, language: str = "es") -> Follow
     if not is_open(report.status):
         raise ValidationError({"email": _("Esta solicitud ya está cerrada; ya no envía avisos.")})
     follower, _created = Follower.objects.get_or_create(
-        report=report, email=email.lower(),
+        report=report,
+        email=email.lower(),
         defaults={"language": "en" if language.startswith("en") else "es", "created_at": timezone.now()},
     )
     return follower
@@ -54,8 +55,9 @@ def reporter_language_update(*, email: str, language: str) -> int:
     """The language of every message to `email`: their own reports' and the ones they follow. Returns the rows."""
     if language not in MESSAGE_LANGUAGES:
         raise ValidationError({"language": _("Idioma desconocido: %s") % language})
-    return (Report.objects.filter(reporter_email__iexact=email).update(language=language)
-            + Follower.objects.filter(email__iexact=email).update(language=language))
+    return Report.objects.filter(reporter_email__iexact=email).update(language=language) + Follower.objects.filter(
+        email__iexact=email
+    ).update(language=language)
 
 
 @transaction.atomic
@@ -91,8 +93,12 @@ def citizen_text_error(text: str, field: str) -> str | None:
 def concerns(report: Report, email: str) -> bool:
     """Whether `email` filed the report or follows it: who gets its messages, and may act on them."""
     email = (email or "").strip()
-    return bool(email) and Report.objects.filter(
-        Q(reporter_email__iexact=email) | Q(followers__email__iexact=email), pk=report.pk).exists()
+    return (
+        bool(email)
+        and Report.objects.filter(
+            Q(reporter_email__iexact=email) | Q(followers__email__iexact=email), pk=report.pk
+        ).exists()
+    )
 
 
 def reopen_window_error(report: Report) -> str | None:
@@ -101,14 +107,15 @@ def reopen_window_error(report: Report) -> str | None:
     days = settings.GEO_SIAC_REOPEN_BUSINESS_DAYS
     if business_days_between(local_day(report.closed_at), local_day(timezone.now()), closed_days()) <= days:
         return None
-    return _("Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "
-             "sigue, ingrese una nueva solicitud.") % {"days": days, "closed": local_day(report.closed_at)
-                                                        .strftime("%d-%m-%Y")}
+    return _(
+        "Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "
+        "sigue, ingrese una nueva solicitud."
+    ) % {"days": days, "closed": local_day(report.closed_at).strftime("%d-%m-%Y")}
 
 
 @transaction.atomic
 def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> Report:
-    """"No fue resuelto": the reporter or a follower reopens a closed report within the window, with a reason. The
+    """ "No fue resuelto": the reporter or a follower reopens a closed report within the window, with a reason. The
     report goes back to the same crew through report_change_status (the one status path: public history event
     with the reason, counted in times_reopened, everyone told)."""
     reason = (reason or "").strip()
@@ -118,27 +125,45 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
         raise ValidationError({"reason": message})
     locked = lock_report(report)
     if not concerns(locked, by_email):
-        raise ValidationError({"__all__": _("La solicitud %(code)s no está asociada a su correo.")
-                               % {"code": locked.tracking_code}})
+        raise ValidationError(
+            {"__all__": _("La solicitud %(code)s no está asociada a su correo.") % {"code": locked.tracking_code}}
+        )
     if locked.duplicate_of_id is not None:
-        raise ValidationError({"__all__": _(
-            "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
-            "solicitud.") % {"original": locked.duplicate_of.tracking_code}})
+        raise ValidationError(
+            {
+                "__all__": _(
+                    "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
+                    "solicitud."
+                )
+                % {"original": locked.duplicate_of.tracking_code}
+            }
+        )
     if locked.status not in CLOSED:
-        raise ValidationError({"__all__": _("La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede "
-                                            "agregarle información.") % {"code": locked.tracking_code}})
+        raise ValidationError(
+            {
+                "__all__": _(
+                    "La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede agregarle información."
+                )
+                % {"code": locked.tracking_code}
+            }
+        )
     if (message := reopen_window_error(locked)) is not None:
         raise ValidationError({"__all__": message})
     with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
         note = _("No fue resuelto: %(reason)s") % {"reason": reason}
     # The reason goes to the crew, not the public timeline: a follower's or reporter's words may name people.
-    return report_change_status(report=locked, status=reopening_status(locked.status), note=note,
-                                note_is_public=False, actor_label=CITIZEN_ACTOR)
+    return report_change_status(
+        report=locked,
+        status=reopening_status(locked.status),
+        note=note,
+        note_is_public=False,
+        actor_label=CITIZEN_ACTOR,
+    )
 
 
 @transaction.atomic
 def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: str) -> ReportEvent:
-    """"Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as an internal
+    """ "Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as an internal
     history event the crew reads (the photo through the one photo path, attached to that event); the next alerts
     run tells the crew (alerts, `citizen_info`)."""
     note = (note or "").strip()
@@ -149,11 +174,16 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
     processed = photo_process(photo) if photo else None
     locked = lock_report(report)
     if not concerns(locked, by_email):
-        raise ValidationError({"__all__": _("La solicitud %(code)s no está asociada a su correo.")
-                               % {"code": locked.tracking_code}})
+        raise ValidationError(
+            {"__all__": _("La solicitud %(code)s no está asociada a su correo.") % {"code": locked.tracking_code}}
+        )
     if not is_open(locked.status):
-        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada: solo se agrega información a una "
-                                            "solicitud abierta.") % {"code": locked.tracking_code}})
+        raise ValidationError(
+            {
+                "__all__": _("La solicitud %(code)s está cerrada: solo se agrega información a una solicitud abierta.")
+                % {"code": locked.tracking_code}
+            }
+        )
     now = timezone.now()
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
@@ -162,8 +192,14 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
             note = _("La persona que reporta agregó una foto.")
     # Internal, for the crew: a follower's words or photo never reach the public timeline or the report's photos,
     # which are published under the reporter's consent.
-    event = ReportEvent.objects.create(report=locked, kind=EventKind.CITIZEN_INFO, note=note, is_public=False,
-                                       actor_label=CITIZEN_ACTOR, created_at=now)
+    event = ReportEvent.objects.create(
+        report=locked,
+        kind=EventKind.CITIZEN_INFO,
+        note=note,
+        is_public=False,
+        actor_label=CITIZEN_ACTOR,
+        created_at=now,
+    )
     if processed is not None:
         photo_save(processed, (stored := EventPhoto(event=event)).image)
         stored.save()

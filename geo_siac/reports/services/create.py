@@ -146,8 +146,14 @@ def report_create(
     """
     if CONTROL_CHARACTERS.search(submission_token):
         # The form's hidden token, tampered with: PostgreSQL refuses NUL in text, so it is refused here by name.
-        raise ValidationError({"submission_token": _("El formulario llegó dañado (su código de envío no es "
-                                                     "válido). Recargue la página e inténtelo de nuevo.")})
+        raise ValidationError(
+            {
+                "submission_token": _(
+                    "El formulario llegó dañado (su código de envío no es "
+                    "válido). Recargue la página e inténtelo de nuevo."
+                )
+            }
+        )
     description = (description or "").strip()
     if kind not in RequestKind.values:
         raise ValidationError({"kind": _("Tipo de solicitud desconocido: «%s».") % kind})
@@ -157,7 +163,9 @@ def report_create(
         errors["category"] = category_error
     elif found.kind != kind:
         errors["category"] = _("«%(category)s» no es un tema de «%(kind)s».") % {
-            "category": found.name, "kind": RequestKind(kind).label}
+            "category": found.name,
+            "kind": RequestKind(kind).label,
+        }
     kind_rule = rule(kind)
     if not kind_rule.place_required and not description:
         errors["description"] = _("Escriba su %(kind)s.") % {"kind": RequestKind(kind).label.lower()}
@@ -179,11 +187,19 @@ def report_create(
     if media_url and (message := media_url_error(media_url)) is not None:
         errors["media_url"] = message
     errors.update(contact_errors(name=reporter_name, email=reporter_email, phone=reporter_phone))
-    errors.update(control_character_errors(description=description, address=address, reporter_name=reporter_name,
-                                           reporter_email=reporter_email, reporter_phone=reporter_phone))
+    errors.update(
+        control_character_errors(
+            description=description,
+            address=address,
+            reporter_name=reporter_name,
+            reporter_email=reporter_email,
+            reporter_phone=reporter_phone,
+        )
+    )
     if received_at is not None and not served_service_points().filter(pk=received_at.pk).exists():
         errors["received_at"] = _("El punto de atención «%(name)s» no pertenece a una comuna atendida.") % {
-            "name": received_at.name}
+            "name": received_at.name
+        }
     answers = {}
     if found is not None:
         try:
@@ -205,8 +221,7 @@ def report_create(
     else:
         point, placed = locate(lat, lng, found)
         if within is not None and placed.commune.pk != within.pk:
-            raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {
-                "name": within.name}})
+            raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {"name": within.name}})
         commune, decision, closed, cells = placed.commune, decide(placed, found), placed.closed_days, h3_cells(lat, lng)
         address = address.strip() or nearby_address(point)
 
@@ -237,10 +252,22 @@ def report_create(
         **cells,
     )
     events = [
-        ReportEvent(report=report, kind=EventKind.CREATED, to_status=report.status, actor=created_by,
-                    actor_label=actor_label or Channel(channel).label, created_at=now),
-        ReportEvent(report=report, kind=EventKind.ROUTED, note=decision.reason, is_public=False,
-                    actor_label="GeoSIAC", created_at=now),
+        ReportEvent(
+            report=report,
+            kind=EventKind.CREATED,
+            to_status=report.status,
+            actor=created_by,
+            actor_label=actor_label or Channel(channel).label,
+            created_at=now,
+        ),
+        ReportEvent(
+            report=report,
+            kind=EventKind.ROUTED,
+            note=decision.reason,
+            is_public=False,
+            actor_label="GeoSIAC",
+            created_at=now,
+        ),
     ]
     for _attempt in range(TRACKING_CODE_ATTEMPTS):
         report.pk, report.tracking_code = None, new_tracking_code(commune.tracking_prefix)
@@ -285,8 +312,9 @@ EVENT_FIELDS = [f for f in ReportEvent._meta.local_concrete_fields if f.name not
 
 
 @transaction.atomic
-def report_store(report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None,
-                 submission_token: str) -> Report:
+def report_store(
+    report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
+) -> Report:
     """Write a checked report (report_create), its first events, form token, photo and confirmation message.
 
     The token is claimed in the report's own statement: a second submission of the same form waits there until the
@@ -295,21 +323,26 @@ def report_store(report: Report, *, events: list[ReportEvent], photo: ProcessedP
     report_sql, report_params = insert_sql(report)
     event_rows, event_params = typed_values(events, EVENT_FIELDS)
     statement = REPORT_INSERT.format(
-        report=report_sql, events_table=ReportEvent._meta.db_table,
+        report=report_sql,
+        events_table=ReportEvent._meta.db_table,
         report_column=ReportEvent._meta.get_field("report").column,
-        event_columns=", ".join(f.column for f in EVENT_FIELDS), event_rows=event_rows,
-        submission_table=Submission._meta.db_table)
+        event_columns=", ".join(f.column for f in EVENT_FIELDS),
+        event_rows=event_rows,
+        submission_table=Submission._meta.db_table,
+    )
     with connection.cursor() as cursor:
         cursor.execute(statement, [*report_params, *event_params, submission_token, bool(submission_token)])
         report.pk, claimed = cursor.fetchone()
     report._state.adding, report._state.db = False, connection.alias
     if submission_token and not claimed:
-        raise AlreadySubmitted(unique_row(Submission.objects.filter(token=submission_token)
-                                          .values_list("report_id", flat=True)))
+        raise AlreadySubmitted(
+            unique_row(Submission.objects.filter(token=submission_token).values_list("report_id", flat=True))
+        )
     if photo is not None:
         report_photo_store(report=report, processed=photo)
     if report.reporter_email:
         subject, body = received_message(report, report.language)
-        notification_enqueue(report=report, recipient=report.reporter_email, language=report.language,
-                             subject=subject, body=body)
+        notification_enqueue(
+            report=report, recipient=report.reporter_email, language=report.language, subject=subject, body=body
+        )
     return report

@@ -19,20 +19,36 @@ def report_merge_duplicate(*, duplicate: Report, original: Report, by) -> Report
     if duplicate.pk == original.pk:
         raise ValidationError({"original": _("Una solicitud no puede ser duplicada de sí misma.")})
     # Both rows locked in key order: two merges of the same pair in opposite directions wait instead of deadlocking.
-    locked = {r.pk: r for r in Report.objects.select_for_update().filter(pk__in=[duplicate.pk, original.pk])
-              .select_related("commune").defer("commune__geometry").order_by("pk")}
+    locked = {
+        r.pk: r
+        for r in Report.objects.select_for_update()
+        .filter(pk__in=[duplicate.pk, original.pk])
+        .select_related("commune")
+        .defer("commune__geometry")
+        .order_by("pk")
+    }
     duplicate, original = locked[duplicate.pk], locked[original.pk]
     merge_errors(duplicate, original)
     duplicate.duplicate_of = original
     duplicate.save(update_fields=["duplicate_of"])
     by_label = by.get_username() if by else ""
-    closed = report_change_status(report=duplicate, status=Status.CLOSED_DUPLICATE, actor=by, actor_label=by_label,
-                                  note=_("Unida a %(original)s.") % {"original": original.tracking_code})
+    closed = report_change_status(
+        report=duplicate,
+        status=Status.CLOSED_DUPLICATE,
+        actor=by,
+        actor_label=by_label,
+        note=_("Unida a %(original)s.") % {"original": original.tracking_code},
+    )
     moved = followers_move(duplicate, original)
     # Earlier duplicates of this report now point at the original, so a duplicate never leads to another one.
     Report.objects.filter(duplicate_of=duplicate).update(duplicate_of=original)
     ReportEvent.objects.create(
-        report=original, kind=EventKind.NOTE, is_public=False, actor=by, actor_label=by_label, created_at=timezone.now(),
+        report=original,
+        kind=EventKind.NOTE,
+        is_public=False,
+        actor=by,
+        actor_label=by_label,
+        created_at=timezone.now(),
         note=_("Se le unió la duplicada %(duplicate)s (%(count)d seguidores nuevos).")
         % {"duplicate": duplicate.tracking_code, "count": moved},
     )
@@ -42,16 +58,25 @@ def report_merge_duplicate(*, duplicate: Report, original: Report, by) -> Report
 def merge_errors(duplicate: Report, original: Report) -> None:
     codes = {"duplicate": duplicate.tracking_code, "original": original.tracking_code}
     if original.duplicate_of_id is not None:
-        raise ValidationError({"original": _("%(original)s ya es duplicada de %(target)s: elija esa como original.")
-                               % {**codes, "target": original.duplicate_of.tracking_code}})
+        raise ValidationError(
+            {
+                "original": _("%(original)s ya es duplicada de %(target)s: elija esa como original.")
+                % {**codes, "target": original.duplicate_of.tracking_code}
+            }
+        )
     if original.status in CLOSED:
         raise ValidationError({"original": _("%(original)s está cerrada: la original debe estar abierta.") % codes})
     if duplicate.status in CLOSED:
         raise ValidationError({"duplicate": _("%(duplicate)s ya está cerrada.") % codes})
     if duplicate.commune_id != original.commune_id:
-        raise ValidationError({"original": _("%(duplicate)s es de %(a)s y %(original)s de %(b)s: solo se unen "
-                                             "solicitudes de la misma comuna.")
-                               % {**codes, "a": duplicate.commune.name, "b": original.commune.name}})
+        raise ValidationError(
+            {
+                "original": _(
+                    "%(duplicate)s es de %(a)s y %(original)s de %(b)s: solo se unen solicitudes de la misma comuna."
+                )
+                % {**codes, "a": duplicate.commune.name, "b": original.commune.name}
+            }
+        )
 
 
 def followers_move(duplicate: Report, original: Report) -> int:
@@ -63,8 +88,11 @@ def followers_move(duplicate: Report, original: Report) -> int:
     if duplicate.reporter_email:
         incoming.setdefault(duplicate.reporter_email.lower(), duplicate.language)
     now = timezone.now()
-    new = [Follower(report=original, email=email, language=language, created_at=now)
-           for email, language in incoming.items() if email not in following]
+    new = [
+        Follower(report=original, email=email, language=language, created_at=now)
+        for email, language in incoming.items()
+        if email not in following
+    ]
     Follower.objects.bulk_create(new)
     duplicate.followers.all().delete()
     return len(new)

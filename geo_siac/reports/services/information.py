@@ -36,20 +36,35 @@ def clock_report(report: Report, action: str, seen_updated_at=None) -> Report:
     """The report locked, refused unless its kind allows `action` and it is open and not waiting for the citizen."""
     locked = lock_report(report, seen_updated_at)
     if not allows(locked.kind, action):
-        raise ValidationError({"__all__": _("Una solicitud de tipo «%(kind)s» no admite «%(action)s».") % {
-            "kind": RequestKind(locked.kind).label, "action": Action(action).label}})
+        raise ValidationError(
+            {
+                "__all__": _("Una solicitud de tipo «%(kind)s» no admite «%(action)s».")
+                % {"kind": RequestKind(locked.kind).label, "action": Action(action).label}
+            }
+        )
     if locked.status not in OPEN:
         raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}})
     if locked.correction_due_at is not None and action != Action.REFERRAL:
-        raise ValidationError({"__all__": _("La solicitud espera la subsanación del solicitante hasta el %(day)s.")
-                               % {"day": shown_day(locked.correction_due_at)}})
+        raise ValidationError(
+            {
+                "__all__": _("La solicitud espera la subsanación del solicitante hasta el %(day)s.")
+                % {"day": shown_day(locked.correction_due_at)}
+            }
+        )
     return locked
 
 
 def public_event(report: Report, *, kind: str, note: str, actor, now: datetime) -> None:
     report.updated_at = now
-    ReportEvent.objects.create(report=report, kind=kind, note=note, is_public=True, actor=actor,
-                               actor_label=actor.get_username() if actor else "", created_at=now)
+    ReportEvent.objects.create(
+        report=report,
+        kind=kind,
+        note=note,
+        is_public=True,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+        created_at=now,
+    )
 
 
 @transaction.atomic
@@ -58,22 +73,32 @@ def information_extend(*, report: Report, reason: str, actor=None, seen_updated_
     reason = required_reason(reason)
     locked = clock_report(report, Action.LEGAL_EXTEND, seen_updated_at)
     if locked.deadline_extended_at is not None:
-        raise ValidationError({"reason": _("El plazo ya fue prorrogado el %(day)s: la ley permite una sola prórroga.")
-                               % {"day": shown_day(locked.deadline_extended_at)}})
+        raise ValidationError(
+            {
+                "reason": _("El plazo ya fue prorrogado el %(day)s: la ley permite una sola prórroga.")
+                % {"day": shown_day(locked.deadline_extended_at)}
+            }
+        )
     now = timezone.now()
     if now > locked.expected_at:
-        raise ValidationError({"reason": _("El plazo venció el %(day)s: la prórroga debe comunicarse antes del "
-                                           "vencimiento.") % {"day": shown_day(locked.expected_at)}})
+        raise ValidationError(
+            {
+                "reason": _("El plazo venció el %(day)s: la prórroga debe comunicarse antes del vencimiento.")
+                % {"day": shown_day(locked.expected_at)}
+            }
+        )
     previous = locked.expected_at
     locked.expected_at = information_extended(previous, closed_days=closed_days())
     locked.deadline_extended_at = now
-    headline = gettext_lazy("El plazo para responder se prorrogó %(days)d días hábiles, del %(from)s al %(to)s "
-                            "(Ley 20.285, art. 14).")
+    headline = gettext_lazy(
+        "El plazo para responder se prorrogó %(days)d días hábiles, del %(from)s al %(to)s (Ley 20.285, art. 14)."
+    )
     params = {"days": INFORMATION_EXTENSION_DAYS, "from": shown_day(previous), "to": shown_day(locked.expected_at)}
     public_event(locked, kind=EventKind.EXTENDED, note=f"{str(headline) % params} {reason}", actor=actor, now=now)
     locked.save(update_fields=["expected_at", "deadline_extended_at", "updated_at"])
-    notify_citizens(report=locked, message=lambda language, email: notice_message(locked, language, headline,
-                                                                                   params, reason))
+    notify_citizens(
+        report=locked, message=lambda language, email: notice_message(locked, language, headline, params, reason)
+    )
     return locked
 
 
@@ -85,17 +110,24 @@ def information_correction_request(*, report: Report, note: str, actor=None, see
     locked = clock_report(report, Action.CORRECTION, seen_updated_at)
     now = timezone.now()
     if now > locked.expected_at:
-        raise ValidationError({"reason": _("El plazo venció el %(day)s: ya no se puede pedir una subsanación.")
-                               % {"day": shown_day(locked.expected_at)}})
+        raise ValidationError(
+            {
+                "reason": _("El plazo venció el %(day)s: ya no se puede pedir una subsanación.")
+                % {"day": shown_day(locked.expected_at)}
+            }
+        )
     locked.correction_requested_at = now
     locked.correction_due_at = locked.expected_at = correction_due(now, closed_days=closed_days())
-    headline = gettext_lazy("Necesitamos que corrija o complete su solicitud hasta el %(day)s; si no lo hace, se "
-                            "tendrá por desistida (Ley 20.285, art. 12).")
+    headline = gettext_lazy(
+        "Necesitamos que corrija o complete su solicitud hasta el %(day)s; si no lo hace, se "
+        "tendrá por desistida (Ley 20.285, art. 12)."
+    )
     params = {"day": shown_day(locked.correction_due_at)}
     public_event(locked, kind=EventKind.CORRECTION, note=f"{str(headline) % params} {note}", actor=actor, now=now)
     locked.save(update_fields=["correction_requested_at", "correction_due_at", "expected_at", "updated_at"])
-    notify_citizens(report=locked, message=lambda language, email: notice_message(locked, language, headline,
-                                                                                   params, note))
+    notify_citizens(
+        report=locked, message=lambda language, email: notice_message(locked, language, headline, params, note)
+    )
     return locked
 
 
@@ -108,12 +140,14 @@ def information_correction_receive(*, report: Report, note: str, actor=None, act
         raise ValidationError({"note": _("Escriba lo que el solicitante corrigió o completó.")})
     locked = lock_report(report)
     if locked.correction_due_at is None or locked.status not in OPEN:
-        raise ValidationError({"note": _("La solicitud %(code)s no espera una subsanación.")
-                               % {"code": locked.tracking_code}})
+        raise ValidationError(
+            {"note": _("La solicitud %(code)s no espera una subsanación.") % {"code": locked.tracking_code}}
+        )
     now = timezone.now()
     label = actor_label or (actor.get_username() if actor else "")
-    ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
-                               actor_label=label, created_at=now)
+    ReportEvent.objects.create(
+        report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor, actor_label=label, created_at=now
+    )
     return correction_received(locked, now=now, actor=actor, actor_label=label)
 
 
@@ -124,9 +158,15 @@ def correction_received(locked: Report, *, now: datetime, actor=None, actor_labe
     locked.updated_at = now
     locked.save(update_fields=["correction_due_at", "expected_at", "updated_at"])
     ReportEvent.objects.create(
-        report=locked, kind=EventKind.CORRECTION, is_public=True, actor=actor, actor_label=actor_label,
-        created_at=now, note=_("Subsanación recibida: el plazo de 20 días hábiles corre de nuevo, hasta el %(day)s.")
-        % {"day": shown_day(locked.expected_at)})
+        report=locked,
+        kind=EventKind.CORRECTION,
+        is_public=True,
+        actor=actor,
+        actor_label=actor_label,
+        created_at=now,
+        note=_("Subsanación recibida: el plazo de 20 días hábiles corre de nuevo, hasta el %(day)s.")
+        % {"day": shown_day(locked.expected_at)},
+    )
     return locked
 
 
@@ -146,21 +186,30 @@ def information_corrections_lapse(*, now: datetime | None = None) -> int:
             locked.correction_due_at = None
             if locked.first_response_at is None and previous == Status.SUBMITTED:
                 locked.first_response_at = now
-            locked.save(update_fields=["status", "closed_at", "updated_at", "correction_due_at",
-                                       "first_response_at"])
-            note = _("No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley "
-                     "20.285, art. 12).") % {"day": shown_day(due)}
-            ReportEvent.objects.create(report=locked, kind=EventKind.STATUS, from_status=previous,
-                                       to_status=locked.status, note=note, is_public=True, actor_label="GeoSIAC",
-                                       created_at=now)
+            locked.save(update_fields=["status", "closed_at", "updated_at", "correction_due_at", "first_response_at"])
+            note = _(
+                "No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley "
+                "20.285, art. 12)."
+            ) % {"day": shown_day(due)}
+            ReportEvent.objects.create(
+                report=locked,
+                kind=EventKind.STATUS,
+                from_status=previous,
+                to_status=locked.status,
+                note=note,
+                is_public=True,
+                actor_label="GeoSIAC",
+                created_at=now,
+            )
             notify_status_change(report=locked, note=note)
             lapsed += 1
     return lapsed
 
 
 @transaction.atomic
-def information_answer(*, report: Report, outcome: str, note: str, ground: str = "", actor=None,
-                       seen_updated_at=None) -> Report:
+def information_answer(
+    *, report: Report, outcome: str, note: str, ground: str = "", actor=None, seen_updated_at=None
+) -> Report:
     """The answer with its legal outcome (delivered, partly delivered, denied with its art. 21/20 ground, not
     held): the request is resolved and the citizen told, with the officer's `note` as the public answer."""
     note = (note or "").strip()
@@ -179,24 +228,36 @@ def information_answer(*, report: Report, outcome: str, note: str, ground: str =
     locked.legal_outcome, locked.denial_ground = outcome, ground
     locked.save(update_fields=["legal_outcome", "denial_ground"])
     text = str(LegalOutcome(outcome).label) + (f" ({DenialGround(ground).label})" if ground else "") + f". {note}"
-    return report_change_status(report=locked, status=Status.RESOLVED, note=text, note_is_public=True, actor=actor,
-                                actor_label=actor.get_username() if actor else "")
+    return report_change_status(
+        report=locked,
+        status=Status.RESOLVED,
+        note=text,
+        note_is_public=True,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+    )
 
 
 @transaction.atomic
 def report_refer(*, report: Report, body: str, note: str = "", actor=None, seen_updated_at=None) -> Report:
-    """"Derivar": the request belongs to another institution (`body`); it is closed for the municipality with that
+    """ "Derivar": the request belongs to another institution (`body`); it is closed for the municipality with that
     outcome and the citizen is told where it went."""
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Indique el organismo al que se deriva.")})
     if len(body) > REFERRED_TO_MAX:
-        raise ValidationError({"body": _("El nombre del organismo admite hasta %(max)d caracteres.")
-                               % {"max": REFERRED_TO_MAX}})
+        raise ValidationError(
+            {"body": _("El nombre del organismo admite hasta %(max)d caracteres.") % {"max": REFERRED_TO_MAX}}
+        )
     locked = clock_report(report, Action.REFERRAL, seen_updated_at)
     locked.referred_to, locked.correction_due_at = body, None
     locked.save(update_fields=["referred_to", "correction_due_at"])
     text = _("Derivada a %(body)s, el organismo competente.") % {"body": body}
-    return report_change_status(report=locked, status=Status.CLOSED_NOT_MUNICIPAL,
-                                note=f"{text} {note.strip()}".strip(), note_is_public=True, actor=actor,
-                                actor_label=actor.get_username() if actor else "")
+    return report_change_status(
+        report=locked,
+        status=Status.CLOSED_NOT_MUNICIPAL,
+        note=f"{text} {note.strip()}".strip(),
+        note_is_public=True,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+    )

@@ -36,8 +36,13 @@ def photo_save(processed: ProcessedPhoto, image: FieldFile, thumbnail: FieldFile
 
 def report_photo_store(*, report: Report, processed: ProcessedPhoto, created_at=None) -> ReportPhoto:
     """A citizen's photo, with its thumbnail for lists: sent with the report, or later (`created_at`)."""
-    photo = ReportPhoto(report=report, content_type=processed.content_type, width=processed.width,
-                        height=processed.height, created_at=created_at or report.created_at)
+    photo = ReportPhoto(
+        report=report,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        created_at=created_at or report.created_at,
+    )
     photo_save(processed, photo.image, photo.thumbnail)
     photo.save()
     return photo

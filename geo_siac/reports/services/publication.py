@@ -41,8 +41,12 @@ def report_public_cells_refresh(*, min_count: int | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports:public_cell'))")
         # A request without a place has no cells: it is placed nowhere, and its NULLs must not form a group.
-        groups = (Report.objects.filter(category__is_public=True, h3_res9__isnull=False).order_by().values_list(*GROUP_COLUMNS)
-                  .annotate(n=Count("id")))
+        groups = (
+            Report.objects.filter(category__is_public=True, h3_res9__isnull=False)
+            .order_by()
+            .values_list(*GROUP_COLUMNS)
+            .annotate(n=Count("id"))
+        )
         placed = published_cells({row[:-1]: row[-1] for row in groups}, k)
         columns = list(zip(*[(*group, cell) for group, cell in placed.items()])) or [()] * (len(GROUP_COLUMNS) + 1)
         cursor.execute(_PUBLIC_CELL_SQL, [list(column) for column in columns])

@@ -31,17 +31,27 @@ def status_photos_process(photos: Sequence) -> list[ProcessedPhoto]:
     """Every photo of one change checked and re-encoded (photo_process) before anything is written: one bad photo
     refuses the whole change, under `photos`, naming which one and why."""
     if len(photos) > MAX_STATUS_PHOTOS:
-        raise ValidationError({"photos": _("Se pueden adjuntar hasta %(max)d fotos por cambio; llegaron %(count)d.")
-                               % {"max": MAX_STATUS_PHOTOS, "count": len(photos)}})
+        raise ValidationError(
+            {
+                "photos": _("Se pueden adjuntar hasta %(max)d fotos por cambio; llegaron %(count)d.")
+                % {"max": MAX_STATUS_PHOTOS, "count": len(photos)}
+            }
+        )
     processed = []
     for number, photo in enumerate(photos, start=1):
         try:
             processed.append(photo_process(photo))
         except ValidationError as exc:
-            message = _("La foto %(number)d (%(name)s) no se puede usar: %(reason)s No se guardó ningún cambio; "
-                        "quítela o reemplácela y vuelva a intentarlo.")
-            raise ValidationError({"photos": message % {
-                "number": number, "name": getattr(photo, "name", "") or "—", "reason": " ".join(exc.messages)}}) from exc
+            message = _(
+                "La foto %(number)d (%(name)s) no se puede usar: %(reason)s No se guardó ningún cambio; "
+                "quítela o reemplácela y vuelva a intentarlo."
+            )
+            raise ValidationError(
+                {
+                    "photos": message
+                    % {"number": number, "name": getattr(photo, "name", "") or "—", "reason": " ".join(exc.messages)}
+                }
+            ) from exc
     return processed
 
 
@@ -51,16 +61,29 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if seen_updated_at is not None and locked.updated_at != seen_updated_at:
         raise ValidationError(
-            {"__all__": _("Otra persona modificó esta solicitud mientras usted la tenía abierta. "
-                          "Revise su estado actual y vuelva a intentarlo.")}
+            {
+                "__all__": _(
+                    "Otra persona modificó esta solicitud mientras usted la tenía abierta. "
+                    "Revise su estado actual y vuelva a intentarlo."
+                )
+            }
         )
     return locked
 
 
 @transaction.atomic
-def report_change_status(*, report: Report, status: str, note: str = "", actor=None, actor_label: str = "",
-                         note_is_public: bool = False, photos: Sequence = (), seen_updated_at=None,
-                         work_location: WorkLocation | None = None) -> Report:
+def report_change_status(
+    *,
+    report: Report,
+    status: str,
+    note: str = "",
+    actor=None,
+    actor_label: str = "",
+    note_is_public: bool = False,
+    photos: Sequence = (),
+    seen_updated_at=None,
+    work_location: WorkLocation | None = None,
+) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
     The change itself is public (the citizen is told of every change). The note is internal unless
@@ -77,8 +100,10 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
         raise Unchanged({"status": _("Ya está en «%(status)s».") % {"status": Status(status).label}})
     if not can_transition(locked.status, status):
         raise ValidationError(
-            {"status": _("No se puede pasar de «%(from)s» a «%(to)s».")
-             % {"from": Status(locked.status).label, "to": Status(status).label}}
+            {
+                "status": _("No se puede pasar de «%(from)s» a «%(to)s».")
+                % {"from": Status(locked.status).label, "to": Status(status).label}
+            }
         )
     now = timezone.now()
     previous = locked.status
@@ -90,12 +115,20 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
     if previous in CLOSED and status in OPEN:
         locked.times_reopened += 1
         locked.duplicate_of = None  # reopened: not the same problem after all, so it counts on its own again
-    locked.save(update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened",
-                               "duplicate_of"])
+    locked.save(
+        update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened", "duplicate_of"]
+    )
     note = note.strip()
     event = ReportEvent(
-        report=locked, kind=EventKind.STATUS, from_status=previous, to_status=status,
-        note=note if note_is_public else "", is_public=True, actor=actor, actor_label=actor_label, created_at=now,
+        report=locked,
+        kind=EventKind.STATUS,
+        from_status=previous,
+        to_status=status,
+        note=note if note_is_public else "",
+        is_public=True,
+        actor=actor,
+        actor_label=actor_label,
+        created_at=now,
         **event_fields(work_location),
     )
     event.save()
@@ -104,16 +137,22 @@ def report_change_status(*, report: Report, status: str, note: str = "", actor=N
         photo_save(photo, stored.image)
         stored.save()
     if note and not note_is_public:
-        ReportEvent.objects.create(report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor,
-                                   actor_label=actor_label, created_at=now)
+        ReportEvent.objects.create(
+            report=locked,
+            kind=EventKind.NOTE,
+            note=note,
+            is_public=False,
+            actor=actor,
+            actor_label=actor_label,
+            created_at=now,
+        )
     notify_status_change(report=locked, note=note if note_is_public else "")
     return locked
 
 
 def notify_status_change(*, report: Report, note: str) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
-    notify_citizens(report=report, message=lambda language, email: status_message(report, language, note,
-                                                                                  email=email))
+    notify_citizens(report=report, message=lambda language, email: status_message(report, language, note, email=email))
 
 
 def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, str]]) -> None:
@@ -126,5 +165,6 @@ def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, 
         recipients[report.reporter_phone] = (Medium.SMS, report.language)
     for recipient, (medium, language) in recipients.items():
         subject, body = message(language, recipient if medium == Medium.EMAIL else "")
-        notification_enqueue(report=report, recipient=recipient, language=language, subject=subject, body=body,
-                             medium=medium)
+        notification_enqueue(
+            report=report, recipient=recipient, language=language, subject=subject, body=body, medium=medium
+        )

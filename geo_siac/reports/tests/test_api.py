@@ -28,8 +28,10 @@ def test_reports_are_geojson_features_with_public_fields_only(client, make_repor
     report = make_report(public_visibility=True, reporter_name="Ana Rojas", reporter_email="ana@example.cl")
     (feature,) = features(client)
     assert feature["geometry"]["type"] == "Point"
-    assert feature["geometry"]["coordinates"] == [pytest.approx(PUENTE_ALTO_CENTRE[1]),
-                                                  pytest.approx(PUENTE_ALTO_CENTRE[0])]
+    assert feature["geometry"]["coordinates"] == [
+        pytest.approx(PUENTE_ALTO_CENTRE[1]),
+        pytest.approx(PUENTE_ALTO_CENTRE[0]),
+    ]
     assert feature["properties"]["category"] == "retiro-escombros"
     assert feature["properties"]["commune"] == "13201"
     assert feature["properties"]["location_precision"] == "exact"
@@ -59,8 +61,9 @@ def test_reports_filter_by_commune_category_status_dates_and_bbox(client, make_r
     assert ids(features(client, bbox=f"{lng - 0.01},{lat - 0.01},{lng + 0.01},{lat + 0.01}")) == {penalolen.pk}
 
 
-@pytest.mark.parametrize("query", [{"bbox": "a,b,c,d"}, {"bbox": "10,10,0,0"}, {"status": "perdida"},
-                                   {"created_after": "ayer"}])
+@pytest.mark.parametrize(
+    "query", [{"bbox": "a,b,c,d"}, {"bbox": "10,10,0,0"}, {"status": "perdida"}, {"created_after": "ayer"}]
+)
 def test_bad_filters_are_400(client, communes, query):
     assert client.get("/api/reports/", query).status_code == 400
 
@@ -99,13 +102,19 @@ def mixed_reports(make_report):
     """Public and private reports in both comunas, open and closed, with a description and an address."""
     lat, lng = PUENTE_ALTO_CENTRE
     reports = [
-        make_report(point=(lat + i * 0.0013, lng - i * 0.0021), public_visibility=i % 2 == 0,
-                    category=["retiro-escombros", "grafiti"][i % 2], address=f"Pasaje Los Aromos {i}",
-                    description=f"Escombros, caso {i}.")
+        make_report(
+            point=(lat + i * 0.0013, lng - i * 0.0021),
+            public_visibility=i % 2 == 0,
+            category=["retiro-escombros", "grafiti"][i % 2],
+            address=f"Pasaje Los Aromos {i}",
+            description=f"Escombros, caso {i}.",
+        )
         for i in range(5)
     ]
-    reports += [make_report(point=PENALOLEN_CENTRE, public_visibility=public, category="grafiti", address="Calle 1")
-                for public in (True, False)]
+    reports += [
+        make_report(point=PENALOLEN_CENTRE, public_visibility=public, category="grafiti", address="Calle 1")
+        for public in (True, False)
+    ]
     report_change_status(report=reports[1], status="resolved", note="Retirado.")
     report_change_status(report=reports[2], status="in_progress")
     report_change_status(report=reports[5], status="closed_duplicate")
@@ -114,10 +123,20 @@ def mixed_reports(make_report):
 
 
 LIST_QUERIES = [
-    {}, {"page_size": 3}, {"page_size": 3, "page": 2}, {"page_size": 3, "page": "last"}, {"page_size": 3, "page": 9},
-    {"bbox": f"{PUENTE_ALTO_CENTRE[1] - 0.01},{PUENTE_ALTO_CENTRE[0] - 0.01},"
-             f"{PUENTE_ALTO_CENTRE[1] + 0.01},{PUENTE_ALTO_CENTRE[0] + 0.01}", "page_size": 2, "page": 2},
-    {"status": "resolved"}, {"commune": "13122"}, {"category": "grafiti", "page_size": 1},
+    {},
+    {"page_size": 3},
+    {"page_size": 3, "page": 2},
+    {"page_size": 3, "page": "last"},
+    {"page_size": 3, "page": 9},
+    {
+        "bbox": f"{PUENTE_ALTO_CENTRE[1] - 0.01},{PUENTE_ALTO_CENTRE[0] - 0.01},"
+        f"{PUENTE_ALTO_CENTRE[1] + 0.01},{PUENTE_ALTO_CENTRE[0] + 0.01}",
+        "page_size": 2,
+        "page": 2,
+    },
+    {"status": "resolved"},
+    {"commune": "13122"},
+    {"category": "grafiti", "page_size": 1},
 ]
 
 
@@ -133,7 +152,8 @@ def responses(client, mixed_reports) -> list[tuple[int, bytes]]:
 
 @pytest.mark.parametrize("time_zone", ["America/Santiago", "UTC"])
 def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_serializer(
-        client, make_report, mixed_reports, monkeypatch, settings, time_zone):
+    client, make_report, mixed_reports, monkeypatch, settings, time_zone
+):
     settings.TIME_ZONE = time_zone
     hidden = make_report(category="ruidos-molestos", public_visibility=True)
     Category.objects.filter(service_code="ruidos-molestos").update(is_public=False)
@@ -152,8 +172,9 @@ def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_
     assert responses(client, [*mixed_reports, hidden]) == fast
 
 
-def test_a_page_of_features_costs_the_same_few_queries_however_many_it_holds(client, make_report,
-                                                                                django_assert_num_queries):
+def test_a_page_of_features_costs_the_same_few_queries_however_many_it_holds(
+    client, make_report, django_assert_num_queries
+):
     make_report(public_visibility=True)
     with django_assert_num_queries(2):  # the count, then the page
         client.get("/api/reports/")

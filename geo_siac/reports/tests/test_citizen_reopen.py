@@ -1,4 +1,4 @@
-""""No fue resuelto" and "agregar información": a citizen reopens a closed report within 10 business days (from the
+""" "No fue resuelto" and "agregar información": a citizen reopens a closed report within 10 business days (from the
 closing message's signed link or from "Mis solicitudes"), and adds a note or a photo to an open one."""
 
 import io
@@ -48,7 +48,11 @@ def closed_on(report, year, month, day):
 def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_for_the_crew_only(closed, crews, client):
     reopened = report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email="Rosa@Example.cl")
     assert (reopened.status, reopened.crew, reopened.times_reopened, reopened.closed_at) == (
-        "in_progress", crews["A"], 1, None)
+        "in_progress",
+        crews["A"],
+        1,
+        None,
+    )
     assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: El hoyo sigue ahí."
     page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
     assert "En ejecución" in page and "El hoyo sigue ahí." not in page

@@ -66,9 +66,14 @@ def test_extension_without_reason_is_refused(make_report, crews):
 
 def test_open_report_is_on_time_then_due_soon_then_overdue_and_closed_ones_are_not_listed(make_report):
     report = make_report()
-    states = [open_reports(now).get(pk=report.pk).deadline_state
-              for now in (report.created_at, report.expected_at - timedelta(hours=3),
-                          report.expected_at + timedelta(minutes=1))]
+    states = [
+        open_reports(now).get(pk=report.pk).deadline_state
+        for now in (
+            report.created_at,
+            report.expected_at - timedelta(hours=3),
+            report.expected_at + timedelta(minutes=1),
+        )
+    ]
     assert states == ["on_time", "due_soon", "overdue"]
     assert report in overdue_reports(report.expected_at + timedelta(days=1))
     report_change_status(report=report, status="resolved")

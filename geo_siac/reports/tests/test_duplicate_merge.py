@@ -22,7 +22,9 @@ def test_merge_closes_the_duplicate_with_its_original_and_moves_its_followers(ma
     assert (duplicate.status, duplicate.duplicate_of) == ("closed_duplicate", original)
     assert duplicate.closed_at is not None
     assert sorted(Follower.objects.filter(report=original).values_list("email", flat=True)) == [
-        "segunda@example.cl", "vecino@example.cl"]
+        "segunda@example.cl",
+        "vecino@example.cl",
+    ]
     assert not Follower.objects.filter(report=duplicate).exists()
     notes = list(original.events.filter(kind="note").values_list("note", flat=True))
     assert notes == [f"Se le unió la duplicada {duplicate.tracking_code} (2 seguidores nuevos)."]
@@ -35,8 +37,9 @@ def test_each_citizen_of_the_duplicate_is_told_in_their_language_which_report_to
 
     report_merge_duplicate(duplicate=duplicate, original=original, by=crews["supervisor"])
 
-    told = {n.recipient: n.body for n in Notification.objects.filter(report=duplicate)
-            if original.tracking_code in n.body}
+    told = {
+        n.recipient: n.body for n in Notification.objects.filter(report=duplicate) if original.tracking_code in n.body
+    }
     assert set(told) == {"resident@example.com", "vecina@example.cl"}
     assert f"Follow request {original.tracking_code} at" in told["resident@example.com"]
     assert f"Siga la solicitud {original.tracking_code} en" in told["vecina@example.cl"]
@@ -74,7 +77,10 @@ def refused(duplicate: Report, original: Report, by) -> str:
     for report in (duplicate, original):
         fresh = Report.objects.get(pk=report.pk)
         assert (fresh.status, fresh.duplicate_of_id, fresh.events.count()) == (
-            report.status, report.duplicate_of_id, events[report.pk])
+            report.status,
+            report.duplicate_of_id,
+            events[report.pk],
+        )
     return " ".join(caught.value.messages)
 
 
@@ -87,7 +93,8 @@ def test_a_report_is_not_merged_into_a_closed_one(make_report, crews):
     original, duplicate = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
     original = report_change_status(report=original, status="resolved")
     assert refused(duplicate, original, crews["supervisor"]) == (
-        f"{original.tracking_code} está cerrada: la original debe estar abierta.")
+        f"{original.tracking_code} está cerrada: la original debe estar abierta."
+    )
 
 
 def test_a_closed_report_is_not_merged(make_report, crews):
@@ -100,7 +107,8 @@ def test_merging_into_a_duplicate_names_its_original_instead_of_making_a_chain(m
     first, second, third = (make_report(point=WEST_POINT) for _ in range(3))
     second = report_merge_duplicate(duplicate=second, original=first, by=crews["supervisor"])
     assert refused(third, second, crews["supervisor"]) == (
-        f"{second.tracking_code} ya es duplicada de {first.tracking_code}: elija esa como original.")
+        f"{second.tracking_code} ya es duplicada de {first.tracking_code}: elija esa como original."
+    )
 
 
 def test_a_report_that_had_duplicates_hands_them_to_its_own_original(make_report, crews):
@@ -122,4 +130,5 @@ def test_reports_of_two_comunas_are_not_merged(make_report, crews):
     puente_alto, penalolen = make_report(point=WEST_POINT), make_report(point=PENALOLEN_CENTRE)
     assert refused(penalolen, puente_alto, crews["supervisor"]) == (
         f"{penalolen.tracking_code} es de Peñalolén y {puente_alto.tracking_code} de Puente Alto: solo se unen "
-        "solicitudes de la misma comuna.")
+        "solicitudes de la misma comuna."
+    )

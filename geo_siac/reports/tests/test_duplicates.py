@@ -56,8 +56,13 @@ def test_private_reports_are_never_suggested_so_probing_cannot_locate_them(clien
 
 
 def test_suggestions_carry_no_personal_data_nor_coordinates(client, make_public_report):
-    make_public_report(point=north_of_centre(15), reporter_name="Rosa Pérez", reporter_email="rosa@example.cl",
-                reporter_phone="+56 9 8765 4321", description="Frente a mi casa")
+    make_public_report(
+        point=north_of_centre(15),
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+        reporter_phone="+56 9 8765 4321",
+        description="Frente a mi casa",
+    )
     text = duplicates(client).content.decode()
     for secret in ("Rosa", "rosa@example.cl", "8765", "Frente a mi casa", f"{LAT + 15 / 111_320:.4f}"):
         assert secret not in text

@@ -18,17 +18,21 @@ HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,des
 def schema() -> set[tuple[str, str]]:
     """Every index and foreign key of the report tables, with its definition."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
-                       [list(BULK_TABLES)])
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [list(BULK_TABLES)])
         indexes = set(cursor.fetchall())
-        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                       "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [list(BULK_TABLES)])
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+            [list(BULK_TABLES)],
+        )
         return indexes | set(cursor.fetchall())
 
 
 def write_csv(path, rows: int, *, start: int = 0):
-    lines = [f"b{i},2026-10-0{1 + i % 5} 10:00,,bache,web,submitted,{-33.6117 + i * 1e-5},{-70.5758},x\n"
-             for i in range(start, start + rows)]
+    lines = [
+        f"b{i},2026-10-0{1 + i % 5} 10:00,,bache,web,submitted,{-33.6117 + i * 1e-5},{-70.5758},x\n"
+        for i in range(start, start + rows)
+    ]
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
     return path
 

@@ -37,8 +37,10 @@ def test_la311_rejects_rows_without_coordinates_and_with_dates_out_of_order(comm
     fmt = "%m/%d/%Y %I:%M:%S %p"
     no_coords = {r["SRNumber"] for r in rows if not r["Latitude"].strip() or not r["Longitude"].strip()}
     backwards = {
-        r["SRNumber"] for r in rows
-        if r["SRNumber"] not in no_coords and r["ClosedDate"]
+        r["SRNumber"]
+        for r in rows
+        if r["SRNumber"] not in no_coords
+        and r["ClosedDate"]
         and datetime.strptime(r["ClosedDate"], fmt) < datetime.strptime(r["CreatedDate"], fmt)
     }
     assert len(no_coords) == 1102 and backwards

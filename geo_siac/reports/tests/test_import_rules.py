@@ -47,16 +47,16 @@ def import_rows(path, rows: list[tuple]) -> dict[str, tuple[str, str]]:
         for source_id, lat, lng, code, description, address in rows:
             writer.writerow([source_id, "2026-11-23T10:00:00-03:00", code, "web", lat, lng, description, address])
     rejects = path.with_name("rechazos.csv")
-    call_command("import_reports", str(path), "--commit", "--no-progress", "--rejects", str(rejects),
-                 stdout=StringIO())
+    call_command("import_reports", str(path), "--commit", "--no-progress", "--rejects", str(rejects), stdout=StringIO())
     with open(rejects, newline="", encoding="utf-8") as handle:
         return {row["source_id"]: (row["campo"], row["motivo"]) for row in csv.DictReader(handle)}
 
 
 def report_create_error(lat: str, lng: str, code: str, description: str, address: str) -> tuple[str, str]:
     with pytest.raises(ValidationError) as caught:
-        report_create(category=code, latitude=lat, longitude=lng, channel="web", description=description,
-                      address=address)
+        report_create(
+            category=code, latitude=lat, longitude=lng, channel="web", description=description, address=address
+        )
     [(field, [message])] = caught.value.message_dict.items()
     return field, message
 
@@ -75,8 +75,9 @@ def test_a_closed_day_moves_an_imported_deadline_exactly_as_it_moves_report_crea
     with mock.patch("django.utils.timezone.now", return_value=monday):
         filed = report_create(category="bache", latitude=LAT, longitude=LNG, channel="web")
     path = tmp_path / "historia.csv"
-    path.write_text("source_id,created_at,service_code,lat,lng\n"
-                    f"a1,{monday.isoformat()},bache,{LAT},{LNG}\n", encoding="utf-8")
+    path.write_text(
+        f"source_id,created_at,service_code,lat,lng\na1,{monday.isoformat()},bache,{LAT},{LNG}\n", encoding="utf-8"
+    )
     call_command("import_reports", str(path), "--commit", "--no-progress", stdout=StringIO())
 
     imported = Report.objects.get(source_id="a1")

@@ -32,8 +32,14 @@ def reworked(make_report):
     """Received 1 Sep, acknowledged 2, in progress 3, resolved 4, reopened 7, resolved 8, reopened 9."""
     with at(1):
         report = make_report()
-    for status, day in [("acknowledged", 2), ("in_progress", 3), ("resolved", 4), ("in_progress", 7),
-                        ("resolved", 8), ("in_progress", 9)]:
+    for status, day in [
+        ("acknowledged", 2),
+        ("in_progress", 3),
+        ("resolved", 4),
+        ("in_progress", 7),
+        ("resolved", 8),
+        ("in_progress", 9),
+    ]:
         report = change(report, status, day)
     return report
 

@@ -46,9 +46,18 @@ def day_of(moment) -> date:
 @pytest.fixture
 def information_request(communes):
     def make(moment):
-        return run_at(moment, report_create, kind=RequestKind.INFORMATION, category="acceso-informacion",
-                      commune=communes["13201"], channel="web", description="Contratos de alumbrado 2025.",
-                      reporter_name="Rosa Pérez", reporter_email=CITIZEN)
+        return run_at(
+            moment,
+            report_create,
+            kind=RequestKind.INFORMATION,
+            category="acceso-informacion",
+            commune=communes["13201"],
+            channel="web",
+            description="Contratos de alumbrado 2025.",
+            reporter_name="Rosa Pérez",
+            reporter_email=CITIZEN,
+        )
+
     return make
 
 
@@ -59,8 +68,9 @@ def outbox_to_citizen() -> list[str]:
 def test_the_one_extension_crosses_fiestas_patrias_and_a_second_is_refused(information_request, crews):
     report = information_request(at(2026, 8, 20))  # Thu 20 August
     assert day_of(report.expected_at) == date(2026, 9, 17)  # 20 business days: Thu 17 September
-    report = run_at(at(2026, 9, 16), information_extend, report=report, reason="Volumen de documentos",
-                    actor=crews["supervisor"])
+    report = run_at(
+        at(2026, 9, 16), information_extend, report=report, reason="Volumen de documentos", actor=crews["supervisor"]
+    )
     # 10 business days after Thu 17 September: 18 and 19 are holidays, so Mon 21 ... Fri 2 October.
     assert day_of(report.expected_at) == date(2026, 10, 2)
     assert report.events.get(kind="extended").is_public
@@ -69,7 +79,8 @@ def test_the_one_extension_crosses_fiestas_patrias_and_a_second_is_refused(infor
     with pytest.raises(ValidationError) as caught:
         run_at(at(2026, 9, 25), information_extend, report=report, reason="Otra vez", actor=crews["supervisor"])
     assert caught.value.message_dict["reason"] == [
-        "El plazo ya fue prorrogado el 2026-09-16: la ley permite una sola prórroga."]
+        "El plazo ya fue prorrogado el 2026-09-16: la ley permite una sola prórroga."
+    ]
     report.refresh_from_db()
     assert day_of(report.expected_at) == date(2026, 10, 2)
 
@@ -79,7 +90,8 @@ def test_an_extension_after_the_deadline_is_refused_and_nothing_changes(informat
     with pytest.raises(ValidationError) as caught:
         run_at(at(2026, 9, 18), information_extend, report=report, reason="Tarde", actor=crews["supervisor"])
     assert caught.value.message_dict["reason"] == [
-        "El plazo venció el 2026-09-17: la prórroga debe comunicarse antes del vencimiento."]
+        "El plazo venció el 2026-09-17: la prórroga debe comunicarse antes del vencimiento."
+    ]
     report.refresh_from_db()
     assert report.deadline_extended_at is None and day_of(report.expected_at) == date(2026, 9, 17)
     assert not report.events.filter(kind="extended").exists()
@@ -92,11 +104,15 @@ def test_an_extension_skips_the_installations_closed_days(information_request, c
     assert day_of(report.expected_at) == date(2026, 10, 5)
 
 
-def test_a_correction_pauses_the_clock_across_a_holiday_and_the_answer_restarts_the_20_days(information_request,
-                                                                                            crews):
+def test_a_correction_pauses_the_clock_across_a_holiday_and_the_answer_restarts_the_20_days(information_request, crews):
     report = information_request(at(2026, 9, 14))
-    report = run_at(at(2026, 9, 16), information_correction_request, report=report,
-                    note="Indique qué contratos y de qué años.", actor=crews["supervisor"])
+    report = run_at(
+        at(2026, 9, 16),
+        information_correction_request,
+        report=report,
+        note="Indique qué contratos y de qué años.",
+        actor=crews["supervisor"],
+    )
     # 5 business days after Wed 16 September: Thu 17, (18, 19 holidays) Mon 21, Tue 22, Wed 23, Thu 24.
     assert day_of(report.correction_due_at) == date(2026, 9, 24)
     assert day_of(report.expected_at) == date(2026, 9, 24)
@@ -106,19 +122,22 @@ def test_a_correction_pauses_the_clock_across_a_holiday_and_the_answer_restarts_
     assert "espera la subsanación" in caught.value.messages[0]
     # The citizen answers through "Mis solicitudes" on Tue 22 September: 20 business days from then, past the
     # Monday 12 October holiday, end on Wed 21 October.
-    run_at(at(2026, 9, 22), report_add_citizen_info, report=report, note="Los de alumbrado de 2025.",
-           by_email=CITIZEN)
+    run_at(at(2026, 9, 22), report_add_citizen_info, report=report, note="Los de alumbrado de 2025.", by_email=CITIZEN)
     report.refresh_from_db()
     assert report.correction_due_at is None and day_of(report.expected_at) == date(2026, 10, 21)
     assert "hasta el 2026-10-21" in report.events.filter(kind="correction").last().note
     assert run_at(at(2026, 9, 25), information_corrections_lapse) == 0
 
 
-def test_an_unanswered_correction_is_deemed_withdrawn_at_the_end_of_its_fifth_business_day(information_request,
-                                                                                           crews):
+def test_an_unanswered_correction_is_deemed_withdrawn_at_the_end_of_its_fifth_business_day(information_request, crews):
     report = information_request(at(2026, 9, 14))
-    run_at(at(2026, 9, 16), information_correction_request, report=report, note="Precise el período.",
-           actor=crews["supervisor"])
+    run_at(
+        at(2026, 9, 16),
+        information_correction_request,
+        report=report,
+        note="Precise el período.",
+        actor=crews["supervisor"],
+    )
     assert run_at(at(2026, 9, 24, 18), information_corrections_lapse) == 0  # still Thursday 24 September
     assert run_at(at(2026, 9, 25, 0), information_corrections_lapse) == 1
     report.refresh_from_db()
@@ -131,8 +150,9 @@ def test_an_unanswered_correction_is_deemed_withdrawn_at_the_end_of_its_fifth_bu
 def test_a_correction_received_at_the_desk_restarts_the_clock(information_request, crews):
     report = information_request(at(2026, 9, 14))
     run_at(at(2026, 9, 16), information_correction_request, report=report, note="Precise.", actor=crews["supervisor"])
-    report = run_at(at(2026, 9, 17), information_correction_receive, report=report, note="Trajo la carta.",
-                    actor=crews["operator"])
+    report = run_at(
+        at(2026, 9, 17), information_correction_receive, report=report, note="Trajo la carta.", actor=crews["operator"]
+    )
     # 20 business days from Thu 17 September: Mon 21 September is the first, Mon 12 October is skipped.
     assert day_of(report.expected_at) == date(2026, 10, 19)
     with pytest.raises(ValidationError):
@@ -145,11 +165,17 @@ def test_a_denial_needs_its_legal_ground_and_the_answer_records_the_outcome(info
         information_answer(report=report, outcome="denied", note="No corresponde.", actor=crews["supervisor"])
     assert "causal legal" in caught.value.message_dict["ground"][0]
     with pytest.raises(ValidationError) as caught:
-        information_answer(report=report, outcome="delivered", ground="art21_2", note="Adjunto.",
-                           actor=crews["supervisor"])
+        information_answer(
+            report=report, outcome="delivered", ground="art21_2", note="Adjunto.", actor=crews["supervisor"]
+        )
     assert "Solo una denegación" in caught.value.message_dict["ground"][0]
-    report = information_answer(report=report, outcome="partly_delivered", ground="art21_2",
-                                note="Se entregan los contratos sin datos personales.", actor=crews["supervisor"])
+    report = information_answer(
+        report=report,
+        outcome="partly_delivered",
+        ground="art21_2",
+        note="Se entregan los contratos sin datos personales.",
+        actor=crews["supervisor"],
+    )
     assert report.status == Status.RESOLVED
     assert (report.legal_outcome, report.denial_ground) == ("partly_delivered", "art21_2")
     assert "Entregada parcialmente (Art. 21 N°2" in outbox_to_citizen()[-1]
@@ -157,8 +183,7 @@ def test_a_denial_needs_its_legal_ground_and_the_answer_records_the_outcome(info
 
 def test_a_referral_closes_the_request_and_tells_the_citizen_where_it_went(information_request, crews):
     report = information_request(at(2026, 9, 14))
-    report = report_refer(report=report, body="Servicio de Registro Civil e Identificación",
-                          actor=crews["supervisor"])
+    report = report_refer(report=report, body="Servicio de Registro Civil e Identificación", actor=crews["supervisor"])
     assert report.status == Status.CLOSED_NOT_MUNICIPAL
     assert report.referred_to == "Servicio de Registro Civil e Identificación"
     assert "Derivada a Servicio de Registro Civil e Identificación" in outbox_to_citizen()[-1]
@@ -167,8 +192,13 @@ def test_a_referral_closes_the_request_and_tells_the_citizen_where_it_went(infor
 
 
 def test_the_legal_clock_is_refused_for_a_kind_without_it(communes, crews):
-    report = report_create(kind=RequestKind.SUGGESTION, category="sugerencia", commune=communes["13201"],
-                           channel="web", description="Más ciclovías.")
+    report = report_create(
+        kind=RequestKind.SUGGESTION,
+        category="sugerencia",
+        commune=communes["13201"],
+        channel="web",
+        description="Más ciclovías.",
+    )
     with pytest.raises(ValidationError) as caught:
         information_extend(report=report, reason="x", actor=crews["supervisor"])
     assert "no admite «Prórroga legal (Ley 20.285)»" in caught.value.messages[0]

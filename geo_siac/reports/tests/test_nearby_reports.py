@@ -40,8 +40,11 @@ def test_an_open_public_report_near_the_pin_is_shown_at_its_point_with_a_link_to
     (feature,) = nearby(client).json()["features"]
     assert feature["geometry"]["coordinates"] == [round(LNG, 6), round(north(100)[0], 6)]
     assert feature["properties"] == {
-        "category": "Retiro de escombros", "status": "Recibida", "exact": True,
-        "created_at": report.created_at.date().isoformat(), "url": f"/seguimiento/{report.tracking_code}/#seguir",
+        "category": "Retiro de escombros",
+        "status": "Recibida",
+        "exact": True,
+        "created_at": report.created_at.date().isoformat(),
+        "url": f"/seguimiento/{report.tracking_code}/#seguir",
     }
 
 
@@ -52,8 +55,9 @@ def test_closed_reports_and_reports_beyond_the_radius_are_not_shown(client, make
     assert nearby(client).json()["features"] == []
 
 
-def test_a_non_public_report_is_shown_only_at_its_published_cell_centre_never_at_its_point(client, make_report,
-                                                                                         settings):
+def test_a_non_public_report_is_shown_only_at_its_published_cell_centre_never_at_its_point(
+    client, make_report, settings
+):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
     private = [make_report(point=north(metres)) for metres in (10, 25, 40)]
     call_command("publish_open_data", stdout=io.StringIO())

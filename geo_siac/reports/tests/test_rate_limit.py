@@ -7,8 +7,12 @@ from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 def submit(client, n: int, ip: str = "203.0.113.7", **headers):
     lat, lng = PUENTE_ALTO_CENTRE
-    return client.post("/", {"token": f"t{n}", "lat": lat, "long": lng, "service_code": "microbasural",
-                             "description": "Basura"}, REMOTE_ADDR=ip, **headers)
+    return client.post(
+        "/",
+        {"token": f"t{n}", "lat": lat, "long": lng, "service_code": "microbasural", "description": "Basura"},
+        REMOTE_ADDR=ip,
+        **headers,
+    )
 
 
 def test_submissions_beyond_the_limit_get_429_and_are_not_stored(client, settings, communes):

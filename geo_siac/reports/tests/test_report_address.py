@@ -12,10 +12,16 @@ CROSSING = (-33.57794, -70.59849)  # lat, lng: Av. Ejército Libertador / Esq. P
 
 @pytest.fixture
 def gazetteer(communes):
-    gazetteer_load(source="prueba", commit=True, entries=[
-        Entry(EntryKind.INTERSECTION, "Av. Ejército Libertador / Esq. Pedro Núñez F.", CROSSING[1], CROSSING[0], "i1"),
-        Entry(EntryKind.STREET, "Av. Ejército Libertador", -70.5985, -33.5760, "s1"),
-    ])
+    gazetteer_load(
+        source="prueba",
+        commit=True,
+        entries=[
+            Entry(
+                EntryKind.INTERSECTION, "Av. Ejército Libertador / Esq. Pedro Núñez F.", CROSSING[1], CROSSING[0], "i1"
+            ),
+            Entry(EntryKind.STREET, "Av. Ejército Libertador", -70.5985, -33.5760, "s1"),
+        ],
+    )
 
 
 def near_crossing(metres_north: float) -> tuple[float, float]:

@@ -92,8 +92,9 @@ def test_several_errors_are_reported_together(make_report):
 
 def test_required_extra_question_must_be_answered(make_report):
     assert_rejected(make_report, "attribute[plaga]", "obligatoria", category="control-plagas")
-    assert_rejected(make_report, "attribute[plaga]", "no permitidos", category="control-plagas",
-                    attributes={"plaga": ["dragones"]})
+    assert_rejected(
+        make_report, "attribute[plaga]", "no permitidos", category="control-plagas", attributes={"plaga": ["dragones"]}
+    )
     report = make_report(category="control-plagas", attributes={"plaga": ["roedores", "insectos"]})
     assert report.attributes == {"plaga": ["roedores", "insectos"]}
 
@@ -122,24 +123,51 @@ def test_deadline_skips_the_installations_closed_days(make_report, monkeypatch):
 def test_the_one_statement_insert_writes_every_column_as_the_orm_save_would(make_report, crews):
     """report_store inserts the report, its events and the form token in one statement built from the models'
     own fields (geo_siac.db.insert_sql, typed_values): the same report saved by the ORM is the same row."""
-    filed = make_report(category="control-plagas", attributes={"plaga": ["roedores"]}, reporter_name="Ana",
-                        reporter_email="ana@example.cl", public_visibility=True, address="Pasaje 1",
-                        created_by=crews["operator"], actor_label="OIRS", submission_token="t-1")
+    filed = make_report(
+        category="control-plagas",
+        attributes={"plaga": ["roedores"]},
+        reporter_name="Ana",
+        reporter_email="ana@example.cl",
+        public_visibility=True,
+        address="Pasaje 1",
+        created_by=crews["operator"],
+        actor_label="OIRS",
+        submission_token="t-1",
+    )
     stored = Report.objects.get(pk=filed.pk)
     copy = Report.objects.get(pk=filed.pk)
     copy.pk, copy.tracking_code = None, "PA-ZZZZ-ZZZZ"
     copy.save(force_insert=True)
-    ours, orms = ({k: v for k, v in Report.objects.filter(pk=pk).values().get().items()
-                   if k not in ("id", "tracking_code")} for pk in (stored.pk, copy.pk))
+    ours, orms = (
+        {k: v for k, v in Report.objects.filter(pk=pk).values().get().items() if k not in ("id", "tracking_code")}
+        for pk in (stored.pk, copy.pk)
+    )
     assert ours == orms and len(ours) == len(Report._meta.concrete_fields) - 2
     assert stored.location.equals_exact(filed.location) and stored.attributes == {"plaga": ["roedores"]}
-    events = list(stored.events.order_by("id").values("kind", "to_status", "is_public", "actor_id", "actor_label",
-                                                      "note", "created_at"))
+    events = list(
+        stored.events.order_by("id").values(
+            "kind", "to_status", "is_public", "actor_id", "actor_label", "note", "created_at"
+        )
+    )
     assert events == [
-        {"kind": "created", "to_status": "submitted", "is_public": True, "actor_id": crews["operator"].pk,
-         "actor_label": "OIRS", "note": "", "created_at": stored.created_at},
-        {"kind": "routed", "to_status": "", "is_public": False, "actor_id": None, "actor_label": "GeoSIAC",
-         "note": events[1]["note"], "created_at": stored.created_at},
+        {
+            "kind": "created",
+            "to_status": "submitted",
+            "is_public": True,
+            "actor_id": crews["operator"].pk,
+            "actor_label": "OIRS",
+            "note": "",
+            "created_at": stored.created_at,
+        },
+        {
+            "kind": "routed",
+            "to_status": "",
+            "is_public": False,
+            "actor_id": None,
+            "actor_label": "GeoSIAC",
+            "note": events[1]["note"],
+            "created_at": stored.created_at,
+        },
     ]
     assert events[1]["note"]  # the routing decision, said in words
     assert stored.submission.token == "t-1"
@@ -195,13 +223,18 @@ def test_a_service_point_of_a_comuna_not_served_is_refused_by_name_and_nothing_i
     from geo_siac.zones.models import Commune, ServicePoint
 
     penalolen = communes["13122"]
-    desk = ServicePoint.objects.create(name="OIRS Peñalolén", kind="oirs", commune=penalolen,
-                                       point=Point(PENALOLEN_CENTRE[1], PENALOLEN_CENTRE[0], srid=4326))
+    desk = ServicePoint.objects.create(
+        name="OIRS Peñalolén",
+        kind="oirs",
+        commune=penalolen,
+        point=Point(PENALOLEN_CENTRE[1], PENALOLEN_CENTRE[0], srid=4326),
+    )
     Commune.objects.filter(pk=penalolen.pk).update(is_active=False)
     with pytest.raises(ValidationError) as caught:
         make_report(channel="in_person", received_at=desk)
     assert caught.value.message_dict["received_at"] == [
-        "El punto de atención «OIRS Peñalolén» no pertenece a una comuna atendida."]
+        "El punto de atención «OIRS Peñalolén» no pertenece a una comuna atendida."
+    ]
     assert not Report.objects.exists()
     Commune.objects.filter(pk=penalolen.pk).update(is_active=True)
     assert make_report(channel="in_person", received_at=desk).received_at == desk

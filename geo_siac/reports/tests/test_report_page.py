@@ -37,8 +37,12 @@ def jpeg_with_gps() -> bytes:
 def form_data(**overrides) -> dict:
     lat, lng = overrides.pop("point", PUENTE_ALTO_CENTRE)
     data = {
-        "token": "form-token-1", "lat": str(lat), "long": str(lng), "service_code": "retiro-escombros",
-        "attribute[retiro-escombros][volumen]": "1-3m3", "description": "Colchones y escombros en la vereda.",
+        "token": "form-token-1",
+        "lat": str(lat),
+        "long": str(lng),
+        "service_code": "retiro-escombros",
+        "attribute[retiro-escombros][volumen]": "1-3m3",
+        "description": "Colchones y escombros en la vereda.",
     }
     data.update(overrides)
     return data
@@ -97,7 +101,7 @@ def test_an_address_the_service_refuses_is_marked_next_to_the_address_field(clie
     response = client.post("/", form_data(address="Av. Concha y Toro " + "1" * 300))
     html = response.content.decode()
     assert response.status_code == 400
-    field = html[html.index('id="id_address"'):]
+    field = html[html.index('id="id_address"') :]
     tag, after = field.split(">", 1)
     assert 'aria-invalid="true"' in tag
     assert after.lstrip().startswith('<span id="error-address" class="field-error">La dirección')
@@ -145,12 +149,15 @@ def test_gps_exif_is_gone_from_the_stored_photo(client, communes):
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
-        (lambda: SimpleUploadedFile("foto.jpg", b"<html>no soy una foto</html>", "image/jpeg"),
-         "no es una imagen JPEG, PNG o WebP"),
-        (lambda: SimpleUploadedFile("foto.png", png_bytes() + b"\0" * (20 * 1024 * 1024), "image/png"),
-         "supera el tamaño máximo de 10 MB"),
-        (lambda: SimpleUploadedFile("foto.png", png_bytes((400, 300))[:300], "image/png"),
-         "dañada o incompleta"),
+        (
+            lambda: SimpleUploadedFile("foto.jpg", b"<html>no soy una foto</html>", "image/jpeg"),
+            "no es una imagen JPEG, PNG o WebP",
+        ),
+        (
+            lambda: SimpleUploadedFile("foto.png", png_bytes() + b"\0" * (20 * 1024 * 1024), "image/png"),
+            "supera el tamaño máximo de 10 MB",
+        ),
+        (lambda: SimpleUploadedFile("foto.png", png_bytes((400, 300))[:300], "image/png"), "dañada o incompleta"),
     ],
     ids=["fake-extension", "20-mb", "truncated"],
 )
@@ -184,8 +191,9 @@ def test_two_simultaneous_submissions_of_one_form_create_one_report(communes):
 
     def submit(_):
         try:
-            return report_create(category="microbasural", latitude=lat, longitude=lng, channel="web",
-                                 submission_token="same-form").tracking_code
+            return report_create(
+                category="microbasural", latitude=lat, longitude=lng, channel="web", submission_token="same-form"
+            ).tracking_code
         finally:
             connection.close()
 

@@ -28,8 +28,9 @@ def photo() -> SimpleUploadedFile:
 @pytest.fixture
 def rosa(make_report, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    mine = make_report(reporter_name="Rosa Pérez", reporter_email="Rosa@Example.cl", reporter_phone="+56 9 1234 5678",
-                       photo=photo())
+    mine = make_report(
+        reporter_name="Rosa Pérez", reporter_email="Rosa@Example.cl", reporter_phone="+56 9 1234 5678", photo=photo()
+    )
     other = make_report(reporter_email="otro@example.cl")
     report_follow(report=other, email="rosa@example.cl")
     return mine, other
@@ -58,7 +59,8 @@ def test_erase_is_a_dry_run_without_commit(rosa):
 
 
 def test_erase_removes_personal_data_and_photos_but_keeps_the_report_in_statistics(
-        rosa, tmp_path, django_capture_on_commit_callbacks):
+    rosa, tmp_path, django_capture_on_commit_callbacks
+):
     mine, other = rosa
     counts_before = report_counts_by_commune()
     files = [tmp_path / p.image.name for p in ReportPhoto.objects.all()]

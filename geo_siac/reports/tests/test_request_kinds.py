@@ -28,8 +28,13 @@ def file(moment=MONDAY, **values):
 
 
 def test_a_suggestion_without_a_place_goes_to_the_topics_department_with_no_cell(communes):
-    report = file(kind=RequestKind.SUGGESTION, category="sugerencia", commune=communes["13201"],
-                  description="Más bancas en la plaza.", reporter_email="vecina@example.cl")
+    report = file(
+        kind=RequestKind.SUGGESTION,
+        category="sugerencia",
+        commune=communes["13201"],
+        description="Más bancas en la plaza.",
+        reporter_email="vecina@example.cl",
+    )
     report.refresh_from_db()
     assert report.kind == "suggestion" and report.location is None and report.commune.cut == "13201"
     assert [getattr(report, f"h3_res{r}") for r in range(6, 11)] == [None] * 5
@@ -42,24 +47,37 @@ def test_a_suggestion_without_a_place_goes_to_the_topics_department_with_no_cell
 
 def test_a_complaint_topic_promising_more_than_the_law_allows_gets_the_legal_20_business_days(communes):
     Category.objects.filter(service_code="reclamo-servicio").update(response_days=40)
-    report = file(kind=RequestKind.COMPLAINT, category="reclamo-servicio", commune=communes["13201"],
-                  description="No retiraron la basura.")
+    report = file(
+        kind=RequestKind.COMPLAINT,
+        category="reclamo-servicio",
+        commune=communes["13201"],
+        description="No retiraron la basura.",
+    )
     # 20 business days from Mon 14 Sep, skipping 18-19 Sep and Mon 12 October: Wed 14 October.
     assert report.expected_at.astimezone(SANTIAGO).date() == date(2026, 10, 14)
 
 
 def test_a_topic_without_department_goes_to_the_oirs_triage_queue(communes):
     Category.objects.filter(service_code="consulta-tramites").update(department=None)
-    report = file(kind=RequestKind.QUERY, category="consulta-tramites", commune=communes["13122"],
-                  description="¿Cómo renuevo mi permiso?")
+    report = file(
+        kind=RequestKind.QUERY,
+        category="consulta-tramites",
+        commune=communes["13122"],
+        description="¿Cómo renuevo mi permiso?",
+    )
     assert report.department is None and report.crew is None
     assert "cola de triage de la OIRS" in report.events.get(kind="routed").note
 
 
 def test_a_complaint_may_still_carry_a_place(communes):
     lat, lng = PUENTE_ALTO_CENTRE
-    report = file(kind=RequestKind.COMPLAINT, category="reclamo-atencion", latitude=lat, longitude=lng,
-                  description="Me atendieron mal en el consultorio.")
+    report = file(
+        kind=RequestKind.COMPLAINT,
+        category="reclamo-atencion",
+        latitude=lat,
+        longitude=lng,
+        description="Me atendieron mal en el consultorio.",
+    )
     assert report.location is not None and report.h3_res9 is not None and report.commune.cut == "13201"
 
 
@@ -86,11 +104,21 @@ def test_without_a_place_the_comuna_must_be_chosen_when_several_are_served(commu
 
 
 def test_a_request_taken_at_a_desk_belongs_to_the_desks_comuna(communes, crews):
-    desk = ServicePoint.objects.create(name="OIRS Peñalolén", kind="municipal_office", commune=communes["13122"],
-                                       point=Point(-70.54, -33.485, srid=4326))
-    report = file(kind=RequestKind.INFORMATION, category="acceso-informacion", received_at=desk,
-                  description="Copia del contrato de recolección de basura.", created_by=crews["operator"],
-                  reporter_name="Rosa Pérez", reporter_phone="+56 9 8765 4321")
+    desk = ServicePoint.objects.create(
+        name="OIRS Peñalolén",
+        kind="municipal_office",
+        commune=communes["13122"],
+        point=Point(-70.54, -33.485, srid=4326),
+    )
+    report = file(
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        received_at=desk,
+        description="Copia del contrato de recolección de basura.",
+        created_by=crews["operator"],
+        reporter_name="Rosa Pérez",
+        reporter_phone="+56 9 8765 4321",
+    )
     assert report.commune.cut == "13122" and report.received_at == desk
     # Ley 20.285: 20 business days whatever the topic says: Wed 14 October.
     assert report.expected_at.astimezone(SANTIAGO).date() == date(2026, 10, 14)
@@ -109,9 +137,14 @@ def test_the_database_refuses_a_place_without_its_cells(make_report):
 
 
 def test_an_information_request_is_not_extended_by_the_supervisors_extension(communes, crews):
-    report = file(kind=RequestKind.INFORMATION, category="acceso-informacion", commune=communes["13201"],
-                  description="Actas del concejo de 2025.", reporter_name="Rosa Pérez",
-                  reporter_email="rosa@example.cl")
+    report = file(
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13201"],
+        description="Actas del concejo de 2025.",
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+    )
     with pytest.raises(ValidationError) as caught:
         report_extend_deadline(report=report, business_days=5, reason="Mucho trabajo", actor=crews["supervisor"])
     assert "prórroga legal de 10 días hábiles" in caught.value.message_dict["business_days"][0]
@@ -122,9 +155,14 @@ def test_a_request_without_a_place_needs_its_text_and_an_information_request_its
         file(kind=RequestKind.COMPLIMENT, category="felicitacion", commune=communes["13201"], description="  ")
     assert caught.value.message_dict == {"description": ["Escriba su felicitación."]}
     with pytest.raises(ValidationError) as caught:
-        file(kind=RequestKind.INFORMATION, category="acceso-informacion", commune=communes["13201"],
-             description="Actas del concejo.")
+        file(
+            kind=RequestKind.INFORMATION,
+            category="acceso-informacion",
+            commune=communes["13201"],
+            description="Actas del concejo.",
+        )
     assert caught.value.message_dict == {
         "reporter_name": ["La Ley 20.285 pide el nombre de quien solicita."],
-        "reporter_email": ["Indique un correo (o un teléfono) para enviarle la respuesta."]}
+        "reporter_email": ["Indique un correo (o un teléfono) para enviarle la respuesta."],
+    }
     assert not Report.objects.exists()

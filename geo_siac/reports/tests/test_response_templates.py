@@ -18,11 +18,14 @@ def admin_form(**fields) -> dict:
 def test_a_template_with_an_unknown_placeholder_is_refused_on_save_naming_it(client, crews):
     category = Category.objects.get(service_code="retiro-escombros")
     client.force_login(crews["admin"])
-    response = client.post(ADD_URL, admin_form(category=category.pk,
-                                               body="Solicitud {codigo}: pasamos el {fecha} con {camion}."))
+    response = client.post(
+        ADD_URL, admin_form(category=category.pk, body="Solicitud {codigo}: pasamos el {fecha} con {camion}.")
+    )
     assert response.status_code == 200
-    assert ("Marcadores desconocidos: {camion}, {fecha}. Use solo {codigo}, {categoria}, {plazo}, {cuadrilla}."
-            in response.content.decode())
+    assert (
+        "Marcadores desconocidos: {camion}, {fecha}. Use solo {codigo}, {categoria}, {plazo}, {cuadrilla}."
+        in response.content.decode()
+    )
     assert not ResponseTemplate.objects.exists()
 
 
@@ -48,8 +51,10 @@ def test_a_template_is_for_a_category_or_a_department(client, crews):
 def test_crew_closes_a_report_with_a_template_and_the_resident_gets_the_filled_text(client, make_report, crews):
     report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
     mine = ResponseTemplate.objects.create(
-        title="Retirado", category=report.category,
-        body="Su solicitud {codigo} ({categoria}) fue atendida por {cuadrilla} dentro del plazo ({plazo}).")
+        title="Retirado",
+        category=report.category,
+        body="Su solicitud {codigo} ({categoria}) fue atendida por {cuadrilla} dentro del plazo ({plazo}).",
+    )
     ours = ResponseTemplate.objects.create(title="Visita", department=report.department, body="Pasamos a ver.")
     ResponseTemplate.objects.create(title="Bache", category=Category.objects.get(service_code="bache"), body="x")
     ResponseTemplate.objects.create(title="Antigua", category=report.category, body="y", is_active=False)
@@ -57,13 +62,16 @@ def test_crew_closes_a_report_with_a_template_and_the_resident_gets_the_filled_t
 
     offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
     assert list(offered.fields["response"].queryset) == [mine, ours]
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "resolved", "response": mine.pk})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]), {"status": "resolved", "response": mine.pk}
+    )
     assert response.status_code == 302
 
     deadline = report.expected_at.astimezone(SANTIAGO).strftime("%d-%m-%Y")
-    text = (f"Su solicitud {report.tracking_code} (Retiro de escombros) fue atendida por Cuadrilla Poniente dentro "
-            f"del plazo ({deadline}).")
+    text = (
+        f"Su solicitud {report.tracking_code} (Retiro de escombros) fue atendida por Cuadrilla Poniente dentro "
+        f"del plazo ({deadline})."
+    )
     assert text in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert Notification.objects.filter(report=report, recipient="vecina@example.cl", body__contains=text).exists()
 
@@ -72,8 +80,10 @@ def test_a_template_and_a_typed_note_together_are_refused(client, make_report, c
     report = make_report(point=WEST_POINT)
     template = ResponseTemplate.objects.create(title="Retirado", category=report.category, body="Listo {codigo}.")
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "resolved", "response": template.pk, "note": "Vecino conflictivo"})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "resolved", "response": template.pk, "note": "Vecino conflictivo"},
+    )
     assert response.status_code == 400
     assert "Elija una respuesta tipo o escriba una nota, no ambas." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"

@@ -70,8 +70,9 @@ def test_crew_for_a_category_beats_crew_for_its_group_beats_the_zone_default(mak
 
 def test_redrawn_zone_keeps_past_reports_on_the_old_version_and_routes_new_ones_by_the_new(make_report, crews):
     before = make_report(point=WEST_POINT)
-    redrawn = zone_save_version(commune=crews["west"].commune, key="poniente", name="Poniente",
-                                geometry=box(-70.60, -33.63, -70.585, -33.59))
+    redrawn = zone_save_version(
+        commune=crews["west"].commune, key="poniente", name="Poniente", geometry=box(-70.60, -33.63, -70.585, -33.59)
+    )
     after_inside = make_report(point=WEST_POINT)
     after_outside = make_report(point=(-33.61, -70.58))
     before.refresh_from_db()
@@ -111,10 +112,16 @@ def crew_responsible(zone, category):
 
     from geo_siac.zones.models import ZoneResponsibility
 
-    rows = ZoneResponsibility.objects.filter(
-        Q(category=category) | Q(category_group_id=category.group_id)
-        | Q(category__isnull=True, category_group__isnull=True), zone=zone,
-    ).select_related("crew__department").order_by("id")
+    rows = (
+        ZoneResponsibility.objects.filter(
+            Q(category=category)
+            | Q(category_group_id=category.group_id)
+            | Q(category__isnull=True, category_group__isnull=True),
+            zone=zone,
+        )
+        .select_related("crew__department")
+        .order_by("id")
+    )
 
     def specificity(row) -> int:
         return 0 if row.category_id == category.pk else 1 if row.category_group_id == category.group_id else 2
@@ -132,10 +139,14 @@ def test_one_query_placement_agrees_with_the_selectors_it_replaces(crews, django
     from geo_siac.zones.selectors import commune_containing, placement, zone_containing
 
     category = Category.objects.get(service_code="retiro-escombros")
-    zone_assign_crew(zone=crews["west"], crew=Crew.objects.create(department=crews["A"].department, name="Aseo"),
-                     category_group=category.group)
-    zone_assign_crew(zone=crews["east"], crew=Crew.objects.create(department=crews["A"].department, name="Esc."),
-                     category=category)
+    zone_assign_crew(
+        zone=crews["west"],
+        crew=Crew.objects.create(department=crews["A"].department, name="Aseo"),
+        category_group=category.group,
+    )
+    zone_assign_crew(
+        zone=crews["east"], crew=Crew.objects.create(department=crews["A"].department, name="Esc."), category=category
+    )
     checked = 0
     for lat in [-33.66 + i * 0.01 for i in range(10)]:
         for lng in [-70.64 + j * 0.01 for j in range(12)]:

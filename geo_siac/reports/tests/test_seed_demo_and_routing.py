@@ -44,9 +44,12 @@ def test_seeding_again_adds_nothing(communes):
 def test_import_with_route_assigns_the_open_rows_to_the_crew_of_their_zone(communes, crews, tmp_path):
     lat, lng = WEST_POINT
     path = tmp_path / "h.csv"
-    path.write_text("source_id,created_at,closed_at,service_code,status,lat,lng\n"
-                    f"o1,2026-10-01 10:00,,retiro-escombros,submitted,{lat},{lng}\n"
-                    f"c1,2026-10-01 10:00,2026-10-02 10:00,retiro-escombros,resolved,{lat},{lng}\n", encoding="utf-8")
+    path.write_text(
+        "source_id,created_at,closed_at,service_code,status,lat,lng\n"
+        f"o1,2026-10-01 10:00,,retiro-escombros,submitted,{lat},{lng}\n"
+        f"c1,2026-10-01 10:00,2026-10-02 10:00,retiro-escombros,resolved,{lat},{lng}\n",
+        encoding="utf-8",
+    )
     out = StringIO()
     call_command("import_reports", str(path), "--commit", "--route", "--no-progress", stdout=out)
     assert "enrutadas: 1 solicitudes abiertas" in out.getvalue()

@@ -38,8 +38,7 @@ def test_the_refusal_page_tells_the_citizen_what_happened(client, settings, comm
 
 def test_the_four_entry_points_share_one_count(client, settings, communes):
     settings.GEO_SIAC_TRACKING_FAILURES_ALLOWED = 3
-    assert [web_lookup(client, path, GUESS, "203.0.113.7").status_code
-            for path in ENTRY_POINTS] == [404, 404, 404, 429]
+    assert [web_lookup(client, path, GUESS, "203.0.113.7").status_code for path in ENTRY_POINTS] == [404, 404, 404, 429]
 
 
 def test_a_citizen_reading_a_valid_code_is_never_limited(client, settings, make_report):
@@ -48,8 +47,7 @@ def test_a_citizen_reading_a_valid_code_is_never_limited(client, settings, make_
     for path in ENTRY_POINTS * 3:
         assert web_lookup(client, path, report.tracking_code, "203.0.113.7").status_code in (200, 302)
     # The valid lookups used none of the budget: the third failure is the first refused.
-    assert [web_lookup(client, "seguimiento", GUESS, "203.0.113.7").status_code
-            for _ in range(3)] == [404, 404, 429]
+    assert [web_lookup(client, "seguimiento", GUESS, "203.0.113.7").status_code for _ in range(3)] == [404, 404, 429]
 
 
 def test_another_clients_failures_do_not_limit_this_one(client, settings, make_report):
@@ -63,8 +61,10 @@ def test_another_clients_failures_do_not_limit_this_one(client, settings, make_r
 def test_following_an_unknown_code_counts_as_a_failed_lookup(client, settings, communes):
     settings.GEO_SIAC_TRACKING_FAILURES_ALLOWED = 1
     client.post(f"/seguimiento/{GUESS}/seguir/", {"email": "a@example.cl"}, REMOTE_ADDR="203.0.113.7")
-    assert client.post(f"/seguimiento/{GUESS}/seguir/", {"email": "a@example.cl"},
-                       REMOTE_ADDR="203.0.113.7").status_code == 429
+    assert (
+        client.post(f"/seguimiento/{GUESS}/seguir/", {"email": "a@example.cl"}, REMOTE_ADDR="203.0.113.7").status_code
+        == 429
+    )
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_count(client, settings, make_report):

@@ -7,8 +7,11 @@ from django.utils import timezone
 from geo_siac.reports.models import Follower, Report
 from geo_siac.reports.services import report_change_status
 
-CONTACT = {"reporter_name": "Rosa Pérez Contreras", "reporter_email": "rosa.perez@example.cl",
-           "reporter_phone": "+56 9 8765 4321"}
+CONTACT = {
+    "reporter_name": "Rosa Pérez Contreras",
+    "reporter_email": "rosa.perez@example.cl",
+    "reporter_phone": "+56 9 8765 4321",
+}
 
 
 def assert_no_contact_data(html: str):
@@ -19,8 +22,9 @@ def assert_no_contact_data(html: str):
 
 def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
     report = make_report(**CONTACT)
-    report_change_status(report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.",
-                         note_is_public=True)
+    report_change_status(
+        report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.", note_is_public=True
+    )
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert 'id="status">Acogida<' in html
     assert "Solicitud recibida" in html and "Derivada a la cuadrilla de aseo." in html
@@ -56,8 +60,7 @@ def test_lookup_of_an_unknown_code_says_so(client, communes):
 
 
 def test_script_in_a_public_description_comes_back_escaped(client, make_report):
-    report = make_report(description='<script>alert("x")</script><img src=x onerror=alert(1)>',
-                         public_visibility=True)
+    report = make_report(description='<script>alert("x")</script><img src=x onerror=alert(1)>', public_visibility=True)
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html

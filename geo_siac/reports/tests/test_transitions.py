@@ -4,14 +4,17 @@ from django.core.exceptions import ValidationError
 from geo_siac.reports.services import report_change_status
 from geo_siac.reports.states import TRANSITIONS, Status
 
-DISALLOWED = [(current, target) for current in Status.values for target in Status.values
-              if target not in TRANSITIONS[current]]
+DISALLOWED = [
+    (current, target) for current in Status.values for target in Status.values if target not in TRANSITIONS[current]
+]
 
 
 def walk_to(report, status):
     """Bring a fresh report to `status` through allowed transitions."""
     path = {
-        Status.SUBMITTED: [], Status.ACKNOWLEDGED: [Status.ACKNOWLEDGED], Status.IN_PROGRESS: [Status.IN_PROGRESS],
+        Status.SUBMITTED: [],
+        Status.ACKNOWLEDGED: [Status.ACKNOWLEDGED],
+        Status.IN_PROGRESS: [Status.IN_PROGRESS],
     }.get(status, [status])
     for step in path:
         report = report_change_status(report=report, status=step)
@@ -37,4 +40,7 @@ def test_crew_flow_acknowledged_in_progress_resolved_is_allowed_and_recorded(mak
         report = report_change_status(report=report, status=status, note=f"paso {status}")
     assert report.closed_at is not None
     assert list(report.events.filter(kind="status").values_list("to_status", flat=True)) == [
-        "acknowledged", "in_progress", "resolved"]
+        "acknowledged",
+        "in_progress",
+        "resolved",
+    ]

@@ -4,26 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='IndicatorSnapshot',
+            name="IndicatorSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=32, unique=True, verbose_name='periodo')),
-                ('start', models.DateField(verbose_name='desde')),
-                ('end', models.DateField(verbose_name='hasta (sin incluir)')),
-                ('as_of', models.DateTimeField(verbose_name='calculados al')),
-                ('results', models.JSONField(verbose_name='indicadores')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(max_length=32, unique=True, verbose_name="periodo")),
+                ("start", models.DateField(verbose_name="desde")),
+                ("end", models.DateField(verbose_name="hasta (sin incluir)")),
+                ("as_of", models.DateTimeField(verbose_name="calculados al")),
+                ("results", models.JSONField(verbose_name="indicadores")),
             ],
             options={
-                'verbose_name': 'indicadores publicados',
-                'verbose_name_plural': 'indicadores publicados',
+                "verbose_name": "indicadores publicados",
+                "verbose_name_plural": "indicadores publicados",
             },
         ),
     ]

@@ -44,8 +44,11 @@ def test_executive_report_command_writes_html_with_the_figures_and_a_pdf(october
     assert _card(html, "volume") == ["Solicitudes recibidas", "3", "Mes anterior: 2 · cambio: +1"]
     # Deadline met in October: one of the two closed was on time; the open one (due 13 Oct, 12 Oct being a
     # holiday) is late by 1 Nov: 1 of 3. September's two phone reports are still open and late: 0 %.
-    assert _card(html, "deadline_met_share") == ["Respondidas dentro del plazo", "33 %",
-                                                 "Mes anterior: 0 % · cambio: +33 pp"]
+    assert _card(html, "deadline_met_share") == [
+        "Respondidas dentro del plazo",
+        "33 %",
+        "Mes anterior: 0 % · cambio: +33 pp",
+    ]
     assert "Retiro de escombros: 33 % (mes anterior: 0 %)" in html
     assert html.count("data:image/png;base64,") == 2
 
@@ -105,9 +108,12 @@ def test_executive_report_page_is_for_staff_only(client, october, django_user_mo
 def _population(cells: dict[int, float]) -> None:
     from geo_siac.zones.models import PopulationCell
 
-    PopulationCell.objects.bulk_create(PopulationCell(cut="13201", res=h3i.get_resolution(cell), cell=cell,
-                                                      pob_total=people, pob_under_15=0, pob_65_plus=0)
-                                       for cell, people in cells.items())
+    PopulationCell.objects.bulk_create(
+        PopulationCell(
+            cut="13201", res=h3i.get_resolution(cell), cell=cell, pob_total=people, pob_under_15=0, pob_65_plus=0
+        )
+        for cell, people in cells.items()
+    )
 
 
 @pytest.fixture
@@ -123,8 +129,9 @@ def served(crews, communes, make_report):
 
     a = h3i.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9)
     lat, lng = h3i.cell_to_latlng(a)
-    ServicePoint.objects.create(name="Oficina municipal", kind="municipal", point=Point(lng, lat, srid=4326),
-                                commune=communes["13201"])
+    ServicePoint.objects.create(
+        name="Oficina municipal", kind="municipal", point=Point(lng, lat, srid=4326), commune=communes["13201"]
+    )
     east = max(h3i.grid_ring(a, 4), key=lambda c: h3i.cell_to_latlng(c)[1])
     west = min(h3i.grid_ring(a, 5), key=lambda c: h3i.cell_to_latlng(c)[1])
     _population({a: 100, h3i.grid_ring(a, 1)[0]: 60, h3i.grid_ring(a, 2)[0]: 30, east: 20, west: 40})
@@ -136,8 +143,7 @@ def served(crews, communes, make_report):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("commune", ["\x00", "13201\x00", "9" * 400, "x" * 5000, "99999"])
-def test_a_commune_that_is_no_cut_code_is_a_404_on_the_executive_report(client, communes, django_user_model,
-                                                                       commune):
+def test_a_commune_that_is_no_cut_code_is_a_404_on_the_executive_report(client, communes, django_user_model, commune):
     client.force_login(django_user_model.objects.create_user("jefa", is_staff=True))
     assert client.get("/transparencia/informe/", {"commune": commune, "month": "2026-10"}).status_code == 404
 
@@ -155,8 +161,10 @@ def test_coverage_headline_gives_the_shares_within_500_m_and_1_km_and_the_least_
     assert summary.least_covered["distance_m"] == pytest.approx(expected_m, rel=0.005)  # UTM 19S vs great circle
     lines = coverage_headline(report)
     assert lines[0] == "Población: 250 habitantes; 8,0 solicitudes del mes por 1.000 habitantes."
-    assert lines[1] == ("Vive a menos de 500 m de un punto de atención el 64 % de la población, y a menos de 1 km el "
-                        "76 % (190 personas).")
+    assert lines[1] == (
+        "Vive a menos de 500 m de un punto de atención el 64 % de la población, y a menos de 1 km el "
+        "76 % (190 personas)."
+    )
     assert lines[2] == "Puntos de atención en la comuna: 1."
     assert lines[3].startswith("Área menos cubierta: 40 habitantes a 1,7 km del punto de atención más cercano")
     assert f"en torno a {worst_lat:.4f}, {worst_lng:.4f}" in lines[3] and lines[3].endswith("zona Poniente.")
@@ -170,8 +178,10 @@ def test_executive_report_of_a_comuna_without_census_names_the_missing_populatio
     html, pdf = render_html(report), render_pdf(report)
 
     coverage = html.split('<ul id="coverage"')[1].split("</ul>")[0]
-    assert ("<li>No hay población censal cargada para esta comuna: no se calculan la cobertura de los puntos de "
-            "atención ni las solicitudes por cada 1.000 habitantes.</li>") in coverage
+    assert (
+        "<li>No hay población censal cargada para esta comuna: no se calculan la cobertura de los puntos de "
+        "atención ni las solicitudes por cada 1.000 habitantes.</li>"
+    ) in coverage
     assert "<li>No hay puntos de atención cargados para esta comuna.</li>" in coverage
     pdf_text = " ".join(" ".join(page.extract_text() for page in _pdf_pages(pdf)).split())
     assert "No hay población censal cargada para esta comuna" in pdf_text
@@ -188,7 +198,8 @@ def test_coverage_uses_the_finest_loaded_resolution_when_res_9_is_not_loaded(com
     assert summary.res == 8 and summary.population == 1000
     assert summary.within[1000] == {"population": 0, "share": 0.0}  # no service point at all
     assert coverage_headline(executive_report(commune=communes["13201"], month=date(2026, 10, 1)))[-1] == (
-        "No hay ningún punto de atención en la comuna ni a menos de 5 km de ella.")
+        "No hay ningún punto de atención en la comuna ni a menos de 5 km de ella."
+    )
 
 
 @pytest.mark.django_db
@@ -247,16 +258,26 @@ def test_executive_report_pdf_keeps_departments_and_service_points_within_two_a4
     from geo_siac.zones.models import ServicePoint, ServicePointKind
 
     puente_alto = Commune.objects.get(cut="13201")
-    categories = [c for c in Category.objects.filter(is_public=True, is_active=True, kind="service_request")
-                  .order_by("service_code")
-                  if not any(a.get("required") for a in c.attributes)][:DEPARTMENT_LIMIT]
-    points = [ServicePoint.objects.create(
-        name=f"Delegación municipal territorial número {n} del sector sur oriente", commune=puente_alto,
-        kind=ServicePointKind.MUNICIPAL_OFFICE, point=Point(*reversed(PUENTE_ALTO_CENTRE), srid=4326))
-        for n in range(POINT_LIMIT + 1)]
+    categories = [
+        c
+        for c in Category.objects.filter(is_public=True, is_active=True, kind="service_request").order_by(
+            "service_code"
+        )
+        if not any(a.get("required") for a in c.attributes)
+    ][:DEPARTMENT_LIMIT]
+    points = [
+        ServicePoint.objects.create(
+            name=f"Delegación municipal territorial número {n} del sector sur oriente",
+            commune=puente_alto,
+            kind=ServicePointKind.MUNICIPAL_OFFICE,
+            point=Point(*reversed(PUENTE_ALTO_CENTRE), srid=4326),
+        )
+        for n in range(POINT_LIMIT + 1)
+    ]
     for n, category in enumerate(categories):
         category.department = Department.objects.create(
-            name=f"Dirección municipal de servicios a la comunidad y gestión territorial {n}")
+            name=f"Dirección municipal de servicios a la comunidad y gestión territorial {n}"
+        )
         category.save()
     with at(10, 5):
         for n, category in enumerate(categories):

@@ -46,8 +46,12 @@ def dataset(make_report):
 
     with at(9, 7):
         b = make_report(channel="phone")
-    for status, when in [("acknowledged", (9, 8)), ("resolved", (9, 10)), ("in_progress", (9, 11)),
-                         ("resolved", (9, 21))]:
+    for status, when in [
+        ("acknowledged", (9, 8)),
+        ("resolved", (9, 10)),
+        ("in_progress", (9, 11)),
+        ("resolved", (9, 21)),
+    ]:
         b = change(b, status, when)
     survey_submit(report=b, resolution_rating=2, service_rating=3)
 
@@ -127,26 +131,31 @@ def test_indicators_group_by_local_month_and_department(dataset):
 
     assert {month.strftime("%Y-%m"): r["volume"] for month, r in by_month.items()} == {"2026-09": 4}
     assert {department: r["volume"] for department, r in by_department.items()} == {
-        "Dirección de Medio Ambiente, Aseo y Ornato": 4}
+        "Dirección de Medio Ambiente, Aseo y Ornato": 4
+    }
 
 
 @pytest.fixture
 def zoned(crews, make_report, communes):
     """Reports in the `crews` fixture's zones of Puente Alto (5 business days each), as of AS_OF:
-      W1 west, received Mon 7 Sep (due Mon 14 Sep), resolved Wed 9 Sep: on time.
-      W2 west, received Tue 1 Sep (due Tue 8 Sep), never answered: past its deadline.
-      -- the west zone is redrawn (version 2, renamed) on Tue 15 Sep --
-      W3 west v2, received Tue 29 Sep (due Tue 6 Oct), open: not due yet.
-      E1 east, received Mon 7 Sep (due Mon 14 Sep), resolved Mon 21 Sep: late.
-      G1 in the north of Puente Alto that no zone covers, received Mon 7 Sep: open, past its deadline.
-      P1 in Peñalolén's own zone "poniente", received Mon 7 Sep: open, past its deadline.
+    W1 west, received Mon 7 Sep (due Mon 14 Sep), resolved Wed 9 Sep: on time.
+    W2 west, received Tue 1 Sep (due Tue 8 Sep), never answered: past its deadline.
+    -- the west zone is redrawn (version 2, renamed) on Tue 15 Sep --
+    W3 west v2, received Tue 29 Sep (due Tue 6 Oct), open: not due yet.
+    E1 east, received Mon 7 Sep (due Mon 14 Sep), resolved Mon 21 Sep: late.
+    G1 in the north of Puente Alto that no zone covers, received Mon 7 Sep: open, past its deadline.
+    P1 in Peñalolén's own zone "poniente", received Mon 7 Sep: open, past its deadline.
     """
     from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, WEST_POINT, box
     from geo_siac.zones.services import zone_save_version
 
     lat, lng = PENALOLEN_CENTRE
-    zone_save_version(commune=communes["13122"], key="poniente", name="Poniente",
-                      geometry=box(lng - 0.01, lat - 0.01, lng + 0.01, lat + 0.01))
+    zone_save_version(
+        commune=communes["13122"],
+        key="poniente",
+        name="Poniente",
+        geometry=box(lng - 0.01, lat - 0.01, lng + 0.01, lat + 0.01),
+    )
     with at(9, 7):
         w1, e1 = make_report(point=WEST_POINT), make_report(point=EAST_POINT)
         make_report(point=GAP_POINT)
@@ -158,8 +167,12 @@ def zoned(crews, make_report, communes):
     with at(9, 21):
         report_change_status(report=e1, status="resolved")
     with at(9, 15):
-        zone_save_version(commune=communes["13201"], key="poniente", name="Poniente Alto",
-                          geometry=box(-70.60, -33.63, PUENTE_ALTO_CENTRE[1], -33.59))
+        zone_save_version(
+            commune=communes["13201"],
+            key="poniente",
+            name="Poniente Alto",
+            geometry=box(-70.60, -33.63, PUENTE_ALTO_CENTRE[1], -33.59),
+        )
     with at(9, 29):
         w3 = make_report(point=WEST_POINT)
     assert (w1.zone.version, w3.zone.version) == (1, 2)
@@ -170,7 +183,11 @@ def test_indicators_group_by_zone_across_its_versions(zoned):
     by_zone = indicators(zoned, "zone", as_of=AS_OF)
 
     assert {zone: r["volume"] for zone, r in by_zone.items()} == {
-        "13201/poniente": 3, "13201/oriente": 1, "13122/poniente": 1, None: 1}
+        "13201/poniente": 3,
+        "13201/oriente": 1,
+        "13122/poniente": 1,
+        None: 1,
+    }
     west, east, nowhere = by_zone["13201/poniente"], by_zone["13201/oriente"], by_zone[None]
     # West: W1 closed on time; W2 open past its deadline; W3 not due: 1 met of 2 due.
     assert west["deadline_met_share"] == 0.5
@@ -182,8 +199,11 @@ def test_indicators_group_by_zone_across_its_versions(zoned):
 
 
 def test_zone_names_use_the_latest_version_and_the_comuna(zoned):
-    assert zone_names() == {"13201/poniente": "Poniente Alto (Puente Alto)", "13201/oriente": "Oriente (Puente Alto)",
-                            "13122/poniente": "Poniente (Peñalolén)"}
+    assert zone_names() == {
+        "13201/poniente": "Poniente Alto (Puente Alto)",
+        "13201/oriente": "Oriente (Puente Alto)",
+        "13122/poniente": "Poniente (Peñalolén)",
+    }
 
 
 def test_department_is_the_one_routing_made_responsible_and_the_catalogues_without_routing(crews, make_report):
@@ -204,4 +224,6 @@ def test_department_is_the_one_routing_made_responsible_and_the_catalogues_witho
     by_department = indicators(Report.objects.all(), "department", as_of=timezone.now())
 
     assert {department: r["volume"] for department, r in by_department.items()} == {
-        "Dirección de Medio Ambiente, Aseo y Ornato": 2, "Dirección de Parques": 1}
+        "Dirección de Medio Ambiente, Aseo y Ornato": 2,
+        "Dirección de Parques": 1,
+    }

@@ -35,19 +35,24 @@ AS_OF = datetime(2027, 1, 20, 15, 30, 17, tzinfo=SANTIAGO)
 
 # ---- The oracle: the Python definition as it stood before the SQL path ----
 
+
 def _oracle_rows(reports, dimensions):
     first_response = Subquery(
         ReportEvent.objects.filter(report=OuterRef("pk"), kind=EventKind.STATUS, from_status=Status.SUBMITTED)
-        .order_by("created_at", "id").values("created_at")[:1]
+        .order_by("created_at", "id")
+        .values("created_at")[:1]
     )
-    reopened = Exists(ReportEvent.objects.filter(
-        report=OuterRef("pk"), kind=EventKind.STATUS, from_status__in=sorted(CLOSED), to_status__in=sorted(OPEN)
-    ))
+    reopened = Exists(
+        ReportEvent.objects.filter(
+            report=OuterRef("pk"), kind=EventKind.STATUS, from_status__in=sorted(CLOSED), to_status__in=sorted(OPEN)
+        )
+    )
     keys = {f"key_{dimension}": DIMENSIONS[dimension] for dimension in dimensions}
-    return reports.annotate(**keys, first_response_at_=first_response, reopened=reopened,
-                            rating=F("survey__resolution_rating")).values(
-        *keys, "channel", "status", "created_at", "expected_at", "closed_at", "first_response_at_", "reopened",
-        "rating")
+    return reports.annotate(
+        **keys, first_response_at_=first_response, reopened=reopened, rating=F("survey__resolution_rating")
+    ).values(
+        *keys, "channel", "status", "created_at", "expected_at", "closed_at", "first_response_at_", "reopened", "rating"
+    )
 
 
 def _calendar_days(start, end):
@@ -106,7 +111,8 @@ class _Group:
 
         answers = sum(self.ratings.values())
         return {
-            "volume": self.volume, "channel_mix": dict(self.channels),
+            "volume": self.volume,
+            "channel_mix": dict(self.channels),
             "digital_share": share(sum(n for c, n in self.channels.items() if c in DIGITAL_CHANNELS), self.volume),
             "first_response_median_days": percentile(self.response, 0.5),
             "first_response_p90_days": percentile(self.response, 0.9),
@@ -142,6 +148,7 @@ def oracle(reports, dimensions, as_of):
 
 # ---- The randomized history ----
 
+
 def _at(instant):
     return patch("django.utils.timezone.now", return_value=instant)
 
@@ -149,8 +156,11 @@ def _at(instant):
 def _categories():
     """Public service categories (the history is of points) whose extra questions are all optional, from at least two
     departments."""
-    return [c for c in Category.objects.public().filter(kind="service_request")
-            if not any(a.get("required") for a in c.attributes)]
+    return [
+        c
+        for c in Category.objects.public().filter(kind="service_request")
+        if not any(a.get("required") for a in c.attributes)
+    ]
 
 
 @pytest.fixture
@@ -161,9 +171,12 @@ def history(make_report):
     for n in range(120):
         created = START + timedelta(days=rng.uniform(0, 140), seconds=rng.randrange(86400))
         with _at(created):
-            report = make_report(category=rng.choice(categories).service_code,
-                                 channel=rng.choice(Channel.values), description=f"Reporte {n}.",
-                                 point=rng.choice([PUENTE_ALTO_CENTRE, PENALOLEN_CENTRE]))
+            report = make_report(
+                category=rng.choice(categories).service_code,
+                channel=rng.choice(Channel.values),
+                description=f"Reporte {n}.",
+                point=rng.choice([PUENTE_ALTO_CENTRE, PENALOLEN_CENTRE]),
+            )
         when = created
         for _step in range(rng.choice([0, 0, 1, 2, 3, 4, 6])):
             when += timedelta(hours=rng.choice([0.01, 2, 20, 50, 170, 400]) * rng.random())
@@ -224,17 +237,23 @@ def test_received_between_counts_local_days_across_both_dst_changes(make_report)
 
     from geo_siac.transparency.selectors import received_between
 
-    instants = [datetime(2026, 9, 6, 3, 59, 59, tzinfo=UTC),  # Sat 5 Sep 23:59:59 -04
-                datetime(2026, 9, 6, 4, 0, tzinfo=UTC),  # Sun 6 Sep 01:00 -03, the first instant
-                datetime(2026, 4, 5, 2, 59, tzinfo=UTC),  # Sat 4 Apr 23:59 -03
-                datetime(2026, 4, 5, 3, 30, tzinfo=UTC),  # Sat 4 Apr 23:30 -04, the repeated hour
-                datetime(2026, 4, 5, 4, 0, tzinfo=UTC)]  # Sun 5 Apr 00:00 -04
+    instants = [
+        datetime(2026, 9, 6, 3, 59, 59, tzinfo=UTC),  # Sat 5 Sep 23:59:59 -04
+        datetime(2026, 9, 6, 4, 0, tzinfo=UTC),  # Sun 6 Sep 01:00 -03, the first instant
+        datetime(2026, 4, 5, 2, 59, tzinfo=UTC),  # Sat 4 Apr 23:59 -03
+        datetime(2026, 4, 5, 3, 30, tzinfo=UTC),  # Sat 4 Apr 23:30 -04, the repeated hour
+        datetime(2026, 4, 5, 4, 0, tzinfo=UTC),
+    ]  # Sun 5 Apr 00:00 -04
     for instant in instants:
         with _at(instant):
             make_report()
     reports = Report.objects.all()
-    for start, end in [(date(2026, 9, 6), date(2026, 9, 7)), (date(2026, 9, 5), date(2026, 9, 6)),
-                       (date(2026, 4, 4), date(2026, 4, 5)), (date(2026, 4, 5), date(2026, 4, 6))]:
+    for start, end in [
+        (date(2026, 9, 6), date(2026, 9, 7)),
+        (date(2026, 9, 5), date(2026, 9, 6)),
+        (date(2026, 4, 4), date(2026, 4, 5)),
+        (date(2026, 4, 5), date(2026, 4, 6)),
+    ]:
         by_local_date = reports.filter(created_at__date__gte=start, created_at__date__lt=end)
         assert set(received_between(reports, start, end)) == set(by_local_date), (start, end)
     assert received_between(reports, date(2026, 4, 4), date(2026, 4, 5)).count() == 2

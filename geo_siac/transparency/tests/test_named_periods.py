@@ -40,8 +40,10 @@ def history(communes, tmp_path, settings):
     lines = ["source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address"]
     for n in range(5):
         closed = f"{year}-03-{12 + n}T12:00:00-03:00" if n else ""
-        lines.append(f"h{n},{year}-03-{10 + n}T10:00:00-03:00,{closed},retiro-escombros,phone,"
-                     f"{'resolved' if n else 'in_progress'},-33.6117,-70.5758,Escombros,")
+        lines.append(
+            f"h{n},{year}-03-{10 + n}T10:00:00-03:00,{closed},retiro-escombros,phone,"
+            f"{'resolved' if n else 'in_progress'},-33.6117,-70.5758,Escombros,"
+        )
     path = tmp_path / "history.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     call_command("import_reports", str(path), "--commit", "--no-progress", stdout=StringIO())
@@ -74,8 +76,13 @@ def test_imported_history_is_published_by_year_and_month_on_the_page_the_map_and
         assert data["period"] == period
         assert [r["backlog"] for r in data["indicators"] if r["dimension"] == "commune"] == [1]
     assert client.get("/transparencia/celdas.geojson").json()["features"] == []
-    assert "marzo de" in client.get(f"/transparencia/?periodo={history}-03").content.decode().split(
-        'id="period-name">')[1].split("</span>")[0]
+    assert (
+        "marzo de"
+        in client.get(f"/transparencia/?periodo={history}-03")
+        .content.decode()
+        .split('id="period-name">')[1]
+        .split("</span>")[0]
+    )
 
 
 @pytest.mark.django_db
@@ -100,12 +107,27 @@ def test_the_period_selector_speaks_english(client, history):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/transparencia/", "/transparencia/celdas.geojson",
-                                 "/transparencia/datos/indicadores.csv", "/transparencia/datos/indicadores.json"])
-@pytest.mark.parametrize("value,status,names", [
-    ("2024-13", 400, "AAAA-MM"), ("marzo", 400, "AAAA"), ("1969", 400, "1970"), ("2024-3", 400, "AAAA-MM"),
-    (INJECTED, 400, "AAAA"), ("2019", 404, "2019"), ("2019-02", 404, "2019-02"),
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/transparencia/",
+        "/transparencia/celdas.geojson",
+        "/transparencia/datos/indicadores.csv",
+        "/transparencia/datos/indicadores.json",
+    ],
+)
+@pytest.mark.parametrize(
+    "value,status,names",
+    [
+        ("2024-13", 400, "AAAA-MM"),
+        ("marzo", 400, "AAAA"),
+        ("1969", 400, "1970"),
+        ("2024-3", 400, "AAAA-MM"),
+        (INJECTED, 400, "AAAA"),
+        ("2019", 404, "2019"),
+        ("2019-02", 404, "2019-02"),
+    ],
+)
 def test_a_bad_or_unpublished_period_is_a_plain_text_error(client, communes, url, value, status, names):
     response = client.get(url, {"periodo": value})
 
@@ -140,16 +162,19 @@ def test_a_named_period_without_reports_is_not_published_and_its_old_snapshot_go
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args,message", [
-    (["--period", "last_week"], "Periodo desconocido «last_week»"),
-    (["--period", "2024-13"], "AAAA-MM"),
-    (["--period", "1960"], "entre 1970 y 2100"),
-    (["--as-of", "31-12-2024"], "--as-of debe ser una fecha AAAA-MM-DD"),
-    (["--as-of", "2999-01-01"], "es una fecha futura"),
-    (["--as-of", "2024-12-31", "--period", "trailing_year"], "no se aplica a los periodos relativos"),
-    (["--as-of", "2024-12-31", "--period", "2025"], "El periodo 2025 empieza el 2025-01-01, no antes"),
-    (["--period", "trailing_year", "--period", "2099"], "El periodo 2099 empieza el 2099-01-01"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--period", "last_week"], "Periodo desconocido «last_week»"),
+        (["--period", "2024-13"], "AAAA-MM"),
+        (["--period", "1960"], "entre 1970 y 2100"),
+        (["--as-of", "31-12-2024"], "--as-of debe ser una fecha AAAA-MM-DD"),
+        (["--as-of", "2999-01-01"], "es una fecha futura"),
+        (["--as-of", "2024-12-31", "--period", "trailing_year"], "no se aplica a los periodos relativos"),
+        (["--as-of", "2024-12-31", "--period", "2025"], "El periodo 2025 empieza el 2025-01-01, no antes"),
+        (["--period", "trailing_year", "--period", "2099"], "El periodo 2099 empieza el 2099-01-01"),
+    ],
+)
 def test_refresh_refuses_bad_periods_and_dates_and_stores_nothing(communes, args, message):
     with pytest.raises(CommandError, match=message):
         refresh(*args)

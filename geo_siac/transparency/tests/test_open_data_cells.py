@@ -25,8 +25,11 @@ def _published(k=K) -> dict[int, int | None]:
 def _centres_inside(parent: int, res: int) -> list[tuple[float, float]]:
     """Centres of the parent's children at `res` that lie in the parent itself (H3 is not exactly nested)."""
     parent_res = h3i.get_resolution(parent)
-    return [h3i.cell_to_latlng(child) for child in sorted(h3i.cell_to_children(parent, res))
-            if h3i.latlng_to_cell(*h3i.cell_to_latlng(child), parent_res) == parent]
+    return [
+        h3i.cell_to_latlng(child)
+        for child in sorted(h3i.cell_to_children(parent, res))
+        if h3i.latlng_to_cell(*h3i.cell_to_latlng(child), parent_res) == parent
+    ]
 
 
 @pytest.mark.django_db
@@ -55,8 +58,11 @@ def test_a_report_alone_beside_a_published_cell_is_not_published_at_their_common
     # one at res 8 would single it out ("the one that is not in the res-9 cell"). It goes up, and alone up to
     # res 6 it has no place.
     crowd = [make_report() for _ in range(K)]
-    neighbour = next(cell for cell in h3i.grid_ring(CENTRE_CELL, 1)
-                     if h3i.latlng_to_cell(*h3i.cell_to_latlng(cell), 8) == crowd[0].h3_res8)
+    neighbour = next(
+        cell
+        for cell in h3i.grid_ring(CENTRE_CELL, 1)
+        if h3i.latlng_to_cell(*h3i.cell_to_latlng(cell), 8) == crowd[0].h3_res8
+    )
     alone = make_report(point=h3i.cell_to_latlng(neighbour))
 
     published = _published()
@@ -86,8 +92,12 @@ def test_fewer_than_k_reports_even_at_res6_are_published_without_a_place(make_re
 def test_every_published_cell_holds_the_report_and_stands_for_at_least_k_rows(make_report):
     rng = random.Random(8)
     lat, lng = PUENTE_ALTO_CENTRE
-    reports = {r.pk: r for r in (make_report(point=(lat + rng.uniform(-0.012, 0.012), lng + rng.uniform(-0.025, 0.005)))
-                                 for _ in range(60))}
+    reports = {
+        r.pk: r
+        for r in (
+            make_report(point=(lat + rng.uniform(-0.012, 0.012), lng + rng.uniform(-0.025, 0.005))) for _ in range(60)
+        )
+    }
 
     published = _published(k=5)
 

@@ -30,8 +30,9 @@ def five_reports(make_report, settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/transparencia/", "/transparencia/compromisos/", "/transparencia/datos/",
-                                 "/transparencia/mapa/"])
+@pytest.mark.parametrize(
+    "url", ["/transparencia/", "/transparencia/compromisos/", "/transparencia/datos/", "/transparencia/mapa/"]
+)
 def test_transparency_pages_open_without_login(client, five_reports, url):
     assert client.get(url).status_code == 200
 
@@ -146,8 +147,19 @@ def test_indicators_csv_keeps_a_department_name_formula_as_text(client, crews, m
     assert [r["value"] for r in rows if r["dimension"] == "department"] == ["'=1+1"]
 
 
-@pytest.mark.parametrize("value,shown", [("=1", "'=1"), ("\t=1", "'\t=1"), ("\r@x", "'\r@x"), ("a=1", "a=1"),
-                                         ("", ""), (None, None), (5, 5), ("2026-01", "2026-01")])
+@pytest.mark.parametrize(
+    "value,shown",
+    [
+        ("=1", "'=1"),
+        ("\t=1", "'\t=1"),
+        ("\r@x", "'\r@x"),
+        ("a=1", "a=1"),
+        ("", ""),
+        (None, None),
+        (5, 5),
+        ("2026-01", "2026-01"),
+    ],
+)
 def test_spreadsheet_text_marks_only_what_a_spreadsheet_would_run(value, shown):
     from geo_siac.transparency.exports import spreadsheet_text
 
@@ -182,8 +194,16 @@ def test_indicators_csv_holds_one_row_per_dimension_value(client, five_reports):
 
     commune = next(r for r in rows if r["dimension"] == "commune")
     assert commune["value"] == "13201" and commune["volume"] == "5"
-    assert {r["dimension"] for r in rows} == {"commune", "department", "category_group", "category", "zone",
-                                              "channel", "kind", "month"}
+    assert {r["dimension"] for r in rows} == {
+        "commune",
+        "department",
+        "category_group",
+        "category",
+        "zone",
+        "channel",
+        "kind",
+        "month",
+    }
     assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "kind"] == [("service_request", "5")]
     assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "zone"] == [("", "5")]
 
@@ -209,7 +229,10 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone"}
     assert volumes == {"13201/poniente": "2", "13201/oriente": "1", "": "1"}
     assert {r["value"]: r["volume"] for r in records if r["dimension"] == "zone"} == {
-        "13201/poniente": 2, "13201/oriente": 1, "": 1}
+        "13201/poniente": 2,
+        "13201/oriente": 1,
+        "": 1,
+    }
 
 
 @pytest.mark.django_db
@@ -259,7 +282,8 @@ def test_downloads_serve_the_published_file_once_written(client, five_reports, m
     path = settings.GEO_SIAC_OPEN_DATA_DIR / name
     assert path.read_bytes().decode() == generated
     assert [p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()] and not [
-        p for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir() if p.name.endswith(".partial")]
+        p for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir() if p.name.endswith(".partial")
+    ]
 
     make_report(description="Después de publicar.", public_visibility=True)
     served = client.get(url)
@@ -306,8 +330,10 @@ def test_a_failed_publication_leaves_the_previous_file_and_no_partial_one(five_r
     with pytest.raises(RuntimeError):
         call_command("publish_open_data", stdout=io.StringIO())
     assert (settings.GEO_SIAC_OPEN_DATA_DIR / "solicitudes.csv").read_bytes() == before
-    assert sorted(p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()) == ["solicitudes.csv",
-                                                                                 "solicitudes.geojson"]
+    assert sorted(p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()) == [
+        "solicitudes.csv",
+        "solicitudes.geojson",
+    ]
 
 
 @pytest.mark.django_db

@@ -38,8 +38,11 @@ def test_a_cell_with_k_minus_one_reports_is_not_shown_alone(make_report, setting
 def test_small_neighbouring_cells_are_shown_together_at_the_res8_cell_that_holds_them(make_report, settings):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 3
     first = make_report(point=PUENTE_ALTO_CENTRE)
-    sibling = next(c for c in sorted(h3i.cell_to_children(first.h3_res8, 9))
-                   if c != first.h3_res9 and h3i.latlng_to_cell(*h3i.cell_to_latlng(c), 8) == first.h3_res8)
+    sibling = next(
+        c
+        for c in sorted(h3i.cell_to_children(first.h3_res8, 9))
+        if c != first.h3_res9 and h3i.latlng_to_cell(*h3i.cell_to_latlng(c), 8) == first.h3_res8
+    )
     make_report(point=h3i.cell_to_latlng(sibling))
     make_report(point=h3i.cell_to_latlng(sibling))
     report_public_cells_refresh()

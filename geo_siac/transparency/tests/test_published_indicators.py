@@ -77,8 +77,7 @@ def test_pages_and_exports_read_the_fresh_snapshot_not_the_reports(client, three
 
 
 @pytest.mark.django_db
-def test_an_old_snapshot_is_ignored_and_the_figures_computed_on_request(client, three_reports, make_report,
-                                                                       settings):
+def test_an_old_snapshot_is_ignored_and_the_figures_computed_on_request(client, three_reports, make_report, settings):
     settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = 30
     indicator_snapshots_refresh(as_of=timezone.now() - timedelta(minutes=31))
     make_report()
@@ -106,9 +105,23 @@ def test_a_snapshot_without_a_requested_dimension_is_computed_on_request(three_r
 def test_commitments_page_reads_both_periods_from_their_snapshots(client, three_reports):
     refresh()
     IndicatorSnapshot.objects.filter(period="last_twelve_months").update(
-        results=[["category", [["retiro-escombros", {**compute_published(
-            "trailing_year", ["category"], as_of=timezone.now()).results["category"]["retiro-escombros"],
-            "deadline_met_share": 0.42}]]]])
+        results=[
+            [
+                "category",
+                [
+                    [
+                        "retiro-escombros",
+                        {
+                            **compute_published("trailing_year", ["category"], as_of=timezone.now()).results[
+                                "category"
+                            ]["retiro-escombros"],
+                            "deadline_met_share": 0.42,
+                        },
+                    ]
+                ],
+            ]
+        ]
+    )
 
     page = client.get("/transparencia/compromisos/").content.decode()
 

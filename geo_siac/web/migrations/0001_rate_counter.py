@@ -4,19 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RateCounter',
+            name="RateCounter",
             fields=[
-                ('key', models.TextField(primary_key=True, serialize=False)),
-                ('window_end', models.BigIntegerField()),
-                ('count', models.IntegerField()),
+                ("key", models.TextField(primary_key=True, serialize=False)),
+                ("window_end", models.BigIntegerField()),
+                ("count", models.IntegerField()),
             ],
         ),
         # Counters need no crash safety: PostgreSQL empties an UNLOGGED table after a crash (every limit starts

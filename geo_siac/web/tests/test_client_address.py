@@ -41,9 +41,13 @@ def test_a_chain_of_trusted_proxies_given_as_networks_is_walked_back_to_the_clie
 
 @pytest.mark.parametrize("proxies", ["127.0.0.1,nginx", "300.1.1.1"])
 def test_a_trusted_proxy_that_is_not_an_address_stops_the_start_with_its_name(proxies):
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "geo_siac.settings",
-                                 "GEO_SIAC_TRUSTED_PROXIES": proxies})
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "geo_siac.settings", "GEO_SIAC_TRUSTED_PROXIES": proxies},
+    )
     assert result.returncode != 0
     assert "GEO_SIAC_TRUSTED_PROXIES" in result.stderr and proxies.split(",")[-1] in result.stderr

@@ -46,8 +46,14 @@ def test_another_process_counts_on_from_the_same_row():
     database = {**connection.settings_dict, "PORT": connection.settings_dict["PORT"] or 5432}
     url = "postgis://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**database)  # the test database
     script = "from geo_siac.web.ratelimit import count_attempt; print(count_attempt('submissions:198.51.100.20', 3600))"
-    other = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", script], cwd=PROJECT_ROOT,
-                           env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, timeout=120)
+    other = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert other.returncode == 0, other.stderr
     assert other.stdout.split()[-1] == "2"
     assert count_attempt("submissions:198.51.100.20", 3600) == 3

@@ -9,78 +9,163 @@ import geo_siac.webhooks.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reports', '0021_work_location_on_events'),
+        ("reports", "0021_work_location_on_events"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=200, verbose_name='descripción')),
-                ('url', models.URLField(max_length=500, validators=[django.core.validators.URLValidator(schemes=['http', 'https'])], verbose_name='URL')),
-                ('secret', models.CharField(default=geo_siac.webhooks.models.new_secret, help_text='Entréguelo al sistema receptor: con él verifica la firma de cada envío.', max_length=128, verbose_name='secreto para firmar')),
-                ('is_active', models.BooleanField(default=True, help_text='Un destino inactivo acumula sus envíos y los recibe al reactivarlo.', verbose_name='activo')),
-                ('is_internal', models.BooleanField(default=False, help_text='Un destino interno recibe también los eventos internos, el código de seguimiento, la ubicación exacta, la dirección y la descripción. Nunca los datos de contacto del vecino.', verbose_name='interno')),
-                ('event_kinds', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=16), blank=True, default=list, help_text='Ninguno marcado: todos.', size=None, verbose_name='tipos de evento')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("description", models.CharField(max_length=200, verbose_name="descripción")),
+                (
+                    "url",
+                    models.URLField(
+                        max_length=500,
+                        validators=[django.core.validators.URLValidator(schemes=["http", "https"])],
+                        verbose_name="URL",
+                    ),
+                ),
+                (
+                    "secret",
+                    models.CharField(
+                        default=geo_siac.webhooks.models.new_secret,
+                        help_text="Entréguelo al sistema receptor: con él verifica la firma de cada envío.",
+                        max_length=128,
+                        verbose_name="secreto para firmar",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Un destino inactivo acumula sus envíos y los recibe al reactivarlo.",
+                        verbose_name="activo",
+                    ),
+                ),
+                (
+                    "is_internal",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Un destino interno recibe también los eventos internos, el código de seguimiento, la ubicación exacta, la dirección y la descripción. Nunca los datos de contacto del vecino.",
+                        verbose_name="interno",
+                    ),
+                ),
+                (
+                    "event_kinds",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=16),
+                        blank=True,
+                        default=list,
+                        help_text="Ninguno marcado: todos.",
+                        size=None,
+                        verbose_name="tipos de evento",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
             ],
             options={
-                'verbose_name': 'destino de webhooks',
-                'verbose_name_plural': 'destinos de webhooks',
-                'ordering': ['description'],
+                "verbose_name": "destino de webhooks",
+                "verbose_name_plural": "destinos de webhooks",
+                "ordering": ["description"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('pending', 'Pendiente'), ('delivered', 'Entregado'), ('failed', 'Fallido definitivamente'), ('skipped', 'Omitido: no corresponde a este destino')], default='pending', max_length=16, verbose_name='estado')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='intentos')),
-                ('next_attempt_at', models.DateTimeField(verbose_name='próximo intento')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='entregado')),
-                ('created_at', models.DateTimeField(verbose_name='en cola desde')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.reportevent', verbose_name='evento')),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.webhookendpoint', verbose_name='destino')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pendiente"),
+                            ("delivered", "Entregado"),
+                            ("failed", "Fallido definitivamente"),
+                            ("skipped", "Omitido: no corresponde a este destino"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="intentos")),
+                ("next_attempt_at", models.DateTimeField(verbose_name="próximo intento")),
+                ("delivered_at", models.DateTimeField(blank=True, null=True, verbose_name="entregado")),
+                ("created_at", models.DateTimeField(verbose_name="en cola desde")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reports.reportevent",
+                        verbose_name="evento",
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="webhooks.webhookendpoint",
+                        verbose_name="destino",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'envío de webhook',
-                'verbose_name_plural': 'envíos de webhooks',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "envío de webhook",
+                "verbose_name_plural": "envíos de webhooks",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookAttempt',
+            name="WebhookAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempted_at', models.DateTimeField(verbose_name='intento')),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='código HTTP')),
-                ('latency_ms', models.PositiveIntegerField(verbose_name='latencia (ms)')),
-                ('response_excerpt', models.TextField(blank=True, verbose_name='inicio de la respuesta')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='log', to='webhooks.webhookdelivery', verbose_name='envío')),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='webhooks.webhookendpoint', verbose_name='destino')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("attempted_at", models.DateTimeField(verbose_name="intento")),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="código HTTP")),
+                ("latency_ms", models.PositiveIntegerField(verbose_name="latencia (ms)")),
+                ("response_excerpt", models.TextField(blank=True, verbose_name="inicio de la respuesta")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="log",
+                        to="webhooks.webhookdelivery",
+                        verbose_name="envío",
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="webhooks.webhookendpoint",
+                        verbose_name="destino",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'intento de envío',
-                'verbose_name_plural': 'registro de intentos',
-                'ordering': ['-attempted_at', '-id'],
+                "verbose_name": "intento de envío",
+                "verbose_name_plural": "registro de intentos",
+                "ordering": ["-attempted_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(condition=models.Q(('state', 'pending')), fields=['next_attempt_at', 'id'], name='webhook_delivery_due'),
+            model_name="webhookdelivery",
+            index=models.Index(
+                condition=models.Q(("state", "pending")), fields=["next_attempt_at", "id"], name="webhook_delivery_due"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(fields=('endpoint', 'event'), name='webhook_delivery_once'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(fields=("endpoint", "event"), name="webhook_delivery_once"),
         ),
         migrations.AddIndex(
-            model_name='webhookattempt',
-            index=models.Index(fields=['endpoint', '-attempted_at'], name='webhook_attempt_endpoint'),
+            model_name="webhookattempt",
+            index=models.Index(fields=["endpoint", "-attempted_at"], name="webhook_attempt_endpoint"),
         ),
     ]

@@ -96,10 +96,13 @@ def endpoint_for(receiver, **fields) -> WebhookEndpoint:
 def test_a_status_change_reaches_the_endpoint_signed_as_the_documented_receiver_checks(receivers, make_report):
     receiver = receivers()
     endpoint_for(receiver)
-    report = make_report(reporter_email="rosa@example.cl", reporter_phone="+56 9 1234 5678",
-                         reporter_name="Rosa Pérez", description="Escombros frente al 1234 de Calle Larga.")
-    report_change_status(report=report, status="in_progress", note="La cuadrilla va en camino.",
-                         note_is_public=True)
+    report = make_report(
+        reporter_email="rosa@example.cl",
+        reporter_phone="+56 9 1234 5678",
+        reporter_name="Rosa Pérez",
+        description="Escombros frente al 1234 de Calle Larga.",
+    )
+    report_change_status(report=report, status="in_progress", note="La cuadrilla va en camino.", note_is_public=True)
 
     summary = webhook_deliveries_send_due()
 
@@ -120,8 +123,10 @@ def test_a_status_change_reaches_the_endpoint_signed_as_the_documented_receiver_
     raw = b"".join(raw for _headers, raw in receiver.received).decode()
     for private in ("rosa@example.cl", "1234 5678", "Rosa", "Calle Larga", report.tracking_code):
         assert private not in raw
-    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED,
-                                                                           DeliveryState.SKIPPED}
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {
+        DeliveryState.DELIVERED,
+        DeliveryState.SKIPPED,
+    }
     assert webhook_deliveries_send_due().delivered == 0
 
 
@@ -145,8 +150,11 @@ def test_a_forged_altered_or_replayed_body_fails_the_documented_check(receivers,
 def test_an_internal_endpoint_gets_internal_events_and_the_exact_place_but_no_contact_data(receivers, make_report):
     receiver = receivers()
     endpoint_for(receiver, is_internal=True)
-    report = make_report(reporter_email="rosa@example.cl", reporter_name="Rosa Pérez",
-                         description="Escombros frente al 1234 de Calle Larga.")
+    report = make_report(
+        reporter_email="rosa@example.cl",
+        reporter_name="Rosa Pérez",
+        description="Escombros frente al 1234 de Calle Larga.",
+    )
     report_change_status(report=report, status="acknowledged", note="Vecino molesto, llamar antes.")
 
     assert webhook_deliveries_send_due().delivered == 4
@@ -156,8 +164,10 @@ def test_an_internal_endpoint_gets_internal_events_and_the_exact_place_but_no_co
     assert (note["event"]["note"], note["event"]["is_public"]) == ("Vecino molesto, llamar antes.", False)
     assert note["request"]["tracking_code"] == report.tracking_code
     assert note["request"]["description"] == "Escombros frente al 1234 de Calle Larga."
-    assert (note["request"]["lat"], note["request"]["long"]) == (round(report.location.y, 6),
-                                                                 round(report.location.x, 6))
+    assert (note["request"]["lat"], note["request"]["long"]) == (
+        round(report.location.y, 6),
+        round(report.location.x, 6),
+    )
     raw = b"".join(raw for _headers, raw in receiver.received).decode()
     assert "rosa@example.cl" not in raw and "Rosa" not in raw
 
@@ -271,15 +281,27 @@ def test_two_delivery_runs_at_once_deliver_each_event_once(receivers, make_repor
 
 
 def test_an_endpoint_is_added_in_the_admin_with_its_kinds(admin_client):
-    response = admin_client.post("/admin/webhooks/webhookendpoint/add/", {
-        "description": "Órdenes de trabajo", "url": "erp.example.cl/geosiac", "is_active": "on",
-        "event_kinds": ["created", "status"], "secret": "s3creto-largo"})
+    response = admin_client.post(
+        "/admin/webhooks/webhookendpoint/add/",
+        {
+            "description": "Órdenes de trabajo",
+            "url": "erp.example.cl/geosiac",
+            "is_active": "on",
+            "event_kinds": ["created", "status"],
+            "secret": "s3creto-largo",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     endpoint = WebhookEndpoint.objects.get()
-    assert (endpoint.url, endpoint.event_kinds, endpoint.is_internal) == ("https://erp.example.cl/geosiac",
-                                                                           ["created", "status"], False)
-    refused = admin_client.post("/admin/webhooks/webhookendpoint/add/", {
-        "description": "FTP", "url": "ftp://erp.example.cl/", "is_active": "on", "secret": "x"})
+    assert (endpoint.url, endpoint.event_kinds, endpoint.is_internal) == (
+        "https://erp.example.cl/geosiac",
+        ["created", "status"],
+        False,
+    )
+    refused = admin_client.post(
+        "/admin/webhooks/webhookendpoint/add/",
+        {"description": "FTP", "url": "ftp://erp.example.cl/", "is_active": "on", "secret": "x"},
+    )
     assert refused.status_code == 200 and WebhookEndpoint.objects.count() == 1
     listing = admin_client.get("/admin/webhooks/webhookendpoint/").content.decode()
     assert f"/admin/webhooks/webhookattempt/?endpoint__id__exact={endpoint.pk}" in listing
@@ -296,9 +318,19 @@ def test_imported_history_queues_nothing_but_a_later_change_is_sent(receivers, c
 
     receiver = receivers()
     endpoint_for(receiver)
-    call_command("import_reports", str(shared_data("service_requests/myla311_2018-01_mini.csv")), "--mapping",
-                 "la311", "--place-in", "13201", "--rejects", str(tmp_path / "r.csv"), "--commit", "--no-progress",
-                 stdout=io.StringIO())
+    call_command(
+        "import_reports",
+        str(shared_data("service_requests/myla311_2018-01_mini.csv")),
+        "--mapping",
+        "la311",
+        "--place-in",
+        "13201",
+        "--rejects",
+        str(tmp_path / "r.csv"),
+        "--commit",
+        "--no-progress",
+        stdout=io.StringIO(),
+    )
     assert ReportEvent.objects.exists() and not WebhookDelivery.objects.exists()
     report = Report.objects.first()
     report_change_status(report=report, status=sorted(TRANSITIONS[report.status])[0])
@@ -313,8 +345,13 @@ def test_a_request_without_a_place_reaches_both_kinds_of_endpoint_with_no_coordi
     public, internal = receivers(), receivers()
     endpoint_for(public, event_kinds=["created"])
     endpoint_for(internal, event_kinds=["created"], is_internal=True)
-    report = report_create(channel="web", kind=RequestKind.SUGGESTION, category="sugerencia",
-                           commune=communes["13201"], description="Más árboles en la plaza.")
+    report = report_create(
+        channel="web",
+        kind=RequestKind.SUGGESTION,
+        category="sugerencia",
+        commune=communes["13201"],
+        description="Más árboles en la plaza.",
+    )
 
     assert webhook_deliveries_send_due().delivered == 2
     (shown,), (exact,) = public.bodies(), internal.bodies()

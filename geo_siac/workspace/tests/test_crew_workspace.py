@@ -47,8 +47,8 @@ def test_list_is_sorted_by_deadline_and_flags_overdue_reports(client, make_repor
     client.force_login(crews["member_a"])
     page = client.get(reverse("crew:home")).content.decode()
     assert page.index(late.tracking_code) < page.index(fresh.tracking_code)
-    late_item = page[page.rindex("<li>", 0, page.index(f"<strong>{late.tracking_code}")):]
-    fresh_item = page[page.rindex("<li>", 0, page.index(f"<strong>{fresh.tracking_code}")):]
+    late_item = page[page.rindex("<li>", 0, page.index(f"<strong>{late.tracking_code}")) :]
+    fresh_item = page[page.rindex("<li>", 0, page.index(f"<strong>{fresh.tracking_code}")) :]
     assert late_item.split("</li>")[0].count('class="badge overdue">Vencida') == 1
     assert fresh_item.split("</li>")[0].count('class="badge on_time">En plazo') == 1
 
@@ -56,9 +56,15 @@ def test_list_is_sorted_by_deadline_and_flags_overdue_reports(client, make_repor
 def test_status_change_with_note_and_photo_is_in_the_history_and_the_photo_lost_its_gps(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "note": "Llegamos con el camión", "photos": jpeg_with_gps(),
-                            "seen": report.updated_at.isoformat()})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {
+            "status": "in_progress",
+            "note": "Llegamos con el camión",
+            "photos": jpeg_with_gps(),
+            "seen": report.updated_at.isoformat(),
+        },
+    )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "En ejecución" in page and "Llegamos con el camión" in page
@@ -87,8 +93,8 @@ def test_no_status_is_chosen_for_the_crew_so_saving_without_one_changes_nothing(
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
-    select = page[page.index('name="status"'):]
-    assert select[select.index("<option"):].startswith('<option value="" selected>')
+    select = page[page.index('name="status"') :]
+    assert select[select.index("<option") :].startswith('<option value="" selected>')
     response = client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "", "note": "Listo"})
     assert response.status_code == 400
     assert Report.objects.get(pk=report.pk).status == report.status
@@ -100,8 +106,9 @@ def test_status_change_from_a_stale_page_is_refused_with_changed_by_someone_else
     client.force_login(crews["supervisor"])
     client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "acknowledged", "seen": stale})
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "closed_duplicate", "seen": stale})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]), {"status": "closed_duplicate", "seen": stale}
+    )
     assert response.status_code == 400
     assert "Otra persona modificó esta solicitud" in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "acknowledged"
@@ -127,11 +134,14 @@ def test_supervisor_sees_triage_and_workload_and_assigns_in_bulk(client, make_re
     workload = {crew.name: (crew.open_count, crew.daily_capacity) for crew in page.context["workload"]}
     assert workload["Cuadrilla Oriente"] == (4, 3)
     assert 'class="over-capacity">4' in page.content.decode()
-    response = client.post(reverse("crew:supervision"), {"reports": [r.tracking_code for r in stray],
-                                                         "crew": crews["A"].pk, "status": "acknowledged"})
+    response = client.post(
+        reverse("crew:supervision"),
+        {"reports": [r.tracking_code for r in stray], "crew": crews["A"].pk, "status": "acknowledged"},
+    )
     assert response.status_code == 302
     assert {(r.crew, r.status) for r in Report.objects.filter(pk__in=[r.pk for r in stray])} == {
-        (crews["A"], "acknowledged")}
+        (crews["A"], "acknowledged")
+    }
 
 
 def test_supervisor_reroutes_and_extends_from_the_report_page(client, make_report, crews):
@@ -152,15 +162,18 @@ def test_a_file_that_is_not_a_photo_is_refused_and_the_status_stays(client, make
     client.force_login(crews["member_a"])
     fake = io.BytesIO(b"%PDF-1.4 no soy una foto")
     fake.name = "foto.jpg"
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "note": "Con foto", "photos": fake})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "in_progress", "note": "Con foto", "photos": fake},
+    )
     assert response.status_code == 400
     assert "JPEG, PNG o WebP" in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
 
 
-def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_stays(client, make_report, crews,
-                                                                                     settings):
+def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_stays(
+    client, make_report, crews, settings
+):
     settings.GEO_SIAC_PHOTO_MAX_BYTES = 512 * 1024
     report = make_report(point=WEST_POINT)
     noise = io.BytesIO()
@@ -168,8 +181,10 @@ def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_sta
     noise.seek(0)
     noise.name = "foto.png"
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "note": "Con foto", "photos": noise})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "in_progress", "note": "Con foto", "photos": noise},
+    )
     assert response.status_code == 400
     assert "La foto supera el tamaño máximo de 0,5 MB." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
@@ -239,27 +254,39 @@ def png(name: str, colour: str = "green") -> io.BytesIO:
 
 
 def test_crew_page_shows_what_the_citizen_gave_and_a_link_that_opens_navigation(client, make_report, crews):
-    report = make_report(point=WEST_POINT, category="poda-arboles", attributes={"riesgo": "si"},
-                         address="Pasaje Los Aromos 123", description="Rama apoyada en el cable",
-                         photo=png("arbol.png"))
+    report = make_report(
+        point=WEST_POINT,
+        category="poda-arboles",
+        attributes={"riesgo": "si"},
+        address="Pasaje Los Aromos 123",
+        description="Rama apoyada en el cable",
+        photo=png("arbol.png"),
+    )
     client.force_login(crews["member_a"])
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
     facts = page.split('id="report-facts"')[1].split("</dl>")[0]
-    assert "<dt>¿La rama o el árbol representa un riesgo inmediato?</dt><dd class=\"answer\">Sí</dd>" in facts
+    assert '<dt>¿La rama o el árbol representa un riesgo inmediato?</dt><dd class="answer">Sí</dd>' in facts
     assert "Pasaje Los Aromos 123" in facts and "Rama apoyada en el cable" in facts
     photo = report.photos.get()
     assert f'<a href="{photo.image.url}"><img src="{photo.thumbnail.url}"' in page
     lat, lng = f"{report.location.y:.6f}", f"{report.location.x:.6f}"
-    assert f'id="navigate" href="geo:{lat},{lng}?q={lat},{lng}({report.tracking_code}%20Poda%20de%20%C3%A1rboles)"' \
-        in page
+    assert (
+        f'id="navigate" href="geo:{lat},{lng}?q={lat},{lng}({report.tracking_code}%20Poda%20de%20%C3%A1rboles)"' in page
+    )
 
 
 def test_a_status_change_keeps_several_photos_each_stripped_of_its_location(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "resolved", "note": "Antes y después", "seen": report.updated_at.isoformat(),
-                            "photos": [jpeg_with_gps(), png("despues.png")]})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {
+            "status": "resolved",
+            "note": "Antes y después",
+            "seen": report.updated_at.isoformat(),
+            "photos": [jpeg_with_gps(), png("despues.png")],
+        },
+    )
     assert response.status_code == 302
     event = Report.objects.get(pk=report.pk).events.get(kind="status")
     photos = [p.image for p in event.photos.all()]
@@ -270,14 +297,15 @@ def test_a_status_change_keeps_several_photos_each_stripped_of_its_location(clie
     assert all(f'href="{p.url}"' in page for p in photos)
 
 
-def test_a_bad_third_photo_refuses_the_whole_change_naming_it_and_writes_nothing(client, make_report, crews,
-                                                                                 settings):
+def test_a_bad_third_photo_refuses_the_whole_change_naming_it_and_writes_nothing(client, make_report, crews, settings):
     report = make_report(point=WEST_POINT)
     fake = io.BytesIO(b"%PDF-1.4 no soy una foto")
     fake.name = "informe.pdf"
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "resolved", "note": "Listo", "photos": [png("a.png"), png("b.png"), fake]})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "resolved", "note": "Listo", "photos": [png("a.png"), png("b.png"), fake]},
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "La foto 3 (informe.pdf) no se puede usar:" in page and "No se guardó ningún cambio" in page
@@ -289,8 +317,10 @@ def test_a_bad_third_photo_refuses_the_whole_change_naming_it_and_writes_nothing
 def test_more_photos_than_a_change_may_carry_are_refused_with_the_limit(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:status", args=[report.tracking_code]),
-                           {"status": "in_progress", "photos": [png(f"{n}.png") for n in range(5)]})
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "in_progress", "photos": [png(f"{n}.png") for n in range(5)]},
+    )
     assert response.status_code == 400
     assert "Se pueden adjuntar hasta 4 fotos por cambio; llegaron 5." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"

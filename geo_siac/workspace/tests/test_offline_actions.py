@@ -36,13 +36,24 @@ def post_action(client, user, report, **fields):
 
 
 def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the_first_answer(
-        client, make_report, crews):
+    client, make_report, crews
+):
     report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
     client.force_login(crews["member_a"])
     key = str(uuid.uuid4())
-    answers = [post_action(client, crews["member_a"], report, key=key, status="resolved",
-                           note="Retirados los escombros", note_is_public="1", photos=photo())
-               for _ in range(3)]
+    answers = [
+        post_action(
+            client,
+            crews["member_a"],
+            report,
+            key=key,
+            status="resolved",
+            note="Retirados los escombros",
+            note_is_public="1",
+            photos=photo(),
+        )
+        for _ in range(3)
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [a.json()["replayed"] for a in answers] == [False, True, True]
     assert {a.json()["status_label"] for a in answers} == {"Resuelta"}
@@ -52,19 +63,22 @@ def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the
     assert list(closes.values_list("note", flat=True)) == ["Retirados los escombros"]
     assert EventPhoto.objects.filter(event__report=report).count() == 1
     closing_mail = Notification.objects.filter(report=report, recipient="vecina@example.cl").exclude(
-        pk=Notification.objects.filter(report=report).order_by("pk").first().pk)
+        pk=Notification.objects.filter(report=report).order_by("pk").first().pk
+    )
     assert closing_mail.count() == 1
 
 
 def test_a_change_on_a_report_rerouted_meanwhile_is_held_and_its_note_kept_for_the_supervisor(
-        client, make_report, crews):
+    client, make_report, crews
+):
     report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
     seen = seen_token(crews["member_a"], report)
     report_reroute(report=report, crew=crews["B"], actor=crews["supervisor"])
     notified = Notification.objects.filter(report=report).count()
     client.force_login(crews["member_a"])
-    response = post_action(client, crews["member_a"], report, seen=seen, status="resolved",
-                           note="Ya estaba limpio", photos=photo())
+    response = post_action(
+        client, crews["member_a"], report, seen=seen, status="resolved", note="Ya estaba limpio", photos=photo()
+    )
     assert response.status_code == 409
     answer = response.json()
     assert answer["happened"] == "Fue derivada a Cuadrilla Oriente."
@@ -80,7 +94,8 @@ def test_a_change_on_a_report_rerouted_meanwhile_is_held_and_its_note_kept_for_t
 
 
 def test_a_change_from_someone_no_longer_in_the_reports_crew_is_held_even_if_the_report_did_not_change(
-        client, make_report, crews):
+    client, make_report, crews
+):
     report = make_report(point=WEST_POINT)
     seen = seen_token(crews["member_a"], report)
     crews["A"].members.remove(crews["member_a"])
@@ -128,17 +143,21 @@ def test_a_bad_photo_refuses_the_change_writes_nothing_and_leaves_the_key_usable
     assert post_action(client, crews["member_a"], report, key=key, status="in_progress").status_code == 200
 
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"key": "abc"}, "key", "La clave de la acción debe ser un UUID"),
-    ({"kind": "borrar"}, "kind", "Tipo de acción desconocido: borrar"),
-    ({"status": "volando"}, "status", "Estado desconocido: volando"),
-    ({"seen": "falsificado"}, "seen", "La versión de la solicitud no es válida"),
-    ({"latitude": "-33.61", "longitude": "-70.59", "accuracy": "-3"}, "accuracy", "La precisión de la ubicación"),
-    ({"latitude": "norte", "longitude": "-70.59", "accuracy": "8"}, "latitude", "La latitud debe ser un número."),
-    ({"kind": "note", "note": "  "}, "note", "Escriba la nota."),
-])
-def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(client, make_report, crews, fields, field,
-                                                                      message):
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"key": "abc"}, "key", "La clave de la acción debe ser un UUID"),
+        ({"kind": "borrar"}, "kind", "Tipo de acción desconocido: borrar"),
+        ({"status": "volando"}, "status", "Estado desconocido: volando"),
+        ({"seen": "falsificado"}, "seen", "La versión de la solicitud no es válida"),
+        ({"latitude": "-33.61", "longitude": "-70.59", "accuracy": "-3"}, "accuracy", "La precisión de la ubicación"),
+        ({"latitude": "norte", "longitude": "-70.59", "accuracy": "8"}, "latitude", "La latitud debe ser un número."),
+        ({"kind": "note", "note": "  "}, "note", "Escriba la nota."),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    client, make_report, crews, fields, field, message
+):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
     response = post_action(client, crews["member_a"], report, **{"status": "in_progress", **fields})
@@ -151,8 +170,15 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(client, ma
 def test_a_body_without_its_closing_field_is_refused_whole_as_a_cut_upload(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:action"), {"key": str(uuid.uuid4()), "kind": "status", "status": "resolved",
-                                                    "seen": seen_token(crews["member_a"], report)})
+    response = client.post(
+        reverse("crew:action"),
+        {
+            "key": str(uuid.uuid4()),
+            "kind": "status",
+            "status": "resolved",
+            "seen": seen_token(crews["member_a"], report),
+        },
+    )
     assert response.status_code == 400
     assert "El envío llegó incompleto" in response.json()["errors"]["complete"][0]
     assert not CrewAction.objects.exists() and Report.objects.get(pk=report.pk).status == "submitted"
@@ -161,8 +187,9 @@ def test_a_body_without_its_closing_field_is_refused_whole_as_a_cut_upload(clien
 def test_another_persons_version_token_is_refused(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_b"])
-    response = post_action(client, crews["member_b"], report, seen=seen_token(crews["member_a"], report),
-                           status="in_progress")
+    response = post_action(
+        client, crews["member_b"], report, seen=seen_token(crews["member_a"], report), status="in_progress"
+    )
     assert response.status_code == 400 and "seen" in response.json()["errors"]
     assert Report.objects.get(pk=report.pk).status == "submitted"
 
@@ -178,11 +205,20 @@ def test_a_key_reused_for_a_different_change_is_refused(client, make_report, cre
 
 
 def test_hand_back_internal_note_and_work_location_are_recorded_and_the_location_kept_internal(
-        client, make_report, crews):
+    client, make_report, crews
+):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    note = post_action(client, crews["member_a"], report, kind="note", note="Perro bravo en el pasaje",
-                       latitude="-33.6101", longitude="-70.5902", accuracy="12.5")
+    note = post_action(
+        client,
+        crews["member_a"],
+        report,
+        kind="note",
+        note="Perro bravo en el pasaje",
+        latitude="-33.6101",
+        longitude="-70.5902",
+        accuracy="12.5",
+    )
     assert note.status_code == 200
     handed = post_action(client, crews["member_a"], report, kind="return", note="Es de la otra vereda")
     assert handed.status_code == 200
@@ -191,7 +227,10 @@ def test_hand_back_internal_note_and_work_location_are_recorded_and_the_location
     event = report.events.get(kind="note")
     assert event.is_public is False
     assert (round(event.work_location.y, 4), round(event.work_location.x, 4), event.work_location_accuracy_m) == (
-        -33.6101, -70.5902, 12.5)
+        -33.6101,
+        -70.5902,
+        12.5,
+    )
     assert report.events.get(kind="returned").work_location is None
     tracking = client.get(reverse("reports:tracking", args=[report.tracking_code])).content.decode()
     assert "Perro bravo" not in tracking and "-33.6101" not in tracking
@@ -205,8 +244,15 @@ def test_the_version_token_names_the_report_and_the_version_the_page_showed(make
 def apply_in_thread(report, actor, seen, key, outcomes, barrier):
     try:
         barrier.wait(timeout=30)
-        outcome = crew_action_apply(key=key, kind="status", report=report, actor=actor, seen_updated_at=seen,
-                                    status="in_progress", note="a la vez")
+        outcome = crew_action_apply(
+            key=key,
+            kind="status",
+            report=report,
+            actor=actor,
+            seen_updated_at=seen,
+            status="in_progress",
+            note="a la vez",
+        )
         outcomes.append(outcome.replayed)
     finally:
         connection.close()
@@ -216,9 +262,12 @@ def apply_in_thread(report, actor, seen, key, outcomes, barrier):
 def test_two_concurrent_replays_of_one_key_apply_the_change_once(make_report, crews):
     report = make_report(point=WEST_POINT)
     key, outcomes, barrier = str(uuid.uuid4()), [], threading.Barrier(2)
-    threads = [threading.Thread(target=apply_in_thread,
-                                args=(report, crews["member_a"], report.updated_at, key, outcomes, barrier))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(
+            target=apply_in_thread, args=(report, crews["member_a"], report.updated_at, key, outcomes, barrier)
+        )
+        for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

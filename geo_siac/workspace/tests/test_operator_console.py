@@ -6,9 +6,14 @@ from geo_siac.testing import WEST_POINT
 
 
 def citizen_call(**overrides):
-    values = {"channel": "phone", "category": "retiro-escombros", "latitude": WEST_POINT[0],
-              "longitude": WEST_POINT[1], "description": "Llamó una vecina por escombros",
-              "address": "Av. Concha y Toro 1000"}
+    values = {
+        "channel": "phone",
+        "category": "retiro-escombros",
+        "latitude": WEST_POINT[0],
+        "longitude": WEST_POINT[1],
+        "description": "Llamó una vecina por escombros",
+        "address": "Av. Concha y Toro 1000",
+    }
     values.update(overrides)
     return values
 
@@ -57,15 +62,18 @@ def test_operator_sees_open_reports_nearby_before_and_after_filing(client, make_
     earlier = make_report(point=(WEST_POINT[0] + 0.0002, WEST_POINT[1]))  # about 22 m north
     make_report(point=(WEST_POINT[0] + 0.01, WEST_POINT[1]))  # about 1.1 km north
     client.force_login(crews["operator"])
-    nearby = client.get(reverse("operator:nearby"),
-                        {"lat": WEST_POINT[0], "lng": WEST_POINT[1], "category": "retiro-escombros"}).json()
+    nearby = client.get(
+        reverse("operator:nearby"), {"lat": WEST_POINT[0], "lng": WEST_POINT[1], "category": "retiro-escombros"}
+    ).json()
     assert [r["tracking_code"] for r in nearby["reports"]] == [earlier.tracking_code]
     filed = client.post(reverse("operator:new"), citizen_call(), follow=True)
     assert [d.tracking_code for d in filed.context["duplicates"]] == [earlier.tracking_code]
 
 
-@pytest.mark.parametrize("lat,lng", [("norte", "-70.5"), ("nan", "-70.5"), ("-33.6", "inf"), ("1e400", "-70.5"),
-                                     ("-95", "-70.5"), ("-33.6", None)])
+@pytest.mark.parametrize(
+    "lat,lng",
+    [("norte", "-70.5"), ("nan", "-70.5"), ("-33.6", "inf"), ("1e400", "-70.5"), ("-95", "-70.5"), ("-33.6", None)],
+)
 def test_nearby_with_bad_coordinates_is_a_400_with_a_message(client, crews, lat, lng):
     client.force_login(crews["operator"])
     query = {"lat": lat, "category": "retiro-escombros", **({"lng": lng} if lng is not None else {})}
@@ -85,8 +93,9 @@ def service_point(commune, name="OIRS Plaza de Puente Alto"):
 
     from geo_siac.zones.models import ServicePoint
 
-    return ServicePoint.objects.create(name=name, kind="oirs", commune=commune,
-                                       point=Point(WEST_POINT[1], WEST_POINT[0], srid=4326))
+    return ServicePoint.objects.create(
+        name=name, kind="oirs", commune=commune, point=Point(WEST_POINT[1], WEST_POINT[0], srid=4326)
+    )
 
 
 def test_console_asks_each_categorys_questions_as_the_citizen_page_does(client, crews):
@@ -100,8 +109,12 @@ def test_console_asks_each_categorys_questions_as_the_citizen_page_does(client, 
 
 def test_operator_files_a_tree_pruning_by_phone_with_its_required_answer(client, crews):
     client.force_login(crews["operator"])
-    response = client.post(reverse("operator:new"), citizen_call(
-        category="poda-arboles", description="Rama sobre el cable", **{"attribute[poda-arboles][riesgo]": "si"}))
+    response = client.post(
+        reverse("operator:new"),
+        citizen_call(
+            category="poda-arboles", description="Rama sobre el cable", **{"attribute[poda-arboles][riesgo]": "si"}
+        ),
+    )
     assert response.status_code == 302
     assert Report.objects.get().attributes == {"riesgo": "si"}
 
@@ -139,18 +152,35 @@ def test_operator_files_an_information_request_at_the_oirs_desk_without_a_place(
 
     from geo_siac.zones.models import ServicePoint
 
-    desk = ServicePoint.objects.create(name="OIRS Puente Alto", kind="municipal_office",
-                                       commune=crews["west"].commune, point=Point(-70.5758, -33.6117, srid=4326))
+    desk = ServicePoint.objects.create(
+        name="OIRS Puente Alto",
+        kind="municipal_office",
+        commune=crews["west"].commune,
+        point=Point(-70.5758, -33.6117, srid=4326),
+    )
     client.force_login(crews["operator"])
     form = client.get(reverse("operator:new")).content.decode()
     assert 'id="id_kind"' in form and '"acceso-informacion": "information"' in form
-    response = client.post(reverse("operator:new"), {
-        "kind": "information", "channel": "in_person", "category": "acceso-informacion", "received_at": desk.pk,
-        "description": "Copia del contrato de alumbrado público.", "reporter_name": "Rosa Pérez",
-        "reporter_phone": "+56 9 8765 4321"}, follow=True)
+    response = client.post(
+        reverse("operator:new"),
+        {
+            "kind": "information",
+            "channel": "in_person",
+            "category": "acceso-informacion",
+            "received_at": desk.pk,
+            "description": "Copia del contrato de alumbrado público.",
+            "reporter_name": "Rosa Pérez",
+            "reporter_phone": "+56 9 8765 4321",
+        },
+        follow=True,
+    )
     report = Report.objects.get()
     assert (report.kind, report.location, report.received_at, report.commune.cut) == (
-        "information", None, desk, "13201")
+        "information",
+        None,
+        desk,
+        "13201",
+    )
     page = response.content.decode()
     assert f'id="tracking-code">{report.tracking_code}<' in page and "OIRS Puente Alto" in page
     assert "Solicitud de acceso a información pública" in page

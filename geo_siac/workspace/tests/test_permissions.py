@@ -25,6 +25,8 @@ MATRIX = [
     ("operator:nearby", "get", "nearby", ["login", 403, 403, 403, 200, 200]),
     ("operator:filed", "get", None, ["login", 403, 403, 403, 200, 200]),
 ]
+
+
 def request_data(data, report, crews):
     """Valid input for each action, so any refusal comes from the permissions alone."""
     if data == "bulk":
@@ -32,8 +34,13 @@ def request_data(data, report, crews):
     if data == "reroute":
         return {"crew": crews["B"].pk, "reason": "Oriente"}
     if data == "citizen":
-        return {"channel": "phone", "category": "retiro-escombros", "latitude": WEST_POINT[0],
-                "longitude": WEST_POINT[1], "description": "Llamó una vecina"}
+        return {
+            "channel": "phone",
+            "category": "retiro-escombros",
+            "latitude": WEST_POINT[0],
+            "longitude": WEST_POINT[1],
+            "description": "Llamó una vecina",
+        }
     if data == "nearby":
         return {"lat": WEST_POINT[0], "lng": WEST_POINT[1], "category": "retiro-escombros"}
     return data
@@ -53,8 +60,11 @@ def test_permissions_matrix(client, make_report, crews, name, method, data, expe
         client.logout()
         if role != "anonymous":
             client.force_login(crews[role])
-        args = [] if name in ("crew:home", "crew:supervision", "operator:new", "operator:nearby") else [
-            report.tracking_code]
+        args = (
+            []
+            if name in ("crew:home", "crew:supervision", "operator:new", "operator:nearby")
+            else [report.tracking_code]
+        )
         response = getattr(client, method)(reverse(name, args=args), request_data(data, report, crews) or {})
         seen.append(outcome(response))
     assert dict(zip(ROLES, seen)) == dict(zip(ROLES, expected))

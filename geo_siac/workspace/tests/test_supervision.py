@@ -20,13 +20,17 @@ def test_bulk_change_says_per_report_what_happened_and_one_already_there_is_unch
     report_change_status(report=reports[2], status="acknowledged")
     client.force_login(crews["supervisor"])
 
-    response = client.post(reverse("crew:supervision"), {"reports": [r.tracking_code for r in reports],
-                                                         "status": "acknowledged"}, follow=True)
+    response = client.post(
+        reverse("crew:supervision"),
+        {"reports": [r.tracking_code for r in reports], "status": "acknowledged"},
+        follow=True,
+    )
 
     results = [str(m) for m in response.context["messages"]]
     assert sorted(results) == sorted(
         [f"{r.tracking_code}: pasó a «Acogida»." for i, r in enumerate(reports) if i != 2]
-        + [f"{reports[2].tracking_code}: sin cambios. Ya está en «Acogida»."])
+        + [f"{reports[2].tracking_code}: sin cambios. Ya está en «Acogida»."]
+    )
     assert set(Report.objects.values_list("status", flat=True)) == {"acknowledged"}
     assert reports[2].events.filter(kind="status").count() == 1  # no second "Acogida" in its history
     assert f'class="bulk-unchanged info">{reports[2].tracking_code}: sin cambios' in response.content.decode()
@@ -37,8 +41,10 @@ def test_a_refused_report_does_not_stop_the_others_and_the_selection_is_kept(cli
     report_change_status(report=done, status="resolved")
     client.force_login(crews["supervisor"])
 
-    response = client.post(reverse("crew:supervision"), {"reports": [other.tracking_code, done.tracking_code],
-                                                         "status": "acknowledged", "crew": crews["B"].pk})
+    response = client.post(
+        reverse("crew:supervision"),
+        {"reports": [other.tracking_code, done.tracking_code], "status": "acknowledged", "crew": crews["B"].pk},
+    )
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -46,8 +52,10 @@ def test_a_refused_report_does_not_stop_the_others_and_the_selection_is_kept(cli
     assert f"{done.tracking_code}: error: No se puede pasar de «Resuelta» a «Acogida»." in page
     assert response.context["selected"] == {other.tracking_code, done.tracking_code}
     assert f'value="{other.tracking_code}" checked' in page
-    assert (Report.objects.get(pk=other.pk).status, Report.objects.get(pk=other.pk).crew) == ("acknowledged",
-                                                                                             crews["B"])
+    assert (Report.objects.get(pk=other.pk).status, Report.objects.get(pk=other.pk).crew) == (
+        "acknowledged",
+        crews["B"],
+    )
     # The refused report's reroute was undone with its status change: a report changes wholly or not at all.
     assert (Report.objects.get(pk=done.pk).status, Report.objects.get(pk=done.pk).crew) == ("resolved", crews["A"])
 
@@ -60,10 +68,12 @@ def test_rerouting_to_the_crew_it_already_has_says_so(client, make_report, crews
     assert "Ya está asignada a Cuadrilla Poniente." in response.content.decode()
     assert not report.events.filter(kind="rerouted").exists()
 
-    bulk = client.post(reverse("crew:supervision"), {"reports": [report.tracking_code], "crew": crews["A"].pk},
-                       follow=True)
+    bulk = client.post(
+        reverse("crew:supervision"), {"reports": [report.tracking_code], "crew": crews["A"].pk}, follow=True
+    )
     assert [str(m) for m in bulk.context["messages"]] == [
-        f"{report.tracking_code}: sin cambios. Ya está asignada a Cuadrilla Poniente."]
+        f"{report.tracking_code}: sin cambios. Ya está asignada a Cuadrilla Poniente."
+    ]
 
 
 def test_list_and_map_follow_the_filters(client, make_report, crews):
@@ -76,8 +86,12 @@ def test_list_and_map_follow_the_filters(client, make_report, crews):
     client.force_login(crews["supervisor"])
     url = reverse("crew:supervision")
 
-    assert set(listed(client.get(url))) == {late_west.tracking_code, west.tracking_code, east.tracking_code,
-                                            stray.tracking_code}
+    assert set(listed(client.get(url))) == {
+        late_west.tracking_code,
+        west.tracking_code,
+        east.tracking_code,
+        stray.tracking_code,
+    }
     assert listed(client.get(url, {"categoria": "bache"})) == [west.tracking_code]
     assert listed(client.get(url, {"zona": crews["east"].pk})) == [east.tracking_code]
     assert listed(client.get(url, {"cuadrilla": crews["A"].pk})) == [late_west.tracking_code, west.tracking_code]
@@ -113,11 +127,15 @@ def test_pages_of_the_list_keep_the_filters(client, make_report, crews, settings
 def test_supervisor_merges_a_duplicate_from_the_supervision_page(client, make_report, crews):
     original, duplicate = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
     client.force_login(crews["supervisor"])
-    response = client.post(reverse("crew:merge"), {"duplicate": duplicate.tracking_code.lower(),
-                                                   "original": original.tracking_code}, follow=True)
+    response = client.post(
+        reverse("crew:merge"),
+        {"duplicate": duplicate.tracking_code.lower(), "original": original.tracking_code},
+        follow=True,
+    )
     assert [str(m) for m in response.context["messages"]] == [
         f"{duplicate.tracking_code} cerrada como duplicada de {original.tracking_code}; sus seguidores siguen "
-        f"ahora {original.tracking_code}."]
+        f"ahora {original.tracking_code}."
+    ]
     assert Report.objects.get(pk=duplicate.pk).duplicate_of == original
 
 
@@ -127,8 +145,7 @@ def test_a_merge_with_an_unknown_code_or_a_refusal_is_shown_on_the_form(client, 
     unknown = client.post(reverse("crew:merge"), {"duplicate": "PA-0000-0000", "original": report.tracking_code})
     assert unknown.status_code == 400
     assert "No hay una solicitud con el código «PA-0000-0000»." in unknown.content.decode()
-    itself = client.post(reverse("crew:merge"), {"duplicate": report.tracking_code,
-                                                 "original": report.tracking_code})
+    itself = client.post(reverse("crew:merge"), {"duplicate": report.tracking_code, "original": report.tracking_code})
     assert itself.status_code == 400
     assert "Una solicitud no puede ser duplicada de sí misma." in itself.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
@@ -137,8 +154,9 @@ def test_a_merge_with_an_unknown_code_or_a_refusal_is_shown_on_the_form(client, 
 def test_only_supervisors_merge(client, make_report, crews):
     original, duplicate = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    response = client.post(reverse("crew:merge"), {"duplicate": duplicate.tracking_code,
-                                                   "original": original.tracking_code})
+    response = client.post(
+        reverse("crew:merge"), {"duplicate": duplicate.tracking_code, "original": original.tracking_code}
+    )
     assert response.status_code == 403
     assert Report.objects.get(pk=duplicate.pk).status == "submitted"
 
@@ -147,9 +165,15 @@ def test_supervisor_extends_an_information_request_once_from_its_page(client, cr
     from geo_siac.catalogue.kinds import RequestKind
     from geo_siac.reports.services import report_create
 
-    report = report_create(kind=RequestKind.INFORMATION, category="acceso-informacion", channel="web",
-                           commune=crews["west"].commune, description="Actas.", reporter_name="Rosa",
-                           reporter_email="rosa@example.cl")
+    report = report_create(
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        channel="web",
+        commune=crews["west"].commune,
+        description="Actas.",
+        reporter_name="Rosa",
+        reporter_email="rosa@example.cl",
+    )
     client.force_login(crews["supervisor"])
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
     assert 'id="legal-extend-form"' in page and 'id="correction-form"' in page

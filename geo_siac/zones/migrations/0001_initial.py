@@ -5,34 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Commune',
+            name="Commune",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cut', models.CharField(max_length=5, unique=True, verbose_name='código CUT')),
-                ('name', models.CharField(max_length=100, verbose_name='nombre')),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='región')),
-                ('region_code', models.CharField(blank=True, max_length=2, verbose_name='código de región')),
-                ('province', models.CharField(blank=True, max_length=100, verbose_name='provincia')),
-                ('province_code', models.CharField(blank=True, max_length=3, verbose_name='código de provincia')),
-                ('geometry', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='límite')),
-                ('jurisdiction_id', models.SlugField(max_length=100, unique=True, verbose_name='jurisdiction_id Open311')),
-                ('tracking_prefix', models.CharField(help_text='Por ejemplo PA para Puente Alto.', max_length=3, verbose_name='prefijo de códigos de seguimiento')),
-                ('is_active', models.BooleanField(default=False, verbose_name='atendida por esta instalación')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='fuente del límite')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='actualizado')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cut", models.CharField(max_length=5, unique=True, verbose_name="código CUT")),
+                ("name", models.CharField(max_length=100, verbose_name="nombre")),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="región")),
+                ("region_code", models.CharField(blank=True, max_length=2, verbose_name="código de región")),
+                ("province", models.CharField(blank=True, max_length=100, verbose_name="provincia")),
+                ("province_code", models.CharField(blank=True, max_length=3, verbose_name="código de provincia")),
+                ("geometry", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name="límite")),
+                (
+                    "jurisdiction_id",
+                    models.SlugField(max_length=100, unique=True, verbose_name="jurisdiction_id Open311"),
+                ),
+                (
+                    "tracking_prefix",
+                    models.CharField(
+                        help_text="Por ejemplo PA para Puente Alto.",
+                        max_length=3,
+                        verbose_name="prefijo de códigos de seguimiento",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=False, verbose_name="atendida por esta instalación")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="fuente del límite")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="actualizado")),
             ],
             options={
-                'verbose_name': 'comuna',
-                'verbose_name_plural': 'comunas',
-                'ordering': ['name'],
+                "verbose_name": "comuna",
+                "verbose_name_plural": "comunas",
+                "ordering": ["name"],
             },
         ),
     ]

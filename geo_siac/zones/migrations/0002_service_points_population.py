@@ -6,69 +6,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('zones', '0001_initial'),
+        ("zones", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CensusZone',
+            name="CensusZone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('geocodigo', models.CharField(max_length=11, unique=True, verbose_name='geocódigo')),
-                ('cut', models.CharField(db_index=True, max_length=5, verbose_name='código CUT')),
-                ('geometry', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='límite')),
-                ('pob_total', models.PositiveIntegerField()),
-                ('pob_0_a_5', models.PositiveIntegerField()),
-                ('pob_6_a_14', models.PositiveIntegerField()),
-                ('pob_15_a_64', models.PositiveIntegerField()),
-                ('pob_65_y_mas', models.PositiveIntegerField()),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='fuente')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("geocodigo", models.CharField(max_length=11, unique=True, verbose_name="geocódigo")),
+                ("cut", models.CharField(db_index=True, max_length=5, verbose_name="código CUT")),
+                ("geometry", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name="límite")),
+                ("pob_total", models.PositiveIntegerField()),
+                ("pob_0_a_5", models.PositiveIntegerField()),
+                ("pob_6_a_14", models.PositiveIntegerField()),
+                ("pob_15_a_64", models.PositiveIntegerField()),
+                ("pob_65_y_mas", models.PositiveIntegerField()),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="fuente")),
             ],
             options={
-                'verbose_name': 'zona censal',
-                'verbose_name_plural': 'zonas censales',
+                "verbose_name": "zona censal",
+                "verbose_name_plural": "zonas censales",
             },
         ),
         migrations.CreateModel(
-            name='PopulationCell',
+            name="PopulationCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cut', models.CharField(max_length=5)),
-                ('res', models.PositiveSmallIntegerField()),
-                ('cell', models.BigIntegerField()),
-                ('pob_total', models.FloatField()),
-                ('pob_under_15', models.FloatField()),
-                ('pob_65_plus', models.FloatField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cut", models.CharField(max_length=5)),
+                ("res", models.PositiveSmallIntegerField()),
+                ("cell", models.BigIntegerField()),
+                ("pob_total", models.FloatField()),
+                ("pob_under_15", models.FloatField()),
+                ("pob_65_plus", models.FloatField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('cut', 'res', 'cell'), name='population_cell_unique')],
+                "constraints": [models.UniqueConstraint(fields=("cut", "res", "cell"), name="population_cell_unique")],
             },
         ),
         migrations.CreateModel(
-            name='ServicePoint',
+            name="ServicePoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='nombre')),
-                ('kind', models.CharField(choices=[('municipal_office', 'oficina municipal'), ('oirs', 'OIRS'), ('health', 'CESFAM / salud'), ('library', 'biblioteca'), ('mobile_office', 'oficina móvil'), ('night_service', 'atención nocturna'), ('other', 'otro')], db_index=True, max_length=20, verbose_name='tipo')),
-                ('point', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='ubicación')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='dirección')),
-                ('services', models.JSONField(blank=True, default=list, help_text='Lista de {"name": ..., "category": código de servicio opcional}.', verbose_name='servicios')),
-                ('channels', models.JSONField(blank=True, default=list, verbose_name='canales')),
-                ('accessibility', models.TextField(blank=True, verbose_name='accesibilidad')),
-                ('capacity_per_day', models.PositiveIntegerField(blank=True, null=True, verbose_name='atenciones por día')),
-                ('opening_hours', models.JSONField(blank=True, null=True, verbose_name='horario')),
-                ('source', models.CharField(blank=True, max_length=100, verbose_name='origen de importación')),
-                ('source_id', models.CharField(blank=True, max_length=100, verbose_name='identificador en el origen')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='actualizado')),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_points', to='zones.commune')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="nombre")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("municipal_office", "oficina municipal"),
+                            ("oirs", "OIRS"),
+                            ("health", "CESFAM / salud"),
+                            ("library", "biblioteca"),
+                            ("mobile_office", "oficina móvil"),
+                            ("night_service", "atención nocturna"),
+                            ("other", "otro"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("point", django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name="ubicación")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="dirección")),
+                (
+                    "services",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Lista de {"name": ..., "category": código de servicio opcional}.',
+                        verbose_name="servicios",
+                    ),
+                ),
+                ("channels", models.JSONField(blank=True, default=list, verbose_name="canales")),
+                ("accessibility", models.TextField(blank=True, verbose_name="accesibilidad")),
+                (
+                    "capacity_per_day",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="atenciones por día"),
+                ),
+                ("opening_hours", models.JSONField(blank=True, null=True, verbose_name="horario")),
+                ("source", models.CharField(blank=True, max_length=100, verbose_name="origen de importación")),
+                ("source_id", models.CharField(blank=True, max_length=100, verbose_name="identificador en el origen")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="actualizado")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="service_points", to="zones.commune"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'punto de atención',
-                'verbose_name_plural': 'puntos de atención',
-                'ordering': ['commune', 'name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('source_id', ''), _negated=True), fields=('source', 'source_id'), name='service_point_unique_source_id')],
+                "verbose_name": "punto de atención",
+                "verbose_name_plural": "puntos de atención",
+                "ordering": ["commune", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("source_id", ""), _negated=True),
+                        fields=("source", "source_id"),
+                        name="service_point_unique_source_id",
+                    )
+                ],
             },
         ),
     ]

@@ -7,101 +7,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0002_default_catalogue'),
-        ('zones', '0002_service_points_population'),
+        ("reports", "0002_default_catalogue"),
+        ("zones", "0002_service_points_population"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClosedDay',
+            name="ClosedDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True, verbose_name='día')),
-                ('reason', models.CharField(max_length=200, verbose_name='motivo')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(unique=True, verbose_name="día")),
+                ("reason", models.CharField(max_length=200, verbose_name="motivo")),
             ],
             options={
-                'verbose_name': 'día inhábil adicional',
-                'verbose_name_plural': 'días inhábiles adicionales',
-                'ordering': ['day'],
+                "verbose_name": "día inhábil adicional",
+                "verbose_name_plural": "días inhábiles adicionales",
+                "ordering": ["day"],
             },
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='nombre')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="nombre")),
             ],
             options={
-                'verbose_name': 'dirección municipal',
-                'verbose_name_plural': 'direcciones municipales',
-                'ordering': ['name'],
+                "verbose_name": "dirección municipal",
+                "verbose_name_plural": "direcciones municipales",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Crew',
+            name="Crew",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='nombre')),
-                ('daily_capacity', models.PositiveSmallIntegerField(default=10, verbose_name='capacidad diaria (solicitudes)')),
-                ('members', models.ManyToManyField(blank=True, related_name='crews', to=settings.AUTH_USER_MODEL, verbose_name='integrantes')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='crews', to='zones.department')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True, verbose_name="nombre")),
+                (
+                    "daily_capacity",
+                    models.PositiveSmallIntegerField(default=10, verbose_name="capacidad diaria (solicitudes)"),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, related_name="crews", to=settings.AUTH_USER_MODEL, verbose_name="integrantes"
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="crews", to="zones.department"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cuadrilla',
-                'verbose_name_plural': 'cuadrillas',
-                'ordering': ['name'],
+                "verbose_name": "cuadrilla",
+                "verbose_name_plural": "cuadrillas",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Zone',
+            name="Zone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Igual en todas las versiones de la zona.', max_length=80, verbose_name='clave')),
-                ('name', models.CharField(max_length=120, verbose_name='nombre')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='versión')),
-                ('geometry', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='polígono')),
-                ('created_at', models.DateTimeField(verbose_name='vigente desde')),
-                ('retired_at', models.DateTimeField(blank=True, null=True, verbose_name='reemplazada')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='origen')),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='zones', to='zones.commune')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="Igual en todas las versiones de la zona.", max_length=80, verbose_name="clave"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="nombre")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="versión")),
+                ("geometry", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name="polígono")),
+                ("created_at", models.DateTimeField(verbose_name="vigente desde")),
+                ("retired_at", models.DateTimeField(blank=True, null=True, verbose_name="reemplazada")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="origen")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="zones", to="zones.commune"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'zona',
-                'verbose_name_plural': 'zonas',
-                'ordering': ['commune', 'key', '-version'],
+                "verbose_name": "zona",
+                "verbose_name_plural": "zonas",
+                "ordering": ["commune", "key", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='ZoneResponsibility',
+            name="ZoneResponsibility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.category')),
-                ('category_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.categorygroup')),
-                ('crew', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsibilities', to='zones.crew')),
-                ('zone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responsibilities', to='zones.zone')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reports.category",
+                    ),
+                ),
+                (
+                    "category_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reports.categorygroup",
+                    ),
+                ),
+                (
+                    "crew",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="responsibilities", to="zones.crew"
+                    ),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="responsibilities", to="zones.zone"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'responsabilidad de zona',
-                'verbose_name_plural': 'responsabilidades de zona',
+                "verbose_name": "responsabilidad de zona",
+                "verbose_name_plural": "responsabilidades de zona",
             },
         ),
         migrations.AddConstraint(
-            model_name='zone',
-            constraint=models.UniqueConstraint(fields=('commune', 'key', 'version'), name='zone_unique_version'),
+            model_name="zone",
+            constraint=models.UniqueConstraint(fields=("commune", "key", "version"), name="zone_unique_version"),
         ),
         migrations.AddConstraint(
-            model_name='zone',
-            constraint=models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('commune', 'key'), name='zone_one_current'),
+            model_name="zone",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("retired_at__isnull", True)), fields=("commune", "key"), name="zone_one_current"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zoneresponsibility',
-            constraint=models.CheckConstraint(condition=models.Q(('category__isnull', True), ('category_group__isnull', True), _connector='OR'), name='responsibility_category_or_group'),
+            model_name="zoneresponsibility",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("category__isnull", True), ("category_group__isnull", True), _connector="OR"),
+                name="responsibility_category_or_group",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zoneresponsibility',
-            constraint=models.UniqueConstraint(fields=('zone', 'category', 'category_group'), name='responsibility_unique', nulls_distinct=False),
+            model_name="zoneresponsibility",
+            constraint=models.UniqueConstraint(
+                fields=("zone", "category", "category_group"), name="responsibility_unique", nulls_distinct=False
+            ),
         ),
     ]

@@ -61,12 +61,12 @@ $$;
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("zones", "0004_roles_and_departments"),
     ]
 
     operations = [
-        migrations.RunSQL(PLACEMENT_FUNCTION,
-                          "DROP FUNCTION IF EXISTS geo_siac_placement(float8, float8, bigint, bigint, bigint)"),
+        migrations.RunSQL(
+            PLACEMENT_FUNCTION, "DROP FUNCTION IF EXISTS geo_siac_placement(float8, float8, bigint, bigint, bigint)"
+        ),
     ]

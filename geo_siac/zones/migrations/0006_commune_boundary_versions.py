@@ -12,28 +12,44 @@ SELECT id, 1, geometry, source, updated_at FROM zones_commune
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('zones', '0005_placement_function'),
+        ("zones", "0005_placement_function"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CommuneBoundary',
+            name="CommuneBoundary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(verbose_name='versión')),
-                ('geometry', django.contrib.gis.db.models.fields.MultiPolygonField(spatial_index=False, srid=4326, verbose_name='límite según la fuente')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='fuente del límite')),
-                ('loaded_at', models.DateTimeField(verbose_name='cargado')),
-                ('retired_at', models.DateTimeField(blank=True, null=True, verbose_name='reemplazado')),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='boundaries', to='zones.commune')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(verbose_name="versión")),
+                (
+                    "geometry",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        spatial_index=False, srid=4326, verbose_name="límite según la fuente"
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="fuente del límite")),
+                ("loaded_at", models.DateTimeField(verbose_name="cargado")),
+                ("retired_at", models.DateTimeField(blank=True, null=True, verbose_name="reemplazado")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="boundaries", to="zones.commune"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'versión de límite comunal',
-                'verbose_name_plural': 'versiones de límites comunales',
-                'ordering': ['commune', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('commune', 'version'), name='commune_boundary_unique_version'), models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('commune',), name='commune_boundary_one_current')],
+                "verbose_name": "versión de límite comunal",
+                "verbose_name_plural": "versiones de límites comunales",
+                "ordering": ["commune", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("commune", "version"), name="commune_boundary_unique_version"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("retired_at__isnull", True)),
+                        fields=("commune",),
+                        name="commune_boundary_one_current",
+                    ),
+                ],
             },
         ),
         migrations.RunSQL(FIRST_VERSIONS, migrations.RunSQL.noop),

@@ -5,46 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0013_field_labels'),
-        ('zones', '0006_commune_boundary_versions'),
+        ("reports", "0013_field_labels"),
+        ("zones", "0006_commune_boundary_versions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='crew',
-            name='department',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='crews', to='zones.department', verbose_name='dirección municipal'),
+            model_name="crew",
+            name="department",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="crews",
+                to="zones.department",
+                verbose_name="dirección municipal",
+            ),
         ),
         migrations.AlterField(
-            model_name='servicepoint',
-            name='commune',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_points', to='zones.commune', verbose_name='comuna'),
+            model_name="servicepoint",
+            name="commune",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="service_points",
+                to="zones.commune",
+                verbose_name="comuna",
+            ),
         ),
         migrations.AlterField(
-            model_name='zone',
-            name='commune',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='zones', to='zones.commune', verbose_name='comuna'),
+            model_name="zone",
+            name="commune",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="zones",
+                to="zones.commune",
+                verbose_name="comuna",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneresponsibility',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.category', verbose_name='categoría'),
+            model_name="zoneresponsibility",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="reports.category",
+                verbose_name="categoría",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneresponsibility',
-            name='category_group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.categorygroup', verbose_name='grupo de categorías'),
+            model_name="zoneresponsibility",
+            name="category_group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="reports.categorygroup",
+                verbose_name="grupo de categorías",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneresponsibility',
-            name='crew',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsibilities', to='zones.crew', verbose_name='cuadrilla'),
+            model_name="zoneresponsibility",
+            name="crew",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="responsibilities",
+                to="zones.crew",
+                verbose_name="cuadrilla",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneresponsibility',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responsibilities', to='zones.zone', verbose_name='zona'),
+            model_name="zoneresponsibility",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="responsibilities",
+                to="zones.zone",
+                verbose_name="zona",
+            ),
         ),
     ]

@@ -17,20 +17,31 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name="crew",
                     name="department",
-                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="crews",
-                                            to="catalogue.department"),
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="crews", to="catalogue.department"
+                    ),
                 ),
                 migrations.AlterField(
                     model_name="zoneresponsibility",
                     name="category",
-                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE,
-                                            related_name="+", to="catalogue.category"),
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalogue.category",
+                    ),
                 ),
                 migrations.AlterField(
                     model_name="zoneresponsibility",
                     name="category_group",
-                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE,
-                                            related_name="+", to="catalogue.categorygroup"),
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalogue.categorygroup",
+                    ),
                 ),
                 migrations.DeleteModel(name="Department"),
             ],

@@ -5,26 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0004_labels_after_catalogue_move'),
-        ('zones', '0008_catalogue_moves_out'),
+        ("catalogue", "0004_labels_after_catalogue_move"),
+        ("zones", "0008_catalogue_moves_out"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='crew',
-            name='department',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='crews', to='catalogue.department', verbose_name='dirección municipal'),
+            model_name="crew",
+            name="department",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="crews",
+                to="catalogue.department",
+                verbose_name="dirección municipal",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneresponsibility',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.category', verbose_name='categoría'),
+            model_name="zoneresponsibility",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="catalogue.category",
+                verbose_name="categoría",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneresponsibility',
-            name='category_group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.categorygroup', verbose_name='grupo de categorías'),
+            model_name="zoneresponsibility",
+            name="category_group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="catalogue.categorygroup",
+                verbose_name="grupo de categorías",
+            ),
         ),
     ]

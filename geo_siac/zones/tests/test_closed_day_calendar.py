@@ -69,9 +69,14 @@ def test_closed_days_deleted_in_bulk_from_the_list_leave_the_calendar_as_before(
     for day in ("2026-11-04", "2026-11-05"):
         assert client.post("/admin/zones/closedday/add/", {"day": day, "reason": "Cierre"}).status_code == 302
     assert numbers(date(2026, 12, 31))[0] == before[0] - 2
-    response = client.post("/admin/zones/closedday/", {
-        "action": "delete_selected", "post": "yes",
-        "_selected_action": [str(pk) for pk in ClosedDay.objects.values_list("pk", flat=True)]})
+    response = client.post(
+        "/admin/zones/closedday/",
+        {
+            "action": "delete_selected",
+            "post": "yes",
+            "_selected_action": [str(pk) for pk in ClosedDay.objects.values_list("pk", flat=True)],
+        },
+    )
     assert response.status_code == 302 and not ClosedDay.objects.exists()
     assert numbers(date(2026, 12, 31)) == before
 

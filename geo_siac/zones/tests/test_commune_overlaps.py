@@ -52,8 +52,12 @@ def test_overlapping_dpa_boundaries_are_reported_and_split_so_each_point_falls_i
     assert "solape (dividido por la línea media): 13110 La Florida / 13201 Puente Alto: 0,83 km²" in out
     assert "solape (dividido por la línea media): 13110 La Florida / 13122 Peñalolén: 0,46 km²" in out
     assert largest_stored_overlap_m2(cuts) < 1.0
-    sources = shapely.union_all([shapely.from_wkb(bytes(b.geometry.wkb))
-                                 for b in CommuneBoundary.objects.filter(commune__cut__in=cuts, retired_at=None)])
+    sources = shapely.union_all(
+        [
+            shapely.from_wkb(bytes(b.geometry.wkb))
+            for b in CommuneBoundary.objects.filter(commune__cut__in=cuts, retired_at=None)
+        ]
+    )
     west, south, east, north = sources.bounds
     xs, ys = (a.ravel() for a in np.meshgrid(np.linspace(west, east, 60), np.linspace(south, north, 60)))
     inside = shapely.contains_xy(sources, xs, ys)
@@ -66,8 +70,11 @@ WEST_SQUARE = shapely.box(-70.12, -33.10, -70.08, -33.08)
 
 
 def write_comunas(tmp_path, geometries: dict[str, shapely.Geometry]):
-    frame = gpd.GeoDataFrame({"CUT_COM": list(geometries), "COMUNA": ["Poniente", "Oriente"][: len(geometries)]},
-                             geometry=list(geometries.values()), crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"CUT_COM": list(geometries), "COMUNA": ["Poniente", "Oriente"][: len(geometries)]},
+        geometry=list(geometries.values()),
+        crs=4326,
+    )
     path = tmp_path / "comunas.geojson"
     frame.to_file(path, driver="GeoJSON")
     return path
@@ -101,7 +108,9 @@ def test_a_new_boundary_is_a_new_version_and_the_file_boundary_is_kept_beside_th
     import_communes(path=overlapping_squares(tmp_path, west_cut=LA_FLORIDA), commit=True)
     versions = list(CommuneBoundary.objects.filter(commune__cut=LA_FLORIDA).order_by("version"))
     assert [(v.version, v.retired_at is None, v.source) for v in versions] == [
-        (1, False, DEFAULT_SOURCE), (2, True, "comunas.geojson")]
+        (1, False, DEFAULT_SOURCE),
+        (2, True, "comunas.geojson"),
+    ]
     assert shapely.from_wkb(bytes(versions[1].geometry.wkb)).equals(WEST_SQUARE)
     stored = shapely.from_wkb(bytes(Commune.objects.get(cut=LA_FLORIDA).geometry.wkb))
     assert stored.bounds[2] == pytest.approx(-70.085, abs=0.001)  # the band's west half, up to the midline
@@ -117,8 +126,11 @@ def test_a_gap_between_comunas_is_reported_with_its_neighbours(tmp_path):
 
 def test_ine_boundaries_get_the_accented_official_names(tmp_path):
     Commune.objects.filter(cut=PENALOLEN).delete()
-    frame = gpd.GeoDataFrame({"codigo_comuna": [PENALOLEN], "nombre_comuna": ["Penalolen"]},
-                             geometry=[shapely.box(-70.56, -33.50, -70.50, -33.46)], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"codigo_comuna": [PENALOLEN], "nombre_comuna": ["Penalolen"]},
+        geometry=[shapely.box(-70.56, -33.50, -70.50, -33.46)],
+        crs=4326,
+    )
     path = tmp_path / "ine.geojson"
     frame.to_file(path, driver="GeoJSON")
     run(str(path), "--commit")

@@ -40,8 +40,11 @@ def test_reloading_population_replaces_instead_of_adding(db):
 
 
 def zone(geocodigo: str, ring: list, population: dict) -> dict:
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {"geocodigo": geocodigo, **population}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"geocodigo": geocodigo, **population},
+    }
 
 
 def write_zones(path, *features) -> None:
@@ -64,8 +67,7 @@ def test_invalid_geometries_are_repaired_and_reported(db, tmp_path):
 def test_zones_without_population_figures_are_skipped_and_reported(db, tmp_path):
     square = [[-70.60, -33.60], [-70.59, -33.60], [-70.59, -33.61], [-70.60, -33.61], [-70.60, -33.60]]
     path = tmp_path / "zonas.geojson"
-    write_zones(path, zone("13201990001", square, SMALL_ZONE),
-                zone("13201990002", square, dict.fromkeys(SMALL_ZONE)))
+    write_zones(path, zone("13201990001", square, SMALL_ZONE), zone("13201990002", square, dict.fromkeys(SMALL_ZONE)))
     output = load(path, "--res", "9", "--commit")
     assert "omitida: 13201990002: sin datos de población" in output
     assert list(CensusZone.objects.values_list("geocodigo", flat=True)) == ["13201990001"]
@@ -81,8 +83,12 @@ def test_dry_run_writes_nothing(db):
     ("content", "args", "message"),
     [
         (None, [], "No existe el archivo"),
-        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"geocodigo": "1"},'
-         ' "geometry": {"type": "Point", "coordinates": [-70.6, -33.6]}}]}', [], "Faltan columnas"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"geocodigo": "1"},'
+            ' "geometry": {"type": "Point", "coordinates": [-70.6, -33.6]}}]}',
+            [],
+            "Faltan columnas",
+        ),
         ("esto no es geojson", [], "No se pudo leer"),
     ],
 )
@@ -106,8 +112,9 @@ def test_skip_loaded_leaves_a_loaded_comuna_as_it_is_and_loads_the_others(db, tm
     path = tmp_path / "zonas.geojson"
     write_zones(path, zone("13201990001", square, SMALL_ZONE))
     load(path, "--res", "9", "--commit")
-    write_zones(path, zone("13201990001", square, {**SMALL_ZONE, "pob_total": 999}),
-                zone("13122990001", square, SMALL_ZONE))
+    write_zones(
+        path, zone("13201990001", square, {**SMALL_ZONE, "pob_total": 999}), zone("13122990001", square, SMALL_ZONE)
+    )
 
     output = load(path, "--res", "9", "--skip-loaded", "--commit")
 

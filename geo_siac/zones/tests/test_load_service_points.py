@@ -62,12 +62,25 @@ def test_csv_with_column_mapping_finds_the_comuna_from_the_point(communes, tmp_p
         "4,Lejos,-20.0,-70.0,library\n",
         encoding="utf-8",
     )
-    output = load(path, "--map", "name=titulo", "--map", "latitude=y", "--map", "longitude=x",
-                  "--map", "kind=tipo", "--map", "source_id=codigo", "--commit")
+    output = load(
+        path,
+        "--map",
+        "name=titulo",
+        "--map",
+        "latitude=y",
+        "--map",
+        "longitude=x",
+        "--map",
+        "kind=tipo",
+        "--map",
+        "source_id=codigo",
+        "--commit",
+    )
     assert "creados: 2" in output
     assert "sin coordenadas válidas" in output and "fuera de toda comuna cargada" in output
     assert dict(ServicePoint.objects.values_list("name", "commune__cut")) == {
-        "Oficina Plaza": "13201", "Biblioteca": "13122"
+        "Oficina Plaza": "13201",
+        "Biblioteca": "13122",
     }
 
 
@@ -101,8 +114,9 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(communes, tmp_p
 
 
 def office(commune, **fields) -> ServicePoint:
-    return ServicePoint(name="OIRS Plaza", kind="oirs", point=Point(-70.5758, -33.6117, srid=4326), commune=commune,
-                        **fields)
+    return ServicePoint(
+        name="OIRS Plaza", kind="oirs", point=Point(-70.5758, -33.6117, srid=4326), commune=commune, **fields
+    )
 
 
 def test_invalid_opening_hours_are_rejected_by_model_validation(communes):
@@ -111,8 +125,10 @@ def test_invalid_opening_hours_are_rejected_by_model_validation(communes):
 
 
 def test_services_may_name_existing_categories_only(communes):
-    office(communes["13201"], services=[{"name": "Retiro de escombros", "category": "retiro-escombros"},
-                                        {"name": "Certificados"}]).full_clean()
+    office(
+        communes["13201"],
+        services=[{"name": "Retiro de escombros", "category": "retiro-escombros"}, {"name": "Certificados"}],
+    ).full_clean()
     with pytest.raises(ValidationError, match="Categorías inexistentes: no-existe"):
         office(communes["13201"], services=[{"name": "X", "category": "no-existe"}]).full_clean()
 
@@ -120,32 +136,65 @@ def test_services_may_name_existing_categories_only(communes):
 def test_geojson_ids_read_the_same_whether_or_not_another_feature_lacks_one(communes, tmp_path):
     """pandas stores a numeric property as a float when a feature lacks it; the id must still read 3639, not
     3639.0, or loading the file again would not find the point it created."""
+
     def feature(properties):
-        return {"type": "Feature", "properties": properties,
-                "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]}}
+        return {
+            "type": "Feature",
+            "properties": properties,
+            "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]},
+        }
 
     first, second = tmp_path / "a.geojson", tmp_path / "b.geojson"
-    first.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        feature({"id": 3639, "nombre": "OIRS Plaza"})]}), encoding="utf-8")
-    second.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        feature({"id": 3639, "nombre": "OIRS Plaza (nuevo nombre)"}), feature({"nombre": "Sin id"})]}),
-        encoding="utf-8")
+    first.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature({"id": 3639, "nombre": "OIRS Plaza"})]}),
+        encoding="utf-8",
+    )
+    second.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    feature({"id": 3639, "nombre": "OIRS Plaza (nuevo nombre)"}),
+                    feature({"nombre": "Sin id"}),
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     load(first, "--kind", "oirs", "--source", "oirs", "--commit")
     load(second, "--kind", "oirs", "--source", "oirs", "--commit")
     assert sorted(ServicePoint.objects.values_list("source_id", "name")) == [
-        ("", "Sin id"), ("3639", "OIRS Plaza (nuevo nombre)")]
+        ("", "Sin id"),
+        ("3639", "OIRS Plaza (nuevo nombre)"),
+    ]
 
 
-@pytest.mark.parametrize("row,reason", [
-    ("7,Oficina\x00Plaza,-33.6117,-70.5758,municipal_office", "texto con caracteres de control"),
-    ("{},Oficina,-33.6117,-70.5758,municipal_office".format("9" * 101), "identificador de origen de más de 100"),
-])
+@pytest.mark.parametrize(
+    "row,reason",
+    [
+        ("7,Oficina\x00Plaza,-33.6117,-70.5758,municipal_office", "texto con caracteres de control"),
+        ("{},Oficina,-33.6117,-70.5758,municipal_office".format("9" * 101), "identificador de origen de más de 100"),
+    ],
+)
 def test_a_row_with_hostile_text_is_skipped_with_its_reason(communes, tmp_path, row, reason):
     path = tmp_path / "oficinas.csv"
-    path.write_text("codigo,titulo,y,x,tipo\n" + row + "\n1,Oficina Plaza,-33.6117,-70.5758,municipal_office\n",
-                    encoding="utf-8")
-    output = load(path, "--map", "name=titulo", "--map", "latitude=y", "--map", "longitude=x",
-                  "--map", "kind=tipo", "--map", "source_id=codigo", "--commit")
+    path.write_text(
+        "codigo,titulo,y,x,tipo\n" + row + "\n1,Oficina Plaza,-33.6117,-70.5758,municipal_office\n", encoding="utf-8"
+    )
+    output = load(
+        path,
+        "--map",
+        "name=titulo",
+        "--map",
+        "latitude=y",
+        "--map",
+        "longitude=x",
+        "--map",
+        "kind=tipo",
+        "--map",
+        "source_id=codigo",
+        "--commit",
+    )
     assert reason in output and list(ServicePoint.objects.values_list("source_id", flat=True)) == ["1"]
 
 
@@ -161,15 +210,18 @@ def test_skip_loaded_leaves_a_comuna_with_points_from_the_source_and_loads_the_o
     path = tmp_path / "oficinas.csv"
     path.write_text("codigo,nombre,lat,lon\n1,Oficina Plaza,-33.6117,-70.5758\n", encoding="utf-8")
     load(path, "--kind", "municipal_office", "--commit")
-    path.write_text("codigo,nombre,lat,lon\n1,Oficina renombrada,-33.6117,-70.5758\n2,Biblioteca,-33.4850,-70.5400\n",
-                    encoding="utf-8")
+    path.write_text(
+        "codigo,nombre,lat,lon\n1,Oficina renombrada,-33.6117,-70.5758\n2,Biblioteca,-33.4850,-70.5400\n",
+        encoding="utf-8",
+    )
 
     output = load(path, "--kind", "municipal_office", "--skip-loaded", "--commit")
 
     assert "ya cargados, no se vuelven a cargar: puntos de la comuna 13201" in output
     assert "creados: 1" in output
     assert dict(ServicePoint.objects.values_list("name", "commune__cut")) == {
-        "Oficina Plaza": "13201", "Biblioteca": "13122"
+        "Oficina Plaza": "13201",
+        "Biblioteca": "13122",
     }
 
 
@@ -180,9 +232,7 @@ def test_an_hours_column_in_csv_loads_each_points_hours_and_an_empty_cell_is_unk
     path = tmp_path / "oficinas.csv"
     hours = json.dumps({"weekly": {"tue": [["18:00", "22:00"]]}}).replace('"', '""')
     path.write_text(
-        "id,nombre,lat,lng,horario\n"
-        f'1,Oficina nocturna,-33.6117,-70.5758,"{hours}"\n'
-        "2,Biblioteca,-33.6100,-70.5700,\n",
+        f'id,nombre,lat,lng,horario\n1,Oficina nocturna,-33.6117,-70.5758,"{hours}"\n2,Biblioteca,-33.6100,-70.5700,\n',
         encoding="utf-8",
     )
     output = load(path, "--kind", "municipal_office", "--commit")
@@ -195,21 +245,28 @@ def test_an_hours_column_in_csv_loads_each_points_hours_and_an_empty_cell_is_unk
 
 def test_hours_in_a_geojson_property_are_loaded_as_given(communes, tmp_path):
     path = tmp_path / "puntos.geojson"
-    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]},
-               "properties": {"id": "7", "name": "Oficina Plaza", "opening_hours": WEEKDAYS_8_TO_17}}
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [-70.5758, -33.6117]},
+        "properties": {"id": "7", "name": "Oficina Plaza", "opening_hours": WEEKDAYS_8_TO_17},
+    }
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     load(path, "--kind", "municipal_office", "--commit")
     assert ServicePoint.objects.get().opening_hours == validate_opening_hours(WEEKDAYS_8_TO_17)
 
 
-@pytest.mark.parametrize(("cell", "reason"), [
-    ('"{""weekly"": {""mon"": [[""25:00"", ""26:00""]]}}"', "horario no válido: "),
-    ("lunes a viernes", "horario no válido: no es JSON"),
-])
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ('"{""weekly"": {""mon"": [[""25:00"", ""26:00""]]}}"', "horario no válido: "),
+        ("lunes a viernes", "horario no válido: no es JSON"),
+    ],
+)
 def test_a_row_with_unreadable_hours_is_skipped_with_its_reason(communes, tmp_path, cell, reason):
     path = tmp_path / "oficinas.csv"
-    path.write_text(f"id,nombre,lat,lng,horario\n1,Oficina,-33.6117,-70.5758,{cell}\n2,Otra,-33.61,-70.57,\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"id,nombre,lat,lng,horario\n1,Oficina,-33.6117,-70.5758,{cell}\n2,Otra,-33.61,-70.57,\n", encoding="utf-8"
+    )
     output = load(path, "--kind", "municipal_office", "--commit")
     assert f"omitidas (1): {reason}" in output
     assert list(ServicePoint.objects.values_list("name", flat=True)) == ["Otra"]

@@ -34,15 +34,21 @@ def load(path, *args):
 def geodesic_area_in_comuna(commune, shape) -> float:
     """PostGIS's area on the spheroid: an independent check of the importer's UTM 19S figure."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_Area(ST_Intersection(geometry, ST_GeomFromEWKT(%s))::geography) "
-                       "FROM zones_commune WHERE id = %s", [shape.ewkt, commune.pk])
+        cursor.execute(
+            "SELECT ST_Area(ST_Intersection(geometry, ST_GeomFromEWKT(%s))::geography) "
+            "FROM zones_commune WHERE id = %s",
+            [shape.ewkt, commune.pk],
+        )
         return cursor.fetchone()[0]
 
 
 def test_overlap_is_reported_in_m2_and_refused_on_commit_with_nothing_written(communes, tmp_path):
     # The two zones share a strip 0.001 degrees wide (about 93 m) along the meridian of the plaza.
-    path = write(tmp_path, feature("Poniente", -70.60, -33.63, BORDER + 0.001, -33.59),
-                 feature("Oriente", BORDER, -33.63, -70.55, -33.59))
+    path = write(
+        tmp_path,
+        feature("Poniente", -70.60, -33.63, BORDER + 0.001, -33.59),
+        feature("Oriente", BORDER, -33.63, -70.55, -33.59),
+    )
     strip = box(BORDER, -33.63, BORDER + 0.001, -33.59)
     dry_run = load(path)
     assert "traslape: Poniente / Oriente:" in dry_run
@@ -55,8 +61,11 @@ def test_overlap_is_reported_in_m2_and_refused_on_commit_with_nothing_written(co
 
 
 def test_overlap_resolved_first_wins_and_routes_the_shared_strip_to_the_first_zone(communes, tmp_path):
-    path = write(tmp_path, feature("Poniente", -70.60, -33.63, BORDER + 0.001, -33.59),
-                 feature("Oriente", BORDER, -33.63, -70.55, -33.59))
+    path = write(
+        tmp_path,
+        feature("Poniente", -70.60, -33.63, BORDER + 0.001, -33.59),
+        feature("Oriente", BORDER, -33.63, -70.55, -33.59),
+    )
     load(path, "--resolve-overlaps", "first", "--commit")
     report = report_create(category="retiro-escombros", latitude=-33.61, longitude=BORDER + 0.0005, channel="web")
     assert report.zone.name == "Poniente"
@@ -71,8 +80,14 @@ def test_gap_between_zones_is_reported_as_the_uncovered_share_of_the_comuna(comm
 
 
 def test_zone_outside_the_comuna_is_clipped_and_a_self_intersecting_one_repaired(communes, tmp_path):
-    bowtie = {"type": "Feature", "properties": {"nombre": "Corbata"}, "geometry": {"type": "Polygon", "coordinates": [
-        [[-70.59, -33.60], [-70.58, -33.61], [-70.58, -33.60], [-70.59, -33.61], [-70.59, -33.60]]]}}
+    bowtie = {
+        "type": "Feature",
+        "properties": {"nombre": "Corbata"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[-70.59, -33.60], [-70.58, -33.61], [-70.58, -33.60], [-70.59, -33.61], [-70.59, -33.60]]],
+        },
+    }
     path = write(tmp_path, feature("Sur", -70.60, -33.70, -70.56, -33.62), bowtie)
     output = load(path, "--commit")
     assert "recortada a la comuna: Sur" in output
@@ -93,8 +108,7 @@ def test_unknown_commune_and_missing_file_fail_with_a_message(communes, tmp_path
     with pytest.raises(CommandError, match="No existe el archivo"):
         load(tmp_path / "nada.geojson")
     with pytest.raises(CommandError, match="CUT 99999"):
-        call_command("load_zones", str(write(tmp_path, feature("X", -70.6, -33.6, -70.5, -33.5))),
-                     "--commune", "99999")
+        call_command("load_zones", str(write(tmp_path, feature("X", -70.6, -33.6, -70.5, -33.5))), "--commune", "99999")
 
 
 @pytest.mark.parametrize("args", [["--h3-res", "7"], ["--grid-m", "2000"]])

@@ -7,8 +7,9 @@ from django.utils import timezone
 from geo_siac.testing import WEST_POINT
 
 
-@pytest.mark.parametrize("url", ["/admin/zones/zone/", "/admin/zones/crew/", "/admin/catalogue/department/",
-                                 "/admin/zones/closedday/"])
+@pytest.mark.parametrize(
+    "url", ["/admin/zones/zone/", "/admin/zones/crew/", "/admin/catalogue/department/", "/admin/zones/closedday/"]
+)
 def test_crew_and_zone_admin_lists_render(client, crews, url):
     client.force_login(crews["admin"])
     assert client.get(url).status_code == 200

@@ -6,12 +6,19 @@ from geo_siac.reports.models import Report
 
 
 class Command(BaseCommand):
-    help = ("Replay the stored requests day by day through escalation thresholds and print, per month, how many "
-            "reached each level: what a municipality would see before switching the rules on.")
+    help = (
+        "Replay the stored requests day by day through escalation thresholds and print, per month, how many "
+        "reached each level: what a municipality would see before switching the rules on."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--threshold", type=int, action="append", dest="thresholds",
-                            help="Business days after the due day of level 1, 2... in order (default -2 1 5).")
+        parser.add_argument(
+            "--threshold",
+            type=int,
+            action="append",
+            dest="thresholds",
+            help="Business days after the due day of level 1, 2... in order (default -2 1 5).",
+        )
         parser.add_argument("--source", default=None, help="Only requests imported from this source.")
 
     def handle(self, *args, thresholds, source, **options):

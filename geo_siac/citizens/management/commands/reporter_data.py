@@ -11,9 +11,11 @@ from geo_siac.citizens.services import citizen_data_erase
 
 
 class Command(BaseCommand):
-    help = ("Datos personales de una persona (Ley 19.628 / 21.719): exportarlos (--export) o borrarlos "
-            "(--erase, simulación salvo --commit). Los reportes y las citas quedan, anonimizados, en las "
-            "estadísticas.")
+    help = (
+        "Datos personales de una persona (Ley 19.628 / 21.719): exportarlos (--export) o borrarlos "
+        "(--erase, simulación salvo --commit). Los reportes y las citas quedan, anonimizados, en las "
+        "estadísticas."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--email", required=True)
@@ -30,9 +32,11 @@ class Command(BaseCommand):
         if options["export"]:
             data = citizen_data(email)
             options["export"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-            self.stdout.write(f"exportado: {len(data['reports'])} reportes, {len(data['following'])} seguidos, "
-                              f"{len(data['notifications'])} mensajes, {len(data['appointments'])} citas "
-                              f"-> {options['export']}")
+            self.stdout.write(
+                f"exportado: {len(data['reports'])} reportes, {len(data['following'])} seguidos, "
+                f"{len(data['notifications'])} mensajes, {len(data['appointments'])} citas "
+                f"-> {options['export']}"
+            )
         if options["erase"]:
             summary = citizen_data_erase(email=email, commit=options["commit"])
             for name, count in asdict(summary).items():

@@ -19,8 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, nargs="?", help="Archivo; sin él, los puntos de atención cargados.")
         parser.add_argument("--preset", choices=["dtpm", *sorted(PRESETS)], help="Formato conocido del archivo.")
         parser.add_argument("--sep", default=",", help="Separador del CSV (por defecto ',').")
-        parser.add_argument("--source", help="Nombre del origen (por defecto el preset, 'osm' o el nombre del "
-                                             "archivo): una nueva carga del mismo origen reemplaza sus entradas.")
+        parser.add_argument(
+            "--source",
+            help="Nombre del origen (por defecto el preset, 'osm' o el nombre del "
+            "archivo): una nueva carga del mismo origen reemplaza sus entradas.",
+        )
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
@@ -28,8 +31,12 @@ class Command(BaseCommand):
         try:
             source = address_source(options["path"], preset=options["preset"], sep=options["sep"])
             with tqdm(unit=" entradas", disable=options["no_progress"]) as bar:
-                summary = gazetteer_load(source=options["source"] or source.source, entries=bar_over(source, bar),
-                                         commit=options["commit"], summary=source.summary)
+                summary = gazetteer_load(
+                    source=options["source"] or source.source,
+                    entries=bar_over(source, bar),
+                    commit=options["commit"],
+                    summary=source.summary,
+                )
         except AddressSourceError as exc:
             raise CommandError(str(exc)) from exc
         for line in summary.lines():

@@ -25,17 +25,21 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
         parser.add_argument(
-            "--bulk", action=argparse.BooleanOptionalAction, default=None,
+            "--bulk",
+            action=argparse.BooleanOptionalAction,
+            default=None,
             help="Modo masivo: suspende los índices no únicos y las claves foráneas y los reconstruye al final "
-                 "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
+            "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
         )
         parser.add_argument(
-            "--route", action="store_true",
+            "--route",
+            action="store_true",
             help="Después de importar, asignar zona, cuadrilla y dirección a las solicitudes abiertas importadas "
-                 "(como si hubieran entrado por la web); sin esto esperan en la cola de triage.",
+            "(como si hubieran entrado por la web); sin esto esperan en la cola de triage.",
         )
         parser.add_argument(
-            "--restore-schema", action="store_true",
+            "--restore-schema",
+            action="store_true",
             help="Solo reconstruir los índices y claves que dejó suspendidos una importación interrumpida.",
         )
 
@@ -58,8 +62,12 @@ class Command(BaseCommand):
             size = path.stat().st_size if path.exists() else 0
             with tqdm(total=None, unit=" filas", disable=options["no_progress"] or size < 1_000_000) as bar:
                 importer = ReportImporter(
-                    mapping=mapping, place_in=options["place_in"], source=options["source"],
-                    chunk_rows=options["chunk_rows"], commit=options["commit"], bulk=options["bulk"],
+                    mapping=mapping,
+                    place_in=options["place_in"],
+                    source=options["source"],
+                    chunk_rows=options["chunk_rows"],
+                    commit=options["commit"],
+                    bulk=options["bulk"],
                     progress=bar.update,
                 )
                 summary = importer.run(path, options["rejects"])
@@ -68,8 +76,9 @@ class Command(BaseCommand):
         if mapping.note and options["place_in"]:
             self.stdout.write(self.style.WARNING(mapping.note))
         if summary.bulk:
-            self.stdout.write(f"modo masivo: índices y claves foráneas reconstruidos al final "
-                              f"({summary.rebuild_seconds:.1f} s)")
+            self.stdout.write(
+                f"modo masivo: índices y claves foráneas reconstruidos al final ({summary.rebuild_seconds:.1f} s)"
+            )
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
         self.stdout.write(f"ya importadas antes: {summary.already_imported}")

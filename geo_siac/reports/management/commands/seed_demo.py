@@ -28,8 +28,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--reports", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--no-crews", action="store_true",
-                            help="Sin zonas ni cuadrillas de demostración (las solicitudes abiertas quedan en triage).")
+        parser.add_argument(
+            "--no-crews",
+            action="store_true",
+            help="Sin zonas ni cuadrillas de demostración (las solicitudes abiertas quedan en triage).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -37,8 +40,9 @@ class Command(BaseCommand):
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
         with tempfile.TemporaryDirectory() as folder:
-            path = write_synthetic_csv(Path(folder) / "demo.csv", options["reports"], communes.geometries,
-                                      seed=options["seed"], prefix="demo")
+            path = write_synthetic_csv(
+                Path(folder) / "demo.csv", options["reports"], communes.geometries, seed=options["seed"], prefix="demo"
+            )
             summary = ReportImporter(mapping=NATIVE, source="demo", commit=True).run(path)
         self.stdout.write(
             f"demo: {summary.inserted} solicitudes nuevas, {summary.already_imported} ya existían, "
@@ -46,9 +50,7 @@ class Command(BaseCommand):
         )
         served = list(Commune.objects.active().values_list("cut", flat=True))
         points = import_service_points(path=DEMO_SERVICE_POINTS, source="demo", cuts=served, commit=True)
-        self.stdout.write(
-            f"demo: {points.created} puntos de atención con horario nuevos, {points.updated} ya existían"
-        )
+        self.stdout.write(f"demo: {points.created} puntos de atención con horario nuevos, {points.updated} ya existían")
         if options["no_crews"]:
             return
         zones, crews = self.ensure_crews()
@@ -61,15 +63,20 @@ class Command(BaseCommand):
         again adds nothing."""
         new_zones = new_crews = 0
         # Crews work places: the topics of requests without one (docs/request-kinds.md) get none.
-        categories = list(Category.objects.filter(is_active=True, department__isnull=False,
-                                                  kind=RequestKind.SERVICE_REQUEST).select_related("department"))
+        categories = list(
+            Category.objects.filter(
+                is_active=True, department__isnull=False, kind=RequestKind.SERVICE_REQUEST
+            ).select_related("department")
+        )
         for commune in Commune.objects.active().defer("geometry").order_by("cut"):
             if not Zone.objects.current().filter(commune=commune).exists():
                 new_zones += len(generate_zones(cut=commune.cut, grid_m=DEMO_GRID_M, commit=True).zones)
             zones = list(Zone.objects.current().filter(commune=commune))
             for department in sorted({c.department for c in categories}, key=lambda d: d.name):
-                crew, created = Crew.objects.get_or_create(name=f"{department.name} · {commune.name}"[:120],
-                                                           defaults={"department": department, "daily_capacity": 15})
+                crew, created = Crew.objects.get_or_create(
+                    name=f"{department.name} · {commune.name}"[:120],
+                    defaults={"department": department, "daily_capacity": 15},
+                )
                 new_crews += created
                 for zone in zones:
                     for category in (c for c in categories if c.department == department):

@@ -20,18 +20,26 @@ def past_day(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = ("Compute the indicators the public pages and exports show and store them. With no option: the relative "
-            "periods (the last 365 days, the last month and the last twelve months) as of now; run it so on a timer, "
-            "e.g. every 10 minutes (docs/deployment.md). Named periods (a year, 2025, or a month, 2025-03) are stored "
-            "when asked for, and the public pages then offer them. Also brings the business-day calendar up to date.")
+    help = (
+        "Compute the indicators the public pages and exports show and store them. With no option: the relative "
+        "periods (the last 365 days, the last month and the last twelve months) as of now; run it so on a timer, "
+        "e.g. every 10 minutes (docs/deployment.md). Named periods (a year, 2025, or a month, 2025-03) are stored "
+        "when asked for, and the public pages then offer them. Also brings the business-day calendar up to date."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--period", action="append",
-                            help=f"only this period (repeatable): {', '.join(PUBLISHED)}, a year (YYYY) or a month "
-                                 "(YYYY-MM); default: the relative ones, or with --as-of the month and year of that "
-                                 "day")
-        parser.add_argument("--as-of", help="YYYY-MM-DD: judge the indicators (open, late, ages) at the end of that "
-                                            "day instead of now; for named periods only")
+        parser.add_argument(
+            "--period",
+            action="append",
+            help=f"only this period (repeatable): {', '.join(PUBLISHED)}, a year (YYYY) or a month "
+            "(YYYY-MM); default: the relative ones, or with --as-of the month and year of that "
+            "day",
+        )
+        parser.add_argument(
+            "--as-of",
+            help="YYYY-MM-DD: judge the indicators (open, late, ages) at the end of that "
+            "day instead of now; for named periods only",
+        )
 
     def handle(self, *args, period, as_of, **options):
         started = time.perf_counter()
@@ -41,9 +49,11 @@ class Command(BaseCommand):
         if day and not period:
             period = [f"{day:%Y-%m}", f"{day:%Y}"]
         if day and day < timezone.localdate() and set(period or ()) & set(PUBLISHED):
-            raise CommandError("--as-of de un día pasado no se aplica a los periodos relativos "
-                               f"({', '.join(PUBLISHED)}): las páginas los muestran tal como son ahora; "
-                               "indique un año o un mes")
+            raise CommandError(
+                "--as-of de un día pasado no se aplica a los periodos relativos "
+                f"({', '.join(PUBLISHED)}): las páginas los muestran tal como son ahora; "
+                "indique un año o un mes"
+            )
         changed = business_calendar_sync()
         if changed:
             self.stdout.write(f"business-day calendar: {changed} days rewritten")
@@ -54,8 +64,10 @@ class Command(BaseCommand):
         for snapshot in snapshots:
             by_first_dimension = next(iter(decode_results(snapshot.results).values()))
             reports = sum(result["volume"] for result in by_first_dimension.values())
-            self.stdout.write(f"{snapshot.period}: {snapshot.start} to {snapshot.end} (excluded), "
-                              f"{reports} reports, as of {timezone.localtime(snapshot.as_of):%Y-%m-%d %H:%M:%S}")
+            self.stdout.write(
+                f"{snapshot.period}: {snapshot.start} to {snapshot.end} (excluded), "
+                f"{reports} reports, as of {timezone.localtime(snapshot.as_of):%Y-%m-%d %H:%M:%S}"
+            )
         for skipped in sorted(set(period or ()) - {snapshot.period for snapshot in snapshots}):
             self.stdout.write(f"{skipped}: no reports, not published")
         self.stdout.write(f"done in {time.perf_counter() - started:.1f} s")

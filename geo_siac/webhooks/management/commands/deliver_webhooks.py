@@ -16,8 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, loop, interval, limit, **options):
         while True:
             summary = webhook_deliveries_send_due(limit=limit)
-            self.stdout.write(f"entregados {summary.delivered}, reintentos {summary.retried}, "
-                              f"fallidos {summary.failed}, omitidos {summary.skipped}")
+            self.stdout.write(
+                f"entregados {summary.delivered}, reintentos {summary.retried}, "
+                f"fallidos {summary.failed}, omitidos {summary.skipped}"
+            )
             if not loop:
                 return
             time.sleep(interval)

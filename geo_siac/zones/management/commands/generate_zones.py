@@ -17,8 +17,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            summary = generate_zones(cut=options["commune"], h3_resolution=options["h3_res"],
-                                     grid_m=options["grid_m"], commit=options["commit"])
+            summary = generate_zones(
+                cut=options["commune"],
+                h3_resolution=options["h3_res"],
+                grid_m=options["grid_m"],
+                commit=options["commit"],
+            )
         except ZoneImportError as exc:
             raise CommandError(str(exc)) from exc
         for line in summary.lines():

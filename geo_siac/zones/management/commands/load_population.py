@@ -16,10 +16,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
         parser.add_argument("--cut", action="append", dest="cuts", help="Cargar solo esta comuna (repetible).")
-        parser.add_argument("--res", action="append", type=int, dest="resolutions",
-                            help=f"Resolución H3 (repetible; por defecto {', '.join(map(str, CELL_RESOLUTIONS))}).")
-        parser.add_argument("--skip-loaded", action="store_true",
-                            help="No volver a cargar las comunas que ya tienen población en esas resoluciones.")
+        parser.add_argument(
+            "--res",
+            action="append",
+            type=int,
+            dest="resolutions",
+            help=f"Resolución H3 (repetible; por defecto {', '.join(map(str, CELL_RESOLUTIONS))}).",
+        )
+        parser.add_argument(
+            "--skip-loaded",
+            action="store_true",
+            help="No volver a cargar las comunas que ya tienen población en esas resoluciones.",
+        )
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
@@ -27,9 +35,12 @@ class Command(BaseCommand):
         try:
             with tqdm(unit=" comunas", disable=options["no_progress"]) as bar:
                 summary = import_population(
-                    path=options["path"], cuts=options["cuts"],
+                    path=options["path"],
+                    cuts=options["cuts"],
                     resolutions=tuple(options["resolutions"] or CELL_RESOLUTIONS),
-                    commit=options["commit"], skip_loaded=options["skip_loaded"], progress=bar.update,
+                    commit=options["commit"],
+                    skip_loaded=options["skip_loaded"],
+                    progress=bar.update,
                 )
         except PopulationImportError as exc:
             raise CommandError(str(exc)) from exc

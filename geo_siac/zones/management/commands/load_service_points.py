@@ -18,13 +18,21 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=ServicePointKind.values, help="Tipo de todos los puntos del archivo.")
         parser.add_argument("--preset", choices=sorted(PRESETS), help="Formato conocido (deis: registro DEIS).")
         parser.add_argument("--cut", action="append", dest="cuts", help="Cargar solo esta comuna (repetible).")
-        parser.add_argument("--map", action="append", default=[], metavar="CAMPO=COLUMNA",
-                            help="Columna para un campo: name, kind, latitude, longitude, cut, address, source_id, "
-                                 "hours (el horario en JSON; vacío: desconocido).")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="CAMPO=COLUMNA",
+            help="Columna para un campo: name, kind, latitude, longitude, cut, address, source_id, "
+            "hours (el horario en JSON; vacío: desconocido).",
+        )
         parser.add_argument("--sep", help="Separador del CSV (por defecto ',' o el del preset).")
         parser.add_argument("--source", help="Nombre del origen (por defecto el preset o el nombre del archivo).")
-        parser.add_argument("--skip-loaded", action="store_true",
-                            help="No volver a cargar las comunas que ya tienen puntos de este origen.")
+        parser.add_argument(
+            "--skip-loaded",
+            action="store_true",
+            help="No volver a cargar las comunas que ya tienen puntos de este origen.",
+        )
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
@@ -36,9 +44,16 @@ class Command(BaseCommand):
         try:
             with tqdm(unit=" filas", disable=options["no_progress"]) as bar:
                 summary = import_service_points(
-                    path=options["path"], preset=options["preset"], kind=options["kind"], cuts=options["cuts"],
-                    column_overrides=overrides, sep=options["sep"], source=options["source"],
-                    commit=options["commit"], skip_loaded=options["skip_loaded"], progress=bar.update,
+                    path=options["path"],
+                    preset=options["preset"],
+                    kind=options["kind"],
+                    cuts=options["cuts"],
+                    column_overrides=overrides,
+                    sep=options["sep"],
+                    source=options["source"],
+                    commit=options["commit"],
+                    skip_loaded=options["skip_loaded"],
+                    progress=bar.update,
                 )
         except ServicePointImportError as exc:
             raise CommandError(str(exc)) from exc

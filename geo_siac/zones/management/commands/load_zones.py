@@ -16,14 +16,22 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
         parser.add_argument("--commune", required=True, help="CUT de la comuna, p. ej. 13201.")
         parser.add_argument("--field-name", help="Columna con el nombre de la zona.")
-        parser.add_argument("--resolve-overlaps", choices=RESOLUTIONS,
-                            help="first: las zonas anteriores en el archivo conservan el área compartida.")
+        parser.add_argument(
+            "--resolve-overlaps",
+            choices=RESOLUTIONS,
+            help="first: las zonas anteriores en el archivo conservan el área compartida.",
+        )
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
     def handle(self, *args, **options):
         try:
-            summary = import_zones(path=options["path"], cut=options["commune"], name_field=options["field_name"],
-                                   resolve=options["resolve_overlaps"], commit=options["commit"])
+            summary = import_zones(
+                path=options["path"],
+                cut=options["commune"],
+                name_field=options["field_name"],
+                resolve=options["resolve_overlaps"],
+                commit=options["commit"],
+            )
         except ZoneImportError as exc:
             raise CommandError(str(exc)) from exc
         for line in summary.lines():
