@@ -114,7 +114,7 @@ def request_update(event: ReportEvent) -> dict:
         "status": open311_update_status(event.status_after),
         "external_status_code": event.status_after,
         "updated_datetime": iso(event.created_at),
-        "description": event.note,
+        "description": event.published_note,
         "media_url": "",
     }
 

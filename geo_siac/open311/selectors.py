@@ -18,6 +18,7 @@ from geo_siac.reports.selectors import (
     public_categories,
     public_reports,
     public_updates,
+    published_events,
     reports_in_bbox,
     reports_near,
 )
@@ -105,14 +106,16 @@ REQUEST_FIELDS = (
     "lat",
     "status_notes",
 )
-PUBLIC_NOTES = ReportEvent.objects.filter(is_public=True).exclude(note="").order_by("-created_at", "-id")
+PUBLIC_NOTES = published_events().exclude(note="").order_by("-created_at", "-id")
 
 
 def request_rows(reports: QuerySet[Report]) -> list[dict]:
     """These reports as plain rows (dicts of REQUEST_FIELDS): a page of 100 as model instances, with their category,
     group, department, comuna and events, was 670 objects to build and most of the list's CPU."""
     last_note = Coalesce(
-        Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("note")[:1]), Value(""), output_field=TextField()
+        Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("published_note")[:1]),
+        Value(""),
+        output_field=TextField(),
     )
     return list(
         reports.prefetch_related(None)
@@ -125,9 +128,10 @@ def public_notes(report_ids: list[int]) -> dict[int, list[dict]]:
     """The public history of these reports (extensions=true), oldest first, by report."""
     notes = {pk: [] for pk in report_ids}
     events = (
-        ReportEvent.objects.filter(report__in=report_ids, is_public=True)
+        published_events()
+        .filter(report__in=report_ids)
         .order_by("created_at", "id")
-        .values_list("report_id", "created_at", "to_status", "note")
+        .values_list("report_id", "created_at", "to_status", "published_note")
     )
     for report_id, created_at, status, note in events:
         notes[report_id].append({"datetime": created_at, "status": status, "description": note})

@@ -22,9 +22,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
+from django.db.models.functions import Replace
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
@@ -304,6 +306,22 @@ def public_timeline(report: Report) -> QuerySet[ReportEvent]:
     return report.events.filter(is_public=True).order_by("created_at", "id")
 
 
+TRACKING_CODE_MASK = "[código de seguimiento]"
+
+
+def published_events() -> QuerySet[ReportEvent]:
+    """The events anyone may read (Open311's notes and updates, public webhooks): the public events of service
+    requests, with `published_note`, their note with the request's tracking code masked (a response template may
+    quote it, and the code opens a non-public request's tracking page). A request of another kind (a complaint, an
+    access-to-information request) is a conversation with an identified person: its notes are for the requester's
+    own tracking page only."""
+    return ReportEvent.objects.filter(is_public=True, report__kind=RequestKind.SERVICE_REQUEST).annotate(
+        published_note=Replace(
+            F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK), output_field=TextField()
+        )
+    )
+
+
 def public_updates() -> QuerySet[ReportEvent]:
     """What happened to requests after they were filed, as their public timelines show it: public events of
     reports in public categories, oldest first, each with `status_after`, the report's status once it happened
@@ -315,7 +333,8 @@ def public_updates() -> QuerySet[ReportEvent]:
         .values("to_status")[:1]
     )
     return (
-        ReportEvent.objects.filter(is_public=True, report__category__is_public=True)
+        published_events()
+        .filter(report__category__is_public=True)
         .exclude(kind=EventKind.CREATED)
         .annotate(status_after=Case(When(~Q(to_status=""), then=F("to_status")), default=Subquery(earlier)))
         .order_by("created_at", "id")

@@ -7,16 +7,19 @@ import hashlib
 import hmac
 import json
 
+from geo_siac.db import unique_row
 from geo_siac.open311.presenters import iso, service_request
 from geo_siac.open311.selectors import public_notes, request_rows
 from geo_siac.reports.models import Report, ReportEvent
-from geo_siac.reports.selectors import public_reports, reports_with_public_fields
+from geo_siac.reports.selectors import public_reports, published_events, reports_with_public_fields
 
 
 def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
     """The event and its request as this endpoint may see them, or None when it may not see the event at all."""
-    if not (internal or event.is_public):
-        return None
+    if not internal:
+        event = unique_row(published_events().filter(pk=event.pk))
+        if event is None:  # internal, or of a request whose notes are for its requester only
+            return None
     reports = reports_with_public_fields() if internal else public_reports()
     rows = request_rows(reports.filter(pk=event.report_id))
     if not rows:
@@ -27,7 +30,7 @@ def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
         "kind": event.kind,
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "note": event.note,
+        "note": event.note if internal else event.published_note,
         "created_at": iso(event.created_at),
     }
     if internal:
