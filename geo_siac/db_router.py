@@ -126,7 +126,9 @@ def replica_failed(exc: Exception) -> None:
 def client_written(request) -> int:
     """The WAL position of the client's last write, 0 when it has none (or sent something else)."""
     value = request.COOKIES.get(WRITTEN_COOKIE, "")
-    return int(value) if value.isdigit() else 0
+    return (
+        int(value) if value.isascii() and value.isdigit() and len(value) <= 20 else 0
+    )  # a WAL position is a 64-bit number
 
 
 def replica_serves(request) -> bool:

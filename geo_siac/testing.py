@@ -380,7 +380,11 @@ class StreamingReplica:
         self.start()
 
     def start(self) -> None:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"), "-w", "start")
+        try:
+            as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"), "-w", "start")
+        except RuntimeError as exc:  # what the server said is the useful part
+            log = self.base / "log"
+            raise RuntimeError(f"{exc}\nserver log:\n{log.read_text()[-4000:] if log.exists() else '(none)'}") from exc
         self.wait_for("SELECT status = 'streaming' FROM pg_stat_wal_receiver")
 
     def stop(self) -> None:

@@ -119,15 +119,24 @@ def collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def lookups_exceeded(request) -> bool:
+    """Counts this client's lookup of a place (search, reverse, names on the map, reports near the pin: one budget
+    for the place step) and says whether it went past the limit."""
+    window = settings.GEO_SIAC_GEOCODE_WINDOW_SECONDS
+    return count_attempt(f"geocode:{client_ip(request)}", window) > settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW
+
+
 class GeocodeView(APIView):
     authentication_classes = []
     permission_classes = []
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        window = settings.GEO_SIAC_GEOCODE_WINDOW_SECONDS
-        if count_attempt(f"geocode:{client_ip(request)}", window) > settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW:
-            raise Throttled(wait=window, detail="Demasiadas búsquedas desde esta dirección; espere un momento.")
+        if lookups_exceeded(request):
+            raise Throttled(
+                wait=settings.GEO_SIAC_GEOCODE_WINDOW_SECONDS,
+                detail="Demasiadas búsquedas desde esta dirección; espere un momento.",
+            )
 
     def params(self, serializer_class, request) -> dict:
         params = serializer_class(data=request.query_params)

@@ -16,6 +16,7 @@ from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.catalogue.kinds import RequestKind, response_days
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import clock_phase
 from geo_siac.reports.messages import tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
@@ -283,11 +284,16 @@ NEARBY_RADIUS_M = 300
 NEARBY_LIMIT = 100
 
 
+@public_read
 @require_safe
 def nearby(request):
     """The open public reports around a point, for the report page's map: GeoJSON placed as the public API places
     them (a non-public report at its published cell's centre, or not at all), newest first. A report the citizen
     made public links to its tracking page to follow it; a non-public one's tracking code is never published."""
+    if lookups_exceeded(request):
+        window = settings.GEO_SIAC_GEOCODE_WINDOW_SECONDS
+        message = _("Demasiadas búsquedas desde esta dirección; espere un momento.")
+        return JsonResponse({"errors": {"__all__": message}}, status=429, headers={"Retry-After": str(window)})
     lat, lng, errors = coordinate_errors(request.GET.get("lat"), request.GET.get("lon"))
     if errors:
         return JsonResponse({"errors": errors}, status=400)

@@ -15,7 +15,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.catalogue.models import Category
 from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
-from geo_siac.geocoding.selectors import geocode_reverse
+from geo_siac.geocoding.selectors import gazetteer_reverse
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.deadlines import deadline, local_day
 from geo_siac.reports.messages import received_message
@@ -47,8 +47,9 @@ TRACKING_CODE_ATTEMPTS = 5
 
 def nearby_address(point: Point) -> str:
     """What is near the point ("cerca de Av. X / Esq. Y"), for a report filed without an address, or "". In the
-    installation's language: the stored address is read by its staff, whatever language the citizen used."""
-    place = geocode_reverse(point)
+    installation's language: the stored address is read by its staff, whatever language the citizen used. The local
+    gazetteer only: a remote geocoder would receive every report's exact point, and make filing wait for it."""
+    place = gazetteer_reverse(point)
     if place is None:
         return ""
     with translation.override(settings.LANGUAGE_CODE):
