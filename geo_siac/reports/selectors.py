@@ -466,6 +466,7 @@ def reporter_data(*, email: str) -> dict:
                 "reporter_email": r.reporter_email,
                 "reporter_phone": r.reporter_phone,
                 "photos": [p.image.name for p in r.photos.all()],
+                "media_url": r.media_url,
             }
             for r in reports
         ],

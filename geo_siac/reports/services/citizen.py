@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.deadlines import business_days_between, local_day
 from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.services.information import correction_received
@@ -145,6 +146,16 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
                     "La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede agregarle información."
                 )
                 % {"code": locked.tracking_code}
+            }
+        )
+    if not allows(locked.kind, Action.CITIZEN_REOPEN):
+        raise ValidationError(
+            {
+                "__all__": _(
+                    "Una solicitud de tipo «%(kind)s» no se reabre: si no está conforme con la respuesta, puede "
+                    "presentar una nueva solicitud o un reclamo."
+                )
+                % {"kind": RequestKind(locked.kind).label}
             }
         )
     if (message := reopen_window_error(locked)) is not None:

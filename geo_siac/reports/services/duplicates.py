@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent
 from geo_siac.reports.services.status import report_change_status
 from geo_siac.reports.states import CLOSED, Status
@@ -57,6 +58,14 @@ def report_merge_duplicate(*, duplicate: Report, original: Report, by) -> Report
 
 def merge_errors(duplicate: Report, original: Report) -> None:
     codes = {"duplicate": duplicate.tracking_code, "original": original.tracking_code}
+    for field, report in (("duplicate", duplicate), ("original", original)):
+        if not allows(report.kind, Action.DUPLICATE_MERGE):
+            raise ValidationError(
+                {
+                    field: _("%(code)s es de tipo «%(kind)s»: solo se unen solicitudes que admiten fusión.")
+                    % {"code": report.tracking_code, "kind": RequestKind(report.kind).label}
+                }
+            )
     if original.duplicate_of_id is not None:
         raise ValidationError(
             {

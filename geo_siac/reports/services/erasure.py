@@ -33,7 +33,9 @@ def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
         photos = ReportPhoto.objects.filter(report__in=reports)
         files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
         summary.photos_deleted = photos.delete()[0]
-        summary.reports_anonymised = reports.update(reporter_name="", reporter_email="", reporter_phone="")
+        summary.reports_anonymised = reports.update(
+            reporter_name="", reporter_email="", reporter_phone="", media_url=""
+        )
         summary.follows_removed = Follower.objects.filter(email__iexact=email).delete()[0]
         messages = Notification.objects.filter(recipient__iexact=email)
         messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)

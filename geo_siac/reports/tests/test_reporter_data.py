@@ -31,6 +31,7 @@ def rosa(make_report, settings, tmp_path):
     mine = make_report(
         reporter_name="Rosa Pérez", reporter_email="Rosa@Example.cl", reporter_phone="+56 9 1234 5678", photo=photo()
     )
+    Report.objects.filter(pk=mine.pk).update(media_url="https://fotos.example.cl/rosa/bache.jpg")  # an Open311 link
     other = make_report(reporter_email="otro@example.cl")
     report_follow(report=other, email="rosa@example.cl")
     return mine, other
@@ -48,6 +49,7 @@ def test_export_holds_the_reports_follows_and_messages_of_that_email(rosa, tmp_p
     data = json.loads((tmp_path / "rosa.json").read_text())
     assert [r["tracking_code"] for r in data["reports"]] == [mine.tracking_code]
     assert data["reports"][0]["reporter_phone"] == "+56 9 1234 5678" and data["reports"][0]["photos"]
+    assert data["reports"][0]["media_url"] == "https://fotos.example.cl/rosa/bache.jpg"
     assert data["following"] == [other.tracking_code]
     assert data["notifications"]
 
@@ -70,7 +72,7 @@ def test_erase_removes_personal_data_and_photos_but_keeps_the_report_in_statisti
         command("--email", "rosa@example.cl", "--erase", "--commit")
 
     mine.refresh_from_db()
-    assert (mine.reporter_name, mine.reporter_email, mine.reporter_phone) == ("", "", "")
+    assert (mine.reporter_name, mine.reporter_email, mine.reporter_phone, mine.media_url) == ("", "", "", "")
     assert mine.status and mine.category_id and mine.location
     assert not ReportPhoto.objects.filter(report=mine).exists() and not any(f.exists() for f in files)
     assert not Follower.objects.filter(email__iexact="rosa@example.cl").exists()

@@ -166,3 +166,36 @@ def test_a_request_without_a_place_needs_its_text_and_an_information_request_its
         "reporter_email": ["Indique un correo (o un teléfono) para enviarle la respuesta."],
     }
     assert not Report.objects.exists()
+
+
+def test_an_answered_access_to_information_request_is_not_reopened_by_its_requester(communes, crews):
+    """Ley 20.285 has its own remedy (an amparo before the Consejo para la Transparencia): "no fue resuelto" would
+    put an answered request back to work with its legal outcome still recorded."""
+    from geo_siac.reports.services import information_answer, report_reopen_by_citizen
+
+    report = file(
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13201"],
+        description="Contratos de alumbrado 2025.",
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+    )
+    information_answer(report=report, outcome="delivered", note="Se adjuntan los contratos.", actor=crews["supervisor"])
+    with pytest.raises(ValidationError, match="no se reabre"):
+        report_reopen_by_citizen(report=report, reason="No me sirvió.", by_email="rosa@example.cl")
+    report.refresh_from_db()
+    assert (report.status, report.times_reopened, report.legal_outcome) == ("resolved", 0, "delivered")
+
+
+def test_requests_of_a_kind_that_does_not_merge_are_not_merged_as_duplicates(communes, crews):
+    from geo_siac.reports.services import report_merge_duplicate
+
+    first, second = (
+        file(kind=RequestKind.SUGGESTION, category="sugerencia", commune=communes["13201"], description=text)
+        for text in ("Más árboles en la plaza.", "Árboles en la plaza, por favor.")
+    )
+    with pytest.raises(ValidationError, match="solo se unen solicitudes que admiten fusión"):
+        report_merge_duplicate(duplicate=second, original=first, by=crews["supervisor"])
+    second.refresh_from_db()
+    assert (second.status, second.duplicate_of_id) == ("submitted", None)
