@@ -29,7 +29,7 @@ from geo_siac.citizens.selectors import (
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import absolute, sign_in_message
-from geo_siac.reports.services import ErasureSummary, reporter_data_erase
+from geo_siac.reports.services import ErasureSummary, report_public_cells_refresh, reporter_data_erase
 from geo_siac.reports.validation import coordinate_errors, outside_message
 from geo_siac.zones.selectors import commune_containing, commune_nearest
 
@@ -206,6 +206,8 @@ def area_alerts_send(*, now: datetime | None = None) -> int:
     ones) and its due time checked again, so two runs at once, or one after the other, send it once. Returns the
     number of summaries queued."""
     now = now or timezone.now()
+    # Every report received up to now gets its published cell first: the mark moves past whatever lacks one.
+    report_public_cells_refresh()
     due = AreaAlert.objects.filter(confirmed_at__isnull=False, sent_up_to__lte=now - AREA_ALERT_EVERY)
     return sum(_area_alert_send(pk=pk, now=now) for pk in list(due.order_by("pk").values_list("pk", flat=True)))
 
