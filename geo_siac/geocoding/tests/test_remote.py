@@ -120,3 +120,11 @@ def test_without_a_configured_url_the_remote_is_never_asked(nominatim, settings)
     settings.GEO_SIAC_GEOCODER_URL = ""
     assert [p.label for p in geocode_search("concha y toro 1820")] == ["Av. Concha y Toro 1820"]
     assert nominatim.requests == []
+
+
+def test_filing_a_report_never_sends_its_point_to_the_remote_geocoder(nominatim, make_report):
+    """The address a report filed without one gets ("cerca de ...") comes from the local gazetteer: a remote
+    geocoder would receive every report's exact point, a non-public one's too, and make filing wait for it."""
+    report = make_report(point=(-33.59830, -70.58450), address="")
+    assert report.address == "cerca de Av. Concha y Toro 1820"
+    assert nominatim.requests == []

@@ -93,3 +93,12 @@ def test_bad_coordinates_are_a_400_naming_them(client, communes, params):
     response = client.get("/api/cercanos/", params)
     assert response.status_code == 400
     assert set(response.json()["errors"]) <= {"latitude", "longitude"} and response.json()["errors"]
+
+
+def test_reports_near_the_pin_share_the_place_steps_per_client_limit(client, settings, communes):
+    settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW = 2
+    for _ in range(2):
+        nearby(client)
+    response = client.get("/api/cercanos/", {"lat": LAT, "lon": LNG})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert client.get("/api/geocode/", {"q": "concha y toro"}).status_code == 429  # the same budget
