@@ -291,7 +291,12 @@ STANDBY_MINIMUMS = (
 
 
 def as_postgres(*args: str) -> str:
-    result = subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=600)
+    """`args` run as the postgres OS user, without the test run's PG* variables (PGUSER, PGHOST, PGPASSWORD name the
+    application's role, which may not alter replication roles): psql then reaches the cluster as its superuser."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=600, env=clean
+    )
     if result.returncode:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-4000:]}")
     return result.stdout.strip()

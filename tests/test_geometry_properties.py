@@ -15,7 +15,7 @@ from django.contrib.gis.db.models.functions import IsValid
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from h3.api import basic_int as h3i
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from geo_siac.reports.models import Report
@@ -122,8 +122,51 @@ def comuna(i: int) -> dict:
     return {"CUT_COM": CUTS[i], "COMUNA": f"Prueba {i}"}
 
 
+# Found by Hypothesis in a CI run: a bow-tie overlapping a polygon with two collapsed rings made GEOS's union fail.
+BOW_TIES = [
+    (
+        {"CUT_COM": "13991", "COMUNA": "Prueba 0"},
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [-70.66, -33.68],
+                    [-70.57, -33.511250000000004],
+                    [-70.66, -33.511250000000004],
+                    [-70.57, -33.68],
+                    [-70.66, -33.68],
+                ]
+            ],
+        },
+    ),
+    (
+        {"CUT_COM": "13992", "COMUNA": "Prueba 1"},
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[-70.66, -33.68]] * 4,
+                [[-70.66, -33.68]] * 4,
+                [[-70.66, -33.68], [-70.57, -33.53], [-70.66, -33.53], [-70.57, -33.68], [-70.66, -33.68]],
+            ],
+        },
+    ),
+]
+
+
 @examples
 @given(collection=feature_collections(comuna))
+@example(
+    collection=(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in BOW_TIES],
+            }
+        ),
+        None,
+        BOW_TIES,
+    )
+)
 def test_load_comunas_stores_valid_boundaries_and_reports_repairs_or_refuses_writing_nothing(
     communes, tmp_path, collection
 ):

@@ -104,7 +104,7 @@ class WebhookAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(_("código HTTP"), null=True, blank=True)
     latency_ms = models.PositiveIntegerField(_("latencia (ms)"))
     response_excerpt = models.TextField(_("inicio de la respuesta"), blank=True)
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(_("mensaje de error"), blank=True)
 
     class Meta:
         verbose_name = _("intento de envío")

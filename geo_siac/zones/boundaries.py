@@ -60,7 +60,7 @@ def layout(boundaries: dict[str, shapely.MultiPolygon]) -> Layout:
         overlaps.append((cuts[i], cuts[j]))
         try:
             shapes[i], shapes[j] = split(shapes[i], shapes[j])
-        except ValueError as exc:
+        except (ValueError, shapely.errors.GEOSException) as exc:  # GEOS fails on some degenerate overlaps
             raise ValueError(f"{cuts[i]} y {cuts[j]}: {exc}") from exc
     areas = [piece.area for piece in _metric(pieces)]
     return Layout(
