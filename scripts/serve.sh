@@ -38,6 +38,16 @@ else
 fi
 "$PY" manage.py load_categories --commit
 "$PY" manage.py seed_attention_demo  # service points, procedures guide and appointments (docs/attention.md)
+# The address search's gazetteer (docs/geocoding.md): DTPM's stops name streets, corners and places; the service
+# points loaded above name theirs. Each source is loaded once: a second run finds it and goes on.
+gazetteer_has() { [ "$(psql -tAc "SELECT count(*) > 0 FROM geocoding_gazetteerentry WHERE source = '$1'")" = t ]; }
+STOPS="$SHARED_DATA/streets/dtpm_stops_puente_alto_penalolen.geojson"
+if [ -f "$STOPS" ]; then
+  gazetteer_has dtpm || "$PY" manage.py load_addresses "$STOPS" --preset dtpm --no-progress --commit
+else
+  log "no $STOPS: the address search knows only the service points; load streets with manage.py load_addresses"
+fi
+gazetteer_has puntos-de-atencion || "$PY" manage.py load_addresses --no-progress --commit
 "$PY" manage.py seed_demo --reports "${GEO_SIAC_DEMO_REPORTS:-2000}"
 "$PY" manage.py refresh_indicators  # production runs it on a timer (docs/deployment.md)
 "$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files
