@@ -25,7 +25,6 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -37,8 +36,8 @@ import gevent  # noqa: E402
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB, like this script)
 from locust import FastHttpUser, between, constant_throughput, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
+from production_server import free_port, manage, server_environment, start_server  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 # About 1 km x 1 km of north-east Puente Alto, holding the density of the 1M synthetic base data (7,600 reports
 # at 1.1M). The reports this script files land in its own crew zone, 3 km away, so runs do not pile into it
 # (the box the first runs used, next to the zone, had collected 93,000).
@@ -194,62 +193,6 @@ class HealthProbe(FastHttpUser):
         self.client.get("/salud/", name="GET /salud/ (ceiling)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_environment(port: int) -> dict:
-    return {
-        **os.environ,
-        "GEO_SIAC_PRODUCTION": "1",
-        "SECRET_KEY": "bench-only-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "GEO_SIAC_INSECURE_COOKIES": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "LOG_LEVEL": "WARNING",
-        "GEO_SIAC_SUBMISSIONS_PER_WINDOW": "100000000",
-        # The production default cache directory, but empty and this run's own.
-        "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_load_cache_"),
-    }
-
-
-def manage(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def start_server(env: dict, base: str) -> subprocess.Popen:
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "geo_siac/gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
-            "geo_siac.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    import requests
-
-    for _ in range(300):
-        try:
-            if requests.get(base + "/salud/", timeout=5).status_code == 200:
-                return process
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("the server did not answer /salud/")
-
-
 SETUP = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -376,7 +319,7 @@ def main() -> None:
     seconds, users = min(options.seconds, 300), min(options.users, 400)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = server_environment(port)
+    env = server_environment(port, cache_prefix="geo_siac_load_cache_", GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000")
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
     if options.rate:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 os.environ.setdefault("GEO_SIAC_BENCH_DB", "geo_siac_bench_open311")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB)
+from production_server import free_port, manage, server_environment, start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 10
@@ -42,35 +42,6 @@ LIST_BBOX = "-70.5918,-33.6252,-70.5598,-33.5982"
 # Peñalolén, 13 km north of the list's box: the posted requests never join the list's answers.
 POST_AREA = ((-33.495, -33.475), (-70.555, -70.525))
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_environment(port: int) -> dict:
-    return {
-        **os.environ,
-        "GEO_SIAC_PRODUCTION": "1",
-        "SECRET_KEY": "bench-only-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "GEO_SIAC_INSECURE_COOKIES": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "LOG_LEVEL": "WARNING",
-        # Each worker keeps one backend for the whole run (production reconnects every 60 s), so that the
-        # backends' CPU read at the start and at the end of a workload is all of it.
-        "DB_CONN_MAX_AGE": "3600",
-        "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_open311_cache_"),
-    }
-
-
-def manage(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def psql(env: dict, sql: str) -> str:
@@ -101,33 +72,6 @@ def top_up(env: dict, reports: int) -> None:
         "-c",
         "from geo_siac.reports.services import report_public_cells_refresh;report_public_cells_refresh()",
     )
-
-
-def start_server(env: dict, base: str) -> subprocess.Popen:
-    manage(env, "collectstatic", "--noinput", "-v", "0")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "geo_siac/gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
-            "geo_siac.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(base + "/salud/", timeout=5) as answer:
-                if answer.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("the server did not answer /salud/")
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -265,7 +209,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 0)) or None)
     options = parser.parse_args()
     port = free_port()
-    env = server_environment(port)
+    # Each worker keeps one backend for the whole run (production reconnects every 60 s), so that the backends' CPU
+    # read at the start and at the end of a workload is all of it.
+    env = server_environment(port, cache_prefix="geo_siac_open311_cache_", DB_CONN_MAX_AGE="3600")
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas

@@ -1,0 +1,69 @@
+"""The production server as the load benchmarks run it: gunicorn with the project's configuration on a free loopback
+port, DEBUG off, its own empty cache directory, started once `/salud/` answers."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(port: int, *, cache_prefix: str, **extra: str) -> dict:
+    """Production settings on 127.0.0.1:`port`, the production default cache directory but empty and this run's own,
+    and `extra` variables on top."""
+    return {
+        **os.environ,
+        "GEO_SIAC_PRODUCTION": "1",
+        "SECRET_KEY": "bench-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "GEO_SIAC_INSECURE_COOKIES": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        "CACHE_LOCATION": tempfile.mkdtemp(prefix=cache_prefix),
+        **extra,
+    }
+
+
+def manage(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def start_server(env: dict, base: str) -> subprocess.Popen:
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "geo_siac/gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+            "geo_siac.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(base + "/salud/", timeout=5) as answer:
+                if answer.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("the server did not answer /salud/")
