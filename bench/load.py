@@ -25,9 +25,7 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -36,7 +34,7 @@ import gevent  # noqa: E402
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB, like this script)
 from locust import FastHttpUser, between, constant_throughput, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
-from production_server import free_port, manage, server_environment, start_server  # noqa: E402
+from production_server import free_port, manage, server_environment, start_server, stored_reports, top_up  # noqa: E402
 
 # About 1 km x 1 km of north-east Puente Alto, holding the density of the 1M synthetic base data (7,600 reports
 # at 1.1M). The reports this script files land in its own crew zone, 3 km away, so runs do not pile into it
@@ -227,35 +225,6 @@ print(api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
 """.replace("@CREW_PASSWORD@", CREW_PASSWORD)
 
 
-def stored_reports(env: dict) -> int:
-    return int(
-        subprocess.run(
-            ["psql", "-tAc", "SELECT count(*) FROM reports_report"], capture_output=True, text=True, env=env, check=True
-        ).stdout
-    )
-
-
-def top_up(env: dict, reports: int) -> None:
-    """Add synthetic reports through the bulk importer until the table holds `reports`."""
-    stored = stored_reports(env)
-    if reports <= stored:
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "more.csv"
-        manage(
-            env,
-            "shell",
-            "-c",
-            "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
-            "from geo_siac.reports.synthetic import write_synthetic_csv;"
-            f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
-            f"seed={stored}, prefix='load{stored}')",
-        )
-        started = time.monotonic()
-        manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"load{stored}")
-        print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
-
-
 def merged_percentile(entries, q: float) -> float:
     counts = collections.Counter()
     for entry in entries:
@@ -330,7 +299,7 @@ def main() -> None:
         Citizen.wait_time = constant_throughput(per_citizen)
         print(f"offering {options.rate:.0f} submissions/s: {citizens} citizens at {per_citizen:.2f} tasks/s each")
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
-    top_up(env, options.reports)
+    top_up(env, options.reports, source="load")
     stored = stored_reports(env)
     Citizen.api_key = Submitter.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
     server = start_server(env, base)

@@ -24,7 +24,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -33,7 +32,7 @@ from pathlib import Path
 os.environ.setdefault("GEO_SIAC_BENCH_DB", "geo_siac_bench_open311")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB)
-from production_server import free_port, manage, server_environment, start_server  # noqa: E402
+from production_server import free_port, manage, psql, server_environment, start_server, stored_reports, top_up  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 10
@@ -44,28 +43,9 @@ POST_AREA = ((-33.495, -33.475), (-70.555, -70.525))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def psql(env: dict, sql: str) -> str:
-    return subprocess.run(["psql", "-tAc", sql], capture_output=True, text=True, env=env, check=True).stdout
-
-
-def top_up(env: dict, reports: int) -> None:
-    """Synthetic reports through the bulk importer until the table holds `reports`, then their public cells."""
-    stored = int(psql(env, "SELECT count(*) FROM reports_report"))
-    if reports > stored:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "more.csv"
-            manage(
-                env,
-                "shell",
-                "-c",
-                "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
-                "from geo_siac.reports.synthetic import write_synthetic_csv;"
-                f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
-                f"seed={stored}, prefix='o311-{stored}')",
-            )
-            started = time.monotonic()
-            manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"o311-{stored}")
-            print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
+def top_up_placed(env: dict, reports: int) -> None:
+    """Synthetic reports until the table holds `reports`, then their public cells."""
+    top_up(env, reports, source="o311-")
     manage(
         env,
         "shell",
@@ -215,8 +195,8 @@ def main() -> None:
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
-    top_up(env, options.reports)
-    stored = int(psql(env, "SELECT count(*) FROM reports_report"))
+    top_up_placed(env, options.reports)
+    stored = stored_reports(env)
     api_key = manage(
         env,
         "shell",

@@ -67,3 +67,32 @@ def start_server(env: dict, base: str) -> subprocess.Popen:
             time.sleep(0.1)
     process.terminate()
     raise SystemExit("the server did not answer /salud/")
+
+
+def psql(env: dict, sql: str) -> str:
+    return subprocess.run(["psql", "-tAc", sql], capture_output=True, text=True, env=env, check=True).stdout
+
+
+def stored_reports(env: dict) -> int:
+    return int(psql(env, "SELECT count(*) FROM reports_report"))
+
+
+def top_up(env: dict, reports: int, *, source: str) -> None:
+    """Add synthetic reports through the bulk importer until the table holds `reports` (source `<source><stored>`)."""
+    stored = stored_reports(env)
+    if reports <= stored:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "more.csv"
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from pathlib import Path; from geo_siac.reports.importers import CommuneIndex;"
+            "from geo_siac.reports.synthetic import write_synthetic_csv;"
+            f"write_synthetic_csv(Path('{path}'), {reports - stored}, CommuneIndex.load().geometries, "
+            f"seed={stored}, prefix='{source}{stored}')",
+        )
+        started = time.monotonic()
+        manage(env, "import_reports", str(path), "--commit", "--no-progress", "--source", f"{source}{stored}")
+        print(f"topped up to {reports:,} reports in {time.monotonic() - started:.0f} s")
