@@ -412,3 +412,54 @@ def test_messages_over_the_per_number_limit_are_dropped(client, provider, settin
     sms(client, "1", "SM32")
     assert twiml_message(sms(client, "1", "SM33")) == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     assert not InboundMessage.objects.filter(message_id="SM33").exists()
+
+
+def test_whatsapp_request_shows_no_phone_on_public_pages(client, provider):
+    lat, lng = PUENTE_ALTO_CENTRE
+    for message in [
+        text("wamid.p1", "hola"),
+        text("wamid.p2", kind_number(RequestKind.SERVICE_REQUEST)),
+        text("wamid.p3", category_number(RequestKind.SERVICE_REQUEST, "retiro-escombros")),
+        {"id": "wamid.p4", "type": "location", "location": {"latitude": lat, "longitude": lng}},
+        text("wamid.p5", "0"),
+        text("wamid.p6", "Escombros en la vereda"),
+    ]:
+        post_whatsapp(client, message)
+    report = Report.objects.get()
+    for url in (f"/seguimiento/{report.tracking_code}/", "/open311/v2/requests.json", "/api/reports/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert CITIZEN not in response.content.decode(), url
+
+
+def test_whatsapp_information_request_asks_the_name_the_law_requires(client, provider):
+    post_whatsapp(client, text("wamid.i1", "hola"))
+    post_whatsapp(client, text("wamid.i2", kind_number(RequestKind.INFORMATION)))
+    post_whatsapp(client, text("wamid.i3", "1"))
+    post_whatsapp(client, text("wamid.i4", "2"))  # Puente Alto, after Peñalolén
+    assert "foto" in last_whatsapp_text()
+    post_whatsapp(client, text("wamid.i5", "0"))
+    assert "Ley 20.285" in last_whatsapp_text()
+    post_whatsapp(client, text("wamid.i6", "Rosa Pérez Soto"))
+    post_whatsapp(client, text("wamid.i7", "Solicito el presupuesto municipal de áreas verdes de 2025."))
+    report = Report.objects.get()
+    assert (report.kind, report.reporter_name, report.commune.name) == (
+        RequestKind.INFORMATION,
+        "Rosa Pérez Soto",
+        "Puente Alto",
+    )
+    assert report.tracking_code in last_whatsapp_text()
+
+
+def test_a_conversation_left_too_long_or_cancelled_starts_over(client, provider):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sms(client, "hola", "SM41")
+    sms(client, kind_number(RequestKind.QUERY), "SM42")
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(hours=3))
+    assert "¿Qué desea enviar?" in twiml_message(sms(client, "1", "SM43"))
+    assert Conversation.objects.get().kind == ""
+    assert "cancelada" in twiml_message(sms(client, "Cancelar", "SM44"))
+    assert not Conversation.objects.exists()
