@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "geo_siac.alerts",
     "geo_siac.citizens",
     "geo_siac.webhooks",
+    "geo_siac.messaging",
     "geo_siac.transparency",
     "geo_siac.web",
 ]
@@ -329,7 +330,33 @@ GEO_SIAC_DUE_SOON_BUSINESS_DAYS = env_int("GEO_SIAC_DUE_SOON_BUSINESS_DAYS", 2)
 GEO_SIAC_ALERT_TRIAGE_HOURS = env_int("GEO_SIAC_ALERT_TRIAGE_HOURS", 24)
 GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS = env_int("GEO_SIAC_ALERT_ASSIGNED_LOOKBACK_HOURS", 48)
 GEO_SIAC_ESCALATE_BATCH = env_int("GEO_SIAC_ESCALATE_BATCH", 2000)
-GEO_SIAC_SMS_BACKEND = env("GEO_SIAC_SMS_BACKEND", "geo_siac.notifications.sms.LoggingSmsBackend")
+# WhatsApp and SMS intake and replies (docs/messaging.md). A channel whose secrets are missing answers 404 at its
+# webhook. Credentials come only from the environment; the API URLs change only for a test's provider on loopback.
+GEO_SIAC_WHATSAPP_APP_SECRET = env("GEO_SIAC_WHATSAPP_APP_SECRET", "")
+GEO_SIAC_WHATSAPP_VERIFY_TOKEN = env("GEO_SIAC_WHATSAPP_VERIFY_TOKEN", "")
+GEO_SIAC_WHATSAPP_ACCESS_TOKEN = env("GEO_SIAC_WHATSAPP_ACCESS_TOKEN", "")
+GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID = env("GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID", "")
+GEO_SIAC_WHATSAPP_API_URL = env("GEO_SIAC_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+# An approved message template with one body parameter, for status messages sent after Meta's 24-hour window.
+GEO_SIAC_WHATSAPP_TEMPLATE = env("GEO_SIAC_WHATSAPP_TEMPLATE", "")
+GEO_SIAC_WHATSAPP_TEMPLATE_LANGUAGE = env("GEO_SIAC_WHATSAPP_TEMPLATE_LANGUAGE", "es")
+GEO_SIAC_WHATSAPP_BACKEND = env("GEO_SIAC_WHATSAPP_BACKEND", "geo_siac.notifications.sms.WhatsAppCloudBackend")
+GEO_SIAC_TWILIO_ACCOUNT_SID = env("GEO_SIAC_TWILIO_ACCOUNT_SID", "")
+GEO_SIAC_TWILIO_AUTH_TOKEN = env("GEO_SIAC_TWILIO_AUTH_TOKEN", "")
+GEO_SIAC_TWILIO_FROM = env("GEO_SIAC_TWILIO_FROM", "")
+GEO_SIAC_TWILIO_API_URL = env("GEO_SIAC_TWILIO_API_URL", "https://api.twilio.com")
+GEO_SIAC_MESSAGING_TIMEOUT_SECONDS = env_int("GEO_SIAC_MESSAGING_TIMEOUT_SECONDS", 10)
+# A conversation left this long starts again from the menu; messages one number may send in a window (each
+# provider posts from its own addresses, so the limit counts the citizen's number, not the client IP).
+GEO_SIAC_CONVERSATION_MINUTES = env_int("GEO_SIAC_CONVERSATION_MINUTES", 120)
+GEO_SIAC_MESSAGES_PER_NUMBER = env_int("GEO_SIAC_MESSAGES_PER_NUMBER", 60)
+GEO_SIAC_MESSAGES_WINDOW_SECONDS = env_int("GEO_SIAC_MESSAGES_WINDOW_SECONDS", 3600)
+GEO_SIAC_SMS_BACKEND = env(
+    "GEO_SIAC_SMS_BACKEND",
+    "geo_siac.notifications.sms.TwilioSmsBackend"
+    if GEO_SIAC_TWILIO_ACCOUNT_SID
+    else "geo_siac.notifications.sms.LoggingSmsBackend",
+)
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
 # "Mis solicitudes" (docs/citizen-accounts.md): a closed report can be reopened by its citizen for this many
 # business days; a sign-in link lasts this many minutes and is used once; link requests allowed per client and per

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("geo_siac.maps.urls")),
     path("open311/v2/", include("geo_siac.open311.urls")),
+    path("mensajeria/", include("geo_siac.messaging.urls")),
     path("api/", include("geo_siac.api_urls")),
     path("cuenta/ingresar/", login, name="login"),
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),

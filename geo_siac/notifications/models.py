@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class Medium(models.TextChoices):
     EMAIL = "email", _("Correo electrónico")
     SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 class Delivery(models.TextChoices):

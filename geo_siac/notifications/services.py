@@ -11,7 +11,7 @@ from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from geo_siac.notifications.models import Delivery, Medium, Notification
-from geo_siac.notifications.sms import sms_backend
+from geo_siac.notifications.sms import sms_backend, whatsapp_backend
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,9 @@ def send_one(*, pk: int, now: datetime) -> str | None:
 def deliver(notification: Notification) -> None:
     if notification.medium == Medium.SMS:
         sms_backend().send(to=notification.recipient, body=notification.body)
+        return
+    if notification.medium == Medium.WHATSAPP:
+        whatsapp_backend().send(to=notification.recipient, body=notification.body)
         return
     EmailMessage(
         notification.subject,

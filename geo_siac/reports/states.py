@@ -80,7 +80,11 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("API Open311")
     EMAIL = "email", _("Correo electrónico")
     SOCIAL = "social", _("Redes sociales")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
     IMPORT = "import", _("Importación")
 
 
-DIGITAL_CHANNELS = frozenset({Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL})
+DIGITAL_CHANNELS = frozenset(
+    {Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL, Channel.WHATSAPP, Channel.SMS}
+)

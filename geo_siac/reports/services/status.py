@@ -14,7 +14,7 @@ from geo_siac.reports.messages import status_message
 from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import photo_process, photo_save
-from geo_siac.reports.states import CLOSED, OPEN, Status, can_transition
+from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition
 from geo_siac.reports.work_location import WorkLocation, event_fields
 
 
@@ -155,6 +155,11 @@ def notify_status_change(*, report: Report, note: str) -> None:
     notify_citizens(report=report, message=lambda language, email: status_message(report, language, note, email=email))
 
 
+def phone_medium(report: Report) -> str:
+    """A request filed by WhatsApp hears back on WhatsApp; any other phone by SMS."""
+    return Medium.WHATSAPP if report.channel == Channel.WHATSAPP else Medium.SMS
+
+
 def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, str]]) -> None:
     """Queue `message(language, email)` (its subject and body; email empty for an SMS) for the reporter (email, or
     SMS when only a phone was left) and every follower."""
@@ -162,7 +167,7 @@ def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, 
     if report.reporter_email:
         recipients[report.reporter_email.lower()] = (Medium.EMAIL, report.language)
     elif report.reporter_phone:
-        recipients[report.reporter_phone] = (Medium.SMS, report.language)
+        recipients[report.reporter_phone] = (phone_medium(report), report.language)
     for recipient, (medium, language) in recipients.items():
         subject, body = message(language, recipient if medium == Medium.EMAIL else "")
         notification_enqueue(

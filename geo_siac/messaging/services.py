@@ -1,0 +1,293 @@
+"""message_receive: one citizen message applied once to its number's conversation, which files the request through
+report_create when the last answer arrives (docs/messaging.md)."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from geo_siac.catalogue.attributes import clean_answer, question_label
+from geo_siac.catalogue.kinds import RequestKind, rule
+from geo_siac.geocoding.selectors import gazetteer_search
+from geo_siac.messaging.models import Conversation, InboundMessage, Step
+from geo_siac.messaging.providers import Incoming, whatsapp_media
+from geo_siac.notifications.models import Medium
+from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.messages import received_message
+from geo_siac.reports.models import Report
+from geo_siac.reports.selectors import public_categories
+from geo_siac.reports.services import report_create
+from geo_siac.reports.services.create import locate
+from geo_siac.reports.services.photos import photo_process
+from geo_siac.reports.states import Channel
+from geo_siac.zones.models import Commune
+
+CANCEL_WORDS = frozenset({"cancelar", "salir", "cancel"})
+SKIP_WORDS = frozenset({"0", "no", "omitir"})
+ORDER = [Step.KIND, Step.CATEGORY, Step.ATTRIBUTE, Step.PLACE, Step.COMMUNE, Step.PHOTO, Step.NAME, Step.DESCRIPTION]
+# The conversation speaks the installation's first language; the request is filed in it.
+LANGUAGE = "es"
+
+
+@dataclass
+class Received:
+    """What one message did: the reply (also in the outbox for WhatsApp, `notification_ids`), whether it was
+    applied now (False: a provider's retry of a message already applied), and the request it filed, if any."""
+
+    reply: str
+    applied: bool
+    report: Report | None = None
+    notification_ids: list[int] = field(default_factory=list)
+
+
+@transaction.atomic
+def message_receive(*, channel: str, message: Incoming) -> Received:
+    """Apply `message` once: its id is claimed first, so a retried delivery gets the first reply back and changes
+    nothing. The conversation's row is locked, so two messages of one number are applied one after the other. A
+    WhatsApp reply goes to the notification outbox in this transaction (the caller may send it at once); an SMS
+    reply is the caller's to return in TwiML."""
+    if not message_claim(channel, message.message_id):
+        stored = InboundMessage.objects.get(message_id=message.message_id)
+        return Received(reply=stored.reply, applied=False, report=stored.report)
+    with translation.override(LANGUAGE):
+        reply, report = advance(conversation_for(channel, message.phone), channel, message)
+    InboundMessage.objects.filter(message_id=message.message_id).update(reply=reply, report=report)
+    received = Received(reply=reply, applied=True, report=report)
+    if channel == Channel.WHATSAPP:
+        notification = notification_enqueue(
+            report=report,
+            recipient=message.phone,
+            language=LANGUAGE,
+            subject="WhatsApp",
+            body=reply,
+            medium=Medium.WHATSAPP,
+        )
+        received.notification_ids.append(notification.pk)
+    return received
+
+
+CLAIM = f"""
+INSERT INTO {InboundMessage._meta.db_table} (channel, message_id, reply, received_at) VALUES (%s, %s, '', %s)
+ON CONFLICT (message_id) DO NOTHING RETURNING id
+"""
+
+
+def message_claim(channel: str, message_id: str) -> bool:
+    """Whether this transaction is the first to see `message_id`. A concurrent retry waits on the unique key until
+    the first one commits, then finds it taken (or takes it, when the first rolled back)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, [channel, message_id, timezone.now()])
+        return cursor.fetchone() is not None
+
+
+def conversation_for(channel: str, phone: str) -> Conversation:
+    """The number's conversation, locked; a new one, or one left too long, starts over (updated_at None)."""
+    now = timezone.now()
+    stale = now - timedelta(minutes=settings.GEO_SIAC_CONVERSATION_MINUTES)
+    Conversation.objects.filter(updated_at__lt=stale).delete()
+    Conversation.objects.bulk_create([Conversation(channel=channel, phone=phone)], ignore_conflicts=True)
+    return Conversation.objects.select_for_update().get(channel=channel, phone=phone)
+
+
+def advance(conversation: Conversation, channel: str, message: Incoming) -> tuple[str, Report | None]:
+    """The reply to `message` and the request it filed, if any, with the conversation saved or deleted."""
+    text = message.text.strip()
+    if text.lower() in CANCEL_WORDS:
+        conversation.delete()
+        return _("Solicitud cancelada. Escriba cualquier mensaje para empezar de nuevo."), None
+    if conversation.updated_at is None:
+        conversation.step = Step.KIND
+        reply = _("Hola, este es el canal de solicitudes de la municipalidad.") + "\n" + question(conversation)
+        return saved(conversation, reply), None
+    answer = ANSWERS[conversation.step]
+    try:
+        outcome = answer(conversation, message, text)
+    except ValidationError as exc:
+        return saved(conversation, " ".join(exc.messages) + "\n" + question(conversation)), None
+    if isinstance(outcome, Report):
+        conversation.delete()
+        return received_message(outcome, LANGUAGE)[1], outcome
+    conversation.step = next_step(conversation, channel)
+    return saved(conversation, question(conversation)), None
+
+
+def saved(conversation: Conversation, reply: str) -> str:
+    conversation.updated_at = timezone.now()
+    conversation.save()
+    return reply
+
+
+def next_step(conversation: Conversation, channel: str) -> str:
+    """The first step after the current one that this request needs; a topic's questions are asked one by one."""
+    if conversation.step == Step.ATTRIBUTE and pending_question(conversation) is not None:
+        return Step.ATTRIBUTE
+    later = ORDER[ORDER.index(conversation.step) + 1 :]
+    return next(step for step in later if needed(step, conversation, channel))
+
+
+def needed(step: str, conversation: Conversation, channel: str) -> bool:
+    kind_rule = rule(conversation.kind)
+    return {
+        Step.ATTRIBUTE: pending_question(conversation) is not None,
+        Step.PLACE: kind_rule.place_required,
+        Step.COMMUNE: not kind_rule.place_required and len(served_communes()) > 1,
+        Step.PHOTO: channel == Channel.WHATSAPP,
+        Step.NAME: kind_rule.identity_required,
+    }.get(step, True)
+
+
+def served_communes() -> list[Commune]:
+    return list(Commune.objects.active().defer("geometry").order_by("name"))
+
+
+def categories(conversation: Conversation) -> list:
+    return list(public_categories(conversation.kind))
+
+
+def pending_question(conversation: Conversation) -> dict | None:
+    """The topic's first required question not answered yet (the optional ones are left to the web form)."""
+    questions = sorted(conversation.category.attributes if conversation.category else [], key=lambda q: q["order"])
+    return next((q for q in questions if q.get("required") and q["code"] not in conversation.attributes), None)
+
+
+def numbered(options: list[str]) -> str:
+    return "\n".join(f"{number}. {option}" for number, option in enumerate(options, start=1))
+
+
+def question(conversation: Conversation) -> str:
+    step = conversation.step
+    if step == Step.KIND:
+        return _("¿Qué desea enviar? Responda con el número:") + "\n" + numbered([k.label for k in RequestKind])
+    if step == Step.CATEGORY:
+        names = [c.name for c in categories(conversation)]
+        return _("Elija el tema (responda con el número):") + "\n" + numbered(names)
+    if step == Step.ATTRIBUTE:
+        asked = pending_question(conversation)
+        values = [str(v["name"]) for v in asked.get("values", [])]
+        return question_label(asked) + ("\n" + _("Responda con el número:") + "\n" + numbered(values) if values else "")
+    if step == Step.PLACE:
+        if conversation.channel == Channel.WHATSAPP:
+            return _(
+                "Envíe la ubicación del problema (clip, «Ubicación») o escriba la dirección: calle y número, o "
+                "calle con calle."
+            )
+        return _("Escriba la dirección del problema: calle y número, o calle con calle.")
+    if step == Step.COMMUNE:
+        names = [c.name for c in served_communes()]
+        return _("¿A qué comuna dirige su solicitud? Responda con el número:") + "\n" + numbered(names)
+    if step == Step.PHOTO:
+        return _("Si quiere, envíe una foto. Si no, responda 0.")
+    if step == Step.NAME:
+        return _("La Ley 20.285 pide el nombre de quien solicita: escriba su nombre completo.")
+    return _("Escriba su %(kind)s en un solo mensaje.") % {"kind": RequestKind(conversation.kind).label.lower()}
+
+
+def chosen(text: str, options: list):
+    """The option a number picks, or a ValidationError naming the numbers allowed."""
+    if text.isdigit() and 1 <= int(text) <= len(options):
+        return options[int(text) - 1]
+    raise ValidationError(_("Responda con un número del 1 al %(last)s.") % {"last": len(options)})
+
+
+def answer_kind(conversation: Conversation, message: Incoming, text: str) -> None:
+    conversation.kind = chosen(text, list(RequestKind)).value
+    if not categories(conversation):
+        conversation.kind = ""
+        raise ValidationError(_("Ese tipo de solicitud no se recibe por este canal."))
+
+
+def answer_category(conversation: Conversation, message: Incoming, text: str) -> None:
+    conversation.category = chosen(text, categories(conversation))
+    conversation.attributes = {}
+
+
+def answer_attribute(conversation: Conversation, message: Incoming, text: str) -> None:
+    asked = pending_question(conversation)
+    values = [str(v["key"]) for v in asked.get("values", [])]
+    if asked["datatype"] == "multivaluelist":
+        value = [chosen(part.strip(), values) for part in text.split(",")]
+    else:
+        value = chosen(text, values) if values else text
+    try:
+        conversation.attributes = {**conversation.attributes, asked["code"]: clean_answer(asked, value)}
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def answer_place(conversation: Conversation, message: Incoming, text: str) -> None:
+    """A WhatsApp pin, or an address the local gazetteer finds in a served comuna; either inside one."""
+    if message.latitude is not None:
+        latitude, longitude, address = message.latitude, message.longitude, message.address
+    else:
+        found = gazetteer_search(text, limit=1) if text else []
+        if not found:
+            raise ValidationError(_("No encontramos esa dirección."))
+        latitude, longitude, address = found[0].latitude, found[0].longitude, found[0].label
+    try:
+        locate(latitude, longitude, conversation.category)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["location"]) from exc
+    conversation.latitude, conversation.longitude, conversation.address = latitude, longitude, address[:300]
+
+
+def answer_commune(conversation: Conversation, message: Incoming, text: str) -> None:
+    conversation.commune = chosen(text, served_communes())
+
+
+def answer_photo(conversation: Conversation, message: Incoming, text: str) -> None:
+    if not message.media_id:
+        if text.lower() in SKIP_WORDS:
+            return
+        raise ValidationError(_("Envíe una foto, o responda 0 para seguir sin foto."))
+    try:
+        content = whatsapp_media(message.media_id)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValidationError(_("No pudimos descargar la foto.")) from exc
+    try:
+        photo_process(content)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["photo"]) from exc
+    conversation.photo = content
+
+
+def answer_name(conversation: Conversation, message: Incoming, text: str) -> None:
+    if not text:
+        raise ValidationError(_("Escriba su nombre."))
+    conversation.reporter_name = text[:120]
+
+
+def answer_description(conversation: Conversation, message: Incoming, text: str) -> Report:
+    """The last answer: the request is filed through report_create, or its errors are the reply."""
+    if not text:
+        raise ValidationError(_("Escriba el texto de su solicitud."))
+    return report_create(
+        category=conversation.category,
+        kind=conversation.kind,
+        latitude=conversation.latitude,
+        longitude=conversation.longitude,
+        commune=conversation.commune,
+        address=conversation.address,
+        attributes=conversation.attributes,
+        description=text,
+        channel=conversation.channel,
+        reporter_phone=conversation.phone,
+        reporter_name=conversation.reporter_name,
+        photo=bytes(conversation.photo) if conversation.photo else None,
+        language=LANGUAGE,
+    )
+
+
+ANSWERS = {
+    Step.KIND: answer_kind,
+    Step.CATEGORY: answer_category,
+    Step.ATTRIBUTE: answer_attribute,
+    Step.PLACE: answer_place,
+    Step.COMMUNE: answer_commune,
+    Step.PHOTO: answer_photo,
+    Step.NAME: answer_name,
+    Step.DESCRIPTION: answer_description,
+}

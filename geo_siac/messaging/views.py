@@ -1,0 +1,90 @@
+"""The providers' webhooks: thin, CSRF-exempt (a provider holds no CSRF token; its signature authenticates it
+instead), 404 while the channel has no credentials."""
+
+import logging
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from geo_siac.messaging.providers import (
+    BadPayload,
+    Incoming,
+    twilio_configured,
+    twilio_message,
+    twilio_signature_valid,
+    twiml,
+    whatsapp_configured,
+    whatsapp_messages,
+    whatsapp_signature_valid,
+)
+from geo_siac.messaging.services import Received, message_receive
+from geo_siac.notifications.services import send_one
+from geo_siac.reports.states import Channel
+from geo_siac.web.ratelimit import count_attempt
+
+logger = logging.getLogger(__name__)
+
+
+def within_limit(channel: str, message: Incoming) -> bool:
+    """Counts this message against its number's GEO_SIAC_MESSAGES_PER_NUMBER; beyond it the message is dropped
+    without a reply (a reply would only feed a loop with an automated sender)."""
+    count = count_attempt(f"messages:{channel}:{message.phone}", settings.GEO_SIAC_MESSAGES_WINDOW_SECONDS)
+    if count > settings.GEO_SIAC_MESSAGES_PER_NUMBER:
+        logger.warning("%s messages from ...%s over the limit, dropped", channel, message.phone[-3:])
+        return False
+    return True
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def whatsapp_webhook(request):
+    if not whatsapp_configured():
+        raise Http404
+    if request.method == "GET":
+        # Meta's subscription handshake: the challenge echoed back proves this URL belongs to the app.
+        token = request.GET.get("hub.verify_token", "")
+        if request.GET.get("hub.mode") != "subscribe" or not constant_time_compare(
+            token, settings.GEO_SIAC_WHATSAPP_VERIFY_TOKEN
+        ):
+            return HttpResponseForbidden("verify token mismatch")
+        return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+    if not whatsapp_signature_valid(request.body, request.headers.get("X-Hub-Signature-256", "")):
+        return HttpResponseForbidden("invalid signature")
+    try:
+        messages = whatsapp_messages(request.body)
+    except BadPayload as exc:
+        return HttpResponseBadRequest(f"not a WhatsApp webhook payload: {exc}")
+    received = [
+        message_receive(channel=Channel.WHATSAPP, message=m) for m in messages if within_limit(Channel.WHATSAPP, m)
+    ]
+    send_replies(received)
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def send_replies(received: list[Received]) -> None:
+    """The replies go out now, after their transaction committed; one the provider refuses stays in the outbox for
+    the worker's retries."""
+    for pk in (pk for r in received for pk in r.notification_ids):
+        send_one(pk=pk, now=timezone.now())
+
+
+@csrf_exempt
+@require_POST
+def sms_webhook(request):
+    if not twilio_configured():
+        raise Http404
+    # Twilio signs the URL configured in its console: SITE_URL and this path, not what a proxy forwarded.
+    url = settings.SITE_URL.rstrip("/") + request.get_full_path()
+    params = [(name, value) for name, values in request.POST.lists() for value in values]
+    if not twilio_signature_valid(url, params, request.headers.get("X-Twilio-Signature", "")):
+        return HttpResponseForbidden("invalid signature")
+    try:
+        message = twilio_message(request.POST)
+    except BadPayload as exc:
+        return HttpResponseBadRequest(str(exc))
+    reply = message_receive(channel=Channel.SMS, message=message).reply if within_limit(Channel.SMS, message) else ""
+    return HttpResponse(twiml(reply), content_type="text/xml; charset=utf-8")

@@ -1,0 +1,465 @@
+"""WhatsApp (Cloud API) and SMS (Twilio) intake: the providers' documented payloads and signatures posted to the
+webhooks, and a real HTTP server on loopback standing in for both providers' APIs (replies, media, status
+messages)."""
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode
+
+import pytest
+from PIL import Image
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.messaging.models import Conversation, InboundMessage
+from geo_siac.messaging.providers import twilio_signature
+from geo_siac.notifications.models import Delivery, Medium, Notification
+from geo_siac.notifications.services import notifications_send_due
+from geo_siac.reports.models import Report
+from geo_siac.reports.selectors import public_categories
+from geo_siac.reports.services import report_change_status
+from geo_siac.reports.states import Channel, Status
+from geo_siac.testing import PUENTE_ALTO_CENTRE
+
+APP_SECRET = "secreto-de-la-app"
+ACCESS_TOKEN = "EAAG-token-de-acceso"
+NUMBER_ID = "106540352242922"
+TWILIO_TOKEN = "token-de-twilio"
+TWILIO_SID = "AC00000000000000000000000000000000"
+CITIZEN = "56912345678"
+WHATSAPP_URL = "/mensajeria/whatsapp/"
+SMS_URL = "/mensajeria/sms/"
+SITE_URL = "https://siac.example.cl"
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+class Provider(BaseHTTPRequestHandler):
+    """Meta's Graph API and Twilio's REST API as far as GeoSIAC uses them; records every request it receives."""
+
+    requests: list[dict] = []
+    status = 200
+
+    def record(self, body: bytes) -> dict:
+        seen = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+        Provider.requests.append(seen)
+        return seen
+
+    def answer(self, payload: bytes, content_type: str = "application/json"):
+        self.send_response(self.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self):
+        self.record(b"")
+        if self.path == "/media/foto.jpg":
+            return self.answer(jpeg(), "image/jpeg")
+        media_id = self.path.strip("/")
+        port = self.server.server_port
+        described = {
+            "messaging_product": "whatsapp",
+            "url": f"http://127.0.0.1:{port}/media/foto.jpg",
+            "mime_type": "image/jpeg",
+            "sha256": "x",
+            "file_size": "1000",
+            "id": media_id,
+        }
+        self.answer(json.dumps(described).encode())
+
+    def do_POST(self):
+        self.record(self.rfile.read(int(self.headers["Content-Length"])))
+        self.answer(json.dumps({"messaging_product": "whatsapp", "messages": [{"id": "wamid.OUT"}]}).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def provider(settings, communes):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Provider.requests, Provider.status = [], 200
+    base = f"http://127.0.0.1:{server.server_port}"
+    settings.SITE_URL = SITE_URL
+    settings.GEO_SIAC_WHATSAPP_APP_SECRET = APP_SECRET
+    settings.GEO_SIAC_WHATSAPP_VERIFY_TOKEN = "token-de-verificacion"
+    settings.GEO_SIAC_WHATSAPP_ACCESS_TOKEN = ACCESS_TOKEN
+    settings.GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID = NUMBER_ID
+    settings.GEO_SIAC_WHATSAPP_API_URL = f"{base}/v21.0"
+    settings.GEO_SIAC_WHATSAPP_TEMPLATE = ""
+    settings.GEO_SIAC_TWILIO_AUTH_TOKEN = TWILIO_TOKEN
+    settings.GEO_SIAC_TWILIO_ACCOUNT_SID = TWILIO_SID
+    settings.GEO_SIAC_TWILIO_FROM = "+15005550006"
+    settings.GEO_SIAC_TWILIO_API_URL = base
+    settings.GEO_SIAC_SMS_BACKEND = "geo_siac.notifications.sms.TwilioSmsBackend"
+    settings.GEO_SIAC_WHATSAPP_BACKEND = "geo_siac.notifications.sms.WhatsAppCloudBackend"
+    yield Provider
+    server.shutdown()
+    server.server_close()
+
+
+def webhook(message: dict) -> bytes:
+    """A Cloud API notification as Meta documents it, carrying one message."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": NUMBER_ID},
+        "contacts": [{"profile": {"name": "Rosa"}, "wa_id": CITIZEN}],
+        "messages": [{"from": CITIZEN, "timestamp": "1717000000", **message}],
+    }
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
+        }
+    ).encode()
+
+
+def sign(body: bytes, secret: str = APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post_whatsapp(client, message: dict, *, signature: str | None = None):
+    body = webhook(message)
+    return client.post(
+        WHATSAPP_URL, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature or sign(body)
+    )
+
+
+def text(message_id: str, body: str) -> dict:
+    return {"id": message_id, "type": "text", "text": {"body": body}}
+
+
+def sent_whatsapp() -> list[dict]:
+    """The messages GeoSIAC posted to the Cloud API, decoded."""
+    return [json.loads(r["body"]) for r in Provider.requests if r["method"] == "POST" and "/messages" in r["path"]]
+
+
+def last_whatsapp_text() -> str:
+    return sent_whatsapp()[-1]["text"]["body"]
+
+
+def number_of(options: list, wanted) -> str:
+    return str(options.index(wanted) + 1)
+
+
+def kind_number(kind: str) -> str:
+    return number_of(list(RequestKind.values), kind)
+
+
+def category_number(kind: str, code: str) -> str:
+    return number_of([c.service_code for c in public_categories(kind)], code)
+
+
+# --- WhatsApp -------------------------------------------------------------------------------------------------
+
+
+def test_whatsapp_handshake_echoes_the_challenge_only_with_the_verify_token(client, provider):
+    query = {"hub.mode": "subscribe", "hub.verify_token": "token-de-verificacion", "hub.challenge": "1158201444"}
+    answered = client.get(WHATSAPP_URL, query)
+    assert answered.status_code == 200 and answered.content == b"1158201444"
+    assert client.get(WHATSAPP_URL, {**query, "hub.verify_token": "otro"}).status_code == 403
+
+
+def test_whatsapp_forged_or_missing_signature_is_refused_and_writes_nothing(client, provider):
+    body = webhook(text("wamid.FORGED", "hola"))
+    forged = client.post(
+        WHATSAPP_URL, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(body, "otro-secreto")
+    )
+    missing = client.post(WHATSAPP_URL, body, content_type="application/json")
+    assert (forged.status_code, missing.status_code) == (403, 403)
+    assert not InboundMessage.objects.exists() and not Conversation.objects.exists()
+    assert not Notification.objects.exists() and sent_whatsapp() == []
+
+
+def test_whatsapp_valid_signature_starts_a_conversation_with_the_menu(client, provider):
+    assert post_whatsapp(client, text("wamid.HOLA", "hola")).status_code == 200
+    reply = last_whatsapp_text()
+    assert "1. Solicitud de servicio" in reply and "3. Consulta" in reply
+    sent = sent_whatsapp()[-1]
+    assert (sent["messaging_product"], sent["to"], sent["type"]) == ("whatsapp", CITIZEN, "text")
+    posted = [r for r in Provider.requests if r["method"] == "POST"][-1]
+    assert posted["path"] == f"/v21.0/{NUMBER_ID}/messages"
+    assert posted["headers"]["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+def test_channel_without_credentials_answers_404(client, settings, communes):
+    settings.GEO_SIAC_WHATSAPP_APP_SECRET = ""
+    settings.GEO_SIAC_TWILIO_AUTH_TOKEN = ""
+    assert client.get(WHATSAPP_URL, {"hub.mode": "subscribe"}).status_code == 404
+    assert client.post(SMS_URL, {"Body": "hola"}).status_code == 404
+
+
+def test_whatsapp_conversation_files_a_service_request_with_its_photo_and_answers_the_tracking_code(client, provider):
+    lat, lng = PUENTE_ALTO_CENTRE
+    steps = [
+        text("wamid.1", "Hola"),
+        text("wamid.2", kind_number(RequestKind.SERVICE_REQUEST)),
+        {
+            "id": "wamid.3",
+            "type": "interactive",
+            "interactive": {
+                "type": "list_reply",
+                "list_reply": {
+                    "id": category_number(RequestKind.SERVICE_REQUEST, "retiro-escombros"),
+                    "title": "Retiro de escombros",
+                },
+            },
+        },
+        {
+            "id": "wamid.4",
+            "type": "location",
+            "location": {"latitude": lat, "longitude": lng, "name": "Plaza", "address": "José Luis Coo 1"},
+        },
+        {
+            "id": "wamid.5",
+            "type": "image",
+            "image": {"caption": "", "mime_type": "image/jpeg", "sha256": "abc", "id": "1479537139650973"},
+        },
+        text("wamid.6", "Escombros botados en la vereda frente a la plaza"),
+    ]
+    replies = []
+    for message in steps:
+        assert post_whatsapp(client, message).status_code == 200
+        replies.append(last_whatsapp_text())
+    assert "Elija el tema" in replies[1]
+    assert "ubicación" in replies[2]
+    assert "foto" in replies[3]
+    assert "Escriba su solicitud de servicio" in replies[4]
+    report = Report.objects.get()
+    assert report.tracking_code in replies[5] and f"{SITE_URL}/seguimiento/{report.tracking_code}/" in replies[5]
+    assert (report.channel, report.kind, report.category.service_code) == (
+        Channel.WHATSAPP,
+        RequestKind.SERVICE_REQUEST,
+        "retiro-escombros",
+    )
+    assert report.reporter_phone == f"+{CITIZEN}" and report.address == "José Luis Coo 1"
+    assert report.commune.name == "Puente Alto"
+    assert report.location.y == pytest.approx(lat) and report.location.x == pytest.approx(lng)
+    assert report.photos.count() == 1
+    media_gets = [r for r in Provider.requests if r["method"] == "GET"]
+    assert [r["path"] for r in media_gets] == ["/v21.0/1479537139650973", "/media/foto.jpg"]
+    assert all(r["headers"]["Authorization"] == f"Bearer {ACCESS_TOKEN}" for r in media_gets)
+    assert not Conversation.objects.exists()  # the photo's bytes leave with it
+
+
+def test_whatsapp_pin_outside_the_served_comunas_is_asked_again(client, provider):
+    for message in [
+        text("wamid.a", "hola"),
+        text("wamid.b", kind_number(RequestKind.SERVICE_REQUEST)),
+        text("wamid.c", category_number(RequestKind.SERVICE_REQUEST, "retiro-escombros")),
+        {"id": "wamid.d", "type": "location", "location": {"latitude": -33.0472, "longitude": -71.6127}},
+    ]:
+        post_whatsapp(client, message)
+    assert "fuera" in last_whatsapp_text() and "ubicación" in last_whatsapp_text()
+    assert Conversation.objects.get().latitude is None and not Report.objects.exists()
+
+
+def test_a_retried_whatsapp_message_is_applied_once(client, provider):
+    post_whatsapp(client, text("wamid.r1", "hola"))
+    post_whatsapp(client, text("wamid.r2", kind_number(RequestKind.QUERY)))
+    before = len(sent_whatsapp())
+    assert post_whatsapp(client, text("wamid.r2", kind_number(RequestKind.QUERY))).status_code == 200
+    assert len(sent_whatsapp()) == before and InboundMessage.objects.filter(message_id="wamid.r2").count() == 1
+    assert Conversation.objects.get().step == "category"
+
+
+def test_status_change_of_a_whatsapp_request_goes_out_on_whatsapp(client, provider, make_report):
+    report = make_report(channel=Channel.WHATSAPP, reporter_phone=f"+{CITIZEN}")
+    report_change_status(report=report, status=Status.IN_PROGRESS, actor=None, actor_label="Operador")
+    notification = Notification.objects.get(report=report)
+    assert (notification.medium, notification.recipient) == (Medium.WHATSAPP, f"+{CITIZEN}")
+    assert notifications_send_due().sent == 1
+    sent = sent_whatsapp()[-1]
+    assert sent["to"] == CITIZEN and report.tracking_code in sent["text"]["body"]
+    assert "En ejecución" in sent["text"]["body"]
+
+
+def test_whatsapp_status_message_uses_the_approved_template_when_configured(provider, settings, make_report):
+    settings.GEO_SIAC_WHATSAPP_TEMPLATE = "estado_solicitud"
+    report = make_report(channel=Channel.WHATSAPP, reporter_phone=f"+{CITIZEN}")
+    report_change_status(report=report, status=Status.ACKNOWLEDGED, actor=None, actor_label="Operador")
+    notifications_send_due()
+    template = sent_whatsapp()[-1]["template"]
+    assert (template["name"], template["language"]["code"]) == ("estado_solicitud", "es")
+    parameter = template["components"][0]["parameters"][0]["text"]
+    assert report.tracking_code in parameter and "\n" not in parameter
+
+
+def test_provider_refusing_a_reply_keeps_it_in_the_outbox(client, provider):
+    Provider.status = 500
+    assert post_whatsapp(client, text("wamid.down", "hola")).status_code == 200
+    notification = Notification.objects.get()
+    assert notification.delivery == Delivery.PENDING and "500" in notification.last_error
+
+
+# --- SMS (Twilio) -----------------------------------------------------------------------------------------------
+
+
+def test_twilio_signature_matches_twilios_published_vectors():
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    params = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675309"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+        ("To", "+18005551212"),
+    ]
+    assert twilio_signature(url, params, "12345") == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    repeated = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]
+    assert twilio_signature(url, repeated, "12345") == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+
+
+def sms(client, body: str, sid: str, *, signature: str | None = None):
+    form = {
+        "MessageSid": sid,
+        "AccountSid": TWILIO_SID,
+        "From": "+56987654321",
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    expected = twilio_signature(SITE_URL + SMS_URL, list(form.items()), TWILIO_TOKEN)
+    return client.post(
+        SMS_URL,
+        urlencode(form),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature or expected,
+    )
+
+
+def twiml_message(response) -> str:
+    content = response.content.decode()
+    assert response["Content-Type"].startswith("text/xml") and content.endswith("</Response>")
+    return content
+
+
+def test_sms_forged_signature_is_refused_and_writes_nothing(client, provider):
+    forged = base64.b64encode(b"x" * 20).decode()
+    assert sms(client, "hola", "SM1", signature=forged).status_code == 403
+    assert not InboundMessage.objects.exists() and not Conversation.objects.exists()
+
+
+def test_sms_conversation_files_a_consulta_without_a_place_and_answers_in_twiml(client, provider):
+    categories = list(public_categories(RequestKind.QUERY))
+    first = twiml_message(sms(client, "hola", "SM01"))
+    assert "<Response><Message>" in first and "3. Consulta" in first
+    assert "Elija el tema" in twiml_message(sms(client, kind_number(RequestKind.QUERY), "SM02"))
+    commune_question = twiml_message(sms(client, "1", "SM03"))
+    assert "comuna" in commune_question and "Puente Alto" in commune_question
+    communes = ["Peñalolén", "Puente Alto"]
+    asked = twiml_message(sms(client, number_of(communes, "Puente Alto"), "SM04"))
+    assert "Escriba su consulta" in asked and "foto" not in asked
+    done = twiml_message(sms(client, "¿Qué horario tiene la OIRS los sábados?", "SM05"))
+    report = Report.objects.get()
+    assert report.tracking_code in done
+    assert (report.channel, report.kind, report.category) == (Channel.SMS, RequestKind.QUERY, categories[0])
+    assert report.location is None and report.commune.name == "Puente Alto"
+    assert report.reporter_phone == "+56987654321"
+
+
+def test_a_retried_sms_gets_the_same_reply_and_is_applied_once(client, provider):
+    sms(client, "hola", "SM11")
+    first = twiml_message(sms(client, kind_number(RequestKind.QUERY), "SM12"))
+    again = twiml_message(sms(client, kind_number(RequestKind.QUERY), "SM12"))
+    assert first == again and Conversation.objects.get().step == "category"
+
+
+def test_sms_address_is_found_in_the_local_gazetteer(client, provider):
+    from geo_siac.geocoding.models import EntryKind
+    from geo_siac.geocoding.services import Entry, gazetteer_load
+
+    gazetteer_load(
+        source="prueba",
+        commit=True,
+        entries=[Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58450, -33.59830, "a1", number=1820)],
+    )
+    sms(client, "hola", "SM21")
+    sms(client, kind_number(RequestKind.SERVICE_REQUEST), "SM22")
+    sms(client, category_number(RequestKind.SERVICE_REQUEST, "retiro-escombros"), "SM23")
+    assert "No encontramos" in twiml_message(sms(client, "Calle que no existe 99999", "SM24"))
+    assert "Escriba su solicitud" in twiml_message(sms(client, "Concha y Toro 1820", "SM25"))
+    twiml_message(sms(client, "Un sillón botado en la vereda", "SM26"))
+    report = Report.objects.get()
+    assert report.address == "Av. Concha y Toro 1820" and report.location.y == pytest.approx(-33.5983)
+
+
+def test_status_change_of_an_sms_request_goes_out_through_twilio(provider, make_report):
+    report = make_report(channel=Channel.SMS, reporter_phone="+56987654321")
+    report_change_status(report=report, status=Status.RESOLVED, actor=None, actor_label="Operador")
+    assert notifications_send_due().sent == 1
+    posted = [r for r in Provider.requests if r["method"] == "POST"][-1]
+    assert posted["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    expected_auth = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+    assert posted["headers"]["Authorization"] == expected_auth
+    form = {k: v[0] for k, v in parse_qs(posted["body"].decode()).items()}
+    assert (form["To"], form["From"]) == ("+56987654321", "+15005550006")
+    assert report.tracking_code in form["Body"] and "Resuelta" in form["Body"]
+
+
+def test_messages_over_the_per_number_limit_are_dropped(client, provider, settings):
+    settings.GEO_SIAC_MESSAGES_PER_NUMBER = 2
+    sms(client, "hola", "SM31")
+    sms(client, "1", "SM32")
+    assert twiml_message(sms(client, "1", "SM33")) == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    assert not InboundMessage.objects.filter(message_id="SM33").exists()
+
+
+def test_whatsapp_request_shows_no_phone_on_public_pages(client, provider):
+    lat, lng = PUENTE_ALTO_CENTRE
+    for message in [
+        text("wamid.p1", "hola"),
+        text("wamid.p2", kind_number(RequestKind.SERVICE_REQUEST)),
+        text("wamid.p3", category_number(RequestKind.SERVICE_REQUEST, "retiro-escombros")),
+        {"id": "wamid.p4", "type": "location", "location": {"latitude": lat, "longitude": lng}},
+        text("wamid.p5", "0"),
+        text("wamid.p6", "Escombros en la vereda"),
+    ]:
+        post_whatsapp(client, message)
+    report = Report.objects.get()
+    for url in (f"/seguimiento/{report.tracking_code}/", "/open311/v2/requests.json", "/api/reports/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert CITIZEN not in response.content.decode(), url
+
+
+def test_whatsapp_information_request_asks_the_name_the_law_requires(client, provider):
+    post_whatsapp(client, text("wamid.i1", "hola"))
+    post_whatsapp(client, text("wamid.i2", kind_number(RequestKind.INFORMATION)))
+    post_whatsapp(client, text("wamid.i3", "1"))
+    post_whatsapp(client, text("wamid.i4", "2"))  # Puente Alto, after Peñalolén
+    assert "foto" in last_whatsapp_text()
+    post_whatsapp(client, text("wamid.i5", "0"))
+    assert "Ley 20.285" in last_whatsapp_text()
+    post_whatsapp(client, text("wamid.i6", "Rosa Pérez Soto"))
+    post_whatsapp(client, text("wamid.i7", "Solicito el presupuesto municipal de áreas verdes de 2025."))
+    report = Report.objects.get()
+    assert (report.kind, report.reporter_name, report.commune.name) == (
+        RequestKind.INFORMATION,
+        "Rosa Pérez Soto",
+        "Puente Alto",
+    )
+    assert report.tracking_code in last_whatsapp_text()
+
+
+def test_a_conversation_left_too_long_or_cancelled_starts_over(client, provider):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sms(client, "hola", "SM41")
+    sms(client, kind_number(RequestKind.QUERY), "SM42")
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(hours=3))
+    assert "¿Qué desea enviar?" in twiml_message(sms(client, "1", "SM43"))
+    assert Conversation.objects.get().kind == ""
+    assert "cancelada" in twiml_message(sms(client, "Cancelar", "SM44"))
+    assert not Conversation.objects.exists()
