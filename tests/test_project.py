@@ -22,7 +22,7 @@ LAYERS = [
     {"zones"},
     {"geocoding"},
     {"reports"},
-    {"maps", "open311", "workspace", "alerts", "attention", "citizens", "webhooks"},
+    {"maps", "open311", "workspace", "alerts", "attention", "citizens", "webhooks", "email_intake"},
     {"transparency"},
     {"__init__", "settings", "urls", "api_urls", "asgi", "wsgi", "gunicorn", "testing"},
 ]
