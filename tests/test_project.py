@@ -102,6 +102,7 @@ def test_home_page_in_english(client, communes):
         "/admin/catalogue/category/",
         "/admin/notifications/notification/",
         "/admin/reports/surveyresponse/",
+        "/admin/email_intake/inboundemail/",
     ],
 )
 def test_admin_lists_render(admin_client, make_report, url):
