@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "geo_siac.citizens",
     "geo_siac.webhooks",
     "geo_siac.messaging",
+    "geo_siac.email_intake",
     "geo_siac.transparency",
     "geo_siac.web",
 ]
@@ -356,6 +357,15 @@ GEO_SIAC_SMS_BACKEND = env(
     "geo_siac.notifications.sms.TwilioSmsBackend"
     if GEO_SIAC_TWILIO_ACCOUNT_SID
     else "geo_siac.notifications.sms.LoggingSmsBackend",
+)
+# The email channel (manage.py receive_email, docs/email-intake.md): the largest message the SMTP receiver takes
+# (base64 makes a 10 MB photo 13.5 MB), the topic a new request by email is filed under (its kind follows), and
+# which comuna each receiving address serves ("oirs@municipio.cl=13201,..."; may stay empty with one comuna served).
+GEO_SIAC_EMAIL_MAX_BYTES = env_int("GEO_SIAC_EMAIL_MAX_BYTES", 40 * 1024 * 1024)
+GEO_SIAC_EMAIL_TOPIC = env("GEO_SIAC_EMAIL_TOPIC", "consulta-tramites")
+GEO_SIAC_EMAIL_COMMUNES = dict(
+    (address.strip().lower(), cut.strip())
+    for address, _, cut in (item.partition("=") for item in env_list("GEO_SIAC_EMAIL_COMMUNES"))
 )
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
 # "Mis solicitudes" (docs/citizen-accounts.md): a closed report can be reopened by its citizen for this many

@@ -22,7 +22,7 @@ LAYERS = [
     {"zones"},
     {"geocoding"},
     {"reports"},
-    {"maps", "open311", "workspace", "alerts", "attention", "citizens", "webhooks", "messaging"},
+    {"maps", "open311", "workspace", "alerts", "attention", "citizens", "webhooks", "messaging", "email_intake"},
     {"transparency"},
     {"__init__", "settings", "urls", "api_urls", "asgi", "wsgi", "gunicorn", "testing"},
 ]
@@ -102,6 +102,7 @@ def test_home_page_in_english(client, communes):
         "/admin/catalogue/category/",
         "/admin/notifications/notification/",
         "/admin/reports/surveyresponse/",
+        "/admin/email_intake/inboundemail/",
     ],
 )
 def test_admin_lists_render(admin_client, make_report, url):

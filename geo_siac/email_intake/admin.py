@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from geo_siac.email_intake.models import InboundEmail
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """What the receiver applied, to answer "did my email arrive?": read only, the receiver is its one writer."""
+
+    list_display = ("received_at", "outcome", "report", "message_id")
+    list_filter = ("outcome",)
+    search_fields = ("message_id", "report__tracking_code")
+    list_select_related = ("report",)
+    date_hierarchy = "received_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,342 @@
+"""The email channel end to end: `manage.py receive_email` runs as production runs it (a subprocess on a free
+loopback port, against the test database) and real SMTP is sent to it with smtplib."""
+
+import io
+import os
+import smtplib
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.email_intake.models import InboundEmail
+from geo_siac.notifications.models import Notification
+from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent, ReportPhoto
+from geo_siac.testing import PROJECT_ROOT, ensure_default_catalogue, ensure_default_communes, free_port
+
+PUENTE_ALTO_OIRS = "oirs@mpuentealto.cl"
+PENALOLEN_OIRS = "oirs@penalolen.cl"
+MAX_BYTES = 2 * 1024 * 1024
+
+
+class Receiver:
+    def __init__(self, root: Path, database: dict):
+        self.port = free_port()
+        self.media = root / "media"
+        self.log = root / "receive_email.log"
+        db = database
+        self.environment = {
+            **{name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+            "DATABASE_URL": f"postgis://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/"
+            f"{quote(db['NAME'])}",
+            "MEDIA_ROOT": str(self.media),
+            "GEO_SIAC_EMAIL_COMMUNES": f"{PUENTE_ALTO_OIRS}=13201,{PENALOLEN_OIRS}=13122",
+            "GEO_SIAC_EMAIL_MAX_BYTES": str(MAX_BYTES),
+        }
+        self.process = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "receive_email", "--bind", f"127.0.0.1:{self.port}"],
+                cwd=PROJECT_ROOT,
+                env=self.environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as smtp:
+                    smtp.noop()
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"receive_email did not start:\n{self.log.read_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def deliver(self, message: EmailMessage | bytes, *, mail_from="rosa@example.cl", to=PUENTE_ALTO_OIRS):
+        """One SMTP transaction as an MTA makes it; the receiver's reply to DATA (or to RCPT when it refuses)."""
+        # On the wire, as an MTA sends it: CRLF line ends (smtplib sends bytes as they are).
+        raw = message if isinstance(message, bytes) else message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=60) as smtp:
+            smtp.ehlo("mta.test")
+            smtp.mail(mail_from)
+            code, reply = smtp.rcpt(to)
+            if code != 250:
+                return code, reply.decode()
+            code, reply = smtp.data(raw)
+            return code, reply.decode()
+
+
+@pytest.fixture(scope="module")
+def receiver(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One receiver for the module. Started with the catalogue and comunas in place, as the command checks them;
+    each test's transactional flush empties them and its `communes` fixture puts them back."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        ensure_default_catalogue()
+        ensure_default_communes()
+        server = Receiver(tmp_path_factory.mktemp("email"), connection.settings_dict)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(receiver, communes, transactional_db):
+    return receiver
+
+
+def jpeg(colour: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (48, 32), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def email(*, body="", subject="", sender="Rosa Pérez <rosa@example.cl>", to=PUENTE_ALTO_OIRS, photos=(), **headers):
+    message = EmailMessage()
+    message["To"], message["Message-ID"] = to, make_msgid(domain="example.cl")
+    if sender is not None:
+        message["From"] = sender
+    if subject:
+        message["Subject"] = subject
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    for filename, content_type, data in photos:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def with_two_photos(**overrides) -> EmailMessage:
+    values = {
+        "subject": "Luminaria apagada en mi pasaje",
+        "body": "Hace una semana que la luminaria del pasaje Los Aromos está apagada.\n\nRosa",
+        "photos": [("poste.jpg", "image/jpeg", jpeg("red")), ("pasaje.jpg", "image/jpeg", jpeg("blue"))],
+    }
+    return email(**(values | overrides))
+
+
+def nothing_written() -> dict[str, int]:
+    return {
+        "requests": Report.objects.count(),
+        "photos": ReportPhoto.objects.count(),
+        "emails": InboundEmail.objects.count(),
+        "messages": Notification.objects.count(),
+    }
+
+
+NOTHING = {"requests": 0, "photos": 0, "emails": 0, "messages": 0}
+
+
+def test_message_with_text_and_two_photos_is_one_request_in_triage_with_both_photos(mailbox):
+    code, reply = mailbox.deliver(with_two_photos())
+
+    assert code == 250, reply
+    report = Report.objects.get()
+    assert reply.endswith(f"created {report.tracking_code}")
+    assert (report.channel, report.kind, report.category.service_code) == ("email", "query", "consulta-tramites")
+    assert report.location is None and report.crew is None and report.status == "submitted"
+    assert report.commune.cut == "13201"  # the address the MTA relayed it to
+    assert report.department.name.startswith("Oficina de Informaciones, Reclamos y Sugerencias")
+    assert (report.reporter_name, report.reporter_email) == ("Rosa Pérez", "rosa@example.cl")
+    assert report.description == (
+        "Luminaria apagada en mi pasaje\n\nHace una semana que la luminaria del pasaje Los Aromos está apagada.\n\nRosa"
+    )
+    assert not report.public_visibility
+    photos = list(report.photos.all())
+    assert [p.content_type for p in photos] == ["image/jpeg", "image/jpeg"]
+    assert all((mailbox.media / p.image.name).is_file() for p in photos)
+    acknowledgement = Notification.objects.get()
+    assert acknowledgement.recipient == "rosa@example.cl"
+    assert report.tracking_code in acknowledgement.subject and report.tracking_code in acknowledgement.body
+    assert InboundEmail.objects.get().report == report
+
+
+def test_message_to_the_other_comunas_address_is_filed_there(mailbox):
+    code, reply = mailbox.deliver(with_two_photos(to=PENALOLEN_OIRS), to=PENALOLEN_OIRS)
+
+    assert code == 250, reply
+    assert Report.objects.get().commune.cut == "13122"
+
+
+def test_html_only_message_is_filed_with_its_text(mailbox):
+    message = email(subject="Consulta patente")
+    message.set_content(
+        "<html><body><p>¿Qué horario tiene&nbsp;patentes?</p><script>x()</script></body></html>", subtype="html"
+    )
+
+    code, reply = mailbox.deliver(message)
+
+    assert code == 250, reply
+    assert Report.objects.get().description == "Consulta patente\n\n¿Qué horario tiene patentes?"
+
+
+def test_reply_quoting_the_tracking_code_adds_to_that_request(mailbox):
+    mailbox.deliver(with_two_photos())
+    report = Report.objects.get()
+    reply_message = email(
+        subject=f"Re: Recibimos su solicitud {report.tracking_code}",
+        body=(
+            "Ahora son dos luminarias apagadas.\n\n"
+            "El lun, 4 may 2026 a las 10:00, GeoSIAC <no-responder@geosiac.localhost> escribió:\n"
+            f"> Su solicitud fue recibida con el código {report.tracking_code}.\n"
+        ),
+        photos=[("otra.jpg", "image/jpeg", jpeg("green"))],
+        In_Reply_To="<ack@geosiac.localhost>",
+    )
+
+    code, reply = mailbox.deliver(reply_message)
+
+    assert code == 250, reply
+    assert reply.endswith(f"attached {report.tracking_code}")
+    assert Report.objects.count() == 1
+    added = ReportEvent.objects.filter(report=report, kind=EventKind.CITIZEN_INFO).order_by("pk")
+    assert [(e.note, e.is_public) for e in added] == [
+        ("Ahora son dos luminarias apagadas.", False),
+        ("La persona que reporta agregó una foto.", False),
+    ]
+    assert EventPhoto.objects.filter(event__report=report).count() == 1
+    assert report.photos.count() == 2  # the request's own photos are the first message's
+
+
+def test_code_of_somebody_elses_request_files_a_new_request_and_leaves_that_one_alone(mailbox):
+    mailbox.deliver(with_two_photos())
+    original = Report.objects.get()
+
+    code, reply = mailbox.deliver(
+        email(sender="Extraño <otro@example.cl>", subject=f"Re: {original.tracking_code}", body="Cierren esto ya."),
+        mail_from="otro@example.cl",
+    )
+
+    assert code == 250, reply
+    new = Report.objects.exclude(pk=original.pk).get()
+    assert reply.endswith(f"created {new.tracking_code}")
+    assert new.reporter_email == "otro@example.cl"
+    assert not ReportEvent.objects.filter(report=original, kind=EventKind.CITIZEN_INFO).exists()
+
+
+def test_the_same_message_delivered_again_is_applied_once(mailbox):
+    message = with_two_photos()
+
+    first = mailbox.deliver(message)
+    again = mailbox.deliver(message)
+
+    report = Report.objects.get()
+    assert first == (250, f"2.0.0 created {report.tracking_code}")
+    assert again == (250, f"2.0.0 duplicate {report.tracking_code}")
+    assert nothing_written() == {"requests": 1, "photos": 2, "emails": 1, "messages": 1}
+
+
+def test_a_reply_delivered_again_adds_its_information_once(mailbox):
+    mailbox.deliver(with_two_photos())
+    report = Report.objects.get()
+    reply_message = email(subject=f"Re: {report.tracking_code}", body="Sigue apagada.")
+
+    assert mailbox.deliver(reply_message)[0] == 250
+    assert mailbox.deliver(reply_message) == (250, f"2.0.0 duplicate {report.tracking_code}")
+    assert ReportEvent.objects.filter(report=report, kind=EventKind.CITIZEN_INFO).count() == 1
+
+
+def test_message_without_text_or_attachment_is_refused_and_writes_nothing(mailbox):
+    code, reply = mailbox.deliver(email(body="\n\n"))
+
+    assert (code, reply) == (554, "5.6.0 El correo no trae texto: escriba su solicitud en el mensaje.")
+    assert nothing_written() == NOTHING
+
+
+def test_message_whose_only_attachment_is_not_a_photo_is_refused_naming_it(mailbox):
+    code, reply = mailbox.deliver(email(photos=[("informe.pdf", "application/pdf", b"%PDF-1.4 not a photo")]))
+
+    assert code == 554
+    assert reply.startswith("5.6.0 El correo no trae texto ni una foto valida (informe.pdf: ")
+    assert nothing_written() == NOTHING
+
+
+def test_text_with_a_bad_attachment_files_the_request_and_tells_the_sender_what_was_dropped(mailbox):
+    message = with_two_photos(
+        photos=[("poste.jpg", "image/jpeg", jpeg("red")), ("falsa.jpg", "image/jpeg", b"<html>no soy foto</html>")]
+    )
+
+    code, reply = mailbox.deliver(message)
+
+    assert code == 250, reply
+    report = Report.objects.get()
+    assert report.photos.count() == 1
+    notice = Notification.objects.exclude(subject__startswith="Recibimos").get()
+    assert (notice.recipient, notice.report) == ("rosa@example.cl", report)
+    assert "- falsa.jpg: El archivo no es una imagen JPEG, PNG o WebP válida." in notice.body
+
+
+def test_message_without_a_usable_sender_address_is_refused(mailbox):
+    missing = mailbox.deliver(email(sender=None, body="Hola"))
+    invalid = mailbox.deliver(email(sender="Rosa <rosa@>", body="Hola"))
+
+    assert missing == (550, "5.1.7 El correo no indica su remitente (From).")
+    assert invalid == (550, "5.1.7 El correo electronico no es valido.")
+    assert nothing_written() == NOTHING
+
+
+def test_automatic_replies_and_bounces_are_accepted_and_not_filed(mailbox):
+    mailbox.deliver(with_two_photos())
+    report = Report.objects.get()
+    before = nothing_written()
+    out_of_office = email(
+        subject=f"Fuera de oficina: {report.tracking_code}", body="Vuelvo el lunes.", Auto_Submitted="auto-replied"
+    )
+    bounce = email(sender="MAILER-DAEMON <postmaster@example.cl>", subject="Undelivered", body="Returned mail")
+
+    assert mailbox.deliver(out_of_office)[0] == 250
+    assert mailbox.deliver(bounce, mail_from="<>")[0] == 250
+    assert nothing_written() == before
+    assert not ReportEvent.objects.filter(report=report, kind=EventKind.CITIZEN_INFO).exists()
+
+
+def test_unknown_recipient_is_refused_at_rcpt(mailbox):
+    assert mailbox.deliver(with_two_photos(), to="alcalde@example.cl") == (550, "5.1.1 Unknown recipient")
+    assert nothing_written() == NOTHING
+
+
+def test_message_over_the_size_limit_is_refused(mailbox):
+    big = with_two_photos(photos=[("grande.jpg", "image/jpeg", os.urandom(MAX_BYTES))])
+
+    code, _reply = mailbox.deliver(big)
+
+    assert code == 552
+    assert nothing_written() == NOTHING
+
+
+def test_without_its_topic_the_receiver_refuses_to_start(communes, settings):
+    settings.GEO_SIAC_EMAIL_TOPIC = "no-existe"
+
+    with pytest.raises(CommandError, match="GEO_SIAC_EMAIL_TOPIC='no-existe' is not an active topic"):
+        call_command("receive_email", "--bind", "127.0.0.1:1")
+
+
+def test_with_two_comunas_and_no_address_map_the_receiver_refuses_to_start(communes, settings):
+    settings.GEO_SIAC_EMAIL_COMMUNES = {}
+
+    with pytest.raises(CommandError, match="2 comunas are served: set GEO_SIAC_EMAIL_COMMUNES"):
+        call_command("receive_email", "--bind", "127.0.0.1:1")
+
+
+def test_email_topic_is_a_request_without_a_place():
+    from geo_siac.catalogue.catalogue import TOPICS
+
+    assert ("consulta-tramites", RequestKind.QUERY) in {(code, kind) for kind, code, *_ in TOPICS}
