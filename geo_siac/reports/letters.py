@@ -35,6 +35,11 @@ def signer_of(officer) -> tuple[str, str]:
     return name, title
 
 
+def seal(region: str) -> str:
+    """The region line under the municipality's name, as municipal letterheads print it."""
+    return region if not region or region.lower().startswith("región") else f"Región {region}"
+
+
 def shown_date(moment: datetime) -> str:
     return formats.date_format(moment.astimezone(SANTIAGO).date(), "DATE_FORMAT")
 
@@ -47,13 +52,13 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
     with translation.override(report.language):
         content = {
             "municipality": _("Ilustre Municipalidad de %(commune)s") % {"commune": commune},
-            "seal": report.commune.region,
+            "seal": seal(report.commune.region),
             "department": report.category.department_name,
             "place_date": f"{commune}, {shown_date(now)}",
             "title": _("Respuesta a su solicitud de acceso a información pública")
             if report.kind == RequestKind.INFORMATION
             else _("Respuesta a su reclamo"),
-            "request_line": _("Solicitud %(code)s, recibida el %(day)s (%(topic)s).")
+            "request_line": _("Solicitud %(code)s, recibida el %(day)s: %(topic)s.")
             % {"code": report.tracking_code, "day": shown_date(report.created_at), "topic": report.category.name},
             "code": report.tracking_code,
             "salutation": _("Estimado(a) %(name)s:") % {"name": report.reporter_name}

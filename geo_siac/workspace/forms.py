@@ -140,6 +140,11 @@ class LegalAnswerForm(forms.Form):
     )
     seen = SeenField(required=False)
 
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the page's other forms also have a "note", and a label must name one field.
+        kwargs.setdefault("auto_id", "id_answer_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ReferForm(forms.Form):
     body = forms.CharField(label=_("Organismo competente"), max_length=200)
