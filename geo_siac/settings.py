@@ -250,6 +250,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # fpdf2's font subsetting (answer letters) logs every glyph table at INFO: dozens of lines per letter.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 SECURE_REFERRER_POLICY = "same-origin"

@@ -561,6 +561,7 @@ def crews(communes, django_user_model):
     from django.contrib.auth.models import Group
 
     from geo_siac.catalogue.models import Department
+    from geo_siac.reports.models import Signatory
     from geo_siac.zones.models import Crew
     from geo_siac.zones.roles import CREW_MEMBER, OPERATOR, SUPERVISOR
     from geo_siac.zones.services import zone_assign_crew, zone_save_version
@@ -586,6 +587,9 @@ def crews(communes, django_user_model):
             crew.members.add(person)
         return person
 
+    # The supervisor signs answer letters (reports.letters): a full name and a title.
+    supervisor = user("sofia", role=SUPERVISOR, first_name="Sofía", last_name="Muñoz Rojas")
+    Signatory.objects.create(user=supervisor, title="Encargada de Transparencia y OIRS")
     return {
         "A": crew_a,
         "B": crew_b,
@@ -593,7 +597,7 @@ def crews(communes, django_user_model):
         "east": east,
         "member_a": user("ana", role=CREW_MEMBER, crew=crew_a),
         "member_b": user("bruno", role=CREW_MEMBER, crew=crew_b),
-        "supervisor": user("sofia", role=SUPERVISOR),
+        "supervisor": supervisor,
         "operator": user("oscar", role=OPERATOR),
         "admin": user("admin", is_staff=True, is_superuser=True),
     }

@@ -1,12 +1,15 @@
 """Requests without a place in headless Chromium: a citizen files a sugerencia from the "¿Qué quiere hacer?"
 chooser and gets a tracking code; an operator files an access-to-information request at the OIRS desk, the map
-step hidden; the officer extends it once (a second extension is refused) and the tracking page shows the clock."""
+step hidden; the officer extends it once (a second extension is refused), previews the answer letter and sends it;
+on a phone the citizen's tracking page shows the clock and the letter, and the letter's PDF downloads."""
 
+import io
 import os
 
 import pytest
 from django.contrib.gis.geos import Point
 from playwright.sync_api import expect, sync_playwright
+from pypdf import PdfReader
 
 from geo_siac.reports.models import Report
 from geo_siac.testing import PROJECT_ROOT, browser_log_in, browser_user, chromium_launch
@@ -81,6 +84,33 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         expect(citizen.locator("#clock-phase")).to_have_text("En plazo prorrogado")
         expect(citizen.locator("#clock-extension")).to_be_visible()
         citizen.screenshot(path=OUTPUT / "7-tracking-clock.png", full_page=True)
+
+        officer.select_option("#id_answer_outcome", "partly_delivered")
+        officer.fill(
+            "#id_answer_note", "Se entrega el contrato de alumbrado; se tarjan los datos personales de terceros."
+        )
+        officer.click("#answer-preview")
+        expect(officer.locator("#legal-answer-form")).to_contain_text("Indique la causal legal")  # no ground yet
+        officer.select_option("#id_answer_ground", "art21_2")
+        officer.click("#answer-preview")
+        expect(officer.locator("#letter-preview #letter-signer")).to_have_text("Sofía Muñoz Rojas")
+        officer.screenshot(path=OUTPUT / "8-letter-preview.png", full_page=True)
+        officer.click("#answer-send")
+        expect(officer.locator("body")).to_contain_text("Cambio guardado.")
+
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="es-CL", accept_downloads=True)
+        phone.goto(f"{production_server.url}/seguimiento/{information_code}/")
+        expect(phone.locator("#clock-phase")).to_have_text("Cerrada")
+        expect(phone.locator("#clock-extension")).to_be_visible()
+        expect(phone.locator("#letters")).to_be_visible()
+        phone.screenshot(path=OUTPUT / "9-phone-tracking-with-letter.png", full_page=True)
+        phone.click("#letter-1")
+        expect(phone.locator("#letter-outcome")).to_have_text("Resultado: Entregada parcialmente")
+        expect(phone.locator("#letter")).to_contain_text("Rosa Pérez")
+        phone.screenshot(path=OUTPUT / "10-phone-letter.png", full_page=True)
+        with phone.expect_download() as download:
+            phone.click("#letter-pdf")
+        pdf = download.value.path().read_bytes()
         browser.close()
 
     suggestion = Report.objects.get(tracking_code=suggestion_code)
@@ -93,3 +123,11 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         "in_person",
     )
     assert information.events.filter(kind="extended").count() == 1
+    assert (information.status, information.legal_outcome, information.denial_ground) == (
+        "resolved",
+        "partly_delivered",
+        "art21_2",
+    )
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    for expected in (information_code, "Entregada parcialmente", "Art. 21 N°2", "Ley 20.285", "Sofía Muñoz Rojas"):
+        assert expected in text, expected

@@ -28,7 +28,8 @@ class Action(models.TextChoices):
     LEGAL_EXTEND = "legal_extend", _("Prórroga legal (Ley 20.285)")
     CORRECTION = "correction", _("Subsanación (Ley 20.285)")
     REFERRAL = "referral", _("Derivación a otro organismo")
-    LEGAL_ANSWER = "legal_answer", _("Respuesta con resultado legal (Ley 20.285)")
+    # The formal answer, a letter (reports.letters); for a Ley 20.285 request, with its legal outcome.
+    LEGAL_ANSWER = "legal_answer", _("Respuesta formal con carta")
 
 
 class LegalOutcome(models.TextChoices):
@@ -54,6 +55,19 @@ class DenialGround(models.TextChoices):
 # A denial names its ground; a partial delivery names the ground of what was withheld.
 NEEDS_GROUND = frozenset({LegalOutcome.DENIED, LegalOutcome.PARTLY_DELIVERED})
 
+# What the answer letter cites for each outcome, after the kind's letter_reference.
+OUTCOME_REFERENCE = {
+    LegalOutcome.DELIVERED: _("Se entrega la información en la forma y por el medio solicitados (art. 17)."),
+    LegalOutcome.PARTLY_DELIVERED: _(
+        "Se entrega la información, salvo la parte denegada por la causal que se indica (arts. 16 y 21)."
+    ),
+    LegalOutcome.DENIED: _("Se deniega el acceso, por escrito y fundadamente, por la causal que se indica (art. 16)."),
+    LegalOutcome.NOT_HELD: _(
+        "La información solicitada no obra en poder del municipio (arts. 5 y 10: es pública la información que "
+        "obra en poder de los órganos de la Administración)."
+    ),
+}
+
 
 @dataclass(frozen=True)
 class KindRule:
@@ -66,6 +80,10 @@ class KindRule:
     actions: frozenset[str]
     # Ley 20.285 art. 12: the request names the requester and where to send the answer.
     identity_required: bool = False
+    # A kind answered by a formal letter: the law the letter cites, and the remedy it must tell the citizen of
+    # (Ley 19.880 art. 41: a decision names the remedies against it, the body and the term).
+    letter_reference: str = ""
+    letter_remedy: str = ""
 
 
 # Ley 19.880 art. 24: a final decision within 20 (business) days; a topic may promise less, never more.
@@ -83,7 +101,20 @@ RULES: dict[str, KindRule] = {
             {Action.CREW_WORK, Action.DUPLICATE_MERGE, Action.CITIZEN_REOPEN, Action.DEADLINE_EXTEND, Action.REFERRAL}
         ),
     ),
-    RequestKind.COMPLAINT: KindRule(False, LEY_19880_DAYS, "Ley 19.880, art. 24", _ANSWERED | {Action.CITIZEN_REOPEN}),
+    RequestKind.COMPLAINT: KindRule(
+        False,
+        LEY_19880_DAYS,
+        "Ley 19.880, art. 24",
+        _ANSWERED | {Action.CITIZEN_REOPEN, Action.LEGAL_ANSWER},
+        letter_reference=_(
+            "Ley 19.880, que establece las bases de los procedimientos administrativos que rigen los actos de los "
+            "órganos de la Administración del Estado, arts. 17, 24 y 41."
+        ),
+        letter_remedy=_(
+            "Contra esta respuesta puede interponer un recurso de reposición ante esta municipalidad, dentro de "
+            "5 días hábiles desde su notificación (Ley 19.880, art. 59)."
+        ),
+    ),
     RequestKind.QUERY: KindRule(False, LEY_19880_DAYS, "Ley 19.880, art. 24", _ANSWERED),
     RequestKind.SUGGESTION: KindRule(False, None, "", _ANSWERED),
     RequestKind.COMPLIMENT: KindRule(False, None, "", frozenset()),
@@ -93,6 +124,11 @@ RULES: dict[str, KindRule] = {
         "Ley 20.285, art. 14",
         frozenset({Action.LEGAL_EXTEND, Action.CORRECTION, Action.REFERRAL, Action.LEGAL_ANSWER}),
         identity_required=True,
+        letter_reference=_("Ley 20.285, sobre acceso a la información pública, arts. 14 y 16."),
+        letter_remedy=_(
+            "Si la información no le fue entregada, o no lo fue en la forma solicitada, puede reclamar ante el "
+            "Consejo para la Transparencia dentro de 15 días hábiles (amparo, Ley 20.285, art. 24)."
+        ),
     ),
 }
 
@@ -106,6 +142,17 @@ def rule(kind: str) -> KindRule:
 
 def allows(kind: str, action: str) -> bool:
     return action in RULES[kind].actions
+
+
+def answers_by_letter(kind: str) -> bool:
+    """A request of `kind` is answered only by a formal letter (reports.services.report_answer), never by a bare
+    change to "resuelta"."""
+    return bool(RULES[kind].letter_reference)
+
+
+def takes_legal_outcome(kind: str) -> bool:
+    """Its answer records a Ley 20.285 outcome (delivered, partly delivered, denied with its ground, not held)."""
+    return kind == RequestKind.INFORMATION
 
 
 def response_days(kind: str, topic_days: int) -> int:

@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo_admin import GeoAdmin
 from geo_siac.reports.models import (
+    AnswerLetter,
     Follower,
     Report,
     ReportEvent,
     ReportPhoto,
     ResponseTemplate,
+    Signatory,
     SurveyResponse,
 )
 from geo_siac.reports.services import closed_day_save, closed_days_delete
@@ -120,3 +122,26 @@ class ClosedDayAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         closed_days_delete(days=queryset)
+
+
+@admin.register(Signatory)
+class SignatoryAdmin(admin.ModelAdmin):
+    list_display = ("user", "title")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "title")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(AnswerLetter)
+class AnswerLetterAdmin(admin.ModelAdmin):
+    """Sent letters, for the record: read only, as sent."""
+
+    list_display = ("report", "number", "signed_by", "issued_at")
+    search_fields = ("report__tracking_code",)
+    fields = ("report", "number", "language", "signed_by", "issued_at", "content")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

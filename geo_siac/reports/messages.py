@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.states import CLOSED, Status
 
 SURVEY_SALT = "geo_siac.reports.survey"
@@ -41,6 +41,11 @@ def reopen_from_token(token: str) -> tuple[str, str] | None:
     return code, email
 
 
+def letter_url(letter: AnswerLetter, *, pdf: bool = False) -> str:
+    view = "reports:letter_pdf" if pdf else "reports:letter"
+    return reverse(view, args=[letter.report.tracking_code, letter.number])
+
+
 def absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -60,9 +65,11 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
     return subject, body
 
 
-def status_message(report: Report, language: str, note: str = "", email: str = "") -> tuple[str, str]:
+def status_message(
+    report: Report, language: str, note: str = "", email: str = "", letter: AnswerLetter | None = None
+) -> tuple[str, str]:
     """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
-    solicitudes" (an SMS recipient has no email to sign in with)."""
+    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF."""
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
             "code": report.tracking_code,
@@ -78,6 +85,11 @@ def status_message(report: Report, language: str, note: str = "", email: str = "
         ]
         if note:
             lines.append(note)
+        if letter is not None:
+            lines.append(
+                _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
+                % {"page": absolute(letter_url(letter)), "pdf": absolute(letter_url(letter, pdf=True))}
+            )
         if report.duplicate_of_id is not None:
             original = report.duplicate_of.tracking_code
             lines.append(

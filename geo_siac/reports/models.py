@@ -435,3 +435,51 @@ class CrewAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.kind}"
+
+
+class Signatory(models.Model):
+    """The title (cargo) a staff member signs formal answer letters with; the name is the account's full name."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signatory", verbose_name=_("usuario")
+    )
+    title = models.CharField(
+        _("cargo"), max_length=200, help_text=_("Como va bajo la firma, p. ej. «Encargada de Transparencia».")
+    )
+
+    class Meta:
+        verbose_name = _("firmante de cartas")
+        verbose_name_plural = _("firmantes de cartas")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.get_username()}, {self.title}"
+
+
+class AnswerLetter(models.Model):
+    """A formal answer letter as it was sent (reports.letters): its text frozen at answering time in `content`, so
+    a later rename of the officer, the comuna or the topic never changes a sent letter, and its PDF as sent. It
+    names the requester: only the tracking page (with the code) and staff ever show it."""
+
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="letters")
+    number = models.PositiveSmallIntegerField(_("número"))
+    language = models.CharField(_("idioma"), max_length=8)
+    content = models.JSONField(_("contenido"))
+    pdf = models.BinaryField(_("PDF"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("firmada por"),
+    )
+    issued_at = models.DateTimeField(_("emitida"))
+
+    class Meta:
+        verbose_name = _("carta de respuesta")
+        verbose_name_plural = _("cartas de respuesta")
+        ordering = ["report", "number"]
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="answer_letter_number_per_report")]
+
+    def __str__(self) -> str:
+        return f"{self.report.tracking_code} #{self.number}"

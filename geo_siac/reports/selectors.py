@@ -35,7 +35,7 @@ from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
-from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, ResponseTemplate
+from geo_siac.reports.models import AnswerLetter, EventKind, Follower, Report, ReportEvent, ResponseTemplate
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.responsibility import responsible_department_id
@@ -304,6 +304,11 @@ def open_reports_near(*, category: Category, point: Point, public_only: bool) ->
 
 def public_timeline(report: Report) -> QuerySet[ReportEvent]:
     return report.events.filter(is_public=True).order_by("created_at", "id")
+
+
+def answer_letters(report: Report) -> QuerySet[AnswerLetter]:
+    """The request's answer letters, oldest first, without their text or PDF: for its own tracking page only."""
+    return report.letters.only("number", "issued_at", "report_id").order_by("number")
 
 
 TRACKING_CODE_MASK = "[código de seguimiento]"

@@ -4,12 +4,13 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
@@ -18,9 +19,10 @@ from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import clock_phase
-from geo_siac.reports.messages import tracking_code_from_survey_token
+from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
+    answer_letters,
     categories_by_group,
     category_by_code,
     open_reports_near,
@@ -199,6 +201,7 @@ def tracking_context(report, **extra) -> dict:
     remaining = report.expected_at - timezone.now()
     return {
         "report": report,
+        "letters": answer_letters(report),
         "kind_label": RequestKind(report.kind).label,
         "clock": information_clock(report),
         "status_label": Status(report.status).label,
@@ -209,6 +212,33 @@ def tracking_context(report, **extra) -> dict:
         "photos": report.photos.all() if report.public_visibility else [],
         **extra,
     }
+
+
+@public_read
+@require_safe
+@lookups_limited
+@cache_control(private=True, no_store=True)
+def letter(request, code: str, number: int):
+    """An answer letter's page: it names the requester, so only the tracking code opens it, never a public page."""
+    report = public_report_or_404(request, code)
+    answer = get_object_or_404(report.letters.defer("pdf"), number=number)
+    return render(
+        request,
+        "reports/letter.html",
+        {"report": report, "letter": answer, "content": answer.content, "pdf_url": letter_url(answer, pdf=True)},
+    )
+
+
+@public_read
+@require_safe
+@lookups_limited
+@cache_control(private=True, no_store=True)
+def letter_pdf(request, code: str, number: int):
+    report = public_report_or_404(request, code)
+    answer = get_object_or_404(report.letters.only("pdf", "number"), number=number)
+    response = HttpResponse(bytes(answer.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="carta-{report.tracking_code}-{number}.pdf"'
+    return response
 
 
 def information_clock(report) -> dict | None:

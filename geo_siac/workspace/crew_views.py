@@ -12,13 +12,15 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
-from geo_siac.catalogue.kinds import rule
+from geo_siac.catalogue.kinds import rule, takes_legal_outcome
 from geo_siac.reports.deadlines import DeadlineState
+from geo_siac.reports.letters import letter_content
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
     LATITUDE,
@@ -33,10 +35,11 @@ from geo_siac.reports.selectors import (
     with_deadline_state,
 )
 from geo_siac.reports.services import (
+    answer_validate,
     crew_action_apply,
-    information_answer,
     information_correction_request,
     information_extend,
+    report_answer,
     report_bulk_update,
     report_change_status,
     report_extend_deadline,
@@ -158,6 +161,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen)
         context["extend_form"] = forms.get("extend_form") or ExtendForm(initial=seen)
         context["kind_actions"] = rule(report.kind).actions
+        context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
         for name, (form_class, _action) in KIND_STEPS.items():
             context[f"{name}_form"] = forms.get(f"{name}_form") or form_class(initial=seen)
     return context
@@ -284,7 +288,7 @@ KIND_STEPS = {
     ),
     "legal_answer": (
         LegalAnswerForm,
-        lambda report, data, user: information_answer(
+        lambda report, data, user: report_answer(
             report=report,
             outcome=data["outcome"],
             ground=data["ground"],
@@ -309,9 +313,35 @@ def kind_step(request, code, step):
         raise Http404(_("Paso desconocido."))
     report = find_report(request, code)
     form_class, run = KIND_STEPS[step]
+    if step == "legal_answer" and "preview" in request.POST:
+        return answer_preview(request, report, form_class(request.POST))
     return apply(
         request, report, f"{step}_form", form_class(request.POST), lambda data: run(report, data, request.user)
     )
+
+
+def answer_preview(request, report, form):
+    """The letter as it would be sent, drawn under the answering form (nothing is written), or the form's errors:
+    the same checks as report_answer."""
+    preview = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            note = answer_validate(kind=report.kind, outcome=data["outcome"], note=data["note"], ground=data["ground"])
+            preview = letter_content(
+                report=report,
+                officer=request.user,
+                note=note,
+                outcome=data["outcome"],
+                ground=data["ground"],
+                now=timezone.now(),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    context = detail_context(request, report, legal_answer_form=form)
+    context["letter_preview"] = preview
+    return render(request, "workspace/crew_report.html", context, status=200 if preview else 400)
 
 
 @crew_required

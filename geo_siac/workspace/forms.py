@@ -125,14 +125,25 @@ class CorrectionForm(forms.Form):
 
 
 class LegalAnswerForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Resultado"), choices=LegalOutcome.choices)
+    """The answer by letter; report_answer checks the outcome and ground against the request's kind."""
+
+    outcome = forms.ChoiceField(
+        label=_("Resultado (Ley 20.285)"), required=False, choices=[("", "—"), *LegalOutcome.choices]
+    )
     ground = forms.ChoiceField(
         label=_("Causal de denegación (si se deniega total o parcialmente)"),
         required=False,
         choices=[("", "—"), *DenialGround.choices],
     )
-    note = forms.CharField(label=_("Respuesta"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    note = forms.CharField(
+        label=_("Respuesta (el texto de la carta)"), max_length=4000, widget=forms.Textarea(attrs={"rows": 6})
+    )
     seen = SeenField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the page's other forms also have a "note", and a label must name one field.
+        kwargs.setdefault("auto_id", "id_answer_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ReferForm(forms.Form):

@@ -4,7 +4,7 @@ duplicates.py merges a duplicate into its original, assignment.py routes, hands 
 in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
 calendar.py keeps the SQL business-day calendar, publication.py stores where each report is placed in public,
 erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key,
-information.py runs the Ley 20.285 clock and refers a request to another institution. Callers
+information.py runs the Ley 20.285 clock, answers a request by letter and refers a request to another institution. Callers
 import from here."""
 
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
@@ -29,11 +29,12 @@ from geo_siac.reports.services.create import report_create
 from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.information import (
-    information_answer,
+    answer_validate,
     information_correction_receive,
     information_correction_request,
     information_corrections_lapse,
     information_extend,
+    report_answer,
     report_refer,
 )
 from geo_siac.reports.services.publication import report_public_cells_refresh
@@ -45,16 +46,17 @@ __all__ = [
     "BulkResult",
     "ErasureSummary",
     "Unchanged",
+    "answer_validate",
     "business_calendar_sync",
     "closed_day_save",
     "closed_days_delete",
     "crew_action_apply",
-    "information_answer",
     "information_correction_receive",
     "information_correction_request",
     "information_corrections_lapse",
     "information_extend",
     "report_add_citizen_info",
+    "report_answer",
     "report_bulk_update",
     "report_change_status",
     "report_create",

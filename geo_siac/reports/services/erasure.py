@@ -6,7 +6,8 @@ from functools import partial
 from django.db import transaction
 
 from geo_siac.notifications.models import Delivery, Notification
-from geo_siac.reports.models import Follower, Report, ReportPhoto
+from geo_siac.reports.letters import letter_pdf
+from geo_siac.reports.models import AnswerLetter, Follower, Report, ReportPhoto
 
 ERASED = "[borrado a petición del titular]"
 
@@ -17,12 +18,13 @@ class ErasureSummary:
     photos_deleted: int = 0
     follows_removed: int = 0
     notifications_redacted: int = 0
+    letters_redacted: int = 0
 
 
 def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
     """Erase one person's data on request (Ley 19.628 / 21.719); their reports stay, anonymised, in statistics.
 
-    Removes name, email and phone from their reports and their photos (which may show people or plates),
+    Removes name, email and phone from their reports and their answer letters, their photos (which may show people or plates),
     their follows, and the recipient and text of messages to them. Dry run unless `commit`. Called inside a
     larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files are
     deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing files.
@@ -33,6 +35,7 @@ def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
         photos = ReportPhoto.objects.filter(report__in=reports)
         files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
         summary.photos_deleted = photos.delete()[0]
+        summary.letters_redacted = _redact_letters(AnswerLetter.objects.filter(report__in=reports))
         summary.reports_anonymised = reports.update(
             reporter_name="", reporter_email="", reporter_phone="", media_url=""
         )
@@ -45,6 +48,17 @@ def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
         else:
             transaction.set_rollback(True)
     return summary
+
+
+def _redact_letters(letters) -> int:
+    """A sent letter stays (the municipality's answer on record), its salutation, the requester's name, erased."""
+    count = 0
+    for letter in letters:
+        letter.content["salutation"] = ERASED
+        letter.pdf = letter_pdf(letter.content)
+        letter.save(update_fields=["content", "pdf"])
+        count += 1
+    return count
 
 
 def _delete_files(names: list[str]) -> None:

@@ -1,5 +1,5 @@
-"""The Ley 20.285 clock of an access-to-information request (deadlines.py holds its day counts), and the
-referral ("derivación") of any request to the competent body. Each step is one transaction under the report's row
+"""The Ley 20.285 clock of an access-to-information request (deadlines.py holds its day counts), the formal answer
+by letter of it or of a reclamo, and the referral ("derivación") of any request to the competent body. Each step is one transaction under the report's row
 lock, leaves a history event and tells the citizen through the outbox (docs/request-kinds.md)."""
 
 from datetime import datetime
@@ -10,7 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from geo_siac.catalogue.kinds import NEEDS_GROUND, Action, DenialGround, LegalOutcome, RequestKind, allows
+from geo_siac.catalogue.kinds import (
+    NEEDS_GROUND,
+    Action,
+    DenialGround,
+    LegalOutcome,
+    RequestKind,
+    allows,
+    takes_legal_outcome,
+)
 from geo_siac.reports.deadlines import (
     INFORMATION_EXTENSION_DAYS,
     SANTIAGO,
@@ -18,8 +26,9 @@ from geo_siac.reports.deadlines import (
     information_extended,
     information_restarted,
 )
+from geo_siac.reports.letters import letter_content, letter_pdf
 from geo_siac.reports.messages import notice_message
-from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import required_reason
 from geo_siac.reports.services.status import lock_report, notify_citizens, notify_status_change, report_change_status
 from geo_siac.reports.states import OPEN, Status
@@ -206,15 +215,16 @@ def information_corrections_lapse(*, now: datetime | None = None) -> int:
     return lapsed
 
 
-@transaction.atomic
-def information_answer(
-    *, report: Report, outcome: str, note: str, ground: str = "", actor=None, seen_updated_at=None
-) -> Report:
-    """The answer with its legal outcome (delivered, partly delivered, denied with its art. 21/20 ground, not
-    held): the request is resolved and the citizen told, with the officer's `note` as the public answer."""
+def answer_validate(*, kind: str, outcome: str, note: str, ground: str = "") -> str:
+    """The answer's text, stripped, or the refusal naming each problem: a Ley 20.285 answer has its outcome and,
+    for a denial whole or partial, its legal ground; a reclamo's has neither. The console's preview checks the
+    same rules before showing the letter."""
     note = (note or "").strip()
     errors = {}
-    if outcome not in LegalOutcome.values:
+    if not takes_legal_outcome(kind):
+        if outcome or ground:
+            errors["outcome"] = _("Solo una solicitud de acceso a información lleva resultado legal.")
+    elif outcome not in LegalOutcome.values:
         errors["outcome"] = _("Elija el resultado de la respuesta.")
     elif outcome in NEEDS_GROUND and ground not in DenialGround.values:
         errors["ground"] = _("Indique la causal legal de la denegación (art. 21 o art. 20).")
@@ -224,17 +234,40 @@ def information_answer(
         errors["note"] = _("Escriba la respuesta.")
     if errors:
         raise ValidationError(errors)
+    return note
+
+
+@transaction.atomic
+def report_answer(*, report: Report, note: str, outcome: str = "", ground: str = "", actor, seen_updated_at=None):
+    """The formal answer of a request whose kind is answered by letter (a reclamo; an access-to-information request
+    with its legal outcome: delivered, partly delivered, denied with its art. 21/20 ground, not held). The letter is
+    written and frozen (AnswerLetter, signed by `actor`), the request resolved with `note` as its public answer, and
+    the citizen told with links to the letter. Returns the report."""
+    note = answer_validate(kind=report.kind, outcome=outcome, note=note, ground=ground)
     locked = clock_report(report, Action.LEGAL_ANSWER, seen_updated_at)
-    locked.legal_outcome, locked.denial_ground = outcome, ground
-    locked.save(update_fields=["legal_outcome", "denial_ground"])
-    text = str(LegalOutcome(outcome).label) + (f" ({DenialGround(ground).label})" if ground else "") + f". {note}"
+    now = timezone.now()
+    content = letter_content(report=locked, officer=actor, note=note, outcome=outcome, ground=ground, now=now)
+    letter = AnswerLetter.objects.create(
+        report=locked,
+        number=locked.letters.count() + 1,
+        language=locked.language,
+        content=content,
+        pdf=letter_pdf(content),
+        signed_by=actor,
+        issued_at=now,
+    )
+    if outcome:
+        locked.legal_outcome, locked.denial_ground = outcome, ground
+        locked.save(update_fields=["legal_outcome", "denial_ground"])
+    text = content["outcome"] + (f" ({content['ground']})" if ground else "") + "." if outcome else ""
     return report_change_status(
         report=locked,
         status=Status.RESOLVED,
-        note=text,
+        note=f"{text} {note}".strip(),
         note_is_public=True,
         actor=actor,
-        actor_label=actor.get_username() if actor else "",
+        actor_label=actor.get_username(),
+        letter=letter,
     )
 
 

@@ -8,10 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import RequestKind, answers_by_letter
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import status_message
-from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent
+from geo_siac.reports.models import AnswerLetter, EventKind, EventPhoto, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition
@@ -83,6 +84,7 @@ def report_change_status(
     photos: Sequence = (),
     seen_updated_at=None,
     work_location: WorkLocation | None = None,
+    letter: AnswerLetter | None = None,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
@@ -91,13 +93,21 @@ def report_change_status(
     citizen only when its author chose so; an internal note is kept as a separate staff-only history event.
     `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
     bad photo refuses the change and nothing is written. `work_location`, where the crew worked, is kept on the
-    status event for staff only (no public read selects it)."""
+    status event for staff only (no public read selects it). A kind answered by letter is resolved only by
+    report_answer, which passes its `letter` here so the message links it."""
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     if locked.status == status:
         raise Unchanged({"status": _("Ya está en «%(status)s».") % {"status": Status(status).label}})
+    if status == Status.RESOLVED and letter is None and answers_by_letter(locked.kind):
+        raise ValidationError(
+            {
+                "status": _("Una solicitud de tipo «%(kind)s» se resuelve respondiendo con carta.")
+                % {"kind": RequestKind(locked.kind).label}
+            }
+        )
     if not can_transition(locked.status, status):
         raise ValidationError(
             {
@@ -146,13 +156,16 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=note if note_is_public else "")
+    notify_status_change(report=locked, note=note if note_is_public else "", letter=letter)
     return locked
 
 
-def notify_status_change(*, report: Report, note: str) -> None:
+def notify_status_change(*, report: Report, note: str, letter: AnswerLetter | None = None) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
-    notify_citizens(report=report, message=lambda language, email: status_message(report, language, note, email=email))
+    notify_citizens(
+        report=report,
+        message=lambda language, email: status_message(report, language, note, email=email, letter=letter),
+    )
 
 
 def phone_medium(report: Report) -> str:

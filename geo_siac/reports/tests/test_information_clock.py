@@ -14,12 +14,12 @@ from django.core.exceptions import ValidationError
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.services import (
-    information_answer,
     information_correction_receive,
     information_correction_request,
     information_corrections_lapse,
     information_extend,
     report_add_citizen_info,
+    report_answer,
     report_create,
     report_refer,
 )
@@ -162,14 +162,12 @@ def test_a_correction_received_at_the_desk_restarts_the_clock(information_reques
 def test_a_denial_needs_its_legal_ground_and_the_answer_records_the_outcome(information_request, crews):
     report = information_request(at(2026, 9, 14))
     with pytest.raises(ValidationError) as caught:
-        information_answer(report=report, outcome="denied", note="No corresponde.", actor=crews["supervisor"])
+        report_answer(report=report, outcome="denied", note="No corresponde.", actor=crews["supervisor"])
     assert "causal legal" in caught.value.message_dict["ground"][0]
     with pytest.raises(ValidationError) as caught:
-        information_answer(
-            report=report, outcome="delivered", ground="art21_2", note="Adjunto.", actor=crews["supervisor"]
-        )
+        report_answer(report=report, outcome="delivered", ground="art21_2", note="Adjunto.", actor=crews["supervisor"])
     assert "Solo una denegación" in caught.value.message_dict["ground"][0]
-    report = information_answer(
+    report = report_answer(
         report=report,
         outcome="partly_delivered",
         ground="art21_2",

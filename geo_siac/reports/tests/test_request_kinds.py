@@ -171,7 +171,7 @@ def test_a_request_without_a_place_needs_its_text_and_an_information_request_its
 def test_an_answered_access_to_information_request_is_not_reopened_by_its_requester(communes, crews):
     """Ley 20.285 has its own remedy (an amparo before the Consejo para la Transparencia): "no fue resuelto" would
     put an answered request back to work with its legal outcome still recorded."""
-    from geo_siac.reports.services import information_answer, report_reopen_by_citizen
+    from geo_siac.reports.services import report_answer, report_reopen_by_citizen
 
     report = file(
         kind=RequestKind.INFORMATION,
@@ -181,7 +181,7 @@ def test_an_answered_access_to_information_request_is_not_reopened_by_its_reques
         reporter_name="Rosa Pérez",
         reporter_email="rosa@example.cl",
     )
-    information_answer(report=report, outcome="delivered", note="Se adjuntan los contratos.", actor=crews["supervisor"])
+    report_answer(report=report, outcome="delivered", note="Se adjuntan los contratos.", actor=crews["supervisor"])
     with pytest.raises(ValidationError, match="no se reabre"):
         report_reopen_by_citizen(report=report, reason="No me sirvió.", by_email="rosa@example.cl")
     report.refresh_from_db()

@@ -1,0 +1,128 @@
+"""The formal answer letter of a reclamo or an access-to-information request (docs/answer-letters.md): its text,
+worked out once at answering time in the request's language (`letter_content`, what AnswerLetter.content keeps),
+and its PDF drawn from that text (`letter_pdf`). The HTML page draws the same text (reports/letter.html)."""
+
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+from django.core.exceptions import ValidationError
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+
+from geo_siac.catalogue.kinds import OUTCOME_REFERENCE, DenialGround, LegalOutcome, RequestKind, rule
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.models import Report, Signatory
+
+# matplotlib (a dependency already) ships DejaVu Sans: every character of Spanish and English text, embedded.
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def signer_of(officer) -> tuple[str, str]:
+    """The officer's full name and title (Signatory.title), refused with what is missing: a letter is signed."""
+    name = officer.get_full_name().strip() if officer else ""
+    title = Signatory.objects.filter(user=officer).values_list("title", flat=True).first() if officer else None
+    if not name or not title:
+        raise ValidationError(
+            {
+                "__all__": _(
+                    "Para firmar la carta, su cuenta necesita nombre completo y cargo de firmante; pídalos a "
+                    "la administración (Administración › Firmantes de cartas)."
+                )
+            }
+        )
+    return name, title
+
+
+def seal(region: str) -> str:
+    """The region line under the municipality's name, as municipal letterheads print it."""
+    return region if not region or region.lower().startswith("región") else f"Región {region}"
+
+
+def shown_date(moment: datetime) -> str:
+    return formats.date_format(moment.astimezone(SANTIAGO).date(), "DATE_FORMAT")
+
+
+def letter_content(*, report: Report, officer, note: str, outcome: str, ground: str, now: datetime) -> dict:
+    """The letter's every line, in the request's language, as plain strings (frozen in AnswerLetter.content)."""
+    signer, title = signer_of(officer)
+    kind_rule = rule(report.kind)
+    commune = report.commune.name
+    with translation.override(report.language):
+        content = {
+            "municipality": _("Ilustre Municipalidad de %(commune)s") % {"commune": commune},
+            "seal": seal(report.commune.region),
+            "department": report.category.department_name,
+            "place_date": f"{commune}, {shown_date(now)}",
+            "title": _("Respuesta a su solicitud de acceso a información pública")
+            if report.kind == RequestKind.INFORMATION
+            else _("Respuesta a su reclamo"),
+            "request_line": _("Solicitud %(code)s, recibida el %(day)s: %(topic)s.")
+            % {"code": report.tracking_code, "day": shown_date(report.created_at), "topic": report.category.name},
+            "code": report.tracking_code,
+            "salutation": _("Estimado(a) %(name)s:") % {"name": report.reporter_name}
+            if report.reporter_name
+            else _("Estimado(a) vecino(a):"),
+            "reference": _("Referencia legal: %(law)s") % {"law": kind_rule.letter_reference},
+            "outcome": str(LegalOutcome(outcome).label) if outcome else "",
+            "outcome_reference": str(OUTCOME_REFERENCE[outcome]) if outcome else "",
+            "ground": str(DenialGround(ground).label) if ground else "",
+            "body": note,
+            "remedy": str(kind_rule.letter_remedy),
+            "closing": _("Saluda atentamente,"),
+            "signer": signer,
+            "signer_title": title,
+        }
+        content["outcome_line"] = _("Resultado: %(outcome)s") % {"outcome": content["outcome"]} if outcome else ""
+        content["ground_line"] = _("Causal legal: %(ground)s") % {"ground": content["ground"]} if ground else ""
+    return content
+
+
+class LetterPDF(FPDF):
+    def __init__(self):
+        super().__init__(format="A4")
+        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
+        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_margins(25, 20, 25)
+        self.set_auto_page_break(True, margin=20)
+
+
+def letter_pdf(content: dict) -> bytes:
+    """The letter as an A4 PDF: the letterhead, the request, the legal reference and outcome, the answer, the
+    remedy and the signature, in the order the HTML page shows them."""
+    pdf = LetterPDF()
+    pdf.set_title(f"{content['title']} {content['code']}")
+    pdf.set_author(content["municipality"])
+    pdf.add_page()
+    text = pdf.epw
+
+    def line(value: str, *, size: float = 11, style: str = "", align: str = "L", after: float = 2) -> None:
+        if value:
+            pdf.set_font("DejaVu", style, size)
+            pdf.multi_cell(text, size * 0.5, value, align=align, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(after)
+
+    line(content["municipality"], size=15, style="B", align="C", after=0)
+    line(content["seal"], size=9, align="C", after=0)
+    line(content["department"], size=10, align="C", after=3)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + text, pdf.get_y())
+    pdf.ln(5)
+    line(content["place_date"], align="R", after=5)
+    line(content["title"], size=12, style="B")
+    line(content["request_line"], size=10)
+    line(content["reference"], size=10, after=0)
+    line(content["outcome_line"], size=10, style="B", after=0)
+    line(content["ground_line"], size=10, after=0)
+    line(content["outcome_reference"], size=10, after=0)
+    pdf.ln(5)
+    line(content["salutation"], after=3)
+    for paragraph in content["body"].splitlines():
+        line(paragraph.strip(), after=2)
+    pdf.ln(3)
+    line(content["remedy"], size=9, after=8)
+    line(content["closing"], after=15)
+    line(content["signer"], style="B", align="C", after=0)
+    line(content["signer_title"], align="C", after=0)
+    line(content["municipality"], size=10, align="C", after=0)
+    return bytes(pdf.output())

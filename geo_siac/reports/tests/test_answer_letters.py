@@ -1,0 +1,203 @@
+"""The formal answer letter (report_answer): a reclamo or an access-to-information request is answered with a letter
+on the municipality's letterhead, with its legal reference, outcome and signing officer, frozen when sent, e-mailed
+as links and kept on the tracking page, where only the tracking code opens it."""
+
+import io
+from datetime import datetime
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from pypdf import PdfReader
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.notifications.models import Notification
+from geo_siac.reports.models import AnswerLetter, Signatory
+from geo_siac.reports.services import report_answer, report_change_status, report_create, reporter_data_erase
+from geo_siac.reports.states import Status
+
+SANTIAGO = ZoneInfo("America/Santiago")
+MONDAY = datetime(2026, 9, 14, 10, 0, tzinfo=SANTIAGO)
+ANSWERED = datetime(2026, 9, 28, 12, 0, tzinfo=SANTIAGO)
+
+
+def at(moment, function, **kwargs):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        return function(**kwargs)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def information_request(communes):
+    return at(
+        MONDAY,
+        report_create,
+        channel="in_person",
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13201"],
+        description="Copia del contrato de alumbrado público vigente.",
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+    )
+
+
+@pytest.fixture
+def complaint(communes):
+    return at(
+        MONDAY,
+        report_create,
+        channel="web",
+        kind=RequestKind.COMPLAINT,
+        category="reclamo-servicio",
+        commune=communes["13201"],
+        description="El camión de la basura no pasó en toda la semana.",
+        reporter_name="Juan Soto",
+        reporter_email="juan@example.cl",
+    )
+
+
+def test_a_partial_delivery_is_answered_with_a_letter_naming_code_outcome_ground_law_and_officer(
+    information_request, crews
+):
+    report = at(
+        ANSWERED,
+        report_answer,
+        report=information_request,
+        outcome="partly_delivered",
+        ground="art21_2",
+        note="Se entrega el contrato; se tarjan los datos personales de los trabajadores.",
+        actor=crews["supervisor"],
+    )
+    assert report.status == Status.RESOLVED
+    letter = AnswerLetter.objects.get(report=report)
+    assert (letter.number, letter.language, letter.signed_by) == (1, "es", crews["supervisor"])
+    text = pdf_text(bytes(letter.pdf))
+    for expected in (
+        "Ilustre Municipalidad de Puente Alto",
+        "Puente Alto, 28 de septiembre de 2026",
+        report.tracking_code,
+        "recibida el 14 de septiembre de 2026",
+        "Estimado(a) Rosa Pérez:",
+        "Ley 20.285",
+        "Resultado: Entregada parcialmente",
+        "Art. 21 N°2",
+        "se tarjan los datos personales",
+        "Consejo para la Transparencia",
+        "Sofía Muñoz Rojas",
+        "Encargada de Transparencia y OIRS",
+    ):
+        assert expected in " ".join(text.split()), expected
+
+
+def test_a_complaint_is_answered_with_a_letter_citing_ley_19880_and_no_legal_outcome(complaint, crews):
+    report = report_answer(
+        report=complaint, note="Se reprogramó la ruta del camión recolector.", actor=crews["supervisor"]
+    )
+    letter = report.letters.get()
+    assert letter.content["outcome"] == "" and report.legal_outcome == ""
+    text = " ".join(pdf_text(bytes(letter.pdf)).split())
+    assert "Respuesta a su reclamo" in text and "Ley 19.880" in text and "reposición" in text
+    assert "Se reprogramó la ruta" in text and complaint.tracking_code in text
+
+
+def test_a_complaint_is_not_resolved_without_its_letter_nor_given_a_legal_outcome(complaint, crews):
+    with pytest.raises(ValidationError) as caught:
+        report_change_status(report=complaint, status="resolved", note="Listo.", note_is_public=True)
+    assert "se resuelve respondiendo con carta" in caught.value.message_dict["status"][0]
+    with pytest.raises(ValidationError) as caught:
+        report_answer(report=complaint, outcome="delivered", note="Listo.", actor=crews["supervisor"])
+    assert "Solo una solicitud de acceso a información" in caught.value.message_dict["outcome"][0]
+    complaint.refresh_from_db()
+    assert complaint.status == Status.SUBMITTED and not complaint.letters.exists()
+
+
+def test_a_denial_without_its_ground_is_refused_and_writes_nothing(information_request, crews):
+    with pytest.raises(ValidationError) as caught:
+        report_answer(report=information_request, outcome="denied", note="No procede.", actor=crews["supervisor"])
+    assert "causal legal" in caught.value.message_dict["ground"][0]
+    information_request.refresh_from_db()
+    assert information_request.status == Status.SUBMITTED and not AnswerLetter.objects.exists()
+
+
+def test_an_officer_without_a_title_cannot_sign_and_nothing_is_written(information_request, crews):
+    Signatory.objects.filter(user=crews["supervisor"]).delete()
+    with pytest.raises(ValidationError) as caught:
+        report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    assert "nombre completo y cargo" in caught.value.messages[0]
+    information_request.refresh_from_db()
+    assert information_request.status == Status.SUBMITTED and not AnswerLetter.objects.exists()
+    assert not Notification.objects.filter(subject__contains="Resuelta").exists()
+
+
+def test_a_sent_letter_keeps_the_officer_name_and_title_it_was_signed_with(information_request, crews, client):
+    report = report_answer(
+        report=information_request, outcome="not_held", note="No existe tal contrato.", actor=crews["supervisor"]
+    )
+    officer = crews["supervisor"]
+    officer.first_name, officer.last_name = "Sofía", "Contreras"
+    officer.save()
+    Signatory.objects.filter(user=officer).update(title="Administradora Municipal")
+    letter = report.letters.get()
+    page = client.get(f"/seguimiento/{report.tracking_code}/carta/1/").content.decode()
+    for shown in (page, " ".join(pdf_text(bytes(letter.pdf)).split())):
+        assert "Sofía Muñoz Rojas" in shown and "Encargada de Transparencia y OIRS" in shown
+        assert "Contreras" not in shown and "Administradora Municipal" not in shown
+
+
+def test_the_citizen_is_emailed_the_letter_page_and_pdf_and_the_tracking_page_keeps_both(
+    information_request, crews, client
+):
+    report = report_answer(
+        report=information_request, outcome="delivered", note="Se adjunta el contrato.", actor=crews["supervisor"]
+    )
+    code = report.tracking_code
+    (message,) = Notification.objects.filter(recipient="rosa@example.cl", subject__contains="Resuelta")
+    assert f"/seguimiento/{code}/carta/1/" in message.body and f"/seguimiento/{code}/carta/1.pdf" in message.body
+    tracking = client.get(f"/seguimiento/{code}/").content.decode()
+    assert f'href="/seguimiento/{code}/carta/1/"' in tracking and f'href="/seguimiento/{code}/carta/1.pdf"' in tracking
+    page = client.get(f"/seguimiento/{code}/carta/1/")
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert "Estimado(a) Rosa Pérez:" in page.content.decode()
+    download = client.get(f"/seguimiento/{code}/carta/1.pdf")
+    assert download["Content-Type"] == "application/pdf"
+    assert f'filename="carta-{code}-1.pdf"' in download["Content-Disposition"]
+    assert code in pdf_text(download.content)
+
+
+def test_a_letter_is_reached_only_through_its_own_requests_code(information_request, complaint, crews, client):
+    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    assert client.get(f"/seguimiento/{complaint.tracking_code}/carta/1/").status_code == 404
+    assert client.get(f"/seguimiento/{complaint.tracking_code}/carta/1.pdf").status_code == 404
+    assert client.get("/seguimiento/PA-NOEXISTE/carta/1/").status_code == 404
+    assert client.get(f"/seguimiento/{information_request.tracking_code}/carta/2/").status_code == 404
+
+
+def test_a_letter_to_an_english_speaking_requester_is_written_in_english(information_request, crews):
+    information_request.language = "en"
+    information_request.save(update_fields=["language"])
+    report = at(
+        ANSWERED,
+        report_answer,
+        report=information_request,
+        outcome="denied",
+        ground="art21_1",
+        note="The contract is under review.",
+        actor=crews["supervisor"],
+    )
+    content = report.letters.get().content
+    assert content["title"] == "Answer to your request for access to public information"
+    assert content["place_date"] == "Puente Alto, 28 September 2026"
+    assert content["outcome_line"] == "Outcome: Denied"
+
+
+def test_erasing_the_requesters_data_erases_their_name_from_the_letter(information_request, crews):
+    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    summary = reporter_data_erase(email="rosa@example.cl", commit=True)
+    assert summary.letters_redacted == 1
+    letter = AnswerLetter.objects.get()
+    assert "Rosa" not in str(letter.content) and "Rosa" not in pdf_text(bytes(letter.pdf))

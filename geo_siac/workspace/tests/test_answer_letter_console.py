@@ -1,0 +1,59 @@
+"""The officer's answering form: the letter's preview (nothing written), a clear error when a denial has no legal
+ground, and the answer sent through report_answer; a reclamo's form asks for no legal outcome."""
+
+import pytest
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.reports.models import AnswerLetter
+from geo_siac.reports.services import report_create
+
+pytestmark = pytest.mark.django_db
+
+
+def request_of(kind, category, communes):
+    return report_create(
+        channel="phone",
+        kind=kind,
+        category=category,
+        commune=communes["13201"],
+        description="Copia de las actas del concejo municipal de 2025.",
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+    )
+
+
+def test_a_denial_without_its_ground_is_refused_in_the_preview_with_the_reason(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    response = client.post(url, {"outcome": "denied", "note": "No procede.", "preview": "1"})
+    assert response.status_code == 400
+    assert "Indique la causal legal de la denegación" in response.content.decode()
+    assert 'id="letter-preview"' not in response.content.decode()
+    response = client.post(url, {"outcome": "denied", "note": "No procede."})
+    assert response.status_code == 400 and "Indique la causal legal" in response.content.decode()
+    assert not AnswerLetter.objects.exists()
+
+
+def test_the_preview_shows_the_letter_without_sending_it_and_the_answer_sends_it(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    answer = {"outcome": "denied", "ground": "art21_1", "note": "Las actas están en revisión.", "preview": "1"}
+    page = client.post(url, answer).content.decode()
+    assert 'id="letter-preview"' in page and "Sofía Muñoz Rojas" in page and "Art. 21 N°1" in page
+    assert "Estimado(a) Rosa Pérez:" in page and not AnswerLetter.objects.exists()
+    del answer["preview"]
+    assert client.post(url, answer).status_code == 302
+    letter = AnswerLetter.objects.get(report=report)
+    assert letter.content["ground"].startswith("Art. 21 N°1") and letter.signed_by == crews["supervisor"]
+
+
+def test_a_complaints_answer_form_asks_for_no_legal_outcome(client, crews, communes):
+    report = request_of(RequestKind.COMPLAINT, "reclamo-servicio", communes)
+    client.force_login(crews["supervisor"])
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert "Responder con carta (Ley 19.880)" in page and 'name="outcome"' not in page
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    assert client.post(url, {"note": "Se repuso la luminaria."}).status_code == 302
+    assert AnswerLetter.objects.get(report=report).content["title"] == "Respuesta a su reclamo"
