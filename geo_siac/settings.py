@@ -237,7 +237,6 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
@@ -444,6 +443,10 @@ GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), pay
 # X-Forwarded-For is believed: every per-client limit counts the address the first untrusted hop had
 # (geo_siac.web.ratelimit.client_ip). Empty by default: the header is then ignored and REMOTE_ADDR is the client.
 GEO_SIAC_TRUSTED_PROXIES = trusted_proxies("GEO_SIAC_TRUSTED_PROXIES")
+# Behind such a proxy its X-Forwarded-Proto says whether the browser came over HTTPS (the SSL redirect and secure
+# cookies read it); with no proxy declared the header is the client's own word, so it is not read.
+if PRODUCTION and GEO_SIAC_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Tracking codes: lookups of an unknown code (/seguimiento/, /enviada/, ?codigo=, Open311 tokens/) allowed per
 # client and window; past them every lookup from that client is refused until the window ends.

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,11 +7,15 @@ from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
 from geo_siac.web.staff import admin_login, login
 from geo_siac.web.tiles import tile
+from geo_siac.workspace.photo_views import photo
 
 urlpatterns = [
     path("salud/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     path("teselas/<int:z>/<int:x>/<int:y>", tile, name="tile"),
+    # Every photo link goes through the application, whatever the storage: MEDIA_URL is also what the local
+    # storage's own .url() gives (the admin's file links).
+    path(settings.MEDIA_URL.lstrip("/") + "<path:name>", photo, name="photo"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
@@ -29,8 +32,5 @@ urlpatterns = [
     path("", include("geo_siac.attention.urls")),
     path("", include("geo_siac.reports.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler500 = "geo_siac.web.database.server_error"

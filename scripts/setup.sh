@@ -35,6 +35,10 @@ ensure_system_packages() {
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+  # nginx for the two-server test (tests/test_two_servers.py) and the multi-server layout (GEO_SIAC_WITH_NGINX=1).
+  if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] || [ "${GEO_SIAC_WITH_NGINX:-0}" = 1 ]; then
+    [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
@@ -102,4 +106,5 @@ geo_siac_setup() {
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ]; then ensure_browser_tools; fi
   log "migrating"
   "$PY" manage.py migrate --noinput -v 0
+  "$PY" manage.py createcachetable  # the table of CACHE_BACKEND=...DatabaseCache; nothing for the other caches
 }

@@ -176,3 +176,12 @@ def test_production_log_lines_are_json_objects():
 
 def _raise_operational_error(*args, **kwargs):
     raise OperationalError("could not connect to server")
+
+
+def test_x_forwarded_proto_is_believed_only_from_a_declared_proxy():
+    script = "from django.conf import settings; print(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
+    alone = manage("shell", "-v", "0", "-c", script, env=PRODUCTION_ENV)
+    behind = manage("shell", "-v", "0", "-c", script, env={**PRODUCTION_ENV, "GEO_SIAC_TRUSTED_PROXIES": "127.0.0.1"})
+    assert alone.returncode == behind.returncode == 0, alone.stderr + behind.stderr
+    assert alone.stdout.strip() == "None"
+    assert behind.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"

@@ -297,6 +297,8 @@ class EventPhoto(models.Model):
         verbose_name = _("foto de un cambio de estado")
         verbose_name_plural = _("fotos de cambios de estado")
         ordering = ["id"]
+        # The photo view finds a file's row, and so who may see it, by the file's name.
+        indexes = [models.Index(fields=["image"], name="eventphoto_image")]
 
 
 class ReportPhoto(models.Model):
@@ -314,6 +316,11 @@ class ReportPhoto(models.Model):
         verbose_name = _("foto")
         verbose_name_plural = _("fotos")
         ordering = ["created_at", "id"]
+        # The photo view finds a file's row, and so who may see it, by the file's name.
+        indexes = [
+            models.Index(fields=["image"], name="reportphoto_image"),
+            models.Index(fields=["thumbnail"], name="reportphoto_thumbnail"),
+        ]
 
 
 class Submission(models.Model):

@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 import h3
@@ -35,7 +36,16 @@ from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
-from geo_siac.reports.models import AnswerLetter, EventKind, Follower, Report, ReportEvent, ResponseTemplate
+from geo_siac.reports.models import (
+    AnswerLetter,
+    EventKind,
+    EventPhoto,
+    Follower,
+    Report,
+    ReportEvent,
+    ReportPhoto,
+    ResponseTemplate,
+)
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.responsibility import responsible_department_id
@@ -514,3 +524,30 @@ def crew_workload() -> QuerySet[Crew]:
         )
         .order_by("name")
     )
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    """A stored photo file and the report it belongs to: `citizen` for the citizen's photo or its thumbnail (the
+    tracking page shows them when the report may be shown publicly), not for a crew's photo of a status change."""
+
+    report: Report
+    content_type: str
+    citizen: bool
+
+
+# A crew's photo row keeps no type; its name's extension is the one reports.photos gave it.
+TYPE_OF_EXTENSION = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def photo_file(name: str) -> PhotoFile | None:
+    """The photo row a storage name belongs to, or None for a name no row holds (an orphan of a rolled-back
+    transaction, an erased photo, a made-up name)."""
+    citizen = ReportPhoto.objects.filter(Q(image=name) | Q(thumbnail=name)).select_related("report").order_by().first()
+    if citizen is not None:
+        return PhotoFile(citizen.report, citizen.content_type, citizen=True)
+    crew = EventPhoto.objects.filter(image=name).select_related("event__report").order_by().first()
+    if crew is not None:
+        extension = name.rsplit(".", 1)[-1].lower()
+        return PhotoFile(crew.event.report, TYPE_OF_EXTENSION.get(extension, "application/octet-stream"), citizen=False)
+    return None

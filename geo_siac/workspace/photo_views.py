@@ -1,0 +1,38 @@
+"""Photo files, read through Django's storage (the local MEDIA_ROOT, or an S3-compatible store by configuration) and
+streamed by the application to whoever may see them, so that any application server answers for any photo."""
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
+
+from geo_siac.reports.selectors import PhotoFile, photo_file
+from geo_siac.workspace.access import visible_reports
+
+# The names are random and never reused, so a browser may keep a photo it was allowed to see.
+PHOTO_MAX_AGE_SECONDS = 24 * 3600
+
+
+def may_see_photo(user, photo: PhotoFile) -> bool:
+    """The citizen's photo of a report shown publicly, as on its tracking page; any other only for staff who see the
+    report in their workspace, or who may view reports in the admin."""
+    if photo.citizen and photo.report.public_visibility:
+        return True
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.has_perm("reports.view_report") or visible_reports(user).filter(pk=photo.report.pk).exists()
+
+
+@require_safe
+def photo(request, name: str):
+    """A stored photo, or 404 alike for a name no photo has and for a photo this person may not see."""
+    found = photo_file(name)
+    if found is None or not may_see_photo(request.user, found):
+        raise Http404
+    try:
+        stored = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(stored, content_type=found.content_type)
+    patch_cache_control(response, private=True, max_age=PHOTO_MAX_AGE_SECONDS)
+    return response
