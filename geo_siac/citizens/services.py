@@ -27,8 +27,10 @@ from geo_siac.citizens.selectors import (
     usable_sign_in_links,
 )
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.messaging.models import Conversation
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import absolute, sign_in_message
+from geo_siac.reports.selectors import phone_key, phone_key_sql
 from geo_siac.reports.services import ErasureSummary, report_public_cells_refresh, reporter_data_erase
 from geo_siac.reports.validation import coordinate_errors, outside_message
 from geo_siac.zones.selectors import commune_containing, commune_nearest
@@ -103,6 +105,21 @@ class CitizenErasureSummary(ErasureSummary):
     appointments_anonymised: int = 0
     area_alerts_deleted: int = 0
     sign_in_links_deleted: int = 0
+    conversations_deleted: int = 0
+
+
+def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenErasureSummary:
+    """Erase what is stored about a person known only by their number (phone, WhatsApp, SMS; Ley 19.628 / 21.719):
+    their reports' contact, photos and letters, the messages to them (reporter_data_erase), and a WhatsApp or SMS
+    conversation left unfinished, in one transaction. Dry run unless `commit`. `manage.py reporter_data --phone`."""
+    with transaction.atomic():
+        summary = CitizenErasureSummary(**asdict(reporter_data_erase(phone=phone, commit=True)))
+        summary.conversations_deleted = (
+            Conversation.objects.alias(key=phone_key_sql("phone")).filter(key=phone_key(phone)).delete()[0]
+        )
+        if not commit:
+            transaction.set_rollback(True)
+    return summary
 
 
 def citizen_data_erase(*, email: str, commit: bool = False) -> CitizenErasureSummary:

@@ -27,7 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Replace
+from django.db.models.functions import Concat, Replace
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
@@ -455,17 +455,55 @@ def deadline_state_counts(reports: QuerySet[Report]) -> dict[str, int]:
     return counts
 
 
-def reporter_data(*, email: str) -> dict:
-    """Everything stored about one person by email (Ley 19.628 / 21.719 access request), as plain data."""
-    from geo_siac.notifications.models import Notification
+def phone_key(phone: str) -> str:
+    """One way of writing a number, to find a person by it: digits only, Chile's country code before a national
+    nine-digit number ("+56 9 1234 5678", "56912345678" and "9 1234 5678" are one number)."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return "56" + digits if len(digits) == 9 else digits
 
-    reports = (
-        Report.objects.filter(reporter_email__iexact=email)
-        .select_related("category", "commune")
-        .defer("commune__geometry")
+
+def phone_key_sql(field: str):
+    """phone_key() of a column, in SQL."""
+    digits = Func(F(field), Value(r"\D"), Value(""), Value("g"), function="regexp_replace", output_field=CharField())
+    return Case(When(Q(**{f"{field}__regex": r"^\D*(\d\D*){9}$"}), then=Concat(Value("56"), digits)), default=digits)
+
+
+def person_reports(*, email: str = "", phone: str = "") -> QuerySet[Report]:
+    """The reports one person filed, found by their email or, for the channels that have only a number (phone,
+    WhatsApp, SMS), by their number however it was written. Neither given finds nothing."""
+    if email:
+        return Report.objects.filter(reporter_email__iexact=email)
+    if len(phone_key(phone)) < 8:
+        return Report.objects.none()
+    return (
+        Report.objects.exclude(reporter_phone="")
+        .alias(key=phone_key_sql("reporter_phone"))
+        .filter(key=phone_key(phone))
     )
+
+
+def person_notifications(*, email: str = "", phone: str = ""):
+    """The messages sent to one person: to their email, or by SMS or WhatsApp to their number."""
+    from geo_siac.notifications.models import Medium, Notification
+
+    if email:
+        return Notification.objects.filter(medium=Medium.EMAIL, recipient__iexact=email)
+    if len(phone_key(phone)) < 8:
+        return Notification.objects.none()
+    return (
+        Notification.objects.filter(medium__in=[Medium.SMS, Medium.WHATSAPP])
+        .alias(key=phone_key_sql("recipient"))
+        .filter(key=phone_key(phone))
+    )
+
+
+def reporter_data(*, email: str = "", phone: str = "") -> dict:
+    """Everything stored about one person by email, or by phone number for the channels that have only that
+    (Ley 19.628 / 21.719 access request), as plain data."""
+    reports = person_reports(email=email, phone=phone).select_related("category", "commune").defer("commune__geometry")
     return {
         "email": email,
+        "phone": phone,
         "reports": [
             {
                 "tracking_code": r.tracking_code,
@@ -486,11 +524,12 @@ def reporter_data(*, email: str) -> dict:
             for r in reports
         ],
         "following": [
-            f.report.tracking_code for f in Follower.objects.filter(email__iexact=email).select_related("report")
+            f.report.tracking_code
+            for f in (Follower.objects.filter(email__iexact=email).select_related("report") if email else [])
         ],
         "notifications": [
             {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
-            for n in Notification.objects.filter(recipient__iexact=email)
+            for n in person_notifications(email=email, phone=phone)
         ],
     }
 

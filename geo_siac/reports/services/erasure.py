@@ -7,7 +7,8 @@ from django.db import transaction
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.letters import letter_pdf
-from geo_siac.reports.models import AnswerLetter, Follower, Report, ReportPhoto
+from geo_siac.reports.models import AnswerLetter, Follower, ReportPhoto
+from geo_siac.reports.selectors import person_notifications, person_reports
 
 ERASED = "[borrado a petición del titular]"
 
@@ -21,17 +22,19 @@ class ErasureSummary:
     letters_redacted: int = 0
 
 
-def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
+def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = False) -> ErasureSummary:
     """Erase one person's data on request (Ley 19.628 / 21.719); their reports stay, anonymised, in statistics.
 
-    Removes name, email and phone from their reports and their answer letters, their photos (which may show people or plates),
+    The person is found by their email or, for the channels that have only a number (phone, WhatsApp, SMS), by
+    their number however it was written (reports.selectors.person_reports). Removes name, email and phone from
+    their reports and their answer letters, their photos (which may show people or plates),
     their follows, and the recipient and text of messages to them. Dry run unless `commit`. Called inside a
     larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files are
     deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing files.
     """
     summary = ErasureSummary()
     with transaction.atomic():
-        reports = Report.objects.select_for_update().filter(reporter_email__iexact=email)
+        reports = person_reports(email=email, phone=phone).select_for_update()
         photos = ReportPhoto.objects.filter(report__in=reports)
         files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
         summary.photos_deleted = photos.delete()[0]
@@ -39,8 +42,9 @@ def reporter_data_erase(*, email: str, commit: bool = False) -> ErasureSummary:
         summary.reports_anonymised = reports.update(
             reporter_name="", reporter_email="", reporter_phone="", media_url=""
         )
-        summary.follows_removed = Follower.objects.filter(email__iexact=email).delete()[0]
-        messages = Notification.objects.filter(recipient__iexact=email)
+        if email:
+            summary.follows_removed = Follower.objects.filter(email__iexact=email).delete()[0]
+        messages = Notification.objects.filter(pk__in=person_notifications(email=email, phone=phone).values("pk"))
         messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)
         summary.notifications_redacted = messages.update(recipient=ERASED, subject=ERASED, body="")
         if commit:

@@ -7,41 +7,51 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from geo_siac.citizens.selectors import citizen_data
-from geo_siac.citizens.services import citizen_data_erase
+from geo_siac.citizens.services import citizen_data_erase, citizen_phone_data_erase
+from geo_siac.reports.selectors import phone_key, reporter_data
 
 
 class Command(BaseCommand):
     help = (
-        "Datos personales de una persona (Ley 19.628 / 21.719): exportarlos (--export) o borrarlos "
-        "(--erase, simulación salvo --commit). Los reportes y las citas quedan, anonimizados, en las "
-        "estadísticas."
+        "Datos personales de una persona (Ley 19.628 / 21.719), por su correo o, si solo dio su número (teléfono, "
+        "WhatsApp, SMS), por su teléfono: exportarlos (--export) o borrarlos (--erase, simulación salvo --commit). "
+        "Los reportes y las citas quedan, anonimizados, en las estadísticas."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--email", required=True)
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--email")
+        who.add_argument("--phone", help="El número, escrito de cualquier forma (+56 9 1234 5678, 912345678...).")
         parser.add_argument("--export", type=Path, metavar="ARCHIVO", help="Escribir los datos en JSON.")
         parser.add_argument("--erase", action="store_true", help="Borrar los datos personales.")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
     def handle(self, *args, **options):
-        email = options["email"].strip()
-        try:
-            validate_email(email)
-        except ValidationError as exc:
-            raise CommandError(f"Correo no válido: {email!r}") from exc
+        if not (options["export"] or options["erase"]):
+            raise CommandError("Indique --export ARCHIVO y/o --erase.")
+        email = (options["email"] or "").strip()
+        phone = (options["phone"] or "").strip()
+        if options["email"] is not None:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                raise CommandError(f"Correo no válido: {email!r}") from exc
+        elif len(phone_key(phone)) < 8:
+            raise CommandError(f"Teléfono no válido (al menos 8 dígitos): {phone!r}")
         if options["export"]:
-            data = citizen_data(email)
+            data = citizen_data(email) if email else reporter_data(phone=phone)
             options["export"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
             self.stdout.write(
                 f"exportado: {len(data['reports'])} reportes, {len(data['following'])} seguidos, "
-                f"{len(data['notifications'])} mensajes, {len(data['appointments'])} citas "
+                f"{len(data['notifications'])} mensajes, {len(data.get('appointments', []))} citas "
                 f"-> {options['export']}"
             )
         if options["erase"]:
-            summary = citizen_data_erase(email=email, commit=options["commit"])
+            if email:
+                summary = citizen_data_erase(email=email, commit=options["commit"])
+            else:
+                summary = citizen_phone_data_erase(phone=phone, commit=options["commit"])
             for name, count in asdict(summary).items():
                 self.stdout.write(f"{name}: {count}")
             if not options["commit"]:
                 self.stdout.write(self.style.WARNING("Simulación: no se borró nada (use --commit)."))
-        if not (options["export"] or options["erase"]):
-            raise CommandError("Indique --export ARCHIVO y/o --erase.")
