@@ -1,5 +1,6 @@
 """Erasure of one person's data on request (Ley 19.628 / 21.719)."""
 
+import re
 from dataclasses import dataclass
 from functools import partial
 
@@ -7,7 +8,7 @@ from django.db import transaction
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.letters import letter_pdf
-from geo_siac.reports.models import AnswerLetter, Follower, ReportPhoto
+from geo_siac.reports.models import AnswerLetter, Follower, ReportEvent, ReportPhoto
 from geo_siac.reports.selectors import person_notifications, person_reports
 
 ERASED = "[borrado a petición del titular]"
@@ -39,6 +40,7 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
         files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
         summary.photos_deleted = photos.delete()[0]
         summary.letters_redacted = _redact_letters(AnswerLetter.objects.filter(report__in=reports))
+        _redact_notes(reports)
         summary.reports_anonymised = reports.update(
             reporter_name="", reporter_email="", reporter_phone="", media_url=""
         )
@@ -54,15 +56,42 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     return summary
 
 
+def _identifiers(report) -> re.Pattern | None:
+    """The requester's name (whole, and each of its words), email and phone as they may be written in a text about
+    them: an officer's answer often names or addresses the requester."""
+    words = [report.reporter_name, *report.reporter_name.split(), report.reporter_email, report.reporter_phone]
+    words = sorted({w.strip() for w in words if len(w.strip()) >= 3}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+
+
 def _redact_letters(letters) -> int:
-    """A sent letter stays (the municipality's answer on record), its salutation, the requester's name, erased."""
+    """A sent letter stays (the municipality's answer on record), with the requester's name, email and phone erased
+    from every line of it (the salutation, and the answer where it names them), and its PDF redrawn."""
     count = 0
-    for letter in letters:
+    for letter in letters.select_related("report"):
+        pattern = _identifiers(letter.report)
+        for key, value in letter.content.items():
+            if isinstance(value, str) and pattern is not None:
+                letter.content[key] = pattern.sub(ERASED, value)
         letter.content["salutation"] = ERASED
         letter.pdf = letter_pdf(letter.content)
         letter.save(update_fields=["content", "pdf"])
         count += 1
     return count
+
+
+def _redact_notes(reports) -> None:
+    """The history's notes (an answer is also its status event's note) with the requester's identifiers erased."""
+    for report in reports:
+        pattern = _identifiers(report)
+        if pattern is None:
+            continue
+        for event in ReportEvent.objects.filter(report=report).exclude(note=""):
+            redacted = pattern.sub(ERASED, event.note)
+            if redacted != event.note:
+                ReportEvent.objects.filter(pk=event.pk).update(note=redacted)
 
 
 def _delete_files(names: list[str]) -> None:

@@ -26,8 +26,8 @@ def photo_save(processed: ProcessedPhoto, image: FieldFile, thumbnail: FieldFile
     """Write a checked photo, and its thumbnail where the row has a place for one, through Django's storage. A
     rolled-back transaction can leave an orphan file, never a row.
 
-    The name is random: media files are served without access control, so a name derived from the tracking code
-    and the month would let anyone holding a code (or guessing one) fetch the photos of that report."""
+    The name is random, a second lock behind the photo view's access check (workspace.photo_views): a name derived
+    from the tracking code and the month would let anyone holding a code guess the names of that report's photos."""
     name = f"{secrets.token_urlsafe(18)}.{processed.extension}"
     image.save(name, ContentFile(processed.image), save=False)
     if thumbnail is not None:

@@ -196,8 +196,14 @@ def test_a_letter_to_an_english_speaking_requester_is_written_in_english(informa
 
 
 def test_erasing_the_requesters_data_erases_their_name_from_the_letter(information_request, crews):
-    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    note = "Sra. Pérez: adjunto lo pedido por rosa@example.cl el mes pasado."  # the answer names the requester
+    report_answer(report=information_request, outcome="delivered", note=note, actor=crews["supervisor"])
     summary = reporter_data_erase(email="rosa@example.cl", commit=True)
     assert summary.letters_redacted == 1
     letter = AnswerLetter.objects.get()
-    assert "Rosa" not in str(letter.content) and "Rosa" not in pdf_text(bytes(letter.pdf))
+    text = pdf_text(bytes(letter.pdf))
+    for identifier in ("Rosa", "Pérez", "rosa@example.cl"):
+        assert identifier not in str(letter.content) and identifier not in text
+    assert "adjunto lo pedido por" in letter.content["body"]  # the answer itself stays on record
+    notes = " ".join(information_request.events.values_list("note", flat=True))
+    assert "adjunto lo pedido" in notes and "Pérez" not in notes and "rosa@example.cl" not in notes
