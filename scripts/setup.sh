@@ -35,6 +35,8 @@ ensure_system_packages() {
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+  # zbarimg decodes the suggestion box's QR codes in the tests
+  command -v zbarimg >/dev/null || missing+=(zbar-tools)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

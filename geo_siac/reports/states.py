@@ -81,6 +81,10 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Correo electrónico")
     SOCIAL = "social", _("Redes sociales")
     IMPORT = "import", _("Importación")
+    # The QR code of a service point's suggestion box, opened on the citizen's own phone (attention.suggestion_box):
+    # its own channel so each point's box is counted apart from the web page and the desk.
+    SUGGESTION_BOX = "suggestion_box", _("Buzón QR de un punto de atención")
 
 
-DIGITAL_CHANNELS = frozenset({Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL})
+# The citizen files it on a device of their own: the QR box is a web form, so it counts as digital.
+DIGITAL_CHANNELS = frozenset({Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL, Channel.SUGGESTION_BOX})
