@@ -527,7 +527,7 @@ def information_figures(year: int, commune: Commune | None = None) -> dict:
 def information_rows(figures: dict) -> dict:
     """The figures' outcomes and grounds with their labels, in the order of their choices, for the tables."""
     return {
-        "outcome_rows": [(label, figures["by_outcome"][code]) for code, label in LegalOutcome.choices],
+        "outcome_rows": [(code, label, figures["by_outcome"][code]) for code, label in LegalOutcome.choices],
         "ground_rows": [
             (label, figures["denied_by_ground"][code])
             for code, label in DenialGround.choices
