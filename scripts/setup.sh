@@ -39,6 +39,8 @@ ensure_system_packages() {
   if [ "${GEO_SIAC_WITH_BROWSER:-0}" = 1 ] || [ "${GEO_SIAC_WITH_NGINX:-0}" = 1 ]; then
     [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   fi
+  # zbarimg decodes the suggestion box's QR codes in the tests
+  command -v zbarimg >/dev/null || missing+=(zbar-tools)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from geo_siac.attention import views
+from geo_siac.attention import suggestion_box, views
 
 app_name = "attention"
 urlpatterns = [
@@ -15,4 +15,8 @@ urlpatterns = [
     path("atencion/agenda/", views.agenda, name="agenda"),
     path("atencion/citas/<int:pk>/", views.mark, name="mark"),
     path("atencion/eficiencia/", views.efficiency, name="efficiency"),
+    path("atencion/buzones/", suggestion_box.boxes, name="boxes"),
+    path("atencion/buzones/<int:pk>/imprimir/", suggestion_box.box_print, name="box_print"),
+    # Short on purpose: the shorter the address, the fewer modules the printed QR code has.
+    path("buzon/<int:pk>/", suggestion_box.box, name="box"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from geo_siac.catalogue.models import Category, CategoryGroup, Department
+from geo_siac.catalogue.models import Category, CategoryGroup, Department, Institution
 
 
 @admin.register(Department)
@@ -20,3 +20,10 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ("group", "department")
     search_fields = ("service_code", "name_es", "name_en", "keywords")
     autocomplete_fields = ("department",)
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ("name", "website", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "contact")

@@ -126,3 +126,24 @@ class Category(models.Model):
 
     def clean(self):
         validate_attribute_definitions(self.attributes)
+
+
+class Institution(models.Model):
+    """Another public body a request may be referred to ("derivar"): its name, web site and how a resident reaches
+    it, told to the citizen with the referral. Kept in the admin; a body no longer used is made inactive, not
+    deleted, since referred requests keep pointing at it."""
+
+    name = models.CharField(_("nombre"), max_length=200, unique=True)
+    website = models.URLField(_("sitio web"), blank=True)
+    contact = models.TextField(
+        _("cómo contactar"), blank=True, help_text=_("Teléfono, oficinas o trámite en línea, en una o dos frases.")
+    )
+    is_active = models.BooleanField(_("se ofrece para derivar"), default=True)
+
+    class Meta:
+        verbose_name = _("organismo para derivar")
+        verbose_name_plural = _("organismos para derivar")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,7 +4,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
-from geo_siac.catalogue.models import Category, Department
+from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
@@ -86,8 +86,17 @@ class Report(models.Model):
     denial_ground = models.CharField(
         _("causal de denegación"), max_length=32, choices=DenialGround.choices, blank=True, default="", db_default=""
     )
-    # The competent body a request was referred to ("derivación"), which closed it for the municipality.
-    referred_to = models.CharField(_("derivada a"), max_length=200, blank=True, default="", db_default="")
+    # The competent body a request was referred to ("derivación"), which closed it for the municipality: always one
+    # of the institutions kept in the admin, so the citizen is told how to reach it.
+    referred_to = models.ForeignKey(
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("derivada a"),
+        db_index=False,  # report_referred_to below
+    )
     # Routing: the zone version that held the point, and who answers. No crew means the triage queue.
     zone = models.ForeignKey(
         Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="reports", verbose_name=_("zona")
@@ -173,6 +182,10 @@ class Report(models.Model):
             # point's deletion check (PROTECT) read it.
             models.Index(
                 fields=["received_at"], condition=models.Q(received_at__isnull=False), name="report_received_at"
+            ),
+            # Partial, as received_at's: an institution's deletion check (PROTECT) reads it.
+            models.Index(
+                fields=["referred_to"], condition=models.Q(referred_to__isnull=False), name="report_referred_to"
             ),
             models.Index(
                 fields=["h3_res9"],

@@ -83,8 +83,12 @@ class Channel(models.TextChoices):
     WHATSAPP = "whatsapp", _("WhatsApp")
     SMS = "sms", _("SMS")
     IMPORT = "import", _("Importación")
+    # The QR code of a service point's suggestion box, opened on the citizen's own phone (attention.suggestion_box):
+    # its own channel so each point's box is counted apart from the web page and the desk.
+    SUGGESTION_BOX = "suggestion_box", _("Buzón QR de un punto de atención")
 
 
+# The citizen files it on a device of their own: the QR box is a web form, so it counts as digital.
 DIGITAL_CHANNELS = frozenset(
-    {Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL, Channel.WHATSAPP, Channel.SMS}
+    {Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL, Channel.WHATSAPP, Channel.SMS, Channel.SUGGESTION_BOX}
 )

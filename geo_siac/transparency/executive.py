@@ -30,6 +30,8 @@ from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
     commune_population,
     indicators_by,
+    information_figures,
+    information_rows,
     received_between,
     transparency_reports,
 )
@@ -79,6 +81,7 @@ class ExecutiveReport:
     category_names: dict[str, str]
     population: float | None
     coverage: CoverageSummary
+    information: dict  # the Ley 20.285 figures of the comuna's requests received in the month's year
 
     @property
     def overall(self) -> dict:
@@ -253,6 +256,7 @@ def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
         category_names={c.service_code: c.name for c in Category.objects.all()},
         population=commune_population(commune.cut),
         coverage=coverage_summary(commune),
+        information=information_figures(start.year, commune),
     )
 
 
@@ -371,6 +375,7 @@ def render_html(report: ExecutiveReport) -> str:
             "department_columns": department_columns(),
             "notes": notes(),
             "service_points": point_efficiency(month=report.month, commune=report.commune),
+            "figures": {**report.information, **information_rows(report.information)},
         },
     )
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
-from django.db.models.functions import Concat, TruncMonth
+from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Concat, ExtractYear, TruncMonth
 from django.utils import timezone
 from h3.api import basic_int as h3i
 
+from geo_siac.catalogue.kinds import NEEDS_GROUND, DenialGround, LegalOutcome, RequestKind
 from geo_siac.rates import per_1000
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
@@ -25,7 +26,7 @@ from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
-from geo_siac.zones.models import PopulationCell, Zone
+from geo_siac.zones.models import Commune, PopulationCell, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -462,3 +463,74 @@ def open_data_rows(reports: QuerySet[Report], *, chunk_size: int = 2000) -> Iter
     the place every public output gives it; None: no place). The rows come through a server-side cursor, so any
     number of them streams in constant memory. No location, address, contact data or photo is read at all."""
     return reports.order_by("id").values_list(*OPEN_DATA_FIELDS, "public_cell").iterator(chunk_size=chunk_size)
+
+
+# The Ley 20.285 yearly figures: the outcomes a municipality reports of its access-to-information requests.
+# Every request received in the year falls in exactly one of these (docs/transparency.md, "Ley 20.285").
+INFORMATION_OUTCOMES = ("answered_in_time", "answered_late", "referred", "withdrawn", "closed_otherwise", "pending")
+
+
+def information_reports(commune: Commune | None = None) -> QuerySet[Report]:
+    """The access-to-information requests the figures count: every one (each once), whatever its topic's
+    visibility, since the law asks for all of them; only counts ever leave this selector."""
+    reports = counted_reports().filter(kind=RequestKind.INFORMATION)
+    return reports.filter(commune=commune) if commune is not None else reports
+
+
+def information_years(commune: Commune | None = None) -> list[int]:
+    """The years (by the local day received) with access-to-information requests, newest first."""
+    years = information_reports(commune).annotate(year=ExtractYear("created_at", tzinfo=SANTIAGO))
+    return sorted(set(years.values_list("year", flat=True)), reverse=True)
+
+
+def information_figures(year: int, commune: Commune | None = None) -> dict:
+    """The year's figures of the access-to-information requests received on its local days (the Consejo para la
+    Transparencia counts a request in the year it came in, however late it is answered), as they stand now.
+
+    Answered: closed with its legal outcome (`Report.legal_outcome`), in time when closed by its deadline, the
+    extension included. Extended: given the one extension, whatever happened next. Denied by ground: each whole or
+    partial denial under its art. 21 / art. 20 ground. Referred: closed by a referral. Withdrawn: deemed withdrawn
+    for an unanswered subsanación. Pending: still open."""
+    reports = received_between(information_reports(commune), date(year, 1, 1), date(year + 1, 1, 1))
+    closed, answered = Q(status__in=CLOSED), Q(status__in=CLOSED) & ~Q(legal_outcome="")
+    referred = Q(status=Status.CLOSED_NOT_MUNICIPAL, referred_to__isnull=False)
+    withdrawn = Q(status=Status.CLOSED_WITHDRAWN)
+    counts = reports.aggregate(
+        received=Count("id"),
+        answered_in_time=Count("id", filter=answered & Q(closed_at__lte=F("expected_at"))),
+        answered_late=Count("id", filter=answered & Q(closed_at__gt=F("expected_at"))),
+        extended=Count("id", filter=Q(deadline_extended_at__isnull=False)),
+        referred=Count("id", filter=referred),
+        withdrawn=Count("id", filter=withdrawn),
+        closed_otherwise=Count("id", filter=closed & ~answered & ~referred & ~withdrawn),
+        pending=Count("id", filter=~closed),
+        **{
+            f"outcome_{outcome}": Count("id", filter=answered & Q(legal_outcome=outcome))
+            for outcome in LegalOutcome.values
+        },
+    )
+    grounds = (
+        reports.filter(answered, legal_outcome__in=NEEDS_GROUND)
+        .order_by()
+        .values_list("denial_ground")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "year": year,
+        **{key: value for key, value in counts.items() if not key.startswith("outcome_")},
+        "by_outcome": {outcome: counts[f"outcome_{outcome}"] for outcome in LegalOutcome.values},
+        "not_held": counts[f"outcome_{LegalOutcome.NOT_HELD}"],
+        "denied_by_ground": {ground: n for ground, n in sorted(grounds)},
+    }
+
+
+def information_rows(figures: dict) -> dict:
+    """The figures' outcomes and grounds with their labels, in the order of their choices, for the tables."""
+    return {
+        "outcome_rows": [(code, label, figures["by_outcome"][code]) for code, label in LegalOutcome.choices],
+        "ground_rows": [
+            (label, figures["denied_by_ground"][code])
+            for code, label in DenialGround.choices
+            if code in figures["denied_by_ground"]
+        ],
+    }

@@ -14,4 +14,5 @@ urlpatterns = [
     path("datos/indicadores.csv", views.indicators_csv, name="indicators_csv"),
     path("datos/indicadores.json", views.indicators_json, name="indicators_json"),
     path("informe/", views.executive, name="executive"),
+    path("ley-20285/", views.information, name="information"),
 ]

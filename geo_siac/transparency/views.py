@@ -24,6 +24,9 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS,
     OPEN_DATA_FILES,
     cells_geojson,
+    information_figures,
+    information_rows,
+    information_years,
     named_periods,
     open_data_file,
     period_range,
@@ -281,6 +284,38 @@ def indicators_json(request, period):
             "as_of": published.as_of,
             "indicators": list(exports.indicator_records(published.results)),
         }
+    )
+
+
+@public_read
+@require_safe
+@cache_page(PUBLIC_CACHE_SECONDS)
+def information(request):
+    """The Ley 20.285 figures of a year (?anio=YYYY; the latest year with requests, else this one)."""
+    years = information_years()
+    this_year = timezone.localdate().year
+    value = request.GET.get("anio", "")
+    if not value:
+        year = years[0] if years else this_year
+    elif not (len(value) == 4 and value.isdigit()):
+        return text_error(
+            _("El año debe tener cuatro cifras, por ejemplo 2026, y no «%(value)s».") % {"value": value[:20]}
+        )
+    elif int(value) not in years and int(value) != this_year:
+        return text_error(
+            _("No hay solicitudes de acceso a información del año %(year)s.") % {"year": value}, status=404
+        )
+    else:
+        year = int(value)
+    figures = information_figures(year)
+    return render(
+        request,
+        "transparency/information.html",
+        {
+            "figures": {**figures, **information_rows(figures)},
+            "years": sorted({*years, this_year}, reverse=True),
+            "as_of": timezone.now(),
+        },
     )
 
 

@@ -300,7 +300,7 @@ KIND_STEPS = {
     "referral": (
         ReferForm,
         lambda report, data, user: report_refer(
-            report=report, body=data["body"], note=data["note"], actor=user, seen_updated_at=data["seen"]
+            report=report, institution=data["institution"], note=data["note"], actor=user, seen_updated_at=data["seen"]
         ),
     ),
 }

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
-from geo_siac.catalogue.models import Category
+from geo_siac.catalogue.models import Category, Institution
 from geo_siac.reports.models import ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
@@ -147,7 +147,12 @@ class LegalAnswerForm(forms.Form):
 
 
 class ReferForm(forms.Form):
-    body = forms.CharField(label=_("Organismo competente"), max_length=200)
+    institution = forms.ModelChoiceField(
+        label=_("Organismo competente"),
+        queryset=Institution.objects.filter(is_active=True),
+        empty_label=_("Elija el organismo"),
+        error_messages={"invalid_choice": _("Elija de la lista el organismo al que se deriva.")},
+    )
     note = forms.CharField(label=_("Nota para el vecino (opcional)"), max_length=1000, required=False)
     seen = SeenField(required=False)
 

@@ -19,6 +19,7 @@ from geo_siac.catalogue.kinds import (
     allows,
     takes_legal_outcome,
 )
+from geo_siac.catalogue.models import Institution
 from geo_siac.reports.deadlines import (
     INFORMATION_EXTENSION_DAYS,
     SANTIAGO,
@@ -33,8 +34,6 @@ from geo_siac.reports.services.assignment import required_reason
 from geo_siac.reports.services.status import lock_report, notify_citizens, notify_status_change, report_change_status
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.zones.selectors import closed_days
-
-REFERRED_TO_MAX = Report._meta.get_field("referred_to").max_length
 
 
 def shown_day(moment: datetime) -> str:
@@ -271,25 +270,32 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
     )
 
 
+def referral_text(institution: Institution) -> str:
+    """What the citizen is told of a referral: where it went and how to reach that body."""
+    parts = [_("Derivada a %(body)s, el organismo competente.") % {"body": institution.name}]
+    if institution.contact:
+        parts.append(_("Cómo contactarlo: %(contact)s") % {"contact": institution.contact.strip()})
+    if institution.website:
+        parts.append(_("Sitio web: %(url)s") % {"url": institution.website})
+    return " ".join(parts)
+
+
 @transaction.atomic
-def report_refer(*, report: Report, body: str, note: str = "", actor=None, seen_updated_at=None) -> Report:
-    """ "Derivar": the request belongs to another institution (`body`); it is closed for the municipality with that
-    outcome and the citizen is told where it went."""
-    body = (body or "").strip()
-    if not body:
-        raise ValidationError({"body": _("Indique el organismo al que se deriva.")})
-    if len(body) > REFERRED_TO_MAX:
-        raise ValidationError(
-            {"body": _("El nombre del organismo admite hasta %(max)d caracteres.") % {"max": REFERRED_TO_MAX}}
-        )
+def report_refer(
+    *, report: Report, institution: Institution | None, note: str = "", actor=None, seen_updated_at=None
+) -> Report:
+    """ "Derivar": the request belongs to another institution, one of those kept in the admin (no free text, so
+    the citizen always gets its contact); it is closed for the municipality with that outcome and the citizen is
+    told where it went and how to reach it."""
+    if institution is None or not Institution.objects.filter(pk=institution.pk, is_active=True).exists():
+        raise ValidationError({"institution": _("Elija de la lista el organismo al que se deriva.")})
     locked = clock_report(report, Action.REFERRAL, seen_updated_at)
-    locked.referred_to, locked.correction_due_at = body, None
+    locked.referred_to, locked.correction_due_at = institution, None
     locked.save(update_fields=["referred_to", "correction_due_at"])
-    text = _("Derivada a %(body)s, el organismo competente.") % {"body": body}
     return report_change_status(
         report=locked,
         status=Status.CLOSED_NOT_MUNICIPAL,
-        note=f"{text} {note.strip()}".strip(),
+        note=f"{referral_text(institution)} {note.strip()}".strip(),
         note_is_public=True,
         actor=actor,
         actor_label=actor.get_username() if actor else "",

@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.models import Institution
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.services import (
     information_correction_receive,
@@ -180,13 +181,14 @@ def test_a_denial_needs_its_legal_ground_and_the_answer_records_the_outcome(info
 
 
 def test_a_referral_closes_the_request_and_tells_the_citizen_where_it_went(information_request, crews):
+    registro_civil = Institution.objects.get(name="Servicio de Registro Civil e Identificación")
     report = information_request(at(2026, 9, 14))
-    report = report_refer(report=report, body="Servicio de Registro Civil e Identificación", actor=crews["supervisor"])
+    report = report_refer(report=report, institution=registro_civil, actor=crews["supervisor"])
     assert report.status == Status.CLOSED_NOT_MUNICIPAL
-    assert report.referred_to == "Servicio de Registro Civil e Identificación"
+    assert report.referred_to == registro_civil
     assert "Derivada a Servicio de Registro Civil e Identificación" in outbox_to_citizen()[-1]
     with pytest.raises(ValidationError):
-        report_refer(report=report, body="SERNAC", actor=crews["supervisor"])
+        report_refer(report=report, institution=registro_civil, actor=crews["supervisor"])
 
 
 def test_the_legal_clock_is_refused_for_a_kind_without_it(communes, crews):

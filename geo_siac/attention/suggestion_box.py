@@ -1,0 +1,132 @@
+"""The suggestion box of each service point (docs/suggestion-box.md): a printable QR code that opens a short form
+with the point already chosen. The request goes through report_create like every channel, with the point as
+`received_at` and its own channel, so each box is counted per point and apart from the web page."""
+
+import secrets
+
+import segno
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.models import Category
+from geo_siac.reports.messages import absolute
+from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.selectors import public_categories
+from geo_siac.reports.services import report_create
+from geo_siac.reports.states import Channel
+from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, flat_errors
+from geo_siac.web.access import staff_required
+from geo_siac.zones.models import ServicePoint
+from geo_siac.zones.selectors import served_service_points
+
+# What a box takes, in the order the form offers it; a place or an access-to-information request (which the law
+# wants with the requester's identity) goes through the full forms.
+BOX_KINDS = (RequestKind.SUGGESTION, RequestKind.COMPLAINT, RequestKind.COMPLIMENT, RequestKind.QUERY)
+PAPERS = ("a4", "a5")
+
+
+def box_point(pk: int) -> ServicePoint | None:
+    """The point whose box `pk` names, or None when there is none or its comuna is no longer served."""
+    return served_service_points().filter(pk=pk).first()
+
+
+def box_url(point: ServicePoint) -> str:
+    """What the QR code holds: built from SITE_URL and the point's id, so a printed code stays valid."""
+    return absolute(reverse("attention:box", args=[point.pk]))
+
+
+def box_qr(point: ServicePoint) -> segno.QRCode:
+    # Level M survives a smudged or folded sheet on a wall and keeps the code small enough to scan from afar.
+    return segno.make_qr(box_url(point), error="m", boost_error=False)
+
+
+def box_qr_svg(point: ServicePoint) -> str:
+    """The code as inline SVG without a fixed size, so the print CSS sizes it in millimetres."""
+    return box_qr(point).svg_inline(scale=1, border=4, omitsize=True, title=_("Código QR del buzón"))
+
+
+def box_topics() -> list[tuple[str, list[Category]]]:
+    """(kind label, its public topics) for each kind a box takes that has a topic."""
+    by_kind = [(RequestKind(kind).label, list(public_categories(kind))) for kind in BOX_KINDS]
+    return [(label, topics) for label, topics in by_kind if topics]
+
+
+def render_box(request, point, *, values, errors=None, status=200):
+    return render(
+        request,
+        "attention/box_form.html",
+        {"point": point, "topics": box_topics(), "values": values, "errors": errors or {}},
+        status=status,
+    )
+
+
+def box_missing(request):
+    return render(request, "attention/box_missing.html", status=404)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def box(request, pk: int):
+    point = box_point(pk)
+    if point is None:
+        return box_missing(request)
+    if request.method != "POST":
+        return render_box(request, point, values={"token": secrets.token_urlsafe(24)})
+    if not submission_allowed(request):
+        return render(request, "reports/rate_limited.html", status=429)
+    values = request.POST
+    if contact_without_consent(values):
+        errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
+        return render_box(request, point, values=values, errors=errors, status=400)
+    topic = {t.service_code: t for _label, topics in box_topics() for t in topics}.get(values.get("service_code"))
+    if topic is None:
+        errors = {"category": _("Elija si es una sugerencia, un reclamo, una felicitación o una consulta.")}
+        return render_box(request, point, values=values, errors=errors, status=400)
+    try:
+        report = report_create(
+            kind=topic.kind,
+            category=topic,
+            channel=Channel.SUGGESTION_BOX,
+            received_at=point,
+            description=values.get("description", ""),
+            **{field: values.get(field, "") for field in CONTACT_FIELDS},
+            language=get_language() or "es",
+            created_by=request.user if request.user.is_authenticated else None,
+            submission_token=values.get("token", "")[:64],
+        )
+    except ValidationError as exc:
+        return render_box(request, point, values=values, errors=flat_errors(exc), status=400)
+    return redirect("reports:submitted", code=report.tracking_code)
+
+
+@staff_required
+@require_safe
+def boxes(request):
+    return render(
+        request,
+        "attention/boxes.html",
+        {"points": [(point, box_url(point)) for point in served_service_points()], "papers": PAPERS},
+    )
+
+
+@staff_required
+@require_safe
+def box_print(request, pk: int):
+    point = box_point(pk)
+    if point is None:
+        return box_missing(request)
+    paper = request.GET.get("papel", "a4")
+    return render(
+        request,
+        "attention/box_print.html",
+        {
+            "point": point,
+            "url": box_url(point),
+            "qr_svg": box_qr_svg(point),
+            "paper": paper if paper in PAPERS else "a4",
+        },
+    )

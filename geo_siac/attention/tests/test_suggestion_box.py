@@ -1,0 +1,125 @@
+"""The suggestion box of a service point: the QR code (decoded by a real decoder, zbarimg) opens the point's form,
+which files a request through report_create as received at that point, on the box's own channel."""
+
+import shutil
+import subprocess
+
+import pytest
+from django.conf import settings
+
+from geo_siac.attention.suggestion_box import box_qr, box_url
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.reports.models import Report
+from geo_siac.reports.states import Channel
+from geo_siac.transparency.selectors import indicators, transparency_reports
+from geo_siac.zones.models import Commune, ServicePoint
+
+
+def decode_qr(png_path) -> str:
+    """The text of the one QR code in the image, read by zbar (zbar-tools, installed by scripts/setup.sh)."""
+    assert shutil.which("zbarimg"), "zbarimg is missing: scripts/setup.sh installs zbar-tools"
+    result = subprocess.run(["zbarimg", "--raw", "-q", str(png_path)], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("sara", password="x", is_staff=True)
+
+
+def posted(point, **overrides):
+    return {
+        "token": "tok-" + str(point.pk),
+        "service_code": "sugerencia",
+        "description": "Que la atención nocturna abra también los martes.",
+        **overrides,
+    }
+
+
+def test_the_qr_code_decodes_to_the_points_stable_form_address(make_point, tmp_path):
+    point = make_point()
+    png = tmp_path / "box.png"
+    box_qr(point).save(png, scale=8)
+    assert decode_qr(png) == f"{settings.SITE_URL.rstrip('/')}/buzon/{point.pk}/" == box_url(point)
+
+
+def test_the_form_files_a_suggestion_received_at_the_point_on_the_box_channel(client, make_point):
+    point = make_point(name="Atención nocturna Bajos de Mena")
+    page = client.get(f"/buzon/{point.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Atención nocturna Bajos de Mena" in text and 'value="reclamo-atencion"' in text
+    assert 'value="acceso-informacion"' not in text  # the law wants an identified request: the full form
+
+    response = client.post(f"/buzon/{point.pk}/", posted(point))
+
+    report = Report.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/enviada/{report.tracking_code}/"
+    assert (report.kind, report.category.service_code) == (RequestKind.SUGGESTION, "sugerencia")
+    assert (report.received_at, report.channel, report.commune) == (point, Channel.SUGGESTION_BOX, point.commune)
+    assert report.location is None and report.reporter_email == ""
+
+
+def test_a_complaint_with_contact_and_a_repeated_post_file_one_request(client, make_point):
+    point = make_point()
+    values = posted(
+        point, service_code="reclamo-atencion", reporter_email="vecino@example.cl", consent="on", description="Mala"
+    )
+    client.post(f"/buzon/{point.pk}/", values)
+    client.post(f"/buzon/{point.pk}/", values)
+    report = Report.objects.get()
+    assert (report.kind, report.reporter_email, report.received_at) == (
+        RequestKind.COMPLAINT,
+        "vecino@example.cl",
+        point,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"service_code": ""}, "Elija si es una sugerencia, un reclamo, una felicitación o una consulta."),
+        ({"service_code": "acceso-informacion"}, "Elija si es una sugerencia"),
+        ({"service_code": "retiro-escombros"}, "Elija si es una sugerencia"),
+        ({"description": "  "}, "Escriba su sugerencia."),
+        ({"reporter_email": "a@b.cl"}, "acepte su uso para avisarle"),
+    ],
+)
+def test_bad_input_is_named_and_files_nothing(client, make_point, overrides, message):
+    point = make_point()
+    response = client.post(f"/buzon/{point.pk}/", posted(point, **overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_an_unknown_point_or_one_no_longer_served_is_a_clear_404(client, make_point, communes):
+    gone = make_point(name="Punto cerrado", cut="13122", lat=-33.485, lng=-70.54)
+    Commune.objects.filter(pk=communes["13122"].pk).update(is_active=False)
+    unknown = (ServicePoint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    for pk in (unknown, gone.pk):
+        response = client.get(f"/buzon/{pk}/")
+        assert response.status_code == 404
+        assert "Este buzón no existe" in response.content.decode()
+        assert client.post(f"/buzon/{pk}/", posted(gone)).status_code == 404
+    assert not Report.objects.exists()
+
+
+def test_the_box_list_and_print_page_are_for_staff_only(client, make_point, staff):
+    point = make_point(name="Delegación Bajos de Mena")
+    assert client.get("/atencion/buzones/").status_code == 302
+    assert client.get(f"/atencion/buzones/{point.pk}/imprimir/").status_code == 302
+    client.force_login(staff)
+    listing = client.get("/atencion/buzones/").content.decode()
+    assert "Delegación Bajos de Mena" in listing and f"/atencion/buzones/{point.pk}/imprimir/?papel=a5" in listing
+    sheet = client.get(f"/atencion/buzones/{point.pk}/imprimir/?papel=a5").content.decode()
+    assert '<body class="paper-a5">' in sheet and "<svg" in sheet and box_url(point) in sheet
+    assert client.get("/atencion/buzones/999999/imprimir/").status_code == 404
+
+
+def test_the_box_channel_is_its_own_in_the_indicators_and_counts_as_digital(client, make_point):
+    point = make_point()
+    client.post(f"/buzon/{point.pk}/", posted(point))
+    by_channel = indicators(transparency_reports(), "channel")
+    assert by_channel[Channel.SUGGESTION_BOX]["volume"] == 1
+    assert by_channel[Channel.SUGGESTION_BOX]["digital_share"] == 1

@@ -1,0 +1,173 @@
+"""The Ley 20.285 yearly figures (transparency.selectors.information_figures) against an independent count in
+Python over requests built through the services: every outcome at least once, one request received in December
+and answered in January, one in another comuna; shown on /transparencia/ley-20285/ and in the executive report
+without personal data."""
+
+from collections import Counter
+from datetime import datetime
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from geo_siac.catalogue.kinds import NEEDS_GROUND, RequestKind
+from geo_siac.catalogue.models import Institution
+from geo_siac.reports.models import Report
+from geo_siac.reports.services import (
+    information_correction_request,
+    information_corrections_lapse,
+    information_extend,
+    report_answer,
+    report_create,
+    report_refer,
+)
+from geo_siac.reports.states import CLOSED, OPEN, Status
+from geo_siac.transparency.executive import executive_report, render_html
+from geo_siac.transparency.selectors import INFORMATION_OUTCOMES, information_figures, information_years
+
+SANTIAGO = ZoneInfo("America/Santiago")
+REQUESTER = "Rosa Pérez Contreras"
+
+
+def at(year, month, day, hour=10):
+    return datetime(year, month, day, hour, 0, tzinfo=SANTIAGO)
+
+
+def run_at(moment, function, **kwargs):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        return function(**kwargs)
+
+
+@pytest.fixture
+def requests_of_two_years(communes, crews):
+    def received(moment, cut="13201", text="Contratos de alumbrado público."):
+        return run_at(
+            moment,
+            report_create,
+            kind=RequestKind.INFORMATION,
+            category="acceso-informacion",
+            commune=communes[cut],
+            channel="web",
+            description=text,
+            reporter_name=REQUESTER,
+            reporter_email="rosa@example.cl",
+        )
+
+    def answer(report, moment, outcome, ground=""):
+        return run_at(
+            moment,
+            report_answer,
+            report=report,
+            outcome=outcome,
+            ground=ground,
+            note="Respuesta.",
+            actor=crews["supervisor"],  # the signing officer of the letter
+        )
+
+    across_new_year = received(at(2025, 12, 30))
+    answer(across_new_year, at(2026, 1, 5), "delivered")
+    late = received(at(2026, 3, 2))
+    run_at(at(2026, 3, 10), information_extend, report=late, reason="Documentos de tres direcciones.")
+    answer(late, at(2026, 5, 20), "delivered")
+    answer(received(at(2026, 3, 3)), at(2026, 3, 20), "denied", "art21_1")
+    answer(received(at(2026, 3, 4)), at(2026, 3, 25), "partly_delivered", "art21_2")
+    answer(received(at(2026, 3, 5)), at(2026, 3, 26), "denied", "art21_1")
+    answer(received(at(2026, 3, 6)), at(2026, 3, 27), "not_held")
+    # get_or_create: a browser test's transactional database has emptied the migration's list.
+    sernac, _ = Institution.objects.get_or_create(name="Servicio Nacional del Consumidor (SERNAC)")
+    run_at(at(2026, 3, 10), report_refer, report=received(at(2026, 3, 9)), institution=sernac)
+    waiting = received(at(2026, 3, 10))
+    run_at(at(2026, 3, 11), information_correction_request, report=waiting, note="Indique el periodo.")
+    information_corrections_lapse(now=at(2026, 4, 1))
+    received(at(2026, 4, 1), text="Sueldos del concejo, secreto de la vecina.")  # pending
+    run_at(at(2026, 4, 3), information_extend, report=received(at(2026, 4, 2)), reason="Volumen.")  # pending
+    answer(received(at(2026, 3, 2), cut="13122"), at(2026, 3, 12), "delivered")
+    run_at(
+        at(2026, 3, 2),
+        report_create,
+        kind=RequestKind.SUGGESTION,
+        category="sugerencia",
+        commune=communes["13201"],
+        channel="web",
+        description="No es una solicitud de información.",
+    )
+    return communes
+
+
+def independent_figures(year: int, cut: str | None = None) -> dict:
+    """The same figures, counted one request at a time in Python from the rows."""
+    counts, outcomes, grounds = Counter(), Counter(), Counter()
+    for report in Report.objects.filter(kind=RequestKind.INFORMATION).select_related("commune"):
+        if report.created_at.astimezone(SANTIAGO).year != year or (cut and report.commune.cut != cut):
+            continue
+        counts["received"] += 1
+        counts["extended"] += report.deadline_extended_at is not None
+        answered = report.status in CLOSED and report.legal_outcome != ""
+        if answered:
+            counts["answered_in_time" if report.closed_at <= report.expected_at else "answered_late"] += 1
+            outcomes[report.legal_outcome] += 1
+            if report.legal_outcome in NEEDS_GROUND:
+                grounds[report.denial_ground] += 1
+        elif report.status == Status.CLOSED_NOT_MUNICIPAL and report.referred_to_id:
+            counts["referred"] += 1
+        elif report.status == Status.CLOSED_WITHDRAWN:
+            counts["withdrawn"] += 1
+        elif report.status in OPEN:
+            counts["pending"] += 1
+        else:
+            counts["closed_otherwise"] += 1
+    return {"counts": counts, "outcomes": outcomes, "grounds": grounds}
+
+
+def as_counted(figures: dict) -> dict:
+    keys = ("received", "extended", *INFORMATION_OUTCOMES)
+    return {
+        "counts": Counter({key: figures[key] for key in keys if figures[key]}),
+        "outcomes": Counter({k: v for k, v in figures["by_outcome"].items() if v}),
+        "grounds": Counter(figures["denied_by_ground"]),
+    }
+
+
+@pytest.mark.parametrize(("year", "cut"), [(2025, None), (2026, None), (2026, "13201"), (2026, "13122")])
+def test_the_yearly_figures_match_an_independent_count(requests_of_two_years, year, cut):
+    commune = requests_of_two_years[cut] if cut else None
+    assert as_counted(information_figures(year, commune)) == independent_figures(year, cut)
+
+
+def test_every_outcome_is_in_the_fixture_and_each_request_counts_once(requests_of_two_years):
+    figures = information_figures(2026)
+    assert figures["received"] == 10 == sum(figures[outcome] for outcome in INFORMATION_OUTCOMES)
+    assert (figures["answered_in_time"], figures["answered_late"], figures["extended"]) == (5, 1, 2)
+    assert (figures["referred"], figures["withdrawn"], figures["pending"], figures["not_held"]) == (1, 1, 2, 1)
+    assert figures["denied_by_ground"] == {"art21_1": 2, "art21_2": 1}
+    assert figures["by_outcome"] == {"delivered": 2, "partly_delivered": 1, "denied": 2, "not_held": 1}
+    # Received on 30 December, answered on 5 January: a 2025 request.
+    last_year = information_figures(2025)
+    assert (last_year["received"], last_year["answered_in_time"]) == (1, 1)
+    assert information_years() == [2026, 2025]
+
+
+def test_the_transparency_page_shows_a_year_with_no_personal_data(client, requests_of_two_years):
+    page = client.get("/transparencia/ley-20285/?anio=2026")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert '<td id="info-received">10</td>' in text and '<td id="info-answered_late">1</td>' in text
+    assert '<td id="info-outcome-not_held">1</td>' in text and '<td id="info-referred">1</td>' in text
+    assert "Art. 21 N°1: afecta el debido cumplimiento de las funciones del municipio</td><td>2</td>" in text
+    assert '<option value="2025">' in text and '<option value="2026" selected>' in text
+    for private in (REQUESTER, "rosa@example.cl", "secreto de la vecina", "Contratos de alumbrado"):
+        assert private not in text
+    assert client.get("/transparencia/ley-20285/?anio=2025").content.decode().count('id="info-received">1<') == 1
+
+
+@pytest.mark.parametrize(("value", "status"), [("20x6", 400), ("1999", 404)])
+def test_a_bad_or_empty_year_is_refused_by_name(client, requests_of_two_years, value, status):
+    response = client.get(f"/transparencia/ley-20285/?anio={value}")
+    assert response.status_code == status and value in response.content.decode()
+
+
+def test_the_executive_report_shows_the_communes_figures_of_the_months_year(requests_of_two_years):
+    report = executive_report(commune=requests_of_two_years["13201"], month=datetime(2026, 3, 1).date())
+    html = render_html(report)
+    assert "Acceso a información pública (Ley 20.285)" in html and '<td id="info-received">9</td>' in html
+    assert REQUESTER not in html and "secreto de la vecina" not in html
