@@ -537,6 +537,18 @@ def no_published_open_data(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's language: a page requested in English leaves English active in the thread
+    (LocaleMiddleware activates it and nothing deactivates it), and a later test would read its messages in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with no cached public page (rate counters are rows: each test's rollback or flush ends them)."""
     from django.core.cache import cache
