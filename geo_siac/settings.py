@@ -339,6 +339,11 @@ GEO_SIAC_WHATSAPP_VERIFY_TOKEN = env("GEO_SIAC_WHATSAPP_VERIFY_TOKEN", "")
 GEO_SIAC_WHATSAPP_ACCESS_TOKEN = env("GEO_SIAC_WHATSAPP_ACCESS_TOKEN", "")
 GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID = env("GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID", "")
 GEO_SIAC_WHATSAPP_API_URL = env("GEO_SIAC_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+# The hosts a photo's media URL (from the Graph API) may point to before the access token is sent there; "*.x" is
+# any subdomain of x. Plain http only to a loopback address listed here (a test's provider).
+GEO_SIAC_WHATSAPP_MEDIA_HOSTS = env_list(
+    "GEO_SIAC_WHATSAPP_MEDIA_HOSTS", "lookaside.fbsbx.com,*.fbsbx.com,*.whatsapp.net"
+)
 # An approved message template with one body parameter, for status messages sent after Meta's 24-hour window.
 GEO_SIAC_WHATSAPP_TEMPLATE = env("GEO_SIAC_WHATSAPP_TEMPLATE", "")
 GEO_SIAC_WHATSAPP_TEMPLATE_LANGUAGE = env("GEO_SIAC_WHATSAPP_TEMPLATE_LANGUAGE", "es")
@@ -353,6 +358,9 @@ GEO_SIAC_MESSAGING_TIMEOUT_SECONDS = env_int("GEO_SIAC_MESSAGING_TIMEOUT_SECONDS
 GEO_SIAC_CONVERSATION_MINUTES = env_int("GEO_SIAC_CONVERSATION_MINUTES", 120)
 GEO_SIAC_MESSAGES_PER_NUMBER = env_int("GEO_SIAC_MESSAGES_PER_NUMBER", 60)
 GEO_SIAC_MESSAGES_WINDOW_SECONDS = env_int("GEO_SIAC_MESSAGES_WINDOW_SECONDS", 3600)
+# manage.py purge_messages deletes the conversation replies sent (or failed) and the received message ids older
+# than this; longer than Meta's 7 days of webhook retries, so a late retry is still recognised.
+GEO_SIAC_MESSAGES_KEEP_DAYS = env_int("GEO_SIAC_MESSAGES_KEEP_DAYS", 30)
 GEO_SIAC_SMS_BACKEND = env(
     "GEO_SIAC_SMS_BACKEND",
     "geo_siac.notifications.sms.TwilioSmsBackend"

@@ -12,11 +12,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from PIL import Image
 
 from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.messaging import services as messaging_services
 from geo_siac.messaging.models import Conversation, InboundMessage
-from geo_siac.messaging.providers import twilio_signature
+from geo_siac.messaging.providers import media_url_allowed, twilio_signature, whatsapp_media
+from geo_siac.messaging.views import whatsapp_webhook
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notifications_send_due
 from geo_siac.reports.models import Report
@@ -47,6 +51,10 @@ class Provider(BaseHTTPRequestHandler):
 
     requests: list[dict] = []
     status = 200
+    # A test may have the Graph API describe the media at another URL, or the media host redirect elsewhere.
+    media_url: str | None = None
+    redirect_to: str | None = None
+    base = ""
 
     def record(self, body: bytes) -> dict:
         seen = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
@@ -64,11 +72,16 @@ class Provider(BaseHTTPRequestHandler):
         self.record(b"")
         if self.path == "/media/foto.jpg":
             return self.answer(jpeg(), "image/jpeg")
+        if self.path == "/media/redirect":
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to)
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         media_id = self.path.strip("/")
         port = self.server.server_port
         described = {
             "messaging_product": "whatsapp",
-            "url": f"http://127.0.0.1:{port}/media/foto.jpg",
+            "url": self.media_url or f"http://127.0.0.1:{port}/media/foto.jpg",
             "mime_type": "image/jpeg",
             "sha256": "x",
             "file_size": "1000",
@@ -88,14 +101,15 @@ class Provider(BaseHTTPRequestHandler):
 def provider(settings, communes):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    Provider.requests, Provider.status = [], 200
-    base = f"http://127.0.0.1:{server.server_port}"
+    Provider.requests, Provider.status, Provider.media_url, Provider.redirect_to = [], 200, None, None
+    base = Provider.base = f"http://127.0.0.1:{server.server_port}"
     settings.SITE_URL = SITE_URL
     settings.GEO_SIAC_WHATSAPP_APP_SECRET = APP_SECRET
     settings.GEO_SIAC_WHATSAPP_VERIFY_TOKEN = "token-de-verificacion"
     settings.GEO_SIAC_WHATSAPP_ACCESS_TOKEN = ACCESS_TOKEN
     settings.GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID = NUMBER_ID
     settings.GEO_SIAC_WHATSAPP_API_URL = f"{base}/v21.0"
+    settings.GEO_SIAC_WHATSAPP_MEDIA_HOSTS = ["127.0.0.1"]
     settings.GEO_SIAC_WHATSAPP_TEMPLATE = ""
     settings.GEO_SIAC_TWILIO_AUTH_TOKEN = TWILIO_TOKEN
     settings.GEO_SIAC_TWILIO_ACCOUNT_SID = TWILIO_SID
@@ -108,11 +122,11 @@ def provider(settings, communes):
     server.server_close()
 
 
-def webhook(message: dict) -> bytes:
-    """A Cloud API notification as Meta documents it, carrying one message."""
+def webhook(message: dict, number_id: str = NUMBER_ID) -> bytes:
+    """A Cloud API notification as Meta documents it, carrying one message to the business number `number_id`."""
     value = {
         "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": NUMBER_ID},
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": number_id},
         "contacts": [{"profile": {"name": "Rosa"}, "wa_id": CITIZEN}],
         "messages": [{"from": CITIZEN, "timestamp": "1717000000", **message}],
     }
@@ -372,6 +386,10 @@ def test_a_retried_sms_gets_the_same_reply_and_is_applied_once(client, provider)
     first = twiml_message(sms(client, kind_number(RequestKind.QUERY), "SM12"))
     again = twiml_message(sms(client, kind_number(RequestKind.QUERY), "SM12"))
     assert first == again and Conversation.objects.get().step == "category"
+    assert InboundMessage.objects.filter(message_id="SM12").count() == 1 and InboundMessage.objects.count() == 2
+    # An SMS reply rides on the TwiML answer: nothing is queued or posted, the first time or the retry.
+    assert not Report.objects.exists() and not Notification.objects.exists()
+    assert not [r for r in Provider.requests if r["method"] == "POST"]
 
 
 def test_sms_address_is_found_in_the_local_gazetteer(client, provider):
@@ -463,3 +481,160 @@ def test_a_conversation_left_too_long_or_cancelled_starts_over(client, provider)
     assert Conversation.objects.get().kind == ""
     assert "cancelada" in twiml_message(sms(client, "Cancelar", "SM44"))
     assert not Conversation.objects.exists()
+
+
+# --- Review fixes: media host, redirects, signatures, business number, replies after the answer, purge -----------
+
+
+class Elsewhere(BaseHTTPRequestHandler):
+    """A host that is not Meta's: it must never receive a request, let alone the access token."""
+
+    requests: list[dict] = []
+
+    def do_GET(self):
+        Elsewhere.requests.append({"path": self.path, "headers": dict(self.headers)})
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def elsewhere():
+    # 127.0.0.2 is loopback too, but not the allowed 127.0.0.1.
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Elsewhere)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Elsewhere.requests = []
+    yield f"http://127.0.0.2:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_media_urls_must_be_https_on_metas_hosts(settings):
+    settings.GEO_SIAC_WHATSAPP_MEDIA_HOSTS = ["lookaside.fbsbx.com", "*.fbsbx.com", "*.whatsapp.net"]
+    assert media_url_allowed("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
+    assert media_url_allowed("https://scontent.xx.fbsbx.com/v/t61/1.jpg")
+    assert not media_url_allowed("http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
+    assert not media_url_allowed("https://fbsbx.com.attacker.example/1.jpg")
+    assert not media_url_allowed("https://evilfbsbx.com/1.jpg")
+    assert not media_url_allowed("https://169.254.169.254/latest/meta-data/")
+    settings.GEO_SIAC_WHATSAPP_MEDIA_HOSTS = ["127.0.0.1", "media.example.cl"]
+    assert media_url_allowed("http://127.0.0.1:8000/media/foto.jpg")
+    assert not media_url_allowed("http://media.example.cl/foto.jpg")  # plain http only to loopback
+
+
+def test_media_url_on_another_host_is_refused_before_any_request_reaches_it(provider, elsewhere):
+    Provider.media_url = f"{elsewhere}/robar"
+    with pytest.raises(ValueError, match="GEO_SIAC_WHATSAPP_MEDIA_HOSTS"):
+        whatsapp_media("1479537139650973")
+    assert Elsewhere.requests == []
+    assert [r["path"] for r in Provider.requests] == ["/v21.0/1479537139650973"]
+
+
+def test_a_redirect_from_the_media_host_is_not_followed_with_the_token(provider, elsewhere):
+    Provider.media_url = f"{Provider.base}/media/redirect"
+    Provider.redirect_to = f"{elsewhere}/robar"
+    with pytest.raises(OSError, match="302"):
+        whatsapp_media("1479537139650973")
+    assert not [r for r in Elsewhere.requests if "Authorization" in r["headers"]]
+    assert Elsewhere.requests == []
+
+
+def test_photo_is_downloaded_before_the_message_is_claimed(client, provider, monkeypatch):
+    seen = []
+
+    def download(media_id):
+        seen.append(InboundMessage.objects.filter(message_id="wamid.f4").exists())
+        return whatsapp_media(media_id)
+
+    monkeypatch.setattr(messaging_services, "whatsapp_media", download)
+    for message in [
+        text("wamid.f1", "hola"),
+        text("wamid.f2", kind_number(RequestKind.QUERY)),
+        text("wamid.f3", "1"),
+    ]:
+        post_whatsapp(client, message)
+    Conversation.objects.update(step="photo")
+    image = {"id": "wamid.f4", "type": "image", "image": {"mime_type": "image/jpeg", "id": "1479537139650973"}}
+    post_whatsapp(client, image)
+    assert seen == [False]  # the download ran before message_apply's transaction claimed the id
+    assert Conversation.objects.get().photo is not None
+    post_whatsapp(client, image)  # Meta's retry: already applied, so not downloaded again
+    assert seen == [False]
+
+
+def test_a_failed_photo_download_is_answered_and_the_photo_asked_again(client, provider, elsewhere):
+    for message in [text("wamid.g1", "hola"), text("wamid.g2", kind_number(RequestKind.QUERY))]:
+        post_whatsapp(client, message)
+    Conversation.objects.update(step="photo")
+    Provider.media_url = f"{elsewhere}/robar"
+    post_whatsapp(client, {"id": "wamid.g3", "type": "image", "image": {"id": "1479537139650973"}})
+    assert "No pudimos descargar la foto" in last_whatsapp_text() and "foto" in last_whatsapp_text()
+    assert Conversation.objects.get().step == "photo" and Elsewhere.requests == []
+
+
+def test_non_ascii_signatures_are_refused_with_403_not_an_error(client, provider):
+    assert post_whatsapp(client, text("wamid.e1", "hola"), signature="sha256=é").status_code == 403
+    assert sms(client, "hola", "SM51", signature="ñandú" * 6).status_code == 403
+    assert not InboundMessage.objects.exists() and not Conversation.objects.exists()
+
+
+def test_a_change_for_another_business_number_is_skipped(client, provider):
+    body = webhook(text("wamid.other", "hola"), number_id="999999999999999")
+    answered = client.post(WHATSAPP_URL, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(body))
+    assert answered.status_code == 200
+    assert not InboundMessage.objects.exists() and not Conversation.objects.exists()
+    assert not Notification.objects.exists() and sent_whatsapp() == []
+
+
+def test_whatsapp_reply_is_sent_after_the_answer_to_meta_is_written(provider, rf):
+    body = webhook(text("wamid.after", "hola"))
+    request = rf.post(WHATSAPP_URL, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(body))
+    response = whatsapp_webhook(request)
+    assert response.status_code == 200 and response.content == b"ok"
+    assert sent_whatsapp() == [] and Notification.objects.get().delivery == Delivery.PENDING
+    # What the WSGI server does once the answer is on the wire; as Django's test client does, without closing the
+    # test's database connection on request_finished.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert "¿Qué desea enviar?" in last_whatsapp_text()
+    assert Notification.objects.get().delivery == Delivery.SENT
+
+
+def test_purge_removes_stale_conversations_and_old_sent_replies_only(client, provider, make_report, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.GEO_SIAC_MESSAGES_KEEP_DAYS = 30
+    post_whatsapp(client, text("wamid.k1", "hola"))  # a recent reply, sent, and a fresh conversation
+    sms(client, "hola", "SM61")
+    Conversation.objects.filter(channel=Channel.SMS).update(updated_at=timezone.now() - timedelta(hours=3))
+    post_whatsapp(client, text("wamid.k2", "1"))
+    Provider.status = 500
+    post_whatsapp(client, text("wamid.k3", "1"))  # refused: pending in the outbox
+    old = timezone.now() - timedelta(days=31)
+    Notification.objects.filter(body__contains="¿Qué desea enviar?").update(created_at=old)
+    Notification.objects.filter(delivery=Delivery.PENDING).update(created_at=old)
+    InboundMessage.objects.filter(message_id="wamid.k1").update(received_at=old)
+    report = make_report(channel=Channel.WHATSAPP, reporter_phone=f"+{CITIZEN}")
+    report_change_status(report=report, status=Status.IN_PROGRESS, actor=None, actor_label="Operador")
+    status_message = Notification.objects.get(report=report)
+    Notification.objects.filter(pk=status_message.pk).update(created_at=old)
+    kept = set(Notification.objects.exclude(body__contains="¿Qué desea enviar?").values_list("pk", flat=True))
+
+    out = io.StringIO()
+    call_command("purge_messages", stdout=out)
+    assert "conversaciones 1, respuestas 1, mensajes recibidos 1" in out.getvalue()
+    assert list(Conversation.objects.values_list("channel", flat=True)) == [Channel.WHATSAPP]
+    assert set(Notification.objects.values_list("pk", flat=True)) == kept
+    assert status_message.pk in kept and Notification.objects.filter(delivery=Delivery.PENDING).exists()
+    assert not InboundMessage.objects.filter(message_id="wamid.k1").exists()
+    assert InboundMessage.objects.filter(message_id="wamid.k2").exists()

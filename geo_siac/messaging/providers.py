@@ -4,13 +4,16 @@ WhatsApp media download and Twilio's TwiML answer. No database here."""
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.utils.crypto import constant_time_compare
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Incoming:
     longitude: float | None = None
     address: str = ""
     media_id: str = ""
+    # The photo's bytes, downloaded before the message's transaction (b"" when the download failed).
+    photo: bytes = b""
 
 
 def whatsapp_configured() -> bool:
@@ -45,7 +50,7 @@ def twilio_configured() -> bool:
 def whatsapp_signature_valid(body: bytes, header: str) -> bool:
     """Meta's X-Hub-Signature-256: "sha256=" and the HMAC-SHA256 of the raw body under the app secret."""
     expected = hmac.new(settings.GEO_SIAC_WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(f"sha256={expected}", header or "")
+    return constant_time_compare(f"sha256={expected}", header or "")
 
 
 def twilio_signature(url: str, params: list[tuple[str, str]], token: str) -> str:
@@ -57,7 +62,7 @@ def twilio_signature(url: str, params: list[tuple[str, str]], token: str) -> str
 
 def twilio_signature_valid(url: str, params: list[tuple[str, str]], header: str) -> bool:
     expected = twilio_signature(url, params, settings.GEO_SIAC_TWILIO_AUTH_TOKEN)
-    return hmac.compare_digest(expected, header or "")
+    return constant_time_compare(expected, header or "")
 
 
 def international(number: str) -> str:
@@ -71,14 +76,18 @@ class BadPayload(ValueError):
 
 
 def whatsapp_messages(body: bytes) -> list[Incoming]:
-    """The citizens' messages of a Cloud API webhook (entry[].changes[].value.messages[]); delivery statuses and
-    message types the conversation has no use for (stickers, audio...) arrive as an empty text."""
+    """The citizens' messages of a Cloud API webhook (entry[].changes[].value.messages[]) to this installation's
+    number; delivery statuses and message types the conversation has no use for (stickers, audio...) arrive as an
+    empty text. A change for another number of the same app (value.metadata.phone_number_id) is not ours."""
     try:
         payload = json.loads(body)
         found = []
         for entry in payload.get("entry", []):
             for change in entry.get("changes", []):
                 value = change.get("value", {})
+                number_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
+                if number_id != settings.GEO_SIAC_WHATSAPP_PHONE_NUMBER_ID:
+                    continue
                 found.extend(whatsapp_message(message) for message in value.get("messages", []))
     except (ValueError, AttributeError, TypeError, KeyError) as exc:
         raise BadPayload(str(exc)) from exc
@@ -119,21 +128,53 @@ def twiml(reply: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>'
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib would copy the Authorization header to wherever a redirect points, https to http included."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl[:80]} refused", headers, fp)
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
 def get(url: str, *, limit: int) -> bytes:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"not an http(s) URL: {url[:80]}")
+    """GET under the access token, never following a redirect."""
     request = urllib.request.Request(
         url, headers={"Authorization": f"Bearer {settings.GEO_SIAC_WHATSAPP_ACCESS_TOKEN}"}
     )
-    with urllib.request.urlopen(request, timeout=settings.GEO_SIAC_MESSAGING_TIMEOUT_SECONDS) as response:
+    with OPENER.open(request, timeout=settings.GEO_SIAC_MESSAGING_TIMEOUT_SECONDS) as response:
         content = response.read(limit + 1)
     if len(content) > limit:
         raise ValueError("the file is larger than GEO_SIAC_PHOTO_MAX_BYTES")
     return content
 
 
+def media_url_allowed(url: str) -> bool:
+    """Whether the access token may go to `url`: https to a host of GEO_SIAC_WHATSAPP_MEDIA_HOSTS ("*.fbsbx.com"
+    covers its subdomains); plain http only to an allowed loopback address, a test's provider."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    allowed = any(
+        host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+        for pattern in (p.lower() for p in settings.GEO_SIAC_WHATSAPP_MEDIA_HOSTS)
+    )
+    return allowed and (parts.scheme == "https" or (parts.scheme == "http" and loopback(host)))
+
+
+def loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def whatsapp_media(media_id: str) -> bytes:
     """A photo's bytes: the Graph API gives the media id's short-lived URL (GET /{media-id}), fetched under the same
-    access token."""
+    access token, only from Meta's media hosts (the URL comes from a response, so it is checked before the token is
+    sent there)."""
     described = json.loads(get(f"{settings.GEO_SIAC_WHATSAPP_API_URL.rstrip('/')}/{quote(media_id)}", limit=65536))
-    return get(str(described["url"]), limit=settings.GEO_SIAC_PHOTO_MAX_BYTES)
+    url = str(described["url"])
+    if not media_url_allowed(url):
+        raise ValueError(f"media URL outside GEO_SIAC_WHATSAPP_MEDIA_HOSTS: {url[:80]}")
+    return get(url, limit=settings.GEO_SIAC_PHOTO_MAX_BYTES)

@@ -1,7 +1,8 @@
 """message_receive: one citizen message applied once to its number's conversation, which files the request through
 report_create when the last answer arrives (docs/messaging.md)."""
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.geocoding.selectors import gazetteer_search
 from geo_siac.messaging.models import Conversation, InboundMessage, Step
 from geo_siac.messaging.providers import Incoming, whatsapp_media
-from geo_siac.notifications.models import Medium
+from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import received_message
 from geo_siac.reports.models import Report
@@ -29,8 +30,12 @@ from geo_siac.zones.models import Commune
 CANCEL_WORDS = frozenset({"cancelar", "salir", "cancel"})
 SKIP_WORDS = frozenset({"0", "no", "omitir"})
 ORDER = [Step.KIND, Step.CATEGORY, Step.ATTRIBUTE, Step.PLACE, Step.COMMUNE, Step.PHOTO, Step.NAME, Step.DESCRIPTION]
+# The outbox's subject of a conversation reply (a WhatsApp message has none), which purge_messages looks for.
+REPLY_SUBJECT = "WhatsApp"
 # The conversation speaks the installation's first language; the request is filed in it.
 LANGUAGE = "es"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,12 +49,35 @@ class Received:
     notification_ids: list[int] = field(default_factory=list)
 
 
-@transaction.atomic
 def message_receive(*, channel: str, message: Incoming) -> Received:
+    """Apply `message` once. A photo is downloaded first, outside the transaction, so no lock is held while the
+    provider answers; the id claim in message_apply still applies the message once whoever downloaded it."""
+    if message.media_id and photo_awaited(channel, message):
+        message = replace(message, photo=photo_download(message.media_id))
+    return message_apply(channel=channel, message=message)
+
+
+def photo_awaited(channel: str, message: Incoming) -> bool:
+    """A read without a lock, to spare a download the conversation would ignore or a retry already applied."""
+    waiting = Conversation.objects.filter(channel=channel, phone=message.phone, step=Step.PHOTO).exists()
+    return waiting and not InboundMessage.objects.filter(message_id=message.message_id).exists()
+
+
+def photo_download(media_id: str) -> bytes:
+    """The photo's bytes, or b"" when the provider would not give them (the reply says so)."""
+    try:
+        return whatsapp_media(media_id)
+    except (OSError, ValueError, KeyError) as exc:
+        logger.warning("WhatsApp media %s not downloaded: %s", media_id, exc)
+        return b""
+
+
+@transaction.atomic
+def message_apply(*, channel: str, message: Incoming) -> Received:
     """Apply `message` once: its id is claimed first, so a retried delivery gets the first reply back and changes
     nothing. The conversation's row is locked, so two messages of one number are applied one after the other. A
-    WhatsApp reply goes to the notification outbox in this transaction (the caller may send it at once); an SMS
-    reply is the caller's to return in TwiML."""
+    WhatsApp reply goes to the notification outbox in this transaction (the caller sends it after answering the
+    provider); an SMS reply is the caller's to return in TwiML."""
     if not message_claim(channel, message.message_id):
         stored = InboundMessage.objects.get(message_id=message.message_id)
         return Received(reply=stored.reply, applied=False, report=stored.report)
@@ -62,7 +90,7 @@ def message_receive(*, channel: str, message: Incoming) -> Received:
             report=report,
             recipient=message.phone,
             language=LANGUAGE,
-            subject="WhatsApp",
+            subject=REPLY_SUBJECT,
             body=reply,
             medium=Medium.WHATSAPP,
         )
@@ -86,11 +114,29 @@ def message_claim(channel: str, message_id: str) -> bool:
 
 def conversation_for(channel: str, phone: str) -> Conversation:
     """The number's conversation, locked; a new one, or one left too long, starts over (updated_at None)."""
-    now = timezone.now()
-    stale = now - timedelta(minutes=settings.GEO_SIAC_CONVERSATION_MINUTES)
-    Conversation.objects.filter(updated_at__lt=stale).delete()
+    Conversation.objects.filter(channel=channel, phone=phone, updated_at__lt=stale_before()).delete()
     Conversation.objects.bulk_create([Conversation(channel=channel, phone=phone)], ignore_conflicts=True)
     return Conversation.objects.select_for_update().get(channel=channel, phone=phone)
+
+
+def stale_before():
+    return timezone.now() - timedelta(minutes=settings.GEO_SIAC_CONVERSATION_MINUTES)
+
+
+def messages_purge(*, now=None) -> tuple[int, int, int]:
+    """What no one needs any more: conversations left too long (each number's own is also started over when it
+    writes again), and the conversation replies sent or failed and the received message ids older than
+    GEO_SIAC_MESSAGES_KEEP_DAYS. Returns how many of each were deleted. `manage.py purge_messages`."""
+    now = now or timezone.now()
+    kept_since = now - timedelta(days=settings.GEO_SIAC_MESSAGES_KEEP_DAYS)
+    conversations = Conversation.objects.filter(updated_at__lt=stale_before()).delete()[0]
+    replies = (
+        Notification.objects.filter(medium=Medium.WHATSAPP, subject=REPLY_SUBJECT, created_at__lt=kept_since)
+        .exclude(delivery=Delivery.PENDING)
+        .delete()[0]
+    )
+    received = InboundMessage.objects.filter(received_at__lt=kept_since).delete()[0]
+    return conversations, replies, received
 
 
 def advance(conversation: Conversation, channel: str, message: Incoming) -> tuple[str, Report | None]:
@@ -243,15 +289,13 @@ def answer_photo(conversation: Conversation, message: Incoming, text: str) -> No
         if text.lower() in SKIP_WORDS:
             return
         raise ValidationError(_("Envíe una foto, o responda 0 para seguir sin foto."))
+    if not message.photo:
+        raise ValidationError(_("No pudimos descargar la foto."))
     try:
-        content = whatsapp_media(message.media_id)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValidationError(_("No pudimos descargar la foto.")) from exc
-    try:
-        photo_process(content)
+        photo_process(message.photo)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict["photo"]) from exc
-    conversation.photo = content
+    conversation.photo = message.photo
 
 
 def answer_name(conversation: Conversation, message: Incoming, text: str) -> None:

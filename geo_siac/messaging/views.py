@@ -21,7 +21,7 @@ from geo_siac.messaging.providers import (
     whatsapp_messages,
     whatsapp_signature_valid,
 )
-from geo_siac.messaging.services import Received, message_receive
+from geo_siac.messaging.services import message_receive
 from geo_siac.notifications.services import send_one
 from geo_siac.reports.states import Channel
 from geo_siac.web.ratelimit import count_attempt
@@ -61,15 +61,23 @@ def whatsapp_webhook(request):
     received = [
         message_receive(channel=Channel.WHATSAPP, message=m) for m in messages if within_limit(Channel.WHATSAPP, m)
     ]
-    send_replies(received)
-    return HttpResponse("ok", content_type="text/plain")
+    return RepliesAfterResponse([pk for r in received for pk in r.notification_ids])
 
 
-def send_replies(received: list[Received]) -> None:
-    """The replies go out now, after their transaction committed; one the provider refuses stays in the outbox for
-    the worker's retries."""
-    for pk in (pk for r in received for pk in r.notification_ids):
-        send_one(pk=pk, now=timezone.now())
+class RepliesAfterResponse(HttpResponse):
+    """Meta's 200, then the replies: the WSGI server calls close() once the answer is written, so a slow Graph API
+    never holds Meta's request (which it would retry). One the API refuses stays in the outbox for the worker."""
+
+    def __init__(self, notification_ids: list[int]):
+        super().__init__("ok", content_type="text/plain")
+        self.notification_ids = notification_ids
+
+    def close(self):
+        try:
+            for pk in self.notification_ids:
+                send_one(pk=pk, now=timezone.now())
+        finally:
+            super().close()
 
 
 @csrf_exempt

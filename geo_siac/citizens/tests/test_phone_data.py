@@ -90,3 +90,20 @@ def test_a_number_too_short_to_be_one_is_refused_by_name(numbers):
     with pytest.raises(CommandError, match="Teléfono no válido"):
         command("--phone", "1234", "--erase", "--commit")
     assert Report.objects.exclude(reporter_phone="").count() == 4
+
+
+def test_erase_by_phone_covers_the_whatsapp_conversation_replies(communes):
+    from geo_siac.messaging.providers import Incoming
+    from geo_siac.messaging.services import REPLY_SUBJECT, message_receive
+
+    # The conversation's replies are outbox messages to the number about no request (report None).
+    message_receive(channel="whatsapp", message=Incoming(message_id="wamid.E1", phone="+56912345678", text="hola"))
+    message_receive(channel="whatsapp", message=Incoming(message_id="wamid.E2", phone="+56912345678", text="1"))
+    replies = Notification.objects.filter(subject=REPLY_SUBJECT)
+    assert replies.count() == 2 and not replies.filter(report__isnull=False).exists()
+    replies = Notification.objects.filter(pk__in=list(replies.values_list("pk", flat=True)))
+
+    out = command("--phone", "9 1234 5678", "--erase", "--commit")
+    assert "notifications_redacted: 2" in out and "conversations_deleted: 1" in out
+    assert set(replies.values_list("recipient", "body")) == {(ERASED, "")}
+    assert not Conversation.objects.exists()
