@@ -14,8 +14,8 @@ from geo_siac.email_intake.models import MESSAGE_ID_MAX_LENGTH
 from geo_siac.reports.tracking import find_tracking_codes
 from geo_siac.text import CONTROL_CHARACTERS
 
-# RFC 8601's result of a DMARC check: "dmarc=pass" as a whole word, not "dmarc=passive" or "x-dmarc=pass".
-DMARC_PASS = re.compile(r"(?:^|[\s;])dmarc\s*=\s*pass\b", re.IGNORECASE)
+# RFC 8601's result of a DMARC check, as a whole word: "dmarc=pass", not "x-dmarc=pass".
+DMARC_RESULT = re.compile(r"(?:^|[\s;])dmarc\s*=\s*([a-z]+)", re.IGNORECASE)
 # RFC 3834 and the headers the common autoresponders set instead: an answer to them could loop with our own.
 AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 AUTOMATIC_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
@@ -123,14 +123,15 @@ def is_automatic(message: EmailMessage, envelope_sender: str) -> bool:
 
 
 def dmarc_passed(message: EmailMessage, authserv_id: str) -> bool:
-    """Whether an Authentication-Results header of the trusted MTA (its authserv-id first, RFC 8601) says
-    dmarc=pass. Headers naming another authserv-id may come from the sender, and are never read."""
+    """Whether the trusted MTA's DMARC result (an Authentication-Results header whose authserv-id, RFC 8601, is
+    `authserv_id`) is pass. The first such header with a dmarc result decides: the MTA's milter adds its own at the
+    top, so one of the same name further down, written by the sender, is never read after it."""
     if not authserv_id:
         return False
     for header in message.get_all("Authentication-Results") or []:
         served_by, _, results = one_line(str(header)).partition(";")
-        if served_by.lower().split()[:1] == [authserv_id.lower()] and DMARC_PASS.search(results):
-            return True
+        if served_by.lower().split()[:1] == [authserv_id.lower()] and (result := DMARC_RESULT.search(results)):
+            return result.group(1).lower() == "pass"
     return False
 
 
