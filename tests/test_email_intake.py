@@ -444,3 +444,17 @@ def test_a_new_request_drops_the_quoted_thread_and_a_long_text_is_cut_filed_and_
     assert len(second.description) <= 4000 and second.description.startswith("Reclamo largo\n\npalabra palabra")
     notice = Notification.objects.get(subject__contains="texto recortado")
     assert notice.report == second and "superaba los 4000 caracteres" in notice.body
+
+
+def test_a_long_reply_is_cut_added_to_the_request_and_the_sender_told(mailbox):
+    mailbox.deliver(with_two_photos())
+    report = Report.objects.get()
+    long_reply = email(subject=f"Re: {report.tracking_code}", body="sigue " * 1000, Authentication_Results=DMARC_PASS)
+
+    code, reply = mailbox.deliver(long_reply)
+
+    assert (code, reply) == (250, f"2.0.0 attached {report.tracking_code}")
+    added = ReportEvent.objects.get(report=report, kind=EventKind.CITIZEN_INFO)
+    assert len(added.note) <= 4000 and added.note.startswith("sigue sigue")
+    notice = Notification.objects.get(subject__contains="texto recortado")
+    assert notice.report == report and notice.recipient == "rosa@example.cl"

@@ -69,7 +69,7 @@ def email_topic():
 
 def usable_photos(attachments: list[Attachment]) -> tuple[list[tuple[Attachment, ProcessedPhoto]], list[str]]:
     """The first GEO_SIAC_EMAIL_MAX_PHOTOS attachments checked by the one photo path: the photos, and what is wrong
-    with each other attachment (the ones over the cap are not even decoded)."""
+    with each other attachment (the ones over the cap never reach Pillow)."""
     cap = settings.GEO_SIAC_EMAIL_MAX_PHOTOS
     photos, rejected = [], []
     for attachment in attachments[:cap]:
