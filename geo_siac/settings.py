@@ -376,6 +376,15 @@ GEO_SIAC_EMAIL_COMMUNES = dict(
     (address.strip().lower(), cut.strip())
     for address, _, cut in (item.partition("=") for item in env_list("GEO_SIAC_EMAIL_COMMUNES"))
 )
+# Photos kept from one message (the rest are named to the sender as not saved); messages filed per sender address
+# in a window (more are answered 450, so the MTA retries later); whether a reply is written into an existing
+# request only when the MTA whose Authentication-Results authserv-id is GEO_SIAC_EMAIL_AUTHSERV_ID found dmarc=pass
+# (on in production: without it a forged From could write into anybody's request).
+GEO_SIAC_EMAIL_MAX_PHOTOS = env_int("GEO_SIAC_EMAIL_MAX_PHOTOS", 4)
+GEO_SIAC_EMAIL_PER_SENDER = env_int("GEO_SIAC_EMAIL_PER_SENDER", 10)
+GEO_SIAC_EMAIL_SENDER_WINDOW_SECONDS = env_int("GEO_SIAC_EMAIL_SENDER_WINDOW_SECONDS", 3600)
+GEO_SIAC_EMAIL_REQUIRE_DMARC = env_bool("GEO_SIAC_EMAIL_REQUIRE_DMARC", PRODUCTION)
+GEO_SIAC_EMAIL_AUTHSERV_ID = env("GEO_SIAC_EMAIL_AUTHSERV_ID")
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
 # "Mis solicitudes" (docs/citizen-accounts.md): a closed report can be reopened by its citizen for this many
 # business days; a sign-in link lasts this many minutes and is used once; link requests allowed per client and per

@@ -16,7 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.kinds import rule
 from geo_siac.email_intake.models import InboundEmail
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent, ReportPhoto
@@ -25,6 +25,10 @@ from geo_siac.testing import PROJECT_ROOT, ensure_default_catalogue, ensure_defa
 PUENTE_ALTO_OIRS = "oirs@mpuentealto.cl"
 PENALOLEN_OIRS = "oirs@penalolen.cl"
 MAX_BYTES = 2 * 1024 * 1024
+PER_SENDER = 4
+AUTHSERV_ID = "mx.mpuentealto.cl"
+# What opendmarc on the municipality's MTA adds to a message whose From domain passed DMARC.
+DMARC_PASS = f"{AUTHSERV_ID}; spf=pass smtp.mailfrom=example.cl; dmarc=pass (p=none) header.from=example.cl"
 
 
 class Receiver:
@@ -40,6 +44,10 @@ class Receiver:
             "MEDIA_ROOT": str(self.media),
             "GEO_SIAC_EMAIL_COMMUNES": f"{PUENTE_ALTO_OIRS}=13201,{PENALOLEN_OIRS}=13122",
             "GEO_SIAC_EMAIL_MAX_BYTES": str(MAX_BYTES),
+            "GEO_SIAC_EMAIL_MAX_PHOTOS": "4",
+            "GEO_SIAC_EMAIL_PER_SENDER": str(PER_SENDER),
+            "GEO_SIAC_EMAIL_REQUIRE_DMARC": "1",
+            "GEO_SIAC_EMAIL_AUTHSERV_ID": AUTHSERV_ID,
         }
         self.process = None
 
@@ -200,6 +208,7 @@ def test_reply_quoting_the_tracking_code_adds_to_that_request(mailbox):
         ),
         photos=[("otra.jpg", "image/jpeg", jpeg("green"))],
         In_Reply_To="<ack@geosiac.localhost>",
+        Authentication_Results=DMARC_PASS,
     )
 
     code, reply = mailbox.deliver(reply_message)
@@ -240,17 +249,19 @@ def test_the_same_message_delivered_again_is_applied_once(mailbox):
 
     report = Report.objects.get()
     assert first == (250, f"2.0.0 created {report.tracking_code}")
-    assert again == (250, f"2.0.0 duplicate {report.tracking_code}")
+    assert again == (250, "2.0.0 duplicate")  # no code: a re-sent Message-ID does not reveal the request
     assert nothing_written() == {"requests": 1, "photos": 2, "emails": 1, "messages": 1}
 
 
 def test_a_reply_delivered_again_adds_its_information_once(mailbox):
     mailbox.deliver(with_two_photos())
     report = Report.objects.get()
-    reply_message = email(subject=f"Re: {report.tracking_code}", body="Sigue apagada.")
+    reply_message = email(
+        subject=f"Re: {report.tracking_code}", body="Sigue apagada.", Authentication_Results=DMARC_PASS
+    )
 
     assert mailbox.deliver(reply_message)[0] == 250
-    assert mailbox.deliver(reply_message) == (250, f"2.0.0 duplicate {report.tracking_code}")
+    assert mailbox.deliver(reply_message) == (250, "2.0.0 duplicate")
     assert ReportEvent.objects.filter(report=report, kind=EventKind.CITIZEN_INFO).count() == 1
 
 
@@ -336,7 +347,114 @@ def test_with_two_comunas_and_no_address_map_the_receiver_refuses_to_start(commu
         call_command("receive_email", "--bind", "127.0.0.1:1")
 
 
-def test_email_topic_is_a_request_without_a_place():
-    from geo_siac.catalogue.catalogue import TOPICS
+def test_email_topic_is_a_request_without_a_place(mailbox):
+    code, reply = mailbox.deliver(email(subject="Consulta", body="¿Qué horario tiene patentes?"))
 
-    assert ("consulta-tramites", RequestKind.QUERY) in {(code, kind) for kind, code, *_ in TOPICS}
+    assert code == 250, reply
+    report = Report.objects.get()
+    assert report.location is None
+    assert not rule(report.kind).place_required
+
+
+def test_a_reply_without_dmarc_pass_files_a_new_request_and_leaves_the_quoted_one_alone(mailbox):
+    mailbox.deliver(with_two_photos())
+    original = Report.objects.get()
+    unchecked = email(subject=f"Re: {original.tracking_code}", body="Den por cerrada mi solicitud.")
+    forged = email(
+        subject=f"Re: {original.tracking_code}",
+        body="Otra vez.",
+        Authentication_Results="mx.example.cl; dmarc=pass header.from=example.cl",  # not the municipality's MTA
+    )
+
+    for message in (unchecked, forged):
+        code, reply = mailbox.deliver(message)
+        assert code == 250, reply
+        assert " created " in reply
+    assert Report.objects.count() == 3
+    assert not ReportEvent.objects.filter(report=original, kind=EventKind.CITIZEN_INFO).exists()
+
+
+def test_photos_over_the_cap_are_not_saved_and_named_to_the_sender(mailbox):
+    colours = ["red", "blue", "green", "white", "black", "yellow"]
+    message = with_two_photos(photos=[(f"foto{i}.jpg", "image/jpeg", jpeg(c)) for i, c in enumerate(colours, 1)])
+
+    code, reply = mailbox.deliver(message)
+
+    assert code == 250, reply
+    report = Report.objects.get()
+    assert report.photos.count() == 4
+    notice = Notification.objects.get(subject__contains="adjuntos no guardados")
+    assert "- foto5.jpg: se guardan hasta 4 adjuntos por correo." in notice.body
+    assert "- foto6.jpg: se guardan hasta 4 adjuntos por correo." in notice.body
+    assert "foto4.jpg" not in notice.body
+
+
+def test_a_sender_over_the_limit_is_asked_to_retry_later_and_nothing_is_written(mailbox):
+    for n in range(PER_SENDER):
+        assert mailbox.deliver(email(subject=f"Consulta {n}", body="Hola"))[0] == 250
+    before = nothing_written()
+
+    code, reply = mailbox.deliver(email(subject="Una más", body="Hola"))
+    other = mailbox.deliver(email(sender="Otro <otro@example.cl>", body="Hola"), mail_from="otro@example.cl")
+
+    assert (code, reply) == (450, "4.7.1 Too many messages from this sender, try again later")
+    assert other[0] == 250  # the limit is per sender
+    assert nothing_written() == before | {
+        "requests": PER_SENDER + 1,
+        "emails": PER_SENDER + 1,
+        "messages": PER_SENDER + 1,
+    }
+
+
+def test_mail_from_the_systems_own_addresses_is_refused_as_a_loop(mailbox):
+    own_inbox = mailbox.deliver(email(sender=f"OIRS <{PENALOLEN_OIRS}>", body="Hola"), mail_from=PENALOLEN_OIRS)
+    own_outbox = mailbox.deliver(email(sender="GeoSIAC <no-responder@geosiac.localhost>", body="Su solicitud ..."))
+
+    assert own_inbox == (550, "5.1.7 El correo viene de una direccion de este mismo sistema.")
+    assert own_outbox == own_inbox
+    assert nothing_written() == NOTHING
+
+
+def test_another_sender_reusing_a_message_id_is_filed_not_dropped(mailbox):
+    first = email(body="Hola, consulta sobre patentes.")
+    second = email(sender="Otro <otro@example.cl>", body="Consulta sobre aseo.")
+    second.replace_header("Message-ID", first["Message-ID"])
+
+    assert mailbox.deliver(first)[0] == 250
+    code, reply = mailbox.deliver(second, mail_from="otro@example.cl")
+
+    assert code == 250, reply
+    assert " created " in reply
+    assert sorted(Report.objects.values_list("reporter_email", flat=True)) == ["otro@example.cl", "rosa@example.cl"]
+
+
+def test_a_new_request_drops_the_quoted_thread_and_a_long_text_is_cut_filed_and_told(mailbox):
+    quoted = email(
+        subject="Fwd: basura",
+        body="Sigue la basura en la esquina.\n\nEl lun, 4 may 2026, Vecina <v@example.cl> escribió:\n> Texto antiguo\n",
+    )
+    long_text = email(subject="Reclamo largo", body="palabra " * 1000)
+
+    assert mailbox.deliver(quoted)[0] == 250
+    code, reply = mailbox.deliver(long_text)
+
+    assert code == 250, reply
+    first, second = Report.objects.order_by("pk")
+    assert first.description == "Fwd: basura\n\nSigue la basura en la esquina."
+    assert len(second.description) <= 4000 and second.description.startswith("Reclamo largo\n\npalabra palabra")
+    notice = Notification.objects.get(subject__contains="texto recortado")
+    assert notice.report == second and "superaba los 4000 caracteres" in notice.body
+
+
+def test_a_long_reply_is_cut_added_to_the_request_and_the_sender_told(mailbox):
+    mailbox.deliver(with_two_photos())
+    report = Report.objects.get()
+    long_reply = email(subject=f"Re: {report.tracking_code}", body="sigue " * 1000, Authentication_Results=DMARC_PASS)
+
+    code, reply = mailbox.deliver(long_reply)
+
+    assert (code, reply) == (250, f"2.0.0 attached {report.tracking_code}")
+    added = ReportEvent.objects.get(report=report, kind=EventKind.CITIZEN_INFO)
+    assert len(added.note) <= 4000 and added.note.startswith("sigue sigue")
+    notice = Notification.objects.get(subject__contains="texto recortado")
+    assert notice.report == report and notice.recipient == "rosa@example.cl"

@@ -10,14 +10,16 @@ MESSAGE_ID_MAX_LENGTH = 998
 
 
 class InboundEmail(models.Model):
-    """One applied message, keyed by its Message-ID. Neither sender nor subject is kept here: the request holds
-    them, where erasure finds them."""
+    """One applied message, keyed by its Message-ID and sender: another sender reusing a Message-ID is a different
+    message. The sender is kept only as a digest (sender_key), the subject not at all: the request holds them, where
+    erasure finds them."""
 
     class Outcome(models.TextChoices):
         CREATED = "created", _("Nueva solicitud")
         ATTACHED = "attached", _("Información agregada a una solicitud")
 
     message_id = models.CharField(_("Message-ID"), max_length=MESSAGE_ID_MAX_LENGTH)
+    sender_key = models.CharField(_("remitente (digest)"), max_length=64, default="")
     outcome = models.CharField(_("resultado"), max_length=16, choices=Outcome.choices)
     # SET_NULL: the message stays known as applied even if its request is deleted.
     report = models.ForeignKey(
@@ -28,7 +30,9 @@ class InboundEmail(models.Model):
     class Meta:
         verbose_name = _("correo recibido")
         verbose_name_plural = _("correos recibidos")
-        constraints = [models.UniqueConstraint(fields=["message_id"], name="inbound_email_unique_message_id")]
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "sender_key"], name="inbound_email_unique_message_sender")
+        ]
 
     def __str__(self) -> str:
         return self.message_id

@@ -1,5 +1,6 @@
 """A received message, read into what the email channel files: who sent it, its subject and text, its attachments,
-the tracking codes it quotes, and whether a machine wrote it. Pure: no database."""
+the tracking codes it quotes, whether a machine wrote it and whether the receiving MTA found it DMARC-aligned.
+Pure: no database."""
 
 import hashlib
 import re
@@ -10,11 +11,11 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from geo_siac.email_intake.models import MESSAGE_ID_MAX_LENGTH
-from geo_siac.reports.tracking import ALPHABET
+from geo_siac.reports.tracking import find_tracking_codes
 from geo_siac.text import CONTROL_CHARACTERS
 
-# A tracking code as tracking.py draws it (PA-7K3M-Q9XD), in any case, anywhere in the subject or the text.
-TRACKING_CODE = re.compile(rf"\b([A-Z0-9]{{1,3}})-([{ALPHABET}]{{4}})-([{ALPHABET}]{{4}})\b", re.IGNORECASE)
+# RFC 8601's result of a DMARC check, as a whole word: "dmarc=pass", not "x-dmarc=pass".
+DMARC_RESULT = re.compile(r"(?:^|[\s;])dmarc\s*=\s*([a-z]+)", re.IGNORECASE)
 # RFC 3834 and the headers the common autoresponders set instead: an answer to them could loop with our own.
 AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 AUTOMATIC_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
@@ -40,11 +41,11 @@ class ParsedEmail:
     text: str
     attachments: list[Attachment] = field(default_factory=list)
     automatic: bool = False
+    dmarc_pass: bool = False
 
     def tracking_codes(self) -> list[str]:
         """The codes quoted in the subject, then the text, in order, each once."""
-        found = (m.group(0).upper() for m in TRACKING_CODE.finditer(f"{self.subject}\n{self.text}"))
-        return list(dict.fromkeys(found))
+        return find_tracking_codes(f"{self.subject}\n{self.text}")
 
     def reply_text(self) -> str:
         """The text without what it quotes of earlier messages: what a reply adds."""
@@ -121,6 +122,19 @@ def is_automatic(message: EmailMessage, envelope_sender: str) -> bool:
     return any(name in message for name in AUTOMATIC_HEADERS)
 
 
+def dmarc_passed(message: EmailMessage, authserv_id: str) -> bool:
+    """Whether the trusted MTA's DMARC result (an Authentication-Results header whose authserv-id, RFC 8601, is
+    `authserv_id`) is pass. The first such header with a dmarc result decides: the MTA's milter adds its own at the
+    top, so one of the same name further down, written by the sender, is never read after it."""
+    if not authserv_id:
+        return False
+    for header in message.get_all("Authentication-Results") or []:
+        served_by, _, results = one_line(str(header)).partition(";")
+        if served_by.lower().split()[:1] == [authserv_id.lower()] and (result := DMARC_RESULT.search(results)):
+            return result.group(1).lower() == "pass"
+    return False
+
+
 def body_text(message: EmailMessage) -> tuple[str, EmailMessage | None]:
     body = message.get_body(preferencelist=("plain", "html"))
     if body is None:
@@ -150,7 +164,7 @@ def attachments(message: EmailMessage, body: EmailMessage | None) -> list[Attach
     return found
 
 
-def parse_email(raw: bytes, *, envelope_sender: str) -> ParsedEmail:
+def parse_email(raw: bytes, *, envelope_sender: str, authserv_id: str = "") -> ParsedEmail:
     message = message_from_bytes(raw, policy=policy.default)
     addresses = [(name, address) for name, address in getaddresses([str(message.get("From", ""))]) if address]
     name, address = addresses[0] if addresses else ("", "")
@@ -163,4 +177,5 @@ def parse_email(raw: bytes, *, envelope_sender: str) -> ParsedEmail:
         text=text,
         attachments=attachments(message, body),
         automatic=is_automatic(message, envelope_sender),
+        dmarc_pass=dmarc_passed(message, authserv_id),
     )

@@ -2,19 +2,25 @@
 
 from django.conf import settings
 
-from geo_siac.email_intake.models import InboundEmail
 from geo_siac.reports.models import Report
 from geo_siac.reports.services.citizen import concerns
 from geo_siac.reports.states import is_open
 from geo_siac.zones.models import Commune
 
+# Codes looked up per message: a long text can hold words shaped like codes; the real ones come first (subject).
+MAX_CODES = 20
+
 
 def reply_target(codes: list[str], sender: str) -> Report | None:
     """The first quoted request that is open and the sender's (they filed or follow it): the one a reply adds
     information to. A code of somebody else's request is passed over, so a stranger who knows or guesses a code
-    cannot write into it (and learns nothing of whether it exists)."""
-    for report in Report.objects.filter(tracking_code__in=codes[:10]):
-        if is_open(report.status) and concerns(report, sender):
+    cannot write into it (and learns nothing of whether it exists). Codes are tried in the order the message
+    quotes them (the subject's first); prose that looks like a code finds nothing."""
+    candidates = codes[:MAX_CODES]
+    found = {report.tracking_code: report for report in Report.objects.filter(tracking_code__in=candidates)}
+    for code in candidates:
+        report = found.get(code)
+        if report is not None and is_open(report.status) and concerns(report, sender):
             return report
     return None
 
@@ -33,7 +39,3 @@ def recipient_commune(recipients: list[str]) -> Commune | None:
         if cut:
             return Commune.objects.active().filter(cut=cut).defer("geometry").first()
     return None
-
-
-def applied_email(message_id: str) -> InboundEmail | None:
-    return InboundEmail.objects.select_related("report").filter(message_id=message_id).first()

@@ -14,7 +14,7 @@ from django.db import close_old_connections, connections
 from django.utils import translation
 
 from geo_siac.email_intake.selectors import recipient_served
-from geo_siac.email_intake.services import NotReady, email_receive
+from geo_siac.email_intake.services import NotReady, TooMany, email_receive
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,9 @@ def smtp_reply(*, raw: bytes, envelope_sender: str, recipients: list[str]) -> st
         # A sender's fault: refused for good, so the MTA returns it to the sender with this reason.
         code = "550 5.1.7" if "reporter_email" in exc.message_dict else "554 5.6.0"
         return f"{code} {ascii_reply(' '.join(exc.messages))}"
+    except TooMany:
+        # Temporary: the MTA keeps the message and retries after the sender's window, so nothing is lost.
+        return "450 4.7.1 Too many messages from this sender, try again later"
     except NotReady as exc:
         logger.error("email intake is not configured: %s", exc)
         return "451 4.3.0 Intake not configured, try again later"

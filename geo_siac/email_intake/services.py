@@ -1,7 +1,10 @@
 """email_receive: a received message becomes a request through report_create (the one creation path), or
-information added to the sender's open request it quotes (report_add_citizen_info), once per Message-ID."""
+information added to the sender's open request it quotes (report_add_citizen_info), once per Message-ID and
+sender."""
 
+import hashlib
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.email_intake.models import InboundEmail
 from geo_siac.email_intake.parsing import Attachment, ParsedEmail, parse_email
-from geo_siac.email_intake.selectors import applied_email, recipient_commune, reply_target
+from geo_siac.email_intake.selectors import recipient_commune, reply_target
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.models import Report
 from geo_siac.reports.photos import ProcessedPhoto
@@ -20,6 +23,7 @@ from geo_siac.reports.services import report_add_citizen_info, report_create
 from geo_siac.reports.services.photos import photo_process, report_photo_store
 from geo_siac.reports.states import Channel
 from geo_siac.reports.validation import NAME_MAX_LENGTH, email_error
+from geo_siac.web.ratelimit import count_attempt
 
 # report_create's fields that no message can fix: a fault of the installation, which the MTA should retry later.
 INSTALLATION_FIELDS = frozenset({"category", "commune", "kind", "channel"})
@@ -29,10 +33,31 @@ class NotReady(Exception):
     """The installation cannot file email now (no topic, no comuna for the address): retry later, nothing written."""
 
 
+class TooMany(Exception):
+    """The sender has filed GEO_SIAC_EMAIL_PER_SENDER messages in the window: retry later, nothing written."""
+
+
 @dataclass(frozen=True)
 class Received:
     outcome: str  # InboundEmail.Outcome, "duplicate" (applied before) or "ignored" (an automatic message)
     tracking_code: str = ""
+
+
+def sender_key(address: str) -> str:
+    # A digest: neither the duplicate key nor the rate counter holds the address itself.
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def own_addresses(recipients: list[str]) -> set[str]:
+    """The addresses the system receives or sends as: mail from them is its own, looping back."""
+    own = {address.strip("<> ").lower() for address in [*recipients, *settings.GEO_SIAC_EMAIL_COMMUNES]}
+    own.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
+    return own - {""}
+
+
+def within_sender_limit(address: str) -> bool:
+    count = count_attempt(f"email:sender:{sender_key(address)[:32]}", settings.GEO_SIAC_EMAIL_SENDER_WINDOW_SECONDS)
+    return count <= settings.GEO_SIAC_EMAIL_PER_SENDER
 
 
 def email_topic():
@@ -43,22 +68,39 @@ def email_topic():
 
 
 def usable_photos(attachments: list[Attachment]) -> tuple[list[tuple[Attachment, ProcessedPhoto]], list[str]]:
-    """Each attachment checked by the one photo path: the photos, and what is wrong with each other one."""
+    """The first GEO_SIAC_EMAIL_MAX_PHOTOS attachments checked by the one photo path: the photos, and what is wrong
+    with each other attachment (the ones over the cap never reach Pillow)."""
+    cap = settings.GEO_SIAC_EMAIL_MAX_PHOTOS
     photos, rejected = [], []
-    for attachment in attachments:
+    for attachment in attachments[:cap]:
         try:
             photos.append((attachment, photo_process(attachment.data)))
         except ValidationError as exc:
             rejected.append(f"{attachment.filename}: {' '.join(exc.messages)}")
+    over = _("se guardan hasta %(max)s adjuntos por correo.") % {"max": cap}
+    rejected += [f"{attachment.filename}: {over}" for attachment in attachments[cap:]]
     return photos, rejected
 
 
-def message_errors(parsed: ParsedEmail, text: str, photos: list, rejected: list[str]) -> dict[str, str]:
+def cut_text(text: str) -> tuple[str, bool]:
+    """The text within GEO_SIAC_MAX_DESCRIPTION, and whether it had to be cut: a citizen's message is never
+    refused for its length."""
+    limit = settings.GEO_SIAC_MAX_DESCRIPTION
+    if len(text) <= limit:
+        return text, False
+    return text[:limit].rstrip(), True
+
+
+def message_errors(
+    parsed: ParsedEmail, text: str, photos: list, rejected: list[str], recipients: list[str]
+) -> dict[str, str]:
     errors = {}
     if not parsed.sender_email:
         errors["reporter_email"] = _("El correo no indica su remitente (From).")
     elif (message := email_error(parsed.sender_email)) is not None:
         errors["reporter_email"] = message
+    elif parsed.sender_email.lower() in own_addresses(recipients):
+        errors["reporter_email"] = _("El correo viene de una dirección de este mismo sistema.")
     if not text and not photos:
         errors["description"] = (
             _("El correo no trae texto ni una foto válida (%(rejected)s).") % {"rejected": "; ".join(rejected)}
@@ -74,31 +116,42 @@ def email_receive(*, raw: bytes, envelope_sender: str, recipients: list[str]) ->
 
     A message whose open request of the sender it quotes (a tracking code in the subject or text) adds its new
     text and photos to that request; any other message, a code of somebody else's included, files a request of
-    the GEO_SIAC_EMAIL_TOPIC topic without a place. Raises ValidationError (the sender's fault: nothing written)
-    or NotReady (the installation's). Attachments that are not valid photos are named to the sender and dropped,
-    the request kept; a message with no text and no valid photo is refused."""
-    parsed = parse_email(raw, envelope_sender=envelope_sender)
+    the GEO_SIAC_EMAIL_TOPIC topic without a place. Only a message the trusted MTA found DMARC-aligned writes into
+    an existing request when GEO_SIAC_EMAIL_REQUIRE_DMARC is on; without it, it files a new one. Raises
+    ValidationError (the sender's fault: nothing written), TooMany (the sender's limit: retry later) or NotReady
+    (the installation's). Attachments that are not valid photos, or over GEO_SIAC_EMAIL_MAX_PHOTOS, are named to the
+    sender and dropped, the request kept; a text over the description's limit is cut and the sender told; a message
+    with no text and no valid photo is refused."""
+    parsed = parse_email(raw, envelope_sender=envelope_sender, authserv_id=settings.GEO_SIAC_EMAIL_AUTHSERV_ID)
     if parsed.automatic:
         return Received("ignored")
-    target = reply_target(parsed.tracking_codes(), parsed.sender_email) if parsed.sender_email else None
-    text = parsed.reply_text() if target else "\n\n".join(part for part in (parsed.subject, parsed.text) if part)
+    trusted = parsed.dmarc_pass or not settings.GEO_SIAC_EMAIL_REQUIRE_DMARC
+    target = reply_target(parsed.tracking_codes(), parsed.sender_email) if parsed.sender_email and trusted else None
+    reply = parsed.reply_text()
+    text, cut = cut_text(reply if target else "\n\n".join(part for part in (parsed.subject, reply) if part))
     photos, rejected = usable_photos(parsed.attachments)
-    if errors := message_errors(parsed, text, photos, rejected):
+    if errors := message_errors(parsed, text, photos, rejected, recipients):
         raise ValidationError(errors)
     outcome = InboundEmail.Outcome.ATTACHED if target else InboundEmail.Outcome.CREATED
     try:
         with transaction.atomic():  # a concurrent delivery of the same message waits here for the first to end
             applied = InboundEmail.objects.create(
-                message_id=parsed.message_id, outcome=outcome, received_at=timezone.now()
+                message_id=parsed.message_id,
+                sender_key=sender_key(parsed.sender_email),
+                outcome=outcome,
+                received_at=timezone.now(),
             )
     except IntegrityError:
-        earlier = applied_email(parsed.message_id)
-        return Received("duplicate", earlier.report.tracking_code if earlier and earlier.report else "")
+        # No tracking code: whoever re-sends a Message-ID must not learn the request it filed.
+        return Received("duplicate")
+    # Counted after the duplicate check (a re-delivery is not a new message) and rolled back with a refusal.
+    if not within_sender_limit(parsed.sender_email):
+        raise TooMany(parsed.sender_email)
     report = attach(target, parsed, text, photos) if target else create(parsed, text, photos, recipients)
     applied.report = report
     applied.save(update_fields=["report"])
-    if rejected:
-        rejected_notice(report, parsed.sender_email, rejected)
+    if rejected or cut:
+        email_notice(report, parsed.sender_email, rejected, cut=cut)
     return Received(outcome, report.tracking_code)
 
 
@@ -133,11 +186,32 @@ def attach(report: Report, parsed: ParsedEmail, text: str, photos: list) -> Repo
     return report
 
 
-def rejected_notice(report: Report, recipient: str, rejected: list[str]) -> None:
+def email_notice(report: Report, recipient: str, rejected: list[str], *, cut: bool) -> None:
+    """What of the message was not kept: its text past the limit, the attachments dropped."""
+    code = report.tracking_code
     with translation.override(report.language):
-        subject = _("Su correo a la solicitud %(code)s: adjuntos no guardados") % {"code": report.tracking_code}
-        body = _(
-            "Recibimos su correo en la solicitud %(code)s, pero no guardamos estos adjuntos:\n%(rejected)s\n"
-            "Solo se guardan fotos JPEG, PNG o WebP. Puede enviarlas en otro correo que cite el código %(code)s."
-        ) % {"code": report.tracking_code, "rejected": "\n".join(f"- {line}" for line in rejected)}
+        if rejected:
+            subject = _("Su correo a la solicitud %(code)s: adjuntos no guardados") % {"code": code}
+        else:
+            subject = _("Su correo a la solicitud %(code)s: texto recortado") % {"code": code}
+        parts = []
+        if cut:
+            parts.append(
+                _(
+                    "Recibimos su correo en la solicitud %(code)s, pero su texto superaba los %(max)s caracteres y "
+                    "guardamos solo los primeros %(max)s. Puede enviar el resto en otro correo que cite el código "
+                    "%(code)s."
+                )
+                % {"code": code, "max": settings.GEO_SIAC_MAX_DESCRIPTION}
+            )
+        if rejected:
+            parts.append(
+                _(
+                    "Recibimos su correo en la solicitud %(code)s, pero no guardamos estos adjuntos:\n%(rejected)s\n"
+                    "Solo se guardan fotos JPEG, PNG o WebP. Puede enviarlas en otro correo que cite el código "
+                    "%(code)s."
+                )
+                % {"code": code, "rejected": "\n".join(f"- {line}" for line in rejected)}
+            )
+    body = "\n\n".join(parts)
     notification_enqueue(report=report, recipient=recipient, language=report.language, subject=subject, body=body)

@@ -163,7 +163,8 @@ def deliver(notification: Notification) -> None:
         notification.subject,
         notification.body,
         to=[notification.recipient],
-        headers=unsubscribe_headers(notification.unsubscribe_url),
+        # RFC 3834: an automatic message, which autoresponders (and our own email intake) must not answer.
+        headers={"Auto-Submitted": "auto-replied", **unsubscribe_headers(notification.unsubscribe_url)},
     ).send(fail_silently=False)
 
 

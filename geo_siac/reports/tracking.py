@@ -12,6 +12,9 @@ from collections.abc import Sequence
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8
 _CLEAN = re.compile(r"[^A-Z0-9]")
+# A code as citizens write it in a message: any case, its dashes typed, spaced or left out (PA-7K3M-Q9XD, pa 7k3m
+# q9xd, PA7K3MQ9XD). Prose can match too (a word of 9-11 such letters); the lookup of the codes sorts it out.
+_CODE_IN_TEXT = re.compile(rf"\b[A-Z0-9]{{1,3}}[- ]?[{ALPHABET}]{{4}}[- ]?[{ALPHABET}]{{4}}\b", re.IGNORECASE)
 # A random byte below 240 (8 x 30) picks a letter uniformly; the bytes above are dropped (rejection sampling).
 _USABLE = 256 - 256 % len(ALPHABET)
 _LETTER_OF_BYTE = bytes(ord(ALPHABET[b % len(ALPHABET)]) if b < _USABLE else 0 for b in range(256))
@@ -58,3 +61,9 @@ def normalize_tracking_code(raw: str) -> str:
         return text
     prefix, body = text[:-LENGTH], text[-LENGTH:]
     return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+def find_tracking_codes(text: str) -> list[str]:
+    """The codes written in `text`, normalized, in the order they appear, each once."""
+    found = (normalize_tracking_code(match.group(0)) for match in _CODE_IN_TEXT.finditer(text or ""))
+    return list(dict.fromkeys(found))

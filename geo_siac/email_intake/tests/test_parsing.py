@@ -35,6 +35,39 @@ def test_tracking_codes_are_found_in_any_case_subject_first_each_once():
     assert found == ["PE-2345-6789", "PA-ABCD-EFGH"]
 
 
+def test_tracking_codes_typed_with_spaces_or_no_dashes_are_found_in_quote_order():
+    found = parsed("el código pe 2345 6789, antes PA7K3MQ9XD", subject="Re: su solicitud PA-7K3M-Q9XD").tracking_codes()
+
+    assert found == ["PA-7K3M-Q9XD", "PE-2345-6789"]
+
+
+def test_dmarc_pass_is_read_only_from_the_trusted_mtas_authentication_results():
+    trusted = "mx.municipio.cl; spf=pass smtp.mailfrom=example.cl; dmarc=pass header.from=example.cl"
+    forged = "mx.example.cl; dmarc=pass header.from=example.cl"
+    failed = "mx.municipio.cl; dmarc=fail header.from=example.cl"
+
+    assert parse_email(
+        raw(Authentication_Results=trusted), envelope_sender="r@x", authserv_id="mx.municipio.cl"
+    ).dmarc_pass
+    assert not parse_email(
+        raw(Authentication_Results=forged), envelope_sender="r@x", authserv_id="mx.municipio.cl"
+    ).dmarc_pass
+    assert not parse_email(
+        raw(Authentication_Results=failed), envelope_sender="r@x", authserv_id="mx.municipio.cl"
+    ).dmarc_pass
+    assert not parse_email(raw(Authentication_Results=trusted), envelope_sender="r@x").dmarc_pass
+
+
+def test_the_trusted_mtas_own_dmarc_result_on_top_decides_over_a_forged_one_below():
+    message = EmailMessage()
+    message["Authentication-Results"] = "mx.municipio.cl; dkim=none; dmarc=fail header.from=example.cl"
+    message["Authentication-Results"] = "mx.municipio.cl; dmarc=pass header.from=example.cl"  # the sender's
+    message["From"] = "rosa@example.cl"
+    message.set_content("Hola")
+
+    assert not parse_email(message.as_bytes(), envelope_sender="r@x", authserv_id="mx.municipio.cl").dmarc_pass
+
+
 def test_html_body_is_read_as_its_text_without_scripts_or_styles():
     html = "<style>p{}</style><p>Hoyo&nbsp;en   la calle</p><div>Frente al 12</div><script>alert(1)</script>"
 

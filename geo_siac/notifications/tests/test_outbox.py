@@ -32,6 +32,10 @@ def test_reporter_gets_a_confirmation_with_the_tracking_link(make_report):
     assert report.tracking_code in message.subject
     assert f"http://127.0.0.1:8000/seguimiento/{report.tracking_code}/" in message.body
 
+    # RFC 3834: autoresponders (and GeoSIAC's own email intake) must not answer it.
+    assert message.extra_headers["Auto-Submitted"] == "auto-replied"
+    assert "Auto-Submitted: auto-replied" in message.message().as_string()
+
 
 def test_status_change_notifies_reporter_and_followers_each_in_their_language(make_report):
     report = make_report(reporter_email="rosa@example.cl")
