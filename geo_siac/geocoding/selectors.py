@@ -80,15 +80,18 @@ LIKENESS = "similarity(%(text)s, e.search_text)"
 # The entries of the names chosen for the query (the CTE `names`): an address with the query's house number comes
 # first. Among the entries of one name, the shortest adds the fewest words to it (the street before its addresses
 # and corners), and length costs nothing where similarity() costs 15 us a row on the hundreds of entries of 10
-# names.
+# names. A name's score is looked up in an array: a join to the CTE was planned as a scan of it per entry.
 NAMED_SEARCH = SIMILAR_SEARCH.format(
     then="-length(e.search_text)",
     columns=COLUMNS,
     source=FROM_SERVED
     + """
-JOIN LATERAL (SELECT max(n.score) AS score FROM names n WHERE n.id IN (e.name_id, e.cross_name_id)) AS named ON true""",
-    match="(e.name_id = ANY(ARRAY(SELECT id FROM names)) OR e.cross_name_id = ANY(ARRAY(SELECT id FROM names)))",
-    score="named.score + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
+
+CROSS JOIN (SELECT array_agg(id) AS ids, array_agg(score) AS scores FROM names) AS named""",
+    match="(e.name_id = ANY(named.ids) OR e.cross_name_id = ANY(named.ids))",
+    score="greatest(named.scores[array_position(named.ids, e.name_id)],"
+    " named.scores[array_position(named.ids, e.cross_name_id)])"
+    " + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
 )
 # The intersections of a name chosen for A (CTE `first_names`) with one chosen for B (`second_names`), in either
 # order, ranked by both word similarities.
@@ -119,36 +122,44 @@ CROSSING_SEARCH = SIMILAR_SEARCH.format(
     score="word_similarity(%(first)s, e.search_text) + word_similarity(%(second)s, e.search_text)",
 )
 
-# The readings of the query's words, one row a word: a word some name holds is read as itself; one no name holds (a
-# typo, a word being typed) as the words of the names most like it (the trigram similarity of pg_trgm's %, on the
-# words' GIN index); one like no word, or an unknown one shorter than MIN_NORMALISED_LENGTH, is left out (no row).
+# The readings of the query's words, one row a word: a word some name holds is `known` and read as itself; one no
+# name holds (a typo, a word being typed) as the words of the names most like it (the trigram similarity of
+# pg_trgm's %, on the words' GIN index); one like no word, or an unknown one shorter than MIN_NORMALISED_LENGTH, has
+# no reading and is left out.
 WORD_READINGS_CTE = """
 {alias}_readings AS MATERIALIZED (
-    SELECT w.i, CASE WHEN EXISTS (SELECT 1 FROM geocoding_gazetteerword k WHERE k.word = w.word) THEN ARRAY[w.word]
-                     WHEN length(w.word) >= %(min_length)s THEN ARRAY(
-                         SELECT k.word FROM geocoding_gazetteerword k WHERE k.word %% w.word
-                         ORDER BY similarity(k.word, w.word) DESC, k.word LIMIT %(readings)s)
-                END AS words
+    SELECT w.i, k.word IS NOT NULL AS known,
+           CASE WHEN k.word IS NOT NULL THEN ARRAY[w.word]
+                WHEN length(w.word) >= %(min_length)s THEN ARRAY(
+                    SELECT l.word FROM geocoding_gazetteerword l WHERE l.word %% w.word
+                    ORDER BY similarity(l.word, w.word) DESC, l.word LIMIT %(readings)s)
+           END AS words
     FROM unnest(%({alias}_words)s::text[]) WITH ORDINALITY AS w(word, i)
+    LEFT JOIN geocoding_gazetteerword k ON k.word = w.word
     WHERE {when}
 )"""
 WORD_READINGS = 5
-# A word left out is given the first usable word's readings: its condition then repeats another and costs nothing,
-# and every condition stays a plain && the GIN index of the names' words answers (all of them together).
-READING = (
-    "(SELECT coalesce((SELECT r.words FROM {alias}_readings r WHERE r.i = {i} AND cardinality(r.words) > 0),"
-    " (SELECT r.words FROM {alias}_readings r WHERE cardinality(r.words) > 0 ORDER BY r.i LIMIT 1)))"
-)
-# The names holding one reading of every word of the query, best first: word_similarity to the whole query (the
-# house number too), and the whole name's similarity to the words, which tells "soto carrasco" from "soto carrera"
-# for "soto carrbsco" and "molina morales" from "metro molina morales" for "molina morbles". Only the shortest
-# NAME_POOL are ranked: each holds all the query's words, so a longer one only adds words, and ranking thousands (a
-# common name) costs 20 us each.
+# The names holding one reading of every word of the query: all the known words (one @>) and one of the readings of
+# the first misspelt word (one &&), both answered together by the GIN index of the names' words, then one reading
+# of each other misspelt word (checked name by name, so only when there are two). With no misspelt word the && repeats the known words; with no reading at all it is
+# NULL and no name is chosen. Best first: word_similarity to the whole query (the house number too), and the whole
+# name's similarity to the words, which tells "soto carrasco" from "soto carrera" for "soto carrbsco" and "molina
+# morales" from "metro molina morales" for "molina morbles". Only the shortest NAME_POOL are ranked: each holds all
+# the query's words, so a longer one only adds words, and ranking thousands (a common name) costs 20 us each.
 NAMES_CTE = """
 {alias} AS MATERIALIZED (
     SELECT id, (word_similarity(%({alias}_ranked_by)s, text) + similarity(%({alias}_street)s, text)) / 2 AS score
     FROM (
-        SELECT n.id, n.text FROM geocoding_gazetteername n WHERE {conditions}
+        SELECT n.id, n.text FROM geocoding_gazetteername n
+        WHERE string_to_array(n.text, ' ') @> (
+                SELECT coalesce(array_agg(r.words[1]), '{{}}') FROM {alias}_readings r WHERE r.known)
+          AND string_to_array(n.text, ' ') && coalesce(
+                (SELECT r.words FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0
+                 ORDER BY r.i LIMIT 1),
+                (SELECT array_agg(r.words[1]) FROM {alias}_readings r WHERE r.known))
+          AND ((SELECT count(*) FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0) < 2
+               OR NOT EXISTS (SELECT 1 FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0
+                              AND NOT string_to_array(n.text, ' ') && r.words))
         ORDER BY length(n.text), n.id LIMIT %(pool)s
     ) AS shortest
     ORDER BY score DESC, length(text), id
@@ -162,13 +173,9 @@ def names_ctes(alias: str, words: str, ranked_by: str, when: str = "true") -> tu
     """The CTEs `{alias}_readings` and `{alias}` (the ids and scores of the names that hold `words`, normalised, or
     the words most like them, ranked by their likeness to `ranked_by` and to `words`) and their parameters. Nothing
     is read unless `when` (SQL) holds."""
-    distinct = list(dict.fromkeys(words.split()))
-    conditions = " AND ".join(
-        f"string_to_array(n.text, ' ') && {READING.format(alias=alias, i=i)}" for i in range(1, len(distinct) + 1)
-    )
-    ctes = [WORD_READINGS_CTE.format(alias=alias, when=when), NAMES_CTE.format(alias=alias, conditions=conditions)]
+    ctes = [WORD_READINGS_CTE.format(alias=alias, when=when), NAMES_CTE.format(alias=alias)]
     params = {
-        f"{alias}_words": distinct,
+        f"{alias}_words": list(dict.fromkeys(words.split())),
         f"{alias}_ranked_by": ranked_by,
         f"{alias}_street": words,
         "min_length": MIN_NORMALISED_LENGTH,
