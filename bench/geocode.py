@@ -13,7 +13,8 @@ nothing. Then it times, in this process, through the Django connection:
   limit 10;
 - geocode_reverse for random points in the region.
 For the misspelt labels and "A con B" it also prints how often the first answer bears the entry's label.
-Targets: search p95 <= 30 ms, reverse p95 <= 10 ms.
+Targets: search p95 <= 30 ms, reverse p95 <= 10 ms. It prints the load average before and after the timings.
+A second run reuses the loaded gazetteer (same GEO_SIAC_BENCH_DB, at least --entries entries).
 """
 
 import argparse
@@ -276,6 +277,11 @@ def percentiles(label: str, samples: list[float]) -> None:
     )
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine inflates every timing, so say how much."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def timed(action) -> float:
     started = time.perf_counter()
     action()
@@ -300,7 +306,7 @@ def main() -> None:
     load(args.entries)
     rng = random.Random(7)
     total = GazetteerEntry.objects.count()
-    print(f"gazetteer: {total:,} entries")
+    print(f"gazetteer: {total:,} entries; load average before the timings: {load_average()}")
     ids = rng.sample(
         range(1, GazetteerEntry.objects.order_by("-id").values_list("id", flat=True).first() + 1), args.queries * 2
     )
@@ -333,6 +339,7 @@ def main() -> None:
     for point in points[:20]:
         geocode_reverse(point)
     percentiles("reverse", [timed(lambda p=point: geocode_reverse(p)) for point in points])
+    print(f"load average after the timings: {load_average()}")
 
 
 if __name__ == "__main__":

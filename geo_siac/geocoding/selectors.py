@@ -42,12 +42,19 @@ def normalise(*texts: str) -> list[str]:
         return list(cursor.fetchone())
 
 
-def served_commune_ids(cuts: Iterable[str] | None) -> list[int]:
-    """The served comunas among `cuts` (all served comunas when None): results never come from elsewhere."""
+def normalised_and_served(cursor, texts: list[str], cuts: Iterable[str] | None) -> tuple[list[str], list[int]]:
+    """`texts` normalised and the ids of the served comunas among `cuts` (all served comunas when None), in one
+    statement: results never come from elsewhere, and every round trip costs milliseconds on a loaded machine."""
     communes = Commune.objects.active()
     if cuts is not None:
         communes = communes.filter(cut__in=list(cuts))
-    return list(communes.values_list("id", flat=True))
+    served_sql, served_params = communes.values("id").query.sql_with_params()
+    cursor.execute(
+        "SELECT " + ", ".join(["geocoding_normalise(%s)"] * len(texts)) + f", ARRAY({served_sql})",
+        [*texts, *served_params],
+    )
+    *normalised, served = cursor.fetchone()
+    return normalised, list(served)
 
 
 COLUMNS = "e.id, e.label, e.kind, ST_X(e.point), ST_Y(e.point), c.cut, c.name"
@@ -70,27 +77,31 @@ ORDER BY score DESC, {then} DESC, e.label, e.id
 LIMIT %(limit)s
 """
 LIKENESS = "similarity(%(text)s, e.search_text)"
-# The entries of the names chosen for the query: an address with the query's house number comes first. Among the
-# entries of one name, the shortest adds the fewest words to it (the street before its addresses and corners), and
-# length costs nothing where similarity() costs 15 us a row on the hundreds of entries of 10 names.
+# The entries of the names chosen for the query (the CTE `names`): an address with the query's house number comes
+# first. Among the entries of one name, the shortest adds the fewest words to it (the street before its addresses
+# and corners), and length costs nothing where similarity() costs 15 us a row on the hundreds of entries of 10
+# names. A name's score is looked up in an array: a join to the CTE was planned as a scan of it per entry.
 NAMED_SEARCH = SIMILAR_SEARCH.format(
     then="-length(e.search_text)",
     columns=COLUMNS,
     source=FROM_SERVED
     + """
-JOIN LATERAL (SELECT max(n.score) AS score FROM unnest(%(names)s::bigint[], %(scores)s::float8[]) AS n(id, score)
-              WHERE n.id IN (e.name_id, e.cross_name_id)) AS named ON true""",
-    match="(e.name_id = ANY(%(names)s) OR e.cross_name_id = ANY(%(names)s))",
-    score="named.score + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
+
+CROSS JOIN (SELECT array_agg(id) AS ids, array_agg(score) AS scores FROM names) AS named""",
+    match="(e.name_id = ANY(named.ids) OR e.cross_name_id = ANY(named.ids))",
+    score="greatest(named.scores[array_position(named.ids, e.name_id)],"
+    " named.scores[array_position(named.ids, e.cross_name_id)])"
+    " + CASE WHEN e.number IS NOT NULL AND e.number = %(number)s THEN 0.1 ELSE 0 END",
 )
-# The intersections of a name chosen for A with one chosen for B, in either order, ranked by both word similarities.
+# The intersections of a name chosen for A (CTE `first_names`) with one chosen for B (`second_names`), in either
+# order, ranked by both word similarities.
 CROSSING_NAMED_SEARCH = SIMILAR_SEARCH.format(
     then=LIKENESS,
     columns=COLUMNS,
     source=FROM_SERVED,
     match="""e.kind = 'intersection'
-  AND ((e.name_id = ANY(%(first_names)s) AND e.cross_name_id = ANY(%(second_names)s))
-    OR (e.name_id = ANY(%(second_names)s) AND e.cross_name_id = ANY(%(first_names)s)))""",
+  AND ((e.name_id = ANY(ARRAY(SELECT id FROM first_names)) AND e.cross_name_id = ANY(ARRAY(SELECT id FROM second_names)))
+    OR (e.name_id = ANY(ARRAY(SELECT id FROM second_names)) AND e.cross_name_id = ANY(ARRAY(SELECT id FROM first_names))))""",
     score="word_similarity(%(first)s, e.search_text) + word_similarity(%(second)s, e.search_text)",
 )
 # When the names find nothing: every word of the query within a word of the entry (pg_trgm's <%, word_similarity >=
@@ -111,60 +122,72 @@ CROSSING_SEARCH = SIMILAR_SEARCH.format(
     score="word_similarity(%(first)s, e.search_text) + word_similarity(%(second)s, e.search_text)",
 )
 
-# A query's word that no name holds (a typo, a word being typed) is read as the words of the names most like it (the
-# trigram similarity of pg_trgm's %, on the words' GIN index); one like no word is left out.
-KNOWN_WORDS = "SELECT word FROM geocoding_gazetteerword WHERE word = ANY(%(words)s)"
-LIKE_WORDS = """
-SELECT word FROM geocoding_gazetteerword WHERE word %% %(word)s
-ORDER BY similarity(word, %(word)s) DESC, word
-LIMIT %(count)s
-"""
+# The readings of the query's words, one row a word: a word some name holds is `known` and read as itself; one no
+# name holds (a typo, a word being typed) as the words of the names most like it (the trigram similarity of
+# pg_trgm's %, on the words' GIN index); one like no word, or an unknown one shorter than MIN_NORMALISED_LENGTH, has
+# no reading and is left out.
+WORD_READINGS_CTE = """
+{alias}_readings AS MATERIALIZED (
+    SELECT w.i, k.word IS NOT NULL AS known,
+           CASE WHEN k.word IS NOT NULL THEN ARRAY[w.word]
+                WHEN length(w.word) >= %(min_length)s THEN ARRAY(
+                    SELECT l.word FROM geocoding_gazetteerword l WHERE l.word %% w.word
+                    ORDER BY similarity(l.word, w.word) DESC, l.word LIMIT %(readings)s)
+           END AS words
+    FROM unnest(%({alias}_words)s::text[]) WITH ORDINALITY AS w(word, i)
+    LEFT JOIN geocoding_gazetteerword k ON k.word = w.word
+    WHERE {when}
+)"""
 WORD_READINGS = 5
-# The names holding one reading of every word of the query, best first: word_similarity to the whole query (the
-# house number too), and the whole name's similarity to the words, which tells "soto carrasco" from "soto carrera"
-# for "soto carrbsco" and "molina morales" from "metro molina morales" for "molina morbles". Only the shortest
-# NAME_POOL are ranked: each holds all the query's words, so a longer one only adds words, and ranking thousands (a
-# common name) costs 20 us each.
-NAME_SEARCH = """
-SELECT id, (word_similarity(%(text)s, text) + similarity(%(words)s, text)) / 2 AS score FROM (
-    SELECT n.id, n.text FROM geocoding_gazetteername n WHERE {conditions}
-    ORDER BY length(n.text), n.id LIMIT %(pool)s
-) AS shortest
-ORDER BY score DESC, length(text), id
-LIMIT %(names)s
-"""
+# The names holding one reading of every word of the query: all the known words (one @>) and one of the readings of
+# the first misspelt word (one &&), both answered together by the GIN index of the names' words, then one reading
+# of each other misspelt word (checked name by name, so only when there are two). With no misspelt word the && repeats the known words; with no reading at all it is
+# NULL and no name is chosen. Best first: word_similarity to the whole query (the house number too), and the whole
+# name's similarity to the words, which tells "soto carrasco" from "soto carrera" for "soto carrbsco" and "molina
+# morales" from "metro molina morales" for "molina morbles". Only the shortest NAME_POOL are ranked: each holds all
+# the query's words, so a longer one only adds words, and ranking thousands (a common name) costs 20 us each.
+NAMES_CTE = """
+{alias} AS MATERIALIZED (
+    SELECT id, (word_similarity(%({alias}_ranked_by)s, text) + similarity(%({alias}_street)s, text)) / 2 AS score
+    FROM (
+        SELECT n.id, n.text FROM geocoding_gazetteername n
+        WHERE string_to_array(n.text, ' ') @> (
+                SELECT coalesce(array_agg(r.words[1]), '{{}}') FROM {alias}_readings r WHERE r.known)
+          AND string_to_array(n.text, ' ') && coalesce(
+                (SELECT r.words FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0
+                 ORDER BY r.i LIMIT 1),
+                (SELECT array_agg(r.words[1]) FROM {alias}_readings r WHERE r.known))
+          AND ((SELECT count(*) FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0) < 2
+               OR NOT EXISTS (SELECT 1 FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0
+                              AND NOT string_to_array(n.text, ' ') && r.words))
+        ORDER BY length(n.text), n.id LIMIT %(pool)s
+    ) AS shortest
+    ORDER BY score DESC, length(text), id
+    LIMIT %(names)s
+)"""
 NAME_POOL = 100
 NAME_CANDIDATES = 10
 
 
-def names_like(cursor, words: str, ranked_by: str) -> tuple[list[int], list[float]]:
-    """The ids and scores of the names that hold `words` (normalised) or the words most like them, ranked by their
-    likeness to `ranked_by` and to `words`."""
-    cursor.execute(KNOWN_WORDS, {"words": words.split()})
-    known = {row[0] for row in cursor.fetchall()}
-    readings = []
-    for word in dict.fromkeys(words.split()):
-        if word not in known and len(word) >= MIN_NORMALISED_LENGTH:
-            cursor.execute(LIKE_WORDS, {"word": word, "count": WORD_READINGS})
-            readings.append([row[0] for row in cursor.fetchall()])
-        else:
-            readings.append([word] if word in known else [])
-    readings = [words for words in readings if words]
-    if not readings:
-        return [], []
-    conditions = " AND ".join(f"string_to_array(n.text, ' ') && %(words{i})s" for i in range(len(readings)))
-    cursor.execute(
-        NAME_SEARCH.format(conditions=conditions),
-        {
-            "text": ranked_by,
-            "words": words,
-            "pool": NAME_POOL,
-            "names": NAME_CANDIDATES,
-            **{f"words{i}": words for i, words in enumerate(readings)},
-        },
-    )
-    rows = cursor.fetchall()
-    return [row[0] for row in rows], [row[1] for row in rows]
+def names_ctes(alias: str, words: str, ranked_by: str, when: str = "true") -> tuple[list[str], dict]:
+    """The CTEs `{alias}_readings` and `{alias}` (the ids and scores of the names that hold `words`, normalised, or
+    the words most like them, ranked by their likeness to `ranked_by` and to `words`) and their parameters. Nothing
+    is read unless `when` (SQL) holds."""
+    ctes = [WORD_READINGS_CTE.format(alias=alias, when=when), NAMES_CTE.format(alias=alias)]
+    params = {
+        f"{alias}_words": list(dict.fromkeys(words.split())),
+        f"{alias}_ranked_by": ranked_by,
+        f"{alias}_street": words,
+        "min_length": MIN_NORMALISED_LENGTH,
+        "readings": WORD_READINGS,
+        "pool": NAME_POOL,
+        "names": NAME_CANDIDATES,
+    }
+    return ctes, params
+
+
+def with_ctes(ctes: list[str], statement: str) -> str:
+    return "WITH " + ",".join(ctes) + "\n" + statement
 
 
 def fetch(cursor, statement: str, params: dict) -> list[tuple]:
@@ -173,22 +196,28 @@ def fetch(cursor, statement: str, params: dict) -> list[tuple]:
 
 
 def crossing_rows(cursor, params: dict) -> list[tuple]:
-    """The intersections of the names like A with those like B; of all the entries when the names give none."""
-    first_names, _scores = names_like(cursor, params["first"], params["first"])
-    second_names, _scores = names_like(cursor, params["second"], params["second"])
-    rows = (
-        fetch(cursor, CROSSING_NAMED_SEARCH, {**params, "first_names": first_names, "second_names": second_names})
-        if first_names and second_names
-        else []
+    """The intersections of the names like A with those like B, in one statement; of all the entries when the names
+    give none."""
+    first_ctes, first_params = names_ctes("first_names", params["first"], params["first"])
+    second_ctes, second_params = names_ctes("second_names", params["second"], params["second"])
+    rows = fetch(
+        cursor,
+        with_ctes(first_ctes + second_ctes, CROSSING_NAMED_SEARCH),
+        {**params, **first_params, **second_params},
     )
     return rows or fetch(cursor, CROSSING_SEARCH, params)
 
 
-def similar_rows(cursor, street: str, params: dict) -> list[tuple]:
-    """The entries of the names holding the words of `street` (the query without its house number), ranked by the
-    names' likeness to the whole query; of all the entries when the names give none."""
-    names, scores = names_like(cursor, street, params["text"])
-    rows = fetch(cursor, NAMED_SEARCH, {**params, "names": names, "scores": scores}) if names else []
+def prefix_or_similar_rows(cursor, street: str, params: dict) -> list[tuple]:
+    """The entries that begin with the query, or else those of the names holding the words of `street` (the query
+    without its house number), ranked by the names' likeness to the whole query; of all the entries when the names
+    give none too."""
+    ctes, names_params = names_ctes("names", street, params["text"], when="NOT EXISTS (SELECT 1 FROM prefix)")
+    statement = with_ctes(
+        [f"prefix AS MATERIALIZED ({PREFIX_SEARCH})", *ctes],
+        "SELECT * FROM prefix UNION ALL (" + NAMED_SEARCH + ")",
+    )
+    rows = fetch(cursor, statement, {**params, **names_params})
     return rows or fetch(cursor, WORDS_SEARCH, params)
 
 
@@ -198,27 +227,30 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
     does, those similar to it word by word (a typo, words in another order): first among the entries of the names
     that hold the query's words, then, when those give nothing, among all the entries."""
     parts = CROSSING.split(q.strip(), maxsplit=1)
-    text, *crossing = normalise(q, *parts) if len(parts) == 2 else normalise(q)
-    if len(text) < MIN_NORMALISED_LENGTH:
-        return []
-    last = text.rsplit(" ", 1)[-1]
-    street = text.rsplit(" ", 1)[0] if last.isdigit() and " " in text else text
-    # Normalised text holds only [a-z0-9 ]: the texts that begin with `text` sort before `text` with its last
-    # character raised by one.
-    params = {
-        "text": text,
-        "after": text[:-1] + chr(ord(text[-1]) + 1),
-        "number": int(last) if last.isdigit() else None,
-        "communes": served_commune_ids(communes),
-        "limit": limit,
-    }
     with connection.cursor() as cursor:
+        (text, *crossing), served = normalised_and_served(cursor, [q, *parts] if len(parts) == 2 else [q], communes)
+        if len(text) < MIN_NORMALISED_LENGTH:
+            return []
+        last = text.rsplit(" ", 1)[-1]
+        street = text.rsplit(" ", 1)[0] if last.isdigit() and " " in text else text
+        # Normalised text holds only [a-z0-9 ]: the texts that begin with `text` sort before `text` with its last
+        # character raised by one.
+        params = {
+            "text": text,
+            "after": text[:-1] + chr(ord(text[-1]) + 1),
+            "number": int(last) if last.isdigit() else None,
+            "communes": served,
+            "limit": limit,
+        }
         rows = []
         if crossing and all(crossing):
             rows = crossing_rows(cursor, {**params, "first": crossing[0], "second": crossing[1]})
-        rows = rows or fetch(cursor, PREFIX_SEARCH, params)
-        if not rows and len(text) >= MIN_SIMILAR_LENGTH:
-            rows = similar_rows(cursor, street, params)
+        if not rows:
+            rows = (
+                prefix_or_similar_rows(cursor, street, params)
+                if len(text) >= MIN_SIMILAR_LENGTH
+                else fetch(cursor, PREFIX_SEARCH, params)
+            )
     return [
         Place(label, kind, x, y, cut, name, score=float(score)) for _id, label, kind, x, y, cut, name, score in rows
     ]

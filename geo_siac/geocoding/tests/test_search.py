@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from geo_siac.geocoding.models import EntryKind
@@ -136,3 +138,20 @@ def test_a_pin_far_from_every_entry_or_outside_the_served_comunas_has_no_descrip
     assert geocode_reverse(Point(-70.50, -33.64, srid=4326)) is None
     settings.GEO_SIAC_REVERSE_MAX_METRES = 10
     assert geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326)) is None
+
+
+@pytest.mark.parametrize(
+    "q, statements",
+    [
+        ("concha y to", 2),  # a prefix: normalised with the served comunas, then the prefix
+        ("conxha y toro 1820", 2),  # a typo: the prefix, the words' readings, the names and their entries in one
+        ("ejercito libertasor con pedro nunez", 2),  # "A con B": both streets' names and their crossings in one
+    ],
+)
+def test_a_search_takes_two_statements_whether_typed_misspelt_or_a_crossing(gazetteer, q, statements):
+    # Each round trip costs milliseconds at p95 on a loaded machine (docs/performance.md, geocoding): the typo
+    # path took seven.
+    with CaptureQueriesContext(connection) as queries:
+        found = geocode_search(q)
+    assert found, q
+    assert len(queries) == statements, [query["sql"][:80] for query in queries]
