@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows, rule
-from geo_siac.catalogue.models import Category
+from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day, request_deadline
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent
@@ -324,3 +324,27 @@ def report_reclassify(
             report=locked, message=lambda language, email: notice_message(locked, language, RECLASSIFIED_NOTICE, params)
         )
     return locked
+
+
+@transaction.atomic
+def report_assign_department(
+    *, report: Report, department: Department, reason: str = "", actor=None, seen_updated_at=None
+) -> Report:
+    """A supervisor names the department that answers an open request no crew holds (a request without a place in
+    the OIRS triage queue, or one its topic's department should not answer); a crew's request answers to the
+    crew's department, so it is rerouted to another crew instead."""
+    locked = lock_report(report, seen_updated_at)
+    if locked.status not in OPEN:
+        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}})
+    if locked.crew_id is not None:
+        raise ValidationError(
+            {"department": _("La atiende %(crew)s: derívela a otra cuadrilla.") % {"crew": locked.crew.name}}
+        )
+    if locked.department_id == department.pk:
+        raise Unchanged({"department": _("Ya está asignada a %(department)s.") % {"department": department.name}})
+    previous = locked.department.name if locked.department_id else _("cola de triage")
+    note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
+    if reason.strip():
+        note = f"{note} {reason.strip()}"
+    locked.department = department
+    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])
