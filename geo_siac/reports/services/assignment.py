@@ -240,6 +240,20 @@ def reclassify_refusal(locked: Report, found: Category) -> dict[str, str]:
             )
         }
     kind_rule = rule(found.kind)
+    if (
+        found.kind == RequestKind.SERVICE_REQUEST
+        and locked.kind != found.kind
+        and locked.events.filter(is_public=True).exclude(note="").exists()
+    ):
+        # A service request's public notes are published (selectors.published_events); these were written to one
+        # identified person.
+        return {
+            "category": _(
+                "Ya se le escribió al vecino como «%(kind)s»: esos mensajes no pueden publicarse como los de una "
+                "solicitud de servicio. Registre una nueva solicitud de servicio."
+            )
+            % {"kind": RequestKind(locked.kind).label}
+        }
     if kind_rule.place_required and locked.location is None:
         return {
             "category": _(

@@ -156,6 +156,32 @@ def test_a_placed_service_request_reclassified_as_a_complaint_is_routed_as_repor
     )
 
 
+def test_a_placed_complaint_becomes_a_service_request_until_it_was_answered_in_public_notes(communes, crews):
+    def placed_complaint():
+        return report_create(
+            kind=RequestKind.COMPLAINT,
+            category="reclamo-servicio",
+            latitude=WEST_POINT[0],
+            longitude=WEST_POINT[1],
+            channel="web",
+            description="Escombros frente a mi casa hace un mes.",
+            reporter_email=CITIZEN,
+        )
+
+    quiet = report_reclassify(report=placed_complaint(), category="retiro-escombros", reason="Es un retiro.")
+    assert (quiet.kind, quiet.crew) == (RequestKind.SERVICE_REQUEST, crews["A"])
+    answered = placed_complaint()
+    report_change_status(
+        report=answered,
+        status=Status.IN_PROGRESS,
+        note="Sra. Rosa, revisaremos su caso personalmente.",
+        note_is_public=True,
+        actor=crews["supervisor"],
+    )
+    errors = refused(answered, category="retiro-escombros")
+    assert "Ya se le escribió al vecino como «Reclamo»" in errors["category"][0]
+
+
 def refused(report, **kwargs) -> dict:
     before = snapshot(report)
     with pytest.raises(ValidationError) as error:
