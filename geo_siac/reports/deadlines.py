@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import LEY_20285_DAYS
+from geo_siac.catalogue.kinds import LEY_20285_DAYS, response_days
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -70,6 +70,12 @@ def deadline(day: date, business_days: int, *, closed_days: Collection[date]) ->
     installation's closed days have no default, so that no caller can leave them out by forgetting them."""
     due = add_business_days(day, business_days, closed_days=closed_days)
     return datetime.combine(due, time(23, 59, 59), tzinfo=SANTIAGO)
+
+
+def request_deadline(received_at: datetime, kind: str, topic_days: int, *, closed_days: Collection[date]) -> datetime:
+    """The deadline of a request of `kind` on a topic promising `topic_days`, received at `received_at`: the one
+    rule of report_create and of a reclassification (report_reclassify), which counts again from the same day."""
+    return deadline(local_day(received_at), response_days(kind, topic_days), closed_days=closed_days)
 
 
 def due_soon_before(now: datetime, *, closed_days: Collection[date]) -> datetime:

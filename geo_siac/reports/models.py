@@ -256,6 +256,7 @@ class EventKind(models.TextChoices):
     EXTENDED = "extended", _("Prórroga")
     CITIZEN_INFO = "citizen_info", _("Información agregada por el vecino")
     CORRECTION = "correction", _("Subsanación")
+    RECLASSIFIED = "reclassified", _("Reclasificación")
 
 
 class ReportEvent(models.Model):

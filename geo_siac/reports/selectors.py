@@ -412,9 +412,11 @@ def supervision_reports(
     triage: bool = False,
     status: str = "",
     overdue: bool = False,
+    placeless: bool = False,
 ) -> QuerySet[Report]:
     """Open reports under the supervision page's filters, soonest deadline first. `zone` matches every version of
-    that zone (a redrawn zone is the same zone); `triage` keeps the reports no crew answers."""
+    that zone (a redrawn zone is the same zone); `triage` keeps the reports no crew answers; `placeless` the
+    requests without a place."""
     reports = open_reports()
     if category is not None:
         reports = reports.filter(category=category)
@@ -428,6 +430,8 @@ def supervision_reports(
         reports = reports.filter(status=status)
     if overdue:
         reports = reports.filter(deadline_state=DeadlineState.OVERDUE)
+    if placeless:
+        reports = reports.filter(location__isnull=True)
     return reports
 
 

@@ -40,10 +40,12 @@ from geo_siac.reports.services import (
     information_correction_request,
     information_extend,
     report_answer,
+    report_assign_department,
     report_bulk_update,
     report_change_status,
     report_extend_deadline,
     report_merge_duplicate,
+    report_reclassify,
     report_refer,
     report_reroute,
     report_return,
@@ -56,11 +58,13 @@ from geo_siac.workspace.access import crew_required, seen_report, seen_token, su
 from geo_siac.workspace.forms import (
     BulkForm,
     CorrectionForm,
+    DepartmentForm,
     ExtendForm,
     LegalAnswerForm,
     LegalExtendForm,
     MergeForm,
     ReasonForm,
+    ReclassifyForm,
     ReferForm,
     RerouteForm,
     StatusForm,
@@ -160,6 +164,8 @@ def detail_context(request, report: Report, **forms) -> dict:
     if context["is_supervisor"]:
         context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen)
         context["extend_form"] = forms.get("extend_form") or ExtendForm(initial=seen)
+        context["department_form"] = forms.get("department_form") or DepartmentForm(initial=seen)
+        context["reclassify_form"] = forms.get("reclassify_form") or ReclassifyForm(report=report, initial=seen)
         context["kind_actions"] = rule(report.kind).actions
         context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
         for name, (form_class, _action) in KIND_STEPS.items():
@@ -265,6 +271,44 @@ def extend(request, code):
         lambda data: report_extend_deadline(
             report=report,
             business_days=data["business_days"],
+            reason=data["reason"],
+            actor=request.user,
+            seen_updated_at=data["seen"],
+        ),
+    )
+
+
+@supervisor_required
+@require_POST
+def reclassify(request, code):
+    report = find_report(request, code)
+    return apply(
+        request,
+        report,
+        "reclassify_form",
+        ReclassifyForm(request.POST, report=report),
+        lambda data: report_reclassify(
+            report=report,
+            category=data["category"],
+            reason=data["reason"],
+            actor=request.user,
+            seen_updated_at=data["seen"],
+        ),
+    )
+
+
+@supervisor_required
+@require_POST
+def assign_department(request, code):
+    report = find_report(request, code)
+    return apply(
+        request,
+        report,
+        "department_form",
+        DepartmentForm(request.POST),
+        lambda data: report_assign_department(
+            report=report,
+            department=data["department"],
             reason=data["reason"],
             actor=request.user,
             seen_updated_at=data["seen"],
@@ -500,7 +544,14 @@ def supervision_page(request, *, form=None, merge_form=None, selected=frozenset(
     reports = supervision_reports(**filters.filters()) if filters.is_valid() else open_reports()
     paginator = Paginator(reports.values_list("pk", flat=True), settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("pagina"))
-    rows = labelled(open_reports().filter(pk__in=list(page.object_list)).annotate(lng=LONGITUDE, lat=LATITUDE))
+    rows = labelled(
+        open_reports()
+        .filter(pk__in=list(page.object_list))
+        .select_related("received_at", "department")
+        .annotate(lng=LONGITUDE, lat=LATITUDE)
+    )
+    for row in rows:
+        row.kind_actions = rule(row.kind).actions  # which of the row's links apply (the supervision list's)
     query = request.GET.copy()
     query.pop("pagina", None)
     return render(

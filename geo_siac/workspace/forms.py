@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
-from geo_siac.catalogue.models import Category, Institution
+from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.reports.models import ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
@@ -157,6 +157,42 @@ class ReferForm(forms.Form):
     seen = SeenField(required=False)
 
 
+class DepartmentForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=_("Dirección responsable"), queryset=Department.objects.order_by("name"), empty_label="—"
+    )
+    reason = forms.CharField(label=_("Motivo (opcional)"), required=False, max_length=1000)
+    seen = SeenField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_department_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReclassifyForm(forms.Form):
+    """Another topic for a request, the active topics grouped by kind; report_reclassify checks the choice. A request
+    without a place is not offered the service catalogue, whose kind needs one."""
+
+    category = forms.ChoiceField(label=_("Nuevo tema"))
+    reason = forms.CharField(label=_("Motivo (interno)"), max_length=1000)
+    seen = SeenField(required=False)
+
+    def __init__(self, *args, report, **kwargs):
+        # Its own ids: the page's other forms also have a "reason".
+        kwargs.setdefault("auto_id", "id_reclassify_%s")
+        super().__init__(*args, **kwargs)
+        topics = Category.objects.filter(is_active=True).order_by("name_es")
+        if report.location is None:
+            topics = topics.exclude(kind=RequestKind.SERVICE_REQUEST)
+        by_kind = {kind: [] for kind in RequestKind}
+        for topic in topics:
+            by_kind[topic.kind].append((topic.service_code, topic.name))
+        self.fields["category"].choices = [
+            ("", _("— Elija el tema —")),
+            *[(kind.label, choices) for kind, choices in by_kind.items() if choices],
+        ]
+
+
 class BulkForm(forms.Form):
     reports = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     crew = forms.ModelChoiceField(
@@ -196,6 +232,7 @@ class SupervisionFilterForm(forms.Form):
         choices=[("", _("Todos los abiertos")), *[(s.value, s.label) for s in Status if s in OPEN]],
     )
     vencidas = forms.BooleanField(label=_("Solo vencidas"), required=False)
+    sin_lugar = forms.BooleanField(label=_("Solo sin lugar (reclamos, consultas, correo, WhatsApp...)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,6 +252,7 @@ class SupervisionFilterForm(forms.Form):
             "triage": data["cuadrilla"] == TRIAGE,
             "status": data["estado"],
             "overdue": data["vencidas"],
+            "placeless": data["sin_lugar"],
         }
 
 

@@ -15,6 +15,8 @@ crew_patterns = (
         path("solicitud/<str:code>/devolver/", crew_views.hand_back, name="hand_back"),
         path("solicitud/<str:code>/derivar/", crew_views.reroute, name="reroute"),
         path("solicitud/<str:code>/prorrogar/", crew_views.extend, name="extend"),
+        path("solicitud/<str:code>/reclasificar/", crew_views.reclassify, name="reclassify"),
+        path("solicitud/<str:code>/direccion/", crew_views.assign_department, name="assign_department"),
         path("solicitud/<str:code>/paso/<slug:step>/", crew_views.kind_step, name="kind_step"),
     ],
     "crew",

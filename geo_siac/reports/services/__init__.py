@@ -1,7 +1,7 @@
 """Writes on reports, a module per job: create.py files a report (report_create, the one path of the web form, the
 operator console and Open311), photos.py checks and stores any photo, status.py moves a report through its states,
-duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, extends and changes
-in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
+duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, assigns a
+department, extends, reclassifies and changes in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
 calendar.py keeps the SQL business-day calendar, publication.py stores where each report is placed in public,
 erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key,
 information.py runs the Ley 20.285 clock, answers a request by letter and refers a request to another institution. Callers
@@ -10,8 +10,10 @@ import from here."""
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
 from geo_siac.reports.services.assignment import (
     BulkResult,
+    report_assign_department,
     report_bulk_update,
     report_extend_deadline,
+    report_reclassify,
     report_reroute,
     report_return,
     reports_route_unrouted,
@@ -57,6 +59,7 @@ __all__ = [
     "information_extend",
     "report_add_citizen_info",
     "report_answer",
+    "report_assign_department",
     "report_bulk_update",
     "report_change_status",
     "report_create",
@@ -64,6 +67,7 @@ __all__ = [
     "report_follow",
     "report_merge_duplicate",
     "report_public_cells_refresh",
+    "report_reclassify",
     "report_refer",
     "report_reopen_by_citizen",
     "report_reroute",

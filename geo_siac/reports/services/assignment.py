@@ -1,5 +1,5 @@
 """Who handles a report and by when: routing of imported reports, a crew handing one back, a supervisor's
-rerouting, deadline extension and bulk changes."""
+rerouting, deadline extension, reclassification to another topic (and kind) and bulk changes."""
 
 from dataclasses import dataclass
 
@@ -8,12 +8,16 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from geo_siac.catalogue.kinds import Action, RequestKind, allows
-from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day
+from geo_siac.catalogue.kinds import Action, RequestKind, allows, rule
+from geo_siac.catalogue.models import Category, Department
+from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day, request_deadline
+from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent
-from geo_siac.reports.routing import route
-from geo_siac.reports.services.status import Unchanged, lock_report, report_change_status
+from geo_siac.reports.routing import decide_without_place, route
+from geo_siac.reports.services.create import resolve_category
+from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
@@ -218,3 +222,143 @@ def bulk_apply(report: Report, steps) -> BulkResult:
     if done:
         return BulkResult(report.tracking_code, "changed", " ".join([", ".join(done) + ".", *already]))
     return BulkResult(report.tracking_code, "unchanged", _("sin cambios. %s") % " ".join(already))
+
+
+def reclassify_refusal(locked: Report, found: Category) -> dict[str, str]:
+    """Why a locked request cannot move to the topic `found`, by field; empty when it can."""
+    if locked.status not in OPEN:
+        return {"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}}
+    if found.pk == locked.category_id:
+        return {"category": _("Ya está clasificada como «%(category)s».") % {"category": found.name}}
+    # Counting the deadline again from the day it was received would undo an extension or a subsanación, and a
+    # letter answered it under its kind's law.
+    if locked.deadline_extended_at or locked.correction_requested_at or locked.letters.exists():
+        return {
+            "category": _(
+                "La solicitud ya tuvo un trámite propio de su tipo (prórroga, subsanación o carta de respuesta): "
+                "no se puede reclasificar."
+            )
+        }
+    kind_rule = rule(found.kind)
+    if (
+        found.kind == RequestKind.SERVICE_REQUEST
+        and locked.kind != found.kind
+        and locked.events.filter(is_public=True).exclude(note="").exists()
+    ):
+        # A service request's public notes are published (selectors.published_events); these were written to one
+        # identified person.
+        return {
+            "category": _(
+                "Ya se le escribió al vecino como «%(kind)s»: esos mensajes no pueden publicarse como los de una "
+                "solicitud de servicio. Registre una nueva solicitud de servicio."
+            )
+            % {"kind": RequestKind(locked.kind).label}
+        }
+    if kind_rule.place_required and locked.location is None:
+        return {
+            "category": _(
+                "«%(category)s» es una solicitud de servicio y necesita un lugar; esta solicitud no tiene. "
+                "Elija un tema de otro tipo o registre una nueva solicitud con su lugar."
+            )
+            % {"category": found.name}
+        }
+    if kind_rule.identity_required and not (
+        locked.reporter_name.strip() and (locked.reporter_email or locked.reporter_phone)
+    ):
+        return {
+            "category": _(
+                "Una solicitud de acceso a información necesita el nombre de quien solicita y un correo o teléfono "
+                "(Ley 20.285, art. 12); esta no los tiene."
+            )
+        }
+    return {}
+
+
+# The notice of a new kind, in each recipient's language (notice_message), with the new deadline.
+RECLASSIFIED_NOTICE = gettext_lazy(
+    "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s). "
+    "El plazo para responderle es el %(day)s."
+)
+
+
+@transaction.atomic
+def report_reclassify(
+    *, report: Report, category: Category | str, reason: str, actor=None, seen_updated_at=None
+) -> Report:
+    """Move an open request to another topic (category), and so perhaps another kind: its deadline counted again
+    from the day it was received with the new kind's and topic's days (deadlines.request_deadline), routed again as
+    report_create routes, an internal event with the reason, and, when the kind changes, a notice to the citizen
+    and a public event. Refused, with nothing written, for a closed request, a service-request topic for a request
+    without a place, a request that already had a step of its kind's law, or a form older than the request."""
+    reason = required_reason(reason)
+    found, error = resolve_category(category)
+    if error:
+        raise ValidationError({"category": error})
+    locked = lock_report(report, seen_updated_at)
+    if refusal := reclassify_refusal(locked, found):
+        raise ValidationError(refusal)
+    if locked.location is None:
+        decision = decide_without_place(locked.commune, found)
+    else:
+        decision = route(locked.location, locked.commune, found)
+    previous_kind, previous_topic = locked.kind, locked.category
+    locked.kind, locked.category = found.kind, found
+    locked.expected_at = request_deadline(locked.created_at, found.kind, found.response_days, closed_days=closed_days())
+    locked.zone, locked.crew, locked.department = decision.zone, decision.crew, decision.department
+    fields = ["kind", "category", "expected_at", "zone", "crew", "department"]
+    if not found.is_public:
+        locked.public_cell = None  # a hidden topic is placed nowhere in public (publication.py's rule)
+        fields.append("public_cell")
+    day = locked.expected_at.astimezone(SANTIAGO).date().isoformat()
+    note = _("Reclasificada de «%(from)s» a «%(to)s»; plazo: %(day)s. %(routing)s Motivo: %(reason)s") % {
+        "from": previous_topic.name,
+        "to": found.name,
+        "day": day,
+        "routing": decision.reason,
+        "reason": reason,
+    }
+    record(locked, kind=EventKind.RECLASSIFIED, note=note, actor=actor, fields=fields)
+    if found.kind != previous_kind:
+        params = {
+            "from": RequestKind(previous_kind).label,
+            "to": RequestKind(found.kind).label,
+            "category": found.name,
+            "day": day,
+        }
+        ReportEvent.objects.create(
+            report=locked,
+            kind=EventKind.RECLASSIFIED,
+            note=str(RECLASSIFIED_NOTICE) % params,
+            is_public=True,
+            actor=actor,
+            actor_label=actor.get_username() if actor else "",
+            created_at=locked.updated_at,
+        )
+        notify_citizens(
+            report=locked, message=lambda language, email: notice_message(locked, language, RECLASSIFIED_NOTICE, params)
+        )
+    return locked
+
+
+@transaction.atomic
+def report_assign_department(
+    *, report: Report, department: Department, reason: str = "", actor=None, seen_updated_at=None
+) -> Report:
+    """A supervisor names the department that answers an open request no crew holds (a request without a place in
+    the OIRS triage queue, or one its topic's department should not answer); a crew's request answers to the
+    crew's department, so it is rerouted to another crew instead."""
+    locked = lock_report(report, seen_updated_at)
+    if locked.status not in OPEN:
+        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}})
+    if locked.crew_id is not None:
+        raise ValidationError(
+            {"department": _("La atiende %(crew)s: derívela a otra cuadrilla.") % {"crew": locked.crew.name}}
+        )
+    if locked.department_id == department.pk:
+        raise Unchanged({"department": _("Ya está asignada a %(department)s.") % {"department": department.name}})
+    previous = locked.department.name if locked.department_id else _("cola de triage")
+    note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
+    if reason.strip():
+        note = f"{note} {reason.strip()}"
+    locked.department = department
+    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])

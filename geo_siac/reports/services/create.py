@@ -11,13 +11,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.attributes import clean_answers
-from geo_siac.catalogue.kinds import RequestKind, response_days, rule
+from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.catalogue.models import Category
 from geo_siac.db import insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.geocoding.selectors import gazetteer_reverse
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.deadlines import deadline, local_day
+from geo_siac.reports.deadlines import request_deadline
 from geo_siac.reports.messages import received_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent, Submission
 from geo_siac.reports.photos import ProcessedPhoto
@@ -246,7 +246,7 @@ def report_create(
         received_at=received_at,
         created_at=now,
         updated_at=now,
-        expected_at=deadline(local_day(now), response_days(kind, found.response_days), closed_days=closed),
+        expected_at=request_deadline(now, kind, found.response_days, closed_days=closed),
         zone=decision.zone,
         crew=decision.crew,
         department=decision.department,
