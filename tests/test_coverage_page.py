@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
 from geo_siac.maps.folium_offline import assert_offline
+from geo_siac.testing import staff_account
 from geo_siac.zones.models import PopulationCell, ServicePoint
 
 URL = "/mapas/cobertura/"
@@ -17,7 +18,7 @@ URL = "/mapas/cobertura/"
 
 @pytest.fixture
 def staff_client(client, db):
-    user = get_user_model().objects.create_user("planner", is_staff=True)
+    user = staff_account("planner", is_staff=True)
     client.force_login(user)
     return client
 

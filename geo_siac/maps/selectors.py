@@ -280,6 +280,9 @@ class CellFilters:
     zones: tuple[int, ...] = ()  # Zone ids
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+    # The pks of the comunas the viewer works for (zones.tenancy), None for every one: a staff map never counts a
+    # request of another municipality, whatever the other filters say.
+    within: frozenset[int] | None = None
 
     def previous_period(self) -> CellFilters | None:
         """The same filters over the equal-length period just before [since, until)."""
@@ -292,6 +295,8 @@ def filtered_reports(filters: CellFilters) -> QuerySet[Report]:
     """The reports the maps count: those with a place (a request without one has no cell), under the filters. The
     cells are all set or all empty (a CHECK), and h3_res9 is in both heat-map indexes, so counts stay index-only."""
     reports = Report.objects.filter(h3_res9__isnull=False)
+    if filters.within is not None:
+        reports = reports.filter(commune_id__in=sorted(filters.within))
     if filters.communes:
         reports = reports.filter(commune__cut__in=filters.communes)
     if filters.categories:
