@@ -44,6 +44,7 @@ from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.zones.models import CensusZone, Commune, PopulationCell, ServicePoint, Zone
+from geo_siac.zones.tenancy import in_communes
 
 COVERAGE_RESOLUTIONS = (7, 8, 9, 10)
 GROUPS = {"total": "pob_total", "under_15": "pob_under_15", "65_plus": "pob_65_plus"}
@@ -296,7 +297,7 @@ def filtered_reports(filters: CellFilters) -> QuerySet[Report]:
     cells are all set or all empty (a CHECK), and h3_res9 is in both heat-map indexes, so counts stay index-only."""
     reports = Report.objects.filter(h3_res9__isnull=False)
     if filters.within is not None:
-        reports = reports.filter(commune_id__in=sorted(filters.within))
+        reports = in_communes(reports, "commune", filters.within)
     if filters.communes:
         reports = reports.filter(commune__cut__in=filters.communes)
     if filters.categories:

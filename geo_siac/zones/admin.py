@@ -5,7 +5,7 @@ from django.contrib.gis import admin
 
 from geo_siac.geo_admin import GeoAdmin
 from geo_siac.zones.models import Commune, CommuneMembership, Crew, ServicePoint, Zone, ZoneResponsibility
-from geo_siac.zones.tenancy import TenantAdmin
+from geo_siac.zones.tenancy import USER_PATH, TenantAdmin
 
 
 class CommuneMembershipInline(TenantAdmin, admin.TabularInline):
@@ -23,16 +23,14 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(TenantAdmin, UserAdmin):
+    """A comuna's administrator manages its own staff: the accounts sharing one of its comunas."""
+
+    tenant_path = USER_PATH
     inlines = [*UserAdmin.inlines, CommuneMembershipInline]
 
     def get_queryset(self, request):
-        """A comuna's administrator manages its own staff: accounts sharing a comuna (every one for a superuser)."""
-        users = super().get_queryset(request)
-        if request.user.is_superuser:
-            return users
-        communes = CommuneMembership.objects.filter(user=request.user).values("commune")
-        return users.filter(commune_memberships__commune__in=communes).distinct()
+        return super().get_queryset(request).distinct()
 
 
 @admin.register(Commune)
