@@ -352,3 +352,207 @@ def test_staff_pages_without_an_object_never_show_a_anything_of_b(world, setting
             body = response.content.decode("utf-8", "replace")
             leaks += [f"{role} {url}: {m}" for m in world["markers"] if m in body]
     assert leaks == []
+
+
+# Every read of staff data that a user scopes, as a function of the user giving the objects it returns (each
+# object's comuna is then looked up). Guarded below: a selector with a `user` parameter must be here or in NOT_LISTS.
+def scoped_reads(now):
+    from geo_siac.alerts.selectors import board_figures, board_reports, inbox, reroute_crews
+    from geo_siac.attention.selectors import point_efficiency
+    from geo_siac.maps.forms import HeatmapFilterForm
+    from geo_siac.maps.selectors import filtered_reports
+    from geo_siac.reports.selectors import crew_workload, supervision_reports, triage_queue
+    from geo_siac.workspace.access import visible_reports
+    from geo_siac.zones.selectors import crews_of, staff_communes
+
+    def heatmap_reports(user):
+        form = HeatmapFilterForm({}, user=user)
+        assert form.is_valid(), form.errors
+        return filtered_reports(form.filters())
+
+    def board_crews(user):
+        return Crew.objects.filter(name__in=[row.group for row in board_figures("crew", as_of=now, user=user)])
+
+    def efficiency_points(user):
+        rows = point_efficiency(month=timezone.localdate().replace(day=1), user=user)
+        return ServicePoint.objects.filter(pk__in=[row["point"].pk for row in rows])
+
+    return {
+        "workspace.access.visible_reports": visible_reports,
+        "zones.selectors.crews_of": crews_of,
+        "zones.selectors.staff_communes": staff_communes,
+        "alerts.selectors.reroute_crews": reroute_crews,
+        "alerts.selectors.board_reports": lambda user: board_reports(user, as_of=now),
+        "alerts.selectors.board_figures": board_crews,
+        "alerts.selectors.inbox": lambda user: Alert.objects.filter(deliveries__in=inbox(user)),
+        "attention.selectors.point_efficiency": efficiency_points,
+        "maps (heat map, hotspots, CSV): filtered_reports of the form's filters": heatmap_reports,
+        "supervision list": lambda user: supervision_reports().for_staff(user),
+        "triage queue": lambda user: triage_queue().for_staff(user),
+        "crew workload": lambda user: crew_workload().for_staff(user),
+    }
+
+
+# Selectors taking a user that return no list of comuna-owned objects: a yes/no, the person's own pages, or one
+# report the caller already found among Report.objects.for_staff(user).
+NOT_LISTS = {
+    "web.access.is_staff_member",
+    "alerts.selectors.may_use_inbox",
+    "alerts.selectors.unread_count",
+    "alerts.selectors.headed_departments",
+    "alerts.selectors.may_act_on",
+    "alerts.selectors.may_use_board",
+    "workspace.access.may_use_crew_pages",
+    "workspace.access.staff_pages",
+    "workspace.access.landing_page",
+    "workspace.access.seen_token",
+    "workspace.access.seen_report",
+    "zones.tenancy.staff_commune_ids",
+    "zones.tenancy.may_see_commune",
+    "zones.tenancy.scoped",
+}
+
+
+def commune_ids(objects) -> set[int]:
+    """The comunas of these objects of a comuna-owned model (through its QuerySet's `tenant_path`)."""
+    model = objects.model
+    keys = [o.pk for o in objects]
+    return set(
+        model._default_manager.filter(pk__in=keys).values_list(model._default_manager.all().tenant_path, flat=True)
+    )
+
+
+def test_every_selector_taking_a_user_is_checked_under_a_scope():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import geo_siac
+
+    found = set()
+    for module_info in pkgutil.walk_packages(geo_siac.__path__, "geo_siac."):
+        if not module_info.name.endswith((".selectors", ".access", ".tenancy")):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__ and "user" in inspect.signature(function).parameters:
+                found.add(f"{module.__name__.removeprefix('geo_siac.')}.{name}")
+    assert found - set(scoped_reads(timezone.now())) - NOT_LISTS == set()
+
+
+def tenant_models():
+    from django.apps import apps
+
+    from geo_siac.zones.tenancy import TenantQuerySet
+
+    return [m for m in apps.get_models() if isinstance(m._default_manager.all(), TenantQuerySet)]
+
+
+@pytest.mark.parametrize("roles", ["every role", "crew only"])
+@pytest.mark.parametrize("membership", [(), ("13201",), ("13122",), ("13201", "13122")])
+def test_no_selector_returns_an_object_of_a_comuna_outside_the_scope(world, communes, membership, roles):
+    """Exhaustive over the memberships two comunas allow (none, either, both) and two kinds of account: every
+    scoped read and every comuna-owned model's `for_staff` stay within the account's comunas, and with both
+    comunas they do reach both (the check is not passed by returning nothing)."""
+    allowed = {communes[cut].pk for cut in membership}
+    person = staff_account(
+        f"prop-{'-'.join(membership) or 'none'}-{roles[0]}", communes=[communes[c] for c in membership]
+    )
+    person.is_staff = True
+    person.save()
+    if roles == "every role":
+        person.groups.set([Group.objects.get_or_create(name=role)[0] for role in ROLES])
+    for crew in Crew.objects.all():
+        crew.members.add(person)
+    from geo_siac.alerts.services import alerts_run
+
+    alerts_run()
+    reached = set()
+    for label, read in scoped_reads(timezone.now()).items():
+        got = commune_ids(read(person))
+        assert got <= allowed, f"{label} gave comunas {got - allowed} outside {allowed}"
+        reached |= got
+    for model in tenant_models():
+        got = commune_ids(model._default_manager.for_staff(person))
+        assert got <= allowed, f"{model.__name__}.objects.for_staff gave comunas {got - allowed}"
+        reached |= got
+    assert reached == allowed
+
+
+def test_a_request_a_few_metres_either_side_of_the_puente_alto_la_florida_border_goes_to_the_comuna_holding_it(
+    communes, make_report
+):
+    from geo_siac.zones.importers import import_communes
+
+    import_communes(path=None, cuts=["13110"], activate=True, commit=True)
+    puente_alto, la_florida = Commune.objects.get(cut="13201"), Commune.objects.get(cut="13110")
+    border = puente_alto.geometry.boundary.intersection(la_florida.geometry.boundary)
+    assert border.length > 0.01, "the loaded comunas share a border"  # degrees: over a kilometre
+    on_border = border.point_on_surface
+    step = 0.0003  # about 30 m
+    around = [
+        Point(on_border.x + dx * step, on_border.y + dy * step, srid=4326) for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+    ]
+    inside_pa = next(p for p in around if puente_alto.geometry.contains(p) and not la_florida.geometry.intersects(p))
+    inside_lf = next(p for p in around if la_florida.geometry.contains(p) and not puente_alto.geometry.intersects(p))
+    near_pa = make_report(point=(inside_pa.y, inside_pa.x))
+    near_lf = make_report(point=(inside_lf.y, inside_lf.x))
+    assert (near_pa.commune.cut, near_lf.commune.cut) == ("13201", "13110")
+    assert inside_pa.distance(inside_lf) < 4 * step
+
+
+def test_an_open311_key_of_one_comuna_files_only_into_it(communes, client):
+    from geo_siac.open311.services import api_key_create
+
+    key = api_key_create(name="App de Puente Alto", commune=communes["13201"])[1]
+    base = {"api_key": key, "service_code": "retiro-escombros", "description": "Escombros en la vereda."}
+    lat, lng = PENALOLEN_CENTRE
+    outside = client.post("/open311/v2/requests.json", {**base, "lat": lat, "long": lng})
+    assert outside.status_code == 400, outside.content
+    assert "Puente Alto" in outside.content.decode()
+    other = client.post(
+        "/open311/v2/requests.json",
+        {**base, "lat": lat, "long": lng, "jurisdiction_id": communes["13122"].jurisdiction_id},
+    )
+    assert other.status_code == 400 and "jurisdiction_id" in other.content.decode()
+    assert not Report.objects.filter(commune=communes["13122"]).exists()
+    lat, lng = WEST_POINT
+    inside = client.post("/open311/v2/requests.json", {**base, "lat": lat, "long": lng})
+    assert inside.status_code in (200, 201), inside.content
+    assert Report.objects.get().commune == communes["13201"]
+
+
+def test_an_operator_of_puente_alto_cannot_file_or_bulk_change_a_request_of_penalolen(world, client, crews):
+    client.force_login(crews["operator"])
+    lat, lng = PENALOLEN_CENTRE
+    before = Report.objects.count()
+    response = client.post(
+        "/operador/",
+        {"channel": "phone", "category": "retiro-escombros", "latitude": lat, "longitude": lng, "description": "x"},
+    )
+    assert response.status_code == 400
+    assert "no es una comuna que atienda su cuenta" in response.content.decode()
+    assert Report.objects.count() == before
+    client.force_login(crews["supervisor"])
+    b_report = world["report"]
+    client.post(
+        "/cuadrilla/supervision/", {"reports": [b_report.tracking_code], "crew": crews["A"].pk, "status": "in_progress"}
+    )
+    merge = client.post(
+        "/cuadrilla/supervision/duplicadas/",
+        {"duplicate": b_report.tracking_code, "original": world["a_report"].tracking_code},
+    )
+    assert merge.status_code == 400
+    b_report.refresh_from_db()
+    assert (b_report.crew, b_report.status, b_report.duplicate_of) == (world["crew"], "submitted", None)
+
+
+def test_a_crew_of_another_comuna_cannot_answer_a_request(world, crews):
+    from django.core.exceptions import ValidationError
+
+    from geo_siac.reports.services import report_reroute
+
+    with pytest.raises(ValidationError, match="Cuadrilla Quebrada de Macul trabaja en Peñalolén"):
+        report_reroute(report=world["a_report"], crew=world["crew"], actor=crews["admin"])
+    with pytest.raises(ValidationError, match="comuna de la zona"):
+        zone_assign_crew(zone=crews["west"], crew=world["crew"])
