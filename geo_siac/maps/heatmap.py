@@ -469,7 +469,9 @@ def map_html(
         _hotspot_layer(rows).add_to(fmap)
     if any(r.emerging for r in rows):
         _emerging_layer(rows, shown).add_to(fmap)
-    _communes_layer(map_communes(filters)).add_to(fmap)
+    communes = map_communes(filters)
+    if communes:  # none for an account without comunas; folium refuses a tooltip over no features
+        _communes_layer(communes).add_to(fmap)
     zones = map_zones(filters)
     if zones:
         _zones_layer(zones, filters.zones).add_to(fmap)
