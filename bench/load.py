@@ -206,7 +206,7 @@ commune = Commune.objects.get(cut="13201")
 department, _ = Department.objects.get_or_create(name="Dirección de Medio Ambiente, Aseo y Ornato")
 # A crew of this run's own: the reports earlier runs routed to the zone stay with earlier crews, so the crew's queue
 # holds what this run files, not every run's leftovers.
-crew = Crew.objects.create(name=f"Cuadrilla prueba de carga {time.time():.0f}", department=department,
+crew = Crew.objects.create(name=f"Cuadrilla prueba de carga {time.time():.0f}", department=department, commune=commune,
                            daily_capacity=1000)
 zone = Zone.objects.current().filter(commune=commune, key="prueba-carga").first()
 if zone is None:

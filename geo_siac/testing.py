@@ -557,6 +557,23 @@ def fresh_cache():
     yield
 
 
+def member_of(user, *communes):
+    """Make `user` a staff member of these comunas (zones.tenancy: without one, a staff account sees nothing)."""
+    from geo_siac.zones.models import CommuneMembership
+
+    for commune in communes:
+        CommuneMembership.objects.get_or_create(user=user, commune=commune)
+    return user
+
+
+def staff_account(username: str, *, communes=None, **fields):
+    """A user (no password unless given) who works for `communes`, by default every comuna the tests load."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username, **fields)
+    return member_of(user, *(communes if communes is not None else ensure_default_communes().values()))
+
+
 def box(west: float, south: float, east: float, north: float):
     """A rectangle as a MultiPolygon in SRID 4326, for zones drawn in tests."""
     from django.contrib.gis.geos import MultiPolygon, Polygon
@@ -568,8 +585,8 @@ def box(west: float, south: float, east: float, north: float):
 @pytest.fixture
 def crews(communes, django_user_model):
     """Two crews of the same department sharing Puente Alto along the meridian of PUENTE_ALTO_CENTRE: crew A
-    answers the west zone, crew B the east one; the north of the comuna has no zone. Users for every role
-    (tests log them in with force_login)."""
+    answers the west zone, crew B the east one; the north of the comuna has no zone. Users for every role, staff
+    of Puente Alto (tests log them in with force_login)."""
     from django.contrib.auth.models import Group
 
     from geo_siac.catalogue.models import Department
@@ -579,8 +596,11 @@ def crews(communes, django_user_model):
     from geo_siac.zones.services import zone_assign_crew, zone_save_version
 
     department, _ = Department.objects.get_or_create(name="Dirección de Medio Ambiente, Aseo y Ornato")
-    crew_a = Crew.objects.create(department=department, name="Cuadrilla Poniente", daily_capacity=3)
-    crew_b = Crew.objects.create(department=department, name="Cuadrilla Oriente", daily_capacity=3)
+    puente_alto = communes["13201"]
+    crew_a = Crew.objects.create(
+        department=department, commune=puente_alto, name="Cuadrilla Poniente", daily_capacity=3
+    )
+    crew_b = Crew.objects.create(department=department, commune=puente_alto, name="Cuadrilla Oriente", daily_capacity=3)
     border = PUENTE_ALTO_CENTRE[1]
     west = zone_save_version(
         commune=communes["13201"], key="poniente", name="Poniente", geometry=box(-70.60, -33.63, border, -33.59)
@@ -593,6 +613,7 @@ def crews(communes, django_user_model):
 
     def user(name, *, role=None, crew=None, **flags):
         person = django_user_model.objects.create_user(name, **flags)  # no password: hashing one costs ~0.3 s
+        member_of(person, puente_alto)
         if role:
             person.groups.add(Group.objects.get_or_create(name=role)[0])
         if crew:

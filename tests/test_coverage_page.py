@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
 from geo_siac.maps.folium_offline import assert_offline
+from geo_siac.testing import member_of, staff_account
 from geo_siac.zones.models import PopulationCell, ServicePoint
 
 URL = "/mapas/cobertura/"
@@ -17,7 +18,7 @@ URL = "/mapas/cobertura/"
 
 @pytest.fixture
 def staff_client(client, db):
-    user = get_user_model().objects.create_user("planner", is_staff=True)
+    user = staff_account("planner", is_staff=True)
     client.force_login(user)
     return client
 
@@ -62,7 +63,7 @@ def line_comuna(communes):
         (lng - 0.1, lat + 0.1),
         (lng - 0.1, lat - 0.1),
     )
-    Commune.objects.create(
+    lineal = Commune.objects.create(
         cut="99921",
         name="Comuna Lineal",
         geometry=MultiPolygon(Polygon(ring), srid=4326),
@@ -70,6 +71,8 @@ def line_comuna(communes):
         tracking_prefix="CL",
         is_active=True,
     )
+    for planner in get_user_model().objects.filter(username="planner"):
+        member_of(planner, lineal)  # the staff_client's account works for every comuna of the test
     origin = h3i.latlng_to_cell(lat, lng, 9)
     i, j = h3i.cell_to_local_ij(origin, origin)
     for step, people in enumerate([100, 100, 200, 400, 100, 300, 300]):

@@ -4,8 +4,8 @@ page (Leaflet), the Swagger page and the staff coverage page (folium in an ifram
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
 
+from geo_siac.testing import staff_account
 from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def staff_session(client, production_server):
     """A staff session the production server accepts (it shares the test's SECRET_KEY)."""
-    client.force_login(get_user_model().objects.create_user("planner", is_staff=True))
+    client.force_login(staff_account("planner", is_staff=True))
     return client.cookies["sessionid"].value
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from geo_siac.reports.messages import survey_token
 from geo_siac.reports.models import Report, Submission
-from geo_siac.testing import EAST_POINT, WEST_POINT
+from geo_siac.testing import EAST_POINT, WEST_POINT, staff_account
 from tests.test_coverage_page import puente_alto  # noqa: F401 (fixture)
 
 HOSTILE = st.one_of(
@@ -424,7 +424,7 @@ def role_user(role: str, crews: dict, django_user_model):
     if role in ("anonymous", "citizen"):
         return None
     if role == "planner":
-        return django_user_model.objects.create_user("planificadora", is_staff=True)
+        return staff_account("planificadora", is_staff=True)
     user = {
         "crew": crews["member_a"],
         "supervisor": crews["supervisor"],

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, browser_log_in, browser_user
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, browser_log_in, browser_user, staff_account
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
 
@@ -20,7 +20,7 @@ def test_heat_map_its_folium_frame_and_the_html_export_work_in_production(
 
     make_report(point=PUENTE_ALTO_CENTRE)
     make_report(point=PENALOLEN_CENTRE, category="bache")
-    browser_user(django_user_model.objects.create_user("planner", is_staff=True))
+    browser_user(staff_account("planner", is_staff=True))
     context = chromium.new_context(locale="es-CL")
     page = context.new_page()
     try:

@@ -14,7 +14,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE, browser_log_in, browser_user, chromium_launch
+from geo_siac.testing import (
+    PROJECT_ROOT,
+    PUENTE_ALTO_CENTRE,
+    browser_log_in,
+    browser_user,
+    chromium_launch,
+    staff_account,
+)
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 SCREENSHOTS = PROJECT_ROOT / "test-output"
@@ -72,7 +79,7 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
     production_server, make_report, django_user_model
 ):
     october_reports(make_report)
-    browser_user(django_user_model.objects.create_user("planificadora", is_staff=True))
+    browser_user(staff_account("planificadora", is_staff=True))
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         try:

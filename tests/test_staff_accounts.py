@@ -4,14 +4,15 @@ from that client, so nobody can lock a named person out from elsewhere; idle sta
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+
+from geo_siac.testing import staff_account
 
 
 @pytest.fixture
 def operator(db):
-    return get_user_model().objects.create_user("operadora", password="clave-correcta-123", is_staff=True)
+    return staff_account("operadora", password="clave-correcta-123", is_staff=True)
 
 
 def login(client, username="operadora", password="mala", ip="10.0.0.1", page="/admin/login/", **headers):

@@ -4,7 +4,7 @@ with the pages their role may use, their name and a logout, and anonymous visito
 import pytest
 from django.contrib.auth import get_user_model
 
-from geo_siac.testing import BROWSER_PASSWORD, browser_user
+from geo_siac.testing import BROWSER_PASSWORD, browser_user, staff_account
 
 STAFF_PAGES = [
     "/operador/",
@@ -24,7 +24,7 @@ STAFF_PAGES = [
 
 def person(crews, role: str):
     if role == "planner":
-        return get_user_model().objects.create_user("paula", first_name="Paula", last_name="Rojas", is_staff=True)
+        return staff_account("paula", first_name="Paula", last_name="Rojas", is_staff=True)
     return {
         "operator": crews["operator"],
         "crew": crews["member_a"],

@@ -7,10 +7,9 @@ import gettext
 import re
 from pathlib import Path
 
-from django.contrib.auth.models import User
 from django.urls import reverse
 
-from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, staff_account
 
 LOCALE = Path(__file__).resolve().parent.parent / "geo_siac" / "locale" / "en" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdfr]")
@@ -160,7 +159,7 @@ def test_open311_errors_are_in_english_for_an_english_client(client, communes):
 def test_heat_map_layers_are_in_english_for_an_english_planner(client, make_report):
     make_report(point=PUENTE_ALTO_CENTRE)
     make_report(point=PENALOLEN_CENTRE, category="bache")
-    client.force_login(User.objects.create_user("planner", is_staff=True))
+    client.force_login(staff_account("planner", is_staff=True))
     english(client)
     html = client.get("/mapas/calor/mapa.html", {"res": 9}).content.decode()
     for layer in ("All categories", "Group: ", "Week of ", "Requests per H3 cell", '"Comunas"'):

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.alerts.models import Alert, DepartmentHead, EscalationRule, Recipient, StaffAlertPreference
+from geo_siac.zones.tenancy import TenantAdmin
 
 
 class EscalationRuleForm(forms.ModelForm):
@@ -38,7 +39,7 @@ class StaffAlertPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(TenantAdmin, admin.ModelAdmin):
     """What fired, read only: only manage.py escalate writes here."""
 
     list_display = ("fired_at", "report", "kind", "level")

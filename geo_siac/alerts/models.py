@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.models import Department
+from geo_siac.zones.tenancy import TenantQuerySet
 
 # The groups a migration creates for the two municipal roles escalation can reach (docs/crews.md).
 OIRS_COORDINATION = "Coordinación OIRS"
@@ -87,6 +88,10 @@ class EscalationRule(models.Model):
         return f"{self.department} {self.level}"
 
 
+class AlertQuerySet(TenantQuerySet):
+    tenant_path = "report__commune"
+
+
 class Alert(models.Model):
     """An alert that fired for a report. Unique per report, kind and level: `manage.py escalate` inserts with ON
     CONFLICT DO NOTHING, so however many runs overlap or repeat, each fires once. `level` is the escalation level,
@@ -98,6 +103,8 @@ class Alert(models.Model):
     kind = models.CharField(_("tipo"), max_length=16, choices=AlertKind.choices)
     level = models.IntegerField(_("nivel"), default=0)
     fired_at = models.DateTimeField(_("emitido"))
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("aviso emitido")

@@ -24,7 +24,7 @@ from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.responsibility import DEPARTMENT_NAME, RESPONSIBLE_DEPARTMENT, responsible_department_id
 from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import OPEN
-from geo_siac.zones.models import Crew
+from geo_siac.zones.models import CommuneMembership, Crew
 from geo_siac.zones.roles import SUPERVISOR, is_supervisor
 from geo_siac.zones.selectors import closed_days
 
@@ -47,6 +47,12 @@ class Directory:
     heads: dict[int, list[int]] = field(default_factory=dict)
     groups: dict[str, list[int]] = field(default_factory=dict)
     rules: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    communes: dict[int, set[int]] = field(default_factory=dict)  # each person's comunas (zones.tenancy)
+    superusers: set[int] = field(default_factory=set)
+
+    def works_for(self, user_id: int, commune_id: int) -> bool:
+        """An alert about a comuna's request reaches only people working for that comuna (zones.tenancy's rule)."""
+        return user_id in self.superusers or commune_id in self.communes.get(user_id, ())
 
     def crew_or_triage(self, crew_id: int | None) -> list[int]:
         """A crew's own alerts go to its members; a request in triage (no crew) is the supervisors'."""
@@ -80,6 +86,9 @@ def alert_directory() -> Directory:
             language=preference.language if preference else "es-cl",
             digest=preference is not None and preference.delivery == "digest",
         )
+    directory.superusers = set(users.filter(is_superuser=True).values_list("pk", flat=True))
+    for user_id, commune_id in CommuneMembership.objects.filter(user__is_active=True).values_list("user", "commune"):
+        directory.communes.setdefault(user_id, set()).add(commune_id)
     in_group = {name: [] for name in (SUPERVISOR, OIRS_COORDINATION, MUNICIPAL_ADMINISTRATION)}
     for user_id, name in users.filter(groups__name__in=in_group).values_list("pk", "groups__name"):
         in_group[name].append(user_id)
@@ -227,7 +236,8 @@ def headed_departments(user) -> QuerySet:
 
 
 def may_act_on(user, report: Report) -> bool:
-    """Reassign and extend from the board: supervisors, and the head of the report's responsible department."""
+    """Reassign and extend from the board: supervisors, and the head of the report's responsible department (of
+    the report's comuna, zones.tenancy: the caller found the report among `Report.objects.for_staff(user)`)."""
     return (
         is_supervisor(user) or headed_departments(user).filter(department_id=responsible_department_id(report)).exists()
     )
@@ -235,7 +245,7 @@ def may_act_on(user, report: Report) -> bool:
 
 def reroute_crews(user) -> QuerySet[Crew]:
     """The crews a person may reroute to from the board: any for a supervisor, their own departments' for a head."""
-    crews = Crew.objects.order_by("name")
+    crews = Crew.objects.for_staff(user).order_by("name")
     return crews if is_supervisor(user) else crews.filter(department_id__in=headed_departments(user))
 
 
@@ -243,15 +253,17 @@ def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
     """The requests the board lists for action: open, due by the end of today, of the departments the person heads
     (every department for a supervisor), most overdue first."""
     tomorrow = local_midnight(local_day(as_of) + timedelta(days=1))
-    reports = Report.objects.filter(status__in=OPEN, expected_at__lt=tomorrow)
+    reports = Report.objects.for_staff(user).filter(status__in=OPEN, expected_at__lt=tomorrow)
     if not is_supervisor(user):
         reports = reports.alias(responsible=RESPONSIBLE_DEPARTMENT).filter(responsible__in=headed_departments(user))
     return reports.select_related("crew", "category", "department").order_by("expected_at", "pk")
 
 
-def board_figures(dimension: str, *, as_of: datetime) -> list[BoardRow]:
-    """The board's table over the requests the public indicators count (each problem once), every category."""
-    return deadline_board(counted_reports(), dimension, as_of=as_of)
+def board_figures(dimension: str, *, as_of: datetime, user=None) -> list[BoardRow]:
+    """The board's table over the requests the public indicators count (each problem once), every category, of the
+    comunas `user` works for (all without one: the public indicators' figures)."""
+    reports = counted_reports() if user is None else counted_reports().for_staff(user)
+    return deadline_board(reports, dimension, as_of=as_of)
 
 
 def may_use_board(user) -> bool:

@@ -135,15 +135,19 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             f"WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
             f"RETURNING id, report_id, kind, level) "
             f"SELECT f.id, f.kind, f.level, r.id, r.tracking_code, r.crew_id, {responsible_department_sql('r')}, "
-            f"r.expected_at "
+            f"r.expected_at, r.commune_id "
             f"FROM fired f JOIN {_REPORTS} r ON r.id = f.report_id",
             [now, first, last],
         )
         fired = cursor.fetchall()
     deliveries, emails = [], []
-    for alert_id, kind, level, report_id, code, crew_id, department_id, expected_at in fired:
+    for alert_id, kind, level, report_id, code, crew_id, department_id, expected_at, commune_id in fired:
         summary.fired[kind] += 1
-        users = _recipients(directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id)
+        users = [
+            user_id
+            for user_id in _recipients(directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id)
+            if directory.works_for(user_id, commune_id)
+        ]
         if not users:
             summary.unaddressed += 1
         for user_id in users:

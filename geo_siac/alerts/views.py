@@ -28,6 +28,7 @@ from geo_siac.reports.services import report_extend_deadline, report_reroute
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.web.access import role_required
 from geo_siac.workspace.forms import ExtendForm, RerouteForm
+from geo_siac.zones.models import Crew
 
 INBOX_SIZE = 200
 BOARD_LIST_SIZE = 100
@@ -75,7 +76,7 @@ def board(request):
     if dimension not in BOARD_DIMENSIONS:
         dimension = "department"
     now = timezone.now()
-    rows = board_figures(dimension, as_of=now)
+    rows = board_figures(dimension, as_of=now, user=request.user)
     actionable = list(board_reports(request.user, as_of=now)[:BOARD_LIST_SIZE])
     return render(
         request,
@@ -92,7 +93,7 @@ def board(request):
 
 
 def _board_report(request, code: str) -> Report:
-    report = get_object_or_404(Report, tracking_code=normalize_tracking_code(code))
+    report = get_object_or_404(Report.objects.for_staff(request.user), tracking_code=normalize_tracking_code(code))
     if not may_act_on(request.user, report):
         raise PermissionDenied
     return report
@@ -127,7 +128,7 @@ def board_reroute(request, code):
             report=report, crew=crew, reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
         )
 
-    return _apply(request, RerouteForm(request.POST), reroute)
+    return _apply(request, RerouteForm(request.POST, crews=Crew.objects.filter(commune_id=report.commune_id)), reroute)
 
 
 @board_required

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
 from geo_siac.attention.models import Appointment, Offering, Procedure
+from geo_siac.zones.tenancy import TenantAdmin
 
 
-class OfferingInline(admin.TabularInline):
+class OfferingInline(TenantAdmin, admin.TabularInline):
     model = Offering
+    tenant_path = "service_point__commune"
     extra = 0
     autocomplete_fields = ["service_point"]
 
@@ -18,7 +20,7 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(TenantAdmin, admin.ModelAdmin):
     """Read only: appointments change through the booking page, the signed link and the desk's agenda."""
 
     list_display = ("code", "slot", "status", "created_at")

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.zones.models import ServicePoint
+from geo_siac.zones.tenancy import TenantQuerySet
 
 
 class Procedure(models.Model):
@@ -94,6 +95,10 @@ class AppointmentStatus(models.TextChoices):
 HOLDS_SEAT = (AppointmentStatus.BOOKED, AppointmentStatus.SERVED, AppointmentStatus.NO_SHOW)
 
 
+class AppointmentQuerySet(TenantQuerySet):
+    tenant_path = "slot__offering__service_point__commune"
+
+
 class Appointment(models.Model):
     slot = models.ForeignKey(Slot, verbose_name=_("cupo"), on_delete=models.PROTECT, related_name="appointments")
     code = models.CharField(_("código"), max_length=12, unique=True)
@@ -111,6 +116,8 @@ class Appointment(models.Model):
     served_at = models.DateTimeField(_("atendida el"), null=True, blank=True)
     # Set when the citizen's data is erased on request: the row stays, without contact, for the point's figures.
     erased_at = models.DateTimeField(_("datos borrados el"), null=True, blank=True)
+
+    objects = AppointmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("cita")

@@ -243,11 +243,12 @@ GROUP BY o.service_point_id
 """
 
 
-def point_efficiency(*, month: date, commune: Commune | None = None) -> list[dict]:
+def point_efficiency(*, month: date, commune: Commune | None = None, user=None) -> list[dict]:
     """Per service point with procedures or with requests received in the month: the requests received there
     (`reports.selectors.received_by_point`: how many, by channel, the share answered in time, judged at the month's
     end or now), and for the slots of the month the appointments booked (not cancelled), served, no-shows,
-    cancelled and the median wait in minutes between arrival and service."""
+    cancelled and the median wait in minutes between arrival and service. With `user`, only the points of the
+    comunas that person works for (zones.tenancy)."""
     tz = ZoneInfo(hours.DEFAULT_TIMEZONE)
     start = datetime(month.year, month.month, 1, tzinfo=tz)
     end = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=tz)
@@ -264,6 +265,8 @@ def point_efficiency(*, month: date, commune: Commune | None = None) -> list[dic
     )
     if commune is not None:
         points = points.filter(commune=commune)
+    if user is not None:
+        points = points.for_staff(user)
     empty = {"booked": 0, "served": 0, "no_shows": 0, "cancelled": 0, "median_wait_minutes": None}
     return [
         {"point": point, **empty, **figures.get(point.pk, {}), **_received_row(received.get(point.pk))}

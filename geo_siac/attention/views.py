@@ -269,7 +269,7 @@ def cancel(request, token: str):
 @staff_required
 @require_safe
 def agenda(request):
-    points_list = selectors.points_with_offerings()
+    points_list = selectors.points_with_offerings().for_staff(request.user)
     chosen = (
         points_list.filter(pk=request.GET.get("punto")).first()
         if request.GET.get("punto", "").isdigit()
@@ -294,7 +294,7 @@ def agenda(request):
 @staff_required
 @require_POST
 def mark(request, pk: int):
-    found = get_object_or_404(Appointment.objects.select_related("slot__offering"), pk=pk)
+    found = get_object_or_404(Appointment.objects.for_staff(request.user).select_related("slot__offering"), pk=pk)
     try:
         appointment_mark(appointment=found, mark=request.POST.get("mark", ""))
     except ValidationError as exc:
@@ -318,6 +318,6 @@ def efficiency(request):
         "attention/efficiency.html",
         {
             "month": month,
-            "rows": selectors.point_efficiency(month=month),
+            "rows": selectors.point_efficiency(month=month, user=request.user),
         },
     )

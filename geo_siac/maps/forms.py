@@ -20,10 +20,11 @@ from geo_siac.maps.selectors import (
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.states import Channel, Status
 from geo_siac.zones.models import Commune, ServicePointKind, Zone
+from geo_siac.zones.tenancy import staff_commune_ids
 
 
 class CoverageForm(forms.Form):
-    commune = forms.ModelChoiceField(Commune.objects.active(), label=_("Comuna"), to_field_name="cut")
+    commune = forms.ModelChoiceField(Commune.objects.none(), label=_("Comuna"), to_field_name="cut")
     res = forms.TypedChoiceField(
         label=_("Resolución H3"), coerce=int, initial=9, choices=[(r, r) for r in COVERAGE_RESOLUTIONS]
     )
@@ -40,6 +41,10 @@ class CoverageForm(forms.Form):
         label=_("Área de influencia 2SFCA (m)"), initial=DEFAULT_CATCHMENT_M, min_value=100, max_value=20_000
     )
     k = forms.IntegerField(label=_("Sitios propuestos"), initial=5, min_value=0, max_value=20)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commune"].queryset = Commune.objects.active().for_staff(user)
 
     def clean_thresholds(self):
         try:
@@ -122,14 +127,20 @@ class HeatmapFilterForm(forms.Form):
         label=_("Clases"), choices=[(k, k) for k in range(3, 8)], coerce=int, initial=5, required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["comuna"].choices = list(Commune.objects.active().order_by("name").values_list("cut", "name"))
+        self.within = staff_commune_ids(user)
+        communes = Commune.objects.active().for_staff(user).order_by("name")
+        self.fields["comuna"].choices = list(communes.values_list("cut", "name"))
         self.fields["category"].choices = [(c.service_code, c.name) for c in Category.objects.all()]
         self.fields["group"].choices = [(g.code, g.name) for g in CategoryGroup.objects.all()]
         self.fields["zone"].choices = [
             (zone.pk, f"{zone.commune.name} · {zone.name}")
-            for zone in Zone.objects.current().select_related("commune").order_by("commune__name", "name")
+            for zone in Zone.objects.current()
+            .for_staff(user)
+            .select_related("commune")
+            .defer("commune__geometry")
+            .order_by("commune__name", "name")
         ]
 
     def choice_lists(self) -> list[tuple[forms.BoundField, list[str]]]:
@@ -178,8 +189,11 @@ class HeatmapFilterForm(forms.Form):
     def filters(self) -> CellFilters:
         data = self.cleaned_data
         until = data.get("until")
+        chosen = tuple(data.get("comuna") or ())
         return CellFilters(
-            communes=tuple(data.get("comuna") or ()),
+            # Without a choice, the viewer's own comunas (their population is the rates' denominator).
+            communes=chosen or tuple(cut for cut, _name in self.fields["comuna"].choices if self.within is not None),
+            within=self.within,
             categories=tuple(data.get("category") or ()),
             groups=tuple(data.get("group") or ()),
             statuses=tuple(data.get("status") or ()),

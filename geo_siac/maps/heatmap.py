@@ -42,6 +42,7 @@ from geo_siac.maps.selectors import (
 from geo_siac.rates import per_1000
 from geo_siac.reports.states import Channel, Status
 from geo_siac.zones.models import Commune, Zone
+from geo_siac.zones.tenancy import in_communes
 
 COORDINATE_DECIMALS = 6
 RATE_DECIMALS = 3
@@ -259,8 +260,11 @@ def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure:
 
 
 def map_communes(filters: CellFilters) -> list[Commune]:
-    """The comunas a map outlines: the filtered ones, else those of the filtered zones, else every served one."""
+    """The comunas a map outlines: the filtered ones, else those of the filtered zones, else every served one (of
+    the viewer's comunas, `filters.within`)."""
     communes = Commune.objects.active()
+    if filters.within is not None:
+        communes = in_communes(communes, "pk", filters.within)
     if filters.communes:
         communes = communes.filter(cut__in=filters.communes)
     elif filters.zones:
@@ -465,7 +469,9 @@ def map_html(
         _hotspot_layer(rows).add_to(fmap)
     if any(r.emerging for r in rows):
         _emerging_layer(rows, shown).add_to(fmap)
-    _communes_layer(map_communes(filters)).add_to(fmap)
+    communes = map_communes(filters)
+    if communes:  # none for an account without comunas; folium refuses a tooltip over no features
+        _communes_layer(communes).add_to(fmap)
     zones = map_zones(filters)
     if zones:
         _zones_layer(zones, filters.zones).add_to(fmap)

@@ -44,6 +44,7 @@ from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.zones.models import CensusZone, Commune, PopulationCell, ServicePoint, Zone
+from geo_siac.zones.tenancy import in_communes
 
 COVERAGE_RESOLUTIONS = (7, 8, 9, 10)
 GROUPS = {"total": "pob_total", "under_15": "pob_under_15", "65_plus": "pob_65_plus"}
@@ -280,6 +281,9 @@ class CellFilters:
     zones: tuple[int, ...] = ()  # Zone ids
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+    # The pks of the comunas the viewer works for (zones.tenancy), None for every one: a staff map never counts a
+    # request of another municipality, whatever the other filters say.
+    within: frozenset[int] | None = None
 
     def previous_period(self) -> CellFilters | None:
         """The same filters over the equal-length period just before [since, until)."""
@@ -292,6 +296,8 @@ def filtered_reports(filters: CellFilters) -> QuerySet[Report]:
     """The reports the maps count: those with a place (a request without one has no cell), under the filters. The
     cells are all set or all empty (a CHECK), and h3_res9 is in both heat-map indexes, so counts stay index-only."""
     reports = Report.objects.filter(h3_res9__isnull=False)
+    if filters.within is not None:
+        reports = in_communes(reports, "commune", filters.within)
     if filters.communes:
         reports = reports.filter(commune__cut__in=filters.communes)
     if filters.categories:

@@ -31,7 +31,7 @@ from geo_siac.zones.models import Commune
 @staff_required
 @csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'")
 def coverage_page(request):
-    form = CoverageForm(request.GET or _defaults())
+    form = CoverageForm(request.GET or _defaults(request.user), user=request.user)
     if not form.is_valid():
         return render(request, "maps/coverage.html", {"form": form}, status=400 if request.GET else 200)
     result = coverage(form.cleaned_data["commune"], form.options())
@@ -70,8 +70,8 @@ def _analysis_query(form: CoverageForm) -> str:
     return query.urlencode()
 
 
-def _defaults() -> QueryDict | None:
-    commune = Commune.objects.active().order_by("cut").first()
+def _defaults(user) -> QueryDict | None:
+    commune = Commune.objects.active().for_staff(user).order_by("cut").first()
     initial = {name: field.initial for name, field in CoverageForm.base_fields.items() if field.initial is not None}
     return QueryDict(urlencode({**initial, "commune": commune.cut})) if commune else None
 
@@ -94,7 +94,7 @@ def staff_api(view):
 
 
 def _valid_form(request):
-    form = HeatmapFilterForm(request.GET)
+    form = HeatmapFilterForm(request.GET, user=request.user)
     if form.is_valid():
         return form, None
     return form, JsonResponse({"errors": form.errors}, status=400)
@@ -133,7 +133,7 @@ def weekly_by_category(request):
 
 @staff_required
 def heatmap_page(request):
-    form = HeatmapFilterForm(request.GET or None)
+    form = HeatmapFilterForm(request.GET or None, user=request.user)
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
     return render(request, "maps/heatmap.html", {"form": form, "query": query})
 

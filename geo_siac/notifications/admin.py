@@ -15,5 +15,13 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    # Every comuna's recipients are here, and this plumbing sits below the comunas' scoping rule (zones.tenancy):
+    # only a superuser, who sees every comuna anyway, reads the outbox.
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
     def has_change_permission(self, request, obj=None):
         return False

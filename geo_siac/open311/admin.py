@@ -4,22 +4,39 @@ from django.utils.translation import ngettext
 
 from geo_siac.open311.models import ApiKey
 from geo_siac.open311.services import api_key_create, api_key_revoke
+from geo_siac.zones.tenancy import TenantAdmin
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "channel_label", "rate_limit_per_minute", "created_at", "revoked_at")
+class ApiKeyAdmin(TenantAdmin, admin.ModelAdmin):
+    list_display = ("name", "commune", "prefix", "channel_label", "rate_limit_per_minute", "created_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "channel_label")
-    fields = ("name", "channel_label", "rate_limit_per_minute", "contact_email", "prefix", "created_at", "revoked_at")
+    fields = (
+        "name",
+        "commune",
+        "channel_label",
+        "rate_limit_per_minute",
+        "contact_email",
+        "prefix",
+        "created_at",
+        "revoked_at",
+    )
     readonly_fields = ("prefix", "created_at", "revoked_at")
     actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        # Only a superuser makes a key for the whole installation; a comuna's administrator, one for its comuna.
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["commune"].required = not request.user.is_superuser
+        return form
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
         created, raw = api_key_create(
             name=obj.name,
+            commune=obj.commune,
             channel_label=obj.channel_label,
             rate_limit_per_minute=obj.rate_limit_per_minute,
             contact_email=obj.contact_email,

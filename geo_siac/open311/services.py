@@ -1,6 +1,8 @@
 """Writes for Open311: API keys, and service requests through the one write path, reports.report_create."""
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.models import Category
 from geo_siac.open311.keys import PREFIX_LENGTH, hash_key, new_raw_key
@@ -12,12 +14,19 @@ from geo_siac.zones.models import Commune
 
 
 def api_key_create(
-    *, name: str, channel_label: str = "", rate_limit_per_minute: int = 30, contact_email: str = ""
+    *,
+    name: str,
+    channel_label: str = "",
+    rate_limit_per_minute: int = 30,
+    contact_email: str = "",
+    commune: Commune | None = None,
 ) -> tuple[ApiKey, str]:
-    """The stored key and the raw key, which is never stored and must be handed to the client now."""
+    """The stored key and the raw key, which is never stored and must be handed to the client now. A key of a
+    `commune` files requests only into it."""
     raw = new_raw_key()
     key = ApiKey.objects.create(
         name=name,
+        commune=commune,
         prefix=raw[:PREFIX_LENGTH],
         key_hash=hash_key(raw),
         channel_label=channel_label or name,
@@ -52,7 +61,15 @@ def service_request_create(
     media=None,
 ) -> Report:
     """A GeoReport v2 POST: report_create on the open311 channel, the point checked against the jurisdiction.
-    `media_url` is kept as given; an uploaded `media` file goes through report_create's one photo path."""
+    A key of one comuna files only into it: a jurisdiction_id naming another is refused, and without one the point
+    must be in the key's comuna. `media_url` is kept as given; an uploaded `media` file goes through report_create's
+    one photo path."""
+    if api_key.commune_id is not None:
+        if jurisdiction is not None and jurisdiction.pk != api_key.commune_id:
+            raise ValidationError(
+                {"jurisdiction_id": _("esta api_key es de %(name)s.") % {"name": api_key.commune.name}}
+            )
+        jurisdiction = api_key.commune
     return report_create(
         category=service,
         latitude=lat,

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,7 @@ from geo_siac.reports.models import (
 from geo_siac.reports.services import closed_day_save, closed_days_delete
 from geo_siac.reports.states import is_open
 from geo_siac.zones.models import ClosedDay
+from geo_siac.zones.tenancy import TenantAdmin
 
 
 class ReportEventInline(admin.TabularInline):
@@ -51,7 +53,8 @@ class FollowerInline(ReadOnlyInline):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(TenantAdmin, admin.ModelAdmin):
+    tenant_path = "report__commune"
     list_display = ("report", "resolution_rating", "service_rating", "created_at")
     list_filter = ("resolution_rating", "service_rating")
     readonly_fields = ("report", "resolution_rating", "service_rating", "comment", "created_at")
@@ -61,7 +64,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(GeoAdmin):
+class ReportAdmin(TenantAdmin, GeoAdmin):
     """Reports are created and moved only through services; the admin reads them."""
 
     list_display = (
@@ -75,7 +78,14 @@ class ReportAdmin(GeoAdmin):
         "expected_at",
         "overdue",
     )
-    list_filter = ("status", "channel", "commune", "crew", "category__group", "category")
+    list_filter = (
+        "status",
+        "channel",
+        ("commune", RelatedOnlyFieldListFilter),
+        ("crew", RelatedOnlyFieldListFilter),
+        "category__group",
+        "category",
+    )
     search_fields = ("tracking_code", "description", "address", "source_id")
     date_hierarchy = "created_at"
     inlines = [ReportEventInline, ReportPhotoInline, FollowerInline]

@@ -9,8 +9,13 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
+from geo_siac.zones.tenancy import TenantQuerySet
 
 HEATMAP_COLUMNS = ("category", "commune", "status", "channel", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
+
+
+class ReportQuerySet(TenantQuerySet):
+    pass
 
 
 class Report(models.Model):
@@ -134,6 +139,8 @@ class Report(models.Model):
     # The H3 cell (res 9 to 6) public outputs place the report at, or none: privacy.published_cells, stored by
     # services.report_public_cells_refresh (the open-data publish step).
     public_cell = models.BigIntegerField(_("celda pública"), null=True, blank=True, editable=False)
+
+    objects = ReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("solicitud")
@@ -259,6 +266,10 @@ class EventKind(models.TextChoices):
     RECLASSIFIED = "reclassified", _("Reclasificación")
 
 
+class ReportEventQuerySet(TenantQuerySet):
+    tenant_path = "report__commune"
+
+
 class ReportEvent(models.Model):
     """The report's history: every status change and note, with who or what made it."""
 
@@ -282,6 +293,8 @@ class ReportEvent(models.Model):
     # Where the crew worked when it made this change, as its phone measured it: staff-only, never in a public read.
     work_location = models.PointField(_("ubicación del trabajo"), srid=STORAGE_SRID, null=True, blank=True)
     work_location_accuracy_m = models.FloatField(_("precisión de la ubicación (m)"), null=True, blank=True)
+
+    objects = ReportEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("evento")

@@ -55,9 +55,11 @@ from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import closed_days
 
 
-def report_by_tracking_code(code: str) -> Report | None:
+def report_by_tracking_code(code: str, among: QuerySet[Report] | None = None) -> Report | None:
+    """The report with this code, among `among` (a staff scope, `Report.objects.for_staff(user)`) or all."""
     reports = (
-        Report.objects.select_related("category__department", "commune")
+        (Report.objects.all() if among is None else among)
+        .select_related("category__department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")

@@ -40,6 +40,7 @@ from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
 from geo_siac.zones.selectors import commune_by_cut
+from geo_siac.zones.tenancy import may_see_commune
 
 PUBLIC_CACHE_SECONDS = 300
 logger = logging.getLogger(__name__)
@@ -326,7 +327,7 @@ def information(request):
 def executive(request):
     """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
     commune = commune_by_cut(request.GET.get("commune"))
-    if commune is None:
+    if commune is None or not may_see_commune(request.user, commune.pk):
         raise Http404
     try:
         month = parse_month(request.GET.get("month", ""))

@@ -24,8 +24,28 @@ class WebhookEndpointForm(forms.ModelForm):
         fields = ["description", "url", "is_active", "is_internal", "event_kinds", "secret"]
 
 
+class InstallationAdmin(admin.ModelAdmin):
+    """An endpoint receives every comuna's events: the installation's superusers manage webhooks, not a comuna's
+    staff (zones.tenancy)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(InstallationAdmin):
     form = WebhookEndpointForm
     list_display = ("description", "url", "is_active", "is_internal", "log_link")
     list_filter = ("is_active", "is_internal")
@@ -39,7 +59,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Ver intentos"))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(InstallationAdmin):
     """Written only by the worker and the trigger."""
 
     def has_add_permission(self, request):

@@ -16,10 +16,12 @@ from geo_siac.zones.selectors import crews_of
 
 
 def visible_reports(user) -> QuerySet[Report]:
-    """Supervisors and admins see every report; a crew member only those of their crews (anything else 404s)."""
+    """Supervisors and admins see every report of their comunas; a crew member only those of their crews (anything
+    else 404s)."""
+    reports = Report.objects.for_staff(user)
     if is_supervisor(user):
-        return Report.objects.all()
-    return Report.objects.filter(crew__in=crews_of(user))
+        return reports
+    return reports.filter(crew__in=crews_of(user))
 
 
 def may_use_crew_pages(user) -> bool:
@@ -74,7 +76,7 @@ def seen_report(user, token: str) -> tuple[Report, datetime]:
     """The report and version a `seen_token` names; ValidationError if it is not one, another person's or too old."""
     try:
         pk, seen = signing.loads(token, salt=f"geo_siac.crew-seen.{user.pk}", max_age=SEEN_MAX_AGE)
-        return Report.objects.select_related("crew").get(pk=pk), datetime.fromisoformat(seen)
+        return Report.objects.for_staff(user).select_related("crew").get(pk=pk), datetime.fromisoformat(seen)
     except (signing.BadSignature, Report.DoesNotExist, TypeError, ValueError):
         raise ValidationError(
             {

@@ -122,7 +122,7 @@ def labelled(reports) -> list[Report]:
 def home(request):
     """The crew's open reports, soonest deadline first, one page at a time: a crew with a backlog of thousands
     still gets a page a phone can load. The map shows the page's reports; the counts cover the whole queue."""
-    crews = Crew.objects.all() if is_supervisor(request.user) else crews_of(request.user)
+    crews = Crew.objects.for_staff(request.user) if is_supervisor(request.user) else crews_of(request.user)
     queue = reports_of_crews(crews)
     state_counts = deadline_state_counts(queue)
     # The page's keys first, then its rows: sorting the whole queue joined to its relations to keep 50 cost far
@@ -162,7 +162,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         "is_supervisor": is_supervisor(request.user),
     }
     if context["is_supervisor"]:
-        context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen)
+        context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen, crews=report_crews(report))
         context["extend_form"] = forms.get("extend_form") or ExtendForm(initial=seen)
         context["department_form"] = forms.get("department_form") or DepartmentForm(initial=seen)
         context["reclassify_form"] = forms.get("reclassify_form") or ReclassifyForm(report=report, initial=seen)
@@ -171,6 +171,11 @@ def detail_context(request, report: Report, **forms) -> dict:
         for name, (form_class, _action) in KIND_STEPS.items():
             context[f"{name}_form"] = forms.get(f"{name}_form") or form_class(initial=seen)
     return context
+
+
+def report_crews(report: Report):
+    """The crews a report may be rerouted to: its comuna's."""
+    return Crew.objects.filter(commune_id=report.commune_id)
 
 
 def find_report(request, code: str) -> Report:
@@ -252,7 +257,7 @@ def reroute(request, code):
         request,
         report,
         "reroute_form",
-        RerouteForm(request.POST),
+        RerouteForm(request.POST, crews=report_crews(report)),
         lambda data: report_reroute(
             report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
         ),
@@ -485,13 +490,15 @@ def supervision(request):
     """Triage, workload, and the open reports under the filters (a map and a page of the list), with the bulk change.
     A bulk change answers per report; when any report was refused the page is drawn again (400) with the same
     reports ticked, otherwise it redirects to the same filtered page with the results."""
-    form = BulkForm(request.POST or None)
+    form = BulkForm(request.POST or None, user=request.user)
     selected = set()
     if request.method == "POST":
         # Normalised as on every page that takes a code (a NUL would reach PostgreSQL, which refuses it).
         selected = {normalize_tracking_code(code) for code in request.POST.getlist("reports")}
         if form.is_valid():
-            chosen = list(Report.objects.filter(tracking_code__in=selected).order_by("expected_at", "pk"))
+            chosen = list(
+                Report.objects.for_staff(request.user).filter(tracking_code__in=selected).order_by("expected_at", "pk")
+            )
             try:
                 results = report_bulk_update(
                     reports=chosen,
@@ -520,7 +527,7 @@ def supervision(request):
 @require_POST
 def merge(request):
     """Mark a report as a duplicate of another (report_merge_duplicate)."""
-    form = MergeForm(request.POST)
+    form = MergeForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             duplicate = report_merge_duplicate(
@@ -540,8 +547,10 @@ def merge(request):
 
 
 def supervision_page(request, *, form=None, merge_form=None, selected=frozenset(), failed=False):
-    filters = SupervisionFilterForm(request.GET)
-    reports = supervision_reports(**filters.filters()) if filters.is_valid() else open_reports()
+    filters = SupervisionFilterForm(request.GET, user=request.user)
+    reports = (supervision_reports(**filters.filters()) if filters.is_valid() else open_reports()).for_staff(
+        request.user
+    )
     paginator = Paginator(reports.values_list("pk", flat=True), settings.GEO_SIAC_CREW_QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("pagina"))
     rows = labelled(
@@ -559,15 +568,15 @@ def supervision_page(request, *, form=None, merge_form=None, selected=frozenset(
         "workspace/supervision.html",
         {
             "filters": filters,
-            "form": form or BulkForm(),
-            "merge_form": merge_form or MergeForm(),
+            "form": form or BulkForm(user=request.user),
+            "merge_form": merge_form or MergeForm(user=request.user),
             "selected": selected,
             "reports": rows,
             "page": page,
             "query": query.urlencode(),
-            "triage_count": triage_queue().count(),
-            "workload": crew_workload(),
-            "map_data": map_data(Crew.objects.all(), rows),
+            "triage_count": triage_queue().for_staff(request.user).count(),
+            "workload": crew_workload().for_staff(request.user),
+            "map_data": map_data(Crew.objects.for_staff(request.user), rows),
             "tile_url": settings.GEO_SIAC_TILE_URL,
         },
         status=400 if failed or filters.errors else 200,

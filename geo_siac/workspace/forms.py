@@ -5,11 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department, Institution
-from geo_siac.reports.models import ResponseTemplate
+from geo_siac.reports.models import Report, ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
 from geo_siac.reports.states import OPEN, TRANSITIONS, Channel, Status
-from geo_siac.zones.models import Commune, Crew, Zone
+from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.selectors import served_service_points
 
 
@@ -99,9 +99,13 @@ class ReasonForm(forms.Form):
 
 
 class RerouteForm(forms.Form):
-    crew = forms.ModelChoiceField(label=_("Cuadrilla"), queryset=Crew.objects.order_by("name"))
+    crew = forms.ModelChoiceField(label=_("Cuadrilla"), queryset=Crew.objects.none())
     reason = forms.CharField(label=_("Motivo"), required=False, max_length=1000)
     seen = SeenField(required=False)
+
+    def __init__(self, *args, crews, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["crew"].queryset = crews.order_by("name")
 
 
 class ExtendForm(forms.Form):
@@ -195,14 +199,16 @@ class ReclassifyForm(forms.Form):
 
 class BulkForm(forms.Form):
     reports = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
-    crew = forms.ModelChoiceField(
-        label=_("Asignar a cuadrilla"), queryset=Crew.objects.order_by("name"), required=False
-    )
+    crew = forms.ModelChoiceField(label=_("Asignar a cuadrilla"), queryset=Crew.objects.none(), required=False)
     status = forms.ChoiceField(label=_("Cambiar estado a"), required=False, choices=[("", "—"), *Status.choices])
     note = forms.CharField(label=_("Nota"), required=False, max_length=1000)
     note_is_public = forms.BooleanField(
         label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["crew"].queryset = Crew.objects.for_staff(user).order_by("name")
 
 
 TRIAGE = "triage"
@@ -223,7 +229,7 @@ class SupervisionFilterForm(forms.Form):
         label=_("Zona"),
         required=False,
         empty_label=_("Todas"),
-        queryset=Zone.objects.current().defer("geometry").order_by("name", "pk"),
+        queryset=Zone.objects.none(),
     )
     cuadrilla = forms.ChoiceField(label=_("Cuadrilla"), required=False)
     estado = forms.ChoiceField(
@@ -234,9 +240,10 @@ class SupervisionFilterForm(forms.Form):
     vencidas = forms.BooleanField(label=_("Solo vencidas"), required=False)
     sin_lugar = forms.BooleanField(label=_("Solo sin lugar (reclamos, consultas, correo, WhatsApp...)"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.crews = {str(crew.pk): crew for crew in Crew.objects.order_by("name")}
+        self.fields["zona"].queryset = Zone.objects.current().for_staff(user).defer("geometry").order_by("name", "pk")
+        self.crews = {str(crew.pk): crew for crew in Crew.objects.for_staff(user).order_by("name")}
         self.fields["cuadrilla"].choices = [
             ("", _("Todas")),
             (TRIAGE, _("Cola de triage (sin cuadrilla)")),
@@ -257,11 +264,13 @@ class SupervisionFilterForm(forms.Form):
 
 
 class ReportCodeField(forms.CharField):
-    """A tracking code, as a citizen or a supervisor types it, cleaned to the report it names."""
+    """A tracking code, as a supervisor types it, cleaned to the report it names among those they may see."""
+
+    reports = Report.objects.none()
 
     def clean(self, value):
         code = super().clean(value)
-        report = report_by_tracking_code(code)
+        report = report_by_tracking_code(code, among=self.reports)
         if report is None:
             raise forms.ValidationError(_("No hay una solicitud con el código «%(code)s».") % {"code": code})
         return report
@@ -270,6 +279,11 @@ class ReportCodeField(forms.CharField):
 class MergeForm(forms.Form):
     duplicate = ReportCodeField(label=_("Solicitud duplicada (se cierra)"), max_length=40)
     original = ReportCodeField(label=_("Solicitud original (sigue abierta)"), max_length=40)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("duplicate", "original"):
+            self.fields[name].reports = Report.objects.for_staff(user)
 
 
 class OperatorReportForm(forms.Form):
@@ -291,12 +305,12 @@ class OperatorReportForm(forms.Form):
         label=_("Recibida en (punto de atención u oficina)"),
         required=False,
         empty_label="—",
-        queryset=served_service_points(),
+        queryset=ServicePoint.objects.none(),
     )
     commune = forms.ModelChoiceField(
         label=_("Comuna (sin lugar: si no la da el punto de atención)"),
         required=False,
-        queryset=Commune.objects.active().defer("geometry").order_by("name"),
+        queryset=Commune.objects.none(),
         to_field_name="cut",
         empty_label="—",
     )
@@ -305,3 +319,8 @@ class OperatorReportForm(forms.Form):
     reporter_name = forms.CharField(label=_("Nombre de quien llama"), required=False, max_length=200)
     reporter_phone = forms.CharField(label=_("Teléfono"), required=False, max_length=40)
     reporter_email = forms.EmailField(label=_("Correo"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["received_at"].queryset = served_service_points().for_staff(user)
+        self.fields["commune"].queryset = Commune.objects.active().for_staff(user).defer("geometry").order_by("name")

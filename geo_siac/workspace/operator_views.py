@@ -22,7 +22,7 @@ from geo_siac.zones.selectors import active_communes_geojson, served_area_centre
 
 @operator_required
 def new_report(request):
-    form = OperatorReportForm(request.POST or None)
+    form = OperatorReportForm(request.POST or None, user=request.user)
     answer_errors = {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -42,6 +42,7 @@ def new_report(request):
                 reporter_phone=data["reporter_phone"],
                 reporter_email=data["reporter_email"],
                 created_by=request.user,
+                staff=request.user,
             )
         except ValidationError as exc:
             # Keyed by report_create's parameters, the form's own fields; an answer's error goes beside its question
@@ -84,7 +85,7 @@ def nearby(request):
     category = category_by_code(request.GET.get("category"), "active")
     if category is None:
         return JsonResponse({"error": _("Categoría desconocida.")}, status=400)
-    reports = open_reports_near(category=category, point=point, public_only=False)[:20]
+    reports = open_reports_near(category=category, point=point, public_only=False).for_staff(request.user)[:20]
     return JsonResponse(
         {
             "reports": [
@@ -103,11 +104,13 @@ def nearby(request):
 @operator_required
 def filed(request, code):
     report = get_object_or_404(
-        Report.objects.select_related("category", "crew", "commune").defer("commune__geometry"),
+        Report.objects.for_staff(request.user).select_related("category", "crew", "commune").defer("commune__geometry"),
         tracking_code=normalize_tracking_code(code),
     )
     duplicates = (
-        open_reports_near(category=report.category, point=report.location, public_only=False).exclude(pk=report.pk)[:10]
+        open_reports_near(category=report.category, point=report.location, public_only=False)
+        .for_staff(request.user)
+        .exclude(pk=report.pk)[:10]
         if report.location is not None
         else []
     )

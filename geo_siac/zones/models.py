@@ -6,9 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.zones import opening_hours as hours
+from geo_siac.zones.tenancy import TenantQuerySet
 
 
-class CommuneQuerySet(models.QuerySet):
+class CommuneQuerySet(TenantQuerySet):
+    tenant_path = "pk"
+
     def active(self):
         return self.filter(is_active=True)
 
@@ -70,17 +73,42 @@ class CommuneBoundary(models.Model):
         return f"{self.commune} v{self.version}"
 
 
+class CommuneMembership(models.Model):
+    """A staff account works for this comuna: it sees and changes only its comunas' requests, crews, zones and
+    service points (zones.tenancy). Superusers work for every comuna without a row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("cuenta"), on_delete=models.CASCADE, related_name="commune_memberships"
+    )
+    commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        verbose_name = _("comuna de la cuenta")
+        verbose_name_plural = _("comunas de la cuenta")
+        constraints = [models.UniqueConstraint(fields=["user", "commune"], name="commune_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.commune.name}"
+
+
+class CrewQuerySet(TenantQuerySet):
+    pass
+
+
 class Crew(models.Model):
-    """A department's field team."""
+    """A department's field team, working for one comuna."""
 
     department = models.ForeignKey(
         Department, verbose_name=_("dirección municipal"), on_delete=models.PROTECT, related_name="crews"
     )
+    commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="crews")
     name = models.CharField(_("nombre"), max_length=120, unique=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="crews", verbose_name=_("integrantes")
     )
     daily_capacity = models.PositiveSmallIntegerField(_("capacidad diaria (solicitudes)"), default=10)
+
+    objects = CrewQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("cuadrilla")
@@ -91,7 +119,7 @@ class Crew(models.Model):
         return self.name
 
 
-class ZoneQuerySet(models.QuerySet):
+class ZoneQuerySet(TenantQuerySet):
     def current(self):
         return self.filter(retired_at__isnull=True)
 
@@ -126,6 +154,10 @@ class Zone(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class ZoneResponsibilityQuerySet(TenantQuerySet):
+    tenant_path = "zone__commune"
+
+
 class ZoneResponsibility(models.Model):
     """Which crew answers a zone's reports: for one category, for a category group, or (neither) for the rest.
     The most specific row wins."""
@@ -146,6 +178,8 @@ class ZoneResponsibility(models.Model):
         related_name="+",
     )
 
+    objects = ZoneResponsibilityQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("responsabilidad de zona")
         verbose_name_plural = _("responsabilidades de zona")
@@ -161,6 +195,10 @@ class ZoneResponsibility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone} → {self.crew}"
+
+    def clean(self):
+        if self.crew_id and self.zone_id and self.crew.commune_id != self.zone.commune_id:
+            raise ValidationError({"crew": _("La cuadrilla debe ser de la comuna de la zona.")})
 
 
 class ClosedDay(models.Model):
@@ -188,6 +226,10 @@ class ServicePointKind(models.TextChoices):
     OTHER = "other", _("otro")
 
 
+class ServicePointQuerySet(TenantQuerySet):
+    pass
+
+
 class ServicePoint(models.Model):
     """A place where residents are attended. `opening_hours` null means the hours are unknown."""
 
@@ -211,6 +253,8 @@ class ServicePoint(models.Model):
     source = models.CharField(_("origen de importación"), max_length=100, blank=True)
     source_id = models.CharField(_("identificador en el origen"), max_length=100, blank=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    objects = ServicePointQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("punto de atención")

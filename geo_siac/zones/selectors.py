@@ -127,8 +127,14 @@ def placement(point: Point, category, commune: Commune | None = None) -> Placeme
     return Placement(commune=found, zone=zone, crew=crew, closed_days=frozenset(row[13]))
 
 
+def staff_communes(user) -> QuerySet[Commune]:
+    """The comunas a staff account works for (every one for a superuser, none without a membership)."""
+    return Commune.objects.for_staff(user)
+
+
 def crews_of(user) -> QuerySet[Crew]:
-    return Crew.objects.filter(members=user) if user.is_authenticated else Crew.objects.none()
+    """The person's own crews, of the comunas they work for."""
+    return Crew.objects.for_staff(user).filter(members=user) if user.is_authenticated else Crew.objects.none()
 
 
 def current_zones_of(crews) -> QuerySet[Zone]:

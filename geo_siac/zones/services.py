@@ -35,6 +35,7 @@ def zone_assign_crew(*, zone: Zone, crew: Crew, category=None, category_group=No
     """Make `crew` answer the zone's reports of one category, of one group, or (neither given) all the rest."""
     if category is not None and category_group is not None:
         raise ValueError("give a category or a category group, not both")
+    ZoneResponsibility(zone=zone, crew=crew).clean()
     row, _created = ZoneResponsibility.objects.update_or_create(
         zone=zone, category=category, category_group=category_group, defaults={"crew": crew}
     )

@@ -11,9 +11,9 @@ from geo_siac.alerts.selectors import board_figures, deadline_board
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_merge_duplicate
-from geo_siac.testing import EAST_POINT, WEST_POINT
+from geo_siac.testing import EAST_POINT, WEST_POINT, staff_account
 from geo_siac.transparency.selectors import indicators, transparency_reports
-from geo_siac.zones.models import Crew
+from geo_siac.zones.models import Commune, Crew
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_the_board_counts_each_crews_overdue_and_open_by_age(crews, make_report)
 
 def test_a_department_head_reassigns_and_extends_from_the_board(client, crews, make_report, django_user_model):
     history(make_report)
-    head = django_user_model.objects.create_user("jefa")
+    head = staff_account("jefa")
     DepartmentHead.objects.create(department=crews["A"].department, user=head)
     overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
     client.force_login(head)
@@ -64,7 +64,7 @@ def test_a_department_head_reassigns_and_extends_from_the_board(client, crews, m
 
 def test_the_head_of_another_department_may_not_act_on_a_request(client, crews, make_report, django_user_model):
     history(make_report)
-    other = django_user_model.objects.create_user("otro")
+    other = staff_account("otro")
     DepartmentHead.objects.create(department=Department.objects.create(name="Dirección de Tránsito"), user=other)
     overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
     client.force_login(other)
@@ -96,14 +96,16 @@ def test_a_merged_duplicate_does_not_change_the_board_which_gives_the_public_sha
 
 def other_department_crew() -> Crew:
     return Crew.objects.create(
-        department=Department.objects.create(name="Dirección de Tránsito"), name="Cuadrilla Señalética"
+        department=Department.objects.create(name="Dirección de Tránsito"),
+        commune=Commune.objects.get(cut="13201"),
+        name="Cuadrilla Señalética",
     )
 
 
 def test_a_head_reroutes_only_to_crews_of_their_department(client, crews, make_report, django_user_model):
     history(make_report)
     elsewhere = other_department_crew()
-    head = django_user_model.objects.create_user("jefa")
+    head = staff_account("jefa")
     DepartmentHead.objects.create(department=crews["A"].department, user=head)
     overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
     client.force_login(head)
@@ -134,7 +136,7 @@ def test_a_request_without_department_belongs_to_its_categorys_on_the_board(
     Category.objects.filter(service_code="retiro-escombros").update(department=department)
     imported = make_report(point=WEST_POINT)
     Report.objects.filter(pk=imported.pk).update(department=None, expected_at=timezone.now() - timedelta(days=3))
-    head = django_user_model.objects.create_user("jefa")
+    head = staff_account("jefa")
     DepartmentHead.objects.create(department=department, user=head)
     (row,) = board_figures("department", as_of=timezone.now())
     assert (row.group, row.overdue) == (department.name, 1)

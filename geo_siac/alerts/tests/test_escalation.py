@@ -30,7 +30,7 @@ from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import business_calendar_sync, report_change_status
-from geo_siac.testing import PROJECT_ROOT, WEST_POINT
+from geo_siac.testing import PROJECT_ROOT, WEST_POINT, staff_account
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.roles import SUPERVISOR
 
@@ -40,13 +40,11 @@ def escalation_setup(crews, django_user_model):
     department = crews["A"].department
     for name in ("ana", "sofia"):
         django_user_model.objects.filter(username=name).update(email=f"{name}@muni.example")
-    head = django_user_model.objects.create_user("jefa", email="jefa@muni.example")
+    head = staff_account("jefa", email="jefa@muni.example")
     DepartmentHead.objects.create(department=department, user=head)
     for username, group in (("olga", OIRS_COORDINATION), ("adam", MUNICIPAL_ADMINISTRATION)):
-        django_user_model.objects.create_user(username, email=f"{username}@muni.example").groups.add(
-            Group.objects.get_or_create(name=group)[0]
-        )
-    crew_supervisor = django_user_model.objects.create_user("carla", email="carla@muni.example")
+        staff_account(username, email=f"{username}@muni.example").groups.add(Group.objects.get_or_create(name=group)[0])
+    crew_supervisor = staff_account("carla", email="carla@muni.example")
     crew_supervisor.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
     crews["A"].members.add(crew_supervisor)
     EscalationRule.objects.create(

@@ -10,7 +10,7 @@ from geo_siac.alerts.models import Delivery, StaffAlertPreference
 from geo_siac.alerts.services import alerts_run, staff_alert_preference_set, staff_digests_send
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Report
-from geo_siac.testing import EAST_POINT, WEST_POINT
+from geo_siac.testing import EAST_POINT, WEST_POINT, staff_account
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_information_a_citizen_adds_alerts_the_crew_once_per_addition_by_email_d
     member = crews["member_a"]
     member.email = "ana@muni.example"
     member.save()
-    colleague = django_user_model.objects.create_user("carlos", email="carlos@muni.example")
+    colleague = staff_account("carlos", email="carlos@muni.example")
     crews["A"].members.add(colleague)
     staff_alert_preference_set(user=colleague, delivery=Delivery.DIGEST, language="es-cl")
     report = make_report(point=WEST_POINT, reporter_email="rosa@example.cl")

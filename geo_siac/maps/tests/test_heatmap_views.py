@@ -12,7 +12,7 @@ from geo_siac.maps import heatmap
 from geo_siac.maps.folium_offline import assert_offline
 from geo_siac.maps.heatmap import NO_DATA_COLOUR
 from geo_siac.maps.selectors import CellRow
-from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, box
+from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, box, staff_account
 from geo_siac.zones.models import PopulationCell
 from geo_siac.zones.services import zone_save_version
 
@@ -21,7 +21,7 @@ DECIMALS_RE = re.compile(r"^-?\d+(\.\d{1,6})?$")
 
 @pytest.fixture
 def staff_client(client, db):
-    client.force_login(User.objects.create_user("planner", password="x", is_staff=True))
+    client.force_login(staff_account("planner", password="x", is_staff=True))
     return client
 
 
@@ -170,7 +170,9 @@ def test_png_export_is_an_image(staff_client, two_reports):
 def test_classification_scheme_and_class_count_are_read_from_the_form():
     from geo_siac.maps.forms import HeatmapFilterForm
 
-    form = HeatmapFilterForm({"scheme": "natural_breaks", "classes": "4", "measure": "rate"})
+    form = HeatmapFilterForm(
+        {"scheme": "natural_breaks", "classes": "4", "measure": "rate"}, user=staff_account("planner")
+    )
     assert form.is_valid(), form.errors
     assert (form.classification, form.class_count, form.map_measure) == ("natural_breaks", 4, "rate")
 

@@ -6,14 +6,13 @@ import re
 from datetime import datetime
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import translation
 from PIL import Image
 
 from geo_siac.maps.heatmap import map_classes
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, staff_account
 
 WHOLE_RANGE = re.compile(r"^\d+(–\d+)?$")
 OCTOBER = datetime(2025, 10, 15, 12, tzinfo=SANTIAGO)
@@ -28,7 +27,7 @@ def spanish():
 
 @pytest.fixture
 def staff_client(client, db):
-    client.force_login(User.objects.create_user("planner", password="x", is_staff=True))
+    client.force_login(staff_account("planner", password="x", is_staff=True))
     return client
 
 

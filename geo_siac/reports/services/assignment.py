@@ -107,6 +107,13 @@ def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> in
 def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, seen_updated_at=None) -> Report:
     """A supervisor sends the report to a crew ("derivación"), from triage or from another crew."""
     locked = lock_report(report, seen_updated_at)
+    if crew.commune_id != locked.commune_id:
+        raise ValidationError(
+            {
+                "crew": _("%(crew)s trabaja en %(commune)s; esta solicitud es de otra comuna.")
+                % {"crew": crew.name, "commune": crew.commune.name}
+            }
+        )
     if locked.crew_id == crew.pk:
         raise Unchanged({"crew": _("Ya está asignada a %(crew)s.") % {"crew": crew.name}})
     previous = locked.crew.name if locked.crew_id else _("cola de triage")

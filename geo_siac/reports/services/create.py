@@ -41,6 +41,7 @@ from geo_siac.reports.validation import (
 )
 from geo_siac.zones.models import Commune, ServicePoint
 from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement, served_service_points
+from geo_siac.zones.tenancy import may_see_commune
 
 TRACKING_CODE_ATTEMPTS = 5
 
@@ -125,6 +126,7 @@ def report_create(
     submission_token: str = "",
     within: Commune | None = None,
     received_at: ServicePoint | None = None,
+    staff=None,
 ) -> Report:
     """Validate and store a citizen report with its comuna, H3 cells, deadline, first history event, optional
     photo and the reporter's confirmation in the notification outbox.
@@ -134,7 +136,8 @@ def report_create(
     `location` for a point no comuna (or not `within`) covers, a fault of the pair rather than of either coordinate;
     callers show them as they are, and Open311 maps them to the specification's names at its edge.
     `media_url` is a link to the client's own copy of a photo or video (Open311), kept as given once it is an http(s)
-    URL. `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
+    URL. `staff` is the account filing for a resident (the operator console): the request's comuna must be one it
+    works for (zones.tenancy). `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
     (catalogue.kinds) must be the category's (its topic's); a kind whose rule does not require a place may leave
     both coordinates empty, and then belongs to `commune` (an active one), else the service point's comuna, else the
     only comuna served, and is routed to the topic's department or the OIRS triage queue. A repeated
@@ -225,6 +228,13 @@ def report_create(
             raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {"name": within.name}})
         commune, decision, closed, cells = placed.commune, decide(placed, found), placed.closed_days, h3_cells(lat, lng)
         address = address.strip() or nearby_address(point)
+    if staff is not None and not may_see_commune(staff, commune.pk):
+        raise ValidationError(
+            {
+                "location" if point else "commune": _("%(name)s no es una comuna que atienda su cuenta.")
+                % {"name": commune.name}
+            }
+        )
 
     now = timezone.now()
     report = Report(

@@ -57,8 +57,8 @@ def test_zone_without_a_crew_for_the_category_goes_to_triage(make_report, crews)
 def test_crew_for_a_category_beats_crew_for_its_group_beats_the_zone_default(make_report, crews):
     category = Category.objects.get(service_code="retiro-escombros")
     other_group = CategoryGroup.objects.exclude(pk=category.group_id).first()
-    specialists = Crew.objects.create(department=crews["A"].department, name="Escombros")
-    group_crew = Crew.objects.create(department=crews["A"].department, name="Aseo")
+    specialists = Crew.objects.create(department=crews["A"].department, commune=crews["A"].commune, name="Escombros")
+    group_crew = Crew.objects.create(department=crews["A"].department, commune=crews["A"].commune, name="Aseo")
     zone_assign_crew(zone=crews["west"], crew=group_crew, category_group=category.group)
     assert make_report(point=WEST_POINT).crew == group_crew
     zone_assign_crew(zone=crews["west"], crew=specialists, category=category)
@@ -141,11 +141,13 @@ def test_one_query_placement_agrees_with_the_selectors_it_replaces(crews, django
     category = Category.objects.get(service_code="retiro-escombros")
     zone_assign_crew(
         zone=crews["west"],
-        crew=Crew.objects.create(department=crews["A"].department, name="Aseo"),
+        crew=Crew.objects.create(department=crews["A"].department, commune=crews["A"].commune, name="Aseo"),
         category_group=category.group,
     )
     zone_assign_crew(
-        zone=crews["east"], crew=Crew.objects.create(department=crews["A"].department, name="Esc."), category=category
+        zone=crews["east"],
+        crew=Crew.objects.create(department=crews["A"].department, commune=crews["A"].commune, name="Esc."),
+        category=category,
     )
     checked = 0
     for lat in [-33.66 + i * 0.01 for i in range(10)]:

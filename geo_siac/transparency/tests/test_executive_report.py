@@ -11,7 +11,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_change_status
-from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.testing import PUENTE_ALTO_CENTRE, staff_account
 from geo_siac.transparency.executive import coverage_headline, executive_report, render_html, render_pdf
 from geo_siac.zones.models import Commune
 
@@ -97,7 +97,7 @@ def test_executive_report_of_a_month_without_reports_says_so_on_one_page(october
 def test_executive_report_page_is_for_staff_only(client, october, django_user_model):
     assert client.get("/transparencia/informe/?commune=13201&month=2026-10").status_code == 302
 
-    client.force_login(django_user_model.objects.create_user("jefa", is_staff=True))
+    client.force_login(staff_account("jefa", is_staff=True))
     html = client.get("/transparencia/informe/?commune=13201&month=2026-10")
     pdf = client.get("/transparencia/informe/?commune=13201&month=2026-10&format=pdf")
 
@@ -144,7 +144,7 @@ def served(crews, communes, make_report):
 @pytest.mark.django_db
 @pytest.mark.parametrize("commune", ["\x00", "13201\x00", "9" * 400, "x" * 5000, "99999"])
 def test_a_commune_that_is_no_cut_code_is_a_404_on_the_executive_report(client, communes, django_user_model, commune):
-    client.force_login(django_user_model.objects.create_user("jefa", is_staff=True))
+    client.force_login(staff_account("jefa", is_staff=True))
     assert client.get("/transparencia/informe/", {"commune": commune, "month": "2026-10"}).status_code == 404
 
 
@@ -205,7 +205,7 @@ def test_coverage_uses_the_finest_loaded_resolution_when_res_9_is_not_loaded(com
 @pytest.mark.django_db
 def test_executive_report_page_sends_a_bad_month_back_as_text_not_markup(client, communes, django_user_model):
     """The month used to come back inside an HTML page: a <meta> refresh in the link sent staff to another site."""
-    client.force_login(django_user_model.objects.create_user("jefa", is_staff=True))
+    client.force_login(staff_account("jefa", is_staff=True))
     injected = '<meta http-equiv="refresh" content="0;url=https://evil.example/">'
 
     response = client.get("/transparencia/informe/", {"commune": "13201", "month": injected})

@@ -75,7 +75,7 @@ class Command(BaseCommand):
             for department in sorted({c.department for c in categories}, key=lambda d: d.name):
                 crew, created = Crew.objects.get_or_create(
                     name=f"{department.name} · {commune.name}"[:120],
-                    defaults={"department": department, "daily_capacity": 15},
+                    defaults={"department": department, "commune": commune, "daily_capacity": 15},
                 )
                 new_crews += created
                 for zone in zones:
