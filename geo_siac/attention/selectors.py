@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 
 from geo_siac.attention.models import HOLDS_SEAT, Appointment, AppointmentStatus, Offering, Procedure, Slot
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.reports.selectors import received_by_point
+from geo_siac.reports.selectors import phone_key, phone_key_sql, received_by_point
 from geo_siac.reports.states import Channel
 from geo_siac.zones import opening_hours as hours
 from geo_siac.zones.models import Commune, ServicePoint
@@ -199,12 +199,17 @@ def appointment_by_code(code: str) -> Appointment | None:
     )
 
 
-def appointments_of(email: str) -> QuerySet[Appointment]:
-    """The appointments booked with `email`, oldest first: what a citizen's data export lists."""
-    return (
-        Appointment.objects.filter(email__iexact=email)
-        .select_related("slot__offering__procedure", "slot__offering__service_point")
-        .order_by("slot__starts_at")
+def appointments_of(email: str = "", phone: str = "") -> QuerySet[Appointment]:
+    """The appointments booked with `email`, or with only `phone` (reports.selectors.phone_key, as for reports),
+    oldest first: what a citizen's data export lists and their erasure anonymises."""
+    if email:
+        theirs = Appointment.objects.filter(email__iexact=email)
+    elif len(phone_key(phone)) >= 8:
+        theirs = Appointment.objects.filter(email="").alias(key=phone_key_sql("phone")).filter(key=phone_key(phone))
+    else:
+        theirs = Appointment.objects.none()
+    return theirs.select_related("slot__offering__procedure", "slot__offering__service_point").order_by(
+        "slot__starts_at"
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.attention.messages import cancellation_message, confirmation_message, reminder_message
 from geo_siac.attention.models import HOLDS_SEAT, Appointment, AppointmentStatus, Offering, Slot
-from geo_siac.attention.selectors import local_date, slot_bounds
+from geo_siac.attention.selectors import appointments_of, local_date, slot_bounds
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.services import ERASED
@@ -126,13 +126,16 @@ def appointment_cancel(*, appointment: Appointment, now: datetime | None = None)
     return appointment
 
 
-def appointments_personal_data_erase(*, email: str, now: datetime | None = None) -> int:
-    """Erase the name, email and phone of every appointment booked with `email` (a citizen's erasure request);
+def appointments_personal_data_erase(*, email: str = "", phone: str = "", now: datetime | None = None) -> int:
+    """Erase the name, email and phone of every appointment booked with `email`, or with only `phone` (a citizen's
+    erasure request, attention.selectors.appointments_of);
     the rows stay for the points' figures. Appointments still ahead are cancelled, freeing their seats, with no
     notice: there is no one left to tell. Returns how many were erased."""
     now = now or timezone.now()
     with transaction.atomic():
-        theirs = Appointment.objects.filter(email__iexact=email)
+        theirs = Appointment.objects.filter(
+            pk__in=list(appointments_of(email=email, phone=phone).values_list("pk", flat=True))
+        )
         theirs.filter(status=AppointmentStatus.BOOKED, slot__starts_at__gt=now).update(
             status=AppointmentStatus.CANCELLED, cancelled_at=now
         )

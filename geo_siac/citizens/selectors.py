@@ -57,10 +57,11 @@ def citizen_report(email: str, code: str) -> Report | None:
     )
 
 
-def citizen_data(email: str) -> dict:
-    """Everything stored about one email (Ley 19.628 / 21.719 access request): what `reports` holds about them,
+def citizen_data(email: str = "", phone: str = "") -> dict:
+    """Everything stored about one email, or one number for a person who gave only that (Ley 19.628 / 21.719 access
+    request): what `reports` holds about them,
     their appointments and their area alerts; the page's download and `manage.py reporter_data --export`."""
-    data = reporter_data(email=email)
+    data = reporter_data(email=email, phone=phone)
     data["appointments"] = [
         {
             "code": a.code,
@@ -73,7 +74,7 @@ def citizen_data(email: str) -> dict:
             "phone": a.phone,
             "created_at": a.created_at.isoformat(),
         }
-        for a in appointments_of(email)
+        for a in appointments_of(email=email, phone=phone)
     ]
     data["area_alerts"] = [
         {
@@ -84,7 +85,7 @@ def citizen_data(email: str) -> dict:
             "created_at": alert.created_at.isoformat(),
             "confirmed_at": alert.confirmed_at.isoformat() if alert.confirmed_at else None,
         }
-        for alert in AreaAlert.objects.filter(email__iexact=email).order_by("created_at")
+        for alert in (AreaAlert.objects.filter(email__iexact=email).order_by("created_at") if email else [])
     ]
     return data
 

@@ -110,10 +110,12 @@ class CitizenErasureSummary(ErasureSummary):
 
 def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenErasureSummary:
     """Erase what is stored about a person known only by their number (phone, WhatsApp, SMS; Ley 19.628 / 21.719):
-    their reports' contact, photos and letters, the messages to them (reporter_data_erase), and a WhatsApp or SMS
+    their reports' contact, photos and letters, the messages to them (reporter_data_erase), the appointments booked
+    with that number only, and a WhatsApp or SMS
     conversation left unfinished, in one transaction. Dry run unless `commit`. `manage.py reporter_data --phone`."""
     with transaction.atomic():
         summary = CitizenErasureSummary(**asdict(reporter_data_erase(phone=phone, commit=True)))
+        summary.appointments_anonymised = appointments_personal_data_erase(phone=phone)
         summary.conversations_deleted = (
             Conversation.objects.alias(key=phone_key_sql("phone")).filter(key=phone_key(phone)).delete()[0]
         )

@@ -476,13 +476,16 @@ def phone_key_sql(field: str):
 
 def person_reports(*, email: str = "", phone: str = "") -> QuerySet[Report]:
     """The reports one person filed, found by their email or, for the channels that have only a number (phone,
-    WhatsApp, SMS), by their number however it was written. Neither given finds nothing."""
+    WhatsApp, SMS), by their number however it was written. By number, only the reports that carry no email: a
+    family's or an office's shared number must not hand one person's request (name, email, text) to another, and a
+    report with an email is that email's. Neither given finds nothing."""
     if email:
         return Report.objects.filter(reporter_email__iexact=email)
     if len(phone_key(phone)) < 8:
         return Report.objects.none()
     return (
-        Report.objects.exclude(reporter_phone="")
+        Report.objects.filter(reporter_email="")
+        .exclude(reporter_phone="")
         .alias(key=phone_key_sql("reporter_phone"))
         .filter(key=phone_key(phone))
     )

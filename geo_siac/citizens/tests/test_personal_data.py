@@ -170,3 +170,35 @@ def test_a_report_page_for_what_no_code_can_be_is_a_404(client, rosa, path):
 
     assert client.get(f"/mis-solicitudes/solicitud/{path}/").status_code == 404
     assert client.post(f"/mis-solicitudes/solicitud/{path}/agregar/", {"note": "Hola"}).status_code == 404
+
+
+def test_a_person_known_by_a_number_gets_their_desk_appointment_and_reports_but_not_a_shared_numbers(
+    offering, make_report, tmp_path
+):
+    desk = appointment_book(
+        offering=offering, starts_at=next_slot(offering), name="Juan Díaz", email="", phone="+56 9 5555 4444"
+    )
+    own = make_report(channel="phone", reporter_name="Juan Díaz", reporter_phone="955554444")
+    # Ana gave her email and the family's number: her request is her email's, not the number's.
+    anas = make_report(reporter_name="Ana Soto", reporter_email="ana@example.cl", reporter_phone="+56955554444")
+
+    call_command(
+        "reporter_data", "--phone", "9 5555 4444", "--export", str(tmp_path / "juan.json"), stdout=io.StringIO()
+    )
+    data = json.loads((tmp_path / "juan.json").read_text())
+    assert [r["tracking_code"] for r in data["reports"]] == [own.tracking_code]
+    assert [a["code"] for a in data["appointments"]] == [desk.code]
+    assert "ana@example.cl" not in json.dumps(data) and "Ana Soto" not in json.dumps(data)
+
+    out = io.StringIO()
+    call_command("reporter_data", "--phone", "+56 9 5555 4444", "--erase", "--commit", stdout=out)
+    assert "appointments_anonymised: 1" in out.getvalue() and "reports_anonymised: 1" in out.getvalue()
+    desk.refresh_from_db()
+    own.refresh_from_db()
+    anas.refresh_from_db()
+    assert (desk.name, desk.phone) == (ERASED, "") and (own.reporter_name, own.reporter_phone) == ("", "")
+    assert (anas.reporter_name, anas.reporter_email, anas.reporter_phone) == (
+        "Ana Soto",
+        "ana@example.cl",
+        "+56955554444",
+    )

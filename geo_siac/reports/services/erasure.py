@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.letters import letter_pdf
 from geo_siac.reports.models import AnswerLetter, Follower, ReportEvent, ReportPhoto
-from geo_siac.reports.selectors import person_notifications, person_reports
+from geo_siac.reports.selectors import person_notifications, person_reports, phone_key
 
 ERASED = "[borrado a petición del titular]"
 
@@ -41,12 +42,17 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
         summary.photos_deleted = photos.delete()[0]
         summary.letters_redacted = _redact_letters(AnswerLetter.objects.filter(report__in=reports))
         _redact_notes(reports)
+        # The messages to them by any medium: to their address or number, and every message about their reports.
+        messages = Notification.objects.filter(
+            Q(pk__in=person_notifications(email=email, phone=phone).values("pk")) | Q(report__in=reports)
+        ).exclude(recipient=ERASED)
+        message_ids = list(messages.values_list("pk", flat=True))
         summary.reports_anonymised = reports.update(
             reporter_name="", reporter_email="", reporter_phone="", media_url=""
         )
         if email:
             summary.follows_removed = Follower.objects.filter(email__iexact=email).delete()[0]
-        messages = Notification.objects.filter(pk__in=person_notifications(email=email, phone=phone).values("pk"))
+        messages = Notification.objects.filter(pk__in=message_ids)
         messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)
         summary.notifications_redacted = messages.update(recipient=ERASED, subject=ERASED, body="")
         if commit:
@@ -56,14 +62,27 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     return summary
 
 
+TITLES = r"(?:Sr|Sra|Srta|Don|Doña|Dr|Dra|Estimad[oa](?:\(a\))?)\.?\s+"
+
+
 def _identifiers(report) -> re.Pattern | None:
-    """The requester's name (whole, and each of its words), email and phone as they may be written in a text about
-    them: an officer's answer often names or addresses the requester."""
-    words = [report.reporter_name, *report.reporter_name.split(), report.reporter_email, report.reporter_phone]
-    words = sorted({w.strip() for w in words if len(w.strip()) >= 3}, key=len, reverse=True)
-    if not words:
+    """The requester as a text about them may write them: their whole name or two or more of its words in a row
+    ("María del Carmen", "Pérez Soto"), one word after a title ("Sra. Pérez"), their email, and their number however written.
+    Single words alone are left: "del", "Paz" or "Rosa" are also ordinary words of the municipality's record."""
+    words = report.reporter_name.split()
+    names = [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+    alternatives = [re.escape(n.strip()).replace(r"\ ", r"\s+") for n in names if len(n.strip()) >= 3]
+    alternatives += [TITLES + re.escape(word) for word in words if len(word) >= 3]
+    if report.reporter_email:
+        alternatives.append(re.escape(report.reporter_email))
+    digits = phone_key(report.reporter_phone)
+    if len(digits) >= 8:
+        national = digits[2:] if digits.startswith("56") and len(digits) == 11 else digits
+        alternatives.append(r"(?:\+?56[\s().-]*)?" + r"[\s().-]*".join(national))
+    if not alternatives:
         return None
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+    alternatives.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
 def _redact_letters(letters) -> int:

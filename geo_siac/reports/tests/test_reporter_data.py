@@ -88,3 +88,21 @@ def test_an_invalid_email_or_no_action_is_a_command_error(db):
         command("--email", "'; DROP TABLE reports_report; --", "--erase")
     with pytest.raises(CommandError):
         command("--email", "rosa@example.cl")
+
+
+def test_erasure_takes_the_persons_name_and_number_out_of_the_notes_and_leaves_the_record_readable(make_report, crews):
+    from geo_siac.reports.services import report_change_status
+
+    report = make_report(
+        reporter_name="María del Carmen Soto", reporter_email="maria@example.cl", reporter_phone="912345678"
+    )
+    note = (
+        "Sra. Soto: la Dirección del Tránsito retiró el escombro el plazo del trámite; María del Carmen puede "
+        "llamar al +56 9 1234 5678."
+    )
+    report_change_status(report=report, status="in_progress", note=note, note_is_public=True, actor=crews["supervisor"])
+    command("--email", "maria@example.cl", "--erase", "--commit")
+    written = " ".join(report.events.filter(note__contains="Dirección").values_list("note", flat=True))
+    assert "la Dirección del Tránsito retiró el escombro el plazo del trámite" in written  # ordinary words stay
+    for identifier in ("Soto", "María", "Carmen", "1234"):
+        assert identifier not in written, written

@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 
 from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import citizen_data_erase, citizen_phone_data_erase
-from geo_siac.reports.selectors import phone_key, reporter_data
+from geo_siac.reports.selectors import phone_key
 
 
 class Command(BaseCommand):
@@ -39,11 +39,11 @@ class Command(BaseCommand):
         elif len(phone_key(phone)) < 8:
             raise CommandError(f"Teléfono no válido (al menos 8 dígitos): {phone!r}")
         if options["export"]:
-            data = citizen_data(email) if email else reporter_data(phone=phone)
+            data = citizen_data(email=email, phone=phone)
             options["export"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
             self.stdout.write(
                 f"exportado: {len(data['reports'])} reportes, {len(data['following'])} seguidos, "
-                f"{len(data['notifications'])} mensajes, {len(data.get('appointments', []))} citas "
+                f"{len(data['notifications'])} mensajes, {len(data['appointments'])} citas "
                 f"-> {options['export']}"
             )
         if options["erase"]:
