@@ -111,7 +111,9 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):
-        """xdist's loadscope (largest units first) over the groups the workers wrote; other tests one by one."""
+        """xdist's loadscope over the groups the workers wrote, other tests one by one, in pytest-django's order:
+        a transactional test empties every table (the comunas, what migrations wrote), so on each worker the tests
+        that roll back must come before it, as in one process."""
 
         groups: dict[str, str] = {}
 
@@ -119,6 +121,7 @@ def pytest_xdist_make_scheduler(config, log):
             if not self.groups:
                 for path in config.stash[_GROUPS_FOLDER].glob("*.json"):
                     self.groups = {**self.groups, **json.loads(path.read_text())}
+            config.option.loadscopereorder = False  # largest unit first would run transactional tests first
             super().schedule()
 
         def _split_scope(self, nodeid):
