@@ -62,6 +62,79 @@ def chromium():
         browser.close()
 
 
+# Under pytest-xdist (scripts/test.sh: `-n 2 --dist loadgroup`) the tests sharing a server too costly to start twice
+# run on one worker: the session's production server or streaming replica, a module-scoped fixture's tests, or an
+# explicit `xdist_group` mark. xdist's own loadgroup rewrites node ids, which pytest 9 ignores: so each worker writes
+# the groups it collected to a file, and the controller's scheduler (xdist's loadscope) reads them.
+SHARED_SERVERS = ("production_stack", "streaming_replica")
+_GROUPS_FOLDER = pytest.StashKey[Path]()
+
+
+def xdist_group(item) -> str | None:
+    marked = sorted(
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    )
+    if marked:
+        return "_".join(marked)
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    shared = next((name for name in SHARED_SERVERS if name in info.names_closure), None)
+    if shared is None and any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+        return item.nodeid.split("::")[0]
+    return shared
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    folder = getattr(config, "workerinput", {}).get("geo_siac_groups")
+    if folder:
+        groups = {item.nodeid: group for item in items if (group := xdist_group(item))}
+        path = Path(folder) / f"{config.workerinput['workerid']}.json"
+        path.with_suffix(".tmp").write_text(json.dumps(groups))
+        path.with_suffix(".tmp").replace(path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    if node.config.getvalue("dist") == "loadgroup":
+        if _GROUPS_FOLDER not in node.config.stash:
+            node.config.stash[_GROUPS_FOLDER] = Path(tempfile.mkdtemp(prefix="geo-siac-xdist-"))
+        node.workerinput["geo_siac_groups"] = str(node.config.stash[_GROUPS_FOLDER])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """xdist's loadscope over the groups the workers wrote, other tests one by one, in pytest-django's order:
+        a transactional test empties every table (the comunas, what migrations wrote), so on each worker the tests
+        that roll back must come before it, as in one process."""
+
+        groups: dict[str, str] = {}
+
+        def schedule(self):
+            if not self.groups:
+                for path in config.stash[_GROUPS_FOLDER].glob("*.json"):
+                    self.groups = {**self.groups, **json.loads(path.read_text())}
+            config.option.loadscopereorder = False  # largest unit first would run transactional tests first
+            super().schedule()
+
+        def _split_scope(self, nodeid):
+            return self.groups.get(nodeid, nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def pytest_unconfigure(config):
+    if _GROUPS_FOLDER in config.stash:
+        shutil.rmtree(config.stash[_GROUPS_FOLDER], ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
