@@ -449,9 +449,17 @@ def production(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.mark.parametrize("role", ROLES)
+# The superuser also sends each parameter alone, five times the others' work: its routes are split in four parts,
+# four tests that the suite's workers can run side by side.
+SUPERUSER_PARTS = 4
+ROLE_PARTS = [(role, None) for role in ROLES if role != "superuser"] + [
+    ("superuser", part) for part in range(SUPERUSER_PARTS)
+]
+
+
+@pytest.mark.parametrize(("role", "part"), ROLE_PARTS)
 def test_every_url_answers_hostile_parameters_below_500_for_every_role(
-    role, production, crews, make_report, puente_alto, django_user_model, api_key
+    role, part, production, crews, make_report, puente_alto, django_user_model, api_key
 ):
     """Every URL pattern from the resolver (so a new view is covered without editing this test), its path
     parameters filled with our own records and with a hostile value; then every parameter the view reads set to a
@@ -470,6 +478,8 @@ def test_every_url_answers_hostile_parameters_below_500_for_every_role(
         "service_code": "retiro-escombros",
         "content_type_id": "1",
         "path": "x.jpg",
+        "name": "x.jpg",  # a photo's file name
+        "number": "1",  # a request's letter
         "url": "x",
         "format": "json",
         "slug": "permiso-de-circulacion",
@@ -506,6 +516,8 @@ def test_every_url_answers_hostile_parameters_below_500_for_every_role(
 
     fuzzed = set()  # (view, method, parameter): a view reached by several routes (format suffixes) is fuzzed once
     for turn, route in enumerate(every_route()):
+        if part is not None and turn % SUPERUSER_PARTS != part:
+            continue
         turn += ROLES.index(role)
         if filled := path_parameters(route) & set(own) - {"format"}:
             # One hostile value per route and role; the seven roles take the four values in turn.
