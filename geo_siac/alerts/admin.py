@@ -26,13 +26,18 @@ class EscalationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(DepartmentHead)
-class DepartmentHeadAdmin(admin.ModelAdmin):
+class DepartmentHeadAdmin(TenantAdmin, admin.ModelAdmin):
+    """A comuna's administrator sees, names and removes only heads among the accounts it manages."""
+
+    account_path = "user"
     list_display = ("department", "user")
     autocomplete_fields = ["user"]
 
 
 @admin.register(StaffAlertPreference)
-class StaffAlertPreferenceAdmin(admin.ModelAdmin):
+class StaffAlertPreferenceAdmin(TenantAdmin, admin.ModelAdmin):
+    account_path = "user"
+
     list_display = ("user", "delivery", "language")
     list_filter = ("delivery",)
     autocomplete_fields = ["user"]

@@ -5,7 +5,8 @@ from django.contrib.gis import admin
 
 from geo_siac.geo_admin import GeoAdmin
 from geo_siac.zones.models import Commune, CommuneMembership, Crew, ServicePoint, Zone, ZoneResponsibility
-from geo_siac.zones.tenancy import USER_PATH, TenantAdmin
+from geo_siac.zones.roles import ROLES
+from geo_siac.zones.tenancy import TenantAdmin
 
 
 class CommuneMembershipInline(TenantAdmin, admin.TabularInline):
@@ -24,13 +25,32 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class StaffUserAdmin(TenantAdmin, UserAdmin):
-    """A comuna's administrator manages its own staff: the accounts sharing one of its comunas."""
+    """A comuna's administrator manages its own staff (`tenancy.managed_accounts`: any other account, a superuser
+    or one also of another comuna, answers 404 on its change, password and delete pages) and gives them only the
+    roles of `roles.ROLES`; superuser status and single permissions stay with a superuser."""
 
-    tenant_path = USER_PATH
+    account_path = "pk"
     inlines = [*UserAdmin.inlines, CommuneMembershipInline]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).distinct()
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        # is_staff stays editable: it opens the admin, but what it shows comes from the role groups, in the comunas.
+        return (*fields, "is_superuser", "user_permissions")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and not request.user.is_superuser:
+            field.queryset = field.queryset.filter(name__in=ROLES)
+        return field
+
+    def save_related(self, request, form, formsets, change):
+        """Groups outside the roles (an administrators' group) are not offered to a comuna's administrator, so
+        saving the form must not take them away."""
+        kept = [] if request.user.is_superuser else list(form.instance.groups.exclude(name__in=ROLES))
+        super().save_related(request, form, formsets, change)
+        form.instance.groups.add(*kept)
 
 
 @admin.register(Commune)

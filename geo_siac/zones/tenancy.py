@@ -64,14 +64,36 @@ def scoped(queryset, user, path: str | None = None):
     return queryset if ids is None else in_communes(queryset, path, ids)
 
 
+def managed_accounts(user):
+    """The accounts a comuna's administrator manages in the admin: non-superusers working for one of its comunas
+    and for none other (an account also of Peñalolén is Peñalolén's too, so Puente Alto's alone cannot change its
+    password or roles). Every account for a superuser."""
+    from geo_siac.zones.models import CommuneMembership
+
+    accounts = get_user_model().objects.all()
+    ids = staff_commune_ids(user)
+    if ids is None:
+        return accounts
+    elsewhere = CommuneMembership.objects.exclude(commune_id__in=sorted(ids)).values("user_id")
+    inside = CommuneMembership.objects.filter(commune_id__in=sorted(ids)).values("user_id")
+    return accounts.filter(is_superuser=False, pk__in=inside).exclude(pk__in=elsewhere)
+
+
 class TenantAdmin:
     """A ModelAdmin (or inline) mixin: its changelist, change pages and the choices of its foreign keys hold only
-    the objects of the comunas the person works for. `tenant_path` for a model whose QuerySet has no for_staff."""
+    the objects of the comunas the person works for. `tenant_path` for a model whose QuerySet has no for_staff;
+    `account_path` for rows an account owns (the account itself: "pk"), which follow `managed_accounts`."""
 
     tenant_path: str | None = None
+    account_path: str | None = None
 
     def get_queryset(self, request):
-        return scoped(super().get_queryset(request), request.user, self.tenant_path)
+        queryset = super().get_queryset(request)
+        if self.account_path is None:
+            return scoped(queryset, request.user, self.tenant_path)
+        if staff_commune_ids(request.user) is None:
+            return queryset
+        return queryset.filter(**{f"{self.account_path}__in": managed_accounts(request.user)})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return self._scoped_field(super().formfield_for_foreignkey(db_field, request, **kwargs), request)
@@ -92,6 +114,8 @@ class TenantAdmin:
             return field
         if hasattr(queryset, "for_staff"):
             field.queryset = queryset.for_staff(request.user)
+        elif queryset.model is get_user_model() and self.account_path is not None:
+            field.queryset = queryset.filter(pk__in=managed_accounts(request.user))
         elif queryset.model is get_user_model():
             field.queryset = scoped(queryset, request.user, USER_PATH).distinct()
         return field
