@@ -31,16 +31,17 @@ class KeyLookup:
 
     MARKER = "geo-siac-key-lookup-marker"
 
-    def __init__(self, build):
+    def __init__(self, build, marker=MARKER):
         self.build = build
+        self.marker = marker
         self.compiled = None
 
     def compile(self):
-        queryset = self.build(self.MARKER).order_by()[:1]
+        queryset = self.build(self.marker).order_by()[:1]
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         if (
-            params.count(self.MARKER) != 1
+            params.count(self.marker) != 1
             or compiler.klass_info.get("related_klass_infos")
             or compiler.annotation_col_map
         ):
@@ -50,12 +51,13 @@ class KeyLookup:
             model=queryset.model,
             sql=sql,
             params=list(params),
-            index=params.index(self.MARKER),
+            index=params.index(self.marker),
             names=[column.target.attname for column in columns],
             converters=compiler.get_converters(columns),
         )
 
-    def __call__(self, value):
+    def rows(self, value) -> tuple[str, list]:
+        """The rows for `value`, converted as the ORM would, and the database alias they were read from."""
         query = self.compiled = self.compiled or self.compile()
         params = query.params.copy()
         params[query.index] = value
@@ -64,15 +66,44 @@ class KeyLookup:
         database = connections[alias]
         with database.cursor() as cursor:
             cursor.execute(query.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            rows = cursor.fetchall()
         if query.converters:  # as SQLCompiler.apply_converters (JSON, geometry and other column types)
-            row = list(row)
-            for position, (converters, expression) in query.converters.items():
-                for converter in converters:
-                    row[position] = converter(row[position], expression, database)
-        return query.model.from_db(alias, query.names, row)
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for position, (converters, expression) in query.converters.items():
+                    for converter in converters:
+                        row[position] = converter(row[position], expression, database)
+        return alias, rows
+
+    def __call__(self, value):
+        alias, rows = self.rows(value)
+        return self.compiled.model.from_db(alias, self.compiled.names, rows[0]) if rows else None
+
+
+class RowLookup(KeyLookup):
+    """KeyLookup for a `values()` queryset, joins and annotations allowed: its one row as a dict, or None. `marker`
+    must be a value of the looked-up column's type that no other condition uses (an impossible key)."""
+
+    def compile(self):
+        queryset = self.build(self.marker).order_by()[:1]
+        query = queryset.query
+        compiler = query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        if params.count(self.marker) != 1 or query.extra_select or not query.selected:
+            raise ValueError("RowLookup needs a values() query with the value in exactly one condition")
+        columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        return SimpleNamespace(
+            model=queryset.model,
+            sql=sql,
+            params=list(params),
+            index=params.index(self.marker),
+            names=list(query.selected),  # as ValuesIterable names a row's columns
+            converters=compiler.get_converters(columns),
+        )
+
+    def __call__(self, value):
+        _, rows = self.rows(value)
+        return dict(zip(self.compiled.names, rows[0], strict=True)) if rows else None
 
 
 @contextmanager

@@ -108,6 +108,41 @@ def test_key_lookup_refuses_queries_it_cannot_reproduce():
             KeyLookup(build)("x")
 
 
+def test_row_lookup_returns_the_values_row_with_joins_and_annotations(make_report):
+    from django.db.models import F
+
+    from geo_siac.db import RowLookup
+    from geo_siac.reports.models import Report
+    from geo_siac.reports.selectors import LATITUDE
+
+    report = make_report()
+
+    def build(pk):
+        return Report.objects.filter(pk=pk).annotate(lat=LATITUDE, code=F("category__service_code"))
+
+    fields = ("id", "created_at", "attributes", "lat", "code", "commune__name")
+    by_pk = RowLookup(lambda pk: build(pk).values(*fields), marker=-1)
+    assert by_pk(report.pk) == build(report.pk).values(*fields).get()
+    assert by_pk(report.pk)["created_at"] == Report.objects.get(pk=report.pk).created_at
+    assert by_pk(report.pk + 10**6) is None
+    Report.objects.filter(pk=report.pk).update(description="cambiada")
+    with_text = RowLookup(lambda pk: build(pk).values("description"), marker=-1)
+    assert with_text(report.pk) == {"description": "cambiada"}  # the SQL is kept, never the answer
+
+
+def test_row_lookup_refuses_queries_it_cannot_reproduce():
+    from geo_siac.db import RowLookup
+    from geo_siac.reports.models import Report
+
+    for build in (
+        lambda pk: Report.objects.filter(pk=pk),  # no values()
+        lambda pk: Report.objects.filter(pk=pk, duplicate_of=pk).values("id"),  # the marker twice
+        lambda pk: Report.objects.values("id"),  # no marker
+    ):
+        with pytest.raises(ValueError, match="RowLookup"):
+            RowLookup(build, marker=-1)(1)
+
+
 # geo_siac.db.refreshed_by_one: one process recomputes a cached value; the others serve the previous one.
 
 

@@ -6,7 +6,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 
 from geo_siac.catalogue.models import Category
-from geo_siac.db import KeyLookup
+from geo_siac.db import KeyLookup, RowLookup
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
 from geo_siac.reports.models import Report, ReportEvent
@@ -79,8 +79,7 @@ def service_requests(
 def service_request(pk: str) -> dict | None:
     if not (pk.isdigit() and len(pk) < 19):
         return None
-    rows = request_rows(public_reports().filter(pk=int(pk)))
-    return rows[0] if rows else None
+    return REQUEST_BY_ID(int(pk))
 
 
 # What a GeoReport v2 request shows (presenters.service_request), the point as two numbers, and its last public note
@@ -112,16 +111,25 @@ PUBLIC_NOTES = published_events().exclude(note="").order_by("-created_at", "-id"
 def request_rows(reports: QuerySet[Report]) -> list[dict]:
     """These reports as plain rows (dicts of REQUEST_FIELDS): a page of 100 as model instances, with their category,
     group, department, comuna and events, was 670 objects to build and most of the list's CPU."""
+    return list(request_rows_query(reports))
+
+
+def request_rows_query(reports: QuerySet[Report]) -> QuerySet:
     last_note = Coalesce(
         Subquery(PUBLIC_NOTES.filter(report=OuterRef("pk")).values("published_note")[:1]),
         Value(""),
         output_field=TextField(),
     )
-    return list(
+    return (
         reports.prefetch_related(None)
         .annotate(lng=LONGITUDE, lat=LATITUDE, status_notes=last_note, agency_responsible=DEPARTMENT_NAME)
         .values(*REQUEST_FIELDS)
     )
+
+
+# Building and compiling this query was half of a request by id's CPU (docs/performance.md, "Open311"); the key
+# marker is -1, an id no report has.
+REQUEST_BY_ID = RowLookup(lambda pk: request_rows_query(public_reports().filter(pk=pk)), marker=-1)
 
 
 def public_notes(report_ids: list[int]) -> dict[int, list[dict]]:

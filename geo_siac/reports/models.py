@@ -196,14 +196,14 @@ class Report(models.Model):
             ),
             models.Index(
                 fields=["h3_res9"],
-                include=["public_visibility", "category", "created_at", "id", "location"],
+                include=["public_visibility", "category", "created_at", "id", "location", "status"],
                 name="report_shown_cell",
             ),
             # Reports placed publicly, by their published cell (the box and radius filters). Partial: a new report
             # has none until the next refresh, so a submission or an import adds no entry to it.
             models.Index(
                 fields=["public_cell"],
-                include=["public_visibility", "category", "created_at", "id"],
+                include=["public_visibility", "category", "created_at", "id", "status"],
                 condition=models.Q(public_cell__isnull=False),
                 name="report_public_cell",
             ),

@@ -223,7 +223,9 @@ def reports_in_bbox(
     scan. A point lies in a box exactly when its coordinates are within the bounds, which PostgreSQL tests on the
     index entry; ST_Intersects would also have let it pick the table visit. Private ones are found by their
     published cell, from report_public_cell alone. The two sets are a UNION of keys: written as one OR,
-    PostgreSQL walked every report in date order looking for the page (docs/performance.md).
+    PostgreSQL walked every report in date order looking for the page (docs/performance.md). Each branch carries
+    `queryset`'s own filters, so that the status and date tests (both indexes include those columns) drop a
+    candidate inside the index instead of after a table visit: 5,458 visits for 128 open reports in a 3 x 3 km box.
     """
     served = Commune.objects.active().aggregate(extent=Extent("geometry"))["extent"]
     if served is None:
@@ -234,11 +236,12 @@ def reports_in_bbox(
     if west >= east or south >= north:
         return queryset.none()
     centred, overlapping = box_cells(west=west, south=south, east=east, north=north)
-    shown_public = Report.objects.alias(point_x=LONGITUDE, point_y=LATITUDE).filter(
+    candidates = queryset.order_by()
+    shown_public = candidates.alias(point_x=LONGITUDE, point_y=LATITUDE).filter(
         h3_res9__in=overlapping, public_visibility=True, point_x__range=(west, east), point_y__range=(south, north)
     )
-    shown_private = Report.objects.filter(public_cell__in=centred, public_visibility=False)
-    shown = shown_public.order_by().values("pk").union(shown_private.order_by().values("pk"), all=True)
+    shown_private = candidates.filter(public_cell__in=centred, public_visibility=False)
+    shown = shown_public.values("pk").union(shown_private.values("pk"), all=True)
     return queryset.filter(pk__in=shown)
 
 
