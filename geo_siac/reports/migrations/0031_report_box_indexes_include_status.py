@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("reports", "0029_referred_to_institution"),
+        ("reports", "0030_reclassified_event"),
     ]
 
     operations = [
