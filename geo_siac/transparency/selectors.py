@@ -455,6 +455,7 @@ OPEN_DATA_FIELDS = (
     "expected_at",
     "public_visibility",
     "description",
+    "kind",
 )
 
 
