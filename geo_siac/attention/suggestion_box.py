@@ -5,21 +5,17 @@ with the point already chosen. The request goes through report_create like every
 import secrets
 
 import segno
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.messages import absolute
-from geo_siac.reports.ratelimit import submission_allowed
-from geo_siac.reports.selectors import public_categories
-from geo_siac.reports.services import report_create
+from geo_siac.reports.request_views import placeless_submit
+from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.states import Channel
-from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, flat_errors
 from geo_siac.web.access import staff_required
 from geo_siac.zones.models import ServicePoint
 from geo_siac.zones.selectors import served_service_points
@@ -76,31 +72,18 @@ def box(request, pk: int):
         return box_missing(request)
     if request.method != "POST":
         return render_box(request, point, values={"token": secrets.token_urlsafe(24)})
-    if not submission_allowed(request):
-        return render(request, "reports/rate_limited.html", status=429)
-    values = request.POST
-    if contact_without_consent(values):
-        errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
-        return render_box(request, point, values=values, errors=errors, status=400)
-    topic = {t.service_code: t for _label, topics in box_topics() for t in topics}.get(values.get("service_code"))
-    if topic is None:
+    topic = category_by_code(request.POST.get("service_code"), among="public")
+    if topic is None or topic.kind not in BOX_KINDS:
         errors = {"category": _("Elija si es una sugerencia, un reclamo, una felicitación o una consulta.")}
-        return render_box(request, point, values=values, errors=errors, status=400)
-    try:
-        report = report_create(
-            kind=topic.kind,
-            category=topic,
-            channel=Channel.SUGGESTION_BOX,
-            received_at=point,
-            description=values.get("description", ""),
-            **{field: values.get(field, "") for field in CONTACT_FIELDS},
-            language=get_language() or "es",
-            created_by=request.user if request.user.is_authenticated else None,
-            submission_token=values.get("token", "")[:64],
-        )
-    except ValidationError as exc:
-        return render_box(request, point, values=values, errors=flat_errors(exc), status=400)
-    return redirect("reports:submitted", code=report.tracking_code)
+        return render_box(request, point, values=request.POST, errors=errors, status=400)
+    return placeless_submit(
+        request,
+        lambda values, errors: render_box(request, point, values=values, errors=errors, status=400),
+        kind=topic.kind,
+        category=topic,
+        channel=Channel.SUGGESTION_BOX,
+        received_at=point,
+    )
 
 
 @staff_required

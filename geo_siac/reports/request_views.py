@@ -46,28 +46,41 @@ def request_form(request, slug: str):
         raise Http404(_("No existe ese tipo de solicitud."))
     if request.method != "POST":
         return render_request_form(request, kind, values={"token": secrets.token_urlsafe(24)})
+    commune = Commune.objects.active().defer("geometry").filter(cut=request.POST.get("commune", "")[:5]).first()
+    return placeless_submit(
+        request,
+        lambda values, errors: render_request_form(request, kind, values=values, errors=errors, status=400),
+        kind=kind,
+        category=category_by_code(request.POST.get("service_code", "")) or request.POST.get("service_code", ""),
+        commune=commune,
+        channel=Channel.WEB,
+        photo=request.FILES.get("photo"),
+    )
+
+
+def placeless_submit(request, render_form, **fields):
+    """The POST of a request without a place, one path for its form and for a service point's suggestion box: the
+    rate limit, the consent to keep contact data, report_create with the citizen's text and contact plus the
+    caller's `fields` (kind, topic, channel, comuna or point), then the confirmation page. `render_form(values,
+    errors)` answers a refusal (a 400 naming the problem)."""
     if not submission_allowed(request):
         return render(request, "reports/rate_limited.html", status=429)
-    if contact_without_consent(request.POST):
-        errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
-        return render_request_form(request, kind, values=request.POST, errors=errors, status=400)
     values = request.POST
-    commune = Commune.objects.active().defer("geometry").filter(cut=values.get("commune", "")[:5]).first()
+    if contact_without_consent(values):
+        return render_form(
+            values, {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
+        )
     try:
         report = report_create(
-            kind=kind,
-            category=category_by_code(values.get("service_code", "")) or values.get("service_code", ""),
-            commune=commune,
-            channel=Channel.WEB,
             description=values.get("description", ""),
             **{field: values.get(field, "") for field in CONTACT_FIELDS},
             language=get_language() or "es",
-            photo=request.FILES.get("photo"),
             created_by=request.user if request.user.is_authenticated else None,
             submission_token=values.get("token", "")[:64],
+            **fields,
         )
     except ValidationError as exc:
-        return render_request_form(request, kind, values=values, errors=flat_errors(exc), status=400)
+        return render_form(values, flat_errors(exc))
     return redirect("reports:submitted", code=report.tracking_code)
 
 

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from h3.api import basic_int as h3i
 
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.states import open311_status
 from geo_siac.transparency.selectors import open_data_rows, transparency_reports
 
@@ -60,6 +62,10 @@ def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _day(value) -> str:
+    return value.astimezone(SANTIAGO).date().isoformat() if value else ""
+
+
 @lru_cache(maxsize=1 << 14)
 def _place(cell: int | None) -> dict:
     """Memoised: an export has one place per populated cell, repeated over many rows."""
@@ -77,20 +83,26 @@ def _place(cell: int | None) -> dict:
 def anonymised_record(row: tuple) -> dict:
     """A report as published (a row of `selectors.open_data_rows`): the H3 cell it is published at (the
     k-anonymous one, res 9 to 6, or none) and that cell's centre stand for the place, and the free text is
-    published only when the citizen allowed the report to be shown."""
-    (pk, status, code, name, cut, channel, created, updated, closed, expected, is_public, description, cell) = row
+    published only when the citizen allowed the report to be shown.
+
+    A request of another kind than a service request (a complaint, query, suggestion, compliment or Ley 20.285
+    request) is about a person's own dealings, and its minute and channel can name them (a suggestion left in the
+    box at a desk): it has its local days only and no channel, and a Ley 20.285 request no status beyond
+    open/closed, since its detailed closing would give away the outcome the yearly figures hide below k."""
+    (pk, status, code, name, cut, channel, created, updated, closed, expected, is_public, description, kind, cell) = row
+    moment = _iso if kind == RequestKind.SERVICE_REQUEST else _day
     return {
         "service_request_id": str(pk),
         "status": open311_status(status),
-        "detailed_status": status,
+        "detailed_status": open311_status(status) if kind == RequestKind.INFORMATION else status,
         "service_code": code,
         "service_name": name,
         "comuna_cut": cut,
-        "channel": channel,
-        "requested_datetime": _iso(created),
-        "updated_datetime": _iso(updated),
-        "closed_datetime": _iso(closed),
-        "expected_datetime": _iso(expected),
+        "channel": channel if kind == RequestKind.SERVICE_REQUEST else "",
+        "requested_datetime": moment(created),
+        "updated_datetime": moment(updated),
+        "closed_datetime": moment(closed),
+        "expected_datetime": moment(expected),
         **_place(cell),
         "description": description if is_public else "",
     }

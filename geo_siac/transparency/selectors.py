@@ -455,6 +455,7 @@ OPEN_DATA_FIELDS = (
     "expected_at",
     "public_visibility",
     "description",
+    "kind",
 )
 
 
@@ -521,6 +522,39 @@ def information_figures(year: int, commune: Commune | None = None) -> dict:
         "by_outcome": {outcome: counts[f"outcome_{outcome}"] for outcome in LegalOutcome.values},
         "not_held": counts[f"outcome_{LegalOutcome.NOT_HELD}"],
         "denied_by_ground": {ground: n for ground, n in sorted(grounds)},
+    }
+
+
+def suppressed(group: dict, k: int) -> dict:
+    """The counts of one group whose total is published or can be worked out, with None for each count shown as
+    "fewer than k": every count from 1 to k-1, and when that leaves just one, the group's next smallest count too
+    (a zero if need be), so that the total minus the counts shown never gives a hidden one back."""
+    hidden = {key for key, n in group.items() if 0 < n < k}
+    if len(hidden) == 1 and len(group) > 1:
+        hidden.add(min((key for key in group if key not in hidden), key=lambda key: group[key]))
+    return {key: None if key in hidden else n for key, n in group.items()}
+
+
+# Each group of the Ley 20.285 figures with a total that is shown or worked out: how the closed requests ended
+# (received minus pending, both also in the open data), the answers by outcome, and the denials by ground.
+CLOSED_OUTCOMES = ("answered_in_time", "answered_late", "referred", "withdrawn", "closed_otherwise")
+
+
+def public_information_figures(figures: dict, k: int | None = None) -> dict:
+    """The figures as the public page shows them: every count of a request's outcome, ground or extension below
+    the public cell threshold k (GEO_SIAC_PUBLIC_MIN_CELL_COUNT) hidden, since the open data dates each request
+    and a count of 1 names the one that just closed. Received and pending are any reader's count of the open data."""
+    k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    grounds = {code: figures["denied_by_ground"].get(code, 0) for code in DenialGround.values}
+    outcomes = suppressed(figures["by_outcome"], k)
+    return {
+        **figures,
+        **suppressed({key: figures[key] for key in CLOSED_OUTCOMES}, k),
+        **suppressed({"extended": figures["extended"]}, k),
+        "by_outcome": outcomes,
+        "not_held": outcomes[LegalOutcome.NOT_HELD],
+        "denied_by_ground": {code: n for code, n in suppressed(grounds, k).items() if n != 0},
+        "min_count": k,
     }
 
 

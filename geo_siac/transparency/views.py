@@ -31,6 +31,7 @@ from geo_siac.transparency.selectors import (
     open_data_file,
     period_range,
     public_cells,
+    public_information_figures,
     published_indicators,
     received_between,
     transparency_reports,
@@ -308,7 +309,7 @@ def information(request):
         )
     else:
         year = int(value)
-    figures = information_figures(year)
+    figures = public_information_figures(information_figures(year))
     return render(
         request,
         "transparency/information.html",

@@ -1,6 +1,9 @@
 """The suggestion box of a service point: the QR code (decoded by a real decoder, zbarimg) opens the point's form,
 which files a request through report_create as received at that point, on the box's own channel."""
 
+import csv
+import io
+import json
 import shutil
 import subprocess
 
@@ -9,7 +12,9 @@ from django.conf import settings
 
 from geo_siac.attention.suggestion_box import box_qr, box_url
 from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
 from geo_siac.transparency.selectors import indicators, transparency_reports
 from geo_siac.zones.models import Commune, ServicePoint
@@ -123,3 +128,37 @@ def test_the_box_channel_is_its_own_in_the_indicators_and_counts_as_digital(clie
     by_channel = indicators(transparency_reports(), "channel")
     assert by_channel[Channel.SUGGESTION_BOX]["volume"] == 1
     assert by_channel[Channel.SUGGESTION_BOX]["digital_share"] == 1
+
+
+def test_the_open_data_has_a_box_suggestion_by_its_day_without_its_channel(client, make_point, make_report, communes):
+    point = make_point()
+    client.post(f"/buzon/{point.pk}/", posted(point))
+    suggestion = Report.objects.get()
+    service = make_report()
+    information = report_create(
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13201"],
+        channel="web",
+        description="Contratos de alumbrado.",
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+    )
+    rows = csv.DictReader(io.StringIO(b"".join(client.get("/transparencia/datos/solicitudes.csv")).decode()))
+    by_id = {row["service_request_id"]: row for row in rows}
+    features = json.loads(b"".join(client.get("/transparencia/datos/solicitudes.geojson")))["features"]
+    geojson = {feature["properties"]["service_request_id"]: feature["properties"] for feature in features}
+    day = suggestion.created_at.astimezone(SANTIAGO).date().isoformat()
+    for record in (by_id[str(suggestion.pk)], geojson[str(suggestion.pk)]):
+        assert record["requested_datetime"] == record["updated_datetime"] == day and record["channel"] == ""
+        assert (
+            record["service_code"] == "sugerencia" and record["expected_datetime"] == record["expected_datetime"][:10]
+        )
+    assert geojson[str(information.pk)]["detailed_status"] == "open" == by_id[str(information.pk)]["detailed_status"]
+    assert (
+        by_id[str(information.pk)]["requested_datetime"]
+        == information.created_at.astimezone(SANTIAGO).date().isoformat()
+    )
+    # A service request keeps its moment, channel and detailed status.
+    assert by_id[str(service.pk)]["requested_datetime"] == service.created_at.isoformat()
+    assert (by_id[str(service.pk)]["channel"], by_id[str(service.pk)]["detailed_status"]) == ("web", service.status)

@@ -3,6 +3,7 @@ Python over requests built through the services: every outcome at least once, on
 and answered in January, one in another comuna; shown on /transparencia/ley-20285/ and in the executive report
 without personal data."""
 
+import re
 from collections import Counter
 from datetime import datetime
 from unittest import mock
@@ -23,7 +24,7 @@ from geo_siac.reports.services import (
 )
 from geo_siac.reports.states import CLOSED, OPEN, Status
 from geo_siac.transparency.executive import executive_report, render_html
-from geo_siac.transparency.selectors import INFORMATION_OUTCOMES, information_figures, information_years
+from geo_siac.transparency.selectors import INFORMATION_OUTCOMES, information_figures, information_years, suppressed
 
 SANTIAGO = ZoneInfo("America/Santiago")
 REQUESTER = "Rosa Pérez Contreras"
@@ -147,17 +148,55 @@ def test_every_outcome_is_in_the_fixture_and_each_request_counts_once(requests_o
     assert information_years() == [2026, 2025]
 
 
-def test_the_transparency_page_shows_a_year_with_no_personal_data(client, requests_of_two_years):
-    page = client.get("/transparencia/ley-20285/?anio=2026")
-    assert page.status_code == 200
-    text = page.content.decode()
-    assert '<td id="info-received">10</td>' in text and '<td id="info-answered_late">1</td>' in text
-    assert '<td id="info-outcome-not_held">1</td>' in text and '<td id="info-referred">1</td>' in text
-    assert "Art. 21 N°1: afecta el debido cumplimiento de las funciones del municipio</td><td>2</td>" in text
-    assert '<option value="2025">' in text and '<option value="2026" selected>' in text
+def information_table(html: str) -> dict[str, str]:
+    """The public table's rows as label -> the text of its count."""
+    rows = re.findall(r"<tr><t[hd][^>]*>([^<]+)</t[hd]><td[^>]*>([^<]*)</td></tr>", html)
+    return {label: count for label, count in rows}
+
+
+GROUND_2 = "Art. 21 N°2: afecta los derechos de las personas"
+
+
+def test_the_public_page_hides_a_denial_ground_of_one_and_enough_besides(client, requests_of_two_years, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 2  # 2026 has one partial denial under art. 21 N°2, counts of 2 shown
+    text = client.get("/transparencia/ley-20285/?anio=2026").content.decode()
+    table, fewer = information_table(text), "menos de 2"
+    assert table["Recibidas"] == "10" and table["Pendientes"] == "2" and table["Respondidas dentro del plazo"] == "5"
+    assert table[GROUND_2] == fewer and table["Denegada"] == "2" and table["Entregada parcialmente"] == fewer
+    # The denials' total (partial + denied) is not known, and a second ground is hidden with the one.
+    grounds = [count for label, count in table.items() if label.startswith("Art. ")]
+    assert grounds.count(fewer) == 2 and "1" not in grounds
+    outcomes = [table[label] for label in ("Entregada", "Entregada parcialmente", "Denegada")]
+    outcomes.append(table["Información inexistente o no obra en poder del municipio"])
+    assert outcomes == ["2", fewer, "2", fewer]  # answered 6 = 2 + 2 + the two hidden: no one of them follows
+    closed = [table[label] for label in ("Respondidas fuera de plazo", "Derivadas al organismo competente")]
+    assert closed + [table["Desistidas (sin subsanación, art. 12)"]] == [fewer] * 3
+    assert "<td>1</td>" not in text and ">1</td>" not in text.split('id="information-figures"')[1]
     for private in (REQUESTER, "rosa@example.cl", "secreto de la vecina", "Contratos de alumbrado"):
         assert private not in text
-    assert client.get("/transparencia/ley-20285/?anio=2025").content.decode().count('id="info-received">1<') == 1
+
+
+@pytest.mark.parametrize(
+    ("group", "shown"),
+    [
+        ({"a": 1, "b": 7, "c": 9}, {"a": None, "b": None, "c": 9}),
+        ({"a": 1, "b": 0, "c": 9}, {"a": None, "b": None, "c": 9}),
+        ({"a": 1, "b": 2, "c": 9}, {"a": None, "b": None, "c": 9}),
+        ({"a": 0, "b": 5, "c": 9}, {"a": 0, "b": 5, "c": 9}),
+        ({"a": 3}, {"a": None}),
+    ],
+)
+def test_a_group_never_has_exactly_one_hidden_count(group, shown):
+    assert suppressed(group, 5) == shown
+
+
+def test_the_year_selector_and_a_year_with_one_request(client, requests_of_two_years, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+    text = client.get("/transparencia/ley-20285/?anio=2026").content.decode()
+    assert '<option value="2025">' in text and '<option value="2026" selected>' in text
+    last_year = information_table(client.get("/transparencia/ley-20285/?anio=2025").content.decode())
+    assert last_year["Recibidas"] == "1" and last_year["Respondidas dentro del plazo"] == "menos de 5"
+    assert last_year["Entregada"] == "menos de 5"
 
 
 @pytest.mark.parametrize(("value", "status"), [("20x6", 400), ("1999", 404)])
@@ -171,3 +210,5 @@ def test_the_executive_report_shows_the_communes_figures_of_the_months_year(requ
     html = render_html(report)
     assert "Acceso a información pública (Ley 20.285)" in html and '<td id="info-received">9</td>' in html
     assert REQUESTER not in html and "secreto de la vecina" not in html
+    # Staff see the exact counts the public page hides.
+    assert f"{GROUND_2}</td><td>1</td>" in html and '<td id="info-answered_late">1</td>' in html
