@@ -71,7 +71,8 @@ def test_a_puente_alto_officer_can_neither_preview_answer_nor_refer_a_request_of
         reporter_name="Berta Soto",
         reporter_email="berta@example.cl",
     )
-    institution = Institution.objects.filter(is_active=True).first()
+    # Its own institution: a transactional test earlier in the run empties the table the migration filled.
+    institution = Institution.objects.create(name="Organismo de prueba del aislamiento")
     client.force_login(crews["supervisor"])
     base = f"/cuadrilla/solicitud/{report.tracking_code}/paso/"
     answer = {"outcome": "granted", "note": "Se adjuntan las actas."}
