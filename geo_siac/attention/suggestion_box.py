@@ -92,14 +92,17 @@ def boxes(request):
     return render(
         request,
         "attention/boxes.html",
-        {"points": [(point, box_url(point)) for point in served_service_points()], "papers": PAPERS},
+        {
+            "points": [(point, box_url(point)) for point in served_service_points().for_staff(request.user)],
+            "papers": PAPERS,
+        },
     )
 
 
 @staff_required
 @require_safe
 def box_print(request, pk: int):
-    point = box_point(pk)
+    point = served_service_points().for_staff(request.user).filter(pk=pk).first()
     if point is None:
         return box_missing(request)
     paper = request.GET.get("papel", "a4")

@@ -1,11 +1,15 @@
 from django.contrib import admin
 
 from geo_siac.email_intake.models import InboundEmail
+from geo_siac.zones.tenancy import TenantAdmin
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
-    """What the receiver applied, to answer "did my email arrive?": read only, the receiver is its one writer."""
+class InboundEmailAdmin(TenantAdmin, admin.ModelAdmin):
+    """What the receiver applied, to answer "did my email arrive?": read only, the receiver is its one writer. A
+    comuna's staff see the messages applied to its requests; one whose request was deleted, only a superuser."""
+
+    tenant_path = "report__commune"
 
     list_display = ("received_at", "outcome", "report", "message_id")
     list_filter = ("outcome",)

@@ -17,7 +17,7 @@ from geo_siac.reports.models import (
 from geo_siac.reports.services import closed_day_save, closed_days_delete
 from geo_siac.reports.states import is_open
 from geo_siac.zones.models import ClosedDay
-from geo_siac.zones.tenancy import TenantAdmin
+from geo_siac.zones.tenancy import USER_PATH, TenantAdmin
 
 
 class ReportEventInline(admin.TabularInline):
@@ -135,16 +135,24 @@ class ClosedDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signatory)
-class SignatoryAdmin(admin.ModelAdmin):
+class SignatoryAdmin(TenantAdmin, admin.ModelAdmin):
+    """Scoped as the accounts are: a comuna's admin names the titles of its own staff, never another comuna's."""
+
+    tenant_path = f"user__{USER_PATH}"
     list_display = ("user", "title")
     search_fields = ("user__username", "user__first_name", "user__last_name", "title")
     autocomplete_fields = ("user",)
 
+    def get_queryset(self, request):
+        # An account of two comunas is reached through both memberships.
+        return super().get_queryset(request).distinct()
+
 
 @admin.register(AnswerLetter)
-class AnswerLetterAdmin(admin.ModelAdmin):
-    """Sent letters, for the record: read only, as sent."""
+class AnswerLetterAdmin(TenantAdmin, admin.ModelAdmin):
+    """Sent letters, for the record: read only, as sent, and only those of the person's comunas' requests."""
 
+    tenant_path = "report__commune"
     list_display = ("report", "number", "signed_by", "issued_at")
     search_fields = ("report__tracking_code",)
     fields = ("report", "number", "language", "signed_by", "issued_at", "content")

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
+from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import PhotoFile, photo_file
 from geo_siac.workspace.access import visible_reports
 
@@ -15,12 +16,13 @@ PHOTO_MAX_AGE_SECONDS = 24 * 3600
 
 def may_see_photo(user, photo: PhotoFile) -> bool:
     """The citizen's photo of a report shown publicly, as on its tracking page; any other only for staff who see the
-    report in their workspace, or who may view reports in the admin."""
+    report in their workspace, or who may view reports in the admin, and in either case of their comunas."""
     if photo.citizen and photo.report.public_visibility:
         return True
     if not (user.is_authenticated and user.is_active):
         return False
-    return user.has_perm("reports.view_report") or visible_reports(user).filter(pk=photo.report.pk).exists()
+    reports = Report.objects.for_staff(user) if user.has_perm("reports.view_report") else visible_reports(user)
+    return reports.filter(pk=photo.report.pk).exists()
 
 
 @require_safe

@@ -16,6 +16,7 @@ from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
+from geo_siac.testing import staff_account
 from geo_siac.transparency.selectors import indicators, transparency_reports
 from geo_siac.zones.models import Commune, ServicePoint
 
@@ -28,8 +29,9 @@ def decode_qr(png_path) -> str:
 
 
 @pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user("sara", password="x", is_staff=True)
+def staff(communes):
+    """A staff account of Puente Alto."""
+    return staff_account("sara", communes=[communes["13201"]], is_staff=True)
 
 
 def posted(point, **overrides):
@@ -120,6 +122,18 @@ def test_the_box_list_and_print_page_are_for_staff_only(client, make_point, staf
     sheet = client.get(f"/atencion/buzones/{point.pk}/imprimir/?papel=a5").content.decode()
     assert '<body class="paper-a5">' in sheet and "<svg" in sheet and box_url(point) in sheet
     assert client.get("/atencion/buzones/999999/imprimir/").status_code == 404
+
+
+def test_staff_list_and_print_only_their_comunas_boxes_while_every_box_form_stays_public(client, make_point, staff):
+    own = make_point(name="Delegación Bajos de Mena")
+    other = make_point(name="Oficina Lo Hermida", cut="13122", lat=-33.4850, lng=-70.5400)
+    client.force_login(staff)
+    listing = client.get("/atencion/buzones/").content.decode()
+    assert "Delegación Bajos de Mena" in listing and "Oficina Lo Hermida" not in listing
+    assert client.get(f"/atencion/buzones/{other.pk}/imprimir/").status_code == 404
+    assert client.get(f"/atencion/buzones/{own.pk}/imprimir/").status_code == 200
+    client.logout()
+    assert "Oficina Lo Hermida" in client.get(f"/buzon/{other.pk}/").content.decode()
 
 
 def test_the_box_channel_is_its_own_in_the_indicators_and_counts_as_digital(client, make_point):

@@ -4,7 +4,7 @@ ground, and the answer sent through report_answer; a reclamo's form asks for no 
 import pytest
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import AnswerLetter
+from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.services import report_create
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +57,32 @@ def test_a_complaints_answer_form_asks_for_no_legal_outcome(client, crews, commu
     url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
     assert client.post(url, {"note": "Se repuso la luminaria."}).status_code == 302
     assert AnswerLetter.objects.get(report=report).content["title"] == "Respuesta a su reclamo"
+
+
+def test_a_puente_alto_officer_can_neither_preview_answer_nor_refer_a_request_of_penalolen(client, crews, communes):
+    from geo_siac.catalogue.models import Institution
+
+    report = report_create(
+        channel="phone",
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13122"],
+        description="Copia de las actas de Peñalolén.",
+        reporter_name="Berta Soto",
+        reporter_email="berta@example.cl",
+    )
+    # Its own institution: a transactional test earlier in the run empties the table the migration filled.
+    institution = Institution.objects.create(name="Organismo de prueba del aislamiento")
+    client.force_login(crews["supervisor"])
+    base = f"/cuadrilla/solicitud/{report.tracking_code}/paso/"
+    answer = {"outcome": "granted", "note": "Se adjuntan las actas."}
+    for step, data in (
+        ("legal_answer", {**answer, "preview": "1"}),
+        ("legal_answer", answer),
+        ("referral", {"institution": institution.pk, "note": "Corresponde a otro organismo."}),
+    ):
+        response = client.post(base + step + "/", data)
+        assert response.status_code == 404 and "Berta Soto" not in response.content.decode(), step
+    assert not AnswerLetter.objects.exists()
+    stored = Report.objects.get(pk=report.pk)
+    assert (stored.status, stored.updated_at) == (report.status, report.updated_at)

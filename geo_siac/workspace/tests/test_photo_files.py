@@ -83,6 +83,30 @@ def test_a_crews_photo_of_a_public_report_is_for_staff_only(client, make_report,
     assert reverse("photo", args=[name]) in page
 
 
+def test_a_private_photo_of_penalolen_is_a_404_to_puente_alto_staff_even_with_the_admins_view_permission(
+    client, make_report, crews, communes
+):
+    from django.contrib.auth.models import Permission
+
+    from geo_siac.testing import PENALOLEN_CENTRE, staff_account
+
+    name = make_report(photo=png_bytes(), point=PENALOLEN_CENTRE).photos.get().image.name
+    own = make_report(photo=png_bytes(), point=WEST_POINT).photos.get().image.name
+    viewer = staff_account("visor-pa", communes=[communes["13201"]], is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_report"))
+    for person in (crews["supervisor"], viewer):
+        client.force_login(person)
+        assert served(client, name)[0] == 404, person
+        assert served(client, own)[0] == 200, person
+    penalolen_viewer = staff_account("visor-pe", communes=[communes["13122"]], is_staff=True)
+    penalolen_viewer.user_permissions.add(Permission.objects.get(codename="view_report"))
+    client.force_login(penalolen_viewer)
+    assert served(client, name)[0] == 200
+    assert served(client, own)[0] == 404
+    client.force_login(crews["admin"])  # a superuser sees every comuna
+    assert served(client, name)[0] == 200
+
+
 def test_a_file_no_photo_row_holds_is_a_404_even_when_it_is_in_the_storage(client, crews):
     orphan = default_storage.save("reports/photos/2026/01/huerfana.png", io.BytesIO(png_bytes()))
     client.force_login(crews["admin"])

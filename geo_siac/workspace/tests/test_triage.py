@@ -102,3 +102,26 @@ def test_the_supervisor_assigns_a_department_and_a_crews_request_is_refused(clie
     response = client.post(reverse("crew:assign_department", args=[placed.tracking_code]), {"department": works.pk})
     assert response.status_code == 400 and "derívela a otra cuadrilla" in response.content.decode()
     assert Report.objects.get(pk=placed.pk).department != works
+
+
+def test_a_puente_alto_supervisor_neither_lists_nor_reclassifies_nor_assigns_a_placeless_request_of_penalolen(
+    client, query, communes, crews
+):
+    other = report_create(
+        kind=RequestKind.QUERY,
+        category="consulta-tramites",
+        commune=communes["13122"],
+        channel="email",
+        description="Consulta de Peñalolén.",
+    )
+    works = Department.objects.create(name="Dirección de Otra Comuna")
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:supervision"), {"cuadrilla": "triage", "sin_lugar": "on"}).content.decode()
+    assert query.tracking_code in page and other.tracking_code not in page
+    for name, data in (
+        ("crew:reclassify", {"category": "sugerencia", "reason": "x", "seen": other.updated_at.isoformat()}),
+        ("crew:assign_department", {"department": works.pk, "reason": "x"}),
+    ):
+        assert client.post(reverse(name, args=[other.tracking_code]), data).status_code == 404
+    stored = Report.objects.get(pk=other.pk)
+    assert (stored.category.service_code, stored.department) == ("consulta-tramites", other.department)
