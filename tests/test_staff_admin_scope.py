@@ -201,3 +201,22 @@ def test_a_superuser_still_manages_every_account(scene):
         page = client.get(user_url("change", user))
         assert page.status_code == 200
         assert "is_superuser" in page.context["adminform"].form.fields
+
+
+def test_only_a_superuser_opens_the_role_groups(client, django_user_model):
+    from django.contrib.auth.models import Group, Permission
+
+    from geo_siac.zones.roles import OPERATOR
+
+    role, _ = Group.objects.get_or_create(name=OPERATOR)
+    admins = Group.objects.create(name="Administración de grupos")
+    admins.permissions.set(Permission.objects.filter(content_type__app_label="auth", codename__endswith="_group"))
+    editor = django_user_model.objects.create_user("editora-grupos", password="x", is_staff=True)
+    editor.groups.add(admins)
+    client.force_login(editor)
+    assert client.get(f"/admin/auth/group/{role.pk}/change/").status_code in (403, 404)
+    assert client.post(f"/admin/auth/group/{role.pk}/change/", {"name": "Operación total"}).status_code in (403, 404)
+    assert Group.objects.filter(name=OPERATOR).exists()
+    root = django_user_model.objects.create_superuser("raiz-grupos", password="x")
+    client.force_login(root)
+    assert client.get(f"/admin/auth/group/{role.pk}/change/").status_code == 200

@@ -472,6 +472,8 @@ NOT_LISTS = {
     "zones.tenancy.staff_commune_ids",
     "zones.tenancy.may_see_commune",
     "zones.tenancy.scoped",
+    # Accounts, not comuna-owned objects: what a comuna's administrator manages (tests/test_staff_admin_scope.py).
+    "zones.tenancy.managed_accounts",
 }
 
 

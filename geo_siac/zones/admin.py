@@ -1,6 +1,7 @@
 from django.contrib.admin import EmptyFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.contrib.gis import admin
 
 from geo_siac.geo_admin import GeoAdmin
@@ -21,6 +22,29 @@ class CommuneMembershipInline(TenantAdmin, admin.TabularInline):
 
 User = get_user_model()
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(GroupAdmin):
+    """The roles are one set of groups for every comuna: a comuna's administrator who could edit a role's
+    permissions would change them for every comuna, and could put into a role she may assign what she was never
+    given. Only a superuser edits groups."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(User)
