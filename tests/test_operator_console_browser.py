@@ -16,7 +16,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 @pytest.mark.browser
 def test_operator_clicks_the_map_sees_a_nearby_report_and_files_a_phone_report(production_server, make_report, crews):
     operator = browser_user(crews["operator"])
-    lat, lng = served_area_centre()  # the operator map opens centred here
+    lat, lng = served_area_centre(operator)  # the operator map opens centred here, in the operator's comuna
     earlier = make_report(point=(lat, lng))
 
     # Database checks come after the browser is closed (see test_crew_phone_browser.py).

@@ -136,7 +136,7 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 assert labels[0].startswith("1") and labels[-1].endswith("8")
                 assert lines[:3] == [
                     "Categorías: Bache en calzada, Retiro de escombros",
-                    "Comunas: todas",
+                    "Comunas: Peñalolén, Puente Alto",  # the planner's comunas, named: what the map could hold
                     "Período: del 1 de octubre de 2025 al 31 de octubre de 2025",
                 ]
                 assert "Medida: Solicitudes por celda H3" in lines

@@ -474,6 +474,8 @@ NOT_LISTS = {
     "zones.tenancy.scoped",
     # Accounts, not comuna-owned objects: what a comuna's administrator manages (tests/test_staff_admin_scope.py).
     "zones.tenancy.managed_accounts",
+    # A point where the map opens, inside one of the person's comunas.
+    "zones.selectors.served_area_centre",
 }
 
 

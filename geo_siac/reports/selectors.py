@@ -51,6 +51,7 @@ from geo_siac.reports.punctuality import deadline_compliance
 from geo_siac.reports.responsibility import responsible_department_id
 from geo_siac.reports.states import OPEN
 from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.text import CONTROL_CHARACTERS
 from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import closed_days
 
@@ -593,7 +594,10 @@ TYPE_OF_EXTENSION = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/web
 
 def photo_file(name: str) -> PhotoFile | None:
     """The photo row a storage name belongs to, or None for a name no row holds (an orphan of a rolled-back
-    transaction, an erased photo, a made-up name)."""
+    transaction, an erased photo, a made-up name). A name with a control character is none, unasked: PostgreSQL
+    refuses NUL in text."""
+    if CONTROL_CHARACTERS.search(name):
+        return None
     citizen = ReportPhoto.objects.filter(Q(image=name) | Q(thumbnail=name)).select_related("report").order_by().first()
     if citizen is not None:
         return PhotoFile(citizen.report, citizen.content_type, citizen=True)

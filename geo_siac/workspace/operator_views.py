@@ -62,7 +62,7 @@ def new_report(request):
         "workspace/operator_new.html",
         {
             "form": form,
-            "centre": served_area_centre(),
+            "centre": served_area_centre(request.user),
             "tile_url": settings.GEO_SIAC_TILE_URL,
             "communes_geojson": active_communes_geojson(),
             "question_blocks": question_blocks(

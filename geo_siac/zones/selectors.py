@@ -151,15 +151,15 @@ def served_service_points() -> QuerySet[ServicePoint]:
     )
 
 
-def served_area_centre() -> list[float]:
-    """[lat, lng] where an empty map opens: a point inside the first comuna served (Santiago if none). PostGIS
-    finds the point, so the comuna's boundary (thousands of vertices) is not sent to Python on every crew page."""
+def served_area_centre(user=None) -> list[float]:
+    """[lat, lng] where an empty map opens: a point inside the first comuna served, of those `user` works for when
+    given (Santiago if none). PostGIS finds the point, so the comuna's boundary (thousands of vertices) is not sent
+    to Python on every crew page."""
+    communes = Commune.objects.active()
+    if user is not None:
+        communes = communes.for_staff(user)
     centre = (
-        Commune.objects.active()
-        .order_by("cut")
-        .annotate(centre=PointOnSurface("geometry"))
-        .values_list("centre", flat=True)
-        .first()
+        communes.order_by("cut").annotate(centre=PointOnSurface("geometry")).values_list("centre", flat=True).first()
     )
     if centre is None:
         return [-33.45, -70.65]

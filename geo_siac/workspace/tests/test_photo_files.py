@@ -135,3 +135,8 @@ def test_photos_are_written_served_and_erased_through_the_configured_storage_not
     assert not default_storage.exists(citizen.image.name) and not default_storage.exists(citizen.thumbnail.name)
     assert served(client, citizen.image.name)[0] == 404
     assert not Path(settings.MEDIA_ROOT).exists()
+
+
+def test_a_name_with_a_control_character_is_a_404_not_an_error(client):
+    assert client.get("/media/%00.jpg").status_code == 404
+    assert client.get("/media/a%00b").status_code == 404
