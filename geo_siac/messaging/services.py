@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geo_siac.catalogue.attributes import clean_answer, question_label
 from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.geocoding.selectors import gazetteer_search
-from geo_siac.messaging.models import Conversation, InboundMessage, Step
-from geo_siac.messaging.providers import Incoming, whatsapp_media
+from geo_siac.messaging.models import Conversation, ConversationPhoto, InboundMessage, Step
+from geo_siac.messaging.providers import Incoming, twilio_media, whatsapp_media
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import received_message
@@ -23,7 +24,7 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import public_categories
 from geo_siac.reports.services import report_create
 from geo_siac.reports.services.create import locate
-from geo_siac.reports.services.photos import photo_process
+from geo_siac.reports.services.photos import photo_process, report_photo_store
 from geo_siac.reports.states import Channel
 from geo_siac.zones.models import Commune
 
@@ -50,17 +51,24 @@ class Received:
 
 
 def message_receive(*, channel: str, message: Incoming) -> Received:
-    """Apply `message` once. A photo is downloaded first, outside the transaction, so no lock is held while the
-    provider answers; the id claim in message_apply still applies the message once whoever downloaded it."""
+    """Apply `message` once. Its photos are downloaded first, outside the transaction, so no lock is held while the
+    provider answers; the id claim in message_apply still applies the message once whoever downloaded them."""
     if message.media_id and photo_awaited(channel, message):
-        message = replace(message, photo=photo_download(message.media_id))
+        message = replace(message, photos=(photo_download(message.media_id),))
+    elif message.media and not already_applied(message):
+        message = replace(message, photos=mms_download(message, photo_room(channel, message.phone)))
     return message_apply(channel=channel, message=message)
+
+
+def already_applied(message: Incoming) -> bool:
+    """A read without a lock, to spare a provider's retry the download."""
+    return InboundMessage.objects.filter(message_id=message.message_id).exists()
 
 
 def photo_awaited(channel: str, message: Incoming) -> bool:
     """A read without a lock, to spare a download the conversation would ignore or a retry already applied."""
     waiting = Conversation.objects.filter(channel=channel, phone=message.phone, step=Step.PHOTO).exists()
-    return waiting and not InboundMessage.objects.filter(message_id=message.message_id).exists()
+    return waiting and not already_applied(message)
 
 
 def photo_download(media_id: str) -> bytes:
@@ -69,6 +77,32 @@ def photo_download(media_id: str) -> bytes:
         return whatsapp_media(media_id)
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("WhatsApp media %s not downloaded: %s", media_id, exc)
+        return b""
+
+
+def photo_room(channel: str, phone: str) -> int:
+    """How many more photos the number's conversation may keep (GEO_SIAC_SMS_MAX_PHOTOS a request): a read without
+    a lock, so that no more are downloaded than could be kept; message_apply counts again under the lock."""
+    kept = ConversationPhoto.objects.filter(
+        conversation__channel=channel, conversation__phone=phone, conversation__updated_at__gte=stale_before()
+    ).count()
+    return max(settings.GEO_SIAC_SMS_MAX_PHOTOS - kept, 0)
+
+
+def mms_download(message: Incoming, room: int) -> tuple[bytes, ...]:
+    """The bytes of the MMS's first `room` media, b"" for one that is not an image or that Twilio would not give
+    (the reply says so); the media beyond `room` are not downloaded."""
+    return tuple(
+        mms_photo_download(url, message.message_id) if content_type.lower().startswith("image/") else b""
+        for url, content_type in message.media[:room]
+    )
+
+
+def mms_photo_download(url: str, message_sid: str) -> bytes:
+    try:
+        return twilio_media(url, message_sid)
+    except (OSError, ValueError) as exc:
+        logger.warning("Twilio media of %s not downloaded: %s", message_sid, exc)
         return b""
 
 
@@ -82,7 +116,10 @@ def message_apply(*, channel: str, message: Incoming) -> Received:
         stored = InboundMessage.objects.get(message_id=message.message_id)
         return Received(reply=stored.reply, applied=False, report=stored.report)
     with translation.override(LANGUAGE):
-        reply, report = advance(conversation_for(channel, message.phone), channel, message)
+        conversation = conversation_for(channel, message.phone)
+        notice = photos_keep(conversation, message) if message.media else ""
+        reply, report = advance(conversation, channel, message)
+    reply = "\n".join(part for part in (reply, notice) if part)
     InboundMessage.objects.filter(message_id=message.message_id).update(reply=reply, report=report)
     received = Received(reply=reply, applied=True, report=report)
     if channel == Channel.WHATSAPP:
@@ -110,6 +147,52 @@ def message_claim(channel: str, message_id: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(CLAIM, [channel, message_id, timezone.now()])
         return cursor.fetchone() is not None
+
+
+def photos_keep(conversation: Conversation, message: Incoming) -> str:
+    """Keep an MMS's photos on the conversation, whatever its step, each checked by the photo service, up to
+    GEO_SIAC_SMS_MAX_PHOTOS a request; they are filed with the request. Returns what the reply adds about the
+    media not kept (not received, not a valid photo, or over the limit), or ""."""
+    cap = settings.GEO_SIAC_SMS_MAX_PHOTOS
+    room = max(cap - conversation.photos.count(), 0)
+    lost = over = 0
+    for photo in message.photos:
+        if not photo_valid(photo):
+            lost += 1
+        elif room:
+            ConversationPhoto.objects.create(conversation=conversation, image=photo)
+            room -= 1
+        else:
+            over += 1
+    over += len(message.media) - len(message.photos)  # not downloaded: the conversation had no room left
+    sentences = []
+    if lost:
+        sentences.append(
+            _("No pudimos recibir la foto que envió.")
+            if len(message.media) == 1
+            else _("No pudimos recibir %(count)s de las %(total)s fotos que envió.")
+            % {"count": lost, "total": len(message.media)}
+        )
+    if over:
+        sentences.append(
+            ngettext(
+                "Se guardan hasta %(max)s fotos por solicitud: %(count)s no se guardó.",
+                "Se guardan hasta %(max)s fotos por solicitud: %(count)s no se guardaron.",
+                over,
+            )
+            % {"max": cap, "count": over}
+        )
+    return " ".join(sentences)
+
+
+def photo_valid(photo: bytes) -> bool:
+    if not photo:
+        return False
+    try:
+        photo_process(photo)
+    except ValidationError:
+        return False
+    return True
 
 
 def conversation_for(channel: str, phone: str) -> Conversation:
@@ -289,13 +372,14 @@ def answer_photo(conversation: Conversation, message: Incoming, text: str) -> No
         if text.lower() in SKIP_WORDS:
             return
         raise ValidationError(_("Envíe una foto, o responda 0 para seguir sin foto."))
-    if not message.photo:
+    photo = message.photos[0] if message.photos else b""
+    if not photo:
         raise ValidationError(_("No pudimos descargar la foto."))
     try:
-        photo_process(message.photo)
+        photo_process(photo)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict["photo"]) from exc
-    conversation.photo = message.photo
+    ConversationPhoto.objects.create(conversation=conversation, image=photo)
 
 
 def answer_name(conversation: Conversation, message: Incoming, text: str) -> None:
@@ -305,10 +389,12 @@ def answer_name(conversation: Conversation, message: Incoming, text: str) -> Non
 
 
 def answer_description(conversation: Conversation, message: Incoming, text: str) -> Report:
-    """The last answer: the request is filed through report_create, or its errors are the reply."""
+    """The last answer: the request is filed through report_create with the conversation's photos, or its errors are
+    the reply."""
     if not text:
         raise ValidationError(_("Escriba el texto de su solicitud."))
-    return report_create(
+    photos = [photo_process(bytes(kept.image)) for kept in conversation.photos.order_by("pk")]
+    report = report_create(
         category=conversation.category,
         kind=conversation.kind,
         latitude=conversation.latitude,
@@ -320,9 +406,11 @@ def answer_description(conversation: Conversation, message: Incoming, text: str)
         channel=conversation.channel,
         reporter_phone=conversation.phone,
         reporter_name=conversation.reporter_name,
-        photo=bytes(conversation.photo) if conversation.photo else None,
         language=LANGUAGE,
     )
+    for processed in photos:
+        report_photo_store(report=report, processed=processed)
+    return report
 
 
 ANSWERS = {

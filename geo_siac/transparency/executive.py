@@ -31,7 +31,7 @@ from geo_siac.transparency.selectors import (  # noqa: E402
     commune_population,
     indicators_by,
     information_figures,
-    information_rows,
+    information_lines,
     received_between,
     transparency_reports,
 )
@@ -375,7 +375,8 @@ def render_html(report: ExecutiveReport) -> str:
             "department_columns": department_columns(),
             "notes": notes(),
             "service_points": point_efficiency(month=report.month, commune=report.commune),
-            "figures": {**report.information, **information_rows(report.information)},
+            "figures": report.information,
+            "information_lines": information_lines(report.information),
         },
     )
 
@@ -391,10 +392,13 @@ def busiest_points(report: ExecutiveReport) -> list[dict]:
 
 
 def render_pdf(report: ExecutiveReport) -> bytes:
-    """Two A4 pages: the figures, coverage and reports per category; then the departments, deadlines and notes."""
+    """Two A4 pages: the figures, coverage and reports per category; then the departments, deadlines and notes.
+    A comuna with access-to-information requests in the month's year has a third, their Ley 20.285 figures."""
     buffer = io.BytesIO()
     # A month without reports has neither departments nor deadlines to show: one page, with the notes.
     pages = (_first_page, _second_page) if report.overall else (_single_page,)
+    if report.information["received"]:
+        pages += (_information_page,)
     with PdfPages(buffer, metadata={"Title": f"GeoSIAC {report.commune.name} {report.month:%Y-%m}"}) as pdf:
         for draw_page in pages:
             page = _Page()
@@ -535,6 +539,24 @@ def _second_page(page: _Page, report: ExecutiveReport) -> None:
     _chart(page, deadlines, report, max(DEADLINE_CHART_INCHES[0], min(DEADLINE_CHART_INCHES[1], room)))
     _points(page, points, shown_points)
     _notes(page)
+
+
+def _information_page(page: _Page, report: ExecutiveReport) -> None:
+    """The year's Ley 20.285 figures: the HTML's table, line by line (`information_lines`), on a page of its own,
+    since the two pages before it are fitted row by row."""
+    figures = report.information
+    _title(page, report, 13)
+    page.heading(_("Acceso a información pública (Ley 20.285)"))
+    page.paragraph(_("Las de la comuna recibidas en %(year)s, como están hoy.") % {"year": figures["year"]}, 9.5)
+    page.paragraph(
+        _("Solicitudes de acceso a información pública recibidas en %(year)s (Ley 20.285)") % {"year": figures["year"]},
+        9.5,
+        weight="bold",
+    )
+    cells = [
+        [("    " if line.indent else "") + _wrapped(line.label, 80), line.text] for line in information_lines(figures)
+    ]
+    _table(page, None, cells, [0.8, 0.2])
 
 
 def _fitting(height_of, limit: int, room: float) -> int:
@@ -679,15 +701,15 @@ def _headers(columns: list[str]) -> list[str]:
     return [textwrap.fill(header, 11, break_long_words=False) for header in columns]
 
 
-def _table_heights(columns: list[str], cells: list[list[str]]) -> list[float]:
-    """The header's and each row's height in inches: a row as tall as its most wrapped cell."""
-    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in _headers(columns))]
+def _table_heights(columns: list[str] | None, cells: list[list[str]]) -> list[float]:
+    """The header's (if any) and each row's height in inches: a row as tall as its most wrapped cell."""
+    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in _headers(columns))] if columns else []
     return heights + [0.2 + 0.15 * max(cell.count("\n") for cell in row) for row in cells]
 
 
-def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list[float]) -> None:
-    """A table the page's width, first column left-aligned, the header shaded."""
-    headers = _headers(columns)
+def _table(page: _Page, columns: list[str] | None, cells: list[list[str]], widths: list[float]) -> None:
+    """A table the page's width, first column left-aligned, the header (if any) shaded."""
+    headers = _headers(columns) if columns else None
     heights = _table_heights(columns, cells)
     height = sum(heights)
     axis = page.figure.add_axes(
@@ -710,11 +732,12 @@ def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list
         if column == 0:
             cell.set_text_props(ha="left")
             cell.PAD = 0.02
-        if row == 0:
+        if row == 0 and headers:
             cell.set_facecolor("#e3e8ed")
             cell.set_text_props(weight="bold", fontsize=8)
+    first = 0 if headers else 1  # matplotlib numbers the rows from 1 when there is no header
     for (row, _column), cell in table.get_celld().items():
-        cell.set_height(heights[row] / height)
+        cell.set_height(heights[row - first] / height)
     page.y += height + 0.08
 
 

@@ -14,6 +14,8 @@ from django.db import connections
 from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Concat, ExtractYear, TruncMonth
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.translation import gettext
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import NEEDS_GROUND, DenialGround, LegalOutcome, RequestKind
@@ -558,13 +560,48 @@ def public_information_figures(figures: dict, k: int | None = None) -> dict:
     }
 
 
-def information_rows(figures: dict) -> dict:
-    """The figures' outcomes and grounds with their labels, in the order of their choices, for the tables."""
-    return {
-        "outcome_rows": [(code, label, figures["by_outcome"][code]) for code, label in LegalOutcome.choices],
-        "ground_rows": [
-            (label, figures["denied_by_ground"][code])
-            for code, label in DenialGround.choices
-            if code in figures["denied_by_ground"]
-        ],
-    }
+@dataclass(frozen=True)
+class InformationLine:
+    """One row of the Ley 20.285 table, as the public page, the executive report's HTML and its PDF print it."""
+
+    label: str
+    text: str  # the count, "menos de k" when hidden, "" for a group's heading
+    key: str = ""  # the cell's id in the HTML ("info-<key>"), where tests and readers look a count up
+    indent: bool = False  # a line of the group above it
+
+
+def count_text(count: int | None, k: int | None) -> str:
+    """A count as the tables print it: None is one hidden by `suppressed`, shown as "fewer than k"."""
+    return gettext("menos de %(k)s") % {"k": k} if count is None else localize(count)
+
+
+def information_lines(figures: dict) -> list[InformationLine]:
+    """The figures' table, row by row in one place: `information_figures`' exact counts, or those of
+    `public_information_figures` with its hidden ones."""
+    k = figures.get("min_count")
+
+    def line(label: str, key: str) -> InformationLine:
+        return InformationLine(label, count_text(figures[key], k), key)
+
+    grounds = [
+        InformationLine(str(label), count_text(figures["denied_by_ground"][code], k), indent=True)
+        for code, label in DenialGround.choices
+        if code in figures["denied_by_ground"]
+    ]
+    return [
+        line(gettext("Recibidas"), "received"),
+        line(gettext("Respondidas dentro del plazo"), "answered_in_time"),
+        line(gettext("Respondidas fuera de plazo"), "answered_late"),
+        InformationLine(gettext("Respondidas, por resultado"), ""),
+        *(
+            InformationLine(str(label), count_text(figures["by_outcome"][code], k), f"outcome-{code}", indent=True)
+            for code, label in LegalOutcome.choices
+        ),
+        line(gettext("Con prórroga del plazo (art. 14)"), "extended"),
+        InformationLine(gettext("Denegadas, total o parcialmente, por causal"), "" if grounds else "0"),
+        *grounds,
+        line(gettext("Derivadas al organismo competente"), "referred"),
+        line(gettext("Desistidas (sin subsanación, art. 12)"), "withdrawn"),
+        *([line(gettext("Cerradas de otro modo"), "closed_otherwise")] if figures["closed_otherwise"] != 0 else []),
+        line(gettext("Pendientes"), "pending"),
+    ]

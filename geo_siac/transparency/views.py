@@ -25,7 +25,7 @@ from geo_siac.transparency.selectors import (
     OPEN_DATA_FILES,
     cells_geojson,
     information_figures,
-    information_rows,
+    information_lines,
     information_years,
     named_periods,
     open_data_file,
@@ -314,7 +314,8 @@ def information(request):
         request,
         "transparency/information.html",
         {
-            "figures": {**figures, **information_rows(figures)},
+            "figures": figures,
+            "information_lines": information_lines(figures),
             "years": sorted({*years, this_year}, reverse=True),
             "as_of": timezone.now(),
         },
