@@ -147,6 +147,13 @@ def test_the_staff_figures_keep_the_exact_counts(client, month):
     assert f"<td>1</td><td>{BOX_LABEL}: 1</td>" in row
 
 
+def test_a_snapshot_stored_before_service_requests_counts_every_request_as_of_another_kind():
+    stored = {"channel": {"web": {"volume": 30}, "email": {"volume": 2}, "phone": {"volume": 7}}}
+    shown = public_indicators(stored, K)["channel"]
+    assert {value for value, row in shown.items() if row["volume"] is None} == {"email", "social"}
+    assert shown["web"]["volume"] == 30 and shown["phone"]["volume"] == 7
+
+
 @pytest.mark.parametrize(
     ("dimension", "counts", "hidden"),
     [
