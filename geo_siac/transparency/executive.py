@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -26,6 +27,7 @@ from geo_siac.catalogue.models import Category  # noqa: E402
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.rates import per_1000  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
+from geo_siac.reports.states import Channel  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
     commune_population,
@@ -33,6 +35,7 @@ from geo_siac.transparency.selectors import (  # noqa: E402
     information_figures,
     information_lines,
     received_between,
+    suppressed,
     transparency_reports,
 )
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint  # noqa: E402
@@ -374,21 +377,44 @@ def render_html(report: ExecutiveReport) -> str:
             "more_departments": max(len(report.departments) - DEPARTMENT_LIMIT, 0),
             "department_columns": department_columns(),
             "notes": notes(),
-            "service_points": point_efficiency(month=report.month, commune=report.commune),
+            "service_points": service_points(report),
+            "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
             "figures": report.information,
             "information_lines": information_lines(report.information),
         },
     )
 
 
+def service_points(report: ExecutiveReport) -> list[dict]:
+    """The comuna's service points and their month (attention.selectors.point_efficiency), with the requests a
+    point received and its channels counted as the public breakdowns are (the report goes beyond the staff): a
+    point's count from 1 to k-1 is hidden with its channels and share in time, and its channels by `suppressed`
+    (the point's count is their shown total)."""
+    k = settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    rows = []
+    for row in point_efficiency(month=report.month, commune=report.commune):
+        if 0 < row["received"] < k:
+            rows.append({**row, "received": None, "channels": [], "on_time_share": None})
+            continue
+        labels = {channel["code"]: channel["label"] for channel in row["channels"]}
+        counts = suppressed({code: 0 for code in Channel.values} | {c["code"]: c["count"] for c in row["channels"]}, k)
+        channels = [
+            {"code": code, "label": labels.get(code, Channel(code).label), "count": count}
+            for code, count in counts.items()
+            if count != 0
+        ]
+        rows.append({**row, "channels": sorted(channels, key=lambda c: (c["count"] is None, -(c["count"] or 0)))})
+    return rows
+
+
 def busiest_points(report: ExecutiveReport) -> list[dict]:
     """The comuna's service points with requests received or appointments in the month, busiest first."""
     rows = [
         row
-        for row in point_efficiency(month=report.month, commune=report.commune)
-        if row["received"] or row["booked"] or row["cancelled"]
+        for row in service_points(report)
+        if row["received"] is None or row["received"] or row["booked"] or row["cancelled"]
     ]
-    return sorted(rows, key=lambda row: (-row["received"], -row["booked"], row["point"].name))
+    return sorted(rows, key=lambda row: (-(row["received"] or 0), -row["booked"], row["point"].name))
 
 
 def render_pdf(report: ExecutiveReport) -> bytes:
@@ -630,8 +656,8 @@ def _point_cells(rows: list[dict]) -> list[list[str]]:
     return [
         [
             _wrapped(row["point"].name, 28),
-            number_format(row["received"], 0, force_grouping=True),
-            _wrapped(" · ".join(f"{c['label']}: {c['count']}" for c in row["channels"]) or "—", 24),
+            _count_text(row["received"]),
+            _wrapped(" · ".join(f"{c['label']}: {_count_text(c['count'])}" for c in row["channels"]) or "—", 24),
             figure_text("deadline_met_share", row["on_time_share"]),
             number_format(row["booked"], 0, force_grouping=True),
             number_format(row["served"], 0),
@@ -640,6 +666,12 @@ def _point_cells(rows: list[dict]) -> list[list[str]]:
         ]
         for row in rows
     ]
+
+
+def _count_text(count: int | None) -> str:
+    if count is None:
+        return _("menos de %(k)s") % {"k": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
+    return number_format(count, 0, force_grouping=True)
 
 
 def _more_points(count: int) -> str:

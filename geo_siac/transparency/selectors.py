@@ -57,6 +57,7 @@ DIMENSIONS = {
 # on it (first response, reopenings), and the survey answer.
 _FACTS = {
     "fact_channel": F("channel"),
+    "fact_kind": F("kind"),
     "fact_status": F("status"),
     "fact_created": F("created_at"),
     "fact_expected": F("expected_at"),
@@ -107,6 +108,7 @@ _CLOSED = _literals(CLOSED)
 # GREATEST ignores NULLs, hence the CASEs around it.
 _MEASURES_SQL = f"""
 SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
+       r.fact_kind = '{RequestKind.SERVICE_REQUEST.value}' AS is_service_request,
        r.fact_status IN ({_CLOSED}) AS is_closed,
        r.fact_status = '{Status.SUBMITTED.value}' AS unanswered,
        {late_sql("r.fact_status", "r.fact_expected", "p.as_of")} AS late,
@@ -133,6 +135,7 @@ _AGGREGATES = ",\n       ".join(
         "count(*) AS volume",
         *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
         f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
+        "count(*) FILTER (WHERE is_service_request) AS service_requests",
         *(
             f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
             for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")
@@ -178,6 +181,7 @@ def _result(row: dict) -> dict:
     return {
         "volume": row["volume"],
         "channel_mix": {channel: row[f"channel_{channel}"] for channel in Channel.values if row[f"channel_{channel}"]},
+        "service_requests": row["service_requests"],
         "digital_share": _share(row["digital"], row["volume"]),
         "first_response_median_days": response[0],
         "first_response_p90_days": response[1],
@@ -535,6 +539,71 @@ def suppressed(group: dict, k: int) -> dict:
     if len(hidden) == 1 and len(group) > 1:
         hidden.add(min((key for key in group if key not in hidden), key=lambda key: group[key]))
     return {key: None if key in hidden else n for key, n in group.items()}
+
+
+# The public breakdowns whose small counts are hidden as the Ley 20.285 figures' are (`suppressed`), each with the
+# count the rule is applied to and the groups of values whose totals are published or can be worked out.
+# Channel: the open data gives every service request's channel, and no other request's (a suggestion left in a
+# desk's QR box names who left it), so what a channel's count adds to it is how many requests of the other kinds
+# came through it: those counts are the ones kept at 0 or at least k, split by whether the channel is digital
+# (the digital share is published). Open311 and the importer take only service requests, so their count of other
+# kinds is 0 for anyone who reads the code: they are never hidden and never stand in for a hidden count.
+# Kind: the kinds other than a service request, whose total is the volume minus the service requests.
+SMALL_COUNTS = {
+    "channel": (
+        lambda result: result["volume"] - result.get("service_requests", 0),
+        (
+            tuple(c for c in Channel.values if c in DIGITAL_CHANNELS and c != Channel.OPEN311),
+            tuple(c for c in Channel.values if c not in DIGITAL_CHANNELS and c != Channel.IMPORT),
+        ),
+    ),
+    "kind": (
+        lambda result: result["volume"],
+        (tuple(kind for kind in RequestKind.values if kind != RequestKind.SERVICE_REQUEST),),
+    ),
+}
+# Figures the indicators compute for the rules above, never published: a group's count per channel (a small one
+# could be worked out of a month's or a category's; channels are published as the channel dimension only) and of
+# service requests (beside a channel's volume, it would give that channel's count of the other kinds).
+NOT_PUBLISHED = ("channel_mix", "service_requests")
+
+
+def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
+    """One dimension's groups with those `suppressed` hides as rows whose every figure is None, a hidden value
+    without requests included so that it stands in for the hidden count. The stand-in is the value with the fewest
+    requests of those with the next smallest count (a channel nobody used rather than the web's hundreds)."""
+    counted, partition = SMALL_COUNTS[dimension]
+    grouped = [value for part in partition for value in part]
+    values = [*grouped, *(value for value in groups if value not in grouped)]
+    empty = {"volume": 0, "service_requests": 0}
+    volume = {value: groups.get(value, empty)["volume"] for value in values}
+    hidden = set()
+    for part in partition:
+        smallest_first = sorted(part, key=lambda value: volume[value])
+        shown = suppressed({value: counted(groups.get(value, empty)) for value in smallest_first}, k)
+        hidden |= {value for value, n in shown.items() if n is None}
+    blank = dict.fromkeys(next(iter(groups.values())))
+    return {
+        value: dict(blank) if value in hidden else groups[value]
+        for value in values
+        if value in hidden or value in groups
+    }
+
+
+def public_indicators(results: dict, k: int | None = None) -> dict:
+    """indicators_by's results as every public page and export gives them: without the NOT_PUBLISHED figures,
+    and each dimension of SMALL_COUNTS with a row whose count is from 1 to k-1 blank (every figure None), beside
+    another when it would be alone in its group (`suppressed`)."""
+    k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    public = {}
+    for dimension, groups in results.items():
+        if dimension in SMALL_COUNTS and groups:
+            groups = _hidden_breakdown(groups, dimension, k)
+        public[dimension] = {
+            value: {key: figure for key, figure in result.items() if key not in NOT_PUBLISHED}
+            for value, result in groups.items()
+        }
+    return public
 
 
 # Each group of the Ley 20.285 figures with a total that is shown or worked out: how the closed requests ended

@@ -31,6 +31,7 @@ from geo_siac.transparency.selectors import (
     open_data_file,
     period_range,
     public_cells,
+    public_indicators,
     public_information_figures,
     published_indicators,
     received_between,
@@ -100,7 +101,7 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
 @with_period
 def index(request, period):
     year = published_indicators(period, [None, "department", "category", "zone", "month"])
-    results = year.results
+    results = public_indicators(year.results)
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
@@ -266,7 +267,7 @@ def _indicators_file(period: str) -> str:
 @with_period
 def indicators_csv(request, period):
     return _download(
-        exports.indicators_csv(published_indicators(period, DIMENSIONS).results),
+        exports.indicators_csv(public_indicators(published_indicators(period, DIMENSIONS).results)),
         "text/csv; charset=utf-8",
         _indicators_file(period),
     )
@@ -284,7 +285,7 @@ def indicators_json(request, period):
             "start": published.start,
             "end": published.end,
             "as_of": published.as_of,
-            "indicators": list(exports.indicator_records(published.results)),
+            "indicators": list(exports.indicator_records(public_indicators(published.results))),
         }
     )
 
