@@ -953,13 +953,36 @@ def test_a_photo_kept_as_received_before_is_checked_and_never_stops_the_filing(c
             assert not stored.getexif()
 
 
-def test_a_photo_sent_after_the_request_was_filed_is_said_to_start_a_new_request(client, provider, cdn):
+def test_a_photo_sent_right_after_filing_is_added_to_that_request_as_the_citizens_information(client, provider, cdn):
+    from geo_siac.reports.models import EventKind
+
     consulta_until_its_text(client, "MMp")
     sms(client, "¿Atienden el lunes?", "MMp5")
+    report = Report.objects.get()
     reply = twiml_message(sms(client, "", "MMp6", media=mms("MMp6", "ME0001")))
-    assert "Hola" in reply
-    assert "no se agregó a una solicitud ya enviada" in reply
-    assert Report.objects.get().photos.count() == 0 and Conversation.objects.get().photos.count() == 1
+    assert f"La foto se agregó a su solicitud {report.tracking_code}." in reply
+    added = report.events.get(kind=EventKind.CITIZEN_INFO)
+    assert not added.is_public and added.photos.count() == 1
+    with Image.open(added.photos.get().image) as stored:
+        assert not stored.getexif()
+    assert not ConversationPhoto.objects.exists()
+
+
+def test_a_photo_after_the_window_or_for_another_numbers_request_starts_a_new_request(
+    client, provider, cdn, make_report
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    consulta_until_its_text(client, "MMo")
+    sms(client, "¿Atienden el martes?", "MMo5")
+    Report.objects.update(created_at=timezone.now() - timedelta(hours=3))  # filed before the conversation window
+    other = make_report(channel=Channel.SMS, reporter_phone="+56911112222", reporter_email="")
+    reply = twiml_message(sms(client, "", "MMo6", media=mms("MMo6", "ME0001")))
+    assert "Hola" in reply and "no se agregó a una solicitud ya enviada" in reply
+    assert not [event for report in Report.objects.all() for event in report.events.filter(kind="citizen_info")]
+    assert Conversation.objects.get().photos.count() == 1 and other.events.filter(kind="citizen_info").count() == 0
 
 
 def test_purge_and_erasure_count_a_conversation_with_two_photos_once(client, provider, cdn):

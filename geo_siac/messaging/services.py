@@ -23,11 +23,11 @@ from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import received_message
 from geo_siac.reports.models import Report
 from geo_siac.reports.photos import ProcessedPhoto
-from geo_siac.reports.selectors import public_categories
-from geo_siac.reports.services import report_create
+from geo_siac.reports.selectors import person_reports, public_categories
+from geo_siac.reports.services import report_add_citizen_info, report_create
 from geo_siac.reports.services.create import locate
 from geo_siac.reports.services.photos import photo_process, report_photo_store
-from geo_siac.reports.states import Channel
+from geo_siac.reports.states import OPEN, Channel
 from geo_siac.zones.models import Commune
 
 CANCEL_WORDS = frozenset({"cancelar", "salir", "cancel"})
@@ -161,16 +161,20 @@ def photos_keep(conversation: Conversation, message: Incoming) -> str:
     cap = settings.GEO_SIAC_SMS_MAX_PHOTOS
     room = max(cap - conversation.photos.count(), 0)
     images = len(image_urls(message))
+    earlier = just_filed(conversation) if conversation.updated_at is None else None
     lost = over = kept = 0
     for photo in message.photos:
         processed = photo_checked(photo)
         if processed is None:
             lost += 1
-        elif kept < room:
-            photo_keep(conversation, processed)
+        elif kept >= room:
+            over += 1
+        elif earlier is not None:
+            report_add_citizen_info(report=earlier, note="", photo=processed.image, by_phone=conversation.phone)
             kept += 1
         else:
-            over += 1
+            photo_keep(conversation, processed)
+            kept += 1
     over += images - len(message.photos)  # not downloaded: the conversation had no room left
     others = len(message.media) - images
     sentences = []
@@ -198,8 +202,15 @@ def photos_keep(conversation: Conversation, message: Incoming) -> str:
             )
             % {"count": others}
         )
-    if kept and conversation.updated_at is None:
-        # A photo sent after filing starts a new conversation: the citizen must not think it reached that request.
+    if kept and earlier is not None:
+        sentences.append(
+            ngettext(
+                "La foto se agregó a su solicitud %(code)s.", "Las fotos se agregaron a su solicitud %(code)s.", kept
+            )
+            % {"code": earlier.tracking_code}
+        )
+    elif kept and conversation.updated_at is None:
+        # A photo sent long after filing starts a new conversation: the citizen must not think it reached that request.
         sentences.append(
             ngettext(
                 "La foto quedó guardada para la solicitud que empieza ahora; no se agregó a una solicitud ya enviada.",
@@ -209,6 +220,17 @@ def photos_keep(conversation: Conversation, message: Incoming) -> str:
             )
         )
     return " ".join(sentences)
+
+
+def just_filed(conversation: Conversation) -> Report | None:
+    """The number's own request filed on this channel within the conversation window and still open: a photo sent
+    right after filing belongs to it. By number only a request that carries no email (person_reports' rule)."""
+    return (
+        person_reports(phone=conversation.phone)
+        .filter(channel=conversation.channel, status__in=OPEN, created_at__gte=stale_before())
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def photo_checked(photo: bytes) -> ProcessedPhoto | None:
