@@ -967,6 +967,11 @@ def test_a_photo_sent_right_after_filing_is_added_to_that_request_as_the_citizen
         assert not stored.getexif()
     assert not ConversationPhoto.objects.exists()
 
+    from geo_siac.citizens.services import citizen_phone_data_erase
+
+    assert citizen_phone_data_erase(phone="+56987654321", commit=True).photos_deleted == 1
+    assert added.photos.count() == 0
+
 
 def test_a_photo_after_the_window_or_for_another_numbers_request_starts_a_new_request(
     client, provider, cdn, make_report
