@@ -170,7 +170,12 @@ def photos_keep(conversation: Conversation, message: Incoming) -> str:
         elif kept >= room:
             over += 1
         elif earlier is not None:
-            report_add_citizen_info(report=earlier, note="", photo=processed.image, by_phone=conversation.phone)
+            try:
+                report_add_citizen_info(report=earlier, note="", photo=processed.image, by_phone=conversation.phone)
+            except ValidationError as exc:  # closed since it was found: the message is still answered
+                logger.warning("MMS photo not added to %s: %s", earlier.tracking_code, exc.messages)
+                lost += 1
+                continue
             kept += 1
         else:
             photo_keep(conversation, processed)
