@@ -354,7 +354,11 @@ GEO_SIAC_TWILIO_FROM = env("GEO_SIAC_TWILIO_FROM", "")
 GEO_SIAC_TWILIO_API_URL = env("GEO_SIAC_TWILIO_API_URL", "https://api.twilio.com")
 # The hosts Twilio's media URL may redirect an MMS photo to (its media CDN), fetched without credentials; "*.x" is
 # any subdomain of x. Photos kept per SMS request, like GEO_SIAC_EMAIL_MAX_PHOTOS per email.
-GEO_SIAC_TWILIO_MEDIA_HOSTS = env_list("GEO_SIAC_TWILIO_MEDIA_HOSTS", "*.twiliocdn.com")
+# s3-external-1.amazonaws.com: where Twilio redirects on an account without "Enforce HTTP Auth on Media URLs"
+# (that host only, never all of amazonaws.com).
+GEO_SIAC_TWILIO_MEDIA_HOSTS = env_list("GEO_SIAC_TWILIO_MEDIA_HOSTS", "*.twiliocdn.com,s3-external-1.amazonaws.com")
+# All the downloads of one MMS's media share this many seconds, so the webhook answers within Twilio's ~15 s.
+GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS = env_int("GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS", 10)
 GEO_SIAC_SMS_MAX_PHOTOS = env_int("GEO_SIAC_SMS_MAX_PHOTOS", 4)
 GEO_SIAC_MESSAGING_TIMEOUT_SECONDS = env_int("GEO_SIAC_MESSAGING_TIMEOUT_SECONDS", 10)
 # A conversation left this long starts again from the menu; messages one number may send in a window (each

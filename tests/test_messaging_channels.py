@@ -8,6 +8,7 @@ import hmac
 import io
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
@@ -18,7 +19,7 @@ from PIL import Image
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.messaging import services as messaging_services
-from geo_siac.messaging.models import Conversation, InboundMessage
+from geo_siac.messaging.models import Conversation, ConversationPhoto, InboundMessage
 from geo_siac.messaging.providers import media_url_allowed, twilio_signature, whatsapp_media
 from geo_siac.messaging.views import whatsapp_webhook
 from geo_siac.notifications.models import Delivery, Medium, Notification
@@ -679,6 +680,10 @@ class Cdn(BaseHTTPRequestHandler):
 
     def do_GET(self):
         Cdn.requests.append({"path": self.path, "headers": dict(self.headers)})
+        if self.path == "/media/MEcut.jpg":
+            return self.cut_short()
+        if self.path == "/media/MEslow.jpg":
+            return self.trickle()
         if self.path == "/again":
             self.send_response(302)
             self.send_header("Location", "/media/MEagain.jpg")
@@ -690,6 +695,31 @@ class Cdn(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def cut_short(self):
+        """A chunked body whose connection closes halfway through its first chunk."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b"400\r\n" + jpeg_with_exif()[:100])
+        self.close_connection = True
+
+    def trickle(self):
+        """A whole photo, a few bytes at a time, over several seconds."""
+        payload = jpeg_with_exif()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        step = len(payload) // 10 + 1
+        try:
+            for start in range(0, len(payload), step):
+                self.wfile.write(payload[start : start + step])
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the client gave up
 
     def log_message(self, *args):
         pass
@@ -847,3 +877,144 @@ def test_an_mms_with_a_bad_media_count_is_refused(client, provider):
     assert sms(client, "hola", "MMj1", media={"NumMedia": "11"}).status_code == 400
     assert sms(client, "hola", "MMj2", media={"NumMedia": "1"}).status_code == 400  # no MediaUrl0
     assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("media_sid", "redirect"),
+    [("MEcut", None), ("ME0001", "http://127.0.0.3:99x/media/ME0001.jpg")],
+    ids=["chunked-body-cut-short", "location-with-a-bad-port"],
+)
+def test_an_http_error_on_the_cdn_files_the_text_and_says_the_photo_was_not_received(
+    client, provider, cdn, media_sid, redirect
+):
+    Provider.twilio_redirect = redirect
+    consulta_until_its_text(client, "MMk")
+    response = sms(client, "¿Hay feria el domingo?", "MMk5", media=mms("MMk5", media_sid))
+    assert response.status_code == 200
+    done = twiml_message(response)
+    report = Report.objects.get()
+    assert report.tracking_code in done and "No pudimos recibir la foto que envió." in done
+    assert report.description == "¿Hay feria el domingo?" and report.photos.count() == 0
+
+
+def test_a_cdn_slower_than_the_time_budget_files_the_text_and_fetches_nothing_more(client, provider, cdn, settings):
+    settings.GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS = 2
+    consulta_until_its_text(client, "MMs")
+    done = twiml_message(sms(client, "Consulta con dos fotos.", "MMs5", media=mms("MMs5", "MEslow", "ME0002")))
+    report = Report.objects.get()
+    assert report.tracking_code in done and "No pudimos recibir 2 de las 2 fotos que envió." in done
+    assert report.photos.count() == 0
+    # The second medium is not asked for: the budget was spent on the first.
+    assert [r["path"].rsplit("/", 1)[-1] for r in twilio_media_requests()] == ["MEslow"]
+
+
+def test_an_mms_photo_is_kept_without_its_exif_from_the_moment_it_arrives(client, provider, cdn):
+    sms(client, "hola", "MMx1")
+    sms(client, kind_number(RequestKind.QUERY), "MMx2", media=mms("MMx2", "ME0001"))
+    kept = Conversation.objects.get().photos.get()
+    assert b"Camara del vecino" in jpeg_with_exif() and b"Camara del vecino" not in bytes(kept.image)
+    with Image.open(io.BytesIO(bytes(kept.image))) as stored:
+        assert not stored.getexif() and stored.size == (64, 48)
+    assert (kept.content_type, kept.width, kept.height) == ("image/jpeg", 64, 48) and kept.thumbnail
+
+
+def test_media_that_are_not_images_are_named_apart_and_leave_the_photo_room_to_images(client, provider, cdn, settings):
+    settings.GEO_SIAC_SMS_MAX_PHOTOS = 1
+    sms(client, "hola", "MMn1")
+    base = f"{Provider.base}/2010-04-01/Accounts/{TWILIO_SID}/Messages/MMn2/Media"
+    media = {
+        "NumMedia": "3",
+        "MediaUrl0": f"{base}/MEvcard",
+        "MediaContentType0": "text/vcard",
+        "MediaUrl1": f"{base}/ME0001",
+        "MediaContentType1": "image/jpeg",
+        "MediaUrl2": f"{base}/MEaudio",
+        "MediaContentType2": "audio/amr",
+    }
+    reply = twiml_message(sms(client, kind_number(RequestKind.QUERY), "MMn2", media=media))
+    assert "Solo se guardan fotos: 2 archivos que no son fotos no se guardaron." in reply
+    assert "No pudimos" not in reply and "Se guardan hasta" not in reply
+    assert Conversation.objects.get().photos.count() == 1
+    assert [r["path"].rsplit("/", 1)[-1] for r in twilio_media_requests()] == ["ME0001"]
+
+
+@pytest.mark.parametrize("raw", [b"no es una foto", jpeg_with_exif()], ids=["invalid", "valid-with-exif"])
+def test_a_photo_kept_as_received_before_is_checked_and_never_stops_the_filing(client, provider, cdn, raw):
+    consulta_until_its_text(client, "MMr")
+    ConversationPhoto.objects.create(conversation=Conversation.objects.get(), image=raw)  # as kept before 0003
+    done = twiml_message(sms(client, "¿Dónde pago el permiso?", "MMr5"))
+    report = Report.objects.get()
+    assert report.tracking_code in done and not Conversation.objects.exists()
+    if raw == b"no es una foto":
+        assert "1 foto que envió antes ya no se pudo guardar." in done and report.photos.count() == 0
+    else:
+        assert "ya no se pudo" not in done
+        with Image.open(report.photos.get().image) as stored:
+            assert not stored.getexif()
+
+
+def test_a_photo_sent_right_after_filing_is_added_to_that_request_as_the_citizens_information(client, provider, cdn):
+    from geo_siac.reports.models import EventKind
+
+    consulta_until_its_text(client, "MMp")
+    sms(client, "¿Atienden el lunes?", "MMp5")
+    report = Report.objects.get()
+    reply = twiml_message(sms(client, "", "MMp6", media=mms("MMp6", "ME0001")))
+    assert f"La foto se agregó a su solicitud {report.tracking_code}." in reply
+    added = report.events.get(kind=EventKind.CITIZEN_INFO)
+    assert not added.is_public and added.photos.count() == 1
+    with Image.open(added.photos.get().image) as stored:
+        assert not stored.getexif()
+    assert not ConversationPhoto.objects.exists()
+
+    from geo_siac.citizens.services import citizen_phone_data_erase
+
+    assert citizen_phone_data_erase(phone="+56987654321", commit=True).photos_deleted == 1
+    assert added.photos.count() == 0
+
+
+def test_a_photo_after_the_window_or_for_another_numbers_request_starts_a_new_request(
+    client, provider, cdn, make_report
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    consulta_until_its_text(client, "MMo")
+    sms(client, "¿Atienden el martes?", "MMo5")
+    Report.objects.update(created_at=timezone.now() - timedelta(hours=3))  # filed before the conversation window
+    other = make_report(channel=Channel.SMS, reporter_phone="+56911112222", reporter_email="")
+    reply = twiml_message(sms(client, "", "MMo6", media=mms("MMo6", "ME0001")))
+    assert "Hola" in reply and "no se agregó a una solicitud ya enviada" in reply
+    assert not [event for report in Report.objects.all() for event in report.events.filter(kind="citizen_info")]
+    assert Conversation.objects.get().photos.count() == 1 and other.events.filter(kind="citizen_info").count() == 0
+
+
+def test_purge_and_erasure_count_a_conversation_with_two_photos_once(client, provider, cdn):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from geo_siac.citizens.services import citizen_phone_data_erase
+
+    sms(client, "hola", "MMq1")
+    sms(client, kind_number(RequestKind.QUERY), "MMq2", media=mms("MMq2", "ME0001", "ME0002"))
+    assert Conversation.objects.get().photos.count() == 2
+    assert citizen_phone_data_erase(phone="+56987654321").conversations_deleted == 1  # a dry run
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(hours=3))
+    out = io.StringIO()
+    call_command("purge_messages", stdout=out)
+    assert "conversaciones 1," in out.getvalue() and not ConversationPhoto.objects.exists()
+
+
+def test_the_default_media_hosts_take_twilios_s3_redirect_and_no_other_amazon_host():
+    from django.conf import settings as project
+
+    from geo_siac.messaging.providers import host_allowed
+
+    hosts = project.GEO_SIAC_TWILIO_MEDIA_HOSTS
+    assert host_allowed("https://s3-external-1.amazonaws.com/media.twiliocdn.com/AC1/abc", hosts)
+    assert host_allowed("https://mms.twiliocdn.com/AC1/abc", hosts)
+    assert not host_allowed("https://attacker.s3.amazonaws.com/x", hosts)
+    assert not host_allowed("https://s3-external-1.amazonaws.com.attacker.example/x", hosts)

@@ -47,11 +47,17 @@ class Conversation(models.Model):
 
 
 class ConversationPhoto(models.Model):
-    """A photo sent in a conversation (a WhatsApp image at the photo step, an MMS at any step), as received and
-    checked by the photo service when it arrived; filed with the request, deleted with the conversation."""
+    """A photo sent in a conversation (a WhatsApp image at the photo step, an MMS at any step), kept as the photo
+    service gave it back when it arrived (re-encoded, without EXIF, with its thumbnail); filed with the request as it
+    is, deleted with the conversation. A row kept before this (content_type "") holds the bytes as received."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="photos")
     image = models.BinaryField()
+    thumbnail = models.BinaryField(default=b"")
+    content_type = models.CharField(max_length=32, blank=True)
+    extension = models.CharField(max_length=8, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("foto de la conversación")

@@ -4,8 +4,10 @@ WhatsApp and Twilio media downloads and Twilio's TwiML answer. No database here.
 import base64
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -151,14 +153,39 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(NoRedirect)
 
 
-def fetch(url: str, *, limit: int, headers: dict[str, str]) -> bytes:
-    """GET with `headers`, never following a redirect, at most `limit` bytes."""
+def fetch(url: str, *, limit: int, headers: dict[str, str], deadline: float | None = None) -> bytes:
+    """GET with `headers`, never following a redirect, at most `limit` bytes, each network operation under
+    GEO_SIAC_MESSAGING_TIMEOUT_SECONDS and the whole GET before `deadline` (time.monotonic()) when given. Every
+    failure to get the bytes is an OSError (or ValueError): http.client's own errors, a body cut short or a bad
+    Location among them, are not, and would escape the callers' handling."""
+    timeout = settings.GEO_SIAC_MESSAGING_TIMEOUT_SECONDS
+    if deadline is not None:
+        timeout = min(timeout, deadline - time.monotonic())
+        if timeout <= 0:
+            raise TimeoutError("no time left for this download")
     request = urllib.request.Request(url, headers=headers)
-    with OPENER.open(request, timeout=settings.GEO_SIAC_MESSAGING_TIMEOUT_SECONDS) as response:
-        content = response.read(limit + 1)
+    try:
+        with OPENER.open(request, timeout=timeout) as response:
+            content = read_until(response, limit + 1, deadline)
+    except http.client.HTTPException as exc:
+        raise OSError(f"HTTP error: {exc!r}"[:200]) from exc
     if len(content) > limit:
         raise ValueError("the file is larger than GEO_SIAC_PHOTO_MAX_BYTES")
     return content
+
+
+def read_until(response, size: int, deadline: float | None) -> bytes:
+    """At most `size` bytes of the body; read1 returns after one receive, so a body trickling in stops at the deadline
+    (late by at most one receive's timeout, itself no longer than what was left when the GET started)."""
+    if deadline is None:
+        return response.read(size)
+    chunks, received = [], 0
+    while received < size and (chunk := response.read1(min(65536, size - received))):
+        chunks.append(chunk)
+        received += len(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError("the download took longer than its time budget")
+    return b"".join(chunks)
 
 
 def get(url: str, *, limit: int) -> bytes:
@@ -224,17 +251,18 @@ def twilio_media_url_valid(url: str, message_sid: str) -> bool:
     )
 
 
-def twilio_media(url: str, message_sid: str) -> bytes:
+def twilio_media(url: str, message_sid: str, *, deadline: float | None = None) -> bytes:
     """An MMS photo's bytes. Twilio's media URL, under the account's HTTP basic auth, answers with a redirect to its
     media CDN; that one redirect is followed without credentials, and only to a host of GEO_SIAC_TWILIO_MEDIA_HOSTS.
-    The URL comes in the signed webhook and is still checked, so no payload sends the credentials elsewhere."""
+    The URL comes in the signed webhook and is still checked, so no payload sends the credentials elsewhere. Both
+    GETs end by `deadline` (time.monotonic()), when given."""
     if not twilio_media_url_valid(url, message_sid):
         raise ValueError(f"media URL is not this message's on GEO_SIAC_TWILIO_API_URL: {url[:80]}")
     credentials = f"{settings.GEO_SIAC_TWILIO_ACCOUNT_SID}:{settings.GEO_SIAC_TWILIO_AUTH_TOKEN}"
     basic = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
     limit = settings.GEO_SIAC_PHOTO_MAX_BYTES
     try:
-        return fetch(url, limit=limit, headers=basic)
+        return fetch(url, limit=limit, headers=basic, deadline=deadline)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code not in REDIRECTS:
@@ -242,4 +270,4 @@ def twilio_media(url: str, message_sid: str) -> bytes:
         location = urljoin(url, exc.headers.get("Location", ""))
     if not host_allowed(location, settings.GEO_SIAC_TWILIO_MEDIA_HOSTS):
         raise ValueError(f"media redirect outside GEO_SIAC_TWILIO_MEDIA_HOSTS: {location[:80]}")
-    return fetch(location, limit=limit, headers={})
+    return fetch(location, limit=limit, headers={}, deadline=deadline)

@@ -767,9 +767,9 @@ def _table(page: _Page, columns: list[str] | None, cells: list[list[str]], width
         if row == 0 and headers:
             cell.set_facecolor("#e3e8ed")
             cell.set_text_props(weight="bold", fontsize=8)
-    first = 0 if headers else 1  # matplotlib numbers the rows from 1 when there is no header
+    # matplotlib numbers the rows from 0 either way (the header, when there is one, is row 0), as `heights` does.
     for (row, _column), cell in table.get_celld().items():
-        cell.set_height(heights[row - first] / height)
+        cell.set_height(heights[row] / height)
     page.y += height + 0.08
 
 

@@ -12,6 +12,15 @@ def photos_to_rows(apps, schema_editor):
     )
 
 
+def first_photo_back(apps, schema_editor):
+    """Going back, a conversation keeps its first photo: the single field held no more."""
+    Conversation = apps.get_model("messaging", "Conversation")
+    ConversationPhoto = apps.get_model("messaging", "ConversationPhoto")
+    firsts = ConversationPhoto.objects.order_by("conversation_id", "pk").distinct("conversation_id")
+    for conversation_id, image in firsts.values_list("conversation_id", "image"):
+        Conversation.objects.filter(pk=conversation_id).update(photo=image)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("messaging", "0001_conversations_and_inbound_messages"),
@@ -37,7 +46,7 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "fotos de la conversación",
             },
         ),
-        migrations.RunPython(photos_to_rows, migrations.RunPython.noop),
+        migrations.RunPython(photos_to_rows, first_photo_back),
         migrations.RemoveField(
             model_name="conversation",
             name="photo",

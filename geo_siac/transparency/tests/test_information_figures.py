@@ -262,3 +262,24 @@ def test_a_hidden_count_reads_fewer_than_k_in_the_pdf_and_never_its_number(reque
     assert "Access to public information (Ley 20.285)" in english and "Received 9" in english
     assert "Art. 21 No. 2: affects people's rights fewer than 2" in english
     assert english.count("fewer than 2") == page.count("menos de 2") > 0
+
+
+@pytest.mark.parametrize("columns", [None, ["Tema", "Cifra"]], ids=["without-header", "with-header"])
+def test_a_wrapped_label_makes_its_own_pdf_table_row_taller(columns):
+    import matplotlib.pyplot as plt
+
+    from geo_siac.transparency.executive import _Page, _table
+
+    cells = [["Recibidas", "12"], ["Denegadas por\ncausal de reserva\no secreto", "3"], ["Pendientes", "1"]]
+    page = _Page()
+    try:
+        _table(page, columns, cells, [0.8, 0.2])
+        drawn = page.figure.axes[-1].tables[0].get_celld()
+        first = 1 if columns else 0  # the header, when there is one, is matplotlib's row 0
+        rows = [drawn[first + i, 0].get_height() for i in range(len(cells))]
+        assert rows[1] > rows[0] == rows[2]
+        assert all(drawn[first + i, 1].get_height() == rows[i] for i in range(len(cells)))
+        if columns:
+            assert drawn[0, 0].get_height() != rows[1]
+    finally:
+        plt.close(page.figure)
