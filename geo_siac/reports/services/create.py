@@ -40,7 +40,7 @@ from geo_siac.reports.validation import (
     unknown_category_message,
 )
 from geo_siac.zones.models import Commune, ServicePoint
-from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement, served_service_points
+from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement, served_service_point
 from geo_siac.zones.tenancy import may_see_commune
 
 TRACKING_CODE_ATTEMPTS = 5
@@ -200,7 +200,7 @@ def report_create(
             reporter_phone=reporter_phone,
         )
     )
-    if received_at is not None and not served_service_points().filter(pk=received_at.pk).exists():
+    if received_at is not None and served_service_point(received_at.pk) is None:
         errors["received_at"] = _("El punto de atención «%(name)s» no pertenece a una comuna atendida.") % {
             "name": received_at.name
         }
