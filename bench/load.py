@@ -395,7 +395,8 @@ def main() -> None:
     if options.rate:
         # Each citizen runs `per_citizen` tasks a second (fewer if a request takes longer than 1/per_citizen s).
         citizens = round(users * Citizen.weight / (Citizen.weight + CrewMember.weight))
-        per_citizen = options.rate * sum(Citizen.tasks.values()) / sum(SUBMISSIONS.values()) / citizens
+        # locust expands the weights: Citizen.tasks holds each task as many times as its weight.
+        per_citizen = options.rate * len(Citizen.tasks) / sum(SUBMISSIONS.values()) / citizens
         Citizen.wait_time = constant_throughput(per_citizen)
         print(f"offering {options.rate:.0f} submissions/s: {citizens} citizens at {per_citizen:.2f} tasks/s each")
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
