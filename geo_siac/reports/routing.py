@@ -27,7 +27,8 @@ def route(point: Point, commune: Commune, category) -> RoutingDecision:
 def decide_without_place(commune: Commune, category) -> RoutingDecision:
     """A request without a place (a reclamo, a consulta...) goes to its topic's department, or to the OIRS triage
     queue when the topic names none; crews work places, so none is chosen."""
-    if category.department is None:
+    department = responsible_department(None, category)
+    if department is None:
         return RoutingDecision(
             None,
             None,
@@ -38,9 +39,9 @@ def decide_without_place(commune: Commune, category) -> RoutingDecision:
     return RoutingDecision(
         None,
         None,
-        category.department,
+        department,
         _("«%(category)s» en %(commune)s: %(department)s.")
-        % {"category": category.name, "commune": commune.name, "department": category.department.name},
+        % {"category": category.name, "commune": commune.name, "department": department.name},
     )
 
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from geo_siac.catalogue.models import Department
-from geo_siac.db import unique_row
+from geo_siac.db import KeyLookup, RowLookup, unique_row
 from geo_siac.zones.models import ClosedDay, Commune, Crew, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
@@ -22,6 +22,17 @@ def commune_by_cut(cut: str | None) -> Commune | None:
     if not isinstance(cut, str) or not CUT.fullmatch(cut):
         return None
     return unique_row(Commune.objects.filter(cut=cut))
+
+
+ACTIVE_COMMUNE_BY_CUT = KeyLookup(lambda cut: Commune.objects.active().filter(cut=cut).defer("geometry"))
+
+
+def active_commune_by_cut(cut: str | None) -> Commune | None:
+    """The active comuna with this CUT code, without its boundary (the comuna a citizen chose for a request without
+    a place), compiled once (geo_siac.db.KeyLookup); None for a value no CUT can be."""
+    if not isinstance(cut, str) or not CUT.fullmatch(cut):
+        return None
+    return ACTIVE_COMMUNE_BY_CUT(cut)
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,10 @@ def zone_containing(point: Point, commune: Commune) -> Zone | None:
 
 
 def closed_days() -> frozenset[date]:
-    return frozenset(ClosedDay.objects.values_list("day", flat=True))
+    # Plain SQL: building the ORM's query took most of this read's CPU, on every request without a place filed.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT day FROM {ClosedDay._meta.db_table}")
+        return frozenset(day for (day,) in cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,40 @@ def served_service_points() -> QuerySet[ServicePoint]:
         .defer("commune__geometry")
         .order_by("commune__name", "name")
     )
+
+
+# One served service point with its comuna's fields that a suggestion box and report_create use, compiled once
+# (geo_siac.db.RowLookup): the ORM built this join twice for every suggestion-box submission.
+SERVED_POINT_ROW = RowLookup(
+    lambda pk: (
+        served_service_points()
+        .filter(pk=pk)
+        .values("id", "name", "commune_id", "commune__cut", "commune__name", "commune__tracking_prefix")
+    ),
+    marker=-1,
+)
+BIGINT_MAX = 2**63 - 1
+
+
+def served_service_point(pk: int) -> ServicePoint | None:
+    """The service point `pk` if its comuna is served (as served_service_points), with that comuna (without its
+    boundary); fields other than the point's name and the comuna's code, name and tracking prefix load on access."""
+    if not 0 < pk <= BIGINT_MAX:
+        return None
+    row = SERVED_POINT_ROW(pk)
+    if row is None:
+        return None
+    commune = loaded(
+        Commune,
+        id=row["commune_id"],
+        cut=row["commune__cut"],
+        name=row["commune__name"],
+        tracking_prefix=row["commune__tracking_prefix"],
+        is_active=True,
+    )
+    point = loaded(ServicePoint, id=row["id"], name=row["name"], commune_id=commune.pk)
+    point.commune = commune
+    return point
 
 
 def served_area_centre(user=None) -> list[float]:
