@@ -27,8 +27,8 @@ from geo_siac.email_intake.models import InboundEmail
 from geo_siac.open311.services import api_key_create
 from geo_siac.reports.models import AnswerLetter, Report, Signatory
 from geo_siac.testing import PENALOLEN_CENTRE, WEST_POINT, box, staff_account
-from geo_siac.workspace.crew_views import KIND_STEPS
 from geo_siac.transparency.models import CommitmentCharter
+from geo_siac.workspace.crew_views import KIND_STEPS
 from geo_siac.zones.models import Commune, CommuneIdentity, Crew, ServicePoint, ServicePointKind, Zone
 from geo_siac.zones.roles import ROLES
 from geo_siac.zones.services import zone_assign_crew, zone_save_version

@@ -108,7 +108,8 @@ def render_report_form(request, *, values, errors=None, status=200):
             "commune_choices": []
             if request.identity.commune
             else [(c.name, commune_path(c)) for c in communes_to_choose()],
-            "map_config": map_config(),
+            # A comuna's own page opens on that comuna; the others stay drawn, as a pin near a border may be theirs.
+            "map_config": {**map_config(), "commune": request.identity.commune.cut if request.identity.commune else ""},
         },
         status=status,
     )
