@@ -5,10 +5,12 @@ host name must be one the installation's configuration admits."""
 import io
 import re
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http.request import validate_host
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -52,7 +54,8 @@ def clean_colour(value: str) -> str:
                 "El texto blanco sobre %(colour)s tiene un contraste de %(ratio)s:1; WCAG AA pide al menos 4,5:1. "
                 "Elija un color más oscuro."
             )
-            % {"colour": colour, "ratio": f"{int(ratio * 100) / 100:.2f}".replace(".", ",")},
+            # Truncated, not rounded: 4.499 must not read as the 4.50 it fails to reach.
+            % {"colour": colour, "ratio": number_format(Decimal(int(ratio * 100)) / 100, 2)},
             code="contrast",
         )
     return colour
