@@ -137,7 +137,8 @@ def test_an_unknown_comuna_or_another_comunas_path_on_a_comunas_host_is_not_foun
     assert client.get("/comuna/penalolen/", HTTP_HOST=PA_HOST).status_code == 404
     assert client.get("/comuna/penalolen", HTTP_HOST="testserver").status_code == 301
     assert client.get("/identidad/springfield.css").status_code == 404
-    assert client.get("/identidad/logo/photos/anything.jpg").status_code == 404
+    for name in ("photos/anything.jpg", "logos/a%00b.png", "logos/" + "x" * 5000 + ".png"):
+        assert client.get(f"/identidad/logo/{name}").status_code == 404
 
 
 def test_each_comuna_shows_its_own_carta_de_compromisos_and_the_shared_host_links_them(client, identities):

@@ -225,9 +225,16 @@ def identity_by_jurisdiction(slug: str) -> CommuneIdentity | None:
     )
 
 
+# What zones.branding.processed_logo names a logo (a storage may add its own letters, digits, _ and -).
+LOGO_NAME = re.compile(r"logos/[-\w]+\.png", re.ASCII)
+
+
 def logo_exists(name: str) -> bool:
-    """Whether `name` is the stored logo of an active comuna's identity (the logo view serves nothing else)."""
-    return CommuneIdentity.objects.filter(logo=name, commune__is_active=True).exists()
+    """Whether `name` is the stored logo of an active comuna's identity (the logo view serves nothing else). Any
+    other shape is none, unasked: PostgreSQL refuses NUL in text."""
+    return (
+        bool(LOGO_NAME.fullmatch(name)) and CommuneIdentity.objects.filter(logo=name, commune__is_active=True).exists()
+    )
 
 
 def communes_to_choose() -> QuerySet[Commune]:
