@@ -312,3 +312,11 @@ def test_an_uploaded_logo_is_stored_as_a_fresh_png_without_what_was_appended_or_
         assert comuna_admin.post(change, with_new).status_code == 302
     saved.refresh_from_db()
     assert Path(saved.logo.path).exists() and not replaced.exists()
+
+
+def test_a_pages_policy_widening_follows_its_path_inside_the_application_also_under_a_comuna(admin_client, communes):
+    plain = admin_client.get("/admin/zones/commune/")
+    chosen = admin_client.get("/comuna/puente-alto/admin/zones/commune/")
+    assert plain.status_code == chosen.status_code == 200
+    assert "'unsafe-inline'" in plain["Content-Security-Policy"]
+    assert chosen["Content-Security-Policy"] == plain["Content-Security-Policy"]

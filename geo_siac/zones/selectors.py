@@ -181,19 +181,21 @@ class PublicIdentity:
     contact_line: str = ""
 
 
+def _formal_name(commune: Commune) -> str:
+    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune.name}
+
+
 def municipality_name(commune: Commune) -> str:
     """The name the comuna's public pages and answer letters carry: its identity's, or the formal default."""
     identity = unique_row(CommuneIdentity.objects.filter(commune=commune).only("display_name"))
-    if identity is not None:
-        return identity.display_name
-    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune.name}
+    return _formal_name(commune) if identity is None else identity.display_name
 
 
 def _commune_identity(commune: Commune) -> PublicIdentity:
     try:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
-        return PublicIdentity(name=municipality_name(commune), commune=commune)
+        return PublicIdentity(name=_formal_name(commune), commune=commune)
     stamp = int(identity.updated_at.timestamp())
     return PublicIdentity(
         name=identity.display_name,
