@@ -56,7 +56,7 @@ class CommuneIdentityQuerySet(TenantQuerySet):
 class CommuneIdentity(models.Model):
     """What a comuna's public pages show of it (docs/deployment.md, "Una instalación, muchas comunas"): its name,
     logo, colours and contact line, and the host name its residents reach it at. A comuna without one is shown as
-    "Municipalidad de <name>" in the installation's colours."""
+    "Ilustre Municipalidad de <name>" in the installation's colours."""
 
     commune = models.OneToOneField(Commune, verbose_name=_("comuna"), on_delete=models.CASCADE, related_name="identity")
     display_name = models.CharField(
