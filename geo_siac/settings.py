@@ -74,6 +74,9 @@ if PRODUCTION and (problem := production_secret_key_problem(SECRET_KEY)):
     raise ImproperlyConfigured(f"{problem}. Make one with: {MAKE_SECRET_KEY}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# The name the public pages carry on the installation's shared host when no comuna is chosen (docs/deployment.md,
+# "Una instalación, muchas comunas"); a comuna's own host or /comuna/<id>/ path shows the comuna's identity.
+GEO_SIAC_INSTALLATION_NAME = env("GEO_SIAC_INSTALLATION_NAME", "GeoSIAC")
 
 INSTALLED_APPS = [
     "geo_siac.web.admin_site.GeoSiacAdminConfig",  # django.contrib.admin with its site (web/admin_site.py)
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "geo_siac.zones.middleware.PublicIdentityMiddleware",  # which comuna a public page shows (docs/deployment.md)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "geo_siac.web.staff.StaffSessionExpiryMiddleware",
@@ -138,6 +142,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "geo_siac.zones.middleware.identity",
             ],
         },
     },

@@ -184,7 +184,8 @@ class ProductionServer:
             "GEO_SIAC_PRODUCTION": "1",
             "DEBUG": "0",
             "SECRET_KEY": self.secret_key,
-            "ALLOWED_HOSTS": "127.0.0.1",
+            # .localhost: the comunas' own host names in the browser tests (Chromium resolves them to loopback).
+            "ALLOWED_HOSTS": "127.0.0.1,.localhost",
             "SITE_URL": self.url,
             "DATABASE_URL": f"postgis://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/"
             f"{quote(db['NAME'])}",

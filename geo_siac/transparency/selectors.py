@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import NEEDS_GROUND, DenialGround, LegalOutcome, RequestKind
+from geo_siac.db import unique_row
 from geo_siac.rates import per_1000
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
@@ -26,7 +27,7 @@ from geo_siac.reports.punctuality import deadline_met_share, late_sql, on_time_s
 from geo_siac.reports.responsibility import DEPARTMENT_NAME
 from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
-from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.models import CommitmentCharter, IndicatorSnapshot
 from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
 from geo_siac.zones.models import Commune, PopulationCell, Zone
 
@@ -674,3 +675,12 @@ def information_lines(figures: dict) -> list[InformationLine]:
         *([line(gettext("Cerradas de otro modo"), "closed_otherwise")] if figures["closed_otherwise"] != 0 else []),
         line(gettext("Pendientes"), "pending"),
     ]
+
+
+def commitment_charter(commune) -> CommitmentCharter | None:
+    return unique_row(CommitmentCharter.objects.filter(commune=commune))
+
+
+def communes_with_charter():
+    """The served comunas that published a charter, for the shared host's page to link each."""
+    return Commune.objects.active().filter(commitment_charter__isnull=False).defer("geometry").order_by("name")

@@ -24,6 +24,8 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS,
     OPEN_DATA_FILES,
     cells_geojson,
+    commitment_charter,
+    communes_with_charter,
     information_figures,
     information_lines,
     information_years,
@@ -41,6 +43,7 @@ from geo_siac.transparency.selectors import (
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
+from geo_siac.zones.middleware import commune_path
 from geo_siac.zones.selectors import commune_by_cut
 from geo_siac.zones.tenancy import may_see_commune
 
@@ -191,10 +194,16 @@ def commitments(request):
         }
         for category in Category.objects.public().select_related("group", "department")
     ]
+    commune = request.identity.commune
     return render(
         request,
         "transparency/commitments.html",
         {
+            "charter": commitment_charter(commune) if commune else None,
+            # The shared host with no comuna chosen links each comuna's own charter (zones.middleware).
+            "charters": []
+            if commune
+            else [(c.name, commune_path(c, "transparency:commitments")) for c in communes_with_charter()],
             "rows": rows,
             "last_month": month.start,
             "year_start": year.start,
