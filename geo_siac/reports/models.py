@@ -12,6 +12,21 @@ from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.tenancy import TenantQuerySet
 
 HEATMAP_COLUMNS = ("category", "commune", "status", "channel", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
+# A report's id is its year times this plus a serial (migration 0029, docs/deployment.md "Partitioned history").
+YEAR_ID_BASE = 10**12
+
+
+class ReportYearId(models.Func):
+    """The id for a report received at `received` (a datetime expression or value): the SQL function the id
+    column's default calls with now(), for a writer whose reception time is not the transaction's."""
+
+    function = "report_year_id"
+    output_field = models.BigIntegerField()
+
+
+def report_id_year(report_id: int) -> int | None:
+    """The year a report's id carries, or None for a report stored before ids carried one."""
+    return report_id // YEAR_ID_BASE or None
 
 
 class ReportQuerySet(TenantQuerySet):

@@ -58,6 +58,7 @@ REPORT_VALUES = {
     "reporter_email": "''",
     "reporter_phone": "''",
     "language": "'es'",
+    "id": "report_year_id(to_timestamp(s.created_at))",  # the year partition of its reception (ReportYearId)
     "created_at": "to_timestamp(s.created_at)",
     "updated_at": "to_timestamp(s.updated_at)",
     "expected_at": "to_timestamp(s.expected_at)",
