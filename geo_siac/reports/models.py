@@ -12,8 +12,8 @@ from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.tenancy import TenantQuerySet
 
 HEATMAP_COLUMNS = ("category", "commune", "status", "channel", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
-# A report's id is its year times this plus a serial (migration 0029, docs/deployment.md "Partitioned history").
-YEAR_ID_BASE = 10**12
+# A report's id is its year times this plus a serial (migration 0032, docs/deployment.md "Partitioned history").
+YEAR_ID_BASE = 10**11
 
 
 class ReportYearId(models.Func):

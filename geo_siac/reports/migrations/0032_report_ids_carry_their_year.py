@@ -1,16 +1,16 @@
 from django.conf import settings
 from django.db import migrations
 
-# A report's id is the year it was received (in the installation's time zone) times 10^12 plus a serial, so that
+# A report's id is the year it was received (in the installation's time zone) times 10^11 plus a serial, so that
 # the report table can be partitioned by RANGE (id) one year at a time while every foreign key keeps pointing at
-# the one-column primary key (docs/deployment.md, "Partitioned history"). Rows stored before keep their ids: they
-# are Open311's service_request_id, which clients keep.
+# the one-column primary key (docs/deployment.md, "Partitioned history"). 15 digits: a spreadsheet opening the
+# open-data CSV keeps them exact. Rows stored before keep their ids: they are Open311's service_request_id.
 TIME_ZONE = "'" + settings.TIME_ZONE.replace("'", "''") + "'"
 
 FORWARD = f"""
-CREATE SEQUENCE reports_report_serial AS bigint MAXVALUE 999999999999;
+CREATE SEQUENCE reports_report_serial AS bigint MAXVALUE 99999999999;
 CREATE FUNCTION report_year_id(received timestamptz) RETURNS bigint LANGUAGE sql VOLATILE AS $$
-    SELECT extract(year FROM received AT TIME ZONE {TIME_ZONE})::bigint * 1000000000000
+    SELECT extract(year FROM received AT TIME ZONE {TIME_ZONE})::bigint * 100000000000
            + nextval('reports_report_serial')
 $$;
 ALTER TABLE reports_report ALTER COLUMN id DROP IDENTITY;

@@ -75,3 +75,4 @@ def test_imported_reports_carry_the_year_they_were_received(communes, tmp_path):
 
 def test_a_report_stored_before_ids_carried_a_year_reads_as_none():
     assert report_id_year(41) is None and report_id_year(2026 * YEAR_ID_BASE + 7) == 2026
+    assert len(str(2026 * YEAR_ID_BASE + 99_999_999_999)) == 15  # exact in a spreadsheet
