@@ -332,7 +332,10 @@ class ReportEvent(models.Model):
 class EventPhoto(models.Model):
     """A crew's photo of a status change (several per change), re-encoded without metadata like a citizen's."""
 
-    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="photos")
+    # The events table is partitioned by report (partitions.py), so an event is unique as (id, report) only: the
+    # database's foreign key is that pair (migration 0033), and Django's on `event` alone is not created.
+    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="photos", db_constraint=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+", verbose_name=_("solicitud"))
     image = models.FileField(_("foto"), upload_to="report-events/%Y/%m/")
 
     class Meta:
