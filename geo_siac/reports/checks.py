@@ -38,7 +38,7 @@ def next_year_partitions(app_configs=None, databases=None, **kwargs):
         if not all(is_partitioned(table) for table in PARTITIONED_TABLES):
             return []
         year = timezone.localdate().year + 1
-        missing = missing_partitions(year)
+        missing = [name for _table, name in missing_partitions(year)]
     except DatabaseError:
         return []
     if not missing:

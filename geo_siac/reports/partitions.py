@@ -25,19 +25,16 @@ def is_partitioned(table: str) -> bool:
 
 
 def year_partitions_ensure(years) -> list[str]:
-    """Create the partitions of these years that do not exist yet, in every partitioned history table; returns the
-    names created. A partition that exists is left as it is, without taking any lock on its table."""
+    """Create the partitions of these years that are not attached yet, in every partitioned history table; returns
+    the names created. One that is attached is left as it is, without taking any lock on its table; a table of the
+    name that is not attached (a year detached for an archive) makes CREATE fail, loudly, rather than be reused."""
     quote = connection.ops.quote_name
     created = []
     with connection.cursor() as cursor:
-        for table in PARTITIONED_TABLES:
-            for year in sorted(set(years)):
-                if not BEFORE_YEAR <= year < 10_000:
-                    raise ValueError(f"{year} no es un año que lleve el id de una solicitud ({BEFORE_YEAR} a 9999).")
-                name = partition_name(table, year)
-                cursor.execute("SELECT to_regclass(%s)", [name])
-                if cursor.fetchone()[0] is not None:
-                    continue
+        for year in sorted(set(years)):
+            if not BEFORE_YEAR <= year < 10_000:
+                raise ValueError(f"{year} no es un año que lleve el id de una solicitud ({BEFORE_YEAR} a 9999).")
+            for table, name in missing_partitions(year):
                 cursor.execute(
                     f"CREATE TABLE {quote(name)} PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)",
                     [year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE],
@@ -54,10 +51,12 @@ def current_partitions_ensure() -> list[str]:
     return year_partitions_ensure([year, year + 1])
 
 
-def missing_partitions(year: int) -> list[str]:
+def missing_partitions(year: int) -> list[tuple[str, str]]:
+    """(table, partition) for the partitions of `year` not attached to their table (absent, or detached)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL",
-            [[partition_name(table, year) for table in PARTITIONED_TABLES]],
+            "SELECT parent, name FROM unnest(%s::text[], %s::text[]) AS wanted (name, parent) WHERE NOT EXISTS "
+            "(SELECT FROM pg_inherits WHERE inhrelid = to_regclass(name) AND inhparent = to_regclass(parent))",
+            [[partition_name(table, year) for table in PARTITIONED_TABLES], list(PARTITIONED_TABLES)],
         )
-        return [name for (name,) in cursor.fetchall()]
+        return cursor.fetchall()
