@@ -1,9 +1,10 @@
 """The year partitions of the report history (docs/deployment.md, "Partitioned history"): a year's events are the
 events of the reports whose id carries that year, so its partition of reports_reportevent holds the report ids
 [year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE). There is no DEFAULT partition: a partition must exist before a
-row of its year is written (migrate makes this year's and the next, the importer the years it loads)."""
+row of its year is written (migrate makes this year's and the next, the importer the years it loads, report_create
+its year's if it finds none)."""
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from geo_siac.reports.models import YEAR_ID_BASE, ReportEvent
@@ -11,6 +12,22 @@ from geo_siac.reports.models import YEAR_ID_BASE, ReportEvent
 PARTITIONED_TABLES = (ReportEvent._meta.db_table,)
 # Reports stored before ids carried a year (ids below YEAR_ID_BASE) and any year before 1000 share one partition.
 BEFORE_YEAR = 1000
+
+
+# PostgreSQL's check_violation, without a constraint's name, on a partitioned table: no partition holds the row.
+CHECK_VIOLATION = "23514"
+
+
+def missing_partition(exc: IntegrityError) -> bool:
+    """Whether an insert failed because its year has no partition in a history table."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    return (
+        getattr(cause, "pgcode", None) == CHECK_VIOLATION
+        and diag is not None
+        and diag.constraint_name is None
+        and diag.table_name in PARTITIONED_TABLES
+    )
 
 
 def partition_name(table: str, year: int) -> str:

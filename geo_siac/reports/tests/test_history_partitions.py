@@ -15,8 +15,8 @@ from django.utils import timezone
 from geo_siac.maps.selectors import CellFilters, cell_counts
 from geo_siac.open311.selectors import request_updates
 from geo_siac.reports.checks import next_year_partitions
-from geo_siac.reports.models import EventPhoto, Report, ReportEvent, report_id_year
-from geo_siac.reports.partitions import is_partitioned, partition_name
+from geo_siac.reports.models import YEAR_ID_BASE, EventPhoto, Report, ReportEvent, report_id_year
+from geo_siac.reports.partitions import is_partitioned, missing_partition, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
 from geo_siac.transparency.selectors import indicators
 
@@ -65,18 +65,24 @@ def test_a_filed_reports_events_are_in_its_years_partition(make_report):
     assert partitions_of_events(report) == {partition_name(EVENTS, report_id_year(report.pk))}
 
 
-def test_a_report_of_a_year_without_partition_is_refused_whole(make_report, monkeypatch):
-    before = (Report.objects.count(), ReportEvent.objects.count())
-    with pytest.raises(IntegrityError):
-        file_on(monkeypatch, make_report, datetime(1999, 6, 1, 12, tzinfo=SANTIAGO))
-    assert (Report.objects.count(), ReportEvent.objects.count()) == before
+def test_the_first_report_of_a_year_without_partition_makes_it(make_report, monkeypatch):
+    assert missing_partitions(1999) == [(EVENTS, partition_name(EVENTS, 1999))]
+    report = file_on(monkeypatch, make_report, datetime(1999, 6, 1, 12, tzinfo=SANTIAGO))
+    assert partitions_of_events(report) == {partition_name(EVENTS, 1999)} and missing_partitions(1999) == []
+    assert Report.objects.filter(pk=report.pk).count() == 1 and report.events.count() == 2
 
 
-def test_add_year_partitions_makes_a_year_once_and_then_its_reports_file(make_report, monkeypatch):
+def test_an_event_of_a_year_without_partition_is_refused_whole(make_report):
+    report = make_report()
+    before = ReportEvent.objects.count()
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        ReportEvent.objects.create(report_id=1998 * YEAR_ID_BASE + 1, kind="note", created_at=timezone.now())
+    assert missing_partition(caught.value) and ReportEvent.objects.count() == before and report.events.count() == 2
+
+
+def test_add_year_partitions_makes_a_year_once(db):
     assert add_year_partitions(1999) == f"creadas: {partition_name(EVENTS, 1999)}\n"
     assert add_year_partitions(1999) == "ya existían las particiones de 1999\n"
-    report = file_on(monkeypatch, make_report, datetime(1999, 6, 1, 12, tzinfo=SANTIAGO))
-    assert partitions_of_events(report) == {partition_name(EVENTS, 1999)}
     with pytest.raises(CommandError, match="no es un año que lleve"):
         add_year_partitions(99)
 

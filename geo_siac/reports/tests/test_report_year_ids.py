@@ -38,7 +38,6 @@ def test_a_filed_report_carries_the_year_it_was_received_and_is_found_by_it(make
 def test_report_create_takes_the_year_from_its_own_clock_not_the_transactions(make_report, monkeypatch):
     # The last second of 2024 in Santiago, while the database's now() is today: the id follows created_at.
     last_second = datetime(2024, 12, 31, 23, 59, 59, tzinfo=SANTIAGO)
-    call_command("add_year_partitions", "--year", "2024", stdout=StringIO())  # its events' partition
     monkeypatch.setattr(create.timezone, "now", lambda: last_second)
     report = make_report()
     assert report.created_at == last_second
