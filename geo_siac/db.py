@@ -123,9 +123,11 @@ def parallel_query():
 def insert_sql(obj) -> tuple[str, tuple]:
     """The INSERT `obj.save(force_insert=True)` would send, without RETURNING, to be embedded in a larger statement:
     the columns and values come from the model's own fields (defaults, pre_save, geometry and JSON adapters)
-    through Django's compiler, as save() does."""
+    through Django's compiler, as save() does. An auto field is left to its column's default unless it holds an
+    expression (a report's ReportYearId)."""
     meta = obj._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    computed_pk = hasattr(obj.pk, "resolve_expression")
+    fields = [f for f in meta.local_concrete_fields if (f is not meta.auto_field or computed_pk) and not f.generated]
     query = InsertQuery(type(obj))
     query.insert_values(fields, [obj])
     [(sql, params)] = query.get_compiler(connection=default_connection()).as_sql()

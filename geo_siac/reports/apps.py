@@ -1,5 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def year_partitions_after_migrate(**kwargs):
+    from geo_siac.reports.partitions import current_partitions_ensure
+
+    current_partitions_ensure()
 
 
 class ReportsConfig(AppConfig):
@@ -9,6 +16,9 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from geo_siac.reports.checks import suspended_schema
+        from geo_siac.reports.checks import next_year_partitions, suspended_schema
 
         checks.register(suspended_schema, checks.Tags.database)
+        checks.register(next_year_partitions, checks.Tags.database)
+        # This year's and next year's partitions exist after every migrate (docs/deployment.md).
+        post_migrate.connect(year_partitions_after_migrate, sender=self)

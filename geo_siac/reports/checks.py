@@ -23,3 +23,30 @@ def suspended_schema(app_configs=None, databases=None, **kwargs):
             id="reports.W001",
         )
     ]
+
+
+def next_year_partitions(app_configs=None, databases=None, **kwargs):
+    """An error when next year's partitions of the report history are missing: the first event of that year would
+    find no partition to go to, and its request would not be filed."""
+    if not databases:
+        return []
+    from django.utils import timezone
+
+    from geo_siac.reports.partitions import PARTITIONED_TABLES, is_partitioned, missing_partitions
+
+    try:
+        if not all(is_partitioned(table) for table in PARTITIONED_TABLES):
+            return []
+        year = timezone.localdate().year + 1
+        missing = [name for _table, name in missing_partitions(year)]
+    except DatabaseError:
+        return []
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            f"Faltan las particiones del año {year}: {', '.join(missing)}.",
+            hint=f"Ejecute: manage.py add_year_partitions --year {year}",
+            id="reports.E001",
+        )
+    ]

@@ -12,6 +12,21 @@ from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.tenancy import TenantQuerySet
 
 HEATMAP_COLUMNS = ("category", "commune", "status", "channel", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
+# A report's id is its year times this plus a serial (migration 0032, docs/deployment.md "Partitioned history").
+YEAR_ID_BASE = 10**11
+
+
+class ReportYearId(models.Func):
+    """The id for a report received at `received` (a datetime expression or value): the SQL function the id
+    column's default calls with now(), for a writer whose reception time is not the transaction's."""
+
+    function = "report_year_id"
+    output_field = models.BigIntegerField()
+
+
+def report_id_year(report_id: int) -> int | None:
+    """The year a report's id carries, or None for a report stored before ids carried one."""
+    return report_id // YEAR_ID_BASE or None
 
 
 class ReportQuerySet(TenantQuerySet):
@@ -317,7 +332,10 @@ class ReportEvent(models.Model):
 class EventPhoto(models.Model):
     """A crew's photo of a status change (several per change), re-encoded without metadata like a citizen's."""
 
-    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="photos")
+    # The events table is partitioned by report (partitions.py), so an event is unique as (id, report) only: the
+    # database's foreign key is that pair (migration 0033), and Django's on `event` alone is not created.
+    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="photos", db_constraint=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+", verbose_name=_("solicitud"))
     image = models.FileField(_("foto"), upload_to="report-events/%Y/%m/")
 
     class Meta:

@@ -8,7 +8,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.reports.models import ReportEvent
+from geo_siac.reports.models import Report, ReportEvent
 
 
 def new_secret() -> str:
@@ -70,7 +70,12 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(
         WebhookEndpoint, verbose_name=_("destino"), on_delete=models.CASCADE, related_name="deliveries"
     )
-    event = models.ForeignKey(ReportEvent, verbose_name=_("evento"), on_delete=models.CASCADE, related_name="+")
+    # As an event photo's: the database's foreign key is (event, report), the events table being partitioned by
+    # report (reports.partitions); the trigger that writes deliveries fills both.
+    event = models.ForeignKey(
+        ReportEvent, verbose_name=_("evento"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="+")
     state = models.CharField(_("estado"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
     next_attempt_at = models.DateTimeField(_("próximo intento"))

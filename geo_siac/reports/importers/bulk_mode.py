@@ -16,8 +16,10 @@ from geo_siac.reports.models import Report, ReportEvent, SuspendedSchemaObject
 BULK_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table)
 # pg_advisory_lock key: one import at a time (two bulk imports would drop each other's indexes).
 IMPORT_LOCK_KEY = 4_711_311
+# A partitioned table's index reads "ON ONLY table", which would rebuild the parent's index without its partitions':
+# without ONLY it is built on every partition (the events table is partitioned, reports.partitions).
 SECONDARY_INDEXES_SQL = """
-SELECT t.relname, i.relname, pg_get_indexdef(i.oid)
+SELECT t.relname, i.relname, replace(pg_get_indexdef(i.oid), ' ON ONLY ', ' ON ')
   FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
  WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisunique AND x.indpred IS NULL
  ORDER BY t.relname, i.relname

@@ -90,7 +90,7 @@ def hold(
         **event_fields(location),
     )
     for photo in processed:
-        photo_save(photo, (stored := EventPhoto(event=event)).image)
+        photo_save(photo, (stored := EventPhoto(event=event, report_id=event.report_id)).image)
         stored.save()
     return {
         "outcome": "conflict",

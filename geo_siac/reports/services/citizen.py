@@ -220,7 +220,7 @@ def report_add_citizen_info(
         created_at=now,
     )
     if processed is not None:
-        photo_save(processed, (stored := EventPhoto(event=event)).image)
+        photo_save(processed, (stored := EventPhoto(event=event, report_id=event.report_id)).image)
         stored.save()
     if locked.correction_due_at is not None and by_email and by_email.lower() == locked.reporter_email.lower():
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits

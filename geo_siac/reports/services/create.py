@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,8 @@ from geo_siac.geocoding.selectors import gazetteer_reverse
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.deadlines import request_deadline
 from geo_siac.reports.messages import received_message
-from geo_siac.reports.models import EventKind, Report, ReportEvent, Submission
+from geo_siac.reports.models import EventKind, Report, ReportEvent, ReportYearId, Submission
+from geo_siac.reports.partitions import missing_partition, year_partitions_ensure
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.routing import decide, decide_without_place
 from geo_siac.reports.selectors import category_by_code
@@ -283,11 +285,15 @@ def report_create(
         ),
     ]
     for _attempt in range(TRACKING_CODE_ATTEMPTS):
-        report.pk, report.tracking_code = None, new_tracking_code(commune.tracking_prefix)
+        # The id carries the year of created_at, not of the transaction's now() the column's default would read.
+        report.pk, report.tracking_code = ReportYearId(Value(now)), new_tracking_code(commune.tracking_prefix)
         try:
             return report_store(report, events=events, photo=processed, submission_token=submission_token)
         except IntegrityError as exc:
-            if constraint_name(exc) != TRACKING_CODE_CONSTRAINT:
+            if missing_partition(exc):
+                # A year whose partitions neither migrate nor add_year_partitions made: made by its first request.
+                year_partitions_ensure([timezone.localtime(now).year])
+            elif constraint_name(exc) != TRACKING_CODE_CONSTRAINT:
                 raise
         except AlreadySubmitted as exc:
             found = unique_row(Report.objects.filter(pk=exc.report_id)) if exc.report_id is not None else None

@@ -143,7 +143,7 @@ def report_change_status(
     )
     event.save()
     for photo in processed:
-        stored = EventPhoto(event=event)
+        stored = EventPhoto(event=event, report_id=event.report_id)
         photo_save(photo, stored.image)
         stored.save()
     if note and not note_is_public:

@@ -1,0 +1,79 @@
+"""The year partitions of the report history (docs/deployment.md, "Partitioned history"): a year's events are the
+events of the reports whose id carries that year, so its partition of reports_reportevent holds the report ids
+[year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE). There is no DEFAULT partition: a partition must exist before a
+row of its year is written (migrate makes this year's and the next, the importer the years it loads, report_create
+its year's if it finds none)."""
+
+from django.db import IntegrityError, connection
+from django.utils import timezone
+
+from geo_siac.reports.models import YEAR_ID_BASE, ReportEvent
+
+PARTITIONED_TABLES = (ReportEvent._meta.db_table,)
+# Reports stored before ids carried a year (ids below YEAR_ID_BASE) and any year before 1000 share one partition.
+BEFORE_YEAR = 1000
+
+
+# PostgreSQL's check_violation, without a constraint's name, on a partitioned table: no partition holds the row.
+CHECK_VIOLATION = "23514"
+
+
+def missing_partition(exc: IntegrityError) -> bool:
+    """Whether an insert failed because its year has no partition in a history table."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    return (
+        getattr(cause, "pgcode", None) == CHECK_VIOLATION
+        and diag is not None
+        and diag.constraint_name is None
+        and diag.table_name in PARTITIONED_TABLES
+    )
+
+
+def partition_name(table: str, year: int) -> str:
+    return f"{table}_y{year}"
+
+
+def is_partitioned(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def year_partitions_ensure(years) -> list[str]:
+    """Create the partitions of these years that are not attached yet, in every partitioned history table; returns
+    the names created. One that is attached is left as it is, without taking any lock on its table; a table of the
+    name that is not attached (a year detached for an archive) makes CREATE fail, loudly, rather than be reused."""
+    quote = connection.ops.quote_name
+    created = []
+    with connection.cursor() as cursor:
+        for year in sorted(set(years)):
+            if not BEFORE_YEAR <= year < 10_000:
+                raise ValueError(f"{year} no es un año que lleve el id de una solicitud ({BEFORE_YEAR} a 9999).")
+            for table, name in missing_partitions(year):
+                cursor.execute(
+                    f"CREATE TABLE {quote(name)} PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)",
+                    [year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE],
+                )
+                created.append(name)
+    return created
+
+
+def current_partitions_ensure() -> list[str]:
+    """This year's and next year's partitions (in the installation's time zone), where the tables are partitioned."""
+    if not all(is_partitioned(table) for table in PARTITIONED_TABLES):
+        return []
+    year = timezone.localdate().year
+    return year_partitions_ensure([year, year + 1])
+
+
+def missing_partitions(year: int) -> list[tuple[str, str]]:
+    """(table, partition) for the partitions of `year` not attached to their table (absent, or detached)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT parent, name FROM unnest(%s::text[], %s::text[]) AS wanted (name, parent) WHERE NOT EXISTS "
+            "(SELECT FROM pg_inherits WHERE inhrelid = to_regclass(name) AND inhparent = to_regclass(parent))",
+            [[partition_name(table, year) for table in PARTITIONED_TABLES], list(PARTITIONED_TABLES)],
+        )
+        return cursor.fetchall()
