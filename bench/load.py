@@ -278,6 +278,11 @@ def main() -> None:
         help="offer this many report submissions per second (with the rest of the mix in proportion) "
         "instead of letting every citizen go as fast as 0.05-0.2 s of thinking allows",
     )
+    parser.add_argument(
+        "--prepared",
+        action="store_true",
+        help="the database is ready (bench/region.py's): neither migrate it nor load the two comunas",
+    )
     parser.add_argument("--ceiling", action="store_true", help="only the health check, as fast as possible")
     parser.add_argument(
         "--submissions-only",
@@ -298,7 +303,8 @@ def main() -> None:
         per_citizen = options.rate * 13 / 8 / citizens
         Citizen.wait_time = constant_throughput(per_citizen)
         print(f"offering {options.rate:.0f} submissions/s: {citizens} citizens at {per_citizen:.2f} tasks/s each")
-    prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
+    if not options.prepared:
+        prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
     top_up(env, options.reports, source="load")
     stored = stored_reports(env)
     Citizen.api_key = Submitter.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
