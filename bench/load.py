@@ -197,7 +197,7 @@ from django.contrib.auth.models import Group
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from geo_siac.open311.services import api_key_create
 from geo_siac.catalogue.models import Department
-from geo_siac.zones.models import Commune, Crew, Zone
+from geo_siac.zones.models import Commune, CommuneMembership, Crew, Zone
 from geo_siac.zones.roles import CREW_MEMBER
 from geo_siac.zones.services import zone_assign_crew, zone_save_version
 import time
@@ -218,6 +218,8 @@ user, _ = get_user_model().objects.get_or_create(username="carga-cuadrilla")
 user.set_password("@CREW_PASSWORD@")
 user.save()
 user.groups.add(Group.objects.get_or_create(name=CREW_MEMBER)[0])
+# A crew member sees only the crews of the comunas they work for (zones.tenancy).
+CommuneMembership.objects.get_or_create(user=user, commune=commune)
 for earlier in Crew.objects.filter(members=user):
     earlier.members.remove(user)
 crew.members.add(user)
