@@ -239,7 +239,7 @@ def timed(
         started = time.perf_counter()
         try:
             answer = session.get(url, timeout=300)
-        except requests.ConnectionError:  # the worker was killed before it answered
+        except requests.RequestException:  # the worker was killed before it answered, or while it sent the page
             return [*times, -(time.perf_counter() - started) * 1000], "no answer"
         elapsed = time.perf_counter() - started
         if answer.status_code != 200:
