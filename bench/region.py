@@ -255,7 +255,7 @@ def timed(
 
 def line(label: str, times: list[float], size: int | str) -> dict:
     if times[-1] < 0:
-        print(f"{label:<58} answered {size} after {-times[-1] / 1000:.1f} s (gunicorn's timeout): target NOT met")
+        print(f"{label:<58} failed ({size}) after {-times[-1] / 1000:.1f} s (gunicorn's timeout): target NOT met")
         return {"label": label, "failed": size}
     p50, p95 = statistics.median(times), percentile(times, 0.95)
     verdict = "met" if p95 < TARGET_MS else "NOT met"
