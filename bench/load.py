@@ -311,11 +311,11 @@ user, _ = get_user_model().objects.get_or_create(username="carga-cuadrilla")
 user.set_password("@CREW_PASSWORD@")
 user.save()
 user.groups.add(Group.objects.get_or_create(name=CREW_MEMBER)[0])
+# A crew member sees only the crews of the comunas they work for (zones.tenancy).
+CommuneMembership.objects.get_or_create(user=user, commune=commune)
 for earlier in Crew.objects.filter(members=user):
     earlier.members.remove(user)
 crew.members.add(user)
-# The crew member works for Puente Alto: since the per-comuna tenancy a crew page opens only for its comuna's staff.
-CommuneMembership.objects.get_or_create(user=user, commune=commune)
 # The suggestion box of a service point of Puente Alto (the night-service session), the same one every run.
 box, _ = ServicePoint.objects.get_or_create(
     commune=commune, source="bench/load.py", source_id="buzon",
@@ -379,6 +379,11 @@ def main() -> None:
         help="offer this many report submissions per second (with the rest of the mix in proportion) "
         "instead of letting every citizen go as fast as 0.05-0.2 s of thinking allows",
     )
+    parser.add_argument(
+        "--prepared",
+        action="store_true",
+        help="the database is ready (bench/region.py's): neither migrate it nor load the two comunas",
+    )
     parser.add_argument("--ceiling", action="store_true", help="only the health check, as fast as possible")
     parser.add_argument(
         "--submissions-only",
@@ -399,7 +404,8 @@ def main() -> None:
         per_citizen = options.rate * len(Citizen.tasks) / sum(SUBMISSIONS.values()) / citizens
         Citizen.wait_time = constant_throughput(per_citizen)
         print(f"offering {options.rate:.0f} submissions/s: {citizens} citizens at {per_citizen:.2f} tasks/s each")
-    prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
+    if not options.prepared:
+        prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
     top_up(env, options.reports, source="load")
     stored = stored_reports(env)
     box_id, Filer.api_key = manage(env, "shell", "-c", SETUP).split()[-2:]

@@ -48,6 +48,33 @@ def points_in(geometries: list, n: int, rng: np.random.Generator, cluster_share:
     return xs[:n], ys[:n]
 
 
+def points_by_weight(geometries: list, weights: np.ndarray, n: int, rng: np.random.Generator):
+    """n points spread over the geometries in proportion to their weights (census zones by population), uniform
+    inside each one."""
+    # A zone without area (a degenerate census polygon) could never receive a point.
+    weights = np.where([geometry.area > 0 for geometry in geometries], np.asarray(weights, dtype=float), 0.0)
+    counts = rng.multinomial(n, weights / weights.sum())
+    xs, ys = [], []
+    for geometry, count in zip(geometries, counts, strict=True):
+        if not count:
+            continue
+        shapely.prepare(geometry)
+        x0, y0, x1, y1 = geometry.bounds
+        got_x, got_y, missing = [], [], count
+        while missing:
+            # Drawn in the box, kept inside: a zone covers on average about half of its box.
+            m = missing * 3 + 16
+            x, y = rng.uniform(x0, x1, m), rng.uniform(y0, y1, m)
+            inside = shapely.intersects_xy(geometry, x, y)
+            got_x.append(x[inside][:missing])
+            got_y.append(y[inside][:missing])
+            missing -= len(got_x[-1])
+        xs.extend(got_x)
+        ys.extend(got_y)
+    order = rng.permutation(n)
+    return np.concatenate(xs)[order], np.concatenate(ys)[order]
+
+
 def write_synthetic_csv(
     path: Path,
     n: int,
@@ -58,8 +85,10 @@ def write_synthetic_csv(
     prefix: str = "syn",
     end: datetime | None = None,
     batch: int = 200_000,
+    population: np.ndarray | None = None,
 ) -> Path:
-    """Write n synthetic reports in the importer's native layout, in batches (constant memory)."""
+    """Write n synthetic reports in the importer's native layout, in batches (constant memory). With `population`
+    (one figure per geometry) the points follow it instead of a uniform background with clusters."""
     rng = np.random.default_rng(seed)
     end = end or datetime.now(UTC).replace(microsecond=0)
     codes = [c[0] for c in CATEGORIES]
@@ -71,7 +100,11 @@ def write_synthetic_csv(
         writer.writerow(HEADER)
         for start in range(0, n, batch):
             m = min(batch, n - start)
-            lng, lat = points_in(geometries, m, rng)
+            lng, lat = (
+                points_in(geometries, m, rng)
+                if population is None
+                else points_by_weight(geometries, population, m, rng)
+            )
             age_days = rng.uniform(0, days, m)
             created = [end - timedelta(days=float(a)) for a in age_days]
             resolve_days = rng.gamma(2.0, 4.0, m)

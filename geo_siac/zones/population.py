@@ -101,6 +101,8 @@ def import_population(
             raise PopulationImportError(f"No hay zonas censales de las comunas {', '.join(cuts)} en {path.name}.")
     summary.already_loaded = sorted(set(frame["cut"]) & loaded)
     frame = frame[~frame["cut"].isin(loaded)]
+    if frame.empty:  # every comuna of the file is loaded (with no --cut, known only after reading it)
+        return summary
     frame = _clean_zones(frame, summary)
     for cut, zones in frame.groupby("cut"):
         _check_size(cut, zones, resolutions)

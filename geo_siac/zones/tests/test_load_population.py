@@ -134,3 +134,16 @@ def test_skip_loaded_with_every_comuna_loaded_does_not_read_the_file(db, tmp_pat
 
     assert "ya cargada, no se vuelve a cargar: comuna 13201" in output
     assert cell_total(9) == pytest.approx(100, rel=0.001)
+
+
+def test_skip_loaded_without_cut_when_every_comuna_of_the_file_is_loaded_changes_nothing(db, tmp_path):
+    square = [[-70.60, -33.60], [-70.58, -33.60], [-70.58, -33.62], [-70.60, -33.62], [-70.60, -33.60]]
+    path = tmp_path / "zonas.geojson"
+    write_zones(path, zone("13201990001", square, SMALL_ZONE))
+    load(path, "--res", "9", "--commit")
+    write_zones(path, zone("13201990001", square, {**SMALL_ZONE, "pob_total": 999}))
+
+    output = load(path, "--res", "9", "--skip-loaded", "--commit")
+
+    assert output.strip() == "ya cargada, no se vuelve a cargar: comuna 13201"
+    assert cell_total(9) == pytest.approx(100, rel=0.001)
