@@ -143,6 +143,37 @@ def test_row_lookup_refuses_queries_it_cannot_reproduce():
             RowLookup(build, marker=-1)(1)
 
 
+def test_query_template_sends_its_sql_again_with_each_calls_values(make_report):
+    from django.db.models import F
+
+    from geo_siac.db import QueryTemplate, Slot
+    from geo_siac.reports.models import Report
+    from geo_siac.reports.selectors import LATITUDE
+
+    reports = [make_report(description=f"informe {n}") for n in range(4)]
+    pks = [report.pk for report in reports]
+    fields = ("id", "created_at", "attributes", "lat", "code", "commune__name", "description")
+
+    def build(pk_list, after):
+        return (
+            Report.objects.filter(pk__any=pk_list, created_at__gte=after)
+            .annotate(lat=LATITUDE, code=F("category__service_code"))
+            .order_by("-id")
+            .values(*fields)
+        )
+
+    template = QueryTemplate(lambda shape: build(Slot("pks"), Slot("after")))
+    oldest = min(report.created_at for report in reports)
+    assert template.rows("one", {"pks": pks[:3], "after": oldest}) == list(build(pks[:3], oldest))
+    assert template.rows("one", {"pks": pks, "after": oldest}, limit=2, offset=1) == list(build(pks, oldest)[1:3])
+    assert template.rows("one", {"pks": [], "after": oldest}) == []
+    assert len(template.shapes) == 1  # compiled once, whatever the list's length
+    Report.objects.filter(pk=pks[0]).update(description="cambiada")
+    assert template.rows("one", {"pks": pks[:1], "after": oldest})[0]["description"] == "cambiada"  # never the answer
+    with pytest.raises(ValueError, match="without a slice"):
+        QueryTemplate(lambda shape: build(Slot("pks"), Slot("after"))[:1]).rows("one", {})
+
+
 # geo_siac.db.refreshed_by_one: one process recomputes a cached value; the others serve the previous one.
 
 
