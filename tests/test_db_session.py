@@ -130,6 +130,29 @@ def test_row_lookup_returns_the_values_row_with_joins_and_annotations(make_repor
     assert with_text(report.pk) == {"description": "cambiada"}  # the SQL is kept, never the answer
 
 
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, to open a second session
+def test_row_lookup_is_planned_once_per_database_session():
+    from geo_siac.catalogue.models import Department
+    from geo_siac.db import RowLookup
+
+    by_name = RowLookup(lambda name: Department.objects.filter(name=name).values("id", "name"), marker="-")
+
+    def prepared() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [by_name.prepared_name])
+            return cursor.fetchall()
+
+    department = Department.objects.create(name="Dirección de Prueba")
+    assert by_name("Dirección de Prueba")["id"] == department.pk
+    assert by_name("Otra") is None
+    (statement,) = prepared()  # one statement, its value a parameter
+    assert "$1" in statement[0]
+    connection.close()  # a new session (as after CONN_MAX_AGE) prepares it again
+    assert prepared() == []
+    assert by_name("Dirección de Prueba")["id"] == department.pk
+    assert len(prepared()) == 1
+
+
 def test_row_lookup_refuses_queries_it_cannot_reproduce():
     from geo_siac.db import RowLookup
     from geo_siac.reports.models import Report
