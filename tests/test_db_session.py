@@ -130,6 +130,29 @@ def test_row_lookup_returns_the_values_row_with_joins_and_annotations(make_repor
     assert with_text(report.pk) == {"description": "cambiada"}  # the SQL is kept, never the answer
 
 
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, to open a second session
+def test_row_lookup_is_planned_once_per_database_session():
+    from geo_siac.catalogue.models import Department
+    from geo_siac.db import RowLookup
+
+    by_name = RowLookup(lambda name: Department.objects.filter(name=name).values("id", "name"), marker="-")
+
+    def prepared() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [by_name.prepared_name])
+            return cursor.fetchall()
+
+    department = Department.objects.create(name="Dirección de Prueba")
+    assert by_name("Dirección de Prueba")["id"] == department.pk
+    assert by_name("Otra") is None
+    (statement,) = prepared()  # one statement, its value a parameter
+    assert "$1" in statement[0]
+    connection.close()  # a new session (as after CONN_MAX_AGE) prepares it again
+    assert prepared() == []
+    assert by_name("Dirección de Prueba")["id"] == department.pk
+    assert len(prepared()) == 1
+
+
 def test_row_lookup_refuses_queries_it_cannot_reproduce():
     from geo_siac.db import RowLookup
     from geo_siac.reports.models import Report
@@ -141,6 +164,37 @@ def test_row_lookup_refuses_queries_it_cannot_reproduce():
     ):
         with pytest.raises(ValueError, match="RowLookup"):
             RowLookup(build, marker=-1)(1)
+
+
+def test_query_template_sends_its_sql_again_with_each_calls_values(make_report):
+    from django.db.models import F
+
+    from geo_siac.db import QueryTemplate, Slot
+    from geo_siac.reports.models import Report
+    from geo_siac.reports.selectors import LATITUDE
+
+    reports = [make_report(description=f"informe {n}") for n in range(4)]
+    pks = [report.pk for report in reports]
+    fields = ("id", "created_at", "attributes", "lat", "code", "commune__name", "description")
+
+    def build(pk_list, after):
+        return (
+            Report.objects.filter(pk__any=pk_list, created_at__gte=after)
+            .annotate(lat=LATITUDE, code=F("category__service_code"))
+            .order_by("-id")
+            .values(*fields)
+        )
+
+    template = QueryTemplate(lambda shape: build(Slot("pks"), Slot("after")))
+    oldest = min(report.created_at for report in reports)
+    assert template.rows("one", {"pks": pks[:3], "after": oldest}) == list(build(pks[:3], oldest))
+    assert template.rows("one", {"pks": pks, "after": oldest}, limit=2, offset=1) == list(build(pks, oldest)[1:3])
+    assert template.rows("one", {"pks": [], "after": oldest}) == []
+    assert len(template.shapes) == 1  # compiled once, whatever the list's length
+    Report.objects.filter(pk=pks[0]).update(description="cambiada")
+    assert template.rows("one", {"pks": pks[:1], "after": oldest})[0]["description"] == "cambiada"  # never the answer
+    with pytest.raises(ValueError, match="without a slice"):
+        QueryTemplate(lambda shape: build(Slot("pks"), Slot("after"))[:1]).rows("one", {})
 
 
 # geo_siac.db.refreshed_by_one: one process recomputes a cached value; the others serve the previous one.

@@ -60,7 +60,11 @@ def queries(*aliases):
 
 
 def read_reports(captured) -> bool:
-    return any('FROM "reports_report"' in query["sql"] for query in captured.captured_queries)
+    """A query read reports: the table in its SQL, or a prepared lookup of it (geo_siac.db.KeyLookup) run."""
+    return any(
+        'FROM "reports_report"' in query["sql"] or query["sql"].startswith("EXECUTE reports_report_lookup_")
+        for query in captured.captured_queries
+    )
 
 
 def file_report(client) -> str:

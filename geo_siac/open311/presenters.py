@@ -1,6 +1,6 @@
 """Reports and categories as GeoReport v2 fields. Reporter data never leaves through here."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,8 +16,10 @@ CHANGESET = "2026-12-02T00:00:00-03:00"
 FORMATS = ["text/xml", "application/json"]
 
 
-def iso(moment: datetime | None) -> str | None:
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
+def iso(moment: datetime | None, zone: tzinfo | None = None) -> str | None:
+    """The moment in the current time zone (`zone`, when the caller has already asked for it: reading it is a
+    thread-local lookup, three per request of a list of 100 were a fifth of the list's Python CPU)."""
+    return moment.astimezone(zone or timezone.get_current_timezone()).isoformat(timespec="seconds") if moment else None
 
 
 def discovery(base_url: str) -> dict:
@@ -69,7 +71,15 @@ def attribute(item: dict) -> dict:
     }
 
 
-def service_request(row: dict, *, history: list[dict] | None = None) -> dict:
+def service_requests(rows: list[dict], histories: dict[int, list[dict]] | None = None) -> list[dict]:
+    """service_request for each row, with its public history (by report id) when given."""
+    zone = timezone.get_current_timezone()
+    if histories is None:
+        return [service_request(row, zone=zone) for row in rows]
+    return [service_request(row, history=histories[row["id"]], zone=zone) for row in rows]
+
+
+def service_request(row: dict, *, history: list[dict] | None = None, zone: tzinfo | None = None) -> dict:
     """A request from its row (selectors.request_rows), with extended_attributes when its public history is given.
     Non-public reports show their published cell's centre, or no lat/long when they have no place, and no address
     or description (see docs/open311.md)."""
@@ -83,9 +93,9 @@ def service_request(row: dict, *, history: list[dict] | None = None) -> dict:
         "description": row["description"] if public else "",
         "agency_responsible": row["agency_responsible"] or "",
         "service_notice": "",
-        "requested_datetime": iso(row["created_at"]),
-        "updated_datetime": iso(row["updated_at"]),
-        "expected_datetime": iso(row["expected_at"]),
+        "requested_datetime": iso(row["created_at"], zone),
+        "updated_datetime": iso(row["updated_at"], zone),
+        "expected_datetime": iso(row["expected_at"], zone),
         "address": row["address"] if public else "",
         "address_id": "",
         "zipcode": "",
@@ -100,7 +110,7 @@ def service_request(row: dict, *, history: list[dict] | None = None) -> dict:
             "detailed_status_name": str(Status(row["status"]).label),
             "jurisdiction_id": row["commune__jurisdiction_id"],
             "zone": row["commune__name"],
-            "notes": [{**note, "datetime": iso(note["datetime"])} for note in history],
+            "notes": [{**note, "datetime": iso(note["datetime"], zone)} for note in history],
         }
     return body
 

@@ -6,7 +6,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 
 from geo_siac.catalogue.models import Category
-from geo_siac.db import KeyLookup, RowLookup
+from geo_siac.db import KeyLookup, QueryTemplate, RowLookup, Slot
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
 from geo_siac.reports.models import Report, ReportEvent
@@ -14,12 +14,13 @@ from geo_siac.reports.responsibility import DEPARTMENT_NAME
 from geo_siac.reports.selectors import (
     LATITUDE,
     LONGITUDE,
+    box_filter,
     category_by_code,
     public_categories,
     public_reports,
     public_updates,
     published_events,
-    reports_in_bbox,
+    reports_in_box,
     reports_near,
 )
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -58,22 +59,91 @@ def service_requests(
     if jurisdiction is not None:
         reports = reports.filter(commune=jurisdiction)
     if ids is not None:
-        return reports.filter(pk__in=ids)
+        return reports.filter(pk__any=ids)
     if service_codes:
-        reports = reports.filter(category__service_code__in=service_codes)
+        reports = reports.filter(category__service_code__any=service_codes)
     if window is not None:
         reports = reports.filter(created_at__gte=window[0], created_at__lte=window[1])
     if statuses is not None:
-        reports = reports.filter(status__in=statuses)
+        reports = reports.filter(status__any=statuses)
     if updated_after is not None:
         reports = reports.filter(updated_at__gte=updated_after)
     if updated_before is not None:
         reports = reports.filter(updated_at__lte=updated_before)
     if bbox is not None:
-        reports = reports_in_bbox(reports, **bbox)
+        box = box_filter(**bbox)
+        reports = reports.none() if box is None else reports_in_box(reports, **box)
     if circle is not None:
         reports = reports_near(reports, **circle)
     return reports
+
+
+def request_page(*, page: int, page_size: int, **filters) -> list[dict]:
+    """A page of GET requests as rows (request_rows), filtered as service_requests says: the query compiled once per
+    set of filters given (REQUEST_LIST) and sent with this request's values; for a circle, whose geography filter
+    holds a geometry, built and compiled each time."""
+    if filters.get("circle") is not None:
+        reports = service_requests(**filters)
+        return request_rows(reports[(page - 1) * page_size : page * page_size])
+    values = slot_values(**filters)
+    if values is None:
+        return []
+    return REQUEST_LIST.rows(tuple(sorted(values)), values, limit=page_size, offset=(page - 1) * page_size)
+
+
+def slot_values(
+    *,
+    jurisdiction: Commune | None = None,
+    ids: list[int] | None = None,
+    service_codes: list[str] | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    statuses: set[str] | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    bbox: dict | None = None,
+    circle: None = None,
+) -> dict | None:
+    """service_requests' filters as REQUEST_LIST's slot values, under the same rules; None when the box holds
+    nothing served."""
+    values = {} if jurisdiction is None else {"jurisdiction": jurisdiction.pk}
+    if ids is not None:
+        return values | {"ids": list(ids)}
+    if service_codes:
+        values["service_codes"] = list(service_codes)
+    if window is not None:
+        values |= dict(zip(WINDOW, window, strict=True))
+    if statuses is not None:
+        values["statuses"] = list(statuses)
+    if updated_after is not None:
+        values["updated_after"] = updated_after
+    if updated_before is not None:
+        values["updated_before"] = updated_before
+    if bbox is not None:
+        box = box_filter(**bbox)
+        if box is None:
+            return None
+        values |= box
+    return values
+
+
+WINDOW = ("window_start", "window_end")
+BOX = ("west", "south", "east", "north", "centred", "overlapping")
+
+
+def request_list_query(shape: tuple[str, ...]) -> QuerySet:
+    """request_rows_query(service_requests(...)) with a Slot for each value a shape (the names slot_values gave) has."""
+    slots = {name: Slot(name) for name in shape}
+    filters = {name: slots.get(name) for name in ("jurisdiction", "ids", "service_codes", "statuses")}
+    filters |= {name: slots.get(name) for name in ("updated_after", "updated_before")}
+    if "window_start" in slots:
+        filters["window"] = tuple(slots[name] for name in WINDOW)
+    reports = service_requests(**filters)
+    if "west" in slots:
+        reports = reports_in_box(reports, **{name: slots[name] for name in BOX})
+    return request_rows_query(reports)
+
+
+REQUEST_LIST = QueryTemplate(request_list_query)
 
 
 def service_request(pk: str) -> dict | None:

@@ -109,7 +109,9 @@ class RequestListView(Open311View):
         query = request.query_params
         page_size = params.integer(query, "page_size", default=params.MAX_PAGE_SIZE, low=1, high=params.MAX_PAGE_SIZE)
         page = params.integer(query, "page", default=1, low=1, high=1_000_000)
-        reports = selectors.service_requests(
+        rows = selectors.request_page(
+            page=page,
+            page_size=page_size,
             jurisdiction=self.jurisdiction(),
             ids=params.request_ids(query),
             service_codes=params.comma_list(query.get("service_code")),
@@ -120,7 +122,6 @@ class RequestListView(Open311View):
             bbox=params.bbox(query),
             circle=params.circle(query),
         )
-        rows = selectors.request_rows(reports[(page - 1) * page_size : page * page_size])
         return Response(request_bodies(rows, extended=params.is_true(query, "extensions")))
 
     @schema.request_create
@@ -233,9 +234,8 @@ class RequestDetailView(Open311View):
 def request_bodies(rows: list[dict], *, extended: bool) -> list[dict]:
     """GET requests and GET requests/{id}; with extensions=true each with its public history (one more query)."""
     if not extended:
-        return [presenters.service_request(row) for row in rows]
-    history = selectors.public_notes([row["id"] for row in rows])
-    return [presenters.service_request(row, history=history[row["id"]]) for row in rows]
+        return presenters.service_requests(rows)
+    return presenters.service_requests(rows, selectors.public_notes([row["id"] for row in rows]))
 
 
 class TokenView(Open311View):

@@ -4,7 +4,7 @@ import h3
 import pytest
 from django.utils import timezone
 
-from geo_siac.open311.selectors import service_requests
+from geo_siac.open311.selectors import request_page, request_rows, service_requests
 from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, items
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
@@ -274,5 +274,47 @@ def test_box_branches_carry_the_status_and_window_tests(communes):
     branches = union.split(" UNION ALL ")
     assert len(branches) == 2
     for branch in branches:
-        assert '"status" IN' in branch
+        assert '"status" = ANY(' in branch
         assert '"created_at" >=' in branch
+
+
+def test_the_list_compiled_once_answers_what_its_query_built_each_time_answers(make_report, communes):
+    """request_page sends the list's SQL compiled once per set of filters (selectors.REQUEST_LIST) with each
+    request's values: for every filter, alone and together, its rows are service_requests' own, page by page."""
+    lat, lng = PUENTE_ALTO_CENTRE
+    made = [
+        make_report(public_visibility=True),
+        make_report(public_visibility=True, point=(lat + 0.004, lng - 0.003), category="grafiti"),
+        make_report(public_visibility=False, point=(lat - 0.002, lng + 0.002)),
+        make_report(public_visibility=False, point=(lat + 0.001, lng + 0.001), category="grafiti"),
+        age(make_report(public_visibility=True, point=PENALOLEN_CENTRE), 20),
+        age(make_report(public_visibility=False), 120),
+    ]
+    report_change_status(report=made[1], status="resolved", note="Limpiado.", note_is_public=True)
+    report_public_cells_refresh(min_count=1)
+    now = timezone.now()
+    box = {"west": lng - 0.01, "south": lat - 0.01, "east": lng + 0.01, "north": lat + 0.01}
+    cases = [
+        {"window": (now - timedelta(days=90), now)},
+        {"window": (now - timedelta(days=90), now), "statuses": set(OPEN), "bbox": box},
+        {"window": (now - timedelta(days=200), now - timedelta(days=110)), "bbox": box},
+        {
+            "window": (now - timedelta(days=90), now),
+            "bbox": {"west": -70.0, "south": -33.0, "east": -69.9, "north": -32.9},
+        },
+        {"jurisdiction": communes["13122"], "window": (now - timedelta(days=90), now)},
+        {"service_codes": ["grafiti", "bache"], "window": (now - timedelta(days=90), now)},
+        {"updated_after": now - timedelta(days=5), "updated_before": now},
+        {"ids": [made[0].pk, made[4].pk, made[5].pk], "statuses": set(OPEN), "bbox": box},
+        {"bbox": {"west": -70.0, "south": -33.0, "east": -69.9, "north": -32.9}, "ids": [made[0].pk, made[4].pk]},
+        {"ids": [made[0].pk, made[4].pk], "jurisdiction": communes["13122"]},
+        {"circle": {"lat": lat, "lng": lng, "radius_m": 800}, "window": (now - timedelta(days=90), now)},
+    ]
+    listed = set()
+    for filters in cases:
+        everything = request_rows(service_requests(**filters))
+        for page, page_size in ((1, 1000), (1, 2), (2, 2)):
+            expected = everything[(page - 1) * page_size : page * page_size]
+            assert request_page(page=page, page_size=page_size, **filters) == expected, filters
+        listed |= {row["id"] for row in everything}
+    assert listed == {report.pk for report in made}  # every report is in some case's answer
