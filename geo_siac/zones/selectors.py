@@ -8,10 +8,11 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.models import Department
+from geo_siac.catalogue.models import Category, Department
 from geo_siac.db import unique_row
-from geo_siac.zones.models import ClosedDay, Commune, Crew, ServicePoint, Zone
+from geo_siac.zones.models import ClosedDay, Commune, CommuneCategory, Crew, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
 
@@ -47,6 +48,55 @@ def commune_nearest(point: Point) -> NearestCommune | None:
     if commune is None:
         return None
     return NearestCommune(commune=commune, distance_m=commune.distance_m)
+
+
+@dataclass(frozen=True)
+class CategoryTerms:
+    """How a comuna offers a category: the answer every caller reads (report_create and its validation, routing,
+    the deadline, reclassification, Open311's services, the commitments page)."""
+
+    enabled: bool
+    response_days: int  # the topic's days in this comuna, before the kind's legal cap (catalogue.kinds)
+    department: Department | None
+
+
+def terms_of(category: Category, row: CommuneCategory | None) -> CategoryTerms:
+    """The one rule: a comuna's row overrides what it fills in; no row, or an empty field, is the catalogue's."""
+    if row is None:
+        return CategoryTerms(True, category.response_days, category.department)
+    return CategoryTerms(
+        row.enabled,
+        category.response_days if row.response_days is None else row.response_days,
+        category.department if row.department_id is None else row.department,
+    )
+
+
+def category_terms(commune: Commune, category: Category) -> CategoryTerms:
+    """How `commune` offers `category` (terms_of)."""
+    row = CommuneCategory.objects.filter(commune=commune, category=category).select_related("department").first()
+    return terms_of(category, row)
+
+
+def offered_categories(commune: Commune, categories) -> list[Category]:
+    """Those of `categories` (an iterable, in its order) that `commune` offers, each with its `terms` there."""
+    rows = {
+        row.category_id: row for row in CommuneCategory.objects.filter(commune=commune).select_related("department")
+    }
+    offered = []
+    for category in categories:
+        category.terms = terms_of(category, rows.get(category.pk))
+        if category.terms.enabled:
+            offered.append(category)
+    return offered
+
+
+def not_offered_message(category: Category, commune: Commune) -> str:
+    """Why a category is refused in a comuna that does not enable it: named for the citizen, the operator and the
+    Open311 client alike."""
+    return _("«%(category)s» no se atiende en %(commune)s; elija otra categoría.") % {
+        "category": category.name,
+        "commune": commune.name,
+    }
 
 
 def active_communes_with_geometry() -> list[Commune]:
