@@ -5,6 +5,7 @@ from datetime import date
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -90,13 +91,15 @@ def offered_categories(commune: Commune, categories) -> list[Category]:
     return offered
 
 
-def not_offered_message(category: Category, commune: Commune) -> str:
-    """Why a category is refused in a comuna that does not enable it: named for the citizen, the operator and the
-    Open311 client alike."""
-    return _("«%(category)s» no se atiende en %(commune)s; elija otra categoría.") % {
-        "category": category.name,
-        "commune": commune.name,
-    }
+# The code of that refusal, so a channel can tell it from an installation's fault (email intake answers it for good).
+NOT_OFFERED = "not_offered"
+
+
+def not_offered(category: Category, commune: Commune) -> ValidationError:
+    """The refusal of a category in a comuna that does not enable it, under `category`: named for the citizen, the
+    operator, the Open311 client and the email's sender alike."""
+    message = _("«%(category)s» no se atiende en %(commune)s.") % {"category": category.name, "commune": commune.name}
+    return ValidationError({"category": ValidationError(message, code=NOT_OFFERED)})
 
 
 def active_communes_with_geometry() -> list[Commune]:

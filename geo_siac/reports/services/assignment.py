@@ -21,7 +21,7 @@ from geo_siac.reports.services.status import Unchanged, lock_report, notify_citi
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
-from geo_siac.zones.selectors import category_terms, closed_days, not_offered_message, placement
+from geo_siac.zones.selectors import category_terms, closed_days, not_offered, placement
 
 
 def required_reason(reason: str) -> str:
@@ -306,7 +306,7 @@ def report_reclassify(
         raise ValidationError(refusal)
     terms = category_terms(locked.commune, found)
     if not terms.enabled:
-        raise ValidationError({"category": not_offered_message(found, locked.commune)})
+        raise not_offered(found, locked.commune)
     if locked.location is None:
         decision = decide_without_place(locked.commune, found, terms.department)
     else:

@@ -45,7 +45,7 @@ from geo_siac.zones.selectors import (
     category_terms,
     closed_days,
     commune_nearest,
-    not_offered_message,
+    not_offered,
     placement,
     served_service_points,
 )
@@ -244,7 +244,7 @@ def report_create(
         )
     terms = category_terms(commune, found)
     if not terms.enabled:
-        raise ValidationError({"category": not_offered_message(found, commune)})
+        raise not_offered(found, commune)
     if placeless:
         decision, closed, cells = decide_without_place(commune, found, terms.department), closed_days(), {}
         address = address.strip()
