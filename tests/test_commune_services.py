@@ -230,3 +230,17 @@ def test_a_comunas_administrator_edits_only_her_comunas_service_rules(communes, 
         {"commune": penalolen.pk, "category": Category.objects.get(service_code="bache").pk, "enabled": "on"},
     )
     assert not CommuneCategory.objects.filter(commune=penalolen, category__service_code="bache").exists()
+
+
+def test_the_commitments_page_shows_each_comunas_categories_times_and_departments(client, debris_not_in_penalolen):
+    communes = debris_not_in_penalolen
+    litter = Category.objects.get(service_code="microbasural")
+    own = Department.objects.create(name="Dirección de Aseo de Peñalolén")
+    CommuneCategory.objects.create(commune=communes["13122"], category=litter, response_days=10, department=own)
+    page = client.get("/transparencia/compromisos/").content.decode()
+    tables = {cut: page.split(f'id="commitments-{cut}"')[1].split("</table>")[0] for cut in ("13122", "13201")}
+    assert "Retiro de escombros" not in tables["13122"] and "Retiro de escombros" in tables["13201"]
+    litter_rows = {cut: table.split("Microbasural")[1].split("</tr>")[0] for cut, table in tables.items()}
+    assert "10 días hábiles" in litter_rows["13122"] and own.name in litter_rows["13122"]
+    assert "5 días hábiles" in litter_rows["13201"] and own.name not in litter_rows["13201"]
+    assert page.index('id="comuna-13122"') < page.index('id="comuna-13201"')  # Peñalolén, then Puente Alto

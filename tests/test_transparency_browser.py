@@ -46,7 +46,7 @@ def test_transparency_page_draws_its_charts_and_the_cell_map(page):
 def test_commitments_page_lists_each_category_deadline(page):
     page.goto(page.base_url + "/transparencia/compromisos/")
 
-    assert page.locator("#commitments tbody tr").count() > 10
+    assert page.locator(".commitments tbody tr").count() > 10
     page.screenshot(path=OUTPUT / "2-compromisos.png", full_page=True)
 
 

@@ -23,7 +23,7 @@ class EscalationRuleAdmin(TenantAdmin, admin.ModelAdmin):
 
     form = EscalationRuleForm
     list_display = ("commune", "department", "level", "threshold_business_days", "recipients")
-    list_filter = (("commune", RelatedOnlyFieldListFilter), "department")
+    list_filter = (("commune", RelatedOnlyFieldListFilter), ("department", RelatedOnlyFieldListFilter))
 
     def get_queryset(self, request):
         # The list names each rule's comuna; its boundary (tens of kilobytes) is not needed for that.
@@ -36,7 +36,7 @@ class DepartmentHeadAdmin(TenantAdmin, admin.ModelAdmin):
 
     account_path = "user"
     list_display = ("commune", "department", "user")
-    list_filter = (("commune", RelatedOnlyFieldListFilter), "department")
+    list_filter = (("commune", RelatedOnlyFieldListFilter), ("department", RelatedOnlyFieldListFilter))
     autocomplete_fields = ["user"]
 
     def get_queryset(self, request):

@@ -155,7 +155,7 @@ def services(jurisdiction: Commune | None = None) -> list[Category] | QuerySet[C
     """GET services: the public categories, or with a jurisdiction_id only those its comuna offers
     (zones.selectors.offered_categories)."""
     categories = public_categories()
-    return categories if jurisdiction is None else offered_categories(jurisdiction, categories)
+    return categories if jurisdiction is None else [c for c, _terms in offered_categories(jurisdiction, categories)]
 
 
 def service(service_code: str) -> Category | None:

@@ -24,6 +24,7 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS,
     OPEN_DATA_FILES,
     cells_geojson,
+    commune_commitments,
     information_figures,
     information_rows,
     information_years,
@@ -182,19 +183,25 @@ def cells(request, period):
 def commitments(request):
     month = published_indicators("last_month", ["category"])
     year = published_indicators("last_twelve_months", ["category"])
-    rows = [
+    tables = [
         {
-            "category": category,
-            "month": month.results["category"].get(category.service_code),
-            "year": year.results["category"].get(category.service_code),
+            "commune": commune,
+            "rows": [
+                {
+                    "commitment": commitment,
+                    "month": month.results["category"].get(commitment.category.service_code),
+                    "year": year.results["category"].get(commitment.category.service_code),
+                }
+                for commitment in rows
+            ],
         }
-        for category in Category.objects.public().select_related("group", "department")
+        for commune, rows in commune_commitments()
     ]
     return render(
         request,
         "transparency/commitments.html",
         {
-            "rows": rows,
+            "tables": tables,
             "last_month": month.start,
             "year_start": year.start,
             "year_end": year.end,

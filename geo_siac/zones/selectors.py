@@ -78,17 +78,23 @@ def category_terms(commune: Commune, category: Category) -> CategoryTerms:
     return terms_of(category, row)
 
 
-def offered_categories(commune: Commune, categories) -> list[Category]:
-    """Those of `categories` (an iterable, in its order) that `commune` offers, each with its `terms` there."""
+def offered_categories(commune: Commune, categories) -> list[tuple[Category, CategoryTerms]]:
+    """Those of `categories` (an iterable, in its order) that `commune` offers, each with its terms there."""
     rows = {
         row.category_id: row for row in CommuneCategory.objects.filter(commune=commune).select_related("department")
     }
-    offered = []
-    for category in categories:
-        category.terms = terms_of(category, rows.get(category.pk))
-        if category.terms.enabled:
-            offered.append(category)
-    return offered
+    offered = [(category, terms_of(category, rows.get(category.pk))) for category in categories]
+    return [(category, terms) for category, terms in offered if terms.enabled]
+
+
+def commune_response_days() -> dict[tuple[int, int], int]:
+    """(comuna pk, category pk) -> the days a comuna set (terms_of's override; a pair not here has the category's),
+    for the bulk importer, which gives deadlines a chunk at a time."""
+    rows = CommuneCategory.objects.filter(response_days__isnull=False)
+    return {
+        (commune, category): days
+        for commune, category, days in rows.values_list("commune", "category", "response_days")
+    }
 
 
 # The code of that refusal, so a channel can tell it from an installation's fault (email intake answers it for good).
