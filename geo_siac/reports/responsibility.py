@@ -7,16 +7,16 @@ from django.db.models import CharField, F
 from django.db.models.functions import Coalesce
 
 from geo_siac.catalogue.models import Category, Department
+from geo_siac.zones.selectors import CategoryTerms
 
 RESPONSIBLE_DEPARTMENT = Coalesce(F("department_id"), F("category__department_id"))
 DEPARTMENT_NAME = Coalesce(F("department__name"), F("category__department__name"), output_field=CharField())
 
 
-def responsible_department(
-    crew_department: Department | None, commune_department: Department | None
-) -> Department | None:
-    """The department a request answers to: its crew's, else the one its comuna names for its category."""
-    return crew_department if crew_department is not None else commune_department
+def responsible_department(crew_department: Department | None, terms: CategoryTerms) -> Department | None:
+    """The department a request answers to: its crew's, else the one its comuna names for its category
+    (zones.selectors.category_terms)."""
+    return crew_department if crew_department is not None else terms.department
 
 
 def responsible_department_id(report) -> int | None:

@@ -53,23 +53,34 @@ def commune_nearest(point: Point) -> NearestCommune | None:
 
 @dataclass(frozen=True)
 class CategoryTerms:
-    """How a comuna offers a category: the answer every caller reads (report_create and its validation, routing,
-    the deadline, reclassification, Open311's services, the commitments page)."""
+    """How a comuna offers a category (`row`: its CommuneCategory, None without one): the answer every caller reads
+    (report_create and its validation, routing, the deadline, reclassification, Open311's services, the commitments
+    page). The one rule: the comuna's row overrides what it fills in; no row, or an empty field, is the catalogue's.
+    The department loads only when asked: a report its crew answers never needs the category's."""
 
-    enabled: bool
-    response_days: int  # the topic's days in this comuna, before the kind's legal cap (catalogue.kinds)
-    department: Department | None
+    category: Category
+    row: CommuneCategory | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.row is None or self.row.enabled
+
+    @property
+    def response_days(self) -> int:
+        """The topic's days in this comuna, before the kind's legal cap (catalogue.kinds.response_days)."""
+        if self.row is None or self.row.response_days is None:
+            return self.category.response_days
+        return self.row.response_days
+
+    @property
+    def department(self) -> Department | None:
+        if self.row is None or self.row.department_id is None:
+            return self.category.department
+        return self.row.department
 
 
 def terms_of(category: Category, row: CommuneCategory | None) -> CategoryTerms:
-    """The one rule: a comuna's row overrides what it fills in; no row, or an empty field, is the catalogue's."""
-    if row is None:
-        return CategoryTerms(True, category.response_days, category.department)
-    return CategoryTerms(
-        row.enabled,
-        category.response_days if row.response_days is None else row.response_days,
-        category.department if row.department_id is None else row.department,
-    )
+    return CategoryTerms(category, row)
 
 
 def category_terms(commune: Commune, category: Category) -> CategoryTerms:

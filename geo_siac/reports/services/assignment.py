@@ -308,9 +308,9 @@ def report_reclassify(
     if not terms.enabled:
         raise not_offered(found, locked.commune)
     if locked.location is None:
-        decision = decide_without_place(locked.commune, found, terms.department)
+        decision = decide_without_place(locked.commune, found, terms)
     else:
-        decision = decide(placement(locked.location, found, commune=locked.commune), found, terms.department)
+        decision = decide(placement(locked.location, found, commune=locked.commune), found, terms)
     previous_kind, previous_topic = locked.kind, locked.category
     locked.kind, locked.category = found.kind, found
     locked.expected_at = request_deadline(locked.created_at, found.kind, terms.response_days, closed_days=closed_days())

@@ -246,10 +246,10 @@ def report_create(
     if not terms.enabled:
         raise not_offered(found, commune)
     if placeless:
-        decision, closed, cells = decide_without_place(commune, found, terms.department), closed_days(), {}
+        decision, closed, cells = decide_without_place(commune, found, terms), closed_days(), {}
         address = address.strip()
     else:
-        decision, closed, cells = decide(placed, found, terms.department), placed.closed_days, h3_cells(lat, lng)
+        decision, closed, cells = decide(placed, found, terms), placed.closed_days, h3_cells(lat, lng)
         address = address.strip() or nearby_address(point)
 
     now = timezone.now()
