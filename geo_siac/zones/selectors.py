@@ -85,14 +85,15 @@ def terms_of(category: Category, row: CommuneCategory | None) -> CategoryTerms:
 
 def category_terms(commune: Commune, category: Category) -> CategoryTerms:
     """How `commune` offers `category` (terms_of)."""
-    row = CommuneCategory.objects.filter(commune=commune, category=category).select_related("department").first()
+    row = unique_row(CommuneCategory.objects.filter(commune=commune, category=category).select_related("department"))
     return terms_of(category, row)
 
 
 def offered_categories(commune: Commune, categories) -> list[tuple[Category, CategoryTerms]]:
     """Those of `categories` (an iterable, in its order) that `commune` offers, each with its terms there."""
     rows = {
-        row.category_id: row for row in CommuneCategory.objects.filter(commune=commune).select_related("department")
+        row.category_id: row
+        for row in CommuneCategory.objects.filter(commune=commune).select_related("department").order_by()
     }
     offered = [(category, terms_of(category, rows.get(category.pk))) for category in categories]
     return [(category, terms) for category, terms in offered if terms.enabled]
@@ -101,7 +102,7 @@ def offered_categories(commune: Commune, categories) -> list[tuple[Category, Cat
 def commune_response_days() -> dict[tuple[int, int], int]:
     """(comuna pk, category pk) -> the days a comuna set (terms_of's override; a pair not here has the category's),
     for the bulk importer, which gives deadlines a chunk at a time."""
-    rows = CommuneCategory.objects.filter(response_days__isnull=False)
+    rows = CommuneCategory.objects.filter(response_days__isnull=False).order_by()
     return {
         (commune, category): days
         for commune, category, days in rows.values_list("commune", "category", "response_days")
