@@ -38,22 +38,26 @@ def fill(rows: int, crossing: float, digest: int) -> None:
     from django.utils import timezone
 
     from geo_siac.alerts.models import DepartmentHead, EscalationRule, Recipient, StaffAlertPreference
-    from geo_siac.reports.catalogue import load_catalogue
+    from geo_siac.catalogue.catalogue import load_catalogue
+    from geo_siac.catalogue.models import Category, Department
     from geo_siac.reports.deadlines import deadline, local_day
-    from geo_siac.reports.models import Category, CategoryGroup, Report
+    from geo_siac.reports.models import Report
     from geo_siac.reports.services import report_create
-    from geo_siac.zones.models import Crew, Department
+    from geo_siac.zones.models import Commune, CommuneMembership, Crew
     from geo_siac.zones.roles import SUPERVISOR
     from geo_siac.zones.selectors import closed_days
 
     if not Category.objects.exists():
-        load_catalogue(Category, CategoryGroup)
+        load_catalogue()
     users = get_user_model()
     departments = [Department.objects.get_or_create(name=name)[0] for name in ("Bench Aseo", "Bench Tránsito")]
     supervisors = Group.objects.get_or_create(name=SUPERVISOR)[0]
+    puente_alto = Commune.objects.get(cut="13201")
     crews = []
     for n in range(10):
-        crew, created = Crew.objects.get_or_create(name=f"Bench {n}", defaults={"department": departments[n // 9]})
+        crew, created = Crew.objects.get_or_create(
+            name=f"Bench {n}", defaults={"department": departments[n // 9], "commune": puente_alto}
+        )
         if created:
             member = users.objects.create_user(f"bench-member-{n}", email=f"m{n}@bench.example")
             boss = users.objects.create_user(f"bench-supervisor-{n}", email=f"s{n}@bench.example")
@@ -73,6 +77,9 @@ def fill(rows: int, crossing: float, digest: int) -> None:
             EscalationRule.objects.create(
                 department=department, level=2, threshold_business_days=1, recipients=[Recipient.DEPARTMENT_HEAD]
             )
+    # Staff accounts are reached only for the comunas they work for (zones.tenancy): the requests are Puente Alto's.
+    for user in users.objects.filter(username__startswith="bench-"):
+        CommuneMembership.objects.get_or_create(user=user, commune=puente_alto)
     head_b = DepartmentHead.objects.get(department=departments[1]).user
     StaffAlertPreference.objects.update_or_create(user=head_b, defaults={"delivery": "digest"})
     missing = rows - Report.objects.count()

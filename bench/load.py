@@ -1,5 +1,6 @@
-"""Load test: citizens filing reports (web form and Open311), tracking lookups, public map views and crew
-updates, against a gunicorn server in production mode that this script starts on 127.0.0.1 and stops afterwards.
+"""Load test: citizens filing requests (service requests by the web form and Open311; reclamos, consultas,
+sugerencias, felicitaciones and access-to-information requests by the web page's form without a place and a service
+point's suggestion box), tracking lookups, public map views and crew updates, against a gunicorn server in production mode that this script starts on 127.0.0.1 and stops afterwards.
 
     .venv/bin/python bench/load.py --seconds 60 --users 60 --workers 3 [--rate 100] [--reports 1000000]
     .venv/bin/python bench/load.py --seconds 60 --users 20 --workers 3 --submissions-only
@@ -12,6 +13,14 @@ migrated if missing). With --reports N it first tops the table up to N synthetic
 importer, so the public map is measured at that size. Bounded: at most 300 s and 400 users, and only 127.0.0.1.
 The load generator is locust (FastHttpUser, geventhttpclient) in this process, on the same 2 cores as the
 server and PostgreSQL.
+
+The submissions' mix (SUBMISSIONS, per 1,000): in Peñalolén complaints and suggestions are 17.4% of what comes in
+(issue #23), so 174 of every 1,000 are requests without a place, as a citizen files them: the web page's form of
+the kind (`/solicitud/<kind>/`, 149: reclamo 70, sugerencia 35, consulta 25, felicitación 10, acceso a información
+9, with name, email and consent as the law asks) and the suggestion box of a service point (`/buzon/<id>/`, a
+sugerencia, 25). The other 826 are service requests at a point, half by the web form and half by Open311. The rest
+of the mix keeps its proportion to the submissions: per 1,000 submissions, 250 tracking pages, 250 public map
+views (page and cells) and 125 GeoJSON API reads.
 """
 
 from gevent import monkey
@@ -52,16 +61,30 @@ def jitter() -> tuple[float, float]:
     return round(random.uniform(-33.615, -33.600), 6), round(random.uniform(-70.59, -70.56), 6)
 
 
-class Citizen(FastHttpUser):
-    weight = 10
-    wait_time = between(0.05, 0.2)
+def submitted(response, *, crew: bool = False) -> None:
+    """A submission answered by the redirect to its confirmation page: its code is kept for the tracking page (and,
+    for a service request by the web form, for the crew to take)."""
+    if response.status_code == 302:
+        code = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        tracking_codes.append(code)
+        if crew:
+            to_update.append(code)
+        response.success()
+    else:
+        response.failure(f"status {response.status_code}")
+
+
+class Filer(FastHttpUser):
+    """What a citizen files, by every kind and channel of the mix; Citizen and Submitter draw from it."""
+
+    abstract = True
     api_key = ""
+    box_id = 0
 
     def on_start(self):
         page = self.client.get("/", name="GET / (form)")
         self.csrf = CSRF.search(page.text).group(1)
 
-    @task(4)
     def web_form(self):
         lat, lng = jitter()
         n = next(counter)
@@ -80,15 +103,8 @@ class Citizen(FastHttpUser):
                 "csrfmiddlewaretoken": self.csrf,
             },
         ) as response:
-            if response.status_code == 302:
-                code = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-                tracking_codes.append(code)
-                to_update.append(code)
-                response.success()
-            else:
-                response.failure(f"status {response.status_code}")
+            submitted(response, crew=True)
 
-    @task(4)
     def open311(self):
         lat, lng = jitter()
         self.client.post(
@@ -104,24 +120,102 @@ class Citizen(FastHttpUser):
             },
         )
 
-    @task(2)
+    def placeless(self, slug: str, service_code: str):
+        """A request without a place through its kind's form on the web page, in Puente Alto."""
+        n = next(counter)
+        contact = (
+            {"reporter_name": "Vecina de Prueba", "reporter_email": f"carga-{n}@example.org", "consent": "on"}
+            if slug == "acceso-informacion"  # Ley 20.285 asks for the requester's name and where to answer
+            else {}
+        )
+        with self.client.post(
+            f"/solicitud/{slug}/",
+            name=f"POST /solicitud/{slug}/",
+            allow_redirects=False,
+            catch_response=True,
+            headers={"Referer": self.host + f"/solicitud/{slug}/"},
+            data={
+                "service_code": service_code,
+                "commune": "13201",
+                "token": f"load-{n}-{random.random()}",
+                "description": f"Prueba de carga {n}",
+                "csrfmiddlewaretoken": self.csrf,
+                **contact,
+            },
+        ) as response:
+            submitted(response)
+
+    def suggestion_box(self):
+        n = next(counter)
+        with self.client.post(
+            f"/buzon/{self.box_id}/",
+            name="POST /buzon/[id]/ (sugerencia)",
+            allow_redirects=False,
+            catch_response=True,
+            headers={"Referer": self.host + f"/buzon/{self.box_id}/"},
+            data={
+                "service_code": "sugerencia",
+                "token": f"load-{n}-{random.random()}",
+                "description": f"Prueba de carga {n}",
+                "csrfmiddlewaretoken": self.csrf,
+            },
+        ) as response:
+            submitted(response)
+
+
+def placeless_task(slug: str, service_code: str):
+    def task(user):
+        user.placeless(slug, service_code)
+
+    task.__name__ = f"placeless_{slug}"
+    return task
+
+
+# Per 1,000 submissions (the module's docstring gives the reasons).
+SUBMISSIONS = {
+    Filer.web_form: 413,
+    Filer.open311: 413,
+    placeless_task("reclamo", "reclamo-servicio"): 70,
+    placeless_task("sugerencia", "sugerencia"): 35,
+    placeless_task("consulta", "consulta-tramites"): 25,
+    placeless_task("felicitacion", "felicitacion"): 10,
+    placeless_task("acceso-informacion", "acceso-informacion"): 9,
+    Filer.suggestion_box: 25,
+}
+# What the report counts as a submission: every request filed, of every kind and channel.
+SUBMISSION_NAMES = (
+    "POST / (web form)",
+    "POST open311",
+    "POST /buzon/[id]/ (sugerencia)",
+    *(
+        f"POST /solicitud/{slug}/"
+        for slug in ("reclamo", "sugerencia", "consulta", "felicitacion", "acceso-informacion")
+    ),
+)
+
+
+class Citizen(Filer):
+    weight = 10
+    wait_time = between(0.05, 0.2)
+
     def tracking(self):
         if tracking_codes:
             self.client.get(f"/seguimiento/{random.choice(tracking_codes)}/", name="GET /seguimiento/[code]/")
 
-    @task(2)
     def public_map(self):
         """The public map as a browser loads it: the page (its scripts and styles are static files a browser keeps),
         then its data, every H3 cell of the last year with k or more reports."""
         self.client.get("/transparencia/mapa/", name="GET public map (page)")
         self.client.get("/transparencia/celdas.geojson", name="GET public map (cells)")
 
-    @task(1)
     def neighbourhood_api(self):
         """A third-party app or a planner's script reading the GeoJSON API for about 1 km x 1 km, 100 features."""
         self.client.get(
             "/api/reports/", params={"bbox": NEIGHBOURHOOD, "page_size": 100}, name="GET GeoJSON API (bbox, 100)"
         )
+
+    # Per 1,000 submissions, the reads in the same proportion to them as before the kinds without a place.
+    tasks = {**SUBMISSIONS, tracking: 250, public_map: 250, neighbourhood_api: 125}
 
 
 class CrewMember(FastHttpUser):
@@ -171,13 +265,12 @@ class CrewMember(FastHttpUser):
                 response.failure(f"status {response.status_code}")
 
 
-class Submitter(FastHttpUser):
-    """--submissions-only: citizens who only file reports (web form and Open311), without pause, to show the
-    most submissions per second this machine takes when nothing else is served."""
+class Submitter(Filer):
+    """--submissions-only: citizens who only file requests (the same kinds and channels in the same proportions),
+    without pause, to show the most submissions per second this machine takes when nothing else is served."""
 
     wait_time = between(0, 0)
-    on_start = Citizen.on_start
-    tasks = {Citizen.web_form: 1, Citizen.open311: 1}
+    tasks = SUBMISSIONS
 
 
 class HealthProbe(FastHttpUser):
@@ -194,10 +287,10 @@ class HealthProbe(FastHttpUser):
 SETUP = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from geo_siac.open311.services import api_key_create
 from geo_siac.catalogue.models import Department
-from geo_siac.zones.models import Commune, Crew, Zone
+from geo_siac.zones.models import Commune, CommuneMembership, Crew, ServicePoint, Zone
 from geo_siac.zones.roles import CREW_MEMBER
 from geo_siac.zones.services import zone_assign_crew, zone_save_version
 import time
@@ -221,7 +314,15 @@ user.groups.add(Group.objects.get_or_create(name=CREW_MEMBER)[0])
 for earlier in Crew.objects.filter(members=user):
     earlier.members.remove(user)
 crew.members.add(user)
-print(api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
+# The crew member works for Puente Alto: since the per-comuna tenancy a crew page opens only for its comuna's staff.
+CommuneMembership.objects.get_or_create(user=user, commune=commune)
+# The suggestion box of a service point of Puente Alto (the night-service session), the same one every run.
+box, _ = ServicePoint.objects.get_or_create(
+    commune=commune, source="bench/load.py", source_id="buzon",
+    defaults={"name": "Atención nocturna (prueba de carga)", "kind": "night_service",
+              "point": Point(-70.575, -33.61, srid=4326)},
+)
+print(box.pk, api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
 """.replace("@CREW_PASSWORD@", CREW_PASSWORD)
 
 
@@ -250,12 +351,12 @@ def report(env: Environment, seconds: float, workers: str, stored: int) -> None:
             f"{entry.get_response_time_percentile(0.5):6.0f} {entry.get_response_time_percentile(0.95):6.0f} "
             f"{entry.get_response_time_percentile(0.99):6.0f} {entry.max_response_time:6.0f}"
         )
-    submissions = [e for e in env.stats.entries.values() if e.name in ("POST / (web form)", "POST open311")]
+    submissions = [e for e in env.stats.entries.values() if e.name in SUBMISSION_NAMES]
     maps = [e for e in env.stats.entries.values() if e.name.startswith("GET public map")]
     filed = sum(e.num_requests for e in submissions)
     failed = sum(e.num_failures for e in submissions)
     print(
-        f"report submissions: {filed / seconds:.1f}/s, {failed} failed, p99 {merged_percentile(submissions, 0.99):.0f} ms "
+        f"submissions (every kind): {filed / seconds:.1f}/s, {failed} failed, p99 {merged_percentile(submissions, 0.99):.0f} ms "
         f"(target >= 200/s, 0 errors, p99 <= 250 ms)"
     )
     print(
@@ -282,7 +383,7 @@ def main() -> None:
     parser.add_argument(
         "--submissions-only",
         action="store_true",
-        help="only report submissions (web form and Open311), as fast as possible",
+        help="only submissions (every kind and channel of the mix, in its proportions), as fast as possible",
     )
     options = parser.parse_args()
     seconds, users = min(options.seconds, 300), min(options.users, 400)
@@ -292,16 +393,17 @@ def main() -> None:
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
     if options.rate:
-        # Each citizen runs `per_citizen` tasks a second (fewer if a request takes longer than 1/per_citizen s);
-        # 8 of the 13 task weights are submissions.
+        # Each citizen runs `per_citizen` tasks a second (fewer if a request takes longer than 1/per_citizen s).
         citizens = round(users * Citizen.weight / (Citizen.weight + CrewMember.weight))
-        per_citizen = options.rate * 13 / 8 / citizens
+        # locust expands the weights: Citizen.tasks holds each task as many times as its weight.
+        per_citizen = options.rate * len(Citizen.tasks) / sum(SUBMISSIONS.values()) / citizens
         Citizen.wait_time = constant_throughput(per_citizen)
         print(f"offering {options.rate:.0f} submissions/s: {citizens} citizens at {per_citizen:.2f} tasks/s each")
     prepare_database()  # bench/ingest.py's: create, migrate, load the two comunas
     top_up(env, options.reports, source="load")
     stored = stored_reports(env)
-    Citizen.api_key = Submitter.api_key = manage(env, "shell", "-c", SETUP).split()[-1]
+    box_id, Filer.api_key = manage(env, "shell", "-c", SETUP).split()[-2:]
+    Filer.box_id = int(box_id)
     server = start_server(env, base)
     try:
         load = Environment(

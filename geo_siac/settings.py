@@ -74,6 +74,9 @@ if PRODUCTION and (problem := production_secret_key_problem(SECRET_KEY)):
     raise ImproperlyConfigured(f"{problem}. Make one with: {MAKE_SECRET_KEY}")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# The name the public pages carry on the installation's shared host when no comuna is chosen (docs/deployment.md,
+# "Una instalación, muchas comunas"); a comuna's own host or /comuna/<id>/ path shows the comuna's identity.
+GEO_SIAC_INSTALLATION_NAME = env("GEO_SIAC_INSTALLATION_NAME", "GeoSIAC")
 
 INSTALLED_APPS = [
     "geo_siac.web.admin_site.GeoSiacAdminConfig",  # django.contrib.admin with its site (web/admin_site.py)
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "geo_siac.zones.middleware.PublicIdentityMiddleware",  # which comuna a public page shows (docs/deployment.md)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "geo_siac.web.staff.StaffSessionExpiryMiddleware",
@@ -138,6 +142,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "geo_siac.zones.middleware.identity",
             ],
         },
     },
@@ -352,6 +357,14 @@ GEO_SIAC_TWILIO_ACCOUNT_SID = env("GEO_SIAC_TWILIO_ACCOUNT_SID", "")
 GEO_SIAC_TWILIO_AUTH_TOKEN = env("GEO_SIAC_TWILIO_AUTH_TOKEN", "")
 GEO_SIAC_TWILIO_FROM = env("GEO_SIAC_TWILIO_FROM", "")
 GEO_SIAC_TWILIO_API_URL = env("GEO_SIAC_TWILIO_API_URL", "https://api.twilio.com")
+# The hosts Twilio's media URL may redirect an MMS photo to (its media CDN), fetched without credentials; "*.x" is
+# any subdomain of x. Photos kept per SMS request, like GEO_SIAC_EMAIL_MAX_PHOTOS per email.
+# s3-external-1.amazonaws.com: where Twilio redirects on an account without "Enforce HTTP Auth on Media URLs"
+# (that host only, never all of amazonaws.com).
+GEO_SIAC_TWILIO_MEDIA_HOSTS = env_list("GEO_SIAC_TWILIO_MEDIA_HOSTS", "*.twiliocdn.com,s3-external-1.amazonaws.com")
+# All the downloads of one MMS's media share this many seconds, so the webhook answers within Twilio's ~15 s.
+GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS = env_int("GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS", 10)
+GEO_SIAC_SMS_MAX_PHOTOS = env_int("GEO_SIAC_SMS_MAX_PHOTOS", 4)
 GEO_SIAC_MESSAGING_TIMEOUT_SECONDS = env_int("GEO_SIAC_MESSAGING_TIMEOUT_SECONDS", 10)
 # A conversation left this long starts again from the menu; messages one number may send in a window (each
 # provider posts from its own addresses, so the limit counts the citizen's number, not the client IP).

@@ -36,6 +36,17 @@ def chromium_launch(playwright):
 
 BROWSER_PASSWORD = "clave-de-prueba-123"
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for the servers the tests start: the kernel sends them SIGTERM when the test process dies, so
+    an interrupted run (Ctrl-C on an xdist worker, a killed CI job) leaves no gunicorn or provider behind."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
 
 def browser_user(user):
     """A fixture user who can log in through the browser (fixtures make users without a password)."""
@@ -173,7 +184,8 @@ class ProductionServer:
             "GEO_SIAC_PRODUCTION": "1",
             "DEBUG": "0",
             "SECRET_KEY": self.secret_key,
-            "ALLOWED_HOSTS": "127.0.0.1",
+            # .localhost: the comunas' own host names in the browser tests (Chromium resolves them to loopback).
+            "ALLOWED_HOSTS": "127.0.0.1,.localhost",
             "SITE_URL": self.url,
             "DATABASE_URL": f"postgis://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/"
             f"{quote(db['NAME'])}",
@@ -211,6 +223,7 @@ class ProductionServer:
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -310,6 +323,7 @@ class OidcProvider:
                 cwd=OIDC_PROVIDER_SCRIPT.parent,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:

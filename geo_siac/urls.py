@@ -17,6 +17,7 @@ urlpatterns = [
     # storage's own .url() gives (the admin's file links).
     path(settings.MEDIA_URL.lstrip("/") + "<path:name>", photo, name="photo"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("geo_siac.zones.urls")),
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("", include("geo_siac.maps.urls")),

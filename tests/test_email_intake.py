@@ -20,7 +20,13 @@ from geo_siac.catalogue.kinds import rule
 from geo_siac.email_intake.models import InboundEmail
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent, ReportPhoto
-from geo_siac.testing import PROJECT_ROOT, ensure_default_catalogue, ensure_default_communes, free_port
+from geo_siac.testing import (
+    PROJECT_ROOT,
+    die_with_parent,
+    ensure_default_catalogue,
+    ensure_default_communes,
+    free_port,
+)
 
 PUENTE_ALTO_OIRS = "oirs@mpuentealto.cl"
 PENALOLEN_OIRS = "oirs@penalolen.cl"
@@ -59,6 +65,7 @@ class Receiver:
                 env=self.environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.process.poll() is None:

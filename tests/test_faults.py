@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 import requests
 
-from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE, free_port
+from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE, die_with_parent, free_port
 
 pytestmark = pytest.mark.slow
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -167,6 +167,7 @@ def live_gunicorn(throwaway_postgres):
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
     )
     base = f"http://127.0.0.1:{port}"
     try:

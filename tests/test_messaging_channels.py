@@ -8,6 +8,7 @@ import hmac
 import io
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
 
@@ -18,7 +19,7 @@ from PIL import Image
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.messaging import services as messaging_services
-from geo_siac.messaging.models import Conversation, InboundMessage
+from geo_siac.messaging.models import Conversation, ConversationPhoto, InboundMessage
 from geo_siac.messaging.providers import media_url_allowed, twilio_signature, whatsapp_media
 from geo_siac.messaging.views import whatsapp_webhook
 from geo_siac.notifications.models import Delivery, Medium, Notification
@@ -55,6 +56,9 @@ class Provider(BaseHTTPRequestHandler):
     media_url: str | None = None
     redirect_to: str | None = None
     base = ""
+    # Twilio's media CDN (the cdn fixture), and where a test may have Twilio's media URL redirect instead.
+    cdn = ""
+    twilio_redirect: str | None = None
 
     def record(self, body: bytes) -> dict:
         seen = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
@@ -70,6 +74,8 @@ class Provider(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.record(b"")
+        if self.path.startswith(f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/"):
+            return self.twilio_media()
         if self.path == "/media/foto.jpg":
             return self.answer(jpeg(), "image/jpeg")
         if self.path == "/media/redirect":
@@ -89,6 +95,18 @@ class Provider(BaseHTTPRequestHandler):
         }
         self.answer(json.dumps(described).encode())
 
+    def twilio_media(self):
+        """Twilio's media URL: a redirect to its CDN (or a 404 for a medium it no longer has)."""
+        media_sid = self.path.rsplit("/", 1)[-1]
+        if media_sid == "MEgone":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        self.send_response(302)
+        self.send_header("Location", Provider.twilio_redirect or f"{Provider.cdn}/media/{media_sid}.jpg")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self):
         self.record(self.rfile.read(int(self.headers["Content-Length"])))
         self.answer(json.dumps({"messaging_product": "whatsapp", "messages": [{"id": "wamid.OUT"}]}).encode())
@@ -102,6 +120,7 @@ def provider(settings, communes):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Provider.requests, Provider.status, Provider.media_url, Provider.redirect_to = [], 200, None, None
+    Provider.twilio_redirect = None
     base = Provider.base = f"http://127.0.0.1:{server.server_port}"
     settings.SITE_URL = SITE_URL
     settings.GEO_SIAC_WHATSAPP_APP_SECRET = APP_SECRET
@@ -333,7 +352,7 @@ def test_twilio_signature_matches_twilios_published_vectors():
     assert twilio_signature(url, repeated, "12345") == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
 
 
-def sms(client, body: str, sid: str, *, signature: str | None = None):
+def sms(client, body: str, sid: str, *, signature: str | None = None, media: dict | None = None):
     form = {
         "MessageSid": sid,
         "AccountSid": TWILIO_SID,
@@ -341,6 +360,7 @@ def sms(client, body: str, sid: str, *, signature: str | None = None):
         "To": "+15005550006",
         "Body": body,
         "NumMedia": "0",
+        **(media or {}),
     }
     expected = twilio_signature(SITE_URL + SMS_URL, list(form.items()), TWILIO_TOKEN)
     return client.post(
@@ -561,7 +581,7 @@ def test_photo_is_downloaded_before_the_message_is_claimed(client, provider, mon
     image = {"id": "wamid.f4", "type": "image", "image": {"mime_type": "image/jpeg", "id": "1479537139650973"}}
     post_whatsapp(client, image)
     assert seen == [False]  # the download ran before message_apply's transaction claimed the id
-    assert Conversation.objects.get().photo is not None
+    assert Conversation.objects.get().photos.count() == 1
     post_whatsapp(client, image)  # Meta's retry: already applied, so not downloaded again
     assert seen == [False]
 
@@ -638,3 +658,363 @@ def test_purge_removes_stale_conversations_and_old_sent_replies_only(client, pro
     assert status_message.pk in kept and Notification.objects.filter(delivery=Delivery.PENDING).exists()
     assert not InboundMessage.objects.filter(message_id="wamid.k1").exists()
     assert InboundMessage.objects.filter(message_id="wamid.k2").exists()
+
+
+# --- MMS photos by SMS (Twilio) -----------------------------------------------------------------------------------
+
+
+def jpeg_with_exif() -> bytes:
+    """A phone's photo: its EXIF names the camera and carries a GPS block, which the photo path strips."""
+    exif = Image.Exif()
+    exif[0x010F] = "Camara del vecino"  # Make
+    exif[0x8825] = {1: "S", 2: (33.0, 35.0, 0.0)}  # GPSInfo: GPSLatitudeRef, GPSLatitude
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 30)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+class Cdn(BaseHTTPRequestHandler):
+    """Twilio's media CDN, on its own loopback address (127.0.0.3): the photo, or one more redirect."""
+
+    requests: list[dict] = []
+
+    def do_GET(self):
+        Cdn.requests.append({"path": self.path, "headers": dict(self.headers)})
+        if self.path == "/media/MEcut.jpg":
+            return self.cut_short()
+        if self.path == "/media/MEslow.jpg":
+            return self.trickle()
+        if self.path == "/again":
+            self.send_response(302)
+            self.send_header("Location", "/media/MEagain.jpg")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        payload = jpeg_with_exif()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def cut_short(self):
+        """A chunked body whose connection closes halfway through its first chunk."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b"400\r\n" + jpeg_with_exif()[:100])
+        self.close_connection = True
+
+    def trickle(self):
+        """A whole photo, a few bytes at a time, over several seconds."""
+        payload = jpeg_with_exif()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        step = len(payload) // 10 + 1
+        try:
+            for start in range(0, len(payload), step):
+                self.wfile.write(payload[start : start + step])
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the client gave up
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def cdn(provider, settings):
+    server = ThreadingHTTPServer(("127.0.0.3", 0), Cdn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Cdn.requests = []
+    Provider.cdn = f"http://127.0.0.3:{server.server_port}"
+    settings.GEO_SIAC_TWILIO_MEDIA_HOSTS = ["127.0.0.3"]
+    settings.GEO_SIAC_SMS_MAX_PHOTOS = 4
+    yield Provider.cdn
+    server.shutdown()
+    server.server_close()
+
+
+def mms(message_sid: str, *media_sids: str, base: str | None = None) -> dict:
+    """Twilio's MMS parameters: NumMedia, and each medium's URL on the Twilio API and its content type."""
+    form = {"NumMedia": str(len(media_sids))}
+    for i, media_sid in enumerate(media_sids):
+        url = f"{base or Provider.base}/2010-04-01/Accounts/{TWILIO_SID}/Messages/{message_sid}/Media/{media_sid}"
+        form |= {f"MediaUrl{i}": url, f"MediaContentType{i}": "image/jpeg"}
+    return form
+
+
+def twilio_media_requests() -> list[dict]:
+    return [r for r in Provider.requests if r["path"].startswith("/2010-04-01/Accounts/") and r["method"] == "GET"]
+
+
+def consulta_until_its_text(client, sid: str, media: dict | None = None) -> None:
+    """An SMS consulta up to its last question; `media` rides on the answer choosing the kind."""
+    sms(client, "hola", f"{sid}1")
+    sms(client, kind_number(RequestKind.QUERY), f"{sid}2", media=media)
+    sms(client, "1", f"{sid}3")
+    sms(client, "2", f"{sid}4")  # Puente Alto, after Peñalolén
+
+
+def test_mms_photos_sent_during_the_conversation_are_filed_with_the_request(client, provider, cdn):
+    consulta_until_its_text(client, "MMa", mms("MMa2", "ME0001"))
+    done = twiml_message(
+        sms(client, "Adjunto fotos del letrero que falta.", "MMa5", media=mms("MMa5", "ME0002", "ME0003"))
+    )
+    report = Report.objects.get()
+    assert report.tracking_code in done and "No pudimos" not in done
+    assert (report.channel, report.photos.count()) == (Channel.SMS, 3)
+    for photo in report.photos.all():
+        with Image.open(photo.image) as stored:
+            assert not stored.getexif() and stored.size == (64, 48)
+    basic = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+    assert [r["path"].rsplit("/", 1)[-1] for r in twilio_media_requests()] == ["ME0001", "ME0002", "ME0003"]
+    assert all(r["headers"]["Authorization"] == basic for r in twilio_media_requests())
+    assert [r["path"] for r in Cdn.requests] == ["/media/ME0001.jpg", "/media/ME0002.jpg", "/media/ME0003.jpg"]
+    assert not [r for r in Cdn.requests if "Authorization" in r["headers"]]
+    assert not Conversation.objects.exists()
+
+
+def test_an_mms_whose_photo_cannot_be_fetched_files_its_text_and_says_so(client, provider, cdn):
+    consulta_until_its_text(client, "MMb")
+    done = twiml_message(sms(client, "¿Atienden el sábado?", "MMb5", media=mms("MMb5", "MEgone")))
+    report = Report.objects.get()
+    assert report.tracking_code in done and "No pudimos recibir la foto que envió." in done
+    assert report.description == "¿Atienden el sábado?" and report.photos.count() == 0
+
+
+def test_an_mms_photo_over_the_size_limit_is_not_kept_and_the_citizen_is_told(client, provider, cdn, settings):
+    settings.GEO_SIAC_PHOTO_MAX_BYTES = 200
+    sms(client, "hola", "MMc1")
+    reply = twiml_message(sms(client, kind_number(RequestKind.QUERY), "MMc2", media=mms("MMc2", "ME0001", "ME0002")))
+    assert "Elija el tema" in reply and "No pudimos recibir 2 de las 2 fotos que envió." in reply
+    assert Conversation.objects.get().photos.count() == 0
+
+
+def test_a_forged_media_host_is_never_fetched_nor_given_the_credentials(client, provider, cdn, elsewhere):
+    consulta_until_its_text(client, "MMd")
+    forged = {**mms("MMd5", "ME0001", base=elsewhere)}
+    done = twiml_message(sms(client, "Consulta con una foto.", "MMd5", media=forged))
+    assert Report.objects.get().tracking_code in done and "No pudimos recibir la foto que envió." in done
+    assert Elsewhere.requests == [] and twilio_media_requests() == [] and Cdn.requests == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/2010-04-01/Accounts/AC11111111111111111111111111111111/Messages/MMe1/Media/ME0001",  # another account
+        f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/MMother/Media/ME0001",  # another message
+        f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/MMe1/Media/ME0001/../../../../Calls",
+        f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/MMe1/Media/ME0001?redirect=elsewhere",
+    ],
+)
+def test_only_this_messages_media_on_the_twilio_api_is_fetched(provider, path):
+    from geo_siac.messaging.providers import twilio_media, twilio_media_url_valid
+
+    assert twilio_media_url_valid(
+        f"{Provider.base}/2010-04-01/Accounts/{TWILIO_SID}/Messages/MMe1/Media/ME0001", "MMe1"
+    )
+    assert not twilio_media_url_valid(f"{Provider.base}{path}", "MMe1")
+    with pytest.raises(ValueError, match="GEO_SIAC_TWILIO_API_URL"):
+        twilio_media(f"{Provider.base}{path}", "MMe1")
+    assert Provider.requests == []
+
+
+def test_twilio_credentials_go_only_to_the_https_api(settings):
+    from geo_siac.messaging.providers import twilio_media_url_valid
+
+    settings.GEO_SIAC_TWILIO_API_URL = "https://api.twilio.com"
+    settings.GEO_SIAC_TWILIO_ACCOUNT_SID = TWILIO_SID
+    media = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM1/Media/ME1"
+    assert twilio_media_url_valid(f"https://api.twilio.com{media}", "MM1")
+    assert not twilio_media_url_valid(f"http://api.twilio.com{media}", "MM1")
+    assert not twilio_media_url_valid(f"https://api.twilio.com.attacker.example{media}", "MM1")
+    assert not twilio_media_url_valid(f"https://api.twilio.com@attacker.example{media}", "MM1")
+    assert not twilio_media_url_valid(f"https://api.twilio.com:8443{media}", "MM1")
+
+
+def test_a_redirect_off_the_allowlist_is_not_followed(client, provider, cdn, elsewhere):
+    Provider.twilio_redirect = f"{elsewhere}/robar"
+    sms(client, "hola", "MMf1")
+    reply = twiml_message(sms(client, kind_number(RequestKind.QUERY), "MMf2", media=mms("MMf2", "ME0001")))
+    assert "No pudimos recibir la foto que envió." in reply and "Elija el tema" in reply
+    assert len(twilio_media_requests()) == 1 and Elsewhere.requests == []
+    assert Conversation.objects.get().photos.count() == 0
+
+
+def test_a_second_redirect_is_not_followed_even_on_the_allowlist(client, provider, cdn):
+    Provider.twilio_redirect = f"{cdn}/again"
+    sms(client, "hola", "MMg1")
+    reply = twiml_message(sms(client, kind_number(RequestKind.QUERY), "MMg2", media=mms("MMg2", "ME0001")))
+    assert "No pudimos recibir la foto que envió." in reply
+    assert [r["path"] for r in Cdn.requests] == ["/again"]
+
+
+def test_a_retried_mms_adds_no_second_photo_and_is_not_fetched_again(client, provider, cdn):
+    consulta_until_its_text(client, "MMh", mms("MMh2", "ME0001"))
+    first = twiml_message(sms(client, "¿Y los domingos?", "MMh5", media=mms("MMh5", "ME0002")))
+    again = twiml_message(sms(client, "¿Y los domingos?", "MMh5", media=mms("MMh5", "ME0002")))
+    assert first == again and Report.objects.get().photos.count() == 2
+    assert len(twilio_media_requests()) == 2 and len(Cdn.requests) == 2
+
+
+def test_photos_over_the_limit_are_not_fetched_and_the_citizen_is_told(client, provider, cdn, settings):
+    settings.GEO_SIAC_SMS_MAX_PHOTOS = 2
+    sms(client, "hola", "MMi1")
+    reply = twiml_message(
+        sms(client, kind_number(RequestKind.QUERY), "MMi2", media=mms("MMi2", "ME0001", "ME0002", "ME0003"))
+    )
+    assert "Se guardan hasta 2 fotos por solicitud: 1 no se guardó." in reply
+    assert Conversation.objects.get().photos.count() == 2 and len(twilio_media_requests()) == 2
+    reply = twiml_message(sms(client, "1", "MMi3", media=mms("MMi3", "ME0004")))
+    assert "1 no se guardó" in reply and len(twilio_media_requests()) == 2
+
+
+def test_an_mms_with_a_bad_media_count_is_refused(client, provider):
+    assert sms(client, "hola", "MMj1", media={"NumMedia": "11"}).status_code == 400
+    assert sms(client, "hola", "MMj2", media={"NumMedia": "1"}).status_code == 400  # no MediaUrl0
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("media_sid", "redirect"),
+    [("MEcut", None), ("ME0001", "http://127.0.0.3:99x/media/ME0001.jpg")],
+    ids=["chunked-body-cut-short", "location-with-a-bad-port"],
+)
+def test_an_http_error_on_the_cdn_files_the_text_and_says_the_photo_was_not_received(
+    client, provider, cdn, media_sid, redirect
+):
+    Provider.twilio_redirect = redirect
+    consulta_until_its_text(client, "MMk")
+    response = sms(client, "¿Hay feria el domingo?", "MMk5", media=mms("MMk5", media_sid))
+    assert response.status_code == 200
+    done = twiml_message(response)
+    report = Report.objects.get()
+    assert report.tracking_code in done and "No pudimos recibir la foto que envió." in done
+    assert report.description == "¿Hay feria el domingo?" and report.photos.count() == 0
+
+
+def test_a_cdn_slower_than_the_time_budget_files_the_text_and_fetches_nothing_more(client, provider, cdn, settings):
+    settings.GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS = 2
+    consulta_until_its_text(client, "MMs")
+    done = twiml_message(sms(client, "Consulta con dos fotos.", "MMs5", media=mms("MMs5", "MEslow", "ME0002")))
+    report = Report.objects.get()
+    assert report.tracking_code in done and "No pudimos recibir 2 de las 2 fotos que envió." in done
+    assert report.photos.count() == 0
+    # The second medium is not asked for: the budget was spent on the first.
+    assert [r["path"].rsplit("/", 1)[-1] for r in twilio_media_requests()] == ["MEslow"]
+
+
+def test_an_mms_photo_is_kept_without_its_exif_from_the_moment_it_arrives(client, provider, cdn):
+    sms(client, "hola", "MMx1")
+    sms(client, kind_number(RequestKind.QUERY), "MMx2", media=mms("MMx2", "ME0001"))
+    kept = Conversation.objects.get().photos.get()
+    assert b"Camara del vecino" in jpeg_with_exif() and b"Camara del vecino" not in bytes(kept.image)
+    with Image.open(io.BytesIO(bytes(kept.image))) as stored:
+        assert not stored.getexif() and stored.size == (64, 48)
+    assert (kept.content_type, kept.width, kept.height) == ("image/jpeg", 64, 48) and kept.thumbnail
+
+
+def test_media_that_are_not_images_are_named_apart_and_leave_the_photo_room_to_images(client, provider, cdn, settings):
+    settings.GEO_SIAC_SMS_MAX_PHOTOS = 1
+    sms(client, "hola", "MMn1")
+    base = f"{Provider.base}/2010-04-01/Accounts/{TWILIO_SID}/Messages/MMn2/Media"
+    media = {
+        "NumMedia": "3",
+        "MediaUrl0": f"{base}/MEvcard",
+        "MediaContentType0": "text/vcard",
+        "MediaUrl1": f"{base}/ME0001",
+        "MediaContentType1": "image/jpeg",
+        "MediaUrl2": f"{base}/MEaudio",
+        "MediaContentType2": "audio/amr",
+    }
+    reply = twiml_message(sms(client, kind_number(RequestKind.QUERY), "MMn2", media=media))
+    assert "Solo se guardan fotos: 2 archivos que no son fotos no se guardaron." in reply
+    assert "No pudimos" not in reply and "Se guardan hasta" not in reply
+    assert Conversation.objects.get().photos.count() == 1
+    assert [r["path"].rsplit("/", 1)[-1] for r in twilio_media_requests()] == ["ME0001"]
+
+
+@pytest.mark.parametrize("raw", [b"no es una foto", jpeg_with_exif()], ids=["invalid", "valid-with-exif"])
+def test_a_photo_kept_as_received_before_is_checked_and_never_stops_the_filing(client, provider, cdn, raw):
+    consulta_until_its_text(client, "MMr")
+    ConversationPhoto.objects.create(conversation=Conversation.objects.get(), image=raw)  # as kept before 0003
+    done = twiml_message(sms(client, "¿Dónde pago el permiso?", "MMr5"))
+    report = Report.objects.get()
+    assert report.tracking_code in done and not Conversation.objects.exists()
+    if raw == b"no es una foto":
+        assert "1 foto que envió antes ya no se pudo guardar." in done and report.photos.count() == 0
+    else:
+        assert "ya no se pudo" not in done
+        with Image.open(report.photos.get().image) as stored:
+            assert not stored.getexif()
+
+
+def test_a_photo_sent_right_after_filing_is_added_to_that_request_as_the_citizens_information(client, provider, cdn):
+    from geo_siac.reports.models import EventKind
+
+    consulta_until_its_text(client, "MMp")
+    sms(client, "¿Atienden el lunes?", "MMp5")
+    report = Report.objects.get()
+    reply = twiml_message(sms(client, "", "MMp6", media=mms("MMp6", "ME0001")))
+    assert f"La foto se agregó a su solicitud {report.tracking_code}." in reply
+    added = report.events.get(kind=EventKind.CITIZEN_INFO)
+    assert not added.is_public and added.photos.count() == 1
+    with Image.open(added.photos.get().image) as stored:
+        assert not stored.getexif()
+    assert not ConversationPhoto.objects.exists()
+
+    from geo_siac.citizens.services import citizen_phone_data_erase
+
+    assert citizen_phone_data_erase(phone="+56987654321", commit=True).photos_deleted == 1
+    assert added.photos.count() == 0
+
+
+def test_a_photo_after_the_window_or_for_another_numbers_request_starts_a_new_request(
+    client, provider, cdn, make_report
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    consulta_until_its_text(client, "MMo")
+    sms(client, "¿Atienden el martes?", "MMo5")
+    Report.objects.update(created_at=timezone.now() - timedelta(hours=3))  # filed before the conversation window
+    other = make_report(channel=Channel.SMS, reporter_phone="+56911112222", reporter_email="")
+    reply = twiml_message(sms(client, "", "MMo6", media=mms("MMo6", "ME0001")))
+    assert "Hola" in reply and "no se agregó a una solicitud ya enviada" in reply
+    assert not [event for report in Report.objects.all() for event in report.events.filter(kind="citizen_info")]
+    assert Conversation.objects.get().photos.count() == 1 and other.events.filter(kind="citizen_info").count() == 0
+
+
+def test_purge_and_erasure_count_a_conversation_with_two_photos_once(client, provider, cdn):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from geo_siac.citizens.services import citizen_phone_data_erase
+
+    sms(client, "hola", "MMq1")
+    sms(client, kind_number(RequestKind.QUERY), "MMq2", media=mms("MMq2", "ME0001", "ME0002"))
+    assert Conversation.objects.get().photos.count() == 2
+    assert citizen_phone_data_erase(phone="+56987654321").conversations_deleted == 1  # a dry run
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(hours=3))
+    out = io.StringIO()
+    call_command("purge_messages", stdout=out)
+    assert "conversaciones 1," in out.getvalue() and not ConversationPhoto.objects.exists()
+
+
+def test_the_default_media_hosts_take_twilios_s3_redirect_and_no_other_amazon_host():
+    from django.conf import settings as project
+
+    from geo_siac.messaging.providers import host_allowed
+
+    hosts = project.GEO_SIAC_TWILIO_MEDIA_HOSTS
+    assert host_allowed("https://s3-external-1.amazonaws.com/media.twiliocdn.com/AC1/abc", hosts)
+    assert host_allowed("https://mms.twiliocdn.com/AC1/abc", hosts)
+    assert not host_allowed("https://attacker.s3.amazonaws.com/x", hosts)
+    assert not host_allowed("https://s3-external-1.amazonaws.com.attacker.example/x", hosts)

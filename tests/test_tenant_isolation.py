@@ -27,8 +27,9 @@ from geo_siac.email_intake.models import InboundEmail
 from geo_siac.open311.services import api_key_create
 from geo_siac.reports.models import AnswerLetter, Report, Signatory
 from geo_siac.testing import PENALOLEN_CENTRE, WEST_POINT, box, staff_account
+from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.workspace.crew_views import KIND_STEPS
-from geo_siac.zones.models import Commune, CommuneCategory, Crew, ServicePoint, ServicePointKind, Zone
+from geo_siac.zones.models import Commune, CommuneCategory, CommuneIdentity, Crew, ServicePoint, ServicePointKind, Zone
 from geo_siac.zones.roles import ROLES
 from geo_siac.zones.services import zone_assign_crew, zone_save_version
 
@@ -62,7 +63,8 @@ PUBLIC = {
     "category-detail",
 }
 # messaging: the WhatsApp and SMS providers' webhooks, which answer only a signed provider request.
-PUBLIC_NAMESPACES = {"reports", "citizens", "open311", "messaging"}
+# "zones": a comuna's public stylesheet and logo (zones.views), which every visitor's page loads.
+PUBLIC_NAMESPACES = {"reports", "citizens", "open311", "messaging", "zones"}
 PUBLIC_EXCEPT = {"transparency:executive"}  # the one staff page under /transparencia/
 # "box": the suggestion box's form a printed QR code opens, for anyone.
 PUBLIC_ATTENTION = {
@@ -210,6 +212,10 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
     )
     b_alert = Alert.objects.create(report=b_report, kind=AlertKind.OVERDUE, level=0, fired_at=timezone.now())
     b_key, _raw = api_key_create(name="App Vecinal Peñalolén", commune=penalolen)
+    b_identity = CommuneIdentity.objects.create(commune=penalolen, display_name="Muni Peñalolén Identidad B")
+    b_charter = CommitmentCharter.objects.create(
+        commune=penalolen, commitments="Responder en 10 días.", published_on=timezone.now().date(), signed_by="Firma B"
+    )
     everything = Permission.objects.all()
     b_staff = staff_account("berta-penalolen", communes=[penalolen], is_staff=True)
     b_staff.groups.set([Group.objects.get_or_create(name=role)[0] for role in ROLES])
@@ -252,6 +258,8 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
         "alert": b_alert,
         "key": b_key,
         "b_staff": b_staff,
+        "identity": b_identity,
+        "charter": b_charter,
         "a_roles": {
             "crew": crews["member_a"],
             "supervisor": crews["supervisor"],
@@ -269,6 +277,8 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
             b_appointment.code,
             b_key.name,
             b_staff.username,
+            b_identity.display_name,
+            b_charter.signed_by,
         ],
     }
 
@@ -292,6 +302,8 @@ def objects_of_b(world) -> dict[type, object]:
         DepartmentHead: world["head"],
         EscalationRule: world["rule"],
         CommuneCategory: world["terms"],
+        CommuneIdentity: world["identity"],
+        CommitmentCharter: world["charter"],
     }
 
 

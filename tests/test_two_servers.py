@@ -23,6 +23,7 @@ from geo_siac.testing import (
     PUENTE_ALTO_CENTRE,
     ProductionServer,
     browser_user,
+    die_with_parent,
     free_port,
 )
 
@@ -86,7 +87,7 @@ class Nginx:
         # Run as root (a container), nginx's workers would switch to nobody, who cannot write under tmp_path.
         directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
         command = [str(NGINX), "-p", str(self.root), "-c", str(self.config), "-e", str(self.root / "error.log")]
-        self.process = subprocess.Popen([*command, "-g", directives])
+        self.process = subprocess.Popen([*command, "-g", directives], preexec_fn=die_with_parent)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
             try:

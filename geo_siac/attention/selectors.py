@@ -287,5 +287,5 @@ def _received_row(received: dict | None) -> dict:
     return {
         "received": received["received"],
         "on_time_share": received["on_time_share"],
-        "channels": [{"label": Channel(code).label, "count": count} for code, count in channels],
+        "channels": [{"code": code, "label": Channel(code).label, "count": count} for code, count in channels],
     }

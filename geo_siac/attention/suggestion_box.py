@@ -18,7 +18,7 @@ from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.states import Channel
 from geo_siac.web.access import staff_required
 from geo_siac.zones.models import ServicePoint
-from geo_siac.zones.selectors import served_service_points
+from geo_siac.zones.selectors import served_service_point, served_service_points
 
 # What a box takes, in the order the form offers it; a place or an access-to-information request (which the law
 # wants with the requester's identity) goes through the full forms.
@@ -28,7 +28,7 @@ PAPERS = ("a4", "a5")
 
 def box_point(pk: int) -> ServicePoint | None:
     """The point whose box `pk` names, or None when there is none or its comuna is no longer served."""
-    return served_service_points().filter(pk=pk).first()
+    return served_service_point(pk)
 
 
 def box_url(point: ServicePoint) -> str:

@@ -117,7 +117,10 @@ def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenEras
         summary = CitizenErasureSummary(**asdict(reporter_data_erase(phone=phone, commit=True)))
         summary.appointments_anonymised = appointments_personal_data_erase(phone=phone)
         summary.conversations_deleted = (
-            Conversation.objects.alias(key=phone_key_sql("phone")).filter(key=phone_key(phone)).delete()[0]
+            Conversation.objects.alias(key=phone_key_sql("phone"))
+            .filter(key=phone_key(phone))
+            .delete()[1]
+            .get("messaging.Conversation", 0)
         )
         if not commit:
             transaction.set_rollback(True)

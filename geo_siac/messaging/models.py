@@ -36,8 +36,6 @@ class Conversation(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     address = models.CharField(_("dirección"), max_length=300, blank=True)
-    # The photo as received, checked by the photo service when it arrived; filed with the request.
-    photo = models.BinaryField(null=True, blank=True)
     reporter_name = models.CharField(_("nombre"), max_length=120, blank=True)
     # None until the greeting is sent: a new conversation starts with the menu, whatever its first message said.
     updated_at = models.DateTimeField(_("último mensaje"), null=True, db_index=True)
@@ -46,6 +44,24 @@ class Conversation(models.Model):
         verbose_name = _("conversación")
         verbose_name_plural = _("conversaciones")
         constraints = [models.UniqueConstraint(fields=["channel", "phone"], name="conversation_one_per_number")]
+
+
+class ConversationPhoto(models.Model):
+    """A photo sent in a conversation (a WhatsApp image at the photo step, an MMS at any step), kept as the photo
+    service gave it back when it arrived (re-encoded, without EXIF, with its thumbnail); filed with the request as it
+    is, deleted with the conversation. A row kept before this (content_type "") holds the bytes as received."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="photos")
+    image = models.BinaryField()
+    thumbnail = models.BinaryField(default=b"")
+    content_type = models.CharField(max_length=32, blank=True)
+    extension = models.CharField(max_length=8, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("foto de la conversación")
+        verbose_name_plural = _("fotos de la conversación")
 
 
 class InboundMessage(models.Model):

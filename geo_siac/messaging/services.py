@@ -2,6 +2,7 @@
 report_create when the last answer arrives (docs/messaging.md)."""
 
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -10,21 +11,23 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geo_siac.catalogue.attributes import clean_answer, question_label
 from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.geocoding.selectors import gazetteer_search
-from geo_siac.messaging.models import Conversation, InboundMessage, Step
-from geo_siac.messaging.providers import Incoming, whatsapp_media
+from geo_siac.messaging.models import Conversation, ConversationPhoto, InboundMessage, Step
+from geo_siac.messaging.providers import Incoming, twilio_media, whatsapp_media
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import received_message
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import public_categories
-from geo_siac.reports.services import report_create
+from geo_siac.reports.photos import ProcessedPhoto
+from geo_siac.reports.selectors import person_reports, public_categories
+from geo_siac.reports.services import report_add_citizen_info, report_create
 from geo_siac.reports.services.create import locate
-from geo_siac.reports.services.photos import photo_process
-from geo_siac.reports.states import Channel
+from geo_siac.reports.services.photos import photo_process, report_photo_store
+from geo_siac.reports.states import OPEN, Channel
 from geo_siac.zones.models import Commune
 
 CANCEL_WORDS = frozenset({"cancelar", "salir", "cancel"})
@@ -50,17 +53,24 @@ class Received:
 
 
 def message_receive(*, channel: str, message: Incoming) -> Received:
-    """Apply `message` once. A photo is downloaded first, outside the transaction, so no lock is held while the
-    provider answers; the id claim in message_apply still applies the message once whoever downloaded it."""
+    """Apply `message` once. Its photos are downloaded first, outside the transaction, so no lock is held while the
+    provider answers; the id claim in message_apply still applies the message once whoever downloaded them."""
     if message.media_id and photo_awaited(channel, message):
-        message = replace(message, photo=photo_download(message.media_id))
+        message = replace(message, photos=(photo_download(message.media_id),))
+    elif message.media and not already_applied(message):
+        message = replace(message, photos=mms_download(message, photo_room(channel, message.phone)))
     return message_apply(channel=channel, message=message)
+
+
+def already_applied(message: Incoming) -> bool:
+    """A read without a lock, to spare a provider's retry the download."""
+    return InboundMessage.objects.filter(message_id=message.message_id).exists()
 
 
 def photo_awaited(channel: str, message: Incoming) -> bool:
     """A read without a lock, to spare a download the conversation would ignore or a retry already applied."""
     waiting = Conversation.objects.filter(channel=channel, phone=message.phone, step=Step.PHOTO).exists()
-    return waiting and not InboundMessage.objects.filter(message_id=message.message_id).exists()
+    return waiting and not already_applied(message)
 
 
 def photo_download(media_id: str) -> bytes:
@@ -69,6 +79,35 @@ def photo_download(media_id: str) -> bytes:
         return whatsapp_media(media_id)
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("WhatsApp media %s not downloaded: %s", media_id, exc)
+        return b""
+
+
+def photo_room(channel: str, phone: str) -> int:
+    """How many more photos the number's conversation may keep (GEO_SIAC_SMS_MAX_PHOTOS a request): a read without
+    a lock, so that no more are downloaded than could be kept; message_apply counts again under the lock."""
+    kept = ConversationPhoto.objects.filter(
+        conversation__channel=channel, conversation__phone=phone, conversation__updated_at__gte=stale_before()
+    ).count()
+    return max(settings.GEO_SIAC_SMS_MAX_PHOTOS - kept, 0)
+
+
+def mms_download(message: Incoming, room: int) -> tuple[bytes, ...]:
+    """The bytes of the MMS's first `room` images, b"" for one Twilio would not give within the time budget (the
+    reply says so). Other media (a vCard, audio) and the images beyond `room` are not downloaded. All the downloads
+    share GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS, so the webhook answers within the ~15 s Twilio waits for it."""
+    deadline = time.monotonic() + settings.GEO_SIAC_TWILIO_MEDIA_BUDGET_SECONDS
+    return tuple(mms_photo_download(url, message.message_id, deadline) for url in image_urls(message)[:room])
+
+
+def image_urls(message: Incoming) -> list[str]:
+    return [url for url, content_type in message.media if content_type.lower().startswith("image/")]
+
+
+def mms_photo_download(url: str, message_sid: str, deadline: float) -> bytes:
+    try:
+        return twilio_media(url, message_sid, deadline=deadline)
+    except (OSError, ValueError) as exc:
+        logger.warning("Twilio media of %s not downloaded: %s", message_sid, exc)
         return b""
 
 
@@ -82,7 +121,10 @@ def message_apply(*, channel: str, message: Incoming) -> Received:
         stored = InboundMessage.objects.get(message_id=message.message_id)
         return Received(reply=stored.reply, applied=False, report=stored.report)
     with translation.override(LANGUAGE):
-        reply, report = advance(conversation_for(channel, message.phone), channel, message)
+        conversation = conversation_for(channel, message.phone)
+        notices = [photos_recheck(conversation), photos_keep(conversation, message) if message.media else ""]
+        reply, report = advance(conversation, channel, message)
+    reply = "\n".join(part for part in (reply, *notices) if part)
     InboundMessage.objects.filter(message_id=message.message_id).update(reply=reply, report=report)
     received = Received(reply=reply, applied=True, report=report)
     if channel == Channel.WHATSAPP:
@@ -112,6 +154,145 @@ def message_claim(channel: str, message_id: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def photos_keep(conversation: Conversation, message: Incoming) -> str:
+    """Keep an MMS's photos on the conversation, whatever its step, each as the photo service gives it back, up to
+    GEO_SIAC_SMS_MAX_PHOTOS a request; they are filed with the request. Returns what the reply adds about the
+    media not kept (not received, not a valid photo, over the limit, not an image), or ""."""
+    cap = settings.GEO_SIAC_SMS_MAX_PHOTOS
+    room = max(cap - conversation.photos.count(), 0)
+    images = len(image_urls(message))
+    earlier = just_filed(conversation) if conversation.updated_at is None else None
+    lost = over = kept = 0
+    for photo in message.photos:
+        processed = photo_checked(photo)
+        if processed is None:
+            lost += 1
+        elif kept >= room:
+            over += 1
+        elif earlier is not None:
+            try:
+                report_add_citizen_info(report=earlier, note="", photo=processed.image, by_phone=conversation.phone)
+            except ValidationError as exc:  # closed since it was found: the message is still answered
+                logger.warning("MMS photo not added to %s: %s", earlier.tracking_code, exc.messages)
+                lost += 1
+                continue
+            kept += 1
+        else:
+            photo_keep(conversation, processed)
+            kept += 1
+    over += images - len(message.photos)  # not downloaded: the conversation had no room left
+    others = len(message.media) - images
+    sentences = []
+    if lost:
+        sentences.append(
+            _("No pudimos recibir la foto que envió.")
+            if images == 1
+            else _("No pudimos recibir %(count)s de las %(total)s fotos que envió.") % {"count": lost, "total": images}
+        )
+    if over:
+        sentences.append(
+            ngettext(
+                "Se guardan hasta %(max)s fotos por solicitud: %(count)s no se guardó.",
+                "Se guardan hasta %(max)s fotos por solicitud: %(count)s no se guardaron.",
+                over,
+            )
+            % {"max": cap, "count": over}
+        )
+    if others:
+        sentences.append(
+            ngettext(
+                "Solo se guardan fotos: %(count)s archivo que no es una foto no se guardó.",
+                "Solo se guardan fotos: %(count)s archivos que no son fotos no se guardaron.",
+                others,
+            )
+            % {"count": others}
+        )
+    if kept and earlier is not None:
+        sentences.append(
+            ngettext(
+                "La foto se agregó a su solicitud %(code)s.", "Las fotos se agregaron a su solicitud %(code)s.", kept
+            )
+            % {"code": earlier.tracking_code}
+        )
+    elif kept and conversation.updated_at is None:
+        # A photo sent long after filing starts a new conversation: the citizen must not think it reached that request.
+        sentences.append(
+            ngettext(
+                "La foto quedó guardada para la solicitud que empieza ahora; no se agregó a una solicitud ya enviada.",
+                "Las fotos quedaron guardadas para la solicitud que empieza ahora; no se agregaron a una solicitud "
+                "ya enviada.",
+                kept,
+            )
+        )
+    return " ".join(sentences)
+
+
+def just_filed(conversation: Conversation) -> Report | None:
+    """The number's own request filed on this channel within the conversation window and still open: a photo sent
+    right after filing belongs to it. By number only a request that carries no email (person_reports' rule)."""
+    return (
+        person_reports(phone=conversation.phone)
+        .filter(channel=conversation.channel, status__in=OPEN, created_at__gte=stale_before())
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def photo_checked(photo: bytes) -> ProcessedPhoto | None:
+    if not photo:
+        return None
+    try:
+        return photo_process(photo)
+    except ValidationError:
+        return None
+
+
+def photo_keep(conversation: Conversation, processed: ProcessedPhoto) -> None:
+    ConversationPhoto.objects.create(
+        conversation=conversation,
+        image=processed.image,
+        thumbnail=processed.thumbnail,
+        content_type=processed.content_type,
+        extension=processed.extension,
+        width=processed.width,
+        height=processed.height,
+    )
+
+
+def photos_recheck(conversation: Conversation) -> str:
+    """A photo kept as received, before photos were kept processed, is processed now; one that no longer passes the
+    check is dropped and the citizen told, so it never stops the request from being filed."""
+    dropped = 0
+    for row in conversation.photos.filter(content_type=""):
+        processed = photo_checked(bytes(row.image))
+        row.delete()
+        if processed is None:
+            dropped += 1
+        else:
+            photo_keep(conversation, processed)
+    if not dropped:
+        return ""
+    return ngettext(
+        "%(count)s foto que envió antes ya no se pudo guardar.",
+        "%(count)s fotos que envió antes ya no se pudieron guardar.",
+        dropped,
+    ) % {"count": dropped}
+
+
+def conversation_photos(conversation: Conversation) -> list[ProcessedPhoto]:
+    return [
+        ProcessedPhoto(
+            image=bytes(row.image),
+            thumbnail=bytes(row.thumbnail),
+            content_type=row.content_type,
+            extension=row.extension,
+            width=row.width,
+            height=row.height,
+        )
+        for row in conversation.photos.exclude(content_type="").order_by("pk")
+    ]
+
+
 def conversation_for(channel: str, phone: str) -> Conversation:
     """The number's conversation, locked; a new one, or one left too long, starts over (updated_at None)."""
     Conversation.objects.filter(channel=channel, phone=phone, updated_at__lt=stale_before()).delete()
@@ -129,7 +310,10 @@ def messages_purge(*, now=None) -> tuple[int, int, int]:
     GEO_SIAC_MESSAGES_KEEP_DAYS. Returns how many of each were deleted. `manage.py purge_messages`."""
     now = now or timezone.now()
     kept_since = now - timedelta(days=settings.GEO_SIAC_MESSAGES_KEEP_DAYS)
-    conversations = Conversation.objects.filter(updated_at__lt=stale_before()).delete()[0]
+    # delete()[0] would also count each conversation's photos deleted with it.
+    conversations = (
+        Conversation.objects.filter(updated_at__lt=stale_before()).delete()[1].get("messaging.Conversation", 0)
+    )
     replies = (
         Notification.objects.filter(medium=Medium.WHATSAPP, subject=REPLY_SUBJECT, created_at__lt=kept_since)
         .exclude(delivery=Delivery.PENDING)
@@ -289,13 +473,14 @@ def answer_photo(conversation: Conversation, message: Incoming, text: str) -> No
         if text.lower() in SKIP_WORDS:
             return
         raise ValidationError(_("Envíe una foto, o responda 0 para seguir sin foto."))
-    if not message.photo:
+    photo = message.photos[0] if message.photos else b""
+    if not photo:
         raise ValidationError(_("No pudimos descargar la foto."))
     try:
-        photo_process(message.photo)
+        processed = photo_process(photo)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict["photo"]) from exc
-    conversation.photo = message.photo
+    photo_keep(conversation, processed)
 
 
 def answer_name(conversation: Conversation, message: Incoming, text: str) -> None:
@@ -305,10 +490,12 @@ def answer_name(conversation: Conversation, message: Incoming, text: str) -> Non
 
 
 def answer_description(conversation: Conversation, message: Incoming, text: str) -> Report:
-    """The last answer: the request is filed through report_create, or its errors are the reply."""
+    """The last answer: the request is filed through report_create with the conversation's photos, or its errors are
+    the reply."""
     if not text:
         raise ValidationError(_("Escriba el texto de su solicitud."))
-    return report_create(
+    photos = conversation_photos(conversation)
+    report = report_create(
         category=conversation.category,
         kind=conversation.kind,
         latitude=conversation.latitude,
@@ -320,9 +507,11 @@ def answer_description(conversation: Conversation, message: Incoming, text: str)
         channel=conversation.channel,
         reporter_phone=conversation.phone,
         reporter_name=conversation.reporter_name,
-        photo=bytes(conversation.photo) if conversation.photo else None,
         language=LANGUAGE,
     )
+    for processed in photos:
+        report_photo_store(report=report, processed=processed)
+    return report
 
 
 ANSWERS = {

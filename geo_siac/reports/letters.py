@@ -15,6 +15,7 @@ from geo_siac.catalogue.kinds import OUTCOME_REFERENCE, DenialGround, LegalOutco
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report, Signatory
 from geo_siac.reports.responsibility import responsible_department_name
+from geo_siac.zones.selectors import municipality_name
 
 # matplotlib (a dependency already) ships DejaVu Sans: every character of Spanish and English text, embedded.
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -52,7 +53,7 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
     commune = report.commune.name
     with translation.override(report.language):
         content = {
-            "municipality": _("Ilustre Municipalidad de %(commune)s") % {"commune": commune},
+            "municipality": municipality_name(report.commune),
             "seal": seal(report.commune.region),
             "department": responsible_department_name(report),
             "place_date": f"{commune}, {shown_date(now)}",

@@ -18,6 +18,7 @@ from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
 from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, flat_errors
 from geo_siac.zones.models import Commune
+from geo_siac.zones.selectors import active_commune_by_cut
 
 # The address of each kind's form, in the citizen's words.
 KIND_SLUGS = {
@@ -46,7 +47,7 @@ def request_form(request, slug: str):
         raise Http404(_("No existe ese tipo de solicitud."))
     if request.method != "POST":
         return render_request_form(request, kind, values={"token": secrets.token_urlsafe(24)})
-    commune = Commune.objects.active().defer("geometry").filter(cut=request.POST.get("commune", "")[:5]).first()
+    commune = active_commune_by_cut(request.POST.get("commune", ""))
     return placeless_submit(
         request,
         lambda values, errors: render_request_form(request, kind, values=values, errors=errors, status=400),

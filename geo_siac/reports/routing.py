@@ -28,7 +28,7 @@ def decide_without_place(commune: Commune, category, terms: CategoryTerms) -> Ro
     """A request without a place (a reclamo, a consulta...) goes to the department the comuna names for its topic
     (`terms`, zones.selectors.category_terms), or to the OIRS triage queue when there is none; crews work places,
     so none is chosen."""
-    department = terms.department
+    department = responsible_department(None, terms)
     if department is None:
         return RoutingDecision(
             None,

@@ -35,7 +35,8 @@ from geo_siac.reports.selectors import (
 from geo_siac.reports.services import report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.validation import coordinate_errors
-from geo_siac.zones.selectors import active_communes_geojson, category_terms
+from geo_siac.zones.middleware import commune_path
+from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
 
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
@@ -103,7 +104,12 @@ def render_report_form(request, *, values, errors=None, status=200):
                 values.get("service_code", ""),
             ),
             "communes_geojson": active_communes_geojson(),
-            "map_config": map_config(),
+            # On the shared host with no comuna chosen, each served comuna's own pages (zones.middleware).
+            "commune_choices": []
+            if request.identity.commune
+            else [(c.name, commune_path(c)) for c in communes_to_choose()],
+            # A comuna's own page opens on that comuna; the others stay drawn, as a pin near a border may be theirs.
+            "map_config": {**map_config(), "commune": request.identity.commune.cut if request.identity.commune else ""},
         },
         status=status,
     )

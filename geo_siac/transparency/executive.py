@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -26,13 +27,15 @@ from geo_siac.catalogue.models import Category  # noqa: E402
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
 from geo_siac.rates import per_1000  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
+from geo_siac.reports.states import Channel  # noqa: E402
 from geo_siac.transparency.periods import month_start  # noqa: E402
 from geo_siac.transparency.selectors import (  # noqa: E402
     commune_population,
     indicators_by,
     information_figures,
-    information_rows,
+    information_lines,
     received_between,
+    suppressed,
     transparency_reports,
 )
 from geo_siac.zones.models import Commune, PopulationCell, ServicePoint  # noqa: E402
@@ -374,27 +377,54 @@ def render_html(report: ExecutiveReport) -> str:
             "more_departments": max(len(report.departments) - DEPARTMENT_LIMIT, 0),
             "department_columns": department_columns(),
             "notes": notes(),
-            "service_points": point_efficiency(month=report.month, commune=report.commune),
-            "figures": {**report.information, **information_rows(report.information)},
+            "service_points": service_points(report),
+            "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+            "figures": report.information,
+            "information_lines": information_lines(report.information),
         },
     )
+
+
+def service_points(report: ExecutiveReport) -> list[dict]:
+    """The comuna's service points and their month (attention.selectors.point_efficiency), with the requests a
+    point received and its channels counted as the public breakdowns are (the report goes beyond the staff): a
+    point's count from 1 to k-1 is hidden with its channels and share in time, and its channels by `suppressed`
+    (the point's count is their shown total)."""
+    k = settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    rows = []
+    for row in point_efficiency(month=report.month, commune=report.commune):
+        if 0 < row["received"] < k:
+            rows.append({**row, "received": None, "channels": [], "on_time_share": None})
+            continue
+        labels = {channel["code"]: channel["label"] for channel in row["channels"]}
+        counts = suppressed({code: 0 for code in Channel.values} | {c["code"]: c["count"] for c in row["channels"]}, k)
+        channels = [
+            {"code": code, "label": labels.get(code, Channel(code).label), "count": count}
+            for code, count in counts.items()
+            if count != 0
+        ]
+        rows.append({**row, "channels": sorted(channels, key=lambda c: (c["count"] is None, -(c["count"] or 0)))})
+    return rows
 
 
 def busiest_points(report: ExecutiveReport) -> list[dict]:
     """The comuna's service points with requests received or appointments in the month, busiest first."""
     rows = [
         row
-        for row in point_efficiency(month=report.month, commune=report.commune)
-        if row["received"] or row["booked"] or row["cancelled"]
+        for row in service_points(report)
+        if row["received"] is None or row["received"] or row["booked"] or row["cancelled"]
     ]
-    return sorted(rows, key=lambda row: (-row["received"], -row["booked"], row["point"].name))
+    return sorted(rows, key=lambda row: (-(row["received"] or 0), -row["booked"], row["point"].name))
 
 
 def render_pdf(report: ExecutiveReport) -> bytes:
-    """Two A4 pages: the figures, coverage and reports per category; then the departments, deadlines and notes."""
+    """Two A4 pages: the figures, coverage and reports per category; then the departments, deadlines and notes.
+    A comuna with access-to-information requests in the month's year has a third, their Ley 20.285 figures."""
     buffer = io.BytesIO()
     # A month without reports has neither departments nor deadlines to show: one page, with the notes.
     pages = (_first_page, _second_page) if report.overall else (_single_page,)
+    if report.information["received"]:
+        pages += (_information_page,)
     with PdfPages(buffer, metadata={"Title": f"GeoSIAC {report.commune.name} {report.month:%Y-%m}"}) as pdf:
         for draw_page in pages:
             page = _Page()
@@ -537,6 +567,24 @@ def _second_page(page: _Page, report: ExecutiveReport) -> None:
     _notes(page)
 
 
+def _information_page(page: _Page, report: ExecutiveReport) -> None:
+    """The year's Ley 20.285 figures: the HTML's table, line by line (`information_lines`), on a page of its own,
+    since the two pages before it are fitted row by row."""
+    figures = report.information
+    _title(page, report, 13)
+    page.heading(_("Acceso a información pública (Ley 20.285)"))
+    page.paragraph(_("Las de la comuna recibidas en %(year)s, como están hoy.") % {"year": figures["year"]}, 9.5)
+    page.paragraph(
+        _("Solicitudes de acceso a información pública recibidas en %(year)s (Ley 20.285)") % {"year": figures["year"]},
+        9.5,
+        weight="bold",
+    )
+    cells = [
+        [("    " if line.indent else "") + _wrapped(line.label, 80), line.text] for line in information_lines(figures)
+    ]
+    _table(page, None, cells, [0.8, 0.2])
+
+
 def _fitting(height_of, limit: int, room: float) -> int:
     """The most rows, at least one and at most `limit`, whose block `height_of(rows)` fits in `room` inches."""
     return max([1] + [n for n in range(1, limit + 1) if height_of(n) <= room])
@@ -608,8 +656,8 @@ def _point_cells(rows: list[dict]) -> list[list[str]]:
     return [
         [
             _wrapped(row["point"].name, 28),
-            number_format(row["received"], 0, force_grouping=True),
-            _wrapped(" · ".join(f"{c['label']}: {c['count']}" for c in row["channels"]) or "—", 24),
+            _count_text(row["received"]),
+            _wrapped(" · ".join(f"{c['label']}: {_count_text(c['count'])}" for c in row["channels"]) or "—", 24),
             figure_text("deadline_met_share", row["on_time_share"]),
             number_format(row["booked"], 0, force_grouping=True),
             number_format(row["served"], 0),
@@ -618,6 +666,12 @@ def _point_cells(rows: list[dict]) -> list[list[str]]:
         ]
         for row in rows
     ]
+
+
+def _count_text(count: int | None) -> str:
+    if count is None:
+        return _("menos de %(k)s") % {"k": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT}
+    return number_format(count, 0, force_grouping=True)
 
 
 def _more_points(count: int) -> str:
@@ -679,15 +733,15 @@ def _headers(columns: list[str]) -> list[str]:
     return [textwrap.fill(header, 11, break_long_words=False) for header in columns]
 
 
-def _table_heights(columns: list[str], cells: list[list[str]]) -> list[float]:
-    """The header's and each row's height in inches: a row as tall as its most wrapped cell."""
-    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in _headers(columns))]
+def _table_heights(columns: list[str] | None, cells: list[list[str]]) -> list[float]:
+    """The header's (if any) and each row's height in inches: a row as tall as its most wrapped cell."""
+    heights = [0.12 + 0.13 * max(1 + header.count("\n") for header in _headers(columns))] if columns else []
     return heights + [0.2 + 0.15 * max(cell.count("\n") for cell in row) for row in cells]
 
 
-def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list[float]) -> None:
-    """A table the page's width, first column left-aligned, the header shaded."""
-    headers = _headers(columns)
+def _table(page: _Page, columns: list[str] | None, cells: list[list[str]], widths: list[float]) -> None:
+    """A table the page's width, first column left-aligned, the header (if any) shaded."""
+    headers = _headers(columns) if columns else None
     heights = _table_heights(columns, cells)
     height = sum(heights)
     axis = page.figure.add_axes(
@@ -710,9 +764,10 @@ def _table(page: _Page, columns: list[str], cells: list[list[str]], widths: list
         if column == 0:
             cell.set_text_props(ha="left")
             cell.PAD = 0.02
-        if row == 0:
+        if row == 0 and headers:
             cell.set_facecolor("#e3e8ed")
             cell.set_text_props(weight="bold", fontsize=8)
+    # matplotlib numbers the rows from 0 either way (the header, when there is one, is row 0), as `heights` does.
     for (row, _column), cell in table.get_celld().items():
         cell.set_height(heights[row] / height)
     page.y += height + 0.08

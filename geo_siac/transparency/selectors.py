@@ -14,11 +14,14 @@ from django.db import connections
 from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Concat, ExtractYear, TruncMonth
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.translation import gettext
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import NEEDS_GROUND, DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.kinds import response_days as kind_response_days
 from geo_siac.catalogue.models import Category
+from geo_siac.db import unique_row
 from geo_siac.rates import per_1000
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.models import Report
@@ -26,7 +29,7 @@ from geo_siac.reports.punctuality import deadline_met_share, late_sql, on_time_s
 from geo_siac.reports.responsibility import DEPARTMENT_NAME
 from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
-from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.models import CommitmentCharter, IndicatorSnapshot
 from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
 from geo_siac.zones.models import Commune, PopulationCell, Zone
 from geo_siac.zones.selectors import offered_categories
@@ -58,6 +61,7 @@ DIMENSIONS = {
 # on it (first response, reopenings), and the survey answer.
 _FACTS = {
     "fact_channel": F("channel"),
+    "fact_kind": F("kind"),
     "fact_status": F("status"),
     "fact_created": F("created_at"),
     "fact_expected": F("expected_at"),
@@ -108,6 +112,7 @@ _CLOSED = _literals(CLOSED)
 # GREATEST ignores NULLs, hence the CASEs around it.
 _MEASURES_SQL = f"""
 SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
+       r.fact_kind = '{RequestKind.SERVICE_REQUEST.value}' AS is_service_request,
        r.fact_status IN ({_CLOSED}) AS is_closed,
        r.fact_status = '{Status.SUBMITTED.value}' AS unanswered,
        {late_sql("r.fact_status", "r.fact_expected", "p.as_of")} AS late,
@@ -134,6 +139,7 @@ _AGGREGATES = ",\n       ".join(
         "count(*) AS volume",
         *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
         f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
+        "count(*) FILTER (WHERE is_service_request) AS service_requests",
         *(
             f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
             for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")
@@ -179,6 +185,7 @@ def _result(row: dict) -> dict:
     return {
         "volume": row["volume"],
         "channel_mix": {channel: row[f"channel_{channel}"] for channel in Channel.values if row[f"channel_{channel}"]},
+        "service_requests": row["service_requests"],
         "digital_share": _share(row["digital"], row["volume"]),
         "first_response_median_days": response[0],
         "first_response_p90_days": response[1],
@@ -538,6 +545,71 @@ def suppressed(group: dict, k: int) -> dict:
     return {key: None if key in hidden else n for key, n in group.items()}
 
 
+# The public breakdowns whose small counts are hidden as the Ley 20.285 figures' are (`suppressed`), each with the
+# count the rule is applied to and the groups of values whose totals are published or can be worked out.
+# Channel: the open data gives every service request's channel, and no other request's (a suggestion left in a
+# desk's QR box names who left it), so what a channel's count adds to it is how many requests of the other kinds
+# came through it: those counts are the ones kept at 0 or at least k, split by whether the channel is digital
+# (the digital share is published). Open311 and the importer take only service requests, so their count of other
+# kinds is 0 for anyone who reads the code: they are never hidden and never stand in for a hidden count.
+# Kind: the kinds other than a service request, whose total is the volume minus the service requests.
+SMALL_COUNTS = {
+    "channel": (
+        lambda result: result["volume"] - result.get("service_requests", 0),
+        (
+            tuple(c for c in Channel.values if c in DIGITAL_CHANNELS and c != Channel.OPEN311),
+            tuple(c for c in Channel.values if c not in DIGITAL_CHANNELS and c != Channel.IMPORT),
+        ),
+    ),
+    "kind": (
+        lambda result: result["volume"],
+        (tuple(kind for kind in RequestKind.values if kind != RequestKind.SERVICE_REQUEST),),
+    ),
+}
+# Figures the indicators compute for the rules above, never published: a group's count per channel (a small one
+# could be worked out of a month's or a category's; channels are published as the channel dimension only) and of
+# service requests (beside a channel's volume, it would give that channel's count of the other kinds).
+NOT_PUBLISHED = ("channel_mix", "service_requests")
+
+
+def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
+    """One dimension's groups with those `suppressed` hides as rows whose every figure is None, a hidden value
+    without requests included so that it stands in for the hidden count. The stand-in is the value with the fewest
+    requests of those with the next smallest count (a channel nobody used rather than the web's hundreds)."""
+    counted, partition = SMALL_COUNTS[dimension]
+    grouped = [value for part in partition for value in part]
+    values = [*grouped, *(value for value in groups if value not in grouped)]
+    empty = {"volume": 0, "service_requests": 0}
+    volume = {value: groups.get(value, empty)["volume"] for value in values}
+    hidden = set()
+    for part in partition:
+        smallest_first = sorted(part, key=lambda value: volume[value])
+        shown = suppressed({value: counted(groups.get(value, empty)) for value in smallest_first}, k)
+        hidden |= {value for value, n in shown.items() if n is None}
+    blank = dict.fromkeys(next(iter(groups.values())))
+    return {
+        value: dict(blank) if value in hidden else groups[value]
+        for value in values
+        if value in hidden or value in groups
+    }
+
+
+def public_indicators(results: dict, k: int | None = None) -> dict:
+    """indicators_by's results as every public page and export gives them: without the NOT_PUBLISHED figures,
+    and each dimension of SMALL_COUNTS with a row whose count is from 1 to k-1 blank (every figure None), beside
+    another when it would be alone in its group (`suppressed`)."""
+    k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    public = {}
+    for dimension, groups in results.items():
+        if dimension in SMALL_COUNTS and groups:
+            groups = _hidden_breakdown(groups, dimension, k)
+        public[dimension] = {
+            value: {key: figure for key, figure in result.items() if key not in NOT_PUBLISHED}
+            for value, result in groups.items()
+        }
+    return public
+
+
 # Each group of the Ley 20.285 figures with a total that is shown or worked out: how the closed requests ended
 # (received minus pending, both also in the open data), the answers by outcome, and the denials by ground.
 CLOSED_OUTCOMES = ("answered_in_time", "answered_late", "referred", "withdrawn", "closed_otherwise")
@@ -561,16 +633,60 @@ def public_information_figures(figures: dict, k: int | None = None) -> dict:
     }
 
 
-def information_rows(figures: dict) -> dict:
-    """The figures' outcomes and grounds with their labels, in the order of their choices, for the tables."""
-    return {
-        "outcome_rows": [(code, label, figures["by_outcome"][code]) for code, label in LegalOutcome.choices],
-        "ground_rows": [
-            (label, figures["denied_by_ground"][code])
-            for code, label in DenialGround.choices
-            if code in figures["denied_by_ground"]
-        ],
-    }
+@dataclass(frozen=True)
+class InformationLine:
+    """One row of the Ley 20.285 table, as the public page, the executive report's HTML and its PDF print it."""
+
+    label: str
+    text: str  # the count, "menos de k" when hidden, "" for a group's heading
+    key: str = ""  # the cell's id in the HTML ("info-<key>"), where tests and readers look a count up
+    indent: bool = False  # a line of the group above it
+
+
+def count_text(count: int | None, k: int | None) -> str:
+    """A count as the tables print it: None is one hidden by `suppressed`, shown as "fewer than k"."""
+    return gettext("menos de %(k)s") % {"k": k} if count is None else localize(count)
+
+
+def information_lines(figures: dict) -> list[InformationLine]:
+    """The figures' table, row by row in one place: `information_figures`' exact counts, or those of
+    `public_information_figures` with its hidden ones."""
+    k = figures.get("min_count")
+
+    def line(label: str, key: str) -> InformationLine:
+        return InformationLine(label, count_text(figures[key], k), key)
+
+    grounds = [
+        InformationLine(str(label), count_text(figures["denied_by_ground"][code], k), indent=True)
+        for code, label in DenialGround.choices
+        if code in figures["denied_by_ground"]
+    ]
+    return [
+        line(gettext("Recibidas"), "received"),
+        line(gettext("Respondidas dentro del plazo"), "answered_in_time"),
+        line(gettext("Respondidas fuera de plazo"), "answered_late"),
+        InformationLine(gettext("Respondidas, por resultado"), ""),
+        *(
+            InformationLine(str(label), count_text(figures["by_outcome"][code], k), f"outcome-{code}", indent=True)
+            for code, label in LegalOutcome.choices
+        ),
+        line(gettext("Con prórroga del plazo (art. 14)"), "extended"),
+        InformationLine(gettext("Denegadas, total o parcialmente, por causal"), "" if grounds else "0"),
+        *grounds,
+        line(gettext("Derivadas al organismo competente"), "referred"),
+        line(gettext("Desistidas (sin subsanación, art. 12)"), "withdrawn"),
+        *([line(gettext("Cerradas de otro modo"), "closed_otherwise")] if figures["closed_otherwise"] != 0 else []),
+        line(gettext("Pendientes"), "pending"),
+    ]
+
+
+def commitment_charter(commune) -> CommitmentCharter | None:
+    return unique_row(CommitmentCharter.objects.filter(commune=commune))
+
+
+def communes_with_charter():
+    """The served comunas that published a charter, for the shared host's page to link each."""
+    return Commune.objects.active().filter(commitment_charter__isnull=False).defer("geometry").order_by("name")
 
 
 @dataclass(frozen=True)

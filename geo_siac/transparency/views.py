@@ -24,14 +24,17 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS,
     OPEN_DATA_FILES,
     cells_geojson,
+    commitment_charter,
     commune_commitments,
+    communes_with_charter,
     information_figures,
-    information_rows,
+    information_lines,
     information_years,
     named_periods,
     open_data_file,
     period_range,
     public_cells,
+    public_indicators,
     public_information_figures,
     published_indicators,
     received_between,
@@ -41,6 +44,7 @@ from geo_siac.transparency.selectors import (
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
+from geo_siac.zones.middleware import commune_path
 from geo_siac.zones.selectors import commune_by_cut
 from geo_siac.zones.tenancy import may_see_commune
 
@@ -101,7 +105,7 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
 @with_period
 def index(request, period):
     year = published_indicators(period, [None, "department", "category", "zone", "month"])
-    results = year.results
+    results = public_indicators(year.results)
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
@@ -183,9 +187,10 @@ def cells(request, period):
 def commitments(request):
     month = published_indicators("last_month", ["category"])
     year = published_indicators("last_twelve_months", ["category"])
+    commune = request.identity.commune
     tables = [
         {
-            "commune": commune,
+            "commune": table_commune,
             "rows": [
                 {
                     "commitment": commitment,
@@ -195,12 +200,18 @@ def commitments(request):
                 for commitment in rows
             ],
         }
-        for commune, rows in commune_commitments()
+        # The chosen comuna's table; on the shared host with none chosen, every served comuna's.
+        for table_commune, rows in commune_commitments([commune] if commune else None)
     ]
     return render(
         request,
         "transparency/commitments.html",
         {
+            "charter": commitment_charter(commune) if commune else None,
+            # The shared host with no comuna chosen links each comuna's own charter (zones.middleware).
+            "charters": []
+            if commune
+            else [(c.name, commune_path(c, "transparency:commitments")) for c in communes_with_charter()],
             "tables": tables,
             "last_month": month.start,
             "year_start": year.start,
@@ -273,7 +284,7 @@ def _indicators_file(period: str) -> str:
 @with_period
 def indicators_csv(request, period):
     return _download(
-        exports.indicators_csv(published_indicators(period, DIMENSIONS).results),
+        exports.indicators_csv(public_indicators(published_indicators(period, DIMENSIONS).results)),
         "text/csv; charset=utf-8",
         _indicators_file(period),
     )
@@ -291,7 +302,7 @@ def indicators_json(request, period):
             "start": published.start,
             "end": published.end,
             "as_of": published.as_of,
-            "indicators": list(exports.indicator_records(published.results)),
+            "indicators": list(exports.indicator_records(public_indicators(published.results))),
         }
     )
 
@@ -321,7 +332,8 @@ def information(request):
         request,
         "transparency/information.html",
         {
-            "figures": {**figures, **information_rows(figures)},
+            "figures": figures,
+            "information_lines": information_lines(figures),
             "years": sorted({*years, this_year}, reverse=True),
             "as_of": timezone.now(),
         },

@@ -47,7 +47,8 @@ class SecurityHeadersMiddleware:
         header = "Content-Security-Policy"
         if settings.GEO_SIAC_CSP_REPORT_ONLY:
             header += "-Report-Only"
-        extra = getattr(response, "csp_extra", None) or path_extra(request.path)
+        # path_info: the path inside the application, also under a script prefix (zones.middleware's /comuna/<id>/).
+        extra = getattr(response, "csp_extra", None) or path_extra(request.path_info)
         response.setdefault(header, policy(extra))
         response.setdefault("Permissions-Policy", settings.GEO_SIAC_PERMISSIONS_POLICY)
         return response

@@ -3,15 +3,21 @@
 import logging
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.defaults import server_error as django_server_error
 
 logger = logging.getLogger("geo_siac.database")
 
 RETRY_AFTER_SECONDS = 30
+
+
+def installation_identity() -> dict:
+    """What the error pages show in place of a comuna's identity, which is read from the database they may lack."""
+    return {"name": settings.GEO_SIAC_INSTALLATION_NAME}
 
 
 def unavailable_response(request):
@@ -20,7 +26,7 @@ def unavailable_response(request):
         # Open311 clients read errors as a list of code + description, in JSON.
         response = JsonResponse([{"code": 503, "description": message}], status=503, safe=False)
     else:
-        response = render(request, "503.html", {"message": message}, status=503)
+        response = render(request, "503.html", {"message": message, "identity": installation_identity()}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -45,4 +51,4 @@ def server_error(request):
     """handler500: database loss raised outside a view (e.g. in the session middleware) is still a 503."""
     if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
         return unavailable_response(request)
-    return django_server_error(request)
+    return HttpResponseServerError(loader.get_template("500.html").render({"identity": installation_identity()}))

@@ -47,6 +47,19 @@ class ServicePointField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.commune.name}"
 
 
+class PageForm(forms.Form):
+    """One of several forms on a report's page: its ids start with `id_<id_prefix>_`, since the page's other forms
+    have fields of the same names (note, reason, seen) and a label, a hint or axe must find one field per id. The
+    names, and so every POST and the offline app's queued changes, stay as they are."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 NOTE_IS_PUBLIC_HELP = _(
     "Sin marcar, la nota es interna: solo la ve el personal municipal. El vecino ve siempre el cambio de estado."
 )
@@ -93,12 +106,14 @@ class StatusForm(forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PageForm):
+    id_prefix = "return"
     reason = forms.CharField(label=_("Motivo"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
     seen = SeenField(required=False)
 
 
-class RerouteForm(forms.Form):
+class RerouteForm(PageForm):
+    id_prefix = "reroute"
     crew = forms.ModelChoiceField(label=_("Cuadrilla"), queryset=Crew.objects.none())
     reason = forms.CharField(label=_("Motivo"), required=False, max_length=1000)
     seen = SeenField(required=False)
@@ -108,18 +123,21 @@ class RerouteForm(forms.Form):
         self.fields["crew"].queryset = crews.order_by("name")
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(PageForm):
+    id_prefix = "extend"
     business_days = forms.IntegerField(label=_("Días hábiles adicionales"), min_value=1, max_value=60)
     reason = forms.CharField(label=_("Motivo"), max_length=1000)
     seen = SeenField(required=False)
 
 
-class LegalExtendForm(forms.Form):
+class LegalExtendForm(PageForm):
+    id_prefix = "legal_extend"
     reason = forms.CharField(label=_("Motivo de la prórroga (se comunica al solicitante)"), max_length=1000)
     seen = SeenField(required=False)
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(PageForm):
+    id_prefix = "correction"
     note = forms.CharField(
         label=_("Qué debe corregir o completar el solicitante"),
         max_length=2000,
@@ -128,8 +146,10 @@ class CorrectionForm(forms.Form):
     seen = SeenField(required=False)
 
 
-class LegalAnswerForm(forms.Form):
+class LegalAnswerForm(PageForm):
     """The answer by letter; report_answer checks the outcome and ground against the request's kind."""
+
+    id_prefix = "answer"
 
     outcome = forms.ChoiceField(
         label=_("Resultado (Ley 20.285)"), required=False, choices=[("", "—"), *LegalOutcome.choices]
@@ -144,13 +164,9 @@ class LegalAnswerForm(forms.Form):
     )
     seen = SeenField(required=False)
 
-    def __init__(self, *args, **kwargs):
-        # Its own ids: the page's other forms also have a "note", and a label must name one field.
-        kwargs.setdefault("auto_id", "id_answer_%s")
-        super().__init__(*args, **kwargs)
 
-
-class ReferForm(forms.Form):
+class ReferForm(PageForm):
+    id_prefix = "referral"
     institution = forms.ModelChoiceField(
         label=_("Organismo competente"),
         queryset=Institution.objects.filter(is_active=True),
@@ -161,29 +177,25 @@ class ReferForm(forms.Form):
     seen = SeenField(required=False)
 
 
-class DepartmentForm(forms.Form):
+class DepartmentForm(PageForm):
+    id_prefix = "department"
     department = forms.ModelChoiceField(
         label=_("Dirección responsable"), queryset=Department.objects.order_by("name"), empty_label="—"
     )
     reason = forms.CharField(label=_("Motivo (opcional)"), required=False, max_length=1000)
     seen = SeenField(required=False)
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "id_department_%s")
-        super().__init__(*args, **kwargs)
 
-
-class ReclassifyForm(forms.Form):
+class ReclassifyForm(PageForm):
     """Another topic for a request, the active topics grouped by kind; report_reclassify checks the choice. A request
     without a place is not offered the service catalogue, whose kind needs one."""
 
+    id_prefix = "reclassify"
     category = forms.ChoiceField(label=_("Nuevo tema"))
     reason = forms.CharField(label=_("Motivo (interno)"), max_length=1000)
     seen = SeenField(required=False)
 
     def __init__(self, *args, report, **kwargs):
-        # Its own ids: the page's other forms also have a "reason".
-        kwargs.setdefault("auto_id", "id_reclassify_%s")
         super().__init__(*args, **kwargs)
         topics = Category.objects.filter(is_active=True).order_by("name_es")
         if report.location is None:

@@ -1,13 +1,18 @@
+from django import forms
 from django.contrib.admin import EmptyFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.gis import admin
+from django.core.files.base import ContentFile
+from django.db import transaction
 
 from geo_siac.geo_admin import GeoAdmin
+from geo_siac.zones.branding import processed_logo
 from geo_siac.zones.models import (
     Commune,
     CommuneCategory,
+    CommuneIdentity,
     CommuneMembership,
     Crew,
     ServicePoint,
@@ -143,3 +148,40 @@ class ZoneAdmin(TenantAdmin, GeoAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class CommuneIdentityForm(forms.ModelForm):
+    class Meta:
+        model = CommuneIdentity
+        fields = "__all__"
+
+    def clean_logo(self):
+        """A new upload is checked and re-encoded (zones.branding) before the storage sees it."""
+        logo = self.cleaned_data.get("logo")
+        if not logo or logo == self.initial.get("logo"):
+            return logo
+        content, name = processed_logo(logo)
+        return ContentFile(content, name=name)
+
+
+@admin.register(CommuneIdentity)
+class CommuneIdentityAdmin(TenantAdmin, admin.ModelAdmin):
+    """A comuna's administrator edits her comuna's name, logo, colours and contact line; the host name it is served
+    at is configuration (DNS, certificate, ALLOWED_HOSTS), so only a superuser sets it."""
+
+    form = CommuneIdentityForm
+    list_display = ("display_name", "commune", "public_host", "primary_colour", "accent_colour", "updated_at")
+    search_fields = ("display_name", "commune__name")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ("updated_at",)
+        if obj is not None:
+            fields += ("commune",)
+        return fields if request.user.is_superuser else (*fields, "public_host")
+
+    def save_model(self, request, obj, form, change):
+        replaced = form.initial.get("logo") if "logo" in form.changed_data else None
+        super().save_model(request, obj, form, change)
+        if replaced:
+            # The old name is never reused; its file goes once the new one is committed.
+            transaction.on_commit(lambda: obj.logo.storage.delete(replaced.name))

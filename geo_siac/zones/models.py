@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.zones import branding
 from geo_siac.zones import opening_hours as hours
 from geo_siac.zones.tenancy import TenantQuerySet
 
@@ -44,6 +45,80 @@ class Commune(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cut})"
+
+
+DEFAULT_PRIMARY_COLOUR = "#0b4f6c"  # the installation's own colour (site.css)
+
+
+class CommuneIdentityQuerySet(TenantQuerySet):
+    pass
+
+
+class CommuneIdentity(models.Model):
+    """What a comuna's public pages show of it (docs/deployment.md, "Una instalación, muchas comunas"): its name,
+    logo, colours and contact line, and the host name its residents reach it at. A comuna without one is shown as
+    "Ilustre Municipalidad de <name>" in the installation's colours."""
+
+    commune = models.OneToOneField(Commune, verbose_name=_("comuna"), on_delete=models.CASCADE, related_name="identity")
+    display_name = models.CharField(
+        _("nombre público"), max_length=150, help_text=_("Por ejemplo Municipalidad de Puente Alto.")
+    )
+    logo = models.FileField(
+        _("logo"),
+        upload_to="logos/",
+        blank=True,
+        help_text=_("PNG o JPEG de hasta 1 MB; se guarda como PNG de 128 px de alto, sin metadatos."),
+    )
+    primary_colour = models.CharField(
+        _("color principal"),
+        max_length=7,
+        default=DEFAULT_PRIMARY_COLOUR,
+        help_text=_("#rrggbb del encabezado, con texto blanco encima: contraste de al menos 4,5:1."),
+    )
+    accent_colour = models.CharField(
+        _("color de acento"),
+        max_length=7,
+        default=DEFAULT_PRIMARY_COLOUR,
+        help_text=_(
+            "#rrggbb de los botones y enlaces destacados, con texto blanco encima: contraste de al menos 4,5:1."
+        ),
+    )
+    contact_line = models.CharField(
+        _("línea de contacto"),
+        max_length=200,
+        blank=True,
+        help_text=_("Por ejemplo: OIRS, Av. Concha y Toro 1820 · +56 2 2731 4000 · oirs@mpuentealto.cl"),
+    )
+    public_host = models.CharField(
+        _("nombre de servidor propio"),
+        max_length=253,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Por ejemplo reclamos.puentealto.cl; debe estar en ALLOWED_HOSTS. Lo asigna un superusuario."),
+    )
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    objects = CommuneIdentityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("identidad pública de la comuna")
+        verbose_name_plural = _("identidades públicas de las comunas")
+        ordering = ["commune__name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self):
+        errors = {}
+        for field in ("primary_colour", "accent_colour", "public_host"):
+            clean_value = branding.clean_host if field == "public_host" else branding.clean_colour
+            try:
+                setattr(self, field, clean_value(getattr(self, field)))
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class CommuneBoundary(models.Model):

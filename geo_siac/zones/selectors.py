@@ -3,17 +3,19 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.models import Category, Department
-from geo_siac.db import unique_row
-from geo_siac.zones.models import ClosedDay, Commune, CommuneCategory, Crew, ServicePoint, Zone
+from geo_siac.db import KeyLookup, RowLookup, unique_row
+from geo_siac.zones.models import ClosedDay, Commune, CommuneCategory, CommuneIdentity, Crew, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
 
@@ -24,6 +26,17 @@ def commune_by_cut(cut: str | None) -> Commune | None:
     if not isinstance(cut, str) or not CUT.fullmatch(cut):
         return None
     return unique_row(Commune.objects.filter(cut=cut))
+
+
+ACTIVE_COMMUNE_BY_CUT = KeyLookup(lambda cut: Commune.objects.active().filter(cut=cut).defer("geometry"))
+
+
+def active_commune_by_cut(cut: str | None) -> Commune | None:
+    """The active comuna with this CUT code, without its boundary (the comuna a citizen chose for a request without
+    a place), compiled once (geo_siac.db.KeyLookup); None for a value no CUT can be."""
+    if not isinstance(cut, str) or not CUT.fullmatch(cut):
+        return None
+    return ACTIVE_COMMUNE_BY_CUT(cut)
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,10 @@ def zone_containing(point: Point, commune: Commune) -> Zone | None:
 
 
 def closed_days() -> frozenset[date]:
-    return frozenset(ClosedDay.objects.values_list("day", flat=True))
+    # Plain SQL: building the ORM's query took most of this read's CPU, on every request without a place filed.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT day FROM {ClosedDay._meta.db_table}")
+        return frozenset(day for (day,) in cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -222,6 +238,40 @@ def served_service_points() -> QuerySet[ServicePoint]:
     )
 
 
+# One served service point with its comuna's fields that a suggestion box and report_create use, compiled once
+# (geo_siac.db.RowLookup): the ORM built this join twice for every suggestion-box submission.
+SERVED_POINT_ROW = RowLookup(
+    lambda pk: (
+        served_service_points()
+        .filter(pk=pk)
+        .values("id", "name", "commune_id", "commune__cut", "commune__name", "commune__tracking_prefix")
+    ),
+    marker=-1,
+)
+BIGINT_MAX = 2**63 - 1
+
+
+def served_service_point(pk: int) -> ServicePoint | None:
+    """The service point `pk` if its comuna is served (as served_service_points), with that comuna (without its
+    boundary); fields other than the point's name and the comuna's code, name and tracking prefix load on access."""
+    if not 0 < pk <= BIGINT_MAX:
+        return None
+    row = SERVED_POINT_ROW(pk)
+    if row is None:
+        return None
+    commune = loaded(
+        Commune,
+        id=row["commune_id"],
+        cut=row["commune__cut"],
+        name=row["commune__name"],
+        tracking_prefix=row["commune__tracking_prefix"],
+        is_active=True,
+    )
+    point = loaded(ServicePoint, id=row["id"], name=row["name"], commune_id=commune.pk)
+    point.commune = commune
+    return point
+
+
 def served_area_centre(user=None) -> list[float]:
     """[lat, lng] where an empty map opens: a point inside the first comuna served, of those `user` works for when
     given (Santiago if none). PostGIS finds the point, so the comuna's boundary (thousands of vertices) is not sent
@@ -235,3 +285,78 @@ def served_area_centre(user=None) -> list[float]:
     if centre is None:
         return [-33.45, -70.65]
     return [centre.y, centre.x]
+
+
+@dataclass(frozen=True)
+class PublicIdentity:
+    """Who a public page speaks for: a comuna (name, logo, colours, contact line) or, with `commune` None, the
+    installation itself under GEO_SIAC_INSTALLATION_NAME in the colours of site.css."""
+
+    name: str
+    commune: Commune | None = None
+    logo_url: str = ""
+    css_url: str = ""
+    contact_line: str = ""
+
+
+def _formal_name(commune: Commune) -> str:
+    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune.name}
+
+
+def municipality_name(commune: Commune) -> str:
+    """The name the comuna's public pages and answer letters carry: its identity's, or the formal default."""
+    identity = unique_row(CommuneIdentity.objects.filter(commune=commune).only("display_name"))
+    return _formal_name(commune) if identity is None else identity.display_name
+
+
+def _commune_identity(commune: Commune) -> PublicIdentity:
+    try:
+        identity = commune.identity
+    except CommuneIdentity.DoesNotExist:
+        return PublicIdentity(name=_formal_name(commune), commune=commune)
+    stamp = int(identity.updated_at.timestamp())
+    return PublicIdentity(
+        name=identity.display_name,
+        commune=commune,
+        logo_url=reverse("zones:logo", args=[identity.logo.name]) if identity.logo else "",
+        css_url=f"{reverse('zones:identity_css', args=[commune.jurisdiction_id])}?v={stamp}",
+        contact_line=identity.contact_line,
+    )
+
+
+def public_identity(*, host: str, slug: str | None = None) -> PublicIdentity | None:
+    """The one answer to "which municipality is this public page showing" (zones.middleware asks it once per
+    request): the active comuna whose identity claims `host`; on any other host (the installation's shared one) the
+    active comuna whose jurisdiction_id is `slug`, chosen in the path, or the installation when none is chosen. None
+    when `slug` names no active comuna, or when a comuna's own host is asked for another comuna's path."""
+    communes = Commune.objects.active().select_related("identity").defer("geometry")
+    own = unique_row(communes.filter(identity__public_host=host.lower()))
+    if own is not None:
+        return None if slug is not None else _commune_identity(own)
+    if slug is None:
+        return PublicIdentity(name=settings.GEO_SIAC_INSTALLATION_NAME)
+    chosen = unique_row(communes.filter(jurisdiction_id=slug))
+    return None if chosen is None else _commune_identity(chosen)
+
+
+def identity_by_jurisdiction(slug: str) -> CommuneIdentity | None:
+    return unique_row(
+        CommuneIdentity.objects.filter(commune__jurisdiction_id=slug, commune__is_active=True).select_related("commune")
+    )
+
+
+# What zones.branding.processed_logo names a logo (a storage may add its own letters, digits, _ and -).
+LOGO_NAME = re.compile(r"logos/[-\w]+\.png", re.ASCII)
+
+
+def logo_exists(name: str) -> bool:
+    """Whether `name` is the stored logo of an active comuna's identity (the logo view serves nothing else). Any
+    other shape is none, unasked: PostgreSQL refuses NUL in text."""
+    return (
+        bool(LOGO_NAME.fullmatch(name)) and CommuneIdentity.objects.filter(logo=name, commune__is_active=True).exists()
+    )
+
+
+def communes_to_choose() -> QuerySet[Commune]:
+    """The served comunas a visitor of the shared host may choose, by name."""
+    return Commune.objects.active().defer("geometry").order_by("name")

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("alerts", "0003_citizen_info_alerts"),
         ("catalogue", "0008_institutions_list"),
-        ("zones", "0012_commune_category_terms"),
+        ("zones", "0013_commune_category_terms"),
     ]
 
     operations = [

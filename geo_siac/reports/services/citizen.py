@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.deadlines import business_days_between, local_day
 from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.selectors import person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import photo_process, photo_save
 from geo_siac.reports.services.status import lock_report, report_change_status
@@ -173,10 +174,13 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
 
 
 @transaction.atomic
-def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: str) -> ReportEvent:
+def report_add_citizen_info(
+    *, report: Report, note: str, photo=None, by_email: str = "", by_phone: str = ""
+) -> ReportEvent:
     """ "Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as an internal
     history event the crew reads (the photo through the one photo path, attached to that event); the next alerts
-    run tells the crew (alerts, `citizen_info`)."""
+    run tells the crew (alerts, `citizen_info`). The citizen is who `by_email` names, or, for a request filed with
+    a number only (SMS, WhatsApp), who `by_phone` names (person_reports' rule)."""
     note = (note or "").strip()
     if not note and not photo:
         raise ValidationError({"note": _("Escriba una nota o adjunte una foto.")})
@@ -184,7 +188,11 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
         raise ValidationError({"note": message})
     processed = photo_process(photo) if photo else None
     locked = lock_report(report)
-    if not concerns(locked, by_email):
+    if by_phone and not person_reports(phone=by_phone).filter(pk=locked.pk).exists():
+        raise ValidationError(
+            {"__all__": _("La solicitud %(code)s no está asociada a su número.") % {"code": locked.tracking_code}}
+        )
+    if not by_phone and not concerns(locked, by_email):
         raise ValidationError(
             {"__all__": _("La solicitud %(code)s no está asociada a su correo.") % {"code": locked.tracking_code}}
         )
@@ -214,6 +222,6 @@ def report_add_citizen_info(*, report: Report, note: str, photo=None, by_email: 
     if processed is not None:
         photo_save(processed, (stored := EventPhoto(event=event)).image)
         stored.save()
-    if locked.correction_due_at is not None and by_email.lower() == locked.reporter_email.lower():
+    if locked.correction_due_at is not None and by_email and by_email.lower() == locked.reporter_email.lower():
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

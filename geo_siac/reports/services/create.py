@@ -3,6 +3,8 @@ importer of history (the importers package) writes whole chunks its own vectoris
 (validation.py), deadline function (deadlines.deadline, with the closed days) and tracking-code generator
 (tracking.py), so what either accepts or refuses, and the deadline and code it gives, cannot drift apart."""
 
+from contextlib import nullcontext
+
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
@@ -47,7 +49,7 @@ from geo_siac.zones.selectors import (
     commune_nearest,
     not_offered,
     placement,
-    served_service_points,
+    served_service_point,
 )
 from geo_siac.zones.tenancy import may_see_commune
 
@@ -210,7 +212,7 @@ def report_create(
             reporter_phone=reporter_phone,
         )
     )
-    if received_at is not None and not served_service_points().filter(pk=received_at.pk).exists():
+    if received_at is not None and served_service_point(received_at.pk) is None:
         errors["received_at"] = _("El punto de atención «%(name)s» no pertenece a una comuna atendida.") % {
             "name": received_at.name
         }
@@ -338,7 +340,6 @@ SELECT report.id, EXISTS (SELECT FROM claim) FROM report
 EVENT_FIELDS = [f for f in ReportEvent._meta.local_concrete_fields if f.name not in ("id", "report")]
 
 
-@transaction.atomic
 def report_store(
     report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
 ) -> Report:
@@ -346,7 +347,20 @@ def report_store(
 
     The token is claimed in the report's own statement: a second submission of the same form waits there until the
     first one commits (PostgreSQL holds a unique key being inserted), then finds it claimed and raises
-    AlreadySubmitted, rolling back its own report before any photo is stored."""
+    AlreadySubmitted, rolling back its own report before any photo is stored.
+
+    A report with nothing to write after that statement (no form token, photo or email, as an Open311 POST) is sent
+    outside a transaction: PostgreSQL applies one statement whole or not at all, and BEGIN and COMMIT cost two more
+    round trips (docs/performance.md). Inside a caller's transaction it keeps its savepoint, so that a tracking code
+    already taken rolls back only this attempt."""
+    alone = not connection.in_atomic_block and photo is None and not submission_token and not report.reporter_email
+    with nullcontext() if alone else transaction.atomic():
+        return report_write(report, events=events, photo=photo, submission_token=submission_token)
+
+
+def report_write(
+    report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
+) -> Report:
     report_sql, report_params = insert_sql(report)
     event_rows, event_params = typed_values(events, EVENT_FIELDS)
     statement = REPORT_INSERT.format(

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.letters import letter_pdf
-from geo_siac.reports.models import AnswerLetter, Follower, ReportEvent, ReportPhoto
+from geo_siac.reports.models import AnswerLetter, EventKind, EventPhoto, Follower, ReportEvent, ReportPhoto
 from geo_siac.reports.selectors import person_notifications, person_reports, phone_key
 
 ERASED = "[borrado a petición del titular]"
@@ -29,7 +29,8 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
 
     The person is found by their email or, for the channels that have only a number (phone, WhatsApp, SMS), by
     their number however it was written (reports.selectors.person_reports). Removes name, email and phone from
-    their reports and their answer letters, their photos (which may show people or plates),
+    their reports and their answer letters, their photos (which may show people or plates; those added later as
+    citizen information too),
     their follows, and the recipient and text of messages to them. Dry run unless `commit`. Called inside a
     larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files are
     deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing files.
@@ -40,6 +41,10 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
         photos = ReportPhoto.objects.filter(report__in=reports)
         files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
         summary.photos_deleted = photos.delete()[0]
+        # The photos a citizen added later ("Agregar información", an MMS after filing) are theirs too.
+        added = EventPhoto.objects.filter(event__report__in=reports, event__kind=EventKind.CITIZEN_INFO)
+        files += [photo.image.name for photo in added if photo.image.name]
+        summary.photos_deleted += added.delete()[0]
         summary.letters_redacted = _redact_letters(AnswerLetter.objects.filter(report__in=reports))
         _redact_notes(reports)
         # The messages to them by any medium: to their address or number, and every message about their reports.

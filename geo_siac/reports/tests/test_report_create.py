@@ -238,3 +238,31 @@ def test_a_service_point_of_a_comuna_not_served_is_refused_by_name_and_nothing_i
     assert not Report.objects.exists()
     Commune.objects.filter(pk=penalolen.pk).update(is_active=True)
     assert make_report(channel="in_person", received_at=desk).received_at == desk
+
+
+def transaction_statements(captured) -> list[str]:
+    return [q["sql"] for q in captured if q["sql"].strip().upper() in ("BEGIN", "COMMIT", "ROLLBACK")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_with_nothing_else_to_write_is_stored_by_its_one_statement_without_a_transaction(
+    make_report, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_report(channel="open311")
+    drawn = iter([first.tracking_code, "PA-2345-6789"])
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: next(drawn))
+    with CaptureQueriesContext(connection) as captured:
+        second = make_report(channel="open311")  # its first tracking code is taken: drawn again
+    assert transaction_statements(captured) == []
+    assert second.tracking_code == "PA-2345-6789" and Report.objects.count() == 2
+    assert list(second.events.values_list("kind", flat=True).order_by("id")) == ["created", "routed"]
+    assert Report.objects.get(tracking_code=first.tracking_code) == first
+    monkeypatch.undo()
+    with CaptureQueriesContext(connection) as captured:
+        third = make_report(submission_token="formulario-9", reporter_email="vecina@example.cl")
+    # A form token and an email are written after the report's statement: the three go in one transaction.
+    assert transaction_statements(captured) == ["BEGIN", "COMMIT"]
+    assert third.submission.token == "formulario-9" and third.notifications.count() == 1

@@ -20,7 +20,8 @@
     tiles = L.tileLayer(config.tileUrl, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
   }
   var boundary = places.communes(map, communes, {style: {color: "#0b4f6c", weight: 2, fillOpacity: 0.05}});
-  map.fitBounds(boundary.getBounds());
+  var shown = boundary.getLayers().filter(function (layer) { return layer.feature.properties.cut === config.commune; });
+  map.fitBounds((shown.length ? shown[0] : boundary).getBounds());
   places.names(map, tiles);
   // Clusters drawn like the reports they hold, so a group reads as "already reported" too.
   var reported = L.markerClusterGroup({

@@ -21,6 +21,7 @@ import pytest
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import EventKind, Report, ReportEvent
@@ -51,7 +52,16 @@ def _oracle_rows(reports, dimensions):
     return reports.annotate(
         **keys, first_response_at_=first_response, reopened=reopened, rating=F("survey__resolution_rating")
     ).values(
-        *keys, "channel", "status", "created_at", "expected_at", "closed_at", "first_response_at_", "reopened", "rating"
+        *keys,
+        "channel",
+        "kind",
+        "status",
+        "created_at",
+        "expected_at",
+        "closed_at",
+        "first_response_at_",
+        "reopened",
+        "rating",
     )
 
 
@@ -77,7 +87,7 @@ class _Group:
         self.channels, self.ratings = Counter(), Counter()
         self.response, self.response_b, self.closing, self.closing_b, self.ages = [], [], [], [], []
         self.closed = self.on_time = self.due = self.unanswered = self.unanswered_late = 0
-        self.closed_once = self.reopened = 0
+        self.closed_once = self.reopened = self.service_requests = 0
 
     def add(self, row, as_of):
         created, first, closed = row["created_at"], row["first_response_at_"], row["closed_at"]
@@ -85,6 +95,7 @@ class _Group:
         late = not is_closed and row["expected_at"] < as_of
         self.volume += 1
         self.channels[row["channel"]] += 1
+        self.service_requests += row["kind"] == RequestKind.SERVICE_REQUEST
         if first:
             self.response.append(_calendar_days(created, first))
             self.response_b.append(_business_days(created, first))
@@ -113,6 +124,7 @@ class _Group:
         return {
             "volume": self.volume,
             "channel_mix": dict(self.channels),
+            "service_requests": self.service_requests,
             "digital_share": share(sum(n for c, n in self.channels.items() if c in DIGITAL_CHANNELS), self.volume),
             "first_response_median_days": percentile(self.response, 0.5),
             "first_response_p90_days": percentile(self.response, 0.9),

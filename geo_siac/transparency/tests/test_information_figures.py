@@ -3,13 +3,17 @@ Python over requests built through the services: every outcome at least once, on
 and answered in January, one in another comuna; shown on /transparencia/ley-20285/ and in the executive report
 without personal data."""
 
+import io
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
+from pypdf import PdfReader
 
 from geo_siac.catalogue.kinds import NEEDS_GROUND, RequestKind
 from geo_siac.catalogue.models import Institution
@@ -23,8 +27,14 @@ from geo_siac.reports.services import (
     report_refer,
 )
 from geo_siac.reports.states import CLOSED, OPEN, Status
-from geo_siac.transparency.executive import executive_report, render_html
-from geo_siac.transparency.selectors import INFORMATION_OUTCOMES, information_figures, information_years, suppressed
+from geo_siac.transparency.executive import executive_report, render_html, render_pdf
+from geo_siac.transparency.selectors import (
+    INFORMATION_OUTCOMES,
+    information_figures,
+    information_years,
+    public_information_figures,
+    suppressed,
+)
 
 SANTIAGO = ZoneInfo("America/Santiago")
 REQUESTER = "Rosa Pérez Contreras"
@@ -212,3 +222,64 @@ def test_the_executive_report_shows_the_communes_figures_of_the_months_year(requ
     assert REQUESTER not in html and "secreto de la vecina" not in html
     # Staff see the exact counts the public page hides.
     assert f"{GROUND_2}</td><td>1</td>" in html and '<td id="info-answered_late">1</td>' in html
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """Each page's text, its runs of white space made one space."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_the_executive_pdf_carries_the_htmls_figures_of_the_year(requests_of_two_years):
+    report = executive_report(commune=requests_of_two_years["13201"], month=datetime(2026, 3, 1).date())
+    table = information_table(render_html(report))
+    pages = pdf_pages(render_pdf(report))
+    assert len(pages) == 3 and "Acceso a información pública (Ley 20.285)" in pages[2]
+    assert "Las de la comuna recibidas en 2026, como están hoy." in pages[2]
+    assert (table["Recibidas"], table[GROUND_2], table["Entregada parcialmente"]) == ("9", "1", "1")
+    assert len(table) == 15  # every line of the HTML's table, its two group headings included
+    for label, count in table.items():
+        assert f"{label} {count}".strip() in pages[2], label
+    assert REQUESTER not in " ".join(pages) and "secreto de la vecina" not in " ".join(pages)
+
+
+def test_a_year_without_access_requests_adds_no_page_to_the_pdf(requests_of_two_years):
+    report = executive_report(commune=requests_of_two_years["13201"], month=datetime(2024, 3, 1).date())
+    assert report.information["received"] == 0
+    assert not any("Ley 20.285" in page for page in pdf_pages(render_pdf(report)))
+
+
+def test_a_hidden_count_reads_fewer_than_k_in_the_pdf_and_never_its_number(requests_of_two_years):
+    report = executive_report(commune=requests_of_two_years["13201"], month=datetime(2026, 3, 1).date())
+    hidden = replace(report, information=public_information_figures(report.information, k=2))
+    table = information_table(render_html(hidden))
+    page = pdf_pages(render_pdf(hidden))[2]
+    assert table[GROUND_2] == "menos de 2" and f"{GROUND_2} menos de 2" in page
+    assert f"{GROUND_2} 1" not in page and "Entregada parcialmente 1" not in page
+    for label, count in table.items():
+        assert f"{label} {count}".strip() in page, label
+    with translation.override("en"):
+        english = pdf_pages(render_pdf(hidden))[2]
+    assert "Access to public information (Ley 20.285)" in english and "Received 9" in english
+    assert "Art. 21 No. 2: affects people's rights fewer than 2" in english
+    assert english.count("fewer than 2") == page.count("menos de 2") > 0
+
+
+@pytest.mark.parametrize("columns", [None, ["Tema", "Cifra"]], ids=["without-header", "with-header"])
+def test_a_wrapped_label_makes_its_own_pdf_table_row_taller(columns):
+    import matplotlib.pyplot as plt
+
+    from geo_siac.transparency.executive import _Page, _table
+
+    cells = [["Recibidas", "12"], ["Denegadas por\ncausal de reserva\no secreto", "3"], ["Pendientes", "1"]]
+    page = _Page()
+    try:
+        _table(page, columns, cells, [0.8, 0.2])
+        drawn = page.figure.axes[-1].tables[0].get_celld()
+        first = 1 if columns else 0  # the header, when there is one, is matplotlib's row 0
+        rows = [drawn[first + i, 0].get_height() for i in range(len(cells))]
+        assert rows[1] > rows[0] == rows[2]
+        assert all(drawn[first + i, 1].get_height() == rows[i] for i in range(len(cells)))
+        if columns:
+            assert drawn[0, 0].get_height() != rows[1]
+    finally:
+        plt.close(page.figure)

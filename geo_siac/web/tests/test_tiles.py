@@ -7,6 +7,9 @@ import sqlite3
 import pytest
 from PIL import Image
 
+# A missing tile is answered by the 404 page, which names the host's municipality (zones.middleware): a query.
+pytestmark = pytest.mark.django_db
+
 
 def png(colour) -> bytes:
     out = io.BytesIO()

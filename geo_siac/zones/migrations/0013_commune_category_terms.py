@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("catalogue", "0008_institutions_list"),
-        ("zones", "0011_crew_commune_required"),
+        ("zones", "0012_commune_identity"),
     ]
 
     operations = [

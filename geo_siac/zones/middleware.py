@@ -1,0 +1,63 @@
+"""Which municipality a public page shows, decided in one place (docs/deployment.md, "Una instalación, muchas
+comunas"), as FixMyStreet's cobrands are: by the host name a comuna's identity claims (reclamos.puentealto.cl), or on
+the installation's shared host by a comuna chosen in the path, /comuna/<jurisdiction_id>/... . The chosen comuna
+stays in every link Django builds (reverse, {% url %}, redirects), because the path's prefix becomes the request's
+script prefix, as it would for an application mounted under it."""
+
+import re
+
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.http.request import split_domain_port
+from django.urls import get_script_prefix, reverse, set_script_prefix
+from django.utils.functional import SimpleLazyObject
+
+from geo_siac.zones.selectors import public_identity
+
+CHOSEN = re.compile(r"^/comuna/(?P<slug>[-a-z0-9_]+)(?P<rest>/.*)?$")
+
+
+def commune_path(commune, view_name: str = "reports:home") -> str:
+    """A page of one comuna on the shared host (its home by default), under the installation's own script prefix."""
+    outer = get_script_prefix()
+    return f"{outer}comuna/{commune.jurisdiction_id}/{reverse(view_name).removeprefix(outer)}"
+
+
+def request_host(request) -> str:
+    return split_domain_port(request.get_host())[0]
+
+
+class PublicIdentityMiddleware:
+    """Sets `request.identity` (a zones.selectors.PublicIdentity). After CommonMiddleware, which has refused a host
+    outside ALLOWED_HOSTS before this reads it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = CHOSEN.match(request.path_info)
+        if chosen is None:
+            request.identity = SimpleLazyObject(lambda: public_identity(host=request_host(request)))
+            return self.get_response(request)
+        identity = public_identity(host=request_host(request), slug=chosen["slug"])
+        if identity is None:
+            raise Http404("No hay una comuna atendida con ese nombre en esta dirección.")
+        if chosen["rest"] is None:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        request.identity = identity
+        outer = get_script_prefix()
+        set_script_prefix(f"{outer}comuna/{chosen['slug']}/")
+        request.path_info = chosen["rest"]
+        try:
+            return self.get_response(request)
+        finally:
+            # Thread-local, and the test client does not set it per request: the next request must not inherit it.
+            set_script_prefix(outer)
+
+
+def identity(request) -> dict:
+    """The template context's `identity`: the middleware's answer, or for a request that did not pass it (a page
+    rendered by hand) the same selector's."""
+    found = getattr(request, "identity", None)
+    if found is None:
+        found = SimpleLazyObject(lambda: public_identity(host=request_host(request)))
+    return {"identity": found}
