@@ -31,8 +31,12 @@ def scene(communes, django_user_model):
     both = staff_account("sara-pa-pe", communes=[puente_alto, penalolen], is_staff=True)
     boss = django_user_model.objects.create_superuser("raiz", "raiz@example.cl", "x")
     bruno = staff_account("bruno-pe", communes=[penalolen])
-    head_b = DepartmentHead.objects.create(department=Department.objects.create(name="Aseo Peñalolén"), user=bruno)
-    head_a = DepartmentHead.objects.create(department=Department.objects.create(name="Aseo Puente Alto"), user=local)
+    head_b = DepartmentHead.objects.create(
+        commune=penalolen, department=Department.objects.create(name="Aseo Peñalolén"), user=bruno
+    )
+    head_a = DepartmentHead.objects.create(
+        commune=puente_alto, department=Department.objects.create(name="Aseo Puente Alto"), user=local
+    )
     client = Client()
     client.force_login(ada)
     return {

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
 
-from geo_siac.alerts.models import Alert, AlertKind, DepartmentHead
+from geo_siac.alerts.models import Alert, AlertKind, DepartmentHead, EscalationRule
 from geo_siac.attention.models import Appointment, Offering, Procedure, Slot
 from geo_siac.email_intake.models import InboundEmail
 from geo_siac.open311.services import api_key_create
@@ -29,7 +29,7 @@ from geo_siac.reports.models import AnswerLetter, Report, Signatory
 from geo_siac.testing import PENALOLEN_CENTRE, WEST_POINT, box, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.workspace.crew_views import KIND_STEPS
-from geo_siac.zones.models import Commune, CommuneIdentity, Crew, ServicePoint, ServicePointKind, Zone
+from geo_siac.zones.models import Commune, CommuneCategory, CommuneIdentity, Crew, ServicePoint, ServicePointKind, Zone
 from geo_siac.zones.roles import ROLES
 from geo_siac.zones.services import zone_assign_crew, zone_save_version
 
@@ -89,8 +89,6 @@ SHARED_ADMIN_MODELS = {
     "catalogue.categorygroup",
     "catalogue.department",
     "auth.group",
-    "alerts.escalationrule",
-    "alerts.departmenthead",
     "alerts.staffalertpreference",
     "attention.procedure",
     "reports.responsetemplate",
@@ -224,11 +222,18 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
     b_staff.user_permissions.set(everything)
     b_crew.members.add(b_staff)
     b_signatory = Signatory.objects.create(user=b_staff, title="Encargada de Transparencia")
+    b_head = DepartmentHead.objects.create(commune=penalolen, department=crews["A"].department, user=b_staff)
+    b_rule = EscalationRule.objects.create(
+        commune=penalolen, department=crews["A"].department, level=1, threshold_business_days=1, recipients=["crew"]
+    )
+    b_terms = CommuneCategory.objects.create(
+        commune=penalolen, category=b_report.category, enabled=True, response_days=3
+    )
     a_admin = staff_account("ada-admin-pa", communes=[puente_alto], is_staff=True)
     a_admin.user_permissions.set(everything)
     a_planner = staff_account("pia-planifica", communes=[puente_alto], is_staff=True)
     a_head = staff_account("hector-jefe", communes=[puente_alto])
-    DepartmentHead.objects.create(department=crews["A"].department, user=a_head)
+    DepartmentHead.objects.create(commune=crews["A"].commune, department=crews["A"].department, user=a_head)
     for person in (crews["supervisor"], crews["operator"]):
         person.is_staff = True
         person.save()
@@ -242,6 +247,9 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
         "letter": b_letter,
         "email": b_email,
         "signatory": b_signatory,
+        "head": b_head,
+        "rule": b_rule,
+        "terms": b_terms,
         "a_report": a_report,
         "crew": b_crew,
         "zone": b_zone,
@@ -291,6 +299,9 @@ def objects_of_b(world) -> dict[type, object]:
         AnswerLetter: world["letter"],
         InboundEmail: world["email"],
         Signatory: world["signatory"],
+        DepartmentHead: world["head"],
+        EscalationRule: world["rule"],
+        CommuneCategory: world["terms"],
         CommuneIdentity: world["identity"],
         CommitmentCharter: world["charter"],
     }
@@ -473,7 +484,7 @@ NOT_LISTS = {
     "web.access.is_staff_member",
     "alerts.selectors.may_use_inbox",
     "alerts.selectors.unread_count",
-    "alerts.selectors.headed_departments",
+    "alerts.selectors.heads_of",
     "alerts.selectors.may_act_on",
     "alerts.selectors.may_use_board",
     "workspace.access.may_use_crew_pages",

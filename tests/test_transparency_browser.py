@@ -46,8 +46,13 @@ def test_transparency_page_draws_its_charts_and_the_cell_map(page):
 def test_commitments_page_lists_each_category_deadline(page):
     page.goto(page.base_url + "/transparencia/compromisos/")
 
-    assert page.locator("#commitments tbody tr").count() > 10
+    assert page.locator(".commitments tbody tr").count() > 10
+    # One table per served comuna, each under its name.
+    assert page.locator("h2[id^='comuna-']").all_text_contents() == ["Peñalolén", "Puente Alto"]
+    assert page.locator("table.commitments").count() == 2
     page.screenshot(path=OUTPUT / "2-compromisos.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=OUTPUT / "2-compromisos-telefono.png", full_page=True)
 
 
 def test_embedded_map_renders_inside_another_sites_iframe(page):

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.alerts.models import Alert, DepartmentHead, EscalationRule, Recipient, StaffAlertPreference
@@ -13,25 +14,34 @@ class EscalationRuleForm(forms.ModelForm):
 
     class Meta:
         model = EscalationRule
-        fields = ["department", "level", "threshold_business_days", "recipients"]
+        fields = ["commune", "department", "level", "threshold_business_days", "recipients"]
 
 
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(admin.ModelAdmin):
-    """Each department's escalation levels, edited by an administrator (docs/escalation.md)."""
+class EscalationRuleAdmin(TenantAdmin, admin.ModelAdmin):
+    """Each comuna's escalation levels per department, edited by that comuna's administrator (docs/escalation.md)."""
 
     form = EscalationRuleForm
-    list_display = ("department", "level", "threshold_business_days", "recipients")
-    list_filter = ("department",)
+    list_display = ("commune", "department", "level", "threshold_business_days", "recipients")
+    list_filter = (("commune", RelatedOnlyFieldListFilter), ("department", RelatedOnlyFieldListFilter))
+
+    def get_queryset(self, request):
+        # The list names each rule's comuna; its boundary (tens of kilobytes) is not needed for that.
+        return super().get_queryset(request).select_related("commune", "department").defer("commune__geometry")
 
 
 @admin.register(DepartmentHead)
 class DepartmentHeadAdmin(TenantAdmin, admin.ModelAdmin):
-    """A comuna's administrator sees, names and removes only heads among the accounts it manages."""
+    """A comuna's administrator sees, names and removes only heads of her comunas, among the accounts it manages."""
 
     account_path = "user"
-    list_display = ("department", "user")
+    list_display = ("commune", "department", "user")
+    list_filter = (("commune", RelatedOnlyFieldListFilter), ("department", RelatedOnlyFieldListFilter))
     autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        heads = super().get_queryset(request).for_staff(request.user)
+        return heads.select_related("commune", "department", "user").defer("commune__geometry")
 
 
 @admin.register(StaffAlertPreference)

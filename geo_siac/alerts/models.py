@@ -4,10 +4,12 @@ want to hear of it."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.models import Department
+from geo_siac.zones.models import Commune, CommuneMembership
 from geo_siac.zones.tenancy import TenantQuerySet
 
 # The groups a migration creates for the two municipal roles escalation can reach (docs/crews.md).
@@ -33,11 +35,20 @@ class AlertKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalamiento")
 
 
-class DepartmentHead(models.Model):
-    """Who heads a department: escalation reaches them, and the deadline board lets them reassign and extend."""
+class DepartmentHeadQuerySet(TenantQuerySet):
+    pass
 
-    department = models.OneToOneField(
-        Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE, related_name="head"
+
+class DepartmentHead(models.Model):
+    """Who heads a department in one comuna: escalation of that comuna's requests reaches them, and the deadline
+    board lets them reassign and extend those requests. Each comuna names its own (a Peñalolén head never hears of
+    a Puente Alto request)."""
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("comuna"), on_delete=models.CASCADE, related_name="department_heads"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE, related_name="heads"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,18 +57,36 @@ class DepartmentHead(models.Model):
         related_name="headed_departments",
     )
 
+    objects = DepartmentHeadQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("jefatura de dirección")
         verbose_name_plural = _("jefaturas de dirección")
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "department"], name="department_head_one_per_commune")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.department}: {self.user}"
+        return f"{self.department} ({self.commune.name}): {self.user}"
+
+    def clean(self):
+        if self.user_id is None or self.commune_id is None or self.user.is_superuser:
+            return
+        if not CommuneMembership.objects.filter(user_id=self.user_id, commune_id=self.commune_id).exists():
+            raise ValidationError({"user": _("La jefatura debe ser una cuenta que atienda esa comuna.")})
+
+
+class EscalationRuleQuerySet(TenantQuerySet):
+    pass
 
 
 class EscalationRule(models.Model):
-    """Level `level` of a department's escalation: reached `threshold_business_days` business days after the
-    request's due day (negative: before it; 0: on the due day itself), it tells `recipients`."""
+    """Level `level` of a department's escalation in one comuna: reached `threshold_business_days` business days
+    after the request's due day (negative: before it; 0: on the due day itself), it tells `recipients`."""
 
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("comuna"), on_delete=models.CASCADE, related_name="escalation_rules"
+    )
     department = models.ForeignKey(
         Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE, related_name="escalation_rules"
     )
@@ -71,12 +100,14 @@ class EscalationRule(models.Model):
     )
     recipients = ArrayField(models.CharField(max_length=32, choices=Recipient.choices), verbose_name=_("avisar a"))
 
+    objects = EscalationRuleQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("regla de escalamiento")
         verbose_name_plural = _("reglas de escalamiento")
-        ordering = ["department", "level"]
+        ordering = ["commune", "department", "level"]
         constraints = [
-            models.UniqueConstraint(fields=["department", "level"], name="escalation_rule_unique_level"),
+            models.UniqueConstraint(fields=["commune", "department", "level"], name="escalation_rule_unique_level"),
             models.CheckConstraint(condition=models.Q(level__gte=1), name="escalation_rule_level_from_1"),
             models.CheckConstraint(
                 condition=models.Q(threshold_business_days__range=(-60, 250)), name="escalation_rule_threshold_range"
@@ -85,7 +116,7 @@ class EscalationRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.department} {self.level}"
+        return f"{self.department} ({self.commune.name}) {self.level}"
 
 
 class AlertQuerySet(TenantQuerySet):

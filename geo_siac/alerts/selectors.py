@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
 from geo_siac.alerts.models import (
@@ -44,9 +44,9 @@ class Directory:
     crew_members: dict[int, list[int]] = field(default_factory=dict)
     crew_supervisors: dict[int, list[int]] = field(default_factory=dict)
     supervisors: list[int] = field(default_factory=list)
-    heads: dict[int, list[int]] = field(default_factory=dict)
+    heads: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # (comuna, department) -> heads
     groups: dict[str, list[int]] = field(default_factory=dict)
-    rules: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    rules: dict[tuple[int, int, int], list[str]] = field(default_factory=dict)  # (comuna, department, level)
     communes: dict[int, set[int]] = field(default_factory=dict)  # each person's comunas (zones.tenancy)
     superusers: set[int] = field(default_factory=set)
 
@@ -58,16 +58,18 @@ class Directory:
         """A crew's own alerts go to its members; a request in triage (no crew) is the supervisors'."""
         return self.crew_members.get(crew_id, []) if crew_id else self.supervisors
 
-    def escalation(self, *, department_id: int, level: int, crew_id: int | None) -> list[int]:
+    def escalation(self, *, commune_id: int, department_id: int, level: int, crew_id: int | None) -> list[int]:
+        """Who level `level` of the comuna's escalation for the department reaches: the comuna's own rule and its
+        own head of the department, never another comuna's."""
         users: list[int] = []
-        for recipient in self.rules.get((department_id, level), []):
+        for recipient in self.rules.get((commune_id, department_id, level), []):
             if recipient == Recipient.CREW:
                 users += self.crew_or_triage(crew_id)
             elif recipient == Recipient.CREW_SUPERVISOR:
                 # The crew's members who supervise; a crew without one, or triage, reaches every supervisor.
                 users += self.crew_supervisors.get(crew_id) or self.supervisors
             elif recipient == Recipient.DEPARTMENT_HEAD:
-                users += self.heads.get(department_id, [])
+                users += self.heads.get((commune_id, department_id), [])
             elif recipient == Recipient.OIRS_COORDINATOR:
                 users += self.groups.get(OIRS_COORDINATION, [])
             else:
@@ -99,12 +101,12 @@ def alert_directory() -> Directory:
         directory.crew_members.setdefault(crew_id, []).append(user_id)
         if user_id in supervisors:
             directory.crew_supervisors.setdefault(crew_id, []).append(user_id)
-    for department_id, user_id in DepartmentHead.objects.filter(user__is_active=True).values_list(
-        "department_id", "user_id"
+    for commune_id, department_id, user_id in DepartmentHead.objects.filter(user__is_active=True).values_list(
+        "commune_id", "department_id", "user_id"
     ):
-        directory.heads.setdefault(department_id, []).append(user_id)
+        directory.heads.setdefault((commune_id, department_id), []).append(user_id)
     for rule in EscalationRule.objects.all():
-        directory.rules[(rule.department_id, rule.level)] = list(rule.recipients)
+        directory.rules[(rule.commune_id, rule.department_id, rule.level)] = list(rule.recipients)
     return directory
 
 
@@ -231,22 +233,28 @@ def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime
     return sorted(rows.values(), key=lambda row: (-row.overdue, -row.due_today, str(row.group)))
 
 
-def headed_departments(user) -> QuerySet:
-    return DepartmentHead.objects.filter(user=user).values("department_id")
+def heads_of(user, *, commune, department) -> QuerySet[DepartmentHead]:
+    """The person's headships of `department` in `commune` (each an expression or a value): a head acts on a
+    department's requests only in the comuna she heads it in."""
+    return DepartmentHead.objects.filter(user=user, commune=commune, department=department)
 
 
 def may_act_on(user, report: Report) -> bool:
-    """Reassign and extend from the board: supervisors, and the head of the report's responsible department (of
-    the report's comuna, zones.tenancy: the caller found the report among `Report.objects.for_staff(user)`)."""
+    """Reassign and extend from the board: supervisors, and the head of the report's responsible department in the
+    report's comuna (zones.tenancy: the caller found the report among `Report.objects.for_staff(user)`)."""
     return (
-        is_supervisor(user) or headed_departments(user).filter(department_id=responsible_department_id(report)).exists()
+        is_supervisor(user)
+        or heads_of(user, commune=report.commune_id, department=responsible_department_id(report)).exists()
     )
 
 
 def reroute_crews(user) -> QuerySet[Crew]:
-    """The crews a person may reroute to from the board: any for a supervisor, their own departments' for a head."""
+    """The crews a person may reroute to from the board: any for a supervisor, for a head those of the departments
+    she heads, in the comuna she heads each in."""
     crews = Crew.objects.for_staff(user).order_by("name")
-    return crews if is_supervisor(user) else crews.filter(department_id__in=headed_departments(user))
+    if is_supervisor(user):
+        return crews
+    return crews.filter(Exists(heads_of(user, commune=OuterRef("commune"), department=OuterRef("department"))))
 
 
 def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
@@ -255,7 +263,9 @@ def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
     tomorrow = local_midnight(local_day(as_of) + timedelta(days=1))
     reports = Report.objects.for_staff(user).filter(status__in=OPEN, expected_at__lt=tomorrow)
     if not is_supervisor(user):
-        reports = reports.alias(responsible=RESPONSIBLE_DEPARTMENT).filter(responsible__in=headed_departments(user))
+        reports = reports.alias(responsible=RESPONSIBLE_DEPARTMENT).filter(
+            Exists(heads_of(user, commune=OuterRef("commune"), department=OuterRef("responsible")))
+        )
     return reports.select_related("crew", "category", "department").order_by("expected_at", "pk")
 
 

@@ -47,7 +47,12 @@ class RunSummary:
 
 
 def _candidates_sql(
-    rules: list[tuple[int, int, datetime]], *, due_soon: datetime, now: datetime, triage: datetime, assigned: datetime
+    rules: list[tuple[int, int, int, datetime]],
+    *,
+    due_soon: datetime,
+    now: datetime,
+    triage: datetime,
+    assigned: datetime,
 ) -> tuple[str, list]:
     """Every (report, kind, level) due at the run's instant and not fired yet, numbered in report order, over open
     reports only: an answered or closed request leaves the candidates, an extended one is judged by its new
@@ -55,11 +60,11 @@ def _candidates_sql(
     open_reports = f"FROM {_REPORTS} r WHERE r.status IN ({_OPEN})"
     parts, params = [], []
     if rules:
-        values = ", ".join("(%s, %s, %s::timestamptz)" for _rule in rules)
+        values = ", ".join("(%s, %s, %s, %s::timestamptz)" for _rule in rules)
         parts.append(
             f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
-            f"JOIN (VALUES {values}) AS rule(department_id, level, cutoff) "
-            f"ON rule.department_id = {responsible_department_sql('r')} "
+            f"JOIN (VALUES {values}) AS rule(commune_id, department_id, level, cutoff) "
+            f"ON rule.commune_id = r.commune_id AND rule.department_id = {responsible_department_sql('r')} "
             f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff"
         )
         params += [value for rule in rules for value in rule]
@@ -96,7 +101,8 @@ def alerts_run(
     thresholds = {rule.threshold_business_days for rule in EscalationRule.objects.all()}
     cutoffs = {threshold: deadline_cutoff(now, threshold) for threshold in thresholds}
     rules = [
-        (rule.department_id, rule.level, cutoffs[rule.threshold_business_days]) for rule in EscalationRule.objects.all()
+        (rule.commune_id, rule.department_id, rule.level, cutoffs[rule.threshold_business_days])
+        for rule in EscalationRule.objects.all()
     ]
     sql, params = _candidates_sql(
         rules,
@@ -145,7 +151,9 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
         summary.fired[kind] += 1
         users = [
             user_id
-            for user_id in _recipients(directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id)
+            for user_id in _recipients(
+                directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id, commune_id=commune_id
+            )
             if directory.works_for(user_id, commune_id)
         ]
         if not users:
@@ -168,10 +176,10 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
 
 
 def _recipients(
-    directory: Directory, *, kind: str, level: int, crew_id: int | None, department_id: int | None
+    directory: Directory, *, kind: str, level: int, crew_id: int | None, department_id: int | None, commune_id: int
 ) -> list[int]:
     if kind == AlertKind.ESCALATION:
-        return directory.escalation(department_id=department_id, level=level, crew_id=crew_id)
+        return directory.escalation(commune_id=commune_id, department_id=department_id, level=level, crew_id=crew_id)
     if kind == AlertKind.TRIAGE_WAIT:
         return directory.supervisors
     return directory.crew_or_triage(crew_id)

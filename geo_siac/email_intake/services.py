@@ -24,6 +24,7 @@ from geo_siac.reports.services.photos import photo_process, report_photo_store
 from geo_siac.reports.states import Channel
 from geo_siac.reports.validation import NAME_MAX_LENGTH, email_error
 from geo_siac.web.ratelimit import count_attempt
+from geo_siac.zones.selectors import NOT_OFFERED
 
 # report_create's fields that no message can fix: a fault of the installation, which the MTA should retry later.
 INSTALLATION_FIELDS = frozenset({"category", "commune", "kind", "channel"})
@@ -168,12 +169,17 @@ def create(parsed: ParsedEmail, text: str, photos: list, recipients: list[str]) 
             reporter_email=parsed.sender_email,
         )
     except ValidationError as exc:
-        if exc.message_dict.keys() & INSTALLATION_FIELDS:
+        # A topic the comuna does not take is refused for good, naming it: retrying would not change the answer.
+        if exc.message_dict.keys() & INSTALLATION_FIELDS and not not_offered_only(exc):
             raise NotReady(exc.message_dict) from exc
         raise
     for _attachment, processed in photos:
         report_photo_store(report=report, processed=processed)
     return report
+
+
+def not_offered_only(exc: ValidationError) -> bool:
+    return exc.error_dict.keys() == {"category"} and all(e.code == NOT_OFFERED for e in exc.error_dict["category"])
 
 
 def attach(report: Report, parsed: ParsedEmail, text: str, photos: list) -> Report:

@@ -25,6 +25,7 @@ from geo_siac.reports.selectors import (
 )
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.zones.models import Commune
+from geo_siac.zones.selectors import offered_categories
 
 API_KEY_BY_HASH = KeyLookup(lambda key_hash: ApiKey.objects.usable().filter(key_hash=key_hash))
 JURISDICTION_BY_ID = KeyLookup(
@@ -220,8 +221,11 @@ def service_request_by_token(token: str) -> Report | None:
     return public_reports().filter(tracking_code=normalize_tracking_code(token)).first()
 
 
-def services() -> QuerySet[Category]:
-    return public_categories()
+def services(jurisdiction: Commune | None = None) -> list[Category] | QuerySet[Category]:
+    """GET services: the public categories, or with a jurisdiction_id only those its comuna offers
+    (zones.selectors.offered_categories)."""
+    categories = public_categories()
+    return categories if jurisdiction is None else [c for c, _terms in offered_categories(jurisdiction, categories)]
 
 
 def service(service_code: str) -> Category | None:

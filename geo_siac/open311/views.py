@@ -87,8 +87,8 @@ class ServiceListView(Open311View):
 
     @schema.service_list
     def get(self, request, format=None):
-        self.jurisdiction()
-        return Response([presenters.service(category) for category in selectors.services()])
+        jurisdiction = self.jurisdiction()
+        return Response([presenters.service(category) for category in selectors.services(jurisdiction)])
 
 
 class ServiceDefinitionView(Open311View):

@@ -14,6 +14,7 @@ from fpdf import FPDF
 from geo_siac.catalogue.kinds import OUTCOME_REFERENCE, DenialGround, LegalOutcome, RequestKind, rule
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report, Signatory
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.zones.selectors import municipality_name
 
 # matplotlib (a dependency already) ships DejaVu Sans: every character of Spanish and English text, embedded.
@@ -54,7 +55,7 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
         content = {
             "municipality": municipality_name(report.commune),
             "seal": seal(report.commune.region),
-            "department": report.category.department_name,
+            "department": responsible_department_name(report),
             "place_date": f"{commune}, {shown_date(now)}",
             "title": _("Respuesta a su solicitud de acceso a información pública")
             if report.kind == RequestKind.INFORMATION

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.states import CLOSED, Status
 
 SURVEY_SALT = "geo_siac.reports.survey"
@@ -59,7 +60,7 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
         ) % {
             "category": report.category.name,
             "code": report.tracking_code,
-            "department": report.category.department_name,
+            "department": responsible_department_name(report),
             "link": absolute(reverse("reports:tracking", args=[report.tracking_code])),
         }
     return subject, body

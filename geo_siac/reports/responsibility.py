@@ -1,12 +1,14 @@
-"""Which department must answer a request: the one routing made responsible (`Report.department`), else the one its
-category names (history imported before routing, or a report whose crew had no department). The one rule behind
-routing, the alerts and escalation, the deadline board and the indicators' "department" dimension."""
+"""Which department must answer a request: the one routing made responsible (`Report.department`: its crew's, else
+the one its comuna names for its category, zones.selectors.category_terms), else the one its category names (history
+imported before routing, which routing never saw). The one rule behind routing, the alerts and escalation, the
+deadline board and the indicators' "department" dimension."""
 
 from django.db.models import CharField, F
 from django.db.models.functions import Coalesce
 
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.db import KeyLookup
+from geo_siac.zones.selectors import CategoryTerms
 
 RESPONSIBLE_DEPARTMENT = Coalesce(F("department_id"), F("category__department_id"))
 DEPARTMENT_NAME = Coalesce(F("department__name"), F("category__department__name"), output_field=CharField())
@@ -15,17 +17,27 @@ DEPARTMENT_NAME = Coalesce(F("department__name"), F("category__department__name"
 DEPARTMENT_BY_ID = KeyLookup(lambda pk: Department.objects.filter(pk=pk), marker=-1)
 
 
-def responsible_department(department: Department | None, category: Category) -> Department | None:
-    """The department a request with this department (its crew's, or none) and category answers to."""
-    if department is not None or category.department_id is None:
-        return department
-    if not Category.department.is_cached(category):
+def responsible_department(crew_department: Department | None, terms: CategoryTerms) -> Department | None:
+    """The department a request answers to: its crew's, else the one its comuna names for its category
+    (zones.selectors.category_terms)."""
+    if crew_department is not None:
+        return crew_department
+    category = terms.category
+    overridden = terms.row is not None and terms.row.department_id is not None
+    if not overridden and category.department_id is not None and not Category.department.is_cached(category):
         category.department = DEPARTMENT_BY_ID(category.department_id)
-    return category.department
+    return terms.department
 
 
 def responsible_department_id(report) -> int | None:
     return report.department_id if report.department_id is not None else report.category.department_id
+
+
+def responsible_department_name(report) -> str:
+    """The name the citizen reads (the confirmation, the answer letter); empty when no department answers."""
+    if report.department_id is not None:
+        return report.department.name
+    return report.category.department_name
 
 
 def responsible_department_sql(report: str) -> str:

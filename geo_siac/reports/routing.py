@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.models import Department
 from geo_siac.reports.responsibility import responsible_department
 from geo_siac.zones.models import Commune, Crew, Zone
-from geo_siac.zones.selectors import Placement, placement
+from geo_siac.zones.selectors import CategoryTerms, Placement, category_terms, placement
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,14 @@ class RoutingDecision:
 
 def route(point: Point, commune: Commune, category) -> RoutingDecision:
     """Zone containing the point + category -> crew; no zone or no crew -> triage (crew None), with the reason."""
-    return decide(placement(point, category, commune=commune), category)
+    return decide(placement(point, category, commune=commune), category, category_terms(commune, category))
 
 
-def decide_without_place(commune: Commune, category) -> RoutingDecision:
-    """A request without a place (a reclamo, a consulta...) goes to its topic's department, or to the OIRS triage
-    queue when the topic names none; crews work places, so none is chosen."""
-    department = responsible_department(None, category)
+def decide_without_place(commune: Commune, category, terms: CategoryTerms) -> RoutingDecision:
+    """A request without a place (a reclamo, a consulta...) goes to the department the comuna names for its topic
+    (`terms`, zones.selectors.category_terms), or to the OIRS triage queue when there is none; crews work places,
+    so none is chosen."""
+    department = responsible_department(None, terms)
     if department is None:
         return RoutingDecision(
             None,
@@ -45,10 +46,11 @@ def decide_without_place(commune: Commune, category) -> RoutingDecision:
     )
 
 
-def decide(placed: Placement, category) -> RoutingDecision:
-    """The routing decision for a placed report (see zones.selectors.placement)."""
+def decide(placed: Placement, category, terms: CategoryTerms) -> RoutingDecision:
+    """The routing decision for a placed report (see zones.selectors.placement); `terms` are the category's in its
+    comuna (zones.selectors.category_terms), whose department a crew's own department overrides."""
     commune, zone, crew = placed.commune, placed.zone, placed.crew
-    department = responsible_department(crew.department if crew is not None else None, category)
+    department = responsible_department(crew.department if crew is not None else None, terms)
     if zone is None:
         return RoutingDecision(
             None, None, department, _("Sin zona en %(commune)s: a la cola de triage.") % {"commune": commune.name}

@@ -36,7 +36,7 @@ from geo_siac.reports.services import report_create, report_follow, survey_submi
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.zones.middleware import commune_path
-from geo_siac.zones.selectors import active_communes_geojson, communes_to_choose
+from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
 
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
@@ -174,7 +174,7 @@ def submitted(request, code: str):
             "report": report,
             "kind_label": RequestKind(report.kind).label,
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
-            "response_days": response_days(report.kind, report.category.response_days),
+            "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
         },
     )
 

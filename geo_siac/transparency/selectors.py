@@ -19,6 +19,8 @@ from django.utils.translation import gettext
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import NEEDS_GROUND, DenialGround, LegalOutcome, RequestKind
+from geo_siac.catalogue.kinds import response_days as kind_response_days
+from geo_siac.catalogue.models import Category
 from geo_siac.db import unique_row
 from geo_siac.rates import per_1000
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
@@ -30,6 +32,7 @@ from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import CommitmentCharter, IndicatorSnapshot
 from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
 from geo_siac.zones.models import Commune, PopulationCell, Zone
+from geo_siac.zones.selectors import offered_categories
 
 logger = logging.getLogger(__name__)
 
@@ -684,3 +687,31 @@ def commitment_charter(commune) -> CommitmentCharter | None:
 def communes_with_charter():
     """The served comunas that published a charter, for the shared host's page to link each."""
     return Commune.objects.active().filter(commitment_charter__isnull=False).defer("geometry").order_by("name")
+
+
+@dataclass(frozen=True)
+class Commitment:
+    category: object  # catalogue.Category
+    department_name: str
+    response_days: int  # the deadline the comuna's requests get: its days, capped by the kind's legal term
+
+
+def commune_commitments(communes: Iterable[Commune] | None = None) -> list[tuple[Commune, list[Commitment]]]:
+    """The Carta de Compromisos' table of each comuna (by default every served one, by name): the public categories
+    it takes, who answers them there and in how many business days (zones.selectors.terms_of, the rule report_create
+    gives deadlines by)."""
+    if communes is None:
+        communes = Commune.objects.active().defer("geometry").order_by("name")
+    public = list(Category.objects.public().select_related("group", "department").order_by("group__order", "name_es"))
+    table = []
+    for commune in communes:
+        rows = [
+            Commitment(
+                category,
+                terms.department.name if terms.department else "",
+                kind_response_days(category.kind, terms.response_days),
+            )
+            for category, terms in offered_categories(commune, public)
+        ]
+        table.append((commune, rows))
+    return table

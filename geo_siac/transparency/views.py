@@ -25,6 +25,7 @@ from geo_siac.transparency.selectors import (
     OPEN_DATA_FILES,
     cells_geojson,
     commitment_charter,
+    commune_commitments,
     communes_with_charter,
     information_figures,
     information_lines,
@@ -186,15 +187,22 @@ def cells(request, period):
 def commitments(request):
     month = published_indicators("last_month", ["category"])
     year = published_indicators("last_twelve_months", ["category"])
-    rows = [
-        {
-            "category": category,
-            "month": month.results["category"].get(category.service_code),
-            "year": year.results["category"].get(category.service_code),
-        }
-        for category in Category.objects.public().select_related("group", "department")
-    ]
     commune = request.identity.commune
+    tables = [
+        {
+            "commune": table_commune,
+            "rows": [
+                {
+                    "commitment": commitment,
+                    "month": month.results["category"].get(commitment.category.service_code),
+                    "year": year.results["category"].get(commitment.category.service_code),
+                }
+                for commitment in rows
+            ],
+        }
+        # The chosen comuna's table; on the shared host with none chosen, every served comuna's.
+        for table_commune, rows in commune_commitments([commune] if commune else None)
+    ]
     return render(
         request,
         "transparency/commitments.html",
@@ -204,7 +212,7 @@ def commitments(request):
             "charters": []
             if commune
             else [(c.name, commune_path(c, "transparency:commitments")) for c in communes_with_charter()],
-            "rows": rows,
+            "tables": tables,
             "last_month": month.start,
             "year_start": year.start,
             "year_end": year.end,

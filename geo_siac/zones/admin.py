@@ -11,6 +11,7 @@ from geo_siac.geo_admin import GeoAdmin
 from geo_siac.zones.branding import processed_logo
 from geo_siac.zones.models import (
     Commune,
+    CommuneCategory,
     CommuneIdentity,
     CommuneMembership,
     Crew,
@@ -95,6 +96,22 @@ class CommuneAdmin(TenantAdmin, GeoAdmin):
     list_filter = ("is_active", "region")
     search_fields = ("cut", "name")
     readonly_fields = ("updated_at", "source")
+
+
+@admin.register(CommuneCategory)
+class CommuneCategoryAdmin(TenantAdmin, admin.ModelAdmin):
+    """A comuna's administrator chooses, for her comunas only, which categories they take, in how many business
+    days and which department answers; a category without a row is offered as the catalogue says."""
+
+    list_display = ("commune", "category", "enabled", "response_days", "department")
+    list_filter = (("commune", RelatedOnlyFieldListFilter), "enabled")
+    list_select_related = ("commune", "category", "department")
+    search_fields = ("category__name_es", "category__service_code")
+    autocomplete_fields = ("department",)
+
+    def get_queryset(self, request):
+        # The list names each row's comuna; its boundary (tens of kilobytes) is not needed for that.
+        return super().get_queryset(request).defer("commune__geometry")
 
 
 @admin.register(ServicePoint)

@@ -3,6 +3,7 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.zones import branding
@@ -164,6 +165,74 @@ class CommuneMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.commune.name}"
+
+
+class CommuneCategoryQuerySet(TenantQuerySet):
+    pass
+
+
+class CommuneCategory(models.Model):
+    """How one comuna offers one category: whether it takes it, in how many business days it promises an answer,
+    and which department answers it there. A comuna without a row for a category offers it as the catalogue says
+    (enabled, the category's days and department), so a new category or a newly served comuna needs no rows.
+    The one rule that reads it is zones.selectors.category_terms (docs/staff-accounts.md, "Servicios por comuna")."""
+
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("comuna"), on_delete=models.CASCADE, related_name="category_terms"
+    )
+    category = models.ForeignKey(Category, verbose_name=_("categoría"), on_delete=models.CASCADE, related_name="+")
+    enabled = models.BooleanField(_("se atiende en la comuna"), default=True)
+    response_days = models.PositiveSmallIntegerField(
+        _("plazo de respuesta (días hábiles)"),
+        null=True,
+        blank=True,
+        help_text=_("Vacío: el plazo de la categoría."),
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("unidad responsable"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Vacío: la unidad responsable de la categoría."),
+    )
+
+    objects = CommuneCategoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("servicio de la comuna")
+        verbose_name_plural = _("servicios de la comuna")
+        ordering = ["commune", "category__group__order", "category__name_es"]
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "category"], name="commune_category_unique"),
+            models.CheckConstraint(condition=models.Q(response_days__gte=1), name="commune_category_days_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune.name} · {self.category}"
+
+    def clean(self):
+        if self.response_days is None or self.category_id is None:
+            return
+        kind = self.category.kind
+        legal = rule(kind).legal_days
+        if kind == RequestKind.INFORMATION:
+            raise ValidationError(
+                {
+                    "response_days": _(
+                        "El plazo de la Ley 20.285 es de %(days)s días hábiles y la comuna no lo cambia."
+                    )
+                    % {"days": legal}
+                }
+            )
+        if legal is not None and self.response_days > legal:
+            raise ValidationError(
+                {
+                    "response_days": _("La ley fija un máximo de %(days)s días hábiles (%(law)s).")
+                    % {"days": legal, "law": rule(kind).legal_reference}
+                }
+            )
 
 
 class CrewQuerySet(TenantQuerySet):

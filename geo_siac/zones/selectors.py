@@ -6,15 +6,16 @@ from datetime import date
 from django.conf import settings
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.models import Department
+from geo_siac.catalogue.models import Category, Department
 from geo_siac.db import KeyLookup, RowLookup, unique_row
-from geo_siac.zones.models import ClosedDay, Commune, CommuneIdentity, Crew, ServicePoint, Zone
+from geo_siac.zones.models import ClosedDay, Commune, CommuneCategory, CommuneIdentity, Crew, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
 
@@ -61,6 +62,75 @@ def commune_nearest(point: Point) -> NearestCommune | None:
     if commune is None:
         return None
     return NearestCommune(commune=commune, distance_m=commune.distance_m)
+
+
+@dataclass(frozen=True)
+class CategoryTerms:
+    """How a comuna offers a category (`row`: its CommuneCategory, None without one): the answer every caller reads
+    (report_create and its validation, routing, the deadline, reclassification, Open311's services, the commitments
+    page). The one rule: the comuna's row overrides what it fills in; no row, or an empty field, is the catalogue's.
+    The department loads only when asked: a report its crew answers never needs the category's."""
+
+    category: Category
+    row: CommuneCategory | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.row is None or self.row.enabled
+
+    @property
+    def response_days(self) -> int:
+        """The topic's days in this comuna, before the kind's legal cap (catalogue.kinds.response_days)."""
+        if self.row is None or self.row.response_days is None:
+            return self.category.response_days
+        return self.row.response_days
+
+    @property
+    def department(self) -> Department | None:
+        if self.row is None or self.row.department_id is None:
+            return self.category.department
+        return self.row.department
+
+
+def terms_of(category: Category, row: CommuneCategory | None) -> CategoryTerms:
+    return CategoryTerms(category, row)
+
+
+def category_terms(commune: Commune, category: Category) -> CategoryTerms:
+    """How `commune` offers `category` (terms_of)."""
+    row = unique_row(CommuneCategory.objects.filter(commune=commune, category=category).select_related("department"))
+    return terms_of(category, row)
+
+
+def offered_categories(commune: Commune, categories) -> list[tuple[Category, CategoryTerms]]:
+    """Those of `categories` (an iterable, in its order) that `commune` offers, each with its terms there."""
+    rows = {
+        row.category_id: row
+        for row in CommuneCategory.objects.filter(commune=commune).select_related("department").order_by()
+    }
+    offered = [(category, terms_of(category, rows.get(category.pk))) for category in categories]
+    return [(category, terms) for category, terms in offered if terms.enabled]
+
+
+def commune_response_days() -> dict[tuple[int, int], int]:
+    """(comuna pk, category pk) -> the days a comuna set (terms_of's override; a pair not here has the category's),
+    for the bulk importer, which gives deadlines a chunk at a time."""
+    rows = CommuneCategory.objects.filter(response_days__isnull=False).order_by()
+    return {
+        (commune, category): days
+        for commune, category, days in rows.values_list("commune", "category", "response_days")
+    }
+
+
+# The code of that refusal, so a channel can tell it from an installation's fault (email intake answers it for good).
+NOT_OFFERED = "not_offered"
+
+
+def not_offered(category: Category, commune: Commune) -> ValidationError:
+    """The refusal of a category in a comuna that does not enable it, under `category`: named for the citizen, the
+    operator, the Open311 client and the email's sender alike."""
+    message = _("«%(category)s» no se atiende en %(commune)s.") % {"category": category.name, "commune": commune.name}
+    return ValidationError({"category": ValidationError(message, code=NOT_OFFERED)})
 
 
 def active_communes_with_geometry() -> list[Commune]:

@@ -51,7 +51,7 @@ def test_the_board_counts_each_crews_overdue_and_open_by_age(crews, make_report)
 def test_a_department_head_reassigns_and_extends_from_the_board(client, crews, make_report, django_user_model):
     history(make_report)
     head = staff_account("jefa")
-    DepartmentHead.objects.create(department=crews["A"].department, user=head)
+    DepartmentHead.objects.create(commune=crews["A"].commune, department=crews["A"].department, user=head)
     overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
     client.force_login(head)
     assert overdue.tracking_code in client.get("/cuadrilla/plazos/").content.decode()
@@ -65,7 +65,9 @@ def test_a_department_head_reassigns_and_extends_from_the_board(client, crews, m
 def test_the_head_of_another_department_may_not_act_on_a_request(client, crews, make_report, django_user_model):
     history(make_report)
     other = staff_account("otro")
-    DepartmentHead.objects.create(department=Department.objects.create(name="Dirección de Tránsito"), user=other)
+    DepartmentHead.objects.create(
+        commune=crews["A"].commune, department=Department.objects.create(name="Dirección de Tránsito"), user=other
+    )
     overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
     client.force_login(other)
     assert overdue.tracking_code not in client.get("/cuadrilla/plazos/").content.decode()
@@ -106,7 +108,7 @@ def test_a_head_reroutes_only_to_crews_of_their_department(client, crews, make_r
     history(make_report)
     elsewhere = other_department_crew()
     head = staff_account("jefa")
-    DepartmentHead.objects.create(department=crews["A"].department, user=head)
+    DepartmentHead.objects.create(commune=crews["A"].commune, department=crews["A"].department, user=head)
     overdue = Report.objects.filter(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).get()
     client.force_login(head)
     page = client.get("/cuadrilla/plazos/").content.decode()
@@ -137,7 +139,7 @@ def test_a_request_without_department_belongs_to_its_categorys_on_the_board(
     imported = make_report(point=WEST_POINT)
     Report.objects.filter(pk=imported.pk).update(department=None, expected_at=timezone.now() - timedelta(days=3))
     head = staff_account("jefa")
-    DepartmentHead.objects.create(department=department, user=head)
+    DepartmentHead.objects.create(commune=crews["A"].commune, department=department, user=head)
     (row,) = board_figures("department", as_of=timezone.now())
     assert (row.group, row.overdue) == (department.name, 1)
     client.force_login(head)

@@ -41,19 +41,28 @@ def escalation_setup(crews, django_user_model):
     for name in ("ana", "sofia"):
         django_user_model.objects.filter(username=name).update(email=f"{name}@muni.example")
     head = staff_account("jefa", email="jefa@muni.example")
-    DepartmentHead.objects.create(department=department, user=head)
+    DepartmentHead.objects.create(commune=crews["A"].commune, department=department, user=head)
     for username, group in (("olga", OIRS_COORDINATION), ("adam", MUNICIPAL_ADMINISTRATION)):
         staff_account(username, email=f"{username}@muni.example").groups.add(Group.objects.get_or_create(name=group)[0])
     crew_supervisor = staff_account("carla", email="carla@muni.example")
     crew_supervisor.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
     crews["A"].members.add(crew_supervisor)
     EscalationRule.objects.create(
-        department=department, level=1, threshold_business_days=-2, recipients=[Recipient.CREW_SUPERVISOR]
+        commune=crews["A"].commune,
+        department=department,
+        level=1,
+        threshold_business_days=-2,
+        recipients=[Recipient.CREW_SUPERVISOR],
     )
     EscalationRule.objects.create(
-        department=department, level=2, threshold_business_days=1, recipients=[Recipient.DEPARTMENT_HEAD]
+        commune=crews["A"].commune,
+        department=department,
+        level=2,
+        threshold_business_days=1,
+        recipients=[Recipient.DEPARTMENT_HEAD],
     )
     EscalationRule.objects.create(
+        commune=crews["A"].commune,
         department=department,
         level=3,
         threshold_business_days=5,

@@ -21,12 +21,14 @@ from geo_siac.reports.validation import (
     text_columns_errors,
     unknown_category_message,
 )
-from geo_siac.zones.selectors import closed_days
+from geo_siac.zones.selectors import closed_days, commune_response_days
 
 
 class ChunkPreparer:
     """What a chunk's rows are checked against and completed with, read once per import: the comunas, the active
-    categories, the installation's closed days and, with `place_in`, where the source's points are moved."""
+    categories and the response days each comuna set for them, the installation's closed days and, with `place_in`,
+    where the source's points are moved. History is not refused for a category its comuna no longer takes: the comuna
+    may have taken it when the request was filed."""
 
     def __init__(self, *, mapping: Mapping, place_in: str | None):
         self.mapping = mapping
@@ -41,6 +43,7 @@ class ChunkPreparer:
             "service_code", "pk", "response_days"
         )
         self.categories = {code: (pk, days) for code, pk, days in categories}
+        self.commune_days = commune_response_days()
         self.closed_days = closed_days()
 
     def prepare(self, chunk: pd.DataFrame, columns: dict[str, str], summary: ImportSummary):
@@ -164,6 +167,9 @@ class ChunkPreparer:
         good["commune_id"] = np.array(self.communes.ids, dtype=np.int64)[idx]
         good["tracking_code"] = tracking_codes(np.array(self.communes.prefixes, dtype=object)[idx].tolist())
         good["updated_at"] = good["updated_at"].combine_first(good["closed_at"]).combine_first(good["created_at"])
+        if self.commune_days:
+            pairs = zip(good["commune_id"], good["category_id"], good["days"], strict=True)
+            good["days"] = [self.commune_days.get((commune, category), days) for commune, category, days in pairs]
         good["expected_at"] = deadlines(good["created_at"], good.pop("days"), closed_days=self.closed_days)
         return good
 

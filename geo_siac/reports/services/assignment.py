@@ -15,13 +15,13 @@ from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day, request_deadline
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent
-from geo_siac.reports.routing import decide_without_place, route
+from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
-from geo_siac.zones.selectors import closed_days
+from geo_siac.zones.selectors import category_terms, closed_days, not_offered, placement
 
 
 def required_reason(reason: str) -> str:
@@ -304,13 +304,16 @@ def report_reclassify(
     locked = lock_report(report, seen_updated_at)
     if refusal := reclassify_refusal(locked, found):
         raise ValidationError(refusal)
+    terms = category_terms(locked.commune, found)
+    if not terms.enabled:
+        raise not_offered(found, locked.commune)
     if locked.location is None:
-        decision = decide_without_place(locked.commune, found)
+        decision = decide_without_place(locked.commune, found, terms)
     else:
-        decision = route(locked.location, locked.commune, found)
+        decision = decide(placement(locked.location, found, commune=locked.commune), found, terms)
     previous_kind, previous_topic = locked.kind, locked.category
     locked.kind, locked.category = found.kind, found
-    locked.expected_at = request_deadline(locked.created_at, found.kind, found.response_days, closed_days=closed_days())
+    locked.expected_at = request_deadline(locked.created_at, found.kind, terms.response_days, closed_days=closed_days())
     locked.zone, locked.crew, locked.department = decision.zone, decision.crew, decision.department
     fields = ["kind", "category", "expected_at", "zone", "crew", "department"]
     if not found.is_public:

@@ -44,7 +44,15 @@ from geo_siac.reports.validation import (
     unknown_category_message,
 )
 from geo_siac.zones.models import Commune, ServicePoint
-from geo_siac.zones.selectors import Placement, closed_days, commune_nearest, placement, served_service_point
+from geo_siac.zones.selectors import (
+    Placement,
+    category_terms,
+    closed_days,
+    commune_nearest,
+    not_offered,
+    placement,
+    served_service_point,
+)
 from geo_siac.zones.tenancy import may_see_commune
 
 TRACKING_CODE_ATTEMPTS = 5
@@ -144,7 +152,9 @@ def report_create(
     works for (zones.tenancy). `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
     (catalogue.kinds) must be the category's (its topic's); a kind whose rule does not require a place may leave
     both coordinates empty, and then belongs to `commune` (an active one), else the service point's comuna, else the
-    only comuna served, and is routed to the topic's department or the OIRS triage queue. A repeated
+    only comuna served, and is routed to the topic's department or the OIRS triage queue. A category the request's
+    comuna does not enable is refused under `category`; its response days and department are the comuna's
+    (zones.selectors.category_terms). A repeated
     `submission_token` (double click, resubmitted form) returns the report the first submission created.
 
     Everything is checked first; then one transaction writes (report_store). The rare tracking code already
@@ -223,15 +233,12 @@ def report_create(
     if errors:
         raise ValidationError(errors)
     if placeless:
-        point, commune, cells = None, home, {}
-        decision, closed = decide_without_place(home, found), closed_days()
-        address = address.strip()
+        point, commune, placed = None, home, None
     else:
         point, placed = locate(lat, lng, found)
         if within is not None and placed.commune.pk != within.pk:
             raise ValidationError({"location": _("El punto está fuera de la comuna %(name)s.") % {"name": within.name}})
-        commune, decision, closed, cells = placed.commune, decide(placed, found), placed.closed_days, h3_cells(lat, lng)
-        address = address.strip() or nearby_address(point)
+        commune = placed.commune
     if staff is not None and not may_see_commune(staff, commune.pk):
         raise ValidationError(
             {
@@ -239,6 +246,15 @@ def report_create(
                 % {"name": commune.name}
             }
         )
+    terms = category_terms(commune, found)
+    if not terms.enabled:
+        raise not_offered(found, commune)
+    if placeless:
+        decision, closed, cells = decide_without_place(commune, found, terms), closed_days(), {}
+        address = address.strip()
+    else:
+        decision, closed, cells = decide(placed, found, terms), placed.closed_days, h3_cells(lat, lng)
+        address = address.strip() or nearby_address(point)
 
     now = timezone.now()
     report = Report(
@@ -260,7 +276,7 @@ def report_create(
         received_at=received_at,
         created_at=now,
         updated_at=now,
-        expected_at=request_deadline(now, kind, found.response_days, closed_days=closed),
+        expected_at=request_deadline(now, kind, terms.response_days, closed_days=closed),
         zone=decision.zone,
         crew=decision.crew,
         department=decision.department,

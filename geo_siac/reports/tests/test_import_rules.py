@@ -16,7 +16,7 @@ from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_create
 from geo_siac.testing import PUENTE_ALTO_CENTRE
-from geo_siac.zones.models import ClosedDay
+from geo_siac.zones.models import ClosedDay, CommuneCategory
 
 LAT, LNG = (str(value) for value in PUENTE_ALTO_CENTRE)
 SANTIAGO_CENTRE = ("-33.4378", "-70.6505")  # served by neither test comuna
@@ -84,3 +84,20 @@ def test_a_closed_day_moves_an_imported_deadline_exactly_as_it_moves_report_crea
     assert imported.expected_at == filed.expected_at
     days = Category.objects.get(service_code="bache").response_days
     assert imported.expected_at > deadline(monday.date(), days, closed_days=())  # one business day later
+
+
+def test_an_imported_deadline_counts_the_comunas_response_days_as_report_create_does(communes, tmp_path):
+    CommuneCategory.objects.create(
+        commune=communes["13201"], category=Category.objects.get(service_code="bache"), response_days=3
+    )
+    monday = datetime(2026, 11, 23, 10, tzinfo=SANTIAGO)
+    with mock.patch("django.utils.timezone.now", return_value=monday):
+        filed = report_create(category="bache", latitude=LAT, longitude=LNG, channel="web")
+    path = tmp_path / "historia.csv"
+    path.write_text(
+        f"source_id,created_at,service_code,lat,lng\na1,{monday.isoformat()},bache,{LAT},{LNG}\n", encoding="utf-8"
+    )
+    call_command("import_reports", str(path), "--commit", "--no-progress", stdout=StringIO())
+
+    assert filed.expected_at == deadline(monday.date(), 3, closed_days=())  # Thursday 26, not the catalogue's 20
+    assert Report.objects.get(source_id="a1").expected_at == filed.expected_at
