@@ -65,22 +65,28 @@ def fill(rows: int, crossing: float, digest: int) -> None:
             crew.members.add(member, boss)
         crews.append(crew)
     for department, name in zip(departments, ("bench-head-a", "bench-head-b"), strict=True):
-        if not DepartmentHead.objects.filter(department=department).exists():
+        # Heads and escalation rules belong to a comuna (zones.CommuneCategory's sibling rules, alerts.models).
+        if not DepartmentHead.objects.filter(commune=puente_alto, department=department).exists():
             head = users.objects.create_user(name, email=f"{name}@bench.example")
-            DepartmentHead.objects.create(department=department, user=head)
+            DepartmentHead.objects.create(commune=puente_alto, department=department, user=head)
             EscalationRule.objects.create(
+                commune=puente_alto,
                 department=department,
                 level=1,
                 threshold_business_days=-2,
                 recipients=[Recipient.CREW_SUPERVISOR, Recipient.DEPARTMENT_HEAD],
             )
             EscalationRule.objects.create(
-                department=department, level=2, threshold_business_days=1, recipients=[Recipient.DEPARTMENT_HEAD]
+                commune=puente_alto,
+                department=department,
+                level=2,
+                threshold_business_days=1,
+                recipients=[Recipient.DEPARTMENT_HEAD],
             )
     # Staff accounts are reached only for the comunas they work for (zones.tenancy): the requests are Puente Alto's.
     for user in users.objects.filter(username__startswith="bench-"):
         CommuneMembership.objects.get_or_create(user=user, commune=puente_alto)
-    head_b = DepartmentHead.objects.get(department=departments[1]).user
+    head_b = DepartmentHead.objects.get(commune=puente_alto, department=departments[1]).user
     StaffAlertPreference.objects.update_or_create(user=head_b, defaults={"delivery": "digest"})
     missing = rows - Report.objects.count()
     if missing > 0:
