@@ -15,13 +15,17 @@ from django.core.management import call_command
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_create
-from geo_siac.reports.states import DIGITAL_CHANNELS, Channel
+from geo_siac.reports.states import Channel
 from geo_siac.testing import staff_account
+from geo_siac.transparency.exports import dimension_value
 from geo_siac.transparency.selectors import (
-    SMALL_COUNTS,
+    DIMENSIONS,
+    SMALL_COUNT_GROUPS,
     indicators,
     indicators_by,
+    other_kinds,
     public_indicators,
+    small_count_groups,
     transparency_reports,
 )
 from geo_siac.zones.models import ServicePoint, ServicePointKind
@@ -29,6 +33,8 @@ from geo_siac.zones.models import ServicePoint, ServicePointKind
 K = 5
 BOX = Channel.SUGGESTION_BOX.value
 BOX_LABEL = str(Channel.SUGGESTION_BOX.label)
+DIGITAL_GROUP = SMALL_COUNT_GROUPS["channel"][0]
+KINDS = RequestKind.values
 
 
 def at(month: int, day: int):
@@ -67,51 +73,75 @@ def body(response) -> str:
     return (b"".join(response.streaming_content) if response.streaming else response.content).decode()
 
 
+def exact_rows() -> dict:
+    """The staff's exact figures of every dimension, keyed as the exports write the values."""
+    exact = indicators_by(transparency_reports(), list(DIMENSIONS))
+    return {dimension: {dimension_value(v): r for v, r in rows.items()} for dimension, rows in exact.items()}
+
+
 def assert_not_derivable(public: dict, exact: dict, dimension: str) -> None:
-    """Each group of values with a published total (SMALL_COUNTS) shows only counts (of other kinds than service
-    requests, for a channel) of 0 or at least k, and hides none or at least two, so that its total minus the
-    counts shown never gives one back."""
-    counted, partition = SMALL_COUNTS[dimension]
-    for part in partition:
-        shown = [value for value in part if value in public and public[value]["volume"] is not None]
+    """In each group of the dimension (small_count_groups): no row shown has from 1 to k-1 requests of other kinds
+    than service requests, and the hidden rows are none, or at least two (but a group's only row) holding k
+    requests at least, so that the group's total minus the rows shown gives neither a hidden count nor the figures
+    of fewer than k requests."""
+    assert set(exact) <= set(public), dimension
+    for part in small_count_groups(dimension, exact):
         hidden = [value for value in part if value in public and public[value]["volume"] is None]
-        assert all(counted(exact[value]) == 0 or counted(exact[value]) >= K for value in shown), (part, exact)
-        assert len(hidden) != 1, (part, hidden)
+        shown = [value for value in part if value in public and public[value]["volume"] is not None]
+        assert all(other_kinds(exact[value]) == 0 or other_kinds(exact[value]) >= K for value in shown), dimension
+        assert len(hidden) != 1 or len(part) == 1, (dimension, hidden)
+        assert not hidden or sum(exact[value]["volume"] for value in hidden if value in exact) >= K, dimension
 
 
-def test_public_indicator_exports_hide_the_one_box_request_and_its_partner(client, month):
+def test_no_dimension_of_the_indicator_exports_gives_the_box_suggestions_figures(client, month):
+    exact = exact_rows()
+    suggestion_rows = {  # the rows whose requests of other kinds are the one suggestion
+        "channel": BOX,
+        "kind": RequestKind.SUGGESTION,
+        "category": "sugerencia",
+        "category_group": "atencion-ciudadana",
+        "department": "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)",
+    }
+    for dimension, value in suggestion_rows.items():
+        assert exact[dimension][value]["volume"] == 1, (dimension, value)
     for query in ("", "?periodo=2026-10"):
         records = json.loads(client.get(f"/transparencia/datos/indicadores.json{query}").content)["indicators"]
-        assert not any("channel_mix" in record for record in records)
+        assert not any("channel_mix" in record or "service_requests" in record for record in records)
         by = {}
         for record in records:
             by.setdefault(record["dimension"], {})[record["value"]] = record
-        overall_volume = sum(r["volume"] for r in by["commune"].values())
-        assert overall_volume == 31 and by["channel"]["web"]["volume"] == 30
-        box = by["channel"][BOX]
-        assert box["volume"] is None and box["satisfaction_responses"] is None and box["digital_share"] is None
-        hidden_digital = [c for c in DIGITAL_CHANNELS if c in by["channel"] and by["channel"][c]["volume"] is None]
-        assert BOX in hidden_digital and len(hidden_digital) >= 2
-        # The digital channels' published total (digital share x volume) minus the digital counts shown is the one
-        # request, spread over at least two hidden channels: which one it came through cannot be told.
-        month_row = by["month"]["2026-10"]
-        digital_total = round(month_row["digital_share"] * month_row["volume"])
-        shown_digital = sum(by["channel"][c]["volume"] or 0 for c in DIGITAL_CHANNELS if c in by["channel"])
-        assert digital_total - shown_digital == 1
-        exact = indicators_by(transparency_reports(), ["channel", "kind"])
-        assert_not_derivable(by["channel"], exact["channel"], "channel")
-        assert_not_derivable(by["kind"], exact["kind"], "kind")
-        hidden_kinds = [kind for kind, r in by["kind"].items() if r["volume"] is None]
-        assert RequestKind.SUGGESTION in hidden_kinds and len(hidden_kinds) >= 2
-        assert by["kind"][RequestKind.SERVICE_REQUEST]["volume"] == 30
+        for dimension, value in suggestion_rows.items():
+            row = by[dimension][value]
+            assert row["volume"] is None and row["satisfaction_responses"] is None, (dimension, row)
+            assert row["first_response_median_days"] is None and row["deadline_met_share"] is None
+        for dimension in DIMENSIONS:
+            assert_not_derivable(by[dimension], exact[dimension], dimension)
+        # Neither the service requests' row beside the volume, nor the web's, gives the one suggestion back.
+        assert by["kind"][RequestKind.SERVICE_REQUEST]["volume"] is None and by["channel"]["web"]["volume"] is None
+        assert not any(record["volume"] in range(1, K) for record in records)
 
         rows = list(csv.DictReader(io.StringIO(body(client.get(f"/transparencia/datos/indicadores.csv{query}")))))
-        channel_rows = {row["value"]: row for row in rows if row["dimension"] == "channel"}
-        assert channel_rows[BOX]["volume"] == "" and channel_rows["web"]["volume"] == "30"
-        assert sum(row["volume"] == "" for row in channel_rows.values()) >= 2
-        kind_rows = {row["value"]: row for row in rows if row["dimension"] == "kind"}
-        assert kind_rows[RequestKind.SUGGESTION]["volume"] == ""
-        assert not any(row["volume"] in {"1", "2", "3", "4"} for row in rows if row["dimension"] in ("channel", "kind"))
+        assert {(row["dimension"], row["value"]) for row in rows} == {(r["dimension"], r["value"]) for r in records}
+        for row in rows:
+            if by[row["dimension"]][row["value"]]["volume"] is None:
+                assert {row[column] for column in row if column not in ("dimension", "value")} == {""}, row
+        assert not any(row["volume"] in {str(n) for n in range(1, K)} for row in rows)
+
+
+def test_the_transparency_page_shows_no_figure_of_the_suggestions_category(client, month):
+    for url in ("/transparencia/", "/transparencia/?periodo=2026-10"):
+        page = client.get(url).content.decode()
+        for label in ("Sugerencia", "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)"):
+            row = page.split(f'<th scope="row">{label}</th>')[1].split("</tr>")[0]
+            assert "<td>cifras reservadas</td>" in row and row.count("<td>—</td>") == 6, row
+        assert "<td>1</td>" not in page and 'id="withheld-note"' in page
+
+
+def test_the_commitments_page_does_not_count_the_one_suggestion(client, month):
+    page = client.get("/transparencia/compromisos/").content.decode()
+    row = page.split('<th scope="row">Sugerencia</th>')[1].split("</tr>")[0]
+    assert row.count("sin solicitudes") == 1 and row.count("cifras reservadas") == 1, row
+    assert "1 solicitud" not in page and 'id="withheld-note"' in page
 
 
 def test_public_pages_do_not_name_the_box_channel(client, month):
@@ -150,8 +180,8 @@ def test_the_staff_figures_keep_the_exact_counts(client, month):
 def test_a_snapshot_stored_before_service_requests_counts_every_request_as_of_another_kind():
     stored = {"channel": {"web": {"volume": 30}, "email": {"volume": 2}, "phone": {"volume": 7}}}
     shown = public_indicators(stored, K)["channel"]
-    assert {value for value, row in shown.items() if row["volume"] is None} == {"email", "social"}
-    assert shown["web"]["volume"] == 30 and shown["phone"]["volume"] == 7
+    assert {value for value, row in shown.items() if row["volume"] is None} == set(DIGITAL_GROUP)
+    assert shown["phone"]["volume"] == 7
 
 
 @pytest.mark.parametrize(
@@ -161,14 +191,29 @@ def test_a_snapshot_stored_before_service_requests_counts_every_request_as_of_an
         ("channel", {"web": (30, 30), "phone": (2, 2)}, set()),
         # One request of another kind by web: web is hidden with a digital channel nobody used.
         ("channel", {"web": (30, 29), "phone": (20, 20)}, {"web", "email"}),
-        # Open311 takes only service requests: shown, and never the stand-in.
-        ("channel", {"open311": (2, 2), "web": (30, 30), BOX: (1, 0)}, {BOX, "email"}),
-        # Two small counts hide each other; k or more of another kind is shown.
-        ("channel", {"web": (30, 30), BOX: (1, 0), "email": (2, 0), "phone": (K, 0)}, {BOX, "email"}),
+        # Open311 takes only service requests: shown, and never a stand-in; the stand-ins hold k requests at least.
+        ("channel", {"open311": (2, 2), "web": (30, 30), BOX: (1, 0)}, {*DIGITAL_GROUP} - {"open311"}),
+        ("channel", {"open311": (2, 2), "web": (30, 30), "sms": (4, 4), BOX: (1, 0)}, {*DIGITAL_GROUP} - {"web"}),
+        # Two small counts hide each other with k requests at least; k or more of another kind is shown.
+        ("channel", {"web": (30, 30), BOX: (2, 0), "email": (3, 0), "phone": (K, 0)}, {BOX, "email"}),
         # Without a channel nobody used in the group, the stand-in is the next smallest count, whatever it is.
         ("channel", {"phone": (9, 7), "in_person": (9, 0)}, {"phone", "in_person"}),
-        ("kind", {"service_request": (30, 30), "complaint": (1, 0), "query": (7, 0)}, {"complaint", "suggestion"}),
-        ("kind", {"service_request": (3, 3), "complaint": (9, 0)}, set()),
+        # The service requests' row is a stand-in too: the volume minus it would give the other kinds' figures.
+        ("kind", {"service_request": (30, 30), "complaint": (1, 0), "query": (7, 0)}, {*KINDS} - {"query"}),
+        ("kind", {"service_request": (30, 30), "complaint": (2, 0), "query": (3, 0)}, {"complaint", "query"}),
+        # Every other dimension is one group of its values; rows of service requests alone are shown.
+        (
+            "category",
+            {"baches": (2, 2), "luminarias": (40, 40), "sugerencia": (1, 0)},
+            {"sugerencia", "baches", "luminarias"},
+        ),
+        (
+            "category",
+            {"baches": (2, 2), "luminarias": (4, 4), "sugerencia": (1, 0), "otros": (40, 40)},
+            {"sugerencia", "baches", "luminarias"},
+        ),
+        ("department", {"Obras": (2, 2), "OIRS": (K, 0)}, set()),
+        ("month", {"2026-09": (3, 3), "2026-10": (31, 30)}, {"2026-09", "2026-10"}),
     ],
 )
 def test_each_group_has_no_hidden_count_or_at_least_two(dimension, counts, hidden):

@@ -535,48 +535,68 @@ def information_figures(year: int, commune: Commune | None = None) -> dict:
     }
 
 
-def suppressed(group: dict, k: int) -> dict:
+def suppressed(group: dict, k: int, sizes: dict | None = None) -> dict:
     """The counts of one group whose total is published or can be worked out, with None for each count shown as
     "fewer than k": every count from 1 to k-1, and when that leaves just one, the group's next smallest count too
-    (a zero if need be), so that the total minus the counts shown never gives a hidden one back."""
+    (a zero if need be), so that the total minus the counts shown never gives a hidden one back. With `sizes` (each
+    value's requests, whose figures the rows carry), the next smallest are hidden until the hidden rows hold k
+    requests at least, so that the total's figures minus those shown are never those of fewer than k requests."""
     hidden = {key for key, n in group.items() if 0 < n < k}
-    if len(hidden) == 1 and len(group) > 1:
+
+    def hide_next() -> None:
         hidden.add(min((key for key in group if key not in hidden), key=lambda key: group[key]))
+
+    if len(hidden) == 1 and len(group) > 1:
+        hide_next()
+    while hidden and sizes is not None and sum(sizes[key] for key in hidden) < k and len(hidden) < len(group):
+        hide_next()
     return {key: None if key in hidden else n for key, n in group.items()}
 
 
-# The public breakdowns whose small counts are hidden as the Ley 20.285 figures' are (`suppressed`), each with the
-# count the rule is applied to and the groups of values whose totals are published or can be worked out.
-# Channel: the open data gives every service request's channel, and no other request's (a suggestion left in a
-# desk's QR box names who left it), so what a channel's count adds to it is how many requests of the other kinds
-# came through it: those counts are the ones kept at 0 or at least k, split by whether the channel is digital
-# (the digital share is published). Open311 and the importer take only service requests, so their count of other
-# kinds is 0 for anyone who reads the code: they are never hidden and never stand in for a hidden count.
-# Kind: the kinds other than a service request, whose total is the volume minus the service requests.
-SMALL_COUNTS = {
+# The public breakdowns' small counts are hidden as the Ley 20.285 figures' are (`suppressed`), by one rule for
+# every dimension (docs/transparency.md, "Small counts"): the count kept at 0 or at least k is a row's requests of
+# the kinds other than a service request. The open data gives every service request's channel and minute, and
+# another request only by its day and topic (a suggestion left in a desk's QR box names who left it), so what a
+# row adds to it is the channel and the figures (times, satisfaction) of its requests of the other kinds.
+def other_kinds(result: dict) -> int:
+    """A row's requests of other kinds than a service request; a snapshot stored before `service_requests`
+    existed counts every request as of another kind (more is hidden, never less)."""
+    return result["volume"] - result.get("service_requests", 0)
+
+
+# The groups of values whose totals are published or can be worked out, where they are not the whole dimension.
+# Channel: split by whether it is digital (the digital share is published). Open311 and the importer take only
+# service requests, so their count of other kinds is 0 for anyone who reads the code: they are never hidden and
+# never stand in for a hidden count. Kind: every kind, service requests included, since the volume minus their row
+# would give the other kinds' figures. Every value of these is in its group, used or not, so that one nobody used
+# stands in for a hidden count.
+SMALL_COUNT_GROUPS = {
     "channel": (
-        lambda result: result["volume"] - result.get("service_requests", 0),
-        (
-            tuple(c for c in Channel.values if c in DIGITAL_CHANNELS and c != Channel.OPEN311),
-            tuple(c for c in Channel.values if c not in DIGITAL_CHANNELS and c != Channel.IMPORT),
-        ),
+        tuple(c for c in Channel.values if c in DIGITAL_CHANNELS and c != Channel.OPEN311),
+        tuple(c for c in Channel.values if c not in DIGITAL_CHANNELS and c != Channel.IMPORT),
     ),
-    "kind": (
-        lambda result: result["volume"],
-        (tuple(kind for kind in RequestKind.values if kind != RequestKind.SERVICE_REQUEST),),
-    ),
+    "kind": (tuple(RequestKind.values),),
 }
-# Figures the indicators compute for the rules above, never published: a group's count per channel (a small one
+
+
+def small_count_groups(dimension: str, values: Iterable) -> tuple[tuple, ...]:
+    """The groups `suppressed` is applied to in one dimension: SMALL_COUNT_GROUPS', else all its values in one,
+    since their total is the overall's (a category, a department, a comuna, a month...)."""
+    return SMALL_COUNT_GROUPS.get(dimension, (tuple(values),))
+
+
+# Figures the indicators compute for the rule above, never published: a group's count per channel (a small one
 # could be worked out of a month's or a category's; channels are published as the channel dimension only) and of
 # service requests (beside a channel's volume, it would give that channel's count of the other kinds).
 NOT_PUBLISHED = ("channel_mix", "service_requests")
 
 
 def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
-    """One dimension's groups with those `suppressed` hides as rows whose every figure is None, a hidden value
-    without requests included so that it stands in for the hidden count. The stand-in is the value with the fewest
-    requests of those with the next smallest count (a channel nobody used rather than the web's hundreds)."""
-    counted, partition = SMALL_COUNTS[dimension]
+    """One dimension's rows with those `suppressed` hides as rows whose every figure is None, a hidden value
+    without requests included so that it stands in for the hidden count. The stand-ins are the values with the
+    fewest requests of those with the next smallest counts (a channel nobody used rather than the web's hundreds),
+    as many as the hidden rows need to hold k requests."""
+    partition = small_count_groups(dimension, groups)
     grouped = [value for part in partition for value in part]
     values = [*grouped, *(value for value in groups if value not in grouped)]
     empty = {"volume": 0, "service_requests": 0}
@@ -584,7 +604,8 @@ def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
     hidden = set()
     for part in partition:
         smallest_first = sorted(part, key=lambda value: volume[value])
-        shown = suppressed({value: counted(groups.get(value, empty)) for value in smallest_first}, k)
+        counts = {value: other_kinds(groups.get(value, empty)) for value in smallest_first}
+        shown = suppressed(counts, k, sizes=volume)
         hidden |= {value for value, n in shown.items() if n is None}
     blank = dict.fromkeys(next(iter(groups.values())))
     return {
@@ -595,13 +616,14 @@ def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
 
 
 def public_indicators(results: dict, k: int | None = None) -> dict:
-    """indicators_by's results as every public page and export gives them: without the NOT_PUBLISHED figures,
-    and each dimension of SMALL_COUNTS with a row whose count is from 1 to k-1 blank (every figure None), beside
-    another when it would be alone in its group (`suppressed`)."""
+    """indicators_by's results as every public page and export gives them: without the NOT_PUBLISHED figures, and
+    in each dimension a row whose requests of other kinds are from 1 to k-1 blank (every figure None), beside
+    others of its group until at least two hold k requests at least (`suppressed`). The overall (dimension None) is kept: it is the
+    total of every group, and its count of other kinds is any reader's count of the open data."""
     k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
     public = {}
     for dimension, groups in results.items():
-        if dimension in SMALL_COUNTS and groups:
+        if dimension is not None and groups:
             groups = _hidden_breakdown(groups, dimension, k)
         public[dimension] = {
             value: {key: figure for key, figure in result.items() if key not in NOT_PUBLISHED}

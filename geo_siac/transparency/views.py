@@ -95,7 +95,8 @@ def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> d
 def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]:
     missing = missing or _("Sin unidad asignada")
     return sorted(
-        ({"label": labels.get(key, key) or missing, **r} for key, r in results.items()), key=lambda row: -row["volume"]
+        ({"label": labels.get(key, key) or missing, **r} for key, r in results.items()),
+        key=lambda row: -(row["volume"] or 0),  # a hidden count (None, public_indicators) last
     )
 
 
@@ -136,6 +137,10 @@ def index(request, period):
                 maximum=1,
             ),
             **_map_context(period),
+            "withheld": any(
+                r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
+            ),
+            "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
             "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
         },
     )
@@ -187,6 +192,10 @@ def cells(request, period):
 def commitments(request):
     month = published_indicators("last_month", ["category"])
     year = published_indicators("last_twelve_months", ["category"])
+    by_category = {
+        period: public_indicators(published.results)["category"]
+        for period, published in (("month", month), ("year", year))
+    }
     commune = request.identity.commune
     tables = [
         {
@@ -194,8 +203,8 @@ def commitments(request):
             "rows": [
                 {
                     "commitment": commitment,
-                    "month": month.results["category"].get(commitment.category.service_code),
-                    "year": year.results["category"].get(commitment.category.service_code),
+                    "month": by_category["month"].get(commitment.category.service_code),
+                    "year": by_category["year"].get(commitment.category.service_code),
                 }
                 for commitment in rows
             ],
@@ -217,6 +226,8 @@ def commitments(request):
             "year_start": year.start,
             "year_end": year.end,
             "as_of": min(month.as_of, year.as_of),
+            "withheld": any(r["volume"] is None for rows in by_category.values() for r in rows.values()),
+            "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
         },
     )
 
