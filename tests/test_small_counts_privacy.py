@@ -213,6 +213,9 @@ def test_a_snapshot_stored_before_service_requests_counts_every_request_as_of_an
             {"sugerencia", "baches", "luminarias"},
         ),
         ("department", {"Obras": (2, 2), "OIRS": (K, 0)}, set()),
+        ("category", {"baches": (1, 1), "luminarias": (40, 40), "sugerencia": (K, 0)}, set()),
+        # A group's only row is hidden alone: its figures are the overall's, of k requests and more.
+        ("commune", {"13201": (31, 30)}, {"13201"}),
         ("month", {"2026-09": (3, 3), "2026-10": (31, 30)}, {"2026-09", "2026-10"}),
     ],
 )
