@@ -458,9 +458,8 @@ def map_html(
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
             name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
             _choropleth(group_counts, name, scale, shown, show=False).add_to(fmap)
-        weeks = cell_counts_by_week(res, filters)
-        for week in list(weeks)[-WEEK_LAYERS:]:
-            _choropleth(weeks[week], _week_label(week), scale, shown, show=False).add_to(fmap)
+        for week, week_counts in cell_counts_by_week(res, filters, last=WEEK_LAYERS).items():
+            _choropleth(week_counts, _week_label(week), scale, shown, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
         no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
         legend_items = [(NO_DATA_COLOUR, _("sin dato"))]

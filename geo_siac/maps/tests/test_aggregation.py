@@ -148,6 +148,22 @@ def test_group_and_week_breakdowns_add_up_to_the_total(synthetic_reports):
     assert sum(row["count"] for row in weekly_counts_by_category()) == synthetic_reports
 
 
+@pytest.mark.parametrize("filters", [CellFilters(), CellFilters(categories=("bache",), communes=("13201",))])
+def test_the_last_weeks_are_the_last_of_every_week_even_across_a_gap(synthetic_reports, filters):
+    every = cell_counts_by_week(9, filters)
+    assert len(every) > 8
+    assert cell_counts_by_week(9, filters, last=8) == dict(list(every.items())[-8:])
+    # Weeks without any report among the last eight: the eight with reports reach further back.
+    newest = list(every)[-1]
+    Report.objects.filter(
+        created_at__gte=newest - timedelta(weeks=4), created_at__lt=newest - timedelta(weeks=1)
+    ).delete()
+    every = cell_counts_by_week(9, filters)
+    assert list(every)[-3:] == [newest - timedelta(weeks=5), newest - timedelta(weeks=1), newest]
+    assert cell_counts_by_week(9, filters, last=8) == dict(list(every.items())[-8:])
+    assert cell_counts_by_week(9, CellFilters(categories=("no-existe",)), last=8) == {}
+
+
 def test_unknown_resolution_is_rejected():
     with pytest.raises(ValueError, match="resolution"):
         cell_counts(11)
