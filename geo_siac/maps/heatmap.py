@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import io
 import json
 import textwrap
@@ -59,12 +60,19 @@ def hex_id(cell: int) -> str:
     return h3i.int_to_str(cell)
 
 
-def hexagon(cell: int) -> list[list[float]]:
+def hexagon(cell: int, boundary=h3i.cell_to_boundary) -> list[list[float]]:
     """The cell's closed GeoJSON ring, [lng, lat] rounded to 6 decimals (about 0.1 m)."""
-    ring = [
-        [round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in h3i.cell_to_boundary(cell)
-    ]
+    ring = [[round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in boundary(cell)]
     return ring + [ring[0]]
+
+
+class CellShapes:
+    """Each cell's boundary and ring worked out once per map, which draws the same cells in up to a dozen layers
+    (docs/performance.md). The rings are shared between layers: nothing may change them."""
+
+    def __init__(self):
+        self.boundary = functools.cache(h3i.cell_to_boundary)
+        self.ring = functools.cache(functools.partial(hexagon, boundary=self.boundary))
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:
@@ -217,7 +225,7 @@ def _display(value: float | None, decimals: int) -> str:
     return _("sin dato") if value is None else number_format(value, decimals, use_l10n=True)
 
 
-def _cells_geojson(counts: dict[int, int], measure: Measure) -> dict:
+def _cells_geojson(counts: dict[int, int], measure: Measure, shapes: CellShapes) -> dict:
     features = []
     for cell, n in counts.items():
         properties = {"hex_id": hex_id(cell), "count": n, "value": measure.value(cell, n)}
@@ -227,7 +235,7 @@ def _cells_geojson(counts: dict[int, int], measure: Measure) -> dict:
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [hexagon(cell)]},
+                "geometry": {"type": "Polygon", "coordinates": [shapes.ring(cell)]},
                 "properties": properties,
             }
         )
@@ -245,7 +253,9 @@ def _cell_tooltip(measure: Measure) -> dict[str, str]:
     return {"hex_id": _("Celda"), "count": _("Solicitudes")}
 
 
-def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, show: bool):
+def _choropleth(
+    counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, shapes: CellShapes, show: bool
+):
     def style(feature):
         return {
             "fillColor": classes.colour(feature["properties"]["value"]),
@@ -255,7 +265,11 @@ def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure:
         }
 
     return geojson_layer(
-        _cells_geojson(counts, measure), name=name, show=show, style_function=style, tooltip=_cell_tooltip(measure)
+        _cells_geojson(counts, measure, shapes),
+        name=name,
+        show=show,
+        style_function=style,
+        tooltip=_cell_tooltip(measure),
     )
 
 
@@ -317,14 +331,14 @@ def _zones_layer(zones: list[Zone], selected: tuple[int, ...]):
     )
 
 
-def _hotspot_layer(rows: list[CellRow]):
+def _hotspot_layer(rows: list[CellRow], shapes: CellShapes):
     significant = [r for r in rows if r.hotspot != 0]
     collection = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [hexagon(r.cell)]},
+                "geometry": {"type": "Polygon", "coordinates": [shapes.ring(r.cell)]},
                 "properties": {
                     "hex_id": hex_id(r.cell),
                     "count": r.count,
@@ -350,10 +364,10 @@ def _hotspot_layer(rows: list[CellRow]):
     )
 
 
-def _emerging_layer(rows: list[CellRow], measure: Measure):
+def _emerging_layer(rows: list[CellRow], measure: Measure, shapes: CellShapes):
     growing = {r.cell: r.count for r in rows if r.emerging}
     return geojson_layer(
-        _cells_geojson(growing, measure),
+        _cells_geojson(growing, measure, shapes),
         name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
         style_function=lambda f: {"fill": False, "color": "#7b3294", "weight": 3},
@@ -443,31 +457,32 @@ def map_html(
     rows = cell_table(res, filters)
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
+    shapes = CellShapes()
     fmap = offline_map(static_url, location=_centre(counts), zoom_start=12, control_scale=True)
     if counts:
         # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
-        fit_bounds(fmap, _bounds(counts), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
+        fit_bounds(fmap, _bounds(counts, shapes), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
     all_values = [shown.value(cell, n) for cell, n in counts.items()]
     values = [v for v in all_values if v is not None]
     legend_items, note = [], ""
     if values:
         scale = map_classes(values, scheme, classes, whole=not shown.is_rate)
         legend_items, note = _legend_items(scale, all_values), scale.note
-        _choropleth(counts, _("Todas las categorías"), scale, shown, show=True).add_to(fmap)
+        _choropleth(counts, _("Todas las categorías"), scale, shown, shapes, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
             name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
-            _choropleth(group_counts, name, scale, shown, show=False).add_to(fmap)
+            _choropleth(group_counts, name, scale, shown, shapes, show=False).add_to(fmap)
         for week, week_counts in cell_counts_by_week(res, filters, last=WEEK_LAYERS).items():
-            _choropleth(week_counts, _week_label(week), scale, shown, show=False).add_to(fmap)
+            _choropleth(week_counts, _week_label(week), scale, shown, shapes, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
         no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
         legend_items = [(NO_DATA_COLOUR, _("sin dato"))]
-        _choropleth(counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
+        _choropleth(counts, _("Todas las categorías"), no_data, shown, shapes, show=True).add_to(fmap)
     if any(r.hotspot for r in rows):
-        _hotspot_layer(rows).add_to(fmap)
+        _hotspot_layer(rows, shapes).add_to(fmap)
     if any(r.emerging for r in rows):
-        _emerging_layer(rows, shown).add_to(fmap)
+        _emerging_layer(rows, shown, shapes).add_to(fmap)
     communes = map_communes(filters)
     if communes:  # none for an account without comunas; folium refuses a tooltip over no features
         _communes_layer(communes).add_to(fmap)
@@ -488,8 +503,8 @@ def map_html(
     return fmap.get_root().render()
 
 
-def _bounds(counts: dict[int, int]) -> list[list[float]]:
-    points = [point for cell in counts for point in h3i.cell_to_boundary(cell)]
+def _bounds(counts: dict[int, int], shapes: CellShapes) -> list[list[float]]:
+    points = [point for cell in counts for point in shapes.boundary(cell)]
     lats, lngs = zip(*points)
     return [[min(lats), min(lngs)], [max(lats), max(lngs)]]
 

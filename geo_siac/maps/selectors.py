@@ -373,8 +373,9 @@ def cell_counts_by_week(
             return {}
         local = newest.astimezone(SANTIAGO).date()
         first = datetime.combine(local - timedelta(days=local.weekday(), weeks=last - 1), time.min, tzinfo=SANTIAGO)
-        # created_at's bound (a day early, whatever the offset) reads the created_at index; the week's is exact.
-        recent = _weeks(reports.filter(created_at__gte=first - timedelta(days=1), week__gte=first), column)
+        # A day early, whatever the offsets, through the created_at index; then only the whole weeks from `first`.
+        recent = _weeks(reports.filter(created_at__gte=first - timedelta(days=1)), column)
+        recent = {week: counts for week, counts in recent.items() if week >= first}
         if len(recent) >= last:
             return dict(list(recent.items())[-last:])
     weeks = _weeks(reports, column)

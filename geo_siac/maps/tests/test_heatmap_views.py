@@ -278,8 +278,8 @@ def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, 
         CellRow(cell=cell, count=5, population=None, rate=None, z=z, q=0.001, hotspot=level, emerging=True)
         for cell, z, level in ((hot, 3.5, 3), (cold, -3.5, -3))
     ]
-    heatmap._hotspot_layer(spots)
-    heatmap._emerging_layer(spots, heatmap.Measure("rate", {}))
+    heatmap._hotspot_layer(spots, heatmap.CellShapes())
+    heatmap._emerging_layer(spots, heatmap.Measure("rate", {}), heatmap.CellShapes())
     for msgid in (
         "Todas las categorías",
         "Grupo: %(name)s",
