@@ -32,12 +32,42 @@ def _shown(value):
     return value if value is None or isinstance(value, (int, float)) else map_text(value)
 
 
+class _Rendered(Element):
+    """Text already rendered by its element's template, added to the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _RenderedOnce(MacroElement):
+    """branca's MacroElement.render, except that what the macros wrote goes into the page as text: branca compiles
+    it as a template again, which lexes every GeoJSON coordinate a second time (a second of a region map's render,
+    docs/performance.md), and would read a "{{" or "{%" in a name as template syntax."""
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _GeoJson(folium.GeoJson, _RenderedOnce):
+    pass
+
+
 def geojson_layer(
     data: dict, *, name: str, style_function: Callable, tooltip: dict[str, str] | None = None, show: bool = True
 ) -> folium.GeoJson:
     """A GeoJSON layer named `name`; `tooltip` maps the properties it shows to their labels (a FeatureCollection)."""
     if tooltip is None:
-        return folium.GeoJson(data, name=map_text(name), show=show, style_function=style_function)
+        return _GeoJson(data, name=map_text(name), show=show, style_function=style_function)
     fields = list(tooltip)
     features = [
         {
@@ -49,7 +79,7 @@ def geojson_layer(
         }
         for feature in data["features"]
     ]
-    return folium.GeoJson(
+    return _GeoJson(
         {**data, "features": features},
         name=map_text(name),
         show=show,

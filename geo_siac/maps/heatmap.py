@@ -504,9 +504,9 @@ def map_html(
 
 
 def _bounds(counts: dict[int, int], shapes: CellShapes) -> list[list[float]]:
-    points = [point for cell in counts for point in shapes.boundary(cell)]
-    lats, lngs = zip(*points)
-    return [[min(lats), min(lngs)], [max(lats), max(lngs)]]
+    points = np.array([point for cell in counts for point in shapes.boundary(cell)])
+    (south, west), (north, east) = points.min(axis=0), points.max(axis=0)
+    return [[float(south), float(west)], [float(north), float(east)]]
 
 
 def _centre(counts: dict[int, int]) -> tuple[float, float]:
