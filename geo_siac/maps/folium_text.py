@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import folium
 from branca.element import Element, MacroElement
+from folium.features import GeoJsonStyleMapper
+from folium.utilities import get_obj_in_upper_tree
 from jinja2 import Template
 
 # After HTML escaping, what still means something inside a template literal: its end, an interpolation and an
@@ -59,7 +61,33 @@ class _RenderedOnce(MacroElement):
 
 
 class _GeoJson(folium.GeoJson, _RenderedOnce):
-    pass
+    """folium's GeoJson layer, with its style map built by :func:`_style_map` (GeoJson.render without it)."""
+
+    def render(self, **kwargs):
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        if self.style and self.data["features"]:
+            self.style_map = _style_map(self.data["features"], self.feature_identifier, self.style_function)
+        super(folium.GeoJson, self).render(**kwargs)
+
+
+def _style_map(features: list[dict], identifier: str, style_function: Callable) -> dict:
+    """folium's GeoJsonStyleMapper.get_style_map, the same map, with each distinct style written as JSON once, not
+    once per feature: that was half of the rendering of a region's map (docs/performance.md)."""
+    path = identifier.split(".")[1:]
+    keys: dict[tuple, str] = {}
+    mapping: dict[str, list] = {}
+    for feature in features:
+        content = style_function(feature)
+        # The types too: 1, 1.0 and True are equal keys of a dict but different JSON.
+        shape = tuple(sorted((name, type(value), value) for name, value in content.items()))
+        if shape not in keys:
+            keys[shape] = GeoJsonStyleMapper._to_key(content)
+        value = feature
+        for step in path:
+            value = value[step]
+        mapping.setdefault(keys[shape], []).append(value)
+    GeoJsonStyleMapper._set_default_key(mapping)
+    return mapping
 
 
 def geojson_layer(

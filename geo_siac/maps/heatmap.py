@@ -67,12 +67,13 @@ def hexagon(cell: int, boundary=h3i.cell_to_boundary) -> list[list[float]]:
 
 
 class CellShapes:
-    """Each cell's boundary and ring worked out once per map, which draws the same cells in up to a dozen layers
+    """Each cell's boundary, ring and name worked out once per map, which draws the same cells in up to a dozen layers
     (docs/performance.md). The rings are shared between layers: nothing may change them."""
 
     def __init__(self):
         self.boundary = functools.cache(h3i.cell_to_boundary)
         self.ring = functools.cache(functools.partial(hexagon, boundary=self.boundary))
+        self.hex_id = functools.cache(hex_id)
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:
@@ -228,7 +229,7 @@ def _display(value: float | None, decimals: int) -> str:
 def _cells_geojson(counts: dict[int, int], measure: Measure, shapes: CellShapes) -> dict:
     features = []
     for cell, n in counts.items():
-        properties = {"hex_id": hex_id(cell), "count": n, "value": measure.value(cell, n)}
+        properties = {"hex_id": shapes.hex_id(cell), "count": n, "value": measure.value(cell, n)}
         if measure.is_rate:  # only then: the tooltips show them, and a count map stays smaller
             population = measure.population.get(cell)
             properties |= {"population": _display(population, 0), "rate": _display(per_1000(n, population), 2)}
@@ -340,7 +341,7 @@ def _hotspot_layer(rows: list[CellRow], shapes: CellShapes):
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [shapes.ring(r.cell)]},
                 "properties": {
-                    "hex_id": hex_id(r.cell),
+                    "hex_id": shapes.hex_id(r.cell),
                     "count": r.count,
                     "hotspot": r.hotspot,
                     "confidence": f"{[0, 90, 95, 99][abs(r.hotspot)]}%",
