@@ -36,6 +36,7 @@ from geo_siac.maps.folium_text import fit_bounds, geojson_layer, layer_control, 
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
+    cell_counts,
     cell_counts_by_group,
     cell_counts_by_week,
     cell_table,
@@ -49,6 +50,10 @@ COORDINATE_DECIMALS = 6
 RATE_DECIMALS = 3
 POPULATION_DECIMALS = 1
 WEEK_LAYERS = 8
+# The page carries every cell in each of its ~15 layers, ~0.9 KB a cell: 10,000 cells are a 9 MB page that takes
+# seconds to build and more to draw on a phone; the whole region at res 9 (12,000 cells at 1M reports, 34 MB) passed
+# gunicorn's 30 s (docs/performance.md).
+MAX_MAP_CELLS = 10_000
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 NO_DATA_COLOUR = "#bdbdbd"
 ZONE_COLOUR = "#1b7837"
@@ -455,7 +460,11 @@ def map_html(
     ``measure`` is "count" or "rate"; with "rate", cells whose population is unknown or zero are grey. Every
     choropleth shares the classes computed on the "all categories" values.
     """
-    rows = cell_table(res, filters)
+    counted = cell_counts(res, filters)
+    if len(counted) > MAX_MAP_CELLS:
+        rows, empty_note = [], too_many_cells_note(len(counted))
+    else:
+        rows, empty_note = cell_table(res, filters, counts=counted), _("Ninguna solicitud con estos filtros.")
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
     shapes = CellShapes()
@@ -498,10 +507,17 @@ def map_html(
         lines=list(title.lines),
         caption=shown.caption(),
         items=legend_items,
-        note=note if counts else _("Ninguna solicitud con estos filtros."),
+        note=note if counts else empty_note,
         legend_name=_("Leyenda"),
     )
     return fmap.get_root().render()
+
+
+def too_many_cells_note(cells: int) -> str:
+    return _(
+        "Demasiadas celdas (%(cells)s) para dibujarlas en el mapa: filtre por comuna, categoría o período, o elija "
+        "una resolución menor. El CSV y el GeoJSON traen todas las celdas."
+    ) % {"cells": _display(cells, 0)}
 
 
 def _bounds(counts: dict[int, int], shapes: CellShapes) -> list[list[float]]:

@@ -512,9 +512,12 @@ class CellRow:
     emerging: bool | None
 
 
-def cell_table(res: int, filters: CellFilters = CellFilters(), k: int = 1) -> list[CellRow]:
-    """Cells with reports, plus empty cells found to be significant cold spots, sorted by cell."""
-    counts = cell_counts(res, filters)
+def cell_table(
+    res: int, filters: CellFilters = CellFilters(), k: int = 1, *, counts: dict[int, int] | None = None
+) -> list[CellRow]:
+    """Cells with reports, plus empty cells found to be significant cold spots, sorted by cell. `counts` are the
+    filters' cell_counts when the caller has them already."""
+    counts = cell_counts(res, filters) if counts is None else counts
     previous = filters.previous_period()
     growth = {}
     if previous is not None:
