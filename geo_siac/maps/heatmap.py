@@ -72,8 +72,8 @@ def hexagon(cell: int, boundary=h3i.cell_to_boundary) -> list[list[float]]:
 
 
 class CellShapes:
-    """Each cell's boundary, ring and name worked out once per map, which draws the same cells in up to a dozen layers
-    (docs/performance.md). The rings are shared between layers: nothing may change them."""
+    """Each cell's boundary, ring and name worked out once per map, which draws the same cells in each of its ~15
+    layers (docs/performance.md). The rings are shared between layers: nothing may change them."""
 
     def __init__(self):
         self.boundary = functools.cache(h3i.cell_to_boundary)
