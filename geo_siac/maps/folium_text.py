@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import folium
 from branca.element import Element, MacroElement
+from folium.features import GeoJsonStyleMapper
+from folium.utilities import get_obj_in_upper_tree
 from jinja2 import Template
 
 # After HTML escaping, what still means something inside a template literal: its end, an interpolation and an
@@ -32,12 +34,68 @@ def _shown(value):
     return value if value is None or isinstance(value, (int, float)) else map_text(value)
 
 
+class _Rendered(Element):
+    """Text already rendered by its element's template, added to the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _RenderedOnce(MacroElement):
+    """branca's MacroElement.render, except that what the macros wrote goes into the page as text: branca compiles
+    it as a template again, which lexes every GeoJSON coordinate a second time (a second of a region map's render,
+    docs/performance.md), and would read a "{{" or "{%" in a name as template syntax."""
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _GeoJson(folium.GeoJson, _RenderedOnce):
+    """folium's GeoJson layer, with its style map built by :func:`_style_map` (GeoJson.render without it)."""
+
+    def render(self, **kwargs):
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        if self.style and self.data["features"]:
+            self.style_map = _style_map(self.data["features"], self.feature_identifier, self.style_function)
+        super(folium.GeoJson, self).render(**kwargs)
+
+
+def _style_map(features: list[dict], identifier: str, style_function: Callable) -> dict:
+    """folium's GeoJsonStyleMapper.get_style_map, the same map, with each distinct style written as JSON once, not
+    once per feature: that was half of the rendering of a region's map (docs/performance.md)."""
+    path = identifier.split(".")[1:]
+    keys: dict[tuple, str] = {}
+    mapping: dict[str, list] = {}
+    for feature in features:
+        content = style_function(feature)
+        # The types too: 1, 1.0 and True are equal keys of a dict but different JSON.
+        shape = tuple(sorted((name, type(value), value) for name, value in content.items()))
+        if shape not in keys:
+            keys[shape] = GeoJsonStyleMapper._to_key(content)
+        value = feature
+        for step in path:
+            value = value[step]
+        mapping.setdefault(keys[shape], []).append(value)
+    GeoJsonStyleMapper._set_default_key(mapping)
+    return mapping
+
+
 def geojson_layer(
     data: dict, *, name: str, style_function: Callable, tooltip: dict[str, str] | None = None, show: bool = True
 ) -> folium.GeoJson:
     """A GeoJSON layer named `name`; `tooltip` maps the properties it shows to their labels (a FeatureCollection)."""
     if tooltip is None:
-        return folium.GeoJson(data, name=map_text(name), show=show, style_function=style_function)
+        return _GeoJson(data, name=map_text(name), show=show, style_function=style_function)
     fields = list(tooltip)
     features = [
         {
@@ -49,7 +107,7 @@ def geojson_layer(
         }
         for feature in data["features"]
     ]
-    return folium.GeoJson(
+    return _GeoJson(
         {**data, "features": features},
         name=map_text(name),
         show=show,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import io
 import json
 import textwrap
@@ -35,6 +36,7 @@ from geo_siac.maps.folium_text import fit_bounds, geojson_layer, layer_control, 
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
+    cell_counts,
     cell_counts_by_group,
     cell_counts_by_week,
     cell_table,
@@ -48,6 +50,10 @@ COORDINATE_DECIMALS = 6
 RATE_DECIMALS = 3
 POPULATION_DECIMALS = 1
 WEEK_LAYERS = 8
+# The page carries every cell in each of its ~15 layers, ~0.9 KB a cell: 10,000 cells are a 9 MB page that takes
+# seconds to build and more to draw on a phone; the whole region at res 9 (12,000 cells at 1M reports, 34 MB) passed
+# gunicorn's 30 s (docs/performance.md).
+MAX_MAP_CELLS = 10_000
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 NO_DATA_COLOUR = "#bdbdbd"
 ZONE_COLOUR = "#1b7837"
@@ -59,12 +65,20 @@ def hex_id(cell: int) -> str:
     return h3i.int_to_str(cell)
 
 
-def hexagon(cell: int) -> list[list[float]]:
+def hexagon(cell: int, boundary=h3i.cell_to_boundary) -> list[list[float]]:
     """The cell's closed GeoJSON ring, [lng, lat] rounded to 6 decimals (about 0.1 m)."""
-    ring = [
-        [round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in h3i.cell_to_boundary(cell)
-    ]
+    ring = [[round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in boundary(cell)]
     return ring + [ring[0]]
+
+
+class CellShapes:
+    """Each cell's boundary, ring and name worked out once per map, which draws the same cells in each of its ~15
+    layers (docs/performance.md). The rings are shared between layers: nothing may change them."""
+
+    def __init__(self):
+        self.boundary = functools.cache(h3i.cell_to_boundary)
+        self.ring = functools.cache(functools.partial(hexagon, boundary=self.boundary))
+        self.hex_id = functools.cache(hex_id)
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:
@@ -217,17 +231,17 @@ def _display(value: float | None, decimals: int) -> str:
     return _("sin dato") if value is None else number_format(value, decimals, use_l10n=True)
 
 
-def _cells_geojson(counts: dict[int, int], measure: Measure) -> dict:
+def _cells_geojson(counts: dict[int, int], measure: Measure, shapes: CellShapes) -> dict:
     features = []
     for cell, n in counts.items():
-        properties = {"hex_id": hex_id(cell), "count": n, "value": measure.value(cell, n)}
+        properties = {"hex_id": shapes.hex_id(cell), "count": n, "value": measure.value(cell, n)}
         if measure.is_rate:  # only then: the tooltips show them, and a count map stays smaller
             population = measure.population.get(cell)
             properties |= {"population": _display(population, 0), "rate": _display(per_1000(n, population), 2)}
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [hexagon(cell)]},
+                "geometry": {"type": "Polygon", "coordinates": [shapes.ring(cell)]},
                 "properties": properties,
             }
         )
@@ -245,7 +259,9 @@ def _cell_tooltip(measure: Measure) -> dict[str, str]:
     return {"hex_id": _("Celda"), "count": _("Solicitudes")}
 
 
-def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, show: bool):
+def _choropleth(
+    counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, shapes: CellShapes, show: bool
+):
     def style(feature):
         return {
             "fillColor": classes.colour(feature["properties"]["value"]),
@@ -255,7 +271,11 @@ def _choropleth(counts: dict[int, int], name: str, classes: MapClasses, measure:
         }
 
     return geojson_layer(
-        _cells_geojson(counts, measure), name=name, show=show, style_function=style, tooltip=_cell_tooltip(measure)
+        _cells_geojson(counts, measure, shapes),
+        name=name,
+        show=show,
+        style_function=style,
+        tooltip=_cell_tooltip(measure),
     )
 
 
@@ -317,16 +337,16 @@ def _zones_layer(zones: list[Zone], selected: tuple[int, ...]):
     )
 
 
-def _hotspot_layer(rows: list[CellRow]):
+def _hotspot_layer(rows: list[CellRow], shapes: CellShapes):
     significant = [r for r in rows if r.hotspot != 0]
     collection = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [hexagon(r.cell)]},
+                "geometry": {"type": "Polygon", "coordinates": [shapes.ring(r.cell)]},
                 "properties": {
-                    "hex_id": hex_id(r.cell),
+                    "hex_id": shapes.hex_id(r.cell),
                     "count": r.count,
                     "hotspot": r.hotspot,
                     "confidence": f"{[0, 90, 95, 99][abs(r.hotspot)]}%",
@@ -350,10 +370,10 @@ def _hotspot_layer(rows: list[CellRow]):
     )
 
 
-def _emerging_layer(rows: list[CellRow], measure: Measure):
+def _emerging_layer(rows: list[CellRow], measure: Measure, shapes: CellShapes):
     growing = {r.cell: r.count for r in rows if r.emerging}
     return geojson_layer(
-        _cells_geojson(growing, measure),
+        _cells_geojson(growing, measure, shapes),
         name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
         style_function=lambda f: {"fill": False, "color": "#7b3294", "weight": 3},
@@ -440,35 +460,39 @@ def map_html(
     ``measure`` is "count" or "rate"; with "rate", cells whose population is unknown or zero are grey. Every
     choropleth shares the classes computed on the "all categories" values.
     """
-    rows = cell_table(res, filters)
+    counted = cell_counts(res, filters)
+    if len(counted) > MAX_MAP_CELLS:
+        rows, empty_note = [], too_many_cells_note(len(counted))
+    else:
+        rows, empty_note = cell_table(res, filters, counts=counted), _("Ninguna solicitud con estos filtros.")
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
+    shapes = CellShapes()
     fmap = offline_map(static_url, location=_centre(counts), zoom_start=12, control_scale=True)
     if counts:
         # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
-        fit_bounds(fmap, _bounds(counts), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
+        fit_bounds(fmap, _bounds(counts, shapes), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
     all_values = [shown.value(cell, n) for cell, n in counts.items()]
     values = [v for v in all_values if v is not None]
     legend_items, note = [], ""
     if values:
         scale = map_classes(values, scheme, classes, whole=not shown.is_rate)
         legend_items, note = _legend_items(scale, all_values), scale.note
-        _choropleth(counts, _("Todas las categorías"), scale, shown, show=True).add_to(fmap)
+        _choropleth(counts, _("Todas las categorías"), scale, shown, shapes, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
             name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
-            _choropleth(group_counts, name, scale, shown, show=False).add_to(fmap)
-        weeks = cell_counts_by_week(res, filters)
-        for week in list(weeks)[-WEEK_LAYERS:]:
-            _choropleth(weeks[week], _week_label(week), scale, shown, show=False).add_to(fmap)
+            _choropleth(group_counts, name, scale, shown, shapes, show=False).add_to(fmap)
+        for week, week_counts in cell_counts_by_week(res, filters, last=WEEK_LAYERS).items():
+            _choropleth(week_counts, _week_label(week), scale, shown, shapes, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
         no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
         legend_items = [(NO_DATA_COLOUR, _("sin dato"))]
-        _choropleth(counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
+        _choropleth(counts, _("Todas las categorías"), no_data, shown, shapes, show=True).add_to(fmap)
     if any(r.hotspot for r in rows):
-        _hotspot_layer(rows).add_to(fmap)
+        _hotspot_layer(rows, shapes).add_to(fmap)
     if any(r.emerging for r in rows):
-        _emerging_layer(rows, shown).add_to(fmap)
+        _emerging_layer(rows, shown, shapes).add_to(fmap)
     communes = map_communes(filters)
     if communes:  # none for an account without comunas; folium refuses a tooltip over no features
         _communes_layer(communes).add_to(fmap)
@@ -483,16 +507,23 @@ def map_html(
         lines=list(title.lines),
         caption=shown.caption(),
         items=legend_items,
-        note=note if counts else _("Ninguna solicitud con estos filtros."),
+        note=note if counts else empty_note,
         legend_name=_("Leyenda"),
     )
     return fmap.get_root().render()
 
 
-def _bounds(counts: dict[int, int]) -> list[list[float]]:
-    points = [point for cell in counts for point in h3i.cell_to_boundary(cell)]
-    lats, lngs = zip(*points)
-    return [[min(lats), min(lngs)], [max(lats), max(lngs)]]
+def too_many_cells_note(cells: int) -> str:
+    return _(
+        "Demasiadas celdas (%(cells)s) para dibujarlas en el mapa: filtre por comuna, categoría o período, o elija "
+        "una resolución menor. El CSV y el GeoJSON traen todas las celdas."
+    ) % {"cells": _display(cells, 0)}
+
+
+def _bounds(counts: dict[int, int], shapes: CellShapes) -> list[list[float]]:
+    points = np.array([point for cell in counts for point in shapes.boundary(cell)])
+    (south, west), (north, east) = points.min(axis=0), points.max(axis=0)
+    return [[float(south), float(west)], [float(north), float(east)]]
 
 
 def _centre(counts: dict[int, int]) -> tuple[float, float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Literal
 
 import geopandas as gpd
@@ -24,7 +24,7 @@ import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
 
@@ -357,15 +357,35 @@ def _week(column: str = "created_at"):
     return TruncWeek(column, tzinfo=SANTIAGO)
 
 
-def cell_counts_by_week(res: int, filters: CellFilters = CellFilters()) -> dict[datetime, dict[int, int]]:
-    """Reports per cell for each week (Monday 00:00, Santiago time), oldest week first."""
+def cell_counts_by_week(
+    res: int, filters: CellFilters = CellFilters(), *, last: int | None = None
+) -> dict[datetime, dict[int, int]]:
+    """Reports per cell for each week (Monday 00:00, Santiago time), oldest week first; with `last`, only the last
+    `last` weeks that have reports."""
     column = _check_resolution(res)
-    rows = (
-        filtered_reports(filters).order_by().annotate(week=_week()).values_list("week", column).annotate(n=Count("*"))
-    )
+    reports = filtered_reports(filters).order_by().annotate(week=_week())
+    if last is not None:
+        # Five years of weeks are ~60,000 (week, cell) rows at 1M reports, a second of Python to read for the 8 a
+        # map shows (docs/performance.md): read from the week `last` - 1 before the newest; a gap in those weeks
+        # means fewer than `last`, and then every week is read.
+        newest = reports.aggregate(newest=Max("created_at"))["newest"]
+        if newest is None:
+            return {}
+        local = newest.astimezone(SANTIAGO).date()
+        first = datetime.combine(local - timedelta(days=local.weekday(), weeks=last - 1), time.min, tzinfo=SANTIAGO)
+        # A day early, whatever the offsets, through the created_at index; then only the whole weeks from `first`.
+        recent = _weeks(reports.filter(created_at__gte=first - timedelta(days=1)), column)
+        recent = {week: counts for week, counts in recent.items() if week >= first}
+        if len(recent) >= last:
+            return dict(list(recent.items())[-last:])
+    weeks = _weeks(reports, column)
+    return weeks if last is None else dict(list(weeks.items())[-last:])
+
+
+def _weeks(reports: QuerySet[Report], column: str) -> dict[datetime, dict[int, int]]:
     by_week: dict[datetime, dict[int, int]] = {}
     with parallel_query():
-        rows = list(rows)
+        rows = list(reports.values_list("week", column).annotate(n=Count("*")))
     for week, cell, n in sorted(rows, key=lambda row: row[0]):
         by_week.setdefault(week, {})[cell] = n
     return by_week
@@ -409,8 +429,9 @@ def _commune_cell_population(res: int, cells: list[int], cuts: tuple[str, ...]) 
     )
     if not known:
         return {}
+    # One array parameter: the ORM resolved an IN list's ~10,000 cells one by one (docs/performance.md).
     rows = (
-        PopulationCell.objects.filter(res=res, cut__in=known, cell__in=cells)
+        PopulationCell.objects.filter(res=res, cut__in=known, cell__any=cells)
         .order_by()
         .values_list("cell")
         .annotate(total=Sum("pob_total"))
@@ -491,9 +512,12 @@ class CellRow:
     emerging: bool | None
 
 
-def cell_table(res: int, filters: CellFilters = CellFilters(), k: int = 1) -> list[CellRow]:
-    """Cells with reports, plus empty cells found to be significant cold spots, sorted by cell."""
-    counts = cell_counts(res, filters)
+def cell_table(
+    res: int, filters: CellFilters = CellFilters(), k: int = 1, *, counts: dict[int, int] | None = None
+) -> list[CellRow]:
+    """Cells with reports, plus empty cells found to be significant cold spots, sorted by cell. `counts` are the
+    filters' cell_counts when the caller has them already."""
+    counts = cell_counts(res, filters) if counts is None else counts
     previous = filters.previous_period()
     growth = {}
     if previous is not None:

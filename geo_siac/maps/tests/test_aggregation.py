@@ -5,7 +5,9 @@ import h3
 import pytest
 import shapely
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.db.models import F, FloatField, Func
+from django.test.utils import CaptureQueriesContext
 
 from geo_siac.catalogue.models import Category
 from geo_siac.geo import H3_RESOLUTIONS
@@ -146,6 +148,29 @@ def test_group_and_week_breakdowns_add_up_to_the_total(synthetic_reports):
     weeks = list(by_week)
     assert weeks == sorted(weeks) and all(w.weekday() == 0 and w.hour == 0 for w in weeks)
     assert sum(row["count"] for row in weekly_counts_by_category()) == synthetic_reports
+
+
+@pytest.mark.parametrize("filters", [CellFilters(), CellFilters(categories=("bache",), communes=("13201",))])
+def test_the_last_weeks_are_the_last_of_every_week_even_across_a_gap(synthetic_reports, filters):
+    every = cell_counts_by_week(9, filters)
+    assert len(every) > 8
+    assert _last_weeks_reads(filters) == (dict(list(every.items())[-8:]), 1)
+    # Weeks without any report among the last eight: the eight with reports reach further back, read in a second go.
+    newest = list(every)[-1]
+    Report.objects.filter(
+        created_at__gte=newest - timedelta(weeks=4), created_at__lt=newest - timedelta(weeks=1)
+    ).delete()
+    every = cell_counts_by_week(9, filters)
+    assert list(every)[-3:] == [newest - timedelta(weeks=5), newest - timedelta(weeks=1), newest]
+    assert _last_weeks_reads(filters) == (dict(list(every.items())[-8:]), 2)
+    assert cell_counts_by_week(9, CellFilters(categories=("no-existe",)), last=8) == {}
+
+
+def _last_weeks_reads(filters: CellFilters) -> tuple[dict, int]:
+    """The last 8 weeks, and how many times the weeks were read."""
+    with CaptureQueriesContext(connection) as queries:
+        weeks = cell_counts_by_week(9, filters, last=8)
+    return weeks, sum("DATE_TRUNC" in query["sql"] for query in queries.captured_queries)
 
 
 def test_unknown_resolution_is_rejected():

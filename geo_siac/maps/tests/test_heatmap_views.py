@@ -278,8 +278,8 @@ def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, 
         CellRow(cell=cell, count=5, population=None, rate=None, z=z, q=0.001, hotspot=level, emerging=True)
         for cell, z, level in ((hot, 3.5, 3), (cold, -3.5, -3))
     ]
-    heatmap._hotspot_layer(spots)
-    heatmap._emerging_layer(spots, heatmap.Measure("rate", {}))
+    heatmap._hotspot_layer(spots, heatmap.CellShapes())
+    heatmap._emerging_layer(spots, heatmap.Measure("rate", {}), heatmap.CellShapes())
     for msgid in (
         "Todas las categorías",
         "Grupo: %(name)s",
@@ -325,3 +325,19 @@ def test_zone_and_comuna_names_are_text_in_the_map_tooltips(staff_client, two_re
     # folium writes the GeoJSON with "<", ">" and "&" as JSON escapes: the name arrives HTML-escaped, not as a tag.
     assert '"name": "\\u0026lt;img src=\\u0026quot;x\\u0026quot; id=\\u0026quot;injected' in html
     assert "\\u003cimg" not in html
+
+
+def test_a_map_of_more_cells_than_the_page_can_carry_says_so_and_the_exports_keep_every_cell(
+    staff_client, two_reports, monkeypatch
+):
+    cell = h3.latlng_to_cell(*PUENTE_ALTO_CENTRE, 9)
+    drawn = staff_client.get("/mapas/calor/mapa.html", {"res": 9}).content.decode()
+    assert cell in drawn and "Demasiadas celdas" not in drawn
+    monkeypatch.setattr(heatmap, "MAX_MAP_CELLS", 1)
+    page = staff_client.get("/mapas/calor/mapa.html", {"res": 9})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Demasiadas celdas (2) para dibujarlas en el mapa: filtre por comuna, categoría o período" in html
+    assert cell not in html
+    assert "Puente Alto" in html  # the comuna outlines are still drawn
+    assert len(staff_client.get("/api/maps/h3/", {"res": 9}).json()["features"]) == 2
