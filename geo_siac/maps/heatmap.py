@@ -517,7 +517,7 @@ def too_many_cells_note(cells: int) -> str:
     return _(
         "Demasiadas celdas (%(cells)s) para dibujarlas en el mapa: filtre por comuna, categoría o período, o elija "
         "una resolución menor. El CSV y el GeoJSON traen todas las celdas."
-    ) % {"cells": _display(cells, 0)}
+    ) % {"cells": number_format(cells, 0, use_l10n=True, force_grouping=True)}
 
 
 def _bounds(counts: dict[int, int], shapes: CellShapes) -> list[list[float]]:

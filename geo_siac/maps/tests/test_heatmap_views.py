@@ -341,3 +341,12 @@ def test_a_map_of_more_cells_than_the_page_can_carry_says_so_and_the_exports_kee
     assert cell not in html
     assert "Puente Alto" in html  # the comuna outlines are still drawn
     assert len(staff_client.get("/api/maps/h3/", {"res": 9}).json()["features"]) == 2
+
+
+def test_the_too_many_cells_note_groups_the_thousands_in_the_page_language():
+    from django.utils import translation
+
+    with translation.override("es"):  # Django's Spanish format groups with a no-break space
+        assert "(12\xa0298)" in heatmap.too_many_cells_note(12298)
+    with translation.override("en"):
+        assert "(12,298)" in heatmap.too_many_cells_note(12298)
