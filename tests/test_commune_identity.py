@@ -4,7 +4,7 @@ chosen in the shared host's path; edited in the admin only by that comuna's admi
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from geo_siac.zones.models import CommuneIdentity
 
 PA_HOST, PE_HOST = "reclamos.puentealto.test", "reclamos.penalolen.test"
 LOGO = re.compile(r'<img class="brand-logo" src="(?P<url>[^"]+)"')
-STYLESHEET = re.compile(r'<link rel="stylesheet" href="(?P<url>/[^"]*identidad/[^"]+\.css\?v=\d+)">')
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="(?P<url>/[^"]*identidad/[^"]+\.css\?v=[0-9a-f]{16})">')
 
 
 def png(colour: tuple[int, int, int], size=(300, 200), **save) -> bytes:
@@ -321,3 +322,29 @@ def test_a_pages_policy_widening_follows_its_path_inside_the_application_also_un
     assert plain.status_code == chosen.status_code == 200
     assert "'unsafe-inline'" in plain["Content-Security-Policy"]
     assert chosen["Content-Security-Policy"] == plain["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("colour", ["#0B4F6C", "red;}*{", "#0b4f6;", "0b4f6c", ""])
+def test_the_database_refuses_a_colour_of_any_other_shape_than_clean_stores(communes, colour):
+    made = CommuneIdentity(commune=communes["13201"], display_name="Municipalidad de Prueba")
+    for field in ("primary_colour", "accent_colour"):
+        setattr(made, field, colour)
+        with pytest.raises(IntegrityError, match=f"identity_{field}"), transaction.atomic():
+            made.save()
+        setattr(made, field, "#0b4f6c")
+    made.save()
+    assert CommuneIdentity.objects.filter(commune=communes["13201"]).count() == 1
+
+
+def test_two_saves_in_one_second_give_the_stylesheet_two_stamps(client, identities):
+    made = identities["13201"]
+    saved = datetime(2026, 5, 4, 10, 30, 15, 200, tzinfo=UTC)
+    stamps = []
+    for moment in (saved, saved + timedelta(microseconds=500)):  # the same second
+        CommuneIdentity.objects.filter(pk=made.pk).update(updated_at=moment)
+        made.refresh_from_db()
+        stamps.append(made.stylesheet_stamp)
+    assert stamps[0] != stamps[1]
+    css = reverse("zones:identity_css", args=[made.commune.jurisdiction_id])
+    assert "max-age=31536000" in client.get(f"{css}?v={stamps[1]}")["Cache-Control"]
+    assert "max-age=300" in client.get(f"{css}?v={stamps[0]}")["Cache-Control"]

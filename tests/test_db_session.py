@@ -153,6 +153,28 @@ def test_row_lookup_is_planned_once_per_database_session():
     assert len(prepared()) == 1
 
 
+def test_lookups_made_and_dropped_on_one_session_each_answer_their_own_query():
+    import gc
+
+    from geo_siac.catalogue.models import Department
+    from geo_siac.db import RowLookup
+
+    departments = [Department.objects.create(name=f"Dirección {n}") for n in range(3)]
+    names = set()
+    for round_ in range(30):
+        department = departments[round_ % 3]
+        # A query of its own each round: only this department's row, whatever name is asked.
+        lookup = RowLookup(
+            lambda name, pk=department.pk: Department.objects.filter(pk=pk, name=name).values("id"), marker="-"
+        )
+        assert lookup(department.name) == {"id": department.pk}
+        assert lookup(departments[(round_ + 1) % 3].name) is None
+        names.add(lookup.prepared_name)
+        del lookup
+        gc.collect()  # the next lookup may take the freed object's place (and, before, its id())
+    assert len(names) == 30
+
+
 def test_row_lookup_refuses_queries_it_cannot_reproduce():
     from geo_siac.db import RowLookup
     from geo_siac.reports.models import Report

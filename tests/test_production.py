@@ -155,6 +155,22 @@ def test_lost_database_during_an_open311_request_is_a_json_503(client, communes,
     assert response.json()[0]["code"] == 503
 
 
+def test_lost_database_during_an_open311_request_under_a_comuna_is_a_json_503(client, communes, monkeypatch):
+    monkeypatch.setattr("geo_siac.open311.views.selectors.usable_api_key", _raise_operational_error)
+    response = client.post("/comuna/puente-alto/open311/v2/requests.json", {"api_key": "x", "service_code": "grafiti"})
+    assert response.status_code == 503 and response["Retry-After"]
+    assert response.json() == [{"code": 503, "description": "El servicio no está disponible por un momento."}]
+
+
+@override_settings(DEBUG=False)
+def test_lost_database_while_choosing_the_comuna_of_an_open311_request_is_a_json_503(client, communes, monkeypatch):
+    monkeypatch.setattr("geo_siac.zones.middleware.public_identity", _raise_operational_error)
+    client.raise_request_exception = False  # handler500 answers, as in production
+    response = client.get("/comuna/puente-alto/open311/v2/services.json")
+    assert response.status_code == 503 and response["Retry-After"]
+    assert response.json()[0]["code"] == 503
+
+
 @override_settings(DEBUG=False)
 def test_lost_database_outside_a_view_is_still_a_503(rf):
     from geo_siac.web.database import server_error

@@ -4,7 +4,7 @@ events of the reports whose id carries that year, so its partition of reports_re
 row of its year is written (migrate makes this year's and the next, the importer the years it loads, report_create
 its year's if it finds none)."""
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from geo_siac.reports.models import YEAR_ID_BASE, ReportEvent
@@ -44,20 +44,39 @@ def is_partitioned(table: str) -> bool:
 def year_partitions_ensure(years) -> list[str]:
     """Create the partitions of these years that are not attached yet, in every partitioned history table; returns
     the names created. One that is attached is left as it is, without taking any lock on its table; a table of the
-    name that is not attached (a year detached for an archive) makes CREATE fail, loudly, rather than be reused."""
+    name that is not attached (a year detached for an archive) makes CREATE fail, loudly, rather than be reused.
+    Two writers making the same year at once (two first requests of a year) take turns on an advisory lock named
+    after the partition, and the second finds it made."""
     quote = connection.ops.quote_name
     created = []
-    with connection.cursor() as cursor:
-        for year in sorted(set(years)):
-            if not BEFORE_YEAR <= year < 10_000:
-                raise ValueError(f"{year} no es un año que lleve el id de una solicitud ({BEFORE_YEAR} a 9999).")
-            for table, name in missing_partitions(year):
+    for year in sorted(set(years)):
+        if not BEFORE_YEAR <= year < 10_000:
+            raise ValueError(f"{year} no es un año que lleve el id de una solicitud ({BEFORE_YEAR} a 9999).")
+        for table, name in missing_partitions(year):
+            # The lock lasts until the CREATE commits, so the one waiting reads the partition once it is there.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+                if (table, name) not in missing_partitions(year):
+                    continue
                 cursor.execute(
                     f"CREATE TABLE {quote(name)} PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)",
                     [year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE],
                 )
-                created.append(name)
+            created.append(name)
     return created
+
+
+def reception_partitions_ensure(moments) -> list[str]:
+    """The partitions of the years that the ids of reports received at these moments carry, asked of the same SQL
+    function that draws the ids (report_year_of, migration 0034), so that the partition made is the one the row
+    goes to whatever the time zone Python runs in. `moments` is a list of datetimes or a query selecting them."""
+    with connection.cursor() as cursor:
+        if isinstance(moments, str):
+            cursor.execute(f"SELECT DISTINCT report_year_of(moment) FROM ({moments}) AS received (moment)")
+        else:
+            cursor.execute("SELECT DISTINCT report_year_of(moment) FROM unnest(%s::timestamptz[]) AS moment", [moments])
+        years = [year for (year,) in cursor.fetchall()]
+    return year_partitions_ensure(year for year in years if year is not None)
 
 
 def current_partitions_ensure() -> list[str]:
@@ -66,6 +85,16 @@ def current_partitions_ensure() -> list[str]:
         return []
     year = timezone.localdate().year
     return year_partitions_ensure([year, year + 1])
+
+
+def partitioned_tables_analyze() -> list[str]:
+    """ANALYZE the partitioned history tables themselves: autovacuum analyzes their partitions but never a
+    partitioned parent (PostgreSQL 15), whose row count and column statistics plan every query across years."""
+    analyzed = [table for table in PARTITIONED_TABLES if is_partitioned(table)]
+    with connection.cursor() as cursor:
+        for table in analyzed:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return analyzed
 
 
 def missing_partitions(year: int) -> list[tuple[str, str]]:

@@ -22,7 +22,8 @@ def installation_identity() -> dict:
 
 def unavailable_response(request):
     message = _("El servicio no está disponible por un momento.")
-    if request.path.startswith(("/open311/", "/api/")):
+    # path_info: the path inside the application, also under zones.middleware's /comuna/<id>/ prefix.
+    if request.path_info.startswith(("/open311/", "/api/")):
         # Open311 clients read errors as a list of code + description, in JSON.
         response = JsonResponse([{"code": 503, "description": message}], status=503, safe=False)
     else:

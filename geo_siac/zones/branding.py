@@ -14,7 +14,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-COLOUR = re.compile(r"#[0-9a-f]{6}")
+# Lower case: what clean_colour stores, and the shape the database's check on an identity's colours accepts.
+COLOUR_PATTERN = r"^#[0-9a-f]{6}$"
+COLOUR = re.compile(COLOUR_PATTERN)
 TEXT_ON_COLOUR = "#ffffff"  # the header's and the buttons' text (site.css)
 WCAG_AA_NORMAL_TEXT = 4.5
 LOGO_MAX_BYTES = 1024 * 1024

@@ -38,6 +38,9 @@ class PublicIdentityMiddleware:
         if chosen is None:
             request.identity = SimpleLazyObject(lambda: public_identity(host=request_host(request)))
             return self.get_response(request)
+        if chosen["rest"] is not None:
+            # Before the lookup, so that a database lost there is answered as the page inside (Open311's in JSON).
+            request.path_info = chosen["rest"]
         identity = public_identity(host=request_host(request), slug=chosen["slug"])
         if identity is None:
             raise Http404("No hay una comuna atendida con ese nombre en esta dirección.")
@@ -46,7 +49,6 @@ class PublicIdentityMiddleware:
         request.identity = identity
         outer = get_script_prefix()
         set_script_prefix(f"{outer}comuna/{chosen['slug']}/")
-        request.path_info = chosen["rest"]
         try:
             return self.get_response(request)
         finally:

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
@@ -105,9 +107,24 @@ class CommuneIdentity(models.Model):
         verbose_name = _("identidad pública de la comuna")
         verbose_name_plural = _("identidades públicas de las comunas")
         ordering = ["commune__name"]
+        # The colours are written into a stylesheet as they are: the database refuses any other shape than the
+        # #rrggbb in lower case that clean() stores, whichever writer skipped clean().
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{field}__regex": branding.COLOUR_PATTERN}), name=f"identity_{field}"
+            )
+            for field in ("primary_colour", "accent_colour")
+        ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def stylesheet_stamp(self) -> str:
+        """The `?v=` of the stylesheet's address: it changes with every save (to the microsecond, so two saves in
+        one second too), and a browser may keep the stylesheet of one stamp for a year."""
+        saved = f"{self.primary_colour} {self.accent_colour} {self.updated_at.isoformat()}"
+        return hashlib.sha256(saved.encode()).hexdigest()[:16]
 
     def clean(self):
         errors = {}

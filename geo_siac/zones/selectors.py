@@ -314,12 +314,11 @@ def _commune_identity(commune: Commune) -> PublicIdentity:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
         return PublicIdentity(name=_formal_name(commune), commune=commune)
-    stamp = int(identity.updated_at.timestamp())
     return PublicIdentity(
         name=identity.display_name,
         commune=commune,
         logo_url=reverse("zones:logo", args=[identity.logo.name]) if identity.logo else "",
-        css_url=f"{reverse('zones:identity_css', args=[commune.jurisdiction_id])}?v={stamp}",
+        css_url=f"{reverse('zones:identity_css', args=[commune.jurisdiction_id])}?v={identity.stylesheet_stamp}",
         contact_line=identity.contact_line,
     )
 

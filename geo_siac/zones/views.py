@@ -21,7 +21,7 @@ def identity_css(request, slug: str):
         raise Http404
     body = f":root {{ --brand-primary: {identity.primary_colour}; --brand-accent: {identity.accent_colour}; }}\n"
     response = HttpResponse(body, content_type="text/css; charset=utf-8")
-    current = request.GET.get("v") == str(int(identity.updated_at.timestamp()))
+    current = request.GET.get("v") == identity.stylesheet_stamp
     patch_cache_control(response, public=True, max_age=FOREVER_SECONDS if current else UNSTAMPED_SECONDS)
     return response
 

@@ -6,12 +6,11 @@ import io
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from django.conf import settings
 from django.db import connection, transaction
 
 from geo_siac.geo import H3_RESOLUTIONS, STORAGE_SRID
 from geo_siac.reports.models import EventKind, Report, ReportEvent
-from geo_siac.reports.partitions import year_partitions_ensure
+from geo_siac.reports.partitions import reception_partitions_ensure
 from geo_siac.reports.states import Status
 from geo_siac.reports.tracking import tracking_codes
 
@@ -153,11 +152,7 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))",
             buffer,
         )
-        cursor.execute(
-            "SELECT DISTINCT extract(year FROM to_timestamp(created_at) AT TIME ZONE %s)::int FROM import_staging",
-            [settings.TIME_ZONE],
-        )
-        year_partitions_ensure([year for (year,) in cursor.fetchall()])
+        reception_partitions_ensure("SELECT to_timestamp(created_at) FROM import_staging")
         # ON CONFLICT DO NOTHING lets the unique indexes (source id, tracking code) do the checking during the
         # insert, so a chunk without conflicts costs no lookups at all.
         inserted = 0

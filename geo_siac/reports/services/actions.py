@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.models import CrewAction, EventKind, EventPhoto, Report, ReportEvent
+from geo_siac.reports.models import CrewAction, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import report_return
-from geo_siac.reports.services.photos import photo_save
+from geo_siac.reports.services.photos import event_photo_store
 from geo_siac.reports.services.status import lock_report, report_change_status, status_photos_process
 from geo_siac.reports.states import CLOSED, Status
 from geo_siac.reports.work_location import WorkLocation, event_fields, work_location
@@ -90,8 +90,7 @@ def hold(
         **event_fields(location),
     )
     for photo in processed:
-        photo_save(photo, (stored := EventPhoto(event=event, report_id=event.report_id)).image)
-        stored.save()
+        event_photo_store(event=event, processed=photo)
     return {
         "outcome": "conflict",
         "report": locked.tracking_code,

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.deadlines import business_days_between, local_day
-from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.selectors import person_reports
 from geo_siac.reports.services.information import correction_received
-from geo_siac.reports.services.photos import photo_process, photo_save
+from geo_siac.reports.services.photos import event_photo_store, photo_process
 from geo_siac.reports.services.status import lock_report, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
@@ -220,8 +220,7 @@ def report_add_citizen_info(
         created_at=now,
     )
     if processed is not None:
-        photo_save(processed, (stored := EventPhoto(event=event, report_id=event.report_id)).image)
-        stored.save()
+        event_photo_store(event=event, processed=processed)
     if locked.correction_due_at is not None and by_email and by_email.lower() == locked.reporter_email.lower():
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

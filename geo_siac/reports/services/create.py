@@ -23,7 +23,7 @@ from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.deadlines import request_deadline
 from geo_siac.reports.messages import received_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent, ReportYearId, Submission
-from geo_siac.reports.partitions import missing_partition, year_partitions_ensure
+from geo_siac.reports.partitions import missing_partition, reception_partitions_ensure
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.routing import decide, decide_without_place
 from geo_siac.reports.selectors import category_by_code
@@ -308,7 +308,7 @@ def report_create(
         except IntegrityError as exc:
             if missing_partition(exc):
                 # A year whose partitions neither migrate nor add_year_partitions made: made by its first request.
-                year_partitions_ensure([timezone.localtime(now).year])
+                reception_partitions_ensure([now])
             elif constraint_name(exc) != TRACKING_CODE_CONSTRAINT:
                 raise
         except AlreadySubmitted as exc:

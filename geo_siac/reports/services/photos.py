@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 
-from geo_siac.reports.models import Report, ReportPhoto
+from geo_siac.reports.models import EventPhoto, Report, ReportEvent, ReportPhoto
 from geo_siac.reports.photos import ProcessedPhoto, process_photo
 
 
@@ -44,5 +44,14 @@ def report_photo_store(*, report: Report, processed: ProcessedPhoto, created_at=
         created_at=created_at or report.created_at,
     )
     photo_save(processed, photo.image, photo.thumbnail)
+    photo.save()
+    return photo
+
+
+def event_photo_store(*, event: ReportEvent, processed: ProcessedPhoto) -> EventPhoto:
+    """A photo of an event (a crew's status change or note, a citizen's added information). It names the event's
+    report as well: the events table is partitioned by report, and the database's key to an event is the pair."""
+    photo = EventPhoto(event=event, report_id=event.report_id)
+    photo_save(processed, photo.image)
     photo.save()
     return photo

@@ -12,9 +12,9 @@ from geo_siac.catalogue.kinds import RequestKind, answers_by_letter
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import status_message
-from geo_siac.reports.models import AnswerLetter, EventKind, EventPhoto, Report, ReportEvent
+from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
-from geo_siac.reports.services.photos import photo_process, photo_save
+from geo_siac.reports.services.photos import event_photo_store, photo_process
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition
 from geo_siac.reports.work_location import WorkLocation, event_fields
 
@@ -143,9 +143,7 @@ def report_change_status(
     )
     event.save()
     for photo in processed:
-        stored = EventPhoto(event=event, report_id=event.report_id)
-        photo_save(photo, stored.image)
-        stored.save()
+        event_photo_store(event=event, processed=photo)
     if note and not note_is_public:
         ReportEvent.objects.create(
             report=locked,

@@ -154,6 +154,7 @@ def test_a_note_and_photo_a_citizen_adds_reach_the_crew_and_never_the_public_pag
     report = make_report(reporter_email=ROSA, public_visibility=True)
     event = report_add_citizen_info(report=report, note="Ahora hay más escombros.", photo=png(), by_email=ROSA)
     assert (event.kind, event.is_public, event.photos.count()) == (EventKind.CITIZEN_INFO, False, 1)
+    assert event.photos.get().report_id == report.pk  # the pair the partitioned events' key needs
     assert report.photos.count() == 0
     page = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert "Ahora hay más escombros." not in page and "Foto de la solicitud" not in page

@@ -158,3 +158,18 @@ def test_every_answer_is_the_same_with_the_events_partitioned_or_not(make_report
     assert not is_partitioned(EVENTS)
     assert answers(now) == partitioned
     assert len(partitioned["reports_with_events"]) == 4 and partitioned["indicators"]
+
+
+def parent_row_estimate(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+
+def test_add_year_partitions_analyzes_the_partitioned_parent(make_report):
+    before = parent_row_estimate(EVENTS)
+    for _ in range(3):
+        make_report()
+    assert ReportEvent.objects.count() == 6 and before != 6
+    add_year_partitions(timezone.localdate().year)
+    assert parent_row_estimate(EVENTS) == 6

@@ -61,7 +61,7 @@ def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the
     assert report.status == "resolved"
     closes = report.events.filter(kind="status", to_status="resolved")
     assert list(closes.values_list("note", flat=True)) == ["Retirados los escombros"]
-    assert EventPhoto.objects.filter(event__report=report).count() == 1
+    assert EventPhoto.objects.filter(event__report=report, report=report).count() == 1
     closing_mail = Notification.objects.filter(report=report, recipient="vecina@example.cl").exclude(
         pk=Notification.objects.filter(report=report).order_by("pk").first().pk
     )
@@ -90,7 +90,7 @@ def test_a_change_on_a_report_rerouted_meanwhile_is_held_and_its_note_kept_for_t
     client.force_login(crews["supervisor"])
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
     assert "quería pasar a «Resuelta»" in page and "Nota de la cuadrilla: Ya estaba limpio" in page
-    assert EventPhoto.objects.filter(event__report=report).count() == 1
+    assert EventPhoto.objects.filter(event__report=report, report=report).count() == 1
 
 
 def test_a_change_from_someone_no_longer_in_the_reports_crew_is_held_even_if_the_report_did_not_change(

@@ -1,13 +1,20 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from geo_siac.reports.partitions import PARTITIONED_TABLES, is_partitioned, year_partitions_ensure
+from geo_siac.reports.partitions import (
+    PARTITIONED_TABLES,
+    is_partitioned,
+    partitioned_tables_analyze,
+    year_partitions_ensure,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Crea las particiones de un año (por omisión, el año en curso y el siguiente) en las tablas de historia "
-        "particionadas; no hace nada con las que ya existen. migrate lo ejecuta sin --year."
+        "particionadas; no hace nada con las que ya existen. migrate crea también las del año en curso y el siguiente. Luego actualiza las "
+        "estadísticas (ANALYZE) de esas tablas, que autovacuum no calcula para una tabla particionada: ejecútelo a "
+        "diario (docs/deployment.md)."
     )
 
     def add_arguments(self, parser):
@@ -25,3 +32,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         shown = " y ".join(map(str, years))
         self.stdout.write(f"creadas: {', '.join(created)}" if created else f"ya existían las particiones de {shown}")
+        partitioned_tables_analyze()

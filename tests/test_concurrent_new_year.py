@@ -1,0 +1,89 @@
+"""Two first requests of a year without partitions at the same time: both make the year's partition, one after
+the other on an advisory lock named after it, and both are filed (no DuplicateTable, no 500).
+
+A third connection holds that lock until both requests wait on it, so the two always meet there."""
+
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from geo_siac.reports.models import Report, ReportEvent, report_id_year
+from geo_siac.reports.partitions import missing_partitions, partition_name
+from geo_siac.reports.services import create
+
+YEAR = 1997
+EVENTS = ReportEvent._meta.db_table
+PARTITION = partition_name(EVENTS, YEAR)
+
+
+def other_connection():
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    conn = psycopg2.connect(**params)
+    conn.autocommit = True
+    return conn
+
+
+def waiting_on_the_lock(cursor) -> int:
+    cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def year_without_partition():
+    assert missing_partitions(YEAR) == [(EVENTS, PARTITION)]
+    yield
+    # A transactional test's flush empties tables but keeps the partition this test made.
+    with connection.cursor() as cursor:
+        if not missing_partitions(YEAR):
+            cursor.execute(f"ALTER TABLE {EVENTS} DETACH PARTITION {PARTITION}")
+        cursor.execute(f"DROP TABLE IF EXISTS {PARTITION}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_requests_of_a_year_at_once_are_both_filed(make_report, monkeypatch, year_without_partition):
+    monkeypatch.setattr(create.timezone, "now", lambda: datetime(YEAR, 3, 1, 12, tzinfo=ZoneInfo("America/Santiago")))
+    barrier = threading.Barrier(2)
+    outcomes = [{}, {}]
+
+    def file(outcome: dict):
+        try:
+            barrier.wait(timeout=30)
+            outcome["report"] = make_report(description="Primera del año.")
+        except Exception as exc:  # noqa: BLE001 - handed to the test, which shows it
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    holder = other_connection()
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [PARTITION])
+            threads = [threading.Thread(target=file, args=(outcome,)) for outcome in outcomes]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 60
+            while waiting_on_the_lock(cursor) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            both_waited = waiting_on_the_lock(cursor) == 2
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [PARTITION])
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        holder.close()
+    assert not any(thread.is_alive() for thread in threads)
+    assert [outcome.get("error") for outcome in outcomes] == [None, None]
+    assert both_waited, "the two requests did not both wait to make the partition"
+    filed = [outcome["report"] for outcome in outcomes]
+    assert {report_id_year(report.pk) for report in filed} == {YEAR} and len({r.pk for r in filed}) == 2
+    assert missing_partitions(YEAR) == []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT report_id, count(*) FROM {PARTITION} GROUP BY report_id ORDER BY report_id")
+        assert cursor.fetchall() == sorted((report.pk, 2) for report in filed)
+    assert Report.objects.count() == 2
