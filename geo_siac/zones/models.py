@@ -66,7 +66,7 @@ class CommuneIdentity(models.Model):
         _("nombre público"), max_length=150, help_text=_("Por ejemplo Municipalidad de Puente Alto.")
     )
     logo = models.FileField(
-        _("logo"),
+        _("logotipo"),
         upload_to="logos/",
         blank=True,
         help_text=_("PNG o JPEG de hasta 1 MB; se guarda como PNG de 128 px de alto, sin metadatos."),
