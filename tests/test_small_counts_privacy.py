@@ -229,3 +229,14 @@ def test_each_group_has_no_hidden_count_or_at_least_two(dimension, counts, hidde
     assert all(shown[value]["volume"] == n for value, (n, _) in counts.items() if value not in hidden)
     exact |= {value: {"volume": 0, "service_requests": 0} for value in shown if value not in exact}
     assert_not_derivable(shown, exact, dimension)
+
+
+def test_a_chart_whose_bars_are_all_withheld_says_so_instead_of_standing_empty():
+    from django.template.loader import render_to_string
+
+    from geo_siac.transparency.charts import bar_chart
+
+    svg = render_to_string(
+        "transparency/_bar_chart.html", {"chart": bar_chart([("2026-10", None, "")]), "chart_id": "c"}
+    )
+    assert "Sin cifras que mostrar en este período." in svg
