@@ -1,0 +1,197 @@
+"""Archiving a closed year of history (docs/deployment.md, "Archiving a year"): its requests, their events and every
+row that points at them leave the live tables for a schema of their own, `archive_y<YEAR>`, which pg_dump can save
+and DROP SCHEMA remove. The year's events partition is detached whole; the report table is not partitioned yet, so
+the year's requests are copied and deleted. One transaction: a failure leaves the live tables as they were."""
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent
+from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
+from geo_siac.reports.states import OPEN
+
+REPORTS = Report._meta.db_table
+EVENTS = ReportEvent._meta.db_table
+
+# Every single-column foreign key in the public schema, to follow what points at the year's requests (a table added
+# later is followed without editing this module). Partitions' copies of their parent's keys are left out.
+FOREIGN_KEYS_SQL = """
+SELECT t.relname, a.attname, p.relname, pa.attname
+  FROM pg_constraint c
+  JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class p ON p.oid = c.confrelid
+  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+  JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
+ WHERE c.contype = 'f' AND c.conparentid = 0 AND cardinality(c.conkey) = 1 AND NOT t.relispartition
+   AND t.relnamespace = 'public'::regnamespace
+"""
+
+
+class ArchiveRefused(Exception):
+    """The year cannot be archived; the message says why. Nothing was changed."""
+
+
+@dataclass
+class ArchivedYear:
+    year: int
+    schema: str
+    rows: dict[str, int] = field(default_factory=dict)  # table: rows moved into the archive schema
+    dump: Path | None = None
+    dropped: bool = False
+
+
+def archive_schema(year: int) -> str:
+    return f"archive_y{year}"
+
+
+def year_bounds(year: int) -> tuple[int, int]:
+    return year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE
+
+
+def dependent_tables(cursor) -> list[tuple[str, str]]:
+    """(table, condition) for every table whose rows belong to the year's requests, the condition selecting them,
+    deepest first (a webhook attempt before its delivery): the order they can be deleted in. The events table is
+    left out (its partition is detached whole), and so is the report table's own duplicate_of."""
+    cursor.execute(FOREIGN_KEYS_SQL)
+    keys = cursor.fetchall()
+    quote = connection.ops.quote_name
+    conditions: dict[str, list[str]] = {}
+    depth: dict[str, int] = {}
+    frontier = {REPORTS: "{column} >= %(low)s AND {column} < %(high)s"}
+    level = 0
+    while frontier:
+        level += 1
+        found = {}
+        for table, column, parent, parent_column in keys:
+            if parent not in frontier or table in (REPORTS, EVENTS):
+                continue
+            if parent == REPORTS:
+                condition = frontier[parent].format(column=quote(column))
+            else:
+                selected = " OR ".join(conditions[parent])
+                condition = f"{quote(column)} IN (SELECT {quote(parent_column)} FROM {quote(parent)} WHERE {selected})"
+            conditions.setdefault(table, []).append(condition)
+            depth[table] = level
+            found[table] = True
+        if level > len(keys):
+            raise RuntimeError("foreign keys in a cycle below the reports")  # never in GeoSIAC's schema
+        frontier = found
+    ordered = sorted(conditions, key=lambda table: (-depth[table], table))
+    return [(table, " OR ".join(f"({c})" for c in conditions[table])) for table in ordered]
+
+
+def archive_refusal(cursor, year: int) -> str | None:
+    """Why `year` cannot be archived, or None. Its reports stay locked (FOR UPDATE) until the caller's transaction
+    ends, so that none is reopened between this check and their archiving."""
+    if year >= timezone.localdate().year:
+        return _("%(year)s es el año en curso o uno futuro: solo se archiva un año ya terminado.") % {"year": year}
+    if year < BEFORE_YEAR:
+        return _("%(year)s no es un año que lleve el id de una solicitud.") % {"year": year}
+    if (EVENTS, partition_name(EVENTS, year)) in missing_partitions(year):
+        return _("No hay partición de %(year)s en %(table)s: el año no tiene historia o ya se archivó.") % {
+            "year": year,
+            "table": EVENTS,
+        }
+    cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [archive_schema(year)])
+    if cursor.fetchone()[0]:
+        return _("Ya existe el esquema %(schema)s: guárdelo y elimínelo antes de archivar de nuevo.") % {
+            "schema": archive_schema(year)
+        }
+    low, high = year_bounds(year)
+    cursor.execute(f"SELECT FROM {REPORTS} WHERE id >= %s AND id < %s FOR UPDATE", [low, high])
+    cursor.execute(
+        f"SELECT count(*) FROM {REPORTS} WHERE id >= %s AND id < %s AND status = ANY(%s)", [low, high, sorted(OPEN)]
+    )
+    open_count = cursor.fetchone()[0]
+    if open_count:
+        return _(
+            "%(year)s tiene %(count)s solicitudes abiertas: ciérrelas (o espere su respuesta) antes de archivarlo."
+        ) % {"year": year, "count": open_count}
+    return None
+
+
+def year_archive(*, year: int) -> ArchivedYear:
+    """Move `year`'s requests, their events and the rows pointing at them into the schema archive_y<year>, or raise
+    ArchiveRefused (the current or a future year, one with open requests, no partition, an archive not yet removed).
+
+    The events table is locked
+    (ACCESS EXCLUSIVE, reads included) from the detach to the commit, while the year's reports are deleted."""
+    quote = connection.ops.quote_name
+    schema = archive_schema(year)
+    low, high = year_bounds(year)
+    bounds = {"low": low, "high": high}
+    archived = ArchivedYear(year=year, schema=schema)
+    with transaction.atomic(), connection.cursor() as cursor:
+        refusal = archive_refusal(cursor, year)
+        if refusal:
+            raise ArchiveRefused(refusal)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
+        cursor.execute(f"CREATE SCHEMA {quote(schema)}")
+        dependents = dependent_tables(cursor)
+        for table, condition in [(REPORTS, "id >= %(low)s AND id < %(high)s"), *dependents]:
+            cursor.execute(
+                f"CREATE TABLE {quote(schema)}.{quote(table)} AS SELECT * FROM {quote(table)} WHERE {condition}",
+                bounds,
+            )
+            archived.rows[table] = cursor.rowcount
+        for table, condition in dependents:
+            cursor.execute(f"DELETE FROM {quote(table)} WHERE {condition}", bounds)
+        cursor.execute(
+            f"UPDATE {REPORTS} SET duplicate_of_id = NULL WHERE duplicate_of_id >= %(low)s "
+            "AND duplicate_of_id < %(high)s AND NOT (id >= %(low)s AND id < %(high)s)",
+            bounds,
+        )
+        partition = partition_name(EVENTS, year)
+        cursor.execute(f"ALTER TABLE {EVENTS} DETACH PARTITION {quote(partition)}")
+        # The detached table keeps the foreign keys it had as a partition (to the reports, users): they would block
+        # deleting the reports now, and a user later.
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [partition])
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {quote(partition)} DROP CONSTRAINT {quote(name)}")
+        cursor.execute(f"ALTER TABLE {quote(partition)} SET SCHEMA {quote(schema)}")
+        cursor.execute(f"ALTER TABLE {quote(schema)}.{quote(partition)} RENAME TO {quote(EVENTS)}")
+        cursor.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(EVENTS)}")
+        archived.rows[EVENTS] = cursor.fetchone()[0]
+        cursor.execute(f"DELETE FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s", bounds)
+    return archived
+
+
+def pg_environment() -> tuple[list[str], dict[str, str]]:
+    """pg_dump's connection arguments and environment, from the default database's settings."""
+    database = connection.settings_dict
+    arguments = ["--dbname", database["NAME"]]
+    for option, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
+        if database.get(key):
+            arguments += [option, str(database[key])]
+    environment = dict(os.environ)
+    if database.get("PASSWORD"):
+        environment["PGPASSWORD"] = database["PASSWORD"]
+    return arguments, environment
+
+
+def archive_dump(*, year: int, to: Path) -> Path:
+    """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable by pg_restore --list."""
+    schema = archive_schema(year)
+    to.mkdir(parents=True, exist_ok=True)
+    path = to / f"geo_siac_{schema}.dump"
+    arguments, environment = pg_environment()
+    subprocess.run(
+        ["pg_dump", *arguments, "--format=custom", "--schema", schema, "--file", str(path)],
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    listing = subprocess.run(["pg_restore", "--list", str(path)], check=True, capture_output=True, text=True).stdout
+    if f"TABLE DATA {schema} {REPORTS} " not in listing:
+        raise RuntimeError(f"{path} does not hold the archived reports")
+    return path
+
+
+def archive_drop(*, year: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {connection.ops.quote_name(archive_schema(year))} CASCADE")

@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from geo_siac.reports.archive import (
+    ArchiveRefused,
+    archive_drop,
+    archive_dump,
+    archive_refusal,
+    archive_schema,
+    year_archive,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Archiva un año terminado: sus solicitudes, sus eventos (la partición del año, separada entera) y las filas "
+        "que apuntan a ellas salen de las tablas en uso hacia el esquema archive_y<AÑO>. Sin --commit solo "
+        "comprueba que se pueda. --to guarda ese esquema con pg_dump; --drop lo elimina después de guardarlo "
+        "(docs/deployment.md)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True, help="Año terminado, p. ej. 2019.")
+        parser.add_argument("--to", type=Path, help="Carpeta donde guardar el volcado (pg_dump -Fc) del año.")
+        parser.add_argument("--drop", action="store_true", help="Eliminar el esquema del año una vez guardado.")
+        parser.add_argument("--commit", action="store_true", help="Archivar de verdad (sin esto, solo comprueba).")
+
+    def handle(self, *args, year: int, to: Path | None, drop: bool, commit: bool, **options):
+        if drop and to is None:
+            raise CommandError("--drop necesita --to: el esquema solo se elimina después de guardarlo.")
+        if not commit:
+            with connection.cursor() as cursor:
+                refusal = archive_refusal(cursor, year)
+            if refusal:
+                raise CommandError(refusal)
+            self.stdout.write(f"{year} se puede archivar; ejecute de nuevo con --commit.")
+            return
+        try:
+            archived = year_archive(year=year)
+        except ArchiveRefused as exc:
+            raise CommandError(str(exc)) from exc
+        for table, rows in archived.rows.items():
+            self.stdout.write(f"{archived.schema}.{table}: {rows}")
+        if to is not None:
+            path = archive_dump(year=year, to=to)
+            self.stdout.write(f"guardado en {path}")
+            if drop:
+                archive_drop(year=year)
+                self.stdout.write(f"eliminado el esquema {archive_schema(year)}")
