@@ -162,12 +162,9 @@ class Report(models.Model):
         verbose_name_plural = _("solicitudes")
         ordering = ["-created_at"]
         # Every index here is paid on each bulk insert (bench/ingest.py): keep only those that queries use.
-        # A constraint, not unique=True, so PostgreSQL gets no extra LIKE index for the tracking code.
+        # The tracking code and the source id are unique through ReportKey (a partitioned table's unique keys must
+        # hold its partition key); report_tracking_code below answers the lookups by code.
         constraints = [
-            models.UniqueConstraint(fields=["tracking_code"], name="report_unique_tracking_code"),
-            models.UniqueConstraint(
-                fields=["source", "source_id"], condition=~models.Q(source_id=""), name="report_unique_source_id"
-            ),
             models.CheckConstraint(
                 condition=~models.Q(kind=RequestKind.SERVICE_REQUEST) | models.Q(location__isnull=False),
                 name="report_service_request_has_place",
@@ -183,6 +180,7 @@ class Report(models.Model):
         # The two heat-map indexes carry every column the maps filter and group by, so the counts per H3 cell
         # are index-only scans (docs/maps.md); they replace the plain created_at and category_id indexes.
         indexes = [
+            models.Index(fields=["tracking_code"], name="report_tracking_code"),
             # Partial: only open reports are queried by deadline, and most stored history is closed.
             models.Index(
                 fields=["expected_at"], condition=models.Q(status__in=sorted(OPEN)), name="report_open_deadline"
@@ -283,6 +281,29 @@ class EventKind(models.TextChoices):
 
 class ReportEventQuerySet(TenantQuerySet):
     tenant_path = "report__commune"
+
+
+def tracking_code_key(code: str) -> str:
+    return f"code:{code}"
+
+
+def source_key(source: str, source_id: str) -> str:
+    return f"source:{source}:{source_id}"
+
+
+class ReportKey(models.Model):
+    """A key that must be unique across every year partition of the reports: `code:<tracking code>` for each
+    report, `source:<source>:<source id>` for an imported one. A partitioned table's unique constraints must hold
+    the partition key (the id), so the tracking code and the source id cannot be unique in the report table
+    itself (docs/deployment.md, "Partitioned history"). Written in the report's own statement (report_store, the
+    importer); its primary key is named report_unique_tracking_code, the name report_create redraws a code on."""
+
+    key = models.CharField(_("clave"), max_length=220, primary_key=True)
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("clave única de solicitud")
+        verbose_name_plural = _("claves únicas de solicitudes")
 
 
 class ReportEvent(models.Model):

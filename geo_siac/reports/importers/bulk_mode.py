@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 from geo_siac.reports.importers.results import ImportFileError
-from geo_siac.reports.models import Report, ReportEvent, SuspendedSchemaObject
+from geo_siac.reports.models import Report, ReportEvent, ReportKey, SuspendedSchemaObject
 
 # Partial indexes stay: they are cheap (the open-deadline index holds only
 # open reports) and their predicate does not survive pg_get_indexdef's round trip textually unchanged.
-BULK_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table)
+BULK_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table, ReportKey._meta.db_table)
 # pg_advisory_lock key: one import at a time (two bulk imports would drop each other's indexes).
 IMPORT_LOCK_KEY = 4_711_311
 # A partitioned table's index reads "ON ONLY table", which would rebuild the parent's index without its partitions':

@@ -1,4 +1,5 @@
-"""Writing a checked chunk: COPY into a temporary staging table, then one INSERT ... SELECT that writes the reports
+"""Writing a checked chunk: COPY into a temporary staging table, one statement that claims each row's unique keys
+(models.ReportKey: its source id and tracking code), then one INSERT ... SELECT that writes the claimed rows' reports
 and their history, with the table and column names of the models."""
 
 import io
@@ -9,7 +10,7 @@ import pyarrow.csv as pa_csv
 from django.db import connection, transaction
 
 from geo_siac.geo import H3_RESOLUTIONS, STORAGE_SRID
-from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.models import EventKind, Report, ReportEvent, ReportKey, source_key
 from geo_siac.reports.partitions import reception_partitions_ensure
 from geo_siac.reports.states import Status
 from geo_siac.reports.tracking import tracking_codes
@@ -39,7 +40,8 @@ CREATE TEMP TABLE IF NOT EXISTS import_staging (
     lng double precision, lat double precision, description text, address text, status text, channel text,
     created_at double precision, updated_at double precision, expected_at double precision,
     closed_at double precision,
-    {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)}
+    {", ".join(f"h3_res{r} bigint" for r in H3_RESOLUTIONS)},
+    id bigint, claimed boolean NOT NULL DEFAULT false
 ) ON COMMIT DROP
 """
 # What each report column is filled with, by Report field: the staging table's columns, or the values report_create
@@ -59,7 +61,7 @@ REPORT_VALUES = {
     "reporter_email": "''",
     "reporter_phone": "''",
     "language": "'es'",
-    "id": "report_year_id(to_timestamp(s.created_at))",  # the year partition of its reception (ReportYearId)
+    "id": "s.id",  # drawn when its keys were claimed: report_year_id, the year partition of its reception
     "created_at": "to_timestamp(s.created_at)",
     "updated_at": "to_timestamp(s.updated_at)",
     "expected_at": "to_timestamp(s.expected_at)",
@@ -89,7 +91,7 @@ WITH inserted (id, status, created_at, closed_at) AS (
     INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
     SELECT {", ".join(REPORT_VALUES.values())}
       FROM import_staging s
-    ON CONFLICT DO NOTHING
+     WHERE s.claimed
     RETURNING {returned}
 ), created AS (
     INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
@@ -111,14 +113,41 @@ INSERT_PARAMS = {
 }
 
 
-def stored_source_ids_statement() -> str:
-    """Which of these source ids are stored; `source_id <> ''` matches the partial unique index."""
-    table = connection.ops.quote_name(Report._meta.db_table)
-    source, source_id = (connection.ops.quote_name(Report._meta.get_field(f).column) for f in ("source", "source_id"))
+def claim_statement() -> str:
+    """Draw each staged row's id and claim its keys, the source id's first: a row whose source id is stored already
+    (a restarted import) claims nothing more, and a row whose keys are all claimed is marked `claimed`. A source
+    key claimed by a row whose tracking code was taken stays behind: release_statement removes it."""
+    table = connection.ops.quote_name(ReportKey._meta.db_table)
+    columns = columns_of(ReportKey, ("key", "report"))
+    return f"""
+WITH staged AS MATERIALIZED (
+    SELECT row_no, source_id, tracking_code, report_year_id(to_timestamp(created_at)) AS id FROM import_staging
+), sources AS (
+    INSERT INTO {table} ({columns}) SELECT 'source:' || %(source)s || ':' || source_id, id FROM staged
+    ON CONFLICT DO NOTHING RETURNING report_id
+), codes AS (
+    INSERT INTO {table} ({columns}) SELECT 'code:' || tracking_code, id FROM staged
+     WHERE id IN (SELECT report_id FROM sources)
+    ON CONFLICT DO NOTHING RETURNING report_id
+)
+UPDATE import_staging s SET id = staged.id, claimed = staged.id IN (SELECT report_id FROM codes)
+  FROM staged WHERE s.row_no = staged.row_no
+"""
+
+
+def release_statement() -> str:
+    """Give back the keys claimed by the staged rows that are not to be inserted (their tracking code was taken)."""
+    table = connection.ops.quote_name(ReportKey._meta.db_table)
+    # By the key, the primary key's index: bulk mode drops the one on report_id.
     return (
-        f"SELECT {source_id} FROM {table} WHERE {source} = %(source)s AND {source_id} = ANY(%(ids)s) "
-        f"AND {source_id} <> ''"
+        f"DELETE FROM {table} k USING import_staging s WHERE NOT s.claimed "
+        "AND k.key = 'source:' || %(source)s || ':' || s.source_id AND k.report_id = s.id"
     )
+
+
+def stored_keys_statement() -> str:
+    table = connection.ops.quote_name(ReportKey._meta.db_table)
+    return f"SELECT key FROM {table} WHERE key = ANY(%s)"
 
 
 def encode_staging(good: pd.DataFrame) -> bytes:
@@ -153,10 +182,15 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             buffer,
         )
         reception_partitions_ensure("SELECT to_timestamp(created_at) FROM import_staging")
-        # ON CONFLICT DO NOTHING lets the unique indexes (source id, tracking code) do the checking during the
-        # insert, so a chunk without conflicts costs no lookups at all.
+        # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
+        # without conflicts costs no lookups at all.
         inserted = 0
         for _attempt in range(10):
+            cursor.execute(claim_statement(), {"source": source})
+            cursor.execute("SELECT count(*) FILTER (WHERE claimed), count(*) FROM import_staging")
+            claimed, staged_rows = cursor.fetchone()
+            if claimed < staged_rows:
+                cursor.execute(release_statement(), {"source": source})
             # History loaded from another system is not news: the webhook trigger skips these events, and only
             # these (an outer transaction may go on writing live events) (docs/webhooks.md).
             cursor.execute("SET LOCAL geo_siac.loading_history TO on")
@@ -166,15 +200,13 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             if inserted == rows:
                 return inserted, 0
             # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
-            # lookup is one array probe of the unique index, not a join, so its cost cannot depend on what
+            # lookup is one array probe of the keys' unique index, not a join, so its cost cannot depend on what
             # the planner guesses about a staging table without statistics (a join once took minutes).
-            cursor.execute("SELECT row_no, source_id, tracking_code FROM import_staging")
+            cursor.execute("SELECT row_no, source_id, tracking_code FROM import_staging WHERE NOT claimed")
             staged = cursor.fetchall()
-            cursor.execute(
-                stored_source_ids_statement(), {"source": source, "ids": [sid for _row, sid, _code in staged]}
-            )
-            stored = {sid for (sid,) in cursor.fetchall()}
-            collided = [(row, code) for row, sid, code in staged if sid not in stored]
+            cursor.execute(stored_keys_statement(), [[source_key(source, sid) for _row, sid, _code in staged]])
+            stored = {key for (key,) in cursor.fetchall()}
+            collided = [(row, code) for row, sid, code in staged if source_key(source, sid) not in stored]
             if not collided:
                 return inserted, rows - inserted
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
