@@ -1,7 +1,7 @@
 """Archiving a closed year of history (docs/deployment.md, "Archiving a year"): its requests, their events and every
 row that points at them leave the live tables for a schema of their own, `archive_y<YEAR>`, which pg_dump can save
-and DROP SCHEMA remove. The year's events partition is detached whole; the report table is not partitioned yet, so
-the year's requests are copied and deleted. One transaction: a failure leaves the live tables as they were."""
+and DROP SCHEMA remove. The year's partitions of the reports and of the events are detached whole; the rows of other
+tables that point at them are copied and deleted. One transaction: a failure leaves the live tables as they were."""
 
 import os
 import subprocess
@@ -92,10 +92,11 @@ def archive_refusal(cursor, year: int) -> str | None:
         return _("%(year)s es el año en curso o uno futuro: solo se archiva un año ya terminado.") % {"year": year}
     if year < BEFORE_YEAR:
         return _("%(year)s no es un año que lleve el id de una solicitud.") % {"year": year}
-    if (EVENTS, partition_name(EVENTS, year)) in missing_partitions(year):
+    missing = missing_partitions(year)
+    if missing:
         return _("No hay partición de %(year)s en %(table)s: el año no tiene historia o ya se archivó.") % {
             "year": year,
-            "table": EVENTS,
+            "table": ", ".join(table for table, _partition in missing),
         }
     cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [archive_schema(year)])
     if cursor.fetchone()[0]:
@@ -119,8 +120,9 @@ def year_archive(*, year: int) -> ArchivedYear:
     """Move `year`'s requests, their events and the rows pointing at them into the schema archive_y<year>, or raise
     ArchiveRefused (the current or a future year, one with open requests, no partition, an archive not yet removed).
 
-    The events table is locked
-    (ACCESS EXCLUSIVE, reads included) from the detach to the commit, while the year's reports are deleted."""
+    The rows pointing at the year's requests are copied and deleted; then the year's partitions of the events and
+    the reports are detached (DETACH PARTITION, which locks each table, reads included, until the commit: run it
+    in a quiet hour)."""
     quote = connection.ops.quote_name
     schema = archive_schema(year)
     low, high = year_bounds(year)
@@ -133,7 +135,7 @@ def year_archive(*, year: int) -> ArchivedYear:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
         cursor.execute(f"CREATE SCHEMA {quote(schema)}")
         dependents = dependent_tables(cursor)
-        for table, condition in [(REPORTS, "id >= %(low)s AND id < %(high)s"), *dependents]:
+        for table, condition in dependents:
             cursor.execute(
                 f"CREATE TABLE {quote(schema)}.{quote(table)} AS SELECT * FROM {quote(table)} WHERE {condition}",
                 bounds,
@@ -141,24 +143,44 @@ def year_archive(*, year: int) -> ArchivedYear:
             archived.rows[table] = cursor.rowcount
         for table, condition in dependents:
             cursor.execute(f"DELETE FROM {quote(table)} WHERE {condition}", bounds)
+        # A duplicate_of pointing into the year blocks detaching it, even from a request of the same year: cleared,
+        # and put back in the archive for those of the year (a request of another year loses it).
         cursor.execute(
-            f"UPDATE {REPORTS} SET duplicate_of_id = NULL WHERE duplicate_of_id >= %(low)s "
-            "AND duplicate_of_id < %(high)s AND NOT (id >= %(low)s AND id < %(high)s)",
+            "CREATE TEMP TABLE archived_duplicates ON COMMIT DROP AS SELECT id, duplicate_of_id "
+            f"FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s AND duplicate_of_id IS NOT NULL",
             bounds,
         )
-        partition = partition_name(EVENTS, year)
-        cursor.execute(f"ALTER TABLE {EVENTS} DETACH PARTITION {quote(partition)}")
-        # The detached table keeps the foreign keys it had as a partition (to the reports, users): they would block
-        # deleting the reports now, and a user later.
-        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [partition])
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {quote(partition)} DROP CONSTRAINT {quote(name)}")
-        cursor.execute(f"ALTER TABLE {quote(partition)} SET SCHEMA {quote(schema)}")
-        cursor.execute(f"ALTER TABLE {quote(schema)}.{quote(partition)} RENAME TO {quote(EVENTS)}")
-        cursor.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(EVENTS)}")
-        archived.rows[EVENTS] = cursor.fetchone()[0]
-        cursor.execute(f"DELETE FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s", bounds)
+        cursor.execute(
+            f"UPDATE {REPORTS} SET duplicate_of_id = NULL WHERE duplicate_of_id >= %(low)s AND duplicate_of_id < %(high)s",
+            bounds,
+        )
+        # The events first: their partition's foreign key to the reports would block detaching the reports'.
+        for table in (EVENTS, REPORTS):
+            archived.rows[table] = partition_detach(cursor, table=table, year=year, schema=schema)
+        cursor.execute(
+            f"UPDATE {quote(schema)}.{REPORTS} a SET duplicate_of_id = d.duplicate_of_id "
+            "FROM archived_duplicates d WHERE a.id = d.id"
+        )
     return archived
+
+
+def partition_detach(cursor, *, table: str, year: int, schema: str) -> int:
+    """Detach `table`'s partition of `year` and move it into `schema` under the table's name; returns its rows.
+    The foreign keys it had as a partition (to the reports, categories, users) are dropped: they would block
+    deleting a report or a user of the live tables later."""
+    quote = connection.ops.quote_name
+    partition = partition_name(table, year)
+    cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(partition)}")
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND conparentid = 0",
+        [partition],
+    )
+    for (name,) in cursor.fetchall():
+        cursor.execute(f"ALTER TABLE {quote(partition)} DROP CONSTRAINT {quote(name)}")
+    cursor.execute(f"ALTER TABLE {quote(partition)} SET SCHEMA {quote(schema)}")
+    cursor.execute(f"ALTER TABLE {quote(schema)}.{quote(partition)} RENAME TO {quote(table)}")
+    cursor.execute(f"SELECT count(*) FROM {quote(schema)}.{quote(table)}")
+    return cursor.fetchone()[0]
 
 
 def pg_environment() -> tuple[list[str], dict[str, str]]:

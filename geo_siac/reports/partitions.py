@@ -1,15 +1,15 @@
-"""The year partitions of the report history (docs/deployment.md, "Partitioned history"): a year's events are the
-events of the reports whose id carries that year, so its partition of reports_reportevent holds the report ids
-[year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE). There is no DEFAULT partition: a partition must exist before a
+"""The year partitions of the report history (docs/deployment.md, "Partitioned history"): a year's reports are those
+whose id carries that year, and its events theirs, so its partitions of reports_report and reports_reportevent hold
+the report ids [year * YEAR_ID_BASE, (year + 1) * YEAR_ID_BASE). There is no DEFAULT partition: a partition must exist before a
 row of its year is written (migrate makes this year's and the next, the importer the years it loads, report_create
 its year's if it finds none)."""
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from geo_siac.reports.models import YEAR_ID_BASE, ReportEvent
+from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent
 
-PARTITIONED_TABLES = (ReportEvent._meta.db_table,)
+PARTITIONED_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table)
 # Reports stored before ids carried a year (ids below YEAR_ID_BASE) and any year before 1000 share one partition.
 BEFORE_YEAR = 1000
 

@@ -24,10 +24,11 @@ SELECT t.relname, i.relname, replace(pg_get_indexdef(i.oid), ' ON ONLY ', ' ON '
  WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisunique AND x.indpred IS NULL
  ORDER BY t.relname, i.relname
 """
+# conparentid = 0: a key to a partitioned table has a hidden copy per partition, dropped with the key itself.
 FOREIGN_KEYS_SQL = """
 SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
   FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
- WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+ WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[]) AND c.conparentid = 0
  ORDER BY t.relname, c.conname
 """
 

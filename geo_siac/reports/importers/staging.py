@@ -184,6 +184,9 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
         reception_partitions_ensure("SELECT to_timestamp(created_at) FROM import_staging")
         # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
         # without conflicts costs no lookups at all.
+        # The keys are claimed before their reports exist: their foreign key is checked at the commit, Django's
+        # default, even where an enclosing transaction made the checks immediate (bulk mode's suspend does).
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         inserted = 0
         for _attempt in range(10):
             cursor.execute(claim_statement(), {"source": source})

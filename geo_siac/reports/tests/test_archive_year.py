@@ -53,17 +53,20 @@ def live_state(report: Report) -> tuple:
 
 @pytest.fixture
 def two_years(make_report, monkeypatch):
-    """A closed 2019 request with a follower and a confirmation e-mail, and one of this year marked its duplicate."""
+    """A closed 2019 request with a follower, a confirmation e-mail and a 2019 duplicate, and one of this year
+    marked its duplicate too."""
     old = filed_in(monkeypatch, make_report, OLD, reporter_email="vecina@example.cl")
     report_change_status(report=old, status="resolved", note="Listo.", note_is_public=True, actor_label="Prueba")
     Follower.objects.create(report=old, email="otra@example.cl", created_at=timezone.now())
+    twin = filed_in(monkeypatch, make_report, OLD)
+    report_change_status(report=twin, status="resolved", actor_label="Prueba")
     current = make_report(reporter_email="vecino@example.cl")
-    Report.objects.filter(pk=current.pk).update(duplicate_of=old)
-    return old, current
+    Report.objects.filter(pk__in=[twin.pk, current.pk]).update(duplicate_of=old)
+    return old, twin, current
 
 
 def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(two_years):
-    old, current = two_years
+    old, twin, current = two_years
     assert report_id_year(old.pk) == OLD and report_id_year(current.pk) == timezone.localdate().year
     kept = live_state(current)
     old_events = old.events.count()
@@ -71,13 +74,17 @@ def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(
     out = archive_year(OLD, "--commit")
 
     schema = archive_schema(OLD)
-    assert f"{schema}.reports_report: 1\n" in out and f"{schema}.{EVENTS}: {old_events}\n" in out
+    assert f"{schema}.reports_report: 2\n" in out and f"{schema}.{EVENTS}: {old_events + 3}\n" in out
     assert not Report.objects.filter(pk=old.pk).exists() and not ReportEvent.objects.filter(report_id=old.pk).exists()
     assert not Follower.objects.filter(report_id=old.pk).exists()
     assert not Notification.objects.filter(report_id=old.pk).exists()
-    assert schema_rows(schema, "reports_report") == 1 and schema_rows(schema, EVENTS) == old_events == 3
+    assert schema_rows(schema, "reports_report") == 2 and schema_rows(schema, EVENTS) == old_events + 3 == 6
+    assert schema_rows(schema, "reports_reportkey") == 2
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT id, duplicate_of_id FROM "{schema}".reports_report ORDER BY id')
+        assert cursor.fetchall() == [(old.pk, None), (twin.pk, old.pk)]
     assert schema_rows(schema, "reports_follower") == 1 and schema_rows(schema, "notifications_notification") >= 1
-    assert missing_partitions(OLD) == [(EVENTS, partition_name(EVENTS, OLD))]
+    assert missing_partitions(OLD) == [(table, partition_name(table, OLD)) for table in ("reports_report", EVENTS)]
     assert live_state(current) == kept and current.duplicate_of_id is None
 
 
@@ -87,7 +94,9 @@ def test_the_current_year_is_refused(make_report):
     year = timezone.localdate().year
     with pytest.raises(CommandError, match=f"{year} es el año en curso"):
         archive_year(year, "--commit")
-    assert Report.objects.filter(pk=report.pk).exists() and report.events.count() == 3
+    assert (
+        Report.objects.filter(pk=report.pk).exists() and report.events.count() == 3 and missing_partitions(year) == []
+    )
 
 
 def test_a_year_with_open_requests_is_refused_and_nothing_changes(make_report, monkeypatch):
@@ -105,7 +114,7 @@ def test_a_year_with_open_requests_is_refused_and_nothing_changes(make_report, m
 
 
 def test_without_commit_it_only_checks(two_years):
-    old, _current = two_years
+    old, _twin, _current = two_years
     assert archive_year(OLD) == f"{OLD} se puede archivar; ejecute de nuevo con --commit.\n"
     assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
 
@@ -117,7 +126,7 @@ def test_a_year_without_history_is_refused(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_archive_is_dumped_then_dropped(two_years, tmp_path):
-    old, current = two_years
+    old, _twin, current = two_years
     out = archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
     dump = tmp_path / f"geo_siac_{archive_schema(OLD)}.dump"
     assert f"guardado en {dump}\n" in out and f"eliminado el esquema {archive_schema(OLD)}\n" in out

@@ -1,6 +1,7 @@
-"""The events table partitioned by the year its report's id carries (migration 0033, reports.partitions): events
-land in their report's year, a year's partitions are made ahead and once, an event photo or webhook delivery names
-its event's report, and every answer read from the tables is the same partitioned or not."""
+"""The reports and their events partitioned by the year the report's id carries (migrations 0033 and 0036,
+reports.partitions): reports and events land in their year, a year's partitions are made ahead and once, the tracking
+code stays unique across partitions (reports_reportkey), an event photo or webhook delivery names its event's report,
+and every answer read from the tables is the same partitioned or not."""
 
 import importlib
 from datetime import datetime, timedelta
@@ -15,14 +16,22 @@ from django.utils import timezone
 from geo_siac.maps.selectors import CellFilters, cell_counts
 from geo_siac.open311.selectors import request_updates
 from geo_siac.reports.checks import next_year_partitions
-from geo_siac.reports.models import YEAR_ID_BASE, EventPhoto, Report, ReportEvent, report_id_year
+from geo_siac.reports.models import YEAR_ID_BASE, EventPhoto, Report, ReportEvent, ReportKey, report_id_year
 from geo_siac.reports.partitions import is_partitioned, missing_partition, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
 from geo_siac.transparency.selectors import indicators
 
 EVENTS = ReportEvent._meta.db_table
+REPORTS = Report._meta.db_table
 SANTIAGO = ZoneInfo("America/Santiago")
 partitioning = importlib.import_module("geo_siac.reports.migrations.0033_events_partitioned_by_report_year")
+reports_partitioning = importlib.import_module("geo_siac.reports.migrations.0036_reports_partitioned_by_year")
+
+
+def partition_of(report: Report) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text FROM {REPORTS} WHERE id = %s", [report.pk])
+        return cursor.fetchone()[0]
 
 
 def partitions_of_events(report: Report) -> set[str]:
@@ -44,7 +53,7 @@ def file_on(monkeypatch, make_report, moment: datetime, **kwargs) -> Report:
 
 def test_migrate_made_this_and_next_years_partitions(db):
     year = timezone.localdate().year
-    assert is_partitioned(EVENTS)
+    assert is_partitioned(EVENTS) and is_partitioned(REPORTS)
     out = StringIO()
     call_command("add_year_partitions", stdout=out)
     assert out.getvalue() == f"ya existían las particiones de {year} y {year + 1}\n"
@@ -60,15 +69,32 @@ def test_check_names_next_years_missing_partition(db):
     assert error.id == "reports.E001" and f"--year {next_year}" in error.hint
 
 
-def test_a_filed_reports_events_are_in_its_years_partition(make_report):
+def test_a_filed_report_and_its_events_are_in_its_years_partitions(make_report):
     report = make_report()
-    assert partitions_of_events(report) == {partition_name(EVENTS, report_id_year(report.pk))}
+    year = report_id_year(report.pk)
+    assert partition_of(report) == partition_name(REPORTS, year)
+    assert partitions_of_events(report) == {partition_name(EVENTS, year)}
+
+
+def test_a_tracking_code_held_in_another_years_partition_is_drawn_again(make_report, monkeypatch):
+    old = file_on(monkeypatch, make_report, datetime(2019, 6, 1, 12, tzinfo=SANTIAGO))
+    monkeypatch.undo()
+    drawn = iter([old.tracking_code, "PA-2345-6789"])
+    monkeypatch.setattr(create, "new_tracking_code", lambda prefix: next(drawn))
+    new = make_report()
+    assert partition_of(old) == partition_name(REPORTS, 2019) != partition_of(new)
+    assert new.tracking_code == "PA-2345-6789" and Report.objects.filter(tracking_code=old.tracking_code).count() == 1
+    assert set(ReportKey.objects.filter(report__in=[old, new]).values_list("key", "report_id")) == {
+        (f"code:{old.tracking_code}", old.pk),
+        ("code:PA-2345-6789", new.pk),
+    }
 
 
 def test_the_first_report_of_a_year_without_partition_makes_it(make_report, monkeypatch):
-    assert missing_partitions(1999) == [(EVENTS, partition_name(EVENTS, 1999))]
+    assert missing_partitions(1999) == [(table, partition_name(table, 1999)) for table in (REPORTS, EVENTS)]
     report = file_on(monkeypatch, make_report, datetime(1999, 6, 1, 12, tzinfo=SANTIAGO))
     assert partitions_of_events(report) == {partition_name(EVENTS, 1999)} and missing_partitions(1999) == []
+    assert partition_of(report) == partition_name(REPORTS, 1999)
     assert Report.objects.filter(pk=report.pk).count() == 1 and report.events.count() == 2
 
 
@@ -81,7 +107,7 @@ def test_an_event_of_a_year_without_partition_is_refused_whole(make_report):
 
 
 def test_add_year_partitions_makes_a_year_once(db):
-    assert add_year_partitions(1999) == f"creadas: {partition_name(EVENTS, 1999)}\n"
+    assert add_year_partitions(1999) == f"creadas: {partition_name(REPORTS, 1999)}, {partition_name(EVENTS, 1999)}\n"
     assert add_year_partitions(1999) == "ya existían las particiones de 1999\n"
     with pytest.raises(CommandError, match="no es un año que lleve"):
         add_year_partitions(99)
@@ -96,8 +122,14 @@ def test_the_importer_makes_the_partitions_of_the_years_it_loads(communes, tmp_p
         encoding="utf-8",
     )
     call_command("import_reports", str(path), "--commit", "--no-progress", stdout=StringIO())
-    found = {r.source_id: partitions_of_events(r) for r in Report.objects.filter(source_id__in=["p2017", "p2018"])}
-    assert found == {"p2017": {f"{EVENTS}_y2017"}, "p2018": {f"{EVENTS}_y2018"}}
+    found = {
+        r.source_id: (partition_of(r), partitions_of_events(r))
+        for r in Report.objects.filter(source_id__in=["p2017", "p2018"])
+    }
+    assert found == {
+        "p2017": (f"{REPORTS}_y2017", {f"{EVENTS}_y2017"}),
+        "p2018": (f"{REPORTS}_y2018", {f"{EVENTS}_y2018"}),
+    }
 
 
 def test_an_event_photo_must_name_its_events_report(make_report):
@@ -122,8 +154,15 @@ def test_a_webhook_delivery_names_its_events_report(make_report):
 def answers(now: datetime) -> dict:
     """What the public and staff read from reports and their history, as of `now`."""
     return {
-        "indicators": indicators(Report.objects.all(), "category", as_of=now),
-        "cells": cell_counts(9, CellFilters()),
+        "indicators": {
+            dimension: indicators(Report.objects.all(), dimension, as_of=now)
+            for dimension in (None, "category", "commune", "channel")
+        },
+        "cells": {resolution: cell_counts(resolution, CellFilters()) for resolution in (7, 8, 9, 10)},
+        "filtered_cells": cell_counts(
+            9, CellFilters(categories=("bache",), since=datetime(2022, 1, 1, tzinfo=SANTIAGO), until=now)
+        ),
+        "by_code": {r.tracking_code: r.pk for r in Report.objects.all()},
         "updates": list(
             request_updates(
                 jurisdiction=None, window=(now - timedelta(days=3650), now + timedelta(days=1))
@@ -136,7 +175,9 @@ def answers(now: datetime) -> dict:
     }
 
 
-def test_every_answer_is_the_same_with_the_events_partitioned_or_not(make_report, monkeypatch, communes, tmp_path):
+def test_every_answer_is_the_same_with_the_reports_and_events_partitioned_or_not(
+    make_report, monkeypatch, communes, tmp_path
+):
     for year in (2019, 2022):
         add_year_partitions(year)
     seeded = [
@@ -152,12 +193,16 @@ def test_every_answer_is_the_same_with_the_events_partitioned_or_not(make_report
     now = timezone.now()
     partitioned = answers(now)
     with connection.schema_editor(atomic=False) as editor:
+        reports_partitioning.rebuild(editor, partitioned=False)
+    assert not is_partitioned(REPORTS)
+    assert answers(now) == partitioned
+    with connection.schema_editor(atomic=False) as editor:
         editor.execute("ALTER TABLE reports_eventphoto DROP CONSTRAINT reports_eventphoto_event_of_report")
         editor.execute("ALTER TABLE webhooks_webhookdelivery DROP CONSTRAINT webhooks_webhookdelivery_event_of_report")
         partitioning.rebuild(editor, partitioned=False)
     assert not is_partitioned(EVENTS)
     assert answers(now) == partitioned
-    assert len(partitioned["reports_with_events"]) == 4 and partitioned["indicators"]
+    assert len(partitioned["reports_with_events"]) == 4 and partitioned["indicators"] and partitioned["filtered_cells"]
 
 
 def parent_row_estimate(table: str) -> float:
