@@ -19,6 +19,7 @@ from django.utils import timezone
 from PIL import Image
 
 from geo_siac.reports.letters import letter_content
+from geo_siac.reports.messages import reopen_token, survey_token
 from geo_siac.testing import staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
@@ -104,11 +105,28 @@ def test_two_host_names_show_two_names_logos_colours_and_contact_lines(client, i
     assert seen[PA_HOST][0] != seen[PE_HOST][0] and seen[PA_HOST][1] != seen[PE_HOST][1]
 
 
-def test_the_tracking_and_transparency_pages_carry_the_hosts_municipality(client, identities, make_report):
-    report = make_report(public_visibility=True)  # in Puente Alto
-    for url in (f"/seguimiento/{report.tracking_code}/", "/transparencia/", "/transparencia/compromisos/"):
+def test_the_transparency_pages_carry_the_hosts_municipality(client, identities):
+    for url in ("/transparencia/", "/transparencia/compromisos/"):
         assert "<span>Municipalidad de Puente Alto</span>" in page(client, url, PA_HOST), url
         assert "<span>Municipalidad de Peñalolén</span>" in page(client, url, PE_HOST), url
+
+
+def test_a_requests_pages_carry_its_own_municipality_on_another_comunas_host(client, identities, make_report):
+    report = make_report(public_visibility=True)  # in Puente Alto
+    pages = [
+        reverse("reports:tracking", args=[report.tracking_code]),
+        reverse("reports:submitted", args=[report.tracking_code]),
+        reverse("reports:survey", args=[survey_token(report)]),
+        reverse("citizens:reopen_link", args=[reopen_token(report, "rosa@example.cl")]),
+    ]
+    for url in pages:
+        for host in (PA_HOST, PE_HOST, "testserver"):
+            body = page(client, url, host)
+            assert "Peñalolén" not in body, (url, host)
+        assert "<span>Municipalidad de Puente Alto</span>" in page(client, url, PE_HOST), url
+        assert STYLESHEET.search(page(client, url, PE_HOST))["url"].startswith("/identidad/puente-alto.css")
+    on_the_shared_host = page(client, f"/comuna/penalolen/seguimiento/{report.tracking_code}/", "testserver")
+    assert "<span>Municipalidad de Puente Alto</span>" in on_the_shared_host
 
 
 def test_the_shared_host_shows_the_installation_and_links_each_comuna_which_keeps_its_prefix_in_links(

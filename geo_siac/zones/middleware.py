@@ -11,7 +11,7 @@ from django.http.request import split_domain_port
 from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils.functional import SimpleLazyObject
 
-from geo_siac.zones.selectors import public_identity
+from geo_siac.zones.selectors import commune_identity, public_identity
 
 CHOSEN = re.compile(r"^/comuna/(?P<slug>[-a-z0-9_]+)(?P<rest>/.*)?$")
 
@@ -54,6 +54,15 @@ class PublicIdentityMiddleware:
         finally:
             # Thread-local, and the test client does not set it per request: the next request must not inherit it.
             set_script_prefix(outer)
+
+
+def show_requests_commune(request, commune) -> None:
+    """A page about one request speaks for the request's comuna: on another comuna's host or path, that comuna's
+    name and logo would tell the citizen the wrong municipality answers. The shared host's own identity names none,
+    so it stays."""
+    shown = request.identity.commune
+    if shown is not None and shown.pk != commune.pk:
+        request.identity = commune_identity(commune)
 
 
 def identity(request) -> dict:

@@ -309,7 +309,8 @@ def municipality_name(commune: Commune) -> str:
     return _formal_name(commune) if identity is None else identity.display_name
 
 
-def _commune_identity(commune: Commune) -> PublicIdentity:
+def commune_identity(commune: Commune) -> PublicIdentity:
+    """The identity a comuna's public pages carry, whatever host shows them."""
     try:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
@@ -331,11 +332,11 @@ def public_identity(*, host: str, slug: str | None = None) -> PublicIdentity | N
     communes = Commune.objects.active().select_related("identity").defer("geometry")
     own = unique_row(communes.filter(identity__public_host=host.lower()))
     if own is not None:
-        return None if slug is not None else _commune_identity(own)
+        return None if slug is not None else commune_identity(own)
     if slug is None:
         return PublicIdentity(name=settings.GEO_SIAC_INSTALLATION_NAME)
     chosen = unique_row(communes.filter(jurisdiction_id=slug))
-    return None if chosen is None else _commune_identity(chosen)
+    return None if chosen is None else commune_identity(chosen)
 
 
 def identity_by_jurisdiction(slug: str) -> CommuneIdentity | None:
