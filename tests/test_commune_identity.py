@@ -14,13 +14,16 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.test.utils import override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from geo_siac.notifications.models import Notification
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.messages import reopen_token, survey_token
-from geo_siac.testing import staff_account
+from geo_siac.reports.services import report_change_status
+from geo_siac.testing import PENALOLEN_CENTRE, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
 from geo_siac.zones.models import CommuneIdentity
@@ -176,6 +179,28 @@ def test_each_comuna_shows_its_own_carta_de_compromisos_and_the_shared_host_link
     shared = page(client, "/transparencia/compromisos/", "testserver")
     assert '<a href="/comuna/puente-alto/transparencia/compromisos/">Puente Alto</a>' in shared
     assert "penalolen/transparencia" not in shared and "Retirar escombros en 5" not in shared
+
+
+def test_a_citizens_messages_link_to_the_requests_comuna_host_or_else_the_installations_site(
+    identities, make_report, settings
+):
+    settings.SITE_URL = "https://siac.example.cl"
+    # Written while a page of the shared host's /comuna/puente-alto/ answers: that prefix is the shared host's only.
+    with override_script_prefix("/comuna/puente-alto/"):
+        report = make_report(reporter_email="rosa@example.cl")
+    report_change_status(report=report, status="resolved")
+    identities["13122"].delete()
+    other = make_report(point=PENALOLEN_CENTRE, reporter_email="rosa@example.cl")
+    report_change_status(report=other, status="acknowledged")
+
+    bodies = list(Notification.objects.filter(report=report).order_by("pk").values_list("body", flat=True))
+    assert len(bodies) == 2
+    for body in bodies:
+        assert f"https://{PA_HOST}/seguimiento/{report.tracking_code}/" in body and "/comuna/" not in body
+    assert len(re.findall("https://", bodies[1])) == 4  # tracking, survey, reopening, "Mis solicitudes"
+    assert set(re.findall(r"https?://[^/\s]+/", "".join(bodies))) == {f"https://{PA_HOST}/"}
+    for body in Notification.objects.filter(report=other).values_list("body", flat=True):
+        assert f"https://siac.example.cl/seguimiento/{other.tracking_code}/" in body
 
 
 def test_the_answer_letters_letterhead_carries_the_identitys_name(identities, crews, make_report):

@@ -345,6 +345,16 @@ def identity_by_jurisdiction(slug: str) -> CommuneIdentity | None:
     )
 
 
+def commune_public_host(commune: Commune) -> str | None:
+    """The comuna's own host name, when its identity claims one and the comuna is served (public_identity shows it
+    there)."""
+    return unique_row(
+        CommuneIdentity.objects.filter(commune=commune, commune__is_active=True)
+        .exclude(public_host=None)
+        .values_list("public_host", flat=True)
+    )
+
+
 # What zones.branding.processed_logo names a logo (a storage may add its own letters, digits, _ and -).
 LOGO_NAME = re.compile(r"logos/[-\w]+\.png", re.ASCII)
 
