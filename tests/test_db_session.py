@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from geo_siac.db import parallel_query
 
@@ -80,6 +81,48 @@ def test_key_lookup_returns_the_row_the_queryset_returns(communes):
     assert loaded.geometry.equals(commune.geometry)  # a deferred column still loads when asked
 
 
+def test_key_lookup_loads_select_related_instances_as_the_queryset_does(make_report, communes):
+    from django.db.models import Q
+
+    from geo_siac.db import KeyLookup, unique_row
+    from geo_siac.reports.models import Report
+    from geo_siac.zones.models import Commune, CommuneIdentity
+
+    report = make_report()
+
+    def build(code):
+        return (
+            Report.objects.select_related("category__department", "commune")
+            .defer("commune__geometry")
+            .filter(tracking_code=code)
+        )
+
+    found, expected = KeyLookup(build)(report.tracking_code), unique_row(build(report.tracking_code))
+    assert fields_of(found) == fields_of(expected)
+    assert fields_of(found.commune) == fields_of(expected.commune)
+    assert fields_of(found.category) == fields_of(expected.category)
+    assert fields_of(found.category.department) == fields_of(expected.category.department)
+    assert found.commune.get_deferred_fields() == {"geometry"}
+    with CaptureQueriesContext(connection) as queries:  # the related instances came with the row
+        assert (found.commune.name, found.category.department.name) == (
+            expected.commune.name,
+            expected.category.department.name,
+        )
+    assert len(queries) == 0
+
+    # A reverse one-to-one (a comuna's identity): present, and absent (no further query either way).
+    with_identity, without = list(communes.values())[:2]
+    CommuneIdentity.objects.create(commune=with_identity, display_name="Municipalidad de prueba")
+    by_cut = KeyLookup(lambda cut: Commune.objects.select_related("identity").defer("geometry").filter(cut=cut))
+    with CaptureQueriesContext(connection) as queries:
+        assert by_cut(with_identity.cut).identity.display_name == "Municipalidad de prueba"
+        lacking = by_cut(without.cut)
+        with pytest.raises(CommuneIdentity.DoesNotExist):
+            lacking.identity  # noqa: B018
+    assert len(queries) == 2
+    assert not Commune.objects.filter(Q(pk=without.pk), ~Q(identity=None)).exists()
+
+
 def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
     from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup
@@ -95,12 +138,14 @@ def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
 
 
 def test_key_lookup_refuses_queries_it_cannot_reproduce():
+    from django.db.models import F
+
     from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup
     from geo_siac.reports.models import Report
 
     for build in (
-        lambda code: Report.objects.select_related("category").filter(tracking_code=code),
+        lambda code: Report.objects.annotate(code=F("category__service_code")).filter(tracking_code=code),
         lambda code: Category.objects.filter(service_code=code, name_es=code),
         lambda code: Category.objects.filter(is_active=True),
     ):
