@@ -488,8 +488,13 @@ def _cells_overlapping(cells: list[int], areas: list[shapely.Geometry]) -> list[
     if not areas:
         return []
     area = shapely.union_all(areas)
-    polygons = [shapely.Polygon([(lng, lat) for lat, lng in h3i.cell_to_boundary(cell)]) for cell in cells]
-    hits = shapely.intersects(np.array(polygons), area)
+    shapely.prepare(area)
+    # The polygons made in one call: one shapely.Polygon per cell was most of a 10,000-cell map's population step
+    # (docs/performance.md). A cell has 5 to 10 vertices, hence the ring indices.
+    boundaries = [h3i.cell_to_boundary(cell) for cell in cells]
+    vertices = np.array([(lng, lat) for boundary in boundaries for lat, lng in boundary])
+    rings = np.repeat(np.arange(len(cells)), [len(boundary) for boundary in boundaries])
+    hits = shapely.intersects(shapely.polygons(shapely.linearrings(vertices, indices=rings)), area)
     return [cell for cell, hit in zip(cells, hits) if hit]
 
 
