@@ -49,9 +49,8 @@ COORDINATE_DECIMALS = 6
 RATE_DECIMALS = 3
 POPULATION_DECIMALS = 1
 WEEK_LAYERS = 8
-# The page carries every cell in each of its ~15 layers, ~0.9 KB a cell: 10,000 cells are a 9 MB page that takes
-# seconds to build and more to draw on a phone; the whole region at res 9 (12,000 cells at 1M reports, 34 MB) passed
-# gunicorn's 30 s (docs/performance.md).
+# Each drawn cell costs the server its Gi* and population and the browser one SVG path per layer shown (2 s for
+# 10,000 on this machine's Chromium); the whole region at res 9 is 12,000 cells at 1M reports (docs/performance.md).
 MAX_MAP_CELLS = 10_000
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 NO_DATA_COLOUR = "#bdbdbd"

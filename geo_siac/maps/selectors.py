@@ -376,7 +376,8 @@ def cell_counts_by_week(
         # A day early, whatever the offsets, through the created_at index; then only the whole weeks from `first`.
         recent = _weeks(reports.filter(created_at__gte=first - timedelta(days=1)), column)
         recent = {week: counts for week, counts in recent.items() if week >= first}
-        if len(recent) >= last:
+        # A period that starts at or after `first` has all its weeks in `recent`, however few.
+        if len(recent) >= last or (filters.since is not None and filters.since >= first):
             return dict(list(recent.items())[-last:])
     weeks = _weeks(reports, column)
     return weeks if last is None else dict(list(weeks.items())[-last:])
