@@ -324,6 +324,7 @@ def _zones_layer(zones: list[Zone], selected: tuple[int, ...]):
 def _hotspot_layer(ids: CellIds, rows: list[CellRow]):
     significant = [r for r in rows if r.hotspot != 0]
     levels = sorted(HOTSPOT_COLOURS)
+    hot, cold = _("caliente"), _("frío")
     return cell_layer(
         ids,
         [hex_id(r.cell) for r in significant],
@@ -334,7 +335,7 @@ def _hotspot_layer(ids: CellIds, rows: list[CellRow]):
         tooltip={"hex_id": _("Celda"), "count": _("Solicitudes"), "kind": _("Tipo"), "confidence": _("Confianza")},
         columns={
             "count": [r.count for r in significant],
-            "kind": [_("caliente") if r.hotspot > 0 else _("frío") for r in significant],
+            "kind": [hot if r.hotspot > 0 else cold for r in significant],
             "confidence": [f"{[0, 90, 95, 99][abs(r.hotspot)]}%" for r in significant],
         },
     )
