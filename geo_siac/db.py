@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, router, transaction
 from django.db.models import Expression, Field, Lookup
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
@@ -25,6 +25,9 @@ def unique_row(queryset):
 
 # The statements each database session (a driver connection) has prepared (KeyLookup.prepared).
 PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# What EXECUTE answers when a migration changed a column a prepared statement reads: its result type changed
+# (0A000, "cached plan must not change result type"), or the column is gone (42703).
+STALE_PREPARED = {"0A000", "42703"}
 # Numbers for the statements' names, never reused in a process: a statement outlives its lookup on the session, and
 # a name from id() could come back to a new lookup after the old one is collected and run the old one's query.
 LOOKUP_NUMBERS = itertools.count(1)
@@ -55,8 +58,16 @@ class KeyLookup:
         queryset = self.build(self.marker).order_by()[:1]
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        if params.count(self.marker) != 1 or compiler.annotation_col_map:
-            raise ValueError("KeyLookup needs a model query without annotations, the value in exactly one condition")
+        if (
+            params.count(self.marker) != 1
+            or compiler.annotation_col_map
+            or queryset._prefetch_related_lookups
+            or queryset.query.extra_select
+        ):
+            raise ValueError(
+                "KeyLookup needs a model query without annotations, prefetches or extra columns, the value in exactly"
+                " one condition"
+            )
         columns = [column for column, _, _ in compiler.select]
         fields = compiler.klass_info["select_fields"]
         own = slice(fields[0], fields[-1] + 1)
@@ -79,10 +90,27 @@ class KeyLookup:
         # Routed on every call: a public page's lookup reads from the replica, a submission's from the primary.
         alias = router.db_for_read(query.model)
         database = connections[alias]
+        try:
+            rows = self.executed(database, value)
+        except DatabaseError as error:
+            if getattr(error.__cause__, "pgcode", None) not in STALE_PREPARED:
+                raise
+            # A migration changed a column this statement reads (a rolling deploy: another server migrated while
+            # this session kept its statement). Prepared again once; inside a transaction, which the error has
+            # aborted, the session (and its stale statement) is closed when the request ends instead.
+            if database.in_atomic_block:
+                database.close_at = 0
+                raise
+            PREPARED.get(database.connection, set()).discard(self.prepared_name)
+            with database.cursor() as cursor:
+                cursor.cursor.execute(f"DEALLOCATE {self.prepared_name}")
+            rows = self.executed(database, value)
+        return alias, converted(rows, query.converters, database)
+
+    def executed(self, database, value) -> list:
         with database.cursor() as cursor:
             cursor.execute(f"EXECUTE {self.prepared(database, cursor)}(%s)", [value])
-            rows = cursor.fetchall()
-        return alias, converted(rows, query.converters, database)
+            return cursor.fetchall()
 
     def prepared(self, database, cursor) -> str:
         """The name of this lookup's statement, prepared on the session the first time it is used there: PostgreSQL

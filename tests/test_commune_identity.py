@@ -6,15 +6,17 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
-from django.test.utils import override_script_prefix
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -22,11 +24,12 @@ from PIL import Image
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.messages import reopen_token, survey_token
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
-from geo_siac.zones.models import CommuneIdentity
+from geo_siac.zones.models import Commune, CommuneIdentity
 
 PA_HOST, PE_HOST = "reclamos.puentealto.test", "reclamos.penalolen.test"
 LOGO = re.compile(r'<img class="brand-logo" src="(?P<url>[^"]+)"')
@@ -130,6 +133,18 @@ def test_a_requests_pages_carry_its_own_municipality_on_another_comunas_host(cli
         assert STYLESHEET.search(page(client, url, PE_HOST))["url"].startswith("/identidad/puente-alto.css")
     on_the_shared_host = page(client, f"/comuna/penalolen/seguimiento/{report.tracking_code}/", "testserver")
     assert "<span>Municipalidad de Puente Alto</span>" in on_the_shared_host
+    # Its name leads to its own home, not to the home of the host or path showing it.
+    scheme = urlsplit(settings.SITE_URL).scheme
+    for body in (page(client, pages[0], PE_HOST), on_the_shared_host):
+        assert f'class="brand" href="{scheme}://{PA_HOST}/"' in body
+    identities["13201"].public_host = None
+    identities["13201"].save()
+    body = page(client, f"/comuna/penalolen/seguimiento/{report.tracking_code}/", "testserver")
+    assert f'class="brand" href="{settings.SITE_URL.rstrip("/")}/comuna/puente-alto/"' in body
+    # A comuna no longer served has no pages to lead to: the installation speaks for its requests.
+    Commune.objects.filter(pk=report.commune_id).update(is_active=False)
+    body = page(client, pages[0], PE_HOST)
+    assert f"<span>{settings.GEO_SIAC_INSTALLATION_NAME}</span>" in body and "Peñalolén" not in body
 
 
 def test_the_shared_host_shows_the_installation_and_links_each_comuna_which_keeps_its_prefix_in_links(
@@ -188,9 +203,13 @@ def test_a_citizens_messages_link_to_the_requests_comuna_host_or_else_the_instal
     # Written while a page of the shared host's /comuna/puente-alto/ answers: that prefix is the shared host's only.
     with override_script_prefix("/comuna/puente-alto/"):
         report = make_report(reporter_email="rosa@example.cl")
-    report_change_status(report=report, status="resolved")
+    # As the status services lock it: without its comuna, whose row (and boundary) the messages must not fetch.
+    with CaptureQueriesContext(connection) as queries:
+        report_change_status(report=Report.objects.get(pk=report.pk), status="resolved")
+    assert not [q["sql"] for q in queries.captured_queries if '"zones_commune"."geometry"' in q["sql"]]
     identities["13122"].delete()
-    other = make_report(point=PENALOLEN_CENTRE, reporter_email="rosa@example.cl")
+    with override_script_prefix("/comuna/puente-alto/"):
+        other = make_report(point=PENALOLEN_CENTRE, reporter_email="rosa@example.cl")
     report_change_status(report=other, status="acknowledged")
 
     bodies = list(Notification.objects.filter(report=report).order_by("pk").values_list("body", flat=True))
@@ -198,9 +217,11 @@ def test_a_citizens_messages_link_to_the_requests_comuna_host_or_else_the_instal
     for body in bodies:
         assert f"https://{PA_HOST}/seguimiento/{report.tracking_code}/" in body and "/comuna/" not in body
     assert len(re.findall("https://", bodies[1])) == 4  # tracking, survey, reopening, "Mis solicitudes"
-    assert set(re.findall(r"https?://[^/\s]+/", "".join(bodies))) == {f"https://{PA_HOST}/"}
+    # The account is the installation's: "Mis solicitudes" signs in on its site, where ClaveÚnica returns.
+    assert "https://siac.example.cl/mis-solicitudes/ingresar/" in bodies[1]
+    assert set(re.findall(r"https?://[^/\s]+/", "".join(bodies))) == {f"https://{PA_HOST}/", "https://siac.example.cl/"}
     for body in Notification.objects.filter(report=other).values_list("body", flat=True):
-        assert f"https://siac.example.cl/seguimiento/{other.tracking_code}/" in body
+        assert f"https://siac.example.cl/seguimiento/{other.tracking_code}/" in body and "/comuna/" not in body
 
 
 def test_the_answer_letters_letterhead_carries_the_identitys_name(identities, crews, make_report):

@@ -148,6 +148,8 @@ def test_key_lookup_refuses_queries_it_cannot_reproduce():
         lambda code: Report.objects.annotate(code=F("category__service_code")).filter(tracking_code=code),
         lambda code: Category.objects.filter(service_code=code, name_es=code),
         lambda code: Category.objects.filter(is_active=True),
+        lambda code: Report.objects.prefetch_related("events").filter(tracking_code=code),
+        lambda code: Report.objects.extra(select={"one": "1"}).filter(tracking_code=code),
     ):
         with pytest.raises(ValueError, match="KeyLookup"):
             KeyLookup(build)("x")
@@ -343,3 +345,26 @@ def test_with_no_value_at_all_the_others_wait_and_read_what_the_first_computed(c
     other.close()
     thread.join(timeout=30)
     assert outcome == {"value": "calculado una vez"}
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction: where a request's lookups run
+def test_a_lookup_prepared_before_a_migration_changed_its_columns_is_prepared_again(communes):
+    """A rolling deploy: another server migrates while this session keeps its prepared statement, whose result type
+    PostgreSQL then refuses ("cached plan must not change result type"). The lookup prepares it again and answers."""
+    from geo_siac.zones.models import CommuneIdentity
+    from geo_siac.zones.selectors import COMMUNE_BY_JURISDICTION
+
+    commune = next(iter(communes.values()))
+    CommuneIdentity.objects.create(commune=commune, display_name="Municipalidad antes")
+    assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad antes"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(250)")
+        try:
+            with connection.cursor() as second:  # the statement is stale now, as PostgreSQL says
+                with pytest.raises(Exception, match="cached plan must not change result type"):
+                    second.execute(f"EXECUTE {COMMUNE_BY_JURISDICTION.prepared_name}(%s)", [commune.jurisdiction_id])
+            CommuneIdentity.objects.filter(commune=commune).update(display_name="Municipalidad después")
+            assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
+            assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk  # and stays prepared
+        finally:
+            cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(150)")

@@ -51,16 +51,17 @@ def letter_url(letter: AnswerLetter, *, pdf: bool = False) -> str:
 
 
 def absolute(path: str, host: str | None = None) -> str:
-    """`path` as a link to send: on `host`, a comuna's own (commune_public_host), else on SITE_URL. A comuna's host
-    serves its pages at the root, so the prefix of a comuna chosen on the shared host, if a page of it is writing the
-    message, is dropped there."""
+    """`path` as a link to send: on `host`, a comuna's own (commune_public_host), else on SITE_URL. The prefix of a
+    comuna chosen on the shared host, if a page of it is writing the message, is dropped either way: a comuna's host
+    serves its pages at the root, and the request may be another comuna's."""
+    relative = path.removeprefix(get_script_prefix())
     if not host:
-        return settings.SITE_URL.rstrip("/") + path
-    return f"{urlsplit(settings.SITE_URL).scheme}://{host}/{path.removeprefix(get_script_prefix())}"
+        return f"{settings.SITE_URL.rstrip('/')}/{relative}"
+    return f"{urlsplit(settings.SITE_URL).scheme}://{host}/{relative}"
 
 
 def received_message(report: Report, language: str) -> tuple[str, str]:
-    host = commune_public_host(report.commune)
+    host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Recibimos su solicitud %(code)s") % {"code": report.tracking_code}
         body = _(
@@ -80,7 +81,7 @@ def status_message(
 ) -> tuple[str, str]:
     """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
     solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF."""
-    host = commune_public_host(report.commune)
+    host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
             "code": report.tracking_code,
@@ -130,7 +131,8 @@ def status_message(
                 )
                 lines.append(
                     _("Vea todas sus solicitudes en %(link)s")
-                    % {"link": absolute(reverse("citizens:sign_in_request"), host)}
+                    # The account is the installation's, and so are its sign-in and ClaveÚnica's return.
+                    % {"link": absolute(reverse("citizens:sign_in_request"))}
                 )
     return subject, "\n".join(lines)
 
@@ -138,7 +140,7 @@ def status_message(
 def notice_message(report: Report, language: str, headline, params: dict, note: str = "") -> tuple[str, str]:
     """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked):
     `headline` (a lazy text with `params`) in the recipient's language, then the officer's `note`."""
-    host = commune_public_host(report.commune)
+    host = commune_public_host(report.commune_id)
     with translation.override(language):
         text = str(headline) % params
         subject = _("Su solicitud %(code)s: aviso") % {"code": report.tracking_code}

@@ -67,8 +67,8 @@ def reports_by_tracking_code(among: QuerySet[Report], code: str) -> QuerySet[Rep
     )
 
 
-# Compiled once (geo_siac.db.KeyLookup): every tracking page and crew page asks it, and the ORM building this
-# three-table join was a quarter of a tracking page's CPU.
+# Compiled once (geo_siac.db.KeyLookup): every public page about one request asks it (tracking, letter, survey),
+# and the ORM building this three-table join was a quarter of a tracking page's CPU.
 REPORT_BY_TRACKING_CODE = KeyLookup(lambda code: reports_by_tracking_code(Report.objects.all(), code))
 
 

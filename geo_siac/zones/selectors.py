@@ -321,6 +321,7 @@ class PublicIdentity:
 
     name: str
     commune: Commune | None = None
+    home_url: str = ""  # where its name leads; empty: the page's own home
     logo_url: str = ""
     css_url: str = ""
     contact_line: str = ""
@@ -336,15 +337,17 @@ def municipality_name(commune: Commune) -> str:
     return _formal_name(commune) if identity is None else identity.display_name
 
 
-def commune_identity(commune: Commune) -> PublicIdentity:
-    """The identity a comuna's public pages carry, whatever host shows them."""
+def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
+    """The identity a comuna's public pages carry, whatever host shows them; `home_url` when its name must lead
+    elsewhere than the page's own home (a request's page on another comuna's host)."""
     try:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
-        return PublicIdentity(name=_formal_name(commune), commune=commune)
+        return PublicIdentity(name=_formal_name(commune), commune=commune, home_url=home_url)
     return PublicIdentity(
         name=identity.display_name,
         commune=commune,
+        home_url=home_url,
         logo_url=reverse("zones:logo", args=[identity.logo.name]) if identity.logo else "",
         css_url=f"{reverse('zones:identity_css', args=[commune.jurisdiction_id])}?v={identity.stylesheet_stamp}",
         contact_line=identity.contact_line,
@@ -381,14 +384,23 @@ def identity_by_jurisdiction(slug: str) -> CommuneIdentity | None:
     )
 
 
-def commune_public_host(commune: Commune) -> str | None:
-    """The comuna's own host name, when its identity claims one and the comuna is served (public_identity shows it
-    there)."""
-    return unique_row(
-        CommuneIdentity.objects.filter(commune=commune, commune__is_active=True)
+# Compiled once (geo_siac.db.RowLookup), by the comuna's key: every message about a request asks it, often for a
+# report loaded without its comuna, whose row (and boundary) it must not fetch.
+COMMUNE_PUBLIC_HOST = RowLookup(
+    lambda pk: (
+        CommuneIdentity.objects.filter(commune_id=pk, commune__is_active=True)
         .exclude(public_host=None)
-        .values_list("public_host", flat=True)
-    )
+        .values("public_host")
+    ),
+    marker=-1,
+)
+
+
+def commune_public_host(commune_id: int) -> str | None:
+    """The host name of the comuna `commune_id`, when its identity claims one and the comuna is served
+    (public_identity shows it there)."""
+    row = COMMUNE_PUBLIC_HOST(commune_id)
+    return None if row is None else row["public_host"]
 
 
 # What zones.branding.processed_logo names a logo (a storage may add its own letters, digits, _ and -).
