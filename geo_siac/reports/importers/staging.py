@@ -92,7 +92,9 @@ def insert_statement(*, years: list[int], skip_conflicts: bool) -> str:
     returned = columns_of(Report, ("id", "status", "created_at", "closed_at"))
     event_columns = columns_of(ReportEvent, ("id", *EVENT_FIELDS))
     events_table = ReportEvent._meta.db_table
-    event_id = f"nextval(pg_get_serial_sequence('{events_table}', '{ReportEvent._meta.pk.column}'))"
+    with connection.cursor() as cursor:  # named once: pg_get_serial_sequence in the statement runs for every row
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [events_table, ReportEvent._meta.pk.column])
+        event_id = f"nextval('{cursor.fetchone()[0]}'::regclass)"
     histories = "".join(
         f""", history_{year} AS (
     INSERT INTO {quote(partition_name(events_table, year))} ({event_columns})
