@@ -81,15 +81,28 @@ def write_csv(path: str, rows: int, prefix: str = "bench") -> None:
 FLOOR_PREFIX = "floor_"
 
 
-def physical_floor(tables: tuple[str, ...], folder: str) -> tuple[float, float]:
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process (every thread) and by its PostgreSQL backend, read from /proc: the
+    server runs on this machine. What the machine's load does not inflate much, unlike wall time; the parallel
+    workers of an index build are not counted (on either side of the ratio)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def physical_floor(tables: tuple[str, ...], folder: str) -> tuple[float, float, float]:
     """The physical floor of the bulk path's end state (issue 27): the rows now stored in `tables` copied out to
     files, then a plain COPY of them into scratch tables of the same shape (columns, defaults, CHECK constraints,
     the same partitions) and the build of the same indexes, with the importer's maintenance_work_mem. The scratch
-    tables are dropped afterwards. Returns (COPY seconds, index seconds)."""
+    tables are dropped afterwards. Returns (COPY seconds, index seconds, CPU seconds of both)."""
     from django.db import connection
 
     quote = connection.ops.quote_name
-    copied = indexed = 0.0
+    copied = indexed = cpu = 0.0
     with connection.cursor() as cursor:
         raw = cursor.cursor
         files = {}
@@ -115,12 +128,6 @@ def physical_floor(tables: tuple[str, ...], folder: str) -> tuple[float, float]:
                 )
                 for name, bound in cursor.fetchall():
                     cursor.execute(f"CREATE TABLE {quote(FLOOR_PREFIX + name)} PARTITION OF {scratch} {bound}")
-            started = time.perf_counter()
-            for table in tables:
-                with open(files[table], "rb") as source:
-                    raw.copy_expert(f"COPY {quote(FLOOR_PREFIX + table)} FROM STDIN", source)
-                os.remove(files[table])
-            copied = time.perf_counter() - started
             cursor.execute(
                 "SELECT t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = "
                 "x.indexrelid JOIN pg_class t ON t.oid = x.indrelid WHERE x.indrelid = ANY(%s::regclass[])",
@@ -136,14 +143,21 @@ def physical_floor(tables: tuple[str, ...], folder: str) -> tuple[float, float]:
                 )
                 for t, i, d in cursor.fetchall()
             ]
+            started, cpu_started = time.perf_counter(), cpu_seconds()
+            for table in tables:
+                with open(files[table], "rb") as source:
+                    raw.copy_expert(f"COPY {quote(FLOOR_PREFIX + table)} FROM STDIN", source)
+                os.remove(files[table])
+            copied = time.perf_counter() - started
             started = time.perf_counter()
             for definition in definitions:
                 cursor.execute(definition)
             indexed = time.perf_counter() - started
+            cpu = cpu_seconds() - cpu_started
         finally:
             for table in tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {quote(FLOOR_PREFIX + table)}")
-    return copied, indexed
+    return copied, indexed, cpu
 
 
 def peak_rss_mb() -> float:
@@ -186,9 +200,10 @@ def main() -> None:
         )
         rss_before = peak_rss_mb()
         print(f"load average before the bulk path: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         summary = ReportImporter(mapping=NATIVE, source="bench", commit=True).run(Path(path))
         elapsed = time.perf_counter() - started
+        bulk_cpu = cpu_seconds() - cpu_started
     print(
         f"bulk path: {summary.inserted:,} inserted, {summary.rejected:,} rejected in {elapsed:.1f} s = "
         f"{summary.read / elapsed:,.0f} rows/s (commune, H3 res 6-10, deadline, history computed; "
@@ -197,12 +212,16 @@ def main() -> None:
     print(f"bulk path peak RSS: {peak_rss_mb():.0f} MB (before import: {rss_before:.0f} MB)")
     if summary.bulk:
         with tempfile.TemporaryDirectory() as folder:
-            copied, indexed = physical_floor((Report._meta.db_table, ReportEvent._meta.db_table), folder)
+            copied, indexed, floor_cpu = physical_floor((Report._meta.db_table, ReportEvent._meta.db_table), folder)
         floor = copied + indexed
         print(
             f"floor: COPY of the same rows {copied:.1f} s + the same indexes {indexed:.1f} s = {floor:.1f} s; "
             f"bulk path {elapsed:.1f} s; ratio floor/bulk {floor / elapsed:.2f}x "
             f"(load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
+        )
+        print(
+            f"CPU seconds (this process and its PostgreSQL backend): floor {floor_cpu:.1f}, bulk path {bulk_cpu:.1f}, "
+            f"ratio {floor_cpu / bulk_cpu:.2f}x"
         )
 
     if args.incremental:
