@@ -27,7 +27,7 @@ STAGES = (
     "gi_star",
     "emerging_hotspots",
     "cell_table",
-    "_cells_geojson",
+    "cell_layer",
     "geojson_layer",
     "render",
     "map_html",

@@ -1,6 +1,10 @@
-"""Ingest benchmark (issue 2): bulk path vs report_create, with peak memory.
+"""Ingest benchmark (issues 2 and 27): the bulk path against its physical floor, and report_create, with peak memory.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000] [--single 10000]
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--single 10000] [--incremental 100000]
+
+The floor is measured in the same run, right after the bulk path: the rows it stored are copied out, then a plain
+COPY of them into scratch tables of the same shape and the build of the same indexes is timed (and the scratch
+tables dropped). The ratio printed is floor / bulk path: 1.0 would be a bulk path as fast as the bare COPY.
 
 Runs against its own database (PGDATABASE=geo_siac_bench, created if missing) so the demo is untouched.
 Synthetic reports are spread over Puente Alto and Peñalolén; the CSV is written by a child process so the
@@ -10,6 +14,7 @@ peak memory printed is the importer's own.
 import argparse
 import multiprocessing
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -73,6 +78,88 @@ def write_csv(path: str, rows: int, prefix: str = "bench") -> None:
     )
 
 
+FLOOR_PREFIX = "floor_"
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process (every thread) and by its PostgreSQL backend, read from /proc: the
+    server runs on this machine. What the machine's load does not inflate much, unlike wall time; the parallel
+    workers of an index build are not counted (on either side of the ratio)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def physical_floor(tables: tuple[str, ...], folder: str) -> tuple[float, float, float]:
+    """The physical floor of the bulk path's end state (issue 27): the rows now stored in `tables` copied out to
+    files, then a plain COPY of them into scratch tables of the same shape (columns, defaults, CHECK constraints,
+    the same partitions) and the build of the same indexes, with the importer's maintenance_work_mem. The scratch
+    tables are dropped afterwards. Returns (COPY seconds, index seconds, CPU seconds of both)."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    copied = indexed = cpu = 0.0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        files = {}
+        for table in tables:
+            files[table] = os.path.join(folder, f"{table}.copy")
+            with open(files[table], "wb") as out:
+                raw.copy_expert(f"COPY (SELECT * FROM {quote(table)}) TO STDOUT", out)
+        try:
+            cursor.execute("SET maintenance_work_mem TO '256MB'")
+            for table in tables:
+                scratch = quote(FLOOR_PREFIX + table)
+                cursor.execute("SELECT pg_get_partkeydef(%s::regclass)", [table])
+                partition_key = cursor.fetchone()[0]
+                cursor.execute(
+                    f"CREATE TABLE {scratch} (LIKE {quote(table)} INCLUDING DEFAULTS INCLUDING IDENTITY "
+                    f"INCLUDING CONSTRAINTS INCLUDING STORAGE)"
+                    + (f" PARTITION BY {partition_key}" if partition_key else "")
+                )
+                cursor.execute(
+                    "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+                    "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass",
+                    [table],
+                )
+                for name, bound in cursor.fetchall():
+                    cursor.execute(f"CREATE TABLE {quote(FLOOR_PREFIX + name)} PARTITION OF {scratch} {bound}")
+            cursor.execute(
+                "SELECT t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = "
+                "x.indexrelid JOIN pg_class t ON t.oid = x.indrelid WHERE x.indrelid = ANY(%s::regclass[])",
+                [list(tables)],
+            )
+            definitions = [
+                re.sub(
+                    r"^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?(\S+) ",
+                    lambda m, t=t, i=i: (
+                        f"CREATE {m[1] or ''}INDEX {quote(FLOOR_PREFIX + i)} ON {quote(FLOOR_PREFIX + t)} "
+                    ),
+                    d,
+                )
+                for t, i, d in cursor.fetchall()
+            ]
+            started, cpu_started = time.perf_counter(), cpu_seconds()
+            for table in tables:
+                with open(files[table], "rb") as source:
+                    raw.copy_expert(f"COPY {quote(FLOOR_PREFIX + table)} FROM STDIN", source)
+                os.remove(files[table])
+            copied = time.perf_counter() - started
+            started = time.perf_counter()
+            for definition in definitions:
+                cursor.execute(definition)
+            indexed = time.perf_counter() - started
+            cpu = cpu_seconds() - cpu_started
+        finally:
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {quote(FLOOR_PREFIX + table)}")
+    return copied, indexed, cpu
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -94,6 +181,7 @@ def main() -> None:
 
     from geo_siac.reports.importers import ReportImporter
     from geo_siac.reports.mappings import NATIVE
+    from geo_siac.reports.models import Report, ReportEvent
     from geo_siac.reports.services import report_create
     from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
@@ -111,15 +199,30 @@ def main() -> None:
             f"({os.path.getsize(path) / 1e6:.0f} MB CSV)"
         )
         rss_before = peak_rss_mb()
-        started = time.perf_counter()
+        print(f"load average before the bulk path: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         summary = ReportImporter(mapping=NATIVE, source="bench", commit=True).run(Path(path))
         elapsed = time.perf_counter() - started
+        bulk_cpu = cpu_seconds() - cpu_started
     print(
         f"bulk path: {summary.inserted:,} inserted, {summary.rejected:,} rejected in {elapsed:.1f} s = "
         f"{summary.read / elapsed:,.0f} rows/s (commune, H3 res 6-10, deadline, history computed; "
         f"{'bulk mode, of which ' + format(summary.rebuild_seconds, '.1f') + ' s rebuilding indexes and keys' if summary.bulk else 'indexes kept'})"
     )
     print(f"bulk path peak RSS: {peak_rss_mb():.0f} MB (before import: {rss_before:.0f} MB)")
+    if summary.bulk:
+        with tempfile.TemporaryDirectory() as folder:
+            copied, indexed, floor_cpu = physical_floor((Report._meta.db_table, ReportEvent._meta.db_table), folder)
+        floor = copied + indexed
+        print(
+            f"floor: COPY of the same rows {copied:.1f} s + the same indexes {indexed:.1f} s = {floor:.1f} s; "
+            f"bulk path {elapsed:.1f} s; ratio floor/bulk {floor / elapsed:.2f}x "
+            f"(load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
+        )
+        print(
+            f"CPU seconds (this process and its PostgreSQL backend): floor {floor_cpu:.1f}, bulk path {bulk_cpu:.1f}, "
+            f"ratio {floor_cpu / bulk_cpu:.2f}x"
+        )
 
     if args.incremental:
         with tempfile.TemporaryDirectory() as folder:

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, router, transaction
 from django.db.models import Expression, Field, Lookup
+from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
 from psycopg2.extensions import AsIs
 
@@ -24,6 +25,9 @@ def unique_row(queryset):
 
 # The statements each database session (a driver connection) has prepared (KeyLookup.prepared).
 PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# What EXECUTE answers when a migration changed a column a prepared statement reads: its result type changed
+# (0A000, "cached plan must not change result type"), or the column is gone (42703).
+STALE_PREPARED = {"0A000", "42703"}
 # Numbers for the statements' names, never reused in a process: a statement outlives its lookup on the session, and
 # a name from id() could come back to a new lookup after the old one is collected and run the old one's query.
 LOOKUP_NUMBERS = itertools.count(1)
@@ -32,12 +36,13 @@ LOOKUP_NUMBERS = itertools.count(1)
 class KeyLookup:
     """`unique_row(build(value))`, with the query compiled by Django's ORM once instead of on every call.
 
-    `build` takes the looked-up value (text) and returns a queryset of one model, without select_related or
-    annotations, whose every other condition is a constant (a flag, never "now"). The first call compiles it with
-    a marker in place of the value; later calls send the same SQL with the value in the marker's place, and turn
-    the row into an instance with the compiler's own columns and converters, as a queryset's iteration does. Each
-    Open311 POST makes three such lookups (API key, jurisdiction, service code), and compiling them was most of
-    their cost.
+    `build` takes the looked-up value (text) and returns a queryset of one model, without annotations, whose every
+    other condition is a constant (a flag, never "now"). The first call compiles it with a marker in place of the
+    value; later calls send the same SQL with the value in the marker's place, and turn the row into an instance
+    (with its select_related instances) with the compiler's own columns, converters and related populators, as a
+    queryset's iteration does. Each Open311 POST makes three such lookups (API key, jurisdiction, service code), and
+    compiling them was most of their cost; a tracking page's report with its comuna and category was a quarter of
+    the page's CPU.
     """
 
     MARKER = "geo-siac-key-lookup-marker"
@@ -55,18 +60,28 @@ class KeyLookup:
         sql, params = compiler.as_sql()
         if (
             params.count(self.marker) != 1
-            or compiler.klass_info.get("related_klass_infos")
             or compiler.annotation_col_map
+            or queryset._prefetch_related_lookups
+            or queryset.query.extra_select
         ):
-            raise ValueError("KeyLookup needs a plain model query with the value in exactly one condition")
+            raise ValueError(
+                "KeyLookup needs a model query without annotations, prefetches or extra columns, the value in exactly"
+                " one condition"
+            )
         columns = [column for column, _, _ in compiler.select]
+        fields = compiler.klass_info["select_fields"]
+        own = slice(fields[0], fields[-1] + 1)
         return SimpleNamespace(
             model=queryset.model,
             sql=sql,
             params=list(params),
             index=params.index(self.marker),
-            names=[column.target.attname for column in columns],
+            own=own,
+            names=[column.target.attname for column in columns[own]],
             converters=compiler.get_converters(columns),
+            klass_info=compiler.klass_info,
+            select=compiler.select,
+            populators={},
         )
 
     def rows(self, value) -> tuple[str, list]:
@@ -75,10 +90,27 @@ class KeyLookup:
         # Routed on every call: a public page's lookup reads from the replica, a submission's from the primary.
         alias = router.db_for_read(query.model)
         database = connections[alias]
+        try:
+            rows = self.executed(database, value)
+        except DatabaseError as error:
+            if getattr(error.__cause__, "pgcode", None) not in STALE_PREPARED:
+                raise
+            # A migration changed a column this statement reads (a rolling deploy: another server migrated while
+            # this session kept its statement). Prepared again once; inside a transaction, which the error has
+            # aborted, the session (and its stale statement) is closed when the request ends instead.
+            if database.in_atomic_block:
+                database.close_at = 0
+                raise
+            PREPARED.get(database.connection, set()).discard(self.prepared_name)
+            with database.cursor() as cursor:
+                cursor.cursor.execute(f"DEALLOCATE {self.prepared_name}")
+            rows = self.executed(database, value)
+        return alias, converted(rows, query.converters, database)
+
+    def executed(self, database, value) -> list:
         with database.cursor() as cursor:
             cursor.execute(f"EXECUTE {self.prepared(database, cursor)}(%s)", [value])
-            rows = cursor.fetchall()
-        return alias, converted(rows, query.converters, database)
+            return cursor.fetchall()
 
     def prepared(self, database, cursor) -> str:
         """The name of this lookup's statement, prepared on the session the first time it is used there: PostgreSQL
@@ -98,7 +130,18 @@ class KeyLookup:
 
     def __call__(self, value):
         alias, rows = self.rows(value)
-        return self.compiled.model.from_db(alias, self.compiled.names, rows[0]) if rows else None
+        if not rows:
+            return None
+        query, row = self.compiled, rows[0]
+        found = query.model.from_db(alias, query.names, row[query.own])
+        # As ModelIterable: one populator per select_related model, made once per database alias (they keep no
+        # state of a row).
+        populators = query.populators.get(alias)
+        if populators is None:
+            populators = query.populators[alias] = get_related_populators(query.klass_info, query.select, alias)
+        for populator in populators:
+            populator.populate(row, found)
+        return found
 
 
 def values_columns(queryset, user: str) -> SimpleNamespace:

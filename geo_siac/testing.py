@@ -12,10 +12,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 from urllib.parse import quote, urljoin
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from geo_siac.zones.models import Commune
 
@@ -584,10 +586,29 @@ def ensure_business_calendar() -> None:
         business_calendar_sync()
 
 
+# Every database connection the test process opens, in any thread or context: Django's `connections` shows only the
+# current context's, and under Playwright's sync API (an event loop running in the thread) that is another one.
+_OPENED = weakref.WeakSet()
+connection_created.connect(lambda sender, connection, **kwargs: _OPENED.add(connection), weak=False)
+
+
+def close_every_connection() -> None:
+    """Close what the test process still holds open, whichever thread or context opened it: a connection left open
+    makes the session's DROP DATABASE fail ("is being accessed by other users") and leaves the database behind."""
+    for wrapper in list(_OPENED):
+        wrapper.inc_thread_sharing()  # Django refuses to close another thread's connection otherwise
+        try:
+            wrapper.close()
+        finally:
+            wrapper.dec_thread_sharing()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         ensure_default_communes()
+    yield
+    close_every_connection()  # before pytest-django's teardown drops the test database
 
 
 @pytest.fixture

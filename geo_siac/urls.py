@@ -10,6 +10,9 @@ from geo_siac.web.tiles import tile
 from geo_siac.workspace.photo_views import photo
 
 urlpatterns = [
+    # First, because Django tries the patterns in order and this is the busiest prefix; no other pattern can match a
+    # path under open311/v2/, where Open311's own catch-all answers (docs/performance.md, Open311).
+    path("open311/v2/", include("geo_siac.open311.urls")),
     path("salud/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     path("teselas/<int:z>/<int:x>/<int:y>", tile, name="tile"),
@@ -21,7 +24,6 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("", include("geo_siac.maps.urls")),
-    path("open311/v2/", include("geo_siac.open311.urls")),
     path("mensajeria/", include("geo_siac.messaging.urls")),
     path("api/", include("geo_siac.api_urls")),
     path("cuenta/ingresar/", login, name="login"),

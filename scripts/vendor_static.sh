@@ -35,6 +35,7 @@ LEAFLET_HEAT=0.2.0        # licence file; the script itself comes from the foliu
 FOLIUM=0.20.0
 D3=3.5.5                  # branca colormap legends
 SWAGGER_UI=5.35.0
+H3_JS=4.5.0               # the heat map draws its cells from their H3 ids (the H3 core the Python h3 4.5.0 wraps)
 
 command -v npm >/dev/null || { echo "npm is required" >&2; exit 1; }
 command -v node >/dev/null || { echo "node is required" >&2; exit 1; }
@@ -66,7 +67,7 @@ put() {
 
 # Start clean, but keep folders this script does not manage (e.g. vendor/ol used by the GeoDjango admin).
 for lib in leaflet jquery bootstrap bootstrap-glyphicons fontawesome-free leaflet-awesome-markers \
-           leaflet-awesome-rotate leaflet.markercluster leaflet-heat d3 swagger-ui-dist; do
+           leaflet-awesome-rotate leaflet.markercluster leaflet-heat d3 swagger-ui-dist h3-js; do
   rm -rf "${DEST:?}/$lib"
 done
 mkdir -p "$DEST"
@@ -218,6 +219,13 @@ fetch "d3@$D3" d3
 D="$DEST/d3/$D3"
 put "$WORK/d3/d3.min.js" "$D"
 put "$WORK/d3/LICENSE" "$D"
+
+# --- h3-js (the planners' heat map draws each cell's hexagon from its id in the browser) ----------------
+fetch "h3-js@$H3_JS" h3js
+D="$DEST/h3-js/$H3_JS"
+put "$WORK/h3js/dist/h3-js.umd.js" "$D"
+put "$WORK/h3js/LICENSE" "$D"
+put "$WORK/h3js/NOTICE" "$D"
 
 # --- Swagger UI (API docs page) ------------------------------------------------------------------------
 fetch "swagger-ui-dist@$SWAGGER_UI" swagger

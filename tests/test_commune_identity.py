@@ -6,23 +6,30 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from geo_siac.notifications.models import Notification
 from geo_siac.reports.letters import letter_content
-from geo_siac.testing import staff_account
+from geo_siac.reports.messages import reopen_token, survey_token
+from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_change_status
+from geo_siac.testing import PENALOLEN_CENTRE, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
-from geo_siac.zones.models import CommuneIdentity
+from geo_siac.zones.models import Commune, CommuneIdentity
 
 PA_HOST, PE_HOST = "reclamos.puentealto.test", "reclamos.penalolen.test"
 LOGO = re.compile(r'<img class="brand-logo" src="(?P<url>[^"]+)"')
@@ -104,11 +111,40 @@ def test_two_host_names_show_two_names_logos_colours_and_contact_lines(client, i
     assert seen[PA_HOST][0] != seen[PE_HOST][0] and seen[PA_HOST][1] != seen[PE_HOST][1]
 
 
-def test_the_tracking_and_transparency_pages_carry_the_hosts_municipality(client, identities, make_report):
-    report = make_report(public_visibility=True)  # in Puente Alto
-    for url in (f"/seguimiento/{report.tracking_code}/", "/transparencia/", "/transparencia/compromisos/"):
+def test_the_transparency_pages_carry_the_hosts_municipality(client, identities):
+    for url in ("/transparencia/", "/transparencia/compromisos/"):
         assert "<span>Municipalidad de Puente Alto</span>" in page(client, url, PA_HOST), url
         assert "<span>Municipalidad de Peñalolén</span>" in page(client, url, PE_HOST), url
+
+
+def test_a_requests_pages_carry_its_own_municipality_on_another_comunas_host(client, identities, make_report):
+    report = make_report(public_visibility=True)  # in Puente Alto
+    pages = [
+        reverse("reports:tracking", args=[report.tracking_code]),
+        reverse("reports:submitted", args=[report.tracking_code]),
+        reverse("reports:survey", args=[survey_token(report)]),
+        reverse("citizens:reopen_link", args=[reopen_token(report, "rosa@example.cl")]),
+    ]
+    for url in pages:
+        for host in (PA_HOST, PE_HOST, "testserver"):
+            body = page(client, url, host)
+            assert "Peñalolén" not in body, (url, host)
+        assert "<span>Municipalidad de Puente Alto</span>" in page(client, url, PE_HOST), url
+        assert STYLESHEET.search(page(client, url, PE_HOST))["url"].startswith("/identidad/puente-alto.css")
+    on_the_shared_host = page(client, f"/comuna/penalolen/seguimiento/{report.tracking_code}/", "testserver")
+    assert "<span>Municipalidad de Puente Alto</span>" in on_the_shared_host
+    # Its name leads to its own home, not to the home of the host or path showing it.
+    scheme = urlsplit(settings.SITE_URL).scheme
+    for body in (page(client, pages[0], PE_HOST), on_the_shared_host):
+        assert f'class="brand" href="{scheme}://{PA_HOST}/"' in body
+    identities["13201"].public_host = None
+    identities["13201"].save()
+    body = page(client, f"/comuna/penalolen/seguimiento/{report.tracking_code}/", "testserver")
+    assert f'class="brand" href="{settings.SITE_URL.rstrip("/")}/comuna/puente-alto/"' in body
+    # A comuna no longer served has no pages to lead to: the installation speaks for its requests.
+    Commune.objects.filter(pk=report.commune_id).update(is_active=False)
+    body = page(client, pages[0], PE_HOST)
+    assert f"<span>{settings.GEO_SIAC_INSTALLATION_NAME}</span>" in body and "Peñalolén" not in body
 
 
 def test_the_shared_host_shows_the_installation_and_links_each_comuna_which_keeps_its_prefix_in_links(
@@ -158,6 +194,34 @@ def test_each_comuna_shows_its_own_carta_de_compromisos_and_the_shared_host_link
     shared = page(client, "/transparencia/compromisos/", "testserver")
     assert '<a href="/comuna/puente-alto/transparencia/compromisos/">Puente Alto</a>' in shared
     assert "penalolen/transparencia" not in shared and "Retirar escombros en 5" not in shared
+
+
+def test_a_citizens_messages_link_to_the_requests_comuna_host_or_else_the_installations_site(
+    identities, make_report, settings
+):
+    settings.SITE_URL = "https://siac.example.cl"
+    # Written while a page of the shared host's /comuna/puente-alto/ answers: that prefix is the shared host's only.
+    with override_script_prefix("/comuna/puente-alto/"):
+        report = make_report(reporter_email="rosa@example.cl")
+    # As the status services lock it: without its comuna, whose row (and boundary) the messages must not fetch.
+    with CaptureQueriesContext(connection) as queries:
+        report_change_status(report=Report.objects.get(pk=report.pk), status="resolved")
+    assert not [q["sql"] for q in queries.captured_queries if '"zones_commune"."geometry"' in q["sql"]]
+    identities["13122"].delete()
+    with override_script_prefix("/comuna/puente-alto/"):
+        other = make_report(point=PENALOLEN_CENTRE, reporter_email="rosa@example.cl")
+    report_change_status(report=other, status="acknowledged")
+
+    bodies = list(Notification.objects.filter(report=report).order_by("pk").values_list("body", flat=True))
+    assert len(bodies) == 2
+    for body in bodies:
+        assert f"https://{PA_HOST}/seguimiento/{report.tracking_code}/" in body and "/comuna/" not in body
+    assert len(re.findall("https://", bodies[1])) == 4  # tracking, survey, reopening, "Mis solicitudes"
+    # The account is the installation's: "Mis solicitudes" signs in on its site, where ClaveÚnica returns.
+    assert "https://siac.example.cl/mis-solicitudes/ingresar/" in bodies[1]
+    assert set(re.findall(r"https?://[^/\s]+/", "".join(bodies))) == {f"https://{PA_HOST}/", "https://siac.example.cl/"}
+    for body in Notification.objects.filter(report=other).values_list("body", flat=True):
+        assert f"https://siac.example.cl/seguimiento/{other.tracking_code}/" in body and "/comuna/" not in body
 
 
 def test_the_answer_letters_letterhead_carries_the_identitys_name(identities, crews, make_report):

@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from geo_siac.db import parallel_query
 
@@ -80,6 +81,48 @@ def test_key_lookup_returns_the_row_the_queryset_returns(communes):
     assert loaded.geometry.equals(commune.geometry)  # a deferred column still loads when asked
 
 
+def test_key_lookup_loads_select_related_instances_as_the_queryset_does(make_report, communes):
+    from django.db.models import Q
+
+    from geo_siac.db import KeyLookup, unique_row
+    from geo_siac.reports.models import Report
+    from geo_siac.zones.models import Commune, CommuneIdentity
+
+    report = make_report()
+
+    def build(code):
+        return (
+            Report.objects.select_related("category__department", "commune")
+            .defer("commune__geometry")
+            .filter(tracking_code=code)
+        )
+
+    found, expected = KeyLookup(build)(report.tracking_code), unique_row(build(report.tracking_code))
+    assert fields_of(found) == fields_of(expected)
+    assert fields_of(found.commune) == fields_of(expected.commune)
+    assert fields_of(found.category) == fields_of(expected.category)
+    assert fields_of(found.category.department) == fields_of(expected.category.department)
+    assert found.commune.get_deferred_fields() == {"geometry"}
+    with CaptureQueriesContext(connection) as queries:  # the related instances came with the row
+        assert (found.commune.name, found.category.department.name) == (
+            expected.commune.name,
+            expected.category.department.name,
+        )
+    assert len(queries) == 0
+
+    # A reverse one-to-one (a comuna's identity): present, and absent (no further query either way).
+    with_identity, without = list(communes.values())[:2]
+    CommuneIdentity.objects.create(commune=with_identity, display_name="Municipalidad de prueba")
+    by_cut = KeyLookup(lambda cut: Commune.objects.select_related("identity").defer("geometry").filter(cut=cut))
+    with CaptureQueriesContext(connection) as queries:
+        assert by_cut(with_identity.cut).identity.display_name == "Municipalidad de prueba"
+        lacking = by_cut(without.cut)
+        with pytest.raises(CommuneIdentity.DoesNotExist):
+            lacking.identity  # noqa: B018
+    assert len(queries) == 2
+    assert not Commune.objects.filter(Q(pk=without.pk), ~Q(identity=None)).exists()
+
+
 def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
     from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup
@@ -95,14 +138,18 @@ def test_key_lookup_reads_each_value_afresh_and_keeps_values_out_of_the_sql():
 
 
 def test_key_lookup_refuses_queries_it_cannot_reproduce():
+    from django.db.models import F
+
     from geo_siac.catalogue.models import Category
     from geo_siac.db import KeyLookup
     from geo_siac.reports.models import Report
 
     for build in (
-        lambda code: Report.objects.select_related("category").filter(tracking_code=code),
+        lambda code: Report.objects.annotate(code=F("category__service_code")).filter(tracking_code=code),
         lambda code: Category.objects.filter(service_code=code, name_es=code),
         lambda code: Category.objects.filter(is_active=True),
+        lambda code: Report.objects.prefetch_related("events").filter(tracking_code=code),
+        lambda code: Report.objects.extra(select={"one": "1"}).filter(tracking_code=code),
     ):
         with pytest.raises(ValueError, match="KeyLookup"):
             KeyLookup(build)("x")
@@ -298,3 +345,26 @@ def test_with_no_value_at_all_the_others_wait_and_read_what_the_first_computed(c
     other.close()
     thread.join(timeout=30)
     assert outcome == {"value": "calculado una vez"}
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction: where a request's lookups run
+def test_a_lookup_prepared_before_a_migration_changed_its_columns_is_prepared_again(communes):
+    """A rolling deploy: another server migrates while this session keeps its prepared statement, whose result type
+    PostgreSQL then refuses ("cached plan must not change result type"). The lookup prepares it again and answers."""
+    from geo_siac.zones.models import CommuneIdentity
+    from geo_siac.zones.selectors import COMMUNE_BY_JURISDICTION
+
+    commune = next(iter(communes.values()))
+    CommuneIdentity.objects.create(commune=commune, display_name="Municipalidad antes")
+    assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad antes"
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(250)")
+        try:
+            with connection.cursor() as second:  # the statement is stale now, as PostgreSQL says
+                with pytest.raises(Exception, match="cached plan must not change result type"):
+                    second.execute(f"EXECUTE {COMMUNE_BY_JURISDICTION.prepared_name}(%s)", [commune.jurisdiction_id])
+            CommuneIdentity.objects.filter(commune=commune).update(display_name="Municipalidad después")
+            assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
+            assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk  # and stays prepared
+        finally:
+            cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(150)")

@@ -4,6 +4,7 @@ its frame, and the HTML export with every static file it loads."""
 import os
 import re
 
+import h3
 import pytest
 
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, browser_log_in, browser_user, staff_account
@@ -27,6 +28,9 @@ def test_heat_map_its_folium_frame_and_the_html_export_work_in_production(
         browser_log_in(page, production_server.url, "planner", "/mapas/calor/")
         page.frame_locator("iframe").locator(".leaflet-container path.leaflet-interactive").first.wait_for()
         cells = page.frame_locator("iframe").locator(".leaflet-container path.leaflet-interactive").count()
+        # The hexagons are drawn in the browser from the cells' H3 ids (h3-js); their tooltips are set as text.
+        page.frame_locator("iframe").locator("path.leaflet-interactive[fill-opacity='0.7']").first.hover()
+        tooltip = page.frame_locator("iframe").locator(".leaflet-tooltip").inner_text()
         export = page.request.get(production_server.url + page.get_attribute("text=Descargar HTML", "href"))
         html = export.text()
         static_files = sorted(set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html)))
@@ -36,6 +40,8 @@ def test_heat_map_its_folium_frame_and_the_html_export_work_in_production(
         connections.close_all()  # Playwright's greenlet has its own database connection
 
     assert cells >= 2
+    drawn = {h3.latlng_to_cell(*point, 9) for point in (PUENTE_ALTO_CENTRE, PENALOLEN_CENTRE)}
+    assert "Celda" in tooltip and "Solicitudes\t1" in tooltip and any(cell in tooltip for cell in drawn), tooltip
     assert export.status == 200
     assert export.headers["content-disposition"] == 'attachment; filename="mapa_calor_res9.html"'
     assert "/static/vendor/leaflet/1.9.3/leaflet.js" in static_files

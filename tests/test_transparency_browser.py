@@ -1,9 +1,11 @@
 """The transparency pages in headless Chromium: charts drawn, the cell map rendered, the embeddable map working
 inside an iframe of another page. Screenshots go to test-output/transparency/."""
 
+import io
 import os
 
 import pytest
+from PIL import Image
 
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PROJECT_ROOT
@@ -75,3 +77,35 @@ def test_transparency_page_in_english(page):
 
     assert page.locator("h1").text_content() == "How we respond to residents' requests"
     page.screenshot(path=OUTPUT / "4-transparency-en.png")
+
+
+def right_edge_shade(image_bytes: bytes) -> float:
+    """How dark the rightmost pixels of a table's box are, outside any text: the mean of each row's lightest one."""
+    image = Image.open(io.BytesIO(image_bytes)).convert("L")
+    strip = image.crop((image.width - 6, 0, image.width, image.height))
+    rows = [max(strip.getpixel((x, y)) for x in range(strip.width)) for y in range(strip.height)]
+    return 255 - sum(rows) / len(rows)
+
+
+def test_indicator_tables_read_on_a_phone_with_each_rows_name_in_view(page):
+    """At 360x740 the page never scrolls sideways. A table wider than the screen slides in its own box, whose edge
+    is shaded while columns lie beyond it, and each row's name stays in view while its figures slide under it."""
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(page.base_url + "/transparencia/")
+    page.locator("#transparency-map[data-cells='1']").wait_for()
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator(".table-scroll:has(table.indicators)").first
+    box.scroll_into_view_if_needed()
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")
+    name = box.locator("tbody th[scope=row]").first
+    before, shaded = name.bounding_box(), right_edge_shade(box.screenshot(path=OUTPUT / "5-telefono-tabla.png"))
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+    after, at_the_end = name.bounding_box(), right_edge_shade(box.screenshot(path=OUTPUT / "5-telefono-tabla-fin.png"))
+
+    assert after["x"] == before["x"] and after["x"] >= 0
+    last = box.locator("tbody tr:first-child td:last-child").bounding_box()
+    assert last["x"] >= after["x"] + after["width"] and last["x"] + last["width"] <= 360
+    assert shaded > at_the_end + 10, (shaded, at_the_end)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=OUTPUT / "5-telefono.png", full_page=True)

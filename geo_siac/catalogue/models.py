@@ -15,10 +15,17 @@ def localized(obj, field: str) -> str:
     return localized_value(getattr(obj, f"{field}_es"), getattr(obj, f"{field}_en"))
 
 
-def localized_value(spanish: str, english: str) -> str:
-    """English when it is the active language and there is an English text; Spanish otherwise."""
-    language = (translation.get_language() or "es").split("-")[0]
-    return english if language == "en" and english else spanish
+def localized_value(spanish: str, english: str, in_english: bool | None = None) -> str:
+    """English when it is the active language (`in_english`, when the caller has already asked) and there is an
+    English text; Spanish otherwise."""
+    if in_english is None:
+        in_english = english_active()
+    return english if in_english and english else spanish
+
+
+def english_active() -> bool:
+    """Whether the active language is English. A thread-local lookup: a list asks once, not once per row."""
+    return (translation.get_language() or "es").split("-")[0] == "en"
 
 
 class Department(models.Model):

@@ -42,6 +42,7 @@ from geo_siac.reports.services import (
 )
 from geo_siac.reports.states import CLOSED, status_names
 from geo_siac.reports.views import flat_errors, map_config
+from geo_siac.zones.middleware import show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson
 
 
@@ -280,6 +281,7 @@ def reopen_link(request, token: str):
     report = report_by_tracking_code(found[0]) if found else None
     if report is None:
         return render(request, "citizens/reopen_link.html", {"invalid": True}, status=404)
+    show_requests_commune(request, report.commune)
     context = {"report": report, "status_label": status_names()[report.status], "errors": {}, "values": {}}
     if request.method != "POST":
         return render(request, "citizens/reopen_link.html", context)

@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, JavascriptLink, MacroElement
 from folium.features import GeoJsonStyleMapper
+from folium.map import Layer
 from folium.utilities import get_obj_in_upper_tree
 from jinja2 import Template
 
@@ -116,6 +117,89 @@ def geojson_layer(
     )
 
 
+def script_json(value) -> str:
+    """`value` as JSON that can sit inside an inline <script>: no "</script>", "<!--" or entity can appear."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class CellIds(_RenderedOnce):
+    """The H3 cells a map draws, each id written once in the page; the cell layers refer to them by position, and
+    draw them with h3-js and geo_siac/heatmap_cells.js from ``static_url``."""
+
+    _template = Template("{% macro script(this, kwargs) %}var {{ this.get_name() }} = {{ this.ids }};{% endmacro %}")
+
+    def __init__(self, static_url: str):
+        super().__init__()
+        self._name = "CellIds"
+        self.positions: dict[str, int] = {}
+        self.scripts = [
+            ("h3_js", f"{static_url}vendor/h3-js/4.5.0/h3-js.umd.js"),
+            ("geo_siac_heatmap_cells", f"{static_url}geo_siac/heatmap_cells.js"),
+        ]
+
+    @property
+    def ids(self) -> str:
+        return script_json(list(self.positions))
+
+    def position(self, hex_id: str) -> int:
+        return self.positions.setdefault(hex_id, len(self.positions))
+
+
+def cell_ids(fmap: folium.Map, static_url: str) -> CellIds:
+    """The map's table of cell ids; made before the layers that use it (the page's scripts run in that order)."""
+    ids = CellIds(static_url)
+    fmap.add_child(ids)
+    return ids
+
+
+class _CellLayer(Layer, _RenderedOnce):
+    """A layer of H3 hexagons drawn in the browser from their ids: the page carries per cell its position in the id
+    table and its columns, not its polygon (docs/performance.md)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}var {{ this.get_name() }} = GeoSiacCells.layer({{ this.ids.get_name() }}, "
+        "{{ this.spec }});{% endmacro %}"
+    )
+
+    def __init__(self, ids: CellIds, spec: dict, *, name: str, show: bool):
+        super().__init__(name=name, overlay=True, show=show)
+        self._name = "CellLayer"
+        self.ids = ids
+        self.spec = script_json(spec)
+
+    def render(self, **kwargs):
+        header = self.get_root().header
+        for name, url in self.ids.scripts:
+            header.add_child(JavascriptLink(url), name=name)
+        super().render(**kwargs)
+
+
+def cell_layer(
+    ids: CellIds,
+    cells: list[str],
+    *,
+    name: str,
+    style: dict,
+    tooltip: dict[str, str],
+    columns: dict[str, list],
+    fill: tuple[list[str], list[int]] | None = None,
+    show: bool = True,
+) -> Layer:
+    """A layer of the H3 `cells` (hex ids) drawn with `style`, each filled with `palette[index]` when `fill` is
+    (palette, one index per cell). `tooltip` maps the columns it shows to their labels: "hex_id" is the cell's id,
+    any other a list in `columns`, in the order of `cells`. Labels and values are set as text in the browser."""
+    spec = {
+        "cells": [ids.position(cell) for cell in cells],
+        "style": style,
+        "tooltip": [[column, str(label)] for column, label in tooltip.items()],
+        "columns": {column: columns[column] for column in tooltip if column != "hex_id"},
+    }
+    if fill is not None:
+        spec["palette"], spec["fill"] = fill
+    return _CellLayer(ids, spec, name=map_text(name), show=show)
+
+
 def feature_group(*, name: str) -> folium.FeatureGroup:
     return folium.FeatureGroup(name=map_text(name))
 
@@ -194,6 +278,7 @@ body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem;
 .map-legend li { display: flex; align-items: center; gap: .35rem; }
 .map-legend .swatch { display: inline-block; width: 1.6rem; height: .9rem; border: 1px solid #555; }
 .map-legend p { margin: .2rem 0 0; color: #44525f; }
+.cell-tooltip th { text-align: left; padding: 0 .5rem 0 0; }
 </style>"""
 
 

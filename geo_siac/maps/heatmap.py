@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import csv
-import functools
 import io
 import json
 import textwrap
@@ -32,7 +31,7 @@ from shapely.geometry import Polygon
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import fit_bounds, geojson_layer, layer_control, map_page
+from geo_siac.maps.folium_text import CellIds, cell_ids, cell_layer, fit_bounds, geojson_layer, layer_control, map_page
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -50,9 +49,8 @@ COORDINATE_DECIMALS = 6
 RATE_DECIMALS = 3
 POPULATION_DECIMALS = 1
 WEEK_LAYERS = 8
-# The page carries every cell in each of its ~15 layers, ~0.9 KB a cell: 10,000 cells are a 9 MB page that takes
-# seconds to build and more to draw on a phone; the whole region at res 9 (12,000 cells at 1M reports, 34 MB) passed
-# gunicorn's 30 s (docs/performance.md).
+# Each drawn cell costs the server its Gi* and population and the browser one SVG path per layer shown (2 s for
+# 10,000 on this machine's Chromium); the whole region at res 9 is 12,000 cells at 1M reports (docs/performance.md).
 MAX_MAP_CELLS = 10_000
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 NO_DATA_COLOUR = "#bdbdbd"
@@ -65,20 +63,12 @@ def hex_id(cell: int) -> str:
     return h3i.int_to_str(cell)
 
 
-def hexagon(cell: int, boundary=h3i.cell_to_boundary) -> list[list[float]]:
+def hexagon(cell: int) -> list[list[float]]:
     """The cell's closed GeoJSON ring, [lng, lat] rounded to 6 decimals (about 0.1 m)."""
-    ring = [[round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in boundary(cell)]
+    ring = [
+        [round(lng, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)] for lat, lng in h3i.cell_to_boundary(cell)
+    ]
     return ring + [ring[0]]
-
-
-class CellShapes:
-    """Each cell's boundary, ring and name worked out once per map, which draws the same cells in each of its ~15
-    layers (docs/performance.md). The rings are shared between layers: nothing may change them."""
-
-    def __init__(self):
-        self.boundary = functools.cache(h3i.cell_to_boundary)
-        self.ring = functools.cache(functools.partial(hexagon, boundary=self.boundary))
-        self.hex_id = functools.cache(hex_id)
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:
@@ -144,9 +134,18 @@ class MapClasses:
     note: str = ""
 
     def colour(self, value: float | None) -> str:
+        return self.palette[self.index(value)]
+
+    @property
+    def palette(self) -> tuple[str, ...]:
+        """The classes' colours, then the grey of an unknown value."""
+        return (*self.colours, NO_DATA_COLOUR)
+
+    def index(self, value: float | None) -> int:
+        """The position of `value`'s colour in `palette`."""
         if value is None:
-            return NO_DATA_COLOUR
-        return self.colours[min(bisect.bisect_left(self.uppers, value), len(self.uppers) - 1)]
+            return len(self.colours)
+        return min(bisect.bisect_left(self.uppers, value), len(self.uppers) - 1)
 
 
 def map_classes(values: list[float], scheme: str, classes: int, *, whole: bool) -> MapClasses:
@@ -231,23 +230,6 @@ def _display(value: float | None, decimals: int) -> str:
     return _("sin dato") if value is None else number_format(value, decimals, use_l10n=True)
 
 
-def _cells_geojson(counts: dict[int, int], measure: Measure, shapes: CellShapes) -> dict:
-    features = []
-    for cell, n in counts.items():
-        properties = {"hex_id": shapes.hex_id(cell), "count": n, "value": measure.value(cell, n)}
-        if measure.is_rate:  # only then: the tooltips show them, and a count map stays smaller
-            population = measure.population.get(cell)
-            properties |= {"population": _display(population, 0), "rate": _display(per_1000(n, population), 2)}
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [shapes.ring(cell)]},
-                "properties": properties,
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
 def _cell_tooltip(measure: Measure) -> dict[str, str]:
     if measure.is_rate:
         return {
@@ -259,23 +241,25 @@ def _cell_tooltip(measure: Measure) -> dict[str, str]:
     return {"hex_id": _("Celda"), "count": _("Solicitudes")}
 
 
-def _choropleth(
-    counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, shapes: CellShapes, show: bool
-):
-    def style(feature):
-        return {
-            "fillColor": classes.colour(feature["properties"]["value"]),
-            "fillOpacity": 0.7,
-            "color": "#555555",
-            "weight": 0.3,
-        }
+def _cell_columns(counts: dict[int, int], measure: Measure) -> dict[str, list]:
+    columns = {"count": list(counts.values())}
+    if measure.is_rate:  # only then: the tooltips show them, and a count map stays smaller
+        population = [measure.population.get(cell) for cell in counts]
+        columns["population"] = [_display(p, 0) for p in population]
+        columns["rate"] = [_display(per_1000(n, p), 2) for n, p in zip(counts.values(), population)]
+    return columns
 
-    return geojson_layer(
-        _cells_geojson(counts, measure, shapes),
+
+def _choropleth(ids: CellIds, counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, show: bool):
+    return cell_layer(
+        ids,
+        [hex_id(cell) for cell in counts],
         name=name,
         show=show,
-        style_function=style,
+        style={"fillOpacity": 0.7, "color": "#555555", "weight": 0.3},
+        fill=(list(classes.palette), [classes.index(measure.value(cell, n)) for cell, n in counts.items()]),
         tooltip=_cell_tooltip(measure),
+        columns=_cell_columns(counts, measure),
     )
 
 
@@ -337,47 +321,36 @@ def _zones_layer(zones: list[Zone], selected: tuple[int, ...]):
     )
 
 
-def _hotspot_layer(rows: list[CellRow], shapes: CellShapes):
+def _hotspot_layer(ids: CellIds, rows: list[CellRow]):
     significant = [r for r in rows if r.hotspot != 0]
-    collection = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [shapes.ring(r.cell)]},
-                "properties": {
-                    "hex_id": shapes.hex_id(r.cell),
-                    "count": r.count,
-                    "hotspot": r.hotspot,
-                    "confidence": f"{[0, 90, 95, 99][abs(r.hotspot)]}%",
-                    "kind": _("caliente") if r.hotspot > 0 else _("frío"),
-                },
-            }
-            for r in significant
-        ],
-    }
-    return geojson_layer(
-        collection,
+    levels = sorted(HOTSPOT_COLOURS)
+    hot, cold = _("caliente"), _("frío")
+    return cell_layer(
+        ids,
+        [hex_id(r.cell) for r in significant],
         name=_("Puntos calientes y fríos (Gi*, FDR)"),
         show=False,
-        style_function=lambda f: {
-            "fillColor": HOTSPOT_COLOURS[f["properties"]["hotspot"]],
-            "fillOpacity": 0.75,
-            "color": "#333333",
-            "weight": 0.5,
-        },
+        style={"fillOpacity": 0.75, "color": "#333333", "weight": 0.5},
+        fill=([HOTSPOT_COLOURS[level] for level in levels], [levels.index(r.hotspot) for r in significant]),
         tooltip={"hex_id": _("Celda"), "count": _("Solicitudes"), "kind": _("Tipo"), "confidence": _("Confianza")},
+        columns={
+            "count": [r.count for r in significant],
+            "kind": [hot if r.hotspot > 0 else cold for r in significant],
+            "confidence": [f"{[0, 90, 95, 99][abs(r.hotspot)]}%" for r in significant],
+        },
     )
 
 
-def _emerging_layer(rows: list[CellRow], measure: Measure, shapes: CellShapes):
+def _emerging_layer(ids: CellIds, rows: list[CellRow], measure: Measure):
     growing = {r.cell: r.count for r in rows if r.emerging}
-    return geojson_layer(
-        _cells_geojson(growing, measure, shapes),
+    return cell_layer(
+        ids,
+        [hex_id(cell) for cell in growing],
         name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
-        style_function=lambda f: {"fill": False, "color": "#7b3294", "weight": 3},
+        style={"fill": False, "color": "#7b3294", "weight": 3},
         tooltip=_cell_tooltip(measure),
+        columns=_cell_columns(growing, measure),
     )
 
 
@@ -467,32 +440,32 @@ def map_html(
         rows, empty_note = cell_table(res, filters, counts=counted), _("Ninguna solicitud con estos filtros.")
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
-    shapes = CellShapes()
     fmap = offline_map(static_url, location=_centre(counts), zoom_start=12, control_scale=True)
     if counts:
         # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
-        fit_bounds(fmap, _bounds(counts, shapes), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
+        fit_bounds(fmap, _bounds(counts), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
     all_values = [shown.value(cell, n) for cell, n in counts.items()]
     values = [v for v in all_values if v is not None]
     legend_items, note = [], ""
+    ids = cell_ids(fmap, static_url)
     if values:
         scale = map_classes(values, scheme, classes, whole=not shown.is_rate)
         legend_items, note = _legend_items(scale, all_values), scale.note
-        _choropleth(counts, _("Todas las categorías"), scale, shown, shapes, show=True).add_to(fmap)
+        _choropleth(ids, counts, _("Todas las categorías"), scale, shown, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
         for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
             name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
-            _choropleth(group_counts, name, scale, shown, shapes, show=False).add_to(fmap)
+            _choropleth(ids, group_counts, name, scale, shown, show=False).add_to(fmap)
         for week, week_counts in cell_counts_by_week(res, filters, last=WEEK_LAYERS).items():
-            _choropleth(week_counts, _week_label(week), scale, shown, shapes, show=False).add_to(fmap)
+            _choropleth(ids, week_counts, _week_label(week), scale, shown, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
         no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
         legend_items = [(NO_DATA_COLOUR, _("sin dato"))]
-        _choropleth(counts, _("Todas las categorías"), no_data, shown, shapes, show=True).add_to(fmap)
+        _choropleth(ids, counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
     if any(r.hotspot for r in rows):
-        _hotspot_layer(rows, shapes).add_to(fmap)
+        _hotspot_layer(ids, rows).add_to(fmap)
     if any(r.emerging for r in rows):
-        _emerging_layer(rows, shown, shapes).add_to(fmap)
+        _emerging_layer(ids, rows, shown).add_to(fmap)
     communes = map_communes(filters)
     if communes:  # none for an account without comunas; folium refuses a tooltip over no features
         _communes_layer(communes).add_to(fmap)
@@ -520,8 +493,8 @@ def too_many_cells_note(cells: int) -> str:
     ) % {"cells": number_format(cells, 0, use_l10n=True, force_grouping=True)}
 
 
-def _bounds(counts: dict[int, int], shapes: CellShapes) -> list[list[float]]:
-    points = np.array([point for cell in counts for point in shapes.boundary(cell)])
+def _bounds(counts: dict[int, int]) -> list[list[float]]:
+    points = np.array([point for cell in counts for point in h3i.cell_to_boundary(cell)])
     (south, west), (north, east) = points.min(axis=0), points.max(axis=0)
     return [[float(south), float(west)], [float(north), float(east)]]
 

@@ -5,7 +5,7 @@ from datetime import datetime, tzinfo
 from django.conf import settings
 from django.utils import timezone
 
-from geo_siac.catalogue.models import Category, localized_value
+from geo_siac.catalogue.models import Category, english_active, localized_value
 from geo_siac.reports.models import ReportEvent
 from geo_siac.reports.privacy import shown_point
 from geo_siac.reports.states import Status, open311_status, open311_update_status
@@ -72,14 +72,17 @@ def attribute(item: dict) -> dict:
 
 
 def service_requests(rows: list[dict], histories: dict[int, list[dict]] | None = None) -> list[dict]:
-    """service_request for each row, with its public history (by report id) when given."""
-    zone = timezone.get_current_timezone()
+    """service_request for each row, with its public history (by report id) when given. The time zone and the
+    language are read once per list: each is a thread-local lookup, and per row they were a fifth of its CPU."""
+    zone, in_english = timezone.get_current_timezone(), english_active()
     if histories is None:
-        return [service_request(row, zone=zone) for row in rows]
-    return [service_request(row, history=histories[row["id"]], zone=zone) for row in rows]
+        return [service_request(row, zone=zone, in_english=in_english) for row in rows]
+    return [service_request(row, history=histories[row["id"]], zone=zone, in_english=in_english) for row in rows]
 
 
-def service_request(row: dict, *, history: list[dict] | None = None, zone: tzinfo | None = None) -> dict:
+def service_request(
+    row: dict, *, history: list[dict] | None = None, zone: tzinfo | None = None, in_english: bool | None = None
+) -> dict:
     """A request from its row (selectors.request_rows), with extended_attributes when its public history is given.
     Non-public reports show their published cell's centre, or no lat/long when they have no place, and no address
     or description (see docs/open311.md)."""
@@ -88,7 +91,7 @@ def service_request(row: dict, *, history: list[dict] | None = None, zone: tzinf
         "service_request_id": str(row["id"]),
         "status": open311_status(row["status"]),
         "status_notes": row["status_notes"],
-        "service_name": localized_value(row["category__name_es"], row["category__name_en"]),
+        "service_name": localized_value(row["category__name_es"], row["category__name_en"], in_english),
         "service_code": row["category__service_code"],
         "description": row["description"] if public else "",
         "agency_responsible": row["agency_responsible"] or "",

@@ -15,7 +15,7 @@ from geo_siac.db_router import public_read
 from geo_siac.open311 import params, presenters, schema, selectors, services
 from geo_siac.open311.keys import within_rate_limit
 from geo_siac.open311.params import Open311Error
-from geo_siac.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
+from geo_siac.open311.renderers import Open311ContentNegotiation, Open311JSONRenderer, Open311XMLRenderer
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, tracked_report
 
 # report_create's error keys (its parameters, and `location` for the point as a whole) as the specification's POST
@@ -40,6 +40,7 @@ def errors_response(status: int, descriptions: list[str]) -> Response:
 @public_read  # the GETs; a POST (a new request) always goes to the primary
 class Open311View(APIView):
     renderer_classes = [Open311XMLRenderer, Open311JSONRenderer]
+    content_negotiation_class = Open311ContentNegotiation
     parser_classes = [FormParser, MultiPartParser]
     authentication_classes: list = []
     permission_classes: list = []

@@ -1,14 +1,17 @@
 """The text of the messages citizens receive, in the language each one chose."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.states import CLOSED, Status
+from geo_siac.zones.selectors import commune_public_host
 
 SURVEY_SALT = "geo_siac.reports.survey"
 REOPEN_SALT = "geo_siac.reports.reopen"
@@ -47,11 +50,18 @@ def letter_url(letter: AnswerLetter, *, pdf: bool = False) -> str:
     return reverse(view, args=[letter.report.tracking_code, letter.number])
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+def absolute(path: str, host: str | None = None) -> str:
+    """`path` as a link to send: on `host`, a comuna's own (commune_public_host), else on SITE_URL. The prefix of a
+    comuna chosen on the shared host, if a page of it is writing the message, is dropped either way: a comuna's host
+    serves its pages at the root, and the request may be another comuna's."""
+    relative = path.removeprefix(get_script_prefix())
+    if not host:
+        return f"{settings.SITE_URL.rstrip('/')}/{relative}"
+    return f"{urlsplit(settings.SITE_URL).scheme}://{host}/{relative}"
 
 
 def received_message(report: Report, language: str) -> tuple[str, str]:
+    host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Recibimos su solicitud %(code)s") % {"code": report.tracking_code}
         body = _(
@@ -61,7 +71,7 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
             "category": report.category.name,
             "code": report.tracking_code,
             "department": responsible_department_name(report),
-            "link": absolute(reverse("reports:tracking", args=[report.tracking_code])),
+            "link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host),
         }
     return subject, body
 
@@ -71,6 +81,7 @@ def status_message(
 ) -> tuple[str, str]:
     """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
     solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF."""
+    host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
             "code": report.tracking_code,
@@ -89,7 +100,7 @@ def status_message(
         if letter is not None:
             lines.append(
                 _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
-                % {"page": absolute(letter_url(letter)), "pdf": absolute(letter_url(letter, pdf=True))}
+                % {"page": absolute(letter_url(letter), host), "pdf": absolute(letter_url(letter, pdf=True), host)}
             )
         if report.duplicate_of_id is not None:
             original = report.duplicate_of.tracking_code
@@ -98,28 +109,30 @@ def status_message(
                     "Es el mismo problema que la solicitud %(original)s: lo atendemos allí y usted recibirá "
                     "sus avisos. Siga la solicitud %(original)s en %(link)s"
                 )
-                % {"original": original, "link": absolute(reverse("reports:tracking", args=[original]))}
+                % {"original": original, "link": absolute(reverse("reports:tracking", args=[original]), host)}
             )
         else:
             lines.append(
                 _("Siga la solicitud en %(link)s")
-                % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]))}
+                % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)}
             )
         if report.status in CLOSED and report.duplicate_of_id is None:
             lines.append(
                 _("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s")
-                % {"link": absolute(reverse("reports:survey", args=[survey_token(report)]))}
+                % {"link": absolute(reverse("reports:survey", args=[survey_token(report)]), host)}
             )
             if email:
                 lines.append(
                     _("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s")
                     % {
                         "days": settings.GEO_SIAC_REOPEN_BUSINESS_DAYS,
-                        "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)])),
+                        "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)]), host),
                     }
                 )
                 lines.append(
-                    _("Vea todas sus solicitudes en %(link)s") % {"link": absolute(reverse("citizens:sign_in_request"))}
+                    _("Vea todas sus solicitudes en %(link)s")
+                    # The account is the installation's, and so are its sign-in and ClaveÚnica's return.
+                    % {"link": absolute(reverse("citizens:sign_in_request"))}
                 )
     return subject, "\n".join(lines)
 
@@ -127,6 +140,7 @@ def status_message(
 def notice_message(report: Report, language: str, headline, params: dict, note: str = "") -> tuple[str, str]:
     """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked):
     `headline` (a lazy text with `params`) in the recipient's language, then the officer's `note`."""
+    host = commune_public_host(report.commune_id)
     with translation.override(language):
         text = str(headline) % params
         subject = _("Su solicitud %(code)s: aviso") % {"code": report.tracking_code}
@@ -134,7 +148,7 @@ def notice_message(report: Report, language: str, headline, params: dict, note: 
             text,
             note,
             _("Siga la solicitud en %(link)s")
-            % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]))},
+            % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)},
         ]
     return subject, "\n".join(line for line in lines if line)
 

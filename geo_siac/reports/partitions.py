@@ -70,13 +70,17 @@ def reception_partitions_ensure(moments) -> list[str]:
     """The partitions of the years that the ids of reports received at these moments carry, asked of the same SQL
     function that draws the ids (report_year_of, migration 0034), so that the partition made is the one the row
     goes to whatever the time zone Python runs in. `moments` is a list of datetimes or a query selecting them."""
+    return year_partitions_ensure(reception_years(moments))
+
+
+def reception_years(moments) -> list[int]:
+    """The years that the ids of reports received at these moments carry (report_year_of), in order."""
     with connection.cursor() as cursor:
         if isinstance(moments, str):
             cursor.execute(f"SELECT DISTINCT report_year_of(moment) FROM ({moments}) AS received (moment)")
         else:
             cursor.execute("SELECT DISTINCT report_year_of(moment) FROM unnest(%s::timestamptz[]) AS moment", [moments])
-        years = [year for (year,) in cursor.fetchall()]
-    return year_partitions_ensure(year for year in years if year is not None)
+        return sorted(year for (year,) in cursor.fetchall() if year is not None)
 
 
 def current_partitions_ensure() -> list[str]:

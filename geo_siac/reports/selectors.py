@@ -57,17 +57,27 @@ from geo_siac.zones.models import Commune, Crew
 from geo_siac.zones.selectors import closed_days
 
 
-def report_by_tracking_code(code: str, among: QuerySet[Report] | None = None) -> Report | None:
-    """The report with this code, among `among` (a staff scope, `Report.objects.for_staff(user)`) or all."""
-    reports = (
-        (Report.objects.all() if among is None else among)
-        .select_related("category__department", "commune")
+def reports_by_tracking_code(among: QuerySet[Report], code: str) -> QuerySet[Report]:
+    return (
+        among.select_related("category__department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")
-        .filter(tracking_code=normalize_tracking_code(code))
+        .filter(tracking_code=code)
     )
-    return unique_row(reports)
+
+
+# Compiled once (geo_siac.db.KeyLookup): every public page about one request asks it (tracking, letter, survey),
+# and the ORM building this three-table join was a quarter of a tracking page's CPU.
+REPORT_BY_TRACKING_CODE = KeyLookup(lambda code: reports_by_tracking_code(Report.objects.all(), code))
+
+
+def report_by_tracking_code(code: str, among: QuerySet[Report] | None = None) -> Report | None:
+    """The report with this code, among `among` (a staff scope, `Report.objects.for_staff(user)`) or all."""
+    code = normalize_tracking_code(code)
+    if among is None:
+        return REPORT_BY_TRACKING_CODE(code)
+    return unique_row(reports_by_tracking_code(among, code))
 
 
 # What Category.service_code (a SlugField of 50) can hold.

@@ -35,7 +35,7 @@ from geo_siac.reports.selectors import (
 from geo_siac.reports.services import report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.validation import coordinate_errors
-from geo_siac.zones.middleware import commune_path
+from geo_siac.zones.middleware import commune_path, show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
 
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
@@ -159,6 +159,7 @@ def public_report_or_404(request, code: str):
     report = tracked_report(request, code, report_by_tracking_code)
     if report is None:
         raise Http404(_("No encontramos una solicitud con ese código."))
+    show_requests_commune(request, report.commune)
     return report
 
 
@@ -365,6 +366,7 @@ def survey(request, token: str):
     report = report_by_tracking_code(code) if code else None
     if report is None:
         return render(request, "reports/survey.html", {"invalid": True}, status=404)
+    show_requests_commune(request, report.commune)
     context = {"report": report, "ratings": range(1, 6), "values": request.POST, "errors": {}}
     if request.method == "POST":
         try:

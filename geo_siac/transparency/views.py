@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
+from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import bar_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
@@ -241,6 +242,7 @@ def open_data(request):
         "transparency/open_data.html",
         {
             "report_columns": exports.REPORT_COLUMNS,
+            "channels": Channel.values,
             "indicator_columns": exports.INDICATOR_COLUMNS,
             "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
             "csv_written_at": written_at.get("solicitudes.csv"),

@@ -5,13 +5,15 @@ stays in every link Django builds (reverse, {% url %}, redirects), because the p
 script prefix, as it would for an application mounted under it."""
 
 import re
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.http.request import split_domain_port
 from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils.functional import SimpleLazyObject
 
-from geo_siac.zones.selectors import public_identity
+from geo_siac.zones.selectors import PublicIdentity, commune_identity, commune_public_host, public_identity
 
 CHOSEN = re.compile(r"^/comuna/(?P<slug>[-a-z0-9_]+)(?P<rest>/.*)?$")
 
@@ -54,6 +56,23 @@ class PublicIdentityMiddleware:
         finally:
             # Thread-local, and the test client does not set it per request: the next request must not inherit it.
             set_script_prefix(outer)
+
+
+def show_requests_commune(request, commune) -> None:
+    """A page about one request speaks for the request's comuna: on another comuna's host or path, that comuna's
+    name and logo would tell the citizen the wrong municipality answers. The shared host's own identity names none,
+    so it stays."""
+    shown = request.identity.commune
+    if shown is None or shown.pk == commune.pk:
+        return
+    shared = settings.SITE_URL.rstrip("/")
+    if not commune.is_active:  # no page of its own to lead to: the installation speaks for it
+        request.identity = PublicIdentity(name=settings.GEO_SIAC_INSTALLATION_NAME, home_url=f"{shared}/")
+        return
+    # Its name leads to its own home, absolute: this page's prefix or host is the other comuna's.
+    host = commune_public_host(commune.pk)
+    home = f"{urlsplit(shared).scheme}://{host}/" if host else f"{shared}/comuna/{commune.jurisdiction_id}/"
+    request.identity = commune_identity(commune, home_url=home)
 
 
 def identity(request) -> dict:

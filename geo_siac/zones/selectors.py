@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -96,9 +96,36 @@ def terms_of(category: Category, row: CommuneCategory | None) -> CategoryTerms:
     return CategoryTerms(category, row)
 
 
+# Plain SQL: building this two-key ORM query with its join was a fifth of report_create's CPU (docs/performance.md).
+TERMS_SQL = (
+    f"SELECT terms.id, terms.enabled, terms.response_days, terms.department_id, department.name"
+    f" FROM {CommuneCategory._meta.db_table} terms"
+    f" LEFT JOIN {Department._meta.db_table} department ON department.id = terms.department_id"
+    f" WHERE terms.commune_id = %s AND terms.category_id = %s"
+)
+
+
 def category_terms(commune: Commune, category: Category) -> CategoryTerms:
-    """How `commune` offers `category` (terms_of)."""
-    row = unique_row(CommuneCategory.objects.filter(commune=commune, category=category).select_related("department"))
+    """How `commune` offers `category` (terms_of). The comuna's row carries its department with only its name
+    loaded (other fields load on access), as the ORM's select_related would have given it whole."""
+    alias = router.db_for_read(CommuneCategory)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(TERMS_SQL, [commune.pk, category.pk])
+        found = cursor.fetchone()
+    if found is None:
+        return terms_of(category, None)
+    key, enabled, response_days, department_id, department_name = found
+    row = loaded(
+        CommuneCategory,
+        id=key,
+        commune_id=commune.pk,
+        category_id=category.pk,
+        enabled=enabled,
+        response_days=response_days,
+        department_id=department_id,
+    )
+    row.commune, row.category = commune, category
+    row.department = None if department_id is None else loaded(Department, id=department_id, name=department_name)
     return terms_of(category, row)
 
 
@@ -294,6 +321,7 @@ class PublicIdentity:
 
     name: str
     commune: Commune | None = None
+    home_url: str = ""  # where its name leads; empty: the page's own home
     logo_url: str = ""
     css_url: str = ""
     contact_line: str = ""
@@ -309,14 +337,17 @@ def municipality_name(commune: Commune) -> str:
     return _formal_name(commune) if identity is None else identity.display_name
 
 
-def _commune_identity(commune: Commune) -> PublicIdentity:
+def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
+    """The identity a comuna's public pages carry, whatever host shows them; `home_url` when its name must lead
+    elsewhere than the page's own home (a request's page on another comuna's host)."""
     try:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
-        return PublicIdentity(name=_formal_name(commune), commune=commune)
+        return PublicIdentity(name=_formal_name(commune), commune=commune, home_url=home_url)
     return PublicIdentity(
         name=identity.display_name,
         commune=commune,
+        home_url=home_url,
         logo_url=reverse("zones:logo", args=[identity.logo.name]) if identity.logo else "",
         css_url=f"{reverse('zones:identity_css', args=[commune.jurisdiction_id])}?v={identity.stylesheet_stamp}",
         contact_line=identity.contact_line,
@@ -328,20 +359,48 @@ def public_identity(*, host: str, slug: str | None = None) -> PublicIdentity | N
     request): the active comuna whose identity claims `host`; on any other host (the installation's shared one) the
     active comuna whose jurisdiction_id is `slug`, chosen in the path, or the installation when none is chosen. None
     when `slug` names no active comuna, or when a comuna's own host is asked for another comuna's path."""
-    communes = Commune.objects.active().select_related("identity").defer("geometry")
-    own = unique_row(communes.filter(identity__public_host=host.lower()))
+    own = COMMUNE_BY_HOST(host.lower())
     if own is not None:
-        return None if slug is not None else _commune_identity(own)
+        return None if slug is not None else commune_identity(own)
     if slug is None:
         return PublicIdentity(name=settings.GEO_SIAC_INSTALLATION_NAME)
-    chosen = unique_row(communes.filter(jurisdiction_id=slug))
-    return None if chosen is None else _commune_identity(chosen)
+    chosen = COMMUNE_BY_JURISDICTION(slug)
+    return None if chosen is None else commune_identity(chosen)
+
+
+def communes_with_identity() -> QuerySet[Commune]:
+    return Commune.objects.active().select_related("identity").defer("geometry")
+
+
+# Compiled once (geo_siac.db.KeyLookup): every public request asks which comuna its host shows, and building this
+# join with the ORM was an eighth of a tracking page's CPU.
+COMMUNE_BY_HOST = KeyLookup(lambda host: communes_with_identity().filter(identity__public_host=host))
+COMMUNE_BY_JURISDICTION = KeyLookup(lambda slug: communes_with_identity().filter(jurisdiction_id=slug))
 
 
 def identity_by_jurisdiction(slug: str) -> CommuneIdentity | None:
     return unique_row(
         CommuneIdentity.objects.filter(commune__jurisdiction_id=slug, commune__is_active=True).select_related("commune")
     )
+
+
+# Compiled once (geo_siac.db.RowLookup), by the comuna's key: every message about a request asks it, often for a
+# report loaded without its comuna, whose row (and boundary) it must not fetch.
+COMMUNE_PUBLIC_HOST = RowLookup(
+    lambda pk: (
+        CommuneIdentity.objects.filter(commune_id=pk, commune__is_active=True)
+        .exclude(public_host=None)
+        .values("public_host")
+    ),
+    marker=-1,
+)
+
+
+def commune_public_host(commune_id: int) -> str | None:
+    """The host name of the comuna `commune_id`, when its identity claims one and the comuna is served
+    (public_identity shows it there)."""
+    row = COMMUNE_PUBLIC_HOST(commune_id)
+    return None if row is None else row["public_host"]
 
 
 # What zones.branding.processed_logo names a logo (a storage may add its own letters, digits, _ and -).

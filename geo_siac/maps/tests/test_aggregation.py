@@ -166,6 +166,14 @@ def test_the_last_weeks_are_the_last_of_every_week_even_across_a_gap(synthetic_r
     assert cell_counts_by_week(9, CellFilters(categories=("no-existe",)), last=8) == {}
 
 
+def test_a_period_shorter_than_the_last_weeks_is_read_once_with_all_its_weeks(synthetic_reports):
+    newest = list(cell_counts_by_week(9))[-1]
+    month = CellFilters(since=newest - timedelta(weeks=3), until=newest + timedelta(weeks=1))
+    every = cell_counts_by_week(9, month)
+    assert len(every) == 4
+    assert _last_weeks_reads(month) == (every, 1)
+
+
 def _last_weeks_reads(filters: CellFilters) -> tuple[dict, int]:
     """The last 8 weeks, and how many times the weeks were read."""
     with CaptureQueriesContext(connection) as queries:

@@ -278,8 +278,9 @@ def test_every_map_label_goes_through_gettext(staff_client, make_report, crews, 
         CellRow(cell=cell, count=5, population=None, rate=None, z=z, q=0.001, hotspot=level, emerging=True)
         for cell, z, level in ((hot, 3.5, 3), (cold, -3.5, -3))
     ]
-    heatmap._hotspot_layer(spots, heatmap.CellShapes())
-    heatmap._emerging_layer(spots, heatmap.Measure("rate", {}), heatmap.CellShapes())
+    ids = heatmap.CellIds("/static/")
+    heatmap._hotspot_layer(ids, spots)
+    heatmap._emerging_layer(ids, spots, heatmap.Measure("rate", {}))
     for msgid in (
         "Todas las categorías",
         "Grupo: %(name)s",
@@ -350,3 +351,31 @@ def test_the_too_many_cells_note_groups_the_thousands_in_the_page_language():
         assert "(12\xa0298)" in heatmap.too_many_cells_note(12298)
     with translation.override("en"):
         assert "(12,298)" in heatmap.too_many_cells_note(12298)
+
+
+def drawn_layers(html: str) -> dict[str, dict[str, int]]:
+    """The page's cell layers as the browser reads them: per layer name, each cell's hex id and count."""
+    ids = json.loads(re.search(r"var cell_ids_\w+ = (\[.*?\]);", html).group(1))
+    specs = re.findall(r"var (cell_layer_\w+) = GeoSiacCells\.layer\(cell_ids_\w+, (\{.*?\})\);", html)
+    names = dict(re.findall(r'"([^"]+)" : (cell_layer_\w+),', html))
+    layers = {}
+    for variable, spec in specs:
+        spec = json.loads(spec)
+        name = next(label for label, each in names.items() if each == variable)
+        layers[name] = dict(zip((ids[i] for i in spec["cells"]), spec["columns"]["count"]))
+    return layers
+
+
+def test_the_map_page_carries_each_cell_id_and_count_once_and_the_browser_draws_the_hexagons(staff_client, make_report):
+    for point, category, times in ((PUENTE_ALTO_CENTRE, "bache", 3), (PENALOLEN_CENTRE, "microbasural", 2)):
+        for _ in range(times):
+            make_report(point=point, category=category)
+    html = staff_client.get("/mapas/calor/mapa.html", {"res": 9}).content.decode()
+    puente_alto, penalolen = (h3.latlng_to_cell(*point, 9) for point in (PUENTE_ALTO_CENTRE, PENALOLEN_CENTRE))
+    layers = drawn_layers(html)
+    assert layers["Todas las categor\\u00edas"] == {puente_alto: 3, penalolen: 2}
+    assert layers["Grupo: Vialidad"] == {puente_alto: 3}
+    assert html.count(f'"{puente_alto}"') == 1  # one id, which every layer refers to by position
+    lat, lng = h3.cell_to_boundary(puente_alto)[0]
+    assert f"{lng:.6f}"[:-1] not in html and f"{lat:.6f}"[:-1] not in html  # no hexagon is written
+    assert "/static/vendor/h3-js/4.5.0/h3-js.umd.js" in html and "/static/geo_siac/heatmap_cells.js" in html

@@ -91,3 +91,50 @@ def test_service_names_follow_accept_language_spanish_first(client, communes):
     assert "Debris removal" in {s["service_name"] for s in english}
     error = client.get("/open311/v2/services/no-existe.json").json()[0]
     assert error["description"].startswith("Servicio desconocido")
+
+
+ACCEPT_HEADERS = [
+    None,
+    "*/*",
+    " */* ",
+    "",
+    "application/json",
+    "text/xml",
+    "text/html",
+    "application/json; indent=4",
+    "text/xml;q=0.5, application/json",
+    "*/*;q=0.8",
+    "application/*",
+]
+ACCEPT_PATHS = [
+    "/open311/v2/services",
+    "/open311/v2/services.json",
+    "/open311/v2/services.xml",
+    "/open311/v2/services?format=json",
+    "/open311/v2/services.yaml",
+    "/open311/v2/requests/abc",
+]
+
+
+def test_every_accept_header_gets_the_answer_drf_negotiation_gives(client, communes, monkeypatch):
+    """Open311ContentNegotiation answers */* (or no Accept header) at once: the status, type and body must be what
+    DRF's own negotiation gives, for every Accept header and format."""
+    from rest_framework.negotiation import DefaultContentNegotiation
+
+    from geo_siac.open311.views import Open311View
+
+    def answers():
+        found = {}
+        for accept in ACCEPT_HEADERS:
+            for path in ACCEPT_PATHS:
+                headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+                response = client.get(path, **headers)
+                found[accept, path] = (response.status_code, response.get("Content-Type"), response.content)
+        return found
+
+    ours = answers()
+    monkeypatch.setattr(Open311View, "content_negotiation_class", DefaultContentNegotiation)
+    assert answers() == ours
+    assert ours[None, "/open311/v2/services"][1] == "text/xml; charset=utf-8"
+    assert ours["*/*", "/open311/v2/services.json"][1] == "application/json; charset=utf-8"
+    assert ours["application/json; indent=4", "/open311/v2/services.json"][2].startswith(b"[\n    {")

@@ -64,19 +64,19 @@ class ReportImporter:
         with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:
             writer = csv.writer(reject_file)
             header_written = False
-            for chunk, rows, payload, rejects in self.prepared_chunks(path, summary):
+            for read, rejected, rows, payload, rejects in self.prepared_chunks(path, summary):
                 if not header_written:
-                    writer.writerow(["fila", "campo", "motivo", *chunk.columns])
+                    writer.writerow(["fila", "campo", "motivo", *rejected.columns])
                     header_written = True
                 for row_no, field_name, reason in rejects:
-                    writer.writerow([row_no, field_name, reason, *chunk.loc[row_no].tolist()])
+                    writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
                     inserted, existing = chunk_write(rows, payload, source=self.source)
                     summary.inserted += inserted
                     summary.already_imported += existing
-                summary.read += len(chunk)
+                summary.read += read
                 if self.progress:
-                    self.progress(len(chunk))
+                    self.progress(read)
         return summary
 
     def prepared_chunks(self, path: Path, summary: ImportSummary) -> Iterator[tuple]:
@@ -96,9 +96,13 @@ class ReportImporter:
                     row_offset += len(chunk)
                     good, rejects = self.preparer.prepare(chunk, columns, summary)
                     payload = encode_staging(good) if self.commit and len(good) else b""
+                    # Only the rejected rows travel on, for the rejects file: memory is three chunks in flight.
+                    rejected = chunk.loc[[row_no for row_no, _field, _reason in rejects]]
+                    item = (len(chunk), rejected, len(good), payload, rejects)
+                    del chunk, good
                     while not stop.is_set():
                         try:
-                            handoff.put((chunk, len(good), payload, rejects), timeout=0.5)
+                            handoff.put(item, timeout=0.5)
                             break
                         except queue.Full:
                             continue

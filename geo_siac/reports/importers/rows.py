@@ -39,10 +39,14 @@ class ChunkPreparer:
                 raise ImportFileError("Para trasladar puntos (--place-in) la correspondencia debe indicar source_bbox.")
             self.placement = (mapping.source_bbox, self.communes.bounds)
         # History is of service requests (a point each): a topic of another kind is an unknown category here.
-        categories = Category.objects.filter(is_active=True, kind=RequestKind.SERVICE_REQUEST).values_list(
-            "service_code", "pk", "response_days"
+        categories = list(
+            Category.objects.filter(is_active=True, kind=RequestKind.SERVICE_REQUEST).values_list(
+                "service_code", "pk", "response_days"
+            )
         )
-        self.categories = {code: (pk, days) for code, pk, days in categories}
+        # Two plain dicts: Series.map looks a dict up in one vectorised pass, a lambda once per row.
+        self.category_pks = {code: pk for code, pk, _days in categories}
+        self.category_days = {code: days for code, _pk, days in categories}
         self.commune_days = commune_response_days()
         self.closed_days = closed_days()
 
@@ -79,12 +83,12 @@ class ChunkPreparer:
         codes = source_category.map(self.mapping.categories) if self.mapping.categories else source_category
         if self.mapping.default_category:
             codes = codes.fillna(self.mapping.default_category)
-        category_pk = codes.map(lambda c: self.categories.get(c, (None, None))[0])
+        category_pk = codes.map(self.category_pks)
         unknown = category_pk.isna().to_numpy()
         shown = codes.fillna(source_category)
         for value in shown[unknown & (reason == None)].unique():  # noqa: E711
             reject(unknown & (shown == value).to_numpy(), "category", unknown_category_message(value))
-        days = codes.map(lambda c: self.categories.get(c, (None, 0))[1])
+        days = codes.map(self.category_days)
 
         channel = text("channel").map(self.mapping.channels).fillna(self.mapping.default_channel)
         for value in channel.unique():
@@ -132,6 +136,7 @@ class ChunkPreparer:
         ok = reason == None  # noqa: E711
         rejects = list(zip(chunk.index[~ok], field_of[~ok], reason[~ok], strict=True))
         rows = np.flatnonzero(ok)
+        # The dates stay datetime arrays (to_numpy would box each as a Timestamp object, a fifth of the reader's time).
         good = pd.DataFrame(
             {
                 "row_no": chunk.index[rows],
@@ -144,9 +149,9 @@ class ChunkPreparer:
                 "address": address.iloc[rows].to_numpy(),
                 "status": status.iloc[rows].to_numpy(),
                 "channel": channel.iloc[rows].to_numpy(),
-                "created_at": created.iloc[rows].to_numpy(),
-                "updated_at": updated.iloc[rows].to_numpy(),
-                "closed_at": closed.iloc[rows].to_numpy(),
+                "created_at": created.iloc[rows].array,
+                "updated_at": updated.iloc[rows].array,
+                "closed_at": closed.iloc[rows].array,
                 "days": days.iloc[rows].astype("int64").to_numpy(),
             }
         )

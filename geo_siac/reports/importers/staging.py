@@ -2,16 +2,14 @@
 (models.ReportKey: its source id and tracking code), then one INSERT ... SELECT that writes the claimed rows' reports
 and their history, with the table and column names of the models."""
 
-import io
-
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import connection, transaction
 
 from geo_siac.geo import H3_RESOLUTIONS, STORAGE_SRID
-from geo_siac.reports.models import EventKind, Report, ReportEvent, ReportKey, source_key
-from geo_siac.reports.partitions import reception_partitions_ensure
+from geo_siac.reports.models import YEAR_ID_BASE, EventKind, Report, ReportEvent, ReportKey, source_key
+from geo_siac.reports.partitions import partition_name, reception_years, year_partitions_ensure
 from geo_siac.reports.states import Status
 from geo_siac.reports.tracking import tracking_codes
 
@@ -79,13 +77,35 @@ def columns_of(model, names) -> str:
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
 
 
-def insert_statement() -> str:
+def insert_statement(*, years: list[int]) -> str:
     """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
     not 'submitted', which is also their first response) and returns how many reports it inserted. Table and column
-    names come from the models, as report_store's statement."""
+    names come from the models, as report_store's statement. Only the staged rows that claimed their keys are
+    inserted (claim_statement): the report table holds no unique key left to conflict on, so no ON CONFLICT.
+
+    The events go straight into their year partitions (`years`, the years of the chunk's reports): through the
+    partitioned table, PostgreSQL would copy every event into the transition table of the webhook trigger, which
+    skips imported history anyway (geo_siac.loading_history), and route each row."""
     quote = connection.ops.quote_name
     returned = columns_of(Report, ("id", "status", "created_at", "closed_at"))
-    event_columns = columns_of(ReportEvent, EVENT_FIELDS)
+    event_columns = columns_of(ReportEvent, ("id", *EVENT_FIELDS))
+    events_table = ReportEvent._meta.db_table
+    with connection.cursor() as cursor:  # named once: pg_get_serial_sequence in the statement runs for every row
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [events_table, ReportEvent._meta.pk.column])
+        event_id = f"nextval('{cursor.fetchone()[0]}'::regclass)"
+    histories = "".join(
+        f""", history_{year} AS (
+    INSERT INTO {quote(partition_name(events_table, year))} ({event_columns})
+    SELECT {event_id}, i.id, e.kind, e.from_status, e.to_status, '', true, %(actor)s, e.created_at
+      FROM inserted i
+     CROSS JOIN LATERAL (VALUES (%(created)s, '', %(submitted)s, i.created_at),
+                                (%(changed)s, %(submitted)s, i.status, COALESCE(i.closed_at, i.created_at)))
+           AS e (kind, from_status, to_status, created_at)
+     WHERE i.id >= {year * YEAR_ID_BASE} AND i.id < {(year + 1) * YEAR_ID_BASE}
+       AND (e.kind = %(created)s OR i.status <> %(submitted)s)
+)"""
+        for year in years
+    )
     return f"""
 WITH inserted (id, status, created_at, closed_at) AS (
     INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
@@ -93,14 +113,7 @@ WITH inserted (id, status, created_at, closed_at) AS (
       FROM import_staging s
      WHERE s.claimed
     RETURNING {returned}
-), created AS (
-    INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
-    SELECT id, %(created)s, '', %(submitted)s, '', true, %(actor)s, created_at FROM inserted
-), changed AS (
-    INSERT INTO {quote(ReportEvent._meta.db_table)} ({event_columns})
-    SELECT id, %(changed)s, %(submitted)s, status, '', true, %(actor)s, COALESCE(closed_at, created_at)
-      FROM inserted WHERE status <> %(submitted)s
-)
+){histories}
 SELECT count(*) FROM inserted
 """
 
@@ -150,7 +163,7 @@ def stored_keys_statement() -> str:
     return f"SELECT key FROM {table} WHERE key = ANY(%s)"
 
 
-def encode_staging(good: pd.DataFrame) -> bytes:
+def encode_staging(good: pd.DataFrame) -> pa.Buffer:
     """The staging rows as CSV for COPY, written by Arrow's C++ writer (pandas' to_csv was slower than the
     validation itself). Arrow quotes every string, so an empty string stays an
     empty string and only missing values become NULL."""
@@ -159,7 +172,7 @@ def encode_staging(good: pd.DataFrame) -> bytes:
         frame[column] = epoch_seconds(frame[column])
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink, pa_csv.WriteOptions(include_header=False))
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()  # Arrow's buffer itself, read by COPY through a BufferReader: no copy into bytes
 
 
 def epoch_seconds(values: pd.Series) -> pd.Series:
@@ -167,9 +180,9 @@ def epoch_seconds(values: pd.Series) -> pd.Series:
     return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
 
 
-def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
+def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[int, int]:
     """COPY an encoded chunk into a staging table and insert it; returns (inserted, already imported)."""
-    buffer = io.BytesIO(payload)
+    buffer = pa.BufferReader(payload)
     with transaction.atomic(), connection.cursor() as cursor:
         # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
         cursor.execute("SET LOCAL synchronous_commit TO off")
@@ -181,7 +194,8 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             "FORCE_NOT_NULL (source_id, tracking_code, description, address, status, channel))",
             buffer,
         )
-        reception_partitions_ensure("SELECT to_timestamp(created_at) FROM import_staging")
+        years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
+        year_partitions_ensure(years)
         # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
         # without conflicts costs no lookups at all.
         # The keys are claimed before their reports exist: their foreign key is checked at the commit, Django's
@@ -194,12 +208,7 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             claimed, staged_rows = cursor.fetchone()
             if claimed < staged_rows:
                 cursor.execute(release_statement(), {"source": source})
-            # History loaded from another system is not news: the webhook trigger skips these events, and only
-            # these (an outer transaction may go on writing live events) (docs/webhooks.md).
-            cursor.execute("SET LOCAL geo_siac.loading_history TO on")
-            cursor.execute(insert_statement(), {**INSERT_PARAMS, "source": source})
-            inserted += cursor.fetchone()[0]
-            cursor.execute("SET LOCAL geo_siac.loading_history TO off")
+            inserted += history_insert(cursor, years=years, source=source)
             if inserted == rows:
                 return inserted, 0
             # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
@@ -215,6 +224,16 @@ def chunk_write(rows: int, payload: bytes, *, source: str) -> tuple[int, int]:
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
             redraw_codes(cursor, collided)
     raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+
+def history_insert(cursor, *, years: list[int], source: str) -> int:
+    # History loaded from another system is not news: the webhook trigger skips these events, and only these
+    # (an outer transaction may go on writing live events) (docs/webhooks.md).
+    cursor.execute("SET LOCAL geo_siac.loading_history TO on")
+    cursor.execute(insert_statement(years=years), {**INSERT_PARAMS, "source": source})
+    inserted = cursor.fetchone()[0]
+    cursor.execute("SET LOCAL geo_siac.loading_history TO off")
+    return inserted
 
 
 def redraw_codes(cursor, rows: list[tuple[int, str]]) -> None:

@@ -74,6 +74,27 @@ def test_reimport_is_restartable_without_duplicates(communes, tmp_path):
     assert (Report.objects.count(), ReportEvent.objects.count()) == (count, events)
 
 
+def test_a_file_that_repeats_imported_rows_adds_only_the_new_ones_with_their_history(communes, tmp_path):
+    header = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
+    first = "r1,2025-12-30 10:00,2026-01-05 10:00,bache,web,resolved,-33.6117,-70.5758,x\n"
+    path = tmp_path / "historia.csv"
+    path.write_text(header + first, encoding="utf-8")
+    run_import(str(path), "--commit")
+    path.write_text(
+        header + first + "r2,2026-01-02 10:00,,bache,web,in_progress,-33.4850,-70.5400,y\n", encoding="utf-8"
+    )
+    out = run_import(str(path), "--commit")
+    assert "insertadas: 1" in out and "ya importadas antes: 1" in out
+    history = {
+        r.source_id: list(r.events.values_list("kind", "to_status"))
+        for r in Report.objects.filter(source_id__in=["r1", "r2"])
+    }
+    assert history == {
+        "r1": [("created", "submitted"), ("status", "resolved")],
+        "r2": [("created", "submitted"), ("status", "in_progress")],
+    }
+
+
 def test_bulk_path_computes_h3_cells_and_history_like_report_create(communes, tmp_path):
     path = tmp_path / "native.csv"
     path.write_text(

@@ -12,6 +12,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
+from geo_siac.reports.states import Channel
 
 
 def _content(response) -> str:
@@ -175,6 +176,14 @@ def test_open_data_page_explains_where_reports_are_placed_with_the_configured_k(
     rule = page.split('id="place-rule">')[1].split("</p>")[0]
     assert "al menos 7 solicitudes publicadas con esa misma zona" in rule
     assert "<dt>h3_resolution</dt>" in page
+
+
+@pytest.mark.django_db
+def test_open_data_page_lists_every_intake_channel(client):
+    page = client.get("/transparencia/datos/").content.decode()
+
+    channel_field = page.split("<dt>channel</dt><dd>")[1].split("</dd>")[0]
+    assert [value for value in Channel.values if value not in channel_field] == []
 
 
 @pytest.mark.django_db
