@@ -25,9 +25,9 @@ def unique_row(queryset):
 
 # The statements each database session (a driver connection) has prepared (KeyLookup.prepared).
 PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# What EXECUTE answers when a migration changed a column a prepared statement reads: its result type changed
-# (0A000, "cached plan must not change result type"), or the column is gone (42703).
-STALE_PREPARED = {"0A000", "42703"}
+# What EXECUTE answers when a migration changed the type of a column a prepared statement reads ("cached plan must
+# not change result type"). A column gone fails the same with the ORM: preparing again would not help.
+STALE_PLAN = "0A000"
 # Numbers for the statements' names, never reused in a process: a statement outlives its lookup on the session, and
 # a name from id() could come back to a new lookup after the old one is collected and run the old one's query.
 LOOKUP_NUMBERS = itertools.count(1)
@@ -93,17 +93,16 @@ class KeyLookup:
         try:
             rows = self.executed(database, value)
         except DatabaseError as error:
-            if getattr(error.__cause__, "pgcode", None) not in STALE_PREPARED:
+            if getattr(error.__cause__, "pgcode", None) != STALE_PLAN:
                 raise
-            # A migration changed a column this statement reads (a rolling deploy: another server migrated while
-            # this session kept its statement). Prepared again once; inside a transaction, which the error has
-            # aborted, the session (and its stale statement) is closed when the request ends instead.
+            # A migration changed the type of a column this statement reads (a rolling deploy: another server
+            # migrated while this session kept its statement). The lookup takes a new name, prepared afresh on each
+            # session's next call; inside a transaction, which the error has aborted, that call is the next
+            # request's, and the session (with its stale statement) is closed when this one ends.
+            self.number = next(LOOKUP_NUMBERS)
             if database.in_atomic_block:
                 database.close_at = 0
                 raise
-            PREPARED.get(database.connection, set()).discard(self.prepared_name)
-            with database.cursor() as cursor:
-                cursor.cursor.execute(f"DEALLOCATE {self.prepared_name}")
             rows = self.executed(database, value)
         return alias, converted(rows, query.converters, database)
 

@@ -3,7 +3,7 @@
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from geo_siac.db import parallel_query
@@ -366,5 +366,14 @@ def test_a_lookup_prepared_before_a_migration_changed_its_columns_is_prepared_ag
             CommuneIdentity.objects.filter(commune=commune).update(display_name="Municipalidad después")
             assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
             assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk  # and stays prepared
+            # Inside a transaction the error has aborted it: the call fails, the session is to be closed when the
+            # request ends, and the lookup's next call (a new name) prepares afresh.
+            cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(200)")
+            stale = COMMUNE_BY_JURISDICTION.number
+            with pytest.raises(Exception, match="cached plan must not change result type"), transaction.atomic():
+                COMMUNE_BY_JURISDICTION(commune.jurisdiction_id)
+            assert connection.close_at == 0 and COMMUNE_BY_JURISDICTION.number != stale
+            connection.close_at = None
+            assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
         finally:
             cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(150)")
