@@ -6,15 +6,24 @@ tables that point at them are copied and deleted. One transaction: a failure lea
 import os
 import subprocess
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent
+from geo_siac.notifications.models import Delivery, Notification
+from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
+from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent, SuspendedSchemaObject
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
+from geo_siac.reports.services.citizen import reopen_window_error
+from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN
+
+# More calendar days than any reopening window can last (GEO_SIAC_REOPEN_BUSINESS_DAYS business days, holidays
+# and closed days between them): only reports closed since are asked reopen_window_error.
+REOPEN_CALENDAR_BOUND_DAYS = 60
 
 REPORTS = Report._meta.db_table
 EVENTS = ReportEvent._meta.db_table
@@ -103,8 +112,27 @@ def archive_refusal(cursor, year: int) -> str | None:
         return _("Ya existe el esquema %(schema)s: guárdelo y elimínelo antes de archivar de nuevo.") % {
             "schema": archive_schema(year)
         }
+    # An import writes years' rows and a bulk one suspends the foreign keys this module follows: not at once.
+    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+    if not cursor.fetchone()[0] or SuspendedSchemaObject.objects.exists():
+        return _(
+            "Hay una importación masiva en curso o sin terminar (claves suspendidas): termínela antes de archivar."
+        )
     low, high = year_bounds(year)
     cursor.execute(f"SELECT FROM {REPORTS} WHERE id >= %s AND id < %s FOR UPDATE", [low, high])
+    # A request closed lately may still be reopened by its citizen (reopen_window_error), whose link must work.
+    lately = timezone.now() - timedelta(days=REOPEN_CALENDAR_BOUND_DAYS)
+    for report in Report.objects.filter(pk__gte=low, pk__lt=high, closed_at__gte=lately).only("closed_at"):
+        if reopen_window_error(report) is None:
+            return _("%(year)s tiene solicitudes que aún pueden reabrirse: espere a que venza su plazo.") % {
+                "year": year
+            }
+    pending = Notification.objects.filter(report_id__gte=low, report_id__lt=high, delivery=Delivery.PENDING).count()
+    if pending:
+        return _("%(year)s tiene %(count)s avisos por enviar a la ciudadanía: espere a que salgan.") % {
+            "year": year,
+            "count": pending,
+        }
     cursor.execute(
         f"SELECT count(*) FROM {REPORTS} WHERE id >= %s AND id < %s AND status = ANY(%s)", [low, high, sorted(OPEN)]
     )
@@ -161,6 +189,9 @@ def year_archive(*, year: int) -> ArchivedYear:
             f"UPDATE {quote(schema)}.{REPORTS} a SET duplicate_of_id = d.duplicate_of_id "
             "FROM archived_duplicates d WHERE a.id = d.id"
         )
+        # The k-anonymous public cells were decided counting the archived requests: decided again without them, so
+        # that no live request is published in a group smaller than k.
+        report_public_cells_refresh()
     return archived
 
 
@@ -199,18 +230,26 @@ def pg_environment() -> tuple[list[str], dict[str, str]]:
 def archive_dump(*, year: int, to: Path) -> Path:
     """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable by pg_restore --list."""
     schema = archive_schema(year)
-    to.mkdir(parents=True, exist_ok=True)
+    # Citizens' names, emails and messages: readable by this account only, and never a half-written file under the
+    # final name (as scripts/backup.sh).
+    to.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = to / f"geo_siac_{schema}.dump"
+    partial = path.with_suffix(".dump.partial")
+    partial.touch(mode=0o600)
+    partial.chmod(0o600)
     arguments, environment = pg_environment()
-    subprocess.run(
-        ["pg_dump", *arguments, "--format=custom", "--schema", schema, "--file", str(path)],
+    dumped = subprocess.run(
+        ["pg_dump", *arguments, "--format=custom", "--schema", schema, "--file", str(partial)],
         env=environment,
-        check=True,
         capture_output=True,
+        text=True,
     )
-    listing = subprocess.run(["pg_restore", "--list", str(path)], check=True, capture_output=True, text=True).stdout
+    if dumped.returncode:
+        raise RuntimeError(f"pg_dump failed: {dumped.stderr.strip()}")
+    listing = subprocess.run(["pg_restore", "--list", str(partial)], check=True, capture_output=True, text=True).stdout
     if f"TABLE DATA {schema} {REPORTS} " not in listing:
-        raise RuntimeError(f"{path} does not hold the archived reports")
+        raise RuntimeError(f"{partial} does not hold the archived reports")
+    partial.rename(path)
     return path
 
 

@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from geo_siac.notifications.models import Notification
+from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.archive import archive_schema
-from geo_siac.reports.models import Follower, Report, ReportEvent, report_id_year
+from geo_siac.reports.models import Follower, Report, ReportEvent, SuspendedSchemaObject, report_id_year
 from geo_siac.reports.partitions import missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
 
@@ -62,7 +62,14 @@ def two_years(make_report, monkeypatch):
     report_change_status(report=twin, status="resolved", actor_label="Prueba")
     current = make_report(reporter_email="vecino@example.cl")
     Report.objects.filter(pk__in=[twin.pk, current.pk]).update(duplicate_of=old)
+    long_done(old, twin)
     return old, twin, current
+
+
+def long_done(*reports: Report) -> None:
+    """Closed long ago and every message about them sent: nothing of theirs is still due."""
+    Report.objects.filter(pk__in=[r.pk for r in reports]).update(closed_at=datetime(OLD, 6, 3, 12, tzinfo=SANTIAGO))
+    Notification.objects.filter(report__in=reports).update(delivery=Delivery.SENT)
 
 
 def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(two_years):
@@ -102,6 +109,7 @@ def test_the_current_year_is_refused(make_report):
 def test_a_year_with_open_requests_is_refused_and_nothing_changes(make_report, monkeypatch):
     closed = filed_in(monkeypatch, make_report, OLD)
     report_change_status(report=closed, status="resolved", actor_label="Prueba")
+    long_done(closed)
     filed_in(monkeypatch, make_report, OLD)
     with pytest.raises(CommandError, match=f"{OLD} tiene 1 solicitudes abiertas"):
         archive_year(OLD, "--commit")
@@ -130,6 +138,8 @@ def test_the_archive_is_dumped_then_dropped(two_years, tmp_path):
     out = archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
     dump = tmp_path / f"geo_siac_{archive_schema(OLD)}.dump"
     assert f"guardado en {dump}\n" in out and f"eliminado el esquema {archive_schema(OLD)}\n" in out
+    assert dump.stat().st_mode & 0o777 == 0o600  # citizens' personal data: this account's only
+    assert not list(tmp_path.glob("*.partial"))
     listing = subprocess.run(["pg_restore", "--list", str(dump)], check=True, capture_output=True, text=True).stdout
     for table in ("reports_report", EVENTS, "reports_follower", "notifications_notification"):
         assert f"TABLE DATA {archive_schema(OLD)} {table} " in listing
@@ -139,3 +149,30 @@ def test_the_archive_is_dumped_then_dropped(two_years, tmp_path):
     assert Report.objects.filter(pk=current.pk).exists() and not Report.objects.filter(pk=old.pk).exists()
     with pytest.raises(CommandError, match="--drop necesita --to"):
         archive_year(OLD, "--commit", "--drop")
+
+
+def test_a_year_with_work_still_due_or_an_unfinished_bulk_import_is_refused(two_years):
+    old, _twin, _current = two_years
+    Report.objects.filter(pk=old.pk).update(closed_at=timezone.now())  # its citizen may still reopen it
+    with pytest.raises(CommandError, match="aún pueden reabrirse"):
+        archive_year(OLD, "--commit")
+    long_done(old)
+    Notification.objects.create(
+        report=old,
+        recipient="vecina@example.cl",
+        subject="Aviso",
+        body="Aviso.",
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    with pytest.raises(CommandError, match=f"{OLD} tiene 1 avisos por enviar"):
+        archive_year(OLD, "--commit")
+    Notification.objects.update(delivery=Delivery.SENT)
+    SuspendedSchemaObject.objects.create(
+        table="reports_reportkey", name="a_key_fk", kind="foreign_key", definition="FOREIGN KEY (report_id) ..."
+    )
+    with pytest.raises(CommandError, match="importación masiva en curso o sin terminar"):
+        archive_year(OLD, "--commit")
+    SuspendedSchemaObject.objects.all().delete()
+    assert archive_year(OLD) == f"{OLD} se puede archivar; ejecute de nuevo con --commit.\n"
+    assert missing_partitions(OLD) == []
