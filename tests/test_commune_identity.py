@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from geo_siac.attention.messages import cancellation_message, confirmation_message, reminder_message
+from geo_siac.attention.models import Appointment, Offering, Procedure, Slot
+from geo_siac.citizens.messages import confirm_url, unsubscribe_url
+from geo_siac.citizens.models import AreaAlert
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.messages import reopen_token, survey_token
@@ -29,7 +34,7 @@ from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
-from geo_siac.zones.models import Commune, CommuneIdentity
+from geo_siac.zones.models import Commune, CommuneIdentity, ServicePoint, ServicePointKind
 
 PA_HOST, PE_HOST = "reclamos.puentealto.test", "reclamos.penalolen.test"
 LOGO = re.compile(r'<img class="brand-logo" src="(?P<url>[^"]+)"')
@@ -222,6 +227,57 @@ def test_a_citizens_messages_link_to_the_requests_comuna_host_or_else_the_instal
     assert set(re.findall(r"https?://[^/\s]+/", "".join(bodies))) == {f"https://{PA_HOST}/", "https://siac.example.cl/"}
     for body in Notification.objects.filter(report=other).values_list("body", flat=True):
         assert f"https://siac.example.cl/seguimiento/{other.tracking_code}/" in body and "/comuna/" not in body
+
+
+def test_an_appointments_messages_link_to_its_service_points_comuna_host(identities, settings):
+    settings.SITE_URL = "https://siac.example.cl"
+    procedure = Procedure.objects.create(slug="patente", name="Patente", requirements="RUT", responsible="Rentas")
+
+    def appointment(commune, code):
+        point = ServicePoint.objects.create(
+            name=f"Oficina {code}",
+            kind=ServicePointKind.MUNICIPAL_OFFICE,
+            commune=commune,
+            point=Point(*reversed(PENALOLEN_CENTRE)),
+        )
+        offering = Offering.objects.create(
+            service_point=point, procedure=procedure, responsible="Mesón 1", slot_minutes=30, capacity_per_slot=1
+        )
+        start = timezone.now() + timedelta(days=1)
+        slot = Slot.objects.create(
+            offering=offering, starts_at=start, ends_at=start + timedelta(minutes=30), capacity=1
+        )
+        return Appointment.objects.create(
+            slot=slot, code=code, name="Rosa", email="rosa@example.cl", created_at=timezone.now()
+        )
+
+    booked = appointment(identities["13122"].commune, "PEN0001")
+    links = [
+        re.findall(r"https?://[^\s]+", message(booked)[1])
+        for message in (confirmation_message, reminder_message, cancellation_message)
+    ]
+    assert links[0] and links[1] and links[2]
+    assert all(link.startswith(f"https://{PE_HOST}/") for found in links for link in found), links
+    assert f"https://{PE_HOST}/citas/reservar/{booked.slot.offering_id}/" in links[2]
+    # A comuna without a host of its own: the installation's site.
+    identities["13201"].delete()
+    other = appointment(identities["13201"].commune, "PAL0001")
+    assert re.findall(r"https?://[^\s/]+/", confirmation_message(other)[1]) == ["https://siac.example.cl/"]
+
+
+def test_a_zone_alerts_links_go_to_its_comunas_host_and_a_circles_to_the_site(identities, settings):
+    settings.SITE_URL = "https://siac.example.cl"
+    zone = AreaAlert.objects.create(
+        email="rosa@example.cl", zone_commune=identities["13122"].commune, zone_key="z1", created_at=timezone.now()
+    )
+    circle = AreaAlert.objects.create(
+        email="rosa@example.cl", centre=Point(-70.54, -33.485), radius_m=500, created_at=timezone.now()
+    )
+    assert confirm_url(zone).startswith(f"https://{PE_HOST}/") and unsubscribe_url(zone).startswith(
+        f"https://{PE_HOST}/"
+    )
+    assert confirm_url(circle).startswith("https://siac.example.cl/")
+    assert unsubscribe_url(circle).startswith("https://siac.example.cl/")
 
 
 def test_the_answer_letters_letterhead_carries_the_identitys_name(identities, crews, make_report):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.attention.models import Appointment
 from geo_siac.reports.messages import absolute
+from geo_siac.zones.selectors import commune_public_host
 
 APPOINTMENT_SALT = "geo_siac.attention.appointment"
 
@@ -24,8 +25,13 @@ def code_from_token(token: str) -> str | None:
         return None
 
 
+def point_host(appointment: Appointment) -> str | None:
+    """The host of the service point's comuna, when it has one: the citizen booked with that municipality."""
+    return commune_public_host(appointment.slot.offering.service_point.commune_id)
+
+
 def appointment_link(appointment: Appointment) -> str:
-    return absolute(reverse("attention:appointment", args=[appointment_token(appointment)]))
+    return absolute(reverse("attention:appointment", args=[appointment_token(appointment)]), point_host(appointment))
 
 
 def _when(appointment: Appointment) -> str:
@@ -81,6 +87,8 @@ def cancellation_message(appointment: Appointment) -> tuple[str, str]:
             "Su cita para «%(procedure)s» del %(when)s en %(point)s fue cancelada. Puede reservar otra en %(booking)s"
         ) % {
             **facts,
-            "booking": absolute(reverse("attention:book", args=[appointment.slot.offering_id])),
+            "booking": absolute(
+                reverse("attention:book", args=[appointment.slot.offering_id]), point_host(appointment)
+            ),
         }
     return subject, body

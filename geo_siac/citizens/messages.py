@@ -12,6 +12,7 @@ from geo_siac.reports.messages import absolute
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import public_point
 from geo_siac.reports.states import status_names
+from geo_siac.zones.selectors import commune_public_host
 
 CONFIRM_SALT = "geo_siac.citizens.area_alert.confirm"
 UNSUBSCRIBE_SALT = "geo_siac.citizens.area_alert.unsubscribe"
@@ -19,12 +20,19 @@ AREA_ALERT_CONFIRM_DAYS = 7
 DESCRIPTION_CHARS = 160
 
 
+def alert_host(alert: AreaAlert) -> str | None:
+    """A crew zone's alert links to its comuna's own host, if it has one; a circle may span comunas: the site's."""
+    return commune_public_host(alert.zone_commune_id) if alert.zone_commune_id else None
+
+
 def confirm_url(alert: AreaAlert) -> str:
-    return absolute(reverse("citizens:area_alert_confirm", args=[signing.dumps(alert.pk, salt=CONFIRM_SALT)]))
+    token = signing.dumps(alert.pk, salt=CONFIRM_SALT)
+    return absolute(reverse("citizens:area_alert_confirm", args=[token]), alert_host(alert))
 
 
 def unsubscribe_url(alert: AreaAlert) -> str:
-    return absolute(reverse("citizens:area_alert_unsubscribe", args=[signing.dumps(alert.pk, salt=UNSUBSCRIBE_SALT)]))
+    token = signing.dumps(alert.pk, salt=UNSUBSCRIBE_SALT)
+    return absolute(reverse("citizens:area_alert_unsubscribe", args=[token]), alert_host(alert))
 
 
 def alert_id_from_confirm_token(token: str) -> int | None:
