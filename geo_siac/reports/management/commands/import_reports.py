@@ -82,6 +82,8 @@ class Command(BaseCommand):
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
         self.stdout.write(f"ya importadas antes: {summary.already_imported}")
+        if summary.already_archived:
+            self.stdout.write(f"ya importadas antes, archivadas: {summary.already_archived}")
         self.stdout.write(f"rechazadas: {summary.rejected} (detalle en {summary.reject_path})")
         for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
             self.stdout.write(f"  {count:>8}  {reason}")
