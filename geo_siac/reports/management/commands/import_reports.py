@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, nargs="?")
         parser.add_argument("--mapping", default="geosiac", help="Preset (geosiac, la311) o archivo JSON.")
         parser.add_argument("--place-in", metavar="CUT", help="Trasladar los puntos a la extensión de esta comuna.")
-        parser.add_argument("--source", help="Nombre del origen (por defecto, el de la correspondencia).")
+        parser.add_argument("--source", help="Nombre del origen, sin «:» (por defecto, el de la correspondencia).")
         parser.add_argument("--rejects", type=Path, help="Archivo de rechazos (por defecto junto al CSV).")
         parser.add_argument("--chunk-rows", type=int, default=50_000)
         parser.add_argument("--no-progress", action="store_true")
