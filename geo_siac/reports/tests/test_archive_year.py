@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -351,3 +352,34 @@ def test_a_webhook_attempt_committed_during_the_archive_is_archived_not_lost(mak
     finally:
         other.close()
         archive_drop(year=OLD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tombstones_migration_goes_back_and_forth_and_recovers_a_year_archived_before_it(two_years):
+    old, twin, current = two_years
+    archive_year(OLD, "--commit")
+    live = set(ReportKey.objects.filter(report__isnull=False).values_list("key", "report_id"))
+    tombstones = set(ReportKey.objects.filter(report=None).values_list("key", "archived_year"))
+    assert tombstones == {(f"code:{old.tracking_code}", OLD), (f"code:{twin.tracking_code}", OLD)}
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        migrate([("reports", "0036_reports_partitioned_by_year")])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT key, report_id FROM reports_reportkey")
+            assert set(cursor.fetchall()) == live  # the tombstones went, the archive kept its copy of the keys
+            cursor.execute("SELECT to_regclass('reports_yeararchive')")
+            assert cursor.fetchone()[0] is None
+        migrate(latest)
+        assert set(ReportKey.objects.filter(report__isnull=False).values_list("key", "report_id")) == live
+        assert set(ReportKey.objects.filter(report=None).values_list("key", "archived_year")) == tombstones
+        assert YearArchive.objects.get(year=OLD).schema == archive_schema(OLD)
+        assert Report.objects.filter(pk=current.pk).exists()
+    finally:
+        migrate(latest)
+        archive_drop(year=OLD)
+
+
+def migrate(targets) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
