@@ -1,7 +1,8 @@
 """Archiving a closed year of history (docs/deployment.md, "Archiving a year"): its requests, their events and every
 row that points at them leave the live tables for a schema of their own, `archive_y<YEAR>`, which pg_dump can save
 and DROP SCHEMA remove. The year's partitions of the reports and of the events are detached whole; the rows of other
-tables that point at them are copied and deleted. One transaction: a failure leaves the live tables as they were."""
+tables that point at them are moved, but for their keys, kept as tombstones, and the year is recorded as archived so
+that nothing writes it again. One transaction: a failure leaves the live tables as they were."""
 
 import os
 import subprocess
@@ -165,8 +166,9 @@ def year_archive(*, year: int, lock_timeout: int | None = None) -> ArchivedYear:
     ArchiveRefused (the current or a future year, one with open requests, no partition, an archive not yet removed,
     a lock not obtained within `lock_timeout` seconds, GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS by default).
 
-    The rows pointing at the year's requests are moved (DELETE ... RETURNING into the archive: a row committed
-    meanwhile is moved too, never deleted unarchived); their keys stay behind as tombstones (ReportKey) and the year
+    The rows pointing at the year's requests are moved (DELETE ... RETURNING into the archive, so that no row is
+    deleted unarchived: one committed after its table's move makes its parent's move fail, and nothing is archived);
+    their keys stay behind as tombstones (ReportKey) and the year
     is recorded (YearArchive), so that it is never imported again nor its tracking codes drawn again. Then the
     year's partitions of the events and the reports are detached (DETACH PARTITION, which locks each table, reads
     included, until the commit: run it in a quiet hour)."""
@@ -202,7 +204,8 @@ def year_archive(*, year: int, lock_timeout: int | None = None) -> ArchivedYear:
         YearArchive.objects.create(year=year, schema=schema, archived_at=timezone.now())
         # The k-anonymous public cells were decided counting the archived requests: decided again without them, so
         # that no live request is published in a group smaller than k.
-        report_public_cells_refresh()
+        with waiting_for(_("las celdas públicas (bloqueo consultivo reports:public_cell)"), seconds):
+            report_public_cells_refresh()
     return archived
 
 
