@@ -483,6 +483,10 @@ if PRODUCTION and GEO_SIAC_TRUSTED_PROXIES:
 GEO_SIAC_TRACKING_FAILURES_ALLOWED = env_int("GEO_SIAC_TRACKING_FAILURES_ALLOWED", 20)
 GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS = env_int("GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS", 3600)
 
+# manage.py archive_year: how long each lock it takes (the year's reports, each detach) may be waited for before
+# the archive is given up whole, naming the lock (docs/deployment.md, "Archiving a year").
+GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS = env_int("GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS", 5)
+
 # Staff accounts: login failures allowed for one account from one client, and from one client for all accounts,
 # before that client is locked out (docs/security.md, "Staff accounts"); the lockout ends this many seconds after
 # the first failure. Staff sessions end after this long without a request (citizens have no sessions worth

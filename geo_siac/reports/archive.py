@@ -1,21 +1,32 @@
 """Archiving a closed year of history (docs/deployment.md, "Archiving a year"): its requests, their events and every
 row that points at them leave the live tables for a schema of their own, `archive_y<YEAR>`, which pg_dump can save
 and DROP SCHEMA remove. The year's partitions of the reports and of the events are detached whole; the rows of other
-tables that point at them are copied and deleted. One transaction: a failure leaves the live tables as they were."""
+tables that point at them are moved, but for their keys, kept as tombstones, and the year is recorded as archived so
+that nothing writes it again. One transaction: a failure leaves the live tables as they were."""
 
 import os
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
-from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent, SuspendedSchemaObject
+from geo_siac.reports.models import (
+    YEAR_ID_BASE,
+    EventKind,
+    Report,
+    ReportEvent,
+    ReportKey,
+    SuspendedSchemaObject,
+    YearArchive,
+)
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
 from geo_siac.reports.services.citizen import reopen_window_error
 from geo_siac.reports.services.publication import report_public_cells_refresh
@@ -27,6 +38,9 @@ REOPEN_CALENDAR_BOUND_DAYS = 60
 
 REPORTS = Report._meta.db_table
 EVENTS = ReportEvent._meta.db_table
+KEYS = ReportKey._meta.db_table
+# PostgreSQL's lock_not_available: a lock not obtained within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 # Every single-column foreign key in the public schema, to follow what points at the year's requests (a table added
 # later is followed without editing this module). Partitions' copies of their parent's keys are left out.
@@ -101,6 +115,9 @@ def archive_refusal(cursor, year: int) -> str | None:
         return _("%(year)s es el año en curso o uno futuro: solo se archiva un año ya terminado.") % {"year": year}
     if year < BEFORE_YEAR:
         return _("%(year)s no es un año que lleve el id de una solicitud.") % {"year": year}
+    archive = YearArchive.objects.filter(year=year).first()
+    if archive is not None:
+        return _("%(year)s ya se archivó, en el esquema %(schema)s.") % {"year": year, "schema": archive.schema}
     missing = missing_partitions(year)
     if missing:
         return _("No hay partición de %(year)s en %(table)s: el año no tiene historia o ya se archivó.") % {
@@ -144,55 +161,126 @@ def archive_refusal(cursor, year: int) -> str | None:
     return None
 
 
-def year_archive(*, year: int) -> ArchivedYear:
+def year_archive(*, year: int, lock_timeout: int | None = None) -> ArchivedYear:
     """Move `year`'s requests, their events and the rows pointing at them into the schema archive_y<year>, or raise
-    ArchiveRefused (the current or a future year, one with open requests, no partition, an archive not yet removed).
+    ArchiveRefused (the current or a future year, one with open requests, no partition, an archive not yet removed,
+    a lock not obtained within `lock_timeout` seconds, GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS by default).
 
-    The rows pointing at the year's requests are copied and deleted; then the year's partitions of the events and
-    the reports are detached (DETACH PARTITION, which locks each table, reads included, until the commit: run it
-    in a quiet hour)."""
+    The rows pointing at the year's requests are moved (DELETE ... RETURNING into the archive, so that no row is
+    deleted unarchived: one committed after its table's move makes its parent's move fail, and nothing is archived);
+    their keys stay behind as tombstones (ReportKey) and the year
+    is recorded (YearArchive), so that it is never imported again nor its tracking codes drawn again. Then the
+    year's partitions of the events and the reports are detached (DETACH PARTITION, which locks each table, reads
+    included, until the commit: run it in a quiet hour)."""
     quote = connection.ops.quote_name
     schema = archive_schema(year)
     low, high = year_bounds(year)
-    bounds = {"low": low, "high": high}
+    bounds = {"low": low, "high": high, "year": year}
+    seconds = settings.GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout
     archived = ArchivedYear(year=year, schema=schema)
     with transaction.atomic(), connection.cursor() as cursor:
-        refusal = archive_refusal(cursor, year)
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{seconds}s"])
+        with waiting_for(_("las solicitudes de %(year)s (FOR UPDATE)") % {"year": year}, seconds):
+            refusal = archive_refusal(cursor, year)
         if refusal:
             raise ArchiveRefused(refusal)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
         cursor.execute(f"CREATE SCHEMA {quote(schema)}")
         dependents = dependent_tables(cursor)
+        for table, _condition in dependents:
+            cursor.execute(f"CREATE TABLE {quote(schema)}.{quote(table)} AS TABLE {quote(table)} WITH NO DATA")
         for table, condition in dependents:
-            cursor.execute(
-                f"CREATE TABLE {quote(schema)}.{quote(table)} AS SELECT * FROM {quote(table)} WHERE {condition}",
-                bounds,
-            )
-            archived.rows[table] = cursor.rowcount
-        for table, condition in dependents:
-            cursor.execute(f"DELETE FROM {quote(table)} WHERE {condition}", bounds)
-        # A duplicate_of pointing into the year blocks detaching it, even from a request of the same year: cleared,
-        # and put back in the archive for those of the year (a request of another year loses it).
+            with waiting_for(_("las filas de %(table)s") % {"table": table}, seconds):
+                archived.rows[table] = rows_move(cursor, table=table, condition=condition, schema=schema, bounds=bounds)
+        duplicates_of_the_year_unlink(cursor, year=year, schema=schema, bounds=bounds, seconds=seconds)
+        # The events first: their partition's foreign key to the reports would block detaching the reports'.
+        for table in (EVENTS, REPORTS):
+            with waiting_for(_("la tabla %(table)s (DETACH PARTITION)") % {"table": table}, seconds):
+                archived.rows[table] = partition_detach(cursor, table=table, year=year, schema=schema)
         cursor.execute(
-            "CREATE TEMP TABLE archived_duplicates ON COMMIT DROP AS SELECT id, duplicate_of_id "
-            f"FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s AND duplicate_of_id IS NOT NULL",
+            f"UPDATE {quote(schema)}.{REPORTS} a SET duplicate_of_id = d.duplicate_of_id "
+            "FROM archived_duplicates d WHERE a.id = d.id"
+        )
+        YearArchive.objects.create(year=year, schema=schema, archived_at=timezone.now())
+        # The k-anonymous public cells were decided counting the archived requests: decided again without them, so
+        # that no live request is published in a group smaller than k.
+        with waiting_for(_("las celdas públicas (bloqueo consultivo reports:public_cell)"), seconds):
+            report_public_cells_refresh()
+    return archived
+
+
+@contextmanager
+def waiting_for(lock: str, seconds: int):
+    """Turn a lock not obtained within lock_timeout into ArchiveRefused naming it; the transaction is rolled back."""
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise ArchiveRefused(
+            _(
+                "No se obtuvo en %(seconds)s s el bloqueo de %(lock)s: otra sesión lo tiene. No se archivó nada; "
+                "reintente en una hora tranquila o con un --lock-timeout mayor."
+            )
+            % {"seconds": seconds, "lock": lock}
+        ) from exc
+
+
+def rows_move(cursor, *, table: str, condition: str, schema: str, bounds: dict) -> int:
+    """Move the rows of `table` that `condition` selects into the archive's copy of the table; returns how many.
+    One statement, DELETE ... RETURNING, so that what is deleted is what is archived. The keys (tracking codes,
+    source ids) are copied and stay behind as tombstones instead."""
+    quote = connection.ops.quote_name
+    archive = f"{quote(schema)}.{quote(table)}"
+    if table == KEYS:
+        cursor.execute(f"INSERT INTO {archive} SELECT * FROM {quote(table)} WHERE {condition}", bounds)
+        moved = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {quote(table)} SET report_id = NULL, archived_year = %(year)s WHERE {condition}", bounds
+        )
+        return moved
+    cursor.execute(
+        f"WITH moved AS (DELETE FROM {quote(table)} WHERE {condition} RETURNING *) INSERT INTO {archive} "
+        "SELECT * FROM moved",
+        bounds,
+    )
+    return cursor.rowcount
+
+
+def duplicates_of_the_year_unlink(cursor, *, year: int, schema: str, bounds: dict, seconds: int) -> None:
+    """A duplicate_of pointing into the year blocks detaching it, even from a request of the same year: cleared, and
+    put back in the archive for those of the year (archived_duplicates, read once the year is detached); a request of
+    another year keeps the archived request's tracking code in an internal note of its history."""
+    cursor.execute(
+        "CREATE TEMP TABLE archived_duplicates ON COMMIT DROP AS SELECT id, duplicate_of_id "
+        f"FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s AND duplicate_of_id IS NOT NULL",
+        bounds,
+    )
+    with waiting_for(_("las solicitudes que son duplicadas de una de %(year)s") % {"year": year}, seconds):
+        cursor.execute(
+            f"SELECT r.id, d.tracking_code FROM {REPORTS} r JOIN {REPORTS} d ON d.id = r.duplicate_of_id "
+            "WHERE r.duplicate_of_id >= %(low)s AND r.duplicate_of_id < %(high)s "
+            "AND NOT (r.id >= %(low)s AND r.id < %(high)s) FOR UPDATE OF r",
             bounds,
+        )
+        others = cursor.fetchall()
+        now = timezone.now()
+        ReportEvent.objects.bulk_create(
+            ReportEvent(
+                report_id=report_id,
+                kind=EventKind.NOTE,
+                note=_("Era duplicada de la solicitud %(code)s, de %(year)s, que se archivó en %(schema)s.")
+                % {"code": code, "year": year, "schema": schema},
+                is_public=False,
+                actor_label=_("Archivo"),
+                created_at=now,
+            )
+            for report_id, code in others
         )
         cursor.execute(
             f"UPDATE {REPORTS} SET duplicate_of_id = NULL WHERE duplicate_of_id >= %(low)s AND duplicate_of_id < %(high)s",
             bounds,
         )
-        # The events first: their partition's foreign key to the reports would block detaching the reports'.
-        for table in (EVENTS, REPORTS):
-            archived.rows[table] = partition_detach(cursor, table=table, year=year, schema=schema)
-        cursor.execute(
-            f"UPDATE {quote(schema)}.{REPORTS} a SET duplicate_of_id = d.duplicate_of_id "
-            "FROM archived_duplicates d WHERE a.id = d.id"
-        )
-        # The k-anonymous public cells were decided counting the archived requests: decided again without them, so
-        # that no live request is published in a group smaller than k.
-        report_public_cells_refresh()
-    return archived
 
 
 def partition_detach(cursor, *, table: str, year: int, schema: str) -> int:
@@ -250,6 +338,7 @@ def archive_dump(*, year: int, to: Path) -> Path:
     if f"TABLE DATA {schema} {REPORTS} " not in listing:
         raise RuntimeError(f"{partial} does not hold the archived reports")
     partial.rename(path)
+    YearArchive.objects.filter(year=year).update(dump=str(path))
     return path
 
 

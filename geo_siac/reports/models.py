@@ -296,14 +296,43 @@ class ReportKey(models.Model):
     report, `source:<source>:<source id>` for an imported one. A partitioned table's unique constraints must hold
     the partition key (the id), so the tracking code and the source id cannot be unique in the report table
     itself (docs/deployment.md, "Partitioned history"). Written in the report's own statement (report_store, the
-    importer); its primary key is named report_unique_tracking_code, the name report_create redraws a code on."""
+    importer); its primary key is named report_unique_tracking_code, the name report_create redraws a code on.
+
+    Archiving a year (reports.archive) keeps its keys as tombstones, `report` NULL and `archived_year` set: an
+    archived code is never drawn again and an archived source row is never imported again."""
 
     key = models.CharField(_("clave"), max_length=220, primary_key=True)
-    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="+")
+    report = models.ForeignKey(
+        Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    archived_year = models.PositiveSmallIntegerField(_("año archivado"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("clave única de solicitud")
         verbose_name_plural = _("claves únicas de solicitudes")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report__isnull=False, archived_year__isnull=True)
+                | models.Q(report__isnull=True, archived_year__isnull=False),
+                name="report_key_live_or_archived",
+            )
+        ]
+
+
+class YearArchive(models.Model):
+    """A year archived by reports.archive: no request of it is written again (year_partitions_ensure refuses it)."""
+
+    year = models.PositiveSmallIntegerField(_("año"), primary_key=True)
+    schema = models.CharField(_("esquema"), max_length=63)
+    dump = models.CharField(_("volcado"), max_length=500, blank=True)
+    archived_at = models.DateTimeField(_("archivado"))
+
+    class Meta:
+        verbose_name = _("año archivado")
+        verbose_name_plural = _("años archivados")
+
+    def __str__(self) -> str:
+        return str(self.year)
 
 
 class ReportEvent(models.Model):

@@ -6,8 +6,9 @@ its year's if it finds none)."""
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent
+from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent, YearArchive
 
 PARTITIONED_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table)
 # Reports stored before ids carried a year (ids below YEAR_ID_BASE) and any year before 1000 share one partition.
@@ -16,6 +17,23 @@ BEFORE_YEAR = 1000
 
 # PostgreSQL's check_violation, without a constraint's name, on a partitioned table: no partition holds the row.
 CHECK_VIOLATION = "23514"
+
+
+class YearArchived(ValueError):
+    """A request of a year that was archived (reports.archive) cannot be written: its history is in the archive."""
+
+
+def archived_year_check(years) -> None:
+    """Raise YearArchived naming the first of these years that was archived and where its archive is. Only a year
+    already ended can be archived: the current and later ones are not asked (post_migrate's, also when migrating
+    back before the archive table)."""
+    past = [year for year in years if year < timezone.localdate().year]
+    archive = YearArchive.objects.filter(year__in=past).order_by("year").first() if past else None
+    if archive is not None:
+        raise YearArchived(
+            _("%(year)s está archivado (esquema %(schema)s%(dump)s): no se escriben más solicitudes de ese año.")
+            % {"year": archive.year, "schema": archive.schema, "dump": f", {archive.dump}" if archive.dump else ""}
+        )
 
 
 def missing_partition(exc: IntegrityError) -> bool:
@@ -46,12 +64,16 @@ def year_partitions_ensure(years) -> list[str]:
     the names created. One that is attached is left as it is, without taking any lock on its table; a table of the
     name that is not attached (a year detached for an archive) makes CREATE fail, loudly, rather than be reused.
     Two writers making the same year at once (two first requests of a year) take turns on an advisory lock named
-    after the partition, and the second finds it made."""
+    after the partition, and the second finds it made. An archived year is refused (YearArchived), and with it
+    every write of its requests: report_create, the importer and Open311 make their year's partition here."""
     quote = connection.ops.quote_name
     created = []
-    for year in sorted(set(years)):
+    years = sorted(set(years))
+    for year in years:
         if not BEFORE_YEAR <= year < 10_000:
             raise ValueError(f"{year} no es un año que lleve el id de una solicitud ({BEFORE_YEAR} a 9999).")
+    archived_year_check(years)
+    for year in years:
         for table, name in missing_partitions(year):
             # The lock lasts until the CREATE commits, so the one waiting reads the partition once it is there.
             with transaction.atomic(), connection.cursor() as cursor:

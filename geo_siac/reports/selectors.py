@@ -44,8 +44,10 @@ from geo_siac.reports.models import (
     Follower,
     Report,
     ReportEvent,
+    ReportKey,
     ReportPhoto,
     ResponseTemplate,
+    tracking_code_key,
 )
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
 from geo_siac.reports.punctuality import deadline_compliance
@@ -78,6 +80,12 @@ def report_by_tracking_code(code: str, among: QuerySet[Report] | None = None) ->
     if among is None:
         return REPORT_BY_TRACKING_CODE(code)
     return unique_row(reports_by_tracking_code(among, code))
+
+
+def archived_code_year(code: str) -> int | None:
+    """The year archived with the request of this tracking code (its key kept as a tombstone), or None."""
+    key = tracking_code_key(normalize_tracking_code(code))
+    return ReportKey.objects.filter(key=key, report__isnull=True).values_list("archived_year", flat=True).first()
 
 
 # What Category.service_code (a SlugField of 50) can hold.

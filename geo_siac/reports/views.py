@@ -23,6 +23,7 @@ from geo_siac.reports.messages import letter_url, tracking_code_from_survey_toke
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
     answer_letters,
+    archived_code_year,
     categories_by_group,
     category_by_code,
     open_reports_near,
@@ -188,8 +189,8 @@ def tracking_lookup(request):
     error = ""
     if code:
         report = tracked_report(request, code, report_by_tracking_code)
-        if report is not None:
-            return redirect("reports:tracking", code=report.tracking_code)
+        if report is not None or archived_code_year(code) is not None:
+            return redirect("reports:tracking", code=report.tracking_code if report else code)
         error = _("No encontramos una solicitud con el código «%(code)s». Revise que esté bien escrito.") % {
             "code": code
         }
@@ -200,7 +201,13 @@ def tracking_lookup(request):
 @require_safe
 @lookups_limited
 def tracking(request, code: str):
-    report = public_report_or_404(request, code)
+    try:
+        report = public_report_or_404(request, code)
+    except Http404:
+        year = archived_code_year(code)
+        if year is None:
+            raise
+        return render(request, "reports/tracking_archived.html", {"code": code, "year": year}, status=410)
     return render(request, "reports/tracking.html", tracking_context(report))
 
 

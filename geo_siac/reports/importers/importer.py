@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema
 from geo_siac.reports.importers.results import ImportSummary
@@ -35,6 +36,12 @@ class ReportImporter:
         self.mapping = mapping
         self.bulk = bulk  # None: bulk mode when the report table is empty
         self.source = source or mapping.source
+        if ":" in self.source:
+            # Its rows' keys, source:<source>:<source id>, would be ambiguous: "a:b" + "c" is "a" + "b:c".
+            raise ValueError(
+                _("El nombre de origen «%(source)s» tiene «:», que separa el origen del id de cada fila: use otro.")
+                % {"source": self.source}
+            )
         self.chunk_rows = chunk_rows
         self.commit = commit
         self.progress = progress
@@ -71,9 +78,10 @@ class ReportImporter:
                 for row_no, field_name, reason in rejects:
                     writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
-                    inserted, existing = chunk_write(rows, payload, source=self.source)
+                    inserted, existing, archived = chunk_write(rows, payload, source=self.source)
                     summary.inserted += inserted
                     summary.already_imported += existing
+                    summary.already_archived += archived
                 summary.read += read
                 if self.progress:
                     self.progress(read)

@@ -13,6 +13,7 @@ class ImportSummary:
     read: int = 0
     inserted: int = 0
     already_imported: int = 0
+    already_archived: int = 0  # imported before, then archived with their year (their source key a tombstone)
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     reject_path: Path | None = None

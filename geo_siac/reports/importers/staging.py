@@ -8,7 +8,7 @@ import pyarrow.csv as pa_csv
 from django.db import connection, transaction
 
 from geo_siac.geo import H3_RESOLUTIONS, STORAGE_SRID
-from geo_siac.reports.models import YEAR_ID_BASE, EventKind, Report, ReportEvent, ReportKey, source_key
+from geo_siac.reports.models import YEAR_ID_BASE, EventKind, Report, ReportEvent, ReportKey, YearArchive, source_key
 from geo_siac.reports.partitions import partition_name, reception_years, year_partitions_ensure
 from geo_siac.reports.states import Status
 from geo_siac.reports.tracking import tracking_codes
@@ -180,8 +180,10 @@ def epoch_seconds(values: pd.Series) -> pd.Series:
     return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
 
 
-def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[int, int]:
-    """COPY an encoded chunk into a staging table and insert it; returns (inserted, already imported)."""
+def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[int, int, int]:
+    """COPY an encoded chunk into a staging table and insert it; returns (inserted, already imported, already
+    imported and archived since). A row of an archived year not imported before is refused with the whole chunk
+    (year_partitions_ensure's YearArchived)."""
     buffer = pa.BufferReader(payload)
     with transaction.atomic(), connection.cursor() as cursor:
         # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
@@ -195,6 +197,10 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             buffer,
         )
         years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
+        archived = archived_rows_drop(cursor, years=years, source=source)
+        if archived:
+            rows -= archived
+            years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
         year_partitions_ensure(years)
         # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
         # without conflicts costs no lookups at all.
@@ -210,7 +216,7 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
                 cursor.execute(release_statement(), {"source": source})
             inserted += history_insert(cursor, years=years, source=source)
             if inserted == rows:
-                return inserted, 0
+                return inserted, 0, archived
             # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
             # lookup is one array probe of the keys' unique index, not a join, so its cost cannot depend on what
             # the planner guesses about a staging table without statistics (a join once took minutes).
@@ -220,10 +226,32 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             stored = {key for (key,) in cursor.fetchall()}
             collided = [(row, code) for row, sid, code in staged if source_key(source, sid) not in stored]
             if not collided:
-                return inserted, rows - inserted
+                return inserted, rows - inserted, archived
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
             redraw_codes(cursor, collided)
     raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+
+def archived_rows_drop(cursor, *, years: list[int], source: str) -> int:
+    """Remove from the staging table the rows of archived years whose source key is a tombstone (imported, then
+    archived with their year: models.ReportKey); returns how many. Asked only when the chunk holds such a year."""
+    archived_years = list(YearArchive.objects.filter(year__in=years).values_list("year", flat=True))
+    if not archived_years:
+        return 0
+    cursor.execute(
+        "SELECT row_no, source_id FROM import_staging WHERE report_year_of(to_timestamp(created_at)) = ANY(%s)",
+        [archived_years],
+    )
+    staged = cursor.fetchall()
+    table = connection.ops.quote_name(ReportKey._meta.db_table)
+    cursor.execute(
+        f"SELECT key FROM {table} WHERE key = ANY(%s) AND report_id IS NULL",
+        [[source_key(source, sid) for _row, sid in staged]],
+    )
+    tombstones = {key for (key,) in cursor.fetchall()}
+    gone = [row for row, sid in staged if source_key(source, sid) in tombstones]
+    cursor.execute("DELETE FROM import_staging WHERE row_no = ANY(%s)", [gone])
+    return len(gone)
 
 
 def history_insert(cursor, *, years: list[int], source: str) -> int:

@@ -3,24 +3,52 @@ the schema archive_y<year> (reports.archive), the other years untouched; refused
 year with open requests; pg_dump saves the schema before --drop removes it."""
 
 import subprocess
+import threading
+import time
 from datetime import datetime
 from io import StringIO
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 from django.utils import timezone
 
 from geo_siac.notifications.models import Delivery, Notification
-from geo_siac.reports.archive import archive_schema
-from geo_siac.reports.models import Follower, Report, ReportEvent, SuspendedSchemaObject, report_id_year
-from geo_siac.reports.partitions import missing_partitions, partition_name
+from geo_siac.reports.archive import archive_drop, archive_schema
+from geo_siac.reports.models import (
+    YEAR_ID_BASE,
+    EventKind,
+    Follower,
+    Report,
+    ReportEvent,
+    ReportKey,
+    SuspendedSchemaObject,
+    YearArchive,
+    report_id_year,
+)
+from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
+from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SANTIAGO = ZoneInfo("America/Santiago")
 EVENTS = ReportEvent._meta.db_table
 OLD = 2019
+HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
+
+
+def other_connection():
+    """A second session, committing on its own, as another process would."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    other = psycopg2.connect(**params)
+    other.autocommit = True
+    return other
 
 
 def archive_year(*arguments) -> str:
@@ -92,7 +120,9 @@ def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(
         assert cursor.fetchall() == [(old.pk, None), (twin.pk, old.pk)]
     assert schema_rows(schema, "reports_follower") == 1 and schema_rows(schema, "notifications_notification") >= 1
     assert missing_partitions(OLD) == [(table, partition_name(table, OLD)) for table in ("reports_report", EVENTS)]
-    assert live_state(current) == kept and current.duplicate_of_id is None
+    status, events, notifications = live_state(current)
+    assert (status, events[:-1], notifications) == kept and events[-1][1] == EventKind.NOTE  # the duplicate's trace
+    assert current.duplicate_of_id is None
 
 
 def test_the_current_year_is_refused(make_report):
@@ -176,3 +206,180 @@ def test_a_year_with_work_still_due_or_an_unfinished_bulk_import_is_refused(two_
     SuspendedSchemaObject.objects.all().delete()
     assert archive_year(OLD) == f"{OLD} se puede archivar; ejecute de nuevo con --commit.\n"
     assert missing_partitions(OLD) == []
+
+
+def test_an_archived_year_is_never_written_again_by_any_path(two_years, make_report, monkeypatch):
+    archive_year(OLD, "--commit")
+    assert YearArchive.objects.get(year=OLD).schema == archive_schema(OLD)
+    message = f"{OLD} está archivado \\(esquema {archive_schema(OLD)}\\)"
+    with pytest.raises(CommandError, match=message):
+        call_command("add_year_partitions", "--year", str(OLD), stdout=StringIO())
+    with monkeypatch.context() as patched, pytest.raises(YearArchived, match=message):
+        # report_create's clock only: the archive's check asks the real date which years are over.
+        patched.setattr(create, "timezone", SimpleNamespace(now=lambda: datetime(OLD, 9, 4, 10, tzinfo=SANTIAGO)))
+        make_report()
+    assert missing_partitions(OLD) == [(table, partition_name(table, OLD)) for table in ("reports_report", EVENTS)]
+    with pytest.raises(CommandError, match=f"{OLD} ya se archivó, en el esquema {archive_schema(OLD)}"):
+        archive_year(OLD)
+
+
+def test_an_archived_tracking_code_is_kept_as_a_tombstone_and_never_drawn_again(two_years, make_report, monkeypatch):
+    old, _twin, _current = two_years
+    archive_year(OLD, "--commit")
+    assert ReportKey.objects.filter(key=f"code:{old.tracking_code}", report=None, archived_year=OLD).exists()
+    drawn = iter([old.tracking_code, "PA-2345-6789"])
+    monkeypatch.setattr(create, "new_tracking_code", lambda prefix: next(drawn))
+    new = make_report()
+    assert new.tracking_code == "PA-2345-6789"
+    assert not Report.objects.filter(tracking_code=old.tracking_code).exists()
+
+
+def test_the_tracking_page_of_an_archived_code_says_so_without_personal_data(two_years, client):
+    old, _twin, _current = two_years
+    archive_year(OLD, "--commit")
+    response = client.get(reverse("reports:tracking", args=[old.tracking_code]))
+    page = response.content.decode()
+    assert response.status_code == 410 and "Solicitud archivada" in page and f"es de {OLD}" in page
+    assert "vecina@example.cl" not in page and old.description not in page and str(old.pk) not in page
+    lookup = client.get(reverse("reports:tracking_lookup"), {"codigo": old.tracking_code.lower()})
+    assert lookup.status_code == 302 and lookup.url == reverse("reports:tracking", args=[old.tracking_code.lower()])
+    assert client.get(reverse("reports:tracking", args=["PA-2345-6789"])).status_code == 404
+
+
+def closed_rows_csv(path, source_ids, *, year: int = OLD):
+    lines = [
+        f"{sid},{year}-03-0{1 + i % 5} 10:00,{year}-03-20 10:00,bache,web,resolved,{-33.6117 + i * 1e-5},-70.5758,x\n"
+        for i, sid in enumerate(source_ids)
+    ]
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return str(path)
+
+
+def run_import(*args) -> str:
+    out = StringIO()
+    call_command("import_reports", *args, "--no-progress", "--commit", stdout=out)
+    return out.getvalue()
+
+
+def test_importing_an_archived_year_again_imports_nothing(communes, make_report, tmp_path):
+    make_report()  # not bulk mode
+    path = closed_rows_csv(tmp_path / "a.csv", [f"s{i}" for i in range(6)])
+    assert "insertadas: 6" in run_import(path)
+    archive_year(OLD, "--commit")
+
+    out = run_import(path)
+
+    assert "insertadas: 0\n" in out and "ya importadas antes, archivadas: 6\n" in out
+    assert not Report.objects.filter(pk__gte=OLD * YEAR_ID_BASE, pk__lt=(OLD + 1) * YEAR_ID_BASE).exists()
+    assert missing_partitions(OLD) == [(table, partition_name(table, OLD)) for table in ("reports_report", EVENTS)]
+    fresh = closed_rows_csv(tmp_path / "b.csv", ["s0", "s99"])
+    with pytest.raises(CommandError, match=f"{OLD} está archivado"):
+        run_import(fresh)
+    assert Report.objects.count() == 1
+
+
+def test_a_source_name_with_a_colon_is_refused(communes, tmp_path):
+    path = closed_rows_csv(tmp_path / "a.csv", ["1"])
+    with pytest.raises(CommandError, match="«sistema:viejo» tiene «:»"):
+        run_import(path, "--source", "sistema:viejo")
+    assert not Report.objects.exists() and not ReportKey.objects.exists()
+
+
+def test_a_request_of_another_year_keeps_the_archived_request_it_duplicated(two_years):
+    old, _twin, current = two_years
+    archive_year(OLD, "--commit")
+    current.refresh_from_db()
+    assert current.duplicate_of_id is None
+    note = current.events.get(kind=EventKind.NOTE)
+    assert old.tracking_code in note.note and str(OLD) in note.note and archive_schema(OLD) in note.note
+    assert not note.is_public and note.actor_label == "Archivo"
+
+
+@pytest.mark.django_db(transaction=True)  # the test's transaction would hold the lock its partitions took
+def test_a_lock_not_obtained_in_time_gives_up_naming_it_and_changes_nothing(two_years):
+    old, _twin, current = two_years
+    other = other_connection()
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN; LOCK TABLE reports_reportevent IN ACCESS SHARE MODE")
+    release = threading.Timer(15, lambda: other.cursor().execute("ROLLBACK"))  # before the fix the detach waited
+    release.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(CommandError, match="No se obtuvo en 1 s el bloqueo de la tabla reports_reportevent"):
+            archive_year(OLD, "--commit", "--lock-timeout", "1")
+        assert time.monotonic() - started < 10
+    finally:
+        release.cancel()
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    assert ReportKey.objects.filter(report=old).exists() and not YearArchive.objects.exists()
+    assert Follower.objects.filter(report=old).exists() and current.events.filter(kind=EventKind.NOTE).count() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
+        assert cursor.fetchone()[0] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_attempt_committed_during_the_archive_is_archived_not_lost(make_report, monkeypatch):
+    endpoint = WebhookEndpoint.objects.create(description="Prueba", url="https://example.cl/hook", secret="s" * 32)
+    old = filed_in(monkeypatch, make_report, OLD)
+    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    long_done(old)
+    delivery = WebhookDelivery.objects.filter(report=old).first()
+    assert delivery is not None
+    other = other_connection()
+    inserted = []
+
+    def attempt_committed_meanwhile(execute, sql, params, many, context):
+        if not inserted and 'DELETE FROM "webhooks_webhookattempt"' in sql:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO webhooks_webhookattempt (delivery_id, endpoint_id, attempted_at, latency_ms, "
+                    "response_excerpt, error, status_code) VALUES (%s, %s, now(), 5, '', '', 200) RETURNING id",
+                    [delivery.pk, endpoint.pk],
+                )
+                inserted.append(cursor.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(attempt_committed_meanwhile):
+            archive_year(OLD, "--commit")
+        assert inserted
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT id FROM "{archive_schema(OLD)}".webhooks_webhookattempt')
+            assert [row[0] for row in cursor.fetchall()] == inserted
+        assert not WebhookAttempt.objects.exists()
+    finally:
+        other.close()
+        archive_drop(year=OLD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tombstones_migration_goes_back_and_forth_and_recovers_a_year_archived_before_it(two_years):
+    old, twin, current = two_years
+    archive_year(OLD, "--commit")
+    live = set(ReportKey.objects.filter(report__isnull=False).values_list("key", "report_id"))
+    tombstones = set(ReportKey.objects.filter(report=None).values_list("key", "archived_year"))
+    assert tombstones == {(f"code:{old.tracking_code}", OLD), (f"code:{twin.tracking_code}", OLD)}
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        migrate([("reports", "0036_reports_partitioned_by_year")])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT key, report_id FROM reports_reportkey")
+            assert set(cursor.fetchall()) == live  # the tombstones went, the archive kept its copy of the keys
+            cursor.execute("SELECT to_regclass('reports_yeararchive')")
+            assert cursor.fetchone()[0] is None
+        migrate(latest)
+        assert set(ReportKey.objects.filter(report__isnull=False).values_list("key", "report_id")) == live
+        assert set(ReportKey.objects.filter(report=None).values_list("key", "archived_year")) == tombstones
+        assert YearArchive.objects.get(year=OLD).schema == archive_schema(OLD)
+        assert Report.objects.filter(pk=current.pk).exists()
+    finally:
+        migrate(latest)
+        archive_drop(year=OLD)
+
+
+def migrate(targets) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)

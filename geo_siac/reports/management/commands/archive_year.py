@@ -26,8 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--to", type=Path, help="Carpeta donde guardar el volcado (pg_dump -Fc) del año.")
         parser.add_argument("--drop", action="store_true", help="Eliminar el esquema del año una vez guardado.")
         parser.add_argument("--commit", action="store_true", help="Archivar de verdad (sin esto, solo comprueba).")
+        parser.add_argument(
+            "--lock-timeout",
+            type=int,
+            help="Segundos de espera por cada bloqueo antes de desistir sin cambiar nada "
+            "(por defecto GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS).",
+        )
 
-    def handle(self, *args, year: int, to: Path | None, drop: bool, commit: bool, **options):
+    def handle(self, *args, year: int, to: Path | None, drop: bool, commit: bool, lock_timeout: int | None, **options):
         if drop and to is None:
             raise CommandError("--drop necesita --to: el esquema solo se elimina después de guardarlo.")
         if not commit:
@@ -38,7 +44,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{year} se puede archivar; ejecute de nuevo con --commit.")
             return
         try:
-            archived = year_archive(year=year)
+            archived = year_archive(year=year, lock_timeout=lock_timeout)
         except ArchiveRefused as exc:
             raise CommandError(str(exc)) from exc
         for table, rows in archived.rows.items():

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, nargs="?")
         parser.add_argument("--mapping", default="geosiac", help="Preset (geosiac, la311) o archivo JSON.")
         parser.add_argument("--place-in", metavar="CUT", help="Trasladar los puntos a la extensión de esta comuna.")
-        parser.add_argument("--source", help="Nombre del origen (por defecto, el de la correspondencia).")
+        parser.add_argument("--source", help="Nombre del origen, sin «:» (por defecto, el de la correspondencia).")
         parser.add_argument("--rejects", type=Path, help="Archivo de rechazos (por defecto junto al CSV).")
         parser.add_argument("--chunk-rows", type=int, default=50_000)
         parser.add_argument("--no-progress", action="store_true")
@@ -82,6 +82,8 @@ class Command(BaseCommand):
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
         self.stdout.write(f"ya importadas antes: {summary.already_imported}")
+        if summary.already_archived:
+            self.stdout.write(f"ya importadas antes, archivadas: {summary.already_archived}")
         self.stdout.write(f"rechazadas: {summary.rejected} (detalle en {summary.reject_path})")
         for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
             self.stdout.write(f"  {count:>8}  {reason}")

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             summary = ReportImporter(mapping=NATIVE, source="demo", commit=True).run(path)
         self.stdout.write(
             f"demo: {summary.inserted} solicitudes nuevas, {summary.already_imported} ya existían, "
-            f"{summary.rejected} rechazadas"
+            f"{summary.already_archived} ya existían y se archivaron, {summary.rejected} rechazadas"
         )
         served = list(Commune.objects.active().values_list("cut", flat=True))
         points = import_service_points(path=DEMO_SERVICE_POINTS, source="demo", cuts=served, commit=True)
