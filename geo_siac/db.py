@@ -2,6 +2,7 @@
 
 import hashlib
 import itertools
+import re
 import weakref
 from contextlib import contextmanager
 from time import time
@@ -205,6 +206,36 @@ class SlotName(str):
     """The parameter a Slot leaves in compiled SQL (a distinct type: no real value can be mistaken for it)."""
 
 
+# Django writes a slice's bounds into the SQL as numbers; a slice up to a Slot is written with a mark of this size
+# (one per slot name) that QueryTemplate then turns into a parameter (slot_sliced).
+LIMIT_MARK_BASE = 1_999_000_000
+LIMIT_MARKS: dict[str, int] = {}
+
+
+def slot_sliced(queryset, first):
+    """`queryset[:first]`, where `first` is a number or a Slot (the number a QueryTemplate fills in on each call)."""
+    if not isinstance(first, Slot):
+        return queryset[:first]
+    mark = LIMIT_MARKS.setdefault(first.name, LIMIT_MARK_BASE + len(LIMIT_MARKS))
+    return queryset[:mark]
+
+
+def limits_as_slots(sql: str, params: list) -> tuple[str, list]:
+    """The SQL with each `LIMIT <mark>` of slot_sliced as `LIMIT %s`, its SlotName among the params in the place
+    that placeholder takes."""
+    names = {mark: name for name, mark in LIMIT_MARKS.items()}
+    params, pieces, taken, cursor = list(params), [], 0, 0
+    for match in re.finditer(r"%%|%s|LIMIT (\d+)", sql):
+        if match.group(0) == "%s":
+            taken += 1
+        elif match.group(1) is not None and int(match.group(1)) in names:
+            pieces.append(sql[cursor : match.start()] + "LIMIT %s")
+            cursor = match.end()
+            params.insert(taken, SlotName(names[int(match.group(1))]))
+            taken += 1
+    return "".join(pieces) + sql[cursor:], params
+
+
 @Field.register_lookup
 class AnyOf(Lookup):
     """`column = ANY(%s)`: a list as one array parameter (`filter(status__any=[...])`), so that the SQL does not
@@ -240,6 +271,7 @@ class QueryTemplate:
         if queryset.query.is_sliced:
             raise ValueError("QueryTemplate pages the query itself: build it without a slice")
         query = values_columns(queryset, "QueryTemplate")
+        query.sql, query.params = limits_as_slots(query.sql, query.params)
         query.slots = [(index, param) for index, param in enumerate(query.params) if isinstance(param, SlotName)]
         return query
 

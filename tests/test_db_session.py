@@ -266,6 +266,32 @@ def test_query_template_sends_its_sql_again_with_each_calls_values(make_report):
         QueryTemplate(lambda shape: build(Slot("pks"), Slot("after"))[:1]).rows("one", {})
 
 
+def test_query_template_fills_a_subquerys_limit_from_a_slot(make_report):
+    """slot_sliced: a subquery sliced up to a Slot is sent with that slot's value as its LIMIT, in the parameter's
+    own place among the others (a value before the subquery and one inside it)."""
+    from geo_siac.db import QueryTemplate, Slot, slot_sliced
+    from geo_siac.reports.models import Report
+
+    reports = [make_report(description=f"informe {n}") for n in range(5)]
+    pks = sorted(report.pk for report in reports)
+
+    def build(first, pk_list, above):
+        newest = slot_sliced(Report.objects.filter(pk__any=pk_list).order_by("-id").values("pk"), first)
+        return Report.objects.filter(pk__gt=above, pk__in=newest).order_by("id").values("id")
+
+    template = QueryTemplate(lambda shape: build(Slot("first"), Slot("pks"), Slot("above")))
+    for first in (1, 3, 5):
+        expected = [{"id": pk} for pk in pks[-first:] if pk > pks[0]]
+        assert template.rows("one", {"first": first, "pks": pks, "above": pks[0]}) == expected
+        assert template.rows("one", {"first": first, "pks": pks, "above": pks[0]}) == list(build(first, pks, pks[0]))
+    query = template.shapes["one"]
+    assert query.sql.count("LIMIT %s") == 1 and [str(p) for p in query.params if p in ("first", "pks", "above")] == [
+        "above",
+        "pks",
+        "first",
+    ]
+
+
 # geo_siac.db.refreshed_by_one: one process recomputes a cached value; the others serve the previous one.
 
 

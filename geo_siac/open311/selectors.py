@@ -89,6 +89,8 @@ def request_page(*, page: int, page_size: int, **filters) -> list[dict]:
     values = slot_values(**filters)
     if values is None:
         return []
+    if "west" in values:
+        values["first"] = page * page_size  # each branch of the box keeps the page's first rows (reports_in_box)
     return REQUEST_LIST.rows(tuple(sorted(values)), values, limit=page_size, offset=(page - 1) * page_size)
 
 
@@ -128,7 +130,7 @@ def slot_values(
 
 
 WINDOW = ("window_start", "window_end")
-BOX = ("west", "south", "east", "north", "centred", "overlapping")
+BOX = ("west", "south", "east", "north", "centred", "overlapping", "first")
 
 
 def request_list_query(shape: tuple[str, ...]) -> QuerySet:

@@ -220,6 +220,21 @@ class Report(models.Model):
                 condition=models.Q(public_cell__isnull=False),
                 name="report_public_cell",
             ),
+            # The Open311 list's default (status=open): the same two box lookups over open reports only, a tenth of
+            # the table, so that neither branch walks the closed reports of the box's cells to drop them
+            # (docs/performance.md, "The open list's own indexes"). A query whose statuses are all open uses them.
+            models.Index(
+                fields=["h3_res9"],
+                include=["category", "created_at", "id", "location"],
+                condition=models.Q(status__in=sorted(OPEN), public_visibility=True),
+                name="report_open_shown_cell",
+            ),
+            models.Index(
+                fields=["public_cell"],
+                include=["category", "created_at", "id"],
+                condition=models.Q(status__in=sorted(OPEN), public_visibility=False, public_cell__isnull=False),
+                name="report_open_public_cell",
+            ),
             # Partial: few reports are merged duplicates, and only a merge asks which ones point at a report.
             models.Index(
                 fields=["duplicate_of"], condition=models.Q(duplicate_of__isnull=False), name="report_duplicate_of"

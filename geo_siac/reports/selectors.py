@@ -34,7 +34,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
-from geo_siac.db import KeyLookup, QueryTemplate, unique_row
+from geo_siac.db import KeyLookup, QueryTemplate, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
@@ -269,7 +269,9 @@ def reports_in_bbox(
     return queryset.none() if box is None else reports_in_box(queryset, **box)
 
 
-def reports_in_box(queryset: QuerySet[Report], *, west, south, east, north, centred, overlapping) -> QuerySet[Report]:
+def reports_in_box(
+    queryset: QuerySet[Report], *, west, south, east, north, centred, overlapping, first=None
+) -> QuerySet[Report]:
     """The reports shown in a box box_filter has clipped: its values, or Slots of a QueryTemplate.
 
     Public ones are found through the res-9 cells the box touches, whose index (report_shown_cell) carries every
@@ -280,14 +282,28 @@ def reports_in_box(queryset: QuerySet[Report], *, west, south, east, north, cent
     PostgreSQL walked every report in date order looking for the page (docs/performance.md). Each branch carries
     `queryset`'s own filters, so that the status and date tests (both indexes include those columns) drop a
     candidate inside the index instead of after a table visit: 5,458 visits for 128 open reports in a 3 x 3 km box.
+    For open reports only (the Open311 list's default), report_open_shown_cell and report_open_public_cell hold
+    just those, so that the branches do not walk the closed reports of the box's cells either.
     The cells are one array parameter each, so the SQL does not change with the box's size.
+
+    With `first` (a number, or a QueryTemplate's Slot), only the reports among the first that many in `queryset`'s
+    order: each branch keeps its own first ones, read from the index in that order, so that the outer query visits
+    at most twice that many rows instead of every report in the box (7,799 for a page of 100 in a busy 3 x 3 km
+    box). For a page, `first` is its offset plus its size. Not for a count.
     """
     candidates = queryset.order_by()
     shown_public = candidates.alias(point_x=LONGITUDE, point_y=LATITUDE).filter(
         h3_res9__any=overlapping, public_visibility=True, point_x__range=(west, east), point_y__range=(south, north)
     )
     shown_private = candidates.filter(public_cell__any=centred, public_visibility=False)
-    shown = shown_public.values("pk").union(shown_private.values("pk"), all=True)
+    shown_public, shown_private = shown_public.values("pk"), shown_private.values("pk")
+    if first is not None:
+        order = queryset.query.order_by
+        if not order:
+            raise ValueError("reports_in_box: the first reports of an unordered queryset")
+        shown_public = slot_sliced(shown_public.order_by(*order), first)
+        shown_private = slot_sliced(shown_private.order_by(*order), first)
+    shown = shown_public.union(shown_private, all=True)
     return queryset.filter(pk__in=shown)
 
 

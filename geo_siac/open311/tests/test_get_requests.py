@@ -278,6 +278,29 @@ def test_box_branches_carry_the_status_and_window_tests(communes):
         assert '"created_at" >=' in branch
 
 
+def test_each_box_branch_keeps_only_the_pages_first_rows(make_report, communes):
+    """The list's box branches each keep the first page * page_size rows in the list's order (a LIMIT filled per
+    request), so that the outer query does not visit every report of a busy box; the pages are still
+    service_requests' own."""
+    from geo_siac.open311.selectors import REQUEST_LIST, slot_values
+
+    lat, lng = PUENTE_ALTO_CENTRE
+    made = [make_report(public_visibility=n % 2 == 0, point=(lat + n * 0.0005, lng)) for n in range(7)]
+    report_public_cells_refresh(min_count=1)
+    now = timezone.now()
+    filters = {
+        "window": (now - timedelta(days=90), now),
+        "statuses": set(OPEN),
+        "bbox": {"west": lng - 0.01, "south": lat - 0.01, "east": lng + 0.01, "north": lat + 0.01},
+    }
+    everything = request_rows(service_requests(**filters))
+    assert {row["id"] for row in everything} == {report.pk for report in made}
+    for page in (1, 2, 3, 4, 5):
+        assert request_page(page=page, page_size=2, **filters) == everything[(page - 1) * 2 : page * 2]
+    query = REQUEST_LIST.shapes[tuple(sorted([*slot_values(**filters), "first"]))]
+    assert query.sql.count('"created_at" DESC, U0."id" DESC LIMIT %s') == 2, query.sql
+
+
 def test_the_list_compiled_once_answers_what_its_query_built_each_time_answers(make_report, communes):
     """request_page sends the list's SQL compiled once per set of filters (selectors.REQUEST_LIST) with each
     request's values: for every filter, alone and together, its rows are service_requests' own, page by page."""
