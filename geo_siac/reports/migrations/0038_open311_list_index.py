@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0036_reports_partitioned_by_year"),
+        ("reports", "0037_archived_keys_kept_as_tombstones"),
     ]
 
     operations = [
