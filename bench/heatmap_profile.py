@@ -25,6 +25,7 @@ STAGES = (
     "cell_counts_by_week",
     "cell_population",
     "gi_star",
+    "gi_star_arrays",
     "emerging_hotspots",
     "cell_table",
     "cell_layer",
