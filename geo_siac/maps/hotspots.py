@@ -100,11 +100,12 @@ class Rings:
     """Each cell's k-disk (itself included), kept per k as a sorted array of cells and an (n, 3k(k+1)+1) array of
     their disks: a planner's maps ask for the same cells again and again, and asking H3 for them one by one was
     most of Gi*'s time (docs/performance.md). Cells never change, so the cache needs no invalidation; it is
-    emptied when it passes ``limit`` cells. Each update replaces the arrays in one assignment, so a thread reads
-    an old or a new pair, never a torn one.
+    emptied when it passes ``limit`` cells (at k = 1, 64 bytes a cell: 32 MB; every res-9 and res-10 cell
+    with a report in the 1M region, with their rings, is ~102,000). Each update replaces the arrays in one
+    assignment, so a thread reads an old or a new pair, never a torn one.
     """
 
-    def __init__(self, limit: int = 2_000_000):
+    def __init__(self, limit: int = 500_000):
         self.limit = limit
         self._by_k: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
