@@ -10,6 +10,7 @@ the functions with the most cumulative time (the stages: counting, population, G
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import sys
@@ -42,6 +43,12 @@ def main() -> None:
     parser.add_argument("--path", default="/mapas/calor/mapa.html")
     parser.add_argument("--user", default="region-planificacion")
     parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="gc.freeze() after the warm-up, as gunicorn.conf.py does after preloading: the full collections then "
+        "skip what was loaded, as in a worker",
+    )
+    parser.add_argument(
         "--unprofiled", type=int, default=0, help="then time this many requests without the profiler (CPU and wall)"
     )
     options = parser.parse_args()
@@ -72,6 +79,9 @@ def main() -> None:
 
     url = f"{options.path}?{options.query}"
     client.get(url)  # warm-up: imports, the catalogue, PostgreSQL's caches
+    if options.freeze:
+        gc.collect()
+        gc.freeze()
     # The process's CPU clock: on a shared machine, wall time also counts the other processes' turns.
     profile = cProfile.Profile(time.process_time)
     with connection.execute_wrapper(timed):
