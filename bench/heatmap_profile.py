@@ -1,6 +1,6 @@
 """Where the planner's heat-map page spends its time, in process: the view `/mapas/calor/mapa.html` through Django's
-test Client with production settings, signed in as bench/region.py's planner of the 52 comunas, under cProfile, with
-each SQL query timed.
+test Client with production settings, signed in as bench/region.py's planner of the 52 comunas, under cProfile (on the
+process's CPU clock), with each SQL query timed.
 
     GEO_SIAC_BENCH_DB=geo_siac_region .venv/bin/python bench/heatmap_profile.py "res=9&comuna=13201" [--top 25]
 
@@ -10,6 +10,7 @@ the functions with the most cumulative time (the stages: counting, population, G
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import sys
@@ -25,6 +26,7 @@ STAGES = (
     "cell_counts_by_week",
     "cell_population",
     "gi_star",
+    "gi_star_arrays",
     "emerging_hotspots",
     "cell_table",
     "cell_layer",
@@ -40,6 +42,15 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--path", default="/mapas/calor/mapa.html")
     parser.add_argument("--user", default="region-planificacion")
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="gc.freeze() after the warm-up, as gunicorn.conf.py does after preloading: the full collections then "
+        "skip what was loaded, as in a worker",
+    )
+    parser.add_argument(
+        "--unprofiled", type=int, default=0, help="then time this many requests without the profiler (CPU and wall)"
+    )
     options = parser.parse_args()
     os.environ.setdefault("PGDATABASE", os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_region"))
     os.environ.setdefault("GEO_SIAC_PRODUCTION", "1")
@@ -68,7 +79,11 @@ def main() -> None:
 
     url = f"{options.path}?{options.query}"
     client.get(url)  # warm-up: imports, the catalogue, PostgreSQL's caches
-    profile = cProfile.Profile()
+    if options.freeze:
+        gc.collect()
+        gc.freeze()
+    # The process's CPU clock: on a shared machine, wall time also counts the other processes' turns.
+    profile = cProfile.Profile(time.process_time)
     with connection.execute_wrapper(timed):
         started_cpu, started = time.process_time(), time.perf_counter()
         profile.enable()
@@ -91,6 +106,11 @@ def main() -> None:
         if function in STAGES and ("geo_siac" in filename or "branca" in filename or "folium" in filename):
             print(f"  {cumulative * 1000:8,.0f} ms {calls:>6}  {function} ({Path(filename).name})")
     stats.sort_stats("tottime").print_stats(options.top)
+    for _ in range(options.unprofiled):
+        started_cpu, started = time.process_time(), time.perf_counter()
+        client.get(url)
+        wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        print(f"without the profiler: {wall * 1000:,.0f} ms wall, {cpu * 1000:,.0f} ms of this process's CPU")
 
 
 if __name__ == "__main__":

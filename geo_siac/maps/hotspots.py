@@ -83,17 +83,71 @@ def study_cells(cells_with_counts: dict[int, int], k: int = 1, fill: bool = True
     rather than covering a whole comuna polygon, so the analysis still only
     needs the counts.
     """
-    cells = set(cells_with_counts)
-    if fill:
-        for cell in cells_with_counts:
-            cells.update(h3i.grid_disk(cell, k))
-    return sorted(cells)
+    return _study_cells(np.fromiter(cells_with_counts, dtype=np.int64, count=len(cells_with_counts)), k, fill).tolist()
 
 
-def _neighbour_lists(cells: list[int], k: int) -> list[list[int]]:
-    """Positions of each cell's k-ring members (itself included) within ``cells``."""
-    position = {cell: i for i, cell in enumerate(cells)}
-    return [[position[n] for n in h3i.grid_disk(cell, k) if n in position] for cell in cells]
+def _study_cells(counted: np.ndarray, k: int, fill: bool) -> np.ndarray:
+    if not fill:
+        return np.unique(counted)
+    disks = RINGS.disks(counted, k)
+    return np.unique(disks[disks != NO_CELL])
+
+
+NO_CELL = -1  # the padding of a pentagon's disk, which has fewer cells than a hexagon's
+
+
+class Rings:
+    """Each cell's k-disk (itself included), kept per k as a sorted array of cells and an (n, 3k(k+1)+1) array of
+    their disks: a planner's maps ask for the same cells again and again, and asking H3 for them one by one was
+    most of Gi*'s time (docs/performance.md). Cells never change, so the cache needs no invalidation; it is
+    emptied when it passes ``limit`` cells (at k = 1, 64 bytes a cell: 32 MB; every res-9 and res-10 cell
+    with a report in the 1M region, with their rings, is ~102,000). Each update replaces the arrays in one
+    assignment, so a thread reads an old or a new pair, never a torn one.
+    """
+
+    def __init__(self, limit: int = 500_000):
+        self.limit = limit
+        self._by_k: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def disks(self, cells: np.ndarray, k: int) -> np.ndarray:
+        """The disks of ``cells`` (int64), row by row, padded with NO_CELL."""
+        width = 3 * k * (k + 1) + 1
+        known, rings = self._by_k.get(k, (np.empty(0, np.int64), np.empty((0, width), np.int64)))
+        at, found = sorted_positions(known, cells)
+        if found.all():
+            return rings[at]
+        missing = np.unique(cells[~found])
+        computed = np.full((missing.size, width), NO_CELL, dtype=np.int64)
+        for row, cell in zip(computed, missing.tolist()):
+            disk = h3i.grid_disk(cell, k)
+            row[: len(disk)] = disk
+        if known.size + missing.size > self.limit:
+            known, rings = missing, computed
+        else:
+            known, rings = np.concatenate([known, missing]), np.concatenate([rings, computed])
+            order = np.argsort(known, kind="stable")
+            known, rings = known[order], rings[order]
+        self._by_k[k] = (known, rings)
+        at, _found = sorted_positions(known, cells)
+        return rings[at]
+
+
+RINGS = Rings()
+
+
+def sorted_positions(sorted_cells: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``cells`` is in ``sorted_cells`` (0 where absent) and whether it is there."""
+    if sorted_cells.size == 0:
+        return np.zeros(cells.shape, dtype=np.int64), np.zeros(cells.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_cells, cells), sorted_cells.size - 1)
+    found = sorted_cells[at] == cells
+    return np.where(found, at, 0), found
+
+
+def _ring_sums(cells: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's sum of ``y`` over its k-disk within ``cells`` (itself included) and the number of such cells."""
+    at, inside = sorted_positions(cells, RINGS.disks(cells, k))
+    return np.where(inside, y[at], 0).sum(axis=1), inside.sum(axis=1)
 
 
 def _gi_star_z(y: np.ndarray, neighbour_sum: np.ndarray, cardinality: np.ndarray) -> np.ndarray:
@@ -113,19 +167,6 @@ def _gi_star_z(y: np.ndarray, neighbour_sum: np.ndarray, cardinality: np.ndarray
     z = np.zeros(n)
     np.divide(numerator, spread, out=z, where=spread > 0)
     return z
-
-
-def _flat_neighbours(
-    neighbours: list[list[int]],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Padded (n, max_others) index array of neighbours other than self, -1 padded,
-    and the number of such neighbours per cell."""
-    others = [[j for j in ring if j != i] for i, ring in enumerate(neighbours)]
-    counts = np.array([len(o) for o in others], dtype=np.int64)
-    padded = np.full((len(others), int(counts.max())), -1, dtype=np.int64)
-    for i, o in enumerate(others):
-        padded[i, : len(o)] = o
-    return padded, counts
 
 
 def _conditional_pseudo_p(
@@ -195,36 +236,46 @@ def gi_star(
     cells could never reach 99% unless a tenth of the cells were at that floor.
     ``permutations=0`` skips the simulation and reports ``p_sim`` as NaN.
     """
-    cells = study_cells(counts, k=k, fill=fill)
-    if not cells:
-        return []
-    y = np.array([counts.get(cell, 0) for cell in cells], dtype=np.int64)
-    neighbours = _neighbour_lists(cells, k)
-    other_index, n_others = _flat_neighbours(neighbours)
-    cardinality = n_others + 1
-    observed_other_sum = np.where(other_index >= 0, y[other_index], 0).sum(axis=1)
+    r = gi_star_arrays(counts, k=k, permutations=permutations, seed=seed, fill=fill)
+    columns = (r.cells, r.counts, r.z, r.p_norm, r.p_sim, r.q, r.classification)
+    return [HotspotCell(*row) for row in zip(*(column.tolist() for column in columns))]
 
-    z = _gi_star_z(y.astype(float), observed_other_sum + y, cardinality)
+
+@dataclass(frozen=True)
+class HotspotArrays:
+    """gi_star's result as one array per field, row i for cells[i] (sorted): what a map of thousands of cells
+    filters before it makes a row of each."""
+
+    cells: np.ndarray
+    counts: np.ndarray
+    z: np.ndarray
+    p_norm: np.ndarray
+    p_sim: np.ndarray
+    q: np.ndarray
+    classification: np.ndarray
+
+
+def gi_star_arrays(
+    counts: dict[int, int], k: int = 1, permutations: int = 999, seed: int | None = 0, fill: bool = True
+) -> HotspotArrays:
+    """:func:`gi_star` without a Python object per cell."""
+    counted = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    cells = _study_cells(counted, k, fill)
+    y = np.zeros(cells.size, dtype=np.int64)
+    y[np.searchsorted(cells, counted)] = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    if not cells.size:
+        empty = np.empty(0)
+        return HotspotArrays(cells, y, empty, empty, empty, empty, np.empty(0, dtype=np.int64))
+    neighbour_sum, cardinality = _ring_sums(cells, y, k)
+    z = _gi_star_z(y.astype(float), neighbour_sum, cardinality)
     p_norm = stats.norm.sf(np.abs(z))
     q = benjamini_hochberg(np.minimum(2.0 * p_norm, 1.0))
+    n_others = cardinality - 1
     if permutations > 0 and n_others.max(initial=0) > 0:
-        p_sim = _conditional_pseudo_p(y, observed_other_sum, n_others, z >= 0, permutations, seed)
+        p_sim = _conditional_pseudo_p(y, neighbour_sum - y, n_others, z >= 0, permutations, seed)
     else:
         p_sim = np.full(y.size, np.nan)
-    classification = _classify(z, q)
-
-    return [
-        HotspotCell(
-            cell=cell,
-            count=int(y[i]),
-            z=float(z[i]),
-            p_norm=float(p_norm[i]),
-            p_sim=float(p_sim[i]),
-            q=float(q[i]),
-            classification=int(classification[i]),
-        )
-        for i, cell in enumerate(cells)
-    ]
+    return HotspotArrays(cells, y, z, p_norm, p_sim, q, _classify(z, q))
 
 
 def emerging_hotspots(current: dict[int, int], previous: dict[int, int], alpha: float = 0.05) -> list[EmergingCell]:

@@ -39,7 +39,7 @@ from geo_siac.maps.coverage import (
     nearest_distances,
     two_step_fca,
 )
-from geo_siac.maps.hotspots import emerging_hotspots, gi_star
+from geo_siac.maps.hotspots import emerging_hotspots, gi_star_arrays, sorted_positions
 from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
@@ -384,11 +384,24 @@ def cell_counts_by_week(
 
 
 def _weeks(reports: QuerySet[Report], column: str) -> dict[datetime, dict[int, int]]:
+    rows = reports.values_list("week", column).annotate(n=Count("*"))
+    # The ORM made each row's week an aware datetime, ~12,000 times for a month's map; the weeks are a handful, so
+    # its converters run once per distinct week (docs/performance.md).
+    compiler = rows.query.get_compiler(using=rows.db)
+    sql, params = compiler.as_sql()
+    converters, week_expression = compiler.get_converters([compiler.select[0][0]]).get(0, ((), None))
+    with parallel_query(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    weeks = {}
+    for raw in {row[0] for row in fetched}:
+        week = raw
+        for converter in converters:
+            week = converter(week, week_expression, connection)
+        weeks[raw] = week
     by_week: dict[datetime, dict[int, int]] = {}
-    with parallel_query():
-        rows = list(reports.values_list("week", column).annotate(n=Count("*")))
-    for week, cell, n in sorted(rows, key=lambda row: row[0]):
-        by_week.setdefault(week, {})[cell] = n
+    for raw, cell, n in sorted(fetched, key=lambda row: weeks[row[0]]):
+        by_week.setdefault(weeks[raw], {})[cell] = n
     return by_week
 
 
@@ -424,12 +437,31 @@ def cell_population(res: int, cells: Iterable[int], filters: CellFilters = CellF
 
 def _commune_cell_population(res: int, cells: list[int], cuts: tuple[str, ...]) -> dict[int, float]:
     """Summed over the comunas' PopulationCell rows at ``res`` (a border cell has one row per comuna)."""
-    scope = set(cuts) or set(Commune.objects.active().values_list("cut", flat=True))
-    known = set(
-        PopulationCell.objects.filter(res=res, cut__in=scope).order_by().values_list("cut", flat=True).distinct()
+    scope = frozenset(cuts) or frozenset(Commune.objects.active().values_list("cut", flat=True))
+    loads = frozenset(
+        PopulationCell.objects.filter(res=res, cut__in=scope)
+        .order_by()
+        .values_list("cut")
+        .annotate(rows=Count("*"), last=Max("pk"))
     )
+    known = {cut for cut, _rows, _last in loads}
     if not known:
         return {}
+    unknown = Commune.objects.filter(cut__in=scope - known)
+    # load_population replaces a comuna's rows (new ids) and a comuna's boundary edit moves its updated_at.
+    version = (loads, frozenset(unknown.values_list("pk", "updated_at")))
+    cached = POPULATION.values((res, scope), version, cells)
+    missing = [cell for cell, value in zip(cells, cached) if value is None]
+    if missing:
+        computed = _cell_population_from_database(res, missing, known, unknown)
+        POPULATION.add((res, scope), version, missing, [computed.get(cell, UNKNOWN) for cell in missing])
+        cached = [computed.get(cell, UNKNOWN) if value is None else value for cell, value in zip(cells, cached)]
+    return {cell: value for cell, value in zip(cells, cached) if value == value}  # NaN: unknown
+
+
+def _cell_population_from_database(
+    res: int, cells: list[int], known: set[str], unknown: QuerySet[Commune]
+) -> dict[int, float]:
     # One array parameter: the ORM resolved an IN list's ~10,000 cells one by one (docs/performance.md).
     rows = (
         PopulationCell.objects.filter(res=res, cut__in=known, cell__any=cells)
@@ -438,10 +470,49 @@ def _commune_cell_population(res: int, cells: list[int], cuts: tuple[str, ...]) 
         .annotate(total=Sum("pob_total"))
     )
     population = {cell: 0.0 for cell in cells} | dict(rows)
-    unknown = Commune.objects.filter(cut__in=scope - known)
     for cell in _cells_overlapping(cells, [_shape(c.geometry) for c in unknown]):
         del population[cell]
     return population
+
+
+UNKNOWN = float("nan")
+
+
+class CellValueCache:
+    """One float per cell for each key, valid while the key's data version stays the same: the census population
+    of a map's cells, which changes only when load_population runs, took a query and, beside a comuna without a
+    census, a polygon test per cell on every map (docs/performance.md). Cells are added as maps ask for them; a
+    new version replaces the key's values, and past ``limit`` cells in all the cache starts again.
+    """
+
+    def __init__(self, limit: int = 2_000_000):
+        self.limit = limit
+        self._by_key: dict = {}
+
+    def values(self, key, version, cells: list[int]) -> list[float | None]:
+        """Each cell's value (NaN for a cell known to have none), None where it is not cached."""
+        entry = self._by_key.get(key)
+        if entry is None or entry[0] != version:
+            return [None] * len(cells)
+        _version, known, values = entry
+        at, found = sorted_positions(known, np.array(cells, dtype=np.int64))
+        return [value if hit else None for value, hit in zip(values[at].tolist(), found.tolist())]
+
+    def add(self, key, version, cells: list[int], values: list[float]) -> None:
+        entry = self._by_key.get(key)
+        known, stored = (entry[1], entry[2]) if entry is not None and entry[0] == version else (_NO_CELLS, _NO_VALUES)
+        if sum(each[1].size for each in self._by_key.values()) + len(cells) > self.limit:
+            self._by_key.clear()
+            known, stored = _NO_CELLS, _NO_VALUES
+        known = np.concatenate([known, np.array(cells, dtype=np.int64)])
+        stored = np.concatenate([stored, np.array(values, dtype=float)])
+        order = np.argsort(known, kind="stable")
+        # One assignment: another thread reads the old entry or the new one, never half of each.
+        self._by_key[key] = (version, known[order], stored[order])
+
+
+_NO_CELLS, _NO_VALUES = np.empty(0, dtype=np.int64), np.empty(0)
+POPULATION = CellValueCache()
 
 
 def _zone_cell_population(cells: list[int], zone_ids: tuple[int, ...]) -> dict[int, float]:
@@ -528,18 +599,26 @@ def cell_table(
     growth = {}
     if previous is not None:
         growth = {e.cell: e.significant for e in emerging_hotspots(counts, cell_counts(res, previous))}
-    kept = [h for h in gi_star(counts, k=k, permutations=0) if h.count > 0 or h.classification != 0]
-    population = cell_population(res, [h.cell for h in kept], filters)
+    hotspots = gi_star_arrays(counts, k=k, permutations=0)
+    kept = (hotspots.counts > 0) | (hotspots.classification != 0)
+    cells = hotspots.cells[kept].tolist()
+    population = cell_population(res, cells, filters)
     return [
         CellRow(
-            cell=h.cell,
-            count=h.count,
-            population=population.get(h.cell),
-            rate=per_1000(h.count, population.get(h.cell)),
-            z=h.z,
-            q=h.q,
-            hotspot=h.classification,
-            emerging=growth.get(h.cell, False) if previous is not None else None,
+            cell=cell,
+            count=count,
+            population=population.get(cell),
+            rate=per_1000(count, population.get(cell)),
+            z=z,
+            q=q,
+            hotspot=hotspot,
+            emerging=growth.get(cell, False) if previous is not None else None,
         )
-        for h in kept
+        for cell, count, z, q, hotspot in zip(
+            cells,
+            hotspots.counts[kept].tolist(),
+            hotspots.z[kept].tolist(),
+            hotspots.q[kept].tolist(),
+            hotspots.classification[kept].tolist(),
+        )
     ]

@@ -8,6 +8,8 @@ from h3.api import basic_int as h3i
 from libpysal.weights import W
 
 from geo_siac.maps.hotspots import (
+    NO_CELL,
+    Rings,
     benjamini_hochberg,
     emerging_hotspots,
     gi_star,
@@ -165,3 +167,18 @@ def test_emerging_hotspots_flags_real_growth_only():
     assert not result[steady].significant
     assert result[steady].p == pytest.approx(0.4159, abs=1e-4)
     assert result[quiet].current == 0 and result[quiet].p == 1.0
+
+
+def test_kept_disks_are_h3s_and_a_full_cache_starts_again():
+    pentagon = h3i.get_pentagons(9)[0]
+    cells = np.array(sorted([pentagon, *h3i.grid_disk(PUENTE_ALTO, 2)]), dtype=np.int64)
+    rings = Rings(limit=30)
+    for _ in range(2):  # computed, then read back
+        disks = rings.disks(cells, 1)
+        assert [sorted(c for c in row if c != NO_CELL) for row in disks.tolist()] == [
+            sorted(h3i.grid_disk(c, 1)) for c in cells.tolist()
+        ]
+    assert (disks[cells.tolist().index(pentagon)] == NO_CELL).sum() == 1  # a pentagon has 5 neighbours, not 6
+    more = np.array(sorted(h3i.grid_ring(PUENTE_ALTO, 5)), dtype=np.int64)
+    assert [sorted(row) for row in rings.disks(more, 1).tolist()] == [sorted(h3i.grid_disk(c, 1)) for c in more]
+    assert rings.disks(cells[:3], 1).shape == (3, 7)

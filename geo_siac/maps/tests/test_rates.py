@@ -134,3 +134,21 @@ def test_a_zone_around_the_whole_comuna_has_the_population_cells_own_figures(com
     by_zone = cell_population(8, cells, CellFilters(zones=(zone.pk,)))
     assert len(cells) > 100 and sum(by_cells.values()) == pytest.approx(549_921, rel=1e-3)
     assert by_zone == pytest.approx(by_cells, rel=1e-6)
+
+
+def test_the_population_a_map_shows_follows_a_new_load_of_the_census(make_report):
+    """The cells' population is kept between maps (selectors.POPULATION): a reload of a comuna, or the census of
+    a comuna that had none, must show on the next map."""
+    make_report(point=PUENTE_ALTO_CENTRE)
+    make_report(point=PENALOLEN_CENTRE)
+    centre = populate("13201", 9, PUENTE_ALTO_CENTRE, 1000)
+    first = rows(9)
+    assert first[centre].population == 1000 and first[cell(PENALOLEN_CENTRE, 9)].population is None
+    assert rows(9)[centre].population == 1000  # from the cache, the same
+
+    PopulationCell.objects.filter(cut="13201").delete()  # load_population replaces a comuna's cells
+    populate("13201", 9, PUENTE_ALTO_CENTRE, 4000)
+    populate("13122", 9, PENALOLEN_CENTRE, 500)
+    again = rows(9)
+    assert again[centre].population == 4000 and again[centre].rate == pytest.approx(1000 / 4000)
+    assert again[cell(PENALOLEN_CENTRE, 9)].population == 500
