@@ -35,7 +35,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
-from geo_siac.db import KeyLookup, QueryTemplate, Slot, unique_row
+from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
@@ -401,13 +401,28 @@ def open_reports_near(*, category: Category, point: Point, public_only: bool) ->
     return reports.annotate(distance_m=distance_m(point)).order_by("distance_m", "pk")
 
 
-def public_timeline(report: Report) -> QuerySet[ReportEvent]:
-    return report.events.filter(is_public=True).order_by("created_at", "id")
+# A report's key is never negative: the marker these compiled lookups are built with.
+NO_REPORT = -1
+PUBLIC_TIMELINE = RowsByKey(
+    lambda report_id: ReportEvent.objects.filter(report_id=report_id, is_public=True).order_by("created_at", "id"),
+    marker=NO_REPORT,
+)
+ANSWER_LETTERS = RowsByKey(
+    lambda report_id: (
+        AnswerLetter.objects.filter(report_id=report_id).only("number", "issued_at", "report_id").order_by("number")
+    ),
+    marker=NO_REPORT,
+)
 
 
-def answer_letters(report: Report) -> QuerySet[AnswerLetter]:
+def public_timeline(report: Report) -> list[ReportEvent]:
+    """The request's public events, oldest first."""
+    return PUBLIC_TIMELINE(report.pk)
+
+
+def answer_letters(report: Report) -> list[AnswerLetter]:
     """The request's answer letters, oldest first, without their text or PDF: for its own tracking page only."""
-    return report.letters.only("number", "issued_at", "report_id").order_by("number")
+    return ANSWER_LETTERS(report.pk)
 
 
 TRACKING_CODE_MASK = "[código de seguimiento]"
