@@ -55,8 +55,11 @@ class KeyLookup:
         self.number = next(LOOKUP_NUMBERS)
         self.prepared_name = None
 
+    def queryset(self):
+        return self.build(self.marker).order_by()[:1]
+
     def compile(self):
-        queryset = self.build(self.marker).order_by()[:1]
+        queryset = self.queryset()
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         if (
@@ -142,6 +145,23 @@ class KeyLookup:
         for populator in populators:
             populator.populate(row, found)
         return found
+
+
+class RowsByKey(KeyLookup):
+    """KeyLookup for every row of the key, in the queryset's own order, as instances (without select_related): a
+    request's timeline or answer letters, which the tracking page built with the ORM on every view. `marker` must be
+    a value of the key's type that no other condition uses (an impossible key)."""
+
+    def queryset(self):
+        queryset = self.build(self.marker)
+        if queryset.query.select_related:
+            raise ValueError("RowsByKey loads the rows' own model only: no select_related")
+        return queryset
+
+    def __call__(self, value) -> list:
+        alias, rows = self.rows(value)
+        query = self.compiled
+        return [query.model.from_db(alias, query.names, row) for row in rows]
 
 
 def values_columns(queryset, user: str) -> SimpleNamespace:

@@ -235,6 +235,32 @@ def test_row_lookup_refuses_queries_it_cannot_reproduce():
             RowLookup(build, marker=-1)(1)
 
 
+def test_rows_by_key_returns_every_row_of_the_queryset_in_its_order_and_defers_as_it_does(make_report):
+    from geo_siac.db import RowsByKey
+    from geo_siac.reports.models import ReportEvent
+    from geo_siac.reports.services import report_change_status
+
+    busy, quiet = make_report(), make_report()
+    report_change_status(report=busy, status="in_progress", note="En camino.")
+    report_change_status(report=busy, status="resolved", note="Listo.")
+
+    def build(pk):
+        return ReportEvent.objects.filter(report_id=pk, is_public=True).order_by("-created_at", "-id")
+
+    events = RowsByKey(build, marker=-1)
+    for report in (busy, quiet, busy):
+        expected, found = list(build(report.pk)), events(report.pk)
+        assert [type(event) for event in found] == [ReportEvent] * len(expected)
+        assert [fields_of(event) for event in found] == [fields_of(event) for event in expected]
+    assert len(events(busy.pk)) > len(events(quiet.pk)) > 0 and events(-5) == []
+    notes = RowsByKey(lambda pk: ReportEvent.objects.filter(report_id=pk).only("note").order_by("id"), marker=-1)
+    found = notes(busy.pk)
+    assert [event.note for event in found] == list(busy.events.order_by("id").values_list("note", flat=True))
+    assert all("kind" in event.get_deferred_fields() for event in found)
+    with pytest.raises(ValueError, match="RowsByKey"):
+        RowsByKey(lambda pk: ReportEvent.objects.select_related("report").filter(report_id=pk), marker=-1)(busy.pk)
+
+
 def test_query_template_sends_its_sql_again_with_each_calls_values(make_report):
     from django.db.models import F
 

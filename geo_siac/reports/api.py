@@ -3,10 +3,11 @@
 import django_filters
 from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
-from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
@@ -22,8 +23,11 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Report
 from geo_siac.reports.privacy import location_precision, shown_point
 from geo_siac.reports.selectors import (
+    box_filter,
     feature_rows,
     public_categories,
+    public_feature_keys,
+    public_feature_rows,
     public_point,
     public_report_features,
     reports_in_bbox,
@@ -195,52 +199,70 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["commune", "category", "status", "created_after", "created_before", "bbox"]
 
     def in_bbox(self, queryset, name, value):
-        try:
-            west, south, east, north = (float(part) for part in value.split(","))
-        except ValueError:
-            raise ValidationError({"bbox": _("Se esperaban cuatro números: oeste,sur,este,norte.")}) from None
-        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-            raise ValidationError({"bbox": _("Caja fuera de rango o invertida.")})
-        return reports_in_bbox(queryset, west=west, south=south, east=east, north=north)
+        return reports_in_bbox(queryset, **parsed_bbox(value))
+
+
+def parsed_bbox(value: str) -> dict:
+    try:
+        west, south, east, north = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ValidationError({"bbox": _("Se esperaban cuatro números: oeste,sur,este,norte.")}) from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValidationError({"bbox": _("Caja fuera de rango o invertida.")})
+    return {"west": west, "south": south, "east": east, "north": north}
+
+
+class FeatureSelection:
+    """The reports a GeoJSON API list matches, for ReportFilter's validated values, as PageByKeyPaginator pages
+    them: through the compiled queries of reports.selectors (FEATURE_KEYS), where ReportFilter's own filters
+    (geo_siac/reports/tests/test_api.py holds the two to the same answers) built the ORM query on every request."""
+
+    def __init__(self, cleaned: dict):
+        values = {name: cleaned[name] for name in ("commune", "category") if cleaned.get(name)}
+        values |= {name: cleaned[name] for name in ("created_after", "created_before") if cleaned.get(name)}
+        if cleaned.get("status"):
+            values["statuses"] = sorted(set(cleaned["status"]))
+        if cleaned.get("bbox"):
+            box = box_filter(**parsed_bbox(cleaned["bbox"]))
+            values = None if box is None else values | box  # None: nothing served in the box, nothing matches
+        self.values = values
+
+    def keys(self, *, offset: int, limit: int) -> list[tuple[int, int]]:
+        """(key, number of matches) of a page's reports."""
+        return [] if self.values is None else public_feature_keys(self.values, offset=offset, limit=limit)
+
+    def count(self) -> int:
+        found = self.keys(offset=0, limit=1)
+        return found[0][1] if found else 0
 
 
 MAX_OFFSET = 2**62
 
 
 class PageByKeyPaginator(Paginator):
-    """Finds the page's keys first, then loads those rows (`feature_rows`): sorting every match with all its
-    columns to keep 100 costs PostgreSQL far more.
+    """Pages a FeatureSelection: finds the page's keys first, then loads those rows (`feature_rows`): sorting
+    every match with all its columns to keep 100 costs PostgreSQL far more.
 
     The keys come with the number of matches (`COUNT(*) OVER ()`), so the matches are scanned once, not once to
     count them and again to find the page. An empty page (past the end) or `page=last` counts on its own.
     """
 
     def page(self, number):
+        selection = self.object_list
         if "count" not in self.__dict__:  # `count` is a cached_property: not yet known
             try:
                 bottom = (int(number) - 1) * self.per_page
             except (TypeError, ValueError):
                 bottom = -1  # not a number: validate_number says so
             if 0 <= bottom <= MAX_OFFSET:  # beyond, PostgreSQL's OFFSET overflows; counting says "no such page"
-                found = list(
-                    self.object_list.annotate(matches=Window(Count("pk"))).values_list("pk", "matches")[
-                        bottom : bottom + self.per_page
-                    ]
-                )
+                found = selection.keys(offset=bottom, limit=self.per_page)
                 if found:
                     self.__dict__["count"] = found[0][1]
                     number = self.validate_number(number)
-                    return self._get_page(self._rows([pk for pk, _ in found]), number, self)
+                    return self._get_page(public_feature_rows([pk for pk, _ in found]), number, self)
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        page_keys = self.object_list.values("pk")[bottom : bottom + self.per_page]
-        return self._get_page(self._rows(page_keys), number, self)
-
-    def _rows(self, keys):
-        """The page's rows by key alone: the keys were found with the filters, and applying them again to the
-        rows was most of this query's cost."""
-        reports = self.object_list
-        return feature_rows(reports.model.objects.filter(pk__in=keys).order_by(*reports.query.order_by))
+        found = selection.keys(offset=(number - 1) * self.per_page, limit=self.per_page)
+        return self._get_page(public_feature_rows([pk for pk, _ in found]), number, self)
 
 
 class ReportPagination(GeoJsonPagination):
@@ -271,10 +293,19 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = ReportPagination
 
     def get_queryset(self):
-        """The list counts and pages the reports alone, then loads its page's rows (PageByKeyPaginator); one report
-        is loaded as its row directly."""
-        reports = public_report_features()
-        return reports if self.action == "list" else feature_rows(reports)
+        """The list's reports are a FeatureSelection (filter_queryset), counted and paged by key
+        (PageByKeyPaginator); one report is loaded as its row directly."""
+        if self.action == "list":
+            return Report.objects.all()  # only the model, for ReportFilter's form
+        return feature_rows(public_report_features())
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return super().filter_queryset(queryset)
+        filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return FeatureSelection(filterset.form.cleaned_data)
 
 
 @public_read

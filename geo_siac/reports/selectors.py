@@ -27,6 +27,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Concat, Replace
 from django.utils import timezone
@@ -34,7 +35,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
-from geo_siac.db import KeyLookup, QueryTemplate, slot_sliced, unique_row
+from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
@@ -307,6 +308,51 @@ def reports_in_box(
     return queryset.filter(pk__in=shown)
 
 
+# The GeoJSON API's filters (reports.api.ReportFilter) as slot values of FEATURE_KEYS, and the box's (box_filter).
+FEATURE_FILTERS = ("commune", "category", "statuses", "created_after", "created_before")
+BOX_VALUES = ("west", "south", "east", "north", "centred", "overlapping")
+
+
+def feature_keys_query(shape: tuple[str, ...]) -> QuerySet:
+    """The keys of the public reports a GeoJSON API list shows, newest first, each with the number of matches
+    (`COUNT(*) OVER ()`), filtered as reports.api.ReportFilter filters: a Slot for each value the shape names."""
+    slots = {name: Slot(name) for name in shape}
+    reports = public_report_features()
+    if "commune" in slots:
+        reports = reports.filter(commune__cut=slots["commune"])
+    if "category" in slots:
+        reports = reports.filter(category__service_code=slots["category"])
+    if "statuses" in slots:
+        reports = reports.filter(status__any=slots["statuses"])
+    if "created_after" in slots:
+        reports = reports.filter(created_at__gte=slots["created_after"])
+    if "created_before" in slots:
+        reports = reports.filter(created_at__lte=slots["created_before"])
+    if "west" in slots:
+        reports = reports_in_box(reports, **{name: slots[name] for name in BOX_VALUES})
+    return reports.annotate(matches=Window(Count("pk"))).values("pk", "matches")
+
+
+# Compiled once per set of filters given: django-filter and the ORM built them, the box's union and the page's
+# window on every request, half of the API's CPU (docs/performance.md).
+FEATURE_KEYS = QueryTemplate(feature_keys_query)
+FEATURE_ROWS = QueryTemplate(
+    lambda shape: feature_rows(Report.objects.filter(pk__any=Slot("keys")).order_by("-created_at", "-id"))
+)
+
+
+def public_feature_keys(values: dict, *, offset: int, limit: int) -> list[tuple[int, int]]:
+    """(key, number of matches) of one page of the GeoJSON API's list, for FEATURE_FILTERS' and box_filter's
+    values (only those given)."""
+    rows = FEATURE_KEYS.rows(tuple(sorted(values)), values, limit=limit, offset=offset)
+    return [(row["pk"], row["matches"]) for row in rows]
+
+
+def public_feature_rows(keys: list[int]) -> list[dict]:
+    """feature_rows of these reports, newest first."""
+    return FEATURE_ROWS.rows("by keys", {"keys": keys}) if keys else []
+
+
 def within_m(point: Point, radius_m: float) -> Q:
     """Reports whose location lies within `radius_m` metres of the point, measured on the spheroid (PostGIS
     geography): the one "near a point" rule, behind the duplicates of the citizen page and the operator console and
@@ -379,13 +425,28 @@ def open_reports_near(*, category: Category, point: Point, public_only: bool) ->
     return reports.annotate(distance_m=distance_m(point)).order_by("distance_m", "pk")
 
 
-def public_timeline(report: Report) -> QuerySet[ReportEvent]:
-    return report.events.filter(is_public=True).order_by("created_at", "id")
+# A report's key is never negative: the marker these compiled lookups are built with.
+NO_REPORT = -1
+PUBLIC_TIMELINE = RowsByKey(
+    lambda report_id: ReportEvent.objects.filter(report_id=report_id, is_public=True).order_by("created_at", "id"),
+    marker=NO_REPORT,
+)
+ANSWER_LETTERS = RowsByKey(
+    lambda report_id: (
+        AnswerLetter.objects.filter(report_id=report_id).only("number", "issued_at", "report_id").order_by("number")
+    ),
+    marker=NO_REPORT,
+)
 
 
-def answer_letters(report: Report) -> QuerySet[AnswerLetter]:
+def public_timeline(report: Report) -> list[ReportEvent]:
+    """The request's public events, oldest first."""
+    return PUBLIC_TIMELINE(report.pk)
+
+
+def answer_letters(report: Report) -> list[AnswerLetter]:
     """The request's answer letters, oldest first, without their text or PDF: for its own tracking page only."""
-    return report.letters.only("number", "issued_at", "report_id").order_by("number")
+    return ANSWER_LETTERS(report.pk)
 
 
 TRACKING_CODE_MASK = "[código de seguimiento]"

@@ -3,6 +3,7 @@ import pytest
 from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.generics import GenericAPIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.catalogue.models import Category
@@ -91,8 +92,10 @@ class DjangoPagination(ReportPagination):
 
 
 def as_before_the_fast_path(monkeypatch):
-    """The list as drf-gis builds it from the declared fields, over Django's paginator and public_reports()."""
+    """The list as drf-gis builds it from the declared fields, over Django's paginator and public_reports() filtered
+    by ReportFilter's own filters (the ORM's query)."""
     monkeypatch.setattr(ReportViewSet, "serializer_class", FieldByFieldSerializer)
+    monkeypatch.setattr(ReportViewSet, "filter_queryset", GenericAPIView.filter_queryset)
     monkeypatch.setattr(ReportViewSet, "pagination_class", DjangoPagination)
     monkeypatch.setattr(ReportViewSet, "get_queryset", lambda view: public_reports())
 
@@ -135,8 +138,29 @@ LIST_QUERIES = [
         "page": 2,
     },
     {"status": "resolved"},
+    {"status": ["submitted", "in_progress"], "page_size": 2, "page": "last"},
     {"commune": "13122"},
+    {"commune": "13201", "status": ["submitted", "resolved"], "category": "grafiti"},
+    {"commune": "99999"},
     {"category": "grafiti", "page_size": 1},
+    {"category": "grafiti", "commune": "", "bbox": "", "status": []},
+    {"created_after": "2000-01-01T00:00:00Z", "created_before": "2100-01-01T00:00:00-03:00", "page_size": 4},
+    {"created_before": "2000-01-01T00:00:00Z"},
+    {"created_before": "2000-01-01T00:00:00Z", "page": 2},
+    {
+        "bbox": f"{PENALOLEN_CENTRE[1] - 0.02},{PENALOLEN_CENTRE[0] - 0.02},"
+        f"{PENALOLEN_CENTRE[1] + 0.02},{PENALOLEN_CENTRE[0] + 0.02}",
+        "status": "submitted",
+        "category": "grafiti",
+    },
+    {"bbox": "-70.7,-33.7,-70.4,-33.4", "page_size": 2, "page": "last"},
+    {"bbox": "10,10,11,11"},  # nothing served in it
+    {"bbox": "10,10,11,11", "page": 2},
+    {"bbox": "a,b,c,d"},
+    {"bbox": "10,10,0,0"},
+    {"status": "perdida"},
+    {"created_after": "ayer"},
+    {"page": "primera"},
 ]
 
 
@@ -167,7 +191,9 @@ def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_
     assert any(p["closed_at"] for p in shown) and any(p["closed_at"] is None for p in shown)
 
     fast = responses(client, [*mixed_reports, hidden])
-    assert [status for status, _ in fast].count(404) == 4  # page 9, and the hidden report, in each language
+    # In each language: page 9, page 2 of nothing (twice), page "primera", and the hidden report.
+    assert [status for status, _ in fast].count(404) == 10
+    assert [status for status, _ in fast].count(400) == 8
     as_before_the_fast_path(monkeypatch)
     assert responses(client, [*mixed_reports, hidden]) == fast
 
