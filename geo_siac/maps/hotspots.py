@@ -122,11 +122,12 @@ class Rings:
             disk = h3i.grid_disk(cell, k)
             row[: len(disk)] = disk
         if known.size + missing.size > self.limit:
-            known, rings = missing, computed
-        else:
-            known, rings = np.concatenate([known, missing]), np.concatenate([rings, computed])
-            order = np.argsort(known, kind="stable")
-            known, rings = known[order], rings[order]
+            # Start again from this call's cells: the ones already known keep their rows, the others are added.
+            kept = np.unique(cells[found])
+            known, rings = kept, rings[sorted_positions(known, kept)[0]]
+        known, rings = np.concatenate([known, missing]), np.concatenate([rings, computed])
+        order = np.argsort(known, kind="stable")
+        known, rings = known[order], rings[order]
         self._by_k[k] = (known, rings)
         at, _found = sorted_positions(known, cells)
         return rings[at]

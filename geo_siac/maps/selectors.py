@@ -442,13 +442,14 @@ def _commune_cell_population(res: int, cells: list[int], cuts: tuple[str, ...]) 
         PopulationCell.objects.filter(res=res, cut__in=scope)
         .order_by()
         .values_list("cut")
-        .annotate(rows=Count("*"), last=Max("pk"))
+        .annotate(rows=Count("*"), last=Max("pk"), people=Sum("pob_total"))
     )
-    known = {cut for cut, _rows, _last in loads}
+    known = {cut for cut, *_version in loads}
     if not known:
         return {}
     unknown = Commune.objects.filter(cut__in=scope - known)
-    # load_population replaces a comuna's rows (new ids) and a comuna's boundary edit moves its updated_at.
+    # load_population replaces a comuna's rows (new ids), a figure corrected in place moves the sum, and a comuna's
+    # boundary edit moves its updated_at.
     version = (loads, frozenset(unknown.values_list("pk", "updated_at")))
     cached = POPULATION.values((res, scope), version, cells)
     missing = [cell for cell, value in zip(cells, cached) if value is None]

@@ -7,6 +7,7 @@ from esda.getisord import G_Local, _g_local_star_crand
 from h3.api import basic_int as h3i
 from libpysal.weights import W
 
+from geo_siac.maps import hotspots
 from geo_siac.maps.hotspots import (
     NO_CELL,
     Rings,
@@ -182,3 +183,18 @@ def test_kept_disks_are_h3s_and_a_full_cache_starts_again():
     more = np.array(sorted(h3i.grid_ring(PUENTE_ALTO, 5)), dtype=np.int64)
     assert [sorted(row) for row in rings.disks(more, 1).tolist()] == [sorted(h3i.grid_disk(c, 1)) for c in more]
     assert rings.disks(cells[:3], 1).shape == (3, 7)
+    # A call that passes the limit with cells already kept and new ones: every disk is still its own cell's.
+    mixed = np.array(sorted({*cells.tolist()[:10], *h3i.grid_ring(PUENTE_ALTO, 7)}), dtype=np.int64)
+    assert mixed.size > 30
+    for _ in range(2):
+        assert [sorted(c for c in row if c != NO_CELL) for row in rings.disks(mixed, 1).tolist()] == [
+            sorted(h3i.grid_disk(c, 1)) for c in mixed.tolist()
+        ]
+
+
+def test_gi_star_is_the_same_with_a_cache_that_overflows_on_every_map(monkeypatch):
+    counts = {cell: 1 + i % 7 for i, cell in enumerate(h3i.grid_disk(PUENTE_ALTO, 6))}
+    expected = repr(gi_star(counts, permutations=0))  # repr: p_sim is NaN without permutations, and NaN != NaN
+    monkeypatch.setattr(hotspots, "RINGS", Rings(limit=len(counts) + 10))
+    for _ in range(2):
+        assert repr(gi_star(counts, permutations=0)) == expected

@@ -152,3 +152,5 @@ def test_the_population_a_map_shows_follows_a_new_load_of_the_census(make_report
     again = rows(9)
     assert again[centre].population == 4000 and again[centre].rate == pytest.approx(1000 / 4000)
     assert again[cell(PENALOLEN_CENTRE, 9)].population == 500
+    PopulationCell.objects.filter(cut="13201").update(pob_total=2000)  # a figure corrected in place
+    assert rows(9)[centre].population == 2000
