@@ -33,6 +33,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
+from geo_siac.web.ratelimit import attempts, client_ip
 from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -241,9 +242,21 @@ def test_the_tracking_page_of_an_archived_code_says_so_without_personal_data(two
     page = response.content.decode()
     assert response.status_code == 410 and "Solicitud archivada" in page and f"es de {OLD}" in page
     assert "vecina@example.cl" not in page and old.description not in page and str(old.pk) not in page
-    lookup = client.get(reverse("reports:tracking_lookup"), {"codigo": old.tracking_code.lower()})
-    assert lookup.status_code == 302 and lookup.url == reverse("reports:tracking", args=[old.tracking_code.lower()])
     assert client.get(reverse("reports:tracking", args=["PA-2345-6789"])).status_code == 404
+
+
+def test_the_lookup_form_answers_an_archived_code_typed_any_way_counting_one_failed_lookup(two_years, client):
+    old, _twin, _current = two_years
+    archive_year(OLD, "--commit")
+    typed = old.tracking_code.lower().replace("-", "/")  # a code the tracking page's URL cannot take
+    lookup = client.get(reverse("reports:tracking_lookup"), {"codigo": typed})
+    page = lookup.content.decode()
+    assert (
+        lookup.status_code == 410
+        and "Solicitud archivada" in page
+        and f"La solicitud {old.tracking_code} es de {OLD}" in page
+    )
+    assert attempts(f"tracking:{client_ip(lookup.wsgi_request)}") == 1
 
 
 def closed_rows_csv(path, source_ids, *, year: int = OLD):
