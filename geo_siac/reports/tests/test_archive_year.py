@@ -2,7 +2,9 @@
 the schema archive_y<year> (reports.archive), the other years untouched; refused for the current year and for a
 year with open requests; pg_dump saves the schema before --drop removes it."""
 
+import os
 import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
@@ -33,6 +35,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
+from geo_siac.testing import PROJECT_ROOT
 from geo_siac.web.ratelimit import attempts, client_ip
 from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -396,3 +399,25 @@ def migrate(targets) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
+
+
+@pytest.mark.parametrize("seconds", ["0", "-3"])
+def test_a_lock_timeout_below_one_second_is_refused_before_anything_starts(two_years, seconds):
+    with pytest.raises(CommandError, match="debe ser al menos 1 segundo"):
+        archive_year(OLD, "--commit", "--lock-timeout", seconds)
+    assert missing_partitions(OLD) == [] and not YearArchive.objects.exists()
+
+
+def test_a_lock_timeout_setting_below_one_second_stops_the_settings():
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS": "0"},
+        timeout=120,
+    )
+    assert (
+        checked.returncode != 0
+        and "GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS is 0: it must be at least 1" in checked.stderr
+    )
