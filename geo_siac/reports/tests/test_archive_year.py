@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geo_siac.notifications.models import Delivery, Notification
-from geo_siac.reports.archive import archive_drop, archive_schema
+from geo_siac.reports.archive import ArchiveRefused, archive_drop, archive_schema, waiting_for
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
     EventKind,
@@ -321,7 +321,9 @@ def test_a_lock_not_obtained_in_time_gives_up_naming_it_and_changes_nothing(two_
     release.start()
     try:
         started = time.monotonic()
-        with pytest.raises(CommandError, match="No se obtuvo en 1 s el bloqueo de la tabla reports_reportevent"):
+        with pytest.raises(
+            CommandError, match="No se obtuvo en 1 s el bloqueo de las tablas reports_report, reports_reportevent"
+        ):
             archive_year(OLD, "--commit", "--lock-timeout", "1")
         assert time.monotonic() - started < 10
     finally:
@@ -421,3 +423,77 @@ def test_a_lock_timeout_setting_below_one_second_stops_the_settings():
         checked.returncode != 0
         and "GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS is 0: it must be at least 1" in checked.stderr
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_change_of_a_duplicate_of_the_year_makes_the_archive_give_up_not_deadlock(two_years):
+    """report_change_status locks its request, then waits for the archived one it duplicates; the archive, had it
+    locked the year's requests first and that request after, would wait for it: a deadlock."""
+    old, _twin, current = two_years
+    other = other_connection()
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN; SELECT FROM reports_report WHERE id = %s FOR UPDATE", [current.pk])
+    waits = []
+
+    def the_other_waits_for_the_archived_request():
+        time.sleep(0.3)
+        with other.cursor() as cursor:
+            cursor.execute("SELECT FROM reports_report WHERE id = %s FOR UPDATE", [old.pk])
+
+    def duplicates_locked(execute, sql, params, many, context):
+        if not waits and "FOR UPDATE OF r" in sql:
+            waits.append(threading.Thread(target=the_other_waits_for_the_archived_request))
+            waits[0].start()
+        return execute(sql, params, many, context)
+
+    try:
+        with (
+            connection.execute_wrapper(duplicates_locked),
+            pytest.raises(
+                CommandError, match="No se obtuvo en 3 s el bloqueo de las tablas reports_report, reports_reportevent"
+            ),
+        ):
+            archive_year(OLD, "--commit", "--lock-timeout", "3")
+    finally:
+        for wait in waits:
+            wait.join()
+        other.cursor().execute("ROLLBACK")
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    assert not YearArchive.objects.exists() and ReportKey.objects.filter(report=old).exists()
+
+
+def test_a_deadlock_broken_by_cancelling_the_archive_is_a_refusal_naming_the_lock(db):
+    other = other_connection()
+    with connection.cursor() as cursor, other.cursor() as theirs:
+        cursor.execute("SELECT pg_advisory_xact_lock(727001)")
+        theirs.execute("SELECT pg_advisory_lock(727002)")
+        waiting = threading.Thread(target=lambda: other.cursor().execute("SELECT pg_advisory_lock(727001)"))
+        threading.Timer(0.3, waiting.start).start()  # waits after the archive does: PostgreSQL cancels the archive
+        try:
+            with pytest.raises(ArchiveRefused, match="Esperando el bloqueo de la prueba, el archivo y otra sesión"):
+                with waiting_for("la prueba", 5):
+                    cursor.execute("SELECT pg_advisory_xact_lock(727002)")
+        finally:
+            time.sleep(0.5)
+            other.cancel()
+            waiting.join()
+            other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_not_obtained_while_copying_a_table_s_shape_is_a_refusal_naming_the_table(two_years):
+    old, _twin, _current = two_years
+    other = other_connection()
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN; LOCK TABLE reports_follower IN ACCESS EXCLUSIVE MODE")
+    try:
+        with pytest.raises(CommandError, match=r"bloqueo de la tabla reports_follower \(CREATE TABLE"):
+            archive_year(OLD, "--commit", "--lock-timeout", "1")
+    finally:
+        other.cursor().execute("ROLLBACK")
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
+        assert cursor.fetchone()[0] is None
