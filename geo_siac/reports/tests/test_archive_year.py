@@ -294,6 +294,23 @@ def test_importing_an_archived_year_again_imports_nothing(communes, make_report,
     assert Report.objects.count() == 1
 
 
+def test_a_row_moved_into_an_archived_year_after_its_import_counts_as_imported_not_as_a_write(
+    communes, make_report, tmp_path
+):
+    make_report()  # not bulk mode
+    assert "insertadas: 2" in run_import(closed_rows_csv(tmp_path / "old.csv", ["s0", "s1"]))
+    assert "insertadas: 1" in run_import(closed_rows_csv(tmp_path / "later.csv", ["s50"], year=OLD + 1))
+    archive_year(OLD, "--commit")
+    moved = closed_rows_csv(tmp_path / "edited.csv", ["s0", "s50"])  # s50's date edited into the archived year
+
+    out = run_import(moved)
+
+    assert (
+        "insertadas: 0\n" in out and "ya importadas antes: 1\n" in out and "ya importadas antes, archivadas: 1\n" in out
+    )
+    assert Report.objects.filter(pk__gte=(OLD + 1) * YEAR_ID_BASE, pk__lt=(OLD + 2) * YEAR_ID_BASE).count() == 1
+
+
 def test_a_source_name_with_a_colon_is_refused(communes, tmp_path):
     path = closed_rows_csv(tmp_path / "a.csv", ["1"])
     with pytest.raises(CommandError, match="«sistema:viejo» tiene «:»"):
