@@ -514,3 +514,40 @@ def test_a_lock_not_obtained_while_copying_a_table_s_shape_is_a_refusal_naming_t
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
         assert cursor.fetchone()[0] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_back_past_the_tombstones_is_refused_while_an_archive_schema_is_dropped(two_years, tmp_path):
+    old, _twin, _current = two_years
+    archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        with pytest.raises(RuntimeError, match=f"the archive schema of {OLD} \\({archive_schema(OLD)}\\) is not in"):
+            migrate([("reports", "0036_reports_partitioned_by_year")])
+        assert ReportKey.objects.filter(key=f"code:{old.tracking_code}", report=None, archived_year=OLD).exists()
+        assert YearArchive.objects.filter(year=OLD).exists()
+    finally:
+        migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tombstones_migration_stops_on_a_year_archived_before_it_whose_partitions_were_made_again(two_years):
+    archive_year(OLD, "--commit")
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        migrate([("reports", "0036_reports_partitioned_by_year")])
+        low, high = OLD * YEAR_ID_BASE, (OLD + 1) * YEAR_ID_BASE
+        with connection.cursor() as cursor:  # as add_year_partitions did before 0037 recorded archived years
+            cursor.execute(
+                f"CREATE TABLE reports_report_y{OLD} PARTITION OF reports_report FOR VALUES FROM ({low}) TO ({high})"
+            )
+        with pytest.raises(RuntimeError, match=f"{OLD} was archived into the schema {archive_schema(OLD)}, but its"):
+            migrate(latest)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('reports_yeararchive')")
+            assert cursor.fetchone()[0] is None
+            cursor.execute(f"ALTER TABLE reports_report DETACH PARTITION reports_report_y{OLD}")
+            cursor.execute(f"DROP TABLE reports_report_y{OLD}")
+    finally:
+        migrate(latest)
+        archive_drop(year=OLD)
