@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,7 +213,17 @@ def year_move(cursor, archived: ArchivedYear, seconds: int) -> None:
             cursor.execute(f"CREATE TABLE {quote(schema)}.{quote(table)} AS TABLE {quote(table)} WITH NO DATA")
     for table, condition in dependents:
         with waiting_for(_("las filas de %(table)s") % {"table": table}, seconds):
-            archived.rows[table] = rows_move(cursor, table=table, condition=condition, schema=schema, bounds=bounds)
+            try:
+                archived.rows[table] = rows_move(cursor, table=table, condition=condition, schema=schema, bounds=bounds)
+            except IntegrityError as exc:
+                # A row pointing at these, committed by another session after its own table was moved.
+                raise ArchiveRefused(
+                    _(
+                        "Otra sesión agregó durante el archivo una fila que apunta a %(table)s (%(error)s). No se "
+                        "archivó nada; reintente en una hora tranquila."
+                    )
+                    % {"table": table, "error": str(exc).splitlines()[0]}
+                ) from exc
     duplicates_of_the_year_unlink(cursor, year=year, schema=schema, bounds=bounds, seconds=seconds)
     # The events first: their partition's foreign key to the reports would block detaching the reports'.
     for table in (EVENTS, REPORTS):

@@ -551,3 +551,42 @@ def test_the_tombstones_migration_stops_on_a_year_archived_before_it_whose_parti
     finally:
         migrate(latest)
         archive_drop(year=OLD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_committed_after_its_table_was_moved_makes_its_parent_s_move_fail_and_nothing_is_archived(
+    make_report, monkeypatch
+):
+    endpoint = WebhookEndpoint.objects.create(description="Prueba", url="https://example.cl/hook", secret="s" * 32)
+    old = filed_in(monkeypatch, make_report, OLD)
+    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    long_done(old)
+    delivery = WebhookDelivery.objects.filter(report=old).first()
+    other = other_connection()
+
+    def attempt_committed_late(execute, sql, params, many, context):
+        if 'DELETE FROM "webhooks_webhookdelivery"' in sql:  # the attempts were moved already
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO webhooks_webhookattempt (delivery_id, endpoint_id, attempted_at, latency_ms, "
+                    "response_excerpt, error, status_code) VALUES (%s, %s, now(), 5, '', '', 200)",
+                    [delivery.pk, endpoint.pk],
+                )
+        return execute(sql, params, many, context)
+
+    try:
+        with (
+            connection.execute_wrapper(attempt_committed_late),
+            pytest.raises(
+                CommandError,
+                match="Otra sesión agregó durante el archivo una fila que apunta a webhooks_webhookdelivery",
+            ),
+        ):
+            archive_year(OLD, "--commit")
+    finally:
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1 and not YearArchive.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
+        assert cursor.fetchone()[0] is None
