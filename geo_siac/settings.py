@@ -486,6 +486,12 @@ GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS = env_int("GEO_SIAC_TRACKING_FAILURES_
 # manage.py archive_year: how long each lock it takes (the year's reports, each detach) may be waited for before
 # the archive is given up whole, naming the lock (docs/deployment.md, "Archiving a year").
 GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS = env_int("GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS", 5)
+if GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS < 1:
+    # PostgreSQL reads a lock_timeout of 0 as no limit at all, and refuses a negative one.
+    raise ImproperlyConfigured(
+        f"GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS is {GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS}: it must be at least 1 "
+        "(seconds); 0 would let the archive wait for a lock for ever"
+    )
 
 # Staff accounts: login failures allowed for one account from one client, and from one client for all accounts,
 # before that client is locked out (docs/security.md, "Staff accounts"); the lockout ends this many seconds after

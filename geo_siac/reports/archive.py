@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,8 +39,9 @@ REOPEN_CALENDAR_BOUND_DAYS = 60
 REPORTS = Report._meta.db_table
 EVENTS = ReportEvent._meta.db_table
 KEYS = ReportKey._meta.db_table
-# PostgreSQL's lock_not_available: a lock not obtained within lock_timeout.
+# PostgreSQL's lock_not_available (a lock not obtained within lock_timeout) and deadlock_detected.
 LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK_DETECTED = "40P01"
 
 # Every single-column foreign key in the public schema, to follow what points at the year's requests (a table added
 # later is followed without editing this module). Partitions' copies of their parent's keys are left out.
@@ -170,60 +171,96 @@ def year_archive(*, year: int, lock_timeout: int | None = None) -> ArchivedYear:
     deleted unarchived: one committed after its table's move makes its parent's move fail, and nothing is archived);
     their keys stay behind as tombstones (ReportKey) and the year
     is recorded (YearArchive), so that it is never imported again nor its tracking codes drawn again. Then the
-    year's partitions of the events and the reports are detached (DETACH PARTITION, which locks each table, reads
-    included, until the commit: run it in a quiet hour)."""
-    quote = connection.ops.quote_name
+    year's partitions of the events and the reports are detached (DETACH PARTITION). Both tables are locked, reads
+    included, from the start until the commit (year_archive_locks): run it in a quiet hour."""
     schema = archive_schema(year)
-    low, high = year_bounds(year)
-    bounds = {"low": low, "high": high, "year": year}
     seconds = settings.GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout
     archived = ArchivedYear(year=year, schema=schema)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{seconds}s"])
-        with waiting_for(_("las solicitudes de %(year)s (FOR UPDATE)") % {"year": year}, seconds):
-            refusal = archive_refusal(cursor, year)
-        if refusal:
-            raise ArchiveRefused(refusal)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
-        cursor.execute(f"CREATE SCHEMA {quote(schema)}")
-        dependents = dependent_tables(cursor)
-        for table, _condition in dependents:
+    # Any other statement kept waiting past lock_timeout, or chosen to break a deadlock, gives up the archive too.
+    with waiting_for(_("una tabla del archivo de %(year)s") % {"year": year}, seconds):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{seconds}s"])
+            year_archive_locks(cursor, seconds)
+            with waiting_for(_("las solicitudes de %(year)s (FOR UPDATE)") % {"year": year}, seconds):
+                refusal = archive_refusal(cursor, year)
+            if refusal:
+                raise ArchiveRefused(refusal)
+            year_move(cursor, archived, seconds)
+    return archived
+
+
+def year_archive_locks(cursor, seconds: int) -> None:
+    """Every lock the archive will upgrade to, taken first and in the order other writers take them (the public
+    cells' advisory lock, then the reports and events): taken later, after rows locked FOR UPDATE, a writer holding
+    one of them and waiting for such a row deadlocked the archive. Reads of both tables wait until the commit."""
+    with waiting_for(_("las celdas públicas (bloqueo consultivo reports:public_cell)"), seconds):
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports:public_cell'))")
+    with waiting_for(_("las tablas %(tables)s (LOCK TABLE)") % {"tables": f"{REPORTS}, {EVENTS}"}, seconds):
+        cursor.execute(f"LOCK TABLE {REPORTS}, {EVENTS} IN ACCESS EXCLUSIVE MODE")
+
+
+def year_move(cursor, archived: ArchivedYear, seconds: int) -> None:
+    """The moves of year_archive, once the year is known archivable; `archived.rows` counts them."""
+    quote = connection.ops.quote_name
+    year, schema = archived.year, archived.schema
+    low, high = year_bounds(year)
+    bounds = {"low": low, "high": high, "year": year}
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
+    cursor.execute(f"CREATE SCHEMA {quote(schema)}")
+    dependents = dependent_tables(cursor)
+    for table, _condition in dependents:
+        with waiting_for(_("la tabla %(table)s (CREATE TABLE ... AS TABLE)") % {"table": table}, seconds):
             cursor.execute(f"CREATE TABLE {quote(schema)}.{quote(table)} AS TABLE {quote(table)} WITH NO DATA")
-        for table, condition in dependents:
-            with waiting_for(_("las filas de %(table)s") % {"table": table}, seconds):
+    for table, condition in dependents:
+        with waiting_for(_("las filas de %(table)s") % {"table": table}, seconds):
+            try:
                 archived.rows[table] = rows_move(cursor, table=table, condition=condition, schema=schema, bounds=bounds)
-        duplicates_of_the_year_unlink(cursor, year=year, schema=schema, bounds=bounds, seconds=seconds)
-        # The events first: their partition's foreign key to the reports would block detaching the reports'.
-        for table in (EVENTS, REPORTS):
-            with waiting_for(_("la tabla %(table)s (DETACH PARTITION)") % {"table": table}, seconds):
-                archived.rows[table] = partition_detach(cursor, table=table, year=year, schema=schema)
+            except IntegrityError as exc:
+                # A row pointing at these, committed by another session after its own table was moved.
+                raise ArchiveRefused(
+                    _(
+                        "Otra sesión agregó durante el archivo una fila que apunta a %(table)s (%(error)s). No se "
+                        "archivó nada; reintente en una hora tranquila."
+                    )
+                    % {"table": table, "error": str(exc).splitlines()[0]}
+                ) from exc
+    duplicates_of_the_year_unlink(cursor, year=year, schema=schema, bounds=bounds, seconds=seconds)
+    # The events first: their partition's foreign key to the reports would block detaching the reports'.
+    for table in (EVENTS, REPORTS):
+        with waiting_for(_("la tabla %(table)s (DETACH PARTITION)") % {"table": table}, seconds):
+            archived.rows[table] = partition_detach(cursor, table=table, year=year, schema=schema)
+    with waiting_for(_("la copia archivada de %(table)s") % {"table": REPORTS}, seconds):
         cursor.execute(
             f"UPDATE {quote(schema)}.{REPORTS} a SET duplicate_of_id = d.duplicate_of_id "
             "FROM archived_duplicates d WHERE a.id = d.id"
         )
-        YearArchive.objects.create(year=year, schema=schema, archived_at=timezone.now())
-        # The k-anonymous public cells were decided counting the archived requests: decided again without them, so
-        # that no live request is published in a group smaller than k.
-        with waiting_for(_("las celdas públicas (bloqueo consultivo reports:public_cell)"), seconds):
-            report_public_cells_refresh()
-    return archived
+    YearArchive.objects.create(year=year, schema=schema, archived_at=timezone.now())
+    # The k-anonymous public cells were decided counting the archived requests: decided again without them, so
+    # that no live request is published in a group smaller than k.
+    report_public_cells_refresh()
 
 
 @contextmanager
 def waiting_for(lock: str, seconds: int):
-    """Turn a lock not obtained within lock_timeout into ArchiveRefused naming it; the transaction is rolled back."""
+    """Turn a lock not obtained within lock_timeout, or a deadlock PostgreSQL broke by cancelling the archive, into
+    ArchiveRefused naming the lock; the transaction is rolled back."""
     try:
         yield
     except OperationalError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
-            raise
-        raise ArchiveRefused(
-            _(
+        code = getattr(exc.__cause__, "pgcode", None)
+        if code == LOCK_NOT_AVAILABLE:
+            message = _(
                 "No se obtuvo en %(seconds)s s el bloqueo de %(lock)s: otra sesión lo tiene. No se archivó nada; "
                 "reintente en una hora tranquila o con un --lock-timeout mayor."
             )
-            % {"seconds": seconds, "lock": lock}
-        ) from exc
+        elif code == DEADLOCK_DETECTED:
+            message = _(
+                "Esperando el bloqueo de %(lock)s, el archivo y otra sesión se esperaban uno al otro (deadlock): "
+                "PostgreSQL canceló el archivo. No se archivó nada; reintente en una hora tranquila."
+            )
+        else:
+            raise
+        raise ArchiveRefused(message % {"seconds": seconds, "lock": lock}) from exc
 
 
 def rows_move(cursor, *, table: str, condition: str, schema: str, bounds: dict) -> int:
@@ -251,12 +288,12 @@ def duplicates_of_the_year_unlink(cursor, *, year: int, schema: str, bounds: dic
     """A duplicate_of pointing into the year blocks detaching it, even from a request of the same year: cleared, and
     put back in the archive for those of the year (archived_duplicates, read once the year is detached); a request of
     another year keeps the archived request's tracking code in an internal note of its history."""
-    cursor.execute(
-        "CREATE TEMP TABLE archived_duplicates ON COMMIT DROP AS SELECT id, duplicate_of_id "
-        f"FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s AND duplicate_of_id IS NOT NULL",
-        bounds,
-    )
     with waiting_for(_("las solicitudes que son duplicadas de una de %(year)s") % {"year": year}, seconds):
+        cursor.execute(
+            "CREATE TEMP TABLE archived_duplicates ON COMMIT DROP AS SELECT id, duplicate_of_id "
+            f"FROM {REPORTS} WHERE id >= %(low)s AND id < %(high)s AND duplicate_of_id IS NOT NULL",
+            bounds,
+        )
         cursor.execute(
             f"SELECT r.id, d.tracking_code FROM {REPORTS} r JOIN {REPORTS} d ON d.id = r.duplicate_of_id "
             "WHERE r.duplicate_of_id >= %(low)s AND r.duplicate_of_id < %(high)s "

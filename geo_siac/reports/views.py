@@ -35,6 +35,7 @@ from geo_siac.reports.selectors import (
 )
 from geo_siac.reports.services import report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
+from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.zones.middleware import commune_path, show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
@@ -189,8 +190,13 @@ def tracking_lookup(request):
     error = ""
     if code:
         report = tracked_report(request, code, report_by_tracking_code)
-        if report is not None or archived_code_year(code) is not None:
-            return redirect("reports:tracking", code=report.tracking_code if report else code)
+        if report is not None:
+            return redirect("reports:tracking", code=report.tracking_code)
+        year = archived_code_year(code)
+        if year is not None:
+            # Answered here: the typed code may not fit the tracking page's URL, and a redirect would count it twice.
+            context = {"code": normalize_tracking_code(code), "year": year}
+            return render(request, "reports/tracking_archived.html", context, status=410)
         error = _("No encontramos una solicitud con el código «%(code)s». Revise que esté bien escrito.") % {
             "code": code
         }

@@ -197,9 +197,9 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             buffer,
         )
         years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
-        archived = archived_rows_drop(cursor, years=years, source=source)
-        if archived:
-            rows -= archived
+        live, archived = archived_rows_drop(cursor, years=years, source=source)
+        if live or archived:
+            rows -= live + archived
             years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
         year_partitions_ensure(years)
         # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
@@ -216,7 +216,7 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
                 cursor.execute(release_statement(), {"source": source})
             inserted += history_insert(cursor, years=years, source=source)
             if inserted == rows:
-                return inserted, 0, archived
+                return inserted, live, archived
             # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
             # lookup is one array probe of the keys' unique index, not a join, so its cost cannot depend on what
             # the planner guesses about a staging table without statistics (a join once took minutes).
@@ -226,18 +226,20 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             stored = {key for (key,) in cursor.fetchall()}
             collided = [(row, code) for row, sid, code in staged if source_key(source, sid) not in stored]
             if not collided:
-                return inserted, rows - inserted, archived
+                return inserted, rows - inserted + live, archived
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
             redraw_codes(cursor, collided)
     raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
 
 
-def archived_rows_drop(cursor, *, years: list[int], source: str) -> int:
-    """Remove from the staging table the rows of archived years whose source key is a tombstone (imported, then
-    archived with their year: models.ReportKey); returns how many. Asked only when the chunk holds such a year."""
+def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, int]:
+    """Remove from the staging table the rows of archived years whose source key is stored: a tombstone (imported,
+    then archived with their year: models.ReportKey), or a live request's (imported under another year, its date
+    edited in the source since); returns how many of each, (live, archived). Asked only when the chunk holds such a
+    year."""
     archived_years = list(YearArchive.objects.filter(year__in=years).values_list("year", flat=True))
     if not archived_years:
-        return 0
+        return 0, 0
     cursor.execute(
         "SELECT row_no, source_id FROM import_staging WHERE report_year_of(to_timestamp(created_at)) = ANY(%s)",
         [archived_years],
@@ -245,13 +247,14 @@ def archived_rows_drop(cursor, *, years: list[int], source: str) -> int:
     staged = cursor.fetchall()
     table = connection.ops.quote_name(ReportKey._meta.db_table)
     cursor.execute(
-        f"SELECT key FROM {table} WHERE key = ANY(%s) AND report_id IS NULL",
+        f"SELECT key, report_id IS NULL FROM {table} WHERE key = ANY(%s)",
         [[source_key(source, sid) for _row, sid in staged]],
     )
-    tombstones = {key for (key,) in cursor.fetchall()}
-    gone = [row for row, sid in staged if source_key(source, sid) in tombstones]
-    cursor.execute("DELETE FROM import_staging WHERE row_no = ANY(%s)", [gone])
-    return len(gone)
+    stored = dict(cursor.fetchall())  # key: whether it is a tombstone
+    gone = [(row, stored[source_key(source, sid)]) for row, sid in staged if source_key(source, sid) in stored]
+    cursor.execute("DELETE FROM import_staging WHERE row_no = ANY(%s)", [[row for row, _tombstone in gone]])
+    archived = sum(tombstone for _row, tombstone in gone)
+    return len(gone) - archived, archived
 
 
 def history_insert(cursor, *, years: list[int], source: str) -> int:

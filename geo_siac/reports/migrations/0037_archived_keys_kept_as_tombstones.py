@@ -1,7 +1,8 @@
 """Archiving a year keeps its reports_reportkey rows as tombstones (report_id NULL, archived_year set) and records the
 year in reports_yeararchive, so that the year is never written again and its tracking codes and source ids are never
 reused (docs/deployment.md, "Archiving a year"). Years archived before this migration whose archive_y<YEAR> schema is
-still in the database get their tombstones back from the schema's copy of the keys."""
+still in the database get their tombstones back from the schema's copy of the keys. Going back deletes the tombstones
+and the record: refused while an archived year's schema (and so the copy they would come back from) is gone."""
 
 from django.db import migrations, models
 
@@ -18,7 +19,22 @@ def archives_recorded(apps, schema_editor):
             "WHERE n.nspname ~ '^archive_y[0-9]{4}$' AND to_regclass(quote_ident(n.nspname) || '.reports_reportkey') "
             "IS NOT NULL ORDER BY 1"
         )
-        for schema, year in cursor.fetchall():
+        archives = cursor.fetchall()
+        for schema, year in archives:
+            # Partitions of the year made again after it was archived hold requests written since: recording the year
+            # as archived would hide them; the operator decides.
+            cursor.execute(
+                "SELECT to_regclass(format('public.%%I', 'reports_report_y' || %s)) IS NOT NULL "
+                "OR to_regclass(format('public.%%I', 'reports_reportevent_y' || %s)) IS NOT NULL",
+                [year, year],
+            )
+            if cursor.fetchone()[0]:
+                raise RuntimeError(
+                    f"{year} was archived into the schema {schema}, but its partitions reports_report_y{year} or "
+                    f"reports_reportevent_y{year} are attached again in public, with what was written since: move "
+                    f"those rows into the archive (or rename {schema} if the year is to stay live), then migrate again"
+                )
+        for schema, year in archives:
             cursor.execute(
                 "INSERT INTO reports_yeararchive (year, schema, dump, archived_at) VALUES (%s, %s, '', now()) "
                 "ON CONFLICT DO NOTHING",
@@ -29,6 +45,25 @@ def archives_recorded(apps, schema_editor):
                 "reports_reportkey ON CONFLICT DO NOTHING",
                 [year],
             )
+
+
+def archives_kept(apps, schema_editor):
+    """Going back deletes the tombstones, and going forward again takes them back from each archive_y<YEAR> schema's
+    copy of the keys: an archived year whose schema was dropped (archive_year --drop) would lose them for good, and
+    with them the record that keeps the year from being written again."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT year, schema FROM reports_yeararchive "
+            "WHERE to_regclass(quote_ident(schema) || '.reports_reportkey') IS NULL ORDER BY year"
+        )
+        gone = cursor.fetchall()
+    if gone:
+        years = ", ".join(f"{year} ({schema})" for year, schema in gone)
+        raise RuntimeError(
+            f"Cannot migrate back past 0037: the archive schema of {years} is not in the database (dropped after its "
+            "dump), so its tombstones and its record as archived would be lost for good and the year writable "
+            "again. Restore each dump first (pg_restore -d <database> geo_siac_archive_y<YEAR>.dump)."
+        )
 
 
 class Migration(migrations.Migration):
@@ -80,5 +115,5 @@ class Migration(migrations.Migration):
                 name="report_key_live_or_archived",
             ),
         ),
-        migrations.RunPython(archives_recorded, migrations.RunPython.noop),
+        migrations.RunPython(archives_recorded, archives_kept),
     ]

@@ -2,7 +2,9 @@
 the schema archive_y<year> (reports.archive), the other years untouched; refused for the current year and for a
 year with open requests; pg_dump saves the schema before --drop removes it."""
 
+import os
 import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
@@ -19,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geo_siac.notifications.models import Delivery, Notification
-from geo_siac.reports.archive import archive_drop, archive_schema
+from geo_siac.reports.archive import ArchiveRefused, archive_drop, archive_schema, waiting_for
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
     EventKind,
@@ -33,6 +35,8 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
+from geo_siac.testing import PROJECT_ROOT
+from geo_siac.web.ratelimit import attempts, client_ip
 from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -241,9 +245,21 @@ def test_the_tracking_page_of_an_archived_code_says_so_without_personal_data(two
     page = response.content.decode()
     assert response.status_code == 410 and "Solicitud archivada" in page and f"es de {OLD}" in page
     assert "vecina@example.cl" not in page and old.description not in page and str(old.pk) not in page
-    lookup = client.get(reverse("reports:tracking_lookup"), {"codigo": old.tracking_code.lower()})
-    assert lookup.status_code == 302 and lookup.url == reverse("reports:tracking", args=[old.tracking_code.lower()])
     assert client.get(reverse("reports:tracking", args=["PA-2345-6789"])).status_code == 404
+
+
+def test_the_lookup_form_answers_an_archived_code_typed_any_way_counting_one_failed_lookup(two_years, client):
+    old, _twin, _current = two_years
+    archive_year(OLD, "--commit")
+    typed = old.tracking_code.lower().replace("-", "/")  # a code the tracking page's URL cannot take
+    lookup = client.get(reverse("reports:tracking_lookup"), {"codigo": typed})
+    page = lookup.content.decode()
+    assert (
+        lookup.status_code == 410
+        and "Solicitud archivada" in page
+        and f"La solicitud {old.tracking_code} es de {OLD}" in page
+    )
+    assert attempts(f"tracking:{client_ip(lookup.wsgi_request)}") == 1
 
 
 def closed_rows_csv(path, source_ids, *, year: int = OLD):
@@ -278,6 +294,23 @@ def test_importing_an_archived_year_again_imports_nothing(communes, make_report,
     assert Report.objects.count() == 1
 
 
+def test_a_row_moved_into_an_archived_year_after_its_import_counts_as_imported_not_as_a_write(
+    communes, make_report, tmp_path
+):
+    make_report()  # not bulk mode
+    assert "insertadas: 2" in run_import(closed_rows_csv(tmp_path / "old.csv", ["s0", "s1"]))
+    assert "insertadas: 1" in run_import(closed_rows_csv(tmp_path / "later.csv", ["s50"], year=OLD + 1))
+    archive_year(OLD, "--commit")
+    moved = closed_rows_csv(tmp_path / "edited.csv", ["s0", "s50"])  # s50's date edited into the archived year
+
+    out = run_import(moved)
+
+    assert (
+        "insertadas: 0\n" in out and "ya importadas antes: 1\n" in out and "ya importadas antes, archivadas: 1\n" in out
+    )
+    assert Report.objects.filter(pk__gte=(OLD + 1) * YEAR_ID_BASE, pk__lt=(OLD + 2) * YEAR_ID_BASE).count() == 1
+
+
 def test_a_source_name_with_a_colon_is_refused(communes, tmp_path):
     path = closed_rows_csv(tmp_path / "a.csv", ["1"])
     with pytest.raises(CommandError, match="«sistema:viejo» tiene «:»"):
@@ -305,7 +338,9 @@ def test_a_lock_not_obtained_in_time_gives_up_naming_it_and_changes_nothing(two_
     release.start()
     try:
         started = time.monotonic()
-        with pytest.raises(CommandError, match="No se obtuvo en 1 s el bloqueo de la tabla reports_reportevent"):
+        with pytest.raises(
+            CommandError, match="No se obtuvo en 1 s el bloqueo de las tablas reports_report, reports_reportevent"
+        ):
             archive_year(OLD, "--commit", "--lock-timeout", "1")
         assert time.monotonic() - started < 10
     finally:
@@ -383,3 +418,175 @@ def migrate(targets) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
+
+
+@pytest.mark.parametrize("seconds", ["0", "-3"])
+def test_a_lock_timeout_below_one_second_is_refused_before_anything_starts(two_years, seconds):
+    with pytest.raises(CommandError, match="debe ser al menos 1 segundo"):
+        archive_year(OLD, "--commit", "--lock-timeout", seconds)
+    assert missing_partitions(OLD) == [] and not YearArchive.objects.exists()
+
+
+def test_a_lock_timeout_setting_below_one_second_stops_the_settings():
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS": "0"},
+        timeout=120,
+    )
+    assert (
+        checked.returncode != 0
+        and "GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS is 0: it must be at least 1" in checked.stderr
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_change_of_a_duplicate_of_the_year_makes_the_archive_give_up_not_deadlock(two_years):
+    """report_change_status locks its request, then waits for the archived one it duplicates; the archive, had it
+    locked the year's requests first and that request after, would wait for it: a deadlock."""
+    old, _twin, current = two_years
+    other = other_connection()
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN; SELECT FROM reports_report WHERE id = %s FOR UPDATE", [current.pk])
+    waits = []
+
+    def the_other_waits_for_the_archived_request():
+        time.sleep(0.3)
+        with other.cursor() as cursor:
+            cursor.execute("SELECT FROM reports_report WHERE id = %s FOR UPDATE", [old.pk])
+
+    def duplicates_locked(execute, sql, params, many, context):
+        if not waits and "FOR UPDATE OF r" in sql:
+            waits.append(threading.Thread(target=the_other_waits_for_the_archived_request))
+            waits[0].start()
+        return execute(sql, params, many, context)
+
+    try:
+        with (
+            connection.execute_wrapper(duplicates_locked),
+            pytest.raises(
+                CommandError, match="No se obtuvo en 3 s el bloqueo de las tablas reports_report, reports_reportevent"
+            ),
+        ):
+            archive_year(OLD, "--commit", "--lock-timeout", "3")
+    finally:
+        for wait in waits:
+            wait.join()
+        other.cursor().execute("ROLLBACK")
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    assert not YearArchive.objects.exists() and ReportKey.objects.filter(report=old).exists()
+
+
+def test_a_deadlock_broken_by_cancelling_the_archive_is_a_refusal_naming_the_lock(db):
+    other = other_connection()
+    with connection.cursor() as cursor, other.cursor() as theirs:
+        cursor.execute("SELECT pg_advisory_xact_lock(727001)")
+        theirs.execute("SELECT pg_advisory_lock(727002)")
+        waiting = threading.Thread(target=lambda: other.cursor().execute("SELECT pg_advisory_lock(727001)"))
+        threading.Timer(0.3, waiting.start).start()  # waits after the archive does: PostgreSQL cancels the archive
+        try:
+            with pytest.raises(ArchiveRefused, match="Esperando el bloqueo de la prueba, el archivo y otra sesión"):
+                with waiting_for("la prueba", 5):
+                    cursor.execute("SELECT pg_advisory_xact_lock(727002)")
+        finally:
+            time.sleep(0.5)
+            other.cancel()
+            waiting.join()
+            other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_not_obtained_while_copying_a_table_s_shape_is_a_refusal_naming_the_table(two_years):
+    old, _twin, _current = two_years
+    other = other_connection()
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN; LOCK TABLE reports_follower IN ACCESS EXCLUSIVE MODE")
+    try:
+        with pytest.raises(CommandError, match=r"bloqueo de la tabla reports_follower \(CREATE TABLE"):
+            archive_year(OLD, "--commit", "--lock-timeout", "1")
+    finally:
+        other.cursor().execute("ROLLBACK")
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
+        assert cursor.fetchone()[0] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_back_past_the_tombstones_is_refused_while_an_archive_schema_is_dropped(two_years, tmp_path):
+    old, _twin, _current = two_years
+    archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        with pytest.raises(RuntimeError, match=f"the archive schema of {OLD} \\({archive_schema(OLD)}\\) is not in"):
+            migrate([("reports", "0036_reports_partitioned_by_year")])
+        assert ReportKey.objects.filter(key=f"code:{old.tracking_code}", report=None, archived_year=OLD).exists()
+        assert YearArchive.objects.filter(year=OLD).exists()
+    finally:
+        migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tombstones_migration_stops_on_a_year_archived_before_it_whose_partitions_were_made_again(two_years):
+    archive_year(OLD, "--commit")
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        migrate([("reports", "0036_reports_partitioned_by_year")])
+        low, high = OLD * YEAR_ID_BASE, (OLD + 1) * YEAR_ID_BASE
+        with connection.cursor() as cursor:  # as add_year_partitions did before 0037 recorded archived years
+            cursor.execute(
+                f"CREATE TABLE reports_report_y{OLD} PARTITION OF reports_report FOR VALUES FROM ({low}) TO ({high})"
+            )
+        with pytest.raises(RuntimeError, match=f"{OLD} was archived into the schema {archive_schema(OLD)}, but its"):
+            migrate(latest)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('reports_yeararchive')")
+            assert cursor.fetchone()[0] is None
+            cursor.execute(f"ALTER TABLE reports_report DETACH PARTITION reports_report_y{OLD}")
+            cursor.execute(f"DROP TABLE reports_report_y{OLD}")
+    finally:
+        migrate(latest)
+        archive_drop(year=OLD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_committed_after_its_table_was_moved_makes_its_parent_s_move_fail_and_nothing_is_archived(
+    make_report, monkeypatch
+):
+    endpoint = WebhookEndpoint.objects.create(description="Prueba", url="https://example.cl/hook", secret="s" * 32)
+    old = filed_in(monkeypatch, make_report, OLD)
+    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    long_done(old)
+    delivery = WebhookDelivery.objects.filter(report=old).first()
+    other = other_connection()
+
+    def attempt_committed_late(execute, sql, params, many, context):
+        if 'DELETE FROM "webhooks_webhookdelivery"' in sql:  # the attempts were moved already
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO webhooks_webhookattempt (delivery_id, endpoint_id, attempted_at, latency_ms, "
+                    "response_excerpt, error, status_code) VALUES (%s, %s, now(), 5, '', '', 200)",
+                    [delivery.pk, endpoint.pk],
+                )
+        return execute(sql, params, many, context)
+
+    try:
+        with (
+            connection.execute_wrapper(attempt_committed_late),
+            pytest.raises(
+                CommandError,
+                match="Otra sesión agregó durante el archivo una fila que apunta a webhooks_webhookdelivery",
+            ),
+        ):
+            archive_year(OLD, "--commit")
+    finally:
+        other.close()
+    assert Report.objects.filter(pk=old.pk).exists() and missing_partitions(OLD) == []
+    assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1 and not YearArchive.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
+        assert cursor.fetchone()[0] is None

@@ -1,3 +1,4 @@
+from argparse import ArgumentTypeError
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +12,17 @@ from geo_siac.reports.archive import (
     archive_schema,
     year_archive,
 )
+
+
+def lock_seconds(text: str) -> int:
+    """PostgreSQL reads a lock_timeout of 0 as no limit at all and refuses a negative one."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"«{text}» no es un número entero de segundos.") from None
+    if seconds < 1:
+        raise ArgumentTypeError(f"{seconds}: debe ser al menos 1 segundo (0 esperaría cada bloqueo sin límite).")
+    return seconds
 
 
 class Command(BaseCommand):
@@ -28,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="Archivar de verdad (sin esto, solo comprueba).")
         parser.add_argument(
             "--lock-timeout",
-            type=int,
+            type=lock_seconds,
             help="Segundos de espera por cada bloqueo antes de desistir sin cambiar nada "
             "(por defecto GEO_SIAC_ARCHIVE_LOCK_TIMEOUT_SECONDS).",
         )
