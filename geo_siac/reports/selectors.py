@@ -337,7 +337,10 @@ def feature_keys_query(shape: tuple[str, ...]) -> QuerySet:
 # window on every request, half of the API's CPU (docs/performance.md).
 FEATURE_KEYS = QueryTemplate(feature_keys_query)
 FEATURE_ROWS = QueryTemplate(
-    lambda shape: feature_rows(Report.objects.filter(pk__any=Slot("keys")).order_by("-created_at", "-id"))
+    # The category's publicity again: one hidden between the two statements must not serve its reports.
+    lambda shape: feature_rows(
+        Report.objects.filter(pk__any=Slot("keys"), category__is_public=True).order_by("-created_at", "-id")
+    )
 )
 
 

@@ -3,10 +3,12 @@ import pytest
 from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.generics import GenericAPIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.catalogue.models import Category
+from geo_siac.reports import api
 from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
 from geo_siac.reports.selectors import public_reports
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
@@ -225,3 +227,28 @@ def test_a_page_and_its_count_come_from_one_scan(client, make_report):
 def test_a_page_number_past_the_end_is_a_404_however_large(client, make_report, page):
     make_report()
     assert client.get("/api/reports/", {"page": page}).status_code == 404
+
+
+def test_a_category_hidden_between_the_pages_keys_and_its_rows_serves_none_of_its_reports(
+    client, make_report, monkeypatch
+):
+    hidden = make_report(category="ruidos-molestos", public_visibility=True, description="SECRETO")
+    shown = make_report(public_visibility=True)
+    found_keys = api.public_feature_keys
+
+    def keys_then_hide(values, **page):
+        found = found_keys(values, **page)
+        assert {key for key, _matches in found} >= {hidden.pk, shown.pk}
+        Category.objects.filter(service_code="ruidos-molestos").update(is_public=False)
+        return found
+
+    monkeypatch.setattr(api, "public_feature_keys", keys_then_hide)
+    body = client.get("/api/reports/").json()
+    assert [feature["id"] for feature in body["features"]] == [shown.pk]
+    assert "SECRETO" not in str(body)
+
+
+def test_the_list_filters_through_report_filter_alone():
+    """filter_queryset builds the list's FeatureSelection from ReportFilter only: a backend added to the view would
+    be skipped on the list, so adding one must change that method too."""
+    assert ReportViewSet.filter_backends == [DjangoFilterBackend]
