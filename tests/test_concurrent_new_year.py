@@ -8,13 +8,13 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import psycopg2
 import pytest
 from django.db import connection
 
 from geo_siac.reports.models import Report, ReportEvent, report_id_year
 from geo_siac.reports.partitions import missing_partitions, partition_name
 from geo_siac.reports.services import create
+from geo_siac.testing import other_session
 
 YEAR = 1997
 EVENTS = ReportEvent._meta.db_table
@@ -25,12 +25,7 @@ FIRST = MADE[0][1]
 
 
 def other_connection():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    conn = psycopg2.connect(**params)
-    conn.autocommit = True
-    return conn
+    return other_session(autocommit=True)
 
 
 def waiting_on_the_lock(cursor) -> int:

@@ -6,22 +6,18 @@ open, so the second arrives while the first is still in flight, every time."""
 
 import threading
 
-import psycopg2
 import pytest
 from django.db import connection
 
 from geo_siac.reports.models import Report, ReportEvent, Submission
 from geo_siac.reports.services import report_create
-from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.testing import PUENTE_ALTO_CENTRE, other_session
 
 TOKEN = "doble-clic-1"
 
 
 def other_connection():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg2.connect(**params)
+    return other_session()
 
 
 def submit(outcome: dict):

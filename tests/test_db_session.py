@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from geo_siac.db import parallel_query
+from geo_siac.testing import other_session
 
 pytestmark = pytest.mark.django_db
 
@@ -323,14 +324,10 @@ def test_query_template_fills_a_subquerys_limit_from_a_slot(make_report):
 
 def lock_holder(key: str):
     """Another database session (another worker) holding the key's lock, as while it recomputes the value."""
-    import psycopg2
 
     from geo_siac.db import advisory_lock_id
 
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    other = psycopg2.connect(**params)
+    other = other_session()
     with other.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [advisory_lock_id(key)])
     return other

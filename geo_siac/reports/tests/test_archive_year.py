@@ -12,7 +12,6 @@ from io import StringIO
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -35,7 +34,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
 from geo_siac.reports.services import create, report_change_status
-from geo_siac.testing import PROJECT_ROOT
+from geo_siac.testing import PROJECT_ROOT, other_session
 from geo_siac.web.ratelimit import attempts, client_ip
 from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -47,12 +46,7 @@ HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,des
 
 def other_connection():
     """A second session, committing on its own, as another process would."""
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    other = psycopg2.connect(**params)
-    other.autocommit = True
-    return other
+    return other_session(autocommit=True)
 
 
 def archive_year(*arguments) -> str:
