@@ -449,7 +449,9 @@ def main() -> None:
     prepare(env)
     phase(f"loading {options.reports:,} reports")
     measured = load(env, options.reports)
-    if measured or not int(psql(env, "SELECT count(*) FROM transparency_indicatorsnapshot")):
+    # production's timer keeps a snapshot younger than GEO_SIAC_INDICATORS_MAX_AGE_MINUTES (60 by default)
+    recent = "SELECT count(*) FROM transparency_indicatorsnapshot WHERE as_of > now() - interval '50 minutes'"
+    if measured or not int(psql(env, recent)):
         refresh_indicators(env)
     pages(env, port, options.repeat, options.cap_seconds)
     if not options.no_replica:
