@@ -4,8 +4,10 @@ and DROP SCHEMA remove. The year's partitions of the reports and of the events a
 tables that point at them are moved, but for their keys, kept as tombstones, and the year is recorded as archived so
 that nothing writes it again. One transaction: a failure leaves the live tables as they were."""
 
+import logging
 import os
 import subprocess
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -56,6 +58,9 @@ SELECT t.relname, a.attname, p.relname, pa.attname
 """
 
 
+logger = logging.getLogger(__name__)
+
+
 class ArchiveRefused(Exception):
     """The year cannot be archived; the message says why. Nothing was changed."""
 
@@ -65,8 +70,28 @@ class ArchivedYear:
     year: int
     schema: str
     rows: dict[str, int] = field(default_factory=dict)  # table: rows moved into the archive schema
+    settled: list[str] = field(default_factory=list)  # what the participants did before the move, as logged
     dump: Path | None = None
     dropped: bool = False
+
+
+@dataclass(frozen=True)
+class ArchiveParticipant:
+    """An app above reports whose rows of the year need a decision before they leave the live tables (webhooks:
+    deliveries not yet sent). reports cannot import it, so it registers itself from its AppConfig.ready().
+    `refusal(year)` says why the year cannot be archived yet, or None; `settle(year)`, inside the archive's
+    transaction, once every check passed, returns a line saying what it did (logged and printed), or None."""
+
+    name: str
+    refusal: Callable[[int], str | None]
+    settle: Callable[[int], str | None]
+
+
+ARCHIVE_PARTICIPANTS: dict[str, ArchiveParticipant] = {}
+
+
+def archive_participant_register(participant: ArchiveParticipant) -> None:
+    ARCHIVE_PARTICIPANTS[participant.name] = participant
 
 
 def archive_schema(year: int) -> str:
@@ -159,6 +184,10 @@ def archive_refusal(cursor, year: int) -> str | None:
         return _(
             "%(year)s tiene %(count)s solicitudes abiertas: ciérrelas (o espere su respuesta) antes de archivarlo."
         ) % {"year": year, "count": open_count}
+    for participant in ARCHIVE_PARTICIPANTS.values():
+        refusal = participant.refusal(year)
+        if refusal:
+            return refusal
     return None
 
 
@@ -205,6 +234,12 @@ def year_move(cursor, archived: ArchivedYear, seconds: int) -> None:
     year, schema = archived.year, archived.schema
     low, high = year_bounds(year)
     bounds = {"low": low, "high": high, "year": year}
+    for participant in ARCHIVE_PARTICIPANTS.values():
+        with waiting_for(_("las filas de %(name)s") % {"name": participant.name}, seconds):
+            line = participant.settle(year)
+        if line:
+            logger.warning("archive of %s: %s", year, line)
+            archived.settled.append(line)
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
     cursor.execute(f"CREATE SCHEMA {quote(schema)}")
     dependents = dependent_tables(cursor)

@@ -36,7 +36,7 @@ from geo_siac.reports.partitions import YearArchived, missing_partitions, partit
 from geo_siac.reports.services import create, report_change_status
 from geo_siac.testing import PROJECT_ROOT, other_session
 from geo_siac.web.ratelimit import attempts, client_ip
-from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from geo_siac.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SANTIAGO = ZoneInfo("America/Santiago")
 EVENTS = ReportEvent._meta.db_table
@@ -96,6 +96,7 @@ def long_done(*reports: Report) -> None:
     """Closed long ago and every message about them sent: nothing of theirs is still due."""
     Report.objects.filter(pk__in=[r.pk for r in reports]).update(closed_at=datetime(OLD, 6, 3, 12, tzinfo=SANTIAGO))
     Notification.objects.filter(report__in=reports).update(delivery=Delivery.SENT)
+    WebhookDelivery.objects.filter(report__in=reports).update(state=DeliveryState.DELIVERED)
 
 
 def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(two_years):
@@ -584,3 +585,57 @@ def test_a_row_committed_after_its_table_was_moved_makes_its_parent_s_move_fail_
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
         assert cursor.fetchone()[0] is None
+
+
+def archived_rows(schema: str, sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(schema=f'"{schema}"'))
+        return cursor.fetchall()
+
+
+def test_webhook_deliveries_pending_to_an_active_endpoint_hold_the_archive_back(two_years):
+    old, _twin, current = two_years
+    endpoint = WebhookEndpoint.objects.create(description="Sistema de obras", url="https://example.cl/hook")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=old.events.latest("id"),
+        report=old,
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    message = f"{OLD} tiene 1 envíos de webhooks pendientes a destinos activos \\(Sistema de obras\\)"
+    with pytest.raises(CommandError, match=message):
+        archive_year(OLD)
+    with pytest.raises(CommandError, match=message):
+        archive_year(OLD, "--commit")
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PENDING and Report.objects.filter(pk=old.pk).exists()
+    assert missing_partitions(OLD) == [] and not YearArchive.objects.exists()
+
+
+def test_webhook_deliveries_pending_to_an_inactive_endpoint_are_archived_marked_unsent_and_logged(two_years, caplog):
+    old, twin, current = two_years
+    endpoint = WebhookEndpoint.objects.create(description="Sistema antiguo", url="https://example.cl/hook")
+    events = list(ReportEvent.objects.filter(report__in=[old, twin]).order_by("id")[:2])
+    for event in events:
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=event,
+            report_id=event.report_id,
+            next_attempt_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    report_change_status(report=current, status="acknowledged", actor_label="Prueba")  # queued for it too
+    live = WebhookDelivery.objects.filter(endpoint=endpoint, report=current)
+    assert live.filter(state=DeliveryState.PENDING).count() == 1
+
+    out = archive_year(OLD, "--commit")
+
+    line = "webhooks: 2 envíos pendientes a destinos inactivos se archivan sin enviar (Sistema antiguo: 2)"
+    assert f"{line}\n" in out and line in caplog.text
+    states = archived_rows(archive_schema(OLD), "SELECT event_id, state FROM {schema}.webhooks_webhookdelivery")
+    assert sorted(states) == sorted((event.pk, DeliveryState.ARCHIVED) for event in events)
+    # Another year's events (the archive's note on the duplicate too) still go out once the endpoint is active.
+    assert list(live.values_list("state", flat=True)) == [DeliveryState.PENDING] * 2
+    assert not WebhookDelivery.objects.filter(report_id__in=[old.pk, twin.pk]).exists()

@@ -59,6 +59,8 @@ class Command(BaseCommand):
             archived = year_archive(year=year, lock_timeout=lock_timeout)
         except ArchiveRefused as exc:
             raise CommandError(str(exc)) from exc
+        for line in archived.settled:
+            self.stdout.write(line)
         for table, rows in archived.rows.items():
             self.stdout.write(f"{archived.schema}.{table}: {rows}")
         if to is not None:
