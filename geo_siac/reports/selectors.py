@@ -37,6 +37,7 @@ from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
+from geo_siac.reports.archived import archive_search_path, archived_years
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
     AnswerLetter,
@@ -637,11 +638,27 @@ def person_notifications(*, email: str = "", phone: str = ""):
 
 def reporter_data(*, email: str = "", phone: str = "") -> dict:
     """Everything stored about one person by email, or by phone number for the channels that have only that
-    (Ley 19.628 / 21.719 access request), as plain data."""
+    (Ley 19.628 / 21.719 access request), as plain data: in the live tables and in the schema of every archived year
+    still in the database (each of its reports and follows says `archived_year`); the years only in a dump are
+    listed in `archived_years_not_read`."""
+    data = {"email": email, "phone": phone, **person_data(email=email, phone=phone)}
+    data["archived_years_not_read"] = []
+    for archive in archived_years():
+        if not archive.in_database:
+            data["archived_years_not_read"].append({"year": archive.year, "dump": archive.dump or None})
+            continue
+        with archive_search_path(archive.schema):
+            archived = person_data(email=email, phone=phone, archived_year=archive.year)
+        for key, rows in archived.items():
+            data[key] += rows
+    return data
+
+
+def person_data(*, email: str, phone: str, archived_year: int | None = None) -> dict:
+    """reporter_data's lists, from the tables the search_path names."""
     reports = person_reports(email=email, phone=phone).select_related("category", "commune").defer("commune__geometry")
+    archived = {"archived_year": archived_year} if archived_year else {}
     return {
-        "email": email,
-        "phone": phone,
         "reports": [
             {
                 "tracking_code": r.tracking_code,
@@ -658,6 +675,7 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
                 "reporter_phone": r.reporter_phone,
                 "photos": [p.image.name for p in r.photos.all()],
                 "media_url": r.media_url,
+                **archived,
             }
             for r in reports
         ],
@@ -666,7 +684,7 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
             for f in (Follower.objects.filter(email__iexact=email).select_related("report") if email else [])
         ],
         "notifications": [
-            {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
+            {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery, **archived}
             for n in person_notifications(email=email, phone=phone)
         ],
     }
