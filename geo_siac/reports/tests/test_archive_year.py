@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geo_siac.notifications.models import Delivery, Notification
+from geo_siac.reports import archive
 from geo_siac.reports.archive import ArchiveRefused, archive_drop, archive_schema, waiting_for
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
@@ -218,8 +219,8 @@ def test_an_archived_year_is_never_written_again_by_any_path(two_years, make_rep
         patched.setattr(create, "timezone", SimpleNamespace(now=lambda: datetime(OLD, 9, 4, 10, tzinfo=SANTIAGO)))
         make_report()
     assert missing_partitions(OLD) == [(table, partition_name(table, OLD)) for table in ("reports_report", EVENTS)]
-    with pytest.raises(CommandError, match=f"{OLD} ya se archivó, en el esquema {archive_schema(OLD)}"):
-        archive_year(OLD)
+    assert archive_year(OLD) == f"{OLD} ya se archivó, en el esquema {archive_schema(OLD)}; volcado: -.\n"
+    assert archive_year(OLD, "--commit") == f"{OLD} ya hecho: archivado en el esquema {archive_schema(OLD)}.\n"
 
 
 def test_an_archived_tracking_code_is_kept_as_a_tombstone_and_never_drawn_again(two_years, make_report, monkeypatch):
@@ -639,3 +640,85 @@ def test_webhook_deliveries_pending_to_an_inactive_endpoint_are_archived_marked_
     # Another year's events (the archive's note on the duplicate too) still go out once the endpoint is active.
     assert list(live.values_list("state", flat=True)) == [DeliveryState.PENDING] * 2
     assert not WebhookDelivery.objects.filter(report_id__in=[old.pk, twin.pk]).exists()
+
+
+def closed_request_of(year: int, monkeypatch, make_report) -> Report:
+    call_command("add_year_partitions", "--year", str(year), stdout=StringIO())
+    with monkeypatch.context() as patched:
+        patched.setattr(create.timezone, "now", lambda: datetime(year, 5, 4, 10, tzinfo=SANTIAGO))
+        report = make_report()
+    report_change_status(report=report, status="resolved", actor_label="Prueba")
+    Report.objects.filter(pk=report.pk).update(closed_at=datetime(year, 6, 3, 12, tzinfo=SANTIAGO))
+    Notification.objects.filter(report=report).update(delivery=Delivery.SENT)
+    WebhookDelivery.objects.filter(report=report).update(state=DeliveryState.DELIVERED)
+    return report
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_years_archived_by_a_run_stopped_midway_are_finished_by_the_same_command_again(
+    make_report, monkeypatch, tmp_path
+):
+    years = (2016, 2017, 2018)
+    reports = {year: closed_request_of(year, monkeypatch, make_report) for year in years}
+    dumps = tmp_path / "archivo"
+    command = ("2016", "--through", "2018", "--commit", "--to", dumps, "--drop")
+    real_dump = archive.archive_dump
+
+    def pg_dump_fails_in_2017(*, year, to):
+        if year == 2017:
+            raise archive.DumpFailed("pg_dump: could not write to file: No space left on device")
+        return real_dump(year=year, to=to)
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(archive, "archive_dump", pg_dump_fails_in_2017)
+            with pytest.raises(
+                CommandError, match="2017 quedó archivado en el esquema archive_y2017, pero no se guardó"
+            ):
+                archive_year(*command)
+        assert list(YearArchive.objects.order_by("year").values_list("year", "dump")) == [
+            (2016, str(dumps / "geo_siac_archive_y2016.dump")),
+            (2017, ""),
+        ]
+        assert Report.objects.filter(pk=reports[2018].pk).exists()
+        first_dump = (dumps / "geo_siac_archive_y2016.dump").stat().st_mtime_ns
+
+        out = archive_year(*command)
+
+        assert out.startswith(
+            f"2016 ya hecho: archivado en el esquema archive_y2016; guardado en {dumps}/geo_siac_archive_y2016.dump; "
+            "esquema archive_y2016 ya eliminado.\n"
+            "2017 ya hecho: archivado en el esquema archive_y2017.\n"
+            f"guardado en {dumps}/geo_siac_archive_y2017.dump\neliminado el esquema archive_y2017\n"
+        )
+        assert "archive_y2018.reports_report: 1\n" in out and out.endswith("eliminado el esquema archive_y2018\n")
+        assert (dumps / "geo_siac_archive_y2016.dump").stat().st_mtime_ns == first_dump  # not dumped again
+        assert [year for year, dump in YearArchive.objects.values_list("year", "dump") if dump] == [2016, 2017, 2018]
+        assert not Report.objects.filter(pk__in=[r.pk for r in reports.values()]).exists()
+        for year in years:
+            assert missing_partitions(year) and not archive.schema_exists(archive_schema(year))
+        assert archive_year(*command).count("ya hecho") == 3  # a third run changes nothing
+    finally:
+        for year in years:
+            if archive.schema_exists(archive_schema(year)):
+                archive_drop(year=year)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_schema_whose_recorded_dump_is_unreadable_is_dumped_again_before_it_is_dropped(two_years, tmp_path):
+    archive_year(OLD, "--commit", "--to", tmp_path)
+    dump = tmp_path / f"geo_siac_{archive_schema(OLD)}.dump"
+    dump.write_bytes(b"truncated")
+
+    out = archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
+
+    assert out == (
+        f"{OLD} ya hecho: archivado en el esquema {archive_schema(OLD)}.\n"
+        f"guardado en {dump}\neliminado el esquema {archive_schema(OLD)}\n"
+    )
+    assert archive.dump_readable(dump, archive_schema(OLD))
+
+
+def test_through_before_the_first_year_is_refused(db):
+    with pytest.raises(CommandError, match="--through 2017 es anterior a --year 2019"):
+        archive_year(OLD, "--through", "2017")
