@@ -2,7 +2,7 @@
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from functools import partial
 
 from django.db import transaction
@@ -11,7 +11,15 @@ from django.db.models import Q
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.archived import archive_search_path, archived_years
 from geo_siac.reports.letters import letter_pdf
-from geo_siac.reports.models import AnswerLetter, EventKind, EventPhoto, Follower, ReportEvent, ReportPhoto
+from geo_siac.reports.models import (
+    AnswerLetter,
+    EventKind,
+    EventPhoto,
+    Follower,
+    ReportEvent,
+    ReportPhoto,
+    YearArchive,
+)
 from geo_siac.reports.selectors import person_notifications, person_reports, phone_key
 
 ERASED = "[borrado a petición del titular]"
@@ -29,6 +37,8 @@ class ErasureSummary:
     # this erasure cannot reach (the caller says so: restore the dump, erase again, dump it again).
     archived_years_searched: list[int] = field(default_factory=list)
     archived_years_not_reached: list[str] = field(default_factory=list)
+    # Dumps of archived years that still hold what this erasure redacted in their schema: to be written again.
+    archived_dumps_outdated: list[str] = field(default_factory=list)
 
 
 def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = False) -> ErasureSummary:
@@ -52,13 +62,22 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
             if not archive.in_database:
                 summary.archived_years_not_reached.append(f"{archive.year} ({archive.dump or archive.schema})")
                 continue
+            before = astuple(summary)
             with archive_search_path(archive.schema):
                 person_data_erase(summary, files, email=email, phone=phone)
+            if archive.dump and astuple(summary) != before:
+                # The year's dump still holds what was just erased: no longer its record, so that archive_year
+                # --to dumps the schema again before --drop may drop it.
+                YearArchive.objects.filter(year=archive.year).update(dump="")
+                summary.archived_dumps_outdated.append(archive.dump)
             summary.archived_years_searched.append(archive.year)
-        if commit and summary.archived_years_not_reached:
-            # Also when a citizen erases from "Mis solicitudes": someone must restore those dumps and erase again.
+        if commit and (summary.archived_years_not_reached or summary.archived_dumps_outdated):
+            # Also when a citizen erases from "Mis solicitudes": someone must restore those dumps and erase again,
+            # or write again the dumps that still hold what was erased.
             logger.warning(
-                "erasure did not reach archived years only in a dump: %s", summary.archived_years_not_reached
+                "erasure did not reach archived years only in a dump: %s; dumps holding erased data: %s",
+                summary.archived_years_not_reached,
+                summary.archived_dumps_outdated,
             )
         if commit:
             transaction.on_commit(partial(_delete_files, files))

@@ -4,6 +4,7 @@ in a dump is named, never passed over in silence."""
 
 import io
 import json
+import subprocess
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +13,9 @@ from django.utils import timezone
 
 from geo_siac.citizens.tests.test_personal_data import photo
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.archive import archive_schema
-from geo_siac.reports.models import Follower, ReportPhoto
+from geo_siac.reports import archive
+from geo_siac.reports.archive import archive_drop, archive_schema
+from geo_siac.reports.models import Follower, ReportPhoto, YearArchive
 from geo_siac.reports.services import ERASED, report_change_status
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done
 
@@ -121,17 +123,43 @@ def test_an_archive_made_before_a_column_existed_is_read_and_erased_all_the_same
     assert archive_cells_holding(VECINA) == []
 
 
+def dump_text(dump: str) -> str:
+    return subprocess.run(
+        ["pg_restore", "--data-only", "-f", "-", dump], capture_output=True, text=True, check=True
+    ).stdout
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_year_only_in_a_dump_is_named_by_the_export_and_the_erasure(make_report, monkeypatch, tmp_path):
+def test_a_year_only_in_a_dump_is_named_then_erased_once_restored_and_dumped_again(make_report, monkeypatch, tmp_path):
     old = filed_in(monkeypatch, make_report, OLD, reporter_email=VECINA)
     report_change_status(report=old, status="resolved", actor_label="Prueba")
     long_done(old)
     dumps = tmp_path / "archivo"
     archive_year(OLD, "--commit", "--to", dumps, "--drop")
     dump = str(dumps / f"geo_siac_{archive_schema(OLD)}.dump")
+    assert VECINA in dump_text(dump)
 
     assert exported(tmp_path, "--email", VECINA)["archived_years_not_read"] == [{"year": OLD, "dump": dump}]
     out = io.StringIO()
     call_command("reporter_data", "--email", VECINA, "--erase", "--commit", stdout=out)
     assert f"archived_years_not_reached: ['{OLD} ({dump})']" in out.getvalue()
     assert f"El borrado no alcanza {OLD} ({dump})" in out.getvalue()
+
+    arguments, environment = archive.pg_environment()  # restored as docs/deployment.md says, then erased again
+    subprocess.run(["pg_restore", *arguments, dump], env=environment, check=True, capture_output=True)
+    try:
+        out = io.StringIO()
+        call_command("reporter_data", "--email", VECINA, "--erase", "--commit", stdout=out)
+        assert f"archived_years_searched: [{OLD}]\n" in out.getvalue()
+        assert f"{dump} aún contiene lo borrado" in out.getvalue()
+        assert YearArchive.objects.get(year=OLD).dump == ""  # so that --drop waits for a new dump
+
+        rerun = archive_year(OLD, "--commit", "--to", dumps, "--drop")
+    finally:
+        if archive.schema_exists(archive_schema(OLD)):
+            archive_drop(year=OLD)
+    assert rerun == (
+        f"{OLD} ya hecho: archivado en el esquema {archive_schema(OLD)}.\n"
+        f"guardado en {dump}\neliminado el esquema {archive_schema(OLD)}\n"
+    )
+    assert VECINA not in dump_text(dump) and YearArchive.objects.get(year=OLD).dump == dump

@@ -60,6 +60,13 @@ class Command(BaseCommand):
                 summary = citizen_phone_data_erase(phone=phone, commit=options["commit"])
             for name, count in asdict(summary).items():
                 self.stdout.write(f"{name}: {count}")
+            for dump in summary.archived_dumps_outdated:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"{dump} aún contiene lo borrado: vuelva a guardar ese año (archive_year --year AÑO --commit "
+                        "--to CARPETA) y destruya las copias anteriores del volcado."
+                    )
+                )
             for year in summary.archived_years_not_reached:
                 self.stdout.write(
                     self.style.WARNING(
