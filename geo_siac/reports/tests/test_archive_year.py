@@ -722,3 +722,46 @@ def test_a_schema_whose_recorded_dump_is_unreadable_is_dumped_again_before_it_is
 def test_through_before_the_first_year_is_refused(db):
     with pytest.raises(CommandError, match="--through 2017 es anterior a --year 2019"):
         archive_year(OLD, "--through", "2017")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_being_sent_when_the_archive_starts_is_archived_as_the_worker_leaves_it_not_marked_unsent(
+    two_years,
+):
+    old, _twin, _current = two_years
+    endpoint = WebhookEndpoint.objects.create(description="Sistema de obras", url="https://example.cl/hook")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=old.events.latest("id"),
+        report=old,
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    worker = other_connection()  # as webhook_delivery_send: the row and its event read, locked, while it posts
+    with worker.cursor() as cursor:
+        cursor.execute(
+            "BEGIN; SELECT d.id FROM webhooks_webhookdelivery d JOIN reports_reportevent e ON e.id = d.event_id "
+            "WHERE d.id = %s AND d.state = 'pending' FOR UPDATE OF d SKIP LOCKED",
+            [delivery.pk],
+        )
+        assert cursor.fetchall() == [(delivery.pk,)]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)  # deactivated meanwhile
+
+    def answered():
+        with worker.cursor() as cursor:
+            cursor.execute("UPDATE webhooks_webhookdelivery SET state = 'delivered' WHERE id = %s", [delivery.pk])
+            cursor.execute("COMMIT")
+
+    answer = threading.Timer(1.5, answered)
+    answer.start()
+    try:
+        out = archive_year(OLD, "--commit", "--lock-timeout", "10")
+        schema = archive_schema(OLD)
+        states = archived_rows(schema, "SELECT id, state FROM {schema}.webhooks_webhookdelivery")
+    finally:
+        answer.cancel()
+        worker.close()
+        if archive.schema_exists(archive_schema(OLD)):
+            archive_drop(year=OLD)
+    assert "webhooks:" not in out  # nothing left pending to mark
+    assert states == [(delivery.pk, DeliveryState.DELIVERED)]
