@@ -4,8 +4,10 @@ and DROP SCHEMA remove. The year's partitions of the reports and of the events a
 tables that point at them are moved, but for their keys, kept as tombstones, and the year is recorded as archived so
 that nothing writes it again. One transaction: a failure leaves the live tables as they were."""
 
+import logging
 import os
 import subprocess
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -56,8 +58,16 @@ SELECT t.relname, a.attname, p.relname, pa.attname
 """
 
 
+logger = logging.getLogger(__name__)
+
+
 class ArchiveRefused(Exception):
     """The year cannot be archived; the message says why. Nothing was changed."""
+
+
+class DumpFailed(RuntimeError):
+    """pg_dump of an archived year's schema failed or wrote a file pg_restore cannot read; the year stays archived,
+    its schema in the database, and year_archive_finish dumps it again."""
 
 
 @dataclass
@@ -65,8 +75,30 @@ class ArchivedYear:
     year: int
     schema: str
     rows: dict[str, int] = field(default_factory=dict)  # table: rows moved into the archive schema
+    settled: list[str] = field(default_factory=list)  # what the participants did before the move, as logged
+    done: list[str] = field(default_factory=list)  # the steps found done by an earlier run (year_archive_finish)
     dump: Path | None = None
+    dumped: bool = False
     dropped: bool = False
+
+
+@dataclass(frozen=True)
+class ArchiveParticipant:
+    """An app above reports whose rows of the year need a decision before they leave the live tables (webhooks:
+    deliveries not yet sent). reports cannot import it, so it registers itself from its AppConfig.ready().
+    `refusal(year)` says why the year cannot be archived yet, or None; `settle(year)`, inside the archive's
+    transaction, once every check passed, returns a line saying what it did (logged and printed), or None."""
+
+    name: str
+    refusal: Callable[[int], str | None]
+    settle: Callable[[int], str | None]
+
+
+ARCHIVE_PARTICIPANTS: dict[str, ArchiveParticipant] = {}
+
+
+def archive_participant_register(participant: ArchiveParticipant) -> None:
+    ARCHIVE_PARTICIPANTS[participant.name] = participant
 
 
 def archive_schema(year: int) -> str:
@@ -159,6 +191,10 @@ def archive_refusal(cursor, year: int) -> str | None:
         return _(
             "%(year)s tiene %(count)s solicitudes abiertas: ciérrelas (o espere su respuesta) antes de archivarlo."
         ) % {"year": year, "count": open_count}
+    for participant in ARCHIVE_PARTICIPANTS.values():
+        refusal = participant.refusal(year)
+        if refusal:
+            return refusal
     return None
 
 
@@ -205,6 +241,12 @@ def year_move(cursor, archived: ArchivedYear, seconds: int) -> None:
     year, schema = archived.year, archived.schema
     low, high = year_bounds(year)
     bounds = {"low": low, "high": high, "year": year}
+    for participant in ARCHIVE_PARTICIPANTS.values():
+        with waiting_for(_("las filas de %(name)s") % {"name": participant.name}, seconds):
+            line = participant.settle(year)
+        if line:
+            logger.warning("archive of %s: %s", year, line)
+            archived.settled.append(line)
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # pending deferred checks would refuse the ALTERs
     cursor.execute(f"CREATE SCHEMA {quote(schema)}")
     dependents = dependent_tables(cursor)
@@ -352,6 +394,62 @@ def pg_environment() -> tuple[list[str], dict[str, str]]:
     return arguments, environment
 
 
+def year_archive_finish(
+    *, year: int, to: Path | None = None, drop: bool = False, lock_timeout: int | None = None
+) -> ArchivedYear:
+    """Every step `archive_year` was asked for `year`, each done once: archive it (year_archive) unless it is
+    already, dump its schema into `to` unless a readable dump of it is recorded, drop the schema (`drop`) once a
+    readable dump is. A run stopped anywhere (a dump that failed, a process killed between years) is finished by
+    the same call again, and a year found done is left as it is; `done` names the steps found done."""
+    record = YearArchive.objects.filter(year=year).first()
+    if record is None:
+        archived = year_archive(year=year, lock_timeout=lock_timeout)
+    else:
+        archived = ArchivedYear(year=year, schema=record.schema)
+        archived.done.append(_("archivado en el esquema %(schema)s") % {"schema": record.schema})
+    in_database = schema_exists(archived.schema)
+    recorded = Path(record.dump) if record is not None and record.dump else None
+    if recorded is not None and dump_readable(recorded, archived.schema):
+        archived.dump = recorded
+        if to is not None:
+            archived.done.append(_("guardado en %(path)s") % {"path": recorded})
+    elif to is not None and in_database:
+        archived.dump = archive_dump(year=year, to=to)
+        archived.dumped = True
+    elif to is not None:
+        raise ArchiveRefused(
+            _(
+                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado legible de él están: no hay "
+                "nada que guardar (busque el volcado y anótelo en reports_yeararchive.dump)."
+            )
+            % {"year": year, "schema": archived.schema}
+        )
+    if drop and in_database:
+        if archived.dump is None:
+            raise ArchiveRefused(
+                _("%(schema)s no se elimina: no hay un volcado legible de él anotado.") % {"schema": archived.schema}
+            )
+        archive_drop(year=year)
+        archived.dropped = True
+    elif drop:
+        archived.done.append(_("esquema %(schema)s ya eliminado") % {"schema": archived.schema})
+    return archived
+
+
+def schema_exists(schema: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [schema])
+        return cursor.fetchone()[0]
+
+
+def dump_readable(path: Path, schema: str) -> bool:
+    """pg_restore lists the archived reports' data in the file at `path`."""
+    if not path.is_file():
+        return False
+    listing = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
+    return listing.returncode == 0 and f"TABLE DATA {schema} {REPORTS} " in listing.stdout
+
+
 def archive_dump(*, year: int, to: Path) -> Path:
     """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable by pg_restore --list."""
     schema = archive_schema(year)
@@ -370,10 +468,9 @@ def archive_dump(*, year: int, to: Path) -> Path:
         text=True,
     )
     if dumped.returncode:
-        raise RuntimeError(f"pg_dump failed: {dumped.stderr.strip()}")
-    listing = subprocess.run(["pg_restore", "--list", str(partial)], check=True, capture_output=True, text=True).stdout
-    if f"TABLE DATA {schema} {REPORTS} " not in listing:
-        raise RuntimeError(f"{partial} does not hold the archived reports")
+        raise DumpFailed(f"pg_dump: {dumped.stderr.strip()}")
+    if not dump_readable(partial, schema):
+        raise DumpFailed(f"pg_restore --list: {partial} no contiene las solicitudes archivadas")
     partial.rename(path)
     YearArchive.objects.filter(year=year).update(dump=str(path))
     return path

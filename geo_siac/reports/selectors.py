@@ -37,6 +37,7 @@ from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
+from geo_siac.reports.archived import archive_search_path, archived_years
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
     AnswerLetter,
@@ -61,12 +62,16 @@ from geo_siac.zones.selectors import closed_days
 
 
 def reports_by_tracking_code(among: QuerySet[Report], code: str) -> QuerySet[Report]:
+    """Found through the code's key (ReportKey, the report's id by its unique primary key), not through the report
+    table's index on the code: a bulk import suspends that index (importers.bulk_mode) and the lookup would read
+    every partition meanwhile; the key's unique index and the reports' primary keys are never suspended."""
+    key = ReportKey.objects.filter(key=Concat(Value(tracking_code_key("")), Value(code))).values("report_id")
     return (
         among.select_related("category__department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")
-        .filter(tracking_code=code)
+        .filter(pk__in=key)
     )
 
 
@@ -637,11 +642,27 @@ def person_notifications(*, email: str = "", phone: str = ""):
 
 def reporter_data(*, email: str = "", phone: str = "") -> dict:
     """Everything stored about one person by email, or by phone number for the channels that have only that
-    (Ley 19.628 / 21.719 access request), as plain data."""
+    (Ley 19.628 / 21.719 access request), as plain data: in the live tables and in the schema of every archived year
+    still in the database (each of its reports and follows says `archived_year`); the years only in a dump are
+    listed in `archived_years_not_read`."""
+    data = {"email": email, "phone": phone, **person_data(email=email, phone=phone)}
+    data["archived_years_not_read"] = []
+    for archive in archived_years():
+        if not archive.in_database:
+            data["archived_years_not_read"].append({"year": archive.year, "dump": archive.dump or None})
+            continue
+        with archive_search_path(archive.schema):
+            archived = person_data(email=email, phone=phone, archived_year=archive.year)
+        for key, rows in archived.items():
+            data[key] += rows
+    return data
+
+
+def person_data(*, email: str, phone: str, archived_year: int | None = None) -> dict:
+    """reporter_data's lists, from the tables the search_path names."""
     reports = person_reports(email=email, phone=phone).select_related("category", "commune").defer("commune__geometry")
+    archived = {"archived_year": archived_year} if archived_year else {}
     return {
-        "email": email,
-        "phone": phone,
         "reports": [
             {
                 "tracking_code": r.tracking_code,
@@ -658,6 +679,7 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
                 "reporter_phone": r.reporter_phone,
                 "photos": [p.image.name for p in r.photos.all()],
                 "media_url": r.media_url,
+                **archived,
             }
             for r in reports
         ],
@@ -666,7 +688,7 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
             for f in (Follower.objects.filter(email__iexact=email).select_related("report") if email else [])
         ],
         "notifications": [
-            {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery}
+            {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery, **archived}
             for n in person_notifications(email=email, phone=phone)
         ],
     }

@@ -62,6 +62,7 @@ class DeliveryState(models.TextChoices):
     DELIVERED = "delivered", _("Entregado")
     FAILED = "failed", _("Fallido definitivamente")
     SKIPPED = "skipped", _("Omitido: no corresponde a este destino")
+    ARCHIVED = "archived", _("No enviado: su año se archivó con el destino inactivo")
 
 
 class WebhookDelivery(models.Model):

@@ -1,18 +1,29 @@
 """Erasure of one person's data on request (Ley 19.628 / 21.719)."""
 
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
 
 from geo_siac.notifications.models import Delivery, Notification
+from geo_siac.reports.archived import archive_search_path, archived_years
 from geo_siac.reports.letters import letter_pdf
-from geo_siac.reports.models import AnswerLetter, EventKind, EventPhoto, Follower, ReportEvent, ReportPhoto
+from geo_siac.reports.models import (
+    AnswerLetter,
+    EventKind,
+    EventPhoto,
+    Follower,
+    ReportEvent,
+    ReportPhoto,
+    YearArchive,
+)
 from geo_siac.reports.selectors import person_notifications, person_reports, phone_key
 
 ERASED = "[borrado a petición del titular]"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,6 +33,12 @@ class ErasureSummary:
     follows_removed: int = 0
     notifications_redacted: int = 0
     letters_redacted: int = 0
+    # Archived years (reports.archived): those searched in their archive schema, and those only in a dump, which
+    # this erasure cannot reach (the caller says so: restore the dump, erase again, dump it again).
+    archived_years_searched: list[int] = field(default_factory=list)
+    archived_years_not_reached: list[str] = field(default_factory=list)
+    # Dumps of archived years that still hold what this erasure redacted in their schema: to be written again.
+    archived_dumps_outdated: list[str] = field(default_factory=list)
 
 
 def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = False) -> ErasureSummary:
@@ -31,40 +48,67 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     their number however it was written (reports.selectors.person_reports). Removes name, email and phone from
     their reports and their answer letters, their photos (which may show people or plates; those added later as
     citizen information too),
-    their follows, and the recipient and text of messages to them. Dry run unless `commit`. Called inside a
-    larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files are
-    deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing files.
+    their follows, and the recipient and text of messages to them: in the live tables and in the schema of every
+    archived year still in the database (the same queries, reports.archived). Dry run unless `commit`. Called
+    inside a larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files
+    are deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing
+    files.
     """
     summary = ErasureSummary()
+    files: list[str] = []
     with transaction.atomic():
-        reports = person_reports(email=email, phone=phone).select_for_update()
-        photos = ReportPhoto.objects.filter(report__in=reports)
-        files = [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
-        summary.photos_deleted = photos.delete()[0]
-        # The photos a citizen added later ("Agregar información", an MMS after filing) are theirs too.
-        added = EventPhoto.objects.filter(event__report__in=reports, event__kind=EventKind.CITIZEN_INFO)
-        files += [photo.image.name for photo in added if photo.image.name]
-        summary.photos_deleted += added.delete()[0]
-        summary.letters_redacted = _redact_letters(AnswerLetter.objects.filter(report__in=reports))
-        _redact_notes(reports)
-        # The messages to them by any medium: to their address or number, and every message about their reports.
-        messages = Notification.objects.filter(
-            Q(pk__in=person_notifications(email=email, phone=phone).values("pk")) | Q(report__in=reports)
-        ).exclude(recipient=ERASED)
-        message_ids = list(messages.values_list("pk", flat=True))
-        summary.reports_anonymised = reports.update(
-            reporter_name="", reporter_email="", reporter_phone="", media_url=""
-        )
-        if email:
-            summary.follows_removed = Follower.objects.filter(email__iexact=email).delete()[0]
-        messages = Notification.objects.filter(pk__in=message_ids)
-        messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)
-        summary.notifications_redacted = messages.update(recipient=ERASED, subject=ERASED, body="")
+        person_data_erase(summary, files, email=email, phone=phone)
+        for archive in archived_years():
+            if not archive.in_database:
+                summary.archived_years_not_reached.append(f"{archive.year} ({archive.dump or archive.schema})")
+                continue
+            before = astuple(summary)
+            with archive_search_path(archive.schema):
+                person_data_erase(summary, files, email=email, phone=phone)
+            if archive.dump and astuple(summary) != before:
+                # The year's dump still holds what was just erased: no longer its record, so that archive_year
+                # --to dumps the schema again before --drop may drop it.
+                YearArchive.objects.filter(year=archive.year).update(dump="")
+                summary.archived_dumps_outdated.append(archive.dump)
+            summary.archived_years_searched.append(archive.year)
+        if commit and (summary.archived_years_not_reached or summary.archived_dumps_outdated):
+            # Also when a citizen erases from "Mis solicitudes": someone must restore those dumps and erase again,
+            # or write again the dumps that still hold what was erased.
+            logger.warning(
+                "erasure did not reach archived years only in a dump: %s; dumps holding erased data: %s",
+                summary.archived_years_not_reached,
+                summary.archived_dumps_outdated,
+            )
         if commit:
             transaction.on_commit(partial(_delete_files, files))
         else:
             transaction.set_rollback(True)
     return summary
+
+
+def person_data_erase(summary: ErasureSummary, files: list[str], *, email: str, phone: str) -> None:
+    """One pass of reporter_data_erase over the tables the search_path names; adds to `summary` and `files`."""
+    reports = person_reports(email=email, phone=phone).select_for_update()
+    photos = ReportPhoto.objects.filter(report__in=reports)
+    files += [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
+    summary.photos_deleted += photos.delete()[0]
+    # The photos a citizen added later ("Agregar información", an MMS after filing) are theirs too.
+    added = EventPhoto.objects.filter(event__report__in=reports, event__kind=EventKind.CITIZEN_INFO)
+    files += [photo.image.name for photo in added if photo.image.name]
+    summary.photos_deleted += added.delete()[0]
+    summary.letters_redacted += _redact_letters(AnswerLetter.objects.filter(report__in=reports))
+    _redact_notes(reports)
+    # The messages to them by any medium: to their address or number, and every message about their reports.
+    messages = Notification.objects.filter(
+        Q(pk__in=person_notifications(email=email, phone=phone).values("pk")) | Q(report__in=reports)
+    ).exclude(recipient=ERASED)
+    message_ids = list(messages.values_list("pk", flat=True))
+    summary.reports_anonymised += reports.update(reporter_name="", reporter_email="", reporter_phone="", media_url="")
+    if email:
+        summary.follows_removed += Follower.objects.filter(email__iexact=email).delete()[0]
+    messages = Notification.objects.filter(pk__in=message_ids)
+    messages.filter(delivery=Delivery.PENDING).update(delivery=Delivery.FAILED, last_error=ERASED)
+    summary.notifications_redacted += messages.update(recipient=ERASED, subject=ERASED, body="")
 
 
 TITLES = r"(?:Sr|Sra|Srta|Don|Doña|Dr|Dra|Estimad[oa](?:\(a\))?)\.?\s+"

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geo_siac.notifications.models import Delivery, Notification
+from geo_siac.reports import archive
 from geo_siac.reports.archive import ArchiveRefused, archive_drop, archive_schema, waiting_for
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
@@ -36,7 +37,7 @@ from geo_siac.reports.partitions import YearArchived, missing_partitions, partit
 from geo_siac.reports.services import create, report_change_status
 from geo_siac.testing import PROJECT_ROOT, other_session
 from geo_siac.web.ratelimit import attempts, client_ip
-from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from geo_siac.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SANTIAGO = ZoneInfo("America/Santiago")
 EVENTS = ReportEvent._meta.db_table
@@ -96,6 +97,7 @@ def long_done(*reports: Report) -> None:
     """Closed long ago and every message about them sent: nothing of theirs is still due."""
     Report.objects.filter(pk__in=[r.pk for r in reports]).update(closed_at=datetime(OLD, 6, 3, 12, tzinfo=SANTIAGO))
     Notification.objects.filter(report__in=reports).update(delivery=Delivery.SENT)
+    WebhookDelivery.objects.filter(report__in=reports).update(state=DeliveryState.DELIVERED)
 
 
 def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(two_years):
@@ -217,8 +219,8 @@ def test_an_archived_year_is_never_written_again_by_any_path(two_years, make_rep
         patched.setattr(create, "timezone", SimpleNamespace(now=lambda: datetime(OLD, 9, 4, 10, tzinfo=SANTIAGO)))
         make_report()
     assert missing_partitions(OLD) == [(table, partition_name(table, OLD)) for table in ("reports_report", EVENTS)]
-    with pytest.raises(CommandError, match=f"{OLD} ya se archivó, en el esquema {archive_schema(OLD)}"):
-        archive_year(OLD)
+    assert archive_year(OLD) == f"{OLD} ya se archivó, en el esquema {archive_schema(OLD)}; volcado: -.\n"
+    assert archive_year(OLD, "--commit") == f"{OLD} ya hecho: archivado en el esquema {archive_schema(OLD)}.\n"
 
 
 def test_an_archived_tracking_code_is_kept_as_a_tombstone_and_never_drawn_again(two_years, make_report, monkeypatch):
@@ -584,3 +586,182 @@ def test_a_row_committed_after_its_table_was_moved_makes_its_parent_s_move_fail_
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regnamespace(%s)", [archive_schema(OLD)])
         assert cursor.fetchone()[0] is None
+
+
+def archived_rows(schema: str, sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(schema=f'"{schema}"'))
+        return cursor.fetchall()
+
+
+def test_webhook_deliveries_pending_to_an_active_endpoint_hold_the_archive_back(two_years):
+    old, _twin, current = two_years
+    endpoint = WebhookEndpoint.objects.create(description="Sistema de obras", url="https://example.cl/hook")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=old.events.latest("id"),
+        report=old,
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    message = f"{OLD} tiene 1 envíos de webhooks pendientes a destinos activos \\(Sistema de obras\\)"
+    with pytest.raises(CommandError, match=message):
+        archive_year(OLD)
+    with pytest.raises(CommandError, match=message):
+        archive_year(OLD, "--commit")
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PENDING and Report.objects.filter(pk=old.pk).exists()
+    assert missing_partitions(OLD) == [] and not YearArchive.objects.exists()
+
+
+def test_webhook_deliveries_pending_to_an_inactive_endpoint_are_archived_marked_unsent_and_logged(two_years, caplog):
+    old, twin, current = two_years
+    endpoint = WebhookEndpoint.objects.create(description="Sistema antiguo", url="https://example.cl/hook")
+    events = list(ReportEvent.objects.filter(report__in=[old, twin]).order_by("id")[:2])
+    for event in events:
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=event,
+            report_id=event.report_id,
+            next_attempt_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    report_change_status(report=current, status="acknowledged", actor_label="Prueba")  # queued for it too
+    live = WebhookDelivery.objects.filter(endpoint=endpoint, report=current)
+    assert live.filter(state=DeliveryState.PENDING).count() == 1
+
+    out = archive_year(OLD, "--commit")
+
+    line = "webhooks: 2 envíos pendientes a destinos inactivos se archivan sin enviar (Sistema antiguo: 2)"
+    assert f"{line}\n" in out and line in caplog.text
+    states = archived_rows(archive_schema(OLD), "SELECT event_id, state FROM {schema}.webhooks_webhookdelivery")
+    assert sorted(states) == sorted((event.pk, DeliveryState.ARCHIVED) for event in events)
+    # Another year's events (the archive's note on the duplicate too) still go out once the endpoint is active.
+    assert list(live.values_list("state", flat=True)) == [DeliveryState.PENDING] * 2
+    assert not WebhookDelivery.objects.filter(report_id__in=[old.pk, twin.pk]).exists()
+
+
+def closed_request_of(year: int, monkeypatch, make_report) -> Report:
+    call_command("add_year_partitions", "--year", str(year), stdout=StringIO())
+    with monkeypatch.context() as patched:
+        patched.setattr(create.timezone, "now", lambda: datetime(year, 5, 4, 10, tzinfo=SANTIAGO))
+        report = make_report()
+    report_change_status(report=report, status="resolved", actor_label="Prueba")
+    Report.objects.filter(pk=report.pk).update(closed_at=datetime(year, 6, 3, 12, tzinfo=SANTIAGO))
+    Notification.objects.filter(report=report).update(delivery=Delivery.SENT)
+    WebhookDelivery.objects.filter(report=report).update(state=DeliveryState.DELIVERED)
+    return report
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_years_archived_by_a_run_stopped_midway_are_finished_by_the_same_command_again(
+    make_report, monkeypatch, tmp_path
+):
+    years = (2016, 2017, 2018)
+    reports = {year: closed_request_of(year, monkeypatch, make_report) for year in years}
+    dumps = tmp_path / "archivo"
+    command = ("2016", "--through", "2018", "--commit", "--to", dumps, "--drop")
+    real_dump = archive.archive_dump
+
+    def pg_dump_fails_in_2017(*, year, to):
+        if year == 2017:
+            raise archive.DumpFailed("pg_dump: could not write to file: No space left on device")
+        return real_dump(year=year, to=to)
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(archive, "archive_dump", pg_dump_fails_in_2017)
+            with pytest.raises(
+                CommandError, match="2017 quedó archivado en el esquema archive_y2017, pero no se guardó"
+            ):
+                archive_year(*command)
+        assert list(YearArchive.objects.order_by("year").values_list("year", "dump")) == [
+            (2016, str(dumps / "geo_siac_archive_y2016.dump")),
+            (2017, ""),
+        ]
+        assert Report.objects.filter(pk=reports[2018].pk).exists()
+        first_dump = (dumps / "geo_siac_archive_y2016.dump").stat().st_mtime_ns
+
+        out = archive_year(*command)
+
+        assert out.startswith(
+            f"2016 ya hecho: archivado en el esquema archive_y2016; guardado en {dumps}/geo_siac_archive_y2016.dump; "
+            "esquema archive_y2016 ya eliminado.\n"
+            "2017 ya hecho: archivado en el esquema archive_y2017.\n"
+            f"guardado en {dumps}/geo_siac_archive_y2017.dump\neliminado el esquema archive_y2017\n"
+        )
+        assert "archive_y2018.reports_report: 1\n" in out and out.endswith("eliminado el esquema archive_y2018\n")
+        assert (dumps / "geo_siac_archive_y2016.dump").stat().st_mtime_ns == first_dump  # not dumped again
+        assert [year for year, dump in YearArchive.objects.values_list("year", "dump") if dump] == [2016, 2017, 2018]
+        assert not Report.objects.filter(pk__in=[r.pk for r in reports.values()]).exists()
+        for year in years:
+            assert missing_partitions(year) and not archive.schema_exists(archive_schema(year))
+        assert archive_year(*command).count("ya hecho") == 3  # a third run changes nothing
+    finally:
+        for year in years:
+            if archive.schema_exists(archive_schema(year)):
+                archive_drop(year=year)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_schema_whose_recorded_dump_is_unreadable_is_dumped_again_before_it_is_dropped(two_years, tmp_path):
+    archive_year(OLD, "--commit", "--to", tmp_path)
+    dump = tmp_path / f"geo_siac_{archive_schema(OLD)}.dump"
+    dump.write_bytes(b"truncated")
+
+    out = archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
+
+    assert out == (
+        f"{OLD} ya hecho: archivado en el esquema {archive_schema(OLD)}.\n"
+        f"guardado en {dump}\neliminado el esquema {archive_schema(OLD)}\n"
+    )
+    assert archive.dump_readable(dump, archive_schema(OLD))
+
+
+def test_through_before_the_first_year_is_refused(db):
+    with pytest.raises(CommandError, match="--through 2017 es anterior a --year 2019"):
+        archive_year(OLD, "--through", "2017")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_being_sent_when_the_archive_starts_is_archived_as_the_worker_leaves_it_not_marked_unsent(
+    two_years,
+):
+    old, _twin, _current = two_years
+    endpoint = WebhookEndpoint.objects.create(description="Sistema de obras", url="https://example.cl/hook")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=old.events.latest("id"),
+        report=old,
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    worker = other_connection()  # as webhook_delivery_send: the row and its event read, locked, while it posts
+    with worker.cursor() as cursor:
+        cursor.execute(
+            "BEGIN; SELECT d.id FROM webhooks_webhookdelivery d JOIN reports_reportevent e ON e.id = d.event_id "
+            "WHERE d.id = %s AND d.state = 'pending' FOR UPDATE OF d SKIP LOCKED",
+            [delivery.pk],
+        )
+        assert cursor.fetchall() == [(delivery.pk,)]
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)  # deactivated meanwhile
+
+    def answered():
+        with worker.cursor() as cursor:
+            cursor.execute("UPDATE webhooks_webhookdelivery SET state = 'delivered' WHERE id = %s", [delivery.pk])
+            cursor.execute("COMMIT")
+
+    answer = threading.Timer(1.5, answered)
+    answer.start()
+    try:
+        out = archive_year(OLD, "--commit", "--lock-timeout", "10")
+        schema = archive_schema(OLD)
+        states = archived_rows(schema, "SELECT id, state FROM {schema}.webhooks_webhookdelivery")
+    finally:
+        answer.cancel()
+        worker.close()
+        if archive.schema_exists(archive_schema(OLD)):
+            archive_drop(year=OLD)
+    assert "webhooks:" not in out  # nothing left pending to mark
+    assert states == [(delivery.pk, DeliveryState.DELIVERED)]

@@ -46,6 +46,13 @@ class Command(BaseCommand):
                 f"{len(data['notifications'])} mensajes, {len(data['appointments'])} citas "
                 f"-> {options['export']}"
             )
+            for archive in data["archived_years_not_read"]:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"No se leyó {archive['year']}: ese año archivado está solo en su volcado "
+                        f"({archive['dump']}). Restáurelo (pg_restore) para exportar también sus datos."
+                    )
+                )
         if options["erase"]:
             if email:
                 summary = citizen_data_erase(email=email, commit=options["commit"])
@@ -53,5 +60,19 @@ class Command(BaseCommand):
                 summary = citizen_phone_data_erase(phone=phone, commit=options["commit"])
             for name, count in asdict(summary).items():
                 self.stdout.write(f"{name}: {count}")
+            for dump in summary.archived_dumps_outdated:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"{dump} aún contiene lo borrado: vuelva a guardar ese año (archive_year --year AÑO --commit "
+                        "--to CARPETA) y destruya las copias anteriores del volcado."
+                    )
+                )
+            for year in summary.archived_years_not_reached:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"El borrado no alcanza {year}: ese año archivado está solo en su volcado. Restáurelo "
+                        "(pg_restore), repita este borrado y vuelva a guardarlo (docs/deployment.md)."
+                    )
+                )
             if not options["commit"]:
                 self.stdout.write(self.style.WARNING("Simulación: no se borró nada (use --commit)."))
