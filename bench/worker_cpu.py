@@ -2,11 +2,14 @@
 requests the load bench's workers can serve, and much less disturbed by other work on the machine than req/s.
 
     GEO_SIAC_BENCH_DB=geo_siac_bench_load1m .venv/bin/python bench/worker_cpu.py [--requests 400] [--warmup 30]
+    GEO_SIAC_BENCH_DB=<a copy of it> .venv/bin/python bench/worker_cpu.py --writes [--only-writes]
 
 Starts gunicorn as bench/load.py does (bench/production_server.py) with one worker on the bench database, then per
 endpoint sends `--warmup` requests, reads the worker's utime+stime from /proc, sends `--requests` more one after
 another (a new connection each, as the load generator's users open theirs) and prints the CPU per request. Reads
-only: it writes nothing to the database.
+only, unless `--writes`: then it also files what bench/load.py's citizens file (a service request by the web form and
+by Open311, a reclamo by its form, a suggestion box's sugerencia), after bench/load.py's own setup (a crew, the box,
+an API key), so run it on a copy of the bench database (`createdb -T`), never on the one others measure.
 """
 
 import argparse
@@ -14,13 +17,15 @@ import os
 import random
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB)
-from load import NEIGHBOURHOOD  # noqa: E402
-from production_server import free_port, psql, server_environment, start_server  # noqa: E402
+from load import CSRF, NEIGHBOURHOOD, SETUP, jitter  # noqa: E402
+from production_server import free_port, manage, psql, server_environment, start_server  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -37,39 +42,99 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def fetch(url: str) -> None:
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"{url} answered {answer.status}")
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a submission's 302 is its answer: the confirmation page is not what is measured
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(url: str, post: dict | None = None, headers: dict | None = None, expect: int = 200) -> None:
+    """GET `url`, or POST `post` form-encoded as a browser sends it; anything but `expect` stops the run."""
+    data = urllib.parse.urlencode(post).encode() if post is not None else None
+    try:
+        with OPENER.open(urllib.request.Request(url, data=data, headers=headers or {}), timeout=30) as answer:
+            answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        error.read()
+        status = error.code
+    if status != expect:
+        raise SystemExit(f"{url} answered {status}, not {expect}")
+
+
+def submissions(env: dict, base: str) -> dict:
+    """bench/load.py's ways of filing, each a function that files one: its setup first (crew, box, API key), then
+    the form's CSRF cookie and token as a browser has them from the page."""
+    box_id, api_key = manage(env, "shell", "-c", SETUP).split()[-2:]
+    with urllib.request.urlopen(base + "/", timeout=30) as page:
+        token = CSRF.search(page.read().decode()).group(1)
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    counter = iter(range(10**9))
+
+    def form(path: str, **data):
+        n = next(counter)
+        fields = {"token": f"cpu-{n}-{random.random()}", "description": f"Prueba {n}", "csrfmiddlewaretoken": token}
+        headers = {"Cookie": cookie, "Referer": base + path}
+        fetch(base + path, {**fields, **data}, headers, expect=302)
+
+    def web_form():
+        lat, lng = jitter()
+        form("/", service_code="retiro-escombros", lat=lat, long=lng)
+
+    def open311():
+        lat, lng = jitter()
+        data = {"api_key": api_key, "jurisdiction_id": "puente-alto", "service_code": "retiro-escombros"}
+        fetch(
+            f"{base}/open311/v2/requests.json", {**data, "lat": lat, "long": lng, "description": "Prueba"}, expect=201
+        )
+
+    return {
+        "web form (service request)": web_form,
+        "Open311 POST": open311,
+        "reclamo (/solicitud/reclamo/)": lambda: form(
+            "/solicitud/reclamo/", service_code="reclamo-servicio", commune="13201"
+        ),
+        "suggestion box (/buzon/<id>/)": lambda: form(f"/buzon/{box_id}/", service_code="sugerencia"),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--writes", action="store_true", help="also file requests (on a copy of the bench database)")
+    parser.add_argument("--only-writes", action="store_true", help="with --writes: only the submissions")
     options = parser.parse_args()
     prepare_database()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = server_environment(port, cache_prefix="geo_siac_worker_cpu_", GUNICORN_WORKERS="1")
+    env = server_environment(
+        port, cache_prefix="geo_siac_worker_cpu_", GUNICORN_WORKERS="1", GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000"
+    )
     codes = psql(env, "SELECT tracking_code FROM reports_report ORDER BY id DESC LIMIT 500").split()
     endpoints = {
-        "/salud/": lambda: "/salud/",
-        "tracking page": lambda: f"/seguimiento/{random.choice(codes)}/",
-        "GeoJSON API (bbox, 100)": lambda: f"/api/reports/?bbox={NEIGHBOURHOOD}&page_size=100",
-        "public map page": lambda: "/transparencia/mapa/",
-        "public map cells": lambda: "/transparencia/celdas.geojson",
+        "/salud/": lambda: fetch(f"{base}/salud/"),
+        "tracking page": lambda: fetch(f"{base}/seguimiento/{random.choice(codes)}/"),
+        "GeoJSON API (bbox, 100)": lambda: fetch(f"{base}/api/reports/?bbox={NEIGHBOURHOOD}&page_size=100"),
+        "public map page": lambda: fetch(f"{base}/transparencia/mapa/"),
+        "public map cells": lambda: fetch(f"{base}/transparencia/celdas.geojson"),
     }
     server = start_server(env, base)
     try:
+        if options.writes:
+            endpoints = {
+                **({"/salud/": endpoints["/salud/"]} if options.only_writes else endpoints),
+                **submissions(env, base),
+            }
         worker = worker_pid(server.pid)
-        for name, path in endpoints.items():
+        for name, send in endpoints.items():
             for _ in range(options.warmup):
-                fetch(base + path())
+                send()
             before, started = cpu_seconds(worker), time.monotonic()
             for _ in range(options.requests):
-                fetch(base + path())
+                send()
             spent, wall = cpu_seconds(worker) - before, time.monotonic() - started
             print(f"{name}: {spent / options.requests * 1000:.2f} ms CPU, {wall / options.requests * 1000:.2f} ms wall")
     finally:

@@ -5,6 +5,7 @@ import itertools
 import re
 import weakref
 from contextlib import contextmanager
+from functools import lru_cache
 from time import time
 from types import SimpleNamespace
 
@@ -341,6 +342,69 @@ def insert_sql(obj) -> tuple[str, tuple]:
     return sql, params
 
 
+# compiled_insert_sql: the SQL per model and shape, and one insert compiler per database connection and model.
+INSERT_SHAPES: dict = {}
+INSERT_COMPILERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@lru_cache(maxsize=64)
+def insert_fields(meta, computed_pk: bool) -> tuple:
+    """The fields insert_sql writes, for a pk that holds an expression or not."""
+    return tuple(f for f in meta.local_concrete_fields if (f is not meta.auto_field or computed_pk) and not f.generated)
+
+
+def compiled_insert_sql(obj) -> tuple[str, tuple]:
+    """insert_sql(obj), the statement written once per shape rather than compiled for every object.
+
+    Each value is prepared as Django's insert compiler prepares it (pre_save, then get_db_prep_save; an expression
+    resolved and compiled), with the placeholder the compiler would give it (a geometry's depends on its SRID, an
+    expression's is its own SQL). The fields and those placeholders are the shape, and the statement is written
+    once per shape as the compiler writes it. Compiling the report's INSERT was the largest single entry of a
+    submission's CPU (docs/performance.md)."""
+    meta = obj._meta
+    computed_pk = hasattr(obj.pk, "resolve_expression")
+    fields = insert_fields(meta, computed_pk)
+    database = default_connection()
+    compiler = None
+    placeholders, params = [], []
+    for field in fields:
+        value = field.pre_save(obj, add=True)
+        get_placeholder = getattr(field, "get_placeholder", None)
+        if get_placeholder is None and not hasattr(value, "resolve_expression"):
+            value = field.get_db_prep_save(value, database)
+            if not hasattr(value, "as_sql"):
+                placeholders.append("%s")
+                params.append(value)
+                continue
+        compiler = compiler or insert_compiler(database, type(obj))
+        sql, value_params = compiler.field_as_sql(field, get_placeholder, compiler.prepare_value(field, value))
+        placeholders.append(sql)
+        params.extend(value_params)
+    shape = (type(obj), computed_pk, *placeholders)
+    sql = INSERT_SHAPES.get(shape)
+    if sql is None:
+        # As SQLInsertCompiler.as_sql writes one row without RETURNING or ON CONFLICT.
+        quote = database.ops.quote_name
+        sql = INSERT_SHAPES[shape] = " ".join(
+            [
+                f"{database.ops.insert_statement(on_conflict=None)} {quote(meta.db_table)}",
+                f"({', '.join(quote(f.column) for f in fields)})",
+                database.ops.bulk_insert_sql(fields, [placeholders]),
+            ]
+        )
+    return sql, tuple(params)
+
+
+def insert_compiler(database, model):
+    """An insert compiler of `model` on this connection, made once: compiled_insert_sql asks it to prepare and
+    place the values whose placeholder is not a plain parameter."""
+    compilers = INSERT_COMPILERS.setdefault(database, {})
+    compiler = compilers.get(model)
+    if compiler is None:
+        compiler = compilers[model] = InsertQuery(model).get_compiler(connection=database)
+    return compiler
+
+
 def default_connection():
     """The default database's connection object itself, rather than the `django.db.connection` proxy: every attribute
     read through the proxy looks the thread's connection up again (asgiref.local), about 70 times per report INSERT
@@ -352,10 +416,16 @@ def typed_values(objs, fields) -> tuple[str, list]:
     """`VALUES` rows for these objects' fields, each value cast to its column's type (a NULL in VALUES has no type
     of its own), for an `INSERT ... SELECT` that takes other columns from elsewhere in the statement."""
     database = default_connection()
-    casts = [f"%s::{field.cast_db_type(database)}" for field in fields]
-    row = f"({', '.join(casts)})"
+    row = typed_row(tuple(fields))
     params = [field.get_db_prep_save(field.pre_save(obj, add=True), database) for obj in objs for field in fields]
     return ", ".join([row] * len(objs)), params
+
+
+@lru_cache(maxsize=16)
+def typed_row(fields: tuple) -> str:
+    """One row of typed_values' placeholders, each cast to its field's column type: written once per fields."""
+    database = default_connection()
+    return f"({', '.join(f'%s::{field.cast_db_type(database)}' for field in fields)})"
 
 
 def advisory_lock_id(name: str) -> int:

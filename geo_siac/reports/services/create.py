@@ -4,6 +4,7 @@ importer of history (the importers package) writes whole chunks its own vectoris
 (tracking.py), so what either accepts or refuses, and the deadline and code it gives, cannot drift apart."""
 
 from contextlib import nullcontext
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.attributes import clean_answers
 from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.catalogue.models import Category
-from geo_siac.db import insert_sql, typed_values, unique_row
+from geo_siac.db import compiled_insert_sql, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.geocoding.selectors import gazetteer_reverse
 from geo_siac.notifications.services import notification_enqueue
@@ -356,6 +357,21 @@ SELECT report.id, EXISTS (SELECT FROM claim) FROM report
 EVENT_FIELDS = [f for f in ReportEvent._meta.local_concrete_fields if f.name not in ("id", "report")]
 
 
+@lru_cache(maxsize=64)
+def report_insert(report_sql: str, event_rows: str) -> str:
+    """REPORT_INSERT for the report's INSERT and its events' rows, written once per shape of each."""
+    return REPORT_INSERT.format(
+        report=report_sql,
+        events_table=ReportEvent._meta.db_table,
+        report_column=ReportEvent._meta.get_field("report").column,
+        event_columns=", ".join(f.column for f in EVENT_FIELDS),
+        event_rows=event_rows,
+        submission_table=Submission._meta.db_table,
+        key_table=ReportKey._meta.db_table,
+        key_columns=", ".join(ReportKey._meta.get_field(name).column for name in ("key", "report")),
+    )
+
+
 def report_store(
     report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
 ) -> Report:
@@ -377,18 +393,9 @@ def report_store(
 def report_write(
     report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
 ) -> Report:
-    report_sql, report_params = insert_sql(report)
+    report_sql, report_params = compiled_insert_sql(report)
     event_rows, event_params = typed_values(events, EVENT_FIELDS)
-    statement = REPORT_INSERT.format(
-        report=report_sql,
-        events_table=ReportEvent._meta.db_table,
-        report_column=ReportEvent._meta.get_field("report").column,
-        event_columns=", ".join(f.column for f in EVENT_FIELDS),
-        event_rows=event_rows,
-        submission_table=Submission._meta.db_table,
-        key_table=ReportKey._meta.db_table,
-        key_columns=", ".join(ReportKey._meta.get_field(name).column for name in ("key", "report")),
-    )
+    statement = report_insert(report_sql, event_rows)
     code = tracking_code_key(report.tracking_code)
     with connection.cursor() as cursor:
         cursor.execute(statement, [*report_params, code, *event_params, submission_token, bool(submission_token)])

@@ -173,6 +173,99 @@ def test_the_one_statement_insert_writes_every_column_as_the_orm_save_would(make
     assert stored.submission.token == "t-1"
 
 
+def test_a_request_without_a_place_is_written_as_the_orm_save_would(communes):
+    """A placeless kind's INSERT has another shape (no location): its row is the ORM's too."""
+    from geo_siac.catalogue.kinds import RequestKind
+    from geo_siac.reports.services import report_create
+
+    filed = report_create(
+        kind=RequestKind.COMPLAINT,
+        category="reclamo-servicio",
+        commune=communes["13201"],
+        channel="web",
+        description="No pasó el camión.",
+        submission_token="t-2",
+    )
+    copy = Report.objects.get(pk=filed.pk)
+    copy.pk, copy.tracking_code = None, "PA-ZZZZ-ZZZY"
+    copy.save(force_insert=True)
+    ours, orms = (
+        {k: v for k, v in Report.objects.filter(pk=pk).values().get().items() if k not in ("id", "tracking_code")}
+        for pk in (filed.pk, copy.pk)
+    )
+    assert ours == orms and ours["location"] is None and ours["kind"] == "complaint"
+
+
+def test_the_insert_written_once_per_shape_is_the_one_djangos_compiler_writes(communes, crews, monkeypatch):
+    """report_write sends geo_siac.db.compiled_insert_sql's statement: for every shape of report the ways of filing
+    give (placed, placeless, at a desk, by an operator, with answers and a link), and one placed in another SRID or
+    with its id left to the column, it is byte for byte the statement insert_sql compiles for the same report."""
+    from django.contrib.gis.geos import Point
+    from django.db import connection
+
+    from geo_siac.catalogue.kinds import RequestKind
+    from geo_siac.db import compiled_insert_sql, insert_sql
+    from geo_siac.reports.services import create, report_create
+    from geo_siac.zones.models import ServicePoint
+
+    def sent(sql, params) -> bytes:
+        with connection.cursor() as cursor:
+            return cursor.mogrify(sql, params)
+
+    compared = []
+    real = create.compiled_insert_sql
+
+    def checked(report):
+        djangos = sent(*insert_sql(report))
+        statement = real(report)
+        assert sent(*statement) == djangos
+        compared.append(djangos)
+        return statement
+
+    monkeypatch.setattr(create, "compiled_insert_sql", checked)
+    desk = ServicePoint.objects.create(
+        name="OIRS Peñalolén",
+        kind="municipal_office",
+        commune=communes["13122"],
+        point=Point(-70.54, -33.485, srid=4326),
+    )
+    placed = dict(category="retiro-escombros", latitude=PUENTE_ALTO_CENTRE[0], longitude=PUENTE_ALTO_CENTRE[1])
+    reports = [
+        report_create(**placed, channel="web", description="Escombros."),
+        report_create(**placed, channel="web", description="Otra vez.", submission_token="t-3"),
+        report_create(
+            **{**placed, "category": "control-plagas"},
+            channel="open311",
+            attributes={"plaga": ["roedores"]},
+            media_url="https://example.cl/foto.jpg",
+            public_visibility=True,
+            language="en",
+        ),
+        report_create(
+            **placed, channel="phone", created_by=crews["operator"], actor_label="OIRS", reporter_name="Ana",
+            reporter_email="ana@example.cl", address="Pasaje 1",
+        ),
+        report_create(
+            kind=RequestKind.COMPLAINT, category="reclamo-servicio", commune=communes["13201"], channel="web",
+            description="No pasó el camión.",
+        ),
+        report_create(
+            kind=RequestKind.INFORMATION, category="acceso-informacion", received_at=desk, channel="in_person",
+            created_by=crews["operator"], reporter_name="Rosa Pérez", reporter_phone="+56 9 8765 4321",
+            description="Copia del contrato.",
+        ),
+    ]  # fmt: skip
+    assert len(compared) == len(reports) == len(set(compared))
+    elsewhere = Report.objects.get(pk=reports[0].pk)
+    elsewhere.location = Point(350_000, 6_280_000, srid=32719)  # UTM 19S: the compiler transforms it
+    elsewhere.pk = None
+    for report in (elsewhere, reports[4]):
+        statement = compiled_insert_sql(report)
+        assert sent(*statement) == sent(*insert_sql(report))
+    assert b"ST_Transform" in sent(*compiled_insert_sql(elsewhere))
+    assert b'"id"' not in sent(*compiled_insert_sql(elsewhere))
+
+
 def test_a_tracking_code_already_taken_is_drawn_again_and_only_the_new_report_is_written(make_report, monkeypatch):
     first = make_report()
     drawn = iter([first.tracking_code, first.tracking_code, "PA-2345-6789"])
