@@ -47,10 +47,12 @@ class Command(BaseCommand):
         if options["restore_schema"]:
             try:
                 with import_lock():
-                    restored = restore_suspended()
+                    restored, removed = restore_suspended()
             except ImportFileError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"reconstruidos: {len(restored)} ({', '.join(restored) or 'nada pendiente'})")
+            if removed:
+                self.stdout.write(f"solicitudes importadas dos veces, quitadas: {removed}")
             return
         path: Path | None = options["path"]
         if path is None:
