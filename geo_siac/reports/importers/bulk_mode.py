@@ -6,9 +6,10 @@ imported twice and redraws the tracking codes drawn twice (keys_deduplicate), so
 duplicates. What was dropped is recorded in SuspendedSchemaObject, so a crashed import's indexes are put back, with
 that pass, by the next import or by `import_reports --restore-schema`."""
 
+import threading
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from geo_siac.reports.importers.results import ImportFileError
 from geo_siac.reports.models import YEAR_ID_BASE, Report, ReportEvent, ReportKey, SuspendedSchemaObject
@@ -97,39 +98,63 @@ def restore_suspended() -> tuple[list[str], int]:
     """Rebuild every suspended index, then re-add every suspended foreign key (validated in one pass each).
     Each object in its own transaction, so one that cannot come back (a row referencing a deleted category,
     say) does not hold back the others; its error names it and it stays recorded. Returns the names restored and
-    how many reports keys_deduplicate removed (imported twice while the keys' primary key was suspended)."""
-    quote = connection.ops.quote_name
-    restored, failed, removed = [], [], 0
+    how many reports keys_deduplicate removed (imported twice while the keys' primary key was suspended).
+
+    Outside a transaction the GiST indexes, which PostgreSQL builds without parallel workers, are built on a
+    second connection while this one builds the others."""
+    restored, failed, removed = [], [], []
     # The keys' primary key last of the indexes: its pass deletes by the report id, through the rebuilt indexes.
     pending = sorted(
         SuspendedSchemaObject.objects.all(),
         key=lambda o: (o.kind != o.Kind.INDEX, o.definition.startswith(UNIQUE), o.table, o.name),
     )
-    for item in pending:
+    beside = [o for o in pending if " USING gist " in o.definition] if not connection.in_atomic_block else []
+
+    def restore(items: list[SuspendedSchemaObject]) -> None:
+        for item in items:
+            try:
+                removed.append(restore_one(item))
+            except Exception as exc:  # noqa: BLE001 - reported with the object's name below
+                failed.append(f"{item}: {exc}".strip())
+                continue
+            restored.append(item.name)
+
+    def restore_beside() -> None:
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
-                if item.definition.startswith(UNIQUE):
-                    removed += keys_primary_key_restore(cursor, item)
-                elif item.kind == item.Kind.INDEX:
-                    cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-                else:
-                    cursor.execute(
-                        "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
-                        [item.name, item.table],
-                    )
-                    if cursor.fetchone() is None:
-                        cursor.execute(
-                            f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} {item.definition}"
-                        )
-                item.delete()
-        except Exception as exc:  # noqa: BLE001 - reported with the object's name below
-            failed.append(f"{item}: {exc}".strip())
-            continue
-        restored.append(item.name)
+            restore(beside)
+        finally:
+            connection.close()  # this thread's own connection
+
+    worker = threading.Thread(target=restore_beside, name="import-restore-gist", daemon=True)
+    worker.start()
+    try:
+        restore([o for o in pending if o not in beside and o.kind == o.Kind.INDEX])
+    finally:
+        worker.join()
+    restore([o for o in pending if o.kind != o.Kind.INDEX])
     if failed:
         raise ImportFileError("No se pudieron reconstruir: " + "; ".join(failed))
-    return restored, removed
+    return restored, sum(removed)
+
+
+def restore_one(item: SuspendedSchemaObject) -> int:
+    """Put one suspended object back in its own transaction; returns how many reports keys_deduplicate removed."""
+    quote = connection.ops.quote_name
+    removed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+        if item.definition.startswith(UNIQUE):
+            removed = keys_primary_key_restore(cursor, item)
+        elif item.kind == item.Kind.INDEX:
+            cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        else:
+            cursor.execute(
+                "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass", [item.name, item.table]
+            )
+            if cursor.fetchone() is None:
+                cursor.execute(f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} {item.definition}")
+        item.delete()
+    return removed
 
 
 def keys_primary_key_restore(cursor, item: SuspendedSchemaObject) -> int:
@@ -145,8 +170,14 @@ def keys_primary_key_restore(cursor, item: SuspendedSchemaObject) -> int:
         return 0
     cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
     cursor.execute("SET LOCAL work_mem TO '256MB'")  # the keys counted in memory: with 4 MB they spill to disk
-    removed = keys_deduplicate(cursor)
-    cursor.execute(item.definition.replace(UNIQUE, UNIQUE + "IF NOT EXISTS ", 1))
+    removed = 0
+    try:
+        # Built first, the index finds whether any key repeats without a pass of its own (most imports repeat none).
+        with transaction.atomic():
+            cursor.execute(item.definition.replace(UNIQUE, UNIQUE + "IF NOT EXISTS ", 1))
+    except IntegrityError:
+        removed = keys_deduplicate(cursor)
+        cursor.execute(item.definition.replace(UNIQUE, UNIQUE + "IF NOT EXISTS ", 1))
     cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}")
     return removed
 
@@ -175,15 +206,20 @@ def keys_deduplicate(cursor) -> int:
 
 
 def keys_repeated(cursor) -> dict[str, list[tuple[int | None, bool]]]:
-    """The keys held more than once, each with its holders in the order the first stays in: (report id, imported)."""
+    """The keys held more than once, each with its holders in the order the first stays in: (report id, imported).
+    The keys are counted alone first (one pass over the table, mostly finding none), the holders looked up after."""
     keys, reports = quote_table(ReportKey), quote_table(Report)
+    cursor.execute(f"SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1")
+    if not (repeated_keys := [key for (key,) in cursor.fetchall()]):
+        return {}
     cursor.execute(
         f"""
         SELECT k.key, k.report_id, r.source <> ''
           FROM {keys} k LEFT JOIN {reports} r ON r.id = k.report_id
-         WHERE k.key IN (SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1)
-         ORDER BY k.key, k.report_id IS NOT NULL, r.source <> '', k.report_id % {YEAR_ID_BASE}
-        """
+         WHERE k.key = ANY(%s)
+         ORDER BY k.key, k.report_id IS NOT NULL, r.source <> '', k.report_id %% {YEAR_ID_BASE}
+        """,
+        [repeated_keys],
     )
     repeated: dict[str, list[tuple[int | None, bool]]] = {}
     for key, report, imported in cursor.fetchall():
