@@ -158,9 +158,9 @@ def restore_one(item: SuspendedSchemaObject) -> int:
 
 
 def keys_primary_key_restore(cursor, item: SuspendedSchemaObject) -> int:
-    """Put the keys' primary key back after keys_deduplicate; returns how many reports that pass removed. The table
-    is locked against writes first (report_create's too, which waits), so no key can repeat between the pass and
-    the index."""
+    """Put the keys' primary key back, after keys_deduplicate where a key repeats; returns how many reports that
+    removed. The table is locked against writes first (report_create's too, which waits), so no key can repeat
+    between the pass and the index."""
     quote = connection.ops.quote_name
     table, name = quote(item.table), quote(item.name)
     cursor.execute(
@@ -171,38 +171,38 @@ def keys_primary_key_restore(cursor, item: SuspendedSchemaObject) -> int:
     cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
     cursor.execute("SET LOCAL work_mem TO '256MB'")  # the keys counted in memory: with 4 MB they spill to disk
     removed = 0
-    try:
-        # Built first, the index finds whether any key repeats without a pass of its own (most imports repeat none).
-        with transaction.atomic():
-            cursor.execute(item.definition.replace(UNIQUE, UNIQUE + "IF NOT EXISTS ", 1))
-    except IntegrityError:
-        removed = keys_deduplicate(cursor)
-        cursor.execute(item.definition.replace(UNIQUE, UNIQUE + "IF NOT EXISTS ", 1))
-    cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}")
-    return removed
+    for _round in range(10):
+        # Built first, the index finds whether any key repeats without a pass of its own (most imports repeat none),
+        # and built again after each pass, it checks the codes that pass drew.
+        try:
+            with transaction.atomic():
+                cursor.execute(item.definition.replace(UNIQUE, UNIQUE + "IF NOT EXISTS ", 1))
+        except IntegrityError:
+            removed += keys_deduplicate(cursor)
+            continue
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}")
+        return removed
+    raise RuntimeError("tracking codes kept colliding; the keys' primary key was not rebuilt")
 
 
 def keys_deduplicate(cursor) -> int:
     """What the keys' primary key would have refused while it was suspended, sorted out as the claim would have:
     of the reports sharing a source key, the first imported stays (a tombstone of an archived year before any) and
-    the others are deleted with their history and keys; of those sharing a tracking code, the one not imported (a
-    citizen holds its code) or else the first stays and the others get a new code. Returns how many reports were
-    deleted."""
-    removed = 0
-    while repeated := keys_repeated(cursor):
-        doomed, redrawn = [], []
-        for key, owners in repeated.items():
-            later = [report for report, _imported in owners[1:]]
-            if key.startswith("source:"):
-                doomed += later
-            else:
-                redrawn += [(report, key.removeprefix("code:")) for report in later]
-        if doomed:
-            reports_delete(cursor, doomed)
-            removed += len(doomed)
-            continue  # their tracking codes are gone too: look again before redrawing any
+    the others are deleted with their history and keys; of those left sharing a tracking code, the one not imported
+    (a citizen holds its code) or else the first keeps it and the others get a new code. Returns how many reports
+    were deleted."""
+    repeated = keys_repeated(cursor)
+    doomed = {report for key, owners in repeated.items() if key.startswith("source:") for report, _ in owners[1:]}
+    redrawn = []
+    for key, owners in repeated.items():
+        left = [report for report, _imported in owners if report not in doomed]
+        if key.startswith("code:"):
+            redrawn += [(report, key.removeprefix("code:")) for report in left[1:]]
+    if doomed:
+        reports_delete(cursor, sorted(doomed))
+    if redrawn:
         codes_redraw(cursor, redrawn)
-    return removed
+    return len(doomed)
 
 
 def keys_repeated(cursor) -> dict[str, list[tuple[int | None, bool]]]:

@@ -28,8 +28,9 @@ class Command(BaseCommand):
             "--bulk",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="Modo masivo: suspende los índices no únicos y las claves foráneas y los reconstruye al final "
-            "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
+            help="Modo masivo: suspende los índices no únicos y las claves foráneas (y, si no hay solicitudes, la "
+            "clave primaria de reports_reportkey) y los reconstruye al final (por defecto, solo si no hay "
+            "solicitudes). Bloquea la escritura de solicitudes mientras dura.",
         )
         parser.add_argument(
             "--route",
