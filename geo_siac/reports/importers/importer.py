@@ -10,7 +10,12 @@ from pathlib import Path
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema
+from geo_siac.reports.importers.bulk_mode import (
+    import_lock,
+    keys_unchecked,
+    restore_suspended,
+    suspend_secondary_schema,
+)
 from geo_siac.reports.importers.results import ImportSummary
 from geo_siac.reports.importers.rows import ChunkPreparer
 from geo_siac.reports.importers.source import open_chunks, resolve_columns
@@ -45,6 +50,7 @@ class ReportImporter:
         self.chunk_rows = chunk_rows
         self.commit = commit
         self.progress = progress
+        self.claim = True  # each chunk's keys claimed before its rows are written (not while bulk mode suspends them)
         self.preparer = ChunkPreparer(mapping=mapping, place_in=place_in)
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
@@ -54,17 +60,22 @@ class ReportImporter:
         if not self.commit:
             return self.read_and_write(path, summary)
         with import_lock():
-            summary.bulk = self.bulk if self.bulk is not None else not Report.objects.exists()
+            empty = not Report.objects.exists()
+            summary.bulk = self.bulk if self.bulk is not None else empty
             if summary.bulk:
-                suspend_secondary_schema()
+                # The keys' primary key only into an empty table: a live one's keys would be checked all over again.
+                suspend_secondary_schema(unique_keys=empty)
             else:
                 restore_suspended()  # a crashed bulk import's indexes, before rows are added one by one
+            self.claim = not keys_unchecked()
             try:
                 return self.read_and_write(path, summary)
             finally:
                 if summary.bulk:
                     started = time.perf_counter()
-                    restore_suspended()
+                    _restored, removed = restore_suspended()
+                    summary.inserted -= removed  # a source row found twice in the file: the first stays
+                    summary.already_imported += removed
                     summary.rebuild_seconds = time.perf_counter() - started
 
     def read_and_write(self, path: Path, summary: ImportSummary) -> ImportSummary:
@@ -78,7 +89,7 @@ class ReportImporter:
                 for row_no, field_name, reason in rejects:
                     writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
-                    inserted, existing, archived = chunk_write(rows, payload, source=self.source)
+                    inserted, existing, archived = chunk_write(rows, payload, source=self.source, claim=self.claim)
                     summary.inserted += inserted
                     summary.already_imported += existing
                     summary.already_archived += archived
