@@ -12,7 +12,8 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, router, transaction
-from django.db.models import Expression, Field, Lookup
+from django.db.models import DateTimeField, Expression, Field, Lookup
+from django.db.models.lookups import Range
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
 from psycopg2.extensions import AsIs
@@ -274,6 +275,21 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
+@DateTimeField.register_lookup
+class InWindow(Range):
+    """`tstzrange(start, end, '[]') @> column`: `column BETWEEN start AND end` that PostgreSQL (15) cannot answer
+    from an index on the column. In a prepared statement's generic plan the planner guesses that any window of
+    parameters keeps 0.5% of the rows, and then walked or intersected a date index over the whole 90 days instead of
+    the box's cell index (docs/performance.md, "Open311"); written this way, only the cells are an index condition."""
+
+    lookup_name = "in_window"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        (start, end), rhs_params = self.process_rhs(compiler, connection)
+        return f"tstzrange({start}, {end}, '[]') @> {lhs}", [*rhs_params, *lhs_params]
+
+
 class QueryTemplate:
     """The rows of a `values()` query, compiled by Django's ORM once per shape instead of on every call.
 
@@ -281,11 +297,18 @@ class QueryTemplate:
     values as Slots; each call sends the compiled SQL with the slots filled from `values`, then `LIMIT`/`OFFSET`,
     and converts the rows as the queryset's iteration would. Compiling the Open311 list (a box's ~250 H3 cells,
     a union, a subquery) was half of its CPU (docs/performance.md).
+
+    With `prepared`, each shape is a statement PREPAREd once per database session (its slots, limit and offset its
+    parameters, every other value written into it) and each call an EXECUTE: PostgreSQL parses it once per session
+    and, after five executions, keeps a generic plan when it estimates it no dearer than the custom ones
+    (plan_cache_mode auto); planning the Open311 list over the report partitions cost more than running it. Values
+    the plan must see (a status set a partial index's predicate names) belong in the shape, not in slots.
     """
 
-    def __init__(self, build):
+    def __init__(self, build, *, prepared: bool = False):
         self.build = build
         self.shapes = {}
+        self.prepared = prepared
 
     def compile(self, shape):
         queryset = self.build(shape)
@@ -294,24 +317,64 @@ class QueryTemplate:
         query = values_columns(queryset, "QueryTemplate")
         query.sql, query.params = limits_as_slots(query.sql, query.params)
         query.slots = [(index, param) for index, param in enumerate(query.params) if isinstance(param, SlotName)]
+        query.number = next(LOOKUP_NUMBERS)
         return query
 
     def rows(self, shape, values: dict, *, limit: int | None = None, offset: int = 0) -> list[dict]:
         query = self.shapes.get(shape)
         if query is None:
             query = self.shapes[shape] = self.compile(shape)
-        params = query.params.copy()
-        for index, name in query.slots:
-            params[index] = values[name]
-        sql = query.sql
-        if limit is not None:
-            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
         database = connections[router.db_for_read(query.model)]
-        with database.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        if self.prepared:
+            rows = self.executed(database, query, values, limit, offset)
+        else:
+            params = query.params.copy()
+            for index, name in query.slots:
+                params[index] = values[name]
+            sql = query.sql
+            if limit is not None:
+                sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+            with database.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
         names = query.names
         return [dict(zip(names, row, strict=True)) for row in converted(rows, query.converters, database)]
+
+    def executed(self, database, query, values: dict, limit: int | None, offset: int) -> list:
+        """The shape's rows through its prepared statement (a NULL limit is none). As KeyLookup's, a statement whose
+        columns a migration changed is prepared again under a new name (KeyLookup.rows says why and when)."""
+        names = list(dict.fromkeys(name for _, name in query.slots))
+        arguments = [values[name] for name in names] + [limit, offset]
+        execute = f"EXECUTE {{}}({', '.join(['%s'] * len(arguments))})"
+        try:
+            with database.cursor() as cursor:
+                cursor.execute(execute.format(self.statement(database, cursor, query, names)), arguments)
+                return cursor.fetchall()
+        except DatabaseError as error:
+            if getattr(error.__cause__, "pgcode", None) != STALE_PLAN:
+                raise
+            query.number = next(LOOKUP_NUMBERS)
+            if database.in_atomic_block:
+                database.close_at = 0
+                raise
+        with database.cursor() as cursor:
+            cursor.execute(execute.format(self.statement(database, cursor, query, names)), arguments)
+            return cursor.fetchall()
+
+    def statement(self, database, cursor, query, names: list[str]) -> str:
+        """The name of the shape's statement, prepared on the session the first time it is used there (on the
+        driver's cursor: no query of the request's); its slots are $1, $2... in the order of `names`, then the
+        limit and the offset."""
+        name = f"{query.model._meta.db_table}_list_{query.number}"
+        prepared = PREPARED.setdefault(database.connection, set())
+        if name not in prepared:
+            numbers = {slot: AsIs(f"${n}") for n, slot in enumerate(names, start=1)}
+            params = [numbers[p] if isinstance(p, SlotName) else p for p in query.params]
+            sql = cursor.mogrify(query.sql, params).decode()
+            with database.wrap_database_errors:
+                cursor.cursor.execute(f"PREPARE {name} AS {sql} LIMIT ${len(names) + 1} OFFSET ${len(names) + 2}")
+            prepared.add(name)
+        return name
 
 
 @contextmanager

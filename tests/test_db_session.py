@@ -426,3 +426,51 @@ def test_a_lookup_prepared_before_a_migration_changed_its_columns_is_prepared_ag
             assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
         finally:
             cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(150)")
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, to open a second session
+def test_a_prepared_query_template_is_prepared_once_per_session_and_again_when_stale():
+    """QueryTemplate(prepared=True): one statement per shape and session, its slots, limit and offset parameters;
+    a new session prepares it again, and so does a session whose statement a migration made stale."""
+    from geo_siac.catalogue.models import Department
+    from geo_siac.db import QueryTemplate, Slot
+
+    for n in range(4):
+        Department.objects.create(name=f"Prueba QT {n}")
+    names = QueryTemplate(
+        lambda shape: (
+            Department.objects.filter(name__startswith="Prueba QT", name__gte=Slot("start"))
+            .order_by("name")
+            .values("name")
+        ),
+        prepared=True,
+    )
+
+    def page(start: str, limit=None, offset=0) -> list[str]:
+        return [row["name"] for row in names.rows("from", {"start": start}, limit=limit, offset=offset)]
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement FROM pg_prepared_statements WHERE name = %s",
+                [f"zones_department_list_{names.shapes['from'].number}"],
+            )
+            return [statement for (statement,) in cursor.fetchall()]
+
+    assert page("Prueba QT 1") == ["Prueba QT 1", "Prueba QT 2", "Prueba QT 3"]
+    assert page("Prueba QT 1", limit=1, offset=1) == ["Prueba QT 2"]
+    assert page("Prueba QT 3", limit=5, offset=0) == ["Prueba QT 3"]
+    (statement,) = prepared()
+    assert ">= ($1)" in statement and "LIMIT $2 OFFSET $3" in statement
+    connection.close()  # a new session (as after CONN_MAX_AGE) prepares it again
+    assert prepared() == []
+    assert page("Prueba QT 2", limit=1) == ["Prueba QT 2"]
+    assert len(prepared()) == 1
+    stale = names.shapes["from"].number
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE zones_department ALTER COLUMN name TYPE varchar(250)")
+        try:
+            assert page("Prueba QT 3") == ["Prueba QT 3"]
+            assert names.shapes["from"].number != stale
+        finally:
+            cursor.execute("ALTER TABLE zones_department ALTER COLUMN name TYPE varchar(200)")

@@ -81,8 +81,8 @@ def service_requests(
 
 def request_page(*, page: int, page_size: int, **filters) -> list[dict]:
     """A page of GET requests as rows (request_rows), filtered as service_requests says: the query compiled once per
-    set of filters given (REQUEST_LIST) and sent with this request's values; for a circle, whose geography filter
-    holds a geometry, built and compiled each time."""
+    set of filters given (REQUEST_LIST; with a box, BOX_LIST, a statement prepared per session) and sent with this
+    request's values; for a circle, whose geography filter holds a geometry, built and compiled each time."""
     if filters.get("circle") is not None:
         reports = service_requests(**filters)
         return request_rows(reports[(page - 1) * page_size : page * page_size])
@@ -91,6 +91,9 @@ def request_page(*, page: int, page_size: int, **filters) -> list[dict]:
         return []
     if "west" in values:
         values["first"] = page * page_size  # each branch of the box keeps the page's first rows (reports_in_box)
+        statuses = values.pop("statuses", None)
+        shape = (tuple(sorted(values)), None if statuses is None else tuple(sorted(statuses)))
+        return BOX_LIST.rows(shape, values, limit=page_size, offset=(page - 1) * page_size)
     return REQUEST_LIST.rows(tuple(sorted(values)), values, limit=page_size, offset=(page - 1) * page_size)
 
 
@@ -134,19 +137,35 @@ BOX = ("west", "south", "east", "north", "centred", "overlapping", "first")
 
 
 def request_list_query(shape: tuple[str, ...]) -> QuerySet:
-    """request_rows_query(service_requests(...)) with a Slot for each value a shape (the names slot_values gave) has."""
+    """request_rows_query(service_requests(...)) with a Slot for each value a shape (the names slot_values gave, no
+    box) has."""
     slots = {name: Slot(name) for name in shape}
     filters = {name: slots.get(name) for name in ("jurisdiction", "ids", "service_codes", "statuses")}
     filters |= {name: slots.get(name) for name in ("updated_after", "updated_before")}
     if "window_start" in slots:
         filters["window"] = tuple(slots[name] for name in WINDOW)
-    reports = service_requests(**filters)
-    if "west" in slots:
-        reports = reports_in_box(reports, **{name: slots[name] for name in BOX})
-    return request_rows_query(reports)
+    return request_rows_query(service_requests(**filters))
 
 
 REQUEST_LIST = QueryTemplate(request_list_query)
+
+
+def box_list_query(shape: tuple[tuple[str, ...], tuple[str, ...] | None]) -> QuerySet:
+    """request_list_query for a shape with a box: the slot names, and the status set written into the SQL, so that
+    the generic plan of the prepared statement (BOX_LIST) still proves the open reports' partial indexes
+    (reports_in_box) from it; the window as `in_window`, so that it never turns a date index into its path."""
+    names, statuses = shape
+    slots = {name: Slot(name) for name in names}
+    filters = {name: slots.get(name) for name in ("jurisdiction", "service_codes", "updated_after", "updated_before")}
+    reports = service_requests(statuses=statuses, **filters)
+    if "window_start" in slots:
+        reports = reports.filter(created_at__in_window=tuple(slots[name] for name in WINDOW))
+    return request_rows_query(reports_in_box(reports, **{name: slots[name] for name in BOX}))
+
+
+# Planning the list over the report partitions and their indexes took longer than running it (docs/performance.md,
+# "Open311"): prepared once per session, and per status set.
+BOX_LIST = QueryTemplate(box_list_query, prepared=True)
 
 
 def service_request(pk: str) -> dict | None:

@@ -1,5 +1,6 @@
 """Reads on reports."""
 
+import functools
 import json
 import math
 import re
@@ -226,11 +227,19 @@ BOX_MARGIN_DEG = 1e-5  # about 1 m
 def box_cells(*, west: float, south: float, east: float, north: float) -> tuple[list[int], list[int]]:
     """The cells of every published resolution whose centre lies in the box (where a private report is shown)
     and the res-9 cells holding any point of the box (where a public report in the box is stored)."""
+    centred, overlapping = cells_of_box(west, south, east, north)
+    return list(centred), list(overlapping)
+
+
+@functools.lru_cache(maxsize=128)
+def cells_of_box(west: float, south: float, east: float, north: float) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """box_cells' cells, kept for the last boxes asked (about 10 KB each): drawing them was a seventh of an Open311
+    list's Python CPU (docs/performance.md, "Open311"), and a map's clients ask for the same box again."""
     shape = h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)])
-    centred = [h3.str_to_int(c) for res in PLACE_RESOLUTIONS for c in h3.polygon_to_cells(shape, res)]
+    centred = tuple(h3.str_to_int(c) for res in PLACE_RESOLUTIONS for c in h3.polygon_to_cells(shape, res))
     m = BOX_MARGIN_DEG
     wider = h3.LatLngPoly([(south - m, west - m), (south - m, east + m), (north + m, east + m), (north + m, west - m)])
-    overlapping = [h3.str_to_int(c) for c in h3.h3shape_to_cells_experimental(wider, 9, contain="overlap")]
+    overlapping = tuple(h3.str_to_int(c) for c in h3.h3shape_to_cells_experimental(wider, 9, contain="overlap"))
     return centred, overlapping
 
 

@@ -8,7 +8,7 @@ from geo_siac.open311.selectors import request_page, request_rows, service_reque
 from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, items
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
-from geo_siac.reports.states import OPEN
+from geo_siac.reports.states import CLOSED, OPEN
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
 FORMATS = ["xml", "json"]
@@ -282,7 +282,7 @@ def test_each_box_branch_keeps_only_the_pages_first_rows(make_report, communes):
     """The list's box branches each keep the first page * page_size rows in the list's order (a LIMIT filled per
     request), so that the outer query does not visit every report of a busy box; the pages are still
     service_requests' own."""
-    from geo_siac.open311.selectors import REQUEST_LIST, slot_values
+    from geo_siac.open311.selectors import BOX_LIST, slot_values
 
     lat, lng = PUENTE_ALTO_CENTRE
     made = [make_report(public_visibility=n % 2 == 0, point=(lat + n * 0.0005, lng)) for n in range(7)]
@@ -297,7 +297,8 @@ def test_each_box_branch_keeps_only_the_pages_first_rows(make_report, communes):
     assert {row["id"] for row in everything} == {report.pk for report in made}
     for page in (1, 2, 3, 4, 5):
         assert request_page(page=page, page_size=2, **filters) == everything[(page - 1) * 2 : page * 2]
-    query = REQUEST_LIST.shapes[tuple(sorted([*slot_values(**filters), "first"]))]
+    names = tuple(sorted([*slot_values(**filters).keys() - {"statuses"}, "first"]))
+    query = BOX_LIST.shapes[(names, tuple(sorted(OPEN)))]
     assert query.sql.count('"created_at" DESC, U0."id" DESC LIMIT %s') == 2, query.sql
 
 
@@ -341,3 +342,132 @@ def test_the_list_compiled_once_answers_what_its_query_built_each_time_answers(m
             assert request_page(page=page, page_size=page_size, **filters) == expected, filters
         listed |= {row["id"] for row in everything}
     assert listed == {report.pk for report in made}  # every report is in some case's answer
+
+
+def box_list_cases(made, communes) -> list[dict]:
+    """Filters of a box list: every status set, jurisdictions, service codes, update times and windows."""
+    lat, lng = PUENTE_ALTO_CENTRE
+    now = timezone.now()
+    window = (now - timedelta(days=90), now)
+    box = {"west": lng - 0.01, "south": lat - 0.01, "east": lng + 0.01, "north": lat + 0.01}
+    edge = {"west": lng, "south": lat - 0.01, "east": lng + 0.01, "north": lat}  # the plaza's report on its corner
+    cases = [
+        {"window": window, "bbox": box, "statuses": statuses}
+        for statuses in (set(OPEN), set(CLOSED), OPEN | CLOSED, None)
+    ]
+    return [
+        *cases,
+        {"window": window, "bbox": edge, "statuses": set(OPEN)},
+        {"window": window, "bbox": edge},
+        {"window": window, "bbox": box, "statuses": set(OPEN), "jurisdiction": communes["13201"]},
+        {"window": window, "bbox": box, "jurisdiction": communes["13122"]},
+        {"window": window, "bbox": box, "statuses": set(OPEN), "service_codes": ["grafiti", "nada"]},
+        {"window": (now - timedelta(days=200), now - timedelta(days=110)), "bbox": box},
+        {"window": (made[0].created_at, made[0].created_at), "bbox": box, "statuses": set(OPEN)},
+        {"updated_after": now - timedelta(days=5), "updated_before": now, "bbox": box, "statuses": set(CLOSED)},
+        {"window": window, "bbox": {"west": -70.0, "south": -33.0, "east": -69.9, "north": -32.9}},
+    ]
+
+
+def made_around_the_plaza(make_report) -> list[Report]:
+    lat, lng = PUENTE_ALTO_CENTRE
+    made = [
+        make_report(public_visibility=True),
+        make_report(public_visibility=True, point=(lat + 0.004, lng - 0.003), category="grafiti"),
+        make_report(public_visibility=False, point=(lat - 0.002, lng + 0.002)),
+        make_report(public_visibility=False, point=(lat + 0.001, lng + 0.001), category="grafiti"),
+        make_report(public_visibility=True, point=(lat - 0.003, lng + 0.004)),
+        age(make_report(public_visibility=False, point=(lat - 0.001, lng - 0.002)), 120),
+        make_report(public_visibility=True, point=PENALOLEN_CENTRE),
+    ]
+    report_change_status(report=made[1], status="resolved", note="Limpiado.", note_is_public=True)
+    report_change_status(report=made[2], status="acknowledged", note="En revisión.", note_is_public=True)
+    report_public_cells_refresh(min_count=1)
+    return made
+
+
+def test_the_prepared_box_list_answers_what_the_orm_answers(make_report, communes):
+    """A list with a box goes through one statement prepared per session and status set (selectors.BOX_LIST, the
+    statuses written into it and the window as in_window): for every status set, page (past the end too) and other
+    filter, its rows are service_requests' own, built by the ORM each time."""
+    made = made_around_the_plaza(make_report)
+    listed = set()
+    for filters in box_list_cases(made, communes):
+        everything = request_rows(service_requests(**filters))
+        for page, page_size in ((1, 1000), (1, 2), (2, 2), (3, 2), (9, 2)):
+            expected = everything[(page - 1) * page_size : page * page_size]
+            assert request_page(page=page, page_size=page_size, **filters) == expected, (filters, page, page_size)
+        listed |= {row["id"] for row in everything}
+    assert listed == {report.pk for report in made[:6]}  # every report around the plaza is in some case's answer
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_box_list_answers_are_byte_for_byte_the_orm_paths(client, make_report, communes, monkeypatch, fmt, language):
+    """The whole answer, JSON and XML, Spanish and English, with the prepared box list and with the ORM building
+    the page each time in its place."""
+    from geo_siac.open311 import selectors
+
+    made_around_the_plaza(make_report)
+    lat, lng = PUENTE_ALTO_CENTRE
+    box = f"{lng - 0.01},{lat - 0.01},{lng + 0.01},{lat + 0.01}"
+    queries = [
+        {"bbox": box, "status": status, "page_size": "2", "page": page}
+        for status in ("open", "closed", "open,closed", "")
+        for page in ("1", "2", "4")
+    ]
+    queries += [
+        {"bbox": f"{lng},{lat - 0.01},{lng + 0.01},{lat}", "status": "open"},
+        {"bbox": box, "jurisdiction_id": communes["13201"].jurisdiction_id, "extensions": "true"},
+        {"bbox": box, "service_code": "grafiti", "status": "open,closed"},
+    ]
+
+    def answers() -> list[tuple[int, bytes]]:
+        found = []
+        for query in queries:
+            response = client.get(f"/open311/v2/requests.{fmt}", query, HTTP_ACCEPT_LANGUAGE=language)
+            found.append((response.status_code, response.content))
+        return found
+
+    prepared = answers()
+
+    def orm_page(*, page, page_size, **filters):
+        return request_rows(service_requests(**filters)[(page - 1) * page_size : page * page_size])
+
+    monkeypatch.setattr(selectors, "request_page", orm_page)
+    assert answers() == prepared
+    assert {status for status, _ in prepared} == {200}
+    assert sum(body.count(b"service_request_id") for _, body in prepared) > 20
+
+
+def test_the_box_list_is_prepared_once_per_session_and_status_set(make_report, communes):
+    """PostgreSQL parses and plans each status set's statement once per session (planning it took longer than
+    running it, docs/performance.md "Open311"): the statuses are in its text, so that a generic plan still proves
+    the open reports' partial indexes, and the window is in_window, never a date index's condition."""
+    from django.db import connection
+
+    from geo_siac.open311.selectors import BOX_LIST, slot_values
+
+    made_around_the_plaza(make_report)
+    lat, lng = PUENTE_ALTO_CENTRE
+    now = timezone.now()
+    filters = {
+        "window": (now - timedelta(days=90), now),
+        "bbox": {"west": lng - 0.01, "south": lat - 0.01, "east": lng + 0.01, "north": lat + 0.01},
+    }
+    for statuses in (set(OPEN), set(OPEN), set(CLOSED), set(OPEN), set(CLOSED)):
+        request_page(page=1, page_size=100, statuses=statuses, **filters)
+    slots = tuple(sorted([*slot_values(**filters), "first"]))
+    names = [f"reports_report_list_{BOX_LIST.shapes[(slots, tuple(sorted(s)))].number}" for s in (OPEN, CLOSED)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = ANY(%s) ORDER BY statement LIKE '%%submitted%%'",
+            [names],
+        )
+        closed_list, open_list = [statement for (statement,) in cursor.fetchall()]
+    assert "'resolved'" in closed_list
+    assert "'submitted'" not in closed_list
+    assert "'resolved'" not in open_list
+    assert "ARRAY['acknowledged','in_progress','submitted']" in open_list
+    assert "tstzrange($" in open_list
+    assert '"created_at" >=' not in open_list
