@@ -11,7 +11,8 @@ class CellCount(models.Model):
     0001, see every write, whatever path makes it. A cell whose reports all left keeps a row of 0.
     """
 
-    pk = models.CompositePrimaryKey("res", "commune", "cell")
+    # In this order, a map's read walks one resolution's cells in order and sums each cell's comunas as it goes.
+    pk = models.CompositePrimaryKey("res", "cell", "commune")
     res = models.SmallIntegerField(_("resolución H3"))
     # No database key: the reports' own key to the comuna protects it, and a check per counted write costs.
     commune = models.ForeignKey(

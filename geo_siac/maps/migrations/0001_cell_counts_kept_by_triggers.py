@@ -19,7 +19,7 @@ the reports until it commits.
 
 from django.db import migrations, models
 
-KEY = "res, commune_id, cell"
+KEY = "res, cell, commune_id"
 CELL_COLUMNS = ("commune_id", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
 # A report's five cells as (res, cell) rows.
 CELLS = "CROSS JOIN LATERAL (VALUES " + ", ".join(f"({res}, r.h3_res{res})" for res in range(6, 11)) + ") c (res, cell)"
@@ -29,7 +29,7 @@ def upsert(source: str, sign: str) -> str:
     """Add `sign` times the reports of `source` (a table or transition table with the reports' columns)."""
     return f"""
     INSERT INTO maps_cellcount AS t ({KEY}, reports)
-    SELECT c.res, r.commune_id, c.cell, {sign}count(*) FROM {source} r {CELLS}
+    SELECT c.res, c.cell, r.commune_id, {sign}count(*) FROM {source} r {CELLS}
      WHERE r.h3_res9 IS NOT NULL
      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT ({KEY}) DO UPDATE SET reports = t.reports + EXCLUDED.reports"""
@@ -39,7 +39,7 @@ def one(row: str, sign: str) -> str:
     cells = ", ".join(f"({res}, {row}.h3_res{res})" for res in range(6, 11))
     return f"""
     INSERT INTO maps_cellcount AS t ({KEY}, reports)
-    SELECT c.res, {row}.commune_id, c.cell, {sign}1 FROM (VALUES {cells}) c (res, cell) ORDER BY 1, 3
+    SELECT c.res, c.cell, {row}.commune_id, {sign}1 FROM (VALUES {cells}) c (res, cell) ORDER BY 1, 2
     ON CONFLICT ({KEY}) DO UPDATE SET reports = t.reports + EXCLUDED.reports"""
 
 
@@ -69,7 +69,8 @@ END
 $$;
 CREATE FUNCTION maps_cell_counts_empty() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE maps_cellcount;
+    -- Not TRUNCATE: a flush truncates both tables in one statement, and this one would be in use.
+    DELETE FROM maps_cellcount;
     RETURN NULL;
 END
 $$;
@@ -127,7 +128,7 @@ class Migration(migrations.Migration):
                 (
                     "pk",
                     models.CompositePrimaryKey(
-                        "res", "commune", "cell", blank=True, editable=False, primary_key=True, serialize=False
+                        "res", "cell", "commune", blank=True, editable=False, primary_key=True, serialize=False
                     ),
                 ),
                 ("res", models.SmallIntegerField(verbose_name="resolución H3")),
