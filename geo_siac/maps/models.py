@@ -5,9 +5,9 @@ from geo_siac.zones.models import Commune
 
 
 class CellCount(models.Model):
-    """How many live reports with a place a comuna has in an H3 cell, for each resolution (6 to 10): the unfiltered
-    heat maps' counts, summed from here instead of counting every report (docs/maps.md, "Stored counts for the
-    unfiltered maps"). PostgreSQL keeps it: triggers on reports_report and reports_yeararchive, made by migration
+    """How many live reports with a place a comuna has in an H3 cell, at res 9 and 10: the unfiltered heat maps'
+    counts, summed from here instead of counting every report (docs/maps.md, "Stored counts for the unfiltered
+    maps"). PostgreSQL keeps it: triggers on reports_report and reports_yeararchive, made by migration
     0001, see every write, whatever path makes it. A cell whose reports all left keeps a row of 0.
     """
 

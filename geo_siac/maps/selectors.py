@@ -325,9 +325,14 @@ def _check_resolution(res: int) -> str:
     return h3_field(res)
 
 
-def counts_are_stored(filters: CellFilters) -> bool:
-    """Whether CellCount holds these filters' counts: it has the comuna and the cells of each report, nothing else."""
-    return not (
+# The maps whose live count reads every report of the region (docs/maps.md); see maps/0001 for why not coarser ones.
+STORED_RESOLUTIONS = (9, 10)
+
+
+def counts_are_stored(res: int, filters: CellFilters) -> bool:
+    """Whether CellCount holds these counts: it has the comuna and the res 9 and 10 cells of each report, nothing
+    else."""
+    return res in STORED_RESOLUTIONS and not (
         filters.categories
         or filters.groups
         or filters.statuses
@@ -352,7 +357,7 @@ def cell_counts(res: int, filters: CellFilters = CellFilters()) -> dict[int, int
     """Reports per H3 cell (64-bit int) at ``res``; cells without reports are absent. Without a filter but the
     comunas, summed from the stored counts (the live count reads every report of the comunas, docs/maps.md)."""
     column = _check_resolution(res)
-    if counts_are_stored(filters):
+    if counts_are_stored(res, filters):
         rows = stored_counts(filters).filter(res=res).values_list("cell").annotate(n=Sum("reports")).filter(n__gt=0)
         reading = sorted_aggregate()
     else:

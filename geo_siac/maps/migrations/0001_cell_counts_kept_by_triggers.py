@@ -1,4 +1,5 @@
-"""The reports per comuna and H3 cells (maps.CellCount), kept by PostgreSQL in the statement that changes them.
+"""The reports per comuna and H3 cell at res 9 and 10 (maps.CellCount), kept by PostgreSQL in the statement that
+changes them.
 
 Reports are written by report_create, the services, the Open311 POST, the bulk importer (its bulk mode drops indexes
 and keys, not triggers) and hand SQL; a trigger is the one place that sees them all, in their own transaction, so a
@@ -20,9 +21,12 @@ the reports until it commits.
 from django.db import migrations, models
 
 KEY = "res, cell, commune_id"
-CELL_COLUMNS = ("commune_id", "h3_res6", "h3_res7", "h3_res8", "h3_res9", "h3_res10")
-# A report's five cells as (res, cell) rows.
-CELLS = "CROSS JOIN LATERAL (VALUES " + ", ".join(f"({res}, r.h3_res{res})" for res in range(6, 11)) + ") c (res, cell)"
+# The resolutions of the maps that count too many reports to count them live (selectors.STORED_RESOLUTIONS). A coarser
+# cell would be one row that every submission in a few km² updates, each waiting for the one before to commit.
+RESOLUTIONS = (9, 10)
+CELL_COLUMNS = ("commune_id", *(f"h3_res{res}" for res in RESOLUTIONS))
+# A report's cells as (res, cell) rows.
+CELLS = "CROSS JOIN LATERAL (VALUES " + ", ".join(f"({res}, r.h3_res{res})" for res in RESOLUTIONS) + ") c (res, cell)"
 
 
 def upsert(source: str, sign: str) -> str:
@@ -36,7 +40,7 @@ def upsert(source: str, sign: str) -> str:
 
 
 def one(row: str, sign: str) -> str:
-    cells = ", ".join(f"({res}, {row}.h3_res{res})" for res in range(6, 11))
+    cells = ", ".join(f"({res}, {row}.h3_res{res})" for res in RESOLUTIONS)
     return f"""
     INSERT INTO maps_cellcount AS t ({KEY}, reports)
     SELECT c.res, c.cell, {row}.commune_id, {sign}1 FROM (VALUES {cells}) c (res, cell) ORDER BY 1, 2

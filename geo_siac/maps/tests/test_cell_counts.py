@@ -18,7 +18,14 @@ from geo_siac.geo import H3_RESOLUTIONS, h3_cells, h3_field
 from geo_siac.maps import selectors
 from geo_siac.maps.heatmap import map_html
 from geo_siac.maps.models import CellCount
-from geo_siac.maps.selectors import CellFilters, cell_counts, cell_table, counts_are_stored, filtered_reports
+from geo_siac.maps.selectors import (
+    STORED_RESOLUTIONS,
+    CellFilters,
+    cell_counts,
+    cell_table,
+    counts_are_stored,
+    filtered_reports,
+)
 from geo_siac.maps.tests.conftest import import_synthetic
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import create, report_change_status, report_merge_duplicate, report_reclassify
@@ -54,7 +61,7 @@ def assert_stored_counts_are_live() -> None:
     stored = set(CellCount.objects.filter(reports__gt=0).values_list("res", "commune_id", "cell", "reports"))
     recount = {
         (res, commune, cell, n)
-        for res in H3_RESOLUTIONS
+        for res in STORED_RESOLUTIONS
         for commune, cell, n in Report.objects.filter(h3_res9__isnull=False)
         .values_list("commune_id", h3_field(res))
         .annotate(n=Count("*"))
@@ -166,7 +173,8 @@ def migrate(targets) -> None:
 
 def test_only_the_comunas_are_answered_from_the_stored_counts(synthetic_reports, map_zones):
     served = stored_filters().values()
-    assert all(counts_are_stored(filters) for filters in served)
+    assert all(counts_are_stored(res, filters) for filters in served for res in STORED_RESOLUTIONS)
+    assert not any(counts_are_stored(res, CellFilters()) for res in (6, 7, 8))
     others = [
         CellFilters(categories=("bache",)),
         CellFilters(groups=("aseo-ornato",)),
@@ -176,20 +184,21 @@ def test_only_the_comunas_are_answered_from_the_stored_counts(synthetic_reports,
         CellFilters(since=datetime(2026, 10, 1, tzinfo=SANTIAGO)),
         CellFilters(until=datetime(2026, 10, 1, tzinfo=SANTIAGO)),
     ]
-    assert not any(counts_are_stored(filters) for filters in others)
-    for filters in [*served, *others]:
-        with CaptureQueriesContext(connection) as queries:
-            counted = cell_counts(9, filters)
-        table = "maps_cellcount" if counts_are_stored(filters) else "reports_report"
-        counting = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-        assert [table in sql for sql in counting] == [True], filters
-        assert counted == live_counts(9, filters)
+    assert not any(counts_are_stored(9, filters) for filters in others)
+    for res in (8, 9, 10):
+        for filters in [*served, *others]:
+            with CaptureQueriesContext(connection) as queries:
+                counted = cell_counts(res, filters)
+            table = "maps_cellcount" if counts_are_stored(res, filters) else "reports_report"
+            counting = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+            assert [table in sql for sql in counting] == [True], (res, filters)
+            assert counted == live_counts(res, filters)
 
 
 def test_the_unfiltered_map_and_its_table_are_the_same_from_the_stored_counts(synthetic_reports, monkeypatch):
     filters = CellFilters(communes=("13201", "13122"))
     stored_table, stored_page = cell_table(9, filters), map_html(9, filters)
-    monkeypatch.setattr(selectors, "counts_are_stored", lambda filters: False)
+    monkeypatch.setattr(selectors, "counts_are_stored", lambda res, filters: False)
     assert cell_table(9, filters) == stored_table
     live_page = map_html(9, filters)
     assert len(stored_table) > 100 and _without_ids(stored_page) == _without_ids(live_page)
