@@ -4,7 +4,8 @@
   in EPSG:32719 from cell centres (population cells from `load_population`) and service points, with the pure
   algorithms in `geo_siac.maps.coverage`.
 - Heat maps: report counts per H3 cell, per week, and the hotspot analyses over them. Counts are a plain
-  GROUP BY on the stored ``h3_resN`` column (docs/maps.md explains why there is no rollup). Rates divide them by
+  GROUP BY on the stored ``h3_resN`` column, or without a filter but the comunas a sum of the stored counts
+  (``CellCount``, docs/maps.md). Rates divide them by
   the census population of the same cells (``cell_population``).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Literal
@@ -23,7 +25,7 @@ import pandas as pd
 import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
@@ -40,6 +42,7 @@ from geo_siac.maps.coverage import (
     two_step_fca,
 )
 from geo_siac.maps.hotspots import emerging_hotspots, gi_star_arrays, sorted_positions
+from geo_siac.maps.models import CellCount
 from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
@@ -164,14 +167,7 @@ def _with_centres(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def report_counts(commune: Commune, res: int) -> pd.Series:
-    field = h3_field(res)
-    rows = (
-        Report.objects.filter(commune=commune, **{f"{field}__isnull": False})
-        .values(field)
-        .annotate(n=Count("id"))
-        .values_list(field, "n")
-    )
-    return pd.Series(dict(rows), dtype=float)
+    return pd.Series(cell_counts(res, CellFilters(within=frozenset({commune.pk}))), dtype=float)
 
 
 def coverage(commune: Commune, options: CoverageOptions = CoverageOptions()) -> Coverage:
@@ -329,16 +325,63 @@ def _check_resolution(res: int) -> str:
     return h3_field(res)
 
 
+# The maps whose live count reads every report of the region (docs/maps.md); see maps/0001 for why not coarser ones.
+STORED_RESOLUTIONS = (9, 10)
+
+
+def counts_are_stored(res: int, filters: CellFilters) -> bool:
+    """Whether CellCount holds these counts: it has the comuna and the res 9 and 10 cells of each report, nothing
+    else."""
+    return res in STORED_RESOLUTIONS and not (
+        filters.categories
+        or filters.groups
+        or filters.statuses
+        or filters.channels
+        or filters.zones
+        or filters.since is not None
+        or filters.until is not None
+    )
+
+
+def stored_counts(filters: CellFilters) -> QuerySet[CellCount]:
+    """The CellCount rows of the comunas the filters count in (see counts_are_stored)."""
+    counts = CellCount.objects.all()
+    if filters.within is not None:
+        counts = in_communes(counts, "commune", filters.within)
+    if filters.communes:
+        counts = counts.filter(commune__cut__in=filters.communes)
+    return counts
+
+
 def cell_counts(res: int, filters: CellFilters = CellFilters()) -> dict[int, int]:
-    """Reports per H3 cell (64-bit int) at ``res``; cells without reports are absent."""
+    """Reports per H3 cell (64-bit int) at ``res``; cells without reports are absent. Without a filter but the
+    comunas, summed from the stored counts (the live count reads every report of the comunas, docs/maps.md)."""
     column = _check_resolution(res)
-    rows = filtered_reports(filters).order_by().values_list(column).annotate(n=Count("*"))
+    if counts_are_stored(res, filters):
+        rows = stored_counts(filters).filter(res=res).values_list("cell").annotate(n=Sum("reports")).filter(n__gt=0)
+        reading = sorted_aggregate()
+    else:
+        rows = filtered_reports(filters).order_by().values_list(column).annotate(n=Count("*"))
+        reading = parallel_query()
     # The ORM's row handling was a sizeable share of big maps (docs/performance.md): its SQL is run as is and the
     # (cell, count) tuples become the dict directly.
     sql, params = rows.query.sql_with_params()
-    with parallel_query(), connection.cursor() as cursor:
+    with reading, connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
+
+
+@contextmanager
+def sorted_aggregate():
+    """Sum the stored counts in the primary key's order. PostgreSQL guesses a few thousand cells where the region
+    has ~73,000 at res 10 and hashes them, spilling to disk: 140-190 ms against 50 ms walking the key (1M reports,
+    docs/performance.md). Put back when the block ends, as parallel_query does."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SHOW enable_hashagg")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_hashagg = off")
+        yield
+        cursor.execute("SELECT set_config('enable_hashagg', %s, true)", [previous])
 
 
 def cell_counts_by_group(res: int, filters: CellFilters = CellFilters()) -> dict[str, dict[int, int]]:
