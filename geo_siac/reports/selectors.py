@@ -65,8 +65,7 @@ from geo_siac.zones.selectors import closed_days
 def reports_by_tracking_code(among: QuerySet[Report], code: str) -> QuerySet[Report]:
     """Found through the code's key (ReportKey, the report's id by its unique primary key), not through the report
     table's index on the code: a bulk import suspends that index (importers.bulk_mode) and the lookup would read
-    every partition meanwhile; the key's primary key is kept by a bulk import into a table that holds reports (only
-    an empty table's import suspends it) and the reports' primary keys never are."""
+    every partition meanwhile; the key's unique index and the reports' primary keys are never suspended."""
     key = ReportKey.objects.filter(key=Concat(Value(tracking_code_key("")), Value(code))).values("report_id")
     return (
         among.select_related("category__department", "commune")

@@ -10,12 +10,7 @@ from pathlib import Path
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.importers.bulk_mode import (
-    import_lock,
-    keys_unchecked,
-    restore_suspended,
-    suspend_secondary_schema,
-)
+from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema
 from geo_siac.reports.importers.results import ImportSummary
 from geo_siac.reports.importers.rows import ChunkPreparer
 from geo_siac.reports.importers.source import open_chunks, resolve_columns
@@ -50,7 +45,6 @@ class ReportImporter:
         self.chunk_rows = chunk_rows
         self.commit = commit
         self.progress = progress
-        self.claim = True  # each chunk's keys claimed before its rows are written (not while bulk mode suspends them)
         self.preparer = ChunkPreparer(mapping=mapping, place_in=place_in)
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
@@ -60,22 +54,17 @@ class ReportImporter:
         if not self.commit:
             return self.read_and_write(path, summary)
         with import_lock():
-            empty = not Report.objects.exists()
-            summary.bulk = self.bulk if self.bulk is not None else empty
+            summary.bulk = self.bulk if self.bulk is not None else not Report.objects.exists()
             if summary.bulk:
-                # The keys' primary key only into an empty table: a live one's keys would be checked all over again.
-                suspend_secondary_schema(unique_keys=empty)
+                suspend_secondary_schema()
             else:
                 restore_suspended()  # a crashed bulk import's indexes, before rows are added one by one
-            self.claim = not keys_unchecked()
             try:
                 return self.read_and_write(path, summary)
             finally:
                 if summary.bulk:
                     started = time.perf_counter()
-                    _restored, removed = restore_suspended()
-                    summary.inserted -= removed  # a source row found twice in the file: the first stays
-                    summary.already_imported += removed
+                    restore_suspended()
                     summary.rebuild_seconds = time.perf_counter() - started
 
     def read_and_write(self, path: Path, summary: ImportSummary) -> ImportSummary:
@@ -89,7 +78,7 @@ class ReportImporter:
                 for row_no, field_name, reason in rejects:
                     writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
-                    inserted, existing, archived = chunk_write(rows, payload, source=self.source, claim=self.claim)
+                    inserted, existing, archived = chunk_write(rows, payload, source=self.source)
                     summary.inserted += inserted
                     summary.already_imported += existing
                     summary.already_archived += archived

@@ -77,30 +77,17 @@ def columns_of(model, names) -> str:
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
 
 
-def insert_statement(*, years: list[int], claimed: bool = True) -> str:
+def insert_statement(*, years: list[int]) -> str:
     """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
     not 'submitted', which is also their first response) and returns how many reports it inserted. Table and column
     names come from the models, as report_store's statement. Only the staged rows that claimed their keys are
     inserted (claim_statement): the report table holds no unique key left to conflict on, so no ON CONFLICT.
-    Without `claimed` (bulk mode suspended the keys' primary key) every staged row is inserted, its id drawn here,
-    and its keys written after it; the keys' restore sorts out the rows imported twice (bulk_mode.keys_deduplicate).
 
     The events go straight into their year partitions (`years`, the years of the chunk's reports): through the
     partitioned table, PostgreSQL would copy every event into the transition table of the webhook trigger, which
     skips imported history anyway (geo_siac.loading_history), and route each row."""
     quote = connection.ops.quote_name
-    returned = columns_of(Report, ("id", "status", "created_at", "closed_at", "tracking_code", "source_id"))
-    values = {**REPORT_VALUES, "id": "s.id" if claimed else "report_year_id(to_timestamp(s.created_at))"}
-    keys = (
-        ""
-        if claimed
-        else f""", keys AS (
-    INSERT INTO {quote(ReportKey._meta.db_table)} ({columns_of(ReportKey, ("key", "report"))})
-    SELECT 'code:' || i.tracking_code, i.id FROM inserted i
-     UNION ALL
-    SELECT 'source:' || %(source)s || ':' || i.source_id, i.id FROM inserted i
-)"""
-    )
+    returned = columns_of(Report, ("id", "status", "created_at", "closed_at"))
     event_columns = columns_of(ReportEvent, ("id", *EVENT_FIELDS))
     events_table = ReportEvent._meta.db_table
     with connection.cursor() as cursor:  # named once: pg_get_serial_sequence in the statement runs for every row
@@ -120,13 +107,13 @@ def insert_statement(*, years: list[int], claimed: bool = True) -> str:
         for year in years
     )
     return f"""
-WITH inserted (id, status, created_at, closed_at, tracking_code, source_id) AS (
-    INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, values)})
-    SELECT {", ".join(values.values())}
+WITH inserted (id, status, created_at, closed_at) AS (
+    INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
+    SELECT {", ".join(REPORT_VALUES.values())}
       FROM import_staging s
-     WHERE {"s.claimed" if claimed else "true"}
+     WHERE s.claimed
     RETURNING {returned}
-){keys}{histories}
+){histories}
 SELECT count(*) FROM inserted
 """
 
@@ -193,11 +180,10 @@ def epoch_seconds(values: pd.Series) -> pd.Series:
     return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
 
 
-def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str, claim: bool = True) -> tuple[int, int, int]:
+def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[int, int, int]:
     """COPY an encoded chunk into a staging table and insert it; returns (inserted, already imported, already
     imported and archived since). A row of an archived year not imported before is refused with the whole chunk
-    (year_partitions_ensure's YearArchived). Without `claim` (the keys' primary key suspended) the rows' keys are
-    written with them, unclaimed: claiming 100,000 keys through that index cost more than writing the chunk."""
+    (year_partitions_ensure's YearArchived)."""
     buffer = pa.BufferReader(payload)
     with transaction.atomic(), connection.cursor() as cursor:
         # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
@@ -216,8 +202,6 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str, claim: bo
             rows -= live + archived
             years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
         year_partitions_ensure(years)
-        if not claim:
-            return history_insert(cursor, years=years, source=source, claimed=False), live, archived
         # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
         # without conflicts costs no lookups at all.
         # The keys are claimed before their reports exist: their foreign key is checked at the commit, Django's
@@ -273,11 +257,11 @@ def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, i
     return len(gone) - archived, archived
 
 
-def history_insert(cursor, *, years: list[int], source: str, claimed: bool = True) -> int:
+def history_insert(cursor, *, years: list[int], source: str) -> int:
     # History loaded from another system is not news: the webhook trigger skips these events, and only these
     # (an outer transaction may go on writing live events) (docs/webhooks.md).
     cursor.execute("SET LOCAL geo_siac.loading_history TO on")
-    cursor.execute(insert_statement(years=years, claimed=claimed), {**INSERT_PARAMS, "source": source})
+    cursor.execute(insert_statement(years=years), {**INSERT_PARAMS, "source": source})
     inserted = cursor.fetchone()[0]
     cursor.execute("SET LOCAL geo_siac.loading_history TO off")
     return inserted

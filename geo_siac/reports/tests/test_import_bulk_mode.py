@@ -10,7 +10,7 @@ from geo_siac.reports import tracking
 from geo_siac.reports.checks import suspended_schema
 from geo_siac.reports.importers import ImportFileError, importer, suspend_secondary_schema
 from geo_siac.reports.importers.bulk_mode import BULK_TABLES
-from geo_siac.reports.models import Report, ReportEvent, SuspendedSchemaObject
+from geo_siac.reports.models import Report, SuspendedSchemaObject
 
 HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
 
@@ -65,11 +65,11 @@ def test_an_import_that_fails_half_way_still_rebuilds_the_indexes(communes, tmp_
     real_write = importer.chunk_write
     calls = []
 
-    def failing_write(rows, payload, **options):
+    def failing_write(rows, payload, *, source):
         calls.append(rows)
         if len(calls) == 2:
             raise ImportFileError("simulated failure")
-        return real_write(rows, payload, **options)
+        return real_write(rows, payload, source=source)
 
     monkeypatch.setattr(importer, "chunk_write", failing_write)
     with pytest.raises(Exception, match="simulated failure"):
@@ -108,94 +108,3 @@ def test_tracking_codes_that_repeat_or_are_taken_are_redrawn(communes, make_repo
     codes = list(Report.objects.filter(source="geosiac").values_list("tracking_code", flat=True))
     assert len(codes) == len(set(codes)) == 30 and taken not in codes
     assert len(draws) >= 3  # the first draw, the redraw of 29 repeats, then of the one taken code
-
-
-def write_repeating_csv(path, rows: int, *, repeated: range, then: int = 0):
-    """`rows` rows b0.., the rows of `repeated` again with another description (a file that repeats rows), then
-    `then` more new rows."""
-    write_csv(path, rows + then)
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    again = [
-        f"b{i},2026-10-0{1 + i % 5} 10:00,,bache,web,submitted,{-33.6117 + i * 1e-5},{-70.5758},otra vez\n"
-        for i in repeated
-    ]
-    path.write_text("".join(lines[: 1 + rows] + again + lines[1 + rows :]), encoding="utf-8")
-    return path
-
-
-def keys_of_reports() -> tuple[int, int, int]:
-    """(reports, their distinct source ids, keys): a report's keys are its source id's and its tracking code's."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), count(DISTINCT source_id) FROM reports_report")
-        reports, sources = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM reports_reportkey k JOIN reports_report r ON r.id = k.report_id")
-        return reports, sources, cursor.fetchone()[0]
-
-
-def test_rows_repeated_in_later_chunks_of_a_bulk_import_are_kept_once_the_first(communes, tmp_path):
-    before = schema()
-    path = write_repeating_csv(tmp_path / "a.csv", 80, repeated=range(10))
-    out = run_import(str(path), "--commit", "--chunk-rows", "40")
-    assert "modo masivo" in out and "insertadas: 80" in out and "ya importadas antes: 10" in out
-    assert keys_of_reports() == (80, 80, 160)
-    assert not Report.objects.filter(description="otra vez").exists()
-    assert ReportEvent.objects.count() == 80  # the deleted copies' history went with them
-    assert schema() == before and not SuspendedSchemaObject.objects.exists()
-
-
-def test_tracking_codes_drawn_twice_by_a_bulk_import_are_redrawn_and_keyed(communes, tmp_path, monkeypatch):
-    real_draw = tracking.draw_codes
-    first = []
-
-    def draw(prefixes):  # the first two chunks draw the same 40 codes
-        if len(prefixes) == 40 and len(first) < 2:
-            first.append(real_draw(prefixes) if not first else first[0])
-            return list(first[-1])
-        return real_draw(prefixes)
-
-    monkeypatch.setattr(tracking, "draw_codes", draw)
-    out = run_import(str(write_csv(tmp_path / "a.csv", 100)), "--commit", "--chunk-rows", "40")
-    assert "modo masivo" in out and "insertadas: 100" in out
-    codes = list(Report.objects.values_list("tracking_code", flat=True))
-    assert len(set(codes)) == 100 and len(set(codes) & set(first[0])) == 40  # one of each pair kept its code
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM reports_reportkey k JOIN reports_report r "
-            "ON r.id = k.report_id AND k.key = 'code:' || r.tracking_code"
-        )
-        assert cursor.fetchone()[0] == 100
-
-
-def test_a_restart_after_a_bulk_import_died_half_way_gives_no_duplicate(communes, tmp_path, monkeypatch):
-    before = schema()
-    path = write_repeating_csv(tmp_path / "a.csv", 50, repeated=range(5), then=50)  # the repeats in chunk 2
-    real_write = importer.chunk_write
-    calls = []
-
-    def dying_write(rows, payload, **options):
-        calls.append(rows)
-        if len(calls) == 3:
-            raise ImportFileError("simulated crash")
-        return real_write(rows, payload, **options)
-
-    monkeypatch.setattr(importer, "chunk_write", dying_write)
-    monkeypatch.setattr(importer, "restore_suspended", lambda: ([], 0))  # the process dies before its finally
-    with pytest.raises(Exception, match="simulated crash"):
-        run_import(str(path), "--commit", "--chunk-rows", "40")
-    assert SuspendedSchemaObject.objects.filter(name="report_unique_tracking_code").exists()
-    assert keys_of_reports() == (80, 75, 160)  # two chunks written, five of their rows twice
-    monkeypatch.undo()
-    out = run_import(str(path), "--commit", "--chunk-rows", "40")  # restores first: no bulk mode, table not empty
-    assert "modo masivo" not in out and "insertadas: 25" in out and "ya importadas antes: 80" in out
-    assert keys_of_reports() == (100, 100, 200)
-    assert schema() == before and not SuspendedSchemaObject.objects.exists()
-
-
-def test_the_restore_command_removes_rows_a_dead_bulk_import_wrote_twice(communes, tmp_path, monkeypatch):
-    path = write_repeating_csv(tmp_path / "a.csv", 60, repeated=range(3))
-    monkeypatch.setattr(importer, "restore_suspended", lambda: ([], 0))  # dies once every chunk is written
-    run_import(str(path), "--commit", "--chunk-rows", "30")
-    assert keys_of_reports() == (63, 60, 126)
-    monkeypatch.undo()
-    out = run_import("--restore-schema")
-    assert "quitadas: 3" in out and keys_of_reports() == (60, 60, 120)

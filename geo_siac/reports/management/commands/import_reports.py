@@ -28,9 +28,8 @@ class Command(BaseCommand):
             "--bulk",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="Modo masivo: suspende los índices no únicos y las claves foráneas (y, si no hay solicitudes, la "
-            "clave primaria de reports_reportkey) y los reconstruye al final (por defecto, solo si no hay "
-            "solicitudes). Bloquea la escritura de solicitudes mientras dura.",
+            help="Modo masivo: suspende los índices no únicos y las claves foráneas y los reconstruye al final "
+            "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
         )
         parser.add_argument(
             "--route",
@@ -48,12 +47,10 @@ class Command(BaseCommand):
         if options["restore_schema"]:
             try:
                 with import_lock():
-                    restored, removed = restore_suspended()
+                    restored = restore_suspended()
             except ImportFileError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"reconstruidos: {len(restored)} ({', '.join(restored) or 'nada pendiente'})")
-            if removed:
-                self.stdout.write(f"solicitudes importadas dos veces, quitadas: {removed}")
             return
         path: Path | None = options["path"]
         if path is None:
