@@ -280,7 +280,8 @@ class InWindow(Range):
     """`tstzrange(start, end, '[]') @> column`: `column BETWEEN start AND end` that PostgreSQL (15) cannot answer
     from an index on the column. In a prepared statement's generic plan the planner guesses that any window of
     parameters keeps 0.5% of the rows, and then walked or intersected a date index over the whole 90 days instead of
-    the box's cell index (docs/performance.md, "Open311"); written this way, only the cells are an index condition."""
+    the box's cell index (docs/performance.md, "Open311"); written this way, only the cells are an index condition.
+    Unlike BETWEEN, a start after the end is an error and a NULL end is open: callers pass a checked window."""
 
     lookup_name = "in_window"
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import box_cells, public_point
+from geo_siac.reports.selectors import box_cells, cells_of_box, public_point
 from geo_siac.reports.services import report_public_cells_refresh
 from geo_siac.zones.importers import repair
 from geo_siac.zones.models import CensusZone, Commune, PopulationCell, Zone
@@ -405,6 +405,20 @@ def test_the_cells_a_box_is_searched_in_hold_every_point_of_it_and_every_cell_ce
     for fx, fy in spots:
         lat, lng = min(south + fy * height, north), min(west + fx * width, east)
         assert h3i.latlng_to_cell(lat, lng, 9) in cells, f"({lat}, {lng}) in {(west, south, east, north)}"
+
+
+def test_a_wide_box_s_cells_are_drawn_each_time_and_never_kept_a_small_one_s_are():
+    """Anyone can ask for many wide boxes: their cells (30 MB for the whole region) are not kept in a worker."""
+    cells_of_box.cache_clear()
+    wide = {"west": -70.80, "south": -33.62, "east": -70.50, "north": -33.40}
+    small = {"west": -70.60, "south": -33.62, "east": -70.57, "north": -33.59}
+
+    first, again = box_cells(**wide), box_cells(**wide)
+    assert cells_of_box.cache_info().currsize == 0
+    assert first == again and len(first[1]) > 2_500
+    box_cells(**small)
+    box_cells(**small)
+    assert cells_of_box.cache_info().currsize == 1 and cells_of_box.cache_info().hits == 1
 
 
 @examples

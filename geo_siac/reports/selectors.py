@@ -226,14 +226,22 @@ BOX_MARGIN_DEG = 1e-5  # about 1 m
 def box_cells(*, west: float, south: float, east: float, north: float) -> tuple[list[int], list[int]]:
     """The cells of every published resolution whose centre lies in the box (where a private report is shown)
     and the res-9 cells holding any point of the box (where a public report in the box is stored)."""
-    centred, overlapping = cells_of_box(west, south, east, north)
+    if (east - west) * (north - south) <= CACHED_BOX_MAX_AREA:
+        centred, overlapping = cells_of_box(west, south, east, north)
+    else:
+        centred, overlapping = cells_of_box.__wrapped__(west, south, east, north)
     return list(centred), list(overlapping)
+
+
+# Only boxes up to 0.1° x 0.1° (about 2,500 cells, 0.1 MB) are kept: a box of the whole region holds 741,203
+# cells (30 MB), and anyone can ask for 128 different ones.
+CACHED_BOX_MAX_AREA = 0.01
 
 
 @functools.lru_cache(maxsize=128)
 def cells_of_box(west: float, south: float, east: float, north: float) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """box_cells' cells, kept for the last boxes asked (about 10 KB each): drawing them was a seventh of an Open311
-    list's Python CPU (docs/performance.md, "Open311"), and a map's clients ask for the same box again."""
+    """box_cells' cells, kept for the last small boxes asked (at most about 0.1 MB each): drawing them was a seventh
+    of an Open311 list's Python CPU (docs/performance.md, "Open311"), and a map's clients ask for the same box again."""
     shape = h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)])
     centred = tuple(h3.str_to_int(c) for res in PLACE_RESOLUTIONS for c in h3.polygon_to_cells(shape, res))
     m = BOX_MARGIN_DEG
