@@ -340,6 +340,12 @@ class YearArchive(models.Model):
     year = models.PositiveSmallIntegerField(_("año"), primary_key=True)
     schema = models.CharField(_("esquema"), max_length=63)
     dump = models.CharField(_("volcado"), max_length=500, blank=True)
+    # The recorded dump's size and SHA-256 when it was written, checked again before its schema is dropped.
+    dump_size = models.BigIntegerField(_("tamaño del volcado"), null=True, blank=True)
+    dump_sha256 = models.CharField(_("SHA-256 del volcado"), max_length=64, blank=True)
+    # Incremented by every erasure that changes the archive schema (with this row locked): a dump is recorded only if
+    # no erasure changed the schema since before its pg_dump began (reports.archive.archive_dump).
+    erasures = models.PositiveIntegerField(_("borrados en el esquema"), default=0)
     archived_at = models.DateTimeField(_("archivado"))
 
     class Meta:

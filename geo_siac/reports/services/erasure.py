@@ -5,8 +5,8 @@ import re
 from dataclasses import astuple, dataclass, field
 from functools import partial
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.archived import archive_search_path, archived_years
@@ -62,14 +62,23 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
             if not archive.in_database:
                 summary.archived_years_not_reached.append(f"{archive.year} ({archive.dump or archive.schema})")
                 continue
+            # The year's row locked before its schema is touched: archive_dump records a dump, and year_schema_drop
+            # drops the schema, only with this row locked and this erasure's count seen (reports.archive).
+            record = YearArchive.objects.select_for_update().get(year=archive.year)
+            if not schema_present(record.schema):  # dropped while this erasure waited for the row
+                summary.archived_years_not_reached.append(f"{archive.year} ({record.dump or record.schema})")
+                continue
             before = astuple(summary)
-            with archive_search_path(archive.schema):
+            with archive_search_path(record.schema):
                 person_data_erase(summary, files, email=email, phone=phone)
-            if archive.dump and astuple(summary) != before:
-                # The year's dump still holds what was just erased: no longer its record, so that archive_year
-                # --to dumps the schema again before --drop may drop it.
-                YearArchive.objects.filter(year=archive.year).update(dump="")
-                summary.archived_dumps_outdated.append(archive.dump)
+            if astuple(summary) != before:
+                # Any dump of the year, recorded or being written, still holds what was just erased: no longer its
+                # record, so that archive_year --to dumps the schema again before --drop may drop it.
+                YearArchive.objects.filter(year=archive.year).update(
+                    dump="", dump_size=None, dump_sha256="", erasures=F("erasures") + 1
+                )
+                if record.dump:
+                    summary.archived_dumps_outdated.append(record.dump)
             summary.archived_years_searched.append(archive.year)
         if commit and (summary.archived_years_not_reached or summary.archived_dumps_outdated):
             # Also when a citizen erases from "Mis solicitudes": someone must restore those dumps and erase again,
@@ -84,6 +93,12 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
         else:
             transaction.set_rollback(True)
     return summary
+
+
+def schema_present(schema: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [schema])
+        return cursor.fetchone()[0]
 
 
 def person_data_erase(summary: ErasureSummary, files: list[str], *, email: str, phone: str) -> None:
