@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.notifications.models import Delivery, Notification
-from geo_siac.reports.archived import archive_columns_align
+from geo_siac.reports.archived import ALIGN_LOCK_SECONDS, archive_columns_align
 from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
@@ -415,8 +415,9 @@ def year_archive_finish(
         archived = ArchivedYear(year=year, schema=record.schema)
         archived.done.append(_("archivado en el esquema %(schema)s") % {"schema": record.schema})
     in_database = schema_exists(archived.schema)
-    if in_database:
-        archive_columns_align(archived.schema)  # a schema restored from a dump older than the live tables
+    if in_database:  # a schema restored from a dump older than the live tables
+        with waiting_for(_("una tabla de %(schema)s (ADD COLUMN)") % {"schema": archived.schema}, ALIGN_LOCK_SECONDS):
+            archive_columns_align(archived.schema)
     if dump_intact(record):
         archived.dump = Path(record.dump)
         if to is not None:
@@ -526,12 +527,21 @@ def archive_dump(*, year: int, to: Path) -> Path:
 
 
 def year_schema_drop(*, year: int, dump: Path) -> None:
-    """DROP SCHEMA of the archived `year`, in one transaction that first locks its YearArchive row (an erasure locks
-    it before its pass over the schema) and checks that the record still names `dump`, intact: an erasure committed
-    since clears the record, and the schema, the only erased copy, stays (ArchiveRefused)."""
+    """DROP SCHEMA of the archived `year` once `dump` is found intact (dump_intact: read whole, its size and SHA-256
+    as recorded), in one transaction that first locks its YearArchive row (an erasure locks it before its pass over
+    the schema) and checks that the record still names that dump with that checksum: an erasure committed since
+    cleared the record, and the schema, the only erased copy, stays (ArchiveRefused). The file is read before the
+    lock, so that an erasure waits only for the DROP."""
+    checked = YearArchive.objects.get(year=year)
+    intact = checked.dump == str(dump) and dump_intact(checked)
     with transaction.atomic():
         record = YearArchive.objects.select_for_update().get(year=year)
-        if record.dump != str(dump) or not dump_intact(record):
+        same = (record.dump, record.dump_size, record.dump_sha256) == (
+            checked.dump,
+            checked.dump_size,
+            checked.dump_sha256,
+        )
+        if not (intact and same and dump.is_file() and dump.stat().st_size == record.dump_size):
             raise ArchiveRefused(
                 _(
                     "%(schema)s no se elimina: su volcado %(dump)s ya no es el anotado o no está entero (un borrado a "

@@ -26,7 +26,7 @@ SELECT c.relname, live.attname, format_type(live.atttypid, live.atttypmod), pg_g
  ORDER BY c.relname, live.attnum
 """
 # How long archive_columns_align waits for an archive table's lock (a pg_dump or a read holding it) before giving up.
-ALIGN_LOCK_TIMEOUT = "5s"
+ALIGN_LOCK_SECONDS = 5
 
 
 class ArchiveColumnsMissing(RuntimeError):
@@ -77,12 +77,12 @@ def archive_search_path(schema: str):
 
 def archive_columns_align(schema: str) -> list[str]:
     """Add to `schema`'s tables the live tables' columns they lack (type and default as the live column's), each
-    ADD COLUMN IF NOT EXISTS (another session may be adding it too), waiting ALIGN_LOCK_TIMEOUT at most for its
+    ADD COLUMN IF NOT EXISTS (another session may be adding it too), waiting ALIGN_LOCK_SECONDS at most for its
     table; returns "table.column" for each added. Never within a read (archive_search_path)."""
     quote = connection.ops.quote_name
     added = []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [ALIGN_LOCK_TIMEOUT])
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{ALIGN_LOCK_SECONDS}s"])
         cursor.execute(MISSING_COLUMNS_SQL, [schema])
         for table, column, column_type, default in cursor.fetchall():
             default_clause = f" DEFAULT {default}" if default else ""
