@@ -114,7 +114,7 @@ def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenEras
     with that number only, and a WhatsApp or SMS
     conversation left unfinished, in one transaction. Dry run unless `commit`. `manage.py reporter_data --phone`."""
     with transaction.atomic():
-        summary = CitizenErasureSummary(**asdict(reporter_data_erase(phone=phone, commit=True)))
+        summary = CitizenErasureSummary(**asdict(reporter_data_erase(phone=phone, commit=commit)))
         summary.appointments_anonymised = appointments_personal_data_erase(phone=phone)
         summary.conversations_deleted = (
             Conversation.objects.alias(key=phone_key_sql("phone"))
@@ -132,7 +132,7 @@ def citizen_data_erase(*, email: str, commit: bool = False) -> CitizenErasureSum
     (reporter_data_erase), their appointments, area alerts and sign-in links, in one transaction: all of it or, on
     any failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`."""
     with transaction.atomic():
-        summary = CitizenErasureSummary(**asdict(reporter_data_erase(email=email, commit=True)))
+        summary = CitizenErasureSummary(**asdict(reporter_data_erase(email=email, commit=commit)))
         summary.appointments_anonymised = appointments_personal_data_erase(email=email)
         summary.area_alerts_deleted = AreaAlert.objects.filter(email__iexact=email).delete()[0]
         summary.sign_in_links_deleted = SignInLink.objects.filter(email__iexact=email).delete()[0]

@@ -9,6 +9,12 @@ def year_partitions_after_migrate(**kwargs):
     current_partitions_ensure()
 
 
+def archive_schemas_after_migrate(**kwargs):
+    from geo_siac.reports.archived import archive_schemas_align
+
+    archive_schemas_align()
+
+
 class ReportsConfig(AppConfig):
     name = "geo_siac.reports"
     verbose_name = _("Solicitudes ciudadanas")
@@ -22,3 +28,5 @@ class ReportsConfig(AppConfig):
         checks.register(next_year_partitions, checks.Tags.database)
         # This year's and next year's partitions exist after every migrate (docs/deployment.md).
         post_migrate.connect(year_partitions_after_migrate, sender=self)
+        # The archive schemas get the columns a migration added to the live tables, outside any read.
+        post_migrate.connect(archive_schemas_after_migrate, sender=self)

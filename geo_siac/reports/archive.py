@@ -4,6 +4,7 @@ and DROP SCHEMA remove. The year's partitions of the reports and of the events a
 tables that point at them are moved, but for their keys, kept as tombstones, and the year is recorded as archived so
 that nothing writes it again. One transaction: a failure leaves the live tables as they were."""
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.notifications.models import Delivery, Notification
+from geo_siac.reports.archived import ALIGN_LOCK_SECONDS, archive_columns_align
 from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
@@ -31,6 +33,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
 from geo_siac.reports.services.citizen import reopen_window_error
+from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN
 
@@ -44,6 +47,8 @@ KEYS = ReportKey._meta.db_table
 # PostgreSQL's lock_not_available (a lock not obtained within lock_timeout) and deadlock_detected.
 LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK_DETECTED = "40P01"
+# pg_dumps of a year written again because an erasure changed its schema meanwhile, before giving up.
+DUMP_ATTEMPTS = 3
 
 # Every single-column foreign key in the public schema, to follow what points at the year's requests (a table added
 # later is followed without editing this module). Partitions' copies of their parent's keys are left out.
@@ -398,28 +403,41 @@ def year_archive_finish(
     *, year: int, to: Path | None = None, drop: bool = False, lock_timeout: int | None = None
 ) -> ArchivedYear:
     """Every step `archive_year` was asked for `year`, each done once: archive it (year_archive) unless it is
-    already, dump its schema into `to` unless a readable dump of it is recorded, drop the schema (`drop`) once a
-    readable dump is. A run stopped anywhere (a dump that failed, a process killed between years) is finished by
-    the same call again, and a year found done is left as it is; `done` names the steps found done."""
+    already, dump its schema into `to` unless a whole dump of it is recorded (dump_intact), drop the schema (`drop`)
+    once one is (year_schema_drop, which checks it again under the record's lock). A run stopped anywhere (a dump
+    that failed, a process killed between years) is finished by the same call again, and a year found done is left
+    as it is; `done` names the steps found done."""
+    to = to.resolve() if to is not None else None
     record = YearArchive.objects.filter(year=year).first()
     if record is None:
         archived = year_archive(year=year, lock_timeout=lock_timeout)
+        record = YearArchive.objects.get(year=year)
     else:
         archived = ArchivedYear(year=year, schema=record.schema)
         archived.done.append(_("archivado en el esquema %(schema)s") % {"schema": record.schema})
     in_database = schema_exists(archived.schema)
-    recorded = Path(record.dump) if record is not None and record.dump else None
-    if recorded is not None and dump_readable(recorded, archived.schema):
-        archived.dump = recorded
+    if in_database:  # a schema restored from a dump older than the live tables
+        with waiting_for(_("una tabla de %(schema)s (ADD COLUMN)") % {"schema": archived.schema}, ALIGN_LOCK_SECONDS):
+            archive_columns_align(archived.schema)
+        with transaction.atomic():
+            erased = pending_erasures_apply(year=year, schema=archived.schema)
+        if erased:
+            archived.settled.append(
+                _("borrados pendientes aplicados de nuevo en %(schema)s: %(count)s personas")
+                % {"schema": archived.schema, "count": erased}
+            )
+            record.refresh_from_db()  # those erasures cleared its recorded dump
+    if dump_intact(record):
+        archived.dump = Path(record.dump)
         if to is not None:
-            archived.done.append(_("guardado en %(path)s") % {"path": recorded})
+            archived.done.append(_("guardado en %(path)s") % {"path": record.dump})
     elif to is not None and in_database:
         archived.dump = archive_dump(year=year, to=to)
         archived.dumped = True
     elif to is not None:
         raise ArchiveRefused(
             _(
-                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado legible de él están: no hay "
+                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado completo de él están: no hay "
                 "nada que guardar (busque el volcado y anótelo en reports_yeararchive.dump)."
             )
             % {"year": year, "schema": archived.schema}
@@ -427,9 +445,9 @@ def year_archive_finish(
     if drop and in_database:
         if archived.dump is None:
             raise ArchiveRefused(
-                _("%(schema)s no se elimina: no hay un volcado legible de él anotado.") % {"schema": archived.schema}
+                _("%(schema)s no se elimina: no hay un volcado completo de él anotado.") % {"schema": archived.schema}
             )
-        archive_drop(year=year)
+        year_schema_drop(year=year, dump=archived.dump)
         archived.dropped = True
     elif drop:
         archived.done.append(_("esquema %(schema)s ya eliminado") % {"schema": archived.schema})
@@ -443,39 +461,107 @@ def schema_exists(schema: str) -> bool:
 
 
 def dump_readable(path: Path, schema: str) -> bool:
-    """pg_restore lists the archived reports' data in the file at `path`."""
+    """pg_restore lists the archived reports' data in the file at `path` and reads it whole (`--list` reads only
+    the table of contents: a file cut short passes it)."""
     if not path.is_file():
         return False
     listing = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
-    return listing.returncode == 0 and f"TABLE DATA {schema} {REPORTS} " in listing.stdout
+    if listing.returncode or f"TABLE DATA {schema} {REPORTS} " not in listing.stdout:
+        return False
+    whole = subprocess.run(["pg_restore", "--file", os.devnull, str(path)], capture_output=True, text=True)
+    return whole.returncode == 0
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """The size and SHA-256 of the file at `path`."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return path.stat().st_size, digest.hexdigest()
+
+
+def dump_intact(record: YearArchive) -> bool:
+    """The dump `record` names is there, as it was written (its size and SHA-256) and readable whole."""
+    if not record.dump or record.dump_size is None or not record.dump_sha256:
+        return False
+    path = Path(record.dump)
+    if not path.is_file() or file_digest(path) != (record.dump_size, record.dump_sha256):
+        return False
+    return dump_readable(path, record.schema)
 
 
 def archive_dump(*, year: int, to: Path) -> Path:
-    """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable by pg_restore --list."""
+    """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable whole by pg_restore, recorded with its
+    size and SHA-256. An erasure committed while pg_dump ran (its snapshot taken before) is missing from the file:
+    the dump is recorded only if the year's erasure count is the one read before pg_dump began (the erasure
+    increments it with the row locked), else written again, DUMP_ATTEMPTS times at most, then DumpFailed."""
     schema = archive_schema(year)
     # Citizens' names, emails and messages: readable by this account only, and never a half-written file under the
     # final name (as scripts/backup.sh).
+    to = to.resolve()
     to.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = to / f"geo_siac_{schema}.dump"
     partial = path.with_suffix(".dump.partial")
-    partial.touch(mode=0o600)
-    partial.chmod(0o600)
     arguments, environment = pg_environment()
-    dumped = subprocess.run(
-        ["pg_dump", *arguments, "--format=custom", "--schema", schema, "--file", str(partial)],
-        env=environment,
-        capture_output=True,
-        text=True,
+    for _attempt in range(DUMP_ATTEMPTS):
+        erasures = YearArchive.objects.values_list("erasures", flat=True).get(year=year)
+        partial.touch(mode=0o600)
+        partial.chmod(0o600)
+        dumped = subprocess.run(
+            ["pg_dump", *arguments, "--format=custom", "--schema", schema, "--file", str(partial)],
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+        if dumped.returncode:
+            raise DumpFailed(f"pg_dump: {dumped.stderr.strip()}")
+        if not dump_readable(partial, schema):
+            raise DumpFailed(f"pg_restore: {partial} no se lee entero o no contiene las solicitudes archivadas")
+        size, sha256 = file_digest(partial)
+        with transaction.atomic():
+            # Waits for an erasure holding the row, then sees its count: recorded only if none came in between.
+            recorded = YearArchive.objects.filter(year=year, erasures=erasures).update(
+                dump=str(path), dump_size=size, dump_sha256=sha256
+            )
+            if recorded:
+                partial.rename(path)
+                return path
+        logger.warning("archive of %s: an erasure changed %s during pg_dump; dumping it again", year, schema)
+    partial.unlink(missing_ok=True)
+    raise DumpFailed(
+        f"{DUMP_ATTEMPTS} volcados seguidos de {schema} quedaron atrasados por borrados a petición de titulares "
+        "hechos mientras pg_dump corría; reintente en una hora más tranquila"
     )
-    if dumped.returncode:
-        raise DumpFailed(f"pg_dump: {dumped.stderr.strip()}")
-    if not dump_readable(partial, schema):
-        raise DumpFailed(f"pg_restore --list: {partial} no contiene las solicitudes archivadas")
-    partial.rename(path)
-    YearArchive.objects.filter(year=year).update(dump=str(path))
-    return path
+
+
+def year_schema_drop(*, year: int, dump: Path) -> None:
+    """DROP SCHEMA of the archived `year` once `dump` is found intact (dump_intact: read whole, its size and SHA-256
+    as recorded), in one transaction that first locks its YearArchive row (an erasure locks it before its pass over
+    the schema) and checks that the record still names that dump with that checksum: an erasure committed since
+    cleared the record, and the schema, the only erased copy, stays (ArchiveRefused). The file is read before the
+    lock, so that an erasure waits only for the DROP."""
+    checked = YearArchive.objects.get(year=year)
+    intact = checked.dump == str(dump) and dump_intact(checked)
+    with transaction.atomic():
+        record = YearArchive.objects.select_for_update().get(year=year)
+        same = (record.dump, record.dump_size, record.dump_sha256) == (
+            checked.dump,
+            checked.dump_size,
+            checked.dump_sha256,
+        )
+        if not (intact and same and dump.is_file() and dump.stat().st_size == record.dump_size):
+            raise ArchiveRefused(
+                _(
+                    "%(schema)s no se elimina: su volcado %(dump)s ya no es el anotado o no está entero (un borrado a "
+                    "petición del titular lo dejó atrasado, o el archivo cambió). Guárdelo de nuevo con --to."
+                )
+                % {"schema": record.schema, "dump": dump}
+            )
+        archive_drop(year=year)
 
 
 def archive_drop(*, year: int) -> None:
+    """DROP SCHEMA of the archived `year`, unchecked (year_schema_drop checks its dump first)."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA {connection.ops.quote_name(archive_schema(year))} CASCADE")

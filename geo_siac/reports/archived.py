@@ -11,15 +11,26 @@ from django.db import connection, transaction
 from geo_siac.reports.models import YearArchive
 
 # The archive's copy of a live table, column by column: what a model reads that the copy lacks (a column added to
-# the live table after the year was archived) is added, empty, so that the same query runs on both.
+# the live table after the year was archived, or after the dump a schema was restored from), with the live column's
+# type and default. archive_columns_align adds them outside any read (after every migrate, and when archive_year
+# finds the schema); a read that finds one missing refuses (ArchiveColumnsMissing) instead of altering the table.
 MISSING_COLUMNS_SQL = """
-SELECT live.attname, format_type(live.atttypid, live.atttypmod)
-  FROM pg_attribute live
- WHERE live.attrelid = %(live)s::regclass AND live.attnum > 0 AND NOT live.attisdropped
+SELECT c.relname, live.attname, format_type(live.atttypid, live.atttypmod), pg_get_expr(d.adbin, d.adrelid)
+  FROM pg_class c
+  JOIN pg_class t ON t.relname = c.relname AND t.relnamespace = 'public'::regnamespace AND t.relkind IN ('r', 'p')
+  JOIN pg_attribute live ON live.attrelid = t.oid AND live.attnum > 0 AND NOT live.attisdropped
+  LEFT JOIN pg_attrdef d ON d.adrelid = t.oid AND d.adnum = live.attnum
+ WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r'
    AND NOT EXISTS (
-       SELECT FROM pg_attribute kept
-        WHERE kept.attrelid = %(kept)s::regclass AND kept.attname = live.attname AND NOT kept.attisdropped)
+       SELECT FROM pg_attribute kept WHERE kept.attrelid = c.oid AND kept.attname = live.attname AND NOT kept.attisdropped)
+ ORDER BY c.relname, live.attnum
 """
+# How long archive_columns_align waits for an archive table's lock (a pg_dump or a read holding it) before giving up.
+ALIGN_LOCK_SECONDS = 5
+
+
+class ArchiveColumnsMissing(RuntimeError):
+    """An archive schema lacks columns of the live tables: `manage.py migrate` (or archive_year) adds them."""
 
 
 @dataclass(frozen=True)
@@ -47,27 +58,49 @@ def archived_years() -> list[ArchivedYearPlace]:
 def archive_search_path(schema: str):
     """Within it, the tables of `schema` answer for the live ones of the same name (the rest stay the live ones):
     the archive's rows are read and written by the same queries. A savepoint: on an error the search_path is back
-    with its rollback."""
+    with its rollback. Runs no DDL: a schema lacking a live column raises ArchiveColumnsMissing."""
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(MISSING_COLUMNS_SQL, [schema])
+        missing = cursor.fetchall()
+        if missing:
+            raise ArchiveColumnsMissing(
+                f"{schema} no tiene las columnas {', '.join(f'{t}.{c}' for t, c, *_ in missing)} de las tablas en "
+                "uso: ejecute manage.py migrate (las agrega) y repita."
+            )
         cursor.execute("SELECT current_setting('search_path')")
         previous = cursor.fetchone()[0]
-        archive_columns_align(cursor, schema)
         cursor.execute("SELECT set_config('search_path', %s, true)", [f"{quote(schema)}, {previous}"])
         yield
         cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
 
 
-def archive_columns_align(cursor, schema: str) -> None:
+def archive_columns_align(schema: str) -> list[str]:
+    """Add to `schema`'s tables the live tables' columns they lack (type and default as the live column's), each
+    ADD COLUMN IF NOT EXISTS (another session may be adding it too), waiting ALIGN_LOCK_SECONDS at most for its
+    table; returns "table.column" for each added. Never within a read (archive_search_path)."""
     quote = connection.ops.quote_name
-    cursor.execute(
-        "SELECT c.relname FROM pg_class c JOIN pg_class live ON live.relname = c.relname "
-        "AND live.relnamespace = 'public'::regnamespace AND live.relkind IN ('r', 'p') "
-        "WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r'",
-        [schema],
-    )
-    for (table,) in cursor.fetchall():
-        kept = f"{quote(schema)}.{quote(table)}"
-        cursor.execute(MISSING_COLUMNS_SQL, {"live": f"public.{quote(table)}", "kept": kept})
-        for column, column_type in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {kept} ADD COLUMN {quote(column)} {column_type}")
+    added = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{ALIGN_LOCK_SECONDS}s"])
+        cursor.execute(MISSING_COLUMNS_SQL, [schema])
+        for table, column, column_type, default in cursor.fetchall():
+            default_clause = f" DEFAULT {default}" if default else ""
+            cursor.execute(
+                f"ALTER TABLE {quote(schema)}.{quote(table)} ADD COLUMN IF NOT EXISTS {quote(column)} "
+                f"{column_type}{default_clause}"
+            )
+            added.append(f"{table}.{column}")
+    return added
+
+
+def archive_schemas_align(**kwargs) -> None:
+    """post_migrate: every archive schema in the database gets the columns a migration added to the live tables."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('reports_yeararchive') IS NOT NULL")
+        if not cursor.fetchone()[0]:  # migrated back before the archive existed
+            return
+        cursor.execute("SELECT schema FROM reports_yeararchive WHERE to_regnamespace(schema) IS NOT NULL ORDER BY year")
+        schemas = [schema for (schema,) in cursor.fetchall()]
+    for schema in schemas:
+        archive_columns_align(schema)

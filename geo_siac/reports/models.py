@@ -340,6 +340,12 @@ class YearArchive(models.Model):
     year = models.PositiveSmallIntegerField(_("año"), primary_key=True)
     schema = models.CharField(_("esquema"), max_length=63)
     dump = models.CharField(_("volcado"), max_length=500, blank=True)
+    # The recorded dump's size and SHA-256 when it was written, checked again before its schema is dropped.
+    dump_size = models.BigIntegerField(_("tamaño del volcado"), null=True, blank=True)
+    dump_sha256 = models.CharField(_("SHA-256 del volcado"), max_length=64, blank=True)
+    # Incremented by every erasure that changes the archive schema (with this row locked): a dump is recorded only if
+    # no erasure changed the schema since before its pg_dump began (reports.archive.archive_dump).
+    erasures = models.PositiveIntegerField(_("borrados en el esquema"), default=0)
     archived_at = models.DateTimeField(_("archivado"))
 
     class Meta:
@@ -348,6 +354,20 @@ class YearArchive(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class PendingErasure(models.Model):
+    """An erasure (reports.services.erasure) that could not reach archived years only in their dump: kept by an HMAC
+    of the person's normalised e-mail or number (never the address itself), and applied again to each of those years
+    once its dump is restored (archive_year on that year), then forgotten for it."""
+
+    key_digest = models.CharField(_("huella de la persona"), max_length=64)
+    years = models.JSONField(_("años por alcanzar"), default=list)
+    created_at = models.DateTimeField(_("pedido"))
+
+    class Meta:
+        verbose_name = _("borrado pendiente")
+        verbose_name_plural = _("borrados pendientes")
 
 
 class ReportEvent(models.Model):

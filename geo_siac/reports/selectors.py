@@ -660,8 +660,9 @@ def person_notifications(*, email: str = "", phone: str = ""):
 def reporter_data(*, email: str = "", phone: str = "") -> dict:
     """Everything stored about one person by email, or by phone number for the channels that have only that
     (Ley 19.628 / 21.719 access request), as plain data: in the live tables and in the schema of every archived year
-    still in the database (each of its reports and follows says `archived_year`); the years only in a dump are
-    listed in `archived_years_not_read`."""
+    still in the database (each of its reports and messages says `archived_year`, and each of its follows is
+    {"tracking_code", "archived_year"} where a live one is only the code); the years only in a dump are listed in
+    `archived_years_not_read`."""
     data = {"email": email, "phone": phone, **person_data(email=email, phone=phone)}
     data["archived_years_not_read"] = []
     for archive in archived_years():
@@ -700,8 +701,9 @@ def person_data(*, email: str, phone: str, archived_year: int | None = None) -> 
             }
             for r in reports
         ],
+        # A live follow is its request's tracking code; one of an archived year says the year too.
         "following": [
-            f.report.tracking_code
+            {"tracking_code": f.report.tracking_code, **archived} if archived else f.report.tracking_code
             for f in (Follower.objects.filter(email__iexact=email).select_related("report") if email else [])
         ],
         "notifications": [

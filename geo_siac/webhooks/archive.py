@@ -5,8 +5,8 @@ is marked ARCHIVED in the archive's transaction, logged and counted, and moves i
 
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.archive import ArchiveParticipant, year_bounds
-from geo_siac.webhooks.models import DeliveryState, WebhookDelivery
+from geo_siac.reports.archive import ArchiveParticipant, ArchiveRefused, year_bounds
+from geo_siac.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 
 def year_pending_deliveries(year: int):
@@ -28,19 +28,33 @@ def year_deliveries_refusal(year: int) -> str | None:
 
 
 def year_deliveries_settle(year: int) -> str | None:
-    """Mark the year's deliveries still pending (all to inactive endpoints, year_deliveries_refusal having passed
-    under the archive's locks) as ARCHIVED; the line says how many, per endpoint."""
-    pending = year_pending_deliveries(year).select_for_update(of=("self",))
+    """Mark the year's deliveries still pending as ARCHIVED, their endpoints locked first (FOR UPDATE: none is
+    re-activated until the archive commits) and checked inactive: one re-activated since year_deliveries_refusal
+    refuses the archive (ArchiveRefused); the line says how many, per endpoint."""
+    pending = year_pending_deliveries(year)
+    endpoints = list(
+        WebhookEndpoint.objects.filter(pk__in=pending.values("endpoint_id")).select_for_update().order_by("pk")
+    )
+    active = sorted(endpoint.description for endpoint in endpoints if endpoint.is_active)
+    if active:
+        raise ArchiveRefused(
+            _(
+                "%(year)s tiene envíos de webhooks pendientes a destinos reactivados durante el archivo "
+                "(%(endpoints)s): no se archivó nada; reintente cuando se entreguen o desactive el destino."
+            )
+            % {"year": year, "endpoints": ", ".join(active)}
+        )
+    inactive = pending.filter(endpoint__is_active=False).select_for_update(of=("self",))
     per_endpoint: dict[str, int] = {}
-    for description in pending.values_list("endpoint__description", flat=True):
+    for description in inactive.values_list("endpoint__description", flat=True):
         per_endpoint[description] = per_endpoint.get(description, 0) + 1
     if not per_endpoint:
         return None
-    year_pending_deliveries(year).update(state=DeliveryState.ARCHIVED)
-    endpoints = ", ".join(f"{name}: {count}" for name, count in sorted(per_endpoint.items()))
+    year_pending_deliveries(year).filter(endpoint__is_active=False).update(state=DeliveryState.ARCHIVED)
+    endpoints_line = ", ".join(f"{name}: {count}" for name, count in sorted(per_endpoint.items()))
     return _("webhooks: %(count)s envíos pendientes a destinos inactivos se archivan sin enviar (%(endpoints)s)") % {
         "count": sum(per_endpoint.values()),
-        "endpoints": endpoints,
+        "endpoints": endpoints_line,
     }
 
 

@@ -61,12 +61,17 @@ class Command(BaseCommand):
             for name, count in asdict(summary).items():
                 self.stdout.write(f"{name}: {count}")
             for dump in summary.archived_dumps_outdated:
-                self.stdout.write(
-                    self.style.WARNING(
-                        f"{dump} aún contiene lo borrado: vuelva a guardar ese año (archive_year --year AÑO --commit "
-                        "--to CARPETA) y destruya las copias anteriores del volcado."
+                if options["commit"]:
+                    self.stdout.write(
+                        self.style.WARNING(
+                            f"{dump} aún contiene lo borrado: vuelva a guardar ese año (archive_year --year AÑO "
+                            "--commit --to CARPETA) y destruya las copias anteriores del volcado."
+                        )
                     )
-                )
+                else:
+                    self.stdout.write(
+                        f"{dump} contiene datos de esta persona: tras borrar habrá que guardarlo de nuevo."
+                    )
             for year in summary.archived_years_not_reached:
                 self.stdout.write(
                     self.style.WARNING(
