@@ -332,15 +332,8 @@ STORED_RESOLUTIONS = (9, 10)
 def counts_are_stored(res: int, filters: CellFilters) -> bool:
     """Whether CellCount holds these counts: it has the comuna and the res 9 and 10 cells of each report, nothing
     else."""
-    return res in STORED_RESOLUTIONS and not (
-        filters.categories
-        or filters.groups
-        or filters.statuses
-        or filters.channels
-        or filters.zones
-        or filters.since is not None
-        or filters.until is not None
-    )
+    # Named by what it allows, so that a filter added to CellFilters later is counted live until CellCount holds it.
+    return res in STORED_RESOLUTIONS and replace(filters, communes=(), within=None) == CellFilters()
 
 
 def stored_counts(filters: CellFilters) -> QuerySet[CellCount]:
