@@ -9,11 +9,13 @@ from geo_siac.catalogue.models import Category
 from geo_siac.db import KeyLookup, QueryTemplate, RowLookup, Slot
 from geo_siac.open311.keys import hash_key
 from geo_siac.open311.models import ApiKey
+from geo_siac.open311.params import bad
 from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.responsibility import DEPARTMENT_NAME
 from geo_siac.reports.selectors import (
     LATITUDE,
     LONGITUDE,
+    BoxTooLarge,
     box_filter,
     category_by_code,
     public_categories,
@@ -72,11 +74,19 @@ def service_requests(
     if updated_before is not None:
         reports = reports.filter(updated_at__lte=updated_before)
     if bbox is not None:
-        box = box_filter(**bbox)
+        box = box_in_bbox(bbox)
         reports = reports.none() if box is None else reports_in_box(reports, **box)
     if circle is not None:
         reports = reports_near(reports, **circle)
     return reports
+
+
+def box_in_bbox(bbox: dict) -> dict | None:
+    """box_filter's answer, a box too large for it being bad input (400) like any other bbox error."""
+    try:
+        return box_filter(**bbox)
+    except BoxTooLarge as error:
+        raise bad("bbox", str(error)) from None
 
 
 def request_page(*, page: int, page_size: int, **filters) -> list[dict]:
@@ -125,7 +135,7 @@ def slot_values(
     if updated_before is not None:
         values["updated_before"] = updated_before
     if bbox is not None:
-        box = box_filter(**bbox)
+        box = box_in_bbox(bbox)
         if box is None:
             return None
         values |= box

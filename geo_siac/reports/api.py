@@ -23,6 +23,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Report
 from geo_siac.reports.privacy import location_precision, shown_point
 from geo_siac.reports.selectors import (
+    BoxTooLarge,
     box_filter,
     feature_rows,
     public_categories,
@@ -199,7 +200,10 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["commune", "category", "status", "created_after", "created_before", "bbox"]
 
     def in_bbox(self, queryset, name, value):
-        return reports_in_bbox(queryset, **parsed_bbox(value))
+        try:
+            return reports_in_bbox(queryset, **parsed_bbox(value))
+        except BoxTooLarge as error:
+            raise ValidationError({"bbox": str(error)}) from None
 
 
 def parsed_bbox(value: str) -> dict:
@@ -223,7 +227,10 @@ class FeatureSelection:
         if cleaned.get("status"):
             values["statuses"] = sorted(set(cleaned["status"]))
         if cleaned.get("bbox"):
-            box = box_filter(**parsed_bbox(cleaned["bbox"]))
+            try:
+                box = box_filter(**parsed_bbox(cleaned["bbox"]))
+            except BoxTooLarge as error:
+                raise ValidationError({"bbox": str(error)}) from None
             values = None if box is None else values | box  # None: nothing served in the box, nothing matches
         self.values = values
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from geo_siac.open311.selectors import request_page, request_rows, service_requests
 from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, items
+from geo_siac.reports import selectors as reports_selectors
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.reports.states import CLOSED, OPEN
@@ -120,6 +121,21 @@ def test_bad_query_parameters_are_400_naming_the_parameter(client, communes, que
     assert response.status_code == 400
     (error,) = items(body, "xml", "errors", "error")
     assert error["code"] == "400" and error["description"].startswith(f"{name}:")
+
+
+def test_a_box_over_too_much_of_the_served_area_is_400_naming_the_limit_and_a_smaller_one_answers(
+    client, communes, monkeypatch
+):
+    """A box's cells are drawn per request (a whole region's: 741,203 cells, 16 s): a box larger than
+    BOX_MAX_AREA once clipped to what is served is refused. Two comunas' whole area (about 0.12 square degrees) is
+    under the real limit, so the limit is lowered here to reach it."""
+    monkeypatch.setattr(reports_selectors, "BOX_MAX_AREA", 0.01)
+    response, body = get(client, "requests", "xml", bbox="-71,-34,-70,-33")
+    assert response.status_code == 400
+    (error,) = items(body, "xml", "errors", "error")
+    assert error["description"].startswith("bbox: la caja abarca demasiado del área atendida")
+    assert "0.01" in error["description"]
+    assert get(client, "requests", "json", bbox="-70.60,-33.62,-70.55,-33.58")[0].status_code == 200
 
 
 def test_default_limit_is_1000_requests(client, make_report):

@@ -9,6 +9,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geo_siac.catalogue.models import Category
 from geo_siac.reports import api
+from geo_siac.reports import selectors as reports_selectors
 from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
 from geo_siac.reports.selectors import public_reports
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
@@ -69,6 +70,14 @@ def test_reports_filter_by_commune_category_status_dates_and_bbox(client, make_r
 )
 def test_bad_filters_are_400(client, communes, query):
     assert client.get("/api/reports/", query).status_code == 400
+
+
+def test_a_box_over_too_much_of_the_served_area_is_400_naming_bbox(client, communes, monkeypatch):
+    monkeypatch.setattr(reports_selectors, "BOX_MAX_AREA", 0.01)
+    response = client.get("/api/reports/", {"bbox": "-71,-34,-70,-33"})
+    assert response.status_code == 400
+    assert "demasiado" in str(response.json()["bbox"])
+    assert client.get("/api/reports/", {"bbox": "-70.60,-33.62,-70.55,-33.58"}).status_code == 200
 
 
 def test_reports_are_paginated(client, make_report):
