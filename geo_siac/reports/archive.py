@@ -33,7 +33,6 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
 from geo_siac.reports.services.citizen import reopen_window_error
-from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN
 
@@ -419,14 +418,6 @@ def year_archive_finish(
     if in_database:  # a schema restored from a dump older than the live tables
         with waiting_for(_("una tabla de %(schema)s (ADD COLUMN)") % {"schema": archived.schema}, ALIGN_LOCK_SECONDS):
             archive_columns_align(archived.schema)
-        with transaction.atomic():
-            erased = pending_erasures_apply(year=year, schema=archived.schema)
-        if erased:
-            archived.settled.append(
-                _("borrados pendientes aplicados de nuevo en %(schema)s: %(count)s personas")
-                % {"schema": archived.schema, "count": erased}
-            )
-            record.refresh_from_db()  # those erasures cleared its recorded dump
     if dump_intact(record):
         archived.dump = Path(record.dump)
         if to is not None:

@@ -356,20 +356,6 @@ class YearArchive(models.Model):
         return str(self.year)
 
 
-class PendingErasure(models.Model):
-    """An erasure (reports.services.erasure) that could not reach archived years only in their dump: kept by an HMAC
-    of the person's normalised e-mail or number (never the address itself), and applied again to each of those years
-    once its dump is restored (archive_year on that year), then forgotten for it."""
-
-    key_digest = models.CharField(_("huella de la persona"), max_length=64)
-    years = models.JSONField(_("años por alcanzar"), default=list)
-    created_at = models.DateTimeField(_("pedido"))
-
-    class Meta:
-        verbose_name = _("borrado pendiente")
-        verbose_name_plural = _("borrados pendientes")
-
-
 class ReportEvent(models.Model):
     """The report's history: every status change and note, with who or what made it."""
 

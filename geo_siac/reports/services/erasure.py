@@ -1,16 +1,12 @@
 """Erasure of one person's data on request (Ley 19.628 / 21.719)."""
 
-import hashlib
-import hmac
 import logging
 import re
 from dataclasses import astuple, dataclass, field
 from functools import partial
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.archived import archive_search_path, archived_years
@@ -20,8 +16,6 @@ from geo_siac.reports.models import (
     EventKind,
     EventPhoto,
     Follower,
-    PendingErasure,
-    Report,
     ReportEvent,
     ReportPhoto,
     YearArchive,
@@ -64,18 +58,15 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     files: list[str] = []
     with transaction.atomic():
         person_data_erase(summary, files, email=email, phone=phone)
-        unreached: list[int] = []
         for archive in archived_years():
             if not archive.in_database:
                 summary.archived_years_not_reached.append(f"{archive.year} ({archive.dump or archive.schema})")
-                unreached.append(archive.year)
                 continue
             # The year's row locked before its schema is touched: archive_dump records a dump, and year_schema_drop
             # drops the schema, only with this row locked and this erasure's count seen (reports.archive).
             record = YearArchive.objects.select_for_update().get(year=archive.year)
             if not schema_present(record.schema):  # dropped while this erasure waited for the row
                 summary.archived_years_not_reached.append(f"{archive.year} ({record.dump or record.schema})")
-                unreached.append(archive.year)
                 continue
             before = astuple(summary)
             with archive_search_path(record.schema):
@@ -89,11 +80,6 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
                 if record.dump:
                     summary.archived_dumps_outdated.append(record.dump)
             summary.archived_years_searched.append(archive.year)
-        if commit and unreached:
-            # Applied again to those years once their dumps are restored (pending_erasures_apply).
-            PendingErasure.objects.create(
-                key_digest=person_digest(email=email, phone=phone), years=unreached, created_at=timezone.now()
-            )
         if commit and (summary.archived_years_not_reached or summary.archived_dumps_outdated):
             # Also when a citizen erases from "Mis solicitudes": someone must restore those dumps and erase again,
             # or write again the dumps that still hold what was erased.
@@ -107,47 +93,6 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
         else:
             transaction.set_rollback(True)
     return summary
-
-
-def person_digest(*, email: str = "", phone: str = "") -> str:
-    """An HMAC (the SECRET_KEY) of one person's normalised e-mail or number: a PendingErasure's key, which names no
-    one by itself."""
-    key = f"email:{email.strip().lower()}" if email else f"phone:{phone_key(phone)}"
-    return hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).hexdigest()
-
-
-def pending_erasures_apply(*, year: int, schema: str) -> int:
-    """The erasures that could not reach `year` (only in its dump then), applied to its schema restored: each
-    person's e-mails and numbers in the schema are hashed as person_digest and those recorded erased again
-    (reporter_data_erase, every table and archive schema). Returns how many people were; the year is then
-    forgotten from their records (deleted once no year is left)."""
-    pending = list(PendingErasure.objects.filter(years__contains=[year]).select_for_update())
-    if not pending:
-        return 0
-    from geo_siac.notifications.models import Medium
-
-    with archive_search_path(schema):
-        emails = set(Report.objects.exclude(reporter_email="").values_list("reporter_email", flat=True))
-        emails |= set(Follower.objects.values_list("email", flat=True))
-        emails |= set(Notification.objects.filter(medium=Medium.EMAIL).values_list("recipient", flat=True))
-        phones = set(Report.objects.exclude(reporter_phone="").values_list("reporter_phone", flat=True))
-        phones |= set(
-            Notification.objects.filter(medium__in=[Medium.SMS, Medium.WHATSAPP]).values_list("recipient", flat=True)
-        )
-    wanted = {record.key_digest for record in pending}
-    people = {("email", email.strip().lower()) for email in emails if person_digest(email=email) in wanted}
-    people |= {
-        ("phone", phone_key(phone)) for phone in phones if phone_key(phone) and person_digest(phone=phone) in wanted
-    }
-    for kind, key in sorted(people):
-        reporter_data_erase(**{kind: key}, commit=True)
-    for record in pending:
-        record.years = [each for each in record.years if each != year]
-        if record.years:
-            record.save(update_fields=["years"])
-        else:
-            record.delete()
-    return len(people)
 
 
 def schema_present(schema: str) -> bool:

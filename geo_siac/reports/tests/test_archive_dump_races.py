@@ -19,7 +19,7 @@ from geo_siac.citizens.services import citizen_data_erase
 from geo_siac.reports import archive
 from geo_siac.reports.archive import archive_drop, archive_schema
 from geo_siac.reports.archived import ArchiveColumnsMissing, archive_schemas_align
-from geo_siac.reports.models import Follower, PendingErasure, YearArchive
+from geo_siac.reports.models import Follower, YearArchive
 from geo_siac.reports.services import report_change_status
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done, other_connection
 from geo_siac.webhooks import archive as webhooks_archive
@@ -288,22 +288,3 @@ def test_a_relative_to_records_an_absolute_dump_path(vecina_2019, monkeypatch, t
     monkeypatch.chdir(tmp_path)
     archive_year(OLD, "--commit", "--to", "d")
     assert YearArchive.objects.get(year=OLD).dump == str(tmp_path / "d" / f"geo_siac_{archive_schema(OLD)}.dump")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_erasure_that_missed_a_year_only_in_its_dump_is_applied_once_it_is_restored(vecina_2019, tmp_path):
-    dumps = tmp_path / "d"
-    archive_year(OLD, "--commit", "--to", dumps, "--drop")
-    dump = str(dumps / f"geo_siac_{archive_schema(OLD)}.dump")
-    summary = citizen_data_erase(email="  Vecina@Example.cl", commit=True)  # from "Mis solicitudes"
-    assert summary.archived_years_not_reached == [f"{OLD} ({dump})"]
-    pending = PendingErasure.objects.get()
-    assert pending.years == [OLD] and "vecina" not in pending.key_digest.lower() and len(pending.key_digest) == 64
-
-    arguments, environment = archive.pg_environment()  # restored as docs/deployment.md says
-    subprocess.run(["pg_restore", *arguments, dump], env=environment, check=True, capture_output=True)
-    out = archive_year(OLD, "--commit", "--to", dumps, "--drop")
-    assert f"borrados pendientes aplicados de nuevo en {archive_schema(OLD)}: 1 personas" in out
-    assert "eliminado el esquema" in out
-    assert VECINA not in dump_text(dump) and "seguidora@example.cl" in dump_text(dump)
-    assert not PendingErasure.objects.exists()
