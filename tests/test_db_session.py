@@ -46,8 +46,8 @@ def test_heat_map_counts_run_with_parallel_workers_allowed():
         seen.append("parallel")
         return real()
 
-    with mock.patch.object(selectors, "parallel_query", spy):
-        assert selectors.cell_counts(9) == {}
+    with mock.patch.object(selectors, "parallel_query", spy):  # res 8 is counted live (res 9 and 10 are stored)
+        assert selectors.cell_counts(8) == {}
     assert seen == ["parallel"]
 
 
