@@ -9,7 +9,7 @@ from django.utils import timezone
 from geo_siac.attention.selectors import appointments_of
 from geo_siac.citizens.models import AreaAlert, SignInLink
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.selectors import public_reports, reporter_data, reports_in_area, reports_near
+from geo_siac.reports.selectors import email_key, public_reports, reporter_data, reports_in_area, reports_near
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.zones.models import Zone
 
@@ -60,7 +60,9 @@ def citizen_report(email: str, code: str) -> Report | None:
 def citizen_data(email: str = "", phone: str = "") -> dict:
     """Everything stored about one email, or one number for a person who gave only that (Ley 19.628 / 21.719 access
     request): what `reports` holds about them,
-    their appointments and their area alerts; the page's download and `manage.py reporter_data --export`."""
+    their appointments and their area alerts; the page's download and `manage.py reporter_data --export`. The
+    e-mail is matched without the spaces around it (reports.selectors.email_key)."""
+    email = email_key(email)
     data = reporter_data(email=email, phone=phone)
     data["appointments"] = [
         {

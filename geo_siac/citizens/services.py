@@ -29,8 +29,9 @@ from geo_siac.citizens.selectors import (
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.messaging.models import Conversation
 from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.archived import archive_schemas_prepare
 from geo_siac.reports.messages import absolute, sign_in_message
-from geo_siac.reports.selectors import phone_key, phone_key_sql
+from geo_siac.reports.selectors import email_key, phone_key, phone_key_sql
 from geo_siac.reports.services import ErasureSummary, report_public_cells_refresh, reporter_data_erase
 from geo_siac.reports.validation import coordinate_errors, outside_message
 from geo_siac.zones.selectors import commune_containing, commune_nearest
@@ -113,6 +114,7 @@ def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenEras
     their reports' contact, photos and letters, the messages to them (reporter_data_erase), the appointments booked
     with that number only, and a WhatsApp or SMS
     conversation left unfinished, in one transaction. Dry run unless `commit`. `manage.py reporter_data --phone`."""
+    archive_schemas_prepare()  # before the transaction: each schema's alignment is its own
     with transaction.atomic():
         summary = CitizenErasureSummary(**asdict(reporter_data_erase(phone=phone, commit=commit)))
         summary.appointments_anonymised = appointments_personal_data_erase(phone=phone)
@@ -130,7 +132,10 @@ def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenEras
 def citizen_data_erase(*, email: str, commit: bool = False) -> CitizenErasureSummary:
     """Erase everything stored about one email on request (Ley 19.628 / 21.719): what `reports` holds
     (reporter_data_erase), their appointments, area alerts and sign-in links, in one transaction: all of it or, on
-    any failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`."""
+    any failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`.
+    The e-mail is matched without the spaces around it (reports.selectors.email_key)."""
+    email = email_key(email)
+    archive_schemas_prepare()  # before the transaction: each schema's alignment is its own
     with transaction.atomic():
         summary = CitizenErasureSummary(**asdict(reporter_data_erase(email=email, commit=commit)))
         summary.appointments_anonymised = appointments_personal_data_erase(email=email)

@@ -1,6 +1,7 @@
 """The "Mis solicitudes" pages: thin views over citizens.services and the report services. A citizen session holds
 only the citizen's email (services.CITIZEN_EMAIL), never a Django user."""
 
+import logging
 from functools import wraps
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from geo_siac.citizens.services import (
 from geo_siac.citizens.services import (
     area_alert_unsubscribe as unsubscribe_alert,
 )
+from geo_siac.reports.archived import ArchiveColumnsMissing
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
@@ -44,6 +46,8 @@ from geo_siac.reports.states import CLOSED, status_names
 from geo_siac.reports.views import flat_errors, map_config
 from geo_siac.zones.middleware import show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson
+
+logger = logging.getLogger(__name__)
 
 
 def citizen_required(view):
@@ -251,7 +255,11 @@ def preferences(request, email: str):
 @require_safe
 @citizen_required
 def export(request, email: str):
-    response = JsonResponse(selectors.citizen_data(email), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    try:
+        data = selectors.citizen_data(email)
+    except ArchiveColumnsMissing:
+        return archive_unavailable(request)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="mis-datos-geosiac.json"'
     return response
 
@@ -268,9 +276,20 @@ def erase(request, email: str):
             {"email": email, "error": _("Marque la casilla para confirmar que quiere borrar sus datos.")},
             status=400,
         )
-    citizen_data_erase(email=email, commit=True)
+    try:
+        citizen_data_erase(email=email, commit=True)
+    except ArchiveColumnsMissing:
+        return archive_unavailable(request)
     request.session.flush()
     return render(request, "citizens/erase.html", {"erased": True})
+
+
+def archive_unavailable(request):
+    """An archive schema lacking a live column that could not be added now (its table locked by a backup,
+    reports.archived): the export or erasure refused whole, nothing changed; try again later. The schema's name
+    and the fix are in the log (the logger.exception), not on the citizen's page."""
+    logger.exception("export or erasure refused: an archive schema lacks live columns")
+    return render(request, "citizens/archive_unavailable.html", status=503)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -418,6 +418,8 @@ def year_archive_finish(
     if in_database:  # a schema restored from a dump older than the live tables
         with waiting_for(_("una tabla de %(schema)s (ADD COLUMN)") % {"schema": archived.schema}, ALIGN_LOCK_SECONDS):
             archive_columns_align(archived.schema)
+    if not in_database:  # the dump is the only copy: one recorded before its checksums were is adopted if whole
+        record = legacy_dump_adopt(record)
     if dump_intact(record):
         archived.dump = Path(record.dump)
         if to is not None:
@@ -428,10 +430,12 @@ def year_archive_finish(
     elif to is not None:
         raise ArchiveRefused(
             _(
-                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado completo de él están: no hay "
-                "nada que guardar (busque el volcado y anótelo en reports_yeararchive.dump)."
+                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado completo de él están (el "
+                "anotado, %(dump)s, falta, cambió desde que se anotó o no se lee entero): no hay nada que guardar. "
+                "Busque el volcado, anote su ruta en reports_yeararchive.dump con dump_size y dump_sha256 vacíos y "
+                "repita: se adopta si pg_restore lo lee entero."
             )
-            % {"year": year, "schema": archived.schema}
+            % {"year": year, "schema": archived.schema, "dump": record.dump or _("ninguno")}
         )
     if drop and in_database:
         if archived.dump is None:
@@ -470,6 +474,25 @@ def file_digest(path: Path) -> tuple[int, str]:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return path.stat().st_size, digest.hexdigest()
+
+
+def legacy_dump_adopt(record: YearArchive) -> YearArchive:
+    """A dump recorded without its size and SHA-256 (before migration 0040_archive_dump_checks, or its path written
+    by hand in reports_yeararchive.dump) that pg_restore reads whole gets them recorded, under the year's row lock
+    and only if the record is unchanged, so that dump_intact finds it. Only for a year whose schema is gone: then
+    the dump is the only copy, and no erasure can have changed the year since (an erasure reaches a schema only).
+    Returns the record as it is now."""
+    if not record.dump or record.dump_size is not None or record.dump_sha256:
+        return record
+    with transaction.atomic():
+        locked = YearArchive.objects.select_for_update().get(year=record.year)
+        path = Path(locked.dump)
+        legacy = locked.dump == record.dump and locked.dump_size is None and not locked.dump_sha256
+        if legacy and dump_readable(path, locked.schema):
+            locked.dump_size, locked.dump_sha256 = file_digest(path)
+            locked.save(update_fields=["dump_size", "dump_sha256"])
+            logger.info("archive of %s: adopted %s, recorded before its checksums were", locked.year, path)
+    return YearArchive.objects.get(year=record.year)
 
 
 def dump_intact(record: YearArchive) -> bool:

@@ -3,17 +3,19 @@ erasure (Ley 19.628 / 21.719): each `archive_y<YEAR>` schema has the live tables
 and redact it with the schema first in the search_path. A year whose schema was dropped after its dump is out of
 reach: it is listed, so that the caller says so."""
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from geo_siac.reports.models import YearArchive
 
 # The archive's copy of a live table, column by column: what a model reads that the copy lacks (a column added to
 # the live table after the year was archived, or after the dump a schema was restored from), with the live column's
-# type and default. archive_columns_align adds them outside any read (after every migrate, and when archive_year
-# finds the schema); a read that finds one missing refuses (ArchiveColumnsMissing) instead of altering the table.
+# type and default. archive_columns_align adds them outside any read (after every migrate, when archive_year finds
+# the schema, and before an export or erasure, archive_schemas_prepare); a read that still finds one missing (its
+# table stayed locked) refuses that schema (ArchiveColumnsMissing) instead of altering the table.
 MISSING_COLUMNS_SQL = """
 SELECT c.relname, live.attname, format_type(live.atttypid, live.atttypmod), pg_get_expr(d.adbin, d.adrelid)
   FROM pg_class c
@@ -27,10 +29,23 @@ SELECT c.relname, live.attname, format_type(live.atttypid, live.atttypmod), pg_g
 """
 # How long archive_columns_align waits for an archive table's lock (a pg_dump or a read holding it) before giving up.
 ALIGN_LOCK_SECONDS = 5
+# PostgreSQL's lock_not_available: the lock_timeout ran out.
+LOCK_NOT_AVAILABLE = "55P03"
+
+logger = logging.getLogger(__name__)
 
 
 class ArchiveColumnsMissing(RuntimeError):
-    """An archive schema lacks columns of the live tables: `manage.py migrate` (or archive_year) adds them."""
+    """An archive schema lacks columns of the live tables and they could not be added now (its table locked):
+    `manage.py migrate` (or archive_year) adds them."""
+
+    def __init__(self, schema: str, columns: list[str]):
+        self.schema = schema
+        super().__init__(
+            f"{schema} no tiene las columnas {', '.join(columns)} de las tablas en uso y no se pudieron agregar "
+            "ahora (su tabla estaba bloqueada, por ejemplo por un pg_dump): ejecute manage.py migrate (las agrega) "
+            "y repita."
+        )
 
 
 @dataclass(frozen=True)
@@ -58,16 +73,14 @@ def archived_years() -> list[ArchivedYearPlace]:
 def archive_search_path(schema: str):
     """Within it, the tables of `schema` answer for the live ones of the same name (the rest stay the live ones):
     the archive's rows are read and written by the same queries. A savepoint: on an error the search_path is back
-    with its rollback. Runs no DDL: a schema lacking a live column raises ArchiveColumnsMissing."""
+    with its rollback. Runs no DDL: a schema still lacking a live column (archive_schemas_prepare could not add it)
+    raises ArchiveColumnsMissing."""
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(MISSING_COLUMNS_SQL, [schema])
         missing = cursor.fetchall()
         if missing:
-            raise ArchiveColumnsMissing(
-                f"{schema} no tiene las columnas {', '.join(f'{t}.{c}' for t, c, *_ in missing)} de las tablas en "
-                "uso: ejecute manage.py migrate (las agrega) y repita."
-            )
+            raise ArchiveColumnsMissing(schema, [f"{t}.{c}" for t, c, *_ in missing])
         cursor.execute("SELECT current_setting('search_path')")
         previous = cursor.fetchone()[0]
         cursor.execute("SELECT set_config('search_path', %s, true)", [f"{quote(schema)}, {previous}"])
@@ -94,8 +107,44 @@ def archive_columns_align(schema: str) -> list[str]:
     return added
 
 
+def archive_columns_try_align(schema: str) -> bool:
+    """archive_columns_align, in its own transaction; False, with a warning naming the schema and the fix, when a
+    table of it stayed locked ALIGN_LOCK_SECONDS (a pg_dump, a backup, a long read holding it)."""
+    try:
+        archive_columns_align(schema)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        logger.warning(
+            "archive schema %s not aligned with the live tables' columns: a table of it stayed locked %s s (a "
+            "pg_dump or a backup?); run manage.py migrate again once it is free",
+            schema,
+            ALIGN_LOCK_SECONDS,
+        )
+        return False
+    return True
+
+
+def archive_schemas_prepare() -> None:
+    """Before an export or an erasure reads the archive schemas, outside any transaction: each one in the database
+    that lacks a column of the live tables (restored from an older dump, or its post_migrate alignment failed) gets
+    it, in its own short transaction. One that cannot (its table locked) is left, and archive_search_path refuses
+    that schema alone. Inside a transaction (an erasure within a larger one) it does nothing: its caller prepared."""
+    if connection.in_atomic_block:
+        return
+    for archive in archived_years():
+        if archive.in_database:
+            with connection.cursor() as cursor:
+                cursor.execute(MISSING_COLUMNS_SQL, [archive.schema])
+                missing = cursor.fetchone() is not None
+            if missing:
+                archive_columns_try_align(archive.schema)
+
+
 def archive_schemas_align(**kwargs) -> None:
-    """post_migrate: every archive schema in the database gets the columns a migration added to the live tables."""
+    """post_migrate: every archive schema in the database gets the columns a migration added to the live tables.
+    One whose table stays locked (a backup's pg_dump) is left with a warning: migrate does not fail for it, its
+    migrations being committed, and an export or erasure tries again first (archive_schemas_prepare)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('reports_yeararchive') IS NOT NULL")
         if not cursor.fetchone()[0]:  # migrated back before the archive existed
@@ -103,4 +152,4 @@ def archive_schemas_align(**kwargs) -> None:
         cursor.execute("SELECT schema FROM reports_yeararchive WHERE to_regnamespace(schema) IS NOT NULL ORDER BY year")
         schemas = [schema for (schema,) in cursor.fetchall()]
     for schema in schemas:
-        archive_columns_align(schema)
+        archive_columns_try_align(schema)

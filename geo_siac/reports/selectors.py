@@ -39,7 +39,7 @@ from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
-from geo_siac.reports.archived import archive_search_path, archived_years
+from geo_siac.reports.archived import archive_schemas_prepare, archive_search_path, archived_years
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
     AnswerLetter,
@@ -639,6 +639,12 @@ def phone_key(phone: str) -> str:
     return "56" + digits if len(digits) == 9 else digits
 
 
+def email_key(email: str) -> str:
+    """An e-mail as a person is found by it: without the spaces around it ("  Vecina@Example.cl " is
+    vecina@example.cl), lower case as citizens.services.clean_email writes it (the matches are `iexact`)."""
+    return (email or "").strip().lower()
+
+
 def phone_key_sql(field: str):
     """phone_key() of a column, in SQL."""
     digits = Func(F(field), Value(r"\D"), Value(""), Value("g"), function="regexp_replace", output_field=CharField())
@@ -682,7 +688,10 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
     (Ley 19.628 / 21.719 access request), as plain data: in the live tables and in the schema of every archived year
     still in the database (each of its reports and messages says `archived_year`, and each of its follows is
     {"tracking_code", "archived_year"} where a live one is only the code); the years only in a dump are listed in
-    `archived_years_not_read`."""
+    `archived_years_not_read`. A schema lacking a live column gets it first (archived.archive_schemas_prepare); one
+    that cannot (its table locked) raises ArchiveColumnsMissing."""
+    email = email_key(email)
+    archive_schemas_prepare()
     data = {"email": email, "phone": phone, **person_data(email=email, phone=phone)}
     data["archived_years_not_read"] = []
     for archive in archived_years():

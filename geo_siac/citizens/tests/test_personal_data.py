@@ -20,8 +20,12 @@ from geo_siac.citizens.models import AreaAlert, SignInLink
 from geo_siac.citizens.services import area_alert_subscribe, citizen_data_erase
 from geo_siac.citizens.tests.test_sign_in import ROSA, sign_in
 from geo_siac.notifications.models import Notification
+from geo_siac.reports import archived
+from geo_siac.reports.archive import archive_schema
 from geo_siac.reports.models import Follower, Report, ReportPhoto
 from geo_siac.reports.services import ERASED, report_follow
+from geo_siac.reports.tests.test_archive_dump_races import VECINA, hold, vecina_2019  # noqa: F401
+from geo_siac.reports.tests.test_archive_year import OLD, archive_year
 from geo_siac.zones.models import ServicePoint, ServicePointKind
 
 WEEKDAYS = {day: [["08:30", "14:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -202,3 +206,34 @@ def test_a_person_known_by_a_number_gets_their_desk_appointment_and_reports_but_
         "ana@example.cl",
         "+56955554444",
     )
+
+
+@pytest.mark.django_db(transaction=True)  # the archive's alignment runs in its own transaction
+def test_the_page_says_so_when_an_archived_year_cannot_be_read_now_and_changes_nothing(
+    client, vecina_2019, make_report, monkeypatch
+):
+    archive_year(OLD, "--commit")
+    schema = archive_schema(OLD)
+    make_report(reporter_email=VECINA)  # a live request too, to sign in with
+    sign_in(client, VECINA)
+    monkeypatch.setattr(archived, "ALIGN_LOCK_SECONDS", 1)
+    with connection.cursor() as cursor:  # restored from a dump older than the live table's media_url
+        cursor.execute(f'ALTER TABLE "{schema}".reports_report DROP COLUMN media_url')
+    backup = hold(schema)  # a backup's pg_dump holds the archive table: the column cannot be added now
+    try:
+        for response in (
+            client.get("/mis-solicitudes/mis-datos.json"),
+            client.post("/mis-solicitudes/borrar/", {"confirm": "on"}),
+        ):
+            assert response.status_code == 503
+            assert "el archivo está en mantención" in response.content.decode()
+    finally:
+        backup.close()
+    assert Report.objects.filter(reporter_email=VECINA).count() == 1  # nothing erased
+
+    response = client.post("/mis-solicitudes/borrar/", {"confirm": "on"})  # the backup over: aligned, then erased
+    assert "Borramos sus datos personales" in response.content.decode()
+    assert not Report.objects.filter(reporter_email=VECINA).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{schema}".reports_report WHERE reporter_email = %s', [VECINA])
+        assert cursor.fetchone()[0] == 0

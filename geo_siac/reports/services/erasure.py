@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from geo_siac.notifications.models import Delivery, Notification
-from geo_siac.reports.archived import archive_search_path, archived_years
+from geo_siac.reports.archived import archive_schemas_prepare, archive_search_path, archived_years
 from geo_siac.reports.letters import letter_pdf
 from geo_siac.reports.models import (
     AnswerLetter,
@@ -20,7 +20,7 @@ from geo_siac.reports.models import (
     ReportPhoto,
     YearArchive,
 )
-from geo_siac.reports.selectors import person_notifications, person_reports, phone_key
+from geo_siac.reports.selectors import email_key, person_notifications, person_reports, phone_key
 
 ERASED = "[borrado a petición del titular]"
 logger = logging.getLogger(__name__)
@@ -52,8 +52,13 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     archived year still in the database (the same queries, reports.archived). Dry run unless `commit`. Called
     inside a larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files
     are deleted only once the outermost transaction commits, so a failure never leaves rows pointing at missing
-    files.
+    files. The e-mail is matched without the spaces around it (selectors.email_key). An archive schema lacking a
+    live column gets it first, in its own transaction (archived.archive_schemas_prepare; done by the caller when
+    inside a larger one); one whose table stays locked makes the whole erasure refuse (ArchiveColumnsMissing),
+    nothing erased.
     """
+    email = email_key(email)
+    archive_schemas_prepare()
     summary = ErasureSummary()
     files: list[str] = []
     with transaction.atomic():

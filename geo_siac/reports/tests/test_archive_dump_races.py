@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import citizen_data_erase
-from geo_siac.reports import archive
+from geo_siac.reports import archive, archived
 from geo_siac.reports.archive import archive_drop, archive_schema
 from geo_siac.reports.archived import ArchiveColumnsMissing, archive_schemas_align
 from geo_siac.reports.models import Follower, YearArchive
@@ -185,36 +185,84 @@ def test_a_dump_changed_after_it_was_recorded_is_not_dropped_on(vecina_2019, mon
     assert archive.schema_exists(archive_schema(OLD))
 
 
+def hold(schema: str):
+    """Another session holding an archive table as pg_dump does (ACCESS SHARE until it ends)."""
+    other = other_connection()
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute(f'LOCK TABLE "{schema}".reports_report IN ACCESS SHARE MODE')
+    return other
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_read_never_alters_an_archive_table_and_migrate_aligns_it(vecina_2019, monkeypatch):
+def test_a_read_aligns_the_archive_first_and_refuses_only_a_schema_it_cannot_align(vecina_2019, monkeypatch, caplog):
     archive_year(OLD, "--commit")
     schema = archive_schema(OLD)
+    monkeypatch.setattr(archived, "ALIGN_LOCK_SECONDS", 1)
     with connection.cursor() as cursor:  # as if media_url had been added to the live table after the archive
         cursor.execute(f'ALTER TABLE "{schema}".reports_report DROP COLUMN media_url')
-    with pytest.raises(ArchiveColumnsMissing, match="reports_report.media_url"):
-        citizen_data(VECINA)
-    # Another session (a pg_dump) holds the archive tables: aligning waits for it, a read does not.
+    # A pg_dump holds the table: the alignment gives up after its lock timeout and that schema is refused, nothing
+    # exported nor erased.
+    other = hold(schema)
+    try:
+        with pytest.raises(ArchiveColumnsMissing, match=f"{schema} no tiene las columnas reports_report.media_url"):
+            citizen_data(VECINA)
+        with pytest.raises(ArchiveColumnsMissing):
+            citizen_data_erase(email=VECINA, commit=True)
+    finally:
+        other.close()
+    assert f"archive schema {schema} not aligned" in caplog.text and "manage.py migrate again" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{schema}".reports_report WHERE reporter_email = %s', [VECINA])
+        assert cursor.fetchone()[0] == 1
+    # Once the table is free, the read adds the column itself (the live default), in its own transaction.
+    assert [r["media_url"] for r in citizen_data(VECINA)["reports"]] == [""]
+    # Another session adding the column meanwhile: aligning waits for it, then finds it there, no error.
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema}".reports_report DROP COLUMN media_url')
     other = other_connection()
     with other.cursor() as cursor:
         cursor.execute("BEGIN")
         cursor.execute(f'ALTER TABLE "{schema}".reports_report ADD COLUMN media_url varchar(200)')
-    timer = threading.Timer(1.5, lambda: other.cursor().execute("COMMIT"))
+    timer = threading.Timer(0.5, lambda: other.cursor().execute("COMMIT"))
     timer.start()
     try:
-        archive_schemas_align()  # waits for the other session's ADD COLUMN, then finds it there: no error
+        archive_schemas_align()
     finally:
         timer.join()
-    with other.cursor() as cursor:
-        cursor.execute("BEGIN")
-        cursor.execute(f'LOCK TABLE "{schema}".reports_report IN ACCESS SHARE MODE')  # as pg_dump does
+    # An aligned schema is read without waiting behind a pg_dump: the read takes no lock it would queue for.
+    other = hold(schema)
     try:
-        with connection.cursor() as cursor:  # a read that took a lock behind pg_dump's would fail, not wait
+        with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '500ms'")
         assert [r["media_url"] for r in citizen_data(VECINA)["reports"]] == [None]
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
         other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_warns_and_succeeds_when_a_backup_holds_an_archive_table(vecina_2019, monkeypatch, caplog):
+    archive_year(OLD, "--commit")
+    schema = archive_schema(OLD)
+    monkeypatch.setattr(archived, "ALIGN_LOCK_SECONDS", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE reports_report ADD COLUMN rev11_flag integer NOT NULL DEFAULT 11")
+    other = hold(schema)
+    try:
+        call_command("migrate", "reports", verbosity=0)  # its migrations committed: it does not fail for the lock
+        other.close()
+        assert f"archive schema {schema} not aligned" in caplog.text
+        # The erasure adds the column first, then reaches the year.
+        assert citizen_data_erase(email=VECINA, commit=True).archived_years_searched == [OLD]
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT rev11_flag, reporter_email FROM "{schema}".reports_report')
+            assert cursor.fetchall() == [(11, "")]
+    finally:
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE reports_report DROP COLUMN rev11_flag")
 
 
 @pytest.mark.django_db(transaction=True)

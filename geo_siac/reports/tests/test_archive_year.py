@@ -719,6 +719,28 @@ def test_a_schema_whose_recorded_dump_is_unreadable_is_dumped_again_before_it_is
     assert archive.dump_readable(dump, archive_schema(OLD))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_year_whose_dump_was_recorded_before_its_checksums_is_adopted_if_whole(two_years, tmp_path):
+    archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
+    dump = tmp_path / f"geo_siac_{archive_schema(OLD)}.dump"
+    YearArchive.objects.filter(year=OLD).update(dump_size=None, dump_sha256="")  # as recorded before 0040
+
+    out = archive_year(OLD, "--commit", "--to", tmp_path, "--drop")  # as a batch (--through) run again
+
+    assert out == (
+        f"{OLD} ya hecho: archivado en el esquema {archive_schema(OLD)}; guardado en {dump}; "
+        f"esquema {archive_schema(OLD)} ya eliminado.\n"
+    )
+    record = YearArchive.objects.get(year=OLD)
+    assert (record.dump_size, record.dump_sha256) == archive.file_digest(dump)
+    # One that does not read whole is not adopted: the refusal names it and what to do.
+    YearArchive.objects.filter(year=OLD).update(dump_size=None, dump_sha256="")
+    dump.write_bytes(dump.read_bytes()[:-200])
+    with pytest.raises(CommandError, match=f"el anotado, {dump}, falta, cambió desde que se anotó o no se lee entero"):
+        archive_year(OLD, "--commit", "--to", tmp_path, "--drop")
+    assert YearArchive.objects.get(year=OLD).dump_sha256 == ""
+
+
 def test_through_before_the_first_year_is_refused(db):
     with pytest.raises(CommandError, match="--through 2017 es anterior a --year 2019"):
         archive_year(OLD, "--through", "2017")

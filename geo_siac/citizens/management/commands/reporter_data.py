@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 
 from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import citizen_data_erase, citizen_phone_data_erase
+from geo_siac.reports.archived import ArchiveColumnsMissing
 from geo_siac.reports.selectors import phone_key
 
 
@@ -27,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
     def handle(self, *args, **options):
+        try:
+            self.run(options)
+        except ArchiveColumnsMissing as exc:  # nothing exported nor erased
+            raise CommandError(str(exc)) from exc
+
+    def run(self, options):
         if not (options["export"] or options["erase"]):
             raise CommandError("Indique --export ARCHIVO y/o --erase.")
         email = (options["email"] or "").strip()
