@@ -72,6 +72,16 @@ def test_bad_filters_are_400(client, communes, query):
     assert client.get("/api/reports/", query).status_code == 400
 
 
+def test_a_bad_filter_is_explained_in_each_requests_language(client, communes):
+    # The filter form is built once per process: its messages must still follow each request's language.
+    for _ in range(2):
+        spanish = client.get("/api/reports/", {"status": "perdida"}, HTTP_ACCEPT_LANGUAGE="es")
+        english = client.get("/api/reports/", {"status": "perdida"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert spanish.status_code == english.status_code == 400
+        assert "opción válida" in spanish.json()["status"][0]
+        assert "valid choice" in english.json()["status"][0]
+
+
 def test_a_box_over_too_much_of_the_served_area_is_400_naming_bbox(client, communes, monkeypatch):
     monkeypatch.setattr(reports_selectors, "BOX_MAX_AREA", 0.01)
     response = client.get("/api/reports/", {"bbox": "-71,-34,-70,-33"})
