@@ -221,8 +221,10 @@ def parsed_bbox(value: str) -> dict:
 @functools.cache
 def report_filter_form() -> type:
     """ReportFilter's form class, built once per process. django-filter builds it again for every request (a deep copy
-    of the filters, then each filter's form field and label), a sixth of a GeoJSON page's CPU; the form holds no
-    request state, and its error messages are translated when an answer is written."""
+    of the filters, then each filter's form field and label), a sixth of a GeoJSON page's CPU. Each request makes its
+    own instance of the class; the class keeps the field labels of the language active when it was first built (the
+    JSON answers never show labels), while error messages stay lazy and follow each request's language. No filter of
+    ReportFilter may depend on the request (a queryset or choices per user would be fixed for the whole process)."""
     return ReportFilter().get_form_class()
 
 
