@@ -277,11 +277,11 @@ def erase(request, email: str):
             status=400,
         )
     try:
-        citizen_data_erase(email=email, commit=True)
+        summary = citizen_data_erase(email=email, commit=True)
     except ArchiveColumnsMissing:
         return archive_unavailable(request)
     request.session.flush()
-    return render(request, "citizens/erase.html", {"erased": True})
+    return render(request, "citizens/erase.html", {"erased": True, "pending_years": summary.archived_years_pending})
 
 
 def archive_unavailable(request):

@@ -33,6 +33,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
 from geo_siac.reports.services.citizen import reopen_window_error
+from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN
 
@@ -402,7 +403,7 @@ def year_archive_finish(
     *, year: int, to: Path | None = None, drop: bool = False, lock_timeout: int | None = None
 ) -> ArchivedYear:
     """Every step `archive_year` was asked for `year`, each done once: archive it (year_archive) unless it is
-    already, dump its schema into `to` unless a whole dump of it is recorded (dump_intact), drop the schema (`drop`)
+    already, apply to a schema restored the erasures pending for it (pending_erasures_apply), dump its schema into `to` unless a whole dump of it is recorded (dump_intact), drop the schema (`drop`)
     once one is (year_schema_drop, which checks it again under the record's lock). A run stopped anywhere (a dump
     that failed, a process killed between years) is finished by the same call again, and a year found done is left
     as it is; `done` names the steps found done."""
@@ -418,6 +419,14 @@ def year_archive_finish(
     if in_database:  # a schema restored from a dump older than the live tables
         with waiting_for(_("una tabla de %(schema)s (ADD COLUMN)") % {"schema": archived.schema}, ALIGN_LOCK_SECONDS):
             archive_columns_align(archived.schema)
+        # Erasures made while the year was only in its dump: applied before the schema is dumped again.
+        applied = pending_erasures_apply(year=year)
+        if applied and applied.records:
+            archived.settled.append(
+                _("borrados pendientes aplicados en %(schema)s: %(records)s (%(people)s con datos en el año)")
+                % {"schema": applied.schema, "records": applied.records, "people": applied.people}
+            )
+            record.refresh_from_db()
     if not in_database:  # the dump is the only copy: one recorded before its checksums were is adopted if whole
         record = legacy_dump_adopt(record)
     if dump_intact(record):

@@ -3,13 +3,16 @@ erasure (Ley 19.628 / 21.719): each `archive_y<YEAR>` schema has the live tables
 and redact it with the schema first in the search_path. A year whose schema was dropped after its dump is out of
 reach: it is listed, so that the caller says so."""
 
+import hashlib
+import hmac
 import logging
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
 
-from geo_siac.reports.models import YearArchive
+from geo_siac.reports.models import ErasureDigestKey, PendingErasure, YearArchive
 
 # The archive's copy of a live table, column by column: what a model reads that the copy lacks (a column added to
 # the live table after the year was archived, or after the dump a schema was restored from), with the live column's
@@ -153,3 +156,25 @@ def archive_schemas_align(**kwargs) -> None:
         schemas = [schema for (schema,) in cursor.fetchall()]
     for schema in schemas:
         archive_columns_try_align(schema)
+
+
+def erasure_digest_key(*, create: bool = False) -> bytes | None:
+    """The key of the pending erasures' digests (ErasureDigestKey, made by migration 0041), or None if there is none.
+    Made again only with `create` and no erasure pending (a database flushed by a test, say): a new key would leave
+    every pending erasure unrecognisable, so then it refuses, naming the table to restore."""
+    key = ErasureDigestKey.objects.order_by("pk").values_list("key", flat=True).first()
+    if key is None and create:
+        if PendingErasure.objects.exists():
+            raise RuntimeError(
+                "reports_erasuredigestkey está vacía y hay borrados pendientes (reports_pendingerasure): sin su clave "
+                "no se reconocen. Restaure esa fila de un respaldo; no se borró nada."
+            )
+        key = ErasureDigestKey.objects.get_or_create(pk=1, defaults={"key": secrets.token_hex(32)})[0].key
+    return bytes.fromhex(key) if key else None
+
+
+def person_digest(key: bytes, *, email: str = "", phone: str = "") -> str:
+    """A pending erasure's name for one person: HMAC-SHA256 under erasure_digest_key of their e-mail or number, each
+    already normalised (selectors.email_key, selectors.phone_key), so that every way of writing it is one digest."""
+    identity = f"email:{email}" if email else f"phone:{phone}"
+    return hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()

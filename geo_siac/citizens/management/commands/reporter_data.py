@@ -60,6 +60,11 @@ class Command(BaseCommand):
                         f"({archive['dump']}). Restáurelo (pg_restore) para exportar también sus datos."
                     )
                 )
+            for pending in data["archived_years_erasure_pending"]:
+                self.stdout.write(
+                    f"Borrado pendiente en {pending['year']} (pedido el {pending['erased_at']}): se aplicará cuando "
+                    "se restaure su volcado."
+                )
         if options["erase"]:
             if email:
                 summary = citizen_data_erase(email=email, commit=options["commit"])
@@ -82,8 +87,11 @@ class Command(BaseCommand):
             for year in summary.archived_years_not_reached:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"El borrado no alcanza {year}: ese año archivado está solo en su volcado. Restáurelo "
-                        "(pg_restore), repita este borrado y vuelva a guardarlo (docs/deployment.md)."
+                        f"El borrado no alcanza {year}: ese año archivado está solo en su volcado. Queda anotado como "
+                        "pendiente (sin el correo ni el número, solo su huella): se aplica a ese año cuando se "
+                        "restaure su volcado (pg_restore --single-transaction, luego manage.py migrate o "
+                        "apply_pending_erasures) y se vuelva a guardar (archive_year ... --to --drop; "
+                        "docs/deployment.md)."
                     )
                 )
             if not options["commit"]:
