@@ -32,7 +32,7 @@ from geo_siac.citizens.services import (
 from geo_siac.citizens.services import (
     area_alert_unsubscribe as unsubscribe_alert,
 )
-from geo_siac.reports.archived import ArchiveColumnsMissing
+from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
@@ -278,7 +278,7 @@ def erase(request, email: str):
         )
     try:
         summary = citizen_data_erase(email=email, commit=True)
-    except ArchiveColumnsMissing:
+    except (ArchiveColumnsMissing, PendingErasuresBlocked):
         return archive_unavailable(request)
     request.session.flush()
     return render(request, "citizens/erase.html", {"erased": True, "pending_years": summary.archived_years_pending})
@@ -286,9 +286,10 @@ def erase(request, email: str):
 
 def archive_unavailable(request):
     """An archive schema lacking a live column that could not be added now (its table locked by a backup,
-    reports.archived): the export or erasure refused whole, nothing changed; try again later. The schema's name
-    and the fix are in the log (the logger.exception), not on the citizen's page."""
-    logger.exception("export or erasure refused: an archive schema lacks live columns")
+    reports.archived), or pending erasures that cannot be recorded now (their key lost): the export or erasure
+    refused whole, nothing changed; try again later. The cause and the fix are in the log (the logger.exception), not
+    on the citizen's page."""
+    logger.exception("export or erasure refused by the archive (reports.archived)")
     return render(request, "citizens/archive_unavailable.html", status=503)
 
 

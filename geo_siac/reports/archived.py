@@ -51,6 +51,11 @@ class ArchiveColumnsMissing(RuntimeError):
         )
 
 
+class PendingErasuresBlocked(RuntimeError):
+    """Pending erasures (PendingErasure) cannot be recorded or applied safely now; the message names why and the fix.
+    Nothing was erased."""
+
+
 @dataclass(frozen=True)
 class ArchivedYearPlace:
     year: int
@@ -165,7 +170,7 @@ def erasure_digest_key(*, create: bool = False) -> bytes | None:
     key = ErasureDigestKey.objects.order_by("pk").values_list("key", flat=True).first()
     if key is None and create:
         if PendingErasure.objects.exists():
-            raise RuntimeError(
+            raise PendingErasuresBlocked(
                 "reports_erasuredigestkey está vacía y hay borrados pendientes (reports_pendingerasure): sin su clave "
                 "no se reconocen. Restaure esa fila de un respaldo; no se borró nada."
             )

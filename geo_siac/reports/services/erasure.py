@@ -13,6 +13,7 @@ from django.utils import timezone
 from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.reports.archived import (
     ArchiveColumnsMissing,
+    PendingErasuresBlocked,
     archive_schemas_prepare,
     archive_search_path,
     archived_years,
@@ -223,7 +224,7 @@ def pending_erasures_apply_restored() -> None:
     for year in pending_erasure_years():
         try:
             pending_erasures_apply(year=year)
-        except ArchiveColumnsMissing as exc:
+        except (ArchiveColumnsMissing, PendingErasuresBlocked) as exc:
             logger.warning("pending erasures of %s not applied: %s", year, exc)
 
 
@@ -236,7 +237,7 @@ def schema_tables_check(schema: str) -> None:
         )
         missing = [table for (table,) in cursor.fetchall()]
     if missing:
-        raise RuntimeError(
+        raise PendingErasuresBlocked(
             f"{schema} no tiene las tablas {', '.join(missing)}: el borrado pendiente alcanzaría las tablas en uso. "
             "No se borró nada."
         )

@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from geo_siac.citizens.tests.test_personal_data import photo
 from geo_siac.citizens.tests.test_sign_in import sign_in
 from geo_siac.reports import archive
 from geo_siac.reports.archive import archive_drop, archive_schema
-from geo_siac.reports.models import Follower, PendingErasure, Report, ReportPhoto, YearArchive
+from geo_siac.reports.models import ErasureDigestKey, Follower, PendingErasure, Report, ReportPhoto, YearArchive
 from geo_siac.reports.services import erasure, report_change_status
 from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done
@@ -132,6 +132,7 @@ def test_a_secret_key_changed_between_the_erasure_and_the_restore_changes_nothin
     phone_summary = erasure.reporter_data_erase(phone="+56 9 1234 5678", commit=True)  # Luis, by phone only
     assert summary.archived_years_pending == phone_summary.archived_years_pending == [OLD]
     settings.SECRET_KEY = "otra-clave-después-de-rotarla-" * 2
+    assert f"{OLD}: 2 borrados pendientes; su esquema {SCHEMA} no está en la base de datos" in apply_pending()
     restore(dumped_2019["dump"])
 
     assert f"{OLD}: 2 borrados pendientes aplicados en {SCHEMA} (2 personas" in apply_pending()
@@ -225,3 +226,28 @@ def test_the_page_and_the_export_say_the_erasure_is_pending_for_the_dumped_year(
     assert f"archived_years_pending: [{OLD}]" in out.getvalue() and "Queda anotado como pendiente" in out.getvalue()
     assert PendingErasure.objects.count() == 1  # the same person and year: one record, of the latest erasure
     assert PendingErasure.objects.get().erased_at > erased_at
+
+
+def test_a_restored_schema_missing_a_table_the_erasure_writes_is_refused_never_the_live_table(dumped_2019, make_report):
+    citizen_data_erase(email=VECINA, commit=True)
+    follows_since = Follower.objects.create(report=make_report(), email=VECINA, created_at=timezone.now())
+    restore(dumped_2019["dump"])
+    with connection.cursor() as cursor:  # the search_path would hand the erasure the live reports_follower
+        cursor.execute(f'DROP TABLE "{SCHEMA}".reports_follower')
+
+    with pytest.raises(CommandError, match=f"{SCHEMA} no tiene las tablas reports_follower.*No se borró nada"):
+        apply_pending()
+    assert Follower.objects.filter(pk=follows_since.pk).exists() and schema_rows_holding(VECINA)
+    assert PendingErasure.objects.count() == 1
+
+
+def test_an_erasure_refuses_when_the_digest_key_is_lost_with_erasures_pending(dumped_2019, make_report):
+    citizen_data_erase(email=VECINA, commit=True)
+    luis_live = make_report(reporter_name="Luis Paz", reporter_phone=LUIS_PHONE)
+    ErasureDigestKey.objects.all().delete()
+
+    with pytest.raises(CommandError, match="reports_erasuredigestkey está vacía y hay borrados pendientes"):
+        call_command("reporter_data", "--phone", LUIS_PHONE, "--erase", "--commit", stdout=io.StringIO())
+    assert ErasureDigestKey.objects.count() == 0 and PendingErasure.objects.count() == 1
+    luis_live.refresh_from_db()
+    assert luis_live.reporter_name == "Luis Paz"  # nothing erased: a new key would have orphaned Marta's

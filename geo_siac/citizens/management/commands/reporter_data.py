@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 
 from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import citizen_data_erase, citizen_phone_data_erase
-from geo_siac.reports.archived import ArchiveColumnsMissing
+from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.selectors import phone_key
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             self.run(options)
-        except ArchiveColumnsMissing as exc:  # nothing exported nor erased
+        except (ArchiveColumnsMissing, PendingErasuresBlocked) as exc:  # nothing exported nor erased
             raise CommandError(str(exc)) from exc
 
     def run(self, options):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from geo_siac.reports.archived import ArchiveColumnsMissing, archive_schemas_prepare
+from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked, archive_schemas_prepare
 from geo_siac.reports.models import PendingErasure, YearArchive
 from geo_siac.reports.services.erasure import pending_erasure_years, pending_erasures_apply
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         for each in years:
             try:
                 applied = pending_erasures_apply(year=each)
-            except ArchiveColumnsMissing as exc:
+            except (ArchiveColumnsMissing, PendingErasuresBlocked) as exc:
                 raise CommandError(str(exc)) from exc
             if applied is None:
                 record = YearArchive.objects.get(year=each)
