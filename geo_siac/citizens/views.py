@@ -257,7 +257,7 @@ def preferences(request, email: str):
 def export(request, email: str):
     try:
         data = selectors.citizen_data(email)
-    except ArchiveColumnsMissing:
+    except (ArchiveColumnsMissing, PendingErasuresBlocked):
         return archive_unavailable(request)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="mis-datos-geosiac.json"'

@@ -25,6 +25,7 @@ from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
     EventKind,
+    PendingErasure,
     Report,
     ReportEvent,
     ReportKey,
@@ -421,7 +422,7 @@ def year_archive_finish(
             archive_columns_align(archived.schema)
         # Erasures made while the year was only in its dump: applied before the schema is dumped again.
         applied = pending_erasures_apply(year=year)
-        if applied and applied.records:
+        if applied and applied.people:  # said when it erased something (applying again erases nothing)
             archived.settled.append(
                 _("borrados pendientes aplicados en %(schema)s: %(records)s (%(people)s con datos en el año)")
                 % {"schema": applied.schema, "records": applied.records, "people": applied.people}
@@ -436,6 +437,17 @@ def year_archive_finish(
     elif to is not None and in_database:
         archived.dump = archive_dump(year=year, to=to)
         archived.dumped = True
+    elif to is not None and PendingErasure.objects.filter(archive_id=year).exists():
+        # Any dump found is older than these erasures: adopting it would bring back what was erased.
+        raise ArchiveRefused(
+            _(
+                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado completo de él están, y tiene "
+                "borrados a petición de titulares anotados después de su último volcado: todo volcado que encuentre "
+                "aún contiene lo borrado. Restaure el más reciente (pg_restore --single-transaction), aplique los "
+                "borrados (manage.py apply_pending_erasures) y repita para guardarlo de nuevo."
+            )
+            % {"year": year, "schema": archived.schema}
+        )
     elif to is not None:
         raise ArchiveRefused(
             _(
@@ -529,6 +541,7 @@ def archive_dump(*, year: int, to: Path) -> Path:
     arguments, environment = pg_environment()
     for _attempt in range(DUMP_ATTEMPTS):
         erasures = YearArchive.objects.values_list("erasures", flat=True).get(year=year)
+        started = timezone.now()
         partial.touch(mode=0o600)
         partial.chmod(0o600)
         dumped = subprocess.run(
@@ -548,6 +561,9 @@ def archive_dump(*, year: int, to: Path) -> Path:
                 dump=str(path), dump_size=size, dump_sha256=sha256
             )
             if recorded:
+                # The erasures pending for the year applied before this dump began are in it: their record goes
+                # now, not before (the old dump held their data until this one replaced it).
+                PendingErasure.objects.filter(archive_id=year, applied_at__lt=started).delete()
                 partial.rename(path)
                 return path
         logger.warning("archive of %s: an erasure changed %s during pg_dump; dumping it again", year, schema)

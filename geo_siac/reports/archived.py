@@ -78,9 +78,10 @@ def archived_years() -> list[ArchivedYearPlace]:
 
 
 @contextmanager
-def archive_search_path(schema: str):
+def archive_search_path(schema: str, *, alone: bool = False):
     """Within it, the tables of `schema` answer for the live ones of the same name (the rest stay the live ones):
-    the archive's rows are read and written by the same queries. A savepoint: on an error the search_path is back
+    the archive's rows are read and written by the same queries. With `alone`, `schema` and pg_catalog only: a table
+    the schema lacks raises instead of resolving to the live one (pending erasures). A savepoint: on an error the search_path is back
     with its rollback. Runs no DDL: a schema still lacking a live column (archive_schemas_prepare could not add it)
     raises ArchiveColumnsMissing."""
     quote = connection.ops.quote_name
@@ -91,7 +92,8 @@ def archive_search_path(schema: str):
             raise ArchiveColumnsMissing(schema, [f"{t}.{c}" for t, c, *_ in missing])
         cursor.execute("SELECT current_setting('search_path')")
         previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('search_path', %s, true)", [f"{quote(schema)}, {previous}"])
+        path = f"{quote(schema)}, pg_catalog" if alone else f"{quote(schema)}, {previous}"
+        cursor.execute("SELECT set_config('search_path', %s, true)", [path])
         yield
         cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
 
@@ -164,10 +166,10 @@ def archive_schemas_align(**kwargs) -> None:
 
 
 def erasure_digest_key(*, create: bool = False) -> bytes | None:
-    """The key of the pending erasures' digests (ErasureDigestKey, made by migration 0041), or None if there is none.
-    Made again only with `create` and no erasure pending (a database flushed by a test, say): a new key would leave
-    every pending erasure unrecognisable, so then it refuses, naming the table to restore."""
-    key = ErasureDigestKey.objects.order_by("pk").values_list("key", flat=True).first()
+    """The key new pending erasures' digests are made with (the newest ErasureDigestKey, made by migration 0041), or
+    None if there is none. Made again only with `create` and no erasure pending (a database flushed by a test, say):
+    a new key would leave every pending erasure unrecognisable, so then it refuses, naming the table to restore."""
+    key = ErasureDigestKey.objects.order_by("-pk").values_list("key", flat=True).first()
     if key is None and create:
         if PendingErasure.objects.exists():
             raise PendingErasuresBlocked(
@@ -176,6 +178,18 @@ def erasure_digest_key(*, create: bool = False) -> bytes | None:
             )
         key = ErasureDigestKey.objects.get_or_create(pk=1, defaults={"key": secrets.token_hex(32)})[0].key
     return bytes.fromhex(key) if key else None
+
+
+def erasure_digest_keys() -> dict[str, bytes]:
+    """Every ErasureDigestKey, by its fingerprint (key_fingerprint): the one each PendingErasure names."""
+    keys = [bytes.fromhex(key) for key in ErasureDigestKey.objects.values_list("key", flat=True)]
+    return {key_fingerprint(key): key for key in keys}
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Names a digest key without revealing it (SHA-256 of the random key, shortened): a PendingErasure says by it
+    which key made its digest, so that a key replaced by another is noticed instead of matching nobody."""
+    return hashlib.sha256(key).hexdigest()[:16]
 
 
 def person_digest(key: bytes, *, email: str = "", phone: str = "") -> str:

@@ -40,10 +40,11 @@ from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
 from geo_siac.reports.archived import (
+    PendingErasuresBlocked,
     archive_schemas_prepare,
     archive_search_path,
     archived_years,
-    erasure_digest_key,
+    erasure_digest_keys,
     person_digest,
 )
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
@@ -715,13 +716,33 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
 
 
 def pending_erasures_of(*, email: str, phone: str) -> list[dict]:
-    """The erasures of this person recorded as pending (PendingErasure) for archived years only in their dump."""
-    key = erasure_digest_key()
-    if key is None or (not email and len(phone_key(phone)) < 8):
+    """The erasures of this person recorded for archived years only in their dump (PendingErasure), each found under
+    the key that made it; `applied` when applied to a restored schema, the record kept until a new dump of the year.
+    Rows whose key is gone cannot be told apart: PendingErasuresBlocked says so rather than an empty list."""
+    if not email and len(phone_key(phone)) < 8:
         return []
-    digest = person_digest(key, email=email, phone=phone_key(phone))
-    pending = PendingErasure.objects.filter(person=digest).order_by("archive_id")
-    return [{"year": each.archive_id, "erased_at": each.erased_at.isoformat()} for each in pending]
+    keys = erasure_digest_keys()
+    orphaned = PendingErasure.objects.exclude(key_fingerprint__in=list(keys))
+    if orphaned.exists():
+        raise PendingErasuresBlocked(
+            f"{orphaned.count()} borrados pendientes (reports_pendingerasure) fueron hechos con una clave que ya no "
+            "está en reports_erasuredigestkey: no se sabe si alguno es de esta persona. Restaure esa fila de un "
+            "respaldo."
+        )
+    digests = Q()
+    for fingerprint, key in keys.items():
+        digests |= Q(key_fingerprint=fingerprint, person=person_digest(key, email=email, phone=phone_key(phone)))
+    if not keys:
+        return []
+    pending = PendingErasure.objects.filter(digests).order_by("archive_id")
+    return [
+        {
+            "year": each.archive_id,
+            "erased_at": each.erased_at.isoformat(),
+            "applied_at": each.applied_at.isoformat() if each.applied_at else None,
+        }
+        for each in pending
+    ]
 
 
 def person_data(*, email: str, phone: str, archived_year: int | None = None) -> dict:

@@ -34,6 +34,8 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("person", models.CharField(max_length=64, verbose_name="huella de la persona")),
                 ("erased_at", models.DateTimeField(verbose_name="borrado pedido")),
+                ("key_fingerprint", models.CharField(max_length=16, verbose_name="huella de la clave")),
+                ("applied_at", models.DateTimeField(blank=True, null=True, verbose_name="aplicado")),
                 (
                     "archive",
                     models.ForeignKey(

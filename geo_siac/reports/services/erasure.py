@@ -18,6 +18,8 @@ from geo_siac.reports.archived import (
     archive_search_path,
     archived_years,
     erasure_digest_key,
+    erasure_digest_keys,
+    key_fingerprint,
     person_digest,
 )
 from geo_siac.reports.letters import letter_pdf
@@ -54,6 +56,8 @@ class ErasureSummary:
     # Of the years not reached, those where this erasure is recorded as pending (PendingErasure), to be applied to the
     # year's schema once its dump is restored (pending_erasures_apply).
     archived_years_pending: list[int] = field(default_factory=list)
+    # The years of archived_years_not_reached, in its order.
+    archived_years_unreached: list[int] = field(default_factory=list)
 
 
 def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = False) -> ErasureSummary:
@@ -105,8 +109,13 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
                 if record.dump:
                     summary.archived_dumps_outdated.append(record.dump)
             summary.archived_years_searched.append(archive.year)
-            if digest:  # an earlier erasure of theirs pending for this year is done by this one
-                PendingErasure.objects.filter(person=digest, archive_id=archive.year).delete()
+            if digest:  # an earlier erasure of theirs pending for this year: this one goes further, and is done
+                # here. Kept (marked applied), not deleted: the dump restored still holds what she erased, until
+                # archive_dump records a new one (reports.archive).
+                PendingErasure.objects.filter(
+                    person=digest[0], key_fingerprint=digest[1], archive_id=archive.year
+                ).update(erased_at=timezone.now(), applied_at=timezone.now())
+        summary.archived_years_unreached = unreached
         if digest and unreached:
             pending_erasures_record(digest=digest, years=unreached)
             summary.archived_years_pending = unreached
@@ -126,22 +135,26 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     return summary
 
 
-def person_key_digest(*, email: str, phone: str) -> str | None:
-    """The person's PendingErasure digest, or None when they are no one to find (no e-mail, a number too short)."""
+def person_key_digest(*, email: str, phone: str) -> tuple[str, str] | None:
+    """The person's PendingErasure digest and the fingerprint of the key that made it, or None when they are no one
+    to find (no e-mail, a number too short)."""
     if not email and len(phone_key(phone)) < 8:
         return None
-    return person_digest(erasure_digest_key(create=True), email=email, phone=phone_key(phone))
+    key = erasure_digest_key(create=True)
+    return person_digest(key, email=email, phone=phone_key(phone)), key_fingerprint(key)
 
 
-def pending_erasures_record(*, digest: str, years: list[int]) -> None:
+def pending_erasures_record(*, digest: tuple[str, str], years: list[int]) -> None:
     """This erasure, pending for `years` (only in their dumps): by the person's digest, never their address or
-    number, and its time, the bound of what the restored schema will have erased (the latest, if they ask again)."""
+    number, the key's fingerprint, and its time, the bound of what the restored schema will have erased (the latest,
+    if they ask again: then not applied yet)."""
     now = timezone.now()
+    person, fingerprint = digest
     PendingErasure.objects.bulk_create(
-        [PendingErasure(person=digest, archive_id=year, erased_at=now) for year in years],
+        [PendingErasure(person=person, key_fingerprint=fingerprint, archive_id=year, erased_at=now) for year in years],
         update_conflicts=True,
         unique_fields=["person", "archive"],
-        update_fields=["erased_at"],
+        update_fields=["erased_at", "key_fingerprint", "applied_at"],
     )
 
 
@@ -151,8 +164,9 @@ class PendingErasuresApplied:
 
     year: int
     schema: str
-    records: int = 0  # the pending erasures of the year, done and deleted
-    people: int = 0  # of them, the people who had data in the schema
+    records: int = 0  # the pending erasures of the year applied (again, harmlessly, for those applied before)
+    people: int = 0  # of them, the people who had data in the schema still
+    orphaned: int = 0  # those made with a key no longer in reports_erasuredigestkey: left unapplied
     summary: ErasureSummary = field(default_factory=ErasureSummary)
     dump_outdated: str = ""  # the recorded dump, which still holds what was erased: to be written again
 
@@ -164,30 +178,40 @@ ERASED_TABLES += [Notification._meta.db_table, Follower._meta.db_table]
 
 def pending_erasures_apply(*, year: int) -> PendingErasuresApplied | None:
     """The erasures that could not reach `year` (only in its dump then), applied to its schema restored, and to it
-    only: each person recorded (PendingErasure) is found among the e-mails and numbers of the schema by their digest
-    and erased there as of their erasure (person_data_erase with `before`: the rows that existed then), never in the
-    live tables nor in another year. One transaction, with the year's row locked first as an erasure does (so that a
-    dump or a drop of the schema waits, reports.archive) and the pending rows deleted in it: run again, it finds none,
-    and a failure leaves the schema and the pending rows as they were. None when the year's schema is not in the
-    database. A schema lacking a live column raises ArchiveColumnsMissing (archive_schemas_prepare first)."""
+    only: each person recorded (PendingErasure) is found among the e-mails and numbers of the schema by their digest,
+    under the key that made it (its fingerprint), and erased there as of their erasure (person_data_erase with
+    `before`: the rows that existed then), never in the live tables nor in another year. Every row of the year is
+    applied, those applied before too (harmless: what they reach is erased already), and marked `applied_at`, never
+    deleted: the dump restored still holds the data, and may be restored again (a schema loaded in parts, a schema
+    dropped by hand); archive_dump deletes them once a dump written after the apply is recorded. Rows whose key is
+    gone (replaced, not restored) are left as they are and counted in `orphaned`. One transaction, with the year's
+    row locked first as an erasure does (so that a dump or a drop of the schema waits, reports.archive), the
+    schema and pg_catalog alone in the search_path: a failure leaves the schema and the rows as they were. None when
+    the year's schema is not in the database. A schema lacking a live column raises ArchiveColumnsMissing
+    (archive_schemas_prepare first)."""
     files: list[str] = []
     with transaction.atomic():
         record = YearArchive.objects.select_for_update().filter(year=year).first()
         if record is None or not schema_present(record.schema):
             return None
         pending = list(PendingErasure.objects.select_for_update().filter(archive=record))
-        applied = PendingErasuresApplied(year=year, schema=record.schema, records=len(pending))
-        if not pending:
+        keys = erasure_digest_keys()
+        usable = [each for each in pending if each.key_fingerprint in keys]
+        applied = PendingErasuresApplied(
+            year=year, schema=record.schema, records=len(usable), orphaned=len(pending) - len(usable)
+        )
+        if not usable:
             return applied
-        erased_at = {each.person: each.erased_at for each in pending}
-        key = erasure_digest_key(create=True)
-        with archive_search_path(record.schema):
+        erased_at = {(each.key_fingerprint, each.person): each.erased_at for each in usable}
+        fingerprints = sorted({each.key_fingerprint for each in usable})
+        with archive_search_path(record.schema, alone=True):
             schema_tables_check(record.schema)
-            for kind, value in schema_people():
-                before = erased_at.get(person_digest(key, **{kind: value}))
-                if before is not None:
+            for kind, value in schema_people():  # one digest per key in use and distinct identity of the year
+                befores = [erased_at.get((f, person_digest(keys[f], **{kind: value}))) for f in fingerprints]
+                befores = [before for before in befores if before is not None]
+                if befores:
                     counts = astuple(applied.summary)
-                    person_data_erase(applied.summary, files, before=before, **{kind: value})
+                    person_data_erase(applied.summary, files, before=max(befores), **{kind: value})
                     applied.people += astuple(applied.summary) != counts
         if astuple(applied.summary) != astuple(ErasureSummary()):
             # As an erasure's: the recorded dump (the one restored) still holds what was erased.
@@ -195,21 +219,23 @@ def pending_erasures_apply(*, year: int) -> PendingErasuresApplied | None:
                 dump="", dump_size=None, dump_sha256="", erasures=F("erasures") + 1
             )
             applied.dump_outdated = record.dump
-        PendingErasure.objects.filter(pk__in=[each.pk for each in pending]).delete()
+        PendingErasure.objects.filter(pk__in=[each.pk for each in usable]).update(applied_at=timezone.now())
         transaction.on_commit(partial(_delete_files, files))
     logger.warning(
-        "pending erasures of %s applied to %s: %s, %s people found there; dump holding erased data: %s",
+        "pending erasures of %s applied to %s: %s, %s people found there, %s left with their key gone; dump holding "
+        "erased data: %s",
         year,
         applied.schema,
         applied.records,
         applied.people,
+        applied.orphaned,
         applied.dump_outdated or "-",
     )
     return applied
 
 
 def pending_erasure_years() -> list[int]:
-    """The archived years with an erasure pending, oldest first."""
+    """The archived years with an erasure recorded (pending, or applied but not yet in a new dump), oldest first."""
     return list(PendingErasure.objects.order_by("archive_id").values_list("archive_id", flat=True).distinct())
 
 

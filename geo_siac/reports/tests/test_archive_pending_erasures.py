@@ -84,11 +84,9 @@ def schema_rows_holding(text: str) -> list[str]:
 
 
 def everything() -> list:
-    """Every row of the restored schema, as text, and of the live reports, follows, pending erasures and years."""
+    """Every row of the restored schema, as text, and of the live reports, follows and years."""
     return schema_rows_holding("") + [
-        row
-        for model in (Report, Follower, PendingErasure, YearArchive)
-        for row in model.objects.order_by("pk").values_list()
+        row for model in (Report, Follower, YearArchive) for row in model.objects.order_by("pk").values_list()
     ]
 
 
@@ -118,12 +116,12 @@ def test_a_pending_erasure_reaches_the_restored_year_only_and_once(
     assert schema_rows_holding(OTRA) and schema_rows_holding("Luis Paz")  # the others' rows stay
     filed_since.refresh_from_db()
     assert (filed_since.reporter_email, filed_since.reporter_name) == (VECINA, NAME)  # live, and later
-    assert not PendingErasure.objects.exists()
+    assert PendingErasure.objects.get().applied_at is not None  # kept: the dump restored still holds her data
     assert YearArchive.objects.get(year=OLD).dump == ""  # the restored dump holds what was erased: dump it again
 
     before = everything()
-    assert apply_pending() == "No hay borrados pendientes.\n"
-    assert pending_erasures_apply(year=OLD).records == 0
+    assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (0 personas" in apply_pending()
+    assert pending_erasures_apply(year=OLD).people == 0
     assert everything() == before
 
 
@@ -179,7 +177,7 @@ def test_migrate_after_the_restore_applies_them(dumped_2019):
 
     call_command("migrate", verbosity=0)
 
-    assert schema_rows_holding(VECINA) == [] and not PendingErasure.objects.exists()
+    assert schema_rows_holding(VECINA) == [] and PendingErasure.objects.get().applied_at is not None
 
 
 def test_a_failure_midway_leaves_the_schema_and_the_pending_erasures_as_they_were(dumped_2019, monkeypatch):
@@ -197,7 +195,8 @@ def test_a_failure_midway_leaves_the_schema_and_the_pending_erasures_as_they_wer
     with pytest.raises(RuntimeError, match="falla a medio camino"):
         apply_pending()
     assert schema_rows_holding(VECINA) and schema_rows_holding("Luis Paz")
-    assert PendingErasure.objects.count() == 2 and YearArchive.objects.get(year=OLD).dump == dumped_2019["dump"]
+    assert PendingErasure.objects.filter(applied_at=None).count() == 2
+    assert YearArchive.objects.get(year=OLD).dump == dumped_2019["dump"]
 
     monkeypatch.setattr(erasure, "person_data_erase", real)
     assert f"{OLD}: 2 borrados pendientes aplicados" in apply_pending()
@@ -213,12 +212,14 @@ def test_the_page_and_the_export_say_the_erasure_is_pending_for_the_dumped_year(
 
     page = response.content.decode()
     assert "Borramos sus datos personales" in page
-    assert f"Sus solicitudes de {OLD} están archivadas fuera de línea: quedó anotado borrar sus datos" in page
+    assert f"Las solicitudes de {OLD} están archivadas fuera de línea. Si tiene solicitudes de esos años" in page
     erased_at = PendingErasure.objects.get().erased_at
     path, out = tmp_path / "datos.json", io.StringIO()
     call_command("reporter_data", "--email", VECINA, "--export", str(path), stdout=out)
     data = json.loads(path.read_text())
-    assert data["archived_years_erasure_pending"] == [{"year": OLD, "erased_at": erased_at.isoformat()}]
+    assert data["archived_years_erasure_pending"] == [
+        {"year": OLD, "erased_at": erased_at.isoformat(), "applied_at": None}
+    ]
     assert data["archived_years_not_read"] == [{"year": OLD, "dump": dumped_2019["dump"]}]
     assert f"Borrado pendiente en {OLD} (pedido el {erased_at.isoformat()})" in out.getvalue()
     out = io.StringIO()
@@ -251,3 +252,81 @@ def test_an_erasure_refuses_when_the_digest_key_is_lost_with_erasures_pending(du
     assert ErasureDigestKey.objects.count() == 0 and PendingErasure.objects.count() == 1
     luis_live.refresh_from_db()
     assert luis_live.reporter_name == "Luis Paz"  # nothing erased: a new key would have orphaned Marta's
+
+
+def dump_text(dump: str) -> str:
+    return subprocess.run(
+        ["pg_restore", "--data-only", "-f", "-", dump], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_applied_is_kept_until_a_new_dump_so_the_old_dump_restored_again_is_erased_again(dumped_2019):
+    citizen_data_erase(email=VECINA, commit=True)
+    restore(dumped_2019["dump"])
+    apply_pending()
+    assert schema_rows_holding(VECINA) == []
+    archive_drop(year=OLD)  # restored only to be read, dropped again by hand: the old dump is still the only one
+    with pytest.raises(CommandError, match="borrados a petición de titulares anotados después de su último volcado"):
+        archive_year(OLD, "--commit", "--to", dumped_2019["dumps"])  # never "adopt" the old dump
+    restore(dumped_2019["dump"])  # later, the same dump restored again
+
+    assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (1 personas" in apply_pending()
+    assert schema_rows_holding(VECINA) == []
+    archive_year(OLD, "--commit", "--to", dumped_2019["dumps"], "--drop")
+    assert VECINA not in dump_text(dumped_2019["dump"]) and OTRA in dump_text(dumped_2019["dump"])
+    assert not PendingErasure.objects.exists()  # the new dump, written after the apply, holds the erasure
+
+
+def test_an_apply_to_a_schema_restored_without_its_rows_yet_leaves_the_erasure_recorded(dumped_2019):
+    citizen_data_erase(email=VECINA, commit=True)
+    arguments, environment = archive.pg_environment()
+    pg_restore = ["pg_restore", *arguments, dumped_2019["dump"]]
+    subprocess.run(
+        [*pg_restore[:1], "--schema-only", *pg_restore[1:]], env=environment, check=True, capture_output=True
+    )
+    assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (0 personas" in apply_pending()  # nothing there yet
+    subprocess.run([*pg_restore[:1], "--data-only", *pg_restore[1:]], env=environment, check=True, capture_output=True)
+    assert schema_rows_holding(VECINA) and PendingErasure.objects.exists()
+
+    out = archive_year(OLD, "--commit", "--to", dumped_2019["dumps"], "--drop")  # applies them again before dumping
+
+    assert f"borrados pendientes aplicados en {SCHEMA}: 1 (1 con datos en el año)" in out
+    assert VECINA not in dump_text(dumped_2019["dump"])
+
+
+def test_a_replaced_key_leaves_its_erasures_unapplied_and_named(dumped_2019, tmp_path):
+    citizen_data_erase(email=VECINA, commit=True)
+    # As after a migrate on a fresh database made a key row and the data-only restore of the old one failed on it.
+    ErasureDigestKey.objects.update(key="ab" * 32)
+    erasure.reporter_data_erase(phone=LUIS_PHONE, commit=True)  # a later erasure, under the key now there
+    restore(dumped_2019["dump"])
+
+    out = apply_pending()
+
+    assert f"{OLD}: 1 borrados pendientes hechos con una clave que ya no está en reports_erasuredigestkey" in out
+    assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (1 personas" in out  # Luis's: its key is there
+    assert schema_rows_holding("Luis Paz") == [] and schema_rows_holding(VECINA)  # hers not taken as applied
+    assert PendingErasure.objects.filter(applied_at=None).count() == 1
+    with pytest.raises(CommandError, match="1 borrados pendientes .* con una clave que ya no está"):
+        call_command("reporter_data", "--email", OTRA, "--export", tmp_path / "datos.json", stdout=io.StringIO())
+
+
+def test_the_dry_run_says_what_would_be_recorded_and_records_nothing(dumped_2019):
+    out = io.StringIO()
+    call_command("reporter_data", "--email", VECINA, "--erase", stdout=out)
+    assert "Con --commit se anotará como pendiente" in out.getvalue()
+    assert "Queda anotado" not in out.getvalue() and not PendingErasure.objects.exists()
+
+
+def test_a_table_missing_from_the_schema_raises_never_resolves_to_the_live_one(dumped_2019, make_report, monkeypatch):
+    citizen_data_erase(email=VECINA, commit=True)
+    follows_since = Follower.objects.create(report=make_report(), email=VECINA, created_at=timezone.now())
+    restore(dumped_2019["dump"])
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE "{SCHEMA}".reports_follower')
+    monkeypatch.setattr(erasure, "schema_tables_check", lambda schema: None)  # the backstop away: the search_path
+
+    with pytest.raises(Exception, match='relation "reports_follower" does not exist'):
+        apply_pending()
+    assert Follower.objects.filter(pk=follows_since.pk).exists() and schema_rows_holding(VECINA)
+    assert PendingErasure.objects.get().applied_at is None

@@ -191,7 +191,8 @@ def test_a_year_only_in_a_dump_is_named_then_erased_once_restored_and_dumped_aga
         assert f"archived_years_searched: [{OLD}]\n" in out.getvalue()
         assert f"{dump} aún contiene lo borrado" in out.getvalue()
         assert YearArchive.objects.get(year=OLD).dump == ""  # so that --drop waits for a new dump
-        assert not PendingErasure.objects.exists()  # the first erasure's, pending for 2019, done by this one
+        # The first erasure's, pending for 2019, done by this one: kept, marked applied, until a new dump is recorded
+        assert PendingErasure.objects.get().applied_at is not None
 
         rerun = archive_year(OLD, "--commit", "--to", dumps, "--drop")
     finally:
@@ -202,3 +203,4 @@ def test_a_year_only_in_a_dump_is_named_then_erased_once_restored_and_dumped_aga
         f"guardado en {dump}\neliminado el esquema {archive_schema(OLD)}\n"
     )
     assert VECINA not in dump_text(dump) and YearArchive.objects.get(year=OLD).dump == dump
+    assert not PendingErasure.objects.exists()  # the new dump holds the erasure: its record goes

@@ -61,10 +61,17 @@ class Command(BaseCommand):
                     )
                 )
             for pending in data["archived_years_erasure_pending"]:
-                self.stdout.write(
-                    f"Borrado pendiente en {pending['year']} (pedido el {pending['erased_at']}): se aplicará cuando "
-                    "se restaure su volcado."
-                )
+                if pending["applied_at"]:
+                    self.stdout.write(
+                        f"Borrado pendiente en {pending['year']} (pedido el {pending['erased_at']}): aplicado el "
+                        f"{pending['applied_at']} al esquema restaurado; se borra la anotación cuando se guarde de "
+                        "nuevo su volcado."
+                    )
+                else:
+                    self.stdout.write(
+                        f"Borrado pendiente en {pending['year']} (pedido el {pending['erased_at']}): se aplicará "
+                        "cuando se restaure su volcado."
+                    )
         if options["erase"]:
             if email:
                 summary = citizen_data_erase(email=email, commit=options["commit"])
@@ -84,14 +91,23 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"{dump} contiene datos de esta persona: tras borrar habrá que guardarlo de nuevo."
                     )
-            for year in summary.archived_years_not_reached:
+            for place, year in zip(summary.archived_years_not_reached, summary.archived_years_unreached, strict=True):
+                if year not in summary.archived_years_pending:  # no digest made (no e-mail, a number too short)
+                    recorded = "Restáurelo (pg_restore), repita este borrado y vuelva a guardarlo"
+                elif options["commit"]:
+                    recorded = "Queda anotado como pendiente (sin el correo ni el número, solo su huella)"
+                else:
+                    recorded = "Con --commit se anotará como pendiente (sin el correo ni el número, solo su huella)"
                 self.stdout.write(
                     self.style.WARNING(
-                        f"El borrado no alcanza {year}: ese año archivado está solo en su volcado. Queda anotado como "
-                        "pendiente (sin el correo ni el número, solo su huella): se aplica a ese año cuando se "
-                        "restaure su volcado (pg_restore --single-transaction, luego manage.py migrate o "
-                        "apply_pending_erasures) y se vuelva a guardar (archive_year ... --to --drop; "
-                        "docs/deployment.md)."
+                        f"El borrado no alcanza {place}: ese año archivado está solo en su volcado. {recorded}"
+                        + (
+                            ": se aplica a ese año cuando se restaure su volcado (pg_restore --single-transaction, "
+                            "luego manage.py migrate o apply_pending_erasures) y se vuelva a guardar (archive_year "
+                            "... --to --drop; docs/deployment.md)."
+                            if year in summary.archived_years_pending
+                            else " (docs/deployment.md)."
+                        )
                     )
                 )
             if not options["commit"]:

@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Aplica a cada año archivado cuyo esquema volvió a la base de datos (pg_restore de su volcado) los borrados "
         "a petición del titular hechos mientras estaba solo en su volcado, y solo a ese esquema. Cada año en una "
-        "transacción: repetirlo no borra nada dos veces (docs/deployment.md)."
+        "transacción: repetirlo no borra nada dos veces. La anotación queda hasta que archive_year guarde un volcado "
+        "nuevo del año (docs/deployment.md)."
     )
 
     def add_arguments(self, parser):
@@ -36,6 +37,14 @@ class Command(BaseCommand):
                     )
                 )
                 continue
+            if applied.orphaned:
+                self.stdout.write(
+                    self.style.ERROR(
+                        f"{each}: {applied.orphaned} borrados pendientes hechos con una clave que ya no está en "
+                        "reports_erasuredigestkey (reemplazada): no se aplicaron. Restaure la fila de esa clave de un "
+                        "respaldo y repita."
+                    )
+                )
             self.stdout.write(
                 f"{each}: {applied.records} borrados pendientes aplicados en {applied.schema} "
                 f"({applied.people} personas con datos en el año; {applied.summary.reports_anonymised} solicitudes "
