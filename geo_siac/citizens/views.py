@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -264,6 +265,12 @@ def export(request, email: str):
     return response
 
 
+# How long the erasure from "Mis solicitudes" waits for a lock (an archived year's row held while its pending erasures
+# are applied or its schema dumped) before it gives up whole, with the 503 page: a web request must not hang.
+ERASE_LOCK_SECONDS = 10
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @citizen_required
 def erase(request, email: str):
@@ -277,8 +284,12 @@ def erase(request, email: str):
             status=400,
         )
     try:
-        summary = citizen_data_erase(email=email, commit=True)
+        summary = citizen_data_erase(email=email, commit=True, lock_wait=ERASE_LOCK_SECONDS)
     except (ArchiveColumnsMissing, PendingErasuresBlocked):
+        return archive_unavailable(request)
+    except OperationalError as exc:  # lock_timeout: an archived year held (pending erasures applied, a dump)
+        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
         return archive_unavailable(request)
     request.session.flush()
     return render(request, "citizens/erase.html", {"erased": True, "pending_years": summary.archived_years_pending})

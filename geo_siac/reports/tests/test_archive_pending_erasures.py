@@ -330,3 +330,23 @@ def test_a_table_missing_from_the_schema_raises_never_resolves_to_the_live_one(d
         apply_pending()
     assert Follower.objects.filter(pk=follows_since.pk).exists() and schema_rows_holding(VECINA)
     assert PendingErasure.objects.get().applied_at is None
+
+
+def test_the_page_erasure_gives_up_whole_when_a_year_stays_locked(client, dumped_2019, monkeypatch):
+    import psycopg2
+
+    from geo_siac.citizens import views
+
+    monkeypatch.setattr(views, "ERASE_LOCK_SECONDS", 1)
+    sign_in(client, VECINA)
+    other = psycopg2.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "context"})
+    try:  # as pending_erasures_apply or a dump holds the year's row
+        other.cursor().execute("SELECT 1 FROM reports_yeararchive WHERE year = %s FOR UPDATE", [OLD])
+        response = client.post("/mis-solicitudes/borrar/", {"confirm": "on"})
+    finally:
+        other.rollback()
+        other.close()
+
+    assert response.status_code == 503 and "No se cambió nada" in response.content.decode()
+    assert Report.objects.get(pk=dumped_2019["live"].pk).reporter_email == VECINA  # nothing erased
+    assert not PendingErasure.objects.exists()
