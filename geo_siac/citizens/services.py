@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,14 +129,19 @@ def citizen_phone_data_erase(*, phone: str, commit: bool = False) -> CitizenEras
     return summary
 
 
-def citizen_data_erase(*, email: str, commit: bool = False) -> CitizenErasureSummary:
+def citizen_data_erase(*, email: str, commit: bool = False, lock_wait: int | None = None) -> CitizenErasureSummary:
     """Erase everything stored about one email on request (Ley 19.628 / 21.719): what `reports` holds
     (reporter_data_erase), their appointments, area alerts and sign-in links, in one transaction: all of it or, on
     any failure, none. Dry run unless `commit`. The "Mis solicitudes" page and `manage.py reporter_data --erase`.
-    The e-mail is matched without the spaces around it (reports.selectors.email_key)."""
+    The e-mail is matched without the spaces around it (reports.selectors.email_key). With `lock_wait`, a lock not
+    obtained within that many seconds (an archived year's row held by pending_erasures_apply or a dump, say) raises
+    OperationalError (lock_not_available) and nothing is erased."""
     email = email_key(email)
     archive_schemas_prepare()  # before the transaction: each schema's alignment is its own
     with transaction.atomic():
+        if lock_wait is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{lock_wait}s"])
         summary = CitizenErasureSummary(**asdict(reporter_data_erase(email=email, commit=commit)))
         summary.appointments_anonymised = appointments_personal_data_erase(email=email)
         summary.area_alerts_deleted = AreaAlert.objects.filter(email__iexact=email).delete()[0]

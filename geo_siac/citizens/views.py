@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,7 +33,7 @@ from geo_siac.citizens.services import (
 from geo_siac.citizens.services import (
     area_alert_unsubscribe as unsubscribe_alert,
 )
-from geo_siac.reports.archived import ArchiveColumnsMissing
+from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
@@ -257,11 +258,17 @@ def preferences(request, email: str):
 def export(request, email: str):
     try:
         data = selectors.citizen_data(email)
-    except ArchiveColumnsMissing:
+    except (ArchiveColumnsMissing, PendingErasuresBlocked):
         return archive_unavailable(request)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="mis-datos-geosiac.json"'
     return response
+
+
+# How long the erasure from "Mis solicitudes" waits for a lock (an archived year's row held while its pending erasures
+# are applied or its schema dumped) before it gives up whole, with the 503 page: a web request must not hang.
+ERASE_LOCK_SECONDS = 10
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -277,18 +284,23 @@ def erase(request, email: str):
             status=400,
         )
     try:
-        citizen_data_erase(email=email, commit=True)
-    except ArchiveColumnsMissing:
+        summary = citizen_data_erase(email=email, commit=True, lock_wait=ERASE_LOCK_SECONDS)
+    except (ArchiveColumnsMissing, PendingErasuresBlocked):
+        return archive_unavailable(request)
+    except OperationalError as exc:  # lock_timeout: an archived year held (pending erasures applied, a dump)
+        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
         return archive_unavailable(request)
     request.session.flush()
-    return render(request, "citizens/erase.html", {"erased": True})
+    return render(request, "citizens/erase.html", {"erased": True, "pending_years": summary.archived_years_pending})
 
 
 def archive_unavailable(request):
     """An archive schema lacking a live column that could not be added now (its table locked by a backup,
-    reports.archived): the export or erasure refused whole, nothing changed; try again later. The schema's name
-    and the fix are in the log (the logger.exception), not on the citizen's page."""
-    logger.exception("export or erasure refused: an archive schema lacks live columns")
+    reports.archived), or pending erasures that cannot be recorded now (their key lost): the export or erasure
+    refused whole, nothing changed; try again later. The cause and the fix are in the log (the logger.exception), not
+    on the citizen's page."""
+    logger.exception("export or erasure refused by the archive (reports.archived)")
     return render(request, "citizens/archive_unavailable.html", status=503)
 
 

@@ -15,6 +15,12 @@ def archive_schemas_after_migrate(**kwargs):
     archive_schemas_align()
 
 
+def pending_erasures_after_migrate(**kwargs):
+    from geo_siac.reports.services.erasure import pending_erasures_apply_restored
+
+    pending_erasures_apply_restored()
+
+
 class ReportsConfig(AppConfig):
     name = "geo_siac.reports"
     verbose_name = _("Solicitudes ciudadanas")
@@ -30,3 +36,5 @@ class ReportsConfig(AppConfig):
         post_migrate.connect(year_partitions_after_migrate, sender=self)
         # The archive schemas get the columns a migration added to the live tables, outside any read.
         post_migrate.connect(archive_schemas_after_migrate, sender=self)
+        # Then an archive schema restored from its dump gets the erasures made while it was only there.
+        post_migrate.connect(pending_erasures_after_migrate, sender=self)

@@ -25,6 +25,7 @@ from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
     EventKind,
+    PendingErasure,
     Report,
     ReportEvent,
     ReportKey,
@@ -33,6 +34,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
 from geo_siac.reports.services.citizen import reopen_window_error
+from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN
 
@@ -402,7 +404,7 @@ def year_archive_finish(
     *, year: int, to: Path | None = None, drop: bool = False, lock_timeout: int | None = None
 ) -> ArchivedYear:
     """Every step `archive_year` was asked for `year`, each done once: archive it (year_archive) unless it is
-    already, dump its schema into `to` unless a whole dump of it is recorded (dump_intact), drop the schema (`drop`)
+    already, apply to a schema restored the erasures pending for it (pending_erasures_apply), dump its schema into `to` unless a whole dump of it is recorded (dump_intact), drop the schema (`drop`)
     once one is (year_schema_drop, which checks it again under the record's lock). A run stopped anywhere (a dump
     that failed, a process killed between years) is finished by the same call again, and a year found done is left
     as it is; `done` names the steps found done."""
@@ -418,6 +420,14 @@ def year_archive_finish(
     if in_database:  # a schema restored from a dump older than the live tables
         with waiting_for(_("una tabla de %(schema)s (ADD COLUMN)") % {"schema": archived.schema}, ALIGN_LOCK_SECONDS):
             archive_columns_align(archived.schema)
+        # Erasures made while the year was only in its dump: applied before the schema is dumped again.
+        applied = pending_erasures_apply(year=year)
+        if applied and applied.people:  # said when it erased something (applying again erases nothing)
+            archived.settled.append(
+                _("borrados pendientes aplicados en %(schema)s: %(records)s (%(people)s con datos en el año)")
+                % {"schema": applied.schema, "records": applied.records, "people": applied.people}
+            )
+            record.refresh_from_db()
     if not in_database:  # the dump is the only copy: one recorded before its checksums were is adopted if whole
         record = legacy_dump_adopt(record)
     if dump_intact(record):
@@ -427,6 +437,17 @@ def year_archive_finish(
     elif to is not None and in_database:
         archived.dump = archive_dump(year=year, to=to)
         archived.dumped = True
+    elif to is not None and PendingErasure.objects.filter(archive_id=year).exists():
+        # Any dump found is older than these erasures: adopting it would bring back what was erased.
+        raise ArchiveRefused(
+            _(
+                "%(year)s está archivado pero ni su esquema %(schema)s ni un volcado completo de él están, y tiene "
+                "borrados a petición de titulares anotados después de su último volcado: todo volcado que encuentre "
+                "aún contiene lo borrado. Restaure el más reciente (pg_restore --single-transaction), aplique los "
+                "borrados (manage.py apply_pending_erasures) y repita para guardarlo de nuevo."
+            )
+            % {"year": year, "schema": archived.schema}
+        )
     elif to is not None:
         raise ArchiveRefused(
             _(
@@ -520,6 +541,7 @@ def archive_dump(*, year: int, to: Path) -> Path:
     arguments, environment = pg_environment()
     for _attempt in range(DUMP_ATTEMPTS):
         erasures = YearArchive.objects.values_list("erasures", flat=True).get(year=year)
+        started = timezone.now()
         partial.touch(mode=0o600)
         partial.chmod(0o600)
         dumped = subprocess.run(
@@ -539,6 +561,9 @@ def archive_dump(*, year: int, to: Path) -> Path:
                 dump=str(path), dump_size=size, dump_sha256=sha256
             )
             if recorded:
+                # The erasures pending for the year applied before this dump began are in it: their record goes
+                # now, not before (the old dump held their data until this one replaced it).
+                PendingErasure.objects.filter(archive_id=year, applied_at__lt=started).delete()
                 partial.rename(path)
                 return path
         logger.warning("archive of %s: an erasure changed %s during pg_dump; dumping it again", year, schema)

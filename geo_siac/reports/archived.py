@@ -3,13 +3,16 @@ erasure (Ley 19.628 / 21.719): each `archive_y<YEAR>` schema has the live tables
 and redact it with the schema first in the search_path. A year whose schema was dropped after its dump is out of
 reach: it is listed, so that the caller says so."""
 
+import hashlib
+import hmac
 import logging
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
 
-from geo_siac.reports.models import YearArchive
+from geo_siac.reports.models import ErasureDigestKey, PendingErasure, YearArchive
 
 # The archive's copy of a live table, column by column: what a model reads that the copy lacks (a column added to
 # the live table after the year was archived, or after the dump a schema was restored from), with the live column's
@@ -48,6 +51,11 @@ class ArchiveColumnsMissing(RuntimeError):
         )
 
 
+class PendingErasuresBlocked(RuntimeError):
+    """Pending erasures (PendingErasure) cannot be recorded or applied safely now; the message names why and the fix.
+    Nothing was erased."""
+
+
 @dataclass(frozen=True)
 class ArchivedYearPlace:
     year: int
@@ -70,9 +78,10 @@ def archived_years() -> list[ArchivedYearPlace]:
 
 
 @contextmanager
-def archive_search_path(schema: str):
+def archive_search_path(schema: str, *, alone: bool = False):
     """Within it, the tables of `schema` answer for the live ones of the same name (the rest stay the live ones):
-    the archive's rows are read and written by the same queries. A savepoint: on an error the search_path is back
+    the archive's rows are read and written by the same queries. With `alone`, `schema` and pg_catalog only: a table
+    the schema lacks raises instead of resolving to the live one (pending erasures). A savepoint: on an error the search_path is back
     with its rollback. Runs no DDL: a schema still lacking a live column (archive_schemas_prepare could not add it)
     raises ArchiveColumnsMissing."""
     quote = connection.ops.quote_name
@@ -83,7 +92,8 @@ def archive_search_path(schema: str):
             raise ArchiveColumnsMissing(schema, [f"{t}.{c}" for t, c, *_ in missing])
         cursor.execute("SELECT current_setting('search_path')")
         previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('search_path', %s, true)", [f"{quote(schema)}, {previous}"])
+        path = f"{quote(schema)}, pg_catalog" if alone else f"{quote(schema)}, {previous}"
+        cursor.execute("SELECT set_config('search_path', %s, true)", [path])
         yield
         cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
 
@@ -153,3 +163,37 @@ def archive_schemas_align(**kwargs) -> None:
         schemas = [schema for (schema,) in cursor.fetchall()]
     for schema in schemas:
         archive_columns_try_align(schema)
+
+
+def erasure_digest_key(*, create: bool = False) -> bytes | None:
+    """The key new pending erasures' digests are made with (the newest ErasureDigestKey, made by migration 0041), or
+    None if there is none. Made again only with `create` and no erasure pending (a database flushed by a test, say):
+    a new key would leave every pending erasure unrecognisable, so then it refuses, naming the table to restore."""
+    key = ErasureDigestKey.objects.order_by("-pk").values_list("key", flat=True).first()
+    if key is None and create:
+        if PendingErasure.objects.exists():
+            raise PendingErasuresBlocked(
+                "reports_erasuredigestkey está vacía y hay borrados pendientes (reports_pendingerasure): sin su clave "
+                "no se reconocen. Restaure esa fila de un respaldo; no se borró nada."
+            )
+        key = ErasureDigestKey.objects.get_or_create(pk=1, defaults={"key": secrets.token_hex(32)})[0].key
+    return bytes.fromhex(key) if key else None
+
+
+def erasure_digest_keys() -> dict[str, bytes]:
+    """Every ErasureDigestKey, by its fingerprint (key_fingerprint): the one each PendingErasure names."""
+    keys = [bytes.fromhex(key) for key in ErasureDigestKey.objects.values_list("key", flat=True)]
+    return {key_fingerprint(key): key for key in keys}
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Names a digest key without revealing it (SHA-256 of the random key, shortened): a PendingErasure says by it
+    which key made its digest, so that a key replaced by another is noticed instead of matching nobody."""
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def person_digest(key: bytes, *, email: str = "", phone: str = "") -> str:
+    """A pending erasure's name for one person: HMAC-SHA256 under erasure_digest_key of their e-mail or number, each
+    already normalised (selectors.email_key, selectors.phone_key), so that every way of writing it is one digest."""
+    identity = f"email:{email}" if email else f"phone:{phone}"
+    return hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()

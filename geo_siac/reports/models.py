@@ -356,6 +356,40 @@ class YearArchive(models.Model):
         return str(self.year)
 
 
+class PendingErasure(models.Model):
+    """An erasure on request (reports.services.erasure) that could not reach an archived year only in its dump: who,
+    as a keyed digest of the normalised e-mail or number (archived.person_digest, never the address or number), and
+    when, so that the year's schema, once restored, is erased as of then (pending_erasures_apply). Applying marks
+    `applied_at` and keeps the row: the dump restored still holds the data, and may be restored again. The row goes
+    only when archive_dump records a new dump of the year written after the last apply (reports.archive)."""
+
+    person = models.CharField(_("huella de la persona"), max_length=64)
+    archive = models.ForeignKey(
+        YearArchive, verbose_name=_("año archivado"), on_delete=models.CASCADE, related_name="pending_erasures"
+    )
+    erased_at = models.DateTimeField(_("borrado pedido"))
+    # Which ErasureDigestKey made `person` (archived.key_fingerprint): applied with that key only, so that a key
+    # replaced (not just lost) leaves its rows unapplied and named, never taken as applied.
+    key_fingerprint = models.CharField(_("huella de la clave"), max_length=16)
+    applied_at = models.DateTimeField(_("aplicado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("borrado pendiente")
+        verbose_name_plural = _("borrados pendientes")
+        constraints = [models.UniqueConstraint(fields=["person", "archive"], name="pending_erasure_person_year")]
+
+
+class ErasureDigestKey(models.Model):
+    """The one key of PendingErasure's digests: random, made once by migration 0041 and kept beside them (in every
+    backup with them), so that neither a SECRET_KEY rotation nor a lost setting can part them (docs/deployment.md)."""
+
+    key = models.CharField(_("clave"), max_length=64)
+
+    class Meta:
+        verbose_name = _("clave de las huellas de borrados pendientes")
+        verbose_name_plural = _("claves de las huellas de borrados pendientes")
+
+
 class ReportEvent(models.Model):
     """The report's history: every status change and note, with who or what made it."""
 

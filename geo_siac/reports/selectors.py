@@ -39,13 +39,21 @@ from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import KeyLookup, QueryTemplate, RowsByKey, Slot, slot_sliced, unique_row
 from geo_siac.geo import STORAGE_SRID, geodesic_box, geodesic_distance_m
-from geo_siac.reports.archived import archive_schemas_prepare, archive_search_path, archived_years
+from geo_siac.reports.archived import (
+    PendingErasuresBlocked,
+    archive_schemas_prepare,
+    archive_search_path,
+    archived_years,
+    erasure_digest_keys,
+    person_digest,
+)
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
     AnswerLetter,
     EventKind,
     EventPhoto,
     Follower,
+    PendingErasure,
     Report,
     ReportEvent,
     ReportKey,
@@ -688,12 +696,14 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
     (Ley 19.628 / 21.719 access request), as plain data: in the live tables and in the schema of every archived year
     still in the database (each of its reports and messages says `archived_year`, and each of its follows is
     {"tracking_code", "archived_year"} where a live one is only the code); the years only in a dump are listed in
-    `archived_years_not_read`. A schema lacking a live column gets it first (archived.archive_schemas_prepare); one
-    that cannot (its table locked) raises ArchiveColumnsMissing."""
+    `archived_years_not_read`, and those where an erasure of theirs waits for the dump to be restored in
+    `archived_years_erasure_pending`. A schema lacking a live column gets it first (archived.archive_schemas_prepare);
+    one that cannot (its table locked) raises ArchiveColumnsMissing."""
     email = email_key(email)
     archive_schemas_prepare()
     data = {"email": email, "phone": phone, **person_data(email=email, phone=phone)}
     data["archived_years_not_read"] = []
+    data["archived_years_erasure_pending"] = pending_erasures_of(email=email, phone=phone)
     for archive in archived_years():
         if not archive.in_database:
             data["archived_years_not_read"].append({"year": archive.year, "dump": archive.dump or None})
@@ -703,6 +713,36 @@ def reporter_data(*, email: str = "", phone: str = "") -> dict:
         for key, rows in archived.items():
             data[key] += rows
     return data
+
+
+def pending_erasures_of(*, email: str, phone: str) -> list[dict]:
+    """The erasures of this person recorded for archived years only in their dump (PendingErasure), each found under
+    the key that made it; `applied` when applied to a restored schema, the record kept until a new dump of the year.
+    Rows whose key is gone cannot be told apart: PendingErasuresBlocked says so rather than an empty list."""
+    if not email and len(phone_key(phone)) < 8:
+        return []
+    keys = erasure_digest_keys()
+    orphaned = PendingErasure.objects.exclude(key_fingerprint__in=list(keys))
+    if orphaned.exists():
+        raise PendingErasuresBlocked(
+            f"{orphaned.count()} borrados pendientes (reports_pendingerasure) fueron hechos con una clave que ya no "
+            "está en reports_erasuredigestkey: no se sabe si alguno es de esta persona. Restaure esa fila de un "
+            "respaldo."
+        )
+    digests = Q()
+    for fingerprint, key in keys.items():
+        digests |= Q(key_fingerprint=fingerprint, person=person_digest(key, email=email, phone=phone_key(phone)))
+    if not keys:
+        return []
+    pending = PendingErasure.objects.filter(digests).order_by("archive_id")
+    return [
+        {
+            "year": each.archive_id,
+            "erased_at": each.erased_at.isoformat(),
+            "applied_at": each.applied_at.isoformat() if each.applied_at else None,
+        }
+        for each in pending
+    ]
 
 
 def person_data(*, email: str, phone: str, archived_year: int | None = None) -> dict:

@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 
 from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import citizen_data_erase, citizen_phone_data_erase
-from geo_siac.reports.archived import ArchiveColumnsMissing
+from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.selectors import phone_key
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             self.run(options)
-        except ArchiveColumnsMissing as exc:  # nothing exported nor erased
+        except (ArchiveColumnsMissing, PendingErasuresBlocked) as exc:  # nothing exported nor erased
             raise CommandError(str(exc)) from exc
 
     def run(self, options):
@@ -60,6 +60,18 @@ class Command(BaseCommand):
                         f"({archive['dump']}). Restáurelo (pg_restore) para exportar también sus datos."
                     )
                 )
+            for pending in data["archived_years_erasure_pending"]:
+                if pending["applied_at"]:
+                    self.stdout.write(
+                        f"Borrado pendiente en {pending['year']} (pedido el {pending['erased_at']}): aplicado el "
+                        f"{pending['applied_at']} al esquema restaurado; se borra la anotación cuando se guarde de "
+                        "nuevo su volcado."
+                    )
+                else:
+                    self.stdout.write(
+                        f"Borrado pendiente en {pending['year']} (pedido el {pending['erased_at']}): se aplicará "
+                        "cuando se restaure su volcado."
+                    )
         if options["erase"]:
             if email:
                 summary = citizen_data_erase(email=email, commit=options["commit"])
@@ -79,11 +91,23 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"{dump} contiene datos de esta persona: tras borrar habrá que guardarlo de nuevo."
                     )
-            for year in summary.archived_years_not_reached:
+            for place, year in zip(summary.archived_years_not_reached, summary.archived_years_unreached, strict=True):
+                if year not in summary.archived_years_pending:  # no digest made (no e-mail, a number too short)
+                    recorded = "Restáurelo (pg_restore), repita este borrado y vuelva a guardarlo"
+                elif options["commit"]:
+                    recorded = "Queda anotado como pendiente (sin el correo ni el número, solo su huella)"
+                else:
+                    recorded = "Con --commit se anotará como pendiente (sin el correo ni el número, solo su huella)"
                 self.stdout.write(
                     self.style.WARNING(
-                        f"El borrado no alcanza {year}: ese año archivado está solo en su volcado. Restáurelo "
-                        "(pg_restore), repita este borrado y vuelva a guardarlo (docs/deployment.md)."
+                        f"El borrado no alcanza {place}: ese año archivado está solo en su volcado. {recorded}"
+                        + (
+                            ": se aplica a ese año cuando se restaure su volcado (pg_restore --single-transaction, "
+                            "luego manage.py migrate o apply_pending_erasures) y se vuelva a guardar (archive_year "
+                            "... --to --drop; docs/deployment.md)."
+                            if year in summary.archived_years_pending
+                            else " (docs/deployment.md)."
+                        )
                     )
                 )
             if not options["commit"]:

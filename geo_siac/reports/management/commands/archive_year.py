@@ -11,6 +11,7 @@ from geo_siac.reports.archive import (
     archive_schema,
     year_archive_finish,
 )
+from geo_siac.reports.archived import PendingErasuresBlocked
 from geo_siac.reports.models import YearArchive
 
 
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         """One year, each step done once (year_archive_finish): what an earlier run did is said and skipped."""
         try:
             archived = year_archive_finish(year=year, to=to, drop=drop, lock_timeout=lock_timeout)
-        except ArchiveRefused as exc:
+        except (ArchiveRefused, PendingErasuresBlocked) as exc:
             raise CommandError(str(exc)) from exc
         except DumpFailed as exc:
             raise CommandError(
