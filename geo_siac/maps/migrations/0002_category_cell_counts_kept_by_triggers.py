@@ -28,12 +28,20 @@ def upsert(source: str, sign: str) -> str:
     ON CONFLICT ({KEY}) DO UPDATE SET reports = t.reports + EXCLUDED.reports"""
 
 
-def one(row: str, sign: str) -> str:
-    cells = ", ".join(f"({res}, {row}.h3_res{res})" for res in RESOLUTIONS)
+def moved() -> str:
+    """The report's old rows taken off and its new ones added in one upsert, sorted by the whole key: two upserts (the
+    old rows, then the new) locked out of key order, and two opposite reclassifications in a cell deadlocked. The rows
+    that did not change sum to zero and are not written."""
+    rows = ", ".join(
+        f"({res}, {row}.commune_id, {row}.category_id, {row}.h3_res{res}, {sign}1)"
+        for row, sign in (("OLD", "-"), ("NEW", ""))
+        for res in RESOLUTIONS
+    )
     return f"""
     INSERT INTO maps_categorycellcount AS t ({KEY}, reports)
-    SELECT c.res, {row}.commune_id, {row}.category_id, c.cell, {sign}1 FROM (VALUES {cells}) c (res, cell)
-     ORDER BY 1, 4
+    SELECT res, commune_id, category_id, cell, sum(d) FROM (VALUES {rows}) v ({KEY}, d)
+     WHERE cell IS NOT NULL
+     GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4
     ON CONFLICT ({KEY}) DO UPDATE SET reports = t.reports + EXCLUDED.reports"""
 
 
@@ -54,10 +62,7 @@ END
 $$;
 CREATE FUNCTION maps_category_cell_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF OLD.h3_res9 IS NOT NULL THEN {one("OLD", "-")};
-    END IF;
-    IF NEW.h3_res9 IS NOT NULL THEN {one("NEW", "")};
-    END IF;
+    {moved()};
     RETURN NULL;
 END
 $$;
