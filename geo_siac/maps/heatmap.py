@@ -542,7 +542,8 @@ def _bounds(counts: dict[int, int], centres: np.ndarray) -> list[list[float]]:
 def _reach(res: int, furthest_latitude: float) -> tuple[float, float] | None:
     """(degrees of latitude, degrees of longitude) beyond which no vertex of a cell lies from the cell's centre, with
     room to spare: three average edges (a vertex is one edge, at most about 2 on the distorted cells, from its
-    centre), or None near a pole or the antimeridian, where all cells are read."""
+    centre), or None near a pole (cells within about 11.5° of it, where the reach in longitude grows without bound):
+    there all cells are read. Only the latitude decides it."""
     degrees = 3 * h3i.average_hexagon_edge_length(res, unit="km") / 111.0
     cosine = math.cos(math.radians(min(furthest_latitude + degrees, 90.0)))
     if cosine < 0.2:

@@ -1,10 +1,14 @@
 """The per-cell steps of the map page done in bulk give what they gave cell by cell."""
 
+import json
+
 import h3.api.basic_int as h3i
 import numpy as np
 import pytest
 
-from geo_siac.maps.heatmap import MapClasses, _bounds, _centres
+from geo_siac.maps.heatmap import MapClasses, _bounds, _centres, _outline
+from geo_siac.maps.tests.conftest import ARROW_ZONE, multipolygon
+from geo_siac.zones.models import Commune
 
 
 def every_boundary(cells: list[int]) -> list[list[float]]:
@@ -30,3 +34,15 @@ def test_the_class_of_many_values_is_that_of_each_value():
     values = [0, 1, 2, 3, 3.5, 7, 8, 20, 21, None, 1.0000001, 0.5]
     assert classes.indices(values) == [classes.index(value) for value in values]
     assert classes.indices([]) == []
+
+
+def test_an_edited_boundary_is_outlined_anew_and_the_old_one_is_kept(communes):
+    commune = communes["13201"]
+    original = _outline(commune)
+    assert _outline(Commune.objects.get(pk=commune.pk)) == original
+    Commune.objects.filter(pk=commune.pk).update(geometry=multipolygon(ARROW_ZONE["shell"]))
+    edited = _outline(Commune.objects.get(pk=commune.pk))
+    shell = [list(point) for point in (*ARROW_ZONE["shell"], ARROW_ZONE["shell"][0])]
+    assert edited == {"type": "Polygon", "coordinates": [shell]}  # simplified to one part
+    assert _outline(commune) == original  # an object read before the edit still has its own boundary's outline
+    assert original != edited and original == json.loads(commune.geometry.simplify(0.0002, True).geojson)
