@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 
 import folium
+import h3.api.basic_int as h3i
 from branca.element import Element, JavascriptLink, MacroElement
 from folium.features import GeoJsonStyleMapper
 from folium.map import Layer
@@ -132,7 +133,7 @@ class CellIds(_RenderedOnce):
     def __init__(self, static_url: str):
         super().__init__()
         self._name = "CellIds"
-        self.positions: dict[str, int] = {}
+        self.positions: dict[int, int] = {}
         self.scripts = [
             ("h3_js", f"{static_url}vendor/h3-js/4.5.0/h3-js.umd.js"),
             ("geo_siac_heatmap_cells", f"{static_url}geo_siac/heatmap_cells.js"),
@@ -140,10 +141,18 @@ class CellIds(_RenderedOnce):
 
     @property
     def ids(self) -> str:
-        return script_json(list(self.positions))
+        return script_json([h3i.int_to_str(cell) for cell in self.positions])
 
-    def position(self, hex_id: str) -> int:
-        return self.positions.setdefault(hex_id, len(self.positions))
+    def position(self, cell: int) -> int:
+        return self.positions.setdefault(cell, len(self.positions))
+
+    def positions_of(self, cells: list[int]) -> list[int]:
+        """Each cell's position, the new ones added in order: a map's layers look up ~10,000 cells each."""
+        positions = self.positions
+        for cell in cells:
+            if cell not in positions:
+                positions[cell] = len(positions)
+        return list(map(positions.__getitem__, cells))
 
 
 def cell_ids(fmap: folium.Map, static_url: str) -> CellIds:
@@ -177,7 +186,7 @@ class _CellLayer(Layer, _RenderedOnce):
 
 def cell_layer(
     ids: CellIds,
-    cells: list[str],
+    cells: list[int],
     *,
     name: str,
     style: dict,
@@ -186,11 +195,11 @@ def cell_layer(
     fill: tuple[list[str], list[int]] | None = None,
     show: bool = True,
 ) -> Layer:
-    """A layer of the H3 `cells` (hex ids) drawn with `style`, each filled with `palette[index]` when `fill` is
+    """A layer of the H3 `cells` (64-bit ints) drawn with `style`, each filled with `palette[index]` when `fill` is
     (palette, one index per cell). `tooltip` maps the columns it shows to their labels: "hex_id" is the cell's id,
     any other a list in `columns`, in the order of `cells`. Labels and values are set as text in the browser."""
     spec = {
-        "cells": [ids.position(cell) for cell in cells],
+        "cells": ids.positions_of(cells),
         "style": style,
         "tooltip": [[column, str(label)] for column, label in tooltip.items()],
         "columns": {column: columns[column] for column in tooltip if column != "hex_id"},

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import bisect
 import csv
+import hashlib
 import io
 import json
+import math
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -147,6 +149,12 @@ class MapClasses:
             return len(self.colours)
         return min(bisect.bisect_left(self.uppers, value), len(self.uppers) - 1)
 
+    def indices(self, values: list[float | None]) -> list[int]:
+        """`index` of each value, in one numpy call: a map's layers ask it for ~20,000 cells (docs/performance.md)."""
+        known = np.array([np.nan if value is None else value for value in values], dtype=float)
+        at = np.minimum(np.searchsorted(np.array(self.uppers), known, side="left"), len(self.uppers) - 1)
+        return np.where(np.isnan(known), len(self.colours), at).tolist()
+
 
 def map_classes(values: list[float], scheme: str, classes: int, *, whole: bool) -> MapClasses:
     """`classes` classes of `values` by quantiles or Jenks natural breaks, fewer only when the values cannot
@@ -222,6 +230,12 @@ class Measure:
     def value(self, cell: int, count: int) -> float | None:
         return per_1000(count, self.population.get(cell)) if self.is_rate else float(count)
 
+    def values(self, counts: dict[int, int]) -> list[float | None]:
+        """`value` of each cell's count, in the order of `counts`."""
+        if not self.is_rate:
+            return list(counts.values())  # whole numbers compare with the classes' bounds as their floats do
+        return [per_1000(count, self.population.get(cell)) for cell, count in counts.items()]
+
     def caption(self) -> str:
         return _("Solicitudes por 1.000 habitantes por celda H3") if self.is_rate else _("Solicitudes por celda H3")
 
@@ -253,11 +267,11 @@ def _cell_columns(counts: dict[int, int], measure: Measure) -> dict[str, list]:
 def _choropleth(ids: CellIds, counts: dict[int, int], name: str, classes: MapClasses, measure: Measure, show: bool):
     return cell_layer(
         ids,
-        [hex_id(cell) for cell in counts],
+        list(counts),
         name=name,
         show=show,
         style={"fillOpacity": 0.7, "color": "#555555", "weight": 0.3},
-        fill=(list(classes.palette), [classes.index(measure.value(cell, n)) for cell, n in counts.items()]),
+        fill=(list(classes.palette), classes.indices(measure.values(counts))),
         tooltip=_cell_tooltip(measure),
         columns=_cell_columns(counts, measure),
     )
@@ -277,20 +291,30 @@ def map_communes(filters: CellFilters) -> list[Commune]:
 
 
 def _communes_layer(communes: list[Commune]):
-    features = [
-        {
-            "type": "Feature",
-            "geometry": json.loads(c.geometry.simplify(0.0002, preserve_topology=True).geojson),
-            "properties": {"name": c.name},
-        }
-        for c in communes
-    ]
+    features = [{"type": "Feature", "geometry": _outline(c), "properties": {"name": c.name}} for c in communes]
     return geojson_layer(
         {"type": "FeatureCollection", "features": features},
         name=_("Comunas"),
         style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "dashArray": "6 4"},
         tooltip={"name": _("Comuna")},
     )
+
+
+def _outline(commune: Commune) -> dict:
+    """The comuna's simplified boundary as GeoJSON, kept per process for the boundary it was made from: simplifying
+    the region's 52 comunas on every map was 45 ms of a map's CPU (docs/performance.md)."""
+    key = (commune.pk, hashlib.blake2b(bytes(commune.geometry.wkb)).digest())
+    text = _OUTLINES.get(key)
+    if text is None:
+        if len(_OUTLINES) > MAX_OUTLINES:
+            _OUTLINES.clear()
+        text = _OUTLINES[key] = commune.geometry.simplify(0.0002, preserve_topology=True).geojson
+    return json.loads(text)
+
+
+_OUTLINES: dict[tuple[int, bytes], str] = {}
+# The region's comunas a few times over: boundaries redrawn since the process started.
+MAX_OUTLINES = 500
 
 
 def map_zones(filters: CellFilters) -> list[Zone]:
@@ -327,7 +351,7 @@ def _hotspot_layer(ids: CellIds, rows: list[CellRow]):
     hot, cold = _("caliente"), _("frío")
     return cell_layer(
         ids,
-        [hex_id(r.cell) for r in significant],
+        [r.cell for r in significant],
         name=_("Puntos calientes y fríos (Gi*, FDR)"),
         show=False,
         style={"fillOpacity": 0.75, "color": "#333333", "weight": 0.5},
@@ -345,7 +369,7 @@ def _emerging_layer(ids: CellIds, rows: list[CellRow], measure: Measure):
     growing = {r.cell: r.count for r in rows if r.emerging}
     return cell_layer(
         ids,
-        [hex_id(cell) for cell in growing],
+        list(growing),
         name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
         style={"fill": False, "color": "#7b3294", "weight": 3},
@@ -440,10 +464,11 @@ def map_html(
         rows, empty_note = cell_table(res, filters, counts=counted), _("Ninguna solicitud con estos filtros.")
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
-    fmap = offline_map(static_url, location=_centre(counts), zoom_start=12, control_scale=True)
+    centres = _centres(counts)
+    fmap = offline_map(static_url, location=_centre(centres), zoom_start=12, control_scale=True)
     if counts:
         # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
-        fit_bounds(fmap, _bounds(counts), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
+        fit_bounds(fmap, _bounds(counts, centres), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
     all_values = [shown.value(cell, n) for cell, n in counts.items()]
     values = [v for v in all_values if v is not None]
     legend_items, note = [], ""
@@ -493,17 +518,49 @@ def too_many_cells_note(cells: int) -> str:
     ) % {"cells": number_format(cells, 0, use_l10n=True, force_grouping=True)}
 
 
-def _bounds(counts: dict[int, int]) -> list[list[float]]:
-    points = np.array([point for cell in counts for point in h3i.cell_to_boundary(cell)])
+def _bounds(counts: dict[int, int], centres: np.ndarray) -> list[list[float]]:
+    """The south-west and north-east corners of the cells' hexagons. Only the cells whose centre lies within
+    `_reach` of the centres' extremes can hold an extreme vertex: their boundaries are computed, not every cell's
+    (a 10,000-cell map's boundaries were a tenth of its CPU, docs/performance.md)."""
+    cells = np.fromiter(counts, dtype=np.uint64, count=len(counts))
+    lat, lng = centres[:, 0], centres[:, 1]
+    reach = _reach(h3i.get_resolution(int(cells[0])), float(np.abs(lat).max()))
+    if reach is None:
+        near = np.ones(len(cells), dtype=bool)
+    else:
+        near = (
+            (lat <= lat.min() + reach[0])
+            | (lat >= lat.max() - reach[0])
+            | (lng <= lng.min() + reach[1])
+            | (lng >= lng.max() - reach[1])
+        )
+    points = np.array([point for cell in cells[near].tolist() for point in h3i.cell_to_boundary(cell)])
     (south, west), (north, east) = points.min(axis=0), points.max(axis=0)
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
-def _centre(counts: dict[int, int]) -> tuple[float, float]:
-    if not counts:
+def _reach(res: int, furthest_latitude: float) -> tuple[float, float] | None:
+    """(degrees of latitude, degrees of longitude) beyond which no vertex of a cell lies from the cell's centre, with
+    room to spare: three average edges (a vertex is one edge, at most about 2 on the distorted cells, from its
+    centre), or None near a pole (cells within about 11.5° of it, where the reach in longitude grows without bound):
+    there all cells are read. Only the latitude decides it."""
+    degrees = 3 * h3i.average_hexagon_edge_length(res, unit="km") / 111.0
+    cosine = math.cos(math.radians(min(furthest_latitude + degrees, 90.0)))
+    if cosine < 0.2:
+        return None
+    return degrees, degrees / cosine
+
+
+def _centres(counts: dict[int, int]) -> np.ndarray:
+    """Each cell's centre, (lat, lng) rows in the order of `counts`."""
+    return np.array([h3i.cell_to_latlng(cell) for cell in counts], dtype=float).reshape(-1, 2)
+
+
+def _centre(centres: np.ndarray) -> tuple[float, float]:
+    if not len(centres):
         return (-33.55, -70.56)
-    lats, lngs = zip(*(h3i.cell_to_latlng(c) for c in counts))
-    return (float(np.mean(lats)), float(np.mean(lngs)))
+    # Contiguous columns, summed as the tuples of the centres were.
+    return (float(np.mean(np.ascontiguousarray(centres[:, 0]))), float(np.mean(np.ascontiguousarray(centres[:, 1]))))
 
 
 def map_png(

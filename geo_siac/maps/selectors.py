@@ -4,8 +4,8 @@
   in EPSG:32719 from cell centres (population cells from `load_population`) and service points, with the pure
   algorithms in `geo_siac.maps.coverage`.
 - Heat maps: report counts per H3 cell, per week, and the hotspot analyses over them. Counts are a plain
-  GROUP BY on the stored ``h3_resN`` column, or without a filter but the comunas a sum of the stored counts
-  (``CellCount``, docs/maps.md). Rates divide them by
+  GROUP BY on the stored ``h3_resN`` column, or without a filter but the comunas and categories a sum of the stored
+  counts (``CellCount``, ``CategoryCellCount``, docs/maps.md). Rates divide them by
   the census population of the same cells (``cell_population``).
 """
 
@@ -30,6 +30,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
 
+from geo_siac.catalogue.models import Category
 from geo_siac.db import parallel_query
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_field
 from geo_siac.geo_frames import areal_interpolate, h3_cells_gdf
@@ -42,7 +43,7 @@ from geo_siac.maps.coverage import (
     two_step_fca,
 )
 from geo_siac.maps.hotspots import emerging_hotspots, gi_star_arrays, sorted_positions
-from geo_siac.maps.models import CellCount
+from geo_siac.maps.models import CategoryCellCount, CellCount
 from geo_siac.rates import per_1000, per_1000_many
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
@@ -294,10 +295,14 @@ def filtered_reports(filters: CellFilters) -> QuerySet[Report]:
     reports = Report.objects.filter(h3_res9__isnull=False)
     if filters.within is not None:
         reports = in_communes(reports, "commune", filters.within)
+    # The comunas and categories go to PostgreSQL as ids, not joins: the newest report of a category or comuna (the
+    # week layers) is then read at the end of an index, not by counting every one of its reports (docs/performance.md).
     if filters.communes:
-        reports = reports.filter(commune__cut__in=filters.communes)
+        communes = Commune.objects.filter(cut__in=filters.communes).values_list("pk", flat=True)
+        reports = in_communes(reports, "commune", list(communes))
     if filters.categories:
-        reports = reports.filter(category__service_code__in=filters.categories)
+        categories = list(Category.objects.filter(service_code__in=filters.categories).values_list("pk", flat=True))
+        reports = reports.filter(category__in=categories) if categories else reports.filter(pk__isnull=True)
     if filters.groups:
         reports = reports.filter(category__group__code__in=filters.groups)
     if filters.statuses:
@@ -330,25 +335,34 @@ STORED_RESOLUTIONS = (9, 10)
 
 
 def counts_are_stored(res: int, filters: CellFilters) -> bool:
-    """Whether CellCount holds these counts: it has the comuna and the res 9 and 10 cells of each report, nothing
-    else."""
-    # Named by what it allows, so that a filter added to CellFilters later is counted live until CellCount holds it.
-    return res in STORED_RESOLUTIONS and replace(filters, communes=(), within=None) == CellFilters()
+    """Whether the stored counts hold these: they have the comuna, the category (and so its group) and the res 9
+    and 10 cells of each report, nothing else."""
+    # Named by what it allows, so that a filter added to CellFilters later is counted live until it is stored.
+    kept = replace(filters, communes=(), within=None, categories=(), groups=())
+    return res in STORED_RESOLUTIONS and kept == CellFilters()
 
 
-def stored_counts(filters: CellFilters) -> QuerySet[CellCount]:
-    """The CellCount rows of the comunas the filters count in (see counts_are_stored)."""
-    counts = CellCount.objects.all()
+def stored_counts(
+    filters: CellFilters, *, per_category: bool = False
+) -> QuerySet[CellCount] | QuerySet[CategoryCellCount]:
+    """The stored rows of the comunas and categories the filters count in (see counts_are_stored): CellCount, or
+    CategoryCellCount with a category or group filter or when asked `per_category`."""
+    per_category = per_category or bool(filters.categories or filters.groups)
+    counts = CategoryCellCount.objects.all() if per_category else CellCount.objects.all()
     if filters.within is not None:
         counts = in_communes(counts, "commune", filters.within)
     if filters.communes:
         counts = counts.filter(commune__cut__in=filters.communes)
+    if filters.categories:
+        counts = counts.filter(category__service_code__in=filters.categories)
+    if filters.groups:
+        counts = counts.filter(category__group__code__in=filters.groups)
     return counts
 
 
 def cell_counts(res: int, filters: CellFilters = CellFilters()) -> dict[int, int]:
     """Reports per H3 cell (64-bit int) at ``res``; cells without reports are absent. Without a filter but the
-    comunas, summed from the stored counts (the live count reads every report of the comunas, docs/maps.md)."""
+    comunas and categories, summed from the stored counts (the live count reads every report counted, docs/maps.md)."""
     column = _check_resolution(res)
     if counts_are_stored(res, filters):
         rows = stored_counts(filters).filter(res=res).values_list("cell").annotate(n=Sum("reports")).filter(n__gt=0)
@@ -378,11 +392,28 @@ def sorted_aggregate():
 
 
 def cell_counts_by_group(res: int, filters: CellFilters = CellFilters()) -> dict[str, dict[int, int]]:
-    """Reports per cell for each category group code."""
+    """Reports per cell for each category group code, each group's cells in order."""
     column = _check_resolution(res)
-    rows = filtered_reports(filters).order_by().values_list("category__group__code", column).annotate(n=Count("*"))
+    if counts_are_stored(res, filters):
+        rows = (
+            stored_counts(filters, per_category=True)
+            .filter(res=res)
+            .values_list("category__group__code", "cell")
+            .annotate(n=Sum("reports"))
+            .filter(n__gt=0)
+            .order_by("category__group__code", "cell")
+        )
+        reading = sorted_aggregate()
+    else:
+        rows = (
+            filtered_reports(filters)
+            .values_list("category__group__code", column)
+            .annotate(n=Count("*"))
+            .order_by("category__group__code", column)
+        )
+        reading = parallel_query()
     by_group: dict[str, dict[int, int]] = {}
-    with parallel_query():
+    with reading:
         rows = list(rows)
     for group, cell, n in rows:
         by_group.setdefault(group, {})[cell] = n

@@ -1,5 +1,5 @@
-"""The stored counts (maps.CellCount, kept by triggers) equal the live count of the reports after every kind of write,
-for every filter they serve; the other filters still count the reports."""
+"""The stored counts (maps.CellCount and maps.CategoryCellCount, kept by triggers) equal the live count of the reports
+after every kind of write, for every filter they serve; the other filters still count the reports."""
 
 from datetime import datetime
 from io import StringIO
@@ -17,11 +17,12 @@ from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.geo import H3_RESOLUTIONS, h3_cells, h3_field
 from geo_siac.maps import selectors
 from geo_siac.maps.heatmap import map_html
-from geo_siac.maps.models import CellCount
+from geo_siac.maps.models import CategoryCellCount, CellCount
 from geo_siac.maps.selectors import (
     STORED_RESOLUTIONS,
     CellFilters,
     cell_counts,
+    cell_counts_by_group,
     cell_table,
     counts_are_stored,
     filtered_reports,
@@ -47,6 +48,13 @@ def stored_filters() -> dict[str, CellFilters]:
         "a planner of both, no choice": CellFilters(within=frozenset(ids.values())),
         "a comuna outside the planner's": CellFilters(communes=("13201",), within=frozenset({ids["13122"]})),
         "an account without comunas": CellFilters(within=frozenset()),
+        "a category": CellFilters(categories=("bache",)),
+        "two categories in a comuna": CellFilters(categories=("bache", "grafiti"), communes=("13201",)),
+        "a group, for a planner of one comuna": CellFilters(groups=("aseo-ornato",), within=frozenset({ids["13122"]})),
+        "a group and a category of another": CellFilters(groups=("aseo-ornato",), categories=("bache",)),
+        "a group and one of its categories": CellFilters(groups=("aseo-ornato",), categories=("grafiti", "bache")),
+        "a category nobody reported": CellFilters(categories=("ruidos-molestos",)),
+        "an unknown category": CellFilters(categories=("no-existe",)),
     }
 
 
@@ -55,22 +63,43 @@ def live_counts(res: int, filters: CellFilters) -> dict[int, int]:
     return dict(filtered_reports(filters).order_by().values_list(column).annotate(n=Count("*")))
 
 
+def live_counts_by_group(res: int, filters: CellFilters) -> dict[str, dict[int, int]]:
+    by_group = {}
+    rows = (
+        filtered_reports(filters).order_by().values_list("category__group__code", h3_field(res)).annotate(n=Count("*"))
+    )
+    for group, cell, n in rows:
+        by_group.setdefault(group, {})[cell] = n
+    return by_group
+
+
+def recount(*columns: str) -> set[tuple]:
+    """(res, *columns, cell, reports) of every report with a place, counted now."""
+    return {
+        (res, *key, n)
+        for res in STORED_RESOLUTIONS
+        for *key, n in Report.objects.filter(h3_res9__isnull=False)
+        .order_by()
+        .values_list(*columns, h3_field(res))
+        .annotate(n=Count("*"))
+    }
+
+
 def assert_stored_counts_are_live() -> None:
     """Row by row (every resolution, comuna and cell, zero rows left out), and through cell_counts for each filter
     and resolution."""
     stored = set(CellCount.objects.filter(reports__gt=0).values_list("res", "commune_id", "cell", "reports"))
-    recount = {
-        (res, commune, cell, n)
-        for res in STORED_RESOLUTIONS
-        for commune, cell, n in Report.objects.filter(h3_res9__isnull=False)
-        .values_list("commune_id", h3_field(res))
-        .annotate(n=Count("*"))
-    }
-    assert stored == recount
+    assert stored == recount("commune_id")
+    per_category = CategoryCellCount.objects.filter(reports__gt=0)
+    assert set(per_category.values_list("res", "commune_id", "category_id", "cell", "reports")) == recount(
+        "commune_id", "category_id"
+    )
     assert not CellCount.objects.filter(reports__lt=0).exists()
+    assert not CategoryCellCount.objects.filter(reports__lt=0).exists()
     for name, filters in stored_filters().items():
         for res in H3_RESOLUTIONS:
             assert cell_counts(res, filters) == live_counts(res, filters), f"{name} at res {res}"
+            assert cell_counts_by_group(res, filters) == live_counts_by_group(res, filters), f"{name} at res {res}"
 
 
 def moved_to(report: Report, lat: float, lng: float, cut: str) -> None:
@@ -110,6 +139,18 @@ def test_stored_counts_follow_every_kind_of_write(make_report, crews, communes):
 
     Report.objects.filter(pk__in=[second.pk, placeless.pk]).delete()
     assert sum(cell_counts(9).values()) == 2
+    assert_stored_counts_are_live()
+
+
+def test_truncating_the_reports_empties_the_counts(make_report):
+    make_report(point=PUENTE_ALTO_CENTRE, category="bache")
+    make_report(point=PENALOLEN_CENTRE, category="grafiti")
+    assert CategoryCellCount.objects.filter(reports__gt=0).count() == 4  # two cells (res 9 and 10) each
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction holds deferred key checks
+        cursor.execute("TRUNCATE reports_report CASCADE")
+    assert not CellCount.objects.exists() and not CategoryCellCount.objects.exists()
+    make_report(point=PENALOLEN_CENTRE, category="bache")
     assert_stored_counts_are_live()
 
 
@@ -165,38 +206,61 @@ def test_the_migration_counts_the_reports_already_stored(communes, tmp_path):
     assert_stored_counts_are_live()
 
 
+def test_the_category_migration_counts_the_reports_written_before_it(communes, tmp_path):
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    migrate([("maps", "0001_cell_counts_kept_by_triggers")])
+    import_synthetic(tmp_path, 600)  # counted by 0001's triggers only
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('maps_categorycellcount')")
+        assert cursor.fetchone()[0] is None
+    migrate(latest)
+    assert CategoryCellCount.objects.filter(reports__gt=0).count() > 600  # res 9 and 10 rows of 600 reports
+    assert_stored_counts_are_live()
+
+
 def migrate(targets) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
 
 
-def test_only_the_comunas_are_answered_from_the_stored_counts(synthetic_reports, map_zones):
+def test_only_the_comunas_and_categories_are_answered_from_the_stored_counts(synthetic_reports, map_zones):
     served = stored_filters().values()
     assert all(counts_are_stored(res, filters) for filters in served for res in STORED_RESOLUTIONS)
     assert not any(counts_are_stored(res, CellFilters()) for res in (6, 7, 8))
     others = [
-        CellFilters(categories=("bache",)),
-        CellFilters(groups=("aseo-ornato",)),
         CellFilters(statuses=("submitted",)),
         CellFilters(channels=("web",)),
         CellFilters(zones=(map_zones["arrow"].pk,)),
         CellFilters(since=datetime(2026, 10, 1, tzinfo=SANTIAGO)),
         CellFilters(until=datetime(2026, 10, 1, tzinfo=SANTIAGO)),
+        CellFilters(categories=("bache",), statuses=("submitted",)),
     ]
     assert not any(counts_are_stored(9, filters) for filters in others)
     for res in (8, 9, 10):
         for filters in [*served, *others]:
-            with CaptureQueriesContext(connection) as queries:
-                counted = cell_counts(res, filters)
-            table = "maps_cellcount" if counts_are_stored(res, filters) else "reports_report"
-            counting = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-            assert [table in sql for sql in counting] == [True], (res, filters)
-            assert counted == live_counts(res, filters)
+            for count, live in ((cell_counts, live_counts), (cell_counts_by_group, live_counts_by_group)):
+                with CaptureQueriesContext(connection) as queries:
+                    counted = count(res, filters)
+                table = "reports_report"
+                if counts_are_stored(res, filters):
+                    by_category = count is cell_counts_by_group or filters.categories or filters.groups
+                    table = "maps_categorycellcount" if by_category else "maps_cellcount"
+                counting = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+                assert [f'"{table}"' in sql for sql in counting] == [True], (res, filters, count)
+                assert counted == live(res, filters)
 
 
-def test_the_unfiltered_map_and_its_table_are_the_same_from_the_stored_counts(synthetic_reports, monkeypatch):
-    filters = CellFilters(communes=("13201", "13122"))
+@pytest.mark.parametrize(
+    "filters",
+    [
+        CellFilters(communes=("13201", "13122")),
+        CellFilters(categories=("bache", "grafiti")),
+        CellFilters(groups=("aseo-ornato",), communes=("13201",)),
+    ],
+    ids=["comunas", "categories", "a group in a comuna"],
+)
+def test_the_map_and_its_table_are_the_same_from_the_stored_counts(synthetic_reports, monkeypatch, filters):
     stored_table, stored_page = cell_table(9, filters), map_html(9, filters)
     monkeypatch.setattr(selectors, "counts_are_stored", lambda res, filters: False)
     assert cell_table(9, filters) == stored_table
