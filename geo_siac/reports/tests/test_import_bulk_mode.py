@@ -1,5 +1,6 @@
 """Bulk mode of the importer: indexes and foreign keys dropped for the load and rebuilt after, never lost."""
 
+import threading
 from io import StringIO
 
 import pytest
@@ -8,7 +9,7 @@ from django.db import connection
 
 from geo_siac.reports import tracking
 from geo_siac.reports.checks import suspended_schema
-from geo_siac.reports.importers import ImportFileError, importer, suspend_secondary_schema
+from geo_siac.reports.importers import ImportFileError, bulk_mode, importer, suspend_secondary_schema
 from geo_siac.reports.importers.bulk_mode import BULK_TABLES
 from geo_siac.reports.models import Report, SuspendedSchemaObject
 
@@ -51,6 +52,25 @@ def test_an_import_into_an_empty_table_runs_in_bulk_mode_and_gives_back_every_in
     assert schema() == before
     assert not SuspendedSchemaObject.objects.exists()
     assert Report.objects.count() == 120 and Report.objects.filter(events__kind="created").count() == 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_gist_indexes_are_rebuilt_on_a_second_connection(communes, tmp_path, monkeypatch):
+    before = schema()
+    real_restore = bulk_mode.restore_one
+    threads = {}
+
+    def restore_one(item):
+        threads[item.name] = threading.current_thread().name
+        real_restore(item)
+
+    monkeypatch.setattr(bulk_mode, "restore_one", restore_one)
+    out = run_import(str(write_csv(tmp_path / "a.csv", 120)), "--commit", "--chunk-rows", "50")
+    assert "modo masivo" in out and "insertadas: 120" in out
+    assert schema() == before and not SuspendedSchemaObject.objects.exists()
+    gist = {name for name, definition in before if " USING gist " in definition}
+    assert gist and {threads[name] for name in gist} == {"import-restore-gist"}
+    assert {thread for name, thread in threads.items() if name not in gist} == {threading.current_thread().name}
 
 
 def test_an_import_into_a_table_with_reports_keeps_the_indexes(communes, make_report, tmp_path, monkeypatch):
