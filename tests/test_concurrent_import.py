@@ -12,9 +12,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from geo_siac.reports import tracking
+from geo_siac.reports.importers import staging
 from geo_siac.reports.models import Report, ReportEvent, ReportKey
 from geo_siac.testing import other_session
 
@@ -99,3 +100,62 @@ def test_an_import_restarted_over_its_own_rows_keeps_the_cell_counts_equal_to_a_
     assert Report.objects.filter(source="geosiac").count() == 45
     stored, recount = stored_and_recounted_cells()
     assert stored == recount and sum(n for _res, _commune, _cell, n in recount) == 2 * 45
+
+
+def events_sequence_value() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [ReportEvent._meta.db_table])
+        cursor.execute(f"SELECT last_value FROM {cursor.fetchone()[0]}")
+        return cursor.fetchone()[0]
+
+
+def count_calls(monkeypatch, module, name: str) -> list:
+    calls = []
+    real = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clean_import_writes_each_chunk_in_the_one_statement(communes, make_report, tmp_path, monkeypatch):
+    make_report()
+    steps = count_calls(monkeypatch, staging, "claim_statement")
+    out = StringIO()
+    call_command(
+        "import_reports", str(write_csv(tmp_path / "a.csv", 45)), "--commit", "--no-progress", "--chunk-rows", "20",
+        stdout=out,
+    )  # fmt: skip
+    assert "insertadas: 45" in out.getvalue() and not steps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restarted_import_claims_its_keys_before_writing_any_report_or_event(communes, make_report, tmp_path):
+    make_report()  # live indexes: no bulk mode
+    path = write_csv(tmp_path / "a.csv", 30)
+    call_command("import_reports", str(path), "--commit", "--no-progress", stdout=StringIO())
+    events = events_sequence_value()
+    out = StringIO()
+    call_command("import_reports", str(path), "--commit", "--no-progress", stdout=out)
+    assert "insertadas: 0" in out.getvalue() and "ya importadas antes: 30" in out.getvalue()
+    assert events_sequence_value() == events  # no event drawn: the taken key failed the statement first
+
+
+@pytest.mark.django_db
+def test_another_integrity_error_in_the_one_statement_is_raised_not_written_in_steps(
+    communes, make_report, tmp_path, monkeypatch
+):
+    make_report()
+    with connection.cursor() as cursor:  # rolled back with the test
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the citizen's key checked now, or the table cannot change
+        cursor.execute(
+            "ALTER TABLE reports_reportkey ADD CONSTRAINT no_c3 CHECK (key <> 'source:geosiac:c3') NOT VALID"
+        )
+    steps = count_calls(monkeypatch, staging, "claim_statement")
+    with pytest.raises(IntegrityError, match="no_c3"):
+        call_command("import_reports", str(write_csv(tmp_path / "a.csv", 10)), "--commit", "--no-progress")
+    assert not steps

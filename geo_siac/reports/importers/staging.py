@@ -111,9 +111,9 @@ def insert_statement(*, years: list[int], claiming: bool = False) -> str:
 )"""
         for year in years
     )
-    staged, claimed, claims = "import_staging", "s.claimed", ""
+    staged, claimed, claims = "import_staging s", "s.claimed", ""
     if claiming:
-        staged, claimed = "staged", "true"
+        claimed = "true"
         claims = f"""staged AS MATERIALIZED (
     SELECT {", ".join(STAGING_COLUMNS)}, report_year_id(to_timestamp(created_at)) AS id FROM import_staging
 ), claims AS (
@@ -121,12 +121,16 @@ def insert_statement(*, years: list[int], claiming: bool = False) -> str:
     SELECT 'source:' || %(source)s || ':' || source_id, id FROM staged
      UNION ALL
     SELECT 'code:' || tracking_code, id FROM staged
+    RETURNING 1
 ),"""
+        # Read by the insert below, so every key is written before any report: an unreferenced CTE would run
+        # after the main statement, and a chunk imported before would write all its reports and events first.
+        staged = "staged s CROSS JOIN (SELECT count(*) FROM claims) k"
     return f"""
 WITH {claims} inserted (id, status, created_at, closed_at) AS (
     INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
     SELECT {", ".join(REPORT_VALUES.values())}
-      FROM {staged} s
+      FROM {staged}
      WHERE {claimed}
     RETURNING {returned}
 ){histories}
@@ -229,7 +233,7 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             with transaction.atomic():  # a savepoint: a taken key undoes this statement only
                 return history_insert(cursor, years=years, source=source, claiming=True), live, archived
         except IntegrityError as exc:
-            if getattr(exc.__cause__, "pgcode", None) != UNIQUE_VIOLATION:
+            if not key_taken(exc):
                 raise
         inserted = 0
         for _attempt in range(10):
@@ -254,6 +258,12 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
             redraw_codes(cursor, collided)
     raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+
+def key_taken(exc: IntegrityError) -> bool:
+    """Whether the one statement failed on a key already stored, the only failure the steps can get past."""
+    cause = exc.__cause__
+    return getattr(cause, "pgcode", None) == UNIQUE_VIOLATION and cause.diag.table_name == ReportKey._meta.db_table
 
 
 def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, int]:
