@@ -82,37 +82,48 @@ def restore_suspended() -> list[str]:
     Each object in its own transaction, so one that cannot come back (a row referencing a deleted category,
     say) does not hold back the others; its error names it and it stays recorded. Returns the names restored.
 
-    Outside a transaction the GiST indexes, which PostgreSQL builds without parallel workers, are built on a
-    second connection while this one builds the others."""
-    restored, failed = [], []
+    In autocommit outside a transaction the GiST indexes, which PostgreSQL builds without parallel workers, are
+    built on a second connection while this one builds the others; inside one, the second connection would wait
+    on this transaction's locks of the dropped indexes. A GiST index the second connection could not build (it
+    could not connect, say) is tried once more on this connection after."""
+    restored = []
     pending = sorted(SuspendedSchemaObject.objects.all(), key=lambda o: (o.kind != o.Kind.INDEX, o.table, o.name))
     indexes = [o for o in pending if o.kind == o.Kind.INDEX]
-    beside = [o for o in indexes if " USING gist " in o.definition] if not connection.in_atomic_block else []
+    two_connections = not connection.in_atomic_block and connection.get_autocommit()
+    beside = [o for o in indexes if " USING gist " in o.definition] if two_connections else []
+    failed_beside = []
 
-    def restore(items: list[SuspendedSchemaObject]) -> None:
+    def restore(items: list[SuspendedSchemaObject]) -> list[tuple[SuspendedSchemaObject, Exception]]:
+        failed = []
         for item in items:
             try:
                 restore_one(item)
             except Exception as exc:  # noqa: BLE001 - reported with the object's name below
-                failed.append(f"{item}: {exc}".strip())
+                failed.append((item, exc))
                 continue
             restored.append(item.name)
+        return failed
 
     def restore_beside() -> None:
         try:
-            restore(beside)
+            failed_beside.extend(restore(beside))
         finally:
             connection.close()  # this thread's own connection
 
     worker = threading.Thread(target=restore_beside, name="import-restore-gist", daemon=True)
-    worker.start()
+    if beside:
+        worker.start()
     try:
-        restore([o for o in indexes if o not in beside])
+        failed = restore([o for o in indexes if o not in beside])
     finally:
-        worker.join()
-    restore([o for o in pending if o.kind != o.Kind.INDEX])
+        if beside:
+            worker.join()
+    failed += restore([item for item, _exc in failed_beside])
+    failed += restore([o for o in pending if o.kind != o.Kind.INDEX])
     if failed:
-        raise ImportFileError("No se pudieron reconstruir: " + "; ".join(failed))
+        raise ImportFileError(
+            "No se pudieron reconstruir: " + "; ".join(f"{item}: {exc}".strip() for item, exc in failed)
+        )
     return restored
 
 
