@@ -4,6 +4,7 @@ several times cheaper than maintaining them row by row. The unique indexes stay,
 What was dropped is recorded in SuspendedSchemaObject, so a crashed import's indexes are put back by the next import
 or by `import_reports --restore-schema`."""
 
+import threading
 from contextlib import contextmanager
 
 from django.db import connection, transaction
@@ -79,30 +80,63 @@ def suspend_secondary_schema() -> int:
 def restore_suspended() -> list[str]:
     """Rebuild every suspended index, then re-add every suspended foreign key (validated in one pass each).
     Each object in its own transaction, so one that cannot come back (a row referencing a deleted category,
-    say) does not hold back the others; its error names it and it stays recorded. Returns the names restored."""
-    quote = connection.ops.quote_name
-    restored, failed = [], []
+    say) does not hold back the others; its error names it and it stays recorded. Returns the names restored.
+
+    In autocommit outside a transaction the GiST indexes, which PostgreSQL builds without parallel workers, are
+    built on a second connection while this one builds the others; inside one, the second connection would wait
+    on this transaction's locks of the dropped indexes. A GiST index the second connection could not build (it
+    could not connect, say) is tried once more on this connection after."""
+    restored = []
     pending = sorted(SuspendedSchemaObject.objects.all(), key=lambda o: (o.kind != o.Kind.INDEX, o.table, o.name))
-    for item in pending:
+    indexes = [o for o in pending if o.kind == o.Kind.INDEX]
+    two_connections = not connection.in_atomic_block and connection.get_autocommit()
+    beside = [o for o in indexes if " USING gist " in o.definition] if two_connections else []
+    failed_beside = []
+
+    def restore(items: list[SuspendedSchemaObject]) -> list[tuple[SuspendedSchemaObject, Exception]]:
+        failed = []
+        for item in items:
+            try:
+                restore_one(item)
+            except Exception as exc:  # noqa: BLE001 - reported with the object's name below
+                failed.append((item, exc))
+                continue
+            restored.append(item.name)
+        return failed
+
+    def restore_beside() -> None:
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
-                if item.kind == item.Kind.INDEX:
-                    cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-                else:
-                    cursor.execute(
-                        "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
-                        [item.name, item.table],
-                    )
-                    if cursor.fetchone() is None:
-                        cursor.execute(
-                            f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} {item.definition}"
-                        )
-                item.delete()
-        except Exception as exc:  # noqa: BLE001 - reported with the object's name below
-            failed.append(f"{item}: {exc}".strip())
-            continue
-        restored.append(item.name)
+            failed_beside.extend(restore(beside))
+        finally:
+            connection.close()  # this thread's own connection
+
+    worker = threading.Thread(target=restore_beside, name="import-restore-gist", daemon=True)
+    if beside:
+        worker.start()
+    try:
+        failed = restore([o for o in indexes if o not in beside])
+    finally:
+        if beside:
+            worker.join()
+    failed += restore([item for item, _exc in failed_beside])
+    failed += restore([o for o in pending if o.kind != o.Kind.INDEX])
     if failed:
-        raise ImportFileError("No se pudieron reconstruir: " + "; ".join(failed))
+        raise ImportFileError(
+            "No se pudieron reconstruir: " + "; ".join(f"{item}: {exc}".strip() for item, exc in failed)
+        )
     return restored
+
+
+def restore_one(item: SuspendedSchemaObject) -> None:
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+        if item.kind == item.Kind.INDEX:
+            cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        else:
+            cursor.execute(
+                "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass", [item.name, item.table]
+            )
+            if cursor.fetchone() is None:
+                cursor.execute(f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} {item.definition}")
+        item.delete()

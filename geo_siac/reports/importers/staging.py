@@ -1,11 +1,14 @@
-"""Writing a checked chunk: COPY into a temporary staging table, one statement that claims each row's unique keys
-(models.ReportKey: its source id and tracking code), then one INSERT ... SELECT that writes the claimed rows' reports
-and their history, with the table and column names of the models."""
+"""Writing a checked chunk: COPY into a temporary staging table, then one statement that claims each row's unique
+keys (models.ReportKey: its source id and tracking code) and writes its report and history, with the table and column
+names of the models. A chunk where a key is taken already (a restarted import, a tracking code drawn twice) is rolled
+back to before that statement and written in steps that find those rows: claim_statement, then insert_statement of
+the rows that claimed their keys."""
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from psycopg2.errorcodes import UNIQUE_VIOLATION
 
 from geo_siac.geo import H3_RESOLUTIONS, STORAGE_SRID
 from geo_siac.reports.models import YEAR_ID_BASE, EventKind, Report, ReportEvent, ReportKey, YearArchive, source_key
@@ -77,11 +80,13 @@ def columns_of(model, names) -> str:
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
 
 
-def insert_statement(*, years: list[int]) -> str:
+def insert_statement(*, years: list[int], claiming: bool = False) -> str:
     """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
     not 'submitted', which is also their first response) and returns how many reports it inserted. Table and column
-    names come from the models, as report_store's statement. Only the staged rows that claimed their keys are
-    inserted (claim_statement): the report table holds no unique key left to conflict on, so no ON CONFLICT.
+    names come from the models, as report_store's statement. The report table holds no unique key left to conflict
+    on, so no ON CONFLICT. Only the staged rows that claimed their keys (claim_statement) are inserted, or with
+    `claiming` every staged row, its id drawn and its two keys inserted in the same statement, which fails whole if
+    any key is taken (unique_violation), checking each key once where ON CONFLICT checks it twice.
 
     The events go straight into their year partitions (`years`, the years of the chunk's reports): through the
     partitioned table, PostgreSQL would copy every event into the transition table of the webhook trigger, which
@@ -106,12 +111,27 @@ def insert_statement(*, years: list[int]) -> str:
 )"""
         for year in years
     )
+    staged, claimed, claims = "import_staging s", "s.claimed", ""
+    if claiming:
+        claimed = "true"
+        claims = f"""staged AS MATERIALIZED (
+    SELECT {", ".join(STAGING_COLUMNS)}, report_year_id(to_timestamp(created_at)) AS id FROM import_staging
+), claims AS (
+    INSERT INTO {quote(ReportKey._meta.db_table)} ({columns_of(ReportKey, ("key", "report"))})
+    SELECT 'source:' || %(source)s || ':' || source_id, id FROM staged
+     UNION ALL
+    SELECT 'code:' || tracking_code, id FROM staged
+    RETURNING 1
+),"""
+        # Read by the insert below, so every key is written before any report: an unreferenced CTE would run
+        # after the main statement, and a chunk imported before would write all its reports and events first.
+        staged = "staged s CROSS JOIN (SELECT count(*) FROM claims) k"
     return f"""
-WITH inserted (id, status, created_at, closed_at) AS (
+WITH {claims} inserted (id, status, created_at, closed_at) AS (
     INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
     SELECT {", ".join(REPORT_VALUES.values())}
-      FROM import_staging s
-     WHERE s.claimed
+      FROM {staged}
+     WHERE {claimed}
     RETURNING {returned}
 ){histories}
 SELECT count(*) FROM inserted
@@ -202,11 +222,19 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             rows -= live + archived
             years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
         year_partitions_ensure(years)
-        # ON CONFLICT DO NOTHING lets the keys' unique index do the checking during the claim, so a chunk
-        # without conflicts costs no lookups at all.
+        # The keys' unique index does the checking during the claim, so a chunk without conflicts costs no
+        # lookups at all; one with conflicts claims again with ON CONFLICT DO NOTHING to find the rows that claim
+        # nothing (imported before, or a tracking code taken).
         # The keys are claimed before their reports exist: their foreign key is checked at the commit, Django's
         # default, even where an enclosing transaction made the checks immediate (bulk mode's suspend does).
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute("SET LOCAL work_mem TO '64MB'")  # a chunk's staged rows and claims sorted and kept in memory
+        try:
+            with transaction.atomic():  # a savepoint: a taken key undoes this statement only
+                return history_insert(cursor, years=years, source=source, claiming=True), live, archived
+        except IntegrityError as exc:
+            if not key_taken(exc):
+                raise
         inserted = 0
         for _attempt in range(10):
             cursor.execute(claim_statement(), {"source": source})
@@ -230,6 +258,12 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
             redraw_codes(cursor, collided)
     raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+
+def key_taken(exc: IntegrityError) -> bool:
+    """Whether the one statement failed on a key already stored, the only failure the steps can get past."""
+    cause = exc.__cause__
+    return getattr(cause, "pgcode", None) == UNIQUE_VIOLATION and cause.diag.table_name == ReportKey._meta.db_table
 
 
 def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, int]:
@@ -257,11 +291,11 @@ def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, i
     return len(gone) - archived, archived
 
 
-def history_insert(cursor, *, years: list[int], source: str) -> int:
+def history_insert(cursor, *, years: list[int], source: str, claiming: bool = False) -> int:
     # History loaded from another system is not news: the webhook trigger skips these events, and only these
     # (an outer transaction may go on writing live events) (docs/webhooks.md).
     cursor.execute("SET LOCAL geo_siac.loading_history TO on")
-    cursor.execute(insert_statement(years=years), {**INSERT_PARAMS, "source": source})
+    cursor.execute(insert_statement(years=years, claiming=claiming), {**INSERT_PARAMS, "source": source})
     inserted = cursor.fetchone()[0]
     cursor.execute("SET LOCAL geo_siac.loading_history TO off")
     return inserted

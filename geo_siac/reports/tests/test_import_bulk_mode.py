@@ -1,14 +1,15 @@
 """Bulk mode of the importer: indexes and foreign keys dropped for the load and rebuilt after, never lost."""
 
+import threading
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from geo_siac.reports import tracking
 from geo_siac.reports.checks import suspended_schema
-from geo_siac.reports.importers import ImportFileError, importer, suspend_secondary_schema
+from geo_siac.reports.importers import ImportFileError, bulk_mode, importer, suspend_secondary_schema
 from geo_siac.reports.importers.bulk_mode import BULK_TABLES
 from geo_siac.reports.models import Report, SuspendedSchemaObject
 
@@ -51,6 +52,76 @@ def test_an_import_into_an_empty_table_runs_in_bulk_mode_and_gives_back_every_in
     assert schema() == before
     assert not SuspendedSchemaObject.objects.exists()
     assert Report.objects.count() == 120 and Report.objects.filter(events__kind="created").count() == 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_gist_indexes_are_rebuilt_on_a_second_connection(communes, tmp_path, monkeypatch):
+    before = schema()
+    real_restore = bulk_mode.restore_one
+    threads = {}
+
+    def restore_one(item):
+        threads[item.name] = threading.current_thread().name
+        real_restore(item)
+
+    monkeypatch.setattr(bulk_mode, "restore_one", restore_one)
+    out = run_import(str(write_csv(tmp_path / "a.csv", 120)), "--commit", "--chunk-rows", "50")
+    assert "modo masivo" in out and "insertadas: 120" in out
+    assert schema() == before and not SuspendedSchemaObject.objects.exists()
+    gist = {name for name, definition in before if " USING gist " in definition}
+    assert gist and {threads[name] for name in gist} == {"import-restore-gist"}
+    assert {thread for name, thread in threads.items() if name not in gist} == {threading.current_thread().name}
+
+
+def restore_attempts(monkeypatch, *, failing_on: str = "") -> list[tuple[str, str]]:
+    """Spy on restore_one: each object's name and the thread that tried to rebuild it, in order; in the thread
+    `failing_on` every build fails. Off the main thread a lock wait fails after 5 s instead of hanging the test."""
+    real_restore = bulk_mode.restore_one
+    attempts = []
+
+    def restore_one(item):
+        thread = threading.current_thread()
+        attempts.append((item.name, thread.name))
+        if thread.name == failing_on:
+            raise OperationalError("could not connect to server")
+        if thread is not threading.main_thread():
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout TO '5s'")
+        real_restore(item)
+
+    monkeypatch.setattr(bulk_mode, "restore_one", restore_one)
+    return attempts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_autocommit_off_every_index_is_rebuilt_on_this_connection(communes, monkeypatch):
+    before = schema()
+    attempts = restore_attempts(monkeypatch)
+    transaction.set_autocommit(False)
+    try:
+        suspend_secondary_schema()  # this transaction holds the dropped indexes' locks a second connection waits on
+        assert not connection.in_atomic_block
+        restored = bulk_mode.restore_suspended()
+        transaction.commit()
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
+    assert restored and {thread for _name, thread in attempts} == {threading.current_thread().name}
+    assert schema() == before and not SuspendedSchemaObject.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gist_index_the_second_connection_cannot_build_is_rebuilt_on_this_one(communes, monkeypatch):
+    before = schema()
+    suspend_secondary_schema()
+    attempts = restore_attempts(monkeypatch, failing_on="import-restore-gist")
+    bulk_mode.restore_suspended()
+    gist = {name for name, definition in before if " USING gist " in definition}
+    main = threading.current_thread().name
+    on_gist = [(name, thread) for name, thread in attempts if name in gist]
+    assert gist and [thread for _name, thread in on_gist] == ["import-restore-gist"] * len(gist) + [main] * len(gist)
+    assert {name for name, thread in on_gist if thread == main} == gist
+    assert schema() == before and not SuspendedSchemaObject.objects.exists()
 
 
 def test_an_import_into_a_table_with_reports_keeps_the_indexes(communes, make_report, tmp_path, monkeypatch):
