@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.db import parallel_query
+from geo_siac.db import advisory_lock_id, parallel_query
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_public_cells_refresh
 from geo_siac.transparency import exports
@@ -28,6 +28,12 @@ from geo_siac.transparency.selectors import (
     period_range,
 )
 
+REFRESH_LOCK = "transparency:indicator_snapshots_refresh"
+
+
+class RefreshRunning(RuntimeError):
+    """Another indicator_snapshots_refresh holds the lock: its transaction is computing the snapshots."""
+
 
 @transaction.atomic
 def indicator_snapshots_refresh(
@@ -35,10 +41,17 @@ def indicator_snapshots_refresh(
 ) -> list[IndicatorSnapshot]:
     """Compute the periods (the relative ones of PUBLISHED by default; also named ones, "2025" or "2025-03") at one
     instant and replace their snapshots together, so readers see either the old set or the new one. A named period
-    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it."""
+    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it.
+
+    One refresh computes at a time: while another holds the lock (the timer's run beside one by hand), this one
+    raises RefreshRunning at once instead of computing the same figures again beside it."""
     as_of = as_of or timezone.now()
     periods = list(dict.fromkeys(periods or PUBLISHED))
     _check_periods(periods, as_of)
+    with connection.cursor() as cursor:  # held until this transaction ends
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [advisory_lock_id(REFRESH_LOCK)])
+        if not cursor.fetchone()[0]:
+            raise RefreshRunning(_("Otro refresh_indicators está calculando los indicadores; no se calculó nada."))
     report_public_cells_refresh()  # the public map counts these places: new reports reach it on this timer
     snapshots = []
     for period in periods:
