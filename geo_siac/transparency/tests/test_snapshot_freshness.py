@@ -56,6 +56,7 @@ def test_a_stale_snapshot_is_served_with_its_date_and_a_notice_without_computing
     local = timezone.localtime(as_of)
     assert f"Datos al {local.day} de " in page and f"{local:%H:%M}." in page
     assert 'id="stale-notice"' in page and "Las cifras se están actualizando." in page
+    assert "actualizadas cada pocos minutos" not in page
     data = get_reading_no_report(client, "/transparencia/datos/indicadores.json")[0].json()
     assert data["stale"] is True and data["as_of"].startswith(f"{as_of:%Y-%m-%dT%H:%M}")
     assert next(r for r in data["indicators"] if r["dimension"] == "commune")["volume"] == 3
@@ -71,6 +72,7 @@ def test_a_fresh_snapshot_is_dated_without_the_notice(client, three_reports):
         _, page = get_reading_no_report(client, url)
         assert 'id="as-of"' in page and "Datos al " in page
         assert 'id="stale-notice"' not in page and 'id="preparing-notice"' not in page
+    assert "actualizadas cada pocos minutos" in get_reading_no_report(client, "/transparencia/")[1]
     response, _ = get_reading_no_report(client, EXPORTS[0])
     assert response.status_code == 200 and response["Last-Modified"]
 
