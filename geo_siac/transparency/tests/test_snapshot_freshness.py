@@ -75,6 +75,7 @@ def test_a_fresh_snapshot_is_dated_without_the_notice(client, three_reports):
     assert "actualizadas cada pocos minutos" in get_reading_no_report(client, "/transparencia/")[1]
     response, _ = get_reading_no_report(client, EXPORTS[0])
     assert response.status_code == 200 and response["Last-Modified"]
+    assert "se ha atrasado (stale)." in client.get("/transparencia/datos/").content.decode()  # the JSON's field
 
 
 @pytest.mark.django_db
