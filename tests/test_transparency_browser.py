@@ -142,12 +142,11 @@ def test_a_stale_snapshot_is_dated_with_a_notice_that_reads_well_on_a_phone(page
     if language == "es":
         assert as_of.startswith("Datos al ") and " a las " in as_of
         assert text == (
-            "Las cifras se están actualizando. Las que ve aquí no incluyen las solicitudes recibidas después de esa "
-            "fecha."
+            "Estas cifras no se han actualizado desde esa fecha: no incluyen las solicitudes recibidas después."
         )
     else:
         assert as_of.startswith("Data as of ")
-        assert text.startswith("The figures are being updated.")
+        assert text.startswith("These figures have not been updated since that date")
 
 
 def test_before_the_first_snapshot_the_page_says_the_figures_are_being_prepared(page):

@@ -11,7 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, JSONField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, ExtractYear, TruncMonth
 from django.utils import timezone
 from django.utils.formats import localize
@@ -340,13 +341,43 @@ def published_indicators(period: str, dimensions: Iterable[str | None]) -> Publi
     return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions}, is_stale)
 
 
+def needed_dimensions(period: str) -> tuple:
+    """The dimensions a period's snapshot must hold: those its pages and exports read."""
+    return PUBLISHED[period][1] if period in PUBLISHED else NAMED_DIMENSIONS
+
+
+def incomplete_snapshots() -> list[tuple[str, datetime]]:
+    """The stored snapshots (period, as_of) lacking a dimension their period needs, e.g. one added to the code since
+    they were stored, oldest first: their pages say "being prepared" until refresh_indicators stores them again."""
+    return _incomplete(_stored_dimensions())
+
+
+def _stored_dimensions() -> list[tuple[str, datetime, list]]:
+    """Every snapshot's period, as_of and dimension names, in one query that reads nothing else of its results."""
+    return list(
+        IndicatorSnapshot.objects.annotate(
+            dimensions=RawSQL("jsonb_path_query_array(results, '$[*][0]')", [], output_field=JSONField())
+        ).values_list("period", "as_of", "dimensions")
+    )
+
+
+def _incomplete(stored: list[tuple[str, datetime, list]]) -> list[tuple[str, datetime]]:
+    incomplete = [
+        (period, as_of) for period, as_of, dimensions in stored if not set(needed_dimensions(period)) <= set(dimensions)
+    ]
+    return sorted(incomplete, key=lambda row: row[1])
+
+
 def indicators_health() -> dict:
-    """Whether refresh_indicators keeps the relative periods' snapshots fresh, for the health check (/salud/): one
-    query on a handful of rows, their results unread. "missing" while one was never stored, "stale" when one is
-    older than GEO_SIAC_INDICATORS_MAX_AGE_MINUTES; `as_of` is the oldest one's."""
-    stored = dict(IndicatorSnapshot.objects.filter(period__in=PUBLISHED).values_list("period", "as_of"))
-    oldest = min(stored.values(), default=None)
-    if len(stored) < len(PUBLISHED):
+    """Whether refresh_indicators keeps the snapshots fresh and whole, for the health check (/salud/): one query on a
+    handful of rows, of their results only the dimension names. "missing" while a relative period's was never
+    stored or a stored one lacks a dimension its pages need (`incomplete` names them), "stale" when a relative
+    period's is older than GEO_SIAC_INDICATORS_MAX_AGE_MINUTES; `as_of` is the oldest relative one's."""
+    stored = _stored_dimensions()
+    relative = {period: as_of for period, as_of, _dimensions in stored if period in PUBLISHED}
+    oldest = min(relative.values(), default=None)
+    incomplete = [period for period, _as_of in _incomplete(stored)]
+    if len(relative) < len(PUBLISHED) or incomplete:
         status = "missing"
     else:
         status = "stale" if oldest < _stale_before() else "ok"
@@ -354,6 +385,7 @@ def indicators_health() -> dict:
         "status": status,
         "as_of": oldest.isoformat() if oldest else None,
         "max_age_minutes": settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES,
+        "incomplete": incomplete,
     }
 
 

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
@@ -120,7 +121,15 @@ def index(request, period):
     }
     if published is not None:
         context |= _indicator_context(published)
-    return render(request, "transparency/index.html", context)
+    return _until_published(render(request, "transparency/index.html", context), published)
+
+
+def _until_published(response, published):
+    """A page saying its figures are being prepared is kept by no cache, cache_page's (which honours "private") nor a
+    browser's: the next request after refresh_indicators stores them shows them."""
+    if published is None:
+        add_never_cache_headers(response)
+    return response
 
 
 def _period_choices() -> dict:
@@ -231,7 +240,8 @@ def commitments(request):
         # The chosen comuna's table; on the shared host with none chosen, every served comuna's.
         for table_commune, rows in commune_commitments([commune] if commune else None)
     ]
-    return render(
+    published = min(month, year, key=lambda published: published.as_of) if month and year else None
+    response = render(
         request,
         "transparency/commitments.html",
         {
@@ -244,11 +254,12 @@ def commitments(request):
             "last_month": _start(month, "last_month"),
             "year_start": _start(year, "last_twelve_months"),
             # Stored together by refresh_indicators: the older of the two, should one lag (None: either missing).
-            "published": min(month, year, key=lambda published: published.as_of) if month and year else None,
+            "published": published,
             "withheld": any(r["volume"] is None for rows in by_category.values() for r in rows.values()),
             "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
         },
     )
+    return _until_published(response, published)
 
 
 @public_read

@@ -7,6 +7,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -16,7 +17,8 @@ from django.utils import timezone
 from geo_siac.db import advisory_lock_id
 from geo_siac.reports.models import Report
 from geo_siac.testing import other_session
-from geo_siac.transparency import selectors
+from geo_siac.transparency import selectors, services
+from geo_siac.transparency.management.commands import refresh_indicators
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.selectors import published_indicators
 from geo_siac.transparency.services import REFRESH_LOCK, indicator_snapshots_refresh
@@ -55,7 +57,7 @@ def test_a_stale_snapshot_is_served_with_its_date_and_a_notice_without_computing
     assert '<dd id="headline-volume">3</dd>' in page
     local = timezone.localtime(as_of)
     assert f"Datos al {local.day} de " in page and f"{local:%H:%M}." in page
-    assert 'id="stale-notice"' in page and "Las cifras se están actualizando." in page
+    assert 'id="stale-notice"' in page and "Estas cifras no se han actualizado desde esa fecha" in page
     assert "actualizadas cada pocos minutos" not in page
     data = get_reading_no_report(client, "/transparencia/datos/indicadores.json")[0].json()
     assert data["stale"] is True and data["as_of"].startswith(f"{as_of:%Y-%m-%dT%H:%M}")
@@ -118,9 +120,7 @@ def test_the_notices_speak_english_when_asked(client, three_reports, settings):
     indicator_snapshots_refresh(as_of=timezone.now() - timedelta(hours=2))
     _, stale = get_reading_no_report(client, "/transparencia/compromisos/", **english)
     assert "Data as of " in stale
-    assert (
-        "The figures are being updated. Those shown here do not include the requests received after that date." in stale
-    )
+    assert "These figures have not been updated since that date: they do not include the requests" in stale
     response, body = get_reading_no_report(client, "/transparencia/datos/indicadores.json?periodo=2020", **english)
     assert response.status_code == 404  # a named period never stored is still refused, as before
 
@@ -146,17 +146,97 @@ def test_health_reports_a_missing_then_stale_snapshot_and_stays_one_quick_query(
     assert fresh.json()["indicators"]["as_of"] == IndicatorSnapshot.objects.order_by("as_of")[0].as_of.isoformat()
 
 
+@pytest.mark.django_db
+def test_the_preparing_page_is_cached_by_no_one_so_the_figures_show_once_stored(client, three_reports):
+    cache.clear()
+    for url in PAGES:
+        preparing = client.get(url)
+        assert 'id="preparing-notice"' in preparing.content.decode()
+        assert "no-store" in preparing["Cache-Control"] and "private" in preparing["Cache-Control"]
+
+    call_command("refresh_indicators", stdout=StringIO())
+
+    for url in PAGES:
+        shown = client.get(url)
+        assert 'id="preparing-notice"' not in shown.content.decode() and 'id="as-of"' in shown.content.decode()
+        assert "max-age=300" in shown["Cache-Control"]  # figures are cached as before
+    assert '<dd id="headline-volume">3</dd>' in client.get("/transparencia/").content.decode()
+
+
+def _without_dimension(period: str, dimension: str) -> None:
+    snapshot = IndicatorSnapshot.objects.get(period=period)
+    snapshot.results = [pair for pair in snapshot.results if pair[0] != dimension]
+    snapshot.save()
+
+
+@pytest.mark.django_db
+def test_the_timer_run_stores_again_a_named_period_lacking_a_dimension_at_its_own_as_of(client, three_reports):
+    """A dimension added by a release: the year's page says "being prepared", /salud/ says so, and the next timer
+    run (no --period) mends it, judged at the instant it was first stored."""
+    year = f"{timezone.localdate():%Y}"
+    call_command("refresh_indicators", "--period", year, stdout=StringIO())
+    call_command("refresh_indicators", stdout=StringIO())
+    stored_at = IndicatorSnapshot.objects.get(period=year).as_of
+    _without_dimension(year, "zone")
+    cache.clear()
+
+    health = client.get("/salud/").json()
+    assert health["status"] == "degraded" and health["indicators"]["status"] == "missing"
+    assert health["indicators"]["incomplete"] == [year]
+    assert 'id="preparing-notice"' in client.get(f"/transparencia/?periodo={year}").content.decode()
+
+    out = StringIO()
+    call_command("refresh_indicators", stdout=out)
+
+    assert f"{year}: " in out.getvalue()
+    mended = IndicatorSnapshot.objects.get(period=year)
+    assert mended.as_of == stored_at and "zone" in selectors.decode_results(mended.results)
+    health = client.get("/salud/").json()
+    assert health["status"] == "ok" and health["indicators"]["incomplete"] == []
+    page = client.get(f"/transparencia/?periodo={year}").content.decode()
+    assert 'id="preparing-notice"' not in page and '<dd id="headline-volume">3</dd>' in page
+
+
+@pytest.mark.django_db
+def test_each_timer_run_mends_a_bounded_number_of_named_periods_oldest_first(three_reports, monkeypatch):
+    monkeypatch.setattr(refresh_indicators, "MENDED_PER_RUN", 1)
+    today = timezone.localdate()
+    month, year = f"{today:%Y-%m}", f"{today:%Y}"
+    for period in (month, year):  # the month stored first, so the older
+        call_command("refresh_indicators", "--period", period, stdout=StringIO())
+        _without_dimension(period, "month")
+
+    call_command("refresh_indicators", stdout=StringIO())
+    assert [period for period, _as_of in selectors.incomplete_snapshots()] == [year]
+    call_command("refresh_indicators", stdout=StringIO())
+    assert selectors.incomplete_snapshots() == []
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_refresh_while_another_session_refreshes_computes_nothing(three_reports):
+def test_a_refresh_waits_for_another_and_then_stores_the_relative_periods(three_reports):
+    other = other_session()
+    with other.cursor() as cursor:  # a --period history run, inside its transaction
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(REFRESH_LOCK)])
+    release = threading.Timer(1.5, other.rollback)
+    release.start()
+    try:
+        call_command("refresh_indicators", stdout=StringIO())
+    finally:
+        release.join()
+        other.close()
+    assert IndicatorSnapshot.objects.count() == len(selectors.PUBLISHED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_that_waits_too_long_fails_on_stderr_computing_nothing(three_reports, monkeypatch):
+    monkeypatch.setattr(services, "REFRESH_LOCK_WAIT_SECONDS", 1)
     other = other_session()
     try:
-        with other.cursor() as cursor:  # another refresh_indicators, inside its transaction
+        with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(REFRESH_LOCK)])
-        out = StringIO()
-        call_command("refresh_indicators", stdout=out)
-        assert "Otro refresh_indicators está calculando los indicadores" in out.getvalue()
-        with pytest.raises(CommandError, match="Otro refresh_indicators"):
-            call_command("refresh_indicators", "--period", "trailing_year", stdout=StringIO())
+        for arguments in ([], ["--period", "trailing_year"]):  # the timer's run and one by hand
+            with pytest.raises(CommandError, match="Otro refresh_indicators calcula los indicadores desde hace más"):
+                call_command("refresh_indicators", *arguments, stdout=StringIO())
         assert not IndicatorSnapshot.objects.exists()
     finally:
         other.rollback()
@@ -166,22 +246,46 @@ def test_a_refresh_while_another_session_refreshes_computes_nothing(three_report
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pages_are_served_from_the_old_snapshot_while_a_refresh_rewrites_it(three_reports):
+def test_pages_show_the_old_figures_while_a_refresh_is_halfway_then_the_new_ones(
+    three_reports, make_report, monkeypatch
+):
+    """The real refresh, stopped after it rewrote the last 365 days and before the other periods: a request meanwhile
+    reads the snapshot as it was (one transaction stores them all), then the new figures once it commits."""
     indicator_snapshots_refresh()
-    other = other_session()
+    make_report()
+    halfway, resume = threading.Event(), threading.Event()
+    real = selectors.compute_published
+
+    def compute_and_pause(period, *args, **kwargs):
+        if period == "last_month":  # trailing_year is already written, uncommitted
+            halfway.set()
+            assert resume.wait(timeout=30)
+        return real(period, *args, **kwargs)
+
+    monkeypatch.setattr(services, "compute_published", compute_and_pause)
+    failures = []
+
+    def refresh():
+        try:
+            indicator_snapshots_refresh()
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    cache.clear()
+    thread = threading.Thread(target=refresh)
+    thread.start()
     try:
-        with other.cursor() as cursor:  # a refresh halfway: its new rows written, not yet committed
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(REFRESH_LOCK)])
-            cursor.execute(f"UPDATE {IndicatorSnapshot._meta.db_table} SET as_of = now(), results = '[]'::jsonb")
-        with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = '5s'")  # waiting on the refresh's row locks would fail
-        _, page = get_reading_no_report(Client(), "/transparencia/")
-        assert '<dd id="headline-volume">3</dd>' in page
+        assert halfway.wait(timeout=30)
+        _, during = get_reading_no_report(Client(), "/transparencia/")
     finally:
-        other.rollback()
-        other.close()
-        with connection.cursor() as cursor:
-            cursor.execute("RESET statement_timeout")
+        resume.set()
+        thread.join(timeout=60)
+    assert failures == []
+    assert '<dd id="headline-volume">3</dd>' in during
+    cache.clear()
+    assert '<dd id="headline-volume">4</dd>' in get_reading_no_report(Client(), "/transparencia/")[1]
 
 
 @pytest.mark.django_db(transaction=True)
