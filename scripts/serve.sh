@@ -53,6 +53,21 @@ gazetteer_has puntos-de-atencion || "$PY" manage.py load_addresses --no-progress
 "$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files
 "$PY" manage.py ensure_demo_admin
 PORT="${GEO_SIAC_PORT:-8000}"
+# Production's timers (docs/deployment.md), for as long as this server runs: the indicators every 10 minutes, the
+# open-data files every hour, so the demo's figures never go stale. The loop watches this script's PID, which the
+# server keeps after `exec`, and ends within 10 s of it (Ctrl-C stops both at once).
+refresh_while_serving() {
+  local server=$$ seconds=0
+  while sleep 10 && kill -0 "$server" 2>/dev/null; do
+    seconds=$((seconds + 10))
+    if [ $((seconds % 600)) -eq 0 ]; then
+      "$PY" manage.py refresh_indicators >/dev/null || log "refresh_indicators failed (see above)"
+    fi
+    if [ $((seconds % 3600)) -eq 0 ]; then
+      "$PY" manage.py publish_open_data >/dev/null || log "publish_open_data failed (see above)"
+    fi
+  done
+}
 case "${1:---production}" in
   --dev|--production) ;;
   *) echo "usage: $0 [--dev|--production]" >&2; exit 2 ;;
@@ -64,7 +79,9 @@ if [ "${1:-}" != "--dev" ]; then
   export SECURE_SSL_REDIRECT=0 GEO_SIAC_INSECURE_COOKIES=1 GUNICORN_BIND="127.0.0.1:$PORT"
   "$PY" manage.py collectstatic --noinput -v 0
   log "serving in production mode (gunicorn) on http://127.0.0.1:$PORT"
+  refresh_while_serving &
   exec "$VENV/bin/gunicorn" -c geo_siac/gunicorn.conf.py geo_siac.wsgi
 fi
 log "serving on http://127.0.0.1:$PORT"
+refresh_while_serving &
 exec "$PY" manage.py runserver "127.0.0.1:$PORT"

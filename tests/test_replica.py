@@ -18,6 +18,8 @@ from django.test.utils import CaptureQueriesContext
 
 from geo_siac.db_router import REPLICA, WRITTEN_COOKIE
 from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.services import indicator_snapshots_refresh
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases=["default", REPLICA])]
 
@@ -95,12 +97,22 @@ def test_public_pages_read_from_the_replica_and_staff_pages_from_the_primary(rep
         (f"/seguimiento/{report.tracking_code}/", report.tracking_code),
         (f"/open311/v2/requests/{report.pk}.json", report.description),
         ("/api/reports/", report.description),
-        ("/transparencia/", "Puente Alto"),
+        ("/transparencia/celdas.geojson", "FeatureCollection"),
     ]:
         with queries("default", REPLICA) as seen:
             response = client.get(path)
         assert response.status_code == 200 and shown in response.content.decode(), path
         assert read_reports(seen.replica) and not read_reports(seen.default), path
+    # The indicators page reads their snapshot, never the reports (docs/indicators.md), and from the replica too.
+    indicator_snapshots_refresh()
+    replica.wait_caught_up()
+    with queries("default", REPLICA) as seen:
+        response = client.get("/transparencia/")
+    assert '<dd id="headline-volume">1</dd>' in response.content.decode()
+    snapshots = IndicatorSnapshot._meta.db_table
+    assert [q for q in seen.replica.captured_queries if snapshots in q["sql"]]
+    assert not [q for q in seen.default.captured_queries if snapshots in q["sql"]]
+    assert not read_reports(seen.replica) and not read_reports(seen.default)
 
     client.force_login(crews["member_a"])
     with queries("default", REPLICA) as seen:

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.urls import reverse
 
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, staff_account
+from geo_siac.transparency.services import indicator_snapshots_refresh
 
 LOCALE = Path(__file__).resolve().parent.parent / "geo_siac" / "locale" / "en" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdfr]")
@@ -139,6 +140,7 @@ def test_citizen_report_page_renders_in_english_by_accept_language(client, commu
 
 def test_transparency_page_renders_in_english_after_the_switch(client, make_report):
     make_report()
+    indicator_snapshots_refresh()
     english(client)
     page = client.get("/transparencia/").content.decode()
     assert '<html lang="en">' in page and "Requests received" in page and "Solicitudes recibidas" not in page

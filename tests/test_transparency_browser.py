@@ -3,12 +3,16 @@ inside an iframe of another page. Screenshots go to test-output/transparency/.""
 
 import io
 import os
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PROJECT_ROOT
+from geo_siac.transparency.models import IndicatorSnapshot
+from geo_siac.transparency.services import indicator_snapshots_refresh
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
 
@@ -24,6 +28,7 @@ def page(chromium, production_server, make_report):
     report_change_status(report=reports[0], status="resolved")
     make_report(category="luminaria-apagada", channel="web")
     report_public_cells_refresh()  # what the timers do: the public map counts each report at its published cell
+    indicator_snapshots_refresh()  # and the figures the pages show
     OUTPUT.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport={"width": 1100, "height": 1400}, locale="es-CL")
     browser_page = context.new_page()
@@ -109,3 +114,48 @@ def test_indicator_tables_read_on_a_phone_with_each_rows_name_in_view(page):
     assert shaded > at_the_end + 10, (shaded, at_the_end)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=OUTPUT / "5-telefono.png", full_page=True)
+
+
+def notice_reads_on_a_phone(page, selector: str) -> str:
+    """The notice's text, after checking at 390 px that it is in the first screen, wraps inside it (the page never
+    scrolls sideways) and is shaded apart from the text around it."""
+    notice = page.locator(selector)
+    box = notice.bounding_box()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844
+    assert notice.evaluate("n => getComputedStyle(n).backgroundColor") != "rgba(0, 0, 0, 0)"
+    return notice.text_content()
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_stale_snapshot_is_dated_with_a_notice_that_reads_well_on_a_phone(page, language):
+    """GEO_SIAC_INDICATORS_MAX_AGE_MINUTES is 60 on the server: figures of two hours ago are stale."""
+    indicator_snapshots_refresh(as_of=timezone.now() - timedelta(hours=2))
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/transparencia/")
+
+    text = notice_reads_on_a_phone(page, "#stale-notice")
+    as_of = page.locator("#as-of").text_content()
+    page.screenshot(path=OUTPUT / f"6-desactualizadas-{language}.png", full_page=False)
+    assert page.locator("#headline-volume").text_content() == "7"
+    if language == "es":
+        assert as_of.startswith("Datos al ") and " a las " in as_of
+        assert text == (
+            "Estas cifras no se han actualizado desde esa fecha: no incluyen las solicitudes recibidas después."
+        )
+    else:
+        assert as_of.startswith("Data as of ")
+        assert text.startswith("These figures have not been updated since that date")
+
+
+def test_before_the_first_snapshot_the_page_says_the_figures_are_being_prepared(page):
+    IndicatorSnapshot.objects.all().delete()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/transparencia/")
+    page.locator("#transparency-map[data-cells='1']").wait_for()  # the map does not wait for the figures
+
+    text = notice_reads_on_a_phone(page, "#preparing-notice")
+    page.screenshot(path=OUTPUT / "7-preparando.png", full_page=True)
+    assert text == "Las cifras se están preparando y estarán aquí en unos minutos."
+    assert page.locator("#headline-volume").count() == 0 and page.locator("svg.bar-chart").count() == 0

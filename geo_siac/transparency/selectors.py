@@ -11,7 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, JSONField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, ExtractYear, TruncMonth
 from django.utils import timezone
 from django.utils.formats import localize
@@ -30,7 +31,7 @@ from geo_siac.reports.responsibility import DEPARTMENT_NAME
 from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, Channel, Status
 from geo_siac.transparency.models import CommitmentCharter, IndicatorSnapshot
-from geo_siac.transparency.periods import is_named, last_month, last_twelve_months, named_period, trailing_year
+from geo_siac.transparency.periods import last_month, last_twelve_months, named_period, trailing_year
 from geo_siac.zones.models import Commune, PopulationCell, Zone
 from geo_siac.zones.selectors import offered_categories
 
@@ -298,6 +299,7 @@ class Published:
     end: date
     as_of: datetime
     results: dict
+    is_stale: bool = False  # a relative period's snapshot older than GEO_SIAC_INDICATORS_MAX_AGE_MINUTES
 
 
 def period_range(period: str, as_of: datetime) -> tuple[date, date]:
@@ -308,29 +310,83 @@ def period_range(period: str, as_of: datetime) -> tuple[date, date]:
     return named_period(period)
 
 
-def published_indicators(period: str, dimensions: Iterable[str | None]) -> Published:
-    """The indicators of a published period from its snapshot. A relative period's snapshot is read when it is at
-    most GEO_SIAC_INDICATORS_MAX_AGE_MINUTES old and holds the dimensions, and otherwise computed now; a named
-    period's is read whatever its age (IndicatorSnapshot.DoesNotExist when it was never stored), and a dimension
-    it lacks is computed at its `as_of`."""
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(minutes=settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES)
+
+
+def published_indicators(period: str, dimensions: Iterable[str | None]) -> Published | None:
+    """The indicators of a published period from its snapshot, whatever its age (`is_stale` when a relative period's
+    is older than GEO_SIAC_INDICATORS_MAX_AGE_MINUTES), or None while there is none holding every dimension asked
+    for (before the first refresh_indicators, or a dimension added since). Never computed on a request: at a
+    million reports that takes seconds, at twenty million minutes (docs/indicators.md, "Published snapshots")."""
     dimensions = list(dimensions)
-    snapshots = IndicatorSnapshot.objects.filter(period=period)
-    if is_named(period):
-        snapshot = snapshots.get()
-        as_of = snapshot.as_of
-    else:
-        as_of = timezone.now()
-        oldest = as_of - timedelta(minutes=settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES)
-        snapshot = snapshots.filter(as_of__gte=oldest).first()
+    snapshot = unique_row(IndicatorSnapshot.objects.filter(period=period))
     stored = decode_results(snapshot.results) if snapshot else {}
-    if snapshot and all(dimension in stored for dimension in dimensions):
-        return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions})
-    logger.warning(
-        "No recent indicator snapshot for %s with %s: computing it on request (is refresh_indicators scheduled?)",
-        period,
-        dimensions,
+    missing = [dimension for dimension in dimensions if dimension not in stored]
+    if snapshot is None or missing:
+        logger.warning(
+            "No indicator snapshot of %s with %s: the pages say the figures are being prepared until "
+            "refresh_indicators stores it (is its timer running?)",
+            period,
+            missing,
+        )
+        return None
+    is_stale = period in PUBLISHED and snapshot.as_of < _stale_before()
+    if is_stale:
+        logger.warning(
+            "The indicator snapshot of %s dates from %s: is refresh_indicators' timer running?",
+            period,
+            snapshot.as_of.isoformat(),
+        )
+    return Published(snapshot.start, snapshot.end, snapshot.as_of, {d: stored[d] for d in dimensions}, is_stale)
+
+
+def needed_dimensions(period: str) -> tuple:
+    """The dimensions a period's snapshot must hold: those its pages and exports read."""
+    return PUBLISHED[period][1] if period in PUBLISHED else NAMED_DIMENSIONS
+
+
+def incomplete_snapshots() -> list[tuple[str, datetime]]:
+    """The stored snapshots (period, as_of) lacking a dimension their period needs, e.g. one added to the code since
+    they were stored, oldest first: their pages say "being prepared" until refresh_indicators stores them again."""
+    return _incomplete(_stored_dimensions())
+
+
+def _stored_dimensions() -> list[tuple[str, datetime, list]]:
+    """Every snapshot's period, as_of and dimension names, in one query that reads nothing else of its results."""
+    return list(
+        IndicatorSnapshot.objects.annotate(
+            dimensions=RawSQL("jsonb_path_query_array(results, '$[*][0]')", [], output_field=JSONField())
+        ).values_list("period", "as_of", "dimensions")
     )
-    return compute_published(period, dimensions, as_of=as_of)
+
+
+def _incomplete(stored: list[tuple[str, datetime, list]]) -> list[tuple[str, datetime]]:
+    incomplete = [
+        (period, as_of) for period, as_of, dimensions in stored if not set(needed_dimensions(period)) <= set(dimensions)
+    ]
+    return sorted(incomplete, key=lambda row: row[1])
+
+
+def indicators_health() -> dict:
+    """Whether refresh_indicators keeps the snapshots fresh and whole, for the health check (/salud/): one query on a
+    handful of rows, of their results only the dimension names. "missing" while a relative period's was never
+    stored or a stored one lacks a dimension its pages need (`incomplete` names them), "stale" when a relative
+    period's is older than GEO_SIAC_INDICATORS_MAX_AGE_MINUTES; `as_of` is the oldest relative one's."""
+    stored = _stored_dimensions()
+    relative = {period: as_of for period, as_of, _dimensions in stored if period in PUBLISHED}
+    oldest = min(relative.values(), default=None)
+    incomplete = [period for period, _as_of in _incomplete(stored)]
+    if len(relative) < len(PUBLISHED) or incomplete:
+        status = "missing"
+    else:
+        status = "stale" if oldest < _stale_before() else "ok"
+    return {
+        "status": status,
+        "as_of": oldest.isoformat() if oldest else None,
+        "max_age_minutes": settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES,
+        "incomplete": incomplete,
+    }
 
 
 def compute_published(period: str, dimensions: Iterable[str | None] | None = None, *, as_of: datetime) -> Published:

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.db import parallel_query
+from geo_siac.db import advisory_lock_id, parallel_query
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_public_cells_refresh
 from geo_siac.transparency import exports
@@ -28,6 +28,17 @@ from geo_siac.transparency.selectors import (
     period_range,
 )
 
+REFRESH_LOCK = "transparency:indicator_snapshots_refresh"
+
+
+# How long a refresh waits for another (a named period's history run by hand takes minutes at 20 million reports)
+# before it gives up: under the timer's 10-minute interval, so runs never pile up.
+REFRESH_LOCK_WAIT_SECONDS = 300
+
+
+class RefreshRunning(RuntimeError):
+    """Another indicator_snapshots_refresh held the lock for longer than REFRESH_LOCK_WAIT_SECONDS."""
+
 
 @transaction.atomic
 def indicator_snapshots_refresh(
@@ -35,10 +46,15 @@ def indicator_snapshots_refresh(
 ) -> list[IndicatorSnapshot]:
     """Compute the periods (the relative ones of PUBLISHED by default; also named ones, "2025" or "2025-03") at one
     instant and replace their snapshots together, so readers see either the old set or the new one. A named period
-    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it."""
-    as_of = as_of or timezone.now()
+    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it.
+
+    One refresh computes at a time: while another holds the lock (the timer's run beside one by hand), this one
+    waits for it, up to REFRESH_LOCK_WAIT_SECONDS, then raises RefreshRunning; the relative periods are judged
+    when it has the lock, so the figures it stores are as fresh as its own run."""
     periods = list(dict.fromkeys(periods or PUBLISHED))
-    _check_periods(periods, as_of)
+    _check_periods(periods, as_of or timezone.now())
+    _wait_for_lock()
+    as_of = as_of or timezone.now()
     report_public_cells_refresh()  # the public map counts these places: new reports reach it on this timer
     snapshots = []
     for period in periods:
@@ -58,6 +74,25 @@ def indicator_snapshots_refresh(
         )
         snapshots.append(snapshot)
     return snapshots
+
+
+def _wait_for_lock() -> None:
+    """Take the refresh lock until this transaction ends, waiting at most REFRESH_LOCK_WAIT_SECONDS for it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{REFRESH_LOCK_WAIT_SECONDS}s"])
+        try:
+            with transaction.atomic():  # a savepoint: the timeout's error must not abort the caller's transaction
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(REFRESH_LOCK)])
+        except OperationalError as exc:
+            raise RefreshRunning(
+                _(
+                    "Otro refresh_indicators calcula los indicadores desde hace más de %(seconds)s s; no se calculó nada."
+                )
+                % {"seconds": REFRESH_LOCK_WAIT_SECONDS}
+            ) from exc
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 def _check_periods(periods: list[str], as_of: datetime) -> None:

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
@@ -101,13 +102,46 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
     )
 
 
+INDEX_DIMENSIONS = [None, "department", "category", "zone", "month"]
+
+
 @public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 @with_period
 def index(request, period):
-    year = published_indicators(period, [None, "department", "category", "zone", "month"])
-    results = public_indicators(year.results)
+    published = published_indicators(period, INDEX_DIMENSIONS)
+    context = {
+        "period": None if period == DEFAULT_PERIOD else period,
+        "published": published,
+        "period_start": period_range(period, timezone.now())[0],
+        **_period_choices(),
+        **_map_context(period),
+        "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
+    }
+    if published is not None:
+        context |= _indicator_context(published)
+    return _until_published(render(request, "transparency/index.html", context), published)
+
+
+def _until_published(response, published):
+    """A page saying its figures are being prepared is kept by no cache, cache_page's (which honours "private") nor a
+    browser's: the next request after refresh_indicators stores them shows them."""
+    if published is None:
+        add_never_cache_headers(response)
+    return response
+
+
+def _period_choices() -> dict:
+    stored = named_periods()
+    return {
+        "years": [row for row in stored if len(row[0]) == 4],
+        "months": [row for row in stored if len(row[0]) != 4],
+    }
+
+
+def _indicator_context(published) -> dict:
+    results = public_indicators(published.results)
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
@@ -115,36 +149,24 @@ def index(request, period):
     # Without crew zones every report is "without zone": the section would say nothing, so it is left out.
     has_zones = any(key is not None for key in by_zone)
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
-    stored = named_periods()
-    return render(
-        request,
-        "transparency/index.html",
-        {
-            "period": None if period == DEFAULT_PERIOD else period,
-            "period_start": year.start,
-            "years": [row for row in stored if len(row[0]) == 4],
-            "months": [row for row in stored if len(row[0]) != 4],
-            "overall": overall,
-            "as_of": year.as_of,
-            "departments": _rows(by_department, {}),
-            "categories": _rows(by_category, category_names),
-            "department_chart": _on_time_chart(by_department, {}),
-            "category_chart": _on_time_chart(by_category, category_names),
-            "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
-            "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
-            "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
-            "digital_chart": bar_chart(
-                [(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"])) for month, r in months],
-                maximum=1,
-            ),
-            **_map_context(period),
-            "withheld": any(
-                r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
-            ),
-            "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
-            "embed_url": request.build_absolute_uri(reverse("transparency:embed_map")),
-        },
-    )
+    return {
+        "overall": overall,
+        "departments": _rows(by_department, {}),
+        "categories": _rows(by_category, category_names),
+        "department_chart": _on_time_chart(by_department, {}),
+        "category_chart": _on_time_chart(by_category, category_names),
+        "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
+        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
+        "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
+        "digital_chart": bar_chart(
+            [(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"])) for month, r in months],
+            maximum=1,
+        ),
+        "withheld": any(
+            r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
+        ),
+        "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+    }
 
 
 def _map_context(period: str = DEFAULT_PERIOD) -> dict:
@@ -187,6 +209,11 @@ def cells(request, period):
     )
 
 
+def _start(published, period: str):
+    """The first day the figures cover: the snapshot's own (a stale one's may be an earlier month), else today's."""
+    return published.start if published else period_range(period, timezone.now())[0]
+
+
 @public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
@@ -194,7 +221,7 @@ def commitments(request):
     month = published_indicators("last_month", ["category"])
     year = published_indicators("last_twelve_months", ["category"])
     by_category = {
-        period: public_indicators(published.results)["category"]
+        period: public_indicators(published.results)["category"] if published else {}
         for period, published in (("month", month), ("year", year))
     }
     commune = request.identity.commune
@@ -213,7 +240,8 @@ def commitments(request):
         # The chosen comuna's table; on the shared host with none chosen, every served comuna's.
         for table_commune, rows in commune_commitments([commune] if commune else None)
     ]
-    return render(
+    published = min(month, year, key=lambda published: published.as_of) if month and year else None
+    response = render(
         request,
         "transparency/commitments.html",
         {
@@ -223,14 +251,15 @@ def commitments(request):
             if commune
             else [(c.name, commune_path(c, "transparency:commitments")) for c in communes_with_charter()],
             "tables": tables,
-            "last_month": month.start,
-            "year_start": year.start,
-            "year_end": year.end,
-            "as_of": min(month.as_of, year.as_of),
+            "last_month": _start(month, "last_month"),
+            "year_start": _start(year, "last_twelve_months"),
+            # Stored together by refresh_indicators: the older of the two, should one lag (None: either missing).
+            "published": published,
             "withheld": any(r["volume"] is None for rows in by_category.values() for r in rows.values()),
             "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
         },
     )
+    return _until_published(response, published)
 
 
 @public_read
@@ -291,16 +320,36 @@ def _indicators_file(period: str) -> str:
     return "indicadores.csv" if period == DEFAULT_PERIOD else f"indicadores-{period}.csv"
 
 
+PREPARING_RETRY_SECONDS = 600  # refresh_indicators' timer interval (docs/deployment.md)
+
+
+def _preparing() -> HttpResponse:
+    """What an export answers before refresh_indicators has stored its period: a 503 the client may retry (not
+    cached: cache_page keeps only successful answers)."""
+    response = text_error(_("Los indicadores se están preparando. Vuelva a intentarlo en unos minutos."), status=503)
+    response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
+    return response
+
+
+def _dated(response, published):
+    response["Last-Modified"] = http_date(published.as_of.timestamp())
+    return response
+
+
 @public_read
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 @with_period
 def indicators_csv(request, period):
-    return _download(
-        exports.indicators_csv(public_indicators(published_indicators(period, DIMENSIONS).results)),
+    published = published_indicators(period, DIMENSIONS)
+    if published is None:
+        return _preparing()
+    response = _download(
+        exports.indicators_csv(public_indicators(published.results)),
         "text/csv; charset=utf-8",
         _indicators_file(period),
     )
+    return _dated(response, published)
 
 
 @public_read
@@ -309,15 +358,19 @@ def indicators_csv(request, period):
 @with_period
 def indicators_json(request, period):
     published = published_indicators(period, DIMENSIONS)
-    return JsonResponse(
+    if published is None:
+        return _preparing()
+    response = JsonResponse(
         {
             "period": period,
             "start": published.start,
             "end": published.end,
             "as_of": published.as_of,
+            "stale": published.is_stale,
             "indicators": list(exports.indicator_records(public_indicators(published.results))),
         }
     )
+    return _dated(response, published)
 
 
 @public_read

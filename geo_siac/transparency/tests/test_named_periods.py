@@ -52,7 +52,7 @@ def history(communes, tmp_path, settings):
 
 @pytest.mark.django_db
 def test_imported_history_is_published_by_year_and_month_on_the_page_the_map_and_the_exports(client, history):
-    out = refresh("--period", str(history), "--period", f"{history}-03")
+    out = refresh("--period", str(history), "--period", f"{history}-03", "--period", "trailing_year")
 
     assert f"{history}: {history}-01-01 to {history + 1}-01-01 (excluded), 5 reports" in out
     assert f"{history}-03: {history}-03-01 to {history}-04-01 (excluded), 5 reports" in out

@@ -1,5 +1,5 @@
-"""The published indicators: `manage.py refresh_indicators` stores them, the public pages and exports read the
-stored snapshot while it is fresh, and compute them on request when it is missing, old or lacks a dimension."""
+"""The published indicators: `manage.py refresh_indicators` stores them and the public pages and exports read the
+stored snapshot (test_snapshot_freshness: a stale or missing one, never computed on a request)."""
 
 import json
 from datetime import datetime, timedelta
@@ -17,7 +17,6 @@ from geo_siac.transparency.selectors import (
     compute_published,
     decode_results,
     encode_results,
-    published_indicators,
 )
 from geo_siac.transparency.services import indicator_snapshots_refresh
 
@@ -74,31 +73,6 @@ def test_pages_and_exports_read_the_fresh_snapshot_not_the_reports(client, three
     assert overall_by_commune["volume"] == 3
     as_of = datetime.fromisoformat(data["as_of"].replace("Z", "+00:00"))
     assert abs(as_of - IndicatorSnapshot.objects.get(period="trailing_year").as_of) < timedelta(milliseconds=1)
-
-
-@pytest.mark.django_db
-def test_an_old_snapshot_is_ignored_and_the_figures_computed_on_request(client, three_reports, make_report, settings):
-    settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = 30
-    indicator_snapshots_refresh(as_of=timezone.now() - timedelta(minutes=31))
-    make_report()
-
-    page = client.get("/transparencia/").content.decode()
-
-    assert '<dd id="headline-volume">4</dd>' in page
-
-
-@pytest.mark.django_db
-def test_a_snapshot_without_a_requested_dimension_is_computed_on_request(three_reports):
-    """A dimension added after the last refresh (as the crew zone will be) never reads as empty."""
-    indicator_snapshots_refresh()
-    snapshot = IndicatorSnapshot.objects.get(period="trailing_year")
-    snapshot.results = [pair for pair in snapshot.results if pair[0] != "channel"]
-    snapshot.save()
-
-    published = published_indicators("trailing_year", [None, "channel"])
-
-    assert published.results["channel"]["web"]["volume"] == 2
-    assert published.as_of > snapshot.as_of
 
 
 @pytest.mark.django_db

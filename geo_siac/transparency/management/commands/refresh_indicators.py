@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from geo_siac.reports.services import business_calendar_sync
-from geo_siac.transparency.selectors import PUBLISHED, decode_results, local_midnight
-from geo_siac.transparency.services import indicator_snapshots_refresh
+from geo_siac.transparency.selectors import PUBLISHED, decode_results, incomplete_snapshots, local_midnight
+from geo_siac.transparency.services import RefreshRunning, indicator_snapshots_refresh
 
 
 def past_day(value: str) -> date:
@@ -19,12 +19,19 @@ def past_day(value: str) -> date:
     return day
 
 
+# Named snapshots mended per timer run, oldest first: each is a full computation of its period (a year at 20 million
+# reports takes minutes), so a new dimension reaches years of history over a few runs instead of one very long one.
+MENDED_PER_RUN = 2
+
+
 class Command(BaseCommand):
     help = (
         "Compute the indicators the public pages and exports show and store them. With no option: the relative "
         "periods (the last 365 days, the last month and the last twelve months) as of now; run it so on a timer, "
         "e.g. every 10 minutes (docs/deployment.md). Named periods (a year, 2025, or a month, 2025-03) are stored "
-        "when asked for, and the public pages then offer them. Also brings the business-day calendar up to date."
+        "when asked for, and the public pages then offer them; the run with no option also stores again, at its own "
+        f"as-of, up to {MENDED_PER_RUN} named ones lacking a dimension the pages need. Waits for a run already "
+        "computing. Also brings the business-day calendar up to date."
     )
 
     def add_arguments(self, parser):
@@ -57,10 +64,11 @@ class Command(BaseCommand):
         changed = business_calendar_sync()
         if changed:
             self.stdout.write(f"business-day calendar: {changed} days rewritten")
-        try:
-            snapshots = indicator_snapshots_refresh(periods=period, as_of=instant)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        snapshots = self.refresh(periods=period, as_of=instant)
+        if not period:  # the timer's run: also mend the named snapshots a new dimension left incomplete
+            for named, stored_as_of in incomplete_snapshots()[:MENDED_PER_RUN]:
+                if named not in PUBLISHED:
+                    snapshots += self.refresh(periods=[named], as_of=stored_as_of)
         for snapshot in snapshots:
             by_first_dimension = next(iter(decode_results(snapshot.results).values()))
             reports = sum(result["volume"] for result in by_first_dimension.values())
@@ -71,3 +79,9 @@ class Command(BaseCommand):
         for skipped in sorted(set(period or ()) - {snapshot.period for snapshot in snapshots}):
             self.stdout.write(f"{skipped}: no reports, not published")
         self.stdout.write(f"done in {time.perf_counter() - started:.1f} s")
+
+    def refresh(self, **arguments) -> list:
+        try:
+            return indicator_snapshots_refresh(**arguments)
+        except (ValueError, RefreshRunning) as exc:  # stderr and a failed run, which the timer's journal shows
+            raise CommandError(str(exc)) from exc
