@@ -42,11 +42,13 @@ class RefreshRunning(RuntimeError):
 
 @transaction.atomic
 def indicator_snapshots_refresh(
-    *, periods: Iterable[str] | None = None, as_of: datetime | None = None
+    *, periods: Iterable[str] | None = None, as_of: datetime | None = None, keep_without_reports: bool = False
 ) -> list[IndicatorSnapshot]:
     """Compute the periods (the relative ones of PUBLISHED by default; also named ones, "2025" or "2025-03") at one
     instant and replace their snapshots together, so readers see either the old set or the new one. A named period
-    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it.
+    without reports is not published (its old snapshot, if any, is removed), so the pages never offer it; with
+    `keep_without_reports` (the timer's mending of old snapshots) its old snapshot is kept: a year whose reports left
+    the live tables keeps its published figures.
 
     One refresh computes at a time: while another holds the lock (the timer's run beside one by hand), this one
     waits for it, up to REFRESH_LOCK_WAIT_SECONDS, then raises RefreshRunning; the relative periods are judged
@@ -61,7 +63,8 @@ def indicator_snapshots_refresh(
         with parallel_query():
             published = compute_published(period, as_of=as_of)
         if is_named(period) and not published.results[None]:
-            IndicatorSnapshot.objects.filter(period=period).delete()
+            if not keep_without_reports:
+                IndicatorSnapshot.objects.filter(period=period).delete()
             continue
         snapshot, _created = IndicatorSnapshot.objects.update_or_create(
             period=period,

@@ -311,3 +311,28 @@ def test_two_requests_at_once_without_a_snapshot_compute_nothing(three_reports, 
 
     assert len(pages) == 2 and all('id="preparing-notice"' in page for page in pages)
     assert computed == [] and not IndicatorSnapshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_mending_keeps_a_named_snapshot_whose_reports_left_the_live_tables(three_reports):
+    """A year archived after its figures were published has no live reports: the timer's mending must keep its
+    snapshot (it is the only copy of those figures), not delete it as a refresh by hand of an empty year does."""
+    year = f"{timezone.localdate():%Y}"
+    call_command("refresh_indicators", "--period", year, stdout=StringIO())
+    published = IndicatorSnapshot.objects.get(period=year)
+    earlier = str(int(year) - 1)  # three_reports are all of this year: the year before has no live report
+    IndicatorSnapshot.objects.create(
+        period=earlier,
+        start=published.start.replace(year=int(earlier)),
+        end=published.end.replace(year=int(earlier)),
+        as_of=published.as_of,
+        results=published.results,
+    )
+    _without_dimension(earlier, "month")
+    assert [period for period, _as_of in selectors.incomplete_snapshots()] == [earlier]
+
+    call_command("refresh_indicators", stdout=StringIO())
+    kept = IndicatorSnapshot.objects.get(period=earlier)
+    assert kept.results == [pair for pair in published.results if pair[0] != "month"]
+    call_command("refresh_indicators", "--period", earlier, stdout=StringIO())  # by hand: an empty year is not offered
+    assert not IndicatorSnapshot.objects.filter(period=earlier).exists()

@@ -68,7 +68,8 @@ class Command(BaseCommand):
         if not period:  # the timer's run: also mend the named snapshots a new dimension left incomplete
             for named, stored_as_of in incomplete_snapshots()[:MENDED_PER_RUN]:
                 if named not in PUBLISHED:
-                    snapshots += self.refresh(periods=[named], as_of=stored_as_of)
+                    # never deleted here: a named period found without live reports keeps what was published
+                    snapshots += self.refresh(periods=[named], as_of=stored_as_of, keep_without_reports=True)
         for snapshot in snapshots:
             by_first_dimension = next(iter(decode_results(snapshot.results).values()))
             reports = sum(result["volume"] for result in by_first_dimension.values())
