@@ -1,7 +1,10 @@
 """Crew notes are internal unless the crew ticks "Visible para el vecino". An internal note never reaches the
 tracking page, a notification or a public API; a visible one does. The status change itself is always public."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from geo_siac.notifications.models import Notification
@@ -34,6 +37,7 @@ def changed(client, make_report, crews):
 
 def public_texts(client, report: Report) -> dict[str, str]:
     """Everything a citizen or an API client can read about the report, by where it came from."""
+    call_command("publish_open_data", stdout=io.StringIO())  # the open-data downloads serve its files
 
     def get(url, **headers):
         response = client.get(url, **headers)

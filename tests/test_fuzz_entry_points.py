@@ -4,12 +4,14 @@ traversal, huge numbers, bidi controls) are mixed into otherwise valid requests,
 is reached, not only the first one. The same for rows of `import_reports` (each is stored or rejected with a
 reason, and the command never stops on one) and for the supervisor's forms."""
 
+import io
 import re
 import zlib
 from contextlib import contextmanager
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.http import QueryDict
 from django.test import Client
@@ -147,10 +149,11 @@ def api_key(communes):
 
 @pytest.fixture
 def snapshots(communes):
-    """The indicators stored as refresh_indicators' timer keeps them (before its first run the exports answer 503)."""
+    """The indicators and open data stored as their timers keep them (before their first run the exports answer 503)."""
     from geo_siac.transparency.services import indicator_snapshots_refresh
 
     indicator_snapshots_refresh()
+    call_command("publish_open_data", stdout=io.StringIO())
     return communes
 
 
@@ -479,6 +482,7 @@ def test_every_url_answers_hostile_parameters_below_500_for_every_role(
     report = make_report(point=WEST_POINT, public_visibility=True)
     make_report(point=EAST_POINT, category="bache")
     indicator_snapshots_refresh()  # as refresh_indicators' timer keeps them: the exports answer 503 before
+    call_command("publish_open_data", stdout=io.StringIO())  # likewise the open-data downloads
     real = role != "anonymous"
     own = {
         "code": report.tracking_code if real else "ZZZZ9999",

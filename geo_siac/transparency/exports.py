@@ -140,7 +140,7 @@ def reports_csv(rows: Iterable[tuple]) -> Iterator[str]:
 
 def open_data_lines(name: str) -> Iterator[str]:
     """The pieces of an open-data report file (one of selectors.OPEN_DATA_FILES), read from the database now: what
-    publish_open_data writes, and what a download streams while no file has been written."""
+    publish_open_data writes (a download serves only that file)."""
     rows = open_data_rows(transparency_reports())
     return reports_csv(rows) if name.endswith(".csv") else reports_geojson(rows)
 

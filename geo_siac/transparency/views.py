@@ -287,13 +287,19 @@ def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:
     return response
 
 
+OPEN_DATA_RETRY_SECONDS = 3600  # publish_open_data's timer interval (docs/deployment.md)
+
+
 def _report_file(name: str, content_type: str):
-    """The file publish_open_data wrote, served as it is (a million reports take a minute to write, which a
-    download must not cost the server each time); generated now, streamed, only while none has been written."""
+    """The file publish_open_data wrote, served as it is: a million reports take a minute to write, which a download
+    must never cost the server (before the first run, a 503 the client may retry, as the indicator exports)."""
     published = open_data_file(name)
     if published is None:
-        logger.warning("No open-data file %s: generating it for this download (is publish_open_data scheduled?)", name)
-        return _download(exports.open_data_lines(name), content_type, name)
+        logger.warning("No open-data file %s: answering 503 until publish_open_data writes it (is it scheduled?)", name)
+        response = text_error(_("Los datos abiertos se están preparando. Vuelva a intentarlo en una hora."), status=503)
+        response["Retry-After"] = str(OPEN_DATA_RETRY_SECONDS)
+        add_never_cache_headers(response)
+        return response
     if published.is_stale:
         logger.warning(
             "The open-data file %s was written at %s: is publish_open_data scheduled?",

@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from geo_siac.attention.suggestion_box import box_qr, box_url
 from geo_siac.catalogue.kinds import RequestKind
@@ -158,6 +159,7 @@ def test_the_open_data_has_a_box_suggestion_by_its_day_without_its_channel(clien
         reporter_name="Rosa Pérez",
         reporter_email="rosa@example.cl",
     )
+    call_command("publish_open_data", stdout=io.StringIO())  # the downloads serve its files
     rows = csv.DictReader(io.StringIO(b"".join(client.get("/transparencia/datos/solicitudes.csv")).decode()))
     by_id = {row["service_request_id"]: row for row in rows}
     features = json.loads(b"".join(client.get("/transparencia/datos/solicitudes.geojson")))["features"]

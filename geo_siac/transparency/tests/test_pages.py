@@ -13,6 +13,7 @@ from h3.api import basic_int as h3i
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.reports.states import Channel
+from geo_siac.transparency import exports
 from geo_siac.transparency.services import indicator_snapshots_refresh
 
 
@@ -30,6 +31,11 @@ def five_reports(make_report, settings):
     report_public_cells_refresh()  # what the hourly publish step does: decide where each report is shown
     indicator_snapshots_refresh()  # and refresh_indicators' timer: the pages never compute the indicators
     return reports
+
+
+def publish():
+    """What publish_open_data's timer does: the downloads serve its files (before, they answer 503)."""
+    call_command("publish_open_data", stdout=io.StringIO())
 
 
 @pytest.mark.django_db
@@ -115,6 +121,7 @@ def test_commitments_page_shows_each_category_deadline(client, five_reports):
 
 @pytest.mark.django_db
 def test_reports_csv_streams_anonymised_rows(client, five_reports):
+    publish()
     response = client.get("/transparencia/datos/solicitudes.csv")
 
     assert response.streaming
@@ -134,6 +141,7 @@ def test_reports_csv_keeps_a_citizen_formula_as_text_for_spreadsheets(client, ma
     """CSV injection: a spreadsheet would run a cell starting with = + - @ or a tab; the GeoJSON keeps the text."""
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
     make_report(description=text, public_visibility=True)
+    publish()
     row = next(csv.DictReader(io.StringIO(_content(client.get("/transparencia/datos/solicitudes.csv")))))
     assert row["description"] == "'" + text
     collection = json.loads(_content(client.get("/transparencia/datos/solicitudes.geojson")))
@@ -191,6 +199,7 @@ def test_open_data_page_lists_every_intake_channel(client):
 
 @pytest.mark.django_db
 def test_reports_geojson_places_each_report_at_its_cell_centre(client, five_reports):
+    publish()
     from h3.api import basic_int as h3i
 
     collection = json.loads(_content(client.get("/transparencia/datos/solicitudes.geojson")))
@@ -259,6 +268,7 @@ def test_reports_in_hidden_categories_are_left_out_of_every_public_figure(client
     from geo_siac.catalogue.models import Category
 
     Category.objects.filter(service_code="retiro-escombros").update(is_public=False)
+    publish()
 
     assert client.get("/transparencia/celdas.geojson").json()["features"] == []
     assert "service_request_id" in _content(client.get("/transparencia/datos/solicitudes.csv"))
@@ -288,15 +298,20 @@ def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["solicitudes.csv", "solicitudes.geojson"])
 def test_downloads_serve_the_published_file_once_written(client, five_reports, make_report, settings, name):
-    """Without a file the download is generated now; publish_open_data writes the same bytes, and from then on the
-    download is that file (a report filed later appears at the next publication, not in the download)."""
+    """Before publish_open_data's first run a download is a 503 the client may retry, never generated on the request
+    (a million reports take a minute); afterwards it is the file, which a report filed later joins at the next
+    publication."""
     url = f"/transparencia/datos/{name}"
-    generated = _content(client.get(url))
+    waiting = client.get(url)
+    assert waiting.status_code == 503 and waiting["Retry-After"] == "3600"
+    assert "no-cache" in waiting["Cache-Control"] and "se están preparando" in waiting.content.decode()
+    assert "(el archivo se está preparando" in client.get("/transparencia/datos/").content.decode()
+
     out = io.StringIO()
     call_command("publish_open_data", stdout=out)
     assert "5 reports" in out.getvalue()
     path = settings.GEO_SIAC_OPEN_DATA_DIR / name
-    assert path.read_bytes().decode() == generated
+    assert path.read_bytes().decode() == "".join(exports.open_data_lines(name))
     assert [p.name for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir()] and not [
         p for p in settings.GEO_SIAC_OPEN_DATA_DIR.iterdir() if p.name.endswith(".partial")
     ]
@@ -304,8 +319,9 @@ def test_downloads_serve_the_published_file_once_written(client, five_reports, m
     make_report(description="Después de publicar.", public_visibility=True)
     served = client.get(url)
     assert isinstance(served, FileResponse)
-    assert b"".join(served.streaming_content).decode() == generated
+    assert b"".join(served.streaming_content) == path.read_bytes()
     assert served["Content-Disposition"] == f'attachment; filename="{name}"' and served["Last-Modified"]
+    assert "(el archivo se está preparando" not in client.get("/transparencia/datos/").content.decode()
 
 
 @pytest.mark.django_db
@@ -333,8 +349,6 @@ def test_a_stale_published_file_is_still_served_and_logged(client, five_reports,
 
 @pytest.mark.django_db
 def test_a_failed_publication_leaves_the_previous_file_and_no_partial_one(five_reports, settings, monkeypatch):
-    from geo_siac.transparency import exports
-
     call_command("publish_open_data", stdout=io.StringIO())
     before = (settings.GEO_SIAC_OPEN_DATA_DIR / "solicitudes.csv").read_bytes()
 
