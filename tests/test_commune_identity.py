@@ -6,7 +6,6 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from unittest.mock import patch
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,14 +27,12 @@ from geo_siac.attention.models import Appointment, Offering, Procedure, Slot
 from geo_siac.citizens.messages import confirm_url, unsubscribe_url
 from geo_siac.citizens.models import AreaAlert
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.messages import reopen_token, survey_token
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, staff_account
 from geo_siac.transparency.models import CommitmentCharter
-from geo_siac.transparency.services import indicator_snapshots_refresh
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
 from geo_siac.zones.models import Commune, CommuneIdentity, ServicePoint, ServicePointKind
 
@@ -471,33 +468,3 @@ def test_two_saves_in_one_second_give_the_stylesheet_two_stamps(client, identiti
     css = reverse("zones:identity_css", args=[made.commune.jurisdiction_id])
     assert "max-age=31536000" in client.get(f"{css}?v={stamps[1]}")["Cache-Control"]
     assert "max-age=300" in client.get(f"{css}?v={stamps[0]}")["Cache-Control"]
-
-
-def test_each_comunas_commitments_show_how_often_its_own_deadlines_were_met(client, identities, make_report):
-    """The share of deadlines met beside each commitment counts that comuna's requests only (review 16): Puente
-    Alto met one of its two, Peñalolén its one, and neither table shows the region's three together (67 %)."""
-
-    def at(month, day):
-        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
-
-    with at(10, 5):  # retiro-escombros: due Tue 13 Oct (12 Oct is a holiday)
-        on_time, late = make_report(), make_report()
-        elsewhere = make_report(point=PENALOLEN_CENTRE)
-        report_change_status(report=on_time, status="resolved")
-        report_change_status(report=elsewhere, status="resolved")
-    with at(10, 20):
-        report_change_status(report=late, status="resolved")
-    with at(11, 15):
-        indicator_snapshots_refresh()
-        pages = {host: page(client, "/transparencia/compromisos/", host) for host in (PA_HOST, PE_HOST, "testserver")}
-
-    def row(body, cut):
-        table = body.split(f'id="commitments-{cut}"')[1].split("</table>")[0]
-        return table.split("Retiro de escombros")[1].split("</tr>")[0]
-
-    assert row(pages[PA_HOST], "13201").count("50 %") == 2  # last month and the last twelve months
-    assert row(pages[PE_HOST], "13122").count("100 %") == 2
-    assert (
-        row(pages["testserver"], "13201").count("50 %") == 2 and row(pages["testserver"], "13122").count("100 %") == 2
-    )
-    assert not any("67 %" in body for body in pages.values())

@@ -52,8 +52,6 @@ DIMENSIONS = {
     "department": DEPARTMENT_NAME,  # routing's department, else the category's (reports.responsibility)
     "category_group": F("category__group__code"),
     "category": F("category__service_code"),
-    # "<CUT>/<service code>": each comuna's own figures per category, for its Carta de Compromisos.
-    "commune_category": Concat(F("commune__cut"), Value("/"), F("category__service_code"), output_field=CharField()),
     "zone": ZONE_KEY,
     "channel": F("channel"),
     "kind": F("kind"),  # catalogue.kinds: service requests, reclamos, consultas... (docs/request-kinds.md)
@@ -287,8 +285,8 @@ def open_data_file(name: str) -> OpenDataFile | None:
 # dimension, and the pages offer those that are stored (`named_periods`).
 PUBLISHED = {
     "trailing_year": (trailing_year, (None, *DIMENSIONS)),
-    "last_month": (last_month, ("commune_category",)),
-    "last_twelve_months": (last_twelve_months, ("commune_category",)),
+    "last_month": (last_month, ("category",)),
+    "last_twelve_months": (last_twelve_months, ("category",)),
 }
 NAMED_DIMENSIONS = (None, *DIMENSIONS)
 

@@ -218,11 +218,10 @@ def _start(published, period: str):
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def commitments(request):
-    month = published_indicators("last_month", ["commune_category"])
-    year = published_indicators("last_twelve_months", ["commune_category"])
-    # Each comuna's table shows its own requests' figures ("<CUT>/<service code>"), never the region's.
+    month = published_indicators("last_month", ["category"])
+    year = published_indicators("last_twelve_months", ["category"])
     by_category = {
-        period: public_indicators(published.results)["commune_category"] if published else {}
+        period: public_indicators(published.results)["category"] if published else {}
         for period, published in (("month", month), ("year", year))
     }
     commune = request.identity.commune
@@ -232,8 +231,8 @@ def commitments(request):
             "rows": [
                 {
                     "commitment": commitment,
-                    "month": by_category["month"].get(f"{table_commune.cut}/{commitment.category.service_code}"),
-                    "year": by_category["year"].get(f"{table_commune.cut}/{commitment.category.service_code}"),
+                    "month": by_category["month"].get(commitment.category.service_code),
+                    "year": by_category["year"].get(commitment.category.service_code),
                 }
                 for commitment in rows
             ],
