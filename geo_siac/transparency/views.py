@@ -1,4 +1,5 @@
 import logging
+import os
 from functools import wraps
 
 from django.conf import settings
@@ -289,24 +290,33 @@ def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:
 OPEN_DATA_RETRY_SECONDS = 3600  # publish_open_data's timer interval (docs/deployment.md)
 
 
+def _open_data_preparing():
+    response = text_error(_("Los datos abiertos se están preparando. Vuelva a intentarlo en una hora."), status=503)
+    response["Retry-After"] = str(OPEN_DATA_RETRY_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
 def _report_file(name: str, content_type: str):
     """The file publish_open_data wrote, served as it is: a million reports take a minute to write, which a download
     must never cost the server (before the first run, a 503 the client may retry, as the indicator exports)."""
     published = open_data_file(name)
-    if published is None:
+    try:
+        # Opened, then dated by its open handle: a file removed or replaced after the look is never a 500.
+        handle = published.path.open("rb") if published else None
+    except FileNotFoundError:
+        handle = None
+    if handle is None:
         logger.warning("No open-data file %s: answering 503 until publish_open_data writes it (is it scheduled?)", name)
-        response = text_error(_("Los datos abiertos se están preparando. Vuelva a intentarlo en una hora."), status=503)
-        response["Retry-After"] = str(OPEN_DATA_RETRY_SECONDS)
-        add_never_cache_headers(response)
-        return response
+        return _open_data_preparing()
     if published.is_stale:
         logger.warning(
             "The open-data file %s was written at %s: is publish_open_data scheduled?",
             name,
             published.written_at.isoformat(),
         )
-    response = FileResponse(published.path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
-    response["Last-Modified"] = http_date(published.written_at.timestamp())
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    response["Last-Modified"] = http_date(os.fstat(handle.fileno()).st_mtime)
     return response
 
 

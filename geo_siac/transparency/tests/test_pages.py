@@ -374,3 +374,22 @@ def test_the_public_map_cells_are_counted_once_while_fresh_whatever_page_is_cach
         plain = client.get("/transparencia/celdas.geojson")  # another cached page: built, not counted
     assert "Content-Encoding" not in plain and json.loads(gzip.decompress(gzipped.content)) == plain.json()
     assert [f["properties"]["count"] for f in plain.json()["features"]] == [5]
+
+
+@pytest.mark.django_db
+def test_a_file_removed_after_it_was_looked_up_is_a_503_not_a_500(client, five_reports, monkeypatch):
+    """publish_open_data renames over the file, but the directory may be emptied by hand or by a deploy between the
+    look and the open (review 18)."""
+    from geo_siac.transparency import views
+
+    publish()
+    looked_up = views.open_data_file
+
+    def then_removed(name):
+        found = looked_up(name)
+        found.path.unlink()
+        return found
+
+    monkeypatch.setattr(views, "open_data_file", then_removed)
+    response = client.get("/transparencia/datos/solicitudes.csv")
+    assert response.status_code == 503 and response["Retry-After"] == "3600"
