@@ -195,7 +195,7 @@ def test_each_comuna_shows_its_own_carta_de_compromisos_and_the_shared_host_link
     assert "2 de marzo de 2026" in mine and 'id="commitments-13201"' in mine  # the comuna's computed table stays
     assert 'id="commitments-13122"' not in mine  # and only its own (tests/test_commune_services.py)
     other = page(client, "/transparencia/compromisos/", PE_HOST)
-    assert "Retirar escombros en 5" not in other and "aún no publica su Carta de Compromisos" in other
+    assert "Retirar escombros en 5" not in other and "aún no publica compromisos propios en su Carta" in other
     shared = page(client, "/transparencia/compromisos/", "testserver")
     assert '<a href="/comuna/puente-alto/transparencia/compromisos/">Puente Alto</a>' in shared
     assert "penalolen/transparencia" not in shared and "Retirar escombros en 5" not in shared

@@ -267,7 +267,7 @@ def commitments(request):
 @require_safe
 def open_data(request):
     written_at = {name: published.written_at for name in OPEN_DATA_FILES if (published := open_data_file(name))}
-    return render(
+    response = render(
         request,
         "transparency/open_data.html",
         {
@@ -279,6 +279,11 @@ def open_data(request):
             "geojson_written_at": written_at.get("solicitudes.geojson"),
         },
     )
+    if len(written_at) < len(
+        OPEN_DATA_FILES
+    ):  # "being prepared": the next visit after the first publish shows the links
+        add_never_cache_headers(response)
+    return response
 
 
 def _download(lines, content_type: str, filename: str) -> StreamingHttpResponse:

@@ -303,7 +303,8 @@ def test_downloads_serve_the_published_file_once_written(client, five_reports, m
     waiting = client.get(url)
     assert waiting.status_code == 503 and waiting["Retry-After"] == "3600"
     assert "no-cache" in waiting["Cache-Control"] and "se están preparando" in waiting.content.decode()
-    assert "(el archivo se está preparando" in client.get("/transparencia/datos/").content.decode()
+    preparing = client.get("/transparencia/datos/")
+    assert "(el archivo se está preparando" in preparing.content.decode() and "no-cache" in preparing["Cache-Control"]
 
     out = io.StringIO()
     call_command("publish_open_data", stdout=out)
