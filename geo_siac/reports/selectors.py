@@ -352,6 +352,7 @@ def shown_in_box(
     shown_public = candidates.alias(point_x=LONGITUDE, point_y=LATITUDE).filter(
         h3_res9__any=overlapping, public_visibility=True, point_x__range=(west, east), point_y__range=(south, north)
     )
+    # True here and False there, on a NOT NULL column: FeatureKeys counts the union without removing repeats.
     shown_private = candidates.filter(public_cell__any=centred, public_visibility=False)
     shown_public, shown_private = shown_public.values(*fields), shown_private.values(*fields)
     if first is not None:

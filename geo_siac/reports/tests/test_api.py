@@ -259,6 +259,23 @@ def test_a_box_page_is_sorted_and_counted_from_its_union_alone_newest_then_highe
     assert "UNION ALL" in keys and '"reports_report"."id" IN' not in keys, keys
 
 
+def test_a_box_page_counts_a_public_report_with_a_published_cell_once_beside_private_ones_at_the_same_time(
+    client, make_report
+):
+    """The union's two branches are counted without removing repeats, so they must never share a report: a public
+    report also has a published cell in the box, yet only its exact point's branch may give it (review 20)."""
+    lat, lng = PENALOLEN_CENTRE
+    box = f"{lng - 0.01},{lat - 0.01},{lng + 0.01},{lat + 0.01}"
+    reports = [make_report(point=PENALOLEN_CENTRE, public_visibility=public) for public in (True, False, False)]
+    report_public_cells_refresh(min_count=1)
+    Report.objects.filter(pk__in=[r.pk for r in reports]).update(created_at=reports[0].created_at)
+    assert Report.objects.filter(pk=reports[0].pk, public_cell__isnull=False).exists()  # placed in both ways
+    pages = [client.get("/api/reports/", {"bbox": box, "page_size": 1, "page": n}).json() for n in (1, 2, 3)]
+    assert [page["count"] for page in pages] == [3, 3, 3]
+    assert [page["features"][0]["id"] for page in pages] == sorted((r.pk for r in reports), reverse=True)
+    assert client.get("/api/reports/", {"bbox": box, "page_size": 1, "page": 4}).status_code == 404
+
+
 @pytest.mark.parametrize("page", ["1" * 40, str(2**63), "99999"])
 def test_a_page_number_past_the_end_is_a_404_however_large(client, make_report, page):
     make_report()
