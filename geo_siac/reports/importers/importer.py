@@ -10,7 +10,12 @@ from pathlib import Path
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema
+from geo_siac.reports.importers.bulk_mode import (
+    counts_deferred,
+    import_lock,
+    restore_suspended,
+    suspend_secondary_schema,
+)
 from geo_siac.reports.importers.results import ImportSummary
 from geo_siac.reports.importers.rows import ChunkPreparer
 from geo_siac.reports.importers.source import open_chunks, resolve_columns
@@ -46,6 +51,7 @@ class ReportImporter:
         self.commit = commit
         self.progress = progress
         self.preparer = ChunkPreparer(mapping=mapping, place_in=place_in)
+        self.counts_deferred = False  # the chunks leave the counts kept by triggers to the recount at the end
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
         summary = ImportSummary(
@@ -57,6 +63,7 @@ class ReportImporter:
             summary.bulk = self.bulk if self.bulk is not None else not Report.objects.exists()
             if summary.bulk:
                 suspend_secondary_schema()
+                self.counts_deferred = counts_deferred()
             else:
                 restore_suspended()  # a crashed bulk import's indexes, before rows are added one by one
             try:
@@ -78,7 +85,9 @@ class ReportImporter:
                 for row_no, field_name, reason in rejects:
                     writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
-                    inserted, existing, archived = chunk_write(rows, payload, source=self.source)
+                    inserted, existing, archived = chunk_write(
+                        rows, payload, source=self.source, counts_deferred=self.counts_deferred
+                    )
                     summary.inserted += inserted
                     summary.already_imported += existing
                     summary.already_archived += archived
