@@ -3,8 +3,8 @@ non-unique indexes and the foreign keys of the report tables are dropped first a
 several times cheaper than maintaining them row by row. The unique indexes stay, so restarting never duplicates.
 The counts that triggers keep over the reports (maps' cell counts) are recounted once at the end too: each one that
 can wait provides a function `<name>_counts_recount()`, and its insert trigger adds nothing in a transaction that
-set geo_siac.counts_deferred. What was dropped or left to recount is recorded in SuspendedSchemaObject, so a crashed import's indexes are put back by the next import
-or by `import_reports --restore-schema`."""
+set geo_siac.counts_deferred. What was dropped or left to recount is recorded in SuspendedSchemaObject, so a crashed
+import's indexes and recounts are put back by the next import or by `import_reports --restore-schema`."""
 
 import threading
 from contextlib import contextmanager
@@ -111,7 +111,8 @@ def restore_suspended() -> list[str]:
     """Rebuild every suspended index, run every recount, then re-add every suspended foreign key (validated in
     one pass each).
     Each object in its own transaction, so one that cannot come back (a row referencing a deleted category,
-    say) does not hold back the others; its error names it and it stays recorded. Returns the names restored.
+    say) does not hold back the others; its error names it and it stays recorded, as does an object of a kind this
+    code does not know. Returns the names restored.
 
     In autocommit outside a transaction the GiST indexes, which PostgreSQL builds without parallel workers, are
     built on a second connection while this one builds the others; inside one, the second connection would wait
@@ -152,7 +153,7 @@ def restore_suspended() -> list[str]:
         if beside:
             worker.join()
     failed += restore([item for item, _exc in failed_beside])
-    failed += restore([o for o in pending if o.kind == o.Kind.FOREIGN_KEY])
+    failed += restore([o for o in pending if o not in indexes + recounts])  # the keys; restore_one refuses the rest
     if failed:
         raise ImportFileError(
             "No se pudieron reconstruir: " + "; ".join(f"{item}: {exc}".strip() for item, exc in failed)
@@ -168,10 +169,12 @@ def restore_one(item: SuspendedSchemaObject) -> None:
             cursor.execute(item.definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
         elif item.kind == item.Kind.RECOUNT:
             cursor.execute(item.definition)
-        else:
+        elif item.kind == item.Kind.FOREIGN_KEY:
             cursor.execute(
                 "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass", [item.name, item.table]
             )
             if cursor.fetchone() is None:
                 cursor.execute(f"ALTER TABLE {quote(item.table)} ADD CONSTRAINT {quote(item.name)} {item.definition}")
+        else:  # recorded by another version of the importer: not guessed at, and left recorded
+            raise ImportFileError(f"tipo «{item.kind}» desconocido, no se sabe reconstruir")
         item.delete()

@@ -51,7 +51,6 @@ class ReportImporter:
         self.commit = commit
         self.progress = progress
         self.preparer = ChunkPreparer(mapping=mapping, place_in=place_in)
-        self.counts_deferred = False  # the chunks leave the counts kept by triggers to the recount at the end
 
     def run(self, path: Path, reject_path: Path | None = None) -> ImportSummary:
         summary = ImportSummary(
@@ -63,18 +62,19 @@ class ReportImporter:
             summary.bulk = self.bulk if self.bulk is not None else not Report.objects.exists()
             if summary.bulk:
                 suspend_secondary_schema()
-                self.counts_deferred = counts_deferred()
             else:
                 restore_suspended()  # a crashed bulk import's indexes, before rows are added one by one
             try:
-                return self.read_and_write(path, summary)
+                # This run's chunks leave the counts kept by triggers to the recount at the end (bulk mode only).
+                defer_counts = summary.bulk and counts_deferred()
+                return self.read_and_write(path, summary, defer_counts=defer_counts)
             finally:
                 if summary.bulk:
                     started = time.perf_counter()
                     restore_suspended()
                     summary.rebuild_seconds = time.perf_counter() - started
 
-    def read_and_write(self, path: Path, summary: ImportSummary) -> ImportSummary:
+    def read_and_write(self, path: Path, summary: ImportSummary, *, defer_counts: bool = False) -> ImportSummary:
         with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:
             writer = csv.writer(reject_file)
             header_written = False
@@ -86,7 +86,7 @@ class ReportImporter:
                     writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
                     inserted, existing, archived = chunk_write(
-                        rows, payload, source=self.source, counts_deferred=self.counts_deferred
+                        rows, payload, source=self.source, counts_deferred=defer_counts
                     )
                     summary.inserted += inserted
                     summary.already_imported += existing

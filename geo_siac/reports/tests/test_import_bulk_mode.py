@@ -4,13 +4,16 @@ import threading
 from io import StringIO
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.db import OperationalError, connection, transaction
 
+from geo_siac.geo import h3_cells
 from geo_siac.reports import tracking
 from geo_siac.reports.checks import suspended_schema
 from geo_siac.reports.importers import ImportFileError, bulk_mode, importer, suspend_secondary_schema
 from geo_siac.reports.importers.bulk_mode import BULK_TABLES
+from geo_siac.reports.mappings import load_mapping
 from geo_siac.reports.models import Report, SuspendedSchemaObject
 from geo_siac.reports.services import report_create
 
@@ -274,3 +277,58 @@ def test_a_killed_bulk_import_leaves_its_recount_to_the_restore(communes, tmp_pa
     run_import("--restore-schema")
     assert stored_counts() == recounted_counts() and counted_reports() == 2 * 60
     assert suspended_schema(databases=["default"]) == []
+
+
+@pytest.mark.django_db(transaction=True)  # each write between the chunks commits, as an editor's would
+def test_a_move_and_a_delete_of_imported_reports_between_two_chunks_are_put_right_by_the_recount(
+    communes, tmp_path, monkeypatch
+):
+    real_write = importer.chunk_write
+    short_between = []
+
+    def write(rows, payload, **kwargs):
+        written = real_write(rows, payload, **kwargs)
+        if not short_between:  # two of the first chunk's reports, never counted: one moved, one deleted
+            moved, deleted = Report.objects.order_by("id")[:2]
+            lat, lng = -33.6017, -70.5658  # another cell of Puente Alto
+            Report.objects.filter(pk=moved.pk).update(location=Point(lng, lat, srid=4326), **h3_cells(lat, lng))
+            Report.objects.filter(pk=deleted.pk).delete()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM maps_cellcount WHERE reports < 0")
+                short_between.append(cursor.fetchone()[0])
+        return written
+
+    monkeypatch.setattr(importer, "chunk_write", write)
+    out = run_import(str(write_csv(tmp_path / "a.csv", 120)), "--commit", "--chunk-rows", "50")
+    assert "modo masivo" in out and "insertadas: 120" in out
+    assert short_between[0] > 0  # their old cells, which never counted them, went below zero
+    assert stored_counts() == recounted_counts() and counted_reports() == 2 * 119
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM maps_cellcount WHERE reports < 0")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_an_importer_run_again_defers_the_counts_only_in_its_bulk_runs(communes, tmp_path, monkeypatch):
+    real_write = importer.chunk_write
+    deferred = []
+
+    def write(rows, payload, **kwargs):
+        deferred.append(kwargs["counts_deferred"])
+        return real_write(rows, payload, **kwargs)
+
+    monkeypatch.setattr(importer, "chunk_write", write)
+    one = importer.ReportImporter(mapping=load_mapping("geosiac"), commit=True, chunk_rows=50)
+    assert one.run(write_csv(tmp_path / "a.csv", 60)).bulk  # into an empty table
+    assert not one.run(write_csv(tmp_path / "b.csv", 60, start=60)).bulk
+    assert deferred == [True, True, False, False]
+    assert stored_counts() == recounted_counts() and counted_reports() == 2 * 120
+
+
+def test_a_suspended_object_of_an_unknown_kind_is_refused_by_name_and_stays_recorded(communes):
+    SuspendedSchemaObject.objects.create(
+        table="reports_report", name="report_of_a_later_version", kind="trigger", definition="CREATE TRIGGER ..."
+    )
+    refused = r"reports_report\.report_of_a_later_version: tipo «trigger» desconocido"
+    with pytest.raises(ImportFileError, match=refused):
+        bulk_mode.restore_suspended()
+    assert SuspendedSchemaObject.objects.filter(name="report_of_a_later_version").exists()
