@@ -5,7 +5,8 @@ from django.db import DatabaseError
 
 
 def suspended_schema(app_configs=None, databases=None, **kwargs):
-    """Warn when a bulk import died with the report tables' indexes or foreign keys still dropped."""
+    """Warn when a bulk import died with the report tables' indexes or foreign keys still dropped, or the counts
+    kept by triggers not recounted."""
     if not databases:
         return []
     from geo_siac.reports.models import SuspendedSchemaObject

@@ -246,13 +246,15 @@ class Report(models.Model):
 
 
 class SuspendedSchemaObject(models.Model):
-    """An index or foreign key of the report tables that a bulk-mode import dropped, with the SQL that puts it
-    back (importers.restore_suspended). A row left here outside a running import means an import died before
-    restoring it: `manage.py import_reports --restore-schema` puts it back, and `manage.py check` warns."""
+    """An index or foreign key of the report tables that a bulk-mode import dropped, or a count kept by triggers
+    that it left to recount at its end, with the SQL that puts it back (importers.restore_suspended). A row left
+    here outside a running import means an import died before restoring it: `manage.py import_reports
+    --restore-schema` puts it back, and `manage.py check` warns."""
 
     class Kind(models.TextChoices):
         INDEX = "index", _("índice")
         FOREIGN_KEY = "foreign_key", _("clave foránea")
+        RECOUNT = "recount", _("recuento")
 
     table = models.CharField(_("tabla"), max_length=63)
     name = models.CharField(_("nombre"), max_length=63, unique=True)

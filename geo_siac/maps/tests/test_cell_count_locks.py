@@ -1,6 +1,7 @@
 """Writers of the stored counts lock the count rows in key order, so two sessions that move reports through the same
 cells wait for each other instead of deadlocking: two opposite reclassifications in one cell, and a relocation
-against an import chunk's insert into both of its cells.
+against an import chunk's insert into both of its cells. The recount after a bulk import (maps 0004) waits for a
+submission in flight and counts it once.
 
 Each writer is a real session of its own. A third session holds one count row until both writers are waiting, so
 they reach the rows in the order that deadlocked when the move triggers took the old rows and then the new ones."""
@@ -9,11 +10,13 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from geo_siac.geo import h3_cells
+from geo_siac.maps.models import CellCount
 from geo_siac.maps.tests.test_cell_counts import assert_stored_counts_are_live
 from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_create
 from geo_siac.testing import PUENTE_ALTO_CENTRE, other_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -118,4 +121,54 @@ def test_a_relocation_and_an_insert_into_both_its_cells_both_commit(make_report)
     )
     assert Report.objects.get(pk=moved.pk).h3_res9 == cells["h3_res9"]
     assert Report.objects.count() == 5
+    assert_stored_counts_are_live()
+
+
+def test_the_recount_waits_for_a_submission_in_flight_and_counts_it_once(make_report):
+    # Reports written as a bulk import's chunks write them: left to the recount, no count row yet.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL geo_siac.counts_deferred = on")
+        for _ in range(3):
+            make_report(point=PUENTE_ALTO_CENTRE, category="bache")
+    assert not CellCount.objects.exists()
+    submitted, release = threading.Event(), threading.Event()
+    submission = {}
+
+    def submit() -> None:
+        """A citizen's submission into the imported reports' cells, in its own session, held uncommitted (its
+        insert trigger has written its count rows) until released."""
+        try:
+            with transaction.atomic():
+                submission["report"] = report_create(
+                    category="bache", latitude=PUENTE_ALTO_CENTRE[0], longitude=PUENTE_ALTO_CENTRE[1], channel="web"
+                )
+                submitted.set()
+                release.wait(timeout=30)
+        except Exception as exc:  # noqa: BLE001 - handed to the test, which shows it
+            submission["error"] = exc
+        finally:
+            submitted.set()
+            connection.close()  # this thread's own connection
+
+    submitter = threading.Thread(target=submit)
+    submitter.start()
+    recounter = other_session()
+    try:
+        assert submitted.wait(timeout=30) and "error" not in submission, submission.get("error")
+        recount, outcome = in_a_thread(recounter, "SELECT maps_counts_recount()", [])
+        recount.join(timeout=1)
+        assert recount.is_alive()  # its SHARE lock waits for the submission's ROW EXCLUSIVE one
+        wait_until_blocked(recounter)
+        release.set()
+        submitter.join(timeout=30)
+        assert not submitter.is_alive() and "error" not in submission, submission.get("error")
+        recount.join(timeout=30)
+        assert not recount.is_alive()
+        assert "error" not in outcome, outcome.get("error")
+    finally:
+        release.set()
+        submitter.join(timeout=30)
+        recounter.close()
+    assert Report.objects.count() == 4
+    assert CellCount.objects.get(res=9, cell=submission["report"].h3_res9).reports == 4
     assert_stored_counts_are_live()

@@ -28,7 +28,8 @@ from geo_siac.maps.selectors import (
     filtered_reports,
 )
 from geo_siac.maps.tests.conftest import import_synthetic
-from geo_siac.reports.models import Report
+from geo_siac.reports.importers import bulk_mode, importer
+from geo_siac.reports.models import Report, SuspendedSchemaObject
 from geo_siac.reports.services import create, report_change_status, report_merge_duplicate, report_reclassify
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 from geo_siac.zones.models import Commune
@@ -215,6 +216,26 @@ def test_the_category_migration_counts_the_reports_written_before_it(communes, t
         assert cursor.fetchone()[0] is None
     migrate(latest)
     assert CategoryCellCount.objects.filter(reports__gt=0).count() > 600  # res 9 and 10 rows of 600 reports
+    assert_stored_counts_are_live()
+
+
+def test_migrating_back_before_0004_runs_the_recount_a_killed_import_left(communes, tmp_path, monkeypatch):
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    with monkeypatch.context() as patched:
+        patched.setattr(importer, "restore_suspended", lambda: [])  # the import dies before its end
+        import_synthetic(tmp_path, 600)
+    assert not CellCount.objects.exists()
+    assert SuspendedSchemaObject.objects.filter(kind="recount", name="maps_counts_recount").exists()
+    migrate([("maps", "0003_cell_counts_move_in_key_order")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regproc('maps_counts_recount')")
+        assert cursor.fetchone()[0] is None
+    assert not SuspendedSchemaObject.objects.filter(kind="recount").exists()
+    assert CellCount.objects.filter(reports__gt=0).exists()
+    assert_stored_counts_are_live()
+    assert bulk_mode.restore_suspended()  # the indexes and keys, without the recount now gone
+    assert not SuspendedSchemaObject.objects.exists()
+    migrate(latest)
     assert_stored_counts_are_live()
 
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema
+from geo_siac.reports.importers.bulk_mode import (
+    counts_deferred,
+    import_lock,
+    restore_suspended,
+    suspend_secondary_schema,
+)
 from geo_siac.reports.importers.results import ImportSummary
 from geo_siac.reports.importers.rows import ChunkPreparer
 from geo_siac.reports.importers.source import open_chunks, resolve_columns
@@ -60,14 +65,16 @@ class ReportImporter:
             else:
                 restore_suspended()  # a crashed bulk import's indexes, before rows are added one by one
             try:
-                return self.read_and_write(path, summary)
+                # This run's chunks leave the counts kept by triggers to the recount at the end (bulk mode only).
+                defer_counts = summary.bulk and counts_deferred()
+                return self.read_and_write(path, summary, defer_counts=defer_counts)
             finally:
                 if summary.bulk:
                     started = time.perf_counter()
                     restore_suspended()
                     summary.rebuild_seconds = time.perf_counter() - started
 
-    def read_and_write(self, path: Path, summary: ImportSummary) -> ImportSummary:
+    def read_and_write(self, path: Path, summary: ImportSummary, *, defer_counts: bool = False) -> ImportSummary:
         with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:
             writer = csv.writer(reject_file)
             header_written = False
@@ -78,7 +85,9 @@ class ReportImporter:
                 for row_no, field_name, reason in rejects:
                     writer.writerow([row_no, field_name, reason, *rejected.loc[row_no].tolist()])
                 if self.commit and rows:
-                    inserted, existing, archived = chunk_write(rows, payload, source=self.source)
+                    inserted, existing, archived = chunk_write(
+                        rows, payload, source=self.source, counts_deferred=defer_counts
+                    )
                     summary.inserted += inserted
                     summary.already_imported += existing
                     summary.already_archived += archived

@@ -200,10 +200,13 @@ def epoch_seconds(values: pd.Series) -> pd.Series:
     return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
 
 
-def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[int, int, int]:
+def chunk_write(
+    rows: int, payload: pa.Buffer | bytes, *, source: str, counts_deferred: bool = False
+) -> tuple[int, int, int]:
     """COPY an encoded chunk into a staging table and insert it; returns (inserted, already imported, already
     imported and archived since). A row of an archived year not imported before is refused with the whole chunk
-    (year_partitions_ensure's YearArchived)."""
+    (year_partitions_ensure's YearArchived). With `counts_deferred` the counts kept by triggers are left to the
+    recount bulk mode recorded (bulk_mode.counts_deferred)."""
     buffer = pa.BufferReader(payload)
     with transaction.atomic(), connection.cursor() as cursor:
         # A crash may lose the last chunks' commit, never corrupt them; the import is restartable.
@@ -231,7 +234,11 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
         cursor.execute("SET LOCAL work_mem TO '64MB'")  # a chunk's staged rows and claims sorted and kept in memory
         try:
             with transaction.atomic():  # a savepoint: a taken key undoes this statement only
-                return history_insert(cursor, years=years, source=source, claiming=True), live, archived
+                return (
+                    history_insert(cursor, years=years, source=source, claiming=True, counts_deferred=counts_deferred),
+                    live,
+                    archived,
+                )
         except IntegrityError as exc:
             if not key_taken(exc):
                 raise
@@ -242,7 +249,7 @@ def chunk_write(rows: int, payload: pa.Buffer | bytes, *, source: str) -> tuple[
             claimed, staged_rows = cursor.fetchone()
             if claimed < staged_rows:
                 cursor.execute(release_statement(), {"source": source})
-            inserted += history_insert(cursor, years=years, source=source)
+            inserted += history_insert(cursor, years=years, source=source, counts_deferred=counts_deferred)
             if inserted == rows:
                 return inserted, live, archived
             # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
@@ -291,13 +298,18 @@ def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, i
     return len(gone) - archived, archived
 
 
-def history_insert(cursor, *, years: list[int], source: str, claiming: bool = False) -> int:
+def history_insert(
+    cursor, *, years: list[int], source: str, claiming: bool = False, counts_deferred: bool = False
+) -> int:
     # History loaded from another system is not news: the webhook trigger skips these events, and only these
-    # (an outer transaction may go on writing live events) (docs/webhooks.md).
+    # (an outer transaction may go on writing live events) (docs/webhooks.md). The same for the counts left to
+    # bulk mode's recount: only this statement's reports.
     cursor.execute("SET LOCAL geo_siac.loading_history TO on")
+    if counts_deferred:
+        cursor.execute("SET LOCAL geo_siac.counts_deferred TO on")
     cursor.execute(insert_statement(years=years, claiming=claiming), {**INSERT_PARAMS, "source": source})
     inserted = cursor.fetchone()[0]
-    cursor.execute("SET LOCAL geo_siac.loading_history TO off")
+    cursor.execute("SET LOCAL geo_siac.loading_history TO off; SET LOCAL geo_siac.counts_deferred TO off")
     return inserted
 
 
