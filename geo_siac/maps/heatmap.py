@@ -41,6 +41,7 @@ from geo_siac.maps.selectors import (
     cell_counts_by_group,
     cell_counts_by_week,
     cell_table,
+    cells_may_exceed,
     period_cell_counts,
     reads_period_once,
 )
@@ -459,9 +460,15 @@ def map_html(
     ``measure`` is "count" or "rate"; with "rate", cells whose population is unknown or zero are grey. Every
     choropleth shares the classes computed on the "all categories" values.
     """
-    # A period's counts, the previous period's, the groups' and the weeks' in one read (docs/maps.md, "Reads by date").
-    period = period_cell_counts(res, filters, last=WEEK_LAYERS) if reads_period_once(res, filters) else None
-    counted = period.counts if period is not None else cell_counts(res, filters)
+    # A period's counts, the previous period's, the groups' and the weeks' in one read (docs/maps.md, "Reads by date"),
+    # when the layers will be drawn: a period that may have too many cells is counted first, alone.
+    period, counted = None, None
+    once = reads_period_once(res, filters)
+    if not once or cells_may_exceed(res, filters, MAX_MAP_CELLS):
+        counted = cell_counts(res, filters)
+    if once and (counted is None or len(counted) <= MAX_MAP_CELLS):
+        period = period_cell_counts(res, filters, last=WEEK_LAYERS)
+        counted = period.counts
     if len(counted) > MAX_MAP_CELLS:
         rows, empty_note = [], too_many_cells_note(len(counted))
     else:

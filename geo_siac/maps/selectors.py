@@ -498,6 +498,17 @@ def reads_period_once(res: int, filters: CellFilters) -> bool:
     return filters.until - filters.since <= PERIOD_READ_ONCE
 
 
+def cells_may_exceed(res: int, filters: CellFilters, limit: int) -> bool:
+    """Whether a map of these filters may have more than `limit` cells, from an upper bound that reads at most
+    limit + 1 stored count rows: the rows with a report of the same comunas (and categories or groups) at `res`, or
+    at res 9 for a coarser map (a coarser cell with a report has a res-9 cell with one). A row is a (comuna, cell)
+    or a (comuna, category, cell), so they are at least the cells; the other filters (period, status, channel, zone)
+    only take reports away. Stored counts behind the reports (an import not yet recounted) make the bound low, and a
+    map that reads its period once then reads it for a note only: the page is the same either way."""
+    rows = stored_counts(filters).filter(res=max(res, STORED_RESOLUTIONS[0]), reports__gt=0)
+    return rows[: limit + 1].count() > limit
+
+
 def period_cell_counts(res: int, filters: CellFilters, *, last: int) -> PeriodCounts:
     """A period map's counts from one read of [previous period's start, until), where cell_counts, the previous
     period's cell_counts, cell_counts_by_group and cell_counts_by_week each walked the period's index entries

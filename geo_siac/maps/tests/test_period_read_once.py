@@ -17,6 +17,7 @@ from geo_siac.maps.selectors import (
     cell_counts,
     cell_counts_by_group,
     cell_counts_by_week,
+    cells_may_exceed,
     period_cell_counts,
     reads_period_once,
 )
@@ -136,3 +137,37 @@ def test_the_period_map_is_the_same_read_once_or_apart(varied_reports, monkeypat
 def _without_ids(page: str) -> str:
     """folium names each element with a random hex id."""
     return re.sub(r"[0-9a-f]{32}", "id", page)
+
+
+@pytest.mark.parametrize("res", [8, 10])
+def test_a_period_of_too_many_cells_reads_the_period_once_and_not_the_previous(varied_reports, monkeypatch, res):
+    """A page that only says there are too many cells reads the period's counts, not the previous period, the
+    groups and the weeks: the stored counts' bound says it may exceed, so it is counted first, alone."""
+    since, until = PERIODS[0]
+    filters = CellFilters(since=since, until=until)
+    monkeypatch.setattr(heatmap, "MAX_MAP_CELLS", 1)
+    with CaptureQueriesContext(connection) as queries:
+        page = map_html(res, filters)
+    reads = [q for q in queries.captured_queries if '"reports_report"' in q["sql"]]
+    assert len(reads) == 1 and "GROUPING SETS" not in reads[0]["sql"]
+    assert "Demasiadas celdas" in page and "Semana del" not in page
+    with monkeypatch.context() as patched:
+        patched.setattr(heatmap, "reads_period_once", lambda res, filters: False)
+        assert _without_ids(map_html(res, filters)) == _without_ids(page)
+
+
+def test_a_period_that_may_have_too_many_cells_but_has_not_is_drawn_the_same(varied_reports, monkeypatch):
+    """The bound is only a bound: over it, the period counted alone and then read once draws the same page."""
+    since, until = PERIODS[0]
+    filters = CellFilters(since=since, until=until)
+    cells = len(cell_counts(9, filters))
+    assert cells_may_exceed(9, filters, cells) and not cells_may_exceed(9, filters, 10_000)
+    monkeypatch.setattr(heatmap, "MAX_MAP_CELLS", cells)
+    with CaptureQueriesContext(connection) as queries:
+        page = map_html(9, filters)
+    reads = [q["sql"] for q in queries.captured_queries if '"reports_report"' in q["sql"]]
+    assert len(reads) == 2 and "GROUPING SETS" in reads[1]
+    assert "Demasiadas celdas" not in page and "Semana del" in page
+    with monkeypatch.context() as patched:
+        patched.setattr(heatmap, "reads_period_once", lambda res, filters: False)
+        assert _without_ids(map_html(9, filters)) == _without_ids(page)
