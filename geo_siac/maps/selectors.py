@@ -26,7 +26,7 @@ import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
 
@@ -498,14 +498,24 @@ def reads_period_once(res: int, filters: CellFilters) -> bool:
     return filters.until - filters.since <= PERIOD_READ_ONCE
 
 
+def h3_parent_bits(res: int) -> tuple[int, int]:
+    """(keep, put): a finer H3 cell's 64-bit index `& keep | put` is its parent's at `res`. The resolution is bits
+    52-55 and the digit of resolution r bits 3 * (15 - r) to 3 * (15 - r) + 2, 7 (all ones) past the cell's own."""
+    digits = (1 << 3 * (15 - res)) - 1
+    return ~((15 << 52) | digits), (res << 52) | digits
+
+
 def cells_may_exceed(res: int, filters: CellFilters, limit: int) -> bool:
-    """Whether a map of these filters may have more than `limit` cells, from an upper bound that reads at most
-    limit + 1 stored count rows: the rows with a report of the same comunas (and categories or groups) at `res`, or
-    at res 9 for a coarser map (a coarser cell with a report has a res-9 cell with one). A row is a (comuna, cell)
-    or a (comuna, category, cell), so they are at least the cells; the other filters (period, status, channel, zone)
-    only take reports away. Stored counts behind the reports (an import not yet recounted) make the bound low, and a
-    map that reads its period once then reads it for a note only: the page is the same either way."""
+    """Whether a map of these filters may have more than `limit` cells, from an upper bound in the stored counts of
+    the same comunas (and categories or groups), which the other filters (period, status, channel, zone) only take
+    reports from. At res 9 and 10, their rows with a report, at most limit + 1 of them read: a row is a (comuna,
+    cell) or a (comuna, category, cell), so they are at least the cells. Coarser, the distinct parents at `res` of
+    the res-9 cells with a report. Stored counts behind the reports (an import not yet recounted) make the bound low,
+    and a map that reads its period once then reads it for a note only: the page is the same either way."""
     rows = stored_counts(filters).filter(res=max(res, STORED_RESOLUTIONS[0]), reports__gt=0)
+    if res < STORED_RESOLUTIONS[0]:
+        keep, put = h3_parent_bits(res)
+        rows = rows.annotate(parent=F("cell").bitand(keep).bitor(put)).values("parent").distinct()
     return rows[: limit + 1].count() > limit
 
 

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import h3.api.basic_int as h3i
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,12 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from geo_siac.catalogue.models import Category
 from geo_siac.maps import heatmap
 from geo_siac.maps.heatmap import WEEK_LAYERS, map_html
+from geo_siac.maps.models import CellCount
 from geo_siac.maps.selectors import (
     CellFilters,
     cell_counts,
     cell_counts_by_group,
     cell_counts_by_week,
     cells_may_exceed,
+    h3_parent_bits,
     period_cell_counts,
     reads_period_once,
 )
@@ -171,3 +174,16 @@ def test_a_period_that_may_have_too_many_cells_but_has_not_is_drawn_the_same(var
     with monkeypatch.context() as patched:
         patched.setattr(heatmap, "reads_period_once", lambda res, filters: False)
         assert _without_ids(map_html(9, filters)) == _without_ids(page)
+
+
+@pytest.mark.parametrize("res", [6, 7, 8])
+def test_the_coarser_bound_counts_the_parents_of_the_stored_cells(varied_reports, res):
+    """Below res 9 the bound is the number of distinct parents of the stored res-9 cells: each is h3's parent."""
+    keep, put = h3_parent_bits(res)
+    cells = Report.objects.filter(h3_res9__isnull=False).values_list("h3_res9", flat=True)[:50]
+    assert {cell & keep | put for cell in cells} == {h3i.cell_to_parent(cell, res) for cell in cells}
+    stored = CellCount.objects.filter(res=9, reports__gt=0).values_list("cell", flat=True)
+    parents = len({h3i.cell_to_parent(cell, res) for cell in stored})
+    assert parents >= len(cell_counts(res, CellFilters()))
+    assert cells_may_exceed(res, CellFilters(), parents - 1)
+    assert not cells_may_exceed(res, CellFilters(), parents)
