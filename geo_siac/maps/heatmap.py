@@ -41,6 +41,9 @@ from geo_siac.maps.selectors import (
     cell_counts_by_group,
     cell_counts_by_week,
     cell_table,
+    cells_may_exceed,
+    period_cell_counts,
+    reads_period_once,
 )
 from geo_siac.rates import per_1000
 from geo_siac.reports.states import Channel, Status
@@ -457,11 +460,21 @@ def map_html(
     ``measure`` is "count" or "rate"; with "rate", cells whose population is unknown or zero are grey. Every
     choropleth shares the classes computed on the "all categories" values.
     """
-    counted = cell_counts(res, filters)
+    # A period's counts, the previous period's, the groups' and the weeks' in one read (docs/maps.md, "Reads by date"),
+    # when the layers will be drawn: a period that may have too many cells is counted first, alone.
+    period, counted = None, None
+    once = reads_period_once(res, filters)
+    if not once or cells_may_exceed(res, filters, MAX_MAP_CELLS):
+        counted = cell_counts(res, filters)
+    if once and (counted is None or len(counted) <= MAX_MAP_CELLS):
+        period = period_cell_counts(res, filters, last=WEEK_LAYERS)
+        counted = period.counts
     if len(counted) > MAX_MAP_CELLS:
         rows, empty_note = [], too_many_cells_note(len(counted))
     else:
-        rows, empty_note = cell_table(res, filters, counts=counted), _("Ninguna solicitud con estos filtros.")
+        previous = period.previous if period is not None else None
+        rows = cell_table(res, filters, counts=counted, previous_counts=previous)
+        empty_note = _("Ninguna solicitud con estos filtros.")
     counts = {r.cell: r.count for r in rows if r.count > 0}
     shown = Measure(measure, {r.cell: r.population for r in rows})
     centres = _centres(counts)
@@ -478,10 +491,12 @@ def map_html(
         legend_items, note = _legend_items(scale, all_values), scale.note
         _choropleth(ids, counts, _("Todas las categorías"), scale, shown, show=True).add_to(fmap)
         names = {group.code: group.name for group in CategoryGroup.objects.all()}
-        for group, group_counts in sorted(cell_counts_by_group(res, filters).items()):
+        by_group = period.by_group if period is not None else cell_counts_by_group(res, filters)
+        for group, group_counts in sorted(by_group.items()):
             name = _("Grupo: %(name)s") % {"name": names.get(group, group)}
             _choropleth(ids, group_counts, name, scale, shown, show=False).add_to(fmap)
-        for week, week_counts in cell_counts_by_week(res, filters, last=WEEK_LAYERS).items():
+        by_week = period.by_week if period is not None else cell_counts_by_week(res, filters, last=WEEK_LAYERS)
+        for week, week_counts in by_week.items():
             _choropleth(ids, week_counts, _week_label(week), scale, shown, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
         no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))

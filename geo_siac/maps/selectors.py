@@ -26,11 +26,11 @@ import shapely
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from pyproj import Transformer
 
-from geo_siac.catalogue.models import Category
+from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.db import parallel_query
 from geo_siac.geo import H3_RESOLUTIONS, METRIC_SRID, STORAGE_SRID, h3_field
 from geo_siac.geo_frames import areal_interpolate, h3_cells_gdf
@@ -467,9 +467,121 @@ def _weeks(reports: QuerySet[Report], column: str) -> dict[datetime, dict[int, i
             week = converter(week, week_expression, connection)
         weeks[raw] = week
     by_week: dict[datetime, dict[int, int]] = {}
-    for raw, cell, n in sorted(fetched, key=lambda row: weeks[row[0]]):
+    # Each week's cells in order, as the group layers': the layer's HTML does not depend on PostgreSQL's hashing.
+    for raw, cell, n in sorted(fetched, key=lambda row: (weeks[row[0]], row[1])):
         by_week.setdefault(weeks[raw], {})[cell] = n
     return by_week
+
+
+# A period map reads its period and the previous one once, up to this length (docs/maps.md, "Reads by date"):
+# beyond it the week layers (the last weeks only) are read apart, rather than hashing every week of a long period.
+PERIOD_READ_ONCE = timedelta(days=62)
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """What a period map counts, read at once: its cell counts, the previous period's, the counts per category
+    group and those of the last weeks, equal to cell_counts, cell_counts(previous_period()), cell_counts_by_group
+    and cell_counts_by_week(last=...)."""
+
+    counts: dict[int, int]
+    previous: dict[int, int]
+    by_group: dict[str, dict[int, int]]
+    by_week: dict[datetime, dict[int, int]]
+
+
+def reads_period_once(res: int, filters: CellFilters) -> bool:
+    """Whether period_cell_counts answers these filters: a closed period, no longer than PERIOD_READ_ONCE, counted
+    live (a period is never in the stored counts)."""
+    if filters.since is None or filters.until is None or counts_are_stored(res, filters):
+        return False
+    return filters.until - filters.since <= PERIOD_READ_ONCE
+
+
+def h3_parent_bits(res: int) -> tuple[int, int]:
+    """(keep, put): a finer H3 cell's 64-bit index `& keep | put` is its parent's at `res`. The resolution is bits
+    52-55 and the digit of resolution r bits 3 * (15 - r) to 3 * (15 - r) + 2, 7 (all ones) past the cell's own."""
+    digits = (1 << 3 * (15 - res)) - 1
+    return ~((15 << 52) | digits), (res << 52) | digits
+
+
+def cells_may_exceed(res: int, filters: CellFilters, limit: int) -> bool:
+    """Whether a map of these filters may have more than `limit` cells, from an upper bound in the stored counts of
+    the same comunas (and categories or groups), which the other filters (period, status, channel, zone) only take
+    reports from. At res 9 and 10, their rows with a report, at most limit + 1 of them read: a row is a (comuna,
+    cell) or a (comuna, category, cell), so they are at least the cells. Coarser, the distinct parents at `res` of
+    the res-9 cells with a report. Stored counts behind the reports (an import not yet recounted) make the bound low,
+    and a map that reads its period once then reads it for a note only: the page is the same either way."""
+    rows = stored_counts(filters).filter(res=max(res, STORED_RESOLUTIONS[0]), reports__gt=0)
+    if res < STORED_RESOLUTIONS[0]:
+        keep, put = h3_parent_bits(res)
+        rows = rows.annotate(parent=F("cell").bitand(keep).bitor(put)).values("parent").distinct()
+    return rows[: limit + 1].count() > limit
+
+
+def period_cell_counts(res: int, filters: CellFilters, *, last: int) -> PeriodCounts:
+    """A period map's counts from one read of [previous period's start, until), where cell_counts, the previous
+    period's cell_counts, cell_counts_by_group and cell_counts_by_week each walked the period's index entries
+    (docs/performance.md). One statement, two GROUPING SETS: (group, cell), the previous period's rows under group
+    -1, and (week, cell) of the period's rows; the period's counts per cell are its groups' summed. The same answers
+    as the four reads: test_period_read_once_equals_the_separate_reads."""
+    column = _check_resolution(res)
+    previous = filters.previous_period()
+    if previous is None:
+        raise ValueError("period_cell_counts needs a closed period (since and until).")
+    rows = (
+        filtered_reports(replace(filters, since=previous.since))
+        .order_by()
+        .annotate(
+            current=ExpressionWrapper(Q(created_at__gte=filters.since), output_field=BooleanField()),
+            week=_week(),
+        )
+        .values_list("current", "category__group_id", "week", column)
+    )
+    compiler = rows.query.get_compiler(using=rows.db)
+    inner, params = compiler.as_sql()
+    converters, week_expression = compiler.get_converters([compiler.select[2][0]]).get(0, ((), None))
+    # The week is computed for the period's rows only (the CASE, inlined into the scan), and each row is hashed twice,
+    # where the four reads hashed the period's rows three times and the previous period's once.
+    group, week = "CASE WHEN s.current THEN s.group_id ELSE -1 END", "CASE WHEN s.current THEN s.week END"
+    sql = (
+        f"SELECT GROUPING({group}), {group}, {week}, s.cell, COUNT(*) "
+        f"FROM ({inner}) AS s (current, group_id, week, cell) "
+        f"GROUP BY GROUPING SETS (({group}, s.cell), ({week}, s.cell)) "
+        f"HAVING GROUPING({group}) = 0 OR {week} IS NOT NULL"
+    )
+    with parallel_query(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    codes = dict(CategoryGroup.objects.values_list("pk", "code"))
+    counts: dict[int, int] = defaultdict(int)
+    before, groups, weeks = {}, [], []
+    for by_week, group_id, raw_week, cell, n in fetched:
+        if by_week:
+            weeks.append((raw_week, cell, n))
+        elif group_id == -1:
+            before[cell] = n
+        else:
+            groups.append((codes[group_id], cell, n))
+            counts[cell] += n
+    by_group: dict[str, dict[int, int]] = {}
+    for code, cell, n in sorted(groups):
+        by_group.setdefault(code, {})[cell] = n
+    aware = {}
+    for raw in {raw_week for raw_week, _cell, _n in weeks}:
+        value = raw
+        for converter in converters:
+            value = converter(value, week_expression, connection)
+        aware[raw] = value
+    by_week: dict[datetime, dict[int, int]] = {}
+    for raw, cell, n in sorted(weeks, key=lambda row: (aware[row[0]], row[1])):
+        by_week.setdefault(aware[raw], {})[cell] = n
+    return PeriodCounts(
+        counts=dict(sorted(counts.items())),
+        previous=before,
+        by_group=by_group,
+        by_week=dict(list(by_week.items())[-last:]),
+    )
 
 
 def weekly_counts_by_category(filters: CellFilters = CellFilters()) -> list[dict]:
@@ -658,15 +770,22 @@ class CellRow:
 
 
 def cell_table(
-    res: int, filters: CellFilters = CellFilters(), k: int = 1, *, counts: dict[int, int] | None = None
+    res: int,
+    filters: CellFilters = CellFilters(),
+    k: int = 1,
+    *,
+    counts: dict[int, int] | None = None,
+    previous_counts: dict[int, int] | None = None,
 ) -> list[CellRow]:
     """Cells with reports, plus empty cells found to be significant cold spots, sorted by cell. `counts` are the
-    filters' cell_counts when the caller has them already."""
+    filters' cell_counts, and `previous_counts` the previous period's, when the caller has them already."""
     counts = cell_counts(res, filters) if counts is None else counts
     previous = filters.previous_period()
     growth = {}
     if previous is not None:
-        growth = {e.cell: e.significant for e in emerging_hotspots(counts, cell_counts(res, previous))}
+        if previous_counts is None:
+            previous_counts = cell_counts(res, previous)
+        growth = {e.cell: e.significant for e in emerging_hotspots(counts, previous_counts)}
     hotspots = gi_star_arrays(counts, k=k, permutations=0)
     kept = (hotspots.counts > 0) | (hotspots.classification != 0)
     cells = hotspots.cells[kept].tolist()

@@ -45,7 +45,10 @@ class Report(models.Model):
         default=RequestKind.SERVICE_REQUEST,
         db_default=RequestKind.SERVICE_REQUEST,
     )
-    commune = models.ForeignKey(Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="reports")
+    # Indexed by report_heatmap_commune, which leads with it.
+    commune = models.ForeignKey(
+        Commune, verbose_name=_("comuna"), on_delete=models.PROTECT, related_name="reports", db_index=False
+    )
     # Indexed by report_heatmap_category below (category_id leads it), not by a separate FK index.
     category = models.ForeignKey(
         Category, verbose_name=_("categoría"), on_delete=models.PROTECT, related_name="reports", db_index=False
@@ -177,8 +180,8 @@ class Report(models.Model):
                 name="report_place_and_cells_together",
             ),
         ]
-        # The two heat-map indexes carry every column the maps filter and group by, so the counts per H3 cell
-        # are index-only scans (docs/maps.md); they replace the plain created_at and category_id indexes.
+        # The three heat-map indexes carry every column the maps filter and group by, so the counts per H3 cell
+        # are index-only scans (docs/maps.md); they replace the plain created_at, category_id and commune_id indexes.
         indexes = [
             models.Index(fields=["tracking_code"], name="report_tracking_code"),
             # Partial: only open reports are queried by deadline, and most stored history is closed.
@@ -194,6 +197,13 @@ class Report(models.Model):
             models.Index(fields=["created_at"], include=HEATMAP_COLUMNS, name="report_heatmap_created"),
             models.Index(
                 fields=["category", "created_at"], include=HEATMAP_COLUMNS[1:], name="report_heatmap_category"
+            ),
+            # A comuna's reports by date (the week layers, a comuna's period): read one comuna's entries, not every
+            # comuna's of the period (docs/maps.md, "Reads by date"). It replaces the plain commune_id index.
+            models.Index(
+                fields=["commune", "created_at"],
+                include=[c for c in HEATMAP_COLUMNS if c != "commune"],
+                name="report_heatmap_commune",
             ),
             # What the public lists filter a map box by, and order by (selectors.reports_in_bbox): the box's count
             # and page are read from this index alone. The plain h3_res9 index stays for the heat map's unfiltered

@@ -5,7 +5,7 @@ import h3
 import pytest
 import shapely
 from django.contrib.gis.geos import Point
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, FloatField, Func
 from django.test.utils import CaptureQueriesContext
 
@@ -179,6 +179,66 @@ def _last_weeks_reads(filters: CellFilters) -> tuple[dict, int]:
     with CaptureQueriesContext(connection) as queries:
         weeks = cell_counts_by_week(9, filters, last=8)
     return weeks, sum("DATE_TRUNC" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        CellFilters(communes=("13201",)),
+        CellFilters(within=frozenset({1})),  # replaced by Puente Alto's pk below
+        CellFilters(communes=("13201",), since=SYNTHETIC_END - timedelta(days=30), until=SYNTHETIC_END),
+    ],
+    ids=["comuna", "viewer of one comuna", "comuna and a month"],
+)
+def test_a_comunas_reads_by_date_read_only_that_comunas_entries(synthetic_reports, communes, filters):
+    """The week layers (and a period) of one comuna walk report_heatmap_commune over that comuna's reports of the
+    weeks read, none of another comuna's: the read grows with one comuna's weeks, not the region's (docs/maps.md)."""
+    if filters.within is not None:
+        filters = CellFilters(within=frozenset({communes["13201"].pk}))
+    with CaptureQueriesContext(connection) as queries:
+        weeks = cell_counts_by_week(9, filters, last=8)
+    read = [query["sql"] for query in queries.captured_queries if "DATE_TRUNC" in query["sql"]]
+    assert weeks and len(read) == 1
+    first = min(weeks)
+    expected = Report.objects.filter(commune=communes["13201"], h3_res9__isnull=False, created_at__gte=first)
+    if filters.until is not None:
+        expected = expected.filter(created_at__gte=filters.since, created_at__lt=filters.until)
+    # The empty partitions of the coming years are read by whichever index, at no cost.
+    scans = [scan for scan in _index_scans(read[0]) if scan["rows"] or scan["removed"]]
+    assert {scan["index"] for scan in scans} == {"report_heatmap_commune"}
+    assert all(scan["removed"] == 0 for scan in scans)
+    # A day before the first week is read too, whatever the offsets (cell_counts_by_week).
+    assert expected.count() <= sum(scan["rows"] for scan in scans) <= expected.count() + 50
+    assert sum(sum(counts.values()) for counts in weeks.values()) == expected.count()
+
+
+def _index_scans(sql: str) -> list[dict]:
+    """The index scans of `sql`'s plan (run): the parent index each partition's index belongs to, the entries it
+    returned and those its filter dropped. Sequential and bitmap scans are turned off: 3,000 reports are too few for
+    PostgreSQL to prefer an index, and the question is which index can answer by itself."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE reports_report")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        scans, nodes = [], [plan]
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.get("Plans", ()))
+            if node["Node Type"] in {"Index Only Scan", "Index Scan"}:
+                cursor.execute(
+                    "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass",
+                    [node["Index Name"]],
+                )
+                scans.append(
+                    {
+                        "index": cursor.fetchone()[0],
+                        "rows": node["Actual Rows"],
+                        "removed": node.get("Rows Removed by Filter", 0),
+                    }
+                )
+    return scans
 
 
 def test_unknown_resolution_is_rejected():
