@@ -1,4 +1,4 @@
-"""Migration 0042 builds report_heatmap_commune partition by partition CONCURRENTLY (docs/maps.md, "Reads by
+"""Migration 0043 builds report_heatmap_commune partition by partition CONCURRENTLY (docs/maps.md, "Reads by
 date"): backwards and forwards, re-run after a failure half way, not blocking a report's INSERT while a partition's
 index builds, and inherited by a year partition created later."""
 
@@ -16,8 +16,8 @@ from geo_siac.reports.models import Report, SuspendedSchemaObject
 from geo_siac.reports.partitions import PARTITIONED_TABLES, partition_name, year_partitions_ensure
 from geo_siac.testing import other_session
 
-MIGRATION = importlib.import_module("geo_siac.reports.migrations.0042_heatmap_commune_covering_index")
-BEFORE = ("reports", "0041_pending_erasures")
+MIGRATION = importlib.import_module("geo_siac.reports.migrations.0043_heatmap_commune_covering_index")
+BEFORE = ("reports", "0042_suspended_recount_of_counts")
 NEW = "report_heatmap_commune"
 OLD = "reports_report_commune_id_babfa675"
 TABLE = Report._meta.db_table

@@ -150,7 +150,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("reports", "0041_pending_erasures"),
+        ("reports", "0042_suspended_recount_of_counts"),
         ("zones", "0015_identity_logo_label"),
     ]
 
