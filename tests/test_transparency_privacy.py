@@ -167,6 +167,7 @@ TRANSPARENCY_URLS = [url for url in PUBLIC_URLS if url.startswith("/transparenci
 @pytest.mark.django_db
 def test_no_transparency_page_or_export_places_a_report_that_is_alone_or_among_fewer_than_k(client, known_people):
     _reports, lonely, alone = known_people
+    call_command("publish_open_data", stdout=io.StringIO())  # the downloads serve its files (before, a 503)
     # The alone report's coarser cells are those of the K published reports, but only it would stand for them.
     hidden = _cells_and_centres([alone.h3_res9, alone.h3_res8, alone.h3_res7, alone.h3_res6])
     hidden += _cells_and_centres([lonely[0].h3_res9, lonely[0].h3_res8, lonely[0].h3_res7, lonely[0].h3_res6])
