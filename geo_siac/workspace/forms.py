@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 
 from django import forms
@@ -66,7 +67,10 @@ class DrawnOnce:
         return ()
 
     def as_p(self):
-        if self.is_bound or any(not isinstance(value, str) for value in self.initial.values()):
+        # Only non-empty text: Django leaves out an empty value's attribute, and a checkbox reads any text as checked.
+        if self.is_bound or self._errors or any(not isinstance(v, str) or not v for v in self.initial.values()):
+            return super().as_p()
+        if any(isinstance(self.fields.get(name), forms.BooleanField) for name in self.initial):
             return super().as_p()
         key = (type(self), get_language(), self.auto_id, self.prefix, tuple(sorted(self.initial)), self.drawing_key())
         html = DRAWN.get(key)
@@ -77,9 +81,8 @@ class DrawnOnce:
             if len(DRAWN) >= DRAWN_MAX:
                 DRAWN.clear()
             DRAWN[key] = html
-        for name, value in self.initial.items():
-            html = html.replace(marker(name), conditional_escape(value))
-        return mark_safe(html)
+        # One pass: a value written in is never read again as another's marker.
+        return mark_safe(MARKER.sub(lambda found: conditional_escape(self.initial[found[1]]), html))
 
     def drawn_with_markers(self) -> str | None:
         """The form drawn with a marker in place of each initial value, or None when a value is not drawn once,
@@ -96,6 +99,9 @@ class DrawnOnce:
 
 def marker(name: str) -> str:
     return f"geosiacdrawnonce{name}marker"
+
+
+MARKER = re.compile(r"geosiacdrawnonce(\w+?)marker")
 
 
 class PageForm(forms.Form):

@@ -72,3 +72,31 @@ def test_report_page_shows_each_reports_own_version_in_both_forms(client, make_r
         version = report.updated_at.isoformat()
         assert f'name="seen" value="{version}" id="id_seen"' in page
         assert f'name="seen" value="{version}" id="id_return_seen"' in page
+
+
+def test_two_bound_forms_each_show_their_own_input_and_error_and_none_is_kept(client, make_report, crews):
+    """Without the bound-form guard the second would be shown the first one's text (review 22)."""
+    from geo_siac.workspace import forms as workspace_forms
+
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    url = reverse("crew:hand_back", args=[report.tracking_code])
+    first = client.post(url, {"reason": ""}).context["return_form"]
+    second = client.post(url, {"reason": "x" * 5000}).context["return_form"]
+    assert first.errors and second.errors and first.errors != second.errors
+    assert str(first.as_p()) == drawn_by_django(first) and str(second.as_p()) == drawn_by_django(second)
+    assert "x" * 5000 in str(second.as_p()) and "x" * 5000 not in str(first.as_p())
+    assert not [key for key in workspace_forms.DRAWN if key[0] is ReasonForm and key[4] == ()]
+
+
+def test_a_value_holding_another_fields_marker_is_written_in_as_text(settings):
+    """Values are written in one pass: one is never read again as another's marker."""
+    from geo_siac.workspace.forms import marker
+
+    initial = {"reason": "1" + marker("seen") + "2", "seen": "2026-12-03T10:00:00-03:00"}
+    assert str(ReasonForm(initial=initial).as_p()) == drawn_by_django(ReasonForm(initial=initial))
+
+
+def test_an_empty_value_is_drawn_as_django_draws_it():
+    initial = {"seen": ""}
+    assert str(ReasonForm(initial=initial).as_p()) == drawn_by_django(ReasonForm(initial=initial))
