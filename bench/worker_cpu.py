@@ -3,16 +3,21 @@ requests the load bench's workers can serve, and much less disturbed by other wo
 
     GEO_SIAC_BENCH_DB=geo_siac_bench_load1m .venv/bin/python bench/worker_cpu.py [--requests 400] [--warmup 30]
     GEO_SIAC_BENCH_DB=<a copy of it> .venv/bin/python bench/worker_cpu.py --writes [--only-writes]
+    GEO_SIAC_BENCH_DB=<a copy of it> .venv/bin/python bench/worker_cpu.py --crew
 
 Starts gunicorn as bench/load.py does (bench/production_server.py) with one worker on the bench database, then per
 endpoint sends `--warmup` requests, reads the worker's utime+stime from /proc, sends `--requests` more one after
 another (a new connection each, as the load generator's users open theirs) and prints the CPU per request. Reads
 only, unless `--writes`: then it also files what bench/load.py's citizens file (a service request by the web form and
 by Open311, a reclamo by its form, a suggestion box's sugerencia), after bench/load.py's own setup (a crew, the box,
-an API key), so run it on a copy of the bench database (`createdb -T`), never on the one others measure.
+an API key), so run it on a copy of the bench database (`createdb -T`), never on the one others measure. With
+`--crew` (also a copy): bench/load.py's crew member's pages, logged in as it logs in, after filing by the web form
+the reports they take (into the run's own crew's queue): the queue, a report's page, and its status update (each
+POST on a report of its own, moved to "en ejecución" with a note, as bench/load.py's crew member does).
 """
 
 import argparse
+import http.cookiejar
 import os
 import random
 import sys
@@ -24,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB)
-from load import CSRF, NEIGHBOURHOOD, SETUP, jitter  # noqa: E402
+from load import CREW_PASSWORD, CSRF, NEIGHBOURHOOD, SETUP, jitter  # noqa: E402
 from production_server import free_port, manage, psql, server_environment, start_server  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -100,12 +105,65 @@ def submissions(env: dict, base: str) -> dict:
     }
 
 
+def crew_pages(env: dict, base: str, reports: int) -> dict:
+    """bench/load.py's crew member's three requests, each a function that sends one, after its setup, `reports`
+    reports filed by the web form for it to take, and its login through the login form."""
+    file = submissions(env, base)["web form (service request)"]  # after the setup: the run's crew, its member
+    for _ in range(reports):
+        file()
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
+
+    def send(path: str, post: dict | None = None, expect: int = 200) -> str:
+        data = urllib.parse.urlencode(post).encode() if post is not None else None
+        request = urllib.request.Request(base + path, data=data, headers={"Referer": base + path})
+        try:
+            with opener.open(request, timeout=30) as answer:
+                body, status = answer.read().decode(), answer.status
+        except urllib.error.HTTPError as error:
+            body, status = error.read().decode(), error.code
+        if status != expect:
+            raise SystemExit(f"{path} answered {status}, not {expect}")
+        return body
+
+    token = CSRF.search(send("/cuenta/ingresar/")).group(1)
+    send(
+        "/cuenta/ingresar/",
+        {"username": "carga-cuadrilla", "password": CREW_PASSWORD, "csrfmiddlewaretoken": token},
+        expect=302,
+    )
+    codes = psql(
+        env,
+        "SELECT tracking_code FROM reports_report r JOIN zones_crew_members m ON m.crew_id = r.crew_id"
+        " JOIN auth_user u ON u.id = m.user_id WHERE u.username = 'carga-cuadrilla' AND r.status = 'submitted'",
+    ).split()
+    if len(codes) < reports:
+        raise SystemExit(f"the crew's queue holds {len(codes)} reports, not the {reports} filed")
+    shown, to_update = codes[: len(codes) // 2], iter(codes[len(codes) // 2 :])
+    page_token = {}
+
+    def update():
+        code = next(to_update)
+        data = {"status": "in_progress", "note": "En camino (prueba de carga)", **page_token}
+        send(f"/cuadrilla/solicitud/{code}/estado/", data, expect=302)
+
+    def page():
+        page_token["csrfmiddlewaretoken"] = CSRF.search(send(f"/cuadrilla/solicitud/{random.choice(shown)}/")).group(1)
+
+    return {
+        "crew queue (/cuadrilla/)": lambda: send("/cuadrilla/"),
+        "crew report page": page,
+        "crew status update": update,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--writes", action="store_true", help="also file requests (on a copy of the bench database)")
     parser.add_argument("--only-writes", action="store_true", help="with --writes: only the submissions")
+    parser.add_argument("--crew", action="store_true", help="only the crew member's pages (on a copy)")
     options = parser.parse_args()
     prepare_database()
     port = free_port()
@@ -128,6 +186,8 @@ def main() -> None:
                 **({"/salud/": endpoints["/salud/"]} if options.only_writes else endpoints),
                 **submissions(env, base),
             }
+        if options.crew:
+            endpoints = crew_pages(env, base, 2 * (options.warmup + options.requests))
         worker = worker_pid(server.pid)
         for name, send in endpoints.items():
             for _ in range(options.warmup):

@@ -25,7 +25,13 @@ def visible_reports(user) -> QuerySet[Report]:
 
 
 def may_use_crew_pages(user) -> bool:
-    return is_supervisor(user) or crews_of(user).exists()
+    """Asked once per user object, as zones.roles.group_names: a crew page asks it for its access and again for its
+    navigation bar, a query each."""
+    try:
+        return user._geo_siac_crew_pages
+    except AttributeError:
+        user._geo_siac_crew_pages = is_supervisor(user) or crews_of(user).exists()
+        return user._geo_siac_crew_pages
 
 
 crew_required = role_required(may_use_crew_pages)

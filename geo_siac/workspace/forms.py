@@ -1,6 +1,10 @@
+import re
 from datetime import datetime
 
 from django import forms
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
@@ -47,6 +51,59 @@ class ServicePointField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.commune.name}"
 
 
+# The HTML of unbound forms drawn once per process (DrawnOnce), by form, language and what its choices are.
+DRAWN: dict = {}
+DRAWN_MAX = 1000
+
+
+class DrawnOnce:
+    """A form whose unbound HTML (`as_p`) is drawn through Django's widget templates once per process for each
+    language and `drawing_key()`, its initial values (text put in hidden or text inputs, such as `seen`) written
+    in afterwards: a crew member's report page drew its status form on every view, a fifth of the page's CPU
+    (docs/performance.md). A bound form, with the person's input and errors, is drawn as usual."""
+
+    def drawing_key(self) -> tuple:
+        """What else the unbound HTML depends on (choices worked out per report); () when nothing."""
+        return ()
+
+    def as_p(self):
+        # Only non-empty text: Django leaves out an empty value's attribute, and a checkbox reads any text as checked.
+        if self.is_bound or self._errors or any(not isinstance(v, str) or not v for v in self.initial.values()):
+            return super().as_p()
+        if any(isinstance(self.fields.get(name), forms.BooleanField) for name in self.initial):
+            return super().as_p()
+        key = (type(self), get_language(), self.auto_id, self.prefix, tuple(sorted(self.initial)), self.drawing_key())
+        html = DRAWN.get(key)
+        if html is None:
+            html = self.drawn_with_markers()
+            if html is None:
+                return super().as_p()
+            if len(DRAWN) >= DRAWN_MAX:
+                DRAWN.clear()
+            DRAWN[key] = html
+        # One pass: a value written in is never read again as another's marker.
+        return mark_safe(MARKER.sub(lambda found: conditional_escape(self.initial[found[1]]), html))
+
+    def drawn_with_markers(self) -> str | None:
+        """The form drawn with a marker in place of each initial value, or None when a value is not drawn once,
+        as written (then the form is drawn as usual)."""
+        initial = self.initial
+        self.initial = {name: marker(name) for name in initial}
+        try:
+            html = str(super().as_p())
+        finally:
+            self.initial = initial
+            self._bound_fields_cache.clear()  # their initial values were the markers
+        return html if all(html.count(marker(name)) == 1 for name in initial) else None
+
+
+def marker(name: str) -> str:
+    return f"geosiacdrawnonce{name}marker"
+
+
+MARKER = re.compile(r"geosiacdrawnonce(\w+?)marker")
+
+
 class PageForm(forms.Form):
     """One of several forms on a report's page: its ids start with `id_<id_prefix>_`, since the page's other forms
     have fields of the same names (note, reason, seen) and a label, a hint or axe must find one field per id. The
@@ -65,7 +122,7 @@ NOTE_IS_PUBLIC_HELP = _(
 )
 
 
-class StatusForm(forms.Form):
+class StatusForm(DrawnOnce, forms.Form):
     status = forms.ChoiceField(label=_("Nuevo estado"))
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
     note_is_public = forms.BooleanField(
@@ -88,6 +145,7 @@ class StatusForm(forms.Form):
     def __init__(self, *args, current: str, report=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
+        self.current = current
         # No status is chosen for the crew: one tap on "Guardar" must not move a report by accident.
         allowed = [(s.value, s.label) for s in Status if s in TRANSITIONS[current]]
         self.fields["status"].choices = [("", _("— Elija el nuevo estado —")), *allowed]
@@ -95,6 +153,16 @@ class StatusForm(forms.Form):
             del self.fields["response"]
         else:
             self.fields["response"].queryset = response_templates_for(report)
+
+    def drawing_key(self) -> tuple:
+        """The current status (its choices) and the response templates offered, read once as the select's choices:
+        Django's ModelChoiceField would read them through a server-side cursor (DECLARE, FETCH, CLOSE)."""
+        response = self.fields.get("response")
+        if response is None:
+            return (self.current,)
+        templates = [(template.pk, response.label_from_instance(template)) for template in response.queryset]
+        response.choices = [("", response.empty_label), *templates]
+        return (self.current, tuple(templates))
 
     def clean(self):
         data = super().clean()
@@ -106,7 +174,7 @@ class StatusForm(forms.Form):
         return data
 
 
-class ReasonForm(PageForm):
+class ReasonForm(DrawnOnce, PageForm):
     id_prefix = "return"
     reason = forms.CharField(label=_("Motivo"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
     seen = SeenField(required=False)

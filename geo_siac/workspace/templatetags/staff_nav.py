@@ -12,7 +12,8 @@ def staff_nav(context):
     """The navigation bar of the staff pages: the pages the person may use, their name and a logout."""
     request = context["request"]
     links = [{"url": reverse(name), "label": label} for name, label in staff_pages(request.user)]
+    inbox = reverse("alerts:inbox")
     for link in links:
         link["current"] = request.path == link["url"]
-        link["unread"] = unread_count(request.user) if link["url"] == reverse("alerts:inbox") else 0
+        link["unread"] = unread_count(request.user) if link["url"] == inbox else 0
     return {"links": links, "user": request.user, "csrf_token": context.get("csrf_token")}
