@@ -54,7 +54,7 @@ PASSWORD = "region-" + "x" * 20
 PLANNER, CREW_MEMBER = "region-planificacion", "region-cuadrilla"
 TARGET_MS = 500
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-SUBMISSIONS = re.compile(r"report submissions: ([\d.]+)/s, (\d+) failed, p99 (\d+) ms")
+SUBMISSIONS = re.compile(r"submissions \(every kind\): ([\d.]+)/s, (\d+) failed, p99 (\d+) ms")
 
 SETUP = """
 from django.contrib.auth import get_user_model
