@@ -460,15 +460,20 @@ def _weeks(reports: QuerySet[Report], column: str) -> dict[datetime, dict[int, i
     with parallel_query(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
+    return _cells_by_week(fetched, converters, week_expression)
+
+
+def _cells_by_week(rows, converters, week_expression) -> dict[datetime, dict[int, int]]:
+    """{week: {cell: n}} of (raw week, cell, n) rows, weeks in order, the week converters run once per distinct week."""
     weeks = {}
-    for raw in {row[0] for row in fetched}:
+    for raw in {row[0] for row in rows}:
         week = raw
         for converter in converters:
             week = converter(week, week_expression, connection)
         weeks[raw] = week
     by_week: dict[datetime, dict[int, int]] = {}
     # Each week's cells in order, as the group layers': the layer's HTML does not depend on PostgreSQL's hashing.
-    for raw, cell, n in sorted(fetched, key=lambda row: (weeks[row[0]], row[1])):
+    for raw, cell, n in sorted(rows, key=lambda row: (weeks[row[0]], row[1])):
         by_week.setdefault(weeks[raw], {})[cell] = n
     return by_week
 
@@ -567,15 +572,7 @@ def period_cell_counts(res: int, filters: CellFilters, *, last: int) -> PeriodCo
     by_group: dict[str, dict[int, int]] = {}
     for code, cell, n in sorted(groups):
         by_group.setdefault(code, {})[cell] = n
-    aware = {}
-    for raw in {raw_week for raw_week, _cell, _n in weeks}:
-        value = raw
-        for converter in converters:
-            value = converter(value, week_expression, connection)
-        aware[raw] = value
-    by_week: dict[datetime, dict[int, int]] = {}
-    for raw, cell, n in sorted(weeks, key=lambda row: (aware[row[0]], row[1])):
-        by_week.setdefault(aware[raw], {})[cell] = n
+    by_week = _cells_by_week(weeks, converters, week_expression)
     return PeriodCounts(
         counts=dict(sorted(counts.items())),
         previous=before,
