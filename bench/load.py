@@ -389,6 +389,18 @@ def main() -> None:
     )
     parser.add_argument("--ceiling", action="store_true", help="only the health check, as fast as possible")
     parser.add_argument(
+        "--request-cpu",
+        metavar="DIR",
+        help="time each request in the workers (bench/request_cpu.py) and print their CPU per request type",
+    )
+    parser.add_argument(
+        "--request-profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --request-cpu: also a cProfile per request type (CPU clock), its N top entries printed",
+    )
+    parser.add_argument(
         "--submissions-only",
         action="store_true",
         help="only submissions (every kind and channel of the mix, in its proportions), as fast as possible",
@@ -400,6 +412,11 @@ def main() -> None:
     env = server_environment(port, cache_prefix="geo_siac_load_cache_", GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000")
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
+    if options.request_cpu:
+        options.request_cpu = os.path.abspath(options.request_cpu)  # the server runs in the repository
+        os.makedirs(options.request_cpu)  # a new directory: the summary reads every file in it
+        env["GEO_SIAC_BENCH_REQUEST_CPU"] = options.request_cpu
+        env["GEO_SIAC_BENCH_REQUEST_PROFILE"] = "1" if options.request_profile else ""
     if options.rate:
         # Each citizen runs `per_citizen` tasks a second (fewer if a request takes longer than 1/per_citizen s).
         citizens = round(users * Citizen.weight / (Citizen.weight + CrewMember.weight))
@@ -417,7 +434,7 @@ def main() -> None:
     stored = stored_reports(env)
     box_id, Filer.api_key = manage(env, "shell", "-c", SETUP).split()[-2:]
     Filer.box_id = int(box_id)
-    server = start_server(env, base)
+    server = start_server(env, base, "bench/request_cpu.py" if options.request_cpu else "geo_siac/gunicorn.conf.py")
     try:
         load = Environment(
             user_classes=(
@@ -430,6 +447,8 @@ def main() -> None:
         # Let every user log in and every worker serve its first requests, then count from zero.
         gevent.sleep(options.warmup)
         load.stats.reset_all()
+        if options.request_cpu:
+            Path(options.request_cpu, "counting").touch()  # the workers count from their next request on
         started = time.monotonic()
         gevent.spawn_later(seconds, runner.quit)
         runner.greenlet.join()
@@ -437,6 +456,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if options.request_cpu:
+        from request_cpu import summary  # the workers' hooks; imported here, where they have written their files
+
+        summary(options.request_cpu, SUBMISSION_NAMES, top=options.request_profile)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def start_server(env: dict, base: str) -> subprocess.Popen:
+def start_server(env: dict, base: str, config: str = "geo_siac/gunicorn.conf.py") -> subprocess.Popen:
+    """gunicorn with the project's configuration, or `config` (bench/request_cpu.py: the same plus hooks)."""
     manage(env, "collectstatic", "--noinput", "-v", "0")
     process = subprocess.Popen(
         [
@@ -51,7 +52,7 @@ def start_server(env: dict, base: str) -> subprocess.Popen:
             "-m",
             "gunicorn",
             "-c",
-            "geo_siac/gunicorn.conf.py",
+            config,
             "--access-logfile",
             "/dev/null",
             "geo_siac.wsgi",
