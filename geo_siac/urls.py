@@ -13,6 +13,12 @@ urlpatterns = [
     # First, because Django tries the patterns in order and this is the busiest prefix; no other pattern can match a
     # path under open311/v2/, where Open311's own catch-all answers (docs/performance.md, Open311).
     path("open311/v2/", include("geo_siac.open311.urls")),
+    # Then the citizens' pages, the public map and the GeoJSON API, most of the other requests: each pattern tried before
+    # a path's own costs its resolution time, and none of the patterns after these matches a path they match
+    # (geo_siac/web/tests/test_urls.py resolves every route to its own view).
+    path("", include("geo_siac.reports.urls")),
+    path("transparencia/", include("geo_siac.transparency.urls")),
+    path("api/", include("geo_siac.api_urls")),
     path("salud/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     path("teselas/<int:z>/<int:x>/<int:y>", tile, name="tile"),
@@ -25,15 +31,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("geo_siac.maps.urls")),
     path("mensajeria/", include("geo_siac.messaging.urls")),
-    path("api/", include("geo_siac.api_urls")),
     path("cuenta/ingresar/", login, name="login"),
     path("cuenta/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("geo_siac.alerts.urls")),
     path("", include("geo_siac.workspace.urls")),
-    path("transparencia/", include("geo_siac.transparency.urls")),
     path("mis-solicitudes/", include("geo_siac.citizens.urls")),
     path("", include("geo_siac.attention.urls")),
-    path("", include("geo_siac.reports.urls")),
 ]
 
 handler500 = "geo_siac.web.database.server_error"
