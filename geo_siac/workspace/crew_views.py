@@ -182,9 +182,9 @@ def find_report(request, code: str) -> Report:
     """The report, with its `deadline_state` (None once closed), if this person may see it; else 404."""
     reports = (
         with_deadline_state(visible_reports(request.user))
-        .select_related("category", "crew", "zone", "commune")
+        .select_related("category", "crew", "zone", "commune", "department")
         .defer("commune__geometry", "zone__geometry")
-    )  # the page draws neither polygon
+    )  # the page draws neither polygon; it names the department, which a query of its own read per page
     return get_object_or_404(reports, tracking_code=normalize_tracking_code(code))
 
 

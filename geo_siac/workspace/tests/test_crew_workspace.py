@@ -5,6 +5,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -324,3 +326,15 @@ def test_more_photos_than_a_change_may_carry_are_refused_with_the_limit(client, 
     assert response.status_code == 400
     assert "Se pueden adjuntar hasta 4 fotos por cambio; llegaron 5." in response.content.decode()
     assert Report.objects.get(pk=report.pk).status == "submitted"
+
+
+def test_report_page_names_the_department_read_with_the_report(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    assert report.department is not None
+    client.force_login(crews["member_a"])
+    client.get(reverse("crew:report", args=[report.tracking_code]))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
+    assert f'<dd id="department">{report.department.name}</dd>' in page
+    department_table = report.department._meta.db_table
+    assert not [q["sql"] for q in queries if q["sql"].startswith(f'SELECT "{department_table}"')]
