@@ -5,6 +5,7 @@ point's suggestion box), tracking lookups, public map views and crew updates, ag
     .venv/bin/python bench/load.py --seconds 60 --users 60 --workers 3 [--rate 100] [--reports 1000000]
     .venv/bin/python bench/load.py --seconds 60 --users 20 --workers 3 --submissions-only
     .venv/bin/python bench/load.py --seconds 20 --users 20 --ceiling
+    .venv/bin/python bench/load.py --seconds 60 --users 60 --workers 3 --request-cpu /tmp/cpu [--request-profile 30]
 
 Without --rate every citizen goes as fast as 0.05-0.2 s of thinking allows (the machine saturates); with
 --rate N the citizens offer N submissions per second and the rest of the mix in proportion, so latency is
@@ -14,6 +15,8 @@ importer, then places them in public as the refresh timer would (their k-anonymo
 GeoJSON API are measured at that size. Bounded: at most 300 s and 400 users, and only 127.0.0.1.
 The load generator is locust (FastHttpUser, geventhttpclient) in this process, on the same 2 cores as the
 server and PostgreSQL.
+With --request-cpu DIR the workers time every request (bench/request_cpu.py) and the run ends with their CPU per
+request type, weighted by the mix; --request-profile N adds a cProfile per type.
 
 The submissions' mix (SUBMISSIONS, per 1,000): in Peñalolén complaints and suggestions are 17.4% of what comes in
 (issue #23), so 174 of every 1,000 are requests without a place, as a citizen files them: the web page's form of
