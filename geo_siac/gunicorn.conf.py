@@ -30,7 +30,8 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 100_000))
 max_requests_jitter = max_requests // 10
 accesslog = "-"
 access_log_format = '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": "%(B)s", "ms": %(M)s}'
-# gunicorn's logger, the access line built from the five atoms it names instead of every header and environ entry.
+# gunicorn's logger, the access line built from the five atoms it names instead of every header and environ entry
+# (it replaces gunicorn's automatic switch to its statsd logger, which this deployment does not use).
 logger_class = "geo_siac.web.logs.AccessLogger"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
