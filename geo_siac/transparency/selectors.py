@@ -457,6 +457,11 @@ def commune_population(cut: str) -> float | None:
     return PopulationCell.objects.filter(cut=cut, res=finest).aggregate(total=Sum("pob_total"))["total"]
 
 
+def current_zone_keys() -> set[str]:
+    """The ZONE_KEY of every zone in use (not retired)."""
+    return {f"{cut}/{key}" for cut, key in Zone.objects.current().values_list("commune__cut", "key")}
+
+
 def zone_names() -> dict[str, str]:
     """Each zone's ZONE_KEY -> the name of its latest version, with its comuna's name."""
     names = {}

@@ -1,5 +1,6 @@
 import logging
 import os
+from collections.abc import Iterable
 from functools import wraps
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from geo_siac.transparency.selectors import (
     commitment_charter,
     commune_commitments,
     communes_with_charter,
+    current_zone_keys,
     information_figures,
     information_lines,
     information_years,
@@ -84,13 +86,22 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
-def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> dict:
+def _on_time_text(result: dict) -> str:
+    """The figure beside a bar: none for a withheld group (no bar either), and for a group none of whose requests
+    closed or passed its deadline yet, that, rather than a bar of 0 % that would read as every deadline missed."""
+    if result["volume"] is None:
+        return ""
+    if result["deadline_met_share"] is None:
+        return _("aún ninguna cerrada ni con plazo vencido")
+    return _percent(result["deadline_met_share"])
+
+
+def _on_time_chart(results: dict, labels: dict, missing: str | None = None, without: Iterable[str] = ()) -> dict:
+    """`without`: groups with no request in the period, each said so in the chart (a zone no request came from)."""
     missing = missing or _("Sin unidad asignada")
     return bar_chart(
-        [
-            (labels.get(key, key) or missing, r["deadline_met_share"], _percent(r["deadline_met_share"]))
-            for key, r in results.items()
-        ],
+        [(labels.get(key, key) or missing, r["deadline_met_share"], _on_time_text(r)) for key, r in results.items()]
+        + [(labels.get(key, key), None, _("sin solicitudes en este periodo")) for key in without],
         maximum=1,
     )
 
@@ -157,10 +168,25 @@ def _indicator_context(published) -> dict:
         "department_chart": _on_time_chart(by_department, {}),
         "category_chart": _on_time_chart(by_category, category_names),
         "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
-        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
-        "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
+        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone, sorted(current_zone_keys() - by_zone.keys()))
+        if has_zones
+        else None,
+        # A withheld month (every figure None) gets no text, so no line in the charts (the note below says why).
+        "month_chart": bar_chart(
+            [
+                (month.strftime("%Y-%m"), r["volume"], "" if r["volume"] is None else str(r["volume"]))
+                for month, r in months
+            ]
+        ),
         "digital_chart": bar_chart(
-            [(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"])) for month, r in months],
+            [
+                (
+                    month.strftime("%Y-%m"),
+                    r["digital_share"],
+                    "" if r["volume"] is None else _percent(r["digital_share"]),
+                )
+                for month, r in months
+            ],
             maximum=1,
         ),
         "withheld": any(
@@ -347,7 +373,10 @@ PREPARING_RETRY_SECONDS = 600  # refresh_indicators' timer interval (docs/deploy
 def _preparing() -> HttpResponse:
     """What an export answers before refresh_indicators has stored its period: a 503 the client may retry (not
     cached: cache_page keeps only successful answers)."""
-    response = text_error(_("Los indicadores se están preparando. Vuelva a intentarlo en unos minutos."), status=503)
+    response = text_error(
+        _("Los indicadores se están preparando. Vuelva a intentarlo en unos minutos."),
+        status=503,
+    )
     response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
     return response
 

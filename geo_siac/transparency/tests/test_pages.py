@@ -248,6 +248,8 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     assert '<th scope="row">Sin zona asignada</th>\n    <td>1</td>' in zones
     chart = zones.split("</svg>")[0]  # bars for the zones with a deadline due: the two resolved reports
     assert chart.count("<rect ") == 2 and ">Poniente (Puente Alto)</tspan>" in chart and "100 %" in chart
+    # The report outside every zone is open and not due: said in words, not drawn as 0 %.
+    assert ">Sin zona asignada</tspan>" in chart and "aún ninguna cerrada ni con plazo vencido" in chart
     volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone"}
     assert volumes == {"13201/poniente": "2", "13201/oriente": "1", "": "1"}
     assert {r["value"]: r["volume"] for r in records if r["dimension"] == "zone"} == {
@@ -255,6 +257,19 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
         "13201/oriente": 1,
         "": 1,
     }
+
+
+@pytest.mark.django_db
+def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, crews, make_report):
+    from geo_siac.testing import WEST_POINT
+
+    report_change_status(report=make_report(point=WEST_POINT), status="resolved")
+    indicator_snapshots_refresh()
+
+    chart = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[0]
+    oriente = chart.split(">Oriente (Puente Alto)</tspan>")[1].split("</g>")[0]
+    assert "sin solicitudes en este periodo" in oriente and "<rect " not in oriente
+    assert ">0 %<" not in chart and chart.count("<rect ") == 1  # the one bar: Poniente's resolved report
 
 
 @pytest.mark.django_db
