@@ -157,5 +157,7 @@ def test_before_the_first_snapshot_the_page_says_the_figures_are_being_prepared(
 
     text = notice_reads_on_a_phone(page, "#preparing-notice")
     page.screenshot(path=OUTPUT / "7-preparando.png", full_page=True)
-    assert text == "Las cifras se están preparando y estarán aquí en unos minutos."
+    assert text == (
+        "Las cifras aún no están calculadas. Se calculan periódicamente y aparecerán aquí cuando termine el cálculo."
+    )
     assert page.locator("#headline-volume").count() == 0 and page.locator("svg.bar-chart").count() == 0

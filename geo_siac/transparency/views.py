@@ -374,7 +374,7 @@ def _preparing() -> HttpResponse:
     """What an export answers before refresh_indicators has stored its period: a 503 the client may retry (not
     cached: cache_page keeps only successful answers)."""
     response = text_error(
-        _("Los indicadores se están preparando. Vuelva a intentarlo en unos minutos."),
+        _("Los indicadores aún no están calculados. Se calculan periódicamente: vuelva a intentarlo más tarde."),
         status=503,
     )
     response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
