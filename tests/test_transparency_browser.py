@@ -62,6 +62,45 @@ def test_commitments_page_lists_each_category_deadline(page):
     page.screenshot(path=OUTPUT / "2-compromisos-telefono.png", full_page=True)
 
 
+def test_chart_labels_read_on_a_phone_at_14_pixels_and_fit_the_chart(page):
+    """Drawn into a 480-unit viewBox the labels shrank to 9.7 px on a 390-pixel phone: now every text of every chart is
+    at least 14 px on the screen and ends inside its chart."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/transparencia/")
+
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll('svg.bar-chart text')].map(t => ({
+             size: t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize),
+             right: t.getBoundingClientRect().right, chart: t.ownerSVGElement.getBoundingClientRect().right}))"""
+    )
+    assert len(texts) >= 8
+    assert min(t["size"] for t in texts) >= 14
+    assert all(t["right"] <= t["chart"] for t in texts)
+    page.locator("#chart-categories-title").locator("..").screenshot(path=OUTPUT / "8-grafico-telefono.png")
+
+
+def test_the_charters_caption_is_whole_on_a_phone_and_text_columns_are_left_aligned(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/transparencia/compromisos/")
+    box = page.locator(".table-scroll:has(table.commitments)").first
+    caption = box.locator("caption")
+    box.scroll_into_view_if_needed()
+
+    before, frame = caption.bounding_box(), box.bounding_box()
+    assert before["x"] >= frame["x"] and before["x"] + before["width"] <= frame["x"] + frame["width"]
+    assert caption.evaluate("c => c.scrollWidth <= c.clientWidth")
+    box.screenshot(path=OUTPUT / "9-compromisos-titulo.png")
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+    assert caption.bounding_box()["x"] == before["x"]  # in view while the columns slide
+    box.screenshot(path=OUTPUT / "9-compromisos-titulo-fin.png")
+    align = box.evaluate(
+        """b => [...b.querySelectorAll('thead th:last-child, tbody tr:first-child td')]
+             .map(cell => getComputedStyle(cell).textAlign)"""
+    )
+    # The responsible department (the last column, header and cell) reads from the left; the figures from the right.
+    assert align[0] == "left" and align[-1] == "left" and set(align[1:-1]) == {"right"}
+
+
 def test_embedded_map_renders_inside_another_sites_iframe(page):
     page.goto(page.base_url + "/transparencia/datos/")
     page.evaluate(
