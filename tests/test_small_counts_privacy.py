@@ -234,9 +234,30 @@ def test_each_group_has_no_hidden_count_or_at_least_two(dimension, counts, hidde
 def test_a_chart_whose_bars_are_all_withheld_says_so_instead_of_standing_empty():
     from django.template.loader import render_to_string
 
-    from geo_siac.transparency.charts import bar_chart
+    from geo_siac.transparency.charts import indicator_chart
 
-    svg = render_to_string(
-        "transparency/_bar_chart.html", {"chart": bar_chart([("2026-10", None, "")]), "chart_id": "c"}
-    )
+    chart = indicator_chart([("2026-10", {"volume": None})], lambda r: (r["volume"], str(r["volume"])))
+    svg = render_to_string("transparency/_bar_chart.html", {"chart": chart, "chart_id": "c"})
     assert "Sin cifras que mostrar en este período." in svg
+
+
+def test_a_hidden_zone_has_no_line_and_no_words_in_the_zone_chart(client, settings, crews, make_report):
+    """One complaint from the east zone, below k: its row is withheld, and the chart neither draws it nor says
+    "sin solicitudes" of it (which would be false, and tell the hidden count is not 0)."""
+    from geo_siac.reports.models import Report
+    from geo_siac.testing import EAST_POINT, GAP_POINT, WEST_POINT
+    from geo_siac.transparency.services import indicator_snapshots_refresh
+
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
+    for point in [WEST_POINT] * 8 + [GAP_POINT] * 6:
+        make_report(point=point)
+    complaint = make_report(point=EAST_POINT)
+    Report.objects.filter(pk=complaint.pk).update(kind=RequestKind.COMPLAINT)  # placed, so routed to its zone
+    assert Report.objects.get(pk=complaint.pk).zone == crews["east"]
+    indicator_snapshots_refresh()
+
+    zones = client.get("/transparencia/").content.decode().split('id="by-zone"')[1]
+    chart, table = zones.split("</svg>")
+    assert "Oriente" not in chart and "sin solicitudes" not in chart
+    row = table.split('<th scope="row">Oriente (Puente Alto)</th>')[1].split("</tr>")[0]
+    assert "<td>cifras reservadas</td>" in row and "<td>0</td>" not in row and "<td>1</td>" not in table

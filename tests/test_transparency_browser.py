@@ -62,6 +62,54 @@ def test_commitments_page_lists_each_category_deadline(page):
     page.screenshot(path=OUTPUT / "2-compromisos-telefono.png", full_page=True)
 
 
+@pytest.mark.parametrize("width", [320, 390])
+def test_chart_labels_read_on_a_phone_at_14_pixels_and_fit_the_chart(page, width):
+    """Drawn into a 480-unit viewBox the labels shrank to 9.7 px on a 390-pixel phone: now every text of every chart is
+    at least 14 px on the screen and ends inside its chart, the words said instead of a figure too, on the narrowest
+    phone. The tables' hidden captions take no room (a sticky caption's position outweighed .visually-hidden's)."""
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(page.base_url + "/transparencia/")
+
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll('svg.bar-chart text')].map(t => ({
+             text: [...t.children].map(line => line.textContent).join(" ") || t.textContent, size: t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize),
+             right: t.getBoundingClientRect().right, chart: t.ownerSVGElement.getBoundingClientRect().right}))"""
+    )
+    # The luminaria's request is open and not yet due: its words, on two lines at 320 px.
+    assert len(texts) >= 8 and "aún ninguna cerrada ni con plazo vencido" in [t["text"] for t in texts]
+    assert min(t["size"] for t in texts) >= 14
+    assert [t for t in texts if t["right"] > t["chart"]] == []
+    page.locator("#chart-categories-title").locator("..").screenshot(path=OUTPUT / f"8-grafico-{width}.png")
+    hidden = page.locator(".table-scroll caption.visually-hidden")
+    assert hidden.count() >= 2
+    assert (
+        hidden.evaluate_all("cs => cs.map(c => [getComputedStyle(c).position, c.offsetHeight])")
+        == [["absolute", 1]] * hidden.count()
+    )
+
+
+def test_the_charters_caption_is_whole_on_a_phone_and_text_columns_are_left_aligned(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/transparencia/compromisos/")
+    box = page.locator(".table-scroll:has(table.commitments)").first
+    caption = box.locator("caption")
+    box.scroll_into_view_if_needed()
+
+    before, frame = caption.bounding_box(), box.bounding_box()
+    assert before["x"] >= frame["x"] and before["x"] + before["width"] <= frame["x"] + frame["width"]
+    assert caption.evaluate("c => c.scrollWidth <= c.clientWidth")
+    box.screenshot(path=OUTPUT / "9-compromisos-titulo.png")
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+    assert caption.bounding_box()["x"] == before["x"]  # in view while the columns slide
+    box.screenshot(path=OUTPUT / "9-compromisos-titulo-fin.png")
+    align = box.evaluate(
+        """b => [...b.querySelectorAll('thead th:last-child, tbody tr:first-child td')]
+             .map(cell => getComputedStyle(cell).textAlign)"""
+    )
+    # The responsible department (the last column, header and cell) reads from the left; the figures from the right.
+    assert align[0] == "left" and align[-1] == "left" and set(align[1:-1]) == {"right"}
+
+
 def test_embedded_map_renders_inside_another_sites_iframe(page):
     page.goto(page.base_url + "/transparencia/datos/")
     page.evaluate(
@@ -157,5 +205,7 @@ def test_before_the_first_snapshot_the_page_says_the_figures_are_being_prepared(
 
     text = notice_reads_on_a_phone(page, "#preparing-notice")
     page.screenshot(path=OUTPUT / "7-preparando.png", full_page=True)
-    assert text == "Las cifras se están preparando y estarán aquí en unos minutos."
+    assert text == (
+        "Las cifras aún no están calculadas. Se calculan periódicamente y aparecerán aquí cuando termine el cálculo."
+    )
     assert page.locator("#headline-volume").count() == 0 and page.locator("svg.bar-chart").count() == 0

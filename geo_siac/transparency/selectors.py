@@ -457,6 +457,15 @@ def commune_population(cut: str) -> float | None:
     return PopulationCell.objects.filter(cut=cut, res=finest).aggregate(total=Sum("pob_total"))["total"]
 
 
+def zone_keys_in_force(start: date, end: date) -> set[str]:
+    """The ZONE_KEY of every zone in force some time in the local days [start, end): drawn before the period ends
+    and not retired before it starts (a zone drawn since, or retired before, had no share in its requests)."""
+    zones = Zone.objects.filter(created_at__lt=local_midnight(end)).filter(
+        Q(retired_at__isnull=True) | Q(retired_at__gt=local_midnight(start))
+    )
+    return {f"{cut}/{key}" for cut, key in zones.values_list("commune__cut", "key")}
+
+
 def zone_names() -> dict[str, str]:
     """Each zone's ZONE_KEY -> the name of its latest version, with its comuna's name."""
     names = {}

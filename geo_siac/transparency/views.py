@@ -20,7 +20,7 @@ from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
-from geo_siac.transparency.charts import bar_chart
+from geo_siac.transparency.charts import indicator_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
 from geo_siac.transparency.periods import named_period, parse_month
 from geo_siac.transparency.selectors import (
@@ -42,6 +42,7 @@ from geo_siac.transparency.selectors import (
     published_indicators,
     received_between,
     transparency_reports,
+    zone_keys_in_force,
     zone_names,
 )
 from geo_siac.web.access import staff_required
@@ -84,22 +85,26 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
+def _on_time(result: dict) -> tuple[float | None, str]:
+    """The bar and its text: for a group none of whose requests closed or passed its deadline yet, or with no
+    request at all, that in words, rather than a bar of 0 % that would read as every deadline missed."""
+    if result["volume"] == 0:
+        return None, _("sin solicitudes en este periodo")
+    if result["deadline_met_share"] is None:
+        return None, _("aún ninguna cerrada ni con plazo vencido")
+    return result["deadline_met_share"], _percent(result["deadline_met_share"])
+
+
 def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> dict:
     missing = missing or _("Sin unidad asignada")
-    return bar_chart(
-        [
-            (labels.get(key, key) or missing, r["deadline_met_share"], _percent(r["deadline_met_share"]))
-            for key, r in results.items()
-        ],
-        maximum=1,
-    )
+    return indicator_chart(((labels.get(key, key) or missing, r) for key, r in results.items()), _on_time, maximum=1)
 
 
 def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]:
     missing = missing or _("Sin unidad asignada")
     return sorted(
         ({"label": labels.get(key, key) or missing, **r} for key, r in results.items()),
-        key=lambda row: -(row["volume"] or 0),  # a hidden count (None, public_indicators) last
+        key=lambda row: (row["volume"] is None, -(row["volume"] or 0)),  # a hidden count (None) last
     )
 
 
@@ -141,27 +146,36 @@ def _period_choices() -> dict:
     }
 
 
+def _with_zones_without_requests(by_zone: dict, published) -> dict:
+    """The zones in force in the period that no request came from, added with a volume of 0 and no other figure, so
+    the chart and the table (what a screen reader reads) both say so."""
+    blank = dict.fromkeys(next(iter(by_zone.values()))) | {"volume": 0}
+    return by_zone | {
+        key: dict(blank) for key in sorted(zone_keys_in_force(published.start, published.end) - by_zone.keys())
+    }
+
+
 def _indicator_context(published) -> dict:
     results = public_indicators(published.results)
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
-    months = sorted(by_month.items())
+    months = [(month.strftime("%Y-%m"), r) for month, r in sorted(by_month.items())]
     # Without crew zones every report is "without zone": the section would say nothing, so it is left out.
     has_zones = any(key is not None for key in by_zone)
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
+    zones = _with_zones_without_requests(by_zone, published) if has_zones else {}
     return {
         "overall": overall,
         "departments": _rows(by_department, {}),
         "categories": _rows(by_category, category_names),
         "department_chart": _on_time_chart(by_department, {}),
         "category_chart": _on_time_chart(by_category, category_names),
-        "zones": _rows(by_zone, zone_labels, no_zone) if has_zones else [],
-        "zone_chart": _on_time_chart(by_zone, zone_labels, no_zone) if has_zones else None,
-        "month_chart": bar_chart([(month.strftime("%Y-%m"), r["volume"], str(r["volume"])) for month, r in months]),
-        "digital_chart": bar_chart(
-            [(month.strftime("%Y-%m"), r["digital_share"], _percent(r["digital_share"])) for month, r in months],
-            maximum=1,
+        "zones": _rows(zones, zone_labels, no_zone),
+        "zone_chart": _on_time_chart(zones, zone_labels, no_zone) if has_zones else None,
+        "month_chart": indicator_chart(months, lambda r: (r["volume"], str(r["volume"]))),
+        "digital_chart": indicator_chart(
+            months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1
         ),
         "withheld": any(
             r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
@@ -347,7 +361,10 @@ PREPARING_RETRY_SECONDS = 600  # refresh_indicators' timer interval (docs/deploy
 def _preparing() -> HttpResponse:
     """What an export answers before refresh_indicators has stored its period: a 503 the client may retry (not
     cached: cache_page keeps only successful answers)."""
-    response = text_error(_("Los indicadores se están preparando. Vuelva a intentarlo en unos minutos."), status=503)
+    response = text_error(
+        _("Los indicadores aún no están calculados. Se calculan periódicamente: vuelva a intentarlo más tarde."),
+        status=503,
+    )
     response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
     return response
 

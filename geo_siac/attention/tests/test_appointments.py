@@ -192,6 +192,11 @@ def test_desk_agenda_lists_the_day_and_records_arrival_service_and_no_show(clien
     day = local_date(offering.service_point, starts_at)
     page = client.get("/atencion/agenda/", {"punto": offering.service_point.pk, "dia": day.isoformat()})
     assert ana.code in page.content.decode() and "Beto Soto" in page.content.decode()
+    # Each column is aligned as its header: the procedure's and the person's names from the left (site.css).
+    head, first_row = page.content.decode().split("<thead>")[1].split("</tr>")[:2]
+    header_classes = re.findall(r'<th scope="col"(?: class="([^"]*)")?>', head)
+    assert header_classes == re.findall(r'<td(?: class="([^"]*)")?>', first_row)
+    assert header_classes[1:3] == ["text-left", "text-left"]
     client.post(f"/atencion/citas/{ana.pk}/", {"mark": "arrived"})
     client.post(f"/atencion/citas/{ana.pk}/", {"mark": "served"})
     early = client.post(f"/atencion/citas/{beto.pk}/", {"mark": "no_show"})

@@ -248,6 +248,9 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     assert '<th scope="row">Sin zona asignada</th>\n    <td>1</td>' in zones
     chart = zones.split("</svg>")[0]  # bars for the zones with a deadline due: the two resolved reports
     assert chart.count("<rect ") == 2 and ">Poniente (Puente Alto)</tspan>" in chart and "100 %" in chart
+    # The report outside every zone is open and not due: said in words, not drawn as 0 %.
+    assert ">Sin zona asignada</tspan>" in chart and ">aún ninguna cerrada ni con plazo</tspan>" in chart
+    assert 'dy="18">vencido</tspan>' in chart  # on a line of its own: the words would pass a phone's chart
     volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone"}
     assert volumes == {"13201/poniente": "2", "13201/oriente": "1", "": "1"}
     assert {r["value"]: r["volume"] for r in records if r["dimension"] == "zone"} == {
@@ -255,6 +258,59 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
         "13201/oriente": 1,
         "": 1,
     }
+
+
+@pytest.mark.django_db
+def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, crews, make_report):
+    from geo_siac.testing import WEST_POINT
+
+    report_change_status(report=make_report(point=WEST_POINT), status="resolved")
+    indicator_snapshots_refresh()
+
+    chart = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[0]
+    oriente = chart.split(">Oriente (Puente Alto)</tspan>")[1].split("</g>")[0]
+    assert "sin solicitudes en este periodo" in oriente and "<rect " not in oriente
+    assert ">0 %<" not in chart and chart.count("<rect ") == 1  # the one bar: Poniente's resolved report
+
+
+@pytest.mark.django_db
+def test_a_zone_without_requests_is_in_the_table_too_for_screen_readers(client, crews, make_report):
+    from geo_siac.testing import WEST_POINT
+
+    report_change_status(report=make_report(point=WEST_POINT), status="resolved")
+    indicator_snapshots_refresh()
+
+    table = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[1]
+    row = table.split('<th scope="row">Oriente (Puente Alto)</th>')[1].split("</tr>")[0]
+    assert row.count("<td>0</td>") == 1 and row.count("<td>—</td>") == 6, row
+    assert table.index("Poniente (Puente Alto)") < table.index("Oriente (Puente Alto)")  # the larger volume first
+
+
+@pytest.mark.django_db
+def test_a_past_periods_zones_without_requests_are_those_in_force_then(client, crews, make_report):
+    """?periodo=2025 lists neither a zone drawn in 2026 nor misses one retired since."""
+    from geo_siac.testing import WEST_POINT, box
+    from geo_siac.zones.models import Zone
+
+    Zone.objects.filter(pk=crews["west"].pk).update(created_at=datetime(2024, 6, 1, tzinfo=SANTIAGO))
+    Zone.objects.create(
+        commune=crews["west"].commune,
+        key="norte",
+        name="Norte",
+        geometry=box(-70.60, -33.59, -70.55, -33.55),
+        created_at=datetime(2024, 6, 1, tzinfo=SANTIAGO),
+        retired_at=datetime(2025, 3, 1, tzinfo=SANTIAGO),
+    )
+    with patch("django.utils.timezone.now", return_value=datetime(2025, 6, 2, 10, tzinfo=SANTIAGO)):
+        report_change_status(report=make_report(point=WEST_POINT), status="resolved")
+    call_command("refresh_indicators", "--period", "2025", stdout=io.StringIO())
+
+    zones = client.get("/transparencia/?periodo=2025").content.decode().split('id="by-zone"')[1]
+    chart = zones.split("</svg>")[0]
+    assert ">Poniente (Puente Alto)</tspan>" in chart and "100 %" in chart
+    norte = chart.split(">Norte (Puente Alto)</tspan>")[1].split("</g>")[0]
+    assert "sin solicitudes en este periodo" in norte
+    assert "Oriente" not in zones  # drawn in 2026 (the fixture's now): no zone of 2025
 
 
 @pytest.mark.django_db

@@ -77,7 +77,8 @@ def test_a_fresh_snapshot_is_dated_without_the_notice(client, three_reports):
     assert "actualizadas cada pocos minutos" in get_reading_no_report(client, "/transparencia/")[1]
     response, _ = get_reading_no_report(client, EXPORTS[0])
     assert response.status_code == 200 and response["Last-Modified"]
-    assert "se ha atrasado (stale)." in client.get("/transparencia/datos/").content.decode()  # the JSON's field
+    open_data = client.get("/transparencia/datos/").content.decode()
+    assert "stale: si la actualización periódica de las cifras se ha atrasado." in open_data  # the JSON's field
 
 
 @pytest.mark.django_db
@@ -85,14 +86,21 @@ def test_without_a_snapshot_the_pages_say_the_figures_are_being_prepared(client,
     for url in PAGES:
         response, page = get_reading_no_report(client, url)
         assert response.status_code == 200
-        assert "Las cifras se están preparando y estarán aquí en unos minutos." in page
+        assert (
+            "Las cifras aún no están calculadas. Se calculan periódicamente y aparecerán aquí cuando termine el cálculo."
+            in page
+        )
+        assert "minutos" not in page  # the first run on a large installation can take far longer: no time promised
         assert 'id="headline-volume"' not in page and "sin solicitudes" not in page
     _, index = get_reading_no_report(client, "/transparencia/")
     assert 'id="transparency-map"' in index  # the map does not depend on the snapshot
     for url in EXPORTS:
         response, body = get_reading_no_report(client, url)
         assert response.status_code == 503 and int(response["Retry-After"]) > 0
-        assert body == "Los indicadores se están preparando. Vuelva a intentarlo en unos minutos."
+        assert (
+            body
+            == "Los indicadores aún no están calculados. Se calculan periódicamente: vuelva a intentarlo más tarde."
+        )
     assert not IndicatorSnapshot.objects.exists()
 
 
@@ -115,7 +123,10 @@ def test_a_snapshot_without_a_requested_dimension_is_being_prepared_not_computed
 def test_the_notices_speak_english_when_asked(client, three_reports, settings):
     english = {"HTTP_ACCEPT_LANGUAGE": "en"}
     _, preparing = get_reading_no_report(client, "/transparencia/", **english)
-    assert "The figures are being prepared and will be here in a few minutes." in preparing
+    assert (
+        "The figures have not been calculated yet. They are calculated periodically and will appear here when"
+        in preparing
+    )
     settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = 30
     indicator_snapshots_refresh(as_of=timezone.now() - timedelta(hours=2))
     _, stale = get_reading_no_report(client, "/transparencia/compromisos/", **english)
