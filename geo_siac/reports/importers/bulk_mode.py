@@ -118,9 +118,11 @@ def restore_suspended() -> list[str]:
     GiST indexes, which PostgreSQL builds without parallel workers, and the recounts (they read the reports in SHARE
     mode, as the index builds do, and hold other writers back until they commit), then, like this one, takes the
     B-tree of the largest table left; inside a transaction, the second connection would wait on this one's locks of
-    the dropped indexes. Whatever the second connection could not do (it could not connect, say) is tried once more
-    on this connection after. The foreign keys come last, on this connection: each locks the reports against the
-    others (PostgreSQL 15 cannot add one NOT VALID to a partitioned table and validate it apart)."""
+    the dropped indexes, so this connection takes everything, largest table first, and a recount may run before the
+    key table's indexes (harmless: it reads only the reports). Whatever the second connection could not do (it
+    could not connect, say) is tried once more on this connection after. The foreign keys come last, on this
+    connection: each locks the reports against the others (PostgreSQL 15 cannot add one NOT VALID to a partitioned
+    table and validate it apart)."""
     restored = []
     pending = sorted(SuspendedSchemaObject.objects.all(), key=lambda o: (o.kind != o.Kind.INDEX, o.table, o.name))
     indexes = [o for o in pending if o.kind == o.Kind.INDEX]
@@ -175,8 +177,11 @@ def largest_table_first(items: list[SuspendedSchemaObject]) -> list[SuspendedSch
     with connection.cursor() as cursor:
         sizes = {}
         for table in {o.table for o in items}:
+            # pg_partition_tree lists nothing for a table without partitions (the keys'): its own size counts.
             cursor.execute(
-                "SELECT coalesce(sum(pg_relation_size(relid)), 0) FROM pg_partition_tree(to_regclass(%s))", [table]
+                "SELECT coalesce(sum(pg_relation_size(relid)), pg_relation_size(to_regclass(%s)), 0) "
+                "FROM pg_partition_tree(to_regclass(%s))",
+                [table, table],
             )
             sizes[table] = cursor.fetchone()[0]
     return sorted(items, key=lambda o: -sizes[o.table])
