@@ -114,20 +114,30 @@ def restore_suspended() -> list[str]:
     say) does not hold back the others; its error names it and it stays recorded, as does an object of a kind this
     code does not know. Returns the names restored.
 
-    In autocommit outside a transaction the GiST indexes, which PostgreSQL builds without parallel workers, are
-    built on a second connection while this one builds the others; inside one, the second connection would wait
-    on this transaction's locks of the dropped indexes. The recounts follow the GiST indexes there (they read the
-    reports in SHARE mode, as the index builds do, and hold other writers back until they commit). Whatever the
-    second connection could not do (it could not connect, say) is tried once more on this connection after."""
+    In autocommit outside a transaction two connections share the indexes: a second connection starts with the
+    GiST indexes, which PostgreSQL builds without parallel workers, and the recounts (they read the reports in SHARE
+    mode, as the index builds do, and hold other writers back until they commit), then, like this one, takes the
+    B-tree of the largest table left; inside a transaction, the second connection would wait on this one's locks of
+    the dropped indexes, so this connection takes everything, largest table first, and a recount may run before the
+    key table's indexes (harmless: it reads only the reports). Whatever the second connection could not do (it
+    could not connect, say) is tried once more on this connection after. The foreign keys come last, on this
+    connection: each locks the reports against the others (PostgreSQL 15 cannot add one NOT VALID to a partitioned
+    table and validate it apart)."""
     restored = []
     pending = sorted(SuspendedSchemaObject.objects.all(), key=lambda o: (o.kind != o.Kind.INDEX, o.table, o.name))
     indexes = [o for o in pending if o.kind == o.Kind.INDEX]
     recounts = [o for o in pending if o.kind == o.Kind.RECOUNT]
     two_connections = not connection.in_atomic_block and connection.get_autocommit()
     beside = [o for o in indexes if " USING gist " in o.definition] + recounts if two_connections else []
+    shared = largest_table_first([o for o in indexes + recounts if o not in beside])
+    taking = threading.Lock()
     failed_beside = []
 
-    def restore(items: list[SuspendedSchemaObject]) -> list[tuple[SuspendedSchemaObject, Exception]]:
+    def take() -> SuspendedSchemaObject | None:
+        with taking:
+            return shared.pop(0) if shared else None
+
+    def restore(items) -> list[tuple[SuspendedSchemaObject, Exception]]:
         failed = []
         for item in items:
             try:
@@ -141,6 +151,7 @@ def restore_suspended() -> list[str]:
     def restore_beside() -> None:
         try:
             failed_beside.extend(restore(beside))
+            failed_beside.extend(restore(iter(take, None)))
         finally:
             connection.close()  # this thread's own connection
 
@@ -148,7 +159,7 @@ def restore_suspended() -> list[str]:
     if beside:
         worker.start()
     try:
-        failed = restore([o for o in indexes + recounts if o not in beside])
+        failed = restore(iter(take, None))
     finally:
         if beside:
             worker.join()
@@ -159,6 +170,21 @@ def restore_suspended() -> list[str]:
             "No se pudieron reconstruir: " + "; ".join(f"{item}: {exc}".strip() for item, exc in failed)
         )
     return restored
+
+
+def largest_table_first(items: list[SuspendedSchemaObject]) -> list[SuspendedSchemaObject]:
+    """The indexes of the largest tables first (every partition counted), so that the two connections end together."""
+    with connection.cursor() as cursor:
+        sizes = {}
+        for table in {o.table for o in items}:
+            # pg_partition_tree lists nothing for a table without partitions (the keys'): its own size counts.
+            cursor.execute(
+                "SELECT coalesce(sum(pg_relation_size(relid)), pg_relation_size(to_regclass(%s)), 0) "
+                "FROM pg_partition_tree(to_regclass(%s))",
+                [table, table],
+            )
+            sizes[table] = cursor.fetchone()[0]
+    return sorted(items, key=lambda o: -sizes[o.table])
 
 
 def restore_one(item: SuspendedSchemaObject) -> None:

@@ -96,7 +96,7 @@ def test_an_import_into_an_empty_table_runs_in_bulk_mode_and_gives_back_every_in
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_the_gist_indexes_and_the_recounts_run_on_a_second_connection(
+def test_outside_a_transaction_the_gist_indexes_and_the_recounts_start_on_a_second_connection(
     communes, tmp_path, monkeypatch
 ):
     before = schema()
@@ -114,7 +114,66 @@ def test_outside_a_transaction_the_gist_indexes_and_the_recounts_run_on_a_second
     gist = {name for name, definition in before if " USING gist " in definition}
     beside = gist | {"maps_counts_recount"}
     assert gist and {threads[name] for name in beside} == {"import-restore-beside"}
-    assert {thread for name, thread in threads.items() if name not in beside} == {threading.current_thread().name}
+    assert {thread for name, thread in threads.items() if name not in beside} <= {
+        threading.current_thread().name,
+        "import-restore-beside",
+    }
+
+
+def table_sizes() -> dict[str, int]:
+    """The report tables' sizes, every partition counted."""
+    with connection.cursor() as cursor:
+        sizes = {}
+        for table in BULK_TABLES:
+            cursor.execute(
+                "SELECT sum(pg_relation_size(oid)) FROM pg_class "
+                "WHERE oid = %s::regclass OR oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass)",
+                [table, table],
+            )
+            sizes[table] = cursor.fetchone()[0]
+        return sizes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_two_connections_share_the_b_trees_the_largest_table_first(communes, tmp_path, monkeypatch):
+    run_import(str(write_csv(tmp_path / "a.csv", 120)), "--commit", "--chunk-rows", "50")
+    with connection.cursor() as cursor:  # archived keys make the key table, the last by name, the largest
+        cursor.execute(
+            "INSERT INTO reports_reportkey (key, archived_year) "
+            "SELECT 'archived-' || g, 2020 FROM generate_series(1, 5000) g"
+        )
+    before = schema()
+    suspend_secondary_schema()
+    sizes = table_sizes()
+    assert sizes["reports_reportkey"] > max(sizes["reports_report"], sizes["reports_reportevent"]) > 0
+    btrees = {
+        o.name: o.table
+        for o in SuspendedSchemaObject.objects.filter(kind="index", definition__contains=" USING btree ")
+    }
+    (slow,) = [name for name, table in btrees.items() if table == "reports_reportkey"]
+    real_restore = bulk_mode.restore_one
+    taken = []
+    beside_took_a_btree = threading.Event()
+
+    def restore_one(item):
+        thread = threading.current_thread()
+        taken.append((item.name, thread.name))
+        if item.name in btrees and thread is not threading.main_thread():
+            beside_took_a_btree.set()
+        if item.name == slow and thread is threading.main_thread():
+            beside_took_a_btree.wait(timeout=20)  # a slow build here: the other connection goes on to the B-trees
+        real_restore(item)
+
+    monkeypatch.setattr(bulk_mode, "restore_one", restore_one)
+    bulk_mode.restore_suspended()
+    assert schema() == before and not SuspendedSchemaObject.objects.exists()
+    main = threading.current_thread().name
+    on_btrees = [(name, thread) for name, thread in taken if name in btrees]
+    assert on_btrees[0] == (slow, main)
+    assert any(thread == "import-restore-beside" for _name, thread in on_btrees)
+    for thread in (main, "import-restore-beside"):
+        taken_sizes = [sizes[btrees[name]] for name, by in on_btrees if by == thread]
+        assert taken_sizes == sorted(taken_sizes, reverse=True)
 
 
 def restore_attempts(monkeypatch, *, failing_on: str = "") -> list[tuple[str, str]]:
