@@ -359,3 +359,30 @@ def test_a_report_with_nothing_else_to_write_is_stored_by_its_one_statement_with
     # A form token and an email are written after the report's statement: the three go in one transaction.
     assert transaction_statements(captured) == ["BEGIN", "COMMIT"]
     assert third.submission.token == "formulario-9" and third.notifications.count() == 1
+
+
+def plan_cache_mode() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_gives_generic_plans_to_its_own_transaction_only(make_report):
+    """The report's statement sets plan_cache_mode for its transaction (its foreign-key checks at commit), never for
+    the session: an Open311 POST (its statement alone, no transaction) and a form's transaction leave the next
+    request's plans to the server's setting."""
+    from django.db import transaction
+
+    before = plan_cache_mode()
+    assert before != "force_generic_plan"
+    alone = make_report(channel="open311")
+    assert plan_cache_mode() == before
+    with transaction.atomic():
+        with_token = make_report(submission_token="generic-plans")
+        assert plan_cache_mode() == "force_generic_plan"
+    assert plan_cache_mode() == before
+    assert Report.objects.filter(pk__in=[alone.pk, with_token.pk]).count() == 2
+    assert ReportEvent.objects.filter(report__in=[alone.pk, with_token.pk]).count() == 4
