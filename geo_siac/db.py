@@ -492,6 +492,30 @@ def typed_row(fields: tuple) -> str:
     return f"({', '.join(f'%s::{field.cast_db_type(database)}' for field in fields)})"
 
 
+# execute_prepared: the name of each statement text's prepared statement, never reused in a process.
+STATEMENT_NAMES: dict[str, str] = {}
+
+
+def execute_prepared(cursor, sql: str, params, *, table: str) -> None:
+    """`cursor.execute(sql, params)` (a Django cursor), the statement PREPAREd on the session the first time this text
+    is sent there and each call an EXECUTE of it: PostgreSQL parses and plans a statement sent on every submission
+    (the report's INSERT with its key, events and token) once per session instead of on every call. Each `%s` of
+    `sql` becomes a parameter ($1, $2... in order); every other part of the text is the statement's, so a text that
+    varies (a shape) is a statement of its own. `table` names it, as KeyLookup's, for a statement log. The PREPARE
+    goes to the driver's cursor (no query of the request's); EXECUTE raises what the statement would."""
+    database = cursor.db
+    name = STATEMENT_NAMES.get(sql)
+    if name is None:
+        name = STATEMENT_NAMES[sql] = f"{table}_statement_{next(LOOKUP_NUMBERS)}"
+    prepared = PREPARED.setdefault(database.connection, set())
+    if name not in prepared:
+        text = cursor.mogrify(sql, [AsIs(f"${n}") for n in range(1, len(params) + 1)]).decode()
+        with database.wrap_database_errors:
+            cursor.cursor.execute(f"PREPARE {name} AS {text}")
+        prepared.add(name)
+    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
+
+
 def advisory_lock_id(name: str) -> int:
     """A PostgreSQL advisory lock number (bigint) for a name."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.attributes import clean_answers
 from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.catalogue.models import Category
-from geo_siac.db import compiled_insert_sql, typed_values, unique_row
+from geo_siac.db import compiled_insert_sql, execute_prepared, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.geocoding.selectors import gazetteer_reverse
 from geo_siac.notifications.services import notification_enqueue
@@ -402,7 +402,8 @@ def report_write(
     statement = report_insert(report_sql, event_rows)
     code = tracking_code_key(report.tracking_code)
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*report_params, code, *event_params, submission_token, bool(submission_token)])
+        params = [*report_params, code, *event_params, submission_token, bool(submission_token)]
+        execute_prepared(cursor, statement, params, table=Report._meta.db_table)
         report.pk, claimed = cursor.fetchone()
     report._state.adding, report._state.db = False, connection.alias
     if submission_token and not claimed:

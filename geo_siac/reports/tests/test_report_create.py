@@ -386,3 +386,36 @@ def test_a_submission_gives_generic_plans_to_its_own_transaction_only(make_repor
     assert plan_cache_mode() == before
     assert Report.objects.filter(pk__in=[alone.pk, with_token.pk]).count() == 2
     assert ReportEvent.objects.filter(report__in=[alone.pk, with_token.pk]).count() == 4
+
+
+def test_the_reports_insert_is_prepared_once_per_session(make_report, communes):
+    """report_write sends its statement as an EXECUTE of a statement prepared once per session and shape
+    (geo_siac.db.execute_prepared): a second report, and one without a place (its point a NULL parameter), run the
+    same statement, and each stores its own values."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from geo_siac.catalogue.kinds import RequestKind
+
+    def filed(**kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            report = make_report(**kwargs)
+        [name] = re.findall(r"EXECUTE (reports_report_statement_\d+)\(", " ".join(q["sql"] for q in captured))
+        return report, name
+
+    first, first_name = filed(description="Primera.")
+    second, second_name = filed(description="Segunda.", point=PENALOLEN_CENTRE)
+    placeless, placeless_name = filed(
+        kind=RequestKind.COMPLAINT, category="reclamo-servicio", commune=communes["13201"], latitude=None,
+        longitude=None, description="Sin lugar.",
+    )  # fmt: skip
+    assert first_name == second_name == placeless_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'reports_report_statement_%%'")
+        assert first_name in {name for (name,) in cursor.fetchall()}
+    stored = {r.pk: r for r in Report.objects.filter(pk__in=[first.pk, second.pk, placeless.pk])}
+    assert [stored[r.pk].description for r in (first, second, placeless)] == ["Primera.", "Segunda.", "Sin lugar."]
+    assert stored[second.pk].commune == communes["13122"] and stored[placeless.pk].location is None
+    assert ReportEvent.objects.filter(report__in=stored).count() == 6
