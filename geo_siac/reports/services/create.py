@@ -347,7 +347,10 @@ def constraint_name(exc: IntegrityError) -> str | None:
 # instead of four ORM inserts. `generic` gives the rest of the transaction generic plans (set_config's local
 # setting), for the foreign-key checks of the key, events and token against the partitioned reports, which run at
 # commit: PostgreSQL planned each of them again (a custom plan, cheaper on paper than a generic one that prunes the
-# partitions when it runs), 0.2 ms of a submission's 1.0 ms in this statement (docs/performance.md).
+# partitions when it runs), 0.2 ms of a submission's 1.0 ms in this statement (docs/performance.md). So any prepared
+# statement or PL/pgSQL run after report_create in the same transaction runs on forced generic plans too (values a
+# plan must see belong in a QueryTemplate's shape, not in its slots), and so does a django_db test's after its first
+# make_report (the test's one transaction).
 REPORT_INSERT = """
 WITH report AS ({report} RETURNING id),
 code AS (INSERT INTO {key_table} ({key_columns}) SELECT %s, report.id FROM report),

@@ -419,3 +419,37 @@ def test_the_reports_insert_is_prepared_once_per_session(make_report, communes):
     assert [stored[r.pk].description for r in (first, second, placeless)] == ["Primera.", "Segunda.", "Sin lugar."]
     assert stored[second.pk].commune == communes["13122"] and stored[placeless.pk].location is None
     assert ReportEvent.objects.filter(report__in=stored).count() == 6
+
+
+@pytest.mark.django_db(transaction=True)  # a new session, on which the report's statement is not yet prepared
+def test_a_statement_first_prepared_in_a_savepoint_rolled_back_runs_in_the_retry_in_the_same_transaction(
+    make_report, monkeypatch
+):
+    """A tracking code already taken, inside a caller's transaction, rolls back the savepoint of the attempt that
+    PREPAREd the report's statement: PostgreSQL keeps a prepared statement through a rollback, and the next
+    attempt's EXECUTE of it, in the same transaction, stores the report."""
+    import re
+
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_report(channel="open311")
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'reports_report_statement_%%'")
+        assert cursor.fetchone() == (0,)
+    drawn = iter([first.tracking_code, "PA-2345-6789"])
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: next(drawn))
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        second = make_report(reporter_email="vecina@example.cl")
+    sent = [
+        "EXECUTE" if q["sql"].startswith("EXECUTE reports_report_statement_") else q["sql"].split(" ")[0]
+        for q in captured
+        if q["sql"].startswith(("EXECUTE reports_report_statement_", "SAVEPOINT", "ROLLBACK TO", "RELEASE"))
+    ]
+    assert sent == ["SAVEPOINT", "EXECUTE", "ROLLBACK", "RELEASE", "SAVEPOINT", "EXECUTE", "RELEASE"]
+    names = re.findall(r"EXECUTE (reports_report_statement_\d+)\(", " ".join(q["sql"] for q in captured))
+    assert len(set(names)) == 1
+    assert second.tracking_code == "PA-2345-6789" and Report.objects.count() == 2
+    assert list(second.events.values_list("kind", flat=True).order_by("id")) == ["created", "routed"]
+    assert second.notifications.count() == 1
