@@ -1,6 +1,7 @@
 """CPU and queries per submission, in process (issue #27 point 4): where a filed request's time goes in Django.
 
     .venv/bin/python bench/submission_cpu.py [--count 100] [--batches 5] [--profile web|open311|reclamo|buzon]
+        [--backend-cpu]
 
 Runs each way a citizen files in bench/load.py's mix through Django's test client (CSRF checked, production
 settings, DEBUG off) against the load bench's database (GEO_SIAC_BENCH_DB, default geo_siac_bench, created and
@@ -10,6 +11,10 @@ them; it still slows a process down, and the least is the figure it disturbs lea
 statements one submission sends. With --profile it
 then prints the cProfile entries of that way that take the most time. On a shared machine req/s is noise; CPU per
 request is not, or much less.
+
+With --backend-cpu it also prints the CPU per submission of the PostgreSQL server process of its session (user plus
+system time from /proc/PID/stat, so PostgreSQL must run on this machine), least and median of the same batches: read
+in clock ticks (10 ms), so a batch needs a few hundred milliseconds of it to say anything.
 """
 
 import argparse
@@ -116,12 +121,29 @@ def fixtures() -> tuple[str, int]:
     return api_key_create(name="bench/submission_cpu.py", rate_limit_per_minute=10**9)[1], box.pk
 
 
+def backend_cpu(connection):
+    """A clock of the CPU seconds the session's PostgreSQL server process has used. The session must stay the same
+    one throughout (production settings keep it open): the clock refuses to read another process's."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    def read() -> float:
+        if connection.connection.info.backend_pid != pid:
+            raise RuntimeError("the database session changed during the batches")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return read
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100, help="submissions per batch and way (after 30 uncounted)")
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--profile", choices=["web", "open311", "reclamo", "buzon"])
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--backend-cpu", action="store_true", help="the PostgreSQL session's CPU per submission too")
     options = parser.parse_args()
     prepare_database()
     production_settings()
@@ -137,6 +159,7 @@ def main() -> None:
     api_key, box_id = fixtures()
     filing = ways(client, api_key, box_id)
     print(f"load average at the start: {open('/proc/loadavg').read().strip()}")
+    backend = backend_cpu(connection) if options.backend_cpu else lambda: 0.0
     batches = {name: [] for name in filing}
     queries = {}
     for name, (file, status) in filing.items():
@@ -149,20 +172,22 @@ def main() -> None:
     # a way's batches is the figure least disturbed by it.
     for _ in range(options.batches):
         for name, (file, _status) in filing.items():
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu, wall, server = time.process_time(), time.perf_counter(), backend()
             for _ in range(options.count):
                 file()
-            batches[name].append(
-                ((time.process_time() - cpu) / options.count, (time.perf_counter() - wall) / options.count)
-            )
-    print(f"{'way':8} {'CPU ms, least':>14} {'CPU ms, median':>15} {'wall ms, median':>16} {'statements':>11}")
+            spent = (time.process_time() - cpu, time.perf_counter() - wall, backend() - server)
+            batches[name].append([value / options.count for value in spent])
+    header = f"{'way':8} {'CPU ms, least':>14} {'CPU ms, median':>15} {'wall ms, median':>16} {'statements':>11}"
+    print(header + (f" {'PostgreSQL CPU ms, least':>25} {'median':>7}" if options.backend_cpu else ""))
     for name, measured in batches.items():
-        cpu = sorted(c for c, _ in measured)
-        wall = sorted(w for _, w in measured)
-        print(
+        cpu, wall, server = (sorted(column) for column in zip(*measured, strict=True))
+        line = (
             f"{name:8} {cpu[0] * 1000:14.2f} {statistics.median(cpu) * 1000:15.2f} "
             f"{statistics.median(wall) * 1000:16.2f} {len(queries[name]):11d}"
         )
+        if options.backend_cpu:
+            line += f" {server[0] * 1000:25.2f} {statistics.median(server) * 1000:7.2f}"
+        print(line)
     if options.profile:
         file = filing[options.profile][0]
         for query in queries[options.profile]:

@@ -4,6 +4,7 @@ import hashlib
 import itertools
 import re
 import weakref
+from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from time import time
@@ -26,14 +27,76 @@ def unique_row(queryset):
     return found[0] if found else None
 
 
-# The statements each database session (a driver connection) has prepared (KeyLookup.prepared).
+# The names of the statements each database session (a driver connection) has prepared (PreparedStatement).
 PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # What EXECUTE answers when a migration changed the type of a column a prepared statement reads ("cached plan must
 # not change result type"). A column gone fails the same with the ORM: preparing again would not help.
 STALE_PLAN = "0A000"
-# Numbers for the statements' names, never reused in a process: a statement outlives its lookup on the session, and
-# a name from id() could come back to a new lookup after the old one is collected and run the old one's query.
-LOOKUP_NUMBERS = itertools.count(1)
+# What EXECUTE answers when the session has no statement of that name: DEALLOCATE ALL or DISCARD ALL (a pool's reset
+# of the session) dropped what this process had prepared there.
+UNKNOWN_STATEMENT = "26000"
+# Numbers for the statements' names, never reused in a process: a statement outlives its user on the session, and a
+# name from id() could come back to a new user after the old one is collected and run the old one's query.
+STATEMENT_NUMBERS = itertools.count(1)
+
+
+class PreparedStatement:
+    """A statement PREPAREd on each database session the first time it is sent there, each call an EXECUTE of it:
+    PostgreSQL parses it once per session, and plans it once when it keeps a generic plan. The one place that
+    prepares statements (KeyLookup, QueryTemplate, execute_prepared).
+
+    `sql` and `params` are as for `cursor.execute`, each of the statement's parameters an `AsIs("$n")` among the
+    params, every other value written into the statement's text. Its name starts with `prefix` (a table's name, so
+    that a statement log, or a test, can tell what an EXECUTE reads) and ends with a number never reused in the
+    process. The PREPARE goes to the driver's cursor, so that it counts as no query of the request's. This assumes a
+    session is one process's alone (no pool handing it from client to client between transactions).
+    """
+
+    def __init__(self, prefix: str, sql: str, params: list):
+        self.prefix, self.sql, self.params = prefix, sql, params
+        self.number = next(STATEMENT_NUMBERS)
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefix}_{self.number}"
+
+    def execute(self, cursor, arguments: Sequence) -> None:
+        """EXECUTE it with `arguments` on a Django cursor (the rows left to fetch), preparing it on the session first.
+
+        Two errors of EXECUTE's own are answered here, once. A stale plan (a rolling deploy: another server migrated a
+        column this statement reads while this session kept it): the statement takes a new name, prepared afresh on
+        each session's next call. An unknown statement (DEALLOCATE ALL, DISCARD ALL): this session's statements are
+        forgotten, each prepared again on its next call. Outside a transaction the call is then sent again; inside
+        one the error has aborted it, so the error is raised, the next call (the next request's) prepares afresh,
+        and a session with a stale statement is closed when the request ends."""
+        database = cursor.db
+        try:
+            self.send(cursor, arguments)
+        except DatabaseError as error:
+            code = getattr(error.__cause__, "pgcode", None)
+            if code == STALE_PLAN:
+                self.number = next(STATEMENT_NUMBERS)
+                if database.in_atomic_block:
+                    database.close_at = 0
+            elif code == UNKNOWN_STATEMENT:
+                PREPARED.pop(database.connection, None)
+            else:
+                raise
+            if database.in_atomic_block:
+                raise
+            self.send(cursor, arguments)
+
+    def send(self, cursor, arguments: Sequence) -> None:
+        database, name = cursor.db, self.name
+        prepared = PREPARED.setdefault(database.connection, set())
+        if name not in prepared:
+            text = cursor.mogrify(self.sql, self.params).decode()
+            with database.wrap_database_errors:
+                cursor.cursor.execute(f"PREPARE {name} AS {text}")
+            prepared.add(name)
+        cursor.execute(
+            f"EXECUTE {name}({', '.join(['%s'] * len(arguments))})" if arguments else f"EXECUTE {name}", arguments
+        )
 
 
 class KeyLookup:
@@ -54,8 +117,7 @@ class KeyLookup:
         self.build = build
         self.marker = marker
         self.compiled = None
-        self.number = next(LOOKUP_NUMBERS)
-        self.prepared_name = None
+        self.statement = None
 
     def queryset(self):
         return self.build(self.marker).order_by()[:1]
@@ -91,47 +153,20 @@ class KeyLookup:
         )
 
     def rows(self, value) -> tuple[str, list]:
-        """The rows for `value`, converted as the ORM would, and the database alias they were read from."""
+        """The rows for `value`, converted as the ORM would, and the database alias they were read from. The query is
+        a statement prepared once per session (PreparedStatement): PostgreSQL plans it once per session instead of
+        on every call (planning a request by id took 0.45 ms of its 0.55)."""
         query = self.compiled = self.compiled or self.compile()
+        if self.statement is None:
+            params = [AsIs("$1") if n == query.index else p for n, p in enumerate(query.params)]
+            self.statement = PreparedStatement(f"{query.model._meta.db_table}_lookup", query.sql, params)
         # Routed on every call: a public page's lookup reads from the replica, a submission's from the primary.
         alias = router.db_for_read(query.model)
         database = connections[alias]
-        try:
-            rows = self.executed(database, value)
-        except DatabaseError as error:
-            if getattr(error.__cause__, "pgcode", None) != STALE_PLAN:
-                raise
-            # A migration changed the type of a column this statement reads (a rolling deploy: another server
-            # migrated while this session kept its statement). The lookup takes a new name, prepared afresh on each
-            # session's next call; inside a transaction, which the error has aborted, that call is the next
-            # request's, and the session (with its stale statement) is closed when this one ends.
-            self.number = next(LOOKUP_NUMBERS)
-            if database.in_atomic_block:
-                database.close_at = 0
-                raise
-            rows = self.executed(database, value)
-        return alias, converted(rows, query.converters, database)
-
-    def executed(self, database, value) -> list:
         with database.cursor() as cursor:
-            cursor.execute(f"EXECUTE {self.prepared(database, cursor)}(%s)", [value])
-            return cursor.fetchall()
-
-    def prepared(self, database, cursor) -> str:
-        """The name of this lookup's statement, prepared on the session the first time it is used there: PostgreSQL
-        then plans it once per session instead of on every call (planning a request by id took 0.45 ms of its
-        0.55). The PREPARE goes to the driver's cursor, so that it counts as no query of the request's."""
-        # Named after its table, so that a statement log (or a test) can tell what an EXECUTE reads.
-        name = self.prepared_name = f"{self.compiled.model._meta.db_table}_lookup_{self.number}"
-        session = database.connection
-        names = PREPARED.setdefault(session, set())
-        if name not in names:
-            params = [AsIs("$1") if n == self.compiled.index else p for n, p in enumerate(self.compiled.params)]
-            statement = cursor.mogrify(self.compiled.sql, params).decode()
-            with database.wrap_database_errors:
-                cursor.cursor.execute(f"PREPARE {name} AS {statement}")
-            names.add(name)
-        return name
+            self.statement.execute(cursor, [value])
+            rows = cursor.fetchall()
+        return alias, converted(rows, query.converters, database)
 
     def __call__(self, value):
         alias, rows = self.rows(value)
@@ -303,7 +338,10 @@ class QueryTemplate:
     parameters, every other value written into it) and each call an EXECUTE: PostgreSQL parses it once per session
     and, after five executions, keeps a generic plan when it estimates it no dearer than the custom ones
     (plan_cache_mode auto); planning the Open311 list over the report partitions cost more than running it. Values
-    the plan must see (a status set a partial index's predicate names) belong in the shape, not in slots.
+    the plan must see (a status set a partial index's predicate names) belong in the shape, not in slots: a generic
+    plan is assumed, and after report_create in the same transaction it is forced (its statement sets
+    plan_cache_mode to force_generic_plan for the rest of the transaction, REPORT_INSERT says why), as it is in a
+    django_db test after its first make_report.
     """
 
     def __init__(self, build, *, prepared: bool = False):
@@ -318,7 +356,8 @@ class QueryTemplate:
         query = values_columns(queryset, "QueryTemplate")
         query.sql, query.params = limits_as_slots(query.sql, query.params)
         query.slots = [(index, param) for index, param in enumerate(query.params) if isinstance(param, SlotName)]
-        query.number = next(LOOKUP_NUMBERS)
+        query.slot_names = list(dict.fromkeys(name for _, name in query.slots))
+        query.statement = None
         return query
 
     def rows(self, shape, values: dict, *, limit: int | None = None, offset: int = 0) -> list[dict]:
@@ -342,40 +381,18 @@ class QueryTemplate:
         return [dict(zip(names, row, strict=True)) for row in converted(rows, query.converters, database)]
 
     def executed(self, database, query, values: dict, limit: int | None, offset: int) -> list:
-        """The shape's rows through its prepared statement (a NULL limit is none). As KeyLookup's, a statement whose
-        columns a migration changed is prepared again under a new name (KeyLookup.rows says why and when)."""
-        names = list(dict.fromkeys(name for _, name in query.slots))
-        arguments = [values[name] for name in names] + [limit, offset]
-        execute = f"EXECUTE {{}}({', '.join(['%s'] * len(arguments))})"
-        try:
-            with database.cursor() as cursor:
-                cursor.execute(execute.format(self.statement(database, cursor, query, names)), arguments)
-                return cursor.fetchall()
-        except DatabaseError as error:
-            if getattr(error.__cause__, "pgcode", None) != STALE_PLAN:
-                raise
-            query.number = next(LOOKUP_NUMBERS)
-            if database.in_atomic_block:
-                database.close_at = 0
-                raise
-        with database.cursor() as cursor:
-            cursor.execute(execute.format(self.statement(database, cursor, query, names)), arguments)
-            return cursor.fetchall()
-
-    def statement(self, database, cursor, query, names: list[str]) -> str:
-        """The name of the shape's statement, prepared on the session the first time it is used there (on the
-        driver's cursor: no query of the request's); its slots are $1, $2... in the order of `names`, then the
-        limit and the offset."""
-        name = f"{query.model._meta.db_table}_list_{query.number}"
-        prepared = PREPARED.setdefault(database.connection, set())
-        if name not in prepared:
+        """The shape's rows through its prepared statement: its slots are $1, $2... in the order they first appear,
+        then the limit and the offset (a NULL limit is none)."""
+        if query.statement is None:
+            names = query.slot_names
             numbers = {slot: AsIs(f"${n}") for n, slot in enumerate(names, start=1)}
             params = [numbers[p] if isinstance(p, SlotName) else p for p in query.params]
-            sql = cursor.mogrify(query.sql, params).decode()
-            with database.wrap_database_errors:
-                cursor.cursor.execute(f"PREPARE {name} AS {sql} LIMIT ${len(names) + 1} OFFSET ${len(names) + 2}")
-            prepared.add(name)
-        return name
+            params += [AsIs(f"${len(names) + 1}"), AsIs(f"${len(names) + 2}")]
+            sql = f"{query.sql} LIMIT %s OFFSET %s"
+            query.statement = PreparedStatement(f"{query.model._meta.db_table}_list", sql, params)
+        with database.cursor() as cursor:
+            query.statement.execute(cursor, [values[name] for name in query.slot_names] + [limit, offset])
+            return cursor.fetchall()
 
 
 @contextmanager
@@ -490,6 +507,24 @@ def typed_row(fields: tuple) -> str:
     """One row of typed_values' placeholders, each cast to its field's column type: written once per fields."""
     database = default_connection()
     return f"({', '.join(f'%s::{field.cast_db_type(database)}' for field in fields)})"
+
+
+# execute_prepared: each statement text's PreparedStatement.
+STATEMENTS: dict[str, PreparedStatement] = {}
+
+
+def execute_prepared(cursor, sql: str, params: Sequence, *, table: str) -> None:
+    """`cursor.execute(sql, params)` (a Django cursor) as an EXECUTE of a statement prepared once per session and
+    text (PreparedStatement): PostgreSQL parses and plans a statement sent on every submission (the report's INSERT
+    with its key, events and token) once per session instead of on every call. `params` is a sequence, one value
+    per `%s` of `sql` (never a dict of `%(name)s`), and each `%s` becomes a parameter ($1, $2... in order); every
+    other part of the text is the statement's, so a text that varies (a shape) is a statement of its own. `table`
+    names it, as KeyLookup's. EXECUTE raises what the statement would."""
+    statement = STATEMENTS.get(sql)
+    if statement is None:
+        numbers = [AsIs(f"${n}") for n in range(1, len(params) + 1)]
+        statement = STATEMENTS[sql] = PreparedStatement(f"{table}_statement", sql, numbers)
+    statement.execute(cursor, params)
 
 
 def advisory_lock_id(name: str) -> int:

@@ -187,7 +187,7 @@ def test_row_lookup_is_planned_once_per_database_session():
 
     def prepared() -> list:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [by_name.prepared_name])
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [by_name.statement.name])
             return cursor.fetchall()
 
     department = Department.objects.create(name="Dirección de Prueba")
@@ -217,7 +217,7 @@ def test_lookups_made_and_dropped_on_one_session_each_answer_their_own_query():
         )
         assert lookup(department.name) == {"id": department.pk}
         assert lookup(departments[(round_ + 1) % 3].name) is None
-        names.add(lookup.prepared_name)
+        names.add(lookup.statement.name)
         del lookup
         gc.collect()  # the next lookup may take the freed object's place (and, before, its id())
     assert len(names) == 30
@@ -411,21 +411,58 @@ def test_a_lookup_prepared_before_a_migration_changed_its_columns_is_prepared_ag
         try:
             with connection.cursor() as second:  # the statement is stale now, as PostgreSQL says
                 with pytest.raises(Exception, match="cached plan must not change result type"):
-                    second.execute(f"EXECUTE {COMMUNE_BY_JURISDICTION.prepared_name}(%s)", [commune.jurisdiction_id])
+                    second.execute(f"EXECUTE {COMMUNE_BY_JURISDICTION.statement.name}(%s)", [commune.jurisdiction_id])
             CommuneIdentity.objects.filter(commune=commune).update(display_name="Municipalidad después")
             assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
             assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk  # and stays prepared
             # Inside a transaction the error has aborted it: the call fails, the session is to be closed when the
             # request ends, and the lookup's next call (a new name) prepares afresh.
             cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(200)")
-            stale = COMMUNE_BY_JURISDICTION.number
+            stale = COMMUNE_BY_JURISDICTION.statement.number
             with pytest.raises(Exception, match="cached plan must not change result type"), transaction.atomic():
                 COMMUNE_BY_JURISDICTION(commune.jurisdiction_id)
-            assert connection.close_at == 0 and COMMUNE_BY_JURISDICTION.number != stale
+            assert connection.close_at == 0 and COMMUNE_BY_JURISDICTION.statement.number != stale
             connection.close_at = None
             assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).identity.display_name == "Municipalidad después"
         finally:
             cursor.execute("ALTER TABLE zones_communeidentity ALTER COLUMN display_name TYPE varchar(150)")
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction: where a lookup and an Open311 POST run
+def test_after_deallocate_all_the_next_submission_and_lookup_prepare_their_statements_again(make_report, communes):
+    """DEALLOCATE ALL (DISCARD ALL, a pool's reset of a session, drops them too) leaves this process believing its
+    statements prepared on the session: a submission and a lookup prepare theirs again and answer. Inside a
+    transaction the error has aborted it: that call fails, and every statement is prepared again on its next call."""
+    from django.db import DatabaseError
+
+    from geo_siac.reports.models import Report
+    from geo_siac.zones.selectors import COMMUNE_BY_JURISDICTION
+
+    def prepared() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements")
+            return {name for (name,) in cursor.fetchall()}
+
+    def deallocate_all():
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        assert prepared() == set()
+
+    commune = communes["13201"]
+    first = make_report(channel="open311")
+    assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk
+    deallocate_all()
+    second = make_report(channel="open311")  # its statement alone, outside a transaction
+    assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk
+    assert COMMUNE_BY_JURISDICTION.statement.name in prepared()
+    assert any(name.startswith("reports_report_statement_") for name in prepared())
+    deallocate_all()
+    with pytest.raises(DatabaseError, match="does not exist"), transaction.atomic():
+        COMMUNE_BY_JURISDICTION(commune.jurisdiction_id)
+    assert COMMUNE_BY_JURISDICTION(commune.jurisdiction_id).pk == commune.pk
+    third = make_report(submission_token="tras-deallocate")  # in a transaction: its statement forgotten too
+    assert Report.objects.filter(pk__in=[first.pk, second.pk, third.pk]).count() == 3
+    assert third.submission.token == "tras-deallocate"
 
 
 @pytest.mark.django_db(transaction=True)  # outside a test's transaction, to open a second session
@@ -453,7 +490,7 @@ def test_a_prepared_query_template_is_prepared_once_per_session_and_again_when_s
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT statement FROM pg_prepared_statements WHERE name = %s",
-                [f"zones_department_list_{names.shapes['from'].number}"],
+                [names.shapes["from"].statement.name],
             )
             return [statement for (statement,) in cursor.fetchall()]
 
@@ -461,16 +498,17 @@ def test_a_prepared_query_template_is_prepared_once_per_session_and_again_when_s
     assert page("Prueba QT 1", limit=1, offset=1) == ["Prueba QT 2"]
     assert page("Prueba QT 3", limit=5, offset=0) == ["Prueba QT 3"]
     (statement,) = prepared()
+    assert names.shapes["from"].statement.name.startswith("zones_department_list_")
     assert ">= ($1)" in statement and "LIMIT $2 OFFSET $3" in statement
     connection.close()  # a new session (as after CONN_MAX_AGE) prepares it again
     assert prepared() == []
     assert page("Prueba QT 2", limit=1) == ["Prueba QT 2"]
     assert len(prepared()) == 1
-    stale = names.shapes["from"].number
+    stale = names.shapes["from"].statement.number
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE zones_department ALTER COLUMN name TYPE varchar(250)")
         try:
             assert page("Prueba QT 3") == ["Prueba QT 3"]
-            assert names.shapes["from"].number != stale
+            assert names.shapes["from"].statement.number != stale
         finally:
             cursor.execute("ALTER TABLE zones_department ALTER COLUMN name TYPE varchar(200)")

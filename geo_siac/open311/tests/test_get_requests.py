@@ -474,7 +474,7 @@ def test_the_box_list_is_prepared_once_per_session_and_status_set(make_report, c
     for statuses in (set(OPEN), set(OPEN), set(CLOSED), set(OPEN), set(CLOSED)):
         request_page(page=1, page_size=100, statuses=statuses, **filters)
     slots = tuple(sorted([*slot_values(**filters), "first"]))
-    names = [f"reports_report_list_{BOX_LIST.shapes[(slots, tuple(sorted(s)))].number}" for s in (OPEN, CLOSED)]
+    names = [BOX_LIST.shapes[(slots, tuple(sorted(s)))].statement.name for s in (OPEN, CLOSED)]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT statement FROM pg_prepared_statements WHERE name = ANY(%s) ORDER BY statement LIKE '%%submitted%%'",

@@ -359,3 +359,97 @@ def test_a_report_with_nothing_else_to_write_is_stored_by_its_one_statement_with
     # A form token and an email are written after the report's statement: the three go in one transaction.
     assert transaction_statements(captured) == ["BEGIN", "COMMIT"]
     assert third.submission.token == "formulario-9" and third.notifications.count() == 1
+
+
+def plan_cache_mode() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_gives_generic_plans_to_its_own_transaction_only(make_report):
+    """The report's statement sets plan_cache_mode for its transaction (its foreign-key checks at commit), never for
+    the session: an Open311 POST (its statement alone, no transaction) and a form's transaction leave the next
+    request's plans to the server's setting."""
+    from django.db import transaction
+
+    before = plan_cache_mode()
+    assert before != "force_generic_plan"
+    alone = make_report(channel="open311")
+    assert plan_cache_mode() == before
+    with transaction.atomic():
+        with_token = make_report(submission_token="generic-plans")
+        assert plan_cache_mode() == "force_generic_plan"
+    assert plan_cache_mode() == before
+    assert Report.objects.filter(pk__in=[alone.pk, with_token.pk]).count() == 2
+    assert ReportEvent.objects.filter(report__in=[alone.pk, with_token.pk]).count() == 4
+
+
+def test_the_reports_insert_is_prepared_once_per_session(make_report, communes):
+    """report_write sends its statement as an EXECUTE of a statement prepared once per session and shape
+    (geo_siac.db.execute_prepared): a second report, and one without a place (its point a NULL parameter), run the
+    same statement, and each stores its own values."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from geo_siac.catalogue.kinds import RequestKind
+
+    def filed(**kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            report = make_report(**kwargs)
+        [name] = re.findall(r"EXECUTE (reports_report_statement_\d+)\(", " ".join(q["sql"] for q in captured))
+        return report, name
+
+    first, first_name = filed(description="Primera.")
+    second, second_name = filed(description="Segunda.", point=PENALOLEN_CENTRE)
+    placeless, placeless_name = filed(
+        kind=RequestKind.COMPLAINT, category="reclamo-servicio", commune=communes["13201"], latitude=None,
+        longitude=None, description="Sin lugar.",
+    )  # fmt: skip
+    assert first_name == second_name == placeless_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'reports_report_statement_%%'")
+        assert first_name in {name for (name,) in cursor.fetchall()}
+    stored = {r.pk: r for r in Report.objects.filter(pk__in=[first.pk, second.pk, placeless.pk])}
+    assert [stored[r.pk].description for r in (first, second, placeless)] == ["Primera.", "Segunda.", "Sin lugar."]
+    assert stored[second.pk].commune == communes["13122"] and stored[placeless.pk].location is None
+    assert ReportEvent.objects.filter(report__in=stored).count() == 6
+
+
+@pytest.mark.django_db(transaction=True)  # a new session, on which the report's statement is not yet prepared
+def test_a_statement_first_prepared_in_a_savepoint_rolled_back_runs_in_the_retry_in_the_same_transaction(
+    make_report, monkeypatch
+):
+    """A tracking code already taken, inside a caller's transaction, rolls back the savepoint of the attempt that
+    PREPAREd the report's statement: PostgreSQL keeps a prepared statement through a rollback, and the next
+    attempt's EXECUTE of it, in the same transaction, stores the report."""
+    import re
+
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_report(channel="open311")
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'reports_report_statement_%%'")
+        assert cursor.fetchone() == (0,)
+    drawn = iter([first.tracking_code, "PA-2345-6789"])
+    monkeypatch.setattr("geo_siac.reports.services.create.new_tracking_code", lambda prefix: next(drawn))
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        second = make_report(reporter_email="vecina@example.cl")
+    sent = [
+        "EXECUTE" if q["sql"].startswith("EXECUTE reports_report_statement_") else q["sql"].split(" ")[0]
+        for q in captured
+        if q["sql"].startswith(("EXECUTE reports_report_statement_", "SAVEPOINT", "ROLLBACK TO", "RELEASE"))
+    ]
+    assert sent == ["SAVEPOINT", "EXECUTE", "ROLLBACK", "RELEASE", "SAVEPOINT", "EXECUTE", "RELEASE"]
+    names = re.findall(r"EXECUTE (reports_report_statement_\d+)\(", " ".join(q["sql"] for q in captured))
+    assert len(set(names)) == 1
+    assert second.tracking_code == "PA-2345-6789" and Report.objects.count() == 2
+    assert list(second.events.values_list("kind", flat=True).order_by("id")) == ["created", "routed"]
+    assert second.notifications.count() == 1
