@@ -52,9 +52,10 @@ def offering(communes):
 
 
 def next_slot(offering) -> datetime:
+    """The first free slot ahead: on a Friday after closing the next opening day is Monday, not tomorrow."""
     now = timezone.now()
-    day = booking_days(offering, local_date(offering.service_point, now))[0]
-    return (free_slots(offering, day, now) or free_slots(offering, day + timedelta(days=1), now))[0]["starts_at"]
+    days = booking_days(offering, local_date(offering.service_point, now))
+    return next(slots for day in days if (slots := free_slots(offering, day, now)))[0]["starts_at"]
 
 
 @pytest.fixture
