@@ -260,14 +260,19 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     }
 
 
-@pytest.mark.django_db
-def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, crews, make_report):
+def _by_zone_with_one_resolved_in_poniente(client, make_report) -> tuple[str, str]:
+    """The zone section's chart and table after one report resolved in Poniente, none from Oriente."""
     from geo_siac.testing import WEST_POINT
 
     report_change_status(report=make_report(point=WEST_POINT), status="resolved")
     indicator_snapshots_refresh()
+    chart, table = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[:2]
+    return chart, table
 
-    chart = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[0]
+
+@pytest.mark.django_db
+def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, crews, make_report):
+    chart, _table = _by_zone_with_one_resolved_in_poniente(client, make_report)
     oriente = chart.split(">Oriente (Puente Alto)</tspan>")[1].split("</g>")[0]
     assert "sin solicitudes en este periodo" in oriente and "<rect " not in oriente
     assert ">0 %<" not in chart and chart.count("<rect ") == 1  # the one bar: Poniente's resolved report
@@ -275,12 +280,7 @@ def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, c
 
 @pytest.mark.django_db
 def test_a_zone_without_requests_is_in_the_table_too_for_screen_readers(client, crews, make_report):
-    from geo_siac.testing import WEST_POINT
-
-    report_change_status(report=make_report(point=WEST_POINT), status="resolved")
-    indicator_snapshots_refresh()
-
-    table = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[1]
+    _chart, table = _by_zone_with_one_resolved_in_poniente(client, make_report)
     row = table.split('<th scope="row">Oriente (Puente Alto)</th>')[1].split("</tr>")[0]
     assert row.count("<td>0</td>") == 1 and row.count("<td>—</td>") == 6, row
     assert table.index("Poniente (Puente Alto)") < table.index("Oriente (Puente Alto)")  # the larger volume first
