@@ -108,7 +108,8 @@ def test_second_report_20_m_from_an_open_public_one_is_offered_to_follow_it(brow
 
     page.click("#duplicates-list a")
     page.fill("#id_follow_email", "vecino@example.cl")
-    page.click("#seguir button")
+    with page.expect_navigation():  # the form's POST and its redirect: page.content() mid-navigation is ""
+        page.click("#seguir button")
     assert "le avisaremos por correo" in page.content()
     assert existing.followers.get().email == "vecino@example.cl"
 
