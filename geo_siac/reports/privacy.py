@@ -45,6 +45,11 @@ def shown_point(
         return None
     if public_visibility:
         return lat, lng
+    return published_point(public_cell)
+
+
+def published_point(public_cell: int | None) -> tuple[float, float] | None:
+    """(lat, lng) of a placed report that is not public: the centre of its published cell, or None (no cell)."""
     return None if public_cell is None else h3i.cell_to_latlng(public_cell)
 
 
