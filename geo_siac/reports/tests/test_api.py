@@ -4,6 +4,7 @@ import h3
 import pytest
 from django.core.paginator import Paginator
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.generics import GenericAPIView
@@ -83,6 +84,19 @@ def test_a_bad_filter_is_explained_in_each_requests_language(client, communes):
         assert spanish.status_code == english.status_code == 400
         assert "opción válida" in spanish.json()["status"][0]
         assert "valid choice" in english.json()["status"][0]
+
+
+def test_the_filter_forms_share_their_fields_yet_each_request_is_validated_on_its_own(client, make_report):
+    grafiti = make_report(category="grafiti", public_visibility=True)
+    rubble = make_report(category="retiro-escombros", public_visibility=True)
+    form = api.report_filter_form()
+    good, bad = form(QueryDict("category=grafiti")), form(QueryDict("status=perdida"))
+    assert good.fields is bad.fields
+    assert good.is_valid() and not bad.is_valid()
+    assert good.cleaned_data["category"] == "grafiti" and list(bad.errors) == ["status"]
+    assert ids(features(client, category="grafiti")) == {grafiti.pk}
+    assert client.get("/api/reports/", {"status": "perdida"}).status_code == 400
+    assert ids(features(client, category="retiro-escombros")) == {rubble.pk}
 
 
 def test_a_box_over_too_much_of_the_served_area_is_400_naming_bbox(client, communes, monkeypatch):
