@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException, Throttled
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,23 +37,6 @@ def errors_response(status: int, descriptions: list[str]) -> Response:
     return Response([presenters.error(status, text) for text in descriptions], status=status)
 
 
-FORM = "application/x-www-form-urlencoded"
-
-
-class FormRequest(Request):
-    """DRF's request, with a form-encoded body's media type given without its parameters. DRF parses the
-    Content-Type header again for each of its three checks (choosing the parser, twice "is it a form?"), through
-    `email.message` when there is a parameter (`charset=utf-8`, as most clients send): 11 µs each. Django has
-    parsed it once already, charset included, and that is the encoding FormParser decodes the body with.
-    Any other media type (multipart keeps its boundary) is DRF's own."""
-
-    @property
-    def content_type(self):
-        if self._request.content_type == FORM:
-            return FORM
-        return super().content_type
-
-
 @public_read  # the GETs; a POST (a new request) always goes to the primary
 class Open311View(APIView):
     renderer_classes = [Open311XMLRenderer, Open311JSONRenderer]
@@ -63,16 +45,6 @@ class Open311View(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     xml_root = "service_requests"
-
-    def initialize_request(self, request, *args, **kwargs):
-        """APIView's, with a FormRequest."""
-        return FormRequest(
-            request,
-            parsers=self.get_parsers(),
-            authenticators=self.get_authenticators(),
-            negotiator=self.get_content_negotiator(),
-            parser_context=self.get_parser_context(request),
-        )
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
