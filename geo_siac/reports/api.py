@@ -22,7 +22,7 @@ from geo_siac.catalogue.models import Category, english_active, localized_value
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Report
-from geo_siac.reports.privacy import location_precision, published_point, shown_point
+from geo_siac.reports.privacy import location_precision, shown_point
 from geo_siac.reports.selectors import (
     BoxTooLarge,
     box_filter,
@@ -63,15 +63,6 @@ class _StatusTerms(dict):
     def __missing__(self, status):
         terms = self[status] = (status_name(status), open311_status(status))
         return terms
-
-
-class _CellPlaces(dict):
-    """published cell -> (GeoJSON geometry, location_precision) of a placed report that is not public: both
-    depend on its cell alone (reports.privacy), so each cell is drawn once."""
-
-    def __missing__(self, cell):
-        place = self[cell] = (_geometry(published_point(cell)), location_precision(False, cell))
-        return place
 
 
 def _iso(value, zone) -> str:
@@ -119,20 +110,15 @@ class ReportSerializer(GeoFeatureModelSerializer):
 
     def to_representation(self, row):
         """Going field by field, through GEOS, OGR and JSON text for each point, was two thirds of the CPU of a
-        100-feature page; this is the same dictionary, built directly from a row of `feature_rows()`, with what
-        several rows of a page share drawn once per page (`page_terms`)."""
-        zone, statuses, cells, in_english = self.page_terms
+        100-feature page; this is the same dictionary, built directly from a row of `feature_rows()`, with the
+        status names looked up once per page (`page_terms`)."""
+        zone, statuses, in_english = self.page_terms
         public = row["public_visibility"]
         status_name, status_open311 = statuses[row["status"]]
-        if public or row["lat"] is None:
-            geometry = _geometry(shown_point(public, row["lat"], row["lng"], row["public_cell"]))
-            precision = location_precision(public, row["public_cell"], row["lat"] is not None)
-        else:
-            geometry, precision = cells[row["public_cell"]]
         return {
             "id": row["id"],
             "type": "Feature",
-            "geometry": geometry,
+            "geometry": _geometry(shown_point(public, row["lat"], row["lng"], row["public_cell"])),
             "properties": {
                 "status": row["status"],
                 "status_name": status_name,
@@ -147,17 +133,15 @@ class ReportSerializer(GeoFeatureModelSerializer):
                 "updated_at": _iso(row["updated_at"], zone),
                 "expected_at": _iso(row["expected_at"], zone),
                 "closed_at": None if row["closed_at"] is None else _iso(row["closed_at"], zone),
-                "location_precision": precision,
+                "location_precision": location_precision(public, row["public_cell"], row["lat"] is not None),
             },
         }
 
     @cached_property
     def page_terms(self) -> tuple:
-        """For every feature of the page this serializer draws: the time zone, each status's names, each published
-        cell's place and whether the language is English. A page of 100 holds a few statuses and cells (a cell
-        places at least k reports), so each is named or drawn once (gettext per status name was a third of a
-        feature's CPU, the cell's centre and precision through H3 a tenth); the language is a thread-local lookup."""
-        return timezone.get_current_timezone(), _StatusTerms(), _CellPlaces(), english_active()
+        """The time zone, each status's names and whether the language is English, for every feature of the page this
+        serializer draws: looked up once per page, not once per feature, as a page holds a few statuses."""
+        return timezone.get_current_timezone(), _StatusTerms(), english_active()
 
     # The fields above, one by one: what the OpenAPI schema describes; the API's test builds features with them.
     def get_status_name(self, report) -> str:
