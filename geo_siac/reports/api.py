@@ -239,9 +239,9 @@ def report_filter_form() -> type:
 
 
 class SharedFields(dict):
-    """A form class's fields, shared by its instances instead of deep-copied into each (Django copies them so that
-    an instance may alter its own): the list's form only validates a query string, which reads its fields and
-    never changes them. The copy of ReportFilter's six fields was three quarters of the form's CPU per request."""
+    """A form class's fields, shared by its instances instead of deep-copied into each (as Django does, so that an
+    instance may alter its own). Safe only while the form is never rendered and no field holds a queryset (whose
+    results would be cached across requests): validating a query string only reads the fields."""
 
     def __deepcopy__(self, memo):
         return self

@@ -208,8 +208,7 @@ def public_report_features() -> QuerySet[Report]:
 
 
 class Coordinate(Func):
-    """ST_X or ST_Y of the report's point. PostgreSQL's float8 arrives as a Python float (or None), so no
-    converter: the ORM's own for a FloatField expression was a Python call per value of every list row."""
+    """ST_X or ST_Y of the report's point, with no converter: psycopg2 returns float8 as a Python float (or None)."""
 
     output_field = FloatField()
     convert_value = staticmethod(Func._convert_value_noop)
