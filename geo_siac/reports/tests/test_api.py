@@ -147,8 +147,9 @@ def as_before_the_fast_path(monkeypatch):
 
 
 @pytest.fixture
-def mixed_reports(make_report):
-    """Public and private reports in both comunas, open and closed, with a description and an address."""
+def mixed_reports(make_report, communes):
+    """Public and private reports in both comunas, open and closed, with a description and an address; and a
+    complaint without a place, public and private."""
     lat, lng = PUENTE_ALTO_CENTRE
     reports = [
         make_report(
@@ -162,6 +163,18 @@ def mixed_reports(make_report):
     ]
     reports += [
         make_report(point=PENALOLEN_CENTRE, public_visibility=public, category="grafiti", address="Calle 1")
+        for public in (True, False)
+    ]
+    reports += [
+        make_report(
+            kind="complaint",
+            category="reclamo-servicio",
+            commune=communes["13201"],
+            latitude=None,
+            longitude=None,
+            public_visibility=public,
+            description="No retiraron la basura.",
+        )
         for public in (True, False)
     ]
     report_change_status(report=reports[1], status="resolved", note="Retirado.")
@@ -228,10 +241,11 @@ def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_
     hidden = make_report(category="ruidos-molestos", public_visibility=True)
     Category.objects.filter(service_code="ruidos-molestos").update(is_public=False)
     body = client.get("/api/reports/", {"page_size": 3, "page": 2}, HTTP_ACCEPT_LANGUAGE="en").json()
-    assert body["count"] == 7 and body["next"] and body["previous"] and len(body["features"]) == 3
+    assert body["count"] == 9 and body["next"] and body["previous"] and len(body["features"]) == 3
     english = client.get("/api/reports/", HTTP_ACCEPT_LANGUAGE="en").json()
     shown = [feature["properties"] for feature in english["features"]]
-    assert {p["location_precision"] for p in shown} >= {"exact", "h3-res9-centre"}
+    assert {p["location_precision"] for p in shown} >= {"exact", "h3-res9-centre", "none"}
+    assert sum(feature["geometry"] is None for feature in english["features"]) == 2
     assert {p["status_name"] for p in shown} >= {"Resolved", "Received"}
     assert "Graffiti" in {p["category_name"] for p in shown}
     assert any(p["closed_at"] for p in shown) and any(p["closed_at"] is None for p in shown)
