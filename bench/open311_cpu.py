@@ -57,10 +57,15 @@ def setup() -> None:
 
 
 def call(
-    application, path: str, language: str = "es", form: dict | None = None, accept: str | None = None
+    application,
+    path: str,
+    language: str = "es",
+    form: dict | None = None,
+    accept: str | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One GET, or a form-encoded POST of `form`, through the WSGI application, as gunicorn's sync worker calls it;
-    with an Accept header when `accept` is given."""
+    """One GET, or a form-encoded POST of `form` (sent as `content_type`), through the WSGI application, as
+    gunicorn's sync worker calls it; with an Accept header when `accept` is given."""
     route, _, query = path.partition("?")
     body = urlencode(form).encode() if form is not None else b""
     environ = {
@@ -85,7 +90,7 @@ def call(
     if accept is not None:
         environ["HTTP_ACCEPT"] = accept
     if form is not None:
-        environ.update(CONTENT_TYPE="application/x-www-form-urlencoded", CONTENT_LENGTH=str(len(body)))
+        environ.update(CONTENT_TYPE=content_type, CONTENT_LENGTH=str(len(body)))
     started = []
 
     def start_response(status, headers, exc_info=None):

@@ -34,7 +34,7 @@ from geo_siac.reports.selectors import (
     public_report_features,
     reports_in_bbox,
 )
-from geo_siac.reports.states import Status, open311_status, status_names
+from geo_siac.reports.states import Status, open311_status
 
 
 @extend_schema_field({"type": "object", "description": "GeoJSON Point"})
@@ -54,7 +54,22 @@ class PublicLocationField(GeometryField):
 
 
 def _geometry(point: tuple[float, float] | None) -> dict | None:
-    return None if point is None else {"type": "Point", "coordinates": [round(point[1], 6), round(point[0], 6)]}
+    """A GeoJSON Point of its own for each feature, from the shown (lat, lng)."""
+    return None if point is None else {"type": "Point", "coordinates": list(_coordinates(point))}
+
+
+@functools.lru_cache(maxsize=1024)
+def _coordinates(point: tuple[float, float]) -> tuple[float, float]:
+    """(lng, lat) rounded to 6 decimals (about 0.1 m). Cached: the reports shown at a cell's centre share it."""
+    return round(point[1], 6), round(point[0], 6)
+
+
+class _StatusTerms(dict):
+    """status -> (its name in the active language, its Open311 status), each asked once."""
+
+    def __missing__(self, status):
+        terms = self[status] = (status_name(status), open311_status(status))
+        return terms
 
 
 def _iso(value, zone) -> str:
@@ -104,16 +119,17 @@ class ReportSerializer(GeoFeatureModelSerializer):
         """Going field by field, through GEOS, OGR and JSON text for each point, was two thirds of the CPU of a
         100-feature page; this is the same dictionary, built directly from a row of `feature_rows()`, with the
         status names looked up once per page (`page_terms`)."""
-        zone, status_names, in_english = self.page_terms
+        zone, statuses, in_english = self.page_terms
         public = row["public_visibility"]
+        status_name, status_open311 = statuses[row["status"]]
         return {
             "id": row["id"],
             "type": "Feature",
             "geometry": _geometry(shown_point(public, row["lat"], row["lng"], row["public_cell"])),
             "properties": {
                 "status": row["status"],
-                "status_name": status_names[row["status"]],
-                "open311_status": open311_status(row["status"]),
+                "status_name": status_name,
+                "open311_status": status_open311,
                 "category": row["category__service_code"],
                 "category_name": localized_value(row["category__name_es"], row["category__name_en"], in_english),
                 "commune": row["commune__cut"],
@@ -130,10 +146,9 @@ class ReportSerializer(GeoFeatureModelSerializer):
 
     @cached_property
     def page_terms(self) -> tuple:
-        """The time zone, the status names in the request's language and whether it is English, for every feature
-        of the page this serializer draws (a name through gettext was a third of a feature's CPU, and the language
-        is a thread-local lookup)."""
-        return timezone.get_current_timezone(), status_names(), english_active()
+        """The time zone, each status's names and whether the language is English, for every feature of the page this
+        serializer draws: looked up once per page, not once per feature, as a page holds a few statuses."""
+        return timezone.get_current_timezone(), _StatusTerms(), english_active()
 
     # The fields above, one by one: what the OpenAPI schema describes; the API's test builds features with them.
     def get_status_name(self, report) -> str:
@@ -225,7 +240,18 @@ def report_filter_form() -> type:
     own instance of the class; the class keeps the field labels of the language active when it was first built (the
     JSON answers never show labels), while error messages stay lazy and follow each request's language. No filter of
     ReportFilter may depend on the request (a queryset or choices per user would be fixed for the whole process)."""
-    return ReportFilter().get_form_class()
+    form = ReportFilter().get_form_class()
+    form.base_fields = SharedFields(form.base_fields)
+    return form
+
+
+class SharedFields(dict):
+    """A form class's fields, shared by its instances instead of deep-copied into each (as Django does, so that an
+    instance may alter its own). Safe only while the form is never rendered and no field holds a queryset (whose
+    results would be cached across requests): validating a query string only reads the fields."""
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 class FeatureSelection:

@@ -6,6 +6,7 @@ reports that no finer cell could place, or nowhere. `services.report_public_cell
 stores the result in `Report.public_cell`, which Open311, the GeoJSON API, the public map and the open data read.
 """
 
+import functools
 from collections import Counter
 
 from h3.api import basic_int as h3i
@@ -45,7 +46,7 @@ def shown_point(
         return None
     if public_visibility:
         return lat, lng
-    return None if public_cell is None else h3i.cell_to_latlng(public_cell)
+    return cell_place(public_cell)[0]
 
 
 def location_precision(public_visibility: bool, public_cell: int | None, has_place: bool = True) -> str:
@@ -54,4 +55,13 @@ def location_precision(public_visibility: bool, public_cell: int | None, has_pla
         return "none"
     if public_visibility:
         return "exact"
-    return "none" if public_cell is None else f"h3-res{h3i.get_resolution(public_cell)}-centre"
+    return cell_place(public_cell)[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def cell_place(public_cell: int | None) -> tuple[tuple[float, float] | None, str]:
+    """Where a placed report that is not public is shown: its published cell's centre (lat, lng) and precision
+    ("h3-resN-centre"), or (None, "none") without a cell. Cached: a page of reports shares a few cells."""
+    if public_cell is None:
+        return None, "none"
+    return h3i.cell_to_latlng(public_cell), f"h3-res{h3i.get_resolution(public_cell)}-centre"

@@ -207,9 +207,16 @@ def public_report_features() -> QuerySet[Report]:
     return Report.objects.exclude(category__in=Category.objects.filter(is_public=False)).order_by("-created_at", "-id")
 
 
+class Coordinate(Func):
+    """ST_X or ST_Y of the report's point, with no converter: psycopg2 returns float8 as a Python float (or None)."""
+
+    output_field = FloatField()
+    convert_value = staticmethod(Func._convert_value_noop)
+
+
 # A report's point as two numbers, computed by PostgreSQL: no GEOS geometry to decode in Python.
-LONGITUDE = Func("location", function="ST_X", output_field=FloatField())
-LATITUDE = Func("location", function="ST_Y", output_field=FloatField())
+LONGITUDE = Coordinate("location", function="ST_X")
+LATITUDE = Coordinate("location", function="ST_Y")
 
 
 def feature_rows(reports: QuerySet[Report]) -> QuerySet:

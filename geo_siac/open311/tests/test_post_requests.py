@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 import pytest
 
 from geo_siac.open311.models import ApiKey
@@ -215,4 +217,29 @@ def test_refused_post_names_the_specs_parameters_byte_for_byte(client, api_key, 
     )
     assert response.status_code == 400
     assert response.content.decode() == REFUSED[fmt]
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content_type, encoding",
+    [
+        ("application/x-www-form-urlencoded", "utf-8"),
+        ("application/x-www-form-urlencoded; charset=utf-8", "utf-8"),
+        ("Application/X-WWW-Form-Urlencoded ; charset=UTF-8", "utf-8"),
+        ("application/x-www-form-urlencoded; charset=latin-1", "latin-1"),
+    ],
+)
+def test_a_form_body_is_read_in_the_charset_its_content_type_names(client, api_key, content_type, encoding):
+    body = urlencode(form(api_key, description="Ñandú en la plaza, señora."), encoding=encoding)
+    response = client.post("/open311/v2/requests.json", body, content_type=content_type)
+    assert response.status_code == 201, response.content
+    report = Report.objects.get(pk=int(response.json()[0]["service_request_id"]))
+    assert report.description == "Ñandú en la plaza, señora."
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain; charset=utf-8"])
+def test_a_body_of_another_media_type_is_415_naming_it_and_writes_nothing(client, api_key, content_type):
+    response = client.post("/open311/v2/requests.json", urlencode(form(api_key)), content_type=content_type)
+    assert response.status_code == 415
+    assert content_type in response.json()[0]["description"]
     assert not Report.objects.exists()

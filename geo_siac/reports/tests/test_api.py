@@ -4,6 +4,7 @@ import h3
 import pytest
 from django.core.paginator import Paginator
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.generics import GenericAPIView
@@ -85,6 +86,27 @@ def test_a_bad_filter_is_explained_in_each_requests_language(client, communes):
         assert "valid choice" in english.json()["status"][0]
 
 
+def field_state(field) -> tuple:
+    """What validating or showing a form could alter in a shared field, copied as it is now."""
+    messages = {key: str(text) for key, text in field.error_messages.items()}
+    return messages, field.initial, dict(field.widget.attrs), list(getattr(field, "choices", []))
+
+
+def test_the_filter_forms_share_their_fields_yet_each_request_is_validated_on_its_own(client, make_report):
+    grafiti = make_report(category="grafiti", public_visibility=True)
+    rubble = make_report(category="retiro-escombros", public_visibility=True)
+    form = api.report_filter_form()
+    before = {name: field_state(field) for name, field in form.base_fields.items()}
+    good, bad = form(QueryDict("category=grafiti")), form(QueryDict("status=perdida&created_after=ayer"))
+    assert good.fields is bad.fields
+    assert good.is_valid() and not bad.is_valid()
+    assert {name: field_state(field) for name, field in form.base_fields.items()} == before
+    assert good.cleaned_data["category"] == "grafiti" and set(bad.errors) == {"status", "created_after"}
+    assert ids(features(client, category="grafiti")) == {grafiti.pk}
+    assert client.get("/api/reports/", {"status": "perdida"}).status_code == 400
+    assert ids(features(client, category="retiro-escombros")) == {rubble.pk}
+
+
 def test_a_box_over_too_much_of_the_served_area_is_400_naming_bbox(client, communes, monkeypatch):
     monkeypatch.setattr(reports_selectors, "BOX_MAX_AREA", 0.01)
     response = client.get("/api/reports/", {"bbox": "-71,-34,-70,-33"})
@@ -125,8 +147,9 @@ def as_before_the_fast_path(monkeypatch):
 
 
 @pytest.fixture
-def mixed_reports(make_report):
-    """Public and private reports in both comunas, open and closed, with a description and an address."""
+def mixed_reports(make_report, communes):
+    """Public and private reports in both comunas, open and closed, with a description and an address; and a
+    complaint without a place, public and private."""
     lat, lng = PUENTE_ALTO_CENTRE
     reports = [
         make_report(
@@ -140,6 +163,18 @@ def mixed_reports(make_report):
     ]
     reports += [
         make_report(point=PENALOLEN_CENTRE, public_visibility=public, category="grafiti", address="Calle 1")
+        for public in (True, False)
+    ]
+    reports += [
+        make_report(
+            kind="complaint",
+            category="reclamo-servicio",
+            commune=communes["13201"],
+            latitude=None,
+            longitude=None,
+            public_visibility=public,
+            description="No retiraron la basura.",
+        )
         for public in (True, False)
     ]
     report_change_status(report=reports[1], status="resolved", note="Retirado.")
@@ -206,10 +241,11 @@ def test_features_pages_and_links_are_byte_for_byte_those_of_the_field_by_field_
     hidden = make_report(category="ruidos-molestos", public_visibility=True)
     Category.objects.filter(service_code="ruidos-molestos").update(is_public=False)
     body = client.get("/api/reports/", {"page_size": 3, "page": 2}, HTTP_ACCEPT_LANGUAGE="en").json()
-    assert body["count"] == 7 and body["next"] and body["previous"] and len(body["features"]) == 3
+    assert body["count"] == 9 and body["next"] and body["previous"] and len(body["features"]) == 3
     english = client.get("/api/reports/", HTTP_ACCEPT_LANGUAGE="en").json()
     shown = [feature["properties"] for feature in english["features"]]
-    assert {p["location_precision"] for p in shown} >= {"exact", "h3-res9-centre"}
+    assert {p["location_precision"] for p in shown} >= {"exact", "h3-res9-centre", "none"}
+    assert sum(feature["geometry"] is None for feature in english["features"]) == 2
     assert {p["status_name"] for p in shown} >= {"Resolved", "Received"}
     assert "Graffiti" in {p["category_name"] for p in shown}
     assert any(p["closed_at"] for p in shown) and any(p["closed_at"] is None for p in shown)
