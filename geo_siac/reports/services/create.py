@@ -69,6 +69,11 @@ TRACKING_CODE_ATTEMPTS = 5
 KINDS = frozenset(RequestKind.values)
 
 
+def reception_time(moment) -> Value:
+    """created_at's value in an expression, typed: an untyped Value made a new DateTimeField for each report."""
+    return Value(moment, output_field=Report._meta.get_field("created_at"))
+
+
 def nearby_address(point: Point) -> str:
     """What is near the point ("cerca de Av. X / Esq. Y"), for a report filed without an address, or "". In the
     installation's language: the stored address is read by its staff, whatever language the citizen used. The local
@@ -313,7 +318,7 @@ def report_create(
     ]
     for _attempt in range(TRACKING_CODE_ATTEMPTS):
         # The id carries the year of created_at, not of the transaction's now() the column's default would read.
-        report.pk, report.tracking_code = ReportYearId(Value(now)), new_tracking_code(commune.tracking_prefix)
+        report.pk, report.tracking_code = ReportYearId(reception_time(now)), new_tracking_code(commune.tracking_prefix)
         try:
             return report_store(report, events=events, photo=processed, submission_token=submission_token)
         except IntegrityError as exc:
