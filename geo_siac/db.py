@@ -4,16 +4,15 @@ import hashlib
 import itertools
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from functools import lru_cache
 from time import time
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, router, transaction
 from django.db.models import DateTimeField, Expression, Field, Lookup
 from django.db.models.lookups import Range
 from django.db.models.query import get_related_populators
@@ -431,84 +430,8 @@ INSERT_COMPILERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 @lru_cache(maxsize=64)
 def insert_fields(meta, computed_pk: bool) -> tuple:
-    """The fields insert_sql writes, for a pk that holds an expression or not, each with its kept_as_is test."""
-    return tuple(
-        (f, kept_as_is(f))
-        for f in meta.local_concrete_fields
-        if (f is not meta.auto_field or computed_pk) and not f.generated
-    )
-
-
-def is_text(value) -> bool:
-    return isinstance(value, str)
-
-
-def is_int(value) -> bool:
-    return type(value) is int
-
-
-def is_bool(value) -> bool:
-    return type(value) is bool
-
-
-def is_float(value) -> bool:
-    return type(value) is float
-
-
-def is_aware_datetime(value) -> bool:
-    return type(value) is datetime and value.utcoffset() is not None
-
-
-# The field classes (exactly these, not their subclasses) whose value for saving, pre_save then get_db_prep_save,
-# is the attribute itself when it passes the test (or is None) on PostgreSQL with psycopg2: their get_prep_value
-# and to_python return such a value, and the backend's adapt_* and validate_autopk_value return it as given.
-KEPT_AS_IS = {
-    models.CharField: is_text,
-    models.TextField: is_text,
-    models.EmailField: is_text,
-    models.URLField: is_text,
-    models.SlugField: is_text,
-    models.BooleanField: is_bool,
-    models.FloatField: is_float,
-    **dict.fromkeys(
-        [
-            models.IntegerField,
-            models.BigIntegerField,
-            models.SmallIntegerField,
-            models.PositiveIntegerField,
-            models.PositiveBigIntegerField,
-            models.PositiveSmallIntegerField,
-            models.AutoField,
-            models.BigAutoField,
-            models.SmallAutoField,
-        ],
-        is_int,
-    ),
-}
-
-
-@lru_cache(maxsize=256)
-def kept_as_is(field) -> Callable | None:
-    """The test of the values `field` saves as they are (KEPT_AS_IS), or None when each goes through Django's
-    pre_save and get_db_prep_save: a datetime field that sets itself (auto_now), a foreign key to a non-integer
-    key, JSON, geometry and every other class. A foreign key saves its target's value (None stays None)."""
-    kind = type(field)
-    if kind is models.ForeignKey:
-        target = kept_as_is(field.target_field)
-        return target if target is is_int else None
-    if kind is models.DateTimeField:
-        return None if field.auto_now or field.auto_now_add else is_aware_datetime
-    return KEPT_AS_IS.get(kind)
-
-
-def save_value(obj, field, kept, database):
-    """`field.get_db_prep_save(field.pre_save(obj, add=True), database)`, the value itself when `kept` (kept_as_is)
-    says Django would give it unchanged: those calls were most of a submission's INSERT values."""
-    if kept is not None:
-        value = getattr(obj, field.attname)
-        if value is None or kept(value):
-            return value
-    return field.get_db_prep_save(field.pre_save(obj, add=True), database)
+    """The fields insert_sql writes, for a pk that holds an expression or not."""
+    return tuple(f for f in meta.local_concrete_fields if (f is not meta.auto_field or computed_pk) and not f.generated)
 
 
 def compiled_insert_sql(obj) -> tuple[str, tuple]:
@@ -525,13 +448,7 @@ def compiled_insert_sql(obj) -> tuple[str, tuple]:
     database = default_connection()
     compiler = None
     placeholders, params = [], []
-    for field, kept in fields:
-        if kept is not None:
-            value = getattr(obj, field.attname)
-            if value is None or kept(value):
-                placeholders.append("%s")
-                params.append(value)
-                continue
+    for field in fields:
         value = field.pre_save(obj, add=True)
         get_placeholder = getattr(field, "get_placeholder", None)
         if get_placeholder is None and not hasattr(value, "resolve_expression"):
@@ -552,8 +469,8 @@ def compiled_insert_sql(obj) -> tuple[str, tuple]:
         sql = INSERT_SHAPES[shape] = " ".join(
             [
                 f"{database.ops.insert_statement(on_conflict=None)} {quote(meta.db_table)}",
-                f"({', '.join(quote(f.column) for f, _ in fields)})",
-                database.ops.bulk_insert_sql([f for f, _ in fields], [placeholders]),
+                f"({', '.join(quote(f.column) for f in fields)})",
+                database.ops.bulk_insert_sql(fields, [placeholders]),
             ]
         )
     return sql, tuple(params)
@@ -581,8 +498,7 @@ def typed_values(objs, fields) -> tuple[str, list]:
     of its own), for an `INSERT ... SELECT` that takes other columns from elsewhere in the statement."""
     database = default_connection()
     row = typed_row(tuple(fields))
-    kept = [(field, kept_as_is(field)) for field in fields]
-    params = [save_value(obj, field, test, database) for obj in objs for field, test in kept]
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), database) for obj in objs for field in fields]
     return ", ".join([row] * len(objs)), params
 
 
