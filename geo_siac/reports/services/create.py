@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.attributes import clean_answers
-from geo_siac.catalogue.kinds import RequestKind, rule
+from geo_siac.catalogue.kinds import KIND_VALUES, RequestKind, rule
 from geo_siac.catalogue.models import Category
 from geo_siac.db import compiled_insert_sql, execute_prepared, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
@@ -65,8 +65,6 @@ from geo_siac.zones.selectors import (
 from geo_siac.zones.tenancy import may_see_commune
 
 TRACKING_CODE_ATTEMPTS = 5
-# Django's Choices.values builds its list on every read (4-5 µs, each submission's).
-KINDS = frozenset(RequestKind.values)
 
 
 def reception_time(moment) -> Value:
@@ -189,7 +187,7 @@ def report_create(
             }
         )
     description = (description or "").strip()
-    if kind not in KINDS:
+    if not (isinstance(kind, str) and kind in KIND_VALUES):
         raise ValidationError({"kind": _("Tipo de solicitud desconocido: «%s».") % kind})
     lat, lng, errors = place_errors(kind, latitude, longitude)
     found, category_error = resolve_category(category)
