@@ -220,8 +220,8 @@ def loaded(model, **values):
 
 
 @lru_cache(maxsize=64)
-def attnames(model) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]
+def attnames(model) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def placement(point: Point, category, commune: Commune | None = None) -> Placement | None:
