@@ -18,6 +18,10 @@ class RequestKind(models.TextChoices):
     INFORMATION = "information", _("Solicitud de acceso a información pública")
 
 
+# The kinds' values for a membership check: Django's Choices.values builds its list on every read.
+KIND_VALUES = frozenset(RequestKind.values)
+
+
 class Action(models.TextChoices):
     """What may be done to a request of a kind, beyond receiving, routing and answering it."""
 

@@ -88,6 +88,10 @@ class Channel(models.TextChoices):
     SUGGESTION_BOX = "suggestion_box", _("Buzón QR de un punto de atención")
 
 
+# The channels' values for a membership check: Django's Choices.values builds its list on every read.
+CHANNEL_VALUES = frozenset(Channel.values)
+
+
 # The citizen files it on a device of their own: the QR box is a web form, so it counts as digital.
 DIGITAL_CHANNELS = frozenset(
     {Channel.WEB, Channel.OPEN311, Channel.EMAIL, Channel.SOCIAL, Channel.WHATSAPP, Channel.SMS, Channel.SUGGESTION_BOX}

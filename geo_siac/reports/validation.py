@@ -15,9 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geo_siac.reports.deadlines import CALENDAR_START
-from geo_siac.reports.states import Channel
+from geo_siac.reports.states import CHANNEL_VALUES
 from geo_siac.text import CONTROL_CHARACTERS
 
 PHONE_CHARS = set("0123456789+-() ")
@@ -27,6 +28,8 @@ LATITUDE = (-90, 90)
 LONGITUDE = (-180, 180)
 ADDRESS_MAX_LENGTH = 300
 MEDIA_URL_MAX_LENGTH = 500  # Report.media_url
+# Lazy: translated only into a message, not for every pair of coordinates checked.
+LATITUDE_NAME, LONGITUDE_NAME = gettext_lazy("latitud"), gettext_lazy("longitud")
 
 
 def parse_coordinate(value, *, name: str, low: float, high: float) -> float:
@@ -53,11 +56,11 @@ def coordinate_errors(latitude, longitude) -> tuple[float | None, float | None, 
     errors: dict[str, str] = {}
     lat = lng = None
     try:
-        lat = parse_coordinate(latitude, name=_("latitud"), low=LATITUDE[0], high=LATITUDE[1])
+        lat = parse_coordinate(latitude, name=LATITUDE_NAME, low=LATITUDE[0], high=LATITUDE[1])
     except ValueError as exc:
         errors["latitude"] = str(exc)
     try:
-        lng = parse_coordinate(longitude, name=_("longitud"), low=LONGITUDE[0], high=LONGITUDE[1])
+        lng = parse_coordinate(longitude, name=LONGITUDE_NAME, low=LONGITUDE[0], high=LONGITUDE[1])
     except ValueError as exc:
         errors["longitude"] = str(exc)
     return lat, lng, errors
@@ -106,7 +109,7 @@ def unknown_category_message(code: str) -> str:
 
 
 def channel_error(channel: str) -> str | None:
-    return None if channel in Channel.values else _("Canal desconocido: %s") % channel
+    return None if isinstance(channel, str) and channel in CHANNEL_VALUES else _("Canal desconocido: %s") % channel
 
 
 def description_error(description: str) -> str | None:

@@ -2,13 +2,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, router
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
+from django.db.models import DEFERRED, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -212,9 +213,15 @@ PLACEMENT_SQL = "SELECT * FROM geo_siac_placement(%s, %s, %s, %s, %s)"
 
 
 def loaded(model, **values):
-    """A model instance as the ORM would load it with only these fields (the others load on access)."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
+    """A model instance as the ORM would load it with only these fields (the others load on access). Every field
+    is handed to from_db, the others as DEFERRED, so that it need not match the names to the fields again."""
+    names = attnames(model)
+    return model.from_db(DEFAULT_DB_ALIAS, names, [values.get(name, DEFERRED) for name in names])
+
+
+@lru_cache(maxsize=64)
+def attnames(model) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def placement(point: Point, category, commune: Commune | None = None) -> Placement | None:

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.attributes import clean_answers
-from geo_siac.catalogue.kinds import RequestKind, rule
+from geo_siac.catalogue.kinds import KIND_VALUES, RequestKind, rule
 from geo_siac.catalogue.models import Category
 from geo_siac.db import compiled_insert_sql, execute_prepared, typed_values, unique_row
 from geo_siac.geo import STORAGE_SRID, h3_cells
@@ -65,6 +65,11 @@ from geo_siac.zones.selectors import (
 from geo_siac.zones.tenancy import may_see_commune
 
 TRACKING_CODE_ATTEMPTS = 5
+
+
+def reception_time(moment) -> Value:
+    """created_at's value in an expression, typed: an untyped Value made a new DateTimeField for each report."""
+    return Value(moment, output_field=Report._meta.get_field("created_at"))
 
 
 def nearby_address(point: Point) -> str:
@@ -182,7 +187,7 @@ def report_create(
             }
         )
     description = (description or "").strip()
-    if kind not in RequestKind.values:
+    if not (isinstance(kind, str) and kind in KIND_VALUES):
         raise ValidationError({"kind": _("Tipo de solicitud desconocido: «%s».") % kind})
     lat, lng, errors = place_errors(kind, latitude, longitude)
     found, category_error = resolve_category(category)
@@ -311,7 +316,7 @@ def report_create(
     ]
     for _attempt in range(TRACKING_CODE_ATTEMPTS):
         # The id carries the year of created_at, not of the transaction's now() the column's default would read.
-        report.pk, report.tracking_code = ReportYearId(Value(now)), new_tracking_code(commune.tracking_prefix)
+        report.pk, report.tracking_code = ReportYearId(reception_time(now)), new_tracking_code(commune.tracking_prefix)
         try:
             return report_store(report, events=events, photo=processed, submission_token=submission_token)
         except IntegrityError as exc:

@@ -97,6 +97,24 @@ def test_a_topic_of_another_kind_is_refused_under_category(communes):
     assert "Tipo de solicitud desconocido" in caught.value.message_dict["kind"][0]
 
 
+@pytest.mark.parametrize("value", [["complaint"], {"complaint": 1}])
+def test_a_kind_or_channel_that_is_not_text_is_refused_by_name(communes, value):
+    """A list or a dict (a JSON body's) is an unknown kind or channel, not an error from the set's hashing."""
+    with pytest.raises(ValidationError) as caught:
+        file(kind=value, category="sugerencia", commune=communes["13201"], description="x")
+    assert "Tipo de solicitud desconocido" in caught.value.message_dict["kind"][0]
+    with pytest.raises(ValidationError) as caught:
+        report_create(
+            kind=RequestKind.SUGGESTION,
+            category="sugerencia",
+            commune=communes["13201"],
+            description="x",
+            channel=value,
+        )
+    assert "Canal desconocido" in caught.value.message_dict["channel"][0]
+    assert not Report.objects.exists()
+
+
 def test_without_a_place_the_comuna_must_be_chosen_when_several_are_served(communes):
     with pytest.raises(ValidationError) as caught:
         file(kind=RequestKind.SUGGESTION, category="sugerencia", description="Más árboles.")
