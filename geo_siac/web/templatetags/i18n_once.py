@@ -1,8 +1,7 @@
 """Django's `{% translate %}` tag and `date` filter, their constant work done once instead of on every render.
 
 Loaded after i18n (`{% load i18n i18n_once %}`), a template's tags and filters give the same text; makemessages
-still finds its `{% translate %}` texts. On the tracking page they were a third of its template's CPU
-(docs/performance.md)."""
+still finds its `{% translate %}` texts. They were much of the tracking page's template CPU (docs/performance.md)."""
 
 import datetime
 from functools import lru_cache

@@ -27,13 +27,13 @@ TRANSLATIONS = [
 ]
 FORMATS = [
     "DATE_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT", "YEAR_MONTH_FORMAT", "c",
-    "j M Y, H:i", r"j \d\e F \d\e Y \a \l\a\s H:i", "N j, Y, P", "a A b D E f g G h H i l L m M n N o O r s S t T u U w W y Y z Z e I",
+    "j M Y, H:i", r"j \d\e F \d\e Y \a \l\a\s H:i", "N j, Y, P", "a A b d D E f g G h H i l L m M n N o O r s S t T u U w W y Y z Z e I",
     r"\\\j \c", "",
 ]  # fmt: skip
 VALUES = [
     datetime.datetime(2026, 11, 3, 14, 5, 7, tzinfo=datetime.UTC),
-    datetime.datetime(2026, 4, 5, 2, 30, tzinfo=datetime.UTC),  # the night Chile leaves summer time
-    datetime.datetime(2026, 9, 6, 4, 0, tzinfo=datetime.UTC),  # and enters it
+    datetime.datetime(2026, 4, 5, 2, 30, tzinfo=datetime.UTC),  # an hour Santiago's clock shows twice
+    datetime.datetime(2026, 9, 6, 4, 0, tzinfo=datetime.UTC),  # the moment it skips an hour
     datetime.datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=SANTIAGO),
     datetime.datetime(2026, 1, 1, 0, 0),  # naive
     datetime.date(2026, 2, 28),
