@@ -1,49 +1,16 @@
-"""Django's `{% translate %}` tag and `date` filter, their constant work done once instead of on every render.
+"""Django's `date` filter, each format split once instead of on every call.
 
-Loaded after i18n (`{% load i18n i18n_once %}`), a template's tags and filters give the same text; makemessages
-still finds its `{% translate %}` texts. They were much of the tracking page's template CPU (docs/performance.md)."""
+Loaded by a template (`{% load dates %}`), its `date` filter gives Django's text; Django's was much of the tracking
+page's template CPU (docs/performance.md)."""
 
 import datetime
 from functools import lru_cache
 
 from django import template
-from django.template.base import Variable
-from django.templatetags.i18n import TranslateNode, do_translate
 from django.utils import formats
 from django.utils.dateformat import DateFormat, TimeFormat, re_escaped, re_formatchars
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
 
 register = template.Library()
-
-
-class ConstantTranslateNode(TranslateNode):
-    """`{% translate "text" %}` of a quoted text, without filters, context, noop or `as`. Django's node makes the
-    text a lazy string on every render and renders it as a variable; what comes out is the text's translation,
-    marked safe (a template's literal is), its percent signs restored. This node gives that directly."""
-
-    def __init__(self, node: TranslateNode):
-        super().__init__(node.filter_expression, node.noop, node.asvar, node.message_context)
-        self.msgid = mark_safe(node.filter_expression.var.literal.replace("%", "%%"))
-
-    def render(self, context):
-        return mark_safe(gettext(self.msgid).replace("%%", "%"))
-
-
-@register.tag("translate")
-@register.tag("trans")
-def translate(parser, token):
-    node = do_translate(parser, token)
-    expression = node.filter_expression
-    constant = (
-        isinstance(expression.var, Variable)
-        and expression.var.lookups is None
-        and isinstance(expression.var.literal, str)
-        and not expression.var.translate
-    )
-    if not constant or expression.filters or node.noop or node.asvar or node.message_context:
-        return node
-    return ConstantTranslateNode(node)
 
 
 @lru_cache(maxsize=256)
