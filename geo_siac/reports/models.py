@@ -1,12 +1,11 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator
-from django.utils.encoding import force_str
-from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department, Institution
+from geo_siac.choices import choice_label
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
@@ -452,21 +451,6 @@ class ReportEvent(models.Model):
 
     def get_to_status_display(self) -> str:
         return choice_label(self, "to_status")
-
-
-# Each field's choices as Django's get_FOO_display reads them, by value (choice_label).
-CHOICE_LABELS: dict = {}
-
-
-def choice_label(instance, name: str) -> str:
-    """Django's get_FOO_display for a field of fixed choices: Django builds the dict of choices on every call by
-    hashing each (value, label) pair, which translates every lazy label to show one (a timeline's row each time)."""
-    field = instance._meta.get_field(name)
-    labels = CHOICE_LABELS.get(field)
-    if labels is None:
-        labels = CHOICE_LABELS[field] = {make_hashable(value): label for value, label in field.flatchoices}
-    value = getattr(instance, field.attname)
-    return force_str(labels.get(make_hashable(value), value), strings_only=True)
 
 
 class EventPhoto(models.Model):
