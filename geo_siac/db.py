@@ -338,10 +338,12 @@ class QueryTemplate:
     parameters, every other value written into it) and each call an EXECUTE: PostgreSQL parses it once per session
     and, after five executions, keeps a generic plan when it estimates it no dearer than the custom ones
     (plan_cache_mode auto); planning the Open311 list over the report partitions cost more than running it. Values
-    the plan must see (a status set a partial index's predicate names) belong in the shape, not in slots: a generic
-    plan is assumed, and after report_create in the same transaction it is forced (its statement sets
-    plan_cache_mode to force_generic_plan for the rest of the transaction, REPORT_INSERT says why), as it is in a
-    django_db test after its first make_report.
+    the plan must see (a status set a partial index's predicate names) belong in the shape, not in slots, and so
+    does a limit it must see (the nearest few by a GiST index: a generic plan cannot know a parameter's limit): a
+    prepared template's `build` may take the query's first few (`[:number]`), a number its statement's text then
+    holds, and its calls take no limit or offset. A generic plan is assumed, and after report_create in the same
+    transaction it is forced (its statement sets plan_cache_mode to force_generic_plan for the rest of the
+    transaction, REPORT_INSERT says why), as it is in a django_db test after its first make_report.
     """
 
     def __init__(self, build, *, prepared: bool = False):
@@ -351,9 +353,13 @@ class QueryTemplate:
 
     def compile(self, shape):
         queryset = self.build(shape)
-        if queryset.query.is_sliced:
-            raise ValueError("QueryTemplate pages the query itself: build it without a slice")
+        sliced = queryset.query.is_sliced
+        if sliced and (queryset.query.low_mark or not self.prepared):
+            raise ValueError(
+                "QueryTemplate pages the query itself: build it without a slice (a prepared one may take its first few)"
+            )
         query = values_columns(queryset, "QueryTemplate")
+        query.sliced = sliced
         query.sql, query.params = limits_as_slots(query.sql, query.params)
         query.slots = [(index, param) for index, param in enumerate(query.params) if isinstance(param, SlotName)]
         query.slot_names = list(dict.fromkeys(name for _, name in query.slots))
@@ -364,6 +370,8 @@ class QueryTemplate:
         query = self.shapes.get(shape)
         if query is None:
             query = self.shapes[shape] = self.compile(shape)
+        if query.sliced and (limit is not None or offset):
+            raise ValueError("this QueryTemplate's query has its own limit")
         database = connections[router.db_for_read(query.model)]
         if self.prepared:
             rows = self.executed(database, query, values, limit, offset)
@@ -382,16 +390,21 @@ class QueryTemplate:
 
     def executed(self, database, query, values: dict, limit: int | None, offset: int) -> list:
         """The shape's rows through its prepared statement: its slots are $1, $2... in the order they first appear,
-        then the limit and the offset (a NULL limit is none)."""
+        then the limit and the offset (a NULL limit is none), unless the query has its own limit."""
         if query.statement is None:
             names = query.slot_names
             numbers = {slot: AsIs(f"${n}") for n, slot in enumerate(names, start=1)}
             params = [numbers[p] if isinstance(p, SlotName) else p for p in query.params]
-            params += [AsIs(f"${len(names) + 1}"), AsIs(f"${len(names) + 2}")]
-            sql = f"{query.sql} LIMIT %s OFFSET %s"
+            sql = query.sql
+            if not query.sliced:
+                params += [AsIs(f"${len(names) + 1}"), AsIs(f"${len(names) + 2}")]
+                sql = f"{sql} LIMIT %s OFFSET %s"
             query.statement = PreparedStatement(f"{query.model._meta.db_table}_list", sql, params)
+        arguments = [values[name] for name in query.slot_names]
+        if not query.sliced:
+            arguments += [limit, offset]
         with database.cursor() as cursor:
-            query.statement.execute(cursor, [values[name] for name in query.slot_names] + [limit, offset])
+            query.statement.execute(cursor, arguments)
             return cursor.fetchall()
 
 

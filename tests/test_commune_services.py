@@ -244,3 +244,36 @@ def test_the_commitments_page_shows_each_comunas_categories_times_and_department
     assert "10 días hábiles" in litter_rows["13122"] and own.name in litter_rows["13122"]
     assert "5 días hábiles" in litter_rows["13201"] and own.name not in litter_rows["13201"]
     assert page.index('id="comuna-13122"') < page.index('id="comuna-13201"')  # Peñalolén, then Puente Alto
+
+
+def test_the_comunas_terms_are_one_execute_of_a_statement_prepared_once_per_session(communes):
+    """category_terms answers with one EXECUTE (zones.selectors.TERMS, prepared per session), as the ORM's
+    select_related reads the row: a comuna's row with its department, one without a department, and no row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    debris = Category.objects.get(service_code="retiro-escombros")
+    works = Department.objects.create(name="Dirección de Obras de prueba")
+    with_department = CommuneCategory.objects.create(
+        commune=communes["13201"], category=debris, response_days=5, department=works
+    )
+    without = CommuneCategory.objects.create(commune=communes["13122"], category=debris, enabled=False)
+    other = Category.objects.exclude(pk=debris.pk).first()
+    for commune, category, expected in (
+        (communes["13201"], debris, with_department),
+        (communes["13122"], debris, without),
+        (communes["13201"], other, None),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            terms = category_terms(commune, category)
+            department = terms.row.department if terms.row is not None else None
+        (query,) = queries
+        assert query["sql"].startswith("EXECUTE zones_communecategory_list_")
+        if expected is None:
+            assert terms.row is None and terms.enabled and terms.response_days == other.response_days
+            continue
+        orm = CommuneCategory.objects.select_related("department").get(pk=expected.pk)
+        assert (terms.row.pk, terms.row.enabled, terms.row.response_days) == (orm.pk, orm.enabled, orm.response_days)
+        assert terms.row.department_id == orm.department_id
+        assert (department.name if department else None) == (orm.department.name if orm.department else None)
+    assert category_terms(communes["13201"], debris).department.name == "Dirección de Obras de prueba"

@@ -512,3 +512,74 @@ def test_a_prepared_query_template_is_prepared_once_per_session_and_again_when_s
             assert names.shapes["from"].statement.number != stale
         finally:
             cursor.execute("ALTER TABLE zones_department ALTER COLUMN name TYPE varchar(200)")
+
+
+def test_a_prepared_query_template_sliced_to_its_first_few_keeps_that_limit_in_its_statement():
+    """A prepared template whose query takes its first few ([:number]) has that number in its statement's text, so
+    that a generic plan knows it (geo_siac.geocoding.selectors.REVERSE); it takes no limit or offset of a call's, and
+    neither an unprepared template nor an offset may slice the query."""
+    from geo_siac.catalogue.models import Department
+    from geo_siac.db import QueryTemplate, Slot
+
+    for n in range(4):
+        Department.objects.create(name=f"Prueba QT {n}")
+
+    def build(start, first=slice(None, 2)):
+        return (
+            Department.objects.filter(name__startswith="Prueba QT", name__gte=start)
+            .order_by("name")
+            .values("name")[first]
+        )
+
+    names = QueryTemplate(lambda shape: build(Slot("start")), prepared=True)
+    assert names.rows("from", {"start": "Prueba QT 1"}) == list(build("Prueba QT 1"))
+    assert [row["name"] for row in names.rows("from", {"start": "Prueba QT 3"})] == ["Prueba QT 3"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = %s",
+            [names.shapes["from"].statement.name],
+        )
+        (statement,) = cursor.fetchone()
+    assert statement.endswith("LIMIT 2") and "OFFSET" not in statement
+    with pytest.raises(ValueError, match="has its own limit"):
+        names.rows("from", {"start": "Prueba QT 1"}, limit=1)
+    with pytest.raises(ValueError, match="without a slice"):
+        QueryTemplate(lambda shape: build(Slot("start"), slice(1, 3)), prepared=True).rows("from", {"start": "P"})
+    with pytest.raises(ValueError, match="without a slice"):
+        QueryTemplate(lambda shape: build(Slot("start"))).rows("from", {"start": "P"})
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction: where a staff form's reclassification runs
+def test_a_reclassification_after_a_migration_made_the_comunas_terms_stale_prepares_them_again(communes, crews):
+    """A rolling deploy migrates a column the comuna's terms read (zones.selectors.TERMS, a prepared statement) while
+    this session keeps the statement: the reclassification reads the terms before its transaction takes the report's
+    lock, so that their EXECUTE is prepared again and sent once more instead of aborting the transaction."""
+    from geo_siac.catalogue.kinds import RequestKind
+    from geo_siac.reports.models import EventKind, Report
+    from geo_siac.reports.services import report_create, report_reclassify
+    from geo_siac.zones.selectors import TERMS
+
+    query = report_create(
+        kind=RequestKind.QUERY,
+        category="consulta-tramites",
+        commune=communes["13201"],
+        channel="email",
+        description="Quiero reclamar: el camión de la basura no pasa hace dos semanas.",
+        reporter_name="Rosa Pérez",
+        reporter_email="vecina@example.cl",
+    )
+    (shape,) = TERMS.shapes.values()  # prepared on this session by the submission
+    stale = shape.statement.number
+    with connection.cursor() as cursor:
+        # A column the terms alone of the reclassification's prepared statements read.
+        cursor.execute("ALTER TABLE zones_communecategory ALTER COLUMN response_days TYPE integer")
+        try:
+            report_reclassify(
+                report=query, category="reclamo-servicio", reason="Es un reclamo.", actor=crews["supervisor"]
+            )
+            assert shape.statement.number != stale and connection.close_at != 0
+        finally:
+            cursor.execute("ALTER TABLE zones_communecategory ALTER COLUMN response_days TYPE smallint")
+    stored = Report.objects.get(pk=query.pk)
+    assert (stored.kind, stored.category.service_code) == (RequestKind.COMPLAINT, "reclamo-servicio")
+    assert stored.events.filter(kind=EventKind.RECLASSIFIED, is_public=False).count() == 1

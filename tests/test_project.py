@@ -17,7 +17,19 @@ CDN = re.compile(r"""(?:src|href)=["']https?://""")
 # docs/architecture.md, "Layers", from the ground up: a module imports only from its own layer or below. The project
 # modules (settings, URLs, servers, the test fixtures) sit on top, and so do tests: they build data with any app.
 LAYERS = [
-    {"web", "notifications", "db", "db_router", "geo", "geo_frames", "geo_admin", "text", "formats", "rates"},
+    {
+        "web",
+        "notifications",
+        "db",
+        "db_router",
+        "geo",
+        "geo_frames",
+        "geo_admin",
+        "text",
+        "formats",
+        "rates",
+        "choices",
+    },
     {"catalogue"},
     {"zones"},
     {"geocoding"},

@@ -9,11 +9,15 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Point
 from django.db import connection
+from django.db.models import F, FloatField, Func, Value
+from django.db.models.functions import Cast
 
+from geo_siac.db import QueryTemplate, Slot
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.geocoding.models import EntryKind
+from geo_siac.geocoding.models import EntryKind, GazetteerEntry
 from geo_siac.geocoding.places import Place
 from geo_siac.geocoding.remote import RemoteGeocoderError, remote_geocoder
 from geo_siac.zones.models import Commune
@@ -256,34 +260,62 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
     ]
 
 
-REVERSE = """
-SELECT label, kind, x, y, cut, name,
-       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography) AS distance_m
-FROM (
-    SELECT e.label, e.kind, e.point, ST_X(e.point) AS x, ST_Y(e.point) AS y, c.cut, c.name
-    FROM geocoding_gazetteerentry e JOIN zones_commune c ON c.id = e.commune_id
-    WHERE e.kind = ANY(%(kinds)s) AND c.is_active
-    ORDER BY e.point <-> ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)
-    LIMIT %(candidates)s
-) AS near
-ORDER BY distance_m
-LIMIT 1
-"""
+class NearestFirst(Func):
+    """`column <-> point`: the planar distance the GiST index orders by, nearest first."""
+
+    arg_joiner = " <-> "
+    template = "%(expressions)s"
+    output_field = FloatField()
+
+
+def as_geography(expression) -> Cast:
+    return Cast(expression, PointField(geography=True, srid=STORAGE_SRID))
+
+
+def reverse_query(_shape):
+    """The NEAR_CANDIDATES entries of served comunas nearest the point (slots x and y) on the plane, each with its
+    distance on the spheroid."""
+    pin = Func(
+        Func(Slot("x", FloatField()), Slot("y", FloatField()), function="ST_MakePoint"),
+        Value(STORAGE_SRID),
+        function="ST_SetSRID",
+        output_field=PointField(srid=STORAGE_SRID),
+    )
+    return (
+        GazetteerEntry.objects.filter(kind__any=[str(kind) for kind in NEAR_KINDS], commune__is_active=True)
+        .order_by(NearestFirst(F("point"), pin).asc())
+        .values(
+            "label",
+            "kind",
+            x=Func(F("point"), function="ST_X", output_field=FloatField()),
+            y=Func(F("point"), function="ST_Y", output_field=FloatField()),
+            cut=F("commune__cut"),
+            commune_name=F("commune__name"),
+            distance_m=Func(
+                as_geography(F("point")), as_geography(pin), function="ST_Distance", output_field=FloatField()
+            ),
+        )[:NEAR_CANDIDATES]
+    )
+
+
+# Prepared once per session (geo_siac.db.QueryTemplate): every report filed without an address asks it, and
+# PostgreSQL parsed and planned it on each one.
+REVERSE = QueryTemplate(reverse_query, prepared=True)
 
 
 def gazetteer_reverse(point: Point) -> Place | None:
     """The nearest intersection, address or named place of a served comuna within GEO_SIAC_REVERSE_MAX_METRES."""
     point = point.transform(STORAGE_SRID, clone=True) if point.srid not in (None, STORAGE_SRID) else point
-    with connection.cursor() as cursor:
-        cursor.execute(
-            REVERSE,
-            {"x": point.x, "y": point.y, "kinds": [str(kind) for kind in NEAR_KINDS], "candidates": NEAR_CANDIDATES},
-        )
-        row = cursor.fetchone()
-    if row is None or row[6] > settings.GEO_SIAC_REVERSE_MAX_METRES:
+    candidates = REVERSE.rows(None, {"x": point.x, "y": point.y})
+    if not candidates:
         return None
-    label, kind, x, y, cut, name, distance_m = row
-    return Place(label, kind, x, y, cut, name, distance_m=distance_m)
+    # The first of the nearest on the spheroid, in the plane's order.
+    row = min(candidates, key=lambda candidate: candidate["distance_m"])
+    if row["distance_m"] > settings.GEO_SIAC_REVERSE_MAX_METRES:
+        return None
+    return Place(
+        row["label"], row["kind"], row["x"], row["y"], row["cut"], row["commune_name"], distance_m=row["distance_m"]
+    )
 
 
 # What names a map without tiles: the named places, and each street at its one point (a label, not a line).

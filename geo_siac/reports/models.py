@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department, Institution
+from geo_siac.choices import choice_label
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
 from geo_siac.reports.states import OPEN, Channel, Status
@@ -444,6 +445,12 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.kind} {self.to_status}"
+
+    def get_kind_display(self) -> str:
+        return choice_label(self, "kind")
+
+    def get_to_status_display(self) -> str:
+        return choice_label(self, "to_status")
 
 
 class EventPhoto(models.Model):

@@ -140,6 +140,66 @@ def test_a_pin_far_from_every_entry_or_outside_the_served_comunas_has_no_descrip
     assert geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326)) is None
 
 
+# The reverse lookup as one plain statement, as it was sent on every call before it was prepared: the reference the
+# prepared one must answer as.
+PLAIN_REVERSE = """
+SELECT label, kind, x, y, cut, name,
+       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography) AS distance_m
+FROM (
+    SELECT e.label, e.kind, e.point, ST_X(e.point) AS x, ST_Y(e.point) AS y, c.cut, c.name
+    FROM geocoding_gazetteerentry e JOIN zones_commune c ON c.id = e.commune_id
+    WHERE e.kind = ANY(%(kinds)s) AND c.is_active
+    ORDER BY e.point <-> ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)
+    LIMIT %(candidates)s
+) AS near
+ORDER BY distance_m
+LIMIT 1
+"""
+
+
+def test_a_dropped_pin_is_described_by_one_prepared_statement_as_by_the_plain_one(gazetteer, settings):
+    """gazetteer_reverse sends one EXECUTE of a statement prepared once per session (the nearest few on the plane,
+    the nearest of them on the spheroid picked in Python), and answers what the plain statement answered."""
+    from geo_siac.geocoding.selectors import NEAR_CANDIDATES, NEAR_KINDS, gazetteer_reverse
+
+    def plain(x: float, y: float) -> tuple | None:
+        kinds = [str(kind) for kind in NEAR_KINDS]
+        with connection.cursor() as cursor:
+            cursor.execute(PLAIN_REVERSE, {"x": x, "y": y, "kinds": kinds, "candidates": NEAR_CANDIDATES})
+            return cursor.fetchone()
+
+    pins = [
+        (entry.longitude + dx, entry.latitude + dy) for entry in gazetteer for dx, dy in ((0.0003, 0), (0, -0.0004))
+    ]
+    answers = []
+    for x, y in [*pins, (-70.59, -33.59), (-70.50, -33.64)]:
+        with CaptureQueriesContext(connection) as queries:
+            place = gazetteer_reverse(Point(x, y, srid=4326))
+        (query,) = queries
+        assert query["sql"].startswith("EXECUTE geocoding_gazetteerentry_list_")
+        row = plain(x, y)
+        expected = (
+            None if row is None or row[6] > settings.GEO_SIAC_REVERSE_MAX_METRES else (*row[:6], pytest.approx(row[6]))
+        )
+        answers.append(place)
+        got = (
+            None
+            if place is None
+            else (
+                place.label,
+                place.kind,
+                place.longitude,
+                place.latitude,
+                place.commune_cut,
+                place.commune_name,
+                place.distance_m,
+            )
+        )
+        assert got == expected
+    assert len({place.label for place in answers if place is not None}) >= 6
+    assert answers[-1] is None  # far from every entry
+
+
 @pytest.mark.parametrize(
     "q, statements",
     [

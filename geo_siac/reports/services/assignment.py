@@ -288,7 +288,6 @@ RECLASSIFIED_NOTICE = gettext_lazy(
 )
 
 
-@transaction.atomic
 def report_reclassify(
     *, report: Report, category: Category | str, reason: str, actor=None, seen_updated_at=None
 ) -> Report:
@@ -301,10 +300,18 @@ def report_reclassify(
     found, error = resolve_category(category)
     if error:
         raise ValidationError({"category": error})
+    # Before the lock's transaction (a report's comuna is fixed when filed): a stale prepared statement is prepared
+    # again and sent once more only outside one (PreparedStatement.execute).
+    terms = category_terms(report.commune, found)
+    with transaction.atomic():
+        return reclassified(report, found, terms, reason=reason, actor=actor, seen_updated_at=seen_updated_at)
+
+
+def reclassified(report: Report, found: Category, terms, *, reason: str, actor, seen_updated_at) -> Report:
+    """report_reclassify's checks of the locked report and its writes, in its transaction, with the comuna's terms."""
     locked = lock_report(report, seen_updated_at)
     if refusal := reclassify_refusal(locked, found):
         raise ValidationError(refusal)
-    terms = category_terms(locked.commune, found)
     if not terms.enabled:
         raise not_offered(found, locked.commune)
     if locked.location is None:
