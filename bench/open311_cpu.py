@@ -26,10 +26,11 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from production_server import production_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BBOX = "-70.5918,-33.6252,-70.5598,-33.5982"  # bench/open311.py's LIST_BBOX
@@ -40,18 +41,11 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def setup() -> None:
+    os.environ["PGDATABASE"] = os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench_open311")
     os.environ.update(
-        {
-            "PGDATABASE": os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench_open311"),
-            "GEO_SIAC_PRODUCTION": "1",
-            "SECRET_KEY": "bench-only-" + "k" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "GEO_SIAC_INSECURE_COOKIES": "1",
-            "LOG_LEVEL": "ERROR",
-            "DB_CONN_MAX_AGE": "3600",
-            "CACHE_LOCATION": tempfile.mkdtemp(prefix="geo_siac_open311_cpu_cache_"),
-        }
+        production_settings(
+            host="127.0.0.1", cache_prefix="geo_siac_open311_cpu_cache_", LOG_LEVEL="ERROR", DB_CONN_MAX_AGE="3600"
+        )
     )
     sys.path.insert(0, str(ROOT))
 

@@ -19,21 +19,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_environment(port: int, *, cache_prefix: str, **extra: str) -> dict:
-    """Production settings on 127.0.0.1:`port`, the production default cache directory but empty and this run's own,
-    and `extra` variables on top."""
+def production_settings(*, host: str, cache_prefix: str, **extra: str) -> dict:
+    """Production settings for a bench, in the server or in process: DEBUG off, a throwaway secret key, no TLS on
+    loopback, `host` allowed, an empty cache directory of the run's own, and `extra` variables on top."""
     return {
-        **os.environ,
         "GEO_SIAC_PRODUCTION": "1",
         "SECRET_KEY": "bench-only-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
+        "ALLOWED_HOSTS": host,
         "SECURE_SSL_REDIRECT": "0",
         "GEO_SIAC_INSECURE_COOKIES": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
         "CACHE_LOCATION": tempfile.mkdtemp(prefix=cache_prefix),
         **extra,
     }
+
+
+def server_environment(port: int, *, cache_prefix: str, **extra: str) -> dict:
+    """Production settings on 127.0.0.1:`port` (production_settings), over this process's environment."""
+    bind = {"GUNICORN_BIND": f"127.0.0.1:{port}"}
+    return {**os.environ, **production_settings(host="127.0.0.1", cache_prefix=cache_prefix, **bind, **extra)}
 
 
 def manage(env: dict, *args: str) -> str:

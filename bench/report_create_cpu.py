@@ -22,9 +22,10 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from production_server import production_settings
 
 
 def setup(tree: Path) -> None:
@@ -32,14 +33,9 @@ def setup(tree: Path) -> None:
     os.chdir(tree)
     os.environ["PGDATABASE"] = os.environ.get("GEO_SIAC_BENCH_DB", "geo_siac_bench")
     os.environ.update(
-        GEO_SIAC_PRODUCTION="1",
-        SECRET_KEY="bench-only-" + "k" * 50,
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="0",
-        GEO_SIAC_INSECURE_COOKIES="1",
-        LOG_LEVEL="WARNING",
-        CACHE_LOCATION=tempfile.mkdtemp(prefix="geo_siac_report_create_cpu_"),
-        DJANGO_SETTINGS_MODULE="geo_siac.settings",
+        production_settings(
+            host="testserver", cache_prefix="geo_siac_report_create_cpu_", DJANGO_SETTINGS_MODULE="geo_siac.settings"
+        )
     )
     import django
 

@@ -25,10 +25,11 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+import production_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB)
@@ -38,15 +39,12 @@ counter = itertools.count()
 
 def production_settings() -> None:
     os.environ.update(
-        GEO_SIAC_PRODUCTION="1",
-        SECRET_KEY="bench-only-" + "k" * 50,
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="0",
-        GEO_SIAC_INSECURE_COOKIES="1",
-        LOG_LEVEL="WARNING",
-        CACHE_LOCATION=tempfile.mkdtemp(prefix="geo_siac_submission_cpu_"),
-        GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000",
-        DJANGO_SETTINGS_MODULE="geo_siac.settings",
+        production_server.production_settings(
+            host="testserver",
+            cache_prefix="geo_siac_submission_cpu_",
+            GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000",
+            DJANGO_SETTINGS_MODULE="geo_siac.settings",
+        )
     )
 
 
