@@ -1,6 +1,6 @@
 """Ingest benchmark (issues 2 and 27): the bulk path against its physical floor, and report_create, with peak memory.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000] [--single 10000] [--incremental 100000]
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--single 10000] [--incremental 100000] [--first-refresh]
 
 The floor is measured in the same run, right after the bulk path: the rows it stored are copied out, then a plain
 COPY of them into scratch tables of the same shape and the build of the same indexes is timed (and the scratch
@@ -214,6 +214,21 @@ def physical_floor(tables: tuple[str, ...], folder: str) -> tuple[float, float, 
     return copied, indexed, cpu
 
 
+def report_sizes() -> tuple[int, int]:
+    """Bytes of the reports' heap (TOAST included) and of their indexes, every partition counted."""
+    from django.db import connection
+
+    from geo_siac.reports.models import Report
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(pg_table_size(relid)), 0), coalesce(sum(pg_indexes_size(relid)), 0) "
+            "FROM pg_partition_tree(%s::regclass)",
+            [Report._meta.db_table],
+        )
+        return cursor.fetchone()
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -224,6 +239,11 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=10_000)
     parser.add_argument(
         "--incremental", type=int, default=100_000, help="rows imported afterwards into the filled table (no bulk mode)"
+    )
+    parser.add_argument(
+        "--first-refresh",
+        action="store_true",
+        help="time the first report_public_cells_refresh after the bulk path, and the reports' size before and after",
     )
     args = parser.parse_args()
     prepare_database()
@@ -236,7 +256,7 @@ def main() -> None:
     from geo_siac.reports.importers import ReportImporter
     from geo_siac.reports.mappings import NATIVE
     from geo_siac.reports.models import Report, ReportEvent
-    from geo_siac.reports.services import report_create
+    from geo_siac.reports.services import report_create, report_public_cells_refresh
     from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
     with connection.cursor() as cursor:
@@ -278,6 +298,19 @@ def main() -> None:
         print(
             f"CPU seconds (this process and its PostgreSQL backends): floor {floor_cpu:.1f}, bulk path {bulk_cpu:.1f} "
             f"(of which {others.seconds:.1f} on its second connection), ratio {floor_cpu / bulk_cpu:.2f}x"
+        )
+
+    if args.first_refresh:
+        heap, indexes = report_sizes()
+        print(f"load average before the first refresh: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        started = time.perf_counter()
+        changed = report_public_cells_refresh()
+        elapsed = time.perf_counter() - started
+        heap_after, indexes_after = report_sizes()
+        print(
+            f"first report_public_cells_refresh after the import: {changed:,} reports changed place in {elapsed:.1f} s; "
+            f"reports' heap {heap / 1e6:,.0f} -> {heap_after / 1e6:,.0f} MB, "
+            f"their indexes {indexes / 1e6:,.0f} -> {indexes_after / 1e6:,.0f} MB"
         )
 
     if args.incremental:
