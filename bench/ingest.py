@@ -283,7 +283,7 @@ def main() -> None:
     print(
         f"bulk path: {summary.inserted:,} inserted, {summary.rejected:,} rejected in {elapsed:.1f} s = "
         f"{summary.read / elapsed:,.0f} rows/s (commune, H3 res 6-10, deadline, history computed; "
-        f"{'bulk mode, of which ' + format(summary.rebuild_seconds, '.1f') + ' s rebuilding indexes and keys' if summary.bulk else 'indexes kept'})"
+        f"{'bulk mode, of which ' + format(summary.place_seconds, '.1f') + ' s placing the reports in public and ' + format(summary.rebuild_seconds, '.1f') + ' s rebuilding indexes and keys' if summary.bulk else 'indexes kept'})"
     )
     print(f"bulk path peak RSS: {peak_rss_mb():.0f} MB (before import: {rss_before:.0f} MB)")
     if summary.bulk:

@@ -19,6 +19,7 @@ class ImportSummary:
     reject_path: Path | None = None
     bulk: bool = False
     rebuild_seconds: float = 0.0  # bulk mode: rebuilding the indexes and foreign keys at the end
+    place_seconds: float = 0.0  # bulk mode: placing every report in public before the rebuild
     source: str = ""  # what the rows are keyed by, with their source ids
 
     def reject(self, reason: str, count: int) -> None:

@@ -77,7 +77,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(mapping.note))
         if summary.bulk:
             self.stdout.write(
-                f"modo masivo: índices y claves foráneas reconstruidos al final ({summary.rebuild_seconds:.1f} s)"
+                f"modo masivo: celdas públicas asignadas ({summary.place_seconds:.1f} s), índices y claves foráneas "
+                f"reconstruidos al final ({summary.rebuild_seconds:.1f} s)"
             )
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
