@@ -222,7 +222,7 @@ def report_sizes() -> tuple[int, int]:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(sum(pg_table_size(relid)), 0), coalesce(sum(pg_indexes_size(relid)), 0) "
+            "SELECT coalesce(sum(pg_table_size(relid)), 0)::bigint, coalesce(sum(pg_indexes_size(relid)), 0)::bigint "
             "FROM pg_partition_tree(%s::regclass)",
             [Report._meta.db_table],
         )
