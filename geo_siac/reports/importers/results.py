@@ -20,6 +20,7 @@ class ImportSummary:
     bulk: bool = False
     rebuild_seconds: float = 0.0  # bulk mode: rebuilding the indexes and foreign keys at the end
     place_seconds: float = 0.0  # bulk mode: placing every report in public before the rebuild
+    place_error: str = ""  # bulk mode: why that placing failed (its reports then wait for the next refresh)
     source: str = ""  # what the rows are keyed by, with their source ids
 
     def reject(self, reason: str, count: int) -> None:
