@@ -4,13 +4,15 @@ shows a place that stands for fewer than k reports, nor a report of a hidden cat
 from collections import Counter
 from io import StringIO
 
-from django.core.management import call_command
+import psycopg2
+import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.models import Category
 from geo_siac.geo import h3_cells
-from geo_siac.reports.importers import importer
+from geo_siac.reports.importers import ImportFileError, importer
 from geo_siac.reports.models import Report, SuspendedSchemaObject
 from geo_siac.reports.privacy import GROUP_COLUMNS, published_cells
 from geo_siac.reports.services import report_public_cells_refresh
@@ -134,4 +136,63 @@ def test_no_moment_of_a_bulk_import_shows_a_place_of_fewer_than_k_reports(
     placed = placements()
     assert placed == rule_placements()
     assert [placed[r.pk] for r in before] == [plaza["h3_res9"], plaza["h3_res9"], None]
+    assert report_public_cells_refresh() == 0
+
+
+# Four at the plaza, placed there; two alone elsewhere and three of a hidden category, placed nowhere.
+ROWS = [(PUENTE_ALTO_CENTRE, "bache")] * 4 + [(ELSEWHERE, "bache")] * 2 + [(PUENTE_ALTO_CENTRE, "grafiti")] * 3
+
+
+def test_a_placing_that_fails_leaves_the_import_done_and_says_the_cells_wait(communes, tmp_path, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
+    Category.objects.filter(service_code="grafiti").update(is_public=False)
+    other = psycopg2.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "context"})
+    try:
+        # A refresh timer's placing holds the placement lock and this session stops waiting for it: the placing
+        # fails with PostgreSQL's own error, as a deadlock or a cancel would.
+        other.cursor().execute("SELECT pg_advisory_lock(hashtext('reports:public_cell'))")
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        out = run_import(write_csv(tmp_path / "a.csv", ROWS), "--commit", "--bulk", "--chunk-rows", "4")
+    finally:
+        other.close()
+
+    assert "celdas públicas no asignadas" in out and "insertadas: 9" in out and "rechazadas: 0" in out
+    assert "no se les asignaron sus celdas públicas (canceling statement due to lock timeout)" in out
+    assert "próxima ejecución de refresh_indicators o publish_open_data" in out
+    assert Report.objects.count() == 9 and set(placements().values()) == {None}  # nothing shown, nothing lost
+    assert not SuspendedSchemaObject.objects.exists() and public_cell_index_exists()  # rebuilt all the same
+    assert report_public_cells_refresh() == 4
+    assert placements() == rule_placements()
+
+
+def test_a_bulk_import_that_died_is_restarted_in_bulk_mode_and_places_every_report(
+    communes, tmp_path, settings, monkeypatch
+):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = K
+    Category.objects.filter(service_code="grafiti").update(is_public=False)
+    path = write_csv(tmp_path / "a.csv", ROWS)
+    real_write = importer.chunk_write
+
+    def dying_write(rows, payload, **kwargs):
+        if Report.objects.exists():
+            raise ImportFileError("killed")  # the second chunk
+        return real_write(rows, payload, **kwargs)
+
+    monkeypatch.setattr(importer, "chunk_write", dying_write)
+    monkeypatch.setattr(importer, "restore_suspended", lambda: [])  # the process dies: no finally runs
+    with pytest.raises(CommandError, match="killed"):
+        run_import(path, "--commit", "--chunk-rows", "4")
+    assert Report.objects.count() == 4 and SuspendedSchemaObject.objects.exists()
+    assert set(placements().values()) == {None}  # the first chunk's reports: committed, placed nowhere yet
+    monkeypatch.undo()
+
+    out = run_import(path, "--commit", "--chunk-rows", "4")  # no --bulk: a table with reports, but indexes down
+
+    assert "modo masivo: celdas públicas asignadas" in out
+    assert "insertadas: 5" in out and "ya importadas antes: 4" in out
+    placed = placements()
+    assert placed == rule_placements()
+    assert Counter(placed.values()) == {h3_cells(*PUENTE_ALTO_CENTRE)["h3_res9"]: 4, None: 5}
+    assert not SuspendedSchemaObject.objects.exists() and public_cell_index_exists()
     assert report_public_cells_refresh() == 0
