@@ -231,6 +231,23 @@ def report_sizes() -> tuple[int, int]:
         return cursor.fetchone()
 
 
+def partial_index_sizes() -> list[tuple[str, int]]:
+    """Each partial index of the reports (those bulk mode keeps, and report_public_cell) with its bytes, every
+    partition's index counted."""
+    from django.db import connection
+
+    from geo_siac.reports.models import Report
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.relname, (SELECT coalesce(sum(pg_relation_size(relid)), 0)::bigint FROM pg_partition_tree(i.oid)) "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = %s::regclass AND x.indpred IS NOT NULL ORDER BY 2 DESC, 1",
+            [Report._meta.db_table],
+        )
+        return cursor.fetchall()
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -321,6 +338,8 @@ def main() -> None:
             f"reports' heap {heap / 1e6:,.0f} -> {heap_after / 1e6:,.0f} MB, "
             f"their indexes {indexes / 1e6:,.0f} -> {indexes_after / 1e6:,.0f} MB"
         )
+        sizes = ", ".join(f"{name} {size / 1e6:,.2f}" for name, size in partial_index_sizes())
+        print(f"the reports' partial indexes after it (MB): {sizes}")
 
     if args.incremental:
         with tempfile.TemporaryDirectory() as folder:
