@@ -15,10 +15,10 @@ from geo_siac.reports.importers.results import ImportFileError
 from geo_siac.reports.models import Report, ReportEvent, ReportKey, SuspendedSchemaObject
 
 BULK_TABLES = (Report._meta.db_table, ReportEvent._meta.db_table, ReportKey._meta.db_table)
-# Partial indexes stay, but for these: the others are small (the open ones hold a tenth of the reports, the rest
-# almost none of an import's; 2 MB at most at 1M) and some predicates do not survive pg_get_indexdef's round trip
-# textually unchanged. report_public_cell gets an entry for every report the import's placing UPDATE places
-# (80 MB at 1M, docs/performance.md), and round-trips.
+# Partial indexes stay, but for these: the others are small (the open ones hold the open reports, 2% of the 1M
+# bench, the rest almost none of an import's; 1.7 MB at most at 1M) and some predicates do not survive
+# pg_get_indexdef's round trip textually unchanged. report_public_cell gets an entry for every report the import's
+# placing UPDATE places (80 MB at 1M, docs/performance.md), and round-trips.
 SUSPENDED_PARTIAL_INDEXES = ("report_public_cell",)
 # pg_advisory_lock key: one import at a time (two bulk imports would drop each other's indexes).
 IMPORT_LOCK_KEY = 4_711_311
