@@ -94,12 +94,6 @@ class Command(BaseCommand):
             routed = reports_route_unrouted(source=summary.source)
             self.stdout.write(f"enrutadas: {routed} solicitudes abiertas")
         if summary.place_error:
-            self.stdout.write(
-                self.style.WARNING(
-                    "Atención: las solicitudes quedaron importadas, pero no se les asignaron sus celdas públicas "
-                    f"({summary.place_error}). Las asignará la próxima ejecución de refresh_indicators o "
-                    "publish_open_data; hasta entonces se publican sin celda, como una solicitud recién ingresada."
-                )
-            )
+            self.stdout.write(self.style.WARNING(summary.place_warning()))
         if not options["commit"]:
             self.stdout.write(self.style.WARNING("Simulación: no se escribió nada en la base (use --commit)."))
