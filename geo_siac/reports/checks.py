@@ -20,7 +20,8 @@ def suspended_schema(app_configs=None, databases=None, **kwargs):
     return [
         checks.Warning(
             f"Una importación masiva interrumpida dejó sin reconstruir: {', '.join(names)}.",
-            hint="Ejecute: manage.py import_reports --restore-schema",
+            hint="Vuelva a ejecutar la importación (retoma en modo masivo, que también asigna las celdas públicas de "
+            "sus solicitudes) o ejecute: manage.py import_reports --restore-schema",
             id="reports.W001",
         )
     ]

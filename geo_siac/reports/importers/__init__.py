@@ -6,7 +6,8 @@
 - `staging.py` writes a checked chunk: PostgreSQL COPY into a staging table and one INSERT ... SELECT, built from
   the models' names;
 - `bulk_mode.py` drops and rebuilds the secondary indexes and foreign keys of the report tables around a load;
-- `importer.py` (ReportImporter) runs them: one thread reads and checks while the other writes.
+- `importer.py` (ReportImporter) runs them: one thread reads and checks while the other writes; in bulk mode it
+  places the reports in public (reports.privacy) after the last chunk, before the rebuild.
 Restartable: rows are keyed by (source, source_id)."""
 
 from geo_siac.reports.importers.bulk_mode import import_lock, restore_suspended, suspend_secondary_schema

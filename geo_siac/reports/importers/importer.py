@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.importers.bulk_mode import (
@@ -21,9 +22,16 @@ from geo_siac.reports.importers.rows import ChunkPreparer
 from geo_siac.reports.importers.source import open_chunks, resolve_columns
 from geo_siac.reports.importers.staging import chunk_write, encode_staging
 from geo_siac.reports.mappings import Mapping
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, SuspendedSchemaObject
+from geo_siac.reports.services.publication import report_public_cells_refresh
 
 CHUNK_ROWS = 50_000
+
+
+def bulk_by_default() -> bool:
+    """Bulk mode into an empty report table, and to restart a bulk import that died: its indexes are down anyway, and
+    only bulk mode places its reports in public before they come back."""
+    return not Report.objects.exists() or SuspendedSchemaObject.objects.exists()
 
 
 class ReportImporter:
@@ -39,7 +47,7 @@ class ReportImporter:
         progress: Callable[[int], None] | None = None,
     ):
         self.mapping = mapping
-        self.bulk = bulk  # None: bulk mode when the report table is empty
+        self.bulk = bulk  # None: bulk_by_default()
         self.source = source or mapping.source
         if ":" in self.source:
             # Its rows' keys, source:<source>:<source id>, would be ambiguous: "a:b" + "c" is "a" + "b:c".
@@ -59,7 +67,7 @@ class ReportImporter:
         if not self.commit:
             return self.read_and_write(path, summary)
         with import_lock():
-            summary.bulk = self.bulk if self.bulk is not None else not Report.objects.exists()
+            summary.bulk = self.bulk if self.bulk is not None else bulk_by_default()
             if summary.bulk:
                 suspend_secondary_schema()
             else:
@@ -67,12 +75,27 @@ class ReportImporter:
             try:
                 # This run's chunks leave the counts kept by triggers to the recount at the end (bulk mode only).
                 defer_counts = summary.bulk and counts_deferred()
-                return self.read_and_write(path, summary, defer_counts=defer_counts)
+                self.read_and_write(path, summary, defer_counts=defer_counts)
+                if summary.bulk:
+                    self.place(summary)
+                return summary
             finally:
                 if summary.bulk:
                     started = time.perf_counter()
                     restore_suspended()
                     summary.rebuild_seconds = time.perf_counter() - started
+
+    @staticmethod
+    def place(summary: ImportSummary) -> None:
+        """Place every report in public before the rebuild, so this UPDATE writes no entry in the suspended indexes
+        and the first refresh after the import has nothing to change (docs/transparency.md). The rows are committed
+        already: a failed placing (a deadlock, a cancel) is kept in the summary, and the next refresh places them."""
+        started = time.perf_counter()
+        try:
+            report_public_cells_refresh()
+        except DatabaseError as exc:
+            summary.place_error = str(exc).strip().partition("\n")[0] or type(exc).__name__
+        summary.place_seconds = time.perf_counter() - started
 
     def read_and_write(self, path: Path, summary: ImportSummary, *, defer_counts: bool = False) -> ImportSummary:
         with open(summary.reject_path, "w", newline="", encoding="utf-8") as reject_file:

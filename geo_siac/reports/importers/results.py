@@ -19,7 +19,19 @@ class ImportSummary:
     reject_path: Path | None = None
     bulk: bool = False
     rebuild_seconds: float = 0.0  # bulk mode: rebuilding the indexes and foreign keys at the end
+    place_seconds: float = 0.0  # bulk mode: placing every report in public before the rebuild
+    place_error: str = ""  # bulk mode: why that placing failed (its reports then wait for the next refresh)
     source: str = ""  # what the rows are keyed by, with their source ids
+
+    def place_warning(self) -> str:
+        """What to tell the operator when the rows are stored but the placing failed, or ""."""
+        if not self.place_error:
+            return ""
+        return (
+            "Atención: las solicitudes quedaron importadas, pero no se les asignaron sus celdas públicas "
+            f"({self.place_error}). Las asignará la próxima ejecución de refresh_indicators o publish_open_data; "
+            "hasta entonces se publican sin celda, como una solicitud recién ingresada."
+        )
 
     def reject(self, reason: str, count: int) -> None:
         self.rejected += count

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             action=argparse.BooleanOptionalAction,
             default=None,
             help="Modo masivo: suspende los índices no únicos y las claves foráneas y los reconstruye al final "
-            "(por defecto, solo si no hay solicitudes). Bloquea la escritura de solicitudes mientras dura.",
+            "(por defecto, si no hay solicitudes o para retomar una importación masiva interrumpida). Bloquea la "
+            "escritura de solicitudes mientras dura.",
         )
         parser.add_argument(
             "--route",
@@ -76,8 +77,10 @@ class Command(BaseCommand):
         if mapping.note and options["place_in"]:
             self.stdout.write(self.style.WARNING(mapping.note))
         if summary.bulk:
+            placed = "no asignadas" if summary.place_error else "asignadas"
             self.stdout.write(
-                f"modo masivo: índices y claves foráneas reconstruidos al final ({summary.rebuild_seconds:.1f} s)"
+                f"modo masivo: celdas públicas {placed} ({summary.place_seconds:.1f} s), índices y claves foráneas "
+                f"reconstruidos al final ({summary.rebuild_seconds:.1f} s)"
             )
         self.stdout.write(f"leídas: {summary.read}")
         self.stdout.write(f"insertadas: {summary.inserted}")
@@ -90,5 +93,7 @@ class Command(BaseCommand):
         if options["route"] and options["commit"]:
             routed = reports_route_unrouted(source=summary.source)
             self.stdout.write(f"enrutadas: {routed} solicitudes abiertas")
+        if summary.place_error:
+            self.stdout.write(self.style.WARNING(summary.place_warning()))
         if not options["commit"]:
             self.stdout.write(self.style.WARNING("Simulación: no se escribió nada en la base (use --commit)."))

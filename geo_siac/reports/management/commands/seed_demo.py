@@ -48,6 +48,8 @@ class Command(BaseCommand):
             f"demo: {summary.inserted} solicitudes nuevas, {summary.already_imported} ya existían, "
             f"{summary.already_archived} ya existían y se archivaron, {summary.rejected} rechazadas"
         )
+        if summary.place_error:
+            self.stdout.write(self.style.WARNING(summary.place_warning()))
         served = list(Commune.objects.active().values_list("cut", flat=True))
         points = import_service_points(path=DEMO_SERVICE_POINTS, source="demo", cuts=served, commit=True)
         self.stdout.write(f"demo: {points.created} puntos de atención con horario nuevos, {points.updated} ya existían")
