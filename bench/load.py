@@ -47,7 +47,15 @@ import gevent  # noqa: E402
 from ingest import prepare_database  # noqa: E402  (sets PGDATABASE from GEO_SIAC_BENCH_DB, like this script)
 from locust import FastHttpUser, between, constant_throughput, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
-from production_server import free_port, manage, server_environment, start_server, stored_reports, top_up  # noqa: E402
+from production_server import (  # noqa: E402
+    LOAD_ZONE_BOX,
+    free_port,
+    manage,
+    server_environment,
+    start_server,
+    stored_reports,
+    top_up,
+)
 
 # About 1 km x 1 km of north-east Puente Alto, holding the density of the 1M synthetic base data (7,600 reports
 # at 1.1M). The reports this script files land in its own crew zone, 3 km away, so runs do not pile into it
@@ -309,9 +317,8 @@ crew = Crew.objects.create(name=f"Cuadrilla prueba de carga {time.time():.0f}", 
                            daily_capacity=1000)
 zone = Zone.objects.current().filter(commune=commune, key="prueba-carga").first()
 if zone is None:
-    ring = ((-70.59, -33.625), (-70.56, -33.625), (-70.56, -33.60), (-70.59, -33.60), (-70.59, -33.625))
     zone = zone_save_version(commune=commune, key="prueba-carga", name="Zona de la prueba de carga",
-                             geometry=MultiPolygon(Polygon(ring), srid=4326))
+                             geometry=MultiPolygon(Polygon.from_bbox(@LOAD_ZONE_BOX@), srid=4326))
 zone_assign_crew(zone=zone, crew=crew)
 user, _ = get_user_model().objects.get_or_create(username="carga-cuadrilla")
 user.set_password("@CREW_PASSWORD@")
@@ -329,7 +336,7 @@ box, _ = ServicePoint.objects.get_or_create(
               "point": Point(-70.575, -33.61, srid=4326)},
 )
 print(box.pk, api_key_create(name="bench/load.py", rate_limit_per_minute=10**9)[1])
-""".replace("@CREW_PASSWORD@", CREW_PASSWORD)
+""".replace("@CREW_PASSWORD@", CREW_PASSWORD).replace("@LOAD_ZONE_BOX@", repr(LOAD_ZONE_BOX))
 
 
 def merged_percentile(entries, q: float) -> float:

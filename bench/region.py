@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
+from production_server import LOAD_ZONE_BOX  # noqa: E402  (standard library only)
+
 COMUNAS = "comunas/rm_comunas_ine2017.geojson"
 CENSUS = "census/rm_zonas_censales_2017_poblacion.geojson"
 SOURCE = "region"
@@ -63,11 +65,22 @@ from django.contrib.gis.db.models.functions import Area
 from geo_siac.catalogue.models import Department
 from geo_siac.zones.models import Commune, CommuneMembership, Crew, Zone
 from geo_siac.zones.roles import CREW_MEMBER
-from geo_siac.zones.services import zone_assign_crew
+from django.contrib.gis.geos import MultiPolygon, Polygon
+from geo_siac.zones.services import zone_assign_crew, zone_save_version
 
 department, _ = Department.objects.get_or_create(name="Dirección de Medio Ambiente, Aseo y Ornato")
 commune = Commune.objects.get(cut="@CUT@")
-zones = Zone.objects.current().filter(commune=commune).annotate(size=Area("geometry")).order_by("-size", "pk")
+# bench/load.py files into its own zone, whose crew member updates what it files: the grid keeps out of it (on an
+# overlap the lowest key routes, and "cuadro-..." sorts before "prueba-carga").
+load_zone = Polygon.from_bbox(@LOAD_ZONE_BOX@)
+load_zone.srid = 4326
+inside = (load_zone, "T********")  # interiors meet: a zone already carved only touches it
+for zone in Zone.objects.current().filter(commune=commune, geometry__relate=inside).exclude(key="prueba-carga"):
+    rest = zone.geometry.difference(load_zone)
+    rest = MultiPolygon(rest, srid=4326) if rest.geom_type == "Polygon" else MultiPolygon(*rest, srid=4326)
+    zone_save_version(commune=commune, key=zone.key, name=zone.name, geometry=rest, source=zone.source)
+zones = (Zone.objects.current().filter(commune=commune).exclude(key="prueba-carga").annotate(size=Area("geometry"))
+         .order_by("-size", "pk"))
 for zone in zones:
     crew, _ = Crew.objects.get_or_create(name=f"Cuadrilla {zone.name}", defaults=dict(
         department=department, commune=commune, daily_capacity=50))
@@ -83,10 +96,19 @@ member.set_password("@PASSWORD@")
 member.save()
 member.groups.add(Group.objects.get_or_create(name=CREW_MEMBER)[0])
 CommuneMembership.objects.get_or_create(user=member, commune=commune)
-Crew.objects.get(name=f"Cuadrilla {zones[0].name}").members.add(member)
+own = Crew.objects.get(name=f"Cuadrilla {zones[0].name}")
+own.members.add(member)
+for other in Crew.objects.filter(members=member).exclude(pk=own.pk):
+    other.members.remove(member)
 print(zones.count())
 """
-for _key, _value in {"CUT": MUNICIPALITY, "PLANNER": PLANNER, "CREW_MEMBER": CREW_MEMBER, "PASSWORD": PASSWORD}.items():
+for _key, _value in {
+    "CUT": MUNICIPALITY,
+    "PLANNER": PLANNER,
+    "CREW_MEMBER": CREW_MEMBER,
+    "PASSWORD": PASSWORD,
+    "LOAD_ZONE_BOX": repr(LOAD_ZONE_BOX),
+}.items():
     SETUP = SETUP.replace(f"@{_key}@", _value)
 
 WRITE_CSV = """
