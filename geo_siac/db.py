@@ -409,17 +409,28 @@ class QueryTemplate:
 
 
 @contextmanager
+def local_settings(**values):
+    """PostgreSQL settings for the statements of this block, put back as they were when it ends. The block runs in a
+    transaction (a savepoint inside another one), so a failure rolls the settings back with it."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        previous = {}
+        for name, value in values.items():
+            cursor.execute("SELECT current_setting(%s)", [name])
+            previous[name] = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, str(value)])
+        yield
+        for name, value in previous.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+@contextmanager
 def parallel_query():
     """Let PostgreSQL use parallel workers for the queries of this block (settings.GEO_SIAC_PARALLEL_WORKERS per
     query). Application sessions start with parallel query off (settings.PG_SESSION_OPTIONS): it suits the few
-    analytical reads over millions of rows (docs/performance.md) and costs everyone else CPU when many small requests run at once. The block runs in a transaction (a
-    savepoint inside another one); the setting is put back when it ends, and rolled back with it when it fails."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SHOW max_parallel_workers_per_gather")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {int(settings.GEO_SIAC_PARALLEL_WORKERS)}")
+    analytical reads over millions of rows (docs/performance.md) and costs everyone else CPU when many small requests
+    run at once."""
+    with local_settings(max_parallel_workers_per_gather=int(settings.GEO_SIAC_PARALLEL_WORKERS)):
         yield
-        cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {previous}")
 
 
 def insert_sql(obj) -> tuple[str, tuple]:

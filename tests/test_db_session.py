@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from geo_siac.db import parallel_query
+from geo_siac.db import local_settings, parallel_query
 from geo_siac.testing import other_session
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,26 @@ def test_parallel_query_ends_with_its_block_when_the_block_fails():
     with pytest.raises(ZeroDivisionError), parallel_query():
         1 / 0  # noqa: B018 (the failure is the point)
     assert setting("max_parallel_workers_per_gather") == "0"
+
+
+def test_local_settings_hold_inside_the_block_and_are_put_back_inside_an_outer_transaction():
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '5MB'")
+        with local_settings(enable_mergejoin="off", work_mem="64MB"):
+            assert (setting("enable_mergejoin"), setting("work_mem")) == ("off", "64MB")
+        # the outer transaction's own value comes back, not the session's default
+        assert (setting("enable_mergejoin"), setting("work_mem")) == ("on", "5MB")
+
+
+def test_placing_in_public_leaves_the_planner_as_it_found_it():
+    from geo_siac.reports.services import report_public_cells_refresh
+
+    names = ("enable_mergejoin", "enable_nestloop", "work_mem")
+    before = [setting(name) for name in names]
+    with transaction.atomic():
+        report_public_cells_refresh()
+        assert [setting(name) for name in names] == before
 
 
 def test_heat_map_counts_run_with_parallel_workers_allowed():
