@@ -811,6 +811,11 @@ def person_data(*, email: str, phone: str, archived_year: int | None = None) -> 
             {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery, **archived}
             for n in person_notifications(email=email, phone=phone)
         ],
+        # Photos they added ("Agregar información") to a request, theirs or one they follow: what the erasure removes.
+        "photos_added": [
+            {"tracking_code": p.report.tracking_code, "photo": p.image.name, **archived}
+            for p in (EventPhoto.objects.filter(added_by=email).select_related("report") if email else [])
+        ],
     }
 
 

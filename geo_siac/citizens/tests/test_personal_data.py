@@ -17,13 +17,14 @@ from geo_siac.attention.models import Appointment, AppointmentStatus, Offering, 
 from geo_siac.attention.selectors import booking_days, free_slots, local_date
 from geo_siac.attention.services import appointment_book
 from geo_siac.citizens.models import AreaAlert, SignInLink
+from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import area_alert_subscribe, citizen_data_erase
 from geo_siac.citizens.tests.test_sign_in import ROSA, sign_in
 from geo_siac.notifications.models import Notification
 from geo_siac.reports import archived
 from geo_siac.reports.archive import archive_schema
-from geo_siac.reports.models import Follower, Report, ReportPhoto
-from geo_siac.reports.services import ERASED, report_follow
+from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportPhoto
+from geo_siac.reports.services import ERASED, report_add_citizen_info, report_follow
 from geo_siac.reports.tests.test_archive_dump_races import VECINA, hold, vecina_2019  # noqa: F401
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year
 from geo_siac.zones.models import ServicePoint, ServicePointKind
@@ -207,6 +208,39 @@ def test_a_person_known_by_a_number_gets_their_desk_appointment_and_reports_but_
         "ana@example.cl",
         "+56955554444",
     )
+
+
+def test_erasing_a_follower_removes_the_photo_they_added_to_someone_elses_request_which_stays(
+    client, make_report, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    anas = make_report(reporter_name="Ana Soto", reporter_email="ana@example.cl", description="Un hoyo.")
+    report_follow(report=anas, email="Rosa@Example.cl")
+    sign_in(client)
+    added = client.post(
+        f"/mis-solicitudes/solicitud/{anas.tracking_code}/agregar/", {"note": "Sigue igual.", "photo": photo()}
+    )
+    assert added.status_code == 302
+    report_add_citizen_info(report=anas, note="Más grande.", photo=photo().read(), by_email="ana@example.cl")
+    rosas, own = EventPhoto.objects.filter(report=anas).order_by("id")
+    files = {photo.pk: tmp_path / photo.image.name for photo in (rosas, own)}
+    assert rosas.added_by == ROSA and all(file.exists() for file in files.values())
+    assert citizen_data(ROSA)["photos_added"] == [{"tracking_code": anas.tracking_code, "photo": rosas.image.name}]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dry = citizen_data_erase(email=ROSA)  # a dry run counts it and changes nothing
+    assert (dry.photos_deleted, dry.follows_removed) == (1, 1)
+    assert EventPhoto.objects.filter(report=anas).count() == 2 and files[rosas.pk].exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = citizen_data_erase(email=ROSA, commit=True)
+
+    assert (summary.photos_deleted, summary.follows_removed, summary.reports_anonymised) == (1, 1, 0)
+    assert list(EventPhoto.objects.filter(report=anas)) == [own] and files[own.pk].exists()
+    assert not files[rosas.pk].exists() and citizen_data(ROSA)["photos_added"] == []
+    anas.refresh_from_db()
+    assert (anas.reporter_name, anas.reporter_email, anas.description) == ("Ana Soto", "ana@example.cl", "Un hoyo.")
+    assert anas.events.filter(kind=EventKind.CITIZEN_INFO).count() == 2  # the history stays; its photo went
 
 
 @pytest.mark.django_db(transaction=True)  # the archive's alignment runs in its own transaction
