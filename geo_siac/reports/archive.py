@@ -526,9 +526,9 @@ def dump_intact(record: YearArchive) -> bool:
     return dump_readable(path, record.schema)
 
 
-def archive_dump(*, year: int, to: Path) -> Path:
-    """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable whole by pg_restore, recorded with its
-    size and SHA-256. An erasure committed while pg_dump ran (its snapshot taken before) is missing from the file:
+def archive_dump(*, year: int, to: Path, name: str = "") -> Path:
+    """pg_dump -Fc of the schema archive_y<year> into `to` (as `name`, geo_siac_archive_y<year>.dump by default),
+    checked readable whole by pg_restore, recorded with its size and SHA-256. An erasure committed while pg_dump ran (its snapshot taken before) is missing from the file:
     the dump is recorded only if the year's erasure count is the one read before pg_dump began (the erasure
     increments it with the row locked), else written again, DUMP_ATTEMPTS times at most, then DumpFailed."""
     schema = archive_schema(year)
@@ -536,7 +536,7 @@ def archive_dump(*, year: int, to: Path) -> Path:
     # final name (as scripts/backup.sh).
     to = to.resolve()
     to.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = to / f"geo_siac_{schema}.dump"
+    path = to / (name or dump_name(schema))
     partial = path.with_suffix(".dump.partial")
     arguments, environment = pg_environment()
     for _attempt in range(DUMP_ATTEMPTS):
@@ -572,6 +572,10 @@ def archive_dump(*, year: int, to: Path) -> Path:
         f"{DUMP_ATTEMPTS} volcados seguidos de {schema} quedaron atrasados por borrados a petición de titulares "
         "hechos mientras pg_dump corría; reintente en una hora más tranquila"
     )
+
+
+def dump_name(schema: str) -> str:
+    return f"geo_siac_{schema}.dump"
 
 
 def year_schema_drop(*, year: int, dump: Path) -> None:

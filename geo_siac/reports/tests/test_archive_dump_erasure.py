@@ -1,0 +1,140 @@
+"""`apply_pending_erasures --dumps`: an erasure pending for a year only in its dump is made real without a person
+restoring it: the dump restored, the erasure applied, a new dump written and recorded, the schema dropped again, and
+the old dump file, which held the erased data, deleted last. A failure at any step leaves a whole copy of the year
+(the old dump, or the schema in the database) and the same command finishes the job (issue #26 point 3)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError
+
+from geo_siac.citizens.services import citizen_data_erase
+from geo_siac.reports import archive, archive_erasure
+from geo_siac.reports.archive import dump_readable, file_digest
+from geo_siac.reports.models import PendingErasure, YearArchive
+from geo_siac.reports.tests.test_archive_pending_erasures import (  # noqa: F401
+    OLD,
+    OTRA,
+    SCHEMA,
+    VECINA,
+    apply_pending,
+    dump_text,
+    dumped_2019,
+    restore,
+    schema_rows_holding,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump and pg_restore see only what is committed
+
+
+def new_dump(dumped) -> Path:
+    return dumped["dumps"] / f"geo_siac_{SCHEMA}-2.dump"
+
+
+def test_the_dumps_option_erases_the_person_from_the_dump_and_deletes_the_old_one(dumped_2019):
+    citizen_data_erase(email=VECINA, commit=True)
+    old = Path(dumped_2019["dump"])
+    assert VECINA in dump_text(old) and dumped_2019["photo"].exists()
+
+    out = apply_pending("--dumps")
+
+    new = new_dump(dumped_2019)
+    record = YearArchive.objects.get(year=OLD)
+    assert (record.dump, record.dump_replaced) == (str(new), "")
+    text = dump_text(str(new))
+    for held in (VECINA, "Olivares", "8765 4321"):  # her address, her name, her number (also in a note)
+        assert held not in text
+    assert OTRA in text and "Luis Paz" in text  # the others' rows stay
+    assert not old.exists() and not dumped_2019["photo"].exists()
+    assert not PendingErasure.objects.exists() and not archive.schema_exists(SCHEMA)
+    assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (1 personas con datos en el año" in out
+    assert f"{OLD}: volcado nuevo {new}; esquema {SCHEMA} eliminado de nuevo." in out
+    assert f"{OLD}: borrado el volcado anterior {old}, que aún contenía lo borrado." in out
+    assert f"destruya toda copia del volcado anterior ({old})" in out
+
+    assert apply_pending("--dumps") == "No hay borrados pendientes en volcados: nada que hacer.\n"
+    citizen_data_erase(email=OTRA, commit=True)  # the next erasure: the other name in turn, beside it
+    assert f"{OLD}: volcado nuevo {old};" in apply_pending("--dumps")
+    assert not new.exists() and OTRA not in dump_text(str(old)) and "Luis Paz" in dump_text(str(old))
+
+
+def test_a_failed_pg_dump_keeps_the_old_dump_and_the_erased_schema_and_the_same_command_finishes(
+    dumped_2019, monkeypatch, tmp_path
+):
+    citizen_data_erase(email=VECINA, commit=True)
+    old = Path(dumped_2019["dump"])
+    written = YearArchive.objects.get(year=OLD)
+    failing = tmp_path / "bin"
+    failing.mkdir()
+    (failing / "pg_dump").write_text(
+        "#!/bin/sh\necho 'pg_dump: error: could not write to file: No space left on device' >&2\nexit 1\n"
+    )
+    (failing / "pg_dump").chmod(0o755)
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", f"{failing}:{path}")  # pg_restore is the real one
+
+    with pytest.raises(CommandError, match=f"{OLD}: los borrados pendientes quedaron aplicados en el esquema") as error:
+        apply_pending("--dumps")
+
+    assert "No space left on device" in str(error.value) and f"El volcado anterior {old} se conserva" in str(
+        error.value
+    )
+    assert file_digest(old) == (written.dump_size, written.dump_sha256) and dump_readable(old, SCHEMA)
+    assert archive.schema_exists(SCHEMA) and schema_rows_holding(VECINA) == []  # the year's one erased copy
+    assert schema_rows_holding(OTRA)
+    assert YearArchive.objects.get(year=OLD).dump_replaced == str(old)
+    assert PendingErasure.objects.get().applied_at is not None  # kept until a new dump holds the erasure
+
+    monkeypatch.setenv("PATH", path)
+    out = apply_pending("--dumps")
+
+    assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (0 personas" in out  # applied once: nothing left
+    assert f"volcado nuevo {new_dump(dumped_2019)}" in out and not old.exists()
+    assert VECINA not in dump_text(str(new_dump(dumped_2019))) and not archive.schema_exists(SCHEMA)
+    assert not PendingErasure.objects.exists()
+
+
+def test_an_erasure_reaching_the_schema_during_the_run_is_in_the_dump_the_rerun_writes(dumped_2019, monkeypatch):
+    citizen_data_erase(email=VECINA, commit=True)
+    real = archive_erasure.year_schema_drop
+
+    def erased_first(*, year, dump):  # Ana erases from "Mis solicitudes" after the new dump was recorded
+        citizen_data_erase(email=OTRA, commit=True)
+        return real(year=year, dump=dump)
+
+    monkeypatch.setattr(archive_erasure, "year_schema_drop", erased_first)
+    with pytest.raises(CommandError, match=f"{SCHEMA} no se elimina.*Ejecute de nuevo"):
+        apply_pending("--dumps")
+    assert archive.schema_exists(SCHEMA) and schema_rows_holding(OTRA) == []
+    assert Path(dumped_2019["dump"]).exists()  # the old dump stays until a dump holding both erasures is recorded
+    monkeypatch.setattr(archive_erasure, "year_schema_drop", real)
+
+    out = apply_pending("--dumps")
+
+    new = new_dump(dumped_2019)
+    assert f"volcado nuevo {new}" in out and not Path(dumped_2019["dump"]).exists()
+    assert VECINA not in dump_text(str(new)) and OTRA not in dump_text(str(new)) and "Luis Paz" in dump_text(str(new))
+    assert sorted(p.name for p in dumped_2019["dumps"].iterdir()) == [new.name]  # no copy holding Ana's data left
+
+
+def test_a_dump_that_changed_since_it_was_recorded_is_refused_and_nothing_restored(dumped_2019):
+    citizen_data_erase(email=VECINA, commit=True)
+    old = Path(dumped_2019["dump"])
+    with old.open("ab") as file:
+        file.write(b"\0")
+
+    with pytest.raises(CommandError, match=f"{OLD}: su volcado anotado \\({old}\\) falta, cambió"):
+        apply_pending("--dumps")
+    assert not archive.schema_exists(SCHEMA) and PendingErasure.objects.get().applied_at is None
+    assert YearArchive.objects.get(year=OLD).dump == str(old)
+
+
+def test_a_schema_restored_by_hand_is_left_to_the_operator(dumped_2019):
+    citizen_data_erase(email=VECINA, commit=True)
+    restore(dumped_2019["dump"])
+
+    out = apply_pending("--dumps")
+
+    assert f"{OLD}: su esquema {SCHEMA} está en la base de datos (restaurado a mano)" in out
+    assert schema_rows_holding(VECINA) and Path(dumped_2019["dump"]).exists()
