@@ -10,9 +10,11 @@ import pytest
 from django.core.management import CommandError
 
 from geo_siac.citizens.services import citizen_data_erase
+from geo_siac.citizens.tests.test_personal_data import photo
 from geo_siac.reports import archive, archive_erasure
-from geo_siac.reports.archive import dump_readable, file_digest
-from geo_siac.reports.models import PendingErasure, YearArchive
+from geo_siac.reports.archive import archive_drop, dump_readable, file_digest
+from geo_siac.reports.models import EventPhoto, PendingErasure, YearArchive
+from geo_siac.reports.services import report_add_citizen_info, report_change_status, report_follow, report_unfollow
 from geo_siac.reports.tests.test_archive_pending_erasures import (  # noqa: F401
     OLD,
     OTRA,
@@ -24,6 +26,7 @@ from geo_siac.reports.tests.test_archive_pending_erasures import (  # noqa: F401
     restore,
     schema_rows_holding,
 )
+from geo_siac.reports.tests.test_archive_year import archive_year, filed_in, long_done
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump and pg_restore see only what is committed
 
@@ -138,3 +141,30 @@ def test_a_schema_restored_by_hand_is_left_to_the_operator(dumped_2019):
 
     assert f"{OLD}: su esquema {SCHEMA} está en la base de datos (restaurado a mano)" in out
     assert schema_rows_holding(VECINA) and Path(dumped_2019["dump"]).exists()
+
+
+def test_a_followers_photo_on_a_request_of_a_year_only_in_its_dump_goes_too(
+    make_report, monkeypatch, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    anas = filed_in(monkeypatch, make_report, OLD, reporter_name="Ana Soto", reporter_email=OTRA)
+    report_follow(report=anas, email=VECINA)
+    report_add_citizen_info(report=anas, note="Sigue igual.", photo=photo().read(), by_email=VECINA)
+    added = settings.MEDIA_ROOT / EventPhoto.objects.get(report=anas).image.name
+    report_unfollow(report=anas, email=VECINA)  # found in the year by her photo alone
+    report_change_status(report=anas, status="resolved", actor_label="Prueba")
+    long_done(anas)
+    dumps = tmp_path / "archivo"
+    try:
+        archive_year(OLD, "--commit", "--to", dumps, "--drop")
+        assert citizen_data_erase(email=VECINA, commit=True).archived_years_pending == [OLD] and added.exists()
+
+        out = apply_pending("--dumps")
+
+        assert f"{OLD}: 1 borrados pendientes aplicados en {SCHEMA} (1 personas" in out and "1 fotos borradas" in out
+        assert not added.exists()
+        text = dump_text(str(dumps / f"geo_siac_{SCHEMA}-2.dump"))
+        assert VECINA not in text and OTRA in text and "Sigue igual." in text  # her photo went; the request stays
+    finally:
+        if archive.schema_exists(SCHEMA):
+            archive_drop(year=OLD)
