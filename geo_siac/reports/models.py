@@ -361,7 +361,7 @@ class YearArchive(models.Model):
     erasures = models.PositiveIntegerField(_("borrados en el esquema"), default=0)
     # The dump this year's pending erasures are being written out of (reports.archive_erasure): it still holds the
     # erased data, and its file is deleted once a new dump is recorded and the schema dropped.
-    dump_replaced = models.CharField(_("volcado reemplazado"), max_length=500, blank=True)
+    dump_replaced = models.CharField(_("volcado reemplazado"), max_length=500, blank=True, default="", db_default="")
     archived_at = models.DateTimeField(_("archivado"))
 
     class Meta:
@@ -466,7 +466,7 @@ class EventPhoto(models.Model):
     image = models.FileField(_("foto"), upload_to="report-events/%Y/%m/")
     # The e-mail of the citizen who added it ("Agregar información"), as selectors.email_key writes it: a follower's
     # photo on someone else's report is theirs to erase (services.erasure).
-    added_by = models.CharField(_("agregada por"), max_length=254, blank=True)
+    added_by = models.CharField(_("agregada por"), max_length=254, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("foto de un cambio de estado")
