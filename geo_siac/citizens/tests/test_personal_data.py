@@ -24,7 +24,9 @@ from geo_siac.notifications.models import Notification
 from geo_siac.reports import archived
 from geo_siac.reports.archive import archive_schema
 from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportPhoto
-from geo_siac.reports.services import ERASED, report_add_citizen_info, report_follow
+from geo_siac.reports.selectors import reporter_data
+from geo_siac.reports.services import ERASED, report_add_citizen_info, report_change_status, report_follow
+from geo_siac.reports.services.erasure import reporter_data_erase
 from geo_siac.reports.tests.test_archive_dump_races import VECINA, hold, vecina_2019  # noqa: F401
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year
 from geo_siac.zones.models import ServicePoint, ServicePointKind
@@ -241,6 +243,26 @@ def test_erasing_a_follower_removes_the_photo_they_added_to_someone_elses_reques
     anas.refresh_from_db()
     assert (anas.reporter_name, anas.reporter_email, anas.description) == ("Ana Soto", "ana@example.cl", "Un hoyo.")
     assert anas.events.filter(kind=EventKind.CITIZEN_INFO).count() == 2  # the history stays; its photo went
+
+
+def test_a_crews_photo_survives_a_followers_erasure_and_one_by_number(
+    make_report, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    anas = make_report(reporter_name="Ana Soto", reporter_email="ana@example.cl", description="Un hoyo.")
+    report_follow(report=anas, email=ROSA)
+    report_add_citizen_info(report=anas, note="Sigue igual.", photo=photo().read(), by_email=ROSA)
+    report_change_status(report=anas, status="in_progress", actor_label="Cuadrilla 3", photos=[photo().read()])
+    crews = EventPhoto.objects.get(report=anas, added_by="")
+    crew_file = tmp_path / crews.image.name
+    make_report(channel="phone", reporter_name="Juan Díaz", reporter_phone="955554444")  # found by number alone
+    assert reporter_data(phone="9 5555 4444")["photos_added"] == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert citizen_data_erase(email=ROSA, commit=True).photos_deleted == 1
+        reporter_data_erase(phone="9 5555 4444", commit=True)
+
+    assert list(EventPhoto.objects.filter(report=anas)) == [crews] and crew_file.exists()
 
 
 @pytest.mark.django_db(transaction=True)  # the archive's alignment runs in its own transaction

@@ -34,7 +34,13 @@ from geo_siac.reports.models import (
     ReportPhoto,
     YearArchive,
 )
-from geo_siac.reports.selectors import email_key, person_notifications, person_reports, phone_key
+from geo_siac.reports.selectors import (
+    email_key,
+    person_added_photos,
+    person_notifications,
+    person_reports,
+    phone_key,
+)
 
 ERASED = "[borrado a petición del titular]"
 logger = logging.getLogger(__name__)
@@ -307,9 +313,7 @@ def person_data_erase(
     # The photos a citizen added later ("Agregar información", an MMS after filing) are theirs too, and so are those
     # they added, as a follower, to someone else's request (which stays).
     added = EventPhoto.objects.filter(event__report__in=reports, event__kind=EventKind.CITIZEN_INFO)
-    if email:
-        by_them = {"event__created_at__lt": before} if before else {}
-        added = added | EventPhoto.objects.filter(added_by=email, event__kind=EventKind.CITIZEN_INFO, **by_them)
+    added = added | person_added_photos(email=email).filter(**({"event__created_at__lt": before} if before else {}))
     files += [photo.image.name for photo in added if photo.image.name]
     summary.photos_deleted += added.delete()[0]
     summary.letters_redacted += _redact_letters(AnswerLetter.objects.filter(report__in=reports))
