@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import DatabaseError, connection
+from django.db.models import Count
 
 from geo_siac.reports.archive import (
     ArchiveRefused,
@@ -24,7 +25,12 @@ from geo_siac.reports.archive import (
     schema_exists,
     year_schema_drop,
 )
-from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked, archive_schemas_prepare
+from geo_siac.reports.archived import (
+    ArchiveColumnsMissing,
+    PendingErasuresBlocked,
+    archive_schemas_prepare,
+    erasure_digest_keys,
+)
 from geo_siac.reports.models import PendingErasure, YearArchive
 from geo_siac.reports.services.erasure import PendingErasuresApplied, pending_erasures_apply
 
@@ -46,14 +52,27 @@ class DumpErased:
     applied: PendingErasuresApplied | None = None  # None when an earlier run had applied and dumped them
     dump: str = ""  # the new dump, recorded; empty when the year had nothing to write out
     old_removed: bool = False
-    pending_left: int = 0  # erasures recorded while this ran, after the restore had read them: the next run's
+    pending_left: int = 0  # erasures recorded while this ran, after the restore had read them: the next run's work
     skipped: str = ""  # why nothing was done: a schema restored by hand, for the commands that read it
+
+
+def usable_pending_erasures():
+    """The PendingErasure rows whose digest key is still in reports_erasuredigestkey: the only ones an application
+    can match (pending_erasures_apply leaves the others, orphaned, as they are)."""
+    return PendingErasure.objects.filter(key_fingerprint__in=list(erasure_digest_keys()))
+
+
+def orphaned_pending_erasures() -> dict[int, int]:
+    """Per archived year, the PendingErasure rows made with a key no longer in reports_erasuredigestkey."""
+    orphaned = PendingErasure.objects.exclude(key_fingerprint__in=list(erasure_digest_keys()))
+    return dict(orphaned.values("archive_id").annotate(count=Count("pk")).values_list("archive_id", "count"))
 
 
 def dump_erasure_years() -> list[int]:
     """The archived years pending_erasures_dump_rewrite has work in, oldest first: those with erasures recorded while
-    only in their dump, and those whose last rewrite stopped midway (dump_replaced)."""
-    years = set(PendingErasure.objects.values_list("archive_id", flat=True))
+    only in their dump that an application can match (an orphaned one would have the year restored, dumped and
+    dropped again at every run, erasing nothing), and those whose last rewrite stopped midway (dump_replaced)."""
+    years = set(usable_pending_erasures().values_list("archive_id", flat=True))
     years |= set(YearArchive.objects.exclude(dump_replaced="").values_list("year", flat=True))
     return sorted(years)
 
@@ -72,22 +91,26 @@ def pending_erasures_dump_rewrite(*, year: int) -> DumpErased:
     erasures (pending_erasures_apply, which also deletes their photo files), write a new dump beside the old one
     (archive_dump, which records it and deletes the applied PendingErasure rows), drop the schema (year_schema_drop
     with the new dump), and only then delete the old dump file. The old dump's path is kept in
-    YearArchive.dump_replaced from before the restore until its file is deleted, so that a run stopped anywhere is
-    finished by calling it again. A schema in the database that this did not restore (restored by hand, perhaps to be
-    read) is left alone, `skipped` saying what to run. Raises DumpErasureFailed, naming the year, the file and what
-    to run: refused with nothing changed when the recorded dump is not intact or its folder not writable."""
+    YearArchive.dump_replaced from the restore's success until its file is deleted, so that a run stopped anywhere
+    is finished by calling it again. A schema in the database that this did not restore (restored by hand, perhaps to
+    be read, or an older backup) is left alone, `skipped` saying what to run. Pending erasures whose digest key is
+    gone (orphaned) are left: a year with only those has nothing to write out. Raises DumpErasureFailed, naming the
+    year, the file and what to run: refused with nothing changed when the recorded dump is not intact or its folder
+    not writable."""
     with rewrite_lock(year):
         record = YearArchive.objects.get(year=year)
         result = DumpErased(year=year, schema=record.schema, old_dump=record.dump_replaced or record.dump)
-        if not record.dump_replaced and not PendingErasure.objects.filter(archive=record).exists():
+        pending = usable_pending_erasures().filter(archive=record)
+        if not record.dump_replaced and not pending.exists():
             return result  # nothing to write out
         in_database = schema_exists(record.schema)
-        if not in_database and record.dump_replaced and record.dump != record.dump_replaced and dump_intact(record):
-            # An earlier run recorded the new dump and dropped the schema, but stopped before deleting the old file.
+        if not in_database and record.dump_replaced and record.dump != record.dump_replaced:
+            # An earlier run recorded the new dump and dropped the schema, but stopped before deleting the old file
+            # (kept if the new one no longer reads as recorded).
             result.dump = record.dump
             result.old_removed = old_dump_delete(record)
             record.refresh_from_db()
-            if not PendingErasure.objects.filter(archive=record).exists():
+            if not pending.exists():
                 return result
             result.old_dump = record.dump
         if in_database and not record.dump_replaced:
@@ -104,7 +127,7 @@ def pending_erasures_dump_rewrite(*, year: int) -> DumpErased:
         result.dump = dump_rewrite(record)
         record.refresh_from_db()
         result.old_removed = old_dump_delete(record)
-        result.pending_left = PendingErasure.objects.filter(archive=record).count()
+        result.pending_left = pending.count()
     logger.warning(
         "pending erasures of %s written out of its dump: %s people erased there, new dump %s, old dump %s %s; copies "
         "of the old dump elsewhere (backups) still hold the erased data",
@@ -133,7 +156,8 @@ def rewrite_lock(year: int):
 
 def dump_restore(record: YearArchive) -> YearArchive:
     """The year's recorded dump, checked whole and its folder writable (a dump that cannot be written is refused
-    before anything is restored), marked as the one being replaced, then restored whole or not at all."""
+    before anything is restored), restored whole or not at all, and only then marked as the one being replaced: a
+    schema restored by hand after a failed restore is never taken for this command's own."""
     record = legacy_dump_adopt(record)
     if not dump_intact(record):
         raise DumpErasureFailed(
@@ -151,16 +175,19 @@ def dump_restore(record: YearArchive) -> YearArchive:
             f"{record.year}: no se puede escribir en {folder}, donde irá el volcado nuevo junto a {record.dump} "
             f"({exc}). No se restauró nada."
         ) from exc
-    YearArchive.objects.filter(pk=record.pk).update(dump_replaced=record.dump)
     arguments, environment = pg_environment()
     restored = subprocess.run(
         ["pg_restore", "--single-transaction", *arguments, record.dump], env=environment, capture_output=True, text=True
     )
     if restored.returncode:
+        # A mark left by an earlier run whose schema is gone again (dropped by hand) would claim a later restore.
+        YearArchive.objects.filter(pk=record.pk, dump_replaced=record.dump).update(dump_replaced="")
         raise DumpErasureFailed(
             f"{record.year}: pg_restore de {record.dump} falló ({restored.stderr.strip()}); en una sola transacción, "
             "no quedó nada restaurado. Corrija la causa y repita manage.py apply_pending_erasures --dumps."
         )
+    # A crash before this line leaves the schema unmarked: the next run takes it as restored by hand (left alone).
+    YearArchive.objects.filter(pk=record.pk).update(dump_replaced=record.dump)
     record.refresh_from_db()
     return record
 
@@ -211,15 +238,28 @@ def dump_rewrite(record: YearArchive) -> str:
 
 
 def old_dump_delete(record: YearArchive) -> bool:
-    """The replaced dump's file deleted, once the year's recorded dump is another, intact one and its schema is gone;
-    True if there was a file to delete."""
+    """The replaced dump's file deleted, once the year's recorded dump is another, intact one and its schema is gone,
+    and with it the other name beside it (rewritten_dump_path) unless that is the recorded dump: a dump written there
+    by an earlier run and then not kept (an erasure came, archive_year --to elsewhere recorded another) holds data
+    erased since. True if the old dump's file was there. Raises DumpErasureFailed, the old file kept, when the
+    recorded dump does not read as recorded."""
     old = record.dump_replaced
-    if not old or old == record.dump or schema_exists(record.schema) or not dump_intact(record):
+    if not old or old == record.dump or schema_exists(record.schema):
         return False
+    if not dump_intact(record):
+        raise DumpErasureFailed(
+            f"{record.year}: el volcado nuevo anotado {record.dump or '(ninguno)'} falta, cambió desde que se anotó o "
+            f"no se lee entero: el anterior {old} se conserva, que aún contiene lo borrado (sus borrados ya no constan "
+            "como pendientes). Recupere el volcado nuevo de una copia y ejecute de nuevo manage.py "
+            "apply_pending_erasures --dumps."
+        )
     path = Path(old)
     existed = path.is_file()
+    beside = rewritten_dump_path(old, record.schema)
     try:
         path.unlink(missing_ok=True)
+        if str(beside) != record.dump:
+            beside.unlink(missing_ok=True)
     except OSError as exc:
         raise DumpErasureFailed(
             f"{record.year}: el volcado nuevo {record.dump} está guardado y el esquema eliminado, pero no se pudo "

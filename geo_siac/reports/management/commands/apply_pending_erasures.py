@@ -1,6 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from geo_siac.reports.archive_erasure import DumpErasureFailed, dump_erasure_years, pending_erasures_dump_rewrite
+from geo_siac.reports.archive_erasure import (
+    DumpErasureFailed,
+    dump_erasure_years,
+    orphaned_pending_erasures,
+    pending_erasures_dump_rewrite,
+)
 from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked, archive_schemas_prepare
 from geo_siac.reports.models import PendingErasure, YearArchive
 from geo_siac.reports.services.erasure import pending_erasure_years, pending_erasures_apply
@@ -30,7 +35,7 @@ class Command(BaseCommand):
         if year is not None and not YearArchive.objects.filter(year=year).exists():
             raise CommandError(f"{year} no es un año archivado.")
         if dumps:
-            self.rewrite_dumps([year] if year is not None else dump_erasure_years())
+            self.rewrite_dumps([year] if year is not None else dump_erasure_years(), year)
             return
         years = [year] if year is not None else pending_erasure_years()
         archive_schemas_prepare()
@@ -51,13 +56,7 @@ class Command(BaseCommand):
                 )
                 continue
             if applied.orphaned:
-                self.stdout.write(
-                    self.style.ERROR(
-                        f"{each}: {applied.orphaned} borrados pendientes hechos con una clave que ya no está en "
-                        "reports_erasuredigestkey (reemplazada): no se aplicaron. Restaure la fila de esa clave de un "
-                        "respaldo y repita."
-                    )
-                )
+                self.orphaned(each, applied.orphaned)
             self.stdout.write(
                 f"{each}: {applied.records} borrados pendientes aplicados en {applied.schema} "
                 f"({applied.people} personas con datos en el año; {applied.summary.reports_anonymised} solicitudes "
@@ -73,8 +72,21 @@ class Command(BaseCommand):
         if not years:
             self.stdout.write("No hay borrados pendientes.")
 
-    def rewrite_dumps(self, years: list[int]) -> None:
-        """pending_erasures_dump_rewrite of each year, oldest first; the first that fails stops the command."""
+    def orphaned(self, year: int, count: int) -> None:
+        self.stdout.write(
+            self.style.ERROR(
+                f"{year}: {count} borrados pendientes hechos con una clave que ya no está en "
+                "reports_erasuredigestkey (reemplazada): no se aplicaron. Restaure la fila de esa clave de un "
+                "respaldo y repita."
+            )
+        )
+
+    def rewrite_dumps(self, years: list[int], only: int | None) -> None:
+        """pending_erasures_dump_rewrite of each year, oldest first; the first that fails stops the command. Orphaned
+        erasures are named apart: no run can apply them, so they are no reason to rewrite a year."""
+        for year, count in orphaned_pending_erasures().items():
+            if only in (None, year):
+                self.orphaned(year, count)
         for each in years:
             try:
                 done = pending_erasures_dump_rewrite(year=each)
