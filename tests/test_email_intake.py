@@ -17,9 +17,11 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from geo_siac.catalogue.kinds import rule
+from geo_siac.citizens.services import citizen_data_erase
 from geo_siac.email_intake.models import InboundEmail
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import EventKind, EventPhoto, Report, ReportEvent, ReportPhoto
+from geo_siac.reports.services import report_follow
 from geo_siac.testing import (
     PROJECT_ROOT,
     die_with_parent,
@@ -230,6 +232,30 @@ def test_reply_quoting_the_tracking_code_adds_to_that_request(mailbox):
     ]
     assert EventPhoto.objects.filter(event__report=report).count() == 1
     assert report.photos.count() == 2  # the request's own photos are the first message's
+
+
+def test_a_photo_a_follower_adds_by_reply_goes_with_her_erasure_however_she_wrote_her_address(mailbox, settings):
+    settings.MEDIA_ROOT = mailbox.media  # where the receiver wrote the files
+    mailbox.deliver(with_two_photos(sender="Ana Soto <ana@example.cl>"), mail_from="ana@example.cl")
+    anas = Report.objects.get()
+    report_follow(report=anas, email="rosa@example.cl")
+    for sender, colour in (("Rosa Pérez <Rosa@Example.CL>", "green"), ("Ana Soto <ana@example.cl>", "white")):
+        reply = email(
+            sender=sender,
+            subject=f"Re: {anas.tracking_code}",
+            photos=[("otra.jpg", "image/jpeg", jpeg(colour))],
+            Authentication_Results=DMARC_PASS,
+        )
+        code, answer = mailbox.deliver(reply, mail_from=sender.split("<")[1].rstrip(">"))
+        assert code == 250 and answer.endswith(f"attached {anas.tracking_code}"), answer
+    rosas, own = EventPhoto.objects.filter(report=anas).order_by("pk")
+    assert (rosas.added_by, own.added_by) == ("rosa@example.cl", "ana@example.cl")
+
+    assert citizen_data_erase(email="rosa@example.cl", commit=True).photos_deleted == 1
+
+    assert list(EventPhoto.objects.filter(report=anas)) == [own] and (mailbox.media / own.image.name).is_file()
+    assert not (mailbox.media / rosas.image.name).exists()
+    assert anas.photos.count() == 2  # the request and its own photos stay
 
 
 def test_code_of_somebody_elses_request_files_a_new_request_and_leaves_that_one_alone(mailbox):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -526,17 +527,19 @@ def dump_intact(record: YearArchive) -> bool:
     return dump_readable(path, record.schema)
 
 
-def archive_dump(*, year: int, to: Path) -> Path:
-    """pg_dump -Fc of the schema archive_y<year> into `to`, checked readable whole by pg_restore, recorded with its
-    size and SHA-256. An erasure committed while pg_dump ran (its snapshot taken before) is missing from the file:
-    the dump is recorded only if the year's erasure count is the one read before pg_dump began (the erasure
-    increments it with the row locked), else written again, DUMP_ATTEMPTS times at most, then DumpFailed."""
+def archive_dump(*, year: int, to: Path, name: str = "") -> Path:
+    """pg_dump -Fc of the schema archive_y<year> into `to` (as `name`, geo_siac_archive_y<year>.dump by default),
+    checked readable whole by pg_restore, recorded with its size and SHA-256. An erasure committed while pg_dump ran
+    (its snapshot taken before) is missing from the file: the dump is recorded only if the year's erasure count is
+    the one read before pg_dump began (the erasure increments it with the row locked), else written again,
+    DUMP_ATTEMPTS times at most, then DumpFailed. Written over the dump a rewrite was replacing
+    (YearArchive.dump_replaced, reports.archive_erasure), it clears that mark: the old file is gone."""
     schema = archive_schema(year)
     # Citizens' names, emails and messages: readable by this account only, and never a half-written file under the
     # final name (as scripts/backup.sh).
     to = to.resolve()
     to.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = to / f"geo_siac_{schema}.dump"
+    path = to / (name or dump_name(schema))
     partial = path.with_suffix(".dump.partial")
     arguments, environment = pg_environment()
     for _attempt in range(DUMP_ATTEMPTS):
@@ -558,7 +561,10 @@ def archive_dump(*, year: int, to: Path) -> Path:
         with transaction.atomic():
             # Waits for an erasure holding the row, then sees its count: recorded only if none came in between.
             recorded = YearArchive.objects.filter(year=year, erasures=erasures).update(
-                dump=str(path), dump_size=size, dump_sha256=sha256
+                dump=str(path),
+                dump_size=size,
+                dump_sha256=sha256,
+                dump_replaced=Case(When(dump_replaced=str(path), then=Value("")), default=F("dump_replaced")),
             )
             if recorded:
                 # The erasures pending for the year applied before this dump began are in it: their record goes
@@ -572,6 +578,10 @@ def archive_dump(*, year: int, to: Path) -> Path:
         f"{DUMP_ATTEMPTS} volcados seguidos de {schema} quedaron atrasados por borrados a petición de titulares "
         "hechos mientras pg_dump corría; reintente en una hora más tranquila"
     )
+
+
+def dump_name(schema: str) -> str:
+    return f"geo_siac_{schema}.dump"
 
 
 def year_schema_drop(*, year: int, dump: Path) -> None:

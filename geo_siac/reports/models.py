@@ -359,6 +359,9 @@ class YearArchive(models.Model):
     # Incremented by every erasure that changes the archive schema (with this row locked): a dump is recorded only if
     # no erasure changed the schema since before its pg_dump began (reports.archive.archive_dump).
     erasures = models.PositiveIntegerField(_("borrados en el esquema"), default=0)
+    # The dump this year's pending erasures are being written out of (reports.archive_erasure): it still holds the
+    # erased data, and its file is deleted once a new dump is recorded and the schema dropped.
+    dump_replaced = models.CharField(_("volcado reemplazado"), max_length=500, blank=True, default="", db_default="")
     archived_at = models.DateTimeField(_("archivado"))
 
     class Meta:
@@ -461,13 +464,19 @@ class EventPhoto(models.Model):
     event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="photos", db_constraint=False)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+", verbose_name=_("solicitud"))
     image = models.FileField(_("foto"), upload_to="report-events/%Y/%m/")
+    # The e-mail of the citizen who added it ("Agregar información"), as selectors.email_key writes it: a follower's
+    # photo on someone else's report is theirs to erase (services.erasure).
+    added_by = models.CharField(_("agregada por"), max_length=254, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("foto de un cambio de estado")
         verbose_name_plural = _("fotos de cambios de estado")
         ordering = ["id"]
-        # The photo view finds a file's row, and so who may see it, by the file's name.
-        indexes = [models.Index(fields=["image"], name="eventphoto_image")]
+        indexes = [
+            # The photo view finds a file's row, and so who may see it, by the file's name.
+            models.Index(fields=["image"], name="eventphoto_image"),
+            models.Index(fields=["added_by"], name="eventphoto_added_by", condition=~models.Q(added_by="")),
+        ]
 
 
 class ReportPhoto(models.Model):

@@ -723,6 +723,14 @@ def person_notifications(*, email: str = "", phone: str = ""):
     )
 
 
+def person_added_photos(*, email: str) -> QuerySet[EventPhoto]:
+    """The photos one person added ("Agregar información") to a request, theirs or one they follow: the export lists
+    them and the erasure removes them. By e-mail only, as added_by holds it (email_key): a crew's photo and one sent
+    by number have none, so no e-mail finds nothing."""
+    key = email_key(email)
+    return EventPhoto.objects.filter(added_by=key) if key else EventPhoto.objects.none()
+
+
 def reporter_data(*, email: str = "", phone: str = "") -> dict:
     """Everything stored about one person by email, or by phone number for the channels that have only that
     (Ley 19.628 / 21.719 access request), as plain data: in the live tables and in the schema of every archived year
@@ -810,6 +818,11 @@ def person_data(*, email: str, phone: str, archived_year: int | None = None) -> 
         "notifications": [
             {"created_at": n.created_at.isoformat(), "subject": n.subject, "delivery": n.delivery, **archived}
             for n in person_notifications(email=email, phone=phone)
+        ],
+        # Photos they added ("Agregar información") to a request, theirs or one they follow: what the erasure removes.
+        "photos_added": [
+            {"tracking_code": p.report.tracking_code, "photo": p.image.name, **archived}
+            for p in person_added_photos(email=email).select_related("report")
         ],
     }
 

@@ -17,13 +17,16 @@ from geo_siac.attention.models import Appointment, AppointmentStatus, Offering, 
 from geo_siac.attention.selectors import booking_days, free_slots, local_date
 from geo_siac.attention.services import appointment_book
 from geo_siac.citizens.models import AreaAlert, SignInLink
+from geo_siac.citizens.selectors import citizen_data
 from geo_siac.citizens.services import area_alert_subscribe, citizen_data_erase
 from geo_siac.citizens.tests.test_sign_in import ROSA, sign_in
 from geo_siac.notifications.models import Notification
 from geo_siac.reports import archived
 from geo_siac.reports.archive import archive_schema
-from geo_siac.reports.models import Follower, Report, ReportPhoto
-from geo_siac.reports.services import ERASED, report_follow
+from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportPhoto
+from geo_siac.reports.selectors import reporter_data
+from geo_siac.reports.services import ERASED, report_add_citizen_info, report_change_status, report_follow
+from geo_siac.reports.services.erasure import reporter_data_erase
 from geo_siac.reports.tests.test_archive_dump_races import VECINA, hold, vecina_2019  # noqa: F401
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year
 from geo_siac.zones.models import ServicePoint, ServicePointKind
@@ -207,6 +210,59 @@ def test_a_person_known_by_a_number_gets_their_desk_appointment_and_reports_but_
         "ana@example.cl",
         "+56955554444",
     )
+
+
+def test_erasing_a_follower_removes_the_photo_they_added_to_someone_elses_request_which_stays(
+    client, make_report, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    anas = make_report(reporter_name="Ana Soto", reporter_email="ana@example.cl", description="Un hoyo.")
+    report_follow(report=anas, email="Rosa@Example.cl")
+    sign_in(client)
+    added = client.post(
+        f"/mis-solicitudes/solicitud/{anas.tracking_code}/agregar/", {"note": "Sigue igual.", "photo": photo()}
+    )
+    assert added.status_code == 302
+    report_add_citizen_info(report=anas, note="Más grande.", photo=photo().read(), by_email="ana@example.cl")
+    rosas, own = EventPhoto.objects.filter(report=anas).order_by("id")
+    files = {photo.pk: tmp_path / photo.image.name for photo in (rosas, own)}
+    assert rosas.added_by == ROSA and all(file.exists() for file in files.values())
+    assert citizen_data(ROSA)["photos_added"] == [{"tracking_code": anas.tracking_code, "photo": rosas.image.name}]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dry = citizen_data_erase(email=ROSA)  # a dry run counts it and changes nothing
+    assert (dry.photos_deleted, dry.follows_removed) == (1, 1)
+    assert EventPhoto.objects.filter(report=anas).count() == 2 and files[rosas.pk].exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = citizen_data_erase(email=ROSA, commit=True)
+
+    assert (summary.photos_deleted, summary.follows_removed, summary.reports_anonymised) == (1, 1, 0)
+    assert list(EventPhoto.objects.filter(report=anas)) == [own] and files[own.pk].exists()
+    assert not files[rosas.pk].exists() and citizen_data(ROSA)["photos_added"] == []
+    anas.refresh_from_db()
+    assert (anas.reporter_name, anas.reporter_email, anas.description) == ("Ana Soto", "ana@example.cl", "Un hoyo.")
+    assert anas.events.filter(kind=EventKind.CITIZEN_INFO).count() == 2  # the history stays; its photo went
+
+
+def test_a_crews_photo_survives_a_followers_erasure_and_one_by_number(
+    make_report, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    anas = make_report(reporter_name="Ana Soto", reporter_email="ana@example.cl", description="Un hoyo.")
+    report_follow(report=anas, email=ROSA)
+    report_add_citizen_info(report=anas, note="Sigue igual.", photo=photo().read(), by_email=ROSA)
+    report_change_status(report=anas, status="in_progress", actor_label="Cuadrilla 3", photos=[photo().read()])
+    crews = EventPhoto.objects.get(report=anas, added_by="")
+    crew_file = tmp_path / crews.image.name
+    make_report(channel="phone", reporter_name="Juan Díaz", reporter_phone="955554444")  # found by number alone
+    assert reporter_data(phone="9 5555 4444")["photos_added"] == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert citizen_data_erase(email=ROSA, commit=True).photos_deleted == 1
+        reporter_data_erase(phone="9 5555 4444", commit=True)
+
+    assert list(EventPhoto.objects.filter(report=anas)) == [crews] and crew_file.exists()
 
 
 @pytest.mark.django_db(transaction=True)  # the archive's alignment runs in its own transaction

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.deadlines import business_days_between, local_day
 from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, SurveyResponse
-from geo_siac.reports.selectors import person_reports
+from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import event_photo_store, photo_process
 from geo_siac.reports.services.status import lock_report, report_change_status
@@ -220,7 +220,7 @@ def report_add_citizen_info(
         created_at=now,
     )
     if processed is not None:
-        event_photo_store(event=event, processed=processed)
+        event_photo_store(event=event, processed=processed, added_by="" if by_phone else email_key(by_email))
     if locked.correction_due_at is not None and by_email and by_email.lower() == locked.reporter_email.lower():
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

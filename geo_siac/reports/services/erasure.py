@@ -34,7 +34,13 @@ from geo_siac.reports.models import (
     ReportPhoto,
     YearArchive,
 )
-from geo_siac.reports.selectors import email_key, person_notifications, person_reports, phone_key
+from geo_siac.reports.selectors import (
+    email_key,
+    person_added_photos,
+    person_notifications,
+    person_reports,
+    phone_key,
+)
 
 ERASED = "[borrado a petición del titular]"
 logger = logging.getLogger(__name__)
@@ -66,7 +72,7 @@ def reporter_data_erase(*, email: str = "", phone: str = "", commit: bool = Fals
     The person is found by their email or, for the channels that have only a number (phone, WhatsApp, SMS), by
     their number however it was written (reports.selectors.person_reports). Removes name, email and phone from
     their reports and their answer letters, their photos (which may show people or plates; those added later as
-    citizen information too),
+    citizen information too, and those they added to a request they follow),
     their follows, and the recipient and text of messages to them: in the live tables and in the schema of every
     archived year still in the database (the same queries, reports.archived). Dry run unless `commit`. Called
     inside a larger erasure (citizens.services.citizen_data_erase), it is part of that one transaction; photo files
@@ -271,9 +277,10 @@ def schema_tables_check(schema: str) -> None:
 
 def schema_people() -> list[tuple[str, str]]:
     """("email", e-mail) and ("phone", number) of every person the tables the search_path names hold (reporters,
-    followers, recipients), normalised as person_reports and person_notifications find them."""
+    followers, those who added a photo, recipients), normalised as person_reports and person_notifications find them."""
     emails = set(Report.objects.exclude(reporter_email="").values_list("reporter_email", flat=True).distinct())
     emails |= set(Follower.objects.values_list("email", flat=True).distinct())
+    emails |= set(EventPhoto.objects.exclude(added_by="").values_list("added_by", flat=True).distinct())
     emails |= set(Notification.objects.filter(medium=Medium.EMAIL).values_list("recipient", flat=True).distinct())
     phones = set(
         Report.objects.filter(reporter_email="").exclude(reporter_phone="").values_list("reporter_phone", flat=True)
@@ -303,8 +310,10 @@ def person_data_erase(
     photos = ReportPhoto.objects.filter(report__in=reports)
     files += [name for photo in photos for name in (photo.image.name, photo.thumbnail.name) if name]
     summary.photos_deleted += photos.delete()[0]
-    # The photos a citizen added later ("Agregar información", an MMS after filing) are theirs too.
+    # The photos a citizen added later ("Agregar información", an MMS after filing) are theirs too, and so are those
+    # they added, as a follower, to someone else's request (which stays).
     added = EventPhoto.objects.filter(event__report__in=reports, event__kind=EventKind.CITIZEN_INFO)
+    added = added | person_added_photos(email=email).filter(**({"event__created_at__lt": before} if before else {}))
     files += [photo.image.name for photo in added if photo.image.name]
     summary.photos_deleted += added.delete()[0]
     summary.letters_redacted += _redact_letters(AnswerLetter.objects.filter(report__in=reports))

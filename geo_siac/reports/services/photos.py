@@ -48,10 +48,11 @@ def report_photo_store(*, report: Report, processed: ProcessedPhoto, created_at=
     return photo
 
 
-def event_photo_store(*, event: ReportEvent, processed: ProcessedPhoto) -> EventPhoto:
-    """A photo of an event (a crew's status change or note, a citizen's added information). It names the event's
-    report as well: the events table is partitioned by report, and the database's key to an event is the pair."""
-    photo = EventPhoto(event=event, report_id=event.report_id)
+def event_photo_store(*, event: ReportEvent, processed: ProcessedPhoto, added_by: str = "") -> EventPhoto:
+    """A photo of an event (a crew's status change or note, a citizen's added information, `added_by` the citizen's
+    e-mail). It names the event's report as well: the events table is partitioned by report, and the database's key
+    to an event is the pair."""
+    photo = EventPhoto(event=event, report_id=event.report_id, added_by=added_by)
     photo_save(processed, photo.image)
     photo.save()
     return photo

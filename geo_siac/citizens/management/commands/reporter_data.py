@@ -102,9 +102,8 @@ class Command(BaseCommand):
                     self.style.WARNING(
                         f"El borrado no alcanza {place}: ese año archivado está solo en su volcado. {recorded}"
                         + (
-                            ": se aplica a ese año cuando se restaure su volcado (pg_restore --single-transaction, "
-                            "luego manage.py migrate o apply_pending_erasures) y se vuelva a guardar (archive_year "
-                            "... --to --drop; docs/deployment.md)."
+                            ": manage.py apply_pending_erasures --dumps restaura su volcado, lo aplica, guarda el año "
+                            "de nuevo y borra el volcado anterior (docs/deployment.md)."
                             if year in summary.archived_years_pending
                             else " (docs/deployment.md)."
                         )
