@@ -214,7 +214,7 @@ def reopen(request, email: str, code: str):
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=email)
     except ValidationError as exc:
         return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)
-    return redirect("reports:tracking", code=report.tracking_code)
+    return redirect(reverse("reports:tracking", args=[report.tracking_code]) + "?reabierta")
 
 
 @require_POST
@@ -323,7 +323,7 @@ def reopen_link(request, token: str):
     except ValidationError as exc:
         context.update(errors=flat_errors(exc), values=request.POST)
         return render(request, "citizens/reopen_link.html", context, status=400)
-    return redirect("reports:tracking", code=report.tracking_code)
+    return redirect(reverse("reports:tracking", args=[report.tracking_code]) + "?reabierta")
 
 
 ALERT_FIELDS = ("email", "latitude", "longitude", "radius_m", "zone_id")

@@ -125,8 +125,18 @@ def test_the_closing_message_links_to_reopen_and_the_link_reopens_without_signin
     assert "/mis-solicitudes/ingresar/" in closing.body
     assert closed.tracking_code in client.get(path).content.decode()
     response = client.post(path, {"reason": "Quedó a medias."})
-    assert response.status_code == 302 and response["Location"] == f"/seguimiento/{closed.tracking_code}/"
+    assert response.status_code == 302 and response["Location"] == f"/seguimiento/{closed.tracking_code}/?reabierta"
     assert Report.objects.get(pk=closed.pk).times_reopened == 1
+    assert "Listo: reabrimos su solicitud." in client.get(response["Location"]).content.decode()
+
+
+def test_a_closed_reports_tracking_page_says_how_to_reopen_it_and_an_open_one_does_not(closed, make_report, client):
+    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    section = page.split('id="no-resuelta"')[1].split("</section>")[0]
+    assert "¿No se resolvió?" in section and 'href="/mis-solicitudes/ingresar/"' in section
+    assert closed.tracking_code in section  # to quote in a new request when no email was left
+    still_open = make_report(point=WEST_POINT, reporter_email=ROSA)
+    assert 'id="no-resuelta"' not in client.get(f"/seguimiento/{still_open.tracking_code}/").content.decode()
 
 
 def test_a_tampered_reopening_link_is_refused(closed, client):

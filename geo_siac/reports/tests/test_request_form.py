@@ -60,6 +60,13 @@ def test_a_form_without_text_or_comuna_is_shown_again_naming_both(client, commun
     assert "Escriba su reclamo." in page and "Elija la comuna a la que dirige su solicitud." in page
 
 
+def test_a_complaint_without_a_topic_asks_to_choose_one_without_naming_an_empty_category(client, communes):
+    response = client.post("/solicitud/reclamo/", {"token": "t1", "commune": "13201", "description": "Nadie atiende."})
+    page = response.content.decode()
+    assert response.status_code == 400 and not Report.objects.exists()
+    assert "Elija una opción de la lista." in page and "no existe o no está activa" not in page
+
+
 def test_an_information_request_without_the_requesters_name_is_refused(client, communes):
     response = client.post(
         "/solicitud/acceso-informacion/",
