@@ -4,6 +4,7 @@ with no network, changes recorded on the phone and sent once when the network re
 import io
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -57,6 +58,9 @@ def record_offline(page, base_url, report, *, status, note, photo: bytes | None 
     page.click("#status-form button[type=submit]")
     expect(page.locator("#pending-changes")).to_contain_text(f"{report.tracking_code} · ")
     expect(page.locator("#pending-changes")).to_contain_text("pendiente de envío")
+    # Said where the crew member is looking, not at the foot of the page below the button just tapped.
+    expect(page.locator("#offline-notice")).to_have_text(re.compile("^Guardado en el teléfono"))
+    expect(page.locator("#offline-notice")).to_be_in_viewport()
 
 
 @pytest.mark.browser

@@ -9,7 +9,8 @@ from geo_siac.reports.services import information_correction_request, informatio
 
 
 def test_the_landing_page_links_the_chooser_which_offers_every_kind(client, communes):
-    assert 'href="/solicitud/"' in client.get("/").content.decode()
+    landing = client.get("/").content.decode()
+    assert 'href="/solicitud/"' in landing and 'href="/mis-solicitudes/ingresar/"' in landing
     page = client.get("/solicitud/").content.decode()
     assert 'href="/"' in page and "Reportar un problema en la vía pública" in page
     for slug, label in [
@@ -44,6 +45,9 @@ def test_a_suggestion_is_filed_without_a_map_and_gets_a_tracking_code(client, co
     page = client.get(response["Location"]).content.decode()
     assert report.tracking_code in page and "Sugerencia" in page and "cuadrilla" not in page
     assert "15 días hábiles" in page
+    # What next, in the words of a suggestion (not "Reportar otro problema"), and the way to all of one's requests.
+    assert '<a href="/solicitud/">Ingresar otra solicitud</a>' in page and "Reportar otro problema" not in page
+    assert 'href="/mis-solicitudes/ingresar/"' in page
     again = client.post(
         "/solicitud/sugerencia/",
         {"token": token, "service_code": "sugerencia", "commune": "13122", "description": "Más bancas en la plaza."},

@@ -11,7 +11,11 @@
   var notice = document.getElementById("offline-notice");
   var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
 
-  function say(text) { notice.textContent = text; }
+  // The notice sits at the foot of the page, far below the button just tapped: brought into view, or it goes unseen.
+  function say(text) {
+    notice.textContent = text;
+    notice.scrollIntoView({ block: "center" });
+  }
 
   function showAge() {
     var generated = new Date(msg.generatedAt);
@@ -59,7 +63,10 @@
   function flush() {
     if (!navigator.onLine) { return render(); }
     return outbox.flush().then(function (sent) {
-      if (sent) { say(msg.msgSent.replace("%(count)s", String(sent))); }
+      // A report's page still shows the status it had before: say so, rather than let it pass for the current one.
+      if (sent) {
+        say(msg.msgSent.replace("%(count)s", String(sent)) + (app.dataset.report ? " " + msg.msgStale : ""));
+      }
       return render();
     });
   }
