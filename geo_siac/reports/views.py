@@ -14,7 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
-from geo_siac.catalogue.kinds import Action, RequestKind, allows, response_days
+from geo_siac.catalogue.kinds import Action, RequestKind, allows, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
@@ -193,6 +193,7 @@ def submitted(request, code: str):
             "kind_label": RequestKind(report.kind).label,
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
             "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
+            "rule": rule(report.kind),
         },
     )
 

@@ -109,3 +109,14 @@ def test_the_tracking_page_shows_the_kind_and_the_legal_clock(client, communes, 
     information_correction_request(report=other, note="Precise el año.", actor=crews["supervisor"])
     page = client.get(f"/seguimiento/{other.tracking_code}/").content.decode()
     assert "Esperando subsanación del solicitante" in page and "se tendrá por desistida" in page
+
+
+def test_a_complaints_confirmation_says_its_shorter_term_comes_before_the_legal_one(client, communes):
+    response = client.post(
+        "/solicitud/reclamo/",
+        {"token": "t2", "service_code": "reclamo-servicio", "commune": "13201", "description": "Nadie atiende."},
+    )
+    page = client.get(response["Location"]).content.decode()
+    # The form promised "hasta 20 días hábiles"; the confirmation gives 10: both, and why, on one page.
+    assert "(10 días hábiles)" in page
+    assert "se compromete a responder antes del plazo legal de hasta 20 días hábiles (Ley 19.880, art. 24)" in page
