@@ -38,6 +38,7 @@ from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
+    citizen_reopen_refusal,
     report_add_citizen_info,
     report_reopen_by_citizen,
     report_unfollow,
@@ -188,6 +189,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "report": report,
             "status_label": status_names()[report.status],
             "is_closed": report.status in CLOSED,
+            "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),
             "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
             "errors": {},

@@ -14,7 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
-from geo_siac.catalogue.kinds import Action, RequestKind, allows, response_days, rule
+from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
@@ -33,7 +33,7 @@ from geo_siac.reports.selectors import (
     report_by_tracking_code,
     reports_near,
 )
-from geo_siac.reports.services import report_create, report_follow, survey_submit
+from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors
@@ -242,10 +242,7 @@ def tracking_context(report, **extra) -> dict:
         "clock": information_clock(report),
         "status_label": Status(report.status).label,
         "is_closed": report.status in CLOSED,
-        # Who may reopen, and within how long, only Mis solicitudes can tell (it knows the person): here, the way there.
-        "reopenable": report.status in CLOSED
-        and not report.duplicate_of_id
-        and allows(report.kind, Action.CITIZEN_REOPEN),
+        "reopenable": citizen_may_reopen(report),
         "timeline": public_timeline(report),
         "days_left": remaining.days,
         "overdue": remaining.total_seconds() < 0 and report.status not in CLOSED,

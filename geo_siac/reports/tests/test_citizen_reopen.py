@@ -139,6 +139,25 @@ def test_a_closed_reports_tracking_page_says_how_to_reopen_it_and_an_open_one_do
     assert 'id="no-resuelta"' not in client.get(f"/seguimiento/{still_open.tracking_code}/").content.decode()
 
 
+def signed_in(client, email: str = ROSA):
+    """Into Mis solicitudes as a citizen does: ask for the link, open the one e-mailed."""
+    client.post("/mis-solicitudes/ingresar/", {"email": email})
+    body = Notification.objects.filter(recipient=email, report=None).latest("id").body
+    assert client.post(re.search(r"/mis-solicitudes/entrar/[^/\s]+/", body).group(0)).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("day, offered", [(15, True), (16, False)])  # the 10th business day after 30 Nov, the 11th
+def test_reopening_is_offered_on_both_pages_only_within_the_limit(closed, client, monkeypatch, day, offered):
+    closed_on(closed, 2026, 11, 30)
+    at(monkeypatch, 2026, 12, day)
+    tracking = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    assert ('id="no-resuelta"' in tracking) is offered
+    mine = signed_in(client).get(f"/mis-solicitudes/solicitud/{closed.tracking_code}/").content.decode()
+    assert ('id="reopen"' in mine) is offered
+    assert ("Solo se puede reabrir dentro de 10 días hábiles desde el cierre (30-11-2026)" in mine) is not offered
+
+
 def test_a_tampered_reopening_link_is_refused(closed, client):
     response = client.post(f"/mis-solicitudes/reabrir/{reopen_token(closed, ROSA)[:-3]}abc/", {"reason": "x"})
     assert response.status_code == 404
