@@ -93,7 +93,7 @@ def test_citizen_signs_in_by_link_sees_the_list_and_reopens_a_closed_report(
     page.fill("#id_reason", "El hoyo sigue en la calzada.")
     page.click("#reopen")
 
-    assert page.url == page.base_url + f"/seguimiento/{report.tracking_code}/?reabierta"
+    assert page.url == page.base_url + f"/seguimiento/{report.tracking_code}/"
     assert page.locator("#status").inner_text() == "En ejecución"
     assert "reabrimos su solicitud" in page.locator("#reopened").inner_text()
     assert page.locator("#no-resuelta").count() == 0

@@ -5,6 +5,7 @@ import logging
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.http import Http404, JsonResponse
@@ -206,6 +207,17 @@ def report_detail(request, email: str, code: str):
     return render_report(request, email, citizen_report_or_404(email, code), added="agregada" in request.GET)
 
 
+def reopened(request, report):
+    """To the tracking page, which says once that the request was reopened (a one-time message: a URL flag would say
+    it to anyone who opened the URL, reopened or not)."""
+    flash.success(
+        request,
+        _("Listo: reabrimos su solicitud. La unidad responsable la revisará de nuevo y le avisaremos de cada cambio."),
+        extra_tags="reopened",
+    )
+    return redirect("reports:tracking", code=report.tracking_code)
+
+
 @require_POST
 @citizen_required
 def reopen(request, email: str, code: str):
@@ -216,7 +228,7 @@ def reopen(request, email: str, code: str):
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=email)
     except ValidationError as exc:
         return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)
-    return redirect(reverse("reports:tracking", args=[report.tracking_code]) + "?reabierta")
+    return reopened(request, report)
 
 
 @require_POST
@@ -325,7 +337,7 @@ def reopen_link(request, token: str):
     except ValidationError as exc:
         context.update(errors=flat_errors(exc), values=request.POST)
         return render(request, "citizens/reopen_link.html", context, status=400)
-    return redirect(reverse("reports:tracking", args=[report.tracking_code]) + "?reabierta")
+    return reopened(request, report)
 
 
 ALERT_FIELDS = ("email", "latitude", "longitude", "radius_m", "zone_id")

@@ -230,7 +230,7 @@ def tracking(request, code: str):
         if year is None:
             raise
         return render(request, "reports/tracking_archived.html", {"code": code, "year": year}, status=410)
-    return render(request, "reports/tracking.html", tracking_context(report, reopened="reabierta" in request.GET))
+    return render(request, "reports/tracking.html", tracking_context(report))
 
 
 def tracking_context(report, **extra) -> dict:

@@ -125,9 +125,19 @@ def test_the_closing_message_links_to_reopen_and_the_link_reopens_without_signin
     assert "/mis-solicitudes/ingresar/" in closing.body
     assert closed.tracking_code in client.get(path).content.decode()
     response = client.post(path, {"reason": "Quedó a medias."})
-    assert response.status_code == 302 and response["Location"] == f"/seguimiento/{closed.tracking_code}/?reabierta"
+    assert response.status_code == 302 and response["Location"] == f"/seguimiento/{closed.tracking_code}/"
     assert Report.objects.get(pk=closed.pk).times_reopened == 1
-    assert "Listo: reabrimos su solicitud." in client.get(response["Location"]).content.decode()
+    assert 'id="reopened"' in client.get(response["Location"]).content.decode()
+
+
+def test_the_reopening_is_confirmed_once_after_a_real_reopening_and_never_by_the_url(closed, make_report, client):
+    never_reopened = make_report(point=WEST_POINT, reporter_email=ROSA)
+    page = client.get(f"/seguimiento/{never_reopened.tracking_code}/?reabierta").content.decode()
+    assert 'id="reopened"' not in page and "reabrimos su solicitud" not in page
+    signed_in(client).post(f"/mis-solicitudes/solicitud/{closed.tracking_code}/reabrir/", {"reason": "Sigue ahí."})
+    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    assert "Listo: reabrimos su solicitud." in page.split('id="reopened"')[1].split("</p>")[0]
+    assert 'id="reopened"' not in client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()  # a reload
 
 
 def test_a_closed_reports_tracking_page_says_how_to_reopen_it_and_an_open_one_does_not(closed, make_report, client):
