@@ -21,7 +21,7 @@
     var generated = new Date(msg.generatedAt);
     var minutes = Math.max(0, Math.round((Date.now() - generated.getTime()) / 60000));
     var time = generated.toLocaleString(document.documentElement.lang || "es-CL",
-      { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hour12: false });  // 24 h, as the history
+      { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });  // 00-23 as the history
     var text = msg.msgAge.replace("%(time)s", time).replace("%(minutes)s", String(minutes));
     document.getElementById("data-age").textContent = (navigator.onLine ? "" : msg.msgOffline + " ") + text;
   }
