@@ -243,9 +243,15 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
         supervisor = threading.Thread(target=reroute, args=(report, crews["B"], crews["supervisor"]))
         supervisor.start()
         supervisor.join(timeout=30)
+        page.evaluate("window.scrollTo(0, 0)")  # back at the form, as someone starting the next note would be
         context.set_offline(False)
         held = page.locator("#pending-changes li.pending-conflict")
         expect(held).to_contain_text("no se aplicó: Fue derivada a Cuadrilla Oriente.")
+        # A report's page shows what it showed before the change was sent, and says so; read out, not scrolled to.
+        notice = page.locator("#offline-notice")
+        expect(notice).to_have_text("Cambios enviados: 1. Recargue la página para ver el estado actual.")
+        assert page.evaluate("window.scrollY") == 0
+        expect(notice).not_to_be_in_viewport()
         expect(held).to_contain_text("Su nota y sus fotos quedaron como nota interna para la supervisión")
         page.goto(f"{production_server.url}/cuadrilla/")  # the report page is no longer theirs: 404
         expect(page.locator("#pending-changes li.pending-conflict")).to_have_count(1)  # kept until acknowledged

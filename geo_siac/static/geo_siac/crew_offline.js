@@ -11,10 +11,9 @@
   var notice = document.getElementById("offline-notice");
   var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
 
-  // The notice sits at the foot of the page, far below the button just tapped: brought into view, or it goes unseen.
+  // Read out by its aria-live; brought into view only right after a tap (record), never while someone may be typing.
   function say(text) {
     notice.textContent = text;
-    notice.scrollIntoView({ block: "center" });
   }
 
   function showAge() {
@@ -117,6 +116,7 @@
     }).then(function () {
       form.reset();
       say(msg.msgRecorded);
+      notice.scrollIntoView({ block: "center" });  // at the foot of the page, far below the button just tapped
       return navigator.serviceWorker.ready.then(function (registration) {
         return registration.sync ? registration.sync.register("crew-outbox").catch(function () {}) : undefined;
       });
