@@ -53,6 +53,7 @@ gazetteer_has puntos-de-atencion || "$PY" manage.py load_addresses --no-progress
 "$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files
 "$PY" manage.py ensure_demo_admin
 PORT="${GEO_SIAC_PORT:-8000}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"  # the links in the emails, to this server and not to :8000
 # Production's timers (docs/deployment.md), for as long as this server runs: the indicators every 10 minutes, the
 # open-data files every hour, so the demo's figures never go stale. The loop watches this script's PID, which the
 # server keeps after `exec`, and ends within 10 s of it (Ctrl-C stops both at once).

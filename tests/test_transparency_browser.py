@@ -47,6 +47,10 @@ def test_transparency_page_draws_its_charts_and_the_cell_map(page):
     assert page.locator("svg.bar-chart").count() == 4
     assert page.locator("svg.bar-chart rect").count() >= 4
     assert page.locator("#headline-volume").text_content() == "7"
+    # The colours read by a legend, and a cell's number says what it counts.
+    assert page.locator(".map-legend").inner_text().split("\n") == ["Solicitudes por hexágono", "7"]
+    page.locator("#transparency-map path.leaflet-interactive").hover()
+    assert page.locator(".leaflet-tooltip").inner_text() == "7 solicitudes"
     page.screenshot(path=OUTPUT / "1-transparencia.png", full_page=True)
 
 

@@ -5,6 +5,7 @@ import logging
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.http import Http404, JsonResponse
@@ -38,6 +39,7 @@ from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
+    citizen_reopen_refusal,
     report_add_citizen_info,
     report_reopen_by_citizen,
     report_unfollow,
@@ -188,6 +190,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "report": report,
             "status_label": status_names()[report.status],
             "is_closed": report.status in CLOSED,
+            "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),
             "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
             "errors": {},
@@ -204,6 +207,17 @@ def report_detail(request, email: str, code: str):
     return render_report(request, email, citizen_report_or_404(email, code), added="agregada" in request.GET)
 
 
+def reopened(request, report):
+    """To the tracking page, which says once that the request was reopened (a one-time message: a URL flag would say
+    it to anyone who opened the URL, reopened or not)."""
+    flash.success(
+        request,
+        _("Listo: reabrimos su solicitud. La unidad responsable la revisará de nuevo y le avisaremos de cada cambio."),
+        extra_tags="reopened",
+    )
+    return redirect("reports:tracking", code=report.tracking_code)
+
+
 @require_POST
 @citizen_required
 def reopen(request, email: str, code: str):
@@ -214,7 +228,7 @@ def reopen(request, email: str, code: str):
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=email)
     except ValidationError as exc:
         return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)
-    return redirect("reports:tracking", code=report.tracking_code)
+    return reopened(request, report)
 
 
 @require_POST
@@ -323,7 +337,7 @@ def reopen_link(request, token: str):
     except ValidationError as exc:
         context.update(errors=flat_errors(exc), values=request.POST)
         return render(request, "citizens/reopen_link.html", context, status=400)
-    return redirect("reports:tracking", code=report.tracking_code)
+    return reopened(request, report)
 
 
 ALERT_FIELDS = ("email", "latitude", "longitude", "radius_m", "zone_id")

@@ -16,7 +16,7 @@ from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
-from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, flat_errors
+from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
 from geo_siac.zones.models import Commune
 from geo_siac.zones.selectors import active_commune_by_cut
 
@@ -81,7 +81,7 @@ def placeless_submit(request, render_form, **fields):
             **fields,
         )
     except ValidationError as exc:
-        return render_form(values, flat_errors(exc))
+        return render_form(values, page_errors(exc, values))
     return redirect("reports:submitted", code=report.tracking_code)
 
 

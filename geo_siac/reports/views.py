@@ -14,7 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from geo_siac.catalogue.attributes import posted_answers, question_blocks
-from geo_siac.catalogue.kinds import RequestKind, response_days
+from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
@@ -33,7 +33,7 @@ from geo_siac.reports.selectors import (
     report_by_tracking_code,
     reports_near,
 )
-from geo_siac.reports.services import report_create, report_follow, survey_submit
+from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors
@@ -56,7 +56,7 @@ def home(request):
     try:
         report = report_create(**report_arguments(request))
     except ValidationError as exc:
-        return render_report_form(request, values=request.POST, errors=flat_errors(exc), status=400)
+        return render_report_form(request, values=request.POST, errors=page_errors(exc, request.POST), status=400)
     return redirect("reports:submitted", code=report.tracking_code)
 
 
@@ -88,6 +88,21 @@ def report_arguments(request) -> dict:
 
 def flat_errors(exc: ValidationError) -> dict[str, str]:
     return {field: messages[0] for field, messages in exc.message_dict.items()}
+
+
+def page_errors(exc: ValidationError, values) -> dict[str, str]:
+    """The service's errors in the words of a form page, where a person picks from a list and marks the map: "La
+    categoría '' no existe" or "Falta la latitud" would not tell them what to do."""
+    errors = flat_errors(exc)
+    if "category" in errors and not values.get("service_code", "").strip():
+        errors["category"] = _("Elija una opción de la lista.")
+    if ("latitude" in errors or "longitude" in errors) and not (values.get("lat", "") + values.get("long", "")).strip():
+        errors.pop("latitude", None)
+        errors.pop("longitude", None)
+        errors.setdefault(
+            "location", _("Falta el lugar: busque la calle y elija una opción de la lista, o toque el mapa.")
+        )
+    return errors
 
 
 def render_report_form(request, *, values, errors=None, status=200):
@@ -178,6 +193,7 @@ def submitted(request, code: str):
             "kind_label": RequestKind(report.kind).label,
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
             "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
+            "rule": rule(report.kind),
         },
     )
 
@@ -226,6 +242,7 @@ def tracking_context(report, **extra) -> dict:
         "clock": information_clock(report),
         "status_label": Status(report.status).label,
         "is_closed": report.status in CLOSED,
+        "reopenable": citizen_may_reopen(report),
         "timeline": public_timeline(report),
         "days_left": remaining.days,
         "overdue": remaining.total_seconds() < 0 and report.status not in CLOSED,

@@ -20,6 +20,8 @@ from geo_siac.reports.services.assignment import (
 )
 from geo_siac.reports.services.calendar import business_calendar_sync, closed_day_save, closed_days_delete
 from geo_siac.reports.services.citizen import (
+    citizen_may_reopen,
+    citizen_reopen_refusal,
     report_add_citizen_info,
     report_follow,
     report_reopen_by_citizen,
@@ -50,6 +52,8 @@ __all__ = [
     "Unchanged",
     "answer_validate",
     "business_calendar_sync",
+    "citizen_may_reopen",
+    "citizen_reopen_refusal",
     "closed_day_save",
     "closed_days_delete",
     "crew_action_apply",

@@ -115,6 +115,30 @@ def reopen_window_error(report: Report) -> str | None:
     ) % {"days": days, "closed": local_day(report.closed_at).strftime("%d-%m-%Y")}
 
 
+def citizen_reopen_refusal(report: Report) -> str | None:
+    """Why a citizen may not reopen the report ("No fue resuelto"), or None: the one rule the service, the tracking
+    page's "¿No se resolvió?" and Mis solicitudes' form all ask, so none offers what another refuses."""
+    if report.duplicate_of_id is not None:
+        return _(
+            "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
+            "solicitud."
+        ) % {"original": report.duplicate_of.tracking_code}
+    if report.status not in CLOSED:
+        return _("La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede agregarle información.") % {
+            "code": report.tracking_code
+        }
+    if not allows(report.kind, Action.CITIZEN_REOPEN):
+        return _(
+            "Una solicitud de tipo «%(kind)s» no se reabre: si no está conforme con la respuesta, puede "
+            "presentar una nueva solicitud o un reclamo."
+        ) % {"kind": RequestKind(report.kind).label}
+    return reopen_window_error(report)
+
+
+def citizen_may_reopen(report: Report) -> bool:
+    return citizen_reopen_refusal(report) is None
+
+
 @transaction.atomic
 def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> Report:
     """ "No fue resuelto": the reporter or a follower reopens a closed report within the window, with a reason. The
@@ -130,36 +154,7 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
         raise ValidationError(
             {"__all__": _("La solicitud %(code)s no está asociada a su correo.") % {"code": locked.tracking_code}}
         )
-    if locked.duplicate_of_id is not None:
-        raise ValidationError(
-            {
-                "__all__": _(
-                    "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
-                    "solicitud."
-                )
-                % {"original": locked.duplicate_of.tracking_code}
-            }
-        )
-    if locked.status not in CLOSED:
-        raise ValidationError(
-            {
-                "__all__": _(
-                    "La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede agregarle información."
-                )
-                % {"code": locked.tracking_code}
-            }
-        )
-    if not allows(locked.kind, Action.CITIZEN_REOPEN):
-        raise ValidationError(
-            {
-                "__all__": _(
-                    "Una solicitud de tipo «%(kind)s» no se reabre: si no está conforme con la respuesta, puede "
-                    "presentar una nueva solicitud o un reclamo."
-                )
-                % {"kind": RequestKind(locked.kind).label}
-            }
-        )
-    if (message := reopen_window_error(locked)) is not None:
+    if (message := citizen_reopen_refusal(locked)) is not None:
         raise ValidationError({"__all__": message})
     with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
         note = _("No fue resuelto: %(reason)s") % {"reason": reason}

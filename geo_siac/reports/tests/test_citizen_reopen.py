@@ -127,6 +127,45 @@ def test_the_closing_message_links_to_reopen_and_the_link_reopens_without_signin
     response = client.post(path, {"reason": "Quedó a medias."})
     assert response.status_code == 302 and response["Location"] == f"/seguimiento/{closed.tracking_code}/"
     assert Report.objects.get(pk=closed.pk).times_reopened == 1
+    assert 'id="reopened"' in client.get(response["Location"]).content.decode()
+
+
+def test_the_reopening_is_confirmed_once_after_a_real_reopening_and_never_by_the_url(closed, make_report, client):
+    never_reopened = make_report(point=WEST_POINT, reporter_email=ROSA)
+    page = client.get(f"/seguimiento/{never_reopened.tracking_code}/?reabierta").content.decode()
+    assert 'id="reopened"' not in page and "reabrimos su solicitud" not in page
+    signed_in(client).post(f"/mis-solicitudes/solicitud/{closed.tracking_code}/reabrir/", {"reason": "Sigue ahí."})
+    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    assert "Listo: reabrimos su solicitud." in page.split('id="reopened"')[1].split("</p>")[0]
+    assert 'id="reopened"' not in client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()  # a reload
+
+
+def test_a_closed_reports_tracking_page_says_how_to_reopen_it_and_an_open_one_does_not(closed, make_report, client):
+    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    section = page.split('id="no-resuelta"')[1].split("</section>")[0]
+    assert "¿No se resolvió?" in section and 'href="/mis-solicitudes/ingresar/"' in section
+    assert closed.tracking_code in section  # to quote in a new request when no email was left
+    still_open = make_report(point=WEST_POINT, reporter_email=ROSA)
+    assert 'id="no-resuelta"' not in client.get(f"/seguimiento/{still_open.tracking_code}/").content.decode()
+
+
+def signed_in(client, email: str = ROSA):
+    """Into Mis solicitudes as a citizen does: ask for the link, open the one e-mailed."""
+    client.post("/mis-solicitudes/ingresar/", {"email": email})
+    body = Notification.objects.filter(recipient=email, report=None).latest("id").body
+    assert client.post(re.search(r"/mis-solicitudes/entrar/[^/\s]+/", body).group(0)).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("day, offered", [(15, True), (16, False)])  # the 10th business day after 30 Nov, the 11th
+def test_reopening_is_offered_on_both_pages_only_within_the_limit(closed, client, monkeypatch, day, offered):
+    closed_on(closed, 2026, 11, 30)
+    at(monkeypatch, 2026, 12, day)
+    tracking = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
+    assert ('id="no-resuelta"' in tracking) is offered
+    mine = signed_in(client).get(f"/mis-solicitudes/solicitud/{closed.tracking_code}/").content.decode()
+    assert ('id="reopen"' in mine) is offered
+    assert ("Solo se puede reabrir dentro de 10 días hábiles desde el cierre (30-11-2026)" in mine) is not offered
 
 
 def test_a_tampered_reopening_link_is_refused(closed, client):

@@ -93,7 +93,18 @@ def test_missing_category_and_bad_latitude_get_field_errors(client, communes):
     html = response.content.decode()
     assert response.status_code == 400
     assert "La latitud debe ser un número." in html
-    assert "La categoría &#x27;&#x27; no existe o no está activa." in html
+    assert "Elija una opción de la lista." in html and "no existe o no está activa" not in html
+    assert Report.objects.count() == 0
+
+
+def test_a_report_without_a_pin_asks_for_the_place_in_words_not_for_coordinates(client, communes):
+    response = client.post("/", form_data(lat="", long=""))
+    html = response.content.decode()
+    assert response.status_code == 400
+    location = html.split('id="error-location"')[1][:300]
+    assert "Falta el lugar: busque la calle y elija una opción de la lista, o toque el mapa." in location
+    assert "Falta la latitud" not in html and "Falta la longitud" not in html
+    assert '<details class="coords-details">' in html  # the coordinates box stays closed
     assert Report.objects.count() == 0
 
 

@@ -9,7 +9,8 @@ from geo_siac.reports.services import information_correction_request, informatio
 
 
 def test_the_landing_page_links_the_chooser_which_offers_every_kind(client, communes):
-    assert 'href="/solicitud/"' in client.get("/").content.decode()
+    landing = client.get("/").content.decode()
+    assert 'href="/solicitud/"' in landing and 'href="/mis-solicitudes/ingresar/"' in landing
     page = client.get("/solicitud/").content.decode()
     assert 'href="/"' in page and "Reportar un problema en la vía pública" in page
     for slug, label in [
@@ -44,6 +45,9 @@ def test_a_suggestion_is_filed_without_a_map_and_gets_a_tracking_code(client, co
     page = client.get(response["Location"]).content.decode()
     assert report.tracking_code in page and "Sugerencia" in page and "cuadrilla" not in page
     assert "15 días hábiles" in page
+    # What next, in the words of a suggestion (not "Reportar otro problema"), and the way to all of one's requests.
+    assert '<a href="/solicitud/">Ingresar otra solicitud</a>' in page and "Reportar otro problema" not in page
+    assert 'href="/mis-solicitudes/ingresar/"' in page
     again = client.post(
         "/solicitud/sugerencia/",
         {"token": token, "service_code": "sugerencia", "commune": "13122", "description": "Más bancas en la plaza."},
@@ -58,6 +62,13 @@ def test_a_form_without_text_or_comuna_is_shown_again_naming_both(client, commun
     page = response.content.decode()
     assert response.status_code == 400 and not Report.objects.exists()
     assert "Escriba su reclamo." in page and "Elija la comuna a la que dirige su solicitud." in page
+
+
+def test_a_complaint_without_a_topic_asks_to_choose_one_without_naming_an_empty_category(client, communes):
+    response = client.post("/solicitud/reclamo/", {"token": "t1", "commune": "13201", "description": "Nadie atiende."})
+    page = response.content.decode()
+    assert response.status_code == 400 and not Report.objects.exists()
+    assert "Elija una opción de la lista." in page and "no existe o no está activa" not in page
 
 
 def test_an_information_request_without_the_requesters_name_is_refused(client, communes):
@@ -98,3 +109,14 @@ def test_the_tracking_page_shows_the_kind_and_the_legal_clock(client, communes, 
     information_correction_request(report=other, note="Precise el año.", actor=crews["supervisor"])
     page = client.get(f"/seguimiento/{other.tracking_code}/").content.decode()
     assert "Esperando subsanación del solicitante" in page and "se tendrá por desistida" in page
+
+
+def test_a_complaints_confirmation_says_its_shorter_term_comes_before_the_legal_one(client, communes):
+    response = client.post(
+        "/solicitud/reclamo/",
+        {"token": "t2", "service_code": "reclamo-servicio", "commune": "13201", "description": "Nadie atiende."},
+    )
+    page = client.get(response["Location"]).content.decode()
+    # The form promised "hasta 20 días hábiles"; the confirmation gives 10: both, and why, on one page.
+    assert "(10 días hábiles)" in page
+    assert "se compromete a responder antes del plazo legal de hasta 20 días hábiles (Ley 19.880, art. 24)" in page

@@ -11,13 +11,16 @@
   var notice = document.getElementById("offline-notice");
   var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
 
-  function say(text) { notice.textContent = text; }
+  // Read out by its aria-live; brought into view only right after a tap (record), never while someone may be typing.
+  function say(text) {
+    notice.textContent = text;
+  }
 
   function showAge() {
     var generated = new Date(msg.generatedAt);
     var minutes = Math.max(0, Math.round((Date.now() - generated.getTime()) / 60000));
     var time = generated.toLocaleString(document.documentElement.lang || "es-CL",
-      { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+      { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });  // 00-23 as the history
     var text = msg.msgAge.replace("%(time)s", time).replace("%(minutes)s", String(minutes));
     document.getElementById("data-age").textContent = (navigator.onLine ? "" : msg.msgOffline + " ") + text;
   }
@@ -59,7 +62,10 @@
   function flush() {
     if (!navigator.onLine) { return render(); }
     return outbox.flush().then(function (sent) {
-      if (sent) { say(msg.msgSent.replace("%(count)s", String(sent))); }
+      // A report's page still shows the status it had before: say so, rather than let it pass for the current one.
+      if (sent) {
+        say(msg.msgSent.replace("%(count)s", String(sent)) + (app.dataset.report ? " " + msg.msgStale : ""));
+      }
       return render();
     });
   }
@@ -110,6 +116,7 @@
     }).then(function () {
       form.reset();
       say(msg.msgRecorded);
+      notice.scrollIntoView({ block: "center" });  // at the foot of the page, far below the button just tapped
       return navigator.serviceWorker.ready.then(function (registration) {
         return registration.sync ? registration.sync.register("crew-outbox").catch(function () {}) : undefined;
       });

@@ -61,6 +61,8 @@ def test_transparency_page_speaks_english_when_asked(client, five_reports):
     page = client.get("/transparencia/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "How we respond to residents' requests" in page
+    # The map's words, which its script fills in: a cell's tooltip and the legend's title.
+    assert 'data-count-label="%(count)s requests"' in page and 'data-legend-title="Requests per hexagon"' in page
 
 
 @pytest.mark.django_db
