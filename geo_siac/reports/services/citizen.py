@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows
-from geo_siac.reports.deadlines import business_days_between, local_day
+from geo_siac.reports.deadlines import add_business_days, local_day
 from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
@@ -107,7 +107,8 @@ def reopen_window_error(report: Report) -> str | None:
     """Why a closed report can no longer be reopened: past GEO_SIAC_REOPEN_BUSINESS_DAYS business days (weekends,
     Chilean holidays and the installation's closed days do not count) after the local day of its closing."""
     days = settings.GEO_SIAC_REOPEN_BUSINESS_DAYS
-    if business_days_between(local_day(report.closed_at), local_day(timezone.now()), closed_days()) <= days:
+    # Within `days` business days of closing = before the (days + 1)-th: counts `days` days, not every day since.
+    if local_day(timezone.now()) < add_business_days(local_day(report.closed_at), days + 1, closed_days=closed_days()):
         return None
     return _(
         "Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "

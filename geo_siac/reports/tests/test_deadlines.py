@@ -21,3 +21,14 @@ def test_business_days_between_matches_add_business_days():
     start = date(2026, 9, 10)
     end = add_business_days(start, 7, closed_days=())
     assert business_days_between(start, end) == 7
+
+
+def test_within_n_business_days_is_before_the_n_plus_first_as_the_reopening_rule_asks():
+    # services.citizen.reopen_window_error asks "end < add_business_days(start, n + 1)" instead of counting every day
+    closed = {date(2026, 9, 17)}  # an installation's own closed day, next to the Fiestas Patrias holidays
+    for start in (date(2026, 9, 11), date(2026, 9, 16), date(2026, 12, 23), date(2026, 12, 31)):
+        for n in (0, 1, 5, 10):
+            for offset in range(45):
+                end = date.fromordinal(start.toordinal() + offset)
+                counted = business_days_between(start, end, closed) <= n
+                assert counted == (end < add_business_days(start, n + 1, closed_days=closed)), (start, n, end)
