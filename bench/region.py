@@ -23,6 +23,9 @@ only measures. Then, with gunicorn in production mode on 127.0.0.1 (bench/produc
 Prints p50/p95 next to the targets (every staff and public page p95 < 500 ms; submissions with the replica no
 fewer than without), the bytes per report, and an estimate of the time and disk a 20,000,000 load takes.
 The machine's load average is printed with each phase: timings on a shared machine are inflated.
+At 20M the database takes ~40 GB and the replica copies the whole cluster: on a machine that also runs the suite
+(whose replica tests copy the main cluster), give it a cluster of its own, e.g. `pg_createcluster 15 region --port
+5433 --start`, the role and template extensions as scripts/setup.sh makes them, then `PGPORT=5433 bench/region.py`.
 """
 
 import argparse
