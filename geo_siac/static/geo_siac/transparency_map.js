@@ -1,8 +1,9 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("map-config").textContent);
-  var map = L.map("transparency-map").setView([-33.55, -70.56], 11);
-  var countLabel = document.getElementById("transparency-map").dataset.countLabel;  // "11 solicitudes", not a bare "11"
+  var element = document.getElementById("transparency-map");
+  var map = L.map(element).setView([-33.55, -70.56], 11);
+  var countLabel = element.dataset.countLabel;  // "11 solicitudes", not a bare "11"
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, {maxZoom: 18, attribution: "&copy; OpenStreetMap"}).addTo(map);
   }
@@ -16,7 +17,7 @@
     control.onAdd = function () {
       var box = L.DomUtil.create("div", "map-legend");
       var title = L.DomUtil.create("strong", "", box);
-      title.textContent = document.getElementById("transparency-map").dataset.legendTitle;
+      title.textContent = element.dataset.legendTitle;
       var bounds = [least - 1, Math.floor(top / 16), Math.floor(top / 4), Math.floor(top * 9 / 16), top];
       for (var band = 3; band >= 0; band -= 1) {
         if (bounds[band + 1] <= Math.max(bounds[band], least - 1)) { continue; }  // a band no count falls in
@@ -41,6 +42,6 @@
       map.fitBounds(layer.getBounds(), {maxZoom: 14});
       legend(Math.min.apply(null, counts), top).addTo(map);
     }
-    document.getElementById("transparency-map").dataset.cells = String(data.features.length);
+    element.dataset.cells = String(data.features.length);
   });
 })();
