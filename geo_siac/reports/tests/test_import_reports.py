@@ -176,3 +176,20 @@ def test_every_bad_row_gets_its_reason(communes, tmp_path):
     assert reasons["order"] == ("closed_at", "cerrada antes de ser creada")
     assert list(Report.objects.values_list("source_id", flat=True)) == ["ok"]
     assert len(read_rejects(rejects)) == 8
+
+
+def test_a_long_import_under_debug_keeps_no_statement_of_its_chunks(communes, tmp_path, settings):
+    """DEBUG makes Django keep every statement's text; a restarted import looks its rows' keys up in statements of
+    megabytes, so the importer drops that log after each chunk and its memory stays flat whatever the file size."""
+    from django.db import connection
+
+    source = shared_data(LA_FILE)
+    args = (str(source), "--mapping", "la311", "--place-in", "13201", "--rejects", str(tmp_path / "r.csv"), "--commit")
+    run_import(*args)
+    settings.DEBUG = True
+    connection.queries_log.clear()
+    out = run_import(*args, "--chunk-rows", "500")  # 20 chunks, every row found imported
+    assert "insertadas: 0" in out
+    logged = [query["sql"] for query in connection.queries]
+    assert logged, "the statements after the chunks are logged: DEBUG was on"
+    assert not [sql for sql in logged if "import_staging" in sql or sql.startswith("SELECT key FROM")]
