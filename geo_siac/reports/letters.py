@@ -5,20 +5,15 @@ and its PDF drawn from that text (`letter_pdf`). The HTML page draws the same te
 from datetime import datetime
 from pathlib import Path
 
-import matplotlib
 from django.core.exceptions import ValidationError
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 
 from geo_siac.catalogue.kinds import OUTCOME_REFERENCE, DenialGround, LegalOutcome, RequestKind, rule
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report, Signatory
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.zones.selectors import municipality_name
-
-# matplotlib (a dependency already) ships DejaVu Sans: every character of Spanish and English text, embedded.
-FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 def signer_of(officer) -> tuple[str, str]:
@@ -81,19 +76,20 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
     return content
 
 
-class LetterPDF(FPDF):
-    def __init__(self):
-        super().__init__(format="A4")
-        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
-        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
-        self.set_margins(25, 20, 25)
-        self.set_auto_page_break(True, margin=20)
-
-
 def letter_pdf(content: dict) -> bytes:
     """The letter as an A4 PDF: the letterhead, the request, the legal reference and outcome, the answer, the
     remedy and the signature, in the order the HTML page shows them."""
-    pdf = LetterPDF()
+    # Imported here: every process that loads the services (the workers, the importer) would carry ~45 MB for it.
+    import matplotlib
+    from fpdf import FPDF
+
+    # matplotlib (a dependency already) ships DejaVu Sans: every character of Spanish and English text, embedded.
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", fonts / "DejaVuSans.ttf")
+    pdf.add_font("DejaVu", "B", fonts / "DejaVuSans-Bold.ttf")
+    pdf.set_margins(25, 20, 25)
+    pdf.set_auto_page_break(True, margin=20)
     pdf.set_title(f"{content['title']} {content['code']}")
     pdf.set_author(content["municipality"])
     pdf.add_page()
