@@ -195,19 +195,23 @@ def test_a_long_import_under_debug_keeps_no_statement_of_its_chunks(communes, tm
     assert not [sql for sql in logged if "import_staging" in sql or sql.startswith("SELECT key FROM")]
 
 
-def test_the_import_command_loads_no_pdf_or_plotting_library():
-    """The importer's memory is its chunks': the answer letters' PDF library and matplotlib (~45 MB) load only where
-    a letter or a chart is drawn."""
+def test_the_import_command_loads_no_view_pdf_or_plotting_library():
+    """The importer's memory is its chunks': the URL checks (every view: maps, folium, DRF, ~150 MB), the answer
+    letters' PDF library and matplotlib (~45 MB) are not loaded by a run of the command, checks included."""
     import os
     import subprocess
     import sys
 
     code = (
-        "import django, sys; django.setup()\n"
-        "from django.core.management import load_command_class\n"
-        "load_command_class('geo_siac.reports', 'import_reports')\n"
-        "print(sorted(name for name in ('fpdf', 'matplotlib') if name in sys.modules))\n"
+        "import sys\n"
+        "from django.core.management import ManagementUtility\n"
+        "try:\n"
+        "    ManagementUtility(['manage.py', 'import_reports', '/nonexistent/historia.csv']).execute()\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code)\n"
+        "print(sorted(name for name in ('geo_siac.urls', 'folium', 'fpdf', 'matplotlib') if name in sys.modules))\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "geo_siac.settings"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert "No existe el archivo /nonexistent/historia.csv" in result.stderr  # the command ran, after its checks
+    assert result.stdout.strip().splitlines()[-2:] == ["exit 1", "[]"]
