@@ -52,20 +52,24 @@ gazetteer_has puntos-de-atencion || "$PY" manage.py load_addresses --no-progress
 "$PY" manage.py refresh_indicators  # production runs it on a timer (docs/deployment.md)
 "$PY" manage.py publish_open_data   # likewise: the open-data downloads serve these files
 "$PY" manage.py ensure_demo_admin
+"$PY" manage.py seed_alerts_demo    # the demo's escalation rules (docs/escalation.md), heard by the demo admin
 PORT="${GEO_SIAC_PORT:-8000}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"  # the links in the emails, to this server and not to :8000
-# Production's timers (docs/deployment.md), for as long as this server runs: the indicators every 10 minutes, the
-# open-data files every hour, so the demo's figures never go stale. The loop watches this script's PID, which the
-# server keeps after `exec`, and ends within 10 s of it (Ctrl-C stops both at once).
+"$PY" manage.py escalate >/dev/null  # production runs it on a timer, as below
+# Production's timers (docs/deployment.md), for as long as this server runs: the indicators and the staff alerts
+# every 10 minutes, the open-data files and the lapsed subsanaciones every hour, so the demo never goes stale. The
+# loop watches this script's PID, which the server keeps after `exec`, and ends within 10 s of it (Ctrl-C stops both).
 refresh_while_serving() {
   local server=$$ seconds=0
   while sleep 10 && kill -0 "$server" 2>/dev/null; do
     seconds=$((seconds + 10))
     if [ $((seconds % 600)) -eq 0 ]; then
       "$PY" manage.py refresh_indicators >/dev/null || log "refresh_indicators failed (see above)"
+      "$PY" manage.py escalate >/dev/null || log "escalate failed (see above)"
     fi
     if [ $((seconds % 3600)) -eq 0 ]; then
       "$PY" manage.py publish_open_data >/dev/null || log "publish_open_data failed (see above)"
+      "$PY" manage.py lapse_corrections >/dev/null || log "lapse_corrections failed (see above)"
     fi
   done
 }

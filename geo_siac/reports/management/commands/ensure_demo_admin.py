@@ -2,13 +2,22 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+
+from geo_siac.reports.models import Signatory
+from geo_siac.zones.roles import SUPERVISOR
+
+# The demo's one account does every staff job: supervision hears the alerts, and a letter needs a signer's name and title.
+DEMO_NAME = ("Demo", "GeoSIAC")
+DEMO_TITLE = "Encargada de la OIRS (demostración)"
 
 
 class Command(BaseCommand):
     help = (
         "Crea el usuario administrador de la demo local (admin) con una contraseña aleatoria guardada en "
-        "var/demo-admin-password.txt. No se ejecuta en producción."
+        "var/demo-admin-password.txt, con nombre y cargo para firmar cartas y en Supervisión para recibir los avisos. "
+        "No se ejecuta en producción."
     )
 
     def handle(self, *args, **options):
@@ -27,4 +36,10 @@ class Command(BaseCommand):
             secret_file.parent.mkdir(exist_ok=True)
             secret_file.write_text(password + "\n")
             secret_file.chmod(0o600)
+        user = User.objects.get(username="admin")
+        if not user.get_full_name().strip():
+            user.first_name, user.last_name = DEMO_NAME
+            user.save(update_fields=["first_name", "last_name"])
+        Signatory.objects.get_or_create(user=user, defaults={"title": DEMO_TITLE})
+        user.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
         self.stdout.write(f"admin de la demo: usuario 'admin', contraseña '{password}' (en {secret_file})")
