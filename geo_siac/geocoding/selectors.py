@@ -151,10 +151,8 @@ WORD_READINGS_CTE = """
     WHERE {when}
 )"""
 WORD_READINGS = 5
-# A typo is one edit (a letter wrong, missing or extra) in a word of 3 or 4 letters, two from 5 letters (a swap of two
-# letters is two edits): on the real gazetteer (DTPM's street names) this finds 97.2% of the typos against 94.1% with
-# pg_trgm's similarity >= 0.3, and answers 9 of 50 made-up names (each a word one or two edits from a real one, or a
-# real name's word) against 20 (docs/geocoding.md, "Not found").
+# A typo is 1 edit in a word of 3 or 4 letters, 2 from 5 (a swap of two letters is 2): measured on the real
+# gazetteer against pg_trgm's similarity and Elasticsearch's AUTO in docs/geocoding.md, "Not found".
 TWO_EDITS_FROM = 5
 # The words the normaliser drops or spells out (migration 0001, the function's one definition): one misspelt
 # ("avenidda", "grbl.") is left out, as the normaliser would have left it or read it, and is no unknown street.
@@ -236,8 +234,7 @@ def crossing_rows(cursor, params: dict) -> list[tuple]:
 
 
 # A row of NULLs when a word of the query is like no word of the names (an empty reading): the street was not found,
-# and the search over all the entries would only match the query's other words (a made-up name in the benchmark was
-# answered 28% of the time that way, docs/performance.md).
+# and the search over all the entries would only match the query's other words (28% of the benchmark's made-up names).
 NOT_FOUND = """
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 WHERE EXISTS (SELECT 1 FROM names_readings r WHERE cardinality(r.words) = 0)

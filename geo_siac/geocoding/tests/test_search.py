@@ -215,3 +215,12 @@ def test_a_search_takes_two_statements_whether_typed_misspelt_or_a_crossing(gaze
         found = geocode_search(q)
     assert found, q
     assert len(queries) == statements, [query["sql"][:80] for query in queries]
+
+
+def test_a_street_like_no_name_finds_nothing_in_two_statements(gazetteer):
+    # Not the search over all the entries too: it would only match the query's other words, at 1,000,000 entries
+    # in tens of milliseconds (docs/performance.md, geocoding).
+    with CaptureQueriesContext(connection) as queries:
+        assert geocode_search("ejercito inventado 1820") == []
+    assert len(queries) == 2
+    assert labels(geocode_search("ejercito libertadro 1820"))[0] == "Av. Ejército Libertador"
