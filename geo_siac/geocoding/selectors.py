@@ -131,17 +131,22 @@ CROSSING_SEARCH = SIMILAR_SEARCH.format(
 # name holds (a typo, a word being typed) as the words of the names closest to it within its edit budget (nearest
 # first, then by trigram similarity). A word of fewer than MIN_NORMALISED_LENGTH letters, a number, or a misspelt
 # street type or abbreviation (NORMALISER_WORDS) has no reading (NULL) and is left out; any other word with no
-# word within its budget has none (an empty array), and then no name is chosen: the street was not found.
+# word within its budget has none (an empty array), and then no name is chosen: the street was not found. So has a
+# word longer than MAX_WORD_LENGTH (levenshtein takes at most 255 characters, and unaccent lengthens "ß" to "ss"); a
+# word can only be within its budget of one whose length differs by the budget at most, which costs nothing to test
+# before the edit distance (docs/performance.md: the scan is still linear in the words).
 WORD_READINGS_CTE = """
 {alias}_readings AS MATERIALIZED (
     SELECT w.i, k.word IS NOT NULL AS known,
            CASE WHEN k.word IS NOT NULL THEN ARRAY[w.word]
+                WHEN length(w.word) > %(max_word_length)s THEN '{{}}'::text[]
                 WHEN length(w.word) < %(min_length)s OR w.word ~ '^[0-9]+$' OR EXISTS (
                     SELECT 1 FROM unnest(%(normaliser_words)s::text[]) AS t(word)
                     WHERE levenshtein_less_equal(t.word, w.word, w.edits) <= w.edits) THEN NULL
                 ELSE ARRAY(
                     SELECT l.word FROM geocoding_gazetteerword l
-                    WHERE levenshtein_less_equal(l.word, w.word, w.edits) <= w.edits
+                    WHERE length(l.word) BETWEEN length(w.word) - w.edits AND length(w.word) + w.edits
+                      AND levenshtein_less_equal(l.word, w.word, w.edits) <= w.edits
                     ORDER BY levenshtein_less_equal(l.word, w.word, w.edits), similarity(l.word, w.word) DESC, l.word
                     LIMIT %(readings)s)
            END AS words
@@ -151,6 +156,7 @@ WORD_READINGS_CTE = """
     WHERE {when}
 )"""
 WORD_READINGS = 5
+MAX_WORD_LENGTH = 64
 # A typo is 1 edit in a word of 3 or 4 letters, 2 from 5 (a swap of two letters is 2): measured on the real
 # gazetteer against pg_trgm's similarity and Elasticsearch's AUTO in docs/geocoding.md, "Not found".
 TWO_EDITS_FROM = 5
@@ -202,6 +208,7 @@ def names_ctes(alias: str, words: str, ranked_by: str, when: str = "true") -> tu
         f"{alias}_ranked_by": ranked_by,
         f"{alias}_street": words,
         "min_length": MIN_NORMALISED_LENGTH,
+        "max_word_length": MAX_WORD_LENGTH,
         "readings": WORD_READINGS,
         "two_edits_from": TWO_EDITS_FROM,
         "normaliser_words": NORMALISER_WORDS,
