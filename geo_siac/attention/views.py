@@ -70,8 +70,12 @@ def points(request):
         {
             "rows": rows,
             "groups": [
-                {"commune": commune, "rows": points, "open": len(rows) <= OPEN_LIST_POINTS or (bool(here) and i == 0)}
-                for i, (commune, points) in enumerate(groups)
+                {
+                    "commune": commune,
+                    "rows": commune_rows,
+                    "open": len(rows) <= OPEN_LIST_POINTS or (bool(here) and i == 0),
+                }
+                for i, (commune, commune_rows) in enumerate(groups)
             ],
             "here": here,
             "night_only": bool(request.GET.get("nocturna")),

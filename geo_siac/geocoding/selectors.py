@@ -7,7 +7,6 @@ console): they ask the remote geocoder when one is configured and the local gaze
 import logging
 import re
 from collections.abc import Iterable
-from importlib import import_module
 
 from django.conf import settings
 from django.contrib.gis.db.models import PointField
@@ -18,6 +17,7 @@ from django.db.models.functions import Cast
 
 from geo_siac.db import QueryTemplate, Slot
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.geocoding import normaliser
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
 from geo_siac.geocoding.places import Place
 from geo_siac.geocoding.remote import RemoteGeocoderError, remote_geocoder
@@ -160,13 +160,9 @@ MAX_WORD_LENGTH = 64
 # A typo is 1 edit in a word of 3 or 4 letters, 2 from 5 (a swap of two letters is 2): measured on the real
 # gazetteer against pg_trgm's similarity and Elasticsearch's AUTO in docs/geocoding.md, "Not found".
 TWO_EDITS_FROM = 5
-# The words the normaliser drops or spells out (migration 0001, the function's one definition): one misspelt
-# ("avenidda", "grbl.") is left out, as the normaliser would have left it or read it, and is no unknown street.
-NORMALISER_WORDS = sorted(
-    word
-    for word in import_module("geo_siac.geocoding.migrations.0001_gazetteer").WORDS
-    if len(word) >= MIN_NORMALISED_LENGTH
-)
+# The words the normaliser drops or spells out: one misspelt ("avenidda", "grbl.") is left out, as the normaliser
+# would have left it or read it, and is no unknown street.
+NORMALISER_WORDS = sorted(word for word in normaliser.WORDS if len(word) >= MIN_NORMALISED_LENGTH)
 # The names holding one reading of every word of the query: all the known words (one @>) and one of the readings of
 # the first misspelt word (one &&), both answered together by the GIN index of the names' words, then one reading
 # of each other misspelt word (checked name by name, so only when there are two). With no misspelt word the && repeats the known words; with no reading at all it is

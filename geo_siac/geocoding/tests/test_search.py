@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from geo_siac.geocoding.models import EntryKind
+from geo_siac.geocoding.normaliser import WORDS
 from geo_siac.geocoding.selectors import geocode_reverse, geocode_search, normalise
 from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.testing import box
@@ -53,6 +54,11 @@ def test_the_normaliser_reads_abbreviations_accents_case_and_number_signs_alike(
     )
     assert normalise("Pje. Gral. Ñuñez", "Psje. General Nuñez", "pasaje general nunez") == ["general nunez"] * 3
     assert normalise("Alc. Sta. María Esq. Cesfam") == ["alcalde santa maria centro de salud familiar"]
+
+
+def test_the_normaliser_words_are_what_the_database_function_drops_or_spells_out(db):
+    # The function is migration 0001's, with its own copy of the words; the selectors read this module's.
+    assert dict(zip(WORDS, normalise(*WORDS), strict=True)) == WORDS
 
 
 @pytest.mark.parametrize(
