@@ -230,3 +230,17 @@ def test_a_street_like_no_name_finds_nothing_in_two_statements(gazetteer):
         assert geocode_search("ejercito inventado 1820") == []
     assert len(queries) == 2
     assert labels(geocode_search("ejercito libertadro 1820"))[0] == "Av. Ejército Libertador"
+
+
+def test_a_crossing_with_a_side_like_no_name_finds_nothing_in_two_statements_but_one_being_typed_still_finds(
+    gazetteer,
+):
+    # Not the intersections of all the entries holding most of its letters, as an unknown single street is not.
+    with CaptureQueriesContext(connection) as queries:
+        assert geocode_search("ejercito libertadorcito con omar herrera") == []
+    assert len(queries) == 2
+    assert labels(geocode_search("omar herrera con ejercito libertadorcito 1820")) == []
+    # The last word may be one still being typed: "herr" is no word within its budget yet.
+    assert labels(geocode_search("ejercito libertador con omar herr"))[0] == (
+        "Av. Ejército Libertador / Esq. Omar Herrera G."
+    )
