@@ -25,3 +25,12 @@ def test_unapplying_the_edit_distance_migration_keeps_fuzzystrmatch():
         for operation in EDIT_DISTANCE.Migration.operations:
             operation.database_backwards("geocoding", editor, state, state)
     assert "fuzzystrmatch" in extensions()
+
+
+@pytest.mark.django_db
+def test_the_words_table_has_no_trigram_index():
+    # It was kept up to date by every load and read by no query once words are read by edit distance.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'geocoding_gazetteerword'")
+        definitions = [definition for (definition,) in cursor.fetchall()]
+    assert definitions and not [definition for definition in definitions if "gin_trgm_ops" in definition]
