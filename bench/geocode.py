@@ -11,8 +11,11 @@ nothing. Then it times, in this process, through the Django connection:
 - geocode_search for prefixes of real entries' labels as a user types them (4, 8, 12 characters, the whole label,
   lower case), for whole labels with one letter wrong (the similarity search) and "A con B" for intersections,
   limit 10;
+- geocode_search for the labels with their longest word replaced by random letters (a street that does not exist:
+  the search should answer nothing, and quickly);
 - geocode_reverse for random points in the region.
-For the misspelt labels and "A con B" it also prints how often the first answer bears the entry's label.
+For the misspelt labels and "A con B" it also prints how often the first answer bears the entry's label, and for
+the made-up names how often anything was answered.
 Targets: search p95 <= 30 ms, reverse p95 <= 10 ms. It prints the load average before and after the timings.
 A second run reuses the loaded gazetteer (same GEO_SIAC_BENCH_DB, at least --entries entries).
 """
@@ -263,6 +266,14 @@ def one_letter_wrong(text: str) -> str:
     return " ".join(words)
 
 
+def made_up(text: str, rng: random.Random) -> str:
+    """The longest word replaced by as many random letters: a street no gazetteer holds (a letter for a letter)."""
+    words = text.split()
+    i = max(range(len(words)), key=lambda k: len(words[k]))
+    words[i] = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in words[i])
+    return " ".join(words)
+
+
 def first_is(entry, places) -> bool:
     """The first answer bears the entry's label (the same label in another comuna counts: the text cannot tell)."""
     return bool(places) and places[0].label == entry.label
@@ -334,6 +345,14 @@ def main() -> None:
     ]
     percentiles("search 'A con B'", samples)
     print(f"{'':<28} first answer is the entry's label: {sum(firsts) / len(firsts):.1%}")
+    answered = []
+    unknown = random.Random(11)
+    samples = [
+        timed(lambda e=entry: answered.append(bool(geocode_search(made_up(e.label.lower(), unknown)))))
+        for entry in sampled
+    ]
+    percentiles("search, a made-up name", samples)
+    print(f"{'':<28} answered with some place: {sum(answered) / len(answered):.1%}")
     percentiles("search, all", every + samples)
     points = [Point(rng.uniform(-70.85, -70.45), rng.uniform(-33.65, -33.35), srid=4326) for _ in range(1000)]
     for point in points[:20]:

@@ -112,3 +112,37 @@ def test_citizen_books_a_night_session_slot_near_them_and_cancels_it_by_the_link
 
     assert Appointment.objects.get(code=code).status == AppointmentStatus.CANCELLED
     assert Notification.objects.filter(subject=f"Cita {code} cancelada", recipient="carla@example.cl").exists()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_points_map_comes_first_and_the_long_list_folds_per_comuna(production_server, communes):
+    from tests.test_accessibility_browser import axe_findings
+
+    ServicePoint.objects.bulk_create(
+        ServicePoint(
+            name=f"CESFAM {i:03d}",
+            kind=ServicePointKind.OIRS,
+            commune=communes[cut],
+            point=Point(lng + i / 5000, lat, srid=4326),
+            address=f"Av. Concha y Toro {1000 + i}",
+            opening_hours={"weekly": {"mon": [["08:30", "14:00"]]}},
+        )
+        for i, (cut, lat, lng) in enumerate([("13201", -33.61, -70.59)] * 100 + [("13122", -33.47, -70.56)] * 50)
+    )
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        # bypass_csp: axe arrives as an inline script, which the pages' policy forbids.
+        page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL", bypass_csp=True)
+        page = page.new_page()
+        page.goto(f"{production_server.url}/puntos-de-atencion/")
+        expect(page.locator("#points-map .leaflet-marker-icon")).to_have_count(150)
+        map_box = page.locator("#points-map").bounding_box()
+        assert map_box["y"] + map_box["height"] <= PHONE["height"]  # the whole map in the first screen
+        summaries = page.locator("#points summary")
+        expect(summaries).to_have_text(["Peñalolén (50 puntos)", "Puente Alto (100 puntos)"])
+        expect(page.locator("#points li").first).to_be_hidden()
+        shot(page, "attention-points-folded-phone.png")
+        summaries.nth(1).click()
+        expect(page.locator("#points details").nth(1).locator("li").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert axe_findings(page) == []

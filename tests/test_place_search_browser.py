@@ -122,6 +122,37 @@ def test_citizen_types_an_intersection_picks_it_sees_what_is_reported_near_and_f
     assert Report.objects.get(tracking_code=code).address == f"cerca de {crossing.label}"
 
 
+def test_a_street_that_does_not_exist_is_said_not_found_with_the_map_offered_and_a_typo_still_finds(
+    phone_page, gazetteer
+):
+    page = phone_page
+    page.goto(page.base_url + "/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    search = page.locator("#place-search-input")
+    search.press_sequentially("san inventado 12", delay=40)
+    none = page.locator("#place-search-none")
+    expect(none).to_be_visible()
+    expect(none).to_contain_text("No encontramos «san inventado 12» entre las calles y lugares que conocemos.")
+    expect(page.locator("#place-search-list [role=option]")).to_have_count(0)
+    assert search.get_attribute("aria-expanded") == "false"
+    page.screenshot(path=OUTPUT / "7-not-found.png")
+    findings = axe_findings(page)
+    page.click("#place-search-to-map")
+    expect(page.locator("#map")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    search.fill("")
+    search.press_sequentially("eysaguirre con tome", delay=40)
+    expect(page.locator("#place-search-list [role=option]").first).to_contain_text("Tomé / Esq. Av. Eyzaguirre")
+    expect(none).to_be_hidden()
+    page.screenshot(path=OUTPUT / "8-typo-found.png")
+    # A word unaccent lengthens past what the edit distance measures ("ß" is read "ss") is a street not found too.
+    search.fill("ß" * 130)
+    expect(none).to_be_visible()
+    expect(none).to_contain_text("No encontramos «" + "ß" * 130 + "»")
+    assert findings == []
+
+
 def test_the_map_names_the_gazetteer_places_when_no_tiles_load(phone_page, gazetteer):
     page = phone_page
     metro = geocode_search("metro las mercedes")[0]

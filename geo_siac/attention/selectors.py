@@ -112,6 +112,16 @@ def points_with_status(points, now: datetime) -> list[dict]:
     ]
 
 
+def points_by_commune(rows: list[dict], *, nearest_first: bool) -> list[tuple[Commune, list[dict]]]:
+    """The rows of points_with_status grouped by comuna, each group in the rows' order: the comunas by name, or,
+    when the rows are nearest first, in the order of their nearest point."""
+    groups: dict[int, tuple[Commune, list[dict]]] = {}
+    for row in rows:
+        groups.setdefault(row["point"].commune_id, (row["point"].commune, []))[1].append(row)
+    ordered = list(groups.values())
+    return ordered if nearest_first else sorted(ordered, key=lambda group: fold(group[0].name))
+
+
 def sessions_feed(now: datetime) -> list[tuple[ServicePoint, Session]]:
     """Every session of every public point from today to FEED_DAYS ahead, in time order."""
     closed = closed_days()

@@ -28,6 +28,10 @@ from geo_siac.web.responses import text_error
 from geo_siac.zones.opening_hours import validate_opening_hours
 from geo_siac.zones.selectors import closed_days
 
+# A list this short reads at a glance and is shown whole; a longer one is folded per comuna, each with its count,
+# but for the comuna of the point nearest the citizen when the list is sorted by distance.
+OPEN_LIST_POINTS = 12
+
 
 def _coordinates(request) -> tuple[float, float] | None:
     """?lat=&lng= when both are valid coordinates; anything else is ignored (the list is then by name)."""
@@ -59,11 +63,20 @@ def points(request):
         }
         for row in rows
     ]
+    groups = selectors.points_by_commune(rows, nearest_first=bool(here))
     return render(
         request,
         "attention/points.html",
         {
             "rows": rows,
+            "groups": [
+                {
+                    "commune": commune,
+                    "rows": commune_rows,
+                    "open": len(rows) <= OPEN_LIST_POINTS or (bool(here) and i == 0),
+                }
+                for i, (commune, commune_rows) in enumerate(groups)
+            ],
             "here": here,
             "night_only": bool(request.GET.get("nocturna")),
             "map_points": map_points,

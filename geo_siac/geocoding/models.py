@@ -51,15 +51,14 @@ class GazetteerName(models.Model):
 
 
 class GazetteerWord(models.Model):
-    """A word of the names (a few hundred to tens of thousands): a query's misspelt word is read as the words it is
-    most like. Kept by services.gazetteer_load alone."""
+    """A word of the names (a few hundred to tens of thousands): a query's misspelt word is read as the words within
+    its edit budget, by a scan of them all (no index serves an edit distance). Kept by services.gazetteer_load alone."""
 
     word = models.TextField(_("palabra"), primary_key=True)
 
     class Meta:
         verbose_name = _("palabra del nomenclátor")
         verbose_name_plural = _("palabras del nomenclátor")
-        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="gazetteer_word_trgm")]
 
     def __str__(self) -> str:
         return self.word

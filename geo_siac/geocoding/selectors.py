@@ -17,6 +17,7 @@ from django.db.models.functions import Cast
 
 from geo_siac.db import QueryTemplate, Slot
 from geo_siac.geo import STORAGE_SRID
+from geo_siac.geocoding import normaliser
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
 from geo_siac.geocoding.places import Place
 from geo_siac.geocoding.remote import RemoteGeocoderError, remote_geocoder
@@ -127,22 +128,42 @@ CROSSING_SEARCH = SIMILAR_SEARCH.format(
 )
 
 # The readings of the query's words, one row a word: a word some name holds is `known` and read as itself; one no
-# name holds (a typo, a word being typed) as the words of the names most like it (the trigram similarity of
-# pg_trgm's %, on the words' GIN index); one like no word, or an unknown one shorter than MIN_NORMALISED_LENGTH, has
-# no reading and is left out.
+# name holds (a typo, a word being typed) as the words of the names closest to it within its edit budget (nearest
+# first, then by trigram similarity). A word of fewer than MIN_NORMALISED_LENGTH letters, a number, or a misspelt
+# street type or abbreviation (NORMALISER_WORDS) has no reading (NULL) and is left out; any other word with no
+# word within its budget has none (an empty array), and then no name is chosen: the street was not found. So has a
+# word longer than MAX_WORD_LENGTH (levenshtein takes at most 255 characters, and unaccent lengthens "ß" to "ss"); a
+# word can only be within its budget of one whose length differs by the budget at most, tested first (normalised words
+# are ASCII: octet_length is their length, read from the header, where length() counts characters, 30% slower); the
+# scan stays linear in the words (docs/performance.md).
 WORD_READINGS_CTE = """
 {alias}_readings AS MATERIALIZED (
-    SELECT w.i, k.word IS NOT NULL AS known,
+    SELECT w.i, w.word, k.word IS NOT NULL AS known,
            CASE WHEN k.word IS NOT NULL THEN ARRAY[w.word]
-                WHEN length(w.word) >= %(min_length)s THEN ARRAY(
-                    SELECT l.word FROM geocoding_gazetteerword l WHERE l.word %% w.word
-                    ORDER BY similarity(l.word, w.word) DESC, l.word LIMIT %(readings)s)
+                WHEN length(w.word) > %(max_word_length)s THEN '{{}}'::text[]
+                WHEN length(w.word) < %(min_length)s OR w.word ~ '^[0-9]+$' OR EXISTS (
+                    SELECT 1 FROM unnest(%(normaliser_words)s::text[]) AS t(word)
+                    WHERE levenshtein_less_equal(t.word, w.word, w.edits) <= w.edits) THEN NULL
+                ELSE ARRAY(
+                    SELECT l.word FROM geocoding_gazetteerword l
+                    WHERE octet_length(l.word) BETWEEN octet_length(w.word) - w.edits AND octet_length(w.word) + w.edits
+                      AND levenshtein_less_equal(l.word, w.word, w.edits) <= w.edits
+                    ORDER BY levenshtein_less_equal(l.word, w.word, w.edits), similarity(l.word, w.word) DESC, l.word
+                    LIMIT %(readings)s)
            END AS words
-    FROM unnest(%({alias}_words)s::text[]) WITH ORDINALITY AS w(word, i)
+    FROM (SELECT u.word, u.i, CASE WHEN length(u.word) < %(two_edits_from)s THEN 1 ELSE 2 END AS edits
+          FROM unnest(%({alias}_words)s::text[]) WITH ORDINALITY AS u(word, i)) AS w
     LEFT JOIN geocoding_gazetteerword k ON k.word = w.word
     WHERE {when}
 )"""
 WORD_READINGS = 5
+MAX_WORD_LENGTH = 64
+# A typo is 1 edit in a word of 3 or 4 letters, 2 from 5 (a swap of two letters is 2): measured on the real
+# gazetteer against pg_trgm's similarity and Elasticsearch's AUTO in docs/geocoding.md, "Not found".
+TWO_EDITS_FROM = 5
+# The words the normaliser drops or spells out: one misspelt ("avenidda", "grbl.") is left out, as the normaliser
+# would have left it or read it, and is no unknown street.
+NORMALISER_WORDS = sorted(word for word in normaliser.WORDS if len(word) >= MIN_NORMALISED_LENGTH)
 # The names holding one reading of every word of the query: all the known words (one @>) and one of the readings of
 # the first misspelt word (one &&), both answered together by the GIN index of the names' words, then one reading
 # of each other misspelt word (checked name by name, so only when there are two). With no misspelt word the && repeats the known words; with no reading at all it is
@@ -161,6 +182,7 @@ NAMES_CTE = """
                 (SELECT r.words FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0
                  ORDER BY r.i LIMIT 1),
                 (SELECT array_agg(r.words[1]) FROM {alias}_readings r WHERE r.known))
+          AND NOT EXISTS (SELECT 1 FROM {alias}_readings r WHERE cardinality(r.words) = 0)
           AND ((SELECT count(*) FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0) < 2
                OR NOT EXISTS (SELECT 1 FROM {alias}_readings r WHERE NOT r.known AND cardinality(r.words) > 0
                               AND NOT string_to_array(n.text, ' ') && r.words))
@@ -183,7 +205,10 @@ def names_ctes(alias: str, words: str, ranked_by: str, when: str = "true") -> tu
         f"{alias}_ranked_by": ranked_by,
         f"{alias}_street": words,
         "min_length": MIN_NORMALISED_LENGTH,
+        "max_word_length": MAX_WORD_LENGTH,
         "readings": WORD_READINGS,
+        "two_edits_from": TWO_EDITS_FROM,
+        "normaliser_words": NORMALISER_WORDS,
         "pool": NAME_POOL,
         "names": NAME_CANDIDATES,
     }
@@ -199,30 +224,51 @@ def fetch(cursor, statement: str, params: dict) -> list[tuple]:
     return cursor.fetchall()
 
 
-def crossing_rows(cursor, params: dict) -> list[tuple]:
+# A row of NULLs when a word of the query is like no word of the names (an empty reading): the street was not found,
+# and the search over all the entries would only match the query's other words (28% of the benchmark's made-up names).
+# But for the word being typed (`{alias}_being_typed`, the last of "A con B"): "eyzag" is no word within its budget yet, and
+# only the search over all the entries finds the corners of the names it begins.
+NOT_FOUND = """
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+WHERE EXISTS (SELECT 1 FROM {alias}_readings r WHERE cardinality(r.words) = 0 AND r.word IS DISTINCT FROM %({alias}_being_typed)s)
+"""
+
+
+def found_rows(rows: list[tuple]) -> tuple[list[tuple], bool]:
+    """The rows of a statement that ends with NOT_FOUND, without its row of NULLs, and whether that row was there."""
+    found = [row for row in rows if row[0] is not None]
+    return found, len(found) < len(rows)
+
+
+def crossing_rows(cursor, params: dict) -> tuple[list[tuple], bool]:
     """The intersections of the names like A with those like B, in one statement; of all the entries when the names
-    give none."""
+    give none. And whether a side was not found (a word like no word of the names, but the one being typed): then no
+    intersection is, not even among all the entries."""
     first_ctes, first_params = names_ctes("first_names", params["first"], params["first"])
     second_ctes, second_params = names_ctes("second_names", params["second"], params["second"])
-    rows = fetch(
-        cursor,
-        with_ctes(first_ctes + second_ctes, CROSSING_NAMED_SEARCH),
-        {**params, **first_params, **second_params},
+    statement = with_ctes(
+        first_ctes + second_ctes,
+        f"({CROSSING_NAMED_SEARCH}) UNION ALL ({NOT_FOUND.format(alias='first_names')})"
+        f" UNION ALL ({NOT_FOUND.format(alias='second_names')})",
     )
-    return rows or fetch(cursor, CROSSING_SEARCH, params)
+    being_typed = {"first_names_being_typed": None, "second_names_being_typed": params["second"].rsplit(" ", 1)[-1]}
+    rows, not_found = found_rows(fetch(cursor, statement, {**params, **first_params, **second_params, **being_typed}))
+    if rows or not_found:
+        return rows, not_found
+    return fetch(cursor, CROSSING_SEARCH, params), False
 
 
 def prefix_or_similar_rows(cursor, street: str, params: dict) -> list[tuple]:
     """The entries that begin with the query, or else those of the names holding the words of `street` (the query
     without its house number), ranked by the names' likeness to the whole query; of all the entries when the names
-    give none too."""
+    give none too, unless a word of the query is like no word of the names."""
     ctes, names_params = names_ctes("names", street, params["text"], when="NOT EXISTS (SELECT 1 FROM prefix)")
     statement = with_ctes(
         [f"prefix AS MATERIALIZED ({PREFIX_SEARCH})", *ctes],
-        "SELECT * FROM prefix UNION ALL (" + NAMED_SEARCH + ")",
+        "SELECT * FROM prefix UNION ALL (" + NAMED_SEARCH + ") UNION ALL (" + NOT_FOUND.format(alias="names") + ")",
     )
-    rows = fetch(cursor, statement, {**params, **names_params})
-    return rows or fetch(cursor, WORDS_SEARCH, params)
+    rows, not_found = found_rows(fetch(cursor, statement, {**params, **names_params, "names_being_typed": None}))
+    return rows if rows or not_found else fetch(cursor, WORDS_SEARCH, params)
 
 
 def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: int = 10) -> list[Place]:
@@ -248,7 +294,9 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
         }
         rows = []
         if crossing and all(crossing):
-            rows = crossing_rows(cursor, {**params, "first": crossing[0], "second": crossing[1]})
+            rows, not_found = crossing_rows(cursor, {**params, "first": crossing[0], "second": crossing[1]})
+            if not_found:
+                return []
         if not rows:
             rows = (
                 prefix_or_similar_rows(cursor, street, params)

@@ -1,5 +1,6 @@
 """The public service-point pages: hours, "abierto ahora", the next night session, holidays and DST."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -94,3 +95,47 @@ def test_report_and_tracking_pages_link_to_the_service_points(client, make_repor
     report = make_report()
     assert 'href="/puntos-de-atencion/"' in client.get("/").content.decode()
     assert 'href="/puntos-de-atencion/"' in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+
+
+def groups(page: str) -> list[tuple[str, bool, str]]:
+    """Each comuna's fold of the list: its CUT, whether it is open, and its summary's text."""
+    return [
+        (cut, bool(opened), re.sub(r"\s+", " ", summary).strip())
+        for cut, opened, summary in re.findall(
+            r'<details class="commune-points" data-commune="(\d+)"( open)?>\s*<summary>(.*?)</summary>', page, re.S
+        )
+    ]
+
+
+@pytest.fixture
+def many_points(make_point):
+    """A registry's worth: 20 points in Puente Alto and 10 in Peñalolén, more than a phone shows before the map."""
+    for i in range(20):
+        make_point(name=f"CESFAM {i:02d}", lat=-33.6106 + i / 1000)
+    for i in range(10):
+        make_point(name=f"CECOSF {i:02d}", cut="13122", lat=-33.4687 + i / 1000, lng=-70.5571)
+
+
+def test_the_map_comes_before_a_long_list_folded_per_comuna_with_its_count(client, many_points):
+    page = client.get("/puntos-de-atencion/").content.decode()
+    assert page.index('id="points-map"') < page.index('id="points"') < page.index("CESFAM 00")
+    assert "30 puntos de atención, por comuna" in page
+    assert [(cut, opened, re.sub(r"<[^>]+>", "", summary)) for cut, opened, summary in groups(page)] == [
+        ("13122", False, "Peñalolén (10 puntos)"),
+        ("13201", False, "Puente Alto (20 puntos)"),
+    ]
+    assert page.count("<li data-point=") == 30
+
+
+def test_sorted_by_distance_the_nearest_comuna_comes_first_and_open(client, many_points):
+    page = client.get("/puntos-de-atencion/", {"lat": "-33.61", "lng": "-70.576"}).content.decode()
+    assert [(cut, opened) for cut, opened, _summary in groups(page)] == [("13201", True), ("13122", False)]
+    assert page.index("CESFAM 01") < page.index("CESFAM 00") < page.index("CESFAM 02") < page.index("CECOSF 00")
+
+
+def test_a_short_list_is_shown_whole(client, make_point):
+    make_point(name="Municipalidad")
+    make_point(name="OIRS de Peñalolén", cut="13122", lat=-33.4687, lng=-70.5571)
+    page = client.get("/puntos-de-atencion/").content.decode()
+    assert [(cut, opened) for cut, opened, _summary in groups(page)] == [("13122", True), ("13201", True)]
+    assert "2 puntos de atención, por comuna" in page

@@ -32,6 +32,26 @@ def test_search_answers_a_feature_collection_best_first_with_label_kind_and_comu
     }
 
 
+def test_a_word_unaccent_lengthens_past_the_edit_distance_limit_is_not_found_not_a_500(client, gazetteer):
+    # 130 characters pass MAX_QUERY_LENGTH; unaccent reads each "ß" as "ss", one word of 260 letters.
+    response = client.get("/api/geocode/", {"q": "ß" * 130})
+    assert response.status_code == 200
+    assert response.json() == {"type": "FeatureCollection", "features": []}
+    assert client.get("/api/geocode/", {"q": "concha y toro " + "ﬃ" * 90}).json()["features"] == []
+
+
+def test_a_misspelt_search_still_finds_when_a_name_holds_a_word_too_long_to_measure(client, gazetteer):
+    gazetteer_load(
+        source="prueba-largo",
+        commit=True,
+        entries=[Entry(EntryKind.PLACE, "Plaza " + "a" * 260, -70.5800, -33.5900, "p1")],
+    )
+    labels = [
+        f["properties"]["label"] for f in client.get("/api/geocode/", {"q": "concha y tora 1820"}).json()["features"]
+    ]
+    assert labels[0] == "Av. Concha y Toro 1820"
+
+
 def test_search_in_another_served_comuna_only_finds_nothing_there(client, gazetteer):
     assert client.get("/api/geocode/", {"q": "concha y toro 1820", "comuna": "13122"}).json()["features"] == []
 

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from geo_siac.geocoding.models import EntryKind
+from geo_siac.geocoding.normaliser import WORDS
 from geo_siac.geocoding.selectors import geocode_reverse, geocode_search, normalise
 from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.testing import box
@@ -53,6 +54,11 @@ def test_the_normaliser_reads_abbreviations_accents_case_and_number_signs_alike(
     )
     assert normalise("Pje. Gral. Ñuñez", "Psje. General Nuñez", "pasaje general nunez") == ["general nunez"] * 3
     assert normalise("Alc. Sta. María Esq. Cesfam") == ["alcalde santa maria centro de salud familiar"]
+
+
+def test_the_normaliser_words_are_what_the_database_function_drops_or_spells_out(db):
+    # The function is migration 0001's, with its own copy of the words; the selectors read this module's.
+    assert dict(zip(WORDS, normalise(*WORDS), strict=True)) == WORDS
 
 
 @pytest.mark.parametrize(
@@ -215,3 +221,26 @@ def test_a_search_takes_two_statements_whether_typed_misspelt_or_a_crossing(gaze
         found = geocode_search(q)
     assert found, q
     assert len(queries) == statements, [query["sql"][:80] for query in queries]
+
+
+def test_a_street_like_no_name_finds_nothing_in_two_statements(gazetteer):
+    # Not the search over all the entries too: it would only match the query's other words, at 1,000,000 entries
+    # in tens of milliseconds (docs/performance.md, geocoding).
+    with CaptureQueriesContext(connection) as queries:
+        assert geocode_search("ejercito inventado 1820") == []
+    assert len(queries) == 2
+    assert labels(geocode_search("ejercito libertadro 1820"))[0] == "Av. Ejército Libertador"
+
+
+def test_a_crossing_with_a_side_like_no_name_finds_nothing_in_two_statements_but_one_being_typed_still_finds(
+    gazetteer,
+):
+    # Not the intersections of all the entries holding most of its letters, as an unknown single street is not.
+    with CaptureQueriesContext(connection) as queries:
+        assert geocode_search("ejercito libertadorcito con omar herrera") == []
+    assert len(queries) == 2
+    assert labels(geocode_search("omar herrera con ejercito libertadorcito 1820")) == []
+    # The last word may be one still being typed: "herr" is no word within its budget yet.
+    assert labels(geocode_search("ejercito libertador con omar herr"))[0] == (
+        "Av. Ejército Libertador / Esq. Omar Herrera G."
+    )

@@ -168,6 +168,33 @@ def test_reopening_is_offered_on_both_pages_only_within_the_limit(closed, client
     assert ("Solo se puede reabrir dentro de 10 días hábiles desde el cierre (30-11-2026)" in mine) is not offered
 
 
+def my_reports_link(page: str) -> str:
+    return re.search(r'id="my-reports">([^<]*)</a>', page).group(1)
+
+
+@pytest.mark.parametrize("day, offered", [(15, True), (16, False)])
+def test_the_tracking_pages_link_to_mis_solicitudes_promises_only_what_is_offered_there(
+    closed, client, monkeypatch, day, offered
+):
+    closed_on(closed, 2026, 11, 30)
+    at(monkeypatch, 2026, 12, day)
+    link = my_reports_link(client.get(f"/seguimiento/{closed.tracking_code}/").content.decode())
+    mine = signed_in(client).get(f"/mis-solicitudes/solicitud/{closed.tracking_code}/").content.decode()
+    assert ('id="reopen"' in mine, 'id="agregar"' in mine) == (offered, False)
+    if offered:
+        assert link == "Mis solicitudes: reabrir esta solicitud"
+    else:
+        assert link == "Mis solicitudes: vea todas las que ingresó con su correo."
+
+
+def test_an_open_reports_link_to_mis_solicitudes_offers_adding_information(make_report, client):
+    still_open = make_report(point=WEST_POINT, reporter_email=ROSA)
+    link = my_reports_link(client.get(f"/seguimiento/{still_open.tracking_code}/").content.decode())
+    assert link == "Mis solicitudes: agregar información a esta solicitud"
+    mine = signed_in(client).get(f"/mis-solicitudes/solicitud/{still_open.tracking_code}/").content.decode()
+    assert 'id="agregar"' in mine and 'id="reopen"' not in mine
+
+
 def test_a_tampered_reopening_link_is_refused(closed, client):
     response = client.post(f"/mis-solicitudes/reabrir/{reopen_token(closed, ROSA)[:-3]}abc/", {"reason": "x"})
     assert response.status_code == 404

@@ -29,7 +29,21 @@ window.GeoSiacPlaceSearch = (function () {
     var input = document.getElementById("place-search-input");
     var list = document.getElementById("place-search-list");
     var status = document.getElementById("place-search-status");
+    var none = document.getElementById("place-search-none");
+    var toMap = document.getElementById("place-search-to-map");
     var places = [], active = -1, timer = null, pending = null;
+
+    // A name the search does not know: said in view, with the map offered instead (a list of unlike names is not).
+    function notFound(query) {
+      none.hidden = query === null;
+      document.getElementById("place-search-none-text").textContent = query === null ? ""
+        : format(text.noResults, {q: query});
+    }
+    toMap.addEventListener("click", function () {
+      var map = document.getElementById(toMap.dataset.map);
+      map.scrollIntoView({block: "center"});
+      map.focus({preventScroll: true});
+    });
 
     function close() {
       list.hidden = true;
@@ -73,6 +87,7 @@ window.GeoSiacPlaceSearch = (function () {
       list.hidden = !features.length;
       input.setAttribute("aria-expanded", features.length ? "true" : "false");
       active = -1;
+      notFound(features.length ? null : query);
       status.textContent = !features.length ? format(text.noResults, {q: query})
         : features.length === 1 ? text.oneResult : format(text.results, {n: features.length});
     }
@@ -80,7 +95,7 @@ window.GeoSiacPlaceSearch = (function () {
     function search() {
       var query = input.value.trim();
       if (pending) { pending.abort(); }
-      if (query.length < MIN_CHARACTERS) { close(); status.textContent = ""; return; }
+      if (query.length < MIN_CHARACTERS) { close(); notFound(null); status.textContent = ""; return; }
       pending = new AbortController();
       fetch(text.searchUrl + "?" + new URLSearchParams({q: query, limit: 8}), {signal: pending.signal})
         .then(function (response) {
@@ -92,6 +107,7 @@ window.GeoSiacPlaceSearch = (function () {
         .catch(function (error) {
           if (error.name === "AbortError") { return; }
           close();
+          notFound(null);
           status.textContent = error.message;
         });
     }
