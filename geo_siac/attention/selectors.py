@@ -43,10 +43,11 @@ class Closure:
 
 
 def public_points() -> QuerySet[ServicePoint]:
-    """The service points of the served comunas, with the procedures done at each."""
+    """The municipal service points of the served comunas, with the procedures done at each."""
     offerings = Offering.objects.select_related("procedure").order_by("procedure__name")
     return (
-        ServicePoint.objects.filter(commune__is_active=True)
+        ServicePoint.objects.municipal()
+        .filter(commune__is_active=True)
         .select_related("commune")
         .defer("commune__geometry")
         .prefetch_related(Prefetch("offerings", queryset=offerings))

@@ -388,7 +388,10 @@ class ServicePointKind(models.TextChoices):
 
 
 class ServicePointQuerySet(TenantQuerySet):
-    pass
+    def municipal(self):
+        """Where the municipality itself attends and receives requests: every kind but health facilities, loaded
+        for coverage (DEIS lists private clinics too), whose complaints go to the health service's own OIRS."""
+        return self.exclude(kind=ServicePointKind.HEALTH)
 
 
 class ServicePoint(models.Model):

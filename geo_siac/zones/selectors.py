@@ -266,9 +266,11 @@ def current_zones_of(crews) -> QuerySet[Zone]:
 
 
 def served_service_points() -> QuerySet[ServicePoint]:
-    """The service points of the served (active) comunas: where an operator may record a request as received."""
+    """The municipal service points of the served (active) comunas: where an operator may record a request as
+    received, and where a suggestion box may stand."""
     return (
-        ServicePoint.objects.filter(commune__is_active=True)
+        ServicePoint.objects.municipal()
+        .filter(commune__is_active=True)
         .select_related("commune")
         .defer("commune__geometry")
         .order_by("commune__name", "name")
