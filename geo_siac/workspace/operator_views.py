@@ -20,6 +20,11 @@ from geo_siac.workspace.forms import OperatorReportForm
 from geo_siac.zones.selectors import active_communes_geojson, served_area_centre
 
 
+def no_place_given(errors: dict, data: dict) -> bool:
+    """The operator has a street and number, not coordinates: "Falta la latitud" would not say what to do."""
+    return ("latitude" in errors or "longitude" in errors) and data["latitude"] is None and data["longitude"] is None
+
+
 @operator_required
 def new_report(request):
     form = OperatorReportForm(request.POST or None, user=request.user)
@@ -47,7 +52,18 @@ def new_report(request):
         except ValidationError as exc:
             # Keyed by report_create's parameters, the form's own fields; an answer's error goes beside its question
             # (questions.html); a point outside (location) heads the form.
-            for field, errors in exc.message_dict.items():
+            errors_by_field = exc.message_dict
+            if no_place_given(errors_by_field, data):
+                errors_by_field.pop("latitude", None)
+                errors_by_field.pop("longitude", None)
+                form.add_error(
+                    None,
+                    _(
+                        "Falta el lugar: busque la calle y el número arriba del mapa y elija una opción de la "
+                        "lista, o haga clic en el mapa."
+                    ),
+                )
+            for field, errors in errors_by_field.items():
                 if field.startswith("attribute["):
                     answer_errors[field] = errors[0]
                 else:

@@ -191,3 +191,14 @@ def test_operator_without_a_place_for_a_service_request_sees_the_coordinates_ref
     response = client.post(reverse("operator:new"), citizen_call(latitude="", longitude=""))
     assert response.status_code == 400 and not Report.objects.exists()
     assert "latitud" in response.content.decode().lower()
+
+
+def test_a_call_with_an_address_and_no_pin_says_to_search_the_street_or_click_the_map(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(latitude="", longitude=""))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Falta el lugar: busque la calle y el número arriba del mapa" in page
+    assert "Falta la latitud" not in page and "Falta la longitud" not in page
+    assert 'value="Av. Concha y Toro 1000"' in page  # what the operator typed stays
+    assert not Report.objects.exists()
