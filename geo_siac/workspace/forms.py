@@ -51,6 +51,12 @@ class ServicePointField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.commune.name}"
 
 
+class ZoneField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        # Every comuna has its "Cuadro 1-1": the comuna tells them apart, as on the heat map.
+        return f"{obj.commune.name} · {obj.name}"
+
+
 # The HTML of unbound forms drawn once per process (DrawnOnce), by form, language and what its choices are.
 DRAWN: dict = {}
 DRAWN_MAX = 1000
@@ -305,7 +311,7 @@ class SupervisionFilterForm(forms.Form):
         required=False,
         empty_label=_("Todas"),
     )
-    zona = forms.ModelChoiceField(
+    zona = ZoneField(
         label=_("Zona"),
         required=False,
         empty_label=_("Todas"),
@@ -322,7 +328,13 @@ class SupervisionFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zona"].queryset = Zone.objects.current().for_staff(user).defer("geometry").order_by("name", "pk")
+        self.fields["zona"].queryset = (
+            Zone.objects.current()
+            .for_staff(user)
+            .select_related("commune")
+            .defer("geometry", "commune__geometry")
+            .order_by("commune__name", "name", "pk")
+        )
         self.crews = {str(crew.pk): crew for crew in Crew.objects.for_staff(user).order_by("name")}
         self.fields["cuadrilla"].choices = [
             ("", _("Todas")),
@@ -396,7 +408,9 @@ class OperatorReportForm(forms.Form):
     )
     address = forms.CharField(label=_("Dirección o referencia"), required=False, max_length=300)
     description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    reporter_name = forms.CharField(label=_("Nombre de quien llama"), required=False, max_length=200)
+    reporter_name = forms.CharField(
+        label=_("Nombre de la persona (llama o viene a la oficina)"), required=False, max_length=200
+    )
     reporter_phone = forms.CharField(label=_("Teléfono"), required=False, max_length=40)
     reporter_email = forms.EmailField(label=_("Correo"), required=False)
 
