@@ -530,7 +530,7 @@ def public_timeline(report: Report) -> list[ReportEvent]:
 
 
 def answer_letters(report: Report) -> list[AnswerLetter]:
-    """The request's answer letters, oldest first, without their text or PDF: for its own tracking page only."""
+    """The request's answer letters, oldest first, without their text or PDF: for its tracking page and the staff's report page."""
     return ANSWER_LETTERS(report.pk)
 
 

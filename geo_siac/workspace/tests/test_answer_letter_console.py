@@ -86,3 +86,29 @@ def test_a_puente_alto_officer_can_neither_preview_answer_nor_refer_a_request_of
     assert not AnswerLetter.objects.exists()
     stored = Report.objects.get(pk=report.pk)
     assert (stored.status, stored.updated_at) == (report.status, report.updated_at)
+
+
+def test_the_officer_opens_the_sent_letter_and_its_pdf_from_the_report_page(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert 'id="sent-letters"' not in page
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    assert client.post(url, {"outcome": "delivered", "note": "Se adjuntan las actas."}).status_code == 302
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    letters = page.split('id="sent-letters"')[1].split("</ul>")[0]
+    pdf = f"/seguimiento/{report.tracking_code}/carta/1.pdf"
+    assert pdf in letters and f"/seguimiento/{report.tracking_code}/carta/1/" in letters
+    assert client.get(pdf).content.startswith(b"%PDF")
+
+
+def test_the_answer_and_extension_forms_post_to_themselves_so_the_preview_or_error_is_in_view(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert f'action="/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/#legal-answer-form"' in page
+    assert 'id="legal-extend-form"' in page
+    extend = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_extend/"
+    assert client.post(extend, {"reason": "Volumen de documentos."}).status_code == 302
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert 'id="legal-extend-form"' not in page  # the law allows one extension: the form goes once it is used
