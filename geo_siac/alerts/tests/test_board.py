@@ -147,3 +147,18 @@ def test_a_request_without_department_belongs_to_its_categorys_on_the_board(
     client.post(f"/cuadrilla/plazos/{imported.tracking_code}/prorrogar/", {"business_days": 5, "reason": "material"})
     imported.refresh_from_db()
     assert imported.deadline_extended_at is not None
+
+
+def test_the_boards_forms_name_their_boxes_and_offer_only_crews_of_the_requests_comuna(client, crews, make_report):
+    history(make_report)
+    other = Crew.objects.create(
+        department=crews["A"].department, commune=Commune.objects.get(cut="13122"), name="Cuadrilla de Peñalolén"
+    )
+    client.force_login(crews["admin"])
+    page = client.get("/cuadrilla/plazos/").content.decode()
+    due = page.split('id="due"')[1]
+    assert "Cuadrilla Oriente" in due and other.name not in due
+    assert "<label>Motivo de la derivación (opcional) <input" in due
+    assert (
+        '<label>Días hábiles adicionales <input type="number"' in due and "<label>Motivo de la prórroga <input" in due
+    )
