@@ -158,7 +158,11 @@ def test_the_boards_forms_name_their_boxes_and_offer_only_crews_of_the_requests_
     page = client.get("/cuadrilla/plazos/").content.decode()
     due = page.split('id="due"')[1]
     assert "Cuadrilla Oriente" in due and other.name not in due
-    assert "<label>Motivo de la derivación (opcional) <input" in due
-    assert (
-        '<label>Días hábiles adicionales <input type="number"' in due and "<label>Motivo de la prórroga <input" in due
-    )
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    for box, label in (
+        (f"crew-{code}", "Derivar a la cuadrilla"),
+        (f"reroute-reason-{code}", "Motivo de la derivación (opcional)"),
+        (f"days-{code}", "Días hábiles adicionales"),
+        (f"extend-reason-{code}", "Motivo de la prórroga"),
+    ):
+        assert f'<label for="{box}">{label}</label>' in due and f'id="{box}"' in due
