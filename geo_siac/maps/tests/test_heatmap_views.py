@@ -120,6 +120,9 @@ def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, tw
         "mapa.html?res=8&amp;scheme=natural_breaks",
         "mapa.png?",
         "h3.csv?",
+        # Where the hotspot analysis is, and what a resolution means, said on the page.
+        "Los puntos calientes y fríos (Gi*",
+        "en la resolución 9 mide unos 170 m de lado",
     ):
         assert expected in html
     # Each multiple choice is a fieldset of checkboxes (ticked one by one, no Ctrl-click), named by its legend.
