@@ -400,7 +400,7 @@ class OperatorReportForm(forms.Form):
         queryset=ServicePoint.objects.none(),
     )
     commune = forms.ModelChoiceField(
-        label=_("Comuna (sin lugar: si no la da el punto de atención)"),
+        label=_("Comuna (si no la indica el punto de atención)"),
         required=False,
         queryset=Commune.objects.none(),
         to_field_name="cut",
