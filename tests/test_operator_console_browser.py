@@ -101,14 +101,22 @@ def test_the_place_the_operator_picks_fills_the_address_unless_one_was_typed(pro
     from geo_siac.geocoding.selectors import geocode_search
 
     browser_user(crews["operator"])
+    wrong = geocode_search("concha y toro con eyzaguirre")[0]
     crossing = geocode_search("concha y toro esquina san carlos")[0]
+    assert wrong.label != crossing.label
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="es-CL")
         browser_log_in(page, production_server.url, "oscar", "/operador/")
         search, first = page.locator("#place-search-input"), page.locator("#place-search-list [role=option]").first
+        search.press_sequentially("concha y toro con eyzaguirre", delay=20)
+        first.click()
+        expect(page.locator("#id_address")).to_have_value(wrong.label)
+        # A wrong pick corrected: the address the pick filled follows the pin.
+        search.fill("")
         search.press_sequentially("concha y toro esquina san carlos", delay=20)
         first.click()
+        expect(page.locator("#id_latitude")).to_have_value(f"{crossing.latitude:.6f}")
         expect(page.locator("#id_address")).to_have_value(crossing.label)
         page.fill("#id_address", "Av. Concha y Toro 1820")
         page.click("#operator-map", position={"x": 40, "y": 200})  # the pin elsewhere, so the next pick shows

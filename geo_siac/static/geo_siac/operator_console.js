@@ -44,8 +44,12 @@
   places.attach(function (found) {
     lat.value = found.lat.toFixed(6);
     lng.value = found.lng.toFixed(6);
-    // What the operator found is the address the crew reads; typed first, it stays (it may carry the number).
-    if (address && !address.value.trim()) { address.value = found.label; }
+    // What the operator found is the address the crew reads; typed, it stays (it may carry the number). A place
+    // filled by an earlier pick follows the pin, else a wrong pick's label would stay where the pin left.
+    if (address && (!address.value.trim() || address.value === address.dataset.filled)) {
+      address.value = found.label;
+      address.dataset.filled = found.label;
+    }
     map.setView([found.lat, found.lng], 17);
     place(false);
   });
