@@ -14,15 +14,10 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, open_reports_near
 from geo_siac.reports.services import report_create
 from geo_siac.reports.tracking import normalize_tracking_code
-from geo_siac.reports.validation import coordinate_errors
+from geo_siac.reports.validation import coordinate_errors, no_place_given
 from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
 from geo_siac.zones.selectors import active_communes_geojson, served_area_centre
-
-
-def no_place_given(errors: dict, data: dict) -> bool:
-    """The operator has a street and number, not coordinates: "Falta la latitud" would not say what to do."""
-    return ("latitude" in errors or "longitude" in errors) and data["latitude"] is None and data["longitude"] is None
 
 
 @operator_required
@@ -53,9 +48,8 @@ def new_report(request):
             # Keyed by report_create's parameters, the form's own fields; an answer's error goes beside its question
             # (questions.html); a point outside (location) heads the form.
             errors_by_field = exc.message_dict
-            if no_place_given(errors_by_field, data):
-                errors_by_field.pop("latitude", None)
-                errors_by_field.pop("longitude", None)
+            given = data["latitude"] is not None or data["longitude"] is not None
+            if no_place_given(errors_by_field, coordinates_given=given):
                 form.add_error(
                     None,
                     _(
