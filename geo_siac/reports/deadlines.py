@@ -66,7 +66,8 @@ def local_day(moment: datetime) -> date:
 
 
 def shown_day(moment: datetime) -> str:
-    """The local day as a vecino reads it in a note or a notice, in Chile's day-month-year whatever the language."""
+    """The local day as a vecino reads it in a note, a notice or a refusal, in Chile's day-month-year whatever the
+    language (20-01-2027). The formal letter writes the day out in words instead: reports.letters.shown_date."""
     return moment.astimezone(SANTIAGO).strftime("%d-%m-%Y")
 
 
