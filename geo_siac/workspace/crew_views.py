@@ -204,7 +204,8 @@ def apply(request, report, form_name, form, action):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Cambio guardado."))
-            return redirect("crew:report", code=report.tracking_code)
+            # A form lower down posts to its own #anchor, which the browser would keep across this redirect.
+            return redirect(reverse("crew:report", args=[report.tracking_code]) + "#messages")
     return render(
         request, "workspace/crew_report.html", detail_context(request, report, **{form_name: form}), status=400
     )
