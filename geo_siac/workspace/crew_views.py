@@ -25,6 +25,7 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
     LATITUDE,
     LONGITUDE,
+    answer_letters,
     crew_workload,
     deadline_state_counts,
     open_reports,
@@ -167,6 +168,8 @@ def detail_context(request, report: Report, **forms) -> dict:
         context["department_form"] = forms.get("department_form") or DepartmentForm(initial=seen)
         context["reclassify_form"] = forms.get("reclassify_form") or ReclassifyForm(report=report, initial=seen)
         context["kind_actions"] = rule(report.kind).actions
+        if "legal_answer" in context["kind_actions"]:
+            context["letters"] = answer_letters(report)
         context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
         for name, (form_class, _action) in KIND_STEPS.items():
             context[f"{name}_form"] = forms.get(f"{name}_form") or form_class(initial=seen)
