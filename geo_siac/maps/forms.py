@@ -151,7 +151,7 @@ class HeatmapFilterForm(forms.Form):
         self.fields["category"].choices = [(c.service_code, c.name) for c in Category.objects.all()]
         self.fields["group"].choices = [(g.code, g.name) for g in CategoryGroup.objects.all()]
         self.fields["zone"].choices = [
-            (zone.pk, f"{zone.commune.name} · {zone.name}")
+            (zone.pk, zone.label)
             for zone in Zone.objects.current()
             .for_staff(user)
             .select_related("commune")

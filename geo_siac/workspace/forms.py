@@ -53,8 +53,7 @@ class ServicePointField(forms.ModelChoiceField):
 
 class ZoneField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        # Every comuna has its "Cuadro 1-1": the comuna tells them apart, as on the heat map.
-        return f"{obj.commune.name} · {obj.name}"
+        return obj.label
 
 
 # The HTML of unbound forms drawn once per process (DrawnOnce), by form, language and what its choices are.
