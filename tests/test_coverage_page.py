@@ -107,6 +107,8 @@ def test_staff_see_an_offline_map_with_figures_and_proposed_sites(staff_client, 
     assert "CESFAM Plaza" in html and "Sitios propuestos" in html
     assert "Población a menos de cada distancia" in html
     assert "<td>500 m</td>" in html
+    # The method's words are explained where they are asked for.
+    assert "reparte cada punto entre los habitantes a esta distancia" in html and "uno a uno (voraz" in html
 
 
 def test_time_selector_keeps_only_points_open_then(staff_client, puente_alto):

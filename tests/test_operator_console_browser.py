@@ -9,6 +9,7 @@ from playwright.sync_api import expect, sync_playwright
 from geo_siac.reports.models import Report
 from geo_siac.testing import PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 from geo_siac.zones.selectors import served_area_centre
+from tests.test_place_search_browser import gazetteer  # noqa: F401 (a fixture)
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 
@@ -93,3 +94,38 @@ def test_operator_files_a_tree_pruning_by_phone_answering_its_question_at_typed_
     assert (report.category.service_code, report.channel, report.received_at) == ("poda-arboles", "phone", desk)
     assert report.attributes == {"riesgo": "si"}
     assert (round(report.location.y, 6), round(report.location.x, 6)) == (lat, lng)
+
+
+@pytest.mark.browser
+def test_the_place_the_operator_picks_fills_the_address_unless_one_was_typed(production_server, gazetteer, crews):
+    from geo_siac.geocoding.selectors import geocode_search
+
+    browser_user(crews["operator"])
+    wrong = geocode_search("concha y toro con eyzaguirre")[0]
+    crossing = geocode_search("concha y toro esquina san carlos")[0]
+    assert wrong.label != crossing.label
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="es-CL")
+        browser_log_in(page, production_server.url, "oscar", "/operador/")
+        search, first = page.locator("#place-search-input"), page.locator("#place-search-list [role=option]").first
+        search.press_sequentially("concha y toro con eyzaguirre", delay=20)
+        first.click()
+        expect(page.locator("#id_address")).to_have_value(wrong.label)
+        # A wrong pick corrected: the address the pick filled follows the pin.
+        search.fill("")
+        search.press_sequentially("concha y toro esquina san carlos", delay=20)
+        first.click()
+        expect(page.locator("#id_latitude")).to_have_value(f"{crossing.latitude:.6f}")
+        expect(page.locator("#id_address")).to_have_value(crossing.label)
+        page.fill("#id_address", "Av. Concha y Toro 1820")
+        page.click("#operator-map", position={"x": 40, "y": 200})  # the pin elsewhere, so the next pick shows
+        expect(page.locator("#id_latitude")).not_to_have_value(f"{crossing.latitude:.6f}")
+        search.fill("")
+        search.press_sequentially("concha y toro esquina san carlos", delay=20)
+        first.click()
+        expect(page.locator("#id_latitude")).to_have_value(f"{crossing.latitude:.6f}")
+        typed = page.input_value("#id_address")
+        page.screenshot(path=PROJECT_ROOT / "test-output" / "operator-address-from-search.png", full_page=True)
+        browser.close()
+    assert typed == "Av. Concha y Toro 1820"

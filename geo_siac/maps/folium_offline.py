@@ -246,6 +246,10 @@ def offline_map(static_url: str = "/static/", **folium_map_kwargs) -> folium.Map
     fmap.get_root().script.add_child(
         Element(f"Object.assign(L.Control.Zoom.prototype.options, {json.dumps(zoom_text)});"), name="zoom_text"
     )
+    # Leaflet's scale adds miles under the kilometres; Chile measures in metres only.
+    fmap.get_root().script.add_child(
+        Element("Object.assign(L.Control.Scale.prototype.options, {imperial: false});"), name="metric_scale"
+    )
     return fmap
 
 

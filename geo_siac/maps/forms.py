@@ -38,9 +38,25 @@ class CoverageForm(forms.Form):
     )
     thresholds = forms.CharField(label=_("Umbrales (m)"), initial="500,1000,2000", max_length=100)
     catchment_m = forms.IntegerField(
-        label=_("Área de influencia 2SFCA (m)"), initial=DEFAULT_CATCHMENT_M, min_value=100, max_value=20_000
+        label=_("Área de influencia 2SFCA (m)"),
+        initial=DEFAULT_CATCHMENT_M,
+        min_value=100,
+        max_value=20_000,
+        help_text=_(
+            "La capa «Accesibilidad (2SFCA)» reparte cada punto entre los habitantes a esta distancia y suma, para "
+            "cada celda, lo que le toca de los puntos a su alcance: más alto, más atención por habitante."
+        ),
     )
-    k = forms.IntegerField(label=_("Sitios propuestos"), initial=5, min_value=0, max_value=20)
+    k = forms.IntegerField(
+        label=_("Sitios propuestos"),
+        initial=5,
+        min_value=0,
+        max_value=20,
+        help_text=_(
+            "Cuántos lugares nuevos sugerir, los que más habitantes sin punto cercano cubrirían: uno a uno (voraz, "
+            "rápido) y todos a la vez (óptimo, exacto)."
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,7 +151,7 @@ class HeatmapFilterForm(forms.Form):
         self.fields["category"].choices = [(c.service_code, c.name) for c in Category.objects.all()]
         self.fields["group"].choices = [(g.code, g.name) for g in CategoryGroup.objects.all()]
         self.fields["zone"].choices = [
-            (zone.pk, f"{zone.commune.name} · {zone.name}")
+            (zone.pk, zone.label)
             for zone in Zone.objects.current()
             .for_staff(user)
             .select_related("commune")

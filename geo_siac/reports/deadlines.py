@@ -65,6 +65,12 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(SANTIAGO).date()
 
 
+def shown_day(moment: datetime) -> str:
+    """The local day as a vecino reads it in a note, a notice or a refusal, in Chile's day-month-year whatever the
+    language (20-01-2027). The formal letter writes the day out in words instead: reports.letters.shown_date."""
+    return moment.astimezone(SANTIAGO).strftime("%d-%m-%Y")
+
+
 def deadline(day: date, business_days: int, *, closed_days: Collection[date]) -> datetime:
     """End (23:59:59, Santiago time) of the `business_days`-th business day after the local date `day`. The
     installation's closed days have no default, so that no caller can leave them out by forgetting them."""

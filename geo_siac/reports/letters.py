@@ -38,6 +38,8 @@ def seal(region: str) -> str:
 
 
 def shown_date(moment: datetime) -> str:
+    """The local day in the letter's language, written out as a formal letter dates itself (20 de enero de 2027);
+    notes and notices use reports.deadlines.shown_day (20-01-2027)."""
     return formats.date_format(moment.astimezone(SANTIAGO).date(), "DATE_FORMAT")
 
 

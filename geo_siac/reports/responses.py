@@ -5,7 +5,7 @@ from string import Formatter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.deadlines import shown_day
 
 PLACEHOLDERS = ("codigo", "categoria", "plazo", "cuadrilla")
 
@@ -43,6 +43,6 @@ def response_text(body: str, report) -> str:
     return body.format(
         codigo=report.tracking_code,
         categoria=report.category.name,
-        plazo=report.expected_at.astimezone(SANTIAGO).strftime("%d-%m-%Y"),
+        plazo=shown_day(report.expected_at),
         cuadrilla=report.crew.name if report.crew_id else _("cola de triage"),
     )

@@ -530,7 +530,8 @@ def public_timeline(report: Report) -> list[ReportEvent]:
 
 
 def answer_letters(report: Report) -> list[AnswerLetter]:
-    """The request's answer letters, oldest first, without their text or PDF: for its own tracking page only."""
+    """The request's answer letters, oldest first, without their text or PDF: for its tracking page and, where
+    its kind is answered by letter, the supervisor's report page."""
     return ANSWER_LETTERS(report.pk)
 
 

@@ -51,6 +51,16 @@ def parse_coordinate(value, *, name: str, low: float, high: float) -> float:
     return number
 
 
+def no_place_given(errors: dict, *, coordinates_given: bool) -> bool:
+    """Whether the refusal is only that no place was given (no coordinates at all), with its "Falta la latitud"
+    removed from `errors`: a person who searches a street or taps the map needs the page to say how, in its words."""
+    if coordinates_given or not ("latitude" in errors or "longitude" in errors):
+        return False
+    errors.pop("latitude", None)
+    errors.pop("longitude", None)
+    return True
+
+
 def coordinate_errors(latitude, longitude) -> tuple[float | None, float | None, dict[str, str]]:
     """The two numbers, and the refused ones' messages under report_create's parameter names."""
     errors: dict[str, str] = {}

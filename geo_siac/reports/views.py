@@ -36,7 +36,7 @@ from geo_siac.reports.selectors import (
 from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
-from geo_siac.reports.validation import coordinate_errors
+from geo_siac.reports.validation import coordinate_errors, no_place_given
 from geo_siac.zones.middleware import commune_path, show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
 
@@ -96,9 +96,7 @@ def page_errors(exc: ValidationError, values) -> dict[str, str]:
     errors = flat_errors(exc)
     if "category" in errors and not values.get("service_code", "").strip():
         errors["category"] = _("Elija una opción de la lista.")
-    if ("latitude" in errors or "longitude" in errors) and not (values.get("lat", "") + values.get("long", "")).strip():
-        errors.pop("latitude", None)
-        errors.pop("longitude", None)
+    if no_place_given(errors, coordinates_given=bool((values.get("lat", "") + values.get("long", "")).strip())):
         errors.setdefault(
             "location", _("Falta el lugar: busque la calle y elija una opción de la lista, o toque el mapa.")
         )

@@ -25,6 +25,7 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
     LATITUDE,
     LONGITUDE,
+    answer_letters,
     crew_workload,
     deadline_state_counts,
     open_reports,
@@ -167,6 +168,8 @@ def detail_context(request, report: Report, **forms) -> dict:
         context["department_form"] = forms.get("department_form") or DepartmentForm(initial=seen)
         context["reclassify_form"] = forms.get("reclassify_form") or ReclassifyForm(report=report, initial=seen)
         context["kind_actions"] = rule(report.kind).actions
+        if "legal_answer" in context["kind_actions"]:
+            context["letters"] = answer_letters(report)
         context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
         for name, (form_class, _action) in KIND_STEPS.items():
             context[f"{name}_form"] = forms.get(f"{name}_form") or form_class(initial=seen)
@@ -204,7 +207,8 @@ def apply(request, report, form_name, form, action):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Cambio guardado."))
-            return redirect("crew:report", code=report.tracking_code)
+            # A form lower down posts to its own #anchor, which the browser would keep across this redirect.
+            return redirect(reverse("crew:report", args=[report.tracking_code]) + "#messages")
     return render(
         request, "workspace/crew_report.html", detail_context(request, report, **{form_name: form}), status=400
     )

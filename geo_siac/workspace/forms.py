@@ -51,6 +51,11 @@ class ServicePointField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.commune.name}"
 
 
+class ZoneField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.label
+
+
 # The HTML of unbound forms drawn once per process (DrawnOnce), by form, language and what its choices are.
 DRAWN: dict = {}
 DRAWN_MAX = 1000
@@ -305,7 +310,7 @@ class SupervisionFilterForm(forms.Form):
         required=False,
         empty_label=_("Todas"),
     )
-    zona = forms.ModelChoiceField(
+    zona = ZoneField(
         label=_("Zona"),
         required=False,
         empty_label=_("Todas"),
@@ -322,7 +327,13 @@ class SupervisionFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zona"].queryset = Zone.objects.current().for_staff(user).defer("geometry").order_by("name", "pk")
+        self.fields["zona"].queryset = (
+            Zone.objects.current()
+            .for_staff(user)
+            .select_related("commune")
+            .defer("geometry", "commune__geometry")
+            .order_by("commune__name", "name", "pk")
+        )
         self.crews = {str(crew.pk): crew for crew in Crew.objects.for_staff(user).order_by("name")}
         self.fields["cuadrilla"].choices = [
             ("", _("Todas")),
@@ -388,7 +399,7 @@ class OperatorReportForm(forms.Form):
         queryset=ServicePoint.objects.none(),
     )
     commune = forms.ModelChoiceField(
-        label=_("Comuna (sin lugar: si no la da el punto de atención)"),
+        label=_("Comuna (si no la indica el punto de atención)"),
         required=False,
         queryset=Commune.objects.none(),
         to_field_name="cut",
@@ -396,7 +407,9 @@ class OperatorReportForm(forms.Form):
     )
     address = forms.CharField(label=_("Dirección o referencia"), required=False, max_length=300)
     description = forms.CharField(label=_("Descripción"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    reporter_name = forms.CharField(label=_("Nombre de quien llama"), required=False, max_length=200)
+    reporter_name = forms.CharField(
+        label=_("Nombre de la persona (llama o viene a la oficina)"), required=False, max_length=200
+    )
     reporter_phone = forms.CharField(label=_("Teléfono"), required=False, max_length=40)
     reporter_email = forms.EmailField(label=_("Correo"), required=False)
 

@@ -14,7 +14,7 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import category_by_code, open_reports_near
 from geo_siac.reports.services import report_create
 from geo_siac.reports.tracking import normalize_tracking_code
-from geo_siac.reports.validation import coordinate_errors
+from geo_siac.reports.validation import coordinate_errors, no_place_given
 from geo_siac.workspace.access import operator_required
 from geo_siac.workspace.forms import OperatorReportForm
 from geo_siac.zones.selectors import active_communes_geojson, served_area_centre
@@ -47,7 +47,17 @@ def new_report(request):
         except ValidationError as exc:
             # Keyed by report_create's parameters, the form's own fields; an answer's error goes beside its question
             # (questions.html); a point outside (location) heads the form.
-            for field, errors in exc.message_dict.items():
+            errors_by_field = exc.message_dict
+            given = data["latitude"] is not None or data["longitude"] is not None
+            if no_place_given(errors_by_field, coordinates_given=given):
+                form.add_error(
+                    None,
+                    _(
+                        "Falta el lugar: busque la calle y el número arriba del mapa y elija una opción de la "
+                        "lista, o haga clic en el mapa."
+                    ),
+                )
+            for field, errors in errors_by_field.items():
                 if field.startswith("attribute["):
                     answer_errors[field] = errors[0]
                 else:

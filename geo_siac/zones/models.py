@@ -314,6 +314,12 @@ class Zone(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    @property
+    def label(self) -> str:
+        """The zone in a list of several comunas' zones: every comuna has its "Cuadro 1-1", so the comuna comes
+        first (select the commune with the zones)."""
+        return f"{self.commune.name} · {self.name}"
+
 
 class ZoneResponsibilityQuerySet(TenantQuerySet):
     tenant_path = "zone__commune"

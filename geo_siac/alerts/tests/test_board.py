@@ -147,3 +147,22 @@ def test_a_request_without_department_belongs_to_its_categorys_on_the_board(
     client.post(f"/cuadrilla/plazos/{imported.tracking_code}/prorrogar/", {"business_days": 5, "reason": "material"})
     imported.refresh_from_db()
     assert imported.deadline_extended_at is not None
+
+
+def test_the_boards_forms_name_their_boxes_and_offer_only_crews_of_the_requests_comuna(client, crews, make_report):
+    history(make_report)
+    other = Crew.objects.create(
+        department=crews["A"].department, commune=Commune.objects.get(cut="13122"), name="Cuadrilla de Peñalolén"
+    )
+    client.force_login(crews["admin"])
+    page = client.get("/cuadrilla/plazos/").content.decode()
+    due = page.split('id="due"')[1]
+    assert "Cuadrilla Oriente" in due and other.name not in due
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    for box, label in (
+        (f"crew-{code}", "Derivar a la cuadrilla"),
+        (f"reroute-reason-{code}", "Motivo de la derivación (opcional)"),
+        (f"days-{code}", "Días hábiles adicionales"),
+        (f"extend-reason-{code}", "Motivo de la prórroga"),
+    ):
+        assert f'<label for="{box}">{label}</label>' in due and f'id="{box}"' in due

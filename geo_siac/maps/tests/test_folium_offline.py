@@ -141,6 +141,12 @@ def test_custom_static_url():
     assert 'src="https://geosiac.example.cl/assets/vendor/leaflet/1.9.3/leaflet.js"' in html
 
 
+def test_the_scale_bar_is_metric_only_set_before_the_map_draws_it():
+    html = offline_map(control_scale=True).get_root().render()
+    metric = html.index("Object.assign(L.Control.Scale.prototype.options, {imperial: false});")
+    assert metric < html.index("L.control.scale().addTo(")
+
+
 def test_no_tiles_means_no_tile_layer():
     html = offline_map(tiles=None).get_root().render()
     assert "L.tileLayer" not in html

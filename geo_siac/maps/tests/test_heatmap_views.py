@@ -109,6 +109,13 @@ def test_map_api_is_forbidden_to_non_staff(client, communes, url):
     assert client.get(url).status_code == 403
 
 
+@pytest.mark.parametrize(("res", "said_m"), [(7, 1300), (8, 500), (9, 190), (10, 70)])
+def test_the_cell_sizes_the_heat_map_page_gives_are_h3_4s_at_puente_alto(res, said_m):
+    cell = h3.latlng_to_cell(*PUENTE_ALTO_CENTRE, res)
+    edges = [h3.edge_length(edge, "m") for edge in h3.origin_to_directed_edges(cell)]
+    assert abs(sum(edges) / len(edges) - said_m) < 0.05 * said_m
+
+
 def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, two_reports, crews):
     response = staff_client.get("/mapas/calor/", {"res": 8, "scheme": "natural_breaks"})
     html = response.content.decode()
@@ -120,6 +127,10 @@ def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, tw
         "mapa.html?res=8&amp;scheme=natural_breaks",
         "mapa.png?",
         "h3.csv?",
+        # Where the hotspot analysis is, and what a resolution means, said on the page.
+        "Los puntos calientes y fríos (Gi*",
+        "en la resolución 9 mide unos 190 m de lado, en la 8 unos 500 m, en la 7 1,3 km y en la 10 unos 70 m.",
+        "Puente Alto · Poniente",  # a zone named with its comuna, as in supervision's filter (Zone.label)
     ):
         assert expected in html
     # Each multiple choice is a fieldset of checkboxes (ticked one by one, no Ctrl-click), named by its legend.

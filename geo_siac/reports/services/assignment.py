@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows, rule
 from geo_siac.catalogue.models import Category, Department
-from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day, request_deadline
+from geo_siac.reports.deadlines import deadline, local_day, request_deadline, shown_day
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.routing import decide, decide_without_place, route
@@ -151,8 +151,8 @@ def report_extend_deadline(
     locked.deadline_extended_at = timezone.now()
     note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
         "days": business_days,
-        "from": previous.astimezone(SANTIAGO).date().isoformat(),
-        "to": locked.expected_at.astimezone(SANTIAGO).date().isoformat(),
+        "from": shown_day(previous),
+        "to": shown_day(locked.expected_at),
         "reason": reason,
     }
     return record(
@@ -326,7 +326,7 @@ def reclassified(report: Report, found: Category, terms, *, reason: str, actor, 
     if not found.is_public:
         locked.public_cell = None  # a hidden topic is placed nowhere in public (publication.py's rule)
         fields.append("public_cell")
-    day = locked.expected_at.astimezone(SANTIAGO).date().isoformat()
+    day = shown_day(locked.expected_at)
     note = _("Reclasificada de «%(from)s» a «%(to)s»; plazo: %(day)s. %(routing)s Motivo: %(reason)s") % {
         "from": previous_topic.name,
         "to": found.name,

@@ -22,10 +22,10 @@ from geo_siac.catalogue.kinds import (
 from geo_siac.catalogue.models import Institution
 from geo_siac.reports.deadlines import (
     INFORMATION_EXTENSION_DAYS,
-    SANTIAGO,
     correction_due,
     information_extended,
     information_restarted,
+    shown_day,
 )
 from geo_siac.reports.letters import letter_content, letter_pdf
 from geo_siac.reports.messages import notice_message
@@ -34,10 +34,6 @@ from geo_siac.reports.services.assignment import required_reason
 from geo_siac.reports.services.status import lock_report, notify_citizens, notify_status_change, report_change_status
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.zones.selectors import closed_days
-
-
-def shown_day(moment: datetime) -> str:
-    return moment.astimezone(SANTIAGO).date().isoformat()
 
 
 def clock_report(report: Report, action: str, seen_updated_at=None) -> Report:

@@ -47,7 +47,7 @@ def test_supervisor_extends_a_deadline_once_in_business_days_with_the_reason_in_
     report.refresh_from_db()
     assert local_day(report.expected_at) == date(2026, 9, 25)  # Wed 23, Thu 24, Fri 25
     note = report.events.get(kind="extended").note
-    assert "del 2026-09-22 al 2026-09-25" in note and "camión aljibe" in note
+    assert "del 22-09-2026 al 25-09-2026" in note and "camión aljibe" in note
     with pytest.raises(ValidationError) as caught:
         report_extend_deadline(report=report, business_days=1, reason="Otra vez", actor=crews["supervisor"])
     assert "ya fue prorrogado" in caught.value.message_dict["business_days"][0]

@@ -86,3 +86,70 @@ def test_a_puente_alto_officer_can_neither_preview_answer_nor_refer_a_request_of
     assert not AnswerLetter.objects.exists()
     stored = Report.objects.get(pk=report.pk)
     assert (stored.status, stored.updated_at) == (report.status, report.updated_at)
+
+
+def test_the_officer_opens_the_sent_letter_and_its_pdf_from_the_report_page(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert 'id="sent-letters"' not in page
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    assert client.post(url, {"outcome": "delivered", "note": "Se adjuntan las actas."}).status_code == 302
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    letters = page.split('id="sent-letters"')[1].split("</ul>")[0]
+    pdf = f"/seguimiento/{report.tracking_code}/carta/1.pdf"
+    assert pdf in letters and f"/seguimiento/{report.tracking_code}/carta/1/" in letters
+    assert client.get(pdf).content.startswith(b"%PDF")
+
+
+def test_the_answer_and_extension_forms_post_to_themselves_so_the_preview_or_error_is_in_view(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert f'action="/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/#legal-answer-form"' in page
+    assert 'id="legal-extend-form"' in page
+    extend = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_extend/"
+    response = client.post(extend, {"reason": "Volumen de documentos."})
+    # Not the form's #legal-extend-form, which the browser keeps across a redirect without a fragment of its own.
+    assert (
+        response.status_code == 302 and response["Location"] == f"/cuadrilla/solicitud/{report.tracking_code}/#messages"
+    )
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert 'id="legal-extend-form"' not in page  # the law allows one extension: the form goes once it is used
+
+
+def answered_request(client, crews, communes):
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    assert client.post(url, {"outcome": "delivered", "note": "Se adjuntan las actas."}).status_code == 302
+    assert AnswerLetter.objects.filter(report=report).count() == 1
+    return report
+
+
+def test_a_crew_member_who_is_not_a_supervisor_sees_no_sent_letters(client, crews, communes):
+    report = answered_request(client, crews, communes)
+    # Handed to crew A, so that its member may open the page at all (a crew member sees only their crews' requests).
+    Report.objects.filter(pk=report.pk).update(crew=crews["A"])
+    client.force_login(crews["member_a"])
+    response = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/")
+    page = response.content.decode()
+    assert response.status_code == 200 and report.tracking_code in page
+    assert 'id="sent-letters"' not in page and "/carta/1" not in page
+
+
+def test_another_comunas_supervisor_gets_404_on_the_report_page(client, crews, communes, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from geo_siac.testing import member_of
+    from geo_siac.zones.roles import SUPERVISOR
+
+    report = answered_request(client, crews, communes)
+    other = django_user_model.objects.create_user("pedro")
+    member_of(other, communes["13122"])
+    other.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
+    own = request_of(RequestKind.INFORMATION, "acceso-informacion", {"13201": communes["13122"]})
+    client.force_login(other)
+    assert client.get(f"/cuadrilla/solicitud/{own.tracking_code}/").status_code == 200  # a supervisor, of Peñalolén
+    response = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/")
+    assert response.status_code == 404 and "/carta/1" not in response.content.decode()

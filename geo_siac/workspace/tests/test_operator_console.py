@@ -186,8 +186,26 @@ def test_operator_files_an_information_request_at_the_oirs_desk_without_a_place(
     assert "Solicitud de acceso a información pública" in page
 
 
-def test_operator_without_a_place_for_a_service_request_sees_the_coordinates_refused(client, crews):
+def test_a_pin_with_only_its_latitude_typed_names_the_missing_longitude(client, crews):
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(longitude=""))
+    assert response.status_code == 400 and not Report.objects.exists()
+    page = response.content.decode()
+    assert "Falta la longitud." in page and "Falta el lugar" not in page
+
+
+def test_a_call_with_an_address_and_no_pin_says_to_search_the_street_or_click_the_map(client, crews):
     client.force_login(crews["operator"])
     response = client.post(reverse("operator:new"), citizen_call(latitude="", longitude=""))
-    assert response.status_code == 400 and not Report.objects.exists()
-    assert "latitud" in response.content.decode().lower()
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Falta el lugar: busque la calle y el número arriba del mapa" in page
+    assert "Falta la latitud" not in page and "Falta la longitud" not in page
+    assert 'value="Av. Concha y Toro 1000"' in page  # what the operator typed stays
+    assert not Report.objects.exists()
+
+
+def test_the_filed_page_labels_the_crew_and_the_channel(client, crews):
+    client.force_login(crews["operator"])
+    page = client.post(reverse("operator:new"), citizen_call(), follow=True).content.decode()
+    assert "Cuadrilla: Cuadrilla Poniente · Canal: Teléfono" in page

@@ -183,3 +183,10 @@ def test_supervisor_extends_an_information_request_once_from_its_page(client, cr
     response = client.post(url, {"reason": "Otra vez"})
     assert response.status_code == 400 and "la ley permite una sola prórroga" in response.content.decode()
     assert client.post(reverse("crew:kind_step", args=[report.tracking_code, "nada"]), {}).status_code == 404
+
+
+def test_the_zone_filter_names_each_zones_comuna(client, crews):
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:supervision")).content.decode()
+    zones = page.split('name="zona"')[1].split("</select>")[0]
+    assert "Puente Alto · Poniente</option>" in zones and "Puente Alto · Oriente</option>" in zones
