@@ -106,7 +106,12 @@ def test_staff_see_an_offline_map_with_figures_and_proposed_sites(staff_client, 
     assert_offline(html)
     assert "CESFAM Plaza" in html and "Sitios propuestos" in html
     assert "Población a menos de cada distancia" in html
-    assert "<td>500 m</td>" in html
+    assert '<th scope="row">500 m</th>' in html
+    # Every result table is laid out by the indicators' rules (site.css: spaced, figures right-aligned, each row's
+    # name kept in view), in a box that scrolls sideways on a phone; the map is sized there too (CSP: no inline style).
+    tables = re.findall(r'<div class="table-scroll"[^>]*><table class="([^"]+)">', html)
+    assert tables == ["figures indicators", "sites indicators", "optimal-sites indicators", "underserved indicators"]
+    assert 'class="coverage-map"' in html and "style=" not in html.split('class="coverage-map"')[1].split(">")[0]
     # The method's words are explained where they are asked for.
     assert "reparte cada punto entre los habitantes a esta distancia" in html and "uno a uno (voraz" in html
 
@@ -178,7 +183,11 @@ def test_the_optimal_sites_are_shown_beside_the_greedy_ones_with_the_greedy_gap(
     params = {"commune": line_comuna, "res": 9, "thresholds": "1000", "catchment_m": 2000, "k": 2}
     html = staff_client.get(URL, params).content.decode()
     assert "sitios óptimos (cobertura máxima, programa entero exacto)" in html
-    assert html.count("<tbody><tr><td>1</td>") == 2  # both tables rank their sites 1, 2 (not "1,0")
+    for table in ("sites", "optimal-sites"):  # both tables rank their sites 1, 2 (not "1,0")
+        ranks = html.split(f'<table class="{table} indicators">')[1].split("</table>")[0]
+        assert (
+            '<tbody><tr><th scope="row" class="rank">1</th>' in ranks and '<th scope="row" class="rank">2</th>' in ranks
+        )
     # 200 of 1,400 people: 14.3 % below the optimum.
     assert re.search(r"cubren 1\W?200 habitantes nuevos y los óptimos 1\W?400: el voraz queda 14,3 % bajo", html)
     features = staff_client.get(URL, {**params, "format": "geojson"}).json()["features"]

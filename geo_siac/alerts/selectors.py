@@ -178,7 +178,8 @@ class BoardRow:
     due_soon: int = 0  # due soon (reports.deadlines.due_soon_before), after today
     overdue: int = 0
     ages: dict[str, int] = field(default_factory=dict)
-    trend: list[float | None] = field(default_factory=list)  # share met of the requests due each week, oldest first
+    # (Monday, share met of the requests due that week), the last 12 weeks, oldest first; None: none was due.
+    trend: list[tuple[date, float | None]] = field(default_factory=list)
     share: float | None = None  # share met of the requests received in the last 365 days
 
 
@@ -229,7 +230,7 @@ def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime
             for (group, week), figures in trend.items()
             if group == row.group
         }
-        row.trend = [shares.get(week) for week in weeks]
+        row.trend = [(week, shares.get(week)) for week in weeks]
     return sorted(rows.values(), key=lambda row: (-row.overdue, -row.due_today, str(row.group)))
 
 

@@ -138,7 +138,17 @@ class HeatmapFilterForm(forms.Form):
         validators=[MinValueValidator(CALENDAR_START), MaxValueValidator(CALENDAR_END)],
     )
     measure = forms.ChoiceField(label=_("Medida"), choices=MEASURES, initial="count", required=False)
-    scheme = forms.ChoiceField(label=_("Clasificación"), choices=SCHEMES, initial="quantiles", required=False)
+    scheme = forms.ChoiceField(
+        label=_("Clasificación"),
+        choices=SCHEMES,
+        initial="quantiles",
+        required=False,
+        help_text=_(
+            "Clasificación: cómo se reparten los colores. Cuantiles: cada color tiene el mismo número de hexágonos. "
+            "Cortes naturales (Jenks): cada color junta hexágonos de valores parecidos y los cortes caen donde los "
+            "valores saltan."
+        ),
+    )
     classes = forms.TypedChoiceField(
         label=_("Clases"), choices=[(k, k) for k in range(3, 8)], coerce=int, initial=5, required=False
     )

@@ -36,10 +36,17 @@ from geo_siac.reports.selectors import (
     with_deadline_state,
 )
 from geo_siac.reports.services import (
+    answer_refusal,
     answer_validate,
+    correction_refusal,
     crew_action_apply,
+    department_refusal,
+    extend_refusal,
     information_correction_request,
     information_extend,
+    information_extend_refusal,
+    reclassify_refusal,
+    refer_refusal,
     report_answer,
     report_assign_department,
     report_bulk_update,
@@ -50,8 +57,10 @@ from geo_siac.reports.services import (
     report_refer,
     report_reroute,
     report_return,
+    reroute_refusal,
+    return_refusal,
 )
-from geo_siac.reports.states import status_names
+from geo_siac.reports.states import is_open, status_names
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.work_location import work_location
 from geo_siac.web.csp import csp_allow
@@ -149,7 +158,14 @@ def home(request):
 
 
 def detail_context(request, report: Report, **forms) -> dict:
+    """The report page: its facts and history, and a form for each step its service would take now (`offered`),
+    plus the form just posted, drawn again with the service's refusal."""
     seen = {"seen": report.updated_at.isoformat()}
+    supervisor = is_supervisor(request.user)
+    steps = {"return": (ReasonForm, return_refusal)}
+    if supervisor:
+        steps |= SUPERVISOR_STEPS | {name: (form, refusal) for name, (form, _run, refusal) in KIND_STEPS.items()}
+    offered = {name for name, (_form, refusal) in steps.items() if f"{name}_form" in forms or not refusal(report)}
     context = {
         "report": report,
         "deadline_state": report.deadline_state,
@@ -157,23 +173,28 @@ def detail_context(request, report: Report, **forms) -> dict:
         "citizen_photos": report.photos.all(),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
+        "is_open": is_open(report.status),
+        "offered": offered,
         "status_form": forms.get("status_form") or StatusForm(current=report.status, report=report, initial=seen),
-        "return_form": forms.get("return_form") or ReasonForm(initial=seen),
         "seen_token": seen_token(request.user, report),
-        "is_supervisor": is_supervisor(request.user),
+        "is_supervisor": supervisor,
     }
-    if context["is_supervisor"]:
-        context["reroute_form"] = forms.get("reroute_form") or RerouteForm(initial=seen, crews=report_crews(report))
-        context["extend_form"] = forms.get("extend_form") or ExtendForm(initial=seen)
-        context["department_form"] = forms.get("department_form") or DepartmentForm(initial=seen)
-        context["reclassify_form"] = forms.get("reclassify_form") or ReclassifyForm(report=report, initial=seen)
-        context["kind_actions"] = rule(report.kind).actions
-        if "legal_answer" in context["kind_actions"]:
+    for name in offered:
+        context[f"{name}_form"] = forms.get(f"{name}_form") or new_form(steps[name][0], report, initial=seen)
+    if supervisor:
+        if "legal_answer" in rule(report.kind).actions:
             context["letters"] = answer_letters(report)
         context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
-        for name, (form_class, _action) in KIND_STEPS.items():
-            context[f"{name}_form"] = forms.get(f"{name}_form") or form_class(initial=seen)
     return context
+
+
+def new_form(form_class, report: Report, **kwargs):
+    """An empty form of the page's: the reroute form lists the report's comuna's crews, reclassify its topics."""
+    if form_class is RerouteForm:
+        return RerouteForm(crews=report_crews(report), **kwargs)
+    if form_class is ReclassifyForm:
+        return ReclassifyForm(report=report, **kwargs)
+    return form_class(**kwargs)
 
 
 def report_crews(report: Report):
@@ -325,19 +346,22 @@ def assign_department(request, code):
     )
 
 
-# A supervisor's steps of a request's kind (catalogue.kinds): the form and the service each one runs.
+# A supervisor's steps of a request's kind (catalogue.kinds): the form, the service each one runs and the refusal
+# the service would give now.
 KIND_STEPS = {
     "legal_extend": (
         LegalExtendForm,
         lambda report, data, user: information_extend(
             report=report, reason=data["reason"], actor=user, seen_updated_at=data["seen"]
         ),
+        information_extend_refusal,
     ),
     "correction": (
         CorrectionForm,
         lambda report, data, user: information_correction_request(
             report=report, note=data["note"], actor=user, seen_updated_at=data["seen"]
         ),
+        correction_refusal,
     ),
     "legal_answer": (
         LegalAnswerForm,
@@ -349,13 +373,23 @@ KIND_STEPS = {
             actor=user,
             seen_updated_at=data["seen"],
         ),
+        answer_refusal,
     ),
     "referral": (
         ReferForm,
         lambda report, data, user: report_refer(
             report=report, institution=data["institution"], note=data["note"], actor=user, seen_updated_at=data["seen"]
         ),
+        refer_refusal,
     ),
+}
+
+# A supervisor's other steps on the report page: the form and the refusal its service would give now.
+SUPERVISOR_STEPS = {
+    "reroute": (RerouteForm, reroute_refusal),
+    "extend": (ExtendForm, extend_refusal),
+    "reclassify": (ReclassifyForm, reclassify_refusal),
+    "department": (DepartmentForm, department_refusal),
 }
 
 
@@ -365,7 +399,7 @@ def kind_step(request, code, step):
     if step not in KIND_STEPS:
         raise Http404(_("Paso desconocido."))
     report = find_report(request, code)
-    form_class, run = KIND_STEPS[step]
+    form_class, run, _refusal = KIND_STEPS[step]
     if step == "legal_answer" and "preview" in request.POST:
         return answer_preview(request, report, form_class(request.POST))
     return apply(

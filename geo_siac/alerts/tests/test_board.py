@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from geo_siac.alerts.models import DepartmentHead
-from geo_siac.alerts.selectors import board_figures, deadline_board
+from geo_siac.alerts.selectors import board_figures, deadline_board, week_start
 from geo_siac.catalogue.models import Category, Department
+from geo_siac.reports.deadlines import local_day
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_merge_duplicate
 from geo_siac.testing import EAST_POINT, WEST_POINT, staff_account
@@ -94,6 +95,20 @@ def test_a_merged_duplicate_does_not_change_the_board_which_gives_the_public_sha
     assert row.share == public["deadline_met_share"] == pytest.approx(1 / 3)
     client.force_login(crews["supervisor"])
     assert "<td>33%</td>" in client.get("/cuadrilla/plazos/").content.decode()
+
+
+def test_the_weekly_shares_name_each_week_by_its_monday_as_chile_writes_it(client, crews, make_report):
+    now = history(make_report)
+    rows = {row.group: row for row in deadline_board(Report.objects.all(), "crew", as_of=now)}
+    weeks = [week for week, _share in rows["Cuadrilla Poniente"].trend]
+    assert weeks[-1] == week_start(local_day(now)) and all(week.weekday() == 0 for week in weeks)
+    assert [later - earlier for earlier, later in zip(weeks, weeks[1:], strict=False)] == [timedelta(weeks=1)] * 11
+    assert rows["Cuadrilla Poniente"].trend[0] == (weeks[0], None)  # nothing was due 11 weeks ago
+    client.force_login(crews["supervisor"])
+    html = client.get("/cuadrilla/plazos/?por=crew").content.decode()
+    first = f'<li><time datetime="{weeks[0].isoformat()}">{weeks[0]:%d-%m}</time> <span aria-hidden="true">–</span>'
+    assert first + '<span class="visually-hidden">sin vencimientos</span></li>' in html
+    assert html.count('<ol class="week-shares">') == 2 and html.count("<li><time datetime=") == 24
 
 
 def other_department_crew() -> Crew:

@@ -116,6 +116,23 @@ def test_the_cell_sizes_the_heat_map_page_gives_are_h3_4s_at_puente_alto(res, sa
     assert abs(sum(edges) / len(edges) - said_m) < 0.05 * said_m
 
 
+def test_the_classification_and_the_csv_say_what_they_are_tied_to_their_controls(staff_client, communes):
+    html = staff_client.get("/mapas/calor/").content.decode()
+    select = re.search(r'<select name="scheme"[^>]*>', html).group(0)
+    assert 'aria-describedby="id_scheme_helptext"' in select
+    assert re.search(
+        r'<p class="help" id="id_scheme_helptext">Clasificación: cómo se reparten los colores\. Cuantiles:', html
+    )
+    assert "Cortes naturales (Jenks): cada color junta hexágonos de valores parecidos" in html
+    link = re.search(r'<a href="/api/maps/h3\.csv\?[^"]*"[^>]*>', html).group(0)
+    assert 'aria-describedby="csv-help"' in link
+    assert re.search(
+        r'<p class="help" id="csv-help">El CSV trae una fila por hexágono, con su código H3 en la '
+        r"columna hex_id",
+        html,
+    )
+
+
 def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, two_reports, crews):
     response = staff_client.get("/mapas/calor/", {"res": 8, "scheme": "natural_breaks"})
     html = response.content.decode()

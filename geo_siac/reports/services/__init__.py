@@ -10,6 +10,9 @@ import from here."""
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
 from geo_siac.reports.services.assignment import (
     BulkResult,
+    department_refusal,
+    extend_refusal,
+    reclassify_refusal,
     report_assign_department,
     report_bulk_update,
     report_extend_deadline,
@@ -17,6 +20,8 @@ from geo_siac.reports.services.assignment import (
     report_reroute,
     report_return,
     reports_route_unrouted,
+    reroute_refusal,
+    return_refusal,
 )
 from geo_siac.reports.services.calendar import business_calendar_sync, closed_day_save, closed_days_delete
 from geo_siac.reports.services.citizen import (
@@ -33,11 +38,15 @@ from geo_siac.reports.services.create import report_create
 from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.information import (
+    answer_refusal,
     answer_validate,
+    correction_refusal,
     information_correction_receive,
     information_correction_request,
     information_corrections_lapse,
     information_extend,
+    information_extend_refusal,
+    refer_refusal,
     report_answer,
     report_refer,
 )
@@ -50,17 +59,24 @@ __all__ = [
     "BulkResult",
     "ErasureSummary",
     "Unchanged",
+    "answer_refusal",
     "answer_validate",
     "business_calendar_sync",
     "citizen_may_reopen",
     "citizen_reopen_refusal",
     "closed_day_save",
     "closed_days_delete",
+    "correction_refusal",
     "crew_action_apply",
+    "department_refusal",
+    "extend_refusal",
     "information_correction_receive",
     "information_correction_request",
     "information_corrections_lapse",
     "information_extend",
+    "information_extend_refusal",
+    "reclassify_refusal",
+    "refer_refusal",
     "report_add_citizen_info",
     "report_answer",
     "report_assign_department",
@@ -80,5 +96,7 @@ __all__ = [
     "reporter_data_erase",
     "reporter_language_update",
     "reports_route_unrouted",
+    "reroute_refusal",
+    "return_refusal",
     "survey_submit",
 ]

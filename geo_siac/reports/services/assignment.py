@@ -50,6 +50,22 @@ def record(
     return report
 
 
+def closed_refusal(report: Report) -> dict[str, str]:
+    """A closed request takes no step but reopening (states.TRANSITIONS): the refusal every other step starts with."""
+    if report.status in OPEN:
+        return {}
+    return {"__all__": _("La solicitud %(code)s está cerrada.") % {"code": report.tracking_code}}
+
+
+def return_refusal(report: Report) -> dict[str, str]:
+    """Why the report cannot be handed back to triage, by field; empty when it can (report_return and the pages)."""
+    if refusal := closed_refusal(report):
+        return refusal
+    if report.crew_id is None:
+        return {"crew": _("La solicitud ya está en la cola de triage.")}
+    return {}
+
+
 @transaction.atomic
 def report_return(
     *, report: Report, reason: str, actor=None, seen_updated_at=None, work_location: WorkLocation | None = None
@@ -57,8 +73,8 @@ def report_return(
     """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
-    if locked.crew_id is None:
-        raise ValidationError({"crew": _("La solicitud ya está en la cola de triage.")})
+    if refusal := return_refusal(locked):
+        raise ValidationError(refusal)
     note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
     locked.crew = None
     return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"], work_location=work_location)
@@ -103,10 +119,17 @@ def reports_route_unrouted(*, source: str | None = None, batch: int = 500) -> in
     return routed
 
 
+def reroute_refusal(report: Report) -> dict[str, str]:
+    """Why the report cannot go to any crew, by field; empty when it can (the crew chosen is checked apart)."""
+    return closed_refusal(report)
+
+
 @transaction.atomic
 def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, seen_updated_at=None) -> Report:
-    """A supervisor sends the report to a crew ("derivación"), from triage or from another crew."""
+    """A supervisor sends the open report to a crew ("derivación"), from triage or from another crew."""
     locked = lock_report(report, seen_updated_at)
+    if refusal := reroute_refusal(locked):
+        raise ValidationError(refusal)
     if crew.commune_id != locked.commune_id:
         raise ValidationError(
             {
@@ -125,25 +148,34 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
     return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
 
 
+def extend_refusal(report: Report) -> dict[str, str]:
+    """Why the report's deadline cannot be extended, by field; empty when it can (report_extend_deadline and the
+    pages)."""
+    if refusal := closed_refusal(report):
+        return refusal
+    if not allows(report.kind, Action.DEADLINE_EXTEND):
+        return {
+            "business_days": _(
+                "Una solicitud de tipo «%(kind)s» no se prorroga así: una de "
+                "acceso a información tiene su prórroga legal de 10 días hábiles."
+            )
+            % {"kind": RequestKind(report.kind).label}
+        }
+    if report.deadline_extended_at is not None:
+        return {"business_days": _("El plazo de esta solicitud ya fue prorrogado una vez.")}
+    return {}
+
+
 @transaction.atomic
 def report_extend_deadline(
     *, report: Report, business_days: int, reason: str, actor=None, seen_updated_at=None
 ) -> Report:
-    """A supervisor's one extension ("prórroga"): the deadline moves `business_days` business days later."""
+    """A supervisor's one extension ("prórroga") of an open report: the deadline moves `business_days` business
+    days later."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
-    if not allows(locked.kind, Action.DEADLINE_EXTEND):
-        raise ValidationError(
-            {
-                "business_days": _(
-                    "Una solicitud de tipo «%(kind)s» no se prorroga así: una de "
-                    "acceso a información tiene su prórroga legal de 10 días hábiles."
-                )
-                % {"kind": RequestKind(locked.kind).label}
-            }
-        )
-    if locked.deadline_extended_at is not None:
-        raise ValidationError({"business_days": _("El plazo de esta solicitud ya fue prorrogado una vez.")})
+    if refusal := extend_refusal(locked):
+        raise ValidationError(refusal)
     if not 1 <= business_days <= 60:
         raise ValidationError({"business_days": _("La prórroga debe ser de 1 a 60 días hábiles.")})
     previous = locked.expected_at
@@ -231,11 +263,12 @@ def bulk_apply(report: Report, steps) -> BulkResult:
     return BulkResult(report.tracking_code, "unchanged", _("sin cambios. %s") % " ".join(already))
 
 
-def reclassify_refusal(locked: Report, found: Category) -> dict[str, str]:
-    """Why a locked request cannot move to the topic `found`, by field; empty when it can."""
-    if locked.status not in OPEN:
-        return {"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}}
-    if found.pk == locked.category_id:
+def reclassify_refusal(locked: Report, found: Category | None = None) -> dict[str, str]:
+    """Why a request cannot move to the topic `found` (without one: to any topic, as the pages ask), by field;
+    empty when it can."""
+    if refusal := closed_refusal(locked):
+        return refusal
+    if found is not None and found.pk == locked.category_id:
         return {"category": _("Ya está clasificada como «%(category)s».") % {"category": found.name}}
     # Counting the deadline again from the day it was received would undo an extension or a subsanación, and a
     # letter answered it under its kind's law.
@@ -246,6 +279,8 @@ def reclassify_refusal(locked: Report, found: Category) -> dict[str, str]:
                 "no se puede reclasificar."
             )
         }
+    if found is None:
+        return {}
     kind_rule = rule(found.kind)
     if (
         found.kind == RequestKind.SERVICE_REQUEST
@@ -357,6 +392,16 @@ def reclassified(report: Report, found: Category, terms, *, reason: str, actor, 
     return locked
 
 
+def department_refusal(report: Report) -> dict[str, str]:
+    """Why no department can be named for the report, by field; empty when one can (report_assign_department and
+    the pages): a crew's request answers to the crew's department."""
+    if refusal := closed_refusal(report):
+        return refusal
+    if report.crew_id is not None:
+        return {"department": _("La atiende %(crew)s: derívela a otra cuadrilla.") % {"crew": report.crew.name}}
+    return {}
+
+
 @transaction.atomic
 def report_assign_department(
     *, report: Report, department: Department, reason: str = "", actor=None, seen_updated_at=None
@@ -365,12 +410,8 @@ def report_assign_department(
     the OIRS triage queue, or one its topic's department should not answer); a crew's request answers to the
     crew's department, so it is rerouted to another crew instead."""
     locked = lock_report(report, seen_updated_at)
-    if locked.status not in OPEN:
-        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}})
-    if locked.crew_id is not None:
-        raise ValidationError(
-            {"department": _("La atiende %(crew)s: derívela a otra cuadrilla.") % {"crew": locked.crew.name}}
-        )
+    if refusal := department_refusal(locked):
+        raise ValidationError(refusal)
     if locked.department_id == department.pk:
         raise Unchanged({"department": _("Ya está asignada a %(department)s.") % {"department": department.name}})
     previous = locked.department.name if locked.department_id else _("cola de triage")

@@ -30,32 +30,57 @@ from geo_siac.reports.deadlines import (
 from geo_siac.reports.letters import letter_content, letter_pdf
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
-from geo_siac.reports.services.assignment import required_reason
+from geo_siac.reports.services.assignment import closed_refusal, required_reason
 from geo_siac.reports.services.status import lock_report, notify_citizens, notify_status_change, report_change_status
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.zones.selectors import closed_days
 
 
-def clock_report(report: Report, action: str, seen_updated_at=None) -> Report:
-    """The report locked, refused unless its kind allows `action` and it is open and not waiting for the citizen."""
-    locked = lock_report(report, seen_updated_at)
-    if not allows(locked.kind, action):
-        raise ValidationError(
-            {
-                "__all__": _("Una solicitud de tipo «%(kind)s» no admite «%(action)s».")
-                % {"kind": RequestKind(locked.kind).label, "action": Action(action).label}
-            }
-        )
-    if locked.status not in OPEN:
-        raise ValidationError({"__all__": _("La solicitud %(code)s está cerrada.") % {"code": locked.tracking_code}})
-    if locked.correction_due_at is not None and action != Action.REFERRAL:
-        raise ValidationError(
-            {
-                "__all__": _("La solicitud espera la subsanación del solicitante hasta el %(day)s.")
-                % {"day": shown_day(locked.correction_due_at)}
-            }
-        )
-    return locked
+def clock_refusal(report: Report, action: str) -> dict[str, str]:
+    """Why `action` cannot be taken on the report, by field; empty unless its kind allows it and the report is open
+    and not waiting for the citizen. The services below and the pages that offer them ask the same."""
+    if not allows(report.kind, action):
+        return {
+            "__all__": _("Una solicitud de tipo «%(kind)s» no admite «%(action)s».")
+            % {"kind": RequestKind(report.kind).label, "action": Action(action).label}
+        }
+    if refusal := closed_refusal(report):
+        return refusal
+    if report.correction_due_at is not None and action != Action.REFERRAL:
+        return {
+            "__all__": _("La solicitud espera la subsanación del solicitante hasta el %(day)s.")
+            % {"day": shown_day(report.correction_due_at)}
+        }
+    return {}
+
+
+def information_extend_refusal(report: Report, now: datetime | None = None) -> dict[str, str]:
+    """Why the Ley 20.285 extension cannot be given, by field; empty when it can."""
+    if refusal := clock_refusal(report, Action.LEGAL_EXTEND):
+        return refusal
+    if report.deadline_extended_at is not None:
+        return {
+            "reason": _("El plazo ya fue prorrogado el %(day)s: la ley permite una sola prórroga.")
+            % {"day": shown_day(report.deadline_extended_at)}
+        }
+    if (now or timezone.now()) > report.expected_at:
+        return {
+            "reason": _("El plazo venció el %(day)s: la prórroga debe comunicarse antes del vencimiento.")
+            % {"day": shown_day(report.expected_at)}
+        }
+    return {}
+
+
+def correction_refusal(report: Report, now: datetime | None = None) -> dict[str, str]:
+    """Why a subsanación cannot be asked for, by field; empty when it can."""
+    if refusal := clock_refusal(report, Action.CORRECTION):
+        return refusal
+    if (now or timezone.now()) > report.expected_at:
+        return {
+            "reason": _("El plazo venció el %(day)s: ya no se puede pedir una subsanación.")
+            % {"day": shown_day(report.expected_at)}
+        }
+    return {}
 
 
 def public_event(report: Report, *, kind: str, note: str, actor, now: datetime) -> None:
@@ -75,22 +100,10 @@ def public_event(report: Report, *, kind: str, note: str, actor, now: datetime) 
 def information_extend(*, report: Report, reason: str, actor=None, seen_updated_at=None) -> Report:
     """The one Ley 20.285 extension (art. 14): 10 business days more, only before the deadline, with a notice."""
     reason = required_reason(reason)
-    locked = clock_report(report, Action.LEGAL_EXTEND, seen_updated_at)
-    if locked.deadline_extended_at is not None:
-        raise ValidationError(
-            {
-                "reason": _("El plazo ya fue prorrogado el %(day)s: la ley permite una sola prórroga.")
-                % {"day": shown_day(locked.deadline_extended_at)}
-            }
-        )
+    locked = lock_report(report, seen_updated_at)
     now = timezone.now()
-    if now > locked.expected_at:
-        raise ValidationError(
-            {
-                "reason": _("El plazo venció el %(day)s: la prórroga debe comunicarse antes del vencimiento.")
-                % {"day": shown_day(locked.expected_at)}
-            }
-        )
+    if refusal := information_extend_refusal(locked, now):
+        raise ValidationError(refusal)
     previous = locked.expected_at
     locked.expected_at = information_extended(previous, closed_days=closed_days())
     locked.deadline_extended_at = now
@@ -111,15 +124,10 @@ def information_correction_request(*, report: Report, note: str, actor=None, see
     """A subsanación (art. 12): the officer asks the citizen to correct or complete the request. The clock waits:
     the request's deadline becomes the citizen's (5 business days), after which it is deemed withdrawn."""
     note = required_reason(note)
-    locked = clock_report(report, Action.CORRECTION, seen_updated_at)
+    locked = lock_report(report, seen_updated_at)
     now = timezone.now()
-    if now > locked.expected_at:
-        raise ValidationError(
-            {
-                "reason": _("El plazo venció el %(day)s: ya no se puede pedir una subsanación.")
-                % {"day": shown_day(locked.expected_at)}
-            }
-        )
+    if refusal := correction_refusal(locked, now):
+        raise ValidationError(refusal)
     locked.correction_requested_at = now
     locked.correction_due_at = locked.expected_at = correction_due(now, closed_days=closed_days())
     headline = gettext_lazy(
@@ -232,6 +240,11 @@ def answer_validate(*, kind: str, outcome: str, note: str, ground: str = "") -> 
     return note
 
 
+def answer_refusal(report: Report) -> dict[str, str]:
+    """Why the request cannot be answered by letter now, by field; empty when it can."""
+    return clock_refusal(report, Action.LEGAL_ANSWER)
+
+
 @transaction.atomic
 def report_answer(*, report: Report, note: str, outcome: str = "", ground: str = "", actor, seen_updated_at=None):
     """The formal answer of a request whose kind is answered by letter (a reclamo; an access-to-information request
@@ -239,7 +252,9 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
     written and frozen (AnswerLetter, signed by `actor`), the request resolved with `note` as its public answer, and
     the citizen told with links to the letter. Returns the report."""
     note = answer_validate(kind=report.kind, outcome=outcome, note=note, ground=ground)
-    locked = clock_report(report, Action.LEGAL_ANSWER, seen_updated_at)
+    locked = lock_report(report, seen_updated_at)
+    if refusal := answer_refusal(locked):
+        raise ValidationError(refusal)
     now = timezone.now()
     content = letter_content(report=locked, officer=actor, note=note, outcome=outcome, ground=ground, now=now)
     letter = AnswerLetter.objects.create(
@@ -276,6 +291,12 @@ def referral_text(institution: Institution) -> str:
     return " ".join(parts)
 
 
+def refer_refusal(report: Report) -> dict[str, str]:
+    """Why the request cannot be referred to another institution, by field; empty when it can (also while it waits
+    for a subsanación)."""
+    return clock_refusal(report, Action.REFERRAL)
+
+
 @transaction.atomic
 def report_refer(
     *, report: Report, institution: Institution | None, note: str = "", actor=None, seen_updated_at=None
@@ -285,7 +306,9 @@ def report_refer(
     told where it went and how to reach it."""
     if institution is None or not Institution.objects.filter(pk=institution.pk, is_active=True).exists():
         raise ValidationError({"institution": _("Elija de la lista el organismo al que se deriva.")})
-    locked = clock_report(report, Action.REFERRAL, seen_updated_at)
+    locked = lock_report(report, seen_updated_at)
+    if refusal := refer_refusal(locked):
+        raise ValidationError(refusal)
     locked.referred_to, locked.correction_due_at = institution, None
     locked.save(update_fields=["referred_to", "correction_due_at"])
     return report_change_status(

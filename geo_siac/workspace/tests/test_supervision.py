@@ -49,7 +49,8 @@ def test_a_refused_report_does_not_stop_the_others_and_the_selection_is_kept(cli
     assert response.status_code == 400
     page = response.content.decode()
     assert f"{other.tracking_code}: derivada a Cuadrilla Oriente, pasó a «Acogida»." in page
-    assert f"{done.tracking_code}: error: No se puede pasar de «Resuelta» a «Acogida»." in page
+    # Closed, it goes to no crew (report_reroute refuses it as the report page hides its form): refused whole.
+    assert f"{done.tracking_code}: error: La solicitud {done.tracking_code} está cerrada." in page
     assert response.context["selected"] == {other.tracking_code, done.tracking_code}
     assert f'value="{other.tracking_code}" checked' in page
     assert (Report.objects.get(pk=other.pk).status, Report.objects.get(pk=other.pk).crew) == (
