@@ -81,7 +81,7 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
 def letter_pdf(content: dict) -> bytes:
     """The letter as an A4 PDF: the letterhead, the request, the legal reference and outcome, the answer, the
     remedy and the signature, in the order the HTML page shows them."""
-    # Imported here: every process that loads the services (the workers, the importer) would carry ~45 MB for it.
+    # Imported here: every process that loads the services (the workers, the importer) would carry them.
     import matplotlib
     from fpdf import FPDF
 

@@ -115,7 +115,7 @@ class ReportImporter:
                     summary.already_imported += existing
                     summary.already_archived += archived
                     # Under DEBUG Django keeps every statement's text, and a restarted import's key lookups are
-                    # megabytes each: memory would grow with the file (1.18 GB over 20M rows found imported).
+                    # megabytes each: memory would grow with the file (docs/performance.md).
                     reset_queries()
                 summary.read += read
                 if self.progress:

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         "Importa solicitudes históricas desde un CSV por la vía masiva (COPY), validando cada fila. Escribe un "
         "archivo de rechazos con un motivo por fila. Reiniciable sin duplicar. Simulación salvo --commit."
     )
-    # The models' checks only: the URL checks load every view (maps, folium, DRF), ~150 MB a long import would keep.
+    # The models' checks only: the URL checks load every view (maps, folium, DRF), which a long import would keep.
     requires_system_checks = [checks.Tags.models]
 
     def add_arguments(self, parser):
