@@ -6,9 +6,11 @@ import os
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.testing import PROJECT_ROOT
 from geo_siac.transparency.models import IndicatorSnapshot
@@ -182,6 +184,8 @@ def notice_reads_on_a_phone(page, selector: str) -> str:
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_a_stale_snapshot_is_dated_with_a_notice_that_reads_well_on_a_phone(page, language):
     """GEO_SIAC_INDICATORS_MAX_AGE_MINUTES is 60 on the server: figures of two hours ago are stale."""
+    # Received before the snapshot: else, within two hours after local midnight, its day would hold none of them.
+    Report.objects.update(created_at=F("created_at") - timedelta(hours=3))
     indicator_snapshots_refresh(as_of=timezone.now() - timedelta(hours=2))
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
     page.set_viewport_size({"width": 390, "height": 844})

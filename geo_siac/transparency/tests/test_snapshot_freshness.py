@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -48,6 +49,8 @@ def test_a_stale_snapshot_is_served_with_its_date_and_a_notice_without_computing
 ):
     settings.GEO_SIAC_INDICATORS_MAX_AGE_MINUTES = 30
     as_of = timezone.now() - timedelta(hours=5)
+    # Received before the snapshot: else, within five hours after local midnight, its day would hold none of them.
+    Report.objects.update(created_at=F("created_at") - timedelta(hours=6))
     indicator_snapshots_refresh(as_of=as_of)
     make_report()  # arrived after the snapshot
 
