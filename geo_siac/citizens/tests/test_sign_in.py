@@ -47,7 +47,7 @@ def test_a_known_and_an_unknown_email_get_the_same_page_and_only_the_known_one_a
     unknown = request_link(client, "nadie@example.cl")
     assert known.status_code == unknown.status_code == 200
     assert CSRF.sub("", known.content.decode()) == CSRF.sub("", unknown.content.decode())
-    assert "Si ese correo tiene solicitudes, le enviamos un enlace" in known.content.decode()
+    assert "Si ese correo ingresó o sigue solicitudes, le enviamos un enlace" in known.content.decode()
     link = Notification.objects.get(recipient=ROSA, report=None)
     assert link.subject == "Su enlace para entrar a Mis solicitudes"
     assert LINK.search(link.body) and "20 minutos" in link.body

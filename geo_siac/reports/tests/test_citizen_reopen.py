@@ -184,7 +184,7 @@ def test_the_tracking_pages_link_to_mis_solicitudes_promises_only_what_is_offere
     if offered:
         assert link == "Mis solicitudes: reabrir esta solicitud"
     else:
-        assert link == "Mis solicitudes: vea todas las que ingresó con su correo."
+        assert link == "Mis solicitudes: vea las que ingresó o sigue con su correo."
 
 
 def test_an_open_reports_link_to_mis_solicitudes_offers_adding_information(make_report, client):
