@@ -18,7 +18,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
-from geo_siac.reports.deadlines import clock_phase
+from geo_siac.reports.deadlines import clock_phase, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
@@ -334,7 +334,7 @@ def duplicates(request):
                     "tracking_code": r.tracking_code,
                     "category": r.category.name,
                     "status": Status(r.status).label,
-                    "created_at": r.created_at.date().isoformat(),
+                    "created_at": local_day(r.created_at).isoformat(),
                     "distance_m": round(r.distance_m / 5) * 5,
                     "url": reverse("reports:tracking", args=[r.tracking_code]),
                 }
@@ -373,7 +373,7 @@ def nearby(request):
         properties = {
             "category": report.category.name,
             "status": Status(report.status).label,
-            "created_at": report.created_at.date().isoformat(),
+            "created_at": local_day(report.created_at).isoformat(),
             "exact": report.public_visibility,
         }
         if report.public_visibility:

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import h3
 import pytest
@@ -7,6 +7,7 @@ from django.utils import timezone
 from geo_siac.open311.selectors import request_page, request_rows, service_requests
 from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, items
 from geo_siac.reports import selectors as reports_selectors
+from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status, report_public_cells_refresh
 from geo_siac.reports.states import CLOSED, OPEN
@@ -33,13 +34,16 @@ def age(report: Report, days: int) -> Report:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_requests_list_every_spec_field_with_its_type(client, make_report, fmt):
-    make_report(public_visibility=True, address="Av. Concha y Toro 1820")
+    report = make_report(public_visibility=True, address="Av. Concha y Toro 1820")
     (item,) = requests(client, fmt)
     assert_fields(item, REQUEST_FIELDS, fmt)
     assert item["status"] == "open" and item["service_code"] == "retiro-escombros"
     assert item["address"] == "Av. Concha y Toro 1820"
     assert float(item["lat"]) == pytest.approx(PUENTE_ALTO_CENTRE[0])
-    assert item["requested_datetime"].endswith("-03:00")
+    requested = datetime.fromisoformat(item["requested_datetime"])
+    # Santiago's offset that day (-03:00 in summer, -04:00 from April to September), not UTC's.
+    assert requested.utcoffset() == report.created_at.astimezone(SANTIAGO).utcoffset()
+    assert requested == report.created_at.replace(microsecond=0)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

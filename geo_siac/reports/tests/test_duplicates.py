@@ -1,10 +1,13 @@
 """/api/duplicados/: open reports of the same category within the category's radius, without personal data."""
 
 import math
+from datetime import datetime
 
 import pytest
 
 from geo_siac.catalogue.models import Category
+from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
@@ -34,6 +37,14 @@ def test_open_report_20_m_away_is_suggested_with_its_distance(client, make_publi
     assert body["radius_m"] == 50
     assert [(r["tracking_code"], r["distance_m"]) for r in body["results"]] == [(existing.tracking_code, 20)]
     assert body["results"][0]["url"] == f"/seguimiento/{existing.tracking_code}/"
+
+
+def test_a_suggestion_is_dated_by_the_local_day_it_was_filed_not_utcs(client, make_public_report):
+    existing = make_public_report(point=north_of_centre(20))
+    # 22:30 in Santiago is already the next day in UTC: the vecino filed it on the 4th.
+    Report.objects.filter(pk=existing.pk).update(created_at=datetime(2026, 12, 4, 22, 30, tzinfo=SANTIAGO))
+    (found,) = duplicates(client).json()["results"]
+    assert found["created_at"] == "2026-12-04"
 
 
 def test_reports_beyond_the_radius_of_another_category_or_closed_are_not_suggested(client, make_public_report):

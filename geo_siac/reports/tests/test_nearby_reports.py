@@ -4,11 +4,14 @@
 import io
 import json
 import math
+from datetime import datetime
 
 import pytest
 from django.core.management import call_command
 from h3.api import basic_int as h3i
 
+from geo_siac.reports.deadlines import SANTIAGO, local_day
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_change_status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
@@ -43,9 +46,17 @@ def test_an_open_public_report_near_the_pin_is_shown_at_its_point_with_a_link_to
         "category": "Retiro de escombros",
         "status": "Recibida",
         "exact": True,
-        "created_at": report.created_at.date().isoformat(),
+        "created_at": local_day(report.created_at).isoformat(),
         "url": f"/seguimiento/{report.tracking_code}/#seguir",
     }
+
+
+def test_the_day_a_report_was_filed_is_the_local_day_not_utcs(client, make_report):
+    report = make_report(point=north(100), public_visibility=True)
+    # 22:30 in Santiago is already the next day in UTC: the vecino filed it on the 4th.
+    Report.objects.filter(pk=report.pk).update(created_at=datetime(2026, 12, 4, 22, 30, tzinfo=SANTIAGO))
+    (feature,) = nearby(client).json()["features"]
+    assert feature["properties"]["created_at"] == "2026-12-04"
 
 
 def test_closed_reports_and_reports_beyond_the_radius_are_not_shown(client, make_report):
