@@ -181,3 +181,14 @@ def test_the_boards_forms_name_their_boxes_and_offer_only_crews_of_the_requests_
         (f"extend-reason-{code}", "Motivo de la prórroga"),
     ):
         assert f'<label for="{box}">{label}</label>' in due and f'id="{box}"' in due
+
+
+def test_each_rows_forms_are_folded_under_a_summary_naming_the_request(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    due = client.get("/cuadrilla/plazos/").content.decode().split('id="due"')[1]
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    row = due.split('<details class="row-actions">')[1].split("</details>")[0]
+    assert row.startswith(f'<summary>Derivar o prorrogar…<span class="visually-hidden"> {code}</span></summary>')
+    assert f"/cuadrilla/plazos/{code}/derivar/" in row and f"/cuadrilla/plazos/{code}/prorrogar/" in row
+    assert "<details open" not in due
