@@ -16,17 +16,26 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from psycopg2.extras import execute_values
 
-from geo_siac.alerts.models import Alert, AlertKind, Delivery, EscalationRule, StaffAlert, StaffAlertPreference
-from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
+from geo_siac.alerts.models import (
+    Alert,
+    AlertKind,
+    Delivery,
+    EscalationRule,
+    Recipient,
+    StaffAlert,
+    StaffAlertPreference,
+)
+from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff, escalation_rule_for
 from geo_siac.notifications.services import Message, notifications_enqueue
 from geo_siac.reports.deadlines import SANTIAGO, due_soon_before
 from geo_siac.reports.messages import absolute
 from geo_siac.reports.models import EventKind, Report, ReportEvent
-from geo_siac.reports.responsibility import responsible_department_sql
+from geo_siac.reports.responsibility import responsible_department_of, responsible_department_sql
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.selectors import closed_days
 
@@ -149,6 +158,9 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
     deliveries, emails = [], []
     for alert_id, kind, level, report_id, code, crew_id, department_id, expected_at, commune_id in fired:
         summary.fired[kind] += 1
+        rule = escalation_rule_for(
+            directory.rules, kind=kind, level=level, commune_id=commune_id, department_id=department_id
+        )
         users = [
             user_id
             for user_id in _recipients(
@@ -162,7 +174,7 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             deliveries.append((alert_id, user_id))
             person = directory.people.get(user_id)
             if person and person.email and not person.digest:
-                emails.append((person, kind, level, code, expected_at, report_id))
+                emails.append((person, kind, level, rule, code, expected_at, report_id))
     with connection.cursor() as cursor:
         execute_values(
             cursor.cursor,
@@ -195,25 +207,42 @@ _TEXTS = {
 }
 
 
-def alert_text(kind: str, level: int) -> str:
-    """What an alert says, in the active language (the inbox, the emails and the digest)."""
-    if kind == AlertKind.ESCALATION:
+def alert_text(kind: str, level: int, rule: EscalationRule | None = None) -> str:
+    """What an alert says, in the active language (the inbox, the emails and the digest). An escalation says why
+    and to whom, from `rule` (selectors.escalation_rule_for): its threshold and its recipients."""
+    if kind != AlertKind.ESCALATION:
+        return str(_TEXTS[kind])
+    if rule is None:
         return _("Escalamiento, nivel %(level)s") % {"level": level}
-    return str(_TEXTS[kind])
+    return _("Escalamiento nivel %(level)s: %(when)s; avisado a %(whom)s") % {
+        "level": level,
+        "when": escalation_threshold_text(rule.threshold_business_days),
+        "whom": get_text_list([str(Recipient(recipient).label) for recipient in rule.recipients], _("y")),
+    }
+
+
+def escalation_threshold_text(days: int) -> str:
+    """A rule's threshold (business days from the due day, EscalationRule) as the alert says it."""
+    if days < 0:
+        return ngettext("vence en %(days)d día hábil", "vence en %(days)d días hábiles", -days) % {"days": -days}
+    if days == 0:
+        return _("vence hoy")
+    return ngettext("vencida hace %(days)d día hábil", "vencida hace %(days)d días hábiles", days) % {"days": days}
 
 
 def alert_messages(emails: list[tuple]) -> list[Message]:
-    """The emails of a batch: (person, kind, level, code, deadline, report id) each. Texts are translated once per
-    language and kind, not once per message: at 180,000 messages gettext and reverse() cost more than the rest."""
+    """The emails of a batch: (person, kind, level, escalation rule, code, deadline, report id) each. Texts are
+    translated once per language, kind and rule, not once per message: at 180,000 messages gettext and reverse()
+    cost more than the rest."""
     before, after = absolute(reverse("crew:report", args=["CODE"])).rsplit("CODE", 1)
     texts: dict[tuple, tuple[str, str, str]] = {}
     messages = []
-    for person, kind, level, code, expected_at, report_id in emails:
-        key = (person.language, kind, level)
+    for person, kind, level, rule, code, expected_at, report_id in emails:
+        key = (person.language, kind, level, rule.pk if rule else None)
         if key not in texts:
             with translation.override(person.language):
                 texts[key] = (
-                    alert_text(kind, level),
+                    alert_text(kind, level, rule),
                     _("%(what)s: solicitud %(code)s"),
                     _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s"),
                 )
@@ -251,30 +280,49 @@ def staff_digests_send(*, now: datetime | None = None) -> DigestSummary:
     directory = alert_directory()
     for user_id, person in directory.people.items():
         if person.digest and person.email:
-            carried = _digest_one(user_id=user_id, email=person.email, language=person.language, now=now)
+            carried = _digest_one(
+                user_id=user_id, email=person.email, language=person.language, now=now, rules=directory.rules
+            )
             summary.digests += carried > 0
             summary.alerts += carried
     return summary
 
 
 @transaction.atomic
-def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> int:
+def _digest_one(*, user_id: int, email: str, language: str, now: datetime, rules: dict) -> int:
     pending = (
         StaffAlert.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(user_id=user_id, digested_at__isnull=True, alert__fired_at__lte=now)
         .order_by("alert__report__expected_at", "pk")
-        .values_list("pk", "alert__kind", "alert__level", "alert__report__tracking_code", "alert__report__expected_at")
+        .values_list(
+            "pk",
+            "alert__kind",
+            "alert__level",
+            "alert__report__tracking_code",
+            "alert__report__expected_at",
+            "alert__report__commune_id",
+            responsible_department_of("alert__report__"),
+        )
     )
     rows = list(pending)
     if not rows:
         return 0
     with translation.override(language):
-        counts = Counter(alert_text(kind, level) for _pk, kind, level, _code, _due in rows)
-        lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
-        lines += [
-            f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {alert_text(kind, level)}"
-            for _pk, kind, level, code, due in rows
+        texts = [
+            (
+                code,
+                due,
+                alert_text(
+                    kind,
+                    level,
+                    escalation_rule_for(rules, kind=kind, level=level, commune_id=commune_id, department_id=department),
+                ),
+            )
+            for _pk, kind, level, code, due, commune_id, department in rows
         ]
+        counts = Counter(what for _code, _due, what in texts)
+        lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
+        lines += [f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {what}" for code, due, what in texts]
         lines += ["", absolute(reverse("alerts:inbox"))]
         subject = _("Resumen de avisos: %(count)s") % {"count": len(rows)}
     notifications_enqueue(

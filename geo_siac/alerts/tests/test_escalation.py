@@ -25,7 +25,7 @@ from geo_siac.alerts.models import (
     StaffAlert,
 )
 from geo_siac.alerts.selectors import escalation_replay
-from geo_siac.alerts.services import alerts_run
+from geo_siac.alerts.services import alerts_run, staff_alert_preference_set, staff_digests_send
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.models import Report
@@ -226,3 +226,32 @@ def test_a_request_without_department_escalates_to_the_head_of_its_categorys_dep
     heads = StaffAlert.objects.filter(alert__report=report, alert__kind=AlertKind.ESCALATION, alert__level=2)
     assert list(heads.values_list("user__username", flat=True)) == ["jefa"]
     assert Notification.objects.filter(recipient="jefa@muni.example", report=report).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_escalation_says_its_threshold_and_whom_it_told_in_the_inbox_the_email_and_the_digest(
+    client, crews, make_report, django_user_model
+):
+    escalation_setup(crews, django_user_model)
+    staff_alert_preference_set(user=django_user_model.objects.get(username="olga"), delivery="immediate", language="en")
+    staff_alert_preference_set(user=django_user_model.objects.get(username="adam"), delivery="digest", language="es-cl")
+    report = make_report(point=WEST_POINT)
+    Report.objects.filter(pk=report.pk).update(expected_at=timezone.now() - timedelta(days=15))
+    alerts_run()
+
+    client.force_login(django_user_model.objects.get(username="jefa"))
+    inbox = client.get("/cuadrilla/avisos/").content.decode()
+    assert "Escalamiento nivel 2: vencida hace 1 día hábil; avisado a Jefatura de la dirección" in inbox
+    (carla,) = Notification.objects.filter(recipient="carla@muni.example", subject__startswith="Escalamiento")
+    assert carla.subject.startswith(
+        "Escalamiento nivel 1: vence en 2 días hábiles; avisado a Supervisión de la cuadrilla"
+    )
+    (olga,) = Notification.objects.filter(recipient="olga@muni.example", subject__startswith="Escalation")
+    assert olga.subject.startswith(
+        "Escalation level 3: overdue by 5 business days; notified: OIRS coordination and Municipal administration:"
+    )
+    staff_digests_send()
+    (digest,) = Notification.objects.filter(recipient="adam@muni.example")
+    assert (
+        "- Escalamiento nivel 3: vencida hace 5 días hábiles; avisado a Coordinación OIRS y Administración municipal: 1"
+    ) in digest.body
