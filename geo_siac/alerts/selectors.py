@@ -12,7 +12,6 @@ from django.db.models.functions import TruncWeek
 from geo_siac.alerts.models import (
     MUNICIPAL_ADMINISTRATION,
     OIRS_COORDINATION,
-    AlertKind,
     DepartmentHead,
     EscalationRule,
     Recipient,
@@ -47,7 +46,7 @@ class Directory:
     supervisors: list[int] = field(default_factory=list)
     heads: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # (comuna, department) -> heads
     groups: dict[str, list[int]] = field(default_factory=dict)
-    rules: dict[tuple[int, int, int], EscalationRule] = field(default_factory=dict)  # (comuna, department, level)
+    rules: dict[tuple[int, int, int], list[str]] = field(default_factory=dict)  # (comuna, department, level)
     communes: dict[int, set[int]] = field(default_factory=dict)  # each person's comunas (zones.tenancy)
     superusers: set[int] = field(default_factory=set)
 
@@ -63,8 +62,7 @@ class Directory:
         """Who level `level` of the comuna's escalation for the department reaches: the comuna's own rule and its
         own head of the department, never another comuna's."""
         users: list[int] = []
-        rule = self.rules.get((commune_id, department_id, level))
-        for recipient in rule.recipients if rule else ():
+        for recipient in self.rules.get((commune_id, department_id, level), []):
             if recipient == Recipient.CREW:
                 users += self.crew_or_triage(crew_id)
             elif recipient == Recipient.CREW_SUPERVISOR:
@@ -107,23 +105,9 @@ def alert_directory() -> Directory:
         "commune_id", "department_id", "user_id"
     ):
         directory.heads.setdefault((commune_id, department_id), []).append(user_id)
-    directory.rules = escalation_rules()
+    for rule in EscalationRule.objects.all():
+        directory.rules[(rule.commune_id, rule.department_id, rule.level)] = list(rule.recipients)
     return directory
-
-
-def escalation_rules() -> dict[tuple[int, int, int], EscalationRule]:
-    """Every comuna's escalation rules by (comuna, department, level): a few rows, read once per run or page."""
-    return {(rule.commune_id, rule.department_id, rule.level): rule for rule in EscalationRule.objects.all()}
-
-
-def escalation_rule_for(
-    rules: dict[tuple[int, int, int], EscalationRule], *, kind: str, level: int, commune_id: int, department_id
-) -> EscalationRule | None:
-    """The rule an escalation alert fired by (its request's comuna, responsible department and level); None for
-    another kind of alert, or when the rule was deleted since."""
-    if kind != AlertKind.ESCALATION:
-        return None
-    return rules.get((commune_id, department_id, level))
 
 
 def business_day_number(day: date) -> int:
@@ -153,18 +137,17 @@ def inbox(user) -> QuerySet[StaffAlert]:
     """The person's alerts, newest first, with what the inbox shows of each."""
     return (
         StaffAlert.objects.filter(user=user)
-        .select_related("alert__report__category")
+        .select_related("alert__report")
         .only(
             "read_at",
             "alert__kind",
             "alert__level",
+            "alert__threshold_business_days",
+            "alert__recipients",
             "alert__fired_at",
             "alert__report__tracking_code",
             "alert__report__expected_at",
             "alert__report__status",
-            "alert__report__commune_id",
-            "alert__report__department_id",
-            "alert__report__category__department_id",
         )
         .order_by("-alert__fired_at", "-pk")
     )

@@ -16,8 +16,6 @@ from geo_siac.alerts.selectors import (
     BOARD_DIMENSIONS,
     board_figures,
     board_reports,
-    escalation_rule_for,
-    escalation_rules,
     inbox,
     may_act_on,
     may_use_board,
@@ -26,7 +24,6 @@ from geo_siac.alerts.selectors import (
 )
 from geo_siac.alerts.services import alert_text, staff_alert_preference_set, staff_alerts_mark_read
 from geo_siac.reports.models import Report
-from geo_siac.reports.responsibility import responsible_department_id
 from geo_siac.reports.services import report_extend_deadline, report_reroute
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.web.access import role_required
@@ -61,17 +58,8 @@ def inbox_page(request):
         messages.success(request, _("Preferencia guardada."))
         return redirect("alerts:inbox")
     alerts = list(inbox(request.user)[:INBOX_SIZE])
-    rules = escalation_rules()
     for item in alerts:
-        alert, report = item.alert, item.alert.report
-        rule = escalation_rule_for(
-            rules,
-            kind=alert.kind,
-            level=alert.level,
-            commune_id=report.commune_id,
-            department_id=responsible_department_id(report),
-        )
-        item.text = alert_text(alert.kind, alert.level, rule)
+        item.text = alert_text(item.alert)
     return render(request, "alerts/inbox.html", {"alerts": alerts, "form": form}, status=400 if form.errors else 200)
 
 

@@ -10,13 +10,7 @@ from geo_siac.catalogue.models import Category, Department
 from geo_siac.db import KeyLookup
 from geo_siac.zones.selectors import CategoryTerms
 
-
-def responsible_department_of(path: str = "") -> Coalesce:
-    """The rule as an ORM expression, for the report at `path` ("alert__report__" from a staff alert)."""
-    return Coalesce(F(f"{path}department_id"), F(f"{path}category__department_id"))
-
-
-RESPONSIBLE_DEPARTMENT = responsible_department_of()
+RESPONSIBLE_DEPARTMENT = Coalesce(F("department_id"), F("category__department_id"))
 DEPARTMENT_NAME = Coalesce(F("department__name"), F("category__department__name"), output_field=CharField())
 # Compiled once (geo_siac.db.KeyLookup): reading `category.department` built the ORM's query for every request without
 # a place or without a crew filed, a sixth of the CPU of such a submission.
