@@ -59,9 +59,6 @@ def test_the_boards_rows_fold_their_actions_and_open_from_the_keyboard(
 
     page.evaluate("document.querySelectorAll('#due details').forEach(d => d.open = true)")
     unfolded = page_height(page)
-    print(
-        f"{size} {viewport['width']}x{viewport['height']}: {unfolded}px with every row's forms open, {folded}px folded"
-    )
     assert folded < unfolded * 0.75
     assert script_errors == []
     page.close()
