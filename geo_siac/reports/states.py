@@ -1,9 +1,10 @@
 """The one place that defines report states, their groups and the allowed transitions."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import answers_by_letter
+from geo_siac.catalogue.kinds import RequestKind, answers_by_letter
 
 
 class Status(models.TextChoices):
@@ -73,6 +74,13 @@ def resolved_only_by_letter(kind: str, target: str) -> bool:
     """A kind answered by a formal letter (reclamo, Ley 20.285) reaches "resuelta" only with its letter
     (reports.services.report_answer), never by a bare change of status."""
     return target == Status.RESOLVED and answers_by_letter(kind)
+
+
+def resolved_only_by_letter_message(kind: str) -> str:
+    """Why a bare move to "resuelta" is refused: the service and the status form say the same."""
+    return gettext("Una solicitud de tipo «%(kind)s» se resuelve respondiendo con carta.") % {
+        "kind": RequestKind(kind).label
+    }
 
 
 def transitions_by_hand(current: str, kind: str) -> list[Status]:

@@ -12,7 +12,14 @@ from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.reports.models import Report, ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
-from geo_siac.reports.states import OPEN, Channel, Status, transitions_by_hand
+from geo_siac.reports.states import (
+    OPEN,
+    Channel,
+    Status,
+    resolved_only_by_letter,
+    resolved_only_by_letter_message,
+    transitions_by_hand,
+)
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.selectors import served_service_points
 
@@ -127,8 +134,18 @@ NOTE_IS_PUBLIC_HELP = _(
 )
 
 
+class StatusChoiceField(forms.ChoiceField):
+    """Also lets through the statuses only a letter reaches (`letter_only`), not offered, so that clean_status
+    answers them with the service's reason instead of "not one of the available choices"."""
+
+    letter_only: frozenset[str] = frozenset()
+
+    def valid_value(self, value) -> bool:
+        return value in self.letter_only or super().valid_value(value)
+
+
 class StatusForm(DrawnOnce, forms.Form):
-    status = forms.ChoiceField(label=_("Nuevo estado"))
+    status = StatusChoiceField(label=_("Nuevo estado"))
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
     note_is_public = forms.BooleanField(
         label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
@@ -156,6 +173,7 @@ class StatusForm(DrawnOnce, forms.Form):
             ("", _("— Elija el nuevo estado —")),
             *((s.value, s.label) for s in self.allowed),
         ]
+        self.fields["status"].letter_only = frozenset(s for s in Status if resolved_only_by_letter(report.kind, s))
         self.fields["response"].queryset = response_templates_for(report)
 
     def drawing_key(self) -> tuple:
@@ -165,6 +183,12 @@ class StatusForm(DrawnOnce, forms.Form):
         templates = [(template.pk, response.label_from_instance(template)) for template in response.queryset]
         response.choices = [("", response.empty_label), *templates]
         return (tuple(self.allowed), tuple(templates))
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if resolved_only_by_letter(self.report.kind, status):
+            raise forms.ValidationError(resolved_only_by_letter_message(self.report.kind))
+        return status
 
     def clean(self):
         data = super().clean()

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.models import AnswerLetter, Report
@@ -187,8 +188,21 @@ def test_the_status_form_offers_exactly_what_the_service_accepts_for_each_kind(c
     information = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
     client.force_login(crews["supervisor"])
     # The service request first: its form, drawn once, must not be reused for a kind answered by letter.
-    assert "resolved" in offered_statuses(client, service) == accepted_statuses(service)
+    offered = offered_statuses(client, service)
+    assert "resolved" in offered
+    assert offered == accepted_statuses(service)
     for report in (complaint, information):
         offered = offered_statuses(client, report)
         assert "resolved" not in offered and "in_progress" in offered
         assert offered == accepted_statuses(report)
+
+
+def test_resolving_a_complaint_without_its_letter_is_refused_with_the_services_reason(client, crews, communes):
+    complaint = request_of(RequestKind.COMPLAINT, "reclamo-servicio", communes)
+    client.force_login(crews["supervisor"])
+    response = client.post(reverse("crew:status", args=[complaint.tracking_code]), {"status": "resolved"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Una solicitud de tipo «Reclamo» se resuelve respondiendo con carta." in page
+    assert "Escoja una opción válida" not in page
+    assert Report.objects.get(pk=complaint.pk).status == complaint.status
