@@ -73,7 +73,7 @@ def record_offline(page, base_url, report, *, status, note, photo: bytes | None 
     expect(page.locator("#pending-changes")).to_contain_text(f"{report.tracking_code} · ")
     expect(page.locator("#pending-changes")).to_contain_text("pendiente de envío")
     # Said where the crew member is looking, not at the foot of the page below the button just tapped.
-    expect(page.locator("#offline-notice")).to_have_text(re.compile("^Guardado en el teléfono"))
+    expect(page.locator("#offline-notice")).to_have_text(re.compile("^Guardado en este dispositivo"))
     expect(page.locator("#offline-notice")).to_be_in_viewport()
 
 
@@ -351,7 +351,7 @@ def test_logging_out_offers_to_send_pending_changes_first_then_clears_the_phone(
 
         page.click("#logout-form button[type=submit]")
         warning = page.locator("#logout-warning")
-        expect(warning).to_contain_text("Cambios sin enviar en este teléfono: 1.")
+        expect(warning).to_contain_text("Cambios sin enviar en este dispositivo: 1.")
         page.click("#logout-send")  # still offline: nothing can be sent, nothing is deleted, no logout
         expect(warning).to_contain_text("No se pudieron enviar")
         assert phone_data(page)["outbox"] == 1 and phone_data(page)["caches"]

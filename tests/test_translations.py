@@ -17,19 +17,20 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdfr]")
 
 
 def po_entries(path: Path) -> list[dict]:
-    """The entries of a .po file: msgid, msgid_plural, msgstr forms and flags. Obsolete (#~) entries are skipped.
+    """The entries of a .po file: msgctxt, msgid, msgid_plural, msgstr forms and flags. Obsolete (#~) entries are
+    skipped.
 
     Enough of the format for this check; a dependency such as polib would buy nothing more here."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
-        entry = {"flags": set(), "msgid": None, "msgid_plural": None, "msgstr": {}}
+        entry = {"flags": set(), "msgctxt": None, "msgid": None, "msgid_plural": None, "msgstr": {}}
         field = None
         for line in block.splitlines():
             if line.startswith("#,"):
                 entry["flags"] |= {flag.strip() for flag in line[2:].split(",")}
             elif line.startswith("#"):
                 continue
-            elif line.startswith(("msgid ", "msgid_plural ")):
+            elif line.startswith(("msgctxt ", "msgid ", "msgid_plural ")):
                 field, _, value = line.partition(" ")
                 entry[field] = ast.literal_eval(value)
             elif line.startswith("msgstr"):
@@ -83,7 +84,10 @@ def test_the_committed_mo_is_compiled_from_the_po():
         catalog = gettext.GNUTranslations(compiled)
     stale = []
     for entry in ENTRIES:
-        if entry["msgid_plural"] is None:
+        if entry["msgctxt"] is not None:  # pgettext("lista", "y"): the .mo keys it by context and msgid
+            if catalog.pgettext(entry["msgctxt"], entry["msgid"]) != entry["msgstr"][0]:
+                stale.append(entry["msgid"])
+        elif entry["msgid_plural"] is None:
             if catalog.gettext(entry["msgid"]) != entry["msgstr"][0]:
                 stale.append(entry["msgid"])
         elif [catalog.ngettext(entry["msgid"], entry["msgid_plural"], n) for n in (1, 2)] != [

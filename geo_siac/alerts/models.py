@@ -134,6 +134,9 @@ class Alert(models.Model):
     kind = models.CharField(_("tipo"), max_length=16, choices=AlertKind.choices)
     level = models.IntegerField(_("nivel"), default=0)
     fired_at = models.DateTimeField(_("emitido"))
+    # An escalation's rule as it stood when it fired, so its text never follows later edits; null before 0007.
+    threshold_business_days = models.SmallIntegerField(_("umbral (días hábiles desde el plazo)"), null=True, blank=True)
+    recipients = ArrayField(models.CharField(max_length=32), verbose_name=_("avisar a"), default=list, blank=True)
 
     objects = AlertQuerySet.as_manager()
 

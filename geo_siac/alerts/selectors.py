@@ -142,6 +142,8 @@ def inbox(user) -> QuerySet[StaffAlert]:
             "read_at",
             "alert__kind",
             "alert__level",
+            "alert__threshold_business_days",
+            "alert__recipients",
             "alert__fired_at",
             "alert__report__tracking_code",
             "alert__report__expected_at",

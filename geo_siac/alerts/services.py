@@ -6,6 +6,7 @@ kind and level), the inbox rows and the immediate emails (the outbox) commit tog
 batch in flight, which the next run finds again, and a second process that fires the same alert at the same time
 waits on the unique index and then inserts nothing: each alert is fired, and told, once."""
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,11 +17,20 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from psycopg2.extras import execute_values
 
-from geo_siac.alerts.models import Alert, AlertKind, Delivery, EscalationRule, StaffAlert, StaffAlertPreference
+from geo_siac.alerts.models import (
+    Alert,
+    AlertKind,
+    Delivery,
+    EscalationRule,
+    Recipient,
+    StaffAlert,
+    StaffAlertPreference,
+)
 from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
 from geo_siac.notifications.services import Message, notifications_enqueue
 from geo_siac.reports.deadlines import SANTIAGO, due_soon_before
@@ -47,7 +57,7 @@ class RunSummary:
 
 
 def _candidates_sql(
-    rules: list[tuple[int, int, int, datetime]],
+    rules: list[tuple[int, int, int, datetime, int, list[str]]],
     *,
     due_soon: datetime,
     now: datetime,
@@ -56,34 +66,36 @@ def _candidates_sql(
 ) -> tuple[str, list]:
     """Every (report, kind, level) due at the run's instant and not fired yet, numbered in report order, over open
     reports only: an answered or closed request leaves the candidates, an extended one is judged by its new
-    deadline."""
+    deadline. An escalation carries its rule's threshold and recipients, which the alert keeps."""
     open_reports = f"FROM {_REPORTS} r WHERE r.status IN ({_OPEN})"
     parts, params = [], []
     if rules:
-        values = ", ".join("(%s, %s, %s, %s::timestamptz)" for _rule in rules)
+        values = ", ".join("(%s, %s, %s, %s::timestamptz, %s::smallint, %s::varchar[])" for _rule in rules)
         parts.append(
-            f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level FROM {_REPORTS} r "
-            f"JOIN (VALUES {values}) AS rule(commune_id, department_id, level, cutoff) "
+            f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level, rule.threshold, rule.recipients FROM {_REPORTS} r "
+            f"JOIN (VALUES {values}) AS rule(commune_id, department_id, level, cutoff, threshold, recipients) "
             f"ON rule.commune_id = r.commune_id AND rule.department_id = {responsible_department_sql('r')} "
             f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff"
         )
         params += [value for rule in rules for value in rule]
+    no_rule = "NULL::smallint, '{}'::varchar[]"
     parts += [
-        f"SELECT r.id, '{AlertKind.DUE_SOON}', 0 {open_reports} AND r.expected_at < %s",
-        f"SELECT r.id, '{AlertKind.OVERDUE}', 0 {open_reports} AND r.expected_at < %s",
-        f"SELECT r.id, '{AlertKind.TRIAGE_WAIT}', 0 {open_reports} AND r.crew_id IS NULL AND r.created_at < %s",
-        f"SELECT r.id, '{AlertKind.REOPENED}', r.times_reopened {open_reports} AND r.times_reopened > 0",
+        f"SELECT r.id, '{AlertKind.DUE_SOON}', 0, {no_rule} {open_reports} AND r.expected_at < %s",
+        f"SELECT r.id, '{AlertKind.OVERDUE}', 0, {no_rule} {open_reports} AND r.expected_at < %s",
+        f"SELECT r.id, '{AlertKind.TRIAGE_WAIT}', 0, {no_rule} {open_reports} AND r.crew_id IS NULL "
+        f"AND r.created_at < %s",
+        f"SELECT r.id, '{AlertKind.REOPENED}', r.times_reopened, {no_rule} {open_reports} AND r.times_reopened > 0",
         # Level: how many times citizens added to it so far, so each addition seen by a run fires once.
-        f"SELECT e.report_id, '{AlertKind.CITIZEN_INFO}', count(*) FROM {_EVENTS} e JOIN {_REPORTS} r "
+        f"SELECT e.report_id, '{AlertKind.CITIZEN_INFO}', count(*), {no_rule} FROM {_EVENTS} e JOIN {_REPORTS} r "
         f"ON r.id = e.report_id WHERE e.kind = '{EventKind.CITIZEN_INFO}' AND r.status IN ({_OPEN}) "
         f"GROUP BY e.report_id",
-        f"SELECT r.id, '{AlertKind.ASSIGNED}', r.crew_id {open_reports} AND r.crew_id IS NOT NULL "
+        f"SELECT r.id, '{AlertKind.ASSIGNED}', r.crew_id, {no_rule} {open_reports} AND r.crew_id IS NOT NULL "
         f"AND r.updated_at >= %s",
     ]
     params += [due_soon, now, triage, assigned]
     sql = (
         f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER (ORDER BY c.report_id, c.kind, "
-        f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level) "
+        f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level, threshold, recipients) "
         f"WHERE NOT EXISTS (SELECT 1 FROM {_ALERTS} a WHERE a.report_id = c.report_id AND a.kind = c.kind "
         f"AND a.level = c.level)"
     )
@@ -101,7 +113,14 @@ def alerts_run(
     thresholds = {rule.threshold_business_days for rule in EscalationRule.objects.all()}
     cutoffs = {threshold: deadline_cutoff(now, threshold) for threshold in thresholds}
     rules = [
-        (rule.commune_id, rule.department_id, rule.level, cutoffs[rule.threshold_business_days])
+        (
+            rule.commune_id,
+            rule.department_id,
+            rule.level,
+            cutoffs[rule.threshold_business_days],
+            rule.threshold_business_days,
+            list(rule.recipients),
+        )
         for rule in EscalationRule.objects.all()
     ]
     sql, params = _candidates_sql(
@@ -135,20 +154,33 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
     with connection.cursor() as cursor:
         # In report order, so two processes take the unique index's entries in the same order and never deadlock.
         cursor.execute(
-            f"WITH fired AS (INSERT INTO {_ALERTS} (report_id, kind, level, fired_at) "
-            f"SELECT c.report_id, c.kind, c.level, %s FROM {_CANDIDATES} c "
+            f"WITH fired AS (INSERT INTO {_ALERTS} (report_id, kind, level, fired_at, threshold_business_days, "
+            f"recipients) SELECT c.report_id, c.kind, c.level, %s, c.threshold, c.recipients FROM {_CANDIDATES} c "
             f"JOIN {_REPORTS} r ON r.id = c.report_id AND r.status IN ({_OPEN}) "
             f"WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
-            f"RETURNING id, report_id, kind, level) "
-            f"SELECT f.id, f.kind, f.level, r.id, r.tracking_code, r.crew_id, {responsible_department_sql('r')}, "
-            f"r.expected_at, r.commune_id "
+            f"RETURNING id, report_id, kind, level, threshold_business_days, recipients) "
+            f"SELECT f.id, f.kind, f.level, f.threshold_business_days, f.recipients, r.id, r.tracking_code, "
+            f"r.crew_id, {responsible_department_sql('r')}, r.expected_at, r.commune_id "
             f"FROM fired f JOIN {_REPORTS} r ON r.id = f.report_id",
             [now, first, last],
         )
         fired = cursor.fetchall()
     deliveries, emails = [], []
-    for alert_id, kind, level, report_id, code, crew_id, department_id, expected_at, commune_id in fired:
+    for (
+        alert_id,
+        kind,
+        level,
+        threshold,
+        recipients,
+        report_id,
+        code,
+        crew_id,
+        department_id,
+        expected_at,
+        commune_id,
+    ) in fired:
         summary.fired[kind] += 1
+        alert = Alert(kind=kind, level=level, threshold_business_days=threshold, recipients=recipients)
         users = [
             user_id
             for user_id in _recipients(
@@ -162,7 +194,7 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             deliveries.append((alert_id, user_id))
             person = directory.people.get(user_id)
             if person and person.email and not person.digest:
-                emails.append((person, kind, level, code, expected_at, report_id))
+                emails.append((person, alert, code, expected_at, report_id))
     with connection.cursor() as cursor:
         execute_values(
             cursor.cursor,
@@ -195,29 +227,68 @@ _TEXTS = {
 }
 
 
-def alert_text(kind: str, level: int) -> str:
-    """What an alert says, in the active language (the inbox, the emails and the digest)."""
-    if kind == AlertKind.ESCALATION:
-        return _("Escalamiento, nivel %(level)s") % {"level": level}
-    return str(_TEXTS[kind])
+def alert_text(alert: Alert) -> str:
+    """What an alert says, in the active language (the inbox, the emails and the digest). An escalation says its
+    rule as it stood when it fired: the threshold and whom it told (alerts fired before 0007 kept neither)."""
+    if alert.kind != AlertKind.ESCALATION:
+        return str(_TEXTS[alert.kind])
+    if alert.threshold_business_days is None:
+        return alert_subject(alert)
+    # A recipient code no longer in Recipient (a rule saved by an older release) is left out, not an error.
+    whom = [str(Recipient(code).label) for code in alert.recipients if code in Recipient.values]
+    values = {"level": alert.level, "when": escalation_threshold_text(alert.threshold_business_days)}
+    if not whom:
+        return _("Escalamiento nivel %(level)s (%(when)s)") % values
+    return _("Escalamiento nivel %(level)s (%(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
+
+
+def alert_subject(alert: Alert) -> str:
+    """An alert's short form, for an email's subject: an escalation says only its level."""
+    if alert.kind == AlertKind.ESCALATION:
+        return _("Escalamiento, nivel %(level)s") % {"level": alert.level}
+    return str(_TEXTS[alert.kind])
+
+
+def escalation_threshold_text(days: int) -> str:
+    """A rule's threshold (business days from the due day, EscalationRule) as the rule says it."""
+    if days < 0:
+        return ngettext("%(days)d día hábil antes del plazo", "%(days)d días hábiles antes del plazo", -days) % {
+            "days": -days
+        }
+    if days == 0:
+        return _("el día del plazo")
+    return ngettext("%(days)d día hábil después del plazo", "%(days)d días hábiles después del plazo", days) % {
+        "days": days
+    }
+
+
+def spoken_list(words: list[str]) -> str:
+    """«a, b y c» in the active language; Spanish says «e» before an /i/ sound («… e Integrantes»), not before
+    «hie»/«hia», which sound /y/."""
+    conjunction = pgettext("lista", "y")
+    if conjunction == "y" and words and re.match(r"h?[ií](?![aeiouáéó])", words[-1], re.IGNORECASE):
+        conjunction = "e"
+    return get_text_list(words, conjunction)
 
 
 def alert_messages(emails: list[tuple]) -> list[Message]:
-    """The emails of a batch: (person, kind, level, code, deadline, report id) each. Texts are translated once per
-    language and kind, not once per message: at 180,000 messages gettext and reverse() cost more than the rest."""
+    """The emails of a batch: (person, alert, code, deadline, report id) each; the subject short, the body opening
+    with the alert's whole text. Texts are translated once per language and alert text, not once per message: at
+    180,000 messages gettext and reverse() cost more than the rest."""
     before, after = absolute(reverse("crew:report", args=["CODE"])).rsplit("CODE", 1)
-    texts: dict[tuple, tuple[str, str, str]] = {}
+    texts: dict[tuple, tuple[str, str, str, str]] = {}
     messages = []
-    for person, kind, level, code, expected_at, report_id in emails:
-        key = (person.language, kind, level)
+    for person, alert, code, expected_at, report_id in emails:
+        key = (person.language, alert.kind, alert.level, alert.threshold_business_days, tuple(alert.recipients))
         if key not in texts:
             with translation.override(person.language):
                 texts[key] = (
-                    alert_text(kind, level),
+                    alert_text(alert),
+                    alert_subject(alert),
                     _("%(what)s: solicitud %(code)s"),
                     _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s"),
                 )
-        what, subject, body = texts[key]
+        what, short, subject, body = texts[key]
         values = {
             "what": what,
             "code": code,
@@ -228,7 +299,7 @@ def alert_messages(emails: list[tuple]) -> list[Message]:
             Message(
                 recipient=person.email,
                 language=person.language,
-                subject=subject % values,
+                subject=subject % {**values, "what": short},
                 body=body % values,
                 report_id=report_id,
             )
@@ -263,18 +334,31 @@ def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> in
         StaffAlert.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(user_id=user_id, digested_at__isnull=True, alert__fired_at__lte=now)
         .order_by("alert__report__expected_at", "pk")
-        .values_list("pk", "alert__kind", "alert__level", "alert__report__tracking_code", "alert__report__expected_at")
+        .values_list(
+            "pk",
+            "alert__kind",
+            "alert__level",
+            "alert__report__tracking_code",
+            "alert__report__expected_at",
+            "alert__threshold_business_days",
+            "alert__recipients",
+        )
     )
     rows = list(pending)
     if not rows:
         return 0
     with translation.override(language):
-        counts = Counter(alert_text(kind, level) for _pk, kind, level, _code, _due in rows)
-        lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
-        lines += [
-            f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {alert_text(kind, level)}"
-            for _pk, kind, level, code, due in rows
+        texts = [
+            (
+                code,
+                due,
+                alert_text(Alert(kind=kind, level=level, threshold_business_days=threshold, recipients=recipients)),
+            )
+            for _pk, kind, level, code, due, threshold, recipients in rows
         ]
+        counts = Counter(what for _code, _due, what in texts)
+        lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]
+        lines += [f"{code}  {due.astimezone(SANTIAGO):%Y-%m-%d}  {what}" for code, due, what in texts]
         lines += ["", absolute(reverse("alerts:inbox"))]
         subject = _("Resumen de avisos: %(count)s") % {"count": len(rows)}
     notifications_enqueue(

@@ -5,7 +5,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -59,7 +61,7 @@ def inbox_page(request):
         return redirect("alerts:inbox")
     alerts = list(inbox(request.user)[:INBOX_SIZE])
     for item in alerts:
-        item.text = alert_text(item.alert.kind, item.alert.level)
+        item.text = alert_text(item.alert)
     return render(request, "alerts/inbox.html", {"alerts": alerts, "form": form}, status=400 if form.errors else 200)
 
 
@@ -88,6 +90,7 @@ def board(request):
             "age_bands": AGE_BANDS,
             "reports": actionable,
             "crews": reroute_crews(request.user),
+            "open_code": request.GET.get("abierta", ""),
         },
     )
 
@@ -99,17 +102,22 @@ def _board_report(request, code: str) -> Report:
     return report
 
 
-def _apply(request, form: forms.Form, action) -> object:
+def _apply(request, report: Report, form: forms.Form, action) -> object:
+    """Act on one row and come back to it, open, with a message that names the request: on a long board the
+    person sees which row the message is about and corrects it where it is."""
+    code = report.tracking_code
     if form.is_valid():
         try:
             action(form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, f"{code}: {' '.join(exc.messages)}")
         else:
-            messages.success(request, _("Cambio guardado."))
+            messages.success(request, f"{code}: {_('Cambio guardado.')}")
     else:
-        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
-    return redirect("alerts:board")
+        messages.error(
+            request, f"{code}: {' '.join(str(error) for errors in form.errors.values() for error in errors)}"
+        )
+    return redirect(f"{reverse('alerts:board')}?{urlencode({'abierta': code})}#fila-{code}")
 
 
 @board_required
@@ -128,7 +136,9 @@ def board_reroute(request, code):
             report=report, crew=crew, reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
         )
 
-    return _apply(request, RerouteForm(request.POST, crews=Crew.objects.filter(commune_id=report.commune_id)), reroute)
+    return _apply(
+        request, report, RerouteForm(request.POST, crews=Crew.objects.filter(commune_id=report.commune_id)), reroute
+    )
 
 
 @board_required
@@ -137,6 +147,7 @@ def board_extend(request, code):
     report = _board_report(request, code)
     return _apply(
         request,
+        report,
         ExtendForm(request.POST),
         lambda data: report_extend_deadline(
             report=report,

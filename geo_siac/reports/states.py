@@ -1,7 +1,10 @@
 """The one place that defines report states, their groups and the allowed transitions."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from geo_siac.catalogue.kinds import RequestKind, answers_by_letter
 
 
 class Status(models.TextChoices):
@@ -65,6 +68,25 @@ def open311_update_status(status: str) -> str:
 
 def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
+
+
+def resolved_only_by_letter(kind: str, target: str) -> bool:
+    """A kind answered by a formal letter (reclamo, Ley 20.285) reaches "resuelta" only with its letter
+    (reports.services.report_answer), never by a bare change of status."""
+    return target == Status.RESOLVED and answers_by_letter(kind)
+
+
+def resolved_only_by_letter_message(kind: str) -> str:
+    """Why a bare move to "resuelta" is refused: the service and the status form say the same."""
+    return gettext("Una solicitud de tipo «%(kind)s» se resuelve respondiendo con carta.") % {
+        "kind": RequestKind(kind).label
+    }
+
+
+def transitions_by_hand(current: str, kind: str) -> list[Status]:
+    """The statuses a person may move a report of `kind` to from `current` without a letter, in Status order: what
+    report_change_status accepts, so a form offers no choice the service would refuse."""
+    return [s for s in Status if can_transition(current, s) and not resolved_only_by_letter(kind, s)]
 
 
 def reopening_status(status: str) -> str:

@@ -447,7 +447,8 @@ def action(request):
                 "errors": {
                     "complete": [
                         _(
-                            "El envío llegó incompleto (se cortó la conexión); no se guardó nada y el teléfono lo reintentará."
+                            "El envío llegó incompleto (se cortó la conexión); no se guardó nada y el dispositivo lo "
+                            "reintentará."
                         )
                     ]
                 },

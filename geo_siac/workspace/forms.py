@@ -12,7 +12,14 @@ from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.reports.models import Report, ResponseTemplate
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
-from geo_siac.reports.states import OPEN, TRANSITIONS, Channel, Status
+from geo_siac.reports.states import (
+    OPEN,
+    Channel,
+    Status,
+    resolved_only_by_letter,
+    resolved_only_by_letter_message,
+    transitions_by_hand,
+)
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.selectors import served_service_points
 
@@ -127,8 +134,18 @@ NOTE_IS_PUBLIC_HELP = _(
 )
 
 
+class StatusChoiceField(forms.ChoiceField):
+    """Also lets through the statuses only a letter reaches (`letter_only`), not offered, so that clean_status
+    answers them with the service's reason instead of "not one of the available choices"."""
+
+    letter_only: frozenset[str] = frozenset()
+
+    def valid_value(self, value) -> bool:
+        return value in self.letter_only or super().valid_value(value)
+
+
 class StatusForm(DrawnOnce, forms.Form):
-    status = forms.ChoiceField(label=_("Nuevo estado"))
+    status = StatusChoiceField(label=_("Nuevo estado"))
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
     note_is_public = forms.BooleanField(
         label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
@@ -147,27 +164,31 @@ class StatusForm(DrawnOnce, forms.Form):
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
     accuracy = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, current: str, report=None, **kwargs):
+    def __init__(self, *args, current: str, report, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
-        self.current = current
+        self.allowed = transitions_by_hand(current, report.kind)
         # No status is chosen for the crew: one tap on "Guardar" must not move a report by accident.
-        allowed = [(s.value, s.label) for s in Status if s in TRANSITIONS[current]]
-        self.fields["status"].choices = [("", _("— Elija el nuevo estado —")), *allowed]
-        if report is None:
-            del self.fields["response"]
-        else:
-            self.fields["response"].queryset = response_templates_for(report)
+        self.fields["status"].choices = [
+            ("", _("— Elija el nuevo estado —")),
+            *((s.value, s.label) for s in self.allowed),
+        ]
+        self.fields["status"].letter_only = frozenset(s for s in Status if resolved_only_by_letter(report.kind, s))
+        self.fields["response"].queryset = response_templates_for(report)
 
     def drawing_key(self) -> tuple:
-        """The current status (its choices) and the response templates offered, read once as the select's choices:
-        Django's ModelChoiceField would read them through a server-side cursor (DECLARE, FETCH, CLOSE)."""
-        response = self.fields.get("response")
-        if response is None:
-            return (self.current,)
+        """The statuses offered and the response templates offered, read once as the select's choices: Django's
+        ModelChoiceField would read them through a server-side cursor (DECLARE, FETCH, CLOSE)."""
+        response = self.fields["response"]
         templates = [(template.pk, response.label_from_instance(template)) for template in response.queryset]
         response.choices = [("", response.empty_label), *templates]
-        return (self.current, tuple(templates))
+        return (tuple(self.allowed), tuple(templates))
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if resolved_only_by_letter(self.report.kind, status):
+            raise forms.ValidationError(resolved_only_by_letter_message(self.report.kind))
+        return status
 
     def clean(self):
         data = super().clean()

@@ -181,3 +181,33 @@ def test_the_boards_forms_name_their_boxes_and_offer_only_crews_of_the_requests_
         (f"extend-reason-{code}", "Motivo de la prórroga"),
     ):
         assert f'<label for="{box}">{label}</label>' in due and f'id="{box}"' in due
+
+
+def test_each_rows_forms_are_folded_under_a_summary_naming_the_request(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    due = client.get("/cuadrilla/plazos/").content.decode().split('id="due"')[1]
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    row = due.split('<details class="row-actions">')[1].split("</details>")[0]
+    assert row.startswith(f'<summary>Derivar o prorrogar…<span class="visually-hidden"> {code}</span></summary>')
+    assert f"/cuadrilla/plazos/{code}/derivar/" in row and f"/cuadrilla/plazos/{code}/prorrogar/" in row
+    assert "<details open" not in due
+
+
+def test_an_extension_without_reason_comes_back_to_its_row_open_with_its_code_in_the_message(
+    client, crews, make_report
+):
+    history(make_report)
+    make_report(point=WEST_POINT)
+    Report.objects.filter(crew=crews["A"], status="submitted").update(expected_at=timezone.now() - timedelta(days=3))
+    client.force_login(crews["supervisor"])
+    code = Report.objects.filter(crew=crews["A"], status="submitted").order_by("pk").last().tracking_code
+    response = client.post(f"/cuadrilla/plazos/{code}/prorrogar/", {"business_days": 5, "reason": ""}, follow=True)
+    assert response.redirect_chain == [(f"/cuadrilla/plazos/?abierta={code}#fila-{code}", 302)]
+    page = response.content.decode()
+    assert f"<li>{code}: Este campo es requerido.</li>" in page
+    rows = page.split('id="due"')[1].split("</ul>")[0].split("<li ")[1:]
+    assert len(rows) == 3
+    for row in rows:
+        is_ours = row.startswith(f'id="fila-{code}"')
+        assert ('<details class="row-actions" open>' in row) == is_ours, row[:40]

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from geo_siac.alerts.models import (
     MUNICIPAL_ADMINISTRATION,
@@ -25,7 +25,8 @@ from geo_siac.alerts.models import (
     StaffAlert,
 )
 from geo_siac.alerts.selectors import escalation_replay
-from geo_siac.alerts.services import alerts_run
+from geo_siac.alerts.services import alert_text, alerts_run, staff_alert_preference_set, staff_digests_send
+from geo_siac.catalogue.models import Department
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.models import Report
@@ -226,3 +227,67 @@ def test_a_request_without_department_escalates_to_the_head_of_its_categorys_dep
     heads = StaffAlert.objects.filter(alert__report=report, alert__kind=AlertKind.ESCALATION, alert__level=2)
     assert list(heads.values_list("user__username", flat=True)) == ["jefa"]
     assert Notification.objects.filter(recipient="jefa@muni.example", report=report).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_escalation_says_its_rule_as_it_stood_when_it_fired_in_the_inbox_the_email_and_the_digest(
+    client, crews, make_report, django_user_model
+):
+    escalation_setup(crews, django_user_model)
+    staff_alert_preference_set(user=django_user_model.objects.get(username="jefa"), delivery="immediate", language="en")
+    staff_alert_preference_set(user=django_user_model.objects.get(username="adam"), delivery="digest", language="es-cl")
+    report = make_report(point=WEST_POINT)
+    Report.objects.filter(pk=report.pk).update(expected_at=timezone.now() - timedelta(days=15))
+    alerts_run()
+    # Since it fired: the rules say otherwise and the request belongs to another department, with no rules.
+    EscalationRule.objects.filter(level=2).update(threshold_business_days=3, recipients=[Recipient.CREW])
+    EscalationRule.objects.filter(level=3).update(threshold_business_days=9, recipients=[Recipient.DEPARTMENT_HEAD])
+    Report.objects.filter(pk=report.pk).update(department=Department.objects.create(name="Dirección de Tránsito"))
+
+    client.force_login(django_user_model.objects.get(username="olga"))
+    inbox = client.get("/cuadrilla/avisos/").content.decode()
+    assert (
+        "Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+        "municipal"
+    ) in inbox
+    (carla,) = Notification.objects.filter(recipient="carla@muni.example", subject__startswith="Escalamiento")
+    assert carla.subject == f"Escalamiento, nivel 1: solicitud {report.tracking_code}"
+    assert carla.body.startswith(
+        "Escalamiento nivel 1 (2 días hábiles antes del plazo); avisado a Supervisión de la cuadrilla: solicitud "
+        f"{report.tracking_code}, plazo "
+    )
+    (jefa,) = Notification.objects.filter(recipient="jefa@muni.example", subject__startswith="Escalation")
+    assert len(jefa.subject) <= 60 and report.tracking_code in jefa.subject
+    assert jefa.body.startswith(
+        f"Escalation level 2 (1 business day after the deadline); notified: Department head: request "
+        f"{report.tracking_code}, deadline "
+    )
+    staff_digests_send()
+    (digest,) = Notification.objects.filter(recipient="adam@muni.example")
+    assert (
+        "- Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+        "municipal: 1"
+    ) in digest.body
+
+
+@pytest.mark.django_db
+def test_an_escalation_fired_before_its_rule_was_kept_says_only_its_level():
+    legacy = Alert(kind=AlertKind.ESCALATION, level=2)
+    with translation.override("es-cl"):
+        assert alert_text(legacy) == "Escalamiento, nivel 2"
+
+
+def test_the_recipients_list_says_e_before_an_i_sound_and_skips_codes_it_no_longer_knows():
+    alert = Alert(
+        kind=AlertKind.ESCALATION,
+        level=1,
+        threshold_business_days=0,
+        recipients=[Recipient.CREW_SUPERVISOR, "retired_role", Recipient.CREW],
+    )
+    with translation.override("es-cl"):
+        assert alert_text(alert) == (
+            "Escalamiento nivel 1 (el día del plazo); avisado a Supervisión de la cuadrilla e Integrantes de la "
+            "cuadrilla"
+        )
+    with translation.override("en"):
+        assert alert_text(alert) == "Escalation level 1 (on the deadline); notified: Crew supervisor and Crew members"

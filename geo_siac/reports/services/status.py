@@ -8,14 +8,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.kinds import RequestKind, answers_by_letter
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import status_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import event_photo_store, photo_process
-from geo_siac.reports.states import CLOSED, OPEN, Channel, Status, can_transition
+from geo_siac.reports.states import (
+    CLOSED,
+    OPEN,
+    Channel,
+    Status,
+    can_transition,
+    resolved_only_by_letter,
+    resolved_only_by_letter_message,
+)
 from geo_siac.reports.work_location import WorkLocation, event_fields
 
 
@@ -101,13 +108,8 @@ def report_change_status(
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     if locked.status == status:
         raise Unchanged({"status": _("Ya está en «%(status)s».") % {"status": Status(status).label}})
-    if status == Status.RESOLVED and letter is None and answers_by_letter(locked.kind):
-        raise ValidationError(
-            {
-                "status": _("Una solicitud de tipo «%(kind)s» se resuelve respondiendo con carta.")
-                % {"kind": RequestKind(locked.kind).label}
-            }
-        )
+    if letter is None and resolved_only_by_letter(locked.kind, status):
+        raise ValidationError({"status": resolved_only_by_letter_message(locked.kind)})
     if not can_transition(locked.status, status):
         raise ValidationError(
             {

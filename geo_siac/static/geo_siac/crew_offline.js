@@ -1,6 +1,6 @@
 // The crew pages as an offline app (docs/crews.md, "The offline app"): registers the service worker and asks it to
 // keep this page, its files and its reports' pages; records the status and hand-back forms in the outbox when there is
-// no network; lists the changes on this phone; sends them when the network returns.
+// no network; lists the changes on this device; sends them when the network returns.
 (function () {
   "use strict";
   var app = document.getElementById("offline-app");

@@ -1,4 +1,4 @@
-// Logging out clears this phone of the crew app's data (docs/crews.md, "Clearing it"): the service worker's caches
+// Logging out clears this device of the crew app's data (docs/crews.md, "Clearing it"): the service worker's caches
 // and the outbox. Never a change not yet sent: while one is pending the logout waits and offers to send it first.
 (function () {
   "use strict";

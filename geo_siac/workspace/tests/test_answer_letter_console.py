@@ -1,11 +1,18 @@
 """The officer's answering form: the letter's preview (nothing written), a clear error when a denial has no legal
 ground, and the answer sent through report_answer; a reclamo's form asks for no legal outcome."""
 
+import re
+
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.models import AnswerLetter, Report
-from geo_siac.reports.services import report_create
+from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.states import Status
+from geo_siac.testing import WEST_POINT
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +160,49 @@ def test_another_comunas_supervisor_gets_404_on_the_report_page(client, crews, c
     assert client.get(f"/cuadrilla/solicitud/{own.tracking_code}/").status_code == 200  # a supervisor, of Peñalolén
     response = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/")
     assert response.status_code == 404 and "/carta/1" not in response.content.decode()
+
+
+def offered_statuses(client, report) -> set[str]:
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    select = re.search(r'<select name="status"[^>]*>(.*?)</select>', page, re.S)[1]
+    return set(re.findall(r'<option value="(\w+)"', select))
+
+
+def accepted_statuses(report) -> set[str]:
+    """What report_change_status accepts for this request now, each tried and rolled back."""
+    accepted = set()
+    for status in Status.values:
+        try:
+            with transaction.atomic():
+                report_change_status(report=report, status=status)
+                accepted.add(status)
+                transaction.set_rollback(True)
+        except ValidationError:
+            pass
+    return accepted
+
+
+def test_the_status_form_offers_exactly_what_the_service_accepts_for_each_kind(client, crews, communes, make_report):
+    service = make_report(point=WEST_POINT)
+    complaint = request_of(RequestKind.COMPLAINT, "reclamo-servicio", communes)
+    information = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    client.force_login(crews["supervisor"])
+    # The service request first: its form, drawn once, must not be reused for a kind answered by letter.
+    offered = offered_statuses(client, service)
+    assert "resolved" in offered
+    assert offered == accepted_statuses(service)
+    for report in (complaint, information):
+        offered = offered_statuses(client, report)
+        assert "resolved" not in offered and "in_progress" in offered
+        assert offered == accepted_statuses(report)
+
+
+def test_resolving_a_complaint_without_its_letter_is_refused_with_the_services_reason(client, crews, communes):
+    complaint = request_of(RequestKind.COMPLAINT, "reclamo-servicio", communes)
+    client.force_login(crews["supervisor"])
+    response = client.post(reverse("crew:status", args=[complaint.tracking_code]), {"status": "resolved"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Una solicitud de tipo «Reclamo» se resuelve respondiendo con carta." in page
+    assert "Escoja una opción válida" not in page
+    assert Report.objects.get(pk=complaint.pk).status == complaint.status

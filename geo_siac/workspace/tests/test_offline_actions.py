@@ -274,3 +274,21 @@ def test_two_concurrent_replays_of_one_key_apply_the_change_once(make_report, cr
         thread.join(timeout=60)
     assert sorted(outcomes) == [False, True]
     assert Report.objects.get(pk=report.pk).events.filter(kind="status", to_status="in_progress").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "device", "phone"), [("es-cl", "este dispositivo", "teléfono"), ("en", "this device", "phone")]
+)
+def test_the_crew_pages_speak_of_this_device_not_this_phone(client, crews, make_report, language, device, phone):
+    """Staff use the crew pages on office desktops too: what is kept offline, and where, is "this device"."""
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    for url in (reverse("crew:home"), reverse("crew:report", args=[report.tracking_code])):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        offline = page[page.index('id="offline-app"') :].split("</section>")[0]
+        nav = page[page.index('id="logout-form"') :].split("</form>")[0]
+        assert (offline.count(device), nav.count(device)) == (6, 3), url
+        assert phone not in page.lower(), url
+    cut_short = client.post(reverse("crew:action"), {"key": str(uuid.uuid4())}, HTTP_ACCEPT_LANGUAGE=language)
+    (error,) = cut_short.json()["errors"]["complete"]
+    assert cut_short.status_code == 400 and phone not in error and device.split()[-1] in error
