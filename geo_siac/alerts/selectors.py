@@ -137,7 +137,7 @@ def inbox(user) -> QuerySet[StaffAlert]:
     """The person's alerts, newest first, with what the inbox shows of each."""
     return (
         StaffAlert.objects.filter(user=user)
-        .select_related("alert__report")
+        .select_related("alert__report__category", "alert__report__commune")
         .only(
             "read_at",
             "alert__kind",
@@ -148,6 +148,9 @@ def inbox(user) -> QuerySet[StaffAlert]:
             "alert__report__tracking_code",
             "alert__report__expected_at",
             "alert__report__status",
+            "alert__report__category__name_es",
+            "alert__report__category__name_en",
+            "alert__report__commune__name",
         )
         .order_by("-alert__fired_at", "-pk")
     )

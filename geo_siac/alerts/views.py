@@ -62,7 +62,13 @@ def inbox_page(request):
     alerts = list(inbox(request.user)[:INBOX_SIZE])
     for item in alerts:
         item.text = alert_text(item.alert)
-    return render(request, "alerts/inbox.html", {"alerts": alerts, "form": form}, status=400 if form.errors else 200)
+    unread = any(item.read_at is None for item in alerts)
+    return render(
+        request,
+        "alerts/inbox.html",
+        {"alerts": alerts, "unread": unread, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @inbox_required

@@ -36,6 +36,21 @@ def test_the_inbox_lists_the_persons_alerts_and_every_staff_page_counts_the_unre
     assert "sin leer" not in client.get("/cuadrilla/").content.decode()
 
 
+def test_the_inbox_names_each_requests_category_and_comuna_and_tells_new_from_read(client, crews, make_report):
+    (report,) = overdue(make_report, WEST_POINT, 1)
+    alerts_run()
+    client.force_login(crews["member_a"])
+    before = client.get("/cuadrilla/avisos/").content.decode()
+    client.post("/cuadrilla/avisos/leidos/")
+    after = client.get("/cuadrilla/avisos/").content.decode()
+
+    line = f"{report.tracking_code} · {report.category.name} · {report.commune.name} · plazo"
+    assert line in before and line in after
+    assert before.count('<span class="badge new">Nuevo</span>') == before.count('class="unread"') > 0
+    assert "Marcar todos como leídos" in before
+    assert 'class="unread"' not in after and "badge new" not in after and "Marcar todos como leídos" not in after
+
+
 def test_a_digest_person_gets_no_immediate_email_and_one_daily_message_with_counts_and_list(crews, make_report):
     member = crews["member_a"]
     member.email = "ana@muni.example"
