@@ -42,6 +42,11 @@ def test_the_boards_rows_fold_their_actions_and_open_from_the_keyboard(
     expect(page.locator("#due details[open]")).to_have_count(0)
     expect(page.locator("#due form").first).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # nothing runs off the side
+    # The code leads its line: the date after it starts on the code's line, not on one of its own.
+    assert rows.first.evaluate(
+        """li => { const range = document.createRange(); range.selectNodeContents(li.childNodes[1]);
+                   return range.getClientRects()[0].top < li.querySelector("a").getBoundingClientRect().bottom; }"""
+    )
     folded = page_height(page)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"deadline-board-{size}-folded.png", full_page=True)
