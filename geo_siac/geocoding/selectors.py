@@ -351,19 +351,75 @@ def reverse_query(_shape):
 REVERSE = QueryTemplate(reverse_query, prepared=True)
 
 
-def gazetteer_reverse(point: Point) -> Place | None:
-    """The nearest intersection, address or named place of a served comuna within GEO_SIAC_REVERSE_MAX_METRES."""
-    point = point.transform(STORAGE_SRID, clone=True) if point.srid not in (None, STORAGE_SRID) else point
-    candidates = REVERSE.rows(None, {"x": point.x, "y": point.y})
+def in_storage_srid(point: Point) -> Point:
+    return point.transform(STORAGE_SRID, clone=True) if point.srid not in (None, STORAGE_SRID) else point
+
+
+def nearest_within_reach(candidates: list[dict]) -> Place | None:
+    """Of a point's candidates (reverse_query's rows, in the plane's order), the first of the nearest on the
+    spheroid, when it is within GEO_SIAC_REVERSE_MAX_METRES: the one rule of what describes a point."""
     if not candidates:
         return None
-    # The first of the nearest on the spheroid, in the plane's order.
     row = min(candidates, key=lambda candidate: candidate["distance_m"])
     if row["distance_m"] > settings.GEO_SIAC_REVERSE_MAX_METRES:
         return None
     return Place(
         row["label"], row["kind"], row["x"], row["y"], row["cut"], row["commune_name"], distance_m=row["distance_m"]
     )
+
+
+def gazetteer_reverse(point: Point) -> Place | None:
+    """The nearest intersection, address or named place of a served comuna within GEO_SIAC_REVERSE_MAX_METRES."""
+    point = in_storage_srid(point)
+    return nearest_within_reach(REVERSE.rows(None, {"x": point.x, "y": point.y}))
+
+
+# reverse_query for many points at once, each point's candidates found by the same GiST order (a LATERAL join).
+REVERSE_MANY = f"""
+SELECT p.i, n.label, n.kind, ST_X(n.point), ST_Y(n.point), n.cut, n.name,
+       ST_Distance(n.point::geography, ST_SetSRID(ST_MakePoint(p.x, p.y), {STORAGE_SRID})::geography)
+FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS p(x, y, i)
+CROSS JOIN LATERAL (
+    SELECT e.label, e.kind, e.point, c.cut, c.name, e.point <-> ST_SetSRID(ST_MakePoint(p.x, p.y), {STORAGE_SRID}) AS planar
+    {FROM_SERVED}
+    WHERE e.kind = ANY(%(kinds)s) AND c.is_active
+    ORDER BY planar
+    LIMIT %(candidates)s
+) AS n
+ORDER BY p.i, n.planar
+"""
+
+
+def gazetteer_reverse_many(points: list[Point]) -> list[Place | None]:
+    """gazetteer_reverse of each point, in one statement whatever their number (a list of reports: no query each)."""
+    if not points:
+        return []
+    points = [in_storage_srid(point) for point in points]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REVERSE_MANY,
+            {
+                "xs": [point.x for point in points],
+                "ys": [point.y for point in points],
+                "kinds": [str(kind) for kind in NEAR_KINDS],
+                "candidates": NEAR_CANDIDATES,
+            },
+        )
+        rows = cursor.fetchall()
+    candidates = [[] for _point in points]
+    for i, label, kind, x, y, cut, commune_name, distance_m in rows:
+        candidates[i - 1].append(
+            {
+                "label": label,
+                "kind": kind,
+                "x": x,
+                "y": y,
+                "cut": cut,
+                "commune_name": commune_name,
+                "distance_m": distance_m,
+            }
+        )
+    return [nearest_within_reach(found) for found in candidates]
 
 
 # What names a map without tiles: the named places, and each street at its one point (a label, not a line).

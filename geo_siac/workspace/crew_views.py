@@ -5,9 +5,11 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.gis.geos import Point
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import CharField, F, Func, OuterRef, Subquery, Value
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -19,9 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.catalogue.kinds import rule, takes_legal_outcome
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.geocoding.selectors import gazetteer_reverse, gazetteer_reverse_many
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.letters import letter_content
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, ReportKey
 from geo_siac.reports.selectors import (
     LATITUDE,
     LONGITUDE,
@@ -115,7 +119,26 @@ def queue_rows(keys) -> list[Report]:
         .only("tracking_code", "status", "expected_at", "address", "category__name_es", "category__name_en")
         .annotate(lng=LONGITUDE, lat=LATITUDE)
     )
-    return labelled(reports)
+    return with_nearby_place(labelled(reports))
+
+
+def with_nearby_place(reports: list[Report]) -> list[Report]:
+    """These reports (`queue_rows`), each with a point and no address given `nearby`, the street corner or place the
+    crew looks for ("cerca de Av. X / Esq. Y, a 40 m"), all read in one statement: stored in the page, it guides
+    the crew offline too."""
+    unaddressed = [report for report in reports if report.lat is not None and not report.address]
+    points = [Point(report.lng, report.lat, srid=STORAGE_SRID) for report in unaddressed]
+    for report, place in zip(unaddressed, gazetteer_reverse_many(points), strict=True):
+        report.nearby = place.description_with_distance if place else ""
+    return reports
+
+
+def nearby_place(report: Report) -> str:
+    """What the report page shows of a report with a point and no address, as `with_nearby_place` does in the list."""
+    if report.location is None or report.address:
+        return ""
+    place = gazetteer_reverse(report.location)
+    return place.description_with_distance if place else ""
 
 
 def labelled(reports) -> list[Report]:
@@ -173,6 +196,8 @@ def detail_context(request, report: Report, **forms) -> dict:
         "citizen_photos": report.photos.all(),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
+        "nearby": nearby_place(report),
+        "tile_url": settings.GEO_SIAC_TILE_URL,
         "is_open": is_open(report.status),
         "offered": offered,
         "status_form": forms.get("status_form") or StatusForm(current=report.status, report=report, initial=seen),
@@ -208,8 +233,18 @@ def find_report(request, code: str) -> Report:
         with_deadline_state(visible_reports(request.user))
         .select_related("category", "crew", "zone", "commune", "department")
         .defer("commune__geometry", "zone__geometry")
+        .annotate(import_source=IMPORT_SOURCE)
     )  # the page draws neither polygon; it names the department, which a query of its own read per page
     return get_object_or_404(reports, tracking_code=normalize_tracking_code(code))
+
+
+# The source an imported report came from (its `source:<source>:<id>` key), None for one filed here: the channel
+# then says how it reached GeoSIAC, as its history's "(Importación)" does.
+IMPORT_SOURCE = Subquery(
+    ReportKey.objects.filter(report=OuterRef("pk"), key__startswith="source:")
+    .annotate(source=Func(F("key"), Value(":"), Value(2), function="split_part", output_field=CharField()))
+    .values("source")[:1]
+)
 
 
 @crew_required

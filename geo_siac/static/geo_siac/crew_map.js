@@ -1,5 +1,23 @@
-// The crew's zones and open reports, coloured like the list's badges.
+// The crew pages' maps: the queue's zones and open reports, coloured like the list's badges, and the report page's
+// pin. One file for both, so the file the queue kept for offline use serves the report page too.
 (function () {
+  // Offline, or without Leaflet (a file never kept), the report page keeps its place in words and its buttons.
+  function reportMap(element) {
+    if (!navigator.onLine || typeof L === "undefined") { return; }
+    const point = [Number(element.dataset.lat), Number(element.dataset.lng)];
+    element.hidden = false;
+    element.style.height = "14rem";  // set here: the page's CSP allows no inline style, and a hidden map needs none
+    const map = L.map(element, { scrollWheelZoom: false }).setView(point, 17);
+    if (element.dataset.tiles) {
+      L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    }
+    L.marker(point, { title: element.dataset.label, alt: element.dataset.label }).addTo(map);
+  }
+
+  const pin = document.getElementById("report-map");
+  if (pin) { reportMap(pin); }
+  if (!document.getElementById("crew-map")) { return; }
+
   const data = JSON.parse(document.getElementById("map-data").textContent);
   const tileUrl = JSON.parse(document.getElementById("tile-url").textContent);
   const colours = { on_time: "#2e7d32", due_soon: "#b26a00", overdue: "#c62828" };
