@@ -146,6 +146,31 @@ def test_a_pin_far_from_every_entry_or_outside_the_served_comunas_has_no_descrip
     assert geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326)) is None
 
 
+def test_many_pins_are_described_in_one_query_each_as_a_pin_alone_would_be(gazetteer):
+    from geo_siac.geocoding.selectors import gazetteer_reverse, gazetteer_reverse_many
+
+    pins = [
+        Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326),
+        Point(-70.50, -33.64, srid=4326),  # far from every entry
+        Point(CONCHA_Y_TORO_1820[0], CONCHA_Y_TORO_1820[1] + 0.00008, srid=4326),
+        Point(CESFAM[0] + 0.0003, CESFAM[1], srid=4326),
+    ]
+    alone = [gazetteer_reverse(pin) for pin in pins]
+    with CaptureQueriesContext(connection) as queries:
+        together = gazetteer_reverse_many(pins)
+    assert len(queries) == 1
+    assert together == alone
+    assert [place and place.label for place in together] == [
+        "Av. Ejército Libertador / Esq. Pedro Núñez F.",
+        None,
+        "Av. Concha y Toro 1820",
+        "Centro de Salud Familiar Padre Manuel Villaseca",
+    ]
+    with translation.override("es-cl"):
+        assert together[0].description_with_distance == "cerca de Av. Ejército Libertador / Esq. Pedro Núñez F., a 20 m"
+    assert gazetteer_reverse_many([]) == []
+
+
 # The reverse lookup as one plain statement, as it was sent on every call before it was prepared: the reference the
 # prepared one must answer as.
 PLAIN_REVERSE = """
