@@ -2,8 +2,10 @@
 its page, a small map of the pin online, and offline the same words with no map and no script error."""
 
 import os
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.geocoding.models import EntryKind
@@ -25,7 +27,7 @@ def shot(page, name: str) -> None:
 
 @pytest.mark.browser
 def test_a_crew_member_finds_the_corner_of_a_request_without_an_address_online_and_offline(
-    production_server, make_report, crews
+    production_server, crews, tmp_path
 ):
     gazetteer_load(
         source="prueba",
@@ -33,8 +35,17 @@ def test_a_crew_member_finds_the_corner_of_a_request_without_an_address_online_a
         commit=True,
     )
     browser_user(crews["member_a"])
-    report = make_report(point=WEST_POINT)
-    Report.objects.filter(pk=report.pk).update(address="")  # as imported history and the demo's requests are
+    # Imported as the demo's requests are: no address, channel web.
+    path = tmp_path / "historia.csv"
+    path.write_text(
+        "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
+        f"h1,2026-11-30 10:00,,retiro-escombros,web,submitted,{LAT},{LNG},Escombros\n",
+        encoding="utf-8",
+    )
+    call_command(
+        "import_reports", str(path), "--source", "demo", "--route", "--commit", "--no-progress", stdout=StringIO()
+    )
+    report = Report.objects.get()
     page_url = f"{production_server.url}/cuadrilla/solicitud/{report.tracking_code}/"
 
     with sync_playwright() as playwright:
@@ -56,6 +67,8 @@ def test_a_crew_member_finds_the_corner_of_a_request_without_an_address_online_a
 
         page.goto(page_url)
         expect(page.locator("#place")).to_have_text(NEAR)
+        expect(page.locator("#channel")).to_have_text("Web, ingresada por importación (origen «demo»)")
+        expect(page.locator(".history li").first).to_contain_text("(Importación)")
         expect(page.locator("#report-map")).to_be_visible()
         expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
         box = page.locator("#report-map").bounding_box()
