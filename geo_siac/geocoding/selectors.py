@@ -7,12 +7,14 @@ console): they ask the remote geocoder when one is configured and the local gaze
 import logging
 import re
 from collections.abc import Iterable
+from functools import cache
 
 from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import F, FloatField, Func, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from geo_siac.db import QueryTemplate, Slot
@@ -320,11 +322,11 @@ def as_geography(expression) -> Cast:
     return Cast(expression, PointField(geography=True, srid=STORAGE_SRID))
 
 
-def reverse_query(_shape):
-    """The NEAR_CANDIDATES entries of served comunas nearest the point (slots x and y) on the plane, each with its
-    distance on the spheroid."""
+def reverse_query(_shape, x=None, y=None):
+    """The NEAR_CANDIDATES entries of served comunas nearest the point (slots x and y, or the given expressions) on
+    the plane, each with its distance on the plane (`planar`, their order) and on the spheroid."""
     pin = Func(
-        Func(Slot("x", FloatField()), Slot("y", FloatField()), function="ST_MakePoint"),
+        Func(x or Slot("x", FloatField()), y or Slot("y", FloatField()), function="ST_MakePoint"),
         Value(STORAGE_SRID),
         function="ST_SetSRID",
         output_field=PointField(srid=STORAGE_SRID),
@@ -339,6 +341,7 @@ def reverse_query(_shape):
             y=Func(F("point"), function="ST_Y", output_field=FloatField()),
             cut=F("commune__cut"),
             commune_name=F("commune__name"),
+            planar=NearestFirst(F("point"), pin),
             distance_m=Func(
                 as_geography(F("point")), as_geography(pin), function="ST_Distance", output_field=FloatField()
             ),
@@ -374,20 +377,18 @@ def gazetteer_reverse(point: Point) -> Place | None:
     return nearest_within_reach(REVERSE.rows(None, {"x": point.x, "y": point.y}))
 
 
-# reverse_query for many points at once, each point's candidates found by the same GiST order (a LATERAL join).
-REVERSE_MANY = f"""
-SELECT p.i, n.label, n.kind, ST_X(n.point), ST_Y(n.point), n.cut, n.name,
-       ST_Distance(n.point::geography, ST_SetSRID(ST_MakePoint(p.x, p.y), {STORAGE_SRID})::geography)
-FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS p(x, y, i)
-CROSS JOIN LATERAL (
-    SELECT e.label, e.kind, e.point, c.cut, c.name, e.point <-> ST_SetSRID(ST_MakePoint(p.x, p.y), {STORAGE_SRID}) AS planar
-    {FROM_SERVED}
-    WHERE e.kind = ANY(%(kinds)s) AND c.is_active
-    ORDER BY planar
-    LIMIT %(candidates)s
-) AS n
-ORDER BY p.i, n.planar
-"""
+@cache
+def reverse_many_sql() -> tuple[str, list]:
+    """reverse_query for many points at once, compiled from it (so the two cannot describe a point differently):
+    each point of two arrays (%s, %s) joined LATERAL to its own candidates, found by the same GiST order."""
+    pin_x, pin_y = (RawSQL(f"p.{axis}", (), output_field=FloatField()) for axis in "xy")
+    candidates = reverse_query(None, x=pin_x, y=pin_y)
+    sql, params = candidates.query.get_compiler(connection=connection).as_sql()
+    return (
+        "SELECT p.i, n.* FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(x, y, i) "
+        f"CROSS JOIN LATERAL ({sql}) AS n ORDER BY p.i, n.planar",
+        list(params),
+    )
 
 
 def gazetteer_reverse_many(points: list[Point]) -> list[Place | None]:
@@ -395,30 +396,14 @@ def gazetteer_reverse_many(points: list[Point]) -> list[Place | None]:
     if not points:
         return []
     points = [in_storage_srid(point) for point in points]
+    sql, params = reverse_many_sql()
     with connection.cursor() as cursor:
-        cursor.execute(
-            REVERSE_MANY,
-            {
-                "xs": [point.x for point in points],
-                "ys": [point.y for point in points],
-                "kinds": [str(kind) for kind in NEAR_KINDS],
-                "candidates": NEAR_CANDIDATES,
-            },
-        )
+        cursor.execute(sql, [[point.x for point in points], [point.y for point in points], *params])
+        names = [column.name for column in cursor.description]
         rows = cursor.fetchall()
     candidates = [[] for _point in points]
-    for i, label, kind, x, y, cut, commune_name, distance_m in rows:
-        candidates[i - 1].append(
-            {
-                "label": label,
-                "kind": kind,
-                "x": x,
-                "y": y,
-                "cut": cut,
-                "commune_name": commune_name,
-                "distance_m": distance_m,
-            }
-        )
+    for i, *row in rows:
+        candidates[i - 1].append(dict(zip(names[1:], row, strict=True)))
     return [nearest_within_reach(found) for found in candidates]
 
 
