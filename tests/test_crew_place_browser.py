@@ -1,11 +1,15 @@
 """A crew member on a phone finds where a request without an address is: the nearest corner in the queue and on
-its page, a small map of the pin online, and offline the same words with no map and no script error."""
+its page, a small map of the pin online when there are tiles, and offline the same words with no map and no script
+error."""
 
+import io
 import os
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.geocoding.models import EntryKind
@@ -67,20 +71,55 @@ def test_a_crew_member_finds_the_corner_of_a_request_without_an_address_online_a
 
         page.goto(page_url)
         expect(page.locator("#place")).to_have_text(NEAR)
-        expect(page.locator("#channel")).to_have_text("Web, ingresada por importación (origen «demo»)")
+        expect(page.locator("#channel")).to_have_text("Importación (canal de origen: Web)")
+        expect(page.locator("#channel")).to_have_attribute("title", "demo")
         expect(page.locator(".history li").first).to_contain_text("(Importación)")
-        expect(page.locator("#report-map")).to_be_visible()
-        expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
-        box = page.locator("#report-map").bounding_box()
-        assert box["width"] <= PHONE["width"] and 150 <= box["height"] <= 300, box
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        shot(page, "crew-place-report-online.png")
+        # The test server has no tiles (GEO_SIAC_TILE_URL=""): a pin on a blank square guides no one.
+        expect(page.locator("#navigate")).to_be_visible()
+        expect(page.locator("#crew-report-map")).to_be_hidden()
+        shot(page, "crew-place-report-no-tiles.png")
 
         context.set_offline(True)
         page.reload()
         expect(page.locator("#data-age")).to_contain_text("Sin conexión")
         expect(page.locator("#place")).to_have_text(NEAR)
-        expect(page.locator("#report-map")).to_be_hidden()
+        expect(page.locator("#crew-report-map")).to_be_hidden()
         expect(page.locator("#navigate")).to_be_visible()
         shot(page, "crew-place-report-offline.png")
         assert script_errors == []
+        context.close()
+
+        # Online with tiles: the same page as a server with GEO_SIAC_TILE_URL=/teselas/... sends it, its tiles
+        # answered here (service workers blocked, so that the page's requests reach these routes).
+        online = chromium_launch(playwright).new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL", service_workers="block"
+        )
+        page = online.new_page()
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        browser_log_in(page, production_server.url, "ana", "/cuadrilla/")
+        online.route(f"{production_server.url}/cuadrilla/solicitud/**", with_tiles)
+        online.route("**/teselas/**", lambda route: route.fulfill(body=TILE, content_type="image/png"))
+        page.goto(page_url)
+        expect(page.locator("#crew-report-map")).to_be_visible()
+        expect(page.locator("#crew-report-map .leaflet-marker-icon")).to_have_count(1)
+        expect(page.locator("#crew-report-map img.leaflet-tile-loaded").first).to_be_visible()
+        expect(page.locator("#crew-report-map")).not_to_have_class(re.compile("leaflet-grab"))  # one finger scrolls
+        box = page.locator("#crew-report-map").bounding_box()
+        assert box["width"] <= PHONE["width"] and 150 <= box["height"] <= 300, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "crew-place-report-online.png")
+        assert script_errors == []
+
+
+def png_tile() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (256, 256), (220, 230, 220)).save(out, "PNG")
+    return out.getvalue()
+
+
+TILE = png_tile()
+
+
+def with_tiles(route) -> None:
+    response = route.fetch()
+    route.fulfill(response=response, body=response.text().replace('data-tiles=""', 'data-tiles="/teselas/{z}/{x}/{y}"'))

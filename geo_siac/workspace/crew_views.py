@@ -9,7 +9,6 @@ from django.contrib.gis.geos import Point
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import CharField, F, Func, OuterRef, Subquery, Value
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -22,10 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.catalogue.kinds import rule, takes_legal_outcome
 from geo_siac.geo import STORAGE_SRID
-from geo_siac.geocoding.selectors import gazetteer_reverse, gazetteer_reverse_many
+from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.letters import letter_content
-from geo_siac.reports.models import Report, ReportKey
+from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
     LATITUDE,
     LONGITUDE,
@@ -119,26 +118,23 @@ def queue_rows(keys) -> list[Report]:
         .only("tracking_code", "status", "expected_at", "address", "category__name_es", "category__name_en")
         .annotate(lng=LONGITUDE, lat=LATITUDE)
     )
-    return with_nearby_place(labelled(reports))
+    points = [Point(r.lng, r.lat, srid=STORAGE_SRID) if r.lat is not None else None for r in reports]
+    return with_nearby_place(labelled(reports), points)
 
 
-def with_nearby_place(reports: list[Report]) -> list[Report]:
-    """These reports (`queue_rows`), each with a point and no address given `nearby`, the street corner or place the
-    crew looks for ("cerca de Av. X / Esq. Y, a 40 m"), all read in one statement: stored in the page, it guides
-    the crew offline too."""
-    unaddressed = [report for report in reports if report.lat is not None and not report.address]
-    points = [Point(report.lng, report.lat, srid=STORAGE_SRID) for report in unaddressed]
-    for report, place in zip(unaddressed, gazetteer_reverse_many(points), strict=True):
+def with_nearby_place(reports: list[Report], points: list[Point | None]) -> list[Report]:
+    """These reports, each given `nearby`: for one with a point (`points`, in the same order) and no address, the
+    street corner or place the crew looks for ("cerca de Av. X / Esq. Y, a 40 m"), else "". All read in one
+    statement, for the queue (kept in the page, it guides the crew offline too) as for one report's page."""
+    unaddressed = [
+        (report, point) for report, point in zip(reports, points, strict=True) if point and not report.address
+    ]
+    places = gazetteer_reverse_many([point for _report, point in unaddressed])
+    for report in reports:
+        report.nearby = ""
+    for (report, _point), place in zip(unaddressed, places, strict=True):
         report.nearby = place.description_with_distance if place else ""
     return reports
-
-
-def nearby_place(report: Report) -> str:
-    """What the report page shows of a report with a point and no address, as `with_nearby_place` does in the list."""
-    if report.location is None or report.address:
-        return ""
-    place = gazetteer_reverse(report.location)
-    return place.description_with_distance if place else ""
 
 
 def labelled(reports) -> list[Report]:
@@ -196,7 +192,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         "citizen_photos": report.photos.all(),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
-        "nearby": nearby_place(report),
+        "nearby": with_nearby_place([report], [report.location])[0].nearby,
         "tile_url": settings.GEO_SIAC_TILE_URL,
         "is_open": is_open(report.status),
         "offered": offered,
@@ -233,18 +229,8 @@ def find_report(request, code: str) -> Report:
         with_deadline_state(visible_reports(request.user))
         .select_related("category", "crew", "zone", "commune", "department")
         .defer("commune__geometry", "zone__geometry")
-        .annotate(import_source=IMPORT_SOURCE)
     )  # the page draws neither polygon; it names the department, which a query of its own read per page
     return get_object_or_404(reports, tracking_code=normalize_tracking_code(code))
-
-
-# The source an imported report came from (its `source:<source>:<id>` key), None for one filed here: the channel
-# then says how it reached GeoSIAC, as its history's "(Importación)" does.
-IMPORT_SOURCE = Subquery(
-    ReportKey.objects.filter(report=OuterRef("pk"), key__startswith="source:")
-    .annotate(source=Func(F("key"), Value(":"), Value(2), function="split_part", output_field=CharField()))
-    .values("source")[:1]
-)
 
 
 @crew_required

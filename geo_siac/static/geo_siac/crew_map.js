@@ -1,20 +1,18 @@
 // The crew pages' maps: the queue's zones and open reports, coloured like the list's badges, and the report page's
 // pin. One file for both, so the file the queue kept for offline use serves the report page too.
 (function () {
-  // Offline, or without Leaflet (a file never kept), the report page keeps its place in words and its buttons.
+  // Offline, without Leaflet (a file never kept) or without tiles (a pin on a blank square guides no one), the
+  // report page keeps its place in words and its buttons. One finger scrolls the page on a phone, not the map.
   function reportMap(element) {
-    if (!navigator.onLine || typeof L === "undefined") { return; }
+    if (!navigator.onLine || typeof L === "undefined" || !element.dataset.tiles) { return; }
     const point = [Number(element.dataset.lat), Number(element.dataset.lng)];
     element.hidden = false;
-    element.style.height = "14rem";  // set here: the page's CSP allows no inline style, and a hidden map needs none
-    const map = L.map(element, { scrollWheelZoom: false }).setView(point, 17);
-    if (element.dataset.tiles) {
-      L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
-    }
+    const map = L.map(element, { scrollWheelZoom: false, dragging: !L.Browser.mobile }).setView(point, 17);
+    L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
     L.marker(point, { title: element.dataset.label, alt: element.dataset.label }).addTo(map);
   }
 
-  const pin = document.getElementById("report-map");
+  const pin = document.getElementById("crew-report-map");
   if (pin) { reportMap(pin); }
   if (!document.getElementById("crew-map")) { return; }
 

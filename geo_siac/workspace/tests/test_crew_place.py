@@ -9,9 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.reports.models import Report
+from geo_siac.reports.services import report_create
+from geo_siac.reports.states import Channel
 from geo_siac.testing import WEST_POINT
 
 LAT, LNG = WEST_POINT
@@ -66,7 +69,9 @@ def test_the_report_page_names_the_corner_and_offers_a_map_of_its_pin(client, ma
     assert '<dd id="place">cerca de Av. Grecia / Esq. Los Presidentes, a 40 m</dd>' in page
     assert "guíese por el mapa" not in page
     lat, lng = f"{report.location.y:.6f}", f"{report.location.x:.6f}"
-    assert 'id="report-map" class="report-map" hidden' in page and f'data-lat="{lat}" data-lng="{lng}"' in page
+    assert (
+        'id="crew-report-map" class="crew-report-map" hidden' in page and f'data-lat="{lat}" data-lng="{lng}"' in page
+    )
     assert "vendor/leaflet/1.9.3/leaflet.js" in page and "geo_siac/crew_map.js" in page
 
 
@@ -98,9 +103,7 @@ def test_an_imported_requests_channel_says_it_came_in_by_import_as_its_history_d
     assert report.channel == "web" and report.crew == crews["A"]
     client.force_login(crews["member_a"])
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
-    assert '<dd id="channel">Web, ingresada por importación (origen «sistema-anterior»)</dd>' in page, page.split(
-        'id="channel"'
-    )[1][:200]
+    assert '<dd id="channel" title="sistema-anterior">Importación (canal de origen: Web)</dd>' in page
     assert "(Importación)" in page.split('class="history"')[1]
 
 
@@ -109,3 +112,28 @@ def test_a_request_filed_on_the_web_says_web_alone(client, make_report, crews):
     client.force_login(crews["member_a"])
     page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
     assert '<dd id="channel">Web</dd>' in page
+
+
+def test_a_request_imported_under_the_import_channel_says_importacion_alone(client, make_report, crews):
+    report = make_report(point=WEST_POINT, channel=Channel.IMPORT)
+    Report.objects.filter(pk=report.pk).update(source="sistema-anterior")
+    client.force_login(crews["member_a"])
+    page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
+    assert '<dd id="channel" title="sistema-anterior">Importación</dd>' in page
+
+
+def test_supervision_and_the_operators_receipt_show_the_channel_as_the_crew_page_does(client, communes, crews):
+    report = report_create(  # no place: supervision shows the channel of the requests it triages
+        kind=RequestKind.QUERY,
+        category="consulta-tramites",
+        commune=communes["13201"],
+        channel=Channel.WEB,
+        description="¿Cuándo pasa el camión de la basura?",
+    )
+    Report.objects.filter(pk=report.pk).update(source="sistema-anterior")
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:supervision")).content.decode()
+    assert '<span class="channel" title="sistema-anterior">Importación (canal de origen: Web)</span>' in page
+    client.force_login(crews["operator"])
+    page = client.get(reverse("operator:filed", args=[report.tracking_code])).content.decode()
+    assert '<span id="channel" title="sistema-anterior">Importación (canal de origen: Web)</span>' in page
