@@ -127,7 +127,9 @@ def with_nearby_place(reports: list[Report], points: list[Point | None]) -> list
     street corner or place the crew looks for ("cerca de Av. X / Esq. Y, a 40 m"), else "". All read in one
     statement, for the queue (kept in the page, it guides the crew offline too) as for one report's page."""
     unaddressed = [
-        (report, point) for report, point in zip(reports, points, strict=True) if point and not report.address
+        (report, point)
+        for report, point in zip(reports, points, strict=True)
+        if point is not None and not report.address
     ]
     places = gazetteer_reverse_many([point for _report, point in unaddressed])
     for report in reports:
