@@ -29,3 +29,12 @@ class Place:
     def description(self) -> str:
         """What a citizen who dropped a pin here is shown, and what a report without an address stores."""
         return _("cerca de %(lugar)s") % {"lugar": self.label}
+
+    @property
+    def description_with_distance(self) -> str:
+        """The description and how far the point is from it, in tens of metres: what a crew heading to a point
+        without an address reads ("cerca de Av. X / Esq. Y, a 40 m")."""
+        metres = round((self.distance_m or 0) / 10) * 10
+        if metres < 10:
+            return _("cerca de %(lugar)s, a menos de 10 m") % {"lugar": self.label}
+        return _("cerca de %(lugar)s, a %(metros)s m") % {"lugar": self.label, "metros": metres}

@@ -7,12 +7,14 @@ console): they ask the remote geocoder when one is configured and the local gaze
 import logging
 import re
 from collections.abc import Iterable
+from functools import cache
 
 from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import F, FloatField, Func, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from geo_siac.db import QueryTemplate, Slot
@@ -320,11 +322,11 @@ def as_geography(expression) -> Cast:
     return Cast(expression, PointField(geography=True, srid=STORAGE_SRID))
 
 
-def reverse_query(_shape):
-    """The NEAR_CANDIDATES entries of served comunas nearest the point (slots x and y) on the plane, each with its
-    distance on the spheroid."""
+def reverse_query(_shape, x=None, y=None):
+    """The NEAR_CANDIDATES entries of served comunas nearest the point (slots x and y, or the given expressions) on
+    the plane, each with its distance on the plane (`planar`, their order) and on the spheroid."""
     pin = Func(
-        Func(Slot("x", FloatField()), Slot("y", FloatField()), function="ST_MakePoint"),
+        Func(x or Slot("x", FloatField()), y or Slot("y", FloatField()), function="ST_MakePoint"),
         Value(STORAGE_SRID),
         function="ST_SetSRID",
         output_field=PointField(srid=STORAGE_SRID),
@@ -339,6 +341,7 @@ def reverse_query(_shape):
             y=Func(F("point"), function="ST_Y", output_field=FloatField()),
             cut=F("commune__cut"),
             commune_name=F("commune__name"),
+            planar=NearestFirst(F("point"), pin),
             distance_m=Func(
                 as_geography(F("point")), as_geography(pin), function="ST_Distance", output_field=FloatField()
             ),
@@ -351,19 +354,57 @@ def reverse_query(_shape):
 REVERSE = QueryTemplate(reverse_query, prepared=True)
 
 
-def gazetteer_reverse(point: Point) -> Place | None:
-    """The nearest intersection, address or named place of a served comuna within GEO_SIAC_REVERSE_MAX_METRES."""
-    point = point.transform(STORAGE_SRID, clone=True) if point.srid not in (None, STORAGE_SRID) else point
-    candidates = REVERSE.rows(None, {"x": point.x, "y": point.y})
+def in_storage_srid(point: Point) -> Point:
+    return point.transform(STORAGE_SRID, clone=True) if point.srid not in (None, STORAGE_SRID) else point
+
+
+def nearest_within_reach(candidates: list[dict]) -> Place | None:
+    """Of a point's candidates (reverse_query's rows, in the plane's order), the first of the nearest on the
+    spheroid, when it is within GEO_SIAC_REVERSE_MAX_METRES: the one rule of what describes a point."""
     if not candidates:
         return None
-    # The first of the nearest on the spheroid, in the plane's order.
     row = min(candidates, key=lambda candidate: candidate["distance_m"])
     if row["distance_m"] > settings.GEO_SIAC_REVERSE_MAX_METRES:
         return None
     return Place(
         row["label"], row["kind"], row["x"], row["y"], row["cut"], row["commune_name"], distance_m=row["distance_m"]
     )
+
+
+def gazetteer_reverse(point: Point) -> Place | None:
+    """The nearest intersection, address or named place of a served comuna within GEO_SIAC_REVERSE_MAX_METRES."""
+    point = in_storage_srid(point)
+    return nearest_within_reach(REVERSE.rows(None, {"x": point.x, "y": point.y}))
+
+
+@cache
+def reverse_many_sql() -> tuple[str, list]:
+    """reverse_query for many points at once, compiled from it (so the two cannot describe a point differently):
+    each point of two arrays (%s, %s) joined LATERAL to its own candidates, found by the same GiST order."""
+    pin_x, pin_y = (RawSQL(f"p.{axis}", (), output_field=FloatField()) for axis in "xy")
+    candidates = reverse_query(None, x=pin_x, y=pin_y)
+    sql, params = candidates.query.get_compiler(connection=connection).as_sql()
+    return (
+        "SELECT p.i, n.* FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(x, y, i) "
+        f"CROSS JOIN LATERAL ({sql}) AS n ORDER BY p.i, n.planar",
+        list(params),
+    )
+
+
+def gazetteer_reverse_many(points: list[Point]) -> list[Place | None]:
+    """gazetteer_reverse of each point, in one statement whatever their number (a list of reports: no query each)."""
+    if not points:
+        return []
+    points = [in_storage_srid(point) for point in points]
+    sql, params = reverse_many_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[point.x for point in points], [point.y for point in points], *params])
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    candidates = [[] for _point in points]
+    for i, *row in rows:
+        candidates[i - 1].append(dict(zip(names[1:], row, strict=True)))
+    return [nearest_within_reach(found) for found in candidates]
 
 
 # What names a map without tiles: the named places, and each street at its one point (a label, not a line).

@@ -255,6 +255,14 @@ class Report(models.Model):
     def __str__(self) -> str:
         return self.tracking_code
 
+    @property
+    def channel_text(self) -> str:
+        """The channel as staff read it: an imported request says so, and the channel it came in by at its source
+        ("Importación (canal de origen: Web)"); the source's own name is a detail for a title attribute."""
+        if not self.source or self.channel == Channel.IMPORT:
+            return self.get_channel_display()
+        return _("Importación (canal de origen: %(channel)s)") % {"channel": self.get_channel_display()}
+
 
 class SuspendedSchemaObject(models.Model):
     """An index or foreign key of the report tables that a bulk-mode import dropped, or a count kept by triggers

@@ -5,6 +5,7 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.gis.geos import Point
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.catalogue.kinds import rule, takes_legal_outcome
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.reports.deadlines import DeadlineState
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.models import Report
@@ -115,7 +118,25 @@ def queue_rows(keys) -> list[Report]:
         .only("tracking_code", "status", "expected_at", "address", "category__name_es", "category__name_en")
         .annotate(lng=LONGITUDE, lat=LATITUDE)
     )
-    return labelled(reports)
+    points = [Point(r.lng, r.lat, srid=STORAGE_SRID) if r.lat is not None else None for r in reports]
+    return with_nearby_place(labelled(reports), points)
+
+
+def with_nearby_place(reports: list[Report], points: list[Point | None]) -> list[Report]:
+    """These reports, each given `nearby`: for one with a point (`points`, in the same order) and no address, the
+    street corner or place the crew looks for ("cerca de Av. X / Esq. Y, a 40 m"), else "". All read in one
+    statement, for the queue (kept in the page, it guides the crew offline too) as for one report's page."""
+    unaddressed = [
+        (report, point)
+        for report, point in zip(reports, points, strict=True)
+        if point is not None and not report.address
+    ]
+    places = gazetteer_reverse_many([point for _report, point in unaddressed])
+    for report in reports:
+        report.nearby = ""
+    for (report, _point), place in zip(unaddressed, places, strict=True):
+        report.nearby = place.description_with_distance if place else ""
+    return reports
 
 
 def labelled(reports) -> list[Report]:
@@ -173,6 +194,8 @@ def detail_context(request, report: Report, **forms) -> dict:
         "citizen_photos": report.photos.all(),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
+        "nearby": with_nearby_place([report], [report.location])[0].nearby,
+        "tile_url": settings.GEO_SIAC_TILE_URL,
         "is_open": is_open(report.status),
         "offered": offered,
         "status_form": forms.get("status_form") or StatusForm(current=report.status, report=report, initial=seen),

@@ -146,6 +146,50 @@ def test_a_pin_far_from_every_entry_or_outside_the_served_comunas_has_no_descrip
     assert geocode_reverse(Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326)) is None
 
 
+def test_many_pins_are_described_in_one_query_each_as_a_pin_alone_would_be(gazetteer):
+    from geo_siac.geocoding.selectors import gazetteer_reverse, gazetteer_reverse_many
+
+    Commune.objects.create(
+        cut="13110",
+        name="La Florida",
+        jurisdiction_id="la-florida",
+        tracking_prefix="LF",
+        geometry=box(-70.62, -33.56, -70.54, -33.50),
+    )  # not served: its entries describe no pin
+    gazetteer_load(
+        source="prueba-florida",
+        commit=True,
+        entries=[
+            Entry(EntryKind.ADDRESS, "Av. Concha y Toro 1820", -70.58, -33.53, "f1", number=1820),
+            Entry(EntryKind.STREET, "Calle Sin Esquinas", -70.555, -33.585, "s9"),
+        ],
+    )
+    pins = [
+        Point(CROSSING[0] + 0.0002, CROSSING[1], srid=4326),
+        Point(-70.50, -33.64, srid=4326),  # far from every entry
+        Point(CONCHA_Y_TORO_1820[0], CONCHA_Y_TORO_1820[1] + 0.00008, srid=4326),
+        Point(CESFAM[0] + 0.0003, CESFAM[1], srid=4326),
+        Point(-70.5801, -33.5301, srid=4326),  # by an address of an inactive comuna
+        Point(-70.5551, -33.5851, srid=4326),  # by a street's point alone
+    ]
+    alone = [gazetteer_reverse(pin) for pin in pins]
+    with CaptureQueriesContext(connection) as queries:
+        together = gazetteer_reverse_many(pins)
+    assert len(queries) == 1
+    assert together == alone
+    assert [place and place.label for place in together] == [
+        "Av. Ejército Libertador / Esq. Pedro Núñez F.",
+        None,
+        "Av. Concha y Toro 1820",
+        "Centro de Salud Familiar Padre Manuel Villaseca",
+        None,
+        None,
+    ]
+    with translation.override("es-cl"):
+        assert together[0].description_with_distance == "cerca de Av. Ejército Libertador / Esq. Pedro Núñez F., a 20 m"
+    assert gazetteer_reverse_many([]) == []
+
+
 # The reverse lookup as one plain statement, as it was sent on every call before it was prepared: the reference the
 # prepared one must answer as.
 PLAIN_REVERSE = """

@@ -1,5 +1,21 @@
-// The crew's zones and open reports, coloured like the list's badges.
+// The crew pages' maps: the queue's zones and open reports, coloured like the list's badges, and the report page's
+// pin. One file for both, so the file the queue kept for offline use serves the report page too.
 (function () {
+  // Offline, without Leaflet (a file never kept) or without tiles (a pin on a blank square guides no one), the
+  // report page keeps its place in words and its buttons. One finger scrolls the page on a phone, not the map.
+  function reportMap(element) {
+    if (!navigator.onLine || typeof L === "undefined" || !element.dataset.tiles) { return; }
+    const point = [Number(element.dataset.lat), Number(element.dataset.lng)];
+    element.hidden = false;
+    const map = L.map(element, { scrollWheelZoom: false, dragging: !L.Browser.mobile }).setView(point, 17);
+    L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    L.marker(point, { title: element.dataset.label, alt: element.dataset.label }).addTo(map);
+  }
+
+  const pin = document.getElementById("crew-report-map");
+  if (pin) { reportMap(pin); }
+  if (!document.getElementById("crew-map")) { return; }
+
   const data = JSON.parse(document.getElementById("map-data").textContent);
   const tileUrl = JSON.parse(document.getElementById("tile-url").textContent);
   const colours = { on_time: "#2e7d32", due_soon: "#b26a00", overdue: "#c62828" };

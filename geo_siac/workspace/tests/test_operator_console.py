@@ -208,4 +208,4 @@ def test_a_call_with_an_address_and_no_pin_says_to_search_the_street_or_click_th
 def test_the_filed_page_labels_the_crew_and_the_channel(client, crews):
     client.force_login(crews["operator"])
     page = client.post(reverse("operator:new"), citizen_call(), follow=True).content.decode()
-    assert "Cuadrilla: Cuadrilla Poniente · Canal: Teléfono" in page
+    assert 'Cuadrilla: Cuadrilla Poniente · Canal: <span id="channel">Teléfono</span>' in page
