@@ -84,6 +84,15 @@ def request_deadline(received_at: datetime, kind: str, topic_days: int, *, close
     return deadline(local_day(received_at), response_days(kind, topic_days), closed_days=closed_days)
 
 
+def business_days_left(expected_at: datetime, now: datetime, *, closed_days: Collection[date]) -> int:
+    """Business days from today to the deadline's day as `deadline` counts them (today not counted, the due day
+    counted): 0 on the due day itself; past it, minus the business days since."""
+    today, due = local_day(now), local_day(expected_at)
+    if due >= today:
+        return business_days_between(today, due, closed_days)
+    return -business_days_between(due, today, closed_days)
+
+
 def due_soon_before(now: datetime, *, closed_days: Collection[date]) -> datetime:
     """An open report is due soon at `now` when its deadline falls before this instant: its due day is at most
     GEO_SIAC_DUE_SOON_BUSINESS_DAYS business days after today (today being the 0th), so that the crew still has

@@ -18,7 +18,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
-from geo_siac.reports.deadlines import clock_phase, local_day
+from geo_siac.reports.deadlines import business_days_left, clock_phase, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
@@ -38,7 +38,7 @@ from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors, no_place_given
 from geo_siac.zones.middleware import commune_path, show_requests_commune
-from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
+from geo_siac.zones.selectors import active_communes_geojson, category_terms, closed_days, communes_to_choose
 
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
@@ -232,7 +232,8 @@ def tracking(request, code: str):
 
 
 def tracking_context(report, **extra) -> dict:
-    remaining = report.expected_at - timezone.now()
+    now = timezone.now()
+    business_days = business_days_left(report.expected_at, now, closed_days=closed_days())
     return {
         "report": report,
         "letters": answer_letters(report),
@@ -242,8 +243,9 @@ def tracking_context(report, **extra) -> dict:
         "is_closed": report.status in CLOSED,
         "reopenable": citizen_may_reopen(report),
         "timeline": public_timeline(report),
-        "days_left": remaining.days,
-        "overdue": remaining.total_seconds() < 0 and report.status not in CLOSED,
+        "days_left": business_days,
+        "days_late": -business_days,
+        "overdue": report.expected_at < now and report.status not in CLOSED,
         "photos": report.photos.all() if report.public_visibility else [],
         **extra,
     }

@@ -1,11 +1,14 @@
 """/seguimiento/<code>: public timeline, status and deadline, never contact data; the lookup form; following."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 from django.utils import timezone
 
+from geo_siac.reports.deadlines import add_business_days, deadline, is_business_day, local_day
 from geo_siac.reports.models import Follower, Report
 from geo_siac.reports.services import report_change_status
+from geo_siac.zones.models import ClosedDay
 
 CONTACT = {
     "reporter_name": "Rosa Pérez Contreras",
@@ -44,6 +47,54 @@ def test_overdue_report_says_its_deadline_has_passed(client, make_report):
     report = make_report()
     Report.objects.filter(pk=report.pk).update(expected_at=timezone.now() - timedelta(days=2))
     assert "plazo vencido" in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+
+
+WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
+
+
+def spoken(day: date) -> str:
+    return f"{WEEKDAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]} de {day.year}"
+
+
+def business_days_after(start: date, end: date) -> int:
+    return sum(is_business_day(start + timedelta(days=n)) for n in range(1, (end - start).days + 1))
+
+
+def countdown(client, report, expected_at) -> str:
+    Report.objects.filter(pk=report.pk).update(expected_at=expected_at)
+    html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    return re.sub(r"\s+", " ", re.search(r'id="countdown">(.*?)</strong>', html, re.S)[1])
+
+
+def test_days_left_are_the_business_days_the_deadline_counted(client, make_report):
+    today = local_day(timezone.now())
+    closed = add_business_days(today, 1, closed_days=())  # a municipal closure the deadline skips, as the count does
+    ClosedDay.objects.create(day=closed, reason="Aniversario comunal")
+    report = make_report()
+    due = deadline(today, 5, closed_days={closed})
+    assert countdown(client, report, due) == f"quedan 5 días hábiles (vence el {spoken(due.date())})"
+    due = deadline(today, 1, closed_days={closed})
+    assert countdown(client, report, due) == f"queda 1 día hábil (vence el {spoken(due.date())})"
+    assert countdown(client, report, deadline(today, 0, closed_days=())) == "vence hoy"
+
+
+def test_an_overdue_report_says_how_many_business_days_late_and_when_it_fell_due(client, make_report):
+    today = local_day(timezone.now())
+    report = make_report()
+    due = today - timedelta(days=1)
+    while not is_business_day(due):
+        due -= timedelta(days=1)
+    late = business_days_after(due, today)
+    words = "1 día hábil" if late == 1 else f"{late} días hábiles"
+    expected = (
+        f"plazo vencido hace {words} (venció el {spoken(due)})" if late else f"plazo vencido (venció el {spoken(due)})"
+    )
+    assert countdown(client, report, deadline(due, 0, closed_days=())) == expected
+    a_week_ago = due - timedelta(days=7)
+    assert countdown(client, report, deadline(a_week_ago, 0, closed_days=())) == (
+        f"plazo vencido hace {business_days_after(a_week_ago, today)} días hábiles (venció el {spoken(a_week_ago)})"
+    )
 
 
 def test_lookup_accepts_the_code_as_typed_over_the_phone(client, make_report):
