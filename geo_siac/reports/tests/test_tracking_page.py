@@ -97,6 +97,21 @@ def test_an_overdue_report_says_how_many_business_days_late_and_when_it_fell_due
     )
 
 
+def test_the_follow_form_tells_the_reporter_they_are_notified_without_saying_whether_an_email_was_left(
+    client, make_report
+):
+    sections = []
+    for contact in (CONTACT, {}):
+        report = make_report(**contact)
+        html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+        section = re.search(r'<section id="seguir">.*?</section>', html, re.S)[0]
+        masked = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", section)
+        sections.append(masked.replace(report.tracking_code, "CODE"))
+    assert sections[0] == sections[1]
+    assert "Si dejó un correo al ingresarla, ya recibe los avisos en ese correo" in sections[0]
+    assert "¿Otra persona quiere recibir los avisos?" in sections[0] and 'name="email"' in sections[0]
+
+
 def test_lookup_accepts_the_code_as_typed_over_the_phone(client, make_report):
     report = make_report()
     typed = report.tracking_code.replace("-", " ").lower()
