@@ -79,6 +79,17 @@ def test_days_left_are_the_business_days_the_deadline_counted(client, make_repor
     assert countdown(client, report, deadline(today, 0, closed_days=())) == "vence hoy"
 
 
+def test_the_business_day_count_reads_in_english(client, make_report):
+    today = local_day(timezone.now())
+    report = make_report()
+    due = deadline(today, 5, closed_days=())
+    Report.objects.filter(pk=report.pk).update(expected_at=due)
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert f"5 business days left (due on {due:%A} {due.day} {due:%B} {due.year})" in html
+    assert "Does someone else want to get the updates?" in html
+
+
 def test_an_overdue_report_says_how_many_business_days_late_and_when_it_fell_due(client, make_report):
     today = local_day(timezone.now())
     report = make_report()
