@@ -64,6 +64,9 @@ def test_the_link_sent_page_leads_home_and_back_to_the_same_form(client, rosa_re
         assert f'<a href="{prefix}/" id="back-home">Volver al inicio</a>' in sent
         again = client.get(f"{prefix}/mis-solicitudes/ingresar/").content.decode()
         assert 'name="email"' in again and "Enviarme el enlace" in again
+    client.cookies["django_language"] = "en"
+    sent = client.post("/mis-solicitudes/ingresar/", {"email": ROSA}).content.decode()
+    assert 'id="ask-again">Didn\'t get it? Ask for the link again</a>' in sent
 
 
 def test_a_malformed_email_is_refused_naming_the_problem(client, db):
