@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
@@ -25,7 +27,9 @@ urlpatterns = [
     # Every photo link goes through the application, whatever the storage: MEDIA_URL is also what the local
     # storage's own .url() gives (the admin's file links).
     path(settings.MEDIA_URL.lstrip("/") + "<path:name>", photo, name="photo"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Exempt: a cached public page reaches a first-time visitor with no CSRF cookie, and choosing a language changes
+    # only how the site reads to them (set_language itself still keeps `next` on this host).
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("geo_siac.zones.urls")),
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

@@ -285,8 +285,8 @@ def test_a_page_cached_by_one_server_is_what_the_other_serves(servers, communes)
     category = Category.objects.public().order_by("id").first()
     indicator_snapshots_refresh()  # the page is cached only when it has figures (never while they are prepared)
     browser = requests.Session()
-    # As nginx passes them on (Host: the site's, which is in the cache key). The page's language form carries a CSRF
-    # token: Django caches it per csrftoken cookie (Vary: Cookie), and not for the first, cookie-less visit.
+    # As nginx passes them on (Host: the site's, which is in the cache key). The page carries no CSRF token (the
+    # language switch is exempt), so one copy serves every visitor; the first visit stores it.
     headers = {"Host": nginx.url.removeprefix("http://"), **FORWARDED}
     browser.get(a.url + "/transparencia/compromisos/", headers=headers, timeout=60)
     first = browser.get(a.url + "/transparencia/compromisos/", headers=headers, timeout=60)

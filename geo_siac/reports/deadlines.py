@@ -2,6 +2,7 @@
 closed days (zones.ClosedDay, read by zones.selectors.closed_days) do not count."""
 
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -82,6 +83,26 @@ def request_deadline(received_at: datetime, kind: str, topic_days: int, *, close
     """The deadline of a request of `kind` on a topic promising `topic_days`, received at `received_at`: the one
     rule of report_create and of a reclassification (report_reclassify), which counts again from the same day."""
     return deadline(local_day(received_at), response_days(kind, topic_days), closed_days=closed_days)
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Where a deadline stands at an instant, in business days as `deadline` counts them."""
+
+    due_today: bool
+    overdue: bool
+    business_days: int  # left (today not counted, the due day counted) or, once overdue, elapsed since the due day
+
+
+def countdown(expected_at: datetime, now: datetime, *, closed_days: Collection[date]) -> Countdown:
+    """Where `expected_at` stands at `now`. Only the due day itself is due today: 0 business days may be left before a
+    later day (a closed day added after filing), and read on a weekend a report due on Friday is 0 business days late."""
+    today, due = local_day(now), local_day(expected_at)
+    if expected_at < now:
+        return Countdown(due_today=False, overdue=True, business_days=business_days_between(due, today, closed_days))
+    return Countdown(
+        due_today=due == today, overdue=False, business_days=business_days_between(today, due, closed_days)
+    )
 
 
 def due_soon_before(now: datetime, *, closed_days: Collection[date]) -> datetime:

@@ -46,7 +46,10 @@ def request_form(request, slug: str):
     if kind is None:
         raise Http404(_("No existe ese tipo de solicitud."))
     if request.method != "POST":
-        return render_request_form(request, kind, values={"token": secrets.token_urlsafe(24)})
+        # Reached from a comuna's page (its path or host), the form is for that comuna.
+        shown = request.identity.commune
+        values = {"token": secrets.token_urlsafe(24), "commune": shown.cut if shown else ""}
+        return render_request_form(request, kind, values=values)
     commune = active_commune_by_cut(request.POST.get("commune", ""))
     return placeless_submit(
         request,

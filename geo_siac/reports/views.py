@@ -1,4 +1,5 @@
 import secrets
+from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
-from geo_siac.reports.deadlines import clock_phase, local_day
+from geo_siac.reports.deadlines import clock_phase, countdown, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.selectors import (
@@ -38,7 +39,7 @@ from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors, no_place_given
 from geo_siac.zones.middleware import commune_path, show_requests_commune
-from geo_siac.zones.selectors import active_communes_geojson, category_terms, communes_to_choose
+from geo_siac.zones.selectors import active_communes_geojson, category_terms, closed_days, communes_to_choose
 
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
@@ -231,19 +232,23 @@ def tracking(request, code: str):
     return render(request, "reports/tracking.html", tracking_context(report))
 
 
-def tracking_context(report, **extra) -> dict:
-    remaining = report.expected_at - timezone.now()
+def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
+    is_closed = report.status in CLOSED
+    clock = information_clock(report)
+    # No count while a subsanación is pending: the legal clock's section says what the requester must do by when.
+    counting = not is_closed and not (clock and clock["correction_due_at"])
     return {
         "report": report,
         "letters": answer_letters(report),
         "kind_label": RequestKind(report.kind).label,
-        "clock": information_clock(report),
+        "clock": clock,
         "status_label": Status(report.status).label,
-        "is_closed": report.status in CLOSED,
+        "is_closed": is_closed,
         "reopenable": citizen_may_reopen(report),
         "timeline": public_timeline(report),
-        "days_left": remaining.days,
-        "overdue": remaining.total_seconds() < 0 and report.status not in CLOSED,
+        "countdown": (
+            countdown(report.expected_at, now or timezone.now(), closed_days=closed_days()) if counting else None
+        ),
         "photos": report.photos.all() if report.public_visibility else [],
         **extra,
     }

@@ -54,6 +54,21 @@ def test_a_known_and_an_unknown_email_get_the_same_page_and_only_the_known_one_a
     assert not Notification.objects.filter(recipient="nadie@example.cl").exists()
 
 
+def test_the_link_sent_page_leads_home_and_back_to_the_same_form(client, rosa_reports):
+    for prefix in ("", "/comuna/penalolen"):
+        sent = client.post(f"{prefix}/mis-solicitudes/ingresar/", {"email": ROSA}).content.decode()
+        assert (
+            f'<a href="{prefix}/mis-solicitudes/ingresar/" id="ask-again">¿No llegó? Volver a pedir el enlace</a>'
+            in sent
+        )
+        assert f'<a href="{prefix}/" id="back-home">Volver al inicio</a>' in sent
+        again = client.get(f"{prefix}/mis-solicitudes/ingresar/").content.decode()
+        assert 'name="email"' in again and "Enviarme el enlace" in again
+    client.cookies["django_language"] = "en"
+    sent = client.post("/mis-solicitudes/ingresar/", {"email": ROSA}).content.decode()
+    assert 'id="ask-again">Didn\'t get it? Ask for the link again</a>' in sent
+
+
 def test_a_malformed_email_is_refused_naming_the_problem(client, db):
     response = request_link(client, "rosa.example.cl")
     assert response.status_code == 400

@@ -64,6 +64,19 @@ def test_a_form_without_text_or_comuna_is_shown_again_naming_both(client, commun
     assert "Escriba su reclamo." in page and "Elija la comuna a la que dirige su solicitud." in page
 
 
+def test_a_kinds_form_reached_from_a_comunas_page_has_that_comuna_chosen(client, communes):
+    page = client.get("/comuna/penalolen/solicitud/reclamo/").content.decode()
+    assert re.search(r'<option value="13122" selected>Peñalolén</option>', page)
+    shared = client.get("/solicitud/reclamo/").content.decode()
+    assert " selected>" not in shared.split('id="id_commune"')[1].split("</select>")[0]
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/comuna/penalolen/solicitud/reclamo/",
+        {"token": token, "service_code": "reclamo-servicio", "commune": "13122", "description": "Nadie atiende."},
+    )
+    assert response.status_code == 302 and Report.objects.get().commune.cut == "13122"
+
+
 def test_a_complaint_without_a_topic_asks_to_choose_one_without_naming_an_empty_category(client, communes):
     response = client.post("/solicitud/reclamo/", {"token": "t1", "commune": "13201", "description": "Nadie atiende."})
     page = response.content.decode()

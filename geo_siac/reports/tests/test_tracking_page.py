@@ -1,11 +1,20 @@
 """/seguimiento/<code>: public timeline, status and deadline, never contact data; the lookup form; following."""
 
-from datetime import timedelta
+import re
+from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.utils import timezone, translation
 
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.views import tracking_context
+from geo_siac.zones.models import ClosedDay
+from geo_siac.zones.selectors import closed_days
 
 CONTACT = {
     "reporter_name": "Rosa Pérez Contreras",
@@ -44,6 +53,97 @@ def test_overdue_report_says_its_deadline_has_passed(client, make_report):
     report = make_report()
     Report.objects.filter(pk=report.pk).update(expected_at=timezone.now() - timedelta(days=2))
     assert "plazo vencido" in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+
+
+FILED = datetime(2026, 12, 4, 10, 0, tzinfo=SANTIAGO)  # a Friday; Tuesday the 8th is a public holiday
+
+
+def at(day: int, hour: int = 10) -> datetime:
+    return datetime(2026, 12, day, hour, 0, tzinfo=SANTIAGO)
+
+
+def deadline_line(report, now: datetime, language: str = "es-cl") -> str:
+    """The page's deadline line as read on `now`, tags dropped."""
+    with translation.override(language):
+        context = tracking_context(report, now=now)
+        html = render_to_string("reports/tracking.html", context, request=RequestFactory().get("/"))
+    line = re.search(r"<li>((?:Plazo|Deadline): .*?)</li>", html, re.S)[1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line)).strip()
+
+
+def due_on(report, day: date) -> Report:
+    Report.objects.filter(pk=report.pk).update(expected_at=deadline(day, 0, closed_days=()))
+    return Report.objects.get(pk=report.pk)
+
+
+def test_the_deadline_line_prints_the_due_day_once_and_the_business_days_left(make_report):
+    report = make_report()
+    report = due_on(report, deadline(local_day(FILED), 5, closed_days=()).date())  # the 8th skipped: Monday the 14th
+    assert deadline_line(report, FILED) == "Plazo: lunes 14 de diciembre de 2026 · quedan 5 días hábiles"
+    assert deadline_line(report, at(11)) == "Plazo: lunes 14 de diciembre de 2026 · queda 1 día hábil"
+    assert deadline_line(report, at(14, 23)) == "Plazo: lunes 14 de diciembre de 2026 · vence hoy"
+    assert deadline_line(report, FILED, "en") == "Deadline: Monday 14 December 2026 · 5 business days left"
+
+
+def test_a_day_closed_after_filing_leaves_no_business_day_but_is_not_due_today(make_report):
+    report = due_on(make_report(), date(2026, 12, 14))
+    ClosedDay.objects.create(day=date(2026, 12, 14), reason="Aniversario comunal")
+    assert deadline_line(report, at(11)) == "Plazo: lunes 14 de diciembre de 2026"
+    assert deadline_line(report, at(14)) == "Plazo: lunes 14 de diciembre de 2026 · vence hoy"
+
+
+def test_an_overdue_report_counts_the_business_days_since_its_due_day(make_report):
+    report = due_on(make_report(), date(2026, 12, 11))  # a Friday
+    assert deadline_line(report, at(12)) == "Plazo: viernes 11 de diciembre de 2026 · plazo vencido"
+    assert deadline_line(report, at(15)) == "Plazo: viernes 11 de diciembre de 2026 · plazo vencido hace 2 días hábiles"
+    assert deadline_line(report, at(15), "en") == "Deadline: Friday 11 December 2026 · overdue by 2 business days"
+
+
+def test_no_countdown_while_the_requester_is_asked_to_correct_an_information_request(client, communes):
+    report = report_create(
+        channel="web",
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13201"],
+        description="Copia del contrato de alumbrado público vigente.",
+        reporter_name="Rosa Pérez",
+        reporter_email="rosa@example.cl",
+    )
+    assert 'id="countdown"' in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    Report.objects.filter(pk=report.pk).update(correction_due_at=timezone.now() + timedelta(days=7))
+    html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert 'id="countdown"' not in html
+    assert 'href="#legal-clock" id="clock-paused"' in html and 'id="clock-correction"' in html
+
+
+def test_the_countdown_reads_the_closed_days_only_for_an_open_report(make_report):
+    open_one, resolved = make_report(), make_report()
+    report_change_status(report=resolved, status="resolved", note="Reparado.", note_is_public=True)
+    reads = []
+    for report in (open_one, Report.objects.get(pk=resolved.pk)):
+        with patch("geo_siac.reports.views.closed_days", wraps=closed_days) as read:
+            tracking_context(report)
+        reads.append(read.call_count)
+    assert reads == [1, 0]
+
+
+def test_the_follow_form_tells_the_reporter_they_are_notified_without_saying_whether_an_email_was_left(
+    client, make_report
+):
+    sections = []
+    for contact in (CONTACT, {}):
+        report = make_report(**contact)
+        html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+        section = re.search(r'<section id="seguir">.*?</section>', html, re.S)[0]
+        masked = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", section)
+        sections.append(masked.replace(report.tracking_code, "CODE"))
+    assert sections[0] == sections[1]
+    assert "Si dejó un correo o un teléfono al ingresarla, ya recibe los avisos allí" in sections[0]
+    assert "¿Otra persona quiere recibir los avisos?" in sections[0] and 'name="email"' in sections[0]
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    assert "If you left an email or a phone number when you filed it, you already get the updates there" in english
+    assert "Enter your email and we will email you about every change." in english
 
 
 def test_lookup_accepts_the_code_as_typed_over_the_phone(client, make_report):
