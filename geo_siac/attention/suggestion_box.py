@@ -17,8 +17,9 @@ from geo_siac.reports.request_views import placeless_submit
 from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.states import Channel
 from geo_siac.web.access import staff_required
+from geo_siac.zones.middleware import commune_path, show_requests_commune
 from geo_siac.zones.models import ServicePoint
-from geo_siac.zones.selectors import served_service_point, served_service_points
+from geo_siac.zones.selectors import commune_identity, served_service_point, served_service_points
 
 # What a box takes, in the order the form offers it; a place or an access-to-information request (which the law
 # wants with the requester's identity) goes through the full forms.
@@ -47,12 +48,27 @@ def box_qr_svg(point: ServicePoint) -> str:
 
 
 def box_topics() -> list[tuple[str, list[Category]]]:
-    """(kind label, its public topics) for each kind a box takes that has a topic."""
-    by_kind = [(RequestKind(kind).label, list(public_categories(kind))) for kind in BOX_KINDS]
-    return [(label, topics) for label, topics in by_kind if topics]
+    """(kind label, its public topics) for each kind a box takes that has a topic; the label is empty when the
+    kind's one topic bears its name, which would otherwise read twice ("Sugerencia / Sugerencia")."""
+    by_kind = [(str(RequestKind(kind).label), list(public_categories(kind))) for kind in BOX_KINDS]
+    return [
+        ("" if len(topics) == 1 and topics[0].name.casefold() == label.casefold() else label, topics)
+        for label, topics in by_kind
+        if topics
+    ]
+
+
+def speak_for_points_commune(request, point: ServicePoint) -> None:
+    """The box speaks for its point's municipality, as a request's page does for the request's: on the shared host,
+    whose identity names no comuna, too, since the sheet on the wall is the municipality's."""
+    if request.identity.commune is None:
+        request.identity = commune_identity(point.commune, home_url=commune_path(point.commune))
+    else:
+        show_requests_commune(request, point.commune)
 
 
 def render_box(request, point, *, values, errors=None, status=200):
+    speak_for_points_commune(request, point)
     return render(
         request,
         "attention/box_form.html",

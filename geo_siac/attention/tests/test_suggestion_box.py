@@ -178,3 +178,30 @@ def test_the_open_data_has_a_box_suggestion_by_its_day_without_its_channel(clien
     # A service request keeps its moment, channel and detailed status.
     assert by_id[str(service.pk)]["requested_datetime"] == service.created_at.isoformat()
     assert (by_id[str(service.pk)]["channel"], by_id[str(service.pk)]["detailed_status"]) == ("web", service.status)
+
+
+def test_a_kind_whose_one_topic_bears_its_name_is_offered_once(client, make_point):
+    text = client.get(f"/buzon/{make_point().pk}/").content.decode()
+    assert "<strong>Sugerencia</strong>" not in text and "<strong>Felicitación</strong>" not in text
+    assert 'value="sugerencia"> Sugerencia</label>' in text and 'value="felicitacion"> Felicitación</label>' in text
+    assert "<strong>Reclamo</strong>" in text  # a kind of several topics keeps its heading
+
+
+def test_the_box_speaks_for_its_points_municipality_on_the_shared_host(client, make_point):
+    point = make_point(name="Oficina Lo Hermida", cut="13122", lat=-33.4850, lng=-70.5400)
+    text = client.get(f"/buzon/{point.pk}/").content.decode()
+    brand = text.split('class="brand"', 1)[1].split("</a>", 1)[0]
+    assert "Peñalolén" in brand and settings.GEO_SIAC_INSTALLATION_NAME not in brand
+    assert f'href="/comuna/{point.commune.jurisdiction_id}/"' in text
+    assert f"· {settings.GEO_SIAC_INSTALLATION_NAME}</title>" not in text
+
+
+def test_the_print_sheet_names_the_comuna_once_when_the_address_already_ends_with_it(client, make_point, staff):
+    client.force_login(staff)
+    named = make_point(name="Delegación Bajos de Mena")
+    sheet = client.get(f"/atencion/buzones/{named.pk}/imprimir/").content.decode()
+    assert "Av. Concha y Toro 1820, Puente Alto</p>" in sheet and "Puente Alto, Puente Alto" not in sheet
+    bare = make_point(name="Oficina Casas Viejas")
+    ServicePoint.objects.filter(pk=bare.pk).update(address="Av. Gabriela 0330")
+    sheet = client.get(f"/atencion/buzones/{bare.pk}/imprimir/").content.decode()
+    assert "Av. Gabriela 0330, Puente Alto</p>" in sheet
