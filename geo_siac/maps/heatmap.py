@@ -16,6 +16,7 @@ import textwrap
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import geopandas as gpd
 import mapclassify
@@ -187,15 +188,33 @@ def map_classes(values: list[float], scheme: str, classes: int, *, whole: bool) 
 
 
 def _class_labels(lowest: float, uppers, whole: bool) -> list[str]:
+    if not whole:
+        return _rate_class_labels(lowest, [float(u) for u in uppers])
     labels, low = [], lowest
     for high in uppers:
-        if whole:
-            labels.append(f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
-            low = high + 1
-        else:
-            labels.append(_display(high, 2) if low == high else f"{_display(low, 2)}–{_display(high, 2)}")
-            low = high
+        labels.append(f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
+        low = high + 1
     return labels
+
+
+def _rate_class_labels(lowest: float, uppers: list[float]) -> list[str]:
+    """Rates to two significant figures, whole numbers from 10 up ("0,51–8,0", "8,0–376"): the classes' exact bounds
+    are artefacts of the data, and a reader compares magnitudes. A digit more where two bounds would read the same."""
+    bounds = [lowest, *uppers]
+    for extra in range(4):
+        shown = [_rounded_rate(bound, extra) for bound in bounds]
+        if len(set(shown)) == len(set(bounds)):
+            break
+    return [shown[i + 1] if bounds[i] == bounds[i + 1] else f"{shown[i]}–{shown[i + 1]}" for i in range(len(uppers))]
+
+
+def _rounded_rate(value: float, extra: int) -> str:
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = extra if magnitude >= 1 else 1 + extra - magnitude
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return number_format(rounded, decimals, use_l10n=True)
 
 
 def _colours(n: int) -> list[str]:

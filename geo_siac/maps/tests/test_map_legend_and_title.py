@@ -63,11 +63,23 @@ def test_tied_quantiles_make_fewer_classes_and_the_legend_says_why():
     assert classes.note == (f"5 clases pedidas, {len(classes.labels)} hechas: muchas celdas tienen el mismo valor.")
 
 
-def test_rate_classes_keep_decimals():
+def test_rate_classes_read_to_two_significant_figures():
     classes = map_classes([0.25, 0.5, 1.125, 2.5, 3.75, 8.0, 12.5], "quantiles", 3, whole=False)
     assert len(classes.labels) == 3
-    assert classes.labels[0].startswith("0,25–") and classes.labels[-1].endswith("–12,50")
-    assert map_classes([0.5, 0.75, 1.5], "quantiles", 5, whole=False).labels == ("0,50", "0,50–0,75", "0,75–1,50")
+    assert classes.labels[0].startswith("0,25–") and classes.labels[-1].endswith("–13")
+    assert map_classes([0.5, 0.75, 1.5], "quantiles", 5, whole=False).labels == ("0,50", "0,50–0,75", "0,75–1,5")
+
+
+def test_rate_classes_above_ten_read_as_whole_numbers_and_keep_their_exact_bounds():
+    rates = [0.0123, 0.51, 2.4, 8.01, 40.2, 375.88]
+    classes = map_classes(rates, "quantiles", 6, whole=False)
+    assert classes.labels == ("0,012", "0,012–0,51", "0,51–2,4", "2,4–8,0", "8,0–40", "40–376")
+    assert classes.uppers[-2:] == (40.2, 375.88)  # only the labels are rounded, not where a cell falls
+
+
+def test_rate_bounds_that_would_read_the_same_get_a_digit_more():
+    classes = map_classes([1.0, 8.01, 8.04, 9.0], "quantiles", 4, whole=False)
+    assert classes.labels == ("1,00", "1,00–8,01", "8,01–8,04", "8,04–9,00")
 
 
 def october_reports(make_report):
