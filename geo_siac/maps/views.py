@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 
+from geo_siac.maps.cell_sizes import cell_edges
 from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
@@ -135,7 +136,7 @@ def weekly_by_category(request):
 def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None, user=request.user)
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
-    return render(request, "maps/heatmap.html", {"form": form, "query": query})
+    return render(request, "maps/heatmap.html", {"form": form, "query": query, "cell_edges": cell_edges()})
 
 
 def _map_options(form) -> dict:

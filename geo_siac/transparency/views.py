@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
+from geo_siac.maps.cell_sizes import cell_edges
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import indicator_chart
@@ -292,6 +293,7 @@ def open_data(request):
             "channels": Channel.values,
             "indicator_columns": exports.INDICATOR_COLUMNS,
             "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+            "cell_edges": cell_edges(),
             "csv_written_at": written_at.get("solicitudes.csv"),
             "geojson_written_at": written_at.get("solicitudes.geojson"),
         },
