@@ -221,3 +221,52 @@ def test_the_default_page_export_links_download_the_analysis_it_shows(staff_clie
         response = staff_client.get(f"{URL}?{link.replace('&amp;', '&')}")
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith('attachment; filename="cobertura_13122_res9.')
+
+
+def test_sites_and_underserved_cells_are_named_by_their_nearest_corner_asked_once(staff_client, puente_alto):
+    import h3.api.basic_int as h3i
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from geo_siac.geocoding.models import EntryKind
+    from geo_siac.geocoding.services import Entry, gazetteer_load
+
+    cells = PopulationCell.objects.filter(cut="13201", res=9).values_list("cell", flat=True)
+    corners = []
+    for n, cell in enumerate(cells):
+        lat, lng = h3i.cell_to_latlng(cell)
+        corners.append(
+            Entry(EntryKind.INTERSECTION, f"Calle {n} / Esq. Pasaje {n}", lng + 0.0003, lat, f"i{n}", cut="13201")
+        )
+    gazetteer_load(source="prueba", entries=corners, commit=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = staff_client.get(
+            URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000", "catchment_m": 2000, "k": 2}
+        ).content.decode()
+
+    assert sum("geocoding_gazetteerentry" in query["sql"] for query in queries.captured_queries) == 1
+    for table in ("sites", "optimal-sites", "underserved"):
+        body = html.split(f'<table class="{table} indicators">')[1].split("</table>")[0]
+        places = re.findall(r'<td class="text-left place">cerca de Calle (\d+) / Esq\. Pasaje \1<br>', body)
+        coordinates = re.findall(r'<small class="coordinates">-33\.\d{5}, -70\.\d{5}</small>', body)
+        assert len(places) == len(coordinates) == body.count('class="rank"') > 0, table
+        assert '<th class="text-left">Lugar</th>' in body and "Latitud" not in body
+
+
+def test_the_map_explains_its_colours_and_its_layer_list_starts_closed(staff_client, puente_alto):
+    from geo_siac.maps.coverage_outputs import DISTANCE_COLOURS, GREEDY_COLOUR, OPTIMAL_COLOUR
+
+    html = staff_client.get(
+        URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000", "catchment_m": 2000, "k": 2}
+    ).content.decode()
+
+    legend = html.split('id="coverage-legend"')[1].split("</section>")[0]
+    swatches = re.findall(r'fill="(#[0-9a-f]{6})" stroke="#555"></rect></svg> ([^<]+)</li>', legend)
+    assert (GREEDY_COLOUR, "Sitio propuesto (voraz)") in swatches
+    assert (OPTIMAL_COLOUR, "Sitio óptimo (programa entero)") in swatches
+    assert swatches[:4] == list(
+        zip(DISTANCE_COLOURS, ["hasta 500 m", "hasta 1\xa0000 m", "hasta 2\xa0000 m", "más de 2\xa0000 m"])
+    )
+    assert "Punto de horario desconocido" not in legend  # no such point: no such colour on the map
+    assert "&quot;collapsed&quot;: true" in html and "&quot;collapsed&quot;: false" not in html

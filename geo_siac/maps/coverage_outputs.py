@@ -7,8 +7,11 @@ import math
 
 import h3.api.basic_int as h3i
 import pandas as pd
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from geo_siac.geocoding.places import Place
+from geo_siac.geocoding.selectors import nearest_corners
 from geo_siac.maps.folium_offline import offline_map
 from geo_siac.maps.folium_text import circle, circle_marker, feature_group, geojson_layer, layer_control
 from geo_siac.maps.selectors import GROUPS, Coverage
@@ -16,6 +19,8 @@ from geo_siac.maps.selectors import GROUPS, Coverage
 CELL_COLUMNS = ["pob_total", "pob_under_15", "pob_65_plus", "distance_m", "access", "reports", "reports_per_1000"]
 DISTANCE_COLOURS = ("#1a9850", "#fee08b", "#fc8d59", "#d73027")  # within each threshold, then beyond the last
 ACCESS_COLOURS = ("#f7fcf5", "#bae4b3", "#74c476", "#238b45")
+POINT_COLOUR, CATCHMENT_COLOUR, UNKNOWN_HOURS_COLOUR = "#08519c", "#3182bd", "#737373"
+GREEDY_COLOUR, OPTIMAL_COLOUR = "#7a0177", "#e66101"
 
 
 def figures(result: Coverage) -> list[dict]:
@@ -34,6 +39,53 @@ def figures(result: Coverage) -> list[dict]:
         }
         for threshold in result.options.thresholds
     ]
+
+
+def named_rows(*frames: pd.DataFrame) -> list[list[tuple[pd.Series, Place | None]]]:
+    """Each frame's rows (with lat, lng) beside the nearest street corner of their point, asked once for all."""
+    rows = [[row for _cell, row in frame.iterrows()] for frame in frames]
+    places = iter(nearest_corners([(row.lng, row.lat) for frame_rows in rows for row in frame_rows]))
+    return [[(row, next(places)) for row in frame_rows] for frame_rows in rows]
+
+
+def coverage_legend(result: Coverage) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What the map's colours mean, (heading, [(colour, label)]) per layer, from the colours the map draws with; the
+    points of unknown hours only when the map has them."""
+    return [
+        (_("Distancia al punto más cercano"), _distance_legend(sorted(result.options.thresholds))),
+        (
+            _("Accesibilidad (2SFCA)"),
+            list(zip(ACCESS_COLOURS, (_("ninguna"), _("baja"), _("media"), _("alta")), strict=True)),
+        ),
+        (
+            _("Puntos y sitios"),
+            [
+                (POINT_COLOUR, _("Punto de atención")),
+                (CATCHMENT_COLOUR, _("Su área de influencia (%(m)s m)") % {"m": _metres(result.options.catchment_m)}),
+                *([] if result.unknown_hours.empty else [(UNKNOWN_HOURS_COLOUR, _("Punto de horario desconocido"))]),
+                (GREEDY_COLOUR, _("Sitio propuesto (voraz)")),
+                (OPTIMAL_COLOUR, _("Sitio óptimo (programa entero)")),
+            ],
+        ),
+    ]
+
+
+def _distance_legend(thresholds: list[int]) -> list[tuple[str, str]]:
+    """A colour per threshold, the last one drawn for every cell beyond the threshold before it (_cell_layer)."""
+    last = min(len(thresholds), len(DISTANCE_COLOURS) - 1)
+    return [
+        (
+            colour,
+            _("más de %(m)s m") % {"m": _metres(thresholds[i - 1])}
+            if i == last
+            else _("hasta %(m)s m") % {"m": _metres(thresholds[i])},
+        )
+        for i, colour in enumerate(DISTANCE_COLOURS[: last + 1])
+    ]
+
+
+def _metres(value: float) -> str:
+    return number_format(value, 0, use_l10n=True, force_grouping=True)
 
 
 def cells_csv(result: Coverage) -> str:
@@ -89,9 +141,10 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, s
     _points_layer(result).add_to(fmap)
     if not result.unknown_hours.empty:
         _unknown_hours_layer(result).add_to(fmap)
-    _sites_layer(sites, _("Sitios propuestos (voraz)"), "#7a0177").add_to(fmap)
-    _sites_layer(optimal, _("Sitios óptimos (programa entero)"), "#e66101").add_to(fmap)
-    layer_control(fmap)
+    _sites_layer(sites, _("Sitios propuestos (voraz)"), GREEDY_COLOUR).add_to(fmap)
+    _sites_layer(optimal, _("Sitios óptimos (programa entero)"), OPTIMAL_COLOUR).add_to(fmap)
+    # A button until opened: open, the list covered the east of the comuna; the legend below the map says the colours.
+    layer_control(fmap, collapsed=True, title=_("Capas"))
     return fmap.get_root().render()
 
 
@@ -125,7 +178,7 @@ def _points_layer(result: Coverage):
         circle(
             [row.lat, row.lng],
             radius=result.options.catchment_m,
-            color="#3182bd",
+            color=CATCHMENT_COLOUR,
             weight=1,
             fill=True,
             fill_opacity=0.05,
@@ -133,7 +186,7 @@ def _points_layer(result: Coverage):
         circle_marker(
             [row.lat, row.lng],
             radius=5,
-            color="#08519c",
+            color=POINT_COLOUR,
             fill=True,
             fill_opacity=1,
             tooltip=f"{row['name']} ({row.kind})",
@@ -147,7 +200,7 @@ def _unknown_hours_layer(result: Coverage):
         circle_marker(
             [row.lat, row.lng],
             radius=5,
-            color="#737373",
+            color=UNKNOWN_HOURS_COLOUR,
             fill=True,
             fill_color="#ffffff",
             fill_opacity=1,

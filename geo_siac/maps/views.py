@@ -11,7 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 
 from geo_siac.maps.cell_sizes import cell_edges
-from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
+from geo_siac.maps.coverage_outputs import (
+    cells_csv,
+    cells_geojson,
+    coverage_legend,
+    coverage_map,
+    figures,
+    named_rows,
+)
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
 from geo_siac.maps.selectors import (
@@ -45,6 +52,7 @@ def coverage_page(request):
     if export == "geojson":
         response = JsonResponse(cells_geojson(result, sites, optimal), content_type="application/geo+json")
         return _attachment(response, f"{name}.geojson")
+    site_rows, optimal_rows, underserved_rows = named_rows(sites, optimal, underserved_cells(result, limit=10))
     return render(
         request,
         "maps/coverage.html",
@@ -52,13 +60,14 @@ def coverage_page(request):
             "form": form,
             "result": result,
             "figures": figures(result),
-            "sites": sites,
-            "optimal": optimal,
+            "sites": site_rows,
+            "optimal": optimal_rows,
             "greedy_total": sites["gain"].sum(),
             "optimal_total": optimal["gain"].sum(),
             "greedy_gap_percent": 100 * greedy_gap(sites, optimal),
-            "underserved": underserved_cells(result, limit=10),
+            "underserved": underserved_rows,
             "map_html": coverage_map(result, sites, optimal, settings.STATIC_URL),
+            "legend": coverage_legend(result),
             "query": _analysis_query(form),
         },
     )
