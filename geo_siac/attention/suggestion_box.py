@@ -49,13 +49,15 @@ def box_qr_svg(point: ServicePoint) -> str:
 
 def box_topics() -> list[tuple[str, list[Category]]]:
     """(kind label, its public topics) for each kind a box takes that has a topic; the label is empty when the
-    kind's one topic bears its name, which would otherwise read twice ("Sugerencia / Sugerencia")."""
+    kind's one topic bears its name, which would otherwise read twice ("Sugerencia / Sugerencia"). Those come first:
+    after a labelled kind, a topic without a label would read as one of that kind's."""
     by_kind = [(str(RequestKind(kind).label), list(public_categories(kind))) for kind in BOX_KINDS]
-    return [
+    topics = [
         ("" if len(topics) == 1 and topics[0].name.casefold() == label.casefold() else label, topics)
         for label, topics in by_kind
         if topics
     ]
+    return sorted(topics, key=lambda kind: bool(kind[0]))
 
 
 def speak_for_points_commune(request, point: ServicePoint) -> None:

@@ -185,6 +185,8 @@ def test_a_kind_whose_one_topic_bears_its_name_is_offered_once(client, make_poin
     assert "<strong>Sugerencia</strong>" not in text and "<strong>Felicitación</strong>" not in text
     assert 'value="sugerencia"> Sugerencia</label>' in text and 'value="felicitacion"> Felicitación</label>' in text
     assert "<strong>Reclamo</strong>" in text  # a kind of several topics keeps its heading
+    # Offered before any heading, so that neither reads as a topic of the kind above it.
+    assert text.index('value="felicitacion"') < text.index("<strong>Reclamo</strong>")
 
 
 def test_the_box_speaks_for_its_points_municipality_on_the_shared_host(client, make_point):
