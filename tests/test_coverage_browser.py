@@ -23,8 +23,20 @@ def test_the_layer_list_starts_as_a_button_and_the_legend_names_the_sites_colour
     puente_alto,  # noqa: F811
     width,
 ):
+    import h3.api.basic_int as h3i
     from django.db import connections
 
+    from geo_siac.geocoding.models import EntryKind
+    from geo_siac.geocoding.services import Entry, gazetteer_load
+    from geo_siac.zones.models import PopulationCell
+
+    corners = [
+        Entry(EntryKind.INTERSECTION, f"Calle {n} / Esq. Pasaje {n}", lng + 0.0003, lat, f"i{n}", cut="13201")
+        for n, (lat, lng) in enumerate(
+            h3i.cell_to_latlng(cell) for cell in PopulationCell.objects.values_list("cell", flat=True)
+        )
+    ]
+    gazetteer_load(source="prueba", entries=corners, commit=True)
     browser_user(staff_account("planner", is_staff=True))
     OUTPUT.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(locale="es-CL", viewport={"width": width, "height": 900})
@@ -40,6 +52,7 @@ def test_the_layer_list_starts_as_a_button_and_the_legend_names_the_sites_colour
         legend = page.locator("#coverage-legend")
         legend.scroll_into_view_if_needed()
         legend_text = legend.inner_text()
+        first_site = page.locator("table.sites td.place").first.inner_text()
         page.locator("iframe.coverage-map").screenshot(path=OUTPUT / f"map-{width}.png")
         page.screenshot(path=OUTPUT / f"page-{width}.png", full_page=True)
         control.hover()
@@ -52,3 +65,4 @@ def test_the_layer_list_starts_as_a_button_and_the_legend_names_the_sites_colour
     assert opened  # the list is one hover (or tap) away
     assert "Sitio propuesto (voraz)" in legend_text and "Sitio óptimo (programa entero)" in legend_text
     assert "hasta 500 m" in legend_text
+    assert first_site.startswith("cerca de Calle ") and "\n-33." in first_site  # the corner, then the coordinates
