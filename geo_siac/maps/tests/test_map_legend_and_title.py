@@ -77,9 +77,25 @@ def test_rate_classes_above_ten_read_as_whole_numbers_and_keep_their_exact_bound
     assert classes.uppers[-2:] == (40.2, 375.88)  # only the labels are rounded, not where a cell falls
 
 
-def test_rate_bounds_that_would_read_the_same_get_a_digit_more():
+def test_only_the_rate_bounds_that_would_read_the_same_get_a_digit_more():
     classes = map_classes([1.0, 8.01, 8.04, 9.0], "quantiles", 4, whole=False)
-    assert classes.labels == ("1,00", "1,00–8,01", "8,01–8,04", "8,04–9,00")
+    assert classes.labels == ("1,0", "1,0–8,01", "8,01–8,04", "8,04–9,0")
+
+
+@pytest.mark.parametrize(
+    ("rates", "labels"),
+    [
+        ([0.99, 1.0, 99.5, 100.4], ("0,99", "0,99–1,0", "1,0–99,5", "99,5–100,4")),
+        # 9,96 rounds to ten: it reads "10" (not "10,0") unless a neighbour would read the same.
+        ([9.95, 9.96, 10, 375.88], ("9,95", "9,95–9,96", "9,96–10", "10–376")),
+        ([0.5, 9.96, 375.88], ("0,50", "0,50–10", "10–376")),
+    ],
+)
+def test_rate_classes_near_a_power_of_ten_read_apart_and_keep_their_exact_bounds(rates, labels):
+    classes = map_classes(rates, "quantiles", len(rates), whole=False)
+    assert classes.labels == labels
+    assert len(set(classes.labels)) == len(classes.labels)
+    assert classes.uppers == tuple(float(rate) for rate in rates)
 
 
 def october_reports(make_report):
