@@ -254,19 +254,62 @@ def test_sites_and_underserved_cells_are_named_by_their_nearest_corner_asked_onc
         assert '<th class="text-left">Lugar</th>' in body and "Latitud" not in body
 
 
+def _legend_swatches(html: str) -> dict[str, tuple[str, str, str, str]]:
+    """Each legend label's swatch as (shape, fill, fill-opacity, stroke)."""
+    legend = html.split('id="coverage-legend"')[1].split("</section>")[0]
+    return {
+        label: (shape, fill, opacity, stroke)
+        for shape, fill, opacity, stroke, label in re.findall(
+            r'<(circle|rect) [^>]*fill="([^"]+)" fill-opacity="([^"]+)" stroke="([^"]+)"[^>]*></\1></svg> ([^<]+)</li>',
+            legend,
+        )
+    }
+
+
 def test_the_map_explains_its_colours_and_its_layer_list_starts_closed(staff_client, puente_alto):
-    from geo_siac.maps.coverage_outputs import DISTANCE_COLOURS, GREEDY_COLOUR, OPTIMAL_COLOUR
+    from geo_siac.maps.coverage_outputs import (
+        CATCHMENT_COLOUR,
+        DISTANCE_COLOURS,
+        GREEDY_COLOUR,
+        OPTIMAL_COLOUR,
+        POINT_COLOUR,
+    )
 
     html = staff_client.get(
         URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000", "catchment_m": 2000, "k": 2}
     ).content.decode()
 
-    legend = html.split('id="coverage-legend"')[1].split("</section>")[0]
-    swatches = re.findall(r'fill="(#[0-9a-f]{6})" stroke="#555"></rect></svg> ([^<]+)</li>', legend)
-    assert (GREEDY_COLOUR, "Sitio propuesto (voraz)") in swatches
-    assert (OPTIMAL_COLOUR, "Sitio óptimo (programa entero)") in swatches
-    assert swatches[:4] == list(
-        zip(DISTANCE_COLOURS, ["hasta 500 m", "hasta 1\xa0000 m", "hasta 2\xa0000 m", "más de 2\xa0000 m"])
-    )
-    assert "Punto de horario desconocido" not in legend  # no such point: no such colour on the map
+    swatches = _legend_swatches(html)
+    # Drawn as the map draws them: points and sites as filled circles, the catchment as an outline over a 5 % tint.
+    assert swatches["Sitio propuesto (voraz)"] == ("circle", GREEDY_COLOUR, "1.0", GREEDY_COLOUR)
+    assert swatches["Sitio óptimo (programa entero)"] == ("circle", OPTIMAL_COLOUR, "1.0", OPTIMAL_COLOUR)
+    assert swatches["Punto de atención"] == ("circle", POINT_COLOUR, "1.0", POINT_COLOUR)
+    assert swatches["Su área de influencia (2\xa0000 m)"] == ("circle", CATCHMENT_COLOUR, "0.05", CATCHMENT_COLOUR)
+    distance = ["hasta 500 m", "hasta 1\xa0000 m", "hasta 2\xa0000 m", "más de 2\xa0000 m"]
+    assert [swatches[label] for label in distance] == [("rect", c, "0.6", "none") for c in DISTANCE_COLOURS]
+    assert "Punto de horario desconocido" not in swatches  # no such point: no such mark on the map
     assert "&quot;collapsed&quot;: true" in html and "&quot;collapsed&quot;: false" not in html
+
+
+def test_the_legend_shows_points_of_unknown_hours_as_the_map_draws_them(staff_client, puente_alto):
+    from geo_siac.maps.coverage_outputs import UNKNOWN_HOURS_COLOUR
+    from geo_siac.testing import PUENTE_ALTO_CENTRE
+
+    lat, lng = PUENTE_ALTO_CENTRE
+    ServicePoint.objects.create(
+        name="Posta sin horario", kind="health", point=Point(lng + 0.01, lat, srid=4326), commune=puente_alto
+    )
+    params = {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000, "k": 0, "at": "2026-03-08T10:00"}
+    swatches = _legend_swatches(staff_client.get(URL, params).content.decode())
+    assert swatches["Punto de horario desconocido"] == ("circle", "#ffffff", "1.0", UNKNOWN_HOURS_COLOUR)
+
+
+def test_a_map_without_cells_has_no_distance_or_accessibility_legend(staff_client, puente_alto):
+    html = staff_client.get(
+        URL, {"commune": "13201", "res": 7, "thresholds": "1000", "catchment_m": 2000, "k": 5}
+    ).content.decode()
+    legend = html.split('id="coverage-legend"')[1].split("</section>")[0]
+    assert "No hay población cargada" in html
+    assert "Punto de atención" in _legend_swatches(html)
+    assert "Distancia al punto más cercano" not in legend and "Accesibilidad" not in legend
+    assert "hasta 1\xa0000 m" not in legend
