@@ -207,3 +207,19 @@ def test_the_print_sheet_names_the_comuna_once_when_the_address_already_ends_wit
     ServicePoint.objects.filter(pk=bare.pk).update(address="Av. Gabriela 0330")
     sheet = client.get(f"/atencion/buzones/{bare.pk}/imprimir/").content.decode()
     assert "Av. Gabriela 0330, Puente Alto</p>" in sheet
+
+
+@pytest.mark.parametrize(
+    ("cut", "address", "shown"),
+    [
+        ("13122", "Av. Peñalolén 1200", "Av. Peñalolén 1200, Peñalolén"),  # a street named after the comuna
+        ("13122", "Av. Grecia 8735, PEÑALOLÉN ", "Av. Grecia 8735, PEÑALOLÉN"),
+        ("13201", "", "Puente Alto"),
+    ],
+)
+def test_the_print_sheet_adds_the_comuna_unless_the_address_ends_with_it(client, make_point, cut, address, shown):
+    point = make_point(name="Oficina", cut=cut, lat=-33.4850, lng=-70.5400)
+    ServicePoint.objects.filter(pk=point.pk).update(address=address)
+    client.force_login(staff_account("pia", is_staff=True))  # of both comunas
+    sheet = client.get(f"/atencion/buzones/{point.pk}/imprimir/").content.decode()
+    assert f"<strong>Oficina</strong><br>{shown}</p>" in sheet
