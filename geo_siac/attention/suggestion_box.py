@@ -17,9 +17,9 @@ from geo_siac.reports.request_views import placeless_submit
 from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.states import Channel
 from geo_siac.web.access import staff_required
-from geo_siac.zones.middleware import commune_path, show_requests_commune
+from geo_siac.zones.middleware import speak_for_points_commune
 from geo_siac.zones.models import ServicePoint
-from geo_siac.zones.selectors import commune_identity, served_service_point, served_service_points
+from geo_siac.zones.selectors import served_service_point, served_service_points
 
 # What a box takes, in the order the form offers it; a place or an access-to-information request (which the law
 # wants with the requester's identity) goes through the full forms.
@@ -60,17 +60,7 @@ def box_topics() -> list[tuple[str, list[Category]]]:
     return sorted(topics, key=lambda kind: bool(kind[0]))
 
 
-def speak_for_points_commune(request, point: ServicePoint) -> None:
-    """The box speaks for its point's municipality, as a request's page does for the request's: on the shared host,
-    whose identity names no comuna, too, since the sheet on the wall is the municipality's."""
-    if request.identity.commune is None:
-        request.identity = commune_identity(point.commune, home_url=commune_path(point.commune))
-    else:
-        show_requests_commune(request, point.commune)
-
-
 def render_box(request, point, *, values, errors=None, status=200):
-    speak_for_points_commune(request, point)
     return render(
         request,
         "attention/box_form.html",
@@ -88,6 +78,7 @@ def box(request, pk: int):
     point = box_point(pk)
     if point is None:
         return box_missing(request)
+    speak_for_points_commune(request, point)  # before the POST's answers too: its 429 page is the point's
     if request.method != "POST":
         return render_box(request, point, values={"token": secrets.token_urlsafe(24)})
     topic = category_by_code(request.POST.get("service_code"), among="public")

@@ -223,3 +223,22 @@ def test_the_print_sheet_adds_the_comuna_unless_the_address_ends_with_it(client,
     client.force_login(staff_account("pia", is_staff=True))  # of both comunas
     sheet = client.get(f"/atencion/buzones/{point.pk}/imprimir/").content.decode()
     assert f"<strong>Oficina</strong><br>{shown}</p>" in sheet
+
+
+def _brand(text: str) -> str:
+    return text.split('class="brand"', 1)[1].split("</a>", 1)[0]
+
+
+def test_the_box_confirmation_and_its_rate_limit_page_speak_for_its_points_municipality(client, settings, make_point):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 1
+    point = make_point(name="Oficina Lo Hermida", cut="13122", lat=-33.4850, lng=-70.5400)
+
+    submitted = client.post(f"/buzon/{point.pk}/", posted(point), follow=True, REMOTE_ADDR="203.0.113.7")
+    assert submitted.redirect_chain == [(f"/enviada/{Report.objects.get().tracking_code}/", 302)]
+    assert "Peñalolén" in _brand(submitted.content.decode())
+    assert settings.GEO_SIAC_INSTALLATION_NAME not in _brand(submitted.content.decode())
+
+    refused = client.post(f"/buzon/{point.pk}/", posted(point, token="otro"), REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 429
+    assert "Peñalolén" in _brand(refused.content.decode())
+    assert f"· {settings.GEO_SIAC_INSTALLATION_NAME}</title>" not in refused.content.decode()
