@@ -21,8 +21,8 @@ from geo_siac.zones.middleware import speak_for_points_commune
 from geo_siac.zones.models import ServicePoint
 from geo_siac.zones.selectors import served_service_point, served_service_points
 
-# What a box takes, in the order the form offers it; a place or an access-to-information request (which the law
-# wants with the requester's identity) goes through the full forms.
+# What a box takes (box_topics orders the form: kinds without a heading first, then this order); a place or an
+# access-to-information request (which the law wants with the requester's identity) goes through the full forms.
 BOX_KINDS = (RequestKind.SUGGESTION, RequestKind.COMPLAINT, RequestKind.COMPLIMENT, RequestKind.QUERY)
 PAPERS = ("a4", "a5")
 
