@@ -221,3 +221,95 @@ def test_the_default_page_export_links_download_the_analysis_it_shows(staff_clie
         response = staff_client.get(f"{URL}?{link.replace('&amp;', '&')}")
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith('attachment; filename="cobertura_13122_res9.')
+
+
+def test_sites_and_underserved_cells_are_named_by_their_nearest_corner_asked_once(staff_client, puente_alto):
+    import h3.api.basic_int as h3i
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from geo_siac.geocoding.models import EntryKind
+    from geo_siac.geocoding.services import Entry, gazetteer_load
+
+    cells = PopulationCell.objects.filter(cut="13201", res=9).values_list("cell", flat=True)
+    corners = []
+    for n, cell in enumerate(cells):
+        lat, lng = h3i.cell_to_latlng(cell)
+        corners.append(
+            Entry(EntryKind.INTERSECTION, f"Calle {n} / Esq. Pasaje {n}", lng + 0.0003, lat, f"i{n}", cut="13201")
+        )
+    gazetteer_load(source="prueba", entries=corners, commit=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = staff_client.get(
+            URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000", "catchment_m": 2000, "k": 2}
+        ).content.decode()
+
+    assert sum("geocoding_gazetteerentry" in query["sql"] for query in queries.captured_queries) == 1
+    for table in ("sites", "optimal-sites", "underserved"):
+        body = html.split(f'<table class="{table} indicators">')[1].split("</table>")[0]
+        places = re.findall(r'<td class="text-left place">cerca de Calle (\d+) / Esq\. Pasaje \1<br>', body)
+        coordinates = re.findall(r'<small class="coordinates">-33\.\d{5}, -70\.\d{5}</small>', body)
+        assert len(places) == len(coordinates) == body.count('class="rank"') > 0, table
+        assert '<th class="text-left">Lugar</th>' in body and "Latitud" not in body
+
+
+def _legend_swatches(html: str) -> dict[str, tuple[str, str, str, str]]:
+    """Each legend label's swatch as (shape, fill, fill-opacity, stroke)."""
+    legend = html.split('id="coverage-legend"')[1].split("</section>")[0]
+    return {
+        label: (shape, fill, opacity, stroke)
+        for shape, fill, opacity, stroke, label in re.findall(
+            r'<(circle|rect) [^>]*fill="([^"]+)" fill-opacity="([^"]+)" stroke="([^"]+)"[^>]*></\1></svg> ([^<]+)</li>',
+            legend,
+        )
+    }
+
+
+def test_the_map_explains_its_colours_and_its_layer_list_starts_closed(staff_client, puente_alto):
+    from geo_siac.maps.coverage_outputs import (
+        CATCHMENT_COLOUR,
+        DISTANCE_COLOURS,
+        GREEDY_COLOUR,
+        OPTIMAL_COLOUR,
+        POINT_COLOUR,
+    )
+
+    html = staff_client.get(
+        URL, {"commune": "13201", "res": 9, "thresholds": "500,1000,2000", "catchment_m": 2000, "k": 2}
+    ).content.decode()
+
+    swatches = _legend_swatches(html)
+    # Drawn as the map draws them: points and sites as filled circles, the catchment as an outline over a 5 % tint.
+    assert swatches["Sitio propuesto (voraz)"] == ("circle", GREEDY_COLOUR, "1.0", GREEDY_COLOUR)
+    assert swatches["Sitio óptimo (programa entero)"] == ("circle", OPTIMAL_COLOUR, "1.0", OPTIMAL_COLOUR)
+    assert swatches["Punto de atención"] == ("circle", POINT_COLOUR, "1.0", POINT_COLOUR)
+    assert swatches["Su área de influencia (2\xa0000 m)"] == ("circle", CATCHMENT_COLOUR, "0.05", CATCHMENT_COLOUR)
+    distance = ["hasta 500 m", "hasta 1\xa0000 m", "hasta 2\xa0000 m", "más de 2\xa0000 m"]
+    assert [swatches[label] for label in distance] == [("rect", c, "0.6", "none") for c in DISTANCE_COLOURS]
+    assert "Punto de horario desconocido" not in swatches  # no such point: no such mark on the map
+    assert "&quot;collapsed&quot;: true" in html and "&quot;collapsed&quot;: false" not in html
+
+
+def test_the_legend_shows_points_of_unknown_hours_as_the_map_draws_them(staff_client, puente_alto):
+    from geo_siac.maps.coverage_outputs import UNKNOWN_HOURS_COLOUR
+    from geo_siac.testing import PUENTE_ALTO_CENTRE
+
+    lat, lng = PUENTE_ALTO_CENTRE
+    ServicePoint.objects.create(
+        name="Posta sin horario", kind="health", point=Point(lng + 0.01, lat, srid=4326), commune=puente_alto
+    )
+    params = {"commune": "13201", "res": 9, "thresholds": "500", "catchment_m": 2000, "k": 0, "at": "2026-03-08T10:00"}
+    swatches = _legend_swatches(staff_client.get(URL, params).content.decode())
+    assert swatches["Punto de horario desconocido"] == ("circle", "#ffffff", "1.0", UNKNOWN_HOURS_COLOUR)
+
+
+def test_a_map_without_cells_has_no_distance_or_accessibility_legend(staff_client, puente_alto):
+    html = staff_client.get(
+        URL, {"commune": "13201", "res": 7, "thresholds": "1000", "catchment_m": 2000, "k": 5}
+    ).content.decode()
+    legend = html.split('id="coverage-legend"')[1].split("</section>")[0]
+    assert "No hay población cargada" in html
+    assert "Punto de atención" in _legend_swatches(html)
+    assert "Distancia al punto más cercano" not in legend and "Accesibilidad" not in legend
+    assert "hasta 1\xa0000 m" not in legend

@@ -74,3 +74,36 @@ def test_staff_print_a_points_qr_and_a_phone_that_scans_it_files_a_suggestion(pr
     report = Report.objects.get(tracking_code=code)
     assert (report.received_at_id, report.channel, report.kind) == (point.pk, Channel.SUGGESTION_BOX, "suggestion")
     assert width <= PHONE["viewport"]["width"]  # nothing wider than the phone: no sideways scrolling
+
+
+@pytest.mark.browser
+def test_a_box_page_on_a_phone_speaks_for_its_municipality_and_names_each_kind_once(
+    chromium, production_server, communes
+):
+    from django.db import connections
+
+    from geo_siac.zones.models import ServicePointKind
+
+    point = ServicePoint.objects.create(
+        name="Oficina Lo Hermida",
+        kind=ServicePointKind.MUNICIPAL_OFFICE,
+        commune=communes["13122"],
+        point=Point(-70.5400, -33.4850, srid=4326),
+        address="Av. Grecia 8735, Peñalolén",
+    )
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(locale="es-CL", **PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{production_server.url}/buzon/{point.pk}/")
+        page.screenshot(path=OUTPUT / "box-phone.png", full_page=True)
+        brand = page.locator(".brand").inner_text()
+        headings = page.locator(".box-kind").all_inner_texts()
+        choices = page.locator(".box-choice").all_inner_texts()
+    finally:
+        context.close()
+        connections.close_all()  # Playwright's greenlet has its own database connection
+
+    assert "Peñalolén" in brand and "GeoSIAC" not in brand
+    assert "Sugerencia" not in headings and "Felicitación" not in headings and "Reclamo" in headings
+    assert [choice.strip() for choice in choices][:2] == ["Sugerencia", "Felicitación"]  # before any kind's heading

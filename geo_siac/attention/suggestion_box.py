@@ -17,11 +17,12 @@ from geo_siac.reports.request_views import placeless_submit
 from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.states import Channel
 from geo_siac.web.access import staff_required
+from geo_siac.zones.middleware import speak_for_points_commune
 from geo_siac.zones.models import ServicePoint
 from geo_siac.zones.selectors import served_service_point, served_service_points
 
-# What a box takes, in the order the form offers it; a place or an access-to-information request (which the law
-# wants with the requester's identity) goes through the full forms.
+# What a box takes (box_topics orders the form: kinds without a heading first, then this order); a place or an
+# access-to-information request (which the law wants with the requester's identity) goes through the full forms.
 BOX_KINDS = (RequestKind.SUGGESTION, RequestKind.COMPLAINT, RequestKind.COMPLIMENT, RequestKind.QUERY)
 PAPERS = ("a4", "a5")
 
@@ -47,9 +48,16 @@ def box_qr_svg(point: ServicePoint) -> str:
 
 
 def box_topics() -> list[tuple[str, list[Category]]]:
-    """(kind label, its public topics) for each kind a box takes that has a topic."""
-    by_kind = [(RequestKind(kind).label, list(public_categories(kind))) for kind in BOX_KINDS]
-    return [(label, topics) for label, topics in by_kind if topics]
+    """(kind label, its public topics) for each kind a box takes that has a topic; the label is empty when the
+    kind's one topic bears its name, which would otherwise read twice ("Sugerencia / Sugerencia"). Those come first:
+    after a labelled kind, a topic without a label would read as one of that kind's."""
+    by_kind = [(str(RequestKind(kind).label), list(public_categories(kind))) for kind in BOX_KINDS]
+    topics = [
+        ("" if len(topics) == 1 and topics[0].name.casefold() == label.casefold() else label, topics)
+        for label, topics in by_kind
+        if topics
+    ]
+    return sorted(topics, key=lambda kind: bool(kind[0]))
 
 
 def render_box(request, point, *, values, errors=None, status=200):
@@ -70,6 +78,7 @@ def box(request, pk: int):
     point = box_point(pk)
     if point is None:
         return box_missing(request)
+    speak_for_points_commune(request, point)  # before the POST's answers too: its 429 page is the point's
     if request.method != "POST":
         return render_box(request, point, values={"token": secrets.token_urlsafe(24)})
     topic = category_by_code(request.POST.get("service_code"), among="public")

@@ -464,3 +464,47 @@ def geocode_reverse(point: Point) -> Place | None:
             if place is not None:
                 return place
     return gazetteer_reverse(point)
+
+
+# Each point's NEAR_CANDIDATES nearest corners on the plane (the GiST index, per point through LATERAL), the nearest
+# of them on the spheroid: one statement for a whole table of points instead of one gazetteer_reverse per row.
+NEAREST_CORNERS = """
+SELECT p.i, n.label, n.kind, n.x, n.y, n.cut, n.name, n.distance_m
+FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS p(x, y, i)
+CROSS JOIN LATERAL (
+    SELECT c.label, c.kind, c.x, c.y, c.cut, c.name,
+           ST_Distance(c.point::geography, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326)::geography) AS distance_m
+    FROM (
+        SELECT e.label, e.kind, e.point, ST_X(e.point) AS x, ST_Y(e.point) AS y, z.cut, z.name
+        FROM geocoding_gazetteerentry e JOIN zones_commune z ON z.id = e.commune_id
+        WHERE e.kind = 'intersection' AND z.is_active
+        ORDER BY e.point <-> ST_SetSRID(ST_MakePoint(p.x, p.y), 4326)
+        LIMIT %(candidates)s
+    ) AS c
+    ORDER BY distance_m
+    LIMIT 1
+) AS n
+WHERE n.distance_m <= %(max_m)s
+"""
+
+
+def nearest_corners(points: list[tuple[float, float]]) -> list[Place | None]:
+    """For each (longitude, latitude), the nearest street corner of a served comuna within
+    GEO_SIAC_REVERSE_MAX_METRES ("cerca de X / Esq. Y" as its `description`), or None; in one query for them all."""
+    if not points:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            NEAREST_CORNERS,
+            {
+                "xs": [float(x) for x, _y in points],
+                "ys": [float(y) for _x, y in points],
+                "candidates": NEAR_CANDIDATES,
+                "max_m": settings.GEO_SIAC_REVERSE_MAX_METRES,
+            },
+        )
+        found = {
+            i: Place(label, kind, x, y, cut, name, distance_m=distance)
+            for i, label, kind, x, y, cut, name, distance in cursor.fetchall()
+        }
+    return [found.get(i) for i in range(1, len(points) + 1)]

@@ -4,11 +4,15 @@ import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 
 import h3.api.basic_int as h3i
 import pandas as pd
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from geo_siac.geocoding.places import Place
+from geo_siac.geocoding.selectors import nearest_corners
 from geo_siac.maps.folium_offline import offline_map
 from geo_siac.maps.folium_text import circle, circle_marker, feature_group, geojson_layer, layer_control
 from geo_siac.maps.selectors import GROUPS, Coverage
@@ -16,6 +20,32 @@ from geo_siac.maps.selectors import GROUPS, Coverage
 CELL_COLUMNS = ["pob_total", "pob_under_15", "pob_65_plus", "distance_m", "access", "reports", "reports_per_1000"]
 DISTANCE_COLOURS = ("#1a9850", "#fee08b", "#fc8d59", "#d73027")  # within each threshold, then beyond the last
 ACCESS_COLOURS = ("#f7fcf5", "#bae4b3", "#74c476", "#238b45")
+POINT_COLOUR, CATCHMENT_COLOUR, UNKNOWN_HOURS_COLOUR = "#08519c", "#3182bd", "#737373"
+GREEDY_COLOUR, OPTIMAL_COLOUR = "#7a0177", "#e66101"
+CELL_FILL_OPACITY = 0.6
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How the map draws one kind of thing; the legend's swatch is drawn from the same mark, so they look alike."""
+
+    stroke: str | None
+    fill: str
+    fill_opacity: float = 1.0
+    circle: bool = True
+
+    def style(self) -> dict:
+        return {"color": self.stroke, "fill": True, "fill_color": self.fill, "fill_opacity": self.fill_opacity}
+
+
+POINT_MARK = Mark(POINT_COLOUR, POINT_COLOUR)
+CATCHMENT_MARK = Mark(CATCHMENT_COLOUR, CATCHMENT_COLOUR, fill_opacity=0.05)
+UNKNOWN_HOURS_MARK = Mark(UNKNOWN_HOURS_COLOUR, "#ffffff")
+GREEDY_MARK, OPTIMAL_MARK = Mark(GREEDY_COLOUR, GREEDY_COLOUR), Mark(OPTIMAL_COLOUR, OPTIMAL_COLOUR)
+
+
+def _cell_mark(colour: str) -> Mark:
+    return Mark(None, colour, fill_opacity=CELL_FILL_OPACITY, circle=False)
 
 
 def figures(result: Coverage) -> list[dict]:
@@ -34,6 +64,69 @@ def figures(result: Coverage) -> list[dict]:
         }
         for threshold in result.options.thresholds
     ]
+
+
+def named_rows(*frames: pd.DataFrame) -> list[list[tuple[pd.Series, Place | None]]]:
+    """Each frame's rows (with lat, lng) beside the nearest street corner of their point, asked once for all."""
+    rows = [[row for _cell, row in frame.iterrows()] for frame in frames]
+    places = iter(nearest_corners([(row.lng, row.lat) for frame_rows in rows for row in frame_rows]))
+    return [[(row, next(places)) for row in frame_rows] for frame_rows in rows]
+
+
+def coverage_legend(result: Coverage) -> list[tuple[str, list[tuple[Mark, str]]]]:
+    """What the map's marks mean, (heading, [(mark, label)]) per layer, from the marks the map draws with; a layer's
+    entries only when the map has that layer."""
+    cell_layers = (
+        [
+            (_("Distancia al punto más cercano"), _distance_legend(sorted(result.options.thresholds))),
+            (
+                _("Accesibilidad (2SFCA)"),
+                [
+                    (_cell_mark(colour), label)
+                    for colour, label in zip(
+                        ACCESS_COLOURS, (_("ninguna"), _("baja"), _("media"), _("alta")), strict=True
+                    )
+                ],
+            ),
+        ]
+        if _has_cells(result)
+        else []
+    )
+    return [
+        *cell_layers,
+        (
+            _("Puntos y sitios"),
+            [
+                (POINT_MARK, _("Punto de atención")),
+                (CATCHMENT_MARK, _("Su área de influencia (%(m)s m)") % {"m": _metres(result.options.catchment_m)}),
+                *([] if result.unknown_hours.empty else [(UNKNOWN_HOURS_MARK, _("Punto de horario desconocido"))]),
+                (GREEDY_MARK, _("Sitio propuesto (voraz)")),
+                (OPTIMAL_MARK, _("Sitio óptimo (programa entero)")),
+            ],
+        ),
+    ]
+
+
+def _has_cells(result: Coverage) -> bool:
+    return not result.cells.empty
+
+
+def _distance_legend(thresholds: list[int]) -> list[tuple[Mark, str]]:
+    """A colour per threshold, the last one drawn for every cell beyond the threshold before it (_cell_layer)."""
+    last = min(len(thresholds), len(DISTANCE_COLOURS) - 1)
+    return [
+        (
+            _cell_mark(colour),
+            _("más de %(m)s m") % {"m": _metres(thresholds[i - 1])}
+            if i == last
+            else _("hasta %(m)s m") % {"m": _metres(thresholds[i])},
+        )
+        for i, colour in enumerate(DISTANCE_COLOURS[: last + 1])
+    ]
+
+
+def _metres(value: float) -> str:
+    return number_format(value, 0, use_l10n=True, force_grouping=True)
 
 
 def cells_csv(result: Coverage) -> str:
@@ -81,7 +174,7 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, s
     cells = _cells_collection(result)
     thresholds = sorted(result.options.thresholds)
     access_breaks = _quantile_breaks(result.cells["access"])
-    if cells["features"]:
+    if _has_cells(result):
         _cell_layer(
             cells, _("Distancia al punto más cercano"), "distance_m", thresholds, DISTANCE_COLOURS, True
         ).add_to(fmap)
@@ -89,9 +182,10 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, s
     _points_layer(result).add_to(fmap)
     if not result.unknown_hours.empty:
         _unknown_hours_layer(result).add_to(fmap)
-    _sites_layer(sites, _("Sitios propuestos (voraz)"), "#7a0177").add_to(fmap)
-    _sites_layer(optimal, _("Sitios óptimos (programa entero)"), "#e66101").add_to(fmap)
-    layer_control(fmap)
+    _sites_layer(sites, _("Sitios propuestos (voraz)"), GREEDY_MARK).add_to(fmap)
+    _sites_layer(optimal, _("Sitios óptimos (programa entero)"), OPTIMAL_MARK).add_to(fmap)
+    # A button until opened: open, the list covered the east of the comuna; the legend below the map says the colours.
+    layer_control(fmap, collapsed=True, title=_("Capas"))
     return fmap.get_root().render()
 
 
@@ -99,7 +193,7 @@ def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool
     def style(feature):
         value = feature["properties"][column]
         index = next((i for i, b in enumerate(breaks) if value is not None and value <= b), len(breaks))
-        return {"fillColor": colours[min(index, len(colours) - 1)], "fillOpacity": 0.6, "weight": 0}
+        return {"fillColor": colours[min(index, len(colours) - 1)], "fillOpacity": CELL_FILL_OPACITY, "weight": 0}
 
     return geojson_layer(
         cells,
@@ -125,17 +219,13 @@ def _points_layer(result: Coverage):
         circle(
             [row.lat, row.lng],
             radius=result.options.catchment_m,
-            color="#3182bd",
             weight=1,
-            fill=True,
-            fill_opacity=0.05,
+            **CATCHMENT_MARK.style(),
         ).add_to(group)
         circle_marker(
             [row.lat, row.lng],
             radius=5,
-            color="#08519c",
-            fill=True,
-            fill_opacity=1,
+            **POINT_MARK.style(),
             tooltip=f"{row['name']} ({row.kind})",
         ).add_to(group)
     return group
@@ -147,27 +237,22 @@ def _unknown_hours_layer(result: Coverage):
         circle_marker(
             [row.lat, row.lng],
             radius=5,
-            color="#737373",
-            fill=True,
-            fill_color="#ffffff",
-            fill_opacity=1,
+            **UNKNOWN_HOURS_MARK.style(),
             tooltip=_("%(name)s (%(kind)s): horario desconocido") % {"name": row["name"], "kind": row.kind},
         ).add_to(group)
     return group
 
 
-def _sites_layer(sites: pd.DataFrame, name: str, colour: str):
+def _sites_layer(sites: pd.DataFrame, name: str, mark: Mark):
     group = feature_group(name=name)
     for _index, row in sites.iterrows():
         circle(
-            [row.lat, row.lng], radius=float(row.radius_m), color=colour, weight=2, dash_array="6", fill=False
+            [row.lat, row.lng], radius=float(row.radius_m), color=mark.stroke, weight=2, dash_array="6", fill=False
         ).add_to(group)
         circle_marker(
             [row.lat, row.lng],
             radius=8,
-            color=colour,
-            fill=True,
-            fill_opacity=1,
+            **mark.style(),
             tooltip=_("Propuesta %(rank)s: +%(gain)s habitantes")
             % {"rank": int(row["rank"]), "gain": f"{row.gain:,.0f}"},
         ).add_to(group)

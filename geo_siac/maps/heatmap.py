@@ -16,6 +16,7 @@ import textwrap
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import geopandas as gpd
 import mapclassify
@@ -187,15 +188,56 @@ def map_classes(values: list[float], scheme: str, classes: int, *, whole: bool) 
 
 
 def _class_labels(lowest: float, uppers, whole: bool) -> list[str]:
+    if not whole:
+        return _rate_class_labels(lowest, [float(u) for u in uppers])
     labels, low = [], lowest
     for high in uppers:
-        if whole:
-            labels.append(f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
-            low = high + 1
-        else:
-            labels.append(_display(high, 2) if low == high else f"{_display(low, 2)}–{_display(high, 2)}")
-            low = high
+        labels.append(f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
+        low = high + 1
     return labels
+
+
+def _rate_class_labels(lowest: float, uppers: list[float]) -> list[str]:
+    """Rates to two significant figures, whole numbers from 10 up ("0,51–8,0", "8,0–376"): the classes' exact bounds
+    are artefacts of the data, and a reader compares magnitudes. Only bounds that would read the same get more digits."""
+    bounds = [lowest, *uppers]
+    extras = [0] * len(bounds)
+    for _attempt in range(6):
+        shown = [_rounded_rate(bound, extra) for bound, extra in zip(bounds, extras, strict=True)]
+        colliding = [
+            i for i, text in enumerate(shown) if {b for b, t in zip(bounds, shown) if t == text} != {bounds[i]}
+        ]
+        if not colliding:
+            break
+        # A bound shown exactly ("10") reads apart once its neighbours gain the digit that tells them from it.
+        inexact = [i for i in colliding if not _is_exact(bounds[i], extras[i])] or colliding
+        for i in inexact:
+            extras[i] += 1
+    return [shown[i + 1] if bounds[i] == bounds[i + 1] else f"{shown[i]}–{shown[i + 1]}" for i in range(len(uppers))]
+
+
+def _rounded_rate(value: float, extra: int) -> str:
+    decimals, rounded = _rounding(value, extra)
+    return "0" if value == 0 else number_format(rounded, decimals, use_l10n=True)
+
+
+def _is_exact(value: float, extra: int) -> bool:
+    return _rounding(value, extra)[1] == Decimal(repr(value))
+
+
+def _rounding(value: float, extra: int) -> tuple[int, Decimal]:
+    """Two significant figures (plus ``extra`` digits), none after the comma from 10 up; the magnitude is the
+    rounded value's, so 9,96 reads "10", not "10,0"."""
+    exact = Decimal(repr(value))
+    if value == 0:
+        return 0, exact
+    first = math.floor(math.log10(abs(value)))
+    for magnitude in (first, first + 1):
+        decimals = max(1 - magnitude, 0) + extra
+        rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if abs(rounded) < Decimal(10) ** (magnitude + 1):
+            break
+    return decimals, rounded
 
 
 def _colours(n: int) -> list[str]:

@@ -10,7 +10,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 
-from geo_siac.maps.coverage_outputs import cells_csv, cells_geojson, coverage_map, figures
+from geo_siac.maps.cell_sizes import cell_edges
+from geo_siac.maps.coverage_outputs import (
+    cells_csv,
+    cells_geojson,
+    coverage_legend,
+    coverage_map,
+    figures,
+    named_rows,
+)
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
 from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
 from geo_siac.maps.selectors import (
@@ -44,6 +52,7 @@ def coverage_page(request):
     if export == "geojson":
         response = JsonResponse(cells_geojson(result, sites, optimal), content_type="application/geo+json")
         return _attachment(response, f"{name}.geojson")
+    site_rows, optimal_rows, underserved_rows = named_rows(sites, optimal, underserved_cells(result, limit=10))
     return render(
         request,
         "maps/coverage.html",
@@ -51,13 +60,14 @@ def coverage_page(request):
             "form": form,
             "result": result,
             "figures": figures(result),
-            "sites": sites,
-            "optimal": optimal,
+            "sites": site_rows,
+            "optimal": optimal_rows,
             "greedy_total": sites["gain"].sum(),
             "optimal_total": optimal["gain"].sum(),
             "greedy_gap_percent": 100 * greedy_gap(sites, optimal),
-            "underserved": underserved_cells(result, limit=10),
+            "underserved": underserved_rows,
             "map_html": coverage_map(result, sites, optimal, settings.STATIC_URL),
+            "legend": coverage_legend(result),
             "query": _analysis_query(form),
         },
     )
@@ -135,7 +145,7 @@ def weekly_by_category(request):
 def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None, user=request.user)
     query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
-    return render(request, "maps/heatmap.html", {"form": form, "query": query})
+    return render(request, "maps/heatmap.html", {"form": form, "query": query, "cell_edges": cell_edges()})
 
 
 def _map_options(form) -> dict:

@@ -38,7 +38,7 @@ from geo_siac.reports.services import citizen_may_reopen, report_create, report_
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors, no_place_given
-from geo_siac.zones.middleware import commune_path, show_requests_commune
+from geo_siac.zones.middleware import commune_path, show_requests_commune, speak_for_points_commune
 from geo_siac.zones.selectors import active_communes_geojson, category_terms, closed_days, communes_to_choose
 
 CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
@@ -184,6 +184,8 @@ def public_report_or_404(request, code: str):
 @lookups_limited
 def submitted(request, code: str):
     report = public_report_or_404(request, code)
+    if report.received_at is not None:  # filed at a point's box: its confirmation is the point's municipality's
+        speak_for_points_commune(request, report.received_at)
     return render(
         request,
         "reports/submitted.html",

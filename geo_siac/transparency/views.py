@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
+from geo_siac.maps.cell_sizes import cell_edges
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import indicator_chart
@@ -95,9 +96,10 @@ def _on_time(result: dict) -> tuple[float | None, str]:
     return result["deadline_met_share"], _percent(result["deadline_met_share"])
 
 
-def _on_time_chart(results: dict, labels: dict, missing: str | None = None) -> dict:
-    missing = missing or _("Sin unidad asignada")
-    return indicator_chart(((labels.get(key, key) or missing, r) for key, r in results.items()), _on_time, maximum=1)
+def _on_time_chart(rows: list[dict]) -> dict:
+    """The chart of a table's rows (_rows), in the table's order: a reader comparing them finds each group in the
+    same place."""
+    return indicator_chart(((row["label"], row) for row in rows), _on_time, maximum=1)
 
 
 def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]:
@@ -165,14 +167,16 @@ def _indicator_context(published) -> dict:
     has_zones = any(key is not None for key in by_zone)
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
     zones = _with_zones_without_requests(by_zone, published) if has_zones else {}
+    departments, categories = _rows(by_department, {}), _rows(by_category, category_names)
+    zone_rows = _rows(zones, zone_labels, no_zone)
     return {
         "overall": overall,
-        "departments": _rows(by_department, {}),
-        "categories": _rows(by_category, category_names),
-        "department_chart": _on_time_chart(by_department, {}),
-        "category_chart": _on_time_chart(by_category, category_names),
-        "zones": _rows(zones, zone_labels, no_zone),
-        "zone_chart": _on_time_chart(zones, zone_labels, no_zone) if has_zones else None,
+        "departments": departments,
+        "categories": categories,
+        "department_chart": _on_time_chart(departments),
+        "category_chart": _on_time_chart(categories),
+        "zones": zone_rows,
+        "zone_chart": _on_time_chart(zone_rows) if has_zones else None,
         "month_chart": indicator_chart(months, lambda r: (r["volume"], str(r["volume"]))),
         "digital_chart": indicator_chart(
             months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1
@@ -289,6 +293,7 @@ def open_data(request):
             "channels": Channel.values,
             "indicator_columns": exports.INDICATOR_COLUMNS,
             "min_cell_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
+            "cell_edges": cell_edges(),
             "csv_written_at": written_at.get("solicitudes.csv"),
             "geojson_written_at": written_at.get("solicitudes.geojson"),
         },

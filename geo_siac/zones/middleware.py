@@ -75,6 +75,15 @@ def show_requests_commune(request, commune) -> None:
     request.identity = commune_identity(commune, home_url=home)
 
 
+def speak_for_points_commune(request, point) -> None:
+    """A service point's box, and the request filed there, speak for the point's municipality: on the shared host,
+    whose identity names no comuna, too, since the sheet on the wall is the municipality's."""
+    if request.identity.commune is None and point.commune.is_active:
+        request.identity = commune_identity(point.commune, home_url=commune_path(point.commune))
+    else:
+        show_requests_commune(request, point.commune)
+
+
 def identity(request) -> dict:
     """The template context's `identity`: the middleware's answer, or for a request that did not pass it (a page
     rendered by hand) the same selector's."""

@@ -439,6 +439,14 @@ class ServicePoint(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def full_address(self) -> str:
+        """The address and its comuna, the comuna once: "Av. Peñalolén 1200" is a street named after it, not it."""
+        address, commune = self.address.strip(), self.commune.name
+        if not address:
+            return commune
+        return address if address.casefold().endswith(commune.casefold()) else f"{address}, {commune}"
+
     def clean(self):
         if self.opening_hours is not None:
             try:

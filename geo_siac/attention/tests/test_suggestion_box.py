@@ -178,3 +178,67 @@ def test_the_open_data_has_a_box_suggestion_by_its_day_without_its_channel(clien
     # A service request keeps its moment, channel and detailed status.
     assert by_id[str(service.pk)]["requested_datetime"] == service.created_at.isoformat()
     assert (by_id[str(service.pk)]["channel"], by_id[str(service.pk)]["detailed_status"]) == ("web", service.status)
+
+
+def test_a_kind_whose_one_topic_bears_its_name_is_offered_once(client, make_point):
+    text = client.get(f"/buzon/{make_point().pk}/").content.decode()
+    assert "<strong>Sugerencia</strong>" not in text and "<strong>Felicitación</strong>" not in text
+    assert 'value="sugerencia"> Sugerencia</label>' in text and 'value="felicitacion"> Felicitación</label>' in text
+    assert "<strong>Reclamo</strong>" in text  # a kind of several topics keeps its heading
+    # Offered before any heading, so that neither reads as a topic of the kind above it.
+    assert text.index('value="felicitacion"') < text.index("<strong>Reclamo</strong>")
+
+
+def test_the_box_speaks_for_its_points_municipality_on_the_shared_host(client, make_point):
+    point = make_point(name="Oficina Lo Hermida", cut="13122", lat=-33.4850, lng=-70.5400)
+    text = client.get(f"/buzon/{point.pk}/").content.decode()
+    brand = text.split('class="brand"', 1)[1].split("</a>", 1)[0]
+    assert "Peñalolén" in brand and settings.GEO_SIAC_INSTALLATION_NAME not in brand
+    assert f'href="/comuna/{point.commune.jurisdiction_id}/"' in text
+    assert f"· {settings.GEO_SIAC_INSTALLATION_NAME}</title>" not in text
+
+
+def test_the_print_sheet_names_the_comuna_once_when_the_address_already_ends_with_it(client, make_point, staff):
+    client.force_login(staff)
+    named = make_point(name="Delegación Bajos de Mena")
+    sheet = client.get(f"/atencion/buzones/{named.pk}/imprimir/").content.decode()
+    assert "Av. Concha y Toro 1820, Puente Alto</p>" in sheet and "Puente Alto, Puente Alto" not in sheet
+    bare = make_point(name="Oficina Casas Viejas")
+    ServicePoint.objects.filter(pk=bare.pk).update(address="Av. Gabriela 0330")
+    sheet = client.get(f"/atencion/buzones/{bare.pk}/imprimir/").content.decode()
+    assert "Av. Gabriela 0330, Puente Alto</p>" in sheet
+
+
+@pytest.mark.parametrize(
+    ("cut", "address", "shown"),
+    [
+        ("13122", "Av. Peñalolén 1200", "Av. Peñalolén 1200, Peñalolén"),  # a street named after the comuna
+        ("13122", "Av. Grecia 8735, PEÑALOLÉN ", "Av. Grecia 8735, PEÑALOLÉN"),
+        ("13201", "", "Puente Alto"),
+    ],
+)
+def test_the_print_sheet_adds_the_comuna_unless_the_address_ends_with_it(client, make_point, cut, address, shown):
+    point = make_point(name="Oficina", cut=cut, lat=-33.4850, lng=-70.5400)
+    ServicePoint.objects.filter(pk=point.pk).update(address=address)
+    client.force_login(staff_account("pia", is_staff=True))  # of both comunas
+    sheet = client.get(f"/atencion/buzones/{point.pk}/imprimir/").content.decode()
+    assert f"<strong>Oficina</strong><br>{shown}</p>" in sheet
+
+
+def _brand(text: str) -> str:
+    return text.split('class="brand"', 1)[1].split("</a>", 1)[0]
+
+
+def test_the_box_confirmation_and_its_rate_limit_page_speak_for_its_points_municipality(client, settings, make_point):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 1
+    point = make_point(name="Oficina Lo Hermida", cut="13122", lat=-33.4850, lng=-70.5400)
+
+    submitted = client.post(f"/buzon/{point.pk}/", posted(point), follow=True, REMOTE_ADDR="203.0.113.7")
+    assert submitted.redirect_chain == [(f"/enviada/{Report.objects.get().tracking_code}/", 302)]
+    assert "Peñalolén" in _brand(submitted.content.decode())
+    assert settings.GEO_SIAC_INSTALLATION_NAME not in _brand(submitted.content.decode())
+
+    refused = client.post(f"/buzon/{point.pk}/", posted(point, token="otro"), REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 429
+    assert "Peñalolén" in _brand(refused.content.decode())
+    assert f"· {settings.GEO_SIAC_INSTALLATION_NAME}</title>" not in refused.content.decode()

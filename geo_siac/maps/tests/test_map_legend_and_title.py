@@ -63,11 +63,39 @@ def test_tied_quantiles_make_fewer_classes_and_the_legend_says_why():
     assert classes.note == (f"5 clases pedidas, {len(classes.labels)} hechas: muchas celdas tienen el mismo valor.")
 
 
-def test_rate_classes_keep_decimals():
+def test_rate_classes_read_to_two_significant_figures():
     classes = map_classes([0.25, 0.5, 1.125, 2.5, 3.75, 8.0, 12.5], "quantiles", 3, whole=False)
     assert len(classes.labels) == 3
-    assert classes.labels[0].startswith("0,25–") and classes.labels[-1].endswith("–12,50")
-    assert map_classes([0.5, 0.75, 1.5], "quantiles", 5, whole=False).labels == ("0,50", "0,50–0,75", "0,75–1,50")
+    assert classes.labels[0].startswith("0,25–") and classes.labels[-1].endswith("–13")
+    assert map_classes([0.5, 0.75, 1.5], "quantiles", 5, whole=False).labels == ("0,50", "0,50–0,75", "0,75–1,5")
+
+
+def test_rate_classes_above_ten_read_as_whole_numbers_and_keep_their_exact_bounds():
+    rates = [0.0123, 0.51, 2.4, 8.01, 40.2, 375.88]
+    classes = map_classes(rates, "quantiles", 6, whole=False)
+    assert classes.labels == ("0,012", "0,012–0,51", "0,51–2,4", "2,4–8,0", "8,0–40", "40–376")
+    assert classes.uppers[-2:] == (40.2, 375.88)  # only the labels are rounded, not where a cell falls
+
+
+def test_only_the_rate_bounds_that_would_read_the_same_get_a_digit_more():
+    classes = map_classes([1.0, 8.01, 8.04, 9.0], "quantiles", 4, whole=False)
+    assert classes.labels == ("1,0", "1,0–8,01", "8,01–8,04", "8,04–9,0")
+
+
+@pytest.mark.parametrize(
+    ("rates", "labels"),
+    [
+        ([0.99, 1.0, 99.5, 100.4], ("0,99", "0,99–1,0", "1,0–99,5", "99,5–100,4")),
+        # 9,96 rounds to ten: it reads "10" (not "10,0") unless a neighbour would read the same.
+        ([9.95, 9.96, 10, 375.88], ("9,95", "9,95–9,96", "9,96–10", "10–376")),
+        ([0.5, 9.96, 375.88], ("0,50", "0,50–10", "10–376")),
+    ],
+)
+def test_rate_classes_near_a_power_of_ten_read_apart_and_keep_their_exact_bounds(rates, labels):
+    classes = map_classes(rates, "quantiles", len(rates), whole=False)
+    assert classes.labels == labels
+    assert len(set(classes.labels)) == len(classes.labels)
+    assert classes.uppers == tuple(float(rate) for rate in rates)
 
 
 def october_reports(make_report):

@@ -2,6 +2,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from datetime import datetime
 from unittest.mock import patch
 
@@ -452,3 +453,21 @@ def test_a_file_removed_after_it_was_looked_up_is_a_503_not_a_500(client, five_r
     monkeypatch.setattr(views, "open_data_file", then_removed)
     response = client.get("/transparencia/datos/solicitudes.csv")
     assert response.status_code == 503 and response["Retry-After"] == "3600"
+
+
+@pytest.mark.django_db
+def test_the_category_chart_lists_the_categories_in_its_tables_order(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
+    for category, count in (("grafiti", 1), ("retiro-escombros", 3), ("bache", 2)):
+        for _ in range(count):
+            make_report(category=category)
+    indicator_snapshots_refresh()
+
+    page = client.get("/transparencia/").content.decode()
+
+    chart_svg, table_html = page.split('id="chart-categories-title"')[1].split("</svg>")[:2]
+    labels = [bar.split("</text>")[0] for bar in chart_svg.split("<g transform=")[1:]]
+    chart = [" ".join(re.findall(r">([^<]+)</tspan>", label)) for label in labels]
+    table = re.findall(r'<th scope="row">([^<]+)</th>', table_html.split("</table>")[0])
+    assert table == ["Retiro de escombros", "Bache en calzada", "Grafiti"]  # the most requested first
+    assert chart == table
