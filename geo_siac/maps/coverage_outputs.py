@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import h3.api.basic_int as h3i
 import pandas as pd
+from django.contrib.gis.geos import Point
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from geo_siac.geocoding.places import Place
-from geo_siac.geocoding.selectors import nearest_corners
+from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.maps.folium_offline import offline_map
 from geo_siac.maps.folium_text import circle, circle_marker, feature_group, geojson_layer, layer_control
 from geo_siac.maps.selectors import GROUPS, Coverage
@@ -67,9 +68,11 @@ def figures(result: Coverage) -> list[dict]:
 
 
 def named_rows(*frames: pd.DataFrame) -> list[list[tuple[pd.Series, Place | None]]]:
-    """Each frame's rows (with lat, lng) beside the nearest street corner of their point, asked once for all."""
+    """Each frame's rows (with lat, lng) beside the place that describes their point as it describes a citizen's pin
+    (gazetteer_reverse_many: a corner, address or named place within reach), asked once for all."""
     rows = [[row for _cell, row in frame.iterrows()] for frame in frames]
-    places = iter(nearest_corners([(row.lng, row.lat) for frame_rows in rows for row in frame_rows]))
+    points = [Point(float(row.lng), float(row.lat), srid=4326) for frame_rows in rows for row in frame_rows]
+    places = iter(gazetteer_reverse_many(points))
     return [[(row, next(places)) for row in frame_rows] for frame_rows in rows]
 
 
