@@ -60,7 +60,12 @@ export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"  # the links in the emails
 # every 10 minutes, the open-data files and the lapsed subsanaciones every hour, so the demo never goes stale. The
 # loop watches this script's PID, which the server keeps after `exec`, and ends within 10 s of it (Ctrl-C stops both).
 refresh_while_serving() {
-  local server=$$ seconds=0
+  local server=$$ seconds=0 sender
+  # Production's outbox worker: the notices and sign-in links, printed by the console email backend into this file.
+  mkdir -p var
+  "$PY" manage.py send_notifications --loop --interval 10 >> var/demo-mail.log 2>&1 &
+  sender=$!
+  trap 'kill "$sender" 2>/dev/null' EXIT
   while sleep 10 && kill -0 "$server" 2>/dev/null; do
     seconds=$((seconds + 10))
     if [ $((seconds % 600)) -eq 0 ]; then
