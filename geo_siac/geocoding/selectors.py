@@ -19,7 +19,7 @@ from geo_siac.db import QueryTemplate, Slot
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding import normaliser
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
-from geo_siac.geocoding.places import Place
+from geo_siac.geocoding.places import Place, Precision
 from geo_siac.geocoding.remote import RemoteGeocoderError, remote_geocoder
 from geo_siac.zones.models import Commune
 
@@ -62,7 +62,7 @@ def normalised_and_served(cursor, texts: list[str], cuts: Iterable[str] | None) 
     return normalised, list(served)
 
 
-COLUMNS = "e.id, e.label, e.kind, ST_X(e.point), ST_Y(e.point), c.cut, c.name"
+COLUMNS = "e.id, e.label, e.kind, ST_X(e.point), ST_Y(e.point), c.cut, c.name, e.number, e.name_id"
 FROM_SERVED = "FROM geocoding_gazetteerentry e JOIN zones_commune c ON c.id = e.commune_id"
 # What was typed so far begins the entry's text: a range of the btree index on search_text COLLATE "C", read in
 # order up to the limit, so a prefix that begins 50,000 entries costs no more than one that begins ten (with LIKE
@@ -86,8 +86,10 @@ LIKENESS = "similarity(%(text)s, e.search_text)"
 # first. Among the entries of one name, the shortest adds the fewest words to it (the street before its addresses
 # and corners), and length costs nothing where similarity() costs 15 us a row on the hundreds of entries of 10
 # names. A name's score is looked up in an array: a join to the CTE was planned as a scan of it per entry.
+# With a house number typed, the street comes first (what was typed is placed on it, `with_house_number`), then its
+# numbers nearest the typed one: 1820 lists 1830 before 95.
 NAMED_SEARCH = SIMILAR_SEARCH.format(
-    then="-length(e.search_text)",
+    then="(e.kind = 'street') DESC, abs(e.number - %(number)s) ASC NULLS LAST, -length(e.search_text)",
     columns=COLUMNS,
     source=FROM_SERVED
     + """
@@ -229,7 +231,7 @@ def fetch(cursor, statement: str, params: dict) -> list[tuple]:
 # But for the word being typed (`{alias}_being_typed`, the last of "A con B"): "eyzag" is no word within its budget yet, and
 # only the search over all the entries finds the corners of the names it begins.
 NOT_FOUND = """
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 WHERE EXISTS (SELECT 1 FROM {alias}_readings r WHERE cardinality(r.words) = 0 AND r.word IS DISTINCT FROM %({alias}_being_typed)s)
 """
 
@@ -271,6 +273,42 @@ def prefix_or_similar_rows(cursor, street: str, params: dict) -> list[tuple]:
     return rows if rows or not_found else fetch(cursor, WORDS_SEARCH, params)
 
 
+def distinct(rows: list[tuple]) -> list[Place]:
+    """The rows as places, each kind, label and comuna once: one corner merged from stops too far apart, or one
+    address of two facilities, would be offered twice."""
+    seen, places = set(), []
+    for _id, label, kind, x, y, cut, name, _number, _name_id, score in rows:
+        key = (kind, " ".join(label.casefold().split()), cut)
+        if key not in seen:
+            seen.add(key)
+            places.append(Place(label, kind, x, y, cut, name, score=float(score)))
+    return places
+
+
+def house_on_street(rows: list[tuple], number: int) -> Place | None:
+    """The typed house number on the first street found, never lost: between the two numbers of that street nearest
+    it on either side when the gazetteer has both (the nearest one when only one side), else at the street's middle,
+    saying which (`precision`). None when the number is in the gazetteer, or no street was found."""
+    if any(row[2] == EntryKind.ADDRESS and row[7] == number for row in rows):
+        return None
+    street = next((row for row in rows if row[2] == EntryKind.STREET), None)
+    if street is None:
+        return None
+    _id, label, _kind, x, y, cut, name, _number, name_id, score = street
+    numbered = [row for row in rows if row[2] == EntryKind.ADDRESS and row[8] == name_id and row[5] == cut and row[7]]
+    below = max((row for row in numbered if row[7] < number), key=lambda row: row[7], default=None)
+    above = min((row for row in numbered if row[7] > number), key=lambda row: row[7], default=None)
+    precision = Precision.NUMBER_APPROXIMATE
+    if below and above:
+        share = (number - below[7]) / (above[7] - below[7])
+        x, y = below[3] + share * (above[3] - below[3]), below[4] + share * (above[4] - below[4])
+    elif below or above:
+        x, y = (below or above)[3:5]
+    else:
+        precision = Precision.NUMBER_UNKNOWN
+    return Place(f"{label} {number}", EntryKind.ADDRESS, x, y, cut, name, score=float(score), precision=precision)
+
+
 def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: int = 10) -> list[Place]:
     """The local gazetteer's answers to `q` in the served comunas (or those of `communes` among them), best first:
     for "A con B" the intersections of A and B; otherwise the entries that begin with what was typed and, when none
@@ -290,7 +328,8 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
             "after": text[:-1] + chr(ord(text[-1]) + 1),
             "number": int(last) if last.isdigit() else None,
             "communes": served,
-            "limit": limit,
+            # Room for the repeats `distinct` drops (one corner or one address loaded twice).
+            "limit": 2 * limit,
         }
         rows = []
         if crossing and all(crossing):
@@ -303,9 +342,8 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
                 if len(text) >= MIN_SIMILAR_LENGTH
                 else fetch(cursor, PREFIX_SEARCH, params)
             )
-    return [
-        Place(label, kind, x, y, cut, name, score=float(score)) for _id, label, kind, x, y, cut, name, score in rows
-    ]
+    house = house_on_street(rows, params["number"]) if params["number"] else None
+    return ([house] if house else []) + distinct(rows)[: limit - 1 if house else limit]
 
 
 class NearestFirst(Func):
@@ -393,7 +431,7 @@ def gazetteer_in_box(*, west: float, south: float, east: float, north: float, li
             },
         )
         rows = cursor.fetchall()
-    return [Place(label, kind, x, y, cut, name) for _id, label, kind, x, y, cut, name in rows]
+    return [Place(label, kind, x, y, cut, name) for _id, label, kind, x, y, cut, name, _number, _name in rows]
 
 
 def geocode_search(q: str, *, communes: Iterable[str] | None = None, limit: int = 10) -> list[Place]:
@@ -423,3 +461,31 @@ def geocode_reverse(point: Point) -> Place | None:
             if place is not None:
                 return place
     return gazetteer_reverse(point)
+
+
+# A corner of the comuna and an address on its first street, when the gazetteer has one: what its search box's hint
+# names, so each comuna's page shows its own streets.
+EXAMPLE = """
+SELECT i.label, a.label FROM geocoding_gazetteerentry i JOIN zones_commune c ON c.id = i.commune_id
+LEFT JOIN LATERAL (
+    SELECT a.label FROM geocoding_gazetteerentry a
+    WHERE a.kind = 'address' AND a.name_id = i.name_id AND a.commune_id = i.commune_id
+    ORDER BY a.number, a.id LIMIT 1
+) a ON true
+WHERE i.kind = 'intersection' AND c.is_active AND (%(commune)s::bigint IS NULL OR c.id = %(commune)s::bigint)
+ORDER BY a.label IS NULL, i.label, i.id
+LIMIT 1
+"""
+CORNER = " / Esq. "
+
+
+def search_example(commune: Commune | None) -> tuple[str, str] | None:
+    """An address (or a street) and a crossing ("A con B") of `commune`, or of any served comuna when None; None
+    when the gazetteer has no corner there."""
+    with connection.cursor() as cursor:
+        cursor.execute(EXAMPLE, {"commune": commune.pk if commune else None})
+        row = cursor.fetchone()
+    if row is None or CORNER not in row[0]:
+        return None
+    first, second = row[0].split(CORNER, 1)
+    return row[1] or first, f"{first} con {second}"

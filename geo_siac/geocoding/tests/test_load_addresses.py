@@ -7,6 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 
+from geo_siac.geocoding.importers import line_middle
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry, GazetteerName, GazetteerWord
 from geo_siac.geocoding.selectors import geocode_search
 from geo_siac.geocoding.services import Entry, gazetteer_load
@@ -212,3 +213,19 @@ def test_a_bad_file_is_a_clear_error_and_writes_nothing(communes, tmp_path, name
 def test_an_unknown_preset_is_refused(communes, tmp_path):
     with pytest.raises(CommandError):
         load(tmp_path / "x.csv", "--preset", "catastro")
+
+
+def test_a_streets_point_is_halfway_along_it_not_at_a_corner_where_its_points_crowd():
+    # Av. José Arrieta's stops: six at its western end, three at its eastern; the one nearest their centroid was
+    # the corner of Calle 141-A.
+    west = [
+        (-70.5722, -33.4593),
+        (-70.5694, -33.4601),
+        (-70.5673, -33.4612),
+        (-70.5659, -33.4613),
+        (-70.5628, -33.4623),
+    ]
+    east = [(-70.5308, -33.4659), (-70.5273, -33.4666), (-70.5238, -33.4678)]
+    x, y = line_middle([*east, *west])
+    assert -70.553 < x < -70.543 and -33.466 < y < -33.461
+    assert line_middle([(-70.5, -33.5)]) == (-70.5, -33.5)
