@@ -183,3 +183,32 @@ def test_operator_hears_an_address_and_finds_it(chromium, production_server, gaz
     context.close()
     connections.close_all()
     assert (latitude, longitude) == pytest.approx((crossing.latitude, crossing.longitude), abs=1e-5)
+
+
+def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_said_approximate(phone_page, gazetteer):
+    # DTPM's stops number no house on Avenida Grecia: the pin is at the street's middle, and the page says so.
+    street = geocode_search("avenida grecia")[0]
+    page = phone_page
+    page.goto(page.base_url + "/comuna/penalolen/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    help_text = page.locator("#place-search-help").text_content()
+    assert "Concha y Toro" not in help_text and "con" in help_text  # a Peñalolén street, not Puente Alto's
+    search = page.locator("#place-search-input")
+    search.press_sequentially("Avenida Grecia 8000", delay=60)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press("Enter")
+    expect(search).to_have_value("Avenida Grecia 8000")
+    expect(page.locator("#id_address")).to_have_value("Avenida Grecia 8000")
+    expect(page.locator("#place-search-note")).to_have_text(
+        "No tenemos la numeración de esta calle: el pin está en el medio de la calle; muévalo al número exacto."
+    )
+    assert float(page.input_value("#id_lat")) == pytest.approx(street.latitude, abs=1e-5)
+    page.screenshot(path=OUTPUT / "7-house-number-kept.png", full_page=True)
+    # A whole street picked: said whole, and the address follows the pick it was filled by.
+    search.fill("")
+    search.press_sequentially("Av. José Arrieta", delay=60)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press("Enter")
+    expect(page.locator("#place-search-note")).to_have_text("Calle completa: mueva el pin a la cuadra.")
+    expect(page.locator("#id_address")).to_have_value("Av. José Arrieta")
+    page.screenshot(path=OUTPUT / "8-whole-street.png", full_page=True)

@@ -24,14 +24,24 @@ window.GeoSiacPlaceSearch = (function () {
   }
 
   /* The search box: suggestions while typing (one request per pause), up/down to move, Enter or a tap to pick;
-     onPick receives {lat, lng, label}. */
+     onPick receives {lat, lng, label}. The pick's label (with the typed house number) fills the page's address field
+     (#id_address) unless one was typed there, and how far the pin may be from it is said under the box. */
   function attach(onPick) {
     var input = document.getElementById("place-search-input");
     var list = document.getElementById("place-search-list");
     var status = document.getElementById("place-search-status");
     var none = document.getElementById("place-search-none");
     var toMap = document.getElementById("place-search-to-map");
+    var note = document.getElementById("place-search-note");
+    var address = document.getElementById("id_address");
     var places = [], active = -1, timer = null, pending = null;
+
+    // A whole street or a house number the gazetteer does not hold is never shown as a precise match.
+    function approximation(properties) {
+      if (properties.precision === "number_approximate") { return text.numberApproximate; }
+      if (properties.precision === "number_unknown") { return text.numberUnknown; }
+      return properties.kind === "street" ? text.wholeStreet : "";
+    }
 
     // A name the search does not know: said in view, with the map offered instead (a list of unlike names is not).
     function notFound(query) {
@@ -66,6 +76,13 @@ window.GeoSiacPlaceSearch = (function () {
       var place = places[index];
       input.value = place.properties.label;
       close();
+      note.textContent = approximation(place.properties);
+      note.hidden = !note.textContent;
+      // Typed, the address stays; filled by an earlier pick, it follows the pin (a wrong pick's label would stay).
+      if (address && (!address.value.trim() || address.value === address.dataset.filled)) {
+        address.value = place.properties.label;
+        address.dataset.filled = place.properties.label;
+      }
       onPick({lat: place.geometry.coordinates[1], lng: place.geometry.coordinates[0], label: place.properties.label});
     }
 
@@ -113,6 +130,7 @@ window.GeoSiacPlaceSearch = (function () {
     }
 
     input.addEventListener("input", function () {
+      note.hidden = true;
       clearTimeout(timer);
       timer = setTimeout(search, DEBOUNCE_MS);
     });
