@@ -288,11 +288,12 @@ def distinct(rows: list[tuple]) -> list[Place]:
 def house_on_street(rows: list[tuple], number: int) -> Place | None:
     """The typed house number on the first street found, never lost: between the two numbers of that street nearest
     it on either side when the gazetteer has both (the nearest one when only one side), else at the street's middle,
-    saying which (`precision`). None when the number is in the gazetteer, or no street was found."""
+    saying which (`precision`). None when the number is in the gazetteer, when no street is among the best answers,
+    or when the number ends the street's name ("El Canelo 9")."""
     if any(row[2] == EntryKind.ADDRESS and row[7] == number for row in rows):
         return None
     street = next((row for row in rows if row[2] == EntryKind.STREET), None)
-    if street is None:
+    if street is None or street[9] < rows[0][9] or street[1].split()[-1] == str(number):
         return None
     _id, label, _kind, x, y, cut, name, _number, name_id, score = street
     numbered = [row for row in rows if row[2] == EntryKind.ADDRESS and row[8] == name_id and row[5] == cut and row[7]]

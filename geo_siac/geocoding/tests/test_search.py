@@ -311,3 +311,9 @@ def test_each_comunas_search_example_names_its_own_streets(gazetteer):
     penalolen, puente_alto = Commune.objects.get(name="Peñalolén"), Commune.objects.get(name="Puente Alto")
     assert search_example(penalolen) == ("Avenida Grecia 9862", "Avenida Grecia con Las Perdices")
     assert search_example(puente_alto) == ("Av. Ejército Libertador", "Av. Ejército Libertador con Omar Herrera G.")
+
+
+def test_a_number_that_ends_a_streets_name_is_not_read_as_a_house_number(communes):
+    gazetteer_load(source="prueba", entries=[Entry(EntryKind.STREET, "El Canelo 9", -70.58, -33.60, "s")], commit=True)
+    found = geocode_search("el canelo 9")
+    assert (labels(found), found[0].precision) == (["El Canelo 9"], None)
