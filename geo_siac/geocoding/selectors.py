@@ -464,19 +464,30 @@ def geocode_reverse(point: Point) -> Place | None:
     return gazetteer_reverse(point)
 
 
-# A corner of the comuna and an address on its first street, when the gazetteer has one: what its search box's hint
-# names, so each comuna's page shows its own streets.
-EXAMPLE = """
-SELECT i.label, a.label FROM geocoding_gazetteerentry i JOIN zones_commune c ON c.id = i.commune_id
-LEFT JOIN LATERAL (
-    SELECT a.label FROM geocoding_gazetteerentry a
-    WHERE a.kind = 'address' AND a.name_id = i.name_id AND a.commune_id = i.commune_id
-    ORDER BY a.number, a.id LIMIT 1
-) a ON true
-WHERE i.kind = 'intersection' AND c.is_active AND (%(commune)s::bigint IS NULL OR c.id = %(commune)s::bigint)
-ORDER BY a.label IS NULL, i.label, i.id
+# A corner of the comuna and an address on its street, when the gazetteer has one, else any corner: what its search
+# box's hint names, so each comuna's page shows its own streets. It runs on every render of the page: the first
+# EXAMPLE_ADDRESSES addresses are tried, each by the index of the entries' names, rather than every corner of the
+# comuna (830 ms for all the served comunas at 200,000 entries, 2026-12-06).
+SERVED_IN = "c.is_active AND (%(commune)s::bigint IS NULL OR c.id = %(commune)s::bigint)"
+EXAMPLE = f"""
+(SELECT i.label, a.label FROM (
+    SELECT a.id, a.label, a.name_id, a.commune_id FROM geocoding_gazetteerentry a
+    JOIN zones_commune c ON c.id = a.commune_id
+    WHERE a.kind = 'address' AND {SERVED_IN}
+    ORDER BY a.id LIMIT %(addresses)s
+) a
+CROSS JOIN LATERAL (
+    SELECT i.label FROM geocoding_gazetteerentry i
+    WHERE i.name_id = a.name_id AND i.kind = 'intersection' AND i.commune_id = a.commune_id
+    ORDER BY i.id LIMIT 1
+) i
+ORDER BY a.id LIMIT 1)
+UNION ALL
+(SELECT i.label, NULL FROM geocoding_gazetteerentry i JOIN zones_commune c ON c.id = i.commune_id
+ WHERE i.kind = 'intersection' AND {SERVED_IN} ORDER BY i.id LIMIT 1)
 LIMIT 1
 """
+EXAMPLE_ADDRESSES = 50
 CORNER = " / Esq. "
 
 
@@ -484,7 +495,7 @@ def search_example(commune: Commune | None) -> tuple[str, str] | None:
     """An address (or a street) and a crossing ("A con B") of `commune`, or of any served comuna when None; None
     when the gazetteer has no corner there."""
     with connection.cursor() as cursor:
-        cursor.execute(EXAMPLE, {"commune": commune.pk if commune else None})
+        cursor.execute(EXAMPLE, {"commune": commune.pk if commune else None, "addresses": EXAMPLE_ADDRESSES})
         row = cursor.fetchone()
     if row is None or CORNER not in row[0]:
         return None

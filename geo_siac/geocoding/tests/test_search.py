@@ -310,7 +310,7 @@ def test_each_comunas_search_example_names_its_own_streets(gazetteer):
     )
     penalolen, puente_alto = Commune.objects.get(name="Peñalolén"), Commune.objects.get(name="Puente Alto")
     assert search_example(penalolen) == ("Avenida Grecia 9862", "Avenida Grecia con Las Perdices")
-    assert search_example(puente_alto) == ("Av. Ejército Libertador", "Av. Ejército Libertador con Omar Herrera G.")
+    assert search_example(puente_alto) == ("Av. Ejército Libertador", "Av. Ejército Libertador con Pedro Núñez F.")
 
 
 def test_a_number_that_ends_a_streets_name_is_not_read_as_a_house_number(communes):
