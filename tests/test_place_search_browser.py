@@ -195,8 +195,10 @@ def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_
     help_text = page.locator("#place-search-help").text_content()
     assert "Concha y Toro" not in help_text and "con" in help_text  # a Peñalolén street, not Puente Alto's
     search = page.locator("#place-search-input")
-    search.press_sequentially("Avenida Grecia 8000", delay=60)
+    # The street's suggestions are shown while the number is typed; Enter comes before the pause that asks again.
+    search.press_sequentially("Avenida Grecia", delay=60)
     page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press_sequentially(" 8000", delay=20)
     search.press("Enter")
     expect(search).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#id_address")).to_have_value("Avenida Grecia 8000")

@@ -34,7 +34,7 @@ window.GeoSiacPlaceSearch = (function () {
     var toMap = document.getElementById("place-search-to-map");
     var note = document.getElementById("place-search-note");
     var address = document.getElementById("id_address");
-    var places = [], active = -1, timer = null, pending = null;
+    var places = [], shownFor = null, active = -1, timer = null, pending = null;
 
     // A whole street or a house number the gazetteer does not hold is never shown as a precise match.
     function approximation(properties) {
@@ -88,6 +88,7 @@ window.GeoSiacPlaceSearch = (function () {
 
     function show(features, query) {
       places = features;
+      shownFor = query;
       list.replaceChildren();
       features.forEach(function (feature, i) {
         var option = document.createElement("li");
@@ -109,7 +110,8 @@ window.GeoSiacPlaceSearch = (function () {
         : features.length === 1 ? text.oneResult : format(text.results, {n: features.length});
     }
 
-    function search() {
+    // pickFirst: Enter was pressed before the answer to what is in the box had come; it picks its first answer.
+    function search(pickFirst) {
       var query = input.value.trim();
       if (pending) { pending.abort(); }
       if (query.length < MIN_CHARACTERS) { close(); notFound(null); status.textContent = ""; return; }
@@ -120,7 +122,10 @@ window.GeoSiacPlaceSearch = (function () {
           if (!response.ok) { throw new Error(text.failed); }
           return response.json();
         })
-        .then(function (data) { show(data.features, query); })
+        .then(function (data) {
+          show(data.features, query);
+          if (pickFirst && data.features.length) { pick(0); }
+        })
         .catch(function (error) {
           if (error.name === "AbortError") { return; }
           close();
@@ -144,7 +149,17 @@ window.GeoSiacPlaceSearch = (function () {
         highlight((active + step + places.length) % places.length);
       } else if (event.key === "Enter") {
         event.preventDefault();  // Enter in the box searches or picks; it never sends the report form
-        if (open && active >= 0) { pick(active); } else if (open && places.length) { pick(0); } else { search(); }
+        // Suggestions for what was typed before the last keys ("Avenida Grecia" while "8000" waits for the pause)
+        // are not picked: the typed number would be lost.
+        var current = shownFor === input.value.trim();
+        if (open && active >= 0) {
+          pick(active);
+        } else if (open && current && places.length) {
+          pick(0);
+        } else {
+          clearTimeout(timer);
+          search(true);
+        }
       } else if (event.key === "Escape" && open) {
         event.preventDefault();
         close();
