@@ -11,7 +11,9 @@ from django.core.management import call_command
 from h3.api import basic_int as h3i
 from playwright.sync_api import expect
 
+from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.selectors import geocode_search
+from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.reports.models import Report
 from geo_siac.testing import PROJECT_ROOT, browser_log_in, browser_user, shared_data
 from tests.test_accessibility_browser import AXE, axe_findings
@@ -215,3 +217,33 @@ def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_
     expect(page.locator("#place-search-note")).to_have_text("Calle completa: mueva el pin a la cuadra.")
     expect(page.locator("#id_address")).to_have_value("Av. José Arrieta")
     page.screenshot(path=OUTPUT / "8-whole-street.png", full_page=True)
+
+
+def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_and_keeps_it(
+    chromium, production_server, gazetteer, crews
+):
+    from django.db import connections
+
+    numbers = [95, 546, 3459, 2531, 648]
+    entries = [
+        Entry(EntryKind.ADDRESS, f"Concha y Toro {n}", -70.5765, -33.60 + n / 1e6, f"n{n}", number=n) for n in numbers
+    ]
+    entries.append(Entry(EntryKind.ADDRESS, "Concha Y Toro 3459", -70.5802, -33.5778, "repeated", number=3459))
+    gazetteer_load(source="deis-prueba", entries=entries, commit=True)
+    browser_user(crews["operator"])
+    context = chromium.new_context(viewport={"width": 1024, "height": 900}, locale="es-CL")
+    page = context.new_page()
+    browser_log_in(page, production_server.url, "oscar", "/operador/")
+    search = page.locator("#place-search-input")
+    search.press_sequentially("Concha y Toro 1820", delay=40)
+    options = page.locator("#place-search-list [role=option] .place-label-text")
+    expect(options.first).to_have_text("Av. Concha Y Toro 1820")
+    shown = [label.casefold() for label in options.all_text_contents()]
+    search.press("Enter")
+    expect(page.locator("#id_address")).to_have_value("Av. Concha Y Toro 1820")
+    expect(page.locator("#place-search-note")).to_contain_text("aproximado")
+    page.screenshot(path=OUTPUT / "9-operator-number.png", full_page=True)
+    context.close()
+    connections.close_all()
+    numbered = [label for label in shown if label.startswith("concha y toro ")]
+    assert numbered == [f"concha y toro {n}" for n in (2531, 648, 546, 3459, 95)]
