@@ -273,6 +273,35 @@ def prefix_or_similar_rows(cursor, street: str, params: dict) -> list[tuple]:
     return rows if rows or not_found else fetch(cursor, WORDS_SEARCH, params)
 
 
+# The street a typed house number is placed on, and its known numbers nearest that one on either side: the prefix
+# search finds only the addresses that begin with the number ("182" finds 1820), never the street itself.
+STREET_AND_NEIGHBOURS = f"""
+WITH street AS MATERIALIZED (
+    SELECT {COLUMNS}, 1.0 AS score, e.commune_id {FROM_SERVED}
+    WHERE e.kind = 'street' AND (e.search_text COLLATE "C") = %(street)s AND e.commune_id = ANY(%(communes)s)
+    ORDER BY e.id LIMIT 1
+)
+SELECT id, label, kind, st_x, st_y, cut, name, number, name_id, score FROM street
+UNION ALL (SELECT {COLUMNS}, 1.0 {FROM_SERVED} JOIN street s ON s.name_id = e.name_id AND s.commune_id = e.commune_id
+    WHERE e.kind = 'address' AND e.number < %(number)s ORDER BY e.number DESC LIMIT 1)
+UNION ALL (SELECT {COLUMNS}, 1.0 {FROM_SERVED} JOIN street s ON s.name_id = e.name_id AND s.commune_id = e.commune_id
+    WHERE e.kind = 'address' AND e.number > %(number)s ORDER BY e.number ASC LIMIT 1)
+"""
+# A house number has at most 5 digits (a longer one is a phone or a typo), and one further than this from the
+# street's nearest known number is not placed by them: streets are numbered by metres, a block is about 100.
+MAX_NUMBER_DIGITS = 5
+MAX_NUMBER_GAP = 300
+
+
+def with_street(cursor, rows: list[tuple], street: str, params: dict) -> list[tuple]:
+    """`rows` and, when they hold neither a street nor the house number typed, the
+    street named by the rest of the query and its known numbers nearest the typed one."""
+    number = params["number"]
+    if number is None or not rows or any(row[2] == EntryKind.STREET or row[7] == number for row in rows):
+        return rows
+    return rows + fetch(cursor, STREET_AND_NEIGHBOURS, {**params, "street": street})
+
+
 def distinct(rows: list[tuple]) -> list[Place]:
     """The rows as places, each kind, label and comuna once: one corner merged from stops too far apart, or one
     address of two facilities, would be offered twice."""
@@ -287,26 +316,28 @@ def distinct(rows: list[tuple]) -> list[Place]:
 
 def house_on_street(rows: list[tuple], number: int) -> Place | None:
     """The typed house number on the first street found, never lost: between the two numbers of that street nearest
-    it on either side when the gazetteer has both (the nearest one when only one side), else at the street's middle,
-    saying which (`precision`). None when the number is in the gazetteer, when no street is among the best answers,
+    it on either side when the gazetteer has both (the nearest one when only one side), at the street's middle when
+    none is within MAX_NUMBER_GAP of it, saying which (`precision`). None when the street has that number, when no
+    street is among the best answers,
     or when the number ends the street's name ("El Canelo 9")."""
-    if any(row[2] == EntryKind.ADDRESS and row[7] == number for row in rows):
-        return None
     street = next((row for row in rows if row[2] == EntryKind.STREET), None)
     if street is None or street[9] < rows[0][9] or street[1].split()[-1] == str(number):
         return None
     _id, label, _kind, x, y, cut, name, _number, name_id, score = street
     numbered = [row for row in rows if row[2] == EntryKind.ADDRESS and row[8] == name_id and row[5] == cut and row[7]]
+    if any(row[7] == number for row in numbered):
+        return None
     below = max((row for row in numbered if row[7] < number), key=lambda row: row[7], default=None)
     above = min((row for row in numbered if row[7] > number), key=lambda row: row[7], default=None)
     precision = Precision.NUMBER_APPROXIMATE
-    if below and above:
+    nearest = min(abs(row[7] - number) for row in (below, above) if row) if below or above else None
+    if nearest is None or nearest > MAX_NUMBER_GAP:
+        precision = Precision.NUMBER_UNKNOWN
+    elif below and above:
         share = (number - below[7]) / (above[7] - below[7])
         x, y = below[3] + share * (above[3] - below[3]), below[4] + share * (above[4] - below[4])
-    elif below or above:
-        x, y = (below or above)[3:5]
     else:
-        precision = Precision.NUMBER_UNKNOWN
+        x, y = (below or above)[3:5]
     return Place(f"{label} {number}", EntryKind.ADDRESS, x, y, cut, name, score=float(score), precision=precision)
 
 
@@ -321,13 +352,14 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
         if len(text) < MIN_NORMALISED_LENGTH:
             return []
         last = text.rsplit(" ", 1)[-1]
-        street = text.rsplit(" ", 1)[0] if last.isdigit() and " " in text else text
+        numbered = last.isdigit() and len(last) <= MAX_NUMBER_DIGITS and " " in text
+        street = text.rsplit(" ", 1)[0] if numbered else text
         # Normalised text holds only [a-z0-9 ]: the texts that begin with `text` sort before `text` with its last
         # character raised by one.
         params = {
             "text": text,
             "after": text[:-1] + chr(ord(text[-1]) + 1),
-            "number": int(last) if last.isdigit() else None,
+            "number": int(last) if numbered else None,
             "communes": served,
             # Room for the repeats `distinct` drops (one corner or one address loaded twice).
             "limit": 2 * limit,
@@ -343,6 +375,7 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
                 if len(text) >= MIN_SIMILAR_LENGTH
                 else fetch(cursor, PREFIX_SEARCH, params)
             )
+            rows = with_street(cursor, rows, street, params)
     house = house_on_street(rows, params["number"]) if params["number"] else None
     return ([house] if house else []) + distinct(rows)[: limit - 1 if house else limit]
 

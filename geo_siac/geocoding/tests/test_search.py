@@ -317,3 +317,32 @@ def test_a_number_that_ends_a_streets_name_is_not_read_as_a_house_number(commune
     gazetteer_load(source="prueba", entries=[Entry(EntryKind.STREET, "El Canelo 9", -70.58, -33.60, "s")], commit=True)
     found = geocode_search("el canelo 9")
     assert (labels(found), found[0].precision) == (["El Canelo 9"], None)
+
+
+def test_a_typed_number_that_begins_a_known_one_is_kept_first_on_the_prefix_path(gazetteer):
+    gazetteer_load(
+        source="prueba-2",
+        entries=[
+            Entry(EntryKind.ADDRESS, "Av. Concha y Toro 150", -70.5850, -33.6020, "a3", number=150),
+            Entry(EntryKind.ADDRESS, "Av. Concha y Toro 210", -70.5852, -33.6024, "a4", number=210),
+        ],
+        commit=True,
+    )
+    found = geocode_search("concha y toro 182")
+    assert (found[0].label, found[0].precision) == ("Av. Concha y Toro 182", "number_approximate")
+    assert found[0].latitude == pytest.approx(-33.6020 + (182 - 150) / 60 * -0.0004)
+    assert "Av. Concha y Toro 1820" in labels(found)
+
+
+def test_a_number_far_from_the_streets_known_ones_is_said_unknown_at_the_street(gazetteer):
+    found = geocode_search("concha y toro 182")
+    assert (found[0].label, found[0].precision) == ("Av. Concha y Toro 182", "number_unknown")
+    assert (found[0].longitude, found[0].latitude) == pytest.approx((-70.5840, -33.6000))
+    found = geocode_search("concha y toro 1400")
+    assert (found[0].label, found[0].precision) == ("Av. Concha y Toro 1400", "number_unknown")
+    assert geocode_search("concha y toro 1600")[0].precision == "number_approximate"
+
+
+def test_a_house_number_has_at_most_five_digits(gazetteer):
+    assert geocode_search("concha y toro 18250")[0].label == "Av. Concha y Toro 18250"
+    assert "Av. Concha y Toro 182500" not in labels(geocode_search("concha y toro 182500"))
