@@ -205,18 +205,39 @@ def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_
     expect(search).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#id_address")).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#place-search-note")).to_have_text(
-        "No tenemos la numeración de esta calle: el pin está en el medio de la calle; muévalo al número exacto."
+        "No conocemos números de esta calle cercanos a ese: el pin está en el medio de la calle; muévalo al número exacto."
     )
     assert float(page.input_value("#id_lat")) == pytest.approx(street.latitude, abs=1e-5)
     page.screenshot(path=OUTPUT / "7-house-number-kept.png", full_page=True)
-    # A whole street picked: said whole, and the address follows the pick it was filled by.
+    # A whole street picked: said whole, and no address (the pin goes to the block, and what is near it is stored);
+    # the one the earlier pick filled goes.
     search.fill("")
     search.press_sequentially("Av. José Arrieta", delay=60)
     page.locator("#place-search-list [role=option]").first.wait_for()
     search.press("Enter")
     expect(page.locator("#place-search-note")).to_have_text("Calle completa: mueva el pin a la cuadra.")
-    expect(page.locator("#id_address")).to_have_value("Av. José Arrieta")
+    expect(page.locator("#id_address")).to_have_value("")
     page.screenshot(path=OUTPUT / "8-whole-street.png", full_page=True)
+
+
+def test_a_suggestion_highlighted_before_more_keys_is_not_what_enter_picks(phone_page, gazetteer):
+    page = phone_page
+    page.goto(page.base_url + "/comuna/penalolen/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    search, note = page.locator("#place-search-input"), page.locator("#place-search-note")
+    search.press_sequentially("Av. José Arrieta", delay=60)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press("ArrowDown")
+    expect(page.locator("#place-search-list [role=option]").first).to_have_attribute("aria-selected", "true")
+    search.press_sequentially(" 500", delay=20)
+    expect(search).not_to_have_attribute("aria-activedescendant", "place-option-0")
+    search.press("Enter")
+    expect(search).to_have_value("Av. José Arrieta 500")
+    expect(note).to_contain_text("No conocemos números")
+    # The note stays in the page, emptied, so a screen reader announces the next one.
+    search.press_sequentially("0", delay=20)
+    expect(note).to_have_text("")
+    assert note.get_attribute("hidden") is None and note.get_attribute("role") == "status"
 
 
 def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_and_keeps_it(
@@ -241,7 +262,8 @@ def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_an
     shown = [label.casefold() for label in options.all_text_contents()]
     search.press("Enter")
     expect(page.locator("#id_address")).to_have_value("Av. Concha Y Toro 1820")
-    expect(page.locator("#place-search-note")).to_contain_text("aproximado")
+    # The nearest known number, 2531, is too far to place 1820 by.
+    expect(page.locator("#place-search-note")).to_contain_text("No conocemos números")
     page.screenshot(path=OUTPUT / "9-operator-number.png", full_page=True)
     context.close()
     connections.close_all()

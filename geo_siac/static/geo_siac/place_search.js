@@ -77,11 +77,12 @@ window.GeoSiacPlaceSearch = (function () {
       input.value = place.properties.label;
       close();
       note.textContent = approximation(place.properties);
-      note.hidden = !note.textContent;
-      // Typed, the address stays; filled by an earlier pick, it follows the pin (a wrong pick's label would stay).
+      // Typed, the address stays; filled by an earlier pick, it follows the pin (a wrong pick's label would stay). A
+      // whole street is no address: the pin goes to the block, and the report keeps what is near it.
       if (address && (!address.value.trim() || address.value === address.dataset.filled)) {
-        address.value = place.properties.label;
-        address.dataset.filled = place.properties.label;
+        var filled = place.properties.kind === "street" ? "" : place.properties.label;
+        address.value = filled;
+        address.dataset.filled = filled;
       }
       onPick({lat: place.geometry.coordinates[1], lng: place.geometry.coordinates[0], label: place.properties.label});
     }
@@ -124,7 +125,8 @@ window.GeoSiacPlaceSearch = (function () {
         })
         .then(function (data) {
           show(data.features, query);
-          if (pickFirst && data.features.length) { pick(0); }
+          // Keys typed while the answer came make it an answer to an earlier text.
+          if (pickFirst && data.features.length && query === input.value.trim()) { pick(0); }
         })
         .catch(function (error) {
           if (error.name === "AbortError") { return; }
@@ -135,7 +137,9 @@ window.GeoSiacPlaceSearch = (function () {
     }
 
     input.addEventListener("input", function () {
-      note.hidden = true;
+      note.textContent = "";
+      // A suggestion highlighted for the text before this key is no answer to it.
+      highlight(-1);
       clearTimeout(timer);
       timer = setTimeout(search, DEBOUNCE_MS);
     });
@@ -152,7 +156,7 @@ window.GeoSiacPlaceSearch = (function () {
         // Suggestions for what was typed before the last keys ("Avenida Grecia" while "8000" waits for the pause)
         // are not picked: the typed number would be lost.
         var current = shownFor === input.value.trim();
-        if (open && active >= 0) {
+        if (open && current && active >= 0) {
           pick(active);
         } else if (open && current && places.length) {
           pick(0);
