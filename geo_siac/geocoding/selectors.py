@@ -6,11 +6,13 @@ console): they ask the remote geocoder when one is configured and the local gaze
 
 import logging
 import re
+import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Point
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, FloatField, Func, Value
 from django.db.models.functions import Cast
@@ -524,9 +526,31 @@ EXAMPLE_ADDRESSES = 50
 CORNER = " / Esq. "
 
 
+# Kept in the cache per comuna until the gazetteer changes (gazetteer_load sets a new generation): the hint is on
+# the busiest public page, which then asks the database nothing more for it.
+GENERATION_KEY = "gazetteer-generation"
+EXAMPLE_SECONDS = 24 * 3600
+NO_EXAMPLE = "none"
+
+
+def gazetteer_generation() -> str:
+    """The gazetteer's generation in the cache, a new one when the cache has none (evicted, or never loaded)."""
+    cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    return cache.get(GENERATION_KEY, "")
+
+
 def search_example(commune: Commune | None) -> tuple[str, str] | None:
     """An address (or a street) and a crossing ("A con B") of `commune`, or of any served comuna when None; None
     when the gazetteer has no corner there."""
+    key = f"search-example:{gazetteer_generation()}:{commune.pk if commune else 'all'}"
+    example = cache.get(key)
+    if example is None:
+        example = computed_search_example(commune) or NO_EXAMPLE
+        cache.set(key, example, EXAMPLE_SECONDS)
+    return None if example == NO_EXAMPLE else tuple(example)
+
+
+def computed_search_example(commune: Commune | None) -> tuple[str, str] | None:
     with connection.cursor() as cursor:
         cursor.execute(EXAMPLE, {"commune": commune.pk if commune else None, "addresses": EXAMPLE_ADDRESSES})
         row = cursor.fetchone()

@@ -346,3 +346,29 @@ def test_a_number_far_from_the_streets_known_ones_is_said_unknown_at_the_street(
 def test_a_house_number_has_at_most_five_digits(gazetteer):
     assert geocode_search("concha y toro 18250")[0].label == "Av. Concha y Toro 18250"
     assert "Av. Concha y Toro 182500" not in labels(geocode_search("concha y toro 182500"))
+
+
+def test_the_report_page_asks_nothing_more_for_its_hint_once_cached_until_the_gazetteer_changes(
+    client, gazetteer, monkeypatch
+):
+    def statements() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/comuna/puente-alto/")
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    first, page = statements()
+    assert "Av. Ejército Libertador con Pedro Núñez F." in page
+    cached, page = statements()
+    assert "Av. Ejército Libertador con Pedro Núñez F." in page
+    # What the page asked when its hint was a fixed text, as on main.
+    monkeypatch.setattr("geo_siac.geocoding.templatetags.place_search.search_example", lambda commune: None)
+    fixed, _page = statements()
+    assert cached == fixed == first - 1
+    monkeypatch.undo()
+    gazetteer_load(
+        source="prueba-2",
+        entries=[Entry(EntryKind.ADDRESS, "Av. Ejército Libertador 100", -70.5985, -33.5761, "e1", number=100)],
+        commit=True,
+    )
+    assert "«Av. Ejército Libertador 100»" in statements()[1]
