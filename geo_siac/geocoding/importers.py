@@ -72,8 +72,14 @@ def centroid(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def line_middle(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """Halfway along the line through the points in their order along the street (its longer side): the point of a
-    whole street, so a pick of it lands on none of its corners (the point nearest their centroid was one)."""
+    """The street's point nearest halfway along the line through its points in their order along the street (its
+    longer side): the point of a whole street, so a pick of it lands on none of its corners where points crowd (the
+    point nearest their centroid was one), and on the street itself (the line cuts the bend of an L)."""
+    middle = halfway(points)
+    return min(points, key=lambda p: metres(p, middle))
+
+
+def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
     (west, south), (east, north) = min(points), max(points)
     south, north = min(p[1] for p in points), max(p[1] for p in points)
     along_x = metres((west, south), (east, south)) >= metres((west, south), (west, north))
