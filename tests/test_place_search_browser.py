@@ -269,3 +269,26 @@ def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_an
     connections.close_all()
     numbered = [label for label in shown if label.startswith("concha y toro ")]
     assert numbered == [f"concha y toro {n}" for n in (2531, 648, 546, 3459, 95)]
+
+
+def test_an_answer_to_enter_that_comes_after_more_keys_is_not_picked(phone_page, gazetteer):
+    page = phone_page
+    held = []
+
+    def hold(route):
+        held.append((route, route.fetch()))
+
+    page.route(lambda url: "/api/geocode/?" in url and "Arrieta+500&" in url, hold)
+    page.goto(page.base_url + "/comuna/penalolen/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    search = page.locator("#place-search-input")
+    search.press_sequentially("Av. José Arrieta 500", delay=20)
+    search.press("Enter")
+    while not held:
+        page.wait_for_timeout(20)
+    search.press("0")  # while Enter's answer for "… 500" is on its way
+    route, response = held[0]
+    route.fulfill(response=response)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    expect(search).to_have_value("Av. José Arrieta 5000")
+    expect(page.locator("#place-search-note")).to_have_text("")
