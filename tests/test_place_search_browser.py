@@ -11,7 +11,9 @@ from django.core.management import call_command
 from h3.api import basic_int as h3i
 from playwright.sync_api import expect
 
+from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.selectors import geocode_search
+from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.reports.models import Report
 from geo_siac.testing import PROJECT_ROOT, browser_log_in, browser_user, shared_data
 from tests.test_accessibility_browser import AXE, axe_findings
@@ -119,7 +121,8 @@ def test_citizen_types_an_intersection_picks_it_sees_what_is_reported_near_and_f
     code = page.locator("#tracking-code").text_content().strip()
     page.screenshot(path=OUTPUT / "4-filed.png", full_page=True)
     assert findings == []
-    assert Report.objects.get(tracking_code=code).address == f"cerca de {crossing.label}"
+    # The pick filled the address field (place_search.js), as the operator console's: what was chosen is stored.
+    assert Report.objects.get(tracking_code=code).address == crossing.label
 
 
 def test_a_street_that_does_not_exist_is_said_not_found_with_the_map_offered_and_a_typo_still_finds(
@@ -183,3 +186,109 @@ def test_operator_hears_an_address_and_finds_it(chromium, production_server, gaz
     context.close()
     connections.close_all()
     assert (latitude, longitude) == pytest.approx((crossing.latitude, crossing.longitude), abs=1e-5)
+
+
+def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_said_approximate(phone_page, gazetteer):
+    # DTPM's stops number no house on Avenida Grecia: the pin is at the street's middle, and the page says so.
+    street = geocode_search("avenida grecia")[0]
+    page = phone_page
+    page.goto(page.base_url + "/comuna/penalolen/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    help_text = page.locator("#place-search-help").text_content()
+    assert "Concha y Toro" not in help_text and "con" in help_text  # a Peñalolén street, not Puente Alto's
+    search = page.locator("#place-search-input")
+    # The street's suggestions are shown while the number is typed; Enter comes before the pause that asks again.
+    search.press_sequentially("Avenida Grecia", delay=60)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press_sequentially(" 8000", delay=20)
+    search.press("Enter")
+    expect(search).to_have_value("Avenida Grecia 8000")
+    expect(page.locator("#id_address")).to_have_value("Avenida Grecia 8000")
+    expect(page.locator("#place-search-note")).to_have_text(
+        "No conocemos números de esta calle cercanos a ese: el pin está en el medio de la calle; muévalo al número exacto."
+    )
+    assert float(page.input_value("#id_lat")) == pytest.approx(street.latitude, abs=1e-5)
+    page.screenshot(path=OUTPUT / "7-house-number-kept.png", full_page=True)
+    # A whole street picked: said whole, and no address (the pin goes to the block, and what is near it is stored);
+    # the one the earlier pick filled goes.
+    search.fill("")
+    search.press_sequentially("Av. José Arrieta", delay=60)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press("Enter")
+    expect(page.locator("#place-search-note")).to_have_text("Calle completa: mueva el pin a la cuadra.")
+    expect(page.locator("#id_address")).to_have_value("")
+    page.screenshot(path=OUTPUT / "8-whole-street.png", full_page=True)
+
+
+def test_a_suggestion_highlighted_before_more_keys_is_not_what_enter_picks(phone_page, gazetteer):
+    page = phone_page
+    page.goto(page.base_url + "/comuna/penalolen/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    search, note = page.locator("#place-search-input"), page.locator("#place-search-note")
+    search.press_sequentially("Av. José Arrieta", delay=60)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    search.press("ArrowDown")
+    expect(page.locator("#place-search-list [role=option]").first).to_have_attribute("aria-selected", "true")
+    search.press_sequentially(" 500", delay=20)
+    expect(search).not_to_have_attribute("aria-activedescendant", "place-option-0")
+    search.press("Enter")
+    expect(search).to_have_value("Av. José Arrieta 500")
+    expect(note).to_contain_text("No conocemos números")
+    # The note stays in the page, emptied, so a screen reader announces the next one.
+    search.press_sequentially("0", delay=20)
+    expect(note).to_have_text("")
+    assert note.get_attribute("hidden") is None and note.get_attribute("role") == "status"
+
+
+def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_and_keeps_it(
+    chromium, production_server, gazetteer, crews
+):
+    from django.db import connections
+
+    numbers = [95, 546, 3459, 2531, 648]
+    entries = [
+        Entry(EntryKind.ADDRESS, f"Concha y Toro {n}", -70.5765, -33.60 + n / 1e6, f"n{n}", number=n) for n in numbers
+    ]
+    entries.append(Entry(EntryKind.ADDRESS, "Concha Y Toro 3459", -70.5802, -33.5778, "repeated", number=3459))
+    gazetteer_load(source="deis-prueba", entries=entries, commit=True)
+    browser_user(crews["operator"])
+    context = chromium.new_context(viewport={"width": 1024, "height": 900}, locale="es-CL")
+    page = context.new_page()
+    browser_log_in(page, production_server.url, "oscar", "/operador/")
+    search = page.locator("#place-search-input")
+    search.press_sequentially("Concha y Toro 1820", delay=40)
+    options = page.locator("#place-search-list [role=option] .place-label-text")
+    expect(options.first).to_have_text("Av. Concha Y Toro 1820")
+    shown = [label.casefold() for label in options.all_text_contents()]
+    search.press("Enter")
+    expect(page.locator("#id_address")).to_have_value("Av. Concha Y Toro 1820")
+    # The nearest known number, 2531, is too far to place 1820 by.
+    expect(page.locator("#place-search-note")).to_contain_text("No conocemos números")
+    page.screenshot(path=OUTPUT / "9-operator-number.png", full_page=True)
+    context.close()
+    connections.close_all()
+    numbered = [label for label in shown if label.startswith("concha y toro ")]
+    assert numbered == [f"concha y toro {n}" for n in (2531, 648, 546, 3459, 95)]
+
+
+def test_an_answer_to_enter_that_comes_after_more_keys_is_not_picked(phone_page, gazetteer):
+    page = phone_page
+    held = []
+
+    def hold(route):
+        held.append((route, route.fetch()))
+
+    page.route(lambda url: "/api/geocode/?" in url and "Arrieta+500&" in url, hold)
+    page.goto(page.base_url + "/comuna/penalolen/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    search = page.locator("#place-search-input")
+    search.press_sequentially("Av. José Arrieta 500", delay=20)
+    search.press("Enter")
+    while not held:
+        page.wait_for_timeout(20)
+    search.press("0")  # while Enter's answer for "… 500" is on its way
+    route, response = held[0]
+    route.fulfill(response=response)
+    page.locator("#place-search-list [role=option]").first.wait_for()
+    expect(search).to_have_value("Av. José Arrieta 5000")
+    expect(page.locator("#place-search-note")).to_have_text("")

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.models import EntryKind
-from geo_siac.geocoding.places import Place
+from geo_siac.geocoding.places import Place, Precision
 from geo_siac.geocoding.selectors import MAX_LIMIT, MAX_QUERY_LENGTH, gazetteer_in_box, geocode_reverse, geocode_search
 from geo_siac.web.ratelimit import client_ip, count_attempt
 
@@ -84,6 +84,12 @@ FEATURE = {
                 "cut": {"type": "string"},
                 "description": {"type": "string", "description": "Solo en reverse: «cerca de …»."},
                 "distance_m": {"type": "number", "description": "Solo en reverse: distancia al punto pedido."},
+                "precision": {
+                    "type": "string",
+                    "enum": list(Precision.values),
+                    "description": "Solo para un número de casa que no está en el nomenclátor: ubicado por los "
+                    "números conocidos de la calle, o en el medio de una calle sin numeración conocida.",
+                },
             },
         },
     },
@@ -104,6 +110,8 @@ ERRORS = {
 
 def feature(place: Place, *, reverse: bool = False) -> dict:
     properties = {"label": place.label, "kind": place.kind, "comuna": place.commune_name, "cut": place.commune_cut}
+    if place.precision:
+        properties["precision"] = place.precision
     if reverse:
         properties["description"] = place.description
         if place.distance_m is not None:

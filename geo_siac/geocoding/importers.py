@@ -8,6 +8,7 @@
 - `ServicePointSource`: the service points already loaded (their names, and their addresses).
 """
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -70,6 +71,29 @@ def centroid(points: list[tuple[float, float]]) -> tuple[float, float]:
     return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
 
 
+def line_middle(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The street's point nearest halfway along the line through its points in their order along the street (its
+    longer side): the point of a whole street, so a pick of it lands on none of its corners where points crowd (the
+    point nearest their centroid was one), and on the street itself (the line cuts the bend of an L)."""
+    middle = halfway(points)
+    return min(points, key=lambda p: metres(p, middle))
+
+
+def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
+    (west, south), (east, north) = min(points), max(points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    along_x = metres((west, south), (east, south)) >= metres((west, south), (west, north))
+    line = sorted(set(points), key=lambda p: p if along_x else (p[1], p[0]))
+    legs = [metres(a, b) for a, b in itertools.pairwise(line)]
+    left = sum(legs) / 2
+    for (a, b), leg in zip(itertools.pairwise(line), legs, strict=True):
+        if leg and left <= leg:
+            share = left / leg
+            return a[0] + share * (b[0] - a[0]), a[1] + share * (b[1] - a[1])
+        left -= leg
+    return line[0]
+
+
 def normalised(names) -> dict[str, str]:
     """Each distinct name as the gazetteer reads it (the one normaliser), asked in batches."""
     distinct = sorted(set(names))
@@ -120,9 +144,7 @@ class StreetNetwork:
         for (key, cut), spellings in streets.items():
             if not key:
                 continue
-            points = [p for _name, pts in spellings for p in pts]
-            middle = centroid(points)
-            x, y = min(points, key=lambda p: metres(p, middle))
+            x, y = line_middle([p for _name, pts in spellings for p in pts])
             label = max(spellings, key=lambda s: len(s[1]))[0]
             yield Entry(EntryKind.STREET, label, x, y, f"calle:{cut or ''}:{key}", cut=cut)
         crossings: dict[tuple[str, str], list] = defaultdict(list)

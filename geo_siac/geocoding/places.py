@@ -3,9 +3,17 @@
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
+from django.db import models
 from django.utils.translation import gettext as _
 
 from geo_siac.geo import STORAGE_SRID
+
+
+class Precision(models.TextChoices):
+    """How near a typed house number the pin is, when the gazetteer has no address with that number."""
+
+    NUMBER_APPROXIMATE = "number_approximate"  # placed by the street's known numbers
+    NUMBER_UNKNOWN = "number_unknown"  # no known number of the street within 300 of it: at its middle
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,7 @@ class Place:
     commune_name: str
     score: float = 1.0
     distance_m: float | None = None
+    precision: str | None = None
 
     @property
     def point(self) -> Point:

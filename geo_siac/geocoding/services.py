@@ -3,13 +3,16 @@
 import csv
 import io
 import math
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
+from geo_siac.geocoding.selectors import GENERATION_KEY
 from geo_siac.text import CONTROL_CHARACTERS
 
 LABEL_MAX_LENGTH = GazetteerEntry._meta.get_field("label").max_length
@@ -171,7 +174,14 @@ def gazetteer_load(
         cursor.execute("DROP TABLE gazetteer_staging")
         if not commit:
             transaction.set_rollback(True)
+    if commit:
+        gazetteer_generation_bump()
     return summary
+
+
+def gazetteer_generation_bump() -> None:
+    """A new generation of the gazetteer: what was cached from the previous one (the search hints) is not read."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def stage(cursor, entries: list[Entry]) -> None:

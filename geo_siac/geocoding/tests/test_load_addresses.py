@@ -7,6 +7,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 
+from geo_siac.geocoding.importers import halfway, line_middle
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry, GazetteerName, GazetteerWord
 from geo_siac.geocoding.selectors import geocode_search
 from geo_siac.geocoding.services import Entry, gazetteer_load
@@ -212,3 +213,30 @@ def test_a_bad_file_is_a_clear_error_and_writes_nothing(communes, tmp_path, name
 def test_an_unknown_preset_is_refused(communes, tmp_path):
     with pytest.raises(CommandError):
         load(tmp_path / "x.csv", "--preset", "catastro")
+
+
+def test_a_streets_point_is_halfway_along_it_not_at_a_corner_where_its_points_crowd():
+    # Av. José Arrieta's stops: six at its western end, three at its eastern; the one nearest their centroid was
+    # the corner of Calle 141-A.
+    west = [
+        (-70.5722, -33.4593),
+        (-70.5694, -33.4601),
+        (-70.5673, -33.4612),
+        (-70.5659, -33.4613),
+        (-70.5628, -33.4623),
+    ]
+    east = [(-70.5308, -33.4659), (-70.5273, -33.4666), (-70.5238, -33.4678)]
+    # Halfway is between the two groups, about -70.548: the stop nearest it, the west group's last.
+    assert line_middle([*east, *west]) == (-70.5628, -33.4623)
+    assert line_middle([(-70.5, -33.5)]) == (-70.5, -33.5)
+
+
+def test_a_streets_point_is_one_of_its_points_even_where_it_bends():
+    # An L: one arm north from the corner, one east. The line through them in order along the street cuts the bend
+    # diagonally, and halfway along it lies off the street.
+    corner = (-70.5800, -33.6000)
+    north = [(corner[0], corner[1] + i * 0.001) for i in range(5)]
+    east = [(corner[0] + i * 0.001, corner[1]) for i in range(1, 5)]
+    x, y = halfway([*east, *north])
+    assert x != corner[0] and y != corner[1]  # on neither arm
+    assert line_middle([*east, *north]) == (corner[0] + 0.002, corner[1])

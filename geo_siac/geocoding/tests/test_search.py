@@ -8,7 +8,7 @@ from django.utils import translation
 
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.normaliser import WORDS
-from geo_siac.geocoding.selectors import geocode_reverse, geocode_search, normalise
+from geo_siac.geocoding.selectors import geocode_reverse, geocode_search, normalise, search_example
 from geo_siac.geocoding.services import Entry, gazetteer_load
 from geo_siac.testing import box
 from geo_siac.zones.models import Commune
@@ -273,7 +273,10 @@ def test_a_street_like_no_name_finds_nothing_in_two_statements(gazetteer):
     with CaptureQueriesContext(connection) as queries:
         assert geocode_search("ejercito inventado 1820") == []
     assert len(queries) == 2
-    assert labels(geocode_search("ejercito libertadro 1820"))[0] == "Av. Ejército Libertador"
+    assert labels(geocode_search("ejercito libertadro 1820"))[:2] == [
+        "Av. Ejército Libertador 1820",
+        "Av. Ejército Libertador",
+    ]
 
 
 def test_a_crossing_with_a_side_like_no_name_finds_nothing_in_two_statements_but_one_being_typed_still_finds(
@@ -288,3 +291,128 @@ def test_a_crossing_with_a_side_like_no_name_finds_nothing_in_two_statements_but
     assert labels(geocode_search("ejercito libertador con omar herr"))[0] == (
         "Av. Ejército Libertador / Esq. Omar Herrera G."
     )
+
+
+def test_a_house_number_not_in_the_gazetteer_is_kept_and_placed_between_the_streets_known_numbers(gazetteer):
+    found = geocode_search("concha y toro 1825")
+    assert (found[0].label, found[0].kind, found[0].precision) == (
+        "Av. Concha y Toro 1825",
+        "address",
+        "number_approximate",
+    )
+    assert found[0].latitude == pytest.approx((CONCHA_Y_TORO_1820[1] + -33.59845) / 2)
+    assert geocode_search("concha y toro 1820")[0].precision is None  # the number is there: a precise match
+
+
+def test_a_house_number_on_a_street_without_numbers_is_kept_and_said_unknown_at_the_street(gazetteer):
+    found = geocode_search("Ejército Libertador 8000")
+    assert (found[0].label, found[0].precision) == ("Av. Ejército Libertador 8000", "number_unknown")
+    assert (found[0].longitude, found[0].latitude) == pytest.approx((-70.5985, -33.5760))
+    assert found[1].label == "Av. Ejército Libertador"
+
+
+def test_numbers_of_a_street_come_nearest_the_typed_one_first_and_each_once(communes):
+    numbers = [95, 546, 3459, 2531, 1830, 648]
+    entries = [
+        Entry(EntryKind.ADDRESS, f"Concha y Toro {n}", -70.58, -33.60 + n / 1e6, f"n{n}", number=n) for n in numbers
+    ]
+    entries.append(Entry(EntryKind.ADDRESS, "Concha Y Toro 3459", -70.58, -33.5966, "repeated", number=3459))
+    entries.append(Entry(EntryKind.STREET, "Av. Concha y Toro", -70.5840, -33.6000, "s1"))
+    gazetteer_load(source="prueba", entries=entries, commit=True)
+    found = [label.casefold() for label in labels(geocode_search("Concha y Toro 1820", limit=8))]
+    assert found == [
+        "av. concha y toro 1820",
+        "av. concha y toro",
+        "concha y toro 1830",
+        "concha y toro 2531",
+        "concha y toro 648",
+        "concha y toro 546",
+        "concha y toro 3459",
+        "concha y toro 95",
+    ]
+
+
+def test_a_corner_loaded_twice_is_offered_once(communes):
+    corner = "Av. José Arrieta / Esq. C. De La.Montaña"
+    entries = [
+        Entry(EntryKind.STREET, "Av. José Arrieta", -70.548, -33.464, "s"),
+        Entry(EntryKind.INTERSECTION, corner, -70.52879, -33.46627, "i1"),
+        Entry(EntryKind.INTERSECTION, corner, -70.52732, -33.46655, "i2"),
+    ]
+    gazetteer_load(source="prueba", entries=entries, commit=True)
+    assert labels(geocode_search("Av. José Arrieta")) == ["Av. José Arrieta", corner]
+
+
+def test_each_comunas_search_example_names_its_own_streets(gazetteer):
+    gazetteer_load(
+        source="prueba-2",
+        entries=[
+            Entry(EntryKind.INTERSECTION, "Avenida Grecia / Esq. Las Perdices", -70.5300, -33.4782, "g1"),
+            Entry(EntryKind.ADDRESS, "Avenida Grecia 9862", -70.530655, -33.478094, "g2", number=9862),
+        ],
+        commit=True,
+    )
+    penalolen, puente_alto = Commune.objects.get(name="Peñalolén"), Commune.objects.get(name="Puente Alto")
+    assert search_example(penalolen) == ("Avenida Grecia 9862", "Avenida Grecia con Las Perdices")
+    assert search_example(puente_alto) == ("Av. Ejército Libertador", "Av. Ejército Libertador con Pedro Núñez F.")
+
+
+def test_a_number_that_ends_a_streets_name_is_not_read_as_a_house_number(communes):
+    gazetteer_load(source="prueba", entries=[Entry(EntryKind.STREET, "El Canelo 9", -70.58, -33.60, "s")], commit=True)
+    found = geocode_search("el canelo 9")
+    assert (labels(found), found[0].precision) == (["El Canelo 9"], None)
+
+
+def test_a_typed_number_that_begins_a_known_one_is_kept_first_on_the_prefix_path(gazetteer):
+    gazetteer_load(
+        source="prueba-2",
+        entries=[
+            Entry(EntryKind.ADDRESS, "Av. Concha y Toro 150", -70.5850, -33.6020, "a3", number=150),
+            Entry(EntryKind.ADDRESS, "Av. Concha y Toro 210", -70.5852, -33.6024, "a4", number=210),
+        ],
+        commit=True,
+    )
+    found = geocode_search("concha y toro 182")
+    assert (found[0].label, found[0].precision) == ("Av. Concha y Toro 182", "number_approximate")
+    assert found[0].latitude == pytest.approx(-33.6020 + (182 - 150) / 60 * -0.0004)
+    assert "Av. Concha y Toro 1820" in labels(found)
+
+
+def test_a_number_far_from_the_streets_known_ones_is_said_unknown_at_the_street(gazetteer):
+    found = geocode_search("concha y toro 182")
+    assert (found[0].label, found[0].precision) == ("Av. Concha y Toro 182", "number_unknown")
+    assert (found[0].longitude, found[0].latitude) == pytest.approx((-70.5840, -33.6000))
+    found = geocode_search("concha y toro 1400")
+    assert (found[0].label, found[0].precision) == ("Av. Concha y Toro 1400", "number_unknown")
+    assert geocode_search("concha y toro 1600")[0].precision == "number_approximate"
+
+
+def test_a_house_number_has_at_most_five_digits(gazetteer):
+    assert geocode_search("concha y toro 18250")[0].label == "Av. Concha y Toro 18250"
+    assert "Av. Concha y Toro 182500" not in labels(geocode_search("concha y toro 182500"))
+
+
+def test_the_report_page_asks_nothing_more_for_its_hint_once_cached_until_the_gazetteer_changes(
+    client, gazetteer, monkeypatch
+):
+    def statements() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/comuna/puente-alto/")
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    first, page = statements()
+    assert "Av. Ejército Libertador con Pedro Núñez F." in page
+    cached, page = statements()
+    assert "Av. Ejército Libertador con Pedro Núñez F." in page
+    # What the page asked when its hint was a fixed text, as on main.
+    monkeypatch.setattr("geo_siac.geocoding.templatetags.place_search.search_example", lambda commune: None)
+    fixed, _page = statements()
+    assert cached == fixed == first - 1
+    monkeypatch.undo()
+    gazetteer_load(
+        source="prueba-2",
+        entries=[Entry(EntryKind.ADDRESS, "Av. Ejército Libertador 100", -70.5985, -33.5761, "e1", number=100)],
+        commit=True,
+    )
+    assert "«Av. Ejército Libertador 100»" in statements()[1]

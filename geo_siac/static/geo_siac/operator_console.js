@@ -40,16 +40,10 @@
   map.on("click", function (e) { lat.value = e.latlng.lat.toFixed(6); lng.value = e.latlng.lng.toFixed(6); place(false); });
   [lat, lng].forEach(function (el) { el.addEventListener("change", function () { place(true); }); });
   category.addEventListener("change", function () { place(false); });
-  const address = document.getElementById("id_address");
+  // The pick's label fills the address the crew reads (place_search.js), unless the operator typed one.
   places.attach(function (found) {
     lat.value = found.lat.toFixed(6);
     lng.value = found.lng.toFixed(6);
-    // What the operator found is the address the crew reads; typed, it stays (it may carry the number). A place
-    // filled by an earlier pick follows the pin, else a wrong pick's label would stay where the pin left.
-    if (address && (!address.value.trim() || address.value === address.dataset.filled)) {
-      address.value = found.label;
-      address.dataset.filled = found.label;
-    }
     map.setView([found.lat, found.lng], 17);
     place(false);
   });

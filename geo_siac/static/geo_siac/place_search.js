@@ -24,14 +24,24 @@ window.GeoSiacPlaceSearch = (function () {
   }
 
   /* The search box: suggestions while typing (one request per pause), up/down to move, Enter or a tap to pick;
-     onPick receives {lat, lng, label}. */
+     onPick receives {lat, lng, label}. The pick's label (with the typed house number) fills the page's address field
+     (#id_address) unless one was typed there, and how far the pin may be from it is said under the box. */
   function attach(onPick) {
     var input = document.getElementById("place-search-input");
     var list = document.getElementById("place-search-list");
     var status = document.getElementById("place-search-status");
     var none = document.getElementById("place-search-none");
     var toMap = document.getElementById("place-search-to-map");
-    var places = [], active = -1, timer = null, pending = null;
+    var note = document.getElementById("place-search-note");
+    var address = document.getElementById("id_address");
+    var places = [], shownFor = null, active = -1, timer = null, pending = null;
+
+    // A whole street or a house number the gazetteer does not hold is never shown as a precise match.
+    function approximation(properties) {
+      if (properties.precision === "number_approximate") { return text.numberApproximate; }
+      if (properties.precision === "number_unknown") { return text.numberUnknown; }
+      return properties.kind === "street" ? text.wholeStreet : "";
+    }
 
     // A name the search does not know: said in view, with the map offered instead (a list of unlike names is not).
     function notFound(query) {
@@ -66,11 +76,20 @@ window.GeoSiacPlaceSearch = (function () {
       var place = places[index];
       input.value = place.properties.label;
       close();
+      note.textContent = approximation(place.properties);
+      // Typed, the address stays; filled by an earlier pick, it follows the pin (a wrong pick's label would stay). A
+      // whole street is no address: the pin goes to the block, and the report keeps what is near it.
+      if (address && (!address.value.trim() || address.value === address.dataset.filled)) {
+        var filled = place.properties.kind === "street" ? "" : place.properties.label;
+        address.value = filled;
+        address.dataset.filled = filled;
+      }
       onPick({lat: place.geometry.coordinates[1], lng: place.geometry.coordinates[0], label: place.properties.label});
     }
 
     function show(features, query) {
       places = features;
+      shownFor = query;
       list.replaceChildren();
       features.forEach(function (feature, i) {
         var option = document.createElement("li");
@@ -92,7 +111,8 @@ window.GeoSiacPlaceSearch = (function () {
         : features.length === 1 ? text.oneResult : format(text.results, {n: features.length});
     }
 
-    function search() {
+    // pickFirst: Enter was pressed before the answer to what is in the box had come; it picks its first answer.
+    function search(pickFirst) {
       var query = input.value.trim();
       if (pending) { pending.abort(); }
       if (query.length < MIN_CHARACTERS) { close(); notFound(null); status.textContent = ""; return; }
@@ -103,7 +123,11 @@ window.GeoSiacPlaceSearch = (function () {
           if (!response.ok) { throw new Error(text.failed); }
           return response.json();
         })
-        .then(function (data) { show(data.features, query); })
+        .then(function (data) {
+          show(data.features, query);
+          // Keys typed while the answer came make it an answer to an earlier text.
+          if (pickFirst && data.features.length && query === input.value.trim()) { pick(0); }
+        })
         .catch(function (error) {
           if (error.name === "AbortError") { return; }
           close();
@@ -113,6 +137,9 @@ window.GeoSiacPlaceSearch = (function () {
     }
 
     input.addEventListener("input", function () {
+      note.textContent = "";
+      // A suggestion highlighted for the text before this key is no answer to it.
+      highlight(-1);
       clearTimeout(timer);
       timer = setTimeout(search, DEBOUNCE_MS);
     });
@@ -126,7 +153,17 @@ window.GeoSiacPlaceSearch = (function () {
         highlight((active + step + places.length) % places.length);
       } else if (event.key === "Enter") {
         event.preventDefault();  // Enter in the box searches or picks; it never sends the report form
-        if (open && active >= 0) { pick(active); } else if (open && places.length) { pick(0); } else { search(); }
+        // Suggestions for what was typed before the last keys ("Avenida Grecia" while "8000" waits for the pause)
+        // are not picked: the typed number would be lost.
+        var current = shownFor === input.value.trim();
+        if (open && current && active >= 0) {
+          pick(active);
+        } else if (open && current && places.length) {
+          pick(0);
+        } else {
+          clearTimeout(timer);
+          search(true);
+        }
       } else if (event.key === "Escape" && open) {
         event.preventDefault();
         close();
