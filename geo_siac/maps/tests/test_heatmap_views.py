@@ -146,7 +146,7 @@ def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, tw
         "h3.csv?",
         # Where the hotspot analysis is, and what a resolution means, said on the page.
         "Los puntos calientes y fríos (Gi*",
-        "en la resolución 9 mide unos 190 m de lado, en la 8 unos 500 m, en la 7 1,3 km y en la 10 unos 70 m.",
+        "en la resolución 9 mide unos 190 m de lado, en la 8 unos 500 m, en la 7 unos 1,3 km y en la 10 unos 70 m.",
         "Puente Alto · Poniente",  # a zone named with its comuna, as in supervision's filter (Zone.label)
     ):
         assert expected in html
