@@ -121,6 +121,24 @@ def test_send_notifications_command_reports_what_it_sent(make_report, capsys):
     assert "enviadas 1, reintentos 0, fallidas 0" in capsys.readouterr().out
 
 
+def test_the_looping_worker_says_nothing_of_a_round_with_nothing_to_send(make_report, capsys, monkeypatch):
+    from geo_siac.notifications.management.commands import send_notifications
+
+    rounds = []
+
+    def sleep(seconds):  # the worker's pause between rounds: the third one ends the test
+        rounds.append(seconds)
+        if len(rounds) == 3:
+            raise KeyboardInterrupt
+        if len(rounds) == 1:
+            make_report(reporter_email="vecina@example.cl")  # something to send in the second round
+
+    monkeypatch.setattr(send_notifications.time, "sleep", sleep)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("send_notifications", "--loop", "--interval", "10")
+    assert capsys.readouterr().out.splitlines() == ["enviadas 1, reintentos 0, fallidas 0"]
+
+
 def test_reporter_who_also_follows_gets_one_message_per_change(make_report):
     report = make_report(reporter_email="rosa@example.cl")
     report_follow(report=report, email="Rosa@example.cl")

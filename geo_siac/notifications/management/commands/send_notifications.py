@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def handle(self, *args, loop, interval, limit, **options):
         while True:
             summary = notifications_send_due(limit=limit)
-            self.stdout.write(f"enviadas {summary.sent}, reintentos {summary.retried}, fallidas {summary.failed}")
+            # As a worker, a round with nothing to send says nothing: its log holds what was sent, not a line each 10 s.
+            if not loop or summary.sent or summary.retried or summary.failed:
+                self.stdout.write(f"enviadas {summary.sent}, reintentos {summary.retried}, fallidas {summary.failed}")
             if not loop:
                 return
             time.sleep(interval)
