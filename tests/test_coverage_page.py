@@ -313,3 +313,36 @@ def test_a_map_without_cells_has_no_distance_or_accessibility_legend(staff_clien
     assert "Punto de atención" in _legend_swatches(html)
     assert "Distancia al punto más cercano" not in legend and "Accesibilidad" not in legend
     assert "hasta 1\xa0000 m" not in legend
+
+
+@pytest.mark.parametrize("query", ["commune=13201", "commune=13201&res=&thresholds=&catchment_m=&k=", "res=9"])
+def test_a_partial_query_takes_the_defaults_of_the_fields_it_leaves_out_and_shows_no_error(
+    staff_client, puente_alto, query
+):
+    """A link or an edited URL may carry only the comuna: the other fields take the values the page opens with."""
+    response = staff_client.get(f"{URL}?{query}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "errorlist" not in html and "error-summary" not in html and "requerido" not in html
+    expected = "Puente Alto" if "commune" in query else "Peñalolén"
+    assert f"<h2>{expected}: H3 res 9" in html
+    exports = re.findall(r'href="\?([^"]*)&amp;format=csv"', html)[0].replace("&amp;", "&")
+    assert {"res=9", "thresholds=500%2C1000%2C2000", "catchment_m=2000", "k=5"} <= set(exports.split("&"))
+
+
+@pytest.mark.parametrize(
+    "params,label,message",
+    [
+        ({"commune": "13201", "res": "6"}, "Resolución H3", "«6» no es una resolución posible aquí"),
+        ({"commune": "99999"}, "Comuna", "Esa comuna no existe o no es de las suyas"),
+        ({"commune": "13201", "k": "mucho"}, "Sitios propuestos", "Introduzca un número entero."),
+    ],
+)
+def test_a_wrong_value_is_a_400_whose_summary_names_the_field_and_the_problem_in_spanish(
+    staff_client, puente_alto, params, label, message
+):
+    response = staff_client.get(URL, params)
+    summary = response.content.decode().split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
+    assert response.status_code == 400
+    assert re.search(rf'<li><a href="#id_\w+">{label}</a>: {message}', summary)
+    assert summary.count("<li>") == 1  # the fields left out took their defaults

@@ -19,14 +19,27 @@ from geo_siac.maps.selectors import (
 )
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO
 from geo_siac.reports.states import Channel, Status
+from geo_siac.web.forms import QueryForm
 from geo_siac.zones.models import Commune, ServicePointKind, Zone
 from geo_siac.zones.tenancy import staff_commune_ids
 
 
-class CoverageForm(forms.Form):
-    commune = forms.ModelChoiceField(Commune.objects.none(), label=_("Comuna"), to_field_name="cut")
+class CoverageForm(QueryForm):
+    commune = forms.ModelChoiceField(
+        Commune.objects.none(),
+        label=_("Comuna"),
+        to_field_name="cut",
+        error_messages={
+            "required": _("No tiene comunas asignadas: pida a un administrador que le asigne una."),
+            "invalid_choice": _("Esa comuna no existe o no es de las suyas: elija una de la lista."),
+        },
+    )
     res = forms.TypedChoiceField(
-        label=_("Resolución H3"), coerce=int, initial=9, choices=[(r, r) for r in COVERAGE_RESOLUTIONS]
+        label=_("Resolución H3"),
+        coerce=int,
+        initial=9,
+        choices=[(r, r) for r in COVERAGE_RESOLUTIONS],
+        error_messages={"invalid_choice": _("«%(value)s» no es una resolución posible aquí: elija una de la lista.")},
     )
     kinds = forms.MultipleChoiceField(
         label=_("Tipos"), choices=ServicePointKind.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -60,7 +73,10 @@ class CoverageForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].queryset = Commune.objects.active().for_staff(user)
+        communes = Commune.objects.active().for_staff(user)
+        self.fields["commune"].queryset = communes
+        # Without a comuna in the query, the viewer's first one (by CUT), as the page opens.
+        self.fields["commune"].initial = communes.order_by("cut").values_list("cut", flat=True).first()
 
     def clean_thresholds(self):
         try:
@@ -104,9 +120,11 @@ def _checkboxes(label, **kwargs) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(label=label, required=False, widget=forms.CheckboxSelectMultiple, **kwargs)
 
 
-class HeatmapFilterForm(forms.Form):
+class HeatmapFilterForm(QueryForm):
     # The lists of choices, in the order the page shows them (each a scrollable fieldset of checkboxes).
     CHOICE_LISTS = ("category", "group", "comuna", "zone", "status", "channel")
+    # A longer list (the categories: 18 in the demo) spans the row in columns, so most of it shows at once.
+    SHORT_LIST = 8
 
     res = forms.TypedChoiceField(
         label=_("Resolución H3"), choices=[(r, r) for r in H3_RESOLUTIONS], coerce=int, initial=9, required=False
@@ -169,11 +187,15 @@ class HeatmapFilterForm(forms.Form):
             .order_by("commune__name", "name")
         ]
 
-    def choice_lists(self) -> list[tuple[forms.BoundField, list[str]]]:
+    def choice_lists(self) -> list[tuple[forms.BoundField, list[str], bool]]:
         """The lists that have something to choose (no zones before any is drawn), each with the labels of its
-        ticked boxes, which a scrolled list may hide."""
+        ticked boxes, which a scrolled list may hide, and whether it is long enough to take a whole row."""
         return [
-            (self[name], [str(box.choice_label) for box in self[name] if box.data["selected"]])
+            (
+                self[name],
+                [str(box.choice_label) for box in self[name] if box.data["selected"]],
+                len(self.fields[name].choices) > self.SHORT_LIST,
+            )
             for name in self.CHOICE_LISTS
             if self.fields[name].choices
         ]
@@ -198,19 +220,19 @@ class HeatmapFilterForm(forms.Form):
 
     @property
     def resolution(self) -> int:
-        return self.cleaned_data.get("res") or 9
+        return self.cleaned_data["res"]
 
     @property
     def classification(self) -> str:
-        return self.cleaned_data.get("scheme") or "quantiles"
+        return self.cleaned_data["scheme"]
 
     @property
     def class_count(self) -> int:
-        return self.cleaned_data.get("classes") or 5
+        return self.cleaned_data["classes"]
 
     @property
     def map_measure(self) -> str:
-        return self.cleaned_data.get("measure") or "count"
+        return self.cleaned_data["measure"]
 
     def filters(self) -> CellFilters:
         data = self.cleaned_data

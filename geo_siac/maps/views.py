@@ -2,10 +2,9 @@
 
 import io
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
@@ -31,7 +30,6 @@ from geo_siac.maps.selectors import (
 )
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
-from geo_siac.zones.models import Commune
 
 
 # folium writes the map as inline <script>/<style> in the iframe's srcdoc, which inherits this page's policy;
@@ -39,7 +37,7 @@ from geo_siac.zones.models import Commune
 @staff_required
 @csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'")
 def coverage_page(request):
-    form = CoverageForm(request.GET or _defaults(request.user), user=request.user)
+    form = CoverageForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "maps/coverage.html", {"form": form}, status=400 if request.GET else 200)
     result = coverage(form.cleaned_data["commune"], form.options())
@@ -78,12 +76,6 @@ def _analysis_query(form: CoverageForm) -> str:
     query = form.data.copy()
     query.pop("format", None)
     return query.urlencode()
-
-
-def _defaults(user) -> QueryDict | None:
-    commune = Commune.objects.active().for_staff(user).order_by("cut").first()
-    initial = {name: field.initial for name, field in CoverageForm.base_fields.items() if field.initial is not None}
-    return QueryDict(urlencode({**initial, "commune": commune.cut})) if commune else None
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:

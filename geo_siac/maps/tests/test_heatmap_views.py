@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from geo_siac.maps import heatmap
 from geo_siac.maps.folium_offline import assert_offline
+from geo_siac.maps.forms import HeatmapFilterForm
 from geo_siac.maps.heatmap import NO_DATA_COLOUR
 from geo_siac.maps.selectors import CellRow
 from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, box, staff_account
@@ -159,7 +160,7 @@ def test_heatmap_page_shows_the_filter_form_exports_and_the_map(staff_client, tw
         ("status", "Estados"),
         ("channel", "Canales"),
     ):
-        assert re.search(rf'<fieldset class="choice-list"[^>]*>\s*<legend>{legend}</legend>', html), legend
+        assert re.search(rf'<fieldset class="choice-list[^"]*"[^>]*>\s*<legend>{legend}</legend>', html), legend
         assert f'type="checkbox" name="{name}"' in html, name
     assert "multiple" not in html  # no <select multiple> left
 
@@ -407,3 +408,28 @@ def test_the_map_page_carries_each_cell_id_and_count_once_and_the_browser_draws_
     lat, lng = h3.cell_to_boundary(puente_alto)[0]
     assert f"{lng:.6f}"[:-1] not in html and f"{lat:.6f}"[:-1] not in html  # no hexagon is written
     assert "/static/vendor/h3-js/4.5.0/h3-js.umd.js" in html and "/static/geo_siac/heatmap_cells.js" in html
+
+
+def test_a_long_choice_list_spans_the_row_with_buttons_to_tick_or_untick_every_box(staff_client, two_reports):
+    """The categories (18) spread in columns over the row; every list gets "Marcar todas" / "Desmarcar todas",
+    shown by heatmap_filters.js (hidden without it), which keeps the ticked line current with the template's texts."""
+    html = staff_client.get("/mapas/calor/").content.decode()
+    categories = html.split('<fieldset class="choice-list long">')[1].split("</fieldset>")[0]
+    assert "<legend>Categorías</legend>" in categories
+    assert categories.count('type="checkbox" name="category"') > HeatmapFilterForm.SHORT_LIST
+    for tick, text in (("all", "Marcar todas"), ("none", "Desmarcar todas")):
+        assert f'<button type="button" class="secondary" data-tick="{tick}" aria-controls="id_category">{text}' in (
+            categories
+        )
+    assert '<p class="choice-actions" hidden>' in categories
+    assert 'data-none="Sin marcar: todas." data-all="Marcadas: todas."' in categories
+    assert re.search(
+        r'<fieldset class="choice-list">\s*<legend>Estados</legend>', html
+    )  # a short list keeps its column
+    assert re.search(r'<script src="/static/geo_siac/heatmap_filters[.\w]*js"></script>', html)
+
+
+def test_a_wrong_filter_on_the_page_is_named_with_its_field_above_the_form(staff_client, communes):
+    html = staff_client.get("/mapas/calor/", {"res": "12", "category": "bache"}).content.decode()
+    summary = html.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
+    assert re.search(r'<li><a href="#id_res">Resolución H3</a>: Escoja una opción válida\. 12 no es', summary)
