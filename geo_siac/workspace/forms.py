@@ -407,18 +407,23 @@ class OperatorReportForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Canal"), choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.IN_PERSON)]
     )
+    # Next to the channel, which decides what it means: the desk the person came to, or the line that took the call.
+    received_at = ServicePointField(
+        label=_("Oficina que recibió la solicitud"),
+        required=False,
+        empty_label="—",
+        queryset=ServicePoint.objects.none(),
+        help_text=_(
+            "Presencial: el punto de atención u oficina donde vino la persona (obligatorio). Teléfono: la oficina o "
+            "central telefónica que atendió la llamada, normalmente la suya; «—» si no lo sabe."
+        ),
+    )
     category = forms.ModelChoiceField(
         label=_("Categoría"), queryset=Category.objects.filter(is_active=True), to_field_name="service_code"
     )
     # Optional here: report_create requires them for the kinds that need a place, with its own message.
     latitude = forms.FloatField(label=_("Latitud"), required=False)
     longitude = forms.FloatField(label=_("Longitud"), required=False)
-    received_at = ServicePointField(
-        label=_("Recibida en (punto de atención u oficina)"),
-        required=False,
-        empty_label="—",
-        queryset=ServicePoint.objects.none(),
-    )
     commune = forms.ModelChoiceField(
         label=_("Comuna (si no la indica el punto de atención)"),
         required=False,
@@ -438,3 +443,16 @@ class OperatorReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["received_at"].queryset = served_service_points().for_staff(user)
         self.fields["commune"].queryset = Commune.objects.active().for_staff(user).defer("geometry").order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        # A desk is always somewhere; an installation without municipal points loaded cannot name it.
+        in_person = data.get("channel") == Channel.IN_PERSON
+        if in_person and data.get("received_at") is None and self.fields["received_at"].queryset.exists():
+            self.add_error(
+                "received_at",
+                _(
+                    "Una solicitud presencial se registra con el punto de atención u oficina donde vino la persona: elíjalo."
+                ),
+            )
+        return data

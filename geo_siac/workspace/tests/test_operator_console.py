@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -209,3 +211,38 @@ def test_the_filed_page_labels_the_crew_and_the_channel(client, crews):
     client.force_login(crews["operator"])
     page = client.post(reverse("operator:new"), citizen_call(), follow=True).content.decode()
     assert 'Cuadrilla: Cuadrilla Poniente · Canal: <span id="channel">Teléfono</span>' in page
+
+
+def test_an_in_person_request_without_the_desk_it_came_to_is_refused_naming_the_field(client, crews):
+    service_point(crews["west"].commune)
+    client.force_login(crews["operator"])
+    response = client.post(reverse("operator:new"), citizen_call(channel="in_person"))
+    assert response.status_code == 400 and not Report.objects.exists()
+    assert response.context["form"].errors["received_at"] == [
+        "Una solicitud presencial se registra con el punto de atención u oficina donde vino la persona: elíjalo."
+    ]
+
+
+def test_a_phone_call_may_leave_the_office_out_or_name_the_one_that_took_it(client, crews):
+    desk = service_point(crews["west"].commune, name="Call center municipal")
+    client.force_login(crews["operator"])
+    client.post(reverse("operator:new"), citizen_call(channel="phone"))
+    client.post(reverse("operator:new"), citizen_call(channel="phone", received_at=desk.pk))
+    assert sorted(Report.objects.values_list("received_at", flat=True), key=str) == sorted([None, desk.pk], key=str)
+
+
+def test_an_in_person_request_needs_no_desk_where_no_service_point_is_loaded(client, crews):
+    client.force_login(crews["operator"])
+    client.post(reverse("operator:new"), citizen_call(channel="in_person"))
+    assert Report.objects.get().channel == "in_person"
+
+
+def test_the_office_field_follows_the_channel_and_says_what_to_pick_for_a_call(client, crews):
+    client.force_login(crews["operator"])
+    form = client.get(reverse("operator:new")).content.decode()
+    names = re.findall(r'<div class="field" data-field="(\w+)">', form)
+    assert names[names.index("channel") + 1] == "received_at"
+    field = form.split('data-field="received_at">')[1].split('<div class="field"')[0]
+    assert '<label for="id_received_at">Oficina que recibió la solicitud' in field
+    assert "Teléfono: la oficina o central telefónica que atendió la llamada, normalmente la suya" in field
+    assert 'aria-describedby="id_received_at_helptext"' in field
