@@ -342,7 +342,11 @@ def test_a_wrong_value_is_a_400_whose_summary_names_the_field_and_the_problem_in
     staff_client, puente_alto, params, label, message
 ):
     response = staff_client.get(URL, params)
-    summary = response.content.decode().split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
+    html = response.content.decode()
+    summary = html.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
     assert response.status_code == 400
-    assert re.search(rf'<li><a href="#id_\w+">{label}</a>: {message}', summary)
+    field_id = re.search(rf'<li><a href="#(id_\w+)">{label}</a>: {message}', summary).group(1)
     assert summary.count("<li>") == 1  # the fields left out took their defaults
+    # Under its own field's label, not above it (as_p put it there, under the field before).
+    own_field = html.split(f'<label for="{field_id}"')[1].split('<div class="field">')[0]
+    assert message in own_field and html.count(message) == 2
