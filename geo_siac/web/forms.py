@@ -5,8 +5,12 @@ from django import forms
 
 class QueryForm(forms.Form):
     """A field left out of the query or left blank takes its default (its `initial`): a link, a bookmark or an
-    edited URL may carry only some fields, and only a wrong value is an error. A list of checkboxes has no default:
-    none ticked is an answer, and the query cannot tell it from one left out."""
+    edited URL may carry only some fields, and only a wrong value is an error. So a field where blank means
+    something (none ticked, no filter) has no initial.
+
+    A field whose widget reads "left out" as a value (a checkbox: unticked; a list of checkboxes: none ticked) keeps
+    what the query says, since the query cannot tell it from one left out: its initial only ticks the boxes of an
+    unbound form and does nothing on a bound one."""
 
     def full_clean(self):
         if self.is_bound:
@@ -16,9 +20,10 @@ class QueryForm(forms.Form):
     def _with_defaults(self, data):
         filled = data.copy()
         for name, field in self.fields.items():
+            key = self.add_prefix(name)
             initial = self.get_initial_for_field(field, name)
-            if initial is None or getattr(field.widget, "allow_multiple_selected", False):
+            if initial is None or not field.widget.value_omitted_from_data({}, {}, key):
                 continue
-            if str(data.get(name, "")).strip() == "":
-                filled[name] = initial
+            if str(data.get(key, "")).strip() == "":
+                filled[key] = initial
         return filled

@@ -26,3 +26,20 @@ def test_a_wrong_value_stays_an_error_of_its_field():
 
 def test_an_unbound_form_stays_unbound():
     assert not Analysis().is_bound and Analysis().errors == {}
+
+
+class Options(QueryForm):
+    k = forms.IntegerField(initial=5)
+    exact = forms.BooleanField(initial=True, required=False)
+
+
+def test_a_checkbox_left_out_is_unticked_not_its_default():
+    form = Options(QueryDict("k=3"))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {"k": 3, "exact": False}
+
+
+def test_a_prefixed_form_fills_its_own_keys():
+    form = Options(QueryDict("a-k="), prefix="a")
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["k"] == 5 and form.data.get("a-k") == 5 and "k" not in form.data
