@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geo_siac.reports.deadlines import CALENDAR_START
-from geo_siac.reports.states import CHANNEL_VALUES
+from geo_siac.reports.states import CHANNEL_VALUES, Channel
 from geo_siac.text import CONTROL_CHARACTERS
 
 PHONE_CHARS = set("0123456789+-() ")
@@ -120,6 +120,15 @@ def unknown_category_message(code: str) -> str:
 
 def channel_error(channel: str) -> str | None:
     return None if isinstance(channel, str) and channel in CHANNEL_VALUES else _("Canal desconocido: %s") % channel
+
+
+def in_person_error(channel: str, received_at, *, points_loaded: bool) -> str | None:
+    """An in-person request names the desk the person came to, unless its comuna has no service point to name."""
+    if channel == Channel.IN_PERSON and received_at is None and points_loaded:
+        return _(
+            "Una solicitud presencial se registra con el punto de atención u oficina donde vino la persona: elíjalo."
+        )
+    return None
 
 
 def description_error(description: str) -> str | None:

@@ -443,16 +443,3 @@ class OperatorReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["received_at"].queryset = served_service_points().for_staff(user)
         self.fields["commune"].queryset = Commune.objects.active().for_staff(user).defer("geometry").order_by("name")
-
-    def clean(self):
-        data = super().clean()
-        # A desk is always somewhere; an installation without municipal points loaded cannot name it.
-        in_person = data.get("channel") == Channel.IN_PERSON
-        if in_person and data.get("received_at") is None and self.fields["received_at"].queryset.exists():
-            self.add_error(
-                "received_at",
-                _(
-                    "Una solicitud presencial se registra con el punto de atención u oficina donde vino la persona: elíjalo."
-                ),
-            )
-        return data

@@ -48,6 +48,7 @@ from geo_siac.reports.validation import (
     control_character_errors,
     coordinate_errors,
     description_error,
+    in_person_error,
     media_url_error,
     outside_message,
     unknown_category_message,
@@ -61,6 +62,7 @@ from geo_siac.zones.selectors import (
     not_offered,
     placement,
     served_service_point,
+    served_service_points,
 )
 from geo_siac.zones.tenancy import may_see_commune
 
@@ -163,7 +165,8 @@ def report_create(
     callers show them as they are, and Open311 maps them to the specification's names at its edge.
     `media_url` is a link to the client's own copy of a photo or video (Open311), kept as given once it is an http(s)
     URL. `staff` is the account filing for a resident (the operator console): the request's comuna must be one it
-    works for (zones.tenancy). `received_at` is the service point where an operator took the request, one of a served comuna's. `kind`
+    works for (zones.tenancy). `received_at` is the service point where an operator took the request, one of a served comuna's;
+    an in-person request must name it when its comuna has a served point. `kind`
     (catalogue.kinds) must be the category's (its topic's); a kind whose rule does not require a place may leave
     both coordinates empty, and then belongs to `commune` (an active one), else the service point's comuna, else the
     only comuna served, and is routed to the topic's department or the OIRS triage queue. A category the request's
@@ -260,6 +263,10 @@ def report_create(
                 % {"name": commune.name}
             }
         )
+    # Once the comuna is known: only its own points can be named.
+    points_loaded = channel == Channel.IN_PERSON and served_service_points().filter(commune_id=commune.pk).exists()
+    if (message := in_person_error(channel, received_at, points_loaded=points_loaded)) is not None:
+        raise ValidationError({"received_at": message})
     terms = category_terms(commune, found)
     if not terms.enabled:
         raise not_offered(found, commune)

@@ -333,6 +333,35 @@ def test_a_service_point_of_a_comuna_not_served_is_refused_by_name_and_nothing_i
     assert make_report(channel="in_person", received_at=desk).received_at == desk
 
 
+def test_an_in_person_request_names_its_desk_where_its_comuna_has_one(make_report, communes):
+    from django.contrib.gis.geos import Point
+
+    from geo_siac.zones.models import ServicePoint
+
+    assert make_report(channel="in_person").received_at is None  # Puente Alto has no point loaded yet
+    ServicePoint.objects.create(
+        name="OIRS Peñalolén", kind="oirs", commune=communes["13122"], point=Point(*PENALOLEN_CENTRE[::-1], srid=4326)
+    )
+    assert make_report(channel="in_person").received_at is None  # another comuna's point is not its desk
+    desk = ServicePoint.objects.create(
+        name="OIRS Puente Alto",
+        kind="oirs",
+        commune=communes["13201"],
+        point=Point(*PUENTE_ALTO_CENTRE[::-1], srid=4326),
+    )
+    count = Report.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        make_report(channel="in_person")
+    assert caught.value.message_dict == {
+        "received_at": [
+            "Una solicitud presencial se registra con el punto de atención u oficina donde vino la persona: elíjalo."
+        ]
+    }
+    assert Report.objects.count() == count
+    assert make_report(channel="phone").received_at is None
+    assert make_report(channel="in_person", received_at=desk).received_at == desk
+
+
 def transaction_statements(captured) -> list[str]:
     return [q["sql"] for q in captured if q["sql"].strip().upper() in ("BEGIN", "COMMIT", "ROLLBACK")]
 
