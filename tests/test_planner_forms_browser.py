@@ -116,7 +116,7 @@ def test_the_console_says_which_office_to_pick_for_a_call_and_asks_the_desk_of_a
     page = context.new_page()
     try:
         browser_log_in(page, production_server.url, "oscar", "/operador/")
-        office = page.get_by_label("Oficina que recibió la solicitud")
+        office = page.get_by_label("Punto de atención u oficina que recibió la solicitud")
         help_text = page.locator("#id_received_at_helptext").inner_text()
         page.select_option("#id_channel", "in_person")
         page.select_option("#id_category", "retiro-escombros")
@@ -130,5 +130,5 @@ def test_the_console_says_which_office_to_pick_for_a_call_and_asks_the_desk_of_a
     finally:
         context.close()
         connections.close_all()
-    assert "Teléfono: la oficina o central telefónica que atendió la llamada" in help_text
+    assert "Teléfono: el punto u oficina que atendió la llamada" in help_text and "tipo «otro»" in help_text
     assert error.startswith("Una solicitud presencial se registra con el punto de atención u oficina")

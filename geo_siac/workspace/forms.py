@@ -409,13 +409,14 @@ class OperatorReportForm(forms.Form):
     )
     # Next to the channel, which decides what it means: the desk the person came to, or the line that took the call.
     received_at = ServicePointField(
-        label=_("Oficina que recibió la solicitud"),
+        label=_("Punto de atención u oficina que recibió la solicitud"),
         required=False,
         empty_label="—",
         queryset=ServicePoint.objects.none(),
         help_text=_(
-            "Presencial: el punto de atención u oficina donde vino la persona (obligatorio). Teléfono: la oficina o "
-            "central telefónica que atendió la llamada, normalmente la suya; «—» si no lo sabe."
+            "Presencial: el punto de atención u oficina donde vino la persona (obligatorio si su comuna tiene puntos "
+            "cargados). Teléfono: el punto u oficina que atendió la llamada, normalmente la suya (una central "
+            "telefónica se carga como punto de atención de tipo «otro»); «—» si no lo sabe."
         ),
     )
     category = forms.ModelChoiceField(
