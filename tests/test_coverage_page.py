@@ -350,3 +350,18 @@ def test_a_wrong_value_is_a_400_whose_summary_names_the_field_and_the_problem_in
     # Under its own field's label, not above it (as_p put it there, under the field before).
     own_field = html.split(f'<label for="{field_id}"')[1].split('<div class="field">')[0]
     assert message in own_field and html.count(message) == 2
+
+
+def test_a_wrong_resolution_leaves_the_select_on_the_default_not_its_first_option(staff_client, puente_alto):
+    html = staff_client.get(URL, {"commune": "13201", "res": "6"}).content.decode()
+    select = html.split('<select name="res"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\d+)" selected>', select) == ["9"]
+
+
+def test_a_staff_member_without_comunas_first_sees_a_plain_notice(client, communes):
+    client.force_login(staff_account("sin-comunas", communes=[], is_staff=True))
+    response = client.get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<p class="warning">No tiene comunas asignadas: pida a un administrador que le asigne una.</p>' in html
+    assert "error-summary" not in html and "errorlist" not in html

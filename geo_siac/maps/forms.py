@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.models import Category, CategoryGroup
@@ -187,18 +188,23 @@ class HeatmapFilterForm(QueryForm):
             .order_by("commune__name", "name")
         ]
 
-    def choice_lists(self) -> list[tuple[forms.BoundField, list[str], bool]]:
-        """The lists that have something to choose (no zones before any is drawn), each with the labels of its
-        ticked boxes, which a scrolled list may hide, and whether it is long enough to take a whole row."""
+    def choice_lists(self) -> list[tuple[forms.BoundField, str, bool]]:
+        """The lists that have something to choose (no zones before any is drawn), each with the line of its ticked
+        boxes, which a scrolled list may hide, and whether it is long enough to take a whole row."""
         return [
-            (
-                self[name],
-                [str(box.choice_label) for box in self[name] if box.data["selected"]],
-                len(self.fields[name].choices) > self.SHORT_LIST,
-            )
+            (self[name], self._ticked_line(self[name]), len(self.fields[name].choices) > self.SHORT_LIST)
             for name in self.CHOICE_LISTS
             if self.fields[name].choices
         ]
+
+    @staticmethod
+    def _ticked_line(field: forms.BoundField) -> str:
+        ticked = [str(box.choice_label) for box in field if box.data["selected"]]
+        if not ticked:
+            return gettext("Sin marcar: todas.")
+        if len(ticked) == len(field.field.choices):
+            return gettext("Marcadas: todas.")
+        return f"{gettext('Marcadas:')} {', '.join(ticked)}"
 
     def other_fields(self):
         return [field for field in self if field.name not in self.CHOICE_LISTS]

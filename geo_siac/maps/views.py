@@ -38,8 +38,11 @@ from geo_siac.web.csp import csp_allow
 @csp_allow(script_src="'unsafe-inline'", style_src="'unsafe-inline'")
 def coverage_page(request):
     form = CoverageForm(request.GET, user=request.user)
+    if not request.GET and form.fields["commune"].initial is None:
+        # Nothing asked yet, and nothing to ask about: a notice, not a query's errors.
+        return render(request, "maps/coverage.html", {"no_communes": True})
     if not form.is_valid():
-        return render(request, "maps/coverage.html", {"form": form}, status=400 if request.GET else 200)
+        return render(request, "maps/coverage.html", {"form": form}, status=400)
     result = coverage(form.cleaned_data["commune"], form.options())
     sites = recommend_sites(result, k=form.cleaned_data["k"])
     optimal = recommend_sites(result, k=form.cleaned_data["k"], method="exact")
@@ -136,8 +139,10 @@ def weekly_by_category(request):
 @staff_required
 def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None, user=request.user)
-    query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
-    return render(request, "maps/heatmap.html", {"form": form, "query": query, "cell_edges": cell_edges()})
+    valid = not form.is_bound or form.is_valid()
+    query = request.GET.urlencode() if form.is_bound and valid else ""
+    context = {"form": form, "query": query, "cell_edges": cell_edges()}
+    return render(request, "maps/heatmap.html", context, status=200 if valid else 400)
 
 
 def _map_options(form) -> dict:

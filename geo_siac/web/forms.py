@@ -10,12 +10,24 @@ class QueryForm(forms.Form):
 
     A field whose widget reads "left out" as a value (a checkbox: unticked; a list of checkboxes: none ticked) keeps
     what the query says, since the query cannot tell it from one left out: its initial only ticks the boxes of an
-    unbound form and does nothing on a bound one."""
+    unbound form and does nothing on a bound one. A select whose value is wrong shows its default under its error."""
 
     def full_clean(self):
         if self.is_bound:
             self.data = self._with_defaults(self.data)
         super().full_clean()
+        if self.is_bound:
+            self._show_defaults_of_wrong_choices()
+
+    def _show_defaults_of_wrong_choices(self):
+        # A select cannot show a value none of its options has: it would show its first option as if chosen.
+        for name in self._errors:
+            field = self.fields.get(name)
+            if not isinstance(field, forms.ChoiceField) or not isinstance(field.widget, forms.Select):
+                continue
+            initial = self.get_initial_for_field(field, name)
+            if initial is not None and not field.widget.allow_multiple_selected:
+                self.data[self.add_prefix(name)] = initial
 
     def _with_defaults(self, data):
         filled = data.copy()

@@ -13,6 +13,7 @@ from geo_siac.maps.folium_offline import assert_offline
 from geo_siac.maps.forms import HeatmapFilterForm
 from geo_siac.maps.heatmap import NO_DATA_COLOUR
 from geo_siac.maps.selectors import CellRow
+from geo_siac.reports.states import Status
 from geo_siac.testing import EAST_POINT, GAP_POINT, PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE, WEST_POINT, box, staff_account
 from geo_siac.zones.models import PopulationCell
 from geo_siac.zones.services import zone_save_version
@@ -418,18 +419,37 @@ def test_a_long_choice_list_spans_the_row_with_buttons_to_tick_or_untick_every_b
     assert "<legend>Categorías</legend>" in categories
     assert categories.count('type="checkbox" name="category"') > HeatmapFilterForm.SHORT_LIST
     for tick, text in (("all", "Marcar todas"), ("none", "Desmarcar todas")):
-        assert f'<button type="button" class="secondary" data-tick="{tick}" aria-controls="id_category">{text}' in (
-            categories
-        )
+        assert (
+            f'<button type="button" class="secondary" data-tick="{tick}" aria-controls="id_category" '
+            f'aria-label="{text}: Categorías">{text}</button>'
+        ) in categories  # each list's buttons named apart
     assert '<p class="choice-actions" hidden>' in categories
-    assert 'data-none="Sin marcar: todas." data-all="Marcadas: todas."' in categories
+    assert 'data-none="Sin marcar: todas." data-all="Marcadas: todas.">Sin marcar: todas.</span>' in categories
+    # Only a count is announced, never every ticked name; the visible line is not live.
+    assert 'class="visually-hidden ticked-count" aria-live="polite" data-count="%(n)s de %(total)s marcadas."' in (
+        categories
+    )
+    assert categories.count("aria-live") == 1
     assert re.search(
         r'<fieldset class="choice-list">\s*<legend>Estados</legend>', html
     )  # a short list keeps its column
     assert re.search(r'<script src="/static/geo_siac/heatmap_filters[.\w]*js"></script>', html)
 
 
-def test_a_wrong_filter_on_the_page_is_named_with_its_field_above_the_form(staff_client, communes):
-    html = staff_client.get("/mapas/calor/", {"res": "12", "category": "bache"}).content.decode()
+def test_a_wrong_filter_on_the_page_is_a_400_named_with_its_field_above_the_form(staff_client, communes):
+    response = staff_client.get("/mapas/calor/", {"res": "12", "category": "no-existe"})
+    html = response.content.decode()
+    assert response.status_code == 400
     summary = html.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
     assert re.search(r'<li><a href="#id_res">Resolución H3</a>: Escoja una opción válida\. 12 no es', summary)
+    # A list of checkboxes has no label of its own: the link goes to the list (its wrapper's id).
+    assert re.search(r'<li><a href="#id_category">Categorías</a>: Escoja una opción válida\. no-existe', summary)
+    assert '<div id="id_category">' in html
+
+
+def test_a_list_with_every_box_ticked_says_all(staff_client, communes):
+    html = staff_client.get("/mapas/calor/", {"status": Status.values, "channel": "phone"}).content.decode()
+    statuses = html.split("<legend>Estados</legend>")[1].split("</fieldset>")[0]
+    channels = html.split("<legend>Canales</legend>")[1].split("</fieldset>")[0]
+    assert 'data-all="Marcadas: todas.">Marcadas: todas.</span>' in statuses
+    assert 'data-all="Marcadas: todas.">Marcadas: Teléfono</span>' in channels

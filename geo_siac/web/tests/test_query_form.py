@@ -43,3 +43,13 @@ def test_a_prefixed_form_fills_its_own_keys():
     form = Options(QueryDict("a-k="), prefix="a")
     assert form.is_valid(), form.errors
     assert form.cleaned_data["k"] == 5 and form.data.get("a-k") == 5 and "k" not in form.data
+
+
+class Resolution(QueryForm):
+    res = forms.TypedChoiceField(choices=[(7, 7), (9, 9)], coerce=int, initial=9)
+
+
+def test_a_select_with_a_wrong_value_shows_its_default_under_its_error():
+    form = Resolution(QueryDict("res=6"))
+    assert not form.is_valid() and list(form.errors) == ["res"]
+    assert '<option value="9" selected>' in str(form["res"]) and "selected" not in str(form["res"]).split("9")[0]
