@@ -45,7 +45,9 @@ def test_the_category_list_shows_most_boxes_and_ticks_them_all_from_the_keyboard
         scroller = categories.locator("#id_category").bounding_box()
         shown = sum(shown_in_its_list(boxes.nth(i), scroller) for i in range(boxes.count()))
         page.screenshot(path=OUTPUT / f"heatmap-{viewport}.png", full_page=True)
-        page.get_by_role("button", name="Marcar todas").first.focus()
+        tick_all = page.get_by_role("button", name="Marcar todas: Categorías", exact=True)
+        button_height = tick_all.bounding_box()["height"]
+        tick_all.focus()
         page.keyboard.press("Space")
         expect(categories.locator(".ticked")).to_have_text("Marcadas: todas.")
         ticked_all = [boxes.nth(i).is_checked() for i in range(boxes.count())]
@@ -54,6 +56,7 @@ def test_the_category_list_shows_most_boxes_and_ticks_them_all_from_the_keyboard
         expect(categories.locator(".ticked")).to_have_text("Sin marcar: todas.")
         categories.get_by_role("checkbox", name="Bache en calzada").check()
         expect(categories.locator(".ticked")).to_have_text("Marcadas: Bache en calzada")
+        expect(categories.locator(".ticked-count")).to_have_text(f"1 de {boxes.count()} marcadas.")
         page.screenshot(path=OUTPUT / f"heatmap-{viewport}-ticked.png", full_page=True)
         page.get_by_role("button", name="Aplicar filtros").click()
         page.wait_for_url("**/mapas/calor/?*")
@@ -62,6 +65,7 @@ def test_the_category_list_shows_most_boxes_and_ticks_them_all_from_the_keyboard
         context.close()
         connections.close_all()
     assert errors == []
+    assert button_height >= 44  # a finger's target
     total = len(ticked_all)
     assert total >= 15 and all(ticked_all)
     # The whole list on a laptop (columns over the row); on a phone most of it, half the screen at most.
@@ -90,12 +94,14 @@ def test_the_coverage_page_opened_with_only_a_comuna_shows_its_analysis_and_a_wr
         page.screenshot(path=OUTPUT / f"coverage-partial-{viewport}.png")
         page.goto(production_server.url + "/mapas/cobertura/?commune=13201&res=6")
         summary = page.get_by_role("alert").inner_text()
+        resolution = page.locator("#id_res").input_value()
         page.screenshot(path=OUTPUT / f"coverage-wrong-{viewport}.png", full_page=True)
     finally:
         context.close()
         connections.close_all()
     assert errors_shown == 0 and thresholds == "500,1000,2000"
     assert "Resolución H3: «6» no es una resolución posible aquí: elija una de la lista." in summary
+    assert resolution == "9"  # the default, not the list's first option
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
