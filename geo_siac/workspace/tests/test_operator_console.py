@@ -244,5 +244,8 @@ def test_the_office_field_follows_the_channel_and_says_what_to_pick_for_a_call(c
     assert names[names.index("channel") + 1] == "received_at"
     field = form.split('data-field="received_at">')[1].split('<div class="field"')[0]
     assert '<label for="id_received_at">Punto de atención u oficina que recibió la solicitud' in field
-    assert "Teléfono: el punto u oficina que atendió la llamada, normalmente la suya (una central telefónica se carga como punto de atención de tipo «otro»)" in field
+    assert (
+        "Teléfono: el punto u oficina que atendió la llamada, normalmente la suya (una central telefónica se carga como punto de atención de tipo «otro»)"
+        in field
+    )
     assert 'aria-describedby="id_received_at_helptext"' in field
