@@ -36,7 +36,7 @@ from geo_siac.citizens.services import (
 )
 from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.messages import reopen_from_token
-from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
     citizen_reopen_refusal,
@@ -220,10 +220,11 @@ def reopened(request, report):
 
 @require_POST
 @citizen_required
+@counts_submissions
 def reopen(request, email: str, code: str):
     report = citizen_report_or_404(email, code)
-    if not submission_allowed(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, report=report):
+        return render_report(request, email, report, status=429, rate_limited=refusal, values=request.POST)
     try:
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=email)
     except ValidationError as exc:
@@ -233,10 +234,11 @@ def reopen(request, email: str, code: str):
 
 @require_POST
 @citizen_required
+@counts_submissions
 def add_info(request, email: str, code: str):
     report = citizen_report_or_404(email, code)
-    if not submission_allowed(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, report=report):
+        return render_report(request, email, report, status=429, rate_limited=refusal, values=request.POST)
     try:
         report_add_citizen_info(
             report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"), by_email=email
@@ -319,6 +321,7 @@ def archive_unavailable(request):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def reopen_link(request, token: str):
     """ "No fue resuelto" from the closing message: the signed link names the report and the recipient, so no
     sign-in is needed."""
@@ -330,8 +333,9 @@ def reopen_link(request, token: str):
     context = {"report": report, "status_label": status_names()[report.status], "errors": {}, "values": {}}
     if request.method != "POST":
         return render(request, "citizens/reopen_link.html", context)
-    if not submission_allowed(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, report=report):
+        context.update(rate_limited=refusal, values=request.POST)
+        return render(request, "citizens/reopen_link.html", context, status=429)
     try:
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=found[1])
     except ValidationError as exc:

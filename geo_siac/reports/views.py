@@ -21,7 +21,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import clock_phase, countdown, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
-from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
+from geo_siac.reports.ratelimit import TrackingLookupsExhausted, counts_submissions, submission_refusal, tracked_report
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
@@ -46,11 +46,12 @@ CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 @public_read
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def home(request):
     if request.method != "POST":  # GET, or HEAD (the same page without its body)
         return render_report_form(request, values={"token": secrets.token_urlsafe(24)})
-    if not submission_allowed(request):
-        return render(request, "reports/rate_limited.html", status=429)
+    if refusal := submission_refusal(request):
+        return render_report_form(request, values=request.POST, rate_limited=refusal, status=429)
     if contact_without_consent(request.POST):
         errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
         return render_report_form(request, values=request.POST, errors=errors, status=400)
@@ -104,7 +105,7 @@ def page_errors(exc: ValidationError, values) -> dict[str, str]:
     return errors
 
 
-def render_report_form(request, *, values, errors=None, status=200):
+def render_report_form(request, *, values, errors=None, rate_limited=None, status=200):
     groups = categories_by_group()
     return render(
         request,
@@ -112,6 +113,7 @@ def render_report_form(request, *, values, errors=None, status=200):
         {
             "values": values,
             "errors": errors or {},
+            "rate_limited": rate_limited,
             "groups": groups,
             "question_blocks": question_blocks(
                 [c for _group, categories in groups for c in categories],
@@ -308,10 +310,12 @@ def information_clock(report) -> dict | None:
 
 @require_POST
 @lookups_limited
+@counts_submissions
 def follow(request, code: str):
     report = public_report_or_404(request, code)
-    if not submission_allowed(request):  # following sends email to the given address: same limit as reports
-        return render(request, "reports/rate_limited.html", status=429)
+    if refusal := submission_refusal(request, report=report):
+        context = tracking_context(report, follow_errors={"email": refusal.message})
+        return render(request, "reports/tracking.html", context, status=429)
     try:
         report_follow(report=report, email=request.POST.get("email", ""), language=get_language() or "es")
     except ValidationError as exc:

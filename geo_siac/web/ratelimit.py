@@ -89,3 +89,12 @@ def attempts(key: str) -> int:
         cursor.execute("SELECT count FROM web_ratecounter WHERE key = %s AND window_end > %s", [key, int(time())])
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+def window_left(key: str) -> int:
+    """Seconds until the current window of `key` ends (when its attempts start again from none); 0 when it has none."""
+    now = int(time())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT window_end FROM web_ratecounter WHERE key = %s AND window_end > %s", [key, now])
+        row = cursor.fetchone()
+    return row[0] - now if row else 0
