@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from geo_siac.citizens.services import CITIZEN_EMAIL
+from geo_siac.reports.messages import reopen_token
 from geo_siac.reports.models import Report
 from geo_siac.reports.states import Status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
@@ -143,6 +144,21 @@ def test_a_reopening_counts_in_the_actions_budget_not_the_new_requests(client, s
     assert client.post(url, {"reason": "Sigue igual."}, REMOTE_ADDR="203.0.113.7").status_code == 302
     assert attempts("submissions:203.0.113.7") == 0 and attempts(f"actions:203.0.113.7:{report.pk}") == 1
     assert ask_information(client, 1).status_code == 302
+
+
+def test_a_refused_reopening_link_keeps_the_reason_typed(client, settings, make_report):
+    settings.GEO_SIAC_ACTIONS_PER_REPORT = 0
+    report = make_report(reporter_email=ROSA)
+    Report.objects.filter(pk=report.pk).update(status=Status.RESOLVED, closed_at=report.created_at)
+    refused = client.post(
+        f"/mis-solicitudes/reabrir/{reopen_token(report, ROSA)}/",
+        {"reason": "El hoyo sigue."},
+        REMOTE_ADDR="203.0.113.7",
+    )
+    page = refused.content.decode()
+    assert refused.status_code == 429 and ">El hoyo sigue.</textarea>" in page
+    assert "Podrá volver a intentarlo en 60 minutos." in page
+    assert Report.objects.get(pk=report.pk).times_reopened == 0
 
 
 def test_follow_requests_are_limited_per_report_and_per_client(client, settings, make_report):
