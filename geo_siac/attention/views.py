@@ -204,7 +204,7 @@ def book(request, pk: int):
     errors, refusal = {}, None
     values = request.POST if request.method == "POST" else {}
     # Booking emails its confirmation, so it spends the new requests' budget.
-    if request.method == "POST" and (refusal := submission_refusal(request)) is None:
+    if request.method == "POST" and (refusal := submission_refusal(request, purpose="booking")) is None:
         try:
             booked = appointment_book(
                 offering=offering,

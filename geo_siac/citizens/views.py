@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from geo_siac.citizens import messages, oidc, selectors
 from geo_siac.citizens.models import ALERT_RADII_M
-from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
+from geo_siac.citizens.ratelimit import link_request_allowed_for_email
 from geo_siac.citizens.services import (
     CITIZEN_EMAIL,
     area_alert_subscribe,
@@ -66,10 +66,6 @@ def citizen_required(view):
     return signed_in
 
 
-def rate_limited(request):
-    return render(request, "reports/rate_limited.html", status=429)
-
-
 def render_sign_in_request(request, status: int = 200, **extra):
     return render(
         request,
@@ -80,11 +76,12 @@ def render_sign_in_request(request, status: int = 200, **extra):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def sign_in_request(request):
     if request.method != "POST":
         return render_sign_in_request(request)
-    if not link_request_allowed_for_client(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, purpose="sign-in"):
+        return render_sign_in_request(request, status=429, rate_limited=refusal, email=request.POST.get("email", ""))
     try:
         email = clean_email(request.POST.get("email", ""))
     except ValidationError as exc:
@@ -365,6 +362,7 @@ def render_area_alert(request, status: int = 200, **extra):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def area_alert(request):
     """Subscribe to the weekly summary of an area: the form, and its POST, which emails the confirmation link."""
     if request.method != "POST":
@@ -372,8 +370,8 @@ def area_alert(request):
     values = {field: request.POST.get(field, "") for field in ALERT_FIELDS}
     if request.POST.get("kind") != "zone":
         values["zone_id"] = ""
-    if not link_request_allowed_for_client(request, "area-alert"):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, purpose="area-alert"):
+        return render_area_alert(request, status=429, rate_limited=refusal, values=values)
     try:
         email = clean_email(values["email"])
         # Past the per-email limit nothing is sent, and the page says what it always says.

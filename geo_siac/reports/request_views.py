@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from geo_siac.catalogue.kinds import PLACELESS_KINDS, RequestKind, rule
-from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
-from geo_siac.reports.selectors import category_by_code, public_categories
+from geo_siac.reports.ratelimit import counts_submissions, give_back, submission_refusal
+from geo_siac.reports.selectors import category_by_code, public_categories, submitted_tracking_code
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
 from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
@@ -72,6 +72,9 @@ def placeless_submit(request, render_form, **fields):
     errors, status=400, rate_limited=None)` answers a refusal: a 400 naming the problem, or the limit's 429 (the
     caller's view is under counts_submissions)."""
     values = request.POST
+    # A form sent again (double click, reload) is shown its report before any limit, and spends nothing.
+    if code := submitted_tracking_code(values.get("token", "")):
+        return redirect("reports:submitted", code=code)
     if refusal := submission_refusal(request):
         return render_form(values, {}, status=429, rate_limited=refusal)
     if contact_without_consent(values):
@@ -89,6 +92,8 @@ def placeless_submit(request, render_form, **fields):
         )
     except ValidationError as exc:
         return render_form(values, page_errors(exc, values))
+    if report.resubmitted:  # the same form, sent twice at once: the first one spent the budget
+        give_back(request)
     return redirect("reports:submitted", code=report.tracking_code)
 
 

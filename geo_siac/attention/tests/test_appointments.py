@@ -220,6 +220,7 @@ def test_a_booking_past_the_new_requests_limit_comes_back_as_typed(client, offer
         {"starts_at": starts_at.isoformat(), "name": "Ana Pérez", "email": "ana@example.cl"},
     )
     page = response.content.decode()
-    assert response.status_code == 429 and "Podrá enviar otra solicitud en 60 minutos." in page
+    assert response.status_code == 429 and "No reservamos la hora" in page
+    assert "Podrá pedir otra hora en 60 minutos." in page and response["Retry-After"] in ("3599", "3600")
     assert 'value="Ana Pérez"' in page and 'value="ana@example.cl"' in page
     assert not Appointment.objects.exists()

@@ -4,15 +4,18 @@ existing request have their own, and a refused form comes back as typed (429) sa
 import threading
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
 from geo_siac.citizens.services import CITIZEN_EMAIL
 from geo_siac.reports.messages import reopen_token
 from geo_siac.reports.models import Report
+from geo_siac.reports.ratelimit import submission_refusal
 from geo_siac.reports.states import Status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
-from geo_siac.web.ratelimit import attempts
+from geo_siac.web.ratelimit import attempts, count_in_window, uncount_attempt
 
 START = 1_000_000
 ROSA = "rosa@example.cl"
@@ -96,7 +99,7 @@ def test_the_eleventh_request_comes_back_as_typed_saying_how_long_to_wait(client
     refused = ask_information(client, 10, description="Contratos de aseo de 2024 y 2025, con sus anexos.")
     page = refused.content.decode()
     assert refused.status_code == 429 and Report.objects.count() == 10
-    assert "Podrá enviar otra solicitud en 12 minutos." in page
+    assert "Podrá enviar otra solicitud en 12 minutos." in page and refused["Retry-After"] == str(12 * 60)
     assert ">Contratos de aseo de 2024 y 2025, con sus anexos.</textarea>" in page
     assert 'value="Rosa Díaz"' in page and 'href="/puntos-de-atencion/"' in page
     at(monkeypatch, START + 3600)  # the window is over
@@ -161,8 +164,9 @@ def test_a_refused_reopening_link_keeps_the_reason_typed(client, settings, make_
     assert Report.objects.get(pk=report.pk).times_reopened == 0
 
 
-def test_follow_requests_are_limited_per_report_and_per_client(client, settings, make_report):
-    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 1
+def test_follow_requests_are_limited_per_report_and_per_client_and_spend_new_requests_too(
+    client, settings, make_report
+):
     settings.GEO_SIAC_ACTIONS_PER_REPORT = 1
     settings.GEO_SIAC_ACTIONS_PER_WINDOW = 2
     first, second, third = make_report(), make_report(), make_report()
@@ -173,10 +177,96 @@ def test_follow_requests_are_limited_per_report_and_per_client(client, settings,
     assert follow(first, "no-es-un-correo").status_code == 400  # refused: not counted
     assert follow(first, "a@example.cl").status_code == 200
     again = follow(first, "b@example.cl")
-    assert again.status_code == 429 and "Podrá volver a intentarlo en 60 minutos." in again.content.decode()
+    page = again.content.decode()
+    assert again.status_code == 429 and "No registramos su correo" in page
+    assert "Podrá intentarlo de nuevo en 60 minutos." in page
+    # What was typed stays in the follow form, and the page says where to go in person.
+    assert 'value="b@example.cl"' in page and 'href="/puntos-de-atencion/"' in page
     assert [follow(second, "a@example.cl").status_code, follow(third, "a@example.cl").status_code] == [200, 429]
     assert list(first.followers.values_list("email", flat=True)) == ["a@example.cl"]
-    assert submit(client, 1, ip="203.0.113.9").status_code == 302  # the new requests' budget is whole
+    # Following emails an address nobody confirmed: each accepted one spends a new request's budget as well.
+    assert attempts("submissions:203.0.113.9") == 2
+
+
+def test_a_form_sent_twice_counts_once_and_past_the_limit_still_shows_its_report(client, settings, communes):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 1
+    first = submit(client, 1)
+    again = submit(client, 1)
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert attempts("submissions:203.0.113.7") == 1 and Report.objects.count() == 1
+
+
+def test_a_form_sent_twice_at_once_gives_its_count_back(client, communes, monkeypatch):
+    submit(client, 1)
+    # The second post of a double click, before the first one committed: its token is not found yet, and
+    # report_create returns the first one's report.
+    monkeypatch.setattr("geo_siac.reports.views.submitted_tracking_code", lambda token: None)
+    assert submit(client, 1).status_code == 302
+    assert attempts("submissions:203.0.113.7") == 1 and Report.objects.count() == 1
+
+
+def test_every_form_post_counts_in_a_ceiling_never_given_back(client, communes):
+    empty = {"token": "vacio", "service_code": "acceso-informacion", "commune": "13201", "description": ""}
+    statuses = [
+        client.post("/solicitud/acceso-informacion/", empty, REMOTE_ADDR="203.0.113.7").status_code for _ in range(61)
+    ]
+    assert statuses == [400] * 60 + [429]
+    page = client.post(
+        "/solicitud/acceso-informacion/", {**empty, "description": "Actas."}, REMOTE_ADDR="203.0.113.7"
+    ).content.decode()
+    assert "Podrá enviar otra solicitud en 60 minutos." in page and ">Actas.</textarea>" in page
+    assert attempts("form-posts:203.0.113.7") == 62 and attempts("submissions:203.0.113.7") == 0
+
+
+def test_an_error_while_filing_gives_the_count_back(client, communes, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("geo_siac.reports.views.report_create", broken)
+    client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        submit(client, 1)
+    assert attempts("submissions:203.0.113.7") == 0
+
+
+def test_a_refused_form_with_a_photo_asks_to_choose_it_again(client, settings, communes):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 0
+    lat, lng = PUENTE_ALTO_CENTRE
+    photo = SimpleUploadedFile("hoyo.jpg", b"not decoded when refused", content_type="image/jpeg")
+    values = {"token": "f1", "lat": lat, "long": lng, "service_code": "microbasural", "description": "Basura"}
+    refused = client.post("/", {**values, "photo": photo}, REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 429 and "Si adjuntó una foto, vuelva a elegirla." in refused.content.decode()
+    without = client.post("/", values, REMOTE_ADDR="203.0.113.7").content.decode()
+    assert "vuelva a elegirla" not in without
+
+
+def test_sign_in_links_and_area_alerts_are_refused_on_their_form_and_invalid_emails_spend_nothing(client, settings, db):
+    settings.GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT = 1
+    link = "/mis-solicitudes/ingresar/"
+    assert client.post(link, {"email": "no-es-un-correo"}, REMOTE_ADDR="203.0.113.7").status_code == 400
+    assert client.post(link, {"email": "a@example.cl"}, REMOTE_ADDR="203.0.113.7").status_code == 200
+    refused = client.post(link, {"email": "b@example.cl"}, REMOTE_ADDR="203.0.113.7")
+    page = refused.content.decode()
+    assert refused.status_code == 429 and refused["Retry-After"] in ("3599", "3600")
+    assert "No enviamos el enlace" in page and 'value="b@example.cl"' in page
+    assert attempts("sign-in:client:203.0.113.7") == 1
+    alert = "/mis-solicitudes/avisos/"
+    assert client.post(alert, {"email": "no-es-un-correo"}, REMOTE_ADDR="203.0.113.7").status_code == 400
+    assert attempts("area-alert:client:203.0.113.7") == 0
+
+
+def test_refusal_outside_a_counting_view_is_a_configuration_error(rf):
+    with pytest.raises(ImproperlyConfigured, match="view lacks @counts_submissions"):
+        submission_refusal(rf.post("/"))
+
+
+def test_a_count_is_given_back_only_in_the_window_it_was_counted_in(db, monkeypatch):
+    at(monkeypatch, START)
+    _count, counted_in = count_in_window("k", 60)
+    at(monkeypatch, START + 61)  # that window is over; another attempt opens the next one
+    assert count_in_window("k", 60) == (1, START + 61 + 60)
+    uncount_attempt("k", counted_in)
+    assert attempts("k") == 1
 
 
 @pytest.mark.django_db(transaction=True)
