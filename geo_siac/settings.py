@@ -315,10 +315,18 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Citizen reporting.
 GEO_SIAC_PHOTO_MAX_BYTES = env_int("GEO_SIAC_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
-# Anonymous web submissions per client IP and window (from the client's first one). Counted in PostgreSQL
+# Anonymous new requests accepted per client IP and window (from the client's first one). Counted in PostgreSQL
 # (geo_siac.web.ratelimit), like the Open311 key limits and the admin login lockout, so every worker shares them.
 GEO_SIAC_SUBMISSIONS_PER_WINDOW = env_int("GEO_SIAC_SUBMISSIONS_PER_WINDOW", 10)
 GEO_SIAC_SUBMISSION_WINDOW_SECONDS = env_int("GEO_SIAC_SUBMISSION_WINDOW_SECONDS", 3600)
+# Every anonymous POST of a citizen's form per client IP and that window, accepted or not, never given back: the
+# server still reads (and decodes photos of) the forms its validation refuses.
+GEO_SIAC_FORM_POSTS_PER_WINDOW = env_int("GEO_SIAC_FORM_POSTS_PER_WINDOW", 60)
+# Actions on an existing request (reopen, add information, follow), apart from new requests: per client IP over
+# every request, and per client IP on one request (geo_siac.reports.ratelimit).
+GEO_SIAC_ACTIONS_PER_WINDOW = env_int("GEO_SIAC_ACTIONS_PER_WINDOW", 30)
+GEO_SIAC_ACTIONS_PER_REPORT = env_int("GEO_SIAC_ACTIONS_PER_REPORT", 5)
+GEO_SIAC_ACTION_WINDOW_SECONDS = env_int("GEO_SIAC_ACTION_WINDOW_SECONDS", 3600)
 GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS = env_int("GEO_SIAC_NOTIFICATION_MAX_ATTEMPTS", 8)
 GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_BASE_SECONDS", 60)
 GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS = env_int("GEO_SIAC_NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.messages import absolute
+from geo_siac.reports.ratelimit import counts_submissions
 from geo_siac.reports.request_views import placeless_submit
 from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.states import Channel
@@ -60,11 +61,17 @@ def box_topics() -> list[tuple[str, list[Category]]]:
     return sorted(topics, key=lambda kind: bool(kind[0]))
 
 
-def render_box(request, point, *, values, errors=None, status=200):
+def render_box(request, point, *, values, errors=None, rate_limited=None, status=200):
     return render(
         request,
         "attention/box_form.html",
-        {"point": point, "topics": box_topics(), "values": values, "errors": errors or {}},
+        {
+            "point": point,
+            "topics": box_topics(),
+            "values": values,
+            "errors": errors or {},
+            "rate_limited": rate_limited,
+        },
         status=status,
     )
 
@@ -74,6 +81,7 @@ def box_missing(request):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def box(request, pk: int):
     point = box_point(pk)
     if point is None:
@@ -87,7 +95,9 @@ def box(request, pk: int):
         return render_box(request, point, values=request.POST, errors=errors, status=400)
     return placeless_submit(
         request,
-        lambda values, errors: render_box(request, point, values=values, errors=errors, status=400),
+        lambda values, errors, status=400, **extra: render_box(
+            request, point, values=values, errors=errors, status=status, **extra
+        ),
         kind=topic.kind,
         category=topic,
         channel=Channel.SUGGESTION_BOX,

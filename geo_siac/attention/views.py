@@ -21,7 +21,7 @@ from geo_siac.attention.models import Appointment
 from geo_siac.attention.services import appointment_book, appointment_cancel, appointment_mark
 from geo_siac.db_router import public_read
 from geo_siac.reports.messages import absolute
-from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.web.access import staff_required
 from geo_siac.web.responses import text_error
@@ -187,6 +187,7 @@ def _day(value: str, default: date | None) -> date | None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def book(request, pk: int):
     offering = selectors.offering_by_pk(pk)
     if offering is None or not offering.bookable:
@@ -200,11 +201,10 @@ def book(request, pk: int):
             _("Elija un día de los próximos %(days)s con horario, con la forma AAAA-MM-DD.")
             % {"days": selectors.BOOKING_HORIZON_DAYS}
         )
-    errors, values = {}, {}
-    if request.method == "POST":
-        if not submission_allowed(request):
-            return render(request, "reports/rate_limited.html", status=429)
-        values = request.POST
+    errors, refusal = {}, None
+    values = request.POST if request.method == "POST" else {}
+    # Booking emails its confirmation, so it spends the new requests' budget.
+    if request.method == "POST" and (refusal := submission_refusal(request, purpose="booking")) is None:
         try:
             booked = appointment_book(
                 offering=offering,
@@ -228,8 +228,9 @@ def book(request, pk: int):
             "slots": selectors.free_slots(offering, day, now),
             "errors": errors,
             "values": values,
+            "rate_limited": refusal,
         },
-        status=400 if errors else 200,
+        status=429 if refusal else 400 if errors else 200,
     )
 
 

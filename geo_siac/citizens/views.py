@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from geo_siac.citizens import messages, oidc, selectors
 from geo_siac.citizens.models import ALERT_RADII_M
-from geo_siac.citizens.ratelimit import link_request_allowed_for_client, link_request_allowed_for_email
+from geo_siac.citizens.ratelimit import link_request_allowed_for_email
 from geo_siac.citizens.services import (
     CITIZEN_EMAIL,
     area_alert_subscribe,
@@ -36,7 +36,7 @@ from geo_siac.citizens.services import (
 )
 from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.messages import reopen_from_token
-from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
     citizen_reopen_refusal,
@@ -66,10 +66,6 @@ def citizen_required(view):
     return signed_in
 
 
-def rate_limited(request):
-    return render(request, "reports/rate_limited.html", status=429)
-
-
 def render_sign_in_request(request, status: int = 200, **extra):
     return render(
         request,
@@ -80,11 +76,12 @@ def render_sign_in_request(request, status: int = 200, **extra):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def sign_in_request(request):
     if request.method != "POST":
         return render_sign_in_request(request)
-    if not link_request_allowed_for_client(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, purpose="sign-in"):
+        return render_sign_in_request(request, status=429, rate_limited=refusal, email=request.POST.get("email", ""))
     try:
         email = clean_email(request.POST.get("email", ""))
     except ValidationError as exc:
@@ -220,10 +217,11 @@ def reopened(request, report):
 
 @require_POST
 @citizen_required
+@counts_submissions
 def reopen(request, email: str, code: str):
     report = citizen_report_or_404(email, code)
-    if not submission_allowed(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, report=report):
+        return render_report(request, email, report, status=429, rate_limited=refusal, values=request.POST)
     try:
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=email)
     except ValidationError as exc:
@@ -233,10 +231,11 @@ def reopen(request, email: str, code: str):
 
 @require_POST
 @citizen_required
+@counts_submissions
 def add_info(request, email: str, code: str):
     report = citizen_report_or_404(email, code)
-    if not submission_allowed(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, report=report):
+        return render_report(request, email, report, status=429, rate_limited=refusal, values=request.POST)
     try:
         report_add_citizen_info(
             report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"), by_email=email
@@ -319,6 +318,7 @@ def archive_unavailable(request):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def reopen_link(request, token: str):
     """ "No fue resuelto" from the closing message: the signed link names the report and the recipient, so no
     sign-in is needed."""
@@ -330,8 +330,9 @@ def reopen_link(request, token: str):
     context = {"report": report, "status_label": status_names()[report.status], "errors": {}, "values": {}}
     if request.method != "POST":
         return render(request, "citizens/reopen_link.html", context)
-    if not submission_allowed(request):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, report=report):
+        context.update(rate_limited=refusal, values=request.POST)
+        return render(request, "citizens/reopen_link.html", context, status=429)
     try:
         report_reopen_by_citizen(report=report, reason=request.POST.get("reason", ""), by_email=found[1])
     except ValidationError as exc:
@@ -361,6 +362,7 @@ def render_area_alert(request, status: int = 200, **extra):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def area_alert(request):
     """Subscribe to the weekly summary of an area: the form, and its POST, which emails the confirmation link."""
     if request.method != "POST":
@@ -368,8 +370,8 @@ def area_alert(request):
     values = {field: request.POST.get(field, "") for field in ALERT_FIELDS}
     if request.POST.get("kind") != "zone":
         values["zone_id"] = ""
-    if not link_request_allowed_for_client(request, "area-alert"):
-        return rate_limited(request)
+    if refusal := submission_refusal(request, purpose="area-alert"):
+        return render_area_alert(request, status=429, rate_limited=refusal, values=values)
     try:
         email = clean_email(values["email"])
         # Past the per-email limit nothing is sent, and the page says what it always says.

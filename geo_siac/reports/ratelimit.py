@@ -1,24 +1,149 @@
 """Per-client limits of the citizens' pages, counted in PostgreSQL (geo_siac.web.ratelimit), shared by every worker:
-anonymous submissions, and lookups of tracking codes that do not exist."""
+anonymous new requests, actions on an existing request (each with its own budget), and lookups of tracking codes
+that do not exist. Citizens share addresses (a municipality's wifi, a mobile carrier's CGNAT), so only what was
+accepted spends a budget, and a refused form comes back as typed, saying when it can be sent."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from math import ceil
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy, ngettext
 
 from geo_siac.reports.models import Report
-from geo_siac.web.ratelimit import client_ip, count_attempt, uncount_attempt
+from geo_siac.web.ratelimit import client_ip, count_attempt, count_in_window, seconds_until, uncount_attempt
 
 
 class TrackingLookupsExhausted(Exception):
     """This client looked up too many unknown tracking codes in the current window."""
 
 
-def submission_allowed(request) -> bool:
-    """Counts this attempt and says whether it is within GEO_SIAC_SUBMISSIONS_PER_WINDOW."""
+# What each purpose's refusal says, and which budgets it spends (submission_limits).
+WORDING = {
+    "request": gettext_lazy(
+        "No enviamos su solicitud: desde esta conexión se enviaron muchas en poco tiempo. Podrá enviar otra "
+        "solicitud en %(wait)s."
+    ),
+    "booking": gettext_lazy(
+        "No reservamos la hora: desde esta conexión se pidieron muchas en poco tiempo. Podrá pedir otra hora en "
+        "%(wait)s."
+    ),
+    "action": gettext_lazy(
+        "No guardamos este cambio: desde esta conexión se hicieron muchos en poco tiempo. Podrá volver a "
+        "intentarlo en %(wait)s."
+    ),
+    "follow": gettext_lazy(
+        "No registramos su correo: desde esta conexión se pidieron muchos avisos en poco tiempo. Podrá intentarlo "
+        "de nuevo en %(wait)s."
+    ),
+    "sign-in": gettext_lazy(
+        "No enviamos el enlace: desde esta conexión se pidieron muchos en poco tiempo. Podrá pedir otro en %(wait)s."
+    ),
+    "area-alert": gettext_lazy(
+        "No registramos la alerta: desde esta conexión se pidieron muchas en poco tiempo. Podrá intentarlo de nuevo "
+        "en %(wait)s."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A citizen's POST past its limit: the form is shown again as typed, saying when it can be sent."""
+
+    seconds: int
+    kind: str  # a purpose of WORDING
+
+    @property
+    def wait(self) -> str:
+        minutes = max(1, ceil(self.seconds / 60))
+        if minutes < 120:
+            return ngettext("%(n)d minuto", "%(n)d minutos", minutes) % {"n": minutes}
+        hours = ceil(minutes / 60)
+        return ngettext("%(n)d hora", "%(n)d horas", hours) % {"n": hours}
+
+    @property
+    def message(self) -> str:
+        return str(WORDING[self.kind]) % {"wait": self.wait}
+
+
+def submission_limits(request, purpose: str, report: Report | None) -> list[tuple[str, int, int]]:
+    """(key, attempts allowed, window) of each budget a POST of `purpose` spends (on `report`, for an action)."""
+    ip = client_ip(request)
+    new_requests = (
+        f"submissions:{ip}",
+        settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW,
+        settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS,
+    )
+    if purpose in ("sign-in", "area-alert"):
+        per_client = settings.GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT
+        return [(f"{purpose}:client:{ip}", per_client, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)]
+    if report is None:
+        return [new_requests]
+    window = settings.GEO_SIAC_ACTION_WINDOW_SECONDS
+    actions = [
+        (f"actions:{ip}", settings.GEO_SIAC_ACTIONS_PER_WINDOW, window),
+        (f"actions:{ip}:{report.pk}", settings.GEO_SIAC_ACTIONS_PER_REPORT, window),
+    ]
+    # Following subscribes an address nobody confirms and emails it: it spends the new requests' budget too.
+    return [new_requests, *actions] if purpose == "follow" else actions
+
+
+def counts_submissions(view):
+    """A view that calls submission_refusal: what it counted is given back unless its answer is a success (2xx or a
+    redirect), so a form refused by its validation, by the limit or by an error spends nothing. Counted first, given
+    back after, so that POSTs sent in parallel cannot all pass under the limit. A 429 carries Retry-After."""
+
+    @wraps(view)
+    def counted(request, *args, **kwargs):
+        request.counted_submissions, request.submission_refused = [], None
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            give_back(request)
+            raise
+        if response.status_code >= 400:
+            give_back(request)
+        if response.status_code == 429 and request.submission_refused is not None:
+            response["Retry-After"] = str(request.submission_refused.seconds)
+        return response
+
+    return counted
+
+
+def give_back(request) -> None:
+    """Gives back what submission_refusal counted for this request (refused, failed, or a form sent again), each in
+    the window it was counted in."""
+    for key, window_end in request.counted_submissions:
+        uncount_attempt(key, window_end)
+    request.counted_submissions = []
+
+
+def submission_refusal(request, *, purpose: str = "", report: Report | None = None) -> Refusal | None:
+    """Counts this anonymous POST and returns its Refusal past a limit, else None. `purpose` is one of WORDING's,
+    by default "action" with a `report` and "request" without. Every POST first counts, never given back, in
+    GEO_SIAC_FORM_POSTS_PER_WINDOW (forms refused by their validation still cost their decoding); then in its
+    purpose's budgets, which counts_submissions, required on the view, gives back when nothing was accepted."""
+    if not hasattr(request, "counted_submissions"):
+        raise ImproperlyConfigured("view lacks @counts_submissions")
     if request.user.is_authenticated:
-        return True
-    count = count_attempt(f"submissions:{client_ip(request)}", settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS)
-    return count <= settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW
+        return None
+    purpose = purpose or ("action" if report is not None else "request")
+    ip = client_ip(request)
+    count, window_end = count_in_window(f"form-posts:{ip}", settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS)
+    if count > settings.GEO_SIAC_FORM_POSTS_PER_WINDOW:
+        request.submission_refused = Refusal(seconds=seconds_until(window_end), kind=purpose)
+        return request.submission_refused
+    waits = []
+    for key, allowed, window in submission_limits(request, purpose, report):
+        count, window_end = count_in_window(key, window)
+        request.counted_submissions.append((key, window_end))
+        if count > allowed:
+            waits.append(seconds_until(window_end))
+    if waits:
+        request.submission_refused = Refusal(seconds=max(waits), kind=purpose)
+    return request.submission_refused
 
 
 def tracked_report(request, code: str, find: Callable[[str], Report | None]) -> Report | None:

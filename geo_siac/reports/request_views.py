@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from geo_siac.catalogue.kinds import PLACELESS_KINDS, RequestKind, rule
-from geo_siac.reports.ratelimit import submission_allowed
-from geo_siac.reports.selectors import category_by_code, public_categories
+from geo_siac.reports.ratelimit import counts_submissions, give_back, submission_refusal
+from geo_siac.reports.selectors import category_by_code, public_categories, submitted_tracking_code
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
 from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
@@ -41,6 +41,7 @@ def choose(request):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def request_form(request, slug: str):
     kind = KIND_SLUGS.get(slug)
     if kind is None:
@@ -53,7 +54,9 @@ def request_form(request, slug: str):
     commune = active_commune_by_cut(request.POST.get("commune", ""))
     return placeless_submit(
         request,
-        lambda values, errors: render_request_form(request, kind, values=values, errors=errors, status=400),
+        lambda values, errors, status=400, **extra: render_request_form(
+            request, kind, values=values, errors=errors, status=status, **extra
+        ),
         kind=kind,
         category=category_by_code(request.POST.get("service_code", "")) or request.POST.get("service_code", ""),
         commune=commune,
@@ -66,10 +69,14 @@ def placeless_submit(request, render_form, **fields):
     """The POST of a request without a place, one path for its form and for a service point's suggestion box: the
     rate limit, the consent to keep contact data, report_create with the citizen's text and contact plus the
     caller's `fields` (kind, topic, channel, comuna or point), then the confirmation page. `render_form(values,
-    errors)` answers a refusal (a 400 naming the problem)."""
-    if not submission_allowed(request):
-        return render(request, "reports/rate_limited.html", status=429)
+    errors, status=400, rate_limited=None)` answers a refusal: a 400 naming the problem, or the limit's 429 (the
+    caller's view is under counts_submissions)."""
     values = request.POST
+    # A form sent again (double click, reload) is shown its report before any limit, and spends nothing.
+    if code := submitted_tracking_code(values.get("token", "")):
+        return redirect("reports:submitted", code=code)
+    if refusal := submission_refusal(request):
+        return render_form(values, {}, status=429, rate_limited=refusal)
     if contact_without_consent(values):
         return render_form(
             values, {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
@@ -85,10 +92,12 @@ def placeless_submit(request, render_form, **fields):
         )
     except ValidationError as exc:
         return render_form(values, page_errors(exc, values))
+    if report.resubmitted:  # the same form, sent twice at once: the first one spent the budget
+        give_back(request)
     return redirect("reports:submitted", code=report.tracking_code)
 
 
-def render_request_form(request, kind: str, *, values, errors=None, status=200):
+def render_request_form(request, kind: str, *, values, errors=None, rate_limited=None, status=200):
     communes = list(Commune.objects.active().defer("geometry").order_by("name"))
     return render(
         request,
@@ -102,6 +111,7 @@ def render_request_form(request, kind: str, *, values, errors=None, status=200):
             "communes": communes,
             "values": values,
             "errors": errors or {},
+            "rate_limited": rate_limited,
         },
         status=status,
     )

@@ -58,6 +58,7 @@ from geo_siac.reports.models import (
     ReportKey,
     ReportPhoto,
     ResponseTemplate,
+    Submission,
     tracking_code_key,
 )
 from geo_siac.reports.privacy import PLACE_RESOLUTIONS, shown_point
@@ -887,3 +888,10 @@ def photo_file(name: str) -> PhotoFile | None:
         extension = name.rsplit(".", 1)[-1].lower()
         return PhotoFile(crew.event.report, TYPE_OF_EXTENSION.get(extension, "application/octet-stream"), citizen=False)
     return None
+
+
+def submitted_tracking_code(token: str) -> str | None:
+    """The tracking code of the report a form's `token` already filed (a double click, a form sent again), if any."""
+    if not token or CONTROL_CHARACTERS.search(token):
+        return None
+    return unique_row(Submission.objects.filter(token=token[:64]).values_list("report__tracking_code", flat=True))

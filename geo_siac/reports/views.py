@@ -21,7 +21,13 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import clock_phase, countdown, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
-from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
+from geo_siac.reports.ratelimit import (
+    TrackingLookupsExhausted,
+    counts_submissions,
+    give_back,
+    submission_refusal,
+    tracked_report,
+)
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
@@ -33,6 +39,7 @@ from geo_siac.reports.selectors import (
     public_timeline,
     report_by_tracking_code,
     reports_near,
+    submitted_tracking_code,
 )
 from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
@@ -46,11 +53,15 @@ CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
 
 @public_read
 @require_http_methods(["GET", "HEAD", "POST"])
+@counts_submissions
 def home(request):
     if request.method != "POST":  # GET, or HEAD (the same page without its body)
         return render_report_form(request, values={"token": secrets.token_urlsafe(24)})
-    if not submission_allowed(request):
-        return render(request, "reports/rate_limited.html", status=429)
+    # A form sent again (double click, reload) is shown its report before any limit, and spends nothing.
+    if code := submitted_tracking_code(request.POST.get("token", "")):
+        return redirect("reports:submitted", code=code)
+    if refusal := submission_refusal(request):
+        return render_report_form(request, values=request.POST, rate_limited=refusal, status=429)
     if contact_without_consent(request.POST):
         errors = {"consent": _("Para guardar sus datos de contacto, acepte su uso para avisarle del avance.")}
         return render_report_form(request, values=request.POST, errors=errors, status=400)
@@ -58,6 +69,8 @@ def home(request):
         report = report_create(**report_arguments(request))
     except ValidationError as exc:
         return render_report_form(request, values=request.POST, errors=page_errors(exc, request.POST), status=400)
+    if report.resubmitted:  # the same form, sent twice at once: the first one spent the budget
+        give_back(request)
     return redirect("reports:submitted", code=report.tracking_code)
 
 
@@ -104,7 +117,7 @@ def page_errors(exc: ValidationError, values) -> dict[str, str]:
     return errors
 
 
-def render_report_form(request, *, values, errors=None, status=200):
+def render_report_form(request, *, values, errors=None, rate_limited=None, status=200):
     groups = categories_by_group()
     return render(
         request,
@@ -112,6 +125,7 @@ def render_report_form(request, *, values, errors=None, status=200):
         {
             "values": values,
             "errors": errors or {},
+            "rate_limited": rate_limited,
             "groups": groups,
             "question_blocks": question_blocks(
                 [c for _group, categories in groups for c in categories],
@@ -308,15 +322,20 @@ def information_clock(report) -> dict | None:
 
 @require_POST
 @lookups_limited
+@counts_submissions
 def follow(request, code: str):
     report = public_report_or_404(request, code)
-    if not submission_allowed(request):  # following sends email to the given address: same limit as reports
-        return render(request, "reports/rate_limited.html", status=429)
+    if refusal := submission_refusal(request, purpose="follow", report=report):
+        context = tracking_context(report, rate_limited=refusal, follow_email=request.POST.get("email", ""))
+        return render(request, "reports/tracking.html", context, status=429)
     try:
         report_follow(report=report, email=request.POST.get("email", ""), language=get_language() or "es")
     except ValidationError as exc:
         return render(
-            request, "reports/tracking.html", tracking_context(report, follow_errors=flat_errors(exc)), status=400
+            request,
+            "reports/tracking.html",
+            tracking_context(report, follow_errors=flat_errors(exc), follow_email=request.POST.get("email", "")),
+            status=400,
         )
     return render(request, "reports/tracking.html", tracking_context(report, followed=True))
 

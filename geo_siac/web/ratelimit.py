@@ -26,7 +26,7 @@ INSERT INTO web_ratecounter AS counter (key, window_end, count) VALUES (%(key)s,
 ON CONFLICT (key) DO UPDATE SET
     count = CASE WHEN counter.window_end > %(now)s THEN counter.count + 1 ELSE 1 END,
     window_end = CASE WHEN counter.window_end > %(now)s THEN counter.window_end ELSE EXCLUDED.window_end END
-RETURNING count
+RETURNING count, window_end
 """
 
 # SKIP LOCKED: a row another request is counting on right now is left alone (it is being renewed), so the purge
@@ -65,21 +65,33 @@ def client_ip(request) -> str:
 def count_attempt(key: str, window_seconds: int) -> int:
     """Counts one attempt under `key` and returns the attempts of its current window, this one included. One
     statement: concurrent attempts from any number of processes each get their own number."""
+    return count_in_window(key, window_seconds)[0]
+
+
+def count_in_window(key: str, window_seconds: int) -> tuple[int, int]:
+    """count_attempt, and when its window ends (epoch seconds), from the same statement."""
     now = int(time())
     with connection.cursor() as cursor:
         cursor.execute(COUNT, {"key": key, "now": now, "seconds": window_seconds})
-        count = cursor.fetchone()[0]
+        count, window_end = cursor.fetchone()
         if random() * PURGE_ONE_CALL_IN < 1:
             cursor.execute(PURGE, [now])
-    return count
+    return count, window_end
 
 
-def uncount_attempt(key: str) -> None:
-    """Takes back one attempt counted under `key` in its current window (one that turned out not to count)."""
+def seconds_until(window_end: int) -> int:
+    """Seconds from now until `window_end` (count_in_window's), when that window's attempts start again from none."""
+    return max(0, window_end - int(time()))
+
+
+def uncount_attempt(key: str, window_end: int | None = None) -> None:
+    """Takes back one attempt counted under `key` in its current window (one that turned out not to count). Given
+    the `window_end` it was counted in, only in that window: one opened since by another attempt keeps its count."""
+    window = "" if window_end is None else " AND window_end = %s"
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE web_ratecounter SET count = count - 1 WHERE key = %s AND window_end > %s AND count > 0",
-            [key, int(time())],
+            "UPDATE web_ratecounter SET count = count - 1 WHERE key = %s AND window_end > %s AND count > 0" + window,
+            [key, int(time()), *([] if window_end is None else [window_end])],
         )
 
 

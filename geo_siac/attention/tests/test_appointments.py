@@ -210,3 +210,17 @@ def test_desk_agenda_lists_the_day_and_records_arrival_service_and_no_show(clien
 
 def test_agenda_is_for_staff_only(client, offering):
     assert client.get("/atencion/agenda/").status_code == 302
+
+
+def test_a_booking_past_the_new_requests_limit_comes_back_as_typed(client, offering, settings):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 0
+    starts_at = next_slot(offering)
+    response = client.post(
+        f"/citas/reservar/{offering.pk}/",
+        {"starts_at": starts_at.isoformat(), "name": "Ana Pérez", "email": "ana@example.cl"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 429 and "No reservamos la hora" in page
+    assert "Podrá pedir otra hora en 60 minutos." in page and response["Retry-After"] in ("3599", "3600")
+    assert 'value="Ana Pérez"' in page and 'value="ana@example.cl"' in page
+    assert not Appointment.objects.exists()

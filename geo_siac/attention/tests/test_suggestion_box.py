@@ -242,3 +242,16 @@ def test_the_box_confirmation_and_its_rate_limit_page_speak_for_its_points_munic
     assert refused.status_code == 429
     assert "Peñalolén" in _brand(refused.content.decode())
     assert f"· {settings.GEO_SIAC_INSTALLATION_NAME}</title>" not in refused.content.decode()
+
+
+def test_a_refused_suggestion_keeps_its_text(client, settings, make_point):
+    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 0
+    point = make_point()
+    refused = client.post(
+        f"/buzon/{point.pk}/",
+        {"token": "b1", "service_code": "sugerencia", "description": "Abrir también los martes."},
+        REMOTE_ADDR="203.0.113.7",
+    )
+    page = refused.content.decode()
+    assert refused.status_code == 429 and ">Abrir también los martes.</textarea>" in page
+    assert "Podrá enviar otra solicitud en 60 minutos." in page and not Report.objects.exists()

@@ -157,7 +157,7 @@ def test_reopening_from_the_list_sends_the_citizen_to_the_tracking_page(client, 
 
 
 def test_adding_information_is_rate_limited_per_client(client, rosa_reports, settings):
-    settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW = 1
+    settings.GEO_SIAC_ACTIONS_PER_REPORT = 1
     sign_in(client)
     url = f"/mis-solicitudes/solicitud/{rosa_reports[0].tracking_code}/agregar/"
     assert client.post(url, {"note": "Uno."}).status_code == 302

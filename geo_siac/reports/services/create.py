@@ -172,7 +172,8 @@ def report_create(
     only comuna served, and is routed to the topic's department or the OIRS triage queue. A category the request's
     comuna does not enable is refused under `category`; its response days and department are the comuna's
     (zones.selectors.category_terms). A repeated
-    `submission_token` (double click, resubmitted form) returns the report the first submission created.
+    `submission_token` (double click, resubmitted form) returns the report the first submission created, with
+    `resubmitted` set True on it (False on a report this call filed).
 
     Everything is checked first; then one transaction writes (report_store). The rare tracking code already
     taken makes PostgreSQL refuse the report's key (models.ReportKey), and the transaction is run again with a new code: guarding
@@ -325,6 +326,7 @@ def report_create(
         # The id carries the year of created_at, not of the transaction's now() the column's default would read.
         report.pk, report.tracking_code = ReportYearId(reception_time(now)), new_tracking_code(commune.tracking_prefix)
         try:
+            report.resubmitted = False
             return report_store(report, events=events, photo=processed, submission_token=submission_token)
         except IntegrityError as exc:
             if missing_partition(exc):
@@ -335,6 +337,7 @@ def report_create(
         except AlreadySubmitted as exc:
             found = unique_row(Report.objects.filter(pk=exc.report_id)) if exc.report_id is not None else None
             if found is not None:
+                found.resubmitted = True  # tells the caller nothing new was filed (a form sent again)
                 return found
             # The first submission's report was deleted in between: this one files it after all.
     raise RuntimeError("could not draw a free tracking code")
