@@ -126,7 +126,8 @@ class AlertQuerySet(TenantQuerySet):
 class Alert(models.Model):
     """An alert that fired for a report. Unique per report, kind and level: `manage.py escalate` inserts with ON
     CONFLICT DO NOTHING, so however many runs overlap or repeat, each fires once. `level` is the escalation level,
-    the reopening's number (reopened) or the crew (assigned), 0 otherwise."""
+    the reopening's number (reopened) or the crew (assigned), 0 otherwise. A `silent` row told nobody: an
+    escalation level reached while a higher one was due (docs/escalation.md, "Catching up")."""
 
     report = models.ForeignKey(
         "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="alerts", db_index=False
@@ -137,6 +138,12 @@ class Alert(models.Model):
     # An escalation's rule as it stood when it fired, so its text never follows later edits; null before 0007.
     threshold_business_days = models.SmallIntegerField(_("umbral (días hábiles desde el plazo)"), null=True, blank=True)
     recipients = ArrayField(models.CharField(max_length=32), verbose_name=_("avisar a"), default=list, blank=True)
+    # A level a catch-up passed (a higher one was due in the same run): kept so it never fires, told to nobody.
+    silent = models.BooleanField(_("alcanzado sin aviso"), default=False)
+    # On the level a catch-up told: the lower levels that run recorded silent, which its text names.
+    passed_levels = ArrayField(
+        models.SmallIntegerField(), verbose_name=_("niveles alcanzados sin aviso"), default=list, blank=True
+    )
 
     objects = AlertQuerySet.as_manager()
 

@@ -144,6 +144,7 @@ def inbox(user) -> QuerySet[StaffAlert]:
             "alert__level",
             "alert__threshold_business_days",
             "alert__recipients",
+            "alert__passed_levels",
             "alert__fired_at",
             "alert__report__tracking_code",
             "alert__report__expected_at",
