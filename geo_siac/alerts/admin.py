@@ -60,7 +60,7 @@ class AlertAdmin(TenantAdmin, admin.ModelAdmin):
     list_display = ("fired_at", "report", "kind", "level", "silent")
     list_filter = ("kind", "silent")
     search_fields = ("report__tracking_code",)
-    readonly_fields = ("report", "kind", "level", "fired_at", "silent", "passed_levels")
+    readonly_fields = ("report", "kind", "level", "fired_at", "silent", "passed_levels", "passed_recipients")
 
     def has_add_permission(self, request):
         return False

@@ -178,12 +178,12 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             [now, first, last],
         )
         fired = cursor.fetchall()
-    silent = {}  # report -> the levels this statement recorded silent
-    for _id, _kind, level, _threshold, _whom, is_silent, _passed, report_id, *_rest in fired:
+    silent = {}  # report -> the rows this statement recorded silent: (level, alert id, threshold, recipients)
+    for alert_id, _kind, level, threshold, recipients, is_silent, _planned, report_id, *_rest in fired:
         if is_silent:
-            silent.setdefault(report_id, []).append(level)
-    summary.silent += sum(len(levels) for levels in silent.values())
-    deliveries, emails = [], []
+            silent.setdefault(report_id, []).append((level, alert_id, threshold, recipients))
+    summary.silent += sum(len(rows) for rows in silent.values())
+    deliveries, emails, corrected = [], [], []
     for (
         alert_id,
         kind,
@@ -202,24 +202,49 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
         if is_silent:
             continue
         summary.fired[kind] += 1
-        passed = _passed_levels(alert_id, passed, [lower for lower in silent.get(report_id, []) if lower < level])
-        alert = Alert(
-            kind=kind, level=level, threshold_business_days=threshold, recipients=recipients, passed_levels=passed
-        )
-        users = [
-            user_id
-            for user_id in _recipients(
-                directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id, commune_id=commune_id
-            )
-            if directory.works_for(user_id, commune_id)
-        ]
+        where = {"crew_id": crew_id, "department_id": department_id, "commune_id": commune_id}
+        users = _reached(directory, kind=kind, level=level, **where)
+        below = sorted(row for row in silent.get(report_id, []) if row[0] < level)  # (level, id, threshold, whom)
+        told = (level, alert_id, threshold, recipients)
         if not users:
             summary.unaddressed += 1
+            # The highest level due reaches nobody (no one in that role): the highest silent one that reaches
+            # someone is told instead, so that a catch-up is never heard by nobody.
+            for row in reversed(below):
+                users = _reached(directory, kind=kind, level=row[0], **where)
+                if users:
+                    told = row
+                    below.remove(row)
+                    summary.silent -= 1
+                    corrected.append((alert_id, *_passed(below)))
+                    break
+        levels, whom = _passed([row for row in below if row[0] < told[0]])
+        if below or passed or told[1] != alert_id:
+            corrected.append((told[1], levels, whom))
+        alert = Alert(
+            kind=kind,
+            level=told[0],
+            threshold_business_days=told[2],
+            recipients=told[3],
+            passed_levels=levels,
+            passed_recipients=whom,
+        )
         for user_id in users:
-            deliveries.append((alert_id, user_id))
+            deliveries.append((told[1], user_id))
             person = directory.people.get(user_id)
             if person and person.email and not person.digest:
                 emails.append((person, alert, code, expected_at, report_id))
+    if corrected:
+        # The levels each told alert names are those its statement recorded silent: another run may have fired
+        # one of those the candidates planned first (and told it), and a told silent level is no longer passed.
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor.cursor,
+                f"UPDATE {_ALERTS} a SET silent = false, passed_levels = v.levels, passed_recipients = v.whom "
+                f"FROM (VALUES %s) AS v(id, levels, whom) WHERE a.id = v.id",
+                corrected,
+                template="(%s, %s::smallint[], %s::varchar[])",
+            )
     with connection.cursor() as cursor:
         execute_values(
             cursor.cursor,
@@ -232,13 +257,26 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
     summary.emails += len(emails)
 
 
-def _passed_levels(alert_id: int, planned: list[int], recorded: list[int]) -> list[int]:
-    """The lower levels the told alert names: those its statement recorded silent. Another run may have fired one
-    of the planned ones first (and told it), so the alert is corrected to what this one recorded (rare)."""
-    recorded = sorted(recorded)
-    if recorded != list(planned):
-        Alert.objects.filter(pk=alert_id).update(passed_levels=recorded)
-    return recorded
+def _passed(rows: list[tuple]) -> tuple[list[int], list[str]]:
+    """The silent rows (level, id, threshold, recipients) a told alert names: their levels, and whom their rules
+    would have told, each once, in level order."""
+    whom = []
+    for _level, _id, _threshold, recipients in sorted(rows):
+        whom += [code for code in recipients if code not in whom]
+    return [row[0] for row in sorted(rows)], whom
+
+
+def _reached(
+    directory: Directory, *, kind: str, level: int, crew_id: int | None, department_id: int | None, commune_id: int
+) -> list[int]:
+    """Whom an alert reaches: its recipients who work for the request's comuna."""
+    return [
+        user_id
+        for user_id in _recipients(
+            directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id, commune_id=commune_id
+        )
+        if directory.works_for(user_id, commune_id)
+    ]
 
 
 def _recipients(
@@ -264,7 +302,7 @@ _TEXTS = {
 def alert_text(alert: Alert) -> str:
     """What an alert says, in the active language (the inbox, the emails and the digest). An escalation says its
     rule as it stood when it fired: the threshold and whom it told (alerts fired before 0007 kept neither), and the
-    lower levels a catch-up passed without telling."""
+    lower levels a catch-up passed without telling, with whom they did not tell."""
     if alert.kind != AlertKind.ESCALATION:
         return str(_TEXTS[alert.kind])
     if alert.threshold_business_days is None:
@@ -278,11 +316,23 @@ def alert_text(alert: Alert) -> str:
         text = _("Escalamiento nivel %(level)s (%(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
     if not alert.passed_levels:
         return text
-    passed = ngettext(
-        "el nivel %(levels)s se alcanzó sin aviso aparte",
-        "los niveles %(levels)s se alcanzaron sin aviso aparte",
-        len(alert.passed_levels),
-    ) % {"levels": spoken_list([str(level) for level in alert.passed_levels])}
+    values = {"levels": spoken_list([str(level) for level in alert.passed_levels])}
+    unheard = [str(Recipient(code).label) for code in alert.passed_recipients if code in Recipient.values]
+    if unheard:
+        passed = ngettext(
+            "el nivel %(levels)s se alcanzó sin aviso a %(whom)s",
+            "los niveles %(levels)s se alcanzaron sin aviso a %(whom)s",
+            len(alert.passed_levels),
+        ) % {**values, "whom": get_text_list(unheard, pgettext("lista negativa", "ni a"))}
+    else:
+        passed = (
+            ngettext(
+                "el nivel %(levels)s se alcanzó sin aviso aparte",
+                "los niveles %(levels)s se alcanzaron sin aviso aparte",
+                len(alert.passed_levels),
+            )
+            % values
+        )
     return f"{text}; {passed}"
 
 
@@ -330,6 +380,7 @@ def alert_messages(emails: list[tuple]) -> list[Message]:
             alert.threshold_business_days,
             tuple(alert.recipients),
             tuple(alert.passed_levels),
+            tuple(alert.passed_recipients),
         )
         if key not in texts:
             with translation.override(person.language):
@@ -394,6 +445,7 @@ def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> in
             "alert__threshold_business_days",
             "alert__recipients",
             "alert__passed_levels",
+            "alert__passed_recipients",
         )
     )
     rows = list(pending)
@@ -411,10 +463,11 @@ def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> in
                         threshold_business_days=threshold,
                         recipients=recipients,
                         passed_levels=passed,
+                        passed_recipients=unheard,
                     )
                 ),
             )
-            for _pk, kind, level, code, due, threshold, recipients, passed in rows
+            for _pk, kind, level, code, due, threshold, recipients, passed, unheard in rows
         ]
         counts = Counter(what for _code, _due, what in texts)
         lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]

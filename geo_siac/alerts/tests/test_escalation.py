@@ -18,6 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone, translation
 
+from geo_siac.alerts.admin import EscalationRuleForm
+from geo_siac.alerts.checks import escalation_rules_order
 from geo_siac.alerts.models import (
     MUNICIPAL_ADMINISTRATION,
     OIRS_COORDINATION,
@@ -356,7 +358,7 @@ def test_a_request_first_seen_past_three_levels_is_told_only_the_highest_once_an
     assert (first.fired[AlertKind.ESCALATION], first.silent) == (1, 2)
     told = (
         "Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
-        "municipal; los niveles 1 y 2 se alcanzaron sin aviso aparte"
+        "municipal; los niveles 1 y 2 se alcanzaron sin aviso a Supervisión de la cuadrilla ni a Jefatura de la dirección"
     )
     subject = f"Escalamiento, nivel 3: solicitud {report.tracking_code}"
     assert [(to, title) for to, title, _body in mailbox.escalations()] == [
@@ -392,9 +394,9 @@ def test_after_a_gap_only_the_highest_pending_level_is_told_and_a_later_level_st
     assert escalations(report) == {1: (False, []), 2: (True, []), 3: (False, [2])}
     (level_3,) = Alert.objects.filter(report=report, kind=AlertKind.ESCALATION, level=3)
     with translation.override("es-cl"):
-        assert alert_text(level_3).endswith("; el nivel 2 se alcanzó sin aviso aparte")
+        assert alert_text(level_3).endswith("; el nivel 2 se alcanzó sin aviso a Jefatura de la dirección")
     with translation.override("en"):
-        assert alert_text(level_3).endswith("; level 2 was reached without a separate alert")
+        assert alert_text(level_3).endswith("; level 2 was reached without alerting Department head")
 
     alerts_run(now=datetime(2025, 10, 9, 9, tzinfo=SANTIAGO))  # level 4: ten business days after the 24th
     assert escalations(report)[4] == (False, [])
@@ -428,3 +430,101 @@ def test_a_level_added_below_one_already_told_is_recorded_without_telling_anyone
     assert escalations(report)[2] == (True, [])
     assert not StaffAlert.objects.filter(user__username="jefa").exists()
     assert not Notification.objects.filter(recipient="jefa@muni.example").exists()
+
+
+@pytest.mark.django_db
+def test_a_rules_threshold_must_rise_with_its_level_in_the_admin_form(crews, django_user_model):
+    escalation_setup(crews, django_user_model)
+    commune, department = crews["A"].commune, crews["A"].department
+
+    def form(level, threshold, instance=None):
+        data = {
+            "commune": commune.pk,
+            "department": department.pk,
+            "level": level,
+            "threshold_business_days": threshold,
+            "recipients": [Recipient.CREW],
+        }
+        return EscalationRuleForm(data=data, instance=instance)
+
+    # Levels 1, 2, 3 at -2, 1 and 5 business days.
+    level_4 = form(4, 5)
+    assert not level_4.is_valid()
+    assert level_4.errors["threshold_business_days"] == [
+        "Debe ser mayor que el umbral del nivel 3 (5): un nivel se alcanza después del anterior."
+    ]
+    level_2 = form(2, 5, instance=EscalationRule.objects.get(level=2))
+    assert not level_2.is_valid()
+    assert level_2.errors["threshold_business_days"] == [
+        "Debe ser menor que el umbral del nivel 3 (5): un nivel se alcanza antes del siguiente."
+    ]
+    assert not form(2, -2, instance=EscalationRule.objects.get(level=2)).is_valid()
+    assert form(2, 4, instance=EscalationRule.objects.get(level=2)).is_valid()
+    assert form(4, 6).is_valid()
+
+
+@pytest.mark.django_db
+def test_the_system_check_lists_rules_saved_out_of_order(crews, django_user_model):
+    escalation_setup(crews, django_user_model)
+    assert escalation_rules_order(databases=["default"]) == []
+    EscalationRule.objects.filter(level=2).update(threshold_business_days=-3)  # saved before clean refused it
+    [warning] = escalation_rules_order(databases=["default"])
+    assert warning.id == "alerts.W001"
+    assert f"{crews['A'].commune.name}, {crews['A'].department}: nivel 2 a -3 días hábiles." in warning.msg
+    assert "nivel 3" not in warning.msg
+
+
+@pytest.mark.django_db
+def test_when_the_highest_level_due_reaches_nobody_the_highest_silent_level_that_reaches_someone_is_told(
+    crews, make_report, django_user_model
+):
+    escalation_setup(crews, django_user_model)
+    EscalationRule.objects.filter(level=3).delete()
+    DepartmentHead.objects.all().delete()  # level 2 tells the department head: there is none
+    report = report_due(make_report, date(2025, 9, 10), 8)
+    summary = alerts_run(now=datetime(2025, 10, 6, 9, tzinfo=SANTIAGO))
+
+    assert escalations(report) == {1: (False, []), 2: (False, [])}
+    assert (summary.fired[AlertKind.ESCALATION], summary.silent, summary.unaddressed) == (1, 0, 1)
+    heard = StaffAlert.objects.filter(alert__report=report, alert__kind=AlertKind.ESCALATION)
+    assert list(heard.values_list("user__username", "alert__level")) == [("carla", 1)]
+    told = Notification.objects.filter(report=report, subject__startswith="Escalamiento")
+    assert list(told.values_list("recipient", "subject")) == [
+        ("carla@muni.example", f"Escalamiento, nivel 1: solicitud {report.tracking_code}")
+    ]
+    assert told.get().body.startswith("Escalamiento nivel 1 (2 días hábiles antes del plazo); avisado a Supervisión")
+
+    alerts_run(now=datetime(2025, 10, 6, 18, tzinfo=SANTIAGO))
+    assert heard.count() == 1 and told.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_level_another_run_told_first_is_not_named_as_passed_by_the_catch_up(crews, make_report, django_user_model):
+    escalation_setup(crews, django_user_model)
+    x = report_due(make_report, date(2025, 9, 10), 8)
+    y = report_due(make_report, date(2025, 9, 10), 8)
+    assert x.pk < y.pk  # candidates run in report order: every batch of x's before y's
+
+    def another_run_tells_y_level_2(batch):
+        if batch == 1:
+            Alert.objects.create(
+                report=y,
+                kind=AlertKind.ESCALATION,
+                level=2,
+                fired_at=timezone.now(),
+                threshold_business_days=1,
+                recipients=[Recipient.DEPARTMENT_HEAD],
+            )
+
+    alerts_run(now=datetime(2025, 10, 6, 9, tzinfo=SANTIAGO), batch_size=1, after_batch=another_run_tells_y_level_2)
+    assert escalations(x) == {1: (True, []), 2: (True, []), 3: (False, [1, 2])}
+    assert escalations(y) == {1: (True, []), 2: (False, []), 3: (False, [1])}
+    level_3 = Alert.objects.get(report=y, kind=AlertKind.ESCALATION, level=3)
+    assert level_3.passed_recipients == [Recipient.CREW_SUPERVISOR]
+    with translation.override("es-cl"):
+        assert alert_text(level_3) == (
+            "Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+            "municipal; el nivel 1 se alcanzó sin aviso a Supervisión de la cuadrilla"
+        )
+    told = Notification.objects.filter(report=y, recipient="olga@muni.example", subject__startswith="Escalamiento")
+    assert told.get().body.startswith(f"{alert_text(level_3)}: solicitud {y.tracking_code}")
