@@ -1,12 +1,13 @@
 """Escalation benchmark (issue #24): one `manage.py escalate` run over many open requests, and a big digest.
 
-    .venv/bin/python bench/escalate.py [--rows 1000000] [--crossing 0.05] [--digest 20000]
+    .venv/bin/python bench/escalate.py [--rows 1000000] [--crossing 0.05] [--digest 20000] [--catch-up 0]
 
 Runs against its own database (GEO_SIAC_BENCH_DB, default geo_siac_bench_escalate). It fills it with --rows open
 requests (copies of one report_create report, written by SQL), of which a --crossing share reach a threshold in
 this run: due in one business day (the "due soon" alert and level 1 of the rules, -2 business days), while the rest
 are due in 60 days and were received 10 days ago (no alert). --digest of the crossing ones belong to a second
-department whose head chose the daily digest and is reached at level 1. Every run starts by forgetting the alerts,
+department whose head chose the daily digest and is reached at level 1. The --catch-up requests after those are
+found past all three levels at once (due a month ago: a catch-up, docs/escalation.md). Every run starts by forgetting the alerts,
 so the same requests cross again. Prints the run's time and its process's peak memory at this size (run it at two
 sizes to see that memory does not grow with the rows), then the time of the daily digest of that head.
 """
@@ -28,7 +29,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def fill(rows: int, crossing: float, digest: int) -> None:
+def fill(rows: int, crossing: float, digest: int, catch_up: int) -> None:
     """The requests, two departments with their crews, people and rules: as many as asked, made once."""
     from datetime import timedelta
 
@@ -83,6 +84,14 @@ def fill(rows: int, crossing: float, digest: int) -> None:
                 threshold_business_days=1,
                 recipients=[Recipient.DEPARTMENT_HEAD],
             )
+    for department in departments:
+        # A third level, so that a catch-up request is past three (added apart: databases filled before it).
+        EscalationRule.objects.get_or_create(
+            commune=puente_alto,
+            department=department,
+            level=3,
+            defaults={"threshold_business_days": 5, "recipients": [Recipient.DEPARTMENT_HEAD]},
+        )
     # Staff accounts are reached only for the comunas they work for (zones.tenancy): the requests are Puente Alto's.
     for user in users.objects.filter(username__startswith="bench-"):
         CommuneMembership.objects.get_or_create(user=user, commune=puente_alto)
@@ -120,7 +129,8 @@ def fill(rows: int, crossing: float, digest: int) -> None:
         cursor.execute(
             "WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM reports_report) "
             "UPDATE reports_report r SET status = 'acknowledged', created_at = %s, updated_at = %s, "
-            "times_reopened = 0, expected_at = CASE WHEN numbered.n <= %s THEN %s ELSE %s END, "
+            "times_reopened = 0, expected_at = CASE WHEN numbered.n <= %s THEN %s WHEN numbered.n <= %s THEN %s "
+            "ELSE %s END, "
             "crew_id = CASE WHEN numbered.n <= %s THEN %s ELSE (%s::int[])[1 + numbered.n %% 9] END, "
             "department_id = CASE WHEN numbered.n <= %s THEN %s ELSE %s END "
             "FROM numbered WHERE numbered.id = r.id",
@@ -129,6 +139,8 @@ def fill(rows: int, crossing: float, digest: int) -> None:
                 old,
                 crossing_rows,
                 soon,
+                crossing_rows + catch_up,
+                now - timedelta(days=30),
                 later,
                 digest,
                 crews[9].pk,
@@ -141,7 +153,8 @@ def fill(rows: int, crossing: float, digest: int) -> None:
         cursor.execute("TRUNCATE alerts_alert, alerts_staffalert, notifications_notification")
         cursor.execute("VACUUM ANALYZE reports_report")
     print(
-        f"{rows:,} open requests, {crossing_rows:,} crossing, {digest:,} of them department B's "
+        f"{rows:,} open requests, {crossing_rows:,} crossing, {digest:,} of them department B's, {catch_up:,} past "
+        f"three levels "
         f"(prepared in {time.perf_counter() - started:.0f} s)"
     )
 
@@ -151,6 +164,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--crossing", type=float, default=0.05)
     parser.add_argument("--digest", type=int, default=20_000)
+    parser.add_argument("--catch-up", type=int, default=0, help="requests found past all three levels at once")
     args = parser.parse_args()
     prepare_database()
 
@@ -162,7 +176,7 @@ def main() -> None:
     from geo_siac.alerts.services import alerts_run, staff_digests_send
     from geo_siac.notifications.models import Notification
 
-    fill(args.rows, args.crossing, args.digest)
+    fill(args.rows, args.crossing, args.digest, args.catch_up)
     started = time.perf_counter()
     reverse("crew:home")  # the URL configuration (maps, folium...) is imported once per process, before the run
     print(f"URL configuration imported in {time.perf_counter() - started:.1f} s")
@@ -171,7 +185,7 @@ def main() -> None:
     summary = alerts_run()
     print(
         f"escalate: {time.perf_counter() - started:.1f} s, fired {dict(summary.fired)}, inbox {summary.delivered:,}"
-        f", emails {summary.emails:,}, batches {summary.batches}; peak RSS {peak_rss_mb():.0f} MB "
+        f", emails {summary.emails:,}, silent {getattr(summary, 'silent', '-')}, batches {summary.batches}; peak RSS {peak_rss_mb():.0f} MB "
         f"(before the run {before:.0f} MB)"
     )
     started = time.perf_counter()
@@ -184,7 +198,10 @@ def main() -> None:
     )
     started = time.perf_counter()
     again = alerts_run()
-    print(f"escalate again at once: {time.perf_counter() - started:.1f} s, fired {sum(again.fired.values())}")
+    print(
+        f"escalate again at once: {time.perf_counter() - started:.1f} s, fired {sum(again.fired.values())}, "
+        f"silent {getattr(again, 'silent', '-')}"
+    )
 
 
 if __name__ == "__main__":

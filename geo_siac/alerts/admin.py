@@ -57,10 +57,10 @@ class StaffAlertPreferenceAdmin(TenantAdmin, admin.ModelAdmin):
 class AlertAdmin(TenantAdmin, admin.ModelAdmin):
     """What fired, read only: only manage.py escalate writes here."""
 
-    list_display = ("fired_at", "report", "kind", "level")
-    list_filter = ("kind",)
+    list_display = ("fired_at", "report", "kind", "level", "silent")
+    list_filter = ("kind", "silent")
     search_fields = ("report__tracking_code",)
-    readonly_fields = ("report", "kind", "level", "fired_at")
+    readonly_fields = ("report", "kind", "level", "fired_at", "silent", "passed_levels", "passed_recipients")
 
     def has_add_permission(self, request):
         return False

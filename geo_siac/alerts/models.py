@@ -118,6 +118,36 @@ class EscalationRule(models.Model):
     def __str__(self) -> str:
         return f"{self.department} ({self.commune.name}) {self.level}"
 
+    def clean(self):
+        # A later level must be reached later: else a catch-up tells the higher and the lower stays silent forever.
+        if None in (self.commune_id, self.department_id, self.level, self.threshold_business_days):
+            return
+        siblings = EscalationRule.objects.filter(commune_id=self.commune_id, department_id=self.department_id).exclude(
+            pk=self.pk
+        )
+        below = siblings.filter(level__lt=self.level).order_by("-level").first()
+        above = siblings.filter(level__gt=self.level).order_by("level").first()
+        if below is not None and self.threshold_business_days <= below.threshold_business_days:
+            raise ValidationError(
+                {
+                    "threshold_business_days": _(
+                        "Debe ser mayor que el umbral del nivel %(level)s (%(days)s): un nivel se alcanza después "
+                        "del anterior."
+                    )
+                    % {"level": below.level, "days": below.threshold_business_days}
+                }
+            )
+        if above is not None and self.threshold_business_days >= above.threshold_business_days:
+            raise ValidationError(
+                {
+                    "threshold_business_days": _(
+                        "Debe ser menor que el umbral del nivel %(level)s (%(days)s): un nivel se alcanza antes "
+                        "del siguiente."
+                    )
+                    % {"level": above.level, "days": above.threshold_business_days}
+                }
+            )
+
 
 class AlertQuerySet(TenantQuerySet):
     tenant_path = "report__commune"
@@ -126,7 +156,8 @@ class AlertQuerySet(TenantQuerySet):
 class Alert(models.Model):
     """An alert that fired for a report. Unique per report, kind and level: `manage.py escalate` inserts with ON
     CONFLICT DO NOTHING, so however many runs overlap or repeat, each fires once. `level` is the escalation level,
-    the reopening's number (reopened) or the crew (assigned), 0 otherwise."""
+    the reopening's number (reopened) or the crew (assigned), 0 otherwise. A `silent` row told nobody: an
+    escalation level reached while a higher one was due (docs/escalation.md, "Catching up")."""
 
     report = models.ForeignKey(
         "reports.Report", verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="alerts", db_index=False
@@ -137,6 +168,24 @@ class Alert(models.Model):
     # An escalation's rule as it stood when it fired, so its text never follows later edits; null before 0007.
     threshold_business_days = models.SmallIntegerField(_("umbral (días hábiles desde el plazo)"), null=True, blank=True)
     recipients = ArrayField(models.CharField(max_length=32), verbose_name=_("avisar a"), default=list, blank=True)
+    # A level a catch-up passed (a higher one was due in the same run): kept so it never fires, told to nobody.
+    silent = models.BooleanField(_("alcanzado sin aviso"), default=False, db_default=False)
+    # On the level a catch-up told: the lower levels that run recorded silent, which its text names.
+    passed_levels = ArrayField(
+        models.SmallIntegerField(),
+        verbose_name=_("niveles alcanzados sin aviso"),
+        default=list,
+        db_default=[],
+        blank=True,
+    )
+    # And whom those levels would have told (their rules' recipients, in order), which its text names too.
+    passed_recipients = ArrayField(
+        models.CharField(max_length=32),
+        verbose_name=_("no avisados"),
+        default=list,
+        db_default=[],
+        blank=True,
+    )
 
     objects = AlertQuerySet.as_manager()
 

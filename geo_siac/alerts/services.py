@@ -4,7 +4,9 @@ The run finds every alert due at `now` in one set-wise statement over the open r
 batches, each its own transaction: the alert rows (INSERT ... ON CONFLICT DO NOTHING against the unique report,
 kind and level), the inbox rows and the immediate emails (the outbox) commit together. So a crash loses at most the
 batch in flight, which the next run finds again, and a second process that fires the same alert at the same time
-waits on the unique index and then inserts nothing: each alert is fired, and told, once."""
+waits on the unique index and then inserts nothing: each alert is fired, and told, once. An escalation that finds
+several levels due at once (a catch-up) tells only the highest and records the lower ones silent, in the same
+statement, so they never fire later either."""
 
 import re
 from collections import Counter
@@ -50,6 +52,7 @@ _CANDIDATES = "alerts_run_candidates"
 @dataclass
 class RunSummary:
     fired: Counter = field(default_factory=Counter)  # per kind
+    silent: int = 0  # escalation levels a catch-up recorded without telling anyone
     delivered: int = 0  # inbox rows
     emails: int = 0  # immediate messages enqueued
     unaddressed: int = 0  # alerts that reached nobody (no head, no crew member...)
@@ -66,19 +69,22 @@ def _candidates_sql(
 ) -> tuple[str, list]:
     """Every (report, kind, level) due at the run's instant and not fired yet, numbered in report order, over open
     reports only: an answered or closed request leaves the candidates, an extended one is judged by its new
-    deadline. An escalation carries its rule's threshold and recipients, which the alert keeps."""
+    deadline. An escalation carries its rule's threshold and recipients, which the alert keeps. Only the highest
+    escalation level due (fired or not) is told: a lower one not fired yet is `silent`, and the highest names
+    those in `passed`. `first_seq` is the seq of its (report, kind)'s first row, so a batch takes whole groups."""
     open_reports = f"FROM {_REPORTS} r WHERE r.status IN ({_OPEN})"
     parts, params = [], []
     if rules:
         values = ", ".join("(%s, %s, %s, %s::timestamptz, %s::smallint, %s::varchar[])" for _rule in rules)
         parts.append(
-            f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level, rule.threshold, rule.recipients FROM {_REPORTS} r "
+            f"SELECT r.id, '{AlertKind.ESCALATION}', rule.level, rule.threshold, rule.recipients, "
+            f"max(rule.level) OVER (PARTITION BY r.id) FROM {_REPORTS} r "
             f"JOIN (VALUES {values}) AS rule(commune_id, department_id, level, cutoff, threshold, recipients) "
             f"ON rule.commune_id = r.commune_id AND rule.department_id = {responsible_department_sql('r')} "
             f"WHERE r.status IN ({_OPEN}) AND r.expected_at < rule.cutoff"
         )
         params += [value for rule in rules for value in rule]
-    no_rule = "NULL::smallint, '{}'::varchar[]"
+    no_rule = "NULL::smallint, '{}'::varchar[], NULL::int"
     parts += [
         f"SELECT r.id, '{AlertKind.DUE_SOON}', 0, {no_rule} {open_reports} AND r.expected_at < %s",
         f"SELECT r.id, '{AlertKind.OVERDUE}', 0, {no_rule} {open_reports} AND r.expected_at < %s",
@@ -94,10 +100,16 @@ def _candidates_sql(
     ]
     params += [due_soon, now, triage, assigned]
     sql = (
-        f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER (ORDER BY c.report_id, c.kind, "
-        f"c.level) AS seq, c.* FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level, threshold, recipients) "
+        f"CREATE TEMPORARY TABLE {_CANDIDATES} AS SELECT row_number() OVER run AS seq, "
+        f"row_number() OVER run - row_number() OVER report_kind + 1 AS first_seq, "
+        f"c.report_id, c.kind, c.level, c.threshold, c.recipients, coalesce(c.level < c.top, false) AS silent, "
+        f"CASE WHEN c.level = c.top THEN coalesce(array_agg(c.level::smallint) FILTER (WHERE c.level < c.top) "
+        f"OVER report_kind, '{{}}') ELSE '{{}}' END AS passed "
+        f"FROM ({' UNION ALL '.join(parts)}) AS c(report_id, kind, level, threshold, recipients, top) "
         f"WHERE NOT EXISTS (SELECT 1 FROM {_ALERTS} a WHERE a.report_id = c.report_id AND a.kind = c.kind "
-        f"AND a.level = c.level)"
+        f"AND a.level = c.level) "
+        f"WINDOW run AS (ORDER BY c.report_id, c.kind, c.level), "
+        f"report_kind AS (PARTITION BY c.report_id, c.kind ORDER BY c.level)"
     )
     return sql, params
 
@@ -155,23 +167,31 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
         # In report order, so two processes take the unique index's entries in the same order and never deadlock.
         cursor.execute(
             f"WITH fired AS (INSERT INTO {_ALERTS} (report_id, kind, level, fired_at, threshold_business_days, "
-            f"recipients) SELECT c.report_id, c.kind, c.level, %s, c.threshold, c.recipients FROM {_CANDIDATES} c "
-            f"JOIN {_REPORTS} r ON r.id = c.report_id AND r.status IN ({_OPEN}) "
-            f"WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
-            f"RETURNING id, report_id, kind, level, threshold_business_days, recipients) "
-            f"SELECT f.id, f.kind, f.level, f.threshold_business_days, f.recipients, r.id, r.tracking_code, "
+            f"recipients, silent, passed_levels) SELECT c.report_id, c.kind, c.level, %s, c.threshold, c.recipients, "
+            f"c.silent, c.passed FROM {_CANDIDATES} c JOIN {_REPORTS} r ON r.id = c.report_id AND r.status IN "
+            f"({_OPEN}) WHERE c.first_seq BETWEEN %s AND %s ORDER BY c.seq ON CONFLICT DO NOTHING "
+            f"RETURNING id, report_id, kind, level, threshold_business_days, recipients, silent, passed_levels) "
+            f"SELECT f.id, f.kind, f.level, f.threshold_business_days, f.recipients, f.silent, f.passed_levels, "
+            f"r.id, r.tracking_code, "
             f"r.crew_id, {responsible_department_sql('r')}, r.expected_at, r.commune_id "
             f"FROM fired f JOIN {_REPORTS} r ON r.id = f.report_id",
             [now, first, last],
         )
         fired = cursor.fetchall()
-    deliveries, emails = [], []
+    silent = {}  # report -> the rows this statement recorded silent: (level, alert id, threshold, recipients)
+    for alert_id, _kind, level, threshold, recipients, is_silent, _planned, report_id, *_rest in fired:
+        if is_silent:
+            silent.setdefault(report_id, []).append((level, alert_id, threshold, recipients))
+    summary.silent += sum(len(rows) for rows in silent.values())
+    deliveries, emails, corrected = [], [], []
     for (
         alert_id,
         kind,
         level,
         threshold,
         recipients,
+        is_silent,
+        passed,
         report_id,
         code,
         crew_id,
@@ -179,22 +199,52 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
         expected_at,
         commune_id,
     ) in fired:
+        if is_silent:
+            continue
         summary.fired[kind] += 1
-        alert = Alert(kind=kind, level=level, threshold_business_days=threshold, recipients=recipients)
-        users = [
-            user_id
-            for user_id in _recipients(
-                directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id, commune_id=commune_id
-            )
-            if directory.works_for(user_id, commune_id)
-        ]
+        where = {"crew_id": crew_id, "department_id": department_id, "commune_id": commune_id}
+        users = _reached(directory, kind=kind, level=level, **where)
+        below = sorted(row for row in silent.get(report_id, []) if row[0] < level)  # (level, id, threshold, whom)
+        told = (level, alert_id, threshold, recipients)
         if not users:
             summary.unaddressed += 1
+            # The highest level due reaches nobody (no one in that role): the highest silent one that reaches
+            # someone is told instead, so that a catch-up is never heard by nobody.
+            for row in reversed(below):
+                users = _reached(directory, kind=kind, level=row[0], **where)
+                if users:
+                    told = row
+                    below.remove(row)
+                    summary.silent -= 1
+                    corrected.append((alert_id, *_passed(below)))
+                    break
+        levels, whom = _passed([row for row in below if row[0] < told[0]])
+        if below or passed or told[1] != alert_id:
+            corrected.append((told[1], levels, whom))
+        alert = Alert(
+            kind=kind,
+            level=told[0],
+            threshold_business_days=told[2],
+            recipients=told[3],
+            passed_levels=levels,
+            passed_recipients=whom,
+        )
         for user_id in users:
-            deliveries.append((alert_id, user_id))
+            deliveries.append((told[1], user_id))
             person = directory.people.get(user_id)
             if person and person.email and not person.digest:
                 emails.append((person, alert, code, expected_at, report_id))
+    if corrected:
+        # The levels each told alert names are those its statement recorded silent: another run may have fired
+        # one of those the candidates planned first (and told it), and a told silent level is no longer passed.
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor.cursor,
+                f"UPDATE {_ALERTS} a SET silent = false, passed_levels = v.levels, passed_recipients = v.whom "
+                f"FROM (VALUES %s) AS v(id, levels, whom) WHERE a.id = v.id",
+                corrected,
+                template="(%s, %s::smallint[], %s::varchar[])",
+            )
     with connection.cursor() as cursor:
         execute_values(
             cursor.cursor,
@@ -205,6 +255,28 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
     notifications_enqueue(messages=alert_messages(emails))
     summary.delivered += len(deliveries)
     summary.emails += len(emails)
+
+
+def _passed(rows: list[tuple]) -> tuple[list[int], list[str]]:
+    """The silent rows (level, id, threshold, recipients) a told alert names: their levels, and whom their rules
+    would have told, each once, in level order."""
+    whom = []
+    for _level, _id, _threshold, recipients in sorted(rows):
+        whom += [code for code in recipients if code not in whom]
+    return [row[0] for row in sorted(rows)], whom
+
+
+def _reached(
+    directory: Directory, *, kind: str, level: int, crew_id: int | None, department_id: int | None, commune_id: int
+) -> list[int]:
+    """Whom an alert reaches: its recipients who work for the request's comuna."""
+    return [
+        user_id
+        for user_id in _recipients(
+            directory, kind=kind, level=level, crew_id=crew_id, department_id=department_id, commune_id=commune_id
+        )
+        if directory.works_for(user_id, commune_id)
+    ]
 
 
 def _recipients(
@@ -229,7 +301,8 @@ _TEXTS = {
 
 def alert_text(alert: Alert) -> str:
     """What an alert says, in the active language (the inbox, the emails and the digest). An escalation says its
-    rule as it stood when it fired: the threshold and whom it told (alerts fired before 0007 kept neither)."""
+    rule as it stood when it fired: the threshold and whom it told (alerts fired before 0007 kept neither), and the
+    lower levels a catch-up passed without telling, with whom they did not tell."""
     if alert.kind != AlertKind.ESCALATION:
         return str(_TEXTS[alert.kind])
     if alert.threshold_business_days is None:
@@ -238,8 +311,29 @@ def alert_text(alert: Alert) -> str:
     whom = [str(Recipient(code).label) for code in alert.recipients if code in Recipient.values]
     values = {"level": alert.level, "when": escalation_threshold_text(alert.threshold_business_days)}
     if not whom:
-        return _("Escalamiento nivel %(level)s (%(when)s)") % values
-    return _("Escalamiento nivel %(level)s (%(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
+        text = _("Escalamiento nivel %(level)s (%(when)s)") % values
+    else:
+        text = _("Escalamiento nivel %(level)s (%(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
+    if not alert.passed_levels:
+        return text
+    values = {"levels": spoken_list([str(level) for level in alert.passed_levels])}
+    unheard = [str(Recipient(code).label) for code in alert.passed_recipients if code in Recipient.values]
+    if unheard:
+        passed = ngettext(
+            "el nivel %(levels)s se alcanzó sin aviso a %(whom)s",
+            "los niveles %(levels)s se alcanzaron sin aviso a %(whom)s",
+            len(alert.passed_levels),
+        ) % {**values, "whom": get_text_list(unheard, pgettext("lista negativa", "ni a"))}
+    else:
+        passed = (
+            ngettext(
+                "el nivel %(levels)s se alcanzó sin aviso aparte",
+                "los niveles %(levels)s se alcanzaron sin aviso aparte",
+                len(alert.passed_levels),
+            )
+            % values
+        )
+    return f"{text}; {passed}"
 
 
 def alert_subject(alert: Alert) -> str:
@@ -279,7 +373,15 @@ def alert_messages(emails: list[tuple]) -> list[Message]:
     texts: dict[tuple, tuple[str, str, str, str]] = {}
     messages = []
     for person, alert, code, expected_at, report_id in emails:
-        key = (person.language, alert.kind, alert.level, alert.threshold_business_days, tuple(alert.recipients))
+        key = (
+            person.language,
+            alert.kind,
+            alert.level,
+            alert.threshold_business_days,
+            tuple(alert.recipients),
+            tuple(alert.passed_levels),
+            tuple(alert.passed_recipients),
+        )
         if key not in texts:
             with translation.override(person.language):
                 texts[key] = (
@@ -342,6 +444,8 @@ def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> in
             "alert__report__expected_at",
             "alert__threshold_business_days",
             "alert__recipients",
+            "alert__passed_levels",
+            "alert__passed_recipients",
         )
     )
     rows = list(pending)
@@ -352,9 +456,18 @@ def _digest_one(*, user_id: int, email: str, language: str, now: datetime) -> in
             (
                 code,
                 due,
-                alert_text(Alert(kind=kind, level=level, threshold_business_days=threshold, recipients=recipients)),
+                alert_text(
+                    Alert(
+                        kind=kind,
+                        level=level,
+                        threshold_business_days=threshold,
+                        recipients=recipients,
+                        passed_levels=passed,
+                        passed_recipients=unheard,
+                    )
+                ),
             )
-            for _pk, kind, level, code, due, threshold, recipients in rows
+            for _pk, kind, level, code, due, threshold, recipients, passed, unheard in rows
         ]
         counts = Counter(what for _code, _due, what in texts)
         lines = [_("Sus avisos del día:"), *(f"- {what}: {count}" for what, count in sorted(counts.items())), ""]

@@ -26,5 +26,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{datetime.now().isoformat(timespec='seconds')} avisos: {fired}; bandeja "
             f"{summary.delivered}, correos {summary.emails}, sin destinatario {summary.unaddressed}, "
+            f"niveles sin aviso {summary.silent}, "
             f"lotes {summary.batches}"
         )

@@ -8,7 +8,9 @@ from geo_siac.reports.models import Report
 class Command(BaseCommand):
     help = (
         "Replay the stored requests day by day through escalation thresholds and print, per month, how many "
-        "reached each level: what a municipality would see before switching the rules on."
+        "reached each level: what a municipality would see before switching the rules on. The live checker tells "
+        "a request already past several levels when first checked only the highest (docs/escalation.md, "
+        '"Catching up"); this replay counts every level reached.'
     )
 
     def add_arguments(self, parser):
