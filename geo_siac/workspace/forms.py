@@ -14,8 +14,10 @@ from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
 from geo_siac.reports.states import (
     OPEN,
+    PUBLIC_TEXT_REQUIRED,
     Channel,
     Status,
+    public_text_missing_message,
     resolved_only_by_letter,
     resolved_only_by_letter_message,
     transitions_by_hand,
@@ -144,8 +146,24 @@ class StatusChoiceField(forms.ChoiceField):
         return value in self.letter_only or super().valid_value(value)
 
 
+def default_public_text(report) -> str:
+    """The text the public box starts with: the report's category's first response template, filled for it."""
+    template = response_templates_for(report).filter(category_id=report.category_id).first()
+    return response_text(template.body, report) if template else ""
+
+
 class StatusForm(DrawnOnce, forms.Form):
     status = StatusChoiceField(label=_("Nuevo estado"))
+    public_note = forms.CharField(
+        label=_("Respuesta al vecino: qué se hizo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Obligatoria al resolver o cerrar; el vecino la lee en el seguimiento y en el aviso. "
+            "No escriba nombres ni datos de contacto."
+        ),
+    )
     note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
     note_is_public = forms.BooleanField(
         label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
@@ -156,7 +174,7 @@ class StatusForm(DrawnOnce, forms.Form):
         required=False,
         queryset=ResponseTemplate.objects.none(),
         empty_label=_("Ninguna"),
-        help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."),
+        help_text=_("Su texto, con los datos de esta solicitud, va como respuesta al vecino."),
     )
     seen = SeenField(required=False)
     # Where the crew worked, filled by crew_offline.js from the phone when "Registrar dónde trabajé" is ticked.
@@ -175,6 +193,12 @@ class StatusForm(DrawnOnce, forms.Form):
         ]
         self.fields["status"].letter_only = frozenset(s for s in Status if resolved_only_by_letter(report.kind, s))
         self.fields["response"].queryset = response_templates_for(report)
+        self.prefill = default_public_text(report)
+        public = self.fields["public_note"].widget.attrs
+        public["data-required-for"] = " ".join(sorted(PUBLIC_TEXT_REQUIRED))
+        public["data-required-message"] = public_text_missing_message()
+        if self.prefill and not self.is_bound:
+            self.initial.setdefault("public_note", self.prefill)
 
     def drawing_key(self) -> tuple:
         """The statuses offered and the response templates offered, read once as the select's choices: Django's
@@ -192,11 +216,14 @@ class StatusForm(DrawnOnce, forms.Form):
 
     def clean(self):
         data = super().clean()
+        typed = data.get("public_note", "").strip()
         if data.get("response") is not None:
-            if data.get("note"):
-                raise forms.ValidationError(_("Elija una respuesta tipo o escriba una nota, no ambas."))
-            data["note"] = response_text(data["response"].body, self.report)
-            data["note_is_public"] = True
+            # The internal note may go with it; a reply typed for the citizen would be lost under the template's.
+            if typed and typed != self.prefill:
+                raise forms.ValidationError(_("Elija una respuesta tipo o escriba la respuesta al vecino, no ambas."))
+            data["public_note"] = response_text(data["response"].body, self.report)
+        elif data.get("status") not in PUBLIC_TEXT_REQUIRED and typed == self.prefill:
+            data["public_note"] = ""  # the box's starting text, left as it was, says nothing of this step
         return data
 
 
@@ -307,6 +334,12 @@ class BulkForm(forms.Form):
     reports = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     crew = forms.ModelChoiceField(label=_("Asignar a cuadrilla"), queryset=Crew.objects.none(), required=False)
     status = forms.ChoiceField(label=_("Cambiar estado a"), required=False, choices=[("", "—"), *Status.choices])
+    public_note = forms.CharField(
+        label=_("Respuesta al vecino: qué se hizo"),
+        required=False,
+        max_length=2000,
+        help_text=_("Obligatoria al resolver o cerrar; va igual a cada solicitud elegida."),
+    )
     note = forms.CharField(label=_("Nota"), required=False, max_length=1000)
     note_is_public = forms.BooleanField(
         label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP

@@ -69,7 +69,16 @@ def intended(kind: str, status: str) -> str:
 
 
 def hold(
-    locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str, location: WorkLocation | None
+    locked: Report,
+    *,
+    kind: str,
+    status: str,
+    note: str,
+    public_note: str,
+    photos,
+    actor,
+    happened: str,
+    location: WorkLocation | None,
 ) -> dict:
     """Keep the crew's intent, note and photos as an internal note the supervisor sees; change nothing else."""
     kept = _(
@@ -78,6 +87,8 @@ def hold(
     ) % {"intended": intended(kind, status), "happened": happened}
     if note:
         kept += " " + _("Nota de la cuadrilla: %(note)s") % {"note": note}
+    if public_note:
+        kept += " " + _("Texto para el vecino (no enviado): %(text)s") % {"text": public_note}
     processed = status_photos_process(photos)
     event = ReportEvent.objects.create(
         report=locked,
@@ -110,6 +121,7 @@ def perform(
     status: str,
     note: str,
     note_is_public: bool,
+    public_note: str,
     photos,
     actor,
     location: WorkLocation | None,
@@ -121,6 +133,7 @@ def perform(
             status=status,
             note=note,
             note_is_public=note_is_public,
+            public_note=public_note,
             photos=photos,
             actor=actor,
             actor_label=label,
@@ -163,6 +176,7 @@ def crew_action_apply(
     status: str = "",
     note: str = "",
     note_is_public: bool = False,
+    public_note: str = "",
     photos: Sequence = (),
     latitude=None,
     longitude=None,
@@ -172,7 +186,8 @@ def crew_action_apply(
     transaction as the change: a concurrent replay waits on the unique index and, once the first commits, gets the
     stored result; a refused change (bad input) rolls back with its key, so nothing is half-written. A change made
     where someone else re-routed, merged or closed the report since `seen_updated_at` is held (`hold`), and that
-    outcome is stored like any other. `note` is the hand-back reason for a return."""
+    outcome is stored like any other. `note` is the hand-back reason for a return; `public_note`, the text for the
+    citizen, is checked at the replay by report_change_status, as an online change's is."""
     key = action_key(key)
     if kind not in CrewAction.Kind.values:
         raise ValidationError({"kind": _("Tipo de acción desconocido: %s") % kind})
@@ -193,6 +208,7 @@ def crew_action_apply(
             kind=kind,
             status=status,
             note=note,
+            public_note=public_note.strip(),
             photos=photos,
             actor=actor,
             happened=happened,
@@ -206,6 +222,7 @@ def crew_action_apply(
             status=status,
             note=note,
             note_is_public=note_is_public,
+            public_note=public_note,
             photos=photos,
             actor=actor,
             location=location,

@@ -20,6 +20,7 @@ from geo_siac.reports.states import (
     Channel,
     Status,
     can_transition,
+    public_text_refusal,
     resolved_only_by_letter,
     resolved_only_by_letter_message,
 )
@@ -92,6 +93,7 @@ def report_change_status(
     seen_updated_at=None,
     work_location: WorkLocation | None = None,
     letter: AnswerLetter | None = None,
+    public_note: str | None = None,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
@@ -101,7 +103,12 @@ def report_change_status(
     `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
     bad photo refuses the change and nothing is written. `work_location`, where the crew worked, is kept on the
     status event for staff only (no public read selects it). A kind answered by letter is resolved only by
-    report_answer, which passes its `letter` here so the message links it."""
+    report_answer, which passes its `letter` here so the message links it.
+
+    `public_note` is what a person's status form (crew, supervisor, bulk, offline queue) says to the citizen, apart
+    from the internal note: it goes on the public event and in the message, and the outcomes of
+    `states.PUBLIC_TEXT_REQUIRED` are refused without it. None is for callers that explain the change themselves
+    (a letter, a referral, a merge) or write history."""
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -117,6 +124,10 @@ def report_change_status(
                 % {"from": Status(locked.status).label, "to": Status(status).label}
             }
         )
+    note = note.strip()
+    public_text = "\n\n".join(t for t in ((public_note or "").strip(), note if note_is_public else "") if t)
+    if public_note is not None and (refusal := public_text_refusal(status, public_text)):
+        raise ValidationError({"public_note": refusal})
     now = timezone.now()
     previous = locked.status
     locked.status = status
@@ -130,13 +141,12 @@ def report_change_status(
     locked.save(
         update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened", "duplicate_of"]
     )
-    note = note.strip()
     event = ReportEvent(
         report=locked,
         kind=EventKind.STATUS,
         from_status=previous,
         to_status=status,
-        note=note if note_is_public else "",
+        note=public_text,
         is_public=True,
         actor=actor,
         actor_label=actor_label,
@@ -156,7 +166,7 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=note if note_is_public else "", letter=letter)
+    notify_status_change(report=locked, note=public_text, letter=letter)
     return locked
 
 

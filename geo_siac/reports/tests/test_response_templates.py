@@ -76,7 +76,20 @@ def test_crew_closes_a_report_with_a_template_and_the_resident_gets_the_filled_t
     assert Notification.objects.filter(report=report, recipient="vecina@example.cl", body__contains=text).exists()
 
 
-def test_a_template_and_a_typed_note_together_are_refused(client, make_report, crews):
+def test_a_template_and_a_typed_reply_for_the_resident_together_are_refused(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    template = ResponseTemplate.objects.create(title="Retirado", department=report.department, body="Listo {codigo}.")
+    client.force_login(crews["member_a"])
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "resolved", "response": template.pk, "public_note": "Se retiró a medias"},
+    )
+    assert response.status_code == 400
+    assert "Elija una respuesta tipo o escriba la respuesta al vecino, no ambas." in response.content.decode()
+    assert Report.objects.get(pk=report.pk).status == "submitted"
+
+
+def test_a_template_goes_to_the_resident_and_the_note_beside_it_stays_internal(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     template = ResponseTemplate.objects.create(title="Retirado", category=report.category, body="Listo {codigo}.")
     client.force_login(crews["member_a"])
@@ -84,6 +97,7 @@ def test_a_template_and_a_typed_note_together_are_refused(client, make_report, c
         reverse("crew:status", args=[report.tracking_code]),
         {"status": "resolved", "response": template.pk, "note": "Vecino conflictivo"},
     )
-    assert response.status_code == 400
-    assert "Elija una respuesta tipo o escriba una nota, no ambas." in response.content.decode()
-    assert Report.objects.get(pk=report.pk).status == "submitted"
+    assert response.status_code == 302
+    events = Report.objects.get(pk=report.pk).events
+    assert events.get(kind="status").note == f"Listo {report.tracking_code}."
+    assert list(events.filter(kind="note").values_list("note", "is_public")) == [("Vecino conflictivo", False)]

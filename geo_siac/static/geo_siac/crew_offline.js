@@ -3,6 +3,22 @@
 // no network; lists the changes on this device; sends them when the network returns.
 (function () {
   "use strict";
+  // The text for the citizen (states.PUBLIC_TEXT_REQUIRED): shown and required only for the statuses that need it, so
+  // an offline change is not queued without it; disabled otherwise, so the category's starting text is not sent.
+  var publicBox = document.querySelector("#status-form textarea[name=public_note]");
+  if (publicBox) {
+    var statusSelect = document.querySelector("#status-form select[name=status]");
+    var needs = publicBox.dataset.requiredFor.split(" ");
+    var checkPublic = function () {
+      var needed = needs.indexOf(statusSelect.value) !== -1;
+      publicBox.closest("p").hidden = !needed;
+      publicBox.disabled = !needed;
+      publicBox.setCustomValidity(needed && !publicBox.value.trim() ? publicBox.dataset.requiredMessage : "");
+    };
+    statusSelect.addEventListener("change", checkPublic);
+    publicBox.addEventListener("input", checkPublic);
+    checkPublic();
+  }
   var app = document.getElementById("offline-app");
   if (!app || !("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
   var outbox = window.GeoSiacOutbox;
@@ -105,6 +121,7 @@
     if (kind === "status") {
       fields.status = String(data.get("status") || "");
       fields.note_is_public = data.get("note_is_public") ? "1" : "0";
+      fields.public_note = String(data.get("public_note") || "");
       var select = form.querySelector("[name=status]");
       label = select.options[select.selectedIndex].text;
     }

@@ -82,7 +82,9 @@ def test_status_change_with_note_and_photo_is_in_the_history_and_the_photo_lost_
 def test_page_offers_only_allowed_transitions_and_a_forged_one_is_refused_with_400(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "resolved"})
+    client.post(
+        reverse("crew:status", args=[report.tracking_code]), {"status": "resolved", "public_note": "Se podó la rama."}
+    )
     offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
     assert [value for value, _label in offered.fields["status"].choices] == ["", "in_progress"]
     response = client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "closed_duplicate"})
@@ -284,6 +286,7 @@ def test_a_status_change_keeps_several_photos_each_stripped_of_its_location(clie
         reverse("crew:status", args=[report.tracking_code]),
         {
             "status": "resolved",
+            "public_note": "Se retiró la rama.",
             "note": "Antes y después",
             "seen": report.updated_at.isoformat(),
             "photos": [jpeg_with_gps(), png("despues.png")],

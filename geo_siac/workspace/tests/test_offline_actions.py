@@ -68,6 +68,54 @@ def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the
     assert closing_mail.count() == 1
 
 
+def test_a_queued_resolution_without_a_text_for_the_citizen_is_refused_at_replay_and_its_key_stays_usable(
+    client, make_report, crews
+):
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    client.force_login(crews["member_a"])
+    key = str(uuid.uuid4())
+    refused = post_action(client, crews["member_a"], report, key=key, status="resolved", note="Vecino molesto")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["public_note"] == [
+        "Escriba qué se hizo, para el vecino: lo verá en el seguimiento y en el aviso."
+    ]
+    assert not CrewAction.objects.exists() and Report.objects.get(pk=report.pk).status == "submitted"
+    told = Notification.objects.filter(report=report).count()
+    answers = [
+        post_action(
+            client,
+            crews["member_a"],
+            report,
+            key=key,
+            status="resolved",
+            note="Vecino molesto",
+            public_note="Se cambió la ampolleta del poste.",
+        )
+        for _ in range(2)
+    ]
+    assert [(a.status_code, a.json()["replayed"]) for a in answers] == [(200, False), (200, True)]
+    events = Report.objects.get(pk=report.pk).events
+    assert list(events.filter(kind="status").values_list("note", "is_public")) == [
+        ("Se cambió la ampolleta del poste.", True)
+    ]
+    assert list(events.filter(kind="note").values_list("note", "is_public")) == [("Vecino molesto", False)]
+    (message,) = Notification.objects.filter(report=report).order_by("pk")[told:]
+    assert "Se cambió la ampolleta del poste." in message.body and "Vecino molesto" not in message.body
+
+
+def test_a_held_change_keeps_its_text_for_the_citizen_as_an_internal_note(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    seen = seen_token(crews["member_a"], report)
+    report_reroute(report=report, crew=crews["B"], actor=crews["supervisor"])
+    client.force_login(crews["member_a"])
+    response = post_action(
+        client, crews["member_a"], report, seen=seen, status="resolved", public_note="Se limpió el sumidero."
+    )
+    assert response.status_code == 409
+    (kept,) = Report.objects.get(pk=report.pk).events.filter(kind="note", is_public=False)
+    assert kept.note.endswith("Texto para el vecino (no enviado): Se limpió el sumidero.")
+
+
 def test_a_change_on_a_report_rerouted_meanwhile_is_held_and_its_note_kept_for_the_supervisor(
     client, make_report, crews
 ):
