@@ -197,8 +197,8 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
         shot(page, "crew-phone-citizen-report.png")
 
         page.select_option("#id_status", "resolved")
-        page.fill("#id_note", "Rama retirada; cable despejado")
-        page.check("#id_note_is_public")
+        page.fill("#id_public_note", "Rama retirada; cable despejado")
+        page.fill("#id_note", "El vecino del 12 pidió que le avisen antes de cortar")
         page.set_input_files(
             "#id_photos",
             [
@@ -207,10 +207,21 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
             ],
         )
         shot(page, "crew-phone-resolving.png")
+        (SCREENSHOTS / "crew22").mkdir(parents=True, exist_ok=True)
+        page.locator("#status-form").screenshot(path=SCREENSHOTS / "crew22" / "phone-resolving-form.png")
         page.click("#status-form button[type=submit]")
         expect(page.locator("#report-status")).to_have_text("Resuelta")
         expect(page.locator(".history")).to_contain_text("foto 2")
         shot(page, "crew-phone-resolved.png")
+        page.locator("#status-form").scroll_into_view_if_needed()
+        page.select_option("#id_status", "in_progress")  # reopening: no reply asked, so the box is not shown
+        expect(page.locator("#id_public_note")).to_be_hidden()
+        page.goto(f"{production_server.url}/seguimiento/{report.tracking_code}/")
+        expect(page.locator("body")).to_contain_text("Rama retirada; cable despejado")
+        expect(page.locator("body")).not_to_contain_text("vecino del 12")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        (SCREENSHOTS / "crew22").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "crew22" / "tracking-reply.png", full_page=True)
         assert script_errors == []
 
     event = Report.objects.get(pk=report.pk).events.get(kind="status")

@@ -5,18 +5,23 @@
   "use strict";
   // The text for the citizen (states.PUBLIC_TEXT_REQUIRED): shown and required only for the statuses that need it, so
   // an offline change is not queued without it; disabled otherwise, so the category's starting text is not sent.
+  // A note ticked "Visible para el vecino" counts as that text, as on the server.
   var publicBox = document.querySelector("#status-form textarea[name=public_note]");
   if (publicBox) {
-    var statusSelect = document.querySelector("#status-form select[name=status]");
+    var statusForm = publicBox.form;
     var needs = publicBox.dataset.requiredFor.split(" ");
     var checkPublic = function () {
-      var needed = needs.indexOf(statusSelect.value) !== -1;
+      var needed = needs.indexOf(statusForm.elements.status.value) !== -1;
+      var visibleNote = statusForm.elements.note_is_public.checked && statusForm.elements.note.value.trim();
       publicBox.closest("p").hidden = !needed;
       publicBox.disabled = !needed;
-      publicBox.setCustomValidity(needed && !publicBox.value.trim() ? publicBox.dataset.requiredMessage : "");
+      publicBox.setCustomValidity(needed && !publicBox.value.trim() && !visibleNote ?
+        publicBox.dataset.requiredMessage : "");
     };
-    statusSelect.addEventListener("change", checkPublic);
-    publicBox.addEventListener("input", checkPublic);
+    ["status", "note", "note_is_public", "public_note"].forEach(function (name) {
+      statusForm.elements[name].addEventListener("input", checkPublic);
+      statusForm.elements[name].addEventListener("change", checkPublic);
+    });
     checkPublic();
   }
   var app = document.getElementById("offline-app");
