@@ -104,3 +104,30 @@ def test_a_bulk_note_is_internal_unless_ticked(client, make_report, crews):
     client.logout()
     assert "Lote del martes" not in client.get(f"/seguimiento/{quiet.tracking_code}/").content.decode()
     assert "Lote del martes" in client.get(f"/seguimiento/{told.tracking_code}/").content.decode()
+
+
+REPLY = "Podamos la rama que tapaba la luminaria del pasaje"
+
+
+def test_the_reply_for_the_citizen_reaches_tracking_messages_and_open311_but_no_map_api_or_open_data(
+    client, make_report, crews
+):
+    report = make_report(point=WEST_POINT, reporter_email="rosa@example.cl", public_visibility=True)
+    client.force_login(crews["member_a"])
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "resolved", "public_note": REPLY, "note": INTERNAL, "seen": report.updated_at.isoformat()},
+    )
+    assert response.status_code == 302
+    client.logout()
+    texts = public_texts(client, report)
+    reached = {where for where, text in texts.items() if REPLY in text}
+    assert reached == {
+        "tracking page",
+        "tracking page (en)",
+        "Open311 JSON",
+        "Open311 XML",
+        "Open311 list",
+        "message to rosa@example.cl",
+    }
+    assert [where for where, text in texts.items() if INTERNAL in text] == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, ResponseTemplate
 from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
@@ -227,3 +227,35 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
     event = Report.objects.get(pk=report.pk).events.get(kind="status")
     assert (event.to_status, event.note) == ("resolved", "Rama retirada; cable despejado")
     assert [(media / p.image.name).is_file() for p in event.photos.all()] == [True, True]
+
+
+@pytest.mark.browser
+def test_the_reply_box_starts_with_the_categorys_template_and_a_template_picked_online_needs_no_typing(
+    production_server, make_report, crews
+):
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT)
+    ResponseTemplate.objects.create(title="Retiro", category=report.category, body="Retiramos lo de {codigo}.")
+    visit = ResponseTemplate.objects.create(title="Visita", department=report.department, body="Pasamos a ver.")
+    missing = "Escriba qué se hizo, para el vecino: lo verá en el seguimiento y en el aviso."
+    with sync_playwright() as playwright:
+        page = chromium_launch(playwright).new_page(
+            viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL", service_workers="block"
+        )
+        script_errors = []
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        browser_log_in(page, production_server.url, "ana", f"/cuadrilla/solicitud/{report.tracking_code}/")
+        box = page.locator("#id_public_note")
+        expect(box).to_be_hidden()
+        page.select_option("#id_status", "closed_unfixable")
+        expect(box).to_have_value(f"Retiramos lo de {report.tracking_code}.")
+        (SCREENSHOTS / "crew22").mkdir(parents=True, exist_ok=True)
+        page.locator("#status-form").screenshot(path=SCREENSHOTS / "crew22" / "phone-reply-prefilled.png")
+        box.fill("")
+        assert box.evaluate("box => box.validationMessage") == missing
+        page.select_option("#id_response", str(visit.pk))
+        assert box.evaluate("box => box.validationMessage") == ""
+        page.click("#status-form button[type=submit]")
+        expect(page.locator("#report-status")).to_have_text("Cerrada: no se pudo resolver")
+        assert script_errors == []
+    assert Report.objects.get(pk=report.pk).events.get(kind="status").note == "Pasamos a ver."

@@ -5,7 +5,8 @@
   "use strict";
   // The text for the citizen (states.PUBLIC_TEXT_REQUIRED): shown and required only for the statuses that need it, so
   // an offline change is not queued without it; disabled otherwise, so the category's starting text is not sent.
-  // A note ticked "Visible para el vecino" counts as that text, as on the server.
+  // A note ticked "Visible para el vecino" counts as that text, as on the server; so does a response template picked
+  // while online (the outbox does not carry it: the server fills it in).
   var publicBox = document.querySelector("#status-form textarea[name=public_note]");
   if (publicBox) {
     var statusForm = publicBox.form;
@@ -13,15 +14,18 @@
     var checkPublic = function () {
       var needed = needs.indexOf(statusForm.elements.status.value) !== -1;
       var visibleNote = statusForm.elements.note_is_public.checked && statusForm.elements.note.value.trim();
+      var template = navigator.onLine && statusForm.elements.response.value;
       publicBox.closest("p").hidden = !needed;
       publicBox.disabled = !needed;
-      publicBox.setCustomValidity(needed && !publicBox.value.trim() && !visibleNote ?
+      publicBox.setCustomValidity(needed && !publicBox.value.trim() && !visibleNote && !template ?
         publicBox.dataset.requiredMessage : "");
     };
-    ["status", "note", "note_is_public", "public_note"].forEach(function (name) {
+    ["status", "note", "note_is_public", "public_note", "response"].forEach(function (name) {
       statusForm.elements[name].addEventListener("input", checkPublic);
       statusForm.elements[name].addEventListener("change", checkPublic);
     });
+    window.addEventListener("online", checkPublic);
+    window.addEventListener("offline", checkPublic);
     checkPublic();
   }
   var app = document.getElementById("offline-app");
