@@ -490,7 +490,7 @@ def action(request):
             status=data.get("status", ""),
             note=data.get("note", ""),
             note_is_public=data.get("note_is_public") == "1",
-            public_note=data.get("public_note", ""),
+            public_note=data.get("public_note"),  # missing from a change queued before the reply box existed
             photos=request.FILES.getlist("photos"),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),

@@ -18,7 +18,7 @@ from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
-from geo_siac.reports.states import OPEN, Status, public_text_refusal
+from geo_siac.reports.states import OPEN, Status, public_text, public_text_refusal
 from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import category_terms, closed_days, not_offered, placement
@@ -221,7 +221,7 @@ def report_bulk_update(
     if status and status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     # Asked once for the batch rather than refused report by report: the text is the same for all of them.
-    if status and (refusal := public_text_refusal(status, public_note + (note if note_is_public else ""))):
+    if status and (refusal := public_text_refusal(status, public_text(public_note, note, note_is_public))):
         raise ValidationError({"public_note": refusal})
     steps = []
     if crew is not None:

@@ -2,6 +2,7 @@
 reporter and followers."""
 
 from collections.abc import Callable, Sequence
+from enum import Enum
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,7 @@ from geo_siac.reports.states import (
     Channel,
     Status,
     can_transition,
+    public_text,
     public_text_refusal,
     resolved_only_by_letter,
     resolved_only_by_letter_message,
@@ -80,6 +82,14 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
     return locked
 
 
+class Explained(Enum):
+    BY_CALLER = "by_caller"
+
+
+# report_change_status's `public_note` from a caller whose change carries its own explanation for the citizen.
+EXPLAINED_BY_CALLER = Explained.BY_CALLER
+
+
 @transaction.atomic
 def report_change_status(
     *,
@@ -93,7 +103,7 @@ def report_change_status(
     seen_updated_at=None,
     work_location: WorkLocation | None = None,
     letter: AnswerLetter | None = None,
-    public_note: str | None = None,
+    public_note: str | Explained,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
@@ -107,8 +117,9 @@ def report_change_status(
 
     `public_note` is what a person's status form (crew, supervisor, bulk, offline queue) says to the citizen, apart
     from the internal note: it goes on the public event and in the message, and the outcomes of
-    `states.PUBLIC_TEXT_REQUIRED` are refused without it. None is for callers that explain the change themselves
-    (a letter, a referral, a merge) or write history."""
+    `states.PUBLIC_TEXT_REQUIRED` are refused without it. It has no default, so no caller skips the rule by
+    forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
+    merge, a reopening, an import)."""
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -125,8 +136,9 @@ def report_change_status(
             }
         )
     note = note.strip()
-    public_text = "\n\n".join(t for t in ((public_note or "").strip(), note if note_is_public else "") if t)
-    if public_note is not None and (refusal := public_text_refusal(status, public_text)):
+    explained = public_note is EXPLAINED_BY_CALLER
+    told = public_text(None if explained else public_note, note, note_is_public)
+    if not explained and (refusal := public_text_refusal(status, told)):
         raise ValidationError({"public_note": refusal})
     now = timezone.now()
     previous = locked.status
@@ -146,7 +158,7 @@ def report_change_status(
         kind=EventKind.STATUS,
         from_status=previous,
         to_status=status,
-        note=public_text,
+        note=told,
         is_public=True,
         actor=actor,
         actor_label=actor_label,
@@ -166,7 +178,7 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=public_text, letter=letter)
+    notify_status_change(report=locked, note=told, letter=letter)
     return locked
 
 

@@ -68,18 +68,63 @@ def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the
     assert closing_mail.count() == 1
 
 
-def test_a_queued_resolution_without_a_text_for_the_citizen_is_refused_at_replay_and_its_key_stays_usable(
+def test_a_resolution_queued_before_the_reply_box_existed_is_held_for_a_supervisor_with_its_note_and_photos(
     client, make_report, crews
 ):
     report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    before = Report.objects.get(pk=report.pk)
+    told = Notification.objects.filter(report=report).count()
+    client.force_login(crews["member_a"])
+    # The payload of a phone whose page predates the reply box: no `public_note` field at all.
+    response = post_action(client, crews["member_a"], report, status="resolved", note="Vecino molesto", photos=photo())
+    assert response.status_code == 409
+    answer = response.json()
+    assert answer["outcome"] == "conflict"
+    assert answer["happened"] == "Llegó sin respuesta al vecino; un supervisor la cierra con la respuesta."
+    assert answer["kept"].startswith("Su nota y sus fotos quedaron como nota interna")
+    after = Report.objects.get(pk=report.pk)
+    assert (after.status, after.updated_at) == (before.status, before.updated_at)
+    (kept,) = after.events.filter(kind="note", is_public=False)
+    assert kept.note == (
+        "Cambio de la cuadrilla no aplicado: quería pasar a «Resuelta». Llegó sin respuesta al vecino; un supervisor "
+        "la cierra con la respuesta. Nota de la cuadrilla: Vecino molesto"
+    )
+    assert EventPhoto.objects.filter(event=kept).count() == 1
+    assert not after.events.filter(kind="status").exists()
+    assert Notification.objects.filter(report=report).count() == told
+
+
+def test_a_resolution_queued_before_the_reply_box_with_a_note_ticked_visible_still_applies_once(
+    client, make_report, crews
+):
+    report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
     key = str(uuid.uuid4())
-    refused = post_action(client, crews["member_a"], report, key=key, status="resolved", note="Vecino molesto")
-    assert refused.status_code == 400
-    assert refused.json()["errors"]["public_note"] == [
-        "Escriba qué se hizo, para el vecino: lo verá en el seguimiento y en el aviso."
+    answers = [
+        post_action(
+            client, crews["member_a"], report, key=key, status="resolved", note="Se podó el árbol.", note_is_public="1"
+        )
+        for _ in range(2)
     ]
-    assert not CrewAction.objects.exists() and Report.objects.get(pk=report.pk).status == "submitted"
+    assert [(a.status_code, a.json()["replayed"]) for a in answers] == [(200, False), (200, True)]
+    assert list(Report.objects.get(pk=report.pk).events.filter(kind="status").values_list("note", flat=True)) == [
+        "Se podó el árbol."
+    ]
+
+
+def test_a_queued_reply_longer_than_the_limit_is_held_not_dropped(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    response = post_action(client, crews["member_a"], report, status="resolved", public_note="x" * 2001)
+    assert response.status_code == 409
+    assert response.json()["happened"].startswith("La respuesta al vecino tiene 2001 caracteres; el máximo es 2000.")
+    assert Report.objects.get(pk=report.pk).status == "submitted"
+
+
+def test_a_queued_resolution_with_its_reply_is_applied_once(client, make_report, crews):
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    client.force_login(crews["member_a"])
+    key = str(uuid.uuid4())
     told = Notification.objects.filter(report=report).count()
     answers = [
         post_action(
