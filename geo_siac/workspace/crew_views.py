@@ -272,7 +272,6 @@ def change_status(request, code):
             report=report,
             status=data["status"],
             note=data["note"],
-            note_is_public=data["note_is_public"],
             public_note=data["public_note"],
             photos=data["photos"],
             actor=request.user,

@@ -3,29 +3,39 @@
 // no network; lists the changes on this device; sends them when the network returns.
 (function () {
   "use strict";
-  // The text for the citizen (states.PUBLIC_TEXT_REQUIRED): shown and required only for the statuses that need it, so
-  // an offline change is not queued without it; disabled otherwise, so the category's starting text is not sent.
-  // A note ticked "Visible para el vecino" counts as that text, as on the server; so does a response template picked
-  // while online (the outbox does not carry it: the server fills it in).
+  // The reply to the citizen (docs/crews.md, "The reply to the citizen"): required for the statuses of
+  // states.PUBLIC_TEXT_REQUIRED, so an offline change is not queued without it. A resolution starts with the category's
+  // template and a closing status with nothing (a resolution's text would tell the wrong thing); "Respuesta tipo"
+  // copies a template's text (filled on the server, carried by its option) into the box. What the box shows is sent.
   var publicBox = document.querySelector("#status-form textarea[name=public_note]");
   if (publicBox) {
     var statusForm = publicBox.form;
+    var templates = statusForm.querySelector("#id_response");
     var needs = publicBox.dataset.requiredFor.split(" ");
+    var filled = "";  // what this script last put in the box; a box the crew edited is never overwritten
+    var fill = function (text) { publicBox.value = text; filled = text; };
     var checkPublic = function () {
       var needed = needs.indexOf(statusForm.elements.status.value) !== -1;
-      var visibleNote = statusForm.elements.note_is_public.checked && statusForm.elements.note.value.trim();
-      var template = navigator.onLine && statusForm.elements.response.value;
-      publicBox.closest("p").hidden = !needed;
-      publicBox.disabled = !needed;
-      publicBox.setCustomValidity(needed && !publicBox.value.trim() && !visibleNote && !template ?
-        publicBox.dataset.requiredMessage : "");
+      publicBox.setCustomValidity(needed && !publicBox.value.trim() ? publicBox.dataset.requiredMessage : "");
     };
-    ["status", "note", "note_is_public", "public_note", "response"].forEach(function (name) {
-      statusForm.elements[name].addEventListener("input", checkPublic);
-      statusForm.elements[name].addEventListener("change", checkPublic);
+    statusForm.elements.status.addEventListener("change", function () {
+      if (publicBox.value === filled) {
+        var resolving = statusForm.elements.status.value === publicBox.dataset.prefillFor;
+        var start = resolving && templates ? templates.querySelector("option[data-default]") : null;
+        fill(start ? start.dataset.text : "");
+        if (templates) { templates.value = start ? start.value : ""; }
+      }
+      checkPublic();
     });
-    window.addEventListener("online", checkPublic);
-    window.addEventListener("offline", checkPublic);
+    if (templates) {
+      templates.addEventListener("change", function () {
+        var option = templates.options[templates.selectedIndex];
+        if (option.dataset.text !== undefined) { fill(option.dataset.text); }
+        checkPublic();
+      });
+    }
+    publicBox.addEventListener("input", checkPublic);
+    statusForm.addEventListener("reset", function () { filled = ""; setTimeout(checkPublic); });
     checkPublic();
   }
   var app = document.getElementById("offline-app");
@@ -129,7 +139,6 @@
     var label = msg.msgReturn;
     if (kind === "status") {
       fields.status = String(data.get("status") || "");
-      fields.note_is_public = data.get("note_is_public") ? "1" : "0";
       fields.public_note = String(data.get("public_note") || "");
       var select = form.querySelector("[name=status]");
       label = select.options[select.selectedIndex].text;

@@ -195,15 +195,15 @@ def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_sta
 
 
 @pytest.mark.parametrize("shown", [False, True])
-def test_a_crew_note_reaches_the_citizen_only_when_marked_visible(client, make_report, crews, shown):
+def test_a_crew_text_reaches_the_citizen_only_when_written_as_the_reply(client, make_report, crews, shown):
     from geo_siac.notifications.models import Notification
 
-    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl", public_visibility=True)
     note = "Vecino del 12 no deja pasar al camión"
     client.force_login(crews["member_a"])
-    form = {"status": "in_progress", "note": note, "seen": report.updated_at.isoformat()}
-    if shown:
-        form["note_is_public"] = "on"
+    form = {"status": "in_progress", "seen": report.updated_at.isoformat()}
+    # An old page's "note_is_public" tick no longer publishes the internal note: only the reply box does.
+    form |= {"public_note": note} if shown else {"note": note, "note_is_public": "on"}
     response = client.post(reverse("crew:status", args=[report.tracking_code]), form)
     assert response.status_code == 302
     assert note in client.get(response["Location"]).content.decode()  # the crew's history always has it
