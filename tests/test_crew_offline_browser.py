@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.models import CrewAction, EventPhoto, Report
+from geo_siac.reports.models import CrewAction, EventPhoto, Report, ResponseTemplate
 from geo_siac.reports.services import report_reroute
 from geo_siac.testing import PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 from geo_siac.workspace.access import seen_token
@@ -86,6 +86,7 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
 ):
     browser_user(crews["member_a"])
     first = make_report(point=WEST_POINT, reporter_email="uno@example.cl")
+    ResponseTemplate.objects.create(title="Retiro", category=first.category, body="Retiramos lo de {codigo}.")
     second = make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]), reporter_email="dos@example.cl")
     notified = {r.pk: Notification.objects.filter(report=r).count() for r in (first, second)}
     with sync_playwright() as playwright:
@@ -121,10 +122,13 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
 
         context.set_offline(True)
         # Offline too, a resolution is not queued without its reply for the citizen: the phone says what is missing.
+        # The template's text, filled on the server, rides on its option: offline it still starts a resolution.
         page.goto(f"{production_server.url}/cuadrilla/solicitud/{first.tracking_code}/")
-        expect(page.locator("#id_public_note")).to_be_hidden()
+        box = page.locator("#id_public_note")
         page.select_option("#id_status", "resolved")
-        expect(page.locator("#id_public_note")).to_be_visible()
+        expect(box).to_have_value(f"Retiramos lo de {first.tracking_code}.")
+        page.select_option("#id_status", "closed_unfixable")
+        expect(box).to_have_value("")
         page.fill("#id_note", "Retirados")
         page.click("#status-form button[type=submit]")
         assert page.evaluate("document.getElementById('id_public_note').validationMessage") == (
