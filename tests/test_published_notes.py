@@ -51,7 +51,7 @@ def test_a_note_to_an_access_to_information_requester_is_not_published(client, c
 
 @pytest.mark.django_db
 def test_a_public_note_quoting_the_tracking_code_is_published_with_the_code_masked(client, make_report):
-    report = make_report()
+    report = make_report(public_visibility=True)
     note = f"Su solicitud {report.tracking_code} fue atendida."
     report_change_status(
         public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", note=note, note_is_public=True

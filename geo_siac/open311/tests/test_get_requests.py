@@ -168,7 +168,7 @@ def test_service_code_comma_list(client, make_report):
 
 
 def test_status_open_closed_and_both(client, make_report):
-    opened, closed = make_report(), make_report()
+    opened, closed = make_report(), make_report(public_visibility=True)  # its notes are published
     report_change_status(
         public_note=EXPLAINED_BY_CALLER,
         report=closed,
@@ -219,7 +219,7 @@ def test_lat_long_radius_finds_nearby_requests(client, make_report):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make_report, fmt):
-    report = make_report()
+    report = make_report(public_visibility=True)
     report_change_status(
         public_note=EXPLAINED_BY_CALLER,
         report=report,

@@ -30,7 +30,9 @@ def updates(client, fmt, **query) -> list[dict]:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_status_changes_and_public_notes_are_served_with_fixmystreet_statuses(client, make_report, fmt):
-    report = make_report(reporter_email="rosa@example.cl", description="Frente al 1234 de Calle Larga.")
+    report = make_report(
+        reporter_email="rosa@example.cl", description="Frente al 1234 de Calle Larga.", public_visibility=True
+    )
     report_change_status(
         public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged", note="Vecino molesto: llamar antes."
     )

@@ -120,7 +120,7 @@ def test_a_status_change_reaches_the_endpoint_signed_as_the_documented_receiver_
     assert [h["X-GeoSIAC-Event-Id"] for h, _raw in receiver.received] == [b["event"]["id"] for b in bodies]
     changed = bodies[1]
     assert changed["event"]["to_status"] == "in_progress"
-    assert changed["event"]["note"] == "La cuadrilla va en camino."
+    assert changed["event"]["note"] == ""  # a request its citizen kept private: its change, not its text
     assert changed["request"]["service_request_id"] == str(report.pk)
     assert changed["request"]["service_code"] == "retiro-escombros"
     assert changed["request"]["extended_attributes"]["detailed_status"] == "in_progress"
