@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.services import report_bulk_update, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_bulk_update, report_change_status
 from geo_siac.reports.states import PUBLIC_TEXT_REQUIRED, Status
 from geo_siac.testing import WEST_POINT
 
@@ -71,3 +71,11 @@ def test_a_bulk_resolution_without_a_text_is_refused_once_and_moves_nothing(make
     assert [r.outcome for r in results] == ["changed", "changed"]
     for report in reports:
         assert report.events.get(kind="status").note == "Se limpió el microbasural."
+
+
+def test_a_caller_must_say_whether_it_explains_the_change_itself(make_report):
+    report = make_report()
+    with pytest.raises(TypeError):
+        report_change_status(report=report, status=Status.RESOLVED)  # no default: the rule is never skipped by accident
+    report_change_status(report=report, status=Status.RESOLVED, public_note=EXPLAINED_BY_CALLER)
+    assert report.events.get(kind="status").to_status == Status.RESOLVED

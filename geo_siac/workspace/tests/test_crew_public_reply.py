@@ -121,3 +121,11 @@ def test_a_bulk_resolution_without_a_reply_is_refused_on_the_supervision_page(cl
     )
     assert response.status_code == 302
     assert "Se tapó el bache." in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+
+
+def test_the_bulk_replys_help_text_is_the_one_its_box_points_to(client, make_report, crews):
+    make_report(point=WEST_POINT)
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:supervision")).content.decode()
+    assert 'aria-describedby="id_public_note_helptext"' in page
+    assert '<small id="id_public_note_helptext">Obligatoria al resolver o cerrar;' in page
