@@ -30,7 +30,7 @@ from geo_siac.notifications.models import Notification
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.messages import reopen_token, survey_token
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.zones.branding import clean_colour, contrast_ratio, processed_logo
@@ -210,12 +210,14 @@ def test_a_citizens_messages_link_to_the_requests_comuna_host_or_else_the_instal
         report = make_report(reporter_email="rosa@example.cl")
     # As the status services lock it: without its comuna, whose row (and boundary) the messages must not fetch.
     with CaptureQueriesContext(connection) as queries:
-        report_change_status(report=Report.objects.get(pk=report.pk), status="resolved")
+        report_change_status(
+            public_note=EXPLAINED_BY_CALLER, report=Report.objects.get(pk=report.pk), status="resolved"
+        )
     assert not [q["sql"] for q in queries.captured_queries if '"zones_commune"."geometry"' in q["sql"]]
     identities["13122"].delete()
     with override_script_prefix("/comuna/puente-alto/"):
         other = make_report(point=PENALOLEN_CENTRE, reporter_email="rosa@example.cl")
-    report_change_status(report=other, status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=other, status="acknowledged")
 
     bodies = list(Notification.objects.filter(report=report).order_by("pk").values_list("body", flat=True))
     assert len(bodies) == 2

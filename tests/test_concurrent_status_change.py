@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 
 
 def first_holds_the_lock(report, status, seen, outcome, holding, release):
@@ -15,7 +15,12 @@ def first_holds_the_lock(report, status, seen, outcome, holding, release):
     try:
         with transaction.atomic():
             report_change_status(
-                report=report, status=status, note="primera", note_is_public=True, seen_updated_at=seen
+                public_note=EXPLAINED_BY_CALLER,
+                report=report,
+                status=status,
+                note="primera",
+                note_is_public=True,
+                seen_updated_at=seen,
             )
             holding.set()
             release.wait(timeout=30)
@@ -27,7 +32,14 @@ def first_holds_the_lock(report, status, seen, outcome, holding, release):
 
 def second(report, status, seen, outcome):
     try:
-        report_change_status(report=report, status=status, note="segunda", note_is_public=True, seen_updated_at=seen)
+        report_change_status(
+            public_note=EXPLAINED_BY_CALLER,
+            report=report,
+            status=status,
+            note="segunda",
+            note_is_public=True,
+            seen_updated_at=seen,
+        )
         outcome["second"] = "ok"
     except ValidationError as exc:
         outcome["second"] = exc.messages[0]

@@ -1,4 +1,4 @@
-"""Crew notes are internal unless the crew ticks "Visible para el vecino". An internal note never reaches the
+"""Crew notes are internal; what the crew writes in "Respuesta al vecino" is public. An internal note never reaches the
 tracking page, a notification or a public API; a visible one does. The status change itself is always public."""
 
 import io
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_follow
+from geo_siac.reports.services import report_follow, report_public_cells_refresh
 from geo_siac.testing import WEST_POINT
 
 INTERNAL = "Vecino agresivo en el pasaje, ir con Seguridad Ciudadana"
@@ -24,8 +24,8 @@ def changed(client, make_report, crews):
     report_follow(report=internal, email="vecina@example.cl", language="en")
     client.force_login(crews["member_a"])
     page = client.get(reverse("crew:report", args=[internal.tracking_code])).content.decode()
-    assert 'name="note_is_public"' in page and "checked" not in page.split('name="note_is_public"')[1].split(">")[0]
-    for report, form in ((internal, {"note": INTERNAL}), (visible, {"note": VISIBLE, "note_is_public": "on"})):
+    assert 'name="note_is_public"' not in page and 'name="public_note"' in page
+    for report, form in ((internal, {"note": INTERNAL}), (visible, {"public_note": VISIBLE})):
         response = client.post(
             reverse("crew:status", args=[report.tracking_code]),
             {"status": "in_progress", "seen": report.updated_at.isoformat(), **form},
@@ -104,3 +104,50 @@ def test_a_bulk_note_is_internal_unless_ticked(client, make_report, crews):
     client.logout()
     assert "Lote del martes" not in client.get(f"/seguimiento/{quiet.tracking_code}/").content.decode()
     assert "Lote del martes" in client.get(f"/seguimiento/{told.tracking_code}/").content.decode()
+
+
+REPLY = "Podamos la rama que tapaba la luminaria del pasaje"
+
+
+def test_the_reply_for_the_citizen_reaches_tracking_messages_and_open311_but_no_map_api_or_open_data(
+    client, make_report, crews
+):
+    report = make_report(point=WEST_POINT, reporter_email="rosa@example.cl", public_visibility=True)
+    client.force_login(crews["member_a"])
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "resolved", "public_note": REPLY, "note": INTERNAL, "seen": report.updated_at.isoformat()},
+    )
+    assert response.status_code == 302
+    client.logout()
+    texts = public_texts(client, report)
+    reached = {where for where, text in texts.items() if REPLY in text}
+    assert reached == {
+        "tracking page",
+        "tracking page (en)",
+        "Open311 JSON",
+        "Open311 XML",
+        "Open311 list",
+        "message to rosa@example.cl",
+    }
+    assert [where for where, text in texts.items() if INTERNAL in text] == []
+
+
+def test_the_reply_on_a_request_its_citizen_kept_private_stays_on_its_tracking_page_only(client, make_report, crews):
+    report = make_report(point=WEST_POINT, reporter_email="rosa@example.cl", public_visibility=False)
+    client.force_login(crews["member_a"])
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]),
+        {"status": "resolved", "public_note": REPLY, "seen": report.updated_at.isoformat()},
+    )
+    assert response.status_code == 302
+    client.logout()
+    report_public_cells_refresh(min_count=1)  # published by Open311, at its cell, like any other request
+    texts = public_texts(client, report)
+    assert {where for where, text in texts.items() if REPLY in text} == {
+        "tracking page",
+        "tracking page (en)",
+        "message to rosa@example.cl",
+    }
+    (listed,) = [r for r in client.get("/open311/v2/requests.json").json() if r["service_request_id"] == str(report.pk)]
+    assert (listed["status"], listed["status_notes"]) == ("closed", "")

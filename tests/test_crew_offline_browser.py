@@ -17,13 +17,14 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.models import CrewAction, EventPhoto, Report
+from geo_siac.reports.models import CrewAction, EventPhoto, Report, ResponseTemplate
 from geo_siac.reports.services import report_reroute
-from geo_siac.testing import WEST_POINT, browser_log_in, browser_user, chromium_launch
+from geo_siac.testing import PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 from geo_siac.workspace.access import seen_token
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "crew22"
 CSRF = "k" * 32  # a CSRF secret the test sets as the cookie and sends back in the header, as the phone's page does
 
 
@@ -63,9 +64,11 @@ def open_queue(page, base_url):
     page.wait_for_selector("html[data-offline-ready='1']")
 
 
-def record_offline(page, base_url, report, *, status, note, photo: bytes | None = None):
+def record_offline(page, base_url, report, *, status, note, public_note="", photo: bytes | None = None):
     page.goto(f"{base_url}/cuadrilla/solicitud/{report.tracking_code}/")
     page.select_option("#id_status", status)
+    if public_note:
+        page.fill("#id_public_note", public_note)
     page.fill("#id_note", note)
     if photo:
         page.set_input_files("#id_photos", files=[{"name": "cierre.jpg", "mimeType": "image/jpeg", "buffer": photo}])
@@ -83,6 +86,7 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
 ):
     browser_user(crews["member_a"])
     first = make_report(point=WEST_POINT, reporter_email="uno@example.cl")
+    ResponseTemplate.objects.create(title="Retiro", category=first.category, body="Retiramos lo de {codigo}.")
     second = make_report(point=(WEST_POINT[0] - 0.005, WEST_POINT[1]), reporter_email="dos@example.cl")
     notified = {r.pk: Notification.objects.filter(report=r).count() for r in (first, second)}
     with sync_playwright() as playwright:
@@ -117,8 +121,40 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
         assert {icon["sizes"] for icon in body["icons"]} == {"192x192", "512x512"}
 
         context.set_offline(True)
-        record_offline(page, production_server.url, first, status="resolved", note="Retirados", photo=jpeg())
-        record_offline(page, production_server.url, second, status="resolved", note="Barrido", photo=jpeg())
+        # Offline too, a resolution is not queued without its reply for the citizen: the phone says what is missing.
+        # The template's text, filled on the server, rides on its option: offline it still starts a resolution.
+        page.goto(f"{production_server.url}/cuadrilla/solicitud/{first.tracking_code}/")
+        box = page.locator("#id_public_note")
+        page.select_option("#id_status", "resolved")
+        expect(box).to_have_value(f"Retiramos lo de {first.tracking_code}.")
+        page.select_option("#id_status", "closed_unfixable")
+        expect(box).to_have_value("")
+        page.fill("#id_note", "Retirados")
+        page.click("#status-form button[type=submit]")
+        assert page.evaluate("document.getElementById('id_public_note').validationMessage") == (
+            "Escriba qué se hizo, para el vecino: lo verá en el seguimiento y en el aviso."
+        )
+        expect(page.locator("#pending-section")).to_be_hidden()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "offline-reply-missing.png")
+        record_offline(
+            page,
+            production_server.url,
+            first,
+            status="resolved",
+            note="Retirados",
+            public_note="Retiramos los escombros de la vereda.",
+            photo=jpeg(),
+        )
+        record_offline(
+            page,
+            production_server.url,
+            second,
+            status="resolved",
+            note="Barrido",
+            public_note="Barrimos la calle.",
+            photo=jpeg(),
+        )
 
         started = time.monotonic()
         page.goto(f"{production_server.url}/cuadrilla/")
@@ -135,10 +171,10 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
         assert script_errors == []
         browser.close()
 
-    for report in (first, second):
+    for report, reply in ((first, "Retiramos los escombros de la vereda."), (second, "Barrimos la calle.")):
         report = Report.objects.get(pk=report.pk)
         assert report.status == "resolved"
-        assert report.events.filter(kind="status").count() == 1
+        assert list(report.events.filter(kind="status").values_list("note", "is_public")) == [(reply, True)]
         stored = EventPhoto.objects.get(event__report=report)
         with Image.open(production_server.root / "media" / stored.image.name) as image:
             assert max(image.size) <= 1600  # resized on the phone: the 3000 px original never left it
@@ -176,6 +212,7 @@ def test_an_upload_cut_mid_body_then_replayed_three_times_is_applied_exactly_onc
         "kind": "status",
         "status": "resolved",
         "note": "Listo",
+        "public_note": "Se despejó la calzada.",
         "seen": seen_token(crews["member_a"], report),
     }
     content_type, body = multipart(fields, jpeg(800, 600))
@@ -239,7 +276,9 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
         page = context.new_page()
         open_queue(page, production_server.url)
         context.set_offline(True)
-        record_offline(page, production_server.url, report, status="resolved", note="Hecho sin señal")
+        record_offline(
+            page, production_server.url, report, status="resolved", note="Hecho sin señal", public_note="Reparado."
+        )
         supervisor = threading.Thread(target=reroute, args=(report, crews["B"], crews["supervisor"]))
         supervisor.start()
         supervisor.join(timeout=30)
@@ -278,7 +317,14 @@ def test_a_change_queued_offline_is_sent_by_the_service_workers_background_sync_
         page = context.new_page()
         open_queue(page, production_server.url)
         context.set_offline(True)
-        record_offline(page, production_server.url, report, status="resolved", note="Enviado por el worker")
+        record_offline(
+            page,
+            production_server.url,
+            report,
+            status="resolved",
+            note="Enviado por el worker",
+            public_note="Reparado.",
+        )
         assert page.evaluate("navigator.serviceWorker.ready.then(r => r.sync.getTags())") == ["crew-outbox"]
         page.close()  # no page left to send it on load or on `online`: only the worker's sync event can
         time.sleep(1)
@@ -347,7 +393,9 @@ def test_logging_out_offers_to_send_pending_changes_first_then_clears_the_phone(
         page = context.new_page()
         open_queue(page, production_server.url)
         context.set_offline(True)
-        record_offline(page, production_server.url, report, status="resolved", note="Antes de salir")
+        record_offline(
+            page, production_server.url, report, status="resolved", note="Antes de salir", public_note="Reparado."
+        )
 
         page.click("#logout-form button[type=submit]")
         warning = page.locator("#logout-warning")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Report, ResponseTemplate
 from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
@@ -50,8 +50,7 @@ def test_crew_member_on_a_phone_moves_a_report_to_in_progress_with_a_note(produc
         lat, lng = second.location.y, second.location.x
         assert f"destination={lat:.6f},{lng:.6f}" in page.get_attribute("#directions", "href")
         page.select_option("#id_status", "in_progress")
-        page.fill("#id_note", "Cuadrilla en camino con la camioneta")
-        page.check("#id_note_is_public")
+        page.fill("#id_public_note", "Cuadrilla en camino con la camioneta")
         page.click("#status-form button[type=submit]")
 
         expect(page.locator("#report-status")).to_have_text("En ejecución")
@@ -197,8 +196,8 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
         shot(page, "crew-phone-citizen-report.png")
 
         page.select_option("#id_status", "resolved")
-        page.fill("#id_note", "Rama retirada; cable despejado")
-        page.check("#id_note_is_public")
+        page.fill("#id_public_note", "Rama retirada; cable despejado")
+        page.fill("#id_note", "El vecino del 12 pidió que le avisen antes de cortar")
         page.set_input_files(
             "#id_photos",
             [
@@ -207,12 +206,67 @@ def test_crew_member_on_a_phone_sees_the_citizens_photo_and_answers_and_resolves
             ],
         )
         shot(page, "crew-phone-resolving.png")
+        (SCREENSHOTS / "crew22").mkdir(parents=True, exist_ok=True)
+        page.locator("#status-form").screenshot(path=SCREENSHOTS / "crew22" / "phone-resolving-form.png")
         page.click("#status-form button[type=submit]")
         expect(page.locator("#report-status")).to_have_text("Resuelta")
         expect(page.locator(".history")).to_contain_text("foto 2")
         shot(page, "crew-phone-resolved.png")
+        page.locator("#status-form").scroll_into_view_if_needed()
+        page.select_option("#id_status", "in_progress")  # reopening: no reply asked
+        assert page.locator("#id_public_note").evaluate("box => box.validationMessage") == ""
+        page.goto(f"{production_server.url}/seguimiento/{report.tracking_code}/")
+        expect(page.locator("body")).to_contain_text("Rama retirada; cable despejado")
+        expect(page.locator("body")).not_to_contain_text("vecino del 12")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        (SCREENSHOTS / "crew22").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "crew22" / "tracking-reply.png", full_page=True)
         assert script_errors == []
 
     event = Report.objects.get(pk=report.pk).events.get(kind="status")
     assert (event.to_status, event.note) == ("resolved", "Rama retirada; cable despejado")
     assert [(media / p.image.name).is_file() for p in event.photos.all()] == [True, True]
+
+
+@pytest.mark.browser
+def test_a_resolution_starts_with_the_categorys_template_a_closing_status_empty_and_a_template_is_copied_into_the_box(
+    production_server, make_report, crews
+):
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT)
+    ResponseTemplate.objects.create(title="Retiro", category=report.category, body="Retiramos lo de {codigo}.")
+    visit = ResponseTemplate.objects.create(
+        title="Visita", department=report.department, body="Pasamos a ver.\nEl sitio es privado."
+    )
+    missing = "Escriba qué se hizo, para el vecino: lo verá en el seguimiento y en el aviso."
+    with sync_playwright() as playwright:
+        page = chromium_launch(playwright).new_page(
+            viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL", service_workers="block"
+        )
+        script_errors = []
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        browser_log_in(page, production_server.url, "ana", f"/cuadrilla/solicitud/{report.tracking_code}/")
+        box = page.locator("#id_public_note")
+        expect(box).to_have_value("")
+        page.select_option("#id_status", "resolved")
+        expect(box).to_have_value(f"Retiramos lo de {report.tracking_code}.")
+        (SCREENSHOTS / "crew22").mkdir(parents=True, exist_ok=True)
+        page.locator("#status-form").screenshot(path=SCREENSHOTS / "crew22" / "phone-reply-prefilled.png")
+        page.select_option("#id_status", "closed_unfixable")  # the resolution's text would tell the wrong thing
+        expect(box).to_have_value("")
+        assert box.evaluate("box => box.validationMessage") == missing
+        page.select_option("#id_response", str(visit.pk))
+        expect(box).to_have_value("Pasamos a ver.\nEl sitio es privado.")
+        assert box.evaluate("box => box.validationMessage") == ""
+        box.press("End")
+        box.type(" Se avisó al dueño.")
+        page.select_option("#id_status", "resolved")  # an edited box is never overwritten
+        page.select_option("#id_status", "closed_unfixable")
+        expect(box).to_have_value("Pasamos a ver.\nEl sitio es privado. Se avisó al dueño.")
+        page.locator("#status-form").screenshot(path=SCREENSHOTS / "crew22" / "phone-reply-template-edited.png")
+        page.click("#status-form button[type=submit]")
+        expect(page.locator("#report-status")).to_have_text("Cerrada: no se pudo resolver")
+        assert script_errors == []
+    # What the box showed is what was sent (the browser's CRLF kept as it came).
+    note = Report.objects.get(pk=report.pk).events.get(kind="status").note
+    assert note.replace("\r\n", "\n") == "Pasamos a ver.\nEl sitio es privado. Se avisó al dueño."

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from geo_siac.db import local_settings, parallel_query
+from geo_siac.reports.services import EXPLAINED_BY_CALLER
 from geo_siac.testing import other_session
 
 pytestmark = pytest.mark.django_db
@@ -262,8 +263,8 @@ def test_rows_by_key_returns_every_row_of_the_queryset_in_its_order_and_defers_a
     from geo_siac.reports.services import report_change_status
 
     busy, quiet = make_report(), make_report()
-    report_change_status(report=busy, status="in_progress", note="En camino.")
-    report_change_status(report=busy, status="resolved", note="Listo.")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=busy, status="in_progress", note="En camino.")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=busy, status="resolved", note="Listo.")
 
     def build(pk):
         return ReportEvent.objects.filter(report_id=pk, is_public=True).order_by("-created_at", "-id")

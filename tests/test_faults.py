@@ -20,6 +20,7 @@ import psycopg2
 import pytest
 import requests
 
+from geo_siac.reports.services import EXPLAINED_BY_CALLER
 from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE, die_with_parent, free_port
 
 pytestmark = pytest.mark.slow
@@ -309,7 +310,7 @@ def test_smtp_refusal_then_recovery_sends_every_notification_exactly_once(make_r
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
     report = make_report(reporter_email="rosa@example.cl")
     report_follow(report=report, email="vecino@example.cl")
-    report_change_status(report=report, status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
 
     refused_connection = notifications_send_due()  # nothing listens on the port yet
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
@@ -348,7 +349,7 @@ def test_connection_lost_during_a_status_change_leaves_the_report_untouched(make
 
     monkeypatch.setattr("geo_siac.reports.services.status.notify_status_change", lose_connection_then_notify)
     with pytest.raises(OperationalError):
-        report_change_status(report=report, status="acknowledged")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
     connection.close()
 
     stored = Report.objects.get(pk=report.pk)

@@ -26,7 +26,7 @@ from geo_siac.notifications.models import Delivery, Medium, Notification
 from geo_siac.notifications.services import notifications_send_due
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import public_categories
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.states import Channel, Status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
@@ -308,7 +308,9 @@ def test_a_retried_whatsapp_message_is_applied_once(client, provider):
 
 def test_status_change_of_a_whatsapp_request_goes_out_on_whatsapp(client, provider, make_report):
     report = make_report(channel=Channel.WHATSAPP, reporter_phone=f"+{CITIZEN}")
-    report_change_status(report=report, status=Status.IN_PROGRESS, actor=None, actor_label="Operador")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status=Status.IN_PROGRESS, actor=None, actor_label="Operador"
+    )
     notification = Notification.objects.get(report=report)
     assert (notification.medium, notification.recipient) == (Medium.WHATSAPP, f"+{CITIZEN}")
     assert notifications_send_due().sent == 1
@@ -320,7 +322,9 @@ def test_status_change_of_a_whatsapp_request_goes_out_on_whatsapp(client, provid
 def test_whatsapp_status_message_uses_the_approved_template_when_configured(provider, settings, make_report):
     settings.GEO_SIAC_WHATSAPP_TEMPLATE = "estado_solicitud"
     report = make_report(channel=Channel.WHATSAPP, reporter_phone=f"+{CITIZEN}")
-    report_change_status(report=report, status=Status.ACKNOWLEDGED, actor=None, actor_label="Operador")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status=Status.ACKNOWLEDGED, actor=None, actor_label="Operador"
+    )
     notifications_send_due()
     template = sent_whatsapp()[-1]["template"]
     assert (template["name"], template["language"]["code"]) == ("estado_solicitud", "es")
@@ -433,7 +437,9 @@ def test_sms_address_is_found_in_the_local_gazetteer(client, provider):
 
 def test_status_change_of_an_sms_request_goes_out_through_twilio(provider, make_report):
     report = make_report(channel=Channel.SMS, reporter_phone="+56987654321")
-    report_change_status(report=report, status=Status.RESOLVED, actor=None, actor_label="Operador")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status=Status.RESOLVED, actor=None, actor_label="Operador"
+    )
     assert notifications_send_due().sent == 1
     posted = [r for r in Provider.requests if r["method"] == "POST"][-1]
     assert posted["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
@@ -645,7 +651,9 @@ def test_purge_removes_stale_conversations_and_old_sent_replies_only(client, pro
     Notification.objects.filter(delivery=Delivery.PENDING).update(created_at=old)
     InboundMessage.objects.filter(message_id="wamid.k1").update(received_at=old)
     report = make_report(channel=Channel.WHATSAPP, reporter_phone=f"+{CITIZEN}")
-    report_change_status(report=report, status=Status.IN_PROGRESS, actor=None, actor_label="Operador")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status=Status.IN_PROGRESS, actor=None, actor_label="Operador"
+    )
     status_message = Notification.objects.get(report=report)
     Notification.objects.filter(pk=status_message.pk).update(created_at=old)
     kept = set(Notification.objects.exclude(body__contains="¿Qué desea enviar?").values_list("pk", flat=True))

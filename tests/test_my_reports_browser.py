@@ -13,7 +13,7 @@ from PIL import Image
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PROJECT_ROOT, WEST_POINT
 from tests.test_accessibility_browser import AXE, axe_findings
 
@@ -61,7 +61,7 @@ def test_citizen_signs_in_by_link_sees_the_list_and_reopens_a_closed_report(
         public_visibility=True,
         photo=photo,
     )
-    report_change_status(report=report, status="resolved", actor=crews["member_a"])
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", actor=crews["member_a"])
     findings: list[str] = []
 
     # With the pages' own policy in force (phone_page bypasses it for axe): an inline style would not hold the photo.

@@ -8,7 +8,12 @@ import pytest
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.open311.tests.contract import get
 from geo_siac.reports.selectors import TRACKING_CODE_MASK
-from geo_siac.reports.services import information_correction_request, report_change_status, report_create
+from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
+    information_correction_request,
+    report_change_status,
+    report_create,
+)
 from geo_siac.webhooks.models import WebhookEndpoint
 from geo_siac.webhooks.payloads import event_body
 
@@ -46,9 +51,11 @@ def test_a_note_to_an_access_to_information_requester_is_not_published(client, c
 
 @pytest.mark.django_db
 def test_a_public_note_quoting_the_tracking_code_is_published_with_the_code_masked(client, make_report):
-    report = make_report()
+    report = make_report(public_visibility=True)
     note = f"Su solicitud {report.tracking_code} fue atendida."
-    report_change_status(report=report, status="resolved", note=note, note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", note=note, note_is_public=True
+    )
 
     published = published_text(client)
     assert report.tracking_code not in published

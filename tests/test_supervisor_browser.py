@@ -8,7 +8,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.services import report_change_status, report_follow
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_follow
 from geo_siac.testing import EAST_POINT, PROJECT_ROOT, WEST_POINT, browser_log_in, browser_user, chromium_launch
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
@@ -30,7 +30,7 @@ def test_supervisor_merges_two_duplicates_and_bulk_changes_five_reports_one_alre
     duplicate = make_report(point=(WEST_POINT[0] + 0.0003, WEST_POINT[1]), reporter_email="segunda@example.cl")
     report_follow(report=duplicate, email="vecino@example.cl")
     five = [make_report(point=(WEST_POINT[0] - 0.002 * i, WEST_POINT[1])) for i in range(1, 6)]
-    report_change_status(report=five[3], status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=five[3], status="acknowledged")
     other_crew = make_report(point=EAST_POINT)
 
     with sync_playwright() as playwright:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status, report_public_cells_refresh
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_public_cells_refresh
 from geo_siac.testing import PROJECT_ROOT
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.services import indicator_snapshots_refresh
@@ -27,7 +27,7 @@ def page(chromium, production_server, make_report):
     from django.db import connections
 
     reports = [make_report(channel="web" if n % 2 else "phone") for n in range(6)]
-    report_change_status(report=reports[0], status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[0], status="resolved")
     make_report(category="luminaria-apagada", channel="web")
     report_public_cells_refresh()  # what the timers do: the public map counts each report at its published cell
     indicator_snapshots_refresh()  # and the figures the pages show

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from h3.api import basic_int as h3i
 
-from geo_siac.reports.services import report_change_status, report_public_cells_refresh
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_public_cells_refresh
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 from geo_siac.transparency.services import indicator_snapshots_refresh
 
@@ -80,7 +80,9 @@ def known_people(make_report, settings):
         )
         for point, (name, email, phone) in zip(PRIVATE_POINTS, PEOPLE)
     ]
-    report_change_status(report=reports[0], status="resolved", note="Retirado por la cuadrilla.")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=reports[0], status="resolved", note="Retirado por la cuadrilla."
+    )
     lonely_lat, lonely_lng = PENALOLEN_CENTRE
     lonely = [make_report(point=(lonely_lat, lonely_lng)) for _ in range(K - 1)]
     name, email, phone = ALONE_PERSON

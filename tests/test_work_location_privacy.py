@@ -24,6 +24,7 @@ def worked(client, make_report, crews):
         reverse("crew:status", args=[online.tracking_code]),
         {
             "status": "resolved",
+            "public_note": "Se retiraron los escombros.",
             "seen": online.updated_at.isoformat(),
             "latitude": f"{WORKED[0]:.6f}",
             "longitude": f"{WORKED[1]:.6f}",
@@ -37,6 +38,7 @@ def worked(client, make_report, crews):
             "key": str(uuid.uuid4()),
             "kind": "status",
             "status": "resolved",
+            "public_note": "Se retiraron los escombros.",
             "seen": seen_token(crews["member_a"], offline),
             "latitude": f"{WORKED[0]:.6f}",
             "longitude": f"{WORKED[1]:.6f}",

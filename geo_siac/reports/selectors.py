@@ -544,10 +544,16 @@ def published_events() -> QuerySet[ReportEvent]:
     requests, with `published_note`, their note with the request's tracking code masked (a response template may
     quote it, and the code opens a non-public request's tracking page). A request of another kind (a complaint, an
     access-to-information request) is a conversation with an identified person: its notes are for the requester's
-    own tracking page only."""
+    own tracking page only. A request its citizen did not make public shows its changes but not their notes (a
+    reply to the citizen may describe the place or the person); its own tracking page, by code, still does."""
     return ReportEvent.objects.filter(is_public=True, report__kind=RequestKind.SERVICE_REQUEST).annotate(
-        published_note=Replace(
-            F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK), output_field=TextField()
+        published_note=Case(
+            When(
+                report__public_visibility=True,
+                then=Replace(F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK)),
+            ),
+            default=Value(""),
+            output_field=TextField(),
         )
     )
 

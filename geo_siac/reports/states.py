@@ -89,6 +89,37 @@ def transitions_by_hand(current: str, kind: str) -> list[Status]:
     return [s for s in Status if can_transition(current, s) and not resolved_only_by_letter(kind, s)]
 
 
+# The outcomes the citizen is told of with a reason: what was done, or why nothing will be. A merge names the original
+# and a withdrawal is the citizen's own, so those two explain themselves.
+PUBLIC_TEXT_REQUIRED = frozenset({Status.RESOLVED, Status.CLOSED_NOT_MUNICIPAL, Status.CLOSED_UNFIXABLE})
+
+
+# Kept in the rule, not only in a form: a change queued offline is checked at its replay, where there is no form.
+PUBLIC_TEXT_MAX_LENGTH = 2000
+
+
+def public_text(public_note: str | None, note: str = "", note_is_public: bool = False) -> str:
+    """What a status change tells the citizen: the reply, and a note ticked visible (the bulk form, and changes queued
+    on phones before the reply box existed, still send one)."""
+    return "\n\n".join(t for t in ((public_note or "").strip(), note.strip() if note_is_public else "") if t)
+
+
+def public_text_refusal(target: str, public_text: str) -> str:
+    """Why a person's change to `target` is refused for its text for the citizen (missing or too long), or "" when it
+    may go: the crew's status form, the supervisor's, a bulk change and a change queued offline all ask this."""
+    if len(public_text) > PUBLIC_TEXT_MAX_LENGTH:
+        return gettext("La respuesta al vecino tiene %(length)d caracteres; el máximo es %(max)d.") % {
+            "length": len(public_text),
+            "max": PUBLIC_TEXT_MAX_LENGTH,
+        }
+    return public_text_missing_message() if target in PUBLIC_TEXT_REQUIRED and not public_text.strip() else ""
+
+
+def public_text_missing_message() -> str:
+    """Said by the server and, before an offline change is queued, by the phone (the status form carries it)."""
+    return gettext("Escriba qué se hizo, para el vecino: lo verá en el seguimiento y en el aviso.")
+
+
 def reopening_status(status: str) -> str:
     """The open status a closed report goes back to when reopened: each closed status allows exactly one."""
     (target,) = TRANSITIONS[status] & OPEN

@@ -272,7 +272,7 @@ def change_status(request, code):
             report=report,
             status=data["status"],
             note=data["note"],
-            note_is_public=data["note_is_public"],
+            public_note=data["public_note"],
             photos=data["photos"],
             actor=request.user,
             actor_label=request.user.get_username(),
@@ -489,6 +489,7 @@ def action(request):
             status=data.get("status", ""),
             note=data.get("note", ""),
             note_is_public=data.get("note_is_public") == "1",
+            public_note=data.get("public_note"),  # missing from a change queued before the reply box existed
             photos=request.FILES.getlist("photos"),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
@@ -568,6 +569,7 @@ def supervision(request):
                     status=form.cleaned_data["status"],
                     note=form.cleaned_data["note"],
                     note_is_public=form.cleaned_data["note_is_public"],
+                    public_note=form.cleaned_data["public_note"],
                     actor=request.user,
                 )
             except ValidationError as exc:

@@ -9,13 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department, Institution
-from geo_siac.reports.models import Report, ResponseTemplate
+from geo_siac.reports.models import Report
 from geo_siac.reports.responses import response_text
 from geo_siac.reports.selectors import report_by_tracking_code, response_templates_for
 from geo_siac.reports.states import (
     OPEN,
+    PUBLIC_TEXT_MAX_LENGTH,
+    PUBLIC_TEXT_REQUIRED,
     Channel,
     Status,
+    public_text_missing_message,
     resolved_only_by_letter,
     resolved_only_by_letter_message,
     transitions_by_hand,
@@ -144,20 +147,54 @@ class StatusChoiceField(forms.ChoiceField):
         return value in self.letter_only or super().valid_value(value)
 
 
+class ResponseSelect(forms.Select):
+    """The "Respuesta tipo" select: each option carries its template's text filled for this report (`data-text`),
+    which crew_offline.js copies into the reply box, offline too. It has no name, so it is never sent: the reply box
+    is, as the crew sees it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts: dict[str, tuple[str, bool]] = {}
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["name"] = ""  # a control with an empty name is not submitted
+        return context
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if (text := self.texts.get(str(value))) is not None:
+            option["attrs"]["data-text"] = text[0]
+            if text[1]:
+                option["attrs"]["data-default"] = "1"
+        return option
+
+
 class StatusForm(DrawnOnce, forms.Form):
     status = StatusChoiceField(label=_("Nuevo estado"))
-    note = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
-    note_is_public = forms.BooleanField(
-        label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP
-    )
-    photos = PhotosField(label=_("Fotos (puede elegir varias)"), required=False)
-    response = forms.ModelChoiceField(
+    response = forms.ChoiceField(
         label=_("Respuesta tipo"),
         required=False,
-        queryset=ResponseTemplate.objects.none(),
-        empty_label=_("Ninguna"),
-        help_text=_("Su texto, con los datos de esta solicitud, va como nota visible para el vecino."),
+        widget=ResponseSelect,
+        help_text=_("Copia su texto, con los datos de esta solicitud, en la respuesta al vecino; puede editarlo."),
     )
+    public_note = forms.CharField(
+        label=_("Respuesta al vecino: qué se hizo"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=PUBLIC_TEXT_MAX_LENGTH,
+        help_text=_(
+            "Es pública: la lee el vecino y cualquiera que consulte la solicitud. "
+            "No escriba nombres, teléfonos ni números de casa."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Nota interna (solo personal municipal)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+    photos = PhotosField(label=_("Fotos (puede elegir varias)"), required=False)
     seen = SeenField(required=False)
     # Where the crew worked, filled by crew_offline.js from the phone when "Registrar dónde trabajé" is ticked.
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -174,30 +211,29 @@ class StatusForm(DrawnOnce, forms.Form):
             *((s.value, s.label) for s in self.allowed),
         ]
         self.fields["status"].letter_only = frozenset(s for s in Status if resolved_only_by_letter(report.kind, s))
-        self.fields["response"].queryset = response_templates_for(report)
+        # Read once, here: the select's choices and texts; a POST draws nothing from them and reads none.
+        self.templates = [
+            (str(t.pk), t.title, response_text(t.body, report), t.category_id == report.category_id)
+            for t in response_templates_for(report)
+        ]
+        self.fields["response"].choices = [("", _("Ninguna")), *((pk, title) for pk, title, _t, _d in self.templates)]
+        # The category's first template starts the reply, for a resolution only (crew_offline.js).
+        default = next((pk for pk, _title, _t, is_category in self.templates if is_category), None)
+        self.fields["response"].widget.texts = {pk: (text, pk == default) for pk, _title, text, _d in self.templates}
+        public = self.fields["public_note"].widget.attrs
+        public["data-required-for"] = " ".join(sorted(PUBLIC_TEXT_REQUIRED))
+        public["data-prefill-for"] = Status.RESOLVED
+        public["data-required-message"] = public_text_missing_message()
 
     def drawing_key(self) -> tuple:
-        """The statuses offered and the response templates offered, read once as the select's choices: Django's
-        ModelChoiceField would read them through a server-side cursor (DECLARE, FETCH, CLOSE)."""
-        response = self.fields["response"]
-        templates = [(template.pk, response.label_from_instance(template)) for template in response.queryset]
-        response.choices = [("", response.empty_label), *templates]
-        return (tuple(self.allowed), tuple(templates))
+        """The statuses and the response templates offered (their texts are filled for this report)."""
+        return (tuple(self.allowed), tuple(self.templates))
 
     def clean_status(self) -> str:
         status = self.cleaned_data["status"]
         if resolved_only_by_letter(self.report.kind, status):
             raise forms.ValidationError(resolved_only_by_letter_message(self.report.kind))
         return status
-
-    def clean(self):
-        data = super().clean()
-        if data.get("response") is not None:
-            if data.get("note"):
-                raise forms.ValidationError(_("Elija una respuesta tipo o escriba una nota, no ambas."))
-            data["note"] = response_text(data["response"].body, self.report)
-            data["note_is_public"] = True
-        return data
 
 
 class ReasonForm(DrawnOnce, PageForm):
@@ -307,6 +343,12 @@ class BulkForm(forms.Form):
     reports = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     crew = forms.ModelChoiceField(label=_("Asignar a cuadrilla"), queryset=Crew.objects.none(), required=False)
     status = forms.ChoiceField(label=_("Cambiar estado a"), required=False, choices=[("", "—"), *Status.choices])
+    public_note = forms.CharField(
+        label=_("Respuesta al vecino: qué se hizo"),
+        required=False,
+        max_length=2000,
+        help_text=_("Obligatoria al resolver o cerrar; va igual a cada solicitud elegida."),
+    )
     note = forms.CharField(label=_("Nota"), required=False, max_length=1000)
     note_is_public = forms.BooleanField(
         label=_("Visible para el vecino"), required=False, help_text=NOTE_IS_PUBLIC_HELP

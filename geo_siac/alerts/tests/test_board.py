@@ -11,7 +11,7 @@ from geo_siac.alerts.selectors import board_figures, deadline_board, week_start
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.deadlines import local_day
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status, report_merge_duplicate
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_merge_duplicate
 from geo_siac.testing import EAST_POINT, WEST_POINT, staff_account
 from geo_siac.transparency.selectors import indicators, transparency_reports
 from geo_siac.zones.models import Commune, Crew
@@ -24,7 +24,7 @@ def history(make_report):
     now = timezone.now()
     on_time, late, overdue, later = (make_report(point=WEST_POINT) for _ in range(4))
     for report in (on_time, late):
-        report_change_status(report=report, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved")
     Report.objects.filter(pk=late.pk).update(expected_at=now - timedelta(days=2))
     Report.objects.filter(pk=overdue.pk).update(expected_at=now - timedelta(days=9))
     Report.objects.filter(pk=later.pk).update(expected_at=now + timedelta(days=30))

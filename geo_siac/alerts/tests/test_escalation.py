@@ -37,7 +37,7 @@ from geo_siac.notifications.models import Notification
 from geo_siac.notifications.services import notifications_send_due
 from geo_siac.reports.deadlines import SANTIAGO, deadline
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import business_calendar_sync, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, business_calendar_sync, report_change_status
 from geo_siac.testing import PROJECT_ROOT, WEST_POINT, free_port, staff_account
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.roles import SUPERVISOR
@@ -112,7 +112,7 @@ def test_a_month_of_business_days_fires_each_level_once_on_its_business_day(crew
         for hour in (8, 18):
             alerts_run(now=datetime.combine(day, datetime.min.time().replace(hour=hour), tzinfo=SANTIAGO))
         if day == date(2025, 9, 19):  # a holiday, before the first threshold
-            report_change_status(report=answered, status="resolved")
+            report_change_status(public_note=EXPLAINED_BY_CALLER, report=answered, status="resolved")
         day += timedelta(days=1)
 
     assert late.expected_at.astimezone(SANTIAGO).date() == date(2025, 9, 24)
@@ -213,7 +213,7 @@ def test_the_replay_counts_what_the_daily_runs_fired(crews, make_report, django_
     while day <= date(2025, 10, 31):
         alerts_run(now=datetime.combine(day, datetime.min.time(), tzinfo=SANTIAGO))
         if day == date(2025, 9, 23):  # after level 1, before level 2
-            report_change_status(report=answered, status="resolved")
+            report_change_status(public_note=EXPLAINED_BY_CALLER, report=answered, status="resolved")
             Report.objects.filter(pk=answered.pk).update(closed_at=datetime(2025, 9, 23, 12, tzinfo=SANTIAGO))
         day += timedelta(days=1)
     fired = Counter(

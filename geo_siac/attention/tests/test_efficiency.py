@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from geo_siac.attention.models import Appointment, AppointmentStatus, Slot
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.states import CLOSED
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -69,9 +69,9 @@ def test_efficiency_page_counts_the_requests_each_point_received_by_channel_and_
         make_report(received_at=office, channel="in_person")
         make_report(channel="web")  # received at no point
     with at(datetime(2026, 10, 6, 10, tzinfo=SANTIAGO)):
-        report_change_status(report=on_time, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=on_time, status="resolved")
     with at(datetime(2026, 10, 29, 10, tzinfo=SANTIAGO)):
-        report_change_status(report=late, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=late, status="resolved")
     month_end = datetime(2026, 11, 1, tzinfo=SANTIAGO)
     october = Report.objects.filter(
         received_at=desk, created_at__gte=datetime(2026, 10, 1, tzinfo=SANTIAGO), created_at__lt=month_end

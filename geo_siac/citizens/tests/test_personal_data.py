@@ -25,7 +25,13 @@ from geo_siac.reports import archived
 from geo_siac.reports.archive import archive_schema
 from geo_siac.reports.models import EventKind, EventPhoto, Follower, Report, ReportPhoto
 from geo_siac.reports.selectors import reporter_data
-from geo_siac.reports.services import ERASED, report_add_citizen_info, report_change_status, report_follow
+from geo_siac.reports.services import (
+    ERASED,
+    EXPLAINED_BY_CALLER,
+    report_add_citizen_info,
+    report_change_status,
+    report_follow,
+)
 from geo_siac.reports.services.erasure import reporter_data_erase
 from geo_siac.reports.tests.test_archive_dump_races import VECINA, hold, vecina_2019  # noqa: F401
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year
@@ -252,7 +258,13 @@ def test_a_crews_photo_survives_a_followers_erasure_and_one_by_number(
     anas = make_report(reporter_name="Ana Soto", reporter_email="ana@example.cl", description="Un hoyo.")
     report_follow(report=anas, email=ROSA)
     report_add_citizen_info(report=anas, note="Sigue igual.", photo=photo().read(), by_email=ROSA)
-    report_change_status(report=anas, status="in_progress", actor_label="Cuadrilla 3", photos=[photo().read()])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=anas,
+        status="in_progress",
+        actor_label="Cuadrilla 3",
+        photos=[photo().read()],
+    )
     crews = EventPhoto.objects.get(report=anas, added_by="")
     crew_file = tmp_path / crews.image.name
     make_report(channel="phone", reporter_name="Juan Díaz", reporter_phone="955554444")  # found by number alone

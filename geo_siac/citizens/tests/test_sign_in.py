@@ -12,7 +12,7 @@ from django.utils import timezone
 from geo_siac.citizens.models import SignInLink
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.services import report_change_status, report_follow
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_follow
 
 ROSA = "rosa@example.cl"
 LINK = re.compile(r"/mis-solicitudes/entrar/[^/\s]+/")
@@ -149,7 +149,7 @@ def test_the_list_shows_the_citizens_reports_and_follows_and_nobody_elses(client
 
 
 def test_reopening_from_the_list_sends_the_citizen_to_the_tracking_page(client, rosa_reports):
-    mine = report_change_status(report=rosa_reports[0], status="resolved")
+    mine = report_change_status(public_note=EXPLAINED_BY_CALLER, report=rosa_reports[0], status="resolved")
     sign_in(client)
     response = client.post(f"/mis-solicitudes/solicitud/{mine.tracking_code}/reabrir/", {"reason": "Sigue ahí."})
     assert response.status_code == 302

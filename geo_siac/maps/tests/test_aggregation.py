@@ -21,7 +21,7 @@ from geo_siac.maps.selectors import (
 )
 from geo_siac.maps.tests.conftest import SYNTHETIC_END
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
 INSIDE_PUENTE_ALTO = (-33.59731, -70.56012)
@@ -124,7 +124,7 @@ def test_counts_follow_creates_status_changes_category_changes_and_deletes(make_
     open_only = CellFilters(statuses=("submitted",))
     assert cell_counts(9, baches) == recount(9, lambda r: r["code"] == "bache")
 
-    report_change_status(report=first, status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=first, status="resolved")
     assert cell_counts(9, open_only) == recount(9, lambda r: r["status"] == "submitted")
     assert sum(cell_counts(9, open_only).values()) == 1
 

@@ -30,7 +30,13 @@ from geo_siac.maps.selectors import (
 from geo_siac.maps.tests.conftest import import_synthetic
 from geo_siac.reports.importers import bulk_mode, importer
 from geo_siac.reports.models import Report, SuspendedSchemaObject
-from geo_siac.reports.services import create, report_change_status, report_merge_duplicate, report_reclassify
+from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
+    create,
+    report_change_status,
+    report_merge_duplicate,
+    report_reclassify,
+)
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 from geo_siac.zones.models import Commune
 
@@ -121,7 +127,7 @@ def test_stored_counts_follow_every_kind_of_write(make_report, crews, communes):
     assert sum(cell_counts(9).values()) == 3
     assert_stored_counts_are_live()
 
-    report_change_status(report=first, status="in_progress", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=first, status="in_progress", actor_label="Prueba")
     report_reclassify(report=second, category="grafiti", reason="Es un rayado.")
     assert_stored_counts_are_live()
 
@@ -181,7 +187,7 @@ def test_archiving_a_year_takes_its_reports_off_the_counts(make_report, monkeypa
         old = [make_report(point=point) for point in (PUENTE_ALTO_CENTRE, PENALOLEN_CENTRE, PENALOLEN_CENTRE)]
     current = make_report(point=PENALOLEN_CENTRE)
     for report in old:
-        report_change_status(report=report, status="resolved", actor_label="Prueba")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", actor_label="Prueba")
     Report.objects.filter(pk__in=[r.pk for r in old]).update(closed_at=datetime(OLD, 6, 3, 12, tzinfo=SANTIAGO))
     from geo_siac.notifications.models import Delivery, Notification
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.notifications.services import notifications_send_due
 from geo_siac.notifications.tests.backends import FlakyBackend, sent_to
-from geo_siac.reports.services import report_change_status, report_follow
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_follow
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,13 @@ def test_reporter_gets_a_confirmation_with_the_tracking_link(make_report):
 def test_status_change_notifies_reporter_and_followers_each_in_their_language(make_report):
     report = make_report(reporter_email="rosa@example.cl")
     report_follow(report=report, email="neighbour@example.com", language="en")
-    report_change_status(report=report, status="in_progress", note="La cuadrilla va en camino.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="in_progress",
+        note="La cuadrilla va en camino.",
+        note_is_public=True,
+    )
     notifications_send_due()
     assert "cambió a: En ejecución" in sent_to("rosa@example.cl")[-1].body
     english = sent_to("neighbour@example.com")[-1]
@@ -52,7 +58,7 @@ def test_a_change_that_rolls_back_leaves_nothing_in_the_outbox(make_report):
     report = make_report()
     report_follow(report=report, email="vecino@example.cl")
     with pytest.raises(RuntimeError), transaction.atomic():
-        report_change_status(report=report, status="acknowledged")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
         raise RuntimeError("the crew console crashed after the change")
     assert not Notification.objects.exists()
 
@@ -61,13 +67,13 @@ def test_rejected_transition_writes_no_notification(make_report):
     report = make_report(reporter_email="rosa@example.cl")
     Notification.objects.all().delete()
     with pytest.raises(ValidationError):
-        report_change_status(report=report, status="submitted")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="submitted")
     assert not Notification.objects.exists()
 
 
 def test_smtp_outage_loses_nothing_and_sends_exactly_once_after_recovery(make_report):
     report = make_report(reporter_email="rosa@example.cl")
-    report_change_status(report=report, status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
     FlakyBackend.down = True
     summary = notifications_send_due()
     assert (summary.sent, summary.retried) == (0, 2)
@@ -101,14 +107,16 @@ def test_backoff_doubles_and_gives_up_after_the_last_attempt(settings, make_repo
 
 def test_closing_message_links_to_the_survey(make_report):
     report = make_report(reporter_email="rosa@example.cl")
-    report_change_status(report=report, status="resolved", note="Retirados.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", note="Retirados.", note_is_public=True
+    )
     notifications_send_due()
     assert "http://127.0.0.1:8000/encuesta/" in sent_to("rosa@example.cl")[-1].body
 
 
 def test_reporter_with_only_a_phone_gets_an_sms_through_the_logging_backend(make_report, caplog):
     report = make_report(reporter_phone="+56 9 8765 4321")
-    report_change_status(report=report, status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
     with caplog.at_level(logging.INFO, logger="geo_siac.notifications.sms"):
         assert notifications_send_due().sent == 1
     assert "SMS to ...321" in caplog.text and "Acogida" in caplog.text
@@ -142,6 +150,6 @@ def test_the_looping_worker_says_nothing_of_a_round_with_nothing_to_send(make_re
 def test_reporter_who_also_follows_gets_one_message_per_change(make_report):
     report = make_report(reporter_email="rosa@example.cl")
     report_follow(report=report, email="Rosa@example.cl")
-    report_change_status(report=report, status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
     notifications_send_due()
     assert [m.subject for m in sent_to("rosa@example.cl")].count(f"Su solicitud {report.tracking_code}: Acogida") == 1

@@ -9,7 +9,7 @@ from geo_siac.open311.tests.contract import REQUEST_FIELDS, assert_fields, get, 
 from geo_siac.reports import selectors as reports_selectors
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status, report_public_cells_refresh
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_public_cells_refresh
 from geo_siac.reports.states import CLOSED, OPEN
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
@@ -168,8 +168,14 @@ def test_service_code_comma_list(client, make_report):
 
 
 def test_status_open_closed_and_both(client, make_report):
-    opened, closed = make_report(), make_report()
-    report_change_status(report=closed, status="resolved", note="Retirado por la cuadrilla.", note_is_public=True)
+    opened, closed = make_report(), make_report(public_visibility=True)  # its notes are published
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=closed,
+        status="resolved",
+        note="Retirado por la cuadrilla.",
+        note_is_public=True,
+    )
     assert ids(requests(client, status="open")) == {opened.pk}
     assert ids(requests(client, status="closed")) == {closed.pk}
     assert ids(requests(client, status="open,closed")) == {opened.pk, closed.pk}
@@ -213,9 +219,15 @@ def test_lat_long_radius_finds_nearby_requests(client, make_report):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_true_adds_detailed_status_public_notes_and_zone(client, make_report, fmt):
-    report = make_report()
-    report_change_status(report=report, status="acknowledged", note="Derivada a Aseo.", note_is_public=True)
-    report_change_status(report=report, status="in_progress", note="Nota interna")
+    report = make_report(public_visibility=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="acknowledged",
+        note="Derivada a Aseo.",
+        note_is_public=True,
+    )
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="in_progress", note="Nota interna")
     (item,) = requests(client, fmt, extensions="true")
     extended = item["extended_attributes"]
     assert extended["detailed_status"] == "in_progress"
@@ -262,7 +274,13 @@ def test_queries_per_request_do_not_grow_with_the_page(client, make_report, djan
     and one for the history with extensions=true; by id, one (docs/performance.md, "Open311")."""
     reports = [make_report(public_visibility=True) for _ in range(3)]
     for report in reports:
-        report_change_status(report=report, status="acknowledged", note="En revisión.", note_is_public=True)
+        report_change_status(
+            public_note=EXPLAINED_BY_CALLER,
+            report=report,
+            status="acknowledged",
+            note="En revisión.",
+            note_is_public=True,
+        )
     lat, lng = PUENTE_ALTO_CENTRE
     box = f"{lng - 0.01},{lat - 0.01},{lng + 0.01},{lat + 0.01}"
     with django_assert_num_queries(1):
@@ -334,7 +352,9 @@ def test_the_list_compiled_once_answers_what_its_query_built_each_time_answers(m
         age(make_report(public_visibility=True, point=PENALOLEN_CENTRE), 20),
         age(make_report(public_visibility=False), 120),
     ]
-    report_change_status(report=made[1], status="resolved", note="Limpiado.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=made[1], status="resolved", note="Limpiado.", note_is_public=True
+    )
     report_public_cells_refresh(min_count=1)
     now = timezone.now()
     box = {"west": lng - 0.01, "south": lat - 0.01, "east": lng + 0.01, "north": lat + 0.01}
@@ -400,8 +420,12 @@ def made_around_the_plaza(make_report) -> list[Report]:
         age(make_report(public_visibility=False, point=(lat - 0.001, lng - 0.002)), 120),
         make_report(public_visibility=True, point=PENALOLEN_CENTRE),
     ]
-    report_change_status(report=made[1], status="resolved", note="Limpiado.", note_is_public=True)
-    report_change_status(report=made[2], status="acknowledged", note="En revisión.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=made[1], status="resolved", note="Limpiado.", note_is_public=True
+    )
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=made[2], status="acknowledged", note="En revisión.", note_is_public=True
+    )
     report_public_cells_refresh(min_count=1)
     return made
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from geo_siac.catalogue.models import Category
 from geo_siac.open311.tests.contract import get, items
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE
 
 FORMATS = ["xml", "json"]
@@ -30,9 +30,19 @@ def updates(client, fmt, **query) -> list[dict]:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_status_changes_and_public_notes_are_served_with_fixmystreet_statuses(client, make_report, fmt):
-    report = make_report(reporter_email="rosa@example.cl", description="Frente al 1234 de Calle Larga.")
-    report_change_status(report=report, status="acknowledged", note="Vecino molesto: llamar antes.")
-    report_change_status(report=report, status="resolved", note="Se retiraron los escombros.", note_is_public=True)
+    report = make_report(
+        reporter_email="rosa@example.cl", description="Frente al 1234 de Calle Larga.", public_visibility=True
+    )
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged", note="Vecino molesto: llamar antes."
+    )
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="resolved",
+        note="Se retiraron los escombros.",
+        note_is_public=True,
+    )
 
     served = updates(client, fmt)
 
@@ -55,7 +65,7 @@ def test_the_window_and_jurisdiction_choose_the_updates(client, make_report):
     puente_alto = make_report()
     penalolen = make_report(point=PENALOLEN_CENTRE)
     for report in (puente_alto, penalolen):
-        report_change_status(report=report, status="in_progress")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="in_progress")
     now = timezone.now()
     assert (
         len(
@@ -75,7 +85,7 @@ def test_the_window_and_jurisdiction_choose_the_updates(client, make_report):
 
 def test_requests_of_hidden_categories_have_no_updates(client, make_report):
     report = make_report()
-    report_change_status(report=report, status="in_progress")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="in_progress")
     Category.objects.filter(pk=report.category_id).update(is_public=False)
     assert updates(client, "json") == []
 

@@ -51,7 +51,7 @@ from geo_siac.reports.services.information import (
     report_refer,
 )
 from geo_siac.reports.services.publication import report_public_cells_refresh
-from geo_siac.reports.services.status import Unchanged, report_change_status
+from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, Unchanged, report_change_status
 
 __all__ = [
     "ERASED",
@@ -82,6 +82,7 @@ __all__ = [
     "report_assign_department",
     "report_bulk_update",
     "report_change_status",
+    "EXPLAINED_BY_CALLER",
     "report_create",
     "report_extend_deadline",
     "report_follow",

@@ -15,7 +15,7 @@ from geo_siac.reports.models import CrewAction, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import report_return
 from geo_siac.reports.services.photos import event_photo_store
 from geo_siac.reports.services.status import lock_report, report_change_status, status_photos_process
-from geo_siac.reports.states import CLOSED, Status
+from geo_siac.reports.states import CLOSED, Status, public_text, public_text_refusal
 from geo_siac.reports.work_location import WorkLocation, event_fields, work_location
 from geo_siac.zones.roles import is_supervisor
 from geo_siac.zones.selectors import crews_of
@@ -60,6 +60,16 @@ def what_happened(locked: Report, *, actor, seen_updated_at: datetime) -> str:
     return ""
 
 
+def unexplained(kind: str, status: str, told: str) -> str:
+    """Why a status change that arrived without a usable text for the citizen is held for a supervisor, or "" when it
+    has one (or needs none)."""
+    if kind != CrewAction.Kind.STATUS or not (refusal := public_text_refusal(status, told)):
+        return ""
+    if told:
+        return refusal + " " + _("Un supervisor la cierra con la respuesta.")
+    return _("Llegó sin respuesta al vecino; un supervisor la cierra con la respuesta.")
+
+
 def intended(kind: str, status: str) -> str:
     if kind == CrewAction.Kind.STATUS:
         return _("pasar a «%(status)s»") % {"status": Status(status).label}
@@ -69,15 +79,33 @@ def intended(kind: str, status: str) -> str:
 
 
 def hold(
-    locked: Report, *, kind: str, status: str, note: str, photos, actor, happened: str, location: WorkLocation | None
+    locked: Report,
+    *,
+    kind: str,
+    status: str,
+    note: str,
+    public_note: str,
+    photos,
+    actor,
+    happened: str,
+    changed_meanwhile: bool,
+    location: WorkLocation | None,
 ) -> dict:
     """Keep the crew's intent, note and photos as an internal note the supervisor sees; change nothing else."""
-    kept = _(
-        "Cambio de la cuadrilla no aplicado: quería %(intended)s, pero mientras estaba sin conexión la solicitud "
-        "cambió. %(happened)s"
-    ) % {"intended": intended(kind, status), "happened": happened}
+    if changed_meanwhile:
+        kept = _(
+            "Cambio de la cuadrilla no aplicado: quería %(intended)s, pero mientras estaba sin conexión la solicitud "
+            "cambió. %(happened)s"
+        ) % {"intended": intended(kind, status), "happened": happened}
+    else:
+        kept = _("Cambio de la cuadrilla no aplicado: quería %(intended)s. %(happened)s") % {
+            "intended": intended(kind, status),
+            "happened": happened,
+        }
     if note:
         kept += " " + _("Nota de la cuadrilla: %(note)s") % {"note": note}
+    if public_note:
+        kept += " " + _("Texto para el vecino (no enviado): %(text)s") % {"text": public_note}
     processed = status_photos_process(photos)
     event = ReportEvent.objects.create(
         report=locked,
@@ -110,6 +138,7 @@ def perform(
     status: str,
     note: str,
     note_is_public: bool,
+    public_note: str,
     photos,
     actor,
     location: WorkLocation | None,
@@ -121,6 +150,7 @@ def perform(
             status=status,
             note=note,
             note_is_public=note_is_public,
+            public_note=public_note,
             photos=photos,
             actor=actor,
             actor_label=label,
@@ -163,6 +193,7 @@ def crew_action_apply(
     status: str = "",
     note: str = "",
     note_is_public: bool = False,
+    public_note: str | None = None,
     photos: Sequence = (),
     latitude=None,
     longitude=None,
@@ -172,7 +203,10 @@ def crew_action_apply(
     transaction as the change: a concurrent replay waits on the unique index and, once the first commits, gets the
     stored result; a refused change (bad input) rolls back with its key, so nothing is half-written. A change made
     where someone else re-routed, merged or closed the report since `seen_updated_at` is held (`hold`), and that
-    outcome is stored like any other. `note` is the hand-back reason for a return."""
+    outcome is stored like any other. `note` is the hand-back reason for a return; `public_note`, the text for the
+    citizen, is None from a phone queued before the reply box existed. A status change whose text for the citizen the
+    rule refuses (states.public_text_refusal) is held too, not refused: the phone would drop a refused change, and
+    with it the crew's note and photos."""
     key = action_key(key)
     if kind not in CrewAction.Kind.values:
         raise ValidationError({"kind": _("Tipo de acción desconocido: %s") % kind})
@@ -186,16 +220,19 @@ def crew_action_apply(
         return replayed(CrewAction.objects.get(key=key), actor=actor, report=report, kind=kind)
     locked = lock_report(report)
     note = note.strip()
-    happened = what_happened(locked, actor=actor, seen_updated_at=seen_updated_at)
+    meanwhile = what_happened(locked, actor=actor, seen_updated_at=seen_updated_at)
+    happened = meanwhile or unexplained(kind, status, public_text(public_note, note, note_is_public))
     if happened:
         action.result = hold(
             locked,
             kind=kind,
             status=status,
             note=note,
+            public_note=(public_note or "").strip(),
             photos=photos,
             actor=actor,
             happened=happened,
+            changed_meanwhile=bool(meanwhile),
             location=location,
         )
         action.conflict = True
@@ -206,6 +243,7 @@ def crew_action_apply(
             status=status,
             note=note,
             note_is_public=note_is_public,
+            public_note=public_note,
             photos=photos,
             actor=actor,
             location=location,

@@ -18,7 +18,7 @@ from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
-from geo_siac.reports.states import OPEN, Status
+from geo_siac.reports.states import OPEN, Status, public_text, public_text_refusal
 from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import category_terms, closed_days, not_offered, placement
@@ -208,6 +208,7 @@ def report_bulk_update(
     status: str = "",
     note: str = "",
     note_is_public: bool = False,
+    public_note: str = "",
     actor=None,
 ) -> list[BulkResult]:
     """A supervisor's bulk assignment and/or status change, report by report through the single-report paths.
@@ -219,6 +220,9 @@ def report_bulk_update(
         raise ValidationError({"__all__": _("Elija una cuadrilla o un estado.")})
     if status and status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
+    # Asked once for the batch rather than refused report by report: the text is the same for all of them.
+    if status and (refusal := public_text_refusal(status, public_text(public_note, note, note_is_public))):
+        raise ValidationError({"public_note": refusal})
     steps = []
     if crew is not None:
         steps.append(
@@ -235,6 +239,7 @@ def report_bulk_update(
                     status=status,
                     note=note,
                     note_is_public=note_is_public,
+                    public_note=public_note,
                     actor=actor,
                     actor_label=actor.get_username() if actor else "",
                 ),

@@ -16,7 +16,7 @@ from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, Su
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import event_photo_store, photo_process
-from geo_siac.reports.services.status import lock_report, report_change_status
+from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, lock_report, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
 from geo_siac.zones.selectors import closed_days
@@ -161,6 +161,7 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
         note = _("No fue resuelto: %(reason)s") % {"reason": reason}
     # The reason goes to the crew, not the public timeline: a follower's or reporter's words may name people.
     return report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=reopening_status(locked.status),
         note=note,

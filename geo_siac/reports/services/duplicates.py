@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent
-from geo_siac.reports.services.status import report_change_status
+from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.states import CLOSED, Status
 
 
@@ -34,6 +34,7 @@ def report_merge_duplicate(*, duplicate: Report, original: Report, by) -> Report
     duplicate.save(update_fields=["duplicate_of"])
     by_label = by.get_username() if by else ""
     closed = report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
         report=duplicate,
         status=Status.CLOSED_DUPLICATE,
         actor=by,

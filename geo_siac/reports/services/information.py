@@ -31,7 +31,13 @@ from geo_siac.reports.letters import letter_content, letter_pdf
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import closed_refusal, required_reason
-from geo_siac.reports.services.status import lock_report, notify_citizens, notify_status_change, report_change_status
+from geo_siac.reports.services.status import (
+    EXPLAINED_BY_CALLER,
+    lock_report,
+    notify_citizens,
+    notify_status_change,
+    report_change_status,
+)
 from geo_siac.reports.states import OPEN, Status
 from geo_siac.zones.selectors import closed_days
 
@@ -271,6 +277,7 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
         locked.save(update_fields=["legal_outcome", "denial_ground"])
     text = content["outcome"] + (f" ({content['ground']})" if ground else "") + "." if outcome else ""
     return report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=Status.RESOLVED,
         note=f"{text} {note}".strip(),
@@ -312,6 +319,7 @@ def report_refer(
     locked.referred_to, locked.correction_due_at = institution, None
     locked.save(update_fields=["referred_to", "correction_due_at"])
     return report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=Status.CLOSED_NOT_MUNICIPAL,
         note=f"{referral_text(institution)} {note.strip()}".strip(),

@@ -2,6 +2,7 @@
 reporter and followers."""
 
 from collections.abc import Callable, Sequence
+from enum import Enum
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,8 @@ from geo_siac.reports.states import (
     Channel,
     Status,
     can_transition,
+    public_text,
+    public_text_refusal,
     resolved_only_by_letter,
     resolved_only_by_letter_message,
 )
@@ -79,6 +82,14 @@ def lock_report(report: Report, seen_updated_at=None) -> Report:
     return locked
 
 
+class Explained(Enum):
+    BY_CALLER = "by_caller"
+
+
+# report_change_status's `public_note` from a caller whose change carries its own explanation for the citizen.
+EXPLAINED_BY_CALLER = Explained.BY_CALLER
+
+
 @transaction.atomic
 def report_change_status(
     *,
@@ -92,6 +103,7 @@ def report_change_status(
     seen_updated_at=None,
     work_location: WorkLocation | None = None,
     letter: AnswerLetter | None = None,
+    public_note: str | Explained,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
@@ -101,7 +113,13 @@ def report_change_status(
     `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
     bad photo refuses the change and nothing is written. `work_location`, where the crew worked, is kept on the
     status event for staff only (no public read selects it). A kind answered by letter is resolved only by
-    report_answer, which passes its `letter` here so the message links it."""
+    report_answer, which passes its `letter` here so the message links it.
+
+    `public_note` is what a person's status form (crew, supervisor, bulk, offline queue) says to the citizen, apart
+    from the internal note: it goes on the public event and in the message, and the outcomes of
+    `states.PUBLIC_TEXT_REQUIRED` are refused without it. It has no default, so no caller skips the rule by
+    forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
+    merge, a reopening, an import)."""
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -117,6 +135,11 @@ def report_change_status(
                 % {"from": Status(locked.status).label, "to": Status(status).label}
             }
         )
+    note = note.strip()
+    explained = public_note is EXPLAINED_BY_CALLER
+    told = public_text(None if explained else public_note, note, note_is_public)
+    if not explained and (refusal := public_text_refusal(status, told)):
+        raise ValidationError({"public_note": refusal})
     now = timezone.now()
     previous = locked.status
     locked.status = status
@@ -130,13 +153,12 @@ def report_change_status(
     locked.save(
         update_fields=["status", "updated_at", "closed_at", "first_response_at", "times_reopened", "duplicate_of"]
     )
-    note = note.strip()
     event = ReportEvent(
         report=locked,
         kind=EventKind.STATUS,
         from_status=previous,
         to_status=status,
-        note=note if note_is_public else "",
+        note=told,
         is_public=True,
         actor=actor,
         actor_label=actor_label,
@@ -156,7 +178,7 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=note if note_is_public else "", letter=letter)
+    notify_status_change(report=locked, note=told, letter=letter)
     return locked
 
 

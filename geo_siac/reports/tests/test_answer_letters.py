@@ -14,7 +14,13 @@ from pypdf import PdfReader
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import AnswerLetter, Signatory
-from geo_siac.reports.services import report_answer, report_change_status, report_create, reporter_data_erase
+from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
+    report_answer,
+    report_change_status,
+    report_create,
+    reporter_data_erase,
+)
 from geo_siac.reports.states import Status
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -107,7 +113,9 @@ def test_a_complaint_is_answered_with_a_letter_citing_ley_19880_and_no_legal_out
 
 def test_a_complaint_is_not_resolved_without_its_letter_nor_given_a_legal_outcome(complaint, crews):
     with pytest.raises(ValidationError) as caught:
-        report_change_status(report=complaint, status="resolved", note="Listo.", note_is_public=True)
+        report_change_status(
+            public_note=EXPLAINED_BY_CALLER, report=complaint, status="resolved", note="Listo.", note_is_public=True
+        )
     assert "se resuelve respondiendo con carta" in caught.value.message_dict["status"][0]
     with pytest.raises(ValidationError) as caught:
         report_answer(report=complaint, outcome="delivered", note="Listo.", actor=crews["supervisor"])

@@ -16,7 +16,7 @@ from geo_siac.reports import selectors as reports_selectors
 from geo_siac.reports.api import ReportPagination, ReportSerializer, ReportViewSet
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import public_reports
-from geo_siac.reports.services import report_change_status, report_public_cells_refresh
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_public_cells_refresh
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 
 
@@ -59,7 +59,7 @@ def test_private_reports_show_their_h3_cell_centre_without_address_or_descriptio
 def test_reports_filter_by_commune_category_status_dates_and_bbox(client, make_report):
     alto = make_report(public_visibility=True)
     penalolen = make_report(point=PENALOLEN_CENTRE, category="grafiti", public_visibility=True)
-    report_change_status(report=penalolen, status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=penalolen, status="resolved")
     assert ids(features(client, commune="13201")) == {alto.pk}
     assert ids(features(client, category="grafiti")) == {penalolen.pk}
     assert ids(features(client, status="resolved")) == {penalolen.pk}
@@ -177,9 +177,9 @@ def mixed_reports(make_report, communes):
         )
         for public in (True, False)
     ]
-    report_change_status(report=reports[1], status="resolved", note="Retirado.")
-    report_change_status(report=reports[2], status="in_progress")
-    report_change_status(report=reports[5], status="closed_duplicate")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[1], status="resolved", note="Retirado.")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[2], status="in_progress")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[5], status="closed_duplicate")
     report_public_cells_refresh(min_count=2)  # the private ones get a published cell at various resolutions
     return reports
 

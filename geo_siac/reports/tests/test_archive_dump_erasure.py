@@ -19,7 +19,13 @@ from geo_siac.reports import archive, archive_erasure
 from geo_siac.reports.archive import archive_drop, dump_readable, file_digest
 from geo_siac.reports.archive_erasure import DumpErasureFailed
 from geo_siac.reports.models import ErasureDigestKey, EventPhoto, PendingErasure, YearArchive
-from geo_siac.reports.services import report_add_citizen_info, report_change_status, report_follow, report_unfollow
+from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
+    report_add_citizen_info,
+    report_change_status,
+    report_follow,
+    report_unfollow,
+)
 from geo_siac.reports.tests.test_archive_pending_erasures import (  # noqa: F401
     OLD,
     OTRA,
@@ -157,7 +163,7 @@ def test_a_followers_photo_on_a_request_of_a_year_only_in_its_dump_goes_too(
     report_add_citizen_info(report=anas, note="Sigue igual.", photo=photo().read(), by_email=VECINA)
     added = settings.MEDIA_ROOT / EventPhoto.objects.get(report=anas).image.name
     report_unfollow(report=anas, email=VECINA)  # found in the year by her photo alone
-    report_change_status(report=anas, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=anas, status="resolved", actor_label="Prueba")
     long_done(anas)
     dumps = tmp_path / "archivo"
     try:

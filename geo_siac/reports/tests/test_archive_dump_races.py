@@ -20,7 +20,7 @@ from geo_siac.reports import archive, archived
 from geo_siac.reports.archive import archive_drop, archive_schema
 from geo_siac.reports.archived import ArchiveColumnsMissing, archive_schemas_align
 from geo_siac.reports.models import Follower, YearArchive
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done, other_connection
 from geo_siac.webhooks import archive as webhooks_archive
 from geo_siac.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
@@ -38,7 +38,7 @@ def dump_text(dump: str) -> str:
 def vecina_2019(make_report, monkeypatch):
     """A closed 2019 request of vecina@example.cl, followed by seguidora@example.cl; 2019 not yet archived."""
     old = filed_in(monkeypatch, make_report, OLD, reporter_email=VECINA)
-    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=old, status="resolved", actor_label="Prueba")
     Follower.objects.create(report=old, email="seguidora@example.cl", created_at=timezone.now())
     long_done(old)
     yield old
@@ -148,7 +148,7 @@ def test_an_erasure_started_during_the_drop_waits_for_it_and_names_the_year_as_o
 def test_a_recorded_dump_cut_short_is_written_again_before_the_drop(make_report, monkeypatch, tmp_path):
     for i in range(30):
         old = filed_in(monkeypatch, make_report, OLD, reporter_email=f"v{i}@example.cl")
-        report_change_status(report=old, status="resolved", actor_label="Prueba")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=old, status="resolved", actor_label="Prueba")
         long_done(old)
     dumps = tmp_path / "d"
     try:

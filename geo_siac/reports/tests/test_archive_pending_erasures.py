@@ -19,7 +19,7 @@ from geo_siac.citizens.tests.test_sign_in import sign_in
 from geo_siac.reports import archive
 from geo_siac.reports.archive import archive_drop, archive_schema
 from geo_siac.reports.models import ErasureDigestKey, Follower, PendingErasure, Report, ReportPhoto, YearArchive
-from geo_siac.reports.services import erasure, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, erasure, report_change_status
 from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done
 
@@ -42,12 +42,18 @@ def dumped_2019(make_report, monkeypatch, settings, tmp_path):
         monkeypatch, make_report, OLD, reporter_name=NAME, reporter_email=VECINA, reporter_phone=PHONE, photo=photo()
     )
     photo_file = settings.MEDIA_ROOT / ReportPhoto.objects.get(report=old).image.name
-    report_change_status(report=old, status="resolved", note=f"Se llamó a {NAME} al {PHONE}.", actor_label="Prueba")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=old,
+        status="resolved",
+        note=f"Se llamó a {NAME} al {PHONE}.",
+        actor_label="Prueba",
+    )
     anas = filed_in(monkeypatch, make_report, OLD, reporter_name="Ana Soto", reporter_email=OTRA)
-    report_change_status(report=anas, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=anas, status="resolved", actor_label="Prueba")
     Follower.objects.create(report=anas, email=VECINA, created_at=timezone.now())
     luis = filed_in(monkeypatch, make_report, OLD, reporter_name="Luis Paz", reporter_phone=LUIS_PHONE)
-    report_change_status(report=luis, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=luis, status="resolved", actor_label="Prueba")
     long_done(old, anas, luis)
     live = make_report(reporter_name=NAME, reporter_email=VECINA)
     dumps = tmp_path / "archivo"

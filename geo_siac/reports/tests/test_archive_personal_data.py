@@ -18,7 +18,7 @@ from geo_siac.reports import archive
 from geo_siac.reports.archive import archive_drop, archive_schema
 from geo_siac.reports.archived import archive_schemas_align
 from geo_siac.reports.models import Follower, PendingErasure, Report, ReportPhoto, YearArchive
-from geo_siac.reports.services import ERASED, report_change_status
+from geo_siac.reports.services import ERASED, EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done
 
 VECINA = "vecina@example.cl"
@@ -35,10 +35,16 @@ def archived_vecina(make_report, monkeypatch, settings, tmp_path):
         monkeypatch, make_report, OLD, reporter_name=NAME, reporter_email=VECINA, reporter_phone=PHONE, photo=photo()
     )
     photo_file = tmp_path / ReportPhoto.objects.get(report=old).image.name
-    report_change_status(report=old, status="resolved", note=f"Se llamó a {NAME} al {PHONE}.", actor_label="Prueba")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=old,
+        status="resolved",
+        note=f"Se llamó a {NAME} al {PHONE}.",
+        actor_label="Prueba",
+    )
     Follower.objects.create(report=old, email="otra@example.cl", created_at=timezone.now())
     by_phone = filed_in(monkeypatch, make_report, OLD, reporter_name="Luis Paz", reporter_phone="912345678")
-    report_change_status(report=by_phone, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=by_phone, status="resolved", actor_label="Prueba")
     long_done(old, by_phone)
     current = make_report(reporter_name=NAME, reporter_email=VECINA)
     assert Notification.objects.filter(report=old, recipient=VECINA).exists()
@@ -169,7 +175,7 @@ def dump_text(dump: str) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_year_only_in_a_dump_is_named_then_erased_once_restored_and_dumped_again(make_report, monkeypatch, tmp_path):
     old = filed_in(monkeypatch, make_report, OLD, reporter_email=VECINA)
-    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=old, status="resolved", actor_label="Prueba")
     long_done(old)
     dumps = tmp_path / "archivo"
     archive_year(OLD, "--commit", "--to", dumps, "--drop")

@@ -34,7 +34,7 @@ from geo_siac.reports.models import (
     report_id_year,
 )
 from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
-from geo_siac.reports.services import create, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, create, report_change_status
 from geo_siac.testing import PROJECT_ROOT, other_session
 from geo_siac.web.ratelimit import attempts, client_ip
 from geo_siac.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -83,10 +83,17 @@ def two_years(make_report, monkeypatch):
     """A closed 2019 request with a follower, a confirmation e-mail and a 2019 duplicate, and one of this year
     marked its duplicate too."""
     old = filed_in(monkeypatch, make_report, OLD, reporter_email="vecina@example.cl")
-    report_change_status(report=old, status="resolved", note="Listo.", note_is_public=True, actor_label="Prueba")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=old,
+        status="resolved",
+        note="Listo.",
+        note_is_public=True,
+        actor_label="Prueba",
+    )
     Follower.objects.create(report=old, email="otra@example.cl", created_at=timezone.now())
     twin = filed_in(monkeypatch, make_report, OLD)
-    report_change_status(report=twin, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=twin, status="resolved", actor_label="Prueba")
     current = make_report(reporter_email="vecino@example.cl")
     Report.objects.filter(pk__in=[twin.pk, current.pk]).update(duplicate_of=old)
     long_done(old, twin)
@@ -127,7 +134,7 @@ def test_archiving_a_year_moves_its_requests_and_history_and_leaves_other_years(
 
 def test_the_current_year_is_refused(make_report):
     report = make_report()
-    report_change_status(report=report, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", actor_label="Prueba")
     year = timezone.localdate().year
     with pytest.raises(CommandError, match=f"{year} es el año en curso"):
         archive_year(year, "--commit")
@@ -138,7 +145,7 @@ def test_the_current_year_is_refused(make_report):
 
 def test_a_year_with_open_requests_is_refused_and_nothing_changes(make_report, monkeypatch):
     closed = filed_in(monkeypatch, make_report, OLD)
-    report_change_status(report=closed, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=closed, status="resolved", actor_label="Prueba")
     long_done(closed)
     filed_in(monkeypatch, make_report, OLD)
     with pytest.raises(CommandError, match=f"{OLD} tiene 1 solicitudes abiertas"):
@@ -354,7 +361,7 @@ def test_a_lock_not_obtained_in_time_gives_up_naming_it_and_changes_nothing(two_
 def test_a_webhook_attempt_committed_during_the_archive_is_archived_not_lost(make_report, monkeypatch):
     endpoint = WebhookEndpoint.objects.create(description="Prueba", url="https://example.cl/hook", secret="s" * 32)
     old = filed_in(monkeypatch, make_report, OLD)
-    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=old, status="resolved", actor_label="Prueba")
     long_done(old)
     delivery = WebhookDelivery.objects.filter(report=old).first()
     assert delivery is not None
@@ -555,7 +562,7 @@ def test_a_row_committed_after_its_table_was_moved_makes_its_parent_s_move_fail_
 ):
     endpoint = WebhookEndpoint.objects.create(description="Prueba", url="https://example.cl/hook", secret="s" * 32)
     old = filed_in(monkeypatch, make_report, OLD)
-    report_change_status(report=old, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=old, status="resolved", actor_label="Prueba")
     long_done(old)
     delivery = WebhookDelivery.objects.filter(report=old).first()
     other = other_connection()
@@ -627,7 +634,9 @@ def test_webhook_deliveries_pending_to_an_inactive_endpoint_are_archived_marked_
             created_at=timezone.now(),
         )
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
-    report_change_status(report=current, status="acknowledged", actor_label="Prueba")  # queued for it too
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=current, status="acknowledged", actor_label="Prueba"
+    )  # queued for it too
     live = WebhookDelivery.objects.filter(endpoint=endpoint, report=current)
     assert live.filter(state=DeliveryState.PENDING).count() == 1
 
@@ -647,7 +656,7 @@ def closed_request_of(year: int, monkeypatch, make_report) -> Report:
     with monkeypatch.context() as patched:
         patched.setattr(create.timezone, "now", lambda: datetime(year, 5, 4, 10, tzinfo=SANTIAGO))
         report = make_report()
-    report_change_status(report=report, status="resolved", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", actor_label="Prueba")
     Report.objects.filter(pk=report.pk).update(closed_at=datetime(year, 6, 3, 12, tzinfo=SANTIAGO))
     Notification.objects.filter(report=report).update(delivery=Delivery.SENT)
     WebhookDelivery.objects.filter(report=report).update(state=DeliveryState.DELIVERED)

@@ -15,6 +15,7 @@ from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.messages import reopen_token
 from geo_siac.reports.models import EventKind, Report
 from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
     report_add_citizen_info,
     report_change_status,
     report_follow,
@@ -30,7 +31,9 @@ ROSA = "rosa@example.cl"
 @pytest.fixture
 def closed(make_report, crews):
     report = make_report(point=WEST_POINT, reporter_email=ROSA, public_visibility=True)
-    return report_change_status(report=report, status="resolved", actor=crews["member_a"])
+    return report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", actor=crews["member_a"]
+    )
 
 
 def at(monkeypatch, year, month, day, hour=12):
@@ -68,7 +71,7 @@ def test_the_reason_is_kept_in_the_installations_language_whatever_the_citizens_
 def test_a_follower_may_reopen_too(closed, make_report):
     report = make_report(point=WEST_POINT)
     report_follow(report=report, email="vecino@example.cl")
-    report_change_status(report=report, status="closed_unfixable")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="closed_unfixable")
     reopened = report_reopen_by_citizen(report=report, reason="Se puede arreglar.", by_email="vecino@example.cl")
     assert reopened.status == "acknowledged" and reopened.times_reopened == 1
 

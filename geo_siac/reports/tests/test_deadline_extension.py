@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.selectors import open_reports, overdue_reports
-from geo_siac.reports.services import report_change_status, report_extend_deadline
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_extend_deadline
 from geo_siac.zones.models import ClosedDay
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -76,5 +76,5 @@ def test_open_report_is_on_time_then_due_soon_then_overdue_and_closed_ones_are_n
     ]
     assert states == ["on_time", "due_soon", "overdue"]
     assert report in overdue_reports(report.expected_at + timedelta(days=1))
-    report_change_status(report=report, status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved")
     assert report not in overdue_reports(report.expected_at + timedelta(days=1))

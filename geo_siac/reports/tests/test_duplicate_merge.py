@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.services import report_change_status, report_follow, report_merge_duplicate
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_follow, report_merge_duplicate
 from geo_siac.testing import PENALOLEN_CENTRE, WEST_POINT
 from geo_siac.transparency.selectors import indicators, transparency_reports
 
@@ -91,7 +91,7 @@ def test_a_report_is_not_merged_into_itself(make_report, crews):
 
 def test_a_report_is_not_merged_into_a_closed_one(make_report, crews):
     original, duplicate = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
-    original = report_change_status(report=original, status="resolved")
+    original = report_change_status(public_note=EXPLAINED_BY_CALLER, report=original, status="resolved")
     assert refused(duplicate, original, crews["supervisor"]) == (
         f"{original.tracking_code} está cerrada: la original debe estar abierta."
     )
@@ -99,7 +99,7 @@ def test_a_report_is_not_merged_into_a_closed_one(make_report, crews):
 
 def test_a_closed_report_is_not_merged(make_report, crews):
     original, duplicate = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
-    duplicate = report_change_status(report=duplicate, status="resolved")
+    duplicate = report_change_status(public_note=EXPLAINED_BY_CALLER, report=duplicate, status="resolved")
     assert refused(duplicate, original, crews["supervisor"]) == f"{duplicate.tracking_code} ya está cerrada."
 
 
@@ -121,7 +121,7 @@ def test_a_report_that_had_duplicates_hands_them_to_its_own_original(make_report
 def test_a_reopened_duplicate_no_longer_points_at_its_original_and_counts_again(make_report, crews):
     original, duplicate = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
     report_merge_duplicate(duplicate=duplicate, original=original, by=crews["supervisor"])
-    reopened = report_change_status(report=duplicate, status="acknowledged")
+    reopened = report_change_status(public_note=EXPLAINED_BY_CALLER, report=duplicate, status="acknowledged")
     assert reopened.duplicate_of is None and Report.objects.get(pk=duplicate.pk).duplicate_of is None
     assert indicators(transparency_reports())[None]["volume"] == 2
 

@@ -8,7 +8,7 @@ import pytest
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 LAT, LNG = PUENTE_ALTO_CENTRE
@@ -51,7 +51,7 @@ def test_reports_beyond_the_radius_of_another_category_or_closed_are_not_suggest
     make_public_report(point=east_of_centre(80))
     make_public_report(point=north_of_centre(10), category="microbasural")
     closed = make_public_report(point=north_of_centre(5))
-    report_change_status(report=closed, status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=closed, status="resolved")
     assert duplicates(client).json()["results"] == []
 
 

@@ -18,7 +18,7 @@ from geo_siac.open311.selectors import request_updates
 from geo_siac.reports.checks import next_year_partitions
 from geo_siac.reports.models import YEAR_ID_BASE, EventPhoto, Report, ReportEvent, ReportKey, report_id_year
 from geo_siac.reports.partitions import is_partitioned, missing_partition, missing_partitions, partition_name
-from geo_siac.reports.services import create, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, create, report_change_status
 from geo_siac.transparency.selectors import indicators
 
 EVENTS = ReportEvent._meta.db_table
@@ -146,7 +146,7 @@ def test_a_webhook_delivery_names_its_events_report(make_report):
 
     endpoint = WebhookEndpoint.objects.create(description="sig", url="http://127.0.0.1:9/hook", secret="s" * 32)
     report = make_report()
-    report_change_status(report=report, status="acknowledged", actor_label="Prueba")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged", actor_label="Prueba")
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint, event__report=report)
     assert deliveries.exists() and set(deliveries.values_list("report_id", flat=True)) == {report.pk}
 
@@ -187,7 +187,14 @@ def test_every_answer_is_the_same_with_the_reports_and_events_partitioned_or_not
     monkeypatch.undo()
     seeded.append(make_report(category="bache"))
     for report in seeded[1:3]:
-        report_change_status(report=report, status="acknowledged", note="Vamos.", note_is_public=True, actor_label="P")
+        report_change_status(
+            public_note=EXPLAINED_BY_CALLER,
+            report=report,
+            status="acknowledged",
+            note="Vamos.",
+            note_is_public=True,
+            actor_label="P",
+        )
     assert {report_id_year(r.pk) for r in seeded} == {2019, 2022, timezone.localdate().year}
 
     now = timezone.now()

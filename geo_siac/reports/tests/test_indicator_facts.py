@@ -13,7 +13,7 @@ from django.db import connection
 
 from geo_siac.reports.deadlines import CALENDAR_END, CALENDAR_START, SANTIAGO, business_days_between
 from geo_siac.reports.models import CalendarDay, Report
-from geo_siac.reports.services import business_calendar_sync, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, business_calendar_sync, report_change_status
 
 backfill = importlib.import_module("geo_siac.reports.migrations.0008_indicator_facts_and_calendar")
 
@@ -24,7 +24,7 @@ def at(day, hour=10):
 
 def change(report, status, day):
     with at(day):
-        return report_change_status(report=report, status=status)
+        return report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status=status)
 
 
 @pytest.fixture

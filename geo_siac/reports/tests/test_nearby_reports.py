@@ -12,7 +12,7 @@ from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO, local_day
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 K = 3
@@ -61,7 +61,7 @@ def test_the_day_a_report_was_filed_is_the_local_day_not_utcs(client, make_repor
 
 def test_closed_reports_and_reports_beyond_the_radius_are_not_shown(client, make_report):
     closed = make_report(point=north(50), public_visibility=True)
-    report_change_status(report=closed, status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=closed, status="resolved")
     make_report(point=east(600), public_visibility=True)
     assert nearby(client).json()["features"] == []
 

@@ -15,6 +15,7 @@ from geo_siac.catalogue.models import Category, Department
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
     information_correction_request,
     report_change_status,
     report_create,
@@ -172,6 +173,7 @@ def test_a_placed_complaint_becomes_a_service_request_until_it_was_answered_in_p
     assert (quiet.kind, quiet.crew) == (RequestKind.SERVICE_REQUEST, crews["A"])
     answered = placed_complaint()
     report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
         report=answered,
         status=Status.IN_PROGRESS,
         note="Sra. Rosa, revisaremos su caso personalmente.",
@@ -196,7 +198,9 @@ def test_a_request_without_a_place_cannot_become_a_service_request(query):
 
 
 def test_a_closed_request_is_not_reclassified(query, crews):
-    report_change_status(report=query, status=Status.CLOSED_NOT_MUNICIPAL, actor=crews["supervisor"])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=query, status=Status.CLOSED_NOT_MUNICIPAL, actor=crews["supervisor"]
+    )
     assert refused(query, category="sugerencia") == {"__all__": [f"La solicitud {query.tracking_code} está cerrada."]}
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.models import Follower, Report, ReportPhoto
-from geo_siac.reports.services import ERASED, report_follow
+from geo_siac.reports.services import ERASED, EXPLAINED_BY_CALLER, report_follow
 
 
 def report_counts_by_commune() -> list[dict]:
@@ -100,7 +100,14 @@ def test_erasure_takes_the_persons_name_and_number_out_of_the_notes_and_leaves_t
         "Sra. Soto: la Dirección del Tránsito retiró el escombro el plazo del trámite; María del Carmen puede "
         "llamar al +56 9 1234 5678."
     )
-    report_change_status(report=report, status="in_progress", note=note, note_is_public=True, actor=crews["supervisor"])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="in_progress",
+        note=note,
+        note_is_public=True,
+        actor=crews["supervisor"],
+    )
     command("--email", "maria@example.cl", "--erase", "--commit")
     written = " ".join(report.events.filter(note__contains="Dirección").values_list("note", flat=True))
     assert "la Dirección del Tránsito retiró el escombro el plazo del trámite" in written  # ordinary words stay

@@ -5,7 +5,7 @@ from django.urls import reverse
 from geo_siac.catalogue.models import Category
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.reports.models import Report, ResponseTemplate
+from geo_siac.reports.models import ResponseTemplate
 from geo_siac.testing import WEST_POINT
 
 ADD_URL = "/admin/reports/responsetemplate/add/"
@@ -60,30 +60,20 @@ def test_crew_closes_a_report_with_a_template_and_the_resident_gets_the_filled_t
     ResponseTemplate.objects.create(title="Antigua", category=report.category, body="y", is_active=False)
     client.force_login(crews["member_a"])
 
-    offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
-    assert list(offered.fields["response"].queryset) == [mine, ours]
-    response = client.post(
-        reverse("crew:status", args=[report.tracking_code]), {"status": "resolved", "response": mine.pk}
-    )
-    assert response.status_code == 302
-
     deadline = report.expected_at.astimezone(SANTIAGO).strftime("%d-%m-%Y")
     text = (
         f"Su solicitud {report.tracking_code} (Retiro de escombros) fue atendida por Cuadrilla Poniente dentro "
         f"del plazo ({deadline})."
     )
+    offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
+    assert [(pk, t) for pk, _title, t, _default in offered.templates] == [
+        (str(mine.pk), text),
+        (str(ours.pk), "Pasamos a ver."),
+    ]
+    # The phone copies the option's text into the reply box; the box is what is sent.
+    response = client.post(
+        reverse("crew:status", args=[report.tracking_code]), {"status": "resolved", "public_note": text}
+    )
+    assert response.status_code == 302
     assert text in client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert Notification.objects.filter(report=report, recipient="vecina@example.cl", body__contains=text).exists()
-
-
-def test_a_template_and_a_typed_note_together_are_refused(client, make_report, crews):
-    report = make_report(point=WEST_POINT)
-    template = ResponseTemplate.objects.create(title="Retirado", category=report.category, body="Listo {codigo}.")
-    client.force_login(crews["member_a"])
-    response = client.post(
-        reverse("crew:status", args=[report.tracking_code]),
-        {"status": "resolved", "response": template.pk, "note": "Vecino conflictivo"},
-    )
-    assert response.status_code == 400
-    assert "Elija una respuesta tipo o escriba una nota, no ambas." in response.content.decode()
-    assert Report.objects.get(pk=report.pk).status == "submitted"

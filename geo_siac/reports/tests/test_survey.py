@@ -2,12 +2,12 @@
 
 from geo_siac.reports.messages import survey_token
 from geo_siac.reports.models import SurveyResponse
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 
 
 def closed_report(make_report):
     report = make_report(reporter_email="rosa@example.cl", reporter_name="Rosa Pérez")
-    return report_change_status(report=report, status="resolved")
+    return report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved")
 
 
 def test_citizen_answers_the_survey_once(client, make_report):

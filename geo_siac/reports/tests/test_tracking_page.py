@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.deadlines import SANTIAGO, deadline, local_day
 from geo_siac.reports.models import Follower, Report
-from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_create
 from geo_siac.reports.views import tracking_context
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.selectors import closed_days
@@ -32,7 +32,11 @@ def assert_no_contact_data(html: str):
 def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
     report = make_report(**CONTACT)
     report_change_status(
-        report=report, status="acknowledged", note="Derivada a la cuadrilla de aseo.", note_is_public=True
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="acknowledged",
+        note="Derivada a la cuadrilla de aseo.",
+        note_is_public=True,
     )
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert 'id="status">Acogida<' in html
@@ -43,7 +47,9 @@ def test_tracking_page_shows_status_timeline_and_days_left(client, make_report):
 
 def test_a_crew_note_is_internal_by_default_the_status_change_still_shows(client, make_report):
     report = make_report()
-    report_change_status(report=report, status="acknowledged", note="Vecino conflictivo")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged", note="Vecino conflictivo"
+    )
     html = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
     assert "Vecino conflictivo" not in html
     assert html.count("Acogida") == 2  # the current status and its step in the timeline
@@ -118,7 +124,9 @@ def test_no_countdown_while_the_requester_is_asked_to_correct_an_information_req
 
 def test_the_countdown_reads_the_closed_days_only_for_an_open_report(make_report):
     open_one, resolved = make_report(), make_report()
-    report_change_status(report=resolved, status="resolved", note="Reparado.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=resolved, status="resolved", note="Reparado.", note_is_public=True
+    )
     reads = []
     for report in (open_one, Report.objects.get(pk=resolved.pk)):
         with patch("geo_siac.reports.views.closed_days", wraps=closed_days) as read:

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_create
 
 TEMPLATES = Path(django_settings.BASE_DIR) / "geo_siac"
 CHANGED = {"base.html": TEMPLATES / "templates/base.html", "reports/tracking.html": TEMPLATES / "reports/templates/reports/tracking.html"}  # fmt: skip
@@ -21,9 +21,17 @@ CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[A-Za-z0-9]+"')
 def reports(make_report, communes):
     open_one = make_report(public_visibility=True, description="Hoyo en la calzada.\nFrente al 1820.")
     started = make_report(public_visibility=True)
-    report_change_status(report=started, status="in_progress", note="Cuadrilla en camino.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=started,
+        status="in_progress",
+        note="Cuadrilla en camino.",
+        note_is_public=True,
+    )
     resolved = make_report()
-    report_change_status(report=resolved, status="resolved", note="Reparado.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=resolved, status="resolved", note="Reparado.", note_is_public=True
+    )
     information = report_create(
         channel="web",
         kind=RequestKind.INFORMATION,

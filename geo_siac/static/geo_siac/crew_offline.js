@@ -3,6 +3,41 @@
 // no network; lists the changes on this device; sends them when the network returns.
 (function () {
   "use strict";
+  // The reply to the citizen (docs/crews.md, "The reply to the citizen"): required for the statuses of
+  // states.PUBLIC_TEXT_REQUIRED, so an offline change is not queued without it. A resolution starts with the category's
+  // template and a closing status with nothing (a resolution's text would tell the wrong thing); "Respuesta tipo"
+  // copies a template's text (filled on the server, carried by its option) into the box. What the box shows is sent.
+  var publicBox = document.querySelector("#status-form textarea[name=public_note]");
+  if (publicBox) {
+    var statusForm = publicBox.form;
+    var templates = statusForm.querySelector("#id_response");
+    var needs = publicBox.dataset.requiredFor.split(" ");
+    var filled = "";  // what this script last put in the box; a box the crew edited is never overwritten
+    var fill = function (text) { publicBox.value = text; filled = text; };
+    var checkPublic = function () {
+      var needed = needs.indexOf(statusForm.elements.status.value) !== -1;
+      publicBox.setCustomValidity(needed && !publicBox.value.trim() ? publicBox.dataset.requiredMessage : "");
+    };
+    statusForm.elements.status.addEventListener("change", function () {
+      if (publicBox.value === filled) {
+        var resolving = statusForm.elements.status.value === publicBox.dataset.prefillFor;
+        var start = resolving && templates ? templates.querySelector("option[data-default]") : null;
+        fill(start ? start.dataset.text : "");
+        if (templates) { templates.value = start ? start.value : ""; }
+      }
+      checkPublic();
+    });
+    if (templates) {
+      templates.addEventListener("change", function () {
+        var option = templates.options[templates.selectedIndex];
+        if (option.dataset.text !== undefined) { fill(option.dataset.text); }
+        checkPublic();
+      });
+    }
+    publicBox.addEventListener("input", checkPublic);
+    statusForm.addEventListener("reset", function () { filled = ""; setTimeout(checkPublic); });
+    checkPublic();
+  }
   var app = document.getElementById("offline-app");
   if (!app || !("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
   var outbox = window.GeoSiacOutbox;
@@ -104,7 +139,7 @@
     var label = msg.msgReturn;
     if (kind === "status") {
       fields.status = String(data.get("status") || "");
-      fields.note_is_public = data.get("note_is_public") ? "1" : "0";
+      fields.public_note = String(data.get("public_note") || "");
       var select = form.querySelector("[name=status]");
       label = select.options[select.selectedIndex].text;
     }

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PUENTE_ALTO_CENTRE, staff_account
 from geo_siac.transparency.executive import coverage_headline, executive_report, render_html, render_pdf
 from geo_siac.zones.models import Commune
@@ -29,9 +29,9 @@ def october(make_report):
     with at(10, 5):
         on_time, late, _open = make_report(), make_report(), make_report()
     with at(10, 6):
-        report_change_status(report=on_time, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=on_time, status="resolved")
     with at(10, 20):
-        report_change_status(report=late, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=late, status="resolved")
 
 
 @pytest.mark.django_db

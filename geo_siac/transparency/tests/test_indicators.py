@@ -21,7 +21,7 @@ import pytest
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status, survey_submit
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, survey_submit
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 from geo_siac.transparency.selectors import indicators, percentile, zone_names
 
@@ -36,7 +36,7 @@ def at(month, day, hour=10):
 def dataset(make_report):
     def change(report, status, when):
         with at(*when):
-            return report_change_status(report=report, status=status)
+            return report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status=status)
 
     with at(9, 17):
         a = make_report(channel="web")
@@ -163,9 +163,9 @@ def zoned(crews, make_report, communes):
     with at(9, 1):
         make_report(point=WEST_POINT)
     with at(9, 9):
-        report_change_status(report=w1, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=w1, status="resolved")
     with at(9, 21):
-        report_change_status(report=e1, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=e1, status="resolved")
     with at(9, 15):
         zone_save_version(
             commune=communes["13201"],

@@ -25,7 +25,7 @@ from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import EventKind, Report, ReportEvent
-from geo_siac.reports.services import report_change_status, survey_submit
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, survey_submit
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, OPEN, TRANSITIONS, Channel, Status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 from geo_siac.transparency.selectors import DIMENSIONS, indicators_by, percentile
@@ -195,7 +195,11 @@ def history(make_report):
             if when >= AS_OF:
                 break
             with _at(when):
-                report = report_change_status(report=report, status=rng.choice(sorted(TRANSITIONS[report.status])))
+                report = report_change_status(
+                    public_note=EXPLAINED_BY_CALLER,
+                    report=report,
+                    status=rng.choice(sorted(TRANSITIONS[report.status])),
+                )
         if report.status in CLOSED and rng.random() < 0.5:
             survey_submit(report=report, resolution_rating=rng.randint(1, 5), service_rating=3)
     return Report.objects.all()

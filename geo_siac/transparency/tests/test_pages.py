@@ -12,7 +12,7 @@ from django.http import FileResponse
 from h3.api import basic_int as h3i
 
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.reports.services import report_change_status, report_public_cells_refresh
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_public_cells_refresh
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.services import indicator_snapshots_refresh
@@ -28,7 +28,7 @@ def _content(response) -> str:
 def five_reports(make_report, settings):
     settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
     reports = [make_report(description=f"Escombros número {n}.", public_visibility=n == 0) for n in range(5)]
-    report_change_status(report=reports[0], status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[0], status="resolved")
     report_public_cells_refresh()  # what the hourly publish step does: decide where each report is shown
     indicator_snapshots_refresh()  # and refresh_indicators' timer: the pages never compute the indicators
     return reports
@@ -238,7 +238,7 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
 
     west, _west, east, _gap = (make_report(point=point) for point in (WEST_POINT, WEST_POINT, EAST_POINT, GAP_POINT))
     for report in (west, east):
-        report_change_status(report=report, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved")
     indicator_snapshots_refresh()
 
     page = client.get("/transparencia/").content.decode()
@@ -267,7 +267,7 @@ def _by_zone_with_one_resolved_in_poniente(client, make_report) -> tuple[str, st
     """The zone section's chart and table after one report resolved in Poniente, none from Oriente."""
     from geo_siac.testing import WEST_POINT
 
-    report_change_status(report=make_report(point=WEST_POINT), status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=make_report(point=WEST_POINT), status="resolved")
     indicator_snapshots_refresh()
     chart, table = client.get("/transparencia/").content.decode().split('id="by-zone"')[1].split("</svg>")[:2]
     return chart, table
@@ -305,7 +305,7 @@ def test_a_past_periods_zones_without_requests_are_those_in_force_then(client, c
         retired_at=datetime(2025, 3, 1, tzinfo=SANTIAGO),
     )
     with patch("django.utils.timezone.now", return_value=datetime(2025, 6, 2, 10, tzinfo=SANTIAGO)):
-        report_change_status(report=make_report(point=WEST_POINT), status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=make_report(point=WEST_POINT), status="resolved")
     call_command("refresh_indicators", "--period", "2025", stdout=io.StringIO())
 
     zones = client.get("/transparencia/?periodo=2025").content.decode().split('id="by-zone"')[1]
@@ -340,9 +340,9 @@ def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client
 
     with at(10, 5):  # retiro-escombros: due Tue 13 Oct (12 Oct is a holiday)
         on_time, late = make_report(), make_report()
-        report_change_status(report=on_time, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=on_time, status="resolved")
     with at(10, 20):
-        report_change_status(report=late, status="resolved")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=late, status="resolved")
     with at(11, 15):
         indicator_snapshots_refresh()
         page = client.get("/transparencia/compromisos/").content.decode()

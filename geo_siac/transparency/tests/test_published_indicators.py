@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.transparency.models import IndicatorSnapshot
 from geo_siac.transparency.selectors import (
     DIMENSIONS,
@@ -24,7 +24,7 @@ from geo_siac.transparency.services import indicator_snapshots_refresh
 @pytest.fixture
 def three_reports(make_report):
     reports = [make_report(channel=channel) for channel in ("web", "phone", "web")]
-    report_change_status(report=reports[0], status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[0], status="resolved")
     return reports
 
 

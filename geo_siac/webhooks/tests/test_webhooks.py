@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from geo_siac.reports.models import ReportEvent
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PROJECT_ROOT
 from geo_siac.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from geo_siac.webhooks.services import webhook_deliveries_send_due
@@ -102,7 +102,13 @@ def test_a_status_change_reaches_the_endpoint_signed_as_the_documented_receiver_
         reporter_name="Rosa Pérez",
         description="Escombros frente al 1234 de Calle Larga.",
     )
-    report_change_status(report=report, status="in_progress", note="La cuadrilla va en camino.", note_is_public=True)
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="in_progress",
+        note="La cuadrilla va en camino.",
+        note_is_public=True,
+    )
 
     summary = webhook_deliveries_send_due()
 
@@ -114,7 +120,7 @@ def test_a_status_change_reaches_the_endpoint_signed_as_the_documented_receiver_
     assert [h["X-GeoSIAC-Event-Id"] for h, _raw in receiver.received] == [b["event"]["id"] for b in bodies]
     changed = bodies[1]
     assert changed["event"]["to_status"] == "in_progress"
-    assert changed["event"]["note"] == "La cuadrilla va en camino."
+    assert changed["event"]["note"] == ""  # a request its citizen kept private: its change, not its text
     assert changed["request"]["service_request_id"] == str(report.pk)
     assert changed["request"]["service_code"] == "retiro-escombros"
     assert changed["request"]["extended_attributes"]["detailed_status"] == "in_progress"
@@ -155,7 +161,9 @@ def test_an_internal_endpoint_gets_internal_events_and_the_exact_place_but_no_co
         reporter_name="Rosa Pérez",
         description="Escombros frente al 1234 de Calle Larga.",
     )
-    report_change_status(report=report, status="acknowledged", note="Vecino molesto, llamar antes.")
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged", note="Vecino molesto, llamar antes."
+    )
 
     assert webhook_deliveries_send_due().delivered == 4
     bodies = receiver.bodies()
@@ -176,7 +184,7 @@ def test_only_the_kinds_an_endpoint_asked_for_are_queued(receivers, make_report)
     receiver = receivers()
     endpoint = endpoint_for(receiver, event_kinds=["status"])
     report = make_report()
-    report_change_status(report=report, status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
     assert list(endpoint.deliveries.values_list("event__kind", flat=True)) == ["status"]
 
 
@@ -186,7 +194,7 @@ def test_an_event_rolled_back_queues_nothing(receivers, make_report):
     report = make_report()
     queued = WebhookDelivery.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        report_change_status(report=report, status="acknowledged")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="acknowledged")
         raise RuntimeError("the console crashed after the change")
     assert WebhookDelivery.objects.count() == queued
     webhook_deliveries_send_due()
@@ -257,7 +265,7 @@ def test_two_delivery_runs_at_once_deliver_each_event_once(receivers, make_repor
     receiver = receivers(delay=0.2)
     endpoint_for(receiver, event_kinds=["created", "status"])
     for _ in range(3):
-        report_change_status(report=make_report(), status="acknowledged")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=make_report(), status="acknowledged")
     expected = set(ReportEvent.objects.filter(kind__in=["created", "status"]).values_list("pk", flat=True))
     summaries = []
 
@@ -333,7 +341,7 @@ def test_imported_history_queues_nothing_but_a_later_change_is_sent(receivers, c
     )
     assert ReportEvent.objects.exists() and not WebhookDelivery.objects.exists()
     report = Report.objects.first()
-    report_change_status(report=report, status=sorted(TRANSITIONS[report.status])[0])
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status=sorted(TRANSITIONS[report.status])[0])
     assert webhook_deliveries_send_due().delivered == 1
     assert receiver.bodies()[0]["request"]["service_request_id"] == str(report.pk)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.models import AnswerLetter, Report
-from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_create
 from geo_siac.reports.states import Status
 from geo_siac.testing import WEST_POINT
 
@@ -174,7 +174,7 @@ def accepted_statuses(report) -> set[str]:
     for status in Status.values:
         try:
             with transaction.atomic():
-                report_change_status(report=report, status=status)
+                report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status=status)
                 accepted.add(status)
                 transaction.set_rollback(True)
         except ValidationError:

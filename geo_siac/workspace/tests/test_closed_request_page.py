@@ -8,7 +8,7 @@ from django.urls import reverse
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Department, Institution
 from geo_siac.reports.models import AnswerLetter, Report, ReportEvent
-from geo_siac.reports.services import report_change_status, report_create, report_refer
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_create, report_refer
 from geo_siac.reports.states import Status
 from geo_siac.testing import WEST_POINT
 
@@ -91,7 +91,9 @@ def test_an_open_requests_page_offers_the_steps_of_its_kind_and_state(client, cr
 
 def test_a_resolved_service_request_offers_only_reopening_and_refuses_every_hidden_step(client, crews, make_report):
     report = make_report(point=WEST_POINT)
-    report_change_status(report=report, status=Status.RESOLVED, actor=crews["member_a"])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status=Status.RESOLVED, actor=crews["member_a"]
+    )
     client.force_login(crews["supervisor"])
     response = page(client, report)
     html = response.content.decode()
@@ -144,7 +146,9 @@ def test_a_crew_member_sees_no_hand_back_once_the_request_is_closed(client, crew
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
     assert forms_drawn(page(client, report).content.decode()) == {"return-form"}
-    report_change_status(report=report, status=Status.RESOLVED, actor=crews["member_a"])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER, report=report, status=Status.RESOLVED, actor=crews["member_a"]
+    )
     assert forms_drawn(page(client, report).content.decode()) == set()
     refused = client.post(reverse("crew:hand_back", args=[report.tracking_code]), {"reason": "No es nuestra."})
     assert refused.status_code == 400 and "está cerrada" in refused.content.decode()

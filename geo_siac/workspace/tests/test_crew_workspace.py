@@ -82,7 +82,9 @@ def test_status_change_with_note_and_photo_is_in_the_history_and_the_photo_lost_
 def test_page_offers_only_allowed_transitions_and_a_forged_one_is_refused_with_400(client, make_report, crews):
     report = make_report(point=WEST_POINT)
     client.force_login(crews["member_a"])
-    client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "resolved"})
+    client.post(
+        reverse("crew:status", args=[report.tracking_code]), {"status": "resolved", "public_note": "Se podó la rama."}
+    )
     offered = client.get(reverse("crew:report", args=[report.tracking_code])).context["status_form"]
     assert [value for value, _label in offered.fields["status"].choices] == ["", "in_progress"]
     response = client.post(reverse("crew:status", args=[report.tracking_code]), {"status": "closed_duplicate"})
@@ -193,15 +195,15 @@ def test_a_crew_photo_over_the_installations_limit_is_refused_and_the_status_sta
 
 
 @pytest.mark.parametrize("shown", [False, True])
-def test_a_crew_note_reaches_the_citizen_only_when_marked_visible(client, make_report, crews, shown):
+def test_a_crew_text_reaches_the_citizen_only_when_written_as_the_reply(client, make_report, crews, shown):
     from geo_siac.notifications.models import Notification
 
-    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl", public_visibility=True)
     note = "Vecino del 12 no deja pasar al camión"
     client.force_login(crews["member_a"])
-    form = {"status": "in_progress", "note": note, "seen": report.updated_at.isoformat()}
-    if shown:
-        form["note_is_public"] = "on"
+    form = {"status": "in_progress", "seen": report.updated_at.isoformat()}
+    # An old page's "note_is_public" tick no longer publishes the internal note: only the reply box does.
+    form |= {"public_note": note} if shown else {"note": note, "note_is_public": "on"}
     response = client.post(reverse("crew:status", args=[report.tracking_code]), form)
     assert response.status_code == 302
     assert note in client.get(response["Location"]).content.decode()  # the crew's history always has it
@@ -284,6 +286,7 @@ def test_a_status_change_keeps_several_photos_each_stripped_of_its_location(clie
         reverse("crew:status", args=[report.tracking_code]),
         {
             "status": "resolved",
+            "public_note": "Se retiró la rama.",
             "note": "Antes y después",
             "seen": report.updated_at.isoformat(),
             "photos": [jpeg_with_gps(), png("despues.png")],

@@ -2,6 +2,7 @@
 refused with nothing written."""
 
 import io
+import re
 import threading
 import uuid
 
@@ -66,6 +67,99 @@ def test_a_change_replayed_three_times_is_applied_once_and_every_replay_gets_the
         pk=Notification.objects.filter(report=report).order_by("pk").first().pk
     )
     assert closing_mail.count() == 1
+
+
+def test_a_resolution_queued_before_the_reply_box_existed_is_held_for_a_supervisor_with_its_note_and_photos(
+    client, make_report, crews
+):
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    before = Report.objects.get(pk=report.pk)
+    told = Notification.objects.filter(report=report).count()
+    client.force_login(crews["member_a"])
+    # The payload of a phone whose page predates the reply box: no `public_note` field at all.
+    response = post_action(client, crews["member_a"], report, status="resolved", note="Vecino molesto", photos=photo())
+    assert response.status_code == 409
+    answer = response.json()
+    assert answer["outcome"] == "conflict"
+    assert answer["happened"] == "Llegó sin respuesta al vecino; un supervisor la cierra con la respuesta."
+    assert answer["kept"].startswith("Su nota y sus fotos quedaron como nota interna")
+    after = Report.objects.get(pk=report.pk)
+    assert (after.status, after.updated_at) == (before.status, before.updated_at)
+    (kept,) = after.events.filter(kind="note", is_public=False)
+    assert kept.note == (
+        "Cambio de la cuadrilla no aplicado: quería pasar a «Resuelta». Llegó sin respuesta al vecino; un supervisor "
+        "la cierra con la respuesta. Nota de la cuadrilla: Vecino molesto"
+    )
+    assert EventPhoto.objects.filter(event=kept).count() == 1
+    assert not after.events.filter(kind="status").exists()
+    assert Notification.objects.filter(report=report).count() == told
+
+
+def test_a_resolution_queued_before_the_reply_box_with_a_note_ticked_visible_still_applies_once(
+    client, make_report, crews
+):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    key = str(uuid.uuid4())
+    answers = [
+        post_action(
+            client, crews["member_a"], report, key=key, status="resolved", note="Se podó el árbol.", note_is_public="1"
+        )
+        for _ in range(2)
+    ]
+    assert [(a.status_code, a.json()["replayed"]) for a in answers] == [(200, False), (200, True)]
+    assert list(Report.objects.get(pk=report.pk).events.filter(kind="status").values_list("note", flat=True)) == [
+        "Se podó el árbol."
+    ]
+
+
+def test_a_queued_reply_longer_than_the_limit_is_held_not_dropped(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["member_a"])
+    response = post_action(client, crews["member_a"], report, status="resolved", public_note="x" * 2001)
+    assert response.status_code == 409
+    assert response.json()["happened"].startswith("La respuesta al vecino tiene 2001 caracteres; el máximo es 2000.")
+    assert Report.objects.get(pk=report.pk).status == "submitted"
+
+
+def test_a_queued_resolution_with_its_reply_is_applied_once(client, make_report, crews):
+    report = make_report(point=WEST_POINT, reporter_email="vecina@example.cl")
+    client.force_login(crews["member_a"])
+    key = str(uuid.uuid4())
+    told = Notification.objects.filter(report=report).count()
+    answers = [
+        post_action(
+            client,
+            crews["member_a"],
+            report,
+            key=key,
+            status="resolved",
+            note="Vecino molesto",
+            public_note="Se cambió la ampolleta del poste.",
+        )
+        for _ in range(2)
+    ]
+    assert [(a.status_code, a.json()["replayed"]) for a in answers] == [(200, False), (200, True)]
+    events = Report.objects.get(pk=report.pk).events
+    assert list(events.filter(kind="status").values_list("note", "is_public")) == [
+        ("Se cambió la ampolleta del poste.", True)
+    ]
+    assert list(events.filter(kind="note").values_list("note", "is_public")) == [("Vecino molesto", False)]
+    (message,) = Notification.objects.filter(report=report).order_by("pk")[told:]
+    assert "Se cambió la ampolleta del poste." in message.body and "Vecino molesto" not in message.body
+
+
+def test_a_held_change_keeps_its_text_for_the_citizen_as_an_internal_note(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    seen = seen_token(crews["member_a"], report)
+    report_reroute(report=report, crew=crews["B"], actor=crews["supervisor"])
+    client.force_login(crews["member_a"])
+    response = post_action(
+        client, crews["member_a"], report, seen=seen, status="resolved", public_note="Se limpió el sumidero."
+    )
+    assert response.status_code == 409
+    (kept,) = Report.objects.get(pk=report.pk).events.filter(kind="note", is_public=False)
+    assert kept.note.endswith("Texto para el vecino (no enviado): Se limpió el sumidero.")
 
 
 def test_a_change_on_a_report_rerouted_meanwhile_is_held_and_its_note_kept_for_the_supervisor(
@@ -288,6 +382,8 @@ def test_the_crew_pages_speak_of_this_device_not_this_phone(client, crews, make_
         offline = page[page.index('id="offline-app"') :].split("</section>")[0]
         nav = page[page.index('id="logout-form"') :].split("</form>")[0]
         assert (offline.count(device), nav.count(device)) == (6, 3), url
+        # The reply's help text asks for no phone numbers: the citizen's, not the device.
+        page = re.sub(r'id="id_public_note_helptext">[^<]*', "", page)
         assert phone not in page.lower(), url
     cut_short = client.post(reverse("crew:action"), {"key": str(uuid.uuid4())}, HTTP_ACCEPT_LANGUAGE=language)
     (error,) = cut_short.json()["errors"]["complete"]

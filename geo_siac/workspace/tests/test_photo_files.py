@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from geo_siac.reports.models import ReportPhoto
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.services.erasure import reporter_data_erase
 from geo_siac.testing import EAST_POINT, WEST_POINT
 
@@ -71,7 +71,13 @@ def test_a_private_reports_photo_is_a_404_to_visitors_and_other_crews_and_served
 
 def test_a_crews_photo_of_a_public_report_is_for_staff_only(client, make_report, crews):
     report = make_report(point=EAST_POINT, public_visibility=True)
-    report_change_status(report=report, status="in_progress", actor=crews["member_b"], photos=[png_upload()])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="in_progress",
+        actor=crews["member_b"],
+        photos=[png_upload()],
+    )
     name = report.events.get(kind="status").photos.get().image.name
     assert served(client, name)[0] == 404
     client.force_login(crews["member_a"])
@@ -122,7 +128,13 @@ def test_photos_are_written_served_and_erased_through_the_configured_storage_not
     storage nothing reaches MEDIA_ROOT, and every step still works."""
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
     report = make_report(photo=png_bytes(), point=WEST_POINT, reporter_email="vecina@example.cl")
-    report_change_status(report=report, status="in_progress", actor=crews["member_a"], photos=[png_upload()])
+    report_change_status(
+        public_note=EXPLAINED_BY_CALLER,
+        report=report,
+        status="in_progress",
+        actor=crews["member_a"],
+        photos=[png_upload()],
+    )
     citizen = report.photos.get()
     crew = report.events.get(kind="status").photos.get().image.name
     names = [citizen.image.name, citizen.thumbnail.name, crew]

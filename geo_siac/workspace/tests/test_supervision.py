@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import EAST_POINT, GAP_POINT, WEST_POINT
 
 
@@ -17,7 +17,7 @@ def listed(response) -> list[str]:
 
 def test_bulk_change_says_per_report_what_happened_and_one_already_there_is_unchanged(client, make_report, crews):
     reports = [make_report(point=WEST_POINT) for _ in range(5)]
-    report_change_status(report=reports[2], status="acknowledged")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=reports[2], status="acknowledged")
     client.force_login(crews["supervisor"])
 
     response = client.post(
@@ -38,7 +38,7 @@ def test_bulk_change_says_per_report_what_happened_and_one_already_there_is_unch
 
 def test_a_refused_report_does_not_stop_the_others_and_the_selection_is_kept(client, make_report, crews):
     done, other = make_report(point=WEST_POINT), make_report(point=WEST_POINT)
-    report_change_status(report=done, status="resolved")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=done, status="resolved")
     client.force_login(crews["supervisor"])
 
     response = client.post(
@@ -83,7 +83,7 @@ def test_list_and_map_follow_the_filters(client, make_report, crews):
     west = make_report(point=WEST_POINT, category="bache")
     east = make_report(point=EAST_POINT)
     stray = make_report(point=GAP_POINT)
-    report_change_status(report=east, status="in_progress")
+    report_change_status(public_note=EXPLAINED_BY_CALLER, report=east, status="in_progress")
     client.force_login(crews["supervisor"])
     url = reverse("crew:supervision")
 

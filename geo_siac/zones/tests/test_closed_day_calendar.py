@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import CalendarDay, Report
 from geo_siac.reports.services import (
+    EXPLAINED_BY_CALLER,
     business_calendar_sync,
     closed_day_save,
     closed_days_delete,
@@ -38,7 +39,7 @@ def test_a_closed_day_from_the_admin_is_skipped_by_the_calendar_until_it_is_remo
     with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 10, 12, 10, tzinfo=SANTIAGO)):
         report = make_report()
     with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 10, 16, 12, tzinfo=SANTIAGO)):
-        report_change_status(report=report, status="resolved", note="Hecho.")
+        report_change_status(public_note=EXPLAINED_BY_CALLER, report=report, status="resolved", note="Hecho.")
     assert closing_business_days(report) == 4
 
     response = client.post("/admin/zones/closedday/add/", {"day": "2026-10-14", "reason": "Aniversario comunal"})
