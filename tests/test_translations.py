@@ -118,14 +118,14 @@ def test_crew_pages_render_in_english(client, make_report, crews):
     for text in (
         "Back to the list",
         "Change status",
-        "Visible to the resident",
-        "Unticked, the note is internal",
+        "Reply to the resident: what was done",
+        "Internal note (municipal staff only)",
         "Directions",
         "Hand back to triage",
         "Save change",
     ):
         assert text in page, text
-    assert "Cambiar estado" not in page and "Visible para el vecino" not in page
+    assert "Cambiar estado" not in page and "Respuesta al vecino" not in page
 
 
 def test_supervision_page_renders_in_english(client, make_report, crews):
