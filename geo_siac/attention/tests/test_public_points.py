@@ -155,3 +155,7 @@ def test_a_session_without_a_name_is_shown_by_its_day_with_no_empty_name_before_
     for path in ("/puntos-de-atencion/", f"/puntos-de-atencion/{point.pk}/"):
         shown = re.sub(r"<[^>]+>", "", client.get(path).content.decode().split(heading)[1].split("19:00")[0]).strip()
         assert shown.startswith(day), (path, shown)
+    coming = (
+        client.get(f"/puntos-de-atencion/{point.pk}/").content.decode().split('id="sessions">')[1].split("</ul>")[0]
+    )
+    assert re.findall(r"<li>(\w+)", coming) == [day, day]
