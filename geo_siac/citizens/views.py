@@ -37,6 +37,7 @@ from geo_siac.citizens.services import (
 from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
     citizen_reopen_refusal,
@@ -46,7 +47,7 @@ from geo_siac.reports.services import (
     reporter_language_update,
 )
 from geo_siac.reports.states import CLOSED, status_names
-from geo_siac.reports.views import flat_errors, map_config
+from geo_siac.reports.views import flat_errors, information_clock, map_config
 from geo_siac.zones.middleware import show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson
 
@@ -154,6 +155,8 @@ def render_reports(request, email: str, status: int = 200, **extra):
     names = status_names()
     for report in filed + followed:
         report.status_label = names[report.status]
+    for report in filed:  # a subsanación is the requester's to answer, not a follower's
+        report.clock = information_clock(report)
     return render(
         request,
         "citizens/reports.html",
@@ -189,6 +192,8 @@ def render_report(request, email: str, report, status: int = 200, **extra):
         {
             "report": report,
             "status_label": status_names()[report.status],
+            "responsible": responsible_department_name(report),
+            "clock": information_clock(report),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),

@@ -207,7 +207,7 @@ REQUEST_FIELDS = (
     "lat",
     "status_notes",
 )
-PUBLIC_NOTES = published_events().exclude(note="").order_by("-created_at", "-id")
+PUBLIC_NOTES = published_events().exclude(published_note="").order_by("-created_at", "-id")
 
 
 def request_rows(reports: QuerySet[Report]) -> list[dict]:

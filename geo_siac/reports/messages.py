@@ -77,10 +77,16 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
 
 
 def status_message(
-    report: Report, language: str, note: str = "", email: str = "", letter: AnswerLetter | None = None
+    report: Report,
+    language: str,
+    note: str = "",
+    email: str = "",
+    letter: AnswerLetter | None = None,
+    reopened: bool = False,
 ) -> tuple[str, str]:
     """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
-    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF."""
+    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF;
+    a citizen's reopening (`reopened`) says so, its note being their reason."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
@@ -95,7 +101,10 @@ def status_message(
                 "status": Status(report.status).label,
             }
         ]
-        if note:
+        if reopened:
+            lines.append(_("Reabierta: quien la presentó o la sigue indicó que no se resolvió."))
+            lines.append(_("Motivo: %(reason)s") % {"reason": note})
+        elif note:
             lines.append(note)
         if letter is not None:
             lines.append(

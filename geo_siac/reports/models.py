@@ -315,6 +315,13 @@ class EventKind(models.TextChoices):
     RECLASSIFIED = "reclassified", _("Reclasificación")
 
 
+# Who wrote a citizen's reopening or note, in the history the crew reads; never their email.
+CITIZEN_ACTOR = "Vecino/a"
+# The one status change a citizen makes is reopening ("No fue resuelto"), whose note is their own reason: shown on
+# their tracking page, published nowhere (selectors.published_events). ReportEvent.reopened_by_citizen reads the same.
+CITIZEN_REOPENING = models.Q(kind=EventKind.STATUS, actor_label=CITIZEN_ACTOR)
+
+
 class ReportEventQuerySet(TenantQuerySet):
     tenant_path = "report__commune"
 
@@ -459,6 +466,11 @@ class ReportEvent(models.Model):
 
     def get_kind_display(self) -> str:
         return choice_label(self, "kind")
+
+    @property
+    def reopened_by_citizen(self) -> bool:
+        """CITIZEN_REOPENING, of one event: a closed request reopened by who filed or follows it."""
+        return self.kind == EventKind.STATUS and self.actor_label == CITIZEN_ACTOR
 
     def get_to_status_display(self) -> str:
         return choice_label(self, "to_status")

@@ -48,6 +48,7 @@ from geo_siac.reports.archived import (
 )
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
+    CITIZEN_REOPENING,
     AnswerLetter,
     EventKind,
     EventPhoto,
@@ -543,10 +544,12 @@ def published_events() -> QuerySet[ReportEvent]:
     requests, with `published_note`, their note with the request's tracking code masked (a response template may
     quote it, and the code opens a non-public request's tracking page). A request of another kind (a complaint, an
     access-to-information request) is a conversation with an identified person: its notes are for the requester's
-    own tracking page only."""
+    own tracking page only, and so is a citizen's reason for reopening one (models.CITIZEN_REOPENING)."""
     return ReportEvent.objects.filter(is_public=True, report__kind=RequestKind.SERVICE_REQUEST).annotate(
-        published_note=Replace(
-            F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK), output_field=TextField()
+        published_note=Case(
+            When(CITIZEN_REOPENING, then=Value("")),
+            default=Replace(F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK)),
+            output_field=TextField(),
         )
     )
 

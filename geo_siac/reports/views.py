@@ -22,6 +22,7 @@ from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import clock_phase, countdown, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
@@ -195,8 +196,25 @@ def submitted(request, code: str):
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
             "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
             "rule": rule(report.kind),
+            "responsible": responsible_department_name(report),
+            "another_url": another_url(report),
+            "notified_by": notified_by(report),
         },
     )
+
+
+def another_url(report) -> str:
+    """Where "Ingresar otra solicitud" leads: back to the box a request was dropped in, else the web form's choice."""
+    if report.channel == Channel.SUGGESTION_BOX and report.received_at_id is not None:
+        return reverse("attention:box", args=[report.received_at_id])
+    return reverse("reports:choose")
+
+
+def notified_by(report) -> str:
+    """How the reporter hears of each change, as the confirmation tells them: "email", "phone" or "" (not at all)."""
+    if report.reporter_email:
+        return "email"
+    return "phone" if report.reporter_phone else ""
 
 
 @public_read
@@ -243,6 +261,7 @@ def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
         "report": report,
         "letters": answer_letters(report),
         "kind_label": RequestKind(report.kind).label,
+        "responsible": responsible_department_name(report),
         "clock": clock,
         "status_label": Status(report.status).label,
         "is_closed": is_closed,

@@ -3,10 +3,11 @@ rerouting, deadline extension, reclassification to another topic (and kind) and 
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -143,9 +144,38 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
     note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
+    previous_department_id = locked.department_id
     locked.crew = crew
     locked.department = crew.department
-    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
+    record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
+    return department_changed(locked, previous_department_id, actor=actor)
+
+
+# The citizen's notice of a request sent to another department, in each recipient's language (notice_message).
+DEPARTMENT_NOTICE = gettext_lazy("Su solicitud fue derivada a %(department)s, que ahora es responsable de responderle.")
+
+
+def department_changed(locked: Report, previous_department_id: int | None, *, actor) -> Report:
+    """Tell the citizen (a public event and a notice) when a rerouting left another department responsible: only the
+    department, never the crew or the staff member, whose names are internal."""
+    if locked.department_id is None or locked.department_id == previous_department_id:
+        return locked
+    params = {"department": locked.department.name}
+    with translation.override(settings.LANGUAGE_CODE):  # the history's one language, as every stored note
+        note = _("Derivada a %(department)s.") % params
+    ReportEvent.objects.create(
+        report=locked,
+        kind=EventKind.REROUTED,
+        note=note,
+        is_public=True,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+        created_at=locked.updated_at,
+    )
+    notify_citizens(
+        report=locked, message=lambda language, email: notice_message(locked, language, DEPARTMENT_NOTICE, params)
+    )
+    return locked
 
 
 def extend_refusal(report: Report) -> dict[str, str]:
@@ -418,5 +448,7 @@ def report_assign_department(
     note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
+    previous_department_id = locked.department_id
     locked.department = department
-    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])
+    record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])
+    return department_changed(locked, previous_department_id, actor=actor)

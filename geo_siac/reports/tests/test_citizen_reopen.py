@@ -45,7 +45,9 @@ def closed_on(report, year, month, day):
     return report
 
 
-def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_for_the_crew_only(closed, crews, client):
+def test_reporter_reopens_a_closed_report_back_to_its_crew_and_its_tracking_page_says_so_with_the_reason(
+    closed, crews, client
+):
     reopened = report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email="Rosa@Example.cl")
     assert (reopened.status, reopened.crew, reopened.times_reopened, reopened.closed_at) == (
         "in_progress",
@@ -53,16 +55,50 @@ def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_for_t
         1,
         None,
     )
-    assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: El hoyo sigue ahí."
-    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
-    assert "En ejecución" in page and "El hoyo sigue ahí." not in page
-    assert "rosa@example.cl" not in page
+    event = closed.events.latest("id")
+    assert (event.note, event.is_public, event.actor_label, event.reopened_by_citizen) == (
+        "El hoyo sigue ahí.",
+        True,
+        "Vecino/a",
+        True,
+    )
+    for path in (f"/seguimiento/{closed.tracking_code}/", f"/mis-solicitudes/solicitud/{closed.tracking_code}/"):
+        page = (signed_in(client) if "mis-solicitudes" in path else client).get(path).content.decode()
+        line = page.split('class="reopened-by-citizen"')[1].split("</li>")[0]
+        assert "Reabierta: quien la presentó o la sigue indicó que no se resolvió." in line, path
+        assert "Estado: En ejecución." in line and "Motivo: «El hoyo sigue ahí.»" in line, path
+        assert "rosa@example.cl" not in page
 
 
-def test_the_reason_is_kept_in_the_installations_language_whatever_the_citizens_page(closed):
+def test_the_reason_is_kept_as_written_whatever_the_citizens_language(closed, client):
     with translation.override("en"):
         report_reopen_by_citizen(report=closed, reason="Still there.", by_email=ROSA)
-    assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: Still there."
+    assert closed.events.latest("id").note == "Still there."  # the words around it are the page's, in its language
+    client.cookies["django_language"] = "en"
+    line = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode().split('class="reopened-by-citizen"')[1]
+    assert "«Still there.»" in line.split("</li>")[0]
+
+
+def test_the_reason_is_published_nowhere_not_in_open311s_updates_nor_its_notes(closed, client):
+    report_reopen_by_citizen(report=closed, reason="Lo dejaron a medias, pregunten a Juan Soto.", by_email=ROSA)
+    served = {
+        path: client.get(f"/open311/v2/{path}", query).content.decode()
+        for path, query in (
+            ("servicerequestupdates.json", {}),
+            ("servicerequestupdates.xml", {}),
+            ("requests.json", {"extensions": "true"}),
+            (f"requests/{closed.pk}.json", {"extensions": "true"}),
+        )
+    }
+    assert all(closed.tracking_code not in text and "Juan Soto" not in text for text in served.values())
+    assert str(closed.events.latest("id").pk) in served["servicerequestupdates.json"]  # the change itself is public
+
+
+def test_the_reopening_email_says_the_citizen_reopened_it_and_why(closed):
+    report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email=ROSA)
+    body = Notification.objects.filter(report=closed, recipient=ROSA).latest("id").body
+    assert "cambió a: En ejecución." in body
+    assert "Reabierta: quien la presentó o la sigue indicó que no se resolvió.\nMotivo: El hoyo sigue ahí." in body
 
 
 def test_a_follower_may_reopen_too(closed, make_report):
