@@ -16,6 +16,7 @@ from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.deadlines import deadline, local_day, request_deadline, shown_day
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.responsibility import responsible_department_id
 from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
@@ -144,7 +145,7 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
     note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
-    previous_department_id = locked.department_id
+    previous_department_id = responsible_department_id(locked)
     locked.crew = crew
     locked.department = crew.department
     record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
@@ -156,8 +157,8 @@ DEPARTMENT_NOTICE = gettext_lazy("Su solicitud fue derivada a %(department)s, qu
 
 
 def department_changed(locked: Report, previous_department_id: int | None, *, actor) -> Report:
-    """Tell the citizen (a public event and a notice) when a rerouting left another department responsible: only the
-    department, never the crew or the staff member, whose names are internal."""
+    """Tell the citizen (a public event and a notice) when a rerouting left another department responsible than the
+    one they were shown (responsibility.py's rule): only the department, never the crew's or staff member's name."""
     if locked.department_id is None or locked.department_id == previous_department_id:
         return locked
     params = {"department": locked.department.name}
@@ -448,7 +449,7 @@ def report_assign_department(
     note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
-    previous_department_id = locked.department_id
+    previous_department_id = responsible_department_id(locked)
     locked.department = department
     record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])
     return department_changed(locked, previous_department_id, actor=actor)

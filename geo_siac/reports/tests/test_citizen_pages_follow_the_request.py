@@ -63,6 +63,14 @@ def test_a_reroute_within_the_same_department_tells_the_citizen_nothing(make_rep
     assert Notification.objects.filter(report=report).count() == sent
 
 
+def test_a_request_never_routed_sent_to_a_crew_of_its_topics_department_tells_the_citizen_nothing(make_report, crews):
+    report = make_report(point=WEST_POINT, reporter_email=ROSA)
+    Report.objects.filter(pk=report.pk).update(crew=None, department=None)  # as imported history, never routed
+    report_reroute(report=report, crew=crews["A"], actor=crews["supervisor"])
+    assert Report.objects.get(pk=report.pk).department == crews["A"].department
+    assert not report.events.filter(is_public=True, kind="rerouted").exists()
+
+
 def test_naming_another_department_for_a_request_without_a_crew_tells_the_citizen(make_report, crews, patrol):
     report = make_report(point=WEST_POINT, reporter_email=ROSA)
     Report.objects.filter(pk=report.pk).update(crew=None)
