@@ -143,11 +143,12 @@ def test_a_short_list_is_shown_whole(client, make_point):
     assert "2 puntos de atención, por comuna" in page
 
 
+@pytest.mark.parametrize("label", ["", "   "])
 @pytest.mark.parametrize("language, day", [("es", "jueves"), ("en", "Thursday")])
 def test_a_session_without_a_name_is_shown_by_its_day_with_no_empty_name_before_it(
-    client, make_point, at, language, day
+    client, make_point, at, language, day, label
 ):
-    unnamed = {**NIGHT_SESSION, "label": ""}
+    unnamed = {**NIGHT_SESSION, "label": label}
     point = make_point(opening_hours={"weekly": WEEKDAYS, "special_sessions": [unnamed]})
     at(2026, 12, 4, 10, 0)
     client.cookies["django_language"] = language
