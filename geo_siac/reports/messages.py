@@ -102,7 +102,7 @@ def status_message(
             }
         ]
         if reopened:
-            lines.append(_("Reabierta: quien la presentó o la sigue indicó que no se resolvió."))
+            lines.append(_("Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió."))
             lines.append(_("Motivo: %(reason)s") % {"reason": note})
         elif note:
             lines.append(note)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import h3
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -30,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat, Replace
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from h3.api import basic_int as h3i
 
@@ -49,6 +50,7 @@ from geo_siac.reports.archived import (
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
     CITIZEN_REOPENING,
+    PUBLIC_REROUTING,
     AnswerLetter,
     EventKind,
     EventPhoto,
@@ -544,10 +546,15 @@ def published_events() -> QuerySet[ReportEvent]:
     requests, with `published_note`, their note with the request's tracking code masked (a response template may
     quote it, and the code opens a non-public request's tracking page). A request of another kind (a complaint, an
     access-to-information request) is a conversation with an identified person: its notes are for the requester's
-    own tracking page only, and so is a citizen's reason for reopening one (models.CITIZEN_REOPENING)."""
+    own tracking page only, and so is a citizen's reason for reopening one (models.CITIZEN_REOPENING), published as
+    the reopening alone. A rerouting's note, its department's name (models.PUBLIC_REROUTING), is published worded."""
+    with translation.override(settings.LANGUAGE_CODE):  # the history's one language, as every stored note
+        reopened = _("Reabierta a pedido de quien la presentó.")
+        before, after = _("Derivada a %(department)s.").split("%(department)s")
     return ReportEvent.objects.filter(is_public=True, report__kind=RequestKind.SERVICE_REQUEST).annotate(
         published_note=Case(
-            When(CITIZEN_REOPENING, then=Value("")),
+            When(CITIZEN_REOPENING, then=Value(reopened)),
+            When(PUBLIC_REROUTING, then=Concat(Value(before), F("note"), Value(after), output_field=TextField())),
             default=Replace(F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK)),
             output_field=TextField(),
         )

@@ -13,7 +13,8 @@ from PIL import Image
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.messages import reopen_token
-from geo_siac.reports.models import EventKind, Report
+from geo_siac.reports.models import CITIZEN_ACTOR, CITIZEN_REOPENING, EventKind, Report, ReportEvent
+from geo_siac.reports.selectors import public_updates, published_events
 from geo_siac.reports.services import (
     report_add_citizen_info,
     report_change_status,
@@ -22,6 +23,7 @@ from geo_siac.reports.services import (
     report_reopen_by_citizen,
 )
 from geo_siac.testing import WEST_POINT
+from geo_siac.webhooks.payloads import event_body
 from geo_siac.zones.models import ClosedDay
 
 ROSA = "rosa@example.cl"
@@ -65,7 +67,7 @@ def test_reporter_reopens_a_closed_report_back_to_its_crew_and_its_tracking_page
     for path in (f"/seguimiento/{closed.tracking_code}/", f"/mis-solicitudes/solicitud/{closed.tracking_code}/"):
         page = (signed_in(client) if "mis-solicitudes" in path else client).get(path).content.decode()
         line = page.split('class="reopened-by-citizen"')[1].split("</li>")[0]
-        assert "Reabierta: quien la presentó o la sigue indicó que no se resolvió." in line, path
+        assert "Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió." in line, path
         assert "Estado: En ejecución." in line and "Motivo: «El hoyo sigue ahí.»" in line, path
         assert "rosa@example.cl" not in page
 
@@ -94,11 +96,46 @@ def test_the_reason_is_published_nowhere_not_in_open311s_updates_nor_its_notes(c
     assert str(closed.events.latest("id").pk) in served["servicerequestupdates.json"]  # the change itself is public
 
 
+def test_a_public_webhook_and_open311_say_it_was_reopened_not_the_reason_nor_the_closing_note(
+    make_report, crews, client
+):
+    closed = make_report(point=WEST_POINT, reporter_email=ROSA, public_visibility=True)
+    report_change_status(
+        report=closed, status="resolved", note="Bache reparado.", note_is_public=True, actor=crews["member_a"]
+    )
+    report_reopen_by_citizen(report=closed, reason="Lo dejaron a medias, pregunten a Juan Soto.", by_email=ROSA)
+    event = closed.events.latest("id")
+    said = "Reabierta a pedido de quien la presentó."
+    assert event_body(event, internal=False)["event"]["note"] == said
+    assert event_body(event, internal=True)["event"]["note"] == "Lo dejaron a medias, pregunten a Juan Soto."
+    assert public_updates().get(pk=event.pk).published_note == said
+    served = client.get(f"/open311/v2/requests/{closed.pk}.json").json()[0]
+    assert served["status_notes"] == said
+
+
+def test_only_a_citizens_change_from_closed_to_open_is_a_reopening(closed):
+    closing = ReportEvent.objects.create(
+        report=closed,
+        kind=EventKind.STATUS,
+        from_status="in_progress",
+        to_status="resolved",
+        note="Bache reparado.",
+        actor_label=CITIZEN_ACTOR,
+        created_at=timezone.now(),
+    )
+    assert not closing.reopened_by_citizen
+    assert published_events().get(pk=closing.pk).published_note == "Bache reparado."
+    assert not ReportEvent.objects.filter(CITIZEN_REOPENING, pk=closing.pk).exists()
+
+
 def test_the_reopening_email_says_the_citizen_reopened_it_and_why(closed):
     report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email=ROSA)
     body = Notification.objects.filter(report=closed, recipient=ROSA).latest("id").body
     assert "cambió a: En ejecución." in body
-    assert "Reabierta: quien la presentó o la sigue indicó que no se resolvió.\nMotivo: El hoyo sigue ahí." in body
+    assert (
+        "Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió.\nMotivo: El hoyo sigue ahí."
+        in body
+    )
 
 
 def test_a_follower_may_reopen_too(closed, make_report):
