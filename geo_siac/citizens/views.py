@@ -35,11 +35,13 @@ from geo_siac.citizens.services import (
     area_alert_unsubscribe as unsubscribe_alert,
 )
 from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
+from geo_siac.reports.deadlines import information_clock
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
+    answers_correction,
     citizen_reopen_refusal,
     report_add_citizen_info,
     report_reopen_by_citizen,
@@ -47,7 +49,7 @@ from geo_siac.reports.services import (
     reporter_language_update,
 )
 from geo_siac.reports.states import CLOSED, status_names
-from geo_siac.reports.views import flat_errors, information_clock, map_config
+from geo_siac.reports.views import flat_errors, map_config
 from geo_siac.zones.middleware import show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson
 
@@ -194,6 +196,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "status_label": status_names()[report.status],
             "responsible": responsible_department_name(report),
             "clock": information_clock(report),
+            "answers_correction": answers_correction(report, email),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),

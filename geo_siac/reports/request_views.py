@@ -6,7 +6,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -16,7 +16,7 @@ from geo_siac.reports.ratelimit import submission_allowed
 from geo_siac.reports.selectors import category_by_code, public_categories
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
-from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
+from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, filed_redirect, page_errors
 from geo_siac.zones.models import Commune
 from geo_siac.zones.selectors import active_commune_by_cut
 
@@ -85,7 +85,7 @@ def placeless_submit(request, render_form, **fields):
         )
     except ValidationError as exc:
         return render_form(values, page_errors(exc, values))
-    return redirect("reports:submitted", code=report.tracking_code)
+    return filed_redirect(request, report)
 
 
 def render_request_form(request, kind: str, *, values, errors=None, status=200):

@@ -19,7 +19,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
-from geo_siac.reports.deadlines import clock_phase, countdown, local_day
+from geo_siac.reports.deadlines import countdown, information_clock, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import TrackingLookupsExhausted, submission_allowed, tracked_report
 from geo_siac.reports.responsibility import responsible_department_name
@@ -59,6 +59,17 @@ def home(request):
         report = report_create(**report_arguments(request))
     except ValidationError as exc:
         return render_report_form(request, values=request.POST, errors=page_errors(exc, request.POST), status=400)
+    return filed_redirect(request, report)
+
+
+# The codes of the requests this browser filed (the session's), the latest few: only there does the confirmation
+# say whether an email or phone was left, as anyone holding a code may open /enviada/<code>/.
+FILED_CODES = "filed_codes"
+
+
+def filed_redirect(request, report):
+    """To the confirmation of a request just filed (the web form, the kind forms, a point's box), its code kept."""
+    request.session[FILED_CODES] = [*request.session.get(FILED_CODES, []), report.tracking_code][-20:]
     return redirect("reports:submitted", code=report.tracking_code)
 
 
@@ -198,7 +209,7 @@ def submitted(request, code: str):
             "rule": rule(report.kind),
             "responsible": responsible_department_name(report),
             "another_url": another_url(report),
-            "notified_by": notified_by(report),
+            "notified_by": notified_by(request, report),
         },
     )
 
@@ -210,8 +221,11 @@ def another_url(report) -> str:
     return reverse("reports:choose")
 
 
-def notified_by(report) -> str:
-    """How the reporter hears of each change, as the confirmation tells them: "email", "phone" or "" (not at all)."""
+def notified_by(request, report) -> str | None:
+    """How the reporter hears of each change, as the confirmation tells the browser that filed it (FILED_CODES):
+    "email", "phone" or "" (not at all); None to anyone else holding the code, whom the page does not tell."""
+    if report.tracking_code not in request.session.get(FILED_CODES, ()):
+        return None
     if report.reporter_email:
         return "email"
     return "phone" if report.reporter_phone else ""
@@ -300,29 +314,6 @@ def letter_pdf(request, code: str, number: int):
     response = HttpResponse(bytes(answer.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="carta-{report.tracking_code}-{number}.pdf"'
     return response
-
-
-def information_clock(report) -> dict | None:
-    """What the tracking page shows of a Ley 20.285 request's clock: its phase, deadline, extension and subsanación."""
-    if report.kind != RequestKind.INFORMATION:
-        return None
-    phase = clock_phase(
-        is_open=report.status not in CLOSED,
-        expected_at=report.expected_at,
-        extended=report.deadline_extended_at is not None,
-        correction_due_at=report.correction_due_at,
-        now=timezone.now(),
-    )
-    return {
-        "phase": phase.label,
-        "phase_code": phase.value,
-        "extended_at": report.deadline_extended_at,
-        "correction_due_at": report.correction_due_at,
-        "expected_at": report.expected_at,
-        "outcome": report.get_legal_outcome_display(),
-        "ground": report.get_denial_ground_display(),
-        "referred_to": report.referred_to,
-    }
 
 
 @require_POST

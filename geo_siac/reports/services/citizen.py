@@ -167,6 +167,11 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
 
 
 @transaction.atomic
+def answers_correction(report: Report, by_email: str) -> bool:
+    """Whether what `by_email` adds to the request answers its pending subsanación: only its requester's does."""
+    return report.correction_due_at is not None and bool(by_email) and by_email.lower() == report.reporter_email.lower()
+
+
 def report_add_citizen_info(
     *, report: Report, note: str, photo=None, by_email: str = "", by_phone: str = ""
 ) -> ReportEvent:
@@ -214,6 +219,6 @@ def report_add_citizen_info(
     )
     if processed is not None:
         event_photo_store(event=event, processed=processed, added_by="" if by_phone else email_key(by_email))
-    if locked.correction_due_at is not None and by_email and by_email.lower() == locked.reporter_email.lower():
+    if answers_correction(locked, by_email):
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

@@ -3,6 +3,7 @@ citizen is told of), what the confirmation promises by what the citizen left, an
 solicitudes as on the tracking page."""
 
 import pytest
+from django.test import Client
 from django.utils.formats import date_format
 
 from geo_siac.catalogue.kinds import RequestKind
@@ -17,6 +18,8 @@ from geo_siac.reports.services import (
     report_reroute,
 )
 from geo_siac.reports.tests.test_citizen_reopen import signed_in
+from geo_siac.reports.tests.test_report_page import form_data
+from geo_siac.reports.views import FILED_CODES
 from geo_siac.testing import WEST_POINT
 from geo_siac.zones.models import Crew
 
@@ -42,7 +45,7 @@ def test_a_reroute_to_another_departments_crew_tells_the_citizen_the_department_
     report_reroute(report=report, crew=patrol, reason="Que lo vea Pedro Soto.", actor=crews["supervisor"])
 
     told = report.events.filter(is_public=True).latest("id")
-    assert (told.kind, told.note) == ("rerouted", f"Derivada a {SECURITY}.")
+    assert (told.kind, told.note) == ("rerouted", SECURITY)  # worded by each page in its language
     notice = Notification.objects.filter(report=report, recipient=ROSA).latest("id").body
     assert f"Su solicitud fue derivada a {SECURITY}" in notice
     for path in (f"/seguimiento/{report.tracking_code}/", f"/enviada/{report.tracking_code}/"):
@@ -52,7 +55,9 @@ def test_a_reroute_to_another_departments_crew_tells_the_citizen_the_department_
             assert internal not in page, (path, internal)
     assert "Patrulla Norte" not in notice and "Pedro Soto" not in notice
     page = signed_in(client).get(f"/mis-solicitudes/solicitud/{report.tracking_code}/").content.decode()
-    assert responsible(page) == SECURITY and f"Derivada a {SECURITY}." in page
+    assert responsible(page) == SECURITY and f"Derivada a {SECURITY}." in page and "Derivación" not in page
+    line = client.get(f"/seguimiento/{report.tracking_code}/").content.decode().split('class="rerouted">')[1]
+    assert line.split("</time> —")[1].split("</li>")[0].split() == f"Derivada a {SECURITY}.".split()
 
 
 def test_a_reroute_within_the_same_department_tells_the_citizen_nothing(make_report, crews):
@@ -75,7 +80,7 @@ def test_naming_another_department_for_a_request_without_a_crew_tells_the_citize
     report = make_report(point=WEST_POINT, reporter_email=ROSA)
     Report.objects.filter(pk=report.pk).update(crew=None)
     report_assign_department(report=report, department=patrol.department, actor=crews["supervisor"])
-    assert report.events.filter(is_public=True).latest("id").note == f"Derivada a {SECURITY}."
+    assert report.events.filter(is_public=True).latest("id").note == SECURITY
 
 
 @pytest.mark.parametrize(
@@ -90,10 +95,23 @@ def test_the_confirmation_says_how_the_citizen_will_hear_by_what_they_left(
     make_report, client, contact, says, links_my_reports
 ):
     report = make_report(**contact)
+    session = client.session  # as the form that filed it leaves it (views.filed_redirect)
+    session[FILED_CODES] = [report.tracking_code]
+    session.save()
     page = client.get(f"/enviada/{report.tracking_code}/").content.decode()
     assert says in page.split('id="notified">')[1].split("</span>")[0]
     assert "Si dejó un correo" not in page
     assert ('id="my-reports"' in page) is links_my_reports
+
+
+def test_only_the_browser_that_filed_it_is_told_what_contact_was_left(client, communes):
+    response = client.post("/", {**form_data(reporter_email=ROSA), "consent": "on"})
+    mine = client.get(response["Location"]).content.decode()
+    assert "Le avisaremos de cada cambio al correo que dejó." in mine and 'id="my-reports"' in mine
+    other = Client().get(response["Location"]).content.decode()
+    neutral = "Si dejó un correo o un teléfono al ingresarla, ya recibe los avisos allí"
+    assert neutral in other.split('id="notified">')[1].split("</span>")[0]
+    assert "correo que dejó" not in other and 'id="my-reports"' not in other
 
 
 @pytest.fixture
