@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
@@ -76,6 +77,10 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
     return subject, body
 
 
+# The longest reopening reason an SMS carries (status_message).
+SMS_REASON_CHARS = 80
+
+
 def status_message(
     report: Report,
     language: str,
@@ -103,7 +108,9 @@ def status_message(
         ]
         if reopened:
             lines.append(_("Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió."))
-            lines.append(_("Motivo: %(reason)s") % {"reason": note})
+            # An SMS (no `email`) is paid by its parts: the reason is cut there, whole on the tracking page.
+            reason = note if email else Truncator(note).chars(SMS_REASON_CHARS)
+            lines.append(_("Motivo: %(reason)s") % {"reason": reason})
         elif note:
             lines.append(note)
         if letter is not None:

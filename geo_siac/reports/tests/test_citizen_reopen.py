@@ -12,7 +12,7 @@ from PIL import Image
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.reports.messages import reopen_token
+from geo_siac.reports.messages import reopen_token, status_message
 from geo_siac.reports.models import CITIZEN_ACTOR, CITIZEN_REOPENING, EventKind, Report, ReportEvent
 from geo_siac.reports.selectors import public_updates, published_events
 from geo_siac.reports.services import (
@@ -316,3 +316,11 @@ def test_adding_nothing_is_refused(make_report):
     report = make_report(reporter_email=ROSA)
     with pytest.raises(ValidationError, match="Escriba una nota o adjunte una foto"):
         report_add_citizen_info(report=report, note=" ", photo=None, by_email=ROSA)
+
+
+def test_an_sms_cuts_a_long_reopening_reason_an_email_carries_whole(closed):
+    reason = "El hoyo sigue ahí y " + "se agranda con cada lluvia, " * 10 + "fin."
+    _subject, email = status_message(closed, "es", reason, email=ROSA, reopened=True)
+    _subject, sms = status_message(closed, "es", reason, email="", reopened=True)
+    assert f"Motivo: {reason}" in email
+    assert "Motivo: El hoyo sigue ahí y se agranda" in sms and reason not in sms and "…" in sms
