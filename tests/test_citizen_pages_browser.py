@@ -79,13 +79,19 @@ def test_a_citizen_on_a_phone_reads_who_answers_why_it_reopened_and_what_is_awai
         page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="es-CL").new_page()
         page.goto(f"{base}/seguimiento/{rerouted.tracking_code}/")
         expect(page.locator("#responsible")).to_have_text(SECURITY)
-        expect(page.locator(".timeline")).to_contain_text(f"Derivada a {SECURITY}.")
+        expect(page.locator(".rerouted")).to_contain_text(f"Derivada a {SECURITY}.")
+        expect(page.locator(".timeline")).not_to_contain_text("Derivación")
+        expect(page.locator(".reopened-by-citizen")).to_contain_text(
+            "Reabierta a pedido de quien la presentó o la sigue"
+        )
         expect(page.locator(".reopened-by-citizen")).to_contain_text("Motivo: «Quedaron escombros en la esquina.»")
         expect(page.locator("body")).not_to_contain_text("Patrulla Norte")
         shot(page, "tracking-rerouted-reopened.png")
 
         page.goto(f"{base}/enviada/{boxed.tracking_code}/")
-        expect(page.locator("#notified")).to_contain_text("No dejó un correo ni un teléfono")
+        # Not filed from this browser: it is not told whether the request's filer left a contact.
+        expect(page.locator("#notified")).to_contain_text("Si dejó un correo o un teléfono al ingresarla")
+        expect(page.locator("#my-reports")).to_have_count(0)
         expect(page.locator("#another")).to_have_attribute("href", f"/buzon/{point.pk}/")
         shot(page, "box-sent.png")
 

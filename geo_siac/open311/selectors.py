@@ -207,7 +207,8 @@ REQUEST_FIELDS = (
     "lat",
     "status_notes",
 )
-PUBLIC_NOTES = published_events().exclude(published_note="").order_by("-created_at", "-id")
+# A published note is empty only where the note is (a reopening's reason and a rerouting's department never are).
+PUBLIC_NOTES = published_events().exclude(note="").order_by("-created_at", "-id")
 
 
 def request_rows(reports: QuerySet[Report]) -> list[dict]:
