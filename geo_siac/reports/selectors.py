@@ -79,7 +79,7 @@ def reports_by_tracking_code(among: QuerySet[Report], code: str) -> QuerySet[Rep
     every partition meanwhile; the key's unique index and the reports' primary keys are never suspended."""
     key = ReportKey.objects.filter(key=Concat(Value(tracking_code_key("")), Value(code))).values("report_id")
     return (
-        among.select_related("category__department", "commune")
+        among.select_related("category__department", "department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")

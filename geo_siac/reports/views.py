@@ -62,15 +62,26 @@ def home(request):
     return filed_redirect(request, report)
 
 
-# The codes of the requests this browser filed (the session's), the latest few: only there does the confirmation
-# say whether an email or phone was left, as anyone holding a code may open /enviada/<code>/.
-FILED_CODES = "filed_codes"
+# The browser that filed a request carries its code in a signed cookie of the confirmation's own path: only there
+# does the confirmation say whether an email or phone was left, as anyone holding a code may open /enviada/<code>/.
+# A cookie, not the session: a session would write a row per anonymous submission.
+FILED_COOKIE, FILED_SALT, FILED_SECONDS = "filed", "geo_siac.reports.filed", 3600
 
 
 def filed_redirect(request, report):
     """To the confirmation of a request just filed (the web form, the kind forms, a point's box), its code kept."""
-    request.session[FILED_CODES] = [*request.session.get(FILED_CODES, []), report.tracking_code][-20:]
-    return redirect("reports:submitted", code=report.tracking_code)
+    response = redirect("reports:submitted", code=report.tracking_code)
+    response.set_signed_cookie(
+        FILED_COOKIE,
+        report.tracking_code,
+        salt=FILED_SALT,
+        max_age=FILED_SECONDS,
+        path=response["Location"],
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def contact_without_consent(values) -> bool:
@@ -222,9 +233,9 @@ def another_url(report) -> str:
 
 
 def notified_by(request, report) -> str | None:
-    """How the reporter hears of each change, as the confirmation tells the browser that filed it (FILED_CODES):
+    """How the reporter hears of each change, as the confirmation tells the browser that filed it (FILED_COOKIE):
     "email", "phone" or "" (not at all); None to anyone else holding the code, whom the page does not tell."""
-    if report.tracking_code not in request.session.get(FILED_CODES, ()):
+    if request.get_signed_cookie(FILED_COOKIE, None, salt=FILED_SALT, max_age=FILED_SECONDS) != report.tracking_code:
         return None
     if report.reporter_email:
         return "email"

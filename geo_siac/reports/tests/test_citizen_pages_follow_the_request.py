@@ -19,7 +19,7 @@ from geo_siac.reports.services import (
 )
 from geo_siac.reports.tests.test_citizen_reopen import signed_in
 from geo_siac.reports.tests.test_report_page import form_data
-from geo_siac.reports.views import FILED_CODES
+from geo_siac.reports.views import filed_redirect
 from geo_siac.testing import WEST_POINT
 from geo_siac.zones.models import Crew
 
@@ -95,9 +95,7 @@ def test_the_confirmation_says_how_the_citizen_will_hear_by_what_they_left(
     make_report, client, contact, says, links_my_reports
 ):
     report = make_report(**contact)
-    session = client.session  # as the form that filed it leaves it (views.filed_redirect)
-    session[FILED_CODES] = [report.tracking_code]
-    session.save()
+    client.cookies.update(filed_redirect(None, report).cookies)  # as the form that filed it leaves it
     page = client.get(f"/enviada/{report.tracking_code}/").content.decode()
     assert says in page.split('id="notified">')[1].split("</span>")[0]
     assert "Si dejó un correo" not in page
