@@ -35,10 +35,13 @@ from geo_siac.citizens.services import (
     area_alert_unsubscribe as unsubscribe_alert,
 )
 from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBlocked
+from geo_siac.reports.deadlines import information_clock
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
+    answers_correction,
     citizen_reopen_refusal,
     report_add_citizen_info,
     report_reopen_by_citizen,
@@ -151,6 +154,8 @@ def render_reports(request, email: str, status: int = 200, **extra):
     names = status_names()
     for report in filed + followed:
         report.status_label = names[report.status]
+    for report in filed:  # a subsanación is the requester's to answer, not a follower's
+        report.clock = information_clock(report)
     return render(
         request,
         "citizens/reports.html",
@@ -186,6 +191,9 @@ def render_report(request, email: str, report, status: int = 200, **extra):
         {
             "report": report,
             "status_label": status_names()[report.status],
+            "responsible": responsible_department_name(report),
+            "clock": information_clock(report),
+            "answers_correction": answers_correction(report, email),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),

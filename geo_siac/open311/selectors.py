@@ -207,6 +207,7 @@ REQUEST_FIELDS = (
     "lat",
     "status_notes",
 )
+# A published note is empty only where the note is (a reopening's reason and a rerouting's department never are).
 PUBLIC_NOTES = published_events().exclude(note="").order_by("-created_at", "-id")
 
 

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import LEY_20285_DAYS, response_days
+from geo_siac.catalogue.kinds import LEY_20285_DAYS, RequestKind, response_days
+from geo_siac.reports.states import CLOSED
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -164,3 +166,26 @@ def clock_phase(
     if now > expected_at:
         return ClockPhase.OVERDUE
     return ClockPhase.EXTENDED if extended else ClockPhase.RUNNING
+
+
+def information_clock(report) -> dict | None:
+    """What the tracking page and Mis solicitudes show of a Ley 20.285 request's clock: its phase, deadline, extension and subsanación."""
+    if report.kind != RequestKind.INFORMATION:
+        return None
+    phase = clock_phase(
+        is_open=report.status not in CLOSED,
+        expected_at=report.expected_at,
+        extended=report.deadline_extended_at is not None,
+        correction_due_at=report.correction_due_at,
+        now=timezone.now(),
+    )
+    return {
+        "phase": phase.label,
+        "phase_code": phase.value,
+        "extended_at": report.deadline_extended_at,
+        "correction_due_at": report.correction_due_at,
+        "expected_at": report.expected_at,
+        "outcome": report.get_legal_outcome_display(),
+        "ground": report.get_denial_ground_display(),
+        "referred_to": report.referred_to,
+    }

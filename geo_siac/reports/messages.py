@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
@@ -76,11 +77,21 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
     return subject, body
 
 
+# The longest reopening reason an SMS carries (status_message).
+SMS_REASON_CHARS = 80
+
+
 def status_message(
-    report: Report, language: str, note: str = "", email: str = "", letter: AnswerLetter | None = None
+    report: Report,
+    language: str,
+    note: str = "",
+    email: str = "",
+    letter: AnswerLetter | None = None,
+    reopened: bool = False,
 ) -> tuple[str, str]:
     """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
-    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF."""
+    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF;
+    a citizen's reopening (`reopened`) says so, its note being their reason."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
@@ -95,7 +106,12 @@ def status_message(
                 "status": Status(report.status).label,
             }
         ]
-        if note:
+        if reopened:
+            lines.append(_("Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió."))
+            # An SMS (no `email`) is paid by its parts: the reason is cut there, whole on the tracking page.
+            reason = note if email else Truncator(note).chars(SMS_REASON_CHARS)
+            lines.append(_("Motivo: %(reason)s") % {"reason": reason})
+        elif note:
             lines.append(note)
         if letter is not None:
             lines.append(

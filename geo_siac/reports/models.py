@@ -8,7 +8,7 @@ from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.choices import choice_label
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.responses import validate_placeholders
-from geo_siac.reports.states import OPEN, Channel, Status
+from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.tenancy import TenantQuerySet
 
@@ -315,6 +315,19 @@ class EventKind(models.TextChoices):
     RECLASSIFIED = "reclassified", _("Reclasificación")
 
 
+# Who wrote a citizen's reopening or note, in the history the crew reads; never their email.
+CITIZEN_ACTOR = "Vecino/a"
+# A citizen's reopening ("No fue resuelto"): a status change they made, from a closed status back to an open one. Its
+# note is their own reason: shown on their tracking page, published nowhere (selectors.published_events).
+CITIZEN_REOPENING_FIELDS = {"kind": EventKind.STATUS, "actor_label": CITIZEN_ACTOR}
+CITIZEN_REOPENING = models.Q(**CITIZEN_REOPENING_FIELDS, from_status__in=CLOSED, to_status__in=OPEN)
+
+
+# The public event of a request sent to another department (services.assignment.department_changed): its note is
+# only that department's name, so each page words it in its own language (reports/_timeline.html).
+PUBLIC_REROUTING = models.Q(kind=EventKind.REROUTED, is_public=True)
+
+
 class ReportEventQuerySet(TenantQuerySet):
     tenant_path = "report__commune"
 
@@ -459,6 +472,20 @@ class ReportEvent(models.Model):
 
     def get_kind_display(self) -> str:
         return choice_label(self, "kind")
+
+    @property
+    def rerouted_to(self) -> str:
+        """PUBLIC_REROUTING, of one event: the department's name it was sent to; empty for any other event."""
+        return self.note if self.kind == EventKind.REROUTED and self.is_public else ""
+
+    @property
+    def reopened_by_citizen(self) -> bool:
+        """CITIZEN_REOPENING, of one event: a closed request reopened by who filed or follows it."""
+        return (
+            all(getattr(self, field) == value for field, value in CITIZEN_REOPENING_FIELDS.items())
+            and self.from_status in CLOSED
+            and self.to_status in OPEN
+        )
 
     def get_to_status_display(self) -> str:
         return choice_label(self, "to_status")

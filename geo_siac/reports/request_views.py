@@ -6,7 +6,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -16,7 +16,7 @@ from geo_siac.reports.ratelimit import counts_submissions, give_back, submission
 from geo_siac.reports.selectors import category_by_code, public_categories, submitted_tracking_code
 from geo_siac.reports.services import report_create
 from geo_siac.reports.states import Channel
-from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
+from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, filed_redirect, page_errors
 from geo_siac.zones.models import Commune
 from geo_siac.zones.selectors import active_commune_by_cut
 
@@ -74,7 +74,7 @@ def placeless_submit(request, render_form, **fields):
     values = request.POST
     # A form sent again (double click, reload) is shown its report before any limit, and spends nothing.
     if code := submitted_tracking_code(values.get("token", "")):
-        return redirect("reports:submitted", code=code)
+        return filed_redirect(code)
     if refusal := submission_refusal(request):
         return render_form(values, {}, status=429, rate_limited=refusal)
     if contact_without_consent(values):
@@ -94,7 +94,7 @@ def placeless_submit(request, render_form, **fields):
         return render_form(values, page_errors(exc, values))
     if report.resubmitted:  # the same form, sent twice at once: the first one spent the budget
         give_back(request)
-    return redirect("reports:submitted", code=report.tracking_code)
+    return filed_redirect(report.tracking_code)
 
 
 def render_request_form(request, kind: str, *, values, errors=None, rate_limited=None, status=200):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import h3
+from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -30,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat, Replace
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from h3.api import basic_int as h3i
 
@@ -48,6 +49,8 @@ from geo_siac.reports.archived import (
 )
 from geo_siac.reports.deadlines import DeadlineState, due_soon_before
 from geo_siac.reports.models import (
+    CITIZEN_REOPENING,
+    PUBLIC_REROUTING,
     AnswerLetter,
     EventKind,
     EventPhoto,
@@ -77,7 +80,7 @@ def reports_by_tracking_code(among: QuerySet[Report], code: str) -> QuerySet[Rep
     every partition meanwhile; the key's unique index and the reports' primary keys are never suspended."""
     key = ReportKey.objects.filter(key=Concat(Value(tracking_code_key("")), Value(code))).values("report_id")
     return (
-        among.select_related("category__department", "commune")
+        among.select_related("category__department", "department", "commune")
         # A page about one report never draws its comuna, and a comuna boundary is thousands of points: without
         # this, every tracking lookup fetched and parsed one.
         .defer("commune__geometry")
@@ -544,10 +547,17 @@ def published_events() -> QuerySet[ReportEvent]:
     requests, with `published_note`, their note with the request's tracking code masked (a response template may
     quote it, and the code opens a non-public request's tracking page). A request of another kind (a complaint, an
     access-to-information request) is a conversation with an identified person: its notes are for the requester's
-    own tracking page only. A request its citizen did not make public shows its changes but not their notes (a
-    reply to the citizen may describe the place or the person); its own tracking page, by code, still does."""
+    own tracking page only, and so is a citizen's reason for reopening one (models.CITIZEN_REOPENING), published as
+    the reopening alone. A rerouting's note, its department's name (models.PUBLIC_REROUTING), is published worded. A
+    request its citizen did not make public shows its changes but not their notes (a reply to the citizen may describe
+    the place or the person); its own tracking page, by code, still does."""
+    with translation.override(settings.LANGUAGE_CODE):  # the history's one language, as every stored note
+        reopened = _("Reabierta a pedido de quien la presentó.")
+        before, after = _("Derivada a %(department)s.").split("%(department)s")
     return ReportEvent.objects.filter(is_public=True, report__kind=RequestKind.SERVICE_REQUEST).annotate(
         published_note=Case(
+            When(CITIZEN_REOPENING, then=Value(reopened)),
+            When(PUBLIC_REROUTING, then=Concat(Value(before), F("note"), Value(after), output_field=TextField())),
             When(
                 report__public_visibility=True,
                 then=Replace(F("note"), F("report__tracking_code"), Value(TRACKING_CODE_MASK)),

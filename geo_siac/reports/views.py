@@ -19,7 +19,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
-from geo_siac.reports.deadlines import clock_phase, countdown, local_day
+from geo_siac.reports.deadlines import countdown, information_clock, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
 from geo_siac.reports.ratelimit import (
     TrackingLookupsExhausted,
@@ -28,6 +28,7 @@ from geo_siac.reports.ratelimit import (
     submission_refusal,
     tracked_report,
 )
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
@@ -59,7 +60,7 @@ def home(request):
         return render_report_form(request, values={"token": secrets.token_urlsafe(24)})
     # A form sent again (double click, reload) is shown its report before any limit, and spends nothing.
     if code := submitted_tracking_code(request.POST.get("token", "")):
-        return redirect("reports:submitted", code=code)
+        return filed_redirect(code)
     if refusal := submission_refusal(request):
         return render_report_form(request, values=request.POST, rate_limited=refusal, status=429)
     if contact_without_consent(request.POST):
@@ -71,7 +72,29 @@ def home(request):
         return render_report_form(request, values=request.POST, errors=page_errors(exc, request.POST), status=400)
     if report.resubmitted:  # the same form, sent twice at once: the first one spent the budget
         give_back(request)
-    return redirect("reports:submitted", code=report.tracking_code)
+    return filed_redirect(report.tracking_code)
+
+
+# The browser that filed a request carries its code in a signed cookie of the confirmation's own path: only there
+# does the confirmation say whether an email or phone was left, as anyone holding a code may open /enviada/<code>/.
+# A cookie, not the session: a session would write a row per anonymous submission.
+FILED_COOKIE, FILED_SALT, FILED_SECONDS = "filed", "geo_siac.reports.filed", 3600
+
+
+def filed_redirect(code: str):
+    """To the confirmation of a request just filed (the web form, the kind forms, a point's box), its code kept."""
+    response = redirect("reports:submitted", code=code)
+    response.set_signed_cookie(
+        FILED_COOKIE,
+        code,
+        salt=FILED_SALT,
+        max_age=FILED_SECONDS,
+        path=response["Location"],
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def contact_without_consent(values) -> bool:
@@ -209,8 +232,28 @@ def submitted(request, code: str):
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
             "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
             "rule": rule(report.kind),
+            "responsible": responsible_department_name(report),
+            "another_url": another_url(report),
+            "notified_by": notified_by(request, report),
         },
     )
+
+
+def another_url(report) -> str:
+    """Where "Ingresar otra solicitud" leads: back to the box a request was dropped in, else the web form's choice."""
+    if report.channel == Channel.SUGGESTION_BOX and report.received_at_id is not None:
+        return reverse("attention:box", args=[report.received_at_id])
+    return reverse("reports:choose")
+
+
+def notified_by(request, report) -> str | None:
+    """How the reporter hears of each change, as the confirmation tells the browser that filed it (FILED_COOKIE):
+    "email", "phone" or "" (not at all); None to anyone else holding the code, whom the page does not tell."""
+    if request.get_signed_cookie(FILED_COOKIE, None, salt=FILED_SALT, max_age=FILED_SECONDS) != report.tracking_code:
+        return None
+    if report.reporter_email:
+        return "email"
+    return "phone" if report.reporter_phone else ""
 
 
 @public_read
@@ -257,6 +300,7 @@ def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
         "report": report,
         "letters": answer_letters(report),
         "kind_label": RequestKind(report.kind).label,
+        "responsible": responsible_department_name(report),
         "clock": clock,
         "status_label": Status(report.status).label,
         "is_closed": is_closed,
@@ -295,29 +339,6 @@ def letter_pdf(request, code: str, number: int):
     response = HttpResponse(bytes(answer.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="carta-{report.tracking_code}-{number}.pdf"'
     return response
-
-
-def information_clock(report) -> dict | None:
-    """What the tracking page shows of a Ley 20.285 request's clock: its phase, deadline, extension and subsanación."""
-    if report.kind != RequestKind.INFORMATION:
-        return None
-    phase = clock_phase(
-        is_open=report.status not in CLOSED,
-        expected_at=report.expected_at,
-        extended=report.deadline_extended_at is not None,
-        correction_due_at=report.correction_due_at,
-        now=timezone.now(),
-    )
-    return {
-        "phase": phase.label,
-        "phase_code": phase.value,
-        "extended_at": report.deadline_extended_at,
-        "correction_due_at": report.correction_due_at,
-        "expected_at": report.expected_at,
-        "outcome": report.get_legal_outcome_display(),
-        "ground": report.get_denial_ground_display(),
-        "referred_to": report.referred_to,
-    }
 
 
 @require_POST

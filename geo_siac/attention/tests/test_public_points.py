@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from geo_siac.attention.tests.conftest import NIGHT_SESSION, WEEKDAYS
+
 SANTIAGO = ZoneInfo("America/Santiago")
 
 
@@ -139,3 +141,22 @@ def test_a_short_list_is_shown_whole(client, make_point):
     page = client.get("/puntos-de-atencion/").content.decode()
     assert [(cut, opened) for cut, opened, _summary in groups(page)] == [("13122", True), ("13201", True)]
     assert "2 puntos de atención, por comuna" in page
+
+
+@pytest.mark.parametrize("label", ["", "   "])
+@pytest.mark.parametrize("language, day", [("es", "jueves"), ("en", "Thursday")])
+def test_a_session_without_a_name_is_shown_by_its_day_with_no_empty_name_before_it(
+    client, make_point, at, language, day, label
+):
+    unnamed = {**NIGHT_SESSION, "label": label}
+    point = make_point(opening_hours={"weekly": WEEKDAYS, "special_sessions": [unnamed]})
+    at(2026, 12, 4, 10, 0)
+    client.cookies["django_language"] = language
+    heading = "Próxima sesión:" if language == "es" else "Next session:"
+    for path in ("/puntos-de-atencion/", f"/puntos-de-atencion/{point.pk}/"):
+        shown = re.sub(r"<[^>]+>", "", client.get(path).content.decode().split(heading)[1].split("19:00")[0]).strip()
+        assert shown.startswith(day), (path, shown)
+    coming = (
+        client.get(f"/puntos-de-atencion/{point.pk}/").content.decode().split('id="sessions">')[1].split("</ul>")[0]
+    )
+    assert re.findall(r"<li>(\w+)", coming) == [day, day]

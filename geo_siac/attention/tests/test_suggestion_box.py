@@ -68,6 +68,14 @@ def test_the_form_files_a_suggestion_received_at_the_point_on_the_box_channel(cl
     assert report.location is None and report.reporter_email == ""
 
 
+def test_the_sent_page_leads_back_to_the_same_box_and_says_no_email_was_left(client, make_point):
+    point = make_point()
+    client.post(f"/buzon/{point.pk}/", posted(point))
+    page = client.get(f"/enviada/{Report.objects.get().tracking_code}/").content.decode()
+    assert f'href="/buzon/{point.pk}/" id="another"' in page
+    assert "No dejó un correo ni un teléfono" in page and "Si dejó un correo" not in page
+
+
 def test_a_complaint_with_contact_and_a_repeated_post_file_one_request(client, make_point):
     point = make_point()
     values = posted(

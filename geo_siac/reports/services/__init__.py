@@ -25,6 +25,7 @@ from geo_siac.reports.services.assignment import (
 )
 from geo_siac.reports.services.calendar import business_calendar_sync, closed_day_save, closed_days_delete
 from geo_siac.reports.services.citizen import (
+    answers_correction,
     citizen_may_reopen,
     citizen_reopen_refusal,
     report_add_citizen_info,
@@ -54,6 +55,7 @@ from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, Unchanged, report_change_status
 
 __all__ = [
+    "answers_correction",
     "ERASED",
     "ActionOutcome",
     "BulkResult",

@@ -15,6 +15,7 @@ from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.deadlines import deadline, local_day, request_deadline, shown_day
 from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.responsibility import responsible_department_id, responsible_department_name
 from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
@@ -143,9 +144,43 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
     note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
+    previous_department_id = responsible_department_id(locked)
     locked.crew = crew
     locked.department = crew.department
-    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
+    record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["crew", "department"])
+    return department_changed(locked, previous_department_id, actor=actor)
+
+
+# The citizen's notice of a request sent to another department, in each recipient's language (notice_message).
+DEPARTMENT_NOTICE = gettext_lazy("Su solicitud fue derivada a %(department)s, que ahora es responsable de responderle.")
+
+
+def department_moved(locked: Report, previous_department_id: int | None) -> bool:
+    """Whether the department the citizen is shown as responsible (responsibility.py's rule: a crew without one
+    leaves its topic's) is another than the one they were shown before."""
+    return responsible_department_id(locked) not in (None, previous_department_id)
+
+
+def department_changed(locked: Report, previous_department_id: int | None, *, actor) -> Report:
+    """Tell the citizen (a public event and a notice) when a rerouting left another department responsible than the
+    one they were shown: only the department, never the crew's or staff member's name. The event's note is the
+    department's name alone (models.PUBLIC_REROUTING), worded by each page in its language."""
+    if not department_moved(locked, previous_department_id):
+        return locked
+    params = {"department": responsible_department_name(locked)}
+    ReportEvent.objects.create(
+        report=locked,
+        kind=EventKind.REROUTED,
+        note=params["department"],
+        is_public=True,
+        actor=actor,
+        actor_label=actor.get_username() if actor else "",
+        created_at=locked.updated_at,
+    )
+    notify_citizens(
+        report=locked, message=lambda language, email: notice_message(locked, language, DEPARTMENT_NOTICE, params)
+    )
+    return locked
 
 
 def extend_refusal(report: Report) -> dict[str, str]:
@@ -326,6 +361,11 @@ RECLASSIFIED_NOTICE = gettext_lazy(
     "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s). "
     "El plazo para responderle es el %(day)s."
 )
+# The same, when the new topic also leaves another department responsible: one notice, not a rerouting's too.
+RECLASSIFIED_DEPARTMENT_NOTICE = gettext_lazy(
+    "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s) y ahora la responde "
+    "%(department)s. El plazo para responderle es el %(day)s."
+)
 
 
 def report_reclassify(
@@ -359,6 +399,7 @@ def reclassified(report: Report, found: Category, terms, *, reason: str, actor, 
     else:
         decision = decide(placement(locked.location, found, commune=locked.commune), found, terms)
     previous_kind, previous_topic = locked.kind, locked.category
+    previous_department_id = responsible_department_id(locked)
     locked.kind, locked.category = found.kind, found
     locked.expected_at = request_deadline(locked.created_at, found.kind, terms.response_days, closed_days=closed_days())
     locked.zone, locked.crew, locked.department = decision.zone, decision.crew, decision.department
@@ -382,19 +423,23 @@ def reclassified(report: Report, found: Category, terms, *, reason: str, actor, 
             "category": found.name,
             "day": day,
         }
+        headline = RECLASSIFIED_NOTICE
+        if department_moved(locked, previous_department_id):
+            headline, params["department"] = RECLASSIFIED_DEPARTMENT_NOTICE, responsible_department_name(locked)
         ReportEvent.objects.create(
             report=locked,
             kind=EventKind.RECLASSIFIED,
-            note=str(RECLASSIFIED_NOTICE) % params,
+            note=str(headline) % params,
             is_public=True,
             actor=actor,
             actor_label=actor.get_username() if actor else "",
             created_at=locked.updated_at,
         )
         notify_citizens(
-            report=locked, message=lambda language, email: notice_message(locked, language, RECLASSIFIED_NOTICE, params)
+            report=locked, message=lambda language, email: notice_message(locked, language, headline, params)
         )
-    return locked
+        return locked
+    return department_changed(locked, previous_department_id, actor=actor)
 
 
 def department_refusal(report: Report) -> dict[str, str]:
@@ -423,5 +468,7 @@ def report_assign_department(
     note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
+    previous_department_id = responsible_department_id(locked)
     locked.department = department
-    return record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])
+    record(locked, kind=EventKind.REROUTED, note=note, actor=actor, fields=["department"])
+    return department_changed(locked, previous_department_id, actor=actor)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.deadlines import add_business_days, local_day, shown_day
-from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import event_photo_store, photo_process
@@ -21,8 +21,6 @@ from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
 from geo_siac.zones.selectors import closed_days
 
-# Who wrote a citizen's reopening or note, in the history the crew reads; never their email.
-CITIZEN_ACTOR = "Vecino/a"
 # The languages messages are written in (Report.language, Follower.language).
 MESSAGE_LANGUAGES = ("es", "en")
 
@@ -143,7 +141,7 @@ def citizen_may_reopen(report: Report) -> bool:
 @transaction.atomic
 def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> Report:
     """ "No fue resuelto": the reporter or a follower reopens a closed report within the window, with a reason. The
-    report goes back to the same crew through report_change_status (the one status path: public history event
+    report goes back to the same crew through report_change_status (the one status path: a public history event
     with the reason, counted in times_reopened, everyone told)."""
     reason = (reason or "").strip()
     if not reason:
@@ -157,20 +155,24 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
         )
     if (message := citizen_reopen_refusal(locked)) is not None:
         raise ValidationError({"__all__": message})
-    with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
-        note = _("No fue resuelto: %(reason)s") % {"reason": reason}
-    # The reason goes to the crew, not the public timeline: a follower's or reporter's words may name people.
+    # The reason is shown with the change on the request's tracking page, opened by its code, but published nowhere
+    # (models.CITIZEN_REOPENING): a follower's or reporter's words may name people.
     return report_change_status(
         public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=reopening_status(locked.status),
-        note=note,
-        note_is_public=False,
+        note=reason,
+        note_is_public=True,
         actor_label=CITIZEN_ACTOR,
     )
 
 
 @transaction.atomic
+def answers_correction(report: Report, by_email: str) -> bool:
+    """Whether what `by_email` adds to the request answers its pending subsanación: only its requester's does."""
+    return report.correction_due_at is not None and bool(by_email) and by_email.lower() == report.reporter_email.lower()
+
+
 def report_add_citizen_info(
     *, report: Report, note: str, photo=None, by_email: str = "", by_phone: str = ""
 ) -> ReportEvent:
@@ -218,6 +220,6 @@ def report_add_citizen_info(
     )
     if processed is not None:
         event_photo_store(event=event, processed=processed, added_by="" if by_phone else email_key(by_email))
-    if locked.correction_due_at is not None and by_email and by_email.lower() == locked.reporter_email.lower():
+    if answers_correction(locked, by_email):
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

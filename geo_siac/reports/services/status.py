@@ -178,15 +178,19 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=told, letter=letter)
+    notify_status_change(report=locked, note=told, letter=letter, reopened=event.reopened_by_citizen)
     return locked
 
 
-def notify_status_change(*, report: Report, note: str, letter: AnswerLetter | None = None) -> None:
+def notify_status_change(
+    *, report: Report, note: str, letter: AnswerLetter | None = None, reopened: bool = False
+) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
     notify_citizens(
         report=report,
-        message=lambda language, email: status_message(report, language, note, email=email, letter=letter),
+        message=lambda language, email: status_message(
+            report, language, note, email=email, letter=letter, reopened=reopened
+        ),
     )
 
 

@@ -12,8 +12,9 @@ from PIL import Image
 
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.deadlines import SANTIAGO
-from geo_siac.reports.messages import reopen_token
-from geo_siac.reports.models import EventKind, Report
+from geo_siac.reports.messages import reopen_token, status_message
+from geo_siac.reports.models import CITIZEN_ACTOR, CITIZEN_REOPENING, EventKind, Report, ReportEvent
+from geo_siac.reports.selectors import public_updates, published_events
 from geo_siac.reports.services import (
     EXPLAINED_BY_CALLER,
     report_add_citizen_info,
@@ -23,6 +24,7 @@ from geo_siac.reports.services import (
     report_reopen_by_citizen,
 )
 from geo_siac.testing import WEST_POINT
+from geo_siac.webhooks.payloads import event_body
 from geo_siac.zones.models import ClosedDay
 
 ROSA = "rosa@example.cl"
@@ -48,7 +50,9 @@ def closed_on(report, year, month, day):
     return report
 
 
-def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_for_the_crew_only(closed, crews, client):
+def test_reporter_reopens_a_closed_report_back_to_its_crew_and_its_tracking_page_says_so_with_the_reason(
+    closed, crews, client
+):
     reopened = report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email="Rosa@Example.cl")
     assert (reopened.status, reopened.crew, reopened.times_reopened, reopened.closed_at) == (
         "in_progress",
@@ -56,16 +60,83 @@ def test_reporter_reopens_a_closed_report_back_to_its_crew_with_the_reason_for_t
         1,
         None,
     )
-    assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: El hoyo sigue ahí."
-    page = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode()
-    assert "En ejecución" in page and "El hoyo sigue ahí." not in page
-    assert "rosa@example.cl" not in page
+    event = closed.events.latest("id")
+    assert (event.note, event.is_public, event.actor_label, event.reopened_by_citizen) == (
+        "El hoyo sigue ahí.",
+        True,
+        "Vecino/a",
+        True,
+    )
+    for path in (f"/seguimiento/{closed.tracking_code}/", f"/mis-solicitudes/solicitud/{closed.tracking_code}/"):
+        page = (signed_in(client) if "mis-solicitudes" in path else client).get(path).content.decode()
+        line = page.split('class="reopened-by-citizen"')[1].split("</li>")[0]
+        assert "Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió." in line, path
+        assert "Estado: En ejecución." in line and "Motivo: «El hoyo sigue ahí.»" in line, path
+        assert "rosa@example.cl" not in page
 
 
-def test_the_reason_is_kept_in_the_installations_language_whatever_the_citizens_page(closed):
+def test_the_reason_is_kept_as_written_whatever_the_citizens_language(closed, client):
     with translation.override("en"):
         report_reopen_by_citizen(report=closed, reason="Still there.", by_email=ROSA)
-    assert closed.events.filter(is_public=False).latest("id").note == "No fue resuelto: Still there."
+    assert closed.events.latest("id").note == "Still there."  # the words around it are the page's, in its language
+    client.cookies["django_language"] = "en"
+    line = client.get(f"/seguimiento/{closed.tracking_code}/").content.decode().split('class="reopened-by-citizen"')[1]
+    assert "«Still there.»" in line.split("</li>")[0]
+
+
+def test_the_reason_is_published_nowhere_not_in_open311s_updates_nor_its_notes(closed, client):
+    report_reopen_by_citizen(report=closed, reason="Lo dejaron a medias, pregunten a Juan Soto.", by_email=ROSA)
+    served = {
+        path: client.get(f"/open311/v2/{path}", query).content.decode()
+        for path, query in (
+            ("servicerequestupdates.json", {}),
+            ("servicerequestupdates.xml", {}),
+            ("requests.json", {"extensions": "true"}),
+            (f"requests/{closed.pk}.json", {"extensions": "true"}),
+        )
+    }
+    assert all(closed.tracking_code not in text and "Juan Soto" not in text for text in served.values())
+    assert str(closed.events.latest("id").pk) in served["servicerequestupdates.json"]  # the change itself is public
+
+
+def test_a_public_webhook_and_open311_say_it_was_reopened_not_the_reason_nor_the_closing_note(
+    make_report, crews, client
+):
+    closed = make_report(point=WEST_POINT, reporter_email=ROSA, public_visibility=True)
+    report_change_status(report=closed, status="resolved", public_note="Bache reparado.", actor=crews["member_a"])
+    report_reopen_by_citizen(report=closed, reason="Lo dejaron a medias, pregunten a Juan Soto.", by_email=ROSA)
+    event = closed.events.latest("id")
+    said = "Reabierta a pedido de quien la presentó."
+    assert event_body(event, internal=False)["event"]["note"] == said
+    assert event_body(event, internal=True)["event"]["note"] == "Lo dejaron a medias, pregunten a Juan Soto."
+    assert public_updates().get(pk=event.pk).published_note == said
+    served = client.get(f"/open311/v2/requests/{closed.pk}.json").json()[0]
+    assert served["status_notes"] == said
+
+
+def test_only_a_citizens_change_from_closed_to_open_is_a_reopening(closed):
+    closing = ReportEvent.objects.create(
+        report=closed,
+        kind=EventKind.STATUS,
+        from_status="in_progress",
+        to_status="resolved",
+        note="Bache reparado.",
+        actor_label=CITIZEN_ACTOR,
+        created_at=timezone.now(),
+    )
+    assert not closing.reopened_by_citizen
+    assert published_events().get(pk=closing.pk).published_note == "Bache reparado."
+    assert not ReportEvent.objects.filter(CITIZEN_REOPENING, pk=closing.pk).exists()
+
+
+def test_the_reopening_email_says_the_citizen_reopened_it_and_why(closed):
+    report_reopen_by_citizen(report=closed, reason="El hoyo sigue ahí.", by_email=ROSA)
+    body = Notification.objects.filter(report=closed, recipient=ROSA).latest("id").body
+    assert "cambió a: En ejecución." in body
+    assert (
+        "Reabierta a pedido de quien la presentó o la sigue: indicó que no se resolvió.\nMotivo: El hoyo sigue ahí."
+        in body
+    )
 
 
 def test_a_follower_may_reopen_too(closed, make_report):
@@ -246,3 +317,11 @@ def test_adding_nothing_is_refused(make_report):
     report = make_report(reporter_email=ROSA)
     with pytest.raises(ValidationError, match="Escriba una nota o adjunte una foto"):
         report_add_citizen_info(report=report, note=" ", photo=None, by_email=ROSA)
+
+
+def test_an_sms_cuts_a_long_reopening_reason_an_email_carries_whole(closed):
+    reason = "El hoyo sigue ahí y " + "se agranda con cada lluvia, " * 10 + "fin."
+    _subject, email = status_message(closed, "es", reason, email=ROSA, reopened=True)
+    _subject, sms = status_message(closed, "es", reason, email="", reopened=True)
+    assert f"Motivo: {reason}" in email
+    assert "Motivo: El hoyo sigue ahí y se agranda" in sms and reason not in sms and "…" in sms

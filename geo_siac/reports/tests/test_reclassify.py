@@ -120,6 +120,38 @@ def test_a_new_kind_tells_the_citizen_and_the_tracking_page_but_not_the_internal
     assert "quedó registrada como «Reclamo»" in page and "vecina reiterativa" not in page
 
 
+def test_a_new_kind_answered_by_another_department_tells_the_citizen_once_naming_it(query, crews):
+    other = Department.objects.create(name="Unidad de Prueba")
+    Category.objects.filter(service_code="reclamo-servicio").update(department=other)
+    before = Notification.objects.filter(report=query).count()
+    run_at(LATER, report_reclassify, report=query, category="reclamo-servicio", reason="Es un reclamo.")
+    notices = list(Notification.objects.filter(report=query).order_by("id")[before:])
+    assert len(notices) == 1 and "quedó registrada como «Reclamo»" in notices[0].body
+    assert "y ahora la responde Unidad de Prueba." in notices[0].body
+    told = query.events.filter(is_public=True).exclude(kind=EventKind.CREATED)
+    assert [event.kind for event in told] == [EventKind.RECLASSIFIED] and "Unidad de Prueba" in told[0].note
+
+
+def test_the_same_kind_on_another_departments_topic_tells_the_citizen_of_the_department(query, crews, client):
+    other = Department.objects.create(name="Unidad de Prueba")
+    Category.objects.create(
+        service_code="consulta-otra",
+        kind=RequestKind.QUERY,
+        name_es="Consulta sobre patentes",
+        group=query.category.group,
+        response_days=5,
+        department=other,
+    )
+    before = Notification.objects.filter(report=query).count()
+    run_at(LATER, report_reclassify, report=query, category="consulta-otra", reason="Es sobre patentes.")
+    notices = list(Notification.objects.filter(report=query).order_by("id")[before:])
+    assert len(notices) == 1 and "Su solicitud fue derivada a Unidad de Prueba" in notices[0].body
+    told = query.events.filter(is_public=True).exclude(kind=EventKind.CREATED)
+    assert [(event.kind, event.note) for event in told] == [(EventKind.REROUTED, "Unidad de Prueba")]
+    page = client.get(reverse("reports:tracking", args=[query.tracking_code])).content.decode()
+    assert "Derivada a Unidad de Prueba." in page
+
+
 def test_the_same_kind_on_another_topic_tells_the_citizen_nothing(query, crews):
     Category.objects.create(
         service_code="consulta-otra",

@@ -46,7 +46,10 @@ def test_a_suggestion_is_filed_without_a_map_and_gets_a_tracking_code(client, co
     assert report.tracking_code in page and "Sugerencia" in page and "cuadrilla" not in page
     assert "15 días hábiles" in page
     # What next, in the words of a suggestion (not "Reportar otro problema"), and the way to all of one's requests.
-    assert '<a href="/solicitud/">Ingresar otra solicitud</a>' in page and "Reportar otro problema" not in page
+    assert (
+        '<a href="/solicitud/" id="another">Ingresar otra solicitud</a>' in page
+        and "Reportar otro problema" not in page
+    )
     assert 'href="/mis-solicitudes/ingresar/"' in page
     again = client.post(
         "/solicitud/sugerencia/",
