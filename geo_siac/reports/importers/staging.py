@@ -68,7 +68,9 @@ REPORT_VALUES = {
     "updated_at": "to_timestamp(s.updated_at)",
     "expected_at": "to_timestamp(s.expected_at)",
     "closed_at": "to_timestamp(s.closed_at)",
-    "first_response_at": "CASE WHEN s.status <> %(submitted)s THEN to_timestamp(COALESCE(s.closed_at, s.created_at)) END",
+    # A closing is the first answer the source's records show; an open request moved on from "submitted" was
+    # answered at a time the source does not give, so unknown, not its creation (docs/indicators.md).
+    "first_response_at": "to_timestamp(s.closed_at)",
     "source": "%(source)s",
     "source_id": "s.source_id",
     **{f"h3_res{r}": f"s.h3_res{r}" for r in H3_RESOLUTIONS},
@@ -91,7 +93,7 @@ def columns_of(model, names) -> str:
 
 def insert_statement(*, years: list[int], claiming: bool = False, zoned: bool = False) -> str:
     """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
-    not 'submitted', which is also their first response) and returns how many reports it inserted. Table
+    not 'submitted', dated at its closing or, open, at its creation) and returns how many reports it inserted. Table
     and column names come from the models, as report_store's statement. The report table holds no unique key left
     to conflict on, so no ON CONFLICT. Only the staged rows that claimed their keys (claim_statement) are inserted,
     or with `claiming` every staged row, its id drawn and its two keys inserted in the same statement, which fails
