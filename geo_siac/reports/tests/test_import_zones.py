@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from geo_siac.reports.models import Report
 from geo_siac.testing import box
+from geo_siac.zones.models import Zone
 from geo_siac.zones.services import zone_save_version
 
 HEADER = "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
@@ -100,3 +101,54 @@ def test_history_older_than_every_zone_is_imported_without_one(communes, tmp_pat
     path.write_text(HEADER + row("old", "2024-03-01 10:00", IN_FIRST_DRAWING), encoding="utf-8")
     run_import(str(path), "--commit")
     assert Report.objects.get(source_id="old").zone is None
+
+
+def test_a_zone_retired_without_a_successor_holds_only_what_was_filed_while_it_was_in_force(communes, tmp_path):
+    zone = drawn_at(
+        "2024-01-01T00:00",
+        commune=communes["13201"],
+        key="poniente",
+        name="Poniente",
+        geometry=box(-70.60, -33.63, -70.58, -33.59),
+    )
+    Zone.objects.filter(pk=zone.pk).update(retired_at=datetime(2025, 1, 1, tzinfo=UTC))  # removed, none drawn since
+    path = tmp_path / "historia.csv"
+    path.write_text(
+        HEADER
+        + row("while", "2024-06-01 10:00", IN_FIRST_DRAWING)
+        + row("after", "2025-03-01 10:00", IN_FIRST_DRAWING),
+        encoding="utf-8",
+    )
+    run_import(str(path), "--commit")
+    assert dict(Report.objects.values_list("source_id", "zone")) == {"while": zone.pk, "after": None}
+
+
+def test_where_two_zones_hold_a_point_the_lower_key_wins_as_routing_picks(communes, tmp_path):
+    geometry = box(-70.60, -33.63, -70.58, -33.59)
+    later_key = drawn_at("2024-01-01T00:00", commune=communes["13201"], key="sur", name="Sur", geometry=geometry)
+    lower_key = drawn_at("2024-01-01T00:00", commune=communes["13201"], key="norte", name="Norte", geometry=geometry)
+    path = tmp_path / "historia.csv"
+    path.write_text(HEADER + row("both", "2024-06-01 10:00", IN_FIRST_DRAWING), encoding="utf-8")
+    run_import(str(path), "--commit")
+    assert Report.objects.get(source_id="both").zone == lower_key != later_key
+
+
+def test_a_neighbouring_comunas_zone_over_the_border_does_not_take_the_point(communes, tmp_path):
+    """Peñalolén's zone drawn over the line holds a Puente Alto point: the point stays with Puente Alto's zones."""
+    over_the_line = box(-70.60, -33.63, -70.50, -33.45)
+    drawn_at("2024-01-01T00:00", commune=communes["13122"], key="a-borde", name="Borde", geometry=over_the_line)
+    path = tmp_path / "historia.csv"
+    path.write_text(
+        HEADER + row("alone", "2024-06-01 10:00", IN_FIRST_DRAWING) + row("own", "2025-06-01 10:00", IN_FIRST_DRAWING),
+        encoding="utf-8",
+    )
+    own = drawn_at(
+        "2025-01-01T00:00",
+        commune=communes["13201"],
+        key="z-poniente",
+        name="Poniente",
+        geometry=box(-70.60, -33.63, -70.58, -33.59),
+    )
+    run_import(str(path), "--commit")
+    assert Report.objects.get(source_id="alone").commune.cut == "13201"
+    assert dict(Report.objects.values_list("source_id", "zone")) == {"alone": None, "own": own.pk}
