@@ -70,6 +70,7 @@ REPORT_VALUES = {
     "closed_at": "to_timestamp(s.closed_at)",
     # A closing is the first answer the source's records show; an open request moved on from "submitted" was
     # answered at a time the source does not give, so unknown, not its creation (docs/indicators.md).
+    # NULL on open rows only because rows.py empties closed_at on every row whose status is not closed.
     "first_response_at": "to_timestamp(s.closed_at)",
     "source": "%(source)s",
     "source_id": "s.source_id",

@@ -226,6 +226,7 @@ def test_an_imported_open_request_past_submitted_has_an_unknown_first_response_a
         "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
         "open-ack,2026-10-01 10:00,,bache,web,acknowledged,-33.6117,-70.5758,x\n"
         "open-work,2026-10-01 10:00,,bache,web,in_progress,-33.6117,-70.5758,x\n"
+        "open-dated,2026-10-01 10:00,2026-10-02 10:00,bache,web,in_progress,-33.6117,-70.5758,x\n"
         "new,2026-10-01 10:00,,bache,web,submitted,-33.6117,-70.5758,x\n"
         "closed,2026-10-01 10:00,2026-10-03 10:00,bache,web,resolved,-33.6117,-70.5758,x\n",
         encoding="utf-8",
@@ -234,6 +235,8 @@ def test_an_imported_open_request_past_submitted_has_an_unknown_first_response_a
     reports = {r.source_id: r for r in Report.objects.all()}
     assert reports["open-ack"].first_response_at is None and reports["open-work"].first_response_at is None
     assert reports["new"].first_response_at is None
+    # A closing date on an open row is dropped (rows.py), so it is neither its closing nor its first response.
+    assert reports["open-dated"].closed_at is None and reports["open-dated"].first_response_at is None
     assert reports["closed"].first_response_at == reports["closed"].closed_at
 
     # Its next change is not its first response either: the first one happened, in the source, at a time unknown.
