@@ -177,6 +177,7 @@ def _indicator_context(published) -> dict:
         "category_chart": _on_time_chart(categories),
         "zones": zone_rows,
         "zone_chart": _on_time_chart(zone_rows) if has_zones else None,
+        "unzoned": has_zones and None in by_zone,
         "month_chart": indicator_chart(months, lambda r: (r["volume"], str(r["volume"]))),
         "digital_chart": indicator_chart(
             months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1

@@ -15,6 +15,7 @@ from geo_siac.reports.models import YEAR_ID_BASE, EventKind, Report, ReportEvent
 from geo_siac.reports.partitions import partition_name, reception_years, year_partitions_ensure
 from geo_siac.reports.states import Status
 from geo_siac.reports.tracking import tracking_codes
+from geo_siac.zones.models import Zone
 
 STAGING_COLUMNS = (
     "row_no",
@@ -67,11 +68,22 @@ REPORT_VALUES = {
     "updated_at": "to_timestamp(s.updated_at)",
     "expected_at": "to_timestamp(s.expected_at)",
     "closed_at": "to_timestamp(s.closed_at)",
-    "first_response_at": "CASE WHEN s.status <> %(submitted)s THEN to_timestamp(COALESCE(s.closed_at, s.created_at)) END",
+    # A closing is the first answer the source's records show; an open request moved on from "submitted" was
+    # answered at a time the source does not give, so unknown, not its creation (docs/indicators.md).
+    # NULL on open rows only because rows.py empties closed_at on every row whose status is not closed.
+    "first_response_at": "to_timestamp(s.closed_at)",
     "source": "%(source)s",
     "source_id": "s.source_id",
     **{f"h3_res{r}": f"s.h3_res{r}" for r in H3_RESOLUTIONS},
 }
+# The crew zone version in force at the report's creation that holds its point, the lowest key as routing picks
+# (geo_siac_placement): history filed before its zone was drawn, or outside every zone, keeps none.
+ZONE_IN_FORCE = """(
+    SELECT z.id FROM {zones} z
+     WHERE z.commune_id = s.commune_id AND z.created_at <= to_timestamp(s.created_at)
+       AND (z.retired_at IS NULL OR z.retired_at > to_timestamp(s.created_at))
+       AND ST_Intersects(z.geometry, {location})
+     ORDER BY z.key LIMIT 1)"""
 EVENT_FIELDS = ("report", "kind", "from_status", "to_status", "note", "is_public", "actor_label", "created_at")
 
 
@@ -80,18 +92,22 @@ def columns_of(model, names) -> str:
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
 
 
-def insert_statement(*, years: list[int], claiming: bool = False) -> str:
+def insert_statement(*, years: list[int], claiming: bool = False, zoned: bool = False) -> str:
     """One statement inserts the reports and their history (a 'created' event, and a status event for the others,
-    not 'submitted', which is also their first response) and returns how many reports it inserted. Table and column
-    names come from the models, as report_store's statement. The report table holds no unique key left to conflict
-    on, so no ON CONFLICT. Only the staged rows that claimed their keys (claim_statement) are inserted, or with
-    `claiming` every staged row, its id drawn and its two keys inserted in the same statement, which fails whole if
-    any key is taken (unique_violation), checking each key once where ON CONFLICT checks it twice.
+    not 'submitted', dated at its closing or, open, at its creation) and returns how many reports it inserted. Table
+    and column names come from the models, as report_store's statement. The report table holds no unique key left
+    to conflict on, so no ON CONFLICT. Only the staged rows that claimed their keys (claim_statement) are inserted,
+    or with `claiming` every staged row, its id drawn and its two keys inserted in the same statement, which fails
+    whole if any key is taken (unique_violation), checking each key once where ON CONFLICT checks it twice.
 
     The events go straight into their year partitions (`years`, the years of the chunk's reports): through the
     partitioned table, PostgreSQL would copy every event into the transition table of the webhook trigger, which
-    skips imported history anyway (geo_siac.loading_history), and route each row."""
+    skips imported history anyway (geo_siac.loading_history), and route each row.
+
+    With `zoned` (zones_in_force) each report gets its crew zone (ZONE_IN_FORCE), else none: no zone to look for."""
     quote = connection.ops.quote_name
+    zone = ZONE_IN_FORCE.format(zones=quote(Zone._meta.db_table), location=REPORT_VALUES["location"])
+    values = {**REPORT_VALUES, "zone": zone if zoned else "NULL"}
     returned = columns_of(Report, ("id", "status", "created_at", "closed_at"))
     event_columns = columns_of(ReportEvent, ("id", *EVENT_FIELDS))
     events_table = ReportEvent._meta.db_table
@@ -128,8 +144,8 @@ def insert_statement(*, years: list[int], claiming: bool = False) -> str:
         staged = "staged s CROSS JOIN (SELECT count(*) FROM claims) k"
     return f"""
 WITH {claims} inserted (id, status, created_at, closed_at) AS (
-    INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, REPORT_VALUES)})
-    SELECT {", ".join(REPORT_VALUES.values())}
+    INSERT INTO {quote(Report._meta.db_table)} ({columns_of(Report, values)})
+    SELECT {", ".join(values.values())}
       FROM {staged}
      WHERE {claimed}
     RETURNING {returned}
@@ -225,6 +241,7 @@ def chunk_write(
             rows -= live + archived
             years = reception_years("SELECT to_timestamp(created_at) FROM import_staging")
         year_partitions_ensure(years)
+        zoned = zones_in_force(cursor)
         # The keys' unique index does the checking during the claim, so a chunk without conflicts costs no
         # lookups at all; one with conflicts claims again with ON CONFLICT DO NOTHING to find the rows that claim
         # nothing (imported before, or a tracking code taken).
@@ -235,7 +252,14 @@ def chunk_write(
         try:
             with transaction.atomic():  # a savepoint: a taken key undoes this statement only
                 return (
-                    history_insert(cursor, years=years, source=source, claiming=True, counts_deferred=counts_deferred),
+                    history_insert(
+                        cursor,
+                        years=years,
+                        source=source,
+                        claiming=True,
+                        counts_deferred=counts_deferred,
+                        zoned=zoned,
+                    ),
                     live,
                     archived,
                 )
@@ -249,7 +273,7 @@ def chunk_write(
             claimed, staged_rows = cursor.fetchone()
             if claimed < staged_rows:
                 cursor.execute(release_statement(), {"source": source})
-            inserted += history_insert(cursor, years=years, source=source, counts_deferred=counts_deferred)
+            inserted += history_insert(cursor, years=years, source=source, counts_deferred=counts_deferred, zoned=zoned)
             if inserted == rows:
                 return inserted, live, archived
             # Skipped rows were imported before (same source id) or drew a tracking code already taken. This
@@ -265,6 +289,19 @@ def chunk_write(
             cursor.execute("DELETE FROM import_staging WHERE NOT row_no = ANY(%s)", [[row for row, _ in collided]])
             redraw_codes(cursor, collided)
     raise RuntimeError("tracking codes kept colliding; nothing of this chunk was written")
+
+
+def zones_in_force(cursor) -> bool:
+    """Whether some crew zone was in force between the staged rows' first and last creation: history filed before
+    every zone was drawn (a first import, its zones drawn since) skips the zone lookup of each row."""
+    zones = connection.ops.quote_name(Zone._meta.db_table)
+    cursor.execute(
+        f"""SELECT EXISTS (
+    SELECT 1 FROM {zones} z,
+           (SELECT to_timestamp(min(created_at)) AS first, to_timestamp(max(created_at)) AS last FROM import_staging) s
+     WHERE z.created_at <= s.last AND (z.retired_at IS NULL OR z.retired_at > s.first))"""
+    )
+    return cursor.fetchone()[0]
 
 
 def key_taken(exc: IntegrityError) -> bool:
@@ -299,7 +336,7 @@ def archived_rows_drop(cursor, *, years: list[int], source: str) -> tuple[int, i
 
 
 def history_insert(
-    cursor, *, years: list[int], source: str, claiming: bool = False, counts_deferred: bool = False
+    cursor, *, years: list[int], source: str, claiming: bool = False, counts_deferred: bool = False, zoned: bool = False
 ) -> int:
     # History loaded from another system is not news: the webhook trigger skips these events, and only these
     # (an outer transaction may go on writing live events) (docs/webhooks.md). The same for the counts left to
@@ -307,7 +344,7 @@ def history_insert(
     cursor.execute("SET LOCAL geo_siac.loading_history TO on")
     if counts_deferred:
         cursor.execute("SET LOCAL geo_siac.counts_deferred TO on")
-    cursor.execute(insert_statement(years=years, claiming=claiming), {**INSERT_PARAMS, "source": source})
+    cursor.execute(insert_statement(years=years, claiming=claiming, zoned=zoned), {**INSERT_PARAMS, "source": source})
     inserted = cursor.fetchone()[0]
     cursor.execute("SET LOCAL geo_siac.loading_history TO off; SET LOCAL geo_siac.counts_deferred TO off")
     return inserted

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from geo_siac.reports.models import Report, ReportEvent
+from geo_siac.reports.services import report_change_status
 from geo_siac.testing import shared_data
 
 LA_FILE = "service_requests/myla311_2018-01_mini.csv"
@@ -215,3 +216,29 @@ def test_the_import_command_loads_no_view_pdf_or_plotting_library():
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert "No existe el archivo /nonexistent/historia.csv" in result.stderr  # the command ran, after its checks
     assert result.stdout.strip().splitlines()[-2:] == ["exit 1", "[]"]
+
+
+def test_an_imported_open_request_past_submitted_has_an_unknown_first_response_and_a_closed_one_its_closing(
+    communes, tmp_path
+):
+    path = tmp_path / "native.csv"
+    path.write_text(
+        "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
+        "open-ack,2026-10-01 10:00,,bache,web,acknowledged,-33.6117,-70.5758,x\n"
+        "open-work,2026-10-01 10:00,,bache,web,in_progress,-33.6117,-70.5758,x\n"
+        "open-dated,2026-10-01 10:00,2026-10-02 10:00,bache,web,in_progress,-33.6117,-70.5758,x\n"
+        "new,2026-10-01 10:00,,bache,web,submitted,-33.6117,-70.5758,x\n"
+        "closed,2026-10-01 10:00,2026-10-03 10:00,bache,web,resolved,-33.6117,-70.5758,x\n",
+        encoding="utf-8",
+    )
+    run_import(str(path), "--commit")
+    reports = {r.source_id: r for r in Report.objects.all()}
+    assert reports["open-ack"].first_response_at is None and reports["open-work"].first_response_at is None
+    assert reports["new"].first_response_at is None
+    # A closing date on an open row is dropped (rows.py), so it is neither its closing nor its first response.
+    assert reports["open-dated"].closed_at is None and reports["open-dated"].first_response_at is None
+    assert reports["closed"].first_response_at == reports["closed"].closed_at
+
+    # Its next change is not its first response either: the first one happened, in the source, at a time unknown.
+    moved = report_change_status(report=reports["open-ack"], status="in_progress")
+    assert moved.first_response_at is None

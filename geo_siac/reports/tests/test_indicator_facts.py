@@ -81,7 +81,7 @@ def test_a_refused_transition_changes_no_fact(reworked):
 
 
 @pytest.mark.django_db
-def test_the_bulk_importer_stores_the_first_response_of_its_status_event(communes, tmp_path):
+def test_the_bulk_importer_stores_a_closing_as_the_first_response_and_leaves_an_open_one_unknown(communes, tmp_path):
     path = tmp_path / "native.csv"
     path.write_text(
         "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description,address\n"
@@ -92,11 +92,15 @@ def test_the_bulk_importer_stores_the_first_response_of_its_status_event(commune
     )
     call_command("import_reports", str(path), "--commit", "--no-progress", stdout=StringIO())
 
-    for report in Report.objects.all():
-        status_event = report.events.filter(kind="status", from_status="submitted").first()
-        assert report.first_response_at == (status_event.created_at if status_event else None), report.source_id
-        assert report.times_reopened == 0
-    assert Report.objects.get(source_id="c").first_response_at == datetime(2026, 10, 3, 12, tzinfo=SANTIAGO)
+    reports = {r.source_id: r for r in Report.objects.all()}
+    closing = reports["c"].events.get(kind="status", from_status="submitted")
+    assert reports["c"].first_response_at == closing.created_at == reports["c"].closed_at
+    assert reports["c"].first_response_at == datetime(2026, 10, 3, 12, tzinfo=SANTIAGO)
+    # Open past submitted: answered at a time the file does not give, though its status event is dated.
+    assert reports["w"].events.filter(kind="status", from_status="submitted").exists()
+    assert reports["w"].first_response_at is None
+    assert reports["s"].first_response_at is None
+    assert all(r.times_reopened == 0 for r in reports.values())
 
 
 @pytest.mark.django_db

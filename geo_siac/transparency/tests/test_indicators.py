@@ -15,9 +15,11 @@ As of Thu 1 Oct 2026 12:00 (Santiago):
 """
 
 from datetime import datetime
+from io import StringIO
 from unittest.mock import patch
 
 import pytest
+from django.core.management import call_command
 
 from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import Report
@@ -227,3 +229,24 @@ def test_department_is_the_one_routing_made_responsible_and_the_catalogues_witho
         "Dirección de Medio Ambiente, Aseo y Ornato": 2,
         "Dirección de Parques": 1,
     }
+
+
+def test_imported_open_requests_past_submitted_do_not_pull_the_first_response_to_zero(communes, tmp_path):
+    """Three imported requests acknowledged or in progress (when, the source does not say) and two closed after 2
+    and 4 days: the first response is measured on the two closings, not on three made-up zeros."""
+    path = tmp_path / "historia.csv"
+    path.write_text(
+        "source_id,created_at,closed_at,service_code,channel,status,lat,lng,description\n"
+        "a,2026-09-01 10:00,,bache,web,acknowledged,-33.6117,-70.5758,x\n"
+        "b,2026-09-01 10:00,,bache,web,in_progress,-33.6117,-70.5758,x\n"
+        "c,2026-09-02 10:00,,bache,web,in_progress,-33.6117,-70.5758,x\n"
+        "d,2026-09-01 10:00,2026-09-03 10:00,bache,web,resolved,-33.6117,-70.5758,x\n"
+        "e,2026-09-01 10:00,2026-09-05 10:00,bache,web,resolved,-33.6117,-70.5758,x\n",
+        encoding="utf-8",
+    )
+    call_command("import_reports", str(path), "--no-progress", "--commit", stdout=StringIO())
+
+    result = indicators(Report.objects.all(), as_of=AS_OF)[None]
+    assert result["volume"] == 5
+    assert result["first_response_median_days"] == 3.0
+    assert result["unanswered_share"] == 0.0  # not answered when, but answered: none reads as unanswered

@@ -17,6 +17,11 @@ from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.services import indicator_snapshots_refresh
 
+UNZONED_NOTE = (
+    "«Sin zona asignada» reúne las solicitudes sin lugar (reclamos, consultas…), las de fuera de toda zona y las "
+    "recibidas antes de que se dibujara su zona."
+)
+
 
 def _content(response) -> str:
     if response.streaming:
@@ -249,6 +254,7 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     assert '<th scope="row">Poniente (Puente Alto)</th>\n    <td>2</td>' in zones
     assert '<th scope="row">Oriente (Puente Alto)</th>\n    <td>1</td>' in zones
     assert '<th scope="row">Sin zona asignada</th>\n    <td>1</td>' in zones
+    assert f"<p>{UNZONED_NOTE}</p>" in zones
     chart = zones.split("</svg>")[0]  # bars for the zones with a deadline due: the two resolved reports
     assert chart.count("<rect ") == 2 and ">Poniente (Puente Alto)</tspan>" in chart and "100 %" in chart
     # The report outside every zone is open and not due: said in words, not drawn as 0 %.
