@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from geo_siac.web.templatetags.form_errors import question_ids
+
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 
 
@@ -121,9 +123,11 @@ def question_blocks(categories, values, errors: dict, chosen: str) -> list[dict]
 def question_field(service_code: str, question: dict, values, errors: dict) -> dict:
     name = question_input_name(service_code, question)
     posted = values.getlist(name) if hasattr(values, "getlist") else []
+    input_id, error_id = question_ids(service_code, question["code"])
     return {
         "name": name,
-        "id": f"q-{service_code}-{question['code']}",
+        "id": input_id,
+        "error_id": error_id,
         "datatype": question["datatype"],
         "label": question_label(question),
         "required": question.get("required", False),
