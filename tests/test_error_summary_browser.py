@@ -1,0 +1,112 @@
+"""A keyboard user sends a citizen form empty, against the production server, on a laptop (1366x768) and on a phone
+(390x844): the page comes back with the focus on its error summary, the title starting "Error: ", axe finding
+nothing; Tab reaches the first problem's link, Enter puts the focus in the field it names. The map, its pin and the
+"Ingresar coordenadas" section show the site's 3 px amber focus ring. Screenshots go to test-output/a11y22/."""
+
+import os
+
+import pytest
+
+from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE
+from tests.test_accessibility_browser import AXE
+from tests.test_citizen_reporting_browser import click_map_at
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest-django
+
+pytestmark = pytest.mark.browser
+OUTPUT = PROJECT_ROOT / "test-output" / "a11y22"
+VIEWPORTS = {
+    "laptop": {"viewport": {"width": 1366, "height": 768}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+AMBER_RING = ("3px", "rgb(242, 169, 0)")
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def keyboard_page(request, chromium, production_server):
+    from django.db import connections
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    # bypass_csp: axe arrives as an inline script, which the pages' policy forbids.
+    context = chromium.new_context(**VIEWPORTS[request.param], locale="es-CL", bypass_csp=True)
+    page = context.new_page()
+    page.base_url, page.name = production_server.url, request.param
+    yield page
+    context.close()
+    connections.close_all()  # Playwright's greenlet has its own connection; it would block the database teardown
+
+
+def axe_violations(page) -> list[str]:
+    """Every violation axe finds, whatever its impact."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {iframes: false, resultTypes: ['violations']})")
+    return [f"{v['impact']} {v['id']}: {v['help']} ({v['nodes'][0]['target']})" for v in results["violations"]]
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.outerHTML.slice(0, 80)")
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Tab until `selector` has the focus, as a keyboard user gets there (so :focus-visible applies)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}; the focus is on {focused(page)}")
+
+
+def ring(page) -> tuple[str, str]:
+    return tuple(
+        page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement); return [s.outlineWidth, s.outlineColor]; }"
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "first_field"), [("/", "place-search-input"), ("/solicitud/acceso-informacion/", "id_commune")]
+)
+def test_an_empty_form_sent_with_the_keyboard_comes_back_focused_on_its_error_summary(
+    keyboard_page, communes, path, first_field
+):
+    assert AXE.exists(), f"{AXE} is missing: run scripts/setup.sh with GEO_SIAC_WITH_BROWSER=1"
+    page = keyboard_page
+    page.goto(page.base_url + path)
+    tab_to(page, "main form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    assert focused(page) == "error-summary"
+    assert page.title().startswith("Error: ")
+    assert ring(page) == AMBER_RING
+    shot = "report" if path == "/" else "information"
+    page.screenshot(path=OUTPUT / f"{page.name}-{shot}-1-summary.png")
+    assert axe_violations(page) == []
+
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == f"#{first_field}"
+    page.keyboard.press("Enter")
+    assert focused(page) == first_field
+    field = page.locator(f"#{first_field}")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.evaluate("f => f.getBoundingClientRect().top >= 0 && f.getBoundingClientRect().bottom <= innerHeight")
+    page.screenshot(path=OUTPUT / f"{page.name}-{shot}-2-first-field.png")
+
+
+def test_the_map_its_pin_and_the_coordinates_section_show_the_sites_focus_ring(keyboard_page, communes):
+    page = keyboard_page
+    page.goto(page.base_url + "/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    page.locator("#map").scroll_into_view_if_needed()
+    click_map_at(page, *PUENTE_ALTO_CENTRE)
+    page.locator("#map img.leaflet-marker-icon").wait_for()
+    page.focus("#place-search-input")
+    for selector, name in (
+        ("#map", "map"),
+        ("#map .leaflet-marker-icon", "pin"),
+        (".coords-details > summary", "coords"),
+    ):
+        tab_to(page, selector)
+        assert ring(page) == AMBER_RING, name
+        page.screenshot(path=OUTPUT / f"{page.name}-focus-{name}.png")
