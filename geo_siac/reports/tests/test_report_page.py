@@ -84,7 +84,10 @@ def test_unanswered_required_question_is_flagged_under_it(client, communes):
     html = response.content.decode()
     assert response.status_code == 400
     question = html.split('id="q-poda-arboles-riesgo"')[1]
-    assert '<span id="error-q-poda-arboles-riesgo" class="field-error">Esta pregunta es obligatoria.</span>' in question[:400]
+    assert (
+        '<span id="error-q-poda-arboles-riesgo" class="field-error">Esta pregunta es obligatoria.</span>'
+        in question[:400]
+    )
     assert Report.objects.count() == 0
 
 
