@@ -1,13 +1,16 @@
-"""A keyboard user sends a citizen form empty, against the production server, on a laptop (1366x768) and on a phone
-(390x844): the page comes back with the focus on its error summary, the title starting "Error: ", axe finding
-nothing; Tab reaches the first problem's link, Enter puts the focus in the field it names. The map, its pin and the
-"Ingresar coordenadas" section show the site's 3 px amber focus ring. Screenshots go to test-output/a11y22/."""
+"""A keyboard user sends a citizen form (the report, an information request, a suggestion box) empty, against the
+production server, on a laptop (1366x768) and on a phone (390x844): the page comes back with the focus on its error
+summary, the title starting "Error: ", axe finding nothing; Tab reaches the first problem's link, Enter puts the focus
+in the field it names. The map, its pin and the "Ingresar coordenadas" section show the site's 3 px amber focus ring.
+Screenshots go to test-output/a11y22/."""
 
 import os
 
 import pytest
+from django.contrib.gis.geos import Point
 
 from geo_siac.testing import PROJECT_ROOT, PUENTE_ALTO_CENTRE
+from geo_siac.zones.models import ServicePoint, ServicePointKind
 from tests.test_accessibility_browser import AXE
 from tests.test_citizen_reporting_browser import click_map_at
 
@@ -110,3 +113,27 @@ def test_the_map_its_pin_and_the_coordinates_section_show_the_sites_focus_ring(k
         tab_to(page, selector)
         assert ring(page) == AMBER_RING, name
         page.screenshot(path=OUTPUT / f"{page.name}-focus-{name}.png")
+
+
+def test_an_empty_suggestion_box_comes_back_focused_on_its_summary_whose_link_reaches_the_first_choice(
+    keyboard_page, communes
+):
+    page = keyboard_page
+    point = ServicePoint.objects.create(
+        name="Edificio consistorial",
+        kind=ServicePointKind.MUNICIPAL_OFFICE,
+        commune=communes["13201"],
+        point=Point(PUENTE_ALTO_CENTRE[1], PUENTE_ALTO_CENTRE[0], srid=4326),
+    )
+    page.goto(f"{page.base_url}/buzon/{point.pk}/")
+    tab_to(page, "main form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    assert focused(page) == "error-summary" and page.title().startswith("Error: ")
+    page.screenshot(path=OUTPUT / f"{page.name}-box-1-summary.png")
+    assert axe_violations(page) == []
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert focused(page) == "id_service_code"
+    assert page.locator("#id_service_code").get_attribute("type") == "radio"
