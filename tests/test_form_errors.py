@@ -1,15 +1,17 @@
 """A citizen form refused by the server (the report page, each kind's form, a service point's suggestion box) opens
 with an error summary: how many problems, each a link to the input in error, and a title starting "Error: "; every
-input in error is aria-invalid and described by its message (templates/_error_summary.html, web/templatetags/
+input in error is aria-invalid and described by its message (templates/_error_summary.html, reports/templatetags/
 form_errors.py)."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.urls import reverse
 
+from geo_siac.reports.templatetags.form_errors import FIELDS, error_links
 from geo_siac.testing import PUENTE_ALTO_CENTRE
-from geo_siac.web.templatetags.form_errors import error_links
 from geo_siac.zones.models import ServicePoint, ServicePointKind
 
 
@@ -69,11 +71,13 @@ def assert_summary_links_each_field_in_error(page: _Page, count: int):
     for line in page.lines:
         field = page.by_id[line["href"].removeprefix("#")]
         assert field["tag"] in ("input", "select", "textarea"), line
-        # A group of radios or checkboxes is marked on its fieldset; any other control on itself.
-        marked = field if "aria-describedby" in field["attrs"] else field["fieldset"]
+        # A group of radios or checkboxes is described on its fieldset, which takes no aria-invalid (no state of
+        # a group); any other control is described and marked on itself.
+        group = "aria-describedby" not in field["attrs"]
+        marked = field["fieldset"] if group else field
         described = [page.by_id[i]["text"].strip() for i in marked["attrs"]["aria-describedby"].split()]
         assert line["text"].strip() in described, (line, described)
-        assert marked["attrs"].get("aria-invalid") == "true", line
+        assert marked["attrs"].get("aria-invalid") == (None if group else "true"), line
 
 
 def invalid_ids(page: _Page) -> set[str]:
@@ -99,7 +103,8 @@ def test_a_missing_answer_links_the_chosen_categorys_question(client, communes):
     assert page.lines[0]["text"] == "Esta pregunta es obligatoria."
     question = page.by_id["q-control-plagas-plaga"]
     assert question["attrs"]["name"] == "attribute[control-plagas][plaga]"
-    assert question["fieldset"]["attrs"]["aria-invalid"] == "true"
+    assert "aria-invalid" not in question["fieldset"]["attrs"]
+    assert question["fieldset"]["attrs"]["aria-describedby"] == "error-q-control-plagas-plaga"
 
 
 def test_each_refused_contact_field_is_linked_and_marked(client, communes):
@@ -138,6 +143,7 @@ def test_an_empty_suggestion_box_links_its_first_choice_and_marks_the_group(clie
     first_choice = page.by_id["id_service_code"]
     assert first_choice["attrs"]["type"] == "radio" and page.lines[0]["href"] == "#id_service_code"
     assert first_choice["fieldset"]["attrs"]["aria-describedby"] == "error-service_code"
+    assert invalid_ids(page) == set()
 
 
 def test_a_form_without_errors_has_no_summary_and_nothing_invalid(client, communes):
@@ -150,10 +156,47 @@ def test_a_form_without_errors_has_no_summary_and_nothing_invalid(client, commun
 
 
 def test_a_message_about_no_field_comes_first_unlinked_and_fields_follow_the_forms_order():
-    lines = error_links({"reporter_email": "b", "submission_token": "a", "attribute[x]": "q", "location": "l"}, "c")
+    errors = {"reporter_email": "b", "submission_token": "a", "attribute[x]": "q", "location": "l"}
+    lines = error_links(errors, questions_of="c")
     assert [(line["href"], line["message"]) for line in lines] == [
         ("", "a"),
         ("#place-search-input", "l"),
         ("#q-c-x", "q"),
         ("#id_reporter_email", "b"),
     ]
+    # A page without the category's questions (a kind's form) links no answer.
+    assert [line["href"] for line in error_links(errors) if line["message"] == "q"] == [""]
+
+
+def test_every_input_and_message_id_of_the_table_is_on_its_form(client, communes):
+    """FIELDS and the templates write each id apart: every one the summary links to is on the page."""
+    report = parsed(client.get("/")).by_id
+    request = parsed(client.get("/solicitud/acceso-informacion/")).by_id
+    for field, ids in FIELDS.items():
+        page = request if field == "commune" else report  # the report page's comuna is the pin's
+        assert all(i in page for i in ids), (field, ids)
+
+
+def coordinates_open(response) -> bool:
+    return re.search(r'<details class="coords-details" open[ >]', response.content.decode()) is not None
+
+
+def test_bad_coordinates_link_the_latitude_and_open_the_coordinates_section(client, communes):
+    response = client.post("/", {"token": "t-lat", "service_code": "retiro-escombros", "lat": "abc", "long": "-70.57"})
+    page = parsed(response)
+    assert "#id_lat" in [line["href"] for line in page.lines]
+    assert_summary_links_each_field_in_error(page, len(page.lines))
+    assert coordinates_open(response) and "data-fold-with-script" not in response.content.decode()  # stays open
+
+
+def test_a_missing_place_opens_the_coordinates_without_script_and_its_message_follows_the_search_box(client, communes):
+    response = client.post("/", {"token": "t-place"})
+    assert coordinates_open(response) and not coordinates_open(client.get("/"))
+    html = response.content.decode()
+    box, message = html.index('id="place-search-input"'), html.index('id="error-location"')
+    assert box < message < html.index('id="place-search-note"') < html.index('id="map"')
+
+
+def test_the_place_search_without_an_error_field_is_described_by_its_help_alone(client, communes):
+    page = parsed(client.get(reverse("citizens:area_alert")))
+    assert page.by_id["place-search-input"]["attrs"]["aria-describedby"] == "place-search-help"

@@ -3,8 +3,6 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from geo_siac.web.templatetags.form_errors import question_ids
-
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 
 
@@ -100,6 +98,11 @@ def posted_answers(values, category) -> dict:
 
 def question_input_name(service_code: str, question: dict) -> str:
     return f"attribute[{service_code}][{question['code']}]"
+
+
+def question_ids(service_code: str, code: str) -> tuple[str, str]:
+    """A category's extra question's input and message ids, which the error summary links to (reports' form_errors)."""
+    return f"q-{service_code}-{code}", f"error-q-{service_code}-{code}"
 
 
 def question_blocks(categories, values, errors: dict, chosen: str) -> list[dict]:

@@ -107,7 +107,8 @@ def test_a_report_without_a_pin_asks_for_the_place_in_words_not_for_coordinates(
     location = html.split('id="error-location"')[1][:300]
     assert "Falta el lugar: busque la calle y elija una opción de la lista, o toque el mapa." in location
     assert "Falta la latitud" not in html and "Falta la longitud" not in html
-    assert '<details class="coords-details">' in html  # the coordinates box stays closed
+    # Open for a browser without scripts, where typing coordinates is the only way left; report_form.js folds it.
+    assert '<details class="coords-details" open data-fold-with-script>' in html
     assert Report.objects.count() == 0
 
 
