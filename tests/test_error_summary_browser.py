@@ -23,6 +23,8 @@ VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
 AMBER_RING = ("3px", "rgb(242, 169, 0)")
+INVALID_BORDER = ("2px", "rgb(164, 22, 26)")
+AXE_URL = "/__test-axe__.js"  # answered by the test's route, never by the server
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -30,10 +32,12 @@ def keyboard_page(request, chromium, production_server):
     from django.db import connections
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    # bypass_csp: axe arrives as an inline script, which the pages' policy forbids.
-    context = chromium.new_context(**VIEWPORTS[request.param], locale="es-CL", bypass_csp=True)
+    # The pages' policy holds (no bypass_csp): the summary's focus and the title are what a citizen's browser does.
+    context = chromium.new_context(**VIEWPORTS[request.param], locale="es-CL")
     page = context.new_page()
     page.base_url, page.name = production_server.url, request.param
+    # axe comes as a same-origin script, which script-src 'self' lets in, instead of an inline one it forbids.
+    page.route(production_server.url + AXE_URL, lambda route: route.fulfill(path=str(AXE)))
     yield page
     context.close()
     connections.close_all()  # Playwright's greenlet has its own connection; it would block the database teardown
@@ -41,7 +45,7 @@ def keyboard_page(request, chromium, production_server):
 
 def axe_violations(page) -> list[str]:
     """Every violation axe finds, whatever its impact."""
-    page.add_script_tag(path=str(AXE))
+    page.add_script_tag(url=page.base_url + AXE_URL)
     results = page.evaluate("axe.run(document, {iframes: false, resultTypes: ['violations']})")
     return [f"{v['impact']} {v['id']}: {v['help']} ({v['nodes'][0]['target']})" for v in results["violations"]]
 
@@ -93,6 +97,9 @@ def test_an_empty_form_sent_with_the_keyboard_comes_back_focused_on_its_error_su
     assert focused(page) == first_field
     field = page.locator(f"#{first_field}")
     assert field.get_attribute("aria-invalid") == "true"
+    assert field.evaluate("f => [getComputedStyle(f).borderTopWidth, getComputedStyle(f).borderTopColor]") == list(
+        INVALID_BORDER
+    )
     assert field.evaluate("f => f.getBoundingClientRect().top >= 0 && f.getBoundingClientRect().bottom <= innerHeight")
     page.screenshot(path=OUTPUT / f"{page.name}-{shot}-2-first-field.png")
 
@@ -137,3 +144,24 @@ def test_an_empty_suggestion_box_comes_back_focused_on_its_summary_whose_link_re
     page.keyboard.press("Enter")
     assert focused(page) == "id_service_code"
     assert page.locator("#id_service_code").get_attribute("type") == "radio"
+
+
+def test_a_place_picked_after_a_missing_place_clears_the_message_and_the_search_boxs_invalid_state(
+    keyboard_page, communes
+):
+    page = keyboard_page
+    page.goto(page.base_url + "/")
+    page.click("#submit-report")
+    page.wait_for_url("**/")
+    search, message = page.locator("#place-search-input"), page.locator("#error-location")
+    assert search.get_attribute("aria-invalid") == "true" and message.inner_text().strip()
+    # Opened for a browser without scripts (the coordinates are its only way), folded here: search and map work.
+    assert page.locator(".coords-details").get_attribute("data-fold-with-script") is not None
+    assert page.locator(".coords-details").get_attribute("open") is None
+    page.screenshot(path=OUTPUT / f"{page.name}-place-1-missing.png")
+    page.locator(".leaflet-interactive").first.wait_for()
+    page.locator("#map").scroll_into_view_if_needed()
+    click_map_at(page, *PUENTE_ALTO_CENTRE)
+    page.locator("#map img.leaflet-marker-icon").wait_for()
+    assert search.get_attribute("aria-invalid") is None
+    assert message.inner_text().strip() == ""

@@ -13,5 +13,8 @@
     var label = document.querySelector("label[for='" + field.id + "']") || field.closest("fieldset") || field;
     label.scrollIntoView();
     field.focus({preventScroll: true});
+    var box = field.getBoundingClientRect();
+    // A tall label or a sticky header can leave the field itself partly out of view.
+    if (box.top < 0 || box.bottom > window.innerHeight) { field.scrollIntoView({block: "nearest"}); }
   });
 })();
