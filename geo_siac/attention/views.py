@@ -186,6 +186,10 @@ def _day(value: str, default: date | None) -> date | None:
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
+# appointment_book's fields -> their inputs' ids in attention/book.html, for its error summary.
+BOOKING_FIELDS = {"starts_at": "id_starts_at", "name": "id_name", "email": "id_email", "phone": "id_phone"}
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @counts_submissions
 def book(request, pk: int):
@@ -218,6 +222,7 @@ def book(request, pk: int):
             errors = {key: " ".join(messages) for key, messages in exc.message_dict.items()}
         else:
             return redirect("attention:appointment", token=appointment_token(booked))
+    slots = selectors.free_slots(offering, day, now)
     return render(
         request,
         "attention/book.html",
@@ -225,10 +230,13 @@ def book(request, pk: int):
             "offering": offering,
             "days": days,
             "day": day,
-            "slots": selectors.free_slots(offering, day, now),
+            "slots": slots,
+            # The error summary's link for a refused slot goes to the first one that can be chosen.
+            "first_free": next((slot["starts_at"] for slot in slots if slot["free"] > 0), None),
             "errors": errors,
             "values": values,
             "rate_limited": refusal,
+            "error_fields": BOOKING_FIELDS,
         },
         status=429 if refusal else 400 if errors else 200,
     )

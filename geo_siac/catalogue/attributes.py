@@ -100,6 +100,11 @@ def question_input_name(service_code: str, question: dict) -> str:
     return f"attribute[{service_code}][{question['code']}]"
 
 
+def question_ids(service_code: str, code: str) -> tuple[str, str]:
+    """A category's extra question's input and message ids, which the error summary links to (reports' form_errors)."""
+    return f"q-{service_code}-{code}", f"error-q-{service_code}-{code}"
+
+
 def question_blocks(categories, values, errors: dict, chosen: str) -> list[dict]:
     """Each category's extra questions as form fields for reports/questions.html, with what was posted selected
     again after an error and report_create's `attribute[code]` errors beside the chosen category's questions."""
@@ -121,9 +126,11 @@ def question_blocks(categories, values, errors: dict, chosen: str) -> list[dict]
 def question_field(service_code: str, question: dict, values, errors: dict) -> dict:
     name = question_input_name(service_code, question)
     posted = values.getlist(name) if hasattr(values, "getlist") else []
+    input_id, error_id = question_ids(service_code, question["code"])
     return {
         "name": name,
-        "id": f"q-{service_code}-{question['code']}",
+        "id": input_id,
+        "error_id": error_id,
         "datatype": question["datatype"],
         "label": question_label(question),
         "required": question.get("required", False),

@@ -14,6 +14,7 @@ from geo_siac.attention.models import Appointment, AppointmentStatus
 from geo_siac.attention.selectors import booking_days, free_slots, local_date
 from geo_siac.attention.services import appointment_book, appointment_mark, appointments_remind_due
 from geo_siac.notifications.models import Medium, Notification
+from tests.test_form_errors import assert_summary_links_each_field_in_error, parsed
 
 EVERY_DAY = {
     "weekly": {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
@@ -170,6 +171,17 @@ def test_a_time_outside_the_slots_is_refused_on_the_page(client, offering):
     assert response.status_code == 400
     assert "No hay un cupo que comience a esa hora en este punto de atención." in response.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_a_refused_booking_opens_with_the_error_summary_linking_the_first_free_slot_and_the_email(client, offering):
+    starts_at = next_slot(offering) + timedelta(minutes=7)
+    page = parsed(
+        client.post(f"/citas/reservar/{offering.pk}/", {"starts_at": starts_at.isoformat(), "email": "no-es-correo"})
+    )
+    assert [line["href"] for line in page.lines] == ["#id_starts_at", "#id_name", "#id_email"]
+    assert_summary_links_each_field_in_error(page, 3)
+    first_slot = page.by_id["id_starts_at"]["attrs"]
+    assert first_slot["type"] == "radio" and "disabled" not in first_slot
 
 
 def test_booking_page_books_and_shows_the_appointment(client, offering):

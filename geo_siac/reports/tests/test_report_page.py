@@ -84,7 +84,10 @@ def test_unanswered_required_question_is_flagged_under_it(client, communes):
     html = response.content.decode()
     assert response.status_code == 400
     question = html.split('id="q-poda-arboles-riesgo"')[1]
-    assert '<span class="field-error">Esta pregunta es obligatoria.</span>' in question[:400]
+    assert (
+        '<span id="error-q-poda-arboles-riesgo" class="field-error">Esta pregunta es obligatoria.</span>'
+        in question[:400]
+    )
     assert Report.objects.count() == 0
 
 
@@ -104,7 +107,8 @@ def test_a_report_without_a_pin_asks_for_the_place_in_words_not_for_coordinates(
     location = html.split('id="error-location"')[1][:300]
     assert "Falta el lugar: busque la calle y elija una opción de la lista, o toque el mapa." in location
     assert "Falta la latitud" not in html and "Falta la longitud" not in html
-    assert '<details class="coords-details">' in html  # the coordinates box stays closed
+    # Open for a browser without scripts, where typing coordinates is the only way left; report_form.js folds it.
+    assert '<details class="coords-details" open data-fold-with-script>' in html
     assert Report.objects.count() == 0
 
 

@@ -10,8 +10,12 @@
   var lngInput = document.getElementById("id_long");
   var categorySelect = document.getElementById("id_service_code");
   var locationError = document.getElementById("error-location");
+  var placeInput = document.getElementById("place-search-input");
   var near = document.getElementById("place-near");
   var nearbySummary = document.getElementById("nearby-summary");
+  // A missing place opens the coordinates for a browser without scripts; here the search and the map work instead.
+  var coordsForNoScript = document.querySelector(".coords-details[data-fold-with-script]");
+  if (coordsForNoScript) { coordsForNoScript.open = false; }
 
   var map = L.map("map", {maxZoom: 19});  // the clusters need it when there is no tile layer to give it
   window.geoSiacMap = map;  // lets browser tests and the console turn coordinates into clicks
@@ -59,6 +63,16 @@
     return hit;
   }
 
+  // The place's message and its search box's invalid state change together ("" clears both).
+  function setLocationError(message) {
+    locationError.textContent = message;
+    if (message) {
+      placeInput.setAttribute("aria-invalid", "true");
+    } else {
+      placeInput.removeAttribute("aria-invalid");
+    }
+  }
+
   function place(latlng, fromFields) {
     if (!marker) {
       marker = L.marker(latlng, {draggable: true, keyboard: true, zIndexOffset: 1000}).addTo(map);
@@ -71,7 +85,7 @@
       lngInput.value = latlng.lng.toFixed(6);
     }
     var served = inside(latlng);
-    locationError.textContent = served ? "" : config.outsideMessage;
+    setLocationError(served ? "" : config.outsideMessage);
     if (served) {
       places.describe(latlng, near);
     } else {
@@ -146,12 +160,12 @@
   if (fieldsLatLng()) place(fieldsLatLng(), true);
 
   document.getElementById("use-location").addEventListener("click", function () {
-    if (!navigator.geolocation) { locationError.textContent = config.locationError; return; }
+    if (!navigator.geolocation) { setLocationError(config.locationError); return; }
     navigator.geolocation.getCurrentPosition(function (position) {
       var latlng = L.latLng(position.coords.latitude, position.coords.longitude);
       place(latlng, false);
       map.setView(latlng, 17);
-    }, function () { locationError.textContent = config.locationError; });
+    }, function () { setLocationError(config.locationError); });
   });
 
   categorySelect.addEventListener("change", checkDuplicates);
