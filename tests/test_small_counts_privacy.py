@@ -139,9 +139,12 @@ def test_the_transparency_page_shows_no_figure_of_the_suggestions_category(clien
 
 def test_the_commitments_page_does_not_count_the_one_suggestion(client, month):
     page = client.get("/transparencia/compromisos/").content.decode()
-    row = page.split('<th scope="row">Sugerencia</th>')[1].split("</tr>")[0]
+    table = page.split('id="commitments-13201"')[1].split("</table>")[0]  # Puente Alto's, where the desk is
+    row = table.split('<th scope="row">Sugerencia</th>')[1].split("</tr>")[0]
     assert row.count("sin solicitudes") == 1 and row.count("cifras reservadas") == 1, row
     assert "1 solicitud" not in page and 'id="withheld-note"' in page
+    # Peñalolén's own charter hides nothing: the note speaks only of the rows on its page.
+    assert 'id="withheld-note"' not in client.get("/comuna/penalolen/transparencia/compromisos/").content.decode()
 
 
 def test_public_pages_do_not_name_the_box_channel(client, month):
@@ -214,6 +217,13 @@ def test_a_snapshot_stored_before_service_requests_counts_every_request_as_of_an
         ),
         ("department", {"Obras": (2, 2), "OIRS": (K, 0)}, set()),
         ("category", {"baches": (1, 1), "luminarias": (40, 40), "sugerencia": (K, 0)}, set()),
+        # A category in a comuna is in its comuna's group and its category's: hiding in one hides more in the other.
+        (
+            "commune_category",
+            {"13201/baches": (30, 30), "13201/sugerencia": (K, 0), "13122/baches": (9, 9), "13122/sugerencia": (1, 0)},
+            {"13201/baches", "13201/sugerencia", "13122/baches", "13122/sugerencia"},
+        ),
+        ("commune_category", {"13201/baches": (3, 3), "13122/baches": (2, 2)}, set()),
         # A group's only row is hidden alone: its figures are the overall's, of k requests and more.
         ("commune", {"13201": (31, 30)}, {"13201"}),
         ("month", {"2026-09": (3, 3), "2026-10": (31, 30)}, {"2026-09", "2026-10"}),

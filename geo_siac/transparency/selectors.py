@@ -44,7 +44,6 @@ ZONE_KEY = Case(
     default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
     output_field=CharField(),
 )
-
 # Dimension name -> the value each report is grouped by, in the order the exports list them. A new dimension
 # is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
@@ -57,6 +56,12 @@ DIMENSIONS = {
     "kind": F("kind"),  # catalogue.kinds: service requests, reclamos, consultas... (docs/request-kinds.md)
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
 }
+# Groupings only the Carta de Compromisos' periods store, never exported: a category in one comuna, as
+# "<CUT>/<service code>", so each comuna's charter shows its own requests' compliance and not every comuna's.
+CHARTER_DIMENSIONS = {
+    "commune_category": Concat(F("commune__cut"), Value("/"), F("category__service_code"), output_field=CharField()),
+}
+GROUPINGS = DIMENSIONS | CHARTER_DIMENSIONS
 
 # What the indicators read of each report: its own columns, the facts report_change_status and the importer keep
 # on it (first response, reopenings), and the survey answer.
@@ -224,7 +229,7 @@ def indicators_by(
     dimensions = list(dict.fromkeys(dimensions))
     named = [dimension for dimension in dimensions if dimension is not None]
     keys = [f"key_{dimension}" for dimension in named]
-    selection = reports.order_by().annotate(**{f"key_{d}": DIMENSIONS[d] for d in named}, **_FACTS)
+    selection = reports.order_by().annotate(**{f"key_{d}": GROUPINGS[d] for d in named}, **_FACTS)
     selection = selection.values(*keys, *_FACTS)
     compiler = selection.query.get_compiler(using=selection.db)
     results: dict = {dimension: {} for dimension in dimensions}
@@ -285,8 +290,8 @@ def open_data_file(name: str) -> OpenDataFile | None:
 # dimension, and the pages offer those that are stored (`named_periods`).
 PUBLISHED = {
     "trailing_year": (trailing_year, (None, *DIMENSIONS)),
-    "last_month": (last_month, ("category",)),
-    "last_twelve_months": (last_twelve_months, ("category",)),
+    "last_month": (last_month, ("commune_category",)),
+    "last_twelve_months": (last_twelve_months, ("commune_category",)),
 }
 NAMED_DIMENSIONS = (None, *DIMENSIONS)
 
@@ -607,13 +612,14 @@ def information_figures(year: int, commune: Commune | None = None) -> dict:
     }
 
 
-def suppressed(group: dict, k: int, sizes: dict | None = None) -> dict:
+def suppressed(group: dict, k: int, sizes: dict | None = None, hidden: Iterable = ()) -> dict:
     """The counts of one group whose total is published or can be worked out, with None for each count shown as
     "fewer than k": every count from 1 to k-1, and when that leaves just one, the group's next smallest count too
     (a zero if need be), so that the total minus the counts shown never gives a hidden one back. With `sizes` (each
     value's requests, whose figures the rows carry), the next smallest are hidden until the hidden rows hold k
-    requests at least, so that the total's figures minus those shown are never those of fewer than k requests."""
-    hidden = {key for key, n in group.items() if 0 < n < k}
+    requests at least, so that the total's figures minus those shown are never those of fewer than k requests.
+    `hidden`: keys already hidden for another group they are in, counted here as hidden ones."""
+    hidden = {key for key, n in group.items() if 0 < n < k} | (set(hidden) & group.keys())
 
     def hide_next() -> None:
         hidden.add(min((key for key in group if key not in hidden), key=lambda key: group[key]))
@@ -653,7 +659,15 @@ SMALL_COUNT_GROUPS = {
 
 def small_count_groups(dimension: str, values: Iterable) -> tuple[tuple, ...]:
     """The groups `suppressed` is applied to in one dimension: SMALL_COUNT_GROUPS', else all its values in one,
-    since their total is the overall's (a category, a department, a comuna, a month...)."""
+    since their total is the overall's (a category, a department, a comuna, a month...). A category in a comuna is
+    in two groups: its comuna's (the comuna's row is the total) and its category's (the category's row is)."""
+    if dimension == "commune_category":
+        by_commune, by_category = {}, {}
+        for value in values:
+            cut, code = value.split("/", 1)
+            by_commune.setdefault(cut, []).append(value)
+            by_category.setdefault(code, []).append(value)
+        return tuple(tuple(group) for group in (*by_commune.values(), *by_category.values()))
     return SMALL_COUNT_GROUPS.get(dimension, (tuple(values),))
 
 
@@ -669,16 +683,18 @@ def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
     fewest requests of those with the next smallest counts (a channel nobody used rather than the web's hundreds),
     as many as the hidden rows need to hold k requests."""
     partition = small_count_groups(dimension, groups)
-    grouped = [value for part in partition for value in part]
+    grouped = list(dict.fromkeys(value for part in partition for value in part))
     values = [*grouped, *(value for value in groups if value not in grouped)]
     empty = {"volume": 0, "service_requests": 0}
     volume = {value: groups.get(value, empty)["volume"] for value in values}
-    hidden = set()
-    for part in partition:
-        smallest_first = sorted(part, key=lambda value: volume[value])
-        counts = {value: other_kinds(groups.get(value, empty)) for value in smallest_first}
-        shown = suppressed(counts, k, sizes=volume)
-        hidden |= {value for value, n in shown.items() if n is None}
+    hidden, before = set(), None
+    while hidden != before:  # until no group hides more: a value in two groups may hide more in the other
+        before = set(hidden)
+        for part in partition:
+            smallest_first = sorted(part, key=lambda value: volume[value])
+            counts = {value: other_kinds(groups.get(value, empty)) for value in smallest_first}
+            shown = suppressed(counts, k, sizes=volume, hidden=hidden)
+            hidden |= {value for value, n in shown.items() if n is None}
     blank = dict.fromkeys(next(iter(groups.values())))
     return {
         value: dict(blank) if value in hidden else groups[value]

@@ -347,9 +347,64 @@ def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client
         indicator_snapshots_refresh()
         page = client.get("/transparencia/compromisos/").content.decode()
 
-    row = page.split("Retiro de escombros")[1].split("</tr>")[0]
+    row = page.split('id="commitments-13201"')[1].split("Retiro de escombros")[1].split("</tr>")[0]
     assert "octubre 2026" in page
     assert row.count("50 %") == 2  # last month and the last twelve months: the same two reports
+
+
+@pytest.mark.django_db
+def test_each_comunas_commitments_show_its_own_compliance_not_every_comunas(client, make_report):
+    from geo_siac.testing import PENALOLEN_CENTRE
+
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(10, 5):  # retiro-escombros: due Tue 13 Oct; Puente Alto meets both, Peñalolén one of two
+        puente_alto = [make_report() for _ in range(2)]
+        penalolen_on_time, penalolen_late = (make_report(point=PENALOLEN_CENTRE) for _ in range(2))
+        for report in (*puente_alto, penalolen_on_time):
+            report_change_status(report=report, status="resolved")
+    with at(10, 20):
+        report_change_status(report=penalolen_late, status="resolved")
+    with at(11, 15):
+        indicator_snapshots_refresh()
+        own = client.get("/comuna/penalolen/transparencia/compromisos/").content.decode()
+        shared = client.get("/transparencia/compromisos/").content.decode()
+
+    def debris_row(page, cut):
+        table = page.split(f'id="commitments-{cut}"')[1].split("</table>")[0]
+        return table.split("Retiro de escombros")[1].split("</tr>")[0]
+
+    assert debris_row(own, "13122").count("50 %") == 2 and "100 %" not in own and "75 %" not in own
+    assert "(2 solicitudes)" in debris_row(own, "13122")
+    assert debris_row(shared, "13201").count("100 %") == 2 and debris_row(shared, "13122").count("50 %") == 2
+    assert "cumplimiento de todas las comunas" not in own
+
+
+@pytest.mark.django_db
+def test_month_charts_name_months_in_words_and_mark_the_month_in_progress(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
+
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(11, 10):
+        for _ in range(3):
+            make_report()
+    with at(12, 6):
+        make_report()
+        indicator_snapshots_refresh()
+        spanish = client.get("/transparencia/").content.decode()
+        english = client.get("/transparencia/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    months = spanish.split('id="chart-months-title"')[1].split("</svg>")[0]
+    november, december = months.split("<g transform=")[1:]
+    assert ">noviembre de 2026</tspan>" in november and "url(#chart-months-partial)" not in november
+    assert ">diciembre de 2026 (en curso)</tspan>" in december and 'fill="url(#chart-months-partial)"' in december
+    assert "2026-12" not in months and 'id="chart-months-partial-note"' in spanish
+    assert "diciembre de 2026 (en curso)" in spanish.split('id="chart-digital-title"')[1].split("</svg>")[0]
+    assert ">November 2026</tspan>" in english and ">December 2026 (in progress)</tspan>" in english
+    assert "Striped bar" in english
 
 
 @pytest.mark.django_db

@@ -81,14 +81,14 @@ def test_commitments_page_reads_both_periods_from_their_snapshots(client, three_
     IndicatorSnapshot.objects.filter(period="last_twelve_months").update(
         results=[
             [
-                "category",
+                "commune_category",
                 [
                     [
-                        "retiro-escombros",
+                        "13201/retiro-escombros",
                         {
-                            **compute_published("trailing_year", ["category"], as_of=timezone.now()).results[
-                                "category"
-                            ]["retiro-escombros"],
+                            **compute_published("trailing_year", ["commune_category"], as_of=timezone.now()).results[
+                                "commune_category"
+                            ]["13201/retiro-escombros"],
                             "deadline_met_share": 0.42,
                         },
                     ]
