@@ -44,6 +44,7 @@ ZONE_KEY = Case(
     default=Concat(F("zone__commune__cut"), Value("/"), F("zone__key"), output_field=CharField()),
     output_field=CharField(),
 )
+
 # Dimension name -> the value each report is grouped by, in the order the exports list them. A new dimension
 # is one more entry here: the pages, exports, snapshots and the executive report follow.
 DIMENSIONS = {
@@ -57,7 +58,7 @@ DIMENSIONS = {
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
 }
 # Groupings only the Carta de Compromisos' periods store, never exported: a category in one comuna, as
-# "<CUT>/<service code>", so each comuna's charter shows its own requests' compliance and not every comuna's.
+# "<CUT>/<service code>", so each comuna's charter shows its own requests' compliance (`charter_compliance`).
 CHARTER_DIMENSIONS = {
     "commune_category": Concat(F("commune__cut"), Value("/"), F("category__service_code"), output_field=CharField()),
 }
@@ -612,14 +613,13 @@ def information_figures(year: int, commune: Commune | None = None) -> dict:
     }
 
 
-def suppressed(group: dict, k: int, sizes: dict | None = None, hidden: Iterable = ()) -> dict:
+def suppressed(group: dict, k: int, sizes: dict | None = None) -> dict:
     """The counts of one group whose total is published or can be worked out, with None for each count shown as
     "fewer than k": every count from 1 to k-1, and when that leaves just one, the group's next smallest count too
     (a zero if need be), so that the total minus the counts shown never gives a hidden one back. With `sizes` (each
     value's requests, whose figures the rows carry), the next smallest are hidden until the hidden rows hold k
-    requests at least, so that the total's figures minus those shown are never those of fewer than k requests.
-    `hidden`: keys already hidden for another group they are in, counted here as hidden ones."""
-    hidden = {key for key, n in group.items() if 0 < n < k} | (set(hidden) & group.keys())
+    requests at least, so that the total's figures minus those shown are never those of fewer than k requests."""
+    hidden = {key for key, n in group.items() if 0 < n < k}
 
     def hide_next() -> None:
         hidden.add(min((key for key in group if key not in hidden), key=lambda key: group[key]))
@@ -659,15 +659,7 @@ SMALL_COUNT_GROUPS = {
 
 def small_count_groups(dimension: str, values: Iterable) -> tuple[tuple, ...]:
     """The groups `suppressed` is applied to in one dimension: SMALL_COUNT_GROUPS', else all its values in one,
-    since their total is the overall's (a category, a department, a comuna, a month...). A category in a comuna is
-    in two groups: its comuna's (the comuna's row is the total) and its category's (the category's row is)."""
-    if dimension == "commune_category":
-        by_commune, by_category = {}, {}
-        for value in values:
-            cut, code = value.split("/", 1)
-            by_commune.setdefault(cut, []).append(value)
-            by_category.setdefault(code, []).append(value)
-        return tuple(tuple(group) for group in (*by_commune.values(), *by_category.values()))
+    since their total is the overall's (a category, a department, a comuna, a month...)."""
     return SMALL_COUNT_GROUPS.get(dimension, (tuple(values),))
 
 
@@ -683,18 +675,16 @@ def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
     fewest requests of those with the next smallest counts (a channel nobody used rather than the web's hundreds),
     as many as the hidden rows need to hold k requests."""
     partition = small_count_groups(dimension, groups)
-    grouped = list(dict.fromkeys(value for part in partition for value in part))
+    grouped = [value for part in partition for value in part]
     values = [*grouped, *(value for value in groups if value not in grouped)]
     empty = {"volume": 0, "service_requests": 0}
     volume = {value: groups.get(value, empty)["volume"] for value in values}
-    hidden, before = set(), None
-    while hidden != before:  # until no group hides more: a value in two groups may hide more in the other
-        before = set(hidden)
-        for part in partition:
-            smallest_first = sorted(part, key=lambda value: volume[value])
-            counts = {value: other_kinds(groups.get(value, empty)) for value in smallest_first}
-            shown = suppressed(counts, k, sizes=volume, hidden=hidden)
-            hidden |= {value for value, n in shown.items() if n is None}
+    hidden = set()
+    for part in partition:
+        smallest_first = sorted(part, key=lambda value: volume[value])
+        counts = {value: other_kinds(groups.get(value, empty)) for value in smallest_first}
+        shown = suppressed(counts, k, sizes=volume)
+        hidden |= {value for value, n in shown.items() if n is None}
     blank = dict.fromkeys(next(iter(groups.values())))
     return {
         value: dict(blank) if value in hidden else groups[value]
@@ -718,6 +708,20 @@ def public_indicators(results: dict, k: int | None = None) -> dict:
             for value, result in groups.items()
         }
     return public
+
+
+def charter_compliance(results: dict, k: int | None = None) -> dict[str, dict]:
+    """The Carta de Compromisos' cells of `commune_category` results as published: only the share of deadlines met,
+    and only for a cell of k requests at least (GEO_SIAC_PUBLIC_MIN_CELL_COUNT), the others `reserved`. No volume or
+    other count of these cells is published: beside the comuna's and the category's totals on /transparencia/, any
+    one would give a hidden cell back by subtraction, and a share without its count adds up to nothing."""
+    k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    return {
+        key: {"reserved": True}
+        if result["volume"] < k
+        else {"reserved": False, "deadline_met_share": result["deadline_met_share"]}
+        for key, result in results.items()
+    }
 
 
 # Each group of the Ley 20.285 figures with a total that is shown or worked out: how the closed requests ended

@@ -30,6 +30,7 @@ from geo_siac.transparency.selectors import (
     DIMENSIONS,
     OPEN_DATA_FILES,
     cells_geojson,
+    charter_compliance,
     commitment_charter,
     commune_commitments,
     communes_with_charter,
@@ -259,7 +260,7 @@ def commitments(request):
     year = published_indicators("last_twelve_months", ["commune_category"])
     # Keyed "<CUT>/<service code>" (selectors.CHARTER_DIMENSIONS): each comuna's table shows its own requests only.
     by_category = {
-        period: public_indicators(published.results)["commune_category"] if published else {}
+        period: charter_compliance(published.results["commune_category"]) if published else {}
         for period, published in (("month", month), ("year", year))
     }
     commune = request.identity.commune
@@ -293,8 +294,8 @@ def commitments(request):
             "year_start": _start(year, "last_twelve_months"),
             # Stored together by refresh_indicators: the older of the two, should one lag (None: either missing).
             "published": published,
-            "withheld": any(
-                row[period] and row[period]["volume"] is None
+            "reserved": any(
+                row[period] and row[period]["reserved"]
                 for table in tables
                 for row in table["rows"]
                 for period in ("month", "year")

@@ -334,7 +334,9 @@ def test_reports_in_hidden_categories_are_left_out_of_every_public_figure(client
 
 
 @pytest.mark.django_db
-def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client, make_report):
+def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 2  # the charter shows a share from k requests
+
     def at(month, day):
         return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
 
@@ -353,8 +355,10 @@ def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client
 
 
 @pytest.mark.django_db
-def test_each_comunas_commitments_show_its_own_compliance_not_every_comunas(client, make_report):
+def test_each_comunas_commitments_show_its_own_compliance_not_every_comunas(client, make_report, settings):
     from geo_siac.testing import PENALOLEN_CENTRE
+
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 2
 
     def at(month, day):
         return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
@@ -376,9 +380,60 @@ def test_each_comunas_commitments_show_its_own_compliance_not_every_comunas(clie
         return table.split("Retiro de escombros")[1].split("</tr>")[0]
 
     assert debris_row(own, "13122").count("50 %") == 2 and "100 %" not in own and "75 %" not in own
-    assert "(2 solicitudes)" in debris_row(own, "13122")
+    assert "solicitud" not in debris_row(own, "13122")  # a share only, never a count (docs/transparency.md)
     assert debris_row(shared, "13201").count("100 %") == 2 and debris_row(shared, "13122").count("50 %") == 2
     assert "cumplimiento de todas las comunas" not in own
+
+
+@pytest.mark.django_db
+def test_the_charter_publishes_no_count_of_a_category_in_a_comuna_and_reserves_those_below_k(
+    client, make_report, settings
+):
+    """The reviewer's tables, k = 5: in October Puente Alto has 6 debris requests, Peñalolén 2 and all 6 potholes,
+    a category in no other comuna. Beside the month's comuna and category totals on /transparencia/?periodo=2026-10,
+    a count in the charter would give Peñalolén's 2 back (8 - 6, or its comuna's 8 minus its potholes' 6)."""
+    from geo_siac.catalogue.models import Category
+    from geo_siac.testing import PENALOLEN_CENTRE
+
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(10, 5):  # retiro-escombros: due Tue 13 Oct
+        puente_alto = [make_report() for _ in range(6)]
+        penalolen = [make_report(point=PENALOLEN_CENTRE) for _ in range(2)]
+        for _ in range(6):
+            make_report(point=PENALOLEN_CENTRE, category="bache")
+        for report in (*puente_alto[:4], penalolen[0]):
+            report_change_status(report=report, status="resolved")
+    with at(10, 20):
+        for report in (*puente_alto[4:], penalolen[1]):
+            report_change_status(report=report, status="resolved")
+    with at(11, 15):
+        indicator_snapshots_refresh()
+        page = client.get("/transparencia/compromisos/").content.decode()
+
+    pothole = Category.objects.get(service_code="bache").name
+    tables = {cut: page.split(f'id="commitments-{cut}"')[1].split("</table>")[0] for cut in ("13122", "13201")}
+    cells = [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for table in tables.values()
+        for row in table.split("<tbody>")[1].split("</tr>")[:-1]
+        for cell in re.findall(r"<td>(.*?)</td>", row, re.S)[1:3]  # last month's and the last twelve months' compliance
+    ]
+    # Every compliance cell is a share, "reservado" or nothing: no volume, no count, no "(N solicitudes)".
+    assert cells and all(re.fullmatch(r"\d{1,3} %|reservado|sin solicitudes|—", cell) for cell in cells), cells
+    assert "solicitudes)" not in page and "solicitud)" not in page
+    row = {cut: tables[cut].split("Retiro de escombros")[1].split("</tr>")[0] for cut in tables}
+    assert row["13201"].count("67 %") == 2  # 4 of 6 on time: k requests, shown
+    # Peñalolén's 2: reserved, and their 50 % is nowhere on the page.
+    assert row["13122"].count("reservado") == 2 and not re.search(r"\d", row["13122"].split("hábiles", 1)[1])
+    assert "50 %" not in page
+    assert pothole in tables["13122"] and 'id="reserved-note"' in page and "menos de 5 solicitudes" in page
+    with at(11, 15):
+        records = client.get("/transparencia/datos/indicadores.json").json()["indicators"]
+    assert records and not any(record["dimension"] == "commune_category" for record in records)
 
 
 @pytest.mark.django_db
