@@ -77,7 +77,8 @@ def bar_chart(
         y += bar.height + GAP
     return {
         "bars": bars,
-        "has_partial": any(bar.partial and bar.value is not None for bar in bars),
+        # Named in the legend, which the chart's aria-describedby points to: a screen reader hears only the title.
+        "partial_labels": [label for label, value, _text in items if label in partial and value is not None],
         "height": max(y, LINE_HEIGHT + BAR_HEIGHT),
         "font_size": FONT_SIZE,
         "bar_height": BAR_HEIGHT,

@@ -457,9 +457,37 @@ def test_month_charts_name_months_in_words_and_mark_the_month_in_progress(client
     assert ">noviembre de 2026</tspan>" in november and "url(#chart-months-partial)" not in november
     assert ">diciembre de 2026 (en curso)</tspan>" in december and 'fill="url(#chart-months-partial)"' in december
     assert "2026-12" not in months and 'id="chart-months-partial-note"' in spanish
+    # The svg's role="img" exposes only its title: the legend naming the month in progress is its description.
+    assert (
+        'aria-describedby="chart-months-partial-note"'
+        in spanish.split('id="chart-months-title"')[0].rsplit("<svg", 1)[1]
+    )
+    note = spanish.split('id="chart-months-partial-note"')[1].split("</p>")[0]
+    assert "Barra rayada: diciembre de 2026 (en curso)" in note and "noviembre" not in note
     assert "diciembre de 2026 (en curso)" in spanish.split('id="chart-digital-title"')[1].split("</svg>")[0]
     assert ">November 2026</tspan>" in english and ">December 2026 (in progress)</tspan>" in english
-    assert "Striped bar" in english
+    assert "Striped bar: December 2026 (in progress)" in english
+
+
+@pytest.mark.django_db
+def test_the_first_month_of_the_last_365_days_is_marked_partial(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
+
+    def at(year, month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(year, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(2025, 12, 10):  # the last 365 days as of 6 Dec 2026 start on 7 Dec 2025
+        make_report()
+    with at(2026, 11, 10):
+        make_report()
+    with at(2026, 12, 6):
+        indicator_snapshots_refresh()
+        page = client.get("/transparencia/").content.decode()
+
+    months = page.split('id="chart-months-title"')[1].split("</svg>")[0]
+    assert ">diciembre de 2025 (parcial)</tspan>" in months and ">noviembre de 2026</tspan>" in months
+    note = page.split('id="chart-months-partial-note"')[1].split("</p>")[0]
+    assert "diciembre de 2025 (parcial)" in note
 
 
 @pytest.mark.django_db
