@@ -126,6 +126,8 @@ def test_docs_page_needs_no_inline_style(client, communes):
     response = client.get("/api/docs/")
     body = response.content.decode()
     assert "<style" not in body and "/static/geo_siac/api_docs.css" in body
+    # The template overrides drf-spectacular's block head: Swagger UI's own stylesheet must still be linked.
+    assert '<link rel="stylesheet" href="/static/vendor/swagger-ui-dist/5.35.0/swagger-ui.css">' in body
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
 
 
