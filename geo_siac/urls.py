@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from geo_siac.open311.views import index as open311_index
 from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
 from geo_siac.web.staff import admin_login, login
@@ -15,6 +16,7 @@ urlpatterns = [
     # First, because Django tries the patterns in order and this is the busiest prefix; no other pattern can match a
     # path under open311/v2/, where Open311's own catch-all answers (docs/performance.md, Open311).
     path("open311/v2/", include("geo_siac.open311.urls")),
+    path("open311/", open311_index, name="open311_index"),
     # Then the citizens' pages, the public map and the GeoJSON API, most of the other requests: each pattern tried before
     # a path's own costs its resolution time, and none of the patterns after these matches a path they match
     # (geo_siac/web/tests/test_urls.py resolves every route to its own view).

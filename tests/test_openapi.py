@@ -100,11 +100,35 @@ def test_schema_describes_the_geojson_api_and_every_open311_endpoint(schema):
     } <= set(schema["paths"])
 
 
+def test_open311_post_offers_media_as_a_file_upload_and_media_url_as_a_link(schema):
+    content = schema["paths"]["/open311/v2/requests"]["post"]["requestBody"]["content"]
+
+    def form(media_type):
+        name = content[media_type]["schema"]["$ref"].rsplit("/", 1)[1]
+        return schema["components"]["schemas"][name]["properties"]
+
+    multipart, urlencoded = form("multipart/form-data"), form("application/x-www-form-urlencoded")
+    assert (multipart["media"]["type"], multipart["media"]["format"]) == ("string", "binary")
+    assert "media" not in urlencoded  # a file cannot travel form-encoded
+    for fields in (multipart, urlencoded):
+        assert fields["media_url"]["format"] == "uri"
+        assert all(fields[name].get("description") for name in ("api_key", "jurisdiction_id", "lat", "long"))
+
+
 def test_docs_page_loads_swagger_ui_from_local_static_files(client, communes):
     body = client.get("/api/docs/").content.decode()
     assert "/static/vendor/swagger-ui-dist/5.35.0/swagger-ui-bundle.js" in body
     assert "/static/vendor/swagger-ui-dist/5.35.0/favicon-32x32.png" in body
     assert not CDN.search(body) and "cdn.jsdelivr" not in body
+
+
+def test_docs_page_needs_no_inline_style(client, communes):
+    response = client.get("/api/docs/")
+    body = response.content.decode()
+    assert "<style" not in body and "/static/geo_siac/api_docs.css" in body
+    # The template overrides drf-spectacular's block head: Swagger UI's own stylesheet must still be linked.
+    assert '<link rel="stylesheet" href="/static/vendor/swagger-ui-dist/5.35.0/swagger-ui.css">' in body
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
 
 
 @pytest.mark.django_db(transaction=False)

@@ -139,9 +139,12 @@ def test_the_transparency_page_shows_no_figure_of_the_suggestions_category(clien
 
 def test_the_commitments_page_does_not_count_the_one_suggestion(client, month):
     page = client.get("/transparencia/compromisos/").content.decode()
-    row = page.split('<th scope="row">Sugerencia</th>')[1].split("</tr>")[0]
-    assert row.count("sin solicitudes") == 1 and row.count("cifras reservadas") == 1, row
-    assert "1 solicitud" not in page and 'id="withheld-note"' in page
+    table = page.split('id="commitments-13201"')[1].split("</table>")[0]  # Puente Alto's, where the desk is
+    row = table.split('<th scope="row">Sugerencia</th>')[1].split("</tr>")[0]
+    assert row.count("sin solicitudes") == 1 and row.count("reservado") == 1, row
+    assert "1 solicitud" not in page and 'id="reserved-note"' in page
+    # Peñalolén's own charter reserves nothing: the note speaks only of the rows on its page.
+    assert 'id="reserved-note"' not in client.get("/comuna/penalolen/transparencia/compromisos/").content.decode()
 
 
 def test_public_pages_do_not_name_the_box_channel(client, month):
@@ -229,6 +232,19 @@ def test_each_group_has_no_hidden_count_or_at_least_two(dimension, counts, hidde
     assert all(shown[value]["volume"] == n for value, (n, _) in counts.items() if value not in hidden)
     exact |= {value: {"volume": 0, "service_requests": 0} for value in shown if value not in exact}
     assert_not_derivable(shown, exact, dimension)
+
+
+def test_the_charter_gives_only_the_share_of_a_category_in_a_comuna_of_k_requests():
+    from geo_siac.transparency.selectors import charter_compliance
+
+    exact = {
+        "13201/baches": {"volume": K, "service_requests": K, "deadline_met_share": 0.8, "channel_mix": {}},
+        "13122/baches": {"volume": K - 1, "service_requests": K - 1, "deadline_met_share": 0.5, "channel_mix": {}},
+    }
+    assert charter_compliance(exact, K) == {
+        "13201/baches": {"reserved": False, "deadline_met_share": 0.8},
+        "13122/baches": {"reserved": True},
+    }
 
 
 def test_a_chart_whose_bars_are_all_withheld_says_so_instead_of_standing_empty():

@@ -1,7 +1,7 @@
 """The OpenAPI description of the GeoReport v2 endpoints (drf-spectacular), JSON shapes shown; XML mirrors them."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 
 TAGS = ["Open311 GeoReport v2"]
@@ -125,12 +125,26 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
+# A file in the multipart body: drf-spectacular gives a FileField "string($uri)" (a response's link), which Swagger UI
+# shows as a text box; "binary" gives a file picker.
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    pass
+
+
 class CreateFormSerializer(serializers.Serializer):
-    api_key = serializers.CharField()
-    jurisdiction_id = serializers.CharField(required=False)
+    api_key = serializers.CharField(
+        help_text="The client application's key, issued by the municipality (discovery's key_service says how). "
+        "A key of one comuna files only into that comuna."
+    )
+    jurisdiction_id = serializers.CharField(
+        required=False,
+        help_text="The comuna, e.g. puente-alto. When omitted: the key's comuna, or for a key of every comuna the "
+        "one that contains lat/long.",
+    )
     service_code = serializers.CharField()
-    lat = serializers.FloatField()
-    long = serializers.FloatField()
+    lat = serializers.FloatField(help_text="Latitude in WGS 84 decimal degrees, e.g. -33.6117; inside the comuna.")
+    long = serializers.FloatField(help_text="Longitude in WGS 84 decimal degrees, e.g. -70.5758; inside the comuna.")
     address_string = serializers.CharField(required=False)
     address_id = serializers.CharField(required=False)
     email = serializers.EmailField(required=False)
@@ -141,7 +155,10 @@ class CreateFormSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False)
     description = serializers.CharField(required=False)
     media_url = serializers.URLField(required=False, help_text="http(s) link to the client's copy, kept as given.")
-    media = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo; multipart/form-data only.")
+
+
+class CreateMultipartSerializer(CreateFormSerializer):
+    media = UploadField(required=False, help_text="A JPEG, PNG or WebP photo file; multipart/form-data only.")
 
 
 def query(name: str, description: str, kind=OpenApiTypes.STR) -> OpenApiParameter:
@@ -182,7 +199,10 @@ request_list = extend_schema(
 )
 request_create = extend_schema(
     tags=TAGS,
-    request={"application/x-www-form-urlencoded": CreateFormSerializer, "multipart/form-data": CreateFormSerializer},
+    request={
+        "application/x-www-form-urlencoded": CreateFormSerializer,
+        "multipart/form-data": CreateMultipartSerializer,
+    },
     description="Form-encoded, or multipart to upload a photo as media; attribute[code]=value, "
     "attribute[code][]=value for multivaluelist questions.",
     responses={201: CreatedSerializer(many=True), 400: ERRORS, 403: ERRORS, 429: ERRORS},

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from rest_framework.exceptions import APIException, Throttled
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -262,3 +264,18 @@ class UnknownEndpointView(Open311View):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise Http404(_("No existe este recurso Open311: %s") % request.path)
+
+
+@require_safe
+def index(request):
+    """/open311/, where a developer lands from the service's name: a page pointing to the discovery and the API
+    docs, rather than the site's 404."""
+    return render(
+        request,
+        "open311/index.html",
+        {
+            "discovery_url": reverse("open311:discovery", kwargs={"format": "json"}),
+            "services_url": reverse("open311:services", kwargs={"format": "json"}),
+            "key_service": settings.GEO_SIAC_OPEN311_KEY_SERVICE,
+        },
+    )

@@ -48,6 +48,7 @@ class Bar:
     text_lines: list[str]  # the value as shown: a figure beside the bar, or words wrapped as a label is
     y: int
     percent: float
+    partial: bool = False  # a group of fewer days than the others' (the month in progress): hatched
 
     @property
     def bar_y(self) -> int:
@@ -62,18 +63,22 @@ class Bar:
         return self.bar_y + BAR_HEIGHT + (len(self.text_lines) - 1) * LINE_HEIGHT
 
 
-def bar_chart(items: list[tuple[str, float | None, str]], *, maximum: float | None = None) -> dict:
+def bar_chart(
+    items: list[tuple[str, float | None, str]], *, maximum: float | None = None, partial: frozenset = frozenset()
+) -> dict:
     """items: (label, value, value as shown). Bars scale to `maximum` (default the largest value). An item without a
-    value is drawn as its label and text, without a bar."""
+    value is drawn as its label and text, without a bar. The bars of the labels in `partial` are hatched."""
     top = maximum or max((value for _label, value, _text in items if value is not None), default=0) or 1
     bars, y = [], 0
     for label, value, text in items:
         percent = 0 if value is None else PLOT_PERCENT * value / top
-        bar = Bar(wrap(label), value, wrap(text), y=y, percent=percent)
+        bar = Bar(wrap(label), value, wrap(text), y=y, percent=percent, partial=label in partial)
         bars.append(bar)
         y += bar.height + GAP
     return {
         "bars": bars,
+        # Named in the legend, which the chart's aria-describedby points to: a screen reader hears only the title.
+        "partial_labels": [label for label, value, _text in items if label in partial and value is not None],
         "height": max(y, LINE_HEIGHT + BAR_HEIGHT),
         "font_size": FONT_SIZE,
         "bar_height": BAR_HEIGHT,

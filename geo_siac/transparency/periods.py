@@ -28,6 +28,12 @@ def last_twelve_months(today: date) -> tuple[date, date]:
     return month_start(today, 12), month_start(today)
 
 
+def month_covered_in_part(month: date, start: date, end: date, today: date) -> bool:
+    """Whether the days [start, end) up to `today` (included) leave out some of `month`'s: the current month, or the
+    first of a period that starts within it. Its figures are of fewer days than a whole month's."""
+    return max(start, month) > month or min(end, today + timedelta(days=1)) < month_start(month, -1)
+
+
 def trailing_year(today: date) -> tuple[date, date]:
     """The last 365 days, today included."""
     return today - timedelta(days=364), today + timedelta(days=1)

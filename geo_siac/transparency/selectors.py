@@ -57,6 +57,12 @@ DIMENSIONS = {
     "kind": F("kind"),  # catalogue.kinds: service requests, reclamos, consultas... (docs/request-kinds.md)
     "month": TruncMonth("created_at", tzinfo=SANTIAGO),
 }
+# Groupings only the Carta de Compromisos' periods store, never exported: a category in one comuna, as
+# "<CUT>/<service code>", so each comuna's charter shows its own requests' compliance (`charter_compliance`).
+CHARTER_DIMENSIONS = {
+    "commune_category": Concat(F("commune__cut"), Value("/"), F("category__service_code"), output_field=CharField()),
+}
+GROUPINGS = DIMENSIONS | CHARTER_DIMENSIONS
 
 # What the indicators read of each report: its own columns, the facts report_change_status and the importer keep
 # on it (first response, reopenings), and the survey answer.
@@ -224,7 +230,7 @@ def indicators_by(
     dimensions = list(dict.fromkeys(dimensions))
     named = [dimension for dimension in dimensions if dimension is not None]
     keys = [f"key_{dimension}" for dimension in named]
-    selection = reports.order_by().annotate(**{f"key_{d}": DIMENSIONS[d] for d in named}, **_FACTS)
+    selection = reports.order_by().annotate(**{f"key_{d}": GROUPINGS[d] for d in named}, **_FACTS)
     selection = selection.values(*keys, *_FACTS)
     compiler = selection.query.get_compiler(using=selection.db)
     results: dict = {dimension: {} for dimension in dimensions}
@@ -285,8 +291,8 @@ def open_data_file(name: str) -> OpenDataFile | None:
 # dimension, and the pages offer those that are stored (`named_periods`).
 PUBLISHED = {
     "trailing_year": (trailing_year, (None, *DIMENSIONS)),
-    "last_month": (last_month, ("category",)),
-    "last_twelve_months": (last_twelve_months, ("category",)),
+    "last_month": (last_month, ("commune_category",)),
+    "last_twelve_months": (last_twelve_months, ("commune_category",)),
 }
 NAMED_DIMENSIONS = (None, *DIMENSIONS)
 
@@ -702,6 +708,20 @@ def public_indicators(results: dict, k: int | None = None) -> dict:
             for value, result in groups.items()
         }
     return public
+
+
+def charter_compliance(results: dict, k: int | None = None) -> dict[str, dict]:
+    """The Carta de Compromisos' cells of `commune_category` results as published: only the share of deadlines met,
+    and only for a cell of k requests at least (GEO_SIAC_PUBLIC_MIN_CELL_COUNT), the others `reserved`. No volume or
+    other count of these cells is published: beside the comuna's and the category's totals on /transparencia/, any
+    one would give a hidden cell back by subtraction, and a share without its count adds up to nothing."""
+    k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
+    return {
+        key: {"reserved": True}
+        if result["volume"] < k
+        else {"reserved": False, "deadline_met_share": result["deadline_met_share"]}
+        for key, result in results.items()
+    }
 
 
 # Each group of the Ley 20.285 figures with a total that is shown or worked out: how the closed requests ended

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
@@ -19,15 +20,17 @@ from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
 from geo_siac.maps.cell_sizes import cell_edges
+from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import indicator_chart
 from geo_siac.transparency.executive import executive_report, render_html, render_pdf
-from geo_siac.transparency.periods import named_period, parse_month
+from geo_siac.transparency.periods import month_covered_in_part, month_start, named_period, parse_month
 from geo_siac.transparency.selectors import (
     DIMENSIONS,
     OPEN_DATA_FILES,
     cells_geojson,
+    charter_compliance,
     commitment_charter,
     commune_commitments,
     communes_with_charter,
@@ -157,12 +160,28 @@ def _with_zones_without_requests(by_zone: dict, published) -> dict:
     }
 
 
+def _month_label(month, published) -> tuple[str, bool]:
+    """A month in words in the page's language ("diciembre de 2026", "December 2026"), and whether the period
+    covers only some of its days, which the label says too: the month in progress, or the first of the last 365
+    days. Its bar would otherwise read as a collapse beside whole months."""
+    day = month.astimezone(SANTIAGO).date()
+    label = date_format(day, "YEAR_MONTH_FORMAT")
+    today = published.as_of.astimezone(SANTIAGO).date()
+    if not month_covered_in_part(day, published.start, published.end, today):
+        return label, False
+    if day <= today < month_start(day, -1):
+        return _("%(month)s (en curso)") % {"month": label}, True
+    return _("%(month)s (parcial)") % {"month": label}, True
+
+
 def _indicator_context(published) -> dict:
     results = public_indicators(published.results)
     overall, by_department = results[None].get(None), results["department"]
     by_category, by_zone, by_month = results["category"], results["zone"], results["month"]
     category_names = {c.service_code: c.name for c in Category.objects.public()}
-    months = [(month.strftime("%Y-%m"), r) for month, r in sorted(by_month.items())]
+    labels = {month: _month_label(month, published) for month in by_month}
+    months = [(labels[month][0], r) for month, r in sorted(by_month.items())]
+    partial = frozenset(label for label, is_partial in labels.values() if is_partial)
     # Without crew zones every report is "without zone": the section would say nothing, so it is left out.
     has_zones = any(key is not None for key in by_zone)
     zone_labels, no_zone = zone_names() if has_zones else {}, _("Sin zona asignada")
@@ -178,9 +197,9 @@ def _indicator_context(published) -> dict:
         "zones": zone_rows,
         "zone_chart": _on_time_chart(zone_rows) if has_zones else None,
         "unzoned": has_zones and None in by_zone,
-        "month_chart": indicator_chart(months, lambda r: (r["volume"], str(r["volume"]))),
+        "month_chart": indicator_chart(months, lambda r: (r["volume"], str(r["volume"])), partial=partial),
         "digital_chart": indicator_chart(
-            months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1
+            months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1, partial=partial
         ),
         "withheld": any(
             r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
@@ -238,10 +257,11 @@ def _start(published, period: str):
 @require_safe
 @cache_page(PUBLIC_CACHE_SECONDS)
 def commitments(request):
-    month = published_indicators("last_month", ["category"])
-    year = published_indicators("last_twelve_months", ["category"])
+    month = published_indicators("last_month", ["commune_category"])
+    year = published_indicators("last_twelve_months", ["commune_category"])
+    # Keyed "<CUT>/<service code>" (selectors.CHARTER_DIMENSIONS): each comuna's table shows its own requests only.
     by_category = {
-        period: public_indicators(published.results)["category"] if published else {}
+        period: charter_compliance(published.results["commune_category"]) if published else {}
         for period, published in (("month", month), ("year", year))
     }
     commune = request.identity.commune
@@ -251,8 +271,8 @@ def commitments(request):
             "rows": [
                 {
                     "commitment": commitment,
-                    "month": by_category["month"].get(commitment.category.service_code),
-                    "year": by_category["year"].get(commitment.category.service_code),
+                    "month": by_category["month"].get(f"{table_commune.cut}/{commitment.category.service_code}"),
+                    "year": by_category["year"].get(f"{table_commune.cut}/{commitment.category.service_code}"),
                 }
                 for commitment in rows
             ],
@@ -275,7 +295,12 @@ def commitments(request):
             "year_start": _start(year, "last_twelve_months"),
             # Stored together by refresh_indicators: the older of the two, should one lag (None: either missing).
             "published": published,
-            "withheld": any(r["volume"] is None for rows in by_category.values() for r in rows.values()),
+            "reserved": any(
+                row[period] and row[period]["reserved"]
+                for table in tables
+                for row in table["rows"]
+                for period in ("month", "year")
+            ),
             "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
         },
     )

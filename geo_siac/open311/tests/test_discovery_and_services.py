@@ -138,3 +138,23 @@ def test_every_accept_header_gets_the_answer_drf_negotiation_gives(client, commu
     assert ours[None, "/open311/v2/services"][1] == "text/xml; charset=utf-8"
     assert ours["*/*", "/open311/v2/services.json"][1] == "application/json; charset=utf-8"
     assert ours["application/json; indent=4", "/open311/v2/services.json"][2].startswith(b"[\n    {")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "docs"),
+    [
+        ("es-cl", "interfaz para aplicaciones", "Documentación de la API"),
+        ("en", "the interface for applications", "API documentation"),
+    ],
+)
+def test_the_open311_root_points_developers_to_the_discovery_and_the_api_docs(
+    client, communes, settings, language, heading, docs
+):
+    for url in ("/open311/", "/open311"):
+        response = client.get(url, follow=True, HTTP_ACCEPT_LANGUAGE=language)
+        page = response.content.decode()
+        assert response.status_code == 200 and heading in page
+        assert '<a href="/open311/v2/discovery.json">' in page and f'<a href="/api/docs/">{docs}</a>' in page
+        # The key service's text is the municipality's, in Spanish whatever the page's language; no target, no rel.
+        assert f'<span lang="es">{settings.GEO_SIAC_OPEN311_KEY_SERVICE}</span>' in page and "noopener" not in page
+    assert client.get("/open311/v2/discovery.json").status_code == 200

@@ -340,7 +340,9 @@ def test_reports_in_hidden_categories_are_left_out_of_every_public_figure(client
 
 
 @pytest.mark.django_db
-def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client, make_report):
+def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 2  # the charter shows a share from k requests
+
     def at(month, day):
         return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
 
@@ -353,9 +355,145 @@ def test_commitments_page_shows_how_often_the_deadline_was_met_last_month(client
         indicator_snapshots_refresh()
         page = client.get("/transparencia/compromisos/").content.decode()
 
-    row = page.split("Retiro de escombros")[1].split("</tr>")[0]
+    row = page.split('id="commitments-13201"')[1].split("Retiro de escombros")[1].split("</tr>")[0]
     assert "octubre 2026" in page
     assert row.count("50 %") == 2  # last month and the last twelve months: the same two reports
+
+
+@pytest.mark.django_db
+def test_each_comunas_commitments_show_its_own_compliance_not_every_comunas(client, make_report, settings):
+    from geo_siac.testing import PENALOLEN_CENTRE
+
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 2
+
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(10, 5):  # retiro-escombros: due Tue 13 Oct; Puente Alto meets both, Peñalolén one of two
+        puente_alto = [make_report() for _ in range(2)]
+        penalolen_on_time, penalolen_late = (make_report(point=PENALOLEN_CENTRE) for _ in range(2))
+        for report in (*puente_alto, penalolen_on_time):
+            report_change_status(report=report, status="resolved")
+    with at(10, 20):
+        report_change_status(report=penalolen_late, status="resolved")
+    with at(11, 15):
+        indicator_snapshots_refresh()
+        own = client.get("/comuna/penalolen/transparencia/compromisos/").content.decode()
+        shared = client.get("/transparencia/compromisos/").content.decode()
+
+    def debris_row(page, cut):
+        table = page.split(f'id="commitments-{cut}"')[1].split("</table>")[0]
+        return table.split("Retiro de escombros")[1].split("</tr>")[0]
+
+    assert debris_row(own, "13122").count("50 %") == 2 and "100 %" not in own and "75 %" not in own
+    assert "solicitud" not in debris_row(own, "13122")  # a share only, never a count (docs/transparency.md)
+    assert debris_row(shared, "13201").count("100 %") == 2 and debris_row(shared, "13122").count("50 %") == 2
+    assert "cumplimiento de todas las comunas" not in own
+
+
+@pytest.mark.django_db
+def test_the_charter_publishes_no_count_of_a_category_in_a_comuna_and_reserves_those_below_k(
+    client, make_report, settings
+):
+    """The reviewer's tables, k = 5: in October Puente Alto has 6 debris requests, Peñalolén 2 and all 6 potholes,
+    a category in no other comuna. Beside the month's comuna and category totals on /transparencia/?periodo=2026-10,
+    a count in the charter would give Peñalolén's 2 back (8 - 6, or its comuna's 8 minus its potholes' 6)."""
+    from geo_siac.catalogue.models import Category
+    from geo_siac.testing import PENALOLEN_CENTRE
+
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(10, 5):  # retiro-escombros: due Tue 13 Oct
+        puente_alto = [make_report() for _ in range(6)]
+        penalolen = [make_report(point=PENALOLEN_CENTRE) for _ in range(2)]
+        for _ in range(6):
+            make_report(point=PENALOLEN_CENTRE, category="bache")
+        for report in (*puente_alto[:4], penalolen[0]):
+            report_change_status(report=report, status="resolved")
+    with at(10, 20):
+        for report in (*puente_alto[4:], penalolen[1]):
+            report_change_status(report=report, status="resolved")
+    with at(11, 15):
+        indicator_snapshots_refresh()
+        page = client.get("/transparencia/compromisos/").content.decode()
+
+    pothole = Category.objects.get(service_code="bache").name
+    tables = {cut: page.split(f'id="commitments-{cut}"')[1].split("</table>")[0] for cut in ("13122", "13201")}
+    cells = [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for table in tables.values()
+        for row in table.split("<tbody>")[1].split("</tr>")[:-1]
+        for cell in re.findall(r"<td>(.*?)</td>", row, re.S)[1:3]  # last month's and the last twelve months' compliance
+    ]
+    # Every compliance cell is a share, "reservado" or nothing: no volume, no count, no "(N solicitudes)".
+    assert cells and all(re.fullmatch(r"\d{1,3} %|reservado|sin solicitudes|—", cell) for cell in cells), cells
+    assert "solicitudes)" not in page and "solicitud)" not in page
+    row = {cut: tables[cut].split("Retiro de escombros")[1].split("</tr>")[0] for cut in tables}
+    assert row["13201"].count("67 %") == 2  # 4 of 6 on time: k requests, shown
+    # Peñalolén's 2: reserved, and their 50 % is nowhere on the page.
+    assert row["13122"].count("reservado") == 2 and not re.search(r"\d", row["13122"].split("hábiles", 1)[1])
+    assert "50 %" not in page
+    assert pothole in tables["13122"] and 'id="reserved-note"' in page and "menos de 5 solicitudes" in page
+    with at(11, 15):
+        records = client.get("/transparencia/datos/indicadores.json").json()["indicators"]
+    assert records and not any(record["dimension"] == "commune_category" for record in records)
+
+
+@pytest.mark.django_db
+def test_month_charts_name_months_in_words_and_mark_the_month_in_progress(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
+
+    def at(month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(2026, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(11, 10):
+        for _ in range(3):
+            make_report()
+    with at(12, 6):
+        make_report()
+        indicator_snapshots_refresh()
+        spanish = client.get("/transparencia/").content.decode()
+        english = client.get("/transparencia/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    months = spanish.split('id="chart-months-title"')[1].split("</svg>")[0]
+    november, december = months.split("<g transform=")[1:]
+    assert ">noviembre de 2026</tspan>" in november and "url(#chart-months-partial)" not in november
+    assert ">diciembre de 2026 (en curso)</tspan>" in december and 'fill="url(#chart-months-partial)"' in december
+    assert "2026-12" not in months and 'id="chart-months-partial-note"' in spanish
+    # The svg's role="img" exposes only its title: the legend naming the month in progress is its description.
+    assert (
+        'aria-describedby="chart-months-partial-note"'
+        in spanish.split('id="chart-months-title"')[0].rsplit("<svg", 1)[1]
+    )
+    note = spanish.split('id="chart-months-partial-note"')[1].split("</p>")[0]
+    assert "Barra rayada: diciembre de 2026 (en curso)" in note and "noviembre" not in note
+    assert "diciembre de 2026 (en curso)" in spanish.split('id="chart-digital-title"')[1].split("</svg>")[0]
+    assert ">November 2026</tspan>" in english and ">December 2026 (in progress)</tspan>" in english
+    assert "Striped bar: December 2026 (in progress)" in english
+
+
+@pytest.mark.django_db
+def test_the_first_month_of_the_last_365_days_is_marked_partial(client, make_report, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1
+
+    def at(year, month, day):
+        return patch("django.utils.timezone.now", return_value=datetime(year, month, day, 10, tzinfo=SANTIAGO))
+
+    with at(2025, 12, 10):  # the last 365 days as of 6 Dec 2026 start on 7 Dec 2025
+        make_report()
+    with at(2026, 11, 10):
+        make_report()
+    with at(2026, 12, 6):
+        indicator_snapshots_refresh()
+        page = client.get("/transparencia/").content.decode()
+
+    months = page.split('id="chart-months-title"')[1].split("</svg>")[0]
+    assert ">diciembre de 2025 (parcial)</tspan>" in months and ">noviembre de 2026</tspan>" in months
+    note = page.split('id="chart-months-partial-note"')[1].split("</p>")[0]
+    assert "diciembre de 2025 (parcial)" in note
 
 
 @pytest.mark.django_db

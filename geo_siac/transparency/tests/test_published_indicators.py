@@ -76,19 +76,20 @@ def test_pages_and_exports_read_the_fresh_snapshot_not_the_reports(client, three
 
 
 @pytest.mark.django_db
-def test_commitments_page_reads_both_periods_from_their_snapshots(client, three_reports):
+def test_commitments_page_reads_both_periods_from_their_snapshots(client, three_reports, settings):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 3  # the charter shows a share from k requests
     refresh()
     IndicatorSnapshot.objects.filter(period="last_twelve_months").update(
         results=[
             [
-                "category",
+                "commune_category",
                 [
                     [
-                        "retiro-escombros",
+                        "13201/retiro-escombros",
                         {
-                            **compute_published("trailing_year", ["category"], as_of=timezone.now()).results[
-                                "category"
-                            ]["retiro-escombros"],
+                            **compute_published("trailing_year", ["commune_category"], as_of=timezone.now()).results[
+                                "commune_category"
+                            ]["13201/retiro-escombros"],
                             "deadline_met_share": 0.42,
                         },
                     ]
