@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import PENALOLEN_CENTRE, PROJECT_ROOT
 from geo_siac.transparency.services import indicator_snapshots_refresh
 
@@ -33,7 +33,7 @@ def figures(make_report):
     puente_alto = [make_report() for _ in range(4)]
     penalolen = [make_report(point=PENALOLEN_CENTRE) for _ in range(2)]
     for report in (*puente_alto, penalolen[0]):
-        report_change_status(report=report, status="resolved")
+        report_change_status(report=report, status="resolved", public_note=EXPLAINED_BY_CALLER)
     month_ago = timezone.now() - timedelta(days=31)
     Report.objects.filter(pk__in=[r.pk for r in (*puente_alto[:3], *penalolen)]).update(created_at=month_ago)
     indicator_snapshots_refresh()

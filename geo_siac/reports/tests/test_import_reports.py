@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from geo_siac.reports.models import Report, ReportEvent
-from geo_siac.reports.services import report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.testing import shared_data
 
 LA_FILE = "service_requests/myla311_2018-01_mini.csv"
@@ -240,5 +240,5 @@ def test_an_imported_open_request_past_submitted_has_an_unknown_first_response_a
     assert reports["closed"].first_response_at == reports["closed"].closed_at
 
     # Its next change is not its first response either: the first one happened, in the source, at a time unknown.
-    moved = report_change_status(report=reports["open-ack"], status="in_progress")
+    moved = report_change_status(report=reports["open-ack"], status="in_progress", public_note=EXPLAINED_BY_CALLER)
     assert moved.first_response_at is None

@@ -373,9 +373,9 @@ def test_each_comunas_commitments_show_its_own_compliance_not_every_comunas(clie
         puente_alto = [make_report() for _ in range(2)]
         penalolen_on_time, penalolen_late = (make_report(point=PENALOLEN_CENTRE) for _ in range(2))
         for report in (*puente_alto, penalolen_on_time):
-            report_change_status(report=report, status="resolved")
+            report_change_status(report=report, status="resolved", public_note=EXPLAINED_BY_CALLER)
     with at(10, 20):
-        report_change_status(report=penalolen_late, status="resolved")
+        report_change_status(report=penalolen_late, status="resolved", public_note=EXPLAINED_BY_CALLER)
     with at(11, 15):
         indicator_snapshots_refresh()
         own = client.get("/comuna/penalolen/transparencia/compromisos/").content.decode()
@@ -412,10 +412,10 @@ def test_the_charter_publishes_no_count_of_a_category_in_a_comuna_and_reserves_t
         for _ in range(6):
             make_report(point=PENALOLEN_CENTRE, category="bache")
         for report in (*puente_alto[:4], penalolen[0]):
-            report_change_status(report=report, status="resolved")
+            report_change_status(report=report, status="resolved", public_note=EXPLAINED_BY_CALLER)
     with at(10, 20):
         for report in (*puente_alto[4:], penalolen[1]):
-            report_change_status(report=report, status="resolved")
+            report_change_status(report=report, status="resolved", public_note=EXPLAINED_BY_CALLER)
     with at(11, 15):
         indicator_snapshots_refresh()
         page = client.get("/transparencia/compromisos/").content.decode()
