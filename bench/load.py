@@ -419,7 +419,12 @@ def main() -> None:
     seconds, users = min(options.seconds, 300), min(options.users, 400)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = server_environment(port, cache_prefix="geo_siac_load_cache_", GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000")
+    env = server_environment(
+        port,
+        cache_prefix="geo_siac_load_cache_",
+        GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000",
+        GEO_SIAC_FORM_POSTS_PER_WINDOW="100000000",
+    )
     if options.workers:
         env["GUNICORN_WORKERS"] = str(options.workers)
     if options.request_cpu:

@@ -43,6 +43,7 @@ def production_settings() -> None:
             host="testserver",
             cache_prefix="geo_siac_submission_cpu_",
             GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000",
+            GEO_SIAC_FORM_POSTS_PER_WINDOW="100000000",
             DJANGO_SETTINGS_MODULE="geo_siac.settings",
         )
     )

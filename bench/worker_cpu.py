@@ -169,7 +169,11 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_environment(
-        port, cache_prefix="geo_siac_worker_cpu_", GUNICORN_WORKERS="1", GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000"
+        port,
+        cache_prefix="geo_siac_worker_cpu_",
+        GUNICORN_WORKERS="1",
+        GEO_SIAC_SUBMISSIONS_PER_WINDOW="100000000",
+        GEO_SIAC_FORM_POSTS_PER_WINDOW="100000000",
     )
     codes = psql(env, "SELECT tracking_code FROM reports_report ORDER BY id DESC LIMIT 500").split()
     endpoints = {
