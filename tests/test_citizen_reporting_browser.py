@@ -76,7 +76,7 @@ def test_citizen_reports_with_a_pin_and_a_photo_then_tracks_it(browser_page, com
     assert report.photos.count() == 1 and report.commune.cut == "13201"
     assert "Dirección de Medio Ambiente, Aseo y Ornato" in page.content()
 
-    page.click("text=Ver el seguimiento")
+    page.click("a:text-is('Ver el seguimiento')")
     assert page.locator("#status").text_content() == "Recibida"
     page.screenshot(path=OUTPUT / "3-tracking.png", full_page=True)
 

@@ -39,7 +39,7 @@ def test_a_complaint_from_a_comunas_page_is_filed_at_once_and_counted_in_busines
         expect(page.locator("#tracking-code")).to_be_visible()
         promised = re.search(r"\((\d+) días? hábil(?:es)?\)", page.locator("main").inner_text())[1]
         page.screenshot(path=OUTPUT / "2-filed.png", full_page=True)
-        page.click("text=Ver el seguimiento")
+        page.click("a:text-is('Ver el seguimiento')")
 
         countdown = page.locator("#countdown").inner_text()
         assert re.fullmatch(rf"quedan? {promised} días? hábil(es)?", countdown)

@@ -97,7 +97,7 @@ def test_citizen_signs_in_by_link_sees_the_list_and_reopens_a_closed_report(
     assert page.locator("#status").inner_text() == "En ejecución"
     assert "reabrimos su solicitud" in page.locator("#reopened").inner_text()
     assert page.locator("#no-resuelta").count() == 0
-    assert "El hoyo sigue en la calzada." not in page.locator(".timeline").inner_text()  # for the crew only
+    assert "Motivo: «El hoyo sigue en la calzada.»" in page.locator(".timeline").inner_text()  # the reopening says why
     check_phone_page(page, "5-tracking-reopened", findings)
     reopened = Report.objects.get(pk=report.pk)
     assert (reopened.times_reopened, reopened.crew) == (1, crews["A"])

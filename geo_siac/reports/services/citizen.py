@@ -167,12 +167,12 @@ def report_reopen_by_citizen(*, report: Report, reason: str, by_email: str) -> R
     )
 
 
-@transaction.atomic
 def answers_correction(report: Report, by_email: str) -> bool:
     """Whether what `by_email` adds to the request answers its pending subsanación: only its requester's does."""
     return report.correction_due_at is not None and bool(by_email) and by_email.lower() == report.reporter_email.lower()
 
 
+@transaction.atomic
 def report_add_citizen_info(
     *, report: Report, note: str, photo=None, by_email: str = "", by_phone: str = ""
 ) -> ReportEvent:

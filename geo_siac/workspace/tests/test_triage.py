@@ -97,7 +97,12 @@ def test_the_supervisor_assigns_a_department_and_a_crews_request_is_refused(clie
     assert response.status_code == 302
     stored = Report.objects.get(pk=query.pk)
     assert stored.department == works
-    assert "a Dirección de Prueba de Triage. Es de obras." in stored.events.get(kind=EventKind.REROUTED).note
+    assert (
+        "a Dirección de Prueba de Triage. Es de obras."
+        in stored.events.get(kind=EventKind.REROUTED, is_public=False).note
+    )
+    # The citizen is told the department alone, not the reason (services.assignment.department_changed).
+    assert stored.events.get(kind=EventKind.REROUTED, is_public=True).note == "Dirección de Prueba de Triage"
     placed = make_report(point=WEST_POINT)
     response = client.post(reverse("crew:assign_department", args=[placed.tracking_code]), {"department": works.pk})
     assert response.status_code == 400 and "derívela a otra cuadrilla" in response.content.decode()
