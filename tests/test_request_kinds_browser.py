@@ -75,7 +75,7 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         officer.fill("#legal-extend-form input[name=reason]", "Se deben reunir contratos de tres direcciones.")
         officer.click("#legal-extend-form button[type=submit]")
         # The form posted to its own #legal-extend-form: the redirect names where the message is instead.
-        expect(officer.locator("#messages")).to_have_text("Cambio guardado.")
+        expect(officer.locator("#messages")).to_contain_text("Plazo prorrogado hasta el")
         expect(officer.locator("#messages")).to_be_in_viewport()
         assert officer.url.endswith(f"/cuadrilla/solicitud/{information_code}/#messages")
         # The law allows one extension: once used, its form is gone and the deadline says so (a second POST is
@@ -100,7 +100,7 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         expect(officer.locator("#letter-preview #letter-signer")).to_have_text("Sofía Muñoz Rojas")
         officer.screenshot(path=OUTPUT / "8-letter-preview.png", full_page=True)
         officer.click("#answer-send")
-        expect(officer.locator("#messages")).to_have_text("Cambio guardado.")
+        expect(officer.locator("#messages")).to_contain_text("Respuesta enviada con su carta")
         expect(officer.locator("#messages")).to_be_in_viewport()
 
         phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="es-CL", accept_downloads=True)

@@ -22,7 +22,7 @@ from geo_siac.catalogue.attributes import answers_shown
 from geo_siac.catalogue.kinds import rule, takes_legal_outcome
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.selectors import gazetteer_reverse_many
-from geo_siac.reports.deadlines import DeadlineState
+from geo_siac.reports.deadlines import DeadlineState, shown_day
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
@@ -241,16 +241,17 @@ def report_page(request, code):
     return render(request, "workspace/crew_report.html", detail_context(request, report))
 
 
-def apply(request, report, form_name, form, action):
-    """Run `action(form.cleaned_data)`; on bad input re-draw the page with the errors and HTTP 400."""
+def apply(request, report, form_name, form, action, done=None):
+    """Run `action(form.cleaned_data)`; on bad input re-draw the page with the errors and HTTP 400. `done` words what
+    happened from the report the action returns (else "Cambio guardado.")."""
     if form.is_valid():
         try:
-            action(form.cleaned_data)
+            changed = action(form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Cambio guardado."))
+            messages.success(request, done(changed) if done else _("Cambio guardado."))
             # A form lower down posts to its own #anchor, which the browser would keep across this redirect.
             return redirect(reverse("crew:report", args=[report.tracking_code]) + "#messages")
     return render(
@@ -407,6 +408,26 @@ KIND_STEPS = {
     ),
 }
 
+# What the officer is told after each step: what happened and what the requester sees, not just "saved".
+KIND_STEP_DONE = {
+    "legal_extend": lambda report: (
+        _("Plazo prorrogado hasta el %(day)s; el solicitante lo verá en su seguimiento.")
+        % {"day": shown_day(report.expected_at)}
+    ),
+    "correction": lambda report: (
+        _("Subsanación pedida: el plazo legal queda suspendido; el solicitante tiene hasta el %(day)s para responder.")
+        % {"day": shown_day(report.expected_at)}
+    ),
+    "legal_answer": lambda report: (
+        _("Respuesta enviada con su carta; la solicitud quedó «%(status)s».")
+        % {"status": status_names()[report.status]}
+    ),
+    "referral": lambda report: (
+        _("Derivada a %(institution)s; el solicitante verá en su seguimiento cómo contactarlo.")
+        % {"institution": report.referred_to.name}
+    ),
+}
+
 # A supervisor's other steps on the report page: the form and the refusal its service would give now.
 SUPERVISOR_STEPS = {
     "reroute": (RerouteForm, reroute_refusal),
@@ -426,7 +447,12 @@ def kind_step(request, code, step):
     if step == "legal_answer" and "preview" in request.POST:
         return answer_preview(request, report, form_class(request.POST))
     return apply(
-        request, report, f"{step}_form", form_class(request.POST), lambda data: run(report, data, request.user)
+        request,
+        report,
+        f"{step}_form",
+        form_class(request.POST),
+        lambda data: run(report, data, request.user),
+        done=KIND_STEP_DONE[step],
     )
 
 

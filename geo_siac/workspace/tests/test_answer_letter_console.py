@@ -9,7 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import AnswerLetter, Report
+from geo_siac.reports.deadlines import shown_day
+from geo_siac.reports.models import AnswerLetter, Institution, Report
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_create
 from geo_siac.reports.states import Status
 from geo_siac.testing import WEST_POINT
@@ -206,3 +207,27 @@ def test_resolving_a_complaint_without_its_letter_is_refused_with_the_services_r
     assert "Una solicitud de tipo «Reclamo» se resuelve respondiendo con carta." in page
     assert "Escoja una opción válida" not in page
     assert Report.objects.get(pk=complaint.pk).status == complaint.status
+
+
+def test_each_legal_step_tells_the_officer_what_happened_not_only_that_it_was_saved(client, crews, communes):
+    client.force_login(crews["supervisor"])
+
+    def step(report, name, data):
+        response = client.post(f"/cuadrilla/solicitud/{report.tracking_code}/paso/{name}/", data, follow=True)
+        return response.content.decode().split('id="messages"', 1)[1].split("</ul>", 1)[0]
+
+    extended = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    said = step(extended, "legal_extend", {"reason": "Volumen de documentos."})
+    extended.refresh_from_db()
+    assert f"Plazo prorrogado hasta el {shown_day(extended.expected_at)}" in said
+    corrected = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    said = step(corrected, "correction", {"note": "Indique el año de las actas."})
+    corrected.refresh_from_db()
+    assert f"el solicitante tiene hasta el {shown_day(corrected.correction_due_at)} para responder" in said
+    answered = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    said = step(answered, "legal_answer", {"outcome": "delivered", "note": "Se adjuntan las actas."})
+    assert "Respuesta enviada con su carta; la solicitud quedó «Resuelta»." in said
+    referred = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    institution = Institution.objects.filter(is_active=True).first()
+    said = step(referred, "referral", {"institution": institution.pk, "note": ""})
+    assert f"Derivada a {institution.name};" in said
