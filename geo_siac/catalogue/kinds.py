@@ -88,6 +88,8 @@ class KindRule:
     # (Ley 19.880 art. 41: a decision names the remedies against it, the body and the term).
     letter_reference: str = ""
     letter_remedy: str = ""
+    # Takes PDF documents besides photos (a power of attorney, a document the requester refers to): reports.photos.
+    documents: bool = False
 
 
 # Ley 19.880 art. 24: a final decision within 20 (business) days; a topic may promise less, never more.
@@ -128,6 +130,7 @@ RULES: dict[str, KindRule] = {
         "Ley 20.285, art. 14",
         frozenset({Action.LEGAL_EXTEND, Action.CORRECTION, Action.REFERRAL, Action.LEGAL_ANSWER}),
         identity_required=True,
+        documents=True,
         letter_reference=_("Ley 20.285, sobre acceso a la información pública, arts. 14 y 16."),
         letter_remedy=_(
             "Si la información no le fue entregada, o no lo fue en la forma solicitada, puede reclamar ante el "
@@ -146,6 +149,11 @@ def rule(kind: str) -> KindRule:
 
 def allows(kind: str, action: str) -> bool:
     return action in RULES[kind].actions
+
+
+def takes_documents(kind: str) -> bool:
+    """A request of `kind` may carry PDF documents, at filing and when its requester adds information."""
+    return RULES[kind].documents
 
 
 def answers_by_letter(kind: str) -> bool:
