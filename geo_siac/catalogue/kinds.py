@@ -156,6 +156,12 @@ def takes_documents(kind: str) -> bool:
     return RULES[kind].documents
 
 
+def offers_crew_work(kind: str) -> bool:
+    """The staff page of a request of `kind` offers a crew's work in the field: crew photos with a status change and
+    "Registrar dónde trabajé"."""
+    return allows(kind, Action.CREW_WORK)
+
+
 def answers_by_letter(kind: str) -> bool:
     """A request of `kind` is answered only by a formal letter (reports.services.report_answer), never by a bare
     change to "resuelta"."""
