@@ -19,7 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
-from geo_siac.catalogue.kinds import offers_crew_work, rule, takes_legal_outcome
+from geo_siac.catalogue.kinds import offers_crew_work, rule, takes_documents, takes_legal_outcome
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.reports.deadlines import DeadlineState
@@ -195,6 +195,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         "citizen_photos": report.photos.all(),
         "documents": report_documents(report),
         "crew_work": offers_crew_work(report.kind),
+        "takes_documents": takes_documents(report.kind),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
         "nearby": with_nearby_place([report], [report.location])[0].nearby,
