@@ -62,5 +62,7 @@ def document(request, name: str):
         raise Http404 from None
     response = FileResponse(stored, content_type=DOCUMENT_CONTENT_TYPE, as_attachment=True, filename=found.name)
     response["X-Content-Type-Options"] = "nosniff"
+    # Opened in a tab anyway (a download manager, a PDF viewer in the browser), it runs no script and loads nothing.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     patch_cache_control(response, private=True, no_store=True)
     return response

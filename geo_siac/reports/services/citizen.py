@@ -10,13 +10,14 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.kinds import Action, RequestKind, allows
+from geo_siac.catalogue.kinds import Action, RequestKind, allows, takes_documents
 from geo_siac.reports.deadlines import add_business_days, local_day, shown_day
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import (
     documents_process,
+    documents_removed_on_rollback,
     event_photo_store,
     photo_process,
     report_document_store,
@@ -177,6 +178,7 @@ def answers_correction(report: Report, by_email: str) -> bool:
     return report.correction_due_at is not None and bool(by_email) and by_email.lower() == report.reporter_email.lower()
 
 
+@documents_removed_on_rollback()
 @transaction.atomic
 def report_add_citizen_info(
     *, report: Report, note: str, photo=None, documents=(), by_email: str = "", by_phone: str = ""
@@ -188,7 +190,13 @@ def report_add_citizen_info(
     WhatsApp), who `by_phone` names (person_reports' rule)."""
     note = (note or "").strip()
     if not note and not photo and not documents:
-        raise ValidationError({"note": _("Escriba una nota o adjunte una foto.")})
+        raise ValidationError(
+            {
+                "note": _("Escriba una nota o adjunte una foto o un documento PDF.")
+                if takes_documents(report.kind)
+                else _("Escriba una nota o adjunte una foto.")
+            }
+        )
     if (message := citizen_text_error(note, "note")) is not None:
         raise ValidationError({"note": message})
     processed = photo_process(photo) if photo else None

@@ -38,6 +38,7 @@ from geo_siac.reports.routing import decide, decide_without_place
 from geo_siac.reports.selectors import category_by_code
 from geo_siac.reports.services.photos import (
     documents_process,
+    documents_removed_on_rollback,
     photo_process,
     report_document_store,
     report_photo_store,
@@ -439,7 +440,7 @@ def report_store(
         and not submission_token
         and not report.reporter_email
     )
-    with nullcontext() if alone else transaction.atomic():
+    with documents_removed_on_rollback(), nullcontext() if alone else transaction.atomic():
         return report_write(report, events=events, photo=photo, documents=documents, submission_token=submission_token)
 
 

@@ -286,10 +286,12 @@ def schema_tables_check(schema: str) -> None:
 
 def schema_people() -> list[tuple[str, str]]:
     """("email", e-mail) and ("phone", number) of every person the tables the search_path names hold (reporters,
-    followers, those who added a photo, recipients), normalised as person_reports and person_notifications find them."""
+    followers, those who added a photo or a document, recipients), normalised as person_reports and person_notifications find them."""
     emails = set(Report.objects.exclude(reporter_email="").values_list("reporter_email", flat=True).distinct())
     emails |= set(Follower.objects.values_list("email", flat=True).distinct())
     emails |= set(EventPhoto.objects.exclude(added_by="").values_list("added_by", flat=True).distinct())
+    if table_visible(ReportDocument._meta.db_table):  # an archive schema made before documents existed has none
+        emails |= set(ReportDocument.objects.exclude(added_by="").values_list("added_by", flat=True).distinct())
     emails |= set(Notification.objects.filter(medium=Medium.EMAIL).values_list("recipient", flat=True).distinct())
     phones = set(
         Report.objects.filter(reporter_email="").exclude(reporter_phone="").values_list("reporter_phone", flat=True)

@@ -2,10 +2,13 @@
 are checked, re-encoded without metadata and stored, and a requester's PDF documents checked and stored beside them."""
 
 import secrets
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
@@ -80,17 +83,58 @@ def documents_process(kind: str, documents) -> list[ProcessedDocument]:
     if len(documents) > MAX_DOCUMENTS:
         raise ValidationError({"documents": _("Adjunte a lo más %(max)d documentos PDF.") % {"max": MAX_DOCUMENTS}})
     try:
-        return [process_document(document, max_bytes=settings.GEO_SIAC_DOCUMENT_MAX_BYTES) for document in documents]
+        checked = [process_document(document, max_bytes=settings.GEO_SIAC_DOCUMENT_MAX_BYTES) for document in documents]
     except ValidationError as exc:
         raise ValidationError({"documents": exc.messages}) from exc
+    # One submission stays under the proxy's body limit (deploy/nginx.conf.template), which answers in English.
+    total = sum(document.size for document in checked)
+    if total > settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES:
+        raise ValidationError(
+            {
+                "documents": _(
+                    "Los documentos PDF suman %(total)s MB; el máximo por envío es %(max)s MB. Envíe algunos ahora "
+                    "y los demás con «Agregar información»."
+                )
+                % {"total": mb_text(total), "max": mb_text(settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES)}
+            }
+        )
+    return checked
+
+
+def mb_text(size: int) -> str:
+    """A size in MB as the forms write it: one decimal at most, with a comma."""
+    return f"{round(size / MB, 1):g}".replace(".", ",")
 
 
 def documents_offer(kind: str) -> dict | None:
     """What a form of a request of `kind` tells of the PDFs it takes (reports/_documents_field.html), or None."""
     if not takes_documents(kind):
         return None
-    limit = settings.GEO_SIAC_DOCUMENT_MAX_BYTES / MB
-    return {"max_files": MAX_DOCUMENTS, "max_mb": f"{limit:g}".replace(".", ",")}
+    return {"max_files": MAX_DOCUMENTS, "max_mb": mb_text(settings.GEO_SIAC_DOCUMENT_MAX_BYTES)}
+
+
+# The document files written inside the innermost documents_removed_on_rollback, or None outside one.
+_written_documents: ContextVar[list[str] | None] = ContextVar("written_documents", default=None)
+
+
+@contextmanager
+def documents_removed_on_rollback():
+    """Around a service's transaction (outside its atomic block, so a failed COMMIT counts too): the document files
+    report_document_store writes inside are deleted if the block raises, so a rolled-back filing leaves no requester's
+    PDF behind that no row names and no erasure would find. Nested, the outer block takes them over. A transaction of
+    a caller that rolls back after this block ends is not seen: photos (photo_save) take that risk for every write."""
+    written: list[str] = []
+    token = _written_documents.set(written)
+    try:
+        yield
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+    finally:
+        _written_documents.reset(token)
+    if (outer := _written_documents.get()) is not None:
+        outer.extend(written)
 
 
 def report_document_store(
@@ -101,5 +145,7 @@ def report_document_store(
         report=report, name=processed.name, size=processed.size, added_by=added_by, created_at=created_at
     )
     document.file.save(f"{secrets.token_urlsafe(18)}.pdf", ContentFile(processed.content), save=False)
+    if (written := _written_documents.get()) is not None:
+        written.append(document.file.name)
     document.save()
     return document

@@ -4,8 +4,10 @@ public page or API; only the kinds that take them (catalogue.kinds) do."""
 
 import io
 import re
+from unittest import mock
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,10 +15,11 @@ from django.urls import reverse
 from PIL import Image
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import ReportDocument
+from geo_siac.reports.models import Report, ReportDocument, ReportEvent
 from geo_siac.reports.photos import process_document
+from geo_siac.reports.selectors import email_key
 from geo_siac.reports.services import information_correction_request, report_add_citizen_info, report_create
-from geo_siac.reports.services.erasure import reporter_data_erase
+from geo_siac.reports.services.erasure import reporter_data_erase, schema_people
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -93,6 +96,7 @@ def test_a_pdf_filed_with_an_information_request_is_served_only_to_its_staff_as_
         assert served["Content-Type"] == "application/pdf"
         assert served["Content-Disposition"].startswith("attachment;") and "poder" in served["Content-Disposition"]
         assert served["X-Content-Type-Options"] == "nosniff"
+        assert served["Content-Security-Policy"] == "sandbox; default-src 'none'"
         assert "private" in served["Cache-Control"] and "no-store" in served["Cache-Control"]
     staff_page = client.get(reverse("crew:report", args=[first.report.tracking_code])).content.decode()
     assert reverse("document", args=[first.file.name]) in staff_page and "poder notarial.pdf" in staff_page
@@ -118,12 +122,28 @@ def test_a_fake_pdf_is_refused_naming_the_file_and_nothing_is_filed(client, comm
     assert 'id="error-documents"' in page and 'aria-invalid="true"' in page.split('id="id_documents"')[1][:200]
 
 
-def test_a_pdf_over_the_size_limit_is_refused_before_it_is_read_whole(communes, settings):
+class CountedStream(io.BytesIO):
+    """A stream that does not declare its size (no `.size`, unlike Django's uploads) and counts what is read."""
+
+    def __init__(self, content: bytes):
+        super().__init__(content)
+        self.bytes_read = 0
+
+    def read(self, size=-1):
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+
+def test_a_pdf_over_the_size_limit_is_refused_after_reading_one_byte_past_the_limit(communes, settings):
     settings.GEO_SIAC_DOCUMENT_MAX_BYTES = 1024 * 1024
-    big = PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
+    big = PDF[:-6] + b"0" * (3 * 1024 * 1024) + b"%%EOF\n"
+    stream = CountedStream(big)
+    stream.name = "actas.pdf"
     with pytest.raises(ValidationError) as refused:
-        information_request(communes, documents=[pdf_upload("actas.pdf", big)])
+        information_request(communes, documents=[stream])
     assert refused.value.message_dict == {"documents": ["El archivo «actas.pdf» supera el tamaño máximo de 1 MB."]}
+    assert stream.bytes_read == 1024 * 1024 + 1
     with pytest.raises(ValidationError, match="no es un documento PDF"):
         process_document(io.BytesIO(png_bytes()), name="foto.pdf")
 
@@ -180,3 +200,75 @@ def test_the_ley_20285_form_and_its_document_rule_read_in_english(client, commun
     assert "Documentos PDF" not in form
     refused = form_post(client, documents=[pdf_upload("poder.pdf", png_bytes())]).content.decode()
     assert "The file «poder.pdf» is not a PDF document: its content is not a PDF&#x27;s" in refused
+
+
+def test_a_follower_who_added_a_pdf_is_among_the_people_an_erasure_of_a_schema_finds(communes):
+    report = information_request(communes)
+    added_by = email_key("vecino.seguidor@example.cl")
+    ReportDocument.objects.create(
+        report=report,
+        file="reports/documents/x.pdf",
+        name="x.pdf",
+        size=1,
+        added_by=added_by,
+        created_at=report.created_at,
+    )
+    assert ("email", added_by) in schema_people()
+
+
+def test_the_note_or_attachment_refusal_names_documents_where_the_kind_takes_them(communes, make_report):
+    with pytest.raises(ValidationError) as refused:
+        report_add_citizen_info(report=information_request(communes), note="", by_email="rosa@example.cl")
+    assert refused.value.message_dict["note"] == ["Escriba una nota o adjunte una foto o un documento PDF."]
+    service = make_report(reporter_email="rosa@example.cl")
+    with pytest.raises(ValidationError) as refused:
+        report_add_citizen_info(report=service, note="", by_email="rosa@example.cl")
+    assert refused.value.message_dict["note"] == ["Escriba una nota o adjunte una foto."]
+
+
+def test_documents_over_the_total_for_one_submission_are_refused_naming_the_total(communes, settings):
+    settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES = 1024 * 1024
+    half = PDF[:-6] + b"0" * (600 * 1024) + b"%%EOF\n"
+    with pytest.raises(ValidationError) as refused:
+        information_request(communes, documents=[pdf_upload("a.pdf", half), pdf_upload("b.pdf", half)])
+    assert refused.value.message_dict["documents"][0].startswith(
+        "Los documentos PDF suman 1,2 MB; el máximo por envío es 1 MB."
+    )
+    assert not ReportDocument.objects.exists()
+
+
+def test_the_proxys_body_limit_is_above_the_largest_submission_the_application_accepts():
+    template = (django_settings.BASE_DIR / "deploy" / "nginx.conf.template").read_text()
+    body_max = int(re.search(r"GEO_SIAC_BODY_MAX\s+e\.g\. (\d+)m", template).group(1)) * 1024 * 1024
+    photo_max = django_settings.GEO_SIAC_PHOTO_MAX_BYTES
+    assert body_max > photo_max + django_settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES and body_max > 4 * photo_max
+
+
+def files_under_media(settings) -> list:
+    return [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()] if settings.MEDIA_ROOT.exists() else []
+
+
+def test_a_good_pdf_beside_a_fake_one_writes_nothing_at_filing_nor_with_added_information(communes, settings):
+    good_and_fake = [pdf_upload("poder.pdf"), pdf_upload("carnet.pdf", png_bytes())]
+    with pytest.raises(ValidationError, match="carnet.pdf"):
+        information_request(communes, documents=good_and_fake)
+    assert not Report.objects.exists() and not ReportEvent.objects.exists()
+    report = information_request(communes)
+    events = report.events.count()
+    good_and_fake = [pdf_upload("poder.pdf"), pdf_upload("carnet.pdf", png_bytes())]
+    with pytest.raises(ValidationError, match="carnet.pdf"):
+        report_add_citizen_info(report=report, note="Adjunto.", documents=good_and_fake, by_email="rosa@example.cl")
+    assert not ReportDocument.objects.exists() and report.events.count() == events
+    assert files_under_media(settings) == []
+
+
+def test_a_filing_or_added_information_rolled_back_after_its_pdf_was_written_leaves_no_file(communes, settings):
+    with mock.patch("geo_siac.reports.services.create.notification_enqueue", side_effect=RuntimeError("outbox")):
+        with pytest.raises(RuntimeError):
+            information_request(communes, documents=[pdf_upload()])
+    assert not Report.objects.exists() and files_under_media(settings) == []
+    report = information_request(communes)
+    with mock.patch("geo_siac.reports.services.citizen.answers_correction", side_effect=RuntimeError("clock")):
+        with pytest.raises(RuntimeError):
+            report_add_citizen_info(report=report, note="", documents=[pdf_upload()], by_email="rosa@example.cl")
+    assert not ReportDocument.objects.exists() and files_under_media(settings) == []
