@@ -315,6 +315,10 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Citizen reporting.
 GEO_SIAC_PHOTO_MAX_BYTES = env_int("GEO_SIAC_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+# A PDF a requester attaches where the request's kind takes documents (catalogue.kinds), kept as sent.
+GEO_SIAC_DOCUMENT_MAX_BYTES = env_int("GEO_SIAC_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+# All the PDFs of one submission together: with its photo, under the proxy's body limit (GEO_SIAC_BODY_MAX, 42m).
+GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES = env_int("GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES", 20 * 1024 * 1024)
 # Anonymous new requests accepted per client IP and window (from the client's first one). Counted in PostgreSQL
 # (geo_siac.web.ratelimit), like the Open311 key limits and the admin login lockout, so every worker shares them.
 GEO_SIAC_SUBMISSIONS_PER_WINDOW = env_int("GEO_SIAC_SUBMISSIONS_PER_WINDOW", 10)

@@ -49,6 +49,7 @@ from geo_siac.reports.services import (
     report_unfollow,
     reporter_language_update,
 )
+from geo_siac.reports.services.photos import documents_offer
 from geo_siac.reports.states import CLOSED, status_names
 from geo_siac.reports.tracking import find_tracking_codes
 from geo_siac.reports.views import flat_errors, map_config
@@ -228,6 +229,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "responsible": responsible_department_name(report),
             "clock": information_clock(report),
             "answers_correction": answers_correction(report, email),
+            "documents_offer": documents_offer(report.kind),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),
@@ -280,7 +282,11 @@ def add_info(request, email: str, code: str):
         return render_report(request, email, report, status=429, rate_limited=refusal, values=request.POST)
     try:
         report_add_citizen_info(
-            report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"), by_email=email
+            report=report,
+            note=request.POST.get("note", ""),
+            photo=request.FILES.get("photo"),
+            documents=request.FILES.getlist("documents"),
+            by_email=email,
         )
     except ValidationError as exc:
         return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)

@@ -536,6 +536,27 @@ class ReportPhoto(models.Model):
         ]
 
 
+class ReportDocument(models.Model):
+    """A PDF its requester sent (reports.photos.process_document: checked by content, kept as sent), at filing or
+    with added information. Private like a crew's photo: only staff who see the request, always as a download."""
+
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("archivo"), upload_to="reports/documents/%Y/%m/")
+    name = models.CharField(_("nombre"), max_length=120)
+    size = models.PositiveIntegerField(_("tamaño en bytes"))
+    # The e-mail of the citizen who added it later, as selectors.email_key writes it (services.erasure); empty for
+    # the requester's own at filing.
+    added_by = models.CharField(_("agregado por"), max_length=254, blank=True, default="")
+    created_at = models.DateTimeField(_("subido"))
+
+    class Meta:
+        verbose_name = _("documento")
+        verbose_name_plural = _("documentos")
+        ordering = ["created_at", "id"]
+        # The document view finds a file's row, and so who may see it, by the file's name.
+        indexes = [models.Index(fields=["file"], name="reportdocument_file")]
+
+
 class Submission(models.Model):
     """The form token of a web submission, so a double click or a resubmitted form creates one report."""
 

@@ -19,7 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
-from geo_siac.catalogue.kinds import rule, takes_legal_outcome
+from geo_siac.catalogue.kinds import offers_crew_work, rule, takes_documents, takes_legal_outcome
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.reports.deadlines import DeadlineState, shown_day
@@ -32,6 +32,7 @@ from geo_siac.reports.selectors import (
     crew_workload,
     deadline_state_counts,
     open_reports,
+    report_documents,
     report_history,
     reports_of_crews,
     supervision_reports,
@@ -192,6 +193,9 @@ def detail_context(request, report: Report, **forms) -> dict:
         "deadline_state": report.deadline_state,
         "events": report_history(report),
         "citizen_photos": report.photos.all(),
+        "documents": report_documents(report),
+        "crew_work": offers_crew_work(report.kind),
+        "takes_documents": takes_documents(report.kind),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
         "nearby": with_nearby_place([report], [report.location])[0].nearby,
@@ -274,11 +278,11 @@ def change_status(request, code):
             status=data["status"],
             note=data["note"],
             public_note=data["public_note"],
-            photos=data["photos"],
+            photos=data.get("photos") or [],  # the crew's fields, absent where the kind has no crew work
             actor=request.user,
             actor_label=request.user.get_username(),
             seen_updated_at=data["seen"],
-            work_location=work_location(data["latitude"], data["longitude"], data["accuracy"]),
+            work_location=work_location(data.get("latitude"), data.get("longitude"), data.get("accuracy")),
         ),
     )
 

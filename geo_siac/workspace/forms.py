@@ -7,7 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
+from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind, offers_crew_work
 from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.reports.models import Report
 from geo_siac.reports.responses import response_text
@@ -200,10 +200,16 @@ class StatusForm(DrawnOnce, forms.Form):
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
     accuracy = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Offered only where the request's kind has a crew's work in the field (catalogue.kinds.offers_crew_work).
+    CREW_WORK_FIELDS = ("photos", "latitude", "longitude", "accuracy")
 
     def __init__(self, *args, current: str, report, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
+        self.crew_work = offers_crew_work(report.kind)
+        if not self.crew_work:
+            for name in self.CREW_WORK_FIELDS:
+                del self.fields[name]
         self.allowed = transitions_by_hand(current, report.kind)
         # No status is chosen for the crew: one tap on "Guardar" must not move a report by accident.
         self.fields["status"].choices = [
@@ -226,8 +232,9 @@ class StatusForm(DrawnOnce, forms.Form):
         public["data-required-message"] = public_text_missing_message()
 
     def drawing_key(self) -> tuple:
-        """The statuses and the response templates offered (their texts are filled for this report)."""
-        return (tuple(self.allowed), tuple(self.templates))
+        """The statuses and the response templates offered (their texts are filled for this report), and whether the
+        crew's fields are."""
+        return (tuple(self.allowed), tuple(self.templates), self.crew_work)
 
     def clean_status(self) -> str:
         status = self.cleaned_data["status"]

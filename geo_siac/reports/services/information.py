@@ -324,6 +324,7 @@ def report_refer(
         status=Status.CLOSED_NOT_MUNICIPAL,
         note=f"{referral_text(institution)} {note.strip()}".strip(),
         note_is_public=True,
+        legal_step=True,
         actor=actor,
         actor_label=actor.get_username() if actor else "",
     )

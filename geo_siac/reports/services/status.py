@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import RequestKind, closing_by_law, offers_crew_work
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.messages import status_message
@@ -66,6 +67,25 @@ def status_photos_process(photos: Sequence) -> list[ProcessedPhoto]:
     return processed
 
 
+def crew_work_check(kind: str, *, photos: Sequence = (), work_location: WorkLocation | None = None) -> None:
+    """Refuse a crew's photos or work location on a request whose kind has no crew's work (an information request):
+    the one check, where they are written, whatever page or queue sent them."""
+    if photos and not offers_crew_work(kind):
+        raise ValidationError(
+            {
+                "photos": _("Una solicitud de tipo «%(kind)s» no lleva fotos de una cuadrilla.")
+                % {"kind": RequestKind(kind).label}
+            }
+        )
+    if work_location is not None and not offers_crew_work(kind):
+        raise ValidationError(
+            {
+                "work_location": _("Una solicitud de tipo «%(kind)s» no registra dónde trabajó una cuadrilla.")
+                % {"kind": RequestKind(kind).label}
+            }
+        )
+
+
 def lock_report(report: Report, seen_updated_at=None) -> Report:
     """The report's row, locked until the transaction ends. With `seen_updated_at` (what the person's form
     showed), refuse when someone else changed the report in between rather than overwrite their change."""
@@ -103,6 +123,7 @@ def report_change_status(
     seen_updated_at=None,
     work_location: WorkLocation | None = None,
     letter: AnswerLetter | None = None,
+    legal_step: bool = False,
     public_note: str | Explained,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
@@ -113,13 +134,16 @@ def report_change_status(
     `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
     bad photo refuses the change and nothing is written. `work_location`, where the crew worked, is kept on the
     status event for staff only (no public read selects it). A kind answered by letter is resolved only by
-    report_answer, which passes its `letter` here so the message links it.
+    report_answer, which passes its `letter` here so the message links it; a closing its kind reaches only by a legal
+    step (catalogue.kinds.closing_by_law: a Ley 20.285 referral) only from that step's service, with `legal_step`.
+    Crew photos and a work location only where the kind has a crew's work (catalogue.kinds.offers_crew_work).
 
     `public_note` is what a person's status form (crew, supervisor, bulk, offline queue) says to the citizen, apart
     from the internal note: it goes on the public event and in the message, and the outcomes of
     `states.PUBLIC_TEXT_REQUIRED` are refused without it. It has no default, so no caller skips the rule by
     forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
     merge, a reopening, an import)."""
+    crew_work_check(report.kind, photos=photos, work_location=work_location)
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -128,6 +152,8 @@ def report_change_status(
         raise Unchanged({"status": _("Ya está en «%(status)s».") % {"status": Status(status).label}})
     if letter is None and resolved_only_by_letter(locked.kind, status):
         raise ValidationError({"status": resolved_only_by_letter_message(locked.kind)})
+    if not legal_step and (refusal := closing_by_law(locked.kind, status)):
+        raise ValidationError({"status": refusal})
     if not can_transition(locked.status, status):
         raise ValidationError(
             {
