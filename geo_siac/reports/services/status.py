@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.messages import status_message
+from geo_siac.reports.events import event_data, event_text, stored_note
+from geo_siac.reports.messages import notice_message, status_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import event_photo_store, photo_process
@@ -212,3 +213,35 @@ def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, 
         notification_enqueue(
             report=report, recipient=recipient, language=language, subject=subject, body=body, medium=medium
         )
+
+
+def public_line(
+    report: Report, *, kind: str, line: str, params: dict, reason: str = "", actor=None, actor_label=None, **fields
+) -> ReportEvent:
+    """Write the public event of a line GeoSIAC words for the citizen (reports.events.LINES): its data, worded by
+    each reader in their language, and what `reason` the officer typed for them. `fields`: the event's others
+    (created_at, from_status, to_status)."""
+    event = ReportEvent(
+        report=report,
+        kind=kind,
+        is_public=True,
+        data=event_data(line, params, reason),
+        actor=actor,
+        actor_label=(actor.get_username() if actor else "") if actor_label is None else actor_label,
+        **fields,
+    )
+    event.note = stored_note(event)
+    event.save()
+    return event
+
+
+def public_notice(report: Report, **line) -> ReportEvent:
+    """public_line, and the notice of its line to every citizen of the request, each in their own language: one
+    place for the changes that tell the citizen without changing the status (a rerouting, a reclassification, a
+    Ley 20.285 extension or subsanación)."""
+    event = public_line(report, **line)
+    notify_citizens(
+        report=report,
+        message=lambda language, email: notice_message(report, language, event_text(event, language, notice=True)),
+    )
+    return event

@@ -1,0 +1,125 @@
+"""The citizen's lines of the public events GeoSIAC writes itself (a reclassification, a rerouting, the Ley 20.285
+steps): kept as a line's name and its parameters (ReportEvent.data), and worded by event_text in each reader's
+language, dates by the locale's DATE_FORMAT. Every reader words them here: the tracking page and "Mis solicitudes",
+the notices, and the stored note published in the installation's language (Open311, webhooks)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.utils import formats, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.models import localized_value
+from geo_siac.reports.deadlines import local_day
+
+
+@dataclass(frozen=True)
+class Line:
+    text: Promise
+    # What the notice says, where it words the line for the citizen it is sent to; the history's line otherwise.
+    notice: Promise | None = None
+    dates: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+
+LINES = {
+    "rerouted": Line(
+        _("Derivada a %(department)s."),
+        notice=_("Su solicitud fue derivada a %(department)s, que ahora es responsable de responderle."),
+    ),
+    "reclassified": Line(
+        _(
+            "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s). "
+            "El plazo para responderle es el %(day)s."
+        ),
+        dates=("day",),
+        kinds=("from", "to"),
+    ),
+    # The same, when the new topic also leaves another department responsible: one line, not a rerouting's too.
+    "reclassified_department": Line(
+        _(
+            "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s) y ahora la "
+            "responde %(department)s. El plazo para responderle es el %(day)s."
+        ),
+        dates=("day",),
+        kinds=("from", "to"),
+    ),
+    "information_extended": Line(
+        _("El plazo para responder se prorrogó %(days)d días hábiles, del %(from)s al %(to)s (Ley 20.285, art. 14)."),
+        dates=("from", "to"),
+    ),
+    "correction_requested": Line(
+        _(
+            "Necesitamos que corrija o complete su solicitud hasta el %(day)s; si no lo hace, se "
+            "tendrá por desistida (Ley 20.285, art. 12)."
+        ),
+        dates=("day",),
+    ),
+    "correction_received": Line(
+        _("Subsanación recibida: el plazo de 20 días hábiles corre de nuevo, hasta el %(day)s."), dates=("day",)
+    ),
+    "correction_lapsed": Line(
+        _("No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley 20.285, art. 12)."),
+        dates=("day",),
+    ),
+}
+
+
+def event_data(line: str, params: dict, reason: str = "") -> dict:
+    """ReportEvent.data of LINES[line] with `params` (a datetime kept as its local day, worded when read) and what
+    the officer typed for the citizen, kept as typed."""
+    assert line in LINES, line
+    kept = {
+        name: local_day(value).isoformat() if isinstance(value, datetime) else value for name, value in params.items()
+    }
+    return {"line": line, "params": kept, **({"reason": reason} if reason else {})}
+
+
+def bilingual(obj, field: str) -> dict:
+    """A parameter of a catalogue name kept in both its languages (catalogue.models.localized), worded in the
+    reader's."""
+    return {"es": getattr(obj, f"{field}_es"), "en": getattr(obj, f"{field}_en")}
+
+
+def worded(line: Line, name: str, value):
+    if isinstance(value, dict):
+        return localized_value(value["es"], value["en"])
+    if name in line.dates:
+        return formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
+    if name in line.kinds:
+        return str(RequestKind(value).label)
+    return value
+
+
+def legacy_data(event) -> dict | None:
+    """The data of a public rerouting written before lines were data: its note was already only the department."""
+    if event.rerouted_to:
+        return {"line": "rerouted", "params": {"department": event.rerouted_to}}
+    return None
+
+
+def event_text(event, language: str, *, notice: bool = False) -> str:
+    """The event's note as a reader of `language` reads it: its line worded from `data`, then what the officer typed;
+    an event without data (a person's note, or one written before lines were kept as data) as it was stored.
+    `notice`: the wording of the notice sent with it."""
+    data = event.data or legacy_data(event)
+    if not data:
+        return event.note
+    line = LINES[data["line"]]
+    with translation.override(language):
+        params = {name: worded(line, name, value) for name, value in data["params"].items()}
+        text = str(line.notice if notice and line.notice else line.text) % params
+    # A notice keeps the officer's words on a line of their own, as it did before lines were data.
+    return ("\n" if notice else " ").join(part for part in (text, data.get("reason", "")) if part)
+
+
+def stored_note(event) -> str:
+    """The note kept with a line's event: its text in the installation's language, which the readers of a column
+    (Open311's status_notes, published_events) publish; a rerouting keeps only its department
+    (models.PUBLIC_REROUTING), which they word themselves."""
+    if event.data["line"] == "rerouted":
+        return event.data["params"]["department"]
+    return event_text(event, settings.LANGUAGE_CODE)
