@@ -1,0 +1,153 @@
+"""The lines GeoSIAC writes in a request's public history (a reclassification, a rerouting, a Ley 20.285 extension)
+are kept as data and worded in each reader's language (reports.events): written by a Spanish-speaking officer, they
+read in English on the tracking page and in an English notice, dates as the locale writes them; the stored note, which
+Open311 and the webhooks publish, is in the installation's language whoever wrote it; an event written before lines
+were data still shows its note."""
+
+from datetime import datetime
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.models import Category, Department
+from geo_siac.notifications.models import Notification
+from geo_siac.reports.events import event_text
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.services import (
+    information_extend,
+    report_assign_department,
+    report_create,
+    report_reclassify,
+)
+
+SANTIAGO = ZoneInfo("America/Santiago")
+CITIZEN = "resident@example.cl"
+
+
+def at(month, day):
+    return datetime(2026, month, day, 10, 0, tzinfo=SANTIAGO)
+
+
+def run_at(moment, function, *, language="es-cl", **kwargs):
+    """`function` run at `moment` by an officer whose pages are in `language`."""
+    with mock.patch("django.utils.timezone.now", return_value=moment), translation.override(language):
+        return function(**kwargs)
+
+
+def english_reader(report: Report) -> Report:
+    Report.objects.filter(pk=report.pk).update(language="en")
+    return report
+
+
+def filed(communes, kind, category) -> Report:
+    return english_reader(
+        run_at(
+            at(9, 10),
+            report_create,
+            kind=kind,
+            category=category,
+            commune=communes["13201"],
+            channel="email",
+            description="El camión de la basura no pasa hace dos semanas.",
+            reporter_name="Rosa Pérez",
+            reporter_email=CITIZEN,
+        )
+    )
+
+
+def tracking(client, report: Report, language: str) -> str:
+    client.cookies["django_language"] = language
+    return client.get(reverse("reports:tracking", args=[report.tracking_code])).content.decode()
+
+
+def last_notice(report: Report) -> str:
+    return Notification.objects.filter(report=report, recipient=CITIZEN).order_by("id").last().body
+
+
+def test_a_reclassification_by_a_spanish_speaking_officer_reads_in_english_with_the_day_in_words(
+    client, communes, crews
+):
+    query = filed(communes, RequestKind.QUERY, "consulta-tramites")
+    run_at(
+        at(9, 14),
+        report_reclassify,
+        report=query,
+        category="reclamo-servicio",
+        reason="Es un reclamo.",
+        actor=crews["supervisor"],
+    )
+    english = tracking(client, query, "en")
+    assert "is now registered as" in english and "The deadline to answer you is 25 September 2026." in english
+    assert "quedó registrada" not in english and "25-09-2026" not in english
+    notice = last_notice(query)
+    assert notice.startswith("Your request, received as") and "is 25 September 2026." in notice
+    spanish = tracking(client, query, "es-cl")
+    assert "El plazo para responderle es el 25 de septiembre de 2026." in spanish
+
+
+def test_a_rerouting_reads_in_english_on_the_page_and_in_the_notice(client, communes, crews):
+    query = filed(communes, RequestKind.QUERY, "consulta-tramites")
+    other = Department.objects.create(name="Unidad de Prueba")
+    run_at(at(9, 14), report_assign_department, report=query, department=other, actor=crews["supervisor"])
+    assert "Rerouted to Unidad de Prueba." in tracking(client, query, "en")
+    assert last_notice(query).startswith("Your request was sent to Unidad de Prueba, which is now responsible")
+    # Its note is still the department alone, which Open311 and the webhooks word (models.PUBLIC_REROUTING).
+    assert query.events.get(kind=EventKind.REROUTED, is_public=True).note == "Unidad de Prueba"
+
+
+def test_a_ley_20285_extension_reads_in_english_and_keeps_the_officers_words_as_typed(client, communes, crews):
+    request = filed(communes, RequestKind.INFORMATION, "acceso-informacion")
+    request = run_at(
+        at(9, 16), information_extend, report=request, reason="Volumen de documentos.", actor=crews["supervisor"]
+    )
+    # 20 business days from Thu 10 September, past Fri 18 and Sat 19 (holidays): Fri 9 October; 10 more, past
+    # Mon 12 October: Mon 26 October.
+    english = tracking(client, request, "en")
+    assert "The term to answer was extended by 10 business days, from 9 October 2026 to 26 October 2026" in english
+    assert "Volumen de documentos." in english and "se prorrogó" not in english
+    assert "from 9 October 2026 to 26 October 2026 (Ley 20.285, art. 14).\nVolumen de documentos." in last_notice(
+        request
+    )
+
+
+def test_the_stored_note_is_in_the_installations_language_whoever_wrote_it(communes, crews):
+    request = filed(communes, RequestKind.INFORMATION, "acceso-informacion")
+    run_at(
+        at(9, 16),
+        information_extend,
+        language="en",
+        report=request,
+        reason="Volumen de documentos.",
+        actor=crews["supervisor"],
+    )
+    event = request.events.get(kind=EventKind.EXTENDED)
+    assert event.note == (
+        "El plazo para responder se prorrogó 10 días hábiles, del 9 de octubre de 2026 al 26 de octubre de 2026 "
+        "(Ley 20.285, art. 14). Volumen de documentos."
+    )
+    assert event_text(event, "es-cl") == event.note
+
+
+def test_an_event_written_before_lines_were_data_still_shows_its_note(client, communes):
+    query = filed(communes, RequestKind.QUERY, "consulta-tramites")
+    ReportEvent.objects.create(
+        report=query,
+        kind=EventKind.RECLASSIFIED,
+        note="Su solicitud quedó registrada como «Reclamo». El plazo para responderle es el 25-09-2026.",
+        is_public=True,
+        created_at=at(9, 14),
+    )
+    assert "El plazo para responderle es el 25-09-2026." in tracking(client, query, "en")
+
+
+@pytest.mark.parametrize("english_name", ["Municipal service complaint", ""])
+def test_a_reclassifications_topic_reads_in_the_readers_language_when_it_has_one(client, communes, crews, english_name):
+    Category.objects.filter(service_code="reclamo-servicio").update(name_en=english_name)
+    query = filed(communes, RequestKind.QUERY, "consulta-tramites")
+    run_at(at(9, 14), report_reclassify, report=query, category="reclamo-servicio", reason="x", actor=None)
+    english = tracking(client, query, "en")
+    assert f"({english_name or 'Reclamo por un servicio municipal'})" in english
