@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import localized_value
-from geo_siac.reports.deadlines import local_day
+from geo_siac.reports.deadlines import local_day, written_day
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def worded(line: Line, name: str, value):
     if isinstance(value, dict):
         return localized_value(value["es"], value["en"])
     if name in line.dates:
-        return formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
+        return written_day(date.fromisoformat(value))
     if name in line.kinds:
         return str(RequestKind(value).label)
     return value
