@@ -23,6 +23,8 @@ class Line:
     notice: Promise | None = None
     dates: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    # (parameter, sentence): sentences said only when their parameter is not empty.
+    optional: tuple[tuple[str, Promise], ...] = ()
 
 
 LINES = {
@@ -60,6 +62,10 @@ LINES = {
     ),
     "correction_received": Line(
         _("Subsanación recibida: el plazo de 20 días hábiles corre de nuevo, hasta el %(day)s."), dates=("day",)
+    ),
+    "referred": Line(
+        _("Derivada a %(body)s, el organismo competente."),
+        optional=(("contact", _("Cómo contactarlo: %(contact)s")), ("url", _("Sitio web: %(url)s"))),
     ),
     "correction_lapsed": Line(
         _("No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley 20.285, art. 12)."),
@@ -111,7 +117,12 @@ def event_text(event, language: str, *, notice: bool = False) -> str:
     line = LINES[data["line"]]
     with translation.override(language):
         params = {name: worded(line, name, value) for name, value in data["params"].items()}
-        text = str(line.notice if notice and line.notice else line.text) % params
+        text = " ".join(
+            [
+                str(line.notice if notice and line.notice else line.text) % params,
+                *(str(sentence) % params for name, sentence in line.optional if params.get(name)),
+            ]
+        )
     # A notice keeps the officer's words on a line of their own, as it did before lines were data.
     return ("\n" if notice else " ").join(part for part in (text, data.get("reason", "")) if part)
 

@@ -26,15 +26,14 @@ from geo_siac.reports.deadlines import (
     information_restarted,
     shown_day,
 )
-from geo_siac.reports.events import event_text
+from geo_siac.reports.events import event_data
 from geo_siac.reports.letters import letter_content, letter_pdf
-from geo_siac.reports.messages import status_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import closed_refusal, required_reason
 from geo_siac.reports.services.status import (
     EXPLAINED_BY_CALLER,
     lock_report,
-    notify_citizens,
+    notify_status_change,
     public_line,
     public_notice,
     report_change_status,
@@ -205,12 +204,7 @@ def information_corrections_lapse(*, now: datetime | None = None) -> int:
                 to_status=locked.status,
                 created_at=now,
             )
-            notify_citizens(
-                report=locked,
-                message=lambda language, email, report=locked, event=event: status_message(
-                    report, language, event_text(event, language), email=email
-                ),
-            )
+            notify_status_change(report=locked, event=event)
             lapsed += 1
     return lapsed
 
@@ -279,16 +273,6 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
     )
 
 
-def referral_text(institution: Institution) -> str:
-    """What the citizen is told of a referral: where it went and how to reach that body."""
-    parts = [_("Derivada a %(body)s, el organismo competente.") % {"body": institution.name}]
-    if institution.contact:
-        parts.append(_("Cómo contactarlo: %(contact)s") % {"contact": institution.contact.strip()})
-    if institution.website:
-        parts.append(_("Sitio web: %(url)s") % {"url": institution.website})
-    return " ".join(parts)
-
-
 def refer_refusal(report: Report) -> dict[str, str]:
     """Why the request cannot be referred to another institution, by field; empty when it can (also while it waits
     for a subsanación)."""
@@ -313,8 +297,11 @@ def report_refer(
         public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=Status.CLOSED_NOT_MUNICIPAL,
-        note=f"{referral_text(institution)} {note.strip()}".strip(),
-        note_is_public=True,
+        line=event_data(
+            "referred",
+            {"body": institution.name, "contact": institution.contact.strip(), "url": institution.website},
+            note.strip(),
+        ),
         actor=actor,
         actor_label=actor.get_username() if actor else "",
     )

@@ -105,6 +105,7 @@ def report_change_status(
     work_location: WorkLocation | None = None,
     letter: AnswerLetter | None = None,
     public_note: str | Explained,
+    line: dict | None = None,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
@@ -120,7 +121,8 @@ def report_change_status(
     from the internal note: it goes on the public event and in the message, and the outcomes of
     `states.PUBLIC_TEXT_REQUIRED` are refused without it. It has no default, so no caller skips the rule by
     forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
-    merge, a reopening, an import)."""
+    merge, a reopening, an import). `line` (events.event_data) is what a caller tells them in a line GeoSIAC words in
+    each reader's language (a referral): the public event's, in place of a note."""
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -160,12 +162,15 @@ def report_change_status(
         from_status=previous,
         to_status=status,
         note=told,
+        data=line,
         is_public=True,
         actor=actor,
         actor_label=actor_label,
         created_at=now,
         **event_fields(work_location),
     )
+    if line is not None:
+        event.note = stored_note(event)
     event.save()
     for photo in processed:
         event_photo_store(event=event, processed=photo)
@@ -179,18 +184,22 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=told, letter=letter, reopened=event.reopened_by_citizen)
+    notify_status_change(report=locked, event=event, letter=letter)
     return locked
 
 
-def notify_status_change(
-    *, report: Report, note: str, letter: AnswerLetter | None = None, reopened: bool = False
-) -> None:
-    """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
+def notify_status_change(*, report: Report, event: ReportEvent, letter: AnswerLetter | None = None) -> None:
+    """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower: the status
+    `event`'s note in each one's language (events.event_text)."""
     notify_citizens(
         report=report,
         message=lambda language, email: status_message(
-            report, language, note, email=email, letter=letter, reopened=reopened
+            report,
+            language,
+            event_text(event, language),
+            email=email,
+            letter=letter,
+            reopened=event.reopened_by_citizen,
         ),
     )
 

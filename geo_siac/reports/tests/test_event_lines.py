@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.catalogue.models import Category, Department
+from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.events import event_text
 from geo_siac.reports.models import EventKind, Report, ReportEvent
@@ -22,6 +22,7 @@ from geo_siac.reports.services import (
     report_assign_department,
     report_create,
     report_reclassify,
+    report_refer,
 )
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -151,3 +152,15 @@ def test_a_reclassifications_topic_reads_in_the_readers_language_when_it_has_one
     run_at(at(9, 14), report_reclassify, report=query, category="reclamo-servicio", reason="x", actor=None)
     english = tracking(client, query, "en")
     assert f"({english_name or 'Reclamo por un servicio municipal'})" in english
+
+
+def test_a_referral_reads_in_english_with_the_bodys_contact_and_the_officers_words_as_typed(client, communes, crews):
+    complaint = filed(communes, RequestKind.COMPLAINT, "reclamo-servicio")
+    sernac = Institution.objects.get(name="Servicio Nacional del Consumidor (SERNAC)")
+    run_at(at(9, 14), report_refer, report=complaint, institution=sernac, note="Es un reclamo de consumo.")
+    english = tracking(client, complaint, "en")
+    assert "Servicio Nacional del Consumidor (SERNAC)" in english and "Es un reclamo de consumo." in english
+    assert "el organismo competente" not in english and "https://www.sernac.cl" in english
+    assert "el organismo competente" not in last_notice(complaint)
+    spanish = complaint.events.get(to_status="closed_not_municipal").note
+    assert spanish.startswith("Derivada a Servicio Nacional del Consumidor (SERNAC), el organismo competente.")
