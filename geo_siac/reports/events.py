@@ -7,22 +7,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
+from django.db.models import TextChoices
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
 from geo_siac.catalogue.models import localized_value
 from geo_siac.reports.deadlines import local_day, written_day
 
 
 @dataclass(frozen=True)
 class Line:
-    text: Promise
+    text: Promise | str
     # What the notice says, where it words the line for the citizen it is sent to; the history's line otherwise.
     notice: Promise | None = None
     dates: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
+    # Parameters kept as a value of these choices, worded by their label.
+    labels: tuple[tuple[str, type[TextChoices]], ...] = ()
     # (parameter, sentence): sentences said only when their parameter is not empty.
     optional: tuple[tuple[str, Promise], ...] = ()
 
@@ -38,7 +40,7 @@ LINES = {
             "El plazo para responderle es el %(day)s."
         ),
         dates=("day",),
-        kinds=("from", "to"),
+        labels=(("from", RequestKind), ("to", RequestKind)),
     ),
     # The same, when the new topic also leaves another department responsible: one line, not a rerouting's too.
     "reclassified_department": Line(
@@ -47,7 +49,7 @@ LINES = {
             "responde %(department)s. El plazo para responderle es el %(day)s."
         ),
         dates=("day",),
-        kinds=("from", "to"),
+        labels=(("from", RequestKind), ("to", RequestKind)),
     ),
     "information_extended": Line(
         _("El plazo para responder se prorrogó %(days)d días hábiles, del %(from)s al %(to)s (Ley 20.285, art. 14)."),
@@ -67,6 +69,9 @@ LINES = {
         _("Derivada a %(body)s, el organismo competente."),
         optional=(("contact", _("Cómo contactarlo: %(contact)s")), ("url", _("Sitio web: %(url)s"))),
     ),
+    # The legal outcome of a Ley 20.285 answer (services.information.report_answer), before the officer's answer.
+    "answered": Line("%(outcome)s.", labels=(("outcome", LegalOutcome),)),
+    "answered_ground": Line("%(outcome)s (%(ground)s).", labels=(("outcome", LegalOutcome), ("ground", DenialGround))),
     "correction_lapsed": Line(
         _("No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley 20.285, art. 12)."),
         dates=("day",),
@@ -95,8 +100,8 @@ def worded(line: Line, name: str, value):
         return localized_value(value["es"], value["en"])
     if name in line.dates:
         return written_day(date.fromisoformat(value))
-    if name in line.kinds:
-        return str(RequestKind(value).label)
+    if choices := dict(line.labels).get(name):
+        return str(choices(value).label)
     return value
 
 

@@ -260,13 +260,16 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
     if outcome:
         locked.legal_outcome, locked.denial_ground = outcome, ground
         locked.save(update_fields=["legal_outcome", "denial_ground"])
-    text = content["outcome"] + (f" ({content['ground']})" if ground else "") + "." if outcome else ""
+    line = "answered_ground" if ground else "answered"
     return report_change_status(
         public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=Status.RESOLVED,
-        note=f"{text} {note}".strip(),
+        note=note,
         note_is_public=True,
+        line=event_data(line, {"outcome": outcome, **({"ground": ground} if ground else {})}, note)
+        if outcome
+        else None,
         actor=actor,
         actor_label=actor.get_username(),
         letter=letter,

@@ -12,13 +12,14 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from geo_siac.catalogue.kinds import RequestKind
+from geo_siac.catalogue.kinds import LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.events import event_text
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import (
     information_extend,
+    report_answer,
     report_assign_department,
     report_create,
     report_reclassify,
@@ -164,3 +165,22 @@ def test_a_referral_reads_in_english_with_the_bodys_contact_and_the_officers_wor
     assert "el organismo competente" not in last_notice(complaint)
     spanish = complaint.events.get(to_status="closed_not_municipal").note
     assert spanish.startswith("Derivada a Servicio Nacional del Consumidor (SERNAC), el organismo competente.")
+
+
+def test_a_ley_20285_answers_outcome_reads_in_english_before_the_officers_answer_as_typed(client, communes, crews):
+    request = filed(communes, RequestKind.INFORMATION, "acceso-informacion")
+    answer = "Se entregan los contratos sin datos personales."
+    run_at(
+        at(9, 16),
+        report_answer,
+        report=request,
+        outcome="partly_delivered",
+        ground="art21_2",
+        note=answer,
+        actor=crews["supervisor"],
+    )
+    english = tracking(client, request, "en")
+    assert answer in english and "Entregada parcialmente" not in english
+    assert request.events.get(to_status="resolved").note.startswith("Entregada parcialmente (Art. 21 N°2")
+    with translation.override("en"):
+        assert str(LegalOutcome.PARTLY_DELIVERED.label) in english
