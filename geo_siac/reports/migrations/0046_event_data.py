@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="reportevent",
             name="data",
-            field=models.JSONField(blank=True, null=True, verbose_name="texto"),
+            field=models.JSONField(blank=True, null=True, verbose_name="datos de la línea"),
         ),
     ]
