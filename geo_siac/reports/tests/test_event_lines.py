@@ -4,6 +4,7 @@ read in English on the tracking page and in an English notice, dates as the loca
 Open311 and the webhooks publish, is in the installation's language whoever wrote it; an event written before lines
 were data still shows its note."""
 
+import re
 from datetime import datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -15,9 +16,12 @@ from django.utils import translation
 from geo_siac.catalogue.kinds import LegalOutcome, RequestKind
 from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.events import event_text
+from geo_siac.reports.events import event_data, event_html, event_text, event_title
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import (
+    information_correction_receive,
+    information_correction_request,
+    information_corrections_lapse,
     information_extend,
     report_answer,
     report_assign_department,
@@ -92,6 +96,8 @@ def test_a_reclassification_by_a_spanish_speaking_officer_reads_in_english_with_
 
 
 def test_a_rerouting_reads_in_english_on_the_page_and_in_the_notice(client, communes, crews):
+    """A regression test: a rerouting already kept only its department (models.PUBLIC_REROUTING), so this passed
+    before lines were data too; it guards that the rerouting's line stays worded in the reader's language."""
     query = filed(communes, RequestKind.QUERY, "consulta-tramites")
     other = Department.objects.create(name="Unidad de Prueba")
     run_at(at(9, 14), report_assign_department, report=query, department=other, actor=crews["supervisor"])
@@ -162,7 +168,10 @@ def test_a_referral_reads_in_english_with_the_bodys_contact_and_the_officers_wor
     english = tracking(client, complaint, "en")
     assert "Servicio Nacional del Consumidor (SERNAC)" in english and "Es un reclamo de consumo." in english
     assert "el organismo competente" not in english and "https://www.sernac.cl" in english
+    assert "Referred to Servicio Nacional del Consumidor (SERNAC), the competent body." in english
+    assert "How to reach it:" in english and "Cómo contactarlo" not in english
     assert "el organismo competente" not in last_notice(complaint)
+    assert "Referred to Servicio Nacional del Consumidor (SERNAC), the competent body." in last_notice(complaint)
     spanish = complaint.events.get(to_status="closed_not_municipal").note
     assert spanish.startswith("Derivada a Servicio Nacional del Consumidor (SERNAC), el organismo competente.")
 
@@ -184,3 +193,61 @@ def test_a_ley_20285_answers_outcome_reads_in_english_before_the_officers_answer
     assert request.events.get(to_status="resolved").note.startswith("Entregada parcialmente (Art. 21 N°2")
     with translation.override("en"):
         assert str(LegalOutcome.PARTLY_DELIVERED.label) in english
+
+
+def test_a_lapsed_correction_reads_in_english_on_the_page_and_in_the_notice(client, communes, crews):
+    request = filed(communes, RequestKind.INFORMATION, "acceso-informacion")
+    run_at(
+        at(9, 16), information_correction_request, report=request, note="Precise el período.", actor=crews["supervisor"]
+    )
+    # 5 business days after Wed 16 September, past Fri 18 and Sat 19 (holidays): Thu 24 September.
+    assert run_at(at(9, 25), information_corrections_lapse) == 1
+    lapsed = "No correction was received by 24 September 2026: the request is deemed withdrawn"
+    english = tracking(client, request, "en")
+    assert lapsed in english and "No se recibió" not in english
+    assert lapsed in last_notice(request) and "No se recibió" not in last_notice(request)
+
+
+def test_a_line_this_version_does_not_know_reads_as_its_stored_note():
+    event = ReportEvent(kind=EventKind.STATUS, note="Nota guardada.", data={"line": "retirada", "params": {}})
+    assert event_text(event, "en") == "Nota guardada."
+
+
+def test_a_line_that_does_not_exist_is_refused_even_when_assertions_are_off():
+    with pytest.raises(ValueError, match="retirada"):
+        event_data("retirada", {})
+
+
+def test_the_data_column_is_named_for_what_it_holds():
+    # Its English ("line data") is in django.po, read once django.mo is compiled from it (docs/i18n.md).
+    assert ReportEvent._meta.get_field("data").verbose_name == "datos de la línea"
+
+
+def test_a_subsanacion_asked_and_its_answer_have_headings_of_their_own(client, communes, crews):
+    request = filed(communes, RequestKind.INFORMATION, "acceso-informacion")
+    run_at(
+        at(9, 16), information_correction_request, report=request, note="Precise el período.", actor=crews["supervisor"]
+    )
+    run_at(at(9, 17), information_correction_receive, report=request, note="Trajo la carta.", actor=crews["operator"])
+    events = request.events.filter(kind=EventKind.CORRECTION).order_by("created_at")
+    assert [event_title(event, "es-cl") for event in events] == ["Subsanación pedida", "Subsanación recibida"]
+    page = tracking(client, request, "es-cl")
+    assert "Subsanación pedida" in page and not re.search(r"—\s+Subsanación\s*<", page)
+
+
+def test_a_referrals_web_address_is_a_link_and_the_officers_words_a_line_of_their_own(client, communes):
+    complaint = filed(communes, RequestKind.COMPLAINT, "reclamo-servicio")
+    sernac = Institution.objects.get(name="Servicio Nacional del Consumidor (SERNAC)")
+    run_at(at(9, 14), report_refer, report=complaint, institution=sernac, note="Vea https://otro.example.cl.")
+    page = tracking(client, complaint, "es-cl")
+    link = '<a href="https://www.sernac.cl" rel="noopener">https://www.sernac.cl</a>'
+    assert f"Sitio web: {link}<br>Vea https://otro.example.cl." in page
+    assert 'href="https://otro.example.cl' not in page  # an address the officer typed is text
+
+
+def test_only_an_http_address_the_line_keeps_is_a_link_and_typed_text_is_escaped():
+    data = {"line": "referred", "params": {"body": "<i>X</i>", "contact": "", "url": "javascript:alert(1)"}}
+    event = ReportEvent(kind=EventKind.STATUS, data={**data, "reason": "<b>hola</b>"})
+    html = event_html(event, "es-cl")
+    assert "<a" not in html and "<i>" not in html and "&lt;b&gt;hola&lt;/b&gt;" in html
+    assert "Sitio web: javascript:alert(1)<br>" in html
