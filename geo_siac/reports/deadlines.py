@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import LEY_20285_DAYS, RequestKind, response_days
@@ -69,9 +69,16 @@ def local_day(moment: datetime) -> date:
 
 
 def shown_day(moment: datetime) -> str:
-    """The local day as a vecino reads it in a note, a notice or a refusal, in Chile's day-month-year whatever the
-    language (20-01-2027). The formal letter writes the day out in words instead: reports.letters.shown_date."""
+    """The local day as staff read it in an internal note or a refusal, in Chile's day-month-year whatever the
+    language (20-01-2027). The citizen's history, notices and letters write it out instead: written_day."""
     return moment.astimezone(SANTIAGO).strftime("%d-%m-%Y")
+
+
+def written_day(moment: datetime | date) -> str:
+    """The local day as the active language writes a date (its DATE_FORMAT: 20 de enero de 2027, 20 January 2027):
+    every date in the citizen's history lines, notices and letters."""
+    day = local_day(moment) if isinstance(moment, datetime) else moment
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 def deadline(day: date, business_days: int, *, closed_days: Collection[date]) -> datetime:

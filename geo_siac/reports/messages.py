@@ -153,16 +153,14 @@ def status_message(
     return subject, "\n".join(lines)
 
 
-def notice_message(report: Report, language: str, headline, params: dict, note: str = "") -> tuple[str, str]:
-    """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked):
-    `headline` (a lazy text with `params`) in the recipient's language, then the officer's `note`."""
+def notice_message(report: Report, language: str, text: str) -> tuple[str, str]:
+    """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked, a
+    reclassification): `text`, already in the recipient's language (reports.events.event_text), and its link."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
-        text = str(headline) % params
         subject = _("Su solicitud %(code)s: aviso") % {"code": report.tracking_code}
         lines = [
             text,
-            note,
             _("Siga la solicitud en %(link)s")
             % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)},
         ]

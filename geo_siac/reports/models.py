@@ -435,6 +435,9 @@ class ReportEvent(models.Model):
     from_status = models.CharField(_("estado anterior"), max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(_("estado nuevo"), max_length=24, choices=Status.choices, blank=True)
     note = models.TextField(_("nota"), blank=True)
+    # A line GeoSIAC wrote for the citizen, as its name and parameters (reports.events), worded in each reader's
+    # language; null for a person's note and for events written before (their note is shown as stored).
+    data = models.JSONField(_("datos de la línea"), null=True, blank=True)
     is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

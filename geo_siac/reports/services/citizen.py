@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows, takes_documents
-from geo_siac.reports.deadlines import add_business_days, local_day, shown_day
+from geo_siac.reports.deadlines import add_business_days, local_day, written_day
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
@@ -117,7 +117,7 @@ def reopen_window_error(report: Report) -> str | None:
     return _(
         "Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "
         "sigue, ingrese una nueva solicitud."
-    ) % {"days": days, "closed": shown_day(report.closed_at)}
+    ) % {"days": days, "closed": written_day(report.closed_at)}
 
 
 def citizen_reopen_refusal(report: Report) -> str | None:

@@ -22,6 +22,7 @@ from geo_siac.reports.archived import (
     key_fingerprint,
     person_digest,
 )
+from geo_siac.reports.events import data_redacted
 from geo_siac.reports.letters import letter_pdf
 from geo_siac.reports.models import (
     AnswerLetter,
@@ -388,15 +389,18 @@ def _redact_letters(letters) -> int:
 
 
 def _redact_notes(reports) -> None:
-    """The history's notes (an answer is also its status event's note) with the requester's identifiers erased."""
+    """The history's notes (an answer is also its status event's note) with the requester's identifiers erased, and
+    the free text of a line's data (events.data_redacted), which the pages word before its note."""
     for report in reports:
         pattern = _identifiers(report)
         if pattern is None:
             continue
-        for event in ReportEvent.objects.filter(report=report).exclude(note=""):
-            redacted = pattern.sub(ERASED, event.note)
-            if redacted != event.note:
-                ReportEvent.objects.filter(pk=event.pk).update(note=redacted)
+        events = ReportEvent.objects.filter(report=report).exclude(note="", data__isnull=True)
+        for event in events.only("pk", "note", "data"):
+            note = pattern.sub(ERASED, event.note)
+            data = data_redacted(event.data, partial(pattern.sub, ERASED)) if event.data else event.data
+            if note != event.note or data != event.data:
+                ReportEvent.objects.filter(pk=event.pk).update(note=note, data=data)
 
 
 def _delete_files(names: list[str]) -> None:

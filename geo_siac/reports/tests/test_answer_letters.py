@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.notifications.models import Notification
+from geo_siac.reports.events import event_text
 from geo_siac.reports.models import AnswerLetter, Signatory
 from geo_siac.reports.services import (
     EXPLAINED_BY_CALLER,
@@ -203,7 +204,7 @@ def test_a_letter_to_an_english_speaking_requester_is_written_in_english(informa
     assert content["outcome_line"] == "Outcome: Denied"
 
 
-def test_erasing_the_requesters_data_erases_their_name_from_the_letter(information_request, crews):
+def test_erasing_the_requesters_data_erases_their_name_from_the_letter(information_request, crews, client):
     note = "Sra. Pérez: adjunto lo pedido por rosa@example.cl el mes pasado."  # the answer names the requester
     report_answer(report=information_request, outcome="delivered", note=note, actor=crews["supervisor"])
     summary = reporter_data_erase(email="rosa@example.cl", commit=True)
@@ -215,3 +216,10 @@ def test_erasing_the_requesters_data_erases_their_name_from_the_letter(informati
     assert "adjunto lo pedido por" in letter.content["body"]  # the answer itself stays on record
     notes = " ".join(information_request.events.values_list("note", flat=True))
     assert "adjunto lo pedido" in notes and "Pérez" not in notes and "rosa@example.cl" not in notes
+    # The pages word the answer's line from its data, the officer's words with it: erased there too, in any language.
+    event = information_request.events.get(to_status=Status.RESOLVED)
+    for language in ("es-cl", "en"):
+        client.cookies["django_language"] = language
+        page = client.get(f"/seguimiento/{information_request.tracking_code}/").content.decode()
+        for text in (page, event_text(event, language)):
+            assert "adjunto lo pedido" in text and "Pérez" not in text and "rosa@example.cl" not in text
