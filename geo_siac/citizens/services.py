@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from geo_siac.attention.services import appointments_personal_data_erase
@@ -51,10 +52,11 @@ def clean_email(email: str) -> str:
 
 
 @transaction.atomic
-def sign_in_link_request(*, email: str, language: str = "es") -> bool:
+def sign_in_link_request(*, email: str, language: str = "es", asked: str = "") -> bool:
     """Send a one-time sign-in link to `email` if it filed or follows a report; an address with nothing to show
     gets no message (so the form cannot be used to send mail to anyone). Returns whether a link was sent; the
-    caller answers the same either way, so the page never tells whether an address is known."""
+    caller answers the same either way, so the page never tells whether an address is known. `asked`, a tracking
+    code, rides in the link's query: the citizen lands on that request once signed in."""
     email = clean_email(email)
     if not has_reports(email):
         return False
@@ -69,7 +71,8 @@ def sign_in_link_request(*, email: str, language: str = "es") -> bool:
         expires_at=now + timedelta(minutes=settings.GEO_SIAC_SIGN_IN_LINK_MINUTES),
     )
     language = "en" if language.startswith("en") else "es"
-    subject, body = sign_in_message(absolute(reverse("citizens:sign_in", args=[token])), language)
+    link = reverse("citizens:sign_in", args=[token]) + (f"?{urlencode({'solicitud': asked})}" if asked else "")
+    subject, body = sign_in_message(absolute(link), language)
     notification_enqueue(recipient=email, language=language, subject=subject, body=body)
     return True
 
