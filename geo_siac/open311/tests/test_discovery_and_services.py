@@ -1,8 +1,20 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from geo_siac.open311.tests.contract import ATTRIBUTE_FIELDS, SERVICE_FIELDS, assert_fields, get, items
 
 FORMATS = ["xml", "json"]
+KEY_SERVICE_EN = "Ask the OIRS of Puente Alto for an api_key: oirs@example.cl"
+
+
+def test_the_english_key_service_is_empty_unless_set_so_english_clients_never_read_a_placeholder():
+    script = "from geo_siac import settings; print(repr(settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN))"
+    environment = {name: value for name, value in os.environ.items() if name != "GEO_SIAC_OPEN311_KEY_SERVICE_EN"}
+    result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "''"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -33,6 +45,7 @@ def test_discovery_lists_the_endpoint_with_specification_url_type_and_formats(cl
 def test_discovery_says_how_to_get_a_key_in_the_clients_language_spanish_by_default(
     client, communes, settings, fmt, accept_language, setting
 ):
+    settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN = KEY_SERVICE_EN
     headers = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
     response = client.get(f"/open311/v2/discovery.{fmt}", **headers)
     body = get(client, "discovery", fmt)[1] if not accept_language else None
@@ -179,6 +192,7 @@ def test_every_accept_header_gets_the_answer_drf_negotiation_gives(client, commu
 def test_the_open311_root_points_developers_to_the_discovery_and_the_api_docs(
     client, communes, settings, language, heading, docs, key_lang, key_setting
 ):
+    settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN = KEY_SERVICE_EN
     for url in ("/open311/", "/open311"):
         response = client.get(url, follow=True, HTTP_ACCEPT_LANGUAGE=language)
         page = response.content.decode()
