@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -29,7 +29,7 @@ from geo_siac.reports.ratelimit import (
     submission_refusal,
     tracked_report,
 )
-from geo_siac.reports.requester import filed_redirect, is_requester
+from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import (
     answer_letters,
@@ -268,22 +268,33 @@ def tracking(request, code: str):
         if year is None:
             raise
         return render(request, "reports/tracking_archived.html", {"code": code, "year": year}, status=410)
+    if code != report.tracking_code:  # the filing cookie's path is the canonical code's, and paths are case-sensitive
+        return redirect("reports:tracking", code=report.tracking_code)
     return render_tracking(request, report)
 
 
 def render_tracking(request, report, status: int = 200, **extra):
     requester = is_requester(request, report)
-    response = render(
-        request, "reports/tracking.html", tracking_context(report, requester=requester, **extra), status=status
+    context = tracking_context(
+        report,
+        requester=requester,
+        letters_readable=can_read_letters(request, report),
+        notified_by=notified_by(request, report),
+        **extra,
     )
+    response = render(request, "reports/tracking.html", context, status=status)
+    patch_vary_headers(response, ["Cookie"])  # the same URL is the requester's page or a stranger's
     if requester:  # the requester's own text and place: never kept by a cache another browser reads
         patch_cache_control(response, private=True, no_store=True)
     return response
 
 
-def tracking_context(report, *, now: datetime | None = None, requester: bool = False, **extra) -> dict:
+def tracking_context(
+    report, *, now: datetime | None = None, requester: bool = False, letters_readable: bool = False, **extra
+) -> dict:
     """`requester` (reports.requester.is_requester) adds what only the requester sees: the place they typed and their
-    own text, shown to anyone else only when the request is public."""
+    own text, shown to anyone else only when the request is public; `letters_readable`
+    (reports.requester.can_read_letters) links the answer letters, which name the requester."""
     is_closed = report.status in CLOSED
     clock = information_clock(report)
     # No count while a subsanación is pending: the legal clock's section says what the requester must do by when.
@@ -303,10 +314,18 @@ def tracking_context(report, *, now: datetime | None = None, requester: bool = F
         ),
         "photos": report.photos.all() if report.public_visibility else [],
         "requester": requester,
+        "letters_readable": letters_readable,
         "own_place": report.address if requester else "",
         "description": report.description if requester or report.public_visibility else "",
         **extra,
     }
+
+
+def letter_report_or_404(request, code: str):
+    report = public_report_or_404(request, code)
+    if not can_read_letters(request, report):
+        raise Http404(_("No encontramos una solicitud con ese código."))
+    return report
 
 
 @public_read
@@ -314,14 +333,23 @@ def tracking_context(report, *, now: datetime | None = None, requester: bool = F
 @lookups_limited
 @cache_control(private=True, no_store=True)
 def letter(request, code: str, number: int):
-    """An answer letter's page: it names the requester, so only the tracking code opens it, never a public page."""
-    report = public_report_or_404(request, code)
+    """An answer letter's page: it names the requester, so only reports.requester.can_read_letters opens it (staff
+    open it from their report page, workspace)."""
+    report = letter_report_or_404(request, code)
+    return letter_page(request, report, number)
+
+
+def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: str = ""):
+    """The letter's page, its PDF link `pdf_url` and its back link `back_url` (the citizen's pages by default)."""
     answer = get_object_or_404(report.letters.defer("pdf"), number=number)
-    return render(
-        request,
-        "reports/letter.html",
-        {"report": report, "letter": answer, "content": answer.content, "pdf_url": letter_url(answer, pdf=True)},
-    )
+    context = {
+        "report": report,
+        "letter": answer,
+        "content": answer.content,
+        "pdf_url": pdf_url or letter_url(answer, pdf=True, keyed=LETTER_KEY in request.GET),
+        "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
+    }
+    return render(request, "reports/letter.html", context)
 
 
 @public_read
@@ -329,7 +357,10 @@ def letter(request, code: str, number: int):
 @lookups_limited
 @cache_control(private=True, no_store=True)
 def letter_pdf(request, code: str, number: int):
-    report = public_report_or_404(request, code)
+    return letter_download(letter_report_or_404(request, code), number)
+
+
+def letter_download(report, number: int) -> HttpResponse:
     answer = get_object_or_404(report.letters.only("pdf", "number"), number=number)
     response = HttpResponse(bytes(answer.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="carta-{report.tracking_code}-{number}.pdf"'
