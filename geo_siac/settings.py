@@ -292,6 +292,8 @@ GEO_SIAC_OPEN311_CONTACT = env("GEO_SIAC_OPEN311_CONTACT", "OIRS municipal, oirs
 GEO_SIAC_OPEN311_KEY_SERVICE = env(
     "GEO_SIAC_OPEN311_KEY_SERVICE", "Solicite una api_key a la OIRS municipal: oirs@geosiac.localhost"
 )
+# The same in English, for a client asking in English (Accept-Language); empty: the Spanish text to every client.
+GEO_SIAC_OPEN311_KEY_SERVICE_EN = env("GEO_SIAC_OPEN311_KEY_SERVICE_EN")
 
 # Base map tiles: a URL template, or empty for no base layer (maps still work on an offline intranet).
 # The public data the tests, benchmarks and notebooks read (../shared/data next to the checkout by default).

@@ -32,6 +32,7 @@ from geo_siac.messaging.models import Conversation
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.archived import archive_schemas_prepare
 from geo_siac.reports.messages import absolute, sign_in_message
+from geo_siac.reports.requester import CITIZEN_EMAIL  # the session key the citizen pages read too
 from geo_siac.reports.selectors import email_key, phone_key, phone_key_sql
 from geo_siac.reports.services import ErasureSummary, report_public_cells_refresh, reporter_data_erase
 from geo_siac.reports.validation import coordinate_errors, outside_message
@@ -39,9 +40,6 @@ from geo_siac.zones.selectors import commune_containing, commune_nearest
 
 # An alert is summarised weekly; a timer's run a few minutes earlier than last week's must not put it off a day.
 AREA_ALERT_EVERY = timedelta(days=7) - timedelta(hours=1)
-
-# The session key of a signed-in citizen: their email. Staff sessions use Django's auth keys, never this one.
-CITIZEN_EMAIL = "citizen_email"
 
 
 def clean_email(email: str) -> str:

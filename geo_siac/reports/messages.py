@@ -1,6 +1,6 @@
 """The text of the messages citizens receive, in the language each one chose."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
+from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.states import CLOSED, Status
 from geo_siac.zones.selectors import commune_public_host
@@ -46,9 +47,11 @@ def reopen_from_token(token: str) -> tuple[str, str] | None:
     return code, email
 
 
-def letter_url(letter: AnswerLetter, *, pdf: bool = False) -> str:
+def letter_url(letter: AnswerLetter, *, pdf: bool = False, keyed: bool = False) -> str:
+    """The letter's page or PDF; `keyed`, the link sent to the requester, which opens it in any browser."""
     view = "reports:letter_pdf" if pdf else "reports:letter"
-    return reverse(view, args=[letter.report.tracking_code, letter.number])
+    url = reverse(view, args=[letter.report.tracking_code, letter.number])
+    return f"{url}?{urlencode({LETTER_KEY: letter_key(letter.report)})}" if keyed else url
 
 
 def absolute(path: str, host: str | None = None) -> str:
@@ -116,7 +119,10 @@ def status_message(
         if letter is not None:
             lines.append(
                 _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
-                % {"page": absolute(letter_url(letter), host), "pdf": absolute(letter_url(letter, pdf=True), host)}
+                % {
+                    "page": absolute(letter_url(letter, keyed=True), host),
+                    "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
+                }
             )
         if report.duplicate_of_id is not None:
             original = report.duplicate_of.tracking_code

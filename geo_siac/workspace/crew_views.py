@@ -66,6 +66,7 @@ from geo_siac.reports.services import (
 )
 from geo_siac.reports.states import is_open, status_names
 from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.reports.views import letter_download, letter_page
 from geo_siac.reports.work_location import work_location
 from geo_siac.web.csp import csp_allow
 from geo_siac.workspace.access import crew_required, seen_report, seen_token, supervisor_required, visible_reports
@@ -243,6 +244,22 @@ def find_report(request, code: str) -> Report:
 def report_page(request, code):
     report = find_report(request, code)
     return render(request, "workspace/crew_report.html", detail_context(request, report))
+
+
+@supervisor_required  # as the report page, which lists the sent letters to supervisors only
+@cache_control(private=True, no_store=True)
+def letter(request, code: str, number: int):
+    """A sent answer letter, to the staff who see its request (the citizen's copy opens only to its requester)."""
+    report = find_report(request, code)
+    pdf_url = reverse("crew:letter_pdf", args=[report.tracking_code, number])
+    back_url = reverse("crew:report", args=[report.tracking_code])
+    return letter_page(request, report, number, pdf_url=pdf_url, back_url=back_url)
+
+
+@supervisor_required
+@cache_control(private=True, no_store=True)
+def letter_pdf(request, code: str, number: int):
+    return letter_download(find_report(request, code), number)
 
 
 def apply(request, report, form_name, form, action, done=None):

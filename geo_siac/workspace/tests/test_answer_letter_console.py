@@ -105,9 +105,12 @@ def test_the_officer_opens_the_sent_letter_and_its_pdf_from_the_report_page(clie
     assert client.post(url, {"outcome": "delivered", "note": "Se adjuntan las actas."}).status_code == 302
     page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
     letters = page.split('id="sent-letters"')[1].split("</ul>")[0]
-    pdf = f"/seguimiento/{report.tracking_code}/carta/1.pdf"
-    assert pdf in letters and f"/seguimiento/{report.tracking_code}/carta/1/" in letters
+    pdf, letter = (f"/cuadrilla/solicitud/{report.tracking_code}/carta/{name}" for name in ("1.pdf", "1/"))
+    assert pdf in letters and letter in letters and "/seguimiento/" not in letters
     assert client.get(pdf).content.startswith(b"%PDF")
+    page = client.get(letter).content.decode()
+    assert f'href="{pdf}"' in page and f'href="/cuadrilla/solicitud/{report.tracking_code}/"' in page
+    assert client.get(f"/seguimiento/{report.tracking_code}/carta/1/").status_code == 404  # not a requester
 
 
 def test_the_answer_and_extension_forms_post_to_themselves_so_the_preview_or_error_is_in_view(client, crews, communes):
@@ -144,6 +147,7 @@ def test_a_crew_member_who_is_not_a_supervisor_sees_no_sent_letters(client, crew
     page = response.content.decode()
     assert response.status_code == 200 and report.tracking_code in page
     assert 'id="sent-letters"' not in page and "/carta/1" not in page
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code}/carta/1/").status_code == 403
 
 
 def test_another_comunas_supervisor_gets_404_on_the_report_page(client, crews, communes, django_user_model):
@@ -161,6 +165,8 @@ def test_another_comunas_supervisor_gets_404_on_the_report_page(client, crews, c
     assert client.get(f"/cuadrilla/solicitud/{own.tracking_code}/").status_code == 200  # a supervisor, of Peñalolén
     response = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/")
     assert response.status_code == 404 and "/carta/1" not in response.content.decode()
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code}/carta/1/").status_code == 404
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code}/carta/1.pdf").status_code == 404
 
 
 def offered_statuses(client, report) -> set[str]:
