@@ -214,7 +214,7 @@ def detail_context(request, report: Report, **forms) -> dict:
 def new_form(form_class, report: Report, **kwargs):
     """An empty form of the page's: the reroute form lists the report's comuna's crews, reclassify its topics."""
     if form_class is RerouteForm:
-        return RerouteForm(crews=report_crews(report), **kwargs)
+        return RerouteForm(crews=report_crews(report), report=report, **kwargs)
     if form_class is ReclassifyForm:
         return ReclassifyForm(report=report, **kwargs)
     return form_class(**kwargs)
@@ -305,7 +305,7 @@ def reroute(request, code):
         request,
         report,
         "reroute_form",
-        RerouteForm(request.POST, crews=report_crews(report)),
+        RerouteForm(request.POST, crews=report_crews(report), report=report),
         lambda data: report_reroute(
             report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
         ),

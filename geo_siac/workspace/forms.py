@@ -242,15 +242,27 @@ class ReasonForm(DrawnOnce, PageForm):
     seen = SeenField(required=False)
 
 
+def reroute_choices(crews, report) -> list[Crew]:
+    """The crews a report is offered to be sent to, wherever a reroute select is drawn: those of `crews` in its comuna,
+    but not the one that holds it (choosing it could only be refused)."""
+    return [crew for crew in crews if crew.commune_id == report.commune_id and crew.pk != report.crew_id]
+
+
 class RerouteForm(PageForm):
     id_prefix = "reroute"
     crew = forms.ModelChoiceField(label=_("Cuadrilla"), queryset=Crew.objects.none())
     reason = forms.CharField(label=_("Motivo"), required=False, max_length=1000)
     seen = SeenField(required=False)
 
-    def __init__(self, *args, crews, **kwargs):
+    def __init__(self, *args, crews, report, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["crew"].queryset = crews.order_by("name")
+        field = self.fields["crew"]
+        # Checked against every crew of `crews`: a post naming the holding crew reaches report_reroute, which says so.
+        field.queryset = crews.order_by("name")
+        field.choices = [
+            ("", _("Elija una cuadrilla")),
+            *((c.pk, c.name) for c in reroute_choices(field.queryset, report)),
+        ]
 
 
 class ExtendForm(PageForm):
