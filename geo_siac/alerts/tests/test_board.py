@@ -205,9 +205,36 @@ def test_an_extension_without_reason_comes_back_to_its_row_open_with_its_code_in
     response = client.post(f"/cuadrilla/plazos/{code}/prorrogar/", {"business_days": 5, "reason": ""}, follow=True)
     assert response.redirect_chain == [(f"/cuadrilla/plazos/?abierta={code}#fila-{code}", 302)]
     page = response.content.decode()
-    assert f"<li>{code}: Este campo es requerido.</li>" in page
+    assert 'class="messages"' not in page  # said in its row, where the page lands, not above the board
     rows = page.split('id="due"')[1].split("</ul>")[0].split("<li ")[1:]
     assert len(rows) == 3
     for row in rows:
         is_ours = row.startswith(f'id="fila-{code}"')
         assert ('<details class="row-actions" open>' in row) == is_ours, row[:40]
+        assert (f'role="alert">{code}: Este campo es requerido.</p>' in row) == is_ours, row[:40]
+
+
+def test_the_boards_reroute_starts_on_no_crew_and_leaves_out_the_one_holding_the_request(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    report = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now())
+    code = report.tracking_code
+    row = client.get("/cuadrilla/plazos/").content.decode().split(f'id="fila-{code}"')[1].split("</li>")[0]
+    select = row.split(f'<select name="crew" id="crew-{code}" required>')[1].split("</select>")[0]
+    assert (
+        select
+        == f'<option value="">Elija una cuadrilla</option><option value="{crews["B"].pk}">Cuadrilla Oriente</option>'
+    )
+    response = client.post(f"/cuadrilla/plazos/{code}/derivar/", {"crew": crews["A"].pk}, follow=True)
+    assert f"{code}: Ya está asignada a {crews['A'].name}." in response.content.decode()  # the service still says why
+
+
+def test_a_reroute_from_the_board_lands_on_its_row_folded_with_the_confirmation_in_it(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    response = client.post(f"/cuadrilla/plazos/{code}/derivar/", {"crew": crews["B"].pk}, follow=True)
+    assert response.redirect_chain == [(f"/cuadrilla/plazos/#fila-{code}", 302)]
+    row = response.content.decode().split(f'id="fila-{code}"')[1].split("</li>")[0]
+    assert f'<p class="row-message success" role="status">{code}: Cambio guardado.</p>' in row
+    assert '<details class="row-actions">' in row
