@@ -23,6 +23,7 @@ from geo_siac.reports.states import (
     resolved_only_by_letter_message,
     transitions_by_hand,
 )
+from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.selectors import served_service_points
 
@@ -242,12 +243,6 @@ class ReasonForm(DrawnOnce, PageForm):
     seen = SeenField(required=False)
 
 
-def reroute_choices(crews, report) -> list[Crew]:
-    """The crews a report is offered to be sent to, wherever a reroute select is drawn: those of `crews` in its comuna,
-    but not the one that holds it (choosing it could only be refused)."""
-    return [crew for crew in crews if crew.commune_id == report.commune_id and crew.pk != report.crew_id]
-
-
 class RerouteForm(PageForm):
     id_prefix = "reroute"
     crew = forms.ModelChoiceField(label=_("Cuadrilla"), queryset=Crew.objects.none())
@@ -255,14 +250,12 @@ class RerouteForm(PageForm):
     seen = SeenField(required=False)
 
     def __init__(self, *args, crews, report, **kwargs):
+        """`crews`: those the person may choose from (all, or a department head's); the report's comuna's are offered."""
         super().__init__(*args, **kwargs)
         field = self.fields["crew"]
-        # Checked against every crew of `crews`: a post naming the holding crew reaches report_reroute, which says so.
-        field.queryset = crews.order_by("name")
-        field.choices = [
-            ("", _("Elija una cuadrilla")),
-            *((c.pk, c.name) for c in reroute_choices(field.queryset, report)),
-        ]
+        # A post naming the holding crew is valid here: report_reroute refuses it and says why.
+        field.queryset = reroute_choices(report, crews, holder=True)
+        field.choices = [("", _("Elija una cuadrilla")), *((c.pk, c.name) for c in reroute_choices(report, crews))]
 
 
 class ExtendForm(PageForm):
