@@ -112,7 +112,7 @@ def test_on_a_phone_the_staff_links_fold_behind_menu_and_the_queue_starts_on_the
     nav = page.get_by_role("navigation", name="Páginas de trabajo")
     shot(page, "crew-queue-phone-no-script.png")
     header = page.locator(".site-header").bounding_box()
-    assert header["height"] <= 80, header
+    assert header["height"] <= 70, header  # the closed menu's box adds nothing under "Menú"
     first_row = page.locator("#report-list > li").first.bounding_box()
     assert first_row["y"] + first_row["height"] <= PHONE["height"], first_row
     nav.locator("summary").click()
