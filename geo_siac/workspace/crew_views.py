@@ -219,15 +219,10 @@ def detail_context(request, report: Report, **forms) -> dict:
 def new_form(form_class, report: Report, **kwargs):
     """An empty form of the page's: the reroute form lists the report's comuna's crews, reclassify its topics."""
     if form_class is RerouteForm:
-        return RerouteForm(crews=report_crews(report), **kwargs)
+        return RerouteForm(crews=Crew.objects.all(), report=report, **kwargs)
     if form_class is ReclassifyForm:
         return ReclassifyForm(report=report, **kwargs)
     return form_class(**kwargs)
-
-
-def report_crews(report: Report):
-    """The crews a report may be rerouted to: its comuna's."""
-    return Crew.objects.filter(commune_id=report.commune_id)
 
 
 def find_report(request, code: str) -> Report:
@@ -327,7 +322,7 @@ def reroute(request, code):
         request,
         report,
         "reroute_form",
-        RerouteForm(request.POST, crews=report_crews(report)),
+        RerouteForm(request.POST, crews=Crew.objects.all(), report=report),
         lambda data: report_reroute(
             report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
         ),

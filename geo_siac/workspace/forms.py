@@ -23,6 +23,7 @@ from geo_siac.reports.states import (
     resolved_only_by_letter_message,
     transitions_by_hand,
 )
+from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.selectors import served_service_points
 
@@ -255,9 +256,13 @@ class RerouteForm(PageForm):
     reason = forms.CharField(label=_("Motivo"), required=False, max_length=1000)
     seen = SeenField(required=False)
 
-    def __init__(self, *args, crews, **kwargs):
+    def __init__(self, *args, crews, report, **kwargs):
+        """`crews`: those the person may choose from (all, or a department head's); the report's comuna's are offered."""
         super().__init__(*args, **kwargs)
-        self.fields["crew"].queryset = crews.order_by("name")
+        field = self.fields["crew"]
+        # A post naming the holding crew is valid here: report_reroute refuses it and says why.
+        field.queryset = reroute_choices(report, crews, holder=True)
+        field.choices = [("", _("Elija una cuadrilla")), *((c.pk, c.name) for c in reroute_choices(report, crews))]
 
 
 class ExtendForm(PageForm):
