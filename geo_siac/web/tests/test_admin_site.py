@@ -28,3 +28,15 @@ def test_every_admin_of_the_project_says_saved_without_djangos_gendered_message(
     assert ours, "no admin registered"
     plain = [model.__name__ for model, model_admin in ours.items() if not isinstance(model_admin, NeutralMessagesAdmin)]
     assert plain == []
+
+
+def test_the_saved_message_is_translated_through_the_projects_catalogue():
+    from django.utils import translation
+
+    from geo_siac.catalogue.models import Department
+    from geo_siac.web.admin_site import saved_message
+
+    works = Department(name="Dirección de Obras")
+    assert saved_message(works) == "Se guardó «Dirección de Obras» (dirección municipal)."
+    with translation.override("en"):
+        assert saved_message(works) == "Saved «Dirección de Obras» (municipal department)."
