@@ -290,7 +290,7 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
         groups[code], _ = method(code=code, defaults=values)
     created = updated = 0
     for code, group, name_es, name_en, desc_es, desc_en, keywords, days, department, attributes in CATEGORIES:
-        checked(code, RequestKind.SERVICE_REQUEST, days, department)
+        refuse_invalid_terms(code, RequestKind.SERVICE_REQUEST, days, department)
         method = Category.objects.update_or_create if overwrite else Category.objects.get_or_create
         _, was_created = method(
             service_code=code,
@@ -309,7 +309,7 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
         created += was_created
         updated += overwrite and not was_created
     for kind, code, name_es, name_en, days, department in TOPICS:
-        checked(code, kind, days, department)
+        refuse_invalid_terms(code, kind, days, department)
         method = Category.objects.update_or_create if overwrite else Category.objects.get_or_create
         _, was_created = method(
             service_code=code,
@@ -327,10 +327,16 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
     return created, updated
 
 
-def checked(code: str, kind: str, days: int, department: str) -> None:
+def refuse_invalid_terms(code: str, kind: str, days: int, department: str) -> None:
     """The loader writes only what the admin would save (catalogue.terms): its categories are public."""
     try:
-        check_terms(kind=kind, response_days=days, has_department=bool(department), offered=True)
+        check_terms(
+            kind=kind,
+            response_days=days,
+            has_department=bool(department),
+            offered=True,
+            offered_by=str(Category._meta.get_field("is_public").verbose_name),
+        )
     except ValidationError as refused:
         raise ValidationError(f"{code}: {' '.join(refused.messages)}") from None
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.attributes import validate_attribute_definitions
+from geo_siac.catalogue.attributes import DATATYPES, validate_attribute_definitions
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.terms import MAX_RESPONSE_DAYS, MIN_RESPONSE_DAYS, days_in_range, terms_errors
 
@@ -131,11 +131,13 @@ class Category(models.Model):
         _("preguntas adicionales"),
         default=list,
         blank=True,
-        help_text=_(
-            'Una lista JSON de preguntas (atributos Open311), o [] sin preguntas. Por ejemplo: [{"code": "riesgo", '
-            '"datatype": "singlevaluelist", "required": true, "order": 1, "description": "¿Hay riesgo inmediato?", '
-            '"values": [{"key": "si", "name": "Sí"}, {"key": "no", "name": "No"}]}]. Tipos: string, number, '
-            "datetime, text, singlevaluelist, multivaluelist."
+        help_text=format_lazy(
+            _(
+                'Una lista JSON de preguntas (atributos Open311), o [] sin preguntas. Por ejemplo: [{{"code": "riesgo", '
+                '"datatype": "singlevaluelist", "required": true, "order": 1, "description": "¿Hay riesgo inmediato?", '
+                '"values": [{{"key": "si", "name": "Sí"}}, {{"key": "no", "name": "No"}}]}}]. Tipos: {types}.'
+            ),
+            types=", ".join(sorted(DATATYPES)),
         ),
     )
 
@@ -164,13 +166,18 @@ class Category(models.Model):
         """The department's name as the citizen and Open311 read it; empty when the category names none."""
         return self.department.name if self.department else ""
 
-    def clean(self):
-        errors = terms_errors(
+    def terms_errors(self) -> dict[str, str]:
+        """What catalogue.terms refuses in this category (its clean, and the check catalogue.W001)."""
+        return terms_errors(
             kind=self.kind,
             response_days=self.response_days,
             has_department=self.department_id is not None,
             offered=self.is_public and self.is_active,
+            offered_by=str(self._meta.get_field("is_public").verbose_name),
         )
+
+    def clean(self):
+        errors = self.terms_errors()
         try:
             validate_attribute_definitions(self.attributes)
         except ValidationError as invalid:

@@ -1,6 +1,11 @@
 """The one rule for the terms a category is offered on: its response days and who answers it. Every place that
 saves them asks it: the category (its clean, so the admin form), a comuna's terms (zones.CommuneCategory.clean) and
-the catalogue loader (catalogue.load_catalogue); the database holds the days to the same range (days_in_range)."""
+the catalogue loader (catalogue.load_catalogue); the database holds the days to the same range (days_in_range), and
+the checks catalogue.W001 / zones.W001 list rows saved before it.
+
+The department rule is stricter than routing on purpose: routing may still find a crew's department for a request
+placed where a crew works, but a category citizens can choose must name its own, so that a request filed without a
+place, or where no crew works, always has someone responsible."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -12,6 +17,7 @@ from geo_siac.catalogue.kinds import RequestKind, rule
 # months of business days (the legal terms are 20: catalogue.kinds, Ley 19.880 art. 24 and Ley 20.285 art. 14).
 MIN_RESPONSE_DAYS = 1
 MAX_RESPONSE_DAYS = 60
+# Independent of the 60 days an extension may add (reports.services.assignment): that is a later, separate term.
 
 
 def days_in_range(field: str = "response_days") -> Q:
@@ -19,11 +25,15 @@ def days_in_range(field: str = "response_days") -> Q:
     return Q(**{f"{field}__gte": MIN_RESPONSE_DAYS, f"{field}__lte": MAX_RESPONSE_DAYS})
 
 
-def terms_errors(*, kind: str, response_days: int | None, has_department: bool, offered: bool) -> dict[str, str]:
+def terms_errors(
+    *, kind: str, response_days: int | None, has_department: bool, offered: bool, offered_by: str
+) -> dict[str, str]:
     """What is wrong with these terms, by field ("response_days", "department"); empty when they may be saved.
     `response_days` None: not set here (a comuna's row that keeps the category's). `offered`: citizens can choose
     it, so someone must answer it: without a department (its crew's when a crew is found, else the category's or the
-    comuna's), a request placed where no crew works, or filed without a place, has no one responsible."""
+    comuna's), a request placed where no crew works, or filed without a place, has no one responsible.
+    `offered_by`: the label of the field on the form being saved that the admin may untick instead (a comuna's
+    «se atiende en la comuna», the category's «visible para la ciudadanía»)."""
     errors = {}
     if response_days is not None:
         message = days_error(kind, response_days)
@@ -31,9 +41,9 @@ def terms_errors(*, kind: str, response_days: int | None, has_department: bool, 
             errors["response_days"] = message
     if offered and not has_department:
         errors["department"] = _(
-            "Una categoría visible para la ciudadanía necesita una unidad responsable: sin ella, sus solicitudes "
-            "quedan sin responsable. Elija la unidad, o desmarque «visible para la ciudadanía»."
-        )
+            "Una categoría que la ciudadanía puede elegir necesita una unidad responsable: sin ella, sus solicitudes "
+            "quedan sin responsable. Elija la unidad, o desmarque «%(field)s»."
+        ) % {"field": offered_by}
     return errors
 
 

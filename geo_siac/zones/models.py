@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
-from geo_siac.catalogue.terms import check_terms, days_in_range
+from geo_siac.catalogue.terms import days_in_range, terms_errors
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.zones import branding
 from geo_siac.zones import opening_hours as hours
@@ -229,16 +229,23 @@ class CommuneCategory(models.Model):
     def __str__(self) -> str:
         return f"{self.commune.name} · {self.category}"
 
-    def clean(self):
-        if self.category_id is None:
-            return
+    def terms_errors(self) -> dict[str, str]:
+        """What catalogue.terms refuses in this comuna's row (its clean, and the check zones.W001)."""
         category = self.category
-        check_terms(
+        return terms_errors(
             kind=category.kind,
             response_days=self.response_days,
             has_department=self.department_id is not None or category.department_id is not None,
             offered=self.enabled and category.is_public and category.is_active,
+            offered_by=str(self._meta.get_field("enabled").verbose_name),
         )
+
+    def clean(self):
+        if self.category_id is None:
+            return
+        errors = self.terms_errors()
+        if errors:
+            raise ValidationError(errors)
 
 
 class CrewQuerySet(TenantQuerySet):

@@ -1,14 +1,27 @@
 """Response days from 1 to 60 (catalogue.terms), held by the database too. A row saved before the rule is brought
-into the range first, so the constraint can be added: 0 days became 1, more than 60 became 60."""
+into the range first, so the constraint can be added: 0 days (the bug the rule fixes) becomes 1, each row printed;
+more than 60 is refused, since cutting it would change a promise: the operator decides (docs/staff-accounts.md)."""
 
 import django.core.validators
 from django.db import migrations, models
-from django.db.models.functions import Greatest, Least
 
 
 def into_range(apps, schema_editor):
     Category = apps.get_model("catalogue", "Category")
-    Category.objects.exclude(response_days__range=(1, 60)).update(response_days=Greatest(Least("response_days", 60), 1))
+    too_long = Category.objects.filter(response_days__gt=60).order_by("service_code")
+    if too_long.exists():
+        rows = ", ".join(
+            f"{code} ({days} días)" for code, days in too_long.values_list("service_code", "response_days")
+        )
+        raise RuntimeError(
+            f"Categorías con más de 60 días hábiles de plazo: {rows}. Corrija cada una (p. ej. en el shell) y vuelva "
+            "a migrar (docs/staff-accounts.md, «Plazos sobre 60 días»)."
+        )
+    for pk, code, days in Category.objects.filter(response_days__lt=1).values_list(
+        "pk", "service_code", "response_days"
+    ):
+        print(f"\n  catalogue.Category {code}: response_days {days} -> 1", end="")
+        Category.objects.filter(pk=pk).update(response_days=1)
 
 
 class Migration(migrations.Migration):
@@ -23,7 +36,7 @@ class Migration(migrations.Migration):
             field=models.JSONField(
                 blank=True,
                 default=list,
-                help_text='Una lista JSON de preguntas (atributos Open311), o [] sin preguntas. Por ejemplo: [{"code": "riesgo", "datatype": "singlevaluelist", "required": true, "order": 1, "description": "¿Hay riesgo inmediato?", "values": [{"key": "si", "name": "Sí"}, {"key": "no", "name": "No"}]}]. Tipos: string, number, datetime, text, singlevaluelist, multivaluelist.',
+                help_text='Una lista JSON de preguntas (atributos Open311), o [] sin preguntas. Por ejemplo: [{"code": "riesgo", "datatype": "singlevaluelist", "required": true, "order": 1, "description": "¿Hay riesgo inmediato?", "values": [{"key": "si", "name": "Sí"}, {"key": "no", "name": "No"}]}]. Tipos: datetime, multivaluelist, number, singlevaluelist, string, text.',
                 verbose_name="preguntas adicionales",
             ),
         ),

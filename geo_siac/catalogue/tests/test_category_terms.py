@@ -2,17 +2,23 @@
 maximum, and a department for what citizens can choose, the same in the admin, a comuna's terms, the loader and the
 database."""
 
+import importlib
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.messages import get_messages
+from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from geo_siac.catalogue import catalogue
+from geo_siac.catalogue.attributes import DATATYPES
+from geo_siac.catalogue.checks import terms_outside_the_rule
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
+from geo_siac.zones.checks import commune_terms_outside_the_rule
 from geo_siac.zones.models import CommuneCategory
 
 ADD = "/admin/catalogue/category/add/"
@@ -147,3 +153,76 @@ def test_saving_in_the_admin_says_so_without_a_wrong_article(admin_client):
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["Se guardó «Árbol caído en la vía» (categoría)."]
     response = admin_client.post(f"/admin/catalogue/category/{saved.pk}/delete/", {"post": "yes"}, follow=True)
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["Se eliminó «Árbol caído en la vía» (categoría)."]
+
+
+def test_a_comunas_row_is_told_to_untick_its_own_field_not_the_categorys(communes):
+    debris = Category.objects.get(service_code="retiro-escombros")
+    Category.objects.filter(pk=debris.pk).update(department=None)
+    debris.refresh_from_db()
+    (message,) = errors_of(CommuneCategory(commune=communes["13201"], category=debris))["department"]
+    assert message.endswith("desmarque «se atiende en la comuna».")
+    assert "visible para la ciudadanía" not in message
+    (own,) = errors_of(category(department=None))["department"]
+    assert own.endswith("desmarque «visible para la ciudadanía».")
+
+
+def migration(app: str, name: str):
+    return importlib.import_module(f"geo_siac.{app}.migrations.{name}")
+
+
+def without_constraint(model, name: str) -> None:
+    # DDL is transactional in PostgreSQL: the test's transaction brings the constraint back.
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{model._meta.db_table}" DROP CONSTRAINT "{name}"')
+
+
+def test_the_migration_turns_zero_days_into_one_and_prints_each_row(db, capsys):
+    without_constraint(Category, "category_response_days_in_range")
+    Category.objects.filter(service_code="bache").update(response_days=0)
+    migration("catalogue", "0009_response_days_range").into_range(django_apps, None)
+    assert Category.objects.get(service_code="bache").response_days == 1
+    assert "catalogue.Category bache: response_days 0 -> 1" in capsys.readouterr().out
+
+
+def test_the_migration_refuses_more_than_sixty_days_listing_them_and_changes_nothing(db):
+    without_constraint(Category, "category_response_days_in_range")
+    Category.objects.filter(service_code="bache").update(response_days=90)
+    Category.objects.filter(service_code="retiro-escombros").update(response_days=0)
+    with pytest.raises(RuntimeError, match=r"más de 60 días hábiles de plazo: bache \(90 días\)\."):
+        migration("catalogue", "0009_response_days_range").into_range(django_apps, None)
+    assert Category.objects.get(service_code="bache").response_days == 90
+    assert Category.objects.get(service_code="retiro-escombros").response_days == 0
+
+
+def test_the_comunas_migration_refuses_more_than_sixty_days_listing_comuna_code_and_days(communes):
+    without_constraint(CommuneCategory, "commune_category_days_in_range")
+    debris = Category.objects.get(service_code="retiro-escombros")
+    CommuneCategory.objects.create(commune=communes["13201"], category=debris, response_days=5)
+    CommuneCategory.objects.filter(category=debris).update(response_days=75)
+    name = communes["13201"].name
+    with pytest.raises(RuntimeError, match=rf"{name} · retiro-escombros \(75 días\)"):
+        migration("zones", "0016_commune_category_days_range").into_range(django_apps, None)
+    assert CommuneCategory.objects.get(category=debris).response_days == 75
+
+
+def test_the_checks_list_rows_saved_before_the_rule(communes):
+    assert terms_outside_the_rule(databases=["default"]) == []
+    assert commune_terms_outside_the_rule(databases=["default"]) == []
+    complaint = Category.objects.filter(kind=RequestKind.COMPLAINT).order_by("service_code").first()
+    Category.objects.filter(pk=complaint.pk).update(response_days=30)
+    (warning,) = terms_outside_the_rule(databases=["default"])
+    assert warning.id == "catalogue.W001" and isinstance(warning, checks.Warning)
+    assert complaint.service_code in warning.msg and "máximo de 20 días hábiles" in warning.msg
+    assert terms_outside_the_rule(databases=None) == []
+    Category.objects.filter(pk=complaint.pk).update(response_days=20)
+    CommuneCategory.objects.create(commune=communes["13201"], category=complaint, response_days=10)
+    CommuneCategory.objects.filter(category=complaint).update(response_days=25)
+    (warning,) = commune_terms_outside_the_rule(databases=["default"])
+    assert warning.id == "zones.W001"
+    assert communes["13201"].name in warning.msg and complaint.service_code in warning.msg
+
+
+def test_the_questions_help_lists_the_types_the_validator_accepts():
+    help_text = str(Category._meta.get_field("attributes").help_text)
+    assert help_text.endswith(f"Tipos: {', '.join(sorted(DATATYPES))}.")
+    assert '[{"code": "riesgo"' in help_text

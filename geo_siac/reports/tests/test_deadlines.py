@@ -44,8 +44,9 @@ def test_within_n_business_days_is_before_the_n_plus_first_as_the_reopening_rule
 
 
 def test_a_deadline_always_falls_on_a_business_day_whatever_the_day_and_hour_a_request_arrives():
-    """Every arrival from Thursday 16 to Sunday 19 September 2027 (Fiestas Patrias on the weekend), every three hours,
-    for every term a topic may promise."""
+    """Regression guard (passes without this branch's change too: with at least 1 day the count already lands on a
+    business day): every arrival from Thursday 16 to Sunday 19 September 2027 (Fiestas Patrias on the weekend), every
+    three hours, for every term a topic may promise."""
     first = datetime(2027, 9, 16, 0, 30, tzinfo=SANTIAGO)
     for hour in range(0, 4 * 24, 3):
         received = first + timedelta(hours=hour)
@@ -55,6 +56,7 @@ def test_a_deadline_always_falls_on_a_business_day_whatever_the_day_and_hour_a_r
 
 
 def test_one_day_from_a_friday_evening_or_a_saturday_is_the_next_monday():
+    """Regression guard (passes without this branch's change too): 1 day already skipped the weekend."""
     friday_evening = datetime(2026, 12, 4, 21, 45, tzinfo=SANTIAGO)
     saturday = datetime(2026, 12, 5, 10, 0, tzinfo=SANTIAGO)
     for received in (friday_evening, saturday):
