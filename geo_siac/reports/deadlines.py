@@ -29,11 +29,12 @@ def is_business_day(day: date, extra_closed: Iterable[date] = ()) -> bool:
 
 
 def add_business_days(start: date, days: int, *, closed_days: Collection[date]) -> date:
-    """The date `days` business days after `start` (the start day itself never counts)."""
+    """The date `days` business days after `start` (the start day itself never counts); always a business day, so
+    that 0 days from a Saturday (a term saved before catalogue.terms refused it) is Monday, never the Saturday."""
     closed = frozenset(closed_days)
     day = start
     remaining = days
-    while remaining > 0:
+    while remaining > 0 or not is_business_day(day, closed):
         day += timedelta(days=1)
         if is_business_day(day, closed):
             remaining -= 1
