@@ -39,7 +39,7 @@ from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBloc
 from geo_siac.reports.deadlines import information_clock
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
-from geo_siac.reports.responsibility import responsible_department_name
+from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
     answers_correction,
@@ -226,7 +226,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
         {
             "report": report,
             "status_label": status_names()[report.status],
-            "responsible": responsible_department_name(report),
+            "responsible": citizen_responsible(report),
             "clock": information_clock(report),
             "answers_correction": answers_correction(report, email),
             "documents_offer": documents_offer(report.kind),

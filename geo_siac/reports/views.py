@@ -30,7 +30,7 @@ from geo_siac.reports.ratelimit import (
     tracked_report,
 )
 from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester
-from geo_siac.reports.responsibility import responsible_department_name
+from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
@@ -212,7 +212,7 @@ def submitted(request, code: str):
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
             "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
             "rule": rule(report.kind),
-            "responsible": responsible_department_name(report),
+            "responsible": citizen_responsible(report),
             "another_url": another_url(report),
             "notified_by": notified_by(request, report),
         },
@@ -303,7 +303,7 @@ def tracking_context(
         "report": report,
         "letters": answer_letters(report),
         "kind_label": RequestKind(report.kind).label,
-        "responsible": responsible_department_name(report),
+        "responsible": citizen_responsible(report),
         "clock": clock,
         "status_label": Status(report.status).label,
         "is_closed": is_closed,
