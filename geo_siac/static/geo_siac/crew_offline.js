@@ -43,12 +43,38 @@
   var outbox = window.GeoSiacOutbox;
   var msg = app.dataset;
   var list = document.getElementById("pending-changes");
-  var notice = document.getElementById("offline-notice");
+  // The one place that says the connection and the outbox (docs/crews.md): at the top, read out once when it changes.
+  var bar = document.getElementById("offline-bar");
+  var SENT = "geo-siac-crew-sent";  // what a reload after sending says, for the page it reloads into
+  var flashed = "";
+  var flashTimer = null;
   var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
 
-  // Read out by its aria-live; brought into view only right after a tap (record), never while someone may be typing.
+  // Said in the bar for a few seconds ("Cambios enviados"), before the bar goes back to the state.
   function say(text) {
-    notice.textContent = text;
+    flashed = text;
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(function () { flashed = ""; render(); }, 8000);
+    return render();
+  }
+
+  function showState(changes) {
+    var pending = changes.filter(function (c) { return c.state === "pending"; }).length;
+    var held = changes.length - pending;
+    var parts = [flashed, navigator.onLine ? "" : msg.msgOffline,
+      pending === 1 ? msg.msgPendingOne : pending ? msg.msgPendingMany.replace("%(count)s", String(pending)) : "",
+      held ? msg.msgHeld.replace("%(count)s", String(held)) : ""];
+    var text = parts.filter(Boolean).join(" ");
+    if (bar.textContent !== text) { bar.textContent = text; }  // the same words again are not read out again
+    bar.classList.toggle("offline", !navigator.onLine || pending > 0);
+    // Beside a report's status, on its page and its queue row: the newest change it is waiting to send.
+    document.querySelectorAll("[data-pending-for]").forEach(function (label) {
+      var waiting = changes.filter(function (c) { return c.state === "pending" && c.report === label.dataset.pendingFor; });
+      var last = waiting[waiting.length - 1];
+      var said = !last ? "" : " · " + (last.fields.kind === "return" ? msg.msgPendingReturn
+        : msg.msgPendingStatus.replace("%(status)s", last.label));
+      if (label.textContent !== said) { label.textContent = said; }
+    });
   }
 
   function showAge() {
@@ -56,8 +82,8 @@
     var minutes = Math.max(0, Math.round((Date.now() - generated.getTime()) / 60000));
     var time = generated.toLocaleString(document.documentElement.lang || "es-CL",
       { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });  // 00-23 as the history
-    var text = msg.msgAge.replace("%(time)s", time).replace("%(minutes)s", String(minutes));
-    document.getElementById("data-age").textContent = (navigator.onLine ? "" : msg.msgOffline + " ") + text;
+    document.getElementById("data-age").textContent = msg.msgAge.replace("%(time)s", time)
+      .replace("%(minutes)s", String(minutes));
   }
 
   function describe(change) {
@@ -90,18 +116,58 @@
     return outbox.all().then(function (changes) {
       list.replaceChildren.apply(list, changes.map(describe));
       document.getElementById("pending-section").hidden = changes.length === 0;
+      showState(changes);
       showAge();
+    });
+  }
+
+  // What the crew has put in the page's forms, to tell whether someone is typing (hidden fields are the page's own).
+  function entered() {
+    return JSON.stringify(Array.prototype.map.call(document.querySelectorAll("main form"), function (form) {
+      return Array.prototype.filter.call(form.elements, function (f) { return f.name && f.type !== "hidden"; })
+        .map(function (f) { return [f.checked, f.value, f.files ? f.files.length : 0]; });
+    }));
+  }
+  var untouched = entered();
+
+  // Sent: the page shows the report's status before the change, so it is drawn again. Reloaded when nothing is being
+  // typed; otherwise the server's current status, history and version token are copied in and the forms are left be.
+  function refresh(sent) {
+    var text = msg.msgSent.replace("%(count)s", String(sent));
+    return fetch(location.href, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      if (!response.ok || response.redirected) { return false; }  // no longer this crew's (a conflict): the list says why
+      var active = document.activeElement;
+      var writing = active && active.matches("main form textarea, main form input:not([type=hidden]):not([type=checkbox])"
+        + ":not([type=file]):not([type=submit])");
+      if (entered() === untouched && !writing) {
+        sessionStorage.setItem(SENT, text);
+        location.reload();
+        return true;
+      }
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ["report-status", "history", "state-counts", "report-list"].forEach(function (id) {
+          var here = document.getElementById(id);
+          var there = fresh.getElementById(id);
+          if (here && there) { here.innerHTML = there.innerHTML; }
+        });
+        document.querySelectorAll("main form[id] input[name=seen]").forEach(function (seen) {
+          var there = fresh.querySelector("#" + seen.form.id + " input[name=seen]");
+          if (there) { seen.value = there.value; }
+        });
+        var freshApp = fresh.getElementById("offline-app");
+        if (freshApp && freshApp.dataset.seen) { app.dataset.seen = freshApp.dataset.seen; }
+        return false;
+      });
+    }).catch(function () { return false; }).then(function (reloading) {
+      return reloading ? undefined : say(text);
     });
   }
 
   function flush() {
     if (!navigator.onLine) { return render(); }
     return outbox.flush().then(function (sent) {
-      // A report's page still shows the status it had before: say so, rather than let it pass for the current one.
-      if (sent) {
-        say(msg.msgSent.replace("%(count)s", String(sent)) + (app.dataset.report ? " " + msg.msgStale : ""));
-      }
-      return render();
+      return sent ? refresh(sent) : render();
     });
   }
 
@@ -150,8 +216,6 @@
                           csrf: String(data.get("csrfmiddlewaretoken")) });
     }).then(function () {
       form.reset();
-      say(msg.msgRecorded);
-      notice.scrollIntoView({ block: "center" });  // at the foot of the page, far below the button just tapped
       return navigator.serviceWorker.ready.then(function (registration) {
         return registration.sync ? registration.sync.register("crew-outbox").catch(function () {}) : undefined;
       });
@@ -206,7 +270,12 @@
   });
 
   window.addEventListener("online", flush);
-  window.addEventListener("offline", showAge);
+  window.addEventListener("offline", render);
+  var reloaded = sessionStorage.getItem(SENT);
+  if (reloaded) {
+    sessionStorage.removeItem(SENT);
+    say(reloaded);
+  }
   navigator.serviceWorker.register(msg.sw, { scope: msg.scope });
   if (navigator.onLine) { navigator.serviceWorker.ready.then(keepForOffline); }
   flush();
