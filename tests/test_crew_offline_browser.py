@@ -293,6 +293,8 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
         bar = page.locator("#offline-bar")
         expect(bar).to_have_text("Cambios enviados: 1. Cambios que no se aplicaron: 1 (vea el final de la página).")
         assert page.evaluate("window.scrollY") == 0
+        (PROJECT_ROOT / "test-output" / "off23").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=PROJECT_ROOT / "test-output" / "off23" / "08-report-conflict.png")
         expect(held).to_contain_text("Su nota y sus fotos quedaron como nota interna para la supervisión")
         page.goto(f"{production_server.url}/cuadrilla/")  # the report page is no longer theirs: 404
         expect(page.locator("#pending-changes li.pending-conflict")).to_have_count(1)  # kept until acknowledged

@@ -66,7 +66,7 @@
       held ? msg.msgHeld.replace("%(count)s", String(held)) : ""];
     var text = parts.filter(Boolean).join(" ");
     if (bar.textContent !== text) { bar.textContent = text; }  // the same words again are not read out again
-    bar.classList.toggle("offline", !navigator.onLine || pending > 0);
+    bar.classList.toggle("offline", !navigator.onLine || changes.length > 0);  // amber while anything waits or was held
     // Beside a report's status, on its page and its queue row: the newest change it is waiting to send.
     document.querySelectorAll("[data-pending-for]").forEach(function (label) {
       var waiting = changes.filter(function (c) { return c.state === "pending" && c.report === label.dataset.pendingFor; });
