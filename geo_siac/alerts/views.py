@@ -29,7 +29,8 @@ from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_extend_deadline, report_reroute
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.web.access import role_required
-from geo_siac.workspace.forms import ExtendForm, RerouteForm, reroute_choices
+from geo_siac.workspace.forms import ExtendForm, RerouteForm
+from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Crew
 
 INBOX_SIZE = 200
@@ -89,8 +90,9 @@ def board(request):
     crews = list(reroute_crews(request.user))
     notes = row_messages(request)
     for report in actionable:
-        report.crew_choices = reroute_choices(crews, report)
+        report.crew_choices = reroute_choices(report, crews)
         report.notes = notes.pop(report.tracking_code, [])
+    page_messages = [message for messages in notes.values() for message in messages]  # about no row listed
     return render(
         request,
         "alerts/board.html",
@@ -100,7 +102,8 @@ def board(request):
             "dimensions": BOARD_DIMENSIONS,
             "age_bands": AGE_BANDS,
             "reports": actionable,
-            "page_messages": [message for messages in notes.values() for message in messages],
+            "page_messages": page_messages,
+            "page_messages_role": "alert" if any(m.level_tag == "error" for m in page_messages) else "status",
             "open_code": request.GET.get("abierta", ""),
         },
     )
@@ -139,14 +142,14 @@ def _apply(request, report: Report, form: forms.Form, action) -> object:
             messages.error(request, f"{code}: {' '.join(exc.messages)}", extra_tags=tags)
         else:
             messages.success(request, f"{code}: {_('Cambio guardado.')}", extra_tags=tags)
-            return redirect(f"{reverse('alerts:board')}#fila-{code}")  # done: the row folded, its message in it
+            return redirect(f"{reverse('alerts:board')}#aviso-{code}")  # done: the row folded, its message in it
     else:
         messages.error(
             request,
             f"{code}: {' '.join(str(error) for errors in form.errors.values() for error in errors)}",
             extra_tags=tags,
         )
-    return redirect(f"{reverse('alerts:board')}?{urlencode({'abierta': code})}#fila-{code}")
+    return redirect(f"{reverse('alerts:board')}?{urlencode({'abierta': code})}#aviso-{code}")
 
 
 @board_required
@@ -168,7 +171,7 @@ def board_reroute(request, code):
     return _apply(
         request,
         report,
-        RerouteForm(request.POST, crews=Crew.objects.filter(commune_id=report.commune_id), report=report),
+        RerouteForm(request.POST, crews=Crew.objects.all(), report=report),
         reroute,
     )
 

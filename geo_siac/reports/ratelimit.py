@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy, ngettext
 
 from geo_siac.reports.models import Report
-from geo_siac.web.ratelimit import client_ip, count_attempt, count_in_window, seconds_until, uncount_attempt
+from geo_siac.web.ratelimit import client_ip, count_attempt, count_in_windows, seconds_until, uncount_attempt
 
 
 class TrackingLookupsExhausted(Exception):
@@ -130,17 +130,25 @@ def submission_refusal(request, *, purpose: str = "", report: Report | None = No
     if request.user.is_authenticated:
         return None
     purpose = purpose or ("action" if report is not None else "request")
-    ip = client_ip(request)
-    count, window_end = count_in_window(f"form-posts:{ip}", settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS)
-    if count > settings.GEO_SIAC_FORM_POSTS_PER_WINDOW:
-        request.submission_refused = Refusal(seconds=seconds_until(window_end), kind=purpose)
+    ceiling = (f"form-posts:{client_ip(request)}", settings.GEO_SIAC_FORM_POSTS_PER_WINDOW)
+    budgets = submission_limits(request, purpose, report)
+    # The ceiling and the budgets in one statement; past the ceiling the budgets are given back with the 429.
+    counts = count_in_windows(
+        [(ceiling[0], settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS)]
+        + [(key, window) for key, _allowed, window in budgets]
+    )
+    (posts, posts_end), budget_counts = counts[0], counts[1:]
+    request.counted_submissions += [
+        (key, end) for (key, _allowed, _window), (_count, end) in zip(budgets, budget_counts)
+    ]
+    if posts > ceiling[1]:
+        request.submission_refused = Refusal(seconds=seconds_until(posts_end), kind=purpose)
         return request.submission_refused
-    waits = []
-    for key, allowed, window in submission_limits(request, purpose, report):
-        count, window_end = count_in_window(key, window)
-        request.counted_submissions.append((key, window_end))
-        if count > allowed:
-            waits.append(seconds_until(window_end))
+    waits = [
+        seconds_until(window_end)
+        for (_key, allowed, _window), (count, window_end) in zip(budgets, budget_counts)
+        if count > allowed
+    ]
     if waits:
         request.submission_refused = Refusal(seconds=max(waits), kind=purpose)
     return request.submission_refused

@@ -1,4 +1,5 @@
-"""Rate limits count attempts in PostgreSQL (web.RateCounter), one upsert per attempt, shared by every worker.
+"""Rate limits count attempts in PostgreSQL (web.RateCounter), shared by every worker: one upsert per attempt, one
+statement for all the keys a request counts.
 
 Not in Django's cache: FileBasedCache's incr is a get then a set, so concurrent workers lost each other's
 increments (and the login throttle leaked), and it cost more than the upsert (docs/performance.md). LocMemCache,
@@ -21,12 +22,15 @@ from django.db import connection
 
 PURGE_ONE_CALL_IN = 1000
 
+# Sorted by key, so that two requests counting the same keys lock their rows in the same order (no deadlock).
 COUNT = """
-INSERT INTO web_ratecounter AS counter (key, window_end, count) VALUES (%(key)s, %(now)s + %(seconds)s, 1)
+INSERT INTO web_ratecounter AS counter (key, window_end, count)
+SELECT key, %(now)s + seconds, 1 FROM unnest(%(keys)s::text[], %(seconds)s::integer[]) AS asked (key, seconds)
+ORDER BY key
 ON CONFLICT (key) DO UPDATE SET
     count = CASE WHEN counter.window_end > %(now)s THEN counter.count + 1 ELSE 1 END,
     window_end = CASE WHEN counter.window_end > %(now)s THEN counter.window_end ELSE EXCLUDED.window_end END
-RETURNING count, window_end
+RETURNING key, count, window_end
 """
 
 # SKIP LOCKED: a row another request is counting on right now is left alone (it is being renewed), so the purge
@@ -70,13 +74,22 @@ def count_attempt(key: str, window_seconds: int) -> int:
 
 def count_in_window(key: str, window_seconds: int) -> tuple[int, int]:
     """count_attempt, and when its window ends (epoch seconds), from the same statement."""
+    return count_in_windows([(key, window_seconds)])[0]
+
+
+def count_in_windows(limits: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    """count_in_window of each distinct (key, window_seconds), in one statement: (count, window end) in their
+    order."""
+    keys = [key for key, _seconds in limits]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a key counted twice in one statement: {keys}")
     now = int(time())
     with connection.cursor() as cursor:
-        cursor.execute(COUNT, {"key": key, "now": now, "seconds": window_seconds})
-        count, window_end = cursor.fetchone()
+        cursor.execute(COUNT, {"keys": keys, "seconds": [seconds for _key, seconds in limits], "now": now})
+        counted = {key: (count, window_end) for key, count, window_end in cursor.fetchall()}
         if random() * PURGE_ONE_CALL_IN < 1:
             cursor.execute(PURGE, [now])
-    return count, window_end
+    return [counted[key] for key in keys]
 
 
 def seconds_until(window_end: int) -> int:

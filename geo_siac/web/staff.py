@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from geo_siac.web.ratelimit import client_ip, count_attempt, uncount_attempt
+from geo_siac.web.ratelimit import client_ip, count_in_windows, uncount_attempt
 
 
 def failure_limits(request) -> dict[str, int]:
@@ -42,8 +42,8 @@ def login_throttled(view):
         if request.method != "POST":
             return view(request, *args, **kwargs)
         limits = failure_limits(request)
-        counted = [count_attempt(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in limits]
-        if any(count > allowed for count, allowed in zip(counted, limits.values())):
+        counted = count_in_windows([(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in limits])
+        if any(count > allowed for (count, _end), allowed in zip(counted, limits.values())):
             response = render(
                 request,
                 "429_login.html",

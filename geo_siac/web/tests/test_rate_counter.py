@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from geo_siac.testing import PROJECT_ROOT
 from geo_siac.web.models import RateCounter
-from geo_siac.web.ratelimit import attempts, count_attempt
+from geo_siac.web.ratelimit import attempts, count_attempt, count_in_windows
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +102,43 @@ def test_the_counter_table_is_unlogged():
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [RateCounter._meta.db_table])
         assert cursor.fetchone() == ("u",)
+
+
+def test_several_keys_count_in_one_statement_each_in_its_own_window(monkeypatch, django_assert_num_queries):
+    at(monkeypatch, 1_000_000)
+    monkeypatch.setattr("geo_siac.web.ratelimit.random", lambda: 0.5)
+    count_attempt("form-posts:192.0.2.4", 3600)
+    with django_assert_num_queries(1):
+        counted = count_in_windows([("submissions:192.0.2.4", 600), ("form-posts:192.0.2.4", 3600)])
+    assert counted == [(1, 1_000_600), (2, 1_003_600)]  # in the order asked, not the statement's key order
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_connections_counting_the_same_keys_in_opposite_orders_never_deadlock():
+    threads, per_thread = 4, 25
+    start, failures = threading.Barrier(threads), []
+
+    def hammer(limits):
+        try:
+            start.wait(timeout=30)
+            for _ in range(per_thread):
+                with transaction.atomic():  # each statement's row locks held to the end, as in a request's transaction
+                    count_in_windows(limits)
+        except Exception as error:  # a deadlock surfaces here as OperationalError
+            failures.append(error)
+        finally:
+            connection.close()
+
+    orders = [[("actions:a", 600), ("actions:b", 600)], [("actions:b", 600), ("actions:a", 600)]]
+    workers = [threading.Thread(target=hammer, args=(orders[number % 2],)) for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert failures == []
+    assert (attempts("actions:a"), attempts("actions:b")) == (threads * per_thread, threads * per_thread)
+
+
+def test_a_key_asked_twice_in_one_statement_is_refused_by_name():
+    with pytest.raises(ValueError, match="actions:a"):
+        count_in_windows([("actions:a", 600), ("actions:a", 600)])
