@@ -291,7 +291,9 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
         # The report is no longer this crew's (its page is a 404 now): the page is not reloaded away from the reason,
         # and the bar at the top, read out, not scrolled to, says what was sent and what was not applied.
         bar = page.locator("#offline-bar")
-        expect(bar).to_have_text("Cambios enviados: 1. Cambios que no se aplicaron: 1 (vea el final de la página).")
+        # Held is not sent: no "Cambios enviados" for it.
+        expect(bar).to_have_text("Cambios que no se aplicaron: 1 (vea el final de la página).")
+        expect(bar.locator("a[href='#pending-section']")).to_have_text("vea el final de la página")
         assert page.evaluate("window.scrollY") == 0
         (PROJECT_ROOT / "test-output" / "off23").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=PROJECT_ROOT / "test-output" / "off23" / "08-report-conflict.png")

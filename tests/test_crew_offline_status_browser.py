@@ -17,6 +17,11 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "off23"
 OFFLINE = "Sin conexión: los cambios se guardan en este teléfono."
 TOP = 140  # px from the top of the page: under the header, above the page's first heading
+# "Cambios enviados" shown for 1.5 s instead of 8 (the page's data-flash), set before the crew script reads it.
+SHORT_FLASH = """new MutationObserver((records, observer) => {
+  const app = document.getElementById("offline-app");
+  if (app) { app.dataset.flash = "1500"; observer.disconnect(); }
+}).observe(document, {childList: true, subtree: true});"""
 
 
 def shot(page, name):
@@ -33,6 +38,15 @@ def bar_near_top(page):
     assert box is not None and header["y"] + header["height"] <= box["y"] <= TOP, (box, header)
     assert box["height"] < PHONE["height"] / 5, box  # a small bar, not a panel
     return bar
+
+
+def status_options(page):
+    return page.eval_on_selector_all("#id_status option", "options => options.map(o => o.value)")
+
+
+def kept_copy(page):
+    """The report page's copy the service worker keeps for offline use, as the phone would show it without network."""
+    return page.evaluate("caches.match(location.href).then(r => r ? r.text() : '')")
 
 
 def record(page, base_url, report):
@@ -53,6 +67,7 @@ def test_the_bar_says_offline_and_pending_at_the_top_and_the_page_shows_the_sent
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         context = phone(browser)
+        context.add_init_script(SHORT_FLASH)
         page = context.new_page()
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
@@ -75,6 +90,12 @@ def test_the_bar_says_offline_and_pending_at_the_top_and_the_page_shows_the_sent
         shot(page, "03-report-pending-at-the-form.png")
         expect(bar_near_top(page)).to_have_text(f"{OFFLINE} 1 cambio pendiente de envío.")
         shot(page, "04-report-pending.png")
+        # A field above the view, focused (Tab, a form's error): scrolled to below the sticky bar, not under it.
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        page.focus("#id_status")
+        field = page.locator("#id_status").bounding_box()
+        bar = page.locator("#offline-bar").bounding_box()
+        assert field["y"] >= bar["y"] + bar["height"], (field, bar)
 
         page.goto(f"{url}/cuadrilla/")
         row = page.locator("#report-list li", has_text=report.tracking_code)
@@ -83,15 +104,19 @@ def test_the_bar_says_offline_and_pending_at_the_top_and_the_page_shows_the_sent
         shot(page, "05-queue-pending.png")
 
         page.goto(f"{url}/cuadrilla/solicitud/{report.tracking_code}/")
+        page.evaluate("window.beforeSending = 1")
         context.set_offline(False)
-        # Sent, and nothing typed: the page is drawn again with the report's current status, the bar says so.
+        # Sent, and nothing typed: the page is reloaded with the report's current status, the bar says so.
         expect(page.locator("#report-status")).to_have_text("Resuelta")
+        assert page.evaluate("window.beforeSending") is None  # a new page: reloaded, not patched
         expect(bar_near_top(page)).to_have_text("Cambios enviados: 1.")
+        heading = page.locator("main h1").bounding_box()
         expect(status_line).to_have_text("")
         expect(page.locator("#history")).to_contain_text("Reparamos la luminaria.")
         assert "Recargue" not in page.content()
         shot(page, "06-report-sent.png")
-        expect(page.locator("#offline-bar")).to_have_text("", timeout=12000)  # "briefly"
+        expect(page.locator("#offline-bar")).to_have_text("", timeout=5000)  # "briefly"
+        assert page.locator("main h1").bounding_box() == heading  # drawn over the page: nothing moved when it went
         page.goto(f"{url}/cuadrilla/")
         expect(page.locator("#report-list")).not_to_contain_text(report.tracking_code)  # resolved: not open
         expect(page.locator("#offline-bar")).to_have_text("")
@@ -132,9 +157,54 @@ def test_a_change_sent_while_typing_updates_the_status_and_keeps_what_is_typed(p
         seen = page.input_value("#status-form input[name=seen]")
         app_seen = page.evaluate("document.getElementById('offline-app').dataset.seen")
         shot(page, "07-report-sent-while-typing.png")
+        # The version tokens are the changed report's: the next change, online or offline, is not refused as another's.
+        changed = Report.objects.get(pk=report.pk)
+        assert changed.status == "in_progress" and seen == changed.updated_at.isoformat()
+        assert seen_report(member, app_seen) == (changed, changed.updated_at)
+        # The status choices are the ones the report offers now, as a page loaded afresh shows them.
+        fresh = context.new_page()
+        fresh.goto(f"{url}/cuadrilla/solicitud/{report.tracking_code}/")
+        assert status_options(page) == status_options(fresh)
+        fresh.close()
+        # The copy kept for offline use is the updated page, not the one from before sending.
+        for _ in range(50):
+            if "En camino" in kept_copy(page):
+                break
+            page.wait_for_timeout(100)
+        assert "En camino" in kept_copy(page)
+        # The next change, sent online from the same page, is applied (not refused for a stale token).
+        page.select_option("#id_status", "resolved")
+        page.fill("#id_public_note", "Reparamos la luminaria.")
+        page.click("#status-form button[type=submit]")
+        expect(page.locator("#report-status")).to_have_text("Resuelta")
         browser.close()
     report = Report.objects.get(pk=report.pk)
-    assert report.status == "in_progress" and report.events.filter(kind="status").count() == 1
-    # The version tokens are the changed report's: the next change, online or offline, is not refused as another's.
-    assert seen == report.updated_at.isoformat()
-    assert seen_report(member, app_seen) == (report, report.updated_at)
+    assert report.status == "resolved" and report.events.filter(kind="status").count() == 2
+    assert CrewAction.objects.filter(report=report).count() == 1  # the offline one; the second was a form post
+
+
+@pytest.mark.browser
+def test_a_change_the_service_worker_sends_first_updates_the_open_page(production_server, make_report, crews):
+    browser_user(crews["member_a"])
+    report = make_report(point=WEST_POINT)
+    url = production_server.url
+    with sync_playwright() as playwright:
+        browser = chromium_launch(playwright)
+        context = phone(browser)
+        page = context.new_page()
+        open_queue(page, url)
+        context.set_offline(True)
+        record(page, url, report)
+        expect(page.locator("#report-status + [data-pending-for]")).to_have_text(
+            " · cambio a Resuelta pendiente de envío"
+        )
+        # The worker's Background Sync gets there first: the page's own flush finds nothing to send.
+        page.evaluate("window.GeoSiacOutbox.flush = () => Promise.resolve({applied: 0, held: 0})")
+        context.set_offline(False)
+        expect(page.locator("#report-status")).to_have_text("Resuelta")
+        expect(page.locator("#offline-bar")).to_have_text("Cambios enviados: 1.")
+        expect(page.locator("#report-status + [data-pending-for]")).to_have_text("")
+        shot(page, "09-report-sent-by-the-worker.png")
+        browser.close()
+    report = Report.objects.get(pk=report.pk)
+    assert report.status == "resolved" and report.events.filter(kind="status").count() == 1

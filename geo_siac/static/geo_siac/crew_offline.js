@@ -50,11 +50,17 @@
   var flashTimer = null;
   var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
 
-  // Said in the bar for a few seconds ("Cambios enviados"), before the bar goes back to the state.
+  var shown = [];  // the report keys the page last showed as waiting: gone from the outbox, someone else sent them
+
+  // Said in the bar for a few seconds ("Cambios enviados"), then faded out, before the bar goes back to the state.
   function say(text) {
     flashed = text;
+    bar.classList.remove("fading");
     clearTimeout(flashTimer);
-    flashTimer = setTimeout(function () { flashed = ""; render(); }, 8000);
+    flashTimer = setTimeout(function () {
+      bar.classList.add("fading");
+      flashTimer = setTimeout(function () { flashed = ""; bar.classList.remove("fading"); render(); }, 400);
+    }, Number(msg.flash));
     return render();
   }
 
@@ -65,8 +71,20 @@
       pending === 1 ? msg.msgPendingOne : pending ? msg.msgPendingMany.replace("%(count)s", String(pending)) : "",
       held ? msg.msgHeld.replace("%(count)s", String(held)) : ""];
     var text = parts.filter(Boolean).join(" ");
-    if (bar.textContent !== text) { bar.textContent = text; }  // the same words again are not read out again
-    bar.classList.toggle("offline", !navigator.onLine || changes.length > 0);  // amber while anything waits or was held
+    if (held) { text += " (" + msg.msgHeldLink + ")."; }
+    if (bar.textContent !== text) {  // the same words again are not read out again
+      bar.textContent = parts.filter(Boolean).join(" ");
+      if (held) {  // the list of what was not applied is at the foot of a long page: a link there
+        var link = document.createElement("a");
+        link.href = "#pending-section";
+        link.textContent = msg.msgHeldLink;
+        bar.append(" (", link, ").");
+      }
+    }
+    bar.classList.toggle("warn", !navigator.onLine || changes.length > 0);  // amber while anything waits or was held
+    // Only "Cambios enviados" to say: drawn over the page, so the page does not jump when it fades out.
+    var over = text !== "" && text === flashed;
+    bar.style.marginBottom = over ? -bar.getBoundingClientRect().height + "px" : "";
     // Beside a report's status, on its page and its queue row: the newest change it is waiting to send.
     document.querySelectorAll("[data-pending-for]").forEach(function (label) {
       var waiting = changes.filter(function (c) { return c.state === "pending" && c.report === label.dataset.pendingFor; });
@@ -114,6 +132,10 @@
 
   function render() {
     return outbox.all().then(function (changes) {
+      var kept = changes.map(function (c) { return c.fields.key; });  // a held change stays, to be explained
+      var gone = shown.filter(function (key) { return kept.indexOf(key) < 0; });
+      shown = changes.filter(function (c) { return c.state === "pending"; }).map(function (c) { return c.fields.key; });
+      if (gone.length && navigator.onLine && !flushing) { return refresh(gone.length); }  // sent by the worker
       list.replaceChildren.apply(list, changes.map(describe));
       document.getElementById("pending-section").hidden = changes.length === 0;
       showState(changes);
@@ -130,15 +152,20 @@
   }
   var untouched = entered();
 
+  // Logging out clears the phone and leaves (staff_logout.js): a reload or a kept copy then would undo it.
+  function leaving() { return document.querySelector("#logout-form[data-leaving]") !== null; }
+
   // Sent: the page shows the report's status before the change, so it is drawn again. Reloaded when nothing is being
   // typed; otherwise the server's current status, history and version token are copied in and the forms are left be.
   function refresh(sent) {
     var text = msg.msgSent.replace("%(count)s", String(sent));
+    if (leaving()) { return render(); }
     return fetch(location.href, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
       if (!response.ok || response.redirected) { return false; }  // no longer this crew's (a conflict): the list says why
       var active = document.activeElement;
       var writing = active && active.matches("main form textarea, main form input:not([type=hidden]):not([type=checkbox])"
         + ":not([type=file]):not([type=submit])");
+      if (leaving()) { return true; }
       if (entered() === untouched && !writing) {
         sessionStorage.setItem(SENT, text);
         location.reload();
@@ -157,6 +184,20 @@
         });
         var freshApp = fresh.getElementById("offline-app");
         if (freshApp && freshApp.dataset.seen) { app.dataset.seen = freshApp.dataset.seen; }
+        var select = document.querySelector("#status-form select[name=status]");
+        var freshSelect = fresh.querySelector("#status-form select[name=status]");
+        if (select && freshSelect) {  // the statuses the report can go to now; the chosen one kept if still offered
+          var chosen = select.value;
+          select.replaceChildren.apply(select, Array.prototype.map.call(freshSelect.options, function (o) {
+            return document.importNode(o, true);
+          }));
+          select.value = Array.prototype.some.call(select.options, function (o) { return o.value === chosen; }) ? chosen : "";
+        } else if (select) {
+          text += " " + msg.msgNoStatus;  // closed, or no longer this crew's: the form on the page would be refused
+        }
+        navigator.serviceWorker.ready.then(function (registration) {  // the copy kept for offline is this one now
+          registration.active.postMessage({ type: "store", pages: [location.pathname + location.search], files: [] });
+        });
         return false;
       });
     }).catch(function () { return false; }).then(function (reloading) {
@@ -164,11 +205,18 @@
     });
   }
 
+  var flushing = false;
+
   function flush() {
     if (!navigator.onLine) { return render(); }
-    return outbox.flush().then(function (sent) {
-      return sent ? refresh(sent) : render();
-    });
+    flushing = true;
+    return outbox.flush().then(function (answered) {
+      return outbox.all().then(function (changes) {
+        shown = changes.filter(function (c) { return c.state === "pending"; }).map(function (c) { return c.fields.key; });
+        flushing = false;
+        return answered.applied ? refresh(answered.applied) : render();
+      });
+    }, function () { flushing = false; return render(); });
   }
 
   function resized(file) {
@@ -261,6 +309,7 @@
   document.getElementById("clear-offline").addEventListener("click", function () {
     outbox.all().then(function (changes) {
       if (changes.some(function (c) { return c.state === "pending"; }) && !window.confirm(msg.msgClearConfirm)) { return; }
+      shown = [];  // cleared, not sent
       return outbox.clear().then(function () { return navigator.serviceWorker.ready; }).then(function (registration) {
         var channel = new MessageChannel();
         channel.port1.onmessage = function () { say(msg.msgCleared); render(); };
@@ -269,6 +318,15 @@
     });
   });
 
+  // The worker's Background Sync sent the outbox first: the page's own flush finds nothing, so the worker says so.
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type !== "sent") { return; }
+    outbox.all().then(function (changes) {
+      shown = changes.filter(function (c) { return c.state === "pending"; }).map(function (c) { return c.fields.key; });
+      return data.count ? refresh(data.count) : render();
+    });
+  });
   window.addEventListener("online", flush);
   window.addEventListener("offline", render);
   var reloaded = sessionStorage.getItem(SENT);
