@@ -75,9 +75,11 @@ def record_offline(page, base_url, report, *, status, note, public_note="", phot
     page.click("#status-form button[type=submit]")
     expect(page.locator("#pending-changes")).to_contain_text(f"{report.tracking_code} · ")
     expect(page.locator("#pending-changes")).to_contain_text("pendiente de envío")
-    # Said where the crew member is looking, not at the foot of the page below the button just tapped.
-    expect(page.locator("#offline-notice")).to_have_text(re.compile("^Guardado en este dispositivo"))
-    expect(page.locator("#offline-notice")).to_be_in_viewport()
+    # Said where the crew member is looking, not at the foot of the page below the button just tapped: the bar under
+    # the header stays in view, and the status line names the change waiting.
+    expect(page.locator("#offline-bar")).to_contain_text(re.compile(r"\d+ cambios? pendientes? de envío\."))
+    expect(page.locator("#offline-bar")).to_be_in_viewport()
+    expect(page.locator(f"[data-pending-for='{report.tracking_code}']")).to_contain_text(" pendiente de envío")
 
 
 @pytest.mark.browser
@@ -162,11 +164,11 @@ def test_two_reports_closed_offline_survive_a_reload_and_land_once_with_their_ph
         print(f"offline queue page from cache: {time.monotonic() - started:.3f} s")  # docs/performance.md
         expect(page.locator("#report-list")).to_contain_text(second.tracking_code)
         expect(page.locator("#pending-changes li")).to_have_count(2)
-        expect(page.locator("#data-age")).to_contain_text("Sin conexión")
+        expect(page.locator("#offline-bar")).to_contain_text("Sin conexión")
         expect(page.locator("#data-age")).to_contain_text("min).")
 
         context.set_offline(False)
-        expect(page.locator("#offline-notice")).to_have_text("Cambios enviados: 2.")
+        expect(page.locator("#offline-bar")).to_have_text("Cambios enviados: 2.")
         expect(page.locator("#pending-section")).to_be_hidden()
         assert script_errors == []
         browser.close()
@@ -286,11 +288,15 @@ def test_a_report_rerouted_while_the_crew_is_offline_is_held_and_explained_on_th
         context.set_offline(False)
         held = page.locator("#pending-changes li.pending-conflict")
         expect(held).to_contain_text("no se aplicó: Fue derivada a Cuadrilla Oriente.")
-        # A report's page shows what it showed before the change was sent, and says so; read out, not scrolled to.
-        notice = page.locator("#offline-notice")
-        expect(notice).to_have_text("Cambios enviados: 1. Recargue la página para ver el estado actual.")
+        # The report is no longer this crew's (its page is a 404 now): the page is not reloaded away from the reason,
+        # and the bar at the top, read out, not scrolled to, says what was sent and what was not applied.
+        bar = page.locator("#offline-bar")
+        # Held is not sent: no "Cambios enviados" for it.
+        expect(bar).to_have_text("Cambios que no se aplicaron: 1 (vea el final de la página).")
+        expect(bar.locator("a[href='#pending-section']")).to_have_text("vea el final de la página")
         assert page.evaluate("window.scrollY") == 0
-        expect(notice).not_to_be_in_viewport()
+        (PROJECT_ROOT / "test-output" / "off23").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=PROJECT_ROOT / "test-output" / "off23" / "08-report-conflict.png")
         expect(held).to_contain_text("Su nota y sus fotos quedaron como nota interna para la supervisión")
         page.goto(f"{production_server.url}/cuadrilla/")  # the report page is no longer theirs: 404
         expect(page.locator("#pending-changes li.pending-conflict")).to_have_count(1)  # kept until acknowledged

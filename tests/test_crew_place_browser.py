@@ -81,7 +81,7 @@ def test_a_crew_member_finds_the_corner_of_a_request_without_an_address_online_a
 
         context.set_offline(True)
         page.reload()
-        expect(page.locator("#data-age")).to_contain_text("Sin conexión")
+        expect(page.locator("#offline-bar")).to_contain_text("Sin conexión")
         expect(page.locator("#place")).to_have_text(NEAR)
         expect(page.locator("#crew-report-map")).to_be_hidden()
         expect(page.locator("#navigate")).to_be_visible()

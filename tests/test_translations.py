@@ -142,6 +142,10 @@ def test_crew_pages_render_in_english(client, make_report, crews):
     ):
         assert text in page, text
     assert "Cambiar estado" not in page and "Respuesta al vecino" not in page
+    # The status bar's words, filled by the crew script (their %(...)s looked up as %%(...)s, as makemessages writes).
+    assert 'data-msg-pending-many="%(count)s changes waiting to be sent."' in page
+    assert 'data-msg-pending-status="change to %(status)s waiting to be sent"' in page
+    assert 'data-msg-held="Changes not applied: %(count)s"' in page
 
 
 def test_supervision_page_renders_in_english(client, make_report, crews):

@@ -43,12 +43,56 @@
   var outbox = window.GeoSiacOutbox;
   var msg = app.dataset;
   var list = document.getElementById("pending-changes");
-  var notice = document.getElementById("offline-notice");
+  // The one place that says the connection and the outbox (docs/crews.md): at the top, read out once when it changes.
+  var bar = document.getElementById("offline-bar");
+  var SENT = "geo-siac-crew-sent";  // what a reload after sending says, for the page it reloads into
+  var flashed = "";
+  var flashTimer = null;
   var MAX_SIDE = 1600;  // the server re-encodes anyway; a phone's 12 MP photo would take minutes on a weak signal
 
-  // Read out by its aria-live; brought into view only right after a tap (record), never while someone may be typing.
+  var shown = [];  // the report keys the page last showed as waiting: gone from the outbox, someone else sent them
+
+  // Said in the bar for a few seconds ("Cambios enviados"), then faded out, before the bar goes back to the state.
   function say(text) {
-    notice.textContent = text;
+    flashed = text;
+    bar.classList.remove("fading");
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(function () {
+      bar.classList.add("fading");
+      flashTimer = setTimeout(function () { flashed = ""; bar.classList.remove("fading"); render(); }, 400);
+    }, Number(msg.flash));
+    return render();
+  }
+
+  function showState(changes) {
+    var pending = changes.filter(function (c) { return c.state === "pending"; }).length;
+    var held = changes.length - pending;
+    var parts = [flashed, navigator.onLine ? "" : msg.msgOffline,
+      pending === 1 ? msg.msgPendingOne : pending ? msg.msgPendingMany.replace("%(count)s", String(pending)) : "",
+      held ? msg.msgHeld.replace("%(count)s", String(held)) : ""];
+    var text = parts.filter(Boolean).join(" ");
+    if (held) { text += " (" + msg.msgHeldLink + ")."; }
+    if (bar.textContent !== text) {  // the same words again are not read out again
+      bar.textContent = parts.filter(Boolean).join(" ");
+      if (held) {  // the list of what was not applied is at the foot of a long page: a link there
+        var link = document.createElement("a");
+        link.href = "#pending-section";
+        link.textContent = msg.msgHeldLink;
+        bar.append(" (", link, ").");
+      }
+    }
+    bar.classList.toggle("warn", !navigator.onLine || changes.length > 0);  // amber while anything waits or was held
+    // Only "Cambios enviados" to say: drawn over the page, so the page does not jump when it fades out.
+    var over = text !== "" && text === flashed;
+    bar.style.marginBottom = over ? -bar.getBoundingClientRect().height + "px" : "";
+    // Beside a report's status, on its page and its queue row: the newest change it is waiting to send.
+    document.querySelectorAll("[data-pending-for]").forEach(function (label) {
+      var waiting = changes.filter(function (c) { return c.state === "pending" && c.report === label.dataset.pendingFor; });
+      var last = waiting[waiting.length - 1];
+      var said = !last ? "" : " · " + (last.fields.kind === "return" ? msg.msgPendingReturn
+        : msg.msgPendingStatus.replace("%(status)s", last.label));
+      if (label.textContent !== said) { label.textContent = said; }
+    });
   }
 
   function showAge() {
@@ -56,8 +100,8 @@
     var minutes = Math.max(0, Math.round((Date.now() - generated.getTime()) / 60000));
     var time = generated.toLocaleString(document.documentElement.lang || "es-CL",
       { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });  // 00-23 as the history
-    var text = msg.msgAge.replace("%(time)s", time).replace("%(minutes)s", String(minutes));
-    document.getElementById("data-age").textContent = (navigator.onLine ? "" : msg.msgOffline + " ") + text;
+    document.getElementById("data-age").textContent = msg.msgAge.replace("%(time)s", time)
+      .replace("%(minutes)s", String(minutes));
   }
 
   function describe(change) {
@@ -88,21 +132,91 @@
 
   function render() {
     return outbox.all().then(function (changes) {
+      var kept = changes.map(function (c) { return c.fields.key; });  // a held change stays, to be explained
+      var gone = shown.filter(function (key) { return kept.indexOf(key) < 0; });
+      shown = changes.filter(function (c) { return c.state === "pending"; }).map(function (c) { return c.fields.key; });
+      if (gone.length && navigator.onLine && !flushing) { return refresh(gone.length); }  // sent by the worker
       list.replaceChildren.apply(list, changes.map(describe));
       document.getElementById("pending-section").hidden = changes.length === 0;
+      showState(changes);
       showAge();
     });
   }
 
+  // What the crew has put in the page's forms, to tell whether someone is typing (hidden fields are the page's own).
+  function entered() {
+    return JSON.stringify(Array.prototype.map.call(document.querySelectorAll("main form"), function (form) {
+      return Array.prototype.filter.call(form.elements, function (f) { return f.name && f.type !== "hidden"; })
+        .map(function (f) { return [f.checked, f.value, f.files ? f.files.length : 0]; });
+    }));
+  }
+  var untouched = entered();
+
+  // Logging out clears the phone and leaves (staff_logout.js): a reload or a kept copy then would undo it.
+  function leaving() { return document.querySelector("#logout-form[data-leaving]") !== null; }
+
+  // Sent: the page shows the report's status before the change, so it is drawn again. Reloaded when nothing is being
+  // typed; otherwise the server's current status, history and version token are copied in and the forms are left be.
+  function refresh(sent) {
+    var text = msg.msgSent.replace("%(count)s", String(sent));
+    if (leaving()) { return render(); }
+    return fetch(location.href, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      if (!response.ok || response.redirected) { return false; }  // no longer this crew's (a conflict): the list says why
+      var active = document.activeElement;
+      var writing = active && active.matches("main form textarea, main form input:not([type=hidden]):not([type=checkbox])"
+        + ":not([type=file]):not([type=submit])");
+      if (leaving()) { return true; }
+      if (entered() === untouched && !writing) {
+        sessionStorage.setItem(SENT, text);
+        location.reload();
+        return true;
+      }
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ["report-status", "history", "state-counts", "report-list"].forEach(function (id) {
+          var here = document.getElementById(id);
+          var there = fresh.getElementById(id);
+          if (here && there) { here.innerHTML = there.innerHTML; }
+        });
+        document.querySelectorAll("main form[id] input[name=seen]").forEach(function (seen) {
+          var there = fresh.querySelector("#" + seen.form.id + " input[name=seen]");
+          if (there) { seen.value = there.value; }
+        });
+        var freshApp = fresh.getElementById("offline-app");
+        if (freshApp && freshApp.dataset.seen) { app.dataset.seen = freshApp.dataset.seen; }
+        var select = document.querySelector("#status-form select[name=status]");
+        var freshSelect = fresh.querySelector("#status-form select[name=status]");
+        if (select && freshSelect) {  // the statuses the report can go to now; the chosen one kept if still offered
+          var chosen = select.value;
+          select.replaceChildren.apply(select, Array.prototype.map.call(freshSelect.options, function (o) {
+            return document.importNode(o, true);
+          }));
+          select.value = Array.prototype.some.call(select.options, function (o) { return o.value === chosen; }) ? chosen : "";
+        } else if (select) {
+          text += " " + msg.msgNoStatus;  // closed, or no longer this crew's: the form on the page would be refused
+        }
+        navigator.serviceWorker.ready.then(function (registration) {  // the copy kept for offline is this one now
+          registration.active.postMessage({ type: "store", pages: [location.pathname + location.search], files: [] });
+        });
+        return false;
+      });
+    }).catch(function () { return false; }).then(function (reloading) {
+      return reloading ? undefined : say(text);
+    });
+  }
+
+  var flushing = false;
+
   function flush() {
     if (!navigator.onLine) { return render(); }
-    return outbox.flush().then(function (sent) {
-      // A report's page still shows the status it had before: say so, rather than let it pass for the current one.
-      if (sent) {
-        say(msg.msgSent.replace("%(count)s", String(sent)) + (app.dataset.report ? " " + msg.msgStale : ""));
-      }
-      return render();
-    });
+    flushing = true;
+    return outbox.flush().then(function (answered) {
+      return outbox.all().then(function (changes) {
+        shown = changes.filter(function (c) { return c.state === "pending"; }).map(function (c) { return c.fields.key; });
+        flushing = false;
+        return answered.applied ? refresh(answered.applied) : render();
+      });
+    }, function () { flushing = false; return render(); });
   }
 
   function resized(file) {
@@ -150,8 +264,6 @@
                           csrf: String(data.get("csrfmiddlewaretoken")) });
     }).then(function () {
       form.reset();
-      say(msg.msgRecorded);
-      notice.scrollIntoView({ block: "center" });  // at the foot of the page, far below the button just tapped
       return navigator.serviceWorker.ready.then(function (registration) {
         return registration.sync ? registration.sync.register("crew-outbox").catch(function () {}) : undefined;
       });
@@ -197,6 +309,7 @@
   document.getElementById("clear-offline").addEventListener("click", function () {
     outbox.all().then(function (changes) {
       if (changes.some(function (c) { return c.state === "pending"; }) && !window.confirm(msg.msgClearConfirm)) { return; }
+      shown = [];  // cleared, not sent
       return outbox.clear().then(function () { return navigator.serviceWorker.ready; }).then(function (registration) {
         var channel = new MessageChannel();
         channel.port1.onmessage = function () { say(msg.msgCleared); render(); };
@@ -205,8 +318,22 @@
     });
   });
 
+  // The worker's Background Sync sent the outbox first: the page's own flush finds nothing, so the worker says so.
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type !== "sent") { return; }
+    outbox.all().then(function (changes) {
+      shown = changes.filter(function (c) { return c.state === "pending"; }).map(function (c) { return c.fields.key; });
+      return data.count ? refresh(data.count) : render();
+    });
+  });
   window.addEventListener("online", flush);
-  window.addEventListener("offline", showAge);
+  window.addEventListener("offline", render);
+  var reloaded = sessionStorage.getItem(SENT);
+  if (reloaded) {
+    sessionStorage.removeItem(SENT);
+    say(reloaded);
+  }
   navigator.serviceWorker.register(msg.sw, { scope: msg.scope });
   if (navigator.onLine) { navigator.serviceWorker.ready.then(keepForOffline); }
   flush();

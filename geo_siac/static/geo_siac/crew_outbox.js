@@ -59,7 +59,7 @@
     return form;
   }
 
-  // One change sent; true when it has an answer (applied, held or refused), false when it must wait for the network.
+  // One change sent: "applied", "held" (a conflict or refused; kept to explain), or "" when it must wait for the network.
   function send(change) {
     return fetch(ENDPOINT, {
       method: "POST", body: body(change), credentials: "same-origin",
@@ -67,32 +67,33 @@
     }).then(function (response) {
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
       if (!json || [200, 400, 409].indexOf(response.status) < 0) {
-        return false;  // the login page, a server error: try again later, with the same key
+        return "";  // the login page, a server error: try again later, with the same key
       }
       return response.json().then(function (answer) {
         if (response.status === 200) {
-          return remove(change.id).then(function () { return true; });
+          return remove(change.id).then(function () { return "applied"; });
         }
         change.state = response.status === 409 ? "conflict" : "error";
         change.answer = answer;
-        return put(change).then(function () { return true; });
+        return put(change).then(function () { return "held"; });
       });
-    }, function () { return false; });
+    }, function () { return ""; });
   }
 
   var flushing = null;
 
-  // Every pending change, oldest first; stops at the first that cannot reach the server, so the order holds.
+  // Every pending change, oldest first; stops at the first that cannot reach the server, so the order holds. Answers
+  // how many the server applied and how many it held ({applied, held}): only the first are "Cambios enviados".
   function flush() {
     if (flushing) { return flushing; }
     flushing = all().then(function (changes) {
       var pending = changes.filter(function (c) { return c.state === "pending"; });
-      var sent = 0;
+      var counts = { applied: 0, held: 0 };
       function next(index) {
-        if (index >= pending.length) { return sent; }
-        return send(pending[index]).then(function (answered) {
-          if (!answered) { return sent; }
-          sent += 1;
+        if (index >= pending.length) { return counts; }
+        return send(pending[index]).then(function (answer) {
+          if (!answer) { return counts; }
+          counts[answer] += 1;
           return next(index + 1);
         });
       }

@@ -105,6 +105,12 @@ self.addEventListener("message", function (event) {
 
 self.addEventListener("sync", function (event) {
   if (event.tag === "crew-outbox") {
-    event.waitUntil(self.GeoSiacOutbox.flush());
+    // The open crew pages are told, so they draw the report's new status (their own flush finds nothing left).
+    event.waitUntil(self.GeoSiacOutbox.flush().then(function (answered) {
+      if (!answered.applied && !answered.held) { return; }
+      return self.clients.matchAll({ type: "window" }).then(function (clients) {
+        clients.forEach(function (client) { client.postMessage({ type: "sent", count: answered.applied }); });
+      });
+    }));
   }
 });

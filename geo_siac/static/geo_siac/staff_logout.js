@@ -35,6 +35,7 @@
   function leave() {
     return pending().then(function (count) {
       if (count) { return warn(msg.msgPending.replace("%(count)s", String(count))); }
+      form.dataset.leaving = "1";  // the crew page then neither reloads nor keeps copies again (crew_offline.js)
       return clearPhone().then(logOut, logOut);
     }, logOut);
   }
