@@ -1,6 +1,7 @@
 """Forms of the maps pages: the coverage options and the heat-map filters (read from the query string by the
 API, the CSV and the page alike)."""
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -25,7 +26,55 @@ from geo_siac.zones.models import Commune, ServicePointKind, Zone
 from geo_siac.zones.tenancy import staff_commune_ids
 
 
-class CoverageForm(QueryForm):
+@dataclass(frozen=True)
+class ChoiceList:
+    """A list of checkboxes as maps/_choice_list.html shows it: its line of ticked boxes (a scrolled list may hide
+    them), whether it is long enough to take a whole row, and whether its noun is masculine ("todos")."""
+
+    field: forms.BoundField
+    ticked: str
+    long: bool
+    masculine: bool
+
+
+class ChoiceLists:
+    """The lists of checkboxes of a maps form, `CHOICE_LISTS` in the order the page shows them; nothing ticked means
+    every choice, which the page says ("Sin marcar: todas")."""
+
+    CHOICE_LISTS: tuple[str, ...] = ()
+    MASCULINE_LISTS: tuple[str, ...] = ()
+    # A longer list (the categories: 18 in the demo) spans the row in columns, so most of it shows at once.
+    SHORT_LIST = 8
+
+    def choice_lists(self) -> list[ChoiceList]:
+        """The lists that have something to choose (no zones before any is drawn)."""
+        return [self._choice_list(name) for name in self.CHOICE_LISTS if self.fields[name].choices]
+
+    def _choice_list(self, name: str) -> ChoiceList:
+        field, masculine = self[name], name in self.MASCULINE_LISTS
+        return ChoiceList(field, _ticked_line(field, masculine), len(field.field.choices) > self.SHORT_LIST, masculine)
+
+    def other_fields(self):
+        return [field for field in self if field.name not in self.CHOICE_LISTS]
+
+    def fields_in_order(self) -> list[tuple[forms.BoundField, ChoiceList | None]]:
+        """Every field with its ChoiceList, None for a field that is not a list of checkboxes."""
+        return [(field, self._choice_list(field.name) if field.name in self.CHOICE_LISTS else None) for field in self]
+
+
+def _ticked_line(field: forms.BoundField, masculine: bool) -> str:
+    ticked = [str(box.choice_label) for box in field if box.data["selected"]]
+    if not ticked:
+        return gettext("Sin marcar: todos.") if masculine else gettext("Sin marcar: todas.")
+    if len(ticked) == len(field.field.choices):
+        return gettext("Marcados: todos.") if masculine else gettext("Marcadas: todas.")
+    return f"{gettext('Marcados:') if masculine else gettext('Marcadas:')} {', '.join(ticked)}"
+
+
+class CoverageForm(ChoiceLists, QueryForm):
+    CHOICE_LISTS = ("kinds",)
+    MASCULINE_LISTS = ("kinds",)
+
     commune = forms.ModelChoiceField(
         Commune.objects.none(),
         label=_("Comuna"),
@@ -94,6 +143,17 @@ class CoverageForm(QueryForm):
         at = self.cleaned_data["at"]
         return at.replace(tzinfo=SANTIAGO) if at is not None and at.tzinfo is None else at
 
+    def described(self) -> list[str]:
+        """The analysis's options in words, for the page (and its print) to say what was asked beside the comuna."""
+        data = self.cleaned_data
+        kinds = [str(label) for value, label in self.fields["kinds"].choices if value in data["kinds"]]
+        return [
+            f"{self.fields['kinds'].label}: {', '.join(kinds) or gettext('todos')}",
+            f"{self.fields['thresholds'].label}: {', '.join(str(t) for t in data['thresholds'])}",
+            f"{self.fields['catchment_m'].label}: {data['catchment_m']}",
+            f"{self.fields['k'].label}: {data['k']}",
+        ]
+
     def options(self) -> CoverageOptions:
         data = self.cleaned_data
         return CoverageOptions(
@@ -121,11 +181,8 @@ def _checkboxes(label, **kwargs) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(label=label, required=False, widget=forms.CheckboxSelectMultiple, **kwargs)
 
 
-class HeatmapFilterForm(QueryForm):
-    # The lists of choices, in the order the page shows them (each a scrollable fieldset of checkboxes).
+class HeatmapFilterForm(ChoiceLists, QueryForm):
     CHOICE_LISTS = ("category", "group", "comuna", "zone", "status", "channel")
-    # A longer list (the categories: 18 in the demo) spans the row in columns, so most of it shows at once.
-    SHORT_LIST = 8
 
     res = forms.TypedChoiceField(
         label=_("Resolución H3"), choices=[(r, r) for r in H3_RESOLUTIONS], coerce=int, initial=9, required=False
@@ -187,27 +244,6 @@ class HeatmapFilterForm(QueryForm):
             .defer("commune__geometry")
             .order_by("commune__name", "name")
         ]
-
-    def choice_lists(self) -> list[tuple[forms.BoundField, str, bool]]:
-        """The lists that have something to choose (no zones before any is drawn), each with the line of its ticked
-        boxes, which a scrolled list may hide, and whether it is long enough to take a whole row."""
-        return [
-            (self[name], self._ticked_line(self[name]), len(self.fields[name].choices) > self.SHORT_LIST)
-            for name in self.CHOICE_LISTS
-            if self.fields[name].choices
-        ]
-
-    @staticmethod
-    def _ticked_line(field: forms.BoundField) -> str:
-        ticked = [str(box.choice_label) for box in field if box.data["selected"]]
-        if not ticked:
-            return gettext("Sin marcar: todas.")
-        if len(ticked) == len(field.field.choices):
-            return gettext("Marcadas: todas.")
-        return f"{gettext('Marcadas:')} {', '.join(ticked)}"
-
-    def other_fields(self):
-        return [field for field in self if field.name not in self.CHOICE_LISTS]
 
     def clean(self):
         data = super().clean()

@@ -36,6 +36,21 @@
     });
   }
 
+  // How many layers of each legend key are on the map: a key's legend shows while one is, so a reader never
+  // reads the hotspots' colours against the counts' key (folium_text.py, map_page).
+  var shown = {};
+
+  function showLegends() {
+    var changed = false;
+    document.querySelectorAll(".map-legend[data-legend]").forEach(function (section) {
+      var hidden = !shown[section.getAttribute("data-legend")];
+      changed = changed || section.hidden !== hidden;
+      section.hidden = hidden;
+    });
+    // The map takes the height the legends leave: Leaflet measures it again on a resize (and refits, folium_text.py).
+    if (changed) window.dispatchEvent(new Event("resize"));
+  }
+
   window.GeoSiacCells = {
     layer: function (ids, spec) {
       var group = L.featureGroup();
@@ -45,6 +60,12 @@
           built = true;
           build(group, ids, spec);
         }
+        shown[spec.legend] = (shown[spec.legend] || 0) + 1;
+        showLegends();
+      });
+      group.on("remove", function () {
+        shown[spec.legend] -= 1;
+        showLegends();
       });
       return group;
     },
