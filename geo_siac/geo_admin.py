@@ -19,6 +19,8 @@ from django.contrib.gis.forms.widgets import OSMWidget
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from geo_siac.web.admin_site import NeutralMessagesAdmin
+
 OL = "vendor/ol/7.2.2/"
 
 
@@ -109,7 +111,7 @@ class CheckedGeometryField(forms.GeometryField):
         return geometry
 
 
-class GeoAdmin(admin.GISModelAdmin):
+class GeoAdmin(NeutralMessagesAdmin, admin.GISModelAdmin):
     gis_widget = LocalOSMWidget
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

@@ -292,6 +292,8 @@ GEO_SIAC_OPEN311_CONTACT = env("GEO_SIAC_OPEN311_CONTACT", "OIRS municipal, oirs
 GEO_SIAC_OPEN311_KEY_SERVICE = env(
     "GEO_SIAC_OPEN311_KEY_SERVICE", "Solicite una api_key a la OIRS municipal: oirs@geosiac.localhost"
 )
+# The same in English, for a client asking in English (Accept-Language); empty: the Spanish text to every client.
+GEO_SIAC_OPEN311_KEY_SERVICE_EN = env("GEO_SIAC_OPEN311_KEY_SERVICE_EN")
 
 # Base map tiles: a URL template, or empty for no base layer (maps still work on an offline intranet).
 # The public data the tests, benchmarks and notebooks read (../shared/data next to the checkout by default).
@@ -315,6 +317,10 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Citizen reporting.
 GEO_SIAC_PHOTO_MAX_BYTES = env_int("GEO_SIAC_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+# A PDF a requester attaches where the request's kind takes documents (catalogue.kinds), kept as sent.
+GEO_SIAC_DOCUMENT_MAX_BYTES = env_int("GEO_SIAC_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+# All the PDFs of one submission together: with its photo, under the proxy's body limit (GEO_SIAC_BODY_MAX, 42m).
+GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES = env_int("GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES", 20 * 1024 * 1024)
 # Anonymous new requests accepted per client IP and window (from the client's first one). Counted in PostgreSQL
 # (geo_siac.web.ratelimit), like the Open311 key limits and the admin login lockout, so every worker shares them.
 GEO_SIAC_SUBMISSIONS_PER_WINDOW = env_int("GEO_SIAC_SUBMISSIONS_PER_WINDOW", 10)

@@ -10,7 +10,7 @@ from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
 from geo_siac.web.staff import admin_login, login
 from geo_siac.web.tiles import tile
-from geo_siac.workspace.photo_views import photo
+from geo_siac.workspace.photo_views import document, photo
 
 urlpatterns = [
     # First, because Django tries the patterns in order and this is the busiest prefix; no other pattern can match a
@@ -29,6 +29,8 @@ urlpatterns = [
     # Every photo link goes through the application, whatever the storage: MEDIA_URL is also what the local
     # storage's own .url() gives (the admin's file links).
     path(settings.MEDIA_URL.lstrip("/") + "<path:name>", photo, name="photo"),
+    # A requester's PDF (Ley 20.285), private and always a download: its own view, never the photo's.
+    path("documentos/<path:name>", document, name="document"),
     # Exempt: a cached public page reaches a first-time visitor with no CSRF cookie, and choosing a language changes
     # only how the site reads to them (set_language itself still keeps `next` on this host).
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),

@@ -6,6 +6,7 @@ import pytest
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.reports.services import report_answer, report_create, report_public_cells_refresh
+from geo_siac.reports.tests.test_citizen_reopen import signed_in
 from geo_siac.transparency.services import open_data_publish
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,7 @@ def test_the_letter_and_its_requesters_name_reach_no_public_page_api_or_open_dat
     for text in public:
         assert NAME not in text and "/carta/" not in text and "contrato N° 4471" not in text
 
+    signed_in(client, "rosa@example.cl")  # the requester: anyone else with the code sees that a letter was sent
     for report in requests:
         tracking = client.get(f"/seguimiento/{report.tracking_code}/").content.decode()
         assert f"/seguimiento/{report.tracking_code}/carta/1/" in tracking

@@ -397,6 +397,7 @@ def test_logging_out_offers_to_send_pending_changes_first_then_clears_the_phone(
             page, production_server.url, report, status="resolved", note="Antes de salir", public_note="Reparado."
         )
 
+        page.click("#staff-menu-button")  # on a phone the logout is in the folded menu
         page.click("#logout-form button[type=submit]")
         warning = page.locator("#logout-warning")
         expect(warning).to_contain_text("Cambios sin enviar en este dispositivo: 1.")

@@ -5,12 +5,14 @@ on a phone the citizen's tracking page shows the clock and the letter, and the l
 
 import io
 import os
+import re
 
 import pytest
 from django.contrib.gis.geos import Point
 from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 
+from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import Report
 from geo_siac.testing import PROJECT_ROOT, browser_log_in, browser_user, chromium_launch
 from geo_siac.zones.models import ServicePoint
@@ -75,7 +77,7 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         officer.fill("#legal-extend-form input[name=reason]", "Se deben reunir contratos de tres direcciones.")
         officer.click("#legal-extend-form button[type=submit]")
         # The form posted to its own #legal-extend-form: the redirect names where the message is instead.
-        expect(officer.locator("#messages")).to_have_text("Cambio guardado.")
+        expect(officer.locator("#messages")).to_contain_text("Plazo prorrogado hasta el")
         expect(officer.locator("#messages")).to_be_in_viewport()
         assert officer.url.endswith(f"/cuadrilla/solicitud/{information_code}/#messages")
         # The law allows one extension: once used, its form is gone and the deadline says so (a second POST is
@@ -100,7 +102,7 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         expect(officer.locator("#letter-preview #letter-signer")).to_have_text("Sofía Muñoz Rojas")
         officer.screenshot(path=OUTPUT / "8-letter-preview.png", full_page=True)
         officer.click("#answer-send")
-        expect(officer.locator("#messages")).to_have_text("Cambio guardado.")
+        expect(officer.locator("#messages")).to_contain_text("Respuesta enviada con su carta")
         expect(officer.locator("#messages")).to_be_in_viewport()
 
         phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="es-CL", accept_downloads=True)
@@ -108,8 +110,10 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         expect(phone.locator("#clock-phase")).to_have_text("Cerrada")
         expect(phone.locator("#clock-extension")).to_be_visible()
         expect(phone.locator("#letters")).to_be_visible()
+        expect(phone.locator("#letters-private")).to_be_visible()  # the code alone does not open the letter
         phone.screenshot(path=OUTPUT / "9-phone-tracking-with-letter.png", full_page=True)
-        phone.click("#letter-1")
+        sms = Notification.objects.filter(report__tracking_code=information_code, body__contains="clave=").latest("id")
+        phone.goto(production_server.url + re.search(r"/seguimiento/\S+/carta/1/\?clave=[\w-]+", sms.body)[0])
         expect(phone.locator("#letter-outcome")).to_have_text("Resultado: Entregada parcialmente")
         expect(phone.locator("#letter")).to_contain_text("Rosa Pérez")
         phone.screenshot(path=OUTPUT / "10-phone-letter.png", full_page=True)

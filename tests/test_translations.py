@@ -79,6 +79,22 @@ def test_translations_keep_the_placeholders_of_their_msgid():
     assert wrong == []
 
 
+def test_one_concept_has_one_english_word():
+    """docs/i18n.md's words: días hábiles are "business days" (never "working days"), a consulta is a "question",
+    the kind's label as on the suggestion box and the form's choice."""
+    working = [e["msgid"] for e in ENTRIES for s in e["msgstr"].values() if re.search(r"working day", s, re.I)]
+    queries = [
+        e["msgid"]
+        for e in ENTRIES
+        # "los valores de la consulta" are a URL's query string, not the kind
+        if re.search(r"\bconsultas?\b", e["msgid"], re.I) and "valores de la consulta" not in e["msgid"]
+        for s in e["msgstr"].values()
+        if re.search(r"\bquer(y|ies)\b", s, re.I)
+    ]
+    assert working == [] and queries == []
+    assert next(e["msgstr"][0] for e in ENTRIES if e["msgid"] == "Consulta") == "Question"
+
+
 def test_the_committed_mo_is_compiled_from_the_po():
     with open(LOCALE / "django.mo", "rb") as compiled:
         catalog = gettext.GNUTranslations(compiled)

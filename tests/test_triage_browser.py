@@ -56,7 +56,7 @@ def test_an_emailed_query_is_reclassified_as_a_complaint_and_answered_with_a_let
 
         desk.fill("#id_answer_note", "Reforzamos la ruta de recolección de su calle desde el lunes.")
         desk.click("#answer-send")
-        expect(desk.locator("body")).to_contain_text("Cambio guardado.")
+        expect(desk.locator("body")).to_contain_text("Respuesta enviada con su carta")
         expect(desk.locator("#report-status")).to_have_text("Resuelta")
         desk.screenshot(path=OUTPUT / "3-desktop-answered.png", full_page=True)
 

@@ -4,12 +4,13 @@ from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.alerts.models import Alert, DepartmentHead, EscalationRule, Recipient, StaffAlertPreference
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.tenancy import TenantAdmin
 
 
 class EscalationRuleForm(forms.ModelForm):
     recipients = forms.TypedMultipleChoiceField(
-        choices=Recipient.choices, widget=forms.CheckboxSelectMultiple, label=_("avisar a")
+        choices=Recipient.choices, widget=forms.CheckboxSelectMultiple, label=_("Avisar a")
     )
 
     class Meta:
@@ -18,7 +19,7 @@ class EscalationRuleForm(forms.ModelForm):
 
 
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(TenantAdmin, admin.ModelAdmin):
+class EscalationRuleAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """Each comuna's escalation levels per department, edited by that comuna's administrator (docs/escalation.md)."""
 
     form = EscalationRuleForm
@@ -31,7 +32,7 @@ class EscalationRuleAdmin(TenantAdmin, admin.ModelAdmin):
 
 
 @admin.register(DepartmentHead)
-class DepartmentHeadAdmin(TenantAdmin, admin.ModelAdmin):
+class DepartmentHeadAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """A comuna's administrator sees, names and removes only heads of her comunas, among the accounts it manages."""
 
     account_path = "user"
@@ -45,7 +46,7 @@ class DepartmentHeadAdmin(TenantAdmin, admin.ModelAdmin):
 
 
 @admin.register(StaffAlertPreference)
-class StaffAlertPreferenceAdmin(TenantAdmin, admin.ModelAdmin):
+class StaffAlertPreferenceAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     account_path = "user"
 
     list_display = ("user", "delivery", "language")
@@ -54,7 +55,7 @@ class StaffAlertPreferenceAdmin(TenantAdmin, admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(TenantAdmin, admin.ModelAdmin):
+class AlertAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """What fired, read only: only manage.py escalate writes here."""
 
     list_display = ("fired_at", "report", "kind", "level", "silent")

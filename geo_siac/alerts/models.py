@@ -90,7 +90,13 @@ class EscalationRule(models.Model):
     department = models.ForeignKey(
         Department, verbose_name=_("dirección municipal"), on_delete=models.CASCADE, related_name="escalation_rules"
     )
-    level = models.PositiveSmallIntegerField(_("nivel"))
+    level = models.PositiveSmallIntegerField(
+        _("nivel"),
+        help_text=_(
+            "1 es el primer aviso; cada nivel siguiente (2, 3...) se alcanza después que el anterior: su umbral "
+            "debe ser mayor."
+        ),
+    )
     threshold_business_days = models.SmallIntegerField(
         _("umbral (días hábiles desde el plazo)"),
         help_text=_(

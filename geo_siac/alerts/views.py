@@ -30,6 +30,7 @@ from geo_siac.reports.services import report_extend_deadline, report_reroute
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.web.access import role_required
 from geo_siac.workspace.forms import ExtendForm, RerouteForm
+from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Crew
 
 INBOX_SIZE = 200
@@ -86,6 +87,12 @@ def board(request):
     now = timezone.now()
     rows = board_figures(dimension, as_of=now, user=request.user)
     actionable = list(board_reports(request.user, as_of=now)[:BOARD_LIST_SIZE])
+    crews = list(reroute_crews(request.user))
+    notes = row_messages(request)
+    for report in actionable:
+        report.crew_choices = reroute_choices(report, crews)
+        report.notes = notes.pop(report.tracking_code, [])
+    page_messages = [message for messages in notes.values() for message in messages]  # about no row listed
     return render(
         request,
         "alerts/board.html",
@@ -95,10 +102,25 @@ def board(request):
             "dimensions": BOARD_DIMENSIONS,
             "age_bands": AGE_BANDS,
             "reports": actionable,
-            "crews": reroute_crews(request.user),
+            "page_messages": page_messages,
+            "page_messages_role": "alert" if any(m.level_tag == "error" for m in page_messages) else "status",
             "open_code": request.GET.get("abierta", ""),
         },
     )
+
+
+ROW_TAG = "board-row"
+
+
+def row_messages(request) -> dict[str, list]:
+    """This request's messages by the board row they are about (its code); a message about no row under "". Drawn in
+    its row, where the page lands after an action, a message is seen with the row it names."""
+    by_row: dict[str, list] = {}
+    for message in messages.get_messages(request):
+        tags = (message.extra_tags or "").split()
+        code = tags[tags.index(ROW_TAG) + 1] if ROW_TAG in tags else ""
+        by_row.setdefault(code, []).append(message)
+    return by_row
 
 
 def _board_report(request, code: str) -> Report:
@@ -112,18 +134,22 @@ def _apply(request, report: Report, form: forms.Form, action) -> object:
     """Act on one row and come back to it, open, with a message that names the request: on a long board the
     person sees which row the message is about and corrects it where it is."""
     code = report.tracking_code
+    tags = f"{ROW_TAG} {code}"
     if form.is_valid():
         try:
             action(form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, f"{code}: {' '.join(exc.messages)}")
+            messages.error(request, f"{code}: {' '.join(exc.messages)}", extra_tags=tags)
         else:
-            messages.success(request, f"{code}: {_('Cambio guardado.')}")
+            messages.success(request, f"{code}: {_('Cambio guardado.')}", extra_tags=tags)
+            return redirect(f"{reverse('alerts:board')}#aviso-{code}")  # done: the row folded, its message in it
     else:
         messages.error(
-            request, f"{code}: {' '.join(str(error) for errors in form.errors.values() for error in errors)}"
+            request,
+            f"{code}: {' '.join(str(error) for errors in form.errors.values() for error in errors)}",
+            extra_tags=tags,
         )
-    return redirect(f"{reverse('alerts:board')}?{urlencode({'abierta': code})}#fila-{code}")
+    return redirect(f"{reverse('alerts:board')}?{urlencode({'abierta': code})}#aviso-{code}")
 
 
 @board_required
@@ -143,7 +169,10 @@ def board_reroute(request, code):
         )
 
     return _apply(
-        request, report, RerouteForm(request.POST, crews=Crew.objects.filter(commune_id=report.commune_id)), reroute
+        request,
+        report,
+        RerouteForm(request.POST, crews=Crew.objects.all(), report=report),
+        reroute,
     )
 
 

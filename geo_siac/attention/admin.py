@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from geo_siac.attention.models import Appointment, Offering, Procedure
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.tenancy import TenantAdmin
 
 
@@ -12,7 +13,7 @@ class OfferingInline(TenantAdmin, admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(NeutralMessagesAdmin, admin.ModelAdmin):
     list_display = ("name", "responsible", "cost", "legal_deadline")
     search_fields = ("name", "summary", "requirements")
     prepopulated_fields = {"slug": ("name",)}
@@ -20,7 +21,7 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(TenantAdmin, admin.ModelAdmin):
+class AppointmentAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """Read only: appointments change through the booking page, the signed link and the desk's agenda."""
 
     list_display = ("code", "slot", "status", "created_at")

@@ -4,8 +4,11 @@ days; municipalities adjust them in the admin."""
 
 from functools import partial
 
+from django.core.exceptions import ValidationError
+
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
+from geo_siac.catalogue.terms import check_terms
 
 GROUPS = [
     # code, Spanish name, English name
@@ -287,6 +290,7 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
         groups[code], _ = method(code=code, defaults=values)
     created = updated = 0
     for code, group, name_es, name_en, desc_es, desc_en, keywords, days, department, attributes in CATEGORIES:
+        refuse_invalid_terms(code, RequestKind.SERVICE_REQUEST, days, department)
         method = Category.objects.update_or_create if overwrite else Category.objects.get_or_create
         _, was_created = method(
             service_code=code,
@@ -305,6 +309,7 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
         created += was_created
         updated += overwrite and not was_created
     for kind, code, name_es, name_en, days, department in TOPICS:
+        refuse_invalid_terms(code, kind, days, department)
         method = Category.objects.update_or_create if overwrite else Category.objects.get_or_create
         _, was_created = method(
             service_code=code,
@@ -320,6 +325,20 @@ def load_catalogue(*, overwrite: bool = False) -> tuple[int, int]:
         created += was_created
         updated += overwrite and not was_created
     return created, updated
+
+
+def refuse_invalid_terms(code: str, kind: str, days: int, department: str) -> None:
+    """The loader writes only what the admin would save (catalogue.terms): its categories are public."""
+    try:
+        check_terms(
+            kind=kind,
+            response_days=days,
+            has_department=bool(department),
+            offered=True,
+            offered_by=str(Category._meta.get_field("is_public").verbose_name),
+        )
+    except ValidationError as refused:
+        raise ValidationError(f"{code}: {' '.join(refused.messages)}") from None
 
 
 def _department(name: str) -> Department:

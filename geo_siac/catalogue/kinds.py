@@ -3,7 +3,7 @@
 It sits in the catalogue, the ground floor, because a category (a topic) belongs to one kind and the catalogue
 cannot import reports; reports.deadlines holds the Ley 20.285 clock's day counts, reports' services apply them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -88,6 +88,11 @@ class KindRule:
     # (Ley 19.880 art. 41: a decision names the remedies against it, the body and the term).
     letter_reference: str = ""
     letter_remedy: str = ""
+    # Takes PDF documents besides photos (a power of attorney, a document the requester refers to): reports.photos.
+    documents: bool = False
+    # The closings (reports.states.Status values: the catalogue cannot import reports) a person may not choose by
+    # hand for this kind, each with the legal step that reaches it; reports.states.transitions_by_hand reads it.
+    closings_by_law: dict[str, str] = field(default_factory=dict)
 
 
 # Ley 19.880 art. 24: a final decision within 20 (business) days; a topic may promise less, never more.
@@ -128,6 +133,21 @@ RULES: dict[str, KindRule] = {
         "Ley 20.285, art. 14",
         frozenset({Action.LEGAL_EXTEND, Action.CORRECTION, Action.REFERRAL, Action.LEGAL_ANSWER}),
         identity_required=True,
+        documents=True,
+        closings_by_law={
+            "closed_not_municipal": _(
+                "Use «Derivar a otro organismo»: una solicitud de acceso a información que no corresponde al "
+                "municipio se deriva al organismo competente, nombrándolo (Ley 20.285, art. 13)."
+            ),
+            "closed_withdrawn": _(
+                "La solicitud se declara desistida sola si no se subsana a tiempo (Ley 20.285, art. 12): pida una "
+                "subsanación."
+            ),
+            "closed_unfixable": _(
+                "Responda con carta: si la información no existe o se deniega, la respuesta formal lo dice con su "
+                "resultado (Ley 20.285, art. 16)."
+            ),
+        },
         letter_reference=_("Ley 20.285, sobre acceso a la información pública, arts. 14 y 16."),
         letter_remedy=_(
             "Si la información no le fue entregada, o no lo fue en la forma solicitada, puede reclamar ante el "
@@ -146,6 +166,23 @@ def rule(kind: str) -> KindRule:
 
 def allows(kind: str, action: str) -> bool:
     return action in RULES[kind].actions
+
+
+def takes_documents(kind: str) -> bool:
+    """A request of `kind` may carry PDF documents, at filing and when its requester adds information."""
+    return RULES[kind].documents
+
+
+def offers_crew_work(kind: str) -> bool:
+    """The staff page of a request of `kind` offers a crew's work in the field: crew photos with a status change and
+    "Registrar dónde trabajé"."""
+    return allows(kind, Action.CREW_WORK)
+
+
+def closing_by_law(kind: str, status: str) -> str:
+    """The legal step that alone closes a request of `kind` as `status`, said to the person who tried it by hand, or
+    "" when a person may choose that closing."""
+    return str(RULES[kind].closings_by_law.get(status, ""))
 
 
 def answers_by_letter(kind: str) -> bool:

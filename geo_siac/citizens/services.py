@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from geo_siac.attention.services import appointments_personal_data_erase
@@ -31,6 +32,7 @@ from geo_siac.messaging.models import Conversation
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.archived import archive_schemas_prepare
 from geo_siac.reports.messages import absolute, sign_in_message
+from geo_siac.reports.requester import CITIZEN_EMAIL  # the session key the citizen pages read too
 from geo_siac.reports.selectors import email_key, phone_key, phone_key_sql
 from geo_siac.reports.services import ErasureSummary, report_public_cells_refresh, reporter_data_erase
 from geo_siac.reports.validation import coordinate_errors, outside_message
@@ -38,9 +40,6 @@ from geo_siac.zones.selectors import commune_containing, commune_nearest
 
 # An alert is summarised weekly; a timer's run a few minutes earlier than last week's must not put it off a day.
 AREA_ALERT_EVERY = timedelta(days=7) - timedelta(hours=1)
-
-# The session key of a signed-in citizen: their email. Staff sessions use Django's auth keys, never this one.
-CITIZEN_EMAIL = "citizen_email"
 
 
 def clean_email(email: str) -> str:
@@ -53,10 +52,11 @@ def clean_email(email: str) -> str:
 
 
 @transaction.atomic
-def sign_in_link_request(*, email: str, language: str = "es") -> bool:
+def sign_in_link_request(*, email: str, language: str = "es", asked: str = "") -> bool:
     """Send a one-time sign-in link to `email` if it filed or follows a report; an address with nothing to show
     gets no message (so the form cannot be used to send mail to anyone). Returns whether a link was sent; the
-    caller answers the same either way, so the page never tells whether an address is known."""
+    caller answers the same either way, so the page never tells whether an address is known. `asked`, a tracking
+    code, rides in the link's query: the citizen lands on that request once signed in."""
     email = clean_email(email)
     if not has_reports(email):
         return False
@@ -71,7 +71,8 @@ def sign_in_link_request(*, email: str, language: str = "es") -> bool:
         expires_at=now + timedelta(minutes=settings.GEO_SIAC_SIGN_IN_LINK_MINUTES),
     )
     language = "en" if language.startswith("en") else "es"
-    subject, body = sign_in_message(absolute(reverse("citizens:sign_in", args=[token])), language)
+    link = reverse("citizens:sign_in", args=[token]) + (f"?{urlencode({'solicitud': asked})}" if asked else "")
+    subject, body = sign_in_message(absolute(link), language)
     notification_enqueue(recipient=email, language=language, subject=subject, body=body)
     return True
 

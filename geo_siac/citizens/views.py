@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -38,7 +39,7 @@ from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBloc
 from geo_siac.reports.deadlines import information_clock
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
-from geo_siac.reports.responsibility import responsible_department_name
+from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
 from geo_siac.reports.services import (
     answers_correction,
@@ -48,7 +49,9 @@ from geo_siac.reports.services import (
     report_unfollow,
     reporter_language_update,
 )
+from geo_siac.reports.services.photos import documents_offer
 from geo_siac.reports.states import CLOSED, status_names
+from geo_siac.reports.tracking import find_tracking_codes
 from geo_siac.reports.views import flat_errors, map_config
 from geo_siac.zones.middleware import show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson
@@ -56,14 +59,37 @@ from geo_siac.zones.selectors import active_communes_geojson
 logger = logging.getLogger(__name__)
 
 
+# The request a citizen came to act on (the tracking page's "Mis solicitudes: …" link), carried through the sign-in
+# (the emailed link's query, the identity provider's round trip in the session) so they land on it, not on the list.
+ASKED = "solicitud"
+ASKED_IN_SESSION = "citizens_asked_report"
+
+
+def asked_code(query) -> str:
+    """The tracking code of `query`'s ASKED, normalized; empty when it holds none or several."""
+    codes = find_tracking_codes(query.get(ASKED, ""))
+    return codes[0] if len(codes) == 1 else ""
+
+
+def with_asked(url: str, code: str) -> str:
+    return f"{url}?{urlencode({ASKED: code})}" if code else url
+
+
+def landing(code: str):
+    """Where a citizen goes once signed in: the request they asked for (a page that says so when it is not one of
+    theirs), else their list."""
+    return redirect("citizens:report", code=code) if code else redirect("citizens:reports")
+
+
 def citizen_required(view):
-    """A page of a signed-in citizen, called with their email; anyone else goes to the sign-in form."""
+    """A page of a signed-in citizen, called with their email; anyone else goes to the sign-in form, which brings
+    them back to the request they opened."""
 
     @wraps(view)
     def signed_in(request, *args, **kwargs):
         email = request.session.get(CITIZEN_EMAIL)
         if not email:
-            return redirect("citizens:sign_in_request")
+            return redirect(with_asked(reverse("citizens:sign_in_request"), kwargs.get("code", "")))
         return view(request, email, *args, **kwargs)
 
     return signed_in
@@ -73,7 +99,12 @@ def render_sign_in_request(request, status: int = 200, **extra):
     return render(
         request,
         "citizens/sign_in_request.html",
-        {"oidc_enabled": oidc.enabled(), "oidc_name": settings.GEO_SIAC_OIDC_NAME, **extra},
+        {
+            "oidc_enabled": oidc.enabled(),
+            "oidc_name": settings.GEO_SIAC_OIDC_NAME,
+            "asked": asked_code(request.GET),
+            **extra,
+        },
         status=status,
     )
 
@@ -82,6 +113,8 @@ def render_sign_in_request(request, status: int = 200, **extra):
 @counts_submissions
 def sign_in_request(request):
     if request.method != "POST":
+        if request.session.get(CITIZEN_EMAIL) and (code := asked_code(request.GET)):
+            return landing(code)  # already signed in: straight to the request
         return render_sign_in_request(request)
     if refusal := submission_refusal(request, purpose="sign-in"):
         return render_sign_in_request(request, status=429, rate_limited=refusal, email=request.POST.get("email", ""))
@@ -91,7 +124,7 @@ def sign_in_request(request):
         return render_sign_in_request(request, status=400, errors=flat_errors(exc), email=request.POST.get("email", ""))
     # Past the per-email limit nothing is sent, and the page says what it always says.
     if link_request_allowed_for_email(email):
-        sign_in_link_request(email=email, language=get_language() or "es")
+        sign_in_link_request(email=email, language=get_language() or "es", asked=asked_code(request.GET))
     return render_sign_in_request(request, sent=True)
 
 
@@ -111,6 +144,7 @@ def oidc_start(request):
     except oidc.OidcError as exc:
         return oidc_failure(request, exc)
     request.session[oidc.FLOW] = flow
+    request.session[ASKED_IN_SESSION] = asked_code(request.GET)
     return redirect(url)
 
 
@@ -121,12 +155,13 @@ def oidc_callback(request):
     if not oidc.enabled():
         raise Http404(_("El ingreso con un proveedor de identidad no está habilitado."))
     flow = request.session.pop(oidc.FLOW, None)
+    asked = request.session.pop(ASKED_IN_SESSION, "")
     try:
         email = oidc.sign_in_email(flow, request.GET)
     except oidc.OidcError as exc:
         return oidc_failure(request, exc)
     citizen_session_start(email=email, session=request.session)
-    return redirect("citizens:reports")
+    return landing(asked)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -140,7 +175,7 @@ def sign_in(request, token: str):
         sign_in_link_redeem(token=token, session=request.session)
     except ValidationError:
         return render(request, "citizens/sign_in.html", {"invalid": True}, status=404)
-    return redirect("citizens:reports")
+    return landing(asked_code(request.GET))
 
 
 @require_POST
@@ -191,9 +226,10 @@ def render_report(request, email: str, report, status: int = 200, **extra):
         {
             "report": report,
             "status_label": status_names()[report.status],
-            "responsible": responsible_department_name(report),
+            "responsible": citizen_responsible(report),
             "clock": information_clock(report),
             "answers_correction": answers_correction(report, email),
+            "documents_offer": documents_offer(report.kind),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,
             "timeline": public_timeline(report),
@@ -246,7 +282,11 @@ def add_info(request, email: str, code: str):
         return render_report(request, email, report, status=429, rate_limited=refusal, values=request.POST)
     try:
         report_add_citizen_info(
-            report=report, note=request.POST.get("note", ""), photo=request.FILES.get("photo"), by_email=email
+            report=report,
+            note=request.POST.get("note", ""),
+            photo=request.FILES.get("photo"),
+            documents=request.FILES.getlist("documents"),
+            by_email=email,
         )
     except ValidationError as exc:
         return render_report(request, email, report, status=400, errors=flat_errors(exc), values=request.POST)

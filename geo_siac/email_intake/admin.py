@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from geo_siac.email_intake.models import InboundEmail
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.tenancy import TenantAdmin
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(TenantAdmin, admin.ModelAdmin):
+class InboundEmailAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """What the receiver applied, to answer "did my email arrive?": read only, the receiver is its one writer. A
     comuna's staff see the messages applied to its requests; one whose request was deleted, only a superuser."""
 

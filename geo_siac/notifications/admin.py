@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from geo_siac.notifications.models import Notification
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(NeutralMessagesAdmin, admin.ModelAdmin):
     """The outbox, read only: the worker is the one writer after enqueueing."""
 
     list_display = ("created_at", "report", "medium", "recipient", "subject", "delivery", "attempts", "next_attempt_at")

@@ -4,11 +4,12 @@ from django.utils.translation import ngettext
 
 from geo_siac.open311.models import ApiKey
 from geo_siac.open311.services import api_key_create, api_key_revoke
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.tenancy import TenantAdmin
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(TenantAdmin, admin.ModelAdmin):
+class ApiKeyAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     list_display = ("name", "commune", "prefix", "channel_label", "rate_limit_per_minute", "created_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "channel_label")

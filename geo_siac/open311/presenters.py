@@ -4,6 +4,7 @@ from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from geo_siac.catalogue.models import Category, english_active, localized_value
 from geo_siac.reports.models import ReportEvent
@@ -12,7 +13,7 @@ from geo_siac.reports.states import Status, open311_status, open311_update_statu
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this API's behaviour last changed; clients compare it to notice changes.
-CHANGESET = "2026-12-02T00:00:00-03:00"
+CHANGESET = "2026-12-06T00:00:00-03:00"
 FORMATS = ["text/xml", "application/json"]
 
 
@@ -22,11 +23,19 @@ def iso(moment: datetime | None, zone: tzinfo | None = None) -> str | None:
     return moment.astimezone(zone or timezone.get_current_timezone()).isoformat(timespec="seconds") if moment else None
 
 
+def key_service() -> tuple[str, str]:
+    """How a client gets an api_key, and the language it is in: the request's language (LocaleMiddleware reads
+    Accept-Language), Spanish unless the client asks for English and the installation wrote it in English."""
+    if (get_language() or "").startswith("en") and settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN:
+        return settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN, "en"
+    return settings.GEO_SIAC_OPEN311_KEY_SERVICE, "es"
+
+
 def discovery(base_url: str) -> dict:
     return {
         "changeset": CHANGESET,
         "contact": settings.GEO_SIAC_OPEN311_CONTACT,
-        "key_service": settings.GEO_SIAC_OPEN311_KEY_SERVICE,
+        "key_service": key_service()[0],
         "endpoints": [
             {
                 "specification": SPECIFICATION,

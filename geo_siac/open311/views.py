@@ -276,6 +276,6 @@ def index(request):
         {
             "discovery_url": reverse("open311:discovery", kwargs={"format": "json"}),
             "services_url": reverse("open311:services", kwargs={"format": "json"}),
-            "key_service": settings.GEO_SIAC_OPEN311_KEY_SERVICE,
+            "key_service": presenters.key_service(),
         },
     )

@@ -16,6 +16,7 @@ from geo_siac.reports.models import (
 )
 from geo_siac.reports.services import closed_day_save, closed_days_delete
 from geo_siac.reports.states import is_open
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.models import ClosedDay
 from geo_siac.zones.tenancy import USER_PATH, TenantAdmin
 
@@ -53,7 +54,7 @@ class FollowerInline(ReadOnlyInline):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(TenantAdmin, admin.ModelAdmin):
+class SurveyResponseAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     tenant_path = "report__commune"
     list_display = ("report", "resolution_rating", "service_rating", "created_at")
     list_filter = ("resolution_rating", "service_rating")
@@ -112,7 +113,7 @@ class ReportAdmin(TenantAdmin, GeoAdmin):
 
 
 @admin.register(ResponseTemplate)
-class ResponseTemplateAdmin(admin.ModelAdmin):
+class ResponseTemplateAdmin(NeutralMessagesAdmin, admin.ModelAdmin):
     list_display = ("title", "category", "department", "is_active")
     list_filter = ("is_active", "department", "category")
     search_fields = ("title", "body")
@@ -121,7 +122,7 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
 # Registered here, not in zones: a closed day rewrites the reports' business calendar (closed_day_save), and zones
 # sits below reports (docs/architecture.md, "Layers").
 @admin.register(ClosedDay)
-class ClosedDayAdmin(admin.ModelAdmin):
+class ClosedDayAdmin(NeutralMessagesAdmin, admin.ModelAdmin):
     list_display = ("day", "reason")
 
     def save_model(self, request, obj, form, change):
@@ -135,7 +136,7 @@ class ClosedDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signatory)
-class SignatoryAdmin(TenantAdmin, admin.ModelAdmin):
+class SignatoryAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """Scoped as the accounts are: a comuna's admin names the titles of its own staff, never another comuna's."""
 
     tenant_path = f"user__{USER_PATH}"
@@ -149,7 +150,7 @@ class SignatoryAdmin(TenantAdmin, admin.ModelAdmin):
 
 
 @admin.register(AnswerLetter)
-class AnswerLetterAdmin(TenantAdmin, admin.ModelAdmin):
+class AnswerLetterAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """Sent letters, for the record: read only, as sent, and only those of the person's comunas' requests."""
 
     tenant_path = "report__commune"

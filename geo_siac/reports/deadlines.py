@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.catalogue.kinds import LEY_20285_DAYS, RequestKind, response_days
@@ -29,11 +29,12 @@ def is_business_day(day: date, extra_closed: Iterable[date] = ()) -> bool:
 
 
 def add_business_days(start: date, days: int, *, closed_days: Collection[date]) -> date:
-    """The date `days` business days after `start` (the start day itself never counts)."""
+    """The date `days` business days after `start` (the start day itself never counts); always a business day, so
+    that 0 days from a Saturday (a term saved before catalogue.terms refused it) is Monday, never the Saturday."""
     closed = frozenset(closed_days)
     day = start
     remaining = days
-    while remaining > 0:
+    while remaining > 0 or not is_business_day(day, closed):
         day += timedelta(days=1)
         if is_business_day(day, closed):
             remaining -= 1
@@ -69,9 +70,16 @@ def local_day(moment: datetime) -> date:
 
 
 def shown_day(moment: datetime) -> str:
-    """The local day as a vecino reads it in a note, a notice or a refusal, in Chile's day-month-year whatever the
-    language (20-01-2027). The formal letter writes the day out in words instead: reports.letters.shown_date."""
+    """The local day as staff read it in an internal note or a refusal, in Chile's day-month-year whatever the
+    language (20-01-2027). The citizen's history, notices and letters write it out instead: written_day."""
     return moment.astimezone(SANTIAGO).strftime("%d-%m-%Y")
+
+
+def written_day(moment: datetime | date) -> str:
+    """The local day as the active language writes a date (its DATE_FORMAT: 20 de enero de 2027, 20 January 2027):
+    every date in the citizen's history lines, notices and letters."""
+    day = local_day(moment) if isinstance(moment, datetime) else moment
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 def deadline(day: date, business_days: int, *, closed_days: Collection[date]) -> datetime:

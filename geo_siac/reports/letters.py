@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import OUTCOME_REFERENCE, DenialGround, LegalOutcome, RequestKind, rule
-from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.deadlines import written_day
 from geo_siac.reports.models import Report, Signatory
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.zones.selectors import municipality_name
@@ -38,9 +38,8 @@ def seal(region: str) -> str:
 
 
 def shown_date(moment: datetime) -> str:
-    """The local day in the letter's language, written out as a formal letter dates itself (20 de enero de 2027);
-    notes and notices use reports.deadlines.shown_day (20-01-2027)."""
-    return formats.date_format(moment.astimezone(SANTIAGO).date(), "DATE_FORMAT")
+    """The local day in the letter's language, written out as a formal letter dates itself (20 de enero de 2027)."""
+    return written_day(moment)
 
 
 def letter_content(*, report: Report, officer, note: str, outcome: str, ground: str, now: datetime) -> dict:

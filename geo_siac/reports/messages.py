@@ -1,6 +1,6 @@
 """The text of the messages citizens receive, in the language each one chose."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
+from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.states import CLOSED, Status
 from geo_siac.zones.selectors import commune_public_host
@@ -46,9 +47,11 @@ def reopen_from_token(token: str) -> tuple[str, str] | None:
     return code, email
 
 
-def letter_url(letter: AnswerLetter, *, pdf: bool = False) -> str:
+def letter_url(letter: AnswerLetter, *, pdf: bool = False, keyed: bool = False) -> str:
+    """The letter's page or PDF; `keyed`, the link sent to the requester, which opens it in any browser."""
     view = "reports:letter_pdf" if pdf else "reports:letter"
-    return reverse(view, args=[letter.report.tracking_code, letter.number])
+    url = reverse(view, args=[letter.report.tracking_code, letter.number])
+    return f"{url}?{urlencode({LETTER_KEY: letter_key(letter.report)})}" if keyed else url
 
 
 def absolute(path: str, host: str | None = None) -> str:
@@ -116,7 +119,10 @@ def status_message(
         if letter is not None:
             lines.append(
                 _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
-                % {"page": absolute(letter_url(letter), host), "pdf": absolute(letter_url(letter, pdf=True), host)}
+                % {
+                    "page": absolute(letter_url(letter, keyed=True), host),
+                    "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
+                }
             )
         if report.duplicate_of_id is not None:
             original = report.duplicate_of.tracking_code
@@ -153,16 +159,14 @@ def status_message(
     return subject, "\n".join(lines)
 
 
-def notice_message(report: Report, language: str, headline, params: dict, note: str = "") -> tuple[str, str]:
-    """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked):
-    `headline` (a lazy text with `params`) in the recipient's language, then the officer's `note`."""
+def notice_message(report: Report, language: str, text: str) -> tuple[str, str]:
+    """A notice about a request that does not change its status (a Ley 20.285 extension, a subsanación asked, a
+    reclassification): `text`, already in the recipient's language (reports.events.event_text), and its link."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
-        text = str(headline) % params
         subject = _("Su solicitud %(code)s: aviso") % {"code": report.tracking_code}
         lines = [
             text,
-            note,
             _("Siga la solicitud en %(link)s")
             % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)},
         ]

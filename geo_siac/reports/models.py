@@ -435,6 +435,9 @@ class ReportEvent(models.Model):
     from_status = models.CharField(_("estado anterior"), max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(_("estado nuevo"), max_length=24, choices=Status.choices, blank=True)
     note = models.TextField(_("nota"), blank=True)
+    # A line GeoSIAC wrote for the citizen, as its name and parameters (reports.events), worded in each reader's
+    # language; null for a person's note and for events written before (their note is shown as stored).
+    data = models.JSONField(_("datos de la línea"), null=True, blank=True)
     is_public = models.BooleanField(_("visible para la ciudadanía"), default=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -534,6 +537,27 @@ class ReportPhoto(models.Model):
             models.Index(fields=["image"], name="reportphoto_image"),
             models.Index(fields=["thumbnail"], name="reportphoto_thumbnail"),
         ]
+
+
+class ReportDocument(models.Model):
+    """A PDF its requester sent (reports.photos.process_document: checked by content, kept as sent), at filing or
+    with added information. Private like a crew's photo: only staff who see the request, always as a download."""
+
+    report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("archivo"), upload_to="reports/documents/%Y/%m/")
+    name = models.CharField(_("nombre"), max_length=120)
+    size = models.PositiveIntegerField(_("tamaño en bytes"))
+    # The e-mail of the citizen who added it later, as selectors.email_key writes it (services.erasure); empty for
+    # the requester's own at filing.
+    added_by = models.CharField(_("agregado por"), max_length=254, blank=True, default="")
+    created_at = models.DateTimeField(_("subido"))
+
+    class Meta:
+        verbose_name = _("documento")
+        verbose_name_plural = _("documentos")
+        ordering = ["created_at", "id"]
+        # The document view finds a file's row, and so who may see it, by the file's name.
+        indexes = [models.Index(fields=["file"], name="reportdocument_file")]
 
 
 class Submission(models.Model):

@@ -1,4 +1,6 @@
-"""Citizen photo processing: accept only real JPEG/PNG/WebP images and re-encode them without metadata.
+"""Citizen uploads: accept only real JPEG/PNG/WebP images and re-encode them without metadata, and (where a request's
+kind takes documents, catalogue.kinds) PDF documents checked by their content. The one rule for what a person may
+upload; the PDF rule is at the end of this module.
 
 What a citizen uploads is untrusted. The type is decided by decoding the bytes with Pillow, never by the file
 name or the client's Content-Type. The stored file is always a fresh encoding of the decoded pixels, so
@@ -34,6 +36,8 @@ default), so do not enable it in the project.
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -41,7 +45,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-__all__ = ["ALLOWED_CONTENT_TYPES", "ProcessedPhoto", "process_photo"]
+__all__ = [
+    "ALLOWED_CONTENT_TYPES",
+    "DOCUMENT_CONTENT_TYPE",
+    "ProcessedDocument",
+    "ProcessedPhoto",
+    "process_document",
+    "process_photo",
+]
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 10 * MB
@@ -109,18 +120,28 @@ def _corrupt() -> ValidationError:
     return ValidationError(MSG_CORRUPT, code="photo_corrupt")
 
 
-def _read_limited(data: bytes | bytearray | memoryview | BinaryIO, max_bytes: int) -> bytes:
-    """The upload's bytes, reading at most ``max_bytes + 1`` from a stream; raises if larger."""
+def _unreadable() -> ValidationError:
+    return ValidationError(MSG_UNREADABLE, code="photo_unreadable")
+
+
+def _read_limited(
+    data: bytes | bytearray | memoryview | BinaryIO,
+    max_bytes: int,
+    too_large: Callable[[int], ValidationError] = _too_large,
+    unreadable: Callable[[], ValidationError] = _unreadable,
+) -> bytes:
+    """The upload's bytes, reading at most ``max_bytes + 1`` from a stream; raises ``too_large(max_bytes)`` if
+    larger, ``unreadable()`` if the stream fails."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if len(raw) > max_bytes:
-            raise _too_large(max_bytes)
+            raise too_large(max_bytes)
         return raw
     if not hasattr(data, "read"):
         raise TypeError(f"process_photo() needs bytes or a binary file-like object, not {type(data).__name__}")
     declared = getattr(data, "size", None)  # Django UploadedFile knows its size without reading it
     if isinstance(declared, int) and declared > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     try:
         if getattr(data, "seekable", lambda: False)():
             data.seek(0)  # form validation may have read the upload already
@@ -135,10 +156,10 @@ def _read_limited(data: bytes | bytearray | memoryview | BinaryIO, max_bytes: in
             chunks.append(bytes(chunk))
             remaining -= len(chunk)
     except (OSError, ValueError) as exc:
-        raise ValidationError(MSG_UNREADABLE, code="photo_unreadable") from exc
+        raise unreadable() from exc
     raw = b"".join(chunks)
     if len(raw) > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     return raw
 
 
@@ -342,3 +363,80 @@ def process_photo(
         width=width,
         height=height,
     )
+
+
+# PDF documents (a scanned power of attorney, a document a Ley 20.285 requester attaches). A PDF cannot be
+# re-encoded like a photo, so it is kept as sent and only ever served as a download (workspace.photo_views).
+DOCUMENT_CONTENT_TYPE = "application/pdf"
+# The header a PDF reader requires at the start (ISO 32000: "%PDF-1.x" or "%PDF-2.0"), and the end-of-file
+# marker it looks for in the last 1024 bytes: an image or an HTML page renamed .pdf has neither where it must.
+_PDF_HEADER = re.compile(rb"%PDF-[12]\.[0-9]")
+_PDF_END = b"%%EOF"
+_PDF_END_WINDOW = 1024
+_NAME_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/<>:|?*]+')
+DEFAULT_DOCUMENT_NAME = "documento.pdf"
+
+MSG_DOCUMENT_EMPTY = _("El archivo «%(name)s» está vacío.")
+MSG_DOCUMENT_UNREADABLE = _("No se pudo leer el archivo «%(name)s».")
+MSG_DOCUMENT_TOO_LARGE = _("El archivo «%(name)s» supera el tamaño máximo de %(max)s MB.")
+MSG_DOCUMENT_NOT_PDF = _(
+    "El archivo «%(name)s» no es un documento PDF: su contenido no es el de un PDF, "
+    "cualquiera sea su nombre. Adjunte el documento guardado como PDF."
+)
+MSG_DOCUMENT_INCOMPLETE = _(
+    "El archivo «%(name)s» no es un PDF completo: le falta el final del documento. Guárdelo de nuevo como PDF."
+)
+
+
+@dataclass(frozen=True)
+class ProcessedDocument:
+    """A checked PDF, as sent, and the name it is offered for download under."""
+
+    content: bytes
+    name: str
+
+    content_type = DOCUMENT_CONTENT_TYPE
+    extension = "pdf"
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def document_name(raw: str | None) -> str:
+    """The sender's file name, safe to show: no folders, quotes or control characters, at most 120 characters."""
+    return _NAME_UNSAFE.sub("_", (raw or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" ._")[:120]
+
+
+def download_name(shown: str) -> str:
+    """The name a checked PDF is offered for download under: the sender's, ending in .pdf."""
+    if not shown:
+        return DEFAULT_DOCUMENT_NAME
+    return shown if shown.lower().endswith(".pdf") else f"{shown[:116]}.pdf"
+
+
+def process_document(
+    data: bytes | bytearray | memoryview | BinaryIO, *, name: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+) -> ProcessedDocument:
+    """Check a PDF by its bytes, never by its name or the client's Content-Type. ``name``: the sender's file name,
+    named in the Spanish (Chile) ``ValidationError`` (codes ``document_empty``, ``document_unreadable``,
+    ``document_too_large``, ``document_not_pdf``, ``document_incomplete``)."""
+    if max_bytes <= 0:
+        raise ValueError("max_bytes must be positive")
+    shown = document_name(name or getattr(data, "name", ""))
+    params = {"name": shown or DEFAULT_DOCUMENT_NAME}
+    raw = _read_limited(
+        data,
+        max_bytes,
+        too_large=lambda limit: ValidationError(
+            MSG_DOCUMENT_TOO_LARGE, code="document_too_large", params={**params, "max": _number(limit / MB)}
+        ),
+        unreadable=lambda: ValidationError(MSG_DOCUMENT_UNREADABLE, code="document_unreadable", params=params),
+    )
+    if not raw:
+        raise ValidationError(MSG_DOCUMENT_EMPTY, code="document_empty", params=params)
+    if not _PDF_HEADER.match(raw):
+        raise ValidationError(MSG_DOCUMENT_NOT_PDF, code="document_not_pdf", params=params)
+    if _PDF_END not in raw[-_PDF_END_WINDOW:]:
+        raise ValidationError(MSG_DOCUMENT_INCOMPLETE, code="document_incomplete", params=params)
+    return ProcessedDocument(content=raw, name=download_name(shown))

@@ -13,10 +13,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from geo_siac.catalogue.kinds import PLACELESS_KINDS, RequestKind, rule
 from geo_siac.reports.ratelimit import counts_submissions, give_back, submission_refusal
+from geo_siac.reports.requester import filed_redirect
 from geo_siac.reports.selectors import category_by_code, public_categories, submitted_tracking_code
 from geo_siac.reports.services import report_create
+from geo_siac.reports.services.photos import documents_offer
 from geo_siac.reports.states import Channel
-from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, filed_redirect, page_errors
+from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
 from geo_siac.zones.models import Commune
 from geo_siac.zones.selectors import active_commune_by_cut
 
@@ -62,6 +64,7 @@ def request_form(request, slug: str):
         commune=commune,
         channel=Channel.WEB,
         photo=request.FILES.get("photo"),
+        documents=request.FILES.getlist("documents"),
     )
 
 
@@ -107,6 +110,7 @@ def render_request_form(request, kind: str, *, values, errors=None, rate_limited
             "kind_label": RequestKind(kind).label,
             "slug": SLUG_OF[kind],
             "rule": rule(kind),
+            "documents_offer": documents_offer(kind),
             "topics": public_categories(kind),
             "communes": communes,
             "values": values,

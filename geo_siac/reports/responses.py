@@ -2,10 +2,12 @@
 
 from string import Formatter
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.deadlines import shown_day
+from geo_siac.reports.deadlines import written_day
 
 PLACEHOLDERS = ("codigo", "categoria", "plazo", "cuadrilla")
 
@@ -38,11 +40,15 @@ def validate_placeholders(body: str) -> None:
 
 
 def response_text(body: str, report) -> str:
-    """The body with the report's values in its placeholders (the deadline as a Santiago date)."""
+    """The body with the report's values in its placeholders. The deadline is written out as the installation's
+    language writes a date (14 de diciembre de 2026), the language its templates are written in, whatever the
+    officer's pages are in: the text goes into the citizen's history."""
     validate_placeholders(body)
+    with translation.override(settings.LANGUAGE_CODE):
+        deadline = written_day(report.expected_at)
     return body.format(
         codigo=report.tracking_code,
         categoria=report.category.name,
-        plazo=shown_day(report.expected_at),
+        plazo=deadline,
         cuadrilla=report.crew.name if report.crew_id else _("cola de triage"),
     )

@@ -5,6 +5,7 @@ deadline board and the indicators' "department" dimension."""
 
 from django.db.models import CharField, F
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.db import KeyLookup
@@ -45,4 +46,14 @@ def responsible_department_sql(report: str) -> str:
     return (
         f"COALESCE({report}.department_id, (SELECT c.department_id FROM {Category._meta.db_table} c "
         f"WHERE c.id = {report}.category_id))"
+    )
+
+
+def citizen_responsible(report) -> tuple[str, str]:
+    """(label, name) of the line "Responsable" a citizen reads: a request referred to another institution names that
+    institution; one no department answers yet is the OIRS's, never an empty line."""
+    if report.referred_to_id is not None:
+        return gettext("Derivada a"), report.referred_to.name
+    return gettext("Responsable"), responsible_department_name(report) or gettext(
+        "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)"
     )

@@ -57,6 +57,7 @@ from geo_siac.reports.models import (
     Follower,
     PendingErasure,
     Report,
+    ReportDocument,
     ReportEvent,
     ReportKey,
     ReportPhoto,
@@ -904,6 +905,18 @@ def photo_file(name: str) -> PhotoFile | None:
         extension = name.rsplit(".", 1)[-1].lower()
         return PhotoFile(crew.event.report, TYPE_OF_EXTENSION.get(extension, "application/octet-stream"), citizen=False)
     return None
+
+
+def document_file(name: str) -> ReportDocument | None:
+    """The requester's PDF a storage name belongs to, with its report, or None (photo_file's reasons)."""
+    if CONTROL_CHARACTERS.search(name):
+        return None
+    return ReportDocument.objects.filter(file=name).select_related("report").order_by().first()
+
+
+def report_documents(report: Report):
+    """A request's PDF documents, oldest first, for its staff page."""
+    return ReportDocument.objects.filter(report=report).order_by("created_at", "id")
 
 
 def submitted_tracking_code(token: str) -> str | None:

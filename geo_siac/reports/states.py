@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import RequestKind, answers_by_letter
+from geo_siac.catalogue.kinds import RequestKind, answers_by_letter, closing_by_law
 
 
 class Status(models.TextChoices):
@@ -84,9 +84,13 @@ def resolved_only_by_letter_message(kind: str) -> str:
 
 
 def transitions_by_hand(current: str, kind: str) -> list[Status]:
-    """The statuses a person may move a report of `kind` to from `current` without a letter, in Status order: what
-    report_change_status accepts, so a form offers no choice the service would refuse."""
-    return [s for s in Status if can_transition(current, s) and not resolved_only_by_letter(kind, s)]
+    """The statuses a person may move a report of `kind` to from `current` without a letter or a legal step, in
+    Status order: what report_change_status accepts, so a form offers no choice the service would refuse."""
+    return [
+        s
+        for s in Status
+        if can_transition(current, s) and not resolved_only_by_letter(kind, s) and not closing_by_law(kind, s)
+    ]
 
 
 # The outcomes the citizen is told of with a reason: what was done, or why nothing will be. A merge names the original

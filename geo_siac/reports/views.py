@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -28,7 +29,8 @@ from geo_siac.reports.ratelimit import (
     submission_refusal,
     tracked_report,
 )
-from geo_siac.reports.responsibility import responsible_department_name
+from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester
+from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
@@ -73,28 +75,6 @@ def home(request):
     if report.resubmitted:  # the same form, sent twice at once: the first one spent the budget
         give_back(request)
     return filed_redirect(report.tracking_code)
-
-
-# The browser that filed a request carries its code in a signed cookie of the confirmation's own path: only there
-# does the confirmation say whether an email or phone was left, as anyone holding a code may open /enviada/<code>/.
-# A cookie, not the session: a session would write a row per anonymous submission.
-FILED_COOKIE, FILED_SALT, FILED_SECONDS = "filed", "geo_siac.reports.filed", 3600
-
-
-def filed_redirect(code: str):
-    """To the confirmation of a request just filed (the web form, the kind forms, a point's box), its code kept."""
-    response = redirect("reports:submitted", code=code)
-    response.set_signed_cookie(
-        FILED_COOKIE,
-        code,
-        salt=FILED_SALT,
-        max_age=FILED_SECONDS,
-        path=response["Location"],
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
 
 
 def contact_without_consent(values) -> bool:
@@ -232,7 +212,7 @@ def submitted(request, code: str):
             "is_service_request": report.kind == RequestKind.SERVICE_REQUEST,
             "response_days": response_days(report.kind, category_terms(report.commune, report.category).response_days),
             "rule": rule(report.kind),
-            "responsible": responsible_department_name(report),
+            "responsible": citizen_responsible(report),
             "another_url": another_url(report),
             "notified_by": notified_by(request, report),
         },
@@ -247,9 +227,9 @@ def another_url(report) -> str:
 
 
 def notified_by(request, report) -> str | None:
-    """How the reporter hears of each change, as the confirmation tells the browser that filed it (FILED_COOKIE):
-    "email", "phone" or "" (not at all); None to anyone else holding the code, whom the page does not tell."""
-    if request.get_signed_cookie(FILED_COOKIE, None, salt=FILED_SALT, max_age=FILED_SECONDS) != report.tracking_code:
+    """How the reporter hears of each change, as the confirmation tells the requester (reports.requester): "email",
+    "phone" or "" (not at all); None to anyone else holding the code, whom the page does not tell."""
+    if not is_requester(request, report):
         return None
     if report.reporter_email:
         return "email"
@@ -288,10 +268,33 @@ def tracking(request, code: str):
         if year is None:
             raise
         return render(request, "reports/tracking_archived.html", {"code": code, "year": year}, status=410)
-    return render(request, "reports/tracking.html", tracking_context(report))
+    if code != report.tracking_code:  # the filing cookie's path is the canonical code's, and paths are case-sensitive
+        return redirect("reports:tracking", code=report.tracking_code)
+    return render_tracking(request, report)
 
 
-def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
+def render_tracking(request, report, status: int = 200, **extra):
+    requester = is_requester(request, report)
+    context = tracking_context(
+        report,
+        requester=requester,
+        letters_readable=can_read_letters(request, report),
+        notified_by=notified_by(request, report),
+        **extra,
+    )
+    response = render(request, "reports/tracking.html", context, status=status)
+    patch_vary_headers(response, ["Cookie"])  # the same URL is the requester's page or a stranger's
+    if requester:  # the requester's own text and place: never kept by a cache another browser reads
+        patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def tracking_context(
+    report, *, now: datetime | None = None, requester: bool = False, letters_readable: bool = False, **extra
+) -> dict:
+    """`requester` (reports.requester.is_requester) adds what only the requester sees: the place they typed and their
+    own text, shown to anyone else only when the request is public; `letters_readable`
+    (reports.requester.can_read_letters) links the answer letters, which name the requester."""
     is_closed = report.status in CLOSED
     clock = information_clock(report)
     # No count while a subsanación is pending: the legal clock's section says what the requester must do by when.
@@ -300,7 +303,7 @@ def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
         "report": report,
         "letters": answer_letters(report),
         "kind_label": RequestKind(report.kind).label,
-        "responsible": responsible_department_name(report),
+        "responsible": citizen_responsible(report),
         "clock": clock,
         "status_label": Status(report.status).label,
         "is_closed": is_closed,
@@ -310,8 +313,19 @@ def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
             countdown(report.expected_at, now or timezone.now(), closed_days=closed_days()) if counting else None
         ),
         "photos": report.photos.all() if report.public_visibility else [],
+        "requester": requester,
+        "letters_readable": letters_readable,
+        "own_place": report.address if requester else "",
+        "description": report.description if requester or report.public_visibility else "",
         **extra,
     }
+
+
+def letter_report_or_404(request, code: str):
+    report = public_report_or_404(request, code)
+    if not can_read_letters(request, report):
+        raise Http404(_("No encontramos una solicitud con ese código."))
+    return report
 
 
 @public_read
@@ -319,14 +333,23 @@ def tracking_context(report, *, now: datetime | None = None, **extra) -> dict:
 @lookups_limited
 @cache_control(private=True, no_store=True)
 def letter(request, code: str, number: int):
-    """An answer letter's page: it names the requester, so only the tracking code opens it, never a public page."""
-    report = public_report_or_404(request, code)
+    """An answer letter's page: it names the requester, so only reports.requester.can_read_letters opens it (staff
+    open it from their report page, workspace)."""
+    report = letter_report_or_404(request, code)
+    return letter_page(request, report, number)
+
+
+def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: str = ""):
+    """The letter's page, its PDF link `pdf_url` and its back link `back_url` (the citizen's pages by default)."""
     answer = get_object_or_404(report.letters.defer("pdf"), number=number)
-    return render(
-        request,
-        "reports/letter.html",
-        {"report": report, "letter": answer, "content": answer.content, "pdf_url": letter_url(answer, pdf=True)},
-    )
+    context = {
+        "report": report,
+        "letter": answer,
+        "content": answer.content,
+        "pdf_url": pdf_url or letter_url(answer, pdf=True, keyed=LETTER_KEY in request.GET),
+        "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
+    }
+    return render(request, "reports/letter.html", context)
 
 
 @public_read
@@ -334,7 +357,10 @@ def letter(request, code: str, number: int):
 @lookups_limited
 @cache_control(private=True, no_store=True)
 def letter_pdf(request, code: str, number: int):
-    report = public_report_or_404(request, code)
+    return letter_download(letter_report_or_404(request, code), number)
+
+
+def letter_download(report, number: int) -> HttpResponse:
     answer = get_object_or_404(report.letters.only("pdf", "number"), number=number)
     response = HttpResponse(bytes(answer.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="carta-{report.tracking_code}-{number}.pdf"'
@@ -347,18 +373,16 @@ def letter_pdf(request, code: str, number: int):
 def follow(request, code: str):
     report = public_report_or_404(request, code)
     if refusal := submission_refusal(request, purpose="follow", report=report):
-        context = tracking_context(report, rate_limited=refusal, follow_email=request.POST.get("email", ""))
-        return render(request, "reports/tracking.html", context, status=429)
+        return render_tracking(
+            request, report, status=429, rate_limited=refusal, follow_email=request.POST.get("email", "")
+        )
     try:
         report_follow(report=report, email=request.POST.get("email", ""), language=get_language() or "es")
     except ValidationError as exc:
-        return render(
-            request,
-            "reports/tracking.html",
-            tracking_context(report, follow_errors=flat_errors(exc), follow_email=request.POST.get("email", "")),
-            status=400,
+        return render_tracking(
+            request, report, status=400, follow_errors=flat_errors(exc), follow_email=request.POST.get("email", "")
         )
-    return render(request, "reports/tracking.html", tracking_context(report, followed=True))
+    return render_tracking(request, report, followed=True)
 
 
 @public_read

@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from geo_siac.transparency.models import CommitmentCharter
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.tenancy import TenantAdmin
 
 
 @admin.register(CommitmentCharter)
-class CommitmentCharterAdmin(TenantAdmin, admin.ModelAdmin):
+class CommitmentCharterAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """A comuna's administrator writes her comuna's charter; the comuna choice holds only hers (TenantAdmin)."""
 
     list_display = ("commune", "published_on", "signed_by", "updated_at")

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.utils.translation import gettext as _
@@ -27,3 +27,37 @@ class GeoSiacAdminSite(admin.AdminSite):
 
 class GeoSiacAdminConfig(AdminConfig):
     default_site = "geo_siac.web.admin_site.GeoSiacAdminSite"
+
+
+class NeutralMessagesAdmin:
+    """A mixin for every ModelAdmin of the project: Django's Spanish success messages give each model a masculine
+    article ("El categoría «…» fue agregado correctamente"); ours name the object first and its model after it."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._told(request, saved_message(obj), super().response_add, request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._told(request, saved_message(obj), super().response_change, request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        text = _("Se eliminó «%(obj)s» (%(name)s).") % {"obj": obj_display, "name": self.opts.verbose_name}
+        return self._told(request, text, super().response_delete, request, obj_display, obj_id)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        replacement = getattr(request, "_geo_siac_success", None)
+        if replacement is not None and level == messages.SUCCESS:
+            message = replacement
+        super().message_user(request, message, level, *args, **kwargs)
+
+    @staticmethod
+    def _told(request, text, respond, *args):
+        # Django writes its success message inside the response; message_user swaps it for ours meanwhile.
+        request._geo_siac_success = text
+        try:
+            return respond(*args)
+        finally:
+            del request._geo_siac_success
+
+
+def saved_message(obj) -> str:
+    return _("Se guardó «%(obj)s» (%(name)s).") % {"obj": obj, "name": obj._meta.verbose_name}

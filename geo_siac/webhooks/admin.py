@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.reports.models import EventKind
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -24,7 +25,7 @@ class WebhookEndpointForm(forms.ModelForm):
         fields = ["description", "url", "is_active", "is_internal", "event_kinds", "secret"]
 
 
-class InstallationAdmin(admin.ModelAdmin):
+class InstallationAdmin(NeutralMessagesAdmin, admin.ModelAdmin):
     """An endpoint receives every comuna's events: the installation's superusers manage webhooks, not a comuna's
     staff (zones.tenancy)."""
 

@@ -19,10 +19,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from geo_siac.catalogue.attributes import answers_shown
-from geo_siac.catalogue.kinds import rule, takes_legal_outcome
+from geo_siac.catalogue.kinds import offers_crew_work, rule, takes_documents, takes_legal_outcome
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.selectors import gazetteer_reverse_many
-from geo_siac.reports.deadlines import DeadlineState
+from geo_siac.reports.deadlines import DeadlineState, shown_day
 from geo_siac.reports.letters import letter_content
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
@@ -32,6 +32,7 @@ from geo_siac.reports.selectors import (
     crew_workload,
     deadline_state_counts,
     open_reports,
+    report_documents,
     report_history,
     reports_of_crews,
     supervision_reports,
@@ -65,6 +66,7 @@ from geo_siac.reports.services import (
 )
 from geo_siac.reports.states import is_open, status_names
 from geo_siac.reports.tracking import normalize_tracking_code
+from geo_siac.reports.views import letter_download, letter_page
 from geo_siac.reports.work_location import work_location
 from geo_siac.web.csp import csp_allow
 from geo_siac.workspace.access import crew_required, seen_report, seen_token, supervisor_required, visible_reports
@@ -192,6 +194,9 @@ def detail_context(request, report: Report, **forms) -> dict:
         "deadline_state": report.deadline_state,
         "events": report_history(report),
         "citizen_photos": report.photos.all(),
+        "documents": report_documents(report),
+        "crew_work": offers_crew_work(report.kind),
+        "takes_documents": takes_documents(report.kind),
         "answers": answers_shown(report.category.attributes, report.attributes),
         "geo_label": f"{report.tracking_code} {report.category.name}",
         "nearby": with_nearby_place([report], [report.location])[0].nearby,
@@ -214,15 +219,10 @@ def detail_context(request, report: Report, **forms) -> dict:
 def new_form(form_class, report: Report, **kwargs):
     """An empty form of the page's: the reroute form lists the report's comuna's crews, reclassify its topics."""
     if form_class is RerouteForm:
-        return RerouteForm(crews=report_crews(report), **kwargs)
+        return RerouteForm(crews=Crew.objects.all(), report=report, **kwargs)
     if form_class is ReclassifyForm:
         return ReclassifyForm(report=report, **kwargs)
     return form_class(**kwargs)
-
-
-def report_crews(report: Report):
-    """The crews a report may be rerouted to: its comuna's."""
-    return Crew.objects.filter(commune_id=report.commune_id)
 
 
 def find_report(request, code: str) -> Report:
@@ -241,16 +241,33 @@ def report_page(request, code):
     return render(request, "workspace/crew_report.html", detail_context(request, report))
 
 
-def apply(request, report, form_name, form, action):
-    """Run `action(form.cleaned_data)`; on bad input re-draw the page with the errors and HTTP 400."""
+@supervisor_required  # as the report page, which lists the sent letters to supervisors only
+@cache_control(private=True, no_store=True)
+def letter(request, code: str, number: int):
+    """A sent answer letter, to the staff who see its request (the citizen's copy opens only to its requester)."""
+    report = find_report(request, code)
+    pdf_url = reverse("crew:letter_pdf", args=[report.tracking_code, number])
+    back_url = reverse("crew:report", args=[report.tracking_code])
+    return letter_page(request, report, number, pdf_url=pdf_url, back_url=back_url)
+
+
+@supervisor_required
+@cache_control(private=True, no_store=True)
+def letter_pdf(request, code: str, number: int):
+    return letter_download(find_report(request, code), number)
+
+
+def apply(request, report, form_name, form, action, done=None):
+    """Run `action(form.cleaned_data)`; on bad input re-draw the page with the errors and HTTP 400. `done` words what
+    happened from the report the action returns (else "Cambio guardado.")."""
     if form.is_valid():
         try:
-            action(form.cleaned_data)
+            changed = action(form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Cambio guardado."))
+            messages.success(request, done(changed) if done else _("Cambio guardado."))
             # A form lower down posts to its own #anchor, which the browser would keep across this redirect.
             return redirect(reverse("crew:report", args=[report.tracking_code]) + "#messages")
     return render(
@@ -273,11 +290,11 @@ def change_status(request, code):
             status=data["status"],
             note=data["note"],
             public_note=data["public_note"],
-            photos=data["photos"],
+            photos=data.get("photos") or [],  # the crew's fields, absent where the kind has no crew work
             actor=request.user,
             actor_label=request.user.get_username(),
             seen_updated_at=data["seen"],
-            work_location=work_location(data["latitude"], data["longitude"], data["accuracy"]),
+            work_location=work_location(data.get("latitude"), data.get("longitude"), data.get("accuracy")),
         ),
     )
 
@@ -305,7 +322,7 @@ def reroute(request, code):
         request,
         report,
         "reroute_form",
-        RerouteForm(request.POST, crews=report_crews(report)),
+        RerouteForm(request.POST, crews=Crew.objects.all(), report=report),
         lambda data: report_reroute(
             report=report, crew=data["crew"], reason=data["reason"], actor=request.user, seen_updated_at=data["seen"]
         ),
@@ -407,6 +424,26 @@ KIND_STEPS = {
     ),
 }
 
+# What the officer is told after each step: what happened and what the requester sees, not just "saved".
+KIND_STEP_DONE = {
+    "legal_extend": lambda report: (
+        _("Plazo prorrogado hasta el %(day)s; el solicitante lo verá en su seguimiento.")
+        % {"day": shown_day(report.expected_at)}
+    ),
+    "correction": lambda report: (
+        _("Subsanación pedida: el plazo legal queda suspendido; el solicitante tiene hasta el %(day)s para responder.")
+        % {"day": shown_day(report.expected_at)}
+    ),
+    "legal_answer": lambda report: (
+        _("Respuesta enviada con su carta; la solicitud quedó «%(status)s».")
+        % {"status": status_names()[report.status]}
+    ),
+    "referral": lambda report: (
+        _("Derivada a %(institution)s; el solicitante verá en su seguimiento cómo contactarlo.")
+        % {"institution": report.referred_to.name}
+    ),
+}
+
 # A supervisor's other steps on the report page: the form and the refusal its service would give now.
 SUPERVISOR_STEPS = {
     "reroute": (RerouteForm, reroute_refusal),
@@ -426,7 +463,12 @@ def kind_step(request, code, step):
     if step == "legal_answer" and "preview" in request.POST:
         return answer_preview(request, report, form_class(request.POST))
     return apply(
-        request, report, f"{step}_form", form_class(request.POST), lambda data: run(report, data, request.user)
+        request,
+        report,
+        f"{step}_form",
+        form_class(request.POST),
+        lambda data: run(report, data, request.user),
+        done=KIND_STEP_DONE[step],
     )
 
 

@@ -7,7 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind
+from geo_siac.catalogue.kinds import DenialGround, LegalOutcome, RequestKind, offers_crew_work
 from geo_siac.catalogue.models import Category, Department, Institution
 from geo_siac.reports.models import Report
 from geo_siac.reports.responses import response_text
@@ -23,6 +23,7 @@ from geo_siac.reports.states import (
     resolved_only_by_letter_message,
     transitions_by_hand,
 )
+from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Commune, Crew, ServicePoint, Zone
 from geo_siac.zones.selectors import served_service_points
 
@@ -200,10 +201,16 @@ class StatusForm(DrawnOnce, forms.Form):
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
     accuracy = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Offered only where the request's kind has a crew's work in the field (catalogue.kinds.offers_crew_work).
+    CREW_WORK_FIELDS = ("photos", "latitude", "longitude", "accuracy")
 
     def __init__(self, *args, current: str, report, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
+        self.crew_work = offers_crew_work(report.kind)
+        if not self.crew_work:
+            for name in self.CREW_WORK_FIELDS:
+                del self.fields[name]
         self.allowed = transitions_by_hand(current, report.kind)
         # No status is chosen for the crew: one tap on "Guardar" must not move a report by accident.
         self.fields["status"].choices = [
@@ -226,8 +233,9 @@ class StatusForm(DrawnOnce, forms.Form):
         public["data-required-message"] = public_text_missing_message()
 
     def drawing_key(self) -> tuple:
-        """The statuses and the response templates offered (their texts are filled for this report)."""
-        return (tuple(self.allowed), tuple(self.templates))
+        """The statuses and the response templates offered (their texts are filled for this report), and whether the
+        crew's fields are."""
+        return (tuple(self.allowed), tuple(self.templates), self.crew_work)
 
     def clean_status(self) -> str:
         status = self.cleaned_data["status"]
@@ -248,9 +256,13 @@ class RerouteForm(PageForm):
     reason = forms.CharField(label=_("Motivo"), required=False, max_length=1000)
     seen = SeenField(required=False)
 
-    def __init__(self, *args, crews, **kwargs):
+    def __init__(self, *args, crews, report, **kwargs):
+        """`crews`: those the person may choose from (all, or a department head's); the report's comuna's are offered."""
         super().__init__(*args, **kwargs)
-        self.fields["crew"].queryset = crews.order_by("name")
+        field = self.fields["crew"]
+        # A post naming the holding crew is valid here: report_reroute refuses it and says why.
+        field.queryset = reroute_choices(report, crews, holder=True)
+        field.choices = [("", _("Elija una cuadrilla")), *((c.pk, c.name) for c in reroute_choices(report, crews))]
 
 
 class ExtendForm(PageForm):

@@ -11,6 +11,7 @@ from geo_siac.catalogue.attributes import posted_answers, question_blocks
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.reports.models import Report
+from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.reports.selectors import category_by_code, open_reports_near
 from geo_siac.reports.services import report_create
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -114,7 +115,9 @@ def nearby(request):
 @operator_required
 def filed(request, code):
     report = get_object_or_404(
-        Report.objects.for_staff(request.user).select_related("category", "crew", "commune").defer("commune__geometry"),
+        Report.objects.for_staff(request.user)
+        .select_related("category__department", "crew", "commune", "department", "received_at")
+        .defer("commune__geometry"),
         tracking_code=normalize_tracking_code(code),
     )
     duplicates = (
@@ -130,6 +133,7 @@ def filed(request, code):
         {
             "report": report,
             "spelled": " ".join(report.tracking_code),
+            "department": responsible_department_name(report),
             "duplicates": duplicates,
         },
     )

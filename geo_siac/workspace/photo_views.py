@@ -1,5 +1,6 @@
-"""Photo files, read through Django's storage (the local MEDIA_ROOT, or an S3-compatible store by configuration) and
-streamed by the application to whoever may see them, so that any application server answers for any photo."""
+"""Photo and document files, read through Django's storage (the local MEDIA_ROOT, or an S3-compatible store by
+configuration) and streamed by the application to whoever may see them, so that any application server answers for
+any file."""
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
@@ -7,7 +8,8 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.selectors import PhotoFile, photo_file
+from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
+from geo_siac.reports.selectors import PhotoFile, document_file, photo_file
 from geo_siac.workspace.access import visible_reports
 
 # The names are random and never reused, so a browser may keep a photo it was allowed to see.
@@ -19,10 +21,16 @@ def may_see_photo(user, photo: PhotoFile) -> bool:
     report in their workspace, or who may view reports in the admin, and in either case of their comunas."""
     if photo.citizen and photo.report.public_visibility:
         return True
+    return may_see_private_files(user, photo.report)
+
+
+def may_see_private_files(user, report: Report) -> bool:
+    """The rule for a request's private files (a crew's photos, the requester's PDF documents): staff who see the
+    report in their workspace, or who may view reports in the admin, and in either case of their comunas."""
     if not (user.is_authenticated and user.is_active):
         return False
     reports = Report.objects.for_staff(user) if user.has_perm("reports.view_report") else visible_reports(user)
-    return reports.filter(pk=photo.report.pk).exists()
+    return reports.filter(pk=report.pk).exists()
 
 
 @require_safe
@@ -37,4 +45,24 @@ def photo(request, name: str):
         raise Http404 from None
     response = FileResponse(stored, content_type=found.content_type)
     patch_cache_control(response, private=True, max_age=PHOTO_MAX_AGE_SECONDS)
+    return response
+
+
+@require_safe
+def document(request, name: str):
+    """A requester's PDF, always as a download of type application/pdf that the browser may not sniff as anything
+    else (SECURE_CONTENT_TYPE_NOSNIFF, set here too so no middleware order can drop it), or 404 alike for a name no
+    document has and for one this person may not see. Never cached by a shared cache."""
+    found = document_file(name)
+    if found is None or not may_see_private_files(request.user, found.report):
+        raise Http404
+    try:
+        stored = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(stored, content_type=DOCUMENT_CONTENT_TYPE, as_attachment=True, filename=found.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Opened in a tab anyway (a download manager, a PDF viewer in the browser), it runs no script and loads nothing.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    patch_cache_control(response, private=True, no_store=True)
     return response

@@ -18,6 +18,8 @@ crew_patterns = (
         path("solicitud/<str:code>/reclasificar/", crew_views.reclassify, name="reclassify"),
         path("solicitud/<str:code>/direccion/", crew_views.assign_department, name="assign_department"),
         path("solicitud/<str:code>/paso/<slug:step>/", crew_views.kind_step, name="kind_step"),
+        path("solicitud/<str:code>/carta/<int:number>/", crew_views.letter, name="letter"),
+        path("solicitud/<str:code>/carta/<int:number>.pdf", crew_views.letter_pdf, name="letter_pdf"),
     ],
     "crew",
 )

@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from geo_siac.geo_admin import GeoAdmin
+from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.branding import processed_logo
 from geo_siac.zones.models import (
     Commune,
@@ -39,7 +40,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleGroupAdmin(GroupAdmin):
+class RoleGroupAdmin(NeutralMessagesAdmin, GroupAdmin):
     """The roles are one set of groups for every comuna: a comuna's administrator who could edit a role's
     permissions would change them for every comuna, and could put into a role she may assign what she was never
     given. Only a superuser edits groups."""
@@ -61,7 +62,7 @@ class RoleGroupAdmin(GroupAdmin):
 
 
 @admin.register(User)
-class StaffUserAdmin(TenantAdmin, UserAdmin):
+class StaffUserAdmin(NeutralMessagesAdmin, TenantAdmin, UserAdmin):
     """A comuna's administrator manages its own staff (`tenancy.managed_accounts`: any other account, a superuser
     or one also of another comuna, answers 404 on its change, password and delete pages) and gives them only the
     roles of `roles.ROLES`; superuser status and single permissions stay with a superuser."""
@@ -99,7 +100,7 @@ class CommuneAdmin(TenantAdmin, GeoAdmin):
 
 
 @admin.register(CommuneCategory)
-class CommuneCategoryAdmin(TenantAdmin, admin.ModelAdmin):
+class CommuneCategoryAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """A comuna's administrator chooses, for her comunas only, which categories they take, in how many business
     days and which department answers; a category without a row is offered as the catalogue says."""
 
@@ -123,7 +124,7 @@ class ServicePointAdmin(TenantAdmin, GeoAdmin):
 
 
 @admin.register(Crew)
-class CrewAdmin(TenantAdmin, admin.ModelAdmin):
+class CrewAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     list_display = ("name", "commune", "department", "daily_capacity")
     search_fields = ("name",)
     list_filter = (("commune", RelatedOnlyFieldListFilter), "department")
@@ -165,7 +166,7 @@ class CommuneIdentityForm(forms.ModelForm):
 
 
 @admin.register(CommuneIdentity)
-class CommuneIdentityAdmin(TenantAdmin, admin.ModelAdmin):
+class CommuneIdentityAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
     """A comuna's administrator edits her comuna's name, logo, colours and contact line; the host name it is served
     at is configuration (DNS, certificate, ALLOWED_HOSTS), so only a superuser sets it."""
 

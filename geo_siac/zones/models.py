@@ -5,8 +5,8 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from geo_siac.catalogue.kinds import RequestKind, rule
 from geo_siac.catalogue.models import Category, CategoryGroup, Department
+from geo_siac.catalogue.terms import days_in_range, terms_errors
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.zones import branding
 from geo_siac.zones import opening_hours as hours
@@ -223,33 +223,29 @@ class CommuneCategory(models.Model):
         ordering = ["commune", "category__group__order", "category__name_es"]
         constraints = [
             models.UniqueConstraint(fields=["commune", "category"], name="commune_category_unique"),
-            models.CheckConstraint(condition=models.Q(response_days__gte=1), name="commune_category_days_from_1"),
+            models.CheckConstraint(condition=days_in_range(), name="commune_category_days_in_range"),
         ]
 
     def __str__(self) -> str:
         return f"{self.commune.name} · {self.category}"
 
+    def terms_errors(self) -> dict[str, str]:
+        """What catalogue.terms refuses in this comuna's row (its clean, and the check zones.W001)."""
+        category = self.category
+        return terms_errors(
+            kind=category.kind,
+            response_days=self.response_days,
+            has_department=self.department_id is not None or category.department_id is not None,
+            offered=self.enabled and category.is_public and category.is_active,
+            offered_by=str(self._meta.get_field("enabled").verbose_name),
+        )
+
     def clean(self):
-        if self.response_days is None or self.category_id is None:
+        if self.category_id is None:
             return
-        kind = self.category.kind
-        legal = rule(kind).legal_days
-        if kind == RequestKind.INFORMATION:
-            raise ValidationError(
-                {
-                    "response_days": _(
-                        "El plazo de la Ley 20.285 es de %(days)s días hábiles y la comuna no lo cambia."
-                    )
-                    % {"days": legal}
-                }
-            )
-        if legal is not None and self.response_days > legal:
-            raise ValidationError(
-                {
-                    "response_days": _("La ley fija un máximo de %(days)s días hábiles (%(law)s).")
-                    % {"days": legal, "law": rule(kind).legal_reference}
-                }
-            )
+        errors = self.terms_errors()
+        if errors:
+            raise ValidationError(errors)
 
 
 class CrewQuerySet(TenantQuerySet):

@@ -203,11 +203,67 @@ def test_an_extension_without_reason_comes_back_to_its_row_open_with_its_code_in
     client.force_login(crews["supervisor"])
     code = Report.objects.filter(crew=crews["A"], status="submitted").order_by("pk").last().tracking_code
     response = client.post(f"/cuadrilla/plazos/{code}/prorrogar/", {"business_days": 5, "reason": ""}, follow=True)
-    assert response.redirect_chain == [(f"/cuadrilla/plazos/?abierta={code}#fila-{code}", 302)]
+    assert response.redirect_chain == [(f"/cuadrilla/plazos/?abierta={code}#aviso-{code}", 302)]
     page = response.content.decode()
-    assert f"<li>{code}: Este campo es requerido.</li>" in page
+    assert 'class="messages"' not in page  # said in its row, where the page lands, not above the board
     rows = page.split('id="due"')[1].split("</ul>")[0].split("<li ")[1:]
     assert len(rows) == 3
     for row in rows:
         is_ours = row.startswith(f'id="fila-{code}"')
         assert ('<details class="row-actions" open>' in row) == is_ours, row[:40]
+        assert (f'role="alert">{code}: Este campo es requerido.</p>' in row) == is_ours, row[:40]
+
+
+def test_the_boards_reroute_starts_on_no_crew_and_leaves_out_the_one_holding_the_request(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    report = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now())
+    code = report.tracking_code
+    row = client.get("/cuadrilla/plazos/").content.decode().split(f'id="fila-{code}"')[1].split("</li>")[0]
+    select = row.split(f'<select name="crew" id="crew-{code}" required>')[1].split("</select>")[0]
+    assert (
+        select
+        == f'<option value="">Elija una cuadrilla</option><option value="{crews["B"].pk}">Cuadrilla Oriente</option>'
+    )
+    response = client.post(f"/cuadrilla/plazos/{code}/derivar/", {"crew": crews["A"].pk}, follow=True)
+    assert f"{code}: Ya está asignada a {crews['A'].name}." in response.content.decode()  # the service still says why
+
+
+def test_a_reroute_from_the_board_lands_on_its_row_folded_with_the_confirmation_in_it(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    response = client.post(f"/cuadrilla/plazos/{code}/derivar/", {"crew": crews["B"].pk}, follow=True)
+    assert response.redirect_chain == [(f"/cuadrilla/plazos/#aviso-{code}", 302)]  # the page lands on the message
+    row = response.content.decode().split(f'id="fila-{code}"')[1].split("</li>")[0]
+    assert (
+        f'<div class="row-messages" id="aviso-{code}" tabindex="-1">'
+        f'<p class="row-message success" role="status">{code}: Cambio guardado.</p></div>'
+    ) in row
+    assert '<details class="row-actions">' in row
+
+
+def test_an_extension_that_takes_a_request_off_the_board_says_so_once_above_it(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    code = Report.objects.get(crew=crews["A"], status="submitted", expected_at__lt=timezone.now()).tracking_code
+    response = client.post(
+        f"/cuadrilla/plazos/{code}/prorrogar/", {"business_days": 20, "reason": "material"}, follow=True
+    )
+    assert response.redirect_chain == [(f"/cuadrilla/plazos/#aviso-{code}", 302)]
+    page = response.content.decode()
+    assert f'id="fila-{code}"' not in page  # due after today: no longer listed
+    assert page.count(f"{code}: Cambio guardado.") == 1
+    assert f'<ul class="messages" role="status"><li class="success">{code}: Cambio guardado.</li></ul>' in page
+    assert "row-message" not in page
+
+
+def test_a_refusal_about_a_request_off_the_board_is_an_alert_above_it(client, crews, make_report):
+    history(make_report)
+    client.force_login(crews["supervisor"])
+    report = Report.objects.filter(crew=crews["A"], status="submitted").order_by("pk").first()
+    Report.objects.filter(pk=report.pk).update(expected_at=timezone.now() + timedelta(days=30))  # not listed
+    page = client.post(
+        f"/cuadrilla/plazos/{report.tracking_code}/prorrogar/", {"business_days": 5, "reason": ""}, follow=True
+    ).content.decode()
+    assert f'<ul class="messages" role="alert"><li class="error">{report.tracking_code}: ' in page

@@ -207,3 +207,35 @@ def test_an_english_speaker_gets_the_page_and_the_link_in_english(client, rosa_r
     client.post("/mis-solicitudes/ingresar/", {"email": ROSA}, HTTP_ACCEPT_LANGUAGE="en")
     message = Notification.objects.get(recipient=ROSA, report=None)
     assert message.subject == "Your link to sign in to My requests" and "It works once." in message.body
+
+
+def test_a_citizen_who_opened_a_request_signs_in_and_lands_on_that_request(client, rosa_reports):
+    mine = rosa_reports[0]
+    tracking = client.get(f"/seguimiento/{mine.tracking_code}/").content.decode()
+    asked = f"/mis-solicitudes/ingresar/?solicitud={mine.tracking_code}"
+    assert f'href="{asked}" id="my-reports"' in tracking  # an open request: "agregar información a esta solicitud"
+    assert f"Al entrar verá la solicitud {mine.tracking_code}." in client.get(asked).content.decode()
+    client.post(asked, {"email": ROSA}, REMOTE_ADDR="203.0.113.5")
+    body = Notification.objects.filter(recipient=ROSA, report=None).latest("id").body
+    link = re.search(r"/mis-solicitudes/entrar/[^/\s]+/\?solicitud=[A-Z0-9-]+", body).group(0)
+    response = client.post(link)  # the emailed link's page posts to itself, its query kept
+    assert response.status_code == 302 and response["Location"] == f"/mis-solicitudes/solicitud/{mine.tracking_code}/"
+
+
+def test_a_request_page_opened_signed_out_comes_back_to_it_and_a_signed_in_citizen_goes_straight_there(
+    client, rosa_reports
+):
+    mine = rosa_reports[0]
+    response = client.get(f"/mis-solicitudes/solicitud/{mine.tracking_code.lower()}/")
+    assert response["Location"] == f"/mis-solicitudes/ingresar/?solicitud={mine.tracking_code.lower()}"
+    sign_in(client)
+    straight = client.get(response["Location"])
+    assert straight.status_code == 302 and straight["Location"] == f"/mis-solicitudes/solicitud/{mine.tracking_code}/"
+
+
+def test_a_sign_in_asked_for_no_code_or_a_junk_one_lands_on_the_list(client, rosa_reports):
+    request_link(client, ROSA)
+    response = client.post(emailed_link(ROSA) + "?solicitud=<script>")
+    assert response["Location"] == "/mis-solicitudes/"
+    page = client.get("/mis-solicitudes/ingresar/?solicitud=%3Cscript%3E").content.decode()
+    assert "Al entrar verá" not in page and "<script>" not in page

@@ -1,8 +1,20 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from geo_siac.open311.tests.contract import ATTRIBUTE_FIELDS, SERVICE_FIELDS, assert_fields, get, items
 
 FORMATS = ["xml", "json"]
+KEY_SERVICE_EN = "Ask the OIRS of Puente Alto for an api_key: oirs@example.cl"
+
+
+def test_the_english_key_service_is_empty_unless_set_so_english_clients_never_read_a_placeholder():
+    script = "from geo_siac import settings; print(repr(settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN))"
+    environment = {name: value for name, value in os.environ.items() if name != "GEO_SIAC_OPEN311_KEY_SERVICE_EN"}
+    result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "''"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -18,6 +30,36 @@ def test_discovery_lists_the_endpoint_with_specification_url_type_and_formats(cl
     assert endpoint["url"] == "http://testserver/open311/v2/"
     assert endpoint["type"] == "production"
     assert endpoint["formats"] == ["text/xml", "application/json"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("accept_language", "setting"),
+    [
+        (None, "GEO_SIAC_OPEN311_KEY_SERVICE"),
+        ("es-CL,es;q=0.9", "GEO_SIAC_OPEN311_KEY_SERVICE"),
+        ("en-US,en;q=0.9", "GEO_SIAC_OPEN311_KEY_SERVICE_EN"),
+        ("fr-FR", "GEO_SIAC_OPEN311_KEY_SERVICE"),
+    ],
+)
+def test_discovery_says_how_to_get_a_key_in_the_clients_language_spanish_by_default(
+    client, communes, settings, fmt, accept_language, setting
+):
+    settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN = KEY_SERVICE_EN
+    headers = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
+    response = client.get(f"/open311/v2/discovery.{fmt}", **headers)
+    body = get(client, "discovery", fmt)[1] if not accept_language else None
+    text = response.content.decode()
+    assert response.status_code == 200 and getattr(settings, setting) in text
+    assert "Accept-Language" in response["Vary"]
+    if body is not None:
+        assert (body[1] if fmt == "xml" else body)["key_service"] == settings.GEO_SIAC_OPEN311_KEY_SERVICE
+
+
+def test_discovery_in_english_falls_back_to_spanish_without_an_english_text(client, communes, settings):
+    settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN = ""
+    body = client.get("/open311/v2/discovery.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["key_service"] == settings.GEO_SIAC_OPEN311_KEY_SERVICE
 
 
 def test_xml_is_the_default_format_without_a_suffix(client, communes):
@@ -141,20 +183,22 @@ def test_every_accept_header_gets_the_answer_drf_negotiation_gives(client, commu
 
 
 @pytest.mark.parametrize(
-    ("language", "heading", "docs"),
+    ("language", "heading", "docs", "key_lang", "key_setting"),
     [
-        ("es-cl", "interfaz para aplicaciones", "Documentación de la API"),
-        ("en", "the interface for applications", "API documentation"),
+        ("es-cl", "interfaz para aplicaciones", "Documentación de la API", "es", "GEO_SIAC_OPEN311_KEY_SERVICE"),
+        ("en", "the interface for applications", "API documentation", "en", "GEO_SIAC_OPEN311_KEY_SERVICE_EN"),
     ],
 )
 def test_the_open311_root_points_developers_to_the_discovery_and_the_api_docs(
-    client, communes, settings, language, heading, docs
+    client, communes, settings, language, heading, docs, key_lang, key_setting
 ):
+    settings.GEO_SIAC_OPEN311_KEY_SERVICE_EN = KEY_SERVICE_EN
     for url in ("/open311/", "/open311"):
         response = client.get(url, follow=True, HTTP_ACCEPT_LANGUAGE=language)
         page = response.content.decode()
         assert response.status_code == 200 and heading in page
         assert '<a href="/open311/v2/discovery.json">' in page and f'<a href="/api/docs/">{docs}</a>' in page
-        # The key service's text is the municipality's, in Spanish whatever the page's language; no target, no rel.
-        assert f'<span lang="es">{settings.GEO_SIAC_OPEN311_KEY_SERVICE}</span>' in page and "noopener" not in page
+        # The key service's text is the municipality's, in the page's language and marked so; no target, no rel.
+        key_service = getattr(settings, key_setting)
+        assert f'<span lang="{key_lang}">{key_service}</span>' in page and "noopener" not in page
     assert client.get("/open311/v2/discovery.json").status_code == 200

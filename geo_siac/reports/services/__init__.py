@@ -4,7 +4,8 @@ duplicates.py merges a duplicate into its original, assignment.py routes, hands 
 department, extends, reclassifies and changes in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
 calendar.py keeps the SQL business-day calendar, publication.py stores where each report is placed in public,
 erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key,
-information.py runs the Ley 20.285 clock, answers a request by letter and refers a request to another institution. Callers
+information.py runs the Ley 20.285 clock, answers a request by letter and refers a request to another institution,
+deadline_repair.py moves open deadlines that fall on a non-business day. Callers
 import from here."""
 
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
@@ -36,6 +37,7 @@ from geo_siac.reports.services.citizen import (
     survey_submit,
 )
 from geo_siac.reports.services.create import report_create
+from geo_siac.reports.services.deadline_repair import MovedDeadline, open_deadlines_repair
 from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.information import (
@@ -55,6 +57,8 @@ from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, Unchanged, report_change_status
 
 __all__ = [
+    "MovedDeadline",
+    "open_deadlines_repair",
     "answers_correction",
     "ERASED",
     "ActionOutcome",

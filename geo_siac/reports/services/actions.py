@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import RequestKind, offers_crew_work
 from geo_siac.reports.models import CrewAction, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import report_return
 from geo_siac.reports.services.photos import event_photo_store
@@ -68,6 +69,16 @@ def unexplained(kind: str, status: str, told: str) -> str:
     if told:
         return refusal + " " + _("Un supervisor la cierra con la respuesta.")
     return _("Llegó sin respuesta al vecino; un supervisor la cierra con la respuesta.")
+
+
+def crew_work_left_out(kind: str, *, photos: Sequence, location: WorkLocation | None) -> str:
+    """What of a queued change is not kept because the request's kind has no crew's work (services.status
+    crew_work_check would refuse it whole), said to the phone; "" when nothing is left out."""
+    if offers_crew_work(kind) or not (photos or location is not None):
+        return ""
+    return _("No se guardaron las fotos ni la ubicación: una solicitud de tipo «%(kind)s» no las lleva.") % {
+        "kind": RequestKind(kind).label
+    }
 
 
 def intended(kind: str, status: str) -> str:
@@ -206,7 +217,9 @@ def crew_action_apply(
     outcome is stored like any other. `note` is the hand-back reason for a return; `public_note`, the text for the
     citizen, is None from a phone queued before the reply box existed. A status change whose text for the citizen the
     rule refuses (states.public_text_refusal) is held too, not refused: the phone would drop a refused change, and
-    with it the crew's note and photos."""
+    with it the crew's note and photos. For the same reason, photos and a work location on a request whose kind has
+    no crew's work (catalogue.kinds.offers_crew_work; a page loaded before the rule) are left out, the change kept,
+    and the phone told."""
     key = action_key(key)
     if kind not in CrewAction.Kind.values:
         raise ValidationError({"kind": _("Tipo de acción desconocido: %s") % kind})
@@ -219,6 +232,9 @@ def crew_action_apply(
     except IntegrityError:
         return replayed(CrewAction.objects.get(key=key), actor=actor, report=report, kind=kind)
     locked = lock_report(report)
+    left_out = crew_work_left_out(locked.kind, photos=photos, location=location)
+    if left_out:
+        photos, location = (), None
     note = note.strip()
     meanwhile = what_happened(locked, actor=actor, seen_updated_at=seen_updated_at)
     happened = meanwhile or unexplained(kind, status, public_text(public_note, note, note_is_public))
@@ -248,5 +264,8 @@ def crew_action_apply(
             actor=actor,
             location=location,
         )
+    if left_out:
+        told = "kept" if action.conflict else "message"
+        action.result[told] = f"{action.result[told]} {left_out}"
     action.save(update_fields=["result", "conflict"])
     return ActionOutcome(result=action.result, conflict=action.conflict, replayed=False)

@@ -8,17 +8,16 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows, rule
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.reports.deadlines import deadline, local_day, request_deadline, shown_day
-from geo_siac.reports.messages import notice_message
+from geo_siac.reports.events import bilingual
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.responsibility import responsible_department_id, responsible_department_name
 from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
-from geo_siac.reports.services.status import Unchanged, lock_report, notify_citizens, report_change_status
+from geo_siac.reports.services.status import Unchanged, lock_report, public_notice, report_change_status
 from geo_siac.reports.states import OPEN, Status, public_text, public_text_refusal
 from geo_siac.reports.work_location import WorkLocation, event_fields
 from geo_siac.zones.models import Crew
@@ -151,10 +150,6 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
     return department_changed(locked, previous_department_id, actor=actor)
 
 
-# The citizen's notice of a request sent to another department, in each recipient's language (notice_message).
-DEPARTMENT_NOTICE = gettext_lazy("Su solicitud fue derivada a %(department)s, que ahora es responsable de responderle.")
-
-
 def department_moved(locked: Report, previous_department_id: int | None) -> bool:
     """Whether the department the citizen is shown as responsible (responsibility.py's rule: a crew without one
     leaves its topic's) is another than the one they were shown before."""
@@ -167,18 +162,13 @@ def department_changed(locked: Report, previous_department_id: int | None, *, ac
     department's name alone (models.PUBLIC_REROUTING), worded by each page in its language."""
     if not department_moved(locked, previous_department_id):
         return locked
-    params = {"department": responsible_department_name(locked)}
-    ReportEvent.objects.create(
-        report=locked,
+    public_notice(
+        locked,
         kind=EventKind.REROUTED,
-        note=params["department"],
-        is_public=True,
+        line="rerouted",
+        params={"department": responsible_department_name(locked)},
         actor=actor,
-        actor_label=actor.get_username() if actor else "",
         created_at=locked.updated_at,
-    )
-    notify_citizens(
-        report=locked, message=lambda language, email: notice_message(locked, language, DEPARTMENT_NOTICE, params)
     )
     return locked
 
@@ -356,18 +346,6 @@ def reclassify_refusal(locked: Report, found: Category | None = None) -> dict[st
     return {}
 
 
-# The notice of a new kind, in each recipient's language (notice_message), with the new deadline.
-RECLASSIFIED_NOTICE = gettext_lazy(
-    "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s). "
-    "El plazo para responderle es el %(day)s."
-)
-# The same, when the new topic also leaves another department responsible: one notice, not a rerouting's too.
-RECLASSIFIED_DEPARTMENT_NOTICE = gettext_lazy(
-    "Su solicitud, recibida como «%(from)s», quedó registrada como «%(to)s» (%(category)s) y ahora la responde "
-    "%(department)s. El plazo para responderle es el %(day)s."
-)
-
-
 def report_reclassify(
     *, report: Report, category: Category | str, reason: str, actor=None, seen_updated_at=None
 ) -> Report:
@@ -418,25 +396,16 @@ def reclassified(report: Report, found: Category, terms, *, reason: str, actor, 
     record(locked, kind=EventKind.RECLASSIFIED, note=note, actor=actor, fields=fields)
     if found.kind != previous_kind:
         params = {
-            "from": RequestKind(previous_kind).label,
-            "to": RequestKind(found.kind).label,
-            "category": found.name,
-            "day": day,
+            "from": previous_kind,
+            "to": found.kind,
+            "category": bilingual(found, "name"),
+            "day": locked.expected_at,
         }
-        headline = RECLASSIFIED_NOTICE
+        line = "reclassified"
         if department_moved(locked, previous_department_id):
-            headline, params["department"] = RECLASSIFIED_DEPARTMENT_NOTICE, responsible_department_name(locked)
-        ReportEvent.objects.create(
-            report=locked,
-            kind=EventKind.RECLASSIFIED,
-            note=str(headline) % params,
-            is_public=True,
-            actor=actor,
-            actor_label=actor.get_username() if actor else "",
-            created_at=locked.updated_at,
-        )
-        notify_citizens(
-            report=locked, message=lambda language, email: notice_message(locked, language, headline, params)
+            line, params["department"] = "reclassified_department", responsible_department_name(locked)
+        public_notice(
+            locked, kind=EventKind.RECLASSIFIED, line=line, params=params, actor=actor, created_at=locked.updated_at
         )
         return locked
     return department_changed(locked, previous_department_id, actor=actor)

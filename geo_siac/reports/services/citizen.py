@@ -10,12 +10,18 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.kinds import Action, RequestKind, allows
-from geo_siac.reports.deadlines import add_business_days, local_day, shown_day
+from geo_siac.catalogue.kinds import Action, RequestKind, allows, takes_documents
+from geo_siac.reports.deadlines import add_business_days, local_day, written_day
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
-from geo_siac.reports.services.photos import event_photo_store, photo_process
+from geo_siac.reports.services.photos import (
+    documents_process,
+    documents_removed_on_rollback,
+    event_photo_store,
+    photo_process,
+    report_document_store,
+)
 from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, lock_report, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
@@ -111,7 +117,7 @@ def reopen_window_error(report: Report) -> str | None:
     return _(
         "Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "
         "sigue, ingrese una nueva solicitud."
-    ) % {"days": days, "closed": shown_day(report.closed_at)}
+    ) % {"days": days, "closed": written_day(report.closed_at)}
 
 
 def citizen_reopen_refusal(report: Report) -> str | None:
@@ -172,20 +178,29 @@ def answers_correction(report: Report, by_email: str) -> bool:
     return report.correction_due_at is not None and bool(by_email) and by_email.lower() == report.reporter_email.lower()
 
 
+@documents_removed_on_rollback()
 @transaction.atomic
 def report_add_citizen_info(
-    *, report: Report, note: str, photo=None, by_email: str = "", by_phone: str = ""
+    *, report: Report, note: str, photo=None, documents=(), by_email: str = "", by_phone: str = ""
 ) -> ReportEvent:
-    """ "Agregar información": the reporter or a follower adds a note and/or a photo to an open report, as an internal
-    history event the crew reads (the photo through the one photo path, attached to that event); the next alerts
-    run tells the crew (alerts, `citizen_info`). The citizen is who `by_email` names, or, for a request filed with
-    a number only (SMS, WhatsApp), who `by_phone` names (person_reports' rule)."""
+    """ "Agregar información": the reporter or a follower adds a note, a photo and/or PDF documents (where the kind
+    takes them) to an open report, as an internal history event the crew reads (the photo through the one photo
+    path, attached to that event; the documents to the report, for its staff); the next alerts run tells the crew
+    (alerts, `citizen_info`). The citizen is who `by_email` names, or, for a request filed with a number only (SMS,
+    WhatsApp), who `by_phone` names (person_reports' rule)."""
     note = (note or "").strip()
-    if not note and not photo:
-        raise ValidationError({"note": _("Escriba una nota o adjunte una foto.")})
+    if not note and not photo and not documents:
+        raise ValidationError(
+            {
+                "note": _("Escriba una nota o adjunte una foto o un documento PDF.")
+                if takes_documents(report.kind)
+                else _("Escriba una nota o adjunte una foto.")
+            }
+        )
     if (message := citizen_text_error(note, "note")) is not None:
         raise ValidationError({"note": message})
     processed = photo_process(photo) if photo else None
+    checked_documents = documents_process(report.kind, documents)
     locked = lock_report(report)
     if by_phone and not person_reports(phone=by_phone).filter(pk=locked.pk).exists():
         raise ValidationError(
@@ -207,7 +222,11 @@ def report_add_citizen_info(
     locked.save(update_fields=["updated_at"])
     if not note:
         with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
-            note = _("La persona que reporta agregó una foto.")
+            note = (
+                _("La persona que reporta agregó una foto.")
+                if photo
+                else _("La persona que reporta agregó un documento.")
+            )
     # Internal, for the crew: a follower's words or photo never reach the public timeline or the report's photos,
     # which are published under the reporter's consent.
     event = ReportEvent.objects.create(
@@ -218,8 +237,11 @@ def report_add_citizen_info(
         actor_label=CITIZEN_ACTOR,
         created_at=now,
     )
+    added_by = "" if by_phone else email_key(by_email)
     if processed is not None:
-        event_photo_store(event=event, processed=processed, added_by="" if by_phone else email_key(by_email))
+        event_photo_store(event=event, processed=processed, added_by=added_by)
+    for document in checked_documents:
+        report_document_store(report=locked, processed=document, created_at=now, added_by=added_by)
     if answers_correction(locked, by_email):
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event

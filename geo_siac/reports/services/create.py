@@ -33,10 +33,16 @@ from geo_siac.reports.models import (
     tracking_code_key,
 )
 from geo_siac.reports.partitions import missing_partition, reception_partitions_ensure
-from geo_siac.reports.photos import ProcessedPhoto
+from geo_siac.reports.photos import ProcessedDocument, ProcessedPhoto
 from geo_siac.reports.routing import decide, decide_without_place
 from geo_siac.reports.selectors import category_by_code
-from geo_siac.reports.services.photos import photo_process, report_photo_store
+from geo_siac.reports.services.photos import (
+    documents_process,
+    documents_removed_on_rollback,
+    photo_process,
+    report_document_store,
+    report_photo_store,
+)
 from geo_siac.reports.states import Channel
 from geo_siac.reports.tracking import new_tracking_code
 from geo_siac.reports.validation import (
@@ -150,6 +156,7 @@ def report_create(
     created_by=None,
     actor_label: str = "",
     photo=None,
+    documents=(),
     media_url: str = "",
     submission_token: str = "",
     within: Commune | None = None,
@@ -157,7 +164,8 @@ def report_create(
     staff=None,
 ) -> Report:
     """Validate and store a citizen report with its comuna, H3 cells, deadline, first history event, optional
-    photo and the reporter's confirmation in the notification outbox.
+    photo, PDF `documents` (where the kind takes them: services.photos.documents_process) and the reporter's
+    confirmation in the notification outbox.
 
     Raises ValidationError and writes nothing when any input is wrong, or when the point is outside `within` (an
     Open311 jurisdiction). Its keys are this function's parameters (`attribute[code]` for one of `attributes`), and
@@ -248,6 +256,12 @@ def report_create(
             processed = photo_process(photo)
         except ValidationError as exc:
             errors["photo"] = exc.messages[0]
+    checked_documents = []
+    if documents:
+        try:
+            checked_documents = documents_process(kind, documents)
+        except ValidationError as exc:
+            errors["documents"] = exc.messages[0]
     if errors:
         raise ValidationError(errors)
     if placeless:
@@ -327,7 +341,13 @@ def report_create(
         report.pk, report.tracking_code = ReportYearId(reception_time(now)), new_tracking_code(commune.tracking_prefix)
         try:
             report.resubmitted = False
-            return report_store(report, events=events, photo=processed, submission_token=submission_token)
+            return report_store(
+                report,
+                events=events,
+                photo=processed,
+                documents=checked_documents,
+                submission_token=submission_token,
+            )
         except IntegrityError as exc:
             if missing_partition(exc):
                 # A year whose partitions neither migrate nor add_year_partitions made: made by its first request.
@@ -395,9 +415,15 @@ def report_insert(report_sql: str, event_rows: str) -> str:
 
 
 def report_store(
-    report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
+    report: Report,
+    *,
+    events: list[ReportEvent],
+    photo: ProcessedPhoto | None,
+    submission_token: str,
+    documents: list[ProcessedDocument] = (),
 ) -> Report:
-    """Write a checked report (report_create), its first events, form token, photo and confirmation message.
+    """Write a checked report (report_create), its first events, form token, photo, documents and confirmation
+    message.
 
     The token is claimed in the report's own statement: a second submission of the same form waits there until the
     first one commits (PostgreSQL holds a unique key being inserted), then finds it claimed and raises
@@ -407,13 +433,24 @@ def report_store(
     outside a transaction: PostgreSQL applies one statement whole or not at all, and BEGIN and COMMIT cost two more
     round trips (docs/performance.md). Inside a caller's transaction it keeps its savepoint, so that a tracking code
     already taken rolls back only this attempt."""
-    alone = not connection.in_atomic_block and photo is None and not submission_token and not report.reporter_email
-    with nullcontext() if alone else transaction.atomic():
-        return report_write(report, events=events, photo=photo, submission_token=submission_token)
+    alone = (
+        not connection.in_atomic_block
+        and photo is None
+        and not documents
+        and not submission_token
+        and not report.reporter_email
+    )
+    with documents_removed_on_rollback(), nullcontext() if alone else transaction.atomic():
+        return report_write(report, events=events, photo=photo, documents=documents, submission_token=submission_token)
 
 
 def report_write(
-    report: Report, *, events: list[ReportEvent], photo: ProcessedPhoto | None, submission_token: str
+    report: Report,
+    *,
+    events: list[ReportEvent],
+    photo: ProcessedPhoto | None,
+    submission_token: str,
+    documents: list[ProcessedDocument] = (),
 ) -> Report:
     report_sql, report_params = compiled_insert_sql(report)
     event_rows, event_params = typed_values(events, EVENT_FIELDS)
@@ -430,6 +467,8 @@ def report_write(
         )
     if photo is not None:
         report_photo_store(report=report, processed=photo)
+    for document in documents:
+        report_document_store(report=report, processed=document, created_at=report.created_at)
     if report.reporter_email:
         subject, body = received_message(report, report.language)
         notification_enqueue(

@@ -22,6 +22,7 @@ from geo_siac.reports.archived import (
     key_fingerprint,
     person_digest,
 )
+from geo_siac.reports.events import data_redacted
 from geo_siac.reports.letters import letter_pdf
 from geo_siac.reports.models import (
     AnswerLetter,
@@ -30,6 +31,7 @@ from geo_siac.reports.models import (
     Follower,
     PendingErasure,
     Report,
+    ReportDocument,
     ReportEvent,
     ReportPhoto,
     YearArchive,
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 class ErasureSummary:
     reports_anonymised: int = 0
     photos_deleted: int = 0
+    documents_deleted: int = 0
     follows_removed: int = 0
     notifications_redacted: int = 0
     letters_redacted: int = 0
@@ -260,6 +263,13 @@ def pending_erasures_apply_restored() -> None:
             logger.warning("pending erasures of %s not applied: %s", year, exc)
 
 
+def table_visible(table: str) -> bool:
+    """Whether the search_path names a table of that name (the live one, or an archive schema's)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+        return cursor.fetchone()[0]
+
+
 def schema_tables_check(schema: str) -> None:
     """Every table person_data_erase writes is `schema`'s own (else the search_path would hand it the live one)."""
     with connection.cursor() as cursor:
@@ -277,10 +287,12 @@ def schema_tables_check(schema: str) -> None:
 
 def schema_people() -> list[tuple[str, str]]:
     """("email", e-mail) and ("phone", number) of every person the tables the search_path names hold (reporters,
-    followers, those who added a photo, recipients), normalised as person_reports and person_notifications find them."""
+    followers, those who added a photo or a document, recipients), normalised as person_reports and person_notifications find them."""
     emails = set(Report.objects.exclude(reporter_email="").values_list("reporter_email", flat=True).distinct())
     emails |= set(Follower.objects.values_list("email", flat=True).distinct())
     emails |= set(EventPhoto.objects.exclude(added_by="").values_list("added_by", flat=True).distinct())
+    if table_visible(ReportDocument._meta.db_table):  # an archive schema made before documents existed has none
+        emails |= set(ReportDocument.objects.exclude(added_by="").values_list("added_by", flat=True).distinct())
     emails |= set(Notification.objects.filter(medium=Medium.EMAIL).values_list("recipient", flat=True).distinct())
     phones = set(
         Report.objects.filter(reporter_email="").exclude(reporter_phone="").values_list("reporter_phone", flat=True)
@@ -316,6 +328,12 @@ def person_data_erase(
     added = added | person_added_photos(email=email).filter(**({"event__created_at__lt": before} if before else {}))
     files += [photo.image.name for photo in added if photo.image.name]
     summary.photos_deleted += added.delete()[0]
+    if table_visible(ReportDocument._meta.db_table):  # an archive schema made before documents existed has none
+        documents = ReportDocument.objects.filter(report__in=reports)
+        if key := email_key(email):  # a follower's PDFs on someone else's request are theirs too
+            documents = documents | ReportDocument.objects.filter(added_by=key, **since)
+        files += [document.file.name for document in documents if document.file.name]
+        summary.documents_deleted += documents.delete()[0]
     summary.letters_redacted += _redact_letters(AnswerLetter.objects.filter(report__in=reports))
     _redact_notes(reports)
     # The messages to them by any medium: to their address or number, and every message about their reports.
@@ -371,15 +389,18 @@ def _redact_letters(letters) -> int:
 
 
 def _redact_notes(reports) -> None:
-    """The history's notes (an answer is also its status event's note) with the requester's identifiers erased."""
+    """The history's notes (an answer is also its status event's note) with the requester's identifiers erased, and
+    the free text of a line's data (events.data_redacted), which the pages word before its note."""
     for report in reports:
         pattern = _identifiers(report)
         if pattern is None:
             continue
-        for event in ReportEvent.objects.filter(report=report).exclude(note=""):
-            redacted = pattern.sub(ERASED, event.note)
-            if redacted != event.note:
-                ReportEvent.objects.filter(pk=event.pk).update(note=redacted)
+        events = ReportEvent.objects.filter(report=report).exclude(note="", data__isnull=True)
+        for event in events.only("pk", "note", "data"):
+            note = pattern.sub(ERASED, event.note)
+            data = data_redacted(event.data, partial(pattern.sub, ERASED)) if event.data else event.data
+            if note != event.note or data != event.data:
+                ReportEvent.objects.filter(pk=event.pk).update(note=note, data=data)
 
 
 def _delete_files(names: list[str]) -> None:

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from geo_siac.catalogue.kinds import (
     NEEDS_GROUND,
@@ -27,15 +26,16 @@ from geo_siac.reports.deadlines import (
     information_restarted,
     shown_day,
 )
+from geo_siac.reports.events import event_data
 from geo_siac.reports.letters import letter_content, letter_pdf
-from geo_siac.reports.messages import notice_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import closed_refusal, required_reason
 from geo_siac.reports.services.status import (
     EXPLAINED_BY_CALLER,
     lock_report,
-    notify_citizens,
     notify_status_change,
+    public_line,
+    public_notice,
     report_change_status,
 )
 from geo_siac.reports.states import OPEN, Status
@@ -89,19 +89,6 @@ def correction_refusal(report: Report, now: datetime | None = None) -> dict[str,
     return {}
 
 
-def public_event(report: Report, *, kind: str, note: str, actor, now: datetime) -> None:
-    report.updated_at = now
-    ReportEvent.objects.create(
-        report=report,
-        kind=kind,
-        note=note,
-        is_public=True,
-        actor=actor,
-        actor_label=actor.get_username() if actor else "",
-        created_at=now,
-    )
-
-
 @transaction.atomic
 def information_extend(*, report: Report, reason: str, actor=None, seen_updated_at=None) -> Report:
     """The one Ley 20.285 extension (art. 14): 10 business days more, only before the deadline, with a notice."""
@@ -113,14 +100,16 @@ def information_extend(*, report: Report, reason: str, actor=None, seen_updated_
     previous = locked.expected_at
     locked.expected_at = information_extended(previous, closed_days=closed_days())
     locked.deadline_extended_at = now
-    headline = gettext_lazy(
-        "El plazo para responder se prorrogó %(days)d días hábiles, del %(from)s al %(to)s (Ley 20.285, art. 14)."
-    )
-    params = {"days": INFORMATION_EXTENSION_DAYS, "from": shown_day(previous), "to": shown_day(locked.expected_at)}
-    public_event(locked, kind=EventKind.EXTENDED, note=f"{str(headline) % params} {reason}", actor=actor, now=now)
+    locked.updated_at = now
     locked.save(update_fields=["expected_at", "deadline_extended_at", "updated_at"])
-    notify_citizens(
-        report=locked, message=lambda language, email: notice_message(locked, language, headline, params, reason)
+    public_notice(
+        locked,
+        kind=EventKind.EXTENDED,
+        line="information_extended",
+        params={"days": INFORMATION_EXTENSION_DAYS, "from": previous, "to": locked.expected_at},
+        reason=reason,
+        actor=actor,
+        created_at=now,
     )
     return locked
 
@@ -136,15 +125,16 @@ def information_correction_request(*, report: Report, note: str, actor=None, see
         raise ValidationError(refusal)
     locked.correction_requested_at = now
     locked.correction_due_at = locked.expected_at = correction_due(now, closed_days=closed_days())
-    headline = gettext_lazy(
-        "Necesitamos que corrija o complete su solicitud hasta el %(day)s; si no lo hace, se "
-        "tendrá por desistida (Ley 20.285, art. 12)."
-    )
-    params = {"day": shown_day(locked.correction_due_at)}
-    public_event(locked, kind=EventKind.CORRECTION, note=f"{str(headline) % params} {note}", actor=actor, now=now)
+    locked.updated_at = now
     locked.save(update_fields=["correction_requested_at", "correction_due_at", "expected_at", "updated_at"])
-    notify_citizens(
-        report=locked, message=lambda language, email: notice_message(locked, language, headline, params, note)
+    public_notice(
+        locked,
+        kind=EventKind.CORRECTION,
+        line="correction_requested",
+        params={"day": locked.correction_due_at},
+        reason=note,
+        actor=actor,
+        created_at=now,
     )
     return locked
 
@@ -175,15 +165,14 @@ def correction_received(locked: Report, *, now: datetime, actor=None, actor_labe
     locked.expected_at = information_restarted(now, closed_days=closed_days())
     locked.updated_at = now
     locked.save(update_fields=["correction_due_at", "expected_at", "updated_at"])
-    ReportEvent.objects.create(
-        report=locked,
+    public_line(
+        locked,
         kind=EventKind.CORRECTION,
-        is_public=True,
+        line="correction_received",
+        params={"day": locked.expected_at},
         actor=actor,
         actor_label=actor_label,
         created_at=now,
-        note=_("Subsanación recibida: el plazo de 20 días hábiles corre de nuevo, hasta el %(day)s.")
-        % {"day": shown_day(locked.expected_at)},
     )
     return locked
 
@@ -205,21 +194,17 @@ def information_corrections_lapse(*, now: datetime | None = None) -> int:
             if locked.first_response_at is None and previous == Status.SUBMITTED:
                 locked.first_response_at = now
             locked.save(update_fields=["status", "closed_at", "updated_at", "correction_due_at", "first_response_at"])
-            note = _(
-                "No se recibió la subsanación hasta el %(day)s: la solicitud se tiene por desistida (Ley "
-                "20.285, art. 12)."
-            ) % {"day": shown_day(due)}
-            ReportEvent.objects.create(
-                report=locked,
+            event = public_line(
+                locked,
                 kind=EventKind.STATUS,
+                line="correction_lapsed",
+                params={"day": due},
+                actor_label="GeoSIAC",
                 from_status=previous,
                 to_status=locked.status,
-                note=note,
-                is_public=True,
-                actor_label="GeoSIAC",
                 created_at=now,
             )
-            notify_status_change(report=locked, note=note)
+            notify_status_change(report=locked, event=event)
             lapsed += 1
     return lapsed
 
@@ -275,27 +260,20 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
     if outcome:
         locked.legal_outcome, locked.denial_ground = outcome, ground
         locked.save(update_fields=["legal_outcome", "denial_ground"])
-    text = content["outcome"] + (f" ({content['ground']})" if ground else "") + "." if outcome else ""
+    line = "answered_ground" if ground else "answered"
     return report_change_status(
         public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=Status.RESOLVED,
-        note=f"{text} {note}".strip(),
+        note=note,
         note_is_public=True,
+        line=event_data(line, {"outcome": outcome, **({"ground": ground} if ground else {})}, note)
+        if outcome
+        else None,
         actor=actor,
         actor_label=actor.get_username(),
         letter=letter,
     )
-
-
-def referral_text(institution: Institution) -> str:
-    """What the citizen is told of a referral: where it went and how to reach that body."""
-    parts = [_("Derivada a %(body)s, el organismo competente.") % {"body": institution.name}]
-    if institution.contact:
-        parts.append(_("Cómo contactarlo: %(contact)s") % {"contact": institution.contact.strip()})
-    if institution.website:
-        parts.append(_("Sitio web: %(url)s") % {"url": institution.website})
-    return " ".join(parts)
 
 
 def refer_refusal(report: Report) -> dict[str, str]:
@@ -322,8 +300,12 @@ def report_refer(
         public_note=EXPLAINED_BY_CALLER,
         report=locked,
         status=Status.CLOSED_NOT_MUNICIPAL,
-        note=f"{referral_text(institution)} {note.strip()}".strip(),
-        note_is_public=True,
+        line=event_data(
+            "referred",
+            {"body": institution.name, "contact": institution.contact.strip(), "url": institution.website},
+            note.strip(),
+        ),
+        legal_step=True,
         actor=actor,
         actor_label=actor.get_username() if actor else "",
     )

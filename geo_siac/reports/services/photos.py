@@ -1,15 +1,23 @@
-"""Photos: the one path by which a citizen's photo (report_create) and a crew's (report_change_status) are checked,
-re-encoded without metadata and stored."""
+"""Photos and documents: the one path by which a citizen's photo (report_create) and a crew's (report_change_status)
+are checked, re-encoded without metadata and stored, and a requester's PDF documents checked and stored beside them."""
 
 import secrets
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext as _
 
-from geo_siac.reports.models import EventPhoto, Report, ReportEvent, ReportPhoto
-from geo_siac.reports.photos import ProcessedPhoto, process_photo
+from geo_siac.catalogue.kinds import RequestKind, takes_documents
+from geo_siac.reports.models import EventPhoto, Report, ReportDocument, ReportEvent, ReportPhoto
+from geo_siac.reports.photos import MB, ProcessedDocument, ProcessedPhoto, process_document, process_photo
+
+# PDFs per submission: a power of attorney, an identity card, the documents a request refers to.
+MAX_DOCUMENTS = 5
 
 
 def photo_process(photo) -> ProcessedPhoto:
@@ -56,3 +64,88 @@ def event_photo_store(*, event: ReportEvent, processed: ProcessedPhoto, added_by
     photo_save(processed, photo.image)
     photo.save()
     return photo
+
+
+def documents_process(kind: str, documents) -> list[ProcessedDocument]:
+    """The PDFs a person sends with a request of `kind` (uploaded files or bytes), each checked by reports.photos
+    under GEO_SIAC_DOCUMENT_MAX_BYTES. Raises ValidationError under `documents`, naming the file; a kind that takes
+    no documents refuses any. Callers run it before they write anything."""
+    documents = [document for document in documents or () if document]
+    if not documents:
+        return []
+    if not takes_documents(kind):
+        raise ValidationError(
+            {
+                "documents": _("Una solicitud de tipo «%(kind)s» no lleva documentos PDF: adjunte una foto.")
+                % {"kind": RequestKind(kind).label}
+            }
+        )
+    if len(documents) > MAX_DOCUMENTS:
+        raise ValidationError({"documents": _("Adjunte a lo más %(max)d documentos PDF.") % {"max": MAX_DOCUMENTS}})
+    try:
+        checked = [process_document(document, max_bytes=settings.GEO_SIAC_DOCUMENT_MAX_BYTES) for document in documents]
+    except ValidationError as exc:
+        raise ValidationError({"documents": exc.messages}) from exc
+    # One submission stays under the proxy's body limit (deploy/nginx.conf.template), which answers in English.
+    total = sum(document.size for document in checked)
+    if total > settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES:
+        raise ValidationError(
+            {
+                "documents": _(
+                    "Los documentos PDF suman %(total)s MB; el máximo por envío es %(max)s MB. Envíe algunos ahora "
+                    "y los demás con «Agregar información»."
+                )
+                % {"total": mb_text(total), "max": mb_text(settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES)}
+            }
+        )
+    return checked
+
+
+def mb_text(size: int) -> str:
+    """A size in MB as the forms write it: one decimal at most, with a comma."""
+    return f"{round(size / MB, 1):g}".replace(".", ",")
+
+
+def documents_offer(kind: str) -> dict | None:
+    """What a form of a request of `kind` tells of the PDFs it takes (reports/_documents_field.html), or None."""
+    if not takes_documents(kind):
+        return None
+    return {"max_files": MAX_DOCUMENTS, "max_mb": mb_text(settings.GEO_SIAC_DOCUMENT_MAX_BYTES)}
+
+
+# The document files written inside the innermost documents_removed_on_rollback, or None outside one.
+_written_documents: ContextVar[list[str] | None] = ContextVar("written_documents", default=None)
+
+
+@contextmanager
+def documents_removed_on_rollback():
+    """Around a service's transaction (outside its atomic block, so a failed COMMIT counts too): the document files
+    report_document_store writes inside are deleted if the block raises, so a rolled-back filing leaves no requester's
+    PDF behind that no row names and no erasure would find. Nested, the outer block takes them over. A transaction of
+    a caller that rolls back after this block ends is not seen: photos (photo_save) take that risk for every write."""
+    written: list[str] = []
+    token = _written_documents.set(written)
+    try:
+        yield
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+    finally:
+        _written_documents.reset(token)
+    if (outer := _written_documents.get()) is not None:
+        outer.extend(written)
+
+
+def report_document_store(
+    *, report: Report, processed: ProcessedDocument, created_at, added_by: str = ""
+) -> ReportDocument:
+    """A requester's checked PDF, under a random name like a photo's (photo_save's reason)."""
+    document = ReportDocument(
+        report=report, name=processed.name, size=processed.size, added_by=added_by, created_at=created_at
+    )
+    document.file.save(f"{secrets.token_urlsafe(18)}.pdf", ContentFile(processed.content), save=False)
+    if (written := _written_documents.get()) is not None:
+        written.append(document.file.name)
+    document.save()
+    return document

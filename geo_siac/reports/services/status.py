@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geo_siac.catalogue.kinds import RequestKind, closing_by_law, offers_crew_work
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.messages import status_message
+from geo_siac.reports.events import event_data, event_text, stored_note
+from geo_siac.reports.messages import notice_message, status_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import event_photo_store, photo_process
@@ -66,6 +68,25 @@ def status_photos_process(photos: Sequence) -> list[ProcessedPhoto]:
     return processed
 
 
+def crew_work_check(kind: str, *, photos: Sequence = (), work_location: WorkLocation | None = None) -> None:
+    """Refuse a crew's photos or work location on a request whose kind has no crew's work (an information request):
+    the one check, where they are written, whatever page or queue sent them."""
+    if photos and not offers_crew_work(kind):
+        raise ValidationError(
+            {
+                "photos": _("Una solicitud de tipo «%(kind)s» no lleva fotos de una cuadrilla.")
+                % {"kind": RequestKind(kind).label}
+            }
+        )
+    if work_location is not None and not offers_crew_work(kind):
+        raise ValidationError(
+            {
+                "work_location": _("Una solicitud de tipo «%(kind)s» no registra dónde trabajó una cuadrilla.")
+                % {"kind": RequestKind(kind).label}
+            }
+        )
+
+
 def lock_report(report: Report, seen_updated_at=None) -> Report:
     """The report's row, locked until the transaction ends. With `seen_updated_at` (what the person's form
     showed), refuse when someone else changed the report in between rather than overwrite their change."""
@@ -103,7 +124,9 @@ def report_change_status(
     seen_updated_at=None,
     work_location: WorkLocation | None = None,
     letter: AnswerLetter | None = None,
+    legal_step: bool = False,
     public_note: str | Explained,
+    line: dict | None = None,
 ) -> Report:
     """Move a report through an allowed transition, under a row lock so concurrent changes never interleave.
 
@@ -113,13 +136,17 @@ def report_change_status(
     `photos` (bytes or uploaded files) are all validated and stripped of metadata before the row is locked: one
     bad photo refuses the change and nothing is written. `work_location`, where the crew worked, is kept on the
     status event for staff only (no public read selects it). A kind answered by letter is resolved only by
-    report_answer, which passes its `letter` here so the message links it.
+    report_answer, which passes its `letter` here so the message links it; a closing its kind reaches only by a legal
+    step (catalogue.kinds.closing_by_law: a Ley 20.285 referral) only from that step's service, with `legal_step`.
+    Crew photos and a work location only where the kind has a crew's work (catalogue.kinds.offers_crew_work).
 
     `public_note` is what a person's status form (crew, supervisor, bulk, offline queue) says to the citizen, apart
     from the internal note: it goes on the public event and in the message, and the outcomes of
     `states.PUBLIC_TEXT_REQUIRED` are refused without it. It has no default, so no caller skips the rule by
     forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
-    merge, a reopening, an import)."""
+    merge, a reopening, an import). `line` (events.event_data) is what a caller tells them in a line GeoSIAC words in
+    each reader's language (a referral): the public event's, in place of a note."""
+    crew_work_check(report.kind, photos=photos, work_location=work_location)
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
     if status not in Status.values:
@@ -128,6 +155,8 @@ def report_change_status(
         raise Unchanged({"status": _("Ya está en «%(status)s».") % {"status": Status(status).label}})
     if letter is None and resolved_only_by_letter(locked.kind, status):
         raise ValidationError({"status": resolved_only_by_letter_message(locked.kind)})
+    if not legal_step and (refusal := closing_by_law(locked.kind, status)):
+        raise ValidationError({"status": refusal})
     if not can_transition(locked.status, status):
         raise ValidationError(
             {
@@ -159,12 +188,15 @@ def report_change_status(
         from_status=previous,
         to_status=status,
         note=told,
+        data=line,
         is_public=True,
         actor=actor,
         actor_label=actor_label,
         created_at=now,
         **event_fields(work_location),
     )
+    if line is not None:
+        event.note = stored_note(event)
     event.save()
     for photo in processed:
         event_photo_store(event=event, processed=photo)
@@ -178,18 +210,22 @@ def report_change_status(
             actor_label=actor_label,
             created_at=now,
         )
-    notify_status_change(report=locked, note=told, letter=letter, reopened=event.reopened_by_citizen)
+    notify_status_change(report=locked, event=event, letter=letter)
     return locked
 
 
-def notify_status_change(
-    *, report: Report, note: str, letter: AnswerLetter | None = None, reopened: bool = False
-) -> None:
-    """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower."""
+def notify_status_change(*, report: Report, event: ReportEvent, letter: AnswerLetter | None = None) -> None:
+    """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower: the status
+    `event`'s note in each one's language (events.event_text)."""
     notify_citizens(
         report=report,
         message=lambda language, email: status_message(
-            report, language, note, email=email, letter=letter, reopened=reopened
+            report,
+            language,
+            event_text(event, language),
+            email=email,
+            letter=letter,
+            reopened=event.reopened_by_citizen,
         ),
     )
 
@@ -212,3 +248,35 @@ def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, 
         notification_enqueue(
             report=report, recipient=recipient, language=language, subject=subject, body=body, medium=medium
         )
+
+
+def public_line(
+    report: Report, *, kind: str, line: str, params: dict, reason: str = "", actor=None, actor_label=None, **fields
+) -> ReportEvent:
+    """Write the public event of a line GeoSIAC words for the citizen (reports.events.LINES): its data, worded by
+    each reader in their language, and what `reason` the officer typed for them. `fields`: the event's others
+    (created_at, from_status, to_status)."""
+    event = ReportEvent(
+        report=report,
+        kind=kind,
+        is_public=True,
+        data=event_data(line, params, reason),
+        actor=actor,
+        actor_label=(actor.get_username() if actor else "") if actor_label is None else actor_label,
+        **fields,
+    )
+    event.note = stored_note(event)
+    event.save()
+    return event
+
+
+def public_notice(report: Report, **line) -> ReportEvent:
+    """public_line, and the notice of its line to every citizen of the request, each in their own language: one
+    place for the changes that tell the citizen without changing the status (a rerouting, a reclassification, a
+    Ley 20.285 extension or subsanación)."""
+    event = public_line(report, **line)
+    notify_citizens(
+        report=report,
+        message=lambda language, email: notice_message(report, language, event_text(event, language, notice=True)),
+    )
+    return event

@@ -24,6 +24,7 @@ FIELDS = {
     "commune": ("id_commune", "error-commune"),
     "description": ("id_description", "error-description"),
     "photo": ("id_photo", "error-photo"),
+    "documents": ("id_documents", "error-documents"),
     "reporter_name": ("id_reporter_name", "error-reporter_name"),
     "reporter_email": ("id_reporter_email", "error-reporter_email"),
     "reporter_phone": ("id_reporter_phone", "error-reporter_phone"),

@@ -1,19 +1,23 @@
 """The formal answer letter (report_answer): a reclamo or an access-to-information request is answered with a letter
 on the municipality's letterhead, with its legal reference, outcome and signing officer, frozen when sent, e-mailed
-as links and kept on the tracking page, where only the tracking code opens it."""
+as links and kept on the tracking page, where the requester (reports.requester.can_read_letters) opens it."""
 
 import io
+import re
 from datetime import datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from pypdf import PdfReader
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.models import AnswerLetter, Signatory
+from geo_siac.reports.events import event_text
+from geo_siac.reports.models import AnswerLetter, Report, Signatory
+from geo_siac.reports.requester import filed_redirect
 from geo_siac.reports.services import (
     EXPLAINED_BY_CALLER,
     report_answer,
@@ -22,6 +26,7 @@ from geo_siac.reports.services import (
     reporter_data_erase,
 )
 from geo_siac.reports.states import Status
+from geo_siac.reports.tests.test_citizen_reopen import signed_in
 
 SANTIAGO = ZoneInfo("America/Santiago")
 MONDAY = datetime(2026, 9, 14, 10, 0, tzinfo=SANTIAGO)
@@ -151,7 +156,7 @@ def test_a_sent_letter_keeps_the_officer_name_and_title_it_was_signed_with(infor
     officer.save()
     Signatory.objects.filter(user=officer).update(title="Administradora Municipal")
     letter = report.letters.get()
-    page = client.get(f"/seguimiento/{report.tracking_code}/carta/1/").content.decode()
+    page = signed_in(client, "rosa@example.cl").get(f"/seguimiento/{report.tracking_code}/carta/1/").content.decode()
     for shown in (page, " ".join(pdf_text(bytes(letter.pdf)).split())):
         assert "Sofía Muñoz Rojas" in shown and "Encargada de Transparencia y OIRS" in shown
         assert "Contreras" not in shown and "Administradora Municipal" not in shown
@@ -166,6 +171,7 @@ def test_the_citizen_is_emailed_the_letter_page_and_pdf_and_the_tracking_page_ke
     code = report.tracking_code
     (message,) = Notification.objects.filter(recipient="rosa@example.cl", subject__contains="Resuelta")
     assert f"/seguimiento/{code}/carta/1/" in message.body and f"/seguimiento/{code}/carta/1.pdf" in message.body
+    signed_in(client, "rosa@example.cl")
     tracking = client.get(f"/seguimiento/{code}/").content.decode()
     assert f'href="/seguimiento/{code}/carta/1/"' in tracking and f'href="/seguimiento/{code}/carta/1.pdf"' in tracking
     page = client.get(f"/seguimiento/{code}/carta/1/")
@@ -183,6 +189,67 @@ def test_a_letter_is_reached_only_through_its_own_requests_code(information_requ
     assert client.get(f"/seguimiento/{complaint.tracking_code}/carta/1.pdf").status_code == 404
     assert client.get("/seguimiento/PA-NOEXISTE/carta/1/").status_code == 404
     assert client.get(f"/seguimiento/{information_request.tracking_code}/carta/2/").status_code == 404
+
+
+def test_a_stranger_with_the_code_sees_that_a_letter_was_sent_not_its_content(information_request, crews):
+    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    code, stranger = information_request.tracking_code, Client()
+    tracking = stranger.get(f"/seguimiento/{code}/").content.decode()
+    assert 'id="letters"' in tracking and 'id="letters-private"' in tracking and "/carta/" not in tracking
+    assert stranger.get(f"/seguimiento/{code}/carta/1/").status_code == 404
+    assert stranger.get(f"/seguimiento/{code}/carta/1.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("requester", ["filing browser", "mis solicitudes"])
+def test_the_requester_reads_the_letter_and_its_pdf(information_request, crews, requester):
+    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    code, browser = information_request.tracking_code, Client()
+    if requester == "filing browser":
+        browser.cookies.update(filed_redirect(code).cookies)
+    else:
+        signed_in(browser, "rosa@example.cl")
+    tracking = browser.get(f"/seguimiento/{code}/").content.decode()
+    assert f'href="/seguimiento/{code}/carta/1/"' in tracking and 'id="letters-private"' not in tracking
+    assert "Estimado(a) Rosa Pérez:" in browser.get(f"/seguimiento/{code}/carta/1/").content.decode()
+    assert browser.get(f"/seguimiento/{code}/carta/1.pdf")["Content-Type"] == "application/pdf"
+
+
+def test_the_links_sent_to_the_requester_open_the_letter_and_its_pdf_in_any_browser(information_request, crews):
+    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    code = information_request.tracking_code
+    (message,) = Notification.objects.filter(recipient="rosa@example.cl", subject__contains="Resuelta")
+    page_url, pdf_url = (
+        re.search(rf"https?://[^/\s]+(/seguimiento/{code}/carta/1{end}\?clave=[\w-]+)", message.body)[1]
+        for end in ("/", r"\.pdf")
+    )
+    reader = Client()  # the requester's mail client opens the link in a browser that never saw the request
+    page = reader.get(page_url).content.decode()
+    assert "Estimado(a) Rosa Pérez:" in page and f'href="{pdf_url}"' in page
+    assert reader.get(pdf_url)["Content-Type"] == "application/pdf"
+    assert Client().get(page_url.replace("clave=", "clave=x")).status_code == 404
+
+
+def test_whoever_holds_the_code_of_a_request_that_left_no_contact_reads_its_letter(communes, crews):
+    report = at(
+        MONDAY,
+        report_create,
+        channel="in_person",
+        kind=RequestKind.INFORMATION,
+        category="acceso-informacion",
+        commune=communes["13201"],
+        description="Copia del contrato de alumbrado público vigente.",
+        reporter_name="Rosa Pérez",
+        reporter_phone="+56 9 8765 4321",
+    )
+    report_answer(report=report, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    Report.objects.filter(pk=report.pk).update(reporter_phone="")  # a request kept with no way to reach its requester
+    holder = Client()
+    assert (
+        f"/seguimiento/{report.tracking_code}/carta/1/"
+        in holder.get(f"/seguimiento/{report.tracking_code}/").content.decode()
+    )
+    assert "Estimado(a) Rosa Pérez:" in holder.get(f"/seguimiento/{report.tracking_code}/carta/1/").content.decode()
+    assert holder.get(f"/seguimiento/{report.tracking_code}/carta/1.pdf").status_code == 200
 
 
 def test_a_letter_to_an_english_speaking_requester_is_written_in_english(information_request, crews):
@@ -203,7 +270,7 @@ def test_a_letter_to_an_english_speaking_requester_is_written_in_english(informa
     assert content["outcome_line"] == "Outcome: Denied"
 
 
-def test_erasing_the_requesters_data_erases_their_name_from_the_letter(information_request, crews):
+def test_erasing_the_requesters_data_erases_their_name_from_the_letter(information_request, crews, client):
     note = "Sra. Pérez: adjunto lo pedido por rosa@example.cl el mes pasado."  # the answer names the requester
     report_answer(report=information_request, outcome="delivered", note=note, actor=crews["supervisor"])
     summary = reporter_data_erase(email="rosa@example.cl", commit=True)
@@ -215,3 +282,10 @@ def test_erasing_the_requesters_data_erases_their_name_from_the_letter(informati
     assert "adjunto lo pedido por" in letter.content["body"]  # the answer itself stays on record
     notes = " ".join(information_request.events.values_list("note", flat=True))
     assert "adjunto lo pedido" in notes and "Pérez" not in notes and "rosa@example.cl" not in notes
+    # The pages word the answer's line from its data, the officer's words with it: erased there too, in any language.
+    event = information_request.events.get(to_status=Status.RESOLVED)
+    for language in ("es-cl", "en"):
+        client.cookies["django_language"] = language
+        page = client.get(f"/seguimiento/{information_request.tracking_code}/").content.decode()
+        for text in (page, event_text(event, language)):
+            assert "adjunto lo pedido" in text and "Pérez" not in text and "rosa@example.cl" not in text

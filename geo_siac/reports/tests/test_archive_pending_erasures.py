@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import subprocess
+from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -18,9 +19,18 @@ from geo_siac.citizens.tests.test_personal_data import photo
 from geo_siac.citizens.tests.test_sign_in import sign_in
 from geo_siac.reports import archive
 from geo_siac.reports.archive import archive_drop, archive_schema
-from geo_siac.reports.models import ErasureDigestKey, Follower, PendingErasure, Report, ReportPhoto, YearArchive
+from geo_siac.reports.models import (
+    ErasureDigestKey,
+    EventKind,
+    Follower,
+    PendingErasure,
+    Report,
+    ReportPhoto,
+    YearArchive,
+)
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, erasure, report_change_status
 from geo_siac.reports.services.erasure import pending_erasures_apply
+from geo_siac.reports.services.status import public_line
 from geo_siac.reports.tests.test_archive_year import OLD, archive_year, filed_in, long_done
 
 VECINA = "vecina@example.cl"
@@ -35,7 +45,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump and pg_restore s
 
 @pytest.fixture
 def dumped_2019(make_report, monkeypatch, settings, tmp_path):
-    """2019, archived, dumped and dropped: Marta's request (her name, number, a photo, a note naming her), her follow
+    """2019, archived, dumped and dropped: Marta's request (her name, number, a photo, notes naming her), her follow
     of Ana's request, and Luis's request filed by phone only; Marta also filed a request this year."""
     settings.MEDIA_ROOT = tmp_path / "media"
     old = filed_in(
@@ -48,6 +58,16 @@ def dumped_2019(make_report, monkeypatch, settings, tmp_path):
         status="resolved",
         note=f"Se llamó a {NAME} al {PHONE}.",
         actor_label="Prueba",
+    )
+    # A line GeoSIAC words (reports.events) keeps what the officer typed in its data too: erased there as well.
+    public_line(
+        old,
+        kind=EventKind.EXTENDED,
+        line="information_extended",
+        params={"days": 10, "from": date(OLD, 6, 1), "to": date(OLD, 6, 15)},
+        reason=f"Lo pidió {NAME}.",
+        actor_label="Prueba",
+        created_at=timezone.now(),
     )
     anas = filed_in(monkeypatch, make_report, OLD, reporter_name="Ana Soto", reporter_email=OTRA)
     report_change_status(public_note=EXPLAINED_BY_CALLER, report=anas, status="resolved", actor_label="Prueba")

@@ -9,12 +9,13 @@ from django.utils.formats import date_format
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Department
 from geo_siac.notifications.models import Notification
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import Institution, Report
 from geo_siac.reports.services import (
     information_correction_request,
     report_assign_department,
     report_create,
     report_follow,
+    report_refer,
     report_reroute,
 )
 from geo_siac.reports.tests.test_citizen_reopen import signed_in
@@ -147,3 +148,35 @@ def test_a_follower_is_not_asked_for_the_requesters_subsanacion(awaiting_correct
     page = client.get(f"/mis-solicitudes/solicitud/{awaiting_correction.tracking_code}/").content.decode()
     assert "espera su subsanación" not in listed + page and 'id="correction-answer"' not in page
     assert "Agregar información" in page
+
+
+def test_a_referred_request_names_the_institution_it_went_to_and_one_nobody_answers_yet_the_oirs(
+    communes, crews, client
+):
+    complaint = report_create(
+        kind=RequestKind.COMPLAINT,
+        category="reclamo-servicio",
+        commune=communes["13201"],
+        channel="web",
+        description="La tienda no me cambia un producto defectuoso.",
+        reporter_email=ROSA,
+    )
+    institution = Institution.objects.get(name="Servicio Nacional del Consumidor (SERNAC)")
+    report_refer(report=complaint, institution=institution, actor=crews["supervisor"])
+    page = client.get(f"/seguimiento/{complaint.tracking_code}/").content.decode()
+    assert f'<li>Derivada a: <span id="responsible">{institution.name}</span></li>' in page
+    page = signed_in(client).get(f"/mis-solicitudes/solicitud/{complaint.tracking_code}/").content.decode()
+    assert f'<p>Derivada a: <span id="responsible">{institution.name}</span></p>' in page
+
+    unanswered = report_create(
+        kind=RequestKind.QUERY,
+        category="consulta-tramites",
+        commune=communes["13201"],
+        channel="web",
+        description="¿Qué horario tiene la oficina de partes?",
+    )
+    Report.objects.filter(pk=unanswered.pk).update(department=None)
+    unanswered.category.department = None
+    unanswered.category.save(update_fields=["department"])
+    page = client.get(f"/seguimiento/{unanswered.tracking_code}/").content.decode()
+    assert responsible(page) == "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)"

@@ -152,7 +152,9 @@ def test_the_window_is_ten_business_days_not_counting_a_chilean_holiday(closed, 
     # Tuesday 15 Dec (counting the holiday it would be Monday 14 Dec).
     closed_on(closed, 2026, 11, 30)
     at(monkeypatch, 2026, 12, 16, hour=9)
-    with pytest.raises(ValidationError, match="dentro de 10 días hábiles desde el cierre \\(30-11-2026\\)"):
+    with pytest.raises(
+        ValidationError, match="dentro de 10 días hábiles desde el cierre \\(30 de noviembre de 2026\\)"
+    ):
         report_reopen_by_citizen(report=closed, reason="Sigue igual.", by_email=ROSA)
     assert Report.objects.get(pk=closed.pk).status == "resolved"
     at(monkeypatch, 2026, 12, 15, hour=23)
@@ -239,7 +241,9 @@ def test_reopening_is_offered_on_both_pages_only_within_the_limit(closed, client
     assert ('id="no-resuelta"' in tracking) is offered
     mine = signed_in(client).get(f"/mis-solicitudes/solicitud/{closed.tracking_code}/").content.decode()
     assert ('id="reopen"' in mine) is offered
-    assert ("Solo se puede reabrir dentro de 10 días hábiles desde el cierre (30-11-2026)" in mine) is not offered
+    assert (
+        "Solo se puede reabrir dentro de 10 días hábiles desde el cierre (30 de noviembre de 2026)" in mine
+    ) is not offered
 
 
 def my_reports_link(page: str) -> str:

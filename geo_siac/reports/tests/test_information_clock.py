@@ -76,7 +76,10 @@ def test_the_one_extension_crosses_fiestas_patrias_and_a_second_is_refused(infor
     assert day_of(report.expected_at) == date(2026, 10, 2)
     assert report.events.get(kind="extended").is_public
     notice = outbox_to_citizen()[-1]
-    assert "se prorrogó 10 días hábiles, del 17-09-2026 al 02-10-2026" in notice and "Volumen de documentos" in notice
+    assert (
+        "se prorrogó 10 días hábiles, del 17 de septiembre de 2026 al 2 de octubre de 2026" in notice
+        and "Volumen de documentos" in notice
+    )
     with pytest.raises(ValidationError) as caught:
         run_at(at(2026, 9, 25), information_extend, report=report, reason="Otra vez", actor=crews["supervisor"])
     assert caught.value.message_dict["reason"] == [
@@ -117,7 +120,7 @@ def test_a_correction_pauses_the_clock_across_a_holiday_and_the_answer_restarts_
     # 5 business days after Wed 16 September: Thu 17, (18, 19 holidays) Mon 21, Tue 22, Wed 23, Thu 24.
     assert day_of(report.correction_due_at) == date(2026, 9, 24)
     assert day_of(report.expected_at) == date(2026, 9, 24)
-    assert "hasta el 24-09-2026" in outbox_to_citizen()[-1] and "desistida" in outbox_to_citizen()[-1]
+    assert "hasta el 24 de septiembre de 2026" in outbox_to_citizen()[-1] and "desistida" in outbox_to_citizen()[-1]
     with pytest.raises(ValidationError) as caught:
         run_at(at(2026, 9, 17), information_extend, report=report, reason="x", actor=crews["supervisor"])
     assert "espera la subsanación" in caught.value.messages[0]
@@ -126,7 +129,7 @@ def test_a_correction_pauses_the_clock_across_a_holiday_and_the_answer_restarts_
     run_at(at(2026, 9, 22), report_add_citizen_info, report=report, note="Los de alumbrado de 2025.", by_email=CITIZEN)
     report.refresh_from_db()
     assert report.correction_due_at is None and day_of(report.expected_at) == date(2026, 10, 21)
-    assert "hasta el 21-10-2026" in report.events.filter(kind="correction").last().note
+    assert "hasta el 21 de octubre de 2026" in report.events.filter(kind="correction").last().note
     assert run_at(at(2026, 9, 25), information_corrections_lapse) == 0
 
 

@@ -114,7 +114,8 @@ def test_a_new_kind_tells_the_citizen_and_the_tracking_page_but_not_the_internal
     )
     message = Notification.objects.filter(report=query, recipient=CITIZEN).order_by("id").last()
     assert "Su solicitud, recibida como «Consulta», quedó registrada como «Reclamo»" in message.body
-    assert "El plazo para responderle es el 25-09-2026." in message.body  # reclamo: the topic's 10 days
+    # Reclamo: the topic's 10 days, the day as the locale writes it.
+    assert "El plazo para responderle es el 25 de septiembre de 2026." in message.body
     assert "vecina reiterativa" not in message.body
     page = client.get(reverse("reports:tracking", args=[query.tracking_code])).content.decode()
     assert "quedó registrada como «Reclamo»" in page and "vecina reiterativa" not in page

@@ -8,6 +8,8 @@ from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.models import ResponseTemplate
 from geo_siac.testing import WEST_POINT
 
+MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
+
 ADD_URL = "/admin/reports/responsetemplate/add/"
 
 
@@ -60,7 +62,9 @@ def test_crew_closes_a_report_with_a_template_and_the_resident_gets_the_filled_t
     ResponseTemplate.objects.create(title="Antigua", category=report.category, body="y", is_active=False)
     client.force_login(crews["member_a"])
 
-    deadline = report.expected_at.astimezone(SANTIAGO).strftime("%d-%m-%Y")
+    day = report.expected_at.astimezone(SANTIAGO)
+    # The day written out in Spanish, the templates' language, as every date in the citizen's history.
+    deadline = f"{day.day} de {MONTHS[day.month - 1]} de {day.year}"
     text = (
         f"Su solicitud {report.tracking_code} (Retiro de escombros) fue atendida por Cuadrilla Poniente dentro "
         f"del plazo ({deadline})."

@@ -16,4 +16,4 @@ def staff_nav(context):
     for link in links:
         link["current"] = request.path == link["url"]
         link["unread"] = unread_count(request.user) if link["url"] == inbox else 0
-    return {"links": links, "user": request.user, "csrf_token": context.get("csrf_token")}
+    return {"links": links, "user": request.user, "request": request, "csrf_token": context.get("csrf_token")}

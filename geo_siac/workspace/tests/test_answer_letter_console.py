@@ -9,7 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import AnswerLetter, Report
+from geo_siac.reports.deadlines import shown_day
+from geo_siac.reports.models import AnswerLetter, Institution, Report
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_create
 from geo_siac.reports.states import Status
 from geo_siac.testing import WEST_POINT
@@ -104,9 +105,12 @@ def test_the_officer_opens_the_sent_letter_and_its_pdf_from_the_report_page(clie
     assert client.post(url, {"outcome": "delivered", "note": "Se adjuntan las actas."}).status_code == 302
     page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
     letters = page.split('id="sent-letters"')[1].split("</ul>")[0]
-    pdf = f"/seguimiento/{report.tracking_code}/carta/1.pdf"
-    assert pdf in letters and f"/seguimiento/{report.tracking_code}/carta/1/" in letters
+    pdf, letter = (f"/cuadrilla/solicitud/{report.tracking_code}/carta/{name}" for name in ("1.pdf", "1/"))
+    assert pdf in letters and letter in letters and "/seguimiento/" not in letters
     assert client.get(pdf).content.startswith(b"%PDF")
+    page = client.get(letter).content.decode()
+    assert f'href="{pdf}"' in page and f'href="/cuadrilla/solicitud/{report.tracking_code}/"' in page
+    assert client.get(f"/seguimiento/{report.tracking_code}/carta/1/").status_code == 404  # not a requester
 
 
 def test_the_answer_and_extension_forms_post_to_themselves_so_the_preview_or_error_is_in_view(client, crews, communes):
@@ -143,6 +147,7 @@ def test_a_crew_member_who_is_not_a_supervisor_sees_no_sent_letters(client, crew
     page = response.content.decode()
     assert response.status_code == 200 and report.tracking_code in page
     assert 'id="sent-letters"' not in page and "/carta/1" not in page
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code}/carta/1/").status_code == 403
 
 
 def test_another_comunas_supervisor_gets_404_on_the_report_page(client, crews, communes, django_user_model):
@@ -160,6 +165,8 @@ def test_another_comunas_supervisor_gets_404_on_the_report_page(client, crews, c
     assert client.get(f"/cuadrilla/solicitud/{own.tracking_code}/").status_code == 200  # a supervisor, of Peñalolén
     response = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/")
     assert response.status_code == 404 and "/carta/1" not in response.content.decode()
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code}/carta/1/").status_code == 404
+    assert client.get(f"/cuadrilla/solicitud/{report.tracking_code}/carta/1.pdf").status_code == 404
 
 
 def offered_statuses(client, report) -> set[str]:
@@ -206,3 +213,27 @@ def test_resolving_a_complaint_without_its_letter_is_refused_with_the_services_r
     assert "Una solicitud de tipo «Reclamo» se resuelve respondiendo con carta." in page
     assert "Escoja una opción válida" not in page
     assert Report.objects.get(pk=complaint.pk).status == complaint.status
+
+
+def test_each_legal_step_tells_the_officer_what_happened_not_only_that_it_was_saved(client, crews, communes):
+    client.force_login(crews["supervisor"])
+
+    def step(report, name, data):
+        response = client.post(f"/cuadrilla/solicitud/{report.tracking_code}/paso/{name}/", data, follow=True)
+        return response.content.decode().split('id="messages"', 1)[1].split("</ul>", 1)[0]
+
+    extended = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    said = step(extended, "legal_extend", {"reason": "Volumen de documentos."})
+    extended.refresh_from_db()
+    assert f"Plazo prorrogado hasta el {shown_day(extended.expected_at)}" in said
+    corrected = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    said = step(corrected, "correction", {"note": "Indique el año de las actas."})
+    corrected.refresh_from_db()
+    assert f"el solicitante tiene hasta el {shown_day(corrected.correction_due_at)} para responder" in said
+    answered = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    said = step(answered, "legal_answer", {"outcome": "delivered", "note": "Se adjuntan las actas."})
+    assert "Respuesta enviada con su carta; la solicitud quedó «Resuelta»." in said
+    referred = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    institution = Institution.objects.filter(is_active=True).first()
+    said = step(referred, "referral", {"institution": institution.pk, "note": ""})
+    assert f"Derivada a {institution.name};" in said

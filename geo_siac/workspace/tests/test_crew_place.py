@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.geocoding.models import EntryKind
@@ -137,3 +138,23 @@ def test_supervision_and_the_operators_receipt_show_the_channel_as_the_crew_page
     client.force_login(crews["operator"])
     page = client.get(reverse("operator:filed", args=[report.tracking_code])).content.decode()
     assert '<span id="channel" title="sistema-anterior">Importación (canal de origen: Web)</span>' in page
+
+
+def test_the_operators_receipt_reads_back_the_place_the_deadline_and_who_answers(client, make_report, communes, crews):
+    client.force_login(crews["operator"])
+    placed = make_report(point=WEST_POINT, address="Concha y Toro con Eyzaguirre")
+    page = client.get(reverse("operator:filed", args=[placed.tracking_code])).content.decode()
+    assert '<dd id="place">Concha y Toro con Eyzaguirre, Puente Alto</dd>' in page
+    assert f'<dd id="responsible">{placed.crew.name}</dd>' in page
+    assert f'<dd id="deadline">{formats.date_format(timezone.localtime(placed.expected_at), "l")} ' in page
+    unplaced = report_create(
+        kind=RequestKind.QUERY,
+        category="consulta-tramites",
+        commune=communes["13201"],
+        channel=Channel.PHONE,
+        description="¿Qué documentos pide la patente?",
+    )
+    page = client.get(reverse("operator:filed", args=[unplaced.tracking_code])).content.decode()
+    assert '<dd id="place">Sin lugar (Puente Alto): no aparece en los mapas</dd>' in page
+    department = unplaced.category.department_name or "Cola de triage de la OIRS"
+    assert f'<dd id="responsible">{department}</dd>' in page

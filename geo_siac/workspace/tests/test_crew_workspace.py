@@ -341,3 +341,22 @@ def test_report_page_names_the_department_read_with_the_report(client, make_repo
     assert f'<dd id="department">{report.department.name}</dd>' in page
     department_table = report.department._meta.db_table
     assert not [q["sql"] for q in queries if q["sql"].startswith(f'SELECT "{department_table}"')]
+
+
+def test_the_reroute_form_offers_every_crew_of_the_comuna_but_the_one_holding_the_request(client, make_report, crews):
+    report = make_report(point=WEST_POINT)  # crew A's
+    client.force_login(crews["supervisor"])
+    page = client.get(reverse("crew:report", args=[report.tracking_code])).content.decode()
+    select = page.split('id="reroute-form"')[1].split("</select>")[0]
+    assert '<option value="" selected>Elija una cuadrilla</option>' in select
+    assert f'value="{crews["B"].pk}">{crews["B"].name}</option>' in select
+    assert crews["A"].name not in select
+
+
+def test_rerouting_to_the_crew_that_holds_the_request_is_refused_by_name(client, make_report, crews):
+    report = make_report(point=WEST_POINT)
+    client.force_login(crews["supervisor"])
+    response = client.post(reverse("crew:reroute", args=[report.tracking_code]), {"crew": crews["A"].pk})
+    assert response.status_code == 400
+    assert f"Ya está asignada a {crews['A'].name}." in response.content.decode()
+    assert not Report.objects.get(pk=report.pk).events.filter(kind="rerouted").exists()

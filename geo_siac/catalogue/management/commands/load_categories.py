@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from geo_siac.catalogue.catalogue import load_catalogue
@@ -12,10 +13,13 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true")
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            created, updated = load_catalogue(overwrite=options["reset"])
-            if not options["commit"]:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                created, updated = load_catalogue(overwrite=options["reset"])
+                if not options["commit"]:
+                    transaction.set_rollback(True)
+        except ValidationError as refused:
+            raise CommandError(" ".join(refused.messages)) from None
         self.stdout.write(f"categorías creadas: {created}, restablecidas: {updated}")
         if not options["commit"]:
             self.stdout.write(self.style.WARNING("Simulación: no se escribió nada (use --commit)."))
