@@ -18,6 +18,8 @@ pytestmark = pytest.mark.browser
 SHOTS = PROJECT_ROOT / "test-output" / "plan23"
 VIEWPORT = {"width": 1366, "height": 768}
 # window.print opens no dialog under Playwright; counting its calls shows the button asked for it.
+# The zoom of the folium map in a frame (folium names its map map_<id>, a global of the frame's window).
+MAP_ZOOM = "Object.keys(window).filter((k) => /^map_[0-9a-f]+$/.test(k)).map((k) => window[k].getZoom())[0]"
 COUNT_PRINTS = "window.__prints = 0; window.print = function () { window.__prints += 1; };"
 
 
@@ -40,10 +42,13 @@ def _switch(frame, layer: str) -> None:
 
 
 def _fills_the_map(outline: dict, map_box: dict) -> float:
-    """How much of the map's width or height (the larger) the comuna's outline spans, once inside the map."""
+    """How much of the map the comuna's outline fills, once inside it: of the larger of its width and height, the
+    smaller of the two shares must be at least 30 %, so a comuna shown as a sliver fails too."""
     assert map_box["x"] - 1 <= outline["x"] and outline["x"] + outline["width"] <= map_box["x"] + map_box["width"] + 1
     assert map_box["y"] - 1 <= outline["y"] and outline["y"] + outline["height"] <= map_box["y"] + map_box["height"] + 1
-    return max(outline["width"] / map_box["width"], outline["height"] / map_box["height"])
+    shares = sorted((outline["width"] / map_box["width"], outline["height"] / map_box["height"]))
+    assert shares[0] >= 0.3, shares
+    return shares[1]
 
 
 def _printed_without_navigation(page, name: str) -> None:
@@ -73,13 +78,22 @@ def test_heat_map_legend_follows_the_layers_the_map_fits_the_comuna_and_prints_w
         expect(counts).to_be_visible()
         expect(hotspots).to_be_hidden()
         outline = frame.locator("path[stroke='#222222']").first.bounding_box()
-        filled = _fills_the_map(outline, frame.locator(".folium-map").bounding_box())
         page.screenshot(path=SHOTS / "heatmap-counts.png", full_page=True)
+        filled = _fills_the_map(outline, frame.locator(".folium-map").bounding_box())
+        map_frame = page.locator("iframe.heatmap-frame").element_handle().content_frame()
+        height = frame.locator(".folium-map").bounding_box()["height"]
+        zoom = map_frame.evaluate(MAP_ZOOM)
+        frame.locator(".leaflet-control-zoom-in").click()
+        map_frame.wait_for_function(f"({MAP_ZOOM}) > {zoom}")
+        zoomed = map_frame.evaluate(MAP_ZOOM)
 
         _switch(frame, "Todas las categorías")
         _switch(frame, "Puntos calientes y fríos (Gi*, FDR)")
         expect(counts).to_be_hidden()
         expect(hotspots).to_be_visible()
+        page.wait_for_timeout(300)  # a resize would refit on Leaflet's next animation frame
+        # The reader's zoom stands, and the legends' box keeps its height: the map neither refits nor jumps.
+        after = (map_frame.evaluate(MAP_ZOOM), frame.locator(".folium-map").bounding_box()["height"])
         expect(hotspots).to_contain_text("Caliente, 99 % de confianza")
         expect(hotspots).to_contain_text("Frío, 90 % de confianza")
         expect(hotspots).to_contain_text("FDR")
@@ -99,6 +113,7 @@ def test_heat_map_legend_follows_the_layers_the_map_fits_the_comuna_and_prints_w
         connections.close_all()  # Playwright's greenlet has its own database connection
 
     assert filled >= 0.7, filled
+    assert zoomed == zoom + 1 and after == (zoomed, height), (zoom, zoomed, height, after)
     assert prints == 1
     assert errors == []
 
@@ -133,4 +148,21 @@ def test_coverage_page_fits_the_comuna_says_unticked_kinds_mean_all_and_prints_w
 
     assert filled >= 0.7, filled
     assert prints == 1
+    assert errors == []
+
+
+def test_the_print_button_shown_moves_nothing_below_it(chromium, production_server, communes):
+    from django.db import connections
+
+    context, page, errors = _open(chromium, production_server, "/mapas/calor/?comuna=13201&res=9")
+    try:
+        page.get_by_role("button", name="Imprimir").wait_for()
+        shown = page.locator("iframe.heatmap-frame").bounding_box()["y"]
+        page.evaluate("document.querySelector('button[data-print]').hidden = true")
+        hidden = page.locator("iframe.heatmap-frame").bounding_box()["y"]
+    finally:
+        context.close()
+        connections.close_all()
+
+    assert abs(shown - hidden) <= 1, (shown, hidden)  # half a pixel of baseline rounding
     assert errors == []

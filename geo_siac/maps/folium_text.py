@@ -249,16 +249,15 @@ def layer_control(fmap: folium.Map, *, collapsed: bool = False, title: str = "")
 class _FitBounds(MacroElement):
     """folium's FitBounds without Leaflet's zoom animation, which would still be scaling the cells when the page
     is read (or printed, or screenshot) right after it loads; in quarter zoom steps, as whole ones left a comuna
-    at half the frame's width, and again when the frame changes size (a printed page, a legend shown) until the reader
-    moves the map (the buttons in its corners do not count)."""
+    at half the frame's width, and again when the frame changes size (a printed page) until the reader moves or
+    zooms the map by any means (the +/- buttons too): the map's own events, those of its own fit aside."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}(function (map) {"
-        "map.options.zoomSnap = 0.25; var moved = false;"
-        "var fit = function () { map.fitBounds({{ this.bounds }}, {{ this.options }}); }; fit();"
-        "['pointerdown', 'wheel', 'keydown'].forEach(function (name) {"
-        "map.getContainer().addEventListener(name, function (e) {"
-        "moved = moved || !e.target.closest('.leaflet-control'); }); });"
+        "map.options.zoomSnap = 0.25; var moved = false, fitting = false;"
+        "var fit = function () { fitting = true;"
+        "try { map.fitBounds({{ this.bounds }}, {{ this.options }}); } finally { fitting = false; } }; fit();"
+        "map.on('zoomstart movestart', function () { moved = moved || !fitting; });"
         "map.on('resize', function () { if (!moved) fit(); });"
         "})({{ this._parent.get_name() }});{% endmacro %}"
     )
@@ -301,6 +300,7 @@ body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem;
 .map-legend p { margin: .2rem 0 0; color: #44525f; }
 .map-legend.outline .swatch { border: 3px solid; background: none; }
 .map-legend[hidden] { display: none; }
+.map-legends { flex: 0 0 auto; overflow-y: auto; }
 .cell-tooltip th { text-align: left; padding: 0 .5rem 0 0; }
 </style>"""
 
@@ -361,4 +361,6 @@ def map_page(
     )
     sections = [_legend_section(legend, legend_name) for legend in legends if legend.items or legend.note]
     if sections:
-        figure.add_child(_BelowMap("".join(sections)), name="map_legend")
+        # One box for them all: heatmap_cells.js keeps it the height of the tallest (scrolling when more show), so the map
+        # keeps its size.
+        figure.add_child(_BelowMap(f'<div class="map-legends">{"".join(sections)}</div>'), name="map_legend")

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,16 +26,41 @@ from geo_siac.web.forms import QueryForm
 from geo_siac.zones.models import Commune, ServicePointKind, Zone
 from geo_siac.zones.tenancy import staff_commune_ids
 
+# The hints of a list of checkboxes, by the gender of its noun ("todos" the kinds, "todas" the categories): the
+# line of ticked boxes, the count announced and the buttons (heatmap_filters.js reads them from the page).
+_CHOICE_WORDS = {
+    True: {
+        "some": _("Marcados:"),
+        "none": _("Sin marcar: todos."),
+        "all": _("Marcados: todos."),
+        "count": _("%(n)s de %(total)s marcados."),
+        "tick": _("Marcar todos"),
+        "untick": _("Desmarcar todos"),
+        "tick_label": _("Marcar todos: %(label)s"),
+        "untick_label": _("Desmarcar todos: %(label)s"),
+    },
+    False: {
+        "some": _("Marcadas:"),
+        "none": _("Sin marcar: todas."),
+        "all": _("Marcadas: todas."),
+        "count": _("%(n)s de %(total)s marcadas."),
+        "tick": _("Marcar todas"),
+        "untick": _("Desmarcar todas"),
+        "tick_label": _("Marcar todas: %(label)s"),
+        "untick_label": _("Desmarcar todas: %(label)s"),
+    },
+}
+
 
 @dataclass(frozen=True)
 class ChoiceList:
     """A list of checkboxes as maps/_choice_list.html shows it: its line of ticked boxes (a scrolled list may hide
-    them), whether it is long enough to take a whole row, and whether its noun is masculine ("todos")."""
+    them), whether it is long enough to take a whole row, and its hints' `words` in its noun's gender."""
 
     field: forms.BoundField
     ticked: str
     long: bool
-    masculine: bool
+    words: dict[str, str]
 
 
 class ChoiceLists:
@@ -51,8 +77,11 @@ class ChoiceLists:
         return [self._choice_list(name) for name in self.CHOICE_LISTS if self.fields[name].choices]
 
     def _choice_list(self, name: str) -> ChoiceList:
-        field, masculine = self[name], name in self.MASCULINE_LISTS
-        return ChoiceList(field, _ticked_line(field, masculine), len(field.field.choices) > self.SHORT_LIST, masculine)
+        field = self[name]
+        table = _CHOICE_WORDS[name in self.MASCULINE_LISTS]
+        words = {key: str(text) for key, text in table.items() if not key.endswith("_label")}
+        words.update({key: str(table[key]) % {"label": field.label} for key in ("tick_label", "untick_label")})
+        return ChoiceList(field, _ticked_line(field, words), len(field.field.choices) > self.SHORT_LIST, words)
 
     def other_fields(self):
         return [field for field in self if field.name not in self.CHOICE_LISTS]
@@ -62,13 +91,13 @@ class ChoiceLists:
         return [(field, self._choice_list(field.name) if field.name in self.CHOICE_LISTS else None) for field in self]
 
 
-def _ticked_line(field: forms.BoundField, masculine: bool) -> str:
+def _ticked_line(field: forms.BoundField, words: dict[str, str]) -> str:
     ticked = [str(box.choice_label) for box in field if box.data["selected"]]
     if not ticked:
-        return gettext("Sin marcar: todos.") if masculine else gettext("Sin marcar: todas.")
+        return words["none"]
     if len(ticked) == len(field.field.choices):
-        return gettext("Marcados: todos.") if masculine else gettext("Marcadas: todas.")
-    return f"{gettext('Marcados:') if masculine else gettext('Marcadas:')} {', '.join(ticked)}"
+        return words["all"]
+    return f"{words['some']} {', '.join(ticked)}"
 
 
 class CoverageForm(ChoiceLists, QueryForm):
@@ -149,9 +178,9 @@ class CoverageForm(ChoiceLists, QueryForm):
         kinds = [str(label) for value, label in self.fields["kinds"].choices if value in data["kinds"]]
         return [
             f"{self.fields['kinds'].label}: {', '.join(kinds) or gettext('todos')}",
-            f"{self.fields['thresholds'].label}: {', '.join(str(t) for t in data['thresholds'])}",
-            f"{self.fields['catchment_m'].label}: {data['catchment_m']}",
-            f"{self.fields['k'].label}: {data['k']}",
+            f"{self.fields['thresholds'].label}: {', '.join(_number(t) for t in data['thresholds'])}",
+            f"{self.fields['catchment_m'].label}: {_number(data['catchment_m'])}",
+            f"{self.fields['k'].label}: {_number(data['k'])}",
         ]
 
     def options(self) -> CoverageOptions:
@@ -174,6 +203,10 @@ def _local_midnight(day) -> datetime | None:
 
 
 DATE_INPUT = {"type": "date", "min": CALENDAR_START.isoformat(), "max": CALENDAR_END.isoformat()}
+
+
+def _number(value) -> str:
+    return number_format(value, use_l10n=True, force_grouping=True)
 
 
 def _checkboxes(label, **kwargs) -> forms.MultipleChoiceField:

@@ -22,6 +22,7 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 from django.utils.formats import date_format, number_format
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from h3.api import basic_int as h3i
@@ -44,6 +45,7 @@ from geo_siac.maps.folium_text import (
     layer_control,
     map_page,
 )
+from geo_siac.maps.hotspots import CONFIDENCE_LEVELS
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -68,8 +70,8 @@ WEEK_LAYERS = 8
 # 10,000 on this machine's Chromium); the whole region at res 9 is 12,000 cells at 1M reports (docs/performance.md).
 MAX_MAP_CELLS = 10_000
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
-# The confidence each |hotspot| code stands for (hotspots.py: Gi* with the false discovery rate correction).
-HOTSPOT_CONFIDENCE = {1: 90, 2: 95, 3: 99}
+# The confidence, in %, each |hotspot| code stands for: 1 - the FDR level of hotspots.py's Gi*.
+HOTSPOT_CONFIDENCE = {level: round(100 * (1 - fdr)) for level, fdr in CONFIDENCE_LEVELS}
 EMERGING_COLOUR = "#7b3294"
 # The legend keys of the cell layers: the choropleths share one, the hotspots and the emerging cells have their own.
 CELLS_LEGEND, HOTSPOT_LEGEND, EMERGING_LEGEND = "cells", "hotspots", "emerging"
@@ -77,6 +79,49 @@ NO_DATA_COLOUR = "#bdbdbd"
 ZONE_COLOUR = "#1b7837"
 PNG_LINE_CHARACTERS = 95
 CSV_HEADER = ("hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging")
+
+
+def csv_columns() -> dict[str, str]:
+    """Each CSV_HEADER column with its definition, as the heat-map page lists them beside the downloads."""
+    hot = sorted(HOTSPOT_CONFIDENCE, reverse=True)
+    definitions = {
+        "hex_id": _("Código de la celda H3."),
+        "count": _("Solicitudes en la celda con estos filtros."),
+        "population": _(
+            "Habitantes censados en la celda (0: sin población censada); vacío si no se conoce, porque la población "
+            "de su comuna no está cargada."
+        ),
+        "rate": _(
+            "Solicitudes por 1.000 habitantes; vacío si la celda no tiene población censada o no se conoce (no es una "
+            "tasa de 0)."
+        ),
+        "z": _(
+            "Puntaje Gi*: cuántas desviaciones estándar se apartan las solicitudes de la celda y sus vecinas de lo "
+            "que daría el azar (positivo: más; negativo: menos)."
+        ),
+        "q": _(
+            "Valor q: la menor tasa de falsos descubrimientos (FDR) con la que la celda resultaría significativa; "
+            "≤ %(fdrs)s da %(confidences)s %% de confianza."
+        )
+        % {
+            "fdrs": " / ".join(number_format(fdr, 2, use_l10n=True) for _level, fdr in sorted(CONFIDENCE_LEVELS)[::-1]),
+            "confidences": " / ".join(str(HOTSPOT_CONFIDENCE[level]) for level in hot),
+        },
+        "hotspot": _(
+            "Punto caliente o frío: %(hot)s son calientes con %(hot_confidence)s de confianza; %(cold)s, fríos con "
+            "%(cold_confidence)s; 0, ninguno de los dos."
+        )
+        % {
+            "hot": get_text_list([str(level) for level in hot], _("y")),
+            "hot_confidence": get_text_list([f"{HOTSPOT_CONFIDENCE[level]} %" for level in hot], _("y")),
+            "cold": get_text_list([str(-level) for level in reversed(hot)], _("y")),
+            "cold_confidence": get_text_list([f"{HOTSPOT_CONFIDENCE[level]} %" for level in reversed(hot)], _("y")),
+        },
+        "emerging": _(
+            "1 si la celda crece frente al período anterior del mismo largo, 0 si no; vacío sin período elegido."
+        ),
+    }
+    return {column: definitions[column] for column in CSV_HEADER}
 
 
 def hex_id(cell: int) -> str:
@@ -537,9 +582,14 @@ def _period(filters: CellFilters) -> str:
     return _("todas las fechas")
 
 
+def no_data_label() -> str:
+    """The grey key's one label, on every map: a cell without a value has nobody censused or an unknown population."""
+    return _("sin población censada o sin dato")
+
+
 def _legend_items(classes: MapClasses, values: list[float | None]) -> list[tuple[str, str]]:
     items = list(zip(classes.colours, classes.labels))
-    return items + [(NO_DATA_COLOUR, _("sin población censada o sin dato"))] if None in values else items
+    return items + [(NO_DATA_COLOUR, no_data_label())] if None in values else items
 
 
 def map_html(
@@ -599,8 +649,8 @@ def map_html(
         for week, week_counts in by_week.items():
             _choropleth(ids, week_counts, _week_label(week), scale, shown, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
-        no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
-        legend_items = [(NO_DATA_COLOUR, _("sin dato"))]
+        no_data = MapClasses(uppers=(0.0,), labels=(no_data_label(),), colours=(NO_DATA_COLOUR,))
+        legend_items = [(NO_DATA_COLOUR, no_data_label())]
         _choropleth(ids, counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
     legends = [
         MapLegend(
@@ -727,7 +777,7 @@ def map_png(
             crs=STORAGE_SRID,
         )
         cells.plot(ax=ax, color=cells["colour"], edgecolor="#555555", linewidth=0.1)
-        items = _legend_items(scale, values) if scale else [(NO_DATA_COLOUR, _("sin dato"))]
+        items = _legend_items(scale, values) if scale else [(NO_DATA_COLOUR, no_data_label())]
         legend_title = _("Por 1.000 hab.") if shown.is_rate else _("Solicitudes")
         if scale and scale.note:
             legend_title += "\n" + textwrap.fill(scale.note, 28)

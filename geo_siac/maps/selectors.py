@@ -144,11 +144,11 @@ def population_cells(cut: str, res: int) -> pd.DataFrame:
     return _with_centres(frame)
 
 
-def population_sources(cuts: Iterable[str]) -> list[str]:
-    """The files the comunas' census population was loaded from, as load_population recorded them (CensusZone.source),
-    for the maps to cite; empty when none is loaded."""
+def population_sources(cuts: Iterable[str]) -> list[tuple[str, str]]:
+    """The censuses and files the comunas' population was loaded from, as load_population recorded them
+    (CensusZone.census and .source), for the maps to cite; empty when none is loaded."""
     zones = CensusZone.objects.filter(cut__in=list(cuts)).exclude(source="")
-    return sorted(set(zones.values_list("source", flat=True)))
+    return sorted(set(zones.values_list("census", "source")))
 
 
 def demand_cells(commune: Commune, res: int, *, margin_m: float) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from geo_siac.maps.coverage_outputs import (
     named_rows,
 )
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
-from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
+from geo_siac.maps.heatmap import csv_columns, feature_collection, map_html, map_png, write_csv
 from geo_siac.maps.selectors import (
     cell_table,
     coverage,
@@ -150,6 +150,7 @@ def heatmap_page(request):
         "form": form,
         "query": query,
         "cell_edges": cell_edges(),
+        "csv_columns": csv_columns(),
         "population_sources": population_sources(cuts),
     }
     return render(request, "maps/heatmap.html", context, status=200 if valid else 400)

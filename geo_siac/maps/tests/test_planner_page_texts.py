@@ -91,6 +91,10 @@ def test_the_heat_map_page_explains_the_csv_columns_and_fdr(staff_client):
     assert terms == ["hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging"]
     assert list(heatmap.CSV_HEADER) == terms  # every column the CSV has, and only those
     assert "3, 2 y 1 son calientes con 99 %, 95 % y 90 % de confianza" in columns
+    assert (
+        "Valor q: la menor tasa de falsos descubrimientos (FDR) con la que la celda resultaría significativa; "
+        "≤ 0,01 / 0,05 / 0,10 da 99 / 95 / 90 % de confianza." in columns
+    )
     assert "-1, -2 y -3, fríos" in columns and "0, ninguno" in columns
     assert "FDR (tasa de falsos descubrimientos)" in html
 
@@ -110,13 +114,15 @@ def test_both_pages_name_the_census_file_that_was_loaded(staff_client, communes)
         pob_15_a_64=1,
         pob_65_y_mas=0,
         source=CENSUS_FILE,
+        census="Censo de prueba 2024",
     )
     for page in pages:
         text = staff_client.get(page).content.decode()
         assert (
-            f"Población: Censo 2017 del INE, por zona censal urbana, repartida en las celdas H3 según su área "
+            f"Población: Censo de prueba 2024, repartida en las celdas H3 según su área "
             f"(archivo cargado: {CENSUS_FILE})." in text
         )
+        assert "Censo 2017" not in text  # the census recorded, not one written in the template
 
 
 def test_a_cell_where_the_census_counted_nobody_says_so_on_the_rate_map(staff_client, make_report):
@@ -143,6 +149,43 @@ def test_the_coverage_page_says_unticked_kinds_mean_all_and_what_each_share_is_o
     html = staff_client.get("/mapas/cobertura/").content.decode()
     kinds = re.search(r"<fieldset class=\"choice-list\"[^>]*>\s*<legend>Tipos</legend>(.*?)</fieldset>", html, re.S)
     assert 'data-none="Sin marcar: todos."' in kinds.group(1) and ">Sin marcar: todos.</span>" in kinds.group(1)
-    assert "Cada % es la parte de la población censada de la comuna de ese grupo" in html
+    assert "Cada % es la parte de la población urbana censada de la comuna de ese grupo" in html
+    assert "que vive a esa distancia en línea recta o menos" in html
     assert "el % es la parte de la población censada de la comuna que el sitio cubriría" in html
     assert "<li>Tipos: todos</li>" in html  # the analysis in words, for the printed page
+
+
+def test_the_hotspot_classes_come_from_the_fdr_levels_and_the_csv_columns_from_its_header(monkeypatch):
+    assert heatmap.HOTSPOT_CONFIDENCE == {1: 90, 2: 95, 3: 99}
+    monkeypatch.setattr(heatmap, "HOTSPOT_CONFIDENCE", {1: 80, 2: 95, 3: 99})
+    monkeypatch.setattr(heatmap, "CSV_HEADER", ("hex_id", "hotspot"))
+    columns = heatmap.csv_columns()
+    assert list(columns) == ["hex_id", "hotspot"]
+    assert "3, 2 y 1 son calientes con 99 %, 95 % y 80 % de confianza" in columns["hotspot"]
+
+
+def test_every_grey_key_of_the_heat_map_has_the_same_label(staff_client, make_report):
+    make_report(point=PUENTE_ALTO_CENTRE)  # no population loaded: every rate is unknown
+    html = staff_client.get("/mapas/calor/mapa.html", {"res": 9, "comuna": "13201", "measure": "rate"}).content
+    legend = _legends(html.decode())["cells"]
+    assert "sin población censada o sin dato" in legend
+    assert re.sub("sin población censada o sin dato", "", legend).count("sin dato") == 0
+
+
+def test_the_lists_take_their_hints_in_the_gender_of_their_noun(staff_client):
+    from django.contrib.auth import get_user_model
+
+    from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
+
+    user = get_user_model().objects.get(username="planner")
+    kinds = CoverageForm(user=user).choice_lists()[0]
+    categories = HeatmapFilterForm(user=user).choice_lists()[0]
+    assert (kinds.ticked, kinds.words["tick_label"]) == ("Sin marcar: todos.", "Marcar todos: Tipos")
+    assert categories.ticked == "Sin marcar: todas." and categories.words["count"] == "%(n)s de %(total)s marcadas."
+
+
+def test_the_coverage_options_in_words_group_thousands(staff_client):
+    html = staff_client.get("/mapas/cobertura/", {"catchment_m": "1500"}).content.decode()
+    # The locale's separator, as the page's tables group theirs (floatformat "0g"): es-CL's is a no-break space.
+    assert re.search(r"<li>Umbrales \(m\): 500, 1[.\xa0]000, 2[.\xa0]000</li>", html)
+    assert re.search(r"<li>Área de influencia 2SFCA \(m\): 1[.\xa0]500</li>", html)

@@ -40,15 +40,31 @@
   // reads the hotspots' colours against the counts' key (folium_text.py, map_page).
   var shown = {};
 
-  function showLegends() {
-    var changed = false;
-    document.querySelectorAll(".map-legend[data-legend]").forEach(function (section) {
-      var hidden = !shown[section.getAttribute("data-legend")];
-      changed = changed || section.hidden !== hidden;
-      section.hidden = hidden;
+  var reserved = false;
+
+  function reserveLegends() {
+    // The legends' box keeps the height of the tallest one (it scrolls when two show), so that a legend shown or
+    // hidden never resizes the map under the reader.
+    var box = document.querySelector(".map-legends");
+    if (reserved || !box) return;
+    reserved = true;
+    var sections = Array.prototype.slice.call(box.querySelectorAll(".map-legend"));
+    var tallest = 0;
+    sections.forEach(function (alone) {
+      sections.forEach(function (section) { section.hidden = section !== alone; });
+      tallest = Math.max(tallest, box.offsetHeight);
     });
-    // The map takes the height the legends leave: Leaflet measures it again on a resize (and refits, folium_text.py).
-    if (changed) window.dispatchEvent(new Event("resize"));
+    box.style.height = tallest + "px";
+    sections.forEach(function (section) { if (!section.hasAttribute("data-legend")) section.hidden = false; });
+    // Once, as the page opens: Leaflet measures the map again (and fits it anew, folium_text.py).
+    window.dispatchEvent(new Event("resize"));
+  }
+
+  function showLegends() {
+    reserveLegends();
+    document.querySelectorAll(".map-legend[data-legend]").forEach(function (section) {
+      section.hidden = !shown[section.getAttribute("data-legend")];
+    });
   }
 
   window.GeoSiacCells = {
