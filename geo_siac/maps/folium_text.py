@@ -301,6 +301,7 @@ body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem;
 .map-legend.outline .swatch { border: 3px solid; background: none; }
 .map-legend[hidden] { display: none; }
 .map-legends { flex: 0 0 auto; overflow-y: auto; }
+@media print { .map-legends { height: auto !important; overflow: visible; } } /* paper cannot scroll */
 .cell-tooltip th { text-align: left; padding: 0 .5rem 0 0; }
 </style>"""
 
