@@ -101,7 +101,7 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 shot(page, f"planner-{viewport}-filters.png")
                 page.get_by_role("button", name="Aplicar filtros").click()
                 page.wait_for_url("**/mapas/calor/?category=*")
-                legend = frame.locator(".map-legend li")
+                legend = frame.locator(".map-legend[data-legend='cells'] li")
                 expect(legend).to_have_count(5)
                 expect(categories).to_be_hidden()  # folded once applied: the map comes first
                 shot(page, f"planner-{viewport}-map.png")
@@ -113,10 +113,10 @@ def test_planner_filters_by_two_categories_and_a_month_and_downloads_the_titled_
                 expect(frame.locator(".leaflet-control-layers-toggle")).to_have_attribute("title", "Capas")
                 colours = [
                     swatch.get_attribute("style").removeprefix("background:")
-                    for swatch in frame.locator(".map-legend .swatch").all()
+                    for swatch in frame.locator(".map-legend[data-legend='cells'] .swatch").all()
                 ]
                 covered = cells_under_controls(frame, colours)
-                legend_box = frame.locator(".map-legend").bounding_box()
+                legend_box = frame.locator(".map-legend[data-legend='cells']").bounding_box()
                 map_box = frame.locator(".folium-map").bounding_box()
                 frame.locator(".leaflet-control-layers-toggle").press("Enter")  # the layers, from the keyboard
                 expect(frame.locator(".leaflet-control-layers-list")).to_contain_text("Todas las categorías")

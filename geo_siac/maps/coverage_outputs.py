@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from geo_siac.geocoding.places import Place
 from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import circle, circle_marker, feature_group, geojson_layer, layer_control
+from geo_siac.maps.folium_text import circle, circle_marker, feature_group, fit_bounds, geojson_layer, layer_control
 from geo_siac.maps.selectors import GROUPS, Coverage
 
 CELL_COLUMNS = ["pob_total", "pob_under_15", "pob_65_plus", "distance_m", "access", "reports", "reports_per_1000"]
@@ -174,7 +174,10 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, s
         name=commune.name,
         style_function=lambda _: {"fill": False, "color": "#333", "weight": 2},
     ).add_to(fmap)
-    cells = _cells_collection(result)
+    west, south, east, north = commune.geometry.extent
+    # The comuna fills the frame, with room for the zoom and layer buttons at the top corners.
+    fit_bounds(fmap, [[south, west], [north, east]], top_left=(50, 50), bottom_right=(50, 20), max_zoom=16)
+    cells = _tooltip_cells(_cells_collection(result))
     thresholds = sorted(result.options.thresholds)
     access_breaks = _quantile_breaks(result.cells["access"])
     if _has_cells(result):
@@ -190,6 +193,16 @@ def coverage_map(result: Coverage, sites: pd.DataFrame, optimal: pd.DataFrame, s
     # A button until opened: open, the list covered the east of the comuna; the legend below the map says the colours.
     layer_control(fmap, collapsed=True, title=_("Capas"))
     return fmap.get_root().render()
+
+
+def _tooltip_cells(cells: dict) -> dict:
+    """The cells as the map's tooltips show them: a cell where the census counted nobody says so instead of a rate."""
+    unpeopled = _("sin población censada")
+    for feature in cells["features"]:
+        properties = feature["properties"]
+        if not properties["pob_total"]:
+            properties["reports_per_1000"] = unpeopled
+    return cells
 
 
 def _cell_layer(cells: dict, name: str, column: str, breaks, colours, show: bool):

@@ -12,6 +12,7 @@ passes through :func:`map_text` here, and no other module of the project imports
 import html
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import folium
 import h3.api.basic_int as h3i
@@ -194,11 +195,14 @@ def cell_layer(
     columns: dict[str, list],
     fill: tuple[list[str], list[int]] | None = None,
     show: bool = True,
+    legend: str = "",
 ) -> Layer:
     """A layer of the H3 `cells` (64-bit ints) drawn with `style`, each filled with `palette[index]` when `fill` is
     (palette, one index per cell). `tooltip` maps the columns it shows to their labels: "hex_id" is the cell's id,
-    any other a list in `columns`, in the order of `cells`. Labels and values are set as text in the browser."""
+    any other a list in `columns`, in the order of `cells`. Labels and values are set as text in the browser. The
+    map's legend with the key `legend` is shown while the layer is (heatmap_cells.js)."""
     spec = {
+        "legend": legend,
         "cells": ids.positions_of(cells),
         "style": style,
         "tooltip": [[column, str(label)] for column, label in tooltip.items()],
@@ -244,11 +248,18 @@ def layer_control(fmap: folium.Map, *, collapsed: bool = False, title: str = "")
 
 class _FitBounds(MacroElement):
     """folium's FitBounds without Leaflet's zoom animation, which would still be scaling the cells when the page
-    is read (or printed, or screenshot) right after it loads."""
+    is read (or printed, or screenshot) right after it loads; in quarter zoom steps, as whole ones left a comuna
+    at half the frame's width, and again when the frame changes size (a printed page) until the reader moves or
+    zooms the map by any means (the +/- buttons too): the map's own events, those of its own fit aside."""
 
     _template = Template(
-        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, "
-        "{{ this.options }});{% endmacro %}"
+        "{% macro script(this, kwargs) %}(function (map) {"
+        "map.options.zoomSnap = 0.25; var moved = false, fitting = false;"
+        "var fit = function () { fitting = true;"
+        "try { map.fitBounds({{ this.bounds }}, {{ this.options }}); } finally { fitting = false; } }; fit();"
+        "map.on('zoomstart movestart', function () { moved = moved || !fitting; });"
+        "map.on('resize', function () { if (!moved) fit(); });"
+        "})({{ this._parent.get_name() }});{% endmacro %}"
     )
 
     def __init__(self, bounds: list[list[float]], options: dict):
@@ -287,6 +298,10 @@ body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem;
 .map-legend li { display: flex; align-items: center; gap: .35rem; }
 .map-legend .swatch { display: inline-block; width: 1.6rem; height: .9rem; border: 1px solid #555; }
 .map-legend p { margin: .2rem 0 0; color: #44525f; }
+.map-legend.outline .swatch { border: 3px solid; background: none; }
+.map-legend[hidden] { display: none; }
+.map-legends { flex: 0 0 auto; overflow-y: auto; }
+@media print { .map-legends { height: auto !important; overflow: visible; } } /* paper cannot scroll */
 .cell-tooltip th { text-align: left; padding: 0 .5rem 0 0; }
 </style>"""
 
@@ -302,18 +317,42 @@ class _BelowMap(MacroElement):
         self.markup = markup
 
 
+@dataclass(frozen=True)
+class MapLegend:
+    """One key below the map: a `caption`, (colour, label) `items` drawn as swatches (or as outlines, `outline`)
+    and a `note`. With a `layer`, it is shown only while a cell layer of that legend key is on the map, and `shown`
+    says whether one is when the page opens."""
+
+    caption: str
+    items: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+    layer: str = ""
+    outline: bool = False
+    shown: bool = True
+
+
+def _legend_section(legend: MapLegend, name: str) -> str:
+    swatch = '<span class="swatch" style="{prop}:{colour}"></span>'
+    prop = "border-color" if legend.outline else "background"
+    swatches = "".join(
+        f"<li>{swatch.format(prop=prop, colour=colour)}{map_text(label)}</li>" for colour, label in legend.items
+    )
+    explained = f"<p>{map_text(legend.note)}</p>" if legend.note else ""
+    key = f' data-legend="{map_text(legend.layer)}"' if legend.layer else ""
+    key += "" if legend.shown else " hidden"
+    outline = " outline" if legend.outline else ""
+    label = f"{name}: {legend.caption}" if name else legend.caption
+    return (
+        f'<section class="map-legend{outline}" aria-label="{map_text(label)}"{key}>'
+        f"<h2>{map_text(legend.caption)}</h2><ul>{swatches}</ul>{explained}</section>"
+    )
+
+
 def map_page(
-    fmap: folium.Map,
-    *,
-    title: str,
-    lines: list[str],
-    caption: str,
-    items: list[tuple[str, str]],
-    note: str = "",
-    legend_name: str = "",
+    fmap: folium.Map, *, title: str, lines: list[str], legends: list[MapLegend], legend_name: str = ""
 ) -> None:
-    """Frame `fmap` as a page: `title` and `lines` (what the map shows) above it, and below it a legend of
-    `caption`, the (colour, label) `items` and a `note`. Call it before the map is rendered."""
+    """Frame `fmap` as a page: `title` and `lines` (what the map shows) above it, and below it the `legends` that
+    have something to say. Call it before the map is rendered."""
     figure = fmap.get_root()
     figure.title = map_text(title)
     figure.header.add_child(Element(_PAGE_STYLE), name="map_page_style")
@@ -321,16 +360,8 @@ def map_page(
     figure.html.add_child(
         Element(f'<header class="map-title"><h1>{map_text(title)}</h1><ul>{shown}</ul></header>'), name="map_title"
     )
-    if not items and not note:
-        return
-    swatches = "".join(
-        f'<li><span class="swatch" style="background:{colour}"></span>{map_text(label)}</li>' for colour, label in items
-    )
-    explained = f"<p>{map_text(note)}</p>" if note else ""
-    figure.add_child(
-        _BelowMap(
-            f'<section class="map-legend" aria-label="{map_text(legend_name or caption)}">'
-            f"<h2>{map_text(caption)}</h2><ul>{swatches}</ul>{explained}</section>"
-        ),
-        name="map_legend",
-    )
+    sections = [_legend_section(legend, legend_name) for legend in legends if legend.items or legend.note]
+    if sections:
+        # One box for them all: heatmap_cells.js keeps it the height of the tallest (scrolling when more show), so the map
+        # keeps its size.
+        figure.add_child(_BelowMap(f'<div class="map-legends">{"".join(sections)}</div>'), name="map_legend")

@@ -1,10 +1,12 @@
 """Forms of the maps pages: the coverage options and the heat-map filters (read from the query string by the
 API, the CSV and the page alike)."""
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,8 +26,84 @@ from geo_siac.web.forms import QueryForm
 from geo_siac.zones.models import Commune, ServicePointKind, Zone
 from geo_siac.zones.tenancy import staff_commune_ids
 
+# The hints of a list of checkboxes, by the gender of its noun ("todos" the kinds, "todas" the categories): the
+# line of ticked boxes, the count announced and the buttons (heatmap_filters.js reads them from the page).
+_CHOICE_WORDS = {
+    True: {
+        "some": _("Marcados:"),
+        "none": _("Sin marcar: todos."),
+        "all": _("Marcados: todos."),
+        "count": _("%(n)s de %(total)s marcados."),
+        "tick": _("Marcar todos"),
+        "untick": _("Desmarcar todos"),
+        "tick_label": _("Marcar todos: %(label)s"),
+        "untick_label": _("Desmarcar todos: %(label)s"),
+    },
+    False: {
+        "some": _("Marcadas:"),
+        "none": _("Sin marcar: todas."),
+        "all": _("Marcadas: todas."),
+        "count": _("%(n)s de %(total)s marcadas."),
+        "tick": _("Marcar todas"),
+        "untick": _("Desmarcar todas"),
+        "tick_label": _("Marcar todas: %(label)s"),
+        "untick_label": _("Desmarcar todas: %(label)s"),
+    },
+}
 
-class CoverageForm(QueryForm):
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """A list of checkboxes as maps/_choice_list.html shows it: its line of ticked boxes (a scrolled list may hide
+    them), whether it is long enough to take a whole row, and its hints' `words` in its noun's gender."""
+
+    field: forms.BoundField
+    ticked: str
+    long: bool
+    words: dict[str, str]
+
+
+class ChoiceLists:
+    """The lists of checkboxes of a maps form, `CHOICE_LISTS` in the order the page shows them; nothing ticked means
+    every choice, which the page says ("Sin marcar: todas")."""
+
+    CHOICE_LISTS: tuple[str, ...] = ()
+    MASCULINE_LISTS: tuple[str, ...] = ()
+    # A longer list (the categories: 18 in the demo) spans the row in columns, so most of it shows at once.
+    SHORT_LIST = 8
+
+    def choice_lists(self) -> list[ChoiceList]:
+        """The lists that have something to choose (no zones before any is drawn)."""
+        return [self._choice_list(name) for name in self.CHOICE_LISTS if self.fields[name].choices]
+
+    def _choice_list(self, name: str) -> ChoiceList:
+        field = self[name]
+        table = _CHOICE_WORDS[name in self.MASCULINE_LISTS]
+        words = {key: str(text) for key, text in table.items() if not key.endswith("_label")}
+        words.update({key: str(table[key]) % {"label": field.label} for key in ("tick_label", "untick_label")})
+        return ChoiceList(field, _ticked_line(field, words), len(field.field.choices) > self.SHORT_LIST, words)
+
+    def other_fields(self):
+        return [field for field in self if field.name not in self.CHOICE_LISTS]
+
+    def fields_in_order(self) -> list[tuple[forms.BoundField, ChoiceList | None]]:
+        """Every field with its ChoiceList, None for a field that is not a list of checkboxes."""
+        return [(field, self._choice_list(field.name) if field.name in self.CHOICE_LISTS else None) for field in self]
+
+
+def _ticked_line(field: forms.BoundField, words: dict[str, str]) -> str:
+    ticked = [str(box.choice_label) for box in field if box.data["selected"]]
+    if not ticked:
+        return words["none"]
+    if len(ticked) == len(field.field.choices):
+        return words["all"]
+    return f"{words['some']} {', '.join(ticked)}"
+
+
+class CoverageForm(ChoiceLists, QueryForm):
+    CHOICE_LISTS = ("kinds",)
+    MASCULINE_LISTS = ("kinds",)
+
     commune = forms.ModelChoiceField(
         Commune.objects.none(),
         label=_("Comuna"),
@@ -94,6 +172,17 @@ class CoverageForm(QueryForm):
         at = self.cleaned_data["at"]
         return at.replace(tzinfo=SANTIAGO) if at is not None and at.tzinfo is None else at
 
+    def described(self) -> list[str]:
+        """The analysis's options in words, for the page (and its print) to say what was asked beside the comuna."""
+        data = self.cleaned_data
+        kinds = [str(label) for value, label in self.fields["kinds"].choices if value in data["kinds"]]
+        return [
+            f"{self.fields['kinds'].label}: {', '.join(kinds) or gettext('todos')}",
+            f"{self.fields['thresholds'].label}: {', '.join(_number(t) for t in data['thresholds'])}",
+            f"{self.fields['catchment_m'].label}: {_number(data['catchment_m'])}",
+            f"{self.fields['k'].label}: {_number(data['k'])}",
+        ]
+
     def options(self) -> CoverageOptions:
         data = self.cleaned_data
         return CoverageOptions(
@@ -116,16 +205,17 @@ def _local_midnight(day) -> datetime | None:
 DATE_INPUT = {"type": "date", "min": CALENDAR_START.isoformat(), "max": CALENDAR_END.isoformat()}
 
 
+def _number(value) -> str:
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
 def _checkboxes(label, **kwargs) -> forms.MultipleChoiceField:
     """A multiple choice ticked in a list of checkboxes: no Ctrl-click, each box reached with the keyboard."""
     return forms.MultipleChoiceField(label=label, required=False, widget=forms.CheckboxSelectMultiple, **kwargs)
 
 
-class HeatmapFilterForm(QueryForm):
-    # The lists of choices, in the order the page shows them (each a scrollable fieldset of checkboxes).
+class HeatmapFilterForm(ChoiceLists, QueryForm):
     CHOICE_LISTS = ("category", "group", "comuna", "zone", "status", "channel")
-    # A longer list (the categories: 18 in the demo) spans the row in columns, so most of it shows at once.
-    SHORT_LIST = 8
 
     res = forms.TypedChoiceField(
         label=_("Resolución H3"), choices=[(r, r) for r in H3_RESOLUTIONS], coerce=int, initial=9, required=False
@@ -187,27 +277,6 @@ class HeatmapFilterForm(QueryForm):
             .defer("commune__geometry")
             .order_by("commune__name", "name")
         ]
-
-    def choice_lists(self) -> list[tuple[forms.BoundField, str, bool]]:
-        """The lists that have something to choose (no zones before any is drawn), each with the line of its ticked
-        boxes, which a scrolled list may hide, and whether it is long enough to take a whole row."""
-        return [
-            (self[name], self._ticked_line(self[name]), len(self.fields[name].choices) > self.SHORT_LIST)
-            for name in self.CHOICE_LISTS
-            if self.fields[name].choices
-        ]
-
-    @staticmethod
-    def _ticked_line(field: forms.BoundField) -> str:
-        ticked = [str(box.choice_label) for box in field if box.data["selected"]]
-        if not ticked:
-            return gettext("Sin marcar: todas.")
-        if len(ticked) == len(field.field.choices):
-            return gettext("Marcadas: todas.")
-        return f"{gettext('Marcadas:')} {', '.join(ticked)}"
-
-    def other_fields(self):
-        return [field for field in self if field.name not in self.CHOICE_LISTS]
 
     def clean(self):
         data = super().clean()

@@ -22,6 +22,7 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 from django.utils.formats import date_format, number_format
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from h3.api import basic_int as h3i
@@ -34,7 +35,17 @@ from shapely.geometry import Polygon
 from geo_siac.catalogue.models import Category, CategoryGroup
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.maps.folium_offline import offline_map
-from geo_siac.maps.folium_text import CellIds, cell_ids, cell_layer, fit_bounds, geojson_layer, layer_control, map_page
+from geo_siac.maps.folium_text import (
+    CellIds,
+    MapLegend,
+    cell_ids,
+    cell_layer,
+    fit_bounds,
+    geojson_layer,
+    layer_control,
+    map_page,
+)
+from geo_siac.maps.hotspots import CONFIDENCE_LEVELS
 from geo_siac.maps.selectors import (
     CellFilters,
     CellRow,
@@ -59,10 +70,58 @@ WEEK_LAYERS = 8
 # 10,000 on this machine's Chromium); the whole region at res 9 is 12,000 cells at 1M reports (docs/performance.md).
 MAX_MAP_CELLS = 10_000
 HOTSPOT_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
+# The confidence, in %, each |hotspot| code stands for: 1 - the FDR level of hotspots.py's Gi*.
+HOTSPOT_CONFIDENCE = {level: round(100 * (1 - fdr)) for level, fdr in CONFIDENCE_LEVELS}
+EMERGING_COLOUR = "#7b3294"
+# The legend keys of the cell layers: the choropleths share one, the hotspots and the emerging cells have their own.
+CELLS_LEGEND, HOTSPOT_LEGEND, EMERGING_LEGEND = "cells", "hotspots", "emerging"
 NO_DATA_COLOUR = "#bdbdbd"
 ZONE_COLOUR = "#1b7837"
 PNG_LINE_CHARACTERS = 95
 CSV_HEADER = ("hex_id", "count", "population", "rate", "z", "q", "hotspot", "emerging")
+
+
+def csv_columns() -> dict[str, str]:
+    """Each CSV_HEADER column with its definition, as the heat-map page lists them beside the downloads."""
+    hot = sorted(HOTSPOT_CONFIDENCE, reverse=True)
+    definitions = {
+        "hex_id": _("Código de la celda H3."),
+        "count": _("Solicitudes en la celda con estos filtros."),
+        "population": _(
+            "Habitantes censados en la celda (0: sin población censada); vacío si no se conoce, porque la población "
+            "de su comuna no está cargada."
+        ),
+        "rate": _(
+            "Solicitudes por 1.000 habitantes; vacío si la celda no tiene población censada o no se conoce (no es una "
+            "tasa de 0)."
+        ),
+        "z": _(
+            "Puntaje Gi*: cuántas desviaciones estándar se apartan las solicitudes de la celda y sus vecinas de lo "
+            "que daría el azar (positivo: más; negativo: menos)."
+        ),
+        "q": _(
+            "Valor q: la menor tasa de falsos descubrimientos (FDR) con la que la celda resultaría significativa; "
+            "≤ %(fdrs)s da %(confidences)s %% de confianza."
+        )
+        % {
+            "fdrs": " / ".join(number_format(fdr, 2, use_l10n=True) for _level, fdr in sorted(CONFIDENCE_LEVELS)[::-1]),
+            "confidences": " / ".join(str(HOTSPOT_CONFIDENCE[level]) for level in hot),
+        },
+        "hotspot": _(
+            "Punto caliente o frío: %(hot)s son calientes con %(hot_confidence)s de confianza; %(cold)s, fríos con "
+            "%(cold_confidence)s; 0, ninguno de los dos."
+        )
+        % {
+            "hot": get_text_list([str(level) for level in hot], _("y")),
+            "hot_confidence": get_text_list([f"{HOTSPOT_CONFIDENCE[level]} %" for level in hot], _("y")),
+            "cold": get_text_list([str(-level) for level in reversed(hot)], _("y")),
+            "cold_confidence": get_text_list([f"{HOTSPOT_CONFIDENCE[level]} %" for level in reversed(hot)], _("y")),
+        },
+        "emerging": _(
+            "1 si la celda crece frente al período anterior del mismo largo, 0 si no; vacío sin período elegido."
+        ),
+    }
+    return {column: definitions[column] for column in CSV_HEADER}
 
 
 def hex_id(cell: int) -> str:
@@ -289,6 +348,13 @@ def _display(value: float | None, decimals: int) -> str:
     return _("sin dato") if value is None else number_format(value, decimals, use_l10n=True)
 
 
+def _rate_display(count: int, population: float | None) -> str:
+    """A cell where the census counted nobody has no rate, and says why; an unknown population is "sin dato"."""
+    if population == 0:
+        return _("sin población censada")
+    return _display(per_1000(count, population), 2)
+
+
 def _cell_tooltip(measure: Measure) -> dict[str, str]:
     if measure.is_rate:
         return {
@@ -305,7 +371,7 @@ def _cell_columns(counts: dict[int, int], measure: Measure) -> dict[str, list]:
     if measure.is_rate:  # only then: the tooltips show them, and a count map stays smaller
         population = [measure.population.get(cell) for cell in counts]
         columns["population"] = [_display(p, 0) for p in population]
-        columns["rate"] = [_display(per_1000(n, p), 2) for n, p in zip(counts.values(), population)]
+        columns["rate"] = [_rate_display(n, p) for n, p in zip(counts.values(), population)]
     return columns
 
 
@@ -319,6 +385,7 @@ def _choropleth(ids: CellIds, counts: dict[int, int], name: str, classes: MapCla
         fill=(list(classes.palette), classes.indices(measure.values(counts))),
         tooltip=_cell_tooltip(measure),
         columns=_cell_columns(counts, measure),
+        legend=CELLS_LEGEND,
     )
 
 
@@ -405,8 +472,41 @@ def _hotspot_layer(ids: CellIds, rows: list[CellRow]):
         columns={
             "count": [r.count for r in significant],
             "kind": [hot if r.hotspot > 0 else cold for r in significant],
-            "confidence": [f"{[0, 90, 95, 99][abs(r.hotspot)]}%" for r in significant],
+            "confidence": [f"{HOTSPOT_CONFIDENCE[abs(r.hotspot)]}%" for r in significant],
         },
+        legend=HOTSPOT_LEGEND,
+    )
+
+
+def hotspot_legend() -> MapLegend:
+    """The hotspot layer's key: hot, then cold, each by confidence, in the layer's colours."""
+    hot = [
+        (HOTSPOT_COLOURS[level], _("Caliente, %(p)s %% de confianza") % {"p": HOTSPOT_CONFIDENCE[level]})
+        for level in (3, 2, 1)
+    ]
+    cold = [
+        (HOTSPOT_COLOURS[-level], _("Frío, %(p)s %% de confianza") % {"p": HOTSPOT_CONFIDENCE[level]})
+        for level in (1, 2, 3)
+    ]
+    return MapLegend(
+        caption=_("Puntos calientes y fríos (Gi*, FDR)"),
+        items=tuple(hot + cold),
+        note=_(
+            "Celdas que, junto a sus vecinas, tienen más (calientes) o menos (fríos) solicitudes de lo que daría el "
+            "azar; FDR: la confianza está corregida por probar muchas celdas a la vez."
+        ),
+        layer=HOTSPOT_LEGEND,
+        shown=False,
+    )
+
+
+def emerging_legend() -> MapLegend:
+    return MapLegend(
+        caption=_("Puntos emergentes (crecen vs. período anterior)"),
+        items=((EMERGING_COLOUR, _("Celda con más solicitudes que en el período anterior")),),
+        layer=EMERGING_LEGEND,
+        outline=True,
+        shown=False,
     )
 
 
@@ -417,9 +517,10 @@ def _emerging_layer(ids: CellIds, rows: list[CellRow], measure: Measure):
         list(growing),
         name=_("Puntos emergentes (crecen vs. período anterior)"),
         show=False,
-        style={"fill": False, "color": "#7b3294", "weight": 3},
+        style={"fill": False, "color": EMERGING_COLOUR, "weight": 3},
         tooltip=_cell_tooltip(measure),
         columns=_cell_columns(growing, measure),
+        legend=EMERGING_LEGEND,
     )
 
 
@@ -481,9 +582,14 @@ def _period(filters: CellFilters) -> str:
     return _("todas las fechas")
 
 
+def no_data_label() -> str:
+    """The grey key's one label, on every map: a cell without a value has nobody censused or an unknown population."""
+    return _("sin población censada o sin dato")
+
+
 def _legend_items(classes: MapClasses, values: list[float | None]) -> list[tuple[str, str]]:
     items = list(zip(classes.colours, classes.labels))
-    return items + [(NO_DATA_COLOUR, _("sin dato"))] if None in values else items
+    return items + [(NO_DATA_COLOUR, no_data_label())] if None in values else items
 
 
 def map_html(
@@ -521,9 +627,11 @@ def map_html(
     shown = Measure(measure, {r.cell: r.population for r in rows})
     centres = _centres(counts)
     fmap = offline_map(static_url, location=_centre(centres), zoom_start=12, control_scale=True)
-    if counts:
+    communes = map_communes(filters)
+    bounds = _map_bounds(filters, communes, counts, centres)
+    if bounds:
         # Room at the corners for the zoom buttons and the layer button, so that they cover no cell.
-        fit_bounds(fmap, _bounds(counts, centres), top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
+        fit_bounds(fmap, bounds, top_left=(60, 60), bottom_right=(60, 50), max_zoom=15)
     all_values = [shown.value(cell, n) for cell, n in counts.items()]
     values = [v for v in all_values if v is not None]
     legend_items, note = [], ""
@@ -541,14 +649,20 @@ def map_html(
         for week, week_counts in by_week.items():
             _choropleth(ids, week_counts, _week_label(week), scale, shown, show=False).add_to(fmap)
     elif counts:  # a rate map where no cell has a known population: the cells, all grey
-        no_data = MapClasses(uppers=(0.0,), labels=(_("sin dato"),), colours=(NO_DATA_COLOUR,))
-        legend_items = [(NO_DATA_COLOUR, _("sin dato"))]
+        no_data = MapClasses(uppers=(0.0,), labels=(no_data_label(),), colours=(NO_DATA_COLOUR,))
+        legend_items = [(NO_DATA_COLOUR, no_data_label())]
         _choropleth(ids, counts, _("Todas las categorías"), no_data, shown, show=True).add_to(fmap)
+    legends = [
+        MapLegend(
+            caption=shown.caption(), items=tuple(legend_items), note=note if counts else empty_note, layer=CELLS_LEGEND
+        )
+    ]
     if any(r.hotspot for r in rows):
         _hotspot_layer(ids, rows).add_to(fmap)
+        legends.append(hotspot_legend())
     if any(r.emerging for r in rows):
         _emerging_layer(ids, rows, shown).add_to(fmap)
-    communes = map_communes(filters)
+        legends.append(emerging_legend())
     if communes:  # none for an account without comunas; folium refuses a tooltip over no features
         _communes_layer(communes).add_to(fmap)
     zones = map_zones(filters)
@@ -560,9 +674,7 @@ def map_html(
         fmap,
         title=title.title,
         lines=list(title.lines),
-        caption=shown.caption(),
-        items=legend_items,
-        note=note if counts else empty_note,
+        legends=legends,
         legend_name=_("Leyenda"),
     )
     return fmap.get_root().render()
@@ -573,6 +685,17 @@ def too_many_cells_note(cells: int) -> str:
         "Demasiadas celdas (%(cells)s) para dibujarlas en el mapa: filtre por comuna, categoría o período, o elija "
         "una resolución menor. El CSV y el GeoJSON traen todas las celdas."
     ) % {"cells": number_format(cells, 0, use_l10n=True, force_grouping=True)}
+
+
+def _map_bounds(
+    filters: CellFilters, communes: list[Commune], counts: dict[int, int], centres: np.ndarray
+) -> list[list[float]] | None:
+    """What the map opens on: the chosen comunas (or those of the chosen zones) whole; with no choice, the cells,
+    or the outlined comunas when there are no cells."""
+    if communes and (filters.communes or filters.zones or not counts):
+        west, south, east, north = zip(*(c.geometry.extent for c in communes), strict=True)
+        return [[min(south), min(west)], [max(north), max(east)]]
+    return _bounds(counts, centres) if counts else None
 
 
 def _bounds(counts: dict[int, int], centres: np.ndarray) -> list[list[float]]:
@@ -654,7 +777,7 @@ def map_png(
             crs=STORAGE_SRID,
         )
         cells.plot(ax=ax, color=cells["colour"], edgecolor="#555555", linewidth=0.1)
-        items = _legend_items(scale, values) if scale else [(NO_DATA_COLOUR, _("sin dato"))]
+        items = _legend_items(scale, values) if scale else [(NO_DATA_COLOUR, no_data_label())]
         legend_title = _("Por 1.000 hab.") if shown.is_rate else _("Solicitudes")
         if scale and scale.note:
             legend_title += "\n" + textwrap.fill(scale.note, 28)

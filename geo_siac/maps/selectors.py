@@ -144,6 +144,13 @@ def population_cells(cut: str, res: int) -> pd.DataFrame:
     return _with_centres(frame)
 
 
+def population_sources(cuts: Iterable[str]) -> list[tuple[str, str]]:
+    """The censuses and files the comunas' population was loaded from, as load_population recorded them
+    (CensusZone.census and .source), for the maps to cite; empty when none is loaded."""
+    zones = CensusZone.objects.filter(cut__in=list(cuts)).exclude(source="")
+    return sorted(set(zones.values_list("census", "source")))
+
+
 def demand_cells(commune: Commune, res: int, *, margin_m: float) -> pd.DataFrame:
     """People per cell in every loaded comuna within `margin_m` of this one, a border cell's rows summed.
 

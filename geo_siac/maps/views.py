@@ -19,11 +19,12 @@ from geo_siac.maps.coverage_outputs import (
     named_rows,
 )
 from geo_siac.maps.forms import CoverageForm, HeatmapFilterForm
-from geo_siac.maps.heatmap import feature_collection, map_html, map_png, write_csv
+from geo_siac.maps.heatmap import csv_columns, feature_collection, map_html, map_png, write_csv
 from geo_siac.maps.selectors import (
     cell_table,
     coverage,
     greedy_gap,
+    population_sources,
     recommend_sites,
     underserved_cells,
     weekly_counts_by_category,
@@ -70,6 +71,7 @@ def coverage_page(request):
             "map_html": coverage_map(result, sites, optimal, settings.STATIC_URL),
             "legend": coverage_legend(result),
             "query": _analysis_query(form),
+            "population_sources": population_sources([result.commune.cut]),
         },
     )
 
@@ -141,7 +143,16 @@ def heatmap_page(request):
     form = HeatmapFilterForm(request.GET or None, user=request.user)
     valid = not form.is_bound or form.is_valid()
     query = request.GET.urlencode() if form.is_bound and valid else ""
-    context = {"form": form, "query": query, "cell_edges": cell_edges()}
+    # The census cited is that of the comunas the map can show: the chosen ones, else all of the viewer's.
+    chosen = form.cleaned_data.get("comuna") if form.is_bound and valid else None
+    cuts = chosen or [cut for cut, _name in form.fields["comuna"].choices]
+    context = {
+        "form": form,
+        "query": query,
+        "cell_edges": cell_edges(),
+        "csv_columns": csv_columns(),
+        "population_sources": population_sources(cuts),
+    }
     return render(request, "maps/heatmap.html", context, status=200 if valid else 400)
 
 

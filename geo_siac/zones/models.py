@@ -481,6 +481,8 @@ class CensusZone(models.Model):
     pob_15_a_64 = models.PositiveIntegerField()
     pob_65_y_mas = models.PositiveIntegerField()
     source = models.CharField(_("fuente"), max_length=200, blank=True)
+    # The census the counts come from, as load_population --census recorded it (the maps cite it).
+    census = models.CharField(_("censo"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("zona censal")

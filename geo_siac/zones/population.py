@@ -28,6 +28,8 @@ KM2_PER_SQUARE_DEGREE = 111.32**2  # at the equator: an upper bound elsewhere
 # An urban census zone is a few blocks across. One spanning a degree (~100 km) has a vertex out of place, and a
 # thin one that long costs seconds to cover with cells although its area is small.
 MAX_ZONE_SPAN_DEG = 1.0
+# The census CensusZone holds unless load_population is told otherwise (--census): the maps name it as recorded.
+DEFAULT_CENSUS = "Censo 2017 del INE, por zona censal urbana"
 
 
 class PopulationImportError(Exception):
@@ -43,12 +45,13 @@ class PopulationImportSummary:
     cells: dict[int, int] = field(default_factory=dict)
     cell_population: dict[int, float] = field(default_factory=dict)
     already_loaded: list[str] = field(default_factory=list)
+    census: str = ""
 
     def lines(self) -> list[str]:
         out = [f"ya cargada, no se vuelve a cargar: comuna {cut}" for cut in self.already_loaded]
         if out and not self.zones:
             return out
-        out += [f"zonas censales: {self.zones}", f"población: {self.population:,.0f}"]
+        out += [f"censo: {self.census}", f"zonas censales: {self.zones}", f"población: {self.population:,.0f}"]
         out += [
             f"celdas H3 res {res}: {self.cells[res]} (población {self.cell_population[res]:,.1f})"
             for res in sorted(self.cells)
@@ -79,6 +82,7 @@ def import_population(
     commit: bool = False,
     skip_loaded: bool = False,
     progress: Callable[[int], object] | None = None,
+    census: str = DEFAULT_CENSUS,
 ) -> PopulationImportSummary:
     """Upsert census zones and replace their comunas' H3 population cells. Dry run unless `commit`. With
     `skip_loaded`, a comuna that already has cells at every resolution asked for is left as it is.
@@ -90,7 +94,7 @@ def import_population(
         raise PopulationImportError(f"Resolución H3 no admitida: {bad} (use {CELL_RESOLUTIONS}).")
     wanted = {c.zfill(5) for c in cuts} if cuts else None
     loaded = loaded_cuts(resolutions) if skip_loaded else set()
-    summary = PopulationImportSummary()
+    summary = PopulationImportSummary(census=census)
     if wanted and wanted <= loaded:  # nothing to do: the file is not even read
         summary.already_loaded = sorted(wanted)
         return summary
@@ -107,7 +111,7 @@ def import_population(
     for cut, zones in frame.groupby("cut"):
         _check_size(cut, zones, resolutions)
     with transaction.atomic():
-        _write_zones(frame, path.name)
+        _write_zones(frame, path.name, census)
         PopulationCell.objects.filter(cut__in=frame["cut"].unique(), res__in=resolutions).delete()
         for res in resolutions:
             summary.cells[res], summary.cell_population[res] = 0, 0.0
@@ -217,13 +221,14 @@ def _check_conserved(cut: str, res: int, expected: float, got: float) -> None:
         )
 
 
-def _write_zones(frame: gpd.GeoDataFrame, source: str) -> None:
+def _write_zones(frame: gpd.GeoDataFrame, source: str, census: str) -> None:
     CensusZone.objects.filter(geocodigo__in=list(frame["geocodigo"])).delete()
     CensusZone.objects.bulk_create(
         CensusZone(
             geocodigo=row["geocodigo"],
             cut=row["cut"],
             source=source,
+            census=census,
             geometry=GEOSGeometry(memoryview(shapely.to_wkb(row["geometry"])), srid=STORAGE_SRID),
             **{band: row[band] for band in BANDS},
         )

@@ -36,6 +36,37 @@
     });
   }
 
+  // How many layers of each legend key are on the map: a key's legend shows while one is, so a reader never
+  // reads the hotspots' colours against the counts' key (folium_text.py, map_page).
+  var shown = {};
+
+  var reserved = false;
+
+  function reserveLegends() {
+    // The legends' box keeps the height of the tallest one (it scrolls when two show), so that a legend shown or
+    // hidden never resizes the map under the reader.
+    var box = document.querySelector(".map-legends");
+    if (reserved || !box) return;
+    reserved = true;
+    var sections = Array.prototype.slice.call(box.querySelectorAll(".map-legend"));
+    var tallest = 0;
+    sections.forEach(function (alone) {
+      sections.forEach(function (section) { section.hidden = section !== alone; });
+      tallest = Math.max(tallest, box.offsetHeight);
+    });
+    box.style.height = tallest + "px";
+    sections.forEach(function (section) { if (!section.hasAttribute("data-legend")) section.hidden = false; });
+    // Once, as the page opens: Leaflet measures the map again (and fits it anew, folium_text.py).
+    window.dispatchEvent(new Event("resize"));
+  }
+
+  function showLegends() {
+    reserveLegends();
+    document.querySelectorAll(".map-legend[data-legend]").forEach(function (section) {
+      section.hidden = !shown[section.getAttribute("data-legend")];
+    });
+  }
+
   window.GeoSiacCells = {
     layer: function (ids, spec) {
       var group = L.featureGroup();
@@ -45,6 +76,12 @@
           built = true;
           build(group, ids, spec);
         }
+        shown[spec.legend] = (shown[spec.legend] || 0) + 1;
+        showLegends();
+      });
+      group.on("remove", function () {
+        shown[spec.legend] -= 1;
+        showLegends();
       });
       return group;
     },

@@ -147,3 +147,15 @@ def test_skip_loaded_without_cut_when_every_comuna_of_the_file_is_loaded_changes
 
     assert output.strip() == "ya cargada, no se vuelve a cargar: comuna 13201"
     assert cell_total(9) == pytest.approx(100, rel=0.001)
+
+
+def test_the_census_is_recorded_on_the_zones_and_printed_by_default_censo_2017(db, tmp_path):
+    square = [[-70.60, -33.60], [-70.59, -33.60], [-70.59, -33.61], [-70.60, -33.61], [-70.60, -33.60]]
+    path = tmp_path / "zonas.geojson"
+    write_zones(path, zone("13201990001", square, SMALL_ZONE))
+    output = load(path, "--res", "10", "--commit")
+    assert "censo: Censo 2017 del INE, por zona censal urbana" in output
+    assert CensusZone.objects.get().census == "Censo 2017 del INE, por zona censal urbana"
+    output = load(path, "--res", "10", "--census", "Censo 2024 del INE", "--commit")
+    assert "censo: Censo 2024 del INE" in output
+    assert CensusZone.objects.get().census == "Censo 2024 del INE"

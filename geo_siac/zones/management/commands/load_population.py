@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from geo_siac.zones.population import CELL_RESOLUTIONS, PopulationImportError, import_population
+from geo_siac.zones.population import CELL_RESOLUTIONS, DEFAULT_CENSUS, PopulationImportError, import_population
 
 
 class Command(BaseCommand):
@@ -28,6 +28,11 @@ class Command(BaseCommand):
             action="store_true",
             help="No volver a cargar las comunas que ya tienen población en esas resoluciones.",
         )
+        parser.add_argument(
+            "--census",
+            default=DEFAULT_CENSUS,
+            help=f"El censo del archivo, como lo citan los mapas (por defecto «{DEFAULT_CENSUS}»).",
+        )
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument("--commit", action="store_true", help="Escribir en la base de datos.")
 
@@ -40,6 +45,7 @@ class Command(BaseCommand):
                     resolutions=tuple(options["resolutions"] or CELL_RESOLUTIONS),
                     commit=options["commit"],
                     skip_loaded=options["skip_loaded"],
+                    census=options["census"],
                     progress=bar.update,
                 )
         except PopulationImportError as exc:
