@@ -15,7 +15,7 @@ from tests.test_crew_offline_browser import PHONE, open_queue, phone
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "off23"
-OFFLINE = "Sin conexión: los cambios se guardan en este teléfono."
+OFFLINE = "Sin conexión: los cambios se guardan en este dispositivo."
 TOP = 140  # px from the top of the page: under the header, above the page's first heading
 # "Cambios enviados" shown for 1.5 s instead of 8 (the page's data-flash), set before the crew script reads it.
 SHORT_FLASH = """new MutationObserver((records, observer) => {

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
 from django.shortcuts import resolve_url
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -25,7 +26,7 @@ from geo_siac.alerts.models import Alert, AlertKind, DepartmentHead, EscalationR
 from geo_siac.attention.models import Appointment, Offering, Procedure, Slot
 from geo_siac.email_intake.models import InboundEmail
 from geo_siac.open311.services import api_key_create
-from geo_siac.reports.models import AnswerLetter, Report, Signatory
+from geo_siac.reports.models import AnswerLetter, Report, ReportDocument, Signatory
 from geo_siac.testing import PENALOLEN_CENTRE, WEST_POINT, box, staff_account
 from geo_siac.transparency.models import CommitmentCharter
 from geo_siac.workspace.crew_views import KIND_STEPS
@@ -192,6 +193,8 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
     b_letter = AnswerLetter.objects.create(
         report=b_report, number=1, language="es", content={}, pdf=b"%PDF", issued_at=timezone.now()
     )
+    b_document = ReportDocument(report=b_report, name="poder.pdf", size=24, created_at=timezone.now())
+    b_document.file.save("poder.pdf", ContentFile(b"%PDF-1.4\n1 0 obj\n%%EOF\n"), save=True)
     b_email = InboundEmail.objects.create(
         message_id="<b@example.cl>", outcome=InboundEmail.Outcome.CREATED, report=b_report, received_at=timezone.now()
     )
@@ -245,6 +248,7 @@ def world(crews, make_report, communes, django_user_model, settings, tmp_path):
         "report": b_report,
         "photo": b_report.photos.get().image.name,
         "letter": b_letter,
+        "document": b_document.file.name,
         "email": b_email,
         "signatory": b_signatory,
         "head": b_head,
@@ -320,6 +324,10 @@ def filled(name: str, parameters, world) -> tuple[str, dict] | None:
             values[parameter] = world["point"].pk
         elif parameter == "name" and name == "photo":
             values[parameter] = world["photo"]
+        elif parameter == "name" and name == "document":
+            values[parameter] = world["document"]
+        elif parameter == "number":
+            values[parameter] = world["letter"].number
         elif parameter == "step":
             values[parameter] = next(iter(KIND_STEPS))
         elif parameter in ("object_id", "id"):

@@ -207,10 +207,11 @@ def test_a_call_with_an_address_and_no_pin_says_to_search_the_street_or_click_th
     assert not Report.objects.exists()
 
 
-def test_the_filed_page_labels_the_crew_and_the_channel(client, crews):
+def test_the_filed_page_labels_who_answers_and_the_channel(client, crews):
     client.force_login(crews["operator"])
     page = client.post(reverse("operator:new"), citizen_call(), follow=True).content.decode()
-    assert 'Cuadrilla: Cuadrilla Poniente · Canal: <span id="channel">Teléfono</span>' in page
+    assert '<dt>Responsable</dt><dd id="responsible">Cuadrilla Poniente</dd>' in page
+    assert '<dt>Canal</dt><dd><span id="channel">Teléfono</span></dd>' in page
 
 
 def test_an_in_person_request_without_the_desk_it_came_to_is_refused_naming_the_field(client, crews):
