@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.requester import LETTER_KEY, letter_key
-from geo_siac.reports.responsibility import responsible_department_name
+from geo_siac.reports.responsibility import citizen_responsible
+from geo_siac.reports.selectors import email_key
 from geo_siac.reports.states import CLOSED, Status
 from geo_siac.zones.selectors import commune_public_host
 
@@ -68,13 +69,15 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
     host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Recibimos su solicitud %(code)s") % {"code": report.tracking_code}
+        label, responsible = citizen_responsible(report)
         body = _(
             "Su solicitud «%(category)s» fue recibida con el código %(code)s.\n"
-            "Responsable: %(department)s.\nPuede seguirla en %(link)s"
+            "%(label)s: %(department)s.\nPuede seguirla en %(link)s"
         ) % {
             "category": report.category.name,
             "code": report.tracking_code,
-            "department": responsible_department_name(report),
+            "label": label,
+            "department": responsible,
             "link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host),
         }
     return subject, body
@@ -116,7 +119,10 @@ def status_message(
             lines.append(_("Motivo: %(reason)s") % {"reason": reason})
         elif note:
             lines.append(note)
-        if letter is not None:
+        # The keyed links open a letter that names the requester: only theirs (an SMS goes to the reporter alone),
+        # never a follower's, who may be anyone holding the tracking code.
+        to_requester = not email or email_key(email) == email_key(report.reporter_email)
+        if letter is not None and to_requester:
             lines.append(
                 _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
                 % {
@@ -124,6 +130,8 @@ def status_message(
                     "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
                 }
             )
+        elif letter is not None:
+            lines.append(_("Se respondió con una carta a quien presentó la solicitud."))
         if report.duplicate_of_id is not None:
             original = report.duplicate_of.tracking_code
             lines.append(

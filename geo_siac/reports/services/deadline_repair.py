@@ -28,7 +28,10 @@ def open_deadlines_repair(*, commit: bool = False) -> list[MovedDeadline]:
     written (the deadline and an internal note per request, one transaction each) only when `commit`."""
     closed = closed_days()
     moved = []
-    for pk, code, due in Report.objects.filter(status__in=OPEN).values_list("pk", "tracking_code", "expected_at"):
+    # A request awaiting its subsanación has its deadline set by that clock (correction_due_at, which the art. 12
+    # lapse reads): moving expected_at alone would show one day and lapse on another.
+    waiting = Report.objects.filter(status__in=OPEN, correction_due_at__isnull=True)
+    for pk, code, due in waiting.values_list("pk", "tracking_code", "expected_at"):
         if is_business_day(local_day(due), closed):
             continue
         if not commit:
@@ -37,7 +40,11 @@ def open_deadlines_repair(*, commit: bool = False) -> list[MovedDeadline]:
         with transaction.atomic():
             locked = lock_report(Report(pk=pk))
             previous = locked.expected_at
-            if locked.status not in OPEN or is_business_day(local_day(previous), closed):
+            if (
+                locked.status not in OPEN
+                or locked.correction_due_at is not None
+                or is_business_day(local_day(previous), closed)
+            ):
                 continue  # closed or moved meanwhile
             now = timezone.now()
             locked.expected_at, locked.updated_at = next_business_day(previous, closed), now

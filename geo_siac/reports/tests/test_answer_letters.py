@@ -23,6 +23,7 @@ from geo_siac.reports.services import (
     report_answer,
     report_change_status,
     report_create,
+    report_follow,
     reporter_data_erase,
 )
 from geo_siac.reports.states import Status
@@ -227,6 +228,17 @@ def test_the_links_sent_to_the_requester_open_the_letter_and_its_pdf_in_any_brow
     assert "Estimado(a) Rosa Pérez:" in page and f'href="{pdf_url}"' in page
     assert reader.get(pdf_url)["Content-Type"] == "application/pdf"
     assert Client().get(page_url.replace("clave=", "clave=x")).status_code == 404
+
+
+def test_a_follower_is_told_a_letter_was_sent_but_never_given_its_keyed_links(information_request, crews):
+    """Anyone holding the code may follow a request; the letter names its requester, so only they get the key."""
+    report_follow(report=information_request, email="vecino@example.cl")
+    report_answer(report=information_request, outcome="delivered", note="Adjunto.", actor=crews["supervisor"])
+    (followers,) = Notification.objects.filter(recipient="vecino@example.cl", subject__contains="Resuelta")
+    (requesters,) = Notification.objects.filter(recipient="rosa@example.cl", subject__contains="Resuelta")
+    assert "clave=" not in followers.body and "/carta/" not in followers.body
+    assert "Se respondió con una carta a quien presentó la solicitud." in followers.body
+    assert "clave=" in requesters.body
 
 
 def test_whoever_holds_the_code_of_a_request_that_left_no_contact_reads_its_letter(communes, crews):

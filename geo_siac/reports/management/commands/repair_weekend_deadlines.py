@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = (
         "Mueve al siguiente día hábil el plazo de las solicitudes abiertas que vence en un día inhábil (las "
         "presentadas con un plazo de 0 días, antes de que catalogue.terms lo rechazara), con una nota interna en "
-        "cada una. Sin --commit solo muestra lo que haría."
+        "cada una; también las que vencen en un día cerrado agregado después. No toca las que esperan una "
+        "subsanación (su plazo es el de la Ley 20.285). Sin --commit solo muestra lo que haría."
     )
 
     def add_arguments(self, parser):
