@@ -310,7 +310,7 @@ body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem;
 .map-legend[hidden] { display: none; }
 @media screen { .map-legend.folded > :not(h2) { display: none; } }
 /* paper cannot scroll, nor fold a key */
-@media print { .map-legends { height: auto !important; overflow: visible; } .map-legend h2 button::before { content: none; } }
+@media print { .map-legends { height: auto !important; overflow: visible; } .map-legend h2 button[aria-expanded]::before { content: none; } }
 .cell-tooltip th { text-align: left; padding: 0 .5rem 0 0; }
 </style>"""
 
