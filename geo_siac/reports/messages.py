@@ -183,20 +183,19 @@ def notice_message(report: Report, language: str, text: str) -> tuple[str, str]:
     return subject, "\n".join(line for line in lines if line)
 
 
-def letter_link_message(letter: AnswerLetter, language: str) -> tuple[str, str]:
-    """A fresh link to `letter`, asked from its tracking page (reports.requester.letter_link_send): the page alone
-    (it links its PDF), to keep an SMS short."""
+def letter_link_message(letter: AnswerLetter, language: str, *, sms: bool = False) -> tuple[str, str]:
+    """A fresh link to `letter`, asked from its tracking page (services.letter_link_send): the page alone (it links
+    its PDF). An `sms` (or WhatsApp) carries the code and the link only, without accents: one part, not three."""
     report = letter.report
+    link = absolute(letter_url(letter, keyed=True), commune_public_host(report.commune_id))
     with translation.override(language):
         subject = _("Enlace nuevo a la carta de su solicitud %(code)s") % {"code": report.tracking_code}
+        if sms:
+            return subject, _("Carta de la solicitud %(code)s: %(link)s") % {"code": report.tracking_code, "link": link}
         body = _(
             "Su enlace nuevo a la carta de respuesta de la solicitud %(code)s, válido por %(days)d días: %(link)s\n"
             "Si usted no lo pidió, ignore este mensaje: solo quien lo recibe puede abrir la carta."
-        ) % {
-            "code": report.tracking_code,
-            "days": settings.GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS,
-            "link": absolute(letter_url(letter, keyed=True), commune_public_host(report.commune_id)),
-        }
+        ) % {"code": report.tracking_code, "days": settings.GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS, "link": link}
     return subject, body
 
 

@@ -2,22 +2,17 @@
 requester's own things (their text, the place they typed, the contact they left) asks. Anyone holding a tracking code
 can open its pages, so the code alone never makes someone the requester."""
 
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.signing import BadSignature, SignatureExpired, Signer, TimestampSigner
-from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from geo_siac.notifications.models import Medium, Notification
-from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.ratelimit import Refusal
-from geo_siac.reports.selectors import email_key
-from geo_siac.web.ratelimit import client_ip, count_in_windows, seconds_until
+from geo_siac.reports.selectors import email_key, phone_key
 
 # The session key of a signed-in citizen ("Mis solicitudes"): their email. Staff sessions use Django's auth keys.
 CITIZEN_EMAIL = "citizen_email"
@@ -33,9 +28,9 @@ FILED_COOKIES = {"filed": "reports:submitted", "filed_tracking": "reports:tracki
 LETTER_KEY, LETTER_SALT = "clave", "geo_siac.reports.letter"
 # "." rather than the default ":", which a query string escapes: the key stays as readable as the old one.
 LETTER_SEP = "."
-# A fresh link asked again inside this window (a reload, a second click, an answer lost on the way) finds the one
-# already queued and is not sent twice.
-LETTER_LINK_REPEAT = timedelta(minutes=10)
+# Letters issued from this day on send timed keys: an untimed key is honoured only from a letter issued before it
+# (plain_key_state), so every untimed key is refused GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS after it at the latest.
+LETTER_KEYS_TIMED_SINCE = datetime(2027, 1, 1, tzinfo=ZoneInfo("America/Santiago"))
 
 
 def filed_redirect(code: str):
@@ -105,98 +100,26 @@ def letter_key_state(report, key: str) -> str:
 
 def plain_key_state(report, key: str, max_age: timedelta) -> str:
     """The untimed keys sent before the links expired, each with the letter it announced: honoured as long as a link
-    signed then would be, counted from the request's newest letter (docs/security.md, "Answer letter links")."""
+    signed then would be, counted from the request's newest letter issued before LETTER_KEYS_TIMED_SINCE (a later
+    one sent a timed key, so it cannot revive an untimed one; docs/security.md, "Answer letter links")."""
     if not constant_time_compare(key, Signer(salt=LETTER_SALT).signature(report.tracking_code)):
         return "invalid"
-    newest = report.letters.order_by("-issued_at").values_list("issued_at", flat=True).first()
+    untimed = report.letters.filter(issued_at__lt=LETTER_KEYS_TIMED_SINCE)
+    newest = untimed.order_by("-issued_at").values_list("issued_at", flat=True).first()
     return "valid" if newest is not None and newest > timezone.now() - max_age else "expired"
 
 
 def masked_email(email: str) -> str:
-    """«c***@gmail.com»: enough for its owner to know which inbox to open, not enough for anyone else to write."""
-    local, _at, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
+    """«c***@gmail.com»: enough for its owner to know which inbox to open, not enough for anyone else to write; ""
+    for one that has no local part or no domain to show (the page then says «el correo que dejó»)."""
+    local, _at, domain = email_key(email).partition("@")
+    return f"{local[:1]}***@{domain}" if local and domain else ""
 
 
 def masked_phone(phone: str) -> str:
-    """«+56 9 **** **12»: a Chilean mobile keeps its country and mobile prefix, any number only its last two digits."""
-    digits = "".join(c for c in phone if c.isdigit())
+    """«+56 9 **** **12»: a Chilean mobile keeps its country and mobile prefix, any other number only its last two
+    digits; "" below 8 digits, where two would tell too much (the page then says «el teléfono que dejó»)."""
+    digits = phone_key(phone)
     if digits.startswith("569") and len(digits) == 11:
         return f"+56 9 **** **{digits[-2:]}"
-    return f"{'*' * max(0, len(digits) - 2)}{digits[-2:]}"
-
-
-@dataclass(frozen=True)
-class LetterLinkRefusal:
-    """A fresh link refused past a limit: `per_request` (this request's, from anywhere) or this client's."""
-
-    seconds: int
-    per_request: bool
-
-    @property
-    def wait(self) -> str:
-        return Refusal(seconds=self.seconds, kind="sign-in").wait
-
-
-def letter_link_refusal(request, report) -> LetterLinkRefusal | None:
-    """Counts a request for a fresh letter link, per request (so nobody floods the requester's phone from many
-    clients) and per client (staff at the desk excepted, as in reports.ratelimit), and returns its refusal past
-    either. The view (reports.ratelimit.counts_submissions) gives the counts back unless a link was queued."""
-    limits = [
-        (
-            f"letter-link:request:{report.pk}",
-            settings.GEO_SIAC_LETTER_LINKS_PER_REQUEST,
-            settings.GEO_SIAC_LETTER_LINKS_REQUEST_WINDOW_SECONDS,
-        )
-    ]
-    if not request.user.is_authenticated:
-        limits.append(
-            (
-                f"letter-link:client:{client_ip(request)}",
-                settings.GEO_SIAC_LETTER_LINKS_PER_CLIENT,
-                settings.GEO_SIAC_LETTER_LINKS_CLIENT_WINDOW_SECONDS,
-            )
-        )
-    counts = count_in_windows([(key, window) for key, _allowed, window in limits])
-    request.counted_submissions += [(key, end) for (key, _allowed, _window), (_count, end) in zip(limits, counts)]
-    over = [
-        LetterLinkRefusal(seconds=seconds_until(end), per_request=key.startswith("letter-link:request:"))
-        for (key, allowed, _window), (count, end) in zip(limits, counts)
-        if count > allowed
-    ]
-    return max(over, key=lambda refusal: refusal.seconds) if over else None
-
-
-@dataclass(frozen=True)
-class LetterLink:
-    """What became of a fresh link: sent to `contact` (masked), or `contact` empty when the request left none."""
-
-    contact: str = ""
-    queued: bool = False  # False also when a link queued moments ago answered a retry
-
-
-@transaction.atomic
-def letter_link_send(*, report, letter) -> LetterLink:
-    """Queue a fresh keyed link to `letter` for the requester, through the contact on file: the email, else the
-    phone on the channel the request came by (SMS, or WhatsApp). Once per LETTER_LINK_REPEAT."""
-    # Imported here: messages and the status services build their links with this module's letter_key.
-    from geo_siac.reports.messages import letter_link_message
-    from geo_siac.reports.services.status import lock_report, phone_medium
-
-    report = lock_report(report)  # two clicks at once: the second waits, then finds the first one's link
-    if report.reporter_email:
-        medium, recipient, contact = Medium.EMAIL, report.reporter_email, masked_email(report.reporter_email)
-    elif report.reporter_phone:
-        medium, recipient, contact = phone_medium(report), report.reporter_phone, masked_phone(report.reporter_phone)
-    else:
-        return LetterLink()
-    subject, body = letter_link_message(letter, report.language)
-    repeated = Notification.objects.filter(
-        report=report, recipient=recipient, subject=subject, created_at__gte=timezone.now() - LETTER_LINK_REPEAT
-    )
-    if repeated.exists():
-        return LetterLink(contact=contact)
-    notification_enqueue(
-        report=report, recipient=recipient, language=report.language, subject=subject, body=body, medium=medium
-    )
-    return LetterLink(contact=contact, queued=True)
+    return f"{'*' * (len(digits) - 2)}{digits[-2:]}" if len(digits) >= 8 else ""

@@ -35,8 +35,6 @@ from geo_siac.reports.requester import (
     filed_redirect,
     is_requester,
     letter_key_state,
-    letter_link_refusal,
-    letter_link_send,
 )
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import (
@@ -52,7 +50,13 @@ from geo_siac.reports.selectors import (
     reports_near,
     submitted_tracking_code,
 )
-from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
+from geo_siac.reports.services import (
+    citizen_may_reopen,
+    letter_link_send,
+    report_create,
+    report_follow,
+    survey_submit,
+)
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors, no_place_given
@@ -392,21 +396,15 @@ def letter_link(request, code: str):
     answer = get_object_or_404(letters, number=number) if number.isdigit() else letters.order_by("-number").first()
     if answer is None:
         raise Http404(_("Esta solicitud no tiene una carta de respuesta."))
-    if refusal := letter_link_refusal(request, report):
-        outcome, status = {"refused": refusal}, 429
-    else:
-        sent = letter_link_send(report=report, letter=answer)
-        if not sent.queued:  # no contact, or a retry of a link already queued: nothing sent now, nothing spent
-            give_back(request)
-        outcome, status = {"sent": sent}, 200
-    response = (
-        locked_letter_page(request, report, answer.number, status=status, letter_link=outcome)
-        if number
-        else render_tracking(request, report, status=status, letter_link=outcome)
+    sent = letter_link_send(
+        report=report,
+        letter=answer,
+        refusal=lambda: submission_refusal(request, purpose="letter-link", report=report),
     )
-    if refusal:
-        response["Retry-After"] = str(refusal.seconds)
-    return response
+    status = 429 if sent.refused else 200  # counts_submissions gives a refusal's counts back, with Retry-After
+    if number:
+        return locked_letter_page(request, report, answer.number, status=status, letter_link=sent)
+    return render_tracking(request, report, status=status, letter_link=sent)
 
 
 def letter_download(report, number: int) -> HttpResponse:

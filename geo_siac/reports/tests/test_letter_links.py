@@ -173,12 +173,106 @@ def test_a_request_without_a_letter_has_no_link_to_send(communes, crews):
 
 
 @pytest.mark.parametrize(
-    "contact, masked",
+    "mask, contact, masked",
     [
-        (masked_email("camila@gmail.com"), "c***@gmail.com"),
-        (masked_phone("+56912345612"), "+56 9 **** **12"),
-        (masked_phone("22 345 6789"), "*******89"),
+        (masked_email, "camila@gmail.com", "c***@gmail.com"),
+        (masked_email, "  Rosa@Example.cl ", "r***@example.cl"),
+        (masked_email, "noat", ""),
+        (masked_email, "", ""),
+        (masked_email, "@example.cl", ""),
+        (masked_phone, "+56912345612", "+56 9 **** **12"),
+        (masked_phone, "9 8765 4321", "+56 9 **** **21"),
+        (masked_phone, "22 345 6789", "*********89"),
+        (masked_phone, "12", ""),
+        (masked_phone, "", ""),
+        (masked_phone, "1234567", ""),
     ],
 )
-def test_a_contact_is_shown_masked(contact, masked):
-    assert contact == masked
+def test_a_contact_is_shown_masked_or_not_at_all(mask, contact, masked):
+    assert mask(contact) == masked
+
+
+@pytest.mark.parametrize(
+    "contact, said",
+    [
+        ({"reporter_phone": "12", "channel": "phone"}, "al teléfono que dejó"),
+        ({"reporter_email": "noat"}, "al correo que dejó"),
+    ],
+)
+def test_a_contact_too_short_to_mask_is_named_not_shown(communes, crews, contact, said):
+    report = answered(communes, crews, reporter_email=ROSA)
+    Report.objects.filter(pk=report.pk).update(**{"reporter_email": "", **contact})
+    body = ask_link(Client(), report).content.decode()
+    assert 'id="letter-link-sent"' in body and said in body
+    assert "a , el contacto" not in body and "***@" not in body and "noat" not in body
+    assert len(links_sent(report)) == 1
+
+
+def test_an_untimed_key_is_not_revived_by_a_letter_issued_after_links_were_timed(communes, crews):
+    report = answered(communes, crews, reporter_email=ROSA)
+    # Its only letter was issued after the cut-off: no untimed key was ever sent with it.
+    with mock.patch(
+        "geo_siac.reports.requester.LETTER_KEYS_TIMED_SINCE", timezone.now() - timedelta(days=10), create=True
+    ):
+        page = letter_page(report, Signer(salt=LETTER_SALT).signature(report.tracking_code))
+    assert page.status_code == 403 and "Estimado(a)" not in page.content.decode()
+
+
+def test_a_retry_past_the_limit_is_answered_not_refused(communes, crews, settings):
+    settings.GEO_SIAC_LETTER_LINKS_PER_REQUEST = 1
+    report = answered(communes, crews, reporter_email=ROSA)
+    assert ask_link(Client(), report).status_code == 200
+    retry = ask_link(Client(), report)
+    assert retry.status_code == 200 and 'id="letter-link-sent"' in retry.content.decode()
+    assert len(links_sent(report)) == 1
+
+
+def test_a_request_without_contact_asked_twice_is_answered_twice(communes, crews, settings):
+    settings.GEO_SIAC_LETTER_LINKS_PER_CLIENT = 1
+    report = answered(communes, crews, reporter_email=ROSA)
+    Report.objects.filter(pk=report.pk).update(reporter_email="")
+    client = Client()
+    for _ in range(2):
+        answer = ask_link(client, report)
+        assert answer.status_code == 200 and 'id="letter-link-no-contact"' in answer.content.decode()
+
+
+def test_a_retry_spends_nothing_of_the_requests_limit(communes, crews, settings):
+    settings.GEO_SIAC_LETTER_LINKS_PER_REQUEST = 2
+    report = answered(communes, crews, reporter_email=ROSA)
+    client = Client()
+    assert ask_link(client, report).status_code == 200
+    assert ask_link(client, report).status_code == 200  # the retry
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(minutes=11)):
+        again = ask_link(client, report)
+    assert again.status_code == 200 and 'id="letter-link-sent"' in again.content.decode()
+    assert len(links_sent(report)) == 2
+
+
+def test_staff_asking_links_spend_the_requests_limit_too(communes, crews, settings):
+    settings.GEO_SIAC_LETTER_LINKS_PER_REQUEST = 1
+    report = answered(communes, crews, reporter_email=ROSA)
+    desk = Client()
+    desk.force_login(crews["supervisor"])
+    assert ask_link(desk, report).status_code == 200
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(minutes=11)):
+        assert ask_link(desk, report).status_code == 429
+    assert len(links_sent(report)) == 1
+
+
+def test_asking_links_counts_in_the_ceiling_of_a_clients_form_posts(communes, crews, settings):
+    settings.GEO_SIAC_FORM_POSTS_PER_WINDOW = 1
+    first, second = (answered(communes, crews, reporter_email=ROSA) for _ in range(2))
+    client = Client()
+    assert ask_link(client, first).status_code == 200
+    refused = ask_link(client, second)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "No enviamos el enlace" in refused.content.decode() and links_sent(second) == []
+
+
+def test_an_sms_link_is_the_code_and_the_link_in_one_part(communes, crews):
+    report = answered(communes, crews, channel="phone", reporter_phone=PHONE)
+    ask_link(Client(), report)
+    (sent,) = links_sent(report)
+    assert sent.body.startswith(f"Carta de la solicitud {report.tracking_code}: http")
+    assert len(sent.body) <= 160 and sent.body.isascii()  # GSM-7 and one part: no accents, no second line
