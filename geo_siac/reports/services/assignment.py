@@ -19,7 +19,7 @@ from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, public_notice, report_change_status
 from geo_siac.reports.states import OPEN, Status, public_text, public_text_refusal
-from geo_siac.reports.work_location import WorkLocation, event_fields
+from geo_siac.reports.work_location import WorkLocation, crew_work_check, event_fields
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import category_terms, closed_days, not_offered, placement
 
@@ -70,8 +70,10 @@ def return_refusal(report: Report) -> dict[str, str]:
 def report_return(
     *, report: Report, reason: str, actor=None, seen_updated_at=None, work_location: WorkLocation | None = None
 ) -> Report:
-    """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage."""
+    """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage. A work
+    location only where the kind has a crew's work (work_location.crew_work_refusal)."""
     reason = required_reason(reason)
+    crew_work_check(report.kind, location=work_location)
     locked = lock_report(report, seen_updated_at)
     if refusal := return_refusal(locked):
         raise ValidationError(refusal)

@@ -11,8 +11,8 @@ from django.urls import reverse
 from PIL import Image
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import EventPhoto, ReportEvent
-from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.models import EventPhoto, Report, ReportEvent
+from geo_siac.reports.services import report_change_status, report_create, report_return
 from geo_siac.reports.states import transitions_by_hand
 from geo_siac.reports.work_location import work_location
 from geo_siac.workspace.access import seen_token
@@ -85,6 +85,30 @@ def test_the_status_service_refuses_a_crews_photos_or_work_location_on_an_inform
     information.refresh_from_db()
     assert information.status == "submitted" and no_crew_work_written(information)
     assert list(tmp_path.rglob("*.*")) == []
+
+
+def test_the_online_return_to_triage_of_an_information_request_with_a_work_location_is_refused_and_writes_nothing(
+    communes, crews
+):
+    information = information_request(communes)
+    Report.objects.filter(pk=information.pk).update(crew=crews["A"])
+    information.refresh_from_db()
+    events_before = information.events.count()
+    with pytest.raises(ValidationError) as refused:
+        report_return(
+            report=information,
+            reason="No es de esta cuadrilla.",
+            actor=crews["member_a"],
+            work_location=work_location("-33.45", "-70.66", "12"),
+        )
+    assert refused.value.message_dict == {
+        "work_location": [
+            "Una solicitud de tipo «Solicitud de acceso a información pública» no registra dónde trabajó una cuadrilla."
+        ]
+    }
+    information.refresh_from_db()
+    assert information.crew == crews["A"] and information.events.count() == events_before
+    assert no_crew_work_written(information)
 
 
 def test_an_offline_change_with_photos_on_an_information_request_keeps_the_change_and_leaves_them_out(
