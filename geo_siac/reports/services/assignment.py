@@ -74,8 +74,8 @@ def report_return(
     """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage. A work
     location only where the kind has a crew's work (work_location.crew_work_refusal)."""
     reason = required_reason(reason)
-    crew_work_check(report.kind, location=work_location)
     locked = lock_report(report, seen_updated_at)
+    crew_work_check(locked.kind, location=work_location)  # the kind as locked: a reclassification may have moved it
     if refusal := return_refusal(locked):
         raise ValidationError(refusal)
     with installation_language():

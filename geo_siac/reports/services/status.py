@@ -127,9 +127,9 @@ def report_change_status(
     forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
     merge, a reopening, an import). `line` (events.event_data) is what a caller tells them in a line GeoSIAC words in
     each reader's language (a referral): the public event's, in place of a note."""
-    crew_work_check(report.kind, photos=photos, location=work_location)
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
+    crew_work_check(locked.kind, photos=photos, location=work_location)  # as locked: a reclassification moves a kind
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     if locked.status == status:
