@@ -6,9 +6,10 @@ and the supervision list show no history)."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import Report
+from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import information_extend, report_change_status, report_create
 
 ENGLISH_LINE = "The term to answer was extended by 10 business days, from "
@@ -55,25 +56,47 @@ STAFF_PAGES = {
     "supervisor": ("supervisor", "crew:report"),
     "admin": ("admin", "admin:reports_report_change"),
 }
+# Where each page shows the history, and how it names who made a change.
+CREW_HISTORY = ('<ol class="history" id="history">', "</ol>", "(sofia)")
+ADMIN_HISTORY = ('id="events-group"', "</table>", "<p>sofia</p>")
 
 
-def staff_page(client, crews, report: Report, reader: str, language: str) -> str:
+def staff_history(client, crews, report: Report, reader: str, language: str) -> tuple[str, str]:
+    """The history's part of the reader's page, and how it names the supervisor who made the changes."""
     user, page = STAFF_PAGES[reader]
-    args = [report.pk] if page.startswith("admin:") else [report.tracking_code]
-    return history(client, crews[user], reverse(page, args=args), language)
+    admin = page.startswith("admin:")
+    args = [report.pk] if admin else [report.tracking_code]
+    html = history(client, crews[user], reverse(page, args=args), language)
+    start, end, actor = ADMIN_HISTORY if admin else CREW_HISTORY
+    assert start in html
+    return html[html.index(start) : html.index(end, html.index(start))], actor
 
 
 @pytest.mark.parametrize("reader", STAFF_PAGES)
 def test_an_english_staff_member_reads_a_line_in_english_on_every_staff_page_with_history(
     client, crews, extended, reader
 ):
-    page = staff_page(client, crews, extended, reader, "en")
-    assert ENGLISH_LINE in page and "Volumen de documentos." in page and "se prorrogó" not in page
-    assert INTERNAL_NOTE in page and "sofia" in page
+    lines, actor = staff_history(client, crews, extended, reader, "en")
+    assert ENGLISH_LINE in lines and "Volumen de documentos." in lines and "se prorrogó" not in lines
+    assert INTERNAL_NOTE in lines and actor in lines
 
 
 @pytest.mark.parametrize("reader", STAFF_PAGES)
 def test_a_spanish_staff_member_reads_the_same_line_in_spanish(client, crews, extended, reader):
-    page = staff_page(client, crews, extended, reader, "es-cl")
-    assert SPANISH_LINE in page and "Volumen de documentos." in page
-    assert ENGLISH_LINE not in page and INTERNAL_NOTE in page and "sofia" in page
+    lines, actor = staff_history(client, crews, extended, reader, "es-cl")
+    assert SPANISH_LINE in lines and "Volumen de documentos." in lines
+    assert ENGLISH_LINE not in lines and INTERNAL_NOTE in lines and actor in lines
+
+
+def test_a_line_this_version_does_not_know_without_a_note_prints_nothing_after_its_title(client, crews, extended):
+    ReportEvent.objects.create(
+        report=extended,
+        kind=EventKind.NOTE,
+        note="",
+        data={"line": "unknown"},
+        is_public=False,
+        created_at=timezone.now(),
+    )
+    lines, _actor = staff_history(client, crews, extended, "supervisor", "es-cl")
+    last = lines[lines.rindex("<li>") :].split("</li>")[0]
+    assert last.count(" · ") == 1 and "badge" not in last  # its time and its title, no empty line and badge
