@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo_admin import GeoAdmin
+from geo_siac.reports.events import event_html, event_title
 from geo_siac.reports.models import (
     AnswerLetter,
     Follower,
@@ -25,11 +27,20 @@ class ReportEventInline(admin.TabularInline):
     model = ReportEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "from_status", "to_status", "note", "actor", "actor_label", "is_public")
+    fields = ("created_at", "title", "from_status", "to_status", "line", "actor", "actor_label", "is_public")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    # The history as every page words it (reports.events), in the staff member's language.
+    @admin.display(description=_("tipo"))
+    def title(self, event: ReportEvent) -> str:
+        return event_title(event, get_language())
+
+    @admin.display(description=_("nota"))
+    def line(self, event: ReportEvent) -> str:
+        return event_html(event, get_language())
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -38,6 +38,7 @@ from geo_siac.reports.services.citizen import reopen_window_error
 from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN
+from geo_siac.text import installation_language
 
 # More calendar days than any reopening window can last (GEO_SIAC_REOPEN_BUSINESS_DAYS business days, holidays
 # and closed days between them): only reports closed since are asked reopen_window_error.
@@ -351,18 +352,19 @@ def duplicates_of_the_year_unlink(cursor, *, year: int, schema: str, bounds: dic
         )
         others = cursor.fetchall()
         now = timezone.now()
-        ReportEvent.objects.bulk_create(
-            ReportEvent(
-                report_id=report_id,
-                kind=EventKind.NOTE,
-                note=_("Era duplicada de la solicitud %(code)s, de %(year)s, que se archivó en %(schema)s.")
-                % {"code": code, "year": year, "schema": schema},
-                is_public=False,
-                actor_label=_("Archivo"),
-                created_at=now,
+        with installation_language():
+            ReportEvent.objects.bulk_create(
+                ReportEvent(
+                    report_id=report_id,
+                    kind=EventKind.NOTE,
+                    note=_("Era duplicada de la solicitud %(code)s, de %(year)s, que se archivó en %(schema)s.")
+                    % {"code": code, "year": year, "schema": schema},
+                    is_public=False,
+                    actor_label=_("Archivo"),
+                    created_at=now,
+                )
+                for report_id, code in others
             )
-            for report_id, code in others
-        )
         cursor.execute(
             f"UPDATE {REPORTS} SET duplicate_of_id = NULL WHERE duplicate_of_id >= %(low)s AND duplicate_of_id < %(high)s",
             bounds,

@@ -1,7 +1,8 @@
 """The citizen's lines of the public events GeoSIAC writes itself (a reclassification, a rerouting, the Ley 20.285
 steps): kept as a line's name and its parameters (ReportEvent.data), and worded by event_text in each reader's
 language, dates by the locale's DATE_FORMAT. Every reader words them here: the tracking page and "Mis solicitudes",
-the notices, and the stored note published in the installation's language (Open311, webhooks)."""
+the staff's history (the report page, the admin's inline), the notices, and the stored note published in the
+installation's language (Open311, webhooks)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,7 +204,7 @@ def event_html(event, language: str) -> str:
 
 
 def event_title(event, language: str) -> str:
-    """The event's heading in the citizen's history: its line's title (Line.title), or its kind's."""
+    """The event's heading in a history (the citizen's, the staff's): its line's title (Line.title), or its kind's."""
     found = event_line(event)
     with translation.override(language):
         return str(found[0].title) if found and found[0].title else event.get_kind_display()

@@ -1,15 +1,19 @@
 """What a webhook says about an event. A public endpoint sees the request as Open311 shows it (the one public view:
 published place, no address or description of a non-public report) and only public events of public categories;
-an internal one also sees internal events and the request's exact fields. No endpoint sees the citizen's contact
-data: a back office that must reach the citizen does so from GeoSIAC."""
+an internal one also sees internal events and the request's exact fields, each note worded in the installation's
+language as the staff's history words it (a public rerouting's stored note is its department alone). No endpoint
+sees the citizen's contact data: a back office that must reach the citizen does so from GeoSIAC."""
 
 import hashlib
 import hmac
 import json
 
+from django.conf import settings
+
 from geo_siac.db import unique_row
 from geo_siac.open311.presenters import iso, service_request
 from geo_siac.open311.selectors import public_notes, request_rows
+from geo_siac.reports.events import event_text
 from geo_siac.reports.models import Report, ReportEvent
 from geo_siac.reports.selectors import public_reports, published_events, reports_with_public_fields
 
@@ -30,7 +34,7 @@ def event_body(event: ReportEvent, *, internal: bool) -> dict | None:
         "kind": event.kind,
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "note": event.note if internal else event.published_note,
+        "note": event_text(event, settings.LANGUAGE_CODE) if internal else event.published_note,
         "created_at": iso(event.created_at),
     }
     if internal:

@@ -11,13 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.kinds import RequestKind, offers_crew_work
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.models import CrewAction, EventKind, Report, ReportEvent
 from geo_siac.reports.services.assignment import report_return
 from geo_siac.reports.services.photos import event_photo_store
 from geo_siac.reports.services.status import lock_report, report_change_status, status_photos_process
 from geo_siac.reports.states import CLOSED, Status, public_text, public_text_refusal
-from geo_siac.reports.work_location import WorkLocation, event_fields, work_location
+from geo_siac.reports.work_location import WorkLocation, crew_work_refusal, event_fields, work_location
 from geo_siac.zones.roles import is_supervisor
 from geo_siac.zones.selectors import crews_of
 
@@ -72,9 +72,9 @@ def unexplained(kind: str, status: str, told: str) -> str:
 
 
 def crew_work_left_out(kind: str, *, photos: Sequence, location: WorkLocation | None) -> str:
-    """What of a queued change is not kept because the request's kind has no crew's work (services.status
+    """What of a queued change is not kept because the request's kind has no crew's work (work_location
     crew_work_check would refuse it whole), said to the phone; "" when nothing is left out."""
-    if offers_crew_work(kind) or not (photos or location is not None):
+    if not crew_work_refusal(kind, photos=photos, location=location):
         return ""
     return _("No se guardaron las fotos ni la ubicación: una solicitud de tipo «%(kind)s» no las lleva.") % {
         "kind": RequestKind(kind).label

@@ -19,7 +19,8 @@ from geo_siac.reports.routing import decide, decide_without_place, route
 from geo_siac.reports.services.create import resolve_category
 from geo_siac.reports.services.status import Unchanged, lock_report, public_notice, report_change_status
 from geo_siac.reports.states import OPEN, Status, public_text, public_text_refusal
-from geo_siac.reports.work_location import WorkLocation, event_fields
+from geo_siac.reports.work_location import WorkLocation, crew_work_check, event_fields
+from geo_siac.text import installation_language
 from geo_siac.zones.models import Crew
 from geo_siac.zones.selectors import category_terms, closed_days, not_offered, placement
 
@@ -70,12 +71,15 @@ def return_refusal(report: Report) -> dict[str, str]:
 def report_return(
     *, report: Report, reason: str, actor=None, seen_updated_at=None, work_location: WorkLocation | None = None
 ) -> Report:
-    """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage."""
+    """A crew hands a report back (not theirs, wrong place...): it leaves the crew and waits in triage. A work
+    location only where the kind has a crew's work (work_location.crew_work_refusal)."""
     reason = required_reason(reason)
     locked = lock_report(report, seen_updated_at)
+    crew_work_check(locked.kind, location=work_location)  # the kind as locked: a reclassification may have moved it
     if refusal := return_refusal(locked):
         raise ValidationError(refusal)
-    note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
+    with installation_language():
+        note = _("Devuelta por %(crew)s: %(reason)s") % {"crew": locked.crew.name, "reason": reason}
     locked.crew = None
     return record(locked, kind=EventKind.RETURNED, note=note, actor=actor, fields=["crew"], work_location=work_location)
 
@@ -139,8 +143,9 @@ def report_reroute(*, report: Report, crew: Crew, reason: str = "", actor=None, 
         )
     if locked.crew_id == crew.pk:
         raise Unchanged({"crew": _("Ya está asignada a %(crew)s.") % {"crew": crew.name}})
-    previous = locked.crew.name if locked.crew_id else _("cola de triage")
-    note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
+    with installation_language():
+        previous = locked.crew.name if locked.crew_id else _("cola de triage")
+        note = _("Derivada de %(from)s a %(to)s.") % {"from": previous, "to": crew.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
     previous_department_id = responsible_department_id(locked)
@@ -206,12 +211,13 @@ def report_extend_deadline(
     previous = locked.expected_at
     locked.expected_at = deadline(local_day(previous), business_days, closed_days=closed_days())
     locked.deadline_extended_at = timezone.now()
-    note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
-        "days": business_days,
-        "from": shown_day(previous),
-        "to": shown_day(locked.expected_at),
-        "reason": reason,
-    }
+    with installation_language():
+        note = _("Plazo prorrogado %(days)s días hábiles, del %(from)s al %(to)s: %(reason)s") % {
+            "days": business_days,
+            "from": shown_day(previous),
+            "to": shown_day(locked.expected_at),
+            "reason": reason,
+        }
     return record(
         locked, kind=EventKind.EXTENDED, note=note, actor=actor, fields=["expected_at", "deadline_extended_at"]
     )
@@ -385,14 +391,14 @@ def reclassified(report: Report, found: Category, terms, *, reason: str, actor, 
     if not found.is_public:
         locked.public_cell = None  # a hidden topic is placed nowhere in public (publication.py's rule)
         fields.append("public_cell")
-    day = shown_day(locked.expected_at)
-    note = _("Reclasificada de «%(from)s» a «%(to)s»; plazo: %(day)s. %(routing)s Motivo: %(reason)s") % {
-        "from": previous_topic.name,
-        "to": found.name,
-        "day": day,
-        "routing": decision.reason,
-        "reason": reason,
-    }
+    with installation_language():
+        note = _("Reclasificada de «%(from)s» a «%(to)s»; plazo: %(day)s. %(routing)s Motivo: %(reason)s") % {
+            "from": previous_topic.name,
+            "to": found.name,
+            "day": shown_day(locked.expected_at),
+            "routing": decision.reason,
+            "reason": reason,
+        }
     record(locked, kind=EventKind.RECLASSIFIED, note=note, actor=actor, fields=fields)
     if found.kind != previous_kind:
         params = {
@@ -433,8 +439,9 @@ def report_assign_department(
         raise ValidationError(refusal)
     if locked.department_id == department.pk:
         raise Unchanged({"department": _("Ya está asignada a %(department)s.") % {"department": department.name}})
-    previous = locked.department.name if locked.department_id else _("cola de triage")
-    note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
+    with installation_language():
+        previous = locked.department.name if locked.department_id else _("cola de triage")
+        note = _("Asignada de %(from)s a %(to)s.") % {"from": previous, "to": department.name}
     if reason.strip():
         note = f"{note} {reason.strip()}"
     previous_department_id = responsible_department_id(locked)

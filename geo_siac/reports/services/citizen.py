@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows, takes_documents
@@ -34,6 +34,7 @@ from geo_siac.reports.services.photos import (
 from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, lock_report, phone_medium, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
+from geo_siac.text import installation_language
 from geo_siac.zones.selectors import closed_days
 
 # The languages messages are written in (Report.language, Follower.language).
@@ -233,7 +234,7 @@ def report_add_citizen_info(
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
     if not note:
-        with translation.override(settings.LANGUAGE_CODE):  # the history crews read: the installation's language
+        with installation_language():
             note = (
                 _("La persona que reporta agregó una foto.")
                 if photo

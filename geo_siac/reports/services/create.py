@@ -6,12 +6,11 @@ importer of history (the importers package) writes whole chunks its own vectoris
 from contextlib import nullcontext
 from functools import lru_cache
 
-from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.attributes import clean_answers
@@ -59,6 +58,7 @@ from geo_siac.reports.validation import (
     outside_message,
     unknown_category_message,
 )
+from geo_siac.text import installation_language
 from geo_siac.zones.models import Commune, ServicePoint
 from geo_siac.zones.selectors import (
     Placement,
@@ -87,7 +87,7 @@ def nearby_address(point: Point) -> str:
     place = gazetteer_reverse(point)
     if place is None:
         return ""
-    with translation.override(settings.LANGUAGE_CODE):
+    with installation_language():
         return place.description[:ADDRESS_MAX_LENGTH]  # a 300-character label with "cerca de " before it
 
 

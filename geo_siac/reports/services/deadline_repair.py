@@ -13,6 +13,7 @@ from geo_siac.reports.deadlines import deadline, is_business_day, local_day, sho
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services.status import lock_report
 from geo_siac.reports.states import OPEN
+from geo_siac.text import installation_language
 from geo_siac.zones.selectors import closed_days
 
 
@@ -49,10 +50,11 @@ def open_deadlines_repair(*, commit: bool = False) -> list[MovedDeadline]:
             now = timezone.now()
             locked.expected_at, locked.updated_at = next_business_day(previous, closed), now
             locked.save(update_fields=["expected_at", "updated_at"])
-            note = _("Plazo movido del %(from)s al %(to)s: vencía en un día inhábil.") % {
-                "from": shown_day(previous),
-                "to": shown_day(locked.expected_at),
-            }
+            with installation_language():
+                note = _("Plazo movido del %(from)s al %(to)s: vencía en un día inhábil.") % {
+                    "from": shown_day(previous),
+                    "to": shown_day(locked.expected_at),
+                }
             ReportEvent.objects.create(
                 report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor_label="GeoSIAC", created_at=now
             )

@@ -9,6 +9,7 @@ from geo_siac.catalogue.kinds import Action, RequestKind, allows
 from geo_siac.reports.models import EventKind, Follower, Report, ReportEvent
 from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, report_change_status
 from geo_siac.reports.states import CLOSED, Status
+from geo_siac.text import installation_language
 
 
 @transaction.atomic
@@ -33,15 +34,22 @@ def report_merge_duplicate(*, duplicate: Report, original: Report, by) -> Report
     duplicate.duplicate_of = original
     duplicate.save(update_fields=["duplicate_of"])
     by_label = by.get_username() if by else ""
+    with installation_language():
+        joined = _("Unida a %(original)s.") % {"original": original.tracking_code}
     closed = report_change_status(
         public_note=EXPLAINED_BY_CALLER,
         report=duplicate,
         status=Status.CLOSED_DUPLICATE,
         actor=by,
         actor_label=by_label,
-        note=_("Unida a %(original)s.") % {"original": original.tracking_code},
+        note=joined,
     )
     moved = followers_move(duplicate, original)
+    with installation_language():
+        merged = _("Se le unió la duplicada %(duplicate)s (%(count)d seguidores nuevos).") % {
+            "duplicate": duplicate.tracking_code,
+            "count": moved,
+        }
     # Earlier duplicates of this report now point at the original, so a duplicate never leads to another one.
     Report.objects.filter(duplicate_of=duplicate).update(duplicate_of=original)
     ReportEvent.objects.create(
@@ -51,8 +59,7 @@ def report_merge_duplicate(*, duplicate: Report, original: Report, by) -> Report
         actor=by,
         actor_label=by_label,
         created_at=timezone.now(),
-        note=_("Se le unió la duplicada %(duplicate)s (%(count)d seguidores nuevos).")
-        % {"duplicate": duplicate.tracking_code, "count": moved},
+        note=merged,
     )
     return closed
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.kinds import RequestKind, closing_by_law, offers_crew_work
+from geo_siac.catalogue.kinds import closing_by_law
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.events import event_data, event_text, stored_note
@@ -28,7 +28,7 @@ from geo_siac.reports.states import (
     resolved_only_by_letter,
     resolved_only_by_letter_message,
 )
-from geo_siac.reports.work_location import WorkLocation, event_fields
+from geo_siac.reports.work_location import WorkLocation, crew_work_check, event_fields
 
 
 class Unchanged(ValidationError):
@@ -66,25 +66,6 @@ def status_photos_process(photos: Sequence) -> list[ProcessedPhoto]:
                 }
             ) from exc
     return processed
-
-
-def crew_work_check(kind: str, *, photos: Sequence = (), work_location: WorkLocation | None = None) -> None:
-    """Refuse a crew's photos or work location on a request whose kind has no crew's work (an information request):
-    the one check, where they are written, whatever page or queue sent them."""
-    if photos and not offers_crew_work(kind):
-        raise ValidationError(
-            {
-                "photos": _("Una solicitud de tipo «%(kind)s» no lleva fotos de una cuadrilla.")
-                % {"kind": RequestKind(kind).label}
-            }
-        )
-    if work_location is not None and not offers_crew_work(kind):
-        raise ValidationError(
-            {
-                "work_location": _("Una solicitud de tipo «%(kind)s» no registra dónde trabajó una cuadrilla.")
-                % {"kind": RequestKind(kind).label}
-            }
-        )
 
 
 def lock_report(report: Report, seen_updated_at=None) -> Report:
@@ -146,9 +127,9 @@ def report_change_status(
     forgetting it: EXPLAINED_BY_CALLER is for callers that tell the citizen why themselves (a letter, a referral, a
     merge, a reopening, an import). `line` (events.event_data) is what a caller tells them in a line GeoSIAC words in
     each reader's language (a referral): the public event's, in place of a note."""
-    crew_work_check(report.kind, photos=photos, work_location=work_location)
     processed = status_photos_process(photos)
     locked = lock_report(report, seen_updated_at)
+    crew_work_check(locked.kind, photos=photos, location=work_location)  # as locked: a reclassification moves a kind
     if status not in Status.values:
         raise ValidationError({"status": _("Estado desconocido: %s") % status})
     if locked.status == status:

@@ -12,8 +12,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from geo_siac.catalogue.models import Department
 from geo_siac.reports.models import ReportEvent
-from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status
+from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_assign_department, report_change_status
 from geo_siac.testing import PROJECT_ROOT
 from geo_siac.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from geo_siac.webhooks.services import webhook_deliveries_send_due
@@ -372,3 +373,17 @@ def test_a_request_without_a_place_reaches_an_internal_endpoint_with_no_coordina
     assert exact["request"]["service_request_id"] == str(report.pk)
     assert (exact["request"]["lat"], exact["request"]["long"]) == (None, None)
     assert exact["request"]["description"] == "Más árboles en la plaza."
+
+
+def test_a_public_rerouting_reaches_internal_and_public_endpoints_in_the_same_words(receivers, make_report):
+    internal, public = receivers(), receivers()
+    endpoint_for(internal, event_kinds=["rerouted"], is_internal=True)
+    endpoint_for(public, event_kinds=["rerouted"])
+    report = make_report()
+    department = Department.objects.create(name="Unidad de Prueba de Webhooks")
+    report_assign_department(report=report, department=department)
+
+    webhook_deliveries_send_due()
+    public_notes = [b["event"]["note"] for b in public.bodies()]
+    internal_notes = [b["event"]["note"] for b in internal.bodies() if b["event"]["is_public"]]
+    assert public_notes == internal_notes == ["Derivada a Unidad de Prueba de Webhooks."]

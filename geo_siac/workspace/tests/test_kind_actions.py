@@ -11,10 +11,11 @@ from django.urls import reverse
 from PIL import Image
 
 from geo_siac.catalogue.kinds import RequestKind
-from geo_siac.reports.models import EventPhoto, ReportEvent
-from geo_siac.reports.services import report_change_status, report_create
+from geo_siac.reports.models import EventPhoto, Report, ReportEvent
+from geo_siac.reports.services import report_change_status, report_create, report_return
 from geo_siac.reports.states import transitions_by_hand
 from geo_siac.reports.work_location import work_location
+from geo_siac.testing import WEST_POINT
 from geo_siac.workspace.access import seen_token
 
 
@@ -87,6 +88,28 @@ def test_the_status_service_refuses_a_crews_photos_or_work_location_on_an_inform
     assert list(tmp_path.rglob("*.*")) == []
 
 
+def test_the_return_service_refuses_a_work_location_on_an_information_request_and_writes_nothing(communes, crews):
+    information = information_request(communes)
+    Report.objects.filter(pk=information.pk).update(crew=crews["A"])
+    information.refresh_from_db()
+    events_before = information.events.count()
+    with pytest.raises(ValidationError) as refused:
+        report_return(
+            report=information,
+            reason="No es de esta cuadrilla.",
+            actor=crews["member_a"],
+            work_location=work_location("-33.45", "-70.66", "12"),
+        )
+    assert refused.value.message_dict == {
+        "work_location": [
+            "Una solicitud de tipo «Solicitud de acceso a información pública» no registra dónde trabajó una cuadrilla."
+        ]
+    }
+    information.refresh_from_db()
+    assert information.crew == crews["A"] and information.events.count() == events_before
+    assert no_crew_work_written(information)
+
+
 def test_an_offline_change_with_photos_on_an_information_request_keeps_the_change_and_leaves_them_out(
     client, communes, crews, settings, tmp_path
 ):
@@ -136,3 +159,21 @@ def test_an_information_request_is_closed_by_hand_only_as_a_duplicate_and_the_se
     information.refresh_from_db()
     assert information.status == "submitted"
     assert "closed_not_municipal" in set(transitions_by_hand("submitted", RequestKind.SERVICE_REQUEST))
+
+
+def test_a_crews_work_is_refused_on_the_kind_the_request_has_when_locked_not_the_one_the_page_loaded(
+    communes, crews, make_report
+):
+    loaded = make_report(point=WEST_POINT)  # a service request, as the crew's page loaded it
+    Report.objects.filter(pk=loaded.pk).update(kind=RequestKind.INFORMATION)  # reclassified meanwhile
+    where = work_location("-33.61", "-70.59", "12")
+    with pytest.raises(ValidationError) as refused:
+        report_change_status(
+            report=loaded, status="in_progress", public_note="", actor=crews["member_a"], work_location=where
+        )
+    assert "work_location" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        report_return(report=loaded, reason="No es de esta cuadrilla.", actor=crews["member_a"], work_location=where)
+    assert "work_location" in refused.value.message_dict
+    loaded.refresh_from_db()
+    assert (loaded.status, loaded.crew) == ("submitted", crews["A"]) and no_crew_work_written(loaded)
