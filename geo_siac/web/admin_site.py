@@ -24,6 +24,12 @@ class GeoSiacAdminSite(admin.AdminSite):
 
         return super().admin_view(checked, cacheable)  # the login and permission checks still come first
 
+    def password_change(self, request, extra_context=None):
+        """Counted as a login (web.staff): it checks the account's password, which a borrowed session could guess."""
+        from geo_siac.web.staff import login_throttled  # web.staff reads admin.site, which is this class's instance
+
+        return login_throttled(super().password_change)(request, extra_context)
+
 
 class GeoSiacAdminConfig(AdminConfig):
     default_site = "geo_siac.web.admin_site.GeoSiacAdminSite"

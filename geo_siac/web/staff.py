@@ -17,7 +17,9 @@ def failure_limits(request) -> dict[str, int]:
     """The counts a login attempt adds to, each with the failures it allows: the client's, over all accounts, and
     the account's from this client only. No count is the account's alone: anyone could then lock a named person
     out by failing on purpose, as django-axes's username-and-address combination prevents too."""
-    username = request.POST.get("username", "").strip().lower()
+    # The password change page asks for the signed-in person's own password: its guesses are on that account.
+    signed_in = request.user.get_username() if request.user.is_authenticated else ""
+    username = (request.POST.get("username", "") or signed_in).strip().lower()
     user_hash = hashlib.sha256(username.encode()).hexdigest()[:32]
     client = client_ip(request)
     return {
