@@ -13,14 +13,21 @@ from django.utils.translation import gettext as _
 from geo_siac.web.ratelimit import client_ip, count_in_windows, uncount_attempt
 
 
-def failure_limits(request) -> dict[str, int]:
-    """The counts a login attempt adds to, each with the failures it allows: the client's, over all accounts, and
-    the account's from this client only. No count is the account's alone: anyone could then lock a named person
-    out by failing on purpose, as django-axes's username-and-address combination prevents too."""
-    # The password change page asks for the signed-in person's own password: its guesses are on that account.
-    signed_in = request.user.get_username() if request.user.is_authenticated else ""
-    username = (request.POST.get("username", "") or signed_in).strip().lower()
-    user_hash = hashlib.sha256(username.encode()).hexdigest()[:32]
+def posted_username(request) -> str:
+    """The account a login form names."""
+    return request.POST.get("username", "")
+
+
+def signed_in_username(request) -> str:
+    """The signed-in person's account: the password change page asks for its password, whatever the POST names."""
+    return request.user.get_username() if request.user.is_authenticated else ""
+
+
+def failure_limits(request, account: str) -> dict[str, int]:
+    """The counts a login attempt on `account` adds to, each with the failures it allows: the client's, over all
+    accounts, and the account's from this client only. No count is the account's alone: anyone could then lock a
+    named person out by failing on purpose, as django-axes's username-and-address combination prevents too."""
+    user_hash = hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
     client = client_ip(request)
     return {
         f"login:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_PER_CLIENT,
@@ -28,10 +35,10 @@ def failure_limits(request) -> dict[str, int]:
     }
 
 
-def login_throttled(view):
+def login_throttled(view, account=posted_username):
     """A login view that refuses a client with 429 after GEO_SIAC_LOGIN_FAILURES_ALLOWED failures on one account or
     GEO_SIAC_LOGIN_FAILURES_PER_CLIENT on all of them, until GEO_SIAC_LOGIN_LOCKOUT_SECONDS after the first of
-    them; the next failure then starts a new count.
+    them; the next failure then starts a new count. `account(request)` is the account whose password is tried.
 
     Every attempt is counted before the password is checked, and given back when it logs in: counting failures
     only after checking let parallel guesses through, each one seeing the count before the others had added to it
@@ -43,7 +50,7 @@ def login_throttled(view):
     def throttled(request, *args, **kwargs):
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        limits = failure_limits(request)
+        limits = failure_limits(request, account(request))
         counted = count_in_windows([(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in limits])
         if any(count > allowed for (count, _end), allowed in zip(counted, limits.values())):
             response = render(

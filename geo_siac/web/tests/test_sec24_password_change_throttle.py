@@ -49,3 +49,16 @@ def test_a_right_password_change_under_the_limit_works_and_gives_its_attempt_bac
     # The success was given back: one failure counted, so one more is still allowed before the lockout.
     data = {"old_password": "mala", "new_password1": "x-Y-z-12345678", "new_password2": "x-Y-z-12345678"}
     assert client.post("/admin/password_change/", data, REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_a_username_in_the_post_does_not_give_the_password_change_a_fresh_count(client, operator, settings):
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED = 3
+    client.force_login(operator)
+    data = {"new_password1": "Otra-clave-larga-987", "new_password2": "Otra-clave-larga-987"}
+    statuses = [
+        client.post(
+            "/admin/password_change/", {**data, "old_password": f"adivina-{n}", "username": f"otra-{n}"}
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
