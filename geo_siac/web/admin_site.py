@@ -26,9 +26,10 @@ class GeoSiacAdminSite(admin.AdminSite):
 
     def password_change(self, request, extra_context=None):
         """Counted as a login (web.staff): it checks the account's password, which a borrowed session could guess."""
-        from geo_siac.web.staff import login_throttled, signed_in_username  # web.staff reads admin.site
+        from geo_siac.web.staff import login_throttled, old_password_right, signed_in_username  # reads admin.site
 
-        return login_throttled(super().password_change, account=signed_in_username)(request, extra_context)
+        view = login_throttled(super().password_change, account=signed_in_username, succeeded=old_password_right)
+        return view(request, extra_context)
 
 
 class GeoSiacAdminConfig(AdminConfig):

@@ -23,6 +23,19 @@ def signed_in_username(request) -> str:
     return request.user.get_username() if request.user.is_authenticated else ""
 
 
+def logged_in(request, response, session_before) -> bool:
+    """A login succeeded: logging in always gives the session a new key (django.contrib.auth.login); a failure,
+    even by someone already logged in, leaves it as it was."""
+    return request.user.is_authenticated and request.session.session_key != session_before
+
+
+def old_password_right(request, response, session_before) -> bool:
+    """The password change page took the old password: it redirects, or its form refused only the new one (too
+    short, too common), which is no wrong guess."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    return response.status_code == 302 or (form is not None and "old_password" not in form.errors)
+
+
 def failure_limits(request, account: str) -> dict[str, int]:
     """The counts a login attempt on `account` adds to, each with the failures it allows: the client's, over all
     accounts, and the account's from this client only. No count is the account's alone: anyone could then lock a
@@ -35,12 +48,13 @@ def failure_limits(request, account: str) -> dict[str, int]:
     }
 
 
-def login_throttled(view, account=posted_username):
+def login_throttled(view, account=posted_username, succeeded=logged_in):
     """A login view that refuses a client with 429 after GEO_SIAC_LOGIN_FAILURES_ALLOWED failures on one account or
     GEO_SIAC_LOGIN_FAILURES_PER_CLIENT on all of them, until GEO_SIAC_LOGIN_LOCKOUT_SECONDS after the first of
-    them; the next failure then starts a new count. `account(request)` is the account whose password is tried.
+    them; the next failure then starts a new count. `account(request)` is the account whose password is tried, and
+    `succeeded(request, response, session key before)` tells a right password from a wrong one.
 
-    Every attempt is counted before the password is checked, and given back when it logs in: counting failures
+    Every attempt is counted before the password is checked, and given back when it was right: counting failures
     only after checking let parallel guesses through, each one seeing the count before the others had added to it
     (one more guess per busy worker). Counted first, concurrent attempts each get their own number (one upsert),
     so no more than the allowed number reach the password check in a window.
@@ -65,9 +79,7 @@ def login_throttled(view, account=posted_username):
             return response
         session_before = request.session.session_key
         response = view(request, *args, **kwargs)
-        # Logging in always gives the session a new key (django.contrib.auth.login); a failure, even by someone
-        # already logged in, leaves it as it was.
-        if request.user.is_authenticated and request.session.session_key != session_before:
+        if succeeded(request, response, session_before):
             for key in limits:
                 uncount_attempt(key)
         return response

@@ -62,3 +62,15 @@ def test_a_username_in_the_post_does_not_give_the_password_change_a_fresh_count(
         for n in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_a_right_old_password_with_a_refused_new_one_is_no_failure(client, operator, settings):
+    settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED = 2
+    client.force_login(operator)
+    data = {"old_password": RIGHT, "new_password1": "123", "new_password2": "123"}
+    responses = [client.post("/admin/password_change/", data, REMOTE_ADDR="10.0.0.1") for _ in range(4)]
+    assert [response.status_code for response in responses] == [200] * 4
+    assert "new_password2" in responses[-1].context_data["form"].errors  # refused for the new password only
+    client.logout()
+    response = client.post("/cuenta/ingresar/", {"username": "operadora", "password": RIGHT}, REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 302
