@@ -67,7 +67,7 @@ def client_ip(request) -> str:
     return client_network(address)
 
 
-# A line with IPv6 gets a whole /64 (RFC 6177): counted per address, one client would have 2^64 fresh budgets.
+# One LAN is a /64 (RFC 4291); sites get a /56 or /48 (RFC 6177), each /64 of it a budget (docs/security.md).
 IPV6_CLIENT_PREFIX = 64
 
 
