@@ -9,7 +9,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from geo_siac.web.ratelimit import client_ip, count_in_windows, uncount_attempt
+from geo_siac.web.ratelimit import client_key, count_in_windows, uncount_attempt
 
 
 def posted_username(request) -> str:
@@ -40,7 +40,7 @@ def failure_limits(request, account: str) -> dict[str, int]:
     accounts, and the account's from this client only. No count is the account's alone: anyone could then lock a
     named person out by failing on purpose, as django-axes's username-and-address combination prevents too."""
     user_hash = hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
-    client = client_ip(request)
+    client = client_key(request)
     return {
         f"login:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_PER_CLIENT,
         f"login:user:{user_hash}:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED,

@@ -55,11 +55,12 @@ def is_trusted_proxy(address: str) -> bool:
     return any(peer in network for network in networks(tuple(settings.GEO_SIAC_TRUSTED_PROXIES)))
 
 
-def client_ip(request) -> str:
-    """The address every per-client limit counts. REMOTE_ADDR, unless it is a proxy of GEO_SIAC_TRUSTED_PROXIES:
-    then the address that proxy appended to X-Forwarded-For, and so on back through each trusted proxy. Whatever
-    stands left of the first untrusted hop was written by the client itself, and is never read. An IPv6 client is
-    its /64 (`client_network`)."""
+def client_key(request) -> str:
+    """The client every per-client limit counts, as a key, not an address: an IPv4 address, an IPv6 client's /64
+    ("2001:db8:1:2::/64", `client_network`). Read from REMOTE_ADDR, unless it is a proxy of
+    GEO_SIAC_TRUSTED_PROXIES: then the address that proxy appended to X-Forwarded-For, and so on back through each
+    trusted proxy. Whatever stands left of the first untrusted hop was written by the client itself, and is never
+    read."""
     address = request.META.get("REMOTE_ADDR", "")
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     while hops and is_trusted_proxy(address):

@@ -4,7 +4,7 @@ each guess a fresh address and never meet a per-client limit. It is counted as i
 from django.test import RequestFactory
 
 from geo_siac.testing import staff_account
-from geo_siac.web.ratelimit import client_ip
+from geo_siac.web.ratelimit import client_key
 
 GUESS = "PA-XXXX-XXXX"
 
@@ -13,17 +13,17 @@ def test_every_address_of_one_ipv6_64_is_one_client():
     first = RequestFactory().get("/", REMOTE_ADDR="2001:db8:1:2::1")
     other = RequestFactory().get("/", REMOTE_ADDR="2001:db8:1:2:ffff:abcd:1234:9")
     neighbour = RequestFactory().get("/", REMOTE_ADDR="2001:db8:1:3::1")
-    assert client_ip(first) == client_ip(other) != client_ip(neighbour)
+    assert client_key(first) == client_key(other) != client_key(neighbour)
 
 
 def test_an_ipv4_client_written_as_ipv6_is_its_ipv4_address():
-    assert client_ip(RequestFactory().get("/", REMOTE_ADDR="::ffff:203.0.113.7")) == "203.0.113.7"
+    assert client_key(RequestFactory().get("/", REMOTE_ADDR="::ffff:203.0.113.7")) == "203.0.113.7"
 
 
 def test_behind_a_trusted_proxy_the_ipv6_client_is_its_64_too(settings):
     settings.GEO_SIAC_TRUSTED_PROXIES = ["127.0.0.1"]
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="2001:db8:1:2::99")
-    assert client_ip(request) == client_ip(RequestFactory().get("/", REMOTE_ADDR="2001:db8:1:2::5"))
+    assert client_key(request) == client_key(RequestFactory().get("/", REMOTE_ADDR="2001:db8:1:2::5"))
 
 
 def test_tracking_guesses_from_fresh_addresses_of_one_64_meet_the_limit(client, settings, communes):
