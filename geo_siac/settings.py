@@ -492,7 +492,7 @@ GEO_SIAC_PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), pay
 
 # The reverse proxies (addresses or networks, e.g. "127.0.0.1,::1" for nginx on the same machine) whose
 # X-Forwarded-For is believed: every per-client limit counts the address the first untrusted hop had
-# (geo_siac.web.ratelimit.client_ip). Empty by default: the header is then ignored and REMOTE_ADDR is the client.
+# (geo_siac.web.ratelimit.client_key). Empty by default: the header is then ignored and REMOTE_ADDR is the client.
 GEO_SIAC_TRUSTED_PROXIES = trusted_proxies("GEO_SIAC_TRUSTED_PROXIES")
 # Behind such a proxy its X-Forwarded-Proto says whether the browser came over HTTPS (the SSL redirect and secure
 # cookies read it); with no proxy declared the header is the client's own word, so it is not read.

@@ -8,7 +8,7 @@ from django.views.i18n import set_language
 from geo_siac.open311.views import index as open311_index
 from geo_siac.web.favicon import favicon
 from geo_siac.web.health import health
-from geo_siac.web.staff import admin_login, login
+from geo_siac.web.staff import login
 from geo_siac.web.tiles import tile
 from geo_siac.workspace.photo_views import document, photo
 
@@ -35,7 +35,6 @@ urlpatterns = [
     # only how the site reads to them (set_language itself still keeps `next` on this host).
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("geo_siac.zones.urls")),
-    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("", include("geo_siac.maps.urls")),
     path("mensajeria/", include("geo_siac.messaging.urls")),

@@ -79,23 +79,14 @@ def nav_links(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "page", "links"),
     [
-        ("operator", "/operador/", ["/operador/", "/cuadrilla/avisos/"]),
+        ("operator", "/operador/", ["/operador/", "/atencion/agenda/", "/cuadrilla/avisos/"]),
         ("crew", "/cuadrilla/", ["/cuadrilla/", "/cuadrilla/avisos/"]),
         (
             "supervisor",
             "/cuadrilla/supervision/",
             ["/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/", "/cuadrilla/avisos/"],
         ),
-        (
-            "planner",
-            "/mapas/cobertura/",
-            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
-        ),
-        (
-            "planner",
-            "/atencion/agenda/",
-            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
-        ),
+        ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/admin/", "/cuadrilla/avisos/"]),
         (
             "admin",
             "/mapas/calor/",

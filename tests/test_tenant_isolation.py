@@ -43,7 +43,6 @@ PUBLIC = {
     "set_language",
     "login",
     "logout",
-    "admin_login",
     "admin:login",
     "admin:logout",
     "admin:password_change",

@@ -25,6 +25,7 @@ from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
 from geo_siac.reports.validation import coordinate_errors
 from geo_siac.web.access import staff_required
 from geo_siac.web.responses import text_error
+from geo_siac.workspace.access import operator_required
 from geo_siac.zones.opening_hours import validate_opening_hours
 from geo_siac.zones.selectors import closed_days
 
@@ -288,7 +289,8 @@ def cancel(request, token: str):
     return redirect(reverse("attention:appointment", args=[token]) + "?cancelada=1")
 
 
-@staff_required
+# The desk's: the agenda names the citizens who booked, and marks them; a planner (staff with no group) gets 403.
+@operator_required
 @require_safe
 def agenda(request):
     points_list = selectors.points_with_offerings().for_staff(request.user)
@@ -313,7 +315,7 @@ def agenda(request):
     )
 
 
-@staff_required
+@operator_required
 @require_POST
 def mark(request, pk: int):
     found = get_object_or_404(Appointment.objects.for_staff(request.user).select_related("slot__offering"), pk=pk)

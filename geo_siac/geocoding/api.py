@@ -16,7 +16,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.models import EntryKind
 from geo_siac.geocoding.places import Place, Precision
 from geo_siac.geocoding.selectors import MAX_LIMIT, MAX_QUERY_LENGTH, gazetteer_in_box, geocode_reverse, geocode_search
-from geo_siac.web.ratelimit import client_ip, count_attempt
+from geo_siac.web.ratelimit import client_key, count_attempt
 
 
 class SearchParams(serializers.Serializer):
@@ -131,7 +131,7 @@ def lookups_exceeded(request) -> bool:
     """Counts this client's lookup of a place (search, reverse, names on the map, reports near the pin: one budget
     for the place step) and says whether it went past the limit."""
     window = settings.GEO_SIAC_GEOCODE_WINDOW_SECONDS
-    return count_attempt(f"geocode:{client_ip(request)}", window) > settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW
+    return count_attempt(f"geocode:{client_key(request)}", window) > settings.GEO_SIAC_GEOCODE_REQUESTS_PER_WINDOW
 
 
 class GeocodeView(APIView):

@@ -4,7 +4,7 @@ instead), 404 while the channel has no credentials."""
 import logging
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
@@ -25,6 +25,7 @@ from geo_siac.messaging.services import message_receive
 from geo_siac.notifications.services import send_one
 from geo_siac.reports.states import Channel
 from geo_siac.web.ratelimit import count_attempt
+from geo_siac.web.responses import text_error
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,14 @@ def whatsapp_webhook(request):
         if request.GET.get("hub.mode") != "subscribe" or not constant_time_compare(
             token, settings.GEO_SIAC_WHATSAPP_VERIFY_TOKEN
         ):
-            return HttpResponseForbidden("verify token mismatch")
+            return text_error("verify token mismatch", status=403)
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
     if not whatsapp_signature_valid(request.body, request.headers.get("X-Hub-Signature-256", "")):
-        return HttpResponseForbidden("invalid signature")
+        return text_error("invalid signature", status=403)
     try:
         messages = whatsapp_messages(request.body)
     except BadPayload as exc:
-        return HttpResponseBadRequest(f"not a WhatsApp webhook payload: {exc}")
+        return text_error(f"not a WhatsApp webhook payload: {exc}")
     received = [
         message_receive(channel=Channel.WHATSAPP, message=m) for m in messages if within_limit(Channel.WHATSAPP, m)
     ]
@@ -89,10 +90,10 @@ def sms_webhook(request):
     url = settings.SITE_URL.rstrip("/") + request.get_full_path()
     params = [(name, value) for name, values in request.POST.lists() for value in values]
     if not twilio_signature_valid(url, params, request.headers.get("X-Twilio-Signature", "")):
-        return HttpResponseForbidden("invalid signature")
+        return text_error("invalid signature", status=403)
     try:
         message = twilio_message(request.POST)
     except BadPayload as exc:
-        return HttpResponseBadRequest(str(exc))
+        return text_error(str(exc))
     reply = message_receive(channel=Channel.SMS, message=message).reply if within_limit(Channel.SMS, message) else ""
     return HttpResponse(twiml(reply), content_type="text/xml; charset=utf-8")

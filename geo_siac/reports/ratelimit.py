@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy, ngettext
 
 from geo_siac.reports.models import Report
-from geo_siac.web.ratelimit import client_ip, count_attempt, count_in_windows, seconds_until, uncount_attempt
+from geo_siac.web.ratelimit import client_key, count_attempt, count_in_windows, seconds_until, uncount_attempt
 
 
 class TrackingLookupsExhausted(Exception):
@@ -79,15 +79,15 @@ class Refusal:
 
 def submission_limits(request, purpose: str, report: Report | None) -> list[tuple[str, int, int]]:
     """(key, attempts allowed, window) of each budget a POST of `purpose` spends (on `report`, for an action)."""
-    ip = client_ip(request)
+    client = client_key(request)
     new_requests = (
-        f"submissions:{ip}",
+        f"submissions:{client}",
         settings.GEO_SIAC_SUBMISSIONS_PER_WINDOW,
         settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS,
     )
     if purpose in ("sign-in", "area-alert"):
         per_client = settings.GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT
-        return [(f"{purpose}:client:{ip}", per_client, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)]
+        return [(f"{purpose}:client:{client}", per_client, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)]
     if purpose == "letter-link":
         # A fresh letter link (services.letter_link_send): per request from any client, staff's too, so nobody
         # floods the requester's phone; per client, staff at the desk excepted.
@@ -97,7 +97,7 @@ def submission_limits(request, purpose: str, report: Report | None) -> list[tupl
             settings.GEO_SIAC_LETTER_LINKS_REQUEST_WINDOW_SECONDS,
         )
         per_client = (
-            f"letter-link:client:{ip}",
+            f"letter-link:client:{client}",
             settings.GEO_SIAC_LETTER_LINKS_PER_CLIENT,
             settings.GEO_SIAC_LETTER_LINKS_CLIENT_WINDOW_SECONDS,
         )
@@ -106,8 +106,8 @@ def submission_limits(request, purpose: str, report: Report | None) -> list[tupl
         return [new_requests]
     window = settings.GEO_SIAC_ACTION_WINDOW_SECONDS
     actions = [
-        (f"actions:{ip}", settings.GEO_SIAC_ACTIONS_PER_WINDOW, window),
-        (f"actions:{ip}:{report.pk}", settings.GEO_SIAC_ACTIONS_PER_REPORT, window),
+        (f"actions:{client}", settings.GEO_SIAC_ACTIONS_PER_WINDOW, window),
+        (f"actions:{client}:{report.pk}", settings.GEO_SIAC_ACTIONS_PER_REPORT, window),
     ]
     # Following subscribes an address nobody confirms and emails it: it spends the new requests' budget too.
     return [new_requests, *actions] if purpose == "follow" else actions
@@ -155,7 +155,7 @@ def submission_refusal(request, *, purpose: str = "", report: Report | None = No
     staff = request.user.is_authenticated
     if staff and purpose not in STAFF_COUNTED:
         return None
-    ceiling = [] if staff else [(f"form-posts:{client_ip(request)}", settings.GEO_SIAC_FORM_POSTS_PER_WINDOW)]
+    ceiling = [] if staff else [(f"form-posts:{client_key(request)}", settings.GEO_SIAC_FORM_POSTS_PER_WINDOW)]
     budgets = submission_limits(request, purpose, report)
     # The ceiling and the budgets in one statement; past the ceiling the budgets are given back with the 429.
     counts = count_in_windows(
@@ -185,7 +185,7 @@ def tracked_report(request, code: str, find: Callable[[str], Report | None]) -> 
     GEO_SIAC_TRACKING_FAILURES_ALLOWED in a window, raises TrackingLookupsExhausted for every code, a right one
     included, so that the answer cannot tell a guess it was right. Every lookup is counted first and a found one
     given back (as the login throttle does), so lookups sent in parallel cannot all pass under the limit."""
-    key = f"tracking:{client_ip(request)}"
+    key = f"tracking:{client_key(request)}"
     window = settings.GEO_SIAC_TRACKING_FAILURES_WINDOW_SECONDS
     if count_attempt(key, window) > settings.GEO_SIAC_TRACKING_FAILURES_ALLOWED:
         raise TrackingLookupsExhausted

@@ -7,6 +7,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.utils.translation import gettext as _
 
+from geo_siac.web.login_throttle import login_throttled, old_password_right, signed_in_username
 from geo_siac.web.responses import text_error
 
 
@@ -23,6 +24,16 @@ class GeoSiacAdminSite(admin.AdminSite):
             return view(request, *args, **kwargs)
 
         return super().admin_view(checked, cacheable)  # the login and permission checks still come first
+
+    def login(self, request, extra_context=None):
+        """Throttled as every login (web.login_throttle)."""
+        return login_throttled(super().login)(request, extra_context)
+
+    def password_change(self, request, extra_context=None):
+        """Counted as a login (web.login_throttle): it checks the account's password, which a borrowed session could
+        guess."""
+        view = login_throttled(super().password_change, account=signed_in_username, succeeded=old_password_right)
+        return view(request, extra_context)
 
 
 class GeoSiacAdminConfig(AdminConfig):

@@ -55,15 +55,35 @@ def is_trusted_proxy(address: str) -> bool:
     return any(peer in network for network in networks(tuple(settings.GEO_SIAC_TRUSTED_PROXIES)))
 
 
-def client_ip(request) -> str:
-    """The address every per-client limit counts. REMOTE_ADDR, unless it is a proxy of GEO_SIAC_TRUSTED_PROXIES:
-    then the address that proxy appended to X-Forwarded-For, and so on back through each trusted proxy. Whatever
-    stands left of the first untrusted hop was written by the client itself, and is never read."""
+def client_key(request) -> str:
+    """The client every per-client limit counts, as a key, not an address: an IPv4 address, an IPv6 client's /64
+    ("2001:db8:1:2::/64", `client_network`). Read from REMOTE_ADDR, unless it is a proxy of
+    GEO_SIAC_TRUSTED_PROXIES: then the address that proxy appended to X-Forwarded-For, and so on back through each
+    trusted proxy. Whatever stands left of the first untrusted hop was written by the client itself, and is never
+    read."""
     address = request.META.get("REMOTE_ADDR", "")
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     while hops and is_trusted_proxy(address):
         address = hops.pop()
-    return address
+    return client_network(address)
+
+
+# One LAN is a /64 (RFC 4291); sites get a /56 or /48 (RFC 6177), each /64 of it a budget (docs/security.md).
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_network(address: str) -> str:
+    """The client an address stands for: an IPv4 address itself (also written as IPv6, ::ffff:a.b.c.d), an IPv6
+    address its /64; anything else as it is."""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
 
 
 def count_attempt(key: str, window_seconds: int) -> int:

@@ -1,72 +1,11 @@
-"""Staff accounts: failed logins are throttled per client and per account from that client; staff sessions expire
-when idle."""
-
-import hashlib
-from functools import wraps
+"""Staff accounts: the staff login, throttled (web.login_throttle, as the admin's own login in web.admin_site);
+staff sessions expire when idle."""
 
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.shortcuts import render
-from django.utils.translation import gettext as _
 
-from geo_siac.web.ratelimit import client_ip, count_in_windows, uncount_attempt
+from geo_siac.web.login_throttle import login_throttled
 
-
-def failure_limits(request) -> dict[str, int]:
-    """The counts a login attempt adds to, each with the failures it allows: the client's, over all accounts, and
-    the account's from this client only. No count is the account's alone: anyone could then lock a named person
-    out by failing on purpose, as django-axes's username-and-address combination prevents too."""
-    username = request.POST.get("username", "").strip().lower()
-    user_hash = hashlib.sha256(username.encode()).hexdigest()[:32]
-    client = client_ip(request)
-    return {
-        f"login:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_PER_CLIENT,
-        f"login:user:{user_hash}:client:{client}": settings.GEO_SIAC_LOGIN_FAILURES_ALLOWED,
-    }
-
-
-def login_throttled(view):
-    """A login view that refuses a client with 429 after GEO_SIAC_LOGIN_FAILURES_ALLOWED failures on one account or
-    GEO_SIAC_LOGIN_FAILURES_PER_CLIENT on all of them, until GEO_SIAC_LOGIN_LOCKOUT_SECONDS after the first of
-    them; the next failure then starts a new count.
-
-    Every attempt is counted before the password is checked, and given back when it logs in: counting failures
-    only after checking let parallel guesses through, each one seeing the count before the others had added to it
-    (one more guess per busy worker). Counted first, concurrent attempts each get their own number (one upsert),
-    so no more than the allowed number reach the password check in a window.
-    """
-
-    @wraps(view)
-    def throttled(request, *args, **kwargs):
-        if request.method != "POST":
-            return view(request, *args, **kwargs)
-        limits = failure_limits(request)
-        counted = count_in_windows([(key, settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS) for key in limits])
-        if any(count > allowed for (count, _end), allowed in zip(counted, limits.values())):
-            response = render(
-                request,
-                "429_login.html",
-                {
-                    "message": _("Demasiados intentos fallidos. Espere unos minutos antes de volver a intentarlo."),
-                },
-                status=429,
-            )
-            response["Retry-After"] = str(settings.GEO_SIAC_LOGIN_LOCKOUT_SECONDS)
-            return response
-        session_before = request.session.session_key
-        response = view(request, *args, **kwargs)
-        # Logging in always gives the session a new key (django.contrib.auth.login); a failure, even by someone
-        # already logged in, leaves it as it was.
-        if request.user.is_authenticated and request.session.session_key != session_before:
-            for key in limits:
-                uncount_attempt(key)
-        return response
-
-    return throttled
-
-
-admin_login = login_throttled(admin.site.login)
 login = login_throttled(auth_views.LoginView.as_view())
 
 

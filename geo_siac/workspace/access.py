@@ -47,7 +47,7 @@ STAFF_PAGES = (
     ("alerts:board", _("Por vencer y vencidas"), may_use_board),
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
-    ("attention:agenda", _("Agenda de citas"), is_staff_member),
+    ("attention:agenda", _("Agenda de citas"), is_operator),
     ("admin:index", _("Administración"), is_staff_member),
     ("alerts:inbox", _("Avisos"), may_use_inbox),
 )

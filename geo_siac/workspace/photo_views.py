@@ -12,16 +12,19 @@ from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
 from geo_siac.reports.selectors import PhotoFile, document_file, photo_file
 from geo_siac.workspace.access import visible_reports
 
-# The names are random and never reused, so a browser may keep a photo it was allowed to see.
+# The names are random and never reused, so a browser may keep a public photo it was allowed to see.
 PHOTO_MAX_AGE_SECONDS = 24 * 3600
 
 
+def is_public_photo(photo: PhotoFile) -> bool:
+    """The citizen's photo of a report shown publicly, as on its tracking page: anyone may see it."""
+    return photo.citizen and photo.report.public_visibility
+
+
 def may_see_photo(user, photo: PhotoFile) -> bool:
-    """The citizen's photo of a report shown publicly, as on its tracking page; any other only for staff who see the
-    report in their workspace, or who may view reports in the admin, and in either case of their comunas."""
-    if photo.citizen and photo.report.public_visibility:
-        return True
-    return may_see_private_files(user, photo.report)
+    """A public photo (is_public_photo); any other only for staff who see the report in their workspace, or who may
+    view reports in the admin, and in either case of their comunas."""
+    return is_public_photo(photo) or may_see_private_files(user, photo.report)
 
 
 def may_see_private_files(user, report: Report) -> bool:
@@ -44,7 +47,11 @@ def photo(request, name: str):
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(stored, content_type=found.content_type)
-    patch_cache_control(response, private=True, max_age=PHOTO_MAX_AGE_SECONDS)
+    if is_public_photo(found):
+        patch_cache_control(response, private=True, max_age=PHOTO_MAX_AGE_SECONDS)
+    else:
+        # A private photo stays on no disk: a shared office computer's cache kept it after the session ended.
+        patch_cache_control(response, private=True, no_store=True)
     return response
 
 

@@ -36,7 +36,7 @@ from geo_siac.reports.models import (
 from geo_siac.reports.partitions import YearArchived, missing_partitions, partition_name
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, create, report_change_status
 from geo_siac.testing import PROJECT_ROOT, other_session
-from geo_siac.web.ratelimit import attempts, client_ip
+from geo_siac.web.ratelimit import attempts, client_key
 from geo_siac.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -262,7 +262,7 @@ def test_the_lookup_form_answers_an_archived_code_typed_any_way_counting_one_fai
         and "Solicitud archivada" in page
         and f"La solicitud {old.tracking_code} es de {OLD}" in page
     )
-    assert attempts(f"tracking:{client_ip(lookup.wsgi_request)}") == 1
+    assert attempts(f"tracking:{client_key(lookup.wsgi_request)}") == 1
 
 
 def closed_rows_csv(path, source_ids, *, year: int = OLD):
