@@ -27,6 +27,7 @@ from geo_siac.web.access import staff_required
 from geo_siac.web.responses import text_error
 from geo_siac.workspace.access import operator_required
 from geo_siac.zones.opening_hours import validate_opening_hours
+from geo_siac.zones.roles import is_operator
 from geo_siac.zones.selectors import closed_days
 
 # A list this short reads at a glance and is shown whole; a longer one is folded per comuna, each with its count,
@@ -343,5 +344,6 @@ def efficiency(request):
         {
             "month": month,
             "rows": selectors.point_efficiency(month=month, user=request.user),
+            "may_use_agenda": is_operator(request.user),  # the agenda names citizens: the desk's only
         },
     )

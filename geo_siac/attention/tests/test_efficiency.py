@@ -103,3 +103,19 @@ def test_executive_report_shows_the_service_points_figures(client, make_offering
     page = client.get("/transparencia/informe/", {"commune": "13201", "month": "2026-11"})
     text = page.content.decode()
     assert "Puntos de atención: solicitudes recibidas y citas" in text and offering.service_point.name in text
+
+
+def test_efficiency_page_links_the_agenda_only_for_those_who_may_open_it(client, crews, django_user_model):
+    """The agenda names citizens and is the desk's (operators); a planner reading the figures gets no link to a 403."""
+    from django.contrib.auth.models import Group
+
+    from geo_siac.zones.roles import OPERATOR
+
+    planner = django_user_model.objects.create_user("paula", password="x", is_staff=True)
+    client.force_login(planner)
+    page = client.get("/atencion/eficiencia/")
+    assert page.status_code == 200 and "/atencion/agenda/" not in page.content.decode()
+    assert client.get("/atencion/agenda/").status_code == 403
+    planner.groups.add(Group.objects.get_or_create(name=OPERATOR)[0])
+    page = client.get("/atencion/eficiencia/")
+    assert page.status_code == 200 and 'href="/atencion/agenda/"' in page.content.decode()
