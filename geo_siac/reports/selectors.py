@@ -915,8 +915,45 @@ def document_file(name: str) -> ReportDocument | None:
 
 
 def report_documents(report: Report):
-    """A request's PDF documents, oldest first, for its staff page."""
-    return ReportDocument.objects.filter(report=report).order_by("created_at", "id")
+    """A request's PDF documents its requester sent, oldest first, for its staff page (not its answers')."""
+    return ReportDocument.objects.filter(report=report, letter__isnull=True).order_by("created_at", "id")
+
+
+def letter_documents(report: Report) -> dict[int, list[ReportDocument]]:
+    """The documents each answer letter of the request delivered, by the letter's number, in the letter's order."""
+    documents = {}
+    rows = ReportDocument.objects.filter(report=report, letter__isnull=False).select_related("letter")
+    for document in rows.only("id", "name", "size", "file", "letter__number").order_by("id"):
+        documents.setdefault(document.letter.number, []).append(document)
+    return documents
+
+
+def correction_answers(report: Report) -> list[ReportEvent]:
+    """What the requester sent to answer each subsanación, oldest first: the internal note written with the clock's
+    restart (services.citizen.report_add_citizen_info, or information_correction_receive at a desk), at the same
+    moment. For the requester's own pages only: the text is theirs, and the request's notes are published to none."""
+    received = ReportEvent.objects.filter(
+        report=report, kind=EventKind.CORRECTION, data__line="correction_received"
+    ).values("created_at")
+    return list(
+        ReportEvent.objects.filter(
+            report=report,
+            is_public=False,
+            kind__in=[EventKind.CITIZEN_INFO, EventKind.NOTE],
+            created_at__in=received,
+        )
+        .only("note", "created_at")
+        .order_by("created_at", "id")
+    )
+
+
+def letter_document(report: Report, number: int, document_id: int) -> ReportDocument | None:
+    """One document of the request's answer letter `number`, or None: never one its requester sent."""
+    return (
+        ReportDocument.objects.filter(report=report, letter__number=number, letter__report=report, pk=document_id)
+        .order_by()
+        .first()
+    )
 
 
 def submitted_tracking_code(token: str) -> str | None:

@@ -1,11 +1,13 @@
 import secrets
 from datetime import datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +24,7 @@ from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import countdown, information_clock, local_day
 from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
+from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
 from geo_siac.reports.ratelimit import (
     TrackingLookupsExhausted,
     counts_submissions,
@@ -29,13 +32,16 @@ from geo_siac.reports.ratelimit import (
     submission_refusal,
     tracked_report,
 )
-from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester
+from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester, letter_key
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import (
     answer_letters,
     archived_code_year,
     categories_by_group,
     category_by_code,
+    correction_answers,
+    letter_document,
+    letter_documents,
     open_reports_near,
     public_point,
     public_report_features,
@@ -297,11 +303,15 @@ def tracking_context(
     (reports.requester.can_read_letters) links the answer letters, which name the requester."""
     is_closed = report.status in CLOSED
     clock = information_clock(report)
+    letters = answer_letters(report)
+    # The documents an answer delivered open where its letter opens (reports.requester.can_read_letters).
+    attached = letter_documents(report) if letters and letters_readable and documents_kept_for(report) else {}
     # No count while a subsanación is pending: the legal clock's section says what the requester must do by when.
     counting = not is_closed and not (clock and clock["correction_due_at"])
     return {
         "report": report,
-        "letters": answer_letters(report),
+        "letters": letters,
+        "letter_rows": [(answer, attached.get(answer.number, [])) for answer in letters],
         "kind_label": RequestKind(report.kind).label,
         "responsible": citizen_responsible(report),
         "clock": clock,
@@ -316,6 +326,7 @@ def tracking_context(
         "requester": requester,
         "letters_readable": letters_readable,
         "own_place": report.address if requester else "",
+        "corrections": correction_answers(report) if requester else [],
         "description": report.description if requester or report.public_visibility else "",
         **extra,
     }
@@ -339,17 +350,69 @@ def letter(request, code: str, number: int):
     return letter_page(request, report, number)
 
 
-def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: str = ""):
-    """The letter's page, its PDF link `pdf_url` and its back link `back_url` (the citizen's pages by default)."""
+def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: str = "", document_url=None):
+    """The letter's page, its PDF link `pdf_url`, its back link `back_url` and its documents' links
+    `document_url(document)` (the citizen's pages by default)."""
     answer = get_object_or_404(report.letters.defer("pdf"), number=number)
+    keyed = LETTER_KEY in request.GET
+    rows = letter_documents(report).get(number, []) if document_url or documents_kept_for(report) else []
+    document_url = document_url or (lambda document: letter_document_url(report, number, document, keyed=keyed))
     context = {
         "report": report,
         "letter": answer,
         "content": answer.content,
-        "pdf_url": pdf_url or letter_url(answer, pdf=True, keyed=LETTER_KEY in request.GET),
+        # As the letter lists them, each linked where this reader may open it (rows, in the same order).
+        "attachments": [
+            {**listed, "url": document_url(rows[i]) if i < len(rows) else ""}
+            for i, listed in enumerate(answer.content.get("attachments", []))
+        ],
+        "pdf_url": pdf_url or letter_url(answer, pdf=True, keyed=keyed),
         "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
     }
     return render(request, "reports/letter.html", context)
+
+
+def documents_kept_for(report) -> bool:
+    """Whether an answer's documents still open on the citizen's pages. They may name the requester and, unlike the
+    letter, are not redacted by an erasure; an erased request keeps no email or phone (which a Ley 20.285 request
+    otherwise has, art. 12), and can_read_letters would open it to anyone holding the code: then they are staff's."""
+    return bool(report.reporter_email or report.reporter_phone)
+
+
+def letter_document_url(report, number: int, document, *, keyed: bool = False) -> str:
+    """A document of an answer letter, for whoever reads the letter: `keyed` carries the letter's key as its link."""
+    url = reverse("reports:letter_document", args=[report.tracking_code, number, document.pk])
+    return f"{url}?{urlencode({LETTER_KEY: letter_key(report)})}" if keyed else url
+
+
+@public_read
+@require_safe
+@lookups_limited
+@cache_control(private=True, no_store=True)
+def letter_document_download(request, code: str, number: int, document_id: int):
+    """A document an answer letter delivered, to whoever may read the letter (its requester, the letter's key);
+    never a document the requester sent."""
+    report = letter_report_or_404(request, code)
+    found = letter_document(report, number, document_id) if documents_kept_for(report) else None
+    if found is None:
+        raise Http404
+    return document_response(found)
+
+
+def document_response(document) -> FileResponse:
+    """A stored PDF document, always as a download of type application/pdf that the browser may not sniff as
+    anything else (SECURE_CONTENT_TYPE_NOSNIFF, set here too so no middleware order can drop it). Never cached by a
+    shared cache. The caller has checked who asks."""
+    try:
+        stored = default_storage.open(document.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(stored, content_type=DOCUMENT_CONTENT_TYPE, as_attachment=True, filename=document.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Opened in a tab anyway (a download manager, a PDF viewer in the browser), it runs no script and loads nothing.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @public_read

@@ -1,5 +1,6 @@
 """Photos and documents: the one path by which a citizen's photo (report_create) and a crew's (report_change_status)
-are checked, re-encoded without metadata and stored, and a requester's PDF documents checked and stored beside them."""
+are checked, re-encoded without metadata and stored, and PDF documents (a requester's, an answer's) checked and stored
+beside them."""
 
 import secrets
 from contextlib import contextmanager
@@ -138,11 +139,12 @@ def documents_removed_on_rollback():
 
 
 def report_document_store(
-    *, report: Report, processed: ProcessedDocument, created_at, added_by: str = ""
+    *, report: Report, processed: ProcessedDocument, created_at, added_by: str = "", letter=None
 ) -> ReportDocument:
-    """A requester's checked PDF, under a random name like a photo's (photo_save's reason)."""
+    """A checked PDF, the requester's or, with `letter`, the institution's answer, under a random name like a photo's
+    (photo_save's reason)."""
     document = ReportDocument(
-        report=report, name=processed.name, size=processed.size, added_by=added_by, created_at=created_at
+        report=report, name=processed.name, size=processed.size, added_by=added_by, letter=letter, created_at=created_at
     )
     document.file.save(f"{secrets.token_urlsafe(18)}.pdf", ContentFile(processed.content), save=False)
     if (written := _written_documents.get()) is not None:
