@@ -15,6 +15,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -475,14 +476,31 @@ def kind_step(request, code, step):
     documents = request.FILES.getlist("documents")
     if step == "legal_answer" and "preview" in request.POST:
         return answer_preview(request, report, form_class(request.POST), documents)
-    return apply(
-        request,
-        report,
-        f"{step}_form",
-        form_class(request.POST),
-        lambda data: run(report, {**data, "documents": documents}, request.user),
-        done=KIND_STEP_DONE[step],
-    )
+
+    def signed(data):
+        previewed_documents_check(data.get("documents_expected"), documents)
+        return run(report, {**data, "documents": documents}, request.user)
+
+    return apply(request, report, f"{step}_form", form_class(request.POST), signed, done=KIND_STEP_DONE[step])
+
+
+def previewed_documents_check(expected: int | None, documents) -> None:
+    """Refuses to sign a letter whose PDFs are not those its preview listed: the browser empties the file field after
+    a preview, and a delivering letter would otherwise go out without the information it delivers."""
+    sent = len([document for document in documents if document])
+    if expected is not None and sent != expected:
+        raise ValidationError(
+            {
+                "documents_expected": ngettext(
+                    "La vista previa listaba %(expected)d documento y se eligieron %(sent)d: elija otra vez los "
+                    "documentos que entrega antes de firmar.",
+                    "La vista previa listaba %(expected)d documentos y se eligieron %(sent)d: elija otra vez los "
+                    "documentos que entrega antes de firmar.",
+                    expected,
+                )
+                % {"expected": expected, "sent": sent}
+            }
+        )
 
 
 def answer_preview(request, report, form, documents=()):
@@ -505,6 +523,11 @@ def answer_preview(request, report, form, documents=()):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+    if preview is not None:
+        # The file field comes back empty: the form remembers how many the letter listed (previewed_documents_check).
+        data = request.POST.copy()
+        data["documents_expected"] = len(preview["attachments"]) or ""
+        form = type(form)(data)
     context = detail_context(request, report, legal_answer_form=form)
     context["letter_preview"] = preview
     return render(request, "workspace/crew_report.html", context, status=200 if preview else 400)

@@ -199,6 +199,28 @@ def test_the_console_sends_the_answer_with_its_pdfs_and_refuses_a_bad_one_naming
     assert ReportDocument.objects.get().letter == AnswerLetter.objects.get(report=report)
 
 
+def test_a_letter_previewed_with_its_pdfs_is_not_signed_without_them(client, communes, crews):
+    report = information_request(communes)
+    client.force_login(crews["supervisor"])
+    url = f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/"
+    answer = {"outcome": "delivered", "note": "Se entrega el decreto."}
+    preview = client.post(url, {**answer, "preview": "1", "documents": [pdf_upload("decreto.pdf")]}).content.decode()
+    assert 'id="documents-not-kept"' in preview and "elíjalo otra vez antes de firmar" in preview
+    assert re.search(r'<input type="hidden" name="documents_expected" value="1"', preview)
+    # The browser sends the form back with the file field empty: refused by the field, nothing sent.
+    signed = client.post(url, {**answer, "documents_expected": "1"})
+    assert signed.status_code == 400
+    page = signed.content.decode()
+    assert "listaba 1 documento y se eligieron 0" in page
+    assert page.index("listaba 1 documento") > page.index('id="id_documents"')
+    assert not AnswerLetter.objects.exists()
+    assert (
+        client.post(url, {**answer, "documents_expected": "1", "documents": [pdf_upload("decreto.pdf")]}).status_code
+        == 302
+    )
+    assert ReportDocument.objects.get().letter == AnswerLetter.objects.get(report=report)
+
+
 def test_the_requester_sees_their_own_subsanacion_text_a_code_holder_does_not(client, communes, crews):
     report = information_request(communes)
     information_correction_request(report=report, note="Indique el año del decreto.", actor=crews["supervisor"])
