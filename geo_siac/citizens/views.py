@@ -41,7 +41,7 @@ from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
 from geo_siac.reports.requester import is_requester
 from geo_siac.reports.responsibility import citizen_responsible
-from geo_siac.reports.selectors import correction_answers, public_timeline, report_by_tracking_code
+from geo_siac.reports.selectors import public_timeline, report_by_tracking_code, requester_additions
 from geo_siac.reports.services import (
     answers_correction,
     citizen_reopen_refusal,
@@ -231,7 +231,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "clock": information_clock(report),
             "answers_correction": answers_correction(report, email),
             # Their own answers to a subsanación: to the requester, not to a follower of the request.
-            "corrections": correction_answers(report) if is_requester(request, report) else [],
+            "corrections": requester_additions(report) if is_requester(request, report) else [],
             "documents_offer": documents_offer(report.kind),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,

@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Concat, Replace
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import RequestKind
@@ -928,23 +929,32 @@ def letter_documents(report: Report) -> dict[int, list[ReportDocument]]:
     return documents
 
 
-def correction_answers(report: Report) -> list[ReportEvent]:
-    """What the requester sent to answer each subsanación, oldest first: the internal note written with the clock's
-    restart (services.citizen.report_add_citizen_info, or information_correction_receive at a desk), at the same
-    moment. For the requester's own pages only: the text is theirs, and the request's notes are published to none."""
-    received = ReportEvent.objects.filter(
-        report=report, kind=EventKind.CORRECTION, data__line="correction_received"
-    ).values("created_at")
-    return list(
-        ReportEvent.objects.filter(
-            report=report,
-            is_public=False,
-            kind__in=[EventKind.CITIZEN_INFO, EventKind.NOTE],
-            created_at__in=received,
-        )
-        .only("note", "created_at")
+# The note report_add_citizen_info writes when the citizen sent only a photo or a document: not something they wrote.
+CITIZEN_INFO_PLACEHOLDERS = (
+    gettext_noop("La persona que reporta agregó una foto."),
+    gettext_noop("La persona que reporta agregó un documento."),
+)
+
+
+def requester_additions(report: Report) -> list[ReportEvent]:
+    """What the requester wrote into their request after filing, oldest first, each with `answers_correction`: the
+    internal notes marked data["from_requester"] (services.citizen.report_add_citizen_info; their subsanación typed
+    at a desk, information_correction_receive). Notes written before that mark: only the answers to a subsanación,
+    found as the note written at the same moment as the clock's restart. For the requester's own pages only: the
+    text is theirs, and the request's internal notes are published to none."""
+    restarts = ReportEvent.objects.filter(report=report, kind=EventKind.CORRECTION).values("created_at")
+    with translation.override(settings.LANGUAGE_CODE):  # the placeholders are written in the installation's language
+        placeholders = [_(text) for text in CITIZEN_INFO_PLACEHOLDERS]
+    events = list(
+        ReportEvent.objects.filter(report=report, is_public=False, kind__in=[EventKind.CITIZEN_INFO, EventKind.NOTE])
+        .filter(Q(data__from_requester=True) | Q(data__isnull=True, created_at__in=restarts))
+        .exclude(note__in=placeholders)
+        .only("note", "created_at", "data")
         .order_by("created_at", "id")
     )
+    for event in events:
+        event.answers_correction = not event.data or bool(event.data.get("answers_correction"))
+    return events
 
 
 def letter_document(report: Report, number: int, document_id: int) -> ReportDocument | None:

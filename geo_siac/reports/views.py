@@ -39,7 +39,6 @@ from geo_siac.reports.selectors import (
     archived_code_year,
     categories_by_group,
     category_by_code,
-    correction_answers,
     letter_document,
     letter_documents,
     open_reports_near,
@@ -48,6 +47,7 @@ from geo_siac.reports.selectors import (
     public_timeline,
     report_by_tracking_code,
     reports_near,
+    requester_additions,
     submitted_tracking_code,
 )
 from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
@@ -326,7 +326,7 @@ def tracking_context(
         "requester": requester,
         "letters_readable": letters_readable,
         "own_place": report.address if requester else "",
-        "corrections": correction_answers(report) if requester else [],
+        "corrections": requester_additions(report) if requester else [],
         "description": report.description if requester or report.public_visibility else "",
         **extra,
     }

@@ -156,7 +156,15 @@ def information_correction_receive(*, report: Report, note: str, actor=None, act
     now = timezone.now()
     label = actor_label or (actor.get_username() if actor else "")
     ReportEvent.objects.create(
-        report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor, actor_label=label, created_at=now
+        report=locked,
+        kind=EventKind.NOTE,
+        note=note,
+        is_public=False,
+        actor=actor,
+        actor_label=label,
+        created_at=now,
+        # The requester's words, typed at a desk: shown back to them (selectors.requester_additions).
+        data={"from_requester": True, "answers_correction": True},
     )
     return correction_received(locked, now=now, actor=actor, actor_label=label)
 

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
-from geo_siac.reports.models import AnswerLetter, Report, ReportDocument
+from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportDocument, ReportEvent
 from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.selectors import report_documents
 from geo_siac.reports.services import (
@@ -247,3 +247,51 @@ def test_the_requester_sees_their_own_subsanacion_text_a_code_holder_does_not(cl
     for url in (tracking, mine):
         page = follower.get(url).content.decode()
         assert "decreto 123" not in page and "Bajos de Mena" not in page, url
+
+
+def own_additions(client, report) -> str:
+    page = client.get(reverse("reports:tracking", args=[report.tracking_code])).content.decode()
+    found = re.search(r'<div id="own-corrections">.*?</div>', page, re.S)
+    return found.group(0) if found else ""
+
+
+def test_the_requester_is_shown_what_they_added_a_follower_and_a_code_holder_are_not(client, communes, crews):
+    report = information_request(communes)
+    report_add_citizen_info(report=report, note="Agrego el número: decreto 123.", by_email="rosa@example.cl")
+    report_follow(report=report, email="vecino@example.cl")
+    report_add_citizen_info(
+        report=Report.objects.get(pk=report.pk), note="Yo también lo necesito.", by_email="vecino@example.cl"
+    )
+    information_correction_request(
+        report=Report.objects.get(pk=report.pk), note="Indique el año.", actor=crews["supervisor"]
+    )
+    # A subsanación answered with a PDF only: its history note is a placeholder, not something they wrote.
+    report_add_citizen_info(
+        report=Report.objects.get(pk=report.pk), note="", documents=[pdf_upload("año.pdf")], by_email="rosa@example.cl"
+    )
+    assert ReportEvent.objects.filter(note="La persona que reporta agregó un documento.").exists()
+
+    requester = signed_in(Client(), "rosa@example.cl")
+    shown = own_additions(requester, report)
+    assert "Agrego el número: decreto 123." in shown and "respuesta a la subsanación" not in shown
+    assert "Yo también" not in shown and "agregó un documento" not in shown
+    mine = requester.get(reverse("citizens:report", args=[report.tracking_code])).content.decode()
+    assert "Agrego el número: decreto 123." in mine
+    assert (
+        own_additions(client, report) == ""
+        and "decreto 123" not in client.get(reverse("reports:tracking", args=[report.tracking_code])).content.decode()
+    )
+    assert own_additions(signed_in(Client(), "vecino@example.cl"), report) == ""
+
+
+def test_a_subsanacion_received_before_events_carried_data_is_still_shown_to_the_requester(communes, crews):
+    report = information_request(communes)
+    information_correction_request(report=report, note="Indique la plaza.", actor=crews["supervisor"])
+    information_correction_receive(
+        report=Report.objects.get(pk=report.pk), note="La plaza de Bajos de Mena.", actor=crews["supervisor"]
+    )
+    # As written before migration 0047: no line on the public event, no mark on the internal note.
+    ReportEvent.objects.filter(report=report, kind__in=[EventKind.NOTE, EventKind.CORRECTION]).update(data=None)
+    shown = own_additions(signed_in(Client(), "rosa@example.cl"), report)
+    assert "La plaza de Bajos de Mena." in shown and "respuesta a la subsanación" in shown
+    assert "Indique la plaza" not in shown
