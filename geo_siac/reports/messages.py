@@ -8,6 +8,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.requester import LETTER_KEY, letter_key
@@ -52,7 +53,13 @@ def letter_url(letter: AnswerLetter, *, pdf: bool = False, keyed: bool = False) 
     """The letter's page or PDF; `keyed`, the link sent to the requester, which opens it in any browser."""
     view = "reports:letter_pdf" if pdf else "reports:letter"
     url = reverse(view, args=[letter.report.tracking_code, letter.number])
-    return f"{url}?{urlencode({LETTER_KEY: letter_key(letter.report)})}" if keyed else url
+    return letter_keyed(url, letter.report) if keyed else url
+
+
+def letter_keyed(url: str, report: Report) -> str:
+    """`url` (a letter of `report`, its PDF or a document it delivered) as the link sent to the requester: with the
+    letter's key, which opens it in any browser (reports.requester.can_read_letters)."""
+    return f"{url}?{urlencode({LETTER_KEY: letter_key(report)})}"
 
 
 def absolute(path: str, host: str | None = None) -> str:
@@ -123,13 +130,19 @@ def status_message(
         # never a follower's, who may be anyone holding the tracking code.
         to_requester = not email or email_key(email) == email_key(report.reporter_email)
         if letter is not None and to_requester:
-            lines.append(
-                _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
-                % {
-                    "page": absolute(letter_url(letter, keyed=True), host),
-                    "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
-                }
-            )
+            links = {
+                "page": absolute(letter_url(letter, keyed=True), host),
+                "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
+            }
+            if attached := len(letter.content.get("attachments", [])):  # the documents open from the letter's page
+                line = ngettext(
+                    "La carta de respuesta, con %(count)d documento adjunto: %(page)s (PDF: %(pdf)s)",
+                    "La carta de respuesta, con %(count)d documentos adjuntos: %(page)s (PDF: %(pdf)s)",
+                    attached,
+                ) % {"count": attached, **links}
+            else:
+                line = _("La carta de respuesta: %(page)s (PDF: %(pdf)s)") % links
+            lines.append(line)
         elif letter is not None:
             lines.append(_("Se respondió con una carta a quien presentó la solicitud."))
         if report.duplicate_of_id is not None:

@@ -1,7 +1,6 @@
 import secrets
 from datetime import datetime
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -23,7 +22,7 @@ from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import countdown, information_clock, local_day
-from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
+from geo_siac.reports.messages import letter_keyed, letter_url, tracking_code_from_survey_token
 from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
 from geo_siac.reports.ratelimit import (
     TrackingLookupsExhausted,
@@ -32,7 +31,7 @@ from geo_siac.reports.ratelimit import (
     submission_refusal,
     tracked_report,
 )
-from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester, letter_key
+from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import (
     answer_letters,
@@ -285,6 +284,7 @@ def render_tracking(request, report, status: int = 200, **extra):
         report,
         requester=requester,
         letters_readable=can_read_letters(request, report),
+        documents_readable=answer_documents_readable(request, report),
         notified_by=notified_by(request, report),
         **extra,
     )
@@ -296,16 +296,22 @@ def render_tracking(request, report, status: int = 200, **extra):
 
 
 def tracking_context(
-    report, *, now: datetime | None = None, requester: bool = False, letters_readable: bool = False, **extra
+    report,
+    *,
+    now: datetime | None = None,
+    requester: bool = False,
+    letters_readable: bool = False,
+    documents_readable: bool = False,
+    **extra,
 ) -> dict:
     """`requester` (reports.requester.is_requester) adds what only the requester sees: the place they typed and their
     own text, shown to anyone else only when the request is public; `letters_readable`
-    (reports.requester.can_read_letters) links the answer letters, which name the requester."""
+    (reports.requester.can_read_letters) links the answer letters, which name the requester;
+    `documents_readable` (answer_documents_readable) lists the documents they delivered."""
     is_closed = report.status in CLOSED
     clock = information_clock(report)
     letters = answer_letters(report)
-    # The documents an answer delivered open where its letter opens (reports.requester.can_read_letters).
-    attached = letter_documents(report) if letters and letters_readable and documents_kept_for(report) else {}
+    attached = letter_documents(report) if letters and documents_readable else {}
     # No count while a subsanación is pending: the legal clock's section says what the requester must do by when.
     counting = not is_closed and not (clock and clock["correction_due_at"])
     return {
@@ -355,16 +361,17 @@ def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: st
     `document_url(document)` (the citizen's pages by default)."""
     answer = get_object_or_404(report.letters.defer("pdf"), number=number)
     keyed = LETTER_KEY in request.GET
-    rows = letter_documents(report).get(number, []) if document_url or documents_kept_for(report) else []
+    readable = document_url or answer_documents_readable(request, report)
+    rows = {document.pk: document for document in letter_documents(report).get(number, [])} if readable else {}
     document_url = document_url or (lambda document: letter_document_url(report, number, document, keyed=keyed))
     context = {
         "report": report,
         "letter": answer,
         "content": answer.content,
-        # As the letter lists them, each linked where this reader may open it (rows, in the same order).
+        # As the letter lists them, each linked where this reader may open it.
         "attachments": [
-            {**listed, "url": document_url(rows[i]) if i < len(rows) else ""}
-            for i, listed in enumerate(answer.content.get("attachments", []))
+            {**listed, "url": document_url(rows[listed["document_id"]]) if listed.get("document_id") in rows else ""}
+            for listed in answer.content.get("attachments", [])
         ],
         "pdf_url": pdf_url or letter_url(answer, pdf=True, keyed=keyed),
         "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
@@ -372,17 +379,19 @@ def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: st
     return render(request, "reports/letter.html", context)
 
 
-def documents_kept_for(report) -> bool:
-    """Whether an answer's documents still open on the citizen's pages. They may name the requester and, unlike the
-    letter, are not redacted by an erasure; an erased request keeps no email or phone (which a Ley 20.285 request
-    otherwise has, art. 12), and can_read_letters would open it to anyone holding the code: then they are staff's."""
-    return bool(report.reporter_email or report.reporter_phone)
+def answer_documents_readable(request, report) -> bool:
+    """Whether this browser may open the documents the request's answers delivered on the citizen's pages: where the
+    letter opens (reports.requester.can_read_letters), while the request keeps an email or a phone. They may name the
+    requester and, unlike the letter, are not redacted by an erasure; an erased request keeps neither (which a Ley
+    20.285 request otherwise has, art. 12), and can_read_letters would then open it to anyone holding the code: its
+    documents are then staff's only (their own links, workspace)."""
+    return can_read_letters(request, report) and bool(report.reporter_email or report.reporter_phone)
 
 
 def letter_document_url(report, number: int, document, *, keyed: bool = False) -> str:
     """A document of an answer letter, for whoever reads the letter: `keyed` carries the letter's key as its link."""
     url = reverse("reports:letter_document", args=[report.tracking_code, number, document.pk])
-    return f"{url}?{urlencode({LETTER_KEY: letter_key(report)})}" if keyed else url
+    return letter_keyed(url, report) if keyed else url
 
 
 @public_read
@@ -392,8 +401,8 @@ def letter_document_url(report, number: int, document, *, keyed: bool = False) -
 def letter_document_download(request, code: str, number: int, document_id: int):
     """A document an answer letter delivered, to whoever may read the letter (its requester, the letter's key);
     never a document the requester sent."""
-    report = letter_report_or_404(request, code)
-    found = letter_document(report, number, document_id) if documents_kept_for(report) else None
+    report = public_report_or_404(request, code)
+    found = letter_document(report, number, document_id) if answer_documents_readable(request, report) else None
     if found is None:
         raise Http404
     return document_response(found)

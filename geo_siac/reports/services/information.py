@@ -257,7 +257,7 @@ def answer_documents_process(*, kind: str, outcome: str, documents) -> list[Proc
                 )
             }
         )
-    return documents_process(kind, documents)
+    return documents_process(kind, documents, send_rest_later=False)
 
 
 def answer_refusal(report: Report) -> dict[str, str]:
@@ -293,8 +293,11 @@ def report_answer(
         signed_by=actor,
         issued_at=now,
     )
-    for document in checked:
-        report_document_store(report=locked, processed=document, created_at=now, letter=letter)
+    if checked:
+        for listed, document in zip(content["attachments"], checked, strict=True):
+            stored = report_document_store(report=locked, processed=document, created_at=now, letter=letter)
+            listed["document_id"] = stored.pk  # the letter's pages link each line to its own file
+        letter.save(update_fields=["content"])
     if outcome:
         locked.legal_outcome, locked.denial_ground = outcome, ground
         locked.save(update_fields=["legal_outcome", "denial_ground"])

@@ -3,14 +3,16 @@ rule, stored as the institution's, listed on the letter (HTML and PDF) and opene
 (reports.requester.can_read_letters; staff who see the request), never on a public page, Open311 or open data; one
 bad file refuses the whole answer. And the requester's own subsanación text, shown back to the requester only."""
 
+import json
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from geo_siac.notifications.models import Notification
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportDocument, ReportEvent
 from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.selectors import report_documents
@@ -31,6 +33,8 @@ from geo_siac.reports.tests.test_information_documents import (
     pdf_upload,
     png_bytes,
 )
+from geo_siac.reports.views import answer_documents_readable
+from geo_siac.webhooks.payloads import event_body
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +73,8 @@ def test_a_delivered_answer_lists_its_pdfs_on_the_letter_and_stores_them_as_the_
     assert [a["name"] for a in letter.content["attachments"]] == ["decreto 123.pdf", "plano.pdf"]
     text = " ".join(pdf_text(bytes(letter.pdf)).split())
     assert "Documentos adjuntos" in text and "decreto 123.pdf" in text and "plano.pdf" in text
+    (message,) = Notification.objects.filter(recipient="rosa@example.cl", subject__contains="Resuelta")
+    assert "La carta de respuesta, con 2 documentos adjuntos: " in message.body
 
 
 def test_the_documents_open_where_the_letter_opens_and_nowhere_else(client, communes, crews):
@@ -156,6 +162,13 @@ def test_an_answers_documents_reach_no_public_page_open311_or_open_data(client, 
     ):
         body = body_of(client.get(url))
         assert name.encode() not in body and b"decreto reservado" not in body and b"/documento/" not in body, url
+    # The webhook of the answer (the request resolved): a public endpoint gets no such request; an internal one gets
+    # the answer, without its documents.
+    resolved = ReportEvent.objects.get(report=report, to_status=Status.RESOLVED)
+    assert event_body(resolved, internal=False) is None
+    body = json.dumps(event_body(resolved, internal=True), ensure_ascii=False, default=str)
+    assert resolved.note in body
+    assert name not in body and "decreto reservado" not in body and "/documento/" not in body
     assert client.get(reverse("document", args=[name])).status_code == 404
     assert client.get(f"/media/{name}").status_code == 404
 
@@ -295,3 +308,44 @@ def test_a_subsanacion_received_before_events_carried_data_is_still_shown_to_the
     shown = own_additions(signed_in(Client(), "rosa@example.cl"), report)
     assert "La plaza de Bajos de Mena." in shown and "respuesta a la subsanación" in shown
     assert "Indique la plaza" not in shown
+
+
+def test_an_answer_over_the_total_is_refused_without_sending_the_officer_to_agregar_informacion(
+    communes, crews, settings
+):
+    settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES = len(pdf_upload("a.pdf").read()) + 1
+    report = information_request(communes)
+    with pytest.raises(ValidationError) as refused:
+        answered(report, crews, pdf_upload("decreto.pdf"), pdf_upload("plano.pdf"))
+    (message,) = refused.value.message_dict["documents"]
+    assert "el máximo por envío es" in message and "Agregar información" not in message
+    assert not AnswerLetter.objects.exists() and not ReportDocument.objects.exists()
+
+
+def test_the_letter_links_each_listed_document_to_its_own_file_whatever_the_order(communes, crews):
+    report = information_request(communes)
+    answered(report, crews, pdf_upload("decreto.pdf"), pdf_upload("plano.pdf"))
+    letter = AnswerLetter.objects.get()
+    ids = {d.name: d.pk for d in ReportDocument.objects.all()}
+    assert [a["document_id"] for a in letter.content["attachments"]] == [ids["decreto.pdf"], ids["plano.pdf"]]
+    letter.content["attachments"].reverse()
+    letter.save(update_fields=["content"])
+    page = signed_in(Client(), "rosa@example.cl").get(reverse("reports:letter", args=[report.tracking_code, 1]))
+    links = re.findall(r'href="[^"]*/documento/(\d+)/"[^>]*>([^<]+)</a>', page.content.decode())
+    assert [(int(pk), name) for pk, name in links] == [
+        (ids["plano.pdf"], "plano.pdf"),
+        (ids["decreto.pdf"], "decreto.pdf"),
+    ]
+
+
+def test_an_answers_documents_are_readable_where_the_letter_opens_while_the_request_keeps_a_contact(communes, crews):
+    report = information_request(communes)
+    stranger = RequestFactory().get("/")
+    stranger.session = {}
+    keyed = RequestFactory().get("/", {LETTER_KEY: letter_key(report)})
+    keyed.session = {}
+    assert not answer_documents_readable(stranger, report) and answer_documents_readable(keyed, report)
+    # Erased, the code alone opens the letter (can_read_letters), never the documents.
+    Report.objects.filter(pk=report.pk).update(reporter_email="", reporter_phone="")
+    report.refresh_from_db()
+    assert not answer_documents_readable(stranger, report)
