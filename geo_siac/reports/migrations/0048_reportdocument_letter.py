@@ -6,13 +6,18 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     """The institution's documents of an answer letter (issue: the information delivered). A nullable column: the
-    requesters' documents so far stay theirs (null); its index is built on a table of a few rows per request."""
+    requesters' documents so far stay theirs (null); its index is built on a table of a few rows per request. The
+    foreign key locks reports_answerletter (SHARE ROW EXCLUSIVE: letters are read but not written meanwhile) and the
+    new column reports_reportdocument: a short lock_timeout, as reports.archived waits, so a long read holding either
+    table makes the migration stop (run it again) instead of queueing every answer and upload behind it."""
 
     dependencies = [
         ("reports", "0047_event_data"),
     ]
 
     operations = [
+        # SET LOCAL: for this migration's transaction only (atomic, as every PostgreSQL migration here).
+        migrations.RunSQL("SET LOCAL lock_timeout = '5s'", reverse_sql=migrations.RunSQL.noop),
         migrations.AddField(
             model_name="reportdocument",
             name="letter",

@@ -270,17 +270,6 @@ def table_visible(table: str) -> bool:
         return cursor.fetchone()[0]
 
 
-def column_visible(table: str, column: str) -> bool:
-    """Whether the table the search_path names has that column (an archive schema keeps the columns of its year)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s"
-            " AND NOT attisdropped)",
-            [table, column],
-        )
-        return cursor.fetchone()[0]
-
-
 def schema_tables_check(schema: str) -> None:
     """Every table person_data_erase writes is `schema`'s own (else the search_path would hand it the live one)."""
     with connection.cursor() as cursor:
@@ -343,9 +332,8 @@ def person_data_erase(
         documents = ReportDocument.objects.filter(report__in=reports)
         if key := email_key(email):  # a follower's PDFs on someone else's request are theirs too
             documents = documents | ReportDocument.objects.filter(added_by=key, **since)
-        if column_visible(ReportDocument._meta.db_table, "letter_id"):  # archived before answers had documents
-            # An answer's documents stay with its letter: the public body's answer on record (docs/request-kinds.md).
-            documents = documents.filter(letter__isnull=True)
+        # An answer's documents stay with its letter: the public body's answer on record (docs/request-kinds.md).
+        documents = documents.filter(letter__isnull=True)
         files += [document.file.name for document in documents if document.file.name]
         summary.documents_deleted += documents.delete()[0]
     summary.letters_redacted += _redact_letters(AnswerLetter.objects.filter(report__in=reports))
