@@ -496,6 +496,7 @@ def test_every_url_answers_hostile_parameters_below_500_for_every_role(
         "path": "x.jpg",
         "name": "x.jpg",  # a photo's file name
         "number": "1",  # a request's letter
+        "document_id": "1",  # a document of that letter
         "url": "x",
         "format": "json",
         "slug": "permiso-de-circulacion",

@@ -39,8 +39,9 @@ from geo_siac.reports.archived import ArchiveColumnsMissing, PendingErasuresBloc
 from geo_siac.reports.deadlines import information_clock
 from geo_siac.reports.messages import reopen_from_token
 from geo_siac.reports.ratelimit import counts_submissions, submission_refusal
+from geo_siac.reports.requester import is_requester
 from geo_siac.reports.responsibility import citizen_responsible
-from geo_siac.reports.selectors import public_timeline, report_by_tracking_code
+from geo_siac.reports.selectors import public_timeline, report_by_tracking_code, requester_additions
 from geo_siac.reports.services import (
     answers_correction,
     citizen_reopen_refusal,
@@ -229,6 +230,8 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "responsible": citizen_responsible(report),
             "clock": information_clock(report),
             "answers_correction": answers_correction(report, email),
+            # Their own answers to a subsanación: to the requester, not to a follower of the request.
+            "corrections": requester_additions(report) if is_requester(request, report) else [],
             "documents_offer": documents_offer(report.kind),
             "is_closed": report.status in CLOSED,
             "reopen_refusal": citizen_reopen_refusal(report) if report.status in CLOSED else None,

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -42,8 +43,11 @@ def shown_date(moment: datetime) -> str:
     return written_day(moment)
 
 
-def letter_content(*, report: Report, officer, note: str, outcome: str, ground: str, now: datetime) -> dict:
-    """The letter's every line, in the request's language, as plain strings (frozen in AnswerLetter.content)."""
+def letter_content(
+    *, report: Report, officer, note: str, outcome: str, ground: str, now: datetime, documents=()
+) -> dict:
+    """The letter's every line, in the request's language, as plain strings (frozen in AnswerLetter.content), with
+    the `documents` it delivers (ProcessedDocument) listed by name and size."""
     signer, title = signer_of(officer)
     kind_rule = rule(report.kind)
     commune = report.commune.name
@@ -72,6 +76,10 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
             "signer": signer,
             "signer_title": title,
         }
+        content["attachments_title"] = _("Documentos adjuntos") if documents else ""
+        content["attachments"] = [
+            {"name": document.name, "size": filesizeformat(document.size)} for document in documents
+        ]
         content["outcome_line"] = _("Resultado: %(outcome)s") % {"outcome": content["outcome"]} if outcome else ""
         content["ground_line"] = _("Causal legal: %(ground)s") % {"ground": content["ground"]} if ground else ""
     return content
@@ -79,7 +87,7 @@ def letter_content(*, report: Report, officer, note: str, outcome: str, ground: 
 
 def letter_pdf(content: dict) -> bytes:
     """The letter as an A4 PDF: the letterhead, the request, the legal reference and outcome, the answer, the
-    remedy and the signature, in the order the HTML page shows them."""
+    documents attached, the remedy and the signature, in the order the HTML page shows them."""
     # Imported here: every process that loads the services (the workers, the importer) would carry them.
     import matplotlib
     from fpdf import FPDF
@@ -118,6 +126,11 @@ def letter_pdf(content: dict) -> bytes:
     line(content["salutation"], after=3)
     for paragraph in content["body"].splitlines():
         line(paragraph.strip(), after=2)
+    if content.get("attachments"):  # letters sent before documents existed have no such key
+        pdf.ln(2)
+        line(content["attachments_title"], size=10, style="B", after=1)
+        for attached in content["attachments"]:
+            line(f"• {attached['name']} ({attached['size']})", size=10, after=0)
     pdf.ln(3)
     line(content["remedy"], size=9, after=8)
     line(content["closing"], after=15)

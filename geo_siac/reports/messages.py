@@ -8,6 +8,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.requester import LETTER_KEY, letter_key
@@ -54,6 +55,12 @@ def letter_url(letter: AnswerLetter, *, pdf: bool = False, keyed: bool = False, 
     view = "reports:letter_pdf" if pdf else "reports:letter"
     url = reverse(view, args=[letter.report.tracking_code, letter.number])
     key = key or (letter_key(letter.report) if keyed else "")
+    return letter_keyed(url, key)
+
+
+def letter_keyed(url: str, key: str) -> str:
+    """`url` (a letter, its PDF or a document it delivered) with the letter's `key` (reports.requester.letter_key),
+    which opens it in any browser until it expires; unchanged without one."""
     return f"{url}?{urlencode({LETTER_KEY: key})}" if key else url
 
 
@@ -125,13 +132,19 @@ def status_message(
         # never a follower's, who may be anyone holding the tracking code.
         to_requester = not email or email_key(email) == email_key(report.reporter_email)
         if letter is not None and to_requester:
-            lines.append(
-                _("La carta de respuesta: %(page)s (PDF: %(pdf)s)")
-                % {
-                    "page": absolute(letter_url(letter, keyed=True), host),
-                    "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
-                }
-            )
+            links = {
+                "page": absolute(letter_url(letter, keyed=True), host),
+                "pdf": absolute(letter_url(letter, pdf=True, keyed=True), host),
+            }
+            if attached := len(letter.content.get("attachments", [])):  # the documents open from the letter's page
+                line = ngettext(
+                    "La carta de respuesta, con %(count)d documento adjunto: %(page)s (PDF: %(pdf)s)",
+                    "La carta de respuesta, con %(count)d documentos adjuntos: %(page)s (PDF: %(pdf)s)",
+                    attached,
+                ) % {"count": attached, **links}
+            else:
+                line = _("La carta de respuesta: %(page)s (PDF: %(pdf)s)") % links
+            lines.append(line)
         elif letter is not None:
             lines.append(_("Se respondió con una carta a quien presentó la solicitud."))
         if report.duplicate_of_id is not None:

@@ -540,8 +540,10 @@ class ReportPhoto(models.Model):
 
 
 class ReportDocument(models.Model):
-    """A PDF its requester sent (reports.photos.process_document: checked by content, kept as sent), at filing or
-    with added information. Private like a crew's photo: only staff who see the request, always as a download."""
+    """A PDF checked by reports.photos.process_document and kept as sent: its requester's, at filing or with added
+    information, or the institution's, attached to an answer letter (`letter`: the information delivered). Private
+    like a crew's photo: staff who see the request, and an answer's also whoever may read its letter, always as a
+    download."""
 
     report = models.ForeignKey(Report, verbose_name=_("solicitud"), on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(_("archivo"), upload_to="reports/documents/%Y/%m/")
@@ -550,6 +552,15 @@ class ReportDocument(models.Model):
     # The e-mail of the citizen who added it later, as selectors.email_key writes it (services.erasure); empty for
     # the requester's own at filing.
     added_by = models.CharField(_("agregado por"), max_length=254, blank=True, default="")
+    # Set, the document is the institution's answer, not the requester's (services.information.report_answer).
+    letter = models.ForeignKey(
+        "AnswerLetter",
+        verbose_name=_("carta de respuesta"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="documents",
+    )
     created_at = models.DateTimeField(_("subido"))
 
     class Meta:

@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Concat, Replace
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from h3.api import basic_int as h3i
 
 from geo_siac.catalogue.kinds import RequestKind
@@ -915,8 +916,54 @@ def document_file(name: str) -> ReportDocument | None:
 
 
 def report_documents(report: Report):
-    """A request's PDF documents, oldest first, for its staff page."""
-    return ReportDocument.objects.filter(report=report).order_by("created_at", "id")
+    """A request's PDF documents its requester sent, oldest first, for its staff page (not its answers')."""
+    return ReportDocument.objects.filter(report=report, letter__isnull=True).order_by("created_at", "id")
+
+
+def letter_documents(report: Report) -> dict[int, list[ReportDocument]]:
+    """The documents each answer letter of the request delivered, by the letter's number, in the letter's order."""
+    documents = {}
+    rows = ReportDocument.objects.filter(report=report, letter__isnull=False).select_related("letter")
+    for document in rows.only("id", "name", "size", "file", "letter__number").order_by("id"):
+        documents.setdefault(document.letter.number, []).append(document)
+    return documents
+
+
+# The note report_add_citizen_info writes when the citizen sent only a photo or a document: not something they wrote.
+CITIZEN_INFO_PLACEHOLDERS = (
+    gettext_noop("La persona que reporta agregó una foto."),
+    gettext_noop("La persona que reporta agregó un documento."),
+)
+
+
+def requester_additions(report: Report) -> list[ReportEvent]:
+    """What the requester wrote into their request after filing, oldest first, each with `answers_correction`: the
+    internal notes marked data["from_requester"] (services.citizen.report_add_citizen_info; their subsanación typed
+    at a desk, information_correction_receive). Notes written before that mark: only the answers to a subsanación,
+    found as the note written at the same moment as the clock's restart. For the requester's own pages only: the
+    text is theirs, and the request's internal notes are published to none."""
+    restarts = ReportEvent.objects.filter(report=report, kind=EventKind.CORRECTION).values("created_at")
+    with translation.override(settings.LANGUAGE_CODE):  # the placeholders are written in the installation's language
+        placeholders = [_(text) for text in CITIZEN_INFO_PLACEHOLDERS]
+    events = list(
+        ReportEvent.objects.filter(report=report, is_public=False, kind__in=[EventKind.CITIZEN_INFO, EventKind.NOTE])
+        .filter(Q(data__from_requester=True) | Q(data__isnull=True, created_at__in=restarts))
+        .exclude(note__in=placeholders)
+        .only("note", "created_at", "data")
+        .order_by("created_at", "id")
+    )
+    for event in events:
+        event.answers_correction = not event.data or bool(event.data.get("answers_correction"))
+    return events
+
+
+def letter_document(report: Report, number: int, document_id: int) -> ReportDocument | None:
+    """One document of the request's answer letter `number`, or None: never one its requester sent."""
+    return (
+        ReportDocument.objects.filter(report=report, letter__number=number, letter__report=report, pk=document_id)
+        .order_by()
+        .first()
+    )
 
 
 def submitted_tracking_code(token: str) -> str | None:

@@ -14,6 +14,11 @@ urlpatterns = [
     path("seguimiento/<str:code>/carta/<int:number>/", views.letter, name="letter"),
     path("seguimiento/<str:code>/carta/<int:number>.pdf", views.letter_pdf, name="letter_pdf"),
     path("seguimiento/<str:code>/enlace-carta/", views.letter_link, name="letter_link"),
+    path(
+        "seguimiento/<str:code>/carta/<int:number>/documento/<int:document_id>/",
+        views.letter_document_download,
+        name="letter_document",
+    ),
     path("api/duplicados/", views.duplicates, name="duplicates"),
     path("api/cercanos/", views.nearby, name="nearby"),
     path("encuesta/<str:token>/", views.survey, name="survey"),

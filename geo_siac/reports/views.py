@@ -5,7 +5,8 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,8 @@ from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
 from geo_siac.reports.deadlines import countdown, information_clock, local_day
-from geo_siac.reports.messages import letter_url, tracking_code_from_survey_token
+from geo_siac.reports.messages import letter_keyed, letter_url, tracking_code_from_survey_token
+from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
 from geo_siac.reports.ratelimit import (
     TrackingLookupsExhausted,
     counts_submissions,
@@ -42,12 +44,15 @@ from geo_siac.reports.selectors import (
     archived_code_year,
     categories_by_group,
     category_by_code,
+    letter_document,
+    letter_documents,
     open_reports_near,
     public_point,
     public_report_features,
     public_timeline,
     report_by_tracking_code,
     reports_near,
+    requester_additions,
     submitted_tracking_code,
 )
 from geo_siac.reports.services import (
@@ -291,6 +296,7 @@ def render_tracking(request, report, status: int = 200, **extra):
         report,
         requester=requester,
         letters_readable=can_read_letters(request, report),
+        documents_readable=answer_documents_readable(request, report),
         notified_by=notified_by(request, report),
         **extra,
     )
@@ -302,18 +308,28 @@ def render_tracking(request, report, status: int = 200, **extra):
 
 
 def tracking_context(
-    report, *, now: datetime | None = None, requester: bool = False, letters_readable: bool = False, **extra
+    report,
+    *,
+    now: datetime | None = None,
+    requester: bool = False,
+    letters_readable: bool = False,
+    documents_readable: bool = False,
+    **extra,
 ) -> dict:
     """`requester` (reports.requester.is_requester) adds what only the requester sees: the place they typed and their
     own text, shown to anyone else only when the request is public; `letters_readable`
-    (reports.requester.can_read_letters) links the answer letters, which name the requester."""
+    (reports.requester.can_read_letters) links the answer letters, which name the requester;
+    `documents_readable` (answer_documents_readable) lists the documents they delivered."""
     is_closed = report.status in CLOSED
     clock = information_clock(report)
+    letters = answer_letters(report)
+    attached = letter_documents(report) if letters and documents_readable else {}
     # No count while a subsanación is pending: the legal clock's section says what the requester must do by when.
     counting = not is_closed and not (clock and clock["correction_due_at"])
     return {
         "report": report,
-        "letters": answer_letters(report),
+        "letters": letters,
+        "letter_rows": [(answer, attached.get(answer.number, [])) for answer in letters],
         "kind_label": RequestKind(report.kind).label,
         "responsible": citizen_responsible(report),
         "clock": clock,
@@ -328,6 +344,7 @@ def tracking_context(
         "requester": requester,
         "letters_readable": letters_readable,
         "own_place": report.address if requester else "",
+        "corrections": requester_additions(report) if requester else [],
         "description": report.description if requester or report.public_visibility else "",
         **extra,
     }
@@ -360,17 +377,71 @@ def letter(request, code: str, number: int):
     return letter_page(request, report, number)
 
 
-def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: str = ""):
-    """The letter's page, its PDF link `pdf_url` and its back link `back_url` (the citizen's pages by default)."""
+def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: str = "", document_url=None):
+    """The letter's page, its PDF link `pdf_url`, its back link `back_url` and its documents' links
+    `document_url(document)` (the citizen's pages by default)."""
     answer = get_object_or_404(report.letters.defer("pdf"), number=number)
+    key = request.GET.get(LETTER_KEY, "")  # carried on, never a fresh one: it would outlive the link it came from
+    readable = document_url or answer_documents_readable(request, report)
+    rows = {document.pk: document for document in letter_documents(report).get(number, [])} if readable else {}
+    document_url = document_url or (lambda document: letter_document_url(report, number, document, key=key))
     context = {
         "report": report,
         "letter": answer,
         "content": answer.content,
-        "pdf_url": pdf_url or letter_url(answer, pdf=True, key=request.GET.get(LETTER_KEY, "")),
+        # As the letter lists them, each linked where this reader may open it.
+        "attachments": [
+            {**listed, "url": document_url(rows[listed["document_id"]]) if listed.get("document_id") in rows else ""}
+            for listed in answer.content.get("attachments", [])
+        ],
+        "pdf_url": pdf_url or letter_url(answer, pdf=True, key=key),
         "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
     }
     return render(request, "reports/letter.html", context)
+
+
+def answer_documents_readable(request, report) -> bool:
+    """Whether this browser may open the documents the request's answers delivered on the citizen's pages: where the
+    letter opens (reports.requester.can_read_letters), while the request keeps an email or a phone. They may name the
+    requester and, unlike the letter, are not redacted by an erasure; an erased request keeps neither (which a Ley
+    20.285 request otherwise has, art. 12), and can_read_letters would then open it to anyone holding the code: its
+    documents are then staff's only (their own links, workspace)."""
+    return can_read_letters(request, report) and bool(report.reporter_email or report.reporter_phone)
+
+
+def letter_document_url(report, number: int, document, *, key: str = "") -> str:
+    """A document of an answer letter, for whoever reads the letter: with the `key` the letter was opened with."""
+    return letter_keyed(reverse("reports:letter_document", args=[report.tracking_code, number, document.pk]), key)
+
+
+@public_read
+@require_safe
+@lookups_limited
+@cache_control(private=True, no_store=True)
+def letter_document_download(request, code: str, number: int, document_id: int):
+    """A document an answer letter delivered, to whoever may read the letter (its requester, the letter's key);
+    never a document the requester sent."""
+    report = public_report_or_404(request, code)
+    found = letter_document(report, number, document_id) if answer_documents_readable(request, report) else None
+    if found is None:
+        raise Http404
+    return document_response(found)
+
+
+def document_response(document) -> FileResponse:
+    """A stored PDF document, always as a download of type application/pdf that the browser may not sniff as
+    anything else (SECURE_CONTENT_TYPE_NOSNIFF, set here too so no middleware order can drop it). Never cached by a
+    shared cache. The caller has checked who asks."""
+    try:
+        stored = default_storage.open(document.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(stored, content_type=DOCUMENT_CONTENT_TYPE, as_attachment=True, filename=document.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Opened in a tab anyway (a download manager, a PDF viewer in the browser), it runs no script and loads nothing.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @public_read

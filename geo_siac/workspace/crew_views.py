@@ -15,6 +15,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -40,6 +41,7 @@ from geo_siac.reports.selectors import (
     with_deadline_state,
 )
 from geo_siac.reports.services import (
+    answer_documents_process,
     answer_refusal,
     answer_validate,
     correction_refusal,
@@ -64,6 +66,7 @@ from geo_siac.reports.services import (
     reroute_refusal,
     return_refusal,
 )
+from geo_siac.reports.services.photos import documents_offer
 from geo_siac.reports.states import is_open, status_names
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.views import letter_download, letter_page
@@ -213,6 +216,7 @@ def detail_context(request, report: Report, **forms) -> dict:
         if "legal_answer" in rule(report.kind).actions:
             context["letters"] = answer_letters(report)
         context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
+        context["documents_offer"] = documents_offer(report.kind) if takes_legal_outcome(report.kind) else None
     return context
 
 
@@ -248,7 +252,14 @@ def letter(request, code: str, number: int):
     report = find_report(request, code)
     pdf_url = reverse("crew:letter_pdf", args=[report.tracking_code, number])
     back_url = reverse("crew:report", args=[report.tracking_code])
-    return letter_page(request, report, number, pdf_url=pdf_url, back_url=back_url)
+    return letter_page(
+        request,
+        report,
+        number,
+        pdf_url=pdf_url,
+        back_url=back_url,
+        document_url=lambda document: reverse("document", args=[document.file.name]),
+    )
 
 
 @supervisor_required
@@ -410,6 +421,7 @@ KIND_STEPS = {
             outcome=data["outcome"],
             ground=data["ground"],
             note=data["note"],
+            documents=data["documents"],
             actor=user,
             seen_updated_at=data["seen"],
         ),
@@ -460,21 +472,40 @@ def kind_step(request, code, step):
         raise Http404(_("Paso desconocido."))
     report = find_report(request, code)
     form_class, run, _refusal = KIND_STEPS[step]
+    # The PDFs an answer delivers go to the service as sent: it checks them by the requester's documents' rule.
+    documents = request.FILES.getlist("documents")
     if step == "legal_answer" and "preview" in request.POST:
-        return answer_preview(request, report, form_class(request.POST))
-    return apply(
-        request,
-        report,
-        f"{step}_form",
-        form_class(request.POST),
-        lambda data: run(report, data, request.user),
-        done=KIND_STEP_DONE[step],
-    )
+        return answer_preview(request, report, form_class(request.POST), documents)
+
+    def signed(data):
+        previewed_documents_check(data.get("documents_expected"), documents)
+        return run(report, {**data, "documents": documents}, request.user)
+
+    return apply(request, report, f"{step}_form", form_class(request.POST), signed, done=KIND_STEP_DONE[step])
 
 
-def answer_preview(request, report, form):
+def previewed_documents_check(expected: int | None, documents) -> None:
+    """Refuses to sign a letter whose PDFs are not those its preview listed: the browser empties the file field after
+    a preview, and a delivering letter would otherwise go out without the information it delivers."""
+    sent = len([document for document in documents if document])
+    if expected is not None and sent != expected:
+        raise ValidationError(
+            {
+                "documents_expected": ngettext(
+                    "La vista previa listaba %(expected)d documento y se eligieron %(sent)d: elija otra vez los "
+                    "documentos que entrega antes de firmar.",
+                    "La vista previa listaba %(expected)d documentos y se eligieron %(sent)d: elija otra vez los "
+                    "documentos que entrega antes de firmar.",
+                    expected,
+                )
+                % {"expected": expected, "sent": sent}
+            }
+        )
+
+
+def answer_preview(request, report, form, documents=()):
     """The letter as it would be sent, drawn under the answering form (nothing is written), or the form's errors:
-    the same checks as report_answer."""
+    the same checks as report_answer, its documents' too."""
     preview = None
     if form.is_valid():
         data = form.cleaned_data
@@ -487,10 +518,16 @@ def answer_preview(request, report, form):
                 outcome=data["outcome"],
                 ground=data["ground"],
                 now=timezone.now(),
+                documents=answer_documents_process(kind=report.kind, outcome=data["outcome"], documents=documents),
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+    if preview is not None:
+        # The file field comes back empty: the form remembers how many the letter listed (previewed_documents_check).
+        data = request.POST.copy()
+        data["documents_expected"] = len(preview["attachments"]) or ""
+        form = type(form)(data)
     context = detail_context(request, report, legal_answer_form=form)
     context["letter_preview"] = preview
     return render(request, "workspace/crew_report.html", context, status=200 if preview else 400)

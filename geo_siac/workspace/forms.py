@@ -304,6 +304,8 @@ class LegalAnswerForm(PageForm):
     note = forms.CharField(
         label=_("Respuesta (el texto de la carta)"), max_length=4000, widget=forms.Textarea(attrs={"rows": 6})
     )
+    # How many PDFs the previewed letter listed: a file field comes back empty after a preview (crew_views.kind_step).
+    documents_expected = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     seen = SeenField(required=False)
 
 

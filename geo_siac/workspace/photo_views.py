@@ -8,8 +8,8 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from geo_siac.reports.models import Report
-from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
 from geo_siac.reports.selectors import PhotoFile, document_file, photo_file
+from geo_siac.reports.views import document_response
 from geo_siac.workspace.access import visible_reports
 
 # The names are random and never reused, so a browser may keep a public photo it was allowed to see.
@@ -28,7 +28,7 @@ def may_see_photo(user, photo: PhotoFile) -> bool:
 
 
 def may_see_private_files(user, report: Report) -> bool:
-    """The rule for a request's private files (a crew's photos, the requester's PDF documents): staff who see the
+    """The rule for a request's private files (a crew's photos, its PDF documents): staff who see the
     report in their workspace, or who may view reports in the admin, and in either case of their comunas."""
     if not (user.is_authenticated and user.is_active):
         return False
@@ -57,19 +57,9 @@ def photo(request, name: str):
 
 @require_safe
 def document(request, name: str):
-    """A requester's PDF, always as a download of type application/pdf that the browser may not sniff as anything
-    else (SECURE_CONTENT_TYPE_NOSNIFF, set here too so no middleware order can drop it), or 404 alike for a name no
-    document has and for one this person may not see. Never cached by a shared cache."""
+    """A request's PDF (its requester's or its answer's) as reports.views.document_response sends it, or 404 alike for
+    a name no document has and for one this person may not see."""
     found = document_file(name)
     if found is None or not may_see_private_files(request.user, found.report):
         raise Http404
-    try:
-        stored = default_storage.open(name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(stored, content_type=DOCUMENT_CONTENT_TYPE, as_attachment=True, filename=found.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    # Opened in a tab anyway (a download manager, a PDF viewer in the browser), it runs no script and loads nothing.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return document_response(found)

@@ -22,7 +22,10 @@ def test_the_demo_admin_can_sign_letters_and_hears_the_demo_escalation_rules(com
     assert "demo: 0 reglas de escalamiento nuevas" in out.getvalue()  # a second run changes nothing
 
     admin = get_user_model().objects.get(username="admin")
-    assert signer_of(admin) == ("Demo GeoSIAC", "Encargada de la OIRS (demostración)")
+    assert signer_of(admin) == (
+        "Demo GeoSIAC",
+        "Encargada de la OIRS y de la Unidad de Transparencia Municipal (demostración)",
+    )
     assert set(admin.groups.values_list("name", flat=True)) == {SUPERVISOR, OIRS_COORDINATION}
     departments = Department.objects.filter(categories__is_active=True).distinct().count()
     assert departments and Commune.objects.active().count() == len(communes)

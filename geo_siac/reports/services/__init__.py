@@ -43,6 +43,7 @@ from geo_siac.reports.services.deadline_repair import MovedDeadline, open_deadli
 from geo_siac.reports.services.duplicates import report_merge_duplicate
 from geo_siac.reports.services.erasure import ERASED, ErasureSummary, reporter_data_erase
 from geo_siac.reports.services.information import (
+    answer_documents_process,
     answer_refusal,
     answer_validate,
     correction_refusal,
@@ -67,6 +68,7 @@ __all__ = [
     "BulkResult",
     "ErasureSummary",
     "Unchanged",
+    "answer_documents_process",
     "answer_refusal",
     "answer_validate",
     "business_calendar_sync",

@@ -22,7 +22,7 @@ from geo_siac.reports.messages import letter_link_message
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.ratelimit import Refusal
 from geo_siac.reports.requester import masked_email, masked_phone
-from geo_siac.reports.selectors import email_key, person_reports
+from geo_siac.reports.selectors import CITIZEN_INFO_PLACEHOLDERS, email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import (
     documents_process,
@@ -234,12 +234,11 @@ def report_add_citizen_info(
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
     if not note:
-        with installation_language():
-            note = (
-                _("La persona que reporta agregó una foto.")
-                if photo
-                else _("La persona que reporta agregó un documento.")
-            )
+        with installation_language():  # the history crews read: the installation's language
+            note = _(CITIZEN_INFO_PLACEHOLDERS[0] if photo else CITIZEN_INFO_PLACEHOLDERS[1])
+    # By number, person_reports found a request filed with that number and no email: the requester's.
+    from_requester = bool(by_phone) or bool(by_email and email_key(by_email) == email_key(locked.reporter_email))
+    answers = answers_correction(locked, by_email)
     # Internal, for the crew: a follower's words or photo never reach the public timeline or the report's photos,
     # which are published under the reporter's consent.
     event = ReportEvent.objects.create(
@@ -249,13 +248,15 @@ def report_add_citizen_info(
         is_public=False,
         actor_label=CITIZEN_ACTOR,
         created_at=now,
+        # Marked, so the requester is shown what they added (selectors.requester_additions); a follower's is not.
+        data={"from_requester": from_requester, "answers_correction": answers},
     )
     added_by = "" if by_phone else email_key(by_email)
     if processed is not None:
         event_photo_store(event=event, processed=processed, added_by=added_by)
     for document in checked_documents:
         report_document_store(report=locked, processed=document, created_at=now, added_by=added_by)
-    if answers_correction(locked, by_email):
+    if answers:
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event
 

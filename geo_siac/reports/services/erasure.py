@@ -332,6 +332,8 @@ def person_data_erase(
         documents = ReportDocument.objects.filter(report__in=reports)
         if key := email_key(email):  # a follower's PDFs on someone else's request are theirs too
             documents = documents | ReportDocument.objects.filter(added_by=key, **since)
+        # An answer's documents stay with its letter: the public body's answer on record (docs/request-kinds.md).
+        documents = documents.filter(letter__isnull=True)
         files += [document.file.name for document in documents if document.file.name]
         summary.documents_deleted += documents.delete()[0]
     summary.letters_redacted += _redact_letters(AnswerLetter.objects.filter(report__in=reports))
@@ -381,6 +383,8 @@ def _redact_letters(letters) -> int:
         for key, value in letter.content.items():
             if isinstance(value, str) and pattern is not None:
                 letter.content[key] = pattern.sub(ERASED, value)
+        for attached in letter.content.get("attachments", []) if pattern is not None else []:
+            attached["name"] = pattern.sub(ERASED, attached["name"])  # as listed; the kept file keeps its own
         letter.content["salutation"] = ERASED
         letter.pdf = letter_pdf(letter.content)
         letter.save(update_fields=["content", "pdf"])

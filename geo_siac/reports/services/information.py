@@ -29,7 +29,9 @@ from geo_siac.reports.deadlines import (
 from geo_siac.reports.events import event_data
 from geo_siac.reports.letters import letter_content, letter_pdf
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
+from geo_siac.reports.photos import ProcessedDocument
 from geo_siac.reports.services.assignment import closed_refusal, required_reason
+from geo_siac.reports.services.photos import documents_process, documents_removed_on_rollback, report_document_store
 from geo_siac.reports.services.status import (
     EXPLAINED_BY_CALLER,
     lock_report,
@@ -154,7 +156,15 @@ def information_correction_receive(*, report: Report, note: str, actor=None, act
     now = timezone.now()
     label = actor_label or (actor.get_username() if actor else "")
     ReportEvent.objects.create(
-        report=locked, kind=EventKind.NOTE, note=note, is_public=False, actor=actor, actor_label=label, created_at=now
+        report=locked,
+        kind=EventKind.NOTE,
+        note=note,
+        is_public=False,
+        actor=actor,
+        actor_label=label,
+        created_at=now,
+        # The requester's words, typed at a desk: shown back to them (selectors.requester_additions).
+        data={"from_requester": True, "answers_correction": True},
     )
     return correction_received(locked, now=now, actor=actor, actor_label=label)
 
@@ -231,23 +241,49 @@ def answer_validate(*, kind: str, outcome: str, note: str, ground: str = "") -> 
     return note
 
 
+# The outcomes that deliver information, whole or in part: only their letters carry the documents delivered.
+DELIVERING = (LegalOutcome.DELIVERED, LegalOutcome.PARTLY_DELIVERED)
+
+
+def answer_documents_process(*, kind: str, outcome: str, documents) -> list[ProcessedDocument]:
+    """The PDFs an answer delivers, each checked by the requester's own rule (services.photos.documents_process, so
+    one bad file refuses the whole answer, naming it), or the refusal: only a delivering answer carries any."""
+    documents = [document for document in documents or () if document]
+    if documents and outcome not in DELIVERING:
+        raise ValidationError(
+            {
+                "documents": _(
+                    "Solo una respuesta que entrega la información, total o parcialmente, lleva documentos adjuntos."
+                )
+            }
+        )
+    return documents_process(kind, documents, send_rest_later=False)
+
+
 def answer_refusal(report: Report) -> dict[str, str]:
     """Why the request cannot be answered by letter now, by field; empty when it can."""
     return clock_refusal(report, Action.LEGAL_ANSWER)
 
 
+@documents_removed_on_rollback()
 @transaction.atomic
-def report_answer(*, report: Report, note: str, outcome: str = "", ground: str = "", actor, seen_updated_at=None):
+def report_answer(
+    *, report: Report, note: str, outcome: str = "", ground: str = "", documents=(), actor, seen_updated_at=None
+):
     """The formal answer of a request whose kind is answered by letter (a reclamo; an access-to-information request
     with its legal outcome: delivered, partly delivered, denied with its art. 21/20 ground, not held). The letter is
-    written and frozen (AnswerLetter, signed by `actor`), the request resolved with `note` as its public answer, and
-    the citizen told with links to the letter. Returns the report."""
+    written and frozen (AnswerLetter, signed by `actor`) with the PDF `documents` it delivers listed and attached as
+    the institution's, the request resolved with `note` as its public answer, and the citizen told with links to the
+    letter. Returns the report."""
     note = answer_validate(kind=report.kind, outcome=outcome, note=note, ground=ground)
+    checked = answer_documents_process(kind=report.kind, outcome=outcome, documents=documents)
     locked = lock_report(report, seen_updated_at)
     if refusal := answer_refusal(locked):
         raise ValidationError(refusal)
     now = timezone.now()
-    content = letter_content(report=locked, officer=actor, note=note, outcome=outcome, ground=ground, now=now)
+    content = letter_content(
+        report=locked, officer=actor, note=note, outcome=outcome, ground=ground, now=now, documents=checked
+    )
     letter = AnswerLetter.objects.create(
         report=locked,
         number=locked.letters.count() + 1,
@@ -257,6 +293,11 @@ def report_answer(*, report: Report, note: str, outcome: str = "", ground: str =
         signed_by=actor,
         issued_at=now,
     )
+    if checked:
+        for listed, document in zip(content["attachments"], checked, strict=True):
+            stored = report_document_store(report=locked, processed=document, created_at=now, letter=letter)
+            listed["document_id"] = stored.pk  # the letter's pages link each line to its own file
+        letter.save(update_fields=["content"])
     if outcome:
         locked.legal_outcome, locked.denial_ground = outcome, ground
         locked.save(update_fields=["legal_outcome", "denial_ground"])

@@ -1,5 +1,6 @@
 """Photos and documents: the one path by which a citizen's photo (report_create) and a crew's (report_change_status)
-are checked, re-encoded without metadata and stored, and a requester's PDF documents checked and stored beside them."""
+are checked, re-encoded without metadata and stored, and PDF documents (a requester's, an answer's) checked and stored
+beside them."""
 
 import secrets
 from contextlib import contextmanager
@@ -66,10 +67,11 @@ def event_photo_store(*, event: ReportEvent, processed: ProcessedPhoto, added_by
     return photo
 
 
-def documents_process(kind: str, documents) -> list[ProcessedDocument]:
+def documents_process(kind: str, documents, *, send_rest_later: bool = True) -> list[ProcessedDocument]:
     """The PDFs a person sends with a request of `kind` (uploaded files or bytes), each checked by reports.photos
     under GEO_SIAC_DOCUMENT_MAX_BYTES. Raises ValidationError under `documents`, naming the file; a kind that takes
-    no documents refuses any. Callers run it before they write anything."""
+    no documents refuses any; `send_rest_later`: a citizen over the total is told to send the rest with «Agregar
+    información» (an officer's answer has no such way). Callers run it before they write anything."""
     documents = [document for document in documents or () if document]
     if not documents:
         return []
@@ -89,15 +91,16 @@ def documents_process(kind: str, documents) -> list[ProcessedDocument]:
     # One submission stays under the proxy's body limit (deploy/nginx.conf.template), which answers in English.
     total = sum(document.size for document in checked)
     if total > settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES:
-        raise ValidationError(
-            {
-                "documents": _(
-                    "Los documentos PDF suman %(total)s MB; el máximo por envío es %(max)s MB. Envíe algunos ahora "
-                    "y los demás con «Agregar información»."
-                )
-                % {"total": mb_text(total), "max": mb_text(settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES)}
-            }
+        message = (
+            _(
+                "Los documentos PDF suman %(total)s MB; el máximo por envío es %(max)s MB. Envíe algunos ahora "
+                "y los demás con «Agregar información»."
+            )
+            if send_rest_later
+            else _("Los documentos PDF suman %(total)s MB; el máximo por envío es %(max)s MB.")
         )
+        sizes = {"total": mb_text(total), "max": mb_text(settings.GEO_SIAC_DOCUMENTS_TOTAL_MAX_BYTES)}
+        raise ValidationError({"documents": message % sizes})
     return checked
 
 
@@ -138,11 +141,12 @@ def documents_removed_on_rollback():
 
 
 def report_document_store(
-    *, report: Report, processed: ProcessedDocument, created_at, added_by: str = ""
+    *, report: Report, processed: ProcessedDocument, created_at, added_by: str = "", letter=None
 ) -> ReportDocument:
-    """A requester's checked PDF, under a random name like a photo's (photo_save's reason)."""
+    """A checked PDF, the requester's or, with `letter`, the institution's answer, under a random name like a photo's
+    (photo_save's reason)."""
     document = ReportDocument(
-        report=report, name=processed.name, size=processed.size, added_by=added_by, created_at=created_at
+        report=report, name=processed.name, size=processed.size, added_by=added_by, letter=letter, created_at=created_at
     )
     document.file.save(f"{secrets.token_urlsafe(18)}.pdf", ContentFile(processed.content), save=False)
     if (written := _written_documents.get()) is not None:

@@ -10,7 +10,11 @@ from geo_siac.zones.roles import SUPERVISOR
 
 # The demo's one account does every staff job: supervision hears the alerts, and a letter needs a signer's name and title.
 DEMO_NAME = ("Demo", "GeoSIAC")
-DEMO_TITLE = "Encargada de la OIRS (demostración)"
+# It answers both the OIRS's reclamos and the Unidad de Transparencia's Ley 20.285 requests, so its title names both
+# units, as a small municipality's one officer for both signs; an OIRS-only title under a Transparencia answer misleads.
+DEMO_TITLE = "Encargada de la OIRS y de la Unidad de Transparencia Municipal (demostración)"
+# The title earlier demos gave the account, brought up to date where the municipality has not changed it.
+EARLIER_DEMO_TITLES = ("Encargada de la OIRS (demostración)",)
 
 
 class Command(BaseCommand):
@@ -41,5 +45,6 @@ class Command(BaseCommand):
             user.first_name, user.last_name = DEMO_NAME
             user.save(update_fields=["first_name", "last_name"])
         Signatory.objects.get_or_create(user=user, defaults={"title": DEMO_TITLE})
+        Signatory.objects.filter(user=user, title__in=EARLIER_DEMO_TITLES).update(title=DEMO_TITLE)
         user.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
         self.stdout.write(f"admin de la demo: usuario 'admin', contraseña '{password}' (en {secret_file})")
