@@ -9,12 +9,14 @@ from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from geo_siac.reports.closing import citizen_may_reopen, offers_survey
+from geo_siac.reports.deadlines import written_day
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import email_key
 from geo_siac.reports.states import CLOSED, Status
-from geo_siac.zones.selectors import commune_public_host
+from geo_siac.zones.selectors import commune_public_host, municipality_name_by_id
 
 SURVEY_SALT = "geo_siac.reports.survey"
 REOPEN_SALT = "geo_siac.reports.reopen"
@@ -80,7 +82,23 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
             "department": responsible,
             "link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host),
         }
-    return subject, body
+        # What the confirmation page says too: by when the answer is due, and (to an email, which signs in there)
+        # where all one's requests are. An SMS or WhatsApp reply is this body too.
+        lines = [body, _("Plazo de respuesta: %(day)s.") % {"day": written_day(report.expected_at)}]
+        if report.reporter_email:
+            lines.append(my_reports_line())
+    return subject, "\n".join(lines)
+
+
+def my_reports_line() -> str:
+    # The account is the installation's, and so are its sign-in and ClaveÚnica's return.
+    return _("Vea todas sus solicitudes en %(link)s") % {"link": absolute(reverse("citizens:sign_in_request"))}
+
+
+def sender_name(report: Report) -> str:
+    """Who a request's emails are from and signed by: its comuna's municipality
+    (zones.selectors.municipality_name_by_id)."""
+    return municipality_name_by_id(report.commune_id)
 
 
 # The longest reopening reason an SMS carries (status_message).
@@ -102,7 +120,8 @@ def status_message(
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
             "code": report.tracking_code,
-            "status": Status(report.status).label,
+            # Back to work at the citizen's word, not yet worked on: the status alone would say work had started.
+            "status": _("Reabierta") if reopened else Status(report.status).label,
         }
         lines = [
             _("La solicitud %(code)s («%(category)s») cambió a: %(status)s.")
@@ -146,12 +165,14 @@ def status_message(
                 _("Siga la solicitud en %(link)s")
                 % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)}
             )
-        if report.status in CLOSED and report.duplicate_of_id is None:
+        # What a closing offers is reports.closing's rule, the one the pages and the reopening link ask.
+        if offers_survey(report):
             lines.append(
                 _("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s")
                 % {"link": absolute(reverse("reports:survey", args=[survey_token(report)]), host)}
             )
-            if email:
+        if report.status in CLOSED and report.duplicate_of_id is None and email:
+            if citizen_may_reopen(report):
                 lines.append(
                     _("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s")
                     % {
@@ -159,11 +180,7 @@ def status_message(
                         "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)]), host),
                     }
                 )
-                lines.append(
-                    _("Vea todas sus solicitudes en %(link)s")
-                    # The account is the installation's, and so are its sign-in and ClaveÚnica's return.
-                    % {"link": absolute(reverse("citizens:sign_in_request"))}
-                )
+            lines.append(my_reports_line())
     return subject, "\n".join(lines)
 
 

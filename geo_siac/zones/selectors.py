@@ -339,14 +339,23 @@ class PublicIdentity:
     contact_line: str = ""
 
 
-def _formal_name(commune: Commune) -> str:
-    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune.name}
+def _formal_name(commune_name: str) -> str:
+    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune_name}
 
 
 def municipality_name(commune: Commune) -> str:
     """The name the comuna's public pages and answer letters carry: its identity's, or the formal default."""
     identity = unique_row(CommuneIdentity.objects.filter(commune=commune).only("display_name"))
-    return _formal_name(commune) if identity is None else identity.display_name
+    return _formal_name(commune.name) if identity is None else identity.display_name
+
+
+def municipality_name_by_id(commune_id: int) -> str:
+    """municipality_name of the comuna `commune_id`, for a message about a request loaded without its comuna, whose
+    row (and boundary) it must not fetch."""
+    row = unique_row(Commune.objects.filter(pk=commune_id).values("name", "identity__display_name"))
+    if row["identity__display_name"]:
+        return row["identity__display_name"]
+    return _formal_name(row["name"])
 
 
 def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
@@ -355,7 +364,7 @@ def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
     try:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
-        return PublicIdentity(name=_formal_name(commune), commune=commune, home_url=home_url)
+        return PublicIdentity(name=_formal_name(commune.name), commune=commune, home_url=home_url)
     return PublicIdentity(
         name=identity.display_name,
         commune=commune,
