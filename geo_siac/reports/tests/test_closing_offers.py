@@ -17,7 +17,7 @@ from geo_siac.catalogue.models import Institution
 from geo_siac.notifications.models import Notification
 from geo_siac.notifications.services import notifications_send_due
 from geo_siac.reports.deadlines import written_day
-from geo_siac.reports.messages import reopen_token
+from geo_siac.reports.messages import reopen_token, survey_token
 from geo_siac.reports.services import (
     EXPLAINED_BY_CALLER,
     report_answer,
@@ -98,6 +98,8 @@ def test_a_referred_request_offers_neither_reopening_nor_survey_and_its_officers
     assert_no_reopening_offered(client, complaint, "no corresponde al municipio")
     with pytest.raises(ValidationError, match="sobre el trabajo del municipio"):
         survey_submit(report=complaint, resolution_rating=1, service_rating=1)
+    page = client.get(f"/encuesta/{survey_token(complaint)}/").content.decode()  # a link sent before this rule
+    assert 'id="no-survey"' in page and 'name="resolution_rating"' not in page
 
 
 def test_a_resolved_service_request_still_offers_both_and_warns_the_reason_is_public(make_report, client):
