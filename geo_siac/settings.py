@@ -413,6 +413,13 @@ GEO_SIAC_EMAIL_SENDER_WINDOW_SECONDS = env_int("GEO_SIAC_EMAIL_SENDER_WINDOW_SEC
 GEO_SIAC_EMAIL_REQUIRE_DMARC = env_bool("GEO_SIAC_EMAIL_REQUIRE_DMARC", PRODUCTION)
 GEO_SIAC_EMAIL_AUTHSERV_ID = env("GEO_SIAC_EMAIL_AUTHSERV_ID")
 GEO_SIAC_SURVEY_MAX_AGE_DAYS = env_int("GEO_SIAC_SURVEY_MAX_AGE_DAYS", 90)
+# An answer letter's link sent to its requester opens it for this many days (docs/security.md, "Answer letter
+# links"); fresh links asked from the tracking page, per request and per client, each in its window (seconds).
+GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS = env_int("GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS", 90)
+GEO_SIAC_LETTER_LINKS_PER_REQUEST = env_int("GEO_SIAC_LETTER_LINKS_PER_REQUEST", 3)
+GEO_SIAC_LETTER_LINKS_REQUEST_WINDOW_SECONDS = env_int("GEO_SIAC_LETTER_LINKS_REQUEST_WINDOW_SECONDS", 86400)
+GEO_SIAC_LETTER_LINKS_PER_CLIENT = env_int("GEO_SIAC_LETTER_LINKS_PER_CLIENT", 10)
+GEO_SIAC_LETTER_LINKS_CLIENT_WINDOW_SECONDS = env_int("GEO_SIAC_LETTER_LINKS_CLIENT_WINDOW_SECONDS", 3600)
 # "Mis solicitudes" (docs/citizen-accounts.md): a closed report can be reopened by its citizen for this many
 # business days; a sign-in link lasts this many minutes and is used once; link requests allowed per client and per
 # email in a window; a citizen session lasts this long.

@@ -113,7 +113,7 @@ def test_a_suggestion_and_an_information_request_without_a_place_through_web_des
         expect(phone.locator("#letters-private")).to_be_visible()  # the code alone does not open the letter
         phone.screenshot(path=OUTPUT / "9-phone-tracking-with-letter.png", full_page=True)
         sms = Notification.objects.filter(report__tracking_code=information_code, body__contains="clave=").latest("id")
-        phone.goto(production_server.url + re.search(r"/seguimiento/\S+/carta/1/\?clave=[\w-]+", sms.body)[0])
+        phone.goto(production_server.url + re.search(r"/seguimiento/\S+/carta/1/\?clave=[\w.-]+", sms.body)[0])
         expect(phone.locator("#letter-outcome")).to_have_text("Resultado: Entregada parcialmente")
         expect(phone.locator("#letter")).to_contain_text("Rosa Pérez")
         phone.screenshot(path=OUTPUT / "10-phone-letter.png", full_page=True)

@@ -146,14 +146,15 @@ def right_edge_shade(image_bytes: bytes) -> float:
     return 255 - sum(rows) / len(rows)
 
 
-def test_indicator_tables_read_on_a_phone_with_each_rows_name_in_view(page):
-    """At 360x740 the page never scrolls sideways. A table wider than the screen slides in its own box, whose edge
-    is shaded while columns lie beyond it, and each row's name stays in view while its figures slide under it."""
-    page.set_viewport_size({"width": 360, "height": 740})
+def test_indicator_tables_read_on_a_small_tablet_with_each_rows_name_in_view(page):
+    """At 700x1000 the page never scrolls sideways. A table wider than the screen slides in its own box, whose edge
+    is shaded while columns lie beyond it, and each row's name stays in view while its figures slide under it (a
+    phone stacks each row instead: tests/test_public_tables_phone_browser.py)."""
+    page.set_viewport_size({"width": 700, "height": 1000})
     page.goto(page.base_url + "/transparencia/")
     page.locator("#transparency-map[data-cells='1']").wait_for()
 
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 700
     box = page.locator(".table-scroll:has(table.indicators)").first
     box.scroll_into_view_if_needed()
     assert box.evaluate("b => b.scrollWidth > b.clientWidth")
@@ -164,7 +165,7 @@ def test_indicator_tables_read_on_a_phone_with_each_rows_name_in_view(page):
 
     assert after["x"] == before["x"] and after["x"] >= 0
     last = box.locator("tbody tr:first-child td:last-child").bounding_box()
-    assert last["x"] >= after["x"] + after["width"] and last["x"] + last["width"] <= 360
+    assert last["x"] >= after["x"] + after["width"] and last["x"] + last["width"] <= 700
     assert shaded > at_the_end + 10, (shaded, at_the_end)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=OUTPUT / "5-telefono.png", full_page=True)

@@ -292,16 +292,25 @@ body > .folium-map { flex: 1 1 auto; height: auto !important; min-height: 14rem;
 .map-title h1 { font-size: 1.05rem; margin: 0; }
 .map-title ul, .map-legend ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; }
 .map-title ul { gap: 0 1.2rem; font-size: .85rem; }
-.map-legend { padding: .4rem .8rem; border-top: 1px solid #c5ced6; font-size: .85rem; }
-.map-legend h2 { font-size: .9rem; margin: 0 0 .2rem; }
-.map-legend ul { gap: .2rem 1rem; }
+.map-legends { flex: 0 0 auto; overflow-y: auto; display: flex; flex-wrap: wrap; align-items: flex-start;
+  border-top: 1px solid #c5ced6; }
+.map-legend { flex: 1 1 16rem; padding: .3rem .8rem; font-size: .8rem; }
+.map-legend h2 { font-size: .85rem; margin: 0 0 .15rem; }
+.map-legend h2 button { font: inherit; color: inherit; background: none; border: 0; padding: 0; cursor: pointer; text-align: left; }
+.map-legend h2 button::before { content: "▾ "; }
+.map-legend h2 button[aria-expanded=false]::before { content: "▸ "; }
+.map-legend ul { gap: .1rem 1rem; }
 .map-legend li { display: flex; align-items: center; gap: .35rem; }
-.map-legend .swatch { display: inline-block; width: 1.6rem; height: .9rem; border: 1px solid #555; }
-.map-legend p { margin: .2rem 0 0; color: #44525f; }
+.map-legend[data-legend=hotspots] { flex-grow: 2; }
+.map-legend[data-legend=hotspots] ul { display: grid; grid-template-rows: repeat(3, auto); grid-auto-flow: column;
+  justify-content: start; column-gap: 1.5rem; }
+.map-legend .swatch { display: inline-block; flex: none; width: 1.6rem; height: .9rem; border: 1px solid #555; }
+.map-legend p { margin: .15rem 0 0; color: #44525f; }
 .map-legend.outline .swatch { border: 3px solid; background: none; }
 .map-legend[hidden] { display: none; }
-.map-legends { flex: 0 0 auto; overflow-y: auto; }
-@media print { .map-legends { height: auto !important; overflow: visible; } } /* paper cannot scroll */
+@media screen { .map-legend.folded > :not(h2) { display: none; } }
+/* paper cannot scroll, nor fold a key */
+@media print { .map-legends { height: auto !important; overflow: visible; } .map-legend h2 button[aria-expanded]::before { content: none; } }
 .cell-tooltip th { text-align: left; padding: 0 .5rem 0 0; }
 </style>"""
 
@@ -362,6 +371,6 @@ def map_page(
     )
     sections = [_legend_section(legend, legend_name) for legend in legends if legend.items or legend.note]
     if sections:
-        # One box for them all: heatmap_cells.js keeps it the height of the tallest (scrolling when more show), so the map
+        # One box for them all, side by side where the frame is wide: heatmap_cells.js keeps its height fixed, so the map
         # keeps its size.
         figure.add_child(_BelowMap(f'<div class="map-legends">{"".join(sections)}</div>'), name="map_legend")

@@ -752,7 +752,7 @@ def map_png(
     measure: str = "count",
 ) -> bytes:
     """The same choropleth as a PNG for printed reports (geopandas + matplotlib, no browser), with the title and
-    the filters above the map (also in the PNG's Title and Description text chunks) and the legend beside it."""
+    the filters above the map (also in the PNG's Title and Description text chunks) and beside it a key per layer drawn."""
     rows = [r for r in cell_table(res, filters) if r.count > 0]
     shown = Measure(measure, {r.cell: r.population for r in rows})
     title = map_title(res, filters, measure=measure, scheme=scheme, classes=classes)
@@ -781,17 +781,30 @@ def map_png(
         legend_title = _("Por 1.000 hab.") if shown.is_rate else _("Solicitudes")
         if scale and scale.note:
             legend_title += "\n" + textwrap.fill(scale.note, 28)
-        ax.legend(
+        keys = ax.legend(
             handles=[Patch(facecolor=colour, edgecolor="#555555", label=label) for colour, label in items],
             title=legend_title,
-            loc="lower left",
-            bbox_to_anchor=(1, 0),
+            loc="upper left",
+            bbox_to_anchor=(1, 1),
             fontsize=9,
             title_fontsize=9,
+            alignment="left",
         )
         hot = cells[cells["hotspot"] >= 3]
         if not hot.empty:
-            hot.boundary.plot(ax=ax, color="#b2182b", linewidth=1.2)
+            hot.boundary.plot(ax=ax, color=HOTSPOT_COLOURS[3], linewidth=1.2)
+            # Every layer drawn has its key: a second legend replaces the first unless the first is kept as an artist.
+            ax.add_artist(keys)
+            label = _("Caliente, %(p)s %% de confianza") % {"p": HOTSPOT_CONFIDENCE[3]}
+            ax.legend(
+                handles=[Patch(facecolor="none", edgecolor=HOTSPOT_COLOURS[3], linewidth=1.2, label=label)],
+                title=_("Puntos calientes y fríos (Gi*, FDR)"),
+                loc="lower left",
+                bbox_to_anchor=(1, 0),
+                fontsize=9,
+                title_fontsize=9,
+                alignment="left",
+            )
     drawn = map_zones(filters)
     for selected in (False, True):
         zones = [z.geometry.wkt for z in drawn if (z.pk in filters.zones) == selected]

@@ -50,11 +50,13 @@ def reopen_from_token(token: str) -> tuple[str, str] | None:
     return code, email
 
 
-def letter_url(letter: AnswerLetter, *, pdf: bool = False, keyed: bool = False) -> str:
-    """The letter's page or PDF; `keyed`, the link sent to the requester, which opens it in any browser."""
+def letter_url(letter: AnswerLetter, *, pdf: bool = False, keyed: bool = False, key: str = "") -> str:
+    """The letter's page or PDF; `keyed`, the link sent to the requester, which opens it in any browser until it
+    expires; `key`, a link's own key carried on (never a fresh one: it would outlive the link it came from)."""
     view = "reports:letter_pdf" if pdf else "reports:letter"
     url = reverse(view, args=[letter.report.tracking_code, letter.number])
-    return f"{url}?{urlencode({LETTER_KEY: letter_key(letter.report)})}" if keyed else url
+    key = key or (letter_key(letter.report) if keyed else "")
+    return f"{url}?{urlencode({LETTER_KEY: key})}" if key else url
 
 
 def absolute(path: str, host: str | None = None) -> str:
@@ -196,6 +198,22 @@ def notice_message(report: Report, language: str, text: str) -> tuple[str, str]:
             % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)},
         ]
     return subject, "\n".join(line for line in lines if line)
+
+
+def letter_link_message(letter: AnswerLetter, language: str, *, sms: bool = False) -> tuple[str, str]:
+    """A fresh link to `letter`, asked from its tracking page (services.letter_link_send): the page alone (it links
+    its PDF). An `sms` (or WhatsApp) carries the code and the link only, without accents: one part, not three."""
+    report = letter.report
+    link = absolute(letter_url(letter, keyed=True), commune_public_host(report.commune_id))
+    with translation.override(language):
+        subject = _("Enlace nuevo a la carta de su solicitud %(code)s") % {"code": report.tracking_code}
+        if sms:
+            return subject, _("Carta de la solicitud %(code)s: %(link)s") % {"code": report.tracking_code, "link": link}
+        body = _(
+            "Su enlace nuevo a la carta de respuesta de la solicitud %(code)s, válido por %(days)d días: %(link)s\n"
+            "Si usted no lo pidió, ignore este mensaje: solo quien lo recibe puede abrir la carta."
+        ) % {"code": report.tracking_code, "days": settings.GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS, "link": link}
+    return subject, body
 
 
 def sign_in_message(link: str, language: str) -> tuple[str, str]:

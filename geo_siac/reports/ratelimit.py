@@ -41,11 +41,20 @@ WORDING = {
     "sign-in": gettext_lazy(
         "No enviamos el enlace: desde esta conexión se pidieron muchos en poco tiempo. Podrá pedir otro en %(wait)s."
     ),
+    "letter-link": gettext_lazy(
+        "No enviamos el enlace: para esta solicitud o desde esta conexión se pidieron varios en poco tiempo. Podrá "
+        "pedir otro en %(wait)s. Mientras tanto, revise su correo o su teléfono: puede que el enlace ya le haya "
+        "llegado."
+    ),
     "area-alert": gettext_lazy(
         "No registramos la alerta: desde esta conexión se pidieron muchas en poco tiempo. Podrá intentarlo de nuevo "
         "en %(wait)s."
     ),
 }
+
+
+# The purposes whose budgets count staff's POSTs too (submission_limits says which of their budgets).
+STAFF_COUNTED = ("letter-link",)
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,20 @@ def submission_limits(request, purpose: str, report: Report | None) -> list[tupl
     if purpose in ("sign-in", "area-alert"):
         per_client = settings.GEO_SIAC_SIGN_IN_LINKS_PER_CLIENT
         return [(f"{purpose}:client:{ip}", per_client, settings.GEO_SIAC_SIGN_IN_LINKS_WINDOW_SECONDS)]
+    if purpose == "letter-link":
+        # A fresh letter link (services.letter_link_send): per request from any client, staff's too, so nobody
+        # floods the requester's phone; per client, staff at the desk excepted.
+        per_request = (
+            f"letter-link:request:{report.pk}",
+            settings.GEO_SIAC_LETTER_LINKS_PER_REQUEST,
+            settings.GEO_SIAC_LETTER_LINKS_REQUEST_WINDOW_SECONDS,
+        )
+        per_client = (
+            f"letter-link:client:{ip}",
+            settings.GEO_SIAC_LETTER_LINKS_PER_CLIENT,
+            settings.GEO_SIAC_LETTER_LINKS_CLIENT_WINDOW_SECONDS,
+        )
+        return [per_request] if request.user.is_authenticated else [per_request, per_client]
     if report is None:
         return [new_requests]
     window = settings.GEO_SIAC_ACTION_WINDOW_SECONDS
@@ -121,29 +144,32 @@ def give_back(request) -> None:
 
 
 def submission_refusal(request, *, purpose: str = "", report: Report | None = None) -> Refusal | None:
-    """Counts this anonymous POST and returns its Refusal past a limit, else None. `purpose` is one of WORDING's,
+    """Counts this anonymous POST (or a staff one of STAFF_COUNTED, in its budgets only) and returns its Refusal past
+    a limit, else None. `purpose` is one of WORDING's,
     by default "action" with a `report` and "request" without. Every POST first counts, never given back, in
     GEO_SIAC_FORM_POSTS_PER_WINDOW (forms refused by their validation still cost their decoding); then in its
     purpose's budgets, which counts_submissions, required on the view, gives back when nothing was accepted."""
     if not hasattr(request, "counted_submissions"):
         raise ImproperlyConfigured("view lacks @counts_submissions")
-    if request.user.is_authenticated:
-        return None
     purpose = purpose or ("action" if report is not None else "request")
-    ceiling = (f"form-posts:{client_ip(request)}", settings.GEO_SIAC_FORM_POSTS_PER_WINDOW)
+    staff = request.user.is_authenticated
+    if staff and purpose not in STAFF_COUNTED:
+        return None
+    ceiling = [] if staff else [(f"form-posts:{client_ip(request)}", settings.GEO_SIAC_FORM_POSTS_PER_WINDOW)]
     budgets = submission_limits(request, purpose, report)
     # The ceiling and the budgets in one statement; past the ceiling the budgets are given back with the 429.
     counts = count_in_windows(
-        [(ceiling[0], settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS)]
+        [(key, settings.GEO_SIAC_SUBMISSION_WINDOW_SECONDS) for key, _allowed in ceiling]
         + [(key, window) for key, _allowed, window in budgets]
     )
-    (posts, posts_end), budget_counts = counts[0], counts[1:]
+    ceiling_counts, budget_counts = counts[: len(ceiling)], counts[len(ceiling) :]
     request.counted_submissions += [
         (key, end) for (key, _allowed, _window), (_count, end) in zip(budgets, budget_counts)
     ]
-    if posts > ceiling[1]:
-        request.submission_refused = Refusal(seconds=seconds_until(posts_end), kind=purpose)
-        return request.submission_refused
+    for (_key, allowed), (posts, posts_end) in zip(ceiling, ceiling_counts):
+        if posts > allowed:
+            request.submission_refused = Refusal(seconds=seconds_until(posts_end), kind=purpose)
+            return request.submission_refused
     waits = [
         seconds_until(window_end)
         for (_key, allowed, _window), (count, window_end) in zip(budgets, budget_counts)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("seguimiento/<str:code>/seguir/", views.follow, name="follow"),
     path("seguimiento/<str:code>/carta/<int:number>/", views.letter, name="letter"),
     path("seguimiento/<str:code>/carta/<int:number>.pdf", views.letter_pdf, name="letter_pdf"),
+    path("seguimiento/<str:code>/enlace-carta/", views.letter_link, name="letter_link"),
     path("api/duplicados/", views.duplicates, name="duplicates"),
     path("api/cercanos/", views.nearby, name="nearby"),
     path("encuesta/<str:token>/", views.survey, name="survey"),

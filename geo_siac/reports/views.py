@@ -30,7 +30,13 @@ from geo_siac.reports.ratelimit import (
     submission_refusal,
     tracked_report,
 )
-from geo_siac.reports.requester import LETTER_KEY, can_read_letters, filed_redirect, is_requester
+from geo_siac.reports.requester import (
+    LETTER_KEY,
+    can_read_letters,
+    filed_redirect,
+    is_requester,
+    letter_key_state,
+)
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import (
     answer_letters,
@@ -45,7 +51,13 @@ from geo_siac.reports.selectors import (
     reports_near,
     submitted_tracking_code,
 )
-from geo_siac.reports.services import citizen_may_reopen, report_create, report_follow, survey_submit
+from geo_siac.reports.services import (
+    citizen_may_reopen,
+    letter_link_send,
+    report_create,
+    report_follow,
+    survey_submit,
+)
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors, no_place_given
@@ -322,11 +334,18 @@ def tracking_context(
     }
 
 
-def letter_report_or_404(request, code: str):
-    report = public_report_or_404(request, code)
-    if not can_read_letters(request, report):
-        raise Http404(_("No encontramos una solicitud con ese código."))
-    return report
+def locked_letter_page(request, report, number: int, status: int = 403, **extra):
+    """What someone not allowed to read a letter (reports.requester.can_read_letters) gets on its page or PDF: that
+    it exists, why their link does not open it, and «Enviar un enlace nuevo a quien hizo la solicitud»."""
+    answer = get_object_or_404(report.letters.only("number", "issued_at", "report"), number=number)
+    context = {
+        "report": report,
+        "letter": answer,
+        "expired": letter_key_state(report, request.GET.get(LETTER_KEY, "")) == "expired",
+        "link_days": settings.GEO_SIAC_LETTER_LINK_MAX_AGE_DAYS,
+        **extra,
+    }
+    return render(request, "reports/letter_locked.html", context, status=status)
 
 
 @public_read
@@ -336,7 +355,9 @@ def letter_report_or_404(request, code: str):
 def letter(request, code: str, number: int):
     """An answer letter's page: it names the requester, so only reports.requester.can_read_letters opens it (staff
     open it from their report page, workspace)."""
-    report = letter_report_or_404(request, code)
+    report = public_report_or_404(request, code)
+    if not can_read_letters(request, report):
+        return locked_letter_page(request, report, number)
     return letter_page(request, report, number)
 
 
@@ -347,7 +368,7 @@ def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: st
         "report": report,
         "letter": answer,
         "content": answer.content,
-        "pdf_url": pdf_url or letter_url(answer, pdf=True, keyed=LETTER_KEY in request.GET),
+        "pdf_url": pdf_url or letter_url(answer, pdf=True, key=request.GET.get(LETTER_KEY, "")),
         "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
     }
     return render(request, "reports/letter.html", context)
@@ -358,7 +379,33 @@ def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: st
 @lookups_limited
 @cache_control(private=True, no_store=True)
 def letter_pdf(request, code: str, number: int):
-    return letter_download(letter_report_or_404(request, code), number)
+    report = public_report_or_404(request, code)
+    if not can_read_letters(request, report):
+        return locked_letter_page(request, report, number)
+    return letter_download(report, number)
+
+
+@require_POST
+@lookups_limited
+@counts_submissions
+def letter_link(request, code: str):
+    """«Enviar un enlace nuevo a quien hizo la solicitud»: a fresh keyed link to the contact on file, never shown.
+    Answered on the letter's page when asked there (`carta`), else on the tracking page."""
+    report = public_report_or_404(request, code)
+    number = request.POST.get("carta", "")
+    letters = report.letters.defer("pdf", "content").select_related("report")
+    answer = get_object_or_404(letters, number=number) if number.isdigit() else letters.order_by("-number").first()
+    if answer is None:
+        raise Http404(_("Esta solicitud no tiene una carta de respuesta."))
+    sent = letter_link_send(
+        report=report,
+        letter=answer,
+        refusal=lambda: submission_refusal(request, purpose="letter-link", report=report),
+    )
+    status = 429 if sent.refused else 200  # counts_submissions gives a refusal's counts back, with Retry-After
+    if number:
+        return locked_letter_page(request, report, answer.number, status=status, letter_link=sent)
+    return render_tracking(request, report, status=status, letter_link=sent)
 
 
 def letter_download(report, number: int) -> HttpResponse:

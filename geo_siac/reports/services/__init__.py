@@ -1,7 +1,7 @@
 """Writes on reports, a module per job: create.py files a report (report_create, the one path of the web form, the
 operator console and Open311), photos.py checks and stores any photo, status.py moves a report through its states,
 duplicates.py merges a duplicate into its original, assignment.py routes, hands back, reroutes, assigns a
-department, extends, reclassifies and changes in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information),
+department, extends, reclassifies and changes in bulk, citizen.py holds what a citizen does after filing (follows, surveys, reopening, added information, a fresh letter link),
 calendar.py keeps the SQL business-day calendar, publication.py stores where each report is placed in public,
 erasure.py erases a person's data on request, actions.py applies a crew's offline change once per key,
 information.py runs the Ley 20.285 clock, answers a request by letter and refers a request to another institution,
@@ -27,7 +27,9 @@ from geo_siac.reports.services.assignment import (
 )
 from geo_siac.reports.services.calendar import business_calendar_sync, closed_day_save, closed_days_delete
 from geo_siac.reports.services.citizen import (
+    LetterLink,
     answers_correction,
+    letter_link_send,
     report_add_citizen_info,
     report_follow,
     report_reopen_by_citizen,
@@ -69,6 +71,8 @@ __all__ = [
     "business_calendar_sync",
     "citizen_may_reopen",
     "citizen_reopen_refusal",
+    "LetterLink",
+    "letter_link_send",
     "closed_day_save",
     "closed_days_delete",
     "correction_refusal",

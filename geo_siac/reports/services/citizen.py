@@ -1,6 +1,10 @@
 """What a citizen does after filing: follow an open report or stop following it, answer the survey of a closed one,
 reopen a closing they do not accept ("No fue resuelto"), add a note or photo to an open report, and choose the
-language of their messages."""
+language of their messages, and have a fresh link to an answer letter sent to the requester."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,8 +15,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import takes_documents
+from geo_siac.notifications.models import Medium, Notification
+from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.closing import citizen_reopen_refusal, offers_survey
+from geo_siac.reports.messages import letter_link_message
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
+from geo_siac.reports.ratelimit import Refusal
+from geo_siac.reports.requester import masked_email, masked_phone
 from geo_siac.reports.selectors import email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import (
@@ -22,12 +31,15 @@ from geo_siac.reports.services.photos import (
     photo_process,
     report_document_store,
 )
-from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, lock_report, report_change_status
+from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, lock_report, phone_medium, report_change_status
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
 
 # The languages messages are written in (Report.language, Follower.language).
 MESSAGE_LANGUAGES = ("es", "en")
+# A fresh letter link asked again inside this window (a reload, a second click, an answer lost on the way) finds the
+# one already queued and is not sent twice.
+LETTER_LINK_REPEAT = timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -209,3 +221,53 @@ def report_add_citizen_info(
     if answers_correction(locked, by_email):
         correction_received(locked, now=now, actor_label=CITIZEN_ACTOR)  # the subsanación a Ley 20.285 clock awaits
     return event
+
+
+@dataclass(frozen=True)
+class LetterLink:
+    """What became of a fresh letter link: `via` "email" or "phone" (empty: the request left no contact), `contact`
+    its mask (empty when too short to mask), `queued` now, or `refused` past a limit (neither: a retry answered by
+    the link queued moments ago)."""
+
+    via: str = ""
+    contact: str = ""
+    queued: bool = False
+    refused: Refusal | None = None
+
+
+@transaction.atomic
+def letter_link_send(*, report: Report, letter, refusal: Callable[[], Refusal | None]) -> LetterLink:
+    """Queue a fresh keyed link to `letter` for the requester, through the contact on file: the email, else the
+    phone on the channel the request came by (SMS, or WhatsApp). Once per LETTER_LINK_REPEAT. `refusal` counts the
+    attempt against its limits (reports.ratelimit, purpose "letter-link"); called only when a link would be queued,
+    so a request without contact or a retry is never refused. Its count commits with this transaction: a failed
+    queueing takes it back."""
+    report = lock_report(report)  # two clicks at once: the second waits, then finds the first one's link
+    if report.reporter_email:
+        medium, recipient, via, contact = (
+            Medium.EMAIL,
+            report.reporter_email,
+            "email",
+            masked_email(report.reporter_email),
+        )
+    elif report.reporter_phone:
+        medium, recipient, via, contact = (
+            phone_medium(report),
+            report.reporter_phone,
+            "phone",
+            masked_phone(report.reporter_phone),
+        )
+    else:
+        return LetterLink()
+    subject, body = letter_link_message(letter, report.language, sms=medium != Medium.EMAIL)
+    repeated = Notification.objects.filter(
+        report=report, recipient=recipient, subject=subject, created_at__gte=timezone.now() - LETTER_LINK_REPEAT
+    )
+    if repeated.exists():
+        return LetterLink(via=via, contact=contact)
+    if refused := refusal():
+        return LetterLink(via=via, contact=contact, refused=refused)
+    notification_enqueue(
+        report=report, recipient=recipient, language=report.language, subject=subject, body=body, medium=medium
+    )
+    return LetterLink(via=via, contact=contact, queued=True)

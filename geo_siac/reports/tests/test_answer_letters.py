@@ -197,8 +197,10 @@ def test_a_stranger_with_the_code_sees_that_a_letter_was_sent_not_its_content(in
     code, stranger = information_request.tracking_code, Client()
     tracking = stranger.get(f"/seguimiento/{code}/").content.decode()
     assert 'id="letters"' in tracking and 'id="letters-private"' in tracking and "/carta/" not in tracking
-    assert stranger.get(f"/seguimiento/{code}/carta/1/").status_code == 404
-    assert stranger.get(f"/seguimiento/{code}/carta/1.pdf").status_code == 404
+    for url in (f"/seguimiento/{code}/carta/1/", f"/seguimiento/{code}/carta/1.pdf"):
+        locked = stranger.get(url)
+        assert locked.status_code == 403 and "Estimado(a)" not in locked.content.decode()
+        assert 'id="letter-link-send"' in locked.content.decode()
 
 
 @pytest.mark.parametrize("requester", ["filing browser", "mis solicitudes"])
@@ -220,14 +222,15 @@ def test_the_links_sent_to_the_requester_open_the_letter_and_its_pdf_in_any_brow
     code = information_request.tracking_code
     (message,) = Notification.objects.filter(recipient="rosa@example.cl", subject__contains="Resuelta")
     page_url, pdf_url = (
-        re.search(rf"https?://[^/\s]+(/seguimiento/{code}/carta/1{end}\?clave=[\w-]+)", message.body)[1]
+        re.search(rf"https?://[^/\s]+(/seguimiento/{code}/carta/1{end}\?clave=[\w.-]+)", message.body)[1]
         for end in ("/", r"\.pdf")
     )
     reader = Client()  # the requester's mail client opens the link in a browser that never saw the request
     page = reader.get(page_url).content.decode()
     assert "Estimado(a) Rosa Pérez:" in page and f'href="{pdf_url}"' in page
     assert reader.get(pdf_url)["Content-Type"] == "application/pdf"
-    assert Client().get(page_url.replace("clave=", "clave=x")).status_code == 404
+    altered = Client().get(page_url.replace("clave=", "clave=x"))
+    assert altered.status_code == 403 and "Estimado(a)" not in altered.content.decode()
 
 
 def test_a_follower_is_told_a_letter_was_sent_but_never_given_its_keyed_links(information_request, crews):

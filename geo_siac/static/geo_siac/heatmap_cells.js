@@ -40,30 +40,62 @@
   // reads the hotspots' colours against the counts' key (folium_text.py, map_page).
   var shown = {};
 
-  var reserved = false;
+  var box;
 
-  function reserveLegends() {
-    // The legends' box keeps the height of the tallest one (it scrolls when two show), so that a legend shown or
-    // hidden never resizes the map under the reader.
-    var box = document.querySelector(".map-legends");
-    if (reserved || !box) return;
-    reserved = true;
-    var sections = Array.prototype.slice.call(box.querySelectorAll(".map-legend"));
-    var tallest = 0;
-    sections.forEach(function (alone) {
-      sections.forEach(function (section) { section.hidden = section !== alone; });
-      tallest = Math.max(tallest, box.offsetHeight);
+  function sections() {
+    return Array.prototype.slice.call(box.querySelectorAll(".map-legend"));
+  }
+
+  function foldable(section) {
+    // On a phone's short frame the reader folds a key to read the other one whole; the box keeps its height.
+    var heading = section.querySelector("h2");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.setAttribute("aria-expanded", "true");
+    while (heading.firstChild) button.appendChild(heading.firstChild);
+    heading.appendChild(button);
+    button.addEventListener("click", function () {
+      button.setAttribute("aria-expanded", String(!section.classList.toggle("folded")));
     });
-    box.style.height = tallest + "px";
-    sections.forEach(function (section) { if (!section.hasAttribute("data-legend")) section.hidden = false; });
-    // Once, as the page opens: Leaflet measures the map again (and fits it anew, folium_text.py).
-    window.dispatchEvent(new Event("resize"));
+  }
+
+  var reserved = -1;
+
+  function reserve() {
+    // The box keeps the height of every key shown and unfolded at once (side by side where the frame is wide), at
+    // most 40 % of the frame (it scrolls past that), so that a key shown, hidden or folded never resizes the map.
+    var all = sections();
+    var before = all.map(function (section) { return [section.hidden, section.classList.contains("folded")]; });
+    box.style.height = "";
+    all.forEach(function (section) {
+      section.hidden = false;
+      section.classList.remove("folded");
+    });
+    var height = Math.min(box.offsetHeight, Math.round(window.innerHeight * 0.4));
+    all.forEach(function (section, i) {
+      section.hidden = before[i][0];
+      section.classList.toggle("folded", before[i][1]);
+    });
+    box.style.height = height + "px";
+    if (height !== reserved) {
+      reserved = height;
+      // Leaflet measures the map again (and fits it anew until the reader moves it, folium_text.py).
+      window.dispatchEvent(new Event("resize"));
+    }
   }
 
   function showLegends() {
-    reserveLegends();
-    document.querySelectorAll(".map-legend[data-legend]").forEach(function (section) {
-      section.hidden = !shown[section.getAttribute("data-legend")];
+    if (box === undefined) {
+      box = document.querySelector(".map-legends");
+      if (box) {
+        sections().forEach(foldable);
+        reserve();
+        window.addEventListener("resize", reserve);
+      }
+    }
+    if (!box) return;
+    sections().forEach(function (section) {
+      if (section.hasAttribute("data-legend")) section.hidden = !shown[section.getAttribute("data-legend")];
     });
   }
 

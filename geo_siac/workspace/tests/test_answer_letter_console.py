@@ -110,7 +110,8 @@ def test_the_officer_opens_the_sent_letter_and_its_pdf_from_the_report_page(clie
     assert client.get(pdf).content.startswith(b"%PDF")
     page = client.get(letter).content.decode()
     assert f'href="{pdf}"' in page and f'href="/cuadrilla/solicitud/{report.tracking_code}/"' in page
-    assert client.get(f"/seguimiento/{report.tracking_code}/carta/1/").status_code == 404  # not a requester
+    citizens = client.get(f"/seguimiento/{report.tracking_code}/carta/1/")  # not a requester: the locked page
+    assert citizens.status_code == 403 and "Estimado(a)" not in citizens.content.decode()
 
 
 def test_the_answer_and_extension_forms_post_to_themselves_so_the_preview_or_error_is_in_view(client, crews, communes):
