@@ -3,7 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -179,9 +179,8 @@ def sender(name: str) -> str | None:
     """DEFAULT_FROM_EMAIL's address under `name` (None: DEFAULT_FROM_EMAIL as it is)."""
     if not name:
         return None
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{quoted}" <{address}>'
+    # An admin-entered name may hold a newline, which would break the header: folded to one line.
+    return formataddr((" ".join(name.split()), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

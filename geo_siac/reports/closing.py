@@ -3,13 +3,14 @@ that the closing message (email, SMS, WhatsApp), the tracking page, Mis solicitu
 services all ask, so none offers what another refuses (docs/request-kinds.md)."""
 
 from django.conf import settings
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.kinds import Action, RequestKind, allows, rule
 from geo_siac.reports.deadlines import add_business_days, local_day, written_day
-from geo_siac.reports.models import Report
-from geo_siac.reports.states import CLOSED, MUNICIPAL_WORK, Status
+from geo_siac.reports.models import EventKind, Report, ReportEvent
+from geo_siac.reports.states import CLOSED, MUNICIPAL_WORK, OPEN, Status
 from geo_siac.zones.selectors import closed_days
 
 
@@ -26,9 +27,25 @@ def reopen_window_error(report: Report) -> str | None:
     ) % {"days": days, "closed": written_day(report.closed_at)}
 
 
+def closed_by_letter(report: Report) -> bool:
+    """Whether the report's current closing is an answer letter's: a letter issued since it was last reopened (a
+    letter is issued in its closing's transaction, a moment before closed_at), not one answering an earlier closing."""
+    letters = report.letters.all()
+    if report.times_reopened:
+        last_reopened = (
+            ReportEvent.objects.filter(report=report, kind=EventKind.STATUS, from_status__in=CLOSED, to_status__in=OPEN)
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        )
+        letters = letters.filter(issued_at__gte=Subquery(last_reopened))
+    return letters.exists()
+
+
 def citizen_reopen_refusal(report: Report) -> str | None:
     """Why a citizen may not reopen the report ("No fue resuelto"), or None. By kind, status, outcome and time: not
-    where the law gives its own remedy (an answer letter names it) nor where the request went elsewhere."""
+    where the law gives its own remedy (an answer letter names it) nor where the request went elsewhere; nor a
+    withdrawal (the citizen's own, or a subsanación left unanswered, Ley 20.285 art. 12), which a new request
+    replaces."""
     if report.duplicate_of_id is not None:
         return _(
             "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
@@ -43,13 +60,22 @@ def citizen_reopen_refusal(report: Report) -> str | None:
             "Una solicitud de tipo «%(kind)s» no se reabre: si no está conforme con la respuesta, puede "
             "presentar una nueva solicitud o un reclamo."
         ) % {"kind": RequestKind(report.kind).label}
-    if (remedy := rule(report.kind).letter_remedy) and report.letters.exists():
+    if report.status == Status.CLOSED_WITHDRAWN:
+        return _(
+            "Esta solicitud se cerró por desistimiento y no se reabre: si lo necesita, ingrese una nueva solicitud."
+        )
+    if (remedy := rule(report.kind).letter_remedy) and closed_by_letter(report):
         # Two remedies with two deadlines would leave the citizen to guess which one counts: the law's is the one.
         return _("Se respondió con una carta, que no se reabre. %(remedy)s") % {"remedy": remedy}
-    if report.status == Status.CLOSED_NOT_MUNICIPAL:
+    if report.status == Status.CLOSED_NOT_MUNICIPAL and report.referred_to_id is not None:
         return _(
             "Esta solicitud no corresponde al municipio y no se reabre aquí: diríjase al organismo que indica el "
             "historial."
+        )
+    if report.status == Status.CLOSED_NOT_MUNICIPAL:  # no body named: the citizen may still think it municipal
+        return _(
+            "Esta solicitud no corresponde al municipio y no se reabre aquí: si cree que es municipal, ingrese una "
+            "nueva solicitud."
         )
     return reopen_window_error(report)
 

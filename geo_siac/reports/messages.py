@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from geo_siac.reports.closing import citizen_may_reopen, offers_survey
+from geo_siac.reports.closing import offers_survey
 from geo_siac.reports.deadlines import written_day
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.requester import LETTER_KEY, letter_key
@@ -69,7 +69,9 @@ def absolute(path: str, host: str | None = None) -> str:
     return f"{urlsplit(settings.SITE_URL).scheme}://{host}/{relative}"
 
 
-def received_message(report: Report, language: str) -> tuple[str, str]:
+def received_message(report: Report, language: str, email: bool = True) -> tuple[str, str]:
+    """The receipt of a new request; an `email` one also says by when the answer is due and where Mis solicitudes
+    is (an SMS or WhatsApp reply keeps to one paid segment's worth of text)."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Recibimos su solicitud %(code)s") % {"code": report.tracking_code}
@@ -84,10 +86,9 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
             "department": responsible,
             "link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host),
         }
-        # What the confirmation page says too: by when the answer is due, and (to an email, which signs in there)
-        # where all one's requests are. An SMS or WhatsApp reply is this body too.
-        lines = [body, _("Plazo de respuesta: %(day)s.") % {"day": written_day(report.expected_at)}]
-        if report.reporter_email:
+        lines = [body]
+        if email:  # what the confirmation page says too; an email's reader signs in to Mis solicitudes with it
+            lines.append(_("Plazo de respuesta: %(day)s.") % {"day": written_day(report.expected_at)})
             lines.append(my_reports_line())
     return subject, "\n".join(lines)
 
@@ -98,9 +99,10 @@ def my_reports_line() -> str:
 
 
 def sender_name(report: Report) -> str:
-    """Who a request's emails are from and signed by: its comuna's municipality
-    (zones.selectors.municipality_name_by_id)."""
-    return municipality_name_by_id(report.commune_id)
+    """Who a request's emails are from and signed by: its comuna's municipality (zones.selectors.municipality_name_by_id)
+    by its legal, Spanish name, whatever language the screen that queued them (an officer's) or their reader uses."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return municipality_name_by_id(report.commune_id)
 
 
 # The longest reopening reason an SMS carries (status_message).
@@ -114,9 +116,11 @@ def status_message(
     email: str = "",
     letter: AnswerLetter | None = None,
     reopened: bool = False,
+    reopenable: bool = False,
 ) -> tuple[str, str]:
-    """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
-    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF;
+    """The message of a status change; a closing one sent to `email` also links "Mis solicitudes" (an SMS
+    recipient has no email to sign in with), and offers to reopen it if `reopenable` (reports.closing's
+    citizen_may_reopen, asked once by the caller for all the recipients). An answer by `letter` links its page and PDF;
     a citizen's reopening (`reopened`) says so, its note being their reason."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
@@ -173,8 +177,8 @@ def status_message(
                 _("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s")
                 % {"link": absolute(reverse("reports:survey", args=[survey_token(report)]), host)}
             )
-        if report.status in CLOSED and report.duplicate_of_id is None and email:
-            if citizen_may_reopen(report):
+        if email and report.status in CLOSED:
+            if reopenable:
                 lines.append(
                     _("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s")
                     % {

@@ -517,7 +517,7 @@ def survey(request, token: str):
     context = {"report": report, "ratings": range(1, 6), "values": request.POST, "errors": {}}
     if report.status in CLOSED and not offers_survey(report):  # a link sent before the survey had its own rule
         context["not_offered"] = True
-        return render(request, "reports/survey.html", context)
+        return render(request, "reports/survey.html", context, status=400 if request.method == "POST" else 200)
     if request.method == "POST":
         try:
             survey_submit(

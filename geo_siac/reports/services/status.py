@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.kinds import RequestKind, closing_by_law, offers_crew_work
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.closing import citizen_may_reopen
 from geo_siac.reports.events import event_data, event_text, stored_note
 from geo_siac.reports.messages import notice_message, sender_name, status_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
@@ -216,7 +217,8 @@ def report_change_status(
 
 def notify_status_change(*, report: Report, event: ReportEvent, letter: AnswerLetter | None = None) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower: the status
-    `event`'s note in each one's language (events.event_text)."""
+    `event`'s note in each one's language (events.event_text). Whether a closing offers reopening is asked once."""
+    reopenable = report.status in CLOSED and citizen_may_reopen(report)
     notify_citizens(
         report=report,
         message=lambda language, email: status_message(
@@ -227,6 +229,7 @@ def notify_status_change(*, report: Report, event: ReportEvent, letter: AnswerLe
             email=email,
             letter=letter,
             reopened=event.reopened_by_citizen,
+            reopenable=reopenable,
         ),
     )
 

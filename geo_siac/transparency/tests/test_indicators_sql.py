@@ -201,9 +201,10 @@ def history(make_report):
                     report=report,
                     status=rng.choice(sorted(TRANSITIONS[report.status])),
                 )
-        # The draw first, so the history is the one drawn before the survey had its own statuses.
-        if report.status in CLOSED and rng.random() < 0.5 and offers_survey(report):
-            survey_submit(report=report, resolution_rating=rng.randint(1, 5), service_rating=3)
+        if report.status in CLOSED and rng.random() < 0.5:
+            rating = rng.randint(1, 5)  # drawn whether or not it is submitted: the later draws stay the same
+            if offers_survey(report):
+                survey_submit(report=report, resolution_rating=rating, service_rating=3)
     return Report.objects.all()
 
 
