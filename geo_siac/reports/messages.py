@@ -16,7 +16,7 @@ from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import email_key
 from geo_siac.reports.states import CLOSED, Status
-from geo_siac.zones.selectors import commune_public_host, municipality_name_by_id
+from geo_siac.zones.selectors import commune_public_host, municipality_sender_name
 
 SURVEY_SALT = "geo_siac.reports.survey"
 REOPEN_SALT = "geo_siac.reports.reopen"
@@ -99,10 +99,8 @@ def my_reports_line() -> str:
 
 
 def sender_name(report: Report) -> str:
-    """Who a request's emails are from and signed by: its comuna's municipality (zones.selectors.municipality_name_by_id)
-    by its legal, Spanish name, whatever language the screen that queued them (an officer's) or their reader uses."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return municipality_name_by_id(report.commune_id)
+    """Who a request's emails are from and signed by: its comuna's municipality (zones.selectors)."""
+    return municipality_sender_name(report.commune_id)
 
 
 # The longest reopening reason an SMS carries (status_message).

@@ -12,6 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import DEFERRED, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.models import Category, Department
@@ -356,6 +357,13 @@ def municipality_name_by_id(commune_id: int) -> str:
     if row["identity__display_name"]:
         return row["identity__display_name"]
     return _formal_name(row["name"])
+
+
+def municipality_sender_name(commune_id: int) -> str:
+    """Who the comuna's emails are from and signed by: its municipality by its legal, Spanish name
+    (LANGUAGE_CODE's), whatever language the screen that queued them (an officer's) or their reader uses."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return municipality_name_by_id(commune_id)
 
 
 def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
