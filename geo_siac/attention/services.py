@@ -15,7 +15,7 @@ from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.services import ERASED
 from geo_siac.reports.validation import control_character_errors, email_error, name_error, phone_error
-from geo_siac.zones.selectors import closed_days
+from geo_siac.zones.selectors import closed_days, municipality_sender_name
 
 NAME_MAX_LENGTH = Appointment._meta.get_field("name").max_length
 PHONE_MAX_LENGTH = Appointment._meta.get_field("phone").max_length
@@ -64,7 +64,15 @@ def _new_code() -> str:
 def _enqueue(appointment: Appointment, message: tuple[str, str]) -> None:
     subject, body = message
     medium, recipient = (Medium.EMAIL, appointment.email) if appointment.email else (Medium.SMS, appointment.phone)
-    notification_enqueue(recipient=recipient, language=appointment.language, subject=subject, body=body, medium=medium)
+    notification_enqueue(
+        recipient=recipient,
+        language=appointment.language,
+        subject=subject,
+        body=body,
+        medium=medium,
+        # From the municipality of the office it is at, as a request's emails are (zones.selectors).
+        sender_name=municipality_sender_name(appointment.slot.offering.service_point.commune_id),
+    )
 
 
 def appointment_book(

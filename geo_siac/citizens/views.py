@@ -378,9 +378,16 @@ def reopen_link(request, token: str):
     if report is None:
         return render(request, "citizens/reopen_link.html", {"invalid": True}, status=404)
     show_requests_commune(request, report.commune)
-    context = {"report": report, "status_label": status_names()[report.status], "errors": {}, "values": {}}
-    if request.method != "POST":
-        return render(request, "citizens/reopen_link.html", context)
+    refusal = citizen_reopen_refusal(report)
+    context = {
+        "report": report,
+        "status_label": status_names()[report.status],
+        "refusal": refusal,
+        "errors": {},
+        "values": {},
+    }
+    if request.method != "POST" or refusal:  # a request that cannot be reopened is said so, with no form to fill
+        return render(request, "citizens/reopen_link.html", context, status=400 if request.method == "POST" else 200)
     if refusal := submission_refusal(request, report=report):
         context.update(rate_limited=refusal, values=request.POST)
         return render(request, "citizens/reopen_link.html", context, status=429)

@@ -16,6 +16,7 @@ from geo_siac.email_intake.models import InboundEmail
 from geo_siac.email_intake.parsing import Attachment, ParsedEmail, parse_email
 from geo_siac.email_intake.selectors import recipient_commune, reply_target
 from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.messages import sender_name
 from geo_siac.reports.models import Report
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.selectors import category_by_code
@@ -220,4 +221,11 @@ def email_notice(report: Report, recipient: str, rejected: list[str], *, cut: bo
                 % {"code": code, "rejected": "\n".join(f"- {line}" for line in rejected)}
             )
     body = "\n\n".join(parts)
-    notification_enqueue(report=report, recipient=recipient, language=report.language, subject=subject, body=body)
+    notification_enqueue(
+        report=report,
+        recipient=recipient,
+        language=report.language,
+        subject=subject,
+        body=body,
+        sender_name=sender_name(report),
+    )

@@ -340,7 +340,7 @@ def advance(conversation: Conversation, channel: str, message: Incoming) -> tupl
         return saved(conversation, " ".join(exc.messages) + "\n" + question(conversation)), None
     if isinstance(outcome, Report):
         conversation.delete()
-        return received_message(outcome, LANGUAGE)[1], outcome
+        return received_message(outcome, LANGUAGE, email=False)[1], outcome
     conversation.step = next_step(conversation, channel)
     return saved(conversation, question(conversation)), None
 

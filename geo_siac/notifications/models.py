@@ -39,6 +39,9 @@ class Notification(models.Model):
     last_error = models.TextField(_("último error"), blank=True)
     sent_at = models.DateTimeField(_("enviada"), null=True, blank=True)
     created_at = models.DateTimeField(_("creada"))
+    # Who an email is from and signed by (a request's municipality, reports.messages.sender_name); empty: the
+    # installation's DEFAULT_FROM_EMAIL as configured. The address is always the configured one.
+    sender_name = models.CharField(_("remitente"), max_length=200, blank=True, default="", db_default="")
     # A message of a mailing (an area alert's summary): its one-click unsubscribe link, sent as List-Unsubscribe.
     unsubscribe_url = models.URLField(
         _("enlace para darse de baja"), max_length=500, blank=True, default="", db_default=""

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -25,9 +26,13 @@ def notification_enqueue(
     body: str,
     medium: str = Medium.EMAIL,
     unsubscribe_url: str = "",
+    sender_name: str = "",
 ) -> Notification:
-    """Write one message to the outbox. Call it inside the transaction of the change it announces."""
+    """Write one message to the outbox. Call it inside the transaction of the change it announces. An email with a
+    `sender_name` is from that name, at the configured address, and signed with it."""
     now = timezone.now()
+    if sender_name and medium == Medium.EMAIL:
+        body = f"{body}\n\n-- \n{sender_name}"
     return Notification.objects.create(
         report=report,
         medium=medium,
@@ -38,6 +43,7 @@ def notification_enqueue(
         next_attempt_at=now,
         created_at=now,
         unsubscribe_url=unsubscribe_url,
+        sender_name=sender_name,
     )
 
 
@@ -162,10 +168,19 @@ def deliver(notification: Notification) -> None:
     EmailMessage(
         notification.subject,
         notification.body,
+        from_email=sender(notification.sender_name),
         to=[notification.recipient],
         # RFC 3834: an automatic message, which autoresponders (and our own email intake) must not answer.
         headers={"Auto-Submitted": "auto-replied", **unsubscribe_headers(notification.unsubscribe_url)},
     ).send(fail_silently=False)
+
+
+def sender(name: str) -> str | None:
+    """DEFAULT_FROM_EMAIL's address under `name` (None: DEFAULT_FROM_EMAIL as it is)."""
+    if not name:
+        return None
+    # An admin-entered name may hold a newline, which would break the header: folded to one line.
+    return formataddr((" ".join(name.split()), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.notifications.models import Delivery, Notification
 from geo_siac.reports.archived import ALIGN_LOCK_SECONDS, archive_columns_align
+from geo_siac.reports.closing import reopen_window_error
 from geo_siac.reports.importers.bulk_mode import IMPORT_LOCK_KEY
 from geo_siac.reports.models import (
     YEAR_ID_BASE,
@@ -34,7 +35,6 @@ from geo_siac.reports.models import (
     YearArchive,
 )
 from geo_siac.reports.partitions import BEFORE_YEAR, missing_partitions, partition_name
-from geo_siac.reports.services.citizen import reopen_window_error
 from geo_siac.reports.services.erasure import pending_erasures_apply
 from geo_siac.reports.services.publication import report_public_cells_refresh
 from geo_siac.reports.states import OPEN

@@ -10,12 +10,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from geo_siac.reports.closing import offers_survey
+from geo_siac.reports.deadlines import written_day
 from geo_siac.reports.models import AnswerLetter, Report
 from geo_siac.reports.requester import LETTER_KEY, letter_key
 from geo_siac.reports.responsibility import citizen_responsible
 from geo_siac.reports.selectors import email_key
 from geo_siac.reports.states import CLOSED, Status
-from geo_siac.zones.selectors import commune_public_host
+from geo_siac.zones.selectors import commune_public_host, municipality_sender_name
 
 SURVEY_SALT = "geo_siac.reports.survey"
 REOPEN_SALT = "geo_siac.reports.reopen"
@@ -74,7 +76,9 @@ def absolute(path: str, host: str | None = None) -> str:
     return f"{urlsplit(settings.SITE_URL).scheme}://{host}/{relative}"
 
 
-def received_message(report: Report, language: str) -> tuple[str, str]:
+def received_message(report: Report, language: str, email: bool = True) -> tuple[str, str]:
+    """The receipt of a new request; an `email` one also says by when the answer is due and where Mis solicitudes
+    is (an SMS or WhatsApp reply keeps to one paid segment's worth of text)."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Recibimos su solicitud %(code)s") % {"code": report.tracking_code}
@@ -89,7 +93,21 @@ def received_message(report: Report, language: str) -> tuple[str, str]:
             "department": responsible,
             "link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host),
         }
-    return subject, body
+        lines = [body]
+        if email:  # what the confirmation page says too; an email's reader signs in to Mis solicitudes with it
+            lines.append(_("Plazo de respuesta: %(day)s.") % {"day": written_day(report.expected_at)})
+            lines.append(my_reports_line())
+    return subject, "\n".join(lines)
+
+
+def my_reports_line() -> str:
+    # The account is the installation's, and so are its sign-in and ClaveÚnica's return.
+    return _("Vea todas sus solicitudes en %(link)s") % {"link": absolute(reverse("citizens:sign_in_request"))}
+
+
+def sender_name(report: Report) -> str:
+    """Who a request's emails are from and signed by: its comuna's municipality (zones.selectors)."""
+    return municipality_sender_name(report.commune_id)
 
 
 # The longest reopening reason an SMS carries (status_message).
@@ -103,15 +121,18 @@ def status_message(
     email: str = "",
     letter: AnswerLetter | None = None,
     reopened: bool = False,
+    reopenable: bool = False,
 ) -> tuple[str, str]:
-    """The message of a status change; a closing one sent to `email` also offers to reopen it and "Mis
-    solicitudes" (an SMS recipient has no email to sign in with). An answer by `letter` links its page and PDF;
+    """The message of a status change; a closing one sent to `email` also links "Mis solicitudes" (an SMS
+    recipient has no email to sign in with), and offers to reopen it if `reopenable` (reports.closing's
+    citizen_may_reopen, asked once by the caller for all the recipients). An answer by `letter` links its page and PDF;
     a citizen's reopening (`reopened`) says so, its note being their reason."""
     host = commune_public_host(report.commune_id)
     with translation.override(language):
         subject = _("Su solicitud %(code)s: %(status)s") % {
             "code": report.tracking_code,
-            "status": Status(report.status).label,
+            # Back to work at the citizen's word, not yet worked on: the status alone would say work had started.
+            "status": _("Reabierta") if reopened else Status(report.status).label,
         }
         lines = [
             _("La solicitud %(code)s («%(category)s») cambió a: %(status)s.")
@@ -161,12 +182,14 @@ def status_message(
                 _("Siga la solicitud en %(link)s")
                 % {"link": absolute(reverse("reports:tracking", args=[report.tracking_code]), host)}
             )
-        if report.status in CLOSED and report.duplicate_of_id is None:
+        # What a closing offers is reports.closing's rule, the one the pages and the reopening link ask.
+        if offers_survey(report):
             lines.append(
                 _("¿Cómo lo hicimos? Responda la encuesta de un minuto: %(link)s")
                 % {"link": absolute(reverse("reports:survey", args=[survey_token(report)]), host)}
             )
-            if email:
+        if email and report.status in CLOSED:
+            if reopenable:
                 lines.append(
                     _("¿No fue resuelto? Puede reabrirla dentro de %(days)d días hábiles: %(link)s")
                     % {
@@ -174,11 +197,7 @@ def status_message(
                         "link": absolute(reverse("citizens:reopen_link", args=[reopen_token(report, email)]), host),
                     }
                 )
-                lines.append(
-                    _("Vea todas sus solicitudes en %(link)s")
-                    # The account is the installation's, and so are its sign-in and ClaveÚnica's return.
-                    % {"link": absolute(reverse("citizens:sign_in_request"))}
-                )
+            lines.append(my_reports_line())
     return subject, "\n".join(lines)
 
 

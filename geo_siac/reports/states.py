@@ -21,6 +21,9 @@ class Status(models.TextChoices):
 
 OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS})
 CLOSED = frozenset(Status) - OPEN
+# The closings after work the municipality did itself, which its survey asks about (reports.closing.offers_survey):
+# not a merge, a withdrawal, or a request that belonged elsewhere.
+MUNICIPAL_WORK = frozenset({Status.RESOLVED, Status.CLOSED_UNFIXABLE})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.SUBMITTED: frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, *CLOSED}),

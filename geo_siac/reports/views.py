@@ -21,6 +21,7 @@ from geo_siac.catalogue.kinds import RequestKind, response_days, rule
 from geo_siac.db_router import public_read
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.api import lookups_exceeded
+from geo_siac.reports.closing import offers_survey
 from geo_siac.reports.deadlines import countdown, information_clock, local_day
 from geo_siac.reports.messages import letter_keyed, letter_url, tracking_code_from_survey_token
 from geo_siac.reports.photos import DOCUMENT_CONTENT_TYPE
@@ -585,6 +586,9 @@ def survey(request, token: str):
         return render(request, "reports/survey.html", {"invalid": True}, status=404)
     show_requests_commune(request, report.commune)
     context = {"report": report, "ratings": range(1, 6), "values": request.POST, "errors": {}}
+    if report.status in CLOSED and not offers_survey(report):  # a link sent before the survey had its own rule
+        context["not_offered"] = True
+        return render(request, "reports/survey.html", context, status=400 if request.method == "POST" else 200)
     if request.method == "POST":
         try:
             survey_submit(

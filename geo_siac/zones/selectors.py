@@ -12,6 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import DEFERRED, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.models import Category, Department
@@ -339,14 +340,30 @@ class PublicIdentity:
     contact_line: str = ""
 
 
-def _formal_name(commune: Commune) -> str:
-    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune.name}
+def _formal_name(commune_name: str) -> str:
+    return _("Ilustre Municipalidad de %(commune)s") % {"commune": commune_name}
 
 
 def municipality_name(commune: Commune) -> str:
     """The name the comuna's public pages and answer letters carry: its identity's, or the formal default."""
     identity = unique_row(CommuneIdentity.objects.filter(commune=commune).only("display_name"))
-    return _formal_name(commune) if identity is None else identity.display_name
+    return _formal_name(commune.name) if identity is None else identity.display_name
+
+
+def municipality_name_by_id(commune_id: int) -> str:
+    """municipality_name of the comuna `commune_id`, for a message about a request loaded without its comuna, whose
+    row (and boundary) it must not fetch."""
+    row = unique_row(Commune.objects.filter(pk=commune_id).values("name", "identity__display_name"))
+    if row["identity__display_name"]:
+        return row["identity__display_name"]
+    return _formal_name(row["name"])
+
+
+def municipality_sender_name(commune_id: int) -> str:
+    """Who the comuna's emails are from and signed by: its municipality by its legal, Spanish name
+    (LANGUAGE_CODE's), whatever language the screen that queued them (an officer's) or their reader uses."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return municipality_name_by_id(commune_id)
 
 
 def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
@@ -355,7 +372,7 @@ def commune_identity(commune: Commune, home_url: str = "") -> PublicIdentity:
     try:
         identity = commune.identity
     except CommuneIdentity.DoesNotExist:
-        return PublicIdentity(name=_formal_name(commune), commune=commune, home_url=home_url)
+        return PublicIdentity(name=_formal_name(commune.name), commune=commune, home_url=home_url)
     return PublicIdentity(
         name=identity.display_name,
         commune=commune,

@@ -14,6 +14,7 @@ from geo_siac.attention.models import Appointment, AppointmentStatus
 from geo_siac.attention.selectors import booking_days, free_slots, local_date
 from geo_siac.attention.services import appointment_book, appointment_mark, appointments_remind_due
 from geo_siac.notifications.models import Medium, Notification
+from geo_siac.zones.selectors import municipality_name
 from tests.test_form_errors import assert_summary_links_each_field_in_error, parsed
 
 EVERY_DAY = {
@@ -236,3 +237,10 @@ def test_a_booking_past_the_new_requests_limit_comes_back_as_typed(client, offer
     assert "Podrá pedir otra hora en 60 minutos." in page and response["Retry-After"] in ("3599", "3600")
     assert 'value="Ana Pérez"' in page and 'value="ana@example.cl"' in page
     assert not Appointment.objects.exists()
+
+
+def test_appointment_emails_come_from_the_offices_municipality(offering):
+    book(offering, next_slot(offering))
+    confirmation = Notification.objects.get(recipient="ana@example.cl")
+    municipality = municipality_name(offering.service_point.commune)
+    assert confirmation.sender_name == municipality and confirmation.body.endswith(f"\n-- \n{municipality}")

@@ -8,6 +8,7 @@ information.py runs the Ley 20.285 clock, answers a request by letter and refers
 deadline_repair.py moves open deadlines that fall on a non-business day. Callers
 import from here."""
 
+from geo_siac.reports.closing import citizen_may_reopen, citizen_reopen_refusal
 from geo_siac.reports.services.actions import ActionOutcome, crew_action_apply
 from geo_siac.reports.services.assignment import (
     BulkResult,
@@ -28,8 +29,6 @@ from geo_siac.reports.services.calendar import business_calendar_sync, closed_da
 from geo_siac.reports.services.citizen import (
     LetterLink,
     answers_correction,
-    citizen_may_reopen,
-    citizen_reopen_refusal,
     letter_link_send,
     report_add_citizen_info,
     report_follow,

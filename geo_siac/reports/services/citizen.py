@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -14,10 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo_siac.catalogue.kinds import Action, RequestKind, allows, takes_documents
+from geo_siac.catalogue.kinds import takes_documents
 from geo_siac.notifications.models import Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
-from geo_siac.reports.deadlines import add_business_days, local_day, written_day
+from geo_siac.reports.closing import citizen_reopen_refusal, offers_survey
 from geo_siac.reports.messages import letter_link_message
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.ratelimit import Refusal
@@ -35,7 +34,6 @@ from geo_siac.reports.services.status import EXPLAINED_BY_CALLER, lock_report, p
 from geo_siac.reports.states import CLOSED, is_open, reopening_status
 from geo_siac.reports.validation import control_character_errors, description_error
 from geo_siac.text import installation_language
-from geo_siac.zones.selectors import closed_days
 
 # The languages messages are written in (Report.language, Follower.language).
 MESSAGE_LANGUAGES = ("es", "en")
@@ -96,6 +94,8 @@ def survey_submit(*, report: Report, resolution_rating, service_rating, comment:
         errors["comment"] = message
     if report.status not in CLOSED:
         errors["__all__"] = _("La encuesta se abre cuando la solicitud se cierra.")
+    elif not offers_survey(report):
+        errors["__all__"] = _("La encuesta es sobre el trabajo del municipio, y esta solicitud se cerró sin él.")
     Report.objects.select_for_update().filter(pk=report.pk).first()  # one survey writer per report at a time
     if SurveyResponse.objects.filter(report=report).exists():
         errors["__all__"] = _("Esta solicitud ya tiene una encuesta respondida. ¡Gracias!")
@@ -118,43 +118,6 @@ def concerns(report: Report, email: str) -> bool:
             Q(reporter_email__iexact=email) | Q(followers__email__iexact=email), pk=report.pk
         ).exists()
     )
-
-
-def reopen_window_error(report: Report) -> str | None:
-    """Why a closed report can no longer be reopened: past GEO_SIAC_REOPEN_BUSINESS_DAYS business days (weekends,
-    Chilean holidays and the installation's closed days do not count) after the local day of its closing."""
-    days = settings.GEO_SIAC_REOPEN_BUSINESS_DAYS
-    # Within `days` business days of closing = before the (days + 1)-th: counts `days` days, not every day since.
-    if local_day(timezone.now()) < add_business_days(local_day(report.closed_at), days + 1, closed_days=closed_days()):
-        return None
-    return _(
-        "Solo se puede reabrir dentro de %(days)d días hábiles desde el cierre (%(closed)s). Si el problema "
-        "sigue, ingrese una nueva solicitud."
-    ) % {"days": days, "closed": written_day(report.closed_at)}
-
-
-def citizen_reopen_refusal(report: Report) -> str | None:
-    """Why a citizen may not reopen the report ("No fue resuelto"), or None: the one rule the service, the tracking
-    page's "¿No se resolvió?" and Mis solicitudes' form all ask, so none offers what another refuses."""
-    if report.duplicate_of_id is not None:
-        return _(
-            "Esta solicitud se unió a la solicitud %(original)s, que atiende el mismo problema: siga o reabra esa "
-            "solicitud."
-        ) % {"original": report.duplicate_of.tracking_code}
-    if report.status not in CLOSED:
-        return _("La solicitud %(code)s sigue abierta: no hay nada que reabrir. Puede agregarle información.") % {
-            "code": report.tracking_code
-        }
-    if not allows(report.kind, Action.CITIZEN_REOPEN):
-        return _(
-            "Una solicitud de tipo «%(kind)s» no se reabre: si no está conforme con la respuesta, puede "
-            "presentar una nueva solicitud o un reclamo."
-        ) % {"kind": RequestKind(report.kind).label}
-    return reopen_window_error(report)
-
-
-def citizen_may_reopen(report: Report) -> bool:
-    return citizen_reopen_refusal(report) is None
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from geo_siac.geo import STORAGE_SRID, h3_cells
 from geo_siac.geocoding.selectors import gazetteer_reverse
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.deadlines import request_deadline
-from geo_siac.reports.messages import received_message
+from geo_siac.reports.messages import received_message, sender_name
 from geo_siac.reports.models import (
     EventKind,
     Report,
@@ -472,6 +472,11 @@ def report_write(
     if report.reporter_email:
         subject, body = received_message(report, report.language)
         notification_enqueue(
-            report=report, recipient=report.reporter_email, language=report.language, subject=subject, body=body
+            report=report,
+            recipient=report.reporter_email,
+            language=report.language,
+            subject=subject,
+            body=body,
+            sender_name=sender_name(report),
         )
     return report

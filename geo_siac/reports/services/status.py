@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from geo_siac.catalogue.kinds import closing_by_law
 from geo_siac.notifications.models import Medium
 from geo_siac.notifications.services import notification_enqueue
+from geo_siac.reports.closing import citizen_may_reopen
 from geo_siac.reports.events import event_data, event_text, stored_note
-from geo_siac.reports.messages import notice_message, status_message
+from geo_siac.reports.messages import notice_message, sender_name, status_message
 from geo_siac.reports.models import AnswerLetter, EventKind, Report, ReportEvent
 from geo_siac.reports.photos import ProcessedPhoto
 from geo_siac.reports.services.photos import event_photo_store, photo_process
@@ -197,16 +198,19 @@ def report_change_status(
 
 def notify_status_change(*, report: Report, event: ReportEvent, letter: AnswerLetter | None = None) -> None:
     """Outbox messages for the reporter (email, or SMS when only a phone was left) and every follower: the status
-    `event`'s note in each one's language (events.event_text)."""
+    `event`'s note in each one's language (events.event_text). Whether a closing offers reopening is asked once."""
+    reopenable = report.status in CLOSED and citizen_may_reopen(report)
     notify_citizens(
         report=report,
         message=lambda language, email: status_message(
             report,
             language,
-            event_text(event, language),
+            # The notice's wording: the officer's words on a line of their own, as the tracking page shows them.
+            event_text(event, language, notice=True),
             email=email,
             letter=letter,
             reopened=event.reopened_by_citizen,
+            reopenable=reopenable,
         ),
     )
 
@@ -224,10 +228,17 @@ def notify_citizens(*, report: Report, message: Callable[[str, str], tuple[str, 
         recipients[report.reporter_email.lower()] = (Medium.EMAIL, report.language)
     elif report.reporter_phone:
         recipients[report.reporter_phone] = (phone_medium(report), report.language)
+    sender = sender_name(report)
     for recipient, (medium, language) in recipients.items():
         subject, body = message(language, recipient if medium == Medium.EMAIL else "")
         notification_enqueue(
-            report=report, recipient=recipient, language=language, subject=subject, body=body, medium=medium
+            report=report,
+            recipient=recipient,
+            language=language,
+            subject=subject,
+            body=body,
+            medium=medium,
+            sender_name=sender,
         )
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
+from geo_siac.reports.closing import offers_survey
 from geo_siac.reports.deadlines import SANTIAGO, business_days_between
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, survey_submit
@@ -201,7 +202,9 @@ def history(make_report):
                     status=rng.choice(sorted(TRANSITIONS[report.status])),
                 )
         if report.status in CLOSED and rng.random() < 0.5:
-            survey_submit(report=report, resolution_rating=rng.randint(1, 5), service_rating=3)
+            rating = rng.randint(1, 5)  # drawn whether or not it is submitted: the later draws stay the same
+            if offers_survey(report):
+                survey_submit(report=report, resolution_rating=rating, service_rating=3)
     return Report.objects.all()
 
 
