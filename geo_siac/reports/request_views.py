@@ -116,7 +116,7 @@ def render_request_form(request, kind: str, *, values, errors=None, rate_limited
             "values": values,
             "errors": errors or {},
             "rate_limited": rate_limited,
-            **photo_field(request, refused=bool(errors or rate_limited)),
+            **photo_field(request, refused=bool(errors)),
         },
         status=status,
     )

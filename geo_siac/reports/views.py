@@ -153,7 +153,7 @@ def render_report_form(request, *, values, errors=None, rate_limited=None, statu
             else [(c.name, commune_path(c)) for c in communes_to_choose()],
             # A comuna's own page opens on that comuna; the others stay drawn, as a pin near a border may be theirs.
             "map_config": {**map_config(), "commune": request.identity.commune.cut if request.identity.commune else ""},
-            **photo_field(request, refused=bool(errors or rate_limited)),
+            **photo_field(request, refused=bool(errors)),
         },
         status=status,
     )
