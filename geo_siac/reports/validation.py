@@ -219,7 +219,8 @@ def format_distance(metres: float) -> str:
     """In the active language's numbers: "8,9 km" in Spanish, "8.9 km" in English."""
     if metres < 1000:
         return f"{metres:.0f} m"
-    return f"{number_format(metres / 1000, decimal_pos=1)} km"
+    # Rounded first: number_format cuts a float's decimals (8.96 would read "8.9").
+    return f"{number_format(round(metres / 1000, 1), decimal_pos=1)} km"
 
 
 def control_character_errors(**fields: str) -> dict[str, str]:

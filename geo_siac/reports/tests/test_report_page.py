@@ -6,9 +6,11 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 from PIL import ExifTags, Image
 
 from geo_siac.reports.models import Report, ReportPhoto
+from geo_siac.reports.validation import format_distance
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 OUTSIDE = (-33.4489, -70.6693)  # Santiago centro, outside both comunas
@@ -117,6 +119,13 @@ def test_in_english_the_summary_names_the_category_and_says_the_distance_with_a_
     client.post("/i18n/setlang/", {"language": "es-cl", "next": "/"})
     html = client.post("/", form_data(point=OUTSIDE)).content.decode()
     assert re.search(r"La más cercana es [^,]+, a [0-9]+,[0-9] km", html)
+
+
+def test_a_distance_is_rounded_and_written_in_the_active_languages_numbers():
+    with translation.override("en"):
+        assert (format_distance(8960), format_distance(8940), format_distance(640)) == ("9.0 km", "8.9 km", "640 m")
+    with translation.override("es-cl"):
+        assert format_distance(8960) == "9,0 km"
 
 
 def test_a_refused_form_sent_with_a_photo_says_to_choose_it_again_and_keeps_the_rest(client, communes, settings):
