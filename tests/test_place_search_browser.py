@@ -208,7 +208,7 @@ def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_
     expect(search).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#id_address")).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#place-search-note")).to_have_text(
-        "No conocemos números de esta calle cercanos a ese: el pin está en el medio de la calle; muévalo al número exacto."
+        "No conocemos números de esta calle cercanos a ese: el pin está en un punto de la calle, no en el número; muévalo al lugar exacto."
     )
     assert float(page.input_value("#id_lat")) == pytest.approx(street.latitude, abs=1e-5)
     page.screenshot(path=OUTPUT / "7-house-number-kept.png", full_page=True)
