@@ -201,11 +201,14 @@ def test_a_typed_house_number_is_kept_in_the_box_and_the_address_and_the_pin_is_
     search.press_sequentially("Avenida Grecia", delay=60)
     page.locator("#place-search-list [role=option]").first.wait_for()
     search.press_sequentially(" 8000", delay=20)
+    expect(page.locator("#place-search-list [role=option] .place-label-text").first).to_have_text(
+        f"{street.label} (calle) – sin número conocido"
+    )
     search.press("Enter")
     expect(search).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#id_address")).to_have_value("Avenida Grecia 8000")
     expect(page.locator("#place-search-note")).to_have_text(
-        "No conocemos números de esta calle cercanos a ese: el pin está en el medio de la calle; muévalo al número exacto."
+        "No conocemos números de esta calle cercanos a ese: el pin está en un punto de la calle, no en el número; muévalo al lugar exacto."
     )
     assert float(page.input_value("#id_lat")) == pytest.approx(street.latitude, abs=1e-5)
     page.screenshot(path=OUTPUT / "7-house-number-kept.png", full_page=True)
@@ -258,10 +261,12 @@ def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_an
     search = page.locator("#place-search-input")
     search.press_sequentially("Concha y Toro 1820", delay=40)
     options = page.locator("#place-search-list [role=option] .place-label-text")
-    expect(options.first).to_have_text("Av. Concha Y Toro 1820")
+    # The street is offered as the street, the number said unknown, and what was typed is the address kept.
+    expect(options.first).to_have_text("Av. Concha y Toro (calle) – sin número conocido")
     shown = [label.casefold() for label in options.all_text_contents()]
+    assert sum(label.startswith("av. concha y toro") and "/" not in label for label in shown) == 1
     search.press("Enter")
-    expect(page.locator("#id_address")).to_have_value("Av. Concha Y Toro 1820")
+    expect(page.locator("#id_address")).to_have_value("Concha y Toro 1820")
     # The nearest known number, 2531, is too far to place 1820 by.
     expect(page.locator("#place-search-note")).to_contain_text("No conocemos números")
     page.screenshot(path=OUTPUT / "9-operator-number.png", full_page=True)

@@ -307,11 +307,13 @@ def with_street(cursor, rows: list[tuple], street: str, params: dict) -> list[tu
 
 
 def distinct(rows: list[tuple]) -> list[Place]:
-    """The rows as places, each kind, label and comuna once: one corner merged from stops too far apart, or one
-    address of two facilities, would be offered twice."""
+    """The rows as places, each once: a street or an address by its name (the normalised one the search reads) and
+    number in its comuna, anything else by its label: "Av. Concha y Toro" and "Concha y Toro" from two sources are
+    one street, and one corner merged from stops too far apart would be offered twice."""
     seen, places = set(), []
-    for _id, label, kind, x, y, cut, name, _number, _name_id, score in rows:
-        key = (kind, " ".join(label.casefold().split()), cut)
+    for _id, label, kind, x, y, cut, name, number, name_id, score in rows:
+        named = kind in (EntryKind.STREET, EntryKind.ADDRESS) and name_id is not None
+        key = (kind, name_id, number, cut) if named else (kind, " ".join(label.casefold().split()), cut)
         if key not in seen:
             seen.add(key)
             places.append(Place(label, kind, x, y, cut, name, score=float(score)))
@@ -319,11 +321,11 @@ def distinct(rows: list[tuple]) -> list[Place]:
 
 
 def house_on_street(rows: list[tuple], number: int) -> Place | None:
-    """The typed house number on the first street found, never lost: between the two numbers of that street nearest
-    it on either side when the gazetteer has both (the nearest one when only one side), at the street's middle when
-    none is within MAX_NUMBER_GAP of it, saying which (`precision`). None when the street has that number, when no
-    street is among the best answers,
-    or when the number ends the street's name ("El Canelo 9")."""
+    """The typed house number on the first street found: between the two numbers of that street nearest it on
+    either side when the gazetteer has both (the nearest one when only one side), as an address saying it is
+    approximate. When none is within MAX_NUMBER_GAP of it, the street itself at its point, saying the number is
+    unknown: no address is made up for a number the gazetteer cannot place. None when the street has that number,
+    when no street is among the best answers, or when the number ends the street's name ("El Canelo 9")."""
     street = next((row for row in rows if row[2] == EntryKind.STREET), None)
     if street is None or street[9] < rows[0][9] or street[1].split()[-1] == str(number):
         return None
@@ -333,16 +335,24 @@ def house_on_street(rows: list[tuple], number: int) -> Place | None:
         return None
     below = max((row for row in numbered if row[7] < number), key=lambda row: row[7], default=None)
     above = min((row for row in numbered if row[7] > number), key=lambda row: row[7], default=None)
-    precision = Precision.NUMBER_APPROXIMATE
     nearest = min(abs(row[7] - number) for row in (below, above) if row) if below or above else None
     if nearest is None or nearest > MAX_NUMBER_GAP:
-        precision = Precision.NUMBER_UNKNOWN
-    elif below and above:
+        return Place(label, EntryKind.STREET, x, y, cut, name, score=float(score), precision=Precision.NUMBER_UNKNOWN)
+    if below and above:
         share = (number - below[7]) / (above[7] - below[7])
         x, y = below[3] + share * (above[3] - below[3]), below[4] + share * (above[4] - below[4])
     else:
         x, y = (below or above)[3:5]
-    return Place(f"{label} {number}", EntryKind.ADDRESS, x, y, cut, name, score=float(score), precision=precision)
+    return Place(
+        f"{label} {number}",
+        EntryKind.ADDRESS,
+        x,
+        y,
+        cut,
+        name,
+        score=float(score),
+        precision=Precision.NUMBER_APPROXIMATE,
+    )
 
 
 def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: int = 10) -> list[Place]:
@@ -381,7 +391,10 @@ def gazetteer_search(q: str, *, communes: Iterable[str] | None = None, limit: in
             )
             rows = with_street(cursor, rows, street, params)
     house = house_on_street(rows, params["number"]) if params["number"] else None
-    return ([house] if house else []) + distinct(rows)[: limit - 1 if house else limit]
+    places = distinct(rows)
+    if house and house.kind == EntryKind.STREET:  # the street with the number unknown is that street, offered once
+        places = [p for p in places if (p.kind, p.label, p.commune_cut) != (house.kind, house.label, house.commune_cut)]
+    return ([house] if house else []) + places[: limit - 1 if house else limit]
 
 
 class NearestFirst(Func):

@@ -3,6 +3,7 @@
 import csv
 import io
 import math
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -112,6 +113,30 @@ class LoadSummary:
         return out
 
 
+# Connectors a source's title case capitalises ("Av. Concha Y Toro", "Pedro De La Barra"), written as Spanish writes
+# them inside a name; an article only after "de" ("Av. La Florida" keeps its own).
+CONNECTORS = {"y", "e", "de", "del"}
+ARTICLES = {"el", "la", "las", "lo", "los"}
+WORD = re.compile(r"\S+")
+
+
+def spanish_casing(label: str) -> str:
+    """`label` with its connectors in lower case, never the first word of a name (of each side of a corner, and
+    after a street type such as "Av." or "Pje.": "Pje. Y" and "Calle Del Sol" keep theirs)."""
+    out, first, before = [], True, ""
+    for word in WORD.findall(label):
+        lower = word.casefold()
+        if word == "/" or lower in ("esq.", "av.", "avda.", "pje.", "psje.", "calle", "pasaje", "avenida"):
+            first = True
+        elif not first and (lower in CONNECTORS or (lower in ARTICLES and before == "de")):
+            word = lower
+        else:
+            first = False
+        out.append(word)
+        before = lower
+    return " ".join(out)
+
+
 def entry_problem(entry: Entry) -> str | None:
     """Why `entry` cannot be stored, or None."""
     if not entry.label.strip():
@@ -191,7 +216,7 @@ def stage(cursor, entries: list[Entry]) -> None:
         writer.writerow(
             [
                 e.kind,
-                e.label,
+                spanish_casing(e.label),
                 "" if e.number is None else e.number,
                 repr(e.longitude),
                 repr(e.latitude),

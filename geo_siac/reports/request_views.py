@@ -18,7 +18,7 @@ from geo_siac.reports.selectors import category_by_code, public_categories, subm
 from geo_siac.reports.services import report_create
 from geo_siac.reports.services.photos import documents_offer
 from geo_siac.reports.states import Channel
-from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors
+from geo_siac.reports.views import CONTACT_FIELDS, contact_without_consent, page_errors, photo_field
 from geo_siac.zones.models import Commune
 from geo_siac.zones.selectors import active_commune_by_cut
 
@@ -116,6 +116,7 @@ def render_request_form(request, kind: str, *, values, errors=None, rate_limited
             "values": values,
             "errors": errors or {},
             "rate_limited": rate_limited,
+            **photo_field(request, refused=bool(errors)),
         },
         status=status,
     )

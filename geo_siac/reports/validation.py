@@ -14,6 +14,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -215,9 +216,11 @@ def phone_error(phone: str, *, max_length: int) -> str | None:
 
 
 def format_distance(metres: float) -> str:
+    """In the active language's numbers: "8,9 km" in Spanish, "8.9 km" in English."""
     if metres < 1000:
         return f"{metres:.0f} m"
-    return f"{metres / 1000:.1f} km".replace(".", ",")
+    # Rounded first: number_format cuts a float's decimals (8.96 would read "8.9").
+    return f"{number_format(round(metres / 1000, 1), decimal_pos=1)} km"
 
 
 def control_character_errors(**fields: str) -> dict[str, str]:

@@ -130,12 +130,22 @@ def page_errors(exc: ValidationError, values) -> dict[str, str]:
     categoría '' no existe" or "Falta la latitud" would not tell them what to do."""
     errors = flat_errors(exc)
     if "category" in errors and not values.get("service_code", "").strip():
-        errors["category"] = _("Elija una opción de la lista.")
+        errors["category"] = _("Categoría: elija una de la lista.")
     if no_place_given(errors, coordinates_given=bool((values.get("lat", "") + values.get("long", "")).strip())):
         errors.setdefault(
             "location", _("Falta el lugar: busque la calle y elija una opción de la lista, o toque el mapa.")
         )
     return errors
+
+
+def photo_field(request, *, refused: bool) -> dict:
+    """What a form's photo field shows: the server's size limit, which the browser checks before sending, and, when
+    the form comes back refused after a photo was sent, that it must be chosen again (no browser keeps the file)."""
+    limit = settings.GEO_SIAC_PHOTO_MAX_BYTES
+    return {
+        "photo_limit": {"bytes": limit, "mb": limit / (1024 * 1024)},
+        "photo_lost": refused and bool(request.FILES.get("photo")),
+    }
 
 
 def render_report_form(request, *, values, errors=None, rate_limited=None, status=200):
@@ -161,6 +171,7 @@ def render_report_form(request, *, values, errors=None, rate_limited=None, statu
             else [(c.name, commune_path(c)) for c in communes_to_choose()],
             # A comuna's own page opens on that comuna; the others stay drawn, as a pin near a border may be theirs.
             "map_config": {**map_config(), "commune": request.identity.commune.cut if request.identity.commune else ""},
+            **photo_field(request, refused=bool(errors)),
         },
         status=status,
     )

@@ -210,3 +210,23 @@ def test_a_made_up_street_finds_nothing_and_the_api_answers_an_empty_collection(
         "Puente Alto",
         "Peñalolén",
     }
+
+
+def test_a_number_the_real_street_does_not_know_is_offered_as_that_street_once_never_as_an_address(real_gazetteer):
+    # Concha y Toro's known numbers near 1500 are 735 and 2531, both further than a few blocks: 1500 is not placed.
+    found = geocode_search("Concha y Toro 1500", limit=8)
+    assert (found[0].label, found[0].kind, found[0].precision) == ("Av. Concha y Toro", "street", "number_unknown")
+    assert not [place.label for place in found if "1500" in place.label]
+    streets = [(place.label, place.commune_cut) for place in found if place.kind == "street"]
+    assert streets == [("Av. Concha y Toro", "13201")]
+
+
+def test_the_real_streets_are_offered_once_per_comuna_with_spanish_connectors_in_lower_case(real_gazetteer):
+    # DTPM writes "Av. Concha Y Toro" and "Concha Y Toro"; the health registry "Concha y Toro 3459": one street.
+    found = geocode_search("concha y toro", limit=8)
+    assert [(p.label, p.commune_cut) for p in found if p.kind == "street"] == [("Av. Concha y Toro", "13201")]
+    assert not [place.label for place in found if " Y " in place.label]
+    addresses = [(place.label.casefold(), place.commune_cut) for place in found if place.kind == "address"]
+    assert len(addresses) == len(set(addresses)) > 3
+    corner = geocode_search("concha y toro con eyzaguirre", limit=3)[0].label
+    assert "Concha y Toro" in corner and " Y " not in corner

@@ -166,11 +166,12 @@ def test_dtpm_stops_become_intersections_numbered_addresses_and_landmarks(commun
     ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     output = load(path, "--preset", "dtpm", "--commit")
+    # DTPM's title case ("Concha Y Toro") stored as Spanish writes it.
     assert stored() == {
-        ("intersection", "Av. Concha Y Toro / Esq. Eyzaguirre"),
-        ("street", "Av. Concha Y Toro"),
+        ("intersection", "Av. Concha y Toro / Esq. Eyzaguirre"),
+        ("street", "Av. Concha y Toro"),
         ("street", "Eyzaguirre"),
-        ("address", "Av. Concha Y Toro 5800"),
+        ("address", "Av. Concha y Toro 5800"),
         ("place", "Metro Las Mercedes"),
     }
     assert "omitidas (1): parada sin calle, esquina ni hito" in output

@@ -6,9 +6,11 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 from PIL import ExifTags, Image
 
 from geo_siac.reports.models import Report, ReportPhoto
+from geo_siac.reports.validation import format_distance
 from geo_siac.testing import PUENTE_ALTO_CENTRE
 
 OUTSIDE = (-33.4489, -70.6693)  # Santiago centro, outside both comunas
@@ -99,8 +101,47 @@ def test_missing_category_and_bad_latitude_get_field_errors(client, communes):
     html = response.content.decode()
     assert response.status_code == 400
     assert "La latitud debe ser un número." in html
-    assert "Elija una opción de la lista." in html and "no existe o no está activa" not in html
+    assert "Categoría: elija una de la lista." in html and "no existe o no está activa" not in html
     assert Report.objects.count() == 0
+
+
+def test_in_english_the_summary_names_the_category_and_says_the_distance_with_a_decimal_point(client, communes):
+    # A walk found "Choose an option from the list." (which field?) and "8,9 km" on the English form.
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.post("/", form_data(service_code="")).content.decode()
+    assert "Category: choose one from the list." in html.split('id="error-summary"')[1].split("</div>")[0]
+    html = client.post("/", form_data(point=OUTSIDE)).content.decode()
+    summary = html.split('id="error-summary"')[1].split("</div>")[0]
+    distance = re.search(r"The nearest is [^,]+, ([0-9.,]+) km away", summary)
+    assert distance and "," not in distance[1] and "." in distance[1], summary
+    beside = html.split('id="error-location"')[1].split("</p>")[0]
+    assert distance[0] in beside
+    client.post("/i18n/setlang/", {"language": "es-cl", "next": "/"})
+    html = client.post("/", form_data(point=OUTSIDE)).content.decode()
+    assert re.search(r"La más cercana es [^,]+, a [0-9]+,[0-9] km", html)
+
+
+def test_a_distance_is_rounded_and_written_in_the_active_languages_numbers():
+    with translation.override("en"):
+        assert (format_distance(8960), format_distance(8940), format_distance(640)) == ("9.0 km", "8.9 km", "640 m")
+    with translation.override("es-cl"):
+        assert format_distance(8960) == "9,0 km"
+
+
+def test_a_refused_form_sent_with_a_photo_says_to_choose_it_again_and_keeps_the_rest(client, communes, settings):
+    settings.GEO_SIAC_PHOTO_MAX_BYTES = 1024 * 1024
+    too_large = SimpleUploadedFile("foto.png", png_bytes() + b"\0" * (2 * 1024 * 1024), "image/png")
+    html = client.post("/", form_data(photo=too_large)).content.decode()
+    assert "supera el tamaño máximo de 1 MB" in html.split('id="error-photo"')[1][:200]
+    assert '<p id="photo-again" class="photo-again">Vuelva a elegir la foto: el navegador no guarda' in html
+    assert ">Colchones y escombros en la vereda.</textarea>" in html
+    # A good photo on a form refused for something else is lost just the same, and said so.
+    good = SimpleUploadedFile("foto.png", png_bytes(), "image/png")
+    html = client.post("/", form_data(service_code="", photo=good)).content.decode()
+    assert 'id="photo-again"' in html and 'aria-describedby="photo-again error-photo"' in html
+    # The limit shown and checked in the browser is the server's setting.
+    html = client.get("/").content.decode()
+    assert 'data-max-bytes="1048576"' in html and "hasta 1 MB)" in html and 'id="photo-again"' not in html
 
 
 def test_a_report_without_a_pin_asks_for_the_place_in_words_not_for_coordinates(client, communes):

@@ -84,7 +84,7 @@ def test_a_complaint_without_a_topic_asks_to_choose_one_without_naming_an_empty_
     response = client.post("/solicitud/reclamo/", {"token": "t1", "commune": "13201", "description": "Nadie atiende."})
     page = response.content.decode()
     assert response.status_code == 400 and not Report.objects.exists()
-    assert "Elija una opción de la lista." in page and "no existe o no está activa" not in page
+    assert "Categoría: elija una de la lista." in page and "no existe o no está activa" not in page
 
 
 def test_an_information_request_without_the_requesters_name_is_refused(client, communes):

@@ -72,15 +72,19 @@ window.GeoSiacPlaceSearch = (function () {
       list.children[index].scrollIntoView({block: "nearest"});
     }
 
+    // A street offered for a house number it has no known number near: what was typed is the citizen's address.
+    function numberUnknown(properties) { return properties.precision === "number_unknown"; }
+
     function pick(index) {
       var place = places[index];
-      input.value = place.properties.label;
+      var typed = numberUnknown(place.properties) ? shownFor : null;
+      input.value = typed || place.properties.label;
       close();
       note.textContent = approximation(place.properties);
       // Typed, the address stays; filled by an earlier pick, it follows the pin (a wrong pick's label would stay). A
       // whole street is no address: the pin goes to the block, and the report keeps what is near it.
       if (address && (!address.value.trim() || address.value === address.dataset.filled)) {
-        var filled = place.properties.kind === "street" ? "" : place.properties.label;
+        var filled = typed || (place.properties.kind === "street" ? "" : place.properties.label);
         address.value = filled;
         address.dataset.filled = filled;
       }
@@ -96,7 +100,9 @@ window.GeoSiacPlaceSearch = (function () {
         option.id = "place-option-" + i;
         option.setAttribute("role", "option");
         option.setAttribute("aria-selected", "false");
-        option.appendChild(label(feature.properties.label, "place-label-text"));
+        option.appendChild(label(numberUnknown(feature.properties)
+          ? format(text.streetNoNumber, {street: feature.properties.label}) : feature.properties.label,
+          "place-label-text"));
         option.appendChild(label((text["kind" + feature.properties.kind.charAt(0).toUpperCase() +
           feature.properties.kind.slice(1)] || "") + " · " + feature.properties.comuna, "place-detail"));
         option.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keeps the focus

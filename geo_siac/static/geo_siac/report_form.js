@@ -42,6 +42,9 @@
     },
   }).addTo(map);
   var marker = null;
+  // The server's refusal of the pin sent ("... La más cercana es Peñalolén, a 8,9 km.") stays beside the field as
+  // in the error summary, until the pin moves.
+  var refusedOutside = locationError.textContent.trim();
 
   function inside(latlng) {
     var point = [latlng.lng, latlng.lat];
@@ -85,7 +88,8 @@
       lngInput.value = latlng.lng.toFixed(6);
     }
     var served = inside(latlng);
-    setLocationError(served ? "" : config.outsideMessage);
+    setLocationError(served ? "" : refusedOutside || config.outsideMessage);
+    refusedOutside = "";
     if (served) {
       places.describe(latlng, near);
     } else {
