@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from geo_siac.reports.selectors import email_key, phone_key
+from geo_siac.reports.selectors import email_key
 
 # The session key of a signed-in citizen ("Mis solicitudes"): their email. Staff sessions use Django's auth keys.
 CITIZEN_EMAIL = "citizen_email"
@@ -107,19 +107,3 @@ def plain_key_state(report, key: str, max_age: timedelta) -> str:
     untimed = report.letters.filter(issued_at__lt=LETTER_KEYS_TIMED_SINCE)
     newest = untimed.order_by("-issued_at").values_list("issued_at", flat=True).first()
     return "valid" if newest is not None and newest > timezone.now() - max_age else "expired"
-
-
-def masked_email(email: str) -> str:
-    """«c***@gmail.com»: enough for its owner to know which inbox to open, not enough for anyone else to write; ""
-    for one that has no local part or no domain to show (the page then says «el correo que dejó»)."""
-    local, _at, domain = email_key(email).partition("@")
-    return f"{local[:1]}***@{domain}" if local and domain else ""
-
-
-def masked_phone(phone: str) -> str:
-    """«+56 9 **** **12»: a Chilean mobile keeps its country and mobile prefix, any other number only its last two
-    digits; "" below 8 digits, where two would tell too much (the page then says «el teléfono que dejó»)."""
-    digits = phone_key(phone)
-    if digits.startswith("569") and len(digits) == 11:
-        return f"+56 9 **** **{digits[-2:]}"
-    return f"{'*' * (len(digits) - 2)}{digits[-2:]}" if len(digits) >= 8 else ""

@@ -1,3 +1,4 @@
+import re
 import secrets
 from datetime import datetime
 from functools import wraps
@@ -406,6 +407,8 @@ def letter_page(request, report, number: int, *, pdf_url: str = "", back_url: st
             {**listed, "url": document_url(rows[listed["document_id"]]) if listed.get("document_id") in rows else ""}
             for listed in answer.content.get("attachments", [])
         ],
+        # Listed but not linked for this reader (a request left without contact): where to ask for them instead.
+        "documents_at_desk": not readable and bool(answer.content.get("attachments")),
         "pdf_url": pdf_url or letter_url(answer, pdf=True, key=key),
         "back_url": back_url or reverse("reports:tracking", args=[report.tracking_code]),
     }
@@ -476,7 +479,9 @@ def letter_link(request, code: str):
     report = public_report_or_404(request, code)
     number = request.POST.get("carta", "")
     letters = report.letters.defer("pdf", "content").select_related("report")
-    answer = get_object_or_404(letters, number=number) if number.isdigit() else letters.order_by("-number").first()
+    if number and not re.fullmatch(r"[0-9]{1,9}", number):  # str.isdigit() takes "²", which the lookup cannot
+        raise Http404(_("Esta solicitud no tiene una carta de respuesta."))
+    answer = get_object_or_404(letters, number=number) if number else letters.order_by("-number").first()
     if answer is None:
         raise Http404(_("Esta solicitud no tiene una carta de respuesta."))
     sent = letter_link_send(

@@ -4,11 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    """A column with a constant default: a catalogue change (PostgreSQL 11+), no rewrite of the outbox, but its
+    ACCESS EXCLUSIVE lock would queue every notification write behind a long worker transaction: a short
+    lock_timeout makes the migration stop (run it again) instead."""
+
     dependencies = [
         ("notifications", "0005_whatsapp_medium"),
     ]
 
     operations = [
+        # SET LOCAL: for this migration's transaction only (atomic, as every PostgreSQL migration here).
+        migrations.RunSQL("SET LOCAL lock_timeout = '5s'", reverse_sql=migrations.RunSQL.noop),
         migrations.AddField(
             model_name="notification",
             name="sender_name",

@@ -17,10 +17,9 @@ from geo_siac.catalogue.kinds import takes_documents
 from geo_siac.notifications.models import Medium, Notification
 from geo_siac.notifications.services import notification_enqueue
 from geo_siac.reports.closing import citizen_reopen_refusal, offers_survey
-from geo_siac.reports.messages import letter_link_message
+from geo_siac.reports.messages import letter_link_message, sender_name
 from geo_siac.reports.models import CITIZEN_ACTOR, EventKind, Follower, Report, ReportEvent, SurveyResponse
 from geo_siac.reports.ratelimit import Refusal
-from geo_siac.reports.requester import masked_email, masked_phone
 from geo_siac.reports.selectors import CITIZEN_INFO_PLACEHOLDERS, email_key, person_reports
 from geo_siac.reports.services.information import correction_received
 from geo_siac.reports.services.photos import (
@@ -226,12 +225,11 @@ def report_add_citizen_info(
 
 @dataclass(frozen=True)
 class LetterLink:
-    """What became of a fresh letter link: `via` "email" or "phone" (empty: the request left no contact), `contact`
-    its mask (empty when too short to mask), `queued` now, or `refused` past a limit (neither: a retry answered by
-    the link queued moments ago)."""
+    """What became of a fresh letter link: `via` "email" or "phone" (empty: the request left no contact), `queued`
+    now, or `refused` past a limit (neither: a retry answered by the link queued moments ago). Never the contact, not
+    even masked: whoever asks may be anyone holding the code, and an address's domain can name its owner."""
 
     via: str = ""
-    contact: str = ""
     queued: bool = False
     refused: Refusal | None = None
 
@@ -239,36 +237,36 @@ class LetterLink:
 @transaction.atomic
 def letter_link_send(*, report: Report, letter, refusal: Callable[[], Refusal | None]) -> LetterLink:
     """Queue a fresh keyed link to `letter` for the requester, through the contact on file: the email, else the
-    phone on the channel the request came by (SMS, or WhatsApp). Once per LETTER_LINK_REPEAT. `refusal` counts the
-    attempt against its limits (reports.ratelimit, purpose "letter-link"); called only when a link would be queued,
-    so a request without contact or a retry is never refused. Its count commits with this transaction: a failed
-    queueing takes it back."""
+    phone on the channel the request came by (SMS, or WhatsApp). Once per letter and LETTER_LINK_REPEAT. `refusal`
+    counts the attempt against its limits (reports.ratelimit, purpose "letter-link"); called only when a link would
+    be queued, so a request without contact or a retry is never refused. Its count commits with this transaction: a
+    failed queueing takes it back."""
     report = lock_report(report)  # two clicks at once: the second waits, then finds the first one's link
     if report.reporter_email:
-        medium, recipient, via, contact = (
-            Medium.EMAIL,
-            report.reporter_email,
-            "email",
-            masked_email(report.reporter_email),
-        )
+        medium, recipient, via = Medium.EMAIL, report.reporter_email, "email"
     elif report.reporter_phone:
-        medium, recipient, via, contact = (
-            phone_medium(report),
-            report.reporter_phone,
-            "phone",
-            masked_phone(report.reporter_phone),
-        )
+        medium, recipient, via = phone_medium(report), report.reporter_phone, "phone"
     else:
         return LetterLink()
     subject, body = letter_link_message(letter, report.language, sms=medium != Medium.EMAIL)
     repeated = Notification.objects.filter(
-        report=report, recipient=recipient, subject=subject, created_at__gte=timezone.now() - LETTER_LINK_REPEAT
+        report=report,
+        recipient=recipient,
+        subject=subject,
+        body__contains=f"/carta/{letter.number}/",  # the subject names the request; the link, its letter
+        created_at__gte=timezone.now() - LETTER_LINK_REPEAT,
     )
     if repeated.exists():
-        return LetterLink(via=via, contact=contact)
+        return LetterLink(via=via)
     if refused := refusal():
-        return LetterLink(via=via, contact=contact, refused=refused)
+        return LetterLink(via=via, refused=refused)
     notification_enqueue(
-        report=report, recipient=recipient, language=report.language, subject=subject, body=body, medium=medium
+        report=report,
+        recipient=recipient,
+        language=report.language,
+        subject=subject,
+        body=body,
+        medium=medium,
+        sender_name=sender_name(report),
     )
-    return LetterLink(via=via, contact=contact, queued=True)
+    return LetterLink(via=via, queued=True)

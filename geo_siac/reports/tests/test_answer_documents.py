@@ -187,7 +187,8 @@ def test_an_erasure_of_the_requester_keeps_the_institutions_documents(
     assert "decreto.pdf" in " ".join(pdf_text(bytes(AnswerLetter.objects.get().pdf)).split())
     # Kept for staff; the code alone, which now opens the redacted letter, does not open a PDF that may name them.
     code = report.tracking_code
-    assert Client().get(reverse("reports:letter", args=[code, 1])).status_code == 200
+    letter = Client().get(reverse("reports:letter", args=[code, 1]))
+    assert letter.status_code == 200 and 'id="documents-at-desk"' in letter.content.decode()  # where to ask instead
     assert Client().get(reverse("reports:letter_document", args=[code, 1, kept.pk])).status_code == 404
     assert "decreto.pdf" not in Client().get(reverse("reports:tracking", args=[code])).content.decode()
     staff = Client()
