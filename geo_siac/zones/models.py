@@ -19,6 +19,10 @@ class CommuneQuerySet(TenantQuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def covering(self, point):
+        """The comunas whose boundary holds the point (both, on a shared border)."""
+        return self.filter(geometry__intersects=point)
+
 
 class Commune(models.Model):
     """A comuna (municipality), identified by its CUT code. `is_active` marks the ones this installation serves."""
@@ -444,12 +448,30 @@ class ServicePoint(models.Model):
         return address if address.casefold().endswith(commune.casefold()) else f"{address}, {commune}"
 
     def clean(self):
+        errors = {}
+        for check in (self._check_inside_commune, self._check_opening_hours, self._check_services):
+            try:
+                check()
+            except ValidationError as exc:
+                errors.update(exc.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_opening_hours(self):
         if self.opening_hours is not None:
             try:
                 self.opening_hours = hours.validate_opening_hours(self.opening_hours)
             except ValueError as exc:
                 raise ValidationError({"opening_hours": str(exc)}) from exc
-        self._check_services()
+
+    def _check_inside_commune(self):
+        # A point outside its comuna is listed, mapped and printed on a QR sheet as that comuna's.
+        if self.point is None or self.commune_id is None:
+            return
+        if not Commune.objects.covering(self.point).filter(pk=self.commune_id).exists():
+            raise ValidationError(
+                {"point": _("El punto está fuera de la comuna %(name)s.") % {"name": self.commune.name}}
+            )
 
     def _check_services(self):
         if not isinstance(self.services, list) or not all(

@@ -2,10 +2,27 @@
 
 Crew membership itself is `Crew.members`; the CREW_MEMBER group only opens the workspace's door."""
 
+from django.utils.translation import gettext_lazy as _
+
 CREW_MEMBER = "Cuadrilla"
 SUPERVISOR = "Supervisión"
 OPERATOR = "Operación"
 ROLES = (CREW_MEMBER, SUPERVISOR, OPERATOR)
+
+# What each role sees and does, as the user form explains it (workspace.access holds the pages' rules).
+ROLE_DESCRIPTIONS = {
+    CREW_MEMBER: _(
+        "Cuadrilla: ve y actualiza en «Cola de la cuadrilla» las solicitudes de sus cuadrillas; además debe ser "
+        "miembro de una cuadrilla (Administración › Zonas › Cuadrillas)."
+    ),
+    SUPERVISOR: _(
+        "Supervisión: ve todas las solicitudes de sus comunas; asigna, deriva, reclasifica, prorroga y responde con "
+        "carta (para firmarla necesita nombre completo y un cargo en Solicitudes ciudadanas › Firmantes de cartas)."
+    ),
+    OPERATOR: _(
+        "Operación: registra en la «Consola de operación» las solicitudes recibidas por teléfono o en persona."
+    ),
+}
 
 
 def has_role(user, role: str) -> bool:

@@ -49,7 +49,7 @@ class NearestCommune:
 def commune_containing(point: Point) -> Commune | None:
     """The active comuna covering the point; on a shared border the lowest CUT wins, so the answer is stable."""
     # The boundary is not loaded: callers need the comuna, and a comuna's polygon is tens of kilobytes.
-    return Commune.objects.active().filter(geometry__intersects=point).defer("geometry").order_by("cut").first()
+    return Commune.objects.active().covering(point).defer("geometry").order_by("cut").first()
 
 
 def commune_nearest(point: Point) -> NearestCommune | None:
@@ -173,7 +173,7 @@ def active_communes_geojson(tolerance_deg: float = 0.0001) -> dict:
     features = [
         {
             "type": "Feature",
-            "properties": {"cut": c.cut, "name": c.name},
+            "properties": {"id": c.pk, "cut": c.cut, "name": c.name},
             "geometry": json.loads(c.geometry.simplify(tolerance_deg, preserve_topology=True).geojson),
         }
         for c in active_communes_with_geometry()
