@@ -16,20 +16,26 @@ from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.zones.selectors import municipality_name
 
 
-def signer_of(officer) -> tuple[str, str]:
-    """The officer's full name and title (Signatory.title), refused with what is missing: a letter is signed."""
+def signer_missing(officer) -> str | None:
+    """Why the officer cannot sign a letter (a full name and a Signatory title are needed), or None: the answering
+    form says it before anything is typed, and signer_of refuses with it."""
     name = officer.get_full_name().strip() if officer else ""
     title = Signatory.objects.filter(user=officer).values_list("title", flat=True).first() if officer else None
-    if not name or not title:
-        raise ValidationError(
-            {
-                "__all__": _(
-                    "Para firmar la carta, su cuenta necesita nombre completo y cargo de firmante; pídalos a "
-                    "la administración (Administración › Firmantes de cartas)."
-                )
-            }
-        )
-    return name, title
+    if name and title:
+        return None
+    return _(
+        "Para firmar cartas, su cuenta necesita nombre completo y cargo de firmante. Pídalos a quien administra "
+        "las cuentas de su comuna: el nombre en Administración › Usuarios, el cargo en Administración › "
+        "Solicitudes ciudadanas › Firmantes de cartas."
+    )
+
+
+def signer_of(officer) -> tuple[str, str]:
+    """The officer's full name and title (Signatory.title), refused with what is missing: a letter is signed."""
+    missing = signer_missing(officer)
+    if missing:
+        raise ValidationError({"__all__": missing})
+    return officer.get_full_name().strip(), Signatory.objects.get(user=officer).title
 
 
 def seal(region: str) -> str:
