@@ -89,12 +89,12 @@ def nav_links(html: str) -> list[str]:
         (
             "planner",
             "/mapas/cobertura/",
-            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
+            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/cuadrilla/avisos/"],
         ),
         (
             "planner",
             "/atencion/agenda/",
-            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
+            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/cuadrilla/avisos/"],
         ),
         (
             "admin",

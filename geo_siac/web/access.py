@@ -5,15 +5,21 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
-def role_required(test):
+def role_required(test, needs=None):
+    """`needs` names what opens the page; the 403 page says it (templates/403.html)."""
+
     def decorator(view):
         @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not test(request.user):
-                raise PermissionDenied
+                if needs is None:
+                    raise PermissionDenied
+                raise PermissionDenied(_("Para abrir esta página, su cuenta necesita %(needs)s.") % {"needs": needs})
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -26,4 +32,6 @@ def is_staff_member(user) -> bool:
     return user.is_active and user.is_staff
 
 
-staff_required = role_required(is_staff_member)
+staff_required = role_required(
+    is_staff_member, needs=gettext_lazy("la marca «Es staff» (Administración › Usuarios › la cuenta)")
+)

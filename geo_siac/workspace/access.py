@@ -3,9 +3,11 @@ each person may see."""
 
 from datetime import datetime, timedelta
 
+from django.contrib import admin
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.alerts.selectors import may_use_board, may_use_inbox
@@ -34,9 +36,21 @@ def may_use_crew_pages(user) -> bool:
         return user._geo_siac_crew_pages
 
 
-crew_required = role_required(may_use_crew_pages)
-supervisor_required = role_required(is_supervisor)
-operator_required = role_required(is_operator)
+def may_use_admin(user) -> bool:
+    """The admin's own rule for its index (a model the account may open): a staff account without one would meet
+    only "No tiene permiso para ver o editar nada". Asked once per user object, as may_use_crew_pages."""
+    try:
+        return user._geo_siac_admin
+    except AttributeError:
+        request = HttpRequest()
+        request.user = user
+        user._geo_siac_admin = is_staff_member(user) and bool(admin.site.get_app_list(request))
+        return user._geo_siac_admin
+
+
+crew_required = role_required(may_use_crew_pages, needs=_("el rol Supervisión, o ser miembro de una cuadrilla"))
+supervisor_required = role_required(is_supervisor, needs=_("el rol Supervisión"))
+operator_required = role_required(is_operator, needs=_("el rol Operación"))
 
 
 # Every staff page a person may be shown, in the navigation bar's order: (URL name, label, who may use it).
@@ -48,7 +62,7 @@ STAFF_PAGES = (
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
     ("attention:agenda", _("Agenda de citas"), is_staff_member),
-    ("admin:index", _("Administración"), is_staff_member),
+    ("admin:index", _("Administración"), may_use_admin),
     ("alerts:inbox", _("Avisos"), may_use_inbox),
 )
 # Where a login without ?next= lands: the first of these the person may use (a superuser oversees, so supervision).

@@ -1,0 +1,56 @@
+"""Roles as the walk of issue adm24 met them: the user form says what each role sees and does and what else it needs,
+the navigation bar offers the admin only to whom it shows something, and a 403 names the role the page needs."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from geo_siac.testing import staff_account
+from geo_siac.zones.roles import ROLES, SUPERVISOR
+
+
+def nav_has_admin(client) -> bool:
+    page = client.get("/cuadrilla/supervision/").content.decode()
+    nav = page.split("<nav", 1)[1].split("</nav>", 1)[0]
+    return 'href="/admin/"' in nav
+
+
+def test_a_staff_supervisor_with_nothing_to_open_in_the_admin_is_not_offered_it(client, crews, communes):
+    supervisor = staff_account("silvia", communes=[communes["13201"]], is_staff=True)
+    supervisor.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
+    client.force_login(supervisor)
+    assert not nav_has_admin(client)
+
+    supervisor.user_permissions.add(Permission.objects.get(codename="view_servicepoint"))
+    client.force_login(supervisor)
+    assert nav_has_admin(client)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_403_page_names_the_role_the_page_needs(client, crews):
+    client.force_login(crews["operator"])
+    response = client.get("/cuadrilla/supervision/")
+    assert response.status_code == 403
+    assert "Para abrir esta página, su cuenta necesita el rol Supervisión." in response.content.decode()
+    client.force_login(crews["supervisor"])
+    assert "necesita el rol Operación" in client.get("/operador/").content.decode()
+    client.force_login(crews["member_a"])
+    assert "la marca «Es staff»" in client.get("/mapas/cobertura/").content.decode()
+
+
+@pytest.mark.parametrize("superuser", [True, False])
+def test_the_user_form_explains_each_role_the_staff_flag_and_the_signature(client, crews, communes, superuser):
+    if superuser:
+        manager = crews["admin"]
+    else:
+        manager = staff_account("ada", communes=[communes["13201"]], is_staff=True)
+        manager.user_permissions.add(*Permission.objects.filter(content_type__app_label="auth"))
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+    client.force_login(manager)
+    page = client.get(f"/admin/auth/user/{crews['operator'].pk}/change/").content.decode()
+    assert "Cuadrilla: ve y actualiza en «Cola de la cuadrilla»" in page
+    assert "Supervisión: ve todas las solicitudes de sus comunas" in page
+    assert "Solicitudes ciudadanas › Firmantes de cartas" in page
+    assert "Operación: registra en la «Consola de operación»" in page
+    assert "Abre la Administración, el mapa de calor, la cobertura y la agenda de citas" in page
+    assert "Un usuario tendrá todos los permisos" not in page  # Django's stock help
