@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.geo import STORAGE_SRID
@@ -157,14 +158,14 @@ class ServicePointForm(forms.ModelForm):
     script keeps both in step); ServicePoint.clean refuses a place outside the chosen comuna."""
 
     latitude = CoordinateField(
-        label=_("latitud"),
+        label=capfirst(_("latitud")),
         required=False,
         min_value=-90,
         max_value=90,
         help_text=_("Grados decimales, negativa al sur del ecuador: p. ej. -33.6117."),
     )
     longitude = CoordinateField(
-        label=_("longitud"),
+        label=capfirst(_("longitud")),
         required=False,
         min_value=-180,
         max_value=180,

@@ -13,7 +13,7 @@ ROLES = (CREW_MEMBER, SUPERVISOR, OPERATOR)
 ROLE_DESCRIPTIONS = {
     CREW_MEMBER: _(
         "Cuadrilla: ve y actualiza en «Cola de la cuadrilla» las solicitudes de sus cuadrillas; además debe ser "
-        "miembro de una cuadrilla (Administración › Zonas › Cuadrillas)."
+        "miembro de una cuadrilla (Administración › Territorio › Cuadrillas)."
     ),
     SUPERVISOR: _(
         "Supervisión: ve todas las solicitudes de sus comunas; asigna, deriva, reclasifica, prorroga y responde con "

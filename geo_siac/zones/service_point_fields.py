@@ -2,6 +2,7 @@
 JSON, and the opening hours as JSON with an example, empty (not "null") when unknown."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 SEPARATOR = "|"
@@ -17,7 +18,7 @@ class ServicesField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("servicios"))
+        kwargs.setdefault("label", capfirst(_("servicios")))
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 60}))
         kwargs.setdefault(
             "help_text",
@@ -54,7 +55,7 @@ class ChannelsField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("canales"))
+        kwargs.setdefault("label", capfirst(_("canales")))
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "cols": 60}))
         kwargs.setdefault(
             "help_text", _("Un canal de atención por línea, p. ej.: «Presencial», «Teléfono 22 731 2000».")
@@ -81,7 +82,7 @@ class OpeningHoursField(forms.JSONField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("horario"))
+        kwargs.setdefault("label", capfirst(_("horario")))
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 6, "cols": 60}))
         kwargs.setdefault(
             "help_text",

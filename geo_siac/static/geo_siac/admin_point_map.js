@@ -37,12 +37,17 @@
     var lng = document.getElementById("id_longitude");
     var commune = document.getElementById("id_commune");
 
+    // The chosen comuna (every one before a choice) and the pin, if any: a pin saved or refused outside its comuna
+    // is shown with the outline it missed.
     function fitTo(pk) {
       var shown = source.getFeatures().filter(function (f) { return String(f.get("id")) === String(pk); });
-      var extent = shown.length ? shown[0].getGeometry().getExtent() : source.getExtent();
-      if (!ol.extent.isEmpty(extent)) { map.getView().fit(extent, {padding: [20, 20, 20, 20]}); }
+      var extent = ol.extent.clone(shown.length ? shown[0].getGeometry().getExtent() : source.getExtent());
+      widget.featureCollection.getArray().forEach(function (feature) {
+        ol.extent.extend(extent, feature.getGeometry().getExtent());
+      });
+      if (!ol.extent.isEmpty(extent)) { map.getView().fit(extent, {padding: [30, 30, 30, 30], maxZoom: 16}); }
     }
-    if (!textarea.value) { fitTo(commune && commune.value); }
+    fitTo(commune && commune.value);
     if (commune) {
       commune.addEventListener("change", function () { if (!textarea.value) { fitTo(commune.value); } });
     }
