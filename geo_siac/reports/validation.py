@@ -104,14 +104,6 @@ def _numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float, copy=True)
 
 
-def outside_message(name: str, distance_m: float) -> str:
-    """A point no active comuna covers, with the nearest one and its geodesic distance."""
-    return _("El punto está fuera de las comunas atendidas. La más cercana es %(name)s, a %(distance)s.") % {
-        "name": name,
-        "distance": format_distance(distance_m),
-    }
-
-
 def unknown_category_message(code: str) -> str:
     return _("La categoría '%s' no existe o no está activa.") % "".join(
         c if c.isprintable() else "?" for c in code[:60]
@@ -212,12 +204,6 @@ def phone_error(phone: str, *, max_length: int) -> str | None:
     if len(phone) > max_length or not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 8:
         return _("El teléfono debe tener al menos 8 dígitos y solo números, +, -, ( ).")
     return None
-
-
-def format_distance(metres: float) -> str:
-    if metres < 1000:
-        return f"{metres:.0f} m"
-    return f"{metres / 1000:.1f} km".replace(".", ",")
 
 
 def control_character_errors(**fields: str) -> dict[str, str]:

@@ -197,7 +197,9 @@ class ServicePointForm(forms.ModelForm):
         if "latitude" in self.errors or "longitude" in self.errors:
             return cleaned
         if lat is not None and lng is not None:
-            cleaned["point"] = Point(lng, lat, srid=STORAGE_SRID)
+            # Untouched, the rounded coordinates would move a stored point by centimetres on every save.
+            if {"latitude", "longitude"} & set(self.changed_data) or cleaned.get("point") is None:
+                cleaned["point"] = Point(lng, lat, srid=STORAGE_SRID)
         elif lat is not None or lng is not None:
             missing = "longitude" if lng is None else "latitude"
             self.add_error(missing, _("Escriba la latitud y la longitud, o ninguna de las dos y marque el mapa."))

@@ -465,13 +465,20 @@ class ServicePoint(models.Model):
                 raise ValidationError({"opening_hours": str(exc)}) from exc
 
     def _check_inside_commune(self):
-        # A point outside its comuna is listed, mapped and printed on a QR sheet as that comuna's.
-        if self.point is None or self.commune_id is None:
+        # A point outside its comuna is listed, mapped and printed on a QR sheet as that comuna's. Only a new or
+        # moved place is checked: imported registry points lie metres outside, and an edit of their name stands.
+        from geo_siac.zones.selectors import point_in_commune  # selectors read these models
+
+        if self.point is None or self.commune_id is None or not self._place_changed():
             return
-        if not Commune.objects.covering(self.point).filter(pk=self.commune_id).exists():
-            raise ValidationError(
-                {"point": _("El punto está fuera de la comuna %(name)s.") % {"name": self.commune.name}}
-            )
+        outside = point_in_commune(self.point, self.commune)
+        if outside is not None:
+            raise ValidationError({"point": outside.message(self.commune)})
+
+    def _place_changed(self) -> bool:
+        """A new row, another comuna or a point moved by more than GeometryField.has_changed's tolerance."""
+        stored = ServicePoint.objects.filter(pk=self.pk).values_list("point", "commune_id").first() if self.pk else None
+        return stored is None or stored[1] != self.commune_id or not self.point.equals_exact(stored[0], 1e-6)
 
     def _check_services(self):
         if not isinstance(self.services, list) or not all(

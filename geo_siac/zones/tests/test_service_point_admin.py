@@ -2,14 +2,22 @@
 the map draws the comunas even with no tile server, and the hours, services and channels take plain text."""
 
 import json
+import re
 
 import pytest
+from django.contrib.gis.geos import Point
 
-from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
 from geo_siac.zones.models import ServicePoint
 
 ADD = "/admin/zones/servicepoint/add/"
 SANTIAGO_CENTRE = (-33.4372, -70.6506)  # Plaza de Armas: no served comuna's
+
+
+def as_the_map_posts(point: Point) -> str:
+    """The map widget's hidden field: GeoJSON in the map's Web Mercator (EPSG:3857)."""
+    return point.transform(3857, clone=True).json
 
 
 def form(commune, **overrides):
@@ -37,20 +45,70 @@ def admin_client(client, crews):
     return client
 
 
-def test_a_point_outside_its_comuna_is_refused_naming_the_comuna(admin_client, communes):
-    lat, lng = SANTIAGO_CENTRE
+def test_a_point_outside_its_comuna_is_refused_with_its_distance_and_the_comuna_holding_it(admin_client, communes):
+    lat, lng = PENALOLEN_CENTRE
     response = admin_client.post(ADD, form(communes["13201"], latitude=str(lat), longitude=str(lng)))
     assert response.status_code == 200
-    assert "El punto está fuera de la comuna Puente Alto." in response.content.decode()
+    assert re.search(r"El punto está a \d+,\d km de Puente Alto \(en Peñalolén\)\.", response.content.decode())
     assert not ServicePoint.objects.filter(name="Oficina OIRS Plaza").exists()
 
 
-def test_a_point_clicked_on_the_map_outside_its_comuna_is_refused_too(admin_client, communes):
+def test_a_point_clicked_on_the_map_outside_every_comuna_is_refused_too(admin_client, communes):
     lat, lng = SANTIAGO_CENTRE
-    clicked = json.dumps({"type": "Point", "coordinates": [lng, lat]})
+    clicked = as_the_map_posts(Point(lng, lat, srid=STORAGE_SRID))
     response = admin_client.post(ADD, form(communes["13201"], point=clicked, latitude="", longitude=""))
-    assert "El punto está fuera de la comuna Puente Alto." in response.content.decode()
+    page = response.content.decode()
+    assert re.search(r"El punto está a \d+,\d km de Puente Alto, fuera de toda comuna cargada\.", page)
     assert not ServicePoint.objects.filter(name="Oficina OIRS Plaza").exists()
+
+
+def stored_outside(communes) -> ServicePoint:
+    """A registry point loaded metres outside its comuna, as 37 DEIS facilities are (2023 boundaries)."""
+    lat, lng = PENALOLEN_CENTRE
+    return ServicePoint.objects.create(
+        name="CESFAM Registro", kind="health", commune=communes["13201"], point=Point(lng, lat, srid=STORAGE_SRID)
+    )
+
+
+def change_form(point: ServicePoint, **overrides):
+    """The change form posted as the page fills it: the stored place in the map and the coordinate fields."""
+    data = form(
+        point.commune,
+        name=point.name,
+        kind=point.kind,
+        address="",
+        point=as_the_map_posts(point.point),
+        latitude=str(round(point.point.y, 6)),
+        longitude=str(round(point.point.x, 6)),
+    )
+    return data | overrides
+
+
+def test_an_unrelated_edit_of_a_stored_point_outside_its_comuna_is_saved(admin_client, communes):
+    point = stored_outside(communes)
+    url = f"/admin/zones/servicepoint/{point.pk}/change/"
+    response = admin_client.post(url, change_form(point, name="CESFAM Renombrado", channels="Presencial"))
+    assert response.status_code == 302, response.content.decode()
+    point.refresh_from_db()
+    assert (point.name, point.channels) == ("CESFAM Renombrado", ["Presencial"])
+    assert point.point.equals_exact(Point(PENALOLEN_CENTRE[1], PENALOLEN_CENTRE[0]), 1e-9)
+
+
+def test_moving_a_stored_point_or_changing_its_comuna_is_checked_again(admin_client, communes):
+    point = stored_outside(communes)
+    url = f"/admin/zones/servicepoint/{point.pk}/change/"
+    moved = change_form(point, latitude=str(PENALOLEN_CENTRE[0] + 0.001))
+    assert "de Puente Alto (en Peñalolén)" in admin_client.post(url, moved).content.decode()
+    inside = ServicePoint.objects.create(
+        name="Oficina Plaza",
+        kind="oirs",
+        commune=communes["13201"],
+        point=Point(PUENTE_ALTO_CENTRE[1], PUENTE_ALTO_CENTRE[0], srid=STORAGE_SRID),
+    )
+    other = change_form(inside, commune=communes["13122"].pk)
+    url = f"/admin/zones/servicepoint/{inside.pk}/change/"
+    assert "de Peñalolén (en Puente Alto)" in admin_client.post(url, other).content.decode()
+    assert ServicePoint.objects.get(pk=inside.pk).commune == communes["13201"]
 
 
 def test_typed_coordinates_with_a_comma_place_the_point(admin_client, communes):
