@@ -28,7 +28,7 @@ from geo_siac.zones.models import (
 )
 from geo_siac.zones.roles import ROLE_DESCRIPTIONS, ROLES
 from geo_siac.zones.selectors import active_communes_geojson, served_service_points
-from geo_siac.zones.service_point_fields import ChannelsField, OpeningHoursField, ServicesField
+from geo_siac.zones.service_point_fields import ChannelsField, OpeningHoursField, ServicesField, json_fallback
 from geo_siac.zones.tenancy import TenantAdmin
 
 
@@ -186,6 +186,9 @@ class ServicePointForm(forms.ModelForm):
             "Haga clic en el mapa dentro de la comuna, o escriba la latitud y la longitud."
         )
         self.fields["point"].widget.outlines = active_communes_geojson
+        for name in ("services", "channels"):
+            if self.instance.pk and not self.fields[name].expresses(getattr(self.instance, name)):
+                self.fields[name] = json_fallback(self.fields[name])
         point = self.instance.point
         if point is not None:
             self.initial.setdefault("latitude", round(point.y, 6))

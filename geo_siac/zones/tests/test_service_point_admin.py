@@ -163,6 +163,77 @@ def test_hours_services_and_channels_are_plain_text_with_examples(admin_client, 
     assert "Retiro de escombros | retiro-escombros" in change
 
 
+def test_a_service_name_may_hold_the_separator_unless_a_category_code_follows(admin_client, communes):
+    services = "Consultas | Reclamos | retiro-escombros\nTrámites | Pagos"
+    response = admin_client.post(ADD, form(communes["13201"], services=services))
+    assert response.status_code == 302, response.content.decode()
+    point = ServicePoint.objects.get(name="Oficina OIRS Plaza")
+    assert point.services == [
+        {"name": "Consultas | Reclamos", "category": "retiro-escombros"},
+        {"name": "Trámites | Pagos"},
+    ]
+    response = admin_client.post(f"/admin/zones/servicepoint/{point.pk}/change/", change_form(point, services=services))
+    assert response.status_code == 302, response.content.decode()
+    point.refresh_from_db()
+    assert point.services[1] == {"name": "Trámites | Pagos"}
+
+
+@pytest.mark.parametrize(
+    ("services", "channels", "posted"),
+    [
+        (
+            [{"name": "Vacunación", "url": "https://example.cl/vacunas"}],
+            ["Presencial"],
+            {"services": '[{"name": "Vacunación", "url": "https://example.cl/vacunas"}]', "channels": "Presencial"},
+        ),
+        (
+            [{"name": "Pago | retiro-escombros"}],
+            ["Presencial"],
+            {"services": '[{"name": "Pago | retiro-escombros"}]', "channels": "Presencial"},
+        ),
+        ([{"name": "Vacunación"}], ["Presencial", 5], {"services": "Vacunación", "channels": '["Presencial", 5]'}),
+    ],
+)
+def test_stored_lists_the_text_cannot_express_are_edited_as_json_and_kept_whole(
+    admin_client, communes, services, channels, posted
+):
+    point = ServicePoint.objects.create(
+        name="Oficina Plaza",
+        kind="oirs",
+        commune=communes["13201"],
+        point=Point(PUENTE_ALTO_CENTRE[1], PUENTE_ALTO_CENTRE[0], srid=STORAGE_SRID),
+        services=services,
+        channels=channels,
+    )
+    url = f"/admin/zones/servicepoint/{point.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert "se edita como JSON para no perderlos" in page
+    response = admin_client.post(
+        url,
+        change_form(point, **posted, accessibility="Rampa"),
+    )
+    assert response.status_code == 302, response.content.decode()
+    point.refresh_from_db()
+    assert (point.services, point.channels, point.accessibility) == (services, channels, "Rampa")
+
+
+def test_stored_services_that_are_not_objects_are_shown_and_refused_clearly(admin_client, communes):
+    point = ServicePoint.objects.create(
+        name="Oficina Plaza",
+        kind="oirs",
+        commune=communes["13201"],
+        point=Point(PUENTE_ALTO_CENTRE[1], PUENTE_ALTO_CENTRE[0], srid=STORAGE_SRID),
+        services=["Vacunación"],
+    )
+    url = f"/admin/zones/servicepoint/{point.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert "se edita como JSON" in page and "Vacunación" in page
+    response = admin_client.post(url, change_form(point, services='["Vacunación"]'))
+    assert "Use una lista de" in response.content.decode()
+    point.refresh_from_db()
+    assert point.services == ["Vacunación"]
+
+
 def test_hours_errors_say_what_is_wrong(admin_client, communes):
     response = admin_client.post(ADD, form(communes["13201"], opening_hours="lunes a viernes 8:30-14"))
     assert "No es un JSON válido. Use comillas dobles y horas HH:MM" in response.content.decode()
