@@ -37,14 +37,18 @@ def may_use_crew_pages(user) -> bool:
 
 
 def may_use_admin(user) -> bool:
-    """The admin's own rule for its index (a model the account may open): a staff account without one would meet
-    only "No tiene permiso para ver o editar nada". Asked once per user object, as may_use_crew_pages."""
+    """The admin's own rule for listing a model on its index (AdminSite._build_app_dict), stopping at the first: a
+    staff account without one would meet only "No tiene permiso para ver o editar nada". Building the whole list
+    reversed a URL per model on every staff page. Asked once per user object, as may_use_crew_pages."""
     try:
         return user._geo_siac_admin
     except AttributeError:
         request = HttpRequest()
         request.user = user
-        user._geo_siac_admin = is_staff_member(user) and bool(admin.site.get_app_list(request))
+        user._geo_siac_admin = is_staff_member(user) and any(
+            model_admin.has_module_permission(request) and any(model_admin.get_model_perms(request).values())
+            for model_admin in admin.site._registry.values()
+        )
         return user._geo_siac_admin
 
 
