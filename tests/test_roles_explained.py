@@ -48,9 +48,17 @@ def test_the_user_form_explains_each_role_the_staff_flag_and_the_signature(clien
         Group.objects.get_or_create(name=role)
     client.force_login(manager)
     page = client.get(f"/admin/auth/user/{crews['operator'].pk}/change/").content.decode()
-    assert "Cuadrilla: ve y actualiza en «Cola de la cuadrilla»" in page
+    assert "la abre ser miembro de una (Administración › Territorio › Cuadrillas), con o sin este grupo" in page
     assert "Supervisión: ve todas las solicitudes de sus comunas" in page
     assert "Solicitudes ciudadanas › Firmantes de cartas" in page
     assert "Operación: registra en la «Consola de operación»" in page
-    assert "Abre la Administración, el mapa de calor, la cobertura y la agenda de citas" in page
+    assert "con permisos sobre sus modelos, la Administración" in page
+    assert "el mapa de calor" not in page  # the pages is_staff opens are workspace.access's to list, not this text
     assert "Un usuario tendrá todos los permisos" not in page  # Django's stock help
+
+
+def test_a_crew_member_without_the_cuadrilla_group_opens_the_crew_queue_as_the_form_says(client, crews):
+    member = crews["member_a"]
+    member.groups.clear()
+    client.force_login(member)
+    assert client.get("/cuadrilla/").status_code == 200

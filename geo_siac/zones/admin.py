@@ -107,8 +107,9 @@ class StaffUserAdmin(NeutralMessagesAdmin, TenantAdmin, UserAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "is_staff" and field is not None:
             field.help_text = _(
-                "Abre la Administración, el mapa de calor, la cobertura y la agenda de citas. Las páginas de "
-                "Cuadrilla, Supervisión y Operación las abre el rol (grupo), con o sin esta marca."
+                "Abre las páginas del personal que no piden un rol y, con permisos sobre sus modelos, la "
+                "Administración. Las de cuadrilla las abre ser miembro de una; las de Supervisión y Operación, el "
+                "rol (grupo); con o sin esta marca."
             )
         return field
 

@@ -1,6 +1,7 @@
 """The roles of the crew workspace and operator console, as Django groups (the admin assigns people to them).
 
-Crew membership itself is `Crew.members`; the CREW_MEMBER group only opens the workspace's door."""
+Crew membership itself is `Crew.members`, and it, not the CREW_MEMBER group, opens the crew pages
+(workspace.access.may_use_crew_pages): the group names who works in the field."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +13,8 @@ ROLES = (CREW_MEMBER, SUPERVISOR, OPERATOR)
 # What each role sees and does, as the user form explains it (workspace.access holds the pages' rules).
 ROLE_DESCRIPTIONS = {
     CREW_MEMBER: _(
-        "Cuadrilla: ve y actualiza en «Cola de la cuadrilla» las solicitudes de sus cuadrillas; además debe ser "
-        "miembro de una cuadrilla (Administración › Territorio › Cuadrillas)."
+        "Cuadrilla: nombra a quien trabaja en terreno. La «Cola de la cuadrilla», con las solicitudes de sus "
+        "cuadrillas, la abre ser miembro de una (Administración › Territorio › Cuadrillas), con o sin este grupo."
     ),
     SUPERVISOR: _(
         "Supervisión: ve todas las solicitudes de sus comunas; asigna, deriva, reclasifica, prorroga y responde con "
