@@ -62,3 +62,15 @@ def test_a_crew_member_without_the_cuadrilla_group_opens_the_crew_queue_as_the_f
     member.groups.clear()
     client.force_login(member)
     assert client.get("/cuadrilla/").status_code == 200
+
+
+def test_the_403_page_shows_a_missing_role_but_no_other_refusals_message(rf, db):
+    from django.core.exceptions import PermissionDenied
+
+    from geo_siac.web.access import RoleMissing, permission_denied
+
+    request = rf.get("/")
+    hidden = permission_denied(request, PermissionDenied("Detalle interno de un permiso")).content.decode()
+    assert "Detalle interno de un permiso" not in hidden and 'id="missing-role"' not in hidden
+    shown = permission_denied(request, RoleMissing("Para abrir esta página, su cuenta necesita X.")).content.decode()
+    assert "Para abrir esta página, su cuenta necesita X." in shown

@@ -7,6 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
+
+
+class RoleMissing(PermissionDenied):
+    """A role page's refusal, its message naming what opens the page: the one 403 whose message is shown."""
+
+
+def permission_denied(request, exception):
+    """handler403: other refusals' messages (the admin's, a library's) are not written for the person."""
+    return defaults.permission_denied(request, exception if isinstance(exception, RoleMissing) else PermissionDenied())
 
 
 def role_required(test, needs=None):
@@ -19,7 +29,7 @@ def role_required(test, needs=None):
             if not test(request.user):
                 if needs is None:
                     raise PermissionDenied
-                raise PermissionDenied(_("Para abrir esta página, su cuenta necesita %(needs)s.") % {"needs": needs})
+                raise RoleMissing(_("Para abrir esta página, su cuenta necesita %(needs)s.") % {"needs": needs})
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -301,4 +301,5 @@ def _point(latitude: str, longitude: str) -> Point | None:
 
 
 def _commune_at(point: Point, communes: dict[str, Commune]) -> Commune | None:
-    return next((c for c in sorted(communes.values(), key=lambda c: c.cut) if c.geometry.intersects(point)), None)
+    """The loaded comuna covering the point, the lowest CUT on a shared border (as selectors.commune_containing)."""
+    return communes.get(Commune.objects.covering(point).order_by("cut").values_list("cut", flat=True).first())
