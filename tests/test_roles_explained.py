@@ -35,6 +35,9 @@ def test_the_403_page_names_the_role_the_page_needs(client, crews):
     assert "necesita el rol Operación" in client.get("/operador/").content.decode()
     client.force_login(crews["member_a"])
     assert "la marca «Es staff»" in client.get("/mapas/cobertura/").content.decode()
+    response = client.get("/cuadrilla/plazos/")
+    assert response.status_code == 403
+    assert "necesita el rol Supervisión, o una jefatura de dirección." in response.content.decode()
 
 
 @pytest.mark.parametrize("superuser", [True, False])

@@ -8,12 +8,13 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.alerts.selectors import may_use_board, may_use_inbox
 from geo_siac.reports.models import Report
 from geo_siac.web.access import is_staff_member, role_required
-from geo_siac.zones.roles import is_operator, is_supervisor
+from geo_siac.zones.roles import OPERATOR, SUPERVISOR, is_operator, is_supervisor, role_needed
 from geo_siac.zones.selectors import crews_of
 
 
@@ -52,9 +53,11 @@ def may_use_admin(user) -> bool:
         return user._geo_siac_admin
 
 
-crew_required = role_required(may_use_crew_pages, needs=_("el rol Supervisión, o ser miembro de una cuadrilla"))
-supervisor_required = role_required(is_supervisor, needs=_("el rol Supervisión"))
-operator_required = role_required(is_operator, needs=_("el rol Operación"))
+crew_required = role_required(
+    may_use_crew_pages, needs=format_lazy(_("{role}, o ser miembro de una cuadrilla"), role=role_needed(SUPERVISOR))
+)
+supervisor_required = role_required(is_supervisor, needs=role_needed(SUPERVISOR))
+operator_required = role_required(is_operator, needs=role_needed(OPERATOR))
 
 
 # Every staff page a person may be shown, in the navigation bar's order: (URL name, label, who may use it).

@@ -3,6 +3,7 @@
 Crew membership itself is `Crew.members`, and it, not the CREW_MEMBER group, opens the crew pages
 (workspace.access.may_use_crew_pages): the group names who works in the field."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 CREW_MEMBER = "Cuadrilla"
@@ -24,6 +25,11 @@ ROLE_DESCRIPTIONS = {
         "Operación: registra en la «Consola de operación» las solicitudes recibidas por teléfono o en persona."
     ),
 }
+
+
+def role_needed(role: str):
+    """What a 403 page says a role page needs, worded once for every role."""
+    return format_lazy(_("el rol {role}"), role=role)
 
 
 def has_role(user, role: str) -> bool:
