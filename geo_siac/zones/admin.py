@@ -184,7 +184,8 @@ class ServicePointForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["point"].required = False
         self.fields["point"].help_text = _(
-            "Haga clic en el mapa dentro de la comuna, o escriba la latitud y la longitud."
+            "Haga clic en el mapa dentro de la comuna, o escriba la latitud y la longitud. Los contornos se dibujan "
+            "simplificados (unos 10 m): cerca del límite, vale la comuna guardada, no el dibujo."
         )
         self.fields["point"].widget.outlines = active_communes_geojson
         for name in ("services", "channels"):

@@ -1,7 +1,10 @@
 """The admin's fields for a service point's lists and hours: services and channels one per line instead of bare
 JSON, and the opening hours as JSON with an example, empty (not "null") when unknown."""
 
+import json
+
 from django import forms
+from django.forms.fields import InvalidJSONInput
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -126,4 +129,6 @@ class OpeningHoursField(forms.JSONField):
     def prepare_value(self, value):
         if value is None:
             return ""
-        return super().prepare_value(value)
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2)  # a day a line or so, not one long line

@@ -32,6 +32,12 @@
     var map = widget.map;
     var projection = map.getView().getProjection();
     var source = outlineLayer(map, JSON.parse(document.getElementById(entry.outlines).textContent));
+    // OpenLayers' default dot is hard to find over the outlines at a comuna's zoom.
+    widget.featureOverlay.setStyle(new ol.style.Style({
+      image: new ol.style.Circle({
+        radius: 9, fill: new ol.style.Fill({color: "#c0392b"}), stroke: new ol.style.Stroke({color: "#fff", width: 3}),
+      }),
+    }));
     var textarea = document.getElementById(widget.options.id);
     var lat = document.getElementById("id_latitude");
     var lng = document.getElementById("id_longitude");

@@ -1,6 +1,7 @@
 """The service point admin as the walk of issue adm24 used it: a place typed or clicked must lie inside its comuna,
 the map draws the comunas even with no tile server, and the hours, services and channels take plain text."""
 
+import html
 import json
 import re
 
@@ -250,3 +251,14 @@ def test_the_change_page_links_the_qr_sheet_of_a_served_point(admin_client, comm
     assert f'href="/atencion/buzones/{point.pk}/imprimir/"' in page
     sheet = admin_client.get(f"/atencion/buzones/{point.pk}/imprimir/").content.decode()
     assert "Municipalidad de Puente Alto" in sheet
+
+
+def test_saved_hours_are_shown_indented_and_the_outlines_said_to_be_simplified(admin_client, communes):
+    admin_client.post(ADD, form(communes["13201"], opening_hours='{"weekly": {"mon": [["08:30", "14:00"]]}}'))
+    point = ServicePoint.objects.get(name="Oficina OIRS Plaza")
+    page = admin_client.get(f"/admin/zones/servicepoint/{point.pk}/change/").content.decode()
+    start = page.index(">", page.index('id="id_opening_hours"')) + 1
+    shown = html.unescape(page[start : page.index("</textarea>", start)]).strip()
+    assert shown == json.dumps(point.opening_hours, ensure_ascii=False, indent=2)
+    assert '\n  "weekly": {' in shown
+    assert "Los contornos se dibujan simplificados (unos 10 m)" in page
