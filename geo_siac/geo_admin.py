@@ -86,6 +86,29 @@ class LocalOSMWidget(OSMWidget):
         return context
 
 
+class CommunePointWidget(LocalOSMWidget):
+    """A point's map with comuna outlines (`outlines()`, GeoJSON in EPSG:4326, each feature's `id` a Commune pk) over
+    the base layer, which an intranet without a tile server leaves blank, and the pin tied to the form's `latitude`
+    and `longitude` fields (static/geo_siac/admin_point_map.js)."""
+
+    template_name = "gis/geo_siac_point_map.html"
+
+    @staticmethod
+    def outlines() -> dict:
+        return {"type": "FeatureCollection", "features": []}
+
+    class Media:
+        extend = False
+        css = {"all": (OL + "ol.css", "gis/css/ol3.css")}
+        js = (OL + "ol.js", "gis/js/OLMapWidget.js", "geo_siac/admin_point_map.js")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["outlines"] = self.outlines()  # read when drawn only, not on every POST
+        context["outlines_id"] = f"{context['id']}_outlines"
+        return context
+
+
 class CheckedGeometryField(forms.GeometryField):
     default_error_messages = {
         "invalid_geom": _(

@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include("geo_siac.attention.urls")),
 ]
 
+handler403 = "geo_siac.web.access.permission_denied"
 handler500 = "geo_siac.web.database.server_error"

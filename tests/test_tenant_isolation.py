@@ -495,6 +495,7 @@ NOT_LISTS = {
     "alerts.selectors.may_act_on",
     "alerts.selectors.may_use_board",
     "workspace.access.may_use_crew_pages",
+    "workspace.access.may_use_admin",
     "workspace.access.staff_pages",
     "workspace.access.landing_page",
     "workspace.access.seen_token",

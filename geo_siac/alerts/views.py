@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,13 +33,16 @@ from geo_siac.web.access import role_required
 from geo_siac.workspace.forms import ExtendForm, RerouteForm
 from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Crew
+from geo_siac.zones.roles import SUPERVISOR, role_needed
 
 INBOX_SIZE = 200
 BOARD_LIST_SIZE = 100
 
 
-inbox_required = role_required(may_use_inbox)
-board_required = role_required(may_use_board)
+inbox_required = role_required(may_use_inbox, needs=gettext_lazy("una cuenta activa"))
+board_required = role_required(
+    may_use_board, needs=format_lazy(gettext_lazy("{role}, o una jefatura de dirección"), role=role_needed(SUPERVISOR))
+)
 
 
 class PreferenceForm(forms.Form):

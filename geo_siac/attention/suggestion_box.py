@@ -20,7 +20,7 @@ from geo_siac.reports.states import Channel
 from geo_siac.web.access import staff_required
 from geo_siac.zones.middleware import speak_for_points_commune
 from geo_siac.zones.models import ServicePoint
-from geo_siac.zones.selectors import served_service_point, served_service_points
+from geo_siac.zones.selectors import municipality_name, served_service_point, served_service_points
 
 # What a box takes (box_topics orders the form: kinds without a heading first, then this order); a place or an
 # access-to-information request (which the law wants with the requester's identity) goes through the full forms.
@@ -130,6 +130,7 @@ def box_print(request, pk: int):
         "attention/box_print.html",
         {
             "point": point,
+            "municipality": municipality_name(point.commune),
             "url": box_url(point),
             "qr_svg": box_qr_svg(point),
             "paper": paper if paper in PAPERS else "a4",

@@ -35,7 +35,8 @@ from geo_siac.reports.messages import absolute, sign_in_message
 from geo_siac.reports.requester import CITIZEN_EMAIL  # the session key the citizen pages read too
 from geo_siac.reports.selectors import email_key, phone_key, phone_key_sql
 from geo_siac.reports.services import ErasureSummary, report_public_cells_refresh, reporter_data_erase
-from geo_siac.reports.validation import coordinate_errors, outside_message
+from geo_siac.reports.validation import coordinate_errors
+from geo_siac.zones.messages import outside_message
 from geo_siac.zones.selectors import commune_containing, commune_nearest
 
 # An alert is summarised weekly; a timer's run a few minutes earlier than last week's must not put it off a day.

@@ -56,7 +56,7 @@ class NominatimGeocoder:
             point = Point(float(item["lon"]), float(item["lat"]), srid=STORAGE_SRID)
         except (KeyError, TypeError, ValueError) as exc:
             raise RemoteGeocoderError(f"an answer without coordinates: {exc}") from exc
-        served = Commune.objects.active().filter(geometry__intersects=point)
+        served = Commune.objects.active().covering(point)
         if communes is not None:
             served = served.filter(cut__in=list(communes))
         commune = served.defer("geometry").order_by("cut").first()

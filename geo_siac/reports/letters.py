@@ -17,19 +17,35 @@ from geo_siac.reports.responsibility import responsible_department_name
 from geo_siac.zones.selectors import municipality_name
 
 
+def _signer(officer) -> tuple[str, str | None]:
+    """The officer's full name and Signatory title, read in one query, so a check and its use cannot disagree."""
+    if not officer:
+        return "", None
+    return officer.get_full_name().strip(), Signatory.objects.filter(user=officer).values_list(
+        "title", flat=True
+    ).first()
+
+
+def _missing_message() -> str:
+    return _(
+        "Para firmar cartas, su cuenta necesita nombre completo y cargo de firmante. Pídalos a quien administra "
+        "las cuentas de su comuna: el nombre en Administración › Usuarios, el cargo en Administración › "
+        "Solicitudes ciudadanas › Firmantes de cartas."
+    )
+
+
+def signer_missing(officer) -> str | None:
+    """Why the officer cannot sign a letter (a full name and a Signatory title are needed), or None: the answering
+    form says it before anything is typed, and signer_of refuses with it."""
+    name, title = _signer(officer)
+    return None if name and title else _missing_message()
+
+
 def signer_of(officer) -> tuple[str, str]:
     """The officer's full name and title (Signatory.title), refused with what is missing: a letter is signed."""
-    name = officer.get_full_name().strip() if officer else ""
-    title = Signatory.objects.filter(user=officer).values_list("title", flat=True).first() if officer else None
-    if not name or not title:
-        raise ValidationError(
-            {
-                "__all__": _(
-                    "Para firmar la carta, su cuenta necesita nombre completo y cargo de firmante; pídalos a "
-                    "la administración (Administración › Firmantes de cartas)."
-                )
-            }
-        )
+    name, title = _signer(officer)
+    if not (name and title):
+        raise ValidationError({"__all__": _missing_message()})
     return name, title
 
 

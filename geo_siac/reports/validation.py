@@ -14,7 +14,6 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -103,14 +102,6 @@ def coordinate_columns(latitude: pd.Series, longitude: pd.Series) -> tuple[np.nd
 
 def _numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float, copy=True)
-
-
-def outside_message(name: str, distance_m: float) -> str:
-    """A point no active comuna covers, with the nearest one and its geodesic distance."""
-    return _("El punto está fuera de las comunas atendidas. La más cercana es %(name)s, a %(distance)s.") % {
-        "name": name,
-        "distance": format_distance(distance_m),
-    }
 
 
 def unknown_category_message(code: str) -> str:
@@ -213,14 +204,6 @@ def phone_error(phone: str, *, max_length: int) -> str | None:
     if len(phone) > max_length or not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 8:
         return _("El teléfono debe tener al menos 8 dígitos y solo números, +, -, ( ).")
     return None
-
-
-def format_distance(metres: float) -> str:
-    """In the active language's numbers: "8,9 km" in Spanish, "8.9 km" in English."""
-    if metres < 1000:
-        return f"{metres:.0f} m"
-    # Rounded first: number_format cuts a float's decimals (8.96 would read "8.9").
-    return f"{number_format(round(metres / 1000, 1), decimal_pos=1)} km"
 
 
 def control_character_errors(**fields: str) -> dict[str, str]:

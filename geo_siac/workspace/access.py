@@ -3,15 +3,18 @@ each person may see."""
 
 from datetime import datetime, timedelta
 
+from django.contrib import admin
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from geo_siac.alerts.selectors import may_use_board, may_use_inbox
 from geo_siac.reports.models import Report
 from geo_siac.web.access import is_staff_member, role_required
-from geo_siac.zones.roles import is_operator, is_supervisor
+from geo_siac.zones.roles import OPERATOR, SUPERVISOR, is_operator, is_supervisor, role_needed
 from geo_siac.zones.selectors import crews_of
 
 
@@ -34,9 +37,27 @@ def may_use_crew_pages(user) -> bool:
         return user._geo_siac_crew_pages
 
 
-crew_required = role_required(may_use_crew_pages)
-supervisor_required = role_required(is_supervisor)
-operator_required = role_required(is_operator)
+def may_use_admin(user) -> bool:
+    """The admin's own rule for listing a model on its index (AdminSite._build_app_dict), stopping at the first: a
+    staff account without one would meet only "No tiene permiso para ver o editar nada". Building the whole list
+    reversed a URL per model on every staff page. Asked once per user object, as may_use_crew_pages."""
+    try:
+        return user._geo_siac_admin
+    except AttributeError:
+        request = HttpRequest()
+        request.user = user
+        user._geo_siac_admin = is_staff_member(user) and any(
+            model_admin.has_module_permission(request) and any(model_admin.get_model_perms(request).values())
+            for model_admin in admin.site._registry.values()
+        )
+        return user._geo_siac_admin
+
+
+crew_required = role_required(
+    may_use_crew_pages, needs=format_lazy(_("{role}, o ser miembro de una cuadrilla"), role=role_needed(SUPERVISOR))
+)
+supervisor_required = role_required(is_supervisor, needs=role_needed(SUPERVISOR))
+operator_required = role_required(is_operator, needs=role_needed(OPERATOR))
 
 
 # Every staff page a person may be shown, in the navigation bar's order: (URL name, label, who may use it).
@@ -48,7 +69,7 @@ STAFF_PAGES = (
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
     ("attention:agenda", _("Agenda de citas"), is_operator),
-    ("admin:index", _("Administración"), is_staff_member),
+    ("admin:index", _("Administración"), may_use_admin),
     ("alerts:inbox", _("Avisos"), may_use_inbox),
 )
 # Where a login without ?next= lands: the first of these the person may use (a superuser oversees, so supervision).

@@ -24,7 +24,7 @@ from geo_siac.catalogue.kinds import offers_crew_work, rule, takes_documents, ta
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.geocoding.selectors import gazetteer_reverse_many
 from geo_siac.reports.deadlines import DeadlineState, shown_day
-from geo_siac.reports.letters import letter_content
+from geo_siac.reports.letters import letter_content, signer_missing
 from geo_siac.reports.models import Report
 from geo_siac.reports.selectors import (
     LATITUDE,
@@ -215,6 +215,8 @@ def detail_context(request, report: Report, **forms) -> dict:
     if supervisor:
         if "legal_answer" in rule(report.kind).actions:
             context["letters"] = answer_letters(report)
+        if "legal_answer" in offered:
+            context["signer_missing"] = signer_missing(request.user)
         context["takes_legal_outcome"] = takes_legal_outcome(report.kind)
         context["documents_offer"] = documents_offer(report.kind) if takes_legal_outcome(report.kind) else None
     return context

@@ -4,10 +4,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.gis import admin
+from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
-from geo_siac.geo_admin import GeoAdmin
+from geo_siac.geo import STORAGE_SRID
+from geo_siac.geo_admin import CommunePointWidget, GeoAdmin
 from geo_siac.web.admin_site import NeutralMessagesAdmin
 from geo_siac.zones.branding import processed_logo
 from geo_siac.zones.models import (
@@ -20,7 +26,9 @@ from geo_siac.zones.models import (
     Zone,
     ZoneResponsibility,
 )
-from geo_siac.zones.roles import ROLES
+from geo_siac.zones.roles import ROLE_DESCRIPTIONS, ROLES
+from geo_siac.zones.selectors import active_communes_geojson, served_service_points
+from geo_siac.zones.service_point_fields import ChannelsField, OpeningHoursField, ServicesField, json_fallback
 from geo_siac.zones.tenancy import TenantAdmin
 
 
@@ -61,6 +69,16 @@ class RoleGroupAdmin(NeutralMessagesAdmin, GroupAdmin):
         return request.user.is_superuser
 
 
+def roles_help():
+    """The groups' help on the user form: what each role of roles.ROLES sees and does, and what else it needs."""
+    return format_html(
+        "{}<ul>{}</ul>{}",
+        _("Cada rol vale solo en las comunas de la cuenta (abajo, «Comunas de la cuenta»):"),
+        format_html_join("", "<li>{}</li>", ((ROLE_DESCRIPTIONS[role],) for role in ROLES)),
+        _("Un rol no abre la Administración: la abren «Es staff» junto con permisos sobre sus modelos."),
+    )
+
+
 @admin.register(User)
 class StaffUserAdmin(NeutralMessagesAdmin, TenantAdmin, UserAdmin):
     """A comuna's administrator manages its own staff (`tenancy.managed_accounts`: any other account, a superuser
@@ -79,8 +97,20 @@ class StaffUserAdmin(NeutralMessagesAdmin, TenantAdmin, UserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if db_field.name == "groups" and not request.user.is_superuser:
-            field.queryset = field.queryset.filter(name__in=ROLES)
+        if db_field.name == "groups":
+            field.help_text = roles_help()
+            if not request.user.is_superuser:
+                field.queryset = field.queryset.filter(name__in=ROLES)
+        return field
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "is_staff" and field is not None:
+            field.help_text = _(
+                "Abre las páginas del personal que no piden un rol y, con permisos sobre sus modelos, la "
+                "Administración. Las de cuadrilla las abre ser miembro de una; las de Supervisión y Operación, el "
+                "rol (grupo); con o sin esta marca."
+            )
         return field
 
     def save_related(self, request, form, formsets, change):
@@ -115,12 +145,102 @@ class CommuneCategoryAdmin(NeutralMessagesAdmin, TenantAdmin, admin.ModelAdmin):
         return super().get_queryset(request).defer("commune__geometry")
 
 
+class CoordinateField(forms.FloatField):
+    """Decimal degrees, with a point or (as Chile writes them) a comma."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 14})
+
+    def to_python(self, value):
+        return super().to_python(value.replace(",", ".") if isinstance(value, str) else value)
+
+
+class ServicePointForm(forms.ModelForm):
+    """The place is either clicked on the map or typed as latitude and longitude (typed coordinates win: the map's
+    script keeps both in step); ServicePoint.clean refuses a place outside the chosen comuna."""
+
+    latitude = CoordinateField(
+        label=capfirst(_("latitud")),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        help_text=_("Grados decimales, negativa al sur del ecuador: p. ej. -33.6117."),
+    )
+    longitude = CoordinateField(
+        label=capfirst(_("longitud")),
+        required=False,
+        min_value=-180,
+        max_value=180,
+        help_text=_("Grados decimales, negativa al oeste de Greenwich: p. ej. -70.5758."),
+    )
+    services = ServicesField()
+    channels = ChannelsField()
+    opening_hours = OpeningHoursField()
+
+    class Meta:
+        model = ServicePoint
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["point"].required = False
+        self.fields["point"].help_text = _(
+            "Haga clic en el mapa dentro de la comuna, o escriba la latitud y la longitud. Los contornos se dibujan "
+            "simplificados (unos 10 m): cerca del límite, vale la comuna guardada, no el dibujo."
+        )
+        self.fields["point"].widget.outlines = active_communes_geojson
+        for name in ("services", "channels"):
+            if self.instance.pk and not self.fields[name].expresses(getattr(self.instance, name)):
+                self.fields[name] = json_fallback(self.fields[name])
+        point = self.instance.point
+        if point is not None:
+            self.initial.setdefault("latitude", round(point.y, 6))
+            self.initial.setdefault("longitude", round(point.x, 6))
+
+    def clean(self):
+        cleaned = super().clean()
+        lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
+        if "latitude" in self.errors or "longitude" in self.errors:
+            return cleaned
+        if lat is not None and lng is not None:
+            # Untouched, the rounded coordinates would move a stored point by centimetres on every save.
+            if {"latitude", "longitude"} & set(self.changed_data) or cleaned.get("point") is None:
+                cleaned["point"] = Point(lng, lat, srid=STORAGE_SRID)
+        elif lat is not None or lng is not None:
+            missing = "longitude" if lng is None else "latitude"
+            self.add_error(missing, _("Escriba la latitud y la longitud, o ninguna de las dos y marque el mapa."))
+        elif cleaned.get("point") is None and "point" not in self.errors:
+            self.add_error("point", _("Marque la ubicación en el mapa o escriba su latitud y longitud."))
+        return cleaned
+
+
 @admin.register(ServicePoint)
 class ServicePointAdmin(TenantAdmin, GeoAdmin):
+    form = ServicePointForm
+    gis_widget = CommunePointWidget
     list_display = ("name", "kind", "commune", "capacity_per_day", "source")
     list_filter = ("kind", ("commune", RelatedOnlyFieldListFilter), "source")
     search_fields = ("name", "address", "source_id")
-    readonly_fields = ("updated_at", "source", "source_id")
+    readonly_fields = ("box_sheet", "updated_at", "source", "source_id")
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "commune", "address")}),
+        (_("Ubicación"), {"fields": ("point", ("latitude", "longitude"))}),
+        (
+            _("Atención"),
+            {"fields": ("opening_hours", "services", "channels", "accessibility", "capacity_per_day", "box_sheet")},
+        ),
+        (_("Importación"), {"fields": ("source", "source_id", "updated_at")}),
+    )
+
+    @admin.display(description=_("buzón de sugerencias"))
+    def box_sheet(self, obj):
+        # The QR sheet is of the served municipal points only (attention.suggestion_box), as the staff list is.
+        if obj is None or obj.pk is None or not served_service_points().filter(pk=obj.pk).exists():
+            return _("Sin buzón: solo los puntos municipales de una comuna atendida tienen hoja con código QR.")
+        return format_html(
+            '<a href="{}" id="box-sheet-link">{}</a>',
+            reverse("attention:box_print", args=[obj.pk]),
+            _("Imprimir la hoja con el código QR del buzón"),
+        )
 
 
 @admin.register(Crew)

@@ -19,6 +19,10 @@ class CommuneQuerySet(TenantQuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def covering(self, point):
+        """The comunas whose boundary holds the point (both, on a shared border)."""
+        return self.filter(geometry__intersects=point)
+
 
 class Commune(models.Model):
     """A comuna (municipality), identified by its CUT code. `is_active` marks the ones this installation serves."""
@@ -444,12 +448,37 @@ class ServicePoint(models.Model):
         return address if address.casefold().endswith(commune.casefold()) else f"{address}, {commune}"
 
     def clean(self):
+        errors = {}
+        for check in (self._check_inside_commune, self._check_opening_hours, self._check_services):
+            try:
+                check()
+            except ValidationError as exc:
+                errors.update(exc.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_opening_hours(self):
         if self.opening_hours is not None:
             try:
                 self.opening_hours = hours.validate_opening_hours(self.opening_hours)
             except ValueError as exc:
                 raise ValidationError({"opening_hours": str(exc)}) from exc
-        self._check_services()
+
+    def _check_inside_commune(self):
+        # A point outside its comuna is listed, mapped and printed on a QR sheet as that comuna's. Only a new or
+        # moved place is checked: imported registry points lie metres outside, and an edit of their name stands.
+        from geo_siac.zones.selectors import point_in_commune  # selectors read these models
+
+        if self.point is None or self.commune_id is None or not self._place_changed():
+            return
+        outside = point_in_commune(self.point, self.commune)
+        if outside is not None:
+            raise ValidationError({"point": outside.message(self.commune)})
+
+    def _place_changed(self) -> bool:
+        """A new row, another comuna or a point moved by more than GeometryField.has_changed's tolerance."""
+        stored = ServicePoint.objects.filter(pk=self.pk).values_list("point", "commune_id").first() if self.pk else None
+        return stored is None or stored[1] != self.commune_id or not self.point.equals_exact(stored[0], 1e-6)
 
     def _check_services(self):
         if not isinstance(self.services, list) or not all(

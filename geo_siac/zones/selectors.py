@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from geo_siac.catalogue.models import Category, Department
 from geo_siac.db import KeyLookup, QueryTemplate, RowLookup, Slot, unique_row
+from geo_siac.zones.messages import outside_commune_message
 from geo_siac.zones.models import ClosedDay, Commune, CommuneCategory, CommuneIdentity, Crew, ServicePoint, Zone
 
 CUT = re.compile(r"[0-9]{5}")
@@ -50,7 +51,7 @@ class NearestCommune:
 def commune_containing(point: Point) -> Commune | None:
     """The active comuna covering the point; on a shared border the lowest CUT wins, so the answer is stable."""
     # The boundary is not loaded: callers need the comuna, and a comuna's polygon is tens of kilobytes.
-    return Commune.objects.active().filter(geometry__intersects=point).defer("geometry").order_by("cut").first()
+    return Commune.objects.active().covering(point).defer("geometry").order_by("cut").first()
 
 
 def commune_nearest(point: Point) -> NearestCommune | None:
@@ -64,6 +65,29 @@ def commune_nearest(point: Point) -> NearestCommune | None:
     if commune is None:
         return None
     return NearestCommune(commune=commune, distance_m=commune.distance_m)
+
+
+@dataclass(frozen=True)
+class OutsideCommune:
+    distance_m: float
+    containing: Commune | None  # the loaded comuna covering the point instead, lowest CUT on a shared border
+
+    def message(self, commune: Commune) -> str:
+        return outside_commune_message(commune.name, self.distance_m, self.containing and self.containing.name)
+
+
+def point_in_commune(point: Point, commune: Commune) -> OutsideCommune | None:
+    """None when the comuna covers the point; otherwise how far outside it lies (geodesic metres) and where."""
+    if Commune.objects.covering(point).filter(pk=commune.pk).exists():
+        return None
+    distance_m = (
+        Commune.objects.filter(pk=commune.pk)
+        .annotate(distance_m=RawSQL("ST_Distance(geometry::geography, ST_GeomFromEWKT(%s)::geography)", (point.ewkt,)))
+        .values_list("distance_m", flat=True)
+        .get()
+    )
+    containing = Commune.objects.covering(point).defer("geometry").order_by("cut").first()
+    return OutsideCommune(distance_m=distance_m, containing=containing)
 
 
 @dataclass(frozen=True)
@@ -174,7 +198,7 @@ def active_communes_geojson(tolerance_deg: float = 0.0001) -> dict:
     features = [
         {
             "type": "Feature",
-            "properties": {"cut": c.cut, "name": c.name},
+            "properties": {"id": c.pk, "cut": c.cut, "name": c.name},
             "geometry": json.loads(c.geometry.simplify(tolerance_deg, preserve_topology=True).geojson),
         }
         for c in active_communes_with_geometry()

@@ -15,8 +15,10 @@ from django.db import transaction
 from geo_siac.geo import STORAGE_SRID
 from geo_siac.text import CONTROL_CHARACTERS
 from geo_siac.zones.importers import clean
+from geo_siac.zones.messages import format_distance
 from geo_siac.zones.models import Commune, ServicePoint, ServicePointKind
 from geo_siac.zones.opening_hours import validate_opening_hours
+from geo_siac.zones.selectors import OutsideCommune, point_in_commune
 
 # Candidate columns per target, first present wins. DEIS: the raw registry CSV and the RM GeoJSON extract.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,6 +65,7 @@ class ServicePointImportSummary:
     updated: int = 0
     skipped: Counter = field(default_factory=Counter)
     already_loaded: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)  # loaded all the same: registries place a desk by its door
 
     def lines(self) -> list[str]:
         out = [f"ya cargados, no se vuelven a cargar: puntos de la comuna {cut}" for cut in self.already_loaded]
@@ -70,6 +73,7 @@ class ServicePointImportSummary:
             return out
         out += [f"leídas: {self.read}", f"creados: {self.created}", f"actualizados: {self.updated}"]
         out += [f"omitidas ({count}): {reason}" for reason, count in self.skipped.most_common()]
+        out += [f"aviso: {line}" for line in self.outside]
         return out
 
 
@@ -212,7 +216,7 @@ def _import_row(row: dict, ctx: _Context, summary: ServicePointImportSummary) ->
     cut = ctx.value(row, "cut").zfill(5) if ctx.value(row, "cut") else ""
     if ctx.cuts is not None and cut not in ctx.cuts:
         return
-    values, reason = _row_values(row, ctx, cut)
+    values, reason, outside = _row_values(row, ctx, cut)
     if not reason and values["commune"].cut in ctx.loaded:
         return
     summary.read += 1
@@ -229,28 +233,34 @@ def _import_row(row: dict, ctx: _Context, summary: ServicePointImportSummary) ->
         summary.created += 1
     else:
         summary.updated += 1
+    if outside is not None:
+        where = f", en {outside.containing.name}" if outside.containing else ""
+        summary.outside.append(
+            f"{values['name']} fuera de su comuna {values['commune'].name} ({format_distance(outside.distance_m)}{where})"
+        )
 
 
-def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
+def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None, OutsideCommune | None]:
     if ctx.value(row, "status").lower() in ctx.closed:
-        return {}, "establecimiento cerrado"
+        return {}, "establecimiento cerrado", None
     texts = [ctx.value(row, target) for target in ("name", "address", "number", "service", "source_id")]
     if any(CONTROL_CHARACTERS.search(text) for text in texts):  # PostgreSQL refuses NUL in text
-        return {}, "texto con caracteres de control"
+        return {}, "texto con caracteres de control", None
     if len(ctx.value(row, "source_id")) > SOURCE_ID_MAX:
-        return {}, f"identificador de origen de más de {SOURCE_ID_MAX} caracteres"
+        return {}, f"identificador de origen de más de {SOURCE_ID_MAX} caracteres", None
     point = _point(ctx.value(row, "latitude"), ctx.value(row, "longitude"))
     if point is None:
-        return {}, "sin coordenadas válidas"
+        return {}, "sin coordenadas válidas", None
     commune = ctx.communes.get(cut) if cut else _commune_at(point, ctx.communes)
     if commune is None:
-        return {}, "comuna no cargada en la base" if cut else "fuera de toda comuna cargada"
+        return {}, "comuna no cargada en la base" if cut else "fuera de toda comuna cargada", None
+    outside = point_in_commune(point, commune) if cut else None  # without a CUT the comuna is the covering one
     kind = ctx.value(row, "kind") or ctx.kind
     if kind not in ServicePointKind.values:
-        return {}, f"tipo desconocido '{kind}'"
+        return {}, f"tipo desconocido '{kind}'", None
     name = ctx.value(row, "name")
     if not name:
-        return {}, "sin nombre"
+        return {}, "sin nombre", None
     service = ctx.value(row, "service")
     values = {
         "name": name[:200],
@@ -261,12 +271,12 @@ def _row_values(row: dict, ctx: _Context, cut: str) -> tuple[dict, str | None]:
         "services": [{"name": service}] if service else [],
     }
     if "hours" not in ctx.mapping:  # a file without hours leaves the hours entered in the admin as they are
-        return values, None
+        return values, None, outside
     try:
         values["opening_hours"] = opening_hours(ctx.value(row, "hours"))
     except ValueError as exc:
-        return {}, f"horario no válido: {exc}"
-    return values, None
+        return {}, f"horario no válido: {exc}", None
+    return values, None, outside
 
 
 def opening_hours(text: str) -> dict | None:
@@ -291,4 +301,5 @@ def _point(latitude: str, longitude: str) -> Point | None:
 
 
 def _commune_at(point: Point, communes: dict[str, Commune]) -> Commune | None:
-    return next((c for c in sorted(communes.values(), key=lambda c: c.cut) if c.geometry.intersects(point)), None)
+    """The loaded comuna covering the point, the lowest CUT on a shared border (as selectors.commune_containing)."""
+    return communes.get(Commune.objects.covering(point).order_by("cut").values_list("cut", flat=True).first())

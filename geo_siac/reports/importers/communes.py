@@ -9,7 +9,7 @@ from pyproj import Geod, Transformer
 
 from geo_siac.geo import METRIC_SRID, STORAGE_SRID
 from geo_siac.reports.importers.results import ImportFileError
-from geo_siac.reports.validation import outside_message
+from geo_siac.zones.messages import outside_message
 from geo_siac.zones.models import Commune
 
 
@@ -55,7 +55,7 @@ class CommuneIndex:
         return found
 
     def outside_messages(self, lng: np.ndarray, lat: np.ndarray) -> list[str]:
-        """validation.outside_message for each point, as report_create words it: the nearest comuna is found in
+        """zones.messages.outside_message for each point, as report_create words it: the nearest comuna is found in
         metres (UTM 19S) and the distance to its nearest point measured on the WGS84 spheroid, as PostGIS measures
         on geography for report_create."""
         to_metric = Transformer.from_crs(STORAGE_SRID, METRIC_SRID, always_xy=True)

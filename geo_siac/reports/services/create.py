@@ -55,10 +55,10 @@ from geo_siac.reports.validation import (
     description_error,
     in_person_error,
     media_url_error,
-    outside_message,
     unknown_category_message,
 )
 from geo_siac.text import installation_language
+from geo_siac.zones.messages import outside_message
 from geo_siac.zones.models import Commune, ServicePoint
 from geo_siac.zones.selectors import (
     Placement,

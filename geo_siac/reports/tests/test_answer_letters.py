@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.notifications.models import Notification
 from geo_siac.reports.events import event_text
+from geo_siac.reports.letters import signer_of
 from geo_siac.reports.models import AnswerLetter, Report, Signatory
 from geo_siac.reports.requester import filed_redirect
 from geo_siac.reports.services import (
@@ -304,3 +305,11 @@ def test_erasing_the_requesters_data_erases_their_name_from_the_letter(informati
         page = client.get(f"/seguimiento/{information_request.tracking_code}/").content.decode()
         for text in (page, event_text(event, language)):
             assert "adjunto lo pedido" in text and "Pérez" not in text and "rosa@example.cl" not in text
+
+
+def test_signer_of_reads_the_signatory_once(crews, django_assert_num_queries):
+    """A check and a second read could disagree (the row deleted between them), failing with a 500."""
+    supervisor = crews["supervisor"]
+    with django_assert_num_queries(1):
+        name, title = signer_of(supervisor)
+    assert (name, title) == (supervisor.get_full_name().strip(), "Encargada de Transparencia y OIRS")

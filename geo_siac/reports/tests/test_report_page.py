@@ -10,8 +10,8 @@ from django.utils import translation
 from PIL import ExifTags, Image
 
 from geo_siac.reports.models import Report, ReportPhoto
-from geo_siac.reports.validation import format_distance
 from geo_siac.testing import PUENTE_ALTO_CENTRE
+from geo_siac.zones.messages import format_distance
 
 OUTSIDE = (-33.4489, -70.6693)  # Santiago centro, outside both comunas
 

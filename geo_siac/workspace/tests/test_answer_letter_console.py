@@ -238,3 +238,26 @@ def test_each_legal_step_tells_the_officer_what_happened_not_only_that_it_was_sa
     institution = Institution.objects.filter(is_active=True).first()
     said = step(referred, "referral", {"institution": institution.pk, "note": ""})
     assert f"Derivada a {institution.name};" in said
+
+
+def test_an_officer_who_cannot_sign_is_told_before_typing_and_offered_no_buttons(client, crews, communes):
+    from geo_siac.reports.models import Signatory
+
+    report = request_of(RequestKind.INFORMATION, "acceso-informacion", communes)
+    officer = crews["supervisor"]
+    client.force_login(officer)
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    assert 'id="signer-missing"' not in page
+    assert re.search(r'<button type="submit" id="answer-send">', page)
+
+    Signatory.objects.filter(user=officer).delete()
+    page = client.get(f"/cuadrilla/solicitud/{report.tracking_code}/").content.decode()
+    notice = page.split('id="signer-missing"')[1].split("</p>")[0]
+    assert "quien administra las cuentas de su comuna" in notice
+    assert "Solicitudes ciudadanas › Firmantes de cartas" in notice
+    assert re.search(r'id="answer-preview" disabled', page) and re.search(r'id="answer-send" disabled', page)
+    response = client.post(
+        f"/cuadrilla/solicitud/{report.tracking_code}/paso/legal_answer/",
+        {"outcome": "delivered", "note": "Adjunto.", "preview": "1"},
+    )
+    assert "Solicitudes ciudadanas › Firmantes de cartas" in response.content.decode()

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -82,6 +83,20 @@ def test_csv_with_column_mapping_finds_the_comuna_from_the_point(communes, tmp_p
         "Oficina Plaza": "13201",
         "Biblioteca": "13122",
     }
+
+
+def test_a_row_outside_the_comuna_its_cut_names_is_loaded_with_a_warning(communes, tmp_path):
+    path = tmp_path / "cesfam.csv"
+    path.write_text(
+        "codigo,nombre,lat,lng,cut\n1,CESFAM Borde,-33.4850,-70.5400,13201\n2,CESFAM Plaza,-33.6117,-70.5758,13201\n",
+        encoding="utf-8",
+    )
+    output = load(path, "--kind", "health", "--commit")
+    assert "creados: 2" in output
+    warnings = [line for line in output.splitlines() if "fuera de su comuna" in line]
+    assert len(warnings) == 1
+    assert re.search(r"aviso: CESFAM Borde fuera de su comuna Puente Alto \(\d+,\d km, en Peñalolén\)", warnings[0])
+    assert ServicePoint.objects.get(name="CESFAM Borde").commune.cut == "13201"
 
 
 def test_kind_option_applies_to_every_row(communes, tmp_path):
