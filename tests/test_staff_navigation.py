@@ -89,12 +89,26 @@ def nav_links(html: str) -> list[str]:
         (
             "planner",
             "/mapas/cobertura/",
-            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
+            [
+                "/mapas/calor/",
+                "/mapas/cobertura/",
+                "/atencion/agenda/",
+                "/transparencia/informe/",
+                "/admin/",
+                "/cuadrilla/avisos/",
+            ],
         ),
         (
             "planner",
             "/atencion/agenda/",
-            ["/mapas/calor/", "/mapas/cobertura/", "/atencion/agenda/", "/admin/", "/cuadrilla/avisos/"],
+            [
+                "/mapas/calor/",
+                "/mapas/cobertura/",
+                "/atencion/agenda/",
+                "/transparencia/informe/",
+                "/admin/",
+                "/cuadrilla/avisos/",
+            ],
         ),
         (
             "admin",
@@ -107,6 +121,7 @@ def nav_links(html: str) -> list[str]:
                 "/mapas/calor/",
                 "/mapas/cobertura/",
                 "/atencion/agenda/",
+                "/transparencia/informe/",
                 "/admin/",
                 "/cuadrilla/avisos/",
             ],

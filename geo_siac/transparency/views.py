@@ -9,13 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
-from django.utils.http import http_date
+from django.utils.http import http_date, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
@@ -52,8 +53,9 @@ from geo_siac.transparency.selectors import (
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
+from geo_siac.workspace.access import staff_pages
 from geo_siac.zones.middleware import commune_path
-from geo_siac.zones.selectors import commune_by_cut
+from geo_siac.zones.selectors import commune_by_cut, staff_communes
 from geo_siac.zones.tenancy import may_see_commune
 
 PUBLIC_CACHE_SECONDS = 300
@@ -113,7 +115,7 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
     )
 
 
-INDEX_DIMENSIONS = [None, "department", "category", "zone", "month"]
+INDEX_DIMENSIONS = [None, "department", "category", "zone", "month", "kind", "channel"]
 
 
 @public_read
@@ -188,7 +190,11 @@ def _indicator_context(published) -> dict:
     zones = _with_zones_without_requests(by_zone, published) if has_zones else {}
     departments, categories = _rows(by_department, {}), _rows(by_category, category_names)
     zone_rows = _rows(zones, zone_labels, no_zone)
+    # Every kind and channel the public rule keeps a row of, used or not: a hidden one's stand-in is often unused.
+    by_kind, by_channel = results["kind"], results["channel"]
     return {
+        "kinds": _rows(by_kind, dict(RequestKind.choices)),
+        "channels": _rows(by_channel, dict(Channel.choices)),
         "overall": overall,
         "departments": departments,
         "categories": categories,
@@ -202,7 +208,9 @@ def _indicator_context(published) -> dict:
             months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1, partial=partial
         ),
         "withheld": any(
-            r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
+            r["volume"] is None
+            for rows in (by_department, by_category, by_zone, by_month, by_kind, by_channel)
+            for r in rows.values()
         ),
         "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
     }
@@ -480,12 +488,15 @@ def information(request):
 @csp_allow(style_src="'unsafe-inline'")
 @require_safe
 def executive(request):
-    """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
-    commune = commune_by_cut(request.GET.get("commune"))
+    """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML (with a form to pick both, the staff's
+    pages and a PDF link) or with &format=pdf. Without them: the person's first comuna and the last complete month."""
+    communes = list(staff_communes(request.user).order_by("name"))
+    cut = request.GET.get("commune") or (communes[0].cut if communes else None)
+    commune = commune_by_cut(cut)
     if commune is None or not may_see_commune(request.user, commune.pk):
         raise Http404
     try:
-        month = parse_month(request.GET.get("month", ""))
+        month = parse_month(request.GET.get("month") or f"{month_start(timezone.localdate(), 1):%Y-%m}")
     except ValueError as exc:
         return text_error(str(exc))
     report = executive_report(commune=commune, month=month)
@@ -493,4 +504,11 @@ def executive(request):
         response = HttpResponse(render_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="informe-{commune.cut}-{month:%Y-%m}.pdf"'
         return response
-    return HttpResponse(render_html(report))
+    selected = {"commune": commune.cut, "month": f"{month:%Y-%m}"}
+    controls = {
+        "communes": communes,
+        "selected": selected,
+        "pdf_url": f"{reverse('transparency:executive')}?{urlencode({**selected, 'format': 'pdf'})}",
+        "pages": [{"url": reverse(name), "label": label} for name, label in staff_pages(request.user)],
+    }
+    return HttpResponse(render_html(report, controls=controls))

@@ -48,6 +48,7 @@ STAFF_PAGES = (
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
     ("attention:agenda", _("Agenda de citas"), is_staff_member),
+    ("transparency:executive", _("Informe ejecutivo"), is_staff_member),
     ("admin:index", _("Administración"), is_staff_member),
     ("alerts:inbox", _("Avisos"), may_use_inbox),
 )

@@ -615,3 +615,20 @@ def test_the_category_chart_lists_the_categories_in_its_tables_order(client, mak
     table = re.findall(r'<th scope="row">([^<]+)</th>', table_html.split("</table>")[0])
     assert table == ["Retiro de escombros", "Bache en calzada", "Grafiti"]  # the most requested first
     assert chart == table
+
+
+@pytest.mark.django_db
+def test_transparency_page_gives_the_indicators_by_kind_and_by_channel_with_small_counts_hidden(
+    client, make_report, settings
+):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+    for _ in range(6):
+        make_report(channel=Channel.WEB)
+    make_report(channel=Channel.PHONE)  # one service request: in the open data already, shown
+    indicator_snapshots_refresh()
+    page = client.get("/transparencia/").content.decode()
+    by_kind = page.split('id="by-kind"')[1].split("</table>")[0]
+    by_channel = page.split('id="by-channel"')[1].split("</table>")[0]
+    assert re.search(r'<th scope="row">Solicitud de servicio</th>\s*<td>7</td>', by_kind)
+    assert re.search(r'<th scope="row">Web</th>\s*<td>6</td>', by_channel)
+    assert re.search(r'<th scope="row">Teléfono</th>\s*<td>1</td>', by_channel)
