@@ -88,9 +88,7 @@ def test_the_inbox_leads_each_alert_with_its_requests_state_and_lists_the_most_o
     assert '<strong class="deadline-state">Cerrada</strong>' in order[3][1]
 
 
-def test_the_board_names_each_departments_comuna_for_someone_who_works_for_more_than_one(
-    communes, crews, make_report
-):
+def test_the_board_names_each_departments_comuna_for_someone_who_works_for_more_than_one(communes, crews, make_report):
     make_report(point=WEST_POINT)
     make_report(point=PENALOLEN_CENTRE)
     department = crews["A"].department.name
