@@ -276,7 +276,7 @@ def change_text(key: str, value, previous) -> str:
     if value is None or previous is None:
         return "—"
     if key in WHOLE_NUMBERS and previous == 0 and value:
-        return _("nuevo (mes anterior sin ninguna)")
+        return _("nuevo")
     if key.endswith("_share"):
         points = whole_percent(value) - whole_percent(previous)
         return f"{'+' if points > 0 else '−' if points < 0 else '±'}{number_format(abs(points), 0)} pp"

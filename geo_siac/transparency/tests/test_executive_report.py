@@ -311,7 +311,7 @@ def test_a_change_is_told_between_the_figures_as_printed_and_a_count_from_zero_i
     assert change_text("digital_share", 0.089, 0.004) == "+9 pp"
     # 8.4 % and 0.5 % print as 8 % and 1 %: +7 pp, although the exact change rounds to 8.
     assert change_text("digital_share", 0.084, 0.005) == "+7 pp"
-    assert change_text("volume", 19, 0) == "nuevo (mes anterior sin ninguna)"
+    assert change_text("volume", 19, 0) == "nuevo"
     assert change_text("volume", 0, 0) == "±0"
     assert change_text("volume", 21, 19) == "+2"
 
