@@ -5,6 +5,7 @@ published total minus the counts shown gives it back; the staff's own figures st
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from unittest.mock import patch
 
@@ -277,3 +278,10 @@ def test_a_hidden_zone_has_no_line_and_no_words_in_the_zone_chart(client, settin
     assert "Oriente" not in chart and "sin solicitudes" not in chart
     row = table.split('<th scope="row">Oriente (Puente Alto)</th>')[1].split("</tr>")[0]
     assert "<td>cifras reservadas</td>" in row and "<td>0</td>" not in row and "<td>1</td>" not in table
+
+
+def test_the_by_channel_tables_name_no_hidden_channel_and_say_some_are_reserved(client, month):
+    page = client.get("/transparencia/?periodo=2026-10").content.decode()
+    by_channel = page.split('id="by-channel"')[1].split("</table>")[0]
+    assert BOX_LABEL not in by_channel and ">Web<" not in by_channel  # the web's 30 hide the box's one
+    assert re.search(r'<th scope="row">Otros</th>\s*<td>cifras reservadas</td>', by_channel)

@@ -185,15 +185,19 @@ class ExecutiveReport:
 
     def breakdown(self, dimension: str) -> list[dict]:
         """The month's figures by kind or channel beside the month before, each month's small counts hidden as on
-        /transparencia/ (`public_indicators`: the report goes beyond the staff), busiest first."""
+        /transparencia/ (`public_indicators`: the report goes beyond the staff) and the hidden ones in one line
+        "Otros", busiest first."""
         labels = dict(RequestKind.choices if dimension == "kind" else Channel.choices)
         now = public_indicators({dimension: self.current[dimension]})[dimension] if self.current[dimension] else {}
         before = public_indicators({dimension: self.previous[dimension]})[dimension] if self.previous[dimension] else {}
-        rows = []
+        rows, hidden = [], False
         for key in set(now) | set(before):
             current, previous = now.get(key, {}), before.get(key, {})
+            if current.get("volume", 0) is None or previous.get("volume", 0) is None:
+                hidden = True  # not named, as on /transparencia/ (views._breakdown_rows)
+                continue
             if current.get("volume", 0) == 0 and previous.get("volume", 0) == 0:
-                continue  # unused both months and not standing in for a hidden count
+                continue
             rows.append(
                 {
                     "label": str(labels.get(key, key)),
@@ -203,7 +207,9 @@ class ExecutiveReport:
                     "sort": current.get("volume") or 0,
                 }
             )
-        return sorted(rows, key=lambda row: (-row["sort"], row["label"]))
+        rows.sort(key=lambda row: (-row["sort"], row["label"]))
+        reserved = {"label": _("Otros"), "volume": _("cifras reservadas"), "previous_volume": _("cifras reservadas")}
+        return rows + ([{**reserved, "met": "—", "sort": 0}] if hidden else [])
 
     @property
     def by_kind(self) -> list[dict]:

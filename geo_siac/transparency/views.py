@@ -115,6 +115,14 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
     )
 
 
+def _breakdown_rows(results: dict, labels: dict) -> list[dict]:
+    """A kind's or channel's rows with requests, and the hidden ones as one line "Otros" with its figures reserved:
+    named, the stand-ins the rule picks (an unused desk box) would say which channel or kind a few people used."""
+    rows = _rows({key: r for key, r in results.items() if r["volume"]}, labels)
+    hidden = [r for r in results.values() if r["volume"] is None]
+    return rows + ([{**dict.fromkeys(hidden[0]), "label": _("Otros")}] if hidden else [])
+
+
 INDEX_DIMENSIONS = [None, "department", "category", "zone", "month", "kind", "channel"]
 
 
@@ -190,11 +198,10 @@ def _indicator_context(published) -> dict:
     zones = _with_zones_without_requests(by_zone, published) if has_zones else {}
     departments, categories = _rows(by_department, {}), _rows(by_category, category_names)
     zone_rows = _rows(zones, zone_labels, no_zone)
-    # Every kind and channel the public rule keeps a row of, used or not: a hidden one's stand-in is often unused.
     by_kind, by_channel = results["kind"], results["channel"]
     return {
-        "kinds": _rows(by_kind, dict(RequestKind.choices)),
-        "channels": _rows(by_channel, dict(Channel.choices)),
+        "kinds": _breakdown_rows(by_kind, dict(RequestKind.choices)),
+        "channels": _breakdown_rows(by_channel, dict(Channel.choices)),
         "overall": overall,
         "departments": departments,
         "categories": categories,
