@@ -37,6 +37,7 @@ from geo_siac.transparency.selectors import (  # noqa: E402
     indicators_by,
     information_figures,
     information_lines,
+    kinds_as_published,
     public_indicators,
     received_between,
     suppressed,
@@ -190,6 +191,8 @@ class ExecutiveReport:
         labels = dict(RequestKind.choices if dimension == "kind" else Channel.choices)
         now = public_indicators({dimension: self.current[dimension]})[dimension] if self.current[dimension] else {}
         before = public_indicators({dimension: self.previous[dimension]})[dimension] if self.previous[dimension] else {}
+        if dimension == "kind":
+            now, before = kinds_as_published(now), kinds_as_published(before)
         rows, hidden = [], False
         for key in set(now) | set(before):
             current, previous = now.get(key, {}), before.get(key, {})

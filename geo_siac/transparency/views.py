@@ -38,6 +38,7 @@ from geo_siac.transparency.selectors import (
     information_figures,
     information_lines,
     information_years,
+    kinds_as_published,
     named_periods,
     open_data_file,
     period_range,
@@ -94,6 +95,8 @@ def _percent(value: float | None) -> str:
 def _on_time(result: dict) -> tuple[float | None, str]:
     """The bar and its text: for a group none of whose requests closed or passed its deadline yet, or with no
     request at all, that in words, rather than a bar of 0 % that would read as every deadline missed."""
+    if result["volume"] == 0 and result.get("other_kinds", {}).get("volume", 0) != 0:
+        return None, _("sin solicitudes de servicio en este periodo")  # but others, maybe reserved
     if result["volume"] == 0:
         return None, _("sin solicitudes en este periodo")
     if result["deadline_met_share"] is None:
@@ -164,7 +167,7 @@ def _period_choices() -> dict:
 def _with_zones_without_requests(by_zone: dict, published) -> dict:
     """The zones in force in the period that no request came from, added with a volume of 0 and no other figure, so
     the chart and the table (what a screen reader reads) both say so."""
-    blank = dict.fromkeys(next(iter(by_zone.values()))) | {"volume": 0}
+    blank = dict.fromkeys(next(iter(by_zone.values()))) | {"volume": 0, "other_kinds": {"volume": 0}}
     return by_zone | {
         key: dict(blank) for key in sorted(zone_keys_in_force(published.start, published.end) - by_zone.keys())
     }
@@ -200,7 +203,7 @@ def _indicator_context(published) -> dict:
     zone_rows = _rows(zones, zone_labels, no_zone)
     by_kind, by_channel = results["kind"], results["channel"]
     return {
-        "kinds": _breakdown_rows(by_kind, dict(RequestKind.choices)),
+        "kinds": _breakdown_rows(kinds_as_published(by_kind), dict(RequestKind.choices)),
         "channels": _breakdown_rows(by_channel, dict(Channel.choices)),
         "overall": overall,
         "departments": departments,
@@ -215,7 +218,7 @@ def _indicator_context(published) -> dict:
             months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1, partial=partial
         ),
         "withheld": any(
-            r["volume"] is None
+            r["volume"] is None or r["other_kinds"]["volume"] is None
             for rows in (by_department, by_category, by_zone, by_month, by_kind, by_channel)
             for r in rows.values()
         ),
