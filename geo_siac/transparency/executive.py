@@ -275,8 +275,9 @@ def figure_text(key: str, value) -> str:
 
 
 def whole_percent(share: float) -> int:
-    """A share as the report prints it, rounded half up once (number_format alone truncates 8.9 to 8)."""
-    return int(Decimal(repr(share * 100)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """A share as the report and /transparencia/ print it, rounded half up once (number_format alone truncates 8.9
+    to 8), from the share's shortest repr: 0.145 * 100 is 14.499999999999998 in binary, 0.145 is 14.5 %."""
+    return int((Decimal(repr(share)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def change_text(key: str, value, previous) -> str:

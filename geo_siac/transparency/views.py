@@ -25,7 +25,7 @@ from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import indicator_chart
-from geo_siac.transparency.executive import executive_report, render_html, render_pdf
+from geo_siac.transparency.executive import executive_report, render_html, render_pdf, whole_percent
 from geo_siac.transparency.periods import month_covered_in_part, month_start, named_period, parse_month
 from geo_siac.transparency.selectors import (
     DIMENSIONS,
@@ -89,7 +89,7 @@ def _period_reports(period: str):
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f} %"
+    return "—" if value is None else f"{whole_percent(value)} %"
 
 
 def _on_time(result: dict) -> tuple[float | None, str]:

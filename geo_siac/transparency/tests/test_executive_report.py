@@ -364,3 +364,11 @@ def test_the_report_gives_the_month_by_kind_and_by_channel_beside_the_month_befo
     assert "Reclamo" not in by_kind  # no complaint in either month
     assert '<th scope="row">Web</th><td>3</td><td>0</td><td>33 %</td>' in by_channel
     assert '<th scope="row">Teléfono</th><td>0</td><td>2</td><td>—</td>' in by_channel
+
+
+@pytest.mark.parametrize(("share", "shown"), [(0.145, 15), (0.085, 9), (0.0849, 8), (0.5, 50), (1.0, 100)])
+def test_a_share_is_rounded_half_up_once_from_its_decimal_form_on_the_report_and_the_page(share, shown):
+    from geo_siac.transparency.executive import whole_percent
+    from geo_siac.transparency.views import _percent
+
+    assert whole_percent(share) == shown and _percent(share) == f"{shown} %"
