@@ -188,6 +188,9 @@ def test_the_executive_report_hides_the_desks_one_request_and_its_channel(client
     cells = [cell.removesuffix("</td>") for cell in row.split("<td>")[1:]]
     assert cells[:3] == [f"menos de {K}", "–", "–"]
     assert BOX_LABEL not in html
+    by_kind = html.split('id="by-kind"')[1].split("</table>")[0]  # hidden kinds named, as on /transparencia/
+    assert '<th scope="row">Sugerencia</th><td>cifras reservadas</td>' in by_kind and "Otros" not in by_kind
+    assert '<th scope="row">Solicitud de servicio</th><td>30</td>' in by_kind
 
     pdf = client.get("/transparencia/informe/?commune=13201&month=2026-10&format=pdf").content
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -186,18 +186,19 @@ class ExecutiveReport:
 
     def breakdown(self, dimension: str) -> list[dict]:
         """The month's figures by kind or channel beside the month before, each month's small counts hidden as on
-        /transparencia/ (`public_indicators`: the report goes beyond the staff) and the hidden ones in one line
-        "Otros", busiest first."""
+        /transparencia/ (`public_indicators`: the report goes beyond the staff), busiest first, the hidden ones
+        last, named with «cifras reservadas» as on the page."""
         labels = dict(RequestKind.choices if dimension == "kind" else Channel.choices)
         now = public_indicators({dimension: self.current[dimension]})[dimension] if self.current[dimension] else {}
         before = public_indicators({dimension: self.previous[dimension]})[dimension] if self.previous[dimension] else {}
         if dimension == "kind":
             now, before = kinds_as_published(now), kinds_as_published(before)
-        rows, hidden = [], False
+        reserved = {"volume": _("cifras reservadas"), "previous_volume": _("cifras reservadas"), "met": "—", "sort": 0}
+        rows, reserved_rows = [], []
         for key in set(now) | set(before):
             current, previous = now.get(key, {}), before.get(key, {})
             if current.get("volume", 0) is None or previous.get("volume", 0) is None:
-                hidden = True  # not named, as on /transparencia/ (views._breakdown_rows)
+                reserved_rows.append({**reserved, "label": str(labels.get(key, key))})  # as /transparencia/ names it
                 continue
             if current.get("volume", 0) == 0 and previous.get("volume", 0) == 0:
                 continue
@@ -211,8 +212,7 @@ class ExecutiveReport:
                 }
             )
         rows.sort(key=lambda row: (-row["sort"], row["label"]))
-        reserved = {"label": _("Otros"), "volume": _("cifras reservadas"), "previous_volume": _("cifras reservadas")}
-        return rows + ([{**reserved, "met": "—", "sort": 0}] if hidden else [])
+        return rows + sorted(reserved_rows, key=lambda row: row["label"])
 
     @property
     def by_kind(self) -> list[dict]:

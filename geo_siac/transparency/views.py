@@ -119,11 +119,9 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
 
 
 def _breakdown_rows(results: dict, labels: dict) -> list[dict]:
-    """A kind's or channel's rows with requests, and the hidden ones as one line "Otros" with its figures reserved:
-    named, the stand-ins the rule picks (an unused desk box) would say which channel or kind a few people used."""
-    rows = _rows({key: r for key, r in results.items() if r["volume"]}, labels)
-    hidden = [r for r in results.values() if r["volume"] is None]
-    return rows + ([{**dict.fromkeys(hidden[0]), "label": _("Otros")}] if hidden else [])
+    """A kind's or channel's rows with requests, then the hidden ones, named with their figures reserved as in the
+    department and zone tables: the stand-ins hide a group's values together, so a name tells no count."""
+    return _rows({key: r for key, r in results.items() if r["volume"] is None or r["volume"]}, labels)
 
 
 INDEX_DIMENSIONS = [None, "department", "category", "zone", "month", "kind", "channel"]
