@@ -21,10 +21,11 @@ from geo_siac.testing import staff_account
 from geo_siac.transparency.exports import dimension_value
 from geo_siac.transparency.selectors import (
     DIMENSIONS,
+    FULL_COUNT_DIMENSIONS,
+    PARTS,
     SMALL_COUNT_GROUPS,
     indicators,
     indicators_by,
-    other_kinds,
     public_indicators,
     small_count_groups,
     transparency_reports,
@@ -34,7 +35,7 @@ from geo_siac.zones.models import ServicePoint, ServicePointKind
 K = 5
 BOX = Channel.SUGGESTION_BOX.value
 BOX_LABEL = str(Channel.SUGGESTION_BOX.label)
-DIGITAL_GROUP = SMALL_COUNT_GROUPS["channel"][0]
+DIGITAL_GROUP, NON_DIGITAL_GROUP = SMALL_COUNT_GROUPS["channel"]
 KINDS = RequestKind.values
 
 
@@ -80,18 +81,31 @@ def exact_rows() -> dict:
     return {dimension: {dimension_value(v): r for v, r in rows.items()} for dimension, rows in exact.items()}
 
 
+def part_of(row: dict, part: str) -> dict:
+    """A public row's figures of one part: its own (service requests) or its other kinds'."""
+    return row if part == "service_request" else row["other_kinds"]
+
+
 def assert_not_derivable(public: dict, exact: dict, dimension: str) -> None:
-    """In each group of the dimension (small_count_groups): no row shown has from 1 to k-1 requests of other kinds
-    than service requests, and the hidden rows are none, or at least two (but a group's only row) holding k
-    requests at least, so that the group's total minus the rows shown gives neither a hidden count nor the figures
-    of fewer than k requests."""
+    """For each part of the rows (PARTS): the service requests' always shown (but in FULL_COUNT_DIMENSIONS); the
+    other kinds' (and in FULL_COUNT_DIMENSIONS the service requests') never shown with 1 to k-1 requests, and in
+    each group (small_count_groups) the hidden parts none, or at least two (but a group's only value), holding k
+    requests at least over the dimension or being all of it, so that no total minus the parts shown gives a hidden
+    count or the figures of fewer than k requests."""
     assert set(exact) <= set(public), dimension
-    for part in small_count_groups(dimension, exact):
-        hidden = [value for value in part if value in public and public[value]["volume"] is None]
-        shown = [value for value in part if value in public and public[value]["volume"] is not None]
-        assert all(other_kinds(exact[value]) == 0 or other_kinds(exact[value]) >= K for value in shown), dimension
-        assert len(hidden) != 1 or len(part) == 1, (dimension, hidden)
-        assert not hidden or sum(exact[value]["volume"] for value in hidden if value in exact) >= K, dimension
+    for part in PARTS:
+        size = {value: exact[value]["parts"][part]["volume"] if value in exact else 0 for value in public}
+        shown_of = {value: part_of(row, part)["volume"] for value, row in public.items()}
+        if part == "service_request" and dimension not in FULL_COUNT_DIMENSIONS:
+            assert all(shown_of[value] == size[value] for value in exact), dimension
+            continue
+        grouped = [value for group in small_count_groups(dimension, exact) for value in group if value in public]
+        hidden = [value for value in grouped if shown_of[value] is None]
+        for group in small_count_groups(dimension, exact):
+            in_group = [value for value in group if value in hidden]
+            assert len(in_group) != 1 or len(group) == 1, (dimension, part, in_group)
+        assert all(size[value] == 0 or size[value] >= K for value in grouped if value not in hidden), dimension
+        assert not hidden or sum(size[v] for v in hidden) >= K or set(hidden) == set(grouped), (dimension, part)
 
 
 def test_no_dimension_of_the_indicator_exports_gives_the_box_suggestions_figures(client, month):
@@ -110,23 +124,31 @@ def test_no_dimension_of_the_indicator_exports_gives_the_box_suggestions_figures
         assert not any("channel_mix" in record or "service_requests" in record for record in records)
         by = {}
         for record in records:
-            by.setdefault(record["dimension"], {})[record["value"]] = record
+            by.setdefault(record["dimension"], {}).setdefault(record["value"], {})[record["part"]] = record
         for dimension, value in suggestion_rows.items():
-            row = by[dimension][value]
-            assert row["volume"] is None and row["satisfaction_responses"] is None, (dimension, row)
-            assert row["first_response_median_days"] is None and row["deadline_met_share"] is None
+            service, other = by[dimension][value]["service_request"], by[dimension][value]["other_kinds"]
+            assert service["volume"] == 0 and other["volume"] is None, (dimension, other)
+            assert other["satisfaction_responses"] is None and other["first_response_median_days"] is None
+            assert other["deadline_met_share"] is None
         for dimension in DIMENSIONS:
-            assert_not_derivable(by[dimension], exact[dimension], dimension)
-        # Neither the service requests' row beside the volume, nor the web's, gives the one suggestion back.
-        assert by["kind"][RequestKind.SERVICE_REQUEST]["volume"] is None and by["channel"]["web"]["volume"] is None
-        assert not any(record["volume"] in range(1, K) for record in records)
+            public = {
+                value: {**parts["service_request"], "other_kinds": parts["other_kinds"]}
+                for value, parts in by[dimension].items()
+            }
+            assert_not_derivable(public, exact[dimension], dimension)
+        # The service requests are shown whole; the web's other kinds (none) are hidden beside the box's one.
+        assert by["kind"][RequestKind.SERVICE_REQUEST]["service_request"]["volume"] == 30
+        assert by["channel"]["web"]["service_request"]["volume"] == 30
+        assert by["channel"]["web"]["other_kinds"]["volume"] is None
+        assert not any(record["volume"] in range(1, K) for record in records if record["dimension"] is not None)
 
         rows = list(csv.DictReader(io.StringIO(body(client.get(f"/transparencia/datos/indicadores.csv{query}")))))
-        assert {(row["dimension"], row["value"]) for row in rows} == {(r["dimension"], r["value"]) for r in records}
+        assert {(row["dimension"], row["value"], row["part"]) for row in rows} == {
+            (r["dimension"] or "", r["value"], r["part"]) for r in records
+        }
         for row in rows:
-            if by[row["dimension"]][row["value"]]["volume"] is None:
-                assert {row[column] for column in row if column not in ("dimension", "value")} == {""}, row
-        assert not any(row["volume"] in {str(n) for n in range(1, K)} for row in rows)
+            if by[row["dimension"] or None][row["value"]][row["part"]]["volume"] is None:
+                assert {row[column] for column in row if column not in ("dimension", "value", "part")} == {""}, row
 
 
 def test_the_transparency_page_shows_no_figure_of_the_suggestions_category(client, month):
@@ -134,7 +156,10 @@ def test_the_transparency_page_shows_no_figure_of_the_suggestions_category(clien
         page = client.get(url).content.decode()
         for label in ("Sugerencia", "Oficina de Informaciones, Reclamos y Sugerencias (OIRS)"):
             row = page.split(f'<th scope="row">{label}</th>')[1].split("</tr>")[0]
-            assert re.findall(r"<td[^>]*>(.*?)</td>", row) == ["cifras reservadas"] + ["—"] * 6, row
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+            assert cells == ["0", "—", "—", "—", "—", "—", "0", "cifras reservadas"], row
+        assert '<dd id="headline-volume">30</dd>' in page
+        assert '<dd id="headline-other-kinds">1: cifras reservadas</dd>' in page
         assert not re.search(r"<td[^>]*>1</td>", page) and 'id="withheld-note"' in page
 
 
@@ -163,6 +188,9 @@ def test_the_executive_report_hides_the_desks_one_request_and_its_channel(client
     cells = [cell.removesuffix("</td>") for cell in row.split("<td>")[1:]]
     assert cells[:3] == [f"menos de {K}", "–", "–"]
     assert BOX_LABEL not in html
+    by_kind = html.split('id="by-kind"')[1].split("</table>")[0]  # hidden kinds named, as on /transparencia/
+    assert '<th scope="row">Sugerencia</th><td>cifras reservadas</td>' in by_kind and "Otros" not in by_kind
+    assert '<th scope="row">Solicitud de servicio</th><td>30</td>' in by_kind
 
     pdf = client.get("/transparencia/informe/?commune=13201&month=2026-10&format=pdf").content
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
@@ -181,58 +209,80 @@ def test_the_staff_figures_keep_the_exact_counts(client, month):
     assert f"<td>1</td><td>{BOX_LABEL}: 1</td>" in row
 
 
-def test_a_snapshot_stored_before_service_requests_counts_every_request_as_of_another_kind():
+def test_a_snapshot_stored_before_parts_counts_every_request_as_of_another_kind():
     stored = {"channel": {"web": {"volume": 30}, "email": {"volume": 2}, "phone": {"volume": 7}}}
     shown = public_indicators(stored, K)["channel"]
-    assert {value for value, row in shown.items() if row["volume"] is None} == set(DIGITAL_GROUP)
-    assert shown["phone"]["volume"] == 7
+    assert all(row["volume"] is None for row in shown.values())  # no service requests' figures known
+    assert {value for value, row in shown.items() if row["other_kinds"]["volume"] is None} == set(DIGITAL_GROUP)
+    assert shown["phone"]["other_kinds"]["volume"] == 7
+
+
+def row_of(volume: int, service: int) -> dict:
+    """An exact row of indicators_by reduced to its counts, with its parts."""
+    return {
+        "volume": volume,
+        "closed": volume,
+        "service_requests": service,
+        "channel_mix": {},
+        "parts": {
+            "service_request": {"volume": service, "closed": service, "service_requests": service, "channel_mix": {}},
+            "other_kinds": {"volume": volume - service, "closed": volume - service, "service_requests": 0},
+        },
+    }
 
 
 @pytest.mark.parametrize(
     ("dimension", "counts", "hidden"),
     [
-        # (volume, service requests): a channel's service requests are in the open data with their channel.
+        # (volume, service requests): the rows' other kinds hidden; their service requests always shown.
         ("channel", {"web": (30, 30), "phone": (2, 2)}, set()),
-        # One request of another kind by web: web is hidden with a digital channel nobody used.
-        ("channel", {"web": (30, 29), "phone": (20, 20)}, {"web", "email"}),
-        # Open311 takes only service requests: shown, and never a stand-in; the stand-ins hold k requests at least.
-        ("channel", {"open311": (2, 2), "web": (30, 30), BOX: (1, 0)}, {*DIGITAL_GROUP} - {"open311"}),
-        ("channel", {"open311": (2, 2), "web": (30, 30), "sms": (4, 4), BOX: (1, 0)}, {*DIGITAL_GROUP} - {"web"}),
-        # Two small counts hide each other with k requests at least; k or more of another kind is shown.
+        # One request of another kind by web: its group's other kinds are hidden, then the whole dimension's,
+        # since the overall's other kinds minus the non-digital ones would give the one's figures.
+        ("channel", {"web": (30, 29), "phone": (20, 20)}, {*DIGITAL_GROUP, *NON_DIGITAL_GROUP}),
+        # Open311 takes only service requests: never hidden, never a stand-in.
+        ("channel", {"open311": (2, 2), "web": (30, 30), BOX: (1, 0)}, {*DIGITAL_GROUP, *NON_DIGITAL_GROUP}),
+        # Two small counts of one group hiding k together leave the other group shown (the box is digital).
         ("channel", {"web": (30, 30), BOX: (2, 0), "email": (3, 0), "phone": (K, 0)}, {BOX, "email"}),
-        # Without a channel nobody used in the group, the stand-in is the next smallest count, whatever it is.
-        ("channel", {"phone": (9, 7), "in_person": (9, 0)}, {"phone", "in_person"}),
-        # The service requests' row is a stand-in too: the volume minus it would give the other kinds' figures.
-        ("kind", {"service_request": (30, 30), "complaint": (1, 0), "query": (7, 0)}, {*KINDS} - {"query"}),
+        ("kind", {"service_request": (30, 30), "complaint": (1, 0), "query": (7, 0)}, {*KINDS}),
         ("kind", {"service_request": (30, 30), "complaint": (2, 0), "query": (3, 0)}, {"complaint", "query"}),
-        # Every other dimension is one group of its values; rows of service requests alone are shown.
         (
             "category",
             {"baches": (2, 2), "luminarias": (40, 40), "sugerencia": (1, 0)},
             {"sugerencia", "baches", "luminarias"},
         ),
-        (
-            "category",
-            {"baches": (2, 2), "luminarias": (4, 4), "sugerencia": (1, 0), "otros": (40, 40)},
-            {"sugerencia", "baches", "luminarias"},
-        ),
         ("department", {"Obras": (2, 2), "OIRS": (K, 0)}, set()),
         ("category", {"baches": (1, 1), "luminarias": (40, 40), "sugerencia": (K, 0)}, set()),
-        # A group's only row is hidden alone: its figures are the overall's, of k requests and more.
         ("commune", {"13201": (31, 30)}, {"13201"}),
         ("month", {"2026-09": (3, 3), "2026-10": (31, 30)}, {"2026-09", "2026-10"}),
     ],
 )
 def test_each_group_has_no_hidden_count_or_at_least_two(dimension, counts, hidden):
-    exact = {
-        value: {"volume": n, "service_requests": service, "channel_mix": {}} for value, (n, service) in counts.items()
-    }
+    exact = {value: row_of(n, service) for value, (n, service) in counts.items()}
     shown = public_indicators({dimension: exact}, K)[dimension]
-    assert {value for value, row in shown.items() if row["volume"] is None} == hidden
-    assert not any("channel_mix" in row or "service_requests" in row for row in shown.values())
-    assert all(shown[value]["volume"] == n for value, (n, _) in counts.items() if value not in hidden)
-    exact |= {value: {"volume": 0, "service_requests": 0} for value in shown if value not in exact}
+    assert {value for value, row in shown.items() if row["other_kinds"]["volume"] is None} == hidden
+    assert not any(key in row for row in shown.values() for key in ("channel_mix", "service_requests", "parts"))
+    assert all(shown[value]["volume"] == service for value, (_n, service) in counts.items())
     assert_not_derivable(shown, exact, dimension)
+
+
+def test_the_demos_three_other_requests_leave_every_service_requests_figure_shown():
+    """The demo's shape: about 2,000 service requests and three of other kinds, one per channel and comuna. Their
+    figures are reserved everywhere, the overall's too (their count stays); no service request's is."""
+    results = {
+        None: {None: row_of(2003, 2000)},
+        "channel": {"web": row_of(1201, 1200), "whatsapp": row_of(501, 500), "phone": row_of(301, 300)},
+        "commune": {"13201": row_of(1202, 1200), "13122": row_of(801, 800)},
+        "kind": {"service_request": row_of(2000, 2000), "complaint": row_of(2, 0), "query": row_of(1, 0)},
+    }
+    public = public_indicators(results, K)
+    assert public[None][None]["volume"] == 2000 and public[None][None]["other_kinds"]["volume"] == 3
+    assert public[None][None]["other_kinds"] == {"volume": 3, "closed": None}
+    assert [row["volume"] for row in public["channel"].values() if row["volume"]] == [1200, 500, 300]
+    assert public["commune"]["13201"]["volume"] == 1200 and public["commune"]["13122"]["volume"] == 800
+    assert public["kind"]["service_request"]["volume"] == 2000
+    assert all(
+        row["other_kinds"]["volume"] is None for d in ("channel", "commune", "kind") for row in public[d].values()
+    )
 
 
 def test_the_charter_gives_only_the_share_of_a_category_in_a_comuna_of_k_requests():
@@ -259,8 +309,8 @@ def test_a_chart_whose_bars_are_all_withheld_says_so_instead_of_standing_empty()
 
 
 def test_a_hidden_zone_has_no_line_and_no_words_in_the_zone_chart(client, settings, crews, make_report):
-    """One complaint from the east zone, below k: its row is withheld, and the chart neither draws it nor says
-    "sin solicitudes" of it (which would be false, and tell the hidden count is not 0)."""
+    """One complaint from the east zone, below k: the zone's other kinds are withheld, and the chart neither draws
+    it nor says "sin solicitudes" of it (which would be false): it has no service requests, which it says."""
     from geo_siac.reports.models import Report
     from geo_siac.testing import EAST_POINT, GAP_POINT, WEST_POINT
     from geo_siac.transparency.services import indicator_snapshots_refresh
@@ -275,7 +325,26 @@ def test_a_hidden_zone_has_no_line_and_no_words_in_the_zone_chart(client, settin
 
     zones = client.get("/transparencia/").content.decode().split('id="by-zone"')[1]
     chart, table = zones.split("</svg>")
-    assert "Oriente" not in chart and "sin solicitudes" not in chart
+    oriente = chart.split(">Oriente (Puente Alto)</tspan>")[1].split("</g>")[0]
+    assert "<rect " not in oriente and ">sin solicitudes de servicio en este<" in oriente, oriente
+    assert "sin solicitudes en este periodo" not in chart
     row = table.split('<th scope="row">Oriente (Puente Alto)</th>')[1].split("</tr>")[0]
-    assert re.findall(r"<td[^>]*>(.*?)</td>", row)[0] == "cifras reservadas"
-    assert not re.search(r"<td[^>]*>0</td>", row) and not re.search(r"<td[^>]*>1</td>", table)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells[0] == "0" and cells[-1] == "cifras reservadas" and not re.search(r"<td[^>]*>1</td>", table), cells
+
+
+def test_the_by_channel_table_shows_the_webs_service_requests_and_reserves_the_other_kinds(client, month):
+    page = client.get("/transparencia/?periodo=2026-10").content.decode()
+    by_channel = page.split('id="by-channel"')[1].split("</table>")[0]
+    assert BOX_LABEL not in by_channel  # no service request came through it: no row
+    web = by_channel.split('<th scope="row">Web</th>')[1].split("</tr>")[0]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", web)[0] == "30" and web.rstrip().endswith("cifras reservadas</td>"), web
+
+
+def test_a_zone_of_two_service_requests_is_hidden_with_a_stand_in():
+    """A zone counts its service requests too (FULL_COUNT_DIMENSIONS): a zone's median closing time of one or two
+    service requests would be theirs in the open data, and place them in the zone."""
+    exact = {"east": row_of(2, 2), "west": row_of(30, 30)}
+    shown = public_indicators({"zone": exact}, K)["zone"]
+    assert shown["east"]["volume"] is None and shown["west"]["volume"] is None
+    assert public_indicators({"category": exact}, K)["category"]["east"]["volume"] == 2

@@ -89,7 +89,11 @@ def nav_links(html: str) -> list[str]:
             "/cuadrilla/supervision/",
             ["/cuadrilla/", "/cuadrilla/supervision/", "/cuadrilla/plazos/", "/cuadrilla/avisos/"],
         ),
-        ("planner", "/mapas/cobertura/", ["/mapas/calor/", "/mapas/cobertura/", "/cuadrilla/avisos/"]),
+        (
+            "planner",
+            "/mapas/cobertura/",
+            ["/mapas/calor/", "/mapas/cobertura/", "/transparencia/informe/", "/cuadrilla/avisos/"],
+        ),
         (
             "admin",
             "/mapas/calor/",
@@ -101,6 +105,7 @@ def nav_links(html: str) -> list[str]:
                 "/mapas/calor/",
                 "/mapas/cobertura/",
                 "/atencion/agenda/",
+                "/transparencia/informe/",
                 "/admin/",
                 "/cuadrilla/avisos/",
             ],

@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Concat, TruncWeek
 
 from geo_siac.alerts.models import (
     MUNICIPAL_ADMINISTRATION,
@@ -26,7 +26,7 @@ from geo_siac.reports.selectors import counted_reports
 from geo_siac.reports.states import OPEN
 from geo_siac.zones.models import CommuneMembership, Crew
 from geo_siac.zones.roles import SUPERVISOR, is_supervisor
-from geo_siac.zones.selectors import closed_days
+from geo_siac.zones.selectors import closed_days, staff_communes
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,10 @@ def deadline_cutoff(now: datetime, threshold_business_days: int) -> datetime:
 
 
 def inbox(user) -> QuerySet[StaffAlert]:
-    """The person's alerts, newest first, with what the inbox shows of each."""
+    """The person's alerts, most urgent first: those of open requests by deadline (the longest overdue first, a
+    request's higher level before its lower), then those of closed requests, newest first; with what the inbox
+    shows of each."""
+    is_open = Q(alert__report__status__in=OPEN)
     return (
         StaffAlert.objects.filter(user=user)
         .select_related("alert__report__category", "alert__report__commune")
@@ -154,7 +157,11 @@ def inbox(user) -> QuerySet[StaffAlert]:
             "alert__report__category__name_en",
             "alert__report__commune__name",
         )
-        .order_by("-alert__fired_at", "-pk")
+        .alias(
+            closed_rank=Case(When(is_open, then=Value(0)), default=Value(1)),
+            open_due=Case(When(is_open, then=F("alert__report__expected_at"))),
+        )
+        .order_by("closed_rank", F("open_due").asc(nulls_last=True), "-alert__level", "-alert__fired_at", "-pk")
     )
 
 
@@ -173,6 +180,9 @@ BOARD_DIMENSIONS = {
     "crew": F("crew__name"),
     "category": F("category__name_es"),
 }
+# A department by its name and its comuna's, for a person working for more than one: each comuna has its own
+# department of that name, with its own requests and head.
+DEPARTMENT_IN_COMMUNE = Concat(DEPARTMENT_NAME, Value(" ("), F("commune__name"), Value(")"), output_field=CharField())
 # Ages of open requests, in calendar days since received: (label, from, to excluded).
 AGE_BANDS = (("0-7", 0, 8), ("8-30", 8, 31), ("31+", 31, None))
 TREND_WEEKS = 12
@@ -198,11 +208,14 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SANTIAGO)
 
 
-def deadline_board(reports: QuerySet[Report], dimension: str, *, as_of: datetime) -> list[BoardRow]:
+def deadline_board(
+    reports: QuerySet[Report], dimension: str, *, as_of: datetime, by_commune: bool = False
+) -> list[BoardRow]:
     """ "Por vencer y vencidas" per `dimension`: the open requests due today, due soon after today and overdue, the open
     ones by age, the share met of the requests due in each of the last 12 weeks and of those received in the last
-    365 days. Overdue and the shares come from reports.punctuality, the definition the public indicators use."""
-    key = BOARD_DIMENSIONS[dimension]
+    365 days. Overdue and the shares come from reports.punctuality, the definition the public indicators use.
+    `by_commune`: departments are named with their comuna."""
+    key = DEPARTMENT_IN_COMMUNE if by_commune and dimension == "department" else BOARD_DIMENSIONS[dimension]
     today = local_day(as_of)
     tomorrow = local_midnight(today + timedelta(days=1))
     soon = due_soon_before(as_of, closed_days=closed_days())
@@ -279,9 +292,12 @@ def board_reports(user, *, as_of: datetime) -> QuerySet[Report]:
 
 def board_figures(dimension: str, *, as_of: datetime, user=None) -> list[BoardRow]:
     """The board's table over the requests the public indicators count (each problem once), every category, of the
-    comunas `user` works for (all without one: the public indicators' figures)."""
-    reports = counted_reports() if user is None else counted_reports().for_staff(user)
-    return deadline_board(reports, dimension, as_of=as_of)
+    comunas `user` works for (all without one: the public indicators' figures), a department named with its
+    comuna when they are more than one."""
+    if user is None:
+        return deadline_board(counted_reports(), dimension, as_of=as_of)
+    by_commune = staff_communes(user).count() > 1
+    return deadline_board(counted_reports().for_staff(user), dimension, as_of=as_of, by_commune=by_commune)
 
 
 def may_use_board(user) -> bool:

@@ -35,11 +35,11 @@ from geo_siac.alerts.models import (
 )
 from geo_siac.alerts.selectors import Directory, alert_directory, deadline_cutoff
 from geo_siac.notifications.services import Message, notifications_enqueue
-from geo_siac.reports.deadlines import SANTIAGO, due_soon_before
+from geo_siac.reports.deadlines import SANTIAGO, countdown, due_soon_before
 from geo_siac.reports.messages import absolute
 from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.responsibility import responsible_department_sql
-from geo_siac.reports.states import OPEN
+from geo_siac.reports.states import CLOSED, OPEN
 from geo_siac.zones.selectors import closed_days
 
 _REPORTS = Report._meta.db_table
@@ -252,7 +252,7 @@ def _fire_batch(*, first: int, last: int, now: datetime, directory: Directory, s
             deliveries,
             page_size=5000,
         )
-    notifications_enqueue(messages=alert_messages(emails))
+    notifications_enqueue(messages=alert_messages(emails, now=now))
     summary.delivered += len(deliveries)
     summary.emails += len(emails)
 
@@ -365,12 +365,34 @@ def spoken_list(words: list[str]) -> str:
     return get_text_list(words, conjunction)
 
 
-def alert_messages(emails: list[tuple]) -> list[Message]:
+def deadline_state_text(expected_at: datetime, now: datetime, *, closed_days, status: str | None = None) -> str:
+    """Where a request's deadline stands at `now`, in words that lead an alert (a closed request's is over): the rule
+    that fired the alert says when it fired, not whether the request is late today."""
+    if status in CLOSED:
+        return _("cerrada")
+    where = countdown(expected_at, now, closed_days=closed_days)
+    if where.overdue:
+        if not where.business_days:
+            return _("vencida")
+        return ngettext(
+            "vencida hace %(days)d día hábil", "vencida hace %(days)d días hábiles", where.business_days
+        ) % {"days": where.business_days}
+    if where.due_today or not where.business_days:
+        return _("vence hoy")
+    return ngettext("vence en %(days)d día hábil", "vence en %(days)d días hábiles", where.business_days) % {
+        "days": where.business_days
+    }
+
+
+def alert_messages(emails: list[tuple], *, now: datetime) -> list[Message]:
     """The emails of a batch: (person, alert, code, deadline, report id) each; the subject short, the body opening
-    with the alert's whole text. Texts are translated once per language and alert text, not once per message: at
+    with the alert's whole text and saying where the deadline stands at `now`. Texts are translated once per
+    language and alert text, and the deadline's state once per language and deadline, not once per message: at
     180,000 messages gettext and reverse() cost more than the rest."""
     before, after = absolute(reverse("crew:report", args=["CODE"])).rsplit("CODE", 1)
     texts: dict[tuple, tuple[str, str, str, str]] = {}
+    states: dict[tuple, str] = {}
+    closed = closed_days()
     messages = []
     for person, alert, code, expected_at, report_id in emails:
         key = (
@@ -388,14 +410,19 @@ def alert_messages(emails: list[tuple]) -> list[Message]:
                     alert_text(alert),
                     alert_subject(alert),
                     _("%(what)s: solicitud %(code)s"),
-                    _("%(what)s: solicitud %(code)s, plazo %(deadline)s.\n%(link)s"),
+                    _("%(what)s: solicitud %(code)s, plazo %(deadline)s (%(state)s).\n%(link)s"),
                 )
+        if (person.language, expected_at) not in states:
+            with translation.override(person.language):
+                # The run fires alerts of open requests only.
+                states[person.language, expected_at] = deadline_state_text(expected_at, now, closed_days=closed)
         what, short, subject, body = texts[key]
         values = {
             "what": what,
             "code": code,
             "deadline": f"{expected_at.astimezone(SANTIAGO):%Y-%m-%d %H:%M}",
             "link": f"{before}{code}{after}",
+            "state": states[person.language, expected_at],
         }
         messages.append(
             Message(

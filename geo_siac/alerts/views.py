@@ -25,7 +25,12 @@ from geo_siac.alerts.selectors import (
     may_use_inbox,
     reroute_crews,
 )
-from geo_siac.alerts.services import alert_text, staff_alert_preference_set, staff_alerts_mark_read
+from geo_siac.alerts.services import (
+    alert_text,
+    deadline_state_text,
+    staff_alert_preference_set,
+    staff_alerts_mark_read,
+)
 from geo_siac.reports.models import Report
 from geo_siac.reports.services import report_extend_deadline, report_reroute
 from geo_siac.reports.tracking import normalize_tracking_code
@@ -34,6 +39,7 @@ from geo_siac.workspace.forms import ExtendForm, RerouteForm
 from geo_siac.workspace.selectors import reroute_choices
 from geo_siac.zones.models import Crew
 from geo_siac.zones.roles import SUPERVISOR, role_needed
+from geo_siac.zones.selectors import closed_days
 
 INBOX_SIZE = 200
 BOARD_LIST_SIZE = 100
@@ -65,7 +71,10 @@ def inbox_page(request):
         messages.success(request, _("Preferencia guardada."))
         return redirect("alerts:inbox")
     alerts = list(inbox(request.user)[:INBOX_SIZE])
+    now, closed = timezone.now(), closed_days()
     for item in alerts:
+        report = item.alert.report
+        item.state = deadline_state_text(report.expected_at, now, closed_days=closed, status=report.status)
         item.text = alert_text(item.alert)
     unread = any(item.read_at is None for item in alerts)
     return render(

@@ -7,6 +7,7 @@ import math
 import textwrap
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 
 import matplotlib
 
@@ -23,8 +24,10 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from geo_siac.attention.selectors import point_efficiency  # noqa: E402
+from geo_siac.catalogue.kinds import RequestKind  # noqa: E402
 from geo_siac.catalogue.models import Category  # noqa: E402
 from geo_siac.geo import STORAGE_SRID  # noqa: E402
+from geo_siac.geocoding.selectors import REVERSE  # noqa: E402
 from geo_siac.rates import per_1000  # noqa: E402
 from geo_siac.reports.deadlines import SANTIAGO  # noqa: E402
 from geo_siac.reports.states import Channel  # noqa: E402
@@ -34,6 +37,8 @@ from geo_siac.transparency.selectors import (  # noqa: E402
     indicators_by,
     information_figures,
     information_lines,
+    kinds_as_published,
+    public_indicators,
     received_between,
     suppressed,
     transparency_reports,
@@ -117,7 +122,7 @@ class ExecutiveReport:
             "label": figure_labels()[key],
             "value": figure_text(key, value),
             "previous": figure_text(key, previous),
-            "change": change_text(key, _change(value, previous)),
+            "change": change_text(key, value, previous),
         }
         return {
             "key": key,
@@ -179,6 +184,44 @@ class ExecutiveReport:
             )
         return sorted(rows, key=lambda row: (-row["volume"], -row["previous_volume"], row["label"]))
 
+    def breakdown(self, dimension: str) -> list[dict]:
+        """The month's figures by kind or channel beside the month before, each month's small counts hidden as on
+        /transparencia/ (`public_indicators`: the report goes beyond the staff), busiest first, the hidden ones
+        last, named with «cifras reservadas» as on the page."""
+        labels = dict(RequestKind.choices if dimension == "kind" else Channel.choices)
+        now = public_indicators({dimension: self.current[dimension]})[dimension] if self.current[dimension] else {}
+        before = public_indicators({dimension: self.previous[dimension]})[dimension] if self.previous[dimension] else {}
+        if dimension == "kind":
+            now, before = kinds_as_published(now), kinds_as_published(before)
+        reserved = {"volume": _("cifras reservadas"), "previous_volume": _("cifras reservadas"), "met": "—", "sort": 0}
+        rows, reserved_rows = [], []
+        for key in set(now) | set(before):
+            current, previous = now.get(key, {}), before.get(key, {})
+            if current.get("volume", 0) is None or previous.get("volume", 0) is None:
+                reserved_rows.append({**reserved, "label": str(labels.get(key, key))})  # as /transparencia/ names it
+                continue
+            if current.get("volume", 0) == 0 and previous.get("volume", 0) == 0:
+                continue
+            rows.append(
+                {
+                    "label": str(labels.get(key, key)),
+                    "volume": _breakdown_count(current, "volume"),
+                    "previous_volume": _breakdown_count(previous, "volume"),
+                    "met": figure_text("deadline_met_share", current.get("deadline_met_share")),
+                    "sort": current.get("volume") or 0,
+                }
+            )
+        rows.sort(key=lambda row: (-row["sort"], row["label"]))
+        return rows + sorted(reserved_rows, key=lambda row: row["label"])
+
+    @property
+    def by_kind(self) -> list[dict]:
+        return self.breakdown("kind")
+
+    @property
+    def by_channel(self) -> list[dict]:
+        return self.breakdown("channel")
+
     @property
     def missing(self) -> list[str]:
         """The reports the month and its comparison lack, in words (the coverage section names its own gaps)."""
@@ -195,6 +238,13 @@ class ExecutiveReport:
         return sentences
 
 
+def _breakdown_count(row: dict, key: str) -> str:
+    """A count of a breakdown's row: 0 when the month has no such row, "cifras reservadas" when hidden."""
+    if not row:
+        return "0"
+    return _("cifras reservadas") if row[key] is None else number_format(row[key], 0, force_grouping=True)
+
+
 def figure_labels() -> dict[str, str]:
     return {
         "volume": _("Solicitudes recibidas"),
@@ -209,12 +259,6 @@ def figure_labels() -> dict[str, str]:
     }
 
 
-def _change(current, previous):
-    if current is None or previous is None:
-        return None
-    return current - previous
-
-
 def _decimals(value: float) -> int:
     return 0 if float(value).is_integer() else 1
 
@@ -224,22 +268,31 @@ def figure_text(key: str, value) -> str:
     if value is None:
         return "—"
     if key.endswith("_share"):
-        return f"{number_format(value * 100, 0)} %"
+        return f"{number_format(whole_percent(value), 0)} %"
     if key in WHOLE_NUMBERS:
         return number_format(value, 0, force_grouping=True)
     return number_format(round(value, 1), _decimals(round(value, 1)))
 
 
-def change_text(key: str, change) -> str:
-    """The change from the month before: signed, in percentage points for shares."""
-    if change is None:
+def whole_percent(share: float) -> int:
+    """A share as the report and /transparencia/ print it, rounded half up once (number_format alone truncates 8.9
+    to 8), from the share's shortest repr: 0.145 * 100 is 14.499999999999998 in binary, 0.145 is 14.5 %."""
+    return int((Decimal(repr(share)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def change_text(key: str, value, previous) -> str:
+    """The change from the month before, between the figures as printed (so 8 % after 0 % reads +8 pp): signed, in
+    percentage points for shares; a count that was 0 reads as new, since no change from nothing is a rate."""
+    if value is None or previous is None:
         return "—"
+    if key in WHOLE_NUMBERS and previous == 0 and value:
+        return _("nuevo")
     if key.endswith("_share"):
-        points = round(change * 100)
+        points = whole_percent(value) - whole_percent(previous)
         return f"{'+' if points > 0 else '−' if points < 0 else '±'}{number_format(abs(points), 0)} pp"
-    rounded = round(change, 1)
-    sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
-    return sign + number_format(abs(rounded), _decimals(abs(rounded)), force_grouping=True)
+    change = round(round(value, 1) - round(previous, 1), 1)
+    sign = "+" if change > 0 else "−" if change < 0 else "±"
+    return sign + number_format(abs(change), _decimals(abs(change)), force_grouping=True)
 
 
 def _judged_at(month_end: date) -> datetime:
@@ -250,7 +303,7 @@ def _judged_at(month_end: date) -> datetime:
 def executive_report(*, commune: Commune, month: date) -> ExecutiveReport:
     start, end, before = month_start(month), month_start(month, -1), month_start(month, 1)
     shown = transparency_reports().filter(commune=commune)
-    dimensions = [None, "category", "department"]
+    dimensions = [None, "category", "department", "kind", "channel"]
     return ExecutiveReport(
         commune=commune,
         month=start,
@@ -304,7 +357,7 @@ def _paired_bars(axis, rows: list[dict], *, share: bool, report: ExecutiveReport
 def _bar_value(value, share: bool) -> str:
     if value is None:
         return "—"
-    return f"{number_format(value * 100, 0)} %" if share else number_format(value, 0, force_grouping=True)
+    return f"{number_format(whole_percent(value), 0)} %" if share else number_format(value, 0, force_grouping=True)
 
 
 @dataclass
@@ -366,11 +419,18 @@ def _png(chart: Chart, report: ExecutiveReport) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def render_html(report: ExecutiveReport) -> str:
+def render_html(report: ExecutiveReport, *, controls: dict | None = None) -> str:
+    """The report as one HTML document; `controls` (the web page's navigation, comuna and month form, PDF link)
+    are left out of a saved copy and of the print."""
     return render_to_string(
         "transparency/executive_report.html",
         {
             "report": report,
+            "controls": controls,
+            "breakdowns": [
+                (_("Por tipo de solicitud"), report.by_kind, "by-kind"),
+                (_("Por canal de ingreso"), report.by_channel, "by-channel"),
+            ],
             "charts": [(chart, _png(chart, report) if chart.rows else None) for chart in charts(report)],
             "coverage": coverage_headline(report),
             "departments": report.departments[:DEPARTMENT_LIMIT],
@@ -820,14 +880,27 @@ def coverage_summary(commune: Commune) -> CoverageSummary:
 
 
 def _least_covered(cell, commune: Commune) -> dict:
-    zone = zone_containing(Point(cell["lng"], cell["lat"], srid=STORAGE_SRID), commune)
+    point = Point(cell["lng"], cell["lat"], srid=STORAGE_SRID)
+    zone = zone_containing(point, commune)
     return {
+        "place": _nearest_place(point),
         "population": float(cell["pob_total"]),
         "distance_m": float(cell["distance_m"]),
         "lat": float(cell["lat"]),
         "lng": float(cell["lng"]),
         "zone": zone.name if zone else None,
     }
+
+
+def _nearest_place(point: Point) -> dict | None:
+    """The gazetteer's nearest street, corner, address or named place of a served comuna, however far: the least
+    covered area is often beyond the reach (GEO_SIAC_REVERSE_MAX_METRES) within which a report's place is named,
+    so the sentence gives the distance with the name."""
+    candidates = REVERSE.rows(None, {"x": point.x, "y": point.y})
+    if not candidates:
+        return None
+    nearest = min(candidates, key=lambda row: row["distance_m"])
+    return {"label": nearest["label"], "distance_m": nearest["distance_m"]}
 
 
 def _number(value: float, decimals: int = 0) -> str:
@@ -885,16 +958,28 @@ def _least_covered_sentence(summary: CoverageSummary) -> str:
         return _("Toda la población vive a menos de 1 km de un punto de atención.")
     if math.isinf(worst["distance_m"]):
         return _("No hay ningún punto de atención en la comuna ni a menos de 5 km de ella.")
-    sentence = _(
-        "Área menos cubierta: %(people)s habitantes a %(km)s km del punto de atención más cercano, en "
-        "torno a %(lat)s, %(lng)s (celda H3 de resolución %(res)s)."
-    ) % {
+    values = {
         "people": _number(worst["population"]),
         "km": _number(worst["distance_m"] / 1000, 1),
         "lat": f"{worst['lat']:.4f}",
         "lng": f"{worst['lng']:.4f}",
         "res": summary.res,
     }
+    place = worst.get("place")
+    # A place a reader knows (the gazetteer's nearest street corner, address or named place) before coordinates.
+    if place:
+        sentence = _(
+            "Área menos cubierta: %(people)s habitantes a %(km)s km del punto de atención más cercano, a "
+            "%(metres)s m de %(place)s (%(lat)s, %(lng)s; celda H3 de resolución %(res)s)."
+        ) % {**values, "place": place["label"], "metres": _number(round(place["distance_m"], -1))}
+    else:
+        sentence = (
+            _(
+                "Área menos cubierta: %(people)s habitantes a %(km)s km del punto de atención más cercano, en "
+                "torno a %(lat)s, %(lng)s (celda H3 de resolución %(res)s)."
+            )
+            % values
+        )
     if worst["zone"]:
         sentence += " " + _("Está en la zona %(zone)s.") % {"zone": worst["zone"]}
     return sentence

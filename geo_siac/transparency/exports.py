@@ -34,6 +34,7 @@ REPORT_COLUMNS = (
 INDICATOR_COLUMNS = (
     "dimension",
     "value",
+    "part",
     "volume",
     "digital_share",
     "first_response_median_days",
@@ -168,9 +169,12 @@ def dimension_value(value) -> str:
 
 
 def indicator_records(results_by_dimension: dict[str, dict]) -> Iterator[dict]:
+    """public_indicators' rows, two records each: its service requests' figures and its other kinds'."""
     for dimension, results in results_by_dimension.items():
         for value, result in results.items():
-            yield {"dimension": dimension, "value": dimension_value(value), **result}
+            service = {key: figure for key, figure in result.items() if key != "other_kinds"}
+            for part, figures in (("service_request", service), ("other_kinds", result["other_kinds"])):
+                yield {"dimension": dimension, "value": dimension_value(value), "part": part, **figures}
 
 
 def indicators_csv(results_by_dimension: dict[str, dict]) -> Iterator[str]:

@@ -141,29 +141,47 @@ SELECT {{keys}}r.fact_channel AS channel, r.fact_rating AS rating,
   LEFT JOIN reports_calendarday cl ON cl.day = {_local_day("r.fact_closed")}
 """
 _MEDIAN_AND_P90 = "ARRAY[0.5, 0.9]"
-_AGGREGATES = ",\n       ".join(
-    [
-        "count(*) AS volume",
-        *(f"count(*) FILTER (WHERE channel = '{channel}') AS channel_{channel}" for channel in Channel.values),
-        f"count(*) FILTER (WHERE channel IN ({_literals(DIGITAL_CHANNELS)})) AS digital",
-        "count(*) FILTER (WHERE is_service_request) AS service_requests",
+
+
+def _aggregates(prefix: str = "", where: str = "") -> list[str]:
+    """The SQL aggregates of one group, of its requests matching `where` (all without), named with `prefix`."""
+
+    def only(condition: str = "") -> str:
+        both = " AND ".join(f"({c})" for c in (condition, where) if c)
+        return f" FILTER (WHERE {both})" if both else ""
+
+    return [
+        f"count(*){only()} AS {prefix}volume",
+        *(f"count(*){only(f'channel = {_literals([c])}')} AS {prefix}channel_{c}" for c in Channel.values),
+        f"count(*){only(f'channel IN ({_literals(DIGITAL_CHANNELS)})')} AS {prefix}digital",
+        f"count(*){only('is_service_request')} AS {prefix}service_requests",
         *(
-            f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}) AS {measure}"
+            f"percentile_cont({_MEDIAN_AND_P90}) WITHIN GROUP (ORDER BY {measure}){only()} AS {prefix}{measure}"
             for measure in ("response_days", "response_business_days", "closing_days", "closing_business_days")
         ),
-        "count(*) FILTER (WHERE is_closed) AS closed",
-        "count(*) FILTER (WHERE on_time) AS on_time",
-        "count(*) FILTER (WHERE late) AS late",
-        "count(*) FILTER (WHERE unanswered) AS unanswered",
-        "count(*) FILTER (WHERE unanswered AND late) AS unanswered_late",
-        "count(backlog_age) AS backlog",
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY backlog_age) AS backlog_median_age",
-        "max(backlog_age) AS backlog_oldest_age",
-        "count(*) FILTER (WHERE is_closed OR reopened) AS closed_once",
-        "count(*) FILTER (WHERE reopened) AS reopened",
-        "count(rating) AS ratings",
-        "sum(rating) AS rating_sum",
-        *(f"count(*) FILTER (WHERE rating = {rating}) AS rating_{rating}" for rating in RATINGS),
+        f"count(*){only('is_closed')} AS {prefix}closed",
+        f"count(*){only('on_time')} AS {prefix}on_time",
+        f"count(*){only('late')} AS {prefix}late",
+        f"count(*){only('unanswered')} AS {prefix}unanswered",
+        f"count(*){only('unanswered AND late')} AS {prefix}unanswered_late",
+        f"count(backlog_age){only()} AS {prefix}backlog",
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY backlog_age){only()} AS {prefix}backlog_median_age",
+        f"max(backlog_age){only()} AS {prefix}backlog_oldest_age",
+        f"count(*){only('is_closed OR reopened')} AS {prefix}closed_once",
+        f"count(*){only('reopened')} AS {prefix}reopened",
+        f"count(rating){only()} AS {prefix}ratings",
+        f"sum(rating){only()} AS {prefix}rating_sum",
+        *(f"count(*){only(f'rating = {rating}')} AS {prefix}rating_{rating}" for rating in RATINGS),
+    ]
+
+
+# Each group's figures, and those of its service requests and of its other kinds (PARTS, what the public pages
+# publish: docs/transparency.md, "Small counts").
+PARTS = {"service_request": "is_service_request", "other_kinds": "NOT is_service_request"}
+_AGGREGATES = ",\n       ".join(
+    [
+        *_aggregates(),
+        *(aggregate for part, where in PARTS.items() for aggregate in _aggregates(f"{part}__", where)),
         "count(*) FILTER (WHERE outside_calendar) AS outside_calendar",
     ]
 )
@@ -186,7 +204,13 @@ def _median_and_p90(values: list[float] | None) -> tuple[float | None, float | N
 
 
 def _result(row: dict) -> dict:
-    """The indicators of one group from its SQL aggregates (formulas: docs/indicators.md)."""
+    """The indicators of one group from its SQL aggregates, with those of its PARTS."""
+    parts = {part: _figures({k.removeprefix(f"{part}__"): v for k, v in row.items()}) for part in PARTS}
+    return {**_figures(row), "parts": parts}
+
+
+def _figures(row: dict) -> dict:
+    """The indicators of one group (or part) from its SQL aggregates (formulas: docs/indicators.md)."""
     response, response_business = (_median_and_p90(row[m]) for m in ("response_days", "response_business_days"))
     closing, closing_business = (_median_and_p90(row[m]) for m in ("closing_days", "closing_business_days"))
     return {
@@ -260,7 +284,8 @@ def indicators_by(
             dimension = dimension_of[row["grouping_set"]]
             results[dimension][row[f"key_{dimension}"] if dimension else None] = _result(row)
     for cut, result in results.get("commune", {}).items():
-        result["per_1000_inhabitants"] = per_1000(result["volume"], commune_population(cut))
+        for figures in (result, *result["parts"].values()):
+            figures["per_1000_inhabitants"] = per_1000(figures["volume"], commune_population(cut))
     return results
 
 
@@ -440,18 +465,19 @@ def encode_results(results: dict) -> list:
     ]
 
 
+def _decode_figures(result: dict) -> dict:
+    decoded = {
+        **result,
+        "satisfaction_distribution": {int(r): n for r, n in result["satisfaction_distribution"].items()},
+    }
+    if "parts" in result:
+        decoded["parts"] = {part: _decode_figures(figures) for part, figures in result["parts"].items()}
+    return decoded
+
+
 def decode_results(encoded: list) -> dict:
     return {
-        dimension: {
-            _decode_key(key): {
-                **result,
-                "satisfaction_distribution": {
-                    int(rating): n for rating, n in result["satisfaction_distribution"].items()
-                },
-            }
-            for key, result in pairs
-        }
-        for dimension, pairs in encoded
+        dimension: {_decode_key(key): _decode_figures(result) for key, result in pairs} for dimension, pairs in encoded
     }
 
 
@@ -655,6 +681,10 @@ SMALL_COUNT_GROUPS = {
     ),
     "kind": (tuple(RequestKind.values),),
 }
+# Dimensions whose count kept at 0 or at least k is the whole volume, not other_kinds: a zone's median closing
+# time of one service request is its closed_at - created_at in the open data, placing it in the zone (finer than
+# its cell when the zone crosses it, or when the request has no published cell).
+FULL_COUNT_DIMENSIONS = {"zone"}
 
 
 def small_count_groups(dimension: str, values: Iterable) -> tuple[tuple, ...]:
@@ -666,48 +696,83 @@ def small_count_groups(dimension: str, values: Iterable) -> tuple[tuple, ...]:
 # Figures the indicators compute for the rule above, never published: a group's count per channel (a small one
 # could be worked out of a month's or a category's; channels are published as the channel dimension only) and of
 # service requests (beside a channel's volume, it would give that channel's count of the other kinds).
-NOT_PUBLISHED = ("channel_mix", "service_requests")
+NOT_PUBLISHED = ("channel_mix", "service_requests", "parts")
 
 
-def _hidden_breakdown(groups: dict, dimension: str, k: int) -> dict:
-    """One dimension's rows with those `suppressed` hides as rows whose every figure is None, a hidden value
-    without requests included so that it stands in for the hidden count. The stand-ins are the values with the
-    fewest requests of those with the next smallest counts (a channel nobody used rather than the web's hundreds),
-    as many as the hidden rows need to hold k requests."""
-    partition = small_count_groups(dimension, groups)
-    grouped = [value for part in partition for value in part]
-    values = [*grouped, *(value for value in groups if value not in grouped)]
-    empty = {"volume": 0, "service_requests": 0}
-    volume = {value: groups.get(value, empty)["volume"] for value in values}
-    hidden = set()
+def _hidden(parts: dict, dimension: str, k: int) -> set:
+    """The values of one dimension whose part (service requests' or other kinds', {value: figures}) `suppressed`
+    hides, in each of its groups: those of 1 to k-1 requests and the stand-ins, the values with the fewest requests
+    of those with the next smallest counts (a channel nobody used rather than the web's hundreds), as many as the
+    hidden parts need to hold k requests."""
+    hidden, volume = set(), {}
+    partition = small_count_groups(dimension, parts)
     for part in partition:
+        volume |= {value: parts[value]["volume"] if value in parts else 0 for value in part}
         smallest_first = sorted(part, key=lambda value: volume[value])
-        counts = {value: other_kinds(groups.get(value, empty)) for value in smallest_first}
-        shown = suppressed(counts, k, sizes=volume)
+        shown = suppressed({value: volume[value] for value in smallest_first}, k, sizes=volume)
         hidden |= {value for value, n in shown.items() if n is None}
-    blank = dict.fromkeys(next(iter(groups.values())))
-    return {
-        value: dict(blank) if value in hidden else groups[value]
-        for value in values
-        if value in hidden or value in groups
-    }
+    # A whole group hidden with fewer than k requests: the overall's figures minus the other groups' would be theirs.
+    if hidden and sum(volume[value] for value in hidden) < k:
+        hidden = set(volume)
+    return hidden
+
+
+def _parts(result: dict) -> tuple[dict | None, dict]:
+    """A row's service requests' and other kinds' figures; a snapshot stored before PARTS existed has neither, and
+    its whole row is taken as of other kinds (more is hidden, never less)."""
+    if "parts" in result:
+        return result["parts"]["service_request"], result["parts"]["other_kinds"]
+    return None, result
+
+
+def _public(figures: dict | None, blank: dict) -> dict:
+    return {key: figure for key, figure in (figures or blank).items() if key not in NOT_PUBLISHED}
 
 
 def public_indicators(results: dict, k: int | None = None) -> dict:
-    """indicators_by's results as every public page and export gives them: without the NOT_PUBLISHED figures, and
-    in each dimension a row whose requests of other kinds are from 1 to k-1 blank (every figure None), beside
-    others of its group until at least two hold k requests at least (`suppressed`). The overall (dimension None) is kept: it is the
-    total of every group, and its count of other kinds is any reader's count of the open data."""
+    """indicators_by's results as every public page and export gives them (docs/transparency.md, "Small counts"):
+    each row its service requests' figures, always shown (the open data has those requests with their channel and
+    minute; in FULL_COUNT_DIMENSIONS hidden as below), and under "other_kinds" its other requests' figures, blank
+    (every figure None) when they are 1 to k-1 requests, beside others of its group until the hidden ones hold k
+    requests at least (`suppressed`). The overall's other kinds keep their count (any reader's count of the open
+    data) and lose their other figures when they are 1 to k-1. No NOT_PUBLISHED figure is published."""
     k = k if k is not None else settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT
     public = {}
     for dimension, groups in results.items():
-        if dimension is not None and groups:
-            groups = _hidden_breakdown(groups, dimension, k)
+        if not groups:
+            public[dimension] = {}
+            continue
+        split = {value: _parts(result) for value, result in groups.items()}
+        blank = dict.fromkeys(key for key in next(iter(split.values()))[1] if key != "parts")
+        zero = {**blank, "volume": 0}
+        services = {value: service for value, (service, _other) in split.items() if service is not None}
+        unknown = None if len(services) < len(split) else zero  # a value's before PARTS: no service figure known
+
+        others = {value: other for value, (_service, other) in split.items()}
+        if dimension is None:
+            hidden_services, hidden_others = set(), set()
+            other = others[None]
+            if 0 < other["volume"] < k:
+                others[None] = {**blank, "volume": other["volume"]}
+        else:
+            hidden_services = _hidden(services, dimension, k) if dimension in FULL_COUNT_DIMENSIONS else set()
+            hidden_others = _hidden(others, dimension, k)
+        grouped = [value for part in small_count_groups(dimension, groups) for value in part] if dimension else []
+        values = [*(v for v in grouped if v in groups or v in hidden_others | hidden_services), *groups]
         public[dimension] = {
-            value: {key: figure for key, figure in result.items() if key not in NOT_PUBLISHED}
-            for value, result in groups.items()
+            value: {
+                **_public(None if value in hidden_services else services.get(value, unknown), blank),
+                "other_kinds": _public(None if value in hidden_others else others.get(value, zero), blank),
+            }
+            for value in dict.fromkeys(values)
         }
     return public
+
+
+def kinds_as_published(by_kind: dict) -> dict:
+    """public_indicators' kind rows as one figure set each: a kind is all of one part, the service requests' row
+    its service requests, any other its other kinds (None figures when hidden)."""
+    return {kind: r if kind == RequestKind.SERVICE_REQUEST else r["other_kinds"] for kind, r in by_kind.items()}
 
 
 def charter_compliance(results: dict, k: int | None = None) -> dict[str, dict]:

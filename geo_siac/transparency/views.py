@@ -9,13 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
-from django.utils.http import http_date
+from django.utils.http import http_date, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.catalogue.models import Category
 from geo_siac.db import refreshed_by_one
 from geo_siac.db_router import public_read
@@ -24,7 +25,7 @@ from geo_siac.reports.deadlines import SANTIAGO
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
 from geo_siac.transparency.charts import indicator_chart
-from geo_siac.transparency.executive import executive_report, render_html, render_pdf
+from geo_siac.transparency.executive import executive_report, render_html, render_pdf, whole_percent
 from geo_siac.transparency.periods import month_covered_in_part, month_start, named_period, parse_month
 from geo_siac.transparency.selectors import (
     DIMENSIONS,
@@ -37,6 +38,7 @@ from geo_siac.transparency.selectors import (
     information_figures,
     information_lines,
     information_years,
+    kinds_as_published,
     named_periods,
     open_data_file,
     period_range,
@@ -52,8 +54,9 @@ from geo_siac.transparency.selectors import (
 from geo_siac.web.access import staff_required
 from geo_siac.web.csp import csp_allow
 from geo_siac.web.responses import text_error
+from geo_siac.workspace.access import staff_pages
 from geo_siac.zones.middleware import commune_path
-from geo_siac.zones.selectors import commune_by_cut
+from geo_siac.zones.selectors import commune_by_cut, staff_communes
 from geo_siac.zones.tenancy import may_see_commune
 
 PUBLIC_CACHE_SECONDS = 300
@@ -86,12 +89,14 @@ def _period_reports(period: str):
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f} %"
+    return "—" if value is None else f"{whole_percent(value)} %"
 
 
 def _on_time(result: dict) -> tuple[float | None, str]:
     """The bar and its text: for a group none of whose requests closed or passed its deadline yet, or with no
     request at all, that in words, rather than a bar of 0 % that would read as every deadline missed."""
+    if result["volume"] == 0 and result.get("other_kinds", {}).get("volume", 0) != 0:
+        return None, _("sin solicitudes de servicio en este periodo")  # but others, maybe reserved
     if result["volume"] == 0:
         return None, _("sin solicitudes en este periodo")
     if result["deadline_met_share"] is None:
@@ -113,7 +118,13 @@ def _rows(results: dict, labels: dict, missing: str | None = None) -> list[dict]
     )
 
 
-INDEX_DIMENSIONS = [None, "department", "category", "zone", "month"]
+def _breakdown_rows(results: dict, labels: dict) -> list[dict]:
+    """A kind's or channel's rows with requests, then the hidden ones, named with their figures reserved as in the
+    department and zone tables: the stand-ins hide a group's values together, so a name tells no count."""
+    return _rows({key: r for key, r in results.items() if r["volume"] is None or r["volume"]}, labels)
+
+
+INDEX_DIMENSIONS = [None, "department", "category", "zone", "month", "kind", "channel"]
 
 
 @public_read
@@ -154,7 +165,7 @@ def _period_choices() -> dict:
 def _with_zones_without_requests(by_zone: dict, published) -> dict:
     """The zones in force in the period that no request came from, added with a volume of 0 and no other figure, so
     the chart and the table (what a screen reader reads) both say so."""
-    blank = dict.fromkeys(next(iter(by_zone.values()))) | {"volume": 0}
+    blank = dict.fromkeys(next(iter(by_zone.values()))) | {"volume": 0, "other_kinds": {"volume": 0}}
     return by_zone | {
         key: dict(blank) for key in sorted(zone_keys_in_force(published.start, published.end) - by_zone.keys())
     }
@@ -188,7 +199,10 @@ def _indicator_context(published) -> dict:
     zones = _with_zones_without_requests(by_zone, published) if has_zones else {}
     departments, categories = _rows(by_department, {}), _rows(by_category, category_names)
     zone_rows = _rows(zones, zone_labels, no_zone)
+    by_kind, by_channel = results["kind"], results["channel"]
     return {
+        "kinds": _breakdown_rows(kinds_as_published(by_kind), dict(RequestKind.choices)),
+        "channels": _breakdown_rows(by_channel, dict(Channel.choices)),
         "overall": overall,
         "departments": departments,
         "categories": categories,
@@ -202,7 +216,9 @@ def _indicator_context(published) -> dict:
             months, lambda r: (r["digital_share"], _percent(r["digital_share"])), maximum=1, partial=partial
         ),
         "withheld": any(
-            r["volume"] is None for rows in (by_department, by_category, by_zone, by_month) for r in rows.values()
+            r["volume"] is None or r["other_kinds"]["volume"] is None
+            for rows in (by_department, by_category, by_zone, by_month, by_kind, by_channel)
+            for r in rows.values()
         ),
         "min_count": settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT,
     }
@@ -480,12 +496,15 @@ def information(request):
 @csp_allow(style_src="'unsafe-inline'")
 @require_safe
 def executive(request):
-    """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML or with &format=pdf."""
-    commune = commune_by_cut(request.GET.get("commune"))
+    """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML (with a form to pick both, the staff's
+    pages and a PDF link) or with &format=pdf. Without them: the person's first comuna and the last complete month."""
+    communes = list(staff_communes(request.user).order_by("name"))
+    cut = request.GET.get("commune") or (communes[0].cut if communes else None)
+    commune = commune_by_cut(cut)
     if commune is None or not may_see_commune(request.user, commune.pk):
         raise Http404
     try:
-        month = parse_month(request.GET.get("month", ""))
+        month = parse_month(request.GET.get("month") or f"{month_start(timezone.localdate(), 1):%Y-%m}")
     except ValueError as exc:
         return text_error(str(exc))
     report = executive_report(commune=commune, month=month)
@@ -493,4 +512,11 @@ def executive(request):
         response = HttpResponse(render_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="informe-{commune.cut}-{month:%Y-%m}.pdf"'
         return response
-    return HttpResponse(render_html(report))
+    selected = {"commune": commune.cut, "month": f"{month:%Y-%m}"}
+    controls = {
+        "communes": communes,
+        "selected": selected,
+        "pdf_url": f"{reverse('transparency:executive')}?{urlencode({**selected, 'format': 'pdf'})}",
+        "pages": [{"url": reverse(name), "label": label} for name, label in staff_pages(request.user)],
+    }
+    return HttpResponse(render_html(report, controls=controls))

@@ -69,6 +69,7 @@ STAFF_PAGES = (
     ("maps:heatmap", _("Mapa de calor"), is_staff_member),
     ("maps:coverage", _("Cobertura"), is_staff_member),
     ("attention:agenda", _("Agenda de citas"), is_operator),
+    ("transparency:executive", _("Informe ejecutivo"), is_staff_member),
     ("admin:index", _("Administración"), may_use_admin),
     ("alerts:inbox", _("Avisos"), may_use_inbox),
 )

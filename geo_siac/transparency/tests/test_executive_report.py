@@ -301,3 +301,74 @@ def test_executive_report_pdf_keeps_departments_and_service_points_within_two_a4
 
 def _more(text: str, noun: str) -> int:
     return int(re.search(rf"Y (\d+) (?:{noun}) más\.", text).group(1))
+
+
+def test_a_change_is_told_between_the_figures_as_printed_and_a_count_from_zero_is_new():
+    from geo_siac.transparency.executive import change_text, figure_text
+
+    # 8.9 % printed as 9 % (not truncated to 8) after 0.4 % printed as 0 %: +9 pp, the difference of what is read.
+    assert (figure_text("digital_share", 0.089), figure_text("digital_share", 0.004)) == ("9 %", "0 %")
+    assert change_text("digital_share", 0.089, 0.004) == "+9 pp"
+    # 8.4 % and 0.5 % print as 8 % and 1 %: +7 pp, although the exact change rounds to 8.
+    assert change_text("digital_share", 0.084, 0.005) == "+7 pp"
+    assert change_text("volume", 19, 0) == "nuevo"
+    assert change_text("volume", 0, 0) == "±0"
+    assert change_text("volume", 21, 19) == "+2"
+
+
+def test_the_least_covered_area_is_named_by_the_nearest_place_of_the_gazetteer(served):
+    from geo_siac.geocoding.models import GazetteerEntry
+
+    worst_lat, worst_lng = h3i.cell_to_latlng(served["least_covered"])
+    GazetteerEntry.objects.create(
+        kind="intersection",
+        label="Avenida Concha y Toro / Esq. Sargento Menadier",
+        point=Point(worst_lng + 0.002, worst_lat, srid=4326),
+        commune=Commune.objects.get(cut="13201"),
+        source="test",
+        source_id="1",
+    )
+    report = executive_report(commune=Commune.objects.get(cut="13201"), month=date(2026, 10, 1))
+    sentence = coverage_headline(report)[3]
+    assert re.search(r", a 1\d0 m de Avenida Concha y Toro / Esq\. Sargento Menadier \(-33\.", sentence)  # ~185 m
+    assert "en torno a" not in sentence
+
+
+@pytest.mark.django_db
+def test_the_report_without_parameters_shows_the_last_complete_month_of_the_persons_comuna_with_its_form(
+    client, communes
+):
+    client.force_login(staff_account("jefa", is_staff=True, communes=[communes["13201"]]))
+    with at(11, 15):
+        response = client.get("/transparencia/informe/")
+        pdf = client.get("/transparencia/informe/?commune=13201&month=2026-10&format=pdf")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Puente Alto · octubre de 2026" in html
+    assert '<input type="month" name="month" id="report-month" value="2026-10" required>' in html
+    assert '<option value="13201" selected>Puente Alto</option>' in html
+    assert 'href="/transparencia/informe/?commune=13201&amp;month=2026-10&amp;format=pdf"' in html
+    assert "Descargar PDF" in html and 'href="/transparencia/"' in html
+    assert 'href="/transparencia/informe/">Informe ejecutivo</a>' in html  # in the staff pages' links
+    assert pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_report_gives_the_month_by_kind_and_by_channel_beside_the_month_before(october, client):
+    client.force_login(staff_account("jefa", is_staff=True))
+    with at(11, 1):
+        html = client.get("/transparencia/informe/", {"commune": "13201", "month": "2026-10"}).content.decode()
+    by_kind = html.split('<table id="by-kind">')[1].split("</table>")[0]
+    by_channel = html.split('<table id="by-channel">')[1].split("</table>")[0]
+    assert '<th scope="row">Solicitud de servicio</th><td>3</td><td>2</td><td>33 %</td>' in by_kind
+    assert "Reclamo" not in by_kind  # no complaint in either month
+    assert '<th scope="row">Web</th><td>3</td><td>0</td><td>33 %</td>' in by_channel
+    assert '<th scope="row">Teléfono</th><td>0</td><td>2</td><td>—</td>' in by_channel
+
+
+@pytest.mark.parametrize(("share", "shown"), [(0.145, 15), (0.085, 9), (0.0849, 8), (0.5, 50), (1.0, 100)])
+def test_a_share_is_rounded_half_up_once_from_its_decimal_form_on_the_report_and_the_page(share, shown):
+    from geo_siac.transparency.executive import whole_percent
+    from geo_siac.transparency.views import _percent
+
+    assert whole_percent(share) == shown and _percent(share) == f"{shown} %"

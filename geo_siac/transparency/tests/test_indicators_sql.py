@@ -29,7 +29,7 @@ from geo_siac.reports.models import EventKind, Report, ReportEvent
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, survey_submit
 from geo_siac.reports.states import CLOSED, DIGITAL_CHANNELS, OPEN, TRANSITIONS, Channel, Status
 from geo_siac.testing import PENALOLEN_CENTRE, PUENTE_ALTO_CENTRE
-from geo_siac.transparency.selectors import DIMENSIONS, indicators_by, percentile
+from geo_siac.transparency.selectors import DIMENSIONS, PARTS, indicators_by, percentile
 
 START = datetime(2026, 8, 25, tzinfo=SANTIAGO)  # before the 6 Sep DST change and the 18-19 Sep holidays
 AS_OF = datetime(2027, 1, 20, 15, 30, 17, tzinfo=SANTIAGO)
@@ -153,10 +153,20 @@ class _Group:
 def oracle(reports, dimensions, as_of):
     named = [d for d in dimensions if d is not None]
     groups = {dimension: defaultdict(_Group) for dimension in dimensions}
+    parts = {part: {dimension: defaultdict(_Group) for dimension in dimensions} for part in PARTS}
     for row in _oracle_rows(reports, named):
+        part = "service_request" if row["kind"] == RequestKind.SERVICE_REQUEST else "other_kinds"
         for dimension in dimensions:
-            groups[dimension][row[f"key_{dimension}"] if dimension else None].add(row, as_of)
-    return {dimension: {key: group.result() for key, group in by_key.items()} for dimension, by_key in groups.items()}
+            key = row[f"key_{dimension}"] if dimension else None
+            groups[dimension][key].add(row, as_of)
+            parts[part][dimension][key].add(row, as_of)
+    return {
+        dimension: {
+            key: {**group.result(), "parts": {part: parts[part][dimension][key].result() for part in PARTS}}
+            for key, group in by_key.items()
+        }
+        for dimension, by_key in groups.items()
+    }
 
 
 # ---- The randomized history ----
@@ -205,6 +215,8 @@ def history(make_report):
             rating = rng.randint(1, 5)  # drawn whether or not it is submitted: the later draws stay the same
             if offers_survey(report):
                 survey_submit(report=report, resolution_rating=rating, service_rating=3)
+        if rng.random() < 0.25:  # of another kind, for the rows' parts (the facts read the kind alone)
+            Report.objects.filter(pk=report.pk).update(kind=rng.choice(RequestKind.values[1:]))
     return Report.objects.all()
 
 
@@ -219,10 +231,12 @@ def test_sql_indicators_equal_the_python_definition_on_a_random_history(history)
     actual = indicators_by(history, dimensions, as_of=AS_OF)
 
     for result in actual["commune"].values():
-        assert result.pop("per_1000_inhabitants") is None  # no population loaded; not part of the oracle
+        for figures in (result, *result["parts"].values()):
+            assert figures.pop("per_1000_inhabitants") is None  # no population loaded; not part of the oracle
     assert actual == expected
     assert expected[None][None]["unanswered_past_deadline_share"] > 0
     assert expected[None][None]["reopened_share"] > 0
+    assert all(expected[None][None]["parts"][part]["volume"] > 0 for part in PARTS)
 
 
 @pytest.mark.django_db

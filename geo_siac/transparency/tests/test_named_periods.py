@@ -71,10 +71,13 @@ def test_imported_history_is_published_by_year_and_month_on_the_page_the_map_and
         assert [feature["properties"]["count"] for feature in cells["features"]] == [5]
         exported = text(client.get(f"/transparencia/datos/indicadores.csv?periodo={period}"))
         rows = list(csv.DictReader(io.StringIO(exported)))
-        assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "commune"] == [("13201", "5")]
+        assert [(r["value"], r["part"], r["volume"]) for r in rows if r["dimension"] == "commune"] == [
+            ("13201", "service_request", "5"),
+            ("13201", "other_kinds", "0"),
+        ]
         data = client.get(f"/transparencia/datos/indicadores.json?periodo={period}").json()
         assert data["period"] == period
-        assert [r["backlog"] for r in data["indicators"] if r["dimension"] == "commune"] == [1]
+        assert [r["backlog"] for r in data["indicators"] if r["dimension"] == "commune"] == [1, 0]
     assert client.get("/transparencia/celdas.geojson").json()["features"] == []
     assert (
         "marzo de"

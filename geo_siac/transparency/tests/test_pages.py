@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.http import FileResponse
 from h3.api import basic_int as h3i
 
+from geo_siac.catalogue.kinds import RequestKind
 from geo_siac.reports.deadlines import SANTIAGO
+from geo_siac.reports.models import Report
 from geo_siac.reports.services import EXPLAINED_BY_CALLER, report_change_status, report_public_cells_refresh
 from geo_siac.reports.states import Channel
 from geo_siac.transparency import exports
@@ -164,7 +166,7 @@ def test_indicators_csv_keeps_a_department_name_formula_as_text(client, crews, m
     make_report(point=WEST_POINT)
     indicator_snapshots_refresh()
     rows = list(csv.DictReader(io.StringIO(_content(client.get("/transparencia/datos/indicadores.csv")))))
-    assert [r["value"] for r in rows if r["dimension"] == "department"] == ["'=1+1"]
+    assert [r["value"] for r in rows if r["dimension"] == "department"] == ["'=1+1", "'=1+1"]  # its two parts
 
 
 @pytest.mark.parametrize(
@@ -233,12 +235,18 @@ def test_indicators_csv_holds_one_row_per_dimension_value(client, five_reports):
         "kind",
         "month",
     }
-    assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "kind"] == [("service_request", "5")]
-    assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "zone"] == [("", "5")]
+    assert [(r["value"], r["part"], r["volume"]) for r in rows if r["dimension"] == "kind"] == [
+        ("service_request", "service_request", "5"),
+        ("service_request", "other_kinds", "0"),
+    ]
+    assert [(r["value"], r["volume"]) for r in rows if r["dimension"] == "zone" and r["part"] == "other_kinds"] == [
+        ("", "0")
+    ]
 
 
 @pytest.mark.django_db
-def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crews, make_report):
+def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, settings, crews, make_report):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1  # a zone counts every request (FULL_COUNT_DIMENSIONS)
     from geo_siac.testing import EAST_POINT, GAP_POINT, WEST_POINT
 
     west, _west, east, _gap = (make_report(point=point) for point in (WEST_POINT, WEST_POINT, EAST_POINT, GAP_POINT))
@@ -260,9 +268,11 @@ def test_indicators_by_crew_zone_are_on_the_page_and_in_the_exports(client, crew
     # The report outside every zone is open and not due: said in words, not drawn as 0 %.
     assert ">Sin zona asignada</tspan>" in chart and ">aún ninguna cerrada ni con plazo</tspan>" in chart
     assert 'dy="18">vencido</tspan>' in chart  # on a line of its own: the words would pass a phone's chart
-    volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone"}
+    volumes = {r["value"]: r["volume"] for r in rows if r["dimension"] == "zone" and r["part"] == "service_request"}
     assert volumes == {"13201/poniente": "2", "13201/oriente": "1", "": "1"}
-    assert {r["value"]: r["volume"] for r in records if r["dimension"] == "zone"} == {
+    assert {
+        r["value"]: r["volume"] for r in records if r["dimension"] == "zone" and r["part"] == "service_request"
+    } == {
         "13201/poniente": 2,
         "13201/oriente": 1,
         "": 1,
@@ -280,7 +290,8 @@ def _by_zone_with_one_resolved_in_poniente(client, make_report) -> tuple[str, st
 
 
 @pytest.mark.django_db
-def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, crews, make_report):
+def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, settings, crews, make_report):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1  # a zone counts every request (FULL_COUNT_DIMENSIONS)
     chart, _table = _by_zone_with_one_resolved_in_poniente(client, make_report)
     oriente = chart.split(">Oriente (Puente Alto)</tspan>")[1].split("</g>")[0]
     assert "sin solicitudes en este periodo" in oriente and "<rect " not in oriente
@@ -288,15 +299,18 @@ def test_a_zone_without_requests_says_so_in_the_chart_instead_of_a_bar(client, c
 
 
 @pytest.mark.django_db
-def test_a_zone_without_requests_is_in_the_table_too_for_screen_readers(client, crews, make_report):
+def test_a_zone_without_requests_is_in_the_table_too_for_screen_readers(client, settings, crews, make_report):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1  # a zone counts every request (FULL_COUNT_DIMENSIONS)
     _chart, table = _by_zone_with_one_resolved_in_poniente(client, make_report)
     row = table.split('<th scope="row">Oriente (Puente Alto)</th>')[1].split("</tr>")[0]
-    assert re.findall(r"<td[^>]*>(.*?)</td>", row) == ["0"] + ["—"] * 6, row
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells.count("0") == 2 and cells.count("—") == 6, row  # service requests, other kinds
     assert table.index("Poniente (Puente Alto)") < table.index("Oriente (Puente Alto)")  # the larger volume first
 
 
 @pytest.mark.django_db
-def test_a_past_periods_zones_without_requests_are_those_in_force_then(client, crews, make_report):
+def test_a_past_periods_zones_without_requests_are_those_in_force_then(client, settings, crews, make_report):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 1  # a zone counts every request (FULL_COUNT_DIMENSIONS)
     """?periodo=2025 lists neither a zone drawn in 2026 nor misses one retired since."""
     from geo_siac.testing import WEST_POINT, box
     from geo_siac.zones.models import Zone
@@ -617,3 +631,28 @@ def test_the_category_chart_lists_the_categories_in_its_tables_order(client, mak
     table = re.findall(r'<th scope="row">([^<]+)</th>', table_html.split("</table>")[0])
     assert table == ["Retiro de escombros", "Bache en calzada", "Grafiti"]  # the most requested first
     assert chart == table
+
+
+@pytest.mark.django_db
+def test_transparency_page_gives_the_indicators_by_kind_and_by_channel_with_small_counts_hidden(
+    client, make_report, settings
+):
+    settings.GEO_SIAC_PUBLIC_MIN_CELL_COUNT = 5
+    for _ in range(6):
+        make_report(channel=Channel.WEB)
+    make_report(channel=Channel.PHONE)  # one service request: in the open data already, shown
+    # One complaint by web: its figures are reserved, the web's and the service requests' never.
+    complaint = make_report(channel=Channel.WEB)
+    Report.objects.filter(pk=complaint.pk).update(kind=RequestKind.COMPLAINT)
+    indicator_snapshots_refresh()
+    page = client.get("/transparencia/").content.decode()
+    by_kind = page.split('id="by-kind"')[1].split("</table>")[0]
+    by_channel = page.split('id="by-channel"')[1].split("</table>")[0]
+    assert re.search(r'<th scope="row">Solicitud de servicio</th>\s*<td[^>]*>7</td>', by_kind)
+    assert re.search(r'<th scope="row">Web</th>\s*<td[^>]*>6</td>', by_channel)
+    assert re.search(r'<th scope="row">Teléfono</th>\s*<td[^>]*>1</td>', by_channel)
+    # Every other kind is hidden with the complaint (stand-ins), each named as the department tables do.
+    assert re.search(r'<th scope="row">Reclamo</th>\s*<td[^>]*>cifras reservadas</td>', by_kind)
+    assert re.search(r'<th scope="row">Consulta</th>\s*<td[^>]*>cifras reservadas</td>', by_kind) and "Otros" not in by_kind
+    assert '<dd id="headline-volume">7</dd>' in page
+    assert '<dd id="headline-other-kinds">1: cifras reservadas</dd>' in page

@@ -112,10 +112,10 @@ def test_a_snapshot_without_a_requested_dimension_is_being_prepared_not_computed
     """A dimension added after the last refresh is neither shown empty nor computed on the request."""
     indicator_snapshots_refresh()
     snapshot = IndicatorSnapshot.objects.get(period="trailing_year")
-    snapshot.results = [pair for pair in snapshot.results if pair[0] != "channel"]
+    snapshot.results = [pair for pair in snapshot.results if pair[0] != "commune"]
     snapshot.save()
 
-    assert published_indicators("trailing_year", [None, "channel"]) is None
+    assert published_indicators("trailing_year", [None, "commune"]) is None
     response, _ = get_reading_no_report(client, "/transparencia/datos/indicadores.json")
     assert response.status_code == 503
     _, page = get_reading_no_report(client, "/transparencia/")  # the page's own dimensions are all there
