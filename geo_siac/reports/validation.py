@@ -14,13 +14,12 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geo_siac.reports.deadlines import CALENDAR_START
 from geo_siac.reports.states import CHANNEL_VALUES, Channel
-from geo_siac.text import CONTROL_CHARACTERS
+from geo_siac.text import CONTROL_CHARACTERS, decimal
 
 PHONE_CHARS = set("0123456789+-() ")
 NAME_MAX_LENGTH = 200  # Report.reporter_name
@@ -219,8 +218,7 @@ def format_distance(metres: float) -> str:
     """In the active language's numbers: "8,9 km" in Spanish, "8.9 km" in English."""
     if metres < 1000:
         return f"{metres:.0f} m"
-    # Rounded first: number_format cuts a float's decimals (8.96 would read "8.9").
-    return f"{number_format(round(metres / 1000, 1), decimal_pos=1)} km"
+    return f"{decimal(metres / 1000)} km"
 
 
 def control_character_errors(**fields: str) -> dict[str, str]:
