@@ -113,3 +113,17 @@ def test_a_number_the_street_lacks_is_offered_as_the_street_on_the_phone(phone, 
     expect(page.locator("#id_address")).to_have_value("Concha y Toro 1500")
     expect(page.locator("#place-search-note")).to_contain_text("No conocemos números")
     page.screenshot(path=OUTPUT / "4-street-picked.png", full_page=True)
+
+
+def test_a_pin_put_outside_after_a_refusal_for_no_place_says_it_is_outside(phone, communes):
+    page = phone()
+    page.goto(page.base_url + "/")
+    page.click("#submit-report")  # refused: no place
+    expect(page.locator("#error-location")).to_contain_text("Falta el lugar")
+    page.locator("details.coords-details summary").click()
+    page.fill("#id_lat", "-33.4489")
+    page.fill("#id_long", "-70.6693")
+    page.locator("#id_long").dispatch_event("change")
+    expect(page.locator("#error-location")).to_have_text(
+        "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
+    )
