@@ -105,7 +105,7 @@ def test_a_number_the_street_lacks_is_offered_as_the_street_on_the_phone(phone, 
     search = page.locator("#place-search-input")
     search.press_sequentially("Concha y Toro 1500", delay=40)
     options = page.locator("#place-search-list [role=option] .place-label-text")
-    expect(options.first).to_have_text("Av. Concha y Toro (calle) – sin número conocido")
+    expect(options.first).to_have_text("Av. Concha y Toro – sin número conocido")
     labels = options.all_text_contents()
     assert not [label for label in labels if " Y " in label or label.endswith(" 1500")]
     page.screenshot(path=OUTPUT / "3-street-without-number.png")
