@@ -252,7 +252,8 @@ def test_operator_hears_a_number_the_data_lacks_sees_the_nearest_numbers_once_an
     entries = [
         Entry(EntryKind.ADDRESS, f"Concha y Toro {n}", -70.5765, -33.60 + n / 1e6, f"n{n}", number=n) for n in numbers
     ]
-    entries.append(Entry(EntryKind.ADDRESS, "Concha Y Toro 3459", -70.5802, -33.5778, "repeated", number=3459))
+    # The same address from another source, a few metres off: offered once.
+    entries.append(Entry(EntryKind.ADDRESS, "Concha Y Toro 3459", -70.5766, -33.5966, "repeated", number=3459))
     gazetteer_load(source="deis-prueba", entries=entries, commit=True)
     browser_user(crews["operator"])
     context = chromium.new_context(viewport={"width": 1024, "height": 900}, locale="es-CL")
