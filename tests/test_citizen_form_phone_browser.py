@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.core.management import call_command
+from PIL import Image
 from playwright.sync_api import expect
 
 from geo_siac.testing import PROJECT_ROOT, shared_data
@@ -59,6 +60,24 @@ def test_a_photo_over_the_limit_is_said_before_sending_and_taken_off_the_form(ph
     photo.set_input_files({"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 1000})
     expect(page.locator("#error-photo")).to_have_text("")
     expect(photo).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-photo")).to_have_attribute("aria-live", "polite")  # said when it appears
+    photo.set_input_files({"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * (limit + 1024)})
+    expect(page.locator("#error-photo")).to_contain_text("pesa 10,1 MB y el máximo es 10 MB")  # rounded up
+
+
+def test_the_request_to_choose_the_photo_again_goes_once_a_photo_is_chosen(phone, communes):
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), (0, 90, 200)).save(png, "PNG")
+    photo = {"name": "foto.png", "mimeType": "image/png", "buffer": png.getvalue()}
+    page = phone()
+    page.goto(page.base_url + "/")
+    page.locator("#id_photo").set_input_files(photo)
+    page.click("#submit-report")  # refused: no category, no place
+    again = page.locator("#photo-again")
+    expect(again).to_be_visible()
+    page.locator("#id_photo").set_input_files(photo)
+    expect(again).to_be_hidden()
+    assert "photo-again" not in (page.locator("#id_photo").get_attribute("aria-describedby") or "")
 
 
 def test_the_english_form_refused_outside_says_one_message_with_a_decimal_point(phone, communes):
@@ -86,7 +105,7 @@ def test_a_number_the_street_lacks_is_offered_as_the_street_on_the_phone(phone, 
     search = page.locator("#place-search-input")
     search.press_sequentially("Concha y Toro 1500", delay=40)
     options = page.locator("#place-search-list [role=option] .place-label-text")
-    expect(options.first).to_have_text("Av. Concha y Toro (calle) – sin número conocido")
+    expect(options.first).to_have_text("Av. Concha y Toro – sin número conocido")
     labels = options.all_text_contents()
     assert not [label for label in labels if " Y " in label or label.endswith(" 1500")]
     page.screenshot(path=OUTPUT / "3-street-without-number.png")
@@ -94,3 +113,17 @@ def test_a_number_the_street_lacks_is_offered_as_the_street_on_the_phone(phone, 
     expect(page.locator("#id_address")).to_have_value("Concha y Toro 1500")
     expect(page.locator("#place-search-note")).to_contain_text("No conocemos números")
     page.screenshot(path=OUTPUT / "4-street-picked.png", full_page=True)
+
+
+def test_a_pin_put_outside_after_a_refusal_for_no_place_says_it_is_outside(phone, communes):
+    page = phone()
+    page.goto(page.base_url + "/")
+    page.click("#submit-report")  # refused: no place
+    expect(page.locator("#error-location")).to_contain_text("Falta el lugar")
+    page.locator("details.coords-details summary").click()
+    page.fill("#id_lat", "-33.4489")
+    page.fill("#id_long", "-70.6693")
+    page.locator("#id_long").dispatch_event("change")
+    expect(page.locator("#error-location")).to_have_text(
+        "Ese punto está fuera de las comunas atendidas. Elija un lugar dentro del límite dibujado."
+    )

@@ -53,7 +53,7 @@ from geo_siac.reports.services import (
 from geo_siac.reports.services.photos import documents_offer
 from geo_siac.reports.states import CLOSED, status_names
 from geo_siac.reports.tracking import find_tracking_codes
-from geo_siac.reports.views import flat_errors, map_config
+from geo_siac.reports.views import flat_errors, map_config, photo_field
 from geo_siac.zones.middleware import show_requests_commune
 from geo_siac.zones.selectors import active_communes_geojson
 
@@ -239,6 +239,7 @@ def render_report(request, email: str, report, status: int = 200, **extra):
             "follows": not selectors.filed_reports(email).filter(pk=report.pk).exists(),
             "errors": {},
             "values": {},
+            **photo_field(request, refused=status >= 400),
             **extra,
         },
         status=status,

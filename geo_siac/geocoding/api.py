@@ -87,8 +87,10 @@ FEATURE = {
                 "precision": {
                     "type": "string",
                     "enum": list(Precision.values),
-                    "description": "Solo para un número de casa que no está en el nomenclátor: ubicado por los "
-                    "números conocidos de la calle, o en el medio de una calle sin numeración conocida.",
+                    "description": "Solo para un número de casa que no está en el nomenclátor: number_approximate, "
+                    "una dirección ubicada por los números conocidos de la calle; number_unknown, la calle misma "
+                    "(kind street) en su punto, sin el número escrito en label, cuando ningún número conocido está "
+                    "cerca.",
                 },
             },
         },

@@ -13,7 +13,7 @@ class Precision(models.TextChoices):
     """How near a typed house number the pin is, when the gazetteer has no address with that number."""
 
     NUMBER_APPROXIMATE = "number_approximate"  # placed by the street's known numbers
-    NUMBER_UNKNOWN = "number_unknown"  # no known number of the street within 300 of it: at its middle
+    NUMBER_UNKNOWN = "number_unknown"  # no known number of the street within 300 of it: the street, at its point
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from geo_siac.db import QueryTemplate, Slot
-from geo_siac.geo import STORAGE_SRID
+from geo_siac.geo import STORAGE_SRID, geodesic_distance_m
 from geo_siac.geocoding import normaliser
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
 from geo_siac.geocoding.places import Place, Precision
@@ -306,17 +306,25 @@ def with_street(cursor, rows: list[tuple], street: str, params: dict) -> list[tu
     return rows + fetch(cursor, STREET_AND_NEIGHBOURS, {**params, "street": street})
 
 
+# Two rows of one street name and number are one place only this close: the normaliser drops street types, so
+# "Pasaje 3 120" and "Calle 3 120" of Peñalolén, 2 km apart, share a name; two sources' points of one street do not.
+SAME_PLACE_M = 150
+
+
 def distinct(rows: list[tuple]) -> list[Place]:
     """The rows as places, each once: a street or an address by its name (the normalised one the search reads) and
-    number in its comuna, anything else by its label: "Av. Concha y Toro" and "Concha y Toro" from two sources are
-    one street, and one corner merged from stops too far apart would be offered twice."""
-    seen, places = set(), []
+    number in its comuna when within SAME_PLACE_M of the one kept, anything else by its label: "Av. Concha y Toro"
+    and "Concha y Toro" from two sources are one street, and one corner merged from stops too far apart would be
+    offered twice."""
+    seen, places = {}, []
     for _id, label, kind, x, y, cut, name, number, name_id, score in rows:
         named = kind in (EntryKind.STREET, EntryKind.ADDRESS) and name_id is not None
         key = (kind, name_id, number, cut) if named else (kind, " ".join(label.casefold().split()), cut)
-        if key not in seen:
-            seen.add(key)
-            places.append(Place(label, kind, x, y, cut, name, score=float(score)))
+        kept = seen.setdefault(key, [])
+        if named and any(geodesic_distance_m(y, x, ky, kx) <= SAME_PLACE_M for kx, ky in kept) or kept and not named:
+            continue
+        kept.append((x, y))
+        places.append(Place(label, kind, x, y, cut, name, score=float(score)))
     return places
 
 

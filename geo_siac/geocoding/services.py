@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from geo_siac.geocoding import normaliser
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry
 from geo_siac.geocoding.selectors import GENERATION_KEY
 from geo_siac.text import CONTROL_CHARACTERS
@@ -117,18 +118,25 @@ class LoadSummary:
 # them inside a name; an article only after "de" ("Av. La Florida" keeps its own).
 CONNECTORS = {"y", "e", "de", "del"}
 ARTICLES = {"el", "la", "las", "lo", "los"}
+# What begins a name again: the street types and "esquina" the normaliser drops, with or without their dot (its
+# number markers, "N° 5", are no street type).
+NAME_STARTS = {word for word, full in normaliser.WORDS.items() if not full} - {"n", "nro", "num", "numero"}
 WORD = re.compile(r"\S+")
 
 
 def spanish_casing(label: str) -> str:
     """`label` with its connectors in lower case, never the first word of a name (of each side of a corner, and
-    after a street type such as "Av." or "Pje.": "Pje. Y" and "Calle Del Sol" keep theirs)."""
+    after a street type: "Pje. Y", "Calle De la Luna") nor the last ("Sector E"); a label in capitals is left as
+    its source wrote it ("AV. CONCHA Y TORO")."""
+    words = WORD.findall(label)
+    if all(word.upper() == word for word in words):
+        return label
     out, first, before = [], True, ""
-    for word in WORD.findall(label):
+    for i, word in enumerate(words):
         lower = word.casefold()
-        if word == "/" or lower in ("esq.", "av.", "avda.", "pje.", "psje.", "calle", "pasaje", "avenida"):
+        if word == "/" or lower.rstrip(".") in NAME_STARTS:
             first = True
-        elif not first and (lower in CONNECTORS or (lower in ARTICLES and before == "de")):
+        elif not first and i < len(words) - 1 and (lower in CONNECTORS or (lower in ARTICLES and before == "de")):
             word = lower
         else:
             first = False

@@ -45,6 +45,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from geo_siac.text import decimal
+
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
     "DOCUMENT_CONTENT_TYPE",
@@ -99,20 +101,13 @@ class ProcessedPhoto:
         return len(self.image)
 
 
-def _number(value: float) -> str:
-    """10 -> "10", 2.5 -> "2,5" (Chilean decimal comma)."""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.1f}".replace(".", ",")
-
-
 def _too_large(max_bytes: int) -> ValidationError:
-    return ValidationError(MSG_TOO_LARGE, code="photo_too_large", params={"max": _number(max_bytes / MB)})
+    return ValidationError(MSG_TOO_LARGE, code="photo_too_large", params={"max": decimal(max_bytes / MB)})
 
 
 def _too_many_pixels(max_pixels: int) -> ValidationError:
     return ValidationError(
-        MSG_TOO_MANY_PIXELS, code="photo_too_many_pixels", params={"max": _number(max_pixels / 1_000_000)}
+        MSG_TOO_MANY_PIXELS, code="photo_too_many_pixels", params={"max": decimal(max_pixels / 1_000_000)}
     )
 
 
@@ -429,7 +424,7 @@ def process_document(
         data,
         max_bytes,
         too_large=lambda limit: ValidationError(
-            MSG_DOCUMENT_TOO_LARGE, code="document_too_large", params={**params, "max": _number(limit / MB)}
+            MSG_DOCUMENT_TOO_LARGE, code="document_too_large", params={**params, "max": decimal(limit / MB)}
         ),
         unreadable=lambda: ValidationError(MSG_DOCUMENT_UNREADABLE, code="document_unreadable", params=params),
     )

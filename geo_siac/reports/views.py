@@ -67,6 +67,7 @@ from geo_siac.reports.services import (
 from geo_siac.reports.states import CLOSED, OPEN, Channel, Status
 from geo_siac.reports.tracking import normalize_tracking_code
 from geo_siac.reports.validation import coordinate_errors, no_place_given
+from geo_siac.text import decimal
 from geo_siac.zones.middleware import commune_path, show_requests_commune, speak_for_points_commune
 from geo_siac.zones.selectors import active_communes_geojson, category_terms, closed_days, communes_to_choose
 
@@ -144,7 +145,7 @@ def photo_field(request, *, refused: bool) -> dict:
     the form comes back refused after a photo was sent, that it must be chosen again (no browser keeps the file)."""
     limit = settings.GEO_SIAC_PHOTO_MAX_BYTES
     return {
-        "photo_limit": {"bytes": limit, "mb": limit / (1024 * 1024)},
+        "photo_limit": {"bytes": limit, "mb": decimal(limit / (1024 * 1024))},
         "photo_lost": refused and bool(request.FILES.get("photo")),
     }
 

@@ -1,20 +1,16 @@
 """How a point's place against the comunas is worded, the same for a citizen's report, the bulk importer and a
 service point in the admin."""
 
-from django.conf import settings
-from django.utils import translation
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from geo_siac.text import decimal
 
 
 def format_distance(metres: float) -> str:
-    """In the active language's numbers: "8,9 km" in Spanish, "8.9 km" in English; the installation's where none is
-    active (a management command's messages are Spanish)."""
+    """In the active language's numbers: "8,9 km" in Spanish, "8.9 km" in English (geo_siac.text.decimal)."""
     if metres < 1000:
         return f"{metres:.0f} m"
-    with translation.override(translation.get_language() or settings.LANGUAGE_CODE):
-        # Rounded first: number_format cuts a float's decimals (8.96 would read "8.9").
-        return f"{number_format(round(metres / 1000, 1), decimal_pos=1)} km"
+    return f"{decimal(metres / 1000)} km"
 
 
 def outside_message(name: str, distance_m: float) -> str:

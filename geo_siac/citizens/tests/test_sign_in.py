@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from geo_siac.citizens.models import SignInLink
@@ -163,6 +164,21 @@ def test_adding_information_is_rate_limited_per_client(client, rosa_reports, set
     assert client.post(url, {"note": "Uno."}).status_code == 302
     assert client.post(url, {"note": "Dos."}).status_code == 429
     assert list(rosa_reports[0].events.filter(kind="citizen_info").values_list("note", flat=True)) == ["Uno."]
+
+
+def test_adding_information_has_the_forms_photo_field_and_asks_for_the_photo_again_after_a_refusal(
+    client, rosa_reports, settings
+):
+    settings.GEO_SIAC_PHOTO_MAX_BYTES = 1024 * 1024
+    sign_in(client)
+    url = f"/mis-solicitudes/solicitud/{rosa_reports[0].tracking_code}/agregar/"
+    page = client.get(f"/mis-solicitudes/solicitud/{rosa_reports[0].tracking_code}/").content.decode()
+    assert f'data-max-bytes="{1024 * 1024}"' in page and "hasta 1 MB" in page and 'id="photo-again"' not in page
+    too_large = SimpleUploadedFile("foto.png", b"\x89PNG" + b"\0" * (2 * 1024 * 1024), "image/png")
+    response = client.post(url, {"note": "Sigue igual.", "photo": too_large})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="photo-again"' in page and "Sigue igual." in page
 
 
 def test_the_citizen_chooses_the_language_of_every_message(client, rosa_reports):

@@ -1,5 +1,7 @@
 """GET /api/geocode/ and /api/geocode/reverse/: GeoJSON for the pages and other clients, limited per client."""
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -102,6 +104,24 @@ def test_both_endpoints_are_in_the_openapi_document(client, communes):
     paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
     assert {"q", "limit", "comuna"} <= {p["name"] for p in paths["/api/geocode/"]["get"]["parameters"]}
     assert {"lat", "lon"} <= {p["name"] for p in paths["/api/geocode/reverse/"]["get"]["parameters"]}
+
+
+def test_a_number_the_street_lacks_is_answered_as_the_street_without_the_number(client, gazetteer):
+    gazetteer_load(
+        source="calles",
+        commit=True,
+        entries=[Entry(EntryKind.STREET, "Av. Ejército Libertador", -70.5985, -33.576, "s")],
+    )
+    first = client.get("/api/geocode/", {"q": "Ejército Libertador 8000"}).json()["features"][0]["properties"]
+    assert (first["label"], first["kind"], first["precision"]) == (
+        "Av. Ejército Libertador",
+        "street",
+        "number_unknown",
+    )
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    schema = paths["/api/geocode/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    described = json.dumps(schema, ensure_ascii=False)
+    assert "en el medio" not in described and "number_unknown, la calle misma" in described
 
 
 def test_reverse_describes_the_pin_in_english_for_an_english_client(client, gazetteer):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from geo_siac.geocoding.importers import halfway, line_middle
 from geo_siac.geocoding.models import EntryKind, GazetteerEntry, GazetteerName, GazetteerWord
 from geo_siac.geocoding.selectors import geocode_search
-from geo_siac.geocoding.services import Entry, gazetteer_load
+from geo_siac.geocoding.services import Entry, gazetteer_load, spanish_casing
 from geo_siac.zones.models import ServicePoint
 
 # (lon, lat) around Plaza de Puente Alto.
@@ -241,3 +241,22 @@ def test_a_streets_point_is_one_of_its_points_even_where_it_bends():
     x, y = halfway([*east, *north])
     assert x != corner[0] and y != corner[1]  # on neither arm
     assert line_middle([*east, *north]) == (corner[0] + 0.002, corner[1])
+
+
+@pytest.mark.parametrize(
+    ("source", "stored"),
+    [
+        ("Av. Concha Y Toro", "Av. Concha y Toro"),
+        ("Av Concha Y Toro", "Av Concha y Toro"),
+        ("Psje Y", "Psje Y"),
+        ("Pje Y", "Pje Y"),
+        ("Av Y", "Av Y"),
+        ("Sector E", "Sector E"),
+        ("Block Y", "Block Y"),
+        ("AV. CONCHA Y TORO", "AV. CONCHA Y TORO"),
+        ("Calle De La Luna", "Calle De la Luna"),
+        ("Pedro De La Barra / Esq Av De Los Presidentes", "Pedro de la Barra / Esq Av De los Presidentes"),
+    ],
+)
+def test_connectors_are_lowered_inside_a_name_never_at_its_start_or_end_nor_in_capitals(source, stored):
+    assert spanish_casing(source) == stored

@@ -335,6 +335,18 @@ def test_numbers_of_a_street_come_nearest_the_typed_one_first_and_each_once(comm
     ]
 
 
+def test_one_name_and_number_far_apart_are_two_places_and_close_together_one(communes):
+    # Peñalolén's "Pasaje 3" and "Calle 3" read alike once street types are dropped, but lie about 2 km apart.
+    entries = [
+        Entry(EntryKind.ADDRESS, "Pasaje 3 120", -70.5400, -33.4850, "p", number=120),
+        Entry(EntryKind.ADDRESS, "Calle 3 120", -70.5180, -33.4850, "c", number=120),
+        Entry(EntryKind.ADDRESS, "Psje. 3 120", -70.5401, -33.4851, "p2", number=120),
+    ]
+    gazetteer_load(source="prueba", entries=entries, commit=True)
+    found = [(p.label, round(p.longitude, 3)) for p in geocode_search("3 120")]
+    assert sorted(found) == [("Calle 3 120", -70.518), ("Pasaje 3 120", -70.54)]
+
+
 def test_a_corner_loaded_twice_is_offered_once(communes):
     corner = "Av. José Arrieta / Esq. C. de La.Montaña"
     entries = [

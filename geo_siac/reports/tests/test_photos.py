@@ -15,6 +15,7 @@ if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import ExifTags, Image, ImageDraw
 
 from geo_siac.reports import photos
@@ -246,10 +247,14 @@ def test_declared_upload_size_rejected_without_reading():
     assert excinfo.value.code == "photo_too_large"
 
 
-def test_custom_limit_message_uses_decimal_comma():
+def test_custom_limit_message_writes_the_limit_in_the_active_languages_numbers():
     with pytest.raises(ValidationError) as excinfo:
         process_photo(b"x" * 3_000_000, max_bytes=int(2.5 * 1024 * 1024))
     assert _messages(excinfo) == ["La foto supera el tamaño máximo de 2,5 MB."]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as excinfo:
+            process_photo(b"x" * 3_000_000, max_bytes=int(2.5 * 1024 * 1024))
+        assert _messages(excinfo) == ["The photo is larger than the 2.5 MB limit."]
 
 
 def test_empty_file_rejected():

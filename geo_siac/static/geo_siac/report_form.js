@@ -43,8 +43,9 @@
   }).addTo(map);
   var marker = null;
   // The server's refusal of the pin sent ("... La más cercana es Peñalolén, a 8,9 km.") stays beside the field as
-  // in the error summary, until the pin moves.
-  var refusedOutside = locationError.textContent.trim();
+  // in the error summary, until the pin moves; only that refusal: "Falta el lugar" is no message for a pin outside.
+  var opened = fieldsLatLng();
+  var refusedOutside = opened && !inside(opened) ? locationError.textContent.trim() : "";
 
   function inside(latlng) {
     var point = [latlng.lng, latlng.lat];
@@ -89,7 +90,6 @@
     }
     var served = inside(latlng);
     setLocationError(served ? "" : refusedOutside || config.outsideMessage);
-    refusedOutside = "";
     if (served) {
       places.describe(latlng, near);
     } else {
@@ -162,6 +162,7 @@
     });
   });
   if (fieldsLatLng()) place(fieldsLatLng(), true);
+  refusedOutside = "";  // said once, for the pin the page opened with
 
   document.getElementById("use-location").addEventListener("click", function () {
     if (!navigator.geolocation) { setLocationError(config.locationError); return; }

@@ -653,6 +653,9 @@ def test_transparency_page_gives_the_indicators_by_kind_and_by_channel_with_smal
     assert re.search(r'<th scope="row">Teléfono</th>\s*<td[^>]*>1</td>', by_channel)
     # Every other kind is hidden with the complaint (stand-ins), each named as the department tables do.
     assert re.search(r'<th scope="row">Reclamo</th>\s*<td[^>]*>cifras reservadas</td>', by_kind)
-    assert re.search(r'<th scope="row">Consulta</th>\s*<td[^>]*>cifras reservadas</td>', by_kind) and "Otros" not in by_kind
+    assert (
+        re.search(r'<th scope="row">Consulta</th>\s*<td[^>]*>cifras reservadas</td>', by_kind)
+        and "Otros" not in by_kind
+    )
     assert '<dd id="headline-volume">7</dd>' in page
     assert '<dd id="headline-other-kinds">1: cifras reservadas</dd>' in page
