@@ -201,5 +201,20 @@ def test_the_printed_heat_map_keeps_both_legends_without_css_has(chromium, produ
 
 def test_the_print_stylesheet_does_not_rely_on_css_has():
     css = (PROJECT_ROOT / "geo_siac" / "static" / "geo_siac" / "site.css").read_text()
-    printed = css[css.index("@media print") :]
+    printed = "".join(print_blocks(css))
     assert ":has(" not in printed and ".map-print .heatmap-frame" in printed
+
+
+def print_blocks(css: str) -> list[str]:
+    """Every `@media print { ... }` block of `css`, up to its own closing brace."""
+    blocks, start = [], css.find("@media print")
+    while start != -1:
+        depth, end = 0, css.index("{", start)
+        while True:
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            if depth == 0:
+                break
+            end += 1
+        blocks.append(css[start : end + 1])
+        start = css.find("@media print", end)
+    return blocks
