@@ -182,7 +182,12 @@ BOARD_DIMENSIONS = {
 }
 # A department by its name and its comuna's, for a person working for more than one: each comuna has its own
 # department of that name, with its own requests and head.
-DEPARTMENT_IN_COMMUNE = Concat(DEPARTMENT_NAME, Value(" ("), F("commune__name"), Value(")"), output_field=CharField())
+# Null without a department (the board's «Sin asignar»): PostgreSQL's CONCAT skips nulls and would give " (Comuna)".
+DEPARTMENT_IN_COMMUNE = Case(
+    When(Q(department__isnull=True) & Q(category__department__isnull=True), then=Value(None)),
+    default=Concat(DEPARTMENT_NAME, Value(" ("), F("commune__name"), Value(")")),
+    output_field=CharField(),
+)
 # Ages of open requests, in calendar days since received: (label, from, to excluded).
 AGE_BANDS = (("0-7", 0, 8), ("8-30", 8, 31), ("31+", 31, None))
 TREND_WEEKS = 12
@@ -296,7 +301,7 @@ def board_figures(dimension: str, *, as_of: datetime, user=None) -> list[BoardRo
     comuna when they are more than one."""
     if user is None:
         return deadline_board(counted_reports(), dimension, as_of=as_of)
-    by_commune = staff_communes(user).count() > 1
+    by_commune = staff_communes(user).active().count() > 1
     return deadline_board(counted_reports().for_staff(user), dimension, as_of=as_of, by_commune=by_commune)
 
 

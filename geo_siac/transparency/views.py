@@ -498,7 +498,7 @@ def information(request):
 def executive(request):
     """The executive report for staff: ?commune=CUT&month=YYYY-MM, as HTML (with a form to pick both, the staff's
     pages and a PDF link) or with &format=pdf. Without them: the person's first comuna and the last complete month."""
-    communes = list(staff_communes(request.user).order_by("name"))
+    communes = list(staff_communes(request.user).active().only("pk", "cut", "name").order_by("name"))
     cut = request.GET.get("commune") or (communes[0].cut if communes else None)
     commune = commune_by_cut(cut)
     if commune is None or not may_see_commune(request.user, commune.pk):

@@ -97,3 +97,13 @@ def test_the_board_names_each_departments_comuna_for_someone_who_works_for_more_
     assert groups == {f"{department} (Puente Alto)", f"{department} (Peñalolén)"}
     one = member_of(staff_account("una", communes=[]), communes["13201"])
     assert {row.group for row in board_figures("department", as_of=timezone.now(), user=one)} == {department}
+
+
+def test_the_board_keeps_sin_asignar_for_requests_without_a_department_across_comunas(communes, crews, make_report):
+    unassigned = make_report(point=WEST_POINT)
+    make_report(point=PENALOLEN_CENTRE)
+    Report.objects.filter(pk=unassigned.pk).update(department=None)
+    unassigned.category.department = None
+    unassigned.category.save(update_fields=["department"])
+    groups = {row.group for row in board_figures("department", as_of=timezone.now(), user=staff_account("dos"))}
+    assert None in groups and not any(group and group.startswith(" (") for group in groups), groups
