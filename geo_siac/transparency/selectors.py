@@ -384,10 +384,17 @@ def incomplete_snapshots() -> list[tuple[str, datetime]]:
 
 
 def _stored_dimensions() -> list[tuple[str, datetime, list]]:
-    """Every snapshot's period, as_of and dimension names, in one query that reads nothing else of its results."""
+    """Every snapshot's period, as_of and dimension names, in one query that reads nothing else of its results. One
+    stored before its rows had PARTS reads as having none: it is mended like one missing a dimension (else the pages
+    would show its service requests' figures as unknown)."""
     return list(
         IndicatorSnapshot.objects.annotate(
-            dimensions=RawSQL("jsonb_path_query_array(results, '$[*][0]')", [], output_field=JSONField())
+            dimensions=RawSQL(
+                "CASE WHEN jsonb_path_exists(results, '$[*][1][*][1] ? (!exists(@.parts))') THEN '[]'::jsonb"
+                " ELSE jsonb_path_query_array(results, '$[*][0]') END",
+                [],
+                output_field=JSONField(),
+            )
         ).values_list("period", "as_of", "dimensions")
     )
 

@@ -350,3 +350,28 @@ def test_mending_keeps_a_named_snapshot_whose_reports_left_the_live_tables(three
     assert kept.results == [pair for pair in published.results if pair[0] != "month"]
     call_command("refresh_indicators", "--period", earlier, stdout=StringIO())  # by hand: an empty year is not offered
     assert not IndicatorSnapshot.objects.filter(period=earlier).exists()
+
+
+def _without_parts(period: str) -> None:
+    """The snapshot as stored before each row carried its service requests' and other kinds' figures."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {key: strip(item) for key, item in value.items() if key != "parts"}
+        return [strip(item) for item in value] if isinstance(value, list) else value
+
+    snapshot = IndicatorSnapshot.objects.get(period=period)
+    IndicatorSnapshot.objects.filter(pk=snapshot.pk).update(results=strip(snapshot.results))
+
+
+@pytest.mark.django_db
+def test_a_snapshot_stored_before_its_rows_had_parts_is_mended(client, three_reports):
+    month = f"{timezone.localdate():%Y-%m}"
+    call_command("refresh_indicators", "--period", month, stdout=StringIO())
+    assert month not in [period for period, _as_of in selectors.incomplete_snapshots()]
+    _without_parts(month)
+    assert month in [period for period, _as_of in selectors.incomplete_snapshots()]
+    call_command("refresh_indicators", stdout=StringIO())
+    assert month not in [period for period, _as_of in selectors.incomplete_snapshots()]
+    page = client.get(f"/transparencia/?periodo={month}").content.decode()
+    assert ">None<" not in page and "None</dd>" not in page
