@@ -311,9 +311,9 @@ def alert_text(alert: Alert) -> str:
     whom = [str(Recipient(code).label) for code in alert.recipients if code in Recipient.values]
     values = {"level": alert.level, "when": escalation_threshold_text(alert.threshold_business_days)}
     if not whom:
-        text = _("Escalamiento nivel %(level)s (%(when)s)") % values
+        text = _("Escalamiento nivel %(level)s (regla: %(when)s)") % values
     else:
-        text = _("Escalamiento nivel %(level)s (%(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
+        text = _("Escalamiento nivel %(level)s (regla: %(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
     if not alert.passed_levels:
         return text
     values = {"levels": spoken_list([str(level) for level in alert.passed_levels])}

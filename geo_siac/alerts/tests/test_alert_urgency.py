@@ -44,7 +44,7 @@ def test_an_escalation_email_says_how_many_business_days_the_request_is_overdue_
     alerts_run(now=MONDAY)
     # A catch-up tells only the highest level due, level 3, to the OIRS coordination.
     (olga,) = Notification.objects.filter(recipient="olga@muni.example", subject__startswith="Escalamiento")
-    assert olga.body.startswith("Escalamiento nivel 3 (5 días hábiles después del plazo)")
+    assert olga.body.startswith("Escalamiento nivel 3 (regla: 5 días hábiles después del plazo)")
     assert f"solicitud {report.tracking_code}, plazo 2025-09-24 23:59 (vencida hace 8 días hábiles)." in olga.body
 
 

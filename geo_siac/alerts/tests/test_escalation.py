@@ -261,25 +261,25 @@ def test_an_escalation_says_its_rule_as_it_stood_when_it_fired_in_the_inbox_the_
     client.force_login(django_user_model.objects.get(username="olga"))
     inbox = client.get("/cuadrilla/avisos/").content.decode()
     assert (
-        "Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+        "Escalamiento nivel 3 (regla: 5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
         "municipal"
     ) in inbox
     (carla,) = Notification.objects.filter(recipient="carla@muni.example", subject__startswith="Escalamiento")
     assert carla.subject == f"Escalamiento, nivel 1: solicitud {report.tracking_code}"
     assert carla.body.startswith(
-        "Escalamiento nivel 1 (2 días hábiles antes del plazo); avisado a Supervisión de la cuadrilla: solicitud "
+        "Escalamiento nivel 1 (regla: 2 días hábiles antes del plazo); avisado a Supervisión de la cuadrilla: solicitud "
         f"{report.tracking_code}, plazo "
     )
     (jefa,) = Notification.objects.filter(recipient="jefa@muni.example", subject__startswith="Escalation")
     assert len(jefa.subject) <= 60 and report.tracking_code in jefa.subject
     assert jefa.body.startswith(
-        f"Escalation level 2 (1 business day after the deadline); notified: Department head: request "
+        f"Escalation level 2 (rule: 1 business day after the deadline); notified: Department head: request "
         f"{report.tracking_code}, deadline "
     )
     staff_digests_send()
     (digest,) = Notification.objects.filter(recipient="adam@muni.example")
     assert (
-        "- Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+        "- Escalamiento nivel 3 (regla: 5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
         "municipal: 1"
     ) in digest.body
 
@@ -300,11 +300,11 @@ def test_the_recipients_list_says_e_before_an_i_sound_and_skips_codes_it_no_long
     )
     with translation.override("es-cl"):
         assert alert_text(alert) == (
-            "Escalamiento nivel 1 (el día del plazo); avisado a Supervisión de la cuadrilla e Integrantes de la "
+            "Escalamiento nivel 1 (regla: el día del plazo); avisado a Supervisión de la cuadrilla e Integrantes de la "
             "cuadrilla"
         )
     with translation.override("en"):
-        assert alert_text(alert) == "Escalation level 1 (on the deadline); notified: Crew supervisor and Crew members"
+        assert alert_text(alert) == "Escalation level 1 (rule: on the deadline); notified: Crew supervisor and Crew members"
 
 
 class Mailbox:
@@ -357,7 +357,7 @@ def test_a_request_first_seen_past_three_levels_is_told_only_the_highest_once_an
     assert escalations(report) == {1: (True, []), 2: (True, []), 3: (False, [1, 2])}
     assert (first.fired[AlertKind.ESCALATION], first.silent) == (1, 2)
     told = (
-        "Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+        "Escalamiento nivel 3 (regla: 5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
         "municipal; los niveles 1 y 2 se alcanzaron sin aviso a Supervisión de la cuadrilla ni a Jefatura de la dirección"
     )
     subject = f"Escalamiento, nivel 3: solicitud {report.tracking_code}"
@@ -492,7 +492,7 @@ def test_when_the_highest_level_due_reaches_nobody_the_highest_silent_level_that
     assert list(told.values_list("recipient", "subject")) == [
         ("carla@muni.example", f"Escalamiento, nivel 1: solicitud {report.tracking_code}")
     ]
-    assert told.get().body.startswith("Escalamiento nivel 1 (2 días hábiles antes del plazo); avisado a Supervisión")
+    assert told.get().body.startswith("Escalamiento nivel 1 (regla: 2 días hábiles antes del plazo); avisado a Supervisión")
 
     alerts_run(now=datetime(2025, 10, 6, 18, tzinfo=SANTIAGO))
     assert heard.count() == 1 and told.count() == 1
@@ -523,7 +523,7 @@ def test_a_level_another_run_told_first_is_not_named_as_passed_by_the_catch_up(c
     assert level_3.passed_recipients == [Recipient.CREW_SUPERVISOR]
     with translation.override("es-cl"):
         assert alert_text(level_3) == (
-            "Escalamiento nivel 3 (5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
+            "Escalamiento nivel 3 (regla: 5 días hábiles después del plazo); avisado a Coordinación OIRS y Administración "
             "municipal; el nivel 1 se alcanzó sin aviso a Supervisión de la cuadrilla"
         )
     told = Notification.objects.filter(report=y, recipient="olga@muni.example", subject__startswith="Escalamiento")
