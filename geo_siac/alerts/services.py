@@ -313,7 +313,10 @@ def alert_text(alert: Alert) -> str:
     if not whom:
         text = _("Escalamiento nivel %(level)s (regla: %(when)s)") % values
     else:
-        text = _("Escalamiento nivel %(level)s (regla: %(when)s); avisado a %(whom)s") % {**values, "whom": spoken_list(whom)}
+        text = _("Escalamiento nivel %(level)s (regla: %(when)s); avisado a %(whom)s") % {
+            **values,
+            "whom": spoken_list(whom),
+        }
     if not alert.passed_levels:
         return text
     values = {"levels": spoken_list([str(level) for level in alert.passed_levels])}

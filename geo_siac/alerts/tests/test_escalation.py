@@ -304,7 +304,10 @@ def test_the_recipients_list_says_e_before_an_i_sound_and_skips_codes_it_no_long
             "cuadrilla"
         )
     with translation.override("en"):
-        assert alert_text(alert) == "Escalation level 1 (rule: on the deadline); notified: Crew supervisor and Crew members"
+        assert (
+            alert_text(alert)
+            == "Escalation level 1 (rule: on the deadline); notified: Crew supervisor and Crew members"
+        )
 
 
 class Mailbox:
@@ -492,7 +495,9 @@ def test_when_the_highest_level_due_reaches_nobody_the_highest_silent_level_that
     assert list(told.values_list("recipient", "subject")) == [
         ("carla@muni.example", f"Escalamiento, nivel 1: solicitud {report.tracking_code}")
     ]
-    assert told.get().body.startswith("Escalamiento nivel 1 (regla: 2 días hábiles antes del plazo); avisado a Supervisión")
+    assert told.get().body.startswith(
+        "Escalamiento nivel 1 (regla: 2 días hábiles antes del plazo); avisado a Supervisión"
+    )
 
     alerts_run(now=datetime(2025, 10, 6, 18, tzinfo=SANTIAGO))
     assert heard.count() == 1 and told.count() == 1
