@@ -20,7 +20,7 @@ OUTPUT = PROJECT_ROOT / "test-output" / "pub24"
 PHONE = {"width": 390, "height": 844}
 # Each public page with a table, and how many of its tables stack on a phone.
 PAGES = {
-    "transparencia": ("/transparencia/", 3),  # by department, category and zone
+    "transparencia": ("/transparencia/", 5),  # by kind, channel, department, category and zone
     "compromisos": ("/transparencia/compromisos/", 2),
     "ley-20285": ("/transparencia/ley-20285/", 0),
     "datos": ("/transparencia/datos/", 0),
